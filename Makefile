@@ -1,0 +1,38 @@
+# One task runner for README, CI and developers.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+
+.PHONY: setup system-deps test lint typecheck run report bench clean
+
+## system-deps: install Graphviz `dot` with the system package manager when missing
+system-deps:
+	@bash .ci/install-system-deps
+
+## setup: virtualenv + package with pinned-range dependencies (+ dev tools)
+setup: system-deps
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+## lint / typecheck: ruff and mypy, as CI runs them
+lint:
+	$(BIN)/ruff check supplychain tests benchmarks
+typecheck:
+	$(BIN)/mypy
+
+## test: the whole suite (unit, doctests, scenarios, notebooks) plus lint and types
+test: setup lint typecheck
+	$(BIN)/python -m pytest -q
+
+## run: the main job: validate the bundled scenarios and write results + report to $(OUT)/
+run: setup
+	$(BIN)/supplychain validate scenarios/
+	$(BIN)/supplychain report scenarios/ --output $(OUT)
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(OUT) build *.egg-info

@@ -1,0 +1,682 @@
+"""The scenario language v1 as pydantic models.
+
+A scenario file is a mapping of sections. Entities live in mappings keyed by
+their id, so a scenario that ``extends`` a base world can override any entity (or
+any single field of it) by id. The sections, in the order a reader meets them:
+
+``scenario`` (metadata, years), ``extends``, ``sources``, ``countries``,
+``regions``, ``groups``, ``commodities``, ``processes``, ``facilities``,
+``flows``, ``imports``, ``demand``, ``stockpiles``, ``policies``, ``agreements``,
+``toggles``, ``variants``, ``targets``.
+
+See ``docs/scenario-format.md`` for a complete annotated example.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from supplychain.schema.types import (
+    Date,
+    EntityId,
+    Flag,
+    Money,
+    Quantity,
+    Rate,
+    Share,
+    ShareQ,
+    Stage,
+    StrictModel,
+    Tonnes,
+    Year,
+)
+
+__all__ = [
+    "Agreement",
+    "Commodity",
+    "CountryInfo",
+    "Demand",
+    "Destinations",
+    "ExportBan",
+    "ExportLicensing",
+    "ExportQuota",
+    "ExportTax",
+    "Facility",
+    "Flow",
+    "Group",
+    "ImportBan",
+    "ImportSources",
+    "Investment",
+    "InvestmentProject",
+    "Offtake",
+    "Owner",
+    "Policy",
+    "Process",
+    "Region",
+    "Scenario",
+    "ScenarioMeta",
+    "Selector",
+    "Source",
+    "Stockpile",
+    "Tariff",
+    "Target",
+    "Toggle",
+    "Variant",
+]
+
+CountryRef = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,15}$")]
+"""An ISO 3166-1 alpha-2 code (``CN``), or the code of a region or group declared in the scenario."""
+
+NodeRef = Annotated[str, Field(min_length=1, max_length=80)]
+"""A facility id, or a country/region code meaning that country's market for the commodity."""
+
+ElementSymbol = Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]
+"""A chemical element symbol such as ``Dy``."""
+
+
+# ------------------------------------------------------------------------- meta
+class ScenarioMeta(StrictModel):
+    """What the scenario is and which years it covers."""
+
+    name: str = Field(min_length=1)
+    """Short title."""
+    question: str | None = None
+    """The question this scenario answers, in one sentence."""
+    description: str | None = None
+    """Longer description."""
+    base_year: Year
+    """Year of the observed flows and production."""
+    horizon: Year | None = None
+    """Last simulated year (default: the base year)."""
+    source_country: CountryRef = "CN"
+    """Country (or group) whose exposure is measured by default."""
+
+    @model_validator(mode="after")
+    def _years(self) -> ScenarioMeta:
+        if self.horizon is not None and self.horizon < self.base_year:
+            msg = f"horizon {self.horizon} is before base_year {self.base_year}"
+            raise ValueError(msg)
+        return self
+
+
+class Source(StrictModel):
+    """A document that figures are read from (cite it by its id)."""
+
+    title: str = Field(min_length=1)
+    """Full title of the document."""
+    publisher: str | None = None
+    """Who published it (USGS, IEA, company …)."""
+    year: Year | None = None
+    """Publication year (or edition)."""
+    url: str | None = None
+    """Where the original is published."""
+    where_read: str | None = None
+    """Where the copy that was read is (page, table, file path)."""
+    confidence: Literal["high", "medium-high", "medium", "low-medium", "low"] | None = None
+    """How far to trust it."""
+    notes: str | None = None
+    """Caveats (vintage, basis, mirror statistics …)."""
+
+
+class CountryInfo(StrictModel):
+    """Optional facts about a country (keyed by ISO alpha-2 code)."""
+
+    name: str | None = None
+    """Display name (default: the ISO name)."""
+    wgi: ShareQ | None = None
+    """Worldwide Governance Indicator rescaled to [0, 1] (JRC method scales to 0–10; we keep 0–1 and scale in the formula)."""
+    trade_restriction: ShareQ | None = None
+    """JRC export-restriction factor t_c in [0, 1] (0 = none)."""
+
+
+class Region(StrictModel):
+    """A non-ISO actor such as ``ROW`` (rest of world) or ``EU`` as one demand node."""
+
+    name: str = Field(min_length=1)
+    """Display name."""
+    members: list[CountryRef] = Field(default_factory=list)
+    """Countries it stands for (informational; may be empty for ``ROW``)."""
+
+
+class Group(StrictModel):
+    """A named set of countries used in policies, targets and ``--source`` (e.g. ``ASEAN``)."""
+
+    name: str | None = None
+    """Display name."""
+    members: list[CountryRef] = Field(min_length=1)
+    """Countries (or regions) in the group."""
+    complement_of: CountryRef | None = None
+    """If set, the group is every country *not* in this group (``members`` then lists it)."""
+
+
+# ---------------------------------------------------------------- commodities
+class Commodity(StrictModel):
+    """A material at one stage of the chain, measured on one basis."""
+
+    name: str = Field(min_length=1)
+    """Display name (e.g. "NdPr oxide")."""
+    stage: Stage
+    """Stage in the chain."""
+    basis: str = Field(default="t", min_length=1)
+    """Unit basis, e.g. ``t REO`` or ``t contained Ga``; quantities on different bases are never added."""
+    family: EntityId | None = None
+    """Commodity family (``rare_earths``, ``gallium``) that policies can target as a whole."""
+    elements: list[ElementSymbol] = Field(default_factory=list)
+    """Chemical elements it carries (``[Nd, Pr]``), for element-scoped export controls."""
+    price_usd_per_t: Money | None = None
+    """Reference price, used for ad-valorem taxes and tariffs."""
+
+
+class Process(StrictModel):
+    """A conversion with yields: ``outputs`` are produced from ``inputs`` per unit of activity.
+
+    A facility's capacity and production are stated in tonnes of the process's
+    ``reference`` output (default: the first output). Input coefficients are
+    tonnes of input per unit of activity; output coefficients are tonnes of output
+    per unit of activity; activity = reference output / its coefficient.
+    """
+
+    name: str | None = None
+    """Display name."""
+    inputs: dict[EntityId, Tonnes] = Field(default_factory=dict)
+    """Commodity id → tonnes consumed per unit of activity (several inputs allowed)."""
+    outputs: dict[EntityId, Tonnes] = Field(min_length=1)
+    """Commodity id → tonnes produced per unit of activity (co-products allowed)."""
+    reference: EntityId | None = None
+    """Output whose tonnes measure capacity and production (default: first output)."""
+
+    @model_validator(mode="after")
+    def _reference(self) -> Process:
+        if self.reference is not None and self.reference not in self.outputs:
+            msg = f"reference {self.reference!r} is not one of the outputs {sorted(self.outputs)}"
+            raise ValueError(msg)
+        if all(q.central == 0 for q in self.outputs.values()):
+            msg = "at least one output coefficient must be positive"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def reference_output(self) -> str:
+        """The reference output's commodity id."""
+        return self.reference or next(iter(self.outputs))
+
+
+# ------------------------------------------------------------------ facilities
+class Owner(StrictModel):
+    """An owner of a facility with its stake."""
+
+    name: str = Field(min_length=1)
+    """Company or state."""
+    country: CountryRef
+    """Home country of the owner (where it is headquartered / controlled)."""
+    stake: ShareQ
+    """Share of the facility owned, in [0, 1]."""
+
+
+class CapacityStep(StrictModel):
+    """A change of capacity from a given year on (expansion or closure)."""
+
+    year: Year
+    """First year at the new capacity."""
+    capacity: Tonnes
+    """Capacity from that year, tonnes of the reference output per year."""
+
+
+FacilityKind = Literal["mine", "separation", "refinery", "metal", "magnet", "recycler", "manufacturer", "aggregate"]
+
+
+class Facility(StrictModel):
+    """A plant or mine, or a country-level aggregate of one stage.
+
+    Give ``output`` for a primary producer (a mine: no inputs) or ``process`` for a
+    converter. ``capacity`` and ``production`` are tonnes of the reference output.
+    """
+
+    name: str = Field(min_length=1)
+    """Display name."""
+    country: CountryRef
+    """Where it is (ISO code or a declared region)."""
+    kind: FacilityKind
+    """What it does."""
+    output: EntityId | None = None
+    """For a primary producer: the commodity it mines."""
+    process: EntityId | None = None
+    """For a converter: the id of its process."""
+    owners: list[Owner] = Field(default_factory=list)
+    """Owners and stakes (stakes sum to at most 1; the rest is unattributed)."""
+    capacity: Tonnes | None = None
+    """Nameplate capacity per year once fully ramped up."""
+    commissioning_year: Year | None = None
+    """First year of operation (default: operating before the base year)."""
+    ramp_up_years: Annotated[int, Field(ge=0, le=30)] = 0
+    """Years of linear ramp-up after commissioning (0 = full capacity at once)."""
+    capacity_changes: list[CapacityStep] = Field(default_factory=list)
+    """Later expansions or closures."""
+    closure_year: Year | None = None
+    """First year it no longer operates."""
+    production: dict[Year, Tonnes] = Field(default_factory=dict)
+    """Observed or planned production by year."""
+    utilisation: ShareQ | None = None
+    """Utilisation of capacity used when production is not given for a year."""
+    recycled_share: ShareQ | None = None
+    """For recyclers: share of output that is end-of-life material (JRC EoL-RIR)."""
+
+    @model_validator(mode="after")
+    def _output_or_process(self) -> Facility:
+        if (self.output is None) == (self.process is None):
+            msg = "give exactly one of `output` (a primary producer) or `process` (a converter)"
+            raise ValueError(msg)
+        total = sum(o.stake.central for o in self.owners)
+        if total > 1.0 + 1e-9:
+            msg = f"owner stakes sum to {total:g}, above 1"
+            raise ValueError(msg)
+        if self.commissioning_year is not None and self.closure_year is not None and self.closure_year <= self.commissioning_year:
+            msg = "closure_year must be after commissioning_year"
+            raise ValueError(msg)
+        return self
+
+
+# ------------------------------------------------------------------------ trade
+class Flow(StrictModel):
+    """An observed material flow from a supplier node to a buyer node in a year."""
+
+    supplier: NodeRef
+    """Facility id, or a country/region code (that country's market for the commodity)."""
+    buyer: NodeRef
+    """Facility id, or a country/region code."""
+    commodity: EntityId
+    """Commodity id."""
+    year: Year
+    """Year of the flow."""
+    tonnes: Tonnes
+    """Tonnes in the year, on the commodity's basis."""
+
+
+class ImportSources(StrictModel):
+    """A country's total imports of a commodity split by partner shares (how USGS reports them).
+
+    Expanded into one flow per partner: tonnes = total × share. Shares sum to at
+    most 1; the remainder is attributed to ``remainder_to`` (default ``ROW``).
+    """
+
+    importer: CountryRef
+    """Importing country."""
+    commodity: EntityId
+    """Commodity id."""
+    year: Year
+    """Year of the imports."""
+    total: Tonnes
+    """Total imports in the year."""
+    partners: dict[CountryRef, ShareQ] = Field(min_length=1)
+    """Partner → share of the total."""
+    remainder_to: CountryRef = "ROW"
+    """Who supplies the part of the total the partner shares leave over."""
+
+    @model_validator(mode="after")
+    def _sum(self) -> ImportSources:
+        s = sum(q.central for q in self.partners.values())
+        if s > 1.0 + 1e-6:
+            msg = f"partner shares sum to {s:g}, above 1"
+            raise ValueError(msg)
+        return self
+
+
+class Demand(StrictModel):
+    """Final consumption of a commodity by a country, with growth."""
+
+    country: CountryRef
+    """Consuming country or region."""
+    commodity: EntityId
+    """Commodity id."""
+    year: Year
+    """Year of ``tonnes``."""
+    tonnes: Tonnes
+    """Consumption in ``year``."""
+    growth: Rate | None = None
+    """Compound yearly growth after ``year`` (0.08 = 8 % a year)."""
+    by_year: dict[Year, Tonnes] = Field(default_factory=dict)
+    """Explicit values for given years (take precedence over growth)."""
+
+
+class Stockpile(StrictModel):
+    """A strategic or industry stock of a commodity held in a country."""
+
+    country: CountryRef
+    """Holder."""
+    commodity: EntityId
+    """Commodity id."""
+    year: Year
+    """Year the level refers to (start of year)."""
+    tonnes: Tonnes | None = None
+    """Stock level in tonnes."""
+    months_of_cover: Tonnes | None = None
+    """Stock level in months of that year's demand (alternative to ``tonnes``)."""
+    max_release_share: ShareQ | None = None
+    """Largest share of the stock that may be released in one year (default 1)."""
+
+    @model_validator(mode="after")
+    def _one_level(self) -> Stockpile:
+        if (self.tonnes is None) == (self.months_of_cover is None):
+            msg = "give exactly one of `tonnes` or `months_of_cover`"
+            raise ValueError(msg)
+        return self
+
+
+# --------------------------------------------------------------------- policies
+class Selector(StrictModel):
+    """Which material a policy covers. Empty lists mean "no restriction on this axis"; the axes combine with AND."""
+
+    commodities: list[EntityId] = Field(default_factory=list)
+    """Commodity ids."""
+    families: list[EntityId] = Field(default_factory=list)
+    """Commodity families (e.g. ``rare_earths``)."""
+    elements: list[Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]] = Field(default_factory=list)
+    """Elements; a commodity matches if it carries any of them."""
+    stages: list[Stage] = Field(default_factory=list)
+    """Stages."""
+
+
+class Destinations(StrictModel):
+    """Partner countries a policy applies to: all, a list, or all except a list."""
+
+    include: list[CountryRef] | None = None
+    """Only these countries/groups (default: everyone)."""
+    exclude: list[CountryRef] = Field(default_factory=list)
+    """Everyone except these countries/groups."""
+
+
+class _PolicyBase(StrictModel):
+    country: CountryRef
+    """Country imposing the measure."""
+    covers: Selector = Field(default_factory=Selector)
+    """Material covered."""
+    partners: Destinations = Field(default_factory=Destinations)
+    """Destinations (export measures) or origins (import measures) covered."""
+    start: Date
+    """First day in force."""
+    end: Date | None = None
+    """Last day in force (open-ended if omitted)."""
+    name: str | None = None
+    """Display name."""
+    source: EntityId | None = None
+    """Where the measure is documented."""
+    assumption: str | None = None
+    """Reasoning when the measure is hypothetical."""
+
+    @model_validator(mode="after")
+    def _dates(self) -> _PolicyBase:
+        if self.end is not None and self.end < self.start:
+            msg = f"end {self.end} is before start {self.start}"
+            raise ValueError(msg)
+        return self
+
+
+class ExportBan(_PolicyBase):
+    """Exports of the covered material to the covered partners are blocked."""
+
+    type: Literal["export_ban"]
+    """Policy type."""
+    share_blocked: ShareQ = Field(default_factory=lambda: Quantity(value=1.0))
+    """Share of the flows blocked while in force (1 = full ban)."""
+
+
+class ExportLicensing(_PolicyBase):
+    """Exports need a licence: only a share is approved, after a delay."""
+
+    type: Literal["export_licensing"]
+    """Policy type."""
+    share_approved: ShareQ
+    """Share of the would-be exports that is licensed."""
+    delay_months: Annotated[float, Field(ge=0, le=24)] = 0.0
+    """Months of licensing delay at the start (nothing flows until licences arrive)."""
+
+
+class ExportQuota(_PolicyBase):
+    """A cap on yearly exports of the covered material (0 = export ban on that stage)."""
+
+    type: Literal["export_quota"]
+    """Policy type."""
+    tonnes_per_year: Tonnes
+    """Largest total export per year to the covered partners."""
+
+
+class ExportTax(_PolicyBase):
+    """A tax on exports: a cost on the edge in the re-routing objective."""
+
+    type: Literal["export_tax"]
+    """Policy type."""
+    rate: ShareQ | None = None
+    """Ad-valorem rate (share of the commodity's price)."""
+    usd_per_t: Money | None = None
+    """Specific tax per tonne."""
+
+
+class Tariff(_PolicyBase):
+    """An import tariff imposed by ``country`` on the covered origins."""
+
+    type: Literal["tariff"]
+    """Policy type."""
+    rate: ShareQ | None = None
+    """Ad-valorem rate (share of the commodity's price)."""
+    usd_per_t: Money | None = None
+    """Specific tariff per tonne."""
+
+
+class ImportBan(_PolicyBase):
+    """Imports of the covered material from the covered origins are blocked."""
+
+    type: Literal["import_ban"]
+    """Policy type."""
+    share_blocked: ShareQ = Field(default_factory=lambda: Quantity(value=1.0))
+    """Share of the flows blocked while in force."""
+
+
+Policy = Annotated[
+    ExportBan | ExportLicensing | ExportQuota | ExportTax | Tariff | ImportBan,
+    Field(discriminator="type"),
+]
+"""Any policy, told apart by its ``type``."""
+
+
+# ------------------------------------------------------------------- agreements
+class Offtake(StrictModel):
+    """A commitment of a supplier to deliver to a buyer."""
+
+    supplier: NodeRef
+    """Facility or country."""
+    buyer: CountryRef
+    """Buying country."""
+    commodity: EntityId
+    """Commodity id."""
+    tonnes_per_year: Tonnes
+    """Committed tonnes per year."""
+    start_year: Year
+    """First year of deliveries."""
+
+
+class InvestmentProject(StrictModel):
+    """A project a fund turns into new capacity: capacity = allocation / capital intensity."""
+
+    name: str | None = None
+    """Display name."""
+    country: CountryRef
+    """Where the capacity is built."""
+    kind: FacilityKind
+    """Type of facility created."""
+    output: EntityId | None = None
+    """Commodity mined (for a mine)."""
+    process: EntityId | None = None
+    """Process run (for a converter)."""
+    share_of_fund: ShareQ
+    """Share of the fund allocated to this project."""
+    capital_intensity_usd_per_tpa: Money
+    """Capital cost per tonne-per-year of reference output capacity."""
+    lead_time_years: Annotated[int, Field(ge=0, le=30)]
+    """Years from the agreement's start to commissioning."""
+    ramp_up_years: Annotated[int, Field(ge=0, le=30)] = 0
+    """Years of linear ramp-up after commissioning."""
+    owners: list[Owner] = Field(default_factory=list)
+    """Owners of the new facility."""
+
+    @model_validator(mode="after")
+    def _output_or_process(self) -> InvestmentProject:
+        if (self.output is None) == (self.process is None):
+            msg = "give exactly one of `output` (a mine) or `process` (a converter)"
+            raise ValueError(msg)
+        return self
+
+
+class Investment(StrictModel):
+    """A fund that finances new capacity."""
+
+    fund_usd: Money
+    """Size of the fund."""
+    projects: dict[EntityId, InvestmentProject] = Field(min_length=1)
+    """Projects by id; their ``share_of_fund`` sum to at most 1."""
+
+    @model_validator(mode="after")
+    def _shares(self) -> Investment:
+        s = sum(p.share_of_fund.central for p in self.projects.values())
+        if s > 1.0 + 1e-6:
+            msg = f"project shares of the fund sum to {s:g}, above 1"
+            raise ValueError(msg)
+        return self
+
+
+class Agreement(StrictModel):
+    """A deal between parties: exemptions, preferred sourcing, offtakes, investment."""
+
+    name: str = Field(min_length=1)
+    """Display name."""
+    parties: list[CountryRef] = Field(min_length=2)
+    """Countries (or groups) that signed."""
+    covers: Selector = Field(default_factory=Selector)
+    """Material covered."""
+    start: Date
+    """Date it takes effect."""
+    end: Date | None = None
+    """Date it lapses."""
+    exempt_parties: Flag = False
+    """Lift the parties' restrictions on trade with each other (bans, licensing, quotas, taxes)."""
+    lifts: list[EntityId] = Field(default_factory=list)
+    """Specific policy ids this agreement lifts between the parties."""
+    preference: ShareQ | None = None
+    """Cost advantage of partner supply in re-routing, as a share of the commodity's price."""
+    offtakes: list[Offtake] = Field(default_factory=list)
+    """Supply commitments."""
+    investment: Investment | None = None
+    """Fund turned into capacity."""
+    source: EntityId | None = None
+    """Where the agreement is documented."""
+    assumption: str | None = None
+    """Reasoning when effects are assumed."""
+
+
+class Toggle(StrictModel):
+    """A named switch that turns a set of policies and agreements on or off."""
+
+    description: str | None = None
+    """What switching it means."""
+    default: Flag = True
+    """State when nothing overrides it."""
+    controls: list[EntityId] = Field(min_length=1)
+    """Policy and agreement ids it switches."""
+    probability: ShareQ | None = None
+    """Probability that it is on, for Monte Carlo (default: the ``default`` state)."""
+
+
+class Variant(StrictModel):
+    """A named setting of toggles, compared side by side."""
+
+    description: str | None = None
+    """What the variant represents."""
+    toggles: dict[EntityId, Flag] = Field(default_factory=dict)
+    """Toggle → state."""
+
+
+MetricName = Literal["traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
+
+
+class Target(StrictModel):
+    """A goal checked per year, e.g. traced China share of US NdPr oxide ≤ 25 % by 2030."""
+
+    description: str | None = None
+    """The goal in words."""
+    country: CountryRef
+    """Country whose exposure is measured."""
+    commodity: EntityId
+    """Commodity id."""
+    metric: MetricName = "traced_share"
+    """Measure compared with the threshold."""
+    source_country: CountryRef = "CN"
+    """Country (or group) the exposure is to."""
+    max: Share | None = None
+    """Pass when the measure is at most this."""
+    min: Share | None = None
+    """Pass when the measure is at least this."""
+    by: Year
+    """Year from which the goal must hold."""
+    source: EntityId | None = None
+    """Where the goal is stated."""
+
+    @model_validator(mode="after")
+    def _bound(self) -> Target:
+        if (self.max is None) == (self.min is None):
+            msg = "give exactly one of `max` or `min`"
+            raise ValueError(msg)
+        return self
+
+
+# --------------------------------------------------------------------- scenario
+class Scenario(StrictModel):
+    """A whole scenario after ``extends`` have been merged.
+
+    Precedence (highest first): API/CLI overrides (toggles) → the scenario file →
+    its ``extends`` bases, later bases over earlier ones. Mappings merge key by
+    key; lists and scalars are replaced; ``null`` removes an inherited entity.
+    """
+
+    scenario: ScenarioMeta
+    """Metadata and years."""
+    extends: list[str] = Field(default_factory=list)
+    """Base files this scenario was composed from (relative paths)."""
+    sources: dict[EntityId, Source] = Field(default_factory=dict)
+    """Documents cited by ``source:``."""
+    countries: dict[CountryRef, CountryInfo] = Field(default_factory=dict)
+    """Optional facts per ISO country."""
+    regions: dict[CountryRef, Region] = Field(default_factory=dict)
+    """Non-ISO actors (``ROW``, ``EU``)."""
+    groups: dict[CountryRef, Group] = Field(default_factory=dict)
+    """Named country sets."""
+    commodities: dict[EntityId, Commodity] = Field(default_factory=dict)
+    """Materials by id."""
+    processes: dict[EntityId, Process] = Field(default_factory=dict)
+    """Conversions by id."""
+    facilities: dict[EntityId, Facility] = Field(default_factory=dict)
+    """Plants, mines and aggregates by id."""
+    flows: dict[EntityId, Flow] = Field(default_factory=dict)
+    """Observed flows by id."""
+    imports: dict[EntityId, ImportSources] = Field(default_factory=dict)
+    """Import totals split by partner shares."""
+    demand: dict[EntityId, Demand] = Field(default_factory=dict)
+    """Final consumption by id."""
+    stockpiles: dict[EntityId, Stockpile] = Field(default_factory=dict)
+    """Stocks by id."""
+    policies: dict[EntityId, Policy] = Field(default_factory=dict)
+    """Bans, licensing, quotas, taxes, tariffs by id."""
+    agreements: dict[EntityId, Agreement] = Field(default_factory=dict)
+    """Deals by id."""
+    toggles: dict[EntityId, Toggle] = Field(default_factory=dict)
+    """Named switches."""
+    variants: dict[EntityId, Variant] = Field(default_factory=dict)
+    """Named toggle settings for ``compare``."""
+    targets: dict[EntityId, Target] = Field(default_factory=dict)
+    """Goals checked per year."""
+
+    @property
+    def years(self) -> list[int]:
+        """Every simulated year, base year to horizon."""
+        meta = self.scenario
+        return list(range(meta.base_year, (meta.horizon or meta.base_year) + 1))
