@@ -14,9 +14,9 @@ See ``docs/scenario-format.md`` for a complete annotated example.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from supplychain.schema.types import (
     Date,
@@ -31,6 +31,7 @@ from supplychain.schema.types import (
     StrictModel,
     Tonnes,
     Year,
+    YearKey,
 )
 
 __all__ = [
@@ -256,7 +257,7 @@ class Facility(StrictModel):
     """Later expansions or closures."""
     closure_year: Year | None = None
     """First year it no longer operates."""
-    production: dict[Year, Tonnes] = Field(default_factory=dict)
+    production: dict[YearKey, Tonnes] = Field(default_factory=dict)
     """Observed or planned production by year."""
     utilisation: ShareQ | None = None
     """Utilisation of capacity used when production is not given for a year."""
@@ -336,7 +337,7 @@ class Demand(StrictModel):
     """Consumption in ``year``."""
     growth: Rate | None = None
     """Compound yearly growth after ``year`` (0.08 = 8 % a year)."""
-    by_year: dict[Year, Tonnes] = Field(default_factory=dict)
+    by_year: dict[YearKey, Tonnes] = Field(default_factory=dict)
     """Explicit values for given years (take precedence over growth)."""
 
 
@@ -674,6 +675,10 @@ class Scenario(StrictModel):
     """Named toggle settings for ``compare``."""
     targets: dict[EntityId, Target] = Field(default_factory=dict)
     """Goals checked per year."""
+
+    _provenance: Any = PrivateAttr(default=None)
+    # Where each value was written (set by ``supplychain.io.load``; None when built
+    # in Python). Never part of equality. Read it with ``supplychain.io.problem_at``.
 
     @property
     def years(self) -> list[int]:

@@ -50,6 +50,7 @@ __all__ = [
     "StrictModel",
     "Tonnes",
     "Year",
+    "YearKey",
     "quantity_value",
 ]
 
@@ -78,6 +79,16 @@ EntityId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$")]
 
 Year = Annotated[int, Field(ge=1900, le=2200)]
 """A calendar year between 1900 and 2200."""
+
+
+def _year_key(v: Any) -> Any:
+    if isinstance(v, str) and len(v) == 4 and v.isascii() and v.isdigit():
+        return int(v)
+    return v
+
+
+YearKey = Annotated[int, BeforeValidator(_year_key), Field(ge=1900, le=2200)]
+"""A year used as a mapping key; the text ``"2024"`` is read as 2024 (JSON keys are always text)."""
 
 STAGES: tuple[str, ...] = ("ore", "oxide", "metal", "magnet", "product")
 """Stages of the material chain, upstream first.

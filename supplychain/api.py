@@ -1,0 +1,335 @@
+"""The public Python API: ``load``, ``simulate``, ``compare`` and the ``Result`` object.
+
+Notebooks and the command line use the same functions::
+
+    import supplychain.api as sc
+    world = sc.load("scenarios/us_japan.yaml")
+    res = sc.simulate(world, toggles={"china_ree_ban": True}, mode="rebalance")
+    res.shortfall            # tonnes and share of demand not met, per country, commodity, year
+    res.explain("US", "ndpr_oxide")   # which policy caused which loss
+    sc.compare(world, toggles_grid=["us_japan_deal", "malaysia_mou"])
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from supplychain.errors import Problem, ScenarioError
+from supplychain.schema.model import Scenario
+from supplychain.simulate.run import Mode, RunOutput, Simulator
+from supplychain.simulate.toggles import ToggleState
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["Result", "compare", "load", "simulate"]
+
+HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share")
+"""Measures :func:`compare` reports per variant and year."""
+
+
+def load(path: str | Path) -> Scenario:
+    """Load and validate a scenario file (see :func:`supplychain.io.load.load`)."""
+    from supplychain.io.load import load as _load
+
+    return _load(path)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one simulation produced, as tidy tables.
+
+    Attributes
+    ----------
+    scenario : str
+        Scenario name.
+    variant : str
+        ``base``, a variant name, or ``custom`` (explicit toggles).
+    mode : {"rebalance", "fixed"}
+        Supply response.
+    source : str
+        Country (or group) exposure is measured to.
+    years : tuple of int
+        Simulated years.
+    measures : pandas.DataFrame
+        Tidy exposure measures after the shock (``year``, ``country``, ``commodity``,
+        ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
+        ``partner``, ``label``, ``variant``), including ``shortfall_share``.
+    flows : pandas.DataFrame
+        Every edge and year with ``baseline_t``, simulated ``tonnes`` and ``status``
+        (normal | blocked | reduced | rerouted | deal | new).
+    shortfall : pandas.DataFrame
+        ``country``, ``commodity``, ``stage``, ``year``, ``demand_t``, ``delivered_t``,
+        ``shortfall_t``, ``shortfall_share`` per final-use node.
+    utilisation : pandas.DataFrame
+        Capacity, baseline and simulated output of every facility.
+    gainers : pandas.DataFrame
+        Suppliers whose exports grew.
+    targets : pandas.DataFrame
+        Each target per year: value, threshold, pass/fail, margin.
+    attribution : pandas.DataFrame
+        Per edge and policy: blocked share and tonnes, cost per tonne, exemptions.
+    stocks : pandas.DataFrame
+        Stock levels, draws, months of cover, the month a stock runs out.
+    toggles : pandas.DataFrame
+        Resolved toggle states and which layer set each.
+    solver : pandas.DataFrame
+        Per year: seconds, simplex iterations, warm start, objective of each level.
+    """
+
+    scenario: str
+    variant: str
+    mode: Mode
+    source: str
+    years: tuple[int, ...]
+    measures: pd.DataFrame
+    flows: pd.DataFrame
+    shortfall: pd.DataFrame
+    utilisation: pd.DataFrame
+    gainers: pd.DataFrame
+    targets: pd.DataFrame
+    attribution: pd.DataFrame
+    stocks: pd.DataFrame
+    toggles: pd.DataFrame
+    solver: pd.DataFrame
+    toggle_state: ToggleState = field(repr=False)
+    _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
+        """Wrap a :class:`~supplychain.simulate.run.RunOutput`."""
+        return cls(
+            scenario=scenario.scenario.name, variant=variant, mode=out.mode, source=out.source, years=out.years,
+            measures=out.measures, flows=out.flows, shortfall=out.shortfall, utilisation=out.utilisation,
+            gainers=out.gainers, targets=out.targets, attribution=out.attribution, stocks=out.stocks,
+            toggles=out.toggles.table(), solver=out.solver, toggle_state=out.toggles, _nodes=out.nodes,
+        )
+
+    def graph(self, year: int) -> nx.MultiDiGraph:
+        """The simulated network of ``year`` as a ``networkx.MultiDiGraph``.
+
+        Edges carry the flow table's columns: ``tonnes`` (simulated), ``baseline_t``
+        and ``status``; keyed by edge id.
+
+        Raises
+        ------
+        KeyError
+            ``year`` was not simulated.
+        """
+        from supplychain.graph.nxview import to_networkx
+
+        if year not in self._nodes:
+            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
+            raise KeyError(msg)
+        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"])
+        nodes = self._nodes[year]
+        ends = set(f["supplier"]) | set(f["buyer"])
+        nodes = nodes[nodes["node"].isin(ends) | (nodes["kind"] != "stock")]
+        return to_networkx(nodes, f)
+
+    def explain(self, country: str, commodity: str) -> pd.DataFrame:
+        """Loss of a country's supply of a commodity, by policy and year.
+
+        Parameters
+        ----------
+        country : str
+            Importing country.
+        commodity : str
+            Commodity id.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``year``, ``policy``, ``policy_type``, ``imposed_by``, ``baseline_t`` (imports
+            on the affected edges), ``blocked_tonnes``, ``share_of_imports`` (of all the
+            country's baseline imports of the commodity), ``exempted_by``, and the
+            year's ``shortfall_t`` of the country's final use of that commodity.
+        """
+        a = self.attribution
+        a = a[(a["buyer_country"] == country) & (a["commodity"] == commodity)]
+        cols = ["year", "policy", "policy_type", "imposed_by", "baseline_t", "blocked_tonnes", "share_of_imports",
+                "exempted_by", "shortfall_t"]
+        if a.empty:
+            return pd.DataFrame(columns=cols)
+        g = a.groupby(["year", "policy", "policy_type", "imposed_by"], sort=True).agg(
+            baseline_t=("baseline_t", "sum"), blocked_tonnes=("blocked_tonnes", "sum"),
+            exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s for x in str(v).split(",") if x}))),
+        ).reset_index()
+        fl = self.flows
+        imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
+                 & (fl["supplier_country"] != fl["buyer_country"])].groupby("year")["baseline_t"].sum()
+        g["share_of_imports"] = g["blocked_tonnes"] / g["year"].map(imp).where(lambda s: s > 0)
+        sh = self.shortfall
+        sh = sh[(sh["country"] == country) & (sh["commodity"] == commodity)].groupby("year")["shortfall_t"].sum()
+        g["shortfall_t"] = g["year"].map(sh)
+        return g[cols].sort_values(["year", "blocked_tonnes"], ascending=[True, False]).reset_index(drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """Total shortfall per year, commodity and country with any (rows with shortfall only)."""
+        s = self.shortfall
+        s = s[s["shortfall_t"] > 0]
+        return s.groupby(["year", "country", "commodity"], sort=True)[["demand_t", "shortfall_t"]].sum().assign(
+            shortfall_share=lambda d: d["shortfall_t"] / d["demand_t"]).reset_index()
+
+    def _repr_html_(self) -> str:
+        head = (f"<h4>{html.escape(self.scenario)} — variant <code>{html.escape(self.variant)}</code>, "
+                f"mode <code>{self.mode}</code>, {self.years[0]}–{self.years[-1]}</h4>")
+        parts = [head, "<b>Toggles</b>", self.toggles.to_html(index=False)]
+        summ = self.summary()
+        parts += ["<b>Shortfall</b>", summ.to_html(index=False, float_format="{:,.3g}".format) if not summ.empty
+                  else "<p>no shortfall</p>"]
+        if not self.targets.empty:
+            t = self.targets[["target", "year", "value", "bound", "threshold", "status", "margin"]]
+            parts += ["<b>Targets</b>", t.to_html(index=False, float_format="{:.3f}".format)]
+        return "\n".join(parts)
+
+    def __repr__(self) -> str:
+        n_short = int((self.shortfall["shortfall_t"] > 0).sum()) if not self.shortfall.empty else 0
+        return (f"Result(scenario={self.scenario!r}, variant={self.variant!r}, mode={self.mode!r}, "
+                f"years={self.years[0]}–{self.years[-1]}, flows={len(self.flows)}, "
+                f"shortfall_rows={n_short}, targets={len(self.targets)})")
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    years: Sequence[int] | None = None,
+    source: str = "CN",
+    toggles: Mapping[str, bool] | None = None,
+    variant: str | None = None,
+    mode: Mode = "rebalance",
+    options: Mapping[str, Any] | None = None,
+) -> Result:
+    """Simulate a scenario year by year, base year to horizon.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (:func:`load`).
+    years : sequence of int, optional
+        Years to simulate (default: ``scenario.years``).
+    source : str
+        Country or group exposure is measured to (default ``"CN"``).
+    toggles : mapping of str to bool, optional
+        Toggle overrides; they win over the variant and the file defaults.
+    variant : str, optional
+        A named variant of the scenario.
+    mode : {"rebalance", "fixed"}
+        ``rebalance`` re-routes through a linear programme (HiGHS); ``fixed`` keeps
+        trade patterns and loses blocked tonnes.
+    options : mapping, optional
+        HiGHS options for the LP.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    ScenarioError
+        Unknown toggle or variant names (with a did-you-mean hint).
+    SolverError
+        The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
+    """
+    sim = Simulator(scenario, years=years, source=source, options=options)
+    out = sim.run(toggles=toggles, variant=variant, mode=mode)
+    label = variant if variant is not None else ("custom" if toggles else "base")
+    return Result.from_run(scenario, out, label)
+
+
+def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str, bool]]]:
+    unknown = [n for n in names if n not in scenario.toggles]
+    if unknown:
+        from supplychain.simulate.toggles import _unknown
+
+        raise ScenarioError([_unknown(n, scenario.toggles, "toggle", ("toggles", n)) for n in unknown])
+    out = []
+    for states in itertools.product((False, True), repeat=len(names)):
+        setting = dict(zip(names, states, strict=True))
+        label = ",".join(f"{n}={'on' if v else 'off'}" for n, v in setting.items())
+        out.append((label, setting))
+    return out
+
+
+def compare(
+    scenario: Scenario,
+    variants: Sequence[str] | None = None,
+    *,
+    toggles_grid: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str = "CN",
+    mode: Mode = "rebalance",
+    metrics: Sequence[str] = HEADLINE_METRICS,
+    options: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Headline measures of several variants side by side, re-using the compiled model.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    variants : sequence of str, optional
+        Named variants to run (default: ``base`` plus every variant of the scenario).
+    toggles_grid : sequence of str, optional
+        Toggle names; every on/off combination is run (2ⁿ runs), labelled
+        ``name=on,other=off``. Exclusive with ``variants``.
+    years, source, mode, options
+        As in :func:`simulate`.
+    metrics : sequence of str
+        Measures to report (default traced share, direct share, shortfall share).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value`` — for
+        the (country, commodity) pairs of the scenario's targets, or every pair with
+        final demand when it has none — plus one ``target:<id>`` row per target and
+        year (value 1 pass, 0 fail), and ``seconds`` of the variant's solves.
+
+    Raises
+    ------
+    ScenarioError
+        Both ``variants`` and ``toggles_grid`` given, or unknown names.
+    """
+    if variants is not None and toggles_grid is not None:
+        raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
+                                     "run compare twice")])
+    runs: list[tuple[str, str | None, dict[str, bool] | None]] = []
+    if toggles_grid is not None:
+        runs = [(label, None, setting) for label, setting in _grid(scenario, toggles_grid)]
+    else:
+        names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
+        runs = [(v, None if v == "base" else v, None) for v in names]
+    sim = Simulator(scenario, years=years, source=source, options=options)
+    pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
+    frames = []
+    for label, variant, setting in runs:
+        out = sim.run(toggles=setting, variant=variant, mode=mode)
+        m = out.measures
+        m = m[m["metric"].isin(list(metrics))]
+        if pairs:
+            key = list(zip(m["country"], m["commodity"], strict=True))
+            m = m[[k in pairs for k in key]]
+        else:
+            demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+            m = m[[k in demand for k in zip(m["country"], m["commodity"], strict=True)]]
+        rows = m[["year", "country", "commodity", "metric", "value"]].copy()
+        t = out.targets
+        if not t.empty:
+            rows = pd.concat([rows, pd.DataFrame({
+                "year": t["year"], "country": t["country"], "commodity": t["commodity"],
+                "metric": "target:" + t["target"].astype(str),
+                "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+            })], ignore_index=True)
+        rows.insert(0, "variant", label)
+        rows["seconds"] = float(out.solver["seconds"].sum())
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["variant", "year", "country", "commodity", "metric"], kind="stable").reset_index(drop=True)

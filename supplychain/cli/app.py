@@ -1,0 +1,60 @@
+"""The typer application: ``--version``, ``--help`` and one line per subcommand.
+
+Subcommand modules import only :mod:`typer` at module level and the rest of
+supplychain inside the command, so ``supplychain --help`` starts fast (no
+pydantic, pandas, scipy or networkx). Add a subcommand with one registration
+line below.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from supplychain import __version__
+from supplychain.cli.schema import schema
+from supplychain.cli.sweep import sweep
+from supplychain.cli.validate import validate
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="supplychain",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"supplychain {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Critical-mineral supply chains: exposure to China, export bans, deals and re-routing.
+
+    Example:
+
+        supplychain validate scenarios/ --require-sources
+    """
+
+
+app.command("validate")(validate)
+app.command("schema")(schema)
+app.command("sweep")(sweep)
+app.command("graph")(__import__("supplychain.cli.graph", fromlist=["graph"]).graph)
+app.command("report")(__import__("supplychain.cli.report", fromlist=["report"]).report)
+
+
+def main() -> None:
+    """Run the command line (the ``supplychain`` console script)."""
+    app(prog_name="supplychain")

@@ -1,0 +1,79 @@
+"""``supplychain report``: simulate scenarios and write the HTML report folder.
+
+A thin layer over :func:`supplychain.report.html.run_scenario` and
+:func:`supplychain.report.html.write_report`; only :mod:`typer` is imported at
+module level so ``supplychain --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["report"]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def report(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SCENARIO_OR_DIR...",
+            help="Scenario files, or folders: every *.yaml in them with a top-level `scenario:` section.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", metavar="DIR", help="Report folder to write (created or replaced).",
+                     show_default=False),
+    ],  # fmt: skip
+    mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    title: Annotated[
+        str, typer.Option("--title", help="Page title.")
+    ] = "Critical-mineral supply chains: exposure to China",
+) -> None:
+    """Simulate every variant of each scenario and write a self-contained HTML report.
+
+    The folder gets index.html (no external resources), summary.md, measures.csv,
+    shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
+    It is written atomically; an existing folder is replaced only if it holds an
+    earlier report.
+
+    Example:
+
+        supplychain report scenarios/ --output out/report --mode rebalance
+    """
+    if mode not in ("fixed", "rebalance"):
+        raise _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+    from supplychain.errors import SupplyChainError
+    from supplychain.io import validate_paths
+    from supplychain.report.html import run_scenario, write_report
+
+    reports = validate_paths(paths)
+    bad = [r for r in reports if r.error is not None]
+    for r in bad:
+        typer.echo(f"FAIL {r.file}: {r.error}", err=True)
+    if bad:
+        raise _fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
+    found = [r for r in reports if r.scenario is not None]
+    if not found:
+        raise _fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
+    runs = []
+    try:
+        for r in found:
+            if r.scenario is None:
+                continue
+            typer.echo(f"simulating {r.file} ({mode})", err=True)
+            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file))
+        out = write_report(runs, output, title=title)
+    except (SupplyChainError, ValueError, OSError) as err:
+        raise _fail(str(err)) from None
+    typer.echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

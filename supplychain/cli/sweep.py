@@ -1,0 +1,202 @@
+"""``supplychain sweep``: Monte Carlo over a scenario's uncertain inputs, with an optional tornado chart.
+
+A thin layer over :func:`supplychain.uncertainty.montecarlo.run_sweep` and
+:func:`supplychain.uncertainty.sensitivity.one_at_a_time`; only :mod:`typer` is
+imported at module level so ``supplychain --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["sweep"]
+
+MAX_ROWS = 40
+"""Summary rows printed before the table is cut (the full table goes to ``--output``)."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _print_table(df: pd.DataFrame, title: str, *, max_rows: int = MAX_ROWS) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(soft_wrap=True)
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left")
+    for row in df.head(max_rows).itertuples(index=False):
+        table.add_row(*(_fmt(v) for v in row))
+    console.print(table)
+    if len(df) > max_rows:
+        console.print(f"… {len(df) - max_rows} more rows; narrow with --measure/--country/--commodity or use --output")
+
+
+def sweep(
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file (YAML).", show_default=False)],
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Number of Monte Carlo samples.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", "-s", min=0, help="Random seed (same seed → same numbers).")] = 1,
+    mode: Annotated[
+        str,
+        typer.Option(
+            "--mode", help="Supply response: fixed | rebalance (simulate), or exposure (unshocked network)."
+        ),
+    ] = "fixed",
+    workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Local worker processes (0 = one per CPU).")] = 1,
+    executor: Annotated[
+        str | None,
+        typer.Option("--executor", help="Run on a Dask cluster: dask://HOST:PORT (needs supplychain\\[dask]).",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", min=1, help="Samples per task (default: sized automatically).")
+    ] = None,
+    toggle: Annotated[
+        list[str] | None,
+        typer.Option("--toggle", "-t", metavar="NAME=on|off", help="Fix a toggle (not sampled); repeatable."),
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="Apply a named variant's toggles.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", metavar="GLOB", help="Sample only matching inputs (e.g. 'flows.*'); repeatable."),
+    ] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")] = None,
+    measure: Annotated[str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share).")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Country to show and chart.")] = None,
+    commodity: Annotated[str | None, typer.Option("--commodity", help="Commodity to show and chart.")] = None,
+    year: Annotated[int | None, typer.Option("--year", help="Year of the tornado chart (default: last year).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write every sample's measures (tidy) to FILE.parquet or FILE.csv.",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    tornado: Annotated[
+        Path | None,
+        typer.Option("--tornado", help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf).",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    span: Annotated[str, typer.Option("--span", help="Tornado low/high: bounds | p5-p95.")] = "bounds",
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even when a cached result exists.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option("--cache-dir", help="Cache folder (default: $SUPPLYCHAIN_CACHE_DIR or .supplychain-cache).",
+                     show_default=False),
+    ] = None,  # fmt: skip
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
+
+    Every quantity with a distribution (uniform, triangular, normal, choice) and
+    every toggle with a probability is sampled; the same seed gives the same
+    numbers on any number of workers or on a Dask cluster. Results are cached
+    under .supplychain-cache/ (a re-run is instant; any change recomputes).
+
+    Examples:
+
+        supplychain sweep scenarios/baseline_2024.yaml --samples 5000 --seed 7 --workers 2
+
+        supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US
+        --commodity ndpr_oxide --tornado tornado.svg
+    """
+    if mode not in ("fixed", "rebalance", "exposure"):
+        raise _fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
+    if span not in ("bounds", "p5-p95"):
+        raise _fail(f"--span must be bounds or p5-p95, not {span!r}")
+    if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
+        raise _fail(f"--output must end in .parquet or .csv, not {output.name!r}")
+    if tornado is not None:
+        if tornado.suffix.lower() not in (".svg", ".png", ".pdf"):
+            raise _fail(f"--tornado must end in .svg, .png or .pdf, not {tornado.name!r}")
+        if measure is None:
+            raise _fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
+
+    from supplychain.errors import SupplyChainError
+    from supplychain.uncertainty.cache import SweepCache
+
+    try:
+        from supplychain.io.load import load
+        from supplychain.simulate.toggles import parse_toggle_args
+        from supplychain.uncertainty.montecarlo import run_sweep
+        from supplychain.uncertainty.sensitivity import one_at_a_time
+
+        toggles = parse_toggle_args(toggle or [])
+        sc = load(scenario)
+        cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
+        select: dict[str, Any] = {
+            "measures": [measure] if measure else None,
+            "countries": [country] if country else None,
+            "commodities": [commodity] if commodity else None,
+        }
+        common: dict[str, Any] = {
+            "mode": mode,
+            "source": source,
+            "toggles": toggles,
+            "variant": variant,
+            "parameters": param or None,
+            "executor": executor,
+            "workers": workers,
+            "quiet": quiet,
+            **select,
+        }
+        result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, **common)
+        info = result.info
+        timing = (
+            "from cache"
+            if info.get("cached")
+            else f"{info['wall_seconds']:.2f} s, {info['samples_per_second']:,.0f} samples/s on {info['executor']}"
+        )
+        typer.echo(
+            f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, "
+            f"{info['parameters']} uncertain inputs ({info['model']}); {timing}"
+        )
+        if info["parameters"] == 0:
+            typer.echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
+        summary = result.summary()
+        keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "n_nan")]
+        if "partner" in summary.columns:
+            summary = summary[summary["partner"] == ""]
+        _print_table(summary[keep], "Measures over the samples (central = every input at its central value)")
+        targets = result.target_probability()
+        if len(targets):
+            _print_table(
+                targets[["target", "year", "required", "threshold", "probability", "central_met"]],
+                "Probability that each target is met",
+            )
+        if output is not None:
+            written = result.save(output)
+            typer.echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
+        if tornado is not None:
+            oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
+            where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
+            if source is not None:
+                where["source_country"] = source
+            ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
+            oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
+            _print_table(
+                ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
+                f"What matters most for {measure} (one at a time)",
+                max_rows=15,
+            )
+            typer.echo(f"wrote {tornado}", err=True)
+    except (SupplyChainError, ValueError, KeyError, OSError, ImportError) as err:
+        text = err.args[0] if isinstance(err, KeyError) and err.args else err
+        raise _fail(str(text)) from None

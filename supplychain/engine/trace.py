@@ -1,0 +1,466 @@
+"""Traced and origin shares on a compiled network: pure functions on arrays.
+
+Every measure here is one linear propagation over the input shares ``a(u, v)`` of
+:mod:`supplychain.engine.compile` (DOMAIN.md, "Measures of exposure", items 3–4)::
+
+    S = R + (1 − F) ∘ (Aᵀ S)                                            (*)
+
+with ``R`` a right-hand side (one column per question), ``F`` a 0/1 mask of *fixed*
+nodes whose inflows are ignored (their rows of ``Aᵀ`` zeroed: ``Ãᵀ = (I − F) Aᵀ``),
+so ``(I − Ãᵀ) S = R``:
+
+* **traced share** (item 3): ``t(v) = 1`` if ``v`` is in the source, else
+  ``Σ_u a(u, v) t(u)``: ``R = F = b``, the source indicator —
+  ``t = b + (1 − b) ∘ (Aᵀ t)`` (:func:`traced_share`; all countries at once:
+  :func:`traced_shares`);
+* **origin by primary producer** (item 4, "where it was mined"):
+  ``S(v, c) = π(v)·[country(v) = c] + Σ_u a(u, v) S(u, c)``, ``π(v) = p(v)/(p(v) +
+  Σ f)``, no fixed nodes (:func:`origin_shares` with ``fixed=False``);
+* **origin at a processing stage** ("where it was separated"): the processing
+  nodes are fixed to their own country, their inputs ignored
+  (:func:`origin_shares` with ``fixed=True``);
+* **stake-weighted ownership**: primary producers carry their owners' stakes
+  (:func:`weighted_origin_shares`).
+
+**How it is solved.** Nodes are in solve order (levels of the condensation, see
+:mod:`supplychain.engine.compile`). For a level with no loop, its rows are final
+after one sparse mat-vec with the rows above it: ``S[l] = R[l] + (1 − F[l]) ∘
+(A_lᵀ S[:l])`` — no path is ever enumerated. A level holding a loop (re-exports,
+recycling, toll processing) also solves ``(I − (1 − F) G) x = y`` for its internal
+shares ``G``: by sparse LU (``scipy.sparse.linalg.splu``, cached per fixed mask)
+when the loop is small, else by the fixed-point iteration ``x ← y + (1 − F)∘(G x)``
+(monotone from below because everything is non-negative, stopped when the
+geometric tail bound ``Δ_k ρ/(1 − ρ)`` is below 1e-13), falling back to LU when it
+converges slowly. Many right-hand sides go through together in column blocks of
+64, so the matrices are read once per block.
+
+**Guarantees.** Results are finite and in ``[0, 1]``: deviations up to the
+round-off ``1e-9`` (``1e-5`` in float32) are clipped, larger ones raise
+:class:`~supplychain.errors.EngineError` naming the nodes; closed loops were
+already refused when compiling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level
+from supplychain.errors import EngineError
+
+__all__ = [
+    "CHUNK",
+    "DIRECT_MAX",
+    "origin_shares",
+    "solve_shares",
+    "traced_share",
+    "traced_shares",
+    "weighted_origin_shares",
+]
+
+DIRECT_MAX = 2000
+"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU."""
+CHUNK = 64
+"""Right-hand sides solved together (columns per block)."""
+_MAX_ITER = 1000
+_LU_CACHE_SIZE = 256
+
+
+def _roundoff(dtype: np.dtype[Any]) -> float:
+    return 1e-9 if dtype == np.float64 else 1e-5
+
+
+def _tol(dtype: np.dtype[Any]) -> float:
+    return 1e-13 if dtype == np.float64 else 1e-6
+
+
+# --------------------------------------------------------------- the sweep
+def _zero_fixed(upd: FloatArray, fixed: BoolArray | None, code: IntArray | None, col0: int) -> None:
+    """Zero the update of fixed rows (``fixed``: all columns; ``code``: per column)."""
+    if fixed is not None and fixed.any():
+        upd[fixed] = 0
+    if code is not None and upd.ndim == 2:
+        c = code - col0
+        rows = np.flatnonzero((c >= 0) & (c < upd.shape[1]))
+        if rows.size:
+            upd[rows, c[rows]] = 0
+
+
+def _sweep(cg: CompiledGraph, sol: FloatArray, fixed: BoolArray | None, code: IntArray | None, col0: int) -> None:
+    """Solve (*) in place: on entry ``S = R`` in solve order, on exit the solution."""
+    levels = cg.levels_as(sol.dtype)
+    for li, lv in enumerate(levels):
+        s, e = lv.start, lv.stop
+        f = None if fixed is None else fixed[s:e]
+        c = None if code is None else code[s:e]
+        if lv.ext is not None:
+            upd = lv.ext @ sol[:s]
+            _zero_fixed(upd, f, c, col0)
+            sol[s:e] += upd
+        if lv.internal is not None:
+            sol[s:e] = _solve_loop(cg, li, lv, sol[s:e], f, c, col0)
+
+
+def _solve_loop(cg: CompiledGraph, li: int, lv: Level, y: FloatArray, fixed: BoolArray | None,
+                code: IntArray | None, col0: int) -> FloatArray:
+    """Solve ``x = y + (1 − F) ∘ (G x)`` for the internal block ``G`` of a level."""
+    assert lv.internal is not None
+    g = lv.internal
+    if g.shape[0] > DIRECT_MAX:
+        x = _iterate(g, y, fixed, code, col0)
+        if x is not None:
+            return x
+    return _direct(cg, li, g, y, fixed, code, col0)
+
+
+def _iterate(g: sp.csr_matrix, y: FloatArray, fixed: BoolArray | None, code: IntArray | None,
+             col0: int) -> FloatArray | None:
+    tol = _tol(y.dtype)
+    x: FloatArray = y.copy()
+    prev = 0.0
+    for it in range(_MAX_ITER):
+        z: FloatArray = g @ x
+        _zero_fixed(z, fixed, code, col0)
+        z += y
+        delta = float(np.max(np.abs(z - x))) if z.size else 0.0
+        x = z
+        if delta <= tol * 1e-2:
+            return x
+        if prev > 0.0:
+            rho = delta / prev
+            if rho < 1.0 and delta * rho / (1.0 - rho) <= tol:
+                return x
+            if it >= 20 and rho > 0.95:
+                return None
+        prev = delta
+    return None
+
+
+def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) -> Any:
+    from scipy.sparse.linalg import splu
+
+    key = ("lu", li, None if keep is None else np.packbits(keep).tobytes())
+    cache = cg._cache
+    if key in cache:
+        return cache[key]
+    m = g.astype(np.float64)
+    if keep is not None:
+        m = sp.diags(keep.astype(np.float64)) @ m
+    a = (sp.identity(g.shape[0], format="csc") - m).tocsc()
+    try:
+        lu = splu(a)
+    except RuntimeError as exc:  # pragma: no cover - closed loops are refused at compile time
+        msg = f"the loop in nodes {', '.join(map(str, cg.nodes[li:li + 5]))} is singular: {exc}"
+        raise EngineError(msg) from None
+    if len(cache) >= _LU_CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = lu
+    return lu
+
+
+def _direct(cg: CompiledGraph, li: int, g: sp.csr_matrix, y: FloatArray, fixed: BoolArray | None,
+            code: IntArray | None, col0: int) -> FloatArray:
+    base = None if fixed is None else ~fixed
+    y64 = np.asarray(y, dtype=np.float64)
+    if code is None or y.ndim == 1:
+        out = np.asarray(_lu(cg, li, g, base).solve(y64))
+        return out.astype(y.dtype, copy=False)
+    k = y.shape[1]
+    c = code - col0
+    in_block = (c >= 0) & (c < k)
+    special = np.unique(c[in_block])
+    out = np.empty_like(y64)
+    default = np.setdiff1d(np.arange(k), special)
+    if default.size:
+        out[:, default] = _lu(cg, li, g, base).solve(np.ascontiguousarray(y64[:, default]))
+    keep0 = np.ones(len(c), dtype=bool) if base is None else base
+    for j in special:
+        out[:, j] = _lu(cg, li, g, keep0 & (c != j)).solve(np.ascontiguousarray(y64[:, j]))
+    return out.astype(y.dtype, copy=False)
+
+
+def _checked(cg: CompiledGraph, sol: FloatArray, what: str) -> FloatArray:
+    """Refuse NaN and values outside [0, 1] beyond round-off; clip round-off."""
+    if sol.size == 0:
+        return sol
+    lo, hi = float(sol.min()), float(sol.max())
+    eps = _roundoff(sol.dtype)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo < -eps or hi > 1.0 + eps:
+        bad = ~np.isfinite(sol) | (sol < -eps) | (sol > 1.0 + eps)
+        bad_rows = np.asarray(bad.any(axis=1)) if sol.ndim == 2 else bad
+        names = ", ".join(map(str, cg.nodes[np.flatnonzero(bad_rows)[:10]]))
+        msg = (f"{what} left [0, 1] (min {lo!r}, max {hi!r}) at nodes {names}; the loop through them is "
+               f"ill-conditioned — check for re-exports that pass (almost) all their material back")
+        raise EngineError(msg)
+    if lo < 0.0 or hi > 1.0:
+        np.clip(sol, 0.0, 1.0, out=sol)
+    return sol
+
+
+# ------------------------------------------------------------------ public API
+def solve_shares(
+    compiled: CompiledGraph,
+    rhs: npt.ArrayLike,
+    *,
+    fixed: npt.ArrayLike | None = None,
+    check: bool = True,
+) -> FloatArray:
+    """Solve ``S = R + (1 − F) ∘ (Aᵀ S)`` for any right-hand side.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The network.
+    rhs : array_like, shape (n,) or (n, k)
+        ``R`` in solve order.
+    fixed : array_like of bool, shape (n,), optional
+        ``F``: nodes whose inflows are ignored (their value is ``R``).
+    check : bool, default True
+        Refuse values outside ``[0, 1]`` (clip round-off); set False for a
+        right-hand side that is not a share.
+
+    Returns
+    -------
+    ndarray
+        ``S``, same shape and dtype (float32 or float64) as `rhs`.
+
+    Notes
+    -----
+    DOMAIN.md, "Measures of exposure": the traced share solves ``(I − Aᵀ) t = b``
+    with the source rows fixed; this is the general form (module docstring).
+    """
+    r = np.asarray(rhs)
+    dtype = np.float32 if r.dtype == np.float32 else np.float64
+    sol: FloatArray = np.array(r, dtype=dtype, order="C", copy=True)
+    if sol.shape[0] != compiled.n:
+        msg = f"rhs has {sol.shape[0]} rows for {compiled.n} nodes"
+        raise ValueError(msg)
+    f = None if fixed is None else np.asarray(fixed, dtype=bool)
+    _sweep(compiled, sol, f, None, 0)
+    return _checked(compiled, sol, "a share") if check else sol
+
+
+def traced_share(compiled: CompiledGraph, in_source: npt.ArrayLike) -> FloatArray:
+    """Traced (upstream) share of every node from a set of source nodes.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The network.
+    in_source : array_like of bool, shape (n,)
+        True for nodes in the source (e.g. located in China), in solve order
+        (``compiled.nodes``).
+
+    Returns
+    -------
+    ndarray of float64, shape (n,)
+        ``t(v)`` in ``[0, 1]``, solve order.
+
+    Notes
+    -----
+    DOMAIN.md, "Measures of exposure", item 3: ``t(v) = 1`` if ``v`` is in the
+    source, else ``t(v) = Σ_u a(u, v)·t(u)`` (a mine outside the source: 0) —
+    ``t = b + (1 − b) ∘ (Aᵀ t)``, solved level by level (module docstring).
+
+    Examples
+    --------
+    Chinese ore (100 t) and Australian ore (100 t) into a Japanese plant (60 t from
+    China, 20 t from Australia), whose oxide goes to the US:
+
+    >>> from supplychain.engine.compile import compile_arrays
+    >>> ids = ["cn_mine", "au_mine", "jp_plant", "US:oxide"]
+    >>> cg = compile_arrays(4, [0, 1, 2], [2, 2, 3], [60.0, 20.0, 40.0], [100.0, 100.0, 0.0, 0.0], node_ids=ids)
+    >>> t = traced_share(cg, cg.nodes == "cn_mine")
+    >>> dict(zip(cg.nodes, t.round(4).tolist()))
+    {'cn_mine': 1.0, 'au_mine': 0.0, 'jp_plant': 0.75, 'US:oxide': 0.75}
+    """
+    b = np.asarray(in_source, dtype=bool).ravel()
+    if len(b) != compiled.n:
+        msg = f"in_source has {len(b)} entries for {compiled.n} nodes"
+        raise ValueError(msg)
+    sol = b.astype(np.float64)
+    _sweep(compiled, sol, b, None, 0)
+    return _checked(compiled, sol, "the traced share")
+
+
+def traced_shares(
+    compiled: CompiledGraph,
+    country: npt.ArrayLike,
+    n_countries: int,
+    *,
+    dtype: npt.DTypeLike = np.float64,
+    chunk: int = CHUNK,
+) -> FloatArray:
+    """Traced share of every node from every country at once.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The network.
+    country : array_like of int, shape (n,)
+        Country number (``0 … n_countries − 1``) of every node in solve order,
+        ``-1`` for none.
+    n_countries : int
+        Number of countries (columns).
+    dtype : float64 or float32
+        Precision of the result.
+    chunk : int
+        Columns solved together.
+
+    Returns
+    -------
+    ndarray, shape (n, n_countries)
+        Column ``c`` is :func:`traced_share` with the nodes of country ``c`` as
+        source.
+    """
+    code = np.asarray(country, dtype=np.int64).ravel()
+    dt = np.dtype(dtype)
+    out = np.empty((compiled.n, n_countries), dtype=dt)
+    for j0 in range(0, n_countries, chunk):
+        j1 = min(n_countries, j0 + chunk)
+        sol = np.zeros((compiled.n, j1 - j0), dtype=dt)
+        rows = np.flatnonzero((code >= j0) & (code < j1))
+        sol[rows, code[rows] - j0] = 1.0
+        _sweep(compiled, sol, None, code, j0)
+        out[:, j0:j1] = _checked(compiled, sol, "the traced share")
+    return out
+
+
+def weighted_origin_shares(
+    compiled: CompiledGraph,
+    node: npt.ArrayLike,
+    column: npt.ArrayLike,
+    weight: npt.ArrayLike,
+    n_columns: int,
+    *,
+    fixed: bool = False,
+    dtype: npt.DTypeLike = np.float64,
+    chunk: int = CHUNK,
+) -> FloatArray:
+    """Origin decomposition with weighted labels (e.g. owners' stakes).
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The network.
+    node, column, weight : array_like
+        Triplets: node ``node[i]`` (solve position) carries ``weight[i]`` of origin
+        ``column[i]``. The weights of a node should sum to 1 (use a remainder
+        column such as "unattributed").
+    n_columns : int
+        Number of origins (columns).
+    fixed : bool, default False
+        False: the labelled nodes are *primary producers* and contribute
+        ``π(v)·weight`` (their primary share); True: the labelled nodes are
+        fixed to ``weight`` and their inputs ignored (origin at a processing stage).
+    dtype : float64 or float32
+        Precision of the result.
+    chunk : int
+        Columns solved together.
+
+    Returns
+    -------
+    ndarray, shape (n, n_columns)
+        Row ``v`` is the share of ``v``'s material by origin; it sums to 1 for every
+        node with an inflow whose upstream is fully labelled.
+    """
+    nd = np.asarray(node, dtype=np.int64).ravel()
+    col = np.asarray(column, dtype=np.int64).ravel()
+    wt = np.asarray(weight, dtype=np.float64).ravel()
+    if not (len(nd) == len(col) == len(wt)):
+        msg = "node, column and weight differ in length"
+        raise ValueError(msg)
+    if len(col) and (col.min() < 0 or col.max() >= n_columns):
+        msg = f"column numbers must be in [0, {n_columns})"
+        raise ValueError(msg)
+    dt = np.dtype(dtype)
+    value = wt if fixed else wt * compiled.primary_share[nd]
+    fixed_mask: BoolArray | None = None
+    if fixed:
+        fixed_mask = np.zeros(compiled.n, dtype=bool)
+        fixed_mask[nd] = True
+    out = np.empty((compiled.n, n_columns), dtype=dt)
+    for j0 in range(0, max(n_columns, 1), chunk):
+        j1 = min(n_columns, j0 + chunk)
+        if j1 <= j0:
+            break
+        sol = np.zeros((compiled.n, j1 - j0), dtype=dt)
+        sel = (col >= j0) & (col < j1)
+        np.add.at(sol, (nd[sel], col[sel] - j0), value[sel].astype(dt))
+        _sweep(compiled, sol, fixed_mask, None, 0)
+        out[:, j0:j1] = _checked(compiled, sol, "an origin share")
+    return out
+
+
+def origin_shares(
+    compiled: CompiledGraph,
+    origin: Sequence[str | None] | npt.NDArray[Any],
+    *,
+    fixed: bool = False,
+    columns: Sequence[str] | None = None,
+    dtype: npt.DTypeLike = np.float64,
+    chunk: int = CHUNK,
+) -> tuple[FloatArray, npt.NDArray[np.str_]]:
+    """Share of every node's material by origin (country of a chosen stage).
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The network.
+    origin : sequence of str or None, length n
+        Label of every node in solve order (e.g. its country) where the node is
+        an origin at the chosen stage, else ``None`` or ``""``.
+    fixed : bool, default False
+        False: origins are primary producers (mines), contributing their primary
+        share ``π(v)``; True: origin nodes are fixed to their label and their
+        inputs ignored (e.g. separation plants: "where it was separated").
+    columns : sequence of str, optional
+        Column labels (default: the sorted distinct labels).
+    dtype : float64 or float32
+        Precision of the result.
+    chunk : int
+        Columns solved together.
+
+    Returns
+    -------
+    shares : ndarray, shape (n, k)
+        ``S`` of ``(I − Ãᵀ) S = B`` (DOMAIN.md, "Measures of exposure", item 4),
+        solve order.
+    columns : ndarray of str, shape (k,)
+        The origin of each column.
+
+    Raises
+    ------
+    ValueError
+        When a label is not among `columns`.
+
+    Examples
+    --------
+    >>> from supplychain.engine.compile import compile_arrays
+    >>> ids = ["cn_mine", "au_mine", "jp_plant", "US:oxide"]
+    >>> cg = compile_arrays(4, [0, 1, 2], [2, 2, 3], [60.0, 20.0, 40.0], [100.0, 100.0, 0.0, 0.0], node_ids=ids)
+    >>> country = {"cn_mine": "CN", "au_mine": "AU", "jp_plant": None, "US:oxide": None}
+    >>> S, cols = origin_shares(cg, [country[v] for v in cg.nodes])
+    >>> cols.tolist(), S[cg.positions(["US:oxide"])[0]].round(4).tolist()
+    (['AU', 'CN'], [0.25, 0.75])
+    """
+    lab = pd.Series(np.asarray(origin, dtype=object))
+    if len(lab) != compiled.n:
+        msg = f"origin has {len(lab)} labels for {compiled.n} nodes"
+        raise ValueError(msg)
+    mask = lab.notna() & lab.astype(str).ne("") & lab.astype(str).ne("None")
+    labels = lab[mask].astype(str)
+    cols = pd.Index(sorted(set(labels)) if columns is None else list(columns), dtype=object)
+    idx = cols.get_indexer(pd.Index(labels))
+    if (idx < 0).any():
+        missing = sorted(set(labels[idx < 0]))
+        msg = f"origin labels not among the columns: {', '.join(missing[:10])}"
+        raise ValueError(msg)
+    sol = weighted_origin_shares(compiled, np.flatnonzero(mask.to_numpy()), idx, np.ones(len(idx)), len(cols),
+                               fixed=fixed, dtype=dtype, chunk=chunk)
+    return sol, np.asarray(cols, dtype=str)

@@ -1,0 +1,48 @@
+"""The supply graph of one year: node and edge tables, allocation, mass balance, networkx view.
+
+* :func:`build_tables` — node and edge tables of a scenario in a year
+  (:mod:`~supplychain.graph.build`), with baseline flows closed by the documented
+  allocation rules (:mod:`~supplychain.graph.allocate`) and checked for mass
+  balance (:mod:`~supplychain.graph.balance`);
+* :func:`to_networkx` — a ``networkx.MultiDiGraph`` view for users and reports
+  (:mod:`~supplychain.graph.nxview`).
+
+networkx is imported only when the view is asked for.
+"""
+
+from __future__ import annotations
+
+from supplychain.graph.allocate import allocate, demand_table, stock_table
+from supplychain.graph.balance import balance_problems, market_balance
+from supplychain.graph.build import (
+    EDGE_COLUMNS,
+    NODE_COLUMNS,
+    FacilityYear,
+    build_tables,
+    capacity_in_year,
+    demand_in_year,
+    facility_year,
+    market_id,
+    stock_id,
+    use_id,
+)
+from supplychain.graph.nxview import to_networkx
+
+__all__ = [
+    "EDGE_COLUMNS",
+    "NODE_COLUMNS",
+    "FacilityYear",
+    "allocate",
+    "balance_problems",
+    "build_tables",
+    "capacity_in_year",
+    "demand_in_year",
+    "demand_table",
+    "facility_year",
+    "market_balance",
+    "market_id",
+    "stock_id",
+    "stock_table",
+    "to_networkx",
+    "use_id",
+]

@@ -1,0 +1,590 @@
+"""Node and edge tables of the supply graph for one year.
+
+This module turns a validated :class:`~supplychain.schema.model.Scenario` into the
+two tables every later stage reads (contract in ``docs/architecture.md``, section
+"Contracts between stages"). The graph follows DOMAIN.md, "The material graph":
+
+* a **facility node** per facility (mine, plant, recycler, country aggregate);
+* a **market node** ``"{country}:{commodity}"`` per country and commodity: the
+  country's pool of that material — domestic output and imports flow in, exports,
+  facility inputs and final use flow out;
+* a **use node** ``"{country}:{commodity}:use"``: final consumption (a sink);
+* a **stock node** ``"{country}:{commodity}:stock"``: stock drawn or built in the
+  year (only where :mod:`supplychain.graph.allocate` needs one).
+
+Edges are material flows in tonnes of the commodity's basis (DOMAIN.md: "a material
+flow from a supplier node to a buyer node in a year"). Every edge keeps the id of
+the entity it came from, so a number in a result can always be traced back to a
+line of the scenario. Tables are sorted by id: results never depend on the order
+in which the YAML lists entities.
+
+How facility production is found for a year (:func:`facility_year`):
+
+1. ``production[year]`` when given;
+2. else ``capacity_in_year × utilisation`` when both are known
+   (:func:`capacity_in_year`: commissioning, linear ramp-up, capacity steps, closure);
+3. else 0 t — the facility is still a node, so the network stays visible.
+
+A converter's *activity* is its reference output divided by that output's process
+coefficient; it supplies ``activity × coefficient`` of every output to its country's
+market and draws ``activity × coefficient`` of every input from it. Trade comes from
+``flows`` (supplier/buyer a facility id or a country/region code meaning that
+country's market of the flow's commodity) and ``imports`` (one edge per partner,
+``total × share``; the remainder to ``remainder_to``). A flow to or from a facility
+bypasses the facility's home market: the facility's own supply (or input) edge is
+reduced by the direct flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.schema.model import Demand, Facility, Scenario
+from supplychain.schema.references import problem_at
+
+__all__ = [
+    "EDGE_COLUMNS",
+    "NODE_COLUMNS",
+    "FacilityYear",
+    "build_tables",
+    "capacity_in_year",
+    "demand_in_year",
+    "facility_year",
+    "market_id",
+    "observed_edges",
+    "stock_id",
+    "use_id",
+]
+
+NODE_COLUMNS: tuple[str, ...] = (
+    "node",
+    "kind",
+    "country",
+    "commodity",
+    "stage",
+    "facility",
+    "facility_kind",
+    "name",
+    "primary",
+    "capacity",
+    "production",
+    "basis",
+)
+"""Columns of the node table, in order (see ``docs/architecture.md``)."""
+
+EDGE_COLUMNS: tuple[str, ...] = (
+    "edge",
+    "entity",
+    "supplier",
+    "buyer",
+    "supplier_country",
+    "buyer_country",
+    "commodity",
+    "stage",
+    "tonnes",
+    "kind",
+    "allocated",
+)
+"""Columns of the edge table, in order (see ``docs/architecture.md``)."""
+
+
+def market_id(country: str, commodity: str) -> str:
+    """Id of the market node of a country and commodity.
+
+    Examples
+    --------
+    >>> market_id("US", "ndpr_oxide")
+    'US:ndpr_oxide'
+    """
+    return f"{country}:{commodity}"
+
+
+def use_id(country: str, commodity: str) -> str:
+    """Id of the final-use node of a country and commodity.
+
+    Examples
+    --------
+    >>> use_id("US", "ndpr_oxide")
+    'US:ndpr_oxide:use'
+    """
+    return f"{country}:{commodity}:use"
+
+
+def stock_id(country: str, commodity: str) -> str:
+    """Id of the stock node of a country and commodity.
+
+    Examples
+    --------
+    >>> stock_id("JP", "dy_oxide")
+    'JP:dy_oxide:stock'
+    """
+    return f"{country}:{commodity}:stock"
+
+
+# ------------------------------------------------------------------ facilities
+def capacity_in_year(facility: Facility, year: int) -> float | None:
+    """Capacity of a facility in a year, tonnes of its reference output.
+
+    Parameters
+    ----------
+    facility : Facility
+        The facility.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float or None
+        ``None`` when no capacity is known for that year.
+
+    Notes
+    -----
+    DOMAIN.md, "The material graph": *capacity per year (with commissioning year and
+    ramp-up)*. The rule, in order:
+
+    * before ``commissioning_year`` and from ``closure_year`` on: 0;
+    * the nameplate is ``capacity``, replaced by the latest ``capacity_changes``
+      step whose ``year`` is at most `year` (steps apply at once, no ramp);
+    * linear ramp-up of ``R = ramp_up_years`` years after commissioning in year
+      ``c``: the nameplate times ``min(1, (year - c + 1) / (R + 1))`` — so the
+      commissioning year runs at ``1/(R+1)`` and full capacity is reached ``R``
+      years later (``R = 0``: full capacity at once).
+
+    Examples
+    --------
+    >>> f = Facility.model_validate({"name": "New plant", "country": "US", "kind": "separation",
+    ...     "process": "sep", "capacity": 900, "commissioning_year": 2026, "ramp_up_years": 2})
+    >>> [capacity_in_year(f, y) for y in (2025, 2026, 2027, 2028, 2029)]
+    [0.0, 300.0, 600.0, 900.0, 900.0]
+    """
+    if facility.closure_year is not None and year >= facility.closure_year:
+        return 0.0
+    c = facility.commissioning_year
+    if c is not None and year < c:
+        return 0.0
+    nameplate: float | None = facility.capacity.central if facility.capacity is not None else None
+    for step in sorted(facility.capacity_changes, key=lambda s: s.year):
+        if step.year <= year:
+            nameplate = step.capacity.central
+    if nameplate is None:
+        return None
+    if c is not None and facility.ramp_up_years > 0:
+        nameplate *= min(1.0, (year - c + 1) / (facility.ramp_up_years + 1))
+    return float(nameplate)
+
+
+@dataclass(frozen=True)
+class FacilityYear:
+    """What a facility produces and consumes in one year (tonnes).
+
+    Attributes
+    ----------
+    facility : str
+        Facility id.
+    country : str
+        Where it is.
+    reference : str
+        Commodity its capacity and production are stated in.
+    production : float
+        Tonnes of the reference output.
+    capacity : float or None
+        Capacity in the year (:func:`capacity_in_year`), ``None`` when unknown.
+    how : str
+        ``"production"`` (given), ``"capacity x utilisation"`` or ``"unknown"`` (0 t).
+    path : tuple
+        Key path of the figure the production came from (to locate problems).
+    outputs, inputs : dict
+        Commodity -> tonnes in the year (``activity × coefficient``).
+    primary : bool
+        True for a producer without tracked inputs (a mine, or a process with no
+        inputs): its output is primary production ``p(v)`` in DOMAIN.md's notation.
+    problems : list of Problem
+        Problems found while working this out (e.g. a zero reference coefficient).
+    """
+
+    facility: str
+    country: str
+    reference: str
+    production: float
+    capacity: float | None
+    how: str
+    path: KeyPath
+    outputs: dict[str, float]
+    inputs: dict[str, float]
+    primary: bool
+    problems: list[Problem] = field(default_factory=list)
+
+
+def facility_year(scenario: Scenario, facility_id: str, year: int) -> FacilityYear:
+    """Production, outputs and inputs of one facility in one year.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    facility_id : str
+        Id in ``scenario.facilities``.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    FacilityYear
+
+    Notes
+    -----
+    Production is ``production[year]`` if given, else ``capacity(year) ×
+    utilisation`` if both are known, else 0 (module docstring). For a converter,
+    ``activity = production / c_ref`` with ``c_ref`` the process coefficient of the
+    reference output; outputs and inputs are ``activity × coefficient``.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "processes": {"sep": {"inputs": {"ore": 2}, "outputs": {"oxide": 1}}},
+    ...     "facilities": {"p": {"name": "P", "country": "JP", "kind": "separation",
+    ...                          "process": "sep", "production": {2024: 30}}}})
+    >>> fy = facility_year(s, "p", 2024)
+    >>> fy.outputs, fy.inputs
+    ({'oxide': 30.0}, {'ore': 60.0})
+    """
+    f = scenario.facilities[facility_id]
+    base: KeyPath = ("facilities", facility_id)
+    problems: list[Problem] = []
+    cap = capacity_in_year(f, year)
+    if year in f.production:
+        production = f.production[year].central
+        how, path = "production", (*base, "production", year)
+    elif cap is not None and f.utilisation is not None:
+        production = cap * f.utilisation.central
+        how, path = "capacity x utilisation", (*base, "utilisation")
+    else:
+        production, how, path = 0.0, "unknown", base
+    production = float(production)
+
+    if f.output is not None:
+        return FacilityYear(facility_id, f.country, f.output, production, cap, how, path,
+                            {f.output: production}, {}, True, problems)
+
+    assert f.process is not None
+    process = scenario.processes.get(f.process)
+    if process is None:
+        problems.append(problem_at(scenario, (*base, "process"), f"process {f.process!r} is not declared",
+                                   "declare it under `processes`"))
+        return FacilityYear(facility_id, f.country, f.process, production, cap, how, path, {}, {}, False, problems)
+    ref = process.reference_output
+    c_ref = process.outputs[ref].central
+    if c_ref <= 0:
+        problems.append(problem_at(
+            scenario, ("processes", f.process, "outputs", ref),
+            f"reference output {ref!r} of process {f.process!r} has coefficient {c_ref:g}; "
+            f"facility {facility_id!r} cannot be sized from it",
+            "give the reference output a positive coefficient or choose another `reference`"))
+        activity = 0.0
+    else:
+        activity = production / c_ref
+    outputs = {c: activity * q.central for c, q in sorted(process.outputs.items())}
+    inputs = {c: activity * q.central for c, q in sorted(process.inputs.items())}
+    return FacilityYear(facility_id, f.country, ref, production, cap, how, path, outputs, inputs,
+                        not process.inputs, problems)
+
+
+def demand_in_year(demand: Demand, year: int) -> float:
+    """Compute the final consumption of one demand entry in a year.
+
+    Notes
+    -----
+    ``by_year[year]`` when given; else ``tonnes × (1 + growth)^(year − demand.year)``
+    (DOMAIN.md, "Demand": consumption by country, commodity and year, with growth).
+    Years before ``demand.year`` are back-cast with the same growth rate.
+
+    Examples
+    --------
+    >>> d = Demand.model_validate({"country": "US", "commodity": "ndpr_oxide", "year": 2024,
+    ...                            "tonnes": 100, "growth": 0.1, "by_year": {2030: 500}})
+    >>> round(demand_in_year(d, 2026), 6), demand_in_year(d, 2030)
+    (121.0, 500.0)
+    """
+    if year in demand.by_year:
+        return float(demand.by_year[year].central)
+    growth = demand.growth.central if demand.growth is not None else 0.0
+    return float(demand.tonnes.central * (1.0 + growth) ** (year - demand.year))
+
+
+# ------------------------------------------------------------------ the tables
+@dataclass
+class _EdgeRows:
+    rows: list[dict[str, object]] = field(default_factory=list)
+
+    def add(self, edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str,
+            commodity: str, stage: str, tonnes: float, kind: str, allocated: bool = False) -> None:
+        self.rows.append({
+            "edge": edge, "entity": entity, "supplier": supplier, "buyer": buyer,
+            "supplier_country": s_country, "buyer_country": b_country, "commodity": commodity,
+            "stage": stage, "tonnes": float(tonnes), "kind": kind, "allocated": allocated,
+        })
+
+
+def _stage(scenario: Scenario, commodity: str) -> str:
+    c = scenario.commodities.get(commodity)
+    return c.stage if c is not None else ""
+
+
+def empty_edges() -> pd.DataFrame:
+    """Return an edge table with no rows and the contract's columns and dtypes."""
+    return _typed_edges(pd.DataFrame({c: [] for c in EDGE_COLUMNS}))
+
+
+def _typed_edges(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.loc[:, list(EDGE_COLUMNS)]
+    for col in EDGE_COLUMNS:
+        if col == "tonnes":
+            df[col] = df[col].astype("float64")
+        elif col == "allocated":
+            df[col] = df[col].astype("bool")
+        else:
+            df[col] = df[col].astype("object")
+    return df.sort_values("edge", kind="stable").reset_index(drop=True)
+
+
+def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[str, FacilityYear], list[Problem]]:
+    """Supply, input and trade edges of a year, before allocation.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    edges : DataFrame
+        Edge table (contract columns) of the observed edges: ``supply``, ``input``
+        and ``trade`` from ``flows`` and ``imports``.
+    facilities : dict
+        Facility id -> :class:`FacilityYear`.
+    problems : list of Problem
+        Flows that take more out of (or put more into) a facility than it makes
+        (or uses), flows of a commodity the facility does not make or use, and
+        unusable processes.
+    """
+    rows = _EdgeRows()
+    problems: list[Problem] = []
+    fac = {fid: facility_year(scenario, fid, year) for fid in sorted(scenario.facilities)}
+    for fy in fac.values():
+        problems.extend(fy.problems)
+
+    # direct flows to/from facilities (they bypass the facility's home market)
+    direct_out: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    direct_in: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+
+    def endpoint(ref: str, commodity: str) -> tuple[str, str]:
+        if ref in fac:
+            return ref, fac[ref].country
+        return market_id(ref, commodity), ref
+
+    for fid_flow in sorted(scenario.flows):
+        flow = scenario.flows[fid_flow]
+        if flow.year != year:
+            continue
+        tonnes = flow.tonnes.central
+        sup, s_country = endpoint(flow.supplier, flow.commodity)
+        buy, b_country = endpoint(flow.buyer, flow.commodity)
+        rows.add(f"flows.{fid_flow}", f"flows.{fid_flow}", sup, buy, s_country, b_country, flow.commodity,
+                 _stage(scenario, flow.commodity), tonnes, "trade")
+        if flow.supplier in fac:
+            if flow.commodity not in fac[flow.supplier].outputs:
+                problems.append(problem_at(
+                    scenario, ("flows", fid_flow, "supplier"),
+                    f"facility {flow.supplier!r} does not produce {flow.commodity!r} "
+                    f"(its outputs: {', '.join(fac[flow.supplier].outputs) or 'none'})",
+                    f"send the flow from the country's market: use {fac[flow.supplier].country!r} as supplier"))
+            direct_out[(flow.supplier, flow.commodity)].append((fid_flow, tonnes))
+        if flow.buyer in fac:
+            if flow.commodity not in fac[flow.buyer].inputs:
+                problems.append(problem_at(
+                    scenario, ("flows", fid_flow, "buyer"),
+                    f"facility {flow.buyer!r} does not use {flow.commodity!r} "
+                    f"(its inputs: {', '.join(fac[flow.buyer].inputs) or 'none'})",
+                    f"deliver the flow to the country's market: use {fac[flow.buyer].country!r} as buyer"))
+            direct_in[(flow.buyer, flow.commodity)].append((fid_flow, tonnes))
+
+    for fid in sorted(fac):
+        fy = fac[fid]
+        for commodity, tonnes in fy.outputs.items():
+            out = direct_out.get((fid, commodity), [])
+            sent = sum(t for _, t in out)
+            if sent > tonnes * (1 + 1e-6) + 1e-6:
+                problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, out, year, outgoing=True))
+            rows.add(f"supply.{fid}.{commodity}", f"facilities.{fid}", fid, market_id(fy.country, commodity),
+                     fy.country, fy.country, commodity, _stage(scenario, commodity), max(0.0, tonnes - sent), "supply")
+        for commodity, tonnes in fy.inputs.items():
+            inc = direct_in.get((fid, commodity), [])
+            got = sum(t for _, t in inc)
+            if got > tonnes * (1 + 1e-6) + 1e-6:
+                problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, inc, year, outgoing=False))
+            rows.add(f"input.{fid}.{commodity}", f"facilities.{fid}", market_id(fy.country, commodity), fid,
+                     fy.country, fy.country, commodity, _stage(scenario, commodity), max(0.0, tonnes - got), "input")
+
+    for iid in sorted(scenario.imports):
+        imp = scenario.imports[iid]
+        if imp.year != year:
+            continue
+        total = imp.total.central
+        shares = {p: q.central for p, q in imp.partners.items()}
+        remainder = max(0.0, 1.0 - sum(shares.values()))
+        if remainder * total > 1e-9 * max(total, 1.0):
+            shares[imp.remainder_to] = shares.get(imp.remainder_to, 0.0) + remainder
+        stage = _stage(scenario, imp.commodity)
+        buyer = market_id(imp.importer, imp.commodity)
+        for partner in sorted(shares):
+            rows.add(f"imports.{iid}.{partner}", f"imports.{iid}", market_id(partner, imp.commodity), buyer,
+                     partner, imp.importer, imp.commodity, stage, total * shares[partner], "trade")
+
+    edges = _typed_edges(pd.DataFrame(rows.rows, columns=list(EDGE_COLUMNS))) if rows.rows else empty_edges()
+    return edges, fac, problems
+
+
+def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str, tonnes: float,
+                           flows: list[tuple[str, float]], year: int, *, outgoing: bool) -> Problem:
+    total = sum(t for _, t in flows)
+    biggest = max(flows, key=lambda ft: (ft[1], ft[0]))[0]
+    verb, noun = ("makes", "out of") if outgoing else ("uses", "into")
+    ids = ", ".join(f"flows.{fid} ({t:g} t)" for fid, t in flows)
+    msg = (f"facility {fy.facility!r} {verb} {tonnes:g} t of {commodity} in {year} "
+           f"({fy.how}), but flows {noun} it total {total:g} t: {ids}")
+    hint = (f"lower the flows, or raise the facility's production (key {_fmt(fy.path)})" if outgoing
+            else f"lower the flows, or raise the facility's production so that it uses them (key {_fmt(fy.path)})")
+    return problem_at(scenario, ("flows", biggest, "tonnes"), msg, hint)
+
+
+def _fmt(path: KeyPath) -> str:
+    from supplychain.errors import format_path
+
+    return format_path(path)
+
+
+def _node_table(scenario: Scenario, edges: pd.DataFrame, fac: dict[str, FacilityYear],
+                stock_draws: dict[str, float]) -> pd.DataFrame:
+    rows: list[dict[str, object]] = []
+
+    def commodity_name(c: str) -> str:
+        info = scenario.commodities.get(c)
+        return info.name if info is not None else c
+
+    def basis(c: str) -> str:
+        info = scenario.commodities.get(c)
+        return info.basis if info is not None else "t"
+
+    for fid, fy in fac.items():
+        f = scenario.facilities[fid]
+        rows.append({
+            "node": fid, "kind": "facility", "country": fy.country, "commodity": fy.reference,
+            "stage": _stage(scenario, fy.reference), "facility": fid, "facility_kind": f.kind, "name": f.name,
+            "primary": fy.production if fy.primary else 0.0,
+            "capacity": fy.capacity if fy.capacity is not None else math.nan,
+            "production": fy.production, "basis": basis(fy.reference),
+        })
+    ids: set[str] = set(edges["supplier"]).union(edges["buyer"]) - set(fac)
+    for node in sorted(ids):
+        parts = node.split(":")
+        country, commodity = parts[0], parts[1] if len(parts) > 1 else ""
+        kind = "market" if len(parts) == 2 else parts[2] if len(parts) == 3 else "unknown"
+        suffix = {"market": "", "use": " use", "stock": " stock"}.get(kind, "")
+        rows.append({
+            "node": node, "kind": kind, "country": country, "commodity": commodity,
+            "stage": _stage(scenario, commodity), "facility": "", "facility_kind": "",
+            "name": f"{country} {commodity_name(commodity)}{suffix}",
+            "primary": stock_draws.get(node, 0.0) if kind == "stock" else 0.0,
+            "capacity": math.nan, "production": 0.0, "basis": basis(commodity),
+        })
+    nodes = pd.DataFrame(rows, columns=list(NODE_COLUMNS))
+    for col in ("primary", "capacity", "production"):
+        nodes[col] = nodes[col].astype("float64")
+    return nodes.sort_values("node", kind="stable").reset_index(drop=True)
+
+
+def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of the supply graph in one year, with baseline flows.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    year : int
+        Calendar year.
+    check_balance : bool, default True
+        Raise when a market is out of balance after allocation (see
+        :func:`supplychain.graph.balance.balance_problems`) or a flow takes more
+        out of a facility than it makes. With ``False`` the (unbalanced) tables
+        are returned as they are.
+
+    Returns
+    -------
+    nodes : DataFrame
+        One row per node, columns :data:`NODE_COLUMNS`, sorted by ``node``.
+    edges : DataFrame
+        One row per edge, columns :data:`EDGE_COLUMNS`, sorted by ``edge``.
+
+    Raises
+    ------
+    ScenarioError
+        With one located :class:`~supplychain.errors.Problem` per unbalanced market
+        or over-drawn facility, when `check_balance` is true.
+
+    Notes
+    -----
+    Observed edges (module docstring), then final use, allocation of unobserved
+    trade and stock changes (:func:`supplychain.graph.allocate.allocate`), then the
+    mass balance of every market (:mod:`supplychain.graph.balance`). Groups are not
+    nodes; region codes such as ``ROW`` are countries here.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "toy", "base_year": 2024},
+    ...     "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+    ...     "facilities": {"m": {"name": "Mine", "country": "AU", "kind": "mine", "output": "ore",
+    ...                          "production": {2024: 100}}},
+    ...     "flows": {"au_jp": {"supplier": "AU", "buyer": "JP", "commodity": "ore", "year": 2024,
+    ...                         "tonnes": 40}}})
+    >>> nodes, edges = build_tables(s, 2024)
+    >>> list(nodes["node"])
+    ['AU:ore', 'AU:ore:use', 'JP:ore', 'JP:ore:use', 'm']
+    >>> print(edges[["edge", "supplier", "buyer", "tonnes"]].to_string(index=False))
+            edge supplier      buyer  tonnes
+     flows.au_jp   AU:ore     JP:ore    40.0
+    supply.m.ore        m     AU:ore   100.0
+      use.AU:ore   AU:ore AU:ore:use    60.0
+      use.JP:ore   JP:ore JP:ore:use    40.0
+    """
+    from supplychain.graph.allocate import allocate, demand_table, stock_table
+    from supplychain.graph.balance import balance_problems
+
+    observed, fac, problems = observed_edges(scenario, year)
+    demand = demand_table(scenario, year)
+    stocks = stock_table(scenario, year, demand)
+    edges = allocate(observed, demand, stocks, stage_of=lambda c: _stage(scenario, c))
+    draws = edges.loc[edges["kind"].eq("stock") & edges["buyer"].str.count(":").eq(1)]
+    stock_draws = draws.groupby("supplier")["tonnes"].sum().to_dict()
+    nodes = _node_table(scenario, edges, fac, {str(k): float(v) for k, v in stock_draws.items()})
+    if check_balance:
+        problems = problems + balance_problems(scenario, year, nodes, edges, facilities=fac)
+        if problems:
+            raise ScenarioError(problems)
+    return nodes, edges
+
+
+def countries_of(nodes: pd.DataFrame) -> list[str]:
+    """Sorted country codes of the nodes of a table (regions included)."""
+    return sorted({str(c) for c in nodes["country"]})
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return sorted(set(items))

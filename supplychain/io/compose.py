@@ -1,0 +1,423 @@
+"""Compose a scenario from its file and the base files it ``extends``.
+
+A scenario file may start from one or more base worlds::
+
+    extends: [../world/base.yaml, ../world/prices.yaml]
+
+Composition rules (also in ``docs/scenario-format.md``):
+
+* Paths are relative to the file that names them. Absolute paths and ``~`` are
+  refused.
+* Every base must lie inside the *confinement root*: the folder one level
+  above the top-level file's folder (:data:`ROOT_LEVELS_UP`), so a scenario in
+  ``scenarios/us_japan/`` may extend anything under ``scenarios/`` but nothing
+  outside it. Symbolic links are resolved before the check. Callers may pass
+  another ``root``.
+* Cycles (``a.yaml → b.yaml → a.yaml``) are reported with the whole chain;
+  chains are at most :data:`MAX_EXTENDS_DEPTH` files deep.
+* Precedence, lowest first: every file comes after its bases, bases in the
+  order listed, depth first. Each file is applied once, at its first place in
+  that order, so in a diamond (``child → left, right → root``) ``right`` does
+  not re-impose ``root`` over ``left``. This is the order
+  ``root, left, right, child``.
+* Mappings merge key by key; lists and scalars replace; ``null`` deletes an
+  inherited entry. A quantity written as a mapping with ``value`` or ``dist``
+  replaces the inherited quantity whole, so a new figure never keeps the old
+  figure's ``source``. Every replacement and deletion is recorded as an
+  :class:`AppliedOverride`.
+* The mark of every merged key path points to the file that provided the value,
+  so a problem in an extended file names that file.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, Final, Literal
+
+from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
+from supplychain.io.yamlsafe import Mark, YamlDocument, read_yaml_file
+from supplychain.schema.types import Quantity
+
+__all__ = [
+    "MAX_EXTENDS_DEPTH",
+    "ROOT_LEVELS_UP",
+    "AppliedOverride",
+    "Composition",
+    "Provenance",
+    "compose_document",
+    "compose_file",
+    "confinement_root",
+]
+
+ROOT_LEVELS_UP: Final = 1
+"""How many folders above the top-level file's folder bases may live."""
+MAX_EXTENDS_DEPTH: Final = 32
+"""Longest chain of files extending one another."""
+_QUANTITY_KEYS: Final = frozenset(Quantity.model_fields)
+
+
+@dataclass(frozen=True)
+class AppliedOverride:
+    """One value of a base that a later file replaced or deleted.
+
+    Attributes
+    ----------
+    path : tuple
+        Key path of the overridden value.
+    action : {"replace", "delete"}
+        ``delete`` when the overriding value was ``null``.
+    new : Mark
+        Where the winning value is written.
+    old : Mark
+        Where the overridden value was written.
+    """
+
+    path: KeyPath
+    action: Literal["replace", "delete"]
+    new: Mark
+    old: Mark
+
+    def __str__(self) -> str:
+        verb = "deleted by" if self.action == "delete" else "set by"
+        return (
+            f"{format_path(self.path)}: {verb} {self.new.file}:{self.new.line} "
+            f"(overrides {self.old.file}:{self.old.line})"
+        )
+
+
+@dataclass(eq=False)
+class Provenance:
+    """Where every value of a composed scenario was written.
+
+    Provenance is metadata, not content: it never takes part in equality, so
+    two scenarios with the same content are equal wherever they were read from.
+
+    Attributes
+    ----------
+    file : str
+        Display name of the top-level file.
+    files : tuple of str
+        Every file read, top-level first.
+    marks : dict
+        Key path -> :class:`Mark` in the file that provided the value.
+    overrides : tuple of AppliedOverride
+        Every override applied, in the order of application.
+    """
+
+    file: str
+    files: tuple[str, ...]
+    marks: dict[KeyPath, Mark]
+    overrides: tuple[AppliedOverride, ...] = ()
+
+    def mark_for(self, path: KeyPath) -> Mark:
+        """Mark of the longest known prefix of `path` (line 0 if none is known)."""
+        for end in range(len(path), -1, -1):
+            mark = self.marks.get(path[:end])
+            if mark is not None:
+                return mark
+        return Mark(self.file, 0, 0)
+
+    def locate(self, path: KeyPath) -> tuple[str, int, int]:
+        """``(file, line, column)`` of `path` (see :meth:`mark_for`)."""
+        mark = self.mark_for(path)
+        return mark.file, mark.line, mark.column
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, Provenance)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass
+class _Layer:
+    """Plain data with marks: one file's own content, or the merge so far."""
+
+    data: dict[Any, Any]
+    marks: dict[KeyPath, Mark]
+    overrides: list[AppliedOverride] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Composition:
+    """The merged plain data of a scenario and its :class:`Provenance`."""
+
+    data: dict[Any, Any]
+    provenance: Provenance
+
+
+# ------------------------------------------------------------------------ merge
+def _subtree(value: Any, path: KeyPath) -> Iterator[KeyPath]:
+    """`path` and every key path below it in plain data."""
+    stack: list[tuple[Any, KeyPath]] = [(value, path)]
+    while stack:
+        node, here = stack.pop()
+        yield here
+        if isinstance(node, dict):
+            stack.extend((v, (*here, k)) for k, v in node.items())
+        elif isinstance(node, list):
+            stack.extend((v, (*here, i)) for i, v in enumerate(node))
+
+
+def _take(dst: _Layer, src: _Layer, parent: dict[Any, Any], key: Any, value: Any, path: KeyPath) -> None:
+    """Set ``parent[key]`` to a copy of `value` (from `src`), moving the marks below `path`."""
+    if key in parent:
+        for old in _subtree(parent[key], path):
+            dst.marks.pop(old, None)
+    parent[key] = copy.deepcopy(value)
+    for new in _subtree(value, path):
+        if new in src.marks:
+            dst.marks[new] = src.marks[new]
+
+
+def _is_quantity(value: dict[Any, Any]) -> bool:
+    """Tell whether a mapping is a whole quantity: `value` or `dist`, and only quantity keys."""
+    return ("value" in value or "dist" in value) and all(k in _QUANTITY_KEYS for k in value)
+
+
+def _mark(layer: _Layer, path: KeyPath) -> Mark:
+    for end in range(len(path), -1, -1):
+        mark = layer.marks.get(path[:end])
+        if mark is not None:
+            return mark
+    return Mark("?", 0, 0)
+
+
+def _merge(dst: _Layer, src: _Layer, target: dict[Any, Any], source: dict[Any, Any], path: KeyPath = ()) -> None:
+    """Merge `source` (data of `src`) into `target` (data of `dst`) in place, recording overrides."""
+    for key, value in source.items():
+        here = (*path, key)
+        if key not in target:
+            _take(dst, src, target, key, value, here)
+        elif isinstance(value, dict) and isinstance(target[key], dict) and not _is_quantity(value):
+            if here in src.marks:
+                dst.marks[here] = src.marks[here]
+            _merge(dst, src, target[key], value, here)
+        else:
+            action: Literal["replace", "delete"] = "delete" if value is None else "replace"
+            dst.overrides.append(AppliedOverride(here, action, _mark(src, here), _mark(dst, here)))
+            if value is None:
+                for gone in _subtree(target.pop(key), here):
+                    dst.marks.pop(gone, None)
+            else:
+                _take(dst, src, target, key, value, here)
+
+
+# ---------------------------------------------------------------------- extends
+def confinement_root(top_level: str | Path) -> Path:
+    """Return the folder every base of `top_level` must lie in (see module docs).
+
+    Parameters
+    ----------
+    top_level : str or Path
+        The top-level scenario file.
+
+    Returns
+    -------
+    Path
+        Resolved folder :data:`ROOT_LEVELS_UP` levels above the file's folder.
+    """
+    root = Path(top_level).resolve().parent
+    for _ in range(ROOT_LEVELS_UP):
+        root = root.parent
+    return root
+
+
+def _is_absolute(text: str) -> bool:
+    return (
+        PurePosixPath(text).is_absolute()
+        or PureWindowsPath(text).is_absolute()
+        or bool(PureWindowsPath(text).drive)
+        or text.startswith("~")
+    )
+
+
+def _near_names(folder: Path, name: str) -> str:
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _own_layer(doc: YamlDocument) -> _Layer:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    return _Layer({k: v for k, v in data.items() if k != "extends"}, doc.marks)
+
+
+class _Composer:
+    """Walks a file and its bases depth first, collecting every problem.
+
+    ``order`` receives each file's own layer after the layers of its bases.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.seen: set[Path] = set()
+        self.chain: list[tuple[Path, str]] = []
+        self.order: list[tuple[str, _Layer]] = []
+
+    def problem(self, doc: YamlDocument, path: KeyPath, message: str, hint: str = "") -> None:
+        mark = doc.mark_for(path)
+        self.problems.append(Problem(mark.file, mark.line, mark.column, path, message, hint))
+
+    def visit_file(self, path: Path, display: str) -> None:
+        self.seen.add(path)
+        try:
+            doc = read_yaml_file(path, display_name=display)
+        except ScenarioError as err:
+            self.problems.extend(err.problems)
+            return
+        self.chain.append((path, display))
+        self.visit(doc, path.parent)
+        self.chain.pop()
+
+    def visit(self, doc: YamlDocument, folder: Path | None) -> None:
+        for index, entry in enumerate(self.entries(doc)):
+            base = self.base(doc, folder, ("extends", index), entry)
+            if base is not None and base[0] not in self.seen:
+                self.visit_file(*base)
+        self.order.append((doc.file, _own_layer(doc)))
+
+    def entries(self, doc: YamlDocument) -> list[Any]:
+        value = doc.data.get("extends") if isinstance(doc.data, dict) else None
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            hint = "write a list of paths relative to this file, e.g. extends: [../world/base.yaml]"
+            self.problem(doc, ("extends",), "extends must be a list of file paths", hint)
+            return []
+        return value
+
+    def base(self, doc: YamlDocument, folder: Path | None, where: KeyPath, entry: Any) -> tuple[Path, str] | None:
+        """Check one ``extends`` entry; return the base's resolved path and display name."""
+        if not isinstance(entry, str) or not entry.strip():
+            self.problem(doc, where, "extends entries must be file paths", "write e.g. ../world/base.yaml")
+        elif _is_absolute(entry):
+            hint = "write the path relative to this file, e.g. ../world/base.yaml"
+            self.problem(doc, where, f"absolute path {entry!r} is not allowed in extends", hint)
+        elif folder is None:
+            hint = "load the scenario from a file (supplychain.io.load) or pass base_dir to load_text"
+            self.problem(doc, where, "extends needs the folder of the file to resolve paths", hint)
+        else:
+            return self.resolve(doc, folder, where, entry)
+        return None
+
+    def resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str) -> tuple[Path, str] | None:
+        target = (folder / entry).resolve()
+        root = self.root if self.root is not None else folder.resolve()
+        chain = [p for p, _ in self.chain]
+        if not target.is_relative_to(root):
+            hint = f"bases must lie inside {os.fspath(root)}; move the base file there"
+            self.problem(doc, where, f"extends path {entry!r} escapes the scenario folder tree", hint)
+        elif target in chain:
+            names = [d for _, d in self.chain[chain.index(target) :]]
+            names.append(names[0])
+            self.problem(doc, where, "extends cycle: " + " → ".join(names), "remove one of these extends entries")
+        elif len(self.chain) >= MAX_EXTENDS_DEPTH:
+            hint = "flatten the chain: extend the files you need directly"
+            self.problem(doc, where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files", hint)
+        elif not target.is_file():
+            hint = _near_names(target.parent, target.name) or "check the path (relative to this file)"
+            self.problem(doc, where, f"base file {entry!r} not found", hint)
+        else:
+            return target, os.path.normpath(Path(doc.file).parent / entry)
+        return None
+
+
+def _finish(composer: _Composer, doc: YamlDocument) -> Composition:
+    if composer.problems:
+        raise ScenarioError(composer.problems)
+    merged = _Layer({}, {})
+    for _, layer in composer.order:
+        _merge(merged, layer, merged.data, layer.data)
+    data = merged.data
+    if isinstance(doc.data, dict) and "extends" in doc.data:
+        data = {"extends": doc.data["extends"], **data}
+        for path in _subtree(doc.data["extends"], ("extends",)):
+            if path in doc.marks:
+                merged.marks[path] = doc.marks[path]
+    if () in doc.marks:
+        merged.marks[()] = doc.marks[()]
+    files = (doc.file, *(name for name, _ in composer.order if name != doc.file))
+    return Composition(data, Provenance(doc.file, files, merged.marks, tuple(merged.overrides)))
+
+
+def compose_file(path: str | Path, *, display_name: str | None = None, root: str | Path | None = None) -> Composition:
+    """Read a scenario file and merge the bases it extends.
+
+    Parameters
+    ----------
+    path : str or Path
+        The top-level scenario file.
+    display_name : str, optional
+        Name used in marks and problems (default: `path` as given).
+    root : str or Path, optional
+        Confinement root for bases (default: :func:`confinement_root`).
+
+    Returns
+    -------
+    Composition
+        Merged plain data (not yet validated) and its provenance.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem found in any file read: YAML problems, bad ``extends``
+        entries, paths escaping the root, missing bases and cycles.
+    """
+    display = display_name if display_name is not None else os.fspath(path)
+    doc = read_yaml_file(path, display_name=display)
+    return compose_document(doc, folder=Path(path).parent, root=root, top_level=path)
+
+
+def compose_document(
+    doc: YamlDocument,
+    *,
+    folder: str | Path | None,
+    root: str | Path | None = None,
+    top_level: str | Path | None = None,
+) -> Composition:
+    """Merge the bases that an already-read document extends.
+
+    Parameters
+    ----------
+    doc : YamlDocument
+        The top-level document.
+    folder : str or Path or None
+        Folder its ``extends`` paths are relative to; ``None`` refuses ``extends``.
+    root : str or Path, optional
+        Confinement root (default: one level above `folder`, or above
+        `top_level`'s folder when given).
+    top_level : str or Path, optional
+        Path of the file `doc` was read from (to detect cycles back to it).
+
+    Returns
+    -------
+    Composition
+        Merged plain data and its provenance.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`compose_file`.
+    """
+    resolved_root: Path | None = None
+    if root is not None:
+        resolved_root = Path(root).resolve()
+    elif top_level is not None:
+        resolved_root = confinement_root(top_level)
+    elif folder is not None:
+        resolved_root = confinement_root(Path(folder) / "_")
+    composer = _Composer(resolved_root)
+    if top_level is not None:
+        composer.chain.append((Path(top_level).resolve(), doc.file))
+        composer.seen.add(Path(top_level).resolve())
+    composer.visit(doc, Path(folder) if folder is not None else None)
+    return _finish(composer, doc)

@@ -1,0 +1,135 @@
+"""Concentration: Herfindahl–Hirschman index and top-k shares.
+
+DOMAIN.md, "Measures of exposure", item 5: the Herfindahl–Hirschman index of
+supplier shares, on *percentage* shares (0–10 000), and the top-1 / top-3 share,
+
+    HHI = Σ_i (100 · s_i)²,   s_i = x_i / Σ_j x_j,
+
+for world production of a stage (per commodity, by producing country) and for a
+country's sourcing (its supply by partner: domestic production counted as the
+country itself, plus imports by partner).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "concentration",
+    "hhi",
+    "sourcing_by_partner",
+    "top_k_share",
+    "world_production",
+]
+
+
+def _shares(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    x = np.asarray(values, dtype=np.float64).ravel()
+    if (x < 0).any() or not np.isfinite(x).all():
+        msg = "concentration needs finite, non-negative quantities"
+        raise ValueError(msg)
+    total = x.sum()
+    return x / total if total > 0 else np.zeros_like(x)
+
+
+def hhi(values: npt.ArrayLike) -> float:
+    """Herfindahl–Hirschman index (0–10 000) of quantities or shares.
+
+    Parameters
+    ----------
+    values : array_like
+        Non-negative quantities (tonnes) or shares; normalised to shares first.
+
+    Returns
+    -------
+    float
+        ``Σ (100 · s_i)²``; 10 000 for a single supplier, 0 when all are zero.
+
+    Examples
+    --------
+    Three suppliers with 50, 30 and 20 t: ``50² + 30² + 20² = 3 800``.
+
+    >>> hhi([50, 30, 20])
+    3800.0
+    """
+    s = _shares(values)
+    return float(min(10_000.0, np.sum((100.0 * s) ** 2)))
+
+
+def top_k_share(values: npt.ArrayLike, k: int) -> float:
+    """Share of the `k` largest suppliers.
+
+    Examples
+    --------
+    >>> top_k_share([50, 30, 20], 1), top_k_share([50, 30, 20], 3)
+    (0.5, 1.0)
+    """
+    s = np.sort(_shares(values))[::-1]
+    return float(min(1.0, s[:k].sum()))
+
+
+def concentration(tonnes: pd.DataFrame, by: list[str], partner: str = "partner") -> pd.DataFrame:
+    """HHI, top-1 and top-3 share per group of a long table of tonnes.
+
+    Parameters
+    ----------
+    tonnes : DataFrame
+        Columns `by`, `partner` and ``tonnes``.
+    by : list of str
+        Grouping columns (e.g. ``["country", "commodity"]``).
+    partner : str
+        Column naming the supplier.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by `by`: ``hhi``, ``top1_share``, ``top3_share``, ``total``, for
+        groups whose total is positive.
+    """
+    rows = []
+    for key, grp in tonnes.groupby(by, sort=True):
+        x = grp["tonnes"].to_numpy(dtype=float)
+        if x.sum() <= 0:
+            continue
+        keys = key if isinstance(key, tuple) else (key,)
+        rows.append((*keys, hhi(x), top_k_share(x, 1), top_k_share(x, 3), float(x.sum())))
+    out = pd.DataFrame(rows, columns=[*by, "hhi", "top1_share", "top3_share", "total"])
+    return out.set_index(by)
+
+
+def sourcing_by_partner(summary: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
+    """Tabulate a country's supply by partner: domestic production (partner = itself) plus imports.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        From :func:`supplychain.metrics.trade.trade_summary`.
+    partners : DataFrame
+        From :func:`supplychain.metrics.trade.imports_by_partner`.
+
+    Returns
+    -------
+    DataFrame
+        ``country, commodity, partner, tonnes``, positive tonnes only, sorted.
+    """
+    dom = summary["production"].reset_index()
+    dom["partner"] = dom["country"]
+    dom = dom.rename(columns={"production": "tonnes"})[["country", "commodity", "partner", "tonnes"]]
+    both = pd.concat([dom, partners[["country", "commodity", "partner", "tonnes"]]], ignore_index=True)
+    summed = both.groupby(["country", "commodity", "partner"])["tonnes"].sum().reset_index()
+    return summed.loc[summed["tonnes"] > 0].sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
+
+
+def world_production(summary: pd.DataFrame) -> pd.DataFrame:
+    """World production of each commodity by producing country.
+
+    Returns
+    -------
+    DataFrame
+        ``commodity, partner, tonnes`` (partner = producing country), positive only.
+    """
+    w = summary["production"].reset_index().rename(columns={"country": "partner", "production": "tonnes"})
+    w = w.loc[w["tonnes"] > 0, ["commodity", "partner", "tonnes"]]
+    return w.sort_values(["commodity", "partner"]).reset_index(drop=True)

@@ -1,0 +1,507 @@
+"""Every measure of exposure of one year, as one tidy table.
+
+:func:`compute_measures` builds the year's tables (:func:`~supplychain.graph.build_tables`),
+compiles them once (:mod:`supplychain.engine.compile`), solves the traced and origin
+shares (:mod:`supplychain.engine.trace`) and computes, per country × commodity
+(market node ``"{country}:{commodity}"``), the measures of DOMAIN.md, "Measures of
+exposure":
+
+============================  =======  ===========================================
+metric                        partner  meaning
+============================  =======  ===========================================
+``direct_import_share``                imports from source / total imports (item 1)
+``import_share``              yes      each partner's share of imports (item 1)
+``direct_share_of_consumption``        imports from source / apparent consumption
+``net_import_reliance``                USGS NIR; NaN with label ``"E"`` for a net
+                                       exporter (item 2)
+``traced_share``                       traced upstream share from the source (item 3)
+``origin_share_mining``       yes      share by country where it was mined (item 4)
+``origin_share_processing``   yes      share by country where it was separated or
+                                       refined; ``unprocessed`` for the rest (item 4)
+``owner_share``               yes      share by owners' home country, stake-weighted;
+                                       ``unattributed`` for stakes not listed (item 4)
+``hhi_sourcing``                       HHI (0–10 000) of the country's supply by partner,
+                                       domestic production included (item 5)
+``top1_share``/``top3_share``          the same supply's largest 1 / 3 partners
+``hhi_production``                     world production HHI, ``country="WORLD"`` (also
+                                       ``top1_share``/``top3_share`` there) (item 5)
+``supply_risk``                        JRC supply risk, when WGIs are given (item 6)
+============================  =======  ===========================================
+
+Columns follow the measures contract of ``docs/architecture.md``: ``year, country,
+commodity, stage, metric, partner, value, label, unit, basis, source_country,
+scenario, variant``. ``source_country`` names the source for source-dependent
+metrics (``direct_*``, ``traced_share``) and is empty otherwise; ``partner`` is
+empty for metrics without partners. Every value is finite except NIR of a net
+exporter (NaN, label ``"E"``).
+
+The source is a country code, a group or region of the scenario (a group with
+``complement_of`` is every country not in that group: "not allied" works), or any
+iterable of those (:func:`resolve_source`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import partial
+
+import numpy as np
+import pandas as pd
+
+from supplychain.engine.compile import CompiledGraph, compile_tables
+from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
+from supplychain.metrics.concentration import concentration, sourcing_by_partner, world_production
+from supplychain.metrics.risk import supply_risk_table
+from supplychain.metrics.trade import (
+    direct_import_share,
+    direct_share_of_consumption,
+    import_shares,
+    imports_by_partner,
+    net_import_reliance,
+    trade_summary,
+)
+from supplychain.schema.model import Scenario
+
+__all__ = [
+    "MEASURE_COLUMNS",
+    "PROCESSING_KINDS",
+    "compute_measures",
+    "measures_from_tables",
+    "origin_by_node",
+    "owner_table",
+    "processing_nodes",
+    "resolve_source",
+    "source_label",
+    "traced_share_by_node",
+]
+
+MEASURE_COLUMNS: tuple[str, ...] = (
+    "year", "country", "commodity", "stage", "metric", "partner", "value", "label", "unit", "basis",
+    "source_country", "scenario", "variant",
+)
+"""Columns of the measures table, in order."""
+
+PROCESSING_KINDS = frozenset({"separation", "refinery"})
+"""Facility kinds that are a processing stage whatever their output."""
+
+UNPROCESSED = "unprocessed"
+"""Partner of the share of material not (yet) separated or refined."""
+UNATTRIBUTED = "unattributed"
+"""Partner of the share of primary production whose owners are not listed."""
+WORLD = "WORLD"
+"""Country of world-level rows."""
+
+
+# ------------------------------------------------------------------ the source
+def resolve_source(
+    scenario: Scenario | None,
+    source: str | Iterable[str],
+    universe: Iterable[str] = (),
+) -> frozenset[str]:
+    """Country codes a source stands for.
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        Declares groups and regions.
+    source : str or iterable of str
+        A country or region code, a group id, or several of these.
+    universe : iterable of str
+        Every country code in play (needed for a group with ``complement_of``).
+
+    Returns
+    -------
+    frozenset of str
+
+    Notes
+    -----
+    A group is the union of its members (resolved recursively). A group with
+    ``complement_of: G`` is every code of `universe` not in ``G`` (nor in its
+    ``members``, which by convention list ``G``). A region stands for itself and
+    its members.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "groups": {"ALLIES": {"members": ["US", "JP", "AU"]},
+    ...                "NOT_ALLIED": {"members": ["ALLIES"], "complement_of": "ALLIES"}}})
+    >>> sorted(resolve_source(s, "NOT_ALLIED", ["US", "JP", "AU", "CN", "MY"]))
+    ['CN', 'MY']
+    >>> sorted(resolve_source(s, ["CN", "MY"]))
+    ['CN', 'MY']
+    """
+    everyone = frozenset(universe)
+    codes = [source] if isinstance(source, str) else list(source)
+
+    def one(code: str, seen: frozenset[str]) -> set[str]:
+        if code in seen:
+            return set()
+        seen = seen | {code}
+        if scenario is not None and code in scenario.groups:
+            g = scenario.groups[code]
+            members: set[str] = set()
+            for m in g.members:
+                members |= one(m, seen)
+            if g.complement_of is not None:
+                excluded = one(g.complement_of, seen) | members
+                return set(everyone) - excluded
+            return members
+        if scenario is not None and code in scenario.regions:
+            out = {code}
+            for m in scenario.regions[code].members:
+                out |= one(m, seen)
+            return out
+        return {code}
+
+    result: set[str] = set()
+    for c in codes:
+        result |= one(str(c), frozenset())
+    return frozenset(result)
+
+
+def source_label(source: str | Iterable[str]) -> str:
+    """How a source is named in the ``source_country`` column.
+
+    Examples
+    --------
+    >>> source_label("CN"), source_label(["MY", "CN"])
+    ('CN', 'CN+MY')
+    """
+    return source if isinstance(source, str) else "+".join(sorted(map(str, source)))
+
+
+# ---------------------------------------------------------------- per node
+def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Iterable[str],
+                         compiled: CompiledGraph | None = None) -> pd.Series:
+    """Traced share from a set of source countries at every node.
+
+    Parameters
+    ----------
+    nodes, edges : DataFrame
+        Tables of one year.
+    source : iterable of str
+        Source country codes (already resolved, see :func:`resolve_source`).
+    compiled : CompiledGraph, optional
+        The compiled tables, when already at hand.
+
+    Returns
+    -------
+    Series
+        Indexed by node id (sorted), ``t(v)`` in [0, 1] (DOMAIN.md item 3).
+    """
+    cg = compiled if compiled is not None else compile_tables(nodes, edges)
+    country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
+    t = traced_share(cg, country.isin(set(source)).to_numpy())
+    return pd.Series(t, index=pd.Index(cg.nodes, name="node"), name="traced_share").sort_index()
+
+
+def processing_nodes(nodes: pd.DataFrame) -> pd.Series:
+    """Boolean per node: a separation/refining facility (the first processing stage).
+
+    A facility is a processing node when its kind is ``separation`` or ``refinery``
+    or its reference output is at the ``oxide`` stage (separated or refined
+    compounds, :data:`~supplychain.schema.types.STAGES`).
+    """
+    fac = nodes["kind"].eq("facility")
+    return (fac & (nodes["facility_kind"].isin(PROCESSING_KINDS) | nodes["stage"].eq("oxide"))).rename(
+        "processing")
+
+
+def owner_table(scenario: Scenario) -> pd.DataFrame:
+    """Owners' home countries and stakes per facility.
+
+    Returns
+    -------
+    DataFrame
+        ``facility, owner_country, stake`` (stakes of one country added).
+    """
+    rows = [
+        {"facility": fid, "owner_country": o.country, "stake": o.stake.central}
+        for fid, f in sorted(scenario.facilities.items())
+        for o in f.owners
+    ]
+    df = pd.DataFrame(rows, columns=["facility", "owner_country", "stake"])
+    return df.groupby(["facility", "owner_country"])["stake"].sum().reset_index()
+
+
+def origin_by_node(
+    compiled: CompiledGraph,
+    nodes: pd.DataFrame,
+    kind: str,
+    owners: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Origin decomposition of every node's material.
+
+    Parameters
+    ----------
+    compiled : CompiledGraph
+        The compiled tables.
+    nodes : DataFrame
+        Node table.
+    kind : {"mining", "processing", "owner"}
+        ``mining``: by country of primary production (mines, stock); ``processing``:
+        by country of the separation/refining facility (:func:`processing_nodes`,
+        their inputs ignored); ``owner``: by owners' home country of primary
+        producers, stake-weighted, stakes not listed → ``"unattributed"``.
+    owners : DataFrame, optional
+        :func:`owner_table` (for ``kind="owner"``).
+
+    Returns
+    -------
+    DataFrame
+        Index: node ids in solve order; one column per origin. Rows of nodes with
+        an inflow sum to 1 for ``mining`` and ``owner``; for ``processing`` the
+        remainder is material not yet processed.
+    """
+    info = nodes.set_index("node").reindex(compiled.nodes)
+    if kind == "mining":
+        origin = np.where(info["primary"].to_numpy(dtype=float) > 0, info["country"].astype(str).to_numpy(), "")
+        shares, cols = origin_shares(compiled, origin, fixed=False)
+    elif kind == "processing":
+        proc = processing_nodes(info.reset_index()).to_numpy()
+        origin = np.where(proc, info["country"].astype(str).to_numpy(), "")
+        shares, cols = origin_shares(compiled, origin, fixed=True)
+    elif kind == "owner":
+        primary_pos = np.flatnonzero(info["primary"].to_numpy(dtype=float) > 0)
+        own = owners if owners is not None else pd.DataFrame(columns=["facility", "owner_country", "stake"])
+        stakes: dict[str, list[tuple[str, float]]] = {}
+        for rec in own.to_dict("records"):
+            stakes.setdefault(str(rec["facility"]), []).append((str(rec["owner_country"]), float(rec["stake"])))
+        trip_node: list[int] = []
+        trip_col: list[str] = []
+        trip_w: list[float] = []
+        for pos in primary_pos.tolist():
+            fid = str(info.index[pos])
+            listed = 0.0
+            for owner_country, stake in stakes.get(fid, []):
+                trip_node.append(pos)
+                trip_col.append(owner_country)
+                trip_w.append(stake)
+                listed += stake
+            if listed < 1.0 - 1e-12:
+                trip_node.append(int(pos))
+                trip_col.append(UNATTRIBUTED)
+                trip_w.append(1.0 - listed)
+        cols_index = pd.Index(sorted(set(trip_col)), dtype=object)
+        shares = weighted_origin_shares(compiled, trip_node, cols_index.get_indexer(pd.Index(trip_col)), trip_w,
+                                        len(cols_index))
+        cols = np.asarray(cols_index, dtype=str)
+    else:
+        msg = f"kind must be 'mining', 'processing' or 'owner', got {kind!r}"
+        raise ValueError(msg)
+    return pd.DataFrame(shares, index=pd.Index(compiled.nodes, name="node"), columns=pd.Index(cols, name="partner"))
+
+
+# ------------------------------------------------------------------ the table
+def _frame(rows: pd.DataFrame, metric: str, unit: str, source: str = "") -> pd.DataFrame:
+    out = rows.copy()
+    out["metric"] = metric
+    out["unit"] = unit
+    out["source_country"] = source
+    if "partner" not in out.columns:
+        out["partner"] = ""
+    if "label" not in out.columns:
+        out["label"] = ""
+    return out
+
+
+def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> pd.DataFrame:
+    """Market rows of a node × partner matrix as ``country, commodity, partner, value`` (non-zero only)."""
+    vals = matrix.reindex(markets["node"]).to_numpy(dtype=float)
+    r, c = np.nonzero(vals > 1e-12)
+    return pd.DataFrame({
+        "country": markets["country"].to_numpy()[r],
+        "commodity": markets["commodity"].to_numpy()[r],
+        "partner": np.asarray(matrix.columns, dtype=object)[c],
+        "value": vals[r, c],
+    })
+
+
+def measures_from_tables(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    source: Iterable[str],
+    source_name: str,
+    owners: pd.DataFrame | None = None,
+    wgi: Mapping[str, float] | None = None,
+    trade_restriction: Mapping[str, float] | None = None,
+    recycled_share: Mapping[str, float] | None = None,
+    si_sr: float | Mapping[str, float] = 1.0,
+    scenario_name: str = "",
+    variant: str = "",
+    compiled: CompiledGraph | None = None,
+) -> pd.DataFrame:
+    """Every measure of one year from its node and edge tables (pure function).
+
+    Parameters
+    ----------
+    nodes, edges : DataFrame
+        Tables of one year.
+    year : int
+        Their year.
+    source : iterable of str
+        Source country codes (resolved).
+    source_name : str
+        Value of the ``source_country`` column.
+    owners : DataFrame, optional
+        :func:`owner_table`; without it every primary producer is ``unattributed``.
+    wgi, trade_restriction : mapping, optional
+        Country -> [0, 1] for :mod:`supplychain.metrics.risk`; no ``supply_risk``
+        rows without `wgi`.
+    recycled_share : mapping, optional
+        Facility id -> share of its output that is end-of-life material.
+    si_sr : float or mapping, default 1
+        JRC substitution index (per commodity when a mapping).
+    scenario_name, variant : str
+        Values of the ``scenario`` and ``variant`` columns.
+    compiled : CompiledGraph, optional
+        The compiled tables, when already at hand.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`MEASURE_COLUMNS` (module docstring), sorted by ``country,
+        commodity, metric, partner``.
+    """
+    src = frozenset(source)
+    cg = compiled if compiled is not None else compile_tables(nodes, edges)
+    markets = nodes.loc[nodes["kind"].eq("market"), ["node", "country", "commodity", "stage", "basis"]]
+    markets = markets.sort_values("node").reset_index(drop=True)
+    summary = trade_summary(nodes, edges)
+    partners = imports_by_partner(edges)
+    frames: list[pd.DataFrame] = []
+
+    # item 1: direct shares
+    dis = direct_import_share(partners, summary, src).rename("value").reset_index()
+    frames.append(_frame(dis, "direct_import_share", "share", source_name))
+    frames.append(_frame(import_shares(partners), "import_share", "share"))
+    dsc = direct_share_of_consumption(partners, summary, src).rename("value").reset_index()
+    frames.append(_frame(dsc, "direct_share_of_consumption", "ratio", source_name))
+    # item 2: NIR
+    nir = net_import_reliance(summary)
+    frames.append(_frame(nir.reset_index(), "net_import_reliance", "share"))
+    # item 3: traced share at the market nodes
+    country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
+    t = pd.Series(traced_share(cg, country.isin(src).to_numpy()), index=cg.nodes)
+    tr = markets[["country", "commodity"]].copy()
+    tr["value"] = t.reindex(markets["node"]).to_numpy()
+    frames.append(_frame(tr, "traced_share", "share", source_name))
+    # item 4: origin decompositions
+    frames.append(_frame(_long(origin_by_node(cg, nodes, "mining"), markets), "origin_share_mining", "share"))
+    proc = origin_by_node(cg, nodes, "processing")
+    proc[UNPROCESSED] = (1.0 - proc.sum(axis=1)).clip(lower=0.0)
+    non_ore = markets.loc[markets["stage"].ne("ore")]
+    frames.append(_frame(_long(proc, non_ore), "origin_share_processing", "share"))
+    frames.append(_frame(_long(origin_by_node(cg, nodes, "owner", owners), markets), "owner_share", "share"))
+    # item 5: concentration of sourcing and of world production
+    sourcing = sourcing_by_partner(summary, partners)
+    conc = concentration(sourcing, ["country", "commodity"]).reset_index()
+    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["hhi"]), "hhi_sourcing", "points"))
+    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["top1_share"]), "top1_share", "share"))
+    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["top3_share"]), "top3_share", "share"))
+    world = world_production(summary)
+    wconc = concentration(world, ["commodity"]).reset_index()
+    wconc["country"] = WORLD
+    for metric, col, unit in (("hhi_production", "hhi", "points"), ("top1_share", "top1_share", "share"),
+                              ("top3_share", "top3_share", "share")):
+        frames.append(_frame(wconc[["country", "commodity"]].assign(value=wconc[col]), metric, unit))
+    # item 6: JRC supply risk
+    if wgi:
+        recycled: dict[tuple[str, str], float] | None = None
+        if recycled_share:
+            fac = nodes.loc[nodes["node"].isin(list(recycled_share))]
+            recycled = {}
+            for r in fac.to_dict("records"):
+                key = (str(r["country"]), str(r["commodity"]))
+                recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
+        sr = supply_risk_table(summary, sourcing, world, nir, wgi, trade_restriction, recycled, si_sr)
+        frames.append(_frame(sr[["country", "commodity", "value"]], "supply_risk", "score"))
+
+    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
+        pd.DataFrame(columns=list(MEASURE_COLUMNS))
+    info = nodes.drop_duplicates("commodity").set_index("commodity")[["stage", "basis"]]
+    out["stage"] = out["commodity"].map(info["stage"]).fillna("")
+    out["basis"] = out["commodity"].map(info["basis"]).fillna("t")
+    out["year"] = int(year)
+    out["scenario"] = scenario_name
+    out["variant"] = variant
+    out["partner"] = out["partner"].fillna("").astype(str)
+    out["label"] = out["label"].fillna("").astype(str)
+    out["value"] = out["value"].astype("float64")
+    out = out.loc[:, list(MEASURE_COLUMNS)]
+    return out.sort_values(["country", "commodity", "metric", "partner"], kind="stable").reset_index(drop=True)
+
+
+def compute_measures(
+    scenario: Scenario,
+    year: int,
+    *,
+    source: str | Iterable[str] | None = "CN",
+    variant: str = "",
+    si_sr: float | Mapping[str, float] = 1.0,
+) -> pd.DataFrame:
+    """Every measure of exposure of a scenario in a year.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    year : int
+        Calendar year.
+    source : str or iterable of str or None, default "CN"
+        Whose exposure is measured: a country code, a group or region of the
+        scenario (incl. ``complement_of`` groups) or an iterable of codes;
+        ``None`` uses ``scenario.scenario.source_country``.
+    variant : str
+        Value of the ``variant`` column.
+    si_sr : float or mapping, default 1
+        JRC substitution index for supply risk (per commodity when a mapping).
+
+    Returns
+    -------
+    DataFrame
+        The tidy measures table (module docstring, :data:`MEASURE_COLUMNS`).
+
+    Raises
+    ------
+    ScenarioError
+        When a market is out of balance (:mod:`supplychain.graph.balance`).
+    EngineError
+        When a closed loop makes the traced share undefined; its ``__cause__``
+        locates the loop's flows in the scenario.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "toy", "base_year": 2024},
+    ...     "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+    ...     "facilities": {"cn": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "ore",
+    ...                           "production": {2024: 90}},
+    ...                    "au": {"name": "AU mine", "country": "AU", "kind": "mine", "output": "ore",
+    ...                           "production": {2024: 30}}},
+    ...     "flows": {"cn_us": {"supplier": "CN", "buyer": "US", "commodity": "ore", "year": 2024, "tonnes": 60},
+    ...               "au_us": {"supplier": "AU", "buyer": "US", "commodity": "ore", "year": 2024, "tonnes": 20}}})
+    >>> m = compute_measures(s, 2024)
+    >>> us = m[m["country"].eq("US")].set_index(["metric", "partner"])["value"]
+    >>> [float(us[(metric, "")]) for metric in ("direct_import_share", "traced_share", "hhi_sourcing")]
+    [0.75, 0.75, 6250.0]
+    """
+    from supplychain.graph.build import build_tables
+    from supplychain.schema.references import problem_at
+
+    nodes, edges = build_tables(scenario, year, check_balance=True)
+    src_in = scenario.scenario.source_country if source is None else source
+    universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
+    src = resolve_source(scenario, src_in, universe)
+    wgi = {c: info.wgi.central for c, info in scenario.countries.items() if info.wgi is not None}
+    restr = {c: info.trade_restriction.central for c, info in scenario.countries.items()
+             if info.trade_restriction is not None}
+    recycled = {fid: f.recycled_share.central for fid, f in scenario.facilities.items()
+                if f.recycled_share is not None}
+    cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
+    return measures_from_tables(
+        nodes, edges, year=year, source=src, source_name=source_label(src_in), owners=owner_table(scenario),
+        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None, si_sr=si_sr,
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+    )

@@ -1,0 +1,505 @@
+"""Charts for the report: China share over time, shortfall, capacity additions.
+
+Every function builds a :class:`matplotlib.figure.Figure` on the Agg canvas
+without :mod:`matplotlib.pyplot`, so no global figure registry, backend switch
+or rcParams change leaks into the caller's session; style settings are applied
+inside :func:`matplotlib.rc_context`. :func:`save_figure` writes ``.svg`` or
+``.png`` (chosen by suffix) atomically, and :func:`figure_svg` returns the SVG
+text for embedding. SVG output is deterministic (fixed hash salt, no date).
+
+The input tables follow ``docs/architecture.md``: the tidy measures table
+(``year, country, commodity, metric, value, variant, source_country …``), the
+shortfall table (``year, country, commodity, shortfall_t, shortfall_share,
+variant``) and the node tables per year (``kind, country, commodity, stage,
+capacity``).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+
+from supplychain.report.dot import country_name
+
+__all__ = [
+    "CHINA_COLOUR",
+    "VARIANT_COLOURS",
+    "TargetLine",
+    "capacity_additions_chart",
+    "capacity_by_year",
+    "figure_png",
+    "figure_svg",
+    "save_figure",
+    "shortfall_chart",
+    "share_chart",
+]
+
+VARIANT_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
+"""Okabe–Ito palette (readable with colour-vision deficiency), one colour per variant."""
+
+CHINA_COLOUR: Final = "#b2182b"
+"""China is always drawn in this red in country breakdowns."""
+
+_OTHER_COLOURS: Final = ("#4d4d4d", "#2166ac", "#1a9850", "#762a83", "#e08214", "#35978f", "#8c510a", "#c51b7d",
+                         "#5aae61", "#9970ab", "#bababa")  # fmt: skip
+
+_STYLE: Final[dict[str, Any]] = {
+    "font.size": 9,
+    "font.family": "DejaVu Sans",
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#e0e0e0",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "supplychain",
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+}
+_DIRECT: Final = ("direct_import_share", "direct_share")
+_METADATA: Final = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """A goal drawn on a share chart: at most (or at least) ``value`` from year ``by`` on."""
+
+    value: float
+    """Threshold as a share in [0, 1]."""
+    by: int
+    """First year the goal must hold."""
+    kind: Literal["max", "min"] = "max"
+    """``max``: pass when the share is at most ``value``; ``min``: at least."""
+    label: str = ""
+    """Annotation text (default: "target ≤ 25% by 2030")."""
+
+    @property
+    def text(self) -> str:
+        """The legend text."""
+        if self.label:
+            return self.label
+        sign = "≤" if self.kind == "max" else "≥"
+        return f"target {sign} {self.value * 100:.0f}% by {self.by}"
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    with mpl.rc_context(_STYLE):
+        yield
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _empty(fig: Figure, title: str, message: str) -> Figure:
+    ax = fig.add_subplot()
+    ax.set_title(title)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#525252")
+    ax.set_axis_off()
+    return fig
+
+
+def _year_axis(ax: Any) -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
+
+
+def _variant_order(frame: pd.DataFrame) -> list[str]:
+    if "variant" not in frame.columns:
+        return [""]
+    return list(dict.fromkeys(frame["variant"].fillna("").astype(str)))
+
+
+def _variant_col(frame: pd.DataFrame) -> pd.Series:
+    if "variant" not in frame.columns:
+        return pd.Series([""] * len(frame), index=frame.index)
+    return frame["variant"].fillna("").astype(str)
+
+
+# -------------------------------------------------------------------- share
+def share_chart(
+    measures: pd.DataFrame,
+    *,
+    country: str,
+    commodity: str,
+    source_country: str = "CN",
+    targets: Sequence[TargetLine] = (),
+    title: str | None = None,
+    names: Mapping[str, str] | None = None,
+) -> Figure:
+    """Traced (solid) and direct (dashed) China share by year, one colour per variant.
+
+    Parameters
+    ----------
+    measures : DataFrame
+        Tidy measures (``year, country, commodity, metric, value`` and optionally
+        ``variant``, ``source_country``); rows with metric ``traced_share`` and
+        ``direct_import_share`` (or ``direct_share``) are drawn.
+    country, commodity : str
+        Whose exposure, in which commodity.
+    source_country : str, default "CN"
+        Exposure to whom (rows with another ``source_country`` are ignored).
+    targets : sequence of TargetLine
+        Goals drawn as a dotted line at their threshold with a marker at their ``by`` year.
+    title : str, optional
+        Chart title (default: "China share of {country} {commodity}").
+    names : mapping, optional
+        Display names of country and commodity ids.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": "US", "commodity": "ndpr_oxide",
+    ...                   "metric": ["traced_share"] * 2 + ["direct_share"] * 2, "value": [0.8, 0.3, 0.7, 0.2]})
+    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['traced', 'direct']
+    >>> fig.axes[0].get_legend().get_title().get_text()
+    'measure'
+    """
+    names = names or {}
+    title = title or f"China share · {country_name(country, names)} · {names.get(commodity, commodity)}"
+    sel = measures[
+        (measures["country"] == country)
+        & (measures["commodity"] == commodity)
+        & measures["metric"].isin(["traced_share", *_DIRECT])
+    ]
+    sel = sel.assign(metric=sel["metric"].where(sel["metric"] == "traced_share", "direct_share"))
+    if "source_country" in sel.columns:
+        sel = sel[sel["source_country"].fillna(source_country) == source_country]
+    if "partner" in sel.columns:
+        sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
+    sel = sel[np.isfinite(pd.to_numeric(sel["value"], errors="coerce"))]
+    with _style():
+        fig = _new_figure(6.4, 3.4)
+        if sel.empty:
+            return _empty(fig, title, "no traced or direct share for this country and commodity")
+        ax = fig.add_subplot()
+        variants = _variant_order(sel)
+        vcol = _variant_col(sel)
+        variant_handles = []
+        for i, variant in enumerate(variants):
+            colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
+            for metric, style, width in (("traced_share", "-", 2.0), ("direct_share", "--", 1.3)):
+                part = sel[(vcol == variant) & (sel["metric"] == metric)].groupby("year")["value"].mean().sort_index()
+                if part.empty:
+                    continue
+                what = "traced" if metric == "traced_share" else "direct"
+                ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width, marker="o", ms=3, label=what)
+            variant_handles.append(Line2D([], [], color=colour, lw=2.5, label=variant or "scenario"))
+        for t in targets:
+            ax.axhline(t.value, ls=":", color="#252525", lw=1.2)
+            ax.plot([t.by], [t.value], marker="v" if t.kind == "max" else "^", color="#252525", ms=7, zorder=5)
+            ax.annotate(t.text, (0.01, t.value), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                        textcoords="offset points", ha="left", va="bottom", fontsize=8, color="#252525",
+                        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _year_axis(ax)
+        ax.set_title(title)
+        ax.set_ylabel("share of supply")
+        first = ax.legend(handles=variant_handles, title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.add_artist(first)
+        style_handles = [
+            Line2D([], [], color="#252525", lw=2.0, label="traced (any upstream stage)"),
+            Line2D([], [], color="#252525", lw=1.3, ls="--", label="direct (first hop)"),
+        ]
+        if targets:
+            style_handles.append(Line2D([], [], color="#252525", lw=1.2, ls=":", marker="v", label="target"))
+        ax.legend(handles=style_handles, title="measure", loc="lower left", bbox_to_anchor=(1.01, 0.0))
+    return fig
+
+
+# ----------------------------------------------------------------- shortfall
+def _first(frame: pd.DataFrame, names: Sequence[str]) -> str | None:
+    return next((n for n in names if n in frame.columns), None)
+
+
+def shortfall_chart(
+    shortfall: pd.DataFrame,
+    *,
+    title: str = "Shortfall by country and commodity",
+    names: Mapping[str, str] | None = None,
+    max_series: int = 8,
+) -> Figure:
+    """Shortfall as a share of demand by year: one panel per variant, one line per country · commodity.
+
+    Parameters
+    ----------
+    shortfall : DataFrame
+        ``year, country, commodity`` with ``shortfall_share`` (or ``share``) and
+        ``shortfall_t`` (or ``tonnes``); optional ``variant``.
+    title : str
+        Figure title.
+    names : mapping, optional
+        Display names of country and commodity ids.
+    max_series : int, default 8
+        Draw the series with the largest peak shortfall; the rest are named in a note.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Says "no shortfall" when every value is zero.
+    """
+    names = names or {}
+    share_col = _first(shortfall, ("shortfall_share", "share"))
+    tonnes_col = _first(shortfall, ("shortfall_t", "shortfall_tonnes", "tonnes"))
+    with _style():
+        if share_col is None or shortfall.empty or "year" not in shortfall.columns:
+            return _empty(_new_figure(6.4, 2.0), title, "no shortfall computed")
+        df = shortfall.assign(
+            _share=pd.to_numeric(shortfall[share_col], errors="coerce").fillna(0.0),
+            _t=pd.to_numeric(shortfall[tonnes_col], errors="coerce").fillna(0.0) if tonnes_col else np.nan,
+            _variant=_variant_col(shortfall),
+            _series=shortfall["country"].map(lambda c: country_name(str(c), names)).astype(str)
+            + " · "
+            + shortfall["commodity"].map(lambda c: names.get(c, c)).astype(str),
+        )
+        if not (df["_share"] > 0).any():
+            return _empty(_new_figure(6.4, 1.6), title, "no shortfall in any year or variant")
+        peak = df.groupby("_series")["_share"].max().sort_values(ascending=False)
+        peak = peak[peak > 0]
+        keep = list(peak.index[:max_series])
+        hit = df.groupby("_variant", sort=False)["_share"].max()
+        variants = [v for v in dict.fromkeys(df["_variant"]) if hit[v] > 0]
+        quiet = [v or "shortfall" for v in dict.fromkeys(df["_variant"]) if hit[v] <= 0]
+        ncols = min(3, len(variants))
+        nrows = math.ceil(len(variants) / ncols)
+        fig = _new_figure(3.2 * ncols + 1.8, 2.4 * nrows + 0.4)
+        axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
+        colours = {s: VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i, s in enumerate(keep)}
+        for k, variant in enumerate(variants):
+            ax = axes[k // ncols][k % ncols]
+            part = df[df["_variant"] == variant]
+            for s in keep:
+                line = part[part["_series"] == s].groupby("year")["_share"].max().sort_index()
+                if not line.empty:
+                    ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=s)
+            ax.set_title(variant or "shortfall", fontsize=9)
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            _year_axis(ax)
+            ax.set_ylim(bottom=0)
+        for k in range(len(variants), nrows * ncols):
+            axes[k // ncols][k % ncols].set_axis_off()
+        axes[0][0].set_ylabel("share of demand unmet")
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="outside right center")
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
+        notes = []
+        if quiet:
+            notes.append(f"no shortfall in: {', '.join(quiet)}")
+        dropped = len(peak) - len(keep)
+        if dropped > 0:
+            notes.append(f"{dropped} smaller series not drawn (see shortfall.csv)")
+        if notes:
+            fig.supxlabel("; ".join(notes), x=0.01, ha="left", fontsize=7, color="#525252")
+    return fig
+
+
+# ----------------------------------------------------------------- capacity
+def capacity_by_year(node_tables: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+    """Capacity of facilities by year, country, commodity and stage from per-year node tables.
+
+    Parameters
+    ----------
+    node_tables : mapping of int to DataFrame
+        Year → node table (``kind, country, commodity, stage, capacity``).
+
+    Returns
+    -------
+    DataFrame
+        ``year, country, commodity, stage, capacity`` (t/yr of the reference output;
+        facilities with unknown capacity are left out), sorted.
+
+    Examples
+    --------
+    >>> n = pd.DataFrame({"kind": ["facility", "market"], "country": ["US", "US"], "commodity": ["m", "m"],
+    ...                   "stage": ["magnet", "magnet"], "capacity": [1000.0, float("nan")]})
+    >>> capacity_by_year({2025: n}).to_dict("records")
+    [{'year': 2025, 'country': 'US', 'commodity': 'm', 'stage': 'magnet', 'capacity': 1000.0}]
+    """
+    parts = []
+    for year, nodes in sorted(node_tables.items()):
+        if nodes.empty or "capacity" not in nodes.columns:
+            continue
+        fac = nodes[(nodes["kind"] == "facility") & pd.to_numeric(nodes["capacity"], errors="coerce").notna()]
+        g = fac.groupby(["country", "commodity", "stage"], as_index=False)["capacity"].sum()
+        parts.append(g.assign(year=int(year)))
+    if not parts:
+        return pd.DataFrame(columns=["year", "country", "commodity", "stage", "capacity"])
+    out = pd.concat(parts, ignore_index=True)[["year", "country", "commodity", "stage", "capacity"]]
+    return out.sort_values(["year", "country", "commodity"]).reset_index(drop=True)
+
+
+def _country_colours(countries: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    i = 0
+    for c in countries:
+        if c == "CN":
+            out[c] = CHINA_COLOUR
+        else:
+            out[c] = _OTHER_COLOURS[i % len(_OTHER_COLOURS)]
+            i += 1
+    return out
+
+
+def capacity_additions_chart(
+    capacity: pd.DataFrame,
+    *,
+    title: str = "Capacity added since the base year",
+    names: Mapping[str, str] | None = None,
+) -> Figure:
+    """Capacity added (or closed) against the first year, stacked by country, one panel per commodity.
+
+    Parameters
+    ----------
+    capacity : DataFrame
+        ``year, country, commodity, capacity`` (see :func:`capacity_by_year`).
+    title : str
+        Figure title.
+    names : mapping, optional
+        Display names of country and commodity ids.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Says "no capacity change" when nothing changes.
+    """
+    names = names or {}
+    with _style():
+        if capacity.empty:
+            return _empty(_new_figure(6.4, 1.6), title, "no capacity data")
+        wide = capacity.pivot_table(
+            index=["commodity", "country"], columns="year", values="capacity", aggfunc="sum", fill_value=0.0
+        )
+        base = wide.columns.min()
+        added = wide.sub(wide[base], axis=0).drop(columns=base)
+        added = added.loc[(added.abs() > 1e-9).any(axis=1)] if not added.empty else added
+        if added.empty:
+            return _empty(_new_figure(6.4, 1.6), title, f"no capacity change after {base}")
+        commodities = sorted(added.index.get_level_values(0).unique())
+        countries = sorted(added.index.get_level_values(1).unique(), key=lambda c: (c != "CN", c))
+        colours = _country_colours(countries)
+        ncols = min(3, len(commodities))
+        nrows = math.ceil(len(commodities) / ncols)
+        fig = _new_figure(3.2 * ncols + 1.4, 2.5 * nrows + 0.4)
+        axes = fig.subplots(nrows, ncols, squeeze=False)
+        for k, com in enumerate(commodities):
+            ax = axes[k // ncols][k % ncols]
+            block = added.loc[com]
+            years = np.array(block.columns, dtype=int)
+            pos = np.zeros(len(years))
+            neg = np.zeros(len(years))
+            for c in countries:
+                if c not in block.index:
+                    continue
+                vals = block.loc[c].to_numpy(dtype=float)
+                up, down = np.clip(vals, 0, None), np.clip(vals, None, 0)
+                label = country_name(c, names)
+                ax.bar(years, up, bottom=pos, color=colours[c], width=0.7, label=label)
+                if (down < 0).any():
+                    ax.bar(years, down, bottom=neg, color=colours[c], width=0.7, hatch="//", alpha=0.7)
+                pos += up
+                neg += down
+            ax.axhline(0, color="#525252", lw=0.8)
+            ax.set_title(names.get(com, com), fontsize=9)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v / 1000:g}k" if abs(v) >= 1000 else f"{v:g}"))
+            _year_axis(ax)
+        for k in range(len(commodities), nrows * ncols):
+            axes[k // ncols][k % ncols].set_axis_off()
+        axes[0][0].set_ylabel("t/yr added")
+        handles, labels = [], []
+        for ax in axes.flat:
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        fig.legend(handles, labels, loc="outside right center", title="country")
+        fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
+    return fig
+
+
+# -------------------------------------------------------------------- output
+def figure_svg(fig: Figure) -> str:
+    """Return the figure as SVG text (deterministic: fixed ids, no date).
+
+    Examples
+    --------
+    >>> fig = _new_figure(2, 1)
+    >>> figure_svg(fig).lstrip().startswith("<?xml")
+    True
+    """
+    buf = io.StringIO()
+    with _style():
+        fig.savefig(buf, format="svg", metadata=_METADATA["svg"])
+    return buf.getvalue()
+
+
+def figure_png(fig: Figure) -> bytes:
+    """Return the figure as PNG bytes."""
+    buf = io.BytesIO()
+    with _style():
+        fig.savefig(buf, format="png", metadata=_METADATA["png"])
+    return buf.getvalue()
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
+    """Write the figure to ``path`` as ``.svg`` or ``.png`` (by suffix), atomically.
+
+    Raises
+    ------
+    ValueError
+        If the suffix is neither ``.svg`` nor ``.png``.
+    """
+    out = Path(path)
+    suffix = out.suffix.lower()
+    if suffix == ".svg":
+        data = figure_svg(fig).encode("utf-8")
+    elif suffix == ".png":
+        data = figure_png(fig)
+    else:
+        msg = f"cannot tell the image format from {out.name!r}: use a .svg or .png file name"
+        raise ValueError(msg)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out

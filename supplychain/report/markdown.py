@@ -1,0 +1,110 @@
+"""A Markdown summary of a report, for pasting into briefing documents.
+
+:func:`summary_markdown` renders the same view model as the HTML report (plain
+dicts built by :mod:`supplychain.report.html`) as GitHub-flavoured Markdown:
+headings, pipe tables and image links to the PNG files beside it. Every piece of
+user text goes through :func:`md_escape`, so a scenario or facility name can
+neither break a table nor become a link, an image or raw HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from supplychain.report.escape import clean_text
+
+__all__ = ["md_escape", "md_table", "summary_markdown"]
+
+_SPECIAL: Final = re.compile(r"([\\`*_\[\]#!|~])")
+
+
+def md_escape(text: object) -> str:
+    r"""Escape text for Markdown: punctuation backslash-escaped, ``<``/``>``/``&`` as entities.
+
+    Line breaks (shown as ``␊`` by :func:`~supplychain.report.escape.clean_text`)
+    cannot end a table row.
+
+    Examples
+    --------
+    >>> md_escape("a|b <script> [x](y) 1.2k")
+    'a\\|b &lt;script&gt; \\[x\\](y) 1.2k'
+    """
+    s = clean_text(text)
+    s = _SPECIAL.sub(r"\\\1", s)
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, escape: bool = True) -> str:
+    """A GitHub-flavoured pipe table (cells escaped unless ``escape=False`` for trusted text).
+
+    Examples
+    --------
+    >>> print(md_table(["a", "b"], [["1", "x|y"]]))
+    | a | b |
+    | --- | --- |
+    | 1 | x\\|y |
+    """
+    fmt = md_escape if escape else (lambda v: str(v))
+    lines = [
+        "| " + " | ".join(fmt(h) for h in headers) + " |",
+        "| " + " | ".join("---" for _ in headers) + " |",
+    ]
+    lines.extend("| " + " | ".join(fmt(c) for c in row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def _section(sv: Mapping[str, Any]) -> list[str]:
+    out = [f"## {md_escape(sv['name'])}", ""]
+    if sv.get("question"):
+        out += [f"*{md_escape(sv['question'])}*", ""]
+    out += [
+        f"Years {md_escape(sv['years'])}; exposure to {md_escape(sv['source_country'])}; "
+        f"supply response `{md_escape(sv['mode'])}`; focus year {sv['focus_year']}.",
+        "",
+    ]
+    head = sv["headline"]
+    if head["rows"]:
+        out += [f"### Headline measures ({md_escape(head['span'])})", ""]
+        rows = [[r["label"], r["metric"], *(c["text"] for c in r["cells"])] for r in head["rows"]]
+        out += [md_table(["", "measure", *head["variants"]], rows), ""]
+    if sv["targets"]:
+        out += ["### Targets", ""]
+        rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["detail"]]
+                for t in sv["targets"]]  # fmt: skip
+        out += [md_table(["target", "variant", "value", "threshold", "verdict", "detail"], rows), ""]
+    out += ["### Shortfall", ""]
+    if sv["shortfall"]:
+        rows = [[s["variant"], s["what"], s["peak"], s["year"], s["total"]] for s in sv["shortfall"]]
+        out += [md_table(["variant", "country · commodity", "peak share", "peak year", "total"], rows), ""]
+    else:
+        out += ["No shortfall in any variant.", ""]
+    images = [*sv["graphs"], *sv["charts"]]
+    if images:
+        out += ["### Figures", ""]
+        for img in images:
+            out += [f"![{md_escape(img['title'])}](images/{img['png']})", ""]
+    return out
+
+
+def summary_markdown(view: Mapping[str, Any]) -> str:
+    """Render the report view model as Markdown.
+
+    Parameters
+    ----------
+    view : mapping
+        The report view model of :func:`supplychain.report.html.build_view`.
+
+    Returns
+    -------
+    str
+        Markdown text ending with a newline.
+    """
+    out = [f"# {md_escape(view['title'])}", "", md_escape(view["generator"]), ""]
+    ov = view["overview"]
+    if ov["rows"]:
+        out += ["## Overview", "", md_table(ov["headers"], ov["rows"]), ""]
+    for sv in view["scenarios"]:
+        out += _section(sv)
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,383 @@
+"""Cross-reference rules of the scenario language, one small function each.
+
+A :class:`~supplychain.schema.model.Scenario` that passed pydantic validation is
+well-formed entity by entity; these rules check that entities fit together: every
+``source:`` is declared, every country code is ISO or declared, every commodity,
+process, facility, policy and toggle named exists. Each rule returns a list of
+:class:`~supplychain.errors.Problem` (empty when all is well), located with
+:func:`problem_at` and carrying a did-you-mean hint where one helps.
+:func:`check_references` runs them all.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from supplychain.errors import KeyPath, Problem
+from supplychain.schema.model import (
+    Agreement,
+    Demand,
+    Destinations,
+    ExportBan,
+    ExportLicensing,
+    ExportQuota,
+    ExportTax,
+    Facility,
+    Flow,
+    Group,
+    ImportBan,
+    ImportSources,
+    InvestmentProject,
+    Offtake,
+    Owner,
+    Process,
+    Region,
+    Scenario,
+    ScenarioMeta,
+    Selector,
+    Stockpile,
+    Target,
+    Tariff,
+)
+from supplychain.schema.types import ISO_COUNTRIES, Quantity
+
+__all__ = [
+    "RULES",
+    "check_citations",
+    "check_code_clashes",
+    "check_commodities",
+    "check_countries",
+    "check_groups",
+    "check_nodes",
+    "check_policy_names",
+    "check_processes",
+    "check_references",
+    "check_selectors",
+    "check_sources",
+    "check_variants",
+    "check_years",
+    "did_you_mean",
+    "problem_at",
+]
+
+Rule = Callable[[Scenario], list[Problem]]
+
+_COUNTRY_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    ScenarioMeta: ("source_country",),
+    Region: ("members",),
+    Group: ("members", "complement_of"),
+    Owner: ("country",),
+    Facility: ("country",),
+    ImportSources: ("importer", "partners", "remainder_to"),
+    Demand: ("country",),
+    Stockpile: ("country",),
+    Destinations: ("include", "exclude"),
+    Offtake: ("buyer",),
+    InvestmentProject: ("country",),
+    Agreement: ("parties",),
+    Target: ("country", "source_country"),
+    **dict.fromkeys((ExportBan, ExportLicensing, ExportQuota, ExportTax, Tariff, ImportBan), ("country",)),
+}
+_COMMODITY_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    Facility: ("output",),
+    Process: ("inputs", "outputs"),
+    Flow: ("commodity",),
+    ImportSources: ("commodity",),
+    Demand: ("commodity",),
+    Stockpile: ("commodity",),
+    Offtake: ("commodity",),
+    Target: ("commodity",),
+    InvestmentProject: ("output",),
+    Selector: ("commodities",),
+}
+_PROCESS_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {Facility: ("process",), InvestmentProject: ("process",)}
+_ALIASES = {"UK": "GB", "EL": "GR"}
+_YEARS_BEFORE_BASE = 50
+
+
+class _Locates(Protocol):
+    def locate(self, path: KeyPath) -> tuple[str, int, int]: ...
+
+
+def problem_at(scenario: Scenario, path: KeyPath, message: str, hint: str = "") -> Problem:
+    """Locate a :class:`Problem` at a key path of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario from :func:`supplychain.io.load` (located in its files) or
+        built in Python (file ``<api>``, line 0).
+    path : tuple of str or int
+        Key path, e.g. ``("flows", "cn_us", "tonnes")``; the mark of its
+        longest known prefix is used.
+    message, hint : str
+        What is wrong and how to fix it.
+
+    Returns
+    -------
+    Problem
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}})
+    >>> print(problem_at(s, ("flows", "f1"), "unbalanced", "check the tonnes"))
+    <api>: flows.f1: unbalanced
+        hint: check the tonnes
+    """
+    provenance: _Locates | None = scenario._provenance
+    if provenance is None:
+        return Problem("<api>", 0, 0, path, message, hint)
+    file, line, column = provenance.locate(path)
+    return Problem(file, line, column, path, message, hint)
+
+
+def did_you_mean(word: str, options: Iterable[str], default: str = "") -> str:
+    """Suggest the closest option as ``did you mean 'x'?``, or return `default`.
+
+    Examples
+    --------
+    >>> did_you_mean("capacty", ["capacity", "country"])
+    "did you mean 'capacity'?"
+    """
+    close = difflib.get_close_matches(word, sorted(set(options)), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else default
+
+
+# ----------------------------------------------------------------------- walking
+def _walk(obj: Any, path: KeyPath = (), *, only_set: bool = False) -> Iterator[tuple[KeyPath, Any]]:
+    """Every node below `obj` with its key path (fields in declaration order)."""
+    stack: list[tuple[KeyPath, Any]] = [(path, obj)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        children: list[tuple[KeyPath, Any]] = []
+        if isinstance(node, BaseModel):
+            names = [n for n in type(node).model_fields if not only_set or n in node.model_fields_set]
+            children = [((*here, n), getattr(node, n)) for n in names]
+        elif isinstance(node, dict):
+            children = [((*here, k), v) for k, v in node.items()]
+        elif isinstance(node, list):
+            children = [((*here, i), v) for i, v in enumerate(node)]
+        stack.extend(reversed(children))
+
+
+def _refs(scenario: Scenario, table: dict[type[BaseModel], tuple[str, ...]]) -> Iterator[tuple[KeyPath, str]]:
+    """``(path, id)`` of every reference held by the fields listed in `table`."""
+    for path, node in _walk(scenario):
+        for name in table.get(type(node), ()):
+            value = getattr(node, name)
+            here = (*path, name)
+            if isinstance(value, str):
+                yield here, value
+            elif isinstance(value, list):
+                yield from (((*here, i), v) for i, v in enumerate(value))
+            elif isinstance(value, dict):
+                yield from (((*here, k), k) for k in value)
+
+
+def _missing(
+    scenario: Scenario, refs: Iterable[tuple[KeyPath, str]], known: Iterable[str], what: str, section: str
+) -> list[Problem]:
+    """Problems for refs not in `known`; `section` is where to declare them (or a whole hint)."""
+    known_set = set(known)
+    hint_default = section if " " in section else f"declare it under `{section}:`"
+    return [
+        problem_at(scenario, path, f"unknown {what} '{ref}'", did_you_mean(ref, known_set, hint_default))
+        for path, ref in refs
+        if ref not in known_set
+    ]
+
+
+def _codes(scenario: Scenario) -> set[str]:
+    return set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.groups)
+
+
+# ------------------------------------------------------------------------- rules
+def check_sources(scenario: Scenario) -> list[Problem]:
+    """Every ``source:`` (of a quantity at any depth, a policy, a target …) is declared."""
+    refs = [(p, v) for p, v in _walk(scenario) if p and p[-1] == "source" and isinstance(v, str)]
+    return _missing(scenario, refs, scenario.sources, "source", "sources")
+
+
+def check_countries(scenario: Scenario) -> list[Problem]:
+    """Country codes are ISO 3166-1 alpha-2 or a declared region or group."""
+    known = _codes(scenario)
+    refs = [*_refs(scenario, _COUNTRY_FIELDS), *((("countries", c), c) for c in scenario.countries)]
+    problems = []
+    for path, code in refs:
+        if code in known:
+            continue
+        alias = _ALIASES.get(code)
+        hint = f"did you mean '{alias}'?" if alias else "use an ISO 3166-1 alpha-2 code, or declare it under `regions:`"
+        problems.append(problem_at(scenario, path, f"unknown country or region code '{code}'", hint))
+    return problems
+
+
+def check_code_clashes(scenario: Scenario) -> list[Problem]:
+    """Region and group codes are not ISO codes; regions, groups and facilities do not share ids."""
+    problems = []
+    codes = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.groups)
+    for fid in scenario.facilities:
+        if fid in codes:
+            message = f"facility id '{fid}' is also a country, region or group code"
+            problems.append(problem_at(scenario, ("facilities", fid), message, "rename the facility"))
+    for section, declared in (("regions", list(scenario.regions)), ("groups", list(scenario.groups))):
+        for code in declared:
+            if code in ISO_COUNTRIES:
+                message = f"{section[:-1]} code '{code}' is already the ISO code of a country"
+                problems.append(problem_at(scenario, (section, code), message, "choose another code"))
+    for code in sorted(set(scenario.regions) & set(scenario.groups)):
+        hint = "rename the group"
+        problems.append(problem_at(scenario, ("groups", code), f"'{code}' is both a region and a group", hint))
+    return problems
+
+
+def check_groups(scenario: Scenario) -> list[Problem]:
+    """Check that no group contains itself, directly or through other groups."""
+    problems = []
+    for code in scenario.groups:
+        seen: set[str] = set()
+        todo = [code]
+        while todo:
+            for member in scenario.groups[todo.pop()].members:
+                if member == code:
+                    hint = "a group cannot be a member of itself"
+                    problems.append(problem_at(scenario, ("groups", code, "members"), "group membership loops", hint))
+                    todo = []
+                    break
+                if member in scenario.groups and member not in seen:
+                    seen.add(member)
+                    todo.append(member)
+    return problems
+
+
+def check_commodities(scenario: Scenario) -> list[Problem]:
+    """Every commodity named (facility output, process inputs/outputs, flows …) exists."""
+    return _missing(scenario, _refs(scenario, _COMMODITY_FIELDS), scenario.commodities, "commodity", "commodities")
+
+
+def check_processes(scenario: Scenario) -> list[Problem]:
+    """Every ``process:`` of a facility or investment project exists."""
+    return _missing(scenario, _refs(scenario, _PROCESS_FIELDS), scenario.processes, "process", "processes")
+
+
+def check_nodes(scenario: Scenario) -> list[Problem]:
+    """Flow and offtake endpoints are a facility id or a country/region code (not a group)."""
+    known = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.facilities)
+    ends: list[tuple[KeyPath, str]] = []
+    for path, node in _walk(scenario):
+        if isinstance(node, Flow | Offtake):
+            ends.append(((*path, "supplier"), node.supplier))
+        if isinstance(node, Flow):
+            ends.append(((*path, "buyer"), node.buyer))
+    problems = []
+    for path, node in ends:
+        if node in scenario.groups:
+            hint = "a flow runs between one facility or country and another; list one flow per member"
+            problems.append(problem_at(scenario, path, f"'{node}' is a group, not a node", hint))
+        elif node not in known:
+            hint = did_you_mean(node, known - set(ISO_COUNTRIES), "give a facility id or a country/region code")
+            problems.append(problem_at(scenario, path, f"unknown facility or country '{node}'", hint))
+    return problems
+
+
+def check_policy_names(scenario: Scenario) -> list[Problem]:
+    """Toggles control real policies or agreements; agreements lift real policies."""
+    switchable = set(scenario.policies) | set(scenario.agreements)
+    controls = [
+        (("toggles", t, "controls", i), c) for t, tog in scenario.toggles.items() for i, c in enumerate(tog.controls)
+    ]
+    lifts = [
+        (("agreements", a, "lifts", i), p) for a, agr in scenario.agreements.items() for i, p in enumerate(agr.lifts)
+    ]
+    return [
+        *_missing(scenario, controls, switchable, "policy or agreement", "policies"),
+        *_missing(scenario, lifts, scenario.policies, "policy", "policies"),
+    ]
+
+
+def check_variants(scenario: Scenario) -> list[Problem]:
+    """Variants set real toggles."""
+    refs = [(("variants", v, "toggles", t), t) for v, var in scenario.variants.items() for t in var.toggles]
+    return _missing(scenario, refs, scenario.toggles, "toggle", "toggles")
+
+
+def check_selectors(scenario: Scenario) -> list[Problem]:
+    """Families and elements in ``covers:`` are carried by at least one commodity."""
+    families = {c.family for c in scenario.commodities.values() if c.family}
+    elements = {e for c in scenario.commodities.values() for e in c.elements}
+    fam: list[tuple[KeyPath, str]] = []
+    ele: list[tuple[KeyPath, str]] = []
+    for path, node in _walk(scenario):
+        if isinstance(node, Selector):
+            fam += [((*path, "families", i), f) for i, f in enumerate(node.families)]
+            ele += [((*path, "elements", i), e) for i, e in enumerate(node.elements)]
+    return [
+        *_missing(scenario, fam, families, "commodity family", "no commodity has this `family:`"),
+        *_missing(scenario, ele, elements, "element", "no commodity lists this element in `elements:`"),
+    ]
+
+
+def check_years(scenario: Scenario) -> list[Problem]:
+    """Years of demand and production are at most 50 years before the base year."""
+    first = scenario.scenario.base_year - _YEARS_BEFORE_BASE
+    refs: list[tuple[KeyPath, int]] = []
+    for key, d in scenario.demand.items():
+        refs += [(("demand", key, "year"), d.year), *((("demand", key, "by_year", y), y) for y in d.by_year)]
+    for key, f in scenario.facilities.items():
+        refs += [(("facilities", key, "production", y), y) for y in f.production]
+    hint = f"years before {first} (base_year - {_YEARS_BEFORE_BASE}) are almost certainly a typo"
+    return [problem_at(scenario, p, f"year {y} is too far before the base year", hint) for p, y in refs if y < first]
+
+
+def check_citations(scenario: Scenario) -> list[Problem]:
+    """Every quantity written in the scenario carries a ``source`` or an ``assumption``.
+
+    Used by ``--require-sources``; defaults the user did not write are not checked.
+    """
+    hint = "write {value: ..., source: <id in sources>} or {value: ..., assumption: '<why>'}"
+    return [
+        problem_at(scenario, path, "uncited figure: no `source` or `assumption`", hint)
+        for path, node in _walk(scenario, only_set=True)
+        if isinstance(node, Quantity) and node.source is None and node.assumption is None
+    ]
+
+
+RULES: tuple[Rule, ...] = (
+    check_sources,
+    check_countries,
+    check_code_clashes,
+    check_groups,
+    check_commodities,
+    check_processes,
+    check_nodes,
+    check_policy_names,
+    check_variants,
+    check_selectors,
+    check_years,
+)
+"""Every cross-reference rule, run in this order by :func:`check_references`."""
+
+
+def check_references(scenario: Scenario, *, require_sources: bool = False) -> list[Problem]:
+    """Run every rule in :data:`RULES` and return all problems, sorted.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    require_sources : bool, optional
+        Also run :func:`check_citations`.
+
+    Returns
+    -------
+    list of Problem
+        Empty when every reference resolves.
+    """
+    rules = (*RULES, check_citations) if require_sources else RULES
+    problems = [p for rule in rules for p in rule(scenario)]
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))

@@ -1,0 +1,287 @@
+r"""What agreements do besides lifting restrictions: investment, offtakes, preference.
+
+* **Investment** — a fund of F USD allocated to project j with share
+  :math:`\sigma_j` and capital intensity :math:`k_j` (USD per t/yr of the
+  reference output) builds capacity
+
+  .. math:: K_j = F \, \sigma_j / k_j \quad [\text{t/yr}],
+
+  commissioned in :math:`y_c = \text{start.year} + \text{lead\_time\_years}`
+  and ramped up linearly over r = ``ramp_up_years``:
+  :math:`K_j(y) = 0` for :math:`y < y_c` and
+  :math:`K_j(y) = K_j \min\bigl(1, (y - y_c + 1)/(r + 1)\bigr)` from :math:`y_c` on
+  (so r = 0 gives full capacity in the commissioning year). The projects are
+  returned as synthetic :class:`~supplychain.schema.model.Facility` entries with
+  ids ``<agreement>.<project>`` so the graph builder treats them as any plant.
+* **Offtake** — a committed minimum flow ``tonnes_per_year`` from the supplier
+  (facility, or a country's market) to the buyer's market, from ``start_year``
+  while the agreement is in force (a lower bound in the re-routing LP).
+* **Preference** — partner supply is cheaper by ``preference`` × price: in the
+  LP's cost stage every import of a party from a non-party (of covered material)
+  carries a surcharge :math:`\pi \, p_k \, φ`, φ the year fraction in force.
+  A surcharge on the alternatives rather than a discount on partners keeps the
+  LP from moving useless partner material just to earn the discount.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
+from supplychain.schema.types import Quantity
+from supplychain.simulate.calendar import year_fraction
+from supplychain.simulate.policies import Membership, matches_selector
+
+__all__ = [
+    "OfftakeBound",
+    "investment_capacity",
+    "investment_facilities",
+    "offtake_bounds",
+    "preference_surcharge",
+    "ramp_capacity",
+    "with_investments",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def ramp_capacity(capacity: float, commissioning_year: int | None, ramp_up_years: int, year: int) -> float:
+    """Capacity in ``year`` of a plant with a linear ramp-up.
+
+    Parameters
+    ----------
+    capacity : float
+        Nameplate capacity, t/yr.
+    commissioning_year : int or None
+        First year of operation (None: operating already).
+    ramp_up_years : int
+        Years of ramp-up r; capacity share in year y is min(1, (y − y_c + 1)/(r + 1)).
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> [ramp_capacity(900.0, 2028, 2, y) for y in (2027, 2028, 2029, 2030, 2031)]
+    [0.0, 300.0, 600.0, 900.0, 900.0]
+    """
+    if commissioning_year is None:
+        return capacity
+    if year < commissioning_year:
+        return 0.0
+    return capacity * min(1.0, (year - commissioning_year + 1) / (ramp_up_years + 1))
+
+
+def investment_capacity(fund_usd: float, share_of_fund: float, capital_intensity: float) -> float:
+    """Capacity bought by a fund: K = F σ / k (t/yr).
+
+    Examples
+    --------
+    >>> investment_capacity(5e9, 0.2, 100_000.0)
+    10000.0
+    """
+    if capital_intensity <= 0:
+        return math.inf
+    return fund_usd * share_of_fund / capital_intensity
+
+
+def investment_facilities(scenario: Scenario, active: Collection[str] | None = None) -> dict[str, Facility]:
+    """Synthetic facilities for the investment projects of the (active) agreements.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    active : collection of str, optional
+        Ids of active agreements (default: all).
+
+    Returns
+    -------
+    dict of str to Facility
+        Keyed ``<agreement>.<project>``, with capacity K_j, ``commissioning_year``
+        start.year + lead time, and the project's ramp-up and owners.
+    """
+    out: dict[str, Facility] = {}
+    for aid, ag in sorted(scenario.agreements.items()):
+        if ag.investment is None or (active is not None and aid not in active):
+            continue
+        fund = ag.investment.fund_usd.central
+        for pid, proj in sorted(ag.investment.projects.items()):
+            cap = investment_capacity(fund, proj.share_of_fund.central, proj.capital_intensity_usd_per_tpa.central)
+            out[f"{aid}.{pid}"] = Facility(
+                name=proj.name or f"{ag.name}: {pid}",
+                country=proj.country,
+                kind=proj.kind,
+                output=proj.output,
+                process=proj.process,
+                owners=list(proj.owners),
+                capacity=Quantity(
+                    value=cap,
+                    assumption=f"investment of agreement {aid}: fund × share / capital intensity",
+                ),
+                commissioning_year=ag.start.year + proj.lead_time_years,
+                ramp_up_years=proj.ramp_up_years,
+            )
+    return out
+
+
+def with_investments(scenario: Scenario, active: Collection[str] | None = None) -> Scenario:
+    """Return the scenario with the investment projects added as facilities.
+
+    The copy is not re-validated (synthetic ids contain a dot, which entity
+    ids in files may not, so they never collide with user facilities).
+    """
+    extra = investment_facilities(scenario, active)
+    if not extra:
+        return scenario
+    return scenario.model_copy(update={"facilities": {**scenario.facilities, **extra}})
+
+
+@dataclass(frozen=True)
+class OfftakeBound:
+    """A committed minimum flow of one year."""
+
+    agreement: str
+    """Agreement id."""
+    position: int
+    """Index in the agreement's ``offtakes`` list."""
+    supplier: str
+    """Supplier node id (facility id or ``country:commodity`` market)."""
+    buyer: str
+    """Buyer market node id."""
+    supplier_country: str
+    """Country of the supplier."""
+    buyer_country: str
+    """Buying country."""
+    commodity: str
+    """Commodity id."""
+    tonnes: float
+    """Minimum tonnes in the year (t/yr × year fraction in force)."""
+
+    @property
+    def edge(self) -> str:
+        """Edge id of the committed route when the edge table has none."""
+        return f"offtake.{self.agreement}.{self.position}"
+
+
+def offtake_bounds(
+    scenario: Scenario,
+    year: int,
+    active: Collection[str] | None = None,
+) -> list[OfftakeBound]:
+    """List the committed minimum flows of the active agreements in ``year``.
+
+    The commitment is t/yr × φ, φ the year fraction of the agreement in force,
+    from ``start_year`` on.
+    """
+    out: list[OfftakeBound] = []
+    for aid, ag in sorted(scenario.agreements.items()):
+        if active is not None and aid not in active:
+            continue
+        for i, off in enumerate(ag.offtakes):
+            phi = year_fraction(ag.start, ag.end, year) if year >= off.start_year else 0.0
+            fac = scenario.facilities.get(off.supplier)
+            if fac is not None:
+                supplier, s_country = off.supplier, fac.country
+            else:
+                supplier, s_country = f"{off.supplier}:{off.commodity}", off.supplier
+            out.append(
+                OfftakeBound(
+                    agreement=aid,
+                    position=i,
+                    supplier=supplier,
+                    buyer=f"{off.buyer}:{off.commodity}",
+                    supplier_country=s_country,
+                    buyer_country=off.buyer,
+                    commodity=off.commodity,
+                    tonnes=off.tonnes_per_year.central * phi,
+                )
+            )
+    return out
+
+
+def preference_surcharge(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    agreements: Mapping[str, Agreement],
+    scenario: Scenario | None = None,
+    active: Collection[str] | None = None,
+) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """Per-edge surcharge on imports from non-partners, and the partner-edge mask.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        Edge table (``supplier_country``, ``buyer_country``, ``commodity``, ``stage``).
+    year : int
+        Calendar year.
+    agreements : mapping
+        Agreements by id.
+    scenario : Scenario, optional
+        For commodity prices, definitions and groups.
+    active : collection of str, optional
+        Active agreement ids.
+
+    Returns
+    -------
+    surcharge : numpy.ndarray
+        USD/t added to the edge in the LP's cost stage: Σ π p_k φ over agreements
+        whose party imports covered material from a non-party (p_k = 1 when the
+        commodity has no price, which keeps the ordering among suppliers).
+    partner : numpy.ndarray of bool
+        True for cross-border edges between parties of an agreement in force.
+    """
+    n = len(edges)
+    sur = np.zeros(n)
+    partner = np.zeros(n, dtype=bool)
+    if n == 0:
+        return sur, partner
+    commodities = scenario.commodities if scenario is not None else {}
+    member = Membership(scenario.groups if scenario is not None else None)
+    sc = edges["supplier_country"].astype(str)
+    bc = edges["buyer_country"].astype(str)
+    com = edges["commodity"].astype(str).to_numpy()
+    stage = edges["stage"].astype(str).to_numpy() if "stage" in edges else np.array([""] * n)
+    cross = (sc != bc).to_numpy()
+    for aid, ag in sorted(agreements.items()):
+        if active is not None and aid not in active:
+            continue
+        phi = year_fraction(ag.start, ag.end, year)
+        if phi <= 0:
+            continue
+        pairs = pd.Series(com) + "\x00" + pd.Series(stage)
+        hits = {p for p in pd.unique(pairs) if matches_selector(ag.covers, *_split(p, commodities))}
+        covered = pairs.isin(hits).to_numpy()
+        s_in = member.mask(sc, lambda c, a=ag: member.any_of(a.parties, c))
+        b_in = member.mask(bc, lambda c, a=ag: member.any_of(a.parties, c))
+        partner |= cross & covered & s_in & b_in
+        if ag.preference is None:
+            continue
+        pref = ag.preference.central
+        prices = {c: _price(commodities, c) for c in pd.unique(com)}
+        price = pd.Series(com).map(prices).to_numpy(dtype=float)
+        hit = cross & covered & b_in & ~s_in
+        sur[hit] += pref * price[hit] * phi
+    return sur, partner
+
+
+def _split(pair: str, commodities: Mapping[str, Commodity]) -> tuple[str, Commodity | None, str]:
+    c, _, s = pair.partition("\x00")
+    return c, commodities.get(c), s
+
+
+def _price(commodities: Mapping[str, Commodity], c: str) -> float:
+    cdef = commodities.get(c)
+    if cdef is None or cdef.price_usd_per_t is None:
+        return 1.0
+    return cdef.price_usd_per_t.central

@@ -1,0 +1,162 @@
+"""Dates to shares of a calendar year at annual resolution.
+
+A measure in force for part of a year weighs by the months it covers: a ban
+from 1 September counts for September to December, 4/12 of that year
+(DOMAIN.md, "Policies and deals"). Partial months count by their days:
+a ban from 16 April (30-day month) weighs (15/30 + 8)/12 in its first year.
+
+Intervals are closed: ``start`` is the first day in force, ``end`` the last
+(``None`` = open-ended), as in the scenario language.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+__all__ = ["Interval", "months_in_force", "subtract", "year_fraction", "year_fraction_of"]
+
+Interval = tuple[dt.date, dt.date | None]
+"""A closed date interval ``(start, end)``; ``end=None`` means open-ended."""
+
+
+def _month_overlap(start: dt.date, end: dt.date | None, year: int, month: int) -> float:
+    """Share of one calendar month covered by the closed interval [start, end]."""
+    ndays = _cal.monthrange(year, month)[1]
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, ndays)
+    lo = max(start, first)
+    hi = last if end is None else min(end, last)
+    if hi < lo:
+        return 0.0
+    days = (hi - lo).days + 1
+    return 1.0 if days == ndays else days / ndays
+
+
+def months_in_force(start: dt.date, end: dt.date | None, year: int) -> float:
+    """Months of ``year`` the closed interval [start, end] covers.
+
+    Parameters
+    ----------
+    start : datetime.date
+        First day in force.
+    end : datetime.date or None
+        Last day in force; ``None`` for open-ended.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float
+        Σ over the 12 months of (days covered / days in the month), in [0, 12].
+        Whole months count exactly 1, so whole-month intervals give whole numbers.
+
+    Examples
+    --------
+    >>> months_in_force(dt.date(2025, 9, 1), None, 2025)
+    4.0
+    >>> months_in_force(dt.date(2025, 9, 1), None, 2026)
+    12.0
+    >>> months_in_force(dt.date(2025, 4, 16), dt.date(2025, 4, 30), 2025)
+    0.5
+    """
+    if start.year > year or (end is not None and end.year < year):
+        return 0.0
+    return sum(_month_overlap(start, end, year, m) for m in range(1, 13))
+
+
+def year_fraction(start: dt.date, end: dt.date | None, year: int) -> float:
+    """Share of a calendar year a measure is in force, at annual resolution.
+
+    Parameters
+    ----------
+    start : datetime.date
+        First day in force.
+    end : datetime.date or None
+        Last day in force (inclusive); ``None`` for open-ended.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float
+        φ = (months in force) / 12 ∈ [0, 1], partial months counted as
+        (days covered / days in that month).
+
+    Notes
+    -----
+    Months rather than days are the unit so that a measure from the first of a
+    month weighs a round number of twelfths: 2025-09-01 → 4/12 exactly (DOMAIN.md).
+
+    Examples
+    --------
+    >>> year_fraction(dt.date(2025, 9, 1), None, 2025) == 4 / 12
+    True
+    >>> year_fraction(dt.date(2025, 9, 1), None, 2024)
+    0.0
+    >>> year_fraction(dt.date(2024, 1, 1), dt.date(2025, 6, 30), 2025)
+    0.5
+    """
+    return months_in_force(start, end, year) / 12.0
+
+
+def _clip(iv: Interval, year: int) -> tuple[dt.date, dt.date] | None:
+    start, end = iv
+    lo = max(start, dt.date(year, 1, 1))
+    hi = dt.date(year, 12, 31) if end is None else min(end, dt.date(year, 12, 31))
+    return None if hi < lo else (lo, hi)
+
+
+def subtract(base: Interval, holes: Iterable[Interval], year: int) -> list[tuple[dt.date, dt.date]]:
+    """Parts of ``base`` within ``year`` not covered by any of ``holes``.
+
+    Parameters
+    ----------
+    base : Interval
+        Interval to cut.
+    holes : iterable of Interval
+        Intervals removed from it (e.g. the periods an exemption is in force).
+    year : int
+        Calendar year; every piece is clipped to it.
+
+    Returns
+    -------
+    list of (date, date)
+        Disjoint closed intervals, in date order.
+
+    Examples
+    --------
+    >>> subtract((dt.date(2025, 1, 1), None), [(dt.date(2025, 7, 1), None)], 2025)
+    [(datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))]
+    """
+    clipped = _clip(base, year)
+    if clipped is None:
+        return []
+    pieces = [clipped]
+    for hole in holes:
+        h = _clip(hole, year)
+        if h is None:
+            continue
+        out: list[tuple[dt.date, dt.date]] = []
+        for lo, hi in pieces:
+            if h[1] < lo or h[0] > hi:
+                out.append((lo, hi))
+                continue
+            if h[0] > lo:
+                out.append((lo, h[0] - dt.timedelta(days=1)))
+            if h[1] < hi:
+                out.append((h[1] + dt.timedelta(days=1), hi))
+        pieces = out
+    return pieces
+
+
+def year_fraction_of(pieces: Sequence[Interval], year: int) -> float:
+    """Year fraction of a union of disjoint intervals (Σ of their fractions).
+
+    Examples
+    --------
+    >>> year_fraction_of([(dt.date(2025, 1, 1), dt.date(2025, 3, 31))], 2025)
+    0.25
+    """
+    return sum(months_in_force(s, e, year) for s, e in pieces) / 12.0

@@ -1,0 +1,549 @@
+r"""Policies applied to the trade edges of one year.
+
+For every cross-border edge e (``supplier_country ≠ buyer_country``) and every
+active policy i that covers it, this module computes:
+
+* the **blocked share** :math:`b_{i,e} \in [0, 1]`, already weighted by the part
+  of the year the policy is in force and not lifted by an agreement;
+* the **cost** per tonne :math:`c_{i,e}` (export taxes, tariffs), averaged over
+  the year the same way;
+* for export quotas, a cap on the covered edges (a constraint in the
+  re-routing LP, a pro-rata cut in the ``fixed`` response).
+
+Formulas (φ(I) is :func:`~supplychain.simulate.calendar.year_fraction` of the
+interval set I; P the policy's period; A_e the union of the periods of the
+agreements that exempt edge e from policy i; ``P \ A_e`` what is left):
+
+* export ban / import ban: :math:`b = s \, φ(P \setminus A_e)`, s = ``share_blocked``;
+* export licensing with approved share a and delay d months:
+  :math:`b = φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)`,
+  D = the first d months of P (nothing flows until licences arrive);
+* export tax / tariff: :math:`c = (r \, p_k + u)\, φ(P \setminus A_e)`,
+  r the ad-valorem rate, :math:`p_k` the commodity's ``price_usd_per_t``, u ``usd_per_t``;
+* export quota Q t/yr over covered edges E_q, with weights
+  :math:`w_e = φ(P \setminus A_e) / φ(P)` (the non-exempt part of its period):
+  :math:`\sum_{e \in E_q} w_e f_e \le φ(P)\, Q + (1 - φ(P)) \sum_{e \in E_q} w_e f^0_e`
+  (outside its period the quota does not bind and trade runs at the baseline rate).
+
+Several restrictions on one edge combine as independent layers:
+:math:`B_e = 1 - \prod_i (1 - b_{i,e})`; the tonnes lost,
+:math:`f^0_e B_e`, are attributed to the policies in proportion to their
+:math:`b_{i,e}` so that the attributed tonnes add up.
+
+Agreements lift restrictions between their parties from their start date:
+``exempt_parties`` lifts every restriction imposed by one party on trade with
+another party (for the material the agreement covers); ``lifts`` lifts the
+listed policies only, between the parties.
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from supplychain.errors import Problem, ScenarioError
+from supplychain.schema.model import (
+    Agreement,
+    Commodity,
+    Destinations,
+    ExportBan,
+    ExportLicensing,
+    ExportQuota,
+    ExportTax,
+    Group,
+    ImportBan,
+    Policy,
+    Scenario,
+    Selector,
+    Tariff,
+)
+from supplychain.simulate.calendar import Interval, subtract, year_fraction, year_fraction_of
+
+__all__ = [
+    "ATTRIBUTION_COLUMNS",
+    "Membership",
+    "PolicyEffects",
+    "Quota",
+    "add_months",
+    "apply_policies",
+    "matches_selector",
+    "scenario_policy_effects",
+]
+
+ATTRIBUTION_COLUMNS = [
+    "year",
+    "edge",
+    "policy",
+    "policy_type",
+    "imposed_by",
+    "supplier_country",
+    "buyer_country",
+    "commodity",
+    "baseline_t",
+    "blocked_share",
+    "blocked_tonnes",
+    "cost_per_t",
+    "exempted_share",
+    "exempted_by",
+]
+"""Columns of the per-edge, per-policy attribution table."""
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+# ------------------------------------------------------------------ membership
+class Membership:
+    """Answer "is country c covered by reference r" for codes, regions and groups.
+
+    A reference is a country or region code (covers itself) or a group (covers
+    its members, recursively; a group with ``complement_of: X`` covers every
+    country not covered by X).
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Group
+    >>> m = Membership({"ASEAN": Group(members=["MY", "VN"]), "NOT_CN": Group(members=["CN"], complement_of="CN")})
+    >>> m.contains("ASEAN", "MY"), m.contains("ASEAN", "CN"), m.contains("NOT_CN", "US"), m.contains("NOT_CN", "CN")
+    (True, False, True, False)
+    """
+
+    def __init__(self, groups: Mapping[str, Group] | None = None) -> None:
+        self.groups: Mapping[str, Group] = groups or {}
+
+    def contains(self, ref: str, country: str, _seen: frozenset[str] = frozenset()) -> bool:
+        """Tell whether ``country`` is ``ref`` or a member of group ``ref``."""
+        if ref == country:
+            return True
+        group = self.groups.get(ref)
+        if group is None or ref in _seen:
+            return False
+        seen = _seen | {ref}
+        if group.complement_of is not None:
+            return not self.contains(group.complement_of, country, seen)
+        return any(self.contains(m, country, seen) for m in group.members)
+
+    def any_of(self, refs: Iterable[str], country: str) -> bool:
+        """Tell whether any reference covers ``country``."""
+        return any(self.contains(r, country) for r in refs)
+
+    def in_destinations(self, dest: Destinations, country: str) -> bool:
+        """Tell whether ``country`` is among the partners a policy covers."""
+        if dest.include is not None and not self.any_of(dest.include, country):
+            return False
+        return not self.any_of(dest.exclude, country)
+
+    def mask(self, countries: pd.Series, test: Any) -> BoolArray:
+        """Evaluate ``test(country)`` once per distinct country and map it onto a column."""
+        uniq = pd.unique(countries.astype(str))
+        hit = {c for c in uniq if test(c)}
+        return np.asarray(countries.astype(str).isin(hit).to_numpy(), dtype=bool)
+
+
+def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
+    """Tell whether the material is covered by the selector (axes combine with AND).
+
+    Parameters
+    ----------
+    sel : Selector
+        What a policy or agreement covers; empty lists do not restrict.
+    commodity_id : str
+        The edge's commodity.
+    commodity : Commodity or None
+        Its definition (for family, elements and stage); ``None`` when unknown.
+    stage : str, optional
+        Stage to use when ``commodity`` is unknown (the edge table's ``stage``).
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Commodity, Selector
+    >>> dy = Commodity(name="Dy oxide", stage="oxide", family="rare_earths", elements=["Dy"])
+    >>> matches_selector(Selector(elements=["Dy", "Tb"]), "dy_oxide", dy)
+    True
+    >>> matches_selector(Selector(families=["rare_earths"], stages=["metal"]), "dy_oxide", dy)
+    False
+    """
+    if sel.commodities and commodity_id not in sel.commodities:
+        return False
+    st = commodity.stage if commodity is not None else stage
+    if sel.stages and st not in sel.stages:
+        return False
+    if sel.families and (commodity is None or commodity.family not in sel.families):
+        return False
+    return not (sel.elements and (commodity is None or not set(sel.elements) & set(commodity.elements)))
+
+
+def add_months(day: dt.date, months: float) -> dt.date:
+    """Return the date ``months`` calendar months after ``day`` (fractions by days of the month reached).
+
+    Examples
+    --------
+    >>> add_months(dt.date(2025, 4, 4), 2)
+    datetime.date(2025, 6, 4)
+    >>> add_months(dt.date(2025, 11, 1), 2.5)
+    datetime.date(2026, 1, 17)
+    >>> add_months(dt.date(2025, 1, 31), 1)
+    datetime.date(2025, 2, 28)
+    """
+    whole = int(np.floor(months))
+    frac = months - whole
+    y, m = divmod(day.month - 1 + whole, 12)
+    year, month = day.year + y, m + 1
+    out = dt.date(year, month, min(day.day, _cal.monthrange(year, month)[1]))
+    if frac > 0:
+        out += dt.timedelta(days=round(frac * _cal.monthrange(out.year, out.month)[1]))
+    return out
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class Quota:
+    """An export quota as a constraint on covered edges in one year.
+
+    The constraint is ``Σ weights · f[edges] ≤ cap_t`` (see the module formulas).
+    """
+
+    policy: str
+    """Policy id."""
+    edges: tuple[str, ...]
+    """Covered edge ids."""
+    weights: tuple[float, ...]
+    """Non-exempt share of the quota's period, per covered edge."""
+    cap_t: float
+    """Right-hand side: φ·Q + (1 − φ)·Σ w f⁰."""
+    in_force: float
+    """φ, the year fraction in force."""
+    tonnes_per_year: float
+    """Q."""
+
+
+@dataclass(frozen=True)
+class PolicyEffects:
+    """Everything the responses need to know about the policies of one year.
+
+    Attributes
+    ----------
+    year : int
+        The year.
+    edges : pandas.DataFrame
+        One row per edge of the input table (same order): ``edge``,
+        ``blocked_share`` (bans and licensing combined), ``quota_share`` (pro-rata
+        cut by quotas on the remaining flow, used by ``fixed``), ``total_blocked_share``,
+        ``cost_per_t``, ``exempt`` (True where an agreement lifted some restriction).
+    attribution : pandas.DataFrame
+        Per edge and policy, columns :data:`ATTRIBUTION_COLUMNS`.
+    quotas : tuple of Quota
+        Quota constraints of the year (empty when none is in force).
+    """
+
+    year: int
+    edges: pd.DataFrame
+    attribution: pd.DataFrame
+    quotas: tuple[Quota, ...] = field(default_factory=tuple)
+
+
+def _policy_pieces(pol: Policy, year: int) -> list[tuple[Interval, float]]:
+    """Sub-periods of a restricting policy with their intensity (share blocked)."""
+    if isinstance(pol, ExportBan | ImportBan):
+        return [((pol.start, pol.end), pol.share_blocked.central)]
+    if isinstance(pol, ExportLicensing):
+        approved = pol.share_approved.central
+        if pol.delay_months <= 0:
+            return [((pol.start, pol.end), 1.0 - approved)]
+        licensed_from = add_months(pol.start, pol.delay_months)
+        delay_end = licensed_from - dt.timedelta(days=1)
+        if pol.end is not None and delay_end >= pol.end:
+            return [((pol.start, pol.end), 1.0)]
+        return [((pol.start, delay_end), 1.0), ((licensed_from, pol.end), 1.0 - approved)]
+    return [((pol.start, pol.end), 1.0)]
+
+
+def _is_import(pol: Policy) -> bool:
+    return isinstance(pol, ImportBan | Tariff)
+
+
+def _exempting_agreements(
+    pid: str,
+    pol: Policy,
+    agreements: Mapping[str, Agreement],
+    member: Membership,
+) -> list[tuple[str, Agreement]]:
+    """Agreements that may lift policy ``pid`` (the imposing country is a party)."""
+    out = []
+    for aid, ag in agreements.items():
+        if not (ag.exempt_parties or pid in ag.lifts):
+            continue
+        if member.any_of(ag.parties, pol.country):
+            out.append((aid, ag))
+    return out
+
+
+def apply_policies(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    policies: Mapping[str, Policy],
+    agreements: Mapping[str, Agreement] | None = None,
+    commodities: Mapping[str, Commodity] | None = None,
+    groups: Mapping[str, Group] | None = None,
+    active: Collection[str] | None = None,
+) -> PolicyEffects:
+    """Blocked shares, costs, quotas and their attribution for one year's edges.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        Edge table (docs/architecture.md): at least ``edge``, ``supplier_country``,
+        ``buyer_country``, ``commodity``, ``tonnes`` (baseline) and optionally ``stage``.
+    year : int
+        Calendar year.
+    policies, agreements : mapping
+        Policy and agreement entities by id.
+    commodities : mapping, optional
+        Commodity definitions (families, elements, stage, price).
+    groups : mapping, optional
+        Country groups referenced by policies and agreements.
+    active : collection of str, optional
+        Ids of the policies/agreements in force (default: all).
+
+    Returns
+    -------
+    PolicyEffects
+
+    Raises
+    ------
+    ScenarioError
+        An ad-valorem tax or tariff on a commodity without ``price_usd_per_t``.
+
+    Notes
+    -----
+    See the module docstring for the formulas.
+    """
+    agreements = agreements or {}
+    commodities = commodities or {}
+    member = Membership(groups)
+    n = len(edges)
+    if active is not None:
+        policies = {k: v for k, v in policies.items() if k in active}
+        agreements = {k: v for k, v in agreements.items() if k in active}
+    sc = edges["supplier_country"].astype(str)
+    bc = edges["buyer_country"].astype(str)
+    com = edges["commodity"].astype(str)
+    stage = edges["stage"].astype(str) if "stage" in edges else pd.Series([""] * n, index=edges.index)
+    f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
+    cross = (sc != bc).to_numpy()
+    com_stage = pd.unique(pd.Series(list(zip(com, stage, strict=True)), dtype=object)) if n else []
+
+    def covers_mask(sel: Selector) -> BoolArray:
+        hit = {c for c, s in com_stage if matches_selector(sel, c, commodities.get(c), s)}
+        return np.asarray(com.isin(hit).to_numpy(), dtype=bool)
+
+    blocked = np.zeros(n, dtype=float)  # 1 − Π (1 − b_i), accumulated as B + b − B b (exact for one layer)
+    cost = np.zeros(n)
+    exempt_any = np.zeros(n, dtype=bool)
+    rows: list[dict[str, Any]] = []
+    per_edge_b: list[tuple[str, Policy, npt.NDArray[np.intp], FloatArray, FloatArray, list[str]]] = []
+    quota_specs: list[tuple[str, ExportQuota, npt.NDArray[np.intp], FloatArray, float]] = []
+    problems: list[Problem] = []
+
+    for pid in sorted(policies):
+        pol = policies[pid]
+        phi_full = year_fraction(pol.start, pol.end, year)
+        if phi_full <= 0:
+            continue
+        imposer, partner = (bc, sc) if _is_import(pol) else (sc, bc)
+        mask = cross & covers_mask(pol.covers)
+        mask &= member.mask(imposer, lambda c, p=pol: member.contains(p.country, c))
+        mask &= member.mask(partner, lambda c, p=pol: member.in_destinations(p.partners, c))
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            continue
+        # exemption intervals per edge: which agreements apply
+        ex_lists: list[list[str]] = [[] for _ in range(idx.size)]
+        holes_by_ag: dict[str, Interval] = {}
+        for aid, ag in _exempting_agreements(pid, pol, agreements, member):
+            amask = covers_mask(ag.covers)[idx]
+            amask &= member.mask(sc.iloc[idx], lambda c, a=ag: member.any_of(a.parties, c))
+            amask &= member.mask(bc.iloc[idx], lambda c, a=ag: member.any_of(a.parties, c))
+            if not amask.any():
+                continue
+            holes_by_ag[aid] = (ag.start, ag.end)
+            for j in np.flatnonzero(amask):
+                ex_lists[j].append(aid)
+        pieces = _policy_pieces(pol, year)
+        cache: dict[tuple[str, ...], tuple[float, float, list[str]]] = {}
+        b = np.zeros(idx.size)
+        w = np.zeros(idx.size)  # φ(P \ A_e) / φ(P)
+        exempted_by: list[str] = []
+        ex_share = np.zeros(idx.size)
+        for j, ags in enumerate(ex_lists):
+            key = tuple(ags)
+            if key not in cache:
+                holes = [holes_by_ag[a] for a in key]
+                b_pol = 0.0
+                for iv, intensity in pieces:
+                    b_pol += intensity * year_fraction_of(subtract(iv, holes, year), year)
+                remaining = year_fraction_of(subtract((pol.start, pol.end), holes, year), year)
+                used = [
+                    a
+                    for a in key
+                    if year_fraction_of(subtract((pol.start, pol.end), [holes_by_ag[a]], year), year) < phi_full
+                ]
+                cache[key] = (b_pol, remaining, used)
+            b_pol, remaining, used = cache[key]
+            b[j] = b_pol
+            w[j] = remaining / phi_full
+            ex_share[j] = 1.0 - w[j]
+            exempted_by.append(",".join(used))
+        if any(exempted_by):
+            exempt_any[idx[np.array([bool(x) for x in exempted_by])]] = True
+        c = np.zeros(idx.size)
+        if isinstance(pol, ExportTax | Tariff):
+            rate = pol.rate.central if pol.rate is not None else 0.0
+            per_t = pol.usd_per_t.central if pol.usd_per_t is not None else 0.0
+            unit = np.full(idx.size, per_t)
+            if rate:
+                for j, k in enumerate(com.iloc[idx]):
+                    cdef = commodities.get(k)
+                    if cdef is None or cdef.price_usd_per_t is None:
+                        problems.append(
+                            Problem(
+                                "<api>", 0, 0, ("policies", pid, "rate"),
+                                f"ad-valorem rate on commodity {k!r} which has no price_usd_per_t",
+                                f"add commodities.{k}.price_usd_per_t or give usd_per_t instead of rate",
+                            )
+                        )
+                        break
+                    unit[j] += rate * cdef.price_usd_per_t.central
+            c = unit * w * phi_full
+            cost[idx] += c
+            b = np.zeros(idx.size)
+        elif isinstance(pol, ExportQuota):
+            quota_specs.append((pid, pol, idx, w, phi_full))
+            b = np.zeros(idx.size)
+        else:
+            blocked[idx] = blocked[idx] + b - blocked[idx] * b
+        per_edge_b.append((pid, pol, idx, b, c, exempted_by))
+        for j, e in enumerate(idx):
+            rows.append({
+                "edge": e,
+                "policy": pid,
+                "policy_type": pol.type,
+                "imposed_by": pol.country,
+                "b": b[j],
+                "cost_per_t": c[j],
+                "exempted_share": ex_share[j],
+                "exempted_by": exempted_by[j],
+            })
+    if problems:
+        raise ScenarioError(problems)
+
+    keep = 1.0 - blocked
+    # quotas: constraint specs and the pro-rata cut of the fixed response
+    quota_share = np.zeros(n)
+    quotas: list[Quota] = []
+    quota_b: dict[str, FloatArray] = {}
+    for pid, pol, idx, w, phi in quota_specs:
+        q = pol.tonnes_per_year.central
+        base = float(np.sum(w * f0[idx]))
+        cap = phi * q + (1.0 - phi) * base
+        quotas.append(Quota(pid, tuple(edges["edge"].iloc[idx].astype(str)), tuple(w.tolist()), cap, phi, q))
+        avail = float(np.sum(w * f0[idx] * keep[idx]))
+        r = 1.0 if avail <= cap or avail <= 0 else cap / avail
+        bq = w * (1.0 - r)
+        quota_b[pid] = bq
+        quota_share[idx] = quota_share[idx] + bq - quota_share[idx] * bq
+    total = blocked + quota_share - blocked * quota_share
+
+    attribution = _attribution(rows, quota_b, edges, f0, total, year)
+    out = pd.DataFrame({
+        "edge": edges["edge"].astype(str).to_numpy() if n else np.array([], dtype=object),
+        "blocked_share": blocked,
+        "quota_share": quota_share,
+        "total_blocked_share": total,
+        "cost_per_t": cost,
+        "exempt": exempt_any,
+    })
+    return PolicyEffects(year=year, edges=out, attribution=attribution, quotas=tuple(quotas))
+
+
+def _attribution(
+    rows: list[dict[str, Any]],
+    quota_b: Mapping[str, FloatArray],
+    edges: pd.DataFrame,
+    f0: FloatArray,
+    total: FloatArray,
+    year: int,
+) -> pd.DataFrame:
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ATTRIBUTION_COLUMNS})
+    df = pd.DataFrame(rows)
+    # quota rows get their pro-rata share
+    if quota_b:
+        qmask = df["policy_type"] == "export_quota"
+        for pid, bq in quota_b.items():
+            sel = qmask & (df["policy"] == pid)
+            df.loc[sel, "b"] = bq
+    pos = df["edge"].to_numpy()
+    e = edges.iloc[pos]
+    df["year"] = year
+    df["supplier_country"] = e["supplier_country"].astype(str).to_numpy()
+    df["buyer_country"] = e["buyer_country"].astype(str).to_numpy()
+    df["commodity"] = e["commodity"].astype(str).to_numpy()
+    df["baseline_t"] = f0[pos]
+    df["blocked_share"] = df["b"]
+    sum_b = df.groupby("edge")["b"].transform("sum").to_numpy()
+    lost = f0[pos] * total[pos]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df["blocked_tonnes"] = np.where(sum_b > 0, lost * df["b"].to_numpy() / sum_b, 0.0)
+    df["edge"] = e["edge"].astype(str).to_numpy()
+    return df[ATTRIBUTION_COLUMNS].sort_values(["edge", "policy"], kind="stable").reset_index(drop=True)
+
+
+def _dtype(col: str) -> str:
+    if col == "year":
+        return "int64"
+    if col in {"baseline_t", "blocked_share", "blocked_tonnes", "cost_per_t", "exempted_share"}:
+        return "float64"
+    return "object"
+
+
+def scenario_policy_effects(
+    scenario: Scenario,
+    edges: pd.DataFrame,
+    year: int,
+    active: Collection[str] | None = None,
+) -> PolicyEffects:
+    """:func:`apply_policies` with the scenario's policies, agreements, commodities and groups.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Source of the entities.
+    edges : pandas.DataFrame
+        The year's edge table.
+    year : int
+        Calendar year.
+    active : collection of str, optional
+        Active policy/agreement ids (from :func:`~supplychain.simulate.toggles.resolve_toggles`).
+
+    Returns
+    -------
+    PolicyEffects
+    """
+    return apply_policies(
+        edges,
+        year=year,
+        policies=scenario.policies,
+        agreements=scenario.agreements,
+        commodities=scenario.commodities,
+        groups=scenario.groups,
+        active=active,
+    )

@@ -1,0 +1,1015 @@
+r"""The ``rebalance`` response: a linear programme that re-routes material.
+
+Material is re-routed through permitted edges within capacities, yields and
+quotas (DOMAIN.md, "Supply response after a shock"). HiGHS (``highspy``) is
+the solver; the model is assembled once, in arrays (one CSC matrix passed with
+``passModel``), and re-solved warm for every year and variant by changing
+bounds, costs and a few coefficients. ``docs/rebalance.md`` has the full
+formulation; in short:
+
+Variables
+    :math:`f_e = f^{lo}_e + f^{hi}_e \ge 0` flow on every edge (observed edges,
+    completion edges of facilities, and candidate trade edges from every
+    producing market to every consuming market of the same commodity), split at
+    the baseline :math:`f^0_e` so that :math:`|f_e - f^0_e| = (f^0_e - f^{lo}_e) + f^{hi}_e`;
+    :math:`a_v` activity of facility v (t of reference output);
+    :math:`z_u` shortfall at use node u; :math:`g_m` unrecorded supply of market
+    m; :math:`d_m` stock draw at market m.
+
+Constraints
+    * market balance: :math:`\sum_{in(m)} f + g_m + d_m - \sum_{out(m)} f \ge 0`
+      (material is not created; surplus may stay in the pool);
+    * yields: :math:`\sum_{out_k(v)} f = y_{vk}\, a_v` for each output k and
+      :math:`\sum_{in_k(v)} f = c_{vk}\, a_v` for each input k;
+    * capacity: :math:`0 \le a_v \le K_v`;
+    * demand: :math:`\sum_{in(u)} f + z_u = D_u`;
+    * blocked edges: :math:`f_e \le (1 - B_e)\, f^0_e` when :math:`B_e > 0`;
+    * export quotas: :math:`\sum_{e \in E_q} w_e f_e \le \text{cap}_q`;
+    * re-exports: :math:`\sum_{e \in x(m)} f_e - \sum_{e \in dom(m)} f_e - g_m - d_m \le R^0_m`
+      (x(m) cross-border exports, dom(m) inflows from facilities and stocks,
+      :math:`R^0_m` the baseline re-exports): no new transshipment of banned material;
+    * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
+      unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
+
+Objective, lexicographic (one solve per level, each warm-started from the
+previous, the optimum of a level kept as a bound in the next):
+
+    1. minimise unmet demand :math:`\sum_u z_u / D_u` (shares, so tonnes on
+       different bases are never added); afterwards each :math:`z_u` is bounded
+       by its optimum;
+    2. minimise stock draws :math:`\sum_m d_m / S_m` (strategic stocks last);
+    3. minimise cost :math:`\sum_e c_e f_e` (export taxes, tariffs, and the
+       preference surcharge on imports from outside an agreement), kept
+       :math:`\le (1 + 10^{-9})` × its optimum;
+    4. minimise deviation from the baseline
+       :math:`\sum_e |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
+       (:math:`T_k` the baseline tonnes of commodity k, again base-free).
+
+Levels 2 and 3 are skipped when there is nothing to minimise.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+
+from supplychain.errors import EngineError, SolverError
+from supplychain.schema.model import Facility, Process
+from supplychain.simulate.fixed import NetworkIndex, index_network
+from supplychain.simulate.policies import PolicyEffects
+
+__all__ = [
+    "RebalanceModel",
+    "RebalanceSolution",
+    "YearInputs",
+    "candidate_edges",
+    "facility_yields",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+INF = highspy.kHighsInf
+
+EDGE_COLUMNS = ["edge", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage", "kind"]
+
+
+# ------------------------------------------------------------------- yields
+def facility_yields(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    *,
+    facilities: Mapping[str, Facility] | None = None,
+    processes: Mapping[str, Process] | None = None,
+) -> pd.DataFrame:
+    r"""Input and output coefficients per tonne of each facility's reference output.
+
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        Node table; facility rows give the reference output in ``commodity``.
+    edges : pandas.DataFrame
+        Base-year edge table.
+    facilities, processes : mapping, optional
+        Scenario entities, for facilities without base-year output.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``facility``, ``commodity``, ``role`` (``input`` | ``output``), ``coef``.
+
+    Notes
+    -----
+    Calibration: a facility with base-year output of its reference commodity r
+    gets the observed ratios, :math:`y_k = \sum_{out_k} f^0 / \sum_{out_r} f^0`
+    and :math:`c_k = \sum_{in_k} f^0 / \sum_{out_r} f^0`, so the baseline is a
+    feasible point of the LP (and the ``fixed`` response, which scales observed
+    flows, is one too). Other facilities use their process:
+    :math:`c_k = \text{inputs}_k / \text{outputs}_r`, :math:`y_k = \text{outputs}_k / \text{outputs}_r`;
+    a mine makes one tonne of its output per tonne of activity. Commodities seen
+    on a facility's edges but not in its recipe get coefficient 0 (the edge is
+    closed).
+    """
+    facilities = facilities or {}
+    processes = processes or {}
+    fac = nodes[nodes["kind"].astype(str) == "facility"]
+    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
+    t = edges["tonnes"].to_numpy(dtype=float)
+    sup = edges["supplier"].astype(str).to_numpy()
+    buy = edges["buyer"].astype(str).to_numpy()
+    com = edges["commodity"].astype(str).to_numpy()
+    out_df = pd.DataFrame({"facility": sup, "commodity": com, "t": t})
+    out_df = out_df[out_df["facility"].isin(ref)]
+    in_df = pd.DataFrame({"facility": buy, "commodity": com, "t": t})
+    in_df = in_df[in_df["facility"].isin(ref)]
+    outs = out_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
+    ins = in_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
+    ref_out = {f: float(outs.get((f, r), 0.0)) for f, r in ref.items()}
+    rows: list[tuple[str, str, str, float]] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(f: str, k: str, role: str, coef: float) -> None:
+        if (f, k, role) not in seen:
+            seen.add((f, k, role))
+            rows.append((f, k, role, coef))
+
+    calibrated = {f for f, v in ref_out.items() if v > 0}
+    for (f, k), v in outs.items():
+        if f in calibrated:
+            add(str(f), str(k), "output", float(v) / ref_out[str(f)])
+    for (f, k), v in ins.items():
+        if f in calibrated:
+            add(str(f), str(k), "input", float(v) / ref_out[str(f)])
+    for f, r in sorted(ref.items()):
+        if f in calibrated:
+            continue
+        ent = facilities.get(f)
+        proc = processes.get(ent.process) if ent is not None and ent.process is not None else None
+        if proc is not None:
+            r = proc.reference_output
+            base = proc.outputs[r].central
+            for k, q in proc.outputs.items():
+                add(f, k, "output", q.central / base)
+            for k, q in proc.inputs.items():
+                add(f, k, "input", q.central / base)
+        else:
+            add(f, ent.output if ent is not None and ent.output is not None else r, "output", 1.0)
+    for (f, k) in outs.index:
+        add(str(f), str(k), "output", 0.0)
+    for (f, k) in ins.index:
+        add(str(f), str(k), "input", 0.0)
+    return pd.DataFrame(rows, columns=["facility", "commodity", "role", "coef"])
+
+
+# --------------------------------------------------------------- candidates
+def _commodity_stage(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if "stage" in edges:
+        for c, s in zip(edges["commodity"].astype(str), edges["stage"].astype(str), strict=True):
+            out.setdefault(c, s)
+    if "stage" in nodes:
+        for c, s in zip(nodes["commodity"].astype(str), nodes["stage"].astype(str), strict=True):
+            out.setdefault(c, s)
+    return out
+
+
+def candidate_edges(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    yields: pd.DataFrame,
+    *,
+    reroute: bool = True,
+    offtakes: Sequence[tuple[str, str, str, str, str, str]] = (),
+) -> pd.DataFrame:
+    """Edges the LP may use besides the observed ones.
+
+    Parameters
+    ----------
+    nodes, edges : pandas.DataFrame
+        Node and (union) edge tables.
+    yields : pandas.DataFrame
+        From :func:`facility_yields`.
+    reroute : bool
+        Add trade candidates (else only completion and offtake edges).
+    offtakes : sequence of tuple
+        ``(edge id, supplier, buyer, supplier_country, buyer_country, commodity)``
+        committed routes to add when missing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        New edges with the edge-table columns, ``kind`` ``supply``/``input``/``trade``
+        and ``origin`` ``completion``/``reroute``/``offtake``.
+
+    Notes
+    -----
+    * completion: a facility gets ``supply.<f>.<k>`` to its country's market for
+      every output k and ``input.<f>.<k>`` from it for every input it has no edge for;
+    * re-routing: for each commodity, every *producing* market (fed by a facility,
+      or exporting in the baseline) → every *consuming* market (importing, or
+      feeding a use node or a facility) in another country, ``reroute.<k>.<from>.<to>``.
+    """
+    stage = _commodity_stage(nodes, edges)
+    fac = nodes[nodes["kind"].astype(str) == "facility"]
+    country = dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True))
+    sup = edges["supplier"].astype(str)
+    buy = edges["buyer"].astype(str)
+    com = edges["commodity"].astype(str)
+    have_out = set(zip(sup, com, strict=True))
+    have_in = set(zip(buy, com, strict=True))
+    new: list[dict[str, Any]] = []
+    for f, k, role in zip(yields["facility"], yields["commodity"], yields["role"], strict=True):
+        c = country.get(f, "")
+        market = f"{c}:{k}"
+        if role == "output" and (f, k) not in have_out:
+            new.append({"edge": f"supply.{f}.{k}", "supplier": f, "buyer": market, "supplier_country": c,
+                        "buyer_country": c, "commodity": k, "kind": "supply", "origin": "completion"})
+        elif role == "input" and (f, k) not in have_in:
+            new.append({"edge": f"input.{f}.{k}", "supplier": market, "buyer": f, "supplier_country": c,
+                        "buyer_country": c, "commodity": k, "kind": "input", "origin": "completion"})
+    comp = pd.DataFrame(new, columns=[*EDGE_COLUMNS, "origin"])
+    allx = pd.concat([edges.assign(origin="observed"), comp], ignore_index=True)
+    pairs = set(
+        zip(allx["supplier"].astype(str), allx["buyer"].astype(str), allx["commodity"].astype(str), strict=True)
+    )
+    extra: list[dict[str, Any]] = []
+    for eid, s, b, sc, bc, k in offtakes:
+        if (s, b, k) not in pairs:
+            pairs.add((s, b, k))
+            extra.append({"edge": eid, "supplier": s, "buyer": b, "supplier_country": sc, "buyer_country": bc,
+                          "commodity": k, "kind": "trade", "origin": "offtake"})
+    if reroute:
+        s_all = allx["supplier"].astype(str)
+        b_all = allx["buyer"].astype(str)
+        s_mkt = s_all.str.contains(":") & ~s_all.str.endswith(":use")
+        b_mkt = b_all.str.contains(":") & ~b_all.str.endswith(":use")
+        cross = allx["supplier_country"].astype(str) != allx["buyer_country"].astype(str)
+        s_fac = ~s_all.str.contains(":")
+        b_fac = ~b_all.str.contains(":")
+        b_use = b_all.str.endswith(":use")
+        producers = pd.concat([b_all[b_mkt & s_fac], s_all[s_mkt & cross]]).drop_duplicates()
+        consumers = pd.concat([b_all[b_mkt & cross], s_all[s_mkt & (b_use | b_fac)]]).drop_duplicates()
+        p = pd.DataFrame({"supplier": producers.to_numpy()})
+        q = pd.DataFrame({"buyer": consumers.to_numpy()})
+        for df, col, cc in ((p, "supplier", "supplier_country"), (q, "buyer", "buyer_country")):
+            parts = df[col].str.split(":", n=1, expand=True)
+            df[cc] = parts[0] if len(df) else pd.Series(dtype=str)
+            df["commodity"] = parts[1] if len(df) else pd.Series(dtype=str)
+        cand = p.merge(q, on="commodity")
+        cand = cand[cand["supplier_country"] != cand["buyer_country"]]
+        key = pd.Series(list(zip(cand["supplier"], cand["buyer"], cand["commodity"], strict=True)), dtype=object)
+        cand = cand[~key.isin(pairs).to_numpy()]
+        cand = cand.assign(
+            edge="reroute." + cand["commodity"] + "." + cand["supplier_country"] + "." + cand["buyer_country"],
+            kind="trade",
+            origin="reroute",
+        )
+        extra.extend(cand.to_dict("records"))  # type: ignore[arg-type]
+    out = pd.concat([comp, pd.DataFrame(extra, columns=[*EDGE_COLUMNS, "origin"])], ignore_index=True)
+    out["stage"] = out["commodity"].map(stage).fillna("")
+    return out[[*EDGE_COLUMNS, "origin"]].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------- inputs
+@dataclass(frozen=True)
+class QuotaRow:
+    """One export quota of a year, aligned to model edges."""
+
+    policy: str
+    """Policy id."""
+    edges: IntArray
+    """Model edge positions covered."""
+    weights: FloatArray
+    """Coefficient per covered edge."""
+    cap: float
+    """Right-hand side."""
+
+
+@dataclass(frozen=True)
+class YearInputs:
+    """Everything that changes between solves, aligned to the model's arrays.
+
+    Attributes
+    ----------
+    baseline : numpy.ndarray
+        :math:`f^0_e` per model edge (0 for candidates).
+    blocked : numpy.ndarray
+        :math:`B_e` per model edge (bans and licensing; quotas are rows).
+    cost : numpy.ndarray
+        :math:`c_e` USD/t per model edge.
+    lower : numpy.ndarray
+        :math:`L_e` committed minimum per model edge.
+    capacity : numpy.ndarray
+        :math:`K_v` per model facility.
+    demand : numpy.ndarray
+        :math:`D_u` per use node.
+    unrecorded : numpy.ndarray
+        :math:`G_m` per market.
+    stock : numpy.ndarray
+        :math:`S_m` per stock market.
+    reexport : numpy.ndarray
+        :math:`R^0_m` per re-export row: baseline cross-border exports of the market
+        beyond its baseline domestic-origin inflow.
+    quotas : tuple of QuotaRow
+        Export quotas in force.
+    """
+
+    baseline: FloatArray
+    blocked: FloatArray
+    cost: FloatArray
+    lower: FloatArray
+    capacity: FloatArray
+    demand: FloatArray
+    unrecorded: FloatArray
+    stock: FloatArray
+    reexport: FloatArray
+    quotas: tuple[QuotaRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class RebalanceSolution:
+    """Optimal re-routing of one year.
+
+    Attributes
+    ----------
+    tonnes : numpy.ndarray
+        :math:`f_e` per model edge.
+    activity : numpy.ndarray
+        :math:`a_v` per model facility.
+    shortfall : numpy.ndarray
+        :math:`z_u` per use node.
+    stock_draw : numpy.ndarray
+        :math:`d_m` per stock market.
+    unrecorded : numpy.ndarray
+        :math:`g_m` per market.
+    objectives : dict
+        Optimal value of each solved level (``shortfall``, ``stock``, ``cost``, ``deviation``).
+    iterations : int
+        Simplex iterations over all levels.
+    seconds : float
+        Wall time of the solves.
+    warm : bool
+        Whether the solve started from the previous basis.
+    """
+
+    tonnes: FloatArray
+    activity: FloatArray
+    shortfall: FloatArray
+    stock_draw: FloatArray
+    unrecorded: FloatArray
+    objectives: dict[str, float]
+    iterations: int
+    seconds: float
+    warm: bool
+
+
+# -------------------------------------------------------------------- model
+@dataclass
+class _Cols:
+    f_lo: int
+    f_hi: int
+    act: int
+    short: int
+    gap: int
+    draw: int
+    n: int
+
+
+@dataclass
+class _Rows:
+    market: int
+    yld: int
+    demand: int
+    cost: int
+    reexport: int
+    n: int
+
+
+class RebalanceModel:
+    """The re-routing LP of one network structure, re-solved for years and variants.
+
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        Node table (union over the years to solve).
+    edges : pandas.DataFrame
+        Edge table (union over the years; ``tonnes`` of the base year used to
+        calibrate yields).
+    yields : pandas.DataFrame, optional
+        From :func:`facility_yields` (default: computed from ``edges``).
+    stocks : collection of str, optional
+        Market node ids holding a stockpile.
+    offtakes : sequence of tuple, optional
+        Committed routes (see :func:`candidate_edges`).
+    reroute : bool
+        Allow candidate trade edges (default True).
+    transshipment : bool
+        Allow a market to re-export more than in the baseline (default False: a
+        market's cross-border exports may exceed its domestic output, stock draws
+        and unrecorded supply only by its baseline re-exports, so a ban cannot be
+        circumvented by laundering the banned material through a third country).
+    options : mapping, optional
+        HiGHS options (e.g. ``{"time_limit": 60}``).
+
+    Attributes
+    ----------
+    edges : pandas.DataFrame
+        Model edges: observed plus candidates, with ``origin``.
+    nodes : pandas.DataFrame
+        Model nodes (completed with markets the candidates need).
+    facilities, uses, markets, stock_markets : numpy.ndarray
+        Node positions of each variable group.
+
+    Examples
+    --------
+    One supplier country blocked, another with spare capacity:
+
+    >>> nodes = pd.DataFrame({"node": ["cn_mine", "au_mine", "CN:x", "AU:x", "US:x", "US:x:use"],
+    ...     "kind": ["facility", "facility", "market", "market", "market", "use"],
+    ...     "country": ["CN", "AU", "CN", "AU", "US", "US"], "commodity": ["x"] * 6,
+    ...     "capacity": [100.0, 60.0, np.nan, np.nan, np.nan, np.nan]})
+    >>> edges = pd.DataFrame({"edge": ["s_cn", "s_au", "t_cn", "t_au", "use"],
+    ...     "supplier": ["cn_mine", "au_mine", "CN:x", "AU:x", "US:x"],
+    ...     "buyer": ["CN:x", "AU:x", "US:x", "US:x", "US:x:use"],
+    ...     "supplier_country": ["CN", "AU", "CN", "AU", "US"], "buyer_country": ["CN", "AU", "US", "US", "US"],
+    ...     "commodity": ["x"] * 5, "stage": ["ore"] * 5, "kind": ["supply", "supply", "trade", "trade", "use"],
+    ...     "tonnes": [80.0, 20.0, 80.0, 20.0, 100.0]})
+    >>> m = RebalanceModel(nodes, edges)
+    >>> inp = m.year_inputs(nodes, edges, blocked={"t_cn": 1.0})
+    >>> round(float(m.solve(inp).shortfall.sum()), 6)  # 100 − AU capacity 60
+    40.0
+    """
+
+    def __init__(
+        self,
+        nodes: pd.DataFrame,
+        edges: pd.DataFrame,
+        yields: pd.DataFrame | None = None,
+        *,
+        stocks: Collection[str] = (),
+        offtakes: Sequence[tuple[str, str, str, str, str, str]] = (),
+        reroute: bool = True,
+        transshipment: bool = False,
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        t0 = time.perf_counter()
+        edges = edges.reset_index(drop=True)
+        if "stage" not in edges:
+            edges = edges.assign(stage="")
+        self.yields = yields if yields is not None else facility_yields(nodes, edges)
+        cand = candidate_edges(nodes, edges, self.yields, reroute=reroute, offtakes=offtakes)
+        model_edges = pd.concat(
+            [edges[EDGE_COLUMNS].assign(origin="observed"), cand], ignore_index=True
+        )
+        if model_edges["edge"].duplicated().any():
+            dup = model_edges.loc[model_edges["edge"].duplicated(), "edge"].iloc[0]
+            msg = f"duplicate edge id {dup!r} in the rebalance model"
+            raise EngineError(msg)
+        self.index: NetworkIndex = index_network(nodes, model_edges)
+        self.nodes = self.index.nodes
+        self.edges = model_edges
+        self._edge_pos = pd.Index(model_edges["edge"].astype(str))
+        kind = self.index.kind
+        self.facilities = np.flatnonzero(kind == "facility")
+        self.markets = np.flatnonzero(kind == "market")
+        self.uses = np.flatnonzero(kind == "use")
+        node_ids = self.nodes["node"].astype(str)
+        self._node_pos = pd.Index(node_ids)
+        stock_pos = self._node_pos.get_indexer(list(stocks))
+        self.stock_markets = np.asarray(sorted({int(p) for p in stock_pos if p >= 0}), dtype=np.intp)
+        self._options = dict(options or {})
+        self.transshipment = transshipment
+        self._build()
+        self._coef_cost: dict[int, float] = {}
+        self._quota_rows: dict[str, int] = {}
+        self._quota_coef: dict[str, dict[int, float]] = {}
+        self._solved = False
+        self.build_seconds = time.perf_counter() - t0
+
+    # ---------------------------------------------------------------- build
+    def _build(self) -> None:
+        ne = len(self.edges)
+        nf, nu, nm, ns = len(self.facilities), len(self.uses), len(self.markets), len(self.stock_markets)
+        c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm, n=0)
+        c.n = c.draw + ns
+        n_nodes = self.index.n
+        # rows: markets, yields, demand, cost cap
+        market_row = np.full(n_nodes, -1, dtype=np.intp)
+        market_row[self.markets] = np.arange(nm)
+        y = self.yields
+        fac_ids = self.nodes["node"].astype(str).to_numpy()
+        fac_pos = pd.Index(fac_ids[self.facilities])
+        y = y[y["facility"].isin(fac_pos)].reset_index(drop=True)
+        self.yields = y
+        ykey = pd.Index(
+            list(zip(y["facility"].astype(str), y["commodity"].astype(str), y["role"].astype(str), strict=True))
+        )
+        src, dst = self.index.src, self.index.dst
+        kind = self.index.kind
+        # re-export limit rows: markets with cross-border outflows (unless transshipment is allowed)
+        cross_out = (kind[src] == "market") & (
+            self.edges["supplier_country"].astype(str).to_numpy() != self.edges["buyer_country"].astype(str).to_numpy()
+        )
+        rex_nodes = np.unique(src[cross_out]) if not self.transshipment else np.zeros(0, dtype=np.intp)
+        self.reexport_markets = rex_nodes.astype(np.intp)
+        nx_ = len(rex_nodes)
+        base = nm + len(y) + nu + 1
+        r = _Rows(market=0, yld=nm, demand=nm + len(y), cost=nm + len(y) + nu, reexport=base, n=base + nx_)
+        use_row = np.full(n_nodes, -1, dtype=np.intp)
+        use_row[self.uses] = r.demand + np.arange(nu)
+        com = self.edges["commodity"].astype(str).to_numpy()
+        rows_l: list[IntArray] = []
+        cols_l: list[IntArray] = []
+        vals_l: list[FloatArray] = []
+        eidx = np.arange(ne, dtype=np.intp)
+
+        def put(rr: IntArray, cc: IntArray, vv: FloatArray) -> None:
+            rows_l.append(rr)
+            cols_l.append(cc)
+            vals_l.append(vv)
+
+        # edge out of a market: −1 on its balance; into a market: +1
+        m = kind[src] == "market"
+        put(market_row[src[m]], eidx[m], -np.ones(m.sum()))
+        m = kind[dst] == "market"
+        put(market_row[dst[m]], eidx[m], np.ones(m.sum()))
+        m = kind[dst] == "use"
+        put(use_row[dst[m]], eidx[m], np.ones(m.sum()))
+        # sources without a balance row (stock nodes) supply at most their baseline
+        self._capped_source = ~np.isin(kind[src], ["market", "facility"])
+        if np.any(kind[src] == "use"):
+            bad = self.edges["edge"].iloc[int(np.flatnonzero(kind[src] == "use")[0])]
+            msg = f"edge {bad!r} leaves a use node; use nodes are sinks"
+            raise EngineError(msg)
+        for side, role, sign in ((src, "output", 1.0), (dst, "input", 1.0)):
+            m = kind[side] == "facility"
+            keys = list(zip(fac_ids[side[m]], com[m], [role] * int(m.sum()), strict=True))
+            rowpos = ykey.get_indexer(keys) if keys else np.zeros(0, dtype=np.intp)
+            if np.any(rowpos < 0):
+                e = self.edges["edge"].iloc[int(eidx[m][rowpos < 0][0])]
+                msg = f"edge {e!r}: its facility has no {role} coefficient for this commodity"
+                raise EngineError(msg)
+            put(r.yld + rowpos.astype(np.intp), eidx[m], np.full(int(m.sum()), sign))
+        # activity: − coef on each yield row of its facility
+        act_of = pd.Index(fac_ids[self.facilities]).get_indexer(y["facility"].astype(str))
+        put(r.yld + np.arange(len(y), dtype=np.intp), c.act + act_of.astype(np.intp), -y["coef"].to_numpy(dtype=float))
+        # shortfall, unrecorded supply, stock draw
+        put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
+        put(market_row[self.markets], c.gap + np.arange(nm, dtype=np.intp), np.ones(nm))
+        put(market_row[self.stock_markets], c.draw + np.arange(ns, dtype=np.intp), np.ones(ns))
+        # re-export limit: cross-border exports − domestic-origin inflow − g − d ≤ R⁰
+        rex_row = np.full(n_nodes, -1, dtype=np.intp)
+        rex_row[rex_nodes] = r.reexport + np.arange(nx_)
+        self._rex_row = rex_row
+        m = cross_out & (rex_row[src] >= 0)
+        put(rex_row[src[m]], eidx[m], np.ones(int(m.sum())))
+        dom = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market") & (rex_row[dst] >= 0)
+        put(rex_row[dst[dom]], eidx[dom], -np.ones(int(dom.sum())))
+        mk = rex_row[self.markets] >= 0
+        put(rex_row[self.markets[mk]], c.gap + np.flatnonzero(mk).astype(np.intp), -np.ones(int(mk.sum())))
+        sk = rex_row[self.stock_markets] >= 0
+        put(rex_row[self.stock_markets[sk]], c.draw + np.flatnonzero(sk).astype(np.intp), -np.ones(int(sk.sum())))
+        self._cross_out = cross_out
+        self._dom_in = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market")
+        rr = np.concatenate(rows_l)
+        cc = np.concatenate(cols_l)
+        vv = np.concatenate(vals_l)
+        # f_hi duplicates the f_lo column entries
+        edge_ent = cc < ne
+        rr = np.concatenate([rr, rr[edge_ent]])
+        vv = np.concatenate([vv, vv[edge_ent]])
+        cc = np.concatenate([cc, cc[edge_ent] + ne])
+        a = sp.csc_matrix((vv, (rr, cc)), shape=(r.n, c.n))
+        a.sum_duplicates()
+        a.sort_indices()
+        self._cols, self._rows = c, r
+        self._market_row = market_row
+        self._ykey = ykey
+        lp = highspy.HighsLp()
+        lp.num_col_ = c.n
+        lp.num_row_ = r.n
+        lp.col_cost_ = np.zeros(c.n)
+        lp.col_lower_ = np.zeros(c.n)
+        lp.col_upper_ = np.full(c.n, INF)
+        row_lo = np.zeros(r.n)
+        row_hi = np.zeros(r.n)
+        row_hi[: nm] = INF  # market balance ≥ 0
+        row_lo[r.cost :] = -INF
+        row_hi[r.cost :] = INF
+        lp.row_lower_ = row_lo
+        lp.row_upper_ = row_hi
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for k, v in self._options.items():
+            h.setOptionValue(k, v)
+        status = h.passModel(lp)
+        if status != highspy.HighsStatus.kOk:
+            msg = f"HiGHS rejected the rebalance model: {status}"
+            raise SolverError(msg)
+        self._h = h
+        self._row_hi_base = row_hi
+        self._n_base_rows = r.n
+
+    # ------------------------------------------------------------- naming
+    def row_name(self, i: int) -> str:
+        """Constraint group and member of row ``i`` (e.g. ``market balance at US:ndpr_oxide``)."""
+        r = self._rows
+        ids = self.nodes["node"].astype(str).to_numpy()
+        if i < r.yld:
+            return f"market balance at {ids[self.markets[i]]}"
+        if i < r.demand:
+            f, k, role = self._ykey[i - r.yld]
+            return f"yield ({role} {k}) at {f}"
+        if i < r.cost:
+            return f"demand at {ids[self.uses[i - r.demand]]}"
+        if i == r.cost:
+            return "cost level bound"
+        if i < r.n:
+            return f"re-export limit at {ids[self.reexport_markets[i - r.reexport]]}"
+        for pid, row in self._quota_rows.items():
+            if row == i:
+                return f"export quota {pid}"
+        return f"row {i}"
+
+    def col_name(self, j: int) -> str:
+        """Variable group and member of column ``j``."""
+        c = self._cols
+        ids = self.nodes["node"].astype(str).to_numpy()
+        ne = len(self.edges)
+        if j < c.act:
+            what = "flow (up to baseline)" if j < ne else "flow (above baseline)"
+            return f"{what} on edge {self.edges['edge'].iloc[j % ne]}"
+        if j < c.short:
+            return f"capacity of {ids[self.facilities[j - c.act]]}"
+        if j < c.gap:
+            return f"shortfall at {ids[self.uses[j - c.short]]}"
+        if j < c.draw:
+            return f"unrecorded supply of {ids[self.markets[j - c.gap]]}"
+        return f"stock draw at {ids[self.stock_markets[j - c.draw]]}"
+
+    # --------------------------------------------------------------- inputs
+    def edge_positions(self, edge_ids: Sequence[str] | pd.Series) -> IntArray:
+        """Model positions of edge ids (−1 when not in the model)."""
+        return np.asarray(self._edge_pos.get_indexer(pd.Index(edge_ids).astype(str)), dtype=np.intp)
+
+    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
+        """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges)."""
+        t = np.zeros(len(self.edges))
+        pos = self.edge_positions(edges["edge"])
+        ok = pos >= 0
+        t[pos[ok]] = edges["tonnes"].to_numpy(dtype=float)[ok]
+        return self.edges.assign(tonnes=t)
+
+    def year_inputs(
+        self,
+        nodes: pd.DataFrame,
+        edges: pd.DataFrame,
+        *,
+        effects: PolicyEffects | None = None,
+        blocked: Mapping[str, float] | None = None,
+        cost: FloatArray | None = None,
+        lower: Mapping[str, float] | None = None,
+        stock: Mapping[str, float] | None = None,
+        capacity: Mapping[str, float] | None = None,
+    ) -> YearInputs:
+        r"""Align one year's tables and policy effects to the model.
+
+        Parameters
+        ----------
+        nodes, edges : pandas.DataFrame
+            The year's node and edge tables (edges missing from the model are an error).
+        effects : PolicyEffects, optional
+            Policies applied to :meth:`edge_table` of this year (model edge order).
+        blocked : mapping, optional
+            Extra blocked shares by edge id (combined with ``effects`` as layers).
+        cost : numpy.ndarray, optional
+            Extra cost per model edge (USD/t), e.g. preference surcharges.
+        lower : mapping, optional
+            Committed minimum tonnes by edge id.
+        stock : mapping, optional
+            Stock available for release by market node id.
+        capacity : mapping, optional
+            Capacity overrides by facility id (e.g. 0 for a switched-off investment).
+
+        Returns
+        -------
+        YearInputs
+
+        Notes
+        -----
+        Capacity :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`; an unknown
+        (NaN) capacity means no spare capacity (:math:`K_v` = baseline output).
+        Facilities absent from the year's node table have :math:`K_v = 0`.
+        """
+        ne = len(self.edges)
+        pos = self.edge_positions(edges["edge"])
+        if np.any(pos < 0):
+            missing = edges["edge"].iloc[int(np.flatnonzero(pos < 0)[0])]
+            msg = f"edge {missing!r} of the year is not in the rebalance model; build it from the union of the years"
+            raise EngineError(msg)
+        f0 = np.zeros(ne)
+        f0[pos] = edges["tonnes"].to_numpy(dtype=float)
+        b = np.zeros(ne)
+        c = np.zeros(ne)
+        quotas: list[QuotaRow] = []
+        if effects is not None:
+            if len(effects.edges) != ne:
+                msg = "policy effects must be computed on RebalanceModel.edge_table(edges)"
+                raise EngineError(msg)
+            b = effects.edges["blocked_share"].to_numpy(dtype=float).copy()
+            c = effects.edges["cost_per_t"].to_numpy(dtype=float).copy()
+            for q in effects.quotas:
+                qp = self.edge_positions(list(q.edges))
+                quotas.append(QuotaRow(q.policy, qp, np.asarray(q.weights, dtype=float), q.cap_t))
+        for eid, share in (blocked or {}).items():
+            p = int(self._edge_pos.get_loc(eid))
+            b[p] = b[p] + share - b[p] * share
+        if cost is not None:
+            c = c + cost
+        lo = np.zeros(ne)
+        for eid, t in (lower or {}).items():
+            lo[int(self._edge_pos.get_loc(eid))] += t
+        n = self.index.n
+        src, dst = self.index.src, self.index.dst
+        out0 = np.bincount(src, weights=f0, minlength=n)
+        in0 = np.bincount(dst, weights=f0, minlength=n)
+        # capacity of facilities: reference-output tonnes
+        ids = self.nodes["node"].astype(str).to_numpy()
+        fac_ids = ids[self.facilities]
+        ref_com = self.nodes["commodity"].astype(str).to_numpy()[self.facilities]
+        com = self.edges["commodity"].astype(str).to_numpy()
+        is_ref_out = (self.index.kind[src] == "facility") & (com == self.nodes["commodity"].astype(str).to_numpy()[src])
+        ref_out = np.bincount(src[is_ref_out], weights=f0[is_ref_out], minlength=n)[self.facilities]
+        del ref_com
+        yn = nodes.set_index(nodes["node"].astype(str))
+        present = pd.Index(fac_ids).isin(yn.index)
+        capcol = (
+            yn["capacity"].reindex(fac_ids).to_numpy(dtype=float)
+            if "capacity" in yn
+            else np.full(len(fac_ids), np.nan)
+        )
+        k = np.where(np.isnan(capcol), ref_out, np.maximum(np.nan_to_num(capcol), ref_out))
+        k = np.where(present | (ref_out > 0), k, 0.0)
+        for fid, v in (capacity or {}).items():
+            j = np.flatnonzero(fac_ids == fid)
+            k[j] = v
+        demand = in0[self.uses]
+        unrec_all = np.maximum(0.0, out0 - in0)
+        unrec = unrec_all[self.markets]
+        exp0 = np.bincount(src[self._cross_out], weights=f0[self._cross_out], minlength=n)
+        dom0 = np.bincount(dst[self._dom_in], weights=f0[self._dom_in], minlength=n)
+        rex = np.maximum(0.0, exp0 - dom0 - unrec_all)[self.reexport_markets]
+        s = np.zeros(len(self.stock_markets))
+        if stock:
+            sp_ids = ids[self.stock_markets]
+            for i, mid in enumerate(sp_ids):
+                s[i] = float(stock.get(mid, 0.0))
+        return YearInputs(
+            baseline=f0, blocked=b, cost=c, lower=lo, capacity=k, demand=demand,
+            unrecorded=unrec, stock=s, reexport=rex, quotas=tuple(quotas),
+        )
+
+    # ---------------------------------------------------------------- solve
+    def _set_quota(self, q: QuotaRow | None, pid: str) -> None:
+        h = self._h
+        if pid not in self._quota_rows:
+            h.addRow(-INF, INF, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
+            self._quota_rows[pid] = h.getNumRow() - 1
+            self._quota_coef[pid] = {}
+        row = self._quota_rows[pid]
+        want: dict[int, float] = {}
+        if q is not None:
+            ne = len(self.edges)
+            for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
+                if e >= 0:
+                    want[e] = want.get(e, 0.0) + w
+                    want[e + ne] = want[e]
+        have = self._quota_coef[pid]
+        for j in set(have) | set(want):
+            v = want.get(j, 0.0)
+            if have.get(j, 0.0) != v:
+                h.changeCoeff(row, j, v)
+        self._quota_coef[pid] = want
+        if q is None:
+            h.changeRowBounds(row, -INF, INF)
+        else:
+            h.changeRowBounds(row, -INF, q.cap)
+
+    def _set_cost_row(self, cost: FloatArray) -> None:
+        h = self._h
+        ne = len(self.edges)
+        want = {int(e): float(cost[e]) for e in np.flatnonzero(cost)}
+        have = self._coef_cost
+        for e in set(have) | set(want):
+            v = want.get(e, 0.0)
+            if have.get(e, 0.0) != v:
+                h.changeCoeff(self._rows.cost, e, v)
+                h.changeCoeff(self._rows.cost, e + ne, v)
+        self._coef_cost = want
+        h.changeRowBounds(self._rows.cost, -INF, INF)
+
+    def _run(self, level: str, warm: bool) -> float:
+        h = self._h
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal and warm:
+            # guard against warm-start failures (HiGHS #3194, #3294): retry from scratch once
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return float(h.getInfo().objective_function_value)
+        text = h.modelStatusToString(status)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            msg = f"rebalance LP infeasible at level {level!r}: {self._explain_infeasible()}"
+        elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
+            msg = f"rebalance LP {text.lower()} at level {level!r}; check the yields (material created from nothing)"
+        else:
+            msg = f"HiGHS stopped at level {level!r} with status {text!r}; no solution is reported"
+        raise SolverError(msg)
+
+    def _explain_infeasible(self) -> str:
+        """Name the constraint groups of an irreducible infeasible subset (HiGHS ``getIis``)."""
+        h = self._h
+        try:
+            h.setOptionValue("iis_strategy", 6)  # from the whole LP (2) + reduce to an irreducible set (4)
+            status, iis = h.getIis()
+            rows = sorted({int(i) for i in iis.row_index_})
+            cols = sorted({int(j) for j in iis.col_index_})
+        except Exception:  # pragma: no cover - IIS is best effort
+            return "no irreducible infeasible subset available"
+        if status != highspy.HighsStatus.kOk or not (rows or cols):
+            return "no irreducible infeasible subset available"
+        parts = [self.row_name(i) for i in rows]
+        ne = len(self.edges)
+        names = []
+        for j in cols:
+            name = f"flow on edge {self.edges['edge'].iloc[j % ne]}" if j < 2 * ne else self.col_name(j)
+            if name not in names:
+                names.append(name)
+        parts += [f"bounds of {n}" for n in names]
+        shown = parts[:12]
+        tail = f" and {len(parts) - len(shown)} more" if len(parts) > len(shown) else ""
+        return "conflicting constraints: " + "; ".join(shown) + tail
+
+    def solve(self, inputs: YearInputs, *, warm: bool = True) -> RebalanceSolution:
+        """Solve the lexicographic re-routing LP for one year.
+
+        Parameters
+        ----------
+        inputs : YearInputs
+            From :meth:`year_inputs`.
+        warm : bool
+            Start from the basis of the previous solve (default); ``False``
+            clears it and solves from scratch.
+
+        Returns
+        -------
+        RebalanceSolution
+
+        Raises
+        ------
+        SolverError
+            Infeasible (the message names the conflicting constraint groups, e.g.
+            ``market balance at US:ndpr_oxide``), unbounded, or any other
+            non-optimal HiGHS status. A zero solution is never returned silently.
+        """
+        t0 = time.perf_counter()
+        h = self._h
+        c, ne = self._cols, len(self.edges)
+        warm_used = warm and self._solved
+        if not warm_used:
+            h.clearSolver()
+        f0 = inputs.baseline
+        cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
+        cap = np.where(self._capped_source, np.minimum(cap, f0), cap)
+        cap = np.maximum(cap, 0.0)
+        lo_ub = np.minimum(f0, cap)
+        hi_ub = np.where(np.isinf(cap), INF, cap - lo_ub)
+        need = np.minimum(inputs.lower, cap)  # a commitment never overrides a ban
+        lo_lb = np.minimum(need, lo_ub)
+        hi_lb = np.maximum(0.0, need - lo_ub)
+        col_lo = np.zeros(c.n)
+        col_hi = np.full(c.n, INF)
+        col_lo[:ne], col_hi[:ne] = lo_lb, lo_ub
+        col_lo[ne : 2 * ne], col_hi[ne : 2 * ne] = hi_lb, hi_ub
+        col_hi[c.act : c.short] = inputs.capacity
+        col_hi[c.gap : c.draw] = inputs.unrecorded
+        col_hi[c.draw :] = inputs.stock
+        allc = np.arange(c.n, dtype=np.int32)
+        h.changeColsBounds(c.n, allc, col_lo, col_hi)
+        r = self._rows
+        nu = len(self.uses)
+        drows = np.arange(r.demand, r.demand + nu, dtype=np.int32)
+        h.changeRowsBounds(nu, drows, inputs.demand, inputs.demand)
+        nx_ = len(self.reexport_markets)
+        if nx_:
+            xrows = np.arange(r.reexport, r.reexport + nx_, dtype=np.int32)
+            h.changeRowsBounds(nx_, xrows, np.full(nx_, -INF), inputs.reexport)
+        self._set_cost_row(inputs.cost)
+        active = {q.policy for q in inputs.quotas}
+        for q in inputs.quotas:
+            self._set_quota(q, q.policy)
+        for pid in list(self._quota_rows):
+            if pid not in active:
+                self._set_quota(None, pid)
+        it0 = 0
+        objectives: dict[str, float] = {}
+
+        def stage(level: str, cost_vec: FloatArray) -> float:
+            nonlocal it0
+            h.changeColsCost(c.n, allc, cost_vec)
+            z = self._run(level, warm)
+            it0 += int(h.getInfo().simplex_iteration_count)
+            objectives[level] = z
+            return z
+
+        # 1. unmet demand (shares)
+        cost1 = np.zeros(c.n)
+        d = inputs.demand
+        cost1[c.short : c.gap] = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+        stage("shortfall", cost1)
+        x = np.asarray(h.getSolution().col_value)
+        z = x[c.short : c.gap]
+        # keep each shortfall at its optimum (the current vertex satisfies this exactly)
+        h.changeColsBounds(nu, np.arange(c.short, c.gap, dtype=np.int32), np.zeros(nu), np.maximum(z, 0.0))
+        # 2. stock draws
+        ns = len(self.stock_markets)
+        if ns and np.any(inputs.stock > 0):
+            cost2 = np.zeros(c.n)
+            cost2[c.draw :] = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
+            stage("stock", cost2)
+            x = np.asarray(h.getSolution().col_value)
+            dd = x[c.draw :]
+            h.changeColsBounds(
+                ns, np.arange(c.draw, c.n, dtype=np.int32), np.zeros(ns),
+                np.minimum(inputs.stock, np.maximum(dd, 0.0)),
+            )
+        # 3. cost
+        if np.any(inputs.cost != 0):
+            cost3 = np.zeros(c.n)
+            cost3[:ne] = inputs.cost
+            cost3[ne : 2 * ne] = inputs.cost
+            zc = stage("cost", cost3)
+            h.changeRowBounds(r.cost, -INF, zc + 1e-9 * max(1.0, abs(zc)))
+        # 4. deviation from the baseline, per commodity scale T_k
+        com = self.edges["commodity"].astype(str)
+        tk = pd.Series(f0).groupby(com.to_numpy()).transform("sum").to_numpy()
+        w = 1.0 / np.where(tk > 0, tk, 1.0)
+        cost4 = np.zeros(c.n)
+        cost4[:ne] = -w
+        cost4[ne : 2 * ne] = w
+        mcom = self.nodes["commodity"].astype(str).to_numpy()[self.markets]
+        tk_m = pd.Series(f0).groupby(com.to_numpy()).sum()
+        tm = tk_m.reindex(mcom).fillna(0.0).to_numpy()
+        cost4[c.gap : c.draw] = -1.0 / np.where(tm > 0, tm, 1.0)
+        stage("deviation", cost4)
+        objectives["deviation"] += float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded / np.where(tm > 0, tm, 1.0)))
+        x = np.asarray(h.getSolution().col_value)
+        self._solved = True
+        tonnes = np.maximum(x[:ne] + x[ne : 2 * ne], 0.0)
+        return RebalanceSolution(
+            tonnes=tonnes,
+            activity=x[c.act : c.short].copy(),
+            shortfall=np.maximum(x[c.short : c.gap], 0.0),
+            stock_draw=x[c.draw :].copy(),
+            unrecorded=x[c.gap : c.draw].copy(),
+            objectives=objectives,
+            iterations=it0,
+            seconds=time.perf_counter() - t0,
+            warm=warm_used,
+        )
+
+    def shortfall_table(self, inputs: YearInputs, sol: RebalanceSolution) -> pd.DataFrame:
+        """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
+        nodes = self.nodes.iloc[self.uses]
+        d = inputs.demand
+        z = np.where(sol.shortfall < 1e-9 * np.maximum(1.0, d), 0.0, sol.shortfall)
+        z = np.minimum(z, d)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(d > 0, z / d, 0.0)
+        stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(nodes))
+        return pd.DataFrame({
+            "node": nodes["node"].astype(str).to_numpy(),
+            "country": nodes["country"].astype(str).to_numpy(),
+            "commodity": nodes["commodity"].astype(str).to_numpy(),
+            "stage": stage.astype(str).to_numpy(),
+            "demand_t": d,
+            "delivered_t": d - z,
+            "shortfall_t": z,
+            "shortfall_share": share,
+        })
+
+
+Mode = Literal["fixed", "rebalance"]

@@ -1,0 +1,617 @@
+"""Run a simulation: every year from the base year to the horizon, one variant at a time.
+
+One year of one variant (module :mod:`supplychain.simulate` for the stages)::
+
+    graph tables (with investment capacity) ─▶ policies (blocked shares, costs, quotas)
+        ─▶ fixed propagation | rebalance LP ─▶ flows, shortfall, stock draws
+        ─▶ measures after the shock (engine on the adjusted tables) ─▶ targets
+
+A :class:`Simulator` keeps what does not depend on toggles — the graph tables of
+each year and the compiled re-routing LP — so that every variant of
+:func:`supplychain.api.compare` re-uses them (the LP is re-solved warm).
+
+The investment projects of *every* agreement are part of the network from the
+start (as synthetic facilities ``<agreement>.<project>``); a switched-off
+agreement's projects get capacity 0. So the LP's structure is the same for all
+variants and only bounds and costs change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from supplychain.errors import ScenarioError
+from supplychain.schema.model import Scenario
+from supplychain.simulate.agreements import (
+    investment_facilities,
+    offtake_bounds,
+    preference_surcharge,
+    with_investments,
+)
+from supplychain.simulate.fixed import propagate_fixed, shortfall_table
+from supplychain.simulate.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
+from supplychain.simulate.rebalance import RebalanceModel, facility_yields
+from supplychain.simulate.stocks import StockLedger
+from supplychain.simulate.targets import evaluate_targets
+from supplychain.simulate.toggles import ToggleState, resolve_toggles
+
+__all__ = [
+    "FLOW_COLUMNS",
+    "MEASURE_COLUMNS",
+    "SHORTFALL_COLUMNS",
+    "Mode",
+    "RunOutput",
+    "Simulator",
+    "flow_status",
+]
+
+Mode = Literal["fixed", "rebalance"]
+
+FLOW_COLUMNS = [
+    "year", "edge", "entity", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage",
+    "kind", "origin", "baseline_t", "tonnes", "change_t", "blocked_share", "cost_per_t", "status", "variant",
+]
+"""Columns of ``Result.flows``."""
+
+SHORTFALL_COLUMNS = [
+    "year", "country", "commodity", "stage", "node", "demand_t", "delivered_t", "shortfall_t", "shortfall_share",
+    "variant",
+]
+"""Columns of ``Result.shortfall``."""
+
+MEASURE_COLUMNS = [
+    "year", "country", "commodity", "stage", "metric", "partner", "value", "label", "unit", "basis",
+    "source_country", "scenario", "variant",
+]
+"""Columns of ``Result.measures`` (docs/architecture.md, measures table)."""
+
+TOL = 1e-6
+
+
+def flow_status(
+    baseline: np.ndarray[Any, np.dtype[np.float64]],
+    tonnes: np.ndarray[Any, np.dtype[np.float64]],
+    blocked: np.ndarray[Any, np.dtype[np.float64]],
+    deal: np.ndarray[Any, np.dtype[np.bool_]],
+) -> np.ndarray[Any, np.dtype[np.object_]]:
+    """Status of each edge after the response.
+
+    ``blocked``: a baseline flow that a policy cut to nothing; ``new``: a flow
+    on an edge without baseline tonnes; ``deal``: a flow an agreement exempted,
+    committed or favoured; ``reduced`` / ``rerouted``: less / more than the
+    baseline (re-routed material arriving on an existing edge); else ``normal``.
+    Tolerance: 10⁻⁶ relative (and 10⁻⁶ t).
+
+    Examples
+    --------
+    >>> flow_status(np.array([10.0, 10.0, 0.0, 10.0, 10.0]), np.array([0.0, 5.0, 3.0, 12.0, 10.0]),
+    ...             np.array([1.0, 0.0, 0.0, 0.0, 0.0]), np.zeros(5, dtype=bool)).tolist()
+    ['blocked', 'reduced', 'new', 'rerouted', 'normal']
+    """
+    tol = TOL * np.maximum(1.0, baseline)
+    out = np.full(len(baseline), "normal", dtype=object)
+    out[tonnes > baseline + tol] = "rerouted"
+    out[tonnes < baseline - tol] = "reduced"
+    out[deal & (tonnes > tol)] = "deal"
+    out[(baseline <= tol) & (tonnes > tol)] = "new"
+    out[deal & (tonnes > tol) & (baseline <= tol)] = "deal"
+    out[(baseline > tol) & (blocked > 0) & (tonnes <= tol)] = "blocked"
+    return out
+
+
+@dataclass(frozen=True)
+class RunOutput:
+    """Tables of one simulated variant (what :class:`~supplychain.api.Result` wraps)."""
+
+    measures: pd.DataFrame
+    flows: pd.DataFrame
+    shortfall: pd.DataFrame
+    utilisation: pd.DataFrame
+    gainers: pd.DataFrame
+    targets: pd.DataFrame
+    attribution: pd.DataFrame
+    stocks: pd.DataFrame
+    toggles: ToggleState
+    solver: pd.DataFrame
+    nodes: dict[int, pd.DataFrame]
+    mode: Mode
+    source: str
+    years: tuple[int, ...]
+
+
+class Simulator:
+    """Years and variants of one scenario, sharing graph tables and the compiled LP.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    years : sequence of int, optional
+        Years to simulate (default: base year to horizon).
+    source : str
+        Country (or group) whose exposure is measured.
+    options : mapping, optional
+        HiGHS options for the re-routing LP.
+    reroute : bool
+        Allow new trade routes in ``rebalance`` (default True).
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        years: Sequence[int] | None = None,
+        source: str = "CN",
+        options: Mapping[str, Any] | None = None,
+        reroute: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.world = with_investments(scenario)
+        self.investments = investment_facilities(scenario)
+        self.years: tuple[int, ...] = tuple(sorted(years)) if years is not None else tuple(scenario.years)
+        if not self.years:
+            raise ScenarioError([])
+        self.source = source
+        self.options = dict(options or {})
+        self.reroute = reroute
+        self._tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._model: RebalanceModel | None = None
+        self.timings: dict[str, float] = {}
+
+    # ----------------------------------------------------------- shared parts
+    def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Baseline node and edge tables of ``year`` (built once)."""
+        if year not in self._tables:
+            from supplychain.graph.build import build_tables
+
+            self._tables[year] = build_tables(self.world, year)
+        return self._tables[year]
+
+    def model(self) -> RebalanceModel:
+        """The re-routing LP over the union of the years' networks (built once)."""
+        if self._model is None:
+            t0 = time.perf_counter()
+            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
+            all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
+            all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
+            all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
+            _base_nodes, base_edges = self.tables(self.years[0])
+            yields = facility_yields(
+                all_nodes, base_edges, facilities=self.world.facilities, processes=self.world.processes
+            )
+            offtakes = []
+            for y in self.years:
+                for ob in offtake_bounds(self.world, y):
+                    offtakes.append((ob.edge, ob.supplier, ob.buyer, ob.supplier_country, ob.buyer_country, ob.commodity))
+            stocks = {f"{sp.country}:{sp.commodity}" for sp in self.world.stockpiles.values()}
+            self._model = RebalanceModel(
+                all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
+                reroute=self.reroute, options=self.options,
+            )
+            self.timings["build_model_s"] = time.perf_counter() - t0
+        return self._model
+
+    # ------------------------------------------------------------------- run
+    def run(
+        self,
+        *,
+        toggles: Mapping[str, bool] | None = None,
+        variant: str | None = None,
+        mode: Mode = "rebalance",
+        warm: bool = True,
+    ) -> RunOutput:
+        """Simulate every year of one variant.
+
+        Parameters
+        ----------
+        toggles : mapping of str to bool, optional
+            Explicit toggle overrides.
+        variant : str, optional
+            A variant of the scenario.
+        mode : {"rebalance", "fixed"}
+            Supply response.
+        warm : bool
+            Warm-start the LP from the previous solve.
+
+        Returns
+        -------
+        RunOutput
+        """
+        if mode not in ("fixed", "rebalance"):
+            msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
+            raise ValueError(msg)
+        state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
+        label = variant if variant is not None else ("custom" if toggles else "base")
+        active = state.active
+        off_capacity = {fid: 0.0 for fid in self.investments if fid.split(".", 1)[0] not in active}
+        from supplychain.graph.allocate import stock_table
+
+        ledger = StockLedger.from_table(stock_table(self.world, self.years[0]))
+        out: dict[str, list[pd.DataFrame]] = {k: [] for k in
+                                              ("flows", "shortfall", "util", "att", "measures", "solver")}
+        nodes_by_year: dict[int, pd.DataFrame] = {}
+        for year in self.years:
+            nodes, edges = self.tables(year)
+            if mode == "rebalance":
+                res = self._year_rebalance(year, nodes, edges, active, off_capacity, ledger, warm)
+            else:
+                res = self._year_fixed(year, nodes, edges, active, off_capacity, ledger)
+            flows, short, util, att, sim_nodes, sim_edges, stats = res
+            nodes_by_year[year] = sim_nodes
+            out["flows"].append(flows.assign(variant=label))
+            out["shortfall"].append(short.assign(year=year, variant=label))
+            out["util"].append(util.assign(variant=label))
+            out["att"].append(att.assign(variant=label))
+            out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
+            m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label)
+            m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+            out["measures"].append(m.assign(variant=label))
+        measures = _concat(out["measures"], MEASURE_COLUMNS)
+        flows = _concat(out["flows"], FLOW_COLUMNS)
+        targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
+        return RunOutput(
+            measures=measures,
+            flows=flows,
+            shortfall=_concat(out["shortfall"], SHORTFALL_COLUMNS),
+            utilisation=pd.concat(out["util"], ignore_index=True),
+            gainers=gainers_table(flows),
+            targets=targets,
+            attribution=_concat(out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
+            stocks=ledger.table().assign(variant=label),
+            toggles=state,
+            solver=pd.concat(out["solver"], ignore_index=True),
+            nodes=nodes_by_year,
+            mode=mode,
+            source=self.source,
+            years=self.years,
+        )
+
+    # ------------------------------------------------------------ one year
+    def _year_fixed(
+        self,
+        year: int,
+        nodes: pd.DataFrame,
+        edges: pd.DataFrame,
+        active: frozenset[str],
+        off_capacity: Mapping[str, float],
+        ledger: StockLedger,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        t0 = time.perf_counter()
+        eff = scenario_policy_effects(self.world, edges, year, active)
+        b = eff.edges["total_blocked_share"].to_numpy(dtype=float).copy()
+        b = _limit_stock_edges(edges, b, ledger)
+        res = propagate_fixed(nodes, edges, b)
+        short = shortfall_table(res.index, edges, res.tonnes)
+        # stocks cover the final use of their own market (nothing is re-routed)
+        gaps = {f"{c}:{k}": float(s) for c, k, s in zip(short["country"], short["commodity"], short["shortfall_t"],
+                                                        strict=True)}
+        demand = {f"{c}:{k}": float(d) for c, k, d in zip(short["country"], short["commodity"], short["demand_t"],
+                                                          strict=True)}
+        drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
+        drawn = _net_of_baseline_draw(edges, drawn)
+        short = _apply_stock_cover(short, drawn)
+        _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
+                                          active=active)
+        deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
+        flows = _flow_frame(year, edges.assign(origin="observed"), edges["tonnes"].to_numpy(dtype=float), res.tonnes,
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float),
+                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal)
+        sim_nodes = _sim_nodes(res.index.nodes, edges, res.tonnes, {})
+        util = _utilisation(year, nodes, edges, res.tonnes, off_capacity)
+        att = eff.attribution
+        return flows, short, util, att, sim_nodes, edges.assign(tonnes=res.tonnes), {
+            "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
+        }
+
+    def _year_rebalance(
+        self,
+        year: int,
+        nodes: pd.DataFrame,
+        edges: pd.DataFrame,
+        active: frozenset[str],
+        off_capacity: Mapping[str, float],
+        ledger: StockLedger,
+        warm: bool,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        model = self.model()
+        table = model.edge_table(edges)
+        if "entity" in edges:
+            ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
+            table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
+        eff: PolicyEffects = scenario_policy_effects(self.world, table, year, active)
+        sur, partner = preference_surcharge(table, year=year, agreements=self.world.agreements, scenario=self.world,
+                                            active=active)
+        lower: dict[str, float] = {}
+        pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
+                                                     model.edges["buyer"], model.edges["commodity"], strict=True)}
+        offtake_edges = np.zeros(len(table), dtype=bool)
+        for ob in offtake_bounds(self.world, year, active):
+            eid = pos_of.get((ob.supplier, ob.buyer, ob.commodity))
+            if eid is not None and ob.tonnes > 0:
+                lower[eid] = lower.get(eid, 0.0) + ob.tonnes
+                offtake_edges[model.edge_positions([eid])[0]] = True
+        levels = ledger.available()
+        base_draw = _stock_edge_draws(edges)
+        avail = {m: max(0.0, lvl - base_draw.get(m, 0.0)) for m, lvl in levels.items()}
+        extra_block = {}
+        stock_src = table["supplier"].astype(str).str.endswith(":stock")
+        for e, s, t in zip(table["edge"][stock_src], table["supplier"][stock_src], table["tonnes"][stock_src],
+                           strict=True):
+            m = s.rsplit(":", 1)[0]
+            if t > 0 and m in levels and levels[m] < t:
+                extra_block[str(e)] = 1.0 - levels[m] / t
+        inputs = model.year_inputs(nodes, edges, effects=eff, blocked=extra_block, cost=sur, lower=lower,
+                                   stock=avail, capacity=off_capacity)
+        sol = model.solve(inputs, warm=warm)
+        short = model.shortfall_table(inputs, sol).drop(columns=[])
+        draws = {str(model.nodes["node"].iloc[p]): float(d) for p, d in zip(model.stock_markets, sol.stock_draw,
+                                                                             strict=True)}
+        sim_draw = _stock_edge_draws(table.assign(tonnes=sol.tonnes))
+        short_by_market = {f"{c}:{k}": float(z) for c, k, z in zip(short["country"], short["commodity"],
+                                                                   short["shortfall_t"], strict=True)}
+        gaps = {m: draws.get(m, 0.0) + sim_draw.get(m, 0.0) + short_by_market.get(m, 0.0) for m in levels}
+        dem_by_market = {f"{c}:{k}": float(d) for c, k, d in zip(short["country"], short["commodity"],
+                                                                 short["demand_t"], strict=True)}
+        ledger.record(year, gaps, dem_by_market)
+        deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
+        flows = _flow_frame(year, table, inputs.baseline, sol.tonnes,
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float), inputs.cost, deal)
+        in_year = np.zeros(len(table), dtype=bool)
+        in_year[model.edge_positions(edges["edge"])] = True
+        keep = in_year | (sol.tonnes > TOL)
+        flows = flows.loc[keep].reset_index(drop=True)
+        sim_edges = table.assign(tonnes=sol.tonnes).loc[keep]
+        sim_nodes = _sim_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
+        sim_edges = _add_release_edges(sim_edges, draws)
+        util = _utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
+            zip(model.nodes["node"].astype(str).to_numpy()[model.facilities], inputs.capacity, strict=True)))
+        att = eff.attribution
+        att = att.loc[(att["baseline_t"] > 0) | (att["exempted_by"] != "")].reset_index(drop=True)
+        stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm}
+        stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
+        return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), stats
+
+
+# --------------------------------------------------------------- helpers
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    df = pd.concat(frames, ignore_index=True)
+    return df[[c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]]
+
+
+def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any, cost: Any,
+                deal: Any) -> pd.DataFrame:
+    base = np.asarray(baseline, dtype=float)
+    t = np.asarray(tonnes, dtype=float)
+    b = np.asarray(blocked, dtype=float)
+    return pd.DataFrame({
+        "year": year,
+        "edge": table["edge"].astype(str).to_numpy(),
+        "entity": table["entity"].astype(str).to_numpy() if "entity" in table else table["origin"].to_numpy(),
+        "supplier": table["supplier"].to_numpy(),
+        "buyer": table["buyer"].to_numpy(),
+        "supplier_country": table["supplier_country"].to_numpy(),
+        "buyer_country": table["buyer_country"].to_numpy(),
+        "commodity": table["commodity"].to_numpy(),
+        "stage": table["stage"].to_numpy() if "stage" in table else "",
+        "kind": table["kind"].to_numpy(),
+        "origin": table["origin"].to_numpy() if "origin" in table else "observed",
+        "baseline_t": base,
+        "tonnes": t,
+        "change_t": t - base,
+        "blocked_share": b,
+        "cost_per_t": np.asarray(cost, dtype=float),
+        "status": flow_status(base, t, b, np.asarray(deal, dtype=bool)),
+    })
+
+
+def _stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
+    """Tonnes drawn per market on baseline stock edges (``C:k:stock`` → ``C:k``)."""
+    s = edges["supplier"].astype(str)
+    m = s.str.endswith(":stock")
+    if not m.any():
+        return {}
+    g = edges.loc[m].groupby(s[m].str.rsplit(":", n=1).str[0])["tonnes"].sum()
+    return {str(k): float(v) for k, v in g.items()}
+
+
+def _limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float64]],
+                       ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
+    levels = ledger.available()
+    s = edges["supplier"].astype(str)
+    for i in np.flatnonzero(s.str.endswith(":stock").to_numpy()):
+        m = s.iloc[i].rsplit(":", 1)[0]
+        t = float(edges["tonnes"].iloc[i])
+        if t > 0 and m in levels and levels[m] < t:
+            b[i] = b[i] + (1.0 - levels[m] / t) - b[i] * (1.0 - levels[m] / t)
+    return b
+
+
+def _baseline_stock_gap(edges: pd.DataFrame, gaps: Mapping[str, float]) -> dict[str, float]:
+    """Gap a stock must fill in the fixed response: its baseline draw plus the final-use shortfall."""
+    base = _stock_edge_draws(edges)
+    return {m: base.get(m, 0.0) + gaps.get(m, 0.0) for m in set(base) | set(gaps)}
+
+
+def _net_of_baseline_draw(edges: pd.DataFrame, drawn: Mapping[str, float]) -> dict[str, float]:
+    base = _stock_edge_draws(edges)
+    return {m: max(0.0, d - base.get(m, 0.0)) for m, d in drawn.items()}
+
+
+def _apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.DataFrame:
+    if not drawn:
+        return short
+    short = short.copy()
+    key = short["country"].astype(str) + ":" + short["commodity"].astype(str)
+    cover = key.map(drawn).fillna(0.0).to_numpy(dtype=float)
+    cover = np.minimum(cover, short["shortfall_t"].to_numpy(dtype=float))
+    short["delivered_t"] = short["delivered_t"] + cover
+    short["shortfall_t"] = short["shortfall_t"] - cover
+    d = short["demand_t"].to_numpy(dtype=float)
+    short["shortfall_share"] = np.where(d > 0, short["shortfall_t"].to_numpy(dtype=float) / np.where(d > 0, d, 1), 0)
+    return short
+
+
+def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Mapping[str, float]) -> pd.DataFrame:
+    """Node table after the response: primary production = simulated output of primary producers."""
+    nodes = nodes.copy()
+    if "primary" not in nodes:
+        nodes["primary"] = 0.0
+    nodes["primary"] = nodes["primary"].astype(float).fillna(0.0)
+    t = np.asarray(tonnes, dtype=float)
+    out = pd.Series(t, index=edges.index).groupby(edges["supplier"].astype(str).to_numpy()).sum()
+    ids = nodes["node"].astype(str)
+    kind = nodes["kind"].astype(str)
+    into = set(edges.loc[t > 0, "buyer"].astype(str))
+    primary_fac = (kind == "facility") & ~ids.isin(into)
+    primary_fac &= (nodes["primary"] > 0) | ids.str.contains(".", regex=False)
+    stock = kind == "stock"
+    sel = primary_fac | stock
+    nodes.loc[sel, "primary"] = ids[sel].map(out).fillna(0.0).to_numpy(dtype=float)
+    release = [m for m, d in draws.items() if d > TOL]
+    if release:
+        extra = pd.DataFrame({
+            "node": [f"{m}:stock" for m in release], "kind": "stock",
+            "country": [m.split(":")[0] for m in release], "commodity": [m.split(":")[1] for m in release],
+            "primary": [draws[m] for m in release],
+        })
+        extra = extra[~extra["node"].isin(ids)]
+        nodes = pd.concat([nodes, extra], ignore_index=True)
+        has = nodes["node"].isin([f"{m}:stock" for m in release]) & ~nodes.index.isin(extra.index)
+        for m in release:
+            sel2 = (nodes["node"] == f"{m}:stock") & has
+            nodes.loc[sel2, "primary"] = nodes.loc[sel2, "primary"] + draws[m]
+    return nodes.reset_index(drop=True)
+
+
+def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.DataFrame:
+    rows = [
+        {"edge": f"stockpiles.release.{m}", "entity": "stock_release", "supplier": f"{m}:stock", "buyer": m,
+         "supplier_country": m.split(":")[0], "buyer_country": m.split(":")[0], "commodity": m.split(":")[1],
+         "stage": "", "tonnes": d, "kind": "stock", "origin": "stock"}
+        for m, d in sorted(draws.items()) if d > TOL
+    ]
+    if not rows:
+        return edges
+    return pd.concat([edges, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any,
+                 off_capacity: Mapping[str, float], capacity: Mapping[str, float] | None = None) -> pd.DataFrame:
+    fac = nodes[nodes["kind"].astype(str) == "facility"]
+    t = np.asarray(tonnes, dtype=float)
+    com = edges["commodity"].astype(str).to_numpy()
+    sup = edges["supplier"].astype(str).to_numpy()
+    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
+    is_ref = np.array([ref.get(s) == c for s, c in zip(sup, com, strict=True)], dtype=bool)
+    base = edges["tonnes"].to_numpy(dtype=float)
+    out = pd.Series(t[is_ref]).groupby(sup[is_ref]).sum()
+    out0 = pd.Series(base[is_ref]).groupby(sup[is_ref]).sum()
+    ids = fac["node"].astype(str)
+    cap = fac["capacity"].to_numpy(dtype=float) if "capacity" in fac else np.full(len(fac), np.nan)
+    if capacity is not None:
+        cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
+    cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
+    o = ids.map(out).fillna(0.0).to_numpy(dtype=float)
+    o0 = ids.map(out0).fillna(0.0).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where(cap > 0, o / cap, np.nan)
+    return pd.DataFrame({
+        "year": year, "facility": ids.to_numpy(), "country": fac["country"].astype(str).to_numpy(),
+        "commodity": fac["commodity"].astype(str).to_numpy(),
+        "facility_kind": fac["facility_kind"].astype(str).to_numpy() if "facility_kind" in fac else "",
+        "capacity_t": cap, "baseline_t": o0, "output_t": o, "utilisation": u,
+        "spare_t": np.where(np.isnan(cap), np.nan, np.maximum(0.0, cap - o)),
+    })
+
+
+def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
+    """Suppliers whose cross-border deliveries grew, per year, variant, country and commodity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year``, ``variant``, ``supplier_country``, ``commodity``, ``baseline_t``, ``tonnes``,
+        ``gain_t`` (> 0), ``buyers`` (countries receiving more), largest gain first.
+    """
+    cols = ["year", "variant", "supplier_country", "commodity", "baseline_t", "tonnes", "gain_t", "buyers"]
+    if flows.empty:
+        return pd.DataFrame(columns=cols)
+    tr = flows[flows["supplier_country"] != flows["buyer_country"]]
+    g = tr.groupby(["year", "variant", "supplier_country", "commodity"], sort=True, dropna=False).agg(
+        baseline_t=("baseline_t", "sum"), tonnes=("tonnes", "sum"))
+    g["gain_t"] = g["tonnes"] - g["baseline_t"]
+    g = g[g["gain_t"] > TOL * np.maximum(1.0, g["baseline_t"])].reset_index()
+    up = tr[tr["change_t"] > TOL]
+    buyers = up.groupby(["year", "variant", "supplier_country", "commodity"], dropna=False)["buyer_country"].agg(
+        lambda s: ",".join(sorted(set(map(str, s)))))
+    g["buyers"] = [buyers.get(tuple(r), "") for r in g[["year", "variant", "supplier_country", "commodity"]]
+                   .itertuples(index=False, name=None)]
+    return g.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")[cols].reset_index(drop=True)
+
+
+def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
+    return pd.DataFrame({
+        "year": year, "country": short["country"].to_numpy(), "commodity": short["commodity"].to_numpy(),
+        "stage": short["stage"].to_numpy(), "metric": "shortfall_share",
+        "value": short["shortfall_share"].to_numpy(dtype=float), "unit": "share", "basis": "t of demand",
+        "source_country": "", "partner": "", "label": "", "scenario": "",
+    })
+
+
+def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
+                         source: str, variant: str = "") -> pd.DataFrame:
+    """Exposure measures of the adjusted network of one year.
+
+    The simulated edge table (tonnes after the response) and node table (primary
+    production of mines and stock releases after the response) go through the
+    exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
+    """
+    from functools import partial
+
+    from supplychain.engine import compile_tables
+    from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
+    from supplychain.schema.references import problem_at
+
+    nodes = _complete_nodes(scenario, nodes)
+    edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
+    universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
+    src = resolve_source(scenario, source, universe)
+    wgi = {c: i.wgi.central for c, i in scenario.countries.items() if i.wgi is not None}
+    restr = {c: i.trade_restriction.central for c, i in scenario.countries.items() if i.trade_restriction is not None}
+    recycled = {f: x.recycled_share.central for f, x in scenario.facilities.items() if x.recycled_share is not None}
+    cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
+    return measures_from_tables(
+        nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
+        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+    )
+
+
+def _complete_nodes(scenario: Scenario, nodes: pd.DataFrame) -> pd.DataFrame:
+    """Fill the node-table columns the metrics read for nodes the LP added."""
+    nodes = nodes.drop_duplicates("node").reset_index(drop=True).copy()
+    com = nodes["commodity"].astype(str)
+    stage = com.map({k: c.stage for k, c in scenario.commodities.items()})
+    basis = com.map({k: c.basis for k, c in scenario.commodities.items()})
+    nodes["stage"] = nodes["stage"].where(nodes["stage"].notna() & (nodes["stage"] != ""), stage) \
+        if "stage" in nodes else stage
+    nodes["stage"] = nodes["stage"].fillna("")
+    nodes["basis"] = nodes["basis"].where(nodes["basis"].notna(), basis) if "basis" in nodes else basis
+    nodes["basis"] = nodes["basis"].fillna("t")
+    for col, fill in (("primary", 0.0), ("production", 0.0), ("capacity", float("nan"))):
+        if col not in nodes:
+            nodes[col] = fill
+        elif col != "capacity":
+            nodes[col] = nodes[col].astype(float).fillna(fill)
+    for col in ("facility", "facility_kind", "name"):
+        nodes[col] = nodes[col].fillna("").astype(str) if col in nodes else ""
+    return nodes

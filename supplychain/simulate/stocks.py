@@ -1,0 +1,149 @@
+r"""Stockpiles drawn down by shortfall, year by year.
+
+A stockpile of commodity k held by country c sits at market ``c:k``. Its level
+at the start of the first simulated year, :math:`L_{y_0}`, is the releasable
+stock of :func:`supplychain.graph.allocate.stock_table` (level × ``max_release_share``,
+``months_of_cover`` turned into tonnes of that year's demand). Each year
+
+.. math:: L_{y+1} = L_y - \delta_y, \qquad \delta_y = \min(L_y, \Delta_y),
+
+where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
+re-routing LP's stock draw, or in the ``fixed`` response the shortfall of the
+market's own final use). At annual resolution the gap is spread evenly over
+the year, so when it exceeds the level the stock runs out after
+
+.. math:: m_y = 12 \, L_y / \Delta_y \ \text{months}
+
+(e.g. 500 t against a 1 200 t/yr gap lasts 5 months: it runs out at the end of
+May). Months of cover left at the end of the year are :math:`12 L_{y+1} / D_y`,
+:math:`D_y` the market's final demand of that year.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["STOCK_COLUMNS", "StockLedger", "months_lasting"]
+
+STOCK_COLUMNS = [
+    "year",
+    "market",
+    "country",
+    "commodity",
+    "level_start_t",
+    "gap_t",
+    "draw_t",
+    "level_end_t",
+    "demand_t",
+    "months_of_cover",
+    "runs_out_after_months",
+    "runs_out",
+]
+"""Columns of the stocks table."""
+
+
+def months_lasting(level: float, yearly_gap: float) -> float:
+    """Months a stock lasts against an even yearly gap (∞ when it covers the year).
+
+    Examples
+    --------
+    >>> months_lasting(500.0, 1200.0)
+    5.0
+    >>> months_lasting(500.0, 0.0)
+    inf
+    """
+    if yearly_gap <= 0 or level >= yearly_gap:
+        return math.inf
+    return 12.0 * level / yearly_gap
+
+
+@dataclass
+class StockLedger:
+    """Running stock levels of one simulation.
+
+    Parameters
+    ----------
+    levels : mapping of str to float
+        Market node id → releasable tonnes at the start of the first year.
+    """
+
+    levels: dict[str, float]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> StockLedger:
+        """Start from :func:`~supplychain.graph.allocate.stock_table` (``market``, ``available``)."""
+        if table.empty:
+            return cls({})
+        return cls({str(k): float(v) for k, v in table.groupby("market")["available"].sum().items()})
+
+    def available(self) -> dict[str, float]:
+        """Return the current level per market."""
+        return dict(self.levels)
+
+    def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float]) -> dict[str, float]:
+        """Draw every stock against its gap of ``year``; return the tonnes drawn per market.
+
+        Parameters
+        ----------
+        year : int
+            The year.
+        gaps : mapping
+            Market → Δ, the tonnes the stock is asked to cover.
+        demand : mapping
+            Market → D, final demand of the year (for months of cover).
+
+        Returns
+        -------
+        dict of str to float
+            Market → δ = min(L, Δ).
+        """
+        drawn: dict[str, float] = {}
+        for market in sorted(self.levels):
+            level = self.levels[market]
+            gap = max(0.0, float(gaps.get(market, 0.0)))
+            draw = min(level, gap)
+            end = level - draw
+            d = float(demand.get(market, 0.0))
+            months = months_lasting(level, gap)
+            country, _, commodity = market.partition(":")
+            self.rows.append({
+                "year": year,
+                "market": market,
+                "country": country,
+                "commodity": commodity,
+                "level_start_t": level,
+                "gap_t": gap,
+                "draw_t": draw,
+                "level_end_t": end,
+                "demand_t": d,
+                "months_of_cover": 12.0 * end / d if d > 0 else math.nan,
+                "runs_out_after_months": months,
+                "runs_out": _month_label(year, months),
+            })
+            self.levels[market] = end
+            drawn[market] = draw
+        return drawn
+
+    def table(self) -> pd.DataFrame:
+        """Stocks table, one row per market and year (columns :data:`STOCK_COLUMNS`)."""
+        return pd.DataFrame(self.rows, columns=STOCK_COLUMNS)
+
+
+def _month_label(year: int, months: float) -> str:
+    """``YYYY-MM`` of the month a stock runs out in ('' when it lasts the year).
+
+    Examples
+    --------
+    >>> _month_label(2026, 5.0), _month_label(2026, 4.5), _month_label(2026, math.inf)
+    ('2026-05', '2026-05', '')
+    """
+    if math.isinf(months):
+        return ""
+    month = min(12, max(1, math.ceil(months))) if months > 0 else 1
+    return f"{year}-{month:02d}"

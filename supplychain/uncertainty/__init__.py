@@ -1,0 +1,1 @@
+"""Uncertainty: Monte Carlo sweeps, sensitivity, caching and scale-out."""

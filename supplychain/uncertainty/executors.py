@@ -1,0 +1,288 @@
+"""Where the samples of a sweep are computed: in process, local worker processes, or Dask.
+
+Every executor is used through the :class:`concurrent.futures.Executor`
+interface (``submit`` + futures), so the sweep driver has one code path:
+
+============================  ==============================================================
+``executor=``                  what runs the chunks
+============================  ==============================================================
+``None`` and ``workers=1``     this process, one chunk after the other (no start-up cost)
+``None`` and ``workers=N``     ``N`` local processes (:class:`~concurrent.futures.ProcessPoolExecutor`;
+                               ``workers=0`` means one per CPU)
+``"processes"``                the same, explicitly
+``"dask://HOST:PORT"``         a running Dask scheduler, via ``distributed.Client(address).get_executor()``
+a ``distributed.Client``       that client's executor (not closed afterwards)
+a ``concurrent.futures``       used as is (not shut down afterwards)
+executor object
+============================  ==============================================================
+
+Dask is an optional dependency (``pip install 'supplychain[dask]'``) and is
+imported only when asked for.
+
+Local processes are started with the ``forkserver`` method where the platform
+has it (``spawn`` elsewhere): safe with threads in the parent (a Dask client,
+a Jupyter kernel), and the fork server imports the package once so later
+workers start quickly.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+__all__ = [
+    "DASK_SCHEME",
+    "ExecutorLike",
+    "ExecutorSpec",
+    "SerialExecutor",
+    "chunk_bounds",
+    "describe_executor",
+    "open_executor",
+    "parse_executor",
+]
+
+DASK_SCHEME = "dask://"
+"""Prefix of a Dask scheduler address on the command line."""
+
+ExecutorLike = str | Executor | Any | None
+"""What ``executor=`` accepts (``Any`` covers a ``distributed.Client``)."""
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+MIN_CHUNK = 32
+"""Smallest chunk sent to a worker (amortises pickling and scheduling)."""
+MAX_CHUNK = 2000
+"""Largest chunk (keeps progress updates and load balance reasonable)."""
+CHUNKS_PER_WORKER = 4
+"""Target chunks per worker, so a slow chunk does not leave the others idle."""
+DASK_CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Dask scheduler before giving up."""
+
+
+class SerialExecutor(Executor):
+    """Run each submitted call at once in this process (an executor without workers).
+
+    Examples
+    --------
+    >>> with SerialExecutor() as ex:
+    ...     ex.submit(pow, 2, 5).result()
+    32
+    """
+
+    def submit(self, fn: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> Future[_T]:
+        """Call ``fn(*args, **kwargs)`` now and return a finished future."""
+        future: Future[_T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """A parsed ``executor=`` value.
+
+    Attributes
+    ----------
+    kind : {"serial", "processes", "dask", "object"}
+        What to start.
+    workers : int
+        Worker processes for ``processes`` (resolved from ``workers=0``).
+    address : str
+        Scheduler address for ``dask`` (``tcp://HOST:PORT``).
+    obj : object
+        A user-supplied executor or Dask client.
+    """
+
+    kind: str
+    workers: int = 1
+    address: str = ""
+    obj: Any = None
+
+
+def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorSpec:
+    """Interpret ``executor=`` and ``workers=``.
+
+    Parameters
+    ----------
+    executor : None, str, Executor or distributed.Client
+        See the module docstring.
+    workers : int
+        Local worker processes (0 = one per CPU); ignored for Dask.
+
+    Returns
+    -------
+    ExecutorSpec
+        What :func:`open_executor` will start.
+
+    Raises
+    ------
+    ValueError
+        For a negative worker count or an unknown executor string.
+
+    Examples
+    --------
+    >>> parse_executor("dask://10.0.0.5:8786").address
+    'tcp://10.0.0.5:8786'
+    >>> parse_executor(None, workers=1).kind
+    'serial'
+    """
+    if workers < 0:
+        msg = f"workers must be ≥ 0 (0 = one per CPU), got {workers}"
+        raise ValueError(msg)
+    n = workers or (os.cpu_count() or 1)
+    if executor is None or executor in ("local", "processes", "serial"):
+        if executor == "serial" or (executor is None and n == 1):
+            return ExecutorSpec("serial", 1)
+        return ExecutorSpec("processes", n)
+    if isinstance(executor, str):
+        text = executor.strip()
+        if text.startswith(DASK_SCHEME):
+            rest = text[len(DASK_SCHEME) :]
+            if not rest or ":" not in rest:
+                msg = f"a Dask executor needs a scheduler address such as dask://HOST:8786, got {executor!r}"
+                raise ValueError(msg)
+            address = rest if "://" in rest else f"tcp://{rest}"
+            return ExecutorSpec("dask", n, address=address)
+        msg = (
+            f"unknown executor {executor!r}; use 'processes' (local worker processes, see --workers) "
+            "or dask://HOST:PORT (a running Dask scheduler)"
+        )
+        raise ValueError(msg)
+    if isinstance(executor, Executor):
+        return ExecutorSpec("object", n, obj=executor)
+    if hasattr(executor, "get_executor"):  # a distributed.Client
+        return ExecutorSpec("object", n, obj=executor.get_executor(pure=False))
+    msg = (
+        "executor must be None, a string, a concurrent.futures.Executor or a dask Client, "
+        f"not {type(executor).__name__}"
+    )
+    raise TypeError(msg)
+
+
+def describe_executor(spec: ExecutorSpec) -> str:
+    """One-line description for logs and the CLI.
+
+    Examples
+    --------
+    >>> describe_executor(ExecutorSpec("processes", 2))
+    '2 local worker processes'
+    """
+    if spec.kind == "serial":
+        return "in process (1 worker)"
+    if spec.kind == "processes":
+        return f"{spec.workers} local worker processes"
+    if spec.kind == "dask":
+        return f"Dask scheduler at {spec.address}"
+    return f"executor {type(spec.obj).__name__}"
+
+
+def _mp_context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["supplychain.uncertainty.montecarlo"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def _import_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        msg = (
+            "the Dask executor needs the optional dependency dask[distributed]; "
+            "install it with: pip install 'supplychain[dask]'"
+        )
+        raise ImportError(msg) from exc
+    return distributed
+
+
+@contextmanager
+def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
+    """Start the executor described by ``spec`` and close what was started here.
+
+    Parameters
+    ----------
+    spec : ExecutorSpec
+        From :func:`parse_executor`.
+
+    Yields
+    ------
+    concurrent.futures.Executor
+        Ready to ``submit``.
+
+    Raises
+    ------
+    ImportError
+        When a Dask executor is asked for and ``distributed`` is not installed.
+    ConnectionError
+        When the Dask scheduler cannot be reached.
+    """
+    if spec.kind == "serial":
+        with SerialExecutor() as ex:
+            yield ex
+        return
+    if spec.kind == "processes":
+        with ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context()) as pool:
+            yield pool
+        return
+    if spec.kind == "dask":
+        distributed = _import_distributed()
+        try:
+            client = distributed.Client(spec.address, timeout=f"{DASK_CONNECT_TIMEOUT}s", set_as_default=False)
+        except OSError as exc:
+            msg = f"cannot reach the Dask scheduler at {spec.address}: {exc}"
+            raise ConnectionError(msg) from exc
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+        return
+    yield spec.obj
+
+
+def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tuple[int, int]]:
+    """Split ``range(n)`` into contiguous chunks.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    workers : int
+        Workers that will share them.
+    chunk_size : int, optional
+        Samples per chunk; default ``n / (4 · workers)`` clipped to [32, 2000],
+        large enough to amortise sending the model and small enough to balance.
+
+    Returns
+    -------
+    list of (start, stop)
+        Half-open ranges covering ``0 … n−1`` in order.
+
+    Examples
+    --------
+    >>> chunk_bounds(10, 1, chunk_size=4)
+    [(0, 4), (4, 8), (8, 10)]
+    >>> chunk_bounds(0, 2)
+    []
+    """
+    if n <= 0:
+        return []
+    if chunk_size is None:
+        size = math.ceil(n / (CHUNKS_PER_WORKER * max(workers, 1)))
+        size = max(MIN_CHUNK, min(MAX_CHUNK, size))
+    else:
+        if chunk_size < 1:
+            msg = f"chunk_size must be ≥ 1, got {chunk_size}"
+            raise ValueError(msg)
+        size = chunk_size
+    return [(start, min(start + size, n)) for start in range(0, n, size)]

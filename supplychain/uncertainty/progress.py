@@ -1,0 +1,183 @@
+"""Progress bars for long sweeps: rich in a terminal, tqdm in a notebook, silent otherwise.
+
+:func:`progress_bar` picks the display from where the code runs:
+
+* ``quiet=True`` or ``kind="none"`` → nothing is shown;
+* inside a Jupyter kernel → :mod:`tqdm.auto` (a widget when ``ipywidgets`` is
+  installed, plain text otherwise);
+* on a terminal (standard error is a TTY) → a :mod:`rich` progress bar on stderr;
+* anywhere else (pipes, CI logs, pytest) → nothing.
+
+A caller may also pass a plain callable ``f(done, total)`` to receive updates.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, Protocol
+
+__all__ = ["ProgressBar", "ProgressLike", "in_notebook", "progress_bar"]
+
+ProgressKind = Literal["auto", "rich", "tqdm", "none"]
+ProgressLike = bool | str | Callable[[int, int], object] | None
+"""What ``progress=`` accepts: ``None``/``True`` (auto), ``False`` (silent), a kind name, or ``f(done, total)``."""
+
+
+class ProgressBar(Protocol):
+    """What a sweep needs from a progress display."""
+
+    def advance(self, n: int = 1) -> None:
+        """Record ``n`` more finished items."""
+
+
+class _Silent:
+    def advance(self, n: int = 1) -> None:
+        """Do nothing."""
+
+
+class _Callback:
+    def __init__(self, func: Callable[[int, int], object], total: int) -> None:
+        self.func = func
+        self.total = total
+        self.done = 0
+
+    def advance(self, n: int = 1) -> None:
+        """Count and report ``(done, total)``."""
+        self.done += n
+        self.func(self.done, self.total)
+
+
+class _Rich:
+    def __init__(self, progress: Any, task: Any) -> None:
+        self.progress = progress
+        self.task = task
+
+    def advance(self, n: int = 1) -> None:
+        """Advance the rich task."""
+        self.progress.advance(self.task, n)
+
+
+class _Tqdm:
+    def __init__(self, bar: Any) -> None:
+        self.bar = bar
+
+    def advance(self, n: int = 1) -> None:
+        """Advance the tqdm bar."""
+        self.bar.update(n)
+
+
+def in_notebook() -> bool:
+    """Tell whether the code runs inside a Jupyter kernel.
+
+    Returns
+    -------
+    bool
+        Whether an IPython kernel (``ZMQInteractiveShell``) is active.
+    """
+    ipython = sys.modules.get("IPython")
+    if ipython is None or "ipykernel" not in sys.modules:
+        return False
+    get = getattr(ipython, "get_ipython", None)
+    shell = get() if get is not None else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _resolve(kind: ProgressLike, quiet: bool) -> ProgressKind | Callable[[int, int], object]:
+    if quiet or kind is False:
+        return "none"
+    if callable(kind):
+        return kind
+    if kind is None or kind is True or kind == "auto":
+        if in_notebook():
+            return "tqdm"
+        stream = sys.stderr
+        isatty = getattr(stream, "isatty", None)
+        return "rich" if isatty is not None and isatty() else "none"
+    if kind in ("rich", "tqdm", "none"):
+        return kind  # type: ignore[return-value]
+    msg = f"unknown progress display {kind!r}; use 'auto', 'rich', 'tqdm', 'none', a bool or a callable"
+    raise ValueError(msg)
+
+
+@contextmanager
+def progress_bar(
+    total: int, description: str = "samples", *, kind: ProgressLike = None, quiet: bool = False
+) -> Iterator[ProgressBar]:
+    """Show progress of ``total`` items; the display is closed on exit.
+
+    Parameters
+    ----------
+    total : int
+        Number of items (samples) to expect.
+    description : str
+        Label shown next to the bar.
+    kind : None, bool, str or callable
+        ``None``/``True``/``"auto"``: choose from the environment (see module
+        docstring); ``False``/``"none"``: silent; ``"rich"`` or ``"tqdm"``: force
+        one; a callable: called as ``f(done, total)`` after each update.
+    quiet : bool
+        Silence every display (overrides ``kind``).
+
+    Yields
+    ------
+    ProgressBar
+        Call ``.advance(n)`` as items finish.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` names no known display.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> with progress_bar(3, kind=lambda done, total: seen.append((done, total))) as bar:
+    ...     bar.advance(2)
+    ...     bar.advance(1)
+    >>> seen
+    [(2, 3), (3, 3)]
+    """
+    chosen = _resolve(kind, quiet)
+    if callable(chosen):
+        yield _Callback(chosen, total)
+        return
+    if chosen == "none":
+        yield _Silent()
+        return
+    if chosen == "tqdm":
+        with warnings.catch_warnings():
+            # tqdm.auto warns when ipywidgets is missing and falls back to text; that is fine here.
+            warnings.simplefilter("ignore")
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=total, desc=description, unit="sample", leave=True)
+        try:
+            yield _Tqdm(bar)
+        finally:
+            bar.close()
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(description, total=total)
+        yield _Rich(progress, task)

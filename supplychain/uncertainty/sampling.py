@@ -1,0 +1,681 @@
+"""Find the uncertain inputs of a scenario, draw samples of them, apply a sample.
+
+A scenario states uncertainty in two ways (DOMAIN.md, "Uncertainty"):
+
+* any :class:`~supplychain.schema.types.Quantity` may carry a distribution
+  (``uniform``, ``triangular``, ``normal`` with optional truncation at
+  ``low``/``high``, or ``choice`` with weights);
+* any :class:`~supplychain.schema.model.Toggle` may carry a ``probability`` that
+  it is on (a Bernoulli draw per sample).
+
+:func:`find_parameters` walks the validated model and records every such input
+with its key path; :func:`draw` samples them into a DataFrame (one row per
+sample, one column per parameter); :func:`apply` returns a copy of the scenario
+with one row of values patched in.
+
+Reproducibility
+---------------
+Every parameter has its own random stream, seeded from the sweep's seed and a
+stable hash of the parameter's key path (:func:`parameter_stream`). The values a
+parameter takes therefore depend only on ``(seed, path, sample number)``: not
+on which other parameters exist, not on the order of the YAML, and not on how
+the samples are later split among workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from supplychain.errors import KeyPath, format_path
+from supplychain.schema.model import Scenario, Toggle
+from supplychain.schema.types import Quantity
+
+__all__ = [
+    "Parameter",
+    "SamplingSpec",
+    "apply",
+    "central_row",
+    "draw",
+    "find_parameters",
+    "parameter_stream",
+    "parse_path",
+]
+
+ParameterKind = Literal["quantity", "toggle"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One uncertain input of a scenario.
+
+    Attributes
+    ----------
+    path : tuple of str or int
+        Key path from the scenario root to the :class:`Quantity` (or, for a
+        toggle, to the :class:`Toggle`), e.g. ``("flows", "cn_us", "tonnes")``.
+    kind : {"quantity", "toggle"}
+        A distribution on a number, or a toggle with a probability of being on.
+    quantity : Quantity
+        The quantity itself; for a toggle, its ``probability``.
+    default : bool or None
+        For a toggle, its deterministic state (``Toggle.default``).
+    """
+
+    path: KeyPath
+    kind: ParameterKind
+    quantity: Quantity
+    default: bool | None = None
+
+    @property
+    def name(self) -> str:
+        """The key path as a user would type it (the DataFrame column name)."""
+        return format_path(self.path)
+
+    @property
+    def central(self) -> float | bool:
+        """Value used by deterministic runs: the quantity's central value, the toggle's default."""
+        if self.kind == "toggle":
+            return bool(self.default)
+        return self.quantity.central
+
+    def span(self, how: Literal["bounds", "p5-p95"] = "bounds") -> tuple[float | bool, float | bool]:
+        """Low and high values for a one-at-a-time sweep.
+
+        Parameters
+        ----------
+        how : {"bounds", "p5-p95"}
+            ``bounds``: the distribution's ``low``/``high`` (for a normal without
+            truncation, mean ± 1.96 sd; for a choice, the smallest and largest
+            choice). ``p5-p95``: the 5th and 95th percentiles of the distribution.
+
+        Returns
+        -------
+        tuple
+            ``(low, high)``; ``(False, True)`` for a toggle.
+        """
+        if self.kind == "toggle":
+            return (False, True)
+        q = self.quantity
+        if how == "p5-p95":
+            lo, hi = _quantiles(q, (0.05, 0.95))
+            return (lo, hi)
+        if q.dist == "normal":
+            mean = _normal_mean(q)
+            sd = float(q.sd or 0.0)
+            lo = q.low if q.low is not None else mean - 1.96 * sd
+            hi = q.high if q.high is not None else mean + 1.96 * sd
+            return (float(lo), float(hi))
+        lo, hi = q.bounds()
+        return (float(lo), float(hi))
+
+    def describe(self) -> str:
+        """Short text of the distribution, e.g. ``triangular(40000, 45000, 50000)``.
+
+        Examples
+        --------
+        >>> Parameter(("x",), "quantity", Quantity(dist="uniform", low=1, high=3)).describe()
+        'uniform(1, 3)'
+        """
+        q = self.quantity
+        if self.kind == "toggle":
+            return f"bernoulli(p={_fmt(q.central)})" if not q.is_uncertain else f"bernoulli(p~{_describe_q(q)})"
+        return _describe_q(q)
+
+
+def _fmt(x: float | None) -> str:
+    return "?" if x is None else f"{x:g}"
+
+
+def _describe_q(q: Quantity) -> str:
+    if q.dist in ("uniform",):
+        return f"uniform({_fmt(q.low)}, {_fmt(q.high)})"
+    if q.dist == "triangular":
+        return f"triangular({_fmt(q.low)}, {_fmt(_tri_mode(q))}, {_fmt(q.high)})"
+    if q.dist == "normal":
+        text = f"normal({_fmt(_normal_mean(q))}, sd={_fmt(q.sd)}"
+        if q.low is not None or q.high is not None:
+            text += f", truncated to [{_fmt(q.low)}, {_fmt(q.high)}]"
+        return text + ")"
+    if q.dist == "choice":
+        return f"choice({', '.join(_fmt(c) for c in q.choices or [])})"
+    return _fmt(q.central)
+
+
+@dataclass(frozen=True)
+class SamplingSpec:
+    """The uncertain inputs of a scenario, sorted by key path.
+
+    Attributes
+    ----------
+    parameters : tuple of Parameter
+        Every sampled input, in the order of the DataFrame columns.
+    """
+
+    parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> list[str]:
+        """Column names, one per parameter."""
+        return [p.name for p in self.parameters]
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(self.parameters)
+
+    def __getitem__(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        msg = f"no uncertain parameter named {name!r}; known: {', '.join(self.names) or '(none)'}"
+        raise KeyError(msg)
+
+    @property
+    def quantities(self) -> SamplingSpec:
+        """Only the numeric parameters."""
+        return SamplingSpec(tuple(p for p in self.parameters if p.kind == "quantity"))
+
+    @property
+    def toggles(self) -> SamplingSpec:
+        """Only the toggles."""
+        return SamplingSpec(tuple(p for p in self.parameters if p.kind == "toggle"))
+
+    def select(self, include: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> SamplingSpec:
+        """Keep the parameters whose name matches a glob of ``include`` and none of ``exclude``.
+
+        Parameters
+        ----------
+        include : iterable of str, optional
+            Shell-style patterns (``flows.*``, ``toggles.malaysia_*``); default: all.
+        exclude : iterable of str
+            Patterns to drop.
+
+        Returns
+        -------
+        SamplingSpec
+            The selected parameters, order kept.
+
+        Raises
+        ------
+        ValueError
+            If an ``include`` pattern matches no parameter (a typo would otherwise
+            silently sample nothing).
+        """
+        inc = list(include) if include is not None else None
+        exc = list(exclude)
+        if inc is not None:
+            unmatched = [pat for pat in inc if not any(fnmatchcase(p.name, pat) for p in self.parameters)]
+            if unmatched:
+                msg = (
+                    f"no uncertain parameter matches {', '.join(map(repr, unmatched))}; "
+                    f"known: {', '.join(self.names) or '(none)'}"
+                )
+                raise ValueError(msg)
+        kept = tuple(
+            p
+            for p in self.parameters
+            if (inc is None or any(fnmatchcase(p.name, pat) for pat in inc))
+            and not any(fnmatchcase(p.name, pat) for pat in exc)
+        )
+        return SamplingSpec(kept)
+
+    def table(self) -> pd.DataFrame:
+        """One row per parameter: name, kind, distribution, central value, low/high span.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``parameter``, ``kind``, ``distribution``, ``central``, ``low``, ``high``.
+        """
+        rows = []
+        for p in self.parameters:
+            lo, hi = p.span()
+            rows.append(
+                {
+                    "parameter": p.name,
+                    "kind": p.kind,
+                    "distribution": p.describe(),
+                    "central": float(p.central),
+                    "low": float(lo),
+                    "high": float(hi),
+                }
+            )
+        return pd.DataFrame(rows, columns=["parameter", "kind", "distribution", "central", "low", "high"])
+
+
+# ---------------------------------------------------------------------- finding
+def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) -> SamplingSpec:
+    """Every uncertain quantity and every toggle with a probability in a scenario.
+
+    The validated model is walked field by field (mappings by key, lists by
+    index); a :class:`Quantity` with a ``dist`` becomes a ``quantity`` parameter
+    at its key path, a :class:`Toggle` with a ``probability`` becomes a
+    ``toggle`` parameter at ``("toggles", id)``. The probability of a toggle is
+    not a separate parameter: when it is itself uncertain, each sample draws the
+    probability first and then the Bernoulli state (see :func:`draw`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    fixed_toggles : iterable of str
+        Toggle ids that the caller sets explicitly (``--toggle``); they are not sampled.
+
+    Returns
+    -------
+    SamplingSpec
+        Parameters sorted by name.
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Scenario
+    >>> s = Scenario.model_validate({
+    ...     "scenario": {"name": "demo", "base_year": 2024},
+    ...     "flows": {"cn_us": {"supplier": "CN", "buyer": "US", "commodity": "ndpr_oxide", "year": 2024,
+    ...               "tonnes": {"dist": "uniform", "low": 10, "high": 20}}},
+    ... })
+    >>> find_parameters(s).names
+    ['flows.cn_us.tonnes']
+    """
+    fixed = set(fixed_toggles)
+    found: list[Parameter] = []
+    for path, obj in _walk(scenario, ()):
+        if isinstance(obj, Quantity):
+            if obj.is_uncertain:
+                found.append(Parameter(path, "quantity", obj))
+        elif isinstance(obj, Toggle):
+            tid = path[-1]
+            if obj.probability is not None and tid not in fixed:
+                found.append(Parameter(path, "toggle", obj.probability, default=bool(obj.default)))
+    found.sort(key=lambda p: p.name)
+    return SamplingSpec(tuple(found))
+
+
+def _walk(obj: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+    """Yield ``(path, value)`` for every quantity and toggle below ``obj``.
+
+    Quantities are leaves; a toggle is yielded and not descended into (its
+    ``probability`` belongs to the toggle parameter).
+    """
+    if isinstance(obj, Quantity | Toggle):
+        yield path, obj
+        return
+    if isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            yield from _walk(getattr(obj, name), (*path, name))
+    elif isinstance(obj, Mapping):
+        for key, value in obj.items():
+            yield from _walk(value, (*path, key))
+    elif isinstance(obj, list | tuple):
+        for i, value in enumerate(obj):
+            yield from _walk(value, (*path, i))
+
+
+# ---------------------------------------------------------------------- drawing
+def parameter_stream(seed: int, path: KeyPath | str) -> np.random.Generator:
+    """Return the random generator of one parameter.
+
+    ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(h,)))`` where ``h``
+    is the first 64 bits of the SHA-256 of the parameter's name. Streams of
+    different parameters are statistically independent (the spawn-key mechanism
+    of :class:`numpy.random.SeedSequence`) and do not depend on which other
+    parameters exist.
+
+    Parameters
+    ----------
+    seed : int
+        The sweep's seed (non-negative).
+    path : tuple or str
+        Key path, or its rendered name.
+
+    Returns
+    -------
+    numpy.random.Generator
+        A fresh generator.
+
+    Examples
+    --------
+    >>> a = parameter_stream(1, "flows.x.tonnes").random(3)
+    >>> b = parameter_stream(1, ("flows", "x", "tonnes")).random(3)
+    >>> bool((a == b).all())
+    True
+    """
+    if seed < 0:
+        msg = f"seed must be a non-negative integer, got {seed}"
+        raise ValueError(msg)
+    name = path if isinstance(path, str) else format_path(path)
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    key = int.from_bytes(digest[:8], "little")
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(key,)))
+
+
+def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
+    """Draw ``n`` samples of every parameter.
+
+    Parameters
+    ----------
+    spec : SamplingSpec or Scenario
+        The parameters (a scenario is passed through :func:`find_parameters`).
+    n : int
+        Number of samples (≥ 0).
+    seed : int
+        Seed of the sweep; the same seed gives the same table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``sample`` (0 … n−1); one float column per quantity and one bool
+        column per toggle, named by key path.
+
+    Notes
+    -----
+    * ``uniform(low, high)``: :meth:`numpy.random.Generator.uniform`.
+    * ``triangular(low, mode, high)``: :meth:`numpy.random.Generator.triangular`
+      (``mode`` defaults to ``value``); a degenerate ``low == high`` is constant.
+    * ``normal(mean, sd)`` truncated to ``[low, high]`` (either may be open):
+      :data:`scipy.stats.truncnorm` with ``a = (low − mean)/sd``, ``b = (high − mean)/sd``.
+    * ``choice(choices, weights)``: :meth:`numpy.random.Generator.choice` with the
+      weights renormalised to sum to exactly 1.
+    * toggle with probability ``p``: on when ``u < p``, ``u ~ U(0, 1)``; if ``p``
+      itself has a distribution, it is drawn first from the same stream (the
+      marginal probability of "on" is then the mean of ``p``).
+
+    Examples
+    --------
+    >>> spec = SamplingSpec((Parameter(("a",), "quantity", Quantity(dist="uniform", low=0, high=1)),))
+    >>> df = draw(spec, 4, seed=42)
+    >>> df.shape, df.index.name
+    ((4, 1), 'sample')
+    >>> bool(df.equals(draw(spec, 4, seed=42)))
+    True
+    """
+    if isinstance(spec, Scenario):
+        spec = find_parameters(spec)
+    if n < 0:
+        msg = f"the number of samples must be ≥ 0, got {n}"
+        raise ValueError(msg)
+    columns: dict[str, np.ndarray] = {}
+    for p in spec:
+        rng = parameter_stream(seed, p.path)
+        if p.kind == "toggle":
+            prob = _sample_quantity(p.quantity, n, rng) if p.quantity.is_uncertain else np.full(n, p.quantity.central)
+            columns[p.name] = rng.random(n) < np.clip(prob, 0.0, 1.0)
+        else:
+            columns[p.name] = _sample_quantity(p.quantity, n, rng)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n, name="sample"), columns=spec.names)
+
+
+def _tri_mode(q: Quantity) -> float:
+    return float(q.mode if q.mode is not None else q.central)
+
+
+def _normal_mean(q: Quantity) -> float:
+    return float(q.value if q.value is not None else q.mode if q.mode is not None else q.central)
+
+
+def _truncnorm_args(q: Quantity) -> tuple[float, float, float, float]:
+    mean = _normal_mean(q)
+    sd = float(q.sd or 0.0)
+    a = (q.low - mean) / sd if q.low is not None else -math.inf
+    b = (q.high - mean) / sd if q.high is not None else math.inf
+    return a, b, mean, sd
+
+
+def _sample_quantity(q: Quantity, n: int, rng: np.random.Generator) -> np.ndarray:
+    if q.dist == "uniform":
+        assert q.low is not None  # validated by Quantity
+        assert q.high is not None
+        return rng.uniform(q.low, q.high, n)
+    if q.dist == "triangular":
+        assert q.low is not None
+        assert q.high is not None
+        if q.low == q.high:
+            return np.full(n, float(q.low))
+        return rng.triangular(q.low, _tri_mode(q), q.high, n)
+    if q.dist == "normal":
+        from scipy.stats import truncnorm
+
+        a, b, mean, sd = _truncnorm_args(q)
+        if math.isinf(a) and math.isinf(b):
+            return rng.normal(mean, sd, n)
+        return np.asarray(truncnorm.rvs(a, b, loc=mean, scale=sd, size=n, random_state=rng), dtype=float)
+    if q.dist == "choice":
+        choices = np.asarray(q.choices, dtype=float)
+        if q.weights is None:
+            return rng.choice(choices, size=n)
+        w = np.asarray(q.weights, dtype=float)
+        return rng.choice(choices, size=n, p=w / w.sum())
+    return np.full(n, q.central)
+
+
+def _quantiles(q: Quantity, probs: Sequence[float]) -> list[float]:
+    """Quantiles of a quantity's distribution (exact, not sampled)."""
+    out: list[float] = []
+    for pr in probs:
+        if q.dist == "uniform":
+            assert q.low is not None
+            assert q.high is not None
+            out.append(q.low + pr * (q.high - q.low))
+        elif q.dist == "triangular":
+            assert q.low is not None
+            assert q.high is not None
+            lo, mo, hi = q.low, _tri_mode(q), q.high
+            if hi == lo:
+                out.append(lo)
+                continue
+            cut = (mo - lo) / (hi - lo)
+            if pr <= cut:
+                out.append(lo + math.sqrt(pr * (hi - lo) * (mo - lo)))
+            else:
+                out.append(hi - math.sqrt((1 - pr) * (hi - lo) * (hi - mo)))
+        elif q.dist == "normal":
+            from scipy.stats import truncnorm
+
+            a, b, mean, sd = _truncnorm_args(q)
+            out.append(float(truncnorm.ppf(pr, a, b, loc=mean, scale=sd)))
+        elif q.dist == "choice":
+            choices = np.asarray(q.choices, dtype=float)
+            w = np.asarray(q.weights if q.weights is not None else [1.0] * len(choices), dtype=float)
+            order = np.argsort(choices, kind="stable")
+            cdf = np.cumsum(w[order]) / w.sum()
+            idx = min(int(np.searchsorted(cdf, pr - 1e-12)), len(choices) - 1)
+            out.append(float(choices[order][idx]))
+        else:
+            out.append(q.central)
+    return out
+
+
+def central_row(spec: SamplingSpec) -> pd.Series:
+    """Every parameter at its central value (the deterministic run).
+
+    Parameters
+    ----------
+    spec : SamplingSpec
+        The parameters.
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by parameter name.
+    """
+    return pd.Series({p.name: p.central for p in spec}, dtype=object)
+
+
+# --------------------------------------------------------------------- applying
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(name: str) -> KeyPath:
+    """Parse a rendered key path back into keys and indices.
+
+    Ids in the scenario language cannot contain ``.``, ``[`` or ``]``, so the
+    rendering of :func:`~supplychain.errors.format_path` is unambiguous.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``facilities.mp.production[2024]``.
+
+    Returns
+    -------
+    tuple of str or int
+        Bracketed numbers become ints (list indices or integer mapping keys).
+
+    Raises
+    ------
+    ValueError
+        If the text is not a key path.
+
+    Examples
+    --------
+    >>> parse_path("facilities.mp.owners[0].stake")
+    ('facilities', 'mp', 'owners', 0, 'stake')
+    """
+    parts: list[str | int] = []
+    pos = 0
+    text = name.strip()
+    while pos < len(text):
+        if text[pos] == "." and parts:
+            pos += 1
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            msg = f"not a key path: {name!r}"
+            raise ValueError(msg)
+        parts.append(m[1] if m[1] is not None else int(m[2]))
+        pos = m.end()
+    if not parts:
+        msg = f"not a key path: {name!r}"
+        raise ValueError(msg)
+    return tuple(parts)
+
+
+def apply(scenario: Scenario, sample_row: Mapping[str, Any] | pd.Series) -> Scenario:
+    """Return a copy of the scenario with one sample's values patched in.
+
+    A quantity keeps its provenance (``source``, ``assumption``, ``note``) and
+    becomes a plain number: ``value`` is the sample, the distribution fields are
+    cleared, so the patched scenario is deterministic. A toggle's ``default`` is
+    set to the sampled state. Frozen models are rebuilt along each path with
+    ``model_copy(update=...)``; untouched branches are shared, not copied.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the sample was drawn from.
+    sample_row : mapping or pandas.Series
+        Parameter name (key path) → value, e.g. one row of :func:`draw`.
+
+    Returns
+    -------
+    Scenario
+        The patched copy (the input is not changed).
+
+    Raises
+    ------
+    KeyError
+        If a name does not lead to a quantity or toggle of the scenario.
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Scenario
+    >>> s = Scenario.model_validate({
+    ...     "scenario": {"name": "demo", "base_year": 2024},
+    ...     "flows": {"cn_us": {"supplier": "CN", "buyer": "US", "commodity": "ndpr_oxide", "year": 2024,
+    ...               "tonnes": {"dist": "uniform", "low": 10, "high": 20, "source": "usgs"}}},
+    ... })
+    >>> t = apply(s, {"flows.cn_us.tonnes": 12.5}).flows["cn_us"].tonnes
+    >>> t.value, t.dist, t.source
+    (12.5, None, 'usgs')
+    """
+    tree: dict[Any, Any] = {}
+    items = sample_row.items()
+    for name, value in items:
+        path = parse_path(str(name))
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                msg = f"{name!r} overlaps another patched path"
+                raise KeyError(msg)
+        node[path[-1]] = _Leaf(value, str(name))
+    if not tree:
+        return scenario
+    patched = _patch(scenario, tree, ())
+    assert isinstance(patched, Scenario)
+    return patched
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    value: Any
+    name: str
+
+
+_CLEARED = {"dist": None, "low": None, "mode": None, "high": None, "sd": None, "choices": None, "weights": None}
+
+
+def _patch(obj: Any, tree: dict[Any, Any], path: KeyPath) -> Any:
+    if isinstance(obj, BaseModel):
+        updates: dict[str, Any] = {}
+        for key, sub in tree.items():
+            if not isinstance(key, str) or key not in type(obj).model_fields:
+                msg = f"{format_path((*path, key))} is not a field of {type(obj).__name__}"
+                raise KeyError(msg)
+            updates[key] = _patch_child(getattr(obj, key), sub, (*path, key))
+        return obj.model_copy(update=updates)
+    if isinstance(obj, Mapping):
+        new = dict(obj)
+        for key, sub in tree.items():
+            k = _mapping_key(obj, key)
+            if k is None:
+                msg = f"{format_path((*path, key))} does not exist in the scenario"
+                raise KeyError(msg)
+            new[k] = _patch_child(obj[k], sub, (*path, k))
+        return new
+    if isinstance(obj, list):
+        new_list = list(obj)
+        for key, sub in tree.items():
+            if not isinstance(key, int) or not 0 <= key < len(obj):
+                msg = f"{format_path((*path, key))} does not exist in the scenario"
+                raise KeyError(msg)
+            new_list[key] = _patch_child(obj[key], sub, (*path, key))
+        return new_list
+    msg = f"cannot descend into {format_path(path)} ({type(obj).__name__})"
+    raise KeyError(msg)
+
+
+def _mapping_key(obj: Mapping[Any, Any], key: str | int) -> Any:
+    if key in obj:
+        return key
+    alt: Any = str(key) if isinstance(key, int) else (int(key) if key.isdigit() else None)
+    return alt if alt is not None and alt in obj else None
+
+
+def _patch_child(child: Any, sub: Any, path: KeyPath) -> Any:
+    if isinstance(sub, _Leaf):
+        return _leaf_value(child, sub)
+    return _patch(child, sub, path)
+
+
+def _leaf_value(target: Any, leaf: _Leaf) -> Any:
+    if isinstance(target, Quantity):
+        value = float(leaf.value)
+        if not math.isfinite(value):
+            msg = f"{leaf.name}: sampled value {value} is not finite"
+            raise ValueError(msg)
+        return target.model_copy(update={"value": value, **_CLEARED})
+    if isinstance(target, Toggle):
+        return target.model_copy(update={"default": bool(leaf.value), "probability": None})
+    msg = f"{leaf.name} is neither a quantity nor a toggle (it is a {type(target).__name__})"
+    raise KeyError(msg)

@@ -1,0 +1,564 @@
+"""Which assumptions matter: one-at-a-time sweeps, tornado charts and toggle grids.
+
+One-at-a-time (OAT)
+    Every uncertain input is moved to its low and then its high value while all
+    others stay at their central value (toggles: off, then on). The *swing* of a
+    measure is ``|y(high) − y(low)|``; inputs ranked by swing give a tornado
+    chart (DOMAIN.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
+    what matters most"). OAT ignores interactions between inputs; the Monte
+    Carlo sweep (:func:`~supplychain.uncertainty.montecarlo.run_sweep`) shows
+    their joint effect.
+
+Toggle grid
+    Every combination of the chosen toggles (2^k runs), e.g. "ban × US–Japan
+    deal × ASEAN memoranda × Malaysian raw-export ban", with the measures and
+    target checks of each combination.
+
+Both reuse the Monte Carlo machinery (sweep models, executors, progress), so
+they scale out the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty.executors import ExecutorLike
+from supplychain.uncertainty.montecarlo import (
+    ATTRIBUTE_COLUMNS,
+    ExposureMeasures,
+    FunctionModel,
+    MeasureFunction,
+    Mode,
+    SimulateMeasures,
+    _load_scenario,
+    build_model,
+    evaluate_samples,
+    measure_filter,
+    sweep_spec,
+    target_specs,
+    targets_table,
+)
+from supplychain.uncertainty.progress import ProgressLike
+from supplychain.uncertainty.sampling import SamplingSpec, central_row
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["GridResult", "OATResult", "one_at_a_time", "toggle_grid", "tornado_chart"]
+
+MAX_GRID_TOGGLES = 12
+"""Largest number of toggles in a grid (2^12 = 4096 runs)."""
+
+
+def _match(measures: pd.DataFrame, where: Mapping[str, Any]) -> int:
+    """Index of the one measure matching ``where`` (with ``partner`` empty unless given)."""
+    mask = np.ones(len(measures), dtype=bool)
+    where = dict(where)
+    if "partner" in measures.columns and "partner" not in where:
+        where["partner"] = ""
+    for col, val in where.items():
+        if val is None:
+            continue
+        if col not in measures.columns:
+            msg = f"unknown measure column {col!r}"
+            raise KeyError(msg)
+        mask &= (measures[col] == val).to_numpy()
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        shown = {k: v for k, v in where.items() if v is not None}
+        msg = f"no measure matches {shown}"
+        if "metric" in measures.columns and len(measures):
+            msg += f"; metrics available: {', '.join(sorted(measures['metric'].unique()))}"
+        raise KeyError(msg)
+    if len(idx) > 1:
+        keys = [c for c in measures.columns if c not in (*ATTRIBUTE_COLUMNS, "central")]
+        varying = [c for c in keys if measures.iloc[idx][c].nunique() > 1]
+        msg = f"{len(idx)} measures match {where}; also give {', '.join(varying)}"
+        raise KeyError(msg)
+    return int(idx[0])
+
+
+def _default_where(measures: pd.DataFrame, where: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill ``year`` with the last year when not given."""
+    out = dict(where)
+    if out.get("year") is None and "year" in measures.columns and len(measures):
+        out["year"] = int(measures["year"].max())
+    return out
+
+
+# ------------------------------------------------------------------------- OAT
+@dataclass(frozen=True)
+class OATResult:
+    """Measures at the central point and at each input's low and high value.
+
+    Attributes
+    ----------
+    spec : SamplingSpec
+        The inputs varied.
+    lows, highs : list
+        Input value used for "low" and "high", one per parameter.
+    measures : pandas.DataFrame
+        Measure catalogue (key columns, ``unit``, ``basis``).
+    central : numpy.ndarray
+        Measure values with every input central.
+    low_values, high_values : numpy.ndarray
+        Shape ``(parameters, measures)``.
+    info : dict
+        Mode, span, executor and timing.
+    """
+
+    spec: SamplingSpec
+    lows: list[Any]
+    highs: list[Any]
+    measures: pd.DataFrame
+    central: np.ndarray
+    low_values: np.ndarray
+    high_values: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def ranking(self, **where: Any) -> pd.DataFrame:
+        """Rank the inputs by the swing of one measure.
+
+        Parameters
+        ----------
+        **where
+            Key columns that select one measure, e.g. ``metric="traced_share",
+            country="US", commodity="ndpr_oxide"``. ``year`` defaults to the last
+            year; ``partner`` to none.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``rank``, ``parameter``, ``kind``, ``distribution``, ``input_low``,
+            ``input_central``, ``input_high``, ``value_low``, ``value_central``,
+            ``value_high``, ``swing`` (``|value_high − value_low|``), sorted by
+            swing (largest first; ties by name). The measure selected is in
+            ``attrs["measure"]``.
+
+        Raises
+        ------
+        KeyError
+            If the selection matches no measure or several.
+        """
+        where = _default_where(self.measures, where)
+        j = _match(self.measures, where)
+        rows = []
+        for i, p in enumerate(self.spec):
+            lo, hi = float(self.low_values[i, j]), float(self.high_values[i, j])
+            rows.append(
+                {
+                    "parameter": p.name,
+                    "kind": p.kind,
+                    "distribution": p.describe(),
+                    "input_low": float(self.lows[i]),
+                    "input_central": float(p.central),
+                    "input_high": float(self.highs[i]),
+                    "value_low": lo,
+                    "value_central": float(self.central[j]),
+                    "value_high": hi,
+                    "swing": abs(hi - lo) if np.isfinite(hi) and np.isfinite(lo) else np.nan,
+                }
+            )
+        df = pd.DataFrame(rows)
+        if len(df):
+            df = df.sort_values(["swing", "parameter"], ascending=[False, True], na_position="last", kind="mergesort")
+        df.insert(0, "rank", np.arange(1, len(df) + 1))
+        df = df.reset_index(drop=True)
+        df.attrs["measure"] = {k: _plain(v) for k, v in self.measures.iloc[j].to_dict().items()}
+        return df
+
+    def tornado(self, path: str | Path | None = None, *, top: int = 15, **where: Any) -> Figure:
+        """Tornado chart of one measure (see :func:`tornado_chart`).
+
+        Parameters
+        ----------
+        path : str or Path, optional
+            Save the chart there (``.svg``, ``.png`` or ``.pdf``).
+        top : int
+            Show the ``top`` inputs with the largest swing.
+        **where
+            Selects the measure, as for :meth:`ranking`.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The chart.
+        """
+        return tornado_chart(self.ranking(**where), path=path, top=top)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def one_at_a_time(
+    scenario: Scenario | str | Path,
+    *,
+    mode: Mode = "fixed",
+    span: Literal["bounds", "p5-p95"] = "bounds",
+    measures: Sequence[str] | str | None = None,
+    countries: Sequence[str] | None = None,
+    commodities: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+    toggles: Mapping[str, bool] | None = None,
+    variant: str | None = None,
+    parameters: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+    model: MeasureFunction | None = None,
+    fast: bool = True,
+    executor: ExecutorLike = None,
+    workers: int = 1,
+    progress: ProgressLike = None,
+    quiet: bool = False,
+) -> OATResult:
+    """Move each uncertain input to its low and high value, the others central.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario (a path is loaded).
+    mode : {"fixed", "rebalance", "exposure"}
+        What is computed per run (as in :func:`~supplychain.uncertainty.montecarlo.run_sweep`).
+    span : {"bounds", "p5-p95"}
+        Low/high of each input: the distribution's bounds (normal without
+        bounds: mean ± 1.96 sd) or its 5th/95th percentiles. Toggles: off/on.
+    measures, countries, commodities, years, source, toggles, variant, parameters, exclude, model, fast
+        As for :func:`~supplychain.uncertainty.montecarlo.run_sweep`.
+    executor, workers, progress, quiet
+        Where and how visibly the ``2·k + 1`` runs are computed.
+
+    Returns
+    -------
+    OATResult
+        Use :meth:`OATResult.ranking` and :meth:`OATResult.tornado`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from supplychain.schema.model import Scenario
+    >>> s = Scenario.model_validate({
+    ...     "scenario": {"name": "demo", "base_year": 2024},
+    ...     "flows": {
+    ...         "a": {"supplier": "CN", "buyer": "US", "commodity": "x", "year": 2024,
+    ...               "tonnes": {"dist": "uniform", "low": 0, "high": 10}},
+    ...         "b": {"supplier": "AU", "buyer": "US", "commodity": "x", "year": 2024,
+    ...               "tonnes": {"dist": "uniform", "low": 4, "high": 6}}}})
+    >>> def total(sc):
+    ...     t = sum(f.tonnes.central for f in sc.flows.values())
+    ...     return pd.DataFrame({"year": [2024], "metric": ["total"], "value": [t]})
+    >>> r = one_at_a_time(s, model=total, quiet=True)
+    >>> r.ranking(metric="total")[["parameter", "swing"]].values.tolist()
+    [['flows.a.tonnes', 10.0], ['flows.b.tonnes', 2.0]]
+    """
+    sc = _load_scenario(scenario)
+    toggles = dict(toggles or {})
+    spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
+    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
+    select = measure_filter(measures, countries, commodities, years)
+    sweep_model, fast_path = build_model(
+        sc,
+        spec,
+        mode=mode,
+        years=yrs,
+        source=source,
+        toggles=toggles,
+        variant=variant,
+        select=select,
+        model=model,
+        fast=fast,
+    )
+    centre = central_row(spec)
+    spans = [p.span(span) for p in spec]
+    rows = [centre.to_dict()]
+    for p, (lo, _hi) in zip(spec, spans, strict=True):
+        rows.append({**centre.to_dict(), p.name: lo})
+    for p, (_lo, hi) in zip(spec, spans, strict=True):
+        rows.append({**centre.to_dict(), p.name: hi})
+    inputs = pd.DataFrame(rows, columns=spec.names)
+    for p in spec:
+        inputs[p.name] = inputs[p.name].astype(bool if p.kind == "toggle" else float)
+    catalogue, values, info = evaluate_samples(
+        sweep_model,
+        inputs,
+        executor=executor,
+        workers=workers,
+        progress=progress,
+        quiet=quiet,
+        description="one-at-a-time",
+    )
+    k = len(spec)
+    info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=k)
+    return OATResult(
+        spec=spec,
+        lows=[s[0] for s in spans],
+        highs=[s[1] for s in spans],
+        measures=catalogue,
+        central=values[0],
+        low_values=values[1 : 1 + k],
+        high_values=values[1 + k : 1 + 2 * k],
+        info=info,
+    )
+
+
+# --------------------------------------------------------------------- tornado
+def tornado_chart(
+    ranking: pd.DataFrame,
+    path: str | Path | None = None,
+    *,
+    top: int = 15,
+    title: str | None = None,
+) -> Figure:
+    """Draw a tornado chart from a ranking table.
+
+    Each input is a horizontal bar from the measure at the input's low value to
+    the measure at its high value, split at the central value; the largest
+    swing is on top. The Agg backend is used (no display needed).
+
+    Parameters
+    ----------
+    ranking : pandas.DataFrame
+        Output of :meth:`OATResult.ranking`.
+    path : str or Path, optional
+        File to save (format from the suffix: ``.svg``, ``.png``, ``.pdf``).
+    top : int
+        Number of inputs shown.
+    title : str, optional
+        Chart title (default: the measure's description).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart (not attached to pyplot, so it is not shown twice in notebooks).
+
+    Raises
+    ------
+    ValueError
+        If ``path`` has an unsupported suffix.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    if path is not None and Path(path).suffix.lower() not in (".svg", ".png", ".pdf"):
+        msg = f"cannot save a chart as {Path(path).name!r}: use .svg, .png or .pdf"
+        raise ValueError(msg)
+    data = ranking.head(top).iloc[::-1]
+    measure = ranking.attrs.get("measure", {})
+    central = float(ranking["value_central"].iloc[0]) if len(ranking) else 0.0
+    height = 1.2 + 0.38 * max(len(data), 1)
+    fig = Figure(figsize=(8.5, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    y = np.arange(len(data))
+    low_colour, high_colour = "#4C78A8", "#F58518"
+    ax.barh(y, data["value_low"] - central, left=central, color=low_colour, height=0.6)
+    ax.barh(y, data["value_high"] - central, left=central, color=high_colour, height=0.6)
+    for yi, row in zip(y, data.to_dict("records"), strict=True):
+        for val, inp in ((float(row["value_low"]), row["input_low"]), (float(row["value_high"]), row["input_high"])):
+            if not np.isfinite(val):
+                continue
+            text = ("on" if inp else "off") if row["kind"] == "toggle" else f"{float(inp):,.4g}"
+            ha = "left" if val >= central else "right"
+            ax.annotate(text, (val, yi), xytext=(3 if ha == "left" else -3, 0), textcoords="offset points",
+                        ha=ha, va="center", fontsize=7, color="#333333")
+    ax.axvline(central, color="black", linewidth=0.8)
+    ax.set_yticks(y, list(data["parameter"]), fontsize=8)
+    metric = measure.get("metric", "measure")
+    what = " ".join(str(measure[k]) for k in ("country", "commodity", "year") if measure.get(k) not in (None, ""))
+    unit = measure.get("unit", "")
+    ax.set_xlabel(f"{metric}{f' [{unit}]' if unit else ''}  (central {central:.4g})")
+    ax.set_title(title or f"What moves {metric} {what}".strip(), fontsize=10)
+    ax.legend(
+        handles=[Patch(color=low_colour, label="input at low"), Patch(color=high_colour, label="input at high")],
+        fontsize=8,
+        loc="lower right",
+    )
+    ax.margins(x=0.15)
+    if path is not None:
+        fig.savefig(path)
+    return fig
+
+
+# ------------------------------------------------------------------------ grid
+@dataclass(frozen=True)
+class GridResult:
+    """Measures for every combination of a set of toggles.
+
+    Attributes
+    ----------
+    inputs : pandas.DataFrame
+        One row per combination (index ``combination``), one bool column per toggle id.
+    measures : pandas.DataFrame
+        Measure catalogue.
+    values : numpy.ndarray
+        Shape ``(combinations, measures)``.
+    targets : pandas.DataFrame
+        The scenario's targets.
+    info : dict
+        Mode, executor, timing.
+    """
+
+    inputs: pd.DataFrame
+    measures: pd.DataFrame
+    values: np.ndarray
+    targets: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, **where: Any) -> pd.DataFrame:
+        """Tidy table: toggle states, measure keys and value, one row per (combination, measure).
+
+        Parameters
+        ----------
+        **where
+            Optional key column filters (``metric="traced_share"``, ``country="US"`` …).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The rows.
+        """
+        mask = np.ones(len(self.measures), dtype=bool)
+        for col, val in where.items():
+            mask &= (self.measures[col] == val).to_numpy()
+        cols = np.flatnonzero(mask)
+        n = len(self.inputs)
+        long = self.measures.iloc[np.tile(cols, n)].reset_index(drop=True)
+        long["value"] = self.values[:, cols].reshape(-1)
+        toggles = self.inputs.iloc[np.repeat(np.arange(n), len(cols))].reset_index()
+        return pd.concat([toggles, long], axis=1)
+
+    def target_table(self) -> pd.DataFrame:
+        """Whether each target is met, per combination and year.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Toggle states, ``target``, ``year``, ``required`` (year ≥ ``by``),
+            ``value``, ``threshold``, ``met`` (NA when the measure is missing).
+        """
+        rows = []
+        years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
+        states = self.inputs.to_dict("records")
+        for t in target_specs(self.targets):
+            for year in years:
+                j = t.locate(self.measures, year)
+                if j is None:
+                    continue
+                for c, combo in enumerate(states):
+                    v = float(self.values[c, j])
+                    met: Any = bool(t.met(np.array([v]))[0]) if np.isfinite(v) else pd.NA
+                    rows.append(
+                        {
+                            **combo,
+                            "target": t.target,
+                            "year": year,
+                            "required": year >= t.by,
+                            "value": v,
+                            "threshold": t.threshold,
+                            "met": met,
+                        }
+                    )
+        cols = [*self.inputs.columns, "target", "year", "required", "value", "threshold", "met"]
+        return pd.DataFrame(rows, columns=cols)
+
+
+def toggle_grid(
+    scenario: Scenario | str | Path,
+    toggles: Sequence[str] | None = None,
+    *,
+    mode: Mode = "fixed",
+    measures: Sequence[str] | str | None = None,
+    countries: Sequence[str] | None = None,
+    commodities: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+    fixed: Mapping[str, bool] | None = None,
+    model: MeasureFunction | None = None,
+    executor: ExecutorLike = None,
+    workers: int = 1,
+    progress: ProgressLike = None,
+    quiet: bool = False,
+) -> GridResult:
+    """Run every combination of the chosen toggles (others at their defaults or ``fixed``).
+
+    Uncertain quantities stay at their central values.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario.
+    toggles : sequence of str, optional
+        Toggle ids to combine (default: every toggle of the scenario).
+    mode : {"fixed", "rebalance", "exposure"}
+        What is computed per combination.
+    measures, countries, commodities, years, source
+        As for :func:`~supplychain.uncertainty.montecarlo.run_sweep`.
+    fixed : mapping of str to bool, optional
+        States of other toggles held fixed.
+    model : callable, optional
+        Custom measure function (receives the scenario with toggle defaults set).
+    executor, workers, progress, quiet
+        Where and how visibly the runs are computed.
+
+    Returns
+    -------
+    GridResult
+        Use :meth:`GridResult.table` and :meth:`GridResult.target_table`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown toggle or more than :data:`MAX_GRID_TOGGLES` toggles.
+    """
+    sc = _load_scenario(scenario)
+    chosen = list(toggles) if toggles is not None else sorted(sc.toggles)
+    unknown = [t for t in chosen if t not in sc.toggles]
+    if unknown:
+        msg = f"unknown toggle(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(sc.toggles)) or '(none)'}"
+        raise ValueError(msg)
+    if len(chosen) > MAX_GRID_TOGGLES:
+        msg = f"a grid over {len(chosen)} toggles has 2^{len(chosen)} runs; choose at most {MAX_GRID_TOGGLES}"
+        raise ValueError(msg)
+    fixed_states = dict(fixed or {})
+    overlap = sorted(set(fixed_states) & set(chosen))
+    if overlap:
+        msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
+        raise ValueError(msg)
+    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
+    select = measure_filter(measures, countries, commodities, years)
+    combos = list(itertools.product([False, True], repeat=len(chosen)))
+    columns = [f"toggles.{t}" for t in chosen]
+    inputs = pd.DataFrame(combos, columns=columns, dtype=bool)
+    func: MeasureFunction
+    if model is not None:
+        func = model
+        desc = "custom function per combination"
+    elif mode == "exposure":
+        # Exposure measures do not depend on toggles; a grid still runs them for a uniform table.
+        func, desc = ExposureMeasures(yrs, source), "compute_measures per combination"
+    else:
+        src = source or sc.scenario.source_country
+        func = SimulateMeasures(mode, yrs, src, tuple(sorted(fixed_states.items())), None)
+        desc = f"simulate(mode={mode!r}) per combination"
+    catalogue, values, info = evaluate_samples(
+        FunctionModel(sc, func, select, description=desc),
+        inputs,
+        executor=executor,
+        workers=workers,
+        progress=progress,
+        quiet=quiet,
+        description="toggle grid",
+    )
+    inputs.columns = pd.Index(chosen)
+    inputs.index.name = "combination"
+    info.update(mode=mode, model=desc, toggles=chosen)
+    return GridResult(inputs, catalogue, values, targets_table(sc), info)

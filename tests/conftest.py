@@ -1,0 +1,109 @@
+"""Shared fixtures: a minimal valid scenario, YAML writers and a CLI runner."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+"""Root of the repository (where ``scenarios/`` and ``schema/`` live)."""
+
+MINIMAL: dict[str, Any] = {
+    "scenario": {"name": "Minimal", "base_year": 2024, "horizon": 2030},
+    "sources": {"usgs": {"title": "Mineral Commodity Summaries 2025", "publisher": "USGS", "year": 2025}},
+    "regions": {"ROW": {"name": "Rest of world"}},
+    "commodities": {
+        "concentrate": {
+            "name": "REE concentrate",
+            "stage": "ore",
+            "basis": "t REO",
+            "family": "rare_earths",
+            "elements": ["Nd", "Pr"],
+        },
+        "ndpr_oxide": {
+            "name": "NdPr oxide",
+            "stage": "oxide",
+            "basis": "t REO",
+            "family": "rare_earths",
+            "elements": ["Nd", "Pr"],
+        },
+    },
+    "processes": {"separation": {"inputs": {"concentrate": 5.0}, "outputs": {"ndpr_oxide": 1.0}}},
+    "facilities": {
+        "mine": {
+            "name": "Mine",
+            "country": "US",
+            "kind": "mine",
+            "output": "concentrate",
+            "capacity": {"value": 45000, "source": "usgs"},
+        },
+        "plant": {"name": "Plant", "country": "CN", "kind": "separation", "process": "separation", "capacity": 60000},
+    },
+    "flows": {
+        "mine_plant": {"supplier": "mine", "buyer": "plant", "commodity": "concentrate", "year": 2024, "tonnes": 40000},
+        "cn_us": {"supplier": "CN", "buyer": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 2000},
+    },
+    "policies": {
+        "cn_ban": {
+            "type": "export_ban",
+            "country": "CN",
+            "covers": {"families": ["rare_earths"]},
+            "start": "2025-09-01",
+        },
+    },
+    "toggles": {"ban": {"controls": ["cn_ban"], "default": False}},
+}
+"""A small valid scenario; tests copy it and break one thing."""
+
+
+def minimal_scenario(**sections: Any) -> dict[str, Any]:
+    """Return a deep copy of :data:`MINIMAL` with whole sections replaced (``None`` drops one)."""
+    data = copy.deepcopy(MINIMAL)
+    for name, value in sections.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+@pytest.fixture
+def scenario_dict() -> Callable[..., dict[str, Any]]:
+    """Build a minimal valid scenario dict; keyword arguments replace sections."""
+    return minimal_scenario
+
+
+def to_yaml(data: Any) -> str:
+    """Dump plain data to YAML the way a user would write it (block style, keys in order)."""
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[[str, Any], Path]:
+    """Write YAML text (a str) or plain data (dumped) to ``tmp_path/name``; return the path."""
+
+    def _write(name: str, content: Any) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content if isinstance(content, str) else to_yaml(content), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m supplychain ARGS`` from the repository root; never raises on exit codes."""
+
+    def _run(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "supplychain", *map(str, args)]
+        return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120, check=False)
+
+    return _run

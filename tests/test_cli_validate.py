@@ -1,0 +1,145 @@
+"""The command line: exit codes, messages on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplychain import __version__
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+Write = Callable[[str, Any], Path]
+
+DATA = Path(__file__).parent / "data" / "minimal"
+VALID = "scenario: {name: T, base_year: 2024}\ncommodities:\n  ore: {name: Ore, stage: ore}\n"
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+def test_valid_folder_prints_ok_lines_with_counts(run_cli: Run) -> None:
+    result = run_cli("validate", DATA, "--require-sources")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    counts = "1 source, 2 commodities, 1 process, 2 facilities, 2 flows, 1 demand, 1 policy, 1 toggle, 1 target"
+    assert lines[0] == f"ok   {DATA / 'base.yaml'}: {counts}"
+    assert lines[-1] == "2 file(s): 2 valid, 0 invalid, 0 skipped"
+
+
+def test_show_overrides(run_cli: Run) -> None:
+    result = run_cli("validate", DATA / "child.yaml", "--show-overrides")
+    assert result.returncode == 0, result.stderr
+    assert "     override facilities.mountain_pass.capacity: set by " in result.stdout
+    assert "child.yaml:8 (overrides " in result.stdout
+
+
+def test_quiet_prints_nothing_when_valid(run_cli: Run) -> None:
+    result = run_cli("validate", DATA, "-q")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_invalid_file_lists_problems_with_locations(run_cli: Run, write: Write) -> None:
+    bad = write("bad.yaml", VALID + "facilities:\n  m: {name: M, country: US, kind: mine, output: ore, capacty: 1}\n")
+    result = run_cli("validate", bad)
+    assert_clean_failure(result, f"FAIL {bad}: 1 problem found:", f"{bad}:5:54: facilities.m.capacty: unknown key")
+    assert "did you mean 'capacity'?" in result.stderr
+
+
+def test_folder_skips_fragments_but_named_fragment_fails(run_cli: Run, write: Write, tmp_path: Path) -> None:
+    write("base.yaml", "commodities:\n  ore: {name: Ore, stage: ore}\n")
+    write("child.yaml", "extends: [base.yaml]\nscenario: {name: C, base_year: 2024}\n")
+    result = run_cli("validate", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "skip " in result.stdout
+    assert "no `scenario:` section" in result.stdout
+    named = run_cli("validate", tmp_path / "base.yaml")
+    assert_clean_failure(named, "missing required key 'scenario'")
+
+
+def test_all_files_reported_and_exit_one_if_any_fails(run_cli: Run, write: Write, tmp_path: Path) -> None:
+    write("a.yaml", VALID)
+    write("b.yaml", VALID.replace("stage: ore", "stage: ores"))
+    result = run_cli("validate", tmp_path)
+    assert_clean_failure(result, "b.yaml:3:", "2 file(s): 1 valid, 1 invalid, 0 skipped")
+    assert "ok   " in result.stdout
+
+
+def test_missing_path_and_empty_folder(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = run_cli("validate", tmp_path / "nope.yaml", tmp_path / "empty")
+    assert_clean_failure(result, "file not found", "no .yaml files in this folder")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "file is empty"),
+        (b"   \n# only a comment\n", "file is empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
+        (b"\xff\xfe s\x00c\x00", "not a text file"),
+        (b"- just\n- a list\n", "top level must be a mapping"),
+        (b"a: " + b"[" * 200 + b"]" * 200 + b"\n", "nested deeper than"),
+        (b"scenario:\n  name: x\n    base_year: 2024\n", "mapping values are not allowed"),
+        (b"a: &x 1\nb: *x\n", "anchors and aliases are not supported"),
+        (b"a: !!python/object:os.system ls\n", "tags are not allowed"),
+    ],
+    ids=["empty", "comment-only", "png", "utf16", "list", "deep", "indent", "alias", "tag"],
+)
+def test_hostile_files(run_cli: Run, tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_bytes(content)
+    assert_clean_failure(run_cli("validate", path), message)
+
+
+def test_huge_file_is_refused_without_reading_it(run_cli: Run, tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as f:
+        f.truncate(51 * 1024 * 1024)  # sparse: takes no disk space
+    assert_clean_failure(run_cli("validate", path), "file is larger than 50 MB")
+
+
+def test_special_file_is_refused(run_cli: Run, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert_clean_failure(run_cli("validate", fifo), "not a regular file")
+
+
+def test_version_and_help_examples(run_cli: Run) -> None:
+    version = run_cli("--version")
+    assert (version.returncode, version.stdout.strip()) == (0, f"supplychain {__version__}")
+    for command in ([], ["validate"], ["schema"]):
+        result = run_cli(*command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "Example:" in result.stdout
+        assert "supplychain " in result.stdout.split("Example:")[1]
+
+
+def test_usage_error_is_not_a_traceback(run_cli: Run) -> None:
+    result = run_cli("validate", "--no-such-option")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_schema_command_writes_the_committed_schema(run_cli: Run, tmp_path: Path) -> None:
+    printed = run_cli("schema")
+    assert printed.returncode == 0, printed.stderr
+    schema = json.loads(printed.stdout)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    out = tmp_path / "s.json"
+    written = run_cli("schema", "--output", out)
+    assert written.returncode == 0, written.stderr
+    assert out.read_text(encoding="utf-8") == printed.stdout
+
+
+def test_schema_to_unwritable_place(run_cli: Run, tmp_path: Path) -> None:
+    assert_clean_failure(run_cli("schema", "-o", tmp_path / "no" / "such" / "dir.json"), "cannot write")

@@ -1,0 +1,180 @@
+"""Sweeps give identical results on every executor, worker count and chunk size.
+
+The local Dask cluster is started once for the module (processes, no dashboard).
+The model function is a module-level pure function, so worker processes import
+it from this module by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty import executors
+from supplychain.uncertainty.executors import (
+    SerialExecutor,
+    chunk_bounds,
+    describe_executor,
+    open_executor,
+    parse_executor,
+)
+from supplychain.uncertainty.montecarlo import SampleError, SweepResult, run_sweep
+
+
+def make_scenario() -> Scenario:
+    def flow(t: Any, sup: str) -> dict[str, Any]:
+        return {"supplier": sup, "buyer": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": t}
+
+    return Scenario.model_validate(
+        {
+            "scenario": {"name": "exec", "base_year": 2024, "horizon": 2026},
+            "flows": {
+                "cn": flow({"dist": "triangular", "low": 50, "mode": 80, "high": 120}, "CN"),
+                "au": flow({"dist": "normal", "value": 20, "sd": 5, "low": 0, "high": 60}, "AU"),
+                "my": flow({"dist": "uniform", "low": 0, "high": 30}, "MY"),
+            },
+            "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-01-01"}},
+            "toggles": {"ban": {"controls": ["cn_ban"], "default": False, "probability": 0.4}},
+        }
+    )
+
+
+def share_model(sc: Scenario) -> pd.DataFrame:
+    """China's share of US supply per year; a ban removes 2/3 of CN tonnes from 2025."""
+    rows = []
+    for year in sc.years:
+        cn = sc.flows["cn"].tonnes.central * (1 / 3 if year >= 2025 and sc.toggles["ban"].default else 1.0)
+        total = cn + sc.flows["au"].tonnes.central + sc.flows["my"].tonnes.central
+        rows.append({"year": year, "country": "US", "commodity": "ndpr_oxide", "metric": "cn_share",
+                     "value": np.log1p(cn) / np.log1p(total)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def boom(sc: Scenario) -> pd.DataFrame:
+    msg = "worker failure"
+    raise RuntimeError(msg)
+
+
+N = 600
+SEED = 20251125
+
+
+def sweep(**kwargs: Any) -> SweepResult:
+    return run_sweep(make_scenario(), samples=N, seed=SEED, model=share_model, cache=False, quiet=True, **kwargs)
+
+
+def assert_identical(a: SweepResult, b: SweepResult) -> None:
+    pd.testing.assert_frame_equal(a.inputs, b.inputs)
+    pd.testing.assert_frame_equal(a.measures, b.measures)
+    np.testing.assert_array_equal(a.values, b.values)  # bit for bit, not approximately
+    pd.testing.assert_frame_equal(a.summary(), b.summary())
+
+
+@pytest.fixture(scope="module")
+def reference() -> SweepResult:
+    return sweep(workers=1)
+
+
+@pytest.fixture(scope="module")
+def dask_address() -> Iterator[str]:
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_serial_results_do_not_depend_on_chunk_size(reference: SweepResult) -> None:
+    for chunk_size in (7, 250, N + 1):
+        assert_identical(reference, sweep(workers=1, chunk_size=chunk_size))
+    assert reference.info["executor"] == "in process (1 worker)"
+
+
+def test_two_local_worker_processes_give_identical_results(reference: SweepResult) -> None:
+    two = sweep(workers=2, chunk_size=50)
+    assert two.info["executor"] == "2 local worker processes"
+    assert two.info["chunks"] == 13  # 601 rows (samples + central run) in chunks of 50
+    assert_identical(reference, two)
+
+
+def test_any_concurrent_futures_executor_gives_identical_results(reference: SweepResult) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert_identical(reference, sweep(executor=pool, chunk_size=33))
+
+
+def test_dask_cluster_gives_identical_results(reference: SweepResult, dask_address: str) -> None:
+    host_port = dask_address.removeprefix("tcp://")
+    on_dask = sweep(executor=f"dask://{host_port}", chunk_size=64)
+    assert on_dask.info["executor"] == f"Dask scheduler at {dask_address}"
+    assert_identical(reference, on_dask)
+
+
+def test_dask_client_object_is_accepted(reference: SweepResult, dask_address: str) -> None:
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(dask_address, set_as_default=False) as client:
+        assert_identical(reference, sweep(executor=client, chunk_size=200))
+
+
+def test_worker_errors_reach_the_caller_with_the_sample_number() -> None:
+    with pytest.raises(SampleError, match=r"sample \d+ failed: RuntimeError: worker failure"):
+        run_sweep(make_scenario(), samples=40, seed=1, model=boom, cache=False, quiet=True, workers=2, chunk_size=10)
+
+
+def test_unreachable_dask_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", 1.0)
+    with pytest.raises(ConnectionError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        sweep(executor="dask://127.0.0.1:9")
+
+
+@pytest.mark.parametrize(
+    ("executor", "workers", "kind", "message"),
+    [
+        (None, 1, "serial", "in process (1 worker)"),
+        (None, 3, "processes", "3 local worker processes"),
+        ("processes", 2, "processes", "2 local worker processes"),
+        ("dask://sched:8786", 1, "dask", "Dask scheduler at tcp://sched:8786"),
+        ("dask://tls://sched:8786", 1, "dask", "Dask scheduler at tls://sched:8786"),
+    ],
+)
+def test_parse_executor(executor: str | None, workers: int, kind: str, message: str) -> None:
+    spec = parse_executor(executor, workers)
+    assert spec.kind == kind
+    assert describe_executor(spec) == message
+
+
+def test_parse_executor_rejects_bad_values() -> None:
+    with pytest.raises(ValueError, match="unknown executor 'mpi'"):
+        parse_executor("mpi")
+    with pytest.raises(ValueError, match="needs a scheduler address"):
+        parse_executor("dask://")
+    with pytest.raises(ValueError, match="workers must be"):
+        parse_executor(None, -1)
+    with pytest.raises(TypeError, match="executor must be"):
+        parse_executor(42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="chunk_size must be"):
+        chunk_bounds(10, 1, 0)
+
+
+def test_chunk_bounds_cover_every_sample_once() -> None:
+    for n, workers in ((1, 1), (999, 2), (10_000, 8), (100_000, 2)):
+        bounds = chunk_bounds(n, workers)
+        assert bounds[0][0] == 0
+        assert bounds[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert len(chunk_bounds(10_000, 2)) == 8  # 4 chunks per worker
+    assert len(chunk_bounds(100_000, 2)) == 50  # capped at 2000 samples per chunk
+
+
+def test_serial_executor_passes_exceptions_through_futures() -> None:
+    with open_executor(parse_executor(None, 1)) as ex:
+        assert isinstance(ex, SerialExecutor)
+        fut = ex.submit(int, "x")
+        with pytest.raises(ValueError, match="invalid literal"):
+            fut.result()

@@ -1,0 +1,408 @@
+"""Graph tables: facilities over time, trade expansion, allocation, mass balance, networkx view."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from supplychain.errors import ScenarioError
+from supplychain.graph import (
+    EDGE_COLUMNS,
+    NODE_COLUMNS,
+    build_tables,
+    capacity_in_year,
+    demand_in_year,
+    facility_year,
+    to_networkx,
+)
+from supplychain.graph.balance import market_balance
+from supplychain.schema.model import Demand, Facility, Scenario
+
+YEAR = 2024
+
+
+def scenario(**sections: Any) -> Scenario:
+    """A scenario with ore → oxide → metal commodities and a separation process, plus `sections`."""
+    data: dict[str, Any] = {
+        "scenario": {"name": "test", "base_year": YEAR},
+        "regions": {"ROW": {"name": "Rest of world"}},
+        "commodities": {
+            "ore": {"name": "REE concentrate", "stage": "ore", "basis": "t REO"},
+            "oxide": {"name": "NdPr oxide", "stage": "oxide", "basis": "t REO"},
+            "metal": {"name": "NdPr metal", "stage": "metal", "basis": "t metal"},
+            "slag": {"name": "Slag", "stage": "oxide", "basis": "t"},
+        },
+        "processes": {
+            "sep": {"inputs": {"ore": 2}, "outputs": {"oxide": 1}},
+            "sep_coproduct": {"inputs": {"ore": 2}, "outputs": {"oxide": 1, "slag": 0.5}, "reference": "oxide"},
+            "reduce": {"inputs": {"oxide": 1.2}, "outputs": {"metal": 1}},
+        },
+    }
+    data.update(sections)
+    return Scenario.model_validate(data)
+
+
+def mine(country: str, tonnes: float, **extra: Any) -> dict[str, Any]:
+    return {"name": f"{country} mine", "country": country, "kind": "mine", "output": "ore",
+            "production": {YEAR: tonnes}, **extra}
+
+
+def plant(country: str, tonnes: float, process: str = "sep", kind: str = "separation") -> dict[str, Any]:
+    return {"name": f"{country} plant", "country": country, "kind": kind, "process": process,
+            "production": {YEAR: tonnes}}
+
+
+def flow(supplier: str, buyer: str, tonnes: float, commodity: str = "ore") -> dict[str, Any]:
+    return {"supplier": supplier, "buyer": buyer, "commodity": commodity, "year": YEAR, "tonnes": tonnes}
+
+
+def edge(edges: pd.DataFrame, edge_id: str) -> pd.Series:
+    rows = edges.loc[edges["edge"].eq(edge_id)]
+    assert len(rows) == 1, f"{edge_id} not in {list(edges['edge'])}"
+    return rows.iloc[0]
+
+
+# ------------------------------------------------------------------ capacity
+def _facility(**kw: Any) -> Facility:
+    return Facility.model_validate({"name": "F", "country": "US", "kind": "separation", "process": "sep", **kw})
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        # no capacity at all: unknown in every year
+        ({}, {2020: None, 2030: None}),
+        # nameplate, operating before the base year
+        ({"capacity": 1000}, {2020: 1000.0, 2030: 1000.0}),
+        # commissioned 2026, ramp-up over 3 years: 1/4, 2/4, 3/4, then full
+        ({"capacity": 1000, "commissioning_year": 2026, "ramp_up_years": 3},
+         {2025: 0.0, 2026: 250.0, 2027: 500.0, 2028: 750.0, 2029: 1000.0, 2035: 1000.0}),
+        # expansion step in 2027, closure in 2030
+        ({"capacity": 1000, "capacity_changes": [{"year": 2027, "capacity": 1500}], "closure_year": 2030},
+         {2026: 1000.0, 2027: 1500.0, 2029: 1500.0, 2030: 0.0}),
+        # a step gives capacity to a facility declared without one
+        ({"capacity_changes": [{"year": 2028, "capacity": 400}]}, {2027: None, 2028: 400.0}),
+    ],
+)
+def test_capacity_in_year(kw: dict[str, Any], expected: dict[int, float | None]) -> None:
+    f = _facility(**kw)
+    assert {y: capacity_in_year(f, y) for y in expected} == expected
+
+
+def test_production_given_then_capacity_times_utilisation_then_zero() -> None:
+    s = scenario(facilities={
+        "given": {**plant("JP", 30), "capacity": 100, "utilisation": 0.5},
+        "derived": {"name": "D", "country": "JP", "kind": "separation", "process": "sep", "capacity": 100,
+                    "utilisation": 0.8},
+        "unknown": {"name": "U", "country": "JP", "kind": "separation", "process": "sep", "capacity": 100},
+    })
+    given, derived, unknown = (facility_year(s, f, YEAR) for f in ("given", "derived", "unknown"))
+    assert (given.production, given.how, given.path) == (30.0, "production", ("facilities", "given", "production", 2024))
+    assert (derived.production, derived.how) == (80.0, "capacity x utilisation")
+    assert (unknown.production, unknown.how) == (0.0, "unknown")
+    # converters: activity = 30 / 1 → 60 t of ore in; 80 → 160 t
+    assert given.inputs == {"ore": 60.0}
+    assert derived.inputs == {"ore": 160.0}
+
+
+def test_zero_production_facility_is_still_a_node() -> None:
+    s = scenario(facilities={"idle": {"name": "Idle", "country": "US", "kind": "separation", "process": "sep"}})
+    nodes, edges = build_tables(s, YEAR)
+    assert "idle" in set(nodes["node"])
+    assert edge(edges, "supply.idle.oxide")["tonnes"] == 0.0
+    assert edge(edges, "input.idle.ore")["tonnes"] == 0.0
+
+
+def test_demand_growth_and_by_year() -> None:
+    d = Demand.model_validate({"country": "US", "commodity": "oxide", "year": 2024, "tonnes": 1000,
+                               "growth": 0.05, "by_year": {2027: 2000}})
+    assert demand_in_year(d, 2024) == 1000.0
+    assert demand_in_year(d, 2026) == pytest.approx(1000 * 1.05**2)
+    assert demand_in_year(d, 2027) == 2000.0  # by_year wins over growth
+    assert demand_in_year(d, 2023) == pytest.approx(1000 / 1.05)  # back-cast with the same rate
+
+
+# --------------------------------------------------------------- the tables
+def test_contract_columns_and_node_kinds() -> None:
+    s = scenario(facilities={"au": mine("AU", 100), "jp": plant("JP", 30)}, flows={"au_jp": flow("AU", "JP", 60)})
+    nodes, edges = build_tables(s, YEAR)
+    assert tuple(nodes.columns) == NODE_COLUMNS
+    assert tuple(edges.columns) == EDGE_COLUMNS
+    kinds = dict(zip(nodes["node"], nodes["kind"], strict=True))
+    assert kinds == {"au": "facility", "jp": "facility", "AU:ore": "market", "JP:ore": "market",
+                     "JP:oxide": "market", "AU:ore:use": "use", "JP:oxide:use": "use"}
+    assert list(nodes["node"]) == sorted(nodes["node"])
+    assert list(edges["edge"]) == sorted(edges["edge"])
+    au = nodes.set_index("node").loc["au"]
+    assert (au["primary"], au["production"], au["stage"], au["basis"]) == (100.0, 100.0, "ore", "t REO")
+    assert nodes.set_index("node").loc["jp", "primary"] == 0.0  # converters have no primary production
+    e = edge(edges, "input.jp.ore")
+    assert (e["supplier"], e["buyer"], e["tonnes"], e["kind"], e["entity"]) == ("JP:ore", "jp", 60.0, "input",
+                                                                                 "facilities.jp")
+
+
+def test_converter_with_coproduct_supplies_every_output() -> None:
+    # activity = 30 t oxide / 1 = 30 → slag 30 × 0.5 = 15 t, ore in 30 × 2 = 60 t
+    s = scenario(facilities={"au": mine("AU", 60), "au_sep": plant("AU", 30, "sep_coproduct")})
+    _, edges = build_tables(s, YEAR)
+    assert edge(edges, "supply.au_sep.oxide")["tonnes"] == 30.0
+    assert edge(edges, "supply.au_sep.slag")["tonnes"] == 15.0
+    assert edge(edges, "input.au_sep.ore")["tonnes"] == 60.0
+
+
+def test_imports_expand_per_partner_with_remainder_to_row() -> None:
+    # 1 000 t: CN 70 %, MY 13 % → CN 700, MY 130 and the remaining 17 % (170 t) to ROW
+    s = scenario(
+        facilities={"cn": mine("CN", 2000), "my": mine("MY", 500), "row": mine("ROW", 500)},
+        imports={"us": {"importer": "US", "commodity": "ore", "year": YEAR, "total": 1000,
+                        "partners": {"CN": 0.7, "MY": 0.13}}},
+    )
+    _, edges = build_tables(s, YEAR)
+    got = {e: edge(edges, e)["tonnes"] for e in ("imports.us.CN", "imports.us.MY", "imports.us.ROW")}
+    assert got == pytest.approx({"imports.us.CN": 700.0, "imports.us.MY": 130.0, "imports.us.ROW": 170.0})
+    assert edge(edges, "imports.us.ROW")["supplier"] == "ROW:ore"  # a region is a country here
+    assert set(edges.loc[edges["edge"].str.startswith("imports."), "entity"]) == {"imports.us"}
+
+
+def test_flow_from_a_facility_bypasses_its_home_market() -> None:
+    # the AU mine ships 40 t straight to Malaysia: only 60 t reach the AU market
+    s = scenario(facilities={"au": mine("AU", 100)}, flows={"direct": flow("au", "MY", 40)})
+    _, edges = build_tables(s, YEAR)
+    assert edge(edges, "supply.au.ore")["tonnes"] == 60.0
+    d = edge(edges, "flows.direct")
+    assert (d["supplier"], d["buyer"], d["supplier_country"], d["buyer_country"]) == ("au", "MY:ore", "AU", "MY")
+
+
+def test_groups_are_not_nodes() -> None:
+    s = scenario(groups={"ASEAN": {"members": ["MY", "VN"]}}, facilities={"my": mine("MY", 10)})
+    nodes, _ = build_tables(s, YEAR)
+    assert not any(nodes["country"].eq("ASEAN"))
+
+
+# --------------------------------------------------------------- allocation
+def test_allocation_of_a_deficit_pro_rata_to_producers_spare_output() -> None:
+    """Japan's plant needs 60 t of ore; no ore trade into Japan is observed.
+
+    Spare output: China 150 t (all of its output), Australia 50 − 40 (to Malaysia) = 10 t,
+    160 t in all. Japan's 60 t are split 150/160 and 10/160: 56.25 t from China and
+    3.75 t from Australia. Malaysia's market (40 t in, 40 t used) balances already.
+    """
+    s = scenario(
+        facilities={"cn": mine("CN", 150), "au": mine("AU", 50), "jp": plant("JP", 30), "my": plant("MY", 20)},
+        flows={"au_my": flow("AU", "MY", 40)},
+    )
+    _, edges = build_tables(s, YEAR)
+    cn_jp, au_jp = edge(edges, "alloc.ore.CN.JP"), edge(edges, "alloc.ore.AU.JP")
+    assert cn_jp["tonnes"] == pytest.approx(56.25)
+    assert au_jp["tonnes"] == pytest.approx(3.75)
+    assert (cn_jp["entity"], bool(cn_jp["allocated"]), cn_jp["kind"]) == ("allocation", True, "trade")
+    assert not edges["edge"].str.contains(r"alloc\.ore\..*\.MY").any()
+    # what is left over is residual final use: China 150 − 56.25, Australia 10 − 3.75
+    assert edge(edges, "use.CN:ore")["tonnes"] == pytest.approx(93.75)
+    assert edge(edges, "use.AU:ore")["tonnes"] == pytest.approx(6.25)
+    assert edge(edges, "use.CN:ore")["entity"] == "residual"
+    assert market_balance(edges)["balanced"].all()
+
+
+def test_producers_spare_output_comes_before_reexports() -> None:
+    """A market with spare material but no production supplies others only as a last resort.
+
+    Japan imports 100 t from Australia and uses 20 t; the US needs 30 t. Australia's
+    spare output is 200 − 100 = 100 t, so the US gets its 30 t from Australia, none
+    from Japan's 80 t surplus (which goes to residual use).
+    """
+    s = scenario(
+        facilities={"au": mine("AU", 200), "jp": plant("JP", 10)},
+        flows={"au_jp": flow("AU", "JP", 100)},
+        demand={"us": {"country": "US", "commodity": "ore", "year": YEAR, "tonnes": 30}},
+    )
+    _, edges = build_tables(s, YEAR)
+    assert edge(edges, "alloc.ore.AU.US")["tonnes"] == pytest.approx(30.0)
+    assert not edges["edge"].str.startswith("alloc.ore.JP").any()
+    assert edge(edges, "use.JP:ore")["tonnes"] == pytest.approx(80.0)
+    assert not edge(edges, "demand.us")["allocated"]
+
+
+def test_reexport_allocated_when_producers_have_nothing_to_spare() -> None:
+    """Australia exports all its 100 t to Japan, which uses 20 t; the US needs 30 t.
+
+    No producer has spare output, so the US deficit is taken from Japan's 80 t surplus.
+    """
+    s = scenario(
+        facilities={"au": mine("AU", 100), "jp": plant("JP", 10)},
+        flows={"au_jp": flow("AU", "JP", 100)},
+        demand={"us": {"country": "US", "commodity": "ore", "year": YEAR, "tonnes": 30}},
+    )
+    _, edges = build_tables(s, YEAR)
+    assert edge(edges, "alloc.ore.JP.US")["tonnes"] == pytest.approx(30.0)
+    assert edge(edges, "use.JP:ore")["tonnes"] == pytest.approx(50.0)
+
+
+def test_spare_output_first_then_stock_draw() -> None:
+    """Deficits are met from spare output first, then from stock.
+
+    Australia mines 100 t, uses 70 t (given demand) and exports 30 t to the US. The US
+    mines 10 t and needs 60 t: deficit 60 − 10 − 30 = 20 t. Canada mines 50 t and needs
+    40 t: its 10 t of spare output are allocated to the US. The remaining 10 t are drawn
+    from the US stockpile (100 t, at most half releasable).
+    """
+    s = scenario(
+        facilities={"au": mine("AU", 100), "us": mine("US", 10), "ca": mine("CA", 50)},
+        flows={"au_us": flow("AU", "US", 30)},
+        demand={
+            "au": {"country": "AU", "commodity": "ore", "year": YEAR, "tonnes": 70},
+            "us": {"country": "US", "commodity": "ore", "year": YEAR, "tonnes": 60},
+            "ca": {"country": "CA", "commodity": "ore", "year": YEAR, "tonnes": 40},
+        },
+        stockpiles={"us_ndpr": {"country": "US", "commodity": "ore", "year": 2023, "tonnes": 100,
+                                "max_release_share": 0.5}},
+    )
+    nodes, edges = build_tables(s, YEAR)
+    assert edge(edges, "alloc.ore.CA.US")["tonnes"] == pytest.approx(10.0)
+    draw = edge(edges, "stockpiles.us_ndpr")
+    assert (draw["supplier"], draw["buyer"], draw["kind"]) == ("US:ore:stock", "US:ore", "stock")
+    assert draw["tonnes"] == pytest.approx(10.0)
+    assert nodes.set_index("node").loc["US:ore:stock", "primary"] == pytest.approx(10.0)
+    assert market_balance(edges)["balanced"].all()
+
+
+def test_surplus_with_given_demand_goes_into_stock() -> None:
+    """Australia mines 100 t and needs 70 t; nobody is short, so 30 t are stock build."""
+    s = scenario(facilities={"au": mine("AU", 100)},
+                 demand={"au": {"country": "AU", "commodity": "ore", "year": YEAR, "tonnes": 70}})
+    _, edges = build_tables(s, YEAR)
+    build = edge(edges, "stock.AU:ore.build")
+    assert (build["buyer"], build["tonnes"], build["entity"]) == ("AU:ore:stock", 30.0, "stock_build")
+    assert edge(edges, "demand.au")["tonnes"] == 70.0
+    assert not edges["edge"].eq("use.AU:ore").any()
+
+
+def test_months_of_cover_stock_uses_that_years_demand() -> None:
+    # 6 months of a 60 t demand = 30 t; the 50 t deficit draws all 30 t and 20 t stay short
+    s = scenario(
+        demand={"us": {"country": "US", "commodity": "ore", "year": YEAR, "tonnes": 60}},
+        facilities={"us": mine("US", 10)},
+        stockpiles={"s": {"country": "US", "commodity": "ore", "year": YEAR, "months_of_cover": 6}},
+    )
+    nodes, edges = build_tables(s, YEAR, check_balance=False)
+    assert edge(edges, "stockpiles.s")["tonnes"] == pytest.approx(30.0)
+    assert market_balance(edges).loc["US:ore", "gap"] == pytest.approx(-20.0)
+
+
+# --------------------------------------------------------------- mass balance
+def test_exports_above_production_are_located_at_the_flow() -> None:
+    """Australia mines 100 t but exports 150 t; nothing anywhere can cover 50 t."""
+    s = scenario(facilities={"au": mine("AU", 100)}, flows={"au_jp": flow("AU", "JP", 150)})
+    with pytest.raises(ScenarioError, match=r"market AU:ore is short in 2024") as info:
+        build_tables(s, YEAR)
+    (p,) = info.value.problems
+    assert p.path == ("flows", "au_jp", "tonnes")
+    assert "outflow 150 t exceeds inflow 100 t by 50 t" in p.message
+    assert "add supply of ore to AU" in p.hint
+    assert "flows.au_jp (150 t)" in p.hint
+
+
+def test_facility_inputs_without_any_supply_are_located_at_its_production() -> None:
+    s = scenario(facilities={"jp": plant("JP", 30)})
+    with pytest.raises(ScenarioError, match=r"JP:ore is short") as info:
+        build_tables(s, YEAR)
+    (p,) = info.value.problems
+    assert p.path == ("facilities", "jp", "production", 2024)
+    assert "by 60 t" in p.message
+
+
+def test_flow_out_of_a_facility_above_its_output() -> None:
+    s = scenario(facilities={"au": mine("AU", 100)}, flows={"big": flow("au", "JP", 130)})
+    with pytest.raises(ScenarioError) as info:
+        build_tables(s, YEAR)
+    messages = [p.message for p in info.value.problems]
+    assert any("facility 'au' makes 100 t of ore in 2024 (production), but flows out of it total 130 t" in m
+               for m in messages)
+    assert {p.path for p in info.value.problems} == {("flows", "big", "tonnes")}
+
+
+def test_check_balance_false_returns_the_unbalanced_tables() -> None:
+    s = scenario(facilities={"au": mine("AU", 100)}, flows={"au_jp": flow("AU", "JP", 150)})
+    _, edges = build_tables(s, YEAR, check_balance=False)
+    assert market_balance(edges).loc["AU:ore", "gap"] == pytest.approx(-50.0)
+
+
+def test_balance_problem_is_located_in_the_yaml_file() -> None:
+    from supplychain.io.load import load_text
+
+    text = """\
+scenario: {name: unbalanced, base_year: 2024}
+commodities:
+  ore: {name: Ore, stage: ore}
+facilities:
+  au: {name: AU mine, country: AU, kind: mine, output: ore, production: {2024: 100}}
+flows:
+  au_jp:
+    supplier: AU
+    buyer: JP
+    commodity: ore
+    year: 2024
+    tonnes: 150
+"""
+    s = load_text(text, file="unbalanced.yaml")
+    with pytest.raises(ScenarioError, match=r"unbalanced\.yaml:12:\d+: flows\.au_jp\.tonnes: market AU:ore"):
+        build_tables(s, YEAR)
+
+
+# --------------------------------------------------------------- determinism
+def _shuffled(data: dict[str, Any], seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and key not in ("scenario",):
+            items = list(value.items())
+            rng.shuffle(items)
+            out[key] = dict(items)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def test_tables_do_not_depend_on_the_order_of_entities() -> None:
+    base = scenario(
+        facilities={"cn": mine("CN", 150), "au": mine("AU", 50), "jp": plant("JP", 30), "my": plant("MY", 20)},
+        flows={"au_my": flow("AU", "MY", 40), "jp_us": flow("JP", "US", 20, "oxide")},
+        imports={"us": {"importer": "US", "commodity": "oxide", "year": YEAR, "total": 10, "partners": {"MY": 1.0}}},
+    )
+    expected = build_tables(base, YEAR)
+    data = base.model_dump(exclude_unset=True)
+    for seed in range(5):
+        other = Scenario.model_validate(_shuffled(data, seed))
+        got = build_tables(other, YEAR)
+        pd.testing.assert_frame_equal(got[0], expected[0])
+        pd.testing.assert_frame_equal(got[1], expected[1])
+
+
+# --------------------------------------------------------------- networkx view
+def test_networkx_view_keys_edges_by_id_and_carries_every_column() -> None:
+    s = scenario(facilities={"au": mine("AU", 100), "jp": plant("JP", 30)}, flows={"au_jp": flow("AU", "JP", 60)})
+    nodes, edges = build_tables(s, YEAR)
+    g = to_networkx(nodes, edges)
+    assert isinstance(g, nx.MultiDiGraph)
+    assert list(g.nodes) == sorted(nodes["node"])
+    assert g.number_of_edges() == len(edges)
+    data = g.edges["AU:ore", "JP:ore", "flows.au_jp"]
+    assert set(data) == set(EDGE_COLUMNS) - {"supplier", "buyer"}
+    assert data["tonnes"] == 60.0 and data["kind"] == "trade" and data["entity"] == "flows.au_jp"
+    au = g.nodes["au"]
+    assert set(au) == set(NODE_COLUMNS) - {"node"}
+    assert au["kind"] == "facility" and au["primary"] == 100.0
+    assert math.isnan(g.nodes["AU:ore"]["capacity"])
+
+
+def test_networkx_view_refuses_unknown_nodes() -> None:
+    nodes = pd.DataFrame({"node": ["a"]})
+    edges = pd.DataFrame({"edge": ["e"], "supplier": ["a"], "buyer": ["b"]})
+    with pytest.raises(ValueError, match="not in the node table: b"):
+        to_networkx(nodes, edges)

@@ -1,0 +1,228 @@
+"""Cross-reference rules: one test per rule, on scenarios built in Python and loaded from YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from supplychain.errors import ScenarioError
+from supplychain.io import load_text
+from supplychain.schema import references as ref
+from supplychain.schema.model import Scenario
+
+Build = Callable[..., dict[str, Any]]
+
+
+def scenario(data: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(data)
+
+
+def messages(problems: list[Any]) -> list[tuple[str, str, str]]:
+    """(dotted path, message, hint) of each problem."""
+    from supplychain.errors import format_path
+
+    return [(format_path(p.path), p.message, p.hint) for p in problems]
+
+
+def test_minimal_scenario_passes_every_rule(scenario_dict: Build) -> None:
+    assert ref.check_references(scenario(scenario_dict())) == []
+
+
+def test_problems_of_python_built_scenarios_are_api_located(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["flows"]["cn_us"]["commodity"] = "ndpr_oxyde"
+    (problem,) = ref.check_references(scenario(data))
+    assert (problem.file, problem.line, problem.column) == ("<api>", 0, 0)
+    assert str(problem).startswith("<api>: flows.cn_us.commodity: unknown commodity 'ndpr_oxyde'")
+
+
+def test_sources_at_any_depth(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["facilities"]["mine"]["capacity"]["source"] = "usgss"
+    data["policies"]["cn_ban"]["source"] = "mofcom"
+    data["agreements"] = {
+        "deal": {
+            "name": "Deal",
+            "parties": ["US", "JP"],
+            "start": "2025-10-28",
+            "investment": {
+                "fund_usd": 5e9,
+                "projects": {
+                    "p": {"country": "AU", "kind": "mine", "output": "concentrate", "lead_time_years": 3,
+                          "share_of_fund": {"value": 0.5, "source": "jogmec"},
+                          "capital_intensity_usd_per_tpa": {"value": 50000, "assumption": "typical"}},
+                },
+            },
+        },
+    }  # fmt: skip
+    assert messages(ref.check_sources(scenario(data))) == [
+        ("facilities.mine.capacity.source", "unknown source 'usgss'", "did you mean 'usgs'?"),
+        ("policies.cn_ban.source", "unknown source 'mofcom'", "declare it under `sources:`"),
+        (
+            "agreements.deal.investment.projects.p.share_of_fund.source",
+            "unknown source 'jogmec'",
+            "declare it under `sources:`",
+        ),
+    ]
+
+
+def test_countries_iso_or_declared(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["groups"] = {"ASEAN": {"members": ["MY", "VN", "TH", "KH"]}}
+    data["facilities"]["mine"]["country"] = "UK"
+    data["facilities"]["plant"]["owners"] = [{"name": "X", "country": "ASEAN", "stake": 0.5}]
+    data["policies"]["cn_ban"]["partners"] = {"exclude": ["ROW", "EU"]}
+    assert messages(ref.check_countries(scenario(data))) == [
+        ("facilities.mine.country", "unknown country or region code 'UK'", "did you mean 'GB'?"),
+        (
+            "policies.cn_ban.partners.exclude[1]",
+            "unknown country or region code 'EU'",
+            "use an ISO 3166-1 alpha-2 code, or declare it under `regions:`",
+        ),
+    ]
+
+
+def test_country_section_keys_and_defaults_are_checked(scenario_dict: Build) -> None:
+    data = scenario_dict(regions=None)
+    data["countries"] = {"XK": {"name": "Kosovo"}, "ZZ": {"name": "Nowhere"}}
+    data["imports"] = {"us": {"importer": "US", "commodity": "ndpr_oxide", "year": 2024, "total": 10,
+                              "partners": {"CN": 0.7}}}  # fmt: skip
+    found = [m[:2] for m in messages(ref.check_countries(scenario(data)))]
+    assert ("countries.ZZ", "unknown country or region code 'ZZ'") in found
+    assert ("imports.us.remainder_to", "unknown country or region code 'ROW'") in found, "default ROW needs a region"
+
+
+def test_code_clashes(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["regions"]["CN"] = {"name": "China again"}
+    data["groups"] = {"ROW": {"members": ["US"]}}
+    data["facilities"]["JP"] = {"name": "Plant", "country": "JP", "kind": "mine", "output": "concentrate"}
+    assert [m[1] for m in messages(ref.check_code_clashes(scenario(data)))] == [
+        "facility id 'JP' is also a country, region or group code",
+        "region code 'CN' is already the ISO code of a country",
+        "'ROW' is both a region and a group",
+    ]
+
+
+def test_group_loops(scenario_dict: Build) -> None:
+    data = scenario_dict(groups={"AA": {"members": ["BB"]}, "BB": {"members": ["AA", "US"]}, "CC": {"members": ["AA"]}})
+    assert [m[0] for m in messages(ref.check_groups(scenario(data)))] == ["groups.AA.members", "groups.BB.members"]
+
+
+def test_commodities_everywhere(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["processes"]["separation"]["inputs"] = {"concentrat": 5}
+    data["facilities"]["mine"]["output"] = "ore"
+    data["policies"]["cn_ban"]["covers"] = {"commodities": ["ndpr"]}
+    assert messages(ref.check_commodities(scenario(data))) == [
+        ("processes.separation.inputs.concentrat", "unknown commodity 'concentrat'", "did you mean 'concentrate'?"),
+        ("facilities.mine.output", "unknown commodity 'ore'", "declare it under `commodities:`"),
+        ("policies.cn_ban.covers.commodities[0]", "unknown commodity 'ndpr'", "declare it under `commodities:`"),
+    ]
+
+
+def test_processes(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["facilities"]["plant"]["process"] = "seperation"
+    assert messages(ref.check_processes(scenario(data))) == [
+        ("facilities.plant.process", "unknown process 'seperation'", "did you mean 'separation'?")
+    ]
+
+
+def test_flow_and_offtake_nodes(scenario_dict: Build) -> None:
+    data = scenario_dict(groups={"ASEAN": {"members": ["MY"]}})
+    data["flows"]["mine_plant"]["buyer"] = "plnt"
+    data["flows"]["cn_us"]["supplier"] = "ASEAN"
+    data["agreements"] = {
+        "deal": {
+            "name": "D",
+            "parties": ["US", "JP"],
+            "start": 2025,
+            "offtakes": [
+                {
+                    "supplier": "lynas",
+                    "buyer": "US",
+                    "commodity": "ndpr_oxide",
+                    "tonnes_per_year": 100,
+                    "start_year": 2026,
+                }
+            ],
+        }
+    }
+    assert messages(ref.check_nodes(scenario(data))) == [
+        ("flows.mine_plant.buyer", "unknown facility or country 'plnt'", "did you mean 'plant'?"),
+        ("flows.cn_us.supplier", "'ASEAN' is a group, not a node",
+         "a flow runs between one facility or country and another; list one flow per member"),
+        ("agreements.deal.offtakes[0].supplier", "unknown facility or country 'lynas'",
+         "give a facility id or a country/region code"),
+    ]  # fmt: skip
+
+
+def test_toggles_and_lifts_name_real_entities(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["toggles"]["ban"]["controls"] = ["cn_bann", "deal"]
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025, "lifts": ["cn_ban", "deal"]}}
+    assert messages(ref.check_policy_names(scenario(data))) == [
+        ("toggles.ban.controls[0]", "unknown policy or agreement 'cn_bann'", "did you mean 'cn_ban'?"),
+        ("agreements.deal.lifts[1]", "unknown policy 'deal'", "declare it under `policies:`"),
+    ]
+
+
+def test_variants_name_real_toggles(scenario_dict: Build) -> None:
+    data = scenario_dict(variants={"v": {"toggles": {"bann": True}}})
+    assert messages(ref.check_variants(scenario(data))) == [
+        ("variants.v.toggles.bann", "unknown toggle 'bann'", "did you mean 'ban'?")
+    ]
+
+
+def test_selector_families_and_elements(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["policies"]["cn_ban"]["covers"] = {"families": ["rare_earth"], "elements": ["Dy", "Nd"]}
+    assert [m[1:] for m in messages(ref.check_selectors(scenario(data)))] == [
+        ("unknown commodity family 'rare_earth'", "did you mean 'rare_earths'?"),
+        ("unknown element 'Dy'", "no commodity lists this element in `elements:`"),
+    ]
+
+
+def test_years_far_before_base_year(scenario_dict: Build) -> None:
+    data = scenario_dict(demand={"d": {"country": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 5,
+                                       "by_year": {1970: 1, 1980: 1}}})  # fmt: skip
+    data["facilities"]["mine"]["production"] = {1950: 1}
+    assert [m[0] for m in messages(ref.check_years(scenario(data)))] == [
+        "demand.d.by_year[1970]",
+        "facilities.mine.production[1950]",
+    ]
+
+
+def test_citations_only_for_written_quantities(scenario_dict: Build) -> None:
+    found = [m[0] for m in messages(ref.check_citations(scenario(scenario_dict())))]
+    assert found == [
+        "processes.separation.inputs.concentrate",
+        "processes.separation.outputs.ndpr_oxide",
+        "facilities.plant.capacity",
+        "flows.mine_plant.tonnes",
+        "flows.cn_us.tonnes",
+    ]
+
+
+def test_rules_locate_problems_in_yaml() -> None:
+    text = (
+        "scenario: {name: T, base_year: 2024}\n"
+        "commodities:\n"
+        "  ore: {name: Ore, stage: ore}\n"
+        "facilities:\n"
+        "  m:\n"
+        "    name: M\n"
+        "    country: US\n"
+        "    kind: mine\n"
+        "    output: oer\n"
+    )
+    with pytest.raises(ScenarioError, match=r"s\.yaml:9:5: facilities\.m\.output: unknown commodity 'oer'") as info:
+        load_text(text, file="s.yaml")
+    assert info.value.problems[0].hint == "did you mean 'ore'?"
+
+
+def test_did_you_mean_without_match_returns_default() -> None:
+    assert ref.did_you_mean("zzz", ["capacity"], "no idea") == "no idea"

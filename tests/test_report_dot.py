@@ -1,0 +1,306 @@
+"""Graphviz pictures: golden DOT text, determinism, folding, diff view and rendering.
+
+Regenerate the golden files after an intended change of the drawing with::
+
+    SUPPLYCHAIN_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_report_dot.py
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from supplychain.report import dot as dotmod
+from supplychain.report.dot import (
+    STATUS_STYLES,
+    GraphvizNotFoundError,
+    RenderError,
+    render,
+    share_bin,
+    to_dot,
+)
+
+GOLDEN = Path(__file__).parent / "golden"
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+
+NAMES = {"ore": "REE concentrate", "oxide": "NdPr oxide", "metal": "NdPr metal", "magnet": "NdFeB magnets"}
+STAGE = {"ore": "ore", "oxide": "oxide", "metal": "metal", "magnet": "magnet"}
+
+
+def small_network() -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Two chains into US NdPr oxide demand: Australia → Malaysia (0 % China) and China (100 %).
+
+    US pool traced share = (1 000 t × 0 + 2 000 t × 1) / 3 000 t = 2/3.
+    """
+    nodes = pd.DataFrame(
+        [
+            ("mt_weld", "facility", "AU", "ore", "Mt Weld", 12000.0),
+            ("bayan_obo", "facility", "CN", "ore", "Bayan Obo", 200000.0),
+            ("AU:ore", "market", "AU", "ore", "", 0.0),
+            ("CN:ore", "market", "CN", "ore", "", 0.0),
+            ("lynas_my", "facility", "MY", "oxide", "Lynas Malaysia", 0.0),
+            ("cn_sep", "facility", "CN", "oxide", "China separation", 0.0),
+            ("MY:oxide", "market", "MY", "oxide", "", 0.0),
+            ("CN:oxide", "market", "CN", "oxide", "", 0.0),
+            ("US:oxide", "market", "US", "oxide", "", 0.0),
+            ("US:oxide:use", "use", "US", "oxide", "", 0.0),
+            ("CN:oxide:use", "use", "CN", "oxide", "", 0.0),
+        ],
+        columns=["node", "kind", "country", "commodity", "name", "primary"],
+    )
+    nodes["stage"] = nodes["commodity"].map(STAGE)
+    edges = pd.DataFrame(
+        [
+            ("supply.mt_weld.ore", "mt_weld", "AU:ore", "ore", 12000.0),
+            ("supply.bayan_obo.ore", "bayan_obo", "CN:ore", "ore", 200000.0),
+            ("input.lynas_my.ore", "AU:ore", "lynas_my", "ore", 12000.0),
+            ("input.cn_sep.ore", "CN:ore", "cn_sep", "ore", 200000.0),
+            ("supply.lynas_my.oxide", "lynas_my", "MY:oxide", "oxide", 1000.0),
+            ("supply.cn_sep.oxide", "cn_sep", "CN:oxide", "oxide", 50000.0),
+            ("flows.my_us", "MY:oxide", "US:oxide", "oxide", 1000.0),
+            ("flows.cn_us", "CN:oxide", "US:oxide", "oxide", 2000.0),
+            ("use.US:oxide", "US:oxide", "US:oxide:use", "oxide", 3000.0),
+            ("use.CN:oxide", "CN:oxide", "CN:oxide:use", "oxide", 48000.0),
+        ],
+        columns=["edge", "supplier", "buyer", "commodity", "tonnes"],
+    )
+    traced = pd.Series(
+        {
+            "mt_weld": 0.0, "bayan_obo": 1.0, "AU:ore": 0.0, "CN:ore": 1.0, "lynas_my": 0.0, "cn_sep": 1.0,
+            "MY:oxide": 0.0, "CN:oxide": 1.0, "US:oxide": 2 / 3, "US:oxide:use": 2 / 3, "CN:oxide:use": 1.0,
+        }
+    )  # fmt: skip
+    return nodes, edges, traced
+
+
+def banned_flows(edges: pd.DataFrame) -> pd.DataFrame:
+    """``Result.flows``-like table: China → US blocked, Malaysia → US raised by a deal."""
+    flows = edges.rename(columns={"tonnes": "baseline_t"})
+    flows["simulated_t"] = flows["baseline_t"]
+    flows["status"] = "normal"
+    flows.loc[flows["edge"] == "flows.cn_us", ["simulated_t", "status"]] = [0.0, "blocked"]
+    flows.loc[flows["edge"] == "flows.my_us", ["simulated_t", "status"]] = [1800.0, "deal"]
+    flows.loc[flows["edge"] == "use.US:oxide", ["simulated_t", "status"]] = [1800.0, "reduced"]
+    return flows
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("SUPPLYCHAIN_UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, f"DOT text differs from {path}; rerun with SUPPLYCHAIN_UPDATE_GOLDEN=1 if intended"
+
+
+# ------------------------------------------------------------------------ golden
+def test_golden_small_network() -> None:
+    nodes, edges, traced = small_network()
+    dot = to_dot((nodes, edges), traced=traced, title="Small network", year=2024, names=NAMES)
+    _check_golden("small_network.dot", dot.source)
+
+
+def test_golden_diff_from_result_flows() -> None:
+    nodes, edges, traced = small_network()
+    after = traced.copy()
+    after[["US:oxide", "US:oxide:use"]] = 0.0
+    dot = to_dot(
+        (nodes, banned_flows(edges)), traced=after, compare_traced=traced, title="Ban", year=2026, names=NAMES
+    )
+    _check_golden("small_diff.dot", dot.source)
+
+
+def test_source_does_not_depend_on_row_order_or_input_kind() -> None:
+    nodes, edges, traced = small_network()
+    a = to_dot((nodes, edges), traced=traced, title="t", year=2024).source
+    b = to_dot(
+        (nodes.sample(frac=1, random_state=1), edges.sample(frac=1, random_state=2)),
+        traced=traced.sample(frac=1, random_state=3),
+        title="t",
+        year=2024,
+    ).source
+    g = nx.MultiDiGraph()
+    for row in nodes.to_dict("records"):
+        g.add_node(row["node"], **row)
+    for row in edges.to_dict("records"):
+        g.add_edge(row["supplier"], row["buyer"], key=row["edge"], **row)
+    c = to_dot(g, traced=traced, title="t", year=2024).source
+    assert a == b == c
+
+
+# ------------------------------------------------------------------ drawing rules
+def test_stages_are_ordered_columns() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, edges), traced=traced, title="t").source
+    clusters = re.findall(r'subgraph "cluster_(\w+)"', src)
+    assert clusters == ["ore", "oxide", "use"]
+    ranks = re.findall(r"\{rank=same; \"(__col_\d+_\d+)\"; ([^}]*)\}", src)
+    cols = dict(ranks)
+    assert '"mt_weld"' in cols["__col_0_0"]
+    assert '"AU:ore"' in cols["__col_0_1"]
+    assert '"US:oxide"' in cols["__col_1_2"], "the importing pool sits right of the exporting pools"
+    assert '"US:oxide:use"' in cols["__col_5_0"]
+
+
+def test_colour_bins_and_pen_widths() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, edges), traced=traced, title="t").source
+    china = share_bin(1.0)
+    clean = share_bin(0.0)
+    assert china is not None
+    assert clean is not None
+    assert re.search(rf'"cn_sep" \[[^\]]*fillcolor="{china.fill}"', src)
+    assert re.search(rf'"lynas_my" \[[^\]]*fillcolor="{clean.fill}"', src)
+    widths = {
+        m[0]: float(m[1]) for m in re.findall(r'"(\S+)" -> "\S+" \[[^\]]*penwidth=([\d.]+)', src)
+    }
+    assert widths["bayan_obo"] == 8.0  # the largest flow
+    assert widths["MY:oxide"] < widths["CN:oxide"] < widths["bayan_obo"]
+    assert "67% China" in src  # US pool: 2/3 traced, see small_network
+
+
+def test_diff_view_styles() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, banned_flows(edges)), traced=traced, title="t").source
+    blocked = STATUS_STYLES["blocked"]
+    line = next(ln for ln in src.splitlines() if '"CN:oxide" -> "US:oxide"' in ln)
+    assert f'color="{blocked.color}"' in line
+    assert 'style="dashed"' in line
+    assert "blocked · 2.0k t" in line
+    line = next(ln for ln in src.splitlines() if '"MY:oxide" -> "US:oxide"' in ln)
+    assert f'color="{STATUS_STYLES["deal"].color}"' in line
+    assert 'style="bold"' in line
+    assert "deal · 1.8k t" in line
+    line = next(ln for ln in src.splitlines() if '"US:oxide" -> "US:oxide:use"' in ln)
+    assert "3.0k → 1.8k t" in line
+    assert "changes against the baseline" in src
+
+
+def test_compare_to_derives_status_from_tonnes() -> None:
+    nodes, edges, traced = small_network()
+    after = edges.copy()
+    after.loc[after["edge"] == "flows.cn_us", "tonnes"] = 0.0
+    after.loc[after["edge"] == "flows.my_us", "tonnes"] = 500.0
+    after = pd.concat(
+        [after, pd.DataFrame([{"edge": "flows.au_us", "supplier": "AU:ore", "buyer": "US:oxide",
+                               "commodity": "ore", "tonnes": 10.0}])],
+        ignore_index=True,
+    )  # fmt: skip
+    src = to_dot((nodes, after), compare_to=(nodes, edges), traced=traced, title="t").source
+    lines = {ln.split(" [")[0].strip(): ln for ln in src.splitlines() if " -> " in ln}
+    assert 'style="dashed"' in lines['"CN:oxide" -> "US:oxide"']
+    assert STATUS_STYLES["reduced"].color in lines['"MY:oxide" -> "US:oxide"']
+    assert "new · 10 t" in lines['"AU:ore" -> "US:oxide"']
+
+
+def test_folding_respects_max_nodes_and_focus() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, edges), traced=traced, title="t", max_nodes=7, focus_countries=["US"]).source
+    drawn = set(re.findall(r'^\t\t"([^"_][^"]*)" \[', src, flags=re.M))
+    assert len(drawn) <= 7
+    assert {"US:oxide", "US:oxide:use"} <= drawn
+    assert "mt_weld" not in drawn, "plants fold into their country's pool"
+    assert "AU:ore" in drawn
+    assert "incl. Mt Weld" in src
+    assert "Folded for legibility" in src
+
+
+def test_large_nodes_are_never_folded_into_other() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, edges), traced=traced, title="t", max_nodes=4).source
+    drawn = set(re.findall(r'^\t\t"([^"_][^"]*)" \[', src, flags=re.M))
+    assert {"CN:ore", "CN:oxide", "CN:oxide:use"} <= drawn, "max_nodes is a target, not a reason to hide China"
+
+
+def test_folding_into_other() -> None:
+    nodes, edges, traced = small_network()
+    # ten small Australian-style suppliers into the US pool
+    extra_nodes, extra_edges = [], []
+    for i in range(10):
+        c = f"X{i}"
+        extra_nodes.append({"node": f"{c}:oxide", "kind": "market", "country": c, "commodity": "oxide",
+                            "stage": "oxide", "name": "", "primary": 10.0})
+        extra_edges.append({"edge": f"flows.{c}", "supplier": f"{c}:oxide", "buyer": "US:oxide",
+                            "commodity": "oxide", "tonnes": 10.0})  # fmt: skip
+    n2 = pd.concat([nodes, pd.DataFrame(extra_nodes)], ignore_index=True)
+    e2 = pd.concat([edges, pd.DataFrame(extra_edges)], ignore_index=True)
+    src = to_dot((n2, e2), traced=traced, title="t", max_nodes=12).source
+    assert '"other:market:oxide:oxide"' in src
+    assert "Other · oxide" in src
+    assert "10 countries" in src
+    drawn = set(re.findall(r'^\t\t"([^"_][^"]*)" \[', src, flags=re.M))
+    assert len(drawn) <= 12
+
+
+def test_commodity_filter() -> None:
+    nodes, edges, traced = small_network()
+    extra = pd.DataFrame([{"node": "JP:magnet", "kind": "market", "country": "JP", "commodity": "magnet",
+                           "stage": "magnet", "name": "", "primary": 5.0}])  # fmt: skip
+    src = to_dot((pd.concat([nodes, extra]), edges), traced=traced, title="t", commodity="ore").source
+    assert '"JP:magnet"' not in src
+    assert '"US:oxide:use"' in src  # downstream of ore
+    with pytest.raises(ValueError, match=r"commodity 'lead' is not in the graph; it has: magnet, ore, oxide"):
+        to_dot((pd.concat([nodes, extra]), edges), traced=traced, title="t", commodity="lead")
+
+
+def test_input_errors() -> None:
+    nodes, edges, traced = small_network()
+    with pytest.raises(TypeError, match="expected a networkx graph or a"):
+        to_dot([nodes, edges], traced=traced, title="t")
+    with pytest.raises(ValueError, match="no tonnes column"):
+        to_dot((nodes, edges.drop(columns="tonnes")), traced=traced, title="t")
+    with pytest.raises(ValueError, match="max_nodes must be at least 4"):
+        to_dot((nodes, edges), traced=traced, title="t", max_nodes=2)
+
+
+def test_untraced_nodes_are_white_with_a_legend_entry() -> None:
+    nodes, edges, _ = small_network()
+    src = to_dot((nodes, edges), traced=None, title="t").source
+    assert "not computed" in src
+    assert 'fillcolor="#ffffff"' in src
+
+
+# -------------------------------------------------------------------- rendering
+@needs_dot
+@pytest.mark.parametrize("suffix", [".svg", ".png", ".dot"])
+def test_render_formats(tmp_path: Path, suffix: str) -> None:
+    nodes, edges, traced = small_network()
+    out = render(to_dot((nodes, edges), traced=traced, title="t"), tmp_path / f"sub/g{suffix}")
+    data = out.read_bytes()
+    if suffix == ".png":
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    elif suffix == ".svg":
+        root = ET.fromstring(data)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    else:
+        assert data.startswith(b"digraph supplychain {")
+    assert not list(tmp_path.joinpath("sub").glob(".*tmp")), "no temporary file left behind"
+
+
+def test_render_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dotmod.shutil, "which", lambda _: None)
+    nodes, edges, traced = small_network()
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        render(to_dot((nodes, edges), traced=traced, title="t"), tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+    # a .dot file needs no Graphviz
+    assert render(to_dot((nodes, edges), traced=traced, title="t"), tmp_path / "g.dot").exists()
+
+
+def test_render_unknown_suffix(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match=r"use a \.svg, \.png or \.dot file name"):
+        render("digraph {}", tmp_path / "g.jpeg")
+
+
+@needs_dot
+def test_render_reports_dot_errors(tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="Graphviz 'dot' failed"):
+        render("digraph { a -> }", tmp_path / "g.svg")
+    assert not list(tmp_path.iterdir())

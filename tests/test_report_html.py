@@ -1,0 +1,370 @@
+"""The HTML report: files, sections, escaping of hostile text, no external fetches, atomic writes; charts; CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import matplotlib as mpl
+import pandas as pd
+import pytest
+
+from supplychain.io import load
+from supplychain.report import charts
+from supplychain.report import html as report_html
+from supplychain.report.html import MARKER, ReportError, ScenarioRun, run_scenario, safe_url, write_report
+from supplychain.report.markdown import md_escape, md_table
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+
+EVIL = "<script>alert(1)</script>"
+
+SCENARIO = f"""
+scenario:
+  name: "REE {EVIL} test"
+  question: "Does the US reach 25 % by 2027? {EVIL}"
+  base_year: 2024
+  horizon: 2027
+sources:
+  usgs: {{title: "USGS MCS 2025", publisher: USGS, year: 2025, url: "https://pubs.usgs.gov/mcs2025.pdf"}}
+  hostile: {{title: "Hostile <b>link</b>", url: "javascript:alert(1)"}}
+regions:
+  ROW: {{name: Rest of world}}
+commodities:
+  concentrate: {{name: REE concentrate, stage: ore, basis: t REO, family: rare_earths, elements: [Nd, Pr]}}
+  ndpr_oxide: {{name: NdPr oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Nd, Pr]}}
+processes:
+  separation: {{inputs: {{concentrate: 5.0}}, outputs: {{ndpr_oxide: 1.0}}}}
+facilities:
+  bayan_obo: {{name: Bayan Obo, country: CN, kind: mine, output: concentrate, capacity: 200000,
+               production: {{2024: 200000}}, utilisation: 1.0}}
+  mt_weld: {{name: Mt Weld, country: AU, kind: mine, output: concentrate, capacity: 20000,
+             production: {{2024: 12000}}, utilisation: 0.6}}
+  cn_sep: {{name: "{EVIL}", country: CN, kind: separation, process: separation, capacity: 50000,
+            production: {{2024: 40000}}, utilisation: 0.8}}
+  lynas_my: {{name: Lynas Malaysia, country: MY, kind: separation, process: separation, capacity: 4000,
+              production: {{2024: 2400}}, utilisation: 0.6}}
+flows:
+  au_my: {{supplier: AU, buyer: lynas_my, commodity: concentrate, year: 2024, tonnes: 12000}}
+  cn_us: {{supplier: CN, buyer: US, commodity: ndpr_oxide, year: 2024, tonnes: 2000}}
+  my_us: {{supplier: MY, buyer: US, commodity: ndpr_oxide, year: 2024, tonnes: 800}}
+  my_jp: {{supplier: MY, buyer: JP, commodity: ndpr_oxide, year: 2024, tonnes: 1600}}
+  cn_jp: {{supplier: CN, buyer: JP, commodity: ndpr_oxide, year: 2024, tonnes: 3000}}
+demand:
+  us: {{country: US, commodity: ndpr_oxide, year: 2024, tonnes: 2800}}
+  jp: {{country: JP, commodity: ndpr_oxide, year: 2024, tonnes: 4600}}
+  cn: {{country: CN, commodity: ndpr_oxide, year: 2024, tonnes: 35000}}
+policies:
+  cn_ban: {{type: export_ban, country: CN, covers: {{families: [rare_earths]}}, start: 2025-09-01}}
+toggles:
+  ban: {{controls: [cn_ban], default: false, description: "China bans REE exports {EVIL}"}}
+variants:
+  china_ban: {{description: "Ban {EVIL}", toggles: {{ban: on}}}}
+targets:
+  us_25:
+    description: "Traced China share of US NdPr oxide ≤ 25% by 2026 {EVIL}"
+    country: US
+    commodity: ndpr_oxide
+    max: 0.25
+    by: 2026
+"""
+
+
+# ---------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scn") / "hostile.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(scenario_file: Path) -> ScenarioRun:
+    return run_scenario(load(scenario_file), file=str(scenario_file))
+
+
+@pytest.fixture(scope="module")
+def report_dir(run: ScenarioRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz 'dot' is not installed")
+    return write_report([run], tmp_path_factory.mktemp("out") / "report", title=f"Report {EVIL}")
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: list[str] = []
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str, str]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for k, v in attrs:
+            self.attrs.append((tag, k, v or ""))
+            if k == "id" and v:
+                self.ids.append(v)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(path: Path) -> _Collector:
+    c = _Collector()
+    c.feed(path.read_text(encoding="utf-8"))
+    c.close()
+    return c
+
+
+# ---------------------------------------------------------------------- the report
+def test_report_files(report_dir: Path) -> None:
+    names = {p.name for p in report_dir.iterdir()}
+    assert {"index.html", "summary.md", "measures.csv", "shortfall.csv", "flows.csv", "targets.csv",
+            "results.json", "images", MARKER} <= names  # fmt: skip
+    images = sorted((report_dir / "images").iterdir())
+    assert any("network-baseline" in p.name for p in images)
+    assert any("network-china-ban" in p.name for p in images)
+    for p in images:
+        if p.suffix == ".png":
+            assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
+        else:
+            ET.parse(p)  # noqa: S314 - our own output; raises if not XML
+    measures = pd.read_csv(report_dir / "measures.csv")
+    assert measures.columns[0] == "scenario"
+    assert set(measures["variant"]) == {"base", "china_ban"}
+    assert not list(report_dir.parent.glob(".report.*")), "temporary folders were left behind"
+
+
+def test_html_parses_with_every_section(report_dir: Path) -> None:
+    page = _parse(report_dir / "index.html")
+    slug = "hostile"
+    expected = {"overview", f"sc-{slug}"} | {
+        f"sc-{slug}-{part}"
+        for part in ("summary", "sources", "toggles", "measures", "targets", "shortfall", "graphs", "charts")
+    }
+    assert expected <= set(page.ids)
+    assert len(page.ids) == len(set(page.ids)), "duplicate ids"
+    text = " ".join(page.text)
+    assert "PASS" in text or "FAIL" in text
+    assert "China bans REE exports" in text
+
+
+def test_no_unescaped_user_text(report_dir: Path) -> None:
+    raw = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in raw.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in raw
+    page = _parse(report_dir / "index.html")
+    assert "script" not in page.tags
+    assert f"REE {EVIL} test" in " ".join(page.text), "the title is shown as text"
+    assert not any(k.startswith("on") for _, k, _ in page.attrs), "no event handler attributes"
+    md = (report_dir / "summary.md").read_text(encoding="utf-8")
+    assert "<script" not in md
+    assert "&lt;script&gt;" in md
+
+
+@needs_dot
+def test_hostile_facility_name_inside_embedded_svg(report_dir: Path) -> None:
+    page = _parse(report_dir / "index.html")
+    uris = [v for tag, k, v in page.attrs if tag == "img" and k == "src"]
+    graphs = [base64.b64decode(u.split(",", 1)[1]) for u in uris if u.startswith("data:image/svg+xml;base64,")]
+    assert graphs, "images are embedded as data: URIs"
+    found = False
+    for svg in graphs:
+        root = ET.fromstring(svg)  # noqa: S314 - our own output
+        tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+        assert not tags & {"script", "foreignObject", "image"}
+        texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        found |= any(EVIL in t for t in texts)
+    assert found, "the facility name is drawn as literal text in a network picture"
+
+
+def test_no_external_fetches(report_dir: Path) -> None:
+    raw = (report_dir / "index.html").read_text(encoding="utf-8")
+    page = _parse(report_dir / "index.html")
+    for tag, key, value in page.attrs:
+        if key == "src":
+            assert value.startswith("data:"), (tag, value[:60])
+        if key == "href":
+            assert tag == "a", (tag, value)
+            assert not value.lower().startswith(("javascript:", "data:", "file:")), value
+    assert "link" not in page.tags
+    assert not re.search(r"@import|url\(|@font-face", raw)
+    assert "javascript:" not in [v for _, k, v in page.attrs if k == "href"]
+    external = [v for tag, k, v in page.attrs if k == "href" and v.startswith("http")]
+    assert external == ["https://pubs.usgs.gov/mcs2025.pdf"], "only the sources table links out"
+    assert "Content-Security-Policy" in raw
+
+
+def test_targets_and_verdicts(report_dir: Path) -> None:
+    meta = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    (sc,) = meta["scenarios"]
+    verdicts = {(t["variant"], t["verdict"]) for t in sc["targets"]}
+    assert ("base", "fail") in verdicts  # the baseline US pool is ~70 % Chinese
+    assert sc["focus_year"] == 2026
+    targets = pd.read_csv(report_dir / "targets.csv")
+    assert set(targets["variant"]) == {"base", "china_ban"}
+    raw = (report_dir / "index.html").read_text(encoding="utf-8")
+    assert 'class="badge fail">FAIL<' in raw
+
+
+def test_results_json_is_strict(report_dir: Path) -> None:
+    text = (report_dir / "results.json").read_text(encoding="utf-8")
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
+
+
+def test_bare_results_are_grouped_by_scenario(run: ScenarioRun, tmp_path: Path) -> None:
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz 'dot' is not installed")
+    out = write_report(list(run.results), tmp_path / "r", title="bare")
+    page = _parse(out / "index.html")
+    assert "overview" in page.ids
+    assert any(i.endswith("-summary") for i in page.ids)
+
+
+# ---------------------------------------------------------------- atomic writes
+def test_refuses_to_replace_a_folder_that_is_not_a_report(run: ScenarioRun, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(ReportError, match="refusing to replace it"):
+        write_report([run], target)
+    assert (target / "thesis.docx").read_text(encoding="utf-8") == "precious"
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(ReportError, match="is not a folder"):
+        write_report([run], tmp_path / "file")
+
+
+@needs_dot
+def test_failure_leaves_the_previous_report(run: ScenarioRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = write_report([run], tmp_path / "r")
+    before = (out / "index.html").read_bytes()
+
+    def boom(folder: Path, *args: object) -> None:
+        (folder / "index.html").write_text("half", encoding="utf-8")
+        msg = "disk full"
+        raise OSError(msg)
+
+    monkeypatch.setattr(report_html, "_write_tree", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_report([run], out)
+    assert (out / "index.html").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"], "no temporary folder left behind"
+
+
+def test_nothing_to_report(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="nothing to report"):
+        write_report([], tmp_path / "r")
+    with pytest.raises(TypeError, match="cannot report on a int"):
+        write_report([1], tmp_path / "r")  # type: ignore[list-item]
+
+
+# ------------------------------------------------------------------ small helpers
+def test_safe_url() -> None:
+    assert safe_url("http://x.org/a") == "http://x.org/a"
+    assert safe_url("JavaScript:alert(1)") is None
+    assert safe_url("//evil.org/x") is None
+    assert safe_url(None) is None
+
+
+def test_csv_cells_cannot_start_formulas() -> None:
+    df = pd.DataFrame({"name": ["=HYPERLINK(1)", "+1", "ok"], "value": [-1.0, 2.0, 3.0]})
+    out = report_html._csv_safe(df)
+    assert out["name"].tolist() == ["'=HYPERLINK(1)", "'+1", "ok"]
+    assert out["value"].tolist() == [-1.0, 2.0, 3.0]
+
+
+def test_markdown_escaping() -> None:
+    assert md_escape("a|b") == "a\\|b"
+    assert md_escape("![x](file:///etc/passwd)") == "\\!\\[x\\](file:///etc/passwd)"
+    table = md_table(["h"], [["x\ny"]])
+    assert table.splitlines()[-1] == "| x␊y |"
+
+
+# ------------------------------------------------------------------------ charts
+def _measures() -> pd.DataFrame:
+    rows = []
+    for variant, values in {"base": [0.7, 0.7, 0.7], "ban": [0.7, 0.3, 0.1]}.items():
+        for year, v in zip((2024, 2025, 2026), values, strict=True):
+            rows.append({"year": year, "country": "US", "commodity": "ndpr_oxide", "metric": "traced_share",
+                         "value": v, "variant": variant, "source_country": "CN"})  # fmt: skip
+            rows.append({"year": year, "country": "US", "commodity": "ndpr_oxide", "metric": "direct_import_share",
+                         "value": v * 0.9, "variant": variant, "source_country": "CN"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
+    before = dict(mpl.rcParams)
+    backend = mpl.get_backend()
+    fig = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide", targets=[charts.TargetLine(0.25, 2026)])
+    short = pd.DataFrame({"year": [2024, 2025], "country": "US", "commodity": "ndpr_oxide",
+                          "shortfall_t": [0.0, 500.0], "shortfall_share": [0.0, 0.2], "variant": "ban"})  # fmt: skip
+    cap = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": ["US", "US", "CN", "CN"],
+                        "commodity": "magnet", "capacity": [1000.0, 3000.0, 5000.0, 5000.0]})  # fmt: skip
+    figures = [fig, charts.shortfall_chart(short), charts.capacity_additions_chart(cap),
+               charts.shortfall_chart(short.assign(shortfall_share=0.0)), charts.capacity_additions_chart(cap[:0])]  # fmt: skip
+    for i, f in enumerate(figures):
+        png = charts.save_figure(f, tmp_path / f"c{i}.png")
+        svg = charts.save_figure(f, tmp_path / f"c{i}.svg")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        ET.parse(svg)  # noqa: S314 - our own output
+    assert dict(mpl.rcParams) == before
+    assert mpl.get_backend() == backend
+    again = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
+                               targets=[charts.TargetLine(0.25, 2026)])  # fmt: skip
+    fresh = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
+                               targets=[charts.TargetLine(0.25, 2026)])  # fmt: skip
+    assert charts.figure_svg(again) == charts.figure_svg(fresh), "SVG output is deterministic"
+    with pytest.raises(ValueError, match=r"use a \.svg or \.png file name"):
+        charts.save_figure(fig, tmp_path / "c.pdf")
+
+
+def test_share_chart_without_data_says_so() -> None:
+    fig = charts.share_chart(_measures(), country="JP", commodity="ndpr_oxide")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("no traced or direct share" in t for t in texts)
+
+
+def test_capacity_by_year() -> None:
+    nodes = pd.DataFrame({"kind": ["facility", "facility"], "country": ["US", "US"], "commodity": ["m", "m"],
+                          "stage": ["magnet", "magnet"], "capacity": [1000.0, 500.0]})  # fmt: skip
+    out = charts.capacity_by_year({2025: nodes, 2024: nodes.iloc[:1]})
+    assert out.to_dict("records") == [
+        {"year": 2024, "country": "US", "commodity": "m", "stage": "magnet", "capacity": 1000.0},
+        {"year": 2025, "country": "US", "commodity": "m", "stage": "magnet", "capacity": 1500.0},
+    ]
+
+
+# --------------------------------------------------------------------------- CLI
+@needs_dot
+def test_cli_report(run_cli: Callable[..., CompletedProcess[str]], scenario_file: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(scenario_file, folder / "one.yaml")
+    (folder / "fragment.yaml").write_text("commodities: {}\n", encoding="utf-8")
+    res = run_cli("report", folder, "--output", tmp_path / "out", "--mode", "fixed")
+    assert res.returncode == 0, res.stderr
+    assert "wrote" in res.stdout
+    meta = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    assert [s["slug"] for s in meta["scenarios"]] == ["one"]
+    assert meta["scenarios"][0]["mode"] == "fixed"
+
+
+def test_cli_report_errors(run_cli: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scenario: {name: x}\n", encoding="utf-8")
+    res = run_cli("report", bad, "--output", tmp_path / "out")
+    assert res.returncode == 1
+    assert "base_year" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
+    res = run_cli("report", bad, "--output", tmp_path / "out", "--mode", "sideways")
+    assert res.returncode == 1
+    assert "--mode must be fixed or rebalance" in res.stderr
+    assert "Traceback" not in res.stderr

@@ -1,0 +1,301 @@
+"""simulate / compare end to end on small scenarios, each number derived by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from supplychain.api import Result, compare, simulate
+from supplychain.errors import ScenarioError
+from supplychain.schema.model import Scenario
+
+YEARS = (2024, 2025, 2026, 2027)
+
+
+def world(**extra: Any) -> Scenario:
+    """CN makes 1 000 t NdPr oxide (at capacity), AU 100 t of 300 t capacity.
+
+    Trade every year: CN→US 600 t, AU→US 100 t, CN→JP 300 t; demand US 700, JP 300, CN 100.
+    Policy: CN bans rare-earth exports to the US from 1 September 2025 (toggle ``ban``, on).
+    Agreement: a CN–US truce from 2026 exempting the parties (toggle ``deal``, off).
+    """
+    data: dict[str, Any] = {
+        "scenario": {"name": "toy", "base_year": 2024, "horizon": 2027},
+        "commodities": {"ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths",
+                                       "elements": ["Nd", "Pr"], "price_usd_per_t": 60000}},
+        "facilities": {
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "output": "ndpr_oxide",
+                       "capacity": 1000, "production": dict.fromkeys(YEARS, 1000)},
+            "au_sep": {"name": "AU separation", "country": "AU", "kind": "separation", "output": "ndpr_oxide",
+                       "capacity": 300, "production": dict.fromkeys(YEARS, 100)},
+        },
+        "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": "ndpr_oxide", "year": y, "tonnes": t}
+                  for y in YEARS
+                  for k, s, b, t in (("cn_us", "CN", "US", 600), ("au_us", "AU", "US", 100),
+                                     ("cn_jp", "CN", "JP", 300))},
+        "demand": {c: {"country": c, "commodity": "ndpr_oxide", "year": 2024, "tonnes": t}
+                   for c, t in (("US", 700), ("JP", 300), ("CN", 100))},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-09-01",
+                                "covers": {"families": ["rare_earths"]}, "partners": {"include": ["US"]}}},
+        "agreements": {"truce": {"name": "CN–US truce", "parties": ["CN", "US"], "start": "2026-01-01",
+                                 "exempt_parties": True}},
+        "toggles": {"ban": {"default": True, "controls": ["cn_ban"]},
+                    "deal": {"default": False, "controls": ["truce"]}},
+        "variants": {"with_deal": {"toggles": {"deal": True}}},
+        "targets": {"us_25": {"country": "US", "commodity": "ndpr_oxide", "max": 0.25, "by": 2026}},
+    }
+    data.update(extra)
+    return Scenario.model_validate(data)
+
+
+def us_short(res: Result) -> dict[int, float]:
+    s = res.shortfall[(res.shortfall["country"] == "US") & (res.shortfall["commodity"] == "ndpr_oxide")]
+    return {int(y): round(float(v), 6) for y, v in zip(s["year"], s["shortfall_t"], strict=True)}
+
+
+@pytest.fixture(scope="module")
+def fixed() -> Result:
+    return simulate(world(), mode="fixed")
+
+
+@pytest.fixture(scope="module")
+def rebal() -> Result:
+    return simulate(world(), mode="rebalance")
+
+
+def test_partial_year_ban_fixed(fixed: Result) -> None:
+    # 2025: the ban is in force Sep–Dec, 4/12 of CN's 600 t = 200 t lost; 2026–27: all 600 t.
+    assert us_short(fixed) == {2024: 0.0, 2025: 200.0, 2026: 600.0, 2027: 600.0}
+    f = fixed.flows.set_index(["year", "edge"])
+    assert f.loc[(2025, "flows.cn_us_2025"), "tonnes"] == pytest.approx(400.0)
+    assert f.loc[(2026, "flows.cn_us_2026"), "status"] == "blocked"
+    # fixed never re-routes: no edge above its baseline
+    assert (fixed.flows["tonnes"] <= fixed.flows["baseline_t"] + 1e-9).all()
+
+
+def test_full_ban_with_one_limited_alternative_rebalance(rebal: Result) -> None:
+    # 2025: CN→US capped at 400 t; AU adds 200 t (100 → 300 t capacity): no shortfall.
+    # 2026–27: CN→US closed; AU's 300 t is all there is: 700 − 300 = 400 t short.
+    assert us_short(rebal) == {2024: 0.0, 2025: 0.0, 2026: 400.0, 2027: 400.0}
+    g = rebal.gainers.set_index(["year", "supplier_country"])
+    assert g.loc[(2026, "AU"), "gain_t"] == pytest.approx(200.0)
+    assert g.loc[(2026, "AU"), "buyers"] == "US"
+    u = rebal.utilisation.set_index(["year", "facility"])
+    assert u.loc[(2026, "au_sep"), "utilisation"] == pytest.approx(1.0)
+    # CN's freed 600 t cannot be laundered through JP (no new re-exports)
+    fl = rebal.flows
+    assert fl[(fl["supplier_country"] == "JP") & (fl["buyer_country"] != "JP")].empty
+    assert (rebal.solver["warm"].tolist()) == [False, True, True, True]
+
+
+def test_rebalance_never_worse_than_fixed(fixed: Result, rebal: Result) -> None:
+    for y in YEARS:
+        assert us_short(rebal)[y] <= us_short(fixed)[y]
+
+
+def test_deal_restores_supply_from_its_start() -> None:
+    res = simulate(world(), toggles={"deal": True}, mode="fixed")
+    # truce from 2026: CN→US exempt, nothing lost in 2026–27; 2025 is before the truce.
+    assert us_short(res) == {2024: 0.0, 2025: 200.0, 2026: 0.0, 2027: 0.0}
+    t = res.toggles.set_index("toggle")
+    assert t.loc["deal", "set_by"] == "override"
+    assert t.loc["ban", "set_by"] == "default"
+    att = res.attribution[res.attribution["year"] == 2026]
+    assert att["exempted_by"].tolist() == ["truce"]
+    assert att["blocked_tonnes"].tolist() == [0.0]
+    flows = res.flows.set_index(["year", "edge"])
+    assert flows.loc[(2026, "flows.cn_us_2026"), "status"] == "deal"
+
+
+def test_explain_attributes_the_loss_to_the_policy(fixed: Result) -> None:
+    ex = fixed.explain("US", "ndpr_oxide").set_index("year")
+    # 2025: 200 t of 700 t imports (28.6 %) blocked by cn_ban
+    assert ex.loc[2025, "policy"] == "cn_ban"
+    assert ex.loc[2025, "blocked_tonnes"] == pytest.approx(200.0)
+    assert ex.loc[2025, "share_of_imports"] == pytest.approx(200 / 700)
+    assert ex.loc[2026, "shortfall_t"] == pytest.approx(600.0)
+
+
+def test_targets_per_year(rebal: Result) -> None:
+    t = rebal.targets.set_index("year")
+    # from 2026 the US gets only AU oxide: traced China share 0 ≤ 0.25 (margin 0.25).
+    assert t.index.tolist() == [2026, 2027]
+    assert t.loc[2026, "status"] == "pass"
+    assert t.loc[2026, "margin"] == pytest.approx(0.25)
+    deal = simulate(world(), variant="with_deal").targets.set_index("year")
+    # with the truce CN→US is back: 600 of 700 t from China, 6/7 = 0.857 > 0.25.
+    assert deal.loc[2026, "value"] == pytest.approx(600 / 700)
+    assert deal.loc[2026, "status"] == "fail"
+    assert deal.loc[2026, "margin"] == pytest.approx(0.25 - 600 / 700)
+
+
+def test_measures_after_the_shock(rebal: Result) -> None:
+    m = rebal.measures
+    us = m[(m["country"] == "US") & (m["year"] == 2025)].set_index("metric")["value"]
+    # 2025: CN 400 t + AU 300 t: direct and traced China share 400/700.
+    assert us["traced_share"] == pytest.approx(400 / 700)
+    assert us["direct_import_share"] == pytest.approx(400 / 700)
+    sh = m[(m["metric"] == "shortfall_share") & (m["country"] == "US") & (m["year"] == 2026)]["value"]
+    assert sh.tolist() == pytest.approx([400 / 700])
+    assert set(m["variant"]) == {"base"}
+
+
+def malaysia(**extra: Any) -> Scenario:
+    """MY mines 200 t ore; its plant makes 50 t oxide from 100 t (2 t ore / t oxide, capacity 100 t oxide).
+
+    MY exports 100 t ore to JP's plant (50 t oxide for JP's use) and 50 t oxide to the US.
+    From 2025 a quota of 0 t on MY's ore exports (the raw-export ban).
+    """
+    years = (2024, 2025)
+    data: dict[str, Any] = {
+        "scenario": {"name": "my", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "REE concentrate", "stage": "ore", "family": "rare_earths"},
+                        "oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths"}},
+        "processes": {"sep": {"inputs": {"ore": 2}, "outputs": {"oxide": 1}}},
+        "facilities": {
+            "my_mine": {"name": "MY mine", "country": "MY", "kind": "mine", "output": "ore", "capacity": 200,
+                        "production": dict.fromkeys(years, 200)},
+            "my_sep": {"name": "MY plant", "country": "MY", "kind": "separation", "process": "sep",
+                       "capacity": 100, "production": dict.fromkeys(years, 50)},
+            "jp_sep": {"name": "JP plant", "country": "JP", "kind": "separation", "process": "sep",
+                       "capacity": 60, "production": dict.fromkeys(years, 50)},
+        },
+        "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": c, "year": y, "tonnes": t}
+                  for y in years
+                  for k, s, b, c, t in (("my_jp_ore", "MY", "JP", "ore", 100), ("my_us_oxide", "MY", "US", "oxide", 50))},
+        "demand": {"us": {"country": "US", "commodity": "oxide", "year": 2024, "tonnes": 50},
+                   "jp": {"country": "JP", "commodity": "oxide", "year": 2024, "tonnes": 50}},
+        "policies": {"my_raw": {"type": "export_quota", "country": "MY", "start": "2025-01-01",
+                                "tonnes_per_year": 0, "covers": {"stages": ["ore"]}}},
+    }
+    data.update(extra)
+    return Scenario.model_validate(data)
+
+
+def test_malaysia_raw_quota_binds_while_processed_exports_flow() -> None:
+    fx = simulate(malaysia(), mode="fixed")
+    rb = simulate(malaysia(), mode="rebalance")
+    for res in (fx, rb):
+        f = res.flows[res.flows["year"] == 2025].set_index("edge")
+        assert f.loc["flows.my_jp_ore_2025", "tonnes"] == pytest.approx(0.0, abs=1e-9)
+        assert f.loc["flows.my_jp_ore_2025", "status"] == "blocked"
+        assert f.loc["flows.my_us_oxide_2025", "tonnes"] == pytest.approx(50.0)
+    # fixed: JP's plant gets no ore → JP's 50 t oxide use is lost.
+    assert fx.shortfall.set_index(["year", "country"]).loc[(2025, "JP"), "shortfall_t"] == pytest.approx(50.0)
+    # rebalance: the 100 t ore stay in MY; MY's plant (50 t spare capacity) makes 50 t more oxide
+    # and ships it to JP: no shortfall; MY's oxide exports rise from 50 to 100 t.
+    assert rb.shortfall["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-9)
+    f = rb.flows[rb.flows["year"] == 2025].set_index("edge")
+    assert f.loc["reroute.oxide.MY.JP", "tonnes"] == pytest.approx(50.0)
+    assert f.loc["reroute.oxide.MY.JP", "status"] == "new"
+    u = rb.utilisation.set_index(["year", "facility"])
+    assert u.loc[(2025, "my_sep"), "output_t"] == pytest.approx(100.0)
+    assert rb.attribution.set_index("edge").loc["flows.my_jp_ore_2025", "policy"] == "my_raw"
+
+
+def fund(toggle_default: bool = True) -> Scenario:
+    """The toy world plus a US–JP fund: 1 bn USD × 0.5 / 1 M USD per t/yr = 500 t/yr in the US.
+
+    Agreement start 2025-01-01, lead time 2 years → commissioned in 2027, no ramp-up.
+    """
+    w = world()
+    return world(
+        agreements={**{k: v.model_dump(exclude_defaults=True) for k, v in w.agreements.items()},
+                    "fund": {"name": "US–JP fund", "parties": ["US", "JP"], "start": "2025-01-01",
+                             "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
+                                 "country": "US", "kind": "separation", "output": "ndpr_oxide",
+                                 "share_of_fund": 0.5, "capital_intensity_usd_per_tpa": 1e6,
+                                 "lead_time_years": 2}}}}},
+        toggles={"ban": {"default": True, "controls": ["cn_ban"]},
+                 "deal": {"default": False, "controls": ["truce"]},
+                 "fund": {"default": toggle_default, "controls": ["fund"]}},
+    )
+
+
+def test_investment_adds_capacity_exactly_in_its_commissioning_year() -> None:
+    res = simulate(fund(), mode="rebalance")
+    u = res.utilisation.set_index(["year", "facility"])
+    assert u.loc[(2026, "fund.us_sep"), "capacity_t"] == 0.0
+    assert u.loc[(2027, "fund.us_sep"), "capacity_t"] == pytest.approx(500.0)
+    # 2026: 400 t short as before; 2027: the 500 t plant covers the 400 t gap.
+    assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 400.0, 2027: 0.0}
+    # (how the 700 t split between the new plant and AU is a tie at level 4: any split with
+    # the new plant at 400–500 t and AU at 300–200 t deviates 600 t from the baseline)
+    assert 400.0 - 1e-6 <= u.loc[(2027, "fund.us_sep"), "output_t"] <= 500.0 + 1e-6
+    assert u.loc[(2027, "fund.us_sep"), "output_t"] + u.loc[(2027, "au_sep"), "output_t"] == pytest.approx(700.0)
+    off = simulate(fund(), toggles={"fund": False}, mode="rebalance")
+    assert us_short(off)[2027] == 400.0
+    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "fund.us_sep"), "capacity_t"] == 0.0
+
+
+def stocked(start: str = "2026-01-01") -> Scenario:
+    """The toy world, ban from 2026, and a US stock of 250 t (2024)."""
+    return world(
+        policies={"cn_ban": {"type": "export_ban", "country": "CN", "start": start,
+                             "partners": {"include": ["US"]}}},
+        stockpiles={"us_dla": {"country": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 250}},
+    )
+
+
+def test_stockpile_lasts_n_months() -> None:
+    res = simulate(stocked(), mode="fixed")
+    s = res.stocks.set_index("year")
+    # fixed, 2026: 600 t/yr lost = 50 t a month; 250 t last 5 months → runs out in May;
+    # shortfall after the stock = 600 − 250 = 350 t.
+    assert s.loc[2025, "draw_t"] == 0.0
+    assert s.loc[2026, "runs_out_after_months"] == pytest.approx(5.0)
+    assert s.loc[2026, "runs_out"] == "2026-05"
+    assert s.loc[2026, "level_end_t"] == 0.0
+    assert us_short(res)[2026] == pytest.approx(350.0)
+    rb = simulate(stocked(), mode="rebalance").stocks.set_index("year")
+    # rebalance, 2026: AU adds 200 t, the gap is 400 t/yr; 250 t last 12 × 250/400 = 7.5 months → August.
+    assert rb.loc[2026, "draw_t"] == pytest.approx(250.0)
+    assert rb.loc[2026, "runs_out_after_months"] == pytest.approx(7.5)
+    assert rb.loc[2026, "runs_out"] == "2026-08"
+
+
+def test_compare_toggle_grid_reuses_the_model() -> None:
+    table = compare(world(), toggles_grid=["deal"], years=[2026])
+    assert set(table["variant"]) == {"deal=off", "deal=on"}
+    short = table[table["metric"] == "shortfall_share"].set_index("variant")["value"]
+    assert short["deal=off"] == pytest.approx(400 / 700)
+    assert short["deal=on"] == pytest.approx(0.0)
+    tgt = table[table["metric"] == "target:us_25"].set_index("variant")["value"]
+    assert tgt.to_dict() == {"deal=off": 1.0, "deal=on": 0.0}
+    named = compare(world(), years=[2026], mode="fixed")
+    assert set(named["variant"]) == {"base", "with_deal"}
+
+
+def test_result_views(rebal: Result) -> None:
+    g = rebal.graph(2026)
+    assert isinstance(g, nx.MultiDiGraph)
+    assert g.edges["CN:ndpr_oxide", "US:ndpr_oxide", "flows.cn_us_2026"]["status"] == "blocked"
+    assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["tonnes"] == pytest.approx(300.0)
+    with pytest.raises(KeyError, match="year 2031 was not simulated"):
+        rebal.graph(2031)
+    html = rebal._repr_html_()
+    assert "Toggles" in html and "Shortfall" in html and "Targets" in html
+    assert "variant='base'" in repr(rebal)
+    assert set(rebal.flows["status"]) <= {"normal", "blocked", "reduced", "rerouted", "deal", "new"}
+    cols = ["country", "commodity", "stage", "year", "demand_t", "delivered_t", "shortfall_t", "shortfall_share"]
+    assert set(cols) <= set(rebal.shortfall.columns)
+
+
+def test_unknown_toggle_is_a_scenario_error() -> None:
+    with pytest.raises(ScenarioError, match=r"unknown toggle 'dael'.*\n.*did you mean 'deal'"):
+        simulate(world(), toggles={"dael": True})
+    with pytest.raises(ScenarioError, match=r"unknown variant 'with_dael'"):
+        simulate(world(), variant="with_dael")
+    with pytest.raises(ValueError, match="mode must be 'fixed' or 'rebalance'"):
+        simulate(world(), mode="reroute")  # type: ignore[arg-type]
+
+
+def test_years_subset_and_empty_frames() -> None:
+    res = simulate(world(), years=[2024], mode="fixed")
+    assert res.years == (2024,)
+    assert res.attribution.empty
+    assert res.explain("US", "ndpr_oxide").empty
+    assert isinstance(res.stocks, pd.DataFrame)

@@ -1,0 +1,443 @@
+"""Tests of supplychain.uncertainty: sampling, Monte Carlo driver, cache, sensitivity, progress.
+
+Most tests use small *pure model functions* defined here (a scenario in, a tidy
+measures table out), so the statistics can be checked against distributions
+known in closed form. Tests against the real engine are at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from supplychain.schema.model import Scenario
+from supplychain.schema.types import Quantity
+from supplychain.uncertainty import cache as cache_mod
+from supplychain.uncertainty.cache import SweepCache, cache_key
+from supplychain.uncertainty.montecarlo import SampleError, normalise_measures, run_sweep
+from supplychain.uncertainty.progress import progress_bar
+from supplychain.uncertainty.sampling import (
+    Parameter,
+    SamplingSpec,
+    apply,
+    draw,
+    find_parameters,
+    parameter_stream,
+    parse_path,
+)
+from supplychain.uncertainty.sensitivity import one_at_a_time, toggle_grid, tornado_chart
+
+
+# ----------------------------------------------------------------- fixtures
+def flow(tonnes: Any, supplier: str = "CN", buyer: str = "US", commodity: str = "ndpr_oxide") -> dict[str, Any]:
+    return {"supplier": supplier, "buyer": buyer, "commodity": commodity, "year": 2024, "tonnes": tonnes}
+
+
+def make_scenario(**overrides: Any) -> Scenario:
+    """A toy scenario: three uncertain flows, one toggle with a probability, one target."""
+    data: dict[str, Any] = {
+        "scenario": {"name": "toy", "base_year": 2024, "horizon": 2025},
+        "flows": {
+            "cn_us": flow({"dist": "uniform", "low": 100, "high": 300}),
+            "au_us": flow({"dist": "triangular", "low": 10, "mode": 20, "high": 60}, supplier="AU"),
+            "my_us": flow({"dist": "normal", "value": 50, "sd": 10, "low": 30, "high": 90}, supplier="MY"),
+            "jp_us": flow({"dist": "choice", "choices": [0, 5, 10], "weights": [0.2, 0.3, 0.5]}, supplier="JP"),
+            "fixed": flow(7.0, supplier="VN"),
+        },
+        "policies": {
+            "cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-01-01"},
+        },
+        "toggles": {
+            "ban": {"controls": ["cn_ban"], "default": False, "probability": 0.3},
+            "other": {"controls": ["cn_ban"], "default": True},
+        },
+        "targets": {
+            "us_25": {"country": "US", "commodity": "ndpr_oxide", "metric": "direct_share", "max": 0.8, "by": 2025},
+        },
+    }
+    data.update(overrides)
+    return Scenario.model_validate(data)
+
+
+def toy_measures(sc: Scenario) -> pd.DataFrame:
+    """Pure model: China's direct share of US imports; a ban halves CN tonnes in 2025.
+
+    Also reports the CN tonnes themselves, a linear function of the uniform input.
+    """
+    rows = []
+    for year in (2024, 2025):
+        cn = sc.flows["cn_us"].tonnes.central
+        if year == 2025 and sc.toggles["ban"].default:
+            cn = cn / 2
+        total = cn + sum(f.tonnes.central for k, f in sc.flows.items() if k != "cn_us")
+        base = {"year": year, "country": "US", "commodity": "ndpr_oxide", "stage": "oxide", "source_country": "CN"}
+        rows.append({**base, "metric": "direct_share", "value": cn / total, "unit": "share"})
+        rows.append({**base, "metric": "cn_tonnes", "value": cn, "unit": "t"})
+    return pd.DataFrame(rows)
+
+
+def linear_measure(sc: Scenario) -> pd.DataFrame:
+    """y = 3·cn_us − 1·au_us + 0.5·my_us + 10·[ban]: the OAT ranking is known in closed form."""
+    f = sc.flows
+    y = 3 * f["cn_us"].tonnes.central - f["au_us"].tonnes.central + 0.5 * f["my_us"].tonnes.central
+    y += 10.0 * sc.toggles["ban"].default
+    return pd.DataFrame({"year": [2024], "country": ["US"], "metric": ["y"], "value": [y]})
+
+
+def failing_measure(sc: Scenario) -> pd.DataFrame:
+    if sc.flows["cn_us"].tonnes.central > 250:
+        msg = "too much"
+        raise ValueError(msg)
+    return linear_measure(sc)
+
+
+@pytest.fixture(scope="module")
+def toy() -> Scenario:
+    return make_scenario()
+
+
+# ----------------------------------------------------------------- sampling
+def test_find_parameters_records_paths_kinds_and_skips_fixed_toggles(toy: Scenario) -> None:
+    spec = find_parameters(toy)
+    assert spec.names == [
+        "flows.au_us.tonnes",
+        "flows.cn_us.tonnes",
+        "flows.jp_us.tonnes",
+        "flows.my_us.tonnes",
+        "toggles.ban",
+    ]
+    assert spec["toggles.ban"].kind == "toggle"
+    assert spec["flows.cn_us.tonnes"].path == ("flows", "cn_us", "tonnes")
+    assert find_parameters(toy, fixed_toggles=["ban"]).names[-1] == "flows.my_us.tonnes"
+    with pytest.raises(KeyError, match="no uncertain parameter named 'nope'"):
+        spec["nope"]
+    with pytest.raises(ValueError, match="no uncertain parameter matches 'flow.*'"):
+        spec.select(["flow.*"])
+    assert spec.select(["flows.*"], exclude=["*.jp_us.*"]).names == [
+        "flows.au_us.tonnes",
+        "flows.cn_us.tonnes",
+        "flows.my_us.tonnes",
+    ]
+
+
+def test_find_parameters_walks_lists_and_integer_keys() -> None:
+    sc = Scenario.model_validate(
+        {
+            "scenario": {"name": "x", "base_year": 2024},
+            "facilities": {
+                "mp": {
+                    "name": "MP",
+                    "country": "US",
+                    "kind": "mine",
+                    "output": "ore",
+                    "owners": [{"name": "A", "country": "US", "stake": {"dist": "uniform", "low": 0.1, "high": 0.2}}],
+                    "production": {2024: {"dist": "uniform", "low": 1, "high": 2}},
+                }
+            },
+        }
+    )
+    spec = find_parameters(sc)
+    assert spec.names == ["facilities.mp.owners[0].stake", "facilities.mp.production[2024]"]
+    assert parse_path(spec.names[1]) == ("facilities", "mp", "production", 2024)
+    patched = apply(sc, {"facilities.mp.owners[0].stake": 0.15, "facilities.mp.production[2024]": 1.5})
+    assert patched.facilities["mp"].owners[0].stake.value == 0.15
+    assert patched.facilities["mp"].production[2024].value == 1.5
+    assert sc.facilities["mp"].production[2024].dist == "uniform"  # the input is not changed
+
+
+def test_apply_patches_values_keeps_provenance_and_shares_untouched_branches(toy: Scenario) -> None:
+    patched = apply(toy, {"flows.cn_us.tonnes": 123.0, "toggles.ban": True})
+    q = patched.flows["cn_us"].tonnes
+    assert (q.value, q.dist, q.low, q.high, q.central) == (123.0, None, None, None, 123.0)
+    assert patched.toggles["ban"].default is True
+    assert patched.toggles["ban"].probability is None
+    assert patched.flows["au_us"] is toy.flows["au_us"]
+    assert patched.policies is toy.policies
+    assert find_parameters(patched).names == ["flows.au_us.tonnes", "flows.jp_us.tonnes", "flows.my_us.tonnes"]
+    with pytest.raises(KeyError, match=r"flows\.nope does not exist"):
+        apply(toy, {"flows.nope.tonnes": 1.0})
+    with pytest.raises(KeyError, match="neither a quantity nor a toggle"):
+        apply(toy, {"flows.cn_us.year": 2020})
+    with pytest.raises(ValueError, match="not a key path"):
+        parse_path("flows..[x")
+
+
+def test_draw_is_reproducible_and_streams_are_independent_of_other_parameters(toy: Scenario) -> None:
+    spec = find_parameters(toy)
+    a = draw(spec, 500, seed=7)
+    pd.testing.assert_frame_equal(a, draw(spec, 500, seed=7))
+    assert not a.equals(draw(spec, 500, seed=8))
+    # Dropping a parameter does not change the others; a prefix of n samples is the same for any n.
+    sub = draw(spec.select(["flows.cn_us.tonnes"]), 200, seed=7)
+    np.testing.assert_array_equal(sub["flows.cn_us.tonnes"].to_numpy(), a["flows.cn_us.tonnes"].to_numpy()[:200])
+    # Different parameters get different streams.
+    assert not np.allclose(a["flows.cn_us.tonnes"].rank(), a["flows.au_us.tonnes"].rank())
+    assert a.dtypes["toggles.ban"] == bool
+    assert a.index.name == "sample"
+    with pytest.raises(ValueError, match="non-negative"):
+        parameter_stream(-1, "x")
+
+
+def test_distributions_match_their_definitions() -> None:
+    n = 20_000
+    # Bounds of a quantile estimate: 5 standard errors, se = sqrt(p(1-p)/n) / f(x_p).
+    uni = draw(find_parameters(make_scenario()), n, seed=11)
+    x = uni["flows.cn_us.tonnes"]
+    assert x.between(100, 300).all()
+    assert abs(x.mean() - 200) < 5 * (200 / math.sqrt(12)) / math.sqrt(n)
+
+    tri = uni["flows.au_us.tonnes"]
+    ref_tri = stats.triang(c=(20 - 10) / 50, loc=10, scale=50)
+    assert tri.between(10, 60).all()
+    assert abs(tri.mean() - ref_tri.mean()) < 5 * ref_tri.std() / math.sqrt(n)
+    assert stats.kstest(tri, ref_tri.cdf).pvalue > 1e-3
+
+    nor = uni["flows.my_us.tonnes"]
+    ref_nor = stats.truncnorm((30 - 50) / 10, (90 - 50) / 10, loc=50, scale=10)
+    assert nor.between(30, 90).all()
+    assert abs(nor.mean() - ref_nor.mean()) < 5 * ref_nor.std() / math.sqrt(n)
+    assert stats.kstest(nor, ref_nor.cdf).pvalue > 1e-3
+
+    ch = uni["flows.jp_us.tonnes"].value_counts(normalize=True).sort_index()
+    assert list(ch.index) == [0.0, 5.0, 10.0]
+    for p_hat, p in zip(ch, [0.2, 0.3, 0.5], strict=True):
+        assert abs(p_hat - p) < 5 * math.sqrt(p * (1 - p) / n)
+
+
+def test_bernoulli_toggle_frequency_matches_probability(toy: Scenario) -> None:
+    n = 20_000
+    on = draw(find_parameters(toy), n, seed=3)["toggles.ban"]
+    assert abs(on.mean() - 0.3) < 5 * math.sqrt(0.3 * 0.7 / n)
+
+
+def test_uncertain_toggle_probability_is_drawn_first() -> None:
+    sc = make_scenario(
+        toggles={"ban": {"controls": ["cn_ban"], "probability": {"dist": "uniform", "low": 0.0, "high": 0.5}}}
+    )
+    spec = find_parameters(sc)
+    assert "toggles.ban.probability" not in spec.names  # part of the toggle, not a separate parameter
+    n = 20_000
+    on = draw(spec, n, seed=5)["toggles.ban"]
+    assert abs(on.mean() - 0.25) < 5 * math.sqrt(0.25 * 0.75 / n)  # marginal = E[p]
+
+
+def test_parameter_span_and_description() -> None:
+    q = Quantity(dist="normal", value=10, sd=2)
+    p = Parameter(("a",), "quantity", q)
+    assert p.span() == pytest.approx((10 - 1.96 * 2, 10 + 1.96 * 2))
+    assert p.span("p5-p95") == pytest.approx(stats.norm(10, 2).ppf([0.05, 0.95]))
+    tri = Parameter(("b",), "quantity", Quantity(dist="triangular", low=0, mode=0, high=1))
+    lo, hi = tri.span("p5-p95")
+    ref = stats.triang(c=0, loc=0, scale=1).ppf([0.05, 0.95])
+    assert (lo, hi) == pytest.approx(tuple(ref))
+    assert tri.describe() == "triangular(0, 0, 1)"
+    ch = Parameter(("c",), "quantity", Quantity(dist="choice", choices=[3, 1, 2], weights=[0.5, 0.04, 0.46]))
+    assert ch.span() == (1.0, 3.0)
+    assert ch.span("p5-p95") == (2.0, 3.0)
+    table = SamplingSpec((p, tri, ch)).table()
+    assert list(table["parameter"]) == ["a", "b", "c"]
+
+
+# ------------------------------------------------------------- Monte Carlo
+def test_run_sweep_quantiles_of_a_uniform_input_passed_linearly(toy: Scenario) -> None:
+    n = 4000
+    r = run_sweep(toy, samples=n, seed=1, model=toy_measures, cache=False, quiet=True)
+    s = r.summary().set_index(["year", "metric"])
+    row = s.loc[(2024, "cn_tonnes")]
+    # cn_tonnes = U(100, 300): P50 ≈ 200 with se(median) = (b − a) / (2·sqrt(n)) = 200 / (2·sqrt(n)).
+    se50 = 200 / (2 * math.sqrt(n))
+    assert abs(row["p50"] - 200) < 5 * se50
+    # P5 ≈ 110, P95 ≈ 290, se = sqrt(p(1 − p)/n) · (b − a).
+    se5 = math.sqrt(0.05 * 0.95 / n) * 200
+    assert abs(row["p5"] - 110) < 5 * se5
+    assert abs(row["p95"] - 290) < 5 * se5
+    assert abs(row["mean"] - 200) < 5 * (200 / math.sqrt(12)) / math.sqrt(n)
+    assert row["central"] == 200
+    assert row["n"] == n
+    assert row["n_nan"] == 0
+    assert row["unit"] == "t"
+    # The values are the inputs, exactly (the model is the identity on this input).
+    np.testing.assert_array_equal(
+        r.measure(year=2024, metric="cn_tonnes").to_numpy(), r.inputs["flows.cn_us.tonnes"].to_numpy()
+    )
+    assert r.info["cached"] is False
+    assert r.info["samples"] == n
+
+
+def test_target_probability_matches_direct_count(toy: Scenario) -> None:
+    r = run_sweep(toy, samples=2000, seed=2, model=toy_measures, cache=False, quiet=True)
+    tp = r.target_probability().set_index("year")
+    share25 = r.measure(year=2025, metric="direct_share").to_numpy()
+    assert tp.loc[2025, "probability"] == pytest.approx(np.mean(share25 <= 0.8))
+    assert bool(tp.loc[2025, "required"]) is True
+    assert bool(tp.loc[2024, "required"]) is False
+    assert tp.loc[2025, "n"] == 2000
+    # With the ban drawn in ~30 % of samples the 2025 probability is higher than 2024's.
+    assert tp.loc[2025, "probability"] > tp.loc[2024, "probability"]
+
+
+def test_samples_table_is_tidy_and_saves(toy: Scenario, tmp_path: Path) -> None:
+    r = run_sweep(toy, samples=5, seed=1, model=toy_measures, cache=False, quiet=True)
+    t = r.samples
+    assert len(t) == 5 * len(r.measures)
+    assert list(t.columns[:6]) == ["sample", *r.inputs.columns]
+    assert {"metric", "year", "value"} <= set(t.columns)
+    assert r.save(tmp_path / "s.parquet").is_file()
+    back = pd.read_csv(r.save(tmp_path / "s.csv"))
+    assert len(back) == len(t)
+    with pytest.raises(ValueError, match=r"use a \.parquet or \.csv"):
+        r.save(tmp_path / "s.xlsx")
+
+
+def test_sample_errors_name_the_sample(toy: Scenario) -> None:
+    with pytest.raises(SampleError, match=r"sample \d+ failed: ValueError: too much"):
+        run_sweep(toy, samples=50, seed=1, model=failing_measure, cache=False, quiet=True)
+
+
+def test_invalid_arguments_are_clear_errors(toy: Scenario) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        run_sweep(toy, samples=0, seed=1, model=toy_measures, cache=False)
+    with pytest.raises(ValueError, match="non-negative"):
+        run_sweep(toy, samples=1, seed=-1, model=toy_measures, cache=False)
+    with pytest.raises(ValueError, match="no uncertain parameter matches"):
+        run_sweep(toy, samples=1, seed=1, parameters=["flows.zz*"], model=toy_measures, cache=False)
+    with pytest.raises(ValueError, match="duplicate key rows"):
+        normalise_measures(pd.DataFrame({"metric": ["a", "a"], "value": [1.0, 2.0]}))
+
+
+def test_fixed_toggles_and_excluded_parameters_are_not_sampled(toy: Scenario) -> None:
+    r = run_sweep(
+        toy, samples=20, seed=1, model=toy_measures, toggles={"ban": True}, exclude=["*.jp_us.*"], cache=False,
+        quiet=True,
+    )  # fmt: skip
+    assert "toggles.ban" not in r.inputs.columns
+    assert "flows.jp_us.tonnes" not in r.inputs.columns
+    assert r.info["parameters"] == 3
+
+
+# ------------------------------------------------------------------ cache
+def test_cache_serves_identical_results_and_never_stale(toy: Scenario, tmp_path: Path) -> None:
+    store = SweepCache(tmp_path / "cache")
+    first = run_sweep(toy, samples=300, seed=4, model=toy_measures, cache=store, quiet=True)
+    again = run_sweep(toy, samples=300, seed=4, model=toy_measures, cache=store, quiet=True)
+    assert (first.info["cached"], again.info["cached"]) == (False, True)
+    np.testing.assert_array_equal(first.values, again.values)
+    pd.testing.assert_frame_equal(first.inputs, again.inputs)
+    pd.testing.assert_frame_equal(first.measures, again.measures)
+    pd.testing.assert_frame_equal(first.summary(), again.summary())
+
+    # A changed input (a bound of one distribution) is a new key: recomputed, different numbers.
+    data = toy.model_dump(mode="json", exclude_none=True)
+    data["flows"]["cn_us"]["tonnes"]["high"] = 400
+    changed = Scenario.model_validate(data)
+    fresh = run_sweep(changed, samples=300, seed=4, model=toy_measures, cache=store, quiet=True)
+    assert fresh.info["cached"] is False
+    assert fresh.inputs["flows.cn_us.tonnes"].max() > 300
+    # So are another seed, another sample count and other options.
+    for kwargs in ({"seed": 5}, {"samples": 301}, {"measures": ["cn_tonnes"]}):
+        opts: dict[str, Any] = {"samples": 300, "seed": 4, **kwargs}
+        assert run_sweep(toy, model=toy_measures, cache=store, quiet=True, **opts).info["cached"] is False
+    # Atomic writes leave no temporary files behind.
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
+
+
+def test_cache_key_depends_on_code_version(toy: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    k1 = cache_key(toy, seed=1, samples=2, options={})
+    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda: "other code")
+    assert cache_key(toy, seed=1, samples=2, options={}) != k1
+
+
+def test_damaged_cache_entry_is_a_miss(toy: Scenario, tmp_path: Path) -> None:
+    store = SweepCache(tmp_path)
+    r = run_sweep(toy, samples=10, seed=1, model=toy_measures, cache=store, quiet=True)
+    entry = next(tmp_path.rglob("values.parquet"))
+    entry.write_bytes(b"not parquet")
+    assert store.load(r.info["key"]) is None
+    again = run_sweep(toy, samples=10, seed=1, model=toy_measures, cache=store, quiet=True)
+    assert again.info["cached"] is False
+    np.testing.assert_array_equal(r.values, again.values)
+    assert store.clear() == 1
+
+
+def test_default_cache_folder_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SUPPLYCHAIN_CACHE_DIR", str(tmp_path / "c"))
+    assert SweepCache.default().directory == tmp_path / "c"
+    monkeypatch.delenv("SUPPLYCHAIN_CACHE_DIR")
+    assert SweepCache.default().directory == Path(".supplychain-cache")
+
+
+# ------------------------------------------------------------ sensitivity
+def test_one_at_a_time_ranking_is_the_known_one(toy: Scenario, tmp_path: Path) -> None:
+    r = one_at_a_time(toy, model=linear_measure, quiet=True)
+    rank = r.ranking(metric="y")
+    # Swings: 3·(300 − 100) = 600; 10 (toggle); 1·(60 − 10) = 50; 0.5·(90 − 30) = 30; jp_us does not enter.
+    assert list(rank["parameter"]) == [
+        "flows.cn_us.tonnes",
+        "flows.au_us.tonnes",
+        "flows.my_us.tonnes",
+        "toggles.ban",
+        "flows.jp_us.tonnes",
+    ]
+    assert list(rank["swing"]) == pytest.approx([600, 50, 30, 10, 0])
+    central = 3 * 200 - 20 + 0.5 * 50
+    assert rank["value_central"].iloc[0] == pytest.approx(central)
+    au = rank.set_index("parameter").loc["flows.au_us.tonnes"]
+    assert (au["value_low"], au["value_high"]) == pytest.approx((central + 10, central - 40))
+    assert rank.attrs["measure"]["metric"] == "y"
+    fig = r.tornado(tmp_path / "t.svg", metric="y")
+    assert (tmp_path / "t.svg").read_text().lstrip().startswith("<?xml")
+    assert len(fig.axes[0].get_yticklabels()) == 5
+    tornado_chart(rank, tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match=r"use \.svg, \.png or \.pdf"):
+        tornado_chart(rank, tmp_path / "t.txt")
+    with pytest.raises(KeyError, match="no measure matches"):
+        r.ranking(metric="zzz")
+
+
+def test_one_at_a_time_percentile_span(toy: Scenario) -> None:
+    r = one_at_a_time(toy, model=linear_measure, span="p5-p95", parameters=["flows.cn_us.tonnes"], quiet=True)
+    rank = r.ranking(metric="y")
+    assert rank["swing"].iloc[0] == pytest.approx(3 * (290 - 110))
+
+
+def test_toggle_grid_runs_every_combination(toy: Scenario) -> None:
+    g = toggle_grid(toy, ["ban", "other"], model=toy_measures, quiet=True)
+    assert len(g.inputs) == 4
+    assert g.inputs.to_dict("list") == {"ban": [False, False, True, True], "other": [False, True, False, True]}
+    t = g.table(metric="cn_tonnes", year=2025)
+    assert list(t["value"]) == [200, 200, 100, 100]
+    met = g.target_table()
+    assert set(met["target"]) == {"us_25"}
+    assert len(met) == 4 * 2
+    with pytest.raises(ValueError, match="unknown toggle"):
+        toggle_grid(toy, ["nope"], model=toy_measures)
+
+
+# --------------------------------------------------------------- progress
+def test_progress_silent_when_not_a_tty_and_callable_receives_updates(capsys: pytest.CaptureFixture[str]) -> None:
+    with progress_bar(10) as bar:  # pytest's captured stderr is not a TTY: silent
+        bar.advance(10)
+    assert capsys.readouterr().err == ""
+    seen: list[tuple[int, int]] = []
+    r = run_sweep(
+        make_scenario(), samples=100, seed=1, model=linear_measure, cache=False, chunk_size=40,
+        progress=lambda d, t: seen.append((d, t)),
+    )  # fmt: skip
+    assert seen[-1] == (101, 101)  # samples + the central run
+    assert r.n == 100
+    with pytest.raises(ValueError, match="unknown progress display"):
+        with progress_bar(1, kind="fancy"):
+            pass
+
+
+def test_rich_progress_writes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    with progress_bar(3, "demo", kind="rich") as bar:
+        bar.advance(3)
+    assert "demo" in capsys.readouterr().err
