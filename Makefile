@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: setup system-deps test lint typecheck run report bench clean
+.PHONY: setup system-deps test lint typecheck run report bench clean scenario-results
 
 ## system-deps: install Graphviz `dot` with the system package manager when missing
 system-deps:
@@ -36,3 +36,7 @@ bench: setup
 
 clean:
 	rm -rf $(OUT) build *.egg-info
+
+## scenario-results: regenerate the Results tables of scenarios/README.md (a few minutes)
+scenario-results:
+	$(BIN)/python -m supplychain.report.scenario_results

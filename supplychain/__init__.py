@@ -1,14 +1,48 @@
 """supplychain: critical-mineral supply chains and exposure to China.
 
-The pipeline, one module per stage::
+The pipeline, one subpackage per stage::
 
-    scenario YAML --io.load--> Scenario --graph.build--> edge tables / networkx view
-        --engine (exposure maths, simulation)--> results (tidy DataFrames)
+    scenario YAML --io.load--> Scenario --graph.build_tables--> node/edge tables
+        --engine (sparse traced/origin solvers), metrics--> tidy measures
+        --simulate (toggles, policies, deals, fixed | rebalance)--> Result
         --report--> tables, graph images, HTML
+
+The public API is re-exported here and imported lazily, so ``import supplychain``
+stays cheap (the command line starts fast)::
+
+    import supplychain as sc
+    world = sc.load("scenarios/path_to_2030.yaml")
+    result = sc.simulate(world, toggles={"us_japan_framework": True})
+    sc.compare(world)
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["Result", "ScenarioError", "__version__", "compare", "load", "load_text", "simulate"]
+
+if TYPE_CHECKING:
+    from supplychain.api import Result, compare, simulate
+    from supplychain.errors import ScenarioError
+    from supplychain.io import load, load_text
+
+_LAZY = {
+    "load": "supplychain.io",
+    "load_text": "supplychain.io",
+    "simulate": "supplychain.api",
+    "compare": "supplychain.api",
+    "Result": "supplychain.api",
+    "ScenarioError": "supplychain.errors",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    msg = f"module 'supplychain' has no attribute {name!r}"
+    raise AttributeError(msg)

@@ -23,7 +23,7 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.simulate.run import Mode, RunOutput, Simulator
+from supplychain.simulate.run import Mode, Objective, RunOutput, Simulator
 from supplychain.simulate.toggles import ToggleState
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class Result:
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
-        """The simulated network of ``year`` as a ``networkx.MultiDiGraph``.
+        """Return the simulated network of ``year`` as a ``networkx.MultiDiGraph``.
 
         Edges carry the flow table's columns: ``tonnes`` (simulated), ``baseline_t``
         and ``status``; keyed by edge id.
@@ -166,8 +166,8 @@ class Result:
         imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
                  & (fl["supplier_country"] != fl["buyer_country"])].groupby("year")["baseline_t"].sum()
         g["share_of_imports"] = g["blocked_tonnes"] / g["year"].map(imp).where(lambda s: s > 0)
-        sh = self.shortfall
-        sh = sh[(sh["country"] == country) & (sh["commodity"] == commodity)].groupby("year")["shortfall_t"].sum()
+        s = self.shortfall
+        sh = s[(s["country"] == country) & (s["commodity"] == commodity)].groupby("year")["shortfall_t"].sum()
         g["shortfall_t"] = g["year"].map(sh)
         return g[cols].sort_values(["year", "blocked_tonnes"], ascending=[True, False]).reset_index(drop=True)
 
@@ -206,6 +206,7 @@ def simulate(
     variant: str | None = None,
     mode: Mode = "rebalance",
     options: Mapping[str, Any] | None = None,
+    objective: Objective = "lexicographic",
 ) -> Result:
     """Simulate a scenario year by year, base year to horizon.
 
@@ -226,6 +227,10 @@ def simulate(
         trade patterns and loses blocked tonnes.
     options : mapping, optional
         HiGHS options for the LP.
+    objective : {"lexicographic", "weighted"}
+        ``lexicographic`` (default): one solve per priority level, exact;
+        ``weighted``: one solve with weights 1 : 10⁻² : 10⁻³ : 10⁻⁴ on the
+        normalised levels, faster to re-solve warm (see ``docs/rebalance.md``).
 
     Returns
     -------
@@ -238,7 +243,7 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
-    sim = Simulator(scenario, years=years, source=source, options=options)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective)
     out = sim.run(toggles=toggles, variant=variant, mode=mode)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
@@ -268,6 +273,7 @@ def compare(
     mode: Mode = "rebalance",
     metrics: Sequence[str] = HEADLINE_METRICS,
     options: Mapping[str, Any] | None = None,
+    objective: Objective = "lexicographic",
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
@@ -280,7 +286,7 @@ def compare(
     toggles_grid : sequence of str, optional
         Toggle names; every on/off combination is run (2ⁿ runs), labelled
         ``name=on,other=off``. Exclusive with ``variants``.
-    years, source, mode, options
+    years, source, mode, options, objective
         As in :func:`simulate`.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
@@ -307,7 +313,7 @@ def compare(
     else:
         names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
         runs = [(v, None if v == "base" else v, None) for v in names]
-    sim = Simulator(scenario, years=years, source=source, options=options)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective)
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
     for label, variant, setting in runs:

@@ -114,6 +114,10 @@ class ScenarioError(SupplyChainError, ValueError):
         self.problems: list[Problem] = sorted(problems, key=_problem_sort_key)
         super().__init__(self._render())
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem]]]:
+        # Survive pickling (worker processes send errors back) with every problem.
+        return (type(self), (self.problems,))
+
     def _render(self) -> str:
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} found:"

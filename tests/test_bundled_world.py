@@ -7,17 +7,16 @@ The checks use the base year 2024 of ``scenarios/baseline_2024.yaml``; the figur
 and where they were read are in ``scenarios/world/sources.yaml`` and
 ``shared/data/`` (USGS MCS 2025 unless stated).
 
-:data:`PUBLISHED_CHECKS` holds the checks as data so a report generator can
-re-use them: each has an id, what is compared, the published figure and its
-source, the tolerance and a function of the measures table that computes the
-model's figure.
+The checks themselves (:data:`PUBLISHED_CHECKS`, each with an id, what is
+compared, the published figure and its source, the tolerance and a function of
+the measures table that computes the model's figure) live in
+:mod:`supplychain.report.published`, so the report generator
+:mod:`supplychain.report.scenario_results` re-uses them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +26,7 @@ from supplychain.graph import build_tables
 from supplychain.io import load
 from supplychain.metrics.measures import compute_measures
 from supplychain.metrics.trade import trade_summary
+from supplychain.report.published import PUBLISHED_CHECKS, Check, traced_share_of_imports, value
 from supplychain.schema.model import Scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,25 +53,10 @@ def summary(baseline: Scenario) -> pd.DataFrame:
     return trade_summary(nodes, edges)
 
 
-def value(m: pd.DataFrame, country: str, commodity: str, metric: str, partner: str = "") -> float:
-    """The single value of a metric (NaN allowed) for a country, commodity and partner."""
-    rows = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq(metric)
-                 & m["partner"].fillna("").eq(partner)]
-    assert len(rows) == 1, f"expected one {metric} row for {country} {commodity} {partner!r}, got {len(rows)}"
-    return float(rows["value"].iloc[0])
-
-
 def label(m: pd.DataFrame, country: str, commodity: str, metric: str) -> str:
     rows = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq(metric)]
     assert len(rows) == 1
     return str(rows["label"].iloc[0])
-
-
-def traced_share_of_imports(m: pd.DataFrame, country: str, commodity: str) -> float:
-    """Traced China share of a country's imports: Σ_p import_share(p) · traced_share(p's market)."""
-    shares = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq("import_share")]
-    return float(sum(row.value * value(m, str(row.partner), commodity, "traced_share")
-                     for row in shares.itertuples(index=False)))
 
 
 # ------------------------------------------------------- every scenario file
@@ -106,62 +91,6 @@ def test_fragments_have_no_scenario_section() -> None:
 
 
 # ----------------------------------------------------- published-figure checks
-@dataclass(frozen=True)
-class Check:
-    """A published figure and how to compute it from the 2024 measures table."""
-
-    id: str
-    what: str
-    published: float
-    source: str
-    tolerance: float
-    compute: Callable[[pd.DataFrame], float]
-
-
-PUBLISHED_CHECKS: tuple[Check, ...] = (
-    Check("a_china_mine_share",
-          "China's share of world rare-earth mine production 2024 (of the country rows, 393,950 t)",
-          270_000 / 393_950, "USGS MCS 2025 (rows as published)", 1e-6,
-          lambda m: value(m, "WORLD", "ree_concentrate", "top1_share")),
-    Check("a_china_mine_share_rounded_total",
-          "China's share of world mine production 2024, USGS rounded world total 390,000 t",
-          270_000 / 390_000, "USGS MCS 2025 (270,000 / 390,000)", 0.01,
-          lambda m: value(m, "WORLD", "ree_concentrate", "top1_share")),
-    Check("b_us_nir_compounds",
-          "US net import reliance, rare-earth compounds and metals 2024",
-          0.80, "USGS MCS 2025 (80%)", 0.005,
-          lambda m: value(m, "US", "ree_compounds", "net_import_reliance")),
-    Check("c_us_import_share_cn", "US import share from China, compounds and metals",
-          0.70, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "CN")),
-    Check("c_us_import_share_my", "US import share from Malaysia, compounds and metals",
-          0.13, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "MY")),
-    Check("c_us_import_share_jp", "US import share from Japan, compounds and metals",
-          0.06, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "JP")),
-    Check("c_us_import_share_ee", "US import share from Estonia, compounds and metals",
-          0.05, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "EE")),
-    Check("c_us_import_share_other", "US import share from other countries, compounds and metals",
-          0.06, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "ROW")),
-    Check("d_jp_direct_share_cn", "Japan's first-hop China share of rare-earth imports 2024 (range 70-80%)",
-          0.75, "JOGMEC ~70% (WSJ); Japanese customs H1 2024 79.6% (Metalnomist)", 0.05,
-          lambda m: value(m, "JP", "ree_compounds", "direct_import_share")),
-    Check("e_us_magnets_direct_share_cn", "China's share of US sintered NdFeB magnet imports (by value, Q1 2024)",
-          0.835, "Rare Earth Exchanges (USD 58.4M of 69.9M)", 1e-9,
-          lambda m: value(m, "US", "ndfeb_magnet", "direct_import_share")),
-    Check("f_china_magnet_share", "China's share of world sintered-magnet production 2024 (model output)",
-          0.94, "IEA commentary 2025-10-23 (94%), a cross-check on another basis", 0.01,
-          lambda m: value(m, "WORLD", "ndfeb_magnet", "top1_share")),
-    Check("g_china_gallium_share", "China's share of world primary low-purity gallium production 2024",
-          0.99, "USGS MCS 2025 Gallium (99%)", 0.01,
-          lambda m: value(m, "WORLD", "gallium", "top1_share")),
-)
-"""The published figures the bundled world must reproduce (tolerances are absolute, on shares)."""
-
-
 @pytest.mark.parametrize("check", PUBLISHED_CHECKS, ids=[c.id for c in PUBLISHED_CHECKS])
 def test_published_figure(check: Check, measures: pd.DataFrame) -> None:
     computed = check.compute(measures)

@@ -7,6 +7,7 @@ it from this module by name.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -129,7 +130,7 @@ def test_worker_errors_reach_the_caller_with_the_sample_number() -> None:
 def test_unreachable_dask_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("distributed")
     monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", 1.0)
-    with pytest.raises(ConnectionError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+    with pytest.raises(ConnectionError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         sweep(executor="dask://127.0.0.1:9")
 
 
@@ -167,7 +168,7 @@ def test_chunk_bounds_cover_every_sample_once() -> None:
         bounds = chunk_bounds(n, workers)
         assert bounds[0][0] == 0
         assert bounds[-1][1] == n
-        assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(bounds))
     assert len(chunk_bounds(10_000, 2)) == 8  # 4 chunks per worker
     assert len(chunk_bounds(100_000, 2)) == 50  # capped at 2000 samples per chunk
 

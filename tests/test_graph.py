@@ -103,7 +103,8 @@ def test_production_given_then_capacity_times_utilisation_then_zero() -> None:
         "unknown": {"name": "U", "country": "JP", "kind": "separation", "process": "sep", "capacity": 100},
     })
     given, derived, unknown = (facility_year(s, f, YEAR) for f in ("given", "derived", "unknown"))
-    assert (given.production, given.how, given.path) == (30.0, "production", ("facilities", "given", "production", 2024))
+    assert (given.production, given.how) == (30.0, "production")
+    assert given.path == ("facilities", "given", "production", 2024)
     assert (derived.production, derived.how) == (80.0, "capacity x utilisation")
     assert (unknown.production, unknown.how) == (0.0, "unknown")
     # converters: activity = 30 / 1 → 60 t of ore in; 80 → 160 t
@@ -290,7 +291,7 @@ def test_months_of_cover_stock_uses_that_years_demand() -> None:
         facilities={"us": mine("US", 10)},
         stockpiles={"s": {"country": "US", "commodity": "ore", "year": YEAR, "months_of_cover": 6}},
     )
-    nodes, edges = build_tables(s, YEAR, check_balance=False)
+    _nodes, edges = build_tables(s, YEAR, check_balance=False)
     assert edge(edges, "stockpiles.s")["tonnes"] == pytest.approx(30.0)
     assert market_balance(edges).loc["US:ore", "gap"] == pytest.approx(-20.0)
 
@@ -394,10 +395,13 @@ def test_networkx_view_keys_edges_by_id_and_carries_every_column() -> None:
     assert g.number_of_edges() == len(edges)
     data = g.edges["AU:ore", "JP:ore", "flows.au_jp"]
     assert set(data) == set(EDGE_COLUMNS) - {"supplier", "buyer"}
-    assert data["tonnes"] == 60.0 and data["kind"] == "trade" and data["entity"] == "flows.au_jp"
+    assert data["tonnes"] == 60.0
+    assert data["kind"] == "trade"
+    assert data["entity"] == "flows.au_jp"
     au = g.nodes["au"]
     assert set(au) == set(NODE_COLUMNS) - {"node"}
-    assert au["kind"] == "facility" and au["primary"] == 100.0
+    assert au["kind"] == "facility"
+    assert au["primary"] == 100.0
     assert math.isnan(g.nodes["AU:ore"]["capacity"])
 
 

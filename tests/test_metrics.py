@@ -61,7 +61,8 @@ def exporter() -> pd.DataFrame:
 
 def test_net_exporter_is_labelled_e(exporter: pd.DataFrame) -> None:
     au = one(exporter, "AU", "net_import_reliance")
-    assert math.isnan(au["value"]) and au["label"] == "E"
+    assert math.isnan(au["value"])
+    assert au["label"] == "E"
     jp = one(exporter, "JP", "net_import_reliance")
     assert (jp["value"], jp["label"]) == (1.0, "")
 
@@ -198,7 +199,8 @@ def test_measures_table_contract(exporter: pd.DataFrame) -> None:
     assert set(exporter["year"]) == {YEAR}
     assert set(exporter["scenario"]) == {"metrics"}
     nan = exporter["value"].isna()
-    assert exporter.loc[nan, "label"].eq("E").all() and exporter.loc[nan, "metric"].eq("net_import_reliance").all()
+    assert exporter.loc[nan, "label"].eq("E").all()
+    assert exporter.loc[nan, "metric"].eq("net_import_reliance").all()
     assert np.isfinite(exporter.loc[~nan, "value"]).all()
     shares = exporter.loc[exporter["unit"].eq("share") & ~nan, "value"]
     assert shares.between(0.0, 1.0).all()
@@ -237,6 +239,6 @@ def test_default_source_is_the_scenarios_source_country() -> None:
 
 def test_imports_by_partner_ignores_domestic_flows() -> None:
     s = scenario(facilities={"au": mine("AU", 100)}, flows={"dom": flow("au", "AU", 10), "x": flow("AU", "JP", 5)})
-    nodes, edges = build_tables(s, YEAR)
+    _nodes, edges = build_tables(s, YEAR)
     p = imports_by_partner(edges)
     assert p.to_dict("records") == [{"country": "JP", "commodity": "ore", "partner": "AU", "tonnes": 5.0}]

@@ -163,12 +163,12 @@ def test_cost_level_prefers_the_untaxed_supplier() -> None:
     assert f["ta"] == pytest.approx(100.002)
     assert f["tb"] == pytest.approx(0.0, abs=1e-9)
     assert sol.objectives["cost"] == pytest.approx(0.0, abs=1e-9)
-    # without the tariff, level 4 (stay close to the baseline) splits nothing new: both
-    # keep their 0.001 t and the 100 t gap goes to one of them
+    # without the tariff every split of the 100 t gap deviates 100 t from the baseline (a tie
+    # at level 4); neither supplier drops below its baseline
     sol0 = m.solve(m.year_inputs(nodes, edges, blocked={"tc": 1.0}))
     f0 = dict(zip(m.edges["edge"], sol0.tonnes, strict=True))
     assert f0["ta"] + f0["tb"] == pytest.approx(100.002)
-    assert min(f0["ta"], f0["tb"]) == pytest.approx(0.001)
+    assert min(f0["ta"], f0["tb"]) >= 0.001 - 1e-9
 
 
 def test_stock_draw_only_after_rerouting_and_within_the_stock() -> None:

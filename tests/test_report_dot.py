@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -260,6 +261,14 @@ def test_input_errors() -> None:
         to_dot((nodes, edges), traced=traced, title="t", max_nodes=2)
 
 
+def test_nodes_without_flows_are_not_drawn() -> None:
+    nodes, edges, traced = small_network()
+    extra = pd.DataFrame([{"node": "future_plant", "kind": "facility", "country": "AU", "commodity": "oxide",
+                           "stage": "oxide", "name": "Not built yet", "primary": 0.0}])  # fmt: skip
+    src = to_dot((pd.concat([nodes, extra]), edges), traced=traced, title="t").source
+    assert "future_plant" not in src
+
+
 def test_untraced_nodes_are_white_with_a_legend_entry() -> None:
     nodes, edges, _ = small_network()
     src = to_dot((nodes, edges), traced=None, title="t").source
@@ -282,6 +291,83 @@ def test_render_formats(tmp_path: Path, suffix: str) -> None:
     else:
         assert data.startswith(b"digraph supplychain {")
     assert not list(tmp_path.joinpath("sub").glob(".*tmp")), "no temporary file left behind"
+
+
+@needs_dot
+def test_dot_accepts_the_source_without_warnings() -> None:
+    nodes, edges, traced = small_network()
+    for dot in (
+        to_dot((nodes, edges), traced=traced, title="t", year=2024, names=NAMES),
+        to_dot((nodes, banned_flows(edges)), traced=traced, title="t", max_nodes=5),
+        to_dot((nodes, edges), traced=None, title="t"),
+    ):
+        proc = subprocess.run(["dot", "-Tsvg"], input=dot.source.encode(), capture_output=True, check=False)
+        assert proc.returncode == 0
+        assert proc.stderr.decode() == "", proc.stderr.decode()
+
+
+def test_many_flows_label_only_the_large_or_changed_ones() -> None:
+    nodes, edges, traced = small_network()
+    small = pd.DataFrame(
+        [{"edge": f"flows.x{i}", "supplier": f"X{i}:oxide", "buyer": "US:oxide", "commodity": "oxide",
+          "tonnes": 1.0 + i} for i in range(45)]
+    )  # fmt: skip
+    pools = pd.DataFrame([{"node": f"X{i}:oxide", "kind": "market", "country": f"X{i}", "commodity": "oxide",
+                           "stage": "oxide", "name": "", "primary": 0.0} for i in range(45)])  # fmt: skip
+    both = (pd.concat([nodes, pools], ignore_index=True), pd.concat([edges, small], ignore_index=True))
+    src = to_dot(both, traced=traced, title="t", max_nodes=200).source
+    line = next(ln for ln in src.splitlines() if ln.startswith('\t"X0:oxide" -> "US:oxide"'))
+    assert "label=" not in line.replace("tooltip=", "")
+    assert "1.0 t" in line, "the tonnes stay in the tooltip"
+    line = next(ln for ln in src.splitlines() if ln.startswith('\t"CN:oxide" -> "CN:oxide:use"'))
+    assert 'label="48k t"' in line
+
+
+def test_trade_hops_share_one_column_and_flat_flows_use_xlabels() -> None:
+    nodes, edges, traced = small_network()
+    reexport = pd.DataFrame([{"node": "CA:oxide", "kind": "market", "country": "CA", "commodity": "oxide",
+                              "stage": "oxide", "name": "", "primary": 0.0}])  # fmt: skip
+    hop = pd.DataFrame([{"edge": "flows.us_ca", "supplier": "US:oxide", "buyer": "CA:oxide", "commodity": "oxide",
+                         "tonnes": 100.0}])  # fmt: skip
+    src = to_dot((pd.concat([nodes, reexport]), pd.concat([edges, hop])), traced=traced, title="t").source
+    ranks = dict(re.findall(r"\{rank=same; \"(__col_\d+_\d+)\"; ([^}]*)\}", src))
+    assert '"CA:oxide"' in ranks["__col_1_2"], "a second trade hop stays in the importers' column"
+    line = next(ln for ln in src.splitlines() if '"US:oxide" -> "CA:oxide"' in ln)
+    assert "constraint=false" in line
+    assert 'xlabel="100 t"' in line
+
+
+def test_simplified_fallback_source() -> None:
+    nodes, edges, traced = small_network()
+    src = to_dot((nodes, edges), traced=traced, title="t").source
+    simple = dotmod._simplified(src)
+    assert 'subgraph "cluster_' not in simple
+    assert 'subgraph "stage_ore"' in simple
+    edge_lines = [ln for ln in simple.splitlines() if " -> " in ln and "invis" not in ln]
+    assert all(" label=" not in ln for ln in edge_lines)
+    assert all("xlabel=" in ln for ln in edge_lines)
+    line = '\t"a" -> "b" [label="1 t", tooltip="p, label=q \\" , label=r"]\n'
+    assert dotmod._simplified(line) == '\t"a" -> "b" [xlabel="1 t", tooltip="p, label=q \\" , label=r"]\n'
+    html = '\t"a" -> "b" [label=<x label=y>]\n'
+    assert dotmod._simplified(html) == '\t"a" -> "b" [xlabel=<x label=y>]\n'
+
+
+def test_render_retries_with_the_simplified_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def flaky(source: str, fmt: str, timeout: float) -> bytes:
+        calls.append(source)
+        if len(calls) == 1:
+            msg = "Graphviz 'dot' failed (exit 1): triangulation failed"
+            raise RenderError(msg)
+        return b"<svg/>"
+
+    monkeypatch.setattr(dotmod, "_run_dot", flaky)
+    nodes, edges, traced = small_network()
+    out = render(to_dot((nodes, edges), traced=traced, title="t"), tmp_path / "g.svg")
+    assert out.read_bytes() == b"<svg/>"
+    assert 'subgraph "cluster_' in calls[0]
+    assert 'subgraph "cluster_' not in calls[1]
 
 
 def test_render_without_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -165,7 +165,8 @@ def malaysia(**extra: Any) -> Scenario:
         },
         "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": c, "year": y, "tonnes": t}
                   for y in years
-                  for k, s, b, c, t in (("my_jp_ore", "MY", "JP", "ore", 100), ("my_us_oxide", "MY", "US", "oxide", 50))},
+                  for k, s, b, c, t in (("my_jp_ore", "MY", "JP", "ore", 100),
+                                        ("my_us_oxide", "MY", "US", "oxide", 50))},
         "demand": {"us": {"country": "US", "commodity": "oxide", "year": 2024, "tonnes": 50},
                    "jp": {"country": "JP", "commodity": "oxide", "year": 2024, "tonnes": 50}},
         "policies": {"my_raw": {"type": "export_quota", "country": "MY", "start": "2025-01-01",
@@ -277,7 +278,8 @@ def test_result_views(rebal: Result) -> None:
     with pytest.raises(KeyError, match="year 2031 was not simulated"):
         rebal.graph(2031)
     html = rebal._repr_html_()
-    assert "Toggles" in html and "Shortfall" in html and "Targets" in html
+    for part in ("Toggles", "Shortfall", "Targets"):
+        assert part in html
     assert "variant='base'" in repr(rebal)
     assert set(rebal.flows["status"]) <= {"normal", "blocked", "reduced", "rerouted", "deal", "new"}
     cols = ["country", "commodity", "stage", "year", "demand_t", "delivered_t", "shortfall_t", "shortfall_share"]
@@ -291,6 +293,11 @@ def test_unknown_toggle_is_a_scenario_error() -> None:
         simulate(world(), variant="with_dael")
     with pytest.raises(ValueError, match="mode must be 'fixed' or 'rebalance'"):
         simulate(world(), mode="reroute")  # type: ignore[arg-type]
+
+
+def test_years_before_the_base_year_are_refused() -> None:
+    with pytest.raises(ScenarioError, match=r"years: year 2020 is before the base year 2024"):
+        simulate(world(), years=[2020])
 
 
 def test_years_subset_and_empty_frames() -> None:

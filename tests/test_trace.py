@@ -337,10 +337,10 @@ def test_float32_is_close_to_float64() -> None:
 def test_weighted_origin_shares_fixed_nodes_ignore_their_inputs() -> None:
     # ore (0) -> plant (1) -> market (2); the plant is fixed to 60 % X, 40 % Y
     cg = compile_arrays(3, [0, 1], [1, 2], [10.0, 5.0], [10.0, 0.0, 0.0])
-    pos = cg.positions(["1"])[0]
+    pos = cg.positions([1])[0]
     shares = weighted_origin_shares(cg, [pos, pos], [0, 1], [0.6, 0.4], 2, fixed=True)
-    assert shares[cg.positions(["2"])[0]].tolist() == pytest.approx([0.6, 0.4])
-    assert shares[cg.positions(["0"])[0]].tolist() == [0.0, 0.0]
+    assert shares[cg.positions([2])[0]].tolist() == pytest.approx([0.6, 0.4])
+    assert shares[cg.positions([0])[0]].tolist() == [0.0, 0.0]
 
 
 def test_solve_shares_refuses_values_outside_zero_one() -> None:
@@ -359,3 +359,21 @@ def test_origin_by_node_kinds(reexport: Scenario) -> None:
     assert mining.loc["US:ore"].to_dict() == pytest.approx({"AU": 11 / 26, "CN": 15 / 26})
     with pytest.raises(ValueError, match="kind must be"):
         origin_by_node(cg, nodes, "smelting")
+
+
+def test_cache_blocks_give_the_same_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting a level's mat-vec into blocks of supplier rows changes nothing but speed."""
+    from supplychain.engine import compile as compile_module
+
+    rng = np.random.default_rng(11)
+    n = 400
+    src, dst, w, primary = _random_network(rng, n, 3000, loops=False)
+    plain = compile_arrays(n, src, dst, w, primary)
+    monkeypatch.setattr(compile_module, "BLOCK_ROWS", 8)
+    blocked = compile_arrays(n, src, dst, w, primary)
+    assert any(lv.ext_blocks for lv in blocked.levels)
+    assert not any(lv.ext_blocks for lv in plain.levels)
+    origin = np.where(primary > 0, np.array(["A", "B", "C"])[rng.integers(0, 3, n)], "")
+    a, _ = origin_shares(plain, origin[plain.order])
+    b, _ = origin_shares(blocked, origin[blocked.order])
+    assert b == pytest.approx(a, abs=1e-13)

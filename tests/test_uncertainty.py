@@ -8,6 +8,7 @@ known in closed form. Tests against the real engine are at the end.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def toy_measures(sc: Scenario) -> pd.DataFrame:
             cn = cn / 2
         total = cn + sum(f.tonnes.central for k, f in sc.flows.items() if k != "cn_us")
         base = {"year": year, "country": "US", "commodity": "ndpr_oxide", "stage": "oxide", "source_country": "CN"}
-        rows.append({**base, "metric": "direct_share", "value": cn / total, "unit": "share"})
+        rows.append({**base, "metric": "direct_import_share", "value": cn / total, "unit": "share"})
         rows.append({**base, "metric": "cn_tonnes", "value": cn, "unit": "t"})
     return pd.DataFrame(rows)
 
@@ -117,7 +118,7 @@ def test_find_parameters_records_paths_kinds_and_skips_fixed_toggles(toy: Scenar
     assert find_parameters(toy, fixed_toggles=["ban"]).names[-1] == "flows.my_us.tonnes"
     with pytest.raises(KeyError, match="no uncertain parameter named 'nope'"):
         spec["nope"]
-    with pytest.raises(ValueError, match="no uncertain parameter matches 'flow.*'"):
+    with pytest.raises(ValueError, match=r"no uncertain parameter matches 'flow\.\*'"):
         spec.select(["flow.*"])
     assert spec.select(["flows.*"], exclude=["*.jp_us.*"]).names == [
         "flows.au_us.tonnes",
@@ -173,12 +174,13 @@ def test_draw_is_reproducible_and_streams_are_independent_of_other_parameters(to
     a = draw(spec, 500, seed=7)
     pd.testing.assert_frame_equal(a, draw(spec, 500, seed=7))
     assert not a.equals(draw(spec, 500, seed=8))
-    # Dropping a parameter does not change the others; a prefix of n samples is the same for any n.
+    # Dropping a parameter does not change the others; the first k of n samples are a sweep of k.
     sub = draw(spec.select(["flows.cn_us.tonnes"]), 200, seed=7)
     np.testing.assert_array_equal(sub["flows.cn_us.tonnes"].to_numpy(), a["flows.cn_us.tonnes"].to_numpy()[:200])
+    pd.testing.assert_frame_equal(draw(spec, 123, seed=7), a.iloc[:123])
     # Different parameters get different streams.
     assert not np.allclose(a["flows.cn_us.tonnes"].rank(), a["flows.au_us.tonnes"].rank())
-    assert a.dtypes["toggles.ban"] == bool
+    assert a.dtypes["toggles.ban"] == np.dtype(bool)
     assert a.index.name == "sample"
     with pytest.raises(ValueError, match="non-negative"):
         parameter_stream(-1, "x")
@@ -246,7 +248,7 @@ def test_parameter_span_and_description() -> None:
 
 # ------------------------------------------------------------- Monte Carlo
 def test_run_sweep_quantiles_of_a_uniform_input_passed_linearly(toy: Scenario) -> None:
-    n = 4000
+    n = 2000
     r = run_sweep(toy, samples=n, seed=1, model=toy_measures, cache=False, quiet=True)
     s = r.summary().set_index(["year", "metric"])
     row = s.loc[(2024, "cn_tonnes")]
@@ -273,7 +275,7 @@ def test_run_sweep_quantiles_of_a_uniform_input_passed_linearly(toy: Scenario) -
 def test_target_probability_matches_direct_count(toy: Scenario) -> None:
     r = run_sweep(toy, samples=2000, seed=2, model=toy_measures, cache=False, quiet=True)
     tp = r.target_probability().set_index("year")
-    share25 = r.measure(year=2025, metric="direct_share").to_numpy()
+    share25 = r.measure(year=2025, metric="direct_import_share").to_numpy()
     assert tp.loc[2025, "probability"] == pytest.approx(np.mean(share25 <= 0.8))
     assert bool(tp.loc[2025, "required"]) is True
     assert bool(tp.loc[2024, "required"]) is False
@@ -392,7 +394,8 @@ def test_one_at_a_time_ranking_is_the_known_one(toy: Scenario, tmp_path: Path) -
     assert rank.attrs["measure"]["metric"] == "y"
     fig = r.tornado(tmp_path / "t.svg", metric="y")
     assert (tmp_path / "t.svg").read_text().lstrip().startswith("<?xml")
-    assert len(fig.axes[0].get_yticklabels()) == 5
+    assert len(fig.axes[0].get_yticklabels()) == 4  # flows.jp_us.tonnes has no effect and is not drawn
+    assert "1 input with no effect not shown" in fig.axes[0].get_xlabel()
     tornado_chart(rank, tmp_path / "t.png")
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match=r"use \.svg, \.png or \.pdf"):
@@ -432,12 +435,242 @@ def test_progress_silent_when_not_a_tty_and_callable_receives_updates(capsys: py
     )  # fmt: skip
     assert seen[-1] == (101, 101)  # samples + the central run
     assert r.n == 100
-    with pytest.raises(ValueError, match="unknown progress display"):
-        with progress_bar(1, kind="fancy"):
-            pass
+    with pytest.raises(ValueError, match="unknown progress display"), progress_bar(1, kind="fancy"):
+        pass
 
 
 def test_rich_progress_writes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     with progress_bar(3, "demo", kind="rich") as bar:
         bar.advance(3)
     assert "demo" in capsys.readouterr().err
+
+
+# ------------------------------------------------- the real engine: fast path
+def mini_world(**changes: Any) -> dict[str, Any]:
+    """A small balanced REE world (2024 observed, 2025 from capacity × utilisation) with uncertain inputs.
+
+    US imports of NdPr oxide come from China, Malaysia, Japan (which separates
+    nothing: its supply is allocated from producers' spare output) and the rest
+    of the world; mine output, a concentrate flow, the import split, demand and
+    its growth are uncertain.
+    """
+    data: dict[str, Any] = {
+        "scenario": {"name": "mini REE world", "base_year": 2024, "horizon": 2025},
+        "regions": {"ROW": {"name": "Rest of world"}},
+        "commodities": {
+            "ree_concentrate": {"name": "REE concentrate", "stage": "ore", "basis": "t REO"},
+            "ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "basis": "t REO"},
+        },
+        "processes": {"separation": {"inputs": {"ree_concentrate": 5.0}, "outputs": {"ndpr_oxide": 1.0}}},
+        "facilities": {
+            "cn_mine": {"name": "CN mines", "country": "CN", "kind": "mine", "output": "ree_concentrate",
+                        "production": {2024: {"dist": "triangular", "low": 262000, "mode": 270000, "high": 280000}},
+                        "capacity": 290000, "utilisation": {"dist": "uniform", "low": 0.93, "high": 0.99}},
+            "us_mine": {"name": "Mountain Pass", "country": "US", "kind": "mine", "output": "ree_concentrate",
+                        "production": {2024: {"dist": "uniform", "low": 42000, "high": 48000}},
+                        "capacity": 45000, "utilisation": 1.0},
+            "au_mine": {"name": "Mt Weld", "country": "AU", "kind": "mine", "output": "ree_concentrate",
+                        "production": {2024: 13000}, "capacity": 14000, "utilisation": 0.95},
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "process": "separation",
+                       "production": {2024: 55000}, "capacity": 60000, "utilisation": 0.9},
+            "my_sep": {"name": "Lynas Malaysia", "country": "MY", "kind": "separation", "process": "separation",
+                       "production": {2024: {"dist": "uniform", "low": 2400, "high": 2600}}, "capacity": 3000,
+                       "utilisation": 0.8},
+        },
+        "flows": {
+            "us_cn": flow({"dist": "uniform", "low": 30000, "high": 40000}, "US", "CN", "ree_concentrate"),
+            "au_lynas": flow(12000, "AU", "my_sep", "ree_concentrate"),
+        },
+        "imports": {
+            "us_oxide": {"importer": "US", "commodity": "ndpr_oxide", "year": 2024,
+                         "total": {"dist": "normal", "value": 10000, "sd": 800, "low": 8000, "high": 12000},
+                         "partners": {"CN": {"dist": "uniform", "low": 0.6, "high": 0.8}, "MY": 0.13, "JP": 0.06}},
+        },
+        "demand": {
+            "us": {"country": "US", "commodity": "ndpr_oxide", "year": 2024,
+                   "tonnes": {"dist": "uniform", "low": 9000, "high": 11000}, "growth": 0.05},
+            "jp": {"country": "JP", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 5000,
+                   "growth": {"dist": "uniform", "low": 0.0, "high": 0.1}},
+            "row": {"country": "ROW", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 500},
+        },
+        "stockpiles": {"jp": {"country": "JP", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 800}},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-09-01"}},
+        "toggles": {"ban": {"controls": ["cn_ban"], "default": False, "probability": 0.5}},
+        "targets": {"us_25": {"country": "US", "commodity": "ndpr_oxide", "metric": "traced_share", "max": 0.25,
+                              "by": 2025}},
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+@pytest.fixture(scope="module")
+def world() -> Scenario:
+    return Scenario.model_validate(mini_world())
+
+
+def test_fast_path_reproduces_compute_measures_sample_by_sample(world: Scenario) -> None:
+    fast = run_sweep(world, samples=8, seed=3, mode="exposure", cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    assert "toggles.ban" not in fast.inputs.columns  # toggles do not act on the unshocked network
+    slow = run_sweep(world, samples=8, seed=3, mode="exposure", fast=False, cache=False, quiet=True)
+    assert slow.info["fast_path"] == "disabled (fast=False)"
+    pd.testing.assert_frame_equal(fast.inputs, slow.inputs)
+    pd.testing.assert_frame_equal(fast.measures.drop(columns="central"), slow.measures.drop(columns="central"))
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-12, atol=1e-12)
+    assert set(fast.measures["metric"]) == {
+        "traced_share", "direct_import_share", "direct_share_of_consumption", "net_import_reliance",
+    }  # fmt: skip
+    # Japan separates nothing: its oxide is allocated from China and Malaysia, so the US traced share
+    # is above its direct share from China.
+    us = fast.summary().query("country == 'US' and commodity == 'ndpr_oxide' and year == 2024").set_index("metric")
+    assert us.loc["traced_share", "central"] > us.loc["direct_import_share", "central"] == pytest.approx(0.7)
+
+
+def test_fast_path_results_do_not_depend_on_chunking(world: Scenario) -> None:
+    a = run_sweep(world, samples=500, seed=9, mode="exposure", cache=False, quiet=True)
+    b = run_sweep(world, samples=500, seed=9, mode="exposure", cache=False, quiet=True, chunk_size=37)
+    np.testing.assert_array_equal(a.values, b.values)
+    assert a.info["chunks"] == 4  # 501 rows (samples + central run), 4 chunks per worker
+    assert b.info["chunks"] == 14
+
+
+def test_fast_path_falls_back_when_it_cannot_patch_an_input() -> None:
+    data = mini_world()
+    data["processes"]["separation"]["inputs"]["ree_concentrate"] = {"dist": "uniform", "low": 5.0, "high": 5.5}
+    sc = Scenario.model_validate(data)
+    r = run_sweep(sc, samples=2, seed=1, mode="exposure", cache=False, quiet=True)
+    assert r.info["fast_path"].startswith("the fast path cannot patch processes.separation.inputs.ree_concentrate")
+    assert r.info["model"] == "compute_measures per sample"
+    other = run_sweep(sc, samples=2, seed=1, mode="exposure", measures="all", parameters=["flows.*"], cache=False,
+                      quiet=True)  # fmt: skip
+    assert other.info["fast_path"] == "metrics (all) are not computed by the fast path"
+
+
+def test_samples_the_tables_refuse_fail_the_same_way_on_both_paths() -> None:
+    data = mini_world()
+    # Lynas Malaysia uses 12,000 t of concentrate; a direct flow above that is refused by build_tables.
+    data["flows"]["au_lynas"]["tonnes"] = {"dist": "uniform", "low": 11000, "high": 13000}
+    sc = Scenario.model_validate(data)
+    with pytest.raises(SampleError, match=r"sample \d+ failed: 2024: flows out of \(or into\) a facility exceed"):
+        run_sweep(sc, samples=50, seed=1, mode="exposure", cache=False, quiet=True)
+    fast = run_sweep(sc, samples=6, seed=1, mode="exposure", on_error="nan", cache=False, quiet=True)
+    slow = run_sweep(sc, samples=6, seed=1, mode="exposure", on_error="nan", fast=False, cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    assert list(fast.failures["sample"]) == list(slow.failures["sample"])
+    assert len(fast.failures) > 0
+    assert "but flows into it total" in slow.failures["reason"].iloc[0]
+    assert np.isnan(fast.values[fast.failures["sample"].to_numpy()]).all()
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-12, atol=1e-12)
+
+
+def test_fixed_mode_simulates_each_sample_and_checks_targets(world: Scenario) -> None:
+    r = run_sweep(world, samples=3, seed=2, mode="fixed", countries=["US"], cache=False, quiet=True)
+    assert r.info["model"] == "simulate(mode='fixed') per sample"
+    assert "toggles.ban" in r.inputs.columns
+    assert {"traced_share", "shortfall_share"} <= set(r.measures["metric"])
+    tp = r.target_probability().set_index("year")
+    assert tp.loc[2025, "n"] == 3
+    assert tp.loc[2025, "probability"] == 0.0  # the toy world is far from a 25 % traced share
+
+
+def test_one_at_a_time_on_the_engine_ranks_the_china_import_share_first(world: Scenario) -> None:
+    r = one_at_a_time(world, mode="exposure", quiet=True)
+    assert r.info["fast_path"] == "used"
+    rank = r.ranking(metric="direct_import_share", country="US", commodity="ndpr_oxide", year=2024)
+    assert rank["parameter"].iloc[0] == "imports.us_oxide.partners.CN"
+    assert rank["swing"].iloc[0] == pytest.approx(0.2)  # 0.6 … 0.8 of the imports, one for one
+    assert rank["swing"].iloc[1] < 0.1  # demand moves it only through allocated imports
+
+
+# ------------------------------------------------------------------------ CLI
+@pytest.fixture
+def world_file(tmp_path: Path) -> Path:
+    import yaml
+
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(mini_world(), sort_keys=False), encoding="utf-8")
+    return path
+
+
+def cli(*args: str | Path) -> Any:
+    from typer.testing import CliRunner
+
+    from supplychain.cli.app import app
+
+    return CliRunner().invoke(app, ["sweep", *map(str, args)])
+
+
+def test_cli_sweep_prints_summary_writes_output_and_reuses_the_cache(world_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "samples.parquet"
+    args = [world_file, "--samples", "40", "--seed", "5", "--mode", "exposure", "--cache-dir", tmp_path / "c",
+            "--country", "US", "--output", out, "--quiet"]  # fmt: skip
+    first = cli(*args)
+    assert first.exit_code == 0, first.output
+    assert "40 samples, seed 5, mode exposure" in first.output
+    assert "samples/s" in first.output
+    assert "traced_share" in first.output
+    assert "Probability that each target is met" in first.output
+    table = pd.read_parquet(out)
+    assert set(table["country"]) == {"US"}
+    assert table["sample"].nunique() == 40
+    again = cli(*args)
+    assert again.exit_code == 0, again.output
+    assert "from cache" in again.output
+
+
+def test_cli_tornado(world_file: Path, tmp_path: Path) -> None:
+    svg = tmp_path / "tornado.svg"
+    res = cli(world_file, "-n", "10", "--mode", "exposure", "--no-cache", "--measure", "direct_import_share",
+              "--country", "US", "--commodity", "ndpr_oxide", "--year", "2024", "--tornado", svg, "-q")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert svg.read_text().lstrip().startswith("<?xml")
+    assert "imports.us_oxide.partners.CN" in res.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--mode", "sideways"], "--mode must be fixed, rebalance or exposure"),
+        (["--output", "x.xlsx"], "--output must end in .parquet or .csv"),
+        (["--tornado", "t.svg"], "--tornado needs --measure"),
+        (["--tornado", "t.gif", "--measure", "traced_share"], "--tornado must end in .svg, .png or .pdf"),
+        (["--toggle", "nope=on"], "unknown toggle 'nope'"),
+        (["--toggle", "ban"], "malformed toggle 'ban'"),
+        (["--param", "zzz*"], "no uncertain parameter matches 'zzz\\*'"),
+        (["--executor", "mpi://x"], "unknown executor 'mpi://x'"),
+        (["--years", "20x0"], "--years must be years such as 2030"),
+    ],
+)
+def test_cli_user_errors_are_clean_messages(world_file: Path, extra: list[str], message: str) -> None:
+    res = cli(world_file, "-n", "2", "--no-cache", "-q", *extra)
+    assert res.exit_code == 1
+    assert re.search(message, res.output), res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_missing_file_and_help(tmp_path: Path) -> None:
+    res = cli(tmp_path / "nope.yaml", "-q")
+    assert res.exit_code == 1
+    assert "error:" in res.output
+    assert "nope.yaml" in res.output
+    helptext = cli("--help")
+    assert helptext.exit_code == 0
+    assert "supplychain sweep scenarios/" in helptext.output
+
+
+def test_targets_on_metrics_without_a_source_country_are_found() -> None:
+    sc = make_scenario(targets={
+        "nir": {"country": "US", "commodity": "ndpr_oxide", "metric": "net_import_reliance", "max": 0.9, "by": 2024},
+    })  # fmt: skip
+
+    def nir(s: Scenario) -> pd.DataFrame:
+        v = s.flows["cn_us"].tonnes.central / 300
+        return pd.DataFrame({"year": [2024], "country": ["US"], "commodity": ["ndpr_oxide"],
+                             "metric": ["net_import_reliance"], "source_country": [""], "value": [v]})  # fmt: skip
+
+    r = run_sweep(sc, samples=400, seed=1, model=nir, cache=False, quiet=True)
+    tp = r.target_probability().iloc[0]
+    assert tp["n"] == 400
+    # value = U(100, 300) / 300 ≤ 0.9  ⇔  tonnes ≤ 270: probability 0.85
+    assert abs(tp["probability"] - 0.85) < 5 * math.sqrt(0.85 * 0.15 / 400)
+    assert bool(tp["central_met"]) is True

@@ -10,6 +10,7 @@ variants are solved both ways and every lexicographic level's optimum compared
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,32 +79,37 @@ def random_variant(rng: np.random.Generator, m: RebalanceModel, base: YearInputs
                    demand=demand, quotas=quotas)
 
 
+@pytest.mark.parametrize("objective", ["lexicographic", "weighted"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_warm_and_cold_optima_agree(seed: int) -> None:
+def test_warm_and_cold_optima_agree(seed: int, objective: Any) -> None:
     rng = np.random.default_rng(seed)
     nodes, edges = random_network(rng)
-    warm_model = RebalanceModel(nodes, edges)
-    cold_model = RebalanceModel(nodes, edges)
+    warm_model = RebalanceModel(nodes, edges, objective=objective)
+    cold_model = RebalanceModel(nodes, edges, objective=objective)
     base = warm_model.year_inputs(nodes, edges)
     first = warm_model.solve(base)  # no basis yet: a cold start
     assert not first.warm
     warm_used = 0
-    for _ in range(25):
+    for _ in range(20):
         inp = random_variant(rng, warm_model, base)
         w = warm_model.solve(inp, warm=True)
         c = cold_model.solve(inp, warm=False)
         warm_used += w.warm
         assert not c.warm
         assert set(w.objectives) == set(c.objectives)
-        for level, z in c.objectives.items():
-            assert w.objectives[level] == pytest.approx(z, rel=1e-7, abs=1e-9), level
-    assert warm_used == 25
+        # the optimum of every level (weighted: of the single objective) is the same
+        levels = ["weighted"] if objective == "weighted" else list(c.objectives)
+        for level in levels:
+            assert w.objectives[level] == pytest.approx(c.objectives[level], rel=1e-7, abs=1e-9), level
+    assert warm_used == 20
 
 
 def test_cold_solve_is_repeatable_and_warm_needs_fewer_iterations() -> None:
+    # the weighted objective keeps the same costs between solves, so the last basis stays
+    # dual feasible and a small change is repaired in a few dual simplex iterations
     rng = np.random.default_rng(7)
     nodes, edges = random_network(rng, n_countries=30)
-    m = RebalanceModel(nodes, edges)
+    m = RebalanceModel(nodes, edges, objective="weighted")
     base = m.year_inputs(nodes, edges)
     m.solve(base)
     v = random_variant(rng, m, base)
@@ -114,5 +120,5 @@ def test_cold_solve_is_repeatable_and_warm_needs_fewer_iterations() -> None:
     v2 = replace(v, demand=v.demand * 1.01)
     warm = m.solve(v2, warm=True)
     cold2 = m.solve(v2, warm=False)
-    assert warm.objectives == pytest.approx(cold2.objectives, rel=1e-7)
-    assert warm.iterations <= cold2.iterations
+    assert warm.objectives["weighted"] == pytest.approx(cold2.objectives["weighted"], rel=1e-7)
+    assert warm.iterations < cold2.iterations

@@ -49,6 +49,8 @@ def _root(
 
 
 app.command("validate")(validate)
+app.command("run")(__import__("supplychain.cli.run", fromlist=["run"]).run)
+app.command("compare")(__import__("supplychain.cli.compare", fromlist=["compare"]).compare)
 app.command("schema")(schema)
 app.command("sweep")(sweep)
 app.command("graph")(__import__("supplychain.cli.graph", fromlist=["graph"]).graph)

@@ -7,8 +7,9 @@ level so ``supplychain --help`` stays fast.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -17,15 +18,17 @@ if TYPE_CHECKING:
 
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
+    from supplychain.simulate.run import Mode
 
 __all__ = ["graph"]
 
 _SUFFIXES = (".svg", ".png", ".dot", ".gv")
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
+    """Print a user error (no traceback) and exit with status 1."""
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+    raise typer.Exit(1)
 
 
 def _tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,7 +51,9 @@ def graph(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file (YAML).", show_default=False)],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", metavar="FILE", help="Picture to write: .svg, .png or .dot.", show_default=False),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Picture to write: .svg, .png or .dot.", show_default=False
+        ),
     ],
     toggle: Annotated[
         list[str] | None,
@@ -60,14 +65,19 @@ def graph(
         typer.Option("--year", "-y", help="Year to draw (default: the horizon; the base year with --baseline)."),
     ] = None,
     commodity: Annotated[
-        str | None,
-        typer.Option("--commodity", "-k", help="Only this commodity's chain (upstream and downstream of it)."),
+        list[str] | None,
+        typer.Option(
+            "--commodity", "-k", help="Only this commodity's chain (upstream and downstream of it); repeatable."
+        ),
     ] = None,
     compare_toggle: Annotated[
         str | None,
-        typer.Option("--compare-toggle", metavar="NAME",
-                     help="Draw what switching this toggle on changes (off → on, other toggles as given)."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--compare-toggle",
+            metavar="NAME",
+            help="Draw what switching this toggle on changes (off → on, other toggles as given).",
+        ),
+    ] = None,
     baseline: Annotated[
         bool, typer.Option("--baseline", help="Draw the baseline network (no policies, no deals), not a diff.")
     ] = False,
@@ -89,63 +99,70 @@ def graph(
         supplychain graph scenarios/us_japan.yaml -t china_ban=on --compare-toggle us_japan_deal -o deal.svg
     """
     if output.suffix.lower() not in _SUFFIXES:
-        raise _fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")
+        _fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")
     if baseline and compare_toggle:
-        raise _fail("give either --baseline or --compare-toggle, not both")
+        _fail("give either --baseline or --compare-toggle, not both")
     if mode not in ("fixed", "rebalance"):
-        raise _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+        _fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
-    from supplychain.api import load, simulate
     from supplychain.errors import SupplyChainError
-    from supplychain.report.dot import render, to_dot
-    from supplychain.report.html import names_of
-    from supplychain.simulate.toggles import parse_toggle_args
+    from supplychain.io import load
 
     try:
         sc = load(scenario)
-        overrides = parse_toggle_args(toggle or [])
         if compare_toggle is not None and compare_toggle not in sc.toggles:
             known = ", ".join(sorted(sc.toggles)) or "(none)"
-            raise _fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
+            _fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
         years = sc.years
         draw_year = year if year is not None else (years[0] if baseline else years[-1])
         if draw_year not in years:
-            raise _fail(f"--year {draw_year} is outside the scenario's years {years[0]}–{years[-1]}")
+            _fail(f"--year {draw_year} is outside the scenario's years {years[0]}–{years[-1]}")
+        for k in commodity or []:
+            if k not in sc.commodities:
+                known = ", ".join(sorted(sc.commodities)) or "(none)"
+                _fail(f"commodity {k!r} is not in the scenario; it has: {known}")
+
+        from supplychain.api import simulate
+        from supplychain.report.dot import names_of, render, to_dot
+        from supplychain.simulate.toggles import parse_toggle_args
+
+        overrides = parse_toggle_args(toggle or [])
         source = sc.scenario.source_country
-        names = names_of(sc)
-        focus = {t.country for t in sc.targets.values()}
-        mode_arg = "fixed" if mode == "fixed" else "rebalance"
+        mode_arg: Mode = "fixed" if mode == "fixed" else "rebalance"
+        draw = partial(
+            to_dot, year=draw_year, commodity=commodity or None, max_nodes=max_nodes, names=names_of(sc),
+            focus_countries={t.country for t in sc.targets.values()},
+        )  # fmt: skip
         if compare_toggle is not None:
             off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)
             on = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: True}, mode=mode_arg)
             n0, e0 = _tables(off, draw_year)
             n1, e1 = _tables(on, draw_year)
-            before = e0.drop(columns=["status", "baseline_t"])
-            after = e1.drop(columns=["status", "baseline_t"])
-            dot = to_dot(
-                (n1, after), compare_to=(n0, before), traced=_traced(sc, source, n1, e1, "tonnes"),
-                compare_traced=_traced(sc, source, n0, e0, "tonnes"), compare_label=f"{compare_toggle}=off",
-                title=title or f"{sc.scenario.name}: what {compare_toggle} changes", year=draw_year,
-                commodity=commodity, max_nodes=max_nodes, names=names, focus_countries=focus,
-            )  # fmt: skip
+            dot = draw(
+                (n1, e1.drop(columns=["status", "baseline_t"])),
+                compare_to=(n0, e0.drop(columns=["status", "baseline_t"])),
+                traced=_traced(sc, source, n1, e1, "tonnes"),
+                compare_traced=_traced(sc, source, n0, e0, "tonnes"),
+                compare_label=f"{compare_toggle}=off",
+                title=title or f"{sc.scenario.name}: what {compare_toggle} changes",
+            )
         else:
             res = simulate(sc, variant=variant, toggles=overrides or None, mode=mode_arg)
             nodes, edges = _tables(res, draw_year)
             if baseline:
-                base_edges = edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])
-                dot = to_dot(
-                    (nodes, base_edges), traced=_traced(sc, source, nodes, edges, "baseline_t"),
-                    title=title or f"{sc.scenario.name}: baseline", year=draw_year, commodity=commodity,
-                    max_nodes=max_nodes, names=names, focus_countries=focus,
-                )  # fmt: skip
+                dot = draw(
+                    (nodes, edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])),
+                    traced=_traced(sc, source, nodes, edges, "baseline_t"),
+                    title=title or f"{sc.scenario.name}: baseline",
+                    )
             else:
-                dot = to_dot(
-                    (nodes, edges), traced=_traced(sc, source, nodes, edges, "tonnes"),
+                dot = draw(
+                    (nodes, edges),
+                    traced=_traced(sc, source, nodes, edges, "tonnes"),
                     compare_traced=_traced(sc, source, nodes, edges, "baseline_t"),
-                    title=title or f"{sc.scenario.name}: {res.variant}", year=draw_year, commodity=commodity,
-                    max_nodes=max_nodes, names=names, focus_countries=focus,
-                )  # fmt: skip
+                    title=title or f"{sc.scenario.name}: {res.variant}",
+                    )
         written = render(dot, output)
     except (SupplyChainError, ValueError, OSError) as err:
-        raise _fail(str(err)) from None
+        _fail(str(err))
     typer.echo(f"wrote {written}")

@@ -8,16 +8,17 @@ module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 __all__ = ["report"]
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
+    """Print a user error (no traceback) and exit with status 1."""
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+    raise typer.Exit(1)
 
 
 def report(
@@ -31,9 +32,10 @@ def report(
     ],
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", metavar="DIR", help="Report folder to write (created or replaced).",
-                     show_default=False),
-    ],  # fmt: skip
+        typer.Option(
+            "--output", "-o", metavar="DIR", help="Report folder to write (created or replaced).", show_default=False
+        ),
+    ],
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
     title: Annotated[
         str, typer.Option("--title", help="Page title.")
@@ -51,7 +53,7 @@ def report(
         supplychain report scenarios/ --output out/report --mode rebalance
     """
     if mode not in ("fixed", "rebalance"):
-        raise _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+        _fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
     from supplychain.errors import SupplyChainError
     from supplychain.io import validate_paths
@@ -62,10 +64,10 @@ def report(
     for r in bad:
         typer.echo(f"FAIL {r.file}: {r.error}", err=True)
     if bad:
-        raise _fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
+        _fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
     found = [r for r in reports if r.scenario is not None]
     if not found:
-        raise _fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
+        _fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
     runs = []
     try:
         for r in found:
@@ -75,5 +77,5 @@ def report(
             runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file))
         out = write_report(runs, output, title=title)
     except (SupplyChainError, ValueError, OSError) as err:
-        raise _fail(str(err)) from None
+        _fail(str(err))
     typer.echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

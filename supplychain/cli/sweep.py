@@ -8,7 +8,7 @@ imported at module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -21,12 +21,14 @@ MAX_ROWS = 40
 """Summary rows printed before the table is cut (the full table goes to ``--output``)."""
 
 
-def _fail(message: str) -> typer.Exit:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
+    raise typer.Exit(1)
 
 
 def _fmt(value: Any) -> str:
+    if value is None or type(value).__name__ == "NAType":
+        return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
@@ -40,15 +42,31 @@ def _print_table(df: pd.DataFrame, title: str, *, max_rows: int = MAX_ROWS) -> N
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(soft_wrap=True)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # files and pipes: no truncated columns
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in df.columns:
-        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left")
+        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
     for row in df.head(max_rows).itertuples(index=False):
         table.add_row(*(_fmt(v) for v in row))
     console.print(table)
     if len(df) > max_rows:
         console.print(f"… {len(df) - max_rows} more rows; narrow with --measure/--country/--commodity or use --output")
+
+
+def _parse_years(text: str) -> list[int]:
+    """``2030`` → [2030]; ``2024,2030`` → [2024, 2030]; ``2025-2030`` → 2025 … 2030."""
+    out: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, sep, hi = part.strip().partition("-")
+            out.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+    except ValueError:
+        _fail(f"--years must be years such as 2030, 2024,2030 or 2025-2030, not {text!r}")
+    if not out:
+        _fail("--years names no year")
+    return sorted(set(out))
 
 
 def sweep(
@@ -61,12 +79,17 @@ def sweep(
             "--mode", help="Supply response: fixed | rebalance (simulate), or exposure (unshocked network)."
         ),
     ] = "fixed",
-    workers: Annotated[int, typer.Option("--workers", "-w", min=0, help="Local worker processes (0 = one per CPU).")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0, help="Local worker processes (0 = one per CPU).")
+    ] = 1,
     executor: Annotated[
         str | None,
-        typer.Option("--executor", help="Run on a Dask cluster: dask://HOST:PORT (needs supplychain\\[dask]).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--executor",
+            help="Run on a Dask cluster: dask://HOST:PORT (needs supplychain\\[dask]).",
+            show_default=False,
+        ),
+    ] = None,
     chunk_size: Annotated[
         int | None, typer.Option("--chunk-size", min=1, help="Samples per task (default: sized automatically).")
     ] = None,
@@ -79,28 +102,46 @@ def sweep(
         list[str] | None,
         typer.Option("--param", "-p", metavar="GLOB", help="Sample only matching inputs (e.g. 'flows.*'); repeatable."),
     ] = None,
-    source: Annotated[str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")] = None,
-    measure: Annotated[str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share).")] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")
+    ] = None,
+    measure: Annotated[
+        str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share).")
+    ] = None,
     country: Annotated[str | None, typer.Option("--country", help="Country to show and chart.")] = None,
     commodity: Annotated[str | None, typer.Option("--commodity", help="Commodity to show and chart.")] = None,
+    years: Annotated[
+        str | None,
+        typer.Option("--years", metavar="Y1,Y2|Y1-Y2", help="Years to run (default: base year to horizon)."),
+    ] = None,
     year: Annotated[int | None, typer.Option("--year", help="Year of the tornado chart (default: last year).")] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write every sample's measures (tidy) to FILE.parquet or FILE.csv.",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write every sample's measures (tidy) to FILE.parquet or FILE.csv.",
+            show_default=False,
+        ),
+    ] = None,
     tornado: Annotated[
         Path | None,
-        typer.Option("--tornado", help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--tornado",
+            help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf).",
+            show_default=False,
+        ),
+    ] = None,
     span: Annotated[str, typer.Option("--span", help="Tornado low/high: bounds | p5-p95.")] = "bounds",
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even when a cached result exists.")] = False,
     cache_dir: Annotated[
         Path | None,
-        typer.Option("--cache-dir", help="Cache folder (default: $SUPPLYCHAIN_CACHE_DIR or .supplychain-cache).",
-                     show_default=False),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--cache-dir",
+            help="Cache folder (default: $SUPPLYCHAIN_CACHE_DIR or .supplychain-cache).",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
@@ -110,24 +151,25 @@ def sweep(
     numbers on any number of workers or on a Dask cluster. Results are cached
     under .supplychain-cache/ (a re-run is instant; any change recomputes).
 
-    Examples:
+    Example:
 
-        supplychain sweep scenarios/baseline_2024.yaml --samples 5000 --seed 7 --workers 2
+        supplychain sweep scenarios/baseline_2024.yaml --mode exposure --samples 5000 --seed 7 --workers 2
 
         supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US
         --commodity ndpr_oxide --tornado tornado.svg
     """
     if mode not in ("fixed", "rebalance", "exposure"):
-        raise _fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
+        _fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
     if span not in ("bounds", "p5-p95"):
-        raise _fail(f"--span must be bounds or p5-p95, not {span!r}")
+        _fail(f"--span must be bounds or p5-p95, not {span!r}")
+    year_list = _parse_years(years) if years is not None else None
     if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
-        raise _fail(f"--output must end in .parquet or .csv, not {output.name!r}")
+        _fail(f"--output must end in .parquet or .csv, not {output.name!r}")
     if tornado is not None:
         if tornado.suffix.lower() not in (".svg", ".png", ".pdf"):
-            raise _fail(f"--tornado must end in .svg, .png or .pdf, not {tornado.name!r}")
+            _fail(f"--tornado must end in .svg, .png or .pdf, not {tornado.name!r}")
         if measure is None:
-            raise _fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
+            _fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
 
     from supplychain.errors import SupplyChainError
     from supplychain.uncertainty.cache import SweepCache
@@ -148,6 +190,7 @@ def sweep(
         }
         common: dict[str, Any] = {
             "mode": mode,
+            "years": year_list,
             "source": source,
             "toggles": toggles,
             "variant": variant,
@@ -171,7 +214,7 @@ def sweep(
         if info["parameters"] == 0:
             typer.echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
         summary = result.summary()
-        keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "n_nan")]
+        keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
         if "partner" in summary.columns:
             summary = summary[summary["partner"] == ""]
         _print_table(summary[keep], "Measures over the samples (central = every input at its central value)")
@@ -199,4 +242,4 @@ def sweep(
             typer.echo(f"wrote {tornado}", err=True)
     except (SupplyChainError, ValueError, KeyError, OSError, ImportError) as err:
         text = err.args[0] if isinstance(err, KeyError) and err.args else err
-        raise _fail(str(text)) from None
+        _fail(str(text))

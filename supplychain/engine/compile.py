@@ -47,6 +47,7 @@ import scipy.sparse as sp
 from supplychain.errors import EngineError, Problem, ScenarioError
 
 __all__ = [
+    "BLOCK_ROWS",
     "SINGULAR_LEAK",
     "CompiledGraph",
     "Level",
@@ -57,6 +58,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.floating[Any]]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+BLOCK_ROWS = 16384
+"""Supplier rows per cache block of a level's mat-vec (16 384 × 64 columns × 8 B = 8 MB)."""
 
 SINGULAR_LEAK = 1e-12
 """A loop whose every node takes more than ``1 − SINGULAR_LEAK`` of its material from
@@ -74,14 +78,22 @@ class Level:
     ext : scipy.sparse.csr_matrix or None
         ``(stop − start) × start``: input shares from suppliers in earlier levels.
     internal : scipy.sparse.csr_matrix or None
-        ``(stop − start) × (stop − start)``: input shares from inside the level
-        (only where a strongly connected component, i.e. a loop, sits in it).
+        ``m × m``: input shares among the ``m`` rows of the level that sit on a loop
+        (strongly connected components); None when the level has no loop.
+    loop_rows : ndarray of int or None
+        Those ``m`` rows, relative to ``start``.
+    ext_blocks : tuple of (int, int, csr_matrix)
+        ``ext`` cut by supplier rows into blocks of :data:`BLOCK_ROWS` (``(first,
+        stop, matrix)``, the matrix's columns relative to ``first``), so that the
+        supplier rows one block reads stay in cache; empty for small levels.
     """
 
     start: int
     stop: int
     ext: sp.csr_matrix | None
     internal: sp.csr_matrix | None
+    loop_rows: IntArray | None = None
+    ext_blocks: tuple[tuple[int, int, sp.csr_matrix], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,7 +155,7 @@ class CompiledGraph:
         """True when the network has a loop (re-exports, recycling, toll processing)."""
         return self.n_loops > 0
 
-    def positions(self, ids: Sequence[str] | pd.Index | npt.NDArray[Any]) -> IntArray:
+    def positions(self, ids: Sequence[Any] | pd.Index | npt.NDArray[Any]) -> IntArray:
         """Solve positions of node ids.
 
         Raises
@@ -168,7 +180,8 @@ class CompiledGraph:
             self._cache[key] = tuple(
                 Level(lv.start, lv.stop,
                       None if lv.ext is None else lv.ext.astype(dt),
-                      None if lv.internal is None else lv.internal.astype(dt))
+                      None if lv.internal is None else lv.internal.astype(dt), lv.loop_rows,
+                      tuple((a, b, m.astype(dt)) for a, b, m in lv.ext_blocks))
                 for lv in self.levels
             )
         out: tuple[Level, ...] = self._cache[key]
@@ -182,34 +195,49 @@ def _csr(data: FloatArray, rows: IntArray, cols: IntArray, shape: tuple[int, int
     return m
 
 
-def _kahn_levels(n_comp: int, comp_src: IntArray, comp_dst: IntArray) -> IntArray:
-    """Longest-path level of every component of a DAG (Kahn's algorithm on arrays)."""
-    level = np.full(n_comp, -1, dtype=np.int64)
-    if n_comp == 0:
+def _coo_to_csr(n_row: int, n_col: int, rows: IntArray, cols: IntArray, data: npt.NDArray[Any]) -> sp.csr_matrix:
+    """CSR from triplets by one counting sort, O(nnz + n); duplicates are kept (they add up in products)."""
+    from scipy.sparse import _sparsetools
+
+    nnz = len(rows)
+    idx = np.int32 if max(n_row, n_col, nnz) < np.iinfo(np.int32).max else np.int64
+    indptr = np.empty(n_row + 1, dtype=idx)
+    indices = np.empty(nnz, dtype=idx)
+    values = np.empty(nnz, dtype=data.dtype)
+    _sparsetools.coo_tocsr(n_row, n_col, nnz, rows.astype(idx, copy=False), cols.astype(idx, copy=False), data,
+                           indptr, indices, values)
+    return sp.csr_matrix((values, indices, indptr), shape=(n_row, n_col), copy=False)
+
+
+def _kahn(n: int, src: IntArray, dst: IntArray) -> IntArray:
+    """Longest-path level of every node by Kahn's algorithm on arrays; -1 for nodes on or after a cycle.
+
+    Parallel edges count once per copy on both sides, so they need no removal. Each
+    round handles one whole level with a few vectorised operations (a CSR row gather
+    of the frontier's out-edges, a bincount of in-degree hits), so the loop runs once
+    per level, not once per node.
+    """
+    level = np.full(n, -1, dtype=np.int64)
+    if n == 0:
         return level
-    out_adj = sp.csr_matrix((np.ones(len(comp_src), dtype=np.int8), (comp_src, comp_dst)), shape=(n_comp, n_comp))
-    out_adj.sum_duplicates()
-    indeg = np.bincount(out_adj.indices, minlength=n_comp).astype(np.int64)
-    indptr, indices = out_adj.indptr, out_adj.indices
+    out_adj = _coo_to_csr(n, n, src, dst, np.ones(len(src), dtype=np.int8))
+    indeg = np.bincount(out_adj.indices, minlength=n).astype(np.int64)
     frontier = np.flatnonzero(indeg == 0)
     k = 0
     while frontier.size:
         level[frontier] = k
-        starts, ends = indptr[frontier], indptr[frontier + 1]
-        counts = ends - starts
-        total = int(counts.sum())
-        if total == 0:
+        nbrs = out_adj[frontier].indices  # out-neighbours of the whole frontier (a C row gather)
+        if nbrs.size == 0:
             break
-        # gather the out-neighbours of the frontier without a Python loop
-        offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-        nbrs = indices[np.arange(total) + offsets]
-        np.subtract.at(indeg, nbrs, 1)
-        cand = nbrs[indeg[nbrs] == 0]
-        frontier = np.unique(cand)
+        if nbrs.size > n // 8:
+            hits = np.bincount(nbrs, minlength=n)
+            indeg -= hits
+            touched = np.flatnonzero(hits)
+        else:
+            np.subtract.at(indeg, nbrs, 1)
+            touched = np.unique(nbrs)
+        frontier = touched[indeg[touched] == 0]
         k += 1
-    if (level < 0).any():  # pragma: no cover - the condensation of a digraph is acyclic
-        msg = "internal error: the condensation of the network is not acyclic"
-        raise EngineError(msg)
     return level
 
 
@@ -237,7 +265,8 @@ def compile_arrays(
     primary : array_like of float, optional
         ``p(v)`` per node (default 0).
     node_ids : sequence of str, optional
-        Node ids (default ``"0" … "n−1"``), for messages and :attr:`CompiledGraph.nodes`.
+        Node ids for messages and :attr:`CompiledGraph.nodes` (default: the node
+        numbers themselves, as integers).
     edge_ids, edge_paths : sequence, optional
         Edge ids and the scenario key paths they came from, to name and locate
         the edges of a closed loop.
@@ -274,8 +303,8 @@ def compile_arrays(
     if len(p) != n:
         msg = f"primary has {len(p)} entries for {n} nodes"
         raise EngineError(msg)
-    ids = pd.Index([str(i) for i in range(n)] if node_ids is None else list(node_ids), dtype=object)
-    if len(ids) != n:
+    ids = None if node_ids is None else pd.Index(list(node_ids), dtype=object)
+    if ids is not None and len(ids) != n:
         msg = f"node_ids has {len(ids)} entries for {n} nodes"
         raise EngineError(msg)
     if len(w) and (src_a.min() < 0 or dst_a.min() < 0 or src_a.max() >= n or dst_a.max() >= n):
@@ -285,62 +314,63 @@ def compile_arrays(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         name = edge_ids[i] if edge_ids is not None else f"#{i}"
-        msg = (f"edge {name} ({ids[int(src_a[i])]} -> {ids[int(dst_a[i])]}) has tonnes {w[i]!r}; "
+        a, b = (int(src_a[i]), int(dst_a[i])) if ids is None else (ids[int(src_a[i])], ids[int(dst_a[i])])
+        msg = (f"edge {name} ({a} -> {b}) has tonnes {w[i]!r}; "
                "flows must be finite and >= 0")
         raise EngineError(msg)
     badp = ~np.isfinite(p) | (p < 0)
     if badp.any():
         i = int(np.flatnonzero(badp)[0])
-        msg = f"node {ids[i]} has primary production {p[i]!r}; it must be finite and >= 0"
+        msg = f"node {i if ids is None else ids[i]} has primary production {p[i]!r}; it must be finite and >= 0"
         raise EngineError(msg)
 
     keep = w > 0
     edge_index = np.flatnonzero(keep)
-    src_k, dst_k, w_k = src_a[keep], dst_a[keep], w[keep]
+    if len(edge_index) == len(w):  # no zero-tonne edge: no copies
+        src_k, dst_k, w_k = src_a, dst_a, w
+    else:
+        src_k, dst_k, w_k = src_a[keep], dst_a[keep], w[keep]
     inflow = p + np.bincount(dst_k, weights=w_k, minlength=n)
     share = w_k / inflow[dst_k]
 
-    # strongly connected components on the (original-order) matrix
-    from scipy.sparse.csgraph import connected_components
+    # levels: Kahn's algorithm on the nodes; if it cannot place every node there are
+    # loops, and it runs again on the condensation (strongly connected components)
+    node_level = _kahn(n, src_k, dst_k)
+    n_loops = 0
+    if (node_level < 0).any():
+        from scipy.sparse.csgraph import connected_components
 
-    m_orig = _csr(share, dst_k, src_k, (n, n))
-    n_comp, labels = connected_components(m_orig, directed=True, connection="strong")
-    labels = labels.astype(np.int64)
-    sizes = np.bincount(labels, minlength=n_comp)
-    self_loop = np.zeros(n_comp, dtype=bool)
-    diag = m_orig.diagonal()
-    self_loop[labels[diag > 0]] = True
-    loop_comp = (sizes > 1) | self_loop
-    n_loops = int(loop_comp.sum())
-
-    coo = m_orig.tocoo()
-    rows, cols, vals = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-    if n_loops:
-        _check_loops(ids, labels, loop_comp, rows, cols, vals, inflow, src_k, dst_k, edge_index, edge_ids,
-                     edge_paths)
-
-    # levels of the condensation; solve order = (level, component, input index)
-    cross = labels[rows] != labels[cols]
-    comp_level = _kahn_levels(n_comp, labels[cols[cross]], labels[rows[cross]])
-    node_level = comp_level[labels]
-    order = np.lexsort((np.arange(n), labels, node_level)) if n_loops else np.argsort(node_level, kind="stable")
-    order = order.astype(np.int64)
+        m_orig = _coo_to_csr(n, n, dst_k, src_k, share)
+        m_orig.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
+        n_comp, labels = connected_components(m_orig, directed=True, connection="strong")
+        labels = labels.astype(np.int64)
+        sizes = np.bincount(labels, minlength=n_comp)
+        self_loop = np.zeros(n_comp, dtype=bool)
+        self_loop[labels[src_k[src_k == dst_k]]] = True
+        loop_comp = (sizes > 1) | self_loop
+        n_loops = int(loop_comp.sum())
+        _check_loops(ids, labels, loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids, edge_paths)
+        cross = labels[src_k] != labels[dst_k]
+        comp_level = _kahn(n_comp, labels[src_k[cross]], labels[dst_k[cross]])
+        node_level = comp_level[labels]
+        order = np.lexsort((np.arange(n), labels, node_level)).astype(np.int64)
+    else:
+        order = np.argsort(node_level, kind="stable").astype(np.int64)
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n, dtype=np.int64)
 
-    at = _csr(vals, pos[rows], pos[cols], (n, n))
+    at = _coo_to_csr(n, n, pos[dst_k], pos[src_k], share)
     lv_sorted = node_level[order]
-    bounds = np.flatnonzero(np.diff(lv_sorted)) + 1 if n else np.array([], dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(lv_sorted)) + 1
     starts = np.concatenate(([0], bounds)).astype(np.int64) if n else np.array([], dtype=np.int64)
     stops = np.concatenate((bounds, [n])).astype(np.int64) if n else np.array([], dtype=np.int64)
     levels = tuple(_level(at, int(s), int(e)) for s, e in zip(starts, stops, strict=True))
 
     p_sorted = p[order]
     in_sorted = inflow[order]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pi = np.where(in_sorted > 0, p_sorted / np.where(in_sorted > 0, in_sorted, 1.0), 0.0)
+    pi = np.divide(p_sorted, in_sorted, out=np.zeros(n), where=in_sorted > 0)
     return CompiledGraph(
-        nodes=pd.Index(ids[order], dtype=object),
+        nodes=pd.Index(order) if ids is None else pd.Index(np.asarray(ids, dtype=object)[order], dtype=object),
         order=order,
         At=at,
         primary=p_sorted,
@@ -350,6 +380,27 @@ def compile_arrays(
         n_edges=int(keep.sum()),
         n_loops=n_loops,
     )
+
+
+def _blocks(ext: sp.csr_matrix) -> tuple[tuple[int, int, sp.csr_matrix], ...]:
+    """Cut a level's external shares into blocks of supplier rows (one counting sort)."""
+    n_k, s = ext.shape
+    if s <= 2 * BLOCK_ROWS or ext.nnz == 0:
+        return ()
+    rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(ext.indptr))
+    cols = ext.indices.astype(np.int64)
+    nb = (s + BLOCK_ROWS - 1) // BLOCK_ROWS
+    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, ext.data)
+    out = []
+    for b in range(nb):
+        a, z = int(big.indptr[b * n_k]), int(big.indptr[(b + 1) * n_k])
+        if a == z:
+            continue
+        first, stop = b * BLOCK_ROWS, min(s, (b + 1) * BLOCK_ROWS)
+        indptr = big.indptr[b * n_k:(b + 1) * n_k + 1] - a
+        m = sp.csr_matrix((big.data[a:z], big.indices[a:z], indptr), shape=(n_k, stop - first), copy=False)
+        out.append((first, stop, m))
+    return tuple(out)
 
 
 def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
@@ -362,32 +413,33 @@ def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     internal_mask = indices >= s
     if not internal_mask.any():
         ext = sp.csr_matrix((data, indices, indptr), shape=(e - s, s), copy=False)
-        return Level(s, e, ext, None)
+        return Level(s, e, ext, None, None, _blocks(ext))
     row_of = np.repeat(np.arange(e - s), np.diff(indptr))
     ext_keep = ~internal_mask
     ext = None
     if ext_keep.any():
         ext = _csr(data[ext_keep], row_of[ext_keep], indices[ext_keep], (e - s, s))
-    internal = _csr(data[internal_mask], row_of[internal_mask], indices[internal_mask] - s, (e - s, e - s))
-    return Level(s, e, ext, internal)
+    r_int, c_int = row_of[internal_mask], indices[internal_mask].astype(np.int64) - s
+    members = np.unique(np.concatenate((r_int, c_int))).astype(np.int64)
+    m = len(members)
+    internal = _csr(data[internal_mask], np.searchsorted(members, r_int), np.searchsorted(members, c_int), (m, m))
+    return Level(s, e, ext, internal, members, () if ext is None else _blocks(ext))
 
 
 def _check_loops(
-    ids: pd.Index,
+    ids: pd.Index | None,
     labels: IntArray,
     loop_comp: BoolArray,
     rows: IntArray,
     cols: IntArray,
     vals: FloatArray,
     inflow: FloatArray,
-    src_k: IntArray,
-    dst_k: IntArray,
     edge_index: IntArray,
     edge_ids: Sequence[str] | None,
     edge_paths: Sequence[tuple[str, ...]] | None,
 ) -> None:
     """Raise EngineError for a strongly connected component with no way in."""
-    n = len(ids)
+    n = len(labels)
     inside = labels[rows] == labels[cols]
     internal_sum = np.bincount(rows[inside], weights=vals[inside], minlength=n)
     leak = np.where(inflow > 0, 1.0 - internal_sum, 1.0)
@@ -401,8 +453,8 @@ def _check_loops(
     problems: list[Problem] = []
     for comp in closed[:5]:
         members = np.flatnonzero(labels == comp)
-        names = sorted(str(ids[int(i)]) for i in members)
-        in_comp = (labels[src_k] == comp) & (labels[dst_k] == comp)
+        names = sorted(str(i if ids is None else ids[int(i)]) for i in members)
+        in_comp = (labels[cols] == comp) & (labels[rows] == comp)
         edges_here = edge_index[in_comp]
         edge_names = sorted(str(edge_ids[i]) for i in edges_here) if edge_ids is not None else []
         shown = ", ".join(names[:20]) + (f" … ({len(names)} nodes)" if len(names) > 20 else "")

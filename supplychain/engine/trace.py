@@ -91,25 +91,71 @@ def _zero_fixed(upd: FloatArray, fixed: BoolArray | None, code: IntArray | None,
             upd[rows, c[rows]] = 0
 
 
+def _accumulate(m: sp.csr_matrix, x: FloatArray, y: FloatArray) -> None:
+    """``y += m @ x`` in place, without a temporary (scipy's CSR kernels accumulate)."""
+    from scipy.sparse import _sparsetools
+
+    if x.flags.c_contiguous and y.flags.c_contiguous and m.dtype == x.dtype == y.dtype:
+        n_row, n_col = m.shape
+        if y.ndim == 1:
+            _sparsetools.csr_matvec(n_row, n_col, m.indptr, m.indices, m.data, x, y)
+        else:
+            _sparsetools.csr_matvecs(n_row, n_col, y.shape[1], m.indptr, m.indices, m.data, x.ravel(), y.ravel())
+    else:  # pragma: no cover - every caller passes contiguous arrays of the matrix's dtype
+        y += m @ x
+
+
+def _sparse_enough(x: FloatArray) -> bool:
+    """Tell whether at most 5 % of the entries are non-zero."""
+    return bool(np.count_nonzero(x) <= 0.05 * x.size)
+
+
 def _sweep(cg: CompiledGraph, sol: FloatArray, fixed: BoolArray | None, code: IntArray | None, col0: int) -> None:
-    """Solve (*) in place: on entry ``S = R`` in solve order, on exit the solution."""
+    """Solve (*) in place: on entry ``S = R`` in solve order, on exit the solution.
+
+    Fixed entries keep their right-hand side: they are saved before a level's
+    mat-vec accumulates into the level's rows and put back after it.
+    """
     levels = cg.levels_as(sol.dtype)
     for li, lv in enumerate(levels):
         s, e = lv.start, lv.stop
         f = None if fixed is None else fixed[s:e]
         c = None if code is None else code[s:e]
         if lv.ext is not None:
-            upd = lv.ext @ sol[:s]
-            _zero_fixed(upd, f, c, col0)
-            sol[s:e] += upd
-        if lv.internal is not None:
-            sol[s:e] = _solve_loop(cg, li, lv, sol[s:e], f, c, col0)
+            block = sol[s:e]
+            rows_f = None if f is None or not f.any() else np.flatnonzero(f)
+            rows_c = cols_c = None
+            if c is not None and sol.ndim == 2:
+                cc = c - col0
+                rows_c = np.flatnonzero((cc >= 0) & (cc < sol.shape[1]))
+                cols_c = cc[rows_c]
+            saved_f = block[rows_f].copy() if rows_f is not None else None
+            saved_c = block[rows_c, cols_c].copy() if rows_c is not None and rows_c.size else None
+            prev = sol[:s]
+            if li == 1 and levels[0].internal is None and prev.ndim == 2 and _sparse_enough(prev):
+                # the rows above are still the right-hand side (sources have no inflow): when that
+                # is sparse (one origin per producer), a sparse product saves a dense pass
+                block += (lv.ext @ sp.csr_matrix(prev)).toarray()
+            elif lv.ext_blocks:
+                for first, stop, m in lv.ext_blocks:  # supplier rows of one block stay in cache
+                    _accumulate(m, sol[first:stop], block)
+            else:
+                _accumulate(lv.ext, prev, block)
+            if saved_f is not None:
+                block[rows_f] = saved_f
+            if saved_c is not None:
+                block[rows_c, cols_c] = saved_c
+        if lv.internal is not None and lv.loop_rows is not None:
+            idx = lv.loop_rows
+            block = sol[s:e]
+            block[idx] = _solve_loop(cg, li, lv, block[idx], None if f is None else f[idx],
+                                     None if c is None else c[idx], col0)
 
 
 def _solve_loop(cg: CompiledGraph, li: int, lv: Level, y: FloatArray, fixed: BoolArray | None,
                 code: IntArray | None, col0: int) -> FloatArray:
     """Solve ``x = y + (1 − F) ∘ (G x)`` for the internal block ``G`` of a level."""
-    assert lv.internal is not None
+    assert lv.internal is not None  # only called for levels with a loop
     g = lv.internal
     if g.shape[0] > DIRECT_MAX:
         x = _iterate(g, y, fixed, code, col0)
@@ -155,7 +201,10 @@ def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) ->
     try:
         lu = splu(a)
     except RuntimeError as exc:  # pragma: no cover - closed loops are refused at compile time
-        msg = f"the loop in nodes {', '.join(map(str, cg.nodes[li:li + 5]))} is singular: {exc}"
+        start = cg.levels[li].start
+        rows = cg.levels[li].loop_rows
+        names = ", ".join(map(str, cg.nodes[start + rows[:5]])) if rows is not None else f"level {li}"
+        msg = f"the loop through {names} is singular: {exc}"
         raise EngineError(msg) from None
     if len(cache) >= _LU_CACHE_SIZE:
         cache.pop(next(iter(cache)))
@@ -320,15 +369,39 @@ def traced_shares(
     """
     code = np.asarray(country, dtype=np.int64).ravel()
     dt = np.dtype(dtype)
-    out = np.empty((compiled.n, n_countries), dtype=dt)
-    for j0 in range(0, n_countries, chunk):
-        j1 = min(n_countries, j0 + chunk)
-        sol = np.zeros((compiled.n, j1 - j0), dtype=dt)
-        rows = np.flatnonzero((code >= j0) & (code < j1))
-        sol[rows, code[rows] - j0] = 1.0
-        _sweep(compiled, sol, None, code, j0)
-        out[:, j0:j1] = _checked(compiled, sol, "the traced share")
-    return out
+    rows = np.flatnonzero(code >= 0)
+
+    def rhs(buf: FloatArray, j0: int, j1: int) -> None:
+        sel = rows[(code[rows] >= j0) & (code[rows] < j1)]
+        buf[sel, code[sel] - j0] = 1.0
+
+    return _chunked(compiled, n_countries, dt, chunk, rhs, None, code, "the traced share")
+
+
+def _chunked(cg: CompiledGraph, k: int, dt: np.dtype[Any], chunk: int, fill: Any, fixed: BoolArray | None,
+             code: IntArray | None, what: str) -> FloatArray:
+    """Solve (*) for `k` right-hand sides in column blocks, reusing one block buffer.
+
+    ``fill(buf, j0, j1)`` writes the right-hand side of columns ``j0:j1`` into the
+    zeroed buffer ``buf`` (``n × (j1 − j0)``, C order).
+    """
+    n = cg.n
+    width = max(1, min(chunk, k))
+    store = np.empty(n * width, dtype=dt)
+    out: FloatArray | None = None
+    for j0 in range(0, k, width):
+        j1 = min(k, j0 + width)
+        buf = store[: n * (j1 - j0)].reshape(n, j1 - j0)
+        buf.fill(0.0)
+        fill(buf, j0, j1)
+        _sweep(cg, buf, fixed, code, j0)
+        _checked(cg, buf, what)
+        if k <= width:
+            return buf
+        if out is None:
+            out = np.empty((n, k), dtype=dt)
+        out[:, j0:j1] = buf
+    return out if out is not None else np.zeros((n, k), dtype=dt)
 
 
 def weighted_origin_shares(
@@ -384,17 +457,13 @@ def weighted_origin_shares(
     if fixed:
         fixed_mask = np.zeros(compiled.n, dtype=bool)
         fixed_mask[nd] = True
-    out = np.empty((compiled.n, n_columns), dtype=dt)
-    for j0 in range(0, max(n_columns, 1), chunk):
-        j1 = min(n_columns, j0 + chunk)
-        if j1 <= j0:
-            break
-        sol = np.zeros((compiled.n, j1 - j0), dtype=dt)
+    vals = value.astype(dt)
+
+    def rhs(buf: FloatArray, j0: int, j1: int) -> None:
         sel = (col >= j0) & (col < j1)
-        np.add.at(sol, (nd[sel], col[sel] - j0), value[sel].astype(dt))
-        _sweep(compiled, sol, fixed_mask, None, 0)
-        out[:, j0:j1] = _checked(compiled, sol, "an origin share")
-    return out
+        np.add.at(buf, (nd[sel], col[sel] - j0), vals[sel])
+
+    return _chunked(compiled, n_columns, dt, chunk, rhs, fixed_mask, None, "an origin share")
 
 
 def origin_shares(

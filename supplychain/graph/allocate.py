@@ -117,7 +117,7 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
         if sp.tonnes is not None:
             level = sp.tonnes.central
         else:
-            assert sp.months_of_cover is not None
+            assert sp.months_of_cover is not None  # the Stockpile validator guarantees one level
             level = sp.months_of_cover.central / 12.0 * float(dem.get(m, 0.0))
         share = sp.max_release_share.central if sp.max_release_share is not None else 1.0
         rows.append({"entity": f"stockpiles.{sid}", "market": m, "country": sp.country,
@@ -279,7 +279,7 @@ def allocate(
         alloc: dict[tuple[str, str], float] = {}
         deficit = {m: -resid[m] for m in ms if resid[m] < -tol[m]}
         spare = {m: min(resid[m], produced[m]) for m in ms if resid[m] > tol[m] and produced[m] > 0.0}
-        for (j, i), x in _pro_rata(deficit, {i: spare for i in deficit}).items():
+        for (j, i), x in _pro_rata(deficit, dict.fromkeys(deficit, spare)).items():
             alloc[(j, i)] = alloc.get((j, i), 0.0) + x
             resid[i] += x
             resid[j] -= x

@@ -39,12 +39,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 from supplychain.schema.model import Demand, Facility, Scenario
 from supplychain.schema.references import problem_at
 
@@ -272,7 +271,7 @@ def facility_year(scenario: Scenario, facility_id: str, year: int) -> FacilityYe
         return FacilityYear(facility_id, f.country, f.output, production, cap, how, path,
                             {f.output: production}, {}, True, problems)
 
-    assert f.process is not None
+    assert f.process is not None  # the Facility validator guarantees output or process
     process = scenario.processes.get(f.process)
     if process is None:
         problems.append(problem_at(scenario, (*base, "process"), f"process {f.process!r} is not declared",
@@ -466,8 +465,6 @@ def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str,
 
 
 def _fmt(path: KeyPath) -> str:
-    from supplychain.errors import format_path
-
     return format_path(path)
 
 
@@ -579,12 +576,3 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -
         if problems:
             raise ScenarioError(problems)
     return nodes, edges
-
-
-def countries_of(nodes: pd.DataFrame) -> list[str]:
-    """Sorted country codes of the nodes of a table (regions included)."""
-    return sorted({str(c) for c in nodes["country"]})
-
-
-def _unique(items: Iterable[str]) -> list[str]:
-    return sorted(set(items))

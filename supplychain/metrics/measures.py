@@ -203,8 +203,9 @@ def processing_nodes(nodes: pd.DataFrame) -> pd.Series:
     compounds, :data:`~supplychain.schema.types.STAGES`).
     """
     fac = nodes["kind"].eq("facility")
-    return (fac & (nodes["facility_kind"].isin(PROCESSING_KINDS) | nodes["stage"].eq("oxide"))).rename(
-        "processing")
+    kind = nodes["facility_kind"] if "facility_kind" in nodes.columns else pd.Series("", index=nodes.index)
+    stage = nodes["stage"] if "stage" in nodes.columns else pd.Series("", index=nodes.index)
+    return (fac & (kind.isin(PROCESSING_KINDS) | stage.eq("oxide"))).rename("processing")
 
 
 def owner_table(scenario: Scenario) -> pd.DataFrame:
@@ -294,15 +295,18 @@ def origin_by_node(
 
 # ------------------------------------------------------------------ the table
 def _frame(rows: pd.DataFrame, metric: str, unit: str, source: str = "") -> pd.DataFrame:
-    out = rows.copy()
-    out["metric"] = metric
-    out["unit"] = unit
-    out["source_country"] = source
-    if "partner" not in out.columns:
-        out["partner"] = ""
-    if "label" not in out.columns:
-        out["label"] = ""
-    return out
+    n = len(rows)
+    blank = np.full(n, "", dtype=object)
+    return pd.DataFrame({
+        "country": rows["country"].to_numpy(dtype=object),
+        "commodity": rows["commodity"].to_numpy(dtype=object),
+        "metric": np.full(n, metric, dtype=object),
+        "partner": rows["partner"].to_numpy(dtype=object) if "partner" in rows.columns else blank,
+        "value": rows["value"].to_numpy(dtype=float),
+        "label": rows["label"].to_numpy(dtype=object) if "label" in rows.columns else blank,
+        "unit": np.full(n, unit, dtype=object),
+        "source_country": np.full(n, source, dtype=object),
+    })
 
 
 def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> pd.DataFrame:
@@ -391,7 +395,8 @@ def measures_from_tables(
     # item 4: origin decompositions
     frames.append(_frame(_long(origin_by_node(cg, nodes, "mining"), markets), "origin_share_mining", "share"))
     proc = origin_by_node(cg, nodes, "processing")
-    proc[UNPROCESSED] = (1.0 - proc.sum(axis=1)).clip(lower=0.0)
+    has_inflow = pd.Series(cg.inflow > 0, index=proc.index)
+    proc[UNPROCESSED] = (1.0 - proc.sum(axis=1)).clip(lower=0.0).where(has_inflow, 0.0)
     non_ore = markets.loc[markets["stage"].ne("ore")]
     frames.append(_frame(_long(proc, non_ore), "origin_share_processing", "share"))
     frames.append(_frame(_long(origin_by_node(cg, nodes, "owner", owners), markets), "owner_share", "share"))

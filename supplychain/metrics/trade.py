@@ -164,6 +164,11 @@ def direct_import_share(partners: pd.DataFrame, summary: pd.DataFrame, source: C
     return pd.Series(share, index=summary.index, name="direct_import_share")
 
 
+def _scale_tolerance(summary: pd.DataFrame) -> pd.Series:
+    """Round-off tolerance per row: 1e-9 of the tonnes that pass through (at least 1e-9 t)."""
+    return 1e-9 * (summary["imports"] + summary["exports"] + summary["production"]).clip(lower=1.0)
+
+
 def direct_share_of_consumption(partners: pd.DataFrame, summary: pd.DataFrame, source: Collection[str]) -> pd.Series:
     """Compute imports from the source / apparent consumption.
 
@@ -181,7 +186,7 @@ def direct_share_of_consumption(partners: pd.DataFrame, summary: pd.DataFrame, s
     src = set(source)
     from_src = partners.loc[partners["partner"].isin(src)].groupby(_KEY)["tonnes"].sum()
     ac = summary["apparent_consumption"]
-    keep = ac > 0
+    keep = ac > _scale_tolerance(summary)  # zero up to round-off: the ratio is undefined
     num = from_src.reindex(summary.index, fill_value=0.0)
     return (num[keep] / ac[keep]).rename("direct_share_of_consumption")
 
@@ -224,8 +229,8 @@ def net_import_reliance(summary: pd.DataFrame) -> pd.DataFrame:
     """
     ac = summary["apparent_consumption"]
     net = summary["imports"] - summary["exports"] + summary["stock_draw"] - summary["stock_build"]
-    keep = ac > 0
-    tol = 1e-9 * (summary["imports"] + summary["exports"] + summary["production"]).clip(lower=1.0)
+    tol = _scale_tolerance(summary)
+    keep = ac > tol  # zero up to round-off: the ratio is undefined
     exporter = (net < -tol)[keep]
     value = (net[keep] / ac[keep]).clip(lower=0.0, upper=1.0)
     return pd.DataFrame({"value": value.where(~exporter, np.nan), "label": np.where(exporter, "E", "")},

@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -45,8 +45,8 @@ __all__ = [
     "figure_png",
     "figure_svg",
     "save_figure",
-    "shortfall_chart",
     "share_chart",
+    "shortfall_chart",
 ]
 
 VARIANT_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -105,7 +105,7 @@ class TargetLine:
 
 @contextmanager
 def _style() -> Iterator[None]:
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(cast(Any, _STYLE)):
         yield
 
 
@@ -123,8 +123,8 @@ def _empty(fig: Figure, title: str, message: str) -> Figure:
     return fig
 
 
-def _year_axis(ax: Any) -> None:
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+def _year_axis(ax: Any, nbins: int | str = "auto") -> None:
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=nbins))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
 
 
@@ -292,7 +292,8 @@ def shortfall_chart(
         quiet = [v or "shortfall" for v in dict.fromkeys(df["_variant"]) if hit[v] <= 0]
         ncols = min(3, len(variants))
         nrows = math.ceil(len(variants) / ncols)
-        fig = _new_figure(3.2 * ncols + 1.8, 2.4 * nrows + 0.4)
+        legend_rows = math.ceil(len(keep) / 2)
+        fig = _new_figure(3.6 * ncols + 0.8, 2.4 * nrows + 0.6 + 0.22 * legend_rows)
         axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
         colours = {s: VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i, s in enumerate(keep)}
         for k, variant in enumerate(variants):
@@ -304,7 +305,7 @@ def shortfall_chart(
                     ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=s)
             ax.set_title(variant or "shortfall", fontsize=9)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            _year_axis(ax)
+            _year_axis(ax, nbins=4)  # a few labelled years: narrow panels must not overprint
             ax.set_ylim(bottom=0)
         for k in range(len(variants), nrows * ncols):
             axes[k // ncols][k % ncols].set_axis_off()
@@ -315,7 +316,7 @@ def shortfall_chart(
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
-        fig.legend(handles, labels, loc="outside right center")
+        fig.legend(handles, labels, loc="outside lower center", ncols=min(2, len(labels)), fontsize=8)
         fig.suptitle(title, x=0.01, ha="left", fontweight="bold", fontsize=10)
         notes = []
         if quiet:
@@ -359,7 +360,7 @@ def capacity_by_year(node_tables: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
         parts.append(g.assign(year=int(year)))
     if not parts:
         return pd.DataFrame(columns=["year", "country", "commodity", "stage", "capacity"])
-    out = pd.concat(parts, ignore_index=True)[["year", "country", "commodity", "stage", "capacity"]]
+    out = pd.DataFrame(pd.concat(parts, ignore_index=True)[["year", "country", "commodity", "stage", "capacity"]])
     return out.sort_values(["year", "country", "commodity"]).reset_index(drop=True)
 
 

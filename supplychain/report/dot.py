@@ -6,14 +6,19 @@ or ``.dot``. The picture is meant for a briefing reader:
 
 * **Stages read left to right.** One column band per stage, in the order ore →
   oxide → metal → magnet → product, then final use/demand. Inside a stage the
-  plants come first, then the country pools ("markets") they deliver to, then the
-  pools that import from those (trade hops), each as a ``rank=same`` column.
+  plants come first, then the country pools ("markets") that only export, then
+  the pools that import from other pools, each as a ``rank=same`` column (so a
+  stage is at most three columns wide; a re-export between importers is drawn
+  inside its column without pulling the layout apart).
 * **Colour = exposure.** Nodes are filled by their traced China share (DOMAIN.md
   measure 3: the share of a node's material mined or processed in China at any
   upstream stage) on a six-step yellow → dark-red scale whose breaks include the
   25 % policy target; a legend explains colours and line styles.
 * **Width = tonnes.** Edge pen width grows with the square root of tonnes
-  (so a flow 4× larger is drawn 2× wider), clamped to 0.8–8 pt.
+  (so a flow 4× larger is drawn 2× wider), clamped to 0.8–8 pt. Flows are
+  labelled with k-formatted tonnes; beyond 40 flows only the ones that changed,
+  are 5 % of the largest flow or bring a quarter of their buyer's supply are
+  (every flow keeps a tooltip with its tonnes).
 * **Status = line style.** Blocked flows are dashed blue (drawn at their
   baseline width so the loss is visible), reduced flows light blue, re-routed
   (increased) flows purple, deal-enabled and new flows bold green.
@@ -45,7 +50,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import graphviz
 import networkx as nx
@@ -57,6 +62,9 @@ from supplychain.errors import SupplyChainError
 from supplychain.report.escape import Html, clean_text, dot_quote, format_attrs, html_text, shorten
 from supplychain.schema.types import STAGES
 
+if TYPE_CHECKING:
+    from supplychain.schema.model import Scenario
+
 __all__ = [
     "SHARE_BINS",
     "STATUS_STYLES",
@@ -67,6 +75,7 @@ __all__ = [
     "format_change",
     "format_share",
     "format_tonnes",
+    "names_of",
     "render",
     "render_bytes",
     "share_bin",
@@ -141,7 +150,7 @@ class _EdgeStyle:
 STATUS_STYLES: Final[Mapping[str, _EdgeStyle]] = {
     "normal": _EdgeStyle("#525252", "solid", "flow (width ∝ √tonnes)", "━━━"),
     "blocked": _EdgeStyle("#2166ac", "dashed", "blocked (baseline width)", "╺ ╺ ╺"),
-    "reduced": _EdgeStyle("#6baed6", "solid", "reduced", "━━━"),
+    "reduced": _EdgeStyle("#4292c6", "solid", "reduced", "━━━"),
     "rerouted": _EdgeStyle("#762a83", "solid", "re-routed / increased", "━━━"),
     "deal": _EdgeStyle("#1a9850", "bold", "enabled by a deal", "━━━"),
     "new": _EdgeStyle("#1a9850", "bold", "new flow (new capacity)", "━━━"),
@@ -174,6 +183,14 @@ _FONT: Final = "Helvetica"
 _MIN_PEN: Final = 0.8
 _MAX_PEN: Final = 8.0
 _FOLD_STEPS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.35)
+_LABEL_ALL: Final = 40
+"""Up to this many drawn flows every flow is labelled with its tonnes."""
+_LABEL_SHARE: Final = 0.25
+"""Beyond :data:`_LABEL_ALL` flows, label a flow that brings this share of its buyer's inflow …"""
+_LABEL_OF_MAX: Final = 0.05
+"""… or is this share of the largest flow drawn."""
+_MAX_TRADE_DEPTH: Final = 1
+"""Pools are drawn in at most two columns per stage: those that only export, and those that import."""
 _MAX_FOLD_SHARE: Final = 0.2
 """A node carrying this share of its commodity's tonnes or more is never folded into 'Other'."""
 
@@ -516,6 +533,7 @@ def _fold(
         agg = _aggregate_edges(edges, mapping)
         small = [g for g in _small_groups(groups, agg, threshold) if groups[g].country not in focus]
         if _merge_into_other(groups, mapping, small):
+            notes = [n for n in notes if not n.startswith("countries whose flows")]
             notes.append(f"countries whose flows are all under {threshold:.0%} of the partner's folded into 'Other'")
 
     # 3. still too many: fold the smallest nodes (share of their commodity's tonnes) into 'Other'
@@ -622,7 +640,7 @@ def _columns(groups: Mapping[str, _Group], edges: pd.DataFrame) -> dict[str, tup
     for n in nx.lexicographical_topological_sort(dag):
         depth[n] = max((depth[p] + 1 for p in dag.predecessors(n)), default=0)
     for g in trade.nodes:
-        col[g] = (_stage_index(groups[g].stage), 1 + depth[g])
+        col[g] = (_stage_index(groups[g].stage), 1 + min(depth[g], _MAX_TRADE_DEPTH))
     return col
 
 
@@ -700,6 +718,34 @@ def country_name(code: str, names: Mapping[str, str] | None = None) -> str:
         if c is not None:
             return str(getattr(c, "common_name", None) or c.name)
     return code
+
+
+def names_of(scenario: Scenario | None) -> dict[str, str]:
+    """Display names of a scenario's facilities, commodities, countries, regions, groups and projects.
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        The scenario (``None`` gives an empty mapping).
+
+    Returns
+    -------
+    dict of str to str
+        Id → display name, for the ``names`` argument of :func:`to_dot` and the charts.
+    """
+    if scenario is None:
+        return {}
+    out: dict[str, str] = {}
+    out.update({k: v.name for k, v in scenario.facilities.items()})
+    out.update({k: v.name for k, v in scenario.commodities.items()})
+    out.update({k: v.name for k, v in scenario.countries.items() if v.name})
+    out.update({k: v.name for k, v in scenario.regions.items()})
+    out.update({k: v.name for k, v in scenario.groups.items() if v.name})
+    for aid, ag in scenario.agreements.items():
+        if ag.investment is not None:
+            for pid, proj in ag.investment.projects.items():
+                out[f"{aid}.{pid}"] = proj.name or f"{ag.name}: {pid}"
+    return out
 
 
 def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
@@ -824,7 +870,7 @@ def _legend(diff: bool, statuses: Iterable[str], has_traced: bool) -> str:
 def _heading(
     title: str,
     year: int | None,
-    commodity: str | None,
+    commodity: Sequence[str],
     diff: str | None,
     names: Mapping[str, str],
     legend: str,
@@ -835,7 +881,7 @@ def _heading(
     if year is not None:
         sub.append(str(year))
     if commodity:
-        sub.append(f"chain of {names.get(commodity, commodity)}")
+        sub.append("chain of " + ", ".join(names.get(c, c) for c in commodity))
     if diff:
         sub.append(diff)
     rows = [
@@ -853,13 +899,17 @@ def _heading(
 
 
 def _restrict_to_commodity(
-    nodes: pd.DataFrame, edges: pd.DataFrame, commodity: str
+    nodes: pd.DataFrame, edges: pd.DataFrame, commodities: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    seeds = set(nodes.loc[nodes["commodity"] == commodity, "node"])
-    if not seeds:
-        have = sorted(c for c in set(nodes["commodity"]) if c)
-        msg = f"commodity {commodity!r} is not in the graph; it has: {', '.join(have) or '(none)'}"
+    """Keep the nodes of ``commodities`` and everything upstream and downstream of them."""
+    present = set(nodes["commodity"])
+    missing = [c for c in commodities if c not in present]
+    if missing:
+        have = sorted(c for c in present if c)
+        what = ", ".join(repr(c) for c in missing)
+        msg = f"commodity {what} is not in the graph; it has: {', '.join(have) or '(none)'}"
         raise ValueError(msg)
+    seeds = set(nodes.loc[nodes["commodity"].isin(list(commodities)), "node"])
     g = nx.DiGraph()
     g.add_nodes_from(nodes["node"])
     g.add_edges_from(zip(edges["supplier"], edges["buyer"], strict=True))
@@ -876,7 +926,7 @@ def to_dot(
     traced: pd.Series | Mapping[str, float] | None,
     title: str,
     year: int | None = None,
-    commodity: str | None = None,
+    commodity: str | Iterable[str] | None = None,
     compare_to: GraphLike | None = None,
     compare_traced: pd.Series | Mapping[str, float] | None = None,
     compare_label: str | None = None,
@@ -901,9 +951,9 @@ def to_dot(
         Heading drawn above the picture (escaped).
     year : int, optional
         Year shown under the title.
-    commodity : str, optional
-        Keep only the chain of this commodity: its nodes and everything upstream
-        and downstream of them.
+    commodity : str or iterable of str, optional
+        Keep only the chain of this commodity (or these): its nodes and
+        everything upstream and downstream of them.
     compare_to : networkx.MultiDiGraph or (DataFrame, DataFrame), optional
         The baseline network; edges are matched by their ``edge`` id and the
         picture becomes a diff view (see the module notes).
@@ -969,8 +1019,9 @@ def to_dot(
     # drop flows that are zero in both states and not marked
     size = np.maximum(edges["tonnes"].to_numpy(), np.nan_to_num(edges["before"].to_numpy()))
     edges = edges[(size > 0) | (edges["status"] != "normal")].sort_values("edge", kind="stable").reset_index(drop=True)
-    if commodity is not None:
-        nodes, edges = _restrict_to_commodity(nodes, edges, commodity)
+    chain = [commodity] if isinstance(commodity, str) else sorted(set(commodity or ()))
+    if chain:
+        nodes, edges = _restrict_to_commodity(nodes, edges, chain)
     traced_after = _traced_map(traced)
     traced_before = _traced_map(compare_traced) if compare_traced is not None else traced_after
 
@@ -1002,7 +1053,7 @@ def to_dot(
                 "labelloc": "t",
                 "labeljust": "l",
                 "label": _heading(
-                    title, year, commodity, diff_text, names,
+                    title, year, chain, diff_text, names,
                     _legend(diff, set(drawn_edges["status"]), bool(traced_after)), notes,
                 ),
                 "bgcolor": "white",
@@ -1052,6 +1103,7 @@ def to_dot(
     # flows
     sizes = np.maximum(drawn_edges["tonnes"].to_numpy(), np.nan_to_num(drawn_edges["before"].to_numpy()))
     tmax = float(sizes.max()) if len(sizes) else 0.0
+    labelled = _labelled(drawn_edges.assign(size=sizes))
     for row in drawn_edges.sort_values(["supplier", "buyer", "commodity", "status"]).to_dict("records"):
         sup, buy, status = str(row["supplier"]), str(row["buyer"]), str(row["status"])
         st = STATUS_STYLES.get(status, STATUS_STYLES["normal"])
@@ -1063,16 +1115,38 @@ def to_dot(
             "fontcolor": st.color if status != "normal" else "#404040",
             "penwidth": _pen(width_t, tmax),
             "style": st.style if st.style != "solid" else None,
-            "label": label,
             "tooltip": f"{sup} → {buy}: {row['commodity']} · {label}",
         }
+        shown = label if labelled.get((sup, buy, str(row["commodity"]), status), True) else None
         if cols[sup] >= cols[buy]:
+            # a flow inside a column or against the stage order: it must not shape the ranks, and its label
+            # goes on as an xlabel (dot's router fails on labelled flat edges inside clusters)
             attrs["constraint"] = False
+            attrs["xlabel"] = shown
+        else:
+            attrs["label"] = shown
         body.append(f"\t{dot_quote(sup)} -> {dot_quote(buy)}" + format_attrs(attrs))
 
     dot = graphviz.Digraph(name="supplychain")
     dot.body.extend(line + "\n" for line in body)
     return dot
+
+
+def _labelled(edges: pd.DataFrame) -> dict[tuple[str, str, str, str], bool]:
+    """Which drawn flows get a tonnes label.
+
+    Up to :data:`_LABEL_ALL` flows, all of them. Beyond, a flow is labelled when it
+    changed (any status but ``normal``), is at least :data:`_LABEL_OF_MAX` of the
+    largest flow drawn, or brings at least :data:`_LABEL_SHARE` of its buyer's
+    inflow of that commodity; the others show their tonnes in the tooltip only.
+    """
+    keys = list(zip(edges["supplier"], edges["buyer"], edges["commodity"], edges["status"], strict=True))
+    if len(edges) <= _LABEL_ALL:
+        return dict.fromkeys(keys, True)
+    size = edges["size"]
+    in_tot = edges.groupby(["buyer", "commodity"])["size"].transform("sum")
+    big = (size >= _LABEL_OF_MAX * size.max()) | (size >= _LABEL_SHARE * in_tot) | (edges["status"] != "normal")
+    return dict(zip(keys, big.to_numpy(dtype=bool).tolist(), strict=True))
 
 
 def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool) -> dict[str, object]:
@@ -1181,7 +1255,61 @@ def render_bytes(dot: graphviz.Digraph | str, fmt: str, *, timeout: float = 120.
     if fmt not in ("svg", "png"):
         msg = f"unknown image format {fmt!r}: use svg, png or dot"
         raise RenderError(msg)
-    return _run_dot(source, fmt, timeout)
+    try:
+        return _run_dot(source, fmt, timeout)
+    except GraphvizNotFoundError:
+        raise
+    except RenderError as first:
+        # Graphviz's spline router has known failures on some cluster layouts; retry without clusters
+        # and with every flow label placed after layout, before giving up.
+        try:
+            return _run_dot(_simplified(source), fmt, timeout)
+        except RenderError:
+            raise first from None
+
+
+def _outside_quotes(line: str, old: str, new: str) -> str:
+    """Replace ``old`` by ``new`` where it occurs outside quoted strings and HTML-like labels."""
+    out: list[str] = []
+    i, quoted, depth = 0, False, 0
+    while i < len(line):
+        c = line[i]
+        if quoted:
+            out.append(c)
+            if c == "\\" and i + 1 < len(line):
+                out.append(line[i + 1])
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif depth:
+            out.append(c)
+            depth += 1 if c == "<" else -1 if c == ">" else 0
+        elif c == '"':
+            quoted = True
+            out.append(c)
+        elif c == "<":
+            depth = 1
+            out.append(c)
+        elif line.startswith(old, i):
+            out.append(new)
+            i += len(old)
+            continue
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def _simplified(source: str) -> str:
+    """Rewrite DOT source for the fallback layout: plain subgraphs for clusters, xlabels for flow labels."""
+    lines = []
+    for line in source.splitlines(keepends=True):
+        if line.startswith('\tsubgraph "cluster_'):
+            line = line.replace('subgraph "cluster_', 'subgraph "stage_', 1)
+        elif " -> " in line:
+            line = _outside_quotes(_outside_quotes(line, " label=", " xlabel="), "[label=", "[xlabel=")
+        lines.append(line)
+    return "".join(lines)
 
 
 def _run_dot(source: str, fmt: str, timeout: float) -> bytes:
@@ -1204,8 +1332,8 @@ def _run_dot(source: str, fmt: str, timeout: float) -> bytes:
     except subprocess.TimeoutExpired as exc:
         msg = f"Graphviz 'dot' did not finish within {timeout:g} s"
         raise RenderError(msg) from exc
-    if proc.returncode != 0 or not proc.stdout:
-        err = proc.stderr.decode("utf-8", "replace").strip()
-        msg = f"Graphviz 'dot' failed (exit {proc.returncode}): {err or 'no output'}"
+    err = proc.stderr.decode("utf-8", "replace").strip()
+    if proc.returncode != 0 or not proc.stdout or "Error:" in err or "failed" in err:
+        msg = f"Graphviz 'dot' failed (exit {proc.returncode}): {err[:2000] or 'no output'}"
         raise RenderError(msg)
     return proc.stdout

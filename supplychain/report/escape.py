@@ -63,6 +63,7 @@ ALLOWED_ATTRS: Final = frozenset(
         "fontcolor",
         "fontname",
         "fontsize",
+        "forcelabels",
         "height",
         "label",
         "labeljust",
@@ -84,6 +85,7 @@ ALLOWED_ATTRS: Final = frozenset(
         "tooltip",
         "weight",
         "width",
+        "xlabel",
     }
 )
 """The only attribute names :func:`format_attrs` will write."""

@@ -60,6 +60,7 @@ from supplychain.report.dot import (
     country_name,
     format_share,
     format_tonnes,
+    names_of,
     render_bytes,
     share_bin,
     to_dot,
@@ -91,8 +92,9 @@ HEADLINE_METRICS: Final = (
     ("net_import_reliance", "net import reliance"),
     ("shortfall_share", "shortfall (share of demand)"),
 )
-_MAX_GRAPH_VARIANTS: Final = 4
+_MAX_GRAPH_VARIANTS: Final = 8
 _MAX_SHARE_CHARTS: Final = 3
+_MAX_SHORTFALL_ROWS: Final = 12
 _TEMPLATES: Final = Path(__file__).parent / "templates"
 _PAGE_PX: Final = 1150
 """Width of the page's content column, in CSS pixels."""
@@ -165,23 +167,6 @@ def run_scenario(
     for v in names:
         results.append(Result.from_run(scenario, sim.run(variant=v, mode=mode), v))
     return ScenarioRun(scenario, tuple(results), file)
-
-
-def names_of(scenario: Scenario | None) -> dict[str, str]:
-    """Display names of a scenario's facilities, commodities, countries, regions and groups."""
-    if scenario is None:
-        return {}
-    out: dict[str, str] = {}
-    out.update({k: v.name for k, v in scenario.facilities.items()})
-    out.update({k: v.name for k, v in scenario.commodities.items()})
-    out.update({k: v.name for k, v in scenario.countries.items() if v.name})
-    out.update({k: v.name for k, v in scenario.regions.items()})
-    out.update({k: v.name for k, v in scenario.groups.items() if v.name})
-    for aid, ag in scenario.agreements.items():
-        if ag.investment is not None:
-            for pid, proj in ag.investment.projects.items():
-                out[f"{aid}.{pid}"] = proj.name or f"{ag.name}: {pid}"
-    return out
 
 
 def _runs(results: Any) -> list[ScenarioRun]:
@@ -305,15 +290,37 @@ def _focus_year(run: ScenarioRun) -> int:
     return years[-1]
 
 
-def _focus_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
-    """(country, commodity) pairs the headline is about: the targets', else the largest final demands."""
-    if run.scenario is not None and run.scenario.targets:
-        return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
+def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
+    """(country, commodity) pairs of the scenario's targets, sorted."""
+    if run.scenario is None:
+        return []
+    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
+
+
+def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:
+    """(country, commodity) pairs the headline is about, and whether they come from targets.
+
+    The scenario's own targets' pairs; else ``fallback`` (the other scenarios'
+    target pairs, so that the overview compares like with like) where this
+    scenario has them; else the three largest final demands outside the source
+    country (China's exposure to China says nothing).
+    """
+    own = _target_pairs(run)
+    if own:
+        return own, True
     sh = run.results[0].shortfall
     if sh.empty:
-        return []
-    dem = sh.groupby(["country", "commodity"])["demand_t"].max().sort_values(ascending=False)
-    return sorted((str(c), str(k)) for c, k in dem.index[:5])
+        return [], False
+    present = set(zip(sh["country"].astype(str), sh["commodity"].astype(str), strict=True))
+    shared = [p for p in fallback if p in present]
+    if shared:
+        return shared, True
+    from supplychain.metrics.measures import resolve_source
+
+    source = resolve_source(run.scenario, run.results[0].source, sh["country"].astype(str).unique())
+    sh = sh[~sh["country"].astype(str).isin(source)]  # the source's exposure to itself says nothing
+    dem = sh.groupby(["country", "commodity"])["demand_t"].max().sort_values(ascending=False, kind="stable")
+    return [(str(c), str(k)) for c, k in dem.index[:3]], False
 
 
 def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
@@ -337,20 +344,24 @@ def _traced(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str, source: froze
     return traced_share_by_node(nodes, e, source)
 
 
-def _graph_images(run: ScenarioRun, slug: str, year: int, names: Mapping[str, str]) -> list[_Image]:
+def _graph_images(
+    run: ScenarioRun, slug: str, year: int, names: Mapping[str, str], pairs: Sequence[tuple[str, str]], chain: list[str]
+) -> list[_Image]:
     base = run.results[0]
     nodes, edges = _tables_of(base, year)
     source = _source_codes(run, nodes)
-    focus = {c for c, _ in _focus_pairs(run)} | set(source)
+    focus = {c for c, _ in pairs} | set(source)
     before_edges = edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])
     t_before = _traced(nodes, edges, "baseline_t", source)
     images = []
     dot = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline network", year=year,
-                 names=names, focus_countries=focus)  # fmt: skip
+                 names=names, focus_countries=focus, commodity=chain)  # fmt: skip
     images.append(
         _Image(
             "Baseline network",
-            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by tonnes.",
+            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by tonnes"
+            + (f"; the chain of {', '.join(names.get(k, k) for k in chain)} (the targets' commodities)."
+               if chain else "."),
             f"{slug}-network-baseline-{year}",
             render_bytes(dot, "svg"),
             render_bytes(dot, "png"),
@@ -367,7 +378,7 @@ def _graph_images(run: ScenarioRun, slug: str, year: int, names: Mapping[str, st
         t_after = _traced(n_v, e_v, "tonnes", source)
         t_base = _traced(n_v, e_v, "baseline_t", source)
         dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
-                     year=year, names=names, focus_countries=focus)  # fmt: skip
+                     year=year, names=names, focus_countries=focus, commodity=chain)  # fmt: skip
         images.append(
             _Image(
                 f"{res.variant}: changes against the baseline",
@@ -388,10 +399,11 @@ def _chart(fig: Any, title: str, caption: str, stem: str) -> _Image:
 
 
 def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
-                  shortfall: pd.DataFrame, utilisation: pd.DataFrame) -> list[_Image]:  # fmt: skip
+                  shortfall: pd.DataFrame, utilisation: pd.DataFrame,
+                  pairs: Sequence[tuple[str, str]]) -> list[_Image]:  # fmt: skip
     images = []
     targets = run.scenario.targets if run.scenario is not None else {}
-    for country, commodity in _focus_pairs(run)[:_MAX_SHARE_CHARTS]:
+    for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
         lines = [TargetLine(t.max if t.max is not None else t.min or 0.0, t.by, "max" if t.max is not None else "min")
                  for t in targets.values()
                  if t.country == country and t.commodity == commodity and t.metric == "traced_share"]  # fmt: skip
@@ -400,16 +412,14 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         images.append(
             _chart(
                 fig,
-                f"China share: {names.get(country, country)} · {names.get(commodity, commodity)}",
+                f"China share: {_pair_name(country, commodity, names)}",
                 "Traced share (solid) counts material mined or processed in China at any upstream stage; "
                 "direct share (dashed) counts first-hop imports only.",
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
             )
         )
-    images.append(
-        _chart(shortfall_chart(shortfall, names=names), "Shortfall", "Share of final demand not met, by year.",
-               f"{slug}-shortfall")  # fmt: skip
-    )
+    fig = shortfall_chart(shortfall, names=names)
+    images.append(_chart(fig, "Shortfall", "Share of final demand not met, by year.", f"{slug}-shortfall"))
     if not utilisation.empty and "capacity_t" in utilisation.columns:
         cap = utilisation.rename(columns={"capacity_t": "capacity"})
         cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
@@ -417,7 +427,8 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
             per_variant = cap.groupby(["variant", "year"])["capacity"].sum().unstack("year")
             gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
             variant = str(gain.index[0])
-            one = cap[cap["variant"] == variant].groupby(["year", "country", "commodity"], as_index=False)["capacity"].sum()
+            one = cap[cap["variant"] == variant]
+            one = one.groupby(["year", "country", "commodity"], as_index=False)["capacity"].sum()
             fig = capacity_additions_chart(one, names=names, title=f"Capacity added since the base year ({variant})")
             images.append(
                 _chart(
@@ -433,13 +444,15 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
 # ----------------------------------------------------------------- sections
 def _concat(results: Sequence[Result], attr: str) -> pd.DataFrame:
     frames = [getattr(r, attr) for r in results]
-    frames = [f if "variant" in f.columns else f.assign(variant=r.variant) for f, r in zip(frames, results, strict=True)]
+    frames = [
+        f if "variant" in f.columns else f.assign(variant=r.variant) for f, r in zip(frames, results, strict=True)
+    ]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
-              names: Mapping[str, str]) -> dict[str, Any]:  # fmt: skip
+              names: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip
     variants = [r.variant for r in run.results]
     rows: list[dict[str, Any]] = []
     src = run.results[0].source
@@ -448,7 +461,8 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
     m = measures
     if "partner" in m.columns:
         m = m[m["partner"].isna() | (m["partner"].astype(str) == "")]
-    for country, commodity in _focus_pairs(run):
+    for country, commodity in pairs:
+        first = len(rows)
         for metric, label in HEADLINE_METRICS:
             sel = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["metric"] == metric)]
             if metric in ("traced_share", "direct_import_share") and "source_country" in sel.columns:
@@ -471,11 +485,9 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
                     texts.append(cell["text"])
                     last = cell
                 cells.append({"text": " → ".join(texts), "bg": last["bg"], "fg": last["fg"]})
-            rows.append({
-                "label": f"{names.get(country, country_name(country))} · {names.get(commodity, commodity)}",
-                "metric": label,
-                "cells": cells,
-            })  # fmt: skip
+            rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
+        if len(rows) > first:
+            rows[first]["span"] = len(rows) - first  # the pair's name spans its measures
     return {"variants": variants, "span": f"{year0} → {year1}", "rows": rows}
 
 
@@ -517,30 +529,53 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["id"], order.get(r["variant"], 99)))
 
 
-def _shortfall_rows(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> list[dict[str, str]]:
+def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> dict[str, Any]:
+    """Peak shortfall per country · commodity (rows) and variant (columns): "46 % in 2025, 6.8k t in all"."""
+    variants = [r.variant for r in run.results]
+    table: dict[str, Any] = {"variants": variants, "rows": []}
     if shortfall.empty or "shortfall_t" not in shortfall.columns:
-        return []
+        return table
     s = shortfall[shortfall["shortfall_t"] > 0]
-    rows = []
-    order = {r.variant: i for i, r in enumerate(run.results)}
-    for (variant, country, commodity), part in s.groupby(["variant", "country", "commodity"], sort=False):
-        peak = part.loc[part["shortfall_share"].idxmax()]
-        rows.append({
-            "variant": str(variant),
-            "what": f"{names.get(str(country), country_name(str(country)))} · {names.get(str(commodity), commodity)}",
-            "peak": format_share(_finite(peak["shortfall_share"])),
-            "year": str(int(peak["year"])),
-            "total": format_tonnes(float(part["shortfall_t"].sum())),
-            "_key": (order.get(str(variant), 99), -float(peak["shortfall_share"])),
-        })  # fmt: skip
-    rows.sort(key=lambda r: r["_key"])
-    for r in rows:
-        del r["_key"]
-    return rows[:20]
+    if s.empty:
+        return table
+    worst = s.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False, kind="stable")
+    for country, commodity in worst.index[:_MAX_SHORTFALL_ROWS]:
+        part = s[(s["country"] == country) & (s["commodity"] == commodity)]
+        cells = []
+        for v in variants:
+            pv = part[part["variant"] == v]
+            if pv.empty:
+                cells.append("none")
+                continue
+            peak = pv.iloc[int(np.argmax(pv["shortfall_share"].to_numpy(dtype=float)))]
+            total = format_tonnes(float(pv["shortfall_t"].sum()))
+            cells.append(f"{format_share(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
+        table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
+    table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)
+    return table
 
 
-def _section(run: ScenarioRun, slug: str) -> _Section:
+def _changed_toggles(toggles: pd.DataFrame) -> str:
+    """``ban=on, deal=on``: the toggles a run set away from the file's defaults."""
+    if toggles.empty or not {"toggle", "state"} <= set(toggles.columns):
+        return "–"
+    changed = toggles
+    if "set_by" in toggles.columns:
+        changed = toggles[toggles["set_by"].astype(str) != "default"]
+    if changed.empty:
+        return "all at their defaults"
+    return ", ".join(f"{t}={st}" for t, st in zip(changed["toggle"], changed["state"], strict=True))
+
+
+def _pair_name(country: str, commodity: str, names: Mapping[str, str]) -> str:
+    """``United States · NdPr oxide``."""
+    return f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
+
+
+def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = ()) -> _Section:
     sc = run.scenario
+    pairs, from_targets = _focus_pairs(run, fallback)
+    chain = sorted({k for _, k in pairs}) if from_targets else []
     names = names_of(sc)
     base = run.results[0]
     years = base.years
@@ -558,9 +593,7 @@ def _section(run: ScenarioRun, slug: str) -> _Section:
             desc = sc.variants[r.variant].description or ""
         elif r.variant == "base":
             desc = "toggles at their defaults"
-        states = ", ".join(f"{t}={s}" for t, s in zip(r.toggles.get("toggle", []), r.toggles.get("state", []),
-                                                        strict=True))  # fmt: skip
-        variants.append({"label": r.variant, "description": desc, "toggles": states or "–"})
+        variants.append({"label": r.variant, "description": desc, "toggles": _changed_toggles(r.toggles)})
     view: dict[str, Any] = {
         "slug": slug,
         "name": run.name,
@@ -582,12 +615,12 @@ def _section(run: ScenarioRun, slug: str) -> _Section:
              "url": safe_url(s.url), "url_text": s.url or "", "confidence": s.confidence or ""}
             for sid, s in sorted(sc.sources.items())
         ] if sc is not None else [],
-        "headline": _headline(run, measures, years[0], focus, names),
+        "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
-        "shortfall": _shortfall_rows(run, shortfall, names),
+        "shortfall": _shortfall_table(run, shortfall, names),
     }  # fmt: skip
-    graphs = _graph_images(run, slug, focus, names)
-    charts = _chart_images(run, slug, names, measures, shortfall, utilisation)
+    graphs = _graph_images(run, slug, focus, names, pairs, chain)
+    charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs)
     view["graphs"] = [g.view() for g in graphs]
     view["charts"] = [c.view() for c in charts]
     tables = {
@@ -597,7 +630,7 @@ def _section(run: ScenarioRun, slug: str) -> _Section:
         "targets": targets.assign(scenario=slug),
     }
     overview = []
-    pair = _focus_pairs(run)[:1]
+    pair = pairs[:1]
     for r in run.results:
         verdicts = [t for t in view["targets"] if t["variant"] == r.variant]
         n_pass = sum(t["verdict"] == "pass" for t in verdicts)
@@ -605,16 +638,20 @@ def _section(run: ScenarioRun, slug: str) -> _Section:
         sh = shortfall[(shortfall["variant"] == r.variant)] if not shortfall.empty else shortfall
         peak = "none"
         if not sh.empty and (sh["shortfall_share"] > 0).any():
-            row = sh.loc[sh["shortfall_share"].idxmax()]
-            peak = f"{format_share(float(row['shortfall_share']))} ({row['country']} {names.get(row['commodity'], row['commodity'])}, {int(row['year'])})"
+            row = sh.iloc[int(np.argmax(sh["shortfall_share"].to_numpy(dtype=float)))]
+            where = _pair_name(str(row["country"]), str(row["commodity"]), names)
+            peak = f"{format_share(float(row['shortfall_share']))} ({where}, {int(row['year'])})"
         traced = "–"
         if pair and not measures.empty:
             c, k = pair[0]
             m = measures[(measures["variant"] == r.variant) & (measures["country"] == c) & (measures["commodity"] == k)
                          & (measures["metric"] == "traced_share") & (measures["year"] == focus)]  # fmt: skip
             if not m.empty:
-                traced = f"{format_share(float(m['value'].iloc[0]))} ({c} {names.get(k, k)}, {focus})"
+                traced = f"{format_share(float(m['value'].iloc[0]))} ({_pair_name(c, k, names)}, {focus})"
         overview.append([run.name, r.variant, traced, target_text, peak])
+    # the pair and year in brackets, for build_view to lift into the header when every row shares it
+    for line in overview:
+        line.append(line[2][line[2].find("(") :] if "(" in line[2] else "")
     summary = {
         "slug": slug,
         "name": run.name,
@@ -634,17 +671,29 @@ def _section(run: ScenarioRun, slug: str) -> _Section:
 def build_view(runs: Sequence[ScenarioRun], *, title: str) -> tuple[dict[str, Any], list[_Section]]:
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections."""
     taken: set[str] = {"overview"}
+    fallback = sorted({p for run in runs for p in _target_pairs(run)})
     sections = []
     for run in runs:
         stem = Path(run.file).stem if run.file else run.name
-        sections.append(_section(run, _slug(stem, taken)))
+        sections.append(_section(run, _slug(stem, taken), fallback))
+    rows = [row for s in sections for row in s.overview]
+    common = {row[5] for row in rows if row[2] != "–"}
+    header = "traced China share"
+    if len(common) == 1 and next(iter(common)):
+        what = next(iter(common))
+        header = f"traced China share {what}"
+        for row in rows:
+            row[2] = row[2].removesuffix(f" {what}")
+    for row in rows:
+        del row[5]
     view = {
         "title": title,
         "generator": f"Generated by supplychain {__version__}",
         "overview": {
-            "headers": ["scenario", "variant", "traced China share", "targets", "peak shortfall"],
-            "rows": [row for s in sections for row in s.overview],
-            "links": [s.view["slug"] for s in sections for _ in s.overview],
+            "headers": ["scenario", "variant", header, "targets", "peak shortfall"],
+            "rows": rows,
+            "groups": [{"slug": s.view["slug"], "name": s.view["name"], "rows": [r[1:] for r in s.overview]}
+                       for s in sections],
         },
         "scenarios": [s.view for s in sections],
     }

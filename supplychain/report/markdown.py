@@ -37,14 +37,14 @@ def md_escape(text: object) -> str:
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, escape: bool = True) -> str:
-    """A GitHub-flavoured pipe table (cells escaped unless ``escape=False`` for trusted text).
+    r"""Build a GitHub-flavoured pipe table (cells escaped unless ``escape=False`` for trusted text).
 
     Examples
     --------
     >>> print(md_table(["a", "b"], [["1", "x|y"]]))
     | a | b |
     | --- | --- |
-    | 1 | x\\|y |
+    | 1 | x\|y |
     """
     fmt = md_escape if escape else (lambda v: str(v))
     lines = [
@@ -75,9 +75,9 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
                 for t in sv["targets"]]  # fmt: skip
         out += [md_table(["target", "variant", "value", "threshold", "verdict", "detail"], rows), ""]
     out += ["### Shortfall", ""]
-    if sv["shortfall"]:
-        rows = [[s["variant"], s["what"], s["peak"], s["year"], s["total"]] for s in sv["shortfall"]]
-        out += [md_table(["variant", "country · commodity", "peak share", "peak year", "total"], rows), ""]
+    if sv["shortfall"]["rows"]:
+        rows = [[s["what"], *s["cells"]] for s in sv["shortfall"]["rows"]]
+        out += [md_table(["country · commodity", *sv["shortfall"]["variants"]], rows), ""]
     else:
         out += ["No shortfall in any variant.", ""]
     images = [*sv["graphs"], *sv["charts"]]

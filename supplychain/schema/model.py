@@ -619,6 +619,8 @@ class Target(StrictModel):
     """Pass when the measure is at least this."""
     by: Year
     """Year from which the goal must hold."""
+    max_shortfall_share: Share | None = None
+    """Also require at most this share of demand unmet (an exposure share can fall to 0 because nothing arrives)."""
     source: EntityId | None = None
     """Where the goal is stated."""
 

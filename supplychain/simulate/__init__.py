@@ -2,18 +2,37 @@
 
 The stages of one simulated year::
 
-    toggles ──▶ active policies/agreements
-    graph tables (+ investment capacity) ──▶ policies.apply_policies ──▶ blocked shares, costs, quotas
-        ──▶ fixed.propagate  |  rebalance.RebalanceModel.solve  ──▶ flows, shortfall
-        ──▶ stocks, measures after the shock, targets
+    toggles ──▶ active policies/agreements                      (toggles.py)
+    graph tables (+ investment capacity) ──▶ blocked shares, costs, quotas
+                                                                (policies.py, agreements.py, calendar.py)
+        ──▶ fixed propagation | re-routing LP ──▶ flows, shortfall (fixed.py, rebalance.py)
+        ──▶ stocks, measures after the shock, targets           (stocks.py, targets.py)
 
-:func:`supplychain.api.simulate` runs them for every year, base year to horizon.
+:class:`~supplychain.simulate.run.Simulator` runs them for every year, base year to
+horizon; :func:`supplychain.api.simulate` and :func:`supplychain.api.compare` are
+the public entry points. The LP formulation is in ``docs/rebalance.md``.
 """
 
 from __future__ import annotations
 
 from supplychain.simulate.calendar import year_fraction
+from supplychain.simulate.fixed import FixedResult, propagate_fixed
 from supplychain.simulate.policies import PolicyEffects, apply_policies
-from supplychain.simulate.toggles import ToggleState, resolve_toggles
+from supplychain.simulate.rebalance import RebalanceModel, RebalanceSolution, YearInputs
+from supplychain.simulate.run import Simulator
+from supplychain.simulate.toggles import ToggleState, parse_toggle_args, resolve_toggles
 
-__all__ = ["PolicyEffects", "ToggleState", "apply_policies", "resolve_toggles", "year_fraction"]
+__all__ = [
+    "FixedResult",
+    "PolicyEffects",
+    "RebalanceModel",
+    "RebalanceSolution",
+    "Simulator",
+    "ToggleState",
+    "YearInputs",
+    "apply_policies",
+    "parse_toggle_args",
+    "propagate_fixed",
+    "resolve_toggles",
+    "year_fraction",
+]

@@ -113,9 +113,9 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
         known = pd.concat([known, extra], ignore_index=True)
         ids = pd.Index(known["node"].astype(str))
     known = known.reset_index(drop=True)
-    src = np.asarray(ids.get_indexer(edges["supplier"].astype(str)), dtype=np.intp)
-    dst = np.asarray(ids.get_indexer(edges["buyer"].astype(str)), dtype=np.intp)
-    kind = known["kind"].astype(str).to_numpy()
+    src = np.asarray(ids.get_indexer(pd.Index(edges["supplier"].astype(str))), dtype=np.intp)
+    dst = np.asarray(ids.get_indexer(pd.Index(edges["buyer"].astype(str))), dtype=np.intp)
+    kind = np.asarray(known["kind"].astype(str).to_numpy(), dtype=np.str_)
     return NetworkIndex(nodes=known, src=src, dst=dst, kind=kind)
 
 
@@ -277,7 +277,8 @@ def shortfall_table(
     n = index.n
     use = index.kind == "use"
     if demand is None:
-        demand = np.bincount(index.dst, weights=edges["tonnes"].to_numpy(dtype=float), minlength=n)
+        demand = np.bincount(index.dst, weights=edges["tonnes"].to_numpy(dtype=float), minlength=n).astype(np.float64)
+    assert demand is not None
     got = np.bincount(index.dst, weights=tonnes, minlength=n)
     pos = np.flatnonzero(use)
     nodes = index.nodes.iloc[pos]

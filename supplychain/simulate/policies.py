@@ -339,7 +339,7 @@ def apply_policies(
     stage = edges["stage"].astype(str) if "stage" in edges else pd.Series([""] * n, index=edges.index)
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
     cross = (sc != bc).to_numpy()
-    com_stage = pd.unique(pd.Series(list(zip(com, stage, strict=True)), dtype=object)) if n else []
+    com_stage: list[tuple[str, str]] = sorted(set(zip(com, stage, strict=True)))
 
     def covers_mask(sel: Selector) -> BoolArray:
         hit = {c for c, s in com_stage if matches_selector(sel, c, commodities.get(c), s)}
@@ -375,8 +375,8 @@ def apply_policies(
             if not amask.any():
                 continue
             holes_by_ag[aid] = (ag.start, ag.end)
-            for j in np.flatnonzero(amask):
-                ex_lists[j].append(aid)
+            for hit_pos in np.flatnonzero(amask).tolist():
+                ex_lists[hit_pos].append(aid)
         pieces = _policy_pieces(pol, year)
         cache: dict[tuple[str, ...], tuple[float, float, list[str]]] = {}
         b = np.zeros(idx.size)

@@ -45,14 +45,20 @@ previous, the optimum of a level kept as a bound in the next):
        :math:`\sum_e |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
        (:math:`T_k` the baseline tonnes of commodity k, again base-free).
 
-Levels 2 and 3 are skipped when there is nothing to minimise.
+Levels 2 and 3 are skipped when there is nothing to minimise. Each level's
+coefficients are scaled to a largest value of 1.
+
+``objective="weighted"`` solves once with weights 1 : 10⁻² : 10⁻³ : 10⁻⁴ on the
+four normalised levels. Its costs never change between solves, so the last basis
+stays dual feasible and warm re-solves are cheap; the priority is exact only
+while a unit of a lower level cannot buy back 10⁻² of the level above.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import highspy
@@ -77,6 +83,33 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 INF = highspy.kHighsInf
+_HIGHS: Any = highspy  # highspy's stubs lack parts of the Highs API used here
+
+
+def _quiet_highs() -> Any:
+    """A ``Highs`` object whose construction prints nothing.
+
+    highspy prints its licence banner on standard output when a solver object is
+    made, before any option can be set; that would corrupt ``run --format json``.
+    The banner is sent to /dev/null by redirecting file descriptor 1 for the call.
+    """
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = _HIGHS.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
+
+WEIGHTS = (1.0, 1e-2, 1e-3, 1e-4)
+"""Weights of the four levels in the single ``weighted`` objective (each level normalised to max coefficient 1)."""
 
 EDGE_COLUMNS = ["edge", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage", "kind"]
 
@@ -141,12 +174,18 @@ def facility_yields(
             rows.append((f, k, role, coef))
 
     calibrated = {f for f, v in ref_out.items() if v > 0}
-    for (f, k), v in outs.items():
+    out_items: list[tuple[str, str, float]] = [
+        (str(f), str(k), float(v)) for (f, k), v in zip(outs.index.tolist(), outs.to_numpy(), strict=True)
+    ]
+    in_items: list[tuple[str, str, float]] = [
+        (str(f), str(k), float(v)) for (f, k), v in zip(ins.index.tolist(), ins.to_numpy(), strict=True)
+    ]
+    for f, k, v in out_items:
         if f in calibrated:
-            add(str(f), str(k), "output", float(v) / ref_out[str(f)])
-    for (f, k), v in ins.items():
+            add(f, k, "output", v / ref_out[f])
+    for f, k, v in in_items:
         if f in calibrated:
-            add(str(f), str(k), "input", float(v) / ref_out[str(f)])
+            add(f, k, "input", v / ref_out[f])
     for f, r in sorted(ref.items()):
         if f in calibrated:
             continue
@@ -161,10 +200,10 @@ def facility_yields(
                 add(f, k, "input", q.central / base)
         else:
             add(f, ent.output if ent is not None and ent.output is not None else r, "output", 1.0)
-    for (f, k) in outs.index:
-        add(str(f), str(k), "output", 0.0)
-    for (f, k) in ins.index:
-        add(str(f), str(k), "input", 0.0)
+    for f, k, _ in out_items:
+        add(f, k, "output", 0.0)
+    for f, k, _ in in_items:
+        add(f, k, "input", 0.0)
     return pd.DataFrame(rows, columns=["facility", "commodity", "role", "coef"])
 
 
@@ -417,6 +456,11 @@ class RebalanceModel:
         circumvented by laundering the banned material through a third country).
     options : mapping, optional
         HiGHS options (e.g. ``{"time_limit": 60}``).
+    objective : {"lexicographic", "weighted"}
+        Priority handling (module docstring).
+    cold_solver : str
+        HiGHS ``solver`` for the first level of a solve from scratch (``"ipm"``:
+        interior point + crossover, faster on large models); warm levels use simplex.
 
     Attributes
     ----------
@@ -458,8 +502,15 @@ class RebalanceModel:
         reroute: bool = True,
         transshipment: bool = False,
         options: Mapping[str, Any] | None = None,
+        objective: Literal["lexicographic", "weighted"] = "lexicographic",
+        cold_solver: str = "choose",
     ) -> None:
         t0 = time.perf_counter()
+        if objective not in ("lexicographic", "weighted"):
+            msg = f"objective must be 'lexicographic' or 'weighted', not {objective!r}"
+            raise ValueError(msg)
+        self.objective = objective
+        self.cold_solver = cold_solver
         edges = edges.reset_index(drop=True)
         if "stage" not in edges:
             edges = edges.assign(stage="")
@@ -482,7 +533,7 @@ class RebalanceModel:
         self.uses = np.flatnonzero(kind == "use")
         node_ids = self.nodes["node"].astype(str)
         self._node_pos = pd.Index(node_ids)
-        stock_pos = self._node_pos.get_indexer(list(stocks))
+        stock_pos = self._node_pos.get_indexer(pd.Index(list(stocks)))
         self.stock_markets = np.asarray(sorted({int(p) for p in stock_pos if p >= 0}), dtype=np.intp)
         self._options = dict(options or {})
         self.transshipment = transshipment
@@ -551,14 +602,14 @@ class RebalanceModel:
         for side, role, sign in ((src, "output", 1.0), (dst, "input", 1.0)):
             m = kind[side] == "facility"
             keys = list(zip(fac_ids[side[m]], com[m], [role] * int(m.sum()), strict=True))
-            rowpos = ykey.get_indexer(keys) if keys else np.zeros(0, dtype=np.intp)
+            rowpos = ykey.get_indexer(pd.Index(keys)) if keys else np.zeros(0, dtype=np.intp)
             if np.any(rowpos < 0):
                 e = self.edges["edge"].iloc[int(eidx[m][rowpos < 0][0])]
                 msg = f"edge {e!r}: its facility has no {role} coefficient for this commodity"
                 raise EngineError(msg)
             put(r.yld + rowpos.astype(np.intp), eidx[m], np.full(int(m.sum()), sign))
         # activity: − coef on each yield row of its facility
-        act_of = pd.Index(fac_ids[self.facilities]).get_indexer(y["facility"].astype(str))
+        act_of = pd.Index(fac_ids[self.facilities]).get_indexer(pd.Index(y["facility"].astype(str)))
         put(r.yld + np.arange(len(y), dtype=np.intp), c.act + act_of.astype(np.intp), -y["coef"].to_numpy(dtype=float))
         # shortfall, unrecorded supply, stock draw
         put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
@@ -609,7 +660,7 @@ class RebalanceModel:
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
-        h = highspy.Highs()
+        h: Any = _quiet_highs()
         h.setOptionValue("output_flag", False)
         for k, v in self._options.items():
             h.setOptionValue(k, v)
@@ -659,9 +710,16 @@ class RebalanceModel:
         return f"stock draw at {ids[self.stock_markets[j - c.draw]]}"
 
     # --------------------------------------------------------------- inputs
+    def _position(self, edge_id: str) -> int:
+        pos = self.edge_positions([edge_id])[0]
+        if pos < 0:
+            msg = f"edge {edge_id!r} is not in the rebalance model"
+            raise EngineError(msg)
+        return int(pos)
+
     def edge_positions(self, edge_ids: Sequence[str] | pd.Series) -> IntArray:
         """Model positions of edge ids (−1 when not in the model)."""
-        return np.asarray(self._edge_pos.get_indexer(pd.Index(edge_ids).astype(str)), dtype=np.intp)
+        return np.asarray(self._edge_pos.get_indexer(pd.Index([str(e) for e in edge_ids])), dtype=np.intp)
 
     def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
         """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges)."""
@@ -733,13 +791,13 @@ class RebalanceModel:
                 qp = self.edge_positions(list(q.edges))
                 quotas.append(QuotaRow(q.policy, qp, np.asarray(q.weights, dtype=float), q.cap_t))
         for eid, share in (blocked or {}).items():
-            p = int(self._edge_pos.get_loc(eid))
+            p = self._position(eid)
             b[p] = b[p] + share - b[p] * share
         if cost is not None:
             c = c + cost
         lo = np.zeros(ne)
         for eid, t in (lower or {}).items():
-            lo[int(self._edge_pos.get_loc(eid))] += t
+            lo[self._position(eid)] += t
         n = self.index.n
         src, dst = self.index.src, self.index.dst
         out0 = np.bincount(src, weights=f0, minlength=n)
@@ -776,7 +834,7 @@ class RebalanceModel:
             for i, mid in enumerate(sp_ids):
                 s[i] = float(stock.get(mid, 0.0))
         return YearInputs(
-            baseline=f0, blocked=b, cost=c, lower=lo, capacity=k, demand=demand,
+            baseline=f0, blocked=b, cost=c, lower=lo, capacity=k, demand=demand.astype(np.float64),
             unrecorded=unrec, stock=s, reexport=rex, quotas=tuple(quotas),
         )
 
@@ -819,9 +877,17 @@ class RebalanceModel:
         self._coef_cost = want
         h.changeRowBounds(self._rows.cost, -INF, INF)
 
-    def _run(self, level: str, warm: bool) -> float:
+    def _run(self, level: str, warm: bool, cold_solver: str | None = None) -> float:
         h = self._h
-        h.run()
+        if cold_solver is not None:
+            # a solve from scratch: interior point + crossover (a basis for the warm re-solves after it)
+            h.setOptionValue("solver", cold_solver)
+            try:
+                h.run()
+            finally:
+                h.setOptionValue("solver", self._options.get("solver", "choose"))
+        else:
+            h.run()
         status = h.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal and warm:
             # guard against warm-start failures (HiGHS #3194, #3294): retry from scratch once
@@ -864,7 +930,7 @@ class RebalanceModel:
         return "conflicting constraints: " + "; ".join(shown) + tail
 
     def solve(self, inputs: YearInputs, *, warm: bool = True) -> RebalanceSolution:
-        """Solve the lexicographic re-routing LP for one year.
+        """Solve the re-routing LP for one year (lexicographic levels, or one weighted solve).
 
         Parameters
         ----------
@@ -917,7 +983,7 @@ class RebalanceModel:
         if nx_:
             xrows = np.arange(r.reexport, r.reexport + nx_, dtype=np.int32)
             h.changeRowsBounds(nx_, xrows, np.full(nx_, -INF), inputs.reexport)
-        self._set_cost_row(inputs.cost)
+        h.changeRowBounds(self._rows.cost, -INF, INF)
         active = {q.policy for q in inputs.quotas}
         for q in inputs.quotas:
             self._set_quota(q, q.policy)
@@ -927,55 +993,87 @@ class RebalanceModel:
         it0 = 0
         objectives: dict[str, float] = {}
 
+        first = [not warm_used]
+
         def stage(level: str, cost_vec: FloatArray) -> float:
             nonlocal it0
             h.changeColsCost(c.n, allc, cost_vec)
-            z = self._run(level, warm)
-            it0 += int(h.getInfo().simplex_iteration_count)
+            cold = self.cold_solver if first[0] and self.cold_solver != "choose" else None
+            first[0] = False
+            z = self._run(level, warm_used, cold)
+            info = h.getInfo()
+            it0 += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+            it0 += int(info.crossover_iteration_count)
             objectives[level] = z
             return z
 
-        # 1. unmet demand (shares)
-        cost1 = np.zeros(c.n)
+        # normalised weights: each level's largest coefficient is 1 (keeps reduced costs
+        # well above HiGHS' dual feasibility tolerance)
         d = inputs.demand
-        cost1[c.short : c.gap] = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
-        stage("shortfall", cost1)
-        x = np.asarray(h.getSolution().col_value)
-        z = x[c.short : c.gap]
-        # keep each shortfall at its optimum (the current vertex satisfies this exactly)
-        h.changeColsBounds(nu, np.arange(c.short, c.gap, dtype=np.int32), np.zeros(nu), np.maximum(z, 0.0))
-        # 2. stock draws
+        ws = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+        ws_scale = float(ws.max()) if ws.size and ws.max() > 0 else 1.0
+        cost1 = np.zeros(c.n)
+        cost1[c.short : c.gap] = ws / ws_scale
         ns = len(self.stock_markets)
-        if ns and np.any(inputs.stock > 0):
-            cost2 = np.zeros(c.n)
-            cost2[c.draw :] = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
-            stage("stock", cost2)
-            x = np.asarray(h.getSolution().col_value)
-            dd = x[c.draw :]
-            h.changeColsBounds(
-                ns, np.arange(c.draw, c.n, dtype=np.int32), np.zeros(ns),
-                np.minimum(inputs.stock, np.maximum(dd, 0.0)),
-            )
-        # 3. cost
-        if np.any(inputs.cost != 0):
-            cost3 = np.zeros(c.n)
-            cost3[:ne] = inputs.cost
-            cost3[ne : 2 * ne] = inputs.cost
-            zc = stage("cost", cost3)
-            h.changeRowBounds(r.cost, -INF, zc + 1e-9 * max(1.0, abs(zc)))
-        # 4. deviation from the baseline, per commodity scale T_k
-        com = self.edges["commodity"].astype(str)
-        tk = pd.Series(f0).groupby(com.to_numpy()).transform("sum").to_numpy()
+        has_stock = bool(ns and np.any(inputs.stock > 0))
+        cost2 = np.zeros(c.n)
+        if has_stock:
+            wd = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
+            cost2[c.draw :] = wd / wd.max()
+        has_cost = bool(np.any(inputs.cost != 0))
+        cost3 = np.zeros(c.n)
+        cscale = float(np.abs(inputs.cost).max()) if has_cost else 1.0
+        cost3[:ne] = inputs.cost / cscale
+        cost3[ne : 2 * ne] = inputs.cost / cscale
+        com = self.edges["commodity"].astype(str).to_numpy()
+        tk_by = pd.Series(f0).groupby(com).sum()
+        tk = tk_by.reindex(com).to_numpy()
         w = 1.0 / np.where(tk > 0, tk, 1.0)
-        cost4 = np.zeros(c.n)
-        cost4[:ne] = -w
-        cost4[ne : 2 * ne] = w
         mcom = self.nodes["commodity"].astype(str).to_numpy()[self.markets]
-        tk_m = pd.Series(f0).groupby(com.to_numpy()).sum()
-        tm = tk_m.reindex(mcom).fillna(0.0).to_numpy()
-        cost4[c.gap : c.draw] = -1.0 / np.where(tm > 0, tm, 1.0)
-        stage("deviation", cost4)
-        objectives["deviation"] += float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded / np.where(tm > 0, tm, 1.0)))
+        tm = tk_by.reindex(mcom).fillna(0.0).to_numpy()
+        wm = 1.0 / np.where(tm > 0, tm, 1.0)
+        dscale = float(max(w.max() if w.size else 1.0, wm.max() if wm.size else 1.0))
+        cost4 = np.zeros(c.n)
+        cost4[:ne] = -w / dscale
+        cost4[ne : 2 * ne] = w / dscale
+        cost4[c.gap : c.draw] = -wm / dscale
+        dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
+
+        if self.objective == "weighted":
+            weights = WEIGHTS
+            total = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
+            stage("weighted", total)
+            x = np.asarray(h.getSolution().col_value)
+            objectives["shortfall"] = float(cost1 @ x)
+            objectives["stock"] = float(cost2 @ x)
+            objectives["cost"] = float(cost3 @ x)
+            objectives["deviation"] = float(cost4 @ x) + dev_const
+        else:
+            # 1. unmet demand (shares of demand)
+            stage("shortfall", cost1)
+            x = np.asarray(h.getSolution().col_value)
+            z = x[c.short : c.gap]
+            # keep each shortfall at its optimum (the current vertex satisfies this exactly)
+            h.changeColsBounds(nu, np.arange(c.short, c.gap, dtype=np.int32), np.zeros(nu), np.maximum(z, 0.0))
+            # 2. stock draws
+            if has_stock:
+                stage("stock", cost2)
+                x = np.asarray(h.getSolution().col_value)
+                dd = x[c.draw :]
+                h.changeColsBounds(
+                    ns, np.arange(c.draw, c.n, dtype=np.int32), np.zeros(ns),
+                    np.minimum(inputs.stock, np.maximum(dd, 0.0)),
+                )
+            # 3. cost
+            if has_cost:
+                self._set_cost_row(inputs.cost / cscale)
+                zc = stage("cost", cost3)
+                h.changeRowBounds(r.cost, -INF, zc + 1e-9 * max(1.0, abs(zc)))
+            # 4. deviation from the baseline, per commodity scale T_k
+            stage("deviation", cost4)
+            objectives["deviation"] += dev_const
+        objectives["shortfall"] *= ws_scale
+        objectives["cost"] = objectives.get("cost", 0.0) * cscale
         x = np.asarray(h.getSolution().col_value)
         self._solved = True
         tonnes = np.maximum(x[:ne] + x[ne : 2 * ne], 0.0)

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from supplychain.errors import ScenarioError
+from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulate.agreements import (
     investment_facilities,
@@ -52,6 +52,7 @@ __all__ = [
 ]
 
 Mode = Literal["fixed", "rebalance"]
+Objective = Literal["lexicographic", "weighted"]
 
 FLOW_COLUMNS = [
     "year", "edge", "entity", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage",
@@ -140,6 +141,8 @@ class Simulator:
         HiGHS options for the re-routing LP.
     reroute : bool
         Allow new trade routes in ``rebalance`` (default True).
+    objective : {"lexicographic", "weighted"}
+        Priority handling of the LP (:class:`~supplychain.simulate.rebalance.RebalanceModel`).
     """
 
     def __init__(
@@ -150,16 +153,24 @@ class Simulator:
         source: str = "CN",
         options: Mapping[str, Any] | None = None,
         reroute: bool = True,
+        objective: Objective = "lexicographic",
     ) -> None:
         self.scenario = scenario
         self.world = with_investments(scenario)
         self.investments = investment_facilities(scenario)
         self.years: tuple[int, ...] = tuple(sorted(years)) if years is not None else tuple(scenario.years)
         if not self.years:
-            raise ScenarioError([])
+            raise ScenarioError([Problem("<api>", 0, 0, ("years",), "no years to simulate",
+                                         "pass years=[...] or set scenario.base_year/horizon")])
+        outside = [y for y in self.years if y < scenario.scenario.base_year]
+        if outside:
+            raise ScenarioError([Problem("<api>", 0, 0, ("years",),
+                                         f"year {outside[0]} is before the base year {scenario.scenario.base_year}",
+                                         "simulate years from the base year on")])
         self.source = source
         self.options = dict(options or {})
         self.reroute = reroute
+        self.objective: Objective = objective
         self._tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._model: RebalanceModel | None = None
         self.timings: dict[str, float] = {}
@@ -174,7 +185,7 @@ class Simulator:
         return self._tables[year]
 
     def model(self) -> RebalanceModel:
-        """The re-routing LP over the union of the years' networks (built once)."""
+        """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
             all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
@@ -188,11 +199,13 @@ class Simulator:
             offtakes = []
             for y in self.years:
                 for ob in offtake_bounds(self.world, y):
-                    offtakes.append((ob.edge, ob.supplier, ob.buyer, ob.supplier_country, ob.buyer_country, ob.commodity))
+                    offtakes.append(
+                        (ob.edge, ob.supplier, ob.buyer, ob.supplier_country, ob.buyer_country, ob.commodity)
+                    )
             stocks = {f"{sp.country}:{sp.commodity}" for sp in self.world.stockpiles.values()}
             self._model = RebalanceModel(
                 all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
-                reroute=self.reroute, options=self.options,
+                reroute=self.reroute, options=self.options, objective=self.objective,
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model
@@ -349,7 +362,7 @@ class Simulator:
         inputs = model.year_inputs(nodes, edges, effects=eff, blocked=extra_block, cost=sur, lower=lower,
                                    stock=avail, capacity=off_capacity)
         sol = model.solve(inputs, warm=warm)
-        short = model.shortfall_table(inputs, sol).drop(columns=[])
+        short = model.shortfall_table(inputs, sol)
         draws = {str(model.nodes["node"].iloc[p]): float(d) for p, d in zip(model.stock_markets, sol.stock_draw,
                                                                              strict=True)}
         sim_draw = _stock_edge_draws(table.assign(tonnes=sol.tonnes))

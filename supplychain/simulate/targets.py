@@ -5,7 +5,10 @@ evaluated in every simulated year from ``by`` on (DOMAIN.md, "Policies and
 deals"): the measure's value, the threshold, pass/fail and the margin, positive
 when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
 A year without the measure is reported with ``status`` ``"no data"``, never
-as a pass.
+as a pass. The share of demand left unmet is reported beside every verdict,
+because a ban can push an exposure share to zero simply because nothing arrives;
+a target with ``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when
+more demand than that is unmet.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ TARGET_COLUMNS = [
     "passed",
     "margin",
     "status",
+    "shortfall_share",
     "variant",
 ]
 """Columns of the targets table."""
@@ -73,6 +77,17 @@ def evaluate_targets(
     >>> r = evaluate_targets({"t": t}, m, [2029, 2030]).iloc[0]
     >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"]
     (False, -0.15, 'fail')
+
+    A China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
+    and the target allows at most 10 %:
+
+    >>> t2 = Target(country="US", commodity="ndpr_oxide", max=0.25, by=2030, max_shortfall_share=0.1)
+    >>> m2 = pd.DataFrame({"year": [2030, 2030], "country": ["US", "US"], "commodity": ["ndpr_oxide"] * 2,
+    ...                    "metric": ["traced_share", "shortfall_share"], "source_country": ["CN", ""],
+    ...                    "value": [0.0, 0.6]})
+    >>> r2 = evaluate_targets({"t": t2}, m2, [2030]).iloc[0]
+    >>> bool(r2["passed"]), r2["status"], float(r2["shortfall_share"])
+    (False, 'fail (shortfall)', 0.6)
     """
     rows: list[dict[str, Any]] = []
     years = sorted(years)
@@ -85,6 +100,8 @@ def evaluate_targets(
         if has_src and t.metric != "shortfall_share":
             sel &= measures["source_country"].fillna(t.source_country) == t.source_country
         m = measures.loc[sel]
+        short = measures.loc[(measures["country"] == t.country) & (measures["commodity"] == t.commodity)
+                             & (measures["metric"] == "shortfall_share")]  # fmt: skip
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:
@@ -99,9 +116,14 @@ def evaluate_targets(
                 margin = threshold - value if bound == "max" else value - threshold
                 passed = bool(margin >= -1e-12)
                 status = "pass" if passed else "fail"
+            gap = short.loc[short["year"] == y, "value"].to_numpy(dtype=float)
+            shortfall = float(gap.max()) if gap.size else np.nan
+            if passed and t.max_shortfall_share is not None and shortfall > t.max_shortfall_share + 1e-12:
+                passed, status = False, "fail (shortfall)"
             rows.append({
                 "target": tid, "year": y, "country": t.country, "commodity": t.commodity, "metric": t.metric,
                 "source_country": t.source_country, "value": value, "bound": bound, "threshold": threshold,
-                "passed": passed, "margin": margin, "status": status, "variant": variant,
+                "passed": passed, "margin": margin, "status": status, "shortfall_share": shortfall,
+                "variant": variant,
             })
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import io
 import math
 import pickle
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -221,6 +221,14 @@ class ChunkResult:
         Time spent computing.
     failed : dict
         Sample number → why it could not be computed (``on_error="nan"``; its values are NaN).
+    present : numpy.ndarray or None
+        Which measures exist in which sample (e.g. NIR only where apparent
+        consumption is positive), per cell or per measure (any sample);
+        ``None``: every catalogue row exists in some sample.
+        A measure that exists in no sample is dropped when chunks are assembled.
+    fuzzy : numpy.ndarray or None
+        Cells whose existence hangs on rounding (apparent consumption zero up to
+        round-off); used only when checking the fast path.
     """
 
     samples: np.ndarray
@@ -228,6 +236,8 @@ class ChunkResult:
     values: np.ndarray
     seconds: float = 0.0
     failed: dict[int, str] = field(default_factory=dict)
+    present: np.ndarray | None = None
+    fuzzy: np.ndarray | None = None
 
 
 @runtime_checkable
@@ -314,10 +324,10 @@ class FunctionModel:
         t0 = time.perf_counter()
         frames = []
         failed: dict[int, str] = {}
-        names = list(inputs.columns)
-        for sample, row in zip(inputs.index, inputs.itertuples(index=False, name=None), strict=True):
+        records = inputs.to_dict("records") if len(inputs.columns) else [{} for _ in range(len(inputs))]
+        for sample, row in zip(inputs.index, records, strict=True):
             try:
-                patched = apply(self.scenario, dict(zip(names, row, strict=True)))
+                patched = apply(self.scenario, {str(k): v for k, v in row.items()})
                 frames.append(self.select.apply(self.func(patched)))
             except Exception as exc:
                 if self.on_error != "nan":
@@ -396,23 +406,30 @@ class ExposureMeasures:
 # ----------------------------------------------------------------- the driver
 _MODEL_CACHE: OrderedDict[str, SweepModel] = OrderedDict()
 _MODEL_CACHE_SIZE = 4
+_MODEL_LOCK = threading.Lock()
 
 
 def _evaluate_chunk(model_key: str, blob: bytes, inputs: pd.DataFrame) -> ChunkResult:
     """Worker entry point: unpickle the model once per worker process, evaluate a chunk."""
-    model = _MODEL_CACHE.get(model_key)
-    if model is None:
-        model = pickle.loads(blob)  # produced by this package's driver
-        _MODEL_CACHE[model_key] = model
-        while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
-            _MODEL_CACHE.popitem(last=False)
-    else:
-        _MODEL_CACHE.move_to_end(model_key)
+    with _MODEL_LOCK:  # thread pools and threaded Dask workers share the cache
+        model = _MODEL_CACHE.get(model_key)
+        if model is None:
+            model = pickle.loads(blob)  # produced by this package's driver
+            _MODEL_CACHE[model_key] = model
+            while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+                _MODEL_CACHE.popitem(last=False)
+        else:
+            _MODEL_CACHE.move_to_end(model_key)
     return model.evaluate(inputs)
 
 
 def _evaluate_local(model: SweepModel, inputs: pd.DataFrame) -> ChunkResult:
     return model.evaluate(inputs)
+
+
+def _ever(present: np.ndarray) -> np.ndarray:
+    """Measures present in any sample (``present`` is per cell, or already per measure)."""
+    return np.asarray(present.any(axis=0) if present.ndim == 2 else present, dtype=bool)
 
 
 @dataclass
@@ -433,7 +450,10 @@ def _assemble(parts: Sequence[ChunkResult], n: int) -> _Assembled:
         cat = normalise_measures(pd.DataFrame({"value": []})).drop(columns="value")
         return _Assembled(cat, np.full((n, 0), np.nan), sum(p.seconds for p in parts), failed)
     keys = [c for c in non_empty[0].catalogue.columns if c not in ATTRIBUTE_COLUMNS]
-    union = pd.concat([p.catalogue for p in non_empty], ignore_index=True).drop_duplicates(subset=keys)
+    shown: list[pd.DataFrame] = [
+        p.catalogue if p.present is None else p.catalogue.iloc[np.flatnonzero(_ever(p.present))] for p in non_empty
+    ]
+    union: pd.DataFrame = pd.concat(shown, ignore_index=True).drop_duplicates(subset=keys)
     catalogue = union.sort_values(keys, kind="mergesort").reset_index(drop=True)
     catalogue.index.name = "measure"
     index = pd.MultiIndex.from_frame(catalogue[keys])
@@ -444,7 +464,13 @@ def _assemble(parts: Sequence[ChunkResult], n: int) -> _Assembled:
         if not len(p.samples) or not len(p.catalogue):
             continue
         cols = np.asarray(index.get_indexer(pd.MultiIndex.from_frame(p.catalogue[keys])), dtype=np.int64)
-        values[np.ix_(p.samples, cols)] = p.values
+        kept = cols >= 0
+        s0 = int(p.samples[0])
+        contiguous = bool(np.array_equal(p.samples, np.arange(s0, s0 + len(p.samples))))
+        if contiguous and kept.all() and np.array_equal(cols, np.arange(len(catalogue))):
+            values[s0 : s0 + len(p.samples)] = p.values  # the common case: same measures in every chunk
+        else:
+            values[np.ix_(p.samples, cols[kept])] = p.values[:, kept]
     return _Assembled(catalogue, values, seconds, dict(sorted(failed.items())))
 
 
@@ -758,6 +784,10 @@ def _nanquantile(v: np.ndarray, q: float) -> np.ndarray:
     return out
 
 
+TARGET_METRIC_ALIASES = {"direct_share": "direct_import_share"}
+"""Target metric names that read another measure (as :mod:`supplychain.simulate.targets`)."""
+
+
 @dataclass(frozen=True)
 class TargetSpec:
     """One target, as the sweep checks it.
@@ -793,16 +823,20 @@ class TargetSpec:
         """Find the position of this target's measure for ``year`` in a catalogue (``None`` when absent)."""
         if not len(measures):
             return None
+        metric = TARGET_METRIC_ALIASES.get(self.metric, self.metric)
         mask = (
-            (measures["metric"] == self.metric)
+            (measures["metric"] == metric)
             & (measures["country"] == self.country)
             & (measures["commodity"] == self.commodity)
             & (measures["year"] == year)
-            & (measures["source_country"] == self.source_country)
+            # metrics without a source (NIR, shortfall) have an empty source_country
+            & measures["source_country"].isin([self.source_country, ""])
         ).to_numpy()
         if "partner" in measures.columns:
             mask &= (measures["partner"] == "").to_numpy()
         idx = np.flatnonzero(mask)
+        if len(idx) > 1:
+            idx = idx[(measures["source_country"].to_numpy()[idx] == self.source_country)]
         return int(idx[0]) if len(idx) == 1 else None
 
 
@@ -874,7 +908,7 @@ TRACE_TOL = 1e-15
 """Convergence of the loop iteration of :class:`BatchTracer` (absolute, on shares in [0, 1])."""
 TRACE_MAX_ITER = 5000
 """Loop iterations before a sample's loop is solved exactly (sparse LU)."""
-BATCH_CELLS = 2_000_000
+BATCH_CELLS = 4_000_000
 """Largest ``samples × edges`` block solved at once (bounds the memory of a chunk)."""
 
 
@@ -1029,22 +1063,29 @@ class BatchTracer:
         return t
 
     def _loop(self, st: _Step, a: np.ndarray, t: np.ndarray, keep: np.ndarray) -> None:
-        """Solve a level's loop ``x = y + (1 − b) ∘ (G x)`` in place, sample by sample convergence."""
+        """Solve a level's loop ``x = y + (1 − b) ∘ (G x)`` in place; each sample stops when it has converged."""
         nodes = st.int_nodes
-        y = t[:, nodes].copy()
+        pos = np.full(self.n, -1, dtype=np.int64)
+        pos[nodes] = np.arange(len(nodes))
+        src = pos[self.src[st.internal]]
+        if (src < 0).any():  # pragma: no cover - a loop's suppliers are in the loop
+            msg = "internal error: a loop edge leaves its strongly connected component"
+            raise EngineError(msg)
+        y = t[:, nodes]
         k = keep[nodes]
         a_int = a[:, st.internal]
-        src = self.src[st.internal]
-        active = np.arange(t.shape[0])
+        x = y.copy()
+        active = np.ones(t.shape[0], dtype=bool)
         for _ in range(TRACE_MAX_ITER):
-            contrib = a_int[active] * t[np.ix_(active, src)]
-            new = y[active] + k * np.add.reduceat(contrib, st.int_starts, axis=1)
-            delta = np.max(np.abs(new - t[np.ix_(active, nodes)]), axis=1)
-            t[np.ix_(active, nodes)] = new
-            active = active[delta > TRACE_TOL]
-            if not len(active):
+            new = y + k * np.add.reduceat(a_int * x[:, src], st.int_starts, axis=1)
+            delta = np.max(np.abs(new - x), axis=1)
+            x = np.where(active[:, None], new, x)  # a converged sample keeps its value
+            active &= delta > TRACE_TOL
+            if not active.any():
+                t[:, nodes] = x
                 return
-        self._exact_loop(st, a_int, t, y, k, active)
+        t[:, nodes] = x
+        self._exact_loop(st, a_int, t, y, k, np.flatnonzero(active))
 
     def _exact_loop(
         self, st: _Step, a_int: np.ndarray, t: np.ndarray, y: np.ndarray, k: np.ndarray, rows: np.ndarray
@@ -1075,6 +1116,9 @@ def _segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # ------------------------------------------------------------ exposure kernel
+AC_RTOL = 1e-9
+"""Apparent consumption at most this share of a market's throughput counts as zero (round-off)."""
+
 FAST_METRICS: tuple[str, ...] = (
     "traced_share",
     "direct_import_share",
@@ -1119,7 +1163,7 @@ class _Quantities:
     """
 
     def __init__(self, scenario: Scenario, spec: SamplingSpec) -> None:
-        self.scenario = scenario
+        self.scenario: Scenario | None = scenario
         self.sampled = {p.path: p.name for p in spec if p.kind == "quantity"}
         self.used: set[KeyPath] = set()
         self.names: list[str | None] = []
@@ -1144,13 +1188,14 @@ class _Quantities:
         self.consts.append(float(value))
         return len(self.names) - 1
 
-    def matrix(self, inputs: pd.DataFrame) -> np.ndarray:
-        """Return the ``(samples, slots)`` values of a block of sample rows."""
-        q = np.empty((len(inputs), len(self.names)))
+    def matrix(self, x: np.ndarray, columns: Sequence[str]) -> np.ndarray:
+        """Return the ``(samples, slots)`` values of a block of sample rows (``x``: samples × ``columns``)."""
+        q = np.empty((x.shape[0], len(self.names)))
         q[:] = np.asarray(self.consts)
-        for i, name in enumerate(self.names):
-            if name is not None:
-                q[:, i] = inputs[name].to_numpy(dtype=float)
+        pos = {c: i for i, c in enumerate(columns)}
+        slots = [i for i, name in enumerate(self.names) if name is not None]
+        if slots:
+            q[:, slots] = x[:, [pos[str(self.names[i])] for i in slots]]
         return q
 
 
@@ -1185,6 +1230,172 @@ def _mul(q: np.ndarray, slots: np.ndarray) -> np.ndarray:
         col = slots[:, f]
         use = col >= 0
         out[:, use] *= q[:, col[use]]
+    return out
+
+
+KERNEL_CELLS = 4_000_000
+"""Samples × edges evaluated at once by :class:`ExposureKernel` (keeps the arrays in cache)."""
+
+
+@dataclass(frozen=True)
+class _VaryPlan:
+    """Which edges of an :class:`ExposureKernel` vary between samples, and the sums over the others.
+
+    Observed edges fed only by central values are computed once (``tonnes_base``);
+    sums over them (market inflow/outflow, the trade summary) are kept as
+    constants, and only the varying edges are summed per sample.
+    """
+
+    flow_var: np.ndarray
+    flow_col: np.ndarray
+    fac_var: np.ndarray
+    prod_base: np.ndarray
+    pair_var: np.ndarray
+    pair_col: np.ndarray
+    sent_const: np.ndarray
+    sent_out: _Groups
+    sent_in: _Groups
+    imp_rows: np.ndarray
+    imp_col: np.ndarray
+    imp_rem_groups: _Groups
+    var_obs: np.ndarray
+    m_in_const: np.ndarray
+    m_out_const: np.ndarray
+    m_prod_const: np.ndarray
+    m_in_var: _Groups
+    m_out_var: _Groups
+    m_prod_var: _Groups
+    pair_in: _Groups
+    pair_out: _Groups
+    var_edges: np.ndarray
+    v_obs: np.ndarray
+    v_dem: np.ndarray
+    v_pair: np.ndarray
+    v_draw: np.ndarray
+    v_left: np.ndarray
+    left_markets: np.ndarray
+    tonnes_base: np.ndarray
+    primary_base: np.ndarray
+    prim_var_node: np.ndarray
+    prim_var_pos: np.ndarray
+    stock_node_var: _Groups
+    g_const: tuple[np.ndarray, ...]
+    g_var: tuple[_Groups, ...]
+
+    @classmethod
+    def of(cls, k: ExposureKernel, d_out: np.ndarray, d_in: np.ndarray) -> _VaryPlan:
+        """Split the kernel's edges into constant and varying ones."""
+        sampled = np.array([*(name is not None for name in k.q.names), False], dtype=bool)  # slot −1 → False
+        consts = np.asarray([*k.q.consts, 1.0])
+        flow_var = sampled[k.flow_slot]
+        fac_var = sampled[k.fac_prod_slots].any(axis=1) if len(k.fac_prod_slots) else np.zeros(0, dtype=bool)
+        fac_var_idx = np.flatnonzero(fac_var)
+        prod_base = (np.prod(consts[k.fac_prod_slots], axis=1) * k.fac_prod_scale) if len(k.fac_prod_slots) \
+            else np.zeros(0)  # fmt: skip
+        pair_var = fac_var[k.fac_pairs_prod] if len(k.fac_pairs_prod) else np.zeros(0, dtype=bool)
+        pair_var = pair_var.copy()
+        for i in np.flatnonzero(flow_var):
+            for g in (d_out[i], d_in[i]):
+                if g >= 0:
+                    pair_var[g] = True
+        pair_var_idx = np.flatnonzero(pair_var)
+        ent_var: dict[int, bool] = {}
+        for r in range(len(k.imp_edge)):
+            ent = int(k.imp_total[r])
+            ent_var[ent] = ent_var.get(ent, False) or bool(sampled[k.imp_total[r]]) or bool(sampled[k.imp_share[r]])
+        imp_rows = np.array([r for r in range(len(k.imp_edge)) if ent_var[int(k.imp_total[r])]], dtype=np.int64)
+        var_obs = np.unique(np.concatenate([
+            k.flow_edge[flow_var], k.fac_pairs_edge[pair_var_idx], k.imp_edge[imp_rows],
+        ]).astype(np.int64))  # fmt: skip
+        col = np.full(k.n_obs, -1, dtype=np.int64)
+        col[var_obs] = np.arange(len(var_obs))
+        # direct flows of varying pairs: constant part and per-sample groups over varying flows
+        pair_pos = np.full(len(k.fac_pairs_edge), -1, dtype=np.int64)
+        pair_pos[pair_var_idx] = np.arange(len(pair_var_idx))
+        flows_base = consts[k.flow_slot]
+        sent_const = np.zeros(len(pair_var_idx))
+        for fi in range(len(k.flow_slot)):
+            for g in (int(d_out[fi]), int(d_in[fi])):
+                if g >= 0 and pair_pos[g] >= 0 and not flow_var[fi]:
+                    sent_const[pair_pos[g]] += flows_base[fi]
+        fv_idx = np.flatnonzero(flow_var)
+        sent_out = _Groups.of(np.where(d_out[fv_idx] >= 0, pair_pos[np.maximum(d_out[fv_idx], 0)], -1),
+                              len(pair_var_idx))  # fmt: skip
+        sent_in = _Groups.of(np.where(d_in[fv_idx] >= 0, pair_pos[np.maximum(d_in[fv_idx], 0)], -1),
+                             len(pair_var_idx))  # fmt: skip
+        rem_of_row = {}
+        for j, r in enumerate(imp_rows):
+            if k.imp_remainder[r] > 0:
+                rem_of_row[int(r)] = j
+        imp_groups = np.full(len(imp_rows), -1, dtype=np.int64)
+        # a listed partner row belongs to the remainder row of its entity (the next remainder row after it)
+        for j, r in enumerate(imp_rows):
+            if k.imp_remainder[r] <= 0:
+                later = [rr for rr in rem_of_row if rr > r and int(k.imp_total[rr]) == int(k.imp_total[r])]
+                if later:
+                    imp_groups[j] = rem_of_row[min(later)]
+        # market sums over observed edges: constant part once, varying part per sample
+        obs_is_var = col >= 0
+        buy_m = _group_of(k.m_in, k.n_obs + len(k.dem_slots))[: k.n_obs]
+        sup_m = _group_of(k.m_out, k.n_obs + len(k.dem_slots))[: k.n_obs]
+        prod_m = _group_of(k.m_prod, k.n_obs + len(k.dem_slots))[: k.n_obs]
+        base = k.obs_base
+
+        def const_sum(groups: np.ndarray, n: int) -> np.ndarray:
+            keep = (groups >= 0) & ~obs_is_var
+            return np.bincount(groups[keep], weights=base[keep], minlength=n).astype(float)
+
+        # the full edge list: constant tonnes and the varying columns
+        var_edges = np.concatenate([
+            k.e_obs[var_obs], k.e_dem, k.e_pair, k.e_draw, np.where(k.e_build >= 0, k.e_build, k.e_use),
+        ]).astype(np.int64)  # fmt: skip
+        n_v = [len(var_obs), len(k.e_dem), len(k.e_pair), len(k.e_draw), k.n_markets]
+        offs = np.cumsum([0, *n_v])
+        tonnes_base = np.zeros(k.n_edges)
+        tonnes_base[k.e_obs] = base
+        tonnes_base[var_edges] = 0.0
+        primary_base = np.zeros(k.tracer.n)
+        if len(k.prim_fac_node):
+            primary_base[k.prim_fac_node] = prod_base[k.prim_fac_pos]
+        fv_pos = np.full(len(fac_var), -1, dtype=np.int64)
+        fv_pos[fac_var_idx] = np.arange(len(fac_var_idx))
+        pv = fv_pos[k.prim_fac_pos] if len(k.prim_fac_pos) else np.zeros(0, dtype=np.int64)
+        var_pos = np.full(k.n_edges, -1, dtype=np.int64)
+        var_pos[var_edges] = np.arange(len(var_edges))
+        stock_group = _group_of(k.stock_node_groups, k.n_edges)
+        g_const, g_var = [], []
+        for g in (k.g_prod, k.g_imp, k.g_exp, k.g_src, k.g_draw, k.g_build):
+            full = _group_of(g, k.n_edges)
+            keep = (full >= 0) & (var_pos < 0)
+            g_const.append(np.bincount(full[keep], weights=tonnes_base[keep], minlength=g.n).astype(float))
+            g_var.append(_Groups.of(full[var_edges], g.n))
+        return cls(
+            flow_var=flow_var, flow_col=col[k.flow_edge[flow_var]], fac_var=fac_var_idx, prod_base=prod_base,
+            pair_var=pair_var_idx, pair_col=col[k.fac_pairs_edge[pair_var_idx]], sent_const=sent_const,
+            sent_out=sent_out, sent_in=sent_in, imp_rows=imp_rows, imp_col=col[k.imp_edge[imp_rows]],
+            imp_rem_groups=_Groups.of(imp_groups, len(imp_rows)), var_obs=var_obs,
+            m_in_const=const_sum(buy_m, k.n_markets), m_out_const=const_sum(sup_m, k.n_markets),
+            m_prod_const=const_sum(prod_m, k.n_markets),
+            m_in_var=_Groups.of(buy_m[var_obs], k.n_markets), m_out_var=_Groups.of(sup_m[var_obs], k.n_markets),
+            m_prod_var=_Groups.of(prod_m[var_obs], k.n_markets),
+            pair_in=_Groups.of(k.pair_i, k.n_markets), pair_out=_Groups.of(k.pair_j, k.n_markets),
+            var_edges=var_edges,
+            v_obs=np.arange(offs[0], offs[1]), v_dem=np.arange(offs[1], offs[2]), v_pair=np.arange(offs[2], offs[3]),
+            v_draw=np.arange(offs[3], offs[4]), v_left=np.arange(offs[4], offs[5]),
+            left_markets=np.arange(k.n_markets), tonnes_base=tonnes_base, primary_base=primary_base,
+            prim_var_node=k.prim_fac_node[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
+            prim_var_pos=pv[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
+            stock_node_var=_Groups.of(stock_group[var_edges], k.stock_node_groups.n),
+            g_const=tuple(g_const), g_var=tuple(g_var),
+        )  # fmt: skip
+
+
+def _group_of(g: _Groups, n_items: int) -> np.ndarray:
+    """Recover the item → group array a :class:`_Groups` was made from (−1: no group)."""
+    out = np.full(n_items, -1, dtype=np.int64)
+    if len(g.order):
+        seg = np.repeat(g.targets, np.diff(np.append(g.starts, len(g.order))))
+        out[g.order] = seg
     return out
 
 
@@ -1224,7 +1435,8 @@ class ExposureKernel:
     fac_pairs_edge: np.ndarray
     fac_pairs_prod: np.ndarray
     fac_pairs_ratio: np.ndarray
-    fac_pairs_direct: _Groups
+    fac_pairs_out: _Groups
+    fac_pairs_in: _Groups
     fac_prod_slots: np.ndarray
     fac_prod_scale: np.ndarray
     imp_edge: np.ndarray
@@ -1278,6 +1490,8 @@ class ExposureKernel:
     market_node: np.ndarray
     cat_metric: np.ndarray
     cat_market: np.ndarray
+    # what varies between samples (the rest is computed once, at the central values)
+    plan: _VaryPlan | None = None
 
     @classmethod
     def build(cls, scenario: Scenario, spec: SamplingSpec, year: int, source: frozenset[str],
@@ -1320,7 +1534,8 @@ class ExposureKernel:
                 prod_slots.append([-1, -1, -1])
                 prod_scale.append(0.0)
         pair_edge, pair_prod, pair_ratio, pair_key = [], [], [], []
-        direct_group: dict[int, int] = {}
+        direct_out: dict[int, int] = {}
+        direct_in: dict[int, int] = {}
         for fi, fid in enumerate(fac_ids):
             ratio_out, ratio_in = _process_ratios(scenario, scenario.facilities[fid])
             for kind, ratios in (("supply", ratio_out), ("input", ratio_in)):
@@ -1338,14 +1553,11 @@ class ExposureKernel:
                 continue
             fe = edge_pos[f"flows.{fid}"]
             if f.supplier in fac:
-                direct_group[fe] = pair_index.get((f.supplier, f.commodity, "supply"), -1)
+                direct_out[fe] = pair_index.get((f.supplier, f.commodity, "supply"), -1)
             if f.buyer in fac:
-                if fe in direct_group:
-                    raise _Unsupported("a flow from a facility straight to another facility")
-                direct_group[fe] = pair_index.get((f.buyer, f.commodity, "input"), -1)
-        direct = np.full(len(flow_edge), -1, dtype=np.int64)
-        for i, fe in enumerate(flow_edge):
-            direct[i] = direct_group.get(fe, -1)
+                direct_in[fe] = pair_index.get((f.buyer, f.commodity, "input"), -1)
+        d_out = np.array([direct_out.get(fe, -1) for fe in flow_edge], dtype=np.int64)
+        d_in = np.array([direct_in.get(fe, -1) for fe in flow_edge], dtype=np.int64)
 
         # imports: total × share; remainder to remainder_to
         imp_edge: list[int] = []
@@ -1532,12 +1744,13 @@ class ExposureKernel:
             raise _Unsupported(msg)
         pair_groups_c = _Groups.of(m_commodity, len(commodities))
 
-        return cls(
+        kernel = cls(
             year=year, q=q, n_obs=n_obs,
             flow_edge=np.array(flow_edge, dtype=np.int64), flow_slot=np.array(flow_slot, dtype=np.int64),
             fac_pairs_edge=np.array(pair_edge, dtype=np.int64), fac_pairs_prod=np.array(pair_prod, dtype=np.int64),
             fac_pairs_ratio=np.array(pair_ratio, dtype=float),
-            fac_pairs_direct=_Groups.of(direct, len(pair_edge)),
+            fac_pairs_out=_Groups.of(d_out, len(pair_edge)),
+            fac_pairs_in=_Groups.of(d_in, len(pair_edge)),
             fac_prod_slots=np.array(prod_slots, dtype=np.int64).reshape(len(fac_ids), 3),
             fac_prod_scale=np.array(prod_scale, dtype=float),
             imp_edge=np.array(imp_edge, dtype=np.int64), imp_total=np.array(imp_total, dtype=np.int64),
@@ -1567,14 +1780,36 @@ class ExposureKernel:
             market_node=np.array([n_pos[mk] for mk in markets], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
+        plan = _VaryPlan.of(kernel, d_out, d_in)
+        q.scenario = None  # not needed to evaluate; keeps the pickled model small
+        return replace(kernel, plan=plan)
 
     # ------------------------------------------------------------- evaluate
-    def __call__(self, inputs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Values of the catalogue rows for each sample row, a failed mask and the failure reasons."""
+    def __call__(
+        self, x: np.ndarray, columns: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Return the catalogue rows' values and presence per sample row, a failed mask and the reasons.
+
+        ``x`` holds the sample rows as floats (toggles 0/1), one column per name in ``columns``.
+        """
+        step = max(1, KERNEL_CELLS // max(self.n_edges, 1))
+        if len(x) <= step:
+            return self._block(self.q.matrix(x, columns))
+        parts = [self._block(self.q.matrix(x[i : i + step], columns)) for i in range(0, len(x), step)]
+        return (
+            np.vstack([p[0] for p in parts]),
+            np.vstack([p[1] for p in parts]),
+            np.vstack([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]),
+            [r for p in parts for r in p[4]],
+        )
+
+    def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         from supplychain.graph.allocate import ATOL, RTOL
 
-        qv = self.q.matrix(inputs)
-        n_s = len(inputs)
+        plan = self.plan
+        assert plan is not None
+        n_s = qv.shape[0]
         failed = np.zeros(n_s, dtype=bool)
         reasons = [""] * n_s
 
@@ -1583,51 +1818,54 @@ class ExposureKernel:
                 reasons[i] = why
             failed[:] |= mask
 
-        obs = np.array(np.broadcast_to(self.obs_base, (n_s, self.n_obs)))
-        flows = qv[:, self.flow_slot]
-        obs[:, self.flow_edge] = flows
-        # facility production → supply / input edges less direct flows
-        prod = _mul(qv, self.fac_prod_slots) * self.fac_prod_scale
-        if len(self.fac_pairs_edge):
-            gross = prod[:, self.fac_pairs_prod] * self.fac_pairs_ratio
-            sent = self.fac_pairs_direct.sum(flows)
+        # observed edges that vary: flows, facility supply/input edges, imports
+        obs_v = np.zeros((n_s, len(plan.var_obs)))
+        flows_v = qv[:, self.flow_slot[plan.flow_var]]
+        obs_v[:, plan.flow_col] = flows_v
+        prod_v = _mul(qv, self.fac_prod_slots[plan.fac_var]) * self.fac_prod_scale[plan.fac_var]
+        if len(plan.pair_var):
+            prod_all = np.array(np.broadcast_to(plan.prod_base, (n_s, len(plan.prod_base))))
+            prod_all[:, plan.fac_var] = prod_v
+            gross = prod_all[:, self.fac_pairs_prod[plan.pair_var]] * self.fac_pairs_ratio[plan.pair_var]
+            sent = plan.sent_const + plan.sent_out.sum(flows_v) + plan.sent_in.sum(flows_v)
             over = sent > gross * (1 + 1e-6) + 1e-6
             fail(over.any(axis=1), "flows out of (or into) a facility exceed what it makes (or uses)")
-            obs[:, self.fac_pairs_edge] = np.maximum(0.0, gross - sent)
-        # imports
-        if len(self.imp_edge):
-            total = qv[:, self.imp_total]
-            share = np.where(self.imp_share >= 0, qv[:, np.maximum(self.imp_share, 0)], 0.0)
-            listed = self.imp_rem_groups.sum(share)
+            obs_v[:, plan.pair_col] = np.maximum(0.0, gross - sent)
+        if len(plan.imp_rows):
+            rows = plan.imp_rows
+            total = qv[:, self.imp_total[rows]]
+            shares = self.imp_share[rows]
+            share = np.where(shares >= 0, qv[:, np.maximum(shares, 0)], 0.0)
+            listed = plan.imp_rem_groups.sum(share)
             rem = np.maximum(0.0, 1.0 - listed)
             rem = np.where(rem * total > 1e-9 * np.maximum(total, 1.0), rem, 0.0)
-            frac = np.where(self.imp_remainder > 0, rem, share)
-            obs[:, self.imp_edge] = total * frac
+            frac = np.where(self.imp_remainder[rows] > 0, rem, share)
+            obs_v[:, plan.imp_col] = total * frac
         # demand
         d = qv[:, self.dem_slots]
         if len(self.dem_slots):
             g = np.where(self.dem_growth >= 0, qv[:, np.maximum(self.dem_growth, 0)], 0.0)
             d = d * (1.0 + g) ** self.dem_power
         dem_m = self.dem_market.sum(d)
-        # market residuals (allocate, step 2)
-        inflow = self.m_in.sum(np.hstack([obs, d]))
-        outflow = self.m_out.sum(np.hstack([obs, d]))
-        produced = self.m_prod.sum(np.hstack([obs, d]))
+        # market residuals (allocate, step 2): constant edges once, varying edges per sample
+        inflow = plan.m_in_const + plan.m_in_var.sum(obs_v)
+        outflow = plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m
+        produced = plan.m_prod_const + plan.m_prod_var.sum(obs_v)
         tol = RTOL * np.maximum(inflow, outflow) + ATOL
         r = inflow - outflow
         # step 3: deficits to producers' spare output, per commodity
         deficit = np.where(r < -tol, -r, 0.0)
         spare = np.where((r > tol) & (produced > 0.0), np.minimum(r, produced), 0.0)
-        d_tot = self.c_groups.sum(deficit)
-        s_tot = self.c_groups.sum(spare)
         x = np.zeros((n_s, len(self.pair_i)))
         if len(self.pair_i):
+            d_tot = self.c_groups.sum(deficit)
+            s_tot = self.c_groups.sum(spare)
             dk, sk = d_tot[:, self.pair_k], s_tot[:, self.pair_k]
             ok = (dk > 0.0) & (sk > 0.0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 scale = np.where(ok, np.minimum(1.0, sk / np.where(ok, dk, 1.0)), 0.0)
                 x = np.where(ok, deficit[:, self.pair_i] * scale * spare[:, self.pair_j] / np.where(ok, sk, 1.0), 0.0)
-            r = r + _Groups.of(self.pair_i, self.n_markets).sum(x) - _Groups.of(self.pair_j, self.n_markets).sum(x)
+            r = r + plan.pair_in.sum(x) - plan.pair_out.sum(x)
         # step 4: stock draws
         draw_e = np.zeros((n_s, len(self.stock_market)))
         if len(self.stock_market):
@@ -1642,43 +1880,54 @@ class ExposureKernel:
             with np.errstate(divide="ignore", invalid="ignore"):
                 draw_e = np.where((avail > 0.0) & act[:, self.stock_market],
                                   draw[:, self.stock_market] * avail / np.where(total > 0, total, 1.0)[
-                                      :, self.stock_market], 0.0)
+                                      :, self.stock_market], 0.0)  # fmt: skip
             r = r + draw
         # step 5: residual use or stock build; then the balance check
         left = np.where(r > tol, r, 0.0)
         fail((r < -tol).any(axis=1), "a market is short (no spare production or stock covers it)")
-        tonnes = np.zeros((n_s, self.n_edges))
-        tonnes[:, self.e_obs] = obs
-        tonnes[:, self.e_dem] = d
-        if len(self.e_pair):
-            tonnes[:, self.e_pair] = x
-        if len(self.e_draw):
-            tonnes[:, self.e_draw] = draw_e
-        has_b = self.e_build >= 0
-        tonnes[:, self.e_build[has_b]] = left[:, has_b]
-        tonnes[:, self.e_use[~has_b]] = left[:, ~has_b]
+        var = np.empty((n_s, len(plan.var_edges)))
+        var[:, plan.v_obs] = obs_v
+        var[:, plan.v_dem] = d
+        var[:, plan.v_pair] = x
+        var[:, plan.v_draw] = draw_e
+        var[:, plan.v_left] = left[:, plan.left_markets]
+        tonnes = np.array(np.broadcast_to(plan.tonnes_base, (n_s, self.n_edges)))
+        tonnes[:, plan.var_edges] = var
         # nodes: primary production of primary producers and stock releases
-        primary = np.zeros((n_s, self.tracer.n))
-        if len(self.prim_fac_node):
-            primary[:, self.prim_fac_node] = prod[:, self.prim_fac_pos]
+        primary = np.array(np.broadcast_to(plan.primary_base, (n_s, self.tracer.n)))
+        if len(plan.prim_var_node):
+            primary[:, plan.prim_var_node] = prod_v[:, plan.prim_var_pos]
         if self.stock_node_groups.n:
-            primary[:, self.stock_nodes] = self.stock_node_groups.sum(tonnes)
+            primary[:, self.stock_nodes] = plan.stock_node_var.sum(var)
         t = self.tracer.solve(tonnes, primary, self.source)
-        # first-hop measures (supplychain.metrics.trade)
-        p, i_, e_ = self.g_prod.sum(tonnes), self.g_imp.sum(tonnes), self.g_exp.sum(tonnes)
-        src, dr, bu = self.g_src.sum(tonnes), self.g_draw.sum(tonnes), self.g_build.sum(tonnes)
+        # first-hop measures (supplychain.metrics.trade): constant edges once, varying edges per sample
+        p = plan.g_const[0] + plan.g_var[0].sum(var)
+        i_ = plan.g_const[1] + plan.g_var[1].sum(var)
+        e_ = plan.g_const[2] + plan.g_var[2].sum(var)
+        src = plan.g_const[3] + plan.g_var[3].sum(var)
+        dr = plan.g_const[4] + plan.g_var[4].sum(var)
+        bu = plan.g_const[5] + plan.g_var[5].sum(var)
         ac = p + i_ - e_ + dr - bu
+        # apparent consumption zero up to round-off counts as zero (no DSC / NIR row)
+        scale_ac = AC_RTOL * np.maximum(p + i_ + e_ + dr + bu, 1.0)
+        has_ac = ac > scale_ac
         with np.errstate(divide="ignore", invalid="ignore"):
             dis = np.where(i_ > 0, src / np.where(i_ > 0, i_, 1.0), 0.0)
-            dsc = np.where(ac > 0, src / np.where(ac > 0, ac, 1.0), np.nan)
+            dsc = np.where(has_ac, src / np.where(has_ac, ac, 1.0), np.nan)
             net = i_ - e_ + dr - bu
             tolx = 1e-9 * np.maximum(i_ + e_ + p, 1.0)
-            nir = np.where(ac > 0, np.clip(net / np.where(ac > 0, ac, 1.0), 0.0, 1.0), np.nan)
+            nir = np.where(has_ac, np.clip(net / np.where(has_ac, ac, 1.0), 0.0, 1.0), np.nan)
             nir = np.where(net < -tolx, np.nan, nir)
         per_metric = np.stack([t[:, self.market_node], dis, dsc, nir])  # FAST_METRICS order
         out = per_metric[self.cat_metric, :, self.cat_market].T.copy()
+        always = np.ones_like(ac, dtype=bool)
+        exists = np.stack([always, always, has_ac, has_ac])
+        present = exists[self.cat_metric, :, self.cat_market].T.copy()
+        near = np.abs(ac) <= scale_ac
+        fuzzy = np.stack([~always, ~always, near, near])[self.cat_metric, :, self.cat_market].T.copy()
         out[failed] = np.nan
-        return out, failed, reasons
+        present[failed] = False
+        return out, present, fuzzy, failed, reasons
 
 
 def _relevant(scenario: Scenario, path: KeyPath, year: int) -> bool:
@@ -1762,13 +2011,17 @@ class PatchedExposureModel:
         """What the model computes."""
         return "compiled exposure kernel (network built once, sampled tonnes patched, solved on arrays)"
 
-    def evaluate(self, inputs: pd.DataFrame) -> ChunkResult:
+    def evaluate(self, inputs: pd.DataFrame, *, detail: bool = False) -> ChunkResult:
         """Compute the catalogue's measures for each sample row.
 
         Parameters
         ----------
         inputs : pandas.DataFrame
             Sample rows.
+        detail : bool
+            Keep per-cell ``present`` and ``fuzzy`` masks (to check the kernel);
+            by default only which measures are present at all is returned, to keep
+            what workers send back small.
 
         Returns
         -------
@@ -1782,11 +2035,17 @@ class PatchedExposureModel:
         """
         t0 = time.perf_counter()
         blocks = []
+        shows = []
         failed = np.zeros(len(inputs), dtype=bool)
         reasons = [""] * len(inputs)
+        fuzzies = []
+        x = inputs.to_numpy(dtype=float) if len(inputs.columns) else np.zeros((len(inputs), 0))
+        columns = [str(c) for c in inputs.columns]
         for k in self.kernels:
-            vals, bad, why = k(inputs)
+            vals, present, fuzzy, bad, why = k(x, columns)
             blocks.append(vals)
+            shows.append(present)
+            fuzzies.append(fuzzy)
             for j in np.flatnonzero(bad & ~failed).tolist():
                 reasons[j] = f"{k.year}: {why[j]}"
             failed |= bad
@@ -1796,8 +2055,15 @@ class PatchedExposureModel:
             msg = f"sample {samples[i]} failed: {reasons[i]}"
             raise SampleError(msg)
         values = np.hstack(blocks) if blocks else np.empty((len(inputs), 0))
+        present = np.hstack(shows) if shows else np.empty((len(inputs), 0), dtype=bool)
+        values[failed] = np.nan  # a sample that fails in one year has no result at all (as per sample)
+        present[failed] = False
         fails = {int(samples[i]): reasons[i] for i in np.flatnonzero(failed)}
-        return ChunkResult(samples, self.catalogue, values, time.perf_counter() - t0, fails)
+        if not detail:
+            ever = np.asarray(present.any(axis=0), dtype=bool)
+            return ChunkResult(samples, self.catalogue, values, time.perf_counter() - t0, fails, ever)
+        fuzzy = np.hstack(fuzzies) if fuzzies else np.empty((len(inputs), 0), dtype=bool)
+        return ChunkResult(samples, self.catalogue, values, time.perf_counter() - t0, fails, present, fuzzy)
 
 
 def _compare(fast: ChunkResult, slow: ChunkResult, rtol: float = 1e-9) -> str:
@@ -1812,15 +2078,47 @@ def _compare(fast: ChunkResult, slow: ChunkResult, rtol: float = 1e-9) -> str:
     for j in range(len(s_idx)):
         sv = slow.values[ok_rows, j]
         if pos[j] < 0:
-            if np.isfinite(sv).any():
-                return f"the per-sample path has a measure the fast path lacks: {s_idx[j]}"
-            continue
+            return f"the per-sample path has a measure the fast path lacks: {s_idx[j]}"
         fv = fast.values[ok_rows, pos[j]]
         same = (np.isnan(fv) & np.isnan(sv)) | (np.abs(fv - sv) <= rtol * np.maximum(1.0, np.abs(sv)))
+        if fast.fuzzy is not None:
+            same |= fast.fuzzy[ok_rows, pos[j]]
         if not same.all():
             i = int(np.flatnonzero(~same)[0])
             return f"{dict(zip(keys, s_idx[j], strict=True))}: fast {fv[i]!r} vs per-sample {sv[i]!r}"
+    if fast.present is not None:
+        seen = set(s_idx)
+        fuzzy = fast.fuzzy if fast.fuzzy is not None else np.zeros_like(fast.present)
+        extra = [
+            j for j in range(len(f_idx)) if f_idx[j] not in seen and (fast.present & ~fuzzy)[ok_rows, j].any()
+        ]
+        if extra:
+            return f"the fast path has a measure the per-sample path lacks: {f_idx[extra[0]]}"
     return ""
+
+
+def _potential_rows(central: pd.DataFrame, select: MeasureFilter, source_name: str) -> pd.DataFrame:
+    """Add the rows that exist only in some samples to a year's central catalogue.
+
+    Direct share of consumption and NIR exist only where apparent consumption is
+    positive, which a sample may change; every market (known from its traced-share
+    row) gets both rows, and rows that exist in no sample are dropped later.
+    """
+    metrics = [m for m in ("direct_share_of_consumption", "net_import_reliance") if m in select.metrics]
+    base = central[central["metric"].eq("traced_share")]
+    if not metrics or not len(base):
+        return central
+    extra = []
+    for metric in metrics:
+        have = central[central["metric"].eq(metric)]
+        rows = base.copy()
+        rows["metric"] = metric
+        rows["source_country"] = source_name if metric == "direct_share_of_consumption" else ""
+        rows["unit"] = have["unit"].iloc[0] if len(have) else "share"
+        extra.append(rows)
+    keys = [c for c in central.columns if c not in ATTRIBUTE_COLUMNS]
+    out = pd.concat([central, *extra], ignore_index=True).drop_duplicates(subset=keys, keep="first")
+    return out.reset_index(drop=True)
 
 
 def patched_model(
@@ -1893,8 +2191,8 @@ def patched_model(
             nodes, _ = build_tables(scenario, year)
             universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
             src = resolve_source(scenario, src_name, universe)
-            cat = normalise_measures(fast_select.apply(compute_measures(scenario, year, source=src_name)))
-            cat = cat.drop(columns="value")
+            central = normalise_measures(fast_select.apply(compute_measures(scenario, year, source=src_name)))
+            cat = _potential_rows(central.drop(columns="value"), fast_select, src_name)
             kernels.append(ExposureKernel.build(scenario, spec, year, src, cat))
             catalogues.append(cat)
     except _Unsupported as exc:
@@ -1908,7 +2206,7 @@ def patched_model(
     rows.index = pd.RangeIndex(len(rows))
     rows = rows.astype({p.name: (bool if p.kind == "toggle" else float) for p in spec})
     slow = FunctionModel(scenario, ExposureMeasures(tuple(years), source), fast_select, on_error="nan").evaluate(rows)
-    fast = PatchedExposureModel(tuple(kernels), catalogue, "nan").evaluate(rows)
+    fast = PatchedExposureModel(tuple(kernels), catalogue, "nan").evaluate(rows, detail=True)
     diff = _compare(fast, slow)
     if diff:
         return None, f"the compiled kernel does not reproduce compute_measures ({diff})"
@@ -2019,13 +2317,16 @@ def measure_filter(
     countries: Sequence[str] | None,
     commodities: Sequence[str] | None,
     years: Sequence[int] | None,
+    *,
+    custom: bool = False,
 ) -> MeasureFilter:
     """Build the :class:`MeasureFilter` of the ``measures=``/``countries=``/… arguments.
 
-    ``measures=None`` keeps :data:`SWEEP_METRICS`; ``"all"`` keeps every metric.
+    ``measures=None`` keeps :data:`SWEEP_METRICS` (every metric of a custom model
+    function, ``custom=True``); ``"all"`` keeps every metric.
     """
     if measures is None:
-        metrics: tuple[str, ...] = SWEEP_METRICS
+        metrics: tuple[str, ...] = () if custom else SWEEP_METRICS
     elif isinstance(measures, str):
         metrics = () if measures == "all" else (measures,)
     else:
@@ -2099,7 +2400,8 @@ def run_sweep(
         per sample; ``exposure``: the unshocked network's measures (no policies), with
         the compiled fast path when it applies (:func:`patched_model`).
     measures : sequence of str or "all", optional
-        Metric names to keep; default :data:`SWEEP_METRICS`; ``"all"`` keeps every metric.
+        Metric names to keep; default :data:`SWEEP_METRICS` (with a custom ``model``:
+        every metric it returns); ``"all"`` keeps every metric.
     countries, commodities : sequence of str, optional
         Keep only these countries / commodities.
     years : sequence of int, optional
@@ -2160,7 +2462,7 @@ def run_sweep(
     ... })
     >>> def tonnes(sc):
     ...     return pd.DataFrame({"year": [2024], "metric": ["tonnes"], "value": [sc.flows["cn_us"].tonnes.central]})
-    >>> r = run_sweep(s, samples=200, seed=1, model=tonnes, measures="all", cache=False, quiet=True)
+    >>> r = run_sweep(s, samples=200, seed=1, model=tonnes, cache=False, quiet=True)
     >>> r.summary()[["metric", "central", "p5", "p95"]].round(1).to_dict("records")
     [{'metric': 'tonnes', 'central': 15.0, 'p5': 10.7, 'p95': 19.7}]
     """
@@ -2180,7 +2482,7 @@ def run_sweep(
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years)
+    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
     options: dict[str, Any] = {
         "mode": mode,
         "years": list(yrs),
@@ -2308,11 +2610,3 @@ def _from_cache(hit: tuple[dict[str, pd.DataFrame], dict[str, Any]], sc: Scenari
     )
     info.update(cached=True, key=key)
     return SweepResult(inputs, measures, values, targets_table(sc), info)
-
-
-def describe_inputs(spec: SamplingSpec) -> str:
-    """Plain-text list of the sampled parameters (for logs and the CLI)."""
-    buf = io.StringIO()
-    for p in spec:
-        buf.write(f"{p.name}: {p.describe()}\n")
-    return buf.getvalue()

@@ -323,7 +323,7 @@ def _walk(obj: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
 
 
 # ---------------------------------------------------------------------- drawing
-def parameter_stream(seed: int, path: KeyPath | str) -> np.random.Generator:
+def parameter_stream(seed: int, path: KeyPath | str, *, sub: int = 0) -> np.random.Generator:
     """Return the random generator of one parameter.
 
     ``numpy.random.default_rng(SeedSequence(seed, spawn_key=(h,)))`` where ``h``
@@ -338,6 +338,8 @@ def parameter_stream(seed: int, path: KeyPath | str) -> np.random.Generator:
         The sweep's seed (non-negative).
     path : tuple or str
         Key path, or its rendered name.
+    sub : int
+        Index of an independent sub-stream of the same parameter (0 = the main one).
 
     Returns
     -------
@@ -357,7 +359,8 @@ def parameter_stream(seed: int, path: KeyPath | str) -> np.random.Generator:
     name = path if isinstance(path, str) else format_path(path)
     digest = hashlib.sha256(name.encode("utf-8")).digest()
     key = int.from_bytes(digest[:8], "little")
-    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(key,)))
+    spawn_key = (key,) if sub == 0 else (key, int(sub))
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn_key))
 
 
 def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
@@ -409,8 +412,11 @@ def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
     for p in spec:
         rng = parameter_stream(seed, p.path)
         if p.kind == "toggle":
+            # the probability and the on/off draw use separate streams, so that the first k
+            # samples of a sweep of n are the samples of a sweep of k
+            u = parameter_stream(seed, p.path, sub=1).random(n)
             prob = _sample_quantity(p.quantity, n, rng) if p.quantity.is_uncertain else np.full(n, p.quantity.central)
-            columns[p.name] = rng.random(n) < np.clip(prob, 0.0, 1.0)
+            columns[p.name] = u < np.clip(prob, 0.0, 1.0)
         else:
             columns[p.name] = _sample_quantity(p.quantity, n, rng)
     return pd.DataFrame(columns, index=pd.RangeIndex(n, name="sample"), columns=spec.names)

@@ -167,7 +167,9 @@ class OATResult:
                     "swing": abs(hi - lo) if np.isfinite(hi) and np.isfinite(lo) else np.nan,
                 }
             )
-        df = pd.DataFrame(rows)
+        cols = ["parameter", "kind", "distribution", "input_low", "input_central", "input_high", "value_low",
+                "value_central", "value_high", "swing"]  # fmt: skip
+        df = pd.DataFrame(rows, columns=cols)
         if len(df):
             df = df.sort_values(["swing", "parameter"], ascending=[False, True], na_position="last", kind="mergesort")
         df.insert(0, "rank", np.arange(1, len(df) + 1))
@@ -193,6 +195,13 @@ class OATResult:
             The chart.
         """
         return tornado_chart(self.ranking(**where), path=path, top=top)
+
+
+def _short(name: str, width: int = 48) -> str:
+    """Shorten a key path for a chart label: the start elided, the end kept."""
+    if len(name) <= width:
+        return name
+    return "…" + name[-(width - 1) :]
 
 
 def _plain(v: Any) -> Any:
@@ -263,7 +272,7 @@ def one_at_a_time(
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years)
+    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
     sweep_model, fast_path = build_model(
         sc,
         spec,
@@ -351,10 +360,12 @@ def tornado_chart(
     if path is not None and Path(path).suffix.lower() not in (".svg", ".png", ".pdf"):
         msg = f"cannot save a chart as {Path(path).name!r}: use .svg, .png or .pdf"
         raise ValueError(msg)
-    data = ranking.head(top).iloc[::-1]
+    moving = ranking[ranking["swing"].fillna(0.0) > 0.0]
+    hidden = len(ranking) - len(moving)
+    data = moving.head(top).iloc[::-1]
     measure = ranking.attrs.get("measure", {})
     central = float(ranking["value_central"].iloc[0]) if len(ranking) else 0.0
-    height = 1.2 + 0.38 * max(len(data), 1)
+    height = 1.6 + 0.38 * max(len(data), 1)
     fig = Figure(figsize=(8.5, height), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -364,23 +375,25 @@ def tornado_chart(
     ax.barh(y, data["value_high"] - central, left=central, color=high_colour, height=0.6)
     for yi, row in zip(y, data.to_dict("records"), strict=True):
         for val, inp in ((float(row["value_low"]), row["input_low"]), (float(row["value_high"]), row["input_high"])):
-            if not np.isfinite(val):
+            if not np.isfinite(val) or val == central:
                 continue
             text = ("on" if inp else "off") if row["kind"] == "toggle" else f"{float(inp):,.4g}"
-            ha = "left" if val >= central else "right"
+            ha = "left" if val > central else "right"
             ax.annotate(text, (val, yi), xytext=(3 if ha == "left" else -3, 0), textcoords="offset points",
-                        ha=ha, va="center", fontsize=7, color="#333333")
+                        ha=ha, va="center", fontsize=7, color="#333333")  # fmt: skip
     ax.axvline(central, color="black", linewidth=0.8)
-    ax.set_yticks(y, list(data["parameter"]), fontsize=8)
+    ax.set_yticks(y, [_short(str(p)) for p in data["parameter"]], fontsize=8)
     metric = measure.get("metric", "measure")
     what = " ".join(str(measure[k]) for k in ("country", "commodity", "year") if measure.get(k) not in (None, ""))
     unit = measure.get("unit", "")
-    ax.set_xlabel(f"{metric}{f' [{unit}]' if unit else ''}  (central {central:.4g})")
-    ax.set_title(title or f"What moves {metric} {what}".strip(), fontsize=10)
-    ax.legend(
+    note = f"; {hidden} input{'s' if hidden != 1 else ''} with no effect not shown" if hidden else ""
+    ax.set_xlabel(f"{metric}{f' [{unit}]' if unit else ''} (central {central:.4g}){note}", fontsize=8)
+    fig.suptitle(title or f"What moves {metric} {what}".strip(), fontsize=10)
+    fig.legend(
         handles=[Patch(color=low_colour, label="input at low"), Patch(color=high_colour, label="input at high")],
         fontsize=8,
-        loc="lower right",
+        loc="outside lower center",
+        ncols=2,
     )
     ax.margins(x=0.15)
     if path is not None:
@@ -534,7 +547,7 @@ def toggle_grid(
         msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
         raise ValueError(msg)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years)
+    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
     combos = list(itertools.product([False, True], repeat=len(chosen)))
     columns = [f"toggles.{t}" for t in chosen]
     inputs = pd.DataFrame(combos, columns=columns, dtype=bool)

@@ -1,0 +1,66 @@
+"""Helpers shared by the subcommands: clean failures, option parsing and rich tables.
+
+Only :mod:`typer` is imported at module level; rich and pandas are imported
+inside the functions so ``supplychain --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["fail", "fmt", "parse_mode", "print_table"]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` to stderr and return the exit to raise (no traceback)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
+    """Check a ``--mode`` value.
+
+    Raises
+    ------
+    typer.Exit
+        For anything but ``fixed`` or ``rebalance``.
+    """
+    if mode == "fixed":
+        return "fixed"
+    if mode == "rebalance":
+        return "rebalance"
+    raise fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+
+def fmt(value: Any) -> str:
+    """Format a table cell: shares and small numbers to 4 significant digits, NaN as an en dash."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "–"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: str = "use --output") -> None:
+    """Print a DataFrame as a rich table, cut after ``max_rows`` with a hint."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200)  # files and pipes: no truncated columns
+    table = Table(title=title, title_justify="left")
+    for col in df.columns:
+        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
+    for row in df.head(max_rows).itertuples(index=False):
+        table.add_row(*(fmt(v) for v in row))
+    console.print(table)
+    if len(df) > max_rows:
+        console.print(f"… {len(df) - max_rows} more rows; {more_hint}")

@@ -1,0 +1,179 @@
+"""``supplychain run``: simulate a scenario and print or save its measures.
+
+A thin layer over :func:`supplychain.api.simulate`. Exit status: 0 on success
+(whatever the targets say, their verdicts are printed), 1 for bad input, 2 when
+the solver fails, 3 with ``--check-targets`` when a target is missed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from supplychain.cli.common import fail, parse_mode, print_table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from supplychain.api import Result
+
+__all__ = ["HEADLINE", "result_json", "run"]
+
+HEADLINE = ("direct_import_share", "traced_share", "net_import_reliance", "shortfall_share")
+"""Measures shown in the terminal table, one column each."""
+
+FORMATS = ("table", "json", "csv")
+
+
+def headline_table(result: Result, years: list[int], countries: list[str] | None) -> pd.DataFrame:
+    """Pivot the headline measures: one row per year, country and commodity with final use."""
+    import pandas as pd
+
+    m = result.measures
+    m = m[m["metric"].isin(HEADLINE) & m["year"].isin(years) & (m["partner"].fillna("") == "")]
+    used = result.shortfall
+    used = used[used["demand_t"] > 0][["year", "country", "commodity"]]
+    m = m.merge(used, on=["year", "country", "commodity"])
+    if countries:
+        m = m[m["country"].isin(countries)]
+    shown = m.assign(
+        shown=[lab if isinstance(lab, str) and lab else val for val, lab in zip(m["value"], m["label"], strict=True)]
+    )
+    wide = shown.pivot_table(
+        index=["year", "country", "commodity"], columns="metric", values="shown", aggfunc="first"
+    ).reset_index()
+    cols = ["year", "country", "commodity", *[c for c in HEADLINE if c in wide.columns]]
+    return pd.DataFrame(wide[cols]).sort_values(["year", "country", "commodity"], kind="stable")
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = []
+    for rec in df.to_dict(orient="records"):
+        clean = {}
+        for k, v in rec.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                v = None
+            elif hasattr(v, "item"):  # numpy scalars
+                v = v.item()
+            clean[str(k)] = v
+        out.append(clean)
+    return out
+
+
+def result_json(result: Result, years: list[int]) -> dict[str, Any]:
+    """The JSON document of ``run --format json``.
+
+    An object with ``scenario``, ``variant``, ``mode``, ``source``, ``years``,
+    ``toggles``, and ``metrics`` / ``targets`` / ``shortfall`` arrays of records
+    (``metrics`` rows hold at least ``country``, ``commodity``, ``stage``, ``year``,
+    ``metric``, ``value``; ``value`` is null where ``label`` is ``"E"``).
+    """
+    def in_years(df: pd.DataFrame) -> pd.DataFrame:
+        return df[df["year"].isin(years)] if "year" in df.columns else df
+
+    return {
+        "scenario": result.scenario,
+        "variant": result.variant,
+        "mode": result.mode,
+        "source": result.source,
+        "years": years,
+        "toggles": _records(result.toggles),
+        "metrics": _records(in_years(result.measures)),
+        "targets": _records(in_years(result.targets)),
+        "shortfall": _records(in_years(result.shortfall)),
+    }
+
+
+def _print_targets(targets: pd.DataFrame) -> None:
+    if targets.empty:
+        return
+    cols = ["target", "year", "country", "commodity", "metric", "value", "threshold", "margin", "status"]
+    print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60)
+
+
+def run(
+    scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file (YAML).", show_default=False)],
+    year: Annotated[
+        list[int] | None, typer.Option("--year", "-y", help="Year(s) to report (default: base year and horizon).")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option("--source", help="Country or group exposure is measured to (default: the scenario's).")
+    ] = None,
+    toggle: Annotated[
+        list[str] | None, typer.Option("--toggle", "-t", metavar="NAME=on|off", help="Switch a toggle; repeatable.")
+    ] = None,
+    variant: Annotated[str | None, typer.Option("--variant", help="Use a named variant's toggles.")] = None,
+    mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    country: Annotated[
+        list[str] | None, typer.Option("--country", "-c", help="Only these countries in the table; repeatable.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv.")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write json/csv here (atomically) instead of stdout.")
+    ] = None,
+    check_targets: Annotated[
+        bool, typer.Option("--check-targets", help="Exit with status 3 when any target is missed.")
+    ] = False,
+) -> None:
+    """Simulate a scenario year by year and report its exposure measures.
+
+    The table shows, per year, country and commodity with final use: the direct
+    import share from the source country, the traced (upstream) share, USGS net
+    import reliance ("E" = net exporter) and the share of demand not met; then the
+    targets with pass/fail and margin. json and csv hold every measure.
+
+    Example:
+
+        supplychain run scenarios/china_full_ban_2025.yaml -t us_japan_framework=on --year 2026 --year 2030
+    """
+    if output_format not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+    mode_arg = parse_mode(mode)
+
+    from supplychain.api import simulate
+    from supplychain.errors import ScenarioError, SolverError
+    from supplychain.io import load
+    from supplychain.io.atomic import atomic_write_text
+    from supplychain.simulate.toggles import parse_toggle_args
+
+    try:
+        sc = load(scenario)
+        overrides = parse_toggle_args(toggle or [])
+        all_years = sc.years
+        years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
+        outside = [y for y in years if y not in all_years]
+        if outside:
+            raise fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
+        result = simulate(sc, source=source or sc.scenario.source_country, toggles=overrides or None,
+                          variant=variant, mode=mode_arg)  # fmt: skip
+    except ScenarioError as err:
+        raise fail(str(err)) from None
+    except SolverError as err:
+        raise fail(str(err), code=2) from None
+    except OSError as err:
+        raise fail(f"cannot read {scenario}: {err}") from None
+
+    if output_format == "table":
+        title = f"{result.scenario} — {result.variant}, {result.mode}, exposure to {result.source}"
+        print_table(headline_table(result, years, country), title, max_rows=80, more_hint="narrow with --country")
+        _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
+                       else result.targets)  # fmt: skip
+    else:
+        if output_format == "json":
+            text = json.dumps(result_json(result, years), indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            atomic_write_text(output, text)
+            typer.echo(f"wrote {output}", err=True)
+
+    if check_targets and not result.targets.empty and not bool(result.targets["passed"].all()):
+        missed = result.targets[~result.targets["passed"].astype(bool)]
+        typer.echo(f"{len(missed)} target-year(s) missed", err=True)
+        raise typer.Exit(3)

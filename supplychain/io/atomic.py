@@ -1,0 +1,59 @@
+"""Atomic file writes: a temporary file beside the target, then :func:`os.replace`.
+
+A reader (or a crash half-way) never sees a half-written output file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["atomic_write", "atomic_write_text"]
+
+
+def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp_path)`` and move the result onto ``target`` atomically.
+
+    Parameters
+    ----------
+    target : str or Path
+        Final path; its folder is created when missing.
+    write : callable
+        Writes the content to the path it is given.
+
+    Returns
+    -------
+    Path
+        ``target``.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be created or written; the temporary file is removed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> atomic_write(d / "a.txt", lambda p: p.write_text("hi")).read_text()
+    'hi'
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def atomic_write_text(target: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``target`` atomically (see :func:`atomic_write`)."""
+    return atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))

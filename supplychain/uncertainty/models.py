@@ -1,0 +1,365 @@
+"""Sweep models: the shape of a sweep's measures and the per-sample models.
+
+A *sweep model* (:class:`SweepModel`) turns a block of sample rows into measure
+values (:class:`ChunkResult`). This module holds the measures table a sweep
+stores (:data:`KEY_COLUMNS`, :func:`normalise_measures`, :class:`MeasureFilter`)
+and the per-sample model :class:`FunctionModel`: each sample is patched into
+the scenario (:func:`~supplychain.uncertainty.sampling.apply`) and a measure
+function is called. The built-in measure functions call the public API
+(:class:`SimulateMeasures`: :func:`supplychain.api.simulate`;
+:class:`ExposureMeasures`: :func:`supplychain.metrics.measures.compute_measures`).
+The compiled fast path is :class:`~supplychain.uncertainty.fastpath.PatchedExposureModel`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from supplychain.errors import SupplyChainError
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty.sampling import apply
+
+__all__ = [
+    "ATTRIBUTE_COLUMNS",
+    "KEY_COLUMNS",
+    "ChunkResult",
+    "ExposureMeasures",
+    "FunctionModel",
+    "MeasureFilter",
+    "MeasureFunction",
+    "Mode",
+    "SampleError",
+    "SimulateMeasures",
+    "SweepModel",
+    "empty_catalogue",
+    "normalise_measures",
+]
+
+Mode = Literal["exposure", "fixed", "rebalance"]
+MeasureFunction = Callable[[Scenario], pd.DataFrame]
+"""A function from a (patched, deterministic) scenario to a tidy measures table."""
+
+KEY_COLUMNS: tuple[str, ...] = ("year", "country", "commodity", "stage", "metric", "source_country", "partner")
+"""Columns that identify one measure (the rest of the measures table is descriptive)."""
+ATTRIBUTE_COLUMNS: tuple[str, ...] = ("unit", "basis")
+"""Descriptive columns carried into the measure catalogue."""
+_DROP_COLUMNS = frozenset({"value", "label", "scenario", "variant", "sample", *ATTRIBUTE_COLUMNS})
+
+
+class SampleError(SupplyChainError, RuntimeError):
+    """A sample could not be computed (the message names the sample and the cause)."""
+
+
+# ------------------------------------------------------------------- selection
+@dataclass(frozen=True)
+class MeasureFilter:
+    """Which measure rows a sweep keeps (empty = all).
+
+    Attributes
+    ----------
+    metrics, countries, commodities : tuple of str
+        Allowed values of ``metric``, ``country`` and ``commodity``.
+    years : tuple of int
+        Allowed years.
+    """
+
+    metrics: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    commodities: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+
+    def apply(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Rows of a measures table that pass the filter.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            A tidy measures table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The kept rows.
+        """
+        mask = np.ones(len(df), dtype=bool)
+        for col, allowed in (
+            ("metric", self.metrics),
+            ("country", self.countries),
+            ("commodity", self.commodities),
+            ("year", self.years),
+        ):
+            if allowed and col in df.columns:
+                mask &= df[col].isin(allowed).to_numpy()
+        return df[mask] if not mask.all() else df
+
+    def as_dict(self) -> dict[str, list[Any]]:
+        """JSON-able form (for the cache key)."""
+        return {
+            "metrics": list(self.metrics),
+            "countries": list(self.countries),
+            "commodities": list(self.commodities),
+            "years": list(self.years),
+        }
+
+
+def normalise_measures(df: pd.DataFrame) -> pd.DataFrame:
+    """Bring a measures table to the shape a sweep stores.
+
+    Every :data:`KEY_COLUMNS` column exists (missing text keys are ``""``),
+    ``value`` is float, the descriptive columns ``unit``/``basis`` are kept, and
+    ``scenario``/``variant``/``label`` are dropped (a net exporter's ``"E"`` is a
+    NaN value).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Output of a measure function.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: the key columns (the standard ones first, then any extra key
+        column the table has), ``unit``, ``basis``, ``value``.
+
+    Raises
+    ------
+    ValueError
+        If there is no ``value`` column, or two rows share one key.
+    """
+    if "value" not in df.columns:
+        msg = f"a measures table needs a `value` column; got columns {list(df.columns)}"
+        raise ValueError(msg)
+    extra = [c for c in df.columns if c not in KEY_COLUMNS and c not in _DROP_COLUMNS]
+    keys = [*KEY_COLUMNS, *extra]
+    out = pd.DataFrame(index=pd.RangeIndex(len(df)))
+    for col in keys:
+        if col in df.columns:
+            s = df[col].reset_index(drop=True)
+            if col == "year":
+                out[col] = s.astype("int64")
+            elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+                out[col] = s.fillna("").astype(str)
+            else:
+                out[col] = s
+        else:
+            out[col] = 0 if col == "year" else ""
+    for col in ATTRIBUTE_COLUMNS:
+        out[col] = df[col].reset_index(drop=True).fillna("").astype(str) if col in df.columns else ""
+    out["value"] = pd.to_numeric(df["value"].reset_index(drop=True), errors="coerce").astype(float)
+    dup = out.duplicated(subset=keys)
+    if dup.any():
+        first = out.loc[dup, keys].iloc[0].to_dict()
+        msg = f"the measures table has {int(dup.sum())} duplicate key rows, e.g. {first}"
+        raise ValueError(msg)
+    return out
+
+
+
+def empty_catalogue() -> pd.DataFrame:
+    """Return a measure catalogue without rows (the columns :func:`normalise_measures` gives, less ``value``)."""
+    return normalise_measures(pd.DataFrame({"value": []})).drop(columns="value")
+
+
+# ------------------------------------------------------------------- the model
+@dataclass
+class ChunkResult:
+    """Measure values of a block of samples.
+
+    Attributes
+    ----------
+    samples : numpy.ndarray
+        Sample numbers, one per row of ``values``.
+    catalogue : pandas.DataFrame
+        One row per measure (key columns and ``unit``/``basis``), one per column of ``values``.
+    values : numpy.ndarray
+        Shape ``(len(samples), len(catalogue))``; NaN where a sample lacks the measure.
+    seconds : float
+        Time spent computing.
+    failed : dict
+        Sample number → why it could not be computed (``on_error="nan"``; its values are NaN).
+    present : numpy.ndarray or None
+        Which measures exist in which sample (e.g. NIR only where apparent
+        consumption is positive), per cell or per measure (any sample);
+        ``None``: every catalogue row exists in some sample.
+        A measure that exists in no sample is dropped when chunks are assembled.
+    fuzzy : numpy.ndarray or None
+        Cells whose existence hangs on rounding (apparent consumption zero up to
+        round-off); used only when checking the fast path.
+    """
+
+    samples: np.ndarray
+    catalogue: pd.DataFrame
+    values: np.ndarray
+    seconds: float = 0.0
+    failed: dict[int, str] = field(default_factory=dict)
+    present: np.ndarray | None = None
+    fuzzy: np.ndarray | None = None
+
+
+@runtime_checkable
+class SweepModel(Protocol):
+    """Turns sample rows into measure values. Must be picklable (it is sent to workers)."""
+
+    @property
+    def description(self) -> str:
+        """What the model computes, for logs and ``SweepResult.info``."""
+        ...
+
+    def evaluate(self, inputs: pd.DataFrame) -> ChunkResult:
+        """Compute every measure for each row of ``inputs`` (index: sample number)."""
+        ...
+
+
+_POS = "__position__"
+
+
+def _stack(samples: np.ndarray, frames: list[pd.DataFrame], seconds: float, failed: dict[int, str]) -> ChunkResult:
+    """Align per-sample measure tables (raw, in sample order) on their union of keys.
+
+    The tables are concatenated and normalised once (pandas overhead per chunk,
+    not per sample), then spread into a ``(samples, measures)`` matrix.
+    """
+    tagged = [f.assign(**{_POS: i}) for i, f in enumerate(frames) if len(f)]
+    if not tagged:
+        return ChunkResult(samples, empty_catalogue(), np.empty((len(samples), 0)), seconds, failed)
+    long = normalise_measures(pd.concat(tagged, ignore_index=True))
+    keys = [c for c in long.columns if c not in (*ATTRIBUTE_COLUMNS, "value", _POS)]
+    codes = long.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+    first = np.unique(codes, return_index=True)[1]
+    catalogue = long.iloc[first].drop(columns=["value", _POS]).reset_index(drop=True)
+    values = np.full((len(samples), len(catalogue)), np.nan)
+    values[long[_POS].to_numpy(), codes] = long["value"].to_numpy()
+    return ChunkResult(samples, catalogue, values, seconds, failed)
+
+
+@dataclass(frozen=True)
+class FunctionModel:
+    """Patch each sample into the scenario and call a measure function.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the samples were drawn from.
+    func : callable
+        ``func(scenario) -> measures DataFrame`` (picklable: a module-level
+        function or a picklable callable object).
+    select : MeasureFilter
+        Rows to keep.
+    description : str
+        Shown in logs and the result's ``info``.
+    on_error : {"raise", "nan"}
+        A sample whose function raises: stop the sweep with :class:`SampleError`,
+        or record it and give it NaN values.
+    """
+
+    scenario: Scenario
+    func: MeasureFunction
+    select: MeasureFilter = field(default_factory=MeasureFilter)
+    description: str = "function per sample"
+    on_error: str = "raise"
+
+    def evaluate(self, inputs: pd.DataFrame) -> ChunkResult:
+        """Compute the measures of each sample row.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            Rows of :func:`~supplychain.uncertainty.sampling.draw`.
+
+        Returns
+        -------
+        ChunkResult
+            Values aligned on the union of measure keys of the chunk.
+
+        Raises
+        ------
+        SampleError
+            If the function fails for a sample (the sample number is in the message).
+        """
+        t0 = time.perf_counter()
+        frames = []
+        failed: dict[int, str] = {}
+        records = inputs.to_dict("records") if len(inputs.columns) else [{} for _ in range(len(inputs))]
+        for sample, row in zip(inputs.index, records, strict=True):
+            try:
+                patched = apply(self.scenario, {str(k): v for k, v in row.items()})
+                frames.append(self.select.apply(self.func(patched)))
+            except Exception as exc:
+                if self.on_error != "nan":
+                    msg = f"sample {sample} failed: {type(exc).__name__}: {exc}"
+                    raise SampleError(msg) from exc
+                failed[int(sample)] = f"{type(exc).__name__}: {exc}"
+                frames.append(pd.DataFrame({"value": []}))
+        return _stack(np.asarray(inputs.index, dtype=np.int64), frames, time.perf_counter() - t0, failed)
+
+
+# ------------------------------------------------------- built-in measure functions
+@dataclass(frozen=True)
+class SimulateMeasures:
+    """Measure function running :func:`supplychain.api.simulate` (``fixed`` / ``rebalance``).
+
+    Parameters
+    ----------
+    mode : {"fixed", "rebalance"}
+        Supply response.
+    years : tuple of int
+        Years to simulate (empty: the scenario's years).
+    source : str or None
+        Source country of the exposure measures.
+    toggles : tuple of (str, bool)
+        Explicit toggle overrides.
+    variant : str or None
+        Variant applied before the overrides.
+    """
+
+    mode: str
+    years: tuple[int, ...] = ()
+    source: str | None = None
+    toggles: tuple[tuple[str, bool], ...] = ()
+    variant: str | None = None
+
+    def __call__(self, scenario: Scenario) -> pd.DataFrame:
+        """Simulate and return ``Result.measures``."""
+        from supplychain import api
+
+        kwargs: dict[str, Any] = {"mode": self.mode, "toggles": dict(self.toggles)}
+        if self.years:
+            kwargs["years"] = list(self.years)
+        if self.source is not None:
+            kwargs["source"] = self.source
+        if self.variant is not None:
+            kwargs["variant"] = self.variant
+        result = api.simulate(scenario, **kwargs)
+        measures: pd.DataFrame = result.measures
+        return measures
+
+
+@dataclass(frozen=True)
+class ExposureMeasures:
+    """Measure function of the unshocked network: :func:`~supplychain.metrics.measures.compute_measures` per year.
+
+    Parameters
+    ----------
+    years : tuple of int
+        Years (empty: the scenario's years).
+    source : str or None
+        Source country (default: the scenario's).
+    """
+
+    years: tuple[int, ...] = ()
+    source: str | None = None
+
+    def __call__(self, scenario: Scenario) -> pd.DataFrame:
+        """Concatenate ``compute_measures(scenario, year, source)`` over the years."""
+        from supplychain.metrics.measures import compute_measures
+
+        source = self.source or scenario.scenario.source_country
+        frames = [compute_measures(scenario, year, source=source) for year in (self.years or scenario.years)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"value": []})
+

@@ -1,0 +1,369 @@
+"""The outcome of a Monte Carlo sweep: :class:`SweepResult`, its summary and target probabilities."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
+
+__all__ = ["TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """Outcome of a Monte Carlo sweep.
+
+    Attributes
+    ----------
+    inputs : pandas.DataFrame
+        Index ``sample``; one column per sampled parameter (key path).
+    measures : pandas.DataFrame
+        The measure catalogue: index ``measure``; key columns, ``unit``,
+        ``basis`` and ``central`` (the value with every input at its central value).
+    values : numpy.ndarray
+        Shape ``(samples, measures)``.
+    targets : pandas.DataFrame
+        The scenario's targets (``target``, ``country``, ``commodity``, ``metric``,
+        ``source_country``, ``max``, ``min``, ``by``, ``description``).
+    info : dict
+        Seed, number of samples, mode, the sweep model used, executor, timings,
+        whether the result came from the cache, and the cache key.
+    """
+
+    inputs: pd.DataFrame
+    measures: pd.DataFrame
+    values: np.ndarray
+    targets: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.values.shape[0])
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """Samples that could not be computed (``on_error="nan"``): ``sample``, ``reason``."""
+        failed = self.info.get("failed", {})
+        return pd.DataFrame(
+            {"sample": np.asarray(list(failed), dtype=np.int64), "reason": [str(r) for r in failed.values()]}
+        )
+
+    @property
+    def key_columns(self) -> list[str]:
+        """Columns of :attr:`measures` that identify a measure."""
+        return [c for c in self.measures.columns if c not in (*ATTRIBUTE_COLUMNS, "central")]
+
+    @property
+    def samples(self) -> pd.DataFrame:
+        """Tidy table: one row per (sample, measure) with the sample's parameter values.
+
+        Columns: ``sample``, every parameter, the measure key columns, ``unit``,
+        ``basis``, ``value``. Built on demand (it repeats the inputs on every row).
+        """
+        n, m = self.values.shape
+        long = self.measures.drop(columns="central").iloc[np.tile(np.arange(m), n)].reset_index(drop=True)
+        long.insert(0, "sample", np.repeat(np.arange(n), m))
+        long["value"] = self.values.reshape(-1)
+        if len(self.inputs.columns):
+            long = long.merge(self.inputs.reset_index(), on="sample", how="left", sort=False)
+            params = list(self.inputs.columns)
+            long = long[["sample", *params, *[c for c in long.columns if c not in ("sample", *params)]]]
+        return long
+
+    def measure(self, **where: Any) -> pd.Series:
+        """Return the sampled values of one measure.
+
+        Parameters
+        ----------
+        **where
+            Key column values, e.g. ``metric="traced_share", country="US",
+            commodity="ndpr_oxide", year=2030``; must match exactly one measure.
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by sample.
+
+        Raises
+        ------
+        KeyError
+            If no measure or more than one matches.
+        """
+        mask = np.ones(len(self.measures), dtype=bool)
+        for col, val in where.items():
+            if col not in self.measures.columns:
+                msg = f"unknown measure column {col!r}; use one of {self.key_columns}"
+                raise KeyError(msg)
+            mask &= (self.measures[col] == val).to_numpy()
+        idx = np.flatnonzero(mask)
+        if len(idx) != 1:
+            msg = f"{len(idx)} measures match {where}; narrow the selection with more key columns"
+            raise KeyError(msg)
+        return pd.Series(self.values[:, idx[0]], index=pd.RangeIndex(self.n, name="sample"), name="value")
+
+    def summary(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Distribution of every measure over the samples.
+
+        Parameters
+        ----------
+        quantiles : sequence of float
+            Quantiles to report (default P5, P50, P95; linear interpolation).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Key columns, ``unit``, ``central``, ``mean``, ``sd``, one ``pNN``
+            column per quantile, ``n`` (samples with a finite value) and
+            ``n_nan`` (samples without one, e.g. a net exporter's NIR "E").
+        """
+        out = self.measures.copy()
+        v = self.values
+        finite = np.isfinite(v)
+        count = finite.sum(axis=0)
+        out["n"] = count
+        out["n_nan"] = self.n - count
+        with np.errstate(all="ignore"):
+            safe = np.where(finite, v, 0.0)
+            mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
+            var = np.where(
+                count > 1, ((np.where(finite, v - mean, 0.0)) ** 2).sum(axis=0) / np.maximum(count - 1, 1), np.nan
+            )
+        out["mean"] = mean
+        out["sd"] = np.sqrt(var)
+        for q in quantiles:
+            out[_qname(q)] = _nanquantile(v, q)
+        cols = [
+            *self.key_columns,
+            "unit",
+            "central",
+            "mean",
+            "sd",
+            *[_qname(q) for q in quantiles],
+            "n",
+            "n_nan",
+        ]
+        return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
+
+    def target_probability(self) -> pd.DataFrame:
+        """Probability that each target is met, per year.
+
+        A sample meets a ``max`` target in a year when the measure is at most the
+        threshold (``min``: at least). Samples without a finite value are left
+        out and counted in ``n_nan``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``target``, ``year``, ``required`` (year ≥ ``by``), ``threshold``,
+            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_nan``,
+            ``central_met``. Targets whose measure was not computed in the sweep
+            have ``probability`` NaN and ``n`` 0.
+        """
+        rows: list[dict[str, Any]] = []
+        years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
+        for t in target_specs(self.targets):
+            for year in years:
+                idx = t.locate(self.measures, year)
+                row: dict[str, Any] = {
+                    "target": t.target,
+                    "year": year,
+                    "required": year >= t.by,
+                    "sense": t.sense,
+                    "threshold": t.threshold,
+                }
+                if idx is None:
+                    row.update(probability=np.nan, n=0, n_nan=self.n, central_met=pd.NA)
+                else:
+                    v = self.values[:, idx]
+                    ok = np.isfinite(v)
+                    c = float(self.measures["central"].iloc[idx])
+                    row.update(
+                        probability=float(t.met(v[ok]).mean()) if ok.any() else np.nan,
+                        n=int(ok.sum()),
+                        n_nan=int((~ok).sum()),
+                        central_met=bool(t.met(np.array([c]))[0]) if math.isfinite(c) else pd.NA,
+                    )
+                rows.append(row)
+        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_nan", "central_met"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tidy :attr:`samples` table to Parquet (``.parquet``) or CSV (``.csv``).
+
+        Parameters
+        ----------
+        path : str or Path
+            Output file; the suffix chooses the format.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        ValueError
+            For another suffix.
+        """
+        out = Path(path)
+        suffix = out.suffix.lower()
+        if suffix not in (".parquet", ".csv"):
+            msg = f"cannot write {out.name!r}: use a .parquet or .csv file name"
+            raise ValueError(msg)
+        table = self.samples
+        if suffix == ".parquet":
+            table.to_parquet(out, index=False)
+        else:
+            table.to_csv(out, index=False)
+        return out
+
+
+def _qname(q: float) -> str:
+    """Column name of a quantile: 0.05 → ``p5``, 0.5 → ``p50``, 0.975 → ``p97.5``."""
+    pct = q * 100
+    return f"p{pct:g}"
+
+
+def _nanquantile(v: np.ndarray, q: float) -> np.ndarray:
+    if v.shape[1] == 0:
+        return np.empty(0)
+    if v.shape[0] == 0:
+        return np.full(v.shape[1], np.nan)
+    finite = np.isfinite(v)
+    if finite.all():
+        return np.asarray(np.quantile(v, q, axis=0), dtype=float)
+    out = np.full(v.shape[1], np.nan)
+    for j in range(v.shape[1]):
+        col = v[finite[:, j], j]
+        if len(col):
+            out[j] = np.quantile(col, q)
+    return out
+
+
+TARGET_METRIC_ALIASES = {"direct_share": "direct_import_share"}
+"""Target metric names that read another measure (as :mod:`supplychain.simulate.targets`)."""
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One target, as the sweep checks it.
+
+    Attributes
+    ----------
+    target, country, commodity, metric, source_country : str
+        Identity of the target and of the measure it reads.
+    sense : {"max", "min"}
+        ``max``: met when the measure is at most ``threshold``; ``min``: at least.
+    threshold : float
+        The bound.
+    by : int
+        First year the target must hold.
+    """
+
+    target: str
+    country: str
+    commodity: str
+    metric: str
+    source_country: str
+    sense: str
+    threshold: float
+    by: int
+
+    def met(self, values: np.ndarray) -> np.ndarray:
+        """Tell element-wise whether each value meets the target (1e-12 tolerance)."""
+        if self.sense == "max":
+            return np.asarray(values <= self.threshold + 1e-12)
+        return np.asarray(values >= self.threshold - 1e-12)
+
+    def locate(self, measures: pd.DataFrame, year: int) -> int | None:
+        """Find the position of this target's measure for ``year`` in a catalogue (``None`` when absent)."""
+        if not len(measures):
+            return None
+        metric = TARGET_METRIC_ALIASES.get(self.metric, self.metric)
+        mask = (
+            (measures["metric"] == metric)
+            & (measures["country"] == self.country)
+            & (measures["commodity"] == self.commodity)
+            & (measures["year"] == year)
+            # metrics without a source (NIR, shortfall) have an empty source_country
+            & measures["source_country"].isin([self.source_country, ""])
+        ).to_numpy()
+        if "partner" in measures.columns:
+            mask &= (measures["partner"] == "").to_numpy()
+        idx = np.flatnonzero(mask)
+        if len(idx) > 1:
+            idx = idx[(measures["source_country"].to_numpy()[idx] == self.source_country)]
+        return int(idx[0]) if len(idx) == 1 else None
+
+
+def target_specs(targets: pd.DataFrame) -> list[TargetSpec]:
+    """Read a :func:`targets_table` into :class:`TargetSpec` objects.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        Output of :func:`targets_table`.
+
+    Returns
+    -------
+    list of TargetSpec
+        One per row.
+    """
+    out = []
+    for rec in targets.to_dict("records"):
+        sense = "max" if pd.notna(rec["max"]) else "min"
+        out.append(
+            TargetSpec(
+                target=str(rec["target"]),
+                country=str(rec["country"]),
+                commodity=str(rec["commodity"]),
+                metric=str(rec["metric"]),
+                source_country=str(rec["source_country"]),
+                sense=sense,
+                threshold=float(rec[sense]),
+                by=int(rec["by"]),
+            )
+        )
+    return out
+
+
+def targets_table(scenario: Scenario) -> pd.DataFrame:
+    """Tabulate the scenario's targets (what :meth:`SweepResult.target_probability` reads).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per target.
+    """
+    cols = ["target", "country", "commodity", "metric", "source_country", "max", "min", "by", "description"]
+    rows = [
+        {
+            "target": tid,
+            "country": t.country,
+            "commodity": t.commodity,
+            "metric": t.metric,
+            "source_country": t.source_country,
+            "max": t.max,
+            "min": t.min,
+            "by": t.by,
+            "description": t.description or "",
+        }
+        for tid, t in sorted(scenario.targets.items())
+    ]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype({"max": float, "min": float})
+

@@ -1,0 +1,98 @@
+"""End-to-end tests of ``supplychain run`` and ``supplychain compare`` (subprocess, like a user)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data" / "cli"
+
+
+def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supplychain", *map(str, args)], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_run_json_has_metric_records() -> None:
+    proc = cli("run", DATA / "small.yaml", "--format", "json", "--year", "2024", "--year", "2026")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["years"] == [2024, 2026]
+    assert doc["metrics"], "no metric records"
+    for key in ("country", "commodity", "stage", "year", "metric", "value"):
+        assert key in doc["metrics"][0]
+    us = [r for r in doc["metrics"] if r["country"] == "US" and r["metric"] == "traced_share"
+          and r["commodity"] == "ndpr" and r["year"] == 2024 and not r.get("partner")]  # fmt: skip
+    # 2024: the US gets 2,000 t of NdPr oxide from China and makes none itself -> traced share 1.
+    assert us and us[0]["value"] == pytest.approx(1.0)
+    assert {r["year"] for r in doc["metrics"]} == {2024, 2026}
+
+
+def test_run_table_prints_targets_and_headline() -> None:
+    proc = cli("run", DATA / "small.yaml", "--year", "2030")
+    assert proc.returncode == 0, proc.stderr
+    assert "traced_share" in proc.stdout
+    assert "us_ndpr_25" in proc.stdout
+
+
+def test_check_targets_exits_3_when_missed(tmp_path: Path) -> None:
+    # With the ban off, the US keeps importing all its NdPr oxide from China: traced
+    # share 1 > 0.25 in 2030, so the target fails and --check-targets exits 3.
+    proc = cli("run", DATA / "small.yaml", "--toggle", "china_ban=off", "--check-targets", "--format", "csv",
+               "--output", tmp_path / "m.csv")  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert "missed" in proc.stderr
+    assert (tmp_path / "m.csv").read_text().startswith("year") or "metric" in (tmp_path / "m.csv").read_text()
+
+
+def test_run_without_check_targets_exits_0_when_missed() -> None:
+    proc = cli("run", DATA / "small.yaml", "--toggle", "china_ban=off", "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "traced_share" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--toggle", "china_bann=on"], r"china_bann[\s\S]*did you mean 'china_ban'"),
+        (["--toggle", "china_ban=maybe"], r"china_ban=maybe"),
+        (["--year", "1999"], r"--year 1999 is outside"),
+        (["--format", "xml"], r"--format must be one of"),
+        (["--mode", "magic"], r"--mode must be fixed or rebalance"),
+    ],
+)
+def test_run_user_errors_are_clean(args: list[str], message: str) -> None:
+    proc = cli("run", DATA / "small.yaml", *args)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr + proc.stdout
+    import re
+
+    assert re.search(message, proc.stderr), proc.stderr
+
+
+def test_run_missing_file_is_clean(tmp_path: Path) -> None:
+    proc = cli("run", tmp_path / "nope.yaml")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "nope.yaml" in proc.stderr
+
+
+def test_compare_prints_variants_side_by_side(tmp_path: Path) -> None:
+    proc = cli("compare", DATA / "small.yaml", "--year", "2030", "--output", tmp_path / "c.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "no_ban" in proc.stdout
+    assert "base" in proc.stdout
+    text = (tmp_path / "c.csv").read_text()
+    assert text.splitlines()[0].startswith("variant")
+
+
+def test_compare_grid_runs_every_combination() -> None:
+    proc = cli("compare", DATA / "small.yaml", "--grid", "china_ban", "--year", "2030")
+    assert proc.returncode == 0, proc.stderr
+    assert "china_ban=on" in proc.stdout
+    assert "china_ban=off" in proc.stdout

@@ -1,0 +1,87 @@
+"""The Results tables of ``scenarios/README.md`` (``make scenario-results``) cannot go stale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from supplychain.io import load
+from supplychain.metrics.measures import compute_measures
+from supplychain.report.published import BASELINE_FILE, SOURCE, YEAR
+from supplychain.report.scenario_results import (
+    PUBLISHED_END,
+    PUBLISHED_START,
+    RESULTS_END,
+    RESULTS_START,
+    MarkerError,
+    extract_between,
+    main,
+    published_table,
+    replace_between,
+    results_block,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "scenarios"
+README = SCENARIOS / "README.md"
+
+
+@pytest.fixture(scope="module")
+def measures() -> pd.DataFrame:
+    return compute_measures(load(SCENARIOS / BASELINE_FILE, require_sources=True), YEAR, source=SOURCE)
+
+
+def test_readme_published_table_is_current(measures: pd.DataFrame) -> None:
+    readme = README.read_text(encoding="utf-8")
+    block = extract_between(extract_between(readme, RESULTS_START, RESULTS_END), PUBLISHED_START, PUBLISHED_END)
+    assert block == published_table(measures), "scenarios/README.md is stale: run `make scenario-results`"
+
+
+def test_published_table_lists_every_check(measures: pd.DataFrame) -> None:
+    table = published_table(measures)
+    assert "| check | published | source | computed | difference | within tolerance |" in table
+    assert "`a_china_mine_share`" in table
+    assert "**no**" not in table
+
+
+def test_check_mode_passes_on_the_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--check", "--scenarios", str(SCENARIOS)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_check_mode_fails_on_a_stale_copy(tmp_path: Path) -> None:
+    readme = README.read_text(encoding="utf-8")
+    stale = replace_between(readme, PUBLISHED_START, PUBLISHED_END, "| old | table |")
+    copy = tmp_path / "README.md"
+    copy.write_text(stale, encoding="utf-8")
+    assert main(["--check", "--scenarios", str(SCENARIOS), "--readme", str(copy)]) == 1
+    assert copy.read_text(encoding="utf-8") == stale  # --check writes nothing
+
+
+def test_replace_between_keeps_the_outside() -> None:
+    text = "# Doc\n\nintro\n\n<!-- results:start -->\nold\nlines\n<!-- results:end -->\n\n## Next\n"
+    new = replace_between(text, RESULTS_START, RESULTS_END, "\nnew table\n\n")
+    assert new == "# Doc\n\nintro\n\n<!-- results:start -->\nnew table\n<!-- results:end -->\n\n## Next\n"
+    assert replace_between(new, RESULTS_START, RESULTS_END, "new table") == new  # idempotent
+    assert extract_between(new, RESULTS_START, RESULTS_END) == "new table"
+
+
+def test_replace_between_nested_markers() -> None:
+    text = f"a\n{RESULTS_START}\n{RESULTS_END}\nb"
+    text = replace_between(text, RESULTS_START, RESULTS_END, results_block("P1", "O1"))
+    assert extract_between(text, PUBLISHED_START, PUBLISHED_END) == "P1"
+    text = replace_between(text, PUBLISHED_START, PUBLISHED_END, "P2")
+    assert extract_between(text, RESULTS_START, RESULTS_END) == results_block("P2", "O1")
+    assert text.startswith("a\n") and text.endswith("\nb")
+
+
+@pytest.mark.parametrize("text", [
+    "no markers",
+    f"{RESULTS_END} {RESULTS_START}",
+    f"{RESULTS_START} x {RESULTS_START} {RESULTS_END}",
+])
+def test_replace_between_rejects_bad_markers(text: str) -> None:
+    with pytest.raises(MarkerError):
+        replace_between(text, RESULTS_START, RESULTS_END, "x")
