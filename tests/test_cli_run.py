@@ -28,8 +28,11 @@ def test_run_json_has_metric_records() -> None:
         assert key in doc["metrics"][0]
     us = [r for r in doc["metrics"] if r["country"] == "US" and r["metric"] == "traced_share"
           and r["commodity"] == "ndpr" and r["year"] == 2024 and not r.get("partner")]  # fmt: skip
-    # 2024: the US gets 2,000 t of NdPr oxide from China and makes none itself -> traced share 1.
-    assert us and us[0]["value"] == pytest.approx(1.0)
+    # 2024: the US gets 2,000 t of NdPr oxide from China and 1,000 t from Malaysia,
+    # whose separation plant runs on Australian concentrate (traced share 0), and makes
+    # none itself -> traced share = (2000*1 + 1000*0) / 3000 = 2/3.
+    assert us
+    assert us[0]["value"] == pytest.approx(2 / 3)
     assert {r["year"] for r in doc["metrics"]} == {2024, 2026}
 
 

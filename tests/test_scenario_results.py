@@ -74,7 +74,8 @@ def test_replace_between_nested_markers() -> None:
     assert extract_between(text, PUBLISHED_START, PUBLISHED_END) == "P1"
     text = replace_between(text, PUBLISHED_START, PUBLISHED_END, "P2")
     assert extract_between(text, RESULTS_START, RESULTS_END) == results_block("P2", "O1")
-    assert text.startswith("a\n") and text.endswith("\nb")
+    assert text.startswith("a\n")
+    assert text.endswith("\nb")
 
 
 @pytest.mark.parametrize("text", [

@@ -6,7 +6,7 @@ inside the functions so ``supplychain --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 import typer
 
@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["fail", "fmt", "parse_mode", "print_table"]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``error: message`` to stderr and return the exit to raise (no traceback)."""
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with ``code`` (a user error: no traceback)."""
     typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
+    raise typer.Exit(code)
 
 
 def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
@@ -34,7 +34,7 @@ def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
         return "fixed"
     if mode == "rebalance":
         return "rebalance"
-    raise fail(f"--mode must be fixed or rebalance, not {mode!r}")
+    fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
 
 def fmt(value: Any) -> str:

@@ -57,7 +57,7 @@ def compare(
     """
     mode_arg = parse_mode(mode)
     if variant and grid:
-        raise fail("give either --variant or --grid, not both")
+        fail("give either --variant or --grid, not both")
 
     from supplychain.api import compare as api_compare
     from supplychain.errors import ScenarioError, SolverError
@@ -69,11 +69,11 @@ def compare(
         table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                             source=source or sc.scenario.source_country, mode=mode_arg)  # fmt: skip
     except ScenarioError as err:
-        raise fail(str(err)) from None
+        fail(str(err))
     except SolverError as err:
-        raise fail(str(err), code=2) from None
+        fail(str(err), code=2)
     except OSError as err:
-        raise fail(f"cannot read {scenario}: {err}") from None
+        fail(f"cannot read {scenario}: {err}")
 
     print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg})",
                 max_rows=200, more_hint="use --year or --output")  # fmt: skip

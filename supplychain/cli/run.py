@@ -65,7 +65,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def result_json(result: Result, years: list[int]) -> dict[str, Any]:
-    """The JSON document of ``run --format json``.
+    """Build the JSON document of ``run --format json``.
 
     An object with ``scenario``, ``variant``, ``mode``, ``source``, ``years``,
     ``toggles``, and ``metrics`` / ``targets`` / ``shortfall`` arrays of records
@@ -131,7 +131,7 @@ def run(
         supplychain run scenarios/china_full_ban_2025.yaml -t us_japan_framework=on --year 2026 --year 2030
     """
     if output_format not in FORMATS:
-        raise fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
+        fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     mode_arg = parse_mode(mode)
 
     from supplychain.api import simulate
@@ -147,15 +147,17 @@ def run(
         years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
         outside = [y for y in years if y not in all_years]
         if outside:
-            raise fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
-        result = simulate(sc, source=source or sc.scenario.source_country, toggles=overrides or None,
+            fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
+        # Years run from the base year (stocks carry over) up to the last one asked for.
+        result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
+                          source=source or sc.scenario.source_country, toggles=overrides or None,
                           variant=variant, mode=mode_arg)  # fmt: skip
     except ScenarioError as err:
-        raise fail(str(err)) from None
+        fail(str(err))
     except SolverError as err:
-        raise fail(str(err), code=2) from None
+        fail(str(err), code=2)
     except OSError as err:
-        raise fail(f"cannot read {scenario}: {err}") from None
+        fail(f"cannot read {scenario}: {err}")
 
     if output_format == "table":
         title = f"{result.scenario} — {result.variant}, {result.mode}, exposure to {result.source}"

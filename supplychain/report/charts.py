@@ -123,7 +123,7 @@ def _empty(fig: Figure, title: str, message: str) -> Figure:
     return fig
 
 
-def _year_axis(ax: Any, nbins: int | str = "auto") -> None:
+def _year_axis(ax: Any, nbins: int | Literal["auto"] = "auto") -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=nbins))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0f}"))
 

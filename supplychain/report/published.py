@@ -54,7 +54,7 @@ SOURCE: Final = "CN"
 
 
 def value(m: pd.DataFrame, country: str, commodity: str, metric: str, partner: str = "") -> float:
-    """The single value of a metric (NaN allowed) for a country, commodity and partner.
+    """Return the single value of a metric (NaN allowed) for a country, commodity and partner.
 
     Parameters
     ----------
@@ -84,7 +84,7 @@ def value(m: pd.DataFrame, country: str, commodity: str, metric: str, partner: s
 
 
 def traced_share_of_imports(m: pd.DataFrame, country: str, commodity: str) -> float:
-    """Traced China share of a country's imports: Σ_p import_share(p) · traced_share(p's market).
+    """Compute the traced China share of a country's imports: Σ_p import_share(p) · traced_share(p's market).
 
     Parameters
     ----------
@@ -104,8 +104,9 @@ def traced_share_of_imports(m: pd.DataFrame, country: str, commodity: str) -> fl
         A partner has no single ``traced_share`` row.
     """
     shares = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq("import_share")]
-    return float(sum(row.value * value(m, str(row.partner), commodity, "traced_share")
-                     for row in shares.itertuples(index=False)))
+    partners = shares["partner"].astype(str).tolist()
+    weights = shares["value"].astype(float).tolist()
+    return float(sum(w * value(m, p, commodity, "traced_share") for p, w in zip(partners, weights, strict=True)))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Generate the "Results" tables of ``scenarios/README.md`` (``make scenario-results``).
+r"""Generate the "Results" tables of ``scenarios/README.md`` (``make scenario-results``).
 
 Two Markdown tables are written between ``<!-- results:start -->`` and
 ``<!-- results:end -->`` in the README:
@@ -25,7 +25,7 @@ scenario outcomes take minutes to compute).
 Examples
 --------
 >>> replace_between("a <!-- s -->old<!-- e --> b", "<!-- s -->", "<!-- e -->", "new")
-'a <!-- s -->\\nnew\\n<!-- e --> b'
+'a <!-- s -->\nnew\n<!-- e --> b'
 >>> pct(0.68537), pct(float("nan")), signed_pct(-0.00001)
 ('68.5%', '—', '0.0%')
 """
@@ -49,11 +49,11 @@ from supplychain.schema.model import Scenario
 __all__ = [
     "DEFAULT_COMMODITIES",
     "HORIZON",
-    "MarkerError",
     "PUBLISHED_END",
     "PUBLISHED_START",
     "RESULTS_END",
     "RESULTS_START",
+    "MarkerError",
     "ScenarioOutcome",
     "extract_between",
     "main",
@@ -82,7 +82,7 @@ _DASH: Final = "—"
 
 # ------------------------------------------------------------------ formatting
 def pct(x: float) -> str:
-    """A share as a percentage with one decimal (``—`` for NaN).
+    """Format a share as a percentage with one decimal (``—`` for NaN).
 
     Examples
     --------
@@ -96,7 +96,7 @@ def pct(x: float) -> str:
 
 
 def signed_pct(x: float) -> str:
-    """A difference of shares as a signed percentage with one decimal (``0.0%`` when it rounds to zero).
+    """Format a difference of shares as a signed percentage, one decimal (``0.0%`` when it rounds to zero).
 
     Examples
     --------
@@ -130,7 +130,7 @@ def _span(text: str, start: str, end: str) -> tuple[int, int]:
 
 
 def replace_between(text: str, start: str, end: str, content: str) -> str:
-    """Replace what lies between two markers (kept) by ``content`` on lines of its own.
+    r"""Replace what lies between two markers (kept) by ``content`` on lines of its own.
 
     Parameters
     ----------
@@ -153,15 +153,15 @@ def replace_between(text: str, start: str, end: str, content: str) -> str:
 
     Examples
     --------
-    >>> replace_between("x\\n<!-- s -->\\nold\\n<!-- e -->\\ny", "<!-- s -->", "<!-- e -->", "new\\n")
-    'x\\n<!-- s -->\\nnew\\n<!-- e -->\\ny'
+    >>> replace_between("x\n<!-- s -->\nold\n<!-- e -->\ny", "<!-- s -->", "<!-- e -->", "new\n")
+    'x\n<!-- s -->\nnew\n<!-- e -->\ny'
     """
     i, j = _span(text, start, end)
     return text[:i] + "\n" + content.strip("\n") + "\n" + text[j:]
 
 
 def extract_between(text: str, start: str, end: str) -> str:
-    """The text between two markers, without surrounding line breaks.
+    r"""Return the text between two markers, without surrounding line breaks.
 
     Raises
     ------
@@ -170,7 +170,7 @@ def extract_between(text: str, start: str, end: str) -> str:
 
     Examples
     --------
-    >>> extract_between("a<!-- s -->\\nhi\\n<!-- e -->", "<!-- s -->", "<!-- e -->")
+    >>> extract_between("a<!-- s -->\nhi\n<!-- e -->", "<!-- s -->", "<!-- e -->")
     'hi'
     """
     i, j = _span(text, start, end)
@@ -179,7 +179,7 @@ def extract_between(text: str, start: str, end: str) -> str:
 
 # ------------------------------------------------------------------ published checks
 def published_table(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
-    """The published-vs-computed section as Markdown (a pure function of the measures table).
+    """Render the published-vs-computed section as Markdown (a pure function of the measures table).
 
     Parameters
     ----------
@@ -301,7 +301,7 @@ def _arrow(a: float, b: float) -> str:
 
 
 def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
-    """The scenario-outcome section as Markdown: one row per scenario and variant.
+    """Render the scenario-outcome section as Markdown: one row per scenario and variant.
 
     Parameters
     ----------
@@ -349,7 +349,7 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
 
 
 def results_block(published: str, outcomes: str) -> str:
-    """The text between the results markers: the published part in its own markers, then the outcomes.
+    """Join the text between the results markers: the published part in its own markers, then the outcomes.
 
     Examples
     --------

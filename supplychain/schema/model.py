@@ -61,8 +61,8 @@ __all__ = [
     "Selector",
     "Source",
     "Stockpile",
-    "Tariff",
     "Target",
+    "Tariff",
     "Toggle",
     "Variant",
 ]
@@ -127,7 +127,7 @@ class CountryInfo(StrictModel):
     name: str | None = None
     """Display name (default: the ISO name)."""
     wgi: ShareQ | None = None
-    """Worldwide Governance Indicator rescaled to [0, 1] (JRC method scales to 0–10; we keep 0–1 and scale in the formula)."""
+    """Worldwide Governance Indicator rescaled to [0, 1] (the JRC formula scales it to 0–10)."""
     trade_restriction: ShareQ | None = None
     """JRC export-restriction factor t_c in [0, 1] (0 = none)."""
 
@@ -273,7 +273,8 @@ class Facility(StrictModel):
         if total > 1.0 + 1e-9:
             msg = f"owner stakes sum to {total:g}, above 1"
             raise ValueError(msg)
-        if self.commissioning_year is not None and self.closure_year is not None and self.closure_year <= self.commissioning_year:
+        start, end = self.commissioning_year, self.closure_year
+        if start is not None and end is not None and end <= start:
             msg = "closure_year must be after commissioning_year"
             raise ValueError(msg)
         return self

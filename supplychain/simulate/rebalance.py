@@ -59,6 +59,7 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import highspy
@@ -87,7 +88,7 @@ _HIGHS: Any = highspy  # highspy's stubs lack parts of the Highs API used here
 
 
 def _quiet_highs() -> Any:
-    """A ``Highs`` object whose construction prints nothing.
+    """Make a ``Highs`` object without letting its construction print.
 
     highspy prints its licence banner on standard output when a solver object is
     made, before any option can be set; that would corrupt ``run --format json``.
@@ -99,7 +100,7 @@ def _quiet_highs() -> Any:
     sys.stdout.flush()
     saved = os.dup(1)
     try:
-        with open(os.devnull, "wb") as null:
+        with Path(os.devnull).open("wb") as null:
             os.dup2(null.fileno(), 1)
             h = _HIGHS.Highs()
     finally:

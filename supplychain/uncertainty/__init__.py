@@ -4,15 +4,21 @@ DOMAIN.md, "Uncertainty": any number may be a range or distribution and any
 toggle a probability; Monte Carlo with a seeded generator gives distributions of
 every measure; one-at-a-time sweeps give tornado charts of what matters most.
 
-* :func:`find_parameters`, :func:`draw`, :func:`apply` (:mod:`~supplychain.uncertainty.sampling`)
+* :func:`find_parameters`, :func:`draw` (:mod:`~supplychain.uncertainty.sampling`), :func:`apply`
+  (:mod:`~supplychain.uncertainty.patch`)
   — the uncertain inputs of a scenario, reproducible samples of them (one random
   stream per parameter), and a scenario with one sample patched in;
-* :func:`run_sweep` → :class:`SweepResult` (:mod:`~supplychain.uncertainty.montecarlo`)
-  — ``.summary()`` (P5/P50/P95, mean), ``.target_probability()``, ``.samples``; the
-  network is compiled once and only the sampled numbers are patched where the
-  exposure measures allow it (:class:`~supplychain.uncertainty.montecarlo.ExposureKernel`);
-* :func:`one_at_a_time` → ranking and :func:`tornado_chart`; :func:`toggle_grid`
-  (:mod:`~supplychain.uncertainty.sensitivity`);
+* :func:`run_sweep` (:mod:`~supplychain.uncertainty.montecarlo`) → :class:`SweepResult`
+  (:mod:`~supplychain.uncertainty.result`) — ``.summary()`` (P5/P50/P95, mean),
+  ``.target_probability()``, ``.samples``; the samples run in chunks on an executor
+  (:mod:`~supplychain.uncertainty.scheduling`) through a sweep model
+  (:mod:`~supplychain.uncertainty.models`); the network is compiled once and only
+  the sampled numbers are patched where the exposure measures allow it
+  (:mod:`~supplychain.uncertainty.fastpath`, :class:`~supplychain.uncertainty.kernel.ExposureKernel`,
+  with :mod:`~supplychain.uncertainty.paths`, :mod:`~supplychain.uncertainty.plan`
+  and :mod:`~supplychain.uncertainty.tracer`);
+* :func:`one_at_a_time` → ranking and :func:`tornado_chart` (:mod:`~supplychain.uncertainty.tornado`);
+  :func:`toggle_grid` (:mod:`~supplychain.uncertainty.sensitivity`);
 * local worker processes or a Dask cluster (:mod:`~supplychain.uncertainty.executors`),
   a Parquet cache keyed by everything that determines the numbers
   (:mod:`~supplychain.uncertainty.cache`) and progress bars

@@ -127,7 +127,9 @@ def is_relevant(scenario: Scenario, path: KeyPath, year: int) -> bool:
 
 
 # ------------------------------------------------------------ table rows
-def flow_slots(q: Quantities, scenario: Scenario, year: int, edge_pos: Mapping[str, int]) -> tuple[list[int], list[int]]:
+def flow_slots(
+    q: Quantities, scenario: Scenario, year: int, edge_pos: Mapping[str, int]
+) -> tuple[list[int], list[int]]:
     """Observed edge and tonnes slot of every flow of ``year`` (``tonnes = value``)."""
     flow_edge, flow_slot = [], []
     for fid, f in sorted(scenario.flows.items()):

@@ -9,7 +9,7 @@ import numpy as np
 
 from supplychain.errors import EngineError
 
-__all__ = ["BATCH_CELLS", "TRACE_MAX_ITER", "TRACE_TOL", "BatchTracer"]
+__all__ = ["BATCH_CELLS", "TRACE_MAX_ITER", "TRACE_TOL", "BatchTracer", "segments"]
 
 TRACE_TOL = 1e-15
 """Convergence of the loop iteration of :class:`BatchTracer` (absolute, on shares in [0, 1])."""
@@ -117,11 +117,11 @@ class BatchTracer:
         for lev in np.unique(p_lev):
             lo, hi = np.searchsorted(p_lev, [lev, lev + 1])
             mid = lo + int(np.searchsorted(p_int[lo:hi], True))
-            ext_starts, ext_nodes = _segments(p_dst[lo:mid])
-            int_starts, int_nodes = _segments(p_dst[mid:hi])
+            ext_starts, ext_nodes = segments(p_dst[lo:mid])
+            int_starts, int_nodes = segments(p_dst[mid:hi])
             steps.append(_Step(slice(lo, mid), ext_starts, ext_nodes, slice(mid, hi), int_starts, int_nodes))
         in_perm = np.argsort(dst_a, kind="stable")
-        in_starts, in_nodes = _segments(dst_a[in_perm])
+        in_starts, in_nodes = segments(dst_a[in_perm])
         return cls(n, p_src, p_dst, order, in_perm, in_starts, in_nodes, tuple(steps))
 
     def solve(self, tonnes: np.ndarray, primary: np.ndarray, source: np.ndarray) -> np.ndarray:
@@ -214,7 +214,7 @@ class BatchTracer:
             t[i, nodes] = x
 
 
-def _segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start of each run of equal keys and the key of each run (for ``reduceat``)."""
     if not len(sorted_keys):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)

@@ -1,0 +1,471 @@
+"""The compiled array fast path: one year's exposure measures for a block of samples.
+
+:class:`ExposureKernel` is built once per sweep and year from the central
+scenario (the observed edges, the demand and stock rows, the candidate
+allocation pairs and the node structure of the traced share); per block of
+samples it patches the sampled tonnes in, runs the allocation rules on arrays,
+solves the traced share (:class:`~supplychain.uncertainty.tracer.BatchTracer`)
+and computes the first-hop measures. Which slot feeds which table row is
+worked out in :mod:`supplychain.uncertainty.paths`; which edges vary between
+samples in :mod:`supplychain.uncertainty.plan`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty.paths import (
+    Quantities,
+    Unsupported,
+    demand_slots,
+    facility_pairs,
+    facility_slots,
+    flow_slots,
+    import_slots,
+    is_inert,
+    is_relevant,
+    stock_slots,
+)
+from supplychain.uncertainty.plan import Groups, VaryPlan, multiply_slots
+from supplychain.uncertainty.sampling import SamplingSpec
+from supplychain.uncertainty.tracer import BatchTracer
+
+__all__ = ["AC_RTOL", "FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel"]
+
+AC_RTOL = 1e-9
+"""Apparent consumption at most this share of a market's throughput counts as zero (round-off)."""
+
+FAST_METRICS: tuple[str, ...] = (
+    "traced_share",
+    "direct_import_share",
+    "direct_share_of_consumption",
+    "net_import_reliance",
+)
+"""Metrics the compiled fast path computes (the rest need :func:`~supplychain.metrics.measures.compute_measures`)."""
+
+SWEEP_METRICS: tuple[str, ...] = (*FAST_METRICS, "shortfall_share")
+"""Metrics a sweep keeps when ``measures`` is not given (``measures="all"`` keeps every metric)."""
+KERNEL_CELLS = 4_000_000
+"""Samples × edges evaluated at once by :class:`ExposureKernel` (keeps the arrays in cache)."""
+
+
+@dataclass(frozen=True)
+class ExposureKernel:
+    r"""One year's exposure measures for a block of samples, on arrays.
+
+    Mirrors, for the metrics of :data:`FAST_METRICS`, the chain
+    :func:`~supplychain.graph.build.build_tables` (observed edges, then the
+    allocation rules of :mod:`supplychain.graph.allocate`, then the mass-balance
+    check) → :func:`~supplychain.metrics.measures.measures_from_tables`, with the
+    sampled numbers patched in and everything else fixed at build time:
+
+    * observed edges: ``flows`` tonnes, ``imports`` (total × partner share, the
+      remainder to ``remainder_to``), facility production (``production[year]``,
+      else capacity × ramp-up × utilisation) times the process coefficients,
+      less direct flows;
+    * given demand (``by_year`` or ``tonnes × (1 + growth)^(year − year₀)``) and
+      releasable stock;
+    * allocation per commodity, ``x(j → i) = d(i) · min(1, S/D) · s(j)/S``, stock
+      draws, residual use / stock build — over every candidate pair at once;
+    * traced share (:class:`BatchTracer`), direct import share, direct share of
+      apparent consumption and net import reliance (USGS; a net exporter is NaN,
+      "E"), as in :mod:`supplychain.metrics.trade`.
+
+    A sample whose markets do not balance (the case where ``build_tables``
+    raises) is flagged as failed. :func:`patched_model` checks the kernel against
+    the per-sample path before using it.
+    """
+
+    year: int
+    q: Quantities
+    # observed edges
+    n_obs: int
+    flow_edge: np.ndarray
+    flow_slot: np.ndarray
+    fac_pairs_edge: np.ndarray
+    fac_pairs_prod: np.ndarray
+    fac_pairs_ratio: np.ndarray
+    fac_prod_slots: np.ndarray
+    fac_prod_scale: np.ndarray
+    imp_edge: np.ndarray
+    imp_total: np.ndarray
+    imp_share: np.ndarray
+    imp_remainder: np.ndarray
+    obs_base: np.ndarray
+    # demand and stock
+    dem_slots: np.ndarray
+    dem_growth: np.ndarray
+    dem_power: np.ndarray
+    dem_market: Groups
+    stock_market: np.ndarray
+    stock_level: np.ndarray
+    stock_months: np.ndarray
+    stock_share: np.ndarray
+    # markets
+    n_markets: int
+    m_in: Groups
+    m_out: Groups
+    m_prod: Groups
+    c_groups: Groups
+    pair_i: np.ndarray
+    pair_j: np.ndarray
+    pair_k: np.ndarray
+    stock_groups: Groups
+    # the full edge list
+    n_edges: int
+    e_obs: np.ndarray
+    e_dem: np.ndarray
+    e_pair: np.ndarray
+    e_draw: np.ndarray
+    e_build: np.ndarray
+    e_use: np.ndarray
+    tracer: BatchTracer
+    prim_fac_node: np.ndarray
+    prim_fac_pos: np.ndarray
+    stock_node_groups: Groups
+    stock_nodes: np.ndarray
+    source: np.ndarray
+    # measures
+    g_prod: Groups
+    g_imp: Groups
+    g_exp: Groups
+    g_src: Groups
+    g_draw: Groups
+    g_build: Groups
+    market_node: np.ndarray
+    cat_metric: np.ndarray
+    cat_market: np.ndarray
+    # what varies between samples (the rest is computed once, at the central values)
+    plan: VaryPlan | None = None
+
+    @classmethod
+    def build(cls, scenario: Scenario, spec: SamplingSpec, year: int, source: frozenset[str],
+              catalogue: pd.DataFrame) -> ExposureKernel:
+        """Prepare the kernel of one year.
+
+        Raises :class:`~supplychain.uncertainty.paths.Unsupported` when it cannot mirror the scenario.
+        """
+        from supplychain.graph.allocate import demand_table, stock_table
+        from supplychain.graph.build import observed_edges, stock_id, use_id
+
+        q = Quantities(spec)
+        obs, fac, problems = observed_edges(scenario, year)
+        if problems:
+            raise Unsupported("the central scenario has facility problems")
+        edge_pos = {str(e): i for i, e in enumerate(obs["edge"])}
+        n_obs = len(obs)
+        base = obs["tonnes"].to_numpy(dtype=float).copy()
+
+        flow_edge, flow_slot = flow_slots(q, scenario, year, edge_pos)
+        fac_ids, prod_slots, prod_scale = facility_slots(q, scenario, fac, year)
+        pair_edge, pair_prod, pair_ratio, d_out, d_in = facility_pairs(
+            scenario, fac, fac_ids, year, edge_pos, flow_edge
+        )
+        imp_edge, imp_total, imp_share, imp_rem = import_slots(q, scenario, year, edge_pos)
+        dem = demand_table(scenario, year)
+        stocks = stock_table(scenario, year, dem)
+        dem_slots, dem_growth, dem_power = demand_slots(q, scenario, year, dem)
+
+        dem_edges = pd.DataFrame({
+            "edge": dem["entity"].astype(str), "supplier": dem["market"].astype(str),
+            "buyer": [use_id(c, k) for c, k in zip(dem["country"], dem["commodity"], strict=True)],
+            "commodity": dem["commodity"].astype(str), "kind": "use",
+        })
+        both = pd.concat([obs[["supplier", "buyer", "commodity", "kind"]], dem_edges[
+            ["supplier", "buyer", "commodity", "kind"]]], ignore_index=True)
+        is_m_buy = both["buyer"].str.count(":").eq(1).to_numpy()
+        is_m_sup = both["supplier"].str.count(":").eq(1).to_numpy()
+        markets = sorted(set(both["buyer"][is_m_buy]) | set(both["supplier"][is_m_sup]))
+        m_pos = {m: i for i, m in enumerate(markets)}
+        n_m = len(markets)
+        buy_m = np.array([m_pos.get(b, -1) if ib else -1 for b, ib in zip(both["buyer"], is_m_buy, strict=True)])
+        sup_m = np.array([m_pos.get(s, -1) if im else -1 for s, im in zip(both["supplier"], is_m_sup, strict=True)])
+        is_supply = both["kind"].eq("supply").to_numpy()
+        m_commodity_names = [m.split(":", 1)[1] for m in markets]
+        commodities = sorted(set(m_commodity_names))
+        k_pos = {k: i for i, k in enumerate(commodities)}
+        m_commodity = np.array([k_pos[k] for k in m_commodity_names], dtype=np.int64)
+        has_demand = np.zeros(n_m, dtype=bool)
+        for mk in dem["market"].astype(str):
+            has_demand[m_pos[mk]] = True
+        producer = np.zeros(n_m, dtype=bool)
+        producer[buy_m[is_supply & (buy_m >= 0)]] = True
+        pairs = [(i, j, m_commodity[i]) for i in range(n_m) for j in range(n_m)
+                 if i != j and m_commodity[i] == m_commodity[j] and producer[j]]
+        pair_i = np.array([p[0] for p in pairs], dtype=np.int64)
+        pair_j = np.array([p[1] for p in pairs], dtype=np.int64)
+        pair_k = np.array([p[2] for p in pairs], dtype=np.int64)
+
+        st_market, st_level, st_months, st_share, st_nodes = stock_slots(q, scenario, stocks, m_pos)
+
+        # the full edge list: observed, demand, allocation pairs, draws, builds, residual use
+        sup_ids = list(obs["supplier"].astype(str)) + list(dem_edges["supplier"])
+        buy_ids = list(obs["buyer"].astype(str)) + list(dem_edges["buyer"])
+        kinds = list(obs["kind"].astype(str)) + ["use"] * len(dem_edges)
+        s_country = list(obs["supplier_country"].astype(str)) + list(dem["country"].astype(str))
+        b_country = list(obs["buyer_country"].astype(str)) + list(dem["country"].astype(str))
+        com = list(obs["commodity"].astype(str)) + list(dem_edges["commodity"])
+
+        def add(s: str, b: str, kind: str, sc: str, bc: str, k: str) -> int:
+            sup_ids.append(s)
+            buy_ids.append(b)
+            kinds.append(kind)
+            s_country.append(sc)
+            b_country.append(bc)
+            com.append(k)
+            return len(sup_ids) - 1
+
+        e_obs = np.arange(n_obs)
+        e_dem = np.arange(n_obs, n_obs + len(dem_edges))
+        e_pair = np.array([add(markets[j], markets[i], "trade", markets[j].split(":")[0], markets[i].split(":")[0],
+                               commodities[k]) for i, j, k in pairs], dtype=np.int64)
+        e_draw = np.array([add(node, markets[m], "stock", markets[m].split(":")[0], markets[m].split(":")[0],
+                               markets[m].split(":", 1)[1]) for (_, node), m in zip(st_nodes, st_market, strict=True)],
+                          dtype=np.int64)
+        e_build, e_use = [], []
+        for m, mk in enumerate(markets):
+            c, k = mk.split(":", 1)
+            if has_demand[m]:
+                e_build.append(add(mk, stock_id(c, k), "stock", c, c, k))
+                e_use.append(-1)
+            else:
+                e_build.append(-1)
+                e_use.append(add(mk, use_id(c, k), "use", c, c, k))
+
+        node_table_ids = sorted(set(sup_ids) | set(buy_ids))
+        n_pos = {nd: i for i, nd in enumerate(node_table_ids)}
+        src_idx = np.array([n_pos[s] for s in sup_ids], dtype=np.int64)
+        dst_idx = np.array([n_pos[b] for b in buy_ids], dtype=np.int64)
+        node_country = [fac[nd].country if nd in fac else nd.split(":")[0] for nd in node_table_ids]
+        in_source = np.array([c in source for c in node_country], dtype=bool)
+        prim_nodes, prim_pos = [], []
+        for fi, fid in enumerate(fac_ids):
+            if fac[fid].primary and fid in n_pos:
+                prim_nodes.append(n_pos[fid])
+                prim_pos.append(fi)
+        stock_node_group = np.full(len(sup_ids), -1, dtype=np.int64)
+        stock_nodes = sorted({node for _, node in st_nodes})
+        sn_pos = {nd: i for i, nd in enumerate(stock_nodes)}
+        for e, (_, node) in zip(e_draw, st_nodes, strict=True):
+            stock_node_group[e] = sn_pos[node]
+        stock_node_index = np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64)
+
+        # measure groups per market (mirror supplychain.metrics.trade.trade_summary)
+        kinds_a = np.array(kinds)
+        sup_a, buy_a = np.array(sup_ids, dtype=object), np.array(buy_ids, dtype=object)
+        sc_a, bc_a, com_a = np.array(s_country), np.array(b_country), np.array(com)
+        key_pos = {(mk.split(":", 1)[0], mk.split(":", 1)[1]): i for i, mk in enumerate(markets)}
+
+        def grp(country: np.ndarray, mask: np.ndarray) -> Groups:
+            g = np.array([key_pos.get((c, k), -1) if ok else -1 for c, k, ok in zip(country, com_a, mask,
+                                                                                      strict=True)], dtype=np.int64)
+            return Groups.of(g, n_m)
+
+        is_fac_sup = np.array([":" not in s for s in sup_a])
+        cross = (kinds_a == "trade") & (sc_a != bc_a)
+        colons_b = np.array([b.count(":") for b in buy_a])
+        colons_s = np.array([s.count(":") for s in sup_a])
+        stock = kinds_a == "stock"
+        from_src = cross & np.array([c in source for c in sc_a])
+
+        # catalogue → (metric code, market)
+        metric_code = {m: i for i, m in enumerate(FAST_METRICS)}
+        cat_metric = catalogue["metric"].map(metric_code).to_numpy()
+        cat_market = np.array([key_pos.get((c, k), -1) for c, k in zip(catalogue["country"], catalogue["commodity"],
+                                                                         strict=True)], dtype=np.int64)
+        if (cat_market < 0).any() or np.isnan(cat_metric.astype(float)).any():
+            raise Unsupported("a measure row has no market in the kernel")
+
+        unused = [p.name for p in spec if p.kind == "quantity" and p.path not in q.used
+                  and not is_inert(p.path) and is_relevant(scenario, p.path, year)]
+        if unused:
+            msg = f"the fast path cannot patch {', '.join(unused[:3])}"
+            raise Unsupported(msg)
+        pair_groups_c = Groups.of(m_commodity, len(commodities))
+
+        kernel = cls(
+            year=year, q=q, n_obs=n_obs,
+            flow_edge=np.array(flow_edge, dtype=np.int64), flow_slot=np.array(flow_slot, dtype=np.int64),
+            fac_pairs_edge=np.array(pair_edge, dtype=np.int64), fac_pairs_prod=np.array(pair_prod, dtype=np.int64),
+            fac_pairs_ratio=np.array(pair_ratio, dtype=float),
+            fac_prod_slots=np.array(prod_slots, dtype=np.int64).reshape(len(fac_ids), 3),
+            fac_prod_scale=np.array(prod_scale, dtype=float),
+            imp_edge=np.array(imp_edge, dtype=np.int64), imp_total=np.array(imp_total, dtype=np.int64),
+            imp_share=np.array(imp_share, dtype=np.int64), imp_remainder=np.array(imp_rem, dtype=np.int64),
+            obs_base=base,
+            dem_slots=np.array(dem_slots, dtype=np.int64), dem_growth=np.array(dem_growth, dtype=np.int64),
+            dem_power=np.array(dem_power, dtype=float),
+            dem_market=Groups.of(np.array([m_pos[str(m)] for m in dem["market"]], dtype=np.int64), n_m),
+            stock_market=np.array(st_market, dtype=np.int64), stock_level=np.array(st_level, dtype=np.int64),
+            stock_months=np.array(st_months, dtype=np.int64), stock_share=np.array(st_share, dtype=np.int64),
+            n_markets=n_m,
+            m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
+            m_prod=Groups.of(np.where(is_supply, buy_m, -1), n_m),
+            c_groups=pair_groups_c,
+            pair_i=pair_i, pair_j=pair_j, pair_k=pair_k,
+            stock_groups=Groups.of(np.array(st_market, dtype=np.int64), n_m),
+            n_edges=len(sup_ids), e_obs=e_obs, e_dem=e_dem, e_pair=e_pair, e_draw=e_draw,
+            e_build=np.array(e_build, dtype=np.int64), e_use=np.array(e_use, dtype=np.int64),
+            tracer=BatchTracer.build(len(node_table_ids), src_idx, dst_idx),
+            prim_fac_node=np.array(prim_nodes, dtype=np.int64), prim_fac_pos=np.array(prim_pos, dtype=np.int64),
+            stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
+            stock_nodes=stock_node_index,
+            source=in_source,
+            g_prod=grp(sc_a, is_fac_sup), g_imp=grp(bc_a, cross), g_exp=grp(sc_a, cross), g_src=grp(bc_a, from_src),
+            g_draw=grp(bc_a, stock & (colons_b == 1)), g_build=grp(sc_a, stock & (colons_s == 1)),
+            market_node=np.array([n_pos[mk] for mk in markets], dtype=np.int64),
+            cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
+        )
+        plan = VaryPlan.of(kernel, d_out, d_in)
+        return replace(kernel, plan=plan)
+
+    # ------------------------------------------------------------- evaluate
+    def __call__(
+        self, x: np.ndarray, columns: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """Return the catalogue rows' values and presence per sample row, a failed mask and the reasons.
+
+        ``x`` holds the sample rows as floats (toggles 0/1), one column per name in ``columns``.
+        """
+        step = max(1, KERNEL_CELLS // max(self.n_edges, 1))
+        if len(x) <= step:
+            return self._block(self.q.matrix(x, columns))
+        parts = [self._block(self.q.matrix(x[i : i + step], columns)) for i in range(0, len(x), step)]
+        return (
+            np.vstack([p[0] for p in parts]),
+            np.vstack([p[1] for p in parts]),
+            np.vstack([p[2] for p in parts]),
+            np.concatenate([p[3] for p in parts]),
+            [r for p in parts for r in p[4]],
+        )
+
+    def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        from supplychain.graph.allocate import ATOL, RTOL
+
+        plan = self.plan
+        assert plan is not None
+        n_s = qv.shape[0]
+        failed = np.zeros(n_s, dtype=bool)
+        reasons = [""] * n_s
+
+        def fail(mask: np.ndarray, why: str) -> None:
+            for i in np.flatnonzero(mask & ~failed):
+                reasons[i] = why
+            failed[:] |= mask
+
+        # observed edges that vary: flows, facility supply/input edges, imports
+        obs_v = np.zeros((n_s, len(plan.var_obs)))
+        flows_v = qv[:, self.flow_slot[plan.flow_var]]
+        obs_v[:, plan.flow_col] = flows_v
+        prod_v = multiply_slots(qv, self.fac_prod_slots[plan.fac_var]) * self.fac_prod_scale[plan.fac_var]
+        if len(plan.pair_var):
+            prod_all = np.array(np.broadcast_to(plan.prod_base, (n_s, len(plan.prod_base))))
+            prod_all[:, plan.fac_var] = prod_v
+            gross = prod_all[:, self.fac_pairs_prod[plan.pair_var]] * self.fac_pairs_ratio[plan.pair_var]
+            sent = plan.sent_const + plan.sent_out.sum(flows_v) + plan.sent_in.sum(flows_v)
+            over = sent > gross * (1 + 1e-6) + 1e-6
+            fail(over.any(axis=1), "flows out of (or into) a facility exceed what it makes (or uses)")
+            obs_v[:, plan.pair_col] = np.maximum(0.0, gross - sent)
+        if len(plan.imp_rows):
+            rows = plan.imp_rows
+            total = qv[:, self.imp_total[rows]]
+            shares = self.imp_share[rows]
+            share = np.where(shares >= 0, qv[:, np.maximum(shares, 0)], 0.0)
+            listed = plan.imp_rem_groups.sum(share)
+            rem = np.maximum(0.0, 1.0 - listed)
+            rem = np.where(rem * total > 1e-9 * np.maximum(total, 1.0), rem, 0.0)
+            frac = np.where(self.imp_remainder[rows] > 0, rem, share)
+            obs_v[:, plan.imp_col] = total * frac
+        # demand
+        d = qv[:, self.dem_slots]
+        if len(self.dem_slots):
+            g = np.where(self.dem_growth >= 0, qv[:, np.maximum(self.dem_growth, 0)], 0.0)
+            d = d * (1.0 + g) ** self.dem_power
+        dem_m = self.dem_market.sum(d)
+        # market residuals (allocate, step 2): constant edges once, varying edges per sample
+        inflow = plan.m_in_const + plan.m_in_var.sum(obs_v)
+        outflow = plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m
+        produced = plan.m_prod_const + plan.m_prod_var.sum(obs_v)
+        tol = RTOL * np.maximum(inflow, outflow) + ATOL
+        r = inflow - outflow
+        # step 3: deficits to producers' spare output, per commodity
+        deficit = np.where(r < -tol, -r, 0.0)
+        spare = np.where((r > tol) & (produced > 0.0), np.minimum(r, produced), 0.0)
+        x = np.zeros((n_s, len(self.pair_i)))
+        if len(self.pair_i):
+            d_tot = self.c_groups.sum(deficit)
+            s_tot = self.c_groups.sum(spare)
+            dk, sk = d_tot[:, self.pair_k], s_tot[:, self.pair_k]
+            ok = (dk > 0.0) & (sk > 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                scale = np.where(ok, np.minimum(1.0, sk / np.where(ok, dk, 1.0)), 0.0)
+                x = np.where(ok, deficit[:, self.pair_i] * scale * spare[:, self.pair_j] / np.where(ok, sk, 1.0), 0.0)
+            r = r + plan.pair_in.sum(x) - plan.pair_out.sum(x)
+        # step 4: stock draws
+        draw_e = np.zeros((n_s, len(self.stock_market)))
+        if len(self.stock_market):
+            level = np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0)
+            months = np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0)
+            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, self.stock_market], level)
+            avail = level * qv[:, self.stock_share]
+            total = self.stock_groups.sum(avail)
+            need = -r
+            act = (need > tol) & (total > 0.0)
+            draw = np.where(act, np.minimum(need, total), 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                draw_e = np.where((avail > 0.0) & act[:, self.stock_market],
+                                  draw[:, self.stock_market] * avail / np.where(total > 0, total, 1.0)[
+                                      :, self.stock_market], 0.0)  # fmt: skip
+            r = r + draw
+        # step 5: residual use or stock build; then the balance check
+        left = np.where(r > tol, r, 0.0)
+        fail((r < -tol).any(axis=1), "a market is short (no spare production or stock covers it)")
+        var = np.empty((n_s, len(plan.var_edges)))
+        var[:, plan.v_obs] = obs_v
+        var[:, plan.v_dem] = d
+        var[:, plan.v_pair] = x
+        var[:, plan.v_draw] = draw_e
+        var[:, plan.v_left] = left[:, plan.left_markets]
+        tonnes = np.array(np.broadcast_to(plan.tonnes_base, (n_s, self.n_edges)))
+        tonnes[:, plan.var_edges] = var
+        # nodes: primary production of primary producers and stock releases
+        primary = np.array(np.broadcast_to(plan.primary_base, (n_s, self.tracer.n)))
+        if len(plan.prim_var_node):
+            primary[:, plan.prim_var_node] = prod_v[:, plan.prim_var_pos]
+        if self.stock_node_groups.n:
+            primary[:, self.stock_nodes] = plan.stock_node_var.sum(var)
+        t = self.tracer.solve(tonnes, primary, self.source)
+        # first-hop measures (supplychain.metrics.trade): constant edges once, varying edges per sample
+        p = plan.g_const[0] + plan.g_var[0].sum(var)
+        i_ = plan.g_const[1] + plan.g_var[1].sum(var)
+        e_ = plan.g_const[2] + plan.g_var[2].sum(var)
+        src = plan.g_const[3] + plan.g_var[3].sum(var)
+        dr = plan.g_const[4] + plan.g_var[4].sum(var)
+        bu = plan.g_const[5] + plan.g_var[5].sum(var)
+        ac = p + i_ - e_ + dr - bu
+        # apparent consumption zero up to round-off counts as zero (no DSC / NIR row)
+        scale_ac = AC_RTOL * np.maximum(p + i_ + e_ + dr + bu, 1.0)
+        has_ac = ac > scale_ac
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dis = np.where(i_ > 0, src / np.where(i_ > 0, i_, 1.0), 0.0)
+            dsc = np.where(has_ac, src / np.where(has_ac, ac, 1.0), np.nan)
+            net = i_ - e_ + dr - bu
+            tolx = 1e-9 * np.maximum(i_ + e_ + p, 1.0)
+            nir = np.where(has_ac, np.clip(net / np.where(has_ac, ac, 1.0), 0.0, 1.0), np.nan)
+            nir = np.where(net < -tolx, np.nan, nir)
+        per_metric = np.stack([t[:, self.market_node], dis, dsc, nir])  # FAST_METRICS order
+        out = per_metric[self.cat_metric, :, self.cat_market].T.copy()
+        always = np.ones_like(ac, dtype=bool)
+        exists = np.stack([always, always, has_ac, has_ac])
+        present = exists[self.cat_metric, :, self.cat_market].T.copy()
+        near = np.abs(ac) <= scale_ac
+        fuzzy = np.stack([~always, ~always, near, near])[self.cat_metric, :, self.cat_market].T.copy()
+        out[failed] = np.nan
+        present[failed] = False
+        return out, present, fuzzy, failed, reasons
+
