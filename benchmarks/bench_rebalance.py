@@ -1,4 +1,4 @@
-"""Benchmark of the re-routing LP (``supplychain.simulate.rebalance``).
+"""Benchmark of the re-routing LP (``supplychain.simulation.rebalance``).
 
 On a synthetic layered network (ore → oxide → metal → magnet, every converter
 with yield 1 so that the same instance is also a pure min-cost-flow problem):
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from supplychain.simulate.rebalance import RebalanceModel, YearInputs
+from supplychain.simulation.rebalance import RebalanceModel, YearInputs
 
 LAYERS = ("ore", "oxide", "metal", "magnet")
 

@@ -23,8 +23,8 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.simulate.run import Mode, Objective, RunOutput, Simulator
-from supplychain.simulate.toggles import ToggleState
+from supplychain.simulation.run import Mode, Objective, RunOutput, Simulator
+from supplychain.simulation.toggles import ToggleState
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -104,7 +104,7 @@ class Result:
 
     @classmethod
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
-        """Wrap a :class:`~supplychain.simulate.run.RunOutput`."""
+        """Wrap a :class:`~supplychain.simulation.run.RunOutput`."""
         return cls(
             scenario=scenario.scenario.name, variant=variant, mode=out.mode, source=out.source, years=out.years,
             measures=out.measures, flows=out.flows, shortfall=out.shortfall, utilisation=out.utilisation,
@@ -252,7 +252,7 @@ def simulate(
 def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str, bool]]]:
     unknown = [n for n in names if n not in scenario.toggles]
     if unknown:
-        from supplychain.simulate.toggles import _unknown
+        from supplychain.simulation.toggles import _unknown
 
         raise ScenarioError([_unknown(n, scenario.toggles, "toggle", ("toggles", n)) for n in unknown])
     out = []

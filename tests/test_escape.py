@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import xml.etree.ElementTree as ET
 
 import pandas as pd
@@ -20,7 +19,7 @@ from supplychain.report.escape import (
     shorten,
 )
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' is not installed")
+needs_dot = pytest.mark.needs_dot  # Graphviz `dot` must be installed (`make setup` does it); never skipped
 
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK = "{http://www.w3.org/1999/xlink}"

@@ -11,9 +11,9 @@ import pytest
 
 from supplychain.errors import ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.simulate.calendar import months_in_force, year_fraction
-from supplychain.simulate.policies import apply_policies, scenario_policy_effects
-from supplychain.simulate.toggles import parse_toggle_args, resolve_toggles
+from supplychain.simulation.calendar import months_in_force, year_fraction
+from supplychain.simulation.policies import apply_policies, scenario_policy_effects
+from supplychain.simulation.toggles import parse_toggle_args, resolve_toggles
 
 COMMODITIES: dict[str, Any] = {
     "ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths", "elements": ["Nd", "Pr"],

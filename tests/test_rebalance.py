@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supplychain.errors import SolverError
-from supplychain.simulate.fixed import propagate_fixed, shortfall_table
-from supplychain.simulate.rebalance import RebalanceModel, candidate_edges, facility_yields
+from supplychain.simulation.fixed import propagate_fixed, shortfall_table
+from supplychain.simulation.rebalance import RebalanceModel, candidate_edges, facility_yields
 
 
 def table(nodes: list[tuple[str, str, str, str, float]], edges: list[tuple[str, str, str, float, str]]
@@ -185,7 +185,7 @@ def test_stock_draw_only_after_rerouting_and_within_the_stock() -> None:
 
 
 def test_quota_row_binds_and_is_released() -> None:
-    from supplychain.simulate.rebalance import QuotaRow
+    from supplychain.simulation.rebalance import QuotaRow
 
     nodes, edges = one_commodity()
     m = RebalanceModel(nodes, edges)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supplychain.simulate.rebalance import QuotaRow, RebalanceModel, YearInputs
+from supplychain.simulation.rebalance import QuotaRow, RebalanceModel, YearInputs
 
 
 def random_network(rng: np.random.Generator, n_countries: int = 12) -> tuple[pd.DataFrame, pd.DataFrame]:

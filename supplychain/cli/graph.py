@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
-    from supplychain.simulate.run import Mode
+    from supplychain.simulation.run import Mode
 
 __all__ = ["graph"]
 
@@ -124,7 +124,7 @@ def graph(
 
         from supplychain.api import simulate
         from supplychain.report.dot import names_of, render, to_dot
-        from supplychain.simulate.toggles import parse_toggle_args
+        from supplychain.simulation.toggles import parse_toggle_args
 
         overrides = parse_toggle_args(toggle or [])
         source = sc.scenario.source_country

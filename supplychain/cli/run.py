@@ -138,7 +138,7 @@ def run(
     from supplychain.errors import ScenarioError, SolverError
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text
-    from supplychain.simulate.toggles import parse_toggle_args
+    from supplychain.simulation.toggles import parse_toggle_args
 
     try:
         sc = load(scenario)

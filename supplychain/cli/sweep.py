@@ -176,7 +176,7 @@ def sweep(
 
     try:
         from supplychain.io.load import load
-        from supplychain.simulate.toggles import parse_toggle_args
+        from supplychain.simulation.toggles import parse_toggle_args
         from supplychain.uncertainty.montecarlo import run_sweep
         from supplychain.uncertainty.sensitivity import one_at_a_time
 

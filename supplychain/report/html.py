@@ -71,7 +71,7 @@ from supplychain.report.markdown import summary_markdown
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
-    from supplychain.simulate.run import Mode
+    from supplychain.simulation.run import Mode
 
 __all__ = [
     "MARKER",
@@ -159,7 +159,7 @@ def run_scenario(
     ScenarioRun
     """
     from supplychain.api import Result
-    from supplychain.simulate.run import Simulator
+    from supplychain.simulation.run import Simulator
 
     sim = Simulator(scenario, source=scenario.scenario.source_country)
     names = list(variants) if variants is not None else list(scenario.variants)

@@ -24,11 +24,11 @@ every measure; one-at-a-time sweeps give tornado charts of what matters most.
   (:mod:`~supplychain.uncertainty.cache`) and progress bars
   (:mod:`~supplychain.uncertainty.progress`).
 
-Example
--------
->>> from supplychain.uncertainty import run_sweep             # doctest: +SKIP
->>> r = run_sweep("scenarios/baseline_2024.yaml", samples=5000, seed=7, mode="exposure")  # doctest: +SKIP
->>> r.summary().query("country == 'US' and metric == 'traced_share'")  # doctest: +SKIP
+Example (run from the repository root; ``tests/test_uncertainty.py`` exercises the same calls)::
+
+    from supplychain.uncertainty import run_sweep
+    r = run_sweep("scenarios/baseline_2024.yaml", samples=5000, seed=7, mode="exposure")
+    r.summary().query("country == 'US' and metric == 'traced_share'")
 """
 
 from __future__ import annotations

@@ -250,7 +250,7 @@ def _nanquantile(v: np.ndarray, q: float) -> np.ndarray:
 
 
 TARGET_METRIC_ALIASES = {"direct_share": "direct_import_share"}
-"""Target metric names that read another measure (as :mod:`supplychain.simulate.targets`)."""
+"""Target metric names that read another measure (as :mod:`supplychain.simulation.targets`)."""
 
 
 @dataclass(frozen=True)

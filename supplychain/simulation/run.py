@@ -1,6 +1,6 @@
 """Run a simulation: every year from the base year to the horizon, one variant at a time.
 
-One year of one variant (module :mod:`supplychain.simulate` for the stages)::
+One year of one variant (module :mod:`supplychain.simulation` for the stages)::
 
     graph tables (with investment capacity) ─▶ policies (blocked shares, costs, quotas)
         ─▶ fixed propagation | rebalance LP ─▶ flows, shortfall, stock draws
@@ -28,18 +28,18 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.simulate.agreements import (
+from supplychain.simulation.agreements import (
     investment_facilities,
     offtake_bounds,
     preference_surcharge,
     with_investments,
 )
-from supplychain.simulate.fixed import propagate_fixed, shortfall_table
-from supplychain.simulate.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
-from supplychain.simulate.rebalance import RebalanceModel, facility_yields
-from supplychain.simulate.stocks import StockLedger
-from supplychain.simulate.targets import evaluate_targets
-from supplychain.simulate.toggles import ToggleState, resolve_toggles
+from supplychain.simulation.fixed import propagate_fixed, shortfall_table
+from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
+from supplychain.simulation.rebalance import RebalanceModel, facility_yields
+from supplychain.simulation.stocks import StockLedger
+from supplychain.simulation.targets import evaluate_targets
+from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
 __all__ = [
     "FLOW_COLUMNS",
@@ -142,7 +142,7 @@ class Simulator:
     reroute : bool
         Allow new trade routes in ``rebalance`` (default True).
     objective : {"lexicographic", "weighted"}
-        Priority handling of the LP (:class:`~supplychain.simulate.rebalance.RebalanceModel`).
+        Priority handling of the LP (:class:`~supplychain.simulation.rebalance.RebalanceModel`).
     """
 
     def __init__(

@@ -70,8 +70,8 @@ import scipy.sparse as sp
 
 from supplychain.errors import EngineError, SolverError
 from supplychain.schema.model import Facility, Process
-from supplychain.simulate.fixed import NetworkIndex, index_network
-from supplychain.simulate.policies import PolicyEffects
+from supplychain.simulation.fixed import NetworkIndex, index_network
+from supplychain.simulation.policies import PolicyEffects
 
 __all__ = [
     "RebalanceModel",

@@ -35,8 +35,8 @@ import pandas as pd
 
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.types import Quantity
-from supplychain.simulate.calendar import year_fraction
-from supplychain.simulate.policies import Membership, matches_selector
+from supplychain.simulation.calendar import year_fraction
+from supplychain.simulation.policies import Membership, matches_selector
 
 __all__ = [
     "OfftakeBound",

@@ -3,7 +3,7 @@ r"""The ``fixed`` response: trade patterns stay, blocked tonnes are lost.
 Nothing is re-routed. Each node passes on the share of its baseline inflow it
 still receives (DOMAIN.md, "Supply response after a shock"). With :math:`f^0_e`
 the baseline tonnes of edge e = (u → v), :math:`B_e` its blocked share
-(:func:`~supplychain.simulate.policies.apply_policies`) and :math:`s_u` the
+(:func:`~supplychain.simulation.policies.apply_policies`) and :math:`s_u` the
 supply ratio of node u (received / baseline), the simulated flow is
 
 .. math:: f_e = f^0_e \, (1 - B_e) \, s_u .

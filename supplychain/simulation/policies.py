@@ -10,7 +10,7 @@ active policy i that covers it, this module computes:
 * for export quotas, a cap on the covered edges (a constraint in the
   re-routing LP, a pro-rata cut in the ``fixed`` response).
 
-Formulas (φ(I) is :func:`~supplychain.simulate.calendar.year_fraction` of the
+Formulas (φ(I) is :func:`~supplychain.simulation.calendar.year_fraction` of the
 interval set I; P the policy's period; A_e the union of the periods of the
 agreements that exempt edge e from policy i; ``P \ A_e`` what is left):
 
@@ -64,7 +64,7 @@ from supplychain.schema.model import (
     Selector,
     Tariff,
 )
-from supplychain.simulate.calendar import Interval, subtract, year_fraction, year_fraction_of
+from supplychain.simulation.calendar import Interval, subtract, year_fraction, year_fraction_of
 
 __all__ = [
     "ATTRIBUTION_COLUMNS",
@@ -532,7 +532,7 @@ def scenario_policy_effects(
     year : int
         Calendar year.
     active : collection of str, optional
-        Active policy/agreement ids (from :func:`~supplychain.simulate.toggles.resolve_toggles`).
+        Active policy/agreement ids (from :func:`~supplychain.simulation.toggles.resolve_toggles`).
 
     Returns
     -------

@@ -8,19 +8,19 @@ The stages of one simulated year::
         ──▶ fixed propagation | re-routing LP ──▶ flows, shortfall (fixed.py, rebalance.py)
         ──▶ stocks, measures after the shock, targets           (stocks.py, targets.py)
 
-:class:`~supplychain.simulate.run.Simulator` runs them for every year, base year to
+:class:`~supplychain.simulation.run.Simulator` runs them for every year, base year to
 horizon; :func:`supplychain.api.simulate` and :func:`supplychain.api.compare` are
 the public entry points. The LP formulation is in ``docs/rebalance.md``.
 """
 
 from __future__ import annotations
 
-from supplychain.simulate.calendar import year_fraction
-from supplychain.simulate.fixed import FixedResult, propagate_fixed
-from supplychain.simulate.policies import PolicyEffects, apply_policies
-from supplychain.simulate.rebalance import RebalanceModel, RebalanceSolution, YearInputs
-from supplychain.simulate.run import Simulator
-from supplychain.simulate.toggles import ToggleState, parse_toggle_args, resolve_toggles
+from supplychain.simulation.calendar import year_fraction
+from supplychain.simulation.fixed import FixedResult, propagate_fixed
+from supplychain.simulation.policies import PolicyEffects, apply_policies
+from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
+from supplychain.simulation.run import Simulator
+from supplychain.simulation.toggles import ToggleState, parse_toggle_args, resolve_toggles
 
 __all__ = [
     "FixedResult",
