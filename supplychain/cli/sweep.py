@@ -8,51 +8,19 @@ imported at module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from supplychain.cli.common import fail, print_table
+
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
 __all__ = ["sweep"]
 
 MAX_ROWS = 40
 """Summary rows printed before the table is cut (the full table goes to ``--output``)."""
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
-
-
-def _fmt(value: Any) -> str:
-    if value is None or type(value).__name__ == "NAType":
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "–"
-        return f"{value:.4g}"
-    return str(value)
-
-
-def _print_table(df: pd.DataFrame, title: str, *, max_rows: int = MAX_ROWS) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=200)  # files and pipes: no truncated columns
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for col in df.columns:
-        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
-    for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*(_fmt(v) for v in row))
-    console.print(table)
-    if len(df) > max_rows:
-        console.print(f"… {len(df) - max_rows} more rows; narrow with --measure/--country/--commodity or use --output")
 
 
 def _parse_years(text: str) -> list[int]:
@@ -63,9 +31,9 @@ def _parse_years(text: str) -> list[int]:
             lo, sep, hi = part.strip().partition("-")
             out.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
     except ValueError:
-        _fail(f"--years must be years such as 2030, 2024,2030 or 2025-2030, not {text!r}")
+        fail(f"--years must be years such as 2030, 2024,2030 or 2025-2030, not {text!r}")
     if not out:
-        _fail("--years names no year")
+        fail("--years names no year")
     return sorted(set(out))
 
 
@@ -159,17 +127,17 @@ def sweep(
         --commodity ndpr_oxide --tornado tornado.svg
     """
     if mode not in ("fixed", "rebalance", "exposure"):
-        _fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
+        fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
     if span not in ("bounds", "p5-p95"):
-        _fail(f"--span must be bounds or p5-p95, not {span!r}")
+        fail(f"--span must be bounds or p5-p95, not {span!r}")
     year_list = _parse_years(years) if years is not None else None
     if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
-        _fail(f"--output must end in .parquet or .csv, not {output.name!r}")
+        fail(f"--output must end in .parquet or .csv, not {output.name!r}")
     if tornado is not None:
         if tornado.suffix.lower() not in (".svg", ".png", ".pdf"):
-            _fail(f"--tornado must end in .svg, .png or .pdf, not {tornado.name!r}")
+            fail(f"--tornado must end in .svg, .png or .pdf, not {tornado.name!r}")
         if measure is None:
-            _fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
+            fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
 
     from supplychain.errors import SupplyChainError
     from supplychain.uncertainty.cache import SweepCache
@@ -217,10 +185,11 @@ def sweep(
         keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
         if "partner" in summary.columns:
             summary = summary[summary["partner"] == ""]
-        _print_table(summary[keep], "Measures over the samples (central = every input at its central value)")
+        print_table(summary[keep], "Measures over the samples (central = every input at its central value)",
+                    max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output")
         targets = result.target_probability()
         if len(targets):
-            _print_table(
+            print_table(
                 targets[["target", "year", "required", "threshold", "probability", "central_met"]],
                 "Probability that each target is met",
             )
@@ -234,7 +203,7 @@ def sweep(
                 where["source_country"] = source
             ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
             oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
-            _print_table(
+            print_table(
                 ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
                 f"What matters most for {measure} (one at a time)",
                 max_rows=15,
@@ -242,4 +211,4 @@ def sweep(
             typer.echo(f"wrote {tornado}", err=True)
     except (SupplyChainError, ValueError, KeyError, OSError, ImportError) as err:
         text = err.args[0] if isinstance(err, KeyError) and err.args else err
-        _fail(str(text))
+        fail(str(text))

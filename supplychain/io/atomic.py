@@ -47,6 +47,7 @@ def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        tmp.chmod(0o644)  # mkstemp makes 0600; outputs are for others to read
         tmp.replace(target)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -46,7 +46,6 @@ import math
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +58,7 @@ import pandas as pd
 import pycountry
 
 from supplychain.errors import SupplyChainError
+from supplychain.io.atomic import atomic_write
 from supplychain.report.escape import Html, clean_text, dot_quote, format_attrs, html_text, shorten
 from supplychain.schema.types import STAGES
 
@@ -1226,17 +1226,7 @@ def render(dot: graphviz.Digraph | str, path: str | os.PathLike[str], *, timeout
         msg = f"cannot tell the image format from {out.name!r}: use a .svg, .png or .dot file name"
         raise RenderError(msg)
     data = render_bytes(dot, fmt, timeout=timeout)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return atomic_write(out, lambda tmp: tmp.write_bytes(data))
 
 
 def render_bytes(dot: graphviz.Digraph | str, fmt: str, *, timeout: float = 120.0) -> bytes:
