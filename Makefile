@@ -30,6 +30,7 @@ test: setup lint typecheck
 run: setup
 	$(BIN)/supplychain validate scenarios/
 	$(BIN)/supplychain report scenarios/ --output $(OUT)
+	@echo "Open $(OUT)/index.html in a browser; $(OUT)/summary.md is for pasting into documents; tables in $(OUT)/*.csv."
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
