@@ -1,19 +1,41 @@
 """Reports people would rather look at: network pictures, charts, an HTML page, Markdown.
 
-=====================================  ===================================================
-module                                 what it does
-=====================================  ===================================================
-:mod:`supplychain.report.dot`          :func:`to_dot` (Graphviz picture of one year's
-                                       network, coloured by traced China share; diff view
-                                       of a variant against the baseline) and
-                                       :func:`render` (``.svg``/``.png``/``.dot``)
-:mod:`supplychain.report.escape`       escaping of user text for DOT and HTML-like labels
-:mod:`supplychain.report.charts`       matplotlib charts: China share by year with the
-                                       target, shortfall, capacity additions
-:mod:`supplychain.report.html`         :func:`run_scenario` and :func:`write_report`
-                                       (self-contained ``index.html``, tables, images)
-:mod:`supplychain.report.markdown`     ``summary.md`` for pasting into documents
-=====================================  ===================================================
+=========================================  ===============================================
+module                                     what it does
+=========================================  ===============================================
+:mod:`supplychain.report.dot`              :func:`to_dot` (Graphviz picture of one year's
+                                           network, coloured by traced China share; diff
+                                           view of a variant against the baseline) and
+                                           :func:`render`/``render_bytes``
+                                           (``.svg``/``.png``/``.dot``)
+:mod:`supplychain.report.dot_style`        colour scale, flow line styles, formats of
+                                           tonnes, shares and changes, display names
+:mod:`supplychain.report.graph_tables`     node and edge tables for :func:`to_dot`:
+                                           normalised, baseline joined, one chain kept
+:mod:`supplychain.report.fold`             folding plants into country pools and small
+                                           flows into "Other"; values of folded nodes
+:mod:`supplychain.report.layout`           stage bands (left to right) and columns
+:mod:`supplychain.report.labels`           node and flow labels, tooltips, key, heading
+:mod:`supplychain.report.escape`           escaping of user text for DOT and HTML-like
+                                           labels
+:mod:`supplychain.report.charts`           matplotlib charts: China share by year with
+                                           the target, shortfall, capacity additions
+:mod:`supplychain.report.runs`             :func:`run_scenario` and :class:`ScenarioRun`
+                                           (what one report section is about)
+:mod:`supplychain.report.tables`           the report's tables: headline measures,
+                                           target verdicts, shortfall, toggles
+:mod:`supplychain.report.figures`          the report's network pictures and charts
+:mod:`supplychain.report.html`             :func:`write_report` (self-contained
+                                           ``index.html``, CSV tables, images) and its
+                                           templates
+:mod:`supplychain.report.markdown`         ``summary.md`` for pasting into documents
+:mod:`supplychain.report.published`        the published figures (USGS MCS 2025 unless
+                                           stated) the bundled world must reproduce, as
+                                           data (:data:`PUBLISHED_CHECKS`)
+:mod:`supplychain.report.scenario_results` the "Results" tables of
+                                           ``scenarios/README.md``: published vs
+                                           computed, and every scenario's outcomes
+=========================================  ===============================================
 
 The names below are imported on first use, so ``import supplychain.report`` is cheap.
 
@@ -38,9 +60,9 @@ __all__ = [
 ]
 
 _WHERE = {
-    "ScenarioRun": "supplychain.report.html",
+    "ScenarioRun": "supplychain.report.runs",
     "render": "supplychain.report.dot",
-    "run_scenario": "supplychain.report.html",
+    "run_scenario": "supplychain.report.runs",
     "to_dot": "supplychain.report.dot",
     "write_report": "supplychain.report.html",
 }

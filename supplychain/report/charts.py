@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from supplychain.io.atomic import atomic_write
-from supplychain.report.dot import country_name
+from supplychain.report.dot_style import country_name
 
 __all__ = [
     "CHINA_COLOUR",

@@ -37,9 +37,16 @@ reduced, re-routed, new, deal) and node labels reading ``before → after``. We
 chose this over two pictures side by side: the eye does not have to find the
 same node twice, and the changes are exactly what is highlighted. The untouched
 baseline is drawn by calling :func:`to_dot` on the baseline alone.
+
+Where the pieces live
+---------------------
+:mod:`~supplychain.report.graph_tables` (input tables), :mod:`~supplychain.report.fold`
+(folding), :mod:`~supplychain.report.layout` (stage bands and columns),
+:mod:`~supplychain.report.labels` (labels, tooltips, key) and
+:mod:`~supplychain.report.dot_style` (colours, line styles, number formats; its
+public names are re-exported here).
 """
 
-from __future__ import annotations
 from __future__ import annotations
 
 import math
@@ -56,6 +63,7 @@ import pandas as pd
 
 from supplychain.errors import SupplyChainError
 from supplychain.io.atomic import atomic_write
+from supplychain.report.dot_style import NO_DATA_FILL as NO_DATA_FILL  # re-exported
 from supplychain.report.dot_style import (
     SHARE_BINS,
     STATUS_STYLES,
@@ -68,7 +76,7 @@ from supplychain.report.dot_style import (
     names_of,
     share_bin,
 )
-from supplychain.report.escape import format_attrs
+from supplychain.report.escape import dot_quote, format_attrs
 from supplychain.report.fold import _aggregate_edges, _display_values, _fold
 from supplychain.report.graph_tables import (
     GraphLike,
@@ -81,8 +89,6 @@ from supplychain.report.graph_tables import (
 )
 from supplychain.report.labels import _edge_label, _heading, _labelled, _legend, _node_attrs
 from supplychain.report.layout import _columns, _stage_bands
-
-    from supplychain.schema.model import Scenario
 
 __all__ = [
     "SHARE_BINS",
@@ -98,6 +104,9 @@ __all__ = [
     "render",
     "render_bytes",
     "share_bin",
+    "to_dot",
+]
+
 _FONT: Final = "Helvetica"
 
 

@@ -34,7 +34,9 @@ __all__ = [
 ]
 
 _MIN_PEN: Final = 0.8
+"""Thinnest flow line, in points."""
 _MAX_PEN: Final = 8.0
+"""Widest flow line, in points."""
 
 
 # ----------------------------------------------------------------- colour scale
@@ -170,7 +172,6 @@ def format_share(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
-
 def _finite(x: Any) -> float:
     """``float(x)``, or NaN where ``x`` is not a number."""
     try:
@@ -188,6 +189,7 @@ def _pen(tonnes: float, tmax: float) -> float:
     return round(min(max(w, _MIN_PEN), _MAX_PEN), 2)
 
 
+# ----------------------------------------------------------------------- names
 _SHORT_COUNTRY: Final = {
     "CD": "DR Congo",
     "EU": "European Union",

@@ -29,14 +29,12 @@ clash between figures and an image cannot run script.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
-import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -47,31 +45,31 @@ import numpy as np
 import pandas as pd
 
 from supplychain import __version__
-from supplychain.errors import SupplyChainError
-from supplychain.report.charts import (
-    TargetLine,
-    capacity_additions_chart,
-    figure_png,
-    figure_svg,
-    share_chart,
-    shortfall_chart,
-)
-from supplychain.report.dot import (
-    country_name,
-    format_share,
-    format_tonnes,
-    names_of,
-    render_bytes,
-    share_bin,
-    to_dot,
-)
-from supplychain.report.escape import clean_text
+from supplychain.report.dot_style import country_name, format_share, names_of
+from supplychain.report.figures import _chart_images, _graph_images, _Image
 from supplychain.report.markdown import summary_markdown
+from supplychain.report.runs import (
+    ReportError,
+    ScenarioRun,
+    _focus_pairs,
+    _focus_year,
+    _runs,
+    _target_pairs,
+    run_scenario,
+)
+from supplychain.report.tables import HEADLINE_METRICS as HEADLINE_METRICS  # re-exported
+from supplychain.report.tables import (
+    _changed_toggles,
+    _concat,
+    _headline,
+    _pair_name,
+    _shortfall_table,
+    _slug,
+    _verdicts,
+)
 
 if TYPE_CHECKING:
     from supplychain.api import Result
-    from supplychain.schema.model import Scenario
-    from supplychain.simulation.run import Mode
 
 __all__ = [
     "MARKER",
@@ -86,136 +84,7 @@ __all__ = [
 MARKER: Final = ".supplychain-report"
 """File that marks a folder as a report written by :func:`write_report` (safe to replace)."""
 
-HEADLINE_METRICS: Final = (
-    ("traced_share", "traced China share"),
-    ("direct_import_share", "direct import share"),
-    ("net_import_reliance", "net import reliance"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
-_MAX_GRAPH_VARIANTS: Final = 8
-_MAX_SHARE_CHARTS: Final = 3
-_MAX_SHORTFALL_ROWS: Final = 12
 _TEMPLATES: Final = Path(__file__).parent / "templates"
-_PAGE_PX: Final = 1150
-"""Width of the page's content column, in CSS pixels."""
-_MIN_ZOOM: Final = 0.7
-"""Network pictures are never shown below this share of their natural size (they scroll instead)."""
-
-
-class ReportError(SupplyChainError, RuntimeError):
-    """The report cannot be written (output folder in the way, nothing to report)."""
-
-
-# ----------------------------------------------------------------------- inputs
-@dataclass(frozen=True)
-class ScenarioRun:
-    """One scenario and its simulated variants: what one report section shows.
-
-    Attributes
-    ----------
-    scenario : Scenario or None
-        The validated scenario (for its summary, sources, toggles and targets);
-        ``None`` when only results are at hand.
-    results : tuple of Result
-        One :class:`~supplychain.api.Result` per variant, the base run first.
-    file : str or None
-        Scenario file, shown in the summary.
-    """
-
-    scenario: Scenario | None
-    results: tuple[Result, ...]
-    file: str | None = None
-
-    @property
-    def name(self) -> str:
-        """Scenario name."""
-        if self.scenario is not None:
-            return self.scenario.scenario.name
-        return self.results[0].scenario if self.results else "scenario"
-
-
-def run_scenario(
-    scenario: Scenario,
-    *,
-    mode: Mode = "rebalance",
-    variants: Sequence[str] | None = None,
-    file: str | None = None,
-) -> ScenarioRun:
-    """Simulate the base run and every variant of a scenario for the report.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        A validated scenario.
-    mode : {"rebalance", "fixed"}
-        Supply response.
-    variants : sequence of str, optional
-        Variants to run after the base run (default: every variant, in the file's order).
-    file : str, optional
-        The scenario's file, for the summary.
-
-    Returns
-    -------
-    ScenarioRun
-    """
-    from supplychain.api import Result
-    from supplychain.simulation.run import Simulator
-
-    sim = Simulator(scenario, source=scenario.scenario.source_country)
-    names = list(variants) if variants is not None else list(scenario.variants)
-    results = [Result.from_run(scenario, sim.run(mode=mode), "base")]
-    for v in names:
-        results.append(Result.from_run(scenario, sim.run(variant=v, mode=mode), v))
-    return ScenarioRun(scenario, tuple(results), file)
-
-
-def _runs(results: Any) -> list[ScenarioRun]:
-    """Normalise what :func:`write_report` accepts into a list of runs."""
-    from supplychain.api import Result
-
-    items = [results] if isinstance(results, ScenarioRun | Result) else list(results)
-    runs: list[ScenarioRun] = []
-    loose: dict[str, list[Result]] = {}
-    for item in items:
-        if isinstance(item, ScenarioRun):
-            runs.append(item)
-        elif isinstance(item, Result):
-            loose.setdefault(item.scenario, []).append(item)
-        elif isinstance(item, Sequence) and item and all(isinstance(r, Result) for r in item):
-            runs.append(ScenarioRun(None, tuple(item)))
-        else:
-            msg = f"cannot report on a {type(item).__name__}: give ScenarioRun or Result objects"
-            raise TypeError(msg)
-    runs.extend(ScenarioRun(None, tuple(rs)) for rs in loose.values())
-    if not runs or any(not r.results for r in runs):
-        msg = "nothing to report: no simulated results"
-        raise ReportError(msg)
-    return runs
-
-
-# ------------------------------------------------------------------ formatting
-def _slug(text: str, taken: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "-", clean_text(text).lower()).strip("-")[:40] or "scenario"
-    slug, i = base, 2
-    while slug in taken:
-        slug, i = f"{base}-{i}", i + 1
-    taken.add(slug)
-    return slug
-
-
-def _finite(x: Any) -> float:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return math.nan
-    return f
-
-
-def _pct_cell(value: float, label: str = "", *, shade: bool = False) -> dict[str, str]:
-    if label:
-        return {"text": label, "bg": "", "fg": ""}
-    b = share_bin(value) if shade else None
-    return {"text": format_share(value), "bg": b.fill if b else "", "fg": b.font if b else ""}
 
 
 def safe_url(url: str | None) -> str | None:
@@ -237,41 +106,6 @@ def safe_url(url: str | None) -> str | None:
     return None
 
 
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-# -------------------------------------------------------------------- figures
-@dataclass
-class _Image:
-    title: str
-    caption: str
-    stem: str
-    svg: bytes
-    png: bytes
-    wide: bool = False
-
-    def display_width(self) -> int | None:
-        """Pixel width to show a wide picture at: at least 70 % of natural size, so labels stay legible."""
-        if not self.wide:
-            return None
-        m = re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', self.svg[:4000])
-        if m is None:
-            return None
-        natural = float(m.group(1)) * 96 / 72
-        return round(max(min(natural, _PAGE_PX), natural * _MIN_ZOOM))
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "width": self.display_width(),
-            "title": self.title,
-            "caption": self.caption,
-            "svg": f"{self.stem}.svg",
-            "png": f"{self.stem}.png",
-            "data_uri": _data_uri(self.svg, "image/svg+xml"),
-            "wide": self.wide,
-        }
-
 
 @dataclass
 class _Section:
@@ -280,296 +114,6 @@ class _Section:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     overview: list[list[str]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
-
-
-def _focus_year(run: ScenarioRun) -> int:
-    years = run.results[0].years
-    if run.scenario is not None and run.scenario.targets:
-        by = max(t.by for t in run.scenario.targets.values())
-        return min(max(by, years[0]), years[-1])
-    return years[-1]
-
-
-def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
-    """(country, commodity) pairs of the scenario's targets, sorted."""
-    if run.scenario is None:
-        return []
-    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
-
-
-def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:
-    """(country, commodity) pairs the headline is about, and whether they come from targets.
-
-    The scenario's own targets' pairs; else ``fallback`` (the other scenarios'
-    target pairs, so that the overview compares like with like) where this
-    scenario has them; else the three largest final demands outside the source
-    country (China's exposure to China says nothing).
-    """
-    own = _target_pairs(run)
-    if own:
-        return own, True
-    sh = run.results[0].shortfall
-    if sh.empty:
-        return [], False
-    present = set(zip(sh["country"].astype(str), sh["commodity"].astype(str), strict=True))
-    shared = [p for p in fallback if p in present]
-    if shared:
-        return shared, True
-    from supplychain.metrics.measures import resolve_source
-
-    source = resolve_source(run.scenario, run.results[0].source, sh["country"].astype(str).unique())
-    sh = sh[~sh["country"].astype(str).isin(source)]  # the source's exposure to itself says nothing
-    dem = sh.groupby(["country", "commodity"])["demand_t"].max().sort_values(ascending=False, kind="stable")
-    return [(str(c), str(k)) for c, k in dem.index[:3]], False
-
-
-def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
-    from supplychain.metrics.measures import resolve_source
-
-    src = run.results[0].source
-    return resolve_source(run.scenario, src, nodes["country"].astype(str).unique())
-
-
-def _tables_of(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    g = result.graph(year)
-    nodes = pd.DataFrame([{**d, "node": n} for n, d in g.nodes(data=True)])
-    edges = pd.DataFrame([{**d, "edge": k, "supplier": u, "buyer": v} for u, v, k, d in g.edges(keys=True, data=True)])
-    return nodes, edges
-
-
-def _traced(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str, source: frozenset[str]) -> pd.Series:
-    from supplychain.metrics.measures import traced_share_by_node
-
-    e = edges.assign(tonnes=pd.to_numeric(edges[weight], errors="coerce").fillna(0.0))
-    return traced_share_by_node(nodes, e, source)
-
-
-def _graph_images(
-    run: ScenarioRun, slug: str, year: int, names: Mapping[str, str], pairs: Sequence[tuple[str, str]], chain: list[str]
-) -> list[_Image]:
-    base = run.results[0]
-    nodes, edges = _tables_of(base, year)
-    source = _source_codes(run, nodes)
-    focus = {c for c, _ in pairs} | set(source)
-    before_edges = edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])
-    t_before = _traced(nodes, edges, "baseline_t", source)
-    images = []
-    dot = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline network", year=year,
-                 names=names, focus_countries=focus, commodity=chain)  # fmt: skip
-    images.append(
-        _Image(
-            "Baseline network",
-            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by tonnes"
-            + (f"; the chain of {', '.join(names.get(k, k) for k in chain)} (the targets' commodities)."
-               if chain else "."),
-            f"{slug}-network-baseline-{year}",
-            render_bytes(dot, "svg"),
-            render_bytes(dot, "png"),
-            wide=True,
-        )
-    )
-    shown = 0
-    for res in run.results:
-        if shown >= _MAX_GRAPH_VARIANTS:
-            break
-        n_v, e_v = _tables_of(res, year)
-        if e_v.empty or (e_v["status"] == "normal").all():
-            continue
-        t_after = _traced(n_v, e_v, "tonnes", source)
-        t_base = _traced(n_v, e_v, "baseline_t", source)
-        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
-                     year=year, names=names, focus_countries=focus, commodity=chain)  # fmt: skip
-        images.append(
-            _Image(
-                f"{res.variant}: changes against the baseline",
-                f"{year}, variant “{res.variant}”: dashed blue = blocked, green = deal or new, "
-                "purple = re-routed; labels read before → after.",
-                f"{slug}-network-{_slug(res.variant, set())}-{year}",
-                render_bytes(dot, "svg"),
-                render_bytes(dot, "png"),
-                wide=True,
-            )
-        )
-        shown += 1
-    return images
-
-
-def _chart(fig: Any, title: str, caption: str, stem: str) -> _Image:
-    return _Image(title, caption, stem, figure_svg(fig).encode("utf-8"), figure_png(fig))
-
-
-def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
-                  shortfall: pd.DataFrame, utilisation: pd.DataFrame,
-                  pairs: Sequence[tuple[str, str]]) -> list[_Image]:  # fmt: skip
-    images = []
-    targets = run.scenario.targets if run.scenario is not None else {}
-    for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
-        lines = [TargetLine(t.max if t.max is not None else t.min or 0.0, t.by, "max" if t.max is not None else "min")
-                 for t in targets.values()
-                 if t.country == country and t.commodity == commodity and t.metric == "traced_share"]  # fmt: skip
-        fig = share_chart(measures, country=country, commodity=commodity, source_country=run.results[0].source,
-                          targets=lines, names=names)  # fmt: skip
-        images.append(
-            _chart(
-                fig,
-                f"China share: {_pair_name(country, commodity, names)}",
-                "Traced share (solid) counts material mined or processed in China at any upstream stage; "
-                "direct share (dashed) counts first-hop imports only.",
-                f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
-            )
-        )
-    fig = shortfall_chart(shortfall, names=names)
-    images.append(_chart(fig, "Shortfall", "Share of final demand not met, by year.", f"{slug}-shortfall"))
-    if not utilisation.empty and "capacity_t" in utilisation.columns:
-        cap = utilisation.rename(columns={"capacity_t": "capacity"})
-        cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
-        if not cap.empty:
-            per_variant = cap.groupby(["variant", "year"])["capacity"].sum().unstack("year")
-            gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
-            variant = str(gain.index[0])
-            one = cap[cap["variant"] == variant]
-            one = one.groupby(["year", "country", "commodity"], as_index=False)["capacity"].sum()
-            fig = capacity_additions_chart(one, names=names, title=f"Capacity added since the base year ({variant})")
-            images.append(
-                _chart(
-                    fig,
-                    "Capacity additions",
-                    f"Nameplate capacity added against the base year in variant “{variant}” (largest additions).",
-                    f"{slug}-capacity",
-                )
-            )
-    return images
-
-
-# ----------------------------------------------------------------- sections
-def _concat(results: Sequence[Result], attr: str) -> pd.DataFrame:
-    frames = [getattr(r, attr) for r in results]
-    frames = [
-        f if "variant" in f.columns else f.assign(variant=r.variant) for f, r in zip(frames, results, strict=True)
-    ]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
-              names: Mapping[str, str], pairs: Sequence[tuple[str, str]]) -> dict[str, Any]:  # fmt: skip
-    variants = [r.variant for r in run.results]
-    rows: list[dict[str, Any]] = []
-    src = run.results[0].source
-    if measures.empty:
-        return {"variants": variants, "span": f"{year0} → {year1}", "rows": rows}
-    m = measures
-    if "partner" in m.columns:
-        m = m[m["partner"].isna() | (m["partner"].astype(str) == "")]
-    for country, commodity in pairs:
-        first = len(rows)
-        for metric, label in HEADLINE_METRICS:
-            sel = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["metric"] == metric)]
-            if metric in ("traced_share", "direct_import_share") and "source_country" in sel.columns:
-                sel = sel[sel["source_country"].astype(str) == src]
-            if sel.empty:
-                continue
-            cells = []
-            for v in variants:
-                part = sel[sel["variant"] == v]
-                texts = []
-                last: dict[str, str] = {"bg": "", "fg": ""}
-                for y in (year0, year1):
-                    row = part[part["year"] == y]
-                    if row.empty:
-                        texts.append("–")
-                        continue
-                    lab = str(row["label"].iloc[0]) if "label" in row.columns and pd.notna(row["label"].iloc[0]) else ""
-                    cell = _pct_cell(_finite(row["value"].iloc[0]), lab if lab in ("E",) else "",
-                                     shade=metric == "traced_share")  # fmt: skip
-                    texts.append(cell["text"])
-                    last = cell
-                cells.append({"text": " → ".join(texts), "bg": last["bg"], "fg": last["fg"]})
-            rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
-        if len(rows) > first:
-            rows[first]["span"] = len(rows) - first  # the pair's name spans its measures
-    return {"variants": variants, "span": f"{year0} → {year1}", "rows": rows}
-
-
-def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if targets.empty:
-        return out
-    defs = run.scenario.targets if run.scenario is not None else {}
-    for (tid, variant), part in targets.groupby(["target", "variant"], sort=False):
-        part = part.sort_values("year")
-        t = defs.get(str(tid))
-        passed = part["passed"]
-        known = part[passed.notna()]
-        fails = known[known["passed"] == False]  # noqa: E712 - object column of True/False/None
-        if known.empty:
-            verdict, detail = "no data", "the measure was not computed"
-        elif fails.empty:
-            verdict = "pass"
-            detail = f"holds in every year {int(known['year'].min())}–{int(known['year'].max())}"
-        else:
-            verdict = "fail"
-            years = ", ".join(str(int(y)) for y in fails["year"])
-            detail = f"fails in {years}"
-        first = part.iloc[0]
-        bound = str(first.get("bound", "max"))
-        sign = "≤" if bound == "max" else "≥"
-        out.append({
-            "id": str(tid),
-            "description": (t.description if t is not None and t.description else str(tid)),
-            "variant": str(variant),
-            "year": int(first["year"]),
-            "value": format_share(_finite(first["value"])),
-            "threshold": f"{sign} {format_share(_finite(first['threshold']))}",
-            "margin": format_share(_finite(known["margin"].min())) if not known.empty else "n/a",
-            "verdict": verdict,
-            "detail": detail,
-        })  # fmt: skip
-    order = {r.variant: i for i, r in enumerate(run.results)}
-    return sorted(out, key=lambda r: (r["id"], order.get(r["variant"], 99)))
-
-
-def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> dict[str, Any]:
-    """Peak shortfall per country · commodity (rows) and variant (columns): "46 % in 2025, 6.8k t in all"."""
-    variants = [r.variant for r in run.results]
-    table: dict[str, Any] = {"variants": variants, "rows": []}
-    if shortfall.empty or "shortfall_t" not in shortfall.columns:
-        return table
-    s = shortfall[shortfall["shortfall_t"] > 0]
-    if s.empty:
-        return table
-    worst = s.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False, kind="stable")
-    for country, commodity in worst.index[:_MAX_SHORTFALL_ROWS]:
-        part = s[(s["country"] == country) & (s["commodity"] == commodity)]
-        cells = []
-        for v in variants:
-            pv = part[part["variant"] == v]
-            if pv.empty:
-                cells.append("none")
-                continue
-            peak = pv.iloc[int(np.argmax(pv["shortfall_share"].to_numpy(dtype=float)))]
-            total = format_tonnes(float(pv["shortfall_t"].sum()))
-            cells.append(f"{format_share(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
-        table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
-    table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)
-    return table
-
-
-def _changed_toggles(toggles: pd.DataFrame) -> str:
-    """``ban=on, deal=on``: the toggles a run set away from the file's defaults."""
-    if toggles.empty or not {"toggle", "state"} <= set(toggles.columns):
-        return "–"
-    changed = toggles
-    if "set_by" in toggles.columns:
-        changed = toggles[toggles["set_by"].astype(str) != "default"]
-    if changed.empty:
-        return "all at their defaults"
-    return ", ".join(f"{t}={st}" for t, st in zip(changed["toggle"], changed["state"], strict=True))
-
-
-def _pair_name(country: str, commodity: str, names: Mapping[str, str]) -> str:
-    """``United States · NdPr oxide``."""
-    return f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = ()) -> _Section:

@@ -1,0 +1,146 @@
+"""Runs to report on: :func:`run_scenario`, :class:`ScenarioRun`, and which pairs and year a run is about."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from supplychain.errors import SupplyChainError
+
+if TYPE_CHECKING:
+    from supplychain.api import Result
+    from supplychain.schema.model import Scenario
+    from supplychain.simulation.run import Mode
+
+class ReportError(SupplyChainError, RuntimeError):
+    """The report cannot be written (output folder in the way, nothing to report)."""
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario and its simulated variants: what one report section shows.
+
+    Attributes
+    ----------
+    scenario : Scenario or None
+        The validated scenario (for its summary, sources, toggles and targets);
+        ``None`` when only results are at hand.
+    results : tuple of Result
+        One :class:`~supplychain.api.Result` per variant, the base run first.
+    file : str or None
+        Scenario file, shown in the summary.
+    """
+
+    scenario: Scenario | None
+    results: tuple[Result, ...]
+    file: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Scenario name."""
+        if self.scenario is not None:
+            return self.scenario.scenario.name
+        return self.results[0].scenario if self.results else "scenario"
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    mode: Mode = "rebalance",
+    variants: Sequence[str] | None = None,
+    file: str | None = None,
+) -> ScenarioRun:
+    """Simulate the base run and every variant of a scenario for the report.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    mode : {"rebalance", "fixed"}
+        Supply response.
+    variants : sequence of str, optional
+        Variants to run after the base run (default: every variant, in the file's order).
+    file : str, optional
+        The scenario's file, for the summary.
+
+    Returns
+    -------
+    ScenarioRun
+    """
+    from supplychain.api import Result
+    from supplychain.simulation.run import Simulator
+
+    sim = Simulator(scenario, source=scenario.scenario.source_country)
+    names = list(variants) if variants is not None else list(scenario.variants)
+    results = [Result.from_run(scenario, sim.run(mode=mode), "base")]
+    for v in names:
+        results.append(Result.from_run(scenario, sim.run(variant=v, mode=mode), v))
+    return ScenarioRun(scenario, tuple(results), file)
+
+
+def _runs(results: Any) -> list[ScenarioRun]:
+    """Normalise what :func:`write_report` accepts into a list of runs."""
+    from supplychain.api import Result
+
+    items = [results] if isinstance(results, ScenarioRun | Result) else list(results)
+    runs: list[ScenarioRun] = []
+    loose: dict[str, list[Result]] = {}
+    for item in items:
+        if isinstance(item, ScenarioRun):
+            runs.append(item)
+        elif isinstance(item, Result):
+            loose.setdefault(item.scenario, []).append(item)
+        elif isinstance(item, Sequence) and item and all(isinstance(r, Result) for r in item):
+            runs.append(ScenarioRun(None, tuple(item)))
+        else:
+            msg = f"cannot report on a {type(item).__name__}: give ScenarioRun or Result objects"
+            raise TypeError(msg)
+    runs.extend(ScenarioRun(None, tuple(rs)) for rs in loose.values())
+    if not runs or any(not r.results for r in runs):
+        msg = "nothing to report: no simulated results"
+        raise ReportError(msg)
+    return runs
+
+
+def _focus_year(run: ScenarioRun) -> int:
+    years = run.results[0].years
+    if run.scenario is not None and run.scenario.targets:
+        by = max(t.by for t in run.scenario.targets.values())
+        return min(max(by, years[0]), years[-1])
+    return years[-1]
+
+
+def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
+    """(country, commodity) pairs of the scenario's targets, sorted."""
+    if run.scenario is None:
+        return []
+    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
+
+
+def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:
+    """(country, commodity) pairs the headline is about, and whether they come from targets.
+
+    The scenario's own targets' pairs; else ``fallback`` (the other scenarios'
+    target pairs, so that the overview compares like with like) where this
+    scenario has them; else the three largest final demands outside the source
+    country (China's exposure to China says nothing).
+    """
+    own = _target_pairs(run)
+    if own:
+        return own, True
+    sh = run.results[0].shortfall
+    if sh.empty:
+        return [], False
+    present = set(zip(sh["country"].astype(str), sh["commodity"].astype(str), strict=True))
+    shared = [p for p in fallback if p in present]
+    if shared:
+        return shared, True
+    from supplychain.metrics.measures import resolve_source
+
+    source = resolve_source(run.scenario, run.results[0].source, sh["country"].astype(str).unique())
+    sh = sh[~sh["country"].astype(str).isin(source)]  # the source's exposure to itself says nothing
+    dem = sh.groupby(["country", "commodity"])["demand_t"].max().sort_values(ascending=False, kind="stable")
+    return [(str(c), str(k)) for c, k in dem.index[:3]], False
+
+
