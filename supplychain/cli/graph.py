@@ -16,7 +16,6 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-    from supplychain.api import Result
     from supplychain.schema.model import Scenario
     from supplychain.simulation.run import Mode
 
@@ -29,15 +28,6 @@ def _fail(message: str) -> NoReturn:
     """Print a user error (no traceback) and exit with status 1."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(1)
-
-
-def _tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    import pandas as pd
-
-    g = result.graph(year)
-    nodes = pd.DataFrame([{**d, "node": n} for n, d in g.nodes(data=True)])
-    edges = pd.DataFrame([{**d, "edge": k, "supplier": u, "buyer": v} for u, v, k, d in g.edges(keys=True, data=True)])
-    return nodes, edges
 
 
 def _traced(scenario: Scenario, source: str, nodes: pd.DataFrame, edges: pd.DataFrame, weight: str) -> pd.Series:
@@ -124,6 +114,7 @@ def graph(
 
         from supplychain.api import simulate
         from supplychain.report.dot import names_of, render, to_dot
+        from supplychain.report.figures import result_tables
         from supplychain.simulation.toggles import parse_toggle_args
 
         overrides = parse_toggle_args(toggle or [])
@@ -136,8 +127,8 @@ def graph(
         if compare_toggle is not None:
             off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)
             on = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: True}, mode=mode_arg)
-            n0, e0 = _tables(off, draw_year)
-            n1, e1 = _tables(on, draw_year)
+            n0, e0 = result_tables(off, draw_year)
+            n1, e1 = result_tables(on, draw_year)
             dot = draw(
                 (n1, e1.drop(columns=["status", "baseline_t"])),
                 compare_to=(n0, e0.drop(columns=["status", "baseline_t"])),
@@ -148,7 +139,7 @@ def graph(
             )
         else:
             res = simulate(sc, variant=variant, toggles=overrides or None, mode=mode_arg)
-            nodes, edges = _tables(res, draw_year)
+            nodes, edges = result_tables(res, draw_year)
             if baseline:
                 dot = draw(
                     (nodes, edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])),

@@ -75,7 +75,8 @@ def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
     return resolve_source(run.scenario, src, nodes["country"].astype(str).unique())
 
 
-def _tables_of(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of a simulated year (simulated ``tonnes``, ``baseline_t``, ``status``)."""
     g = result.graph(year)
     nodes = pd.DataFrame([{**d, "node": n} for n, d in g.nodes(data=True)])
     edges = pd.DataFrame([{**d, "edge": k, "supplier": u, "buyer": v} for u, v, k, d in g.edges(keys=True, data=True)])
@@ -93,7 +94,7 @@ def _graph_images(
     run: ScenarioRun, slug: str, year: int, names: Mapping[str, str], pairs: Sequence[tuple[str, str]], chain: list[str]
 ) -> list[_Image]:
     base = run.results[0]
-    nodes, edges = _tables_of(base, year)
+    nodes, edges = result_tables(base, year)
     source = _source_codes(run, nodes)
     focus = {c for c, _ in pairs} | set(source)
     before_edges = edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])
@@ -117,7 +118,7 @@ def _graph_images(
     for res in run.results:
         if shown >= _MAX_GRAPH_VARIANTS:
             break
-        n_v, e_v = _tables_of(res, year)
+        n_v, e_v = result_tables(res, year)
         if e_v.empty or (e_v["status"] == "normal").all():
             continue
         t_after = _traced(n_v, e_v, "tonnes", source)
