@@ -432,6 +432,19 @@ class _Rows:
     n: int
 
 
+@dataclass
+class _LevelCosts:
+    cost1: FloatArray
+    cost2: FloatArray
+    cost3: FloatArray
+    cost4: FloatArray
+    dev_const: float
+    ws_scale: float
+    cscale: float
+    has_stock: bool
+    has_cost: bool
+
+
 class RebalanceModel:
     """The re-routing LP of one network structure, re-solved for years and variants.
 
@@ -642,6 +655,7 @@ class RebalanceModel:
         a.sum_duplicates()
         a.sort_indices()
         self._cols, self._rows = c, r
+        self._matrix = a  # base rows (the cost row's entries are set per solve); used by blocks.py
         self._market_row = market_row
         self._ykey = ykey
         lp = highspy.HighsLp()
@@ -930,6 +944,64 @@ class RebalanceModel:
         tail = f" and {len(parts) - len(shown)} more" if len(parts) > len(shown) else ""
         return "conflicting constraints: " + "; ".join(shown) + tail
 
+    def _col_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
+        """Column bounds of a year (flows split at the baseline, capacities, unrecorded supply, stocks)."""
+        c, ne = self._cols, len(self.edges)
+        f0 = inputs.baseline
+        cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
+        cap = np.where(self._capped_source, np.minimum(cap, f0), cap)
+        cap = np.maximum(cap, 0.0)
+        lo_ub = np.minimum(f0, cap)
+        hi_ub = np.where(np.isinf(cap), INF, cap - lo_ub)
+        need = np.minimum(inputs.lower, cap)  # a commitment never overrides a ban
+        lo_lb = np.minimum(need, lo_ub)
+        hi_lb = np.maximum(0.0, need - lo_ub)
+        col_lo = np.zeros(c.n)
+        col_hi = np.full(c.n, INF)
+        col_lo[:ne], col_hi[:ne] = lo_lb, lo_ub
+        col_lo[ne : 2 * ne], col_hi[ne : 2 * ne] = hi_lb, hi_ub
+        col_hi[c.act : c.short] = inputs.capacity
+        col_hi[c.gap : c.draw] = inputs.unrecorded
+        col_hi[c.draw :] = inputs.stock
+        return col_lo, col_hi
+
+    def _level_costs(self, inputs: YearInputs) -> _LevelCosts:
+        """Cost vectors of the four levels, each normalised to a largest coefficient of 1."""
+        c, ne = self._cols, len(self.edges)
+        f0 = inputs.baseline
+        # normalised weights: each level's largest coefficient is 1 (keeps reduced costs
+        # well above HiGHS' dual feasibility tolerance)
+        d = inputs.demand
+        ws = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+        ws_scale = float(ws.max()) if ws.size and ws.max() > 0 else 1.0
+        cost1 = np.zeros(c.n)
+        cost1[c.short : c.gap] = ws / ws_scale
+        ns = len(self.stock_markets)
+        has_stock = bool(ns and np.any(inputs.stock > 0))
+        cost2 = np.zeros(c.n)
+        if has_stock:
+            wd = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
+            cost2[c.draw :] = wd / wd.max()
+        has_cost = bool(np.any(inputs.cost != 0))
+        cost3 = np.zeros(c.n)
+        cscale = float(np.abs(inputs.cost).max()) if has_cost else 1.0
+        cost3[:ne] = inputs.cost / cscale
+        cost3[ne : 2 * ne] = inputs.cost / cscale
+        com = self.edges["commodity"].astype(str).to_numpy()
+        tk_by = pd.Series(f0).groupby(com).sum()
+        tk = tk_by.reindex(com).to_numpy()
+        w = 1.0 / np.where(tk > 0, tk, 1.0)
+        mcom = self.nodes["commodity"].astype(str).to_numpy()[self.markets]
+        tm = tk_by.reindex(mcom).fillna(0.0).to_numpy()
+        wm = 1.0 / np.where(tm > 0, tm, 1.0)
+        dscale = float(max(w.max() if w.size else 1.0, wm.max() if wm.size else 1.0))
+        cost4 = np.zeros(c.n)
+        cost4[:ne] = -w / dscale
+        cost4[ne : 2 * ne] = w / dscale
+        cost4[c.gap : c.draw] = -wm / dscale
+        dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
+        return _LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
+
     def solve(self, inputs: YearInputs, *, warm: bool = True) -> RebalanceSolution:
         """Solve the re-routing LP for one year (lexicographic levels, or one weighted solve).
 
@@ -958,22 +1030,7 @@ class RebalanceModel:
         warm_used = warm and self._solved
         if not warm_used:
             h.clearSolver()
-        f0 = inputs.baseline
-        cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
-        cap = np.where(self._capped_source, np.minimum(cap, f0), cap)
-        cap = np.maximum(cap, 0.0)
-        lo_ub = np.minimum(f0, cap)
-        hi_ub = np.where(np.isinf(cap), INF, cap - lo_ub)
-        need = np.minimum(inputs.lower, cap)  # a commitment never overrides a ban
-        lo_lb = np.minimum(need, lo_ub)
-        hi_lb = np.maximum(0.0, need - lo_ub)
-        col_lo = np.zeros(c.n)
-        col_hi = np.full(c.n, INF)
-        col_lo[:ne], col_hi[:ne] = lo_lb, lo_ub
-        col_lo[ne : 2 * ne], col_hi[ne : 2 * ne] = hi_lb, hi_ub
-        col_hi[c.act : c.short] = inputs.capacity
-        col_hi[c.gap : c.draw] = inputs.unrecorded
-        col_hi[c.draw :] = inputs.stock
+        col_lo, col_hi = self._col_bounds(inputs)
         allc = np.arange(c.n, dtype=np.int32)
         h.changeColsBounds(c.n, allc, col_lo, col_hi)
         r = self._rows
@@ -1008,37 +1065,10 @@ class RebalanceModel:
             objectives[level] = z
             return z
 
-        # normalised weights: each level's largest coefficient is 1 (keeps reduced costs
-        # well above HiGHS' dual feasibility tolerance)
-        d = inputs.demand
-        ws = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
-        ws_scale = float(ws.max()) if ws.size and ws.max() > 0 else 1.0
-        cost1 = np.zeros(c.n)
-        cost1[c.short : c.gap] = ws / ws_scale
-        ns = len(self.stock_markets)
-        has_stock = bool(ns and np.any(inputs.stock > 0))
-        cost2 = np.zeros(c.n)
-        if has_stock:
-            wd = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
-            cost2[c.draw :] = wd / wd.max()
-        has_cost = bool(np.any(inputs.cost != 0))
-        cost3 = np.zeros(c.n)
-        cscale = float(np.abs(inputs.cost).max()) if has_cost else 1.0
-        cost3[:ne] = inputs.cost / cscale
-        cost3[ne : 2 * ne] = inputs.cost / cscale
-        com = self.edges["commodity"].astype(str).to_numpy()
-        tk_by = pd.Series(f0).groupby(com).sum()
-        tk = tk_by.reindex(com).to_numpy()
-        w = 1.0 / np.where(tk > 0, tk, 1.0)
-        mcom = self.nodes["commodity"].astype(str).to_numpy()[self.markets]
-        tm = tk_by.reindex(mcom).fillna(0.0).to_numpy()
-        wm = 1.0 / np.where(tm > 0, tm, 1.0)
-        dscale = float(max(w.max() if w.size else 1.0, wm.max() if wm.size else 1.0))
-        cost4 = np.zeros(c.n)
-        cost4[:ne] = -w / dscale
-        cost4[ne : 2 * ne] = w / dscale
-        cost4[c.gap : c.draw] = -wm / dscale
-        dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
+        lv = self._level_costs(inputs)
+        cost1, cost2, cost3, cost4 = lv.cost1, lv.cost2, lv.cost3, lv.cost4
+        ws_scale, cscale, dev_const = lv.ws_scale, lv.cscale, lv.dev_const
+        has_stock, has_cost, ns = lv.has_stock, lv.has_cost, len(self.stock_markets)
 
         if self.objective == "weighted":
             weights = WEIGHTS
