@@ -275,17 +275,8 @@ class BlockRebalance:
             objectives["shortfall"] *= lv.ws_scale
             objectives["cost"] = objectives.get("cost", 0.0) * lv.cscale
             objectives["deviation"] += lv.dev_const
-        return RebalanceSolution(
-            tonnes=np.maximum(x[:ne] + x[ne : 2 * ne], 0.0),
-            activity=x[c.act : c.short].copy(),
-            shortfall=np.maximum(x[c.short : c.gap], 0.0),
-            stock_draw=x[c.draw :].copy(),
-            unrecorded=x[c.gap : c.draw].copy(),
-            objectives=objectives,
-            iterations=its,
-            seconds=time.perf_counter() - t0,
-            warm=warm_all,
-        )
+        return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=its,
+                                              seconds=time.perf_counter() - t0, warm=warm_all)
 
     def _set_cost_row(self, b: _Block, cost3: FloatArray) -> None:
         want = {int(j): float(v) for j, v in zip(np.flatnonzero(cost3[b.cols]), cost3[b.cols][cost3[b.cols] != 0],

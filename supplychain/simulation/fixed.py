@@ -41,7 +41,7 @@ import pandas as pd
 
 from supplychain.errors import EngineError
 
-__all__ = ["FixedResult", "NetworkIndex", "index_network", "propagate_fixed", "shortfall_table"]
+__all__ = ["FixedResult", "NetworkIndex", "index_network", "propagate_fixed", "shortfall_frame", "shortfall_table"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -285,16 +285,25 @@ def shortfall_table(
     d = demand[pos]
     short = np.maximum(0.0, d - got[pos])
     short[np.abs(short) < 1e-9 * np.maximum(1.0, d)] = 0.0
+    return shortfall_frame(nodes, d, np.minimum(got[pos], d), short)
+
+
+def shortfall_frame(nodes: pd.DataFrame, demand: FloatArray, delivered: FloatArray,
+                    shortfall: FloatArray) -> pd.DataFrame:
+    """Build the shortfall table of both supply responses, one row per use node.
+
+    ``shortfall_share`` = shortfall / demand (0 where there is no demand).
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(d > 0, short / d, 0.0)
-    stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(pos))
+        share = np.where(demand > 0, shortfall / demand, 0.0)
+    stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(nodes))
     return pd.DataFrame({
         "node": nodes["node"].astype(str).to_numpy(),
         "country": nodes["country"].astype(str).to_numpy(),
         "commodity": nodes["commodity"].astype(str).to_numpy(),
         "stage": stage.astype(str).to_numpy(),
-        "demand_t": d,
-        "delivered_t": np.minimum(got[pos], d),
-        "shortfall_t": short,
+        "demand_t": demand,
+        "delivered_t": delivered,
+        "shortfall_t": shortfall,
         "shortfall_share": share,
     })

@@ -70,7 +70,7 @@ import scipy.sparse as sp
 
 from supplychain.errors import EngineError, SolverError
 from supplychain.schema.model import Facility, Process
-from supplychain.simulation.fixed import NetworkIndex, index_network
+from supplychain.simulation.fixed import NetworkIndex, index_network, shortfall_frame
 from supplychain.simulation.policies import PolicyEffects
 
 __all__ = [
@@ -408,6 +408,26 @@ class RebalanceSolution:
     iterations: int
     seconds: float
     warm: bool
+
+    @classmethod
+    def from_columns(cls, x: FloatArray, c: _Cols, ne: int, *, objectives: dict[str, float], iterations: int,
+                     seconds: float, warm: bool) -> RebalanceSolution:
+        """Read the solution out of the LP's column vector (layout :class:`_Cols`, ``ne`` model edges).
+
+        Edge tonnes are the sum of the two deviation columns of each edge; round-off below
+        zero is clipped.
+        """
+        return cls(
+            tonnes=np.maximum(x[:ne] + x[ne : 2 * ne], 0.0),
+            activity=x[c.act : c.short].copy(),
+            shortfall=np.maximum(x[c.short : c.gap], 0.0),
+            stock_draw=x[c.draw :].copy(),
+            unrecorded=x[c.gap : c.draw].copy(),
+            objectives=objectives,
+            iterations=iterations,
+            seconds=seconds,
+            warm=warm,
+        )
 
 
 # -------------------------------------------------------------------- model
@@ -1107,18 +1127,8 @@ class RebalanceModel:
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
         x = np.asarray(h.getSolution().col_value)
         self._solved = True
-        tonnes = np.maximum(x[:ne] + x[ne : 2 * ne], 0.0)
-        return RebalanceSolution(
-            tonnes=tonnes,
-            activity=x[c.act : c.short].copy(),
-            shortfall=np.maximum(x[c.short : c.gap], 0.0),
-            stock_draw=x[c.draw :].copy(),
-            unrecorded=x[c.gap : c.draw].copy(),
-            objectives=objectives,
-            iterations=it0,
-            seconds=time.perf_counter() - t0,
-            warm=warm_used,
-        )
+        return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=it0,
+                                              seconds=time.perf_counter() - t0, warm=warm_used)
 
     def shortfall_table(self, inputs: YearInputs, sol: RebalanceSolution) -> pd.DataFrame:
         """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
@@ -1126,19 +1136,7 @@ class RebalanceModel:
         d = inputs.demand
         z = np.where(sol.shortfall < 1e-9 * np.maximum(1.0, d), 0.0, sol.shortfall)
         z = np.minimum(z, d)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(d > 0, z / d, 0.0)
-        stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(nodes))
-        return pd.DataFrame({
-            "node": nodes["node"].astype(str).to_numpy(),
-            "country": nodes["country"].astype(str).to_numpy(),
-            "commodity": nodes["commodity"].astype(str).to_numpy(),
-            "stage": stage.astype(str).to_numpy(),
-            "demand_t": d,
-            "delivered_t": d - z,
-            "shortfall_t": z,
-            "shortfall_share": share,
-        })
+        return shortfall_frame(nodes, d, d - z, z)
 
 
 Mode = Literal["fixed", "rebalance"]
