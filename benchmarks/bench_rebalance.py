@@ -23,6 +23,27 @@ trade with 75 partners ties the countries), so solving block by block cannot
 help here; ``--blocks`` times :class:`~supplychain.simulation.blocks.BlockRebalance`
 anyway and checks its optima against the monolithic model.
 
+Second instance family, ``--chains K`` (default 1: the layered network above):
+:func:`chain_network`, K independent commodity chains of ``n // K`` nodes each,
+every chain a layered network of its own (own commodities ore→oxide→metal→magnet,
+own markets, use nodes and facilities; per country and layer the same market, use
+node and 3 facilities; trade with up to 75 partners) over countries drawn from one
+shared pool of 200 names, so that a country's export ban hits every chain it trades
+in. This is the shape of the issue's reference figures (one LP per independent
+commodity chain). K = 50 is the number of mineral commodities on the USGS 2022 List
+of Critical Minerals, one chain per mineral; it was chosen before any timing. At
+100k nodes a chain has 2,000 nodes (100 countries, 75 partners: ~16 edges per node,
+as the layered network); at 10k a chain has 200 nodes, i.e. 10 countries, whose
+markets all trade with each other: ~3 edges per node, the most a chain of that size
+can have in this shape. ``--solvers`` times several solvers side by side on the same
+instance and the same shocks (monolithic, block by block, block by block without
+re-use of unchanged blocks, block by block on 2 threads) and checks every optimum of
+a block solver against the monolithic one; on the chain instance it adds *warm (one
+chain)*, the bans of one chain re-drawn (a ban on one mineral)::
+
+    .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 50 --objective weighted \
+        --solvers monolithic blocks blocks-noreuse blocks-2threads
+
 Goals: 10k nodes ≤ 1 s cold, ≤ 0.15 s warm; 100k nodes ≤ 10 s.
 """
 
@@ -31,6 +52,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -43,7 +65,8 @@ from supplychain.simulation.rebalance import RebalanceModel, YearInputs
 LAYERS = ("ore", "oxide", "metal", "magnet")
 
 
-def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, seed: int = 0
+def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, seed: int = 0,
+                    countries: Sequence[str] | None = None, layers: Sequence[str] = LAYERS,
                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A balanced layered supply network of about ``n_nodes`` nodes and 16 edges per node.
 
@@ -51,16 +74,20 @@ def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, see
     (mines on the ore layer, converters with yield 1 from the previous layer above).
     Each producing market exports ~30 % of its output to ``degree`` random partners;
     each market passes half of what it holds to the next layer's converters and the
-    rest to final use.
+    rest to final use. ``countries`` and ``layers`` only rename (default: ``K00000``…
+    and :data:`LAYERS`); the random draws are the same.
     """
     rng = np.random.default_rng(seed)
-    k = max(4, n_nodes // (len(LAYERS) * (2 + per_country)))
-    countries = np.array([f"K{i:05d}" for i in range(k)])
+    if countries is None:
+        k = max(4, n_nodes // (len(layers) * (2 + per_country)))
+        countries = [f"K{i:05d}" for i in range(k)]
+    countries = np.asarray(countries, dtype=str)
+    k = len(countries)
     d = min(degree, k - 1)
     node_rows: list[pd.DataFrame] = []
     edge_rows: list[pd.DataFrame] = []
     prod = np.zeros(k)
-    for li, c in enumerate(LAYERS):
+    for li, c in enumerate(layers):
         mk = np.char.add(np.char.add(countries, ":"), c)
         use = np.char.add(mk, ":use")
         fac_c = np.repeat(countries, per_country)
@@ -71,8 +98,8 @@ def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, see
             share = rng.dirichlet(np.ones(per_country), size=k).ravel()
             out = np.repeat(prod, per_country) * share
             edge_rows.append(pd.DataFrame({
-                "edge": np.char.add("in.", fac), "supplier": np.char.add(np.char.add(fac_c, ":"), LAYERS[li - 1]),
-                "buyer": fac, "supplier_country": fac_c, "buyer_country": fac_c, "commodity": LAYERS[li - 1],
+                "edge": np.char.add("in.", fac), "supplier": np.char.add(np.char.add(fac_c, ":"), layers[li - 1]),
+                "buyer": fac, "supplier_country": fac_c, "buyer_country": fac_c, "commodity": layers[li - 1],
                 "tonnes": out, "kind": "input"}))
         cap = out * rng.uniform(1.0, 1.5, size=fac.size) + rng.uniform(0, 20, size=fac.size)
         node_rows.append(pd.DataFrame({"node": fac, "kind": "facility", "country": fac_c, "commodity": c,
@@ -97,7 +124,7 @@ def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, see
             "supplier": mk[src], "buyer": mk[dst], "supplier_country": countries[src], "buyer_country": countries[dst],
             "commodity": c, "tonnes": t, "kind": "trade"}))
         held = p - np.bincount(src, weights=t, minlength=k) + np.bincount(dst, weights=t, minlength=k)
-        nxt = 0.5 * held if li < len(LAYERS) - 1 else np.zeros(k)
+        nxt = 0.5 * held if li < len(layers) - 1 else np.zeros(k)
         edge_rows.append(pd.DataFrame({
             "edge": np.char.add("use.", mk), "supplier": mk, "buyer": use, "supplier_country": countries,
             "buyer_country": countries, "commodity": c, "tonnes": held - nxt, "kind": "use"}))
@@ -107,6 +134,48 @@ def layered_network(n_nodes: int, *, degree: int = 75, per_country: int = 3, see
     edges["stage"] = edges["commodity"]
     edges = edges[edges["tonnes"] > 0].reset_index(drop=True)
     return nodes, edges
+
+
+def chain_network(n_nodes: int, chains: int, *, countries: int = 200, seed: int = 0
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``chains`` independent commodity chains of ``n_nodes // chains`` nodes each (about ``n_nodes`` in all).
+
+    Chain ``i`` is :func:`layered_network` of its share of the nodes (seed ``seed + i``)
+    with its own commodities ``ore{i}`` → ``oxide{i}`` → ``metal{i}`` → ``magnet{i}`` and
+    so its own markets, use nodes and facilities. Its countries are drawn from one
+    pool of ``countries`` names shared by all chains (about the number of countries in
+    the world), so a ban of a country's exports hits every chain it trades in, as a
+    real export ban hits several minerals.
+    """
+    rng = np.random.default_rng(seed)
+    pool = np.array([f"K{i:05d}" for i in range(countries)])
+    m = n_nodes // chains
+    parts = []
+    for i in range(chains):
+        k = max(4, m // (len(LAYERS) * (2 + 3)))  # as layered_network with per_country=3
+        names = pool if k >= countries else np.sort(rng.choice(pool, size=k, replace=False))
+        parts.append(layered_network(m, seed=seed + i, countries=names.tolist(),
+                                     layers=tuple(f"{c}{i:02d}" for c in LAYERS)))
+    nodes = pd.concat([p[0] for p in parts], ignore_index=True)
+    edges = pd.concat([p[1] for p in parts], ignore_index=True)
+    return nodes, edges
+
+
+def one_chain_shock(rng: np.random.Generator, model: RebalanceModel, s: YearInputs, share: float = 0.1
+                    ) -> YearInputs:
+    """``s`` with the bans of one random commodity chain re-drawn (its trade edges only; costs unchanged).
+
+    The other chains' bounds and costs are those of ``s``: the case of a ban on one mineral.
+    """
+    e = model.edges
+    chain = e["commodity"].astype(str).str[-2:].to_numpy()
+    pick = rng.choice(np.unique(chain))
+    countries = e["supplier_country"].unique()
+    banned = rng.choice(countries, size=max(1, int(share * len(countries))), replace=False)
+    mine = (e["kind"] == "trade").to_numpy() & (chain == pick)
+    blocked = s.blocked.copy()
+    blocked[mine] = np.where(e["supplier_country"].isin(banned).to_numpy()[mine], 1.0, 0.0)
+    return replace(s, blocked=blocked)
 
 
 def random_shock(rng: np.random.Generator, model: RebalanceModel, base: YearInputs, share: float = 0.1) -> YearInputs:
@@ -168,10 +237,16 @@ def network_simplex_time(model: RebalanceModel, inp: YearInputs) -> tuple[float,
     return solve, short
 
 
-def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False) -> dict[str, Any]:
+def instance(n: int, chains: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The layered network (``chains == 1``) or :func:`chain_network` of ``chains`` chains."""
+    return layered_network(n) if chains == 1 else chain_network(n, chains)
+
+
+def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False, chains: int = 1
+          ) -> dict[str, Any]:
     rng = np.random.default_rng(n)
     t0 = time.perf_counter()
-    nodes, edges = layered_network(n)
+    nodes, edges = instance(n, chains)
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
@@ -210,6 +285,91 @@ def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = Fal
     return out
 
 
+SOLVERS = ("monolithic", "blocks", "blocks-noreuse", "blocks-2threads")
+
+
+def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: int, solvers: Sequence[str]
+                  ) -> list[dict[str, Any]]:
+    """Time several solvers on the same instance and the same shocks; one row per solver.
+
+    The shocks are those of :func:`bench`. On the chain instance each round ends with
+    *warm (one chain)*: the last shock with the bans of one random chain re-drawn (the
+    other chains' LPs unchanged). Every optimum of a block solver is compared with the
+    monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
+    """
+    rng = np.random.default_rng(n)
+    t0 = time.perf_counter()
+    nodes, edges = instance(n, chains)
+    gen = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
+                           cold_solver="ipm")
+    build = time.perf_counter() - t0
+    n_blocks, col_block, _ = constraint_blocks(model)
+    biggest = int(np.bincount(col_block).max())
+    base = model.year_inputs(nodes, edges)
+    shocks = [random_shock(rng, model, base) for _ in range(repeat + 1)]
+    one_rng = np.random.default_rng(n + 1)
+    one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
+        else []
+    ref: list[dict[str, float]] | None = None
+    rows: list[dict[str, Any]] = []
+    for name in solvers:
+        t0 = time.perf_counter()
+        solver: Any = model
+        if name != "monolithic":
+            solver = BlockRebalance(model, reuse=name != "blocks-noreuse",
+                                    threads=2 if name == "blocks-2threads" else 1)
+        extra = time.perf_counter() - t0
+        objs: list[dict[str, float]] = []
+        cold, warm, warm_small, warm_one, redone = [], [], [], [], []
+        for s in shocks[:repeat]:
+            sol = solver.solve(s, warm=False)
+            cold.append(sol.seconds)
+            objs.append(sol.objectives)
+        for i, s in enumerate(shocks[1:]):
+            sol = solver.solve(s, warm=True)  # another random ban, from the last basis
+            warm.append(sol.seconds)
+            objs.append(sol.objectives)
+            sol = solver.solve(replace(s, demand=s.demand * 1.02), warm=True)  # next "year"
+            warm_small.append(sol.seconds)
+            objs.append(sol.objectives)
+            if one:
+                sol = solver.solve(one[i], warm=True)  # a ban on one mineral
+                warm_one.append(sol.seconds)
+                objs.append(sol.objectives)
+                redone.append(getattr(solver, "last_solved", n_blocks))
+        if name == "monolithic":
+            ref = objs
+        elif ref is not None:
+            worst = max(abs(o[k] - v) / max(1.0, abs(v)) for o, r in zip(objs, ref, strict=True) for k, v in r.items())
+            print(f"  {name} vs monolithic: largest relative difference of a level's optimum over "
+                  f"{len(objs)} solves {worst:.1e}", flush=True)
+        r: dict[str, Any] = {
+            "objective": objective, "chains": chains, "nodes": len(model.nodes), "edges": len(edges),
+            "lp_cols": model._h.getNumCol(), "lp_rows": model._h.getNumRow(), "blocks": n_blocks,
+            "largest_block_cols": biggest, "solver": name, "generate_s": gen, "build_s": build + extra,
+            "cold_s": statistics.median(cold), "warm_new_ban_s": statistics.median(warm),
+            "warm_next_year_s": statistics.median(warm_small),
+        }
+        if one:
+            r["warm_one_chain_s"] = statistics.median(warm_one)
+            r["one_chain_blocks_resolved"] = statistics.median(redone)
+        rows.append(r)
+        line = (f"{objective:>13} {name:>15} chains={chains} n={r['nodes']:>7} edges={r['edges']:>8} "
+                f"LP {r['lp_cols']}x{r['lp_rows']} blocks {n_blocks} (largest {biggest} cols)  "
+                f"build {r['build_s']:.2f}s  cold {r['cold_s']:.3f}s  warm(new ban) {r['warm_new_ban_s']:.3f}s  "
+                f"warm(next year) {r['warm_next_year_s']:.3f}s")
+        if one:
+            line += (f"  warm(one chain) {r['warm_one_chain_s']:.3f}s "
+                     f"({r['one_chain_blocks_resolved']:g} blocks re-solved)")
+        print(line, flush=True)
+    if with_nx and rows:
+        rows[0]["nx_simplex_s"], _ = network_simplex_time(model, shocks[0])
+        print(f"  networkx network_simplex {rows[0]['nx_simplex_s']:.2f}s", flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -219,13 +379,28 @@ def main() -> None:
     ap.add_argument("--no-nx", action="store_true", help="skip networkx network_simplex")
     ap.add_argument("--nx-max", type=int, default=20_000, help="largest size to run network_simplex on")
     ap.add_argument("--blocks", action="store_true", help="solve block by block (supplychain.simulation.blocks)")
+    ap.add_argument("--chains", type=int, default=1,
+                    help="independent commodity chains (default 1: the layered network; 50: the USGS 2022 list)")
+    ap.add_argument("--solvers", nargs="+", choices=SOLVERS,
+                    help="time these solvers side by side on the same instance and shocks (replaces --blocks)")
     args = ap.parse_args()
+    if args.solvers:
+        rows = []
+        for n in args.sizes:
+            for i, obj in enumerate(args.objective):
+                if obj == "lexicographic" and n > args.lex_max:
+                    continue
+                rows += bench_solvers(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max,
+                                      chains=args.chains, solvers=args.solvers)
+        print(pd.DataFrame(rows).to_string(index=False))
+        return
     rows = []
     for n in args.sizes:
         for i, obj in enumerate(args.objective):
             if obj == "lexicographic" and n > args.lex_max:
                 continue
-            r = bench(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max, blocks=args.blocks)
+            r = bench(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max, blocks=args.blocks,
+                      chains=args.chains)
             rows.append(r)
             line = (f"{obj:>13} n={r['nodes']:>7} edges={r['edges']:>8} LP {r['lp_cols']}x{r['lp_rows']} "
                     f"blocks {r['blocks']} (largest {r['largest_block_cols']} cols)  "

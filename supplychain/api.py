@@ -207,6 +207,7 @@ def simulate(
     mode: Mode = "rebalance",
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
+    blocks: bool | int = False,
 ) -> Result:
     """Simulate a scenario year by year, base year to horizon.
 
@@ -231,6 +232,11 @@ def simulate(
         ``lexicographic`` (default): one solve per priority level, exact;
         ``weighted``: one solve with weights 1 : 10⁻² : 10⁻³ : 10⁻⁴ on the
         normalised levels, faster to re-solve warm (see ``docs/rebalance.md``).
+    blocks : bool or int
+        Solve the LP one independent block (commodity chain) at a time
+        (:class:`~supplychain.simulation.blocks.BlockRebalance`; same optima, faster
+        on networks of many unlinked chains); an int > 1 also solves blocks on that
+        many threads. Default off.
 
     Returns
     -------
@@ -243,7 +249,7 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
     out = sim.run(toggles=toggles, variant=variant, mode=mode)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
@@ -274,6 +280,7 @@ def compare(
     metrics: Sequence[str] = HEADLINE_METRICS,
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
+    blocks: bool | int = False,
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
@@ -286,7 +293,7 @@ def compare(
     toggles_grid : sequence of str, optional
         Toggle names; every on/off combination is run (2ⁿ runs), labelled
         ``name=on,other=off``. Exclusive with ``variants``.
-    years, source, mode, options, objective
+    years, source, mode, options, objective, blocks
         As in :func:`simulate`.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
@@ -313,7 +320,7 @@ def compare(
     else:
         names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
         runs = [(v, None if v == "base" else v, None) for v in names]
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
     for label, variant, setting in runs:

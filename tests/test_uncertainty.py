@@ -573,6 +573,66 @@ def test_fixed_mode_simulates_each_sample_and_checks_targets(world: Scenario) ->
     assert tp.loc[2025, "probability"] == 0.0  # the toy world is far from a 25 % traced share
 
 
+def test_rebalance_fast_path_reproduces_simulate_sample_by_sample(world: Scenario) -> None:
+    # The mini world has a stockpile, a China ban from 1 September 2025 behind a toggle with
+    # probability 0.5, and uncertain mine output, flows, import split and demand: the compiled path
+    # (one LP, each sample's baseline patched into its bounds) must give what simulate() gives per sample.
+    fast = run_sweep(world, samples=12, seed=3, mode="rebalance", cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    assert fast.info["model"].startswith("compiled rebalance path")
+    assert set(fast.inputs["toggles.ban"]) == {True, False}  # both states of the ban are sampled
+    slow = run_sweep(world, samples=12, seed=3, mode="rebalance", fast=False, cache=False, quiet=True)
+    assert slow.info["model"] == "simulate(mode='rebalance') per sample"
+    pd.testing.assert_frame_equal(fast.measures.drop(columns="central"), slow.measures.drop(columns="central"))
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-9, atol=1e-9)
+    # the ban leaves the US short in 2025 in some samples only
+    short = fast.measures.query("metric == 'shortfall_share' and country == 'US' and commodity == 'ndpr_oxide' "
+                                "and year == 2025").index
+    assert len(short) == 1
+    us = fast.values[:, short[0]]
+    assert (us[fast.inputs["toggles.ban"].to_numpy()] > 0).all()
+    assert (us[~fast.inputs["toggles.ban"].to_numpy()] == 0).all()
+
+
+def test_rebalance_fast_path_does_not_depend_on_chunking_or_workers(world: Scenario) -> None:
+    # every sample's solve starts from the central basis of its year, not from the previous sample's
+    a = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True)
+    b = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True, chunk_size=7)
+    c = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True, workers=2, chunk_size=13)
+    assert a.info["fast_path"] == b.info["fast_path"] == c.info["fast_path"] == "used"
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.values, c.values)
+
+
+def test_rebalance_fast_path_covers_the_bundled_framework_scenario() -> None:
+    # Sampled capital intensities and a licence approval share (re-evaluated per sample), four
+    # toggles, a stockpile and seven years: the path is used only if it reproduces simulate()
+    # on the central values and three samples (run_sweep checks that before the sweep).
+    from supplychain.io.load import load
+
+    sc = load(Path(__file__).resolve().parent.parent / "scenarios" / "us_japan_framework.yaml")
+    r = run_sweep(sc, samples=6, seed=2, mode="rebalance", countries=["US", "JP"], cache=False, quiet=True)
+    assert r.info["fast_path"] == "used"
+    assert r.inputs.filter(like="capital_intensity").nunique().min() == 6  # sampled, one value per sample
+    shortfall = r.measures.query("metric == 'shortfall_share'")
+    assert len(shortfall) > 0
+    vals = r.values[:, shortfall.index.to_numpy()]
+    assert np.nanmin(vals) >= 0.0
+    assert np.nanmax(vals) <= 1.0
+
+
+def test_rebalance_fast_path_falls_back_for_inputs_it_takes_at_central_values() -> None:
+    data = mini_world()
+    data["stockpiles"]["jp"]["tonnes"] = {"dist": "uniform", "low": 600, "high": 1000}
+    sc = Scenario.model_validate(data)
+    r = run_sweep(sc, samples=2, seed=1, mode="rebalance", cache=False, quiet=True)
+    assert r.info["fast_path"] == ("the compiled rebalance path takes stockpiles at their central values; "
+                                   "stockpiles.jp.tonnes is sampled")
+    assert r.info["model"] == "simulate(mode='rebalance') per sample"
+    other = run_sweep(sc, samples=2, seed=1, mode="rebalance", measures="all", cache=False, quiet=True)
+    assert other.info["fast_path"] == "metrics (all) are not computed by the compiled rebalance path"
+
+
 def test_one_at_a_time_on_the_engine_ranks_the_china_import_share_first(world: Scenario) -> None:
     r = one_at_a_time(world, mode="exposure", quiet=True)
     assert r.info["fast_path"] == "used"

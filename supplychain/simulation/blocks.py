@@ -15,15 +15,31 @@ Every level's objective is a sum over blocks with the *global* normalisation of
 block minima and the optimal set is the product of the blocks' optimal sets: the
 lexicographic optimum of the whole is the block-wise one, level by level (the
 cost bound's tolerance, 10⁻⁹ relative, is applied per block instead of to the
-sum). ``tests/test_rebalance.py`` compares both per level to 10⁻⁷.
+sum). The model's deterministic tie-break factors (``RebalanceModel._tie``, where
+present) are applied per column as in the model, and levels 1, 2, 4 and the weighted
+objective are reported without them, from the stitched solution, as the model does.
+``tests/test_warm_start.py`` and ``tests/test_rebalance.py`` compare both per level.
 
 Each block is its own ``Highs`` object, kept between solves, so a block's basis
 is re-used for the next year or variant exactly as the monolithic model's is.
+
+Two exact short-cuts (``BlockRebalance(reuse=..., threads=...)``):
+
+* in a warm solve, a block whose LP is the same as at its last solve (column and
+  row bounds, level costs on its columns, quota rows and the sequence of levels all
+  equal) is not re-solved: its previous solution and level optima are kept — an
+  identical LP has identical optima;
+* blocks are independent, and ``Highs.run`` releases the GIL, so blocks can be
+  solved on several Python threads; the objectives are summed in block order
+  whatever the threads do, so the result does not depend on the number of threads.
 """
 
 from __future__ import annotations
 
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import highspy
@@ -34,11 +50,14 @@ from scipy.sparse.csgraph import connected_components
 
 from supplychain.errors import SolverError
 from supplychain.simulation.rebalance import (
+    DUAL_TOL,
     INF,
     WEIGHTS,
     RebalanceModel,
     RebalanceSolution,
     YearInputs,
+    _dot,
+    _LevelCosts,
     _quiet_highs,
 )
 
@@ -78,6 +97,16 @@ def constraint_blocks(model: RebalanceModel) -> tuple[int, IntArray, IntArray]:
     return int(col_block.max()) + 1 if col_block.size else 0, col_block.astype(np.intp), row_block
 
 
+@dataclass
+class _Result:
+    """What one block's solve contributes: its columns' values and each level's optimum."""
+
+    x: FloatArray
+    levels: dict[str, float]
+    iterations: int
+    warm: bool
+
+
 class _Block:
     def __init__(self, cols: IntArray, rows: IntArray, a: sp.csc_matrix, options: dict[str, Any]) -> None:
         self.cols = cols
@@ -99,6 +128,7 @@ class _Block:
         lp.a_matrix_.index_ = sub.indices.astype(np.int32)
         lp.a_matrix_.value_ = sub.data
         h: Any = _quiet_highs()
+        h.setOptionValue("dual_feasibility_tolerance", DUAL_TOL)
         for k, v in options.items():
             h.setOptionValue(k, v)
         if h.passModel(lp) != highspy.HighsStatus.kOk:
@@ -108,7 +138,11 @@ class _Block:
         self.allc = np.arange(nc, dtype=np.int32)
         self.allr = np.arange(len(rows), dtype=np.int32)
         self.cost_coef: dict[int, float] = {}
+        self.quota_rows: dict[str, int] = {}
+        self.quota_coef: dict[str, dict[int, float]] = {}
+        self.quota_key: tuple[Any, ...] = ()
         self.solved = False
+        self.result: _Result | None = None  # of the last solve, for the inputs of ``BlockRebalance._last``
 
 
 class BlockRebalance:
@@ -123,6 +157,15 @@ class BlockRebalance:
         Components with fewer columns are pooled into one block (a union of
         components is still independent of the rest); avoids thousands of tiny
         HiGHS objects for isolated columns.
+    reuse : bool
+        In a warm solve, keep the previous solution of a block whose LP did not
+        change since its last solve (same column and row bounds, same level costs on
+        its columns, same quota rows, same levels): an identical LP has the same
+        optima, so the result is exact (default True).
+    threads : int
+        Solve up to this many blocks at once on Python threads (``Highs.run``
+        releases the GIL; each block is its own ``Highs``). Objectives are summed in
+        block order whatever the number of threads (default 1).
 
     Attributes
     ----------
@@ -130,10 +173,14 @@ class BlockRebalance:
         Connected components of the base constraint matrix.
     blocks : list
         The blocks solved separately (pooled small components count as one).
+    last_solved : int
+        Blocks re-solved by the last :meth:`solve` (the others kept their solution).
     """
 
-    def __init__(self, model: RebalanceModel, *, min_cols: int = 64) -> None:
+    def __init__(self, model: RebalanceModel, *, min_cols: int = 64, reuse: bool = True, threads: int = 1) -> None:
         self.model = model
+        self.reuse = reuse
+        self.threads = max(1, int(threads))
         self.n_components, col_block, row_block = constraint_blocks(model)
         sizes = np.bincount(col_block, minlength=self.n_components)
         small = sizes < min_cols
@@ -145,11 +192,29 @@ class BlockRebalance:
         opts = dict(model._options)
         self.blocks: list[_Block] = []
         self.col_block = np.full(len(cb), -1, dtype=np.intp)
+        self.row_block = np.full(len(rb), -1, dtype=np.intp)  # −1: the cost row (each block has its own)
         for lab in np.unique(cb):
             cols = np.flatnonzero(cb == lab).astype(np.intp)
             rows = np.flatnonzero(rb == lab).astype(np.intp)
             self.col_block[cols] = len(self.blocks)
+            self.row_block[rows] = len(self.blocks)
             self.blocks.append(_Block(cols, rows, a, opts))
+        self._last: tuple[Any, ...] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self.last_solved = 0
+
+    def _executor(self) -> ThreadPoolExecutor:
+        # kept between solves: HiGHS sets up its scheduler once per calling thread
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="rebalance-block")
+            weakref.finalize(self, self._pool.shutdown, wait=False)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the solver threads (``threads > 1``); a later solve starts them again."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     def _row_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
         m = self.model
@@ -170,6 +235,23 @@ class BlockRebalance:
             if len(np.unique(self.col_block[e])) > 1:
                 return True
         return False
+
+    def _changed(self, key: tuple[Any, ...]) -> npt.NDArray[np.bool_]:
+        """Blocks whose bounds or level costs differ from those of the last solve (all when unknown)."""
+        nb = len(self.blocks)
+        last = self._last
+        if last is None or last[0] != key[0]:  # objective, has_stock, has_cost: the sequence of levels
+            return np.ones(nb, dtype=bool)
+        col = np.zeros(len(self.col_block), dtype=bool)
+        for new, old in zip(key[1], last[1], strict=True):
+            col |= new != old
+        row = np.zeros(len(self.row_block), dtype=bool)
+        for new, old in zip(key[2], last[2], strict=True):
+            row |= new != old
+        changed = np.bincount(self.col_block[col], minlength=nb) > 0
+        rb = self.row_block[row]
+        changed |= np.bincount(rb[rb >= 0], minlength=nb) > 0
+        return changed
 
     def _run(self, b: _Block, level: str, cost: FloatArray, warm: bool, cold: bool) -> float:
         h = b.h
@@ -198,85 +280,141 @@ class BlockRebalance:
         """Solve like :meth:`RebalanceModel.solve`, one block at a time (objectives summed over blocks).
 
         Quotas whose edges lie in more than one block are solved by the monolithic model.
+        With ``reuse``, a warm solve keeps the solution of every block whose LP is the
+        same as at its last solve; ``warm=False`` always re-solves every block from scratch.
         """
         m = self.model
         if inputs.quotas and self._links_blocks(inputs):
+            self._last = None  # the blocks' quota rows are not those of this solve
             return m.solve(inputs, warm=warm)
         t0 = time.perf_counter()
         col_lo, col_hi = m._col_bounds(inputs)
         row_lo, row_hi = self._row_bounds(inputs)
         lv = m._level_costs(inputs)
         c, ne = m._cols, len(m.edges)
+        # the model's deterministic tie-break of the deviation level
+        tie = m._tie()
+        if m.objective == "weighted":
+            w = WEIGHTS
+            total = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
+            costs: tuple[FloatArray, ...] = (total,)
+        else:
+            costs = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie)
+        key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
+        quota_keys = [self._quota_want(b, inputs) for b in self.blocks]
+        if warm and self.reuse:
+            changed = self._changed(key)
+            todo = [i for i, b in enumerate(self.blocks)
+                    if changed[i] or b.result is None or not b.solved or b.quota_key != quota_keys[i]]
+        else:
+            todo = list(range(len(self.blocks)))
+        self._last = None  # until every block holds the solution of these inputs
+
+        def one(i: int) -> _Result:
+            b = self.blocks[i]
+            b.result = None
+            b.result = self._solve_block(b, inputs, warm, col_lo, col_hi, row_lo, row_hi, lv, costs, quota_keys[i])
+            return b.result
+
+        if self.threads > 1 and len(todo) > 1:
+            list(self._executor().map(one, todo))
+        else:
+            for i in todo:
+                one(i)
+        self._last = key
+        self.last_solved = len(todo)
         x = np.zeros(c.n)
         its = 0
         warm_all = True
         obj = {"shortfall": 0.0, "stock": 0.0, "cost": 0.0, "deviation": 0.0, "weighted": 0.0}
         solved_levels: set[str] = set()
-        for b in self.blocks:
-            h = b.h
-            bw = warm and b.solved
-            warm_all &= bw
-            if not bw:
-                h.clearSolver()
-            h.changeColsBounds(len(b.cols), b.allc, col_lo[b.cols], col_hi[b.cols])
-            h.changeRowsBounds(len(b.rows), b.allr, row_lo[b.rows], row_hi[b.rows])
-            h.changeRowBounds(b.cost_row, -INF, INF)
-            # quotas inside this block: added as rows on first use (same as the monolithic model)
-            self._set_quotas(b, inputs)
-            first = [not bw]
-
-            def level(name: str, cost: FloatArray, b: _Block = b, bw: bool = bw, first: list[bool] = first) -> float:
-                nonlocal its
-                z = self._run(b, name, cost, bw, first[0])
-                first[0] = False
-                info = b.h.getInfo()
-                its += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-                its += int(info.crossover_iteration_count)
+        redone = set(todo)
+        for i, b in enumerate(self.blocks):  # in block order, whatever the threads did
+            res = b.result
+            if res is None:  # pragma: no cover - every block was solved or kept above
+                msg = "a rebalance block has no solution"
+                raise SolverError(msg)
+            x[b.cols] = res.x
+            if i in redone:
+                its += res.iterations
+                warm_all &= res.warm
+            for name, z in res.levels.items():
                 obj[name] += z
                 solved_levels.add(name)
-                return z
-
-            if m.objective == "weighted":
-                w = WEIGHTS
-                level("weighted", w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4)
-            else:
-                level("shortfall", lv.cost1)
-                xb = np.asarray(h.getSolution().col_value)
-                sel = (b.cols >= c.short) & (b.cols < c.gap)
-                js = np.flatnonzero(sel).astype(np.int32)
-                if js.size:
-                    h.changeColsBounds(js.size, js, np.zeros(js.size), np.maximum(xb[js], 0.0))
-                if lv.has_stock:
-                    level("stock", lv.cost2)
-                    xb = np.asarray(h.getSolution().col_value)
-                    sel = b.cols >= c.draw
-                    js = np.flatnonzero(sel).astype(np.int32)
-                    if js.size:
-                        st = inputs.stock[b.cols[js] - c.draw]
-                        h.changeColsBounds(js.size, js, np.zeros(js.size), np.minimum(st, np.maximum(xb[js], 0.0)))
-                if lv.has_cost:
-                    self._set_cost_row(b, lv.cost3)
-                    zc = level("cost", lv.cost3)
-                    h.changeRowBounds(b.cost_row, -INF, zc + 1e-9 * max(1.0, abs(zc)))
-                level("deviation", lv.cost4)
-            x[b.cols] = np.asarray(h.getSolution().col_value)
-            b.solved = True
         objectives: dict[str, float]
         if m.objective == "weighted":
+            plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4
             objectives = {
-                "weighted": obj["weighted"],
-                "shortfall": float(lv.cost1 @ x) * lv.ws_scale,
-                "stock": float(lv.cost2 @ x),
-                "cost": float(lv.cost3 @ x) * lv.cscale,
-                "deviation": float(lv.cost4 @ x) + lv.dev_const,
+                "weighted": _dot(plain, x),  # without the tie-break
+                "shortfall": _dot(lv.cost1, x) * lv.ws_scale,
+                "stock": _dot(lv.cost2, x),
+                "cost": _dot(lv.cost3, x) * lv.cscale,
+                "deviation": _dot(lv.cost4, x) + lv.dev_const,
             }
         else:
-            objectives = {k: obj[k] for k in ("shortfall", "stock", "cost", "deviation") if k in solved_levels}
-            objectives["shortfall"] *= lv.ws_scale
-            objectives["cost"] = objectives.get("cost", 0.0) * lv.cscale
-            objectives["deviation"] += lv.dev_const
+            # levels 1, 2 and 4 are reported without the tie-break, as by the model
+            objectives = {"shortfall": _dot(lv.cost1, x) * lv.ws_scale}
+            if "stock" in solved_levels:
+                objectives["stock"] = _dot(lv.cost2, x)
+            objectives["cost"] = obj["cost"] * lv.cscale
+            objectives["deviation"] = _dot(lv.cost4, x) + lv.dev_const
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=its,
                                               seconds=time.perf_counter() - t0, warm=warm_all)
+
+    def _solve_block(self, b: _Block, inputs: YearInputs, warm: bool, col_lo: FloatArray, col_hi: FloatArray,
+                     row_lo: FloatArray, row_hi: FloatArray, lv: _LevelCosts, costs: tuple[FloatArray, ...],
+                     quota_key: tuple[Any, ...]) -> _Result:
+        """All levels of one block (touches only ``b``: safe on a thread of its own)."""
+        m = self.model
+        c = m._cols
+        h = b.h
+        bw = warm and b.solved
+        if not bw:
+            h.clearSolver()
+        h.changeColsBounds(len(b.cols), b.allc, col_lo[b.cols], col_hi[b.cols])
+        h.changeRowsBounds(len(b.rows), b.allr, row_lo[b.rows], row_hi[b.rows])
+        h.changeRowBounds(b.cost_row, -INF, INF)
+        # quotas inside this block: added as rows on first use (same as the monolithic model)
+        self._set_quotas(b, quota_key)
+        first = [not bw]
+        levels: dict[str, float] = {}
+        its = 0
+
+        def level(name: str, cost: FloatArray) -> float:
+            nonlocal its
+            z = self._run(b, name, cost, bw, first[0])
+            first[0] = False
+            info = h.getInfo()
+            its += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
+            its += int(info.crossover_iteration_count)
+            levels[name] = z
+            return z
+
+        if m.objective == "weighted":
+            level("weighted", costs[0])
+        else:
+            level("shortfall", costs[0])
+            xb = np.asarray(h.getSolution().col_value)
+            sel = (b.cols >= c.short) & (b.cols < c.gap)
+            js = np.flatnonzero(sel).astype(np.int32)
+            if js.size:
+                h.changeColsBounds(js.size, js, np.zeros(js.size), np.maximum(xb[js], 0.0))
+            if lv.has_stock:
+                level("stock", costs[1])
+                xb = np.asarray(h.getSolution().col_value)
+                sel = b.cols >= c.draw
+                js = np.flatnonzero(sel).astype(np.int32)
+                if js.size:
+                    st = inputs.stock[b.cols[js] - c.draw]
+                    h.changeColsBounds(js.size, js, np.zeros(js.size), np.minimum(st, np.maximum(xb[js], 0.0)))
+            if lv.has_cost:
+                self._set_cost_row(b, lv.cost3)
+                zc = level("cost", costs[2])
+                h.changeRowBounds(b.cost_row, -INF, zc + 1e-9 * max(1.0, abs(zc)))
+            level("deviation", costs[3])
+        x = np.array(h.getSolution().col_value, dtype=np.float64)
+        b.solved = True
+        return _Result(x=x, levels=levels, iterations=its, warm=bw)
 
     def _set_cost_row(self, b: _Block, cost3: FloatArray) -> None:
         want = {int(j): float(v) for j, v in zip(np.flatnonzero(cost3[b.cols]), cost3[b.cols][cost3[b.cols] != 0],
@@ -287,32 +425,43 @@ class BlockRebalance:
                 b.h.changeCoeff(b.cost_row, j, v)
         b.cost_coef = want
 
-    def _set_quotas(self, b: _Block, inputs: YearInputs) -> None:
+    def _quota_want(self, b: _Block, inputs: YearInputs) -> tuple[Any, ...]:
+        """Return the quota rows of ``inputs`` inside block ``b``: ``(policy, ((col, coef), …), cap)`` each."""
+        if not inputs.quotas:
+            return ()
         ne = len(self.model.edges)
-        rows: dict[str, int] = b.__dict__.setdefault("quota_rows", {})
-        coefs: dict[str, dict[int, float]] = b.__dict__.setdefault("quota_coef", {})
-        pos = {int(g): i for i, g in enumerate(b.cols.tolist())} if inputs.quotas or rows else {}
-        active: set[str] = set()
+        pos = b.__dict__.get("pos")
+        if pos is None:
+            pos = b.__dict__.setdefault("pos", {int(g): i for i, g in enumerate(b.cols.tolist())})
+        out = []
         for q in inputs.quotas:
             want: dict[int, float] = {}
             for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
                 if e >= 0 and e in pos:
                     for g in (e, e + ne):
                         want[pos[g]] = want.get(pos[g], 0.0) + w
-            if not want:
-                continue
-            active.add(q.policy)
-            if q.policy not in rows:
+            if want:
+                out.append((q.policy, tuple(sorted(want.items())), float(q.cap)))
+        return tuple(out)
+
+    def _set_quotas(self, b: _Block, quota_key: tuple[Any, ...]) -> None:
+        rows, coefs = b.quota_rows, b.quota_coef
+        active: set[str] = set()
+        for policy, items, cap in quota_key:
+            want = dict(items)
+            active.add(policy)
+            if policy not in rows:
                 b.h.addRow(-INF, INF, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
-                rows[q.policy] = b.h.getNumRow() - 1
-                coefs[q.policy] = {}
-            have = coefs[q.policy]
+                rows[policy] = b.h.getNumRow() - 1
+                coefs[policy] = {}
+            have = coefs[policy]
             for j in set(have) | set(want):
                 v = want.get(j, 0.0)
                 if have.get(j, 0.0) != v:
-                    b.h.changeCoeff(rows[q.policy], j, v)
-            coefs[q.policy] = want
-            b.h.changeRowBounds(rows[q.policy], -INF, q.cap)
+                    b.h.changeCoeff(rows[policy], j, v)
+            coefs[policy] = want
+            b.h.changeRowBounds(rows[policy], -INF, cap)
         for pid, row in rows.items():
             if pid not in active:
                 b.h.changeRowBounds(row, -INF, INF)
+        b.quota_key = quota_key

@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,9 @@ from supplychain.simulation.stocks import StockLedger
 from supplychain.simulation.targets import evaluate_targets
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
+if TYPE_CHECKING:
+    from supplychain.simulation.blocks import BlockRebalance
+
 __all__ = [
     "FLOW_COLUMNS",
     "MEASURE_COLUMNS",
@@ -48,7 +51,9 @@ __all__ = [
     "Mode",
     "RunOutput",
     "Simulator",
+    "YearPolicies",
     "flow_status",
+    "year_policies",
 ]
 
 Mode = Literal["fixed", "rebalance"]
@@ -126,6 +131,66 @@ class RunOutput:
     years: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class YearPolicies:
+    """What the toggled policies and agreements do to the model's edges in one year.
+
+    Attributes
+    ----------
+    effects : PolicyEffects
+        Blocked shares, costs, quotas and attribution (:func:`scenario_policy_effects`).
+    surcharge : numpy.ndarray
+        Preference surcharge per model edge (USD/t).
+    partner : numpy.ndarray of bool
+        Edges between agreement partners with a preference.
+    lower : dict
+        Committed offtake tonnes by edge id.
+    offtake : numpy.ndarray of bool
+        Edges carrying an offtake.
+    """
+
+    effects: PolicyEffects
+    surcharge: np.ndarray[Any, np.dtype[np.float64]]
+    partner: np.ndarray[Any, np.dtype[np.bool_]]
+    lower: dict[str, float]
+    offtake: np.ndarray[Any, np.dtype[np.bool_]]
+
+
+def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.DataFrame,
+                  active: frozenset[str]) -> YearPolicies:
+    """Policies, preferences and offtakes of one year on ``model``'s edges.
+
+    Parameters
+    ----------
+    world : Scenario
+        The scenario with its investment facilities (:func:`with_investments`).
+    model : RebalanceModel
+        The re-routing LP.
+    year : int
+        The year.
+    table : pandas.DataFrame
+        ``model``'s edges with the year's baseline tonnes and entities (:meth:`Simulator.edge_table`).
+    active : frozenset of str
+        Active policies and agreements.
+
+    Returns
+    -------
+    YearPolicies
+    """
+    eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
+    sur, partner = preference_surcharge(table, year=year, agreements=world.agreements, scenario=world, active=active)
+    lower: dict[str, float] = {}
+    pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
+                                                 model.edges["buyer"], model.edges["commodity"], strict=True)}
+    offtake_edges = np.zeros(len(table), dtype=bool)
+    for ob in offtake_bounds(world, year, active):
+        eid = pos_of.get((ob.supplier, ob.buyer, ob.commodity))
+        if eid is not None and ob.tonnes > 0:
+            lower[eid] = lower.get(eid, 0.0) + ob.tonnes
+            offtake_edges[model.edge_positions([eid])[0]] = True
+    return YearPolicies(eff, np.asarray(sur, dtype=float), np.asarray(partner, dtype=bool), lower, offtake_edges)
+
+
 class Simulator:
     """Years and variants of one scenario, sharing graph tables and the compiled LP.
 
@@ -143,6 +208,9 @@ class Simulator:
         Allow new trade routes in ``rebalance`` (default True).
     objective : {"lexicographic", "weighted"}
         Priority handling of the LP (:class:`~supplychain.simulation.rebalance.RebalanceModel`).
+    blocks : bool or int
+        Solve the LP block by block (:class:`~supplychain.simulation.blocks.BlockRebalance`);
+        an int > 1 is the number of solver threads.
     """
 
     def __init__(
@@ -154,6 +222,7 @@ class Simulator:
         options: Mapping[str, Any] | None = None,
         reroute: bool = True,
         objective: Objective = "lexicographic",
+        blocks: bool | int = False,
     ) -> None:
         self.scenario = scenario
         self.world = with_investments(scenario)
@@ -173,7 +242,12 @@ class Simulator:
         self.objective: Objective = objective
         self._tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
         self._model: RebalanceModel | None = None
+        self.blocks = blocks
+        self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
+        self.potential: tuple[pd.DataFrame, pd.DataFrame] | None = None
+        """Extra ``(nodes, edges)`` (zero baseline) for the model to cover, set before :meth:`model` is first
+        called: a compiled sweep adds the routes its samples' allocation may use."""
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -188,7 +262,11 @@ class Simulator:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
-            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
+            extra_nodes, extra_edges = self.potential if self.potential is not None else (None, None)
+            node_parts = [self.tables(y)[0] for y in self.years]
+            if extra_nodes is not None and len(extra_nodes):
+                node_parts.insert(0, extra_nodes)
+            all_nodes = pd.concat(node_parts, ignore_index=True)
             all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
             all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
             all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
@@ -205,10 +283,21 @@ class Simulator:
             stocks = {f"{sp.country}:{sp.commodity}" for sp in self.world.stockpiles.values()}
             self._model = RebalanceModel(
                 all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
-                reroute=self.reroute, options=self.options, objective=self.objective,
+                reroute=self.reroute, options=self.options, objective=self.objective, extra_edges=extra_edges,
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model
+
+    def _solver(self) -> RebalanceModel | BlockRebalance:
+        """Return the monolithic model, or the block-by-block solver over it (``blocks``)."""
+        if not self.blocks:
+            return self.model()
+        if self._blocks is None:
+            from supplychain.simulation.blocks import BlockRebalance
+
+            threads = int(self.blocks) if not isinstance(self.blocks, bool) else 1
+            self._blocks = BlockRebalance(self.model(), threads=threads)
+        return self._blocks
 
     # ------------------------------------------------------------------- run
     def run(
@@ -285,6 +374,18 @@ class Simulator:
             years=self.years,
         )
 
+    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
+        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from."""
+        table = self.model().edge_table(edges)
+        if "entity" in edges:
+            ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
+            table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
+        return table
+
+    def year_policies(self, year: int, table: pd.DataFrame, active: frozenset[str]) -> YearPolicies:
+        """Policies, preferences and offtakes of one year on the model's edges (:meth:`edge_table`)."""
+        return year_policies(self.world, self.model(), year, table, active)
+
     # ------------------------------------------------------------ one year
     def _year_fixed(
         self,
@@ -333,22 +434,9 @@ class Simulator:
         warm: bool,
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         model = self.model()
-        table = model.edge_table(edges)
-        if "entity" in edges:
-            ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
-            table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
-        eff: PolicyEffects = scenario_policy_effects(self.world, table, year, active)
-        sur, partner = preference_surcharge(table, year=year, agreements=self.world.agreements, scenario=self.world,
-                                            active=active)
-        lower: dict[str, float] = {}
-        pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
-                                                     model.edges["buyer"], model.edges["commodity"], strict=True)}
-        offtake_edges = np.zeros(len(table), dtype=bool)
-        for ob in offtake_bounds(self.world, year, active):
-            eid = pos_of.get((ob.supplier, ob.buyer, ob.commodity))
-            if eid is not None and ob.tonnes > 0:
-                lower[eid] = lower.get(eid, 0.0) + ob.tonnes
-                offtake_edges[model.edge_positions([eid])[0]] = True
+        table = self.edge_table(edges)
+        pol = self.year_policies(year, table, active)
+        eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
         levels = ledger.available()
         base_draw = _stock_edge_draws(edges)
         avail = {m: max(0.0, lvl - base_draw.get(m, 0.0)) for m, lvl in levels.items()}
@@ -361,7 +449,7 @@ class Simulator:
                 extra_block[str(e)] = 1.0 - levels[m] / t
         inputs = model.year_inputs(nodes, edges, effects=eff, blocked=extra_block, cost=sur, lower=lower,
                                    stock=avail, capacity=off_capacity)
-        sol = model.solve(inputs, warm=warm)
+        sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
         draws = {str(model.nodes["node"].iloc[p]): float(d) for p, d in zip(model.stock_markets, sol.stock_draw,
                                                                              strict=True)}

@@ -10,7 +10,7 @@ returns the :class:`PatchedExposureModel` (or says why the fast path does not ap
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,15 +25,16 @@ from supplychain.uncertainty.models import (
     FunctionModel,
     MeasureFilter,
     Mode,
-    SampleError,
+    SimulateMeasures,
     SweepModel,
+    chunk_result,
     empty_catalogue,
     normalise_measures,
 )
 from supplychain.uncertainty.paths import Unsupported
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
 
-__all__ = ["PatchedExposureModel", "patched_model"]
+__all__ = ["PatchedExposureModel", "patched_model", "rebalance_model"]
 
 
 @dataclass(frozen=True)
@@ -98,20 +99,11 @@ class PatchedExposureModel:
                 reasons[j] = f"{k.year}: {why[j]}"
             failed |= bad
         samples = np.asarray(inputs.index, dtype=np.int64)
-        if failed.any() and self.on_error == "raise":
-            i = int(np.flatnonzero(failed)[0])
-            msg = f"sample {samples[i]} failed: {reasons[i]}"
-            raise SampleError(msg)
         values = np.hstack(blocks) if blocks else np.empty((len(inputs), 0))
         present = np.hstack(shows) if shows else np.empty((len(inputs), 0), dtype=bool)
-        values[failed] = np.nan  # a sample that fails in one year has no result at all (as per sample)
-        present[failed] = False
-        fails = {int(samples[i]): reasons[i] for i in np.flatnonzero(failed)}
-        if not detail:
-            ever = np.asarray(present.any(axis=0), dtype=bool)
-            return ChunkResult(samples, self.catalogue, values, time.perf_counter() - t0, fails, ever)
         fuzzy = np.hstack(fuzzies) if fuzzies else np.empty((len(inputs), 0), dtype=bool)
-        return ChunkResult(samples, self.catalogue, values, time.perf_counter() - t0, fails, present, fuzzy)
+        return chunk_result(samples, self.catalogue, values, present, fuzzy, failed, reasons,
+                            on_error=self.on_error, detail=detail, started=t0)
 
 
 def _compare(fast: ChunkResult, slow: ChunkResult, rtol: float = 1e-9) -> str:
@@ -143,6 +135,15 @@ def _compare(fast: ChunkResult, slow: ChunkResult, rtol: float = 1e-9) -> str:
         if extra:
             return f"the fast path has a measure the per-sample path lacks: {f_idx[extra[0]]}"
     return ""
+
+
+def _check_rows(spec: SamplingSpec, verify: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the central row and the ``verify`` rows: the sample rows a fast path is checked on."""
+    rows = pd.DataFrame([central_row(spec)], columns=spec.names)
+    if verify is not None and len(verify):
+        rows = pd.concat([rows.astype(verify.dtypes.to_dict()), verify.reset_index(drop=True)], ignore_index=True)
+    rows.index = pd.RangeIndex(len(rows))
+    return rows.astype({p.name: (bool if p.kind == "toggle" else float) for p in spec})
 
 
 def _potential_rows(central: pd.DataFrame, select: MeasureFilter, source_name: str) -> pd.DataFrame:
@@ -179,6 +180,9 @@ def patched_model(
     select: MeasureFilter,
     verify: pd.DataFrame | None = None,
     on_error: str = "raise",
+    toggles: Mapping[str, bool] | None = None,
+    variant: str | None = None,
+    objective: str = "lexicographic",
 ) -> tuple[SweepModel | None, str]:
     """Compile the fast path, or say why it does not apply.
 
@@ -217,6 +221,9 @@ def patched_model(
     reason : str
         Why the fast path is not used (empty when it is).
     """
+    if mode == "rebalance":
+        return rebalance_model(scenario, spec, years=years, source=source, select=select, verify=verify,
+                               on_error=on_error, toggles=toggles, variant=variant, objective=objective)
     if mode != "exposure":
         return None, f"mode {mode!r} runs the supply response (simulate) per sample"
     extra = sorted(set(select.metrics) - set(FAST_METRICS) - {"shortfall_share"}) if select.metrics else ["(all)"]
@@ -247,11 +254,7 @@ def patched_model(
         return None, str(exc)
     catalogue = pd.concat(catalogues, ignore_index=True) if catalogues else empty_catalogue()
     model = PatchedExposureModel(tuple(kernels), catalogue, on_error)
-    rows = pd.DataFrame([central_row(spec)], columns=spec.names)
-    if verify is not None and len(verify):
-        rows = pd.concat([rows.astype(verify.dtypes.to_dict()), verify.reset_index(drop=True)], ignore_index=True)
-    rows.index = pd.RangeIndex(len(rows))
-    rows = rows.astype({p.name: (bool if p.kind == "toggle" else float) for p in spec})
+    rows = _check_rows(spec, verify)
     slow = FunctionModel(scenario, ExposureMeasures(tuple(years), source), fast_select, on_error="nan").evaluate(rows)
     fast = PatchedExposureModel(tuple(kernels), catalogue, "nan").evaluate(rows, detail=True)
     diff = _compare(fast, slow)
@@ -259,3 +262,58 @@ def patched_model(
         return None, f"the compiled kernel does not reproduce compute_measures ({diff})"
     return model, ""
 
+
+
+def rebalance_model(
+    scenario: Scenario,
+    spec: SamplingSpec,
+    *,
+    years: Sequence[int],
+    source: str | None,
+    select: MeasureFilter,
+    verify: pd.DataFrame | None = None,
+    on_error: str = "raise",
+    toggles: Mapping[str, bool] | None = None,
+    variant: str | None = None,
+    objective: str = "lexicographic",
+) -> tuple[SweepModel | None, str]:
+    """Compile the rebalance fast path (:class:`~supplychain.uncertainty.shockpath.PatchedRebalanceModel`).
+
+    Or say why it does not apply.
+
+    It applies when every kept metric is in :data:`FAST_METRICS` or is
+    ``shortfall_share`` and every sampled quantity is one the kernel patches (or a
+    toggle; :func:`~supplychain.uncertainty.shockpath.check_supported`). It is then
+    *checked* like the exposure path: the central values and the ``verify`` rows are
+    computed both ways (:class:`SimulateMeasures` per sample), and any difference
+    above 1e-9 (relative) means the sweep runs per sample.
+
+    Parameters are those of :func:`patched_model`, plus the explicit ``toggles``,
+    the ``variant`` and the LP ``objective`` of the simulation.
+    """
+    from supplychain.uncertainty.shockpath import PatchedRebalanceModel
+    from supplychain.uncertainty.shockplan import check_supported
+
+    allowed = {*FAST_METRICS, "shortfall_share"}
+    extra = sorted(set(select.metrics) - allowed) if select.metrics else ["(all)"]
+    if extra:
+        return None, f"metrics {', '.join(extra)} are not computed by the compiled rebalance path"
+    src_name = source or scenario.scenario.source_country
+    flags = tuple(sorted((toggles or {}).items()))
+    func = SimulateMeasures("rebalance", tuple(years), src_name, flags, variant)
+    try:
+        check_supported(scenario, spec, years)
+        central = normalise_measures(select.apply(func(scenario)))
+        catalogue = _potential_rows(central.drop(columns="value"), select, src_name)
+        model = PatchedRebalanceModel(scenario, spec, tuple(years), src_name, flags, variant, objective,
+                                      catalogue, select, on_error)
+        model.compiled()
+    except Unsupported as exc:
+        return None, str(exc)
+    rows = _check_rows(spec, verify)
+    slow = FunctionModel(scenario, func, select, on_error="nan").evaluate(rows)
+    fast = model.evaluate(rows, detail=True)
+    diff = _compare(fast, slow)
+    if diff:
+        return None, f"the compiled rebalance path does not reproduce simulate ({diff})"
+    return model, ""

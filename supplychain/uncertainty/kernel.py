@@ -35,7 +35,8 @@ from supplychain.uncertainty.plan import Groups, VaryPlan, multiply_slots
 from supplychain.uncertainty.sampling import SamplingSpec
 from supplychain.uncertainty.tracer import BatchTracer
 
-__all__ = ["AC_RTOL", "FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel"]
+__all__ = ["AC_RTOL", "FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
+           "first_hop_measures"]
 
 AC_RTOL = 1e-9
 """Apparent consumption at most this share of a market's throughput counts as zero (round-off)."""
@@ -52,6 +53,83 @@ SWEEP_METRICS: tuple[str, ...] = (*FAST_METRICS, "shortfall_share")
 """Metrics a sweep keeps when ``measures`` is not given (``measures="all"`` keeps every metric)."""
 KERNEL_CELLS = 4_000_000
 """Samples × edges evaluated at once by :class:`ExposureKernel` (keeps the arrays in cache)."""
+
+
+@dataclass(frozen=True)
+class KernelTables:
+    """One year's baseline tables for a block of samples (:meth:`ExposureKernel.tables`).
+
+    Attributes
+    ----------
+    tonnes : numpy.ndarray, shape (samples, edges)
+        Edge tonnes in :attr:`ExposureKernel.edge_ids` order.
+    primary : numpy.ndarray, shape (samples, nodes)
+        Primary production per tracer node.
+    var : numpy.ndarray
+        The varying edges' tonnes (``plan.var_edges`` order).
+    failed : numpy.ndarray of bool
+        Samples whose markets do not balance.
+    reasons : list of str
+        Why, per sample (empty when it did not fail).
+    """
+
+    tonnes: np.ndarray
+    primary: np.ndarray
+    var: np.ndarray
+    failed: np.ndarray
+    reasons: list[str]
+
+
+def first_hop_measures(
+    traced: np.ndarray,
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cat_metric: np.ndarray,
+    cat_market: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Compute the :data:`FAST_METRICS` of catalogue rows from per-market sums (as :mod:`supplychain.metrics.trade`).
+
+    With production :math:`P`, imports :math:`I`, exports :math:`E`, imports from the
+    source :math:`I_s`, stock draws :math:`R` and builds :math:`B` of a market,
+    apparent consumption is :math:`AC = P + I - E + R - B`; direct import share
+    :math:`I_s / I` (0 without imports), direct share of consumption :math:`I_s / AC`
+    and USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`
+    (NaN for a net exporter, "E") exist only where :math:`AC` is positive beyond
+    round-off (:data:`AC_RTOL`).
+
+    Parameters
+    ----------
+    traced : numpy.ndarray, shape (samples, markets)
+        Traced share of each market node.
+    sums : tuple of numpy.ndarray, each (samples, markets)
+        :math:`P, I, E, I_s, R, B`.
+    cat_metric, cat_market : numpy.ndarray
+        Metric code (:data:`FAST_METRICS` position) and market of each catalogue row.
+
+    Returns
+    -------
+    values, present, fuzzy : numpy.ndarray, shape (samples, rows)
+        Values, whether the row exists, and whether its existence hangs on round-off.
+    """
+    p, i_, e_, src, dr, bu = sums
+    ac = p + i_ - e_ + dr - bu
+    # apparent consumption zero up to round-off counts as zero (no DSC / NIR row)
+    scale_ac = AC_RTOL * np.maximum(p + i_ + e_ + dr + bu, 1.0)
+    has_ac = ac > scale_ac
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dis = np.where(i_ > 0, src / np.where(i_ > 0, i_, 1.0), 0.0)
+        dsc = np.where(has_ac, src / np.where(has_ac, ac, 1.0), np.nan)
+        net = i_ - e_ + dr - bu
+        tolx = 1e-9 * np.maximum(i_ + e_ + p, 1.0)
+        nir = np.where(has_ac, np.clip(net / np.where(has_ac, ac, 1.0), 0.0, 1.0), np.nan)
+        nir = np.where(net < -tolx, np.nan, nir)
+    per_metric = np.stack([traced, dis, dsc, nir])  # FAST_METRICS order
+    out = per_metric[cat_metric, :, cat_market].T.copy()
+    always = np.ones_like(ac, dtype=bool)
+    exists = np.stack([always, always, has_ac, has_ac])
+    present = exists[cat_metric, :, cat_market].T.copy()
+    near = np.abs(ac) <= scale_ac
+    fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
+    return out, present, fuzzy
 
 
 @dataclass(frozen=True)
@@ -142,6 +220,10 @@ class ExposureKernel:
     cat_market: np.ndarray
     # what varies between samples (the rest is computed once, at the central values)
     plan: VaryPlan | None = None
+    edge_ids: tuple[str, ...] = ()
+    """Edge id of every edge, as :func:`~supplychain.graph.build.build_tables` names it."""
+    edge_ends: tuple[tuple[str, str, str, str], ...] = ()
+    """Supplier, buyer, kind and commodity of every edge."""
 
     @classmethod
     def build(cls, scenario: Scenario, spec: SamplingSpec, year: int, source: frozenset[str],
@@ -322,7 +404,19 @@ class ExposureKernel:
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
         plan = VaryPlan.of(kernel, d_out, d_in)
-        return replace(kernel, plan=plan)
+        # edge ids as graph.allocate names them (observed, given demand, allocation, draws, builds, residual use)
+        ids = [*obs["edge"].astype(str), *dem_edges["edge"]]
+        ids += [f"alloc.{commodities[k]}.{markets[j].split(':')[0]}.{markets[i].split(':')[0]}" for i, j, k in pairs]
+        ids += [entity for entity, _ in st_nodes]
+        ids += [f"stock.{markets[m]}.build" for m in range(n_m) if has_demand[m]]
+        ids += [f"use.{markets[m]}" for m in range(n_m) if not has_demand[m]]
+        order = np.concatenate([e_obs, e_dem, e_pair, e_draw, [e for e in e_build if e >= 0],
+                                [e for e in e_use if e >= 0]]).astype(np.int64)
+        edge_ids = [""] * len(sup_ids)
+        for e, name in zip(order.tolist(), ids, strict=True):
+            edge_ids[e] = name
+        ends = tuple(zip(sup_ids, buy_ids, kinds, com, strict=True))
+        return replace(kernel, plan=plan, edge_ids=tuple(edge_ids), edge_ends=ends)
 
     # ------------------------------------------------------------- evaluate
     def __call__(
@@ -344,7 +438,12 @@ class ExposureKernel:
             [r for p in parts for r in p[4]],
         )
 
-    def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    def tables(self, qv: np.ndarray) -> KernelTables:
+        """Return the year's baseline edge tonnes and primary production for slot rows (``Quantities.matrix``).
+
+        Mirrors :func:`~supplychain.graph.build.build_tables`: observed edges with the sampled numbers, then the
+        allocation rules; samples whose markets do not balance are flagged in ``failed``.
+        """
         from supplychain.graph.allocate import ATOL, RTOL
 
         plan = self.plan
@@ -439,6 +538,13 @@ class ExposureKernel:
             primary[:, plan.prim_var_node] = prod_v[:, plan.prim_var_pos]
         if self.stock_node_groups.n:
             primary[:, self.stock_nodes] = plan.stock_node_var.sum(var)
+        return KernelTables(tonnes, primary, var, failed, reasons)
+
+    def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        plan = self.plan
+        assert plan is not None
+        tab = self.tables(qv)
+        tonnes, primary, var, failed = tab.tonnes, tab.primary, tab.var, tab.failed
         t = self.tracer.solve(tonnes, primary, self.source)
         # first-hop measures (supplychain.metrics.trade): constant edges once, varying edges per sample
         p = plan.g_const[0] + plan.g_var[0].sum(var)
@@ -447,25 +553,9 @@ class ExposureKernel:
         src = plan.g_const[3] + plan.g_var[3].sum(var)
         dr = plan.g_const[4] + plan.g_var[4].sum(var)
         bu = plan.g_const[5] + plan.g_var[5].sum(var)
-        ac = p + i_ - e_ + dr - bu
-        # apparent consumption zero up to round-off counts as zero (no DSC / NIR row)
-        scale_ac = AC_RTOL * np.maximum(p + i_ + e_ + dr + bu, 1.0)
-        has_ac = ac > scale_ac
-        with np.errstate(divide="ignore", invalid="ignore"):
-            dis = np.where(i_ > 0, src / np.where(i_ > 0, i_, 1.0), 0.0)
-            dsc = np.where(has_ac, src / np.where(has_ac, ac, 1.0), np.nan)
-            net = i_ - e_ + dr - bu
-            tolx = 1e-9 * np.maximum(i_ + e_ + p, 1.0)
-            nir = np.where(has_ac, np.clip(net / np.where(has_ac, ac, 1.0), 0.0, 1.0), np.nan)
-            nir = np.where(net < -tolx, np.nan, nir)
-        per_metric = np.stack([t[:, self.market_node], dis, dsc, nir])  # FAST_METRICS order
-        out = per_metric[self.cat_metric, :, self.cat_market].T.copy()
-        always = np.ones_like(ac, dtype=bool)
-        exists = np.stack([always, always, has_ac, has_ac])
-        present = exists[self.cat_metric, :, self.cat_market].T.copy()
-        near = np.abs(ac) <= scale_ac
-        fuzzy = np.stack([~always, ~always, near, near])[self.cat_metric, :, self.cat_market].T.copy()
+        out, present, fuzzy = first_hop_measures(t[:, self.market_node], (p, i_, e_, src, dr, bu),
+                                                 self.cat_metric, self.cat_market)
         out[failed] = np.nan
         present[failed] = False
-        return out, present, fuzzy, failed, reasons
+        return out, present, fuzzy, failed, tab.reasons
 

@@ -37,6 +37,7 @@ __all__ = [
     "SampleError",
     "SimulateMeasures",
     "SweepModel",
+    "chunk_result",
     "empty_catalogue",
     "normalise_measures",
 ]
@@ -200,6 +201,58 @@ class ChunkResult:
     failed: dict[int, str] = field(default_factory=dict)
     present: np.ndarray | None = None
     fuzzy: np.ndarray | None = None
+
+
+def chunk_result(
+    samples: np.ndarray,
+    catalogue: pd.DataFrame,
+    values: np.ndarray,
+    present: np.ndarray,
+    fuzzy: np.ndarray | None,
+    failed: np.ndarray,
+    reasons: list[str],
+    *,
+    on_error: str,
+    detail: bool,
+    started: float,
+) -> ChunkResult:
+    """Finish a compiled model's block of samples: failures, NaN for failed samples, presence.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Sample numbers.
+    catalogue : pandas.DataFrame
+        The measure rows of ``values``' columns.
+    values, present, fuzzy : numpy.ndarray
+        Per sample and measure (changed in place for failed samples).
+    failed : numpy.ndarray of bool
+        Samples that could not be computed.
+    reasons : list of str
+        Why, per sample.
+    on_error : {"raise", "nan"}
+        Raise :class:`SampleError` for the first failed sample, or record them.
+    detail : bool
+        Keep ``present`` and ``fuzzy`` per cell (to check a fast path); else only
+        whether each measure is present in some sample (less to send back from workers).
+    started : float
+        ``time.perf_counter()`` at the start of the block.
+
+    Returns
+    -------
+    ChunkResult
+    """
+    if failed.any() and on_error == "raise":
+        i = int(np.flatnonzero(failed)[0])
+        msg = f"sample {samples[i]} failed: {reasons[i]}"
+        raise SampleError(msg)
+    values[failed] = np.nan  # a sample that fails in one year has no result at all (as per sample)
+    present[failed] = False
+    fails = {int(samples[i]): reasons[i] for i in np.flatnonzero(failed).tolist()}
+    seconds = time.perf_counter() - started
+    if not detail:
+        return ChunkResult(samples, catalogue, values, seconds, fails, np.asarray(present.any(axis=0), dtype=bool))
+    return ChunkResult(samples, catalogue, values, seconds, fails, present, fuzzy)
 
 
 @runtime_checkable

@@ -181,7 +181,8 @@ def build_model(
     reason = "disabled (fast=False)"
     if fast:
         patched, reason = patched_model(
-            scenario, spec, mode=mode, years=years, source=source, select=select, verify=verify, on_error=on_error
+            scenario, spec, mode=mode, years=years, source=source, select=select, verify=verify, on_error=on_error,
+            toggles=toggles, variant=variant,
         )
         if patched is not None:
             return patched, "used"
