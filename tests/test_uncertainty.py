@@ -621,6 +621,18 @@ def test_rebalance_fast_path_covers_the_bundled_framework_scenario() -> None:
     assert np.nanmax(vals) <= 1.0
 
 
+def test_rebalance_fast_path_fails_the_same_samples_as_simulate() -> None:
+    data = mini_world()
+    # Lynas Malaysia uses 12,000 t of concentrate; a direct flow above that is refused by build_tables.
+    data["flows"]["au_lynas"]["tonnes"] = {"dist": "uniform", "low": 11000, "high": 13000}
+    sc = Scenario.model_validate(data)
+    fast = run_sweep(sc, samples=6, seed=1, mode="rebalance", on_error="nan", cache=False, quiet=True)
+    slow = run_sweep(sc, samples=6, seed=1, mode="rebalance", on_error="nan", fast=False, cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    assert list(fast.failures["sample"]) == list(slow.failures["sample"]) != []
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-9, atol=1e-9)
+
+
 def test_rebalance_fast_path_falls_back_for_inputs_it_takes_at_central_values() -> None:
     data = mini_world()
     data["stockpiles"]["jp"]["tonnes"] = {"dist": "uniform", "low": 600, "high": 1000}
