@@ -242,8 +242,13 @@ def instance(n: int, chains: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return layered_network(n) if chains == 1 else chain_network(n, chains)
 
 
-def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False, chains: int = 1
-          ) -> dict[str, Any]:
+def prepare(n: int, repeat: int, objective: str, chains: int
+            ) -> tuple[pd.DataFrame, pd.DataFrame, RebalanceModel, list[YearInputs], float, float, int, int]:
+    """Build an instance, its model and ``repeat + 1`` random shocks (the same for every solver of a run).
+
+    Returns nodes, edges, the model, the shocks, generation and build seconds, the number of
+    independent blocks and the columns of the largest.
+    """
     rng = np.random.default_rng(n)
     t0 = time.perf_counter()
     nodes, edges = instance(n, chains)
@@ -256,6 +261,12 @@ def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = Fal
     biggest = int(np.bincount(col_block).max())
     base = model.year_inputs(nodes, edges)
     shocks = [random_shock(rng, model, base) for _ in range(repeat + 1)]
+    return nodes, edges, model, shocks, gen, build, n_blocks, biggest
+
+
+def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False, chains: int = 1
+          ) -> dict[str, Any]:
+    nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains)
     solver: Any = model
     if blocks:
         solver = BlockRebalance(model)
@@ -297,18 +308,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     other chains' LPs unchanged). Every optimum of a block solver is compared with the
     monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
     """
-    rng = np.random.default_rng(n)
-    t0 = time.perf_counter()
-    nodes, edges = instance(n, chains)
-    gen = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                           cold_solver="ipm")
-    build = time.perf_counter() - t0
-    n_blocks, col_block, _ = constraint_blocks(model)
-    biggest = int(np.bincount(col_block).max())
-    base = model.year_inputs(nodes, edges)
-    shocks = [random_shock(rng, model, base) for _ in range(repeat + 1)]
+    _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains)
     one_rng = np.random.default_rng(n + 1)
     one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
         else []

@@ -50,7 +50,6 @@ from scipy.sparse.csgraph import connected_components
 
 from supplychain.errors import SolverError
 from supplychain.simulation.rebalance import (
-    DUAL_TOL,
     INF,
     WEIGHTS,
     RebalanceModel,
@@ -59,6 +58,7 @@ from supplychain.simulation.rebalance import (
     _dot,
     _LevelCosts,
     _quiet_highs,
+    run_highs,
 )
 
 __all__ = ["BlockRebalance", "constraint_blocks"]
@@ -127,10 +127,7 @@ class _Block:
         lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
         lp.a_matrix_.index_ = sub.indices.astype(np.int32)
         lp.a_matrix_.value_ = sub.data
-        h: Any = _quiet_highs()
-        h.setOptionValue("dual_feasibility_tolerance", DUAL_TOL)
-        for k, v in options.items():
-            h.setOptionValue(k, v)
+        h: Any = _quiet_highs(options)
         if h.passModel(lp) != highspy.HighsStatus.kOk:
             msg = "HiGHS rejected a rebalance block"
             raise SolverError(msg)
@@ -256,20 +253,9 @@ class BlockRebalance:
     def _run(self, b: _Block, level: str, cost: FloatArray, warm: bool, cold: bool) -> float:
         h = b.h
         h.changeColsCost(len(b.cols), b.allc, cost[b.cols])
-        cold_solver = self.model.cold_solver
-        if cold and cold_solver != "choose":
-            h.setOptionValue("solver", cold_solver)
-            try:
-                h.run()
-            finally:
-                h.setOptionValue("solver", self.model._options.get("solver", "choose"))
-        else:
-            h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal and warm:
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
+        m = self.model
+        cold_solver = m.cold_solver if cold and m.cold_solver != "choose" else None
+        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=m._options.get("solver", "choose"))
         if status != highspy.HighsModelStatus.kOptimal:
             msg = (f"HiGHS stopped at level {level!r} of a rebalance block with status "
                    f"{h.modelStatusToString(status)!r}; solve the monolithic model for a diagnosis")

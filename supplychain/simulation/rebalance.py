@@ -100,12 +100,14 @@ INF = highspy.kHighsInf
 _HIGHS: Any = highspy  # highspy's stubs lack parts of the Highs API used here
 
 
-def _quiet_highs() -> Any:
-    """Make a ``Highs`` object without letting its construction print.
+def _quiet_highs(options: Mapping[str, Any] | None = None) -> Any:
+    """Make a ``Highs`` object without letting its construction print, with the model's options.
 
     highspy prints its licence banner on standard output when a solver object is
     made, before any option can be set; that would corrupt ``run --format json``.
     The banner is sent to /dev/null by redirecting file descriptor 1 for the call.
+    Output is off, the dual feasibility tolerance is :data:`DUAL_TOL`, then
+    ``options`` (HiGHS option name → value) are applied.
     """
     import os
     import sys
@@ -120,7 +122,35 @@ def _quiet_highs() -> Any:
         os.dup2(saved, 1)
         os.close(saved)
     h.setOptionValue("output_flag", False)
+    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOL)
+    for k, v in (options or {}).items():
+        h.setOptionValue(k, v)
     return h
+
+
+def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str) -> Any:
+    """Run HiGHS and return the model status.
+
+    ``cold_solver`` (e.g. ``"ipm"``: interior point + crossover, a basis for the warm
+    re-solves after it) is used for this run only, then ``solver`` is set back. A warm
+    run that ends non-optimal is retried once from scratch (guard against warm-start
+    failures such as HiGHS #3194 and #3294).
+    """
+    if cold_solver is not None:
+        h.setOptionValue("solver", cold_solver)
+        try:
+            h.run()
+        finally:
+            h.setOptionValue("solver", solver)
+    else:
+        h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal and warm:
+        h.clearSolver()
+        h.run()
+        status = h.getModelStatus()
+    return status
+
 
 WEIGHTS = (1.0, 1e-2, 1e-3, 1e-4)
 """Weights of the four levels in the single ``weighted`` objective (each level normalised to max coefficient 1)."""
@@ -257,6 +287,32 @@ def _commodity_stage(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, str]
     return out
 
 
+def role_masks(
+    supplier: pd.Series, buyer: pd.Series, supplier_country: pd.Series, buyer_country: pd.Series
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which edges make a market a *producer* or a *consumer* for the re-routing candidates.
+
+    A market (an id with ``:`` that is not a use node) produces when a facility
+    supplies it or it exports across a border, and consumes when it imports across a
+    border or feeds a use node or a facility.
+
+    Returns
+    -------
+    tuple of numpy.ndarray of bool
+        Per edge: its buyer produces, its supplier produces, its buyer consumes, its
+        supplier consumes.
+    """
+    s = supplier.astype(str)
+    b = buyer.astype(str)
+    s_mkt = (s.str.contains(":") & ~s.str.endswith(":use")).to_numpy()
+    b_mkt = (b.str.contains(":") & ~b.str.endswith(":use")).to_numpy()
+    cross = (supplier_country.astype(str) != buyer_country.astype(str)).to_numpy()
+    s_fac = (~s.str.contains(":")).to_numpy()
+    b_fac = (~b.str.contains(":")).to_numpy()
+    b_use = b.str.endswith(":use").to_numpy()
+    return b_mkt & s_fac, s_mkt & cross, b_mkt & cross, s_mkt & (b_use | b_fac)
+
+
 def candidate_edges(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -325,14 +381,9 @@ def candidate_edges(
     if reroute:
         s_all = allx["supplier"].astype(str)
         b_all = allx["buyer"].astype(str)
-        s_mkt = s_all.str.contains(":") & ~s_all.str.endswith(":use")
-        b_mkt = b_all.str.contains(":") & ~b_all.str.endswith(":use")
-        cross = allx["supplier_country"].astype(str) != allx["buyer_country"].astype(str)
-        s_fac = ~s_all.str.contains(":")
-        b_fac = ~b_all.str.contains(":")
-        b_use = b_all.str.endswith(":use")
-        producers = pd.concat([b_all[b_mkt & s_fac], s_all[s_mkt & cross]]).drop_duplicates()
-        consumers = pd.concat([b_all[b_mkt & cross], s_all[s_mkt & (b_use | b_fac)]]).drop_duplicates()
+        prod_b, prod_s, cons_b, cons_s = role_masks(s_all, b_all, allx["supplier_country"], allx["buyer_country"])
+        producers = pd.concat([b_all[prod_b], s_all[prod_s]]).drop_duplicates()
+        consumers = pd.concat([b_all[cons_b], s_all[cons_s]]).drop_duplicates()
         p = pd.DataFrame({"supplier": producers.to_numpy()})
         q = pd.DataFrame({"buyer": consumers.to_numpy()})
         for df, col, cc in ((p, "supplier", "supplier_country"), (q, "buyer", "buyer_country")):
@@ -749,11 +800,7 @@ class RebalanceModel:
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
-        h: Any = _quiet_highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("dual_feasibility_tolerance", DUAL_TOL)
-        for k, v in self._options.items():
-            h.setOptionValue(k, v)
+        h: Any = _quiet_highs(self._options)
         status = h.passModel(lp)
         if status != highspy.HighsStatus.kOk:
             msg = f"HiGHS rejected the rebalance model: {status}"
@@ -885,27 +932,46 @@ class RebalanceModel:
             b[p] = b[p] + share - b[p] * share
         if cost is not None:
             c = c + cost
-        lo = np.zeros(ne)
-        for eid, t in (lower or {}).items():
-            lo[self._position(eid)] += t
+        lo = self.edge_values(lower or {})
         ids = self.nodes["node"].astype(str).to_numpy()
-        fac_ids = ids[self.facilities]
-        yn = nodes.set_index(nodes["node"].astype(str))
-        present = np.asarray(pd.Index(fac_ids).isin(yn.index), dtype=bool)
-        capcol = (
-            yn["capacity"].reindex(fac_ids).to_numpy(dtype=float)
-            if "capacity" in yn
-            else np.full(len(fac_ids), np.nan)
-        )
-        override = np.full(len(fac_ids), np.nan)
-        for fid, v in (capacity or {}).items():
-            override[fac_ids == fid] = v
+        capcol, present = self.facility_capacity(nodes)
+        override = self.facility_values(capacity or {})
         s = np.zeros(len(self.stock_markets))
         if stock:
             for i, mid in enumerate(ids[self.stock_markets]):
                 s[i] = float(stock.get(mid, 0.0))
         return self.inputs_from_arrays(f0, blocked=b, cost=c, lower=lo, capacity=capcol, present=present,
                                        capacity_override=override, stock=s, quotas=tuple(quotas))
+
+    def edge_values(self, by_edge: Mapping[str, float]) -> FloatArray:
+        """Return tonnes by edge id as an array over the model's edges (0 elsewhere; an unknown id is an error)."""
+        out = np.zeros(len(self.edges))
+        for eid, t in by_edge.items():
+            out[self._position(eid)] += t
+        return out
+
+    def facility_values(self, by_facility: Mapping[str, float]) -> FloatArray:
+        """Return values by facility id as an array over the model's facilities (NaN elsewhere)."""
+        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
+        out = np.full(len(fac_ids), np.nan)
+        for fid, v in by_facility.items():
+            out[fac_ids == fid] = v
+        return out
+
+    def facility_capacity(self, nodes: pd.DataFrame) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Return a year's ``capacity`` column per model facility (NaN: unknown) and which facilities it has.
+
+        Parameters
+        ----------
+        nodes : pandas.DataFrame
+            The year's node table.
+        """
+        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
+        yn = nodes.set_index(nodes["node"].astype(str))
+        present = np.asarray(pd.Index(fac_ids).isin(yn.index), dtype=bool)
+        if "capacity" not in yn:
+            return np.full(len(fac_ids), np.nan), present
+        return yn["capacity"].reindex(fac_ids).to_numpy(dtype=float), present
 
     def inputs_from_arrays(
         self,
@@ -1008,21 +1074,7 @@ class RebalanceModel:
 
     def _run(self, level: str, warm: bool, cold_solver: str | None = None) -> float:
         h = self._h
-        if cold_solver is not None:
-            # a solve from scratch: interior point + crossover (a basis for the warm re-solves after it)
-            h.setOptionValue("solver", cold_solver)
-            try:
-                h.run()
-            finally:
-                h.setOptionValue("solver", self._options.get("solver", "choose"))
-        else:
-            h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal and warm:
-            # guard against warm-start failures (HiGHS #3194, #3294): retry from scratch once
-            h.clearSolver()
-            h.run()
-            status = h.getModelStatus()
+        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=self._options.get("solver", "choose"))
         if status == highspy.HighsModelStatus.kOptimal:
             return float(h.getInfo().objective_function_value)
         text = h.modelStatusToString(status)
@@ -1247,13 +1299,18 @@ class RebalanceModel:
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=it0,
                                               seconds=time.perf_counter() - t0, warm=warm_used)
 
-    def shortfall_table(self, inputs: YearInputs, sol: RebalanceSolution) -> pd.DataFrame:
-        """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
-        nodes = self.nodes.iloc[self.uses]
+    @staticmethod
+    def shortfall(inputs: YearInputs, sol: RebalanceSolution) -> FloatArray:
+        """Return the shortfall per use node, round-off below 10⁻⁹ of demand as 0 and at most the demand."""
         d = inputs.demand
         z = np.where(sol.shortfall < 1e-9 * np.maximum(1.0, d), 0.0, sol.shortfall)
-        z = np.minimum(z, d)
-        return shortfall_frame(nodes, d, d - z, z)
+        return np.minimum(z, d)
+
+    def shortfall_table(self, inputs: YearInputs, sol: RebalanceSolution) -> pd.DataFrame:
+        """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
+        d = inputs.demand
+        z = self.shortfall(inputs, sol)
+        return shortfall_frame(self.nodes.iloc[self.uses], d, d - z, z)
 
 
 Mode = Literal["fixed", "rebalance"]

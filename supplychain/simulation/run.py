@@ -37,7 +37,7 @@ from supplychain.simulation.agreements import (
 from supplychain.simulation.fixed import propagate_fixed, shortfall_table
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
-from supplychain.simulation.stocks import StockLedger
+from supplychain.simulation.stocks import StockLedger, StockRoutes
 from supplychain.simulation.targets import evaluate_targets
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
@@ -331,7 +331,7 @@ class Simulator:
         state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
         label = variant if variant is not None else ("custom" if toggles else "base")
         active = state.active
-        off_capacity = {fid: 0.0 for fid in self.investments if fid.split(".", 1)[0] not in active}
+        off_capacity = self.switched_off(active)
         from supplychain.graph.allocate import stock_table
 
         ledger = StockLedger.from_table(stock_table(self.world, self.years[0]))
@@ -381,6 +381,10 @@ class Simulator:
             ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
             table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
         return table
+
+    def switched_off(self, active: frozenset[str]) -> dict[str, float]:
+        """Return capacity 0 for the investment facilities of agreements not in ``active``."""
+        return {fid: 0.0 for fid in self.investments if fid.split(".", 1)[0] not in active}
 
     def year_policies(self, year: int, table: pd.DataFrame, active: frozenset[str]) -> YearPolicies:
         """Policies, preferences and offtakes of one year on the model's edges (:meth:`edge_table`)."""
@@ -437,29 +441,12 @@ class Simulator:
         table = self.edge_table(edges)
         pol = self.year_policies(year, table, active)
         eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
-        levels = ledger.available()
-        base_draw = _stock_edge_draws(edges)
-        avail = {m: max(0.0, lvl - base_draw.get(m, 0.0)) for m, lvl in levels.items()}
-        extra_block = {}
-        stock_src = table["supplier"].astype(str).str.endswith(":stock")
-        for e, s, t in zip(table["edge"][stock_src], table["supplier"][stock_src], table["tonnes"][stock_src],
-                           strict=True):
-            m = s.rsplit(":", 1)[0]
-            if t > 0 and m in levels and levels[m] < t:
-                extra_block[str(e)] = 1.0 - levels[m] / t
-        inputs = model.year_inputs(nodes, edges, effects=eff, blocked=extra_block, cost=sur, lower=lower,
-                                   stock=avail, capacity=off_capacity)
+        routes = StockRoutes.of(model)
+        inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
+        inputs = routes.limit(inputs, ledger.available())
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
-        draws = {str(model.nodes["node"].iloc[p]): float(d) for p, d in zip(model.stock_markets, sol.stock_draw,
-                                                                             strict=True)}
-        sim_draw = _stock_edge_draws(table.assign(tonnes=sol.tonnes))
-        short_by_market = {f"{c}:{k}": float(z) for c, k, z in zip(short["country"], short["commodity"],
-                                                                   short["shortfall_t"], strict=True)}
-        gaps = {m: draws.get(m, 0.0) + sim_draw.get(m, 0.0) + short_by_market.get(m, 0.0) for m in levels}
-        dem_by_market = {f"{c}:{k}": float(d) for c, k, d in zip(short["country"], short["commodity"],
-                                                                 short["demand_t"], strict=True)}
-        ledger.record(year, gaps, dem_by_market)
+        draws = routes.record(ledger, year, inputs, sol)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
         flows = _flow_frame(year, table, inputs.baseline, sol.tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float), inputs.cost, deal)

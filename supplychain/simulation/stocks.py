@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["STOCK_COLUMNS", "StockLedger", "months_lasting"]
+if TYPE_CHECKING:
+    from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
+
+__all__ = ["STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting"]
 
 STOCK_COLUMNS = [
     "year",
@@ -147,3 +151,89 @@ def _month_label(year: int, months: float) -> str:
         return ""
     month = min(12, max(1, math.ceil(months))) if months > 0 else 1
     return f"{year}-{month:02d}"
+
+
+@dataclass(frozen=True)
+class StockRoutes:
+    """How the re-routing LP and the :class:`StockLedger` meet, on the model's arrays.
+
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        Model edges drawing a stock node (``C:k:stock`` → ``C:k``: baseline draws).
+    edge_market : tuple of str
+        The market of each of them.
+    markets : tuple of str
+        The stock markets of the LP's stock-draw columns.
+    use_market : tuple of str
+        The market of each use node.
+    """
+
+    edges: np.ndarray
+    edge_market: tuple[str, ...]
+    markets: tuple[str, ...]
+    use_market: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model: RebalanceModel) -> StockRoutes:
+        """Read the stock routes of a model."""
+        sup = model.edges["supplier"].astype(str)
+        edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
+        ids = model.nodes["node"].astype(str).to_numpy()
+        uses = model.nodes.iloc[model.uses]
+        return cls(
+            edges=edges,
+            edge_market=tuple(s.rsplit(":", 1)[0] for s in sup.iloc[edges]),
+            markets=tuple(ids[model.stock_markets]),
+            use_market=tuple(f"{c}:{k}" for c, k in zip(uses["country"].astype(str), uses["commodity"].astype(str),
+                                                        strict=True)),
+        )
+
+    def _by_market(self, tonnes: np.ndarray) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for e, m in zip(self.edges.tolist(), self.edge_market, strict=True):
+            out[m] = out.get(m, 0.0) + float(tonnes[e])
+        return out
+
+    def limit(self, inputs: YearInputs, levels: Mapping[str, float]) -> YearInputs:
+        r"""Return ``inputs`` with the stocks' levels applied.
+
+        A baseline draw larger than the level left is blocked down to it (combined with
+        the policies' blocked share as :math:`B + b - Bb`), and the LP may draw what is
+        left beyond the baseline draws, :math:`S_m = \max(0, L_m - \text{baseline draw}_m)`.
+        """
+        if not levels:
+            return inputs
+        f0 = inputs.baseline
+        blocked = np.array(inputs.blocked, dtype=float)
+        for e, m in zip(self.edges.tolist(), self.edge_market, strict=True):
+            t = f0[e]
+            if t > 0 and m in levels and levels[m] < t:
+                share = 1.0 - levels[m] / t
+                blocked[e] = blocked[e] + share - blocked[e] * share
+        base = self._by_market(f0)
+        stock = np.array([max(0.0, levels[m] - base.get(m, 0.0)) if m in levels else 0.0 for m in self.markets])
+        return replace(inputs, blocked=blocked, stock=stock)
+
+    def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution) -> dict[str, float]:
+        """Draw the ledger's stocks by what the solve took from them; return the LP's draw per stock market.
+
+        The gap of a stock is the LP's draw, the baseline stock edges' simulated
+        tonnes and the final-use shortfall left at its market.
+        """
+        from supplychain.simulation.rebalance import RebalanceModel
+
+        drawn = dict(zip(self.markets, sol.stock_draw.tolist(), strict=True))
+        levels = ledger.available()
+        if not levels:
+            return drawn
+        z = RebalanceModel.shortfall(inputs, sol)
+        short: dict[str, float] = {}
+        demand: dict[str, float] = {}
+        for m, zi, di in zip(self.use_market, z.tolist(), inputs.demand.tolist(), strict=True):
+            short[m] = short.get(m, 0.0) + zi
+            demand[m] = demand.get(m, 0.0) + di
+        along = self._by_market(sol.tonnes)
+        gaps = {m: drawn.get(m, 0.0) + along.get(m, 0.0) + short.get(m, 0.0) for m in levels}
+        ledger.record(year, gaps, demand)
+        return drawn

@@ -12,7 +12,7 @@ samples in :mod:`supplychain.uncertainty.plan`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -36,7 +36,7 @@ from supplychain.uncertainty.sampling import SamplingSpec
 from supplychain.uncertainty.tracer import BatchTracer
 
 __all__ = ["AC_RTOL", "FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
-           "first_hop_measures"]
+           "first_hop_groups", "first_hop_measures"]
 
 AC_RTOL = 1e-9
 """Apparent consumption at most this share of a market's throughput counts as zero (round-off)."""
@@ -130,6 +130,57 @@ def first_hop_measures(
     near = np.abs(ac) <= scale_ac
     fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
     return out, present, fuzzy
+
+
+def first_hop_groups(
+    supplier: Sequence[str] | np.ndarray,
+    buyer: Sequence[str] | np.ndarray,
+    kind: Sequence[str] | np.ndarray,
+    supplier_country: Sequence[str] | np.ndarray,
+    buyer_country: Sequence[str] | np.ndarray,
+    commodity: Sequence[str] | np.ndarray,
+    market_of: Mapping[tuple[str, str], int],
+    source: frozenset[str],
+) -> tuple[Groups, Groups, Groups, Groups, Groups, Groups]:
+    """Sum edges into the per-market :math:`P, I, E, I_s, R, B` of :func:`first_hop_measures`.
+
+    As :func:`supplychain.metrics.trade.trade_summary`: production is what
+    facilities send (supplier id without ``:``), by supplier country; imports and
+    exports are cross-border ``trade`` edges, by buyer and by supplier country;
+    imports from the source are those whose supplier country is in ``source``;
+    draws and builds are ``stock`` edges into and out of a market (``C:k``).
+
+    Parameters
+    ----------
+    supplier, buyer, kind, supplier_country, buyer_country, commodity : sequence of str
+        One entry per edge.
+    market_of : mapping
+        ``(country, commodity)`` → market number.
+    source : frozenset of str
+        Source countries.
+
+    Returns
+    -------
+    tuple of Groups
+        :math:`P, I, E, I_s, R, B`, each over ``len(market_of)`` markets.
+    """
+    kinds = np.asarray(kind, dtype=str)
+    sc, bc = np.asarray(supplier_country, dtype=str), np.asarray(buyer_country, dtype=str)
+    com = list(commodity)
+    colons_s = np.array([s.count(":") for s in supplier], dtype=np.int64)
+    colons_b = np.array([b.count(":") for b in buyer], dtype=np.int64)
+    cross = (kinds == "trade") & (sc != bc)
+    stock = kinds == "stock"
+    from_src = cross & np.array([c in source for c in sc], dtype=bool)
+    n_m = len(market_of)
+
+    def grp(country: np.ndarray, mask: np.ndarray) -> Groups:
+        g = np.array([market_of.get((c, k), -1) if ok else -1 for c, k, ok in zip(country, com, mask, strict=True)],
+                     dtype=np.int64)
+        return Groups.of(g, n_m)
+
+    return (grp(sc, colons_s == 0), grp(bc, cross), grp(sc, cross), grp(bc, from_src),
+            grp(bc, stock & (colons_b == 1)), grp(sc, stock & (colons_s == 1)))
 
 
 @dataclass(frozen=True)
@@ -338,22 +389,9 @@ class ExposureKernel:
         stock_node_index = np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64)
 
         # measure groups per market (mirror supplychain.metrics.trade.trade_summary)
-        kinds_a = np.array(kinds)
-        sup_a, buy_a = np.array(sup_ids, dtype=object), np.array(buy_ids, dtype=object)
-        sc_a, bc_a, com_a = np.array(s_country), np.array(b_country), np.array(com)
         key_pos = {(mk.split(":", 1)[0], mk.split(":", 1)[1]): i for i, mk in enumerate(markets)}
-
-        def grp(country: np.ndarray, mask: np.ndarray) -> Groups:
-            g = np.array([key_pos.get((c, k), -1) if ok else -1 for c, k, ok in zip(country, com_a, mask,
-                                                                                      strict=True)], dtype=np.int64)
-            return Groups.of(g, n_m)
-
-        is_fac_sup = np.array([":" not in s for s in sup_a])
-        cross = (kinds_a == "trade") & (sc_a != bc_a)
-        colons_b = np.array([b.count(":") for b in buy_a])
-        colons_s = np.array([s.count(":") for s in sup_a])
-        stock = kinds_a == "stock"
-        from_src = cross & np.array([c in source for c in sc_a])
+        g_prod, g_imp, g_exp, g_src, g_draw, g_build = first_hop_groups(
+            sup_ids, buy_ids, kinds, s_country, b_country, com, key_pos, source)
 
         # catalogue → (metric code, market)
         metric_code = {m: i for i, m in enumerate(FAST_METRICS)}
@@ -398,8 +436,7 @@ class ExposureKernel:
             stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
             stock_nodes=stock_node_index,
             source=in_source,
-            g_prod=grp(sc_a, is_fac_sup), g_imp=grp(bc_a, cross), g_exp=grp(sc_a, cross), g_src=grp(bc_a, from_src),
-            g_draw=grp(bc_a, stock & (colons_b == 1)), g_build=grp(sc_a, stock & (colons_s == 1)),
+            g_prod=g_prod, g_imp=g_imp, g_exp=g_exp, g_src=g_src, g_draw=g_draw, g_build=g_build,
             market_node=np.array([n_pos[mk] for mk in markets], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )

@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.simulation.rebalance import RebalanceModel
-from supplychain.uncertainty.kernel import FAST_METRICS, first_hop_measures
+from supplychain.uncertainty.kernel import FAST_METRICS, first_hop_groups, first_hop_measures
 from supplychain.uncertainty.paths import Unsupported
 from supplychain.uncertainty.plan import Groups
 from supplychain.uncertainty.tracer import BatchTracer
@@ -113,21 +113,7 @@ class AfterShockMeasures:
         sc = np.concatenate([e["supplier_country"].astype(str).to_numpy(), country[model.stock_markets]])
         bc = np.concatenate([e["buyer_country"].astype(str).to_numpy(), country[model.stock_markets]])
         com = np.concatenate([e["commodity"].astype(str).to_numpy(), commodity[model.stock_markets]])
-        colons_b = np.char.count(buy.astype(str), ":")
-        colons_s = np.char.count(sup.astype(str), ":")
-        cross = (kinds == "trade") & (sc != bc)
-        stock = kinds == "stock"
-
-        def grp(ctry: np.ndarray, mask: np.ndarray) -> Groups:
-            g = np.array([key_pos.get((c, k), -1) if ok else -1 for c, k, ok in zip(ctry, com, mask, strict=True)],
-                         dtype=np.int64)
-            return Groups.of(g, len(markets))
-
-        from_src = cross & np.array([c in source for c in sc], dtype=bool)
-        groups = (
-            grp(sc, colons_s == 0), grp(bc, cross), grp(sc, cross), grp(bc, from_src),
-            grp(bc, stock & (colons_b == 1)), grp(sc, stock & (colons_s == 1)),
-        )
+        groups = first_hop_groups(sup.tolist(), buy.tolist(), kinds, sc, bc, com, key_pos, source)
         # catalogue rows → metric code and market, or use node
         use_pos = {(country[u], commodity[u]): i for i, u in enumerate(model.uses.tolist())}
         code = {m: i for i, m in enumerate(FAST_METRICS)}

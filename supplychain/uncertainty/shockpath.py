@@ -42,7 +42,7 @@ from supplychain.schema.model import Scenario
 from supplychain.simulation.agreements import with_investments
 from supplychain.simulation.rebalance import QuotaRow, RebalanceModel
 from supplychain.simulation.run import Objective, Simulator, year_policies
-from supplychain.simulation.stocks import StockLedger
+from supplychain.simulation.stocks import StockLedger, StockRoutes
 from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.kernel import ExposureKernel
 from supplychain.uncertainty.models import (
@@ -110,10 +110,7 @@ class _Compiled:
     sim: Simulator
     model: RebalanceModel
     years: list[_Year]
-    stock_edges: np.ndarray
-    stock_edge_market: np.ndarray
-    stock_market_ids: list[str]
-    use_keys: list[str]
+    routes: StockRoutes
     start_levels: dict[str, float]
     policies: dict[tuple[int, frozenset[str], tuple[float, ...]], _Policies] = field(default_factory=dict)
     sinks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
@@ -197,8 +194,6 @@ class PatchedRebalanceModel:
         sim.potential = potential_edges(world, [sim.tables(y) for y in self.years], [k for k, _ in kernels.values()])
         model = sim.model()
         self.catalogue = with_shortfall_rows(self.catalogue, model, world, self.years, self.select)
-        node_ids = model.nodes["node"].astype(str).to_numpy()
-        fac_ids = node_ids[model.facilities]
         use_of_node = np.full(len(model.nodes), -1, dtype=np.int64)
         use_of_node[model.uses] = np.arange(len(model.uses))
         years: list[_Year] = []
@@ -209,10 +204,7 @@ class PatchedRebalanceModel:
             always = np.zeros(len(kernel.edge_ids), dtype=bool)
             always[np.asarray(kernel.e_obs, dtype=np.int64)] = True
             always[np.asarray(kernel.e_dem, dtype=np.int64)] = True
-            yn = nodes.set_index(nodes["node"].astype(str))
-            present = np.asarray(pd.Index(fac_ids).isin(yn.index), dtype=bool)
-            capcol = (yn["capacity"].reindex(fac_ids).to_numpy(dtype=float) if "capacity" in yn
-                      else np.full(len(fac_ids), np.nan))
+            capcol, present = model.facility_capacity(nodes)
             cat = self.catalogue[self.catalogue["year"].eq(year)]
             buyer = np.where(to_model >= 0, model.index.dst[np.maximum(to_model, 0)], -1)
             use_of_edge = np.where(buyer >= 0, use_of_node[np.maximum(buyer, 0)], -1)
@@ -226,19 +218,12 @@ class PatchedRebalanceModel:
         pairs = [market_roles(world, y.kernel, markets) for y in years]
         for y, (prod, cons) in zip(years, pairs, strict=True):
             y.roles = tuple(incidence(r, len(y.kernel.edge_ids), len(markets)) for r in (prod, cons))
-        sup = model.edges["supplier"].astype(str)
-        stock_edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
-        st_market = np.array([s.rsplit(":", 1)[0] for s in sup.iloc[stock_edges]], dtype=object)
-        uses = model.nodes.iloc[model.uses]
-        use_keys = [f"{c}:{k}" for c, k in zip(uses["country"].astype(str), uses["commodity"].astype(str),
-                                               strict=True)]
         start = StockLedger.from_table(stock_table(world, self.years[0])).levels
         edge_buyer = model.edges["buyer"].astype(str)
         demand_edges = set().union(*(set(np.asarray(y.kernel.edge_ids)[y.kernel.e_dem]) for y in years))
         sinks = ((edge_buyer.str.endswith(":use") | edge_buyer.str.endswith(":stock"))
                  & ~model.edges["edge"].astype(str).isin(demand_edges)).to_numpy()
-        self._state = _Compiled(sim, model, years, stock_edges, st_market,
-                                list(node_ids[model.stock_markets]), use_keys, start, sinks=sinks)
+        self._state = _Compiled(sim, model, years, StockRoutes.of(model), start, sinks=sinks)
         # the central run: its basis per year is where every sample's solve of that year starts
         row = pd.DataFrame([central_row(self.spec)], columns=self.spec.names)
         self._solve_block(row.to_numpy(dtype=float), [str(c) for c in row.columns], record_basis=True)
@@ -261,11 +246,7 @@ class PatchedRebalanceModel:
             world = with_investments(apply(self.scenario, response)) if response else sim.world
             pol = year_policies(world, model, y.year, y.table, active)
             eff = pol.effects
-            lower = np.zeros(len(model.edges))
-            for eid, t in pol.lower.items():
-                lower[model.edge_positions([eid])[0]] += t
             fac_ids = model.nodes["node"].astype(str).to_numpy()[model.facilities]
-            off = np.array([fid in sim.investments and fid.split(".", 1)[0] not in active for fid in fac_ids])
             capacity = y.capacity.copy()
             if response:
                 for j, fid in enumerate(fac_ids.tolist()):
@@ -279,7 +260,8 @@ class PatchedRebalanceModel:
             st.policies[key] = _Policies(
                 blocked=eff.edges["blocked_share"].to_numpy(dtype=float).copy(),
                 cost=eff.edges["cost_per_t"].to_numpy(dtype=float) + pol.surcharge,
-                lower=lower, override=np.where(off, 0.0, np.nan), capacity=capacity, quotas=quotas,
+                lower=model.edge_values(pol.lower), override=model.facility_values(sim.switched_off(active)),
+                capacity=capacity, quotas=quotas,
             )
         return st.policies[key]
 
@@ -391,7 +373,7 @@ class PatchedRebalanceModel:
             absent = st.sinks & ~in_union[i]
             active = self._active(st, tuple(bool(x[i, c]) for c in tcols), toggle_names)
             response = {n: float(x[i, c]) for n, c in zip(resp_names, rcols, strict=True)}
-            ledger = StockLedger(dict(st.start_levels)) if st.start_levels else None
+            ledger = StockLedger(dict(st.start_levels))
             try:
                 for k, y in enumerate(st.years):
                     sim_t[k, i], draws[k, i], share[k, i] = self._year(st, y, base[k][i], absent, active,
@@ -413,7 +395,7 @@ class PatchedRebalanceModel:
         return values, present, fuzzy, failed, reasons, slow
 
     def _year(self, st: _Compiled, y: _Year, tonnes: np.ndarray, absent: np.ndarray, active: frozenset[str],
-              response: dict[str, float], ledger: StockLedger | None, record_basis: bool
+              response: dict[str, float], ledger: StockLedger, record_basis: bool
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Solve one sample's year (as ``Simulator._year_rebalance``): simulated tonnes, draws, shortfall shares."""
         model = st.model
@@ -428,40 +410,15 @@ class PatchedRebalanceModel:
                        for pid, pos, w, phi, q in pol.quotas)
         # final uses and stock builds the sample's tables do not have are not in its network
         blocked = np.where(absent, 1.0, pol.blocked) if absent.any() else pol.blocked
-        avail = np.zeros(len(model.stock_markets))
-        levels = ledger.available() if ledger is not None else {}
-        if levels:
-            blocked = np.array(blocked)
-            base_draw: dict[str, float] = {}
-            for e, m in zip(st.stock_edges.tolist(), st.stock_edge_market, strict=True):
-                t = f0[e]
-                base_draw[m] = base_draw.get(m, 0.0) + t
-                if t > 0 and m in levels and levels[m] < t:
-                    share = 1.0 - levels[m] / t
-                    blocked[e] = blocked[e] + share - blocked[e] * share
-            avail = np.array([max(0.0, levels.get(m, 0.0) - base_draw.get(m, 0.0)) if m in levels else 0.0
-                              for m in st.stock_market_ids])
         inputs = model.inputs_from_arrays(f0, blocked=blocked, cost=pol.cost, lower=pol.lower, capacity=pol.capacity,
-                                          present=y.present, capacity_override=pol.override, stock=avail,
-                                          quotas=quotas)
+                                          present=y.present, capacity_override=pol.override,
+                                          stock=np.zeros(len(model.stock_markets)), quotas=quotas)
+        inputs = st.routes.limit(inputs, ledger.available())
         sol = model.solve(inputs, warm=True, start=None if record_basis else y.basis)
         if record_basis:
             y.basis = model.basis()
+        st.routes.record(ledger, y.year, inputs, sol)
         d = inputs.demand
-        z = np.where(sol.shortfall < 1e-9 * np.maximum(1.0, d), 0.0, sol.shortfall)
-        z = np.minimum(z, d)
-        share_u = np.where(d > 0, z / np.where(d > 0, d, 1.0), 0.0)
-        if ledger is not None and levels:
-            sim_draw: dict[str, float] = {}
-            for e, m in zip(st.stock_edges.tolist(), st.stock_edge_market, strict=True):
-                sim_draw[m] = sim_draw.get(m, 0.0) + float(sol.tonnes[e])
-            drawn = dict(zip(st.stock_market_ids, sol.stock_draw.tolist(), strict=True))
-            short_m: dict[str, float] = {}
-            dem_m: dict[str, float] = {}
-            for key, zi, di in zip(st.use_keys, z.tolist(), d.tolist(), strict=True):
-                short_m[key] = short_m.get(key, 0.0) + zi
-                dem_m[key] = dem_m.get(key, 0.0) + di
-            gaps = {m: drawn.get(m, 0.0) + sim_draw.get(m, 0.0) + short_m.get(m, 0.0) for m in levels}
-            ledger.record(y.year, gaps, dem_m)
+        share_u = np.where(d > 0, model.shortfall(inputs, sol) / np.where(d > 0, d, 1.0), 0.0)
         t = np.where(in_year | (sol.tonnes > KEEP_TOL), sol.tonnes, 0.0)
         return t, sol.stock_draw, share_u

@@ -18,7 +18,7 @@ import pandas as pd
 import scipy.sparse as sps
 
 from supplychain.schema.model import Scenario
-from supplychain.simulation.rebalance import RebalanceModel
+from supplychain.simulation.rebalance import RebalanceModel, role_masks
 from supplychain.uncertainty.kernel import ExposureKernel
 from supplychain.uncertainty.models import MeasureFilter
 from supplychain.uncertainty.paths import Unsupported, is_relevant
@@ -150,30 +150,27 @@ def model_positions(model: RebalanceModel, edge_ids: Sequence[str]) -> np.ndarra
     return pos
 
 
-def market_roles(world: Scenario, kernel: ExposureKernel, markets: dict[str, int]) -> tuple[Any, Any]:
-    """Edge → market incidence of the *producer* and *consumer* roles of :func:`candidate_edges`.
+def market_roles(world: Scenario, kernel: ExposureKernel, markets: dict[str, int]
+                 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Kernel edge → market pairs of the *producer* and *consumer* roles (:func:`role_masks`).
 
-    A market produces when a facility supplies it or it exports, and consumes when
-    it imports or feeds a use node or a facility; a sample whose roles differ from
-    the central run's would get other re-routing candidates, so it is computed per
-    sample (exact) instead.
+    The roles decide the LP's re-routing candidates (:func:`candidate_edges`); a
+    sample whose roles differ from the central run's would get other candidates, so
+    it is computed per sample (exact) instead. ``markets`` numbers the markets (new
+    ones are added).
     """
     def country(node: str) -> str:
         return node.split(":")[0] if ":" in node else world.facilities[node].country
 
-    def is_market(node: str) -> bool:
-        return ":" in node and not node.endswith(":use")
+    sup = pd.Series([e[0] for e in kernel.edge_ends], dtype=object)
+    buy = pd.Series([e[1] for e in kernel.edge_ends], dtype=object)
+    prod_b, prod_s, cons_b, cons_s = role_masks(sup, buy, sup.map(country), buy.map(country))
 
-    prod: list[tuple[int, int]] = []
-    cons: list[tuple[int, int]] = []
-    for e, (sup, buy, _kind, _com) in enumerate(kernel.edge_ends):
-        cross = country(sup) != country(buy)
-        if is_market(buy) and ":" not in sup:
-            prod.append((e, markets.setdefault(buy, len(markets))))
-        if is_market(sup) and cross:
-            prod.append((e, markets.setdefault(sup, len(markets))))
-        if is_market(buy) and cross:
-            cons.append((e, markets.setdefault(buy, len(markets))))
-        if is_market(sup) and (buy.endswith(":use") or ":" not in buy):
-            cons.append((e, markets.setdefault(sup, len(markets))))
-    return prod, cons
+    def pairs(*sides: tuple[np.ndarray, pd.Series]) -> list[tuple[int, int]]:
+        out = []
+        for mask, nodes in sides:
+            for e in np.flatnonzero(mask).tolist():
+                out.append((e, markets.setdefault(str(nodes.iloc[e]), len(markets))))
+        return sorted(out)
+
+    return pairs((prod_b, buy), (prod_s, sup)), pairs((cons_b, buy), (cons_s, sup))
