@@ -44,6 +44,12 @@ chain)*, the bans of one chain re-drawn (a ban on one mineral)::
     .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 50 --objective weighted \
         --solvers monolithic blocks blocks-noreuse blocks-2threads
 
+``--cold-solver`` picks HiGHS' method for the first level of a solve from scratch
+(default ``choose``, dual simplex, as ``RebalanceModel``; ``ipm``: interior point +
+crossover). ``--cold-study N`` solves one N-node layered chain (N = 2000: one block of
+the 100k chain instance) from scratch under several HiGHS settings and counts the
+edge flows the optimum moves (``docs/performance.md``, "Why 100k from scratch is not met").
+
 Goals: 10k nodes ≤ 1 s cold, ≤ 0.15 s warm; 100k nodes ≤ 10 s.
 """
 
@@ -242,7 +248,7 @@ def instance(n: int, chains: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return layered_network(n) if chains == 1 else chain_network(n, chains)
 
 
-def prepare(n: int, repeat: int, objective: str, chains: int
+def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str = "choose"
             ) -> tuple[pd.DataFrame, pd.DataFrame, RebalanceModel, list[YearInputs], float, float, int, int]:
     """Build an instance, its model and ``repeat + 1`` random shocks (the same for every solver of a run).
 
@@ -255,7 +261,7 @@ def prepare(n: int, repeat: int, objective: str, chains: int
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                           cold_solver="ipm")
+                           cold_solver=cold_solver)
     build = time.perf_counter() - t0
     n_blocks, col_block, _ = constraint_blocks(model)
     biggest = int(np.bincount(col_block).max())
@@ -264,14 +270,14 @@ def prepare(n: int, repeat: int, objective: str, chains: int
     return nodes, edges, model, shocks, gen, build, n_blocks, biggest
 
 
-def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False, chains: int = 1
-          ) -> dict[str, Any]:
-    nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains)
+def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = False, chains: int = 1,
+          cold_solver: str = "choose") -> dict[str, Any]:
+    nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver)
     solver: Any = model
     if blocks:
         solver = BlockRebalance(model)
         ref = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                             cold_solver="ipm")
+                             cold_solver=cold_solver)
     cold, warm, warm_small = [], [], []
     for s in shocks[:repeat]:
         sol = solver.solve(s, warm=False)
@@ -299,8 +305,8 @@ def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = Fal
 SOLVERS = ("monolithic", "blocks", "blocks-noreuse", "blocks-2threads")
 
 
-def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: int, solvers: Sequence[str]
-                  ) -> list[dict[str, Any]]:
+def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: int, solvers: Sequence[str],
+                  cold_solver: str = "choose") -> list[dict[str, Any]]:
     """Time several solvers on the same instance and the same shocks; one row per solver.
 
     The shocks are those of :func:`bench`. On the chain instance each round ends with
@@ -308,7 +314,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     other chains' LPs unchanged). Every optimum of a block solver is compared with the
     monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
     """
-    _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains)
+    _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver)
     one_rng = np.random.default_rng(n + 1)
     one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
         else []
@@ -346,7 +352,8 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             print(f"  {name} vs monolithic: largest relative difference of a level's optimum over "
                   f"{len(objs)} solves {worst:.1e}", flush=True)
         r: dict[str, Any] = {
-            "objective": objective, "chains": chains, "nodes": len(model.nodes), "edges": len(edges),
+            "objective": objective, "cold_solver": cold_solver, "chains": chains, "nodes": len(model.nodes),
+            "edges": len(edges),
             "lp_cols": model._h.getNumCol(), "lp_rows": model._h.getNumRow(), "blocks": n_blocks,
             "largest_block_cols": biggest, "solver": name, "generate_s": gen, "build_s": build + extra,
             "cold_s": statistics.median(cold), "warm_new_ban_s": statistics.median(warm),
@@ -356,7 +363,8 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             r["warm_one_chain_s"] = statistics.median(warm_one)
             r["one_chain_blocks_resolved"] = statistics.median(redone)
         rows.append(r)
-        line = (f"{objective:>13} {name:>15} chains={chains} n={r['nodes']:>7} edges={r['edges']:>8} "
+        line = (f"{objective:>13} {name:>15} cold={cold_solver} chains={chains} n={r['nodes']:>7} "
+                f"edges={r['edges']:>8} "
                 f"LP {r['lp_cols']}x{r['lp_rows']} blocks {n_blocks} (largest {biggest} cols)  "
                 f"build {r['build_s']:.2f}s  cold {r['cold_s']:.3f}s  warm(new ban) {r['warm_new_ban_s']:.3f}s  "
                 f"warm(next year) {r['warm_next_year_s']:.3f}s")
@@ -368,6 +376,45 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
         rows[0]["nx_simplex_s"], _ = network_simplex_time(model, shocks[0])
         print(f"  networkx network_simplex {rows[0]['nx_simplex_s']:.2f}s", flush=True)
     return rows
+
+
+COLD_SETTINGS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
+    ("dual simplex (default)", "choose", {}, 3),
+    ("dual simplex, Devex pricing", "choose", {"simplex_dual_edge_weight_strategy": 1}, 3),
+    ("dual simplex, no presolve", "choose", {"presolve": "off"}, 3),
+    ("interior point + crossover", "ipm", {}, 3),
+    ("dual simplex, HiGHS' default dual tolerance 1e-7", "choose", {"dual_feasibility_tolerance": 1e-7}, 1),
+)
+"""Cold-start settings of :func:`cold_study`: label, ``cold_solver``, HiGHS options, shocks solved."""
+
+
+def cold_study(n: int, objective: str) -> pd.DataFrame:
+    """Solve one chain of ``n`` nodes (the layered network) from scratch under each of :data:`COLD_SETTINGS`.
+
+    Reports, per shock, the seconds and simplex/IPM iterations of the solve, the edges whose
+    ban removed flow and the edges whose optimal flow differs from the baseline: how much
+    of the network a from-scratch solve has to move.
+    """
+    nodes, edges = layered_network(n)
+    rows = []
+    for label, cold_solver, options, n_shocks in COLD_SETTINGS:
+        model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
+                               cold_solver=cold_solver, options=options)
+        rng = np.random.default_rng(n)  # the same shocks for every setting
+        base = model.year_inputs(nodes, edges)
+        for k in range(n_shocks):
+            s = random_shock(rng, model, base)
+            sol = model.solve(s, warm=False)
+            moved = np.abs(sol.tonnes - s.baseline) > 1e-9 * np.maximum(1.0, s.baseline)
+            rows.append({"setting": label, "shock": k, "seconds": sol.seconds, "iterations": sol.iterations,
+                         "banned_edges_with_flow": int(((s.blocked > 0) & (s.baseline > 0)).sum()),
+                         "edges_moved": int(moved.sum()), "edges": len(s.baseline),
+                         "objective": next(iter(sol.objectives.values()))})
+            r = rows[-1]
+            print(f"{label:>50} shock {k}: {r['seconds']:.3f}s {r['iterations']} iterations, "
+                  f"{r['edges_moved']} of {r['edges']} edge flows moved "
+                  f"({r['banned_edges_with_flow']} banned)", flush=True)
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -383,7 +430,17 @@ def main() -> None:
                     help="independent commodity chains (default 1: the layered network; 50: the USGS 2022 list)")
     ap.add_argument("--solvers", nargs="+", choices=SOLVERS,
                     help="time these solvers side by side on the same instance and shocks (replaces --blocks)")
+    ap.add_argument("--cold-solver", default="choose", choices=("choose", "ipm", "simplex"),
+                    help="HiGHS method of the first level of a solve from scratch (default: "
+                         "HiGHS' choice, dual simplex, as RebalanceModel's default)")
+    ap.add_argument("--cold-study", type=int, metavar="N",
+                    help="instead: solve one N-node chain from scratch under several HiGHS settings "
+                         "(N = 2000 is one block of the 100k chain instance)")
     args = ap.parse_args()
+    if args.cold_study:
+        for obj in args.objective:
+            print(cold_study(args.cold_study, obj).to_string(index=False))
+        return
     if args.solvers:
         rows = []
         for n in args.sizes:
@@ -391,7 +448,7 @@ def main() -> None:
                 if obj == "lexicographic" and n > args.lex_max:
                     continue
                 rows += bench_solvers(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max,
-                                      chains=args.chains, solvers=args.solvers)
+                                      chains=args.chains, solvers=args.solvers, cold_solver=args.cold_solver)
         print(pd.DataFrame(rows).to_string(index=False))
         return
     rows = []
@@ -400,7 +457,7 @@ def main() -> None:
             if obj == "lexicographic" and n > args.lex_max:
                 continue
             r = bench(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max, blocks=args.blocks,
-                      chains=args.chains)
+                      chains=args.chains, cold_solver=args.cold_solver)
             rows.append(r)
             line = (f"{obj:>13} n={r['nodes']:>7} edges={r['edges']:>8} LP {r['lp_cols']}x{r['lp_rows']} "
                     f"blocks {r['blocks']} (largest {r['largest_block_cols']} cols)  "

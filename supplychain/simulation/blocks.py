@@ -140,6 +140,7 @@ class _Block:
         self.quota_key: tuple[Any, ...] = ()
         self.solved = False
         self.result: _Result | None = None  # of the last solve, for the inputs of ``BlockRebalance._last``
+        self.level_basis: dict[str, Any] = {}  # optimal basis of each level at the last solve
 
 
 class BlockRebalance:
@@ -366,9 +367,14 @@ class BlockRebalance:
         levels: dict[str, float] = {}
         its = 0
 
+        bases, b.level_basis = b.level_basis, {}
+
         def level(name: str, cost: FloatArray) -> float:
             nonlocal its
+            if bw and name in bases:
+                h.setBasis(bases[name])  # as RebalanceModel.solve: each level from its last optimal basis
             z = self._run(b, name, cost, bw, first[0])
+            b.level_basis[name] = h.getBasis()
             first[0] = False
             info = h.getInfo()
             its += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)

@@ -31,8 +31,9 @@ Constraints
     * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
       unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
 
-Objective, lexicographic (one solve per level, each warm-started from the
-previous, the optimum of a level kept as a bound in the next):
+Objective, lexicographic (one solve per level, the optimum of a level kept as a
+bound in the next; in a warm solve each level starts from its own optimal basis of
+the previous solve, which stays dual feasible for its unchanged costs):
 
     1. minimise unmet demand :math:`\sum_u z_u / D_u` (shares, so tonnes on
        different bases are never added); afterwards each :math:`z_u` is bounded
@@ -581,8 +582,9 @@ class RebalanceModel:
     objective : {"lexicographic", "weighted"}
         Priority handling (module docstring).
     cold_solver : str
-        HiGHS ``solver`` for the first level of a solve from scratch (``"ipm"``:
-        interior point + crossover, faster on large models); warm levels use simplex.
+        HiGHS ``solver`` for the first level of a solve from scratch (default
+        ``"choose"``: HiGHS' dual simplex; ``"ipm"``: interior point + crossover, which
+        was the faster before the tie-break, ``docs/performance.md``); warm levels use simplex.
     extra_edges : pandas.DataFrame, optional
         Edges to include that play no part in choosing the candidates (``origin``
         ``"potential"``): routes a sweep's samples may have in their baseline.
@@ -681,6 +683,7 @@ class RebalanceModel:
         self._quota_rows: dict[str, int] = {}
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
+        self._level_basis: dict[str, Any] = {}  # optimal basis of each level at the last solve
         self.build_seconds = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- build
@@ -1175,9 +1178,12 @@ class RebalanceModel:
         tie[c.gap : c.draw] = self._tie_market
         return tie
 
-    def basis(self) -> Any:
-        """Return the basis of the last solve (a ``highspy.HighsBasis``), to start a later solve from."""
-        return self._h.getBasis()
+    def basis(self) -> dict[str, Any]:
+        """Return the optimal basis of each level of the last solve, to start a later solve from.
+
+        A mapping level name → ``highspy.HighsBasis`` (see :meth:`solve`, ``start``).
+        """
+        return dict(self._level_basis)
 
     def solve(self, inputs: YearInputs, *, warm: bool = True, start: Any = None) -> RebalanceSolution:
         """Solve the re-routing LP for one year (lexicographic levels, or one weighted solve).
@@ -1189,10 +1195,10 @@ class RebalanceModel:
         warm : bool
             Start from the basis of the previous solve (default); ``False``
             clears it and solves from scratch.
-        start : highspy.HighsBasis, optional
-            Start from this basis (from :meth:`basis`) instead: the result then does
-            not depend on what was solved before, which keeps sweeps reproducible
-            whatever the order of their samples.
+        start : mapping of str to highspy.HighsBasis, optional
+            Start each level from these bases (from :meth:`basis`) instead of those
+            of the previous solve: the result then does not depend on what was solved
+            before, which keeps sweeps reproducible whatever the order of their samples.
 
         Returns
         -------
@@ -1229,10 +1235,12 @@ class RebalanceModel:
         for pid in list(self._quota_rows):
             if pid not in active:
                 self._set_quota(None, pid)
+        bases = self._level_basis
         if start is not None:
-            h.clearSolver()  # nothing of earlier solves but this basis: the same result in any process
-            h.setBasis(start)
+            h.clearSolver()  # nothing of earlier solves but these bases: the same result in any process
+            bases = dict(start)
             warm_used = True
+        self._level_basis = {}
         it0 = 0
         objectives: dict[str, float] = {}
 
@@ -1243,7 +1251,12 @@ class RebalanceModel:
             h.changeColsCost(c.n, allc, cost_vec)
             cold = self.cold_solver if first[0] and self.cold_solver != "choose" else None
             first[0] = False
+            if warm_used and level in bases:
+                # this level's optimal basis of the last solve: still dual feasible for the
+                # level's costs, so only the changed bounds are repaired (dual simplex)
+                h.setBasis(bases[level])
             z = self._run(level, warm_used, cold)
+            self._level_basis[level] = h.getBasis()
             info = h.getInfo()
             it0 += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
             it0 += int(info.crossover_iteration_count)
