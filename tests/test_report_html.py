@@ -15,6 +15,7 @@ from subprocess import CompletedProcess
 import matplotlib as mpl
 import pandas as pd
 import pytest
+from matplotlib.legend import Legend
 
 from supplychain.io import load
 from supplychain.report import charts
@@ -326,6 +327,24 @@ def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     assert charts.figure_svg(again) == charts.figure_svg(fresh), "SVG output is deterministic"
     with pytest.raises(ValueError, match=r"use a \.svg or \.png file name"):
         charts.save_figure(fig, tmp_path / "c.pdf")
+
+
+def test_share_chart_keeps_coinciding_variants_visible() -> None:
+    # "deal off" is identical to "base" in every year: drawn once, and the legend says so.
+    # "base" and "ban" meet in 2024 only: both drawn, each with its own marker, the earlier
+    # wider and underneath, so neither hides the other where they meet.
+    m = pd.concat([_measures(), _measures().query("variant == 'base'").assign(variant="deal off")])
+    fig = charts.share_chart(m, country="US", commodity="ndpr_oxide")
+    ax = fig.axes[0]
+    traced = [line for line in ax.get_lines() if line.get_label() == "traced"]
+    assert len(traced) == 2
+    assert traced[0].get_marker() != traced[1].get_marker()
+    assert traced[0].get_linewidth() > traced[1].get_linewidth()
+    assert traced[0].get_zorder() < traced[1].get_zorder()
+    variant_legend = next(a for a in ax.artists if isinstance(a, Legend))  # the other legend is "measure"
+    assert variant_legend.get_title().get_text() == "variant"
+    assert [t.get_text() for t in variant_legend.get_texts()] == ["base\n= deal off", "ban"]
+    assert [h.get_marker() for h in variant_legend.legend_handles] == [line.get_marker() for line in traced]
 
 
 def test_share_chart_without_data_says_so() -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,9 @@ __all__ = [
 
 VARIANT_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 """Okabe–Ito palette (readable with colour-vision deficiency), one colour per variant."""
+
+VARIANT_MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "*")
+"""One marker per variant, so that variants stay apart where their lines coincide (and in grey print)."""
 
 CHINA_COLOUR: Final = "#b2182b"
 """China is always drawn in this red in country breakdowns."""
@@ -140,6 +144,28 @@ def _variant_col(frame: pd.DataFrame) -> pd.Series:
     return frame["variant"].fillna("").astype(str)
 
 
+def _same_series(sel: pd.DataFrame, vcol: pd.Series) -> list[list[str]]:
+    """Group variants whose traced and direct series are identical (to 10⁻⁹) in every year.
+
+    A group is drawn once, in the colour of its first variant, and the legend names the
+    others (``base`` / ``= no_memoranda, ban_kept``): several variants often leave one
+    country's share unchanged, and lines drawn over each other would hide all but the last.
+    """
+    table = sel.assign(_v=vcol).pivot_table(index="_v", columns=["metric", "year"], values="value", aggfunc="mean")
+    groups: list[list[str]] = []
+    keys: list[np.ndarray] = []
+    for variant in _variant_order(sel):
+        row = table.loc[variant].to_numpy(dtype=float)
+        for g, key in zip(groups, keys, strict=True):
+            if np.allclose(row, key, rtol=0.0, atol=1e-9, equal_nan=True):
+                g.append(variant)
+                break
+        else:
+            groups.append([variant])
+            keys.append(row)
+    return groups
+
+
 # -------------------------------------------------------------------- share
 def share_chart(
     measures: pd.DataFrame,
@@ -151,7 +177,11 @@ def share_chart(
     title: str | None = None,
     names: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Traced (solid) and direct (dashed) China share by year, one colour per variant.
+    """Traced (solid) and direct (dashed) China share by year, one colour and marker per variant.
+
+    Variants whose series are identical in every year are drawn once and named together
+    in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
+    wider underneath, narrower on top, so that none hides another.
 
     Parameters
     ----------
@@ -202,18 +232,27 @@ def share_chart(
         if sel.empty:
             return _empty(fig, title, "no traced or direct share for this country and commodity")
         ax = fig.add_subplot()
-        variants = _variant_order(sel)
         vcol = _variant_col(sel)
+        groups = _same_series(sel, vcol)
         variant_handles = []
-        for i, variant in enumerate(variants):
+        for i, group in enumerate(groups):
             colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
+            marker = VARIANT_MARKERS[i % len(VARIANT_MARKERS)]
+            # lines of different variants may still meet in some years: earlier ones are drawn
+            # a little wider underneath, later ones on top, each with its own marker
+            under = len(groups) - 1 - i
             for metric, style, width in (("traced_share", "-", 2.0), ("direct_share", "--", 1.3)):
-                part = sel[(vcol == variant) & (sel["metric"] == metric)].groupby("year")["value"].mean().sort_index()
+                part = sel[(vcol == group[0]) & (sel["metric"] == metric)].groupby("year")["value"].mean()
                 if part.empty:
                     continue
+                part = part.sort_index()
                 what = "traced" if metric == "traced_share" else "direct"
-                ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width, marker="o", ms=3, label=what)
-            variant_handles.append(Line2D([], [], color=colour, lw=2.5, label=variant or "scenario"))
+                ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width + 1.2 * under, marker=marker,
+                        ms=3.5 + 1.5 * under, label=what, zorder=2 + i)
+            label = group[0] or "scenario"
+            if len(group) > 1:
+                label += "\n" + textwrap.fill("= " + ", ".join(group[1:]), width=28, subsequent_indent="  ")
+            variant_handles.append(Line2D([], [], color=colour, lw=2.5, marker=marker, ms=5, label=label))
         for t in targets:
             ax.axhline(t.value, ls=":", color="#252525", lw=1.2)
             ax.plot([t.by], [t.value], marker="v" if t.kind == "max" else "^", color="#252525", ms=7, zorder=5)
