@@ -67,6 +67,8 @@ def test_run_without_check_targets_exits_0_when_missed() -> None:
         (["--year", "1999"], r"--year 1999 is outside"),
         (["--format", "xml"], r"--format must be one of"),
         (["--mode", "magic"], r"--mode must be fixed or rebalance"),
+        (["--objective", "fastest"], r"--objective must be lexicographic or weighted"),
+        (["--blocks", "-1"], r"--blocks must be 0 \(one LP\), 1 \(block by block\) or the number of threads"),
     ],
 )
 def test_run_user_errors_are_clean(args: list[str], message: str) -> None:
@@ -76,6 +78,28 @@ def test_run_user_errors_are_clean(args: list[str], message: str) -> None:
     import re
 
     assert re.search(message, proc.stderr), proc.stderr
+
+
+def test_run_blocks_and_objective_options_reach_the_solver() -> None:
+    # --blocks solves the LP chain by chain (same optima as one LP: every measure equal);
+    # the weighted objective solves once with weights, and on this small world (no costs,
+    # no stocks, shortfall the only trade-off) gives the same shortfall share.
+    def measures(*extra: str) -> dict[tuple[str, ...], float]:
+        proc = cli("run", DATA / "small.yaml", "--format", "json", "--year", "2026", *extra)
+        assert proc.returncode == 0, proc.stderr
+        return {(r["country"], r["commodity"], r["metric"], str(r.get("partner") or "")): r["value"]
+                for r in json.loads(proc.stdout)["metrics"]}
+
+    one_lp = measures()
+    for extra in (["--blocks", "1"], ["--blocks", "2"]):
+        got = measures(*extra)
+        assert got.keys() == one_lp.keys()
+        for k, v in one_lp.items():
+            assert got[k] == pytest.approx(v, rel=1e-7, abs=1e-9), (extra, k)
+    weighted = measures("--objective", "weighted")
+    short = {k: v for k, v in one_lp.items() if k[2] == "shortfall_share"}
+    assert short
+    assert {k: weighted[k] for k in short} == pytest.approx(short, abs=1e-9)
 
 
 def test_run_missing_file_is_clean(tmp_path: Path) -> None:
@@ -92,6 +116,13 @@ def test_compare_prints_variants_side_by_side(tmp_path: Path) -> None:
     assert "base" in proc.stdout
     text = (tmp_path / "c.csv").read_text()
     assert text.splitlines()[0].startswith("variant")
+
+
+def test_compare_accepts_blocks_and_objective() -> None:
+    plain = cli("compare", DATA / "small.yaml", "--year", "2030")
+    blocks = cli("compare", DATA / "small.yaml", "--year", "2030", "--blocks", "2", "--objective", "lexicographic")
+    assert blocks.returncode == 0, blocks.stderr
+    assert blocks.stdout == plain.stdout  # the same table: same optima, rounded for print
 
 
 def test_compare_grid_runs_every_combination() -> None:

@@ -13,7 +13,7 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["fail", "fmt", "parse_mode", "print_table"]
+__all__ = ["fail", "fmt", "parse_blocks", "parse_mode", "parse_objective", "print_table"]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -35,6 +35,34 @@ def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
     if mode == "rebalance":
         return "rebalance"
     fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+
+def parse_objective(objective: str) -> Literal["lexicographic", "weighted"]:
+    """Check an ``--objective`` value (the rebalance LP's priority handling, ``docs/rebalance.md``).
+
+    Raises
+    ------
+    typer.Exit
+        For anything but ``lexicographic`` or ``weighted``.
+    """
+    if objective == "lexicographic":
+        return "lexicographic"
+    if objective == "weighted":
+        return "weighted"
+    fail(f"--objective must be lexicographic or weighted, not {objective!r}")
+
+
+def parse_blocks(blocks: int) -> bool | int:
+    """Turn ``--blocks N`` into ``simulate(blocks=...)``: 0 one LP, 1 block by block, N > 1 on N threads.
+
+    Raises
+    ------
+    typer.Exit
+        For a negative number.
+    """
+    if blocks < 0:
+        fail(f"--blocks must be 0 (one LP), 1 (block by block) or the number of threads, not {blocks}")
+    return blocks if blocks > 1 else blocks == 1
 
 
 def fmt(value: Any) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.common import fail, parse_mode, print_table
+from supplychain.cli.common import fail, parse_blocks, parse_mode, parse_objective, print_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +40,14 @@ def compare(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    objective: Annotated[
+        str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
+    ] = "lexicographic",
+    blocks: Annotated[
+        int, typer.Option("--blocks", metavar="N",
+                          help="Rebalance LP block by block (independent commodity chains): 0 one LP, 1 block by "
+                               "block, N > 1 on N threads. Same optima; faster on many unlinked chains.")
+    ] = 0,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
@@ -56,6 +64,8 @@ def compare(
         supplychain compare scenarios/path_to_2030.yaml --grid us_japan_framework --grid asean_memoranda
     """
     mode_arg = parse_mode(mode)
+    objective_arg = parse_objective(objective)
+    blocks_arg = parse_blocks(blocks)
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
@@ -67,7 +77,8 @@ def compare(
     try:
         sc = load(scenario)
         table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
-                            source=source or sc.scenario.source_country, mode=mode_arg)  # fmt: skip
+                            source=source or sc.scenario.source_country, mode=mode_arg,
+                            objective=objective_arg, blocks=blocks_arg)  # fmt: skip
     except ScenarioError as err:
         fail(str(err))
     except SolverError as err:

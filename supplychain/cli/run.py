@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.common import fail, parse_mode, print_table
+from supplychain.cli.common import fail, parse_blocks, parse_mode, parse_objective, print_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,6 +108,14 @@ def run(
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="Use a named variant's toggles.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    objective: Annotated[
+        str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
+    ] = "lexicographic",
+    blocks: Annotated[
+        int, typer.Option("--blocks", metavar="N",
+                          help="Rebalance LP block by block (independent commodity chains): 0 one LP, 1 block by "
+                               "block, N > 1 on N threads. Same optima; faster on many unlinked chains.")
+    ] = 0,
     country: Annotated[
         list[str] | None, typer.Option("--country", "-c", help="Only these countries in the table; repeatable.")
     ] = None,
@@ -133,6 +141,8 @@ def run(
     if output_format not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}, not {output_format!r}")
     mode_arg = parse_mode(mode)
+    objective_arg = parse_objective(objective)
+    blocks_arg = parse_blocks(blocks)
 
     from supplychain.api import simulate
     from supplychain.errors import ScenarioError, SolverError
@@ -151,7 +161,7 @@ def run(
         # Years run from the base year (stocks carry over) up to the last one asked for.
         result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                           source=source or sc.scenario.source_country, toggles=overrides or None,
-                          variant=variant, mode=mode_arg)  # fmt: skip
+                          variant=variant, mode=mode_arg, objective=objective_arg, blocks=blocks_arg)  # fmt: skip
     except ScenarioError as err:
         fail(str(err))
     except SolverError as err:
