@@ -6,20 +6,28 @@ inside the functions so ``supplychain --help`` stays fast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast
 
 import typer
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["fail", "fmt", "parse_blocks", "parse_mode", "parse_objective", "print_table"]
+__all__ = ["BlocksOption", "ObjectiveOption", "fail", "fmt", "parse_blocks", "parse_mode", "parse_objective",
+           "print_table"]
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print ``error: message`` to stderr and exit with ``code`` (a user error: no traceback)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _one_of(flag: str, value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else fail naming ``flag`` and the choices."""
+    if value not in choices:
+        fail(f"{flag} must be {' or '.join(choices)}, not {value!r}")
+    return value
 
 
 def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
@@ -30,11 +38,7 @@ def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
     typer.Exit
         For anything but ``fixed`` or ``rebalance``.
     """
-    if mode == "fixed":
-        return "fixed"
-    if mode == "rebalance":
-        return "rebalance"
-    fail(f"--mode must be fixed or rebalance, not {mode!r}")
+    return cast(Literal["fixed", "rebalance"], _one_of("--mode", mode, ("fixed", "rebalance")))
 
 
 def parse_objective(objective: str) -> Literal["lexicographic", "weighted"]:
@@ -45,11 +49,20 @@ def parse_objective(objective: str) -> Literal["lexicographic", "weighted"]:
     typer.Exit
         For anything but ``lexicographic`` or ``weighted``.
     """
-    if objective == "lexicographic":
-        return "lexicographic"
-    if objective == "weighted":
-        return "weighted"
-    fail(f"--objective must be lexicographic or weighted, not {objective!r}")
+    return cast(Literal["lexicographic", "weighted"], _one_of("--objective", objective, ("lexicographic", "weighted")))
+
+
+ObjectiveOption = Annotated[
+    str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
+]
+"""``--objective`` of ``run`` and ``compare`` (checked by :func:`parse_objective`)."""
+
+BlocksOption = Annotated[
+    int, typer.Option("--blocks", metavar="N",
+                      help="Rebalance LP block by block (independent commodity chains): 0 one LP, 1 block by "
+                           "block, N > 1 on N threads. Same optima; faster on many unlinked chains.")
+]
+"""``--blocks`` of ``run`` and ``compare`` (checked by :func:`parse_blocks`)."""
 
 
 def parse_blocks(blocks: int) -> bool | int:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.common import fail, parse_blocks, parse_mode, parse_objective, print_table
+from supplychain.cli.common import (
+    BlocksOption,
+    ObjectiveOption,
+    fail,
+    parse_blocks,
+    parse_mode,
+    parse_objective,
+    print_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,14 +48,8 @@ def compare(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
-    objective: Annotated[
-        str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
-    ] = "lexicographic",
-    blocks: Annotated[
-        int, typer.Option("--blocks", metavar="N",
-                          help="Rebalance LP block by block (independent commodity chains): 0 one LP, 1 block by "
-                               "block, N > 1 on N threads. Same optima; faster on many unlinked chains.")
-    ] = 0,
+    objective: ObjectiveOption = "lexicographic",
+    blocks: BlocksOption = 0,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,

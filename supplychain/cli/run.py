@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.common import fail, parse_blocks, parse_mode, parse_objective, print_table
+from supplychain.cli.common import (
+    BlocksOption,
+    ObjectiveOption,
+    fail,
+    parse_blocks,
+    parse_mode,
+    parse_objective,
+    print_table,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,14 +116,8 @@ def run(
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="Use a named variant's toggles.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
-    objective: Annotated[
-        str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
-    ] = "lexicographic",
-    blocks: Annotated[
-        int, typer.Option("--blocks", metavar="N",
-                          help="Rebalance LP block by block (independent commodity chains): 0 one LP, 1 block by "
-                               "block, N > 1 on N threads. Same optima; faster on many unlinked chains.")
-    ] = 0,
+    objective: ObjectiveOption = "lexicographic",
+    blocks: BlocksOption = 0,
     country: Annotated[
         list[str] | None, typer.Option("--country", "-c", help="Only these countries in the table; repeatable.")
     ] = None,
