@@ -3,21 +3,19 @@
 The constraint matrix of :class:`~supplychain.simulation.rebalance.RebalanceModel`
 is block-diagonal over the connected components of its row/column graph: commodities
 linked by facilities (yield rows) form one chain, and chains that share no market,
-facility or re-export row share no row. Only two kinds of row can link blocks:
-
-* the cost-level bound of the lexicographic objective (one row over every edge) —
-  here each block gets its own cost row, bounded by its own optimum;
-* export quota rows (added per year) — a quota whose edges fall in two blocks
-  makes :meth:`BlockRebalance.solve` fall back to the monolithic model.
+facility or re-export row share no row. Only export quota rows (added per year)
+can link blocks: a quota whose edges fall in two blocks makes
+:meth:`BlockRebalance.solve` fall back to the monolithic model. (The optimum of the
+cost level is kept by fixing its optimal face, column by column and row by row,
+not by a row over every edge, so it links nothing.)
 
 Every level's objective is a sum over blocks with the *global* normalisation of
 :meth:`RebalanceModel._level_costs`, so the minimum of the sum is the sum of the
 block minima and the optimal set is the product of the blocks' optimal sets: the
-lexicographic optimum of the whole is the block-wise one, level by level (the
-cost bound's tolerance, 10⁻⁹ relative, is applied per block instead of to the
-sum). The model's deterministic tie-break factors (``RebalanceModel._tie``, where
-present) are applied per column as in the model, and levels 1, 2, 4 and the weighted
-objective are reported without them, from the stitched solution, as the model does.
+lexicographic optimum of the whole is the block-wise one, level by level. The
+model's deterministic tie-break factors (``RebalanceModel._tie``, where present) are
+applied per column as in the model, and levels 1, 2, 4 and the weighted objective
+are reported without them, from the stitched solution, as the model does.
 ``tests/test_warm_start.py`` and ``tests/test_rebalance.py`` compare both per level.
 
 Each block is its own ``Highs`` object, kept between solves, so a block's basis
@@ -58,7 +56,10 @@ from supplychain.simulation.rebalance import (
     _dot,
     _LevelCosts,
     _quiet_highs,
+    keep_optimal_face,
+    perturbation,
     run_highs,
+    weighted_costs,
 )
 
 __all__ = ["BlockRebalance", "constraint_blocks"]
@@ -68,7 +69,7 @@ IntArray = npt.NDArray[np.intp]
 
 
 def constraint_blocks(model: RebalanceModel) -> tuple[int, IntArray, IntArray]:
-    """Label the connected components of the LP's base constraint matrix (without the cost row).
+    """Label the connected components of the LP's base constraint matrix.
 
     Returns
     -------
@@ -76,22 +77,19 @@ def constraint_blocks(model: RebalanceModel) -> tuple[int, IntArray, IntArray]:
     col_block : numpy.ndarray
         Component of every column.
     row_block : numpy.ndarray
-        Component of every base row (−1 for the cost row).
+        Component of every base row.
     """
     a = sp.csr_matrix(model._matrix)
     nr = a.shape[0]
-    keep = np.flatnonzero(np.arange(nr) != model._rows.cost)
-    ak = a[keep]
-    g = sp.bmat([[None, ak], [ak.T, None]]).tocsr()
+    g = sp.bmat([[None, a], [a.T, None]]).tocsr()
     _, lab = connected_components(g, directed=False)
     # every base row has a column of its own (balance: g_m, yield: a_v, demand: z_u, re-export:
     # its edges), so numbering the components by their columns covers every row
-    _, col_block = np.unique(lab[len(keep):], return_inverse=True)
+    _, col_block = np.unique(lab[nr:], return_inverse=True)
     comp_of = np.full(lab.max() + 1, -1, dtype=np.intp)
-    comp_of[lab[len(keep):]] = col_block
-    row_block = np.full(nr, -1, dtype=np.intp)
-    row_block[keep] = comp_of[lab[: len(keep)]]
-    if np.any(row_block[keep] < 0):
+    comp_of[lab[nr:]] = col_block
+    row_block = comp_of[lab[:nr]].astype(np.intp)
+    if np.any(row_block < 0):
         msg = "a row of the rebalance LP has no column"
         raise SolverError(msg)
     return int(col_block.max()) + 1 if col_block.size else 0, col_block.astype(np.intp), row_block
@@ -113,8 +111,7 @@ class _Block:
         self.rows = rows
         sub = sp.csc_matrix(a[rows][:, cols])
         sub.sort_indices()
-        nr, nc = len(rows) + 1, len(cols)  # + its own cost-level row (last)
-        self.cost_row = nr - 1
+        nr, nc = len(rows), len(cols)
         lp = highspy.HighsLp()
         lp.num_col_ = nc
         lp.num_row_ = nr
@@ -134,13 +131,12 @@ class _Block:
         self.h = h
         self.allc = np.arange(nc, dtype=np.int32)
         self.allr = np.arange(len(rows), dtype=np.int32)
-        self.cost_coef: dict[int, float] = {}
         self.quota_rows: dict[str, int] = {}
         self.quota_coef: dict[str, dict[int, float]] = {}
         self.quota_key: tuple[Any, ...] = ()
         self.solved = False
         self.result: _Result | None = None  # of the last solve, for the inputs of ``BlockRebalance._last``
-        self.level_basis: dict[str, Any] = {}  # optimal basis of each level at the last solve
+        self.start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
 
 
 class BlockRebalance:
@@ -185,12 +181,12 @@ class BlockRebalance:
         # relabel: every small component → one pooled label
         label = np.where(small, -1, np.arange(self.n_components))
         cb = label[col_block]
-        rb = np.where(row_block >= 0, label[np.maximum(row_block, 0)], -2)
+        rb = label[row_block]
         a = sp.csc_matrix(model._matrix)
         opts = dict(model._options)
         self.blocks: list[_Block] = []
         self.col_block = np.full(len(cb), -1, dtype=np.intp)
-        self.row_block = np.full(len(rb), -1, dtype=np.intp)  # −1: the cost row (each block has its own)
+        self.row_block = np.full(len(rb), -1, dtype=np.intp)
         for lab in np.unique(cb):
             cols = np.flatnonzero(cb == lab).astype(np.intp)
             rows = np.flatnonzero(rb == lab).astype(np.intp)
@@ -213,19 +209,6 @@ class BlockRebalance:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-
-    def _row_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
-        m = self.model
-        r = m._rows
-        lo = np.zeros(m._n_base_rows)
-        hi = m._row_hi_base.copy()
-        lo[r.cost], hi[r.cost] = -INF, INF
-        nu = len(m.uses)
-        lo[r.demand : r.demand + nu] = inputs.demand
-        hi[r.demand : r.demand + nu] = inputs.demand
-        lo[r.reexport : r.n] = -INF
-        hi[r.reexport : r.n] = inputs.reexport
-        return lo, hi
 
     def _links_blocks(self, inputs: YearInputs) -> bool:
         for q in inputs.quotas:
@@ -256,7 +239,8 @@ class BlockRebalance:
         h.changeColsCost(len(b.cols), b.allc, cost[b.cols])
         m = self.model
         cold_solver = m.cold_solver if cold and m.cold_solver != "choose" else None
-        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=m._options.get("solver", "choose"))
+        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=m._options.get("solver", "choose"),
+                           perturb=perturbation(level, m._options))
         if status != highspy.HighsModelStatus.kOptimal:
             msg = (f"HiGHS stopped at level {level!r} of a rebalance block with status "
                    f"{h.modelStatusToString(status)!r}; solve the monolithic model for a diagnosis")
@@ -276,17 +260,16 @@ class BlockRebalance:
             return m.solve(inputs, warm=warm)
         t0 = time.perf_counter()
         col_lo, col_hi = m._col_bounds(inputs)
-        row_lo, row_hi = self._row_bounds(inputs)
+        row_lo, row_hi = m._row_bounds(inputs)
         lv = m._level_costs(inputs)
         c, ne = m._cols, len(m.edges)
         # the model's deterministic tie-break of the deviation level
         tie = m._tie()
+        w = WEIGHTS
         if m.objective == "weighted":
-            w = WEIGHTS
-            total = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
-            costs: tuple[FloatArray, ...] = (total,)
+            costs: tuple[FloatArray, ...] = (weighted_costs(lv, tie),)
         else:
-            costs = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie)
+            costs = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie))
         key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
         quota_keys = [self._quota_want(b, inputs) for b in self.blocks]
         if warm and self.reuse:
@@ -359,23 +342,22 @@ class BlockRebalance:
         if not bw:
             h.clearSolver()
         h.changeColsBounds(len(b.cols), b.allc, col_lo[b.cols], col_hi[b.cols])
-        h.changeRowsBounds(len(b.rows), b.allr, row_lo[b.rows], row_hi[b.rows])
-        h.changeRowBounds(b.cost_row, -INF, INF)
+        h.changeRowsBounds(len(b.rows), b.allr, row_lo[b.rows], row_hi[b.rows])  # also undoes the optimal face
         # quotas inside this block: added as rows on first use (same as the monolithic model)
         self._set_quotas(b, quota_key)
-        first = [not bw]
         levels: dict[str, float] = {}
         its = 0
 
-        bases, b.level_basis = b.level_basis, {}
+        bases, b.start_basis = b.start_basis, {}
 
         def level(name: str, cost: FloatArray) -> float:
             nonlocal its
-            if bw and name in bases:
-                h.setBasis(bases[name])  # as RebalanceModel.solve: each level from its last optimal basis
-            z = self._run(b, name, cost, bw, first[0])
-            b.level_basis[name] = h.getBasis()
-            first[0] = False
+            opening = not b.start_basis  # as RebalanceModel.solve: the weighted objective first
+            if opening and bw and name in bases:
+                h.setBasis(bases[name])
+            z = self._run(b, name, cost, bw, opening and not bw)
+            if opening:
+                b.start_basis[name] = h.getBasis()
             info = h.getInfo()
             its += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
             its += int(info.crossover_iteration_count)
@@ -385,6 +367,8 @@ class BlockRebalance:
         if m.objective == "weighted":
             level("weighted", costs[0])
         else:
+            level("start", costs[4])
+            levels.pop("start")
             level("shortfall", costs[0])
             xb = np.asarray(h.getSolution().col_value)
             sel = (b.cols >= c.short) & (b.cols < c.gap)
@@ -400,22 +384,12 @@ class BlockRebalance:
                     st = inputs.stock[b.cols[js] - c.draw]
                     h.changeColsBounds(js.size, js, np.zeros(js.size), np.minimum(st, np.maximum(xb[js], 0.0)))
             if lv.has_cost:
-                self._set_cost_row(b, lv.cost3)
-                zc = level("cost", costs[2])
-                h.changeRowBounds(b.cost_row, -INF, zc + 1e-9 * max(1.0, abs(zc)))
+                level("cost", costs[2])
+                keep_optimal_face(h)  # as RebalanceModel.solve
             level("deviation", costs[3])
         x = np.array(h.getSolution().col_value, dtype=np.float64)
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)
-
-    def _set_cost_row(self, b: _Block, cost3: FloatArray) -> None:
-        want = {int(j): float(v) for j, v in zip(np.flatnonzero(cost3[b.cols]), cost3[b.cols][cost3[b.cols] != 0],
-                                                 strict=True)}
-        for j in set(b.cost_coef) | set(want):
-            v = want.get(j, 0.0)
-            if b.cost_coef.get(j, 0.0) != v:
-                b.h.changeCoeff(b.cost_row, j, v)
-        b.cost_coef = want
 
     def _quota_want(self, b: _Block, inputs: YearInputs) -> tuple[Any, ...]:
         """Return the quota rows of ``inputs`` inside block ``b``: ``(policy, ((col, coef), …), cap)`` each."""

@@ -129,14 +129,17 @@ def _quiet_highs(options: Mapping[str, Any] | None = None) -> Any:
     return h
 
 
-def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str) -> Any:
+def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str, perturb: float = 1.0) -> Any:
     """Run HiGHS and return the model status.
 
+    ``perturb`` is HiGHS' ``dual_simplex_cost_perturbation_multiplier`` for this run
+    (1: HiGHS' default random cost perturbation, 0: none; :func:`perturbation`).
     ``cold_solver`` (e.g. ``"ipm"``: interior point + crossover, a basis for the warm
     re-solves after it) is used for this run only, then ``solver`` is set back. A warm
     run that ends non-optimal is retried once from scratch (guard against warm-start
     failures such as HiGHS #3194 and #3294).
     """
+    h.setOptionValue(PERTURB, perturb)
     if cold_solver is not None:
         h.setOptionValue("solver", cold_solver)
         try:
@@ -161,6 +164,57 @@ DUAL_TOL = 1e-10
 
 TIE_BREAK = 1e-3
 """Relative spread of the deterministic tie-break of the deviation level (module docstring)."""
+
+PERTURB = "dual_simplex_cost_perturbation_multiplier"
+"""HiGHS option scaling its random cost perturbation in dual simplex (default 1)."""
+
+TIE_BROKEN = frozenset({"weighted", "start", "deviation"})
+"""Levels whose costs carry the deterministic tie-break, solved without HiGHS' cost perturbation."""
+
+
+def perturbation(level: str, options: Mapping[str, Any]) -> float:
+    """Return HiGHS' cost perturbation multiplier for ``level`` (:data:`TIE_BROKEN` levels: 0, others: 1).
+
+    An explicit ``dual_simplex_cost_perturbation_multiplier`` in ``options`` wins.
+    """
+    if PERTURB in options:
+        return float(options[PERTURB])
+    return 0.0 if level in TIE_BROKEN else 1.0
+
+
+FACE_TOL = 1e-9
+"""Reduced costs and duals above this (levels are scaled to a largest coefficient of 1) count as non-zero."""
+
+
+def keep_optimal_face(h: Any) -> None:
+    r"""Restrict the LP in ``h`` to the optimal face of the level just solved.
+
+    With the optimal row duals :math:`y` and reduced costs :math:`d_j = c_j - a_j^\top y`,
+    complementary slackness says that a feasible :math:`x` is optimal for the level
+    if and only if every column with :math:`d_j \ne 0` stays at its bound and every
+    row with :math:`y_i \ne 0` stays active; so those columns and rows are fixed at
+    their current values (``|·| >`` :data:`FACE_TOL`). Exact, unlike a bound on the
+    level's objective row, and the row's coefficients need not be rewritten when the
+    costs change. The current basis stays valid (only non-basic columns and rows are
+    fixed); the next solve's bounds undo the fixing.
+    """
+    sol = h.getSolution()
+    d = np.asarray(sol.col_dual)
+    cols = np.flatnonzero(np.abs(d) > FACE_TOL).astype(np.int32)
+    if cols.size:
+        x = np.asarray(sol.col_value)[cols]
+        h.changeColsBounds(cols.size, cols, x, x)
+    y = np.asarray(sol.row_dual)
+    rows = np.flatnonzero(np.abs(y) > FACE_TOL).astype(np.int32)
+    if rows.size:
+        ax = np.asarray(sol.row_value)[rows]
+        h.changeRowsBounds(rows.size, rows, ax, ax)
+
+
+def weighted_costs(lv: _LevelCosts, tie: FloatArray) -> FloatArray:
+    """Return the single objective of ``objective="weighted"`` (:data:`WEIGHTS`, tie-break on level 4)."""
+    w = WEIGHTS
+    return w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
 
 
 def tie_factors(ids: Sequence[str]) -> FloatArray:
@@ -536,7 +590,6 @@ class _Rows:
     market: int
     yld: int
     demand: int
-    cost: int
     reexport: int
     n: int
 
@@ -679,11 +732,10 @@ class RebalanceModel:
         node_names = self.nodes["node"].astype(str).to_numpy()
         self._tie_edge = tie_factors(self.edges["edge"].astype(str).tolist())
         self._tie_market = tie_factors(node_names[self.markets].tolist())
-        self._coef_cost: dict[int, float] = {}
         self._quota_rows: dict[str, int] = {}
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
-        self._level_basis: dict[str, Any] = {}  # optimal basis of each level at the last solve
+        self._start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
         self.build_seconds = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- build
@@ -693,7 +745,7 @@ class RebalanceModel:
         c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm, n=0)
         c.n = c.draw + ns
         n_nodes = self.index.n
-        # rows: markets, yields, demand, cost cap
+        # rows: markets, yields, demand, re-export limits
         market_row = np.full(n_nodes, -1, dtype=np.intp)
         market_row[self.markets] = np.arange(nm)
         y = self.yields
@@ -713,8 +765,8 @@ class RebalanceModel:
         rex_nodes = np.unique(src[cross_out]) if not self.transshipment else np.zeros(0, dtype=np.intp)
         self.reexport_markets = rex_nodes.astype(np.intp)
         nx_ = len(rex_nodes)
-        base = nm + len(y) + nu + 1
-        r = _Rows(market=0, yld=nm, demand=nm + len(y), cost=nm + len(y) + nu, reexport=base, n=base + nx_)
+        base = nm + len(y) + nu
+        r = _Rows(market=0, yld=nm, demand=nm + len(y), reexport=base, n=base + nx_)
         use_row = np.full(n_nodes, -1, dtype=np.intp)
         use_row[self.uses] = r.demand + np.arange(nu)
         com = self.edges["commodity"].astype(str).to_numpy()
@@ -783,7 +835,7 @@ class RebalanceModel:
         a.sum_duplicates()
         a.sort_indices()
         self._cols, self._rows = c, r
-        self._matrix = a  # base rows (the cost row's entries are set per solve); used by blocks.py
+        self._matrix = a  # base rows (quota rows are added on first use); used by blocks.py
         self._market_row = market_row
         self._ykey = ykey
         lp = highspy.HighsLp()
@@ -795,8 +847,8 @@ class RebalanceModel:
         row_lo = np.zeros(r.n)
         row_hi = np.zeros(r.n)
         row_hi[: nm] = INF  # market balance ≥ 0
-        row_lo[r.cost :] = -INF
-        row_hi[r.cost :] = INF
+        row_lo[r.reexport :] = -INF
+        row_hi[r.reexport :] = INF
         lp.row_lower_ = row_lo
         lp.row_upper_ = row_hi
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -810,7 +862,6 @@ class RebalanceModel:
             raise SolverError(msg)
         self._h = h
         self._row_hi_base = row_hi
-        self._n_base_rows = r.n
 
     # ------------------------------------------------------------- naming
     def row_name(self, i: int) -> str:
@@ -822,10 +873,8 @@ class RebalanceModel:
         if i < r.demand:
             f, k, role = self._ykey[i - r.yld]
             return f"yield ({role} {k}) at {f}"
-        if i < r.cost:
+        if i < r.reexport:
             return f"demand at {ids[self.uses[i - r.demand]]}"
-        if i == r.cost:
-            return "cost level bound"
         if i < r.n:
             return f"re-export limit at {ids[self.reexport_markets[i - r.reexport]]}"
         for pid, row in self._quota_rows.items():
@@ -1062,25 +1111,15 @@ class RebalanceModel:
         else:
             h.changeRowBounds(row, -INF, q.cap)
 
-    def _set_cost_row(self, cost: FloatArray) -> None:
-        h = self._h
-        ne = len(self.edges)
-        want = {int(e): float(cost[e]) for e in np.flatnonzero(cost)}
-        have = self._coef_cost
-        for e in set(have) | set(want):
-            v = want.get(e, 0.0)
-            if have.get(e, 0.0) != v:
-                h.changeCoeff(self._rows.cost, e, v)
-                h.changeCoeff(self._rows.cost, e + ne, v)
-        self._coef_cost = want
-        h.changeRowBounds(self._rows.cost, -INF, INF)
-
     def _run(self, level: str, warm: bool, cold_solver: str | None = None) -> float:
         h = self._h
-        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=self._options.get("solver", "choose"))
+        status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=self._options.get("solver", "choose"),
+                           perturb=perturbation(level, self._options))
         if status == highspy.HighsModelStatus.kOptimal:
             return float(h.getInfo().objective_function_value)
         text = h.modelStatusToString(status)
+        if level == "start":  # the weighted start has the constraints of level 1: report it as level 1
+            level = "shortfall"
         if status == highspy.HighsModelStatus.kInfeasible:
             msg = f"rebalance LP infeasible at level {level!r}: {self._explain_infeasible()}"
         elif status in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
@@ -1112,6 +1151,18 @@ class RebalanceModel:
         shown = parts[:12]
         tail = f" and {len(parts) - len(shown)} more" if len(parts) > len(shown) else ""
         return "conflicting constraints: " + "; ".join(shown) + tail
+
+    def _row_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
+        """Bounds of the base rows for ``inputs`` (market balance ≥ 0, yields = 0, demand, re-export limits)."""
+        r = self._rows
+        lo = np.zeros(r.n)
+        hi = self._row_hi_base.copy()
+        nu = len(self.uses)
+        lo[r.demand : r.demand + nu] = inputs.demand
+        hi[r.demand : r.demand + nu] = inputs.demand
+        lo[r.reexport : r.n] = -INF
+        hi[r.reexport : r.n] = inputs.reexport
+        return lo, hi
 
     def _col_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
         """Column bounds of a year (flows split at the baseline, capacities, unrecorded supply, stocks)."""
@@ -1179,11 +1230,13 @@ class RebalanceModel:
         return tie
 
     def basis(self) -> dict[str, Any]:
-        """Return the optimal basis of each level of the last solve, to start a later solve from.
+        """Return the optimal basis of the last solve's first run, to start a later solve from.
 
-        A mapping level name → ``highspy.HighsBasis`` (see :meth:`solve`, ``start``).
+        A mapping of that run's name (``"weighted"``; ``"start"`` for the lexicographic
+        objective, whose levels start from the weighted optimum) → ``highspy.HighsBasis``
+        (see :meth:`solve`, ``start``).
         """
-        return dict(self._level_basis)
+        return dict(self._start_basis)
 
     def solve(self, inputs: YearInputs, *, warm: bool = True, start: Any = None) -> RebalanceSolution:
         """Solve the re-routing LP for one year (lexicographic levels, or one weighted solve).
@@ -1196,9 +1249,9 @@ class RebalanceModel:
             Start from the basis of the previous solve (default); ``False``
             clears it and solves from scratch.
         start : mapping of str to highspy.HighsBasis, optional
-            Start each level from these bases (from :meth:`basis`) instead of those
-            of the previous solve: the result then does not depend on what was solved
-            before, which keeps sweeps reproducible whatever the order of their samples.
+            Start from this basis (from :meth:`basis`) instead of the previous solve's:
+            the result then does not depend on what was solved before, which keeps
+            sweeps reproducible whatever the order of their samples.
 
         Returns
         -------
@@ -1220,43 +1273,36 @@ class RebalanceModel:
         col_lo, col_hi = self._col_bounds(inputs)
         allc = np.arange(c.n, dtype=np.int32)
         h.changeColsBounds(c.n, allc, col_lo, col_hi)
-        r = self._rows
+        row_lo, row_hi = self._row_bounds(inputs)  # also undoes the last solve's optimal-face rows
+        h.changeRowsBounds(len(row_lo), np.arange(len(row_lo), dtype=np.int32), row_lo, row_hi)
         nu = len(self.uses)
-        drows = np.arange(r.demand, r.demand + nu, dtype=np.int32)
-        h.changeRowsBounds(nu, drows, inputs.demand, inputs.demand)
-        nx_ = len(self.reexport_markets)
-        if nx_:
-            xrows = np.arange(r.reexport, r.reexport + nx_, dtype=np.int32)
-            h.changeRowsBounds(nx_, xrows, np.full(nx_, -INF), inputs.reexport)
-        h.changeRowBounds(self._rows.cost, -INF, INF)
         active = {q.policy for q in inputs.quotas}
         for q in inputs.quotas:
             self._set_quota(q, q.policy)
         for pid in list(self._quota_rows):
             if pid not in active:
                 self._set_quota(None, pid)
-        bases = self._level_basis
+        bases = self._start_basis
         if start is not None:
-            h.clearSolver()  # nothing of earlier solves but these bases: the same result in any process
+            h.clearSolver()  # nothing of earlier solves but this basis: the same result in any process
             bases = dict(start)
             warm_used = True
-        self._level_basis = {}
+        self._start_basis = {}
         it0 = 0
         objectives: dict[str, float] = {}
-
-        first = [not warm_used]
 
         def stage(level: str, cost_vec: FloatArray) -> float:
             nonlocal it0
             h.changeColsCost(c.n, allc, cost_vec)
-            cold = self.cold_solver if first[0] and self.cold_solver != "choose" else None
-            first[0] = False
-            if warm_used and level in bases:
-                # this level's optimal basis of the last solve: still dual feasible for the
-                # level's costs, so only the changed bounds are repaired (dual simplex)
+            opening = not self._start_basis  # the solve's first run: the weighted objective
+            cold = self.cold_solver if opening and not warm_used and self.cold_solver != "choose" else None
+            if opening and warm_used and level in bases:
+                # the last weighted optimum: its costs are the same, so it is still dual
+                # feasible and only the changed bounds are repaired (dual simplex)
                 h.setBasis(bases[level])
             z = self._run(level, warm_used, cold)
-            self._level_basis[level] = h.getBasis()
+            if opening:
+                self._start_basis[level] = h.getBasis()
             info = h.getInfo()
             it0 += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
             it0 += int(info.crossover_iteration_count)
@@ -1271,8 +1317,7 @@ class RebalanceModel:
         tie = self._tie()
         if self.objective == "weighted":
             weights = WEIGHTS
-            total = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4 * tie
-            stage("weighted", total)
+            stage("weighted", weighted_costs(lv, tie))
             x = np.asarray(h.getSolution().col_value)
             plain = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
             objectives["weighted"] = _dot(plain, x)  # without the tie-break
@@ -1281,6 +1326,10 @@ class RebalanceModel:
             objectives["cost"] = _dot(cost3, x)
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
+            # 0. start from the weighted optimum: usually optimal for every level already,
+            # so the levels below confirm it in a few iterations (docs/rebalance.md)
+            stage("start", weighted_costs(lv, tie))
+            objectives.pop("start")
             # 1. unmet demand (shares of demand)
             stage("shortfall", cost1)
             x = np.asarray(h.getSolution().col_value)
@@ -1298,9 +1347,8 @@ class RebalanceModel:
                 )
             # 3. cost
             if has_cost:
-                self._set_cost_row(inputs.cost / cscale)
-                zc = stage("cost", cost3)
-                h.changeRowBounds(r.cost, -INF, zc + 1e-9 * max(1.0, abs(zc)))
+                stage("cost", cost3)
+                keep_optimal_face(h)
             # 4. deviation from the baseline, per commodity scale T_k
             stage("deviation", cost4 * tie)
             x = np.asarray(h.getSolution().col_value)
