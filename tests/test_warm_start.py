@@ -270,3 +270,13 @@ def test_block_solve_matches_the_monolithic_optimum(seed: int, objective: Any) -
         assert np.all(b.tonnes <= cap + 1e-6)
     # random quotas cover trade edges of all three chains: those variants are solved monolithically
     assert fell_back >= 1
+
+
+def test_a_level_is_settled_only_by_non_negative_costs_at_value_zero() -> None:
+    # Every LP column is >= 0, so costs c >= 0 give a level optimum >= 0, attained where c.x = 0.
+    from supplychain.simulation.rebalance import settled
+
+    x = np.array([0.0, 2.0, 3.0])
+    assert settled(np.array([1.0, 0.0, 0.0]), x)  # the only costed column is at 0
+    assert not settled(np.array([1.0, 1e-3, 0.0]), x)  # value 2e-3 > 0: solve it
+    assert not settled(np.array([0.0, -1.0, 0.0]), np.zeros(3))  # a negative cost could go below 0

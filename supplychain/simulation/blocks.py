@@ -59,6 +59,7 @@ from supplychain.simulation.rebalance import (
     keep_optimal_face,
     perturbation,
     run_highs,
+    settled,
     weighted_costs,
 )
 
@@ -369,24 +370,40 @@ class BlockRebalance:
         else:
             level("start", costs[4])
             levels.pop("start")
-            level("shortfall", costs[0])
             xb = np.asarray(h.getSolution().col_value)
+            ran = False
+
+            def unless_settled(name: str, cost: FloatArray) -> bool:
+                """As RebalanceModel.solve: solve a level unless it is settled at the current point."""
+                nonlocal xb, ran
+                if settled(cost[b.cols], xb):
+                    levels[name] = _dot(cost[b.cols], xb)
+                    return False
+                level(name, cost)
+                xb = np.asarray(h.getSolution().col_value)
+                ran = True
+                return True
+
+            unless_settled("shortfall", costs[0])
             sel = (b.cols >= c.short) & (b.cols < c.gap)
             js = np.flatnonzero(sel).astype(np.int32)
             if js.size:
                 h.changeColsBounds(js.size, js, np.zeros(js.size), np.maximum(xb[js], 0.0))
             if lv.has_stock:
-                level("stock", costs[1])
-                xb = np.asarray(h.getSolution().col_value)
+                unless_settled("stock", costs[1])
                 sel = b.cols >= c.draw
                 js = np.flatnonzero(sel).astype(np.int32)
                 if js.size:
                     st = inputs.stock[b.cols[js] - c.draw]
                     h.changeColsBounds(js.size, js, np.zeros(js.size), np.minimum(st, np.maximum(xb[js], 0.0)))
             if lv.has_cost:
-                level("cost", costs[2])
-                keep_optimal_face(h)  # as RebalanceModel.solve
-            level("deviation", costs[3])
+                if unless_settled("cost", costs[2]):
+                    keep_optimal_face(h)  # as RebalanceModel.solve
+                else:
+                    js = np.flatnonzero(costs[2][b.cols] > 0).astype(np.int32)
+                    h.changeColsBounds(js.size, js, xb[js], xb[js])
+            if ran:  # as RebalanceModel.solve: a settled start is optimal for level 4 too
+                level("deviation", costs[3])
         x = np.array(h.getSolution().col_value, dtype=np.float64)
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)

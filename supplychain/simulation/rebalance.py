@@ -211,10 +211,32 @@ def keep_optimal_face(h: Any) -> None:
         h.changeRowsBounds(rows.size, rows, ax, ax)
 
 
+SETTLED_TOL = 1e-12
+"""A level whose (normalised) value is at most this at the current point is optimal there (:func:`settled`)."""
+
+
+def settled(cost: FloatArray, x: FloatArray) -> bool:
+    r"""Whether a level is optimal at the feasible point ``x`` without solving it.
+
+    Every column of the LP is non-negative, so a level with costs :math:`c \ge 0` has
+    optimum :math:`\ge 0`; at :math:`c^\top x = 0` (up to :data:`SETTLED_TOL`) ``x`` attains it.
+    This is the usual case after the weighted start: no shortfall, no stock draw, no
+    costed flow.
+    """
+    return bool(np.all(cost >= 0.0)) and _dot(cost, x) <= SETTLED_TOL
+
+
 def weighted_costs(lv: _LevelCosts, tie: FloatArray) -> FloatArray:
-    """Return the single objective of ``objective="weighted"`` (:data:`WEIGHTS`, tie-break on level 4)."""
-    w = WEIGHTS
-    return w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
+    """Return the LP costs of ``objective="weighted"`` (:data:`WEIGHTS`, tie-break on level 4).
+
+    The weights are divided by the last one (10⁴ : 10² : 10 : 1): the same optimum, but the
+    deviation level's reduced costs keep their own scale, so HiGHS resolves them to its dual
+    feasibility tolerance exactly as in a solve of that level alone (and the lexicographic
+    solve may skip that level after a settled start, see :meth:`RebalanceModel.solve`).
+    """
+    w = [wk / WEIGHTS[3] for wk in WEIGHTS]
+    out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
+    return out
 
 
 def tie_factors(ids: Sequence[str]) -> FloatArray:
@@ -1326,20 +1348,31 @@ class RebalanceModel:
             objectives["cost"] = _dot(cost3, x)
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
-            # 0. start from the weighted optimum: usually optimal for every level already,
-            # so the levels below confirm it in a few iterations (docs/rebalance.md)
+            # 0. start from the weighted optimum (docs/rebalance.md, "Weighted start")
             stage("start", weighted_costs(lv, tie))
             objectives.pop("start")
-            # 1. unmet demand (shares of demand)
-            stage("shortfall", cost1)
             x = np.asarray(h.getSolution().col_value)
+            ran = False  # has a level been solved since the start?
+
+            def level(name: str, cost_vec: FloatArray) -> bool:
+                """Solve a level unless it is settled at the current point; return whether it was solved."""
+                nonlocal x, ran
+                if settled(cost_vec, x):
+                    objectives[name] = _dot(cost_vec, x)
+                    return False
+                stage(name, cost_vec)
+                x = np.asarray(h.getSolution().col_value)
+                ran = True
+                return True
+
+            # 1. unmet demand (shares of demand)
+            level("shortfall", cost1)
             z = x[c.short : c.gap]
             # keep each shortfall at its optimum (the current vertex satisfies this exactly)
             h.changeColsBounds(nu, np.arange(c.short, c.gap, dtype=np.int32), np.zeros(nu), np.maximum(z, 0.0))
             # 2. stock draws
             if has_stock:
-                stage("stock", cost2)
-                x = np.asarray(h.getSolution().col_value)
+                level("stock", cost2)
                 dd = x[c.draw :]
                 h.changeColsBounds(
                     ns, np.arange(c.draw, c.n, dtype=np.int32), np.zeros(ns),
@@ -1347,11 +1380,17 @@ class RebalanceModel:
                 )
             # 3. cost
             if has_cost:
-                stage("cost", cost3)
-                keep_optimal_face(h)
-            # 4. deviation from the baseline, per commodity scale T_k
-            stage("deviation", cost4 * tie)
-            x = np.asarray(h.getSolution().col_value)
+                if level("cost", cost3):
+                    keep_optimal_face(h)
+                else:  # settled at 0: its optimal face is every costed flow at 0
+                    js = np.flatnonzero(cost3 > 0).astype(np.int32)
+                    h.changeColsBounds(js.size, js, x[js], x[js])
+            # 4. deviation from the baseline, per commodity scale T_k. When levels 1-3 were all
+            # settled at the start, the start's dual solution certifies this level too: on the
+            # columns left free its costs are exactly the level's (weighted_costs), so it is skipped.
+            if ran:
+                stage("deviation", cost4 * tie)
+                x = np.asarray(h.getSolution().col_value)
             objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
         objectives["shortfall"] *= ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
