@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.simulation.blocks import BlockRebalance, constraint_blocks
-from supplychain.simulation.rebalance import RebalanceModel, YearInputs
+from supplychain.simulation.rebalance import PERTURB, RebalanceModel, YearInputs
 
 LAYERS = ("ore", "oxide", "metal", "magnet")
 
@@ -279,7 +279,7 @@ def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = Fal
         ref = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
                              cold_solver=cold_solver)
     cold, warm, warm_small = [], [], []
-    for s in shocks[:repeat]:
+    for s in reversed(shocks[:repeat]):  # ends with shocks[0]: every warm "new ban" differs from the last solve
         sol = solver.solve(s, warm=False)
         cold.append(sol.seconds)
         if blocks:
@@ -329,7 +329,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
         extra = time.perf_counter() - t0
         objs: list[dict[str, float]] = []
         cold, warm, warm_small, warm_one, redone = [], [], [], [], []
-        for s in shocks[:repeat]:
+        for s in reversed(shocks[:repeat]):  # ends with shocks[0]: every warm "new ban" differs from the last solve
             sol = solver.solve(s, warm=False)
             cold.append(sol.seconds)
             objs.append(sol.objectives)
@@ -376,6 +376,11 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
         r["speedup_next_year"] = r["cold_s"] / r["warm_next_year_s"]
         line += (f"  speed-up of warm starts x{r['speedup_new_ban']:.1f} (new ban), "
                  f"x{r['speedup_next_year']:.1f} (next year)")
+        r["cold_range_s"] = (min(cold), max(cold))
+        r["warm_new_ban_range_s"] = (min(warm), max(warm))
+        r["warm_next_year_range_s"] = (min(warm_small), max(warm_small))
+        line += (f"  ranges: cold {min(cold):.3f}-{max(cold):.3f}s, new ban {min(warm):.3f}-{max(warm):.3f}s, "
+                 f"next year {min(warm_small):.3f}-{max(warm_small):.3f}s")
         print(line, flush=True)
     if with_nx and rows:
         rows[0]["nx_simplex_s"], _ = network_simplex_time(model, shocks[0])
@@ -385,8 +390,9 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
 
 COLD_SETTINGS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
     ("dual simplex (default)", "choose", {}, 3),
+    ("dual simplex, presolve on", "choose", {"presolve": "on"}, 3),
+    ("dual simplex, HiGHS' cost perturbation on every level", "choose", {PERTURB: 1.0}, 3),
     ("dual simplex, Devex pricing", "choose", {"simplex_dual_edge_weight_strategy": 1}, 3),
-    ("dual simplex, no presolve", "choose", {"presolve": "off"}, 3),
     ("interior point + crossover", "ipm", {}, 3),
     ("dual simplex, HiGHS' default dual tolerance 1e-7", "choose", {"dual_feasibility_tolerance": 1e-7}, 1),
 )
