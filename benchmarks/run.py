@@ -28,9 +28,11 @@ FULL: dict[str, list[list[str]]] = {
     "rebalance": [
         ["bench_rebalance.py", "--sizes", "10000", "--chains", "50", "--repeat", "5",
          "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "blocks", "blocks-2threads"],
-        ["bench_rebalance.py", "--sizes", "100000", "--chains", "50", "--repeat", "1",
+        ["bench_rebalance.py", "--sizes", "100000", "--chains", "50", "--repeat", "3",
          "--objective", "weighted", "lexicographic", "--lex-max", "100000", "--no-nx", "--solvers", "blocks-2threads"],
-        ["bench_rebalance.py", "--cold-study", "2000", "--objective", "weighted"],
+        ["bench_rebalance.py", "--cold-study", "2000", "--objective", "weighted", "lexicographic"],
+        ["bench_rebalance.py", "--sizes", "2000", "10000", "--repeat", "3",
+         "--objective", "weighted", "lexicographic", "--solvers", "monolithic"],
     ],
 }
 """The commands of ``docs/performance.md``, by benchmark."""

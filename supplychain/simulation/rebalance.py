@@ -31,17 +31,19 @@ Constraints
     * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
       unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
 
-Objective, lexicographic (one solve per level, the optimum of a level kept as a
-bound in the next; in a warm solve each level starts from its own optimal basis of
-the previous solve, which stays dual feasible for its unchanged costs):
+Objective, lexicographic (one solve per level, the optimum of a level kept in the
+next), started from the optimum of the weighted objective below, which is usually
+optimal for every level already; a level that is then settled — value 0 with
+non-negative costs, e.g. no shortfall at all — is not solved:
 
     1. minimise unmet demand :math:`\sum_u z_u / D_u` (shares, so tonnes on
        different bases are never added); afterwards each :math:`z_u` is bounded
        by its optimum;
     2. minimise stock draws :math:`\sum_m d_m / S_m` (strategic stocks last);
     3. minimise cost :math:`\sum_e c_e f_e` (export taxes, tariffs, and the
-       preference surcharge on imports from outside an agreement), kept
-       :math:`\le (1 + 10^{-9})` × its optimum;
+       preference surcharge on imports from outside an agreement); its optimal
+       face is kept (:func:`keep_optimal_face`: columns with a non-zero reduced
+       cost and rows with a non-zero dual fixed at their values);
     4. minimise deviation from the baseline
        :math:`\sum_e |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
        (:math:`T_k` the baseline tonnes of commodity k, again base-free).
@@ -64,7 +66,13 @@ the tie-break). The reported deviation is that of the unperturbed level.
 ``objective="weighted"`` solves once with weights 1 : 10⁻² : 10⁻³ : 10⁻⁴ on the
 four normalised levels. Its costs never change between solves, so the last basis
 stays dual feasible and warm re-solves are cheap; the priority is exact only
-while a unit of a lower level cannot buy back 10⁻² of the level above.
+while a unit of a lower level cannot buy back 10⁻² of the level above. The
+lexicographic solve's start is the same LP, warm-started the same way, and has no
+such caveat: the levels after it restore the exact priority.
+
+HiGHS runs without presolve (:data:`PRESOLVE`) and without its random cost
+perturbation on the levels that carry the tie-break (:data:`TIE_BROKEN`), which
+are perturbed deterministically already; ``docs/performance.md`` has the timings.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ supply response. :class:`PatchedRebalanceModel` holds, per process:
 
 * one :class:`~supplychain.simulation.rebalance.RebalanceModel` over the union of
   the years' networks (the same model :class:`~supplychain.simulation.run.Simulator`
-  builds), solved once per year at the central values to record its starting bases (one per level);
+  builds), solved once per year at the central values to record its starting basis (the weighted optimum);
 * per year, the :class:`~supplychain.uncertainty.kernel.ExposureKernel` that gives
   each sample's baseline tonnes on arrays (observed edges with the sampled numbers,
   then the allocation rules), and the mapping of its edges onto the model's;
@@ -16,7 +16,7 @@ supply response. :class:`PatchedRebalanceModel` holds, per process:
 
 Per sample and year it patches the baseline into the LP's bounds
 (:meth:`~supplychain.simulation.rebalance.RebalanceModel.inputs_from_arrays`),
-runs the stock ledger, and re-solves **from the central solution's bases of that
+runs the stock ledger, and re-solves **from the central solution's basis of that
 year** — not from the previous sample's — so a sample's result does not depend on
 which samples were solved before it: the numbers are the same for any chunking,
 worker count or executor. The measures of the re-routed network are then computed
@@ -103,7 +103,7 @@ class _Year:
     roles: tuple[Any, Any] = (None, None)
     """Producer and consumer incidence (kernel edges × markets, sparse; :func:`market_roles`)."""
     basis: dict[str, Any] | None = None
-    """Optimal basis of each level of the central solve (:meth:`RebalanceModel.basis`)."""
+    """Optimal basis of the central solve's weighted start (:meth:`RebalanceModel.basis`)."""
 
 
 @dataclass
