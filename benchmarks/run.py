@@ -6,7 +6,7 @@ its naive baseline. ``make bench`` runs this script.
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/run.py            # the documented runs (~20 min on 2 CPUs)
+    .venv/bin/python benchmarks/run.py            # the documented runs (each prints its time)
     .venv/bin/python benchmarks/run.py --quick    # a smoke run of each script (~2 min)
     .venv/bin/python benchmarks/run.py --only rebalance
 """
