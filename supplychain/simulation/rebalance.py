@@ -224,6 +224,9 @@ def keep_optimal_face(h: Any) -> None:
         h.changeRowsBounds(rows.size, rows, ax, ax)
 
 
+FLOW_TOL = 1e-9
+"""Edge flows up to this many tonnes are round-off of the LP solution and reported as 0."""
+
 SETTLED_TOL = 1e-12
 """A level whose (normalised) value is at most this at the current point is optimal there (:func:`settled`)."""
 
@@ -593,10 +596,12 @@ class RebalanceSolution:
         """Read the solution out of the LP's column vector (layout :class:`_Cols`, ``ne`` model edges).
 
         Edge tonnes are the sum of the two deviation columns of each edge; round-off below
-        zero is clipped.
+        :data:`FLOW_TOL` tonnes (and below zero) is set to 0, so that an edge the optimum
+        leaves empty is not reported as a 10⁻¹³ t supplier.
         """
+        f = x[:ne] + x[ne : 2 * ne]
         return cls(
-            tonnes=np.maximum(x[:ne] + x[ne : 2 * ne], 0.0),
+            tonnes=np.where(f > FLOW_TOL, f, 0.0),
             activity=x[c.act : c.short].copy(),
             shortfall=np.maximum(x[c.short : c.gap], 0.0),
             stock_draw=x[c.draw :].copy(),
