@@ -172,7 +172,7 @@ DUAL_TOL = 1e-10
 """HiGHS ``dual_feasibility_tolerance`` (default 10⁻⁷): small enough for the tie-break of high-tonnage commodities."""
 
 PRESOLVE = "off"
-"""HiGHS ``presolve`` for solves from scratch (warm solves skip it anyway): off, 15-20 % faster on a
+"""HiGHS ``presolve`` for solves from scratch (warm solves skip it anyway): off, 10-20 % faster on a
 commodity chain's LP (docs/performance.md); ``options={"presolve": "on"}`` restores it."""
 
 TIE_BREAK = 1e-3
