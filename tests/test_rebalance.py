@@ -422,3 +422,39 @@ def test_flow_round_off_is_reported_as_zero() -> None:
     sol = RebalanceSolution.from_columns(x, c, 3, objectives={}, iterations=0, seconds=0.0, warm=False)
     assert FLOW_TOL == 1e-9
     assert list(sol.tonnes) == [0.0, 1e-6, 5.0]
+
+
+def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> None:
+    # The lexicographic solve starts from the weighted optimum; where the weights get the
+    # priority wrong, the levels after the start must put it right.
+    # US needs 1,000,000 t, all from CN; AU (a small user of 1 t) could raise output to
+    # 1,000,001 t. CN's exports are banned.
+    # Weighted LP costs (docs/rebalance.md, weights 1e4 : 1e2 : 10 : 1 on normalised levels):
+    # - shortfall is a share of demand, normalised by the largest 1/D (AU's 1/1): a tonne short
+    #   at US costs 1e4 * (1/1e6) / 1 = 0.01;
+    # - deviation per tonne is 1/T_x for every edge (one commodity), normalised to 1: a tonne
+    #   re-routed moves the AU mine's supply and the AU->US edge, cost ~2 (tie-break +-0.1 %).
+    # So the weighted optimum leaves US 1,000,000 t short, while level 1 of the lexicographic
+    # objective re-routes all of it: shortfall 0, AU supplies 1,000,001 t.
+    nodes, edges = table(
+        [("cn_mine", "facility", "CN", "x", 1e6), ("au_mine", "facility", "AU", "x", 1e6 + 1),
+         ("CN:x", "market", "CN", "x", NAN), ("AU:x", "market", "AU", "x", NAN), ("US:x", "market", "US", "x", NAN),
+         ("AU:x:use", "use", "AU", "x", NAN), ("US:x:use", "use", "US", "x", NAN)],
+        [("s_cn", "cn_mine", "CN:x", 1e6, "supply"), ("s_au", "au_mine", "AU:x", 1, "supply"),
+         ("t_cn_us", "CN:x", "US:x", 1e6, "trade"), ("u_au", "AU:x", "AU:x:use", 1, "use"),
+         ("u_us", "US:x", "US:x:use", 1e6, "use")],
+    )
+    for objective, us_short, au_supply in (("weighted", 1e6, 1.0), ("lexicographic", 0.0, 1e6 + 1)):
+        m = RebalanceModel(nodes, edges, objective=objective)
+        inp = m.year_inputs(nodes, edges, blocked={"t_cn_us": 1.0})
+        sol = m.solve(inp)
+        short = m.shortfall_table(inp, sol).set_index("node")
+        f = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
+        assert short.loc["US:x:use", "shortfall_t"] == pytest.approx(us_short, abs=1e-6), objective
+        assert f["s_au"] == pytest.approx(au_supply), objective
+        assert short.loc["AU:x:use", "shortfall_t"] == pytest.approx(0.0, abs=1e-9), objective
+        # block by block, the same (the settled/solved decisions are taken per block)
+        from supplychain.simulation.blocks import BlockRebalance
+
+        sb = BlockRebalance(RebalanceModel(nodes, edges, objective=objective), min_cols=1).solve(inp)
+        np.testing.assert_allclose(sb.tonnes, sol.tonnes, rtol=1e-9, atol=1e-6)
