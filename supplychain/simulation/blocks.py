@@ -56,10 +56,9 @@ from supplychain.simulation.rebalance import (
     _dot,
     _LevelCosts,
     _quiet_highs,
-    keep_optimal_face,
+    lexicographic_levels,
     perturbation,
     run_highs,
-    settled,
     weighted_costs,
 )
 
@@ -236,8 +235,9 @@ class BlockRebalance:
         return changed
 
     def _run(self, b: _Block, level: str, cost: FloatArray, warm: bool, cold: bool) -> float:
+        """Solve one level of block ``b`` with ``cost`` (in the block's columns)."""
         h = b.h
-        h.changeColsCost(len(b.cols), b.allc, cost[b.cols])
+        h.changeColsCost(len(b.cols), b.allc, cost)
         m = self.model
         cold_solver = m.cold_solver if cold and m.cold_solver != "choose" else None
         status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=m._options.get("solver", "choose"),
@@ -365,45 +365,17 @@ class BlockRebalance:
             levels[name] = z
             return z
 
+        local = [k[b.cols] for k in costs]
         if m.objective == "weighted":
-            level("weighted", costs[0])
+            level("weighted", local[0])
         else:
-            level("start", costs[4])
-            levels.pop("start")
-            xb = np.asarray(h.getSolution().col_value)
-            ran = False
-
-            def unless_settled(name: str, cost: FloatArray) -> bool:
-                """As RebalanceModel.solve: solve a level unless it is settled at the current point."""
-                nonlocal xb, ran
-                if settled(cost[b.cols], xb):
-                    levels[name] = _dot(cost[b.cols], xb)
-                    return False
-                level(name, cost)
-                xb = np.asarray(h.getSolution().col_value)
-                ran = True
-                return True
-
-            unless_settled("shortfall", costs[0])
-            sel = (b.cols >= c.short) & (b.cols < c.gap)
-            js = np.flatnonzero(sel).astype(np.int32)
-            if js.size:
-                h.changeColsBounds(js.size, js, np.zeros(js.size), np.maximum(xb[js], 0.0))
-            if lv.has_stock:
-                unless_settled("stock", costs[1])
-                sel = b.cols >= c.draw
-                js = np.flatnonzero(sel).astype(np.int32)
-                if js.size:
-                    st = inputs.stock[b.cols[js] - c.draw]
-                    h.changeColsBounds(js.size, js, np.zeros(js.size), np.minimum(st, np.maximum(xb[js], 0.0)))
-            if lv.has_cost:
-                if unless_settled("cost", costs[2]):
-                    keep_optimal_face(h)  # as RebalanceModel.solve
-                else:
-                    js = np.flatnonzero(costs[2][b.cols] > 0).astype(np.int32)
-                    h.changeColsBounds(js.size, js, xb[js], xb[js])
-            if ran:  # as RebalanceModel.solve: a settled start is optimal for level 4 too
-                level("deviation", costs[3])
+            short = np.flatnonzero((b.cols >= c.short) & (b.cols < c.gap)).astype(np.int32)
+            draw = np.flatnonzero(b.cols >= c.draw).astype(np.int32)
+            lexicographic_levels(
+                h, level, levels, start=local[4], shortfall=local[0], draws=local[1] if lv.has_stock else None,
+                cost=local[2] if lv.has_cost else None, deviation=local[3], short=short, draw=draw,
+                stock=inputs.stock[b.cols[draw] - c.draw],
+            )
         x = np.array(h.getSolution().col_value, dtype=np.float64)
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)

@@ -79,7 +79,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -253,6 +253,72 @@ def weighted_costs(lv: _LevelCosts, tie: FloatArray) -> FloatArray:
     w = [wk / WEIGHTS[3] for wk in WEIGHTS]
     out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
     return out
+
+
+def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values: dict[str, float], *,
+                         start: FloatArray, shortfall: FloatArray, draws: FloatArray | None, cost: FloatArray | None,
+                         deviation: FloatArray, short: npt.NDArray[np.int32], draw: npt.NDArray[np.int32],
+                         stock: FloatArray) -> None:
+    """Solve the lexicographic levels on ``h`` from the weighted start (``docs/rebalance.md``, "Weighted start").
+
+    Shared by :meth:`RebalanceModel.solve` and each block of ``BlockRebalance``.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The LP (the whole model, or one block).
+    run : callable
+        ``run(level, cost)`` solves one level with these costs on ``h`` and stores its
+        optimum in ``values``.
+    values : dict
+        Level name → optimum; a settled level's value is written here, the start's removed.
+    start, shortfall, draws, cost, deviation : numpy.ndarray
+        Costs in ``h``'s columns: the weighted start and levels 1-4 (``draws`` None: no
+        stocks; ``cost`` None: no costs; ``deviation`` with the tie-break).
+    short, draw : numpy.ndarray
+        ``h``'s shortfall and stock-draw columns.
+    stock : numpy.ndarray
+        The cap of each stock-draw column.
+    """
+    run("start", start)
+    values.pop("start")
+    x = np.asarray(h.getSolution().col_value)
+    ran = False  # has a level been solved since the start?
+
+    def level(name: str, costs: FloatArray) -> bool:
+        """Solve a level unless it is settled at the current point; return whether it was solved."""
+        nonlocal x, ran
+        if settled(costs, x):
+            values[name] = _dot(costs, x)
+            return False
+        run(name, costs)
+        x = np.asarray(h.getSolution().col_value)
+        ran = True
+        return True
+
+    def keep(cols: npt.NDArray[np.int32], hi: FloatArray) -> None:
+        if cols.size:
+            h.changeColsBounds(cols.size, cols, np.zeros(cols.size), hi)
+
+    # 1. unmet demand: each shortfall kept at its optimum (the current vertex satisfies this exactly)
+    level("shortfall", shortfall)
+    keep(short, np.maximum(x[short], 0.0))
+    # 2. stock draws, each kept at its optimum
+    if draws is not None:
+        level("stock", draws)
+        keep(draw, np.minimum(stock, np.maximum(x[draw], 0.0)))
+    # 3. cost: its optimal face kept
+    if cost is not None:
+        if level("cost", cost):
+            keep_optimal_face(h)
+        else:  # settled at 0: its optimal face is every costed flow at 0
+            js = np.flatnonzero(cost > 0).astype(np.int32)
+            h.changeColsBounds(js.size, js, x[js], x[js])
+    # 4. deviation from the baseline. When levels 1-3 were all settled at the start, the
+    # start's dual solution certifies this level too: on the columns left free its costs
+    # are exactly the level's (weighted_costs), so it is skipped.
+    if ran:
+        run("deviation", deviation)
 
 
 def tie_factors(ids: Sequence[str]) -> FloatArray:
@@ -1315,7 +1381,6 @@ class RebalanceModel:
         h.changeColsBounds(c.n, allc, col_lo, col_hi)
         row_lo, row_hi = self._row_bounds(inputs)  # also undoes the last solve's optimal-face rows
         h.changeRowsBounds(len(row_lo), np.arange(len(row_lo), dtype=np.int32), row_lo, row_hi)
-        nu = len(self.uses)
         active = {q.policy for q in inputs.quotas}
         for q in inputs.quotas:
             self._set_quota(q, q.policy)
@@ -1352,7 +1417,7 @@ class RebalanceModel:
         lv = self._level_costs(inputs)
         cost1, cost2, cost3, cost4 = lv.cost1, lv.cost2, lv.cost3, lv.cost4
         ws_scale, cscale, dev_const = lv.ws_scale, lv.cscale, lv.dev_const
-        has_stock, has_cost, ns = lv.has_stock, lv.has_cost, len(self.stock_markets)
+        has_stock, has_cost = lv.has_stock, lv.has_cost
 
         tie = self._tie()
         if self.objective == "weighted":
@@ -1366,49 +1431,13 @@ class RebalanceModel:
             objectives["cost"] = _dot(cost3, x)
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
-            # 0. start from the weighted optimum (docs/rebalance.md, "Weighted start")
-            stage("start", weighted_costs(lv, tie))
-            objectives.pop("start")
+            lexicographic_levels(
+                h, stage, objectives, start=weighted_costs(lv, tie), shortfall=cost1,
+                draws=cost2 if has_stock else None, cost=cost3 if has_cost else None, deviation=cost4 * tie,
+                short=np.arange(c.short, c.gap, dtype=np.int32), draw=np.arange(c.draw, c.n, dtype=np.int32),
+                stock=inputs.stock,
+            )
             x = np.asarray(h.getSolution().col_value)
-            ran = False  # has a level been solved since the start?
-
-            def level(name: str, cost_vec: FloatArray) -> bool:
-                """Solve a level unless it is settled at the current point; return whether it was solved."""
-                nonlocal x, ran
-                if settled(cost_vec, x):
-                    objectives[name] = _dot(cost_vec, x)
-                    return False
-                stage(name, cost_vec)
-                x = np.asarray(h.getSolution().col_value)
-                ran = True
-                return True
-
-            # 1. unmet demand (shares of demand)
-            level("shortfall", cost1)
-            z = x[c.short : c.gap]
-            # keep each shortfall at its optimum (the current vertex satisfies this exactly)
-            h.changeColsBounds(nu, np.arange(c.short, c.gap, dtype=np.int32), np.zeros(nu), np.maximum(z, 0.0))
-            # 2. stock draws
-            if has_stock:
-                level("stock", cost2)
-                dd = x[c.draw :]
-                h.changeColsBounds(
-                    ns, np.arange(c.draw, c.n, dtype=np.int32), np.zeros(ns),
-                    np.minimum(inputs.stock, np.maximum(dd, 0.0)),
-                )
-            # 3. cost
-            if has_cost:
-                if level("cost", cost3):
-                    keep_optimal_face(h)
-                else:  # settled at 0: its optimal face is every costed flow at 0
-                    js = np.flatnonzero(cost3 > 0).astype(np.int32)
-                    h.changeColsBounds(js.size, js, x[js], x[js])
-            # 4. deviation from the baseline, per commodity scale T_k. When levels 1-3 were all
-            # settled at the start, the start's dual solution certifies this level too: on the
-            # columns left free its costs are exactly the level's (weighted_costs), so it is skipped.
-            if ran:
-                stage("deviation", cost4 * tie)
-                x = np.asarray(h.getSolution().col_value)
             objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
         objectives["shortfall"] *= ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
