@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from supplychain.simulation.rebalance import QuotaRow, RebalanceModel, YearInputs
 
@@ -280,3 +282,115 @@ def test_a_level_is_settled_only_by_non_negative_costs_at_value_zero() -> None:
     assert settled(np.array([1.0, 0.0, 0.0]), x)  # the only costed column is at 0
     assert not settled(np.array([1.0, 1e-3, 0.0]), x)  # value 2e-3 > 0: solve it
     assert not settled(np.array([0.0, -1.0, 0.0]), np.zeros(3))  # a negative cost could go below 0
+
+
+def _small_highs() -> Any:
+    """A 3-row, 5-column LP in a fresh ``Highs`` (coefficients 1; bounds and costs 0)."""
+    import highspy
+
+    from supplychain.simulation.rebalance import INF, _quiet_highs
+
+    h = _quiet_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 5, 3
+    lp.col_cost_ = np.zeros(5)
+    lp.col_lower_ = np.zeros(5)
+    lp.col_upper_ = np.full(5, INF)
+    lp.row_lower_ = np.zeros(3)
+    lp.row_upper_ = np.full(3, INF)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.arange(6, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array([0, 1, 2, 0, 1], dtype=np.int32)
+    lp.a_matrix_.value_ = np.ones(5)
+    h.passModel(lp)
+    return h
+
+
+_values = st.lists(st.sampled_from([0.0, 1.0, 2.5, 7.0]), min_size=5, max_size=5)
+_widths = st.lists(st.sampled_from([0.0, 1.0, np.inf]), min_size=5, max_size=5)  # inf: the initial upper bounds
+_ops = st.tuples(st.sampled_from(["cols", "rows", "costs", "some cols", "some rows", "one row", "add row"]),
+                 _values, _widths)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_ops, min_size=1, max_size=12))
+def test_sent_highs_holds_what_highs_holds(ops: list[tuple[str, list[float], list[float]]]) -> None:
+    # SentHighs sends only the entries that differ from its record of the model; whatever the mix of
+    # whole-vector sets and direct change* calls (optimal face, kept levels, quota rows), HiGHS' LP
+    # must equal the LP obtained by applying every call in full (the reference arrays below).
+    from supplychain.simulation.rebalance import INF, SentHighs
+
+    h = SentHighs(_small_highs())
+    col_lo, col_hi, cost = np.zeros(5), np.full(5, INF), np.zeros(5)
+    row_lo, row_hi = np.zeros(3), np.full(3, INF)
+    for op, a, b in ops:
+        lo, up = np.array(a), np.array(a) + np.array(b)  # lo <= up
+        nr = len(row_lo)
+        if op == "cols":
+            h.set_col_bounds(lo, up)
+            col_lo, col_hi = lo, up
+        elif op == "rows":
+            h.set_row_bounds(lo[:3], up[:3])  # the base rows only, as the models do
+            row_lo[:3], row_hi[:3] = lo[:3], up[:3]
+        elif op == "costs":
+            h.set_costs(lo)
+            cost = lo
+        elif op == "some cols":
+            idx = np.array([1, 3], dtype=np.int32)
+            h.changeColsBounds(2, idx, lo[idx], up[idx])
+            col_lo, col_hi = col_lo.copy(), col_hi.copy()
+            col_lo[idx], col_hi[idx] = lo[idx], up[idx]
+            h.changeColsCost(2, idx, up[idx])
+            cost = cost.copy()
+            cost[idx] = up[idx]
+        elif op == "some rows":
+            idx = np.array([0, nr - 1], dtype=np.int32)
+            h.changeRowsBounds(2, idx, lo[:2], up[:2])
+            row_lo[idx], row_hi[idx] = lo[:2], up[:2]
+        elif op == "one row":
+            h.changeRowBounds(nr - 1, float(lo[0]), float(up[0]))
+            row_lo[nr - 1], row_hi[nr - 1] = lo[0], up[0]
+        else:
+            h.addRow(float(lo[0]), float(up[0]), 2, np.array([0, 4], dtype=np.int32), np.ones(2))
+            row_lo, row_hi = np.append(row_lo, lo[0]), np.append(row_hi, up[0])
+        lp = h.getLp()
+        np.testing.assert_array_equal(np.array(lp.col_lower_), col_lo)
+        np.testing.assert_array_equal(np.array(lp.col_upper_), col_hi)
+        np.testing.assert_array_equal(np.array(lp.col_cost_), cost)
+        np.testing.assert_array_equal(np.array(lp.row_lower_), row_lo)
+        np.testing.assert_array_equal(np.array(lp.row_upper_), row_hi)
+
+
+def test_sent_highs_sends_only_what_changed() -> None:
+    from supplychain.simulation.rebalance import SentHighs
+
+    calls: list[tuple[str, list[int]]] = []
+
+    class Spy:
+        def __init__(self, h: Any) -> None:
+            self.h = h
+
+        def __getattr__(self, name: str) -> Any:
+            fn = getattr(self.h, name)
+            if not name.startswith("change"):
+                return fn
+
+            def spy(n: int, idx: Any, *rest: Any) -> Any:
+                calls.append((name, [int(i) for i in idx]))
+                return fn(n, idx, *rest)
+
+            return spy
+
+    h = SentHighs(Spy(_small_highs()))
+    lo, hi = np.zeros(5), np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    h.set_col_bounds(lo, hi)
+    assert calls == [("changeColsBounds", [0, 1, 2, 3, 4])]  # every upper bound was +inf
+    calls.clear()
+    h.set_col_bounds(lo, hi)
+    h.set_costs(np.zeros(5))
+    h.set_row_bounds(np.zeros(3), np.full(3, np.inf))
+    assert calls == []  # nothing changed: nothing sent
+    hi2 = hi.copy()
+    hi2[3] = 9.0
+    h.set_col_bounds(lo, hi2)
+    assert calls == [("changeColsBounds", [3])]

@@ -52,6 +52,7 @@ from supplychain.simulation.rebalance import (
     WEIGHTS,
     RebalanceModel,
     RebalanceSolution,
+    SentHighs,
     YearInputs,
     _dot,
     _LevelCosts,
@@ -128,9 +129,7 @@ class _Block:
         if h.passModel(lp) != highspy.HighsStatus.kOk:
             msg = "HiGHS rejected a rebalance block"
             raise SolverError(msg)
-        self.h = h
-        self.allc = np.arange(nc, dtype=np.int32)
-        self.allr = np.arange(len(rows), dtype=np.int32)
+        self.h = SentHighs(h)
         self.quota_rows: dict[str, int] = {}
         self.quota_coef: dict[str, dict[int, float]] = {}
         self.quota_key: tuple[Any, ...] = ()
@@ -237,7 +236,7 @@ class BlockRebalance:
     def _run(self, b: _Block, level: str, cost: FloatArray, warm: bool, cold: bool) -> float:
         """Solve one level of block ``b`` with ``cost`` (in the block's columns)."""
         h = b.h
-        h.changeColsCost(len(b.cols), b.allc, cost)
+        h.set_costs(cost)
         m = self.model
         cold_solver = m.cold_solver if cold and m.cold_solver != "choose" else None
         status = run_highs(h, warm=warm, cold_solver=cold_solver, solver=m._options.get("solver", "choose"),
@@ -342,8 +341,8 @@ class BlockRebalance:
         bw = warm and b.solved
         if not bw:
             h.clearSolver()
-        h.changeColsBounds(len(b.cols), b.allc, col_lo[b.cols], col_hi[b.cols])
-        h.changeRowsBounds(len(b.rows), b.allr, row_lo[b.rows], row_hi[b.rows])  # also undoes the optimal face
+        h.set_col_bounds(col_lo[b.cols], col_hi[b.cols])  # also undoes the optimal face and kept levels
+        h.set_row_bounds(row_lo[b.rows], row_hi[b.rows])
         # quotas inside this block: added as rows on first use (same as the monolithic model)
         self._set_quotas(b, quota_key)
         levels: dict[str, float] = {}
