@@ -1258,7 +1258,8 @@ class RebalanceModel:
         YearInputs
             With :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`, demand
             :math:`D_u` = baseline inflow of each use node, unrecorded supply
-            :math:`G_m = \max(0, \text{out}^0_m - \text{in}^0_m)` and re-export limits.
+            :math:`G_m = \max(0, \text{out}^0_m - \text{in}^0_m)` and re-export limits (differences
+            up to :data:`BALANCE_TOL` of the sums are round-off, taken as 0).
         """
         f0 = baseline
         n = self.index.n
