@@ -63,7 +63,9 @@ class Result:
         ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
         ``partner``, ``label``, ``variant``), including ``shortfall_share``.
     flows : pandas.DataFrame
-        Every edge and year with ``baseline_t``, simulated ``tonnes`` and ``status``
+        Every edge and year with ``baseline_t``, simulated ``tonnes``, ``change_t`` (their
+        difference; a flow within 10⁻⁹ of its baseline is the solver's round-off and reported
+        as the baseline, ``simulation.run.ROUND_OFF``) and ``status``
         (normal | blocked | reduced | rerouted | deal | new).
     shortfall : pandas.DataFrame
         ``country``, ``commodity``, ``stage``, ``year``, ``demand_t``, ``delivered_t``,

@@ -165,3 +165,19 @@ def test_china_magnet_exports(summary: pd.DataFrame) -> None:
     exports = float(summary.loc[("CN", "ndfeb_magnet"), "exports"])
     print(f"China magnet exports 2024: published 58,152 t (Adamas); computed {exports:,.1f} t")
     assert exports == pytest.approx(58_152)
+
+
+def test_flows_carry_no_solver_round_off() -> None:
+    # In the ASEAN scenario's rebalance run, HiGHS returned 600 - 2.4e-11 t on an allocation edge whose
+    # baseline is 600 t, and 399,885 - 1.2e-10 t on a separation plant's input: flows.csv showed those
+    # differences as change_t. Within 1e-9 of the baseline (relative, and 1e-9 t) a flow is reported as
+    # its baseline, so change_t is 0 exactly or a real change, and tonnes - baseline_t == change_t.
+    from supplychain.api import simulate
+    from supplychain.simulation.run import ROUND_OFF
+
+    flows = simulate(load(SCENARIOS / "asean_memoranda.yaml"), mode="rebalance").flows
+    change = flows["change_t"].to_numpy()
+    small = (change != 0) & (abs(change) <= ROUND_OFF * flows["baseline_t"].clip(lower=1.0).to_numpy())
+    assert not small.any(), flows.loc[small, ["edge", "baseline_t", "tonnes", "change_t"]]
+    assert (flows["tonnes"] - flows["baseline_t"] == flows["change_t"]).all()
+    assert (change != 0).any()  # real changes are kept

@@ -79,6 +79,10 @@ MEASURE_COLUMNS = [
 
 TOL = 1e-6
 
+ROUND_OFF = 1e-9
+"""An edge flow within this share of its baseline tonnes (and within this many t) is reported as the
+baseline, with ``change_t`` 0: the difference is the solver's round-off (e.g. 600 − 2.4·10⁻¹¹ t)."""
+
 
 def flow_status(
     baseline: np.ndarray[Any, np.dtype[np.float64]],
@@ -479,6 +483,7 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
                 deal: Any) -> pd.DataFrame:
     base = np.asarray(baseline, dtype=float)
     t = np.asarray(tonnes, dtype=float)
+    t = np.where(np.abs(t - base) <= ROUND_OFF * np.maximum(1.0, base), base, t)  # the LP's round-off
     b = np.asarray(blocked, dtype=float)
     return pd.DataFrame({
         "year": year,
