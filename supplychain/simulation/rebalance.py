@@ -142,9 +142,9 @@ class SentHighs:
     """A ``Highs`` object that remembers the bounds and costs sent to it and re-sends only changes.
 
     HiGHS' ``changeColsBounds`` and ``changeColsCost`` cost time in proportion to the
-    columns passed, changed or not (~7 ms and ~3 ms for the 65,000 columns of one
-    commodity chain, against ~1 ms of simplex iterations per 15 pivots;
-    ``docs/performance.md``), while a warm re-solve usually changes a few thousand.
+    columns passed, changed or not: ~7 ms and ~3 ms for the 65,000 columns of one
+    commodity chain, as long as ~150 simplex iterations (``docs/performance.md``),
+    while a warm re-solve usually changes a few thousand.
     :meth:`set_col_bounds`, :meth:`set_row_bounds` and :meth:`set_costs` take whole
     vectors and send the entries that differ from what HiGHS holds. Every other call
     is passed through; the ``change*`` calls made directly (optimal face, levels kept)
