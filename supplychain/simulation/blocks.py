@@ -57,6 +57,7 @@ from supplychain.simulation.rebalance import (
     _dot,
     _LevelCosts,
     _quiet_highs,
+    baseline_basis,
     lexicographic_levels,
     perturbation,
     run_highs,
@@ -136,6 +137,8 @@ class _Block:
         self.solved = False
         self.result: _Result | None = None  # of the last solve, for the inputs of ``BlockRebalance._last``
         self.start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
+        self.crash_cols = np.zeros(0, dtype=np.intp)  # baseline_basis: activity columns made basic …
+        self.crash_rows = np.zeros(0, dtype=np.intp)  # … in place of these rows' slacks
 
 
 class BlockRebalance:
@@ -192,6 +195,13 @@ class BlockRebalance:
             self.col_block[cols] = len(self.blocks)
             self.row_block[rows] = len(self.blocks)
             self.blocks.append(_Block(cols, rows, a, opts))
+        # the start of a solve from scratch (baseline_basis), in each block's own numbering; an
+        # activity column and its yield row share a non-zero, so they are in the same block
+        crash_block = self.col_block[model._crash_cols]
+        for i, b in enumerate(self.blocks):
+            mine = crash_block == i
+            b.crash_cols = np.searchsorted(b.cols, model._crash_cols[mine]).astype(np.intp)
+            b.crash_rows = np.searchsorted(b.rows, model._crash_rows[mine]).astype(np.intp)
         self._last: tuple[Any, ...] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.last_solved = 0
@@ -341,7 +351,8 @@ class BlockRebalance:
         bw = warm and b.solved
         if not bw:
             h.clearSolver()
-        h.set_col_bounds(col_lo[b.cols], col_hi[b.cols])  # also undoes the optimal face and kept levels
+        hi = col_hi[b.cols]
+        h.set_col_bounds(col_lo[b.cols], hi)  # also undoes the optimal face and kept levels
         h.set_row_bounds(row_lo[b.rows], row_hi[b.rows])
         # quotas inside this block: added as rows on first use (same as the monolithic model)
         self._set_quotas(b, quota_key)
@@ -353,9 +364,12 @@ class BlockRebalance:
         def level(name: str, cost: FloatArray) -> float:
             nonlocal its
             opening = not b.start_basis  # as RebalanceModel.solve: the weighted objective first
+            crash = opening and not bw and m.cold_solver in ("choose", "simplex")
             if opening and bw and name in bases:
                 h.setBasis(bases[name])
-            z = self._run(b, name, cost, bw, opening and not bw)
+            elif crash:
+                h.setBasis(baseline_basis(cost, hi, h.getNumRow(), b.crash_cols, b.crash_rows))
+            z = self._run(b, name, cost, bw or crash, opening and not bw)
             if opening:
                 b.start_basis[name] = h.getBasis()
             info = h.getInfo()

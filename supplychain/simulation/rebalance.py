@@ -213,6 +213,38 @@ class SentHighs:
             self.changeColsCost(j.size, j, cost[j])
 
 
+_STATUS = (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper)
+
+
+def baseline_basis(cost: FloatArray, col_hi: FloatArray, n_rows: int, basic_cols: IntArray, basic_rows: IntArray
+                   ) -> Any:
+    r"""Return a starting basis at the baseline flows for a solve from scratch.
+
+    HiGHS' own start is the slack basis: every row's slack basic, every column at a
+    bound; dual simplex then puts every :math:`f^{lo}_e` at its upper bound
+    :math:`f^0_e` (its cost is negative), i.e. the baseline flows, and each facility's
+    activity at 0. Every yield row :math:`\sum_{out_k(v)} f = y_{vk} a_v` is then
+    violated by the baseline output, and dual simplex spends a pivot per facility
+    bringing :math:`a_v` into the basis before it repairs the shock. Here each
+    facility's activity is basic in place of the slack of one of its output yield rows
+    (``basic_cols[i]`` in row ``basic_rows[i]``): the basis stays triangular in those
+    columns, so it is non-singular; all row duals stay 0 (activities cost nothing), so it
+    is dual feasible exactly when the slack basis is; and :math:`a_v` takes its
+    baseline value, which satisfies the facility's yield rows whenever its baseline
+    inputs and outputs match its yields. Non-basic columns sit at the bound their
+    ``cost`` prefers (upper where the cost is negative and the bound finite).
+    """
+    cs = np.where((cost < 0) & np.isfinite(col_hi), 2, 0)
+    cs[basic_cols] = 1
+    rs = np.ones(n_rows, dtype=np.intp)
+    rs[basic_rows] = 0
+    b = highspy.HighsBasis()
+    b.col_status = [_STATUS[v] for v in cs.tolist()]
+    b.row_status = [_STATUS[v] for v in rs.tolist()]
+    b.valid = True
+    return b
+
+
 def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str, perturb: float = 1.0) -> Any:
     """Run HiGHS and return the model status.
 
@@ -1001,6 +1033,12 @@ class RebalanceModel:
         # activity: − coef on each yield row of its facility
         act_of = pd.Index(fac_ids[self.facilities]).get_indexer(pd.Index(y["facility"].astype(str)))
         put(r.yld + np.arange(len(y), dtype=np.intp), c.act + act_of.astype(np.intp), -y["coef"].to_numpy(dtype=float))
+        # start of a solve from scratch (baseline_basis): each facility's activity basic in its first
+        # output yield row with a non-zero coefficient
+        out_rows = np.flatnonzero((y["role"].to_numpy() == "output") & (y["coef"].to_numpy(dtype=float) != 0))
+        _, first = np.unique(act_of[out_rows], return_index=True)
+        self._crash_cols = (c.act + act_of[out_rows[first]]).astype(np.intp)
+        self._crash_rows = (r.yld + out_rows[first]).astype(np.intp)
         # shortfall, unrecorded supply, stock draw
         put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
         put(market_row[self.markets], c.gap + np.arange(nm, dtype=np.intp), np.ones(nm))
@@ -1482,6 +1520,7 @@ class RebalanceModel:
             h.clearSolver()  # nothing of earlier solves but this basis: the same result in any process
             bases = dict(start)
             warm_used = True
+        crash = not warm_used and self.cold_solver in ("choose", "simplex")
         self._start_basis = {}
         it0 = 0
         objectives: dict[str, float] = {}
@@ -1495,7 +1534,9 @@ class RebalanceModel:
                 # the last weighted optimum: its costs are the same, so it is still dual
                 # feasible and only the changed bounds are repaired (dual simplex)
                 h.setBasis(bases[level])
-            z = self._run(level, warm_used, cold)
+            elif opening and crash:
+                h.setBasis(baseline_basis(cost_vec, col_hi, h.getNumRow(), self._crash_cols, self._crash_rows))
+            z = self._run(level, warm_used or (opening and crash), cold)
             if opening:
                 self._start_basis[level] = h.getBasis()
             info = h.getInfo()
