@@ -72,7 +72,9 @@ such caveat: the levels after it restore the exact priority.
 
 HiGHS runs without presolve (:data:`PRESOLVE`) and without its random cost
 perturbation on the levels that carry the tie-break (:data:`TIE_BROKEN`), which
-are perturbed deterministically already; ``docs/performance.md`` has the timings.
+are perturbed deterministically already; a solve from scratch starts from the
+baseline flows with every facility's activity basic (:func:`baseline_basis`), not
+from HiGHS' slack basis; ``docs/performance.md`` has the timings.
 """
 
 from __future__ import annotations
@@ -279,8 +281,10 @@ DUAL_TOL = 1e-10
 """HiGHS ``dual_feasibility_tolerance`` (default 10⁻⁷): small enough for the tie-break of high-tonnage commodities."""
 
 PRESOLVE = "off"
-"""HiGHS ``presolve`` for solves from scratch (warm solves skip it anyway): off, 10-20 % faster on a
-commodity chain's LP (docs/performance.md); ``options={"presolve": "on"}`` restores it."""
+"""HiGHS ``presolve``: off, 10-20 % faster from HiGHS' slack basis on a commodity chain's LP
+(docs/performance.md). Simplex solves start from a basis (:func:`baseline_basis` or the last optimum),
+for which HiGHS skips presolve anyway, so it matters for ``cold_solver="ipm"``;
+``options={"presolve": "on"}`` restores it."""
 
 TIE_BREAK = 1e-3
 """Relative spread of the deterministic tie-break of the deviation level (module docstring)."""
