@@ -248,7 +248,8 @@ def instance(n: int, chains: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return layered_network(n) if chains == 1 else chain_network(n, chains)
 
 
-def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str = "choose"
+def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str = "choose",
+            cold_start: str = "baseline",
             ) -> tuple[pd.DataFrame, pd.DataFrame, RebalanceModel, list[YearInputs], float, float, int, int]:
     """Build an instance, its model and ``repeat + 1`` random shocks (the same for every solver of a run).
 
@@ -261,7 +262,7 @@ def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str =
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                           cold_solver=cold_solver)
+                           cold_solver=cold_solver, cold_start=cold_start)  # type: ignore[arg-type]
     build = time.perf_counter() - t0
     n_blocks, col_block, _ = constraint_blocks(model)
     biggest = int(np.bincount(col_block).max())
@@ -306,7 +307,7 @@ SOLVERS = ("monolithic", "blocks", "blocks-noreuse", "blocks-2threads")
 
 
 def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: int, solvers: Sequence[str],
-                  cold_solver: str = "choose") -> list[dict[str, Any]]:
+                  cold_solver: str = "choose", cold_start: str = "baseline") -> list[dict[str, Any]]:
     """Time several solvers on the same instance and the same shocks; one row per solver.
 
     The shocks are those of :func:`bench`. On the chain instance each round ends with
@@ -314,7 +315,8 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     other chains' LPs unchanged). Every optimum of a block solver is compared with the
     monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
     """
-    _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver)
+    _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver,
+                                                                          cold_start)
     one_rng = np.random.default_rng(n + 1)
     one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
         else []
@@ -388,15 +390,16 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     return rows
 
 
-COLD_SETTINGS: tuple[tuple[str, str, dict[str, Any], int], ...] = (
-    ("dual simplex (default)", "choose", {}, 3),
-    ("dual simplex, presolve on", "choose", {"presolve": "on"}, 3),
-    ("dual simplex, HiGHS' cost perturbation on every level", "choose", {PERTURB: 1.0}, 3),
-    ("dual simplex, Devex pricing", "choose", {"simplex_dual_edge_weight_strategy": 1}, 3),
-    ("interior point + crossover", "ipm", {}, 3),
-    ("dual simplex, HiGHS' default dual tolerance 1e-7", "choose", {"dual_feasibility_tolerance": 1e-7}, 1),
+COLD_SETTINGS: tuple[tuple[str, str, str, dict[str, Any], int], ...] = (
+    ("dual simplex from the baseline basis (default)", "choose", "baseline", {}, 3),
+    ("dual simplex from HiGHS' slack basis", "choose", "slack", {}, 3),
+    ("dual simplex from HiGHS' slack basis, presolve on", "choose", "slack", {"presolve": "on"}, 3),
+    ("dual simplex, HiGHS' cost perturbation on every level", "choose", "baseline", {PERTURB: 1.0}, 3),
+    ("dual simplex, Devex pricing", "choose", "baseline", {"simplex_dual_edge_weight_strategy": 1}, 3),
+    ("interior point + crossover", "ipm", "baseline", {}, 3),
+    ("dual simplex, HiGHS' default dual tolerance 1e-7", "choose", "baseline", {"dual_feasibility_tolerance": 1e-7}, 1),
 )
-"""Cold-start settings of :func:`cold_study`: label, ``cold_solver``, HiGHS options, shocks solved."""
+"""Cold-start settings of :func:`cold_study`: label, ``cold_solver``, ``cold_start``, HiGHS options, shocks solved."""
 
 
 def cold_study(n: int, objective: str) -> pd.DataFrame:
@@ -408,9 +411,10 @@ def cold_study(n: int, objective: str) -> pd.DataFrame:
     """
     nodes, edges = layered_network(n)
     rows = []
-    for label, cold_solver, options, n_shocks in COLD_SETTINGS:
+    for label, cold_solver, cold_start, options, n_shocks in COLD_SETTINGS:
         model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                               cold_solver=cold_solver, options=options)
+                               cold_solver=cold_solver, options=options,
+                               cold_start=cold_start)  # type: ignore[arg-type]
         rng = np.random.default_rng(n)  # the same shocks for every setting
         base = model.year_inputs(nodes, edges)
         for k in range(n_shocks):
@@ -444,6 +448,8 @@ def main() -> None:
     ap.add_argument("--cold-solver", default="choose", choices=("choose", "ipm", "simplex"),
                     help="HiGHS method of the first level of a solve from scratch (default: "
                          "HiGHS' choice, dual simplex, as RebalanceModel's default)")
+    ap.add_argument("--cold-start", default="baseline", choices=("baseline", "slack"),
+                    help="basis of a simplex solve from scratch (RebalanceModel cold_start; with --solvers)")
     ap.add_argument("--cold-study", type=int, metavar="N",
                     help="instead: solve one N-node chain from scratch under several HiGHS settings "
                          "(N = 2000 is one block of the 100k chain instance)")
@@ -459,7 +465,8 @@ def main() -> None:
                 if obj == "lexicographic" and n > args.lex_max:
                     continue
                 rows += bench_solvers(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max,
-                                      chains=args.chains, solvers=args.solvers, cold_solver=args.cold_solver)
+                                      chains=args.chains, solvers=args.solvers, cold_solver=args.cold_solver,
+                                      cold_start=args.cold_start)
         print(pd.DataFrame(rows).to_string(index=False))
         return
     rows = []

@@ -405,7 +405,8 @@ def test_a_solve_from_scratch_at_the_baseline_makes_no_iteration(objective: Any)
     # balances are in0 - out0 + G >= 0 and demands are met by f0: primal feasible. Activities cost nothing,
     # so every row dual is 0 and each column's reduced cost is its own cost, of the sign its bound wants:
     # dual feasible. So the start is optimal and HiGHS makes no iteration, for the model and for the blocks
-    # (from HiGHS' slack basis: 14 here, one per facility, and 1,039 on the benchmark's 2,000-node chain).
+    # (from HiGHS' slack basis, cold_start="slack": 14 here, one per facility, and 1,039 on the benchmark's
+    # 2,000-node chain).
     from supplychain.simulation.blocks import BlockRebalance
 
     nodes, edges = random_network(np.random.default_rng(3))
@@ -416,3 +417,10 @@ def test_a_solve_from_scratch_at_the_baseline_makes_no_iteration(objective: Any)
         assert sol.iterations == 0
         assert sol.objectives["shortfall"] == 0.0
         np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
+    slack = RebalanceModel(nodes, edges, reroute=False, objective=objective, cold_start="slack")
+    for solver in (slack, BlockRebalance(slack)):
+        sol = solver.solve(base, warm=False)
+        assert sol.iterations == 14  # one per facility
+        np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="cold_start"):
+        RebalanceModel(nodes, edges, cold_start="crash")  # type: ignore[arg-type]

@@ -364,7 +364,7 @@ class BlockRebalance:
         def level(name: str, cost: FloatArray) -> float:
             nonlocal its
             opening = not b.start_basis  # as RebalanceModel.solve: the weighted objective first
-            crash = opening and not bw and m.cold_solver in ("choose", "simplex")
+            crash = opening and not bw and m.crashes()
             if opening and bw and name in bases:
                 h.setBasis(bases[name])
             elif crash:

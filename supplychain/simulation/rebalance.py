@@ -870,6 +870,9 @@ class RebalanceModel:
         HiGHS ``solver`` for the first level of a solve from scratch (default
         ``"choose"``: HiGHS' dual simplex; ``"ipm"``: interior point + crossover, which
         was the faster before the tie-break, ``docs/performance.md``); warm levels use simplex.
+    cold_start : {"baseline", "slack"}
+        Basis a simplex solve from scratch starts from: :func:`baseline_basis` (default) or
+        HiGHS' own slack basis (for comparison, ``benchmarks/bench_rebalance.py --cold-study``).
     extra_edges : pandas.DataFrame, optional
         Edges to include that play no part in choosing the candidates (``origin``
         ``"potential"``): routes a sweep's samples may have in their baseline.
@@ -917,6 +920,7 @@ class RebalanceModel:
         objective: Literal["lexicographic", "weighted"] = "lexicographic",
         cold_solver: str = "choose",
         extra_edges: pd.DataFrame | None = None,
+        cold_start: Literal["baseline", "slack"] = "baseline",
     ) -> None:
         t0 = time.perf_counter()
         if objective not in ("lexicographic", "weighted"):
@@ -924,6 +928,10 @@ class RebalanceModel:
             raise ValueError(msg)
         self.objective = objective
         self.cold_solver = cold_solver
+        if cold_start not in ("baseline", "slack"):
+            msg = f"cold_start must be 'baseline' or 'slack', not {cold_start!r}"
+            raise ValueError(msg)
+        self.cold_start = cold_start
         edges = edges.reset_index(drop=True)
         if "stage" not in edges:
             edges = edges.assign(stage="")
@@ -1100,6 +1108,10 @@ class RebalanceModel:
             raise SolverError(msg)
         self._h = SentHighs(h)
         self._row_hi_base = row_hi
+
+    def crashes(self) -> bool:
+        """Whether a solve from scratch starts from :func:`baseline_basis` (simplex, ``cold_start="baseline"``)."""
+        return self.cold_start == "baseline" and self.cold_solver in ("choose", "simplex")
 
     # ------------------------------------------------------------- naming
     def row_name(self, i: int) -> str:
@@ -1524,7 +1536,7 @@ class RebalanceModel:
             h.clearSolver()  # nothing of earlier solves but this basis: the same result in any process
             bases = dict(start)
             warm_used = True
-        crash = not warm_used and self.cold_solver in ("choose", "simplex")
+        crash = not warm_used and self.crashes()
         self._start_basis = {}
         it0 = 0
         objectives: dict[str, float] = {}
