@@ -130,7 +130,7 @@ class _Block:
         if h.passModel(lp) != highspy.HighsStatus.kOk:
             msg = "HiGHS rejected a rebalance block"
             raise SolverError(msg)
-        self.h = SentHighs(h)
+        self.h = SentHighs(h, lp)
         self.quota_rows: dict[str, int] = {}
         self.quota_coef: dict[str, dict[int, float]] = {}
         self.quota_key: tuple[Any, ...] = ()

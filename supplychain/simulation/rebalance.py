@@ -151,13 +151,16 @@ class SentHighs:
     vectors and send the entries that differ from what HiGHS holds. Every other call
     is passed through; the ``change*`` calls made directly (optimal face, levels kept)
     are recorded, so the record always equals HiGHS' model. Values are compared
-    exactly, so the LP is the same as when every entry is sent.
+    exactly, so the LP is the same as when every entry is sent. ``lp``: the
+    ``HighsLp`` passed to ``passModel``, whose bounds and costs start the record
+    (default: read back from HiGHS).
     """
 
-    def __init__(self, h: Any) -> None:
+    def __init__(self, h: Any, lp: Any = None) -> None:
         self.h = h
         nc, nr = int(h.getNumCol()), int(h.getNumRow())
-        lp = h.getLp()
+        if lp is None:  # a copy of HiGHS' model, matrix included; the HighsLp given to passModel avoids it
+            lp = h.getLp()
         self._col_lo = np.array(lp.col_lower_, dtype=np.float64).reshape(nc)
         self._col_hi = np.array(lp.col_upper_, dtype=np.float64).reshape(nc)
         self._row_lo = np.array(lp.row_lower_, dtype=np.float64).reshape(nr)
@@ -1106,7 +1109,7 @@ class RebalanceModel:
         if status != highspy.HighsStatus.kOk:
             msg = f"HiGHS rejected the rebalance model: {status}"
             raise SolverError(msg)
-        self._h = SentHighs(h)
+        self._h = SentHighs(h, lp)
         self._row_hi_base = row_hi
 
     def crashes(self) -> bool:
