@@ -57,8 +57,9 @@ from supplychain.simulation.rebalance import (
     _dot,
     _LevelCosts,
     _quiet_highs,
-    baseline_basis,
+    iterations,
     lexicographic_levels,
+    open_solve,
     perturbation,
     run_highs,
     weighted_costs,
@@ -108,9 +109,12 @@ class _Result:
 
 
 class _Block:
-    def __init__(self, cols: IntArray, rows: IntArray, a: sp.csc_matrix, options: dict[str, Any]) -> None:
+    def __init__(self, cols: IntArray, rows: IntArray, a: sp.csc_matrix, options: dict[str, Any],
+                 crash: tuple[IntArray, IntArray]) -> None:
         self.cols = cols
         self.rows = rows
+        # baseline_basis in the block's own numbering: activity columns made basic in place of these rows' slacks
+        self.crash = crash
         sub = sp.csc_matrix(a[rows][:, cols])
         sub.sort_indices()
         nr, nc = len(rows), len(cols)
@@ -137,8 +141,6 @@ class _Block:
         self.solved = False
         self.result: _Result | None = None  # of the last solve, for the inputs of ``BlockRebalance._last``
         self.start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
-        self.crash_cols = np.zeros(0, dtype=np.intp)  # baseline_basis: activity columns made basic …
-        self.crash_rows = np.zeros(0, dtype=np.intp)  # … in place of these rows' slacks
 
 
 class BlockRebalance:
@@ -189,19 +191,17 @@ class BlockRebalance:
         self.blocks: list[_Block] = []
         self.col_block = np.full(len(cb), -1, dtype=np.intp)
         self.row_block = np.full(len(rb), -1, dtype=np.intp)
+        crash_cols, crash_rows = model._crash  # baseline_basis: activity columns and their yield rows
         for lab in np.unique(cb):
             cols = np.flatnonzero(cb == lab).astype(np.intp)
             rows = np.flatnonzero(rb == lab).astype(np.intp)
             self.col_block[cols] = len(self.blocks)
             self.row_block[rows] = len(self.blocks)
-            self.blocks.append(_Block(cols, rows, a, opts))
-        # the start of a solve from scratch (baseline_basis), in each block's own numbering; an
-        # activity column and its yield row share a non-zero, so they are in the same block
-        crash_block = self.col_block[model._crash_cols]
-        for i, b in enumerate(self.blocks):
-            mine = crash_block == i
-            b.crash_cols = np.searchsorted(b.cols, model._crash_cols[mine]).astype(np.intp)
-            b.crash_rows = np.searchsorted(b.rows, model._crash_rows[mine]).astype(np.intp)
+            # an activity column and its yield row share a non-zero, so they are in the same block
+            mine = np.isin(crash_cols, cols)
+            crash = (np.searchsorted(cols, crash_cols[mine]).astype(np.intp),
+                     np.searchsorted(rows, crash_rows[mine]).astype(np.intp))
+            self.blocks.append(_Block(cols, rows, a, opts, crash))
         self._last: tuple[Any, ...] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.last_solved = 0
@@ -361,20 +361,16 @@ class BlockRebalance:
 
         bases, b.start_basis = b.start_basis, {}
 
+        crash = b.crash if m.crashes() else None
+
         def level(name: str, cost: FloatArray) -> float:
             nonlocal its
             opening = not b.start_basis  # as RebalanceModel.solve: the weighted objective first
-            crash = opening and not bw and m.crashes()
-            if opening and bw and name in bases:
-                h.setBasis(bases[name])
-            elif crash:
-                h.setBasis(baseline_basis(cost, hi, h.getNumRow(), b.crash_cols, b.crash_rows))
-            z = self._run(b, name, cost, bw or crash, opening and not bw)
+            from_basis = open_solve(h, name, cost, hi, bases, warm=bw, crash=crash) if opening else bw
+            z = self._run(b, name, cost, from_basis, opening and not bw)
             if opening:
                 b.start_basis[name] = h.getBasis()
-            info = h.getInfo()
-            its += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-            its += int(info.crossover_iteration_count)
+            its += iterations(h)
             levels[name] = z
             return z
 

@@ -250,6 +250,32 @@ def baseline_basis(cost: FloatArray, col_hi: FloatArray, n_rows: int, basic_cols
     return b
 
 
+def open_solve(h: Any, level: str, cost: FloatArray, col_hi: FloatArray, stored: Mapping[str, Any], *,
+               warm: bool, crash: tuple[IntArray, IntArray] | None) -> bool:
+    """Give the first run of a solve its starting basis; return whether it starts from one.
+
+    Warm: the stored optimal basis of ``level`` from the last solve (the weighted objective,
+    whose costs never change, so it stays dual feasible), else HiGHS' own last basis. From
+    scratch: :func:`baseline_basis` with ``crash`` = (activity columns, their yield rows),
+    or, with ``crash`` None, HiGHS' slack basis. Shared by :meth:`RebalanceModel.solve` and
+    every block of ``BlockRebalance``; the return value is ``run_highs``' ``warm``.
+    """
+    if warm:
+        if level in stored:
+            h.setBasis(stored[level])
+        return True
+    if crash is not None:
+        h.setBasis(baseline_basis(cost, col_hi, h.getNumRow(), *crash))
+        return True
+    return False
+
+
+def iterations(h: Any) -> int:
+    """Return the simplex, interior-point and crossover iterations of ``h``'s last run."""
+    info = h.getInfo()
+    return int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
+
+
 def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str, perturb: float = 1.0) -> Any:
     """Run HiGHS and return the model status.
 
@@ -1052,8 +1078,7 @@ class RebalanceModel:
         # output yield row with a non-zero coefficient
         out_rows = np.flatnonzero((y["role"].to_numpy() == "output") & (y["coef"].to_numpy(dtype=float) != 0))
         _, first = np.unique(act_of[out_rows], return_index=True)
-        self._crash_cols = (c.act + act_of[out_rows[first]]).astype(np.intp)
-        self._crash_rows = (r.yld + out_rows[first]).astype(np.intp)
+        self._crash = ((c.act + act_of[out_rows[first]]).astype(np.intp), (r.yld + out_rows[first]).astype(np.intp))
         # shortfall, unrecorded supply, stock draw
         put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
         put(market_row[self.markets], c.gap + np.arange(nm, dtype=np.intp), np.ones(nm))
@@ -1539,7 +1564,7 @@ class RebalanceModel:
             h.clearSolver()  # nothing of earlier solves but this basis: the same result in any process
             bases = dict(start)
             warm_used = True
-        crash = not warm_used and self.crashes()
+        crash = self._crash if self.crashes() else None
         self._start_basis = {}
         it0 = 0
         objectives: dict[str, float] = {}
@@ -1549,18 +1574,12 @@ class RebalanceModel:
             h.set_costs(cost_vec)
             opening = not self._start_basis  # the solve's first run: the weighted objective
             cold = self.cold_solver if opening and not warm_used and self.cold_solver != "choose" else None
-            if opening and warm_used and level in bases:
-                # the last weighted optimum: its costs are the same, so it is still dual
-                # feasible and only the changed bounds are repaired (dual simplex)
-                h.setBasis(bases[level])
-            elif opening and crash:
-                h.setBasis(baseline_basis(cost_vec, col_hi, h.getNumRow(), self._crash_cols, self._crash_rows))
-            z = self._run(level, warm_used or (opening and crash), cold)
+            from_basis = open_solve(h, level, cost_vec, col_hi, bases, warm=warm_used, crash=crash) if opening \
+                else warm_used
+            z = self._run(level, from_basis, cold)
             if opening:
                 self._start_basis[level] = h.getBasis()
-            info = h.getInfo()
-            it0 += int(info.simplex_iteration_count) + int(info.ipm_iteration_count)
-            it0 += int(info.crossover_iteration_count)
+            it0 += iterations(h)
             objectives[level] = z
             return z
 
