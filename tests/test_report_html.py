@@ -298,6 +298,23 @@ def _measures() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def test_shortfall_panels_share_a_y_range_that_fits_every_panel() -> None:
+    # The panels share their y axis. Its range was frozen at the first panel's data (20 %), so a second
+    # variant's 100 % shortfall was drawn off the top of every panel. The range must cover the largest
+    # drawn share (100 %) in every panel, and a long series name must be wrapped to fit the legend.
+    long = "European Union (demand region; Estonia modelled separately as EE)"
+    short = pd.DataFrame({"year": [2024, 2025] * 2, "country": [long] * 4, "commodity": "magnet",
+                          "shortfall_t": [0.0, 20.0, 0.0, 100.0], "shortfall_share": [0.0, 0.2, 0.0, 1.0],
+                          "variant": ["deal", "deal", "ban", "ban"]})  # fmt: skip
+    fig = charts.shortfall_chart(short, names={long: long})
+    for ax in fig.axes:
+        if ax.axison:
+            assert ax.get_ylim()[1] >= 1.0
+    label = fig.legends[0].get_texts()[0].get_text()
+    assert "\n" in label
+    assert label.replace("\n  ", " ") == f"{long} · magnet"
+
+
 def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     before = dict(mpl.rcParams)
     backend = mpl.get_backend()

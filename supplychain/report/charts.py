@@ -331,8 +331,13 @@ def shortfall_chart(
         quiet = [v or "shortfall" for v in dict.fromkeys(df["_variant"]) if hit[v] <= 0]
         ncols = min(3, len(variants))
         nrows = math.ceil(len(variants) / ncols)
-        legend_rows = math.ceil(len(keep) / 2)
-        fig = _new_figure(3.6 * ncols + 0.8, 2.4 * nrows + 0.6 + 0.22 * legend_rows)
+        width = 3.6 * ncols + 0.8
+        # legend labels wrapped to half the figure's width (two columns of ~11 characters per inch at 8 pt)
+        wrap = max(24, int(width * 11 / 2) - 4)
+        label = {s: textwrap.fill(s, width=wrap, subsequent_indent="  ") for s in keep}
+        lines = [label[s].count("\n") + 1 for s in keep]
+        legend_rows = sum(max(lines[i : i + 2]) for i in range(0, len(lines), 2))
+        fig = _new_figure(width, 2.4 * nrows + 0.6 + 0.16 * legend_rows)
         axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
         colours = {s: VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i, s in enumerate(keep)}
         for k, variant in enumerate(variants):
@@ -341,11 +346,13 @@ def shortfall_chart(
             for s in keep:
                 line = part[part["_series"] == s].groupby("year")["_share"].max().sort_index()
                 if not line.empty:
-                    ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=s)
+                    ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=label[s])
             ax.set_title(variant or "shortfall", fontsize=9)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             _year_axis(ax, nbins=4)  # a few labelled years: narrow panels must not overprint
-            ax.set_ylim(bottom=0)
+        # the panels share one y axis: its range is set once all are drawn (setting it per panel
+        # froze it at the first panel's data and cut off larger shortfalls in later panels)
+        axes[0][0].set_ylim(0, 1.05 * float(df.loc[df["_series"].isin(keep), "_share"].max()))
         for k in range(len(variants), nrows * ncols):
             axes[k // ncols][k % ncols].set_axis_off()
         axes[0][0].set_ylabel("share of demand unmet")
