@@ -42,6 +42,16 @@ def load(path: str | Path) -> Scenario:
     return _load(path)
 
 
+def _scenario(scenario: Scenario | str | Path) -> Scenario:
+    """``scenario`` itself, or the scenario loaded from that path (:func:`load`)."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | Path):
+        return load(scenario)
+    msg = f"scenario must be a Scenario (supplychain.load) or a path to a YAML file, not {type(scenario).__name__}"
+    raise TypeError(msg)
+
+
 @dataclass(frozen=True)
 class Result:
     """What one simulation produced, as tidy tables.
@@ -200,7 +210,7 @@ class Result:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     *,
     years: Sequence[int] | None = None,
     source: str = "CN",
@@ -215,8 +225,8 @@ def simulate(
 
     Parameters
     ----------
-    scenario : Scenario
-        A validated scenario (:func:`load`).
+    scenario : Scenario or path
+        A validated scenario (:func:`load`), or the path of a scenario file to load.
     years : sequence of int, optional
         Years to simulate (default: ``scenario.years``).
     source : str
@@ -251,6 +261,7 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
+    scenario = _scenario(scenario)
     sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
     out = sim.run(toggles=toggles, variant=variant, mode=mode)
     label = variant if variant is not None else ("custom" if toggles else "base")
@@ -272,7 +283,7 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
 
 
 def compare(
-    scenario: Scenario,
+    scenario: Scenario | str | Path,
     variants: Sequence[str] | None = None,
     *,
     toggles_grid: Sequence[str] | None = None,
@@ -288,8 +299,8 @@ def compare(
 
     Parameters
     ----------
-    scenario : Scenario
-        The scenario.
+    scenario : Scenario or path
+        The scenario (:func:`load`), or the path of a scenario file to load.
     variants : sequence of str, optional
         Named variants to run (default: ``base`` plus every variant of the scenario).
     toggles_grid : sequence of str, optional
@@ -313,6 +324,7 @@ def compare(
     ScenarioError
         Both ``variants`` and ``toggles_grid`` given, or unknown names.
     """
+    scenario = _scenario(scenario)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 import pytest
+import yaml
 
 from supplychain.api import Result, compare, simulate
 from supplychain.errors import ScenarioError
@@ -15,7 +17,7 @@ from supplychain.schema.model import Scenario
 YEARS = (2024, 2025, 2026, 2027)
 
 
-def world(**extra: Any) -> Scenario:
+def world_data(**extra: Any) -> dict[str, Any]:
     """CN makes 1 000 t NdPr oxide (at capacity), AU 100 t of 300 t capacity.
 
     Trade every year: CN→US 600 t, AU→US 100 t, CN→JP 300 t; demand US 700, JP 300, CN 100.
@@ -48,7 +50,12 @@ def world(**extra: Any) -> Scenario:
         "targets": {"us_25": {"country": "US", "commodity": "ndpr_oxide", "max": 0.25, "by": 2026}},
     }
     data.update(extra)
-    return Scenario.model_validate(data)
+    return data
+
+
+def world(**extra: Any) -> Scenario:
+    """The scenario of :func:`world_data`, validated."""
+    return Scenario.model_validate(world_data(**extra))
 
 
 def us_short(res: Result) -> dict[int, float]:
@@ -293,6 +300,20 @@ def test_unknown_toggle_is_a_scenario_error() -> None:
         simulate(world(), variant="with_dael")
     with pytest.raises(ValueError, match="mode must be 'fixed' or 'rebalance'"):
         simulate(world(), mode="reroute")  # type: ignore[arg-type]
+
+
+def test_simulate_and_compare_take_a_path(tmp_path: Path, rebal: Result) -> None:
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump(world_data(), sort_keys=False), encoding="utf-8")
+    from_file = simulate(path)  # loaded and validated as by supplychain.load
+    assert us_short(from_file) == us_short(rebal)
+    pd.testing.assert_frame_equal(from_file.measures, rebal.measures)
+    table = compare(str(path), toggles_grid=["deal"], years=[2026])
+    assert set(table["variant"]) == {"deal=off", "deal=on"}
+    with pytest.raises(ScenarioError, match=r"missing\.yaml"):
+        simulate(tmp_path / "missing.yaml")
+    with pytest.raises(TypeError, match=r"a Scenario \(supplychain.load\) or a path to a YAML file, not dict"):
+        simulate(world_data())  # type: ignore[arg-type]
 
 
 def test_years_before_the_base_year_are_refused() -> None:
