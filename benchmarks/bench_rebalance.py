@@ -44,6 +44,14 @@ chain)*, the bans of one chain re-drawn (a ban on one mineral)::
     .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 50 --objective weighted \
         --solvers monolithic blocks blocks-noreuse blocks-2threads
 
+``--fold on|off|both`` builds the LP with facility flows folded into their activities
+(``RebalanceModel(fold=True)``, the default: ``supplychain.simulation.fold``), as
+formulated (``off``), or both, timed one after the other in the same run on the same
+shocks::
+
+    .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 5 --objective weighted \
+        --solvers blocks-2threads --fold both
+
 ``--cold-solver`` picks HiGHS' method for the first level of a solve from scratch
 (default ``choose``, dual simplex, as ``RebalanceModel``; ``ipm``: interior point +
 crossover). ``--cold-study N`` solves one N-node layered chain (N = 2000: one block of
@@ -249,7 +257,7 @@ def instance(n: int, chains: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str = "choose",
-            cold_start: str = "baseline",
+            cold_start: str = "baseline", fold: bool = True,
             ) -> tuple[pd.DataFrame, pd.DataFrame, RebalanceModel, list[YearInputs], float, float, int, int]:
     """Build an instance, its model and ``repeat + 1`` random shocks (the same for every solver of a run).
 
@@ -262,7 +270,7 @@ def prepare(n: int, repeat: int, objective: str, chains: int, cold_solver: str =
     gen = time.perf_counter() - t0
     t0 = time.perf_counter()
     model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
-                           cold_solver=cold_solver, cold_start=cold_start)  # type: ignore[arg-type]
+                           cold_solver=cold_solver, cold_start=cold_start, fold=fold)  # type: ignore[arg-type]
     build = time.perf_counter() - t0
     n_blocks, col_block, _ = constraint_blocks(model)
     biggest = int(np.bincount(col_block).max())
@@ -307,7 +315,7 @@ SOLVERS = ("monolithic", "blocks", "blocks-noreuse", "blocks-2threads")
 
 
 def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: int, solvers: Sequence[str],
-                  cold_solver: str = "choose", cold_start: str = "baseline") -> list[dict[str, Any]]:
+                  cold_solver: str = "choose", cold_start: str = "baseline", fold: bool = True) -> list[dict[str, Any]]:
     """Time several solvers on the same instance and the same shocks; one row per solver.
 
     The shocks are those of :func:`bench`. On the chain instance each round ends with
@@ -316,7 +324,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
     """
     _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver,
-                                                                          cold_start)
+                                                                          cold_start, fold)
     one_rng = np.random.default_rng(n + 1)
     one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
         else []
@@ -354,7 +362,8 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             print(f"  {name} vs monolithic: largest relative difference of a level's optimum over "
                   f"{len(objs)} solves {worst:.1e}", flush=True)
         r: dict[str, Any] = {
-            "objective": objective, "cold_solver": cold_solver, "chains": chains, "nodes": len(model.nodes),
+            "objective": objective, "cold_solver": cold_solver, "fold": fold, "chains": chains,
+            "nodes": len(model.nodes),
             "edges": len(edges),
             "lp_cols": model._h.getNumCol(), "lp_rows": model._h.getNumRow(), "blocks": n_blocks,
             "largest_block_cols": biggest, "solver": name, "generate_s": gen, "build_s": build + extra,
@@ -365,7 +374,8 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             r["warm_one_chain_s"] = statistics.median(warm_one)
             r["one_chain_blocks_resolved"] = statistics.median(redone)
         rows.append(r)
-        line = (f"{objective:>13} {name:>15} cold={cold_solver} chains={chains} n={r['nodes']:>7} "
+        line = (f"{objective:>13} {name:>15} cold={cold_solver} fold={'on' if fold else 'off'} chains={chains} "
+                f"n={r['nodes']:>7} "
                 f"edges={r['edges']:>8} "
                 f"LP {r['lp_cols']}x{r['lp_rows']} blocks {n_blocks} (largest {biggest} cols)  "
                 f"build {r['build_s']:.2f}s  cold {r['cold_s']:.3f}s  warm(new ban) {r['warm_new_ban_s']:.3f}s  "
@@ -390,16 +400,19 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     return rows
 
 
-COLD_SETTINGS: tuple[tuple[str, str, str, dict[str, Any], int], ...] = (
-    ("dual simplex from the baseline basis (default)", "choose", "baseline", {}, 3),
-    ("dual simplex from HiGHS' slack basis", "choose", "slack", {}, 3),
-    ("dual simplex from HiGHS' slack basis, presolve on", "choose", "slack", {"presolve": "on"}, 3),
-    ("dual simplex, HiGHS' cost perturbation on every level", "choose", "baseline", {PERTURB: 1.0}, 3),
-    ("dual simplex, Devex pricing", "choose", "baseline", {"simplex_dual_edge_weight_strategy": 1}, 3),
-    ("interior point + crossover", "ipm", "baseline", {}, 3),
-    ("dual simplex, HiGHS' default dual tolerance 1e-7", "choose", "baseline", {"dual_feasibility_tolerance": 1e-7}, 1),
+COLD_SETTINGS: tuple[tuple[str, str, str, dict[str, Any], int, bool], ...] = (
+    ("dual simplex, folded LP, baseline basis (default)", "choose", "baseline", {}, 3, True),
+    ("dual simplex, LP as formulated (fold=False), baseline basis", "choose", "baseline", {}, 3, False),
+    ("dual simplex, LP as formulated, HiGHS' slack basis", "choose", "slack", {}, 3, False),
+    ("dual simplex, LP as formulated, slack basis, presolve on", "choose", "slack", {"presolve": "on"}, 3, False),
+    ("dual simplex, folded, HiGHS' cost perturbation on every level", "choose", "baseline", {PERTURB: 1.0}, 3, True),
+    ("dual simplex, folded, Devex pricing", "choose", "baseline", {"simplex_dual_edge_weight_strategy": 1}, 3, True),
+    ("interior point + crossover, folded", "ipm", "baseline", {}, 3, True),
+    ("dual simplex, folded, HiGHS' default dual tolerance 1e-7", "choose", "baseline",
+     {"dual_feasibility_tolerance": 1e-7}, 1, True),
 )
-"""Cold-start settings of :func:`cold_study`: label, ``cold_solver``, ``cold_start``, HiGHS options, shocks solved."""
+"""Cold-start settings of :func:`cold_study`: label, ``cold_solver``, ``cold_start``, HiGHS options, shocks
+solved, whether the LP is folded (``RebalanceModel(fold=...)``)."""
 
 
 def cold_study(n: int, objective: str) -> pd.DataFrame:
@@ -411,10 +424,10 @@ def cold_study(n: int, objective: str) -> pd.DataFrame:
     """
     nodes, edges = layered_network(n)
     rows = []
-    for label, cold_solver, cold_start, options, n_shocks in COLD_SETTINGS:
+    for label, cold_solver, cold_start, options, n_shocks, fold in COLD_SETTINGS:
         model = RebalanceModel(nodes, edges, reroute=False, objective=objective,  # type: ignore[arg-type]
                                cold_solver=cold_solver, options=options,
-                               cold_start=cold_start)  # type: ignore[arg-type]
+                               cold_start=cold_start, fold=fold)  # type: ignore[arg-type]
         rng = np.random.default_rng(n)  # the same shocks for every setting
         base = model.year_inputs(nodes, edges)
         for k in range(n_shocks):
@@ -450,6 +463,9 @@ def main() -> None:
                          "HiGHS' choice, dual simplex, as RebalanceModel's default)")
     ap.add_argument("--cold-start", default="baseline", choices=("baseline", "slack"),
                     help="basis of a simplex solve from scratch (RebalanceModel cold_start; with --solvers)")
+    ap.add_argument("--fold", default="on", choices=("on", "off", "both"),
+                    help="fold facility flows into their activities (RebalanceModel fold; with --solvers): "
+                         "on (default), off (the LP as formulated) or both, one after the other")
     ap.add_argument("--cold-study", type=int, metavar="N",
                     help="instead: solve one N-node chain from scratch under several HiGHS settings "
                          "(N = 2000 is one block of the 100k chain instance)")
@@ -460,13 +476,16 @@ def main() -> None:
         return
     if args.solvers:
         rows = []
+        folds = {"on": (True,), "off": (False,), "both": (True, False)}[args.fold]
         for n in args.sizes:
             for i, obj in enumerate(args.objective):
                 if obj == "lexicographic" and n > args.lex_max:
                     continue
-                rows += bench_solvers(n, args.repeat, obj, with_nx=i == 0 and not args.no_nx and n <= args.nx_max,
-                                      chains=args.chains, solvers=args.solvers, cold_solver=args.cold_solver,
-                                      cold_start=args.cold_start)
+                for k, fold in enumerate(folds):
+                    rows += bench_solvers(n, args.repeat, obj,
+                                          with_nx=i == 0 and k == 0 and not args.no_nx and n <= args.nx_max,
+                                          chains=args.chains, solvers=args.solvers, cold_solver=args.cold_solver,
+                                          cold_start=args.cold_start, fold=fold)
         print(pd.DataFrame(rows).to_string(index=False))
         return
     rows = []

@@ -398,29 +398,34 @@ def test_sent_highs_sends_only_what_changed() -> None:
 
 @pytest.mark.parametrize("objective", ["lexicographic", "weighted"])
 def test_a_solve_from_scratch_at_the_baseline_makes_no_iteration(objective: Any) -> None:
-    # baseline_basis: every facility's activity a_v is basic in one of its output yield rows, every other
-    # row's slack basic, f_lo at its upper bound f0 (negative cost), every other column at 0. Derivation
-    # for the unshocked year: the basic a_v take their baseline output / yield, and since each plant of
-    # random_network turns 2 t of ore into 1 t of oxide in the baseline, its input row holds too; market
-    # balances are in0 - out0 + G >= 0 and demands are met by f0: primal feasible. Activities cost nothing,
-    # so every row dual is 0 and each column's reduced cost is its own cost, of the sign its bound wants:
-    # dual feasible. So the start is optimal and HiGHS makes no iteration, for the model and for the blocks
-    # (from HiGHS' slack basis, cold_start="slack": 14 here, one per facility, and 1,039 on the benchmark's
-    # 2,000-node chain).
+    # Unfolded LP (fold=False), baseline_basis: every facility's activity a_v is basic in one of its output
+    # yield rows, every other row's slack basic, f_lo at its upper bound f0 (negative cost), every other
+    # column at 0. Derivation for the unshocked year: the basic a_v take their baseline output / yield, and
+    # since each plant of random_network turns 2 t of ore into 1 t of oxide in the baseline, its input row
+    # holds too; market balances are in0 - out0 + G >= 0 and demands are met by f0: primal feasible.
+    # Activities cost nothing, so every row dual is 0 and each column's reduced cost is its own cost, of the
+    # sign its bound wants: dual feasible. So the start is optimal and HiGHS makes no iteration, for the
+    # model and for the blocks. From HiGHS' slack basis (cold_start="slack") it makes 14, one per facility.
+    # Folded LP (the default): every facility of random_network has one edge per yield row, so HiGHS has no
+    # yield rows and no activity to make basic; its segments below the baseline (negative cost) sit at
+    # their upper bound, the breakpoint a_v = baseline, and the slack basis is that same optimal start:
+    # 0 iterations from either start.
     from supplychain.simulation.blocks import BlockRebalance
 
     nodes, edges = random_network(np.random.default_rng(3))
-    m = RebalanceModel(nodes, edges, reroute=False, objective=objective)
-    base = m.year_inputs(nodes, edges)
-    for solver in (m, BlockRebalance(m)):
-        sol = solver.solve(base, warm=False)
-        assert sol.iterations == 0
-        assert sol.objectives["shortfall"] == 0.0
-        np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
-    slack = RebalanceModel(nodes, edges, reroute=False, objective=objective, cold_start="slack")
-    for solver in (slack, BlockRebalance(slack)):
-        sol = solver.solve(base, warm=False)
-        assert sol.iterations == 14  # one per facility
-        np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
+    for fold, slack_its in ((False, 14), (True, 0)):
+        m = RebalanceModel(nodes, edges, reroute=False, objective=objective, fold=fold)
+        assert m._fold.n_folded == (14 if fold else 0)
+        base = m.year_inputs(nodes, edges)
+        for solver in (m, BlockRebalance(m)):
+            sol = solver.solve(base, warm=False)
+            assert sol.iterations == 0
+            assert sol.objectives["shortfall"] == 0.0
+            np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
+        slack = RebalanceModel(nodes, edges, reroute=False, objective=objective, cold_start="slack", fold=fold)
+        for solver in (slack, BlockRebalance(slack)):
+            sol = solver.solve(base, warm=False)
+            assert sol.iterations == slack_its
+            np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="cold_start"):
         RebalanceModel(nodes, edges, cold_start="crash")  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """The re-routing LP solved block by block.
 
 The constraint matrix of :class:`~supplychain.simulation.rebalance.RebalanceModel`
-is block-diagonal over the connected components of its row/column graph: commodities
+(as HiGHS holds it: folded, :mod:`supplychain.simulation.fold`) is block-diagonal
+over the connected components of its row/column graph: commodities
 linked by facilities (yield rows) form one chain, and chains that share no market,
 facility or re-export row share no row. Only export quota rows (added per year)
 can link blocks: a quota whose edges fall in two blocks makes
@@ -220,9 +221,10 @@ class BlockRebalance:
             self._pool = None
 
     def _links_blocks(self, inputs: YearInputs) -> bool:
+        m = self.model
         for q in inputs.quotas:
-            e = q.edges[q.edges >= 0]
-            if len(np.unique(self.col_block[e])) > 1:
+            cols = np.fromiter(m._fold.coefficients(m._quota_model_coef(q)), dtype=np.intp)
+            if len(np.unique(self.col_block[cols])) > 1:
                 return True
         return False
 
@@ -269,17 +271,19 @@ class BlockRebalance:
             self._last = None  # the blocks' quota rows are not those of this solve
             return m.solve(inputs, warm=warm)
         t0 = time.perf_counter()
-        col_lo, col_hi = m._col_bounds(inputs)
-        row_lo, row_hi = m._row_bounds(inputs)
+        # bounds and costs in HiGHS' (folded) columns, as the model's own solve
+        geo, col_lo, col_hi, row_lo, row_hi = m._lp_bounds(inputs)
         lv = m._level_costs(inputs)
         c, ne = m._cols, len(m.edges)
+        fold = m._fold
         # the model's deterministic tie-break of the deviation level
         tie = m._tie()
         w = WEIGHTS
         if m.objective == "weighted":
-            costs: tuple[FloatArray, ...] = (weighted_costs(lv, tie),)
+            costs: tuple[FloatArray, ...] = (fold.costs(weighted_costs(lv, tie), geo),)
         else:
-            costs = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie))
+            costs = tuple(fold.costs(k, geo) for k in (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie,
+                                                       weighted_costs(lv, tie)))
         key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
         quota_keys = [self._quota_want(b, inputs) for b in self.blocks]
         if warm and self.reuse:
@@ -303,7 +307,7 @@ class BlockRebalance:
                 one(i)
         self._last = key
         self.last_solved = len(todo)
-        x = np.zeros(c.n)
+        x = np.zeros(fold.n_cols)
         its = 0
         warm_all = True
         obj = {"shortfall": 0.0, "stock": 0.0, "cost": 0.0, "deviation": 0.0, "weighted": 0.0}
@@ -321,6 +325,7 @@ class BlockRebalance:
             for name, z in res.levels.items():
                 obj[name] += z
                 solved_levels.add(name)
+        x = fold.unfold(x, geo, c.n)
         objectives: dict[str, float]
         if m.objective == "weighted":
             plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4
@@ -346,7 +351,6 @@ class BlockRebalance:
                      quota_key: tuple[Any, ...]) -> _Result:
         """All levels of one block (touches only ``b``: safe on a thread of its own)."""
         m = self.model
-        c = m._cols
         h = b.h
         bw = warm and b.solved
         if not bw:
@@ -378,12 +382,13 @@ class BlockRebalance:
         if m.objective == "weighted":
             level("weighted", local[0])
         else:
-            short = np.flatnonzero((b.cols >= c.short) & (b.cols < c.gap)).astype(np.int32)
-            draw = np.flatnonzero(b.cols >= c.draw).astype(np.int32)
+            short = np.flatnonzero(np.isin(b.cols, m._short_cols)).astype(np.int32)
+            draw = np.flatnonzero(np.isin(b.cols, m._draw_cols)).astype(np.int32)
+            # the model's draw column of each of this block's draw columns (both in increasing order)
+            stock = inputs.stock[np.searchsorted(m._draw_cols, b.cols[draw])]
             lexicographic_levels(
                 h, level, levels, start=local[4], shortfall=local[0], draws=local[1] if lv.has_stock else None,
-                cost=local[2] if lv.has_cost else None, deviation=local[3], short=short, draw=draw,
-                stock=inputs.stock[b.cols[draw] - c.draw],
+                cost=local[2] if lv.has_cost else None, deviation=local[3], short=short, draw=draw, stock=stock,
             )
         x = np.array(h.getSolution().col_value, dtype=np.float64)
         b.solved = True
@@ -393,17 +398,14 @@ class BlockRebalance:
         """Return the quota rows of ``inputs`` inside block ``b``: ``(policy, ((col, coef), …), cap)`` each."""
         if not inputs.quotas:
             return ()
-        ne = len(self.model.edges)
+        m = self.model
         pos = b.__dict__.get("pos")
         if pos is None:
             pos = b.__dict__.setdefault("pos", {int(g): i for i, g in enumerate(b.cols.tolist())})
         out = []
         for q in inputs.quotas:
-            want: dict[int, float] = {}
-            for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
-                if e >= 0 and e in pos:
-                    for g in (e, e + ne):
-                        want[pos[g]] = want.get(pos[g], 0.0) + w
+            coef = m._fold.coefficients(m._quota_model_coef(q))
+            want = {pos[j]: v for j, v in sorted(coef.items()) if j in pos}
             if want:
                 out.append((q.policy, tuple(sorted(want.items())), float(q.cap)))
         return tuple(out)

@@ -70,7 +70,11 @@ while a unit of a lower level cannot buy back 10⁻² of the level above. The
 lexicographic solve's start is the same LP, warm-started the same way, and has no
 such caveat: the levels after it restore the exact priority.
 
-HiGHS runs without presolve (:data:`PRESOLVE`) and without its random cost
+HiGHS holds the LP with every single-edge facility's flows folded into its
+activity (:mod:`supplychain.simulation.fold`: the yield rows and flow columns of such
+facilities replaced by piecewise-linear activity columns, an exact presolve); the
+model's own columns and rows are the ones above. HiGHS runs without presolve
+(:data:`PRESOLVE`) and without its random cost
 perturbation on the levels that carry the tie-break (:data:`TIE_BROKEN`), which
 are perturbed deterministically already; a solve from scratch starts from the
 baseline flows with every facility's activity basic (:func:`baseline_basis`), not
@@ -95,6 +99,7 @@ import scipy.sparse as sp
 from supplychain.errors import EngineError, SolverError
 from supplychain.schema.model import Facility, Process
 from supplychain.simulation.fixed import NetworkIndex, index_network, shortfall_frame
+from supplychain.simulation.fold import Fold, Geometry
 from supplychain.simulation.policies import PolicyEffects
 
 __all__ = [
@@ -905,6 +910,10 @@ class RebalanceModel:
     extra_edges : pandas.DataFrame, optional
         Edges to include that play no part in choosing the candidates (``origin``
         ``"potential"``): routes a sweep's samples may have in their baseline.
+    fold : bool
+        Fold single-edge facility flows into their activity in the LP HiGHS solves
+        (:mod:`supplychain.simulation.fold`; default True). The optima are the same
+        either way; False keeps the LP as formulated (for comparison and tests).
 
     Attributes
     ----------
@@ -950,8 +959,10 @@ class RebalanceModel:
         cold_solver: str = "choose",
         extra_edges: pd.DataFrame | None = None,
         cold_start: Literal["baseline", "slack"] = "baseline",
+        fold: bool = True,
     ) -> None:
         t0 = time.perf_counter()
+        self.fold = bool(fold)
         if objective not in ("lexicographic", "weighted"):
             msg = f"objective must be 'lexicographic' or 'weighted', not {objective!r}"
             raise ValueError(msg)
@@ -1109,22 +1120,33 @@ class RebalanceModel:
         a.sum_duplicates()
         a.sort_indices()
         self._cols, self._rows = c, r
-        self._matrix = a  # base rows (quota rows are added on first use); used by blocks.py
+        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=self.fold)
+        self._fold = fold
+        # the LP as HiGHS holds it (folded; base rows, quota rows are added on first use); used by blocks.py
+        self._matrix = fold.matrix
+        # HiGHS columns of the shortfall and stock-draw variables (lexicographic levels)
+        self._short_cols = fold.col_of[c.short : c.gap].astype(np.int32)
+        self._draw_cols = fold.col_of[c.draw : c.n].astype(np.int32)
+        # baseline_basis pairs of the facilities HiGHS still has activity columns and yield rows for
+        keep = fold.col_of[self._crash[0]] >= 0
+        self._crash = (fold.col_of[self._crash[0][keep]], fold.row_of[self._crash[1][keep]])
         self._market_row = market_row
         self._ykey = ykey
+        n_col, n_row = fold.n_cols, len(fold.kept_rows)
         lp = highspy.HighsLp()
-        lp.num_col_ = c.n
-        lp.num_row_ = r.n
-        lp.col_cost_ = np.zeros(c.n)
-        lp.col_lower_ = np.zeros(c.n)
-        lp.col_upper_ = np.full(c.n, INF)
+        lp.num_col_ = n_col
+        lp.num_row_ = n_row
+        lp.col_cost_ = np.zeros(n_col)
+        lp.col_lower_ = np.zeros(n_col)
+        lp.col_upper_ = np.full(n_col, INF)
         row_lo = np.zeros(r.n)
         row_hi = np.zeros(r.n)
         row_hi[: nm] = INF  # market balance ≥ 0
         row_lo[r.reexport :] = -INF
         row_hi[r.reexport :] = INF
-        lp.row_lower_ = row_lo
-        lp.row_upper_ = row_hi
+        lp.row_lower_ = row_lo[fold.kept_rows]
+        lp.row_upper_ = row_hi[fold.kept_rows]
+        a = fold.matrix
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
@@ -1143,7 +1165,14 @@ class RebalanceModel:
 
     # ------------------------------------------------------------- naming
     def row_name(self, i: int) -> str:
-        """Constraint group and member of row ``i`` (e.g. ``market balance at US:ndpr_oxide``)."""
+        """Constraint group and member of HiGHS row ``i`` (e.g. ``market balance at US:ndpr_oxide``)."""
+        kept = self._fold.kept_rows
+        if i >= len(kept):
+            for pid, row in self._quota_rows.items():
+                if row == i:
+                    return f"export quota {pid}"
+            return f"row {i}"
+        i = int(kept[i])
         r = self._rows
         ids = self.nodes["node"].astype(str).to_numpy()
         if i < r.yld:
@@ -1153,18 +1182,18 @@ class RebalanceModel:
             return f"yield ({role} {k}) at {f}"
         if i < r.reexport:
             return f"demand at {ids[self.uses[i - r.demand]]}"
-        if i < r.n:
-            return f"re-export limit at {ids[self.reexport_markets[i - r.reexport]]}"
-        for pid, row in self._quota_rows.items():
-            if row == i:
-                return f"export quota {pid}"
-        return f"row {i}"
+        return f"re-export limit at {ids[self.reexport_markets[i - r.reexport]]}"
 
     def col_name(self, j: int) -> str:
-        """Variable group and member of column ``j``."""
+        """Variable group and member of HiGHS column ``j``."""
         c = self._cols
         ids = self.nodes["node"].astype(str).to_numpy()
         ne = len(self.edges)
+        fold = self._fold
+        if j >= len(fold.kept_cols):
+            act = int(fold.act[fold.segment_facility(j)])
+            return f"capacity of {ids[self.facilities[act - c.act]]} (with its flows)"
+        j = int(fold.kept_cols[j])
         if j < c.act:
             what = "flow (up to baseline)" if j < ne else "flow (above baseline)"
             return f"{what} on edge {self.edges['edge'].iloc[j % ne]}"
@@ -1372,13 +1401,7 @@ class RebalanceModel:
             self._quota_rows[pid] = h.getNumRow() - 1
             self._quota_coef[pid] = {}
         row = self._quota_rows[pid]
-        want: dict[int, float] = {}
-        if q is not None:
-            ne = len(self.edges)
-            for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
-                if e >= 0:
-                    want[e] = want.get(e, 0.0) + w
-                    want[e + ne] = want[e]
+        want = self._fold.coefficients(self._quota_model_coef(q)) if q is not None else {}
         have = self._quota_coef[pid]
         for j in set(have) | set(want):
             v = want.get(j, 0.0)
@@ -1389,6 +1412,16 @@ class RebalanceModel:
             h.changeRowBounds(row, -INF, INF)
         else:
             h.changeRowBounds(row, -INF, q.cap)
+
+    def _quota_model_coef(self, q: QuotaRow) -> dict[int, float]:
+        """Return a quota's coefficients on the model's columns (both flow columns of each covered edge)."""
+        want: dict[int, float] = {}
+        ne = len(self.edges)
+        for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
+            if e >= 0:
+                want[e] = want.get(e, 0.0) + w
+                want[e + ne] = want[e]
+        return want
 
     def _run(self, level: str, warm: bool, cold_solver: str | None = None) -> float:
         h = self._h
@@ -1421,9 +1454,11 @@ class RebalanceModel:
             return "no irreducible infeasible subset available"
         parts = [self.row_name(i) for i in rows]
         ne = len(self.edges)
+        kept = self._fold.kept_cols
         names = []
         for j in cols:
-            name = f"flow on edge {self.edges['edge'].iloc[j % ne]}" if j < 2 * ne else self.col_name(j)
+            full = int(kept[j]) if j < len(kept) else -1
+            name = f"flow on edge {self.edges['edge'].iloc[full % ne]}" if 0 <= full < 2 * ne else self.col_name(j)
             if name not in names:
                 names.append(name)
         parts += [f"bounds of {n}" for n in names]
@@ -1463,6 +1498,15 @@ class RebalanceModel:
         col_hi[c.gap : c.draw] = inputs.unrecorded
         col_hi[c.draw :] = inputs.stock
         return col_lo, col_hi
+
+    def _lp_bounds(self, inputs: YearInputs) -> tuple[Geometry, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """Return the year's bounds in HiGHS' (folded) columns and rows: geometry, column lo/hi, row lo/hi."""
+        col_lo, col_hi = self._col_bounds(inputs)
+        geo = self._fold.geometry(col_lo, col_hi)
+        lo, hi = self._fold.bounds(col_lo, col_hi, geo)
+        row_lo, row_hi = self._row_bounds(inputs)
+        kept = self._fold.kept_rows
+        return geo, lo, hi, row_lo[kept], row_hi[kept]
 
     def _level_costs(self, inputs: YearInputs) -> _LevelCosts:
         """Cost vectors of the four levels, each normalised to a largest coefficient of 1."""
@@ -1549,9 +1593,9 @@ class RebalanceModel:
         warm_used = warm and self._solved
         if not warm_used:
             h.clearSolver()
-        col_lo, col_hi = self._col_bounds(inputs)
+        fold = self._fold
+        geo, col_lo, col_hi, row_lo, row_hi = self._lp_bounds(inputs)
         h.set_col_bounds(col_lo, col_hi)  # also undoes the last solve's optimal face and kept levels
-        row_lo, row_hi = self._row_bounds(inputs)
         h.set_row_bounds(row_lo, row_hi)
         active = {q.policy for q in inputs.quotas}
         for q in inputs.quotas:
@@ -1570,6 +1614,7 @@ class RebalanceModel:
         objectives: dict[str, float] = {}
 
         def stage(level: str, cost_vec: FloatArray) -> float:
+            """Solve one level; ``cost_vec`` in HiGHS' columns."""
             nonlocal it0
             h.set_costs(cost_vec)
             opening = not self._start_basis  # the solve's first run: the weighted objective
@@ -1591,8 +1636,8 @@ class RebalanceModel:
         tie = self._tie()
         if self.objective == "weighted":
             weights = WEIGHTS
-            stage("weighted", weighted_costs(lv, tie))
-            x = np.asarray(h.getSolution().col_value)
+            stage("weighted", fold.costs(weighted_costs(lv, tie), geo))
+            x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
             plain = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
             objectives["weighted"] = _dot(plain, x)  # without the tie-break
             objectives["shortfall"] = _dot(cost1, x)
@@ -1601,16 +1646,15 @@ class RebalanceModel:
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
             lexicographic_levels(
-                h, stage, objectives, start=weighted_costs(lv, tie), shortfall=cost1,
-                draws=cost2 if has_stock else None, cost=cost3 if has_cost else None, deviation=cost4 * tie,
-                short=np.arange(c.short, c.gap, dtype=np.int32), draw=np.arange(c.draw, c.n, dtype=np.int32),
-                stock=inputs.stock,
+                h, stage, objectives, start=fold.costs(weighted_costs(lv, tie), geo),
+                shortfall=fold.costs(cost1, geo), draws=fold.costs(cost2, geo) if has_stock else None,
+                cost=fold.costs(cost3, geo) if has_cost else None, deviation=fold.costs(cost4 * tie, geo),
+                short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
             )
-            x = np.asarray(h.getSolution().col_value)
+            x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
             objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
         objectives["shortfall"] *= ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
-        x = np.asarray(h.getSolution().col_value)
         self._solved = True
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=it0,
                                               seconds=time.perf_counter() - t0, warm=warm_used)
