@@ -381,16 +381,16 @@ class BlockRebalance:
         local = [k[b.cols] for k in costs]
         if m.objective == "weighted":
             level("weighted", local[0])
+            x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         else:
             short = np.flatnonzero(np.isin(b.cols, m._short_cols)).astype(np.int32)
             draw = np.flatnonzero(np.isin(b.cols, m._draw_cols)).astype(np.int32)
             # the model's draw column of each of this block's draw columns (both in increasing order)
             stock = inputs.stock[np.searchsorted(m._draw_cols, b.cols[draw])]
-            lexicographic_levels(
+            x = lexicographic_levels(
                 h, level, levels, start=local[4], shortfall=local[0], draws=local[1] if lv.has_stock else None,
                 cost=local[2] if lv.has_cost else None, deviation=local[3], short=short, draw=draw, stock=stock,
             )
-        x = np.array(h.getSolution().col_value, dtype=np.float64)
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)
 

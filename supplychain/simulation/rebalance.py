@@ -403,7 +403,7 @@ def weighted_costs(lv: _LevelCosts, tie: FloatArray) -> FloatArray:
 def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values: dict[str, float], *,
                          start: FloatArray, shortfall: FloatArray, draws: FloatArray | None, cost: FloatArray | None,
                          deviation: FloatArray, short: npt.NDArray[np.int32], draw: npt.NDArray[np.int32],
-                         stock: FloatArray) -> None:
+                         stock: FloatArray) -> FloatArray:
     """Solve the lexicographic levels on ``h`` from the weighted start (``docs/rebalance.md``, "Weighted start").
 
     Shared by :meth:`RebalanceModel.solve` and each block of ``BlockRebalance``.
@@ -424,6 +424,12 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
         ``h``'s shortfall and stock-draw columns.
     stock : numpy.ndarray
         The cap of each stock-draw column.
+
+    Returns
+    -------
+    numpy.ndarray
+        The optimal column values in ``h``'s columns (read from HiGHS once per run:
+        each read copies every column, ~3 ms for 63,000 columns).
     """
     run("start", start)
     values.pop("start")
@@ -464,6 +470,8 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
     # are exactly the level's (weighted_costs), so it is skipped.
     if ran:
         run("deviation", deviation)
+        x = np.asarray(h.getSolution().col_value)
+    return x
 
 
 BALANCE_TOL = 1e-9
@@ -1645,13 +1653,13 @@ class RebalanceModel:
             objectives["cost"] = _dot(cost3, x)
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
-            lexicographic_levels(
+            x_lp = lexicographic_levels(
                 h, stage, objectives, start=fold.costs(weighted_costs(lv, tie), geo),
                 shortfall=fold.costs(cost1, geo), draws=fold.costs(cost2, geo) if has_stock else None,
                 cost=fold.costs(cost3, geo) if has_cost else None, deviation=fold.costs(cost4 * tie, geo),
                 short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
             )
-            x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
+            x = fold.unfold(x_lp, geo, c.n)
             objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
         objectives["shortfall"] *= ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
