@@ -44,13 +44,15 @@ chain)*, the bans of one chain re-drawn (a ban on one mineral)::
     .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 50 --objective weighted \
         --solvers monolithic blocks blocks-noreuse blocks-2threads
 
-``--fold on|off|both`` builds the LP with facility flows folded into their activities
+``--fold on|off|both|ab`` builds the LP with facility flows folded into their activities
 (``RebalanceModel(fold=True)``, the default: ``supplychain.simulation.fold``), as
 formulated (``off``), or both, timed one after the other in the same run on the same
-shocks::
+shocks (``both``) or interleaved shock by shock (``ab``: every shock solved by the folded
+and the unfolded model back to back, in alternating order, so that a slow spell of the
+machine hits both; the optima are compared too)::
 
     .venv/bin/python benchmarks/bench_rebalance.py --sizes 10000 --chains 5 --objective weighted \
-        --solvers blocks-2threads --fold both
+        --solvers blocks-2threads --fold ab
 
 ``--cold-solver`` picks HiGHS' method for the first level of a solve from scratch
 (default ``choose``, dual simplex, as ``RebalanceModel``; ``ipm``: interior point +
@@ -400,6 +402,53 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     return rows
 
 
+def bench_fold_ab(n: int, repeat: int, objective: str, chains: int, solver: str) -> list[dict[str, Any]]:
+    """Time the folded and the unfolded model on the same shocks, interleaved; one row per model.
+
+    Each shock is solved by both models back to back (the order alternating from shock to
+    shock), the bench's sequence otherwise: ``repeat`` solves from scratch, then per shock a
+    warm new ban and a warm next year. Every optimum of the folded model is compared with the
+    unfolded one's (largest relative difference of a level printed).
+    """
+    nodes, edges, folded, shocks, _gen, _build, _nb, _big = prepare(n, repeat, objective, chains)
+    plain = RebalanceModel(nodes, edges, reroute=False, objective=objective, fold=False)  # type: ignore[arg-type]
+    pair: list[Any] = [folded, plain]
+    if solver != "monolithic":
+        pair = [BlockRebalance(m, reuse=solver != "blocks-noreuse", threads=2 if solver == "blocks-2threads" else 1)
+                for m in pair]
+    times: list[dict[str, list[float]]] = [{"cold": [], "new ban": [], "next year": []} for _ in pair]
+    worst = 0.0
+
+    def both(k: int, kind: str, inp: YearInputs, warm: bool) -> None:
+        nonlocal worst
+        order = (0, 1) if k % 2 == 0 else (1, 0)
+        sols = {}
+        for i in order:
+            sols[i] = pair[i].solve(inp, warm=warm)
+            times[i][kind].append(sols[i].seconds)
+        a, b = sols[0].objectives, sols[1].objectives
+        worst = max([worst, *(abs(a[key] - v) / max(1.0, abs(v)) for key, v in b.items())])
+
+    for k, s in enumerate(reversed(shocks[:repeat])):
+        both(k, "cold", s, warm=False)
+    for k, s in enumerate(shocks[1:]):
+        both(k, "new ban", s, warm=True)
+        both(k + 1, "next year", replace(s, demand=s.demand * 1.02), warm=True)
+    print(f"  folded vs unfolded: largest relative difference of a level's optimum {worst:.1e}", flush=True)
+    rows = []
+    for label, t, m in (("on", times[0], folded), ("off", times[1], plain)):
+        r: dict[str, Any] = {"objective": objective, "chains": chains, "nodes": len(m.nodes), "solver": solver,
+                             "fold": label, "lp_cols": m._h.getNumCol(), "lp_rows": m._h.getNumRow()}
+        parts = []
+        for kind, v in t.items():
+            r[f"{kind}_s"] = statistics.median(v)
+            parts.append(f"{kind} {statistics.median(v):.3f}s ({min(v):.3f}-{max(v):.3f})")
+        print(f"{objective:>13} {solver:>15} fold={label:<3} LP {r['lp_cols']}x{r['lp_rows']}  " + "  ".join(parts),
+              flush=True)
+        rows.append(r)
+    return rows
+
+
 COLD_SETTINGS: tuple[tuple[str, str, str, dict[str, Any], int, bool], ...] = (
     ("dual simplex, folded LP, baseline basis (default)", "choose", "baseline", {}, 3, True),
     ("dual simplex, LP as formulated (fold=False), baseline basis", "choose", "baseline", {}, 3, False),
@@ -463,9 +512,10 @@ def main() -> None:
                          "HiGHS' choice, dual simplex, as RebalanceModel's default)")
     ap.add_argument("--cold-start", default="baseline", choices=("baseline", "slack"),
                     help="basis of a simplex solve from scratch (RebalanceModel cold_start; with --solvers)")
-    ap.add_argument("--fold", default="on", choices=("on", "off", "both"),
+    ap.add_argument("--fold", default="on", choices=("on", "off", "both", "ab"),
                     help="fold facility flows into their activities (RebalanceModel fold; with --solvers): "
-                         "on (default), off (the LP as formulated) or both, one after the other")
+                         "on (default), off (the LP as formulated), both (one after the other) or ab "
+                         "(interleaved shock by shock, first solver of --solvers only)")
     ap.add_argument("--cold-study", type=int, metavar="N",
                     help="instead: solve one N-node chain from scratch under several HiGHS settings "
                          "(N = 2000 is one block of the 100k chain instance)")
@@ -473,6 +523,11 @@ def main() -> None:
     if args.cold_study:
         for obj in args.objective:
             print(cold_study(args.cold_study, obj).to_string(index=False))
+        return
+    if args.solvers and args.fold == "ab":
+        rows = [r for n in args.sizes for obj in args.objective
+                for r in bench_fold_ab(n, args.repeat, obj, args.chains, args.solvers[0])]
+        print(pd.DataFrame(rows).to_string(index=False))
         return
     if args.solvers:
         rows = []
