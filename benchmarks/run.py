@@ -27,12 +27,21 @@ FULL: dict[str, list[list[str]]] = {
     "sweep": [["bench_sweep.py"]],
     "rebalance": [
         ["bench_rebalance.py", "--sizes", "10000", "--chains", "50", "--repeat", "5",
-         "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "blocks", "blocks-2threads"],
+         "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "blocks", "blocks-2threads",
+         "--fold", "both"],
+        ["bench_rebalance.py", "--sizes", "10000", "--chains", "5", "--repeat", "5",
+         "--objective", "weighted", "lexicographic", "--solvers", "blocks-2threads", "--fold", "ab"],
+        ["bench_rebalance.py", "--sizes", "10000", "--chains", "5", "--repeat", "5",
+         "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "blocks", "blocks-2threads",
+         "--fold", "both"],
         ["bench_rebalance.py", "--sizes", "100000", "--chains", "50", "--repeat", "3",
-         "--objective", "weighted", "lexicographic", "--lex-max", "100000", "--no-nx", "--solvers", "blocks-2threads"],
+         "--objective", "weighted", "lexicographic", "--lex-max", "100000", "--no-nx", "--solvers", "blocks-2threads",
+         "--fold", "both"],
         ["bench_rebalance.py", "--cold-study", "2000", "--objective", "weighted", "lexicographic"],
+        ["bench_rebalance.py", "--sizes", "2000", "--repeat", "5",
+         "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "--fold", "ab"],
         ["bench_rebalance.py", "--sizes", "2000", "10000", "--repeat", "3",
-         "--objective", "weighted", "lexicographic", "--solvers", "monolithic"],
+         "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "--fold", "both"],
     ],
 }
 """The commands of ``docs/performance.md``, by benchmark."""
@@ -44,6 +53,8 @@ QUICK: dict[str, list[list[str]]] = {
     "rebalance": [
         ["bench_rebalance.py", "--sizes", "2000", "--chains", "10", "--repeat", "2",
          "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "blocks"],
+        ["bench_rebalance.py", "--sizes", "2000", "--chains", "2", "--repeat", "2",
+         "--objective", "weighted", "--solvers", "blocks", "--fold", "ab"],
     ],
 }
 """Small runs of the same scripts: they check that every benchmark still runs."""
