@@ -119,6 +119,13 @@ def format_tonnes(tonnes: float, unit: str = "t") -> str:
     --------
     >>> [format_tonnes(x) for x in (0, 0.04, 7.25, 850, 1294, 45455, 1_250_000)]
     ['0 t', '<0.1 t', '7.2 t', '850 t', '1.3k t', '45k t', '1.2M t']
+
+    Each unit starts where the rounding of the one below would reach it, so that the same
+    tonnes up to round-off print alike (999.9999 and 1000.0001 are both ``1.0k t``, not
+    ``1000 t`` and ``1.0k t``):
+
+    >>> [format_tonnes(x) for x in (9.94, 9.96, 999.4, 999.9999, 1000.0001, 9949, 9951)]
+    ['9.9 t', '10 t', '999 t', '1.0k t', '1.0k t', '9.9k t', '10k t']
     """
     if tonnes is None or not math.isfinite(tonnes):
         return "–"
@@ -127,9 +134,9 @@ def format_tonnes(tonnes: float, unit: str = "t") -> str:
         text = "0"
     elif a < 0.05:
         text = "<0.1"
-    elif a < 10:
+    elif a < 9.95:
         text = f"{tonnes:.1f}"
-    elif a < 1000:
+    elif a < 999.5:
         text = f"{tonnes:.0f}"
     elif a < 9950:
         text = f"{tonnes / 1e3:.1f}k"
