@@ -218,3 +218,16 @@ def test_an_offtake_beyond_a_folded_plant_capacity_is_reported_infeasible() -> N
     lower[out] = 20 * base.baseline[out]
     with pytest.raises(SolverError, match=r"infeasible at level 'shortfall'.*capacity of"):
         m.solve(replace(base, lower=lower))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from([0.0, 1.0, 2.5, 7.0])), max_size=40))
+def test_breakpoints_are_sorted_within_each_facility_as_lexsort_does(slots: list[tuple[int, float]]) -> None:
+    # _sorted_within sorts only the facilities whose breakpoints descend somewhere; the order must be
+    # numpy's stable lexsort by (facility, breakpoint) whatever the input
+    from supplychain.simulation.fold import _sorted_within
+
+    slots = sorted(slots, key=lambda s: s[0])  # slots come grouped by facility
+    group = np.array([s[0] for s in slots], dtype=np.intp)
+    key = np.array([s[1] for s in slots], dtype=float)
+    np.testing.assert_array_equal(_sorted_within(key, group), np.lexsort((key, group)))

@@ -77,6 +77,22 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 
+def _sorted_within(key: FloatArray, group: IntArray) -> IntArray:
+    """Return the slot order sorting ``key`` within each run of equal ``group`` (runs contiguous, stable).
+
+    Only the groups whose slots are out of order are sorted: breakpoints usually coincide
+    (a facility's baseline matches its yields) or already ascend, and a full ``lexsort``
+    of every slot costs ~12 ms per 100,000 slots per solve.
+    """
+    order = np.arange(len(key), dtype=np.intp)
+    descent = (key[1:] < key[:-1]) & (group[1:] == group[:-1])
+    if not descent.any():
+        return order
+    idx = np.flatnonzero(np.isin(group, group[1:][descent]))
+    order[idx] = idx[np.lexsort((key[idx], group[idx]))]
+    return order
+
+
 @dataclass(frozen=True)
 class Geometry:
     """Segments of the folded facilities for one set of column bounds (:meth:`Fold.geometry`).
@@ -260,7 +276,7 @@ class Fold:
         amin = col_lo[self.act].copy()
         np.maximum.at(amin, fac, bottom)
         brk = lo_cap / y
-        order = np.lexsort((brk, fac)).astype(np.intp)
+        order = _sorted_within(brk, fac)
         # segment boundaries per facility: 0, its sorted breakpoints (clipped), its amax
         cap_of = amax[fac[order]]
         inner = np.minimum(np.maximum(brk[order], 0.0), cap_of)

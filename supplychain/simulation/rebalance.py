@@ -1020,6 +1020,12 @@ class RebalanceModel:
         node_names = self.nodes["node"].astype(str).to_numpy()
         self._tie_edge = tie_factors(self.edges["edge"].astype(str).tolist())
         self._tie_market = tie_factors(node_names[self.markets].tolist())
+        tie = np.ones(self._cols.n)
+        tie[: len(self.edges)] = self._tie_edge
+        tie[len(self.edges) : 2 * len(self.edges)] = self._tie_edge
+        tie[self._cols.gap : self._cols.draw] = self._tie_market
+        tie.flags.writeable = False
+        self._tie_cols: FloatArray = tie  # per LP column, the same for every solve (_tie)
         self._quota_rows: dict[str, int] = {}
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
@@ -1552,13 +1558,11 @@ class RebalanceModel:
         return _LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
 
     def _tie(self) -> FloatArray:
-        """Tie-break factor per LP column of the deviation level (module docstring; 1 elsewhere)."""
-        c, ne = self._cols, len(self.edges)
-        tie = np.ones(c.n)
-        tie[:ne] = self._tie_edge
-        tie[ne : 2 * ne] = self._tie_edge
-        tie[c.gap : c.draw] = self._tie_market
-        return tie
+        """Tie-break factor per LP column of the deviation level (module docstring; 1 elsewhere).
+
+        The same for every solve: built once, read-only.
+        """
+        return self._tie_cols
 
     def basis(self) -> dict[str, Any]:
         """Return the optimal basis of the last solve's first run, to start a later solve from.
