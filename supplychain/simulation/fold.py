@@ -267,7 +267,6 @@ class Fold:
     def geometry(self, col_lo: FloatArray, col_hi: FloatArray) -> Geometry:
         """Breakpoints and segments of every folded facility for the model's column bounds."""
         ne, e, y, fac = self.n_edges, self.edge, self.edge_y, self.edge_fac
-        nf = self.n_folded
         lo_cap = col_hi[e]
         top = (col_hi[e] + col_hi[e + ne]) / y
         bottom = (col_lo[e] + col_lo[e + ne]) / y
@@ -293,9 +292,8 @@ class Fold:
         is_last = np.zeros(len(bounds_hi), dtype=bool)
         is_last[last] = True
         bounds_hi[~is_last] = inner
-        bounds_hi[last] = amax[:nf] if nf else bounds_hi[last]
-        length = np.maximum(bounds_hi - bounds_lo, 0.0)
-        length = np.where(np.isinf(bounds_hi) & np.isfinite(bounds_lo), np.inf, length)
+        bounds_hi[last] = amax
+        length = np.maximum(bounds_hi - bounds_lo, 0.0)  # ∞ for the last segment of an uncapped facility
         return Geometry(order=order, start=bounds_lo, length=length, amin=amin, amax=amax, lo_cap=lo_cap)
 
     def bounds(self, col_lo: FloatArray, col_hi: FloatArray, geo: Geometry) -> tuple[FloatArray, FloatArray]:
