@@ -62,7 +62,10 @@ def test_run_without_check_targets_exits_0_when_missed() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--toggle", "china_bann=on"], r"china_bann[\s\S]*did you mean 'china_ban'"),
+        (["--toggle", "china_bann=on"], r"<cli>: --toggle\.china_bann: unknown toggle 'china_bann'\n"
+                                        r"\s+hint: did you mean 'china_ban'"),
+        (["--variant", "nope", "--toggle", "x=on"],
+         r"2 problems found:\n<cli>: --toggle\.x: unknown toggle 'x'[\s\S]*<cli>: --variant\.nope: unknown variant"),
         (["--toggle", "china_ban=maybe"], r"china_ban=maybe"),
         (["--year", "1999"], r"--year 1999 is outside"),
         (["--format", "xml"], r"--format must be one of"),
@@ -130,3 +133,14 @@ def test_compare_grid_runs_every_combination() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "china_ban=on" in proc.stdout
     assert "china_ban=off" in proc.stdout
+
+
+def test_compare_names_unknown_grid_toggles_and_variants_at_their_option() -> None:
+    proc = cli("compare", DATA / "small.yaml", "--grid", "china_bann")
+    assert proc.returncode == 1
+    assert "<cli>: --grid.china_bann: unknown toggle 'china_bann'" in proc.stderr
+    assert "did you mean 'china_ban'" in proc.stderr
+    proc = cli("compare", DATA / "small.yaml", "--variant", "base", "--variant", "nope")
+    assert proc.returncode == 1
+    assert "<cli>: --variant.nope: unknown variant 'nope'" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

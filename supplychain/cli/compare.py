@@ -75,9 +75,11 @@ def compare(
     from supplychain.errors import ScenarioError, SolverError
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text
+    from supplychain.simulation.toggles import check_cli_names
 
     try:
         sc = load(scenario)
+        check_cli_names(sc, variants=variant or [], grid=grid or [])
         table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                             source=source or sc.scenario.source_country, mode=mode_arg,
                             objective=objective_arg, blocks=blocks_arg)  # fmt: skip

@@ -115,9 +115,10 @@ def graph(
         from supplychain.api import simulate
         from supplychain.report.dot import names_of, render, to_dot
         from supplychain.report.figures import result_tables
-        from supplychain.simulation.toggles import parse_toggle_args
+        from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
         overrides = parse_toggle_args(toggle or [])
+        check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
         source = sc.scenario.source_country
         mode_arg: Mode = "fixed" if mode == "fixed" else "rebalance"
         draw = partial(

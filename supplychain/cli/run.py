@@ -150,11 +150,12 @@ def run(
     from supplychain.errors import ScenarioError, SolverError
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text
-    from supplychain.simulation.toggles import parse_toggle_args
+    from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     try:
         sc = load(scenario)
         overrides = parse_toggle_args(toggle or [])
+        check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
         all_years = sc.years
         years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
         outside = [y for y in years if y not in all_years]

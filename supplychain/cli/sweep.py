@@ -144,12 +144,13 @@ def sweep(
 
     try:
         from supplychain.io.load import load
-        from supplychain.simulation.toggles import parse_toggle_args
+        from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
         from supplychain.uncertainty.montecarlo import run_sweep
         from supplychain.uncertainty.sensitivity import one_at_a_time
 
         toggles = parse_toggle_args(toggle or [])
         sc = load(scenario)
+        check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
         cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
         select: dict[str, Any] = {
             "measures": [measure] if measure else None,

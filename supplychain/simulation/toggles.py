@@ -24,7 +24,7 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "parse_toggle_args", "resolve_toggles"]
+__all__ = ["ToggleState", "check_cli_names", "parse_toggle_args", "resolve_toggles"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,9 @@ class ToggleState:
         return pd.DataFrame(rows, columns=["toggle", "state", "set_by"])
 
 
-def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...]) -> Problem:
+def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...], source: str = "<api>"
+             ) -> Problem:
+    """Return the problem of an unknown name, with a did-you-mean hint (``source``: where the name came from)."""
     known = sorted(known)
     close = difflib.get_close_matches(name, known, n=1)
     if close:
@@ -69,7 +71,7 @@ def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, 
         hint = f"known {what}s: {', '.join(known)}"
     else:
         hint = f"the scenario declares no {what}s"
-    return Problem("<api>", 0, 0, path, f"unknown {what} {name!r}", hint)
+    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", hint)
 
 
 def resolve_toggles(
@@ -144,6 +146,42 @@ def resolve_toggles(
         inactive=frozenset(entities & off),
         variant=variant,
     )
+
+
+def check_cli_names(scenario: Scenario, *, toggles: Iterable[str] = (), variants: Iterable[str] = (),
+                    grid: Iterable[str] = ()) -> None:
+    """Check toggle and variant names given on the command line against ``scenario``.
+
+    The API reports an unknown name at its argument (``toggles.x``); given as
+    ``--toggle x=on``, ``--variant x`` or ``--grid x`` it is reported at that option.
+
+    Raises
+    ------
+    ScenarioError
+        Every unknown name at once, each with a did-you-mean hint.
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Scenario
+    >>> sc = Scenario.model_validate({
+    ...     "scenario": {"name": "t", "base_year": 2024},
+    ...     "toggles": {"ban": {"default": False, "controls": ["cn_ban"]}},
+    ... })
+    >>> check_cli_names(sc, toggles=["bann"])
+    Traceback (most recent call last):
+    ...
+    supplychain.errors.ScenarioError: 1 problem found:
+    <cli>: --toggle.bann: unknown toggle 'bann'
+        hint: did you mean 'ban'?
+    """
+    problems = [_unknown(t, scenario.toggles, "toggle", ("--toggle", t), "<cli>")
+                for t in toggles if t not in scenario.toggles]
+    problems += [_unknown(v, scenario.variants, "variant", ("--variant", v), "<cli>")
+                 for v in variants if v != "base" and v not in scenario.variants]
+    problems += [_unknown(g, scenario.toggles, "toggle", ("--grid", g), "<cli>")
+                 for g in grid if g not in scenario.toggles]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def parse_toggle_args(args: Iterable[str]) -> dict[str, bool]:
