@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.simulation.run import Mode, Objective, RunOutput, Simulator
 from supplychain.simulation.toggles import ToggleState
@@ -40,16 +41,6 @@ def load(path: str | Path) -> Scenario:
     from supplychain.io.load import load as _load
 
     return _load(path)
-
-
-def _scenario(scenario: Scenario | str | Path) -> Scenario:
-    """``scenario`` itself, or the scenario loaded from that path (:func:`load`)."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    if isinstance(scenario, str | Path):
-        return load(scenario)
-    msg = f"scenario must be a Scenario (supplychain.load) or a path to a YAML file, not {type(scenario).__name__}"
-    raise TypeError(msg)
 
 
 @dataclass(frozen=True)
@@ -261,7 +252,7 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
-    scenario = _scenario(scenario)
+    scenario = as_scenario(scenario)
     sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
     out = sim.run(toggles=toggles, variant=variant, mode=mode)
     label = variant if variant is not None else ("custom" if toggles else "base")
@@ -324,7 +315,7 @@ def compare(
     ScenarioError
         Both ``variants`` and ``toggles_grid`` given, or unknown names.
     """
-    scenario = _scenario(scenario)
+    scenario = as_scenario(scenario)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])

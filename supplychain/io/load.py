@@ -35,6 +35,7 @@ from supplychain.schema.types import Quantity
 __all__ = [
     "FileReport",
     "applied_overrides",
+    "as_scenario",
     "load",
     "load_text",
     "problem_at",
@@ -298,6 +299,24 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     'Minimal child'
     """
     return _validate(compose_file(path, root=root), require_sources)
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """Return ``scenario`` itself, or the scenario :func:`load` reads from that path.
+
+    Raises
+    ------
+    TypeError
+        Anything but a :class:`~supplychain.schema.model.Scenario` or a path.
+    ScenarioError
+        As :func:`load`.
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, str | os.PathLike):
+        return load(scenario)
+    msg = f"scenario must be a Scenario (supplychain.load) or a path to a YAML file, not {type(scenario).__name__}"
+    raise TypeError(msg)
 
 
 def load_text(

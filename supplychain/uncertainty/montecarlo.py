@@ -46,6 +46,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.executors import ExecutorLike
@@ -107,15 +108,6 @@ def _function_identity(func: Callable[..., Any]) -> str:
     except (OSError, TypeError):
         src = repr(target)
     return name + ":" + hashlib.sha256(src.encode()).hexdigest()
-
-
-def _load_scenario(scenario: Scenario | str | Path) -> Scenario:
-    if isinstance(scenario, Scenario):
-        return scenario
-    from supplychain.io.load import load
-
-    loaded: Scenario = load(scenario)
-    return loaded
 
 
 def build_model(
@@ -363,7 +355,7 @@ def run_sweep(
     if on_error not in ("raise", "nan"):
         msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
         raise ValueError(msg)
-    sc = _load_scenario(scenario)
+    sc = as_scenario(scenario)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.executors import ExecutorLike
 from supplychain.uncertainty.models import (
@@ -40,7 +41,7 @@ from supplychain.uncertainty.models import (
     Mode,
     SimulateMeasures,
 )
-from supplychain.uncertainty.montecarlo import _load_scenario, build_model, measure_filter, sweep_spec
+from supplychain.uncertainty.montecarlo import build_model, measure_filter, sweep_spec
 from supplychain.uncertainty.progress import ProgressLike
 from supplychain.uncertainty.result import target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
@@ -259,7 +260,7 @@ def one_at_a_time(
     >>> r.ranking(metric="total")[["parameter", "swing"]].values.tolist()
     [['flows.a.tonnes', 10.0], ['flows.b.tonnes', 2.0]]
     """
-    sc = _load_scenario(scenario)
+    sc = as_scenario(scenario)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
@@ -440,7 +441,7 @@ def toggle_grid(
     ValueError
         For an unknown toggle or more than :data:`MAX_GRID_TOGGLES` toggles.
     """
-    sc = _load_scenario(scenario)
+    sc = as_scenario(scenario)
     chosen = list(toggles) if toggles is not None else sorted(sc.toggles)
     unknown = [t for t in chosen if t not in sc.toggles]
     if unknown:
