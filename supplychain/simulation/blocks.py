@@ -223,7 +223,7 @@ class BlockRebalance:
     def _links_blocks(self, inputs: YearInputs) -> bool:
         m = self.model
         for q in inputs.quotas:
-            cols = np.fromiter(m._fold.coefficients(m._quota_model_coef(q)), dtype=np.intp)
+            cols = np.fromiter(m._quota_lp_coef(q), dtype=np.intp)
             if len(np.unique(self.col_block[cols])) > 1:
                 return True
         return False
@@ -285,7 +285,8 @@ class BlockRebalance:
             costs = tuple(fold.costs(k, geo) for k in (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie,
                                                        weighted_costs(lv, tie)))
         key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
-        quota_keys = [self._quota_want(b, inputs) for b in self.blocks]
+        quotas = [(q.policy, m._quota_lp_coef(q), float(q.cap)) for q in inputs.quotas]
+        quota_keys = [self._quota_want(b, quotas) for b in self.blocks]
         if warm and self.reuse:
             changed = self._changed(key)
             todo = [i for i, b in enumerate(self.blocks)
@@ -394,20 +395,22 @@ class BlockRebalance:
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)
 
-    def _quota_want(self, b: _Block, inputs: YearInputs) -> tuple[Any, ...]:
-        """Return the quota rows of ``inputs`` inside block ``b``: ``(policy, ((col, coef), …), cap)`` each."""
-        if not inputs.quotas:
+    @staticmethod
+    def _quota_want(b: _Block, quotas: list[tuple[str, dict[int, float], float]]) -> tuple[Any, ...]:
+        """Return the quota rows inside block ``b``: ``(policy, ((col, coef), …), cap)`` each.
+
+        ``quotas``: ``(policy, coefficients on the model's HiGHS columns, cap)`` of each quota in force.
+        """
+        if not quotas:
             return ()
-        m = self.model
         pos = b.__dict__.get("pos")
         if pos is None:
             pos = b.__dict__.setdefault("pos", {int(g): i for i, g in enumerate(b.cols.tolist())})
         out = []
-        for q in inputs.quotas:
-            coef = m._fold.coefficients(m._quota_model_coef(q))
+        for policy, coef, cap in quotas:
             want = {pos[j]: v for j, v in sorted(coef.items()) if j in pos}
             if want:
-                out.append((q.policy, tuple(sorted(want.items())), float(q.cap)))
+                out.append((policy, tuple(sorted(want.items())), cap))
         return tuple(out)
 
     def _set_quotas(self, b: _Block, quota_key: tuple[Any, ...]) -> None:

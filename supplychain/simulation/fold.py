@@ -139,6 +139,8 @@ class Fold:
     edge, edge_fac, edge_y : numpy.ndarray
         Per folded edge slot (sorted by facility): the edge's model position, its facility
         (index into ``act``) and its yield coefficient :math:`y_e`.
+    edge_slot : numpy.ndarray
+        Per model edge: its folded slot (−1 when the edge is not folded).
     n_edges : int
         Edges of the model (``f_lo`` columns are ``0 … n_edges − 1``, ``f_hi`` the next ``n_edges``).
     """
@@ -153,6 +155,7 @@ class Fold:
     edge: IntArray
     edge_fac: IntArray
     edge_y: FloatArray
+    edge_slot: IntArray
     n_edges: int
 
     # ------------------------------------------------------------ build
@@ -243,9 +246,12 @@ class Fold:
         m.sum_duplicates()
         m.eliminate_zeros()
         m.sort_indices()
+        edge_slot = np.full(ne, -1, dtype=np.intp)
+        edge_slot[slot_edge] = np.arange(len(slot_edge))
         return cls(matrix=m, col_of=col_of, row_of=row_of, kept_cols=kept_cols, kept_rows=kept_rows,
                    act=fac_act.astype(np.intp), seg_ptr=seg_ptr, edge=slot_edge.astype(np.intp),
-                   edge_fac=slot_fac.astype(np.intp), edge_y=slot_y.astype(np.float64), n_edges=ne)
+                   edge_fac=slot_fac.astype(np.intp), edge_y=slot_y.astype(np.float64), edge_slot=edge_slot,
+                   n_edges=ne)
 
     @property
     def n_cols(self) -> int:
@@ -389,25 +395,20 @@ class Fold:
         """
         out: dict[int, float] = {}
         ne = self.n_edges
-        slot_of = {int(e): i for i, e in enumerate(self.edge.tolist())}
-        act_of = {int(c): i for i, c in enumerate(self.act.tolist())}
         for j, v in coef.items():
             pos = int(self.col_of[j])
             if pos >= 0:
                 out[pos] = out.get(pos, 0.0) + v
                 continue
-            if j in act_of:
-                fac, w = act_of[j], v
+            if j >= 2 * ne:  # a dropped column past the flows is a folded facility's activity
+                fac, w = int(np.searchsorted(self.act, j)), v
             else:
-                slot = slot_of.get(j % ne if j < 2 * ne else -1)
-                if slot is None:  # pragma: no cover - every dropped column is an edge or an activity
-                    msg = f"column {j} is neither kept nor folded"
-                    raise EngineError(msg)
                 if j >= ne:  # the f_hi twin of an f_lo coefficient, counted with it
                     if coef.get(j - ne, 0.0) != v:
                         msg = "a row weighs an edge's two flow columns differently; it cannot be folded"
                         raise EngineError(msg)
                     continue
+                slot = int(self.edge_slot[j])
                 fac, w = int(self.edge_fac[slot]), v * float(self.edge_y[slot])
             for s in range(int(self.seg_ptr[fac]), int(self.seg_ptr[fac + 1])):
                 out[s] = out.get(s, 0.0) + w

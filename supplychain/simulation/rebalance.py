@@ -1415,7 +1415,7 @@ class RebalanceModel:
             self._quota_rows[pid] = h.getNumRow() - 1
             self._quota_coef[pid] = {}
         row = self._quota_rows[pid]
-        want = self._fold.coefficients(self._quota_model_coef(q)) if q is not None else {}
+        want = self._quota_lp_coef(q) if q is not None else {}
         have = self._quota_coef[pid]
         for j in set(have) | set(want):
             v = want.get(j, 0.0)
@@ -1427,15 +1427,19 @@ class RebalanceModel:
         else:
             h.changeRowBounds(row, -INF, q.cap)
 
-    def _quota_model_coef(self, q: QuotaRow) -> dict[int, float]:
-        """Return a quota's coefficients on the model's columns (both flow columns of each covered edge)."""
+    def _quota_lp_coef(self, q: QuotaRow) -> dict[int, float]:
+        """Return a quota row's coefficients on HiGHS' (folded) columns.
+
+        On the model's columns the row weighs both flow columns of each covered edge;
+        :meth:`Fold.coefficients <supplychain.simulation.fold.Fold.coefficients>` maps them.
+        """
         want: dict[int, float] = {}
         ne = len(self.edges)
         for e, w in zip(q.edges.tolist(), q.weights.tolist(), strict=True):
             if e >= 0:
                 want[e] = want.get(e, 0.0) + w
                 want[e + ne] = want[e]
-        return want
+        return self._fold.coefficients(want)
 
     def _run(self, level: str, warm: bool, cold_solver: str | None = None) -> float:
         h = self._h
