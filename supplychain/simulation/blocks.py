@@ -111,11 +111,16 @@ class _Result:
 
 class _Block:
     def __init__(self, cols: IntArray, rows: IntArray, a: sp.csc_matrix, options: dict[str, Any],
-                 crash: tuple[IntArray, IntArray]) -> None:
+                 crash: tuple[IntArray, IntArray], short_cols: npt.NDArray[np.int32],
+                 draw_cols: npt.NDArray[np.int32]) -> None:
         self.cols = cols
         self.rows = rows
         # baseline_basis in the block's own numbering: activity columns made basic in place of these rows' slacks
         self.crash = crash
+        # the block's shortfall and stock-draw columns (lexicographic levels), and each draw's stock
+        self.short = np.flatnonzero(np.isin(cols, short_cols)).astype(np.int32)
+        self.draw = np.flatnonzero(np.isin(cols, draw_cols)).astype(np.int32)
+        self.draw_stock = np.searchsorted(draw_cols, cols[self.draw])  # model draw columns are increasing
         sub = sp.csc_matrix(a[rows][:, cols])
         sub.sort_indices()
         nr, nc = len(rows), len(cols)
@@ -202,7 +207,7 @@ class BlockRebalance:
             mine = np.isin(crash_cols, cols)
             crash = (np.searchsorted(cols, crash_cols[mine]).astype(np.intp),
                      np.searchsorted(rows, crash_rows[mine]).astype(np.intp))
-            self.blocks.append(_Block(cols, rows, a, opts, crash))
+            self.blocks.append(_Block(cols, rows, a, opts, crash, model._short_cols, model._draw_cols))
         self._last: tuple[Any, ...] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self.last_solved = 0
@@ -384,13 +389,10 @@ class BlockRebalance:
             level("weighted", local[0])
             x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         else:
-            short = np.flatnonzero(np.isin(b.cols, m._short_cols)).astype(np.int32)
-            draw = np.flatnonzero(np.isin(b.cols, m._draw_cols)).astype(np.int32)
-            # the model's draw column of each of this block's draw columns (both in increasing order)
-            stock = inputs.stock[np.searchsorted(m._draw_cols, b.cols[draw])]
             x = lexicographic_levels(
                 h, level, levels, start=local[4], shortfall=local[0], draws=local[1] if lv.has_stock else None,
-                cost=local[2] if lv.has_cost else None, deviation=local[3], short=short, draw=draw, stock=stock,
+                cost=local[2] if lv.has_cost else None, deviation=local[3], short=b.short, draw=b.draw,
+                stock=inputs.stock[b.draw_stock],
             )
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)
