@@ -63,7 +63,6 @@ from supplychain.simulation.rebalance import (
     open_solve,
     perturbation,
     run_highs,
-    weighted_costs,
 )
 
 __all__ = ["BlockRebalance", "constraint_blocks"]
@@ -281,14 +280,8 @@ class BlockRebalance:
         lv = m._level_costs(inputs)
         c, ne = m._cols, len(m.edges)
         fold = m._fold
-        # the model's deterministic tie-break of the deviation level
-        tie = m._tie()
         w = WEIGHTS
-        if m.objective == "weighted":
-            costs: tuple[FloatArray, ...] = (fold.costs(weighted_costs(lv, tie), geo),)
-        else:
-            costs = tuple(fold.costs(k, geo) for k in (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie,
-                                                       weighted_costs(lv, tie)))
+        costs = m._lp_costs(lv, geo)  # with the model's deterministic tie-break of the deviation level
         key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
         quotas = [(q.policy, m._quota_lp_coef(q), float(q.cap)) for q in inputs.quotas]
         quota_keys = [self._quota_want(b, quotas) for b in self.blocks]

@@ -1561,6 +1561,18 @@ class RebalanceModel:
         dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
         return _LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
 
+    def _lp_costs(self, lv: _LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
+        """Return the costs of a solve's HiGHS runs, in HiGHS' (folded) columns.
+
+        ``objective="weighted"``: ``(weighted,)``; lexicographic: ``(shortfall, stock, cost,
+        deviation with the tie-break, weighted start)``. Shared by :meth:`solve` and ``BlockRebalance``.
+        """
+        tie = self._tie()
+        if self.objective == "weighted":
+            return (self._fold.costs(weighted_costs(lv, tie), geo),)
+        levels = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie))
+        return tuple(self._fold.costs(k, geo) for k in levels)
+
     def _tie(self) -> FloatArray:
         """Tie-break factor per LP column of the deviation level (module docstring; 1 elsewhere).
 
@@ -1649,10 +1661,10 @@ class RebalanceModel:
         ws_scale, cscale, dev_const = lv.ws_scale, lv.cscale, lv.dev_const
         has_stock, has_cost = lv.has_stock, lv.has_cost
 
-        tie = self._tie()
+        lp_costs = self._lp_costs(lv, geo)
         if self.objective == "weighted":
             weights = WEIGHTS
-            stage("weighted", fold.costs(weighted_costs(lv, tie), geo))
+            stage("weighted", lp_costs[0])
             x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
             plain = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
             objectives["weighted"] = _dot(plain, x)  # without the tie-break
@@ -1662,10 +1674,9 @@ class RebalanceModel:
             objectives["deviation"] = _dot(cost4, x) + dev_const
         else:
             x_lp = lexicographic_levels(
-                h, stage, objectives, start=fold.costs(weighted_costs(lv, tie), geo),
-                shortfall=fold.costs(cost1, geo), draws=fold.costs(cost2, geo) if has_stock else None,
-                cost=fold.costs(cost3, geo) if has_cost else None, deviation=fold.costs(cost4 * tie, geo),
-                short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
+                h, stage, objectives, start=lp_costs[4], shortfall=lp_costs[0],
+                draws=lp_costs[1] if has_stock else None, cost=lp_costs[2] if has_cost else None,
+                deviation=lp_costs[3], short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
             )
             x = fold.unfold(x_lp, geo, c.n)
             objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
