@@ -970,7 +970,6 @@ class RebalanceModel:
         fold: bool = True,
     ) -> None:
         t0 = time.perf_counter()
-        self.fold = bool(fold)
         if objective not in ("lexicographic", "weighted"):
             msg = f"objective must be 'lexicographic' or 'weighted', not {objective!r}"
             raise ValueError(msg)
@@ -1007,7 +1006,7 @@ class RebalanceModel:
         self.stock_markets = np.asarray(sorted({int(p) for p in stock_pos if p >= 0}), dtype=np.intp)
         self._options = dict(options or {})
         self.transshipment = transshipment
-        self._build()
+        self._build(fold_flows=fold)
         src = self.index.src
         com = self.edges["commodity"].astype(str).to_numpy()
         node_com = self.nodes["commodity"].astype(str).to_numpy()
@@ -1033,7 +1032,8 @@ class RebalanceModel:
         self.build_seconds = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- build
-    def _build(self) -> None:
+    def _build(self, *, fold_flows: bool) -> None:
+        """Assemble the LP and pass it to HiGHS, folded first (:mod:`supplychain.simulation.fold`) if ``fold_flows``."""
         ne = len(self.edges)
         nf, nu, nm, ns = len(self.facilities), len(self.uses), len(self.markets), len(self.stock_markets)
         c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm, n=0)
@@ -1134,7 +1134,7 @@ class RebalanceModel:
         a.sum_duplicates()
         a.sort_indices()
         self._cols, self._rows = c, r
-        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=self.fold)
+        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=fold_flows)
         self._fold = fold
         # the LP as HiGHS holds it (folded; base rows, quota rows are added on first use); used by blocks.py
         self._matrix = fold.matrix
