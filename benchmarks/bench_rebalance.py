@@ -205,6 +205,18 @@ def random_shock(rng: np.random.Generator, model: RebalanceModel, base: YearInpu
     return replace(base, blocked=blocked, cost=cost)
 
 
+def next_year(s: YearInputs) -> YearInputs:
+    """The same shock a year on: demand +2 %."""
+    return replace(s, demand=s.demand * 1.02)
+
+
+def block_solver(name: str, model: RebalanceModel) -> Any:
+    """The solver ``name`` of :data:`SOLVERS` over ``model`` (``monolithic``: the model itself)."""
+    if name == "monolithic":
+        return model
+    return BlockRebalance(model, reuse=name != "blocks-noreuse", threads=2 if name == "blocks-2threads" else 1)
+
+
 def network_simplex_time(model: RebalanceModel, inp: YearInputs) -> tuple[float, float]:
     """Solve the same re-routing as one min-cost flow with networkx; return (seconds, Σ shortfall share).
 
@@ -299,7 +311,7 @@ def bench(n: int, repeat: int, objective: str, with_nx: bool, blocks: bool = Fal
             print(f"  blocks vs monolithic: largest relative difference of a level's optimum {worst:.1e}")
     for s in shocks[1:]:
         warm.append(solver.solve(s, warm=True).seconds)  # another random ban, from the last basis
-        warm_small.append(solver.solve(replace(s, demand=s.demand * 1.02), warm=True).seconds)  # next "year"
+        warm_small.append(solver.solve(next_year(s), warm=True).seconds)
     out: dict[str, Any] = {
         "objective": objective, "nodes": len(model.nodes), "edges": len(edges),
         "lp_cols": model._h.getNumCol(), "lp_rows": model._h.getNumRow(), "blocks": n_blocks,
@@ -328,16 +340,13 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver,
                                                                           cold_start, fold)
     one_rng = np.random.default_rng(n + 1)
-    one = [one_chain_shock(one_rng, model, replace(s, demand=s.demand * 1.02)) for s in shocks[1:]] if chains > 1 \
+    one = [one_chain_shock(one_rng, model, next_year(s)) for s in shocks[1:]] if chains > 1 \
         else []
     ref: list[dict[str, float]] | None = None
     rows: list[dict[str, Any]] = []
     for name in solvers:
         t0 = time.perf_counter()
-        solver: Any = model
-        if name != "monolithic":
-            solver = BlockRebalance(model, reuse=name != "blocks-noreuse",
-                                    threads=2 if name == "blocks-2threads" else 1)
+        solver = block_solver(name, model)
         extra = time.perf_counter() - t0
         objs: list[dict[str, float]] = []
         cold, warm, warm_small, warm_one, redone = [], [], [], [], []
@@ -349,7 +358,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             sol = solver.solve(s, warm=True)  # another random ban, from the last basis
             warm.append(sol.seconds)
             objs.append(sol.objectives)
-            sol = solver.solve(replace(s, demand=s.demand * 1.02), warm=True)  # next "year"
+            sol = solver.solve(next_year(s), warm=True)
             warm_small.append(sol.seconds)
             objs.append(sol.objectives)
             if one:
@@ -414,8 +423,7 @@ def bench_fold_ab(n: int, repeat: int, objective: str, chains: int, solver: str)
     plain = RebalanceModel(nodes, edges, reroute=False, objective=objective, fold=False)  # type: ignore[arg-type]
     pair: list[Any] = [folded, plain]
     if solver != "monolithic":
-        pair = [BlockRebalance(m, reuse=solver != "blocks-noreuse", threads=2 if solver == "blocks-2threads" else 1)
-                for m in pair]
+        pair = [block_solver(solver, m) for m in pair]
     times: list[dict[str, list[float]]] = [{"cold": [], "new ban": [], "next year": []} for _ in pair]
     worst = 0.0
 
@@ -433,7 +441,7 @@ def bench_fold_ab(n: int, repeat: int, objective: str, chains: int, solver: str)
         both(k, "cold", s, warm=False)
     for k, s in enumerate(shocks[1:]):
         both(k, "new ban", s, warm=True)
-        both(k + 1, "next year", replace(s, demand=s.demand * 1.02), warm=True)
+        both(k + 1, "next year", next_year(s), warm=True)
     print(f"  folded vs unfolded: largest relative difference of a level's optimum {worst:.1e}", flush=True)
     rows = []
     for label, t, m in (("on", times[0], folded), ("off", times[1], plain)):
