@@ -5,7 +5,9 @@ with yield 1 so that the same instance is also a pure min-cost-flow problem):
 
 * build the LP once (arrays → CSC → ``passModel``);
 * solve it cold after a random export ban (all four lexicographic levels);
-* re-solve it warm for another random ban (bounds and costs changed only);
+* re-solve it warm for another random ban (bounds and costs changed only), for the
+  next year of that ban (demand +2 %) and, with ``--solvers``, for one ban toggled off
+  and on again (the change of a ``compare`` variant);
 * solve the equivalent single-objective min-cost flow with
   ``networkx.network_simplex`` (shortfall priced at 10⁶ per tonne of demand share,
   tariffs as edge costs) for comparison.
@@ -194,6 +196,16 @@ def one_chain_shock(rng: np.random.Generator, model: RebalanceModel, s: YearInpu
     return replace(s, blocked=blocked)
 
 
+def lift_one_ban(rng: np.random.Generator, model: RebalanceModel, s: YearInputs) -> YearInputs:
+    """``s`` with the export ban of one random banned country lifted (a deal exempting it); all else equal.
+
+    The variant a ``compare`` run toggles: one policy switched, the rest of the scenario as it was.
+    """
+    sup = model.edges["supplier_country"].to_numpy()
+    lifted = rng.choice(np.unique(sup[s.blocked > 0]))
+    return replace(s, blocked=np.where(sup == lifted, 0.0, s.blocked))
+
+
 def random_shock(rng: np.random.Generator, model: RebalanceModel, base: YearInputs, share: float = 0.1) -> YearInputs:
     """Ban all exports of a random 10 % of countries; a 20 % tariff-like cost on 5 % of trade edges."""
     e = model.edges
@@ -334,7 +346,9 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
 
     The shocks are those of :func:`bench`. On the chain instance each round ends with
     *warm (one chain)*: the last shock with the bans of one random chain re-drawn (the
-    other chains' LPs unchanged). Every optimum of a block solver is compared with the
+    other chains' LPs unchanged). Each round then toggles one ban (*warm (toggle one ban)*:
+    :func:`lift_one_ban` of the last shock, then the last shock again, both timed): the
+    change a ``compare`` variant makes. Every optimum of a block solver is compared with the
     monolithic model's for the same inputs when ``monolithic`` is among ``solvers``.
     """
     _nodes, edges, model, shocks, gen, build, n_blocks, biggest = prepare(n, repeat, objective, chains, cold_solver,
@@ -342,6 +356,9 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
     one_rng = np.random.default_rng(n + 1)
     one = [one_chain_shock(one_rng, model, next_year(s)) for s in shocks[1:]] if chains > 1 \
         else []
+    last = one or [next_year(s) for s in shocks[1:]]  # the last solve of each round
+    toggle_rng = np.random.default_rng(n + 2)
+    lifted = [lift_one_ban(toggle_rng, model, s) for s in last]
     ref: list[dict[str, float]] | None = None
     rows: list[dict[str, Any]] = []
     for name in solvers:
@@ -349,7 +366,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
         solver = block_solver(name, model)
         extra = time.perf_counter() - t0
         objs: list[dict[str, float]] = []
-        cold, warm, warm_small, warm_one, redone = [], [], [], [], []
+        cold, warm, warm_small, warm_one, redone, warm_toggle = [], [], [], [], [], []
         for s in reversed(shocks[:repeat]):  # ends with shocks[0]: every warm "new ban" differs from the last solve
             sol = solver.solve(s, warm=False)
             cold.append(sol.seconds)
@@ -366,6 +383,10 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
                 warm_one.append(sol.seconds)
                 objs.append(sol.objectives)
                 redone.append(getattr(solver, "last_solved", n_blocks))
+            for inp in (lifted[i], last[i]):  # one ban toggled off, then on again
+                sol = solver.solve(inp, warm=True)
+                warm_toggle.append(sol.seconds)
+                objs.append(sol.objectives)
         if name == "monolithic":
             ref = objs
         elif ref is not None:
@@ -380,6 +401,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
             "largest_block_cols": biggest, "solver": name, "generate_s": gen, "build_s": build + extra,
             "cold_s": statistics.median(cold), "warm_new_ban_s": statistics.median(warm),
             "warm_next_year_s": statistics.median(warm_small),
+            "warm_toggle_s": statistics.median(warm_toggle),
         }
         if one:
             r["warm_one_chain_s"] = statistics.median(warm_one)
@@ -390,7 +412,7 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
                 f"edges={r['edges']:>8} "
                 f"LP {r['lp_cols']}x{r['lp_rows']} blocks {n_blocks} (largest {biggest} cols)  "
                 f"build {r['build_s']:.2f}s  cold {r['cold_s']:.3f}s  warm(new ban) {r['warm_new_ban_s']:.3f}s  "
-                f"warm(next year) {r['warm_next_year_s']:.3f}s")
+                f"warm(next year) {r['warm_next_year_s']:.3f}s  warm(toggle one ban) {r['warm_toggle_s']:.3f}s")
         if one:
             line += (f"  warm(one chain) {r['warm_one_chain_s']:.3f}s "
                      f"({r['one_chain_blocks_resolved']:g} blocks re-solved)")
@@ -402,8 +424,10 @@ def bench_solvers(n: int, repeat: int, objective: str, with_nx: bool, chains: in
         r["cold_range_s"] = (min(cold), max(cold))
         r["warm_new_ban_range_s"] = (min(warm), max(warm))
         r["warm_next_year_range_s"] = (min(warm_small), max(warm_small))
+        r["warm_toggle_range_s"] = (min(warm_toggle), max(warm_toggle))
         line += (f"  ranges: cold {min(cold):.3f}-{max(cold):.3f}s, new ban {min(warm):.3f}-{max(warm):.3f}s, "
-                 f"next year {min(warm_small):.3f}-{max(warm_small):.3f}s")
+                 f"next year {min(warm_small):.3f}-{max(warm_small):.3f}s, "
+                 f"toggle {min(warm_toggle):.3f}-{max(warm_toggle):.3f}s")
         print(line, flush=True)
     if with_nx and rows:
         rows[0]["nx_simplex_s"], _ = network_simplex_time(model, shocks[0])

@@ -29,3 +29,32 @@ def test_cold_study_settings_agree_on_the_optimum(capsys: pytest.CaptureFixture[
     # every ban moves at least the banned flows (they drop to zero)
     assert (table["edges_moved"] >= table["banned_edges_with_flow"]).all()
     assert (table["iterations"] > 0).all()
+
+
+def test_lift_one_ban_lifts_exactly_one_country_and_relaxes_the_lp() -> None:
+    """The benchmark's *toggle* variant: one banned exporter's edges reopen, nothing else changes.
+
+    With the other bans, the costs and the demands as they were, the lifted LP is a
+    relaxation of the banned one (only upper bounds rise, the objective is the same), so its
+    optimal value cannot be larger.
+    """
+    import numpy as np
+    from bench_rebalance import lift_one_ban, prepare
+
+    _nodes, _edges, model, shocks, *_ = prepare(600, 2, "weighted", 2)
+    sup = model.edges["supplier_country"].to_numpy()
+    s = shocks[0]
+    lifted = lift_one_ban(np.random.default_rng(0), model, s)
+    reopened = (s.blocked > 0) & (lifted.blocked == 0)
+    assert reopened.any()
+    assert len(np.unique(sup[reopened])) == 1
+    country = sup[reopened][0]
+    assert not (lifted.blocked[sup == country] > 0).any()
+    unchanged = sup != country
+    assert np.array_equal(lifted.blocked[unchanged], s.blocked[unchanged])
+    assert np.array_equal(lifted.cost, s.cost)
+    assert np.array_equal(lifted.demand, s.demand)
+    model.solve(s, warm=False)
+    banned = model._h.getInfo().objective_function_value  # the LP's own objective, tie-break included
+    model.solve(lifted, warm=False)
+    assert model._h.getInfo().objective_function_value <= banned + 1e-9 * abs(banned)
