@@ -239,6 +239,35 @@ def test_folding_into_other() -> None:
     assert len(drawn) <= 12
 
 
+def test_folding_does_not_depend_on_round_off() -> None:
+    """Two equal importers, one of them larger by two units in the last place: the same picture.
+
+    AA and ZZ each take 2,000 t of Malaysian oxide (40 % of Malaysia's 5,000 t: too large for
+    the share-based fold) and ~2 % of the oxide tonnes, so with ``max_nodes=8`` the last
+    step folds them, smallest first, into one "Other" node. Their sizes tie; which one the
+    LP's round-off makes larger must not decide the order (or the membership) of the fold.
+    """
+    nodes, edges, traced = small_network()
+    extra = pd.DataFrame([(f"{c}:oxide", "market", c, "oxide", "", 0.0) for c in ("AA", "ZZ")],
+                         columns=["node", "kind", "country", "commodity", "name", "primary"])  # fmt: skip
+    extra["stage"] = extra["commodity"].map(STAGE)
+    n2 = pd.concat([nodes, extra], ignore_index=True)
+    tr = pd.concat([traced, pd.Series({"AA:oxide": 0.0, "ZZ:oxide": 0.0})])
+    bumped = 2000.0 * (1 + 4e-16)
+    assert bumped != 2000.0
+
+    def picture(t_aa: float, t_zz: float) -> str:
+        more = pd.DataFrame([("flows.my_aa", "MY:oxide", "AA:oxide", "oxide", t_aa),
+                             ("flows.my_zz", "MY:oxide", "ZZ:oxide", "oxide", t_zz)],
+                            columns=["edge", "supplier", "buyer", "commodity", "tonnes"])  # fmt: skip
+        e2 = pd.concat([edges, more], ignore_index=True)
+        return to_dot((n2, e2), traced=tr, title="t", max_nodes=8).source
+
+    src = picture(2000.0, bumped)
+    assert "includes: AA:oxide, ZZ:oxide" in src
+    assert picture(bumped, 2000.0) == src
+
+
 def test_commodity_filter() -> None:
     nodes, edges, traced = small_network()
     extra = pd.DataFrame([{"node": "JP:magnet", "kind": "market", "country": "JP", "commodity": "magnet",
