@@ -240,10 +240,10 @@ def test_folding_into_other() -> None:
 
 
 def test_folding_does_not_depend_on_round_off() -> None:
-    """Two equal importers, one of them larger by two units in the last place: the same picture.
+    """Two equal importers, one of them larger by four units in the last place: the same picture.
 
     AA and ZZ each take 2,000 t of Malaysian oxide (40 % of Malaysia's 5,000 t: too large for
-    the share-based fold) and ~2 % of the oxide tonnes, so with ``max_nodes=8`` the last
+    the share-based fold) and ~1 % of the oxide tonnes, so with ``max_nodes=8`` the last
     step folds them, smallest first, into one "Other" node. Their sizes tie; which one the
     LP's round-off makes larger must not decide the order (or the membership) of the fold.
     """
