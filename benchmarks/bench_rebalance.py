@@ -78,7 +78,8 @@ import numpy as np
 import pandas as pd
 
 from supplychain.simulation.blocks import BlockRebalance, constraint_blocks
-from supplychain.simulation.rebalance import PERTURB, RebalanceModel, YearInputs
+from supplychain.simulation.highs import PERTURB
+from supplychain.simulation.rebalance import RebalanceModel, YearInputs
 
 LAYERS = ("ore", "oxide", "metal", "magnet")
 

@@ -172,10 +172,10 @@ def test_optimal_face_keeps_a_level_exactly_and_leaves_its_ties_free() -> None:
     #     fixed, so a next level min x1 - x2 is free to pick x1 = 0, x2 = 1 (objective -1).
     import highspy
 
-    from supplychain.simulation.rebalance import _quiet_highs, keep_optimal_face
+    from supplychain.simulation.highs import keep_optimal_face, quiet_highs
 
     def lp(x2_upper: float) -> Any:
-        h = _quiet_highs()
+        h = quiet_highs()
         h.passModel(_two_column_lp(x2_upper))
         return h
 
@@ -218,7 +218,8 @@ def _two_column_lp(x2_upper: float) -> Any:
 
 
 def test_highs_cost_perturbation_is_off_only_where_the_tie_break_perturbs() -> None:
-    from supplychain.simulation.rebalance import PERTURB, perturbation
+    from supplychain.simulation.highs import PERTURB
+    from supplychain.simulation.levels import perturbation
 
     assert [perturbation(level, {}) for level in ("weighted", "start", "deviation")] == [0.0, 0.0, 0.0]
     assert [perturbation(level, {}) for level in ("shortfall", "stock", "cost")] == [1.0, 1.0, 1.0]
@@ -276,7 +277,7 @@ def test_block_solve_matches_the_monolithic_optimum(seed: int, objective: Any) -
 
 def test_a_level_is_settled_only_by_non_negative_costs_at_value_zero() -> None:
     # Every LP column is >= 0, so costs c >= 0 give a level optimum >= 0, attained where c.x = 0.
-    from supplychain.simulation.rebalance import settled
+    from supplychain.simulation.levels import settled
 
     x = np.array([0.0, 2.0, 3.0])
     assert settled(np.array([1.0, 0.0, 0.0]), x)  # the only costed column is at 0
@@ -288,9 +289,9 @@ def _small_highs() -> Any:
     """A 3-row, 5-column LP in a fresh ``Highs`` (coefficients 1; bounds and costs 0)."""
     import highspy
 
-    from supplychain.simulation.rebalance import INF, _quiet_highs
+    from supplychain.simulation.highs import INF, quiet_highs
 
-    h = _quiet_highs()
+    h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = 5, 3
     lp.col_cost_ = np.zeros(5)
@@ -318,7 +319,7 @@ def test_sent_highs_holds_what_highs_holds(ops: list[tuple[str, list[float], lis
     # SentHighs sends only the entries that differ from its record of the model; whatever the mix of
     # whole-vector sets and direct change* calls (optimal face, kept levels, quota rows), HiGHS' LP
     # must equal the LP obtained by applying every call in full (the reference arrays below).
-    from supplychain.simulation.rebalance import INF, SentHighs
+    from supplychain.simulation.highs import INF, SentHighs
 
     h = SentHighs(_small_highs())
     col_lo, col_hi, cost = np.zeros(5), np.full(5, INF), np.zeros(5)
@@ -362,7 +363,7 @@ def test_sent_highs_holds_what_highs_holds(ops: list[tuple[str, list[float], lis
 
 
 def test_sent_highs_sends_only_what_changed() -> None:
-    from supplychain.simulation.rebalance import SentHighs
+    from supplychain.simulation.highs import SentHighs
 
     calls: list[tuple[str, list[int]]] = []
 

@@ -5,7 +5,9 @@ The stages of one simulated year::
     toggles ──▶ active policies/agreements                      (toggles.py)
     graph tables (+ investment capacity) ──▶ blocked shares, costs, quotas
                                                                 (policies.py, agreements.py, calendar.py)
-        ──▶ fixed propagation | re-routing LP ──▶ flows, shortfall (fixed.py, rebalance.py)
+        ──▶ fixed propagation | re-routing LP ──▶ flows, shortfall (fixed.py, rebalance.py:
+                                                                 candidates.py, levels.py, highs.py,
+                                                                 fold.py, blocks.py)
         ──▶ stocks, measures after the shock, targets           (stocks.py, targets.py)
 
 :class:`~supplychain.simulation.run.Simulator` runs them for every year, base year to

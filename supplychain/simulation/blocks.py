@@ -48,22 +48,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from supplychain.errors import SolverError
-from supplychain.simulation.rebalance import (
-    INF,
-    WEIGHTS,
-    RebalanceModel,
-    RebalanceSolution,
-    SentHighs,
-    YearInputs,
-    _dot,
-    _LevelCosts,
-    _quiet_highs,
-    iterations,
-    lexicographic_levels,
-    open_solve,
-    perturbation,
-    run_highs,
-)
+from supplychain.simulation.highs import INF, SentHighs, iterations, open_solve, quiet_highs, run_highs
+from supplychain.simulation.levels import WEIGHTS, LevelCosts, dot, lexicographic_levels, perturbation
+from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
 __all__ = ["BlockRebalance", "constraint_blocks"]
 
@@ -135,7 +122,7 @@ class _Block:
         lp.a_matrix_.start_ = sub.indptr.astype(np.int32)
         lp.a_matrix_.index_ = sub.indices.astype(np.int32)
         lp.a_matrix_.value_ = sub.data
-        h: Any = _quiet_highs(options)
+        h: Any = quiet_highs(options)
         if h.passModel(lp) != highspy.HighsStatus.kOk:
             msg = "HiGHS rejected a rebalance block"
             raise SolverError(msg)
@@ -329,24 +316,24 @@ class BlockRebalance:
         if m.objective == "weighted":
             plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4
             objectives = {
-                "weighted": _dot(plain, x),  # without the tie-break
-                "shortfall": _dot(lv.cost1, x) * lv.ws_scale,
-                "stock": _dot(lv.cost2, x),
-                "cost": _dot(lv.cost3, x) * lv.cscale,
-                "deviation": _dot(lv.cost4, x) + lv.dev_const,
+                "weighted": dot(plain, x),  # without the tie-break
+                "shortfall": dot(lv.cost1, x) * lv.ws_scale,
+                "stock": dot(lv.cost2, x),
+                "cost": dot(lv.cost3, x) * lv.cscale,
+                "deviation": dot(lv.cost4, x) + lv.dev_const,
             }
         else:
             # levels 1, 2 and 4 are reported without the tie-break, as by the model
-            objectives = {"shortfall": _dot(lv.cost1, x) * lv.ws_scale}
+            objectives = {"shortfall": dot(lv.cost1, x) * lv.ws_scale}
             if "stock" in solved_levels:
-                objectives["stock"] = _dot(lv.cost2, x)
+                objectives["stock"] = dot(lv.cost2, x)
             objectives["cost"] = obj["cost"] * lv.cscale
-            objectives["deviation"] = _dot(lv.cost4, x) + lv.dev_const
+            objectives["deviation"] = dot(lv.cost4, x) + lv.dev_const
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=its,
                                               seconds=time.perf_counter() - t0, warm=warm_all)
 
     def _solve_block(self, b: _Block, inputs: YearInputs, warm: bool, col_lo: FloatArray, col_hi: FloatArray,
-                     row_lo: FloatArray, row_hi: FloatArray, lv: _LevelCosts, costs: tuple[FloatArray, ...],
+                     row_lo: FloatArray, row_hi: FloatArray, lv: LevelCosts, costs: tuple[FloatArray, ...],
                      quota_key: tuple[Any, ...]) -> _Result:
         """All levels of one block (touches only ``b``: safe on a thread of its own)."""
         m = self.model

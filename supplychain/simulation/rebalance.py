@@ -42,7 +42,7 @@ non-negative costs, e.g. no shortfall at all — is not solved:
     2. minimise stock draws :math:`\sum_m d_m / S_m` (strategic stocks last);
     3. minimise cost :math:`\sum_e c_e f_e` (export taxes, tariffs, and the
        preference surcharge on imports from outside an agreement); its optimal
-       face is kept (:func:`keep_optimal_face`: columns with a non-zero reduced
+       face is kept (:func:`~supplychain.simulation.highs.keep_optimal_face`: columns with a non-zero reduced
        cost and rows with a non-zero dual fixed at their values);
     4. minimise deviation from the baseline
        :math:`\sum_e |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
@@ -56,9 +56,9 @@ capacity at the same deviation from the baseline), any optimal vertex would do,
 and which one a solver returns would depend on where it started (the previous
 year, the previous variant). To make such choices depend on the inputs rather
 than on the solve history, the coefficients of the last level (deviation) are
-multiplied by :math:`1 + \tau\,h(\text{id})` with :math:`\tau` = :data:`TIE_BREAK`
+multiplied by :math:`1 + \tau\,h(\text{id})` with :math:`\tau` = :data:`~supplychain.simulation.levels.TIE_BREAK`
 and :math:`h \in [0, 1)` a fixed hash of the edge or market id, and HiGHS runs
-with a dual feasibility tolerance of :data:`DUAL_TOL` so that the perturbation
+with a dual feasibility tolerance of :data:`~supplychain.simulation.highs.DUAL_TOL` so that the perturbation
 still counts for high-tonnage commodities (small normalised weights). Levels 1–3
 are not perturbed (a perturbation there would trade real shortfall or cost for
 the tie-break). The reported deviation is that of the unperturbed level.
@@ -74,20 +74,24 @@ HiGHS holds the LP with every single-edge facility's flows folded into its
 activity (:mod:`supplychain.simulation.fold`: the yield rows and flow columns of such
 facilities replaced by piecewise-linear activity columns, an exact presolve); the
 model's own columns and rows are the ones above. HiGHS runs without presolve
-(:data:`PRESOLVE`) and without its random cost
-perturbation on the levels that carry the tie-break (:data:`TIE_BROKEN`), which
+(:data:`~supplychain.simulation.highs.PRESOLVE`) and without its random cost
+perturbation on the levels that carry the tie-break (:data:`~supplychain.simulation.levels.TIE_BROKEN`), which
 are perturbed deterministically already; a solve from scratch starts from the
-baseline flows with every facility's activity basic (:func:`baseline_basis`), not
+baseline flows with every facility's activity basic (:func:`~supplychain.simulation.highs.baseline_basis`), not
 from HiGHS' slack basis; ``docs/performance.md`` has the timings.
+
+Modules beside this one: :mod:`supplychain.simulation.candidates` (the edge set and the
+facilities' yields), :mod:`supplychain.simulation.levels` (the levels' costs, the tie-break,
+the lexicographic solve), :mod:`supplychain.simulation.highs` (what is sent to HiGHS and how a
+run starts), :mod:`supplychain.simulation.fold` (the exact presolve) and
+:mod:`supplychain.simulation.blocks` (the same LP solved block by block).
 """
 
 from __future__ import annotations
 
 import time
-import zlib
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import highspy
@@ -97,9 +101,19 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.errors import EngineError, SolverError
-from supplychain.schema.model import Facility, Process
+from supplychain.simulation.candidates import EDGE_COLUMNS, candidate_edges, facility_yields
 from supplychain.simulation.fixed import NetworkIndex, index_network, shortfall_frame
 from supplychain.simulation.fold import Fold, Geometry
+from supplychain.simulation.highs import INF, SentHighs, iterations, open_solve, quiet_highs, run_highs
+from supplychain.simulation.levels import (
+    WEIGHTS,
+    LevelCosts,
+    dot,
+    lexicographic_levels,
+    perturbation,
+    tie_factors,
+    weighted_costs,
+)
 from supplychain.simulation.policies import PolicyEffects
 
 __all__ = [
@@ -112,367 +126,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-INF = highspy.kHighsInf
-_HIGHS: Any = highspy  # highspy's stubs lack parts of the Highs API used here
-
-
-def _quiet_highs(options: Mapping[str, Any] | None = None) -> Any:
-    """Make a ``Highs`` object without letting its construction print, with the model's options.
-
-    highspy prints its licence banner on standard output when a solver object is
-    made, before any option can be set; that would corrupt ``run --format json``.
-    The banner is sent to /dev/null by redirecting file descriptor 1 for the call.
-    Output is off, the dual feasibility tolerance is :data:`DUAL_TOL`, presolve is off
-    (:data:`PRESOLVE`), then ``options`` (HiGHS option name → value) are applied.
-    """
-    import os
-    import sys
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with Path(os.devnull).open("wb") as null:
-            os.dup2(null.fileno(), 1)
-            h = _HIGHS.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("dual_feasibility_tolerance", DUAL_TOL)
-    h.setOptionValue("presolve", PRESOLVE)
-    for k, v in (options or {}).items():
-        h.setOptionValue(k, v)
-    return h
-
-
-class SentHighs:
-    """A ``Highs`` object that remembers the bounds and costs sent to it and re-sends only changes.
-
-    HiGHS' ``changeColsBounds`` and ``changeColsCost`` cost time in proportion to the
-    columns passed, changed or not: ~7 ms and ~3 ms for the 65,000 columns of one
-    commodity chain, as long as ~150 simplex iterations (``docs/performance.md``),
-    while a warm re-solve usually changes a few thousand.
-    :meth:`set_col_bounds`, :meth:`set_row_bounds` and :meth:`set_costs` take whole
-    vectors and send the entries that differ from what HiGHS holds. Every other call
-    is passed through; the ``change*`` calls made directly (optimal face, levels kept)
-    are recorded, so the record always equals HiGHS' model. Values are compared
-    exactly, so the LP is the same as when every entry is sent. ``lp``: the
-    ``HighsLp`` passed to ``passModel``, whose bounds and costs start the record
-    (default: read back from HiGHS).
-    """
-
-    def __init__(self, h: Any, lp: Any = None) -> None:
-        self.h = h
-        nc, nr = int(h.getNumCol()), int(h.getNumRow())
-        if lp is None:  # a copy of HiGHS' model, matrix included; the HighsLp given to passModel avoids it
-            lp = h.getLp()
-        self._col_lo = np.array(lp.col_lower_, dtype=np.float64).reshape(nc)
-        self._col_hi = np.array(lp.col_upper_, dtype=np.float64).reshape(nc)
-        self._row_lo = np.array(lp.row_lower_, dtype=np.float64).reshape(nr)
-        self._row_hi = np.array(lp.row_upper_, dtype=np.float64).reshape(nr)
-        self._cost = np.array(lp.col_cost_, dtype=np.float64).reshape(nc)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.h, name)
-
-    # ------------------------------------------------- recorded pass-through calls
-    def changeColsBounds(self, n: int, idx: Any, lo: Any, hi: Any) -> Any:  # noqa: N802 - HiGHS' name
-        """``Highs.changeColsBounds``, recorded."""
-        self._col_lo[idx], self._col_hi[idx] = lo, hi
-        return self.h.changeColsBounds(n, idx, lo, hi)
-
-    def changeRowsBounds(self, n: int, idx: Any, lo: Any, hi: Any) -> Any:  # noqa: N802 - HiGHS' name
-        """``Highs.changeRowsBounds``, recorded."""
-        self._row_lo[idx], self._row_hi[idx] = lo, hi
-        return self.h.changeRowsBounds(n, idx, lo, hi)
-
-    def changeRowBounds(self, i: int, lo: float, hi: float) -> Any:  # noqa: N802 - HiGHS' name
-        """``Highs.changeRowBounds``, recorded."""
-        self._row_lo[i], self._row_hi[i] = lo, hi
-        return self.h.changeRowBounds(i, lo, hi)
-
-    def changeColsCost(self, n: int, idx: Any, cost: Any) -> Any:  # noqa: N802 - HiGHS' name
-        """``Highs.changeColsCost``, recorded."""
-        self._cost[idx] = cost
-        return self.h.changeColsCost(n, idx, cost)
-
-    def addRow(self, lo: float, hi: float, n: int, idx: Any, val: Any) -> Any:  # noqa: N802 - HiGHS' name
-        """``Highs.addRow``, recorded."""
-        self._row_lo = np.append(self._row_lo, lo)
-        self._row_hi = np.append(self._row_hi, hi)
-        return self.h.addRow(lo, hi, n, idx, val)
-
-    # ----------------------------------------------------------- whole vectors
-    def set_col_bounds(self, lo: FloatArray, hi: FloatArray) -> None:
-        """Set every column's bounds, sending only those that changed."""
-        j = np.flatnonzero((lo != self._col_lo) | (hi != self._col_hi)).astype(np.int32)
-        if j.size:
-            self.changeColsBounds(j.size, j, lo[j], hi[j])
-
-    def set_row_bounds(self, lo: FloatArray, hi: FloatArray) -> None:
-        """Set the bounds of the first ``len(lo)`` rows, sending only those that changed."""
-        n = len(lo)
-        i = np.flatnonzero((lo != self._row_lo[:n]) | (hi != self._row_hi[:n])).astype(np.int32)
-        if i.size:
-            self.changeRowsBounds(i.size, i, lo[i], hi[i])
-
-    def set_costs(self, cost: FloatArray) -> None:
-        """Set every column's cost, sending only those that changed."""
-        j = np.flatnonzero(cost != self._cost).astype(np.int32)
-        if j.size:
-            self.changeColsCost(j.size, j, cost[j])
-
-
-_STATUS = (highspy.HighsBasisStatus.kLower, highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper)
-
-
-def baseline_basis(cost: FloatArray, col_hi: FloatArray, n_rows: int, basic_cols: IntArray, basic_rows: IntArray
-                   ) -> Any:
-    r"""Return a starting basis at the baseline flows for a solve from scratch.
-
-    HiGHS' own start is the slack basis: every row's slack basic, every column at a
-    bound; dual simplex then puts every :math:`f^{lo}_e` at its upper bound
-    :math:`f^0_e` (its cost is negative), i.e. the baseline flows, and each facility's
-    activity at 0. Every yield row :math:`\sum_{out_k(v)} f = y_{vk} a_v` is then
-    violated by the baseline output, and dual simplex spends a pivot per facility
-    bringing :math:`a_v` into the basis before it repairs the shock. Here each
-    facility's activity is basic in place of the slack of one of its output yield rows
-    (``basic_cols[i]`` in row ``basic_rows[i]``): the basis stays triangular in those
-    columns, so it is non-singular; all row duals stay 0 (activities cost nothing), so it
-    is dual feasible exactly when the slack basis is; and :math:`a_v` takes its
-    baseline value, which satisfies the facility's yield rows whenever its baseline
-    inputs and outputs match its yields. Non-basic columns sit at the bound their
-    ``cost`` prefers (upper where the cost is negative and the bound finite).
-    """
-    cs = np.where((cost < 0) & np.isfinite(col_hi), 2, 0)
-    cs[basic_cols] = 1
-    rs = np.ones(n_rows, dtype=np.intp)
-    rs[basic_rows] = 0
-    b = highspy.HighsBasis()
-    b.col_status = [_STATUS[v] for v in cs.tolist()]
-    b.row_status = [_STATUS[v] for v in rs.tolist()]
-    b.valid = True
-    return b
-
-
-def open_solve(h: Any, level: str, cost: FloatArray, col_hi: FloatArray, stored: Mapping[str, Any], *,
-               warm: bool, crash: tuple[IntArray, IntArray] | None) -> bool:
-    """Give the first run of a solve its starting basis; return whether it starts from one.
-
-    Warm: the stored optimal basis of ``level`` from the last solve (the weighted objective,
-    whose costs never change, so it stays dual feasible), else HiGHS' own last basis. From
-    scratch: :func:`baseline_basis` with ``crash`` = (activity columns, their yield rows),
-    or, with ``crash`` None, HiGHS' slack basis. Shared by :meth:`RebalanceModel.solve` and
-    every block of ``BlockRebalance``; the return value is ``run_highs``' ``warm``.
-    """
-    if warm:
-        if level in stored:
-            h.setBasis(stored[level])
-        return True
-    if crash is not None:
-        h.setBasis(baseline_basis(cost, col_hi, h.getNumRow(), *crash))
-        return True
-    return False
-
-
-def iterations(h: Any) -> int:
-    """Return the simplex, interior-point and crossover iterations of ``h``'s last run."""
-    info = h.getInfo()
-    return int(info.simplex_iteration_count) + int(info.ipm_iteration_count) + int(info.crossover_iteration_count)
-
-
-def run_highs(h: Any, *, warm: bool, cold_solver: str | None, solver: str, perturb: float = 1.0) -> Any:
-    """Run HiGHS and return the model status.
-
-    ``perturb`` is HiGHS' ``dual_simplex_cost_perturbation_multiplier`` for this run
-    (1: HiGHS' default random cost perturbation, 0: none; :func:`perturbation`).
-    ``cold_solver`` (e.g. ``"ipm"``: interior point + crossover, a basis for the warm
-    re-solves after it) is used for this run only, then ``solver`` is set back. A warm
-    run that ends non-optimal is retried once from scratch (guard against warm-start
-    failures such as HiGHS #3194 and #3294).
-    """
-    h.setOptionValue(PERTURB, perturb)
-    if cold_solver is not None:
-        h.setOptionValue("solver", cold_solver)
-        try:
-            h.run()
-        finally:
-            h.setOptionValue("solver", solver)
-    else:
-        h.run()
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal and warm:
-        h.clearSolver()
-        h.run()
-        status = h.getModelStatus()
-    return status
-
-
-WEIGHTS = (1.0, 1e-2, 1e-3, 1e-4)
-"""Weights of the four levels in the single ``weighted`` objective (each level normalised to max coefficient 1)."""
-
-DUAL_TOL = 1e-10
-"""HiGHS ``dual_feasibility_tolerance`` (default 10⁻⁷): small enough for the tie-break of high-tonnage commodities."""
-
-PRESOLVE = "off"
-"""HiGHS ``presolve``: off, 10-20 % faster from HiGHS' slack basis on a commodity chain's LP
-(docs/performance.md). Simplex solves start from a basis (:func:`baseline_basis` or the last optimum),
-for which HiGHS skips presolve anyway, so it matters for ``cold_solver="ipm"``;
-``options={"presolve": "on"}`` restores it."""
-
-TIE_BREAK = 1e-3
-"""Relative spread of the deterministic tie-break of the deviation level (module docstring)."""
-
-PERTURB = "dual_simplex_cost_perturbation_multiplier"
-"""HiGHS option scaling its random cost perturbation in dual simplex (default 1)."""
-
-TIE_BROKEN = frozenset({"weighted", "start", "deviation"})
-"""Levels whose costs carry the deterministic tie-break, solved without HiGHS' cost perturbation."""
-
-
-def perturbation(level: str, options: Mapping[str, Any]) -> float:
-    """Return HiGHS' cost perturbation multiplier for ``level`` (:data:`TIE_BROKEN` levels: 0, others: 1).
-
-    An explicit ``dual_simplex_cost_perturbation_multiplier`` in ``options`` wins.
-    """
-    if PERTURB in options:
-        return float(options[PERTURB])
-    return 0.0 if level in TIE_BROKEN else 1.0
-
-
-FACE_TOL = 1e-9
-"""Reduced costs and duals above this (levels are scaled to a largest coefficient of 1) count as non-zero."""
-
-
-def keep_optimal_face(h: Any) -> None:
-    r"""Restrict the LP in ``h`` to the optimal face of the level just solved.
-
-    With the optimal row duals :math:`y` and reduced costs :math:`d_j = c_j - a_j^\top y`,
-    complementary slackness says that a feasible :math:`x` is optimal for the level
-    if and only if every column with :math:`d_j \ne 0` stays at its bound and every
-    row with :math:`y_i \ne 0` stays active; so those columns and rows are fixed at
-    their current values (``|·| >`` :data:`FACE_TOL`). Exact, unlike a bound on the
-    level's objective row, and the row's coefficients need not be rewritten when the
-    costs change. The current basis stays valid (only non-basic columns and rows are
-    fixed); the next solve's bounds undo the fixing.
-    """
-    sol = h.getSolution()
-    d = np.asarray(sol.col_dual)
-    cols = np.flatnonzero(np.abs(d) > FACE_TOL).astype(np.int32)
-    if cols.size:
-        x = np.asarray(sol.col_value)[cols]
-        h.changeColsBounds(cols.size, cols, x, x)
-    y = np.asarray(sol.row_dual)
-    rows = np.flatnonzero(np.abs(y) > FACE_TOL).astype(np.int32)
-    if rows.size:
-        ax = np.asarray(sol.row_value)[rows]
-        h.changeRowsBounds(rows.size, rows, ax, ax)
-
-
 FLOW_TOL = 1e-9
 """Edge flows up to this many tonnes are round-off of the LP solution and reported as 0."""
-
-SETTLED_TOL = 1e-12
-"""A level whose (normalised) value is at most this at the current point is optimal there (:func:`settled`)."""
-
-
-def settled(cost: FloatArray, x: FloatArray) -> bool:
-    r"""Whether a level is optimal at the feasible point ``x`` without solving it.
-
-    Every column of the LP is non-negative, so a level with costs :math:`c \ge 0` has
-    optimum :math:`\ge 0`; at :math:`c^\top x = 0` (up to :data:`SETTLED_TOL`) ``x`` attains it.
-    This is the usual case after the weighted start: no shortfall, no stock draw, no
-    costed flow.
-    """
-    return bool(np.all(cost >= 0.0)) and _dot(cost, x) <= SETTLED_TOL
-
-
-def weighted_costs(lv: _LevelCosts, tie: FloatArray) -> FloatArray:
-    """Return the LP costs of ``objective="weighted"`` (:data:`WEIGHTS`, tie-break on level 4).
-
-    The weights are divided by the last one (10⁴ : 10² : 10 : 1): the same optimum, but the
-    deviation level's reduced costs keep their own scale, so HiGHS resolves them to its dual
-    feasibility tolerance exactly as in a solve of that level alone (and the lexicographic
-    solve may skip that level after a settled start, see :meth:`RebalanceModel.solve`).
-    """
-    w = [wk / WEIGHTS[3] for wk in WEIGHTS]
-    out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
-    return out
-
-
-def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values: dict[str, float], *,
-                         start: FloatArray, shortfall: FloatArray, draws: FloatArray | None, cost: FloatArray | None,
-                         deviation: FloatArray, short: npt.NDArray[np.int32], draw: npt.NDArray[np.int32],
-                         stock: FloatArray) -> FloatArray:
-    """Solve the lexicographic levels on ``h`` from the weighted start (``docs/rebalance.md``, "Weighted start").
-
-    Shared by :meth:`RebalanceModel.solve` and each block of ``BlockRebalance``.
-
-    Parameters
-    ----------
-    h : highspy.Highs
-        The LP (the whole model, or one block).
-    run : callable
-        ``run(level, cost)`` solves one level with these costs on ``h`` and stores its
-        optimum in ``values``.
-    values : dict
-        Level name → optimum; a settled level's value is written here, the start's removed.
-    start, shortfall, draws, cost, deviation : numpy.ndarray
-        Costs in ``h``'s columns: the weighted start and levels 1-4 (``draws`` None: no
-        stocks; ``cost`` None: no costs; ``deviation`` with the tie-break).
-    short, draw : numpy.ndarray
-        ``h``'s shortfall and stock-draw columns.
-    stock : numpy.ndarray
-        The cap of each stock-draw column.
-
-    Returns
-    -------
-    numpy.ndarray
-        The optimal column values in ``h``'s columns (read from HiGHS once per run:
-        each read copies every column, ~3 ms for 63,000 columns).
-    """
-    run("start", start)
-    values.pop("start")
-    x = np.asarray(h.getSolution().col_value)
-    ran = False  # has a level been solved since the start?
-
-    def level(name: str, costs: FloatArray) -> bool:
-        """Solve a level unless it is settled at the current point; return whether it was solved."""
-        nonlocal x, ran
-        if settled(costs, x):
-            values[name] = _dot(costs, x)
-            return False
-        run(name, costs)
-        x = np.asarray(h.getSolution().col_value)
-        ran = True
-        return True
-
-    def keep(cols: npt.NDArray[np.int32], hi: FloatArray) -> None:
-        if cols.size:
-            h.changeColsBounds(cols.size, cols, np.zeros(cols.size), hi)
-
-    # 1. unmet demand: each shortfall kept at its optimum (the current vertex satisfies this exactly)
-    level("shortfall", shortfall)
-    keep(short, np.maximum(x[short], 0.0))
-    # 2. stock draws, each kept at its optimum
-    if draws is not None:
-        level("stock", draws)
-        keep(draw, np.minimum(stock, np.maximum(x[draw], 0.0)))
-    # 3. cost: its optimal face kept
-    if cost is not None:
-        if level("cost", cost):
-            keep_optimal_face(h)
-        else:  # settled at 0: its optimal face is every costed flow at 0
-            js = np.flatnonzero(cost > 0).astype(np.int32)
-            h.changeColsBounds(js.size, js, x[js], x[js])
-    # 4. deviation from the baseline. When levels 1-3 were all settled at the start, the
-    # start's dual solution certifies this level too: on the columns left free its costs
-    # are exactly the level's (weighted_costs), so it is skipped.
-    if ran:
-        run("deviation", deviation)
-        x = np.asarray(h.getSolution().col_value)
-    return x
-
 
 BALANCE_TOL = 1e-9
 """Differences of baseline sums up to this share of the sums are round-off (:func:`_beyond_round_off`)."""
@@ -487,249 +142,6 @@ def _beyond_round_off(diff: npt.NDArray[Any], scale: npt.NDArray[Any]) -> FloatA
     """
     out: FloatArray = np.where(diff > BALANCE_TOL * scale, diff, 0.0).astype(np.float64)
     return out
-
-
-def tie_factors(ids: Sequence[str]) -> FloatArray:
-    r"""Return :math:`1 + \tau h(\text{id})` per id (:data:`TIE_BREAK`; :math:`h` from CRC-32, stable across runs)."""
-    h = np.array([zlib.crc32(str(i).encode()) for i in ids], dtype=np.float64) / 2.0**32
-    return 1.0 + TIE_BREAK * h
-
-
-def _dot(a: FloatArray, b: FloatArray) -> float:
-    """Return ``a @ b`` computed without BLAS.
-
-    A BLAS dot product of this length runs on OpenBLAS's worker threads, which then
-    busy-wait for the next call and keep a CPU busy while the blocks are solved
-    (measured at 10k nodes, 50 blocks: 40 warm solves took 4.3 s on one thread, with 8.2 s of
-    CPU, and 4.8 s on two threads; without BLAS 4.2 s with 4.1 s of CPU, and 3.0 s on two).
-    """
-    return float(np.sum(a * b))
-
-
-EDGE_COLUMNS = ["edge", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage", "kind"]
-
-
-# ------------------------------------------------------------------- yields
-def facility_yields(
-    nodes: pd.DataFrame,
-    edges: pd.DataFrame,
-    *,
-    facilities: Mapping[str, Facility] | None = None,
-    processes: Mapping[str, Process] | None = None,
-) -> pd.DataFrame:
-    r"""Input and output coefficients per tonne of each facility's reference output.
-
-    Parameters
-    ----------
-    nodes : pandas.DataFrame
-        Node table; facility rows give the reference output in ``commodity``.
-    edges : pandas.DataFrame
-        Base-year edge table.
-    facilities, processes : mapping, optional
-        Scenario entities, for facilities without base-year output.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``facility``, ``commodity``, ``role`` (``input`` | ``output``), ``coef``.
-
-    Notes
-    -----
-    Calibration: a facility with base-year output of its reference commodity r
-    gets the observed ratios, :math:`y_k = \sum_{out_k} f^0 / \sum_{out_r} f^0`
-    and :math:`c_k = \sum_{in_k} f^0 / \sum_{out_r} f^0`, so the baseline is a
-    feasible point of the LP (and the ``fixed`` response, which scales observed
-    flows, is one too). Other facilities use their process:
-    :math:`c_k = \text{inputs}_k / \text{outputs}_r`, :math:`y_k = \text{outputs}_k / \text{outputs}_r`;
-    a mine makes one tonne of its output per tonne of activity. Commodities seen
-    on a facility's edges but not in its recipe get coefficient 0 (the edge is
-    closed).
-    """
-    facilities = facilities or {}
-    processes = processes or {}
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
-    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
-    t = edges["tonnes"].to_numpy(dtype=float)
-    sup = edges["supplier"].astype(str).to_numpy()
-    buy = edges["buyer"].astype(str).to_numpy()
-    com = edges["commodity"].astype(str).to_numpy()
-    out_df = pd.DataFrame({"facility": sup, "commodity": com, "t": t})
-    out_df = out_df[out_df["facility"].isin(ref)]
-    in_df = pd.DataFrame({"facility": buy, "commodity": com, "t": t})
-    in_df = in_df[in_df["facility"].isin(ref)]
-    outs = out_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
-    ins = in_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
-    ref_out = {f: float(outs.get((f, r), 0.0)) for f, r in ref.items()}
-    rows: list[tuple[str, str, str, float]] = []
-    seen: set[tuple[str, str, str]] = set()
-
-    def add(f: str, k: str, role: str, coef: float) -> None:
-        if (f, k, role) not in seen:
-            seen.add((f, k, role))
-            rows.append((f, k, role, coef))
-
-    calibrated = {f for f, v in ref_out.items() if v > 0}
-    out_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(outs.index.tolist(), outs.to_numpy(), strict=True)
-    ]
-    in_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(ins.index.tolist(), ins.to_numpy(), strict=True)
-    ]
-    for f, k, v in out_items:
-        if f in calibrated:
-            add(f, k, "output", v / ref_out[f])
-    for f, k, v in in_items:
-        if f in calibrated:
-            add(f, k, "input", v / ref_out[f])
-    for f, r in sorted(ref.items()):
-        if f in calibrated:
-            continue
-        ent = facilities.get(f)
-        proc = processes.get(ent.process) if ent is not None and ent.process is not None else None
-        if proc is not None:
-            r = proc.reference_output
-            base = proc.outputs[r].central
-            for k, q in proc.outputs.items():
-                add(f, k, "output", q.central / base)
-            for k, q in proc.inputs.items():
-                add(f, k, "input", q.central / base)
-        else:
-            add(f, ent.output if ent is not None and ent.output is not None else r, "output", 1.0)
-    for f, k, _ in out_items:
-        add(f, k, "output", 0.0)
-    for f, k, _ in in_items:
-        add(f, k, "input", 0.0)
-    return pd.DataFrame(rows, columns=["facility", "commodity", "role", "coef"])
-
-
-# --------------------------------------------------------------- candidates
-def _commodity_stage(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if "stage" in edges:
-        for c, s in zip(edges["commodity"].astype(str), edges["stage"].astype(str), strict=True):
-            out.setdefault(c, s)
-    if "stage" in nodes:
-        for c, s in zip(nodes["commodity"].astype(str), nodes["stage"].astype(str), strict=True):
-            out.setdefault(c, s)
-    return out
-
-
-def role_masks(
-    supplier: pd.Series, buyer: pd.Series, supplier_country: pd.Series, buyer_country: pd.Series
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Which edges make a market a *producer* or a *consumer* for the re-routing candidates.
-
-    A market (an id with ``:`` that is not a use node) produces when a facility
-    supplies it or it exports across a border, and consumes when it imports across a
-    border or feeds a use node or a facility.
-
-    Returns
-    -------
-    tuple of numpy.ndarray of bool
-        Per edge: its buyer produces, its supplier produces, its buyer consumes, its
-        supplier consumes.
-    """
-    s = supplier.astype(str)
-    b = buyer.astype(str)
-    s_mkt = (s.str.contains(":") & ~s.str.endswith(":use")).to_numpy()
-    b_mkt = (b.str.contains(":") & ~b.str.endswith(":use")).to_numpy()
-    cross = (supplier_country.astype(str) != buyer_country.astype(str)).to_numpy()
-    s_fac = (~s.str.contains(":")).to_numpy()
-    b_fac = (~b.str.contains(":")).to_numpy()
-    b_use = b.str.endswith(":use").to_numpy()
-    return b_mkt & s_fac, s_mkt & cross, b_mkt & cross, s_mkt & (b_use | b_fac)
-
-
-def candidate_edges(
-    nodes: pd.DataFrame,
-    edges: pd.DataFrame,
-    yields: pd.DataFrame,
-    *,
-    reroute: bool = True,
-    offtakes: Sequence[tuple[str, str, str, str, str, str]] = (),
-) -> pd.DataFrame:
-    """Edges the LP may use besides the observed ones.
-
-    Parameters
-    ----------
-    nodes, edges : pandas.DataFrame
-        Node and (union) edge tables.
-    yields : pandas.DataFrame
-        From :func:`facility_yields`.
-    reroute : bool
-        Add trade candidates (else only completion and offtake edges).
-    offtakes : sequence of tuple
-        ``(edge id, supplier, buyer, supplier_country, buyer_country, commodity)``
-        committed routes to add when missing.
-
-    Returns
-    -------
-    pandas.DataFrame
-        New edges with the edge-table columns, ``kind`` ``supply``/``input``/``trade``
-        and ``origin`` ``completion``/``reroute``/``offtake``.
-
-    Notes
-    -----
-    * completion: a facility gets ``supply.<f>.<k>`` to its country's market for
-      every output k and ``input.<f>.<k>`` from it for every input it has no edge for;
-    * re-routing: for each commodity, every *producing* market (fed by a facility,
-      or exporting in the baseline) → every *consuming* market (importing, or
-      feeding a use node or a facility) in another country, ``reroute.<k>.<from>.<to>``.
-    """
-    stage = _commodity_stage(nodes, edges)
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
-    country = dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True))
-    sup = edges["supplier"].astype(str)
-    buy = edges["buyer"].astype(str)
-    com = edges["commodity"].astype(str)
-    have_out = set(zip(sup, com, strict=True))
-    have_in = set(zip(buy, com, strict=True))
-    new: list[dict[str, Any]] = []
-    for f, k, role in zip(yields["facility"], yields["commodity"], yields["role"], strict=True):
-        c = country.get(f, "")
-        market = f"{c}:{k}"
-        if role == "output" and (f, k) not in have_out:
-            new.append({"edge": f"supply.{f}.{k}", "supplier": f, "buyer": market, "supplier_country": c,
-                        "buyer_country": c, "commodity": k, "kind": "supply", "origin": "completion"})
-        elif role == "input" and (f, k) not in have_in:
-            new.append({"edge": f"input.{f}.{k}", "supplier": market, "buyer": f, "supplier_country": c,
-                        "buyer_country": c, "commodity": k, "kind": "input", "origin": "completion"})
-    comp = pd.DataFrame(new, columns=[*EDGE_COLUMNS, "origin"])
-    allx = pd.concat([edges.assign(origin="observed"), comp], ignore_index=True)
-    pairs = set(
-        zip(allx["supplier"].astype(str), allx["buyer"].astype(str), allx["commodity"].astype(str), strict=True)
-    )
-    extra: list[dict[str, Any]] = []
-    for eid, s, b, sc, bc, k in offtakes:
-        if (s, b, k) not in pairs:
-            pairs.add((s, b, k))
-            extra.append({"edge": eid, "supplier": s, "buyer": b, "supplier_country": sc, "buyer_country": bc,
-                          "commodity": k, "kind": "trade", "origin": "offtake"})
-    if reroute:
-        s_all = allx["supplier"].astype(str)
-        b_all = allx["buyer"].astype(str)
-        prod_b, prod_s, cons_b, cons_s = role_masks(s_all, b_all, allx["supplier_country"], allx["buyer_country"])
-        producers = pd.concat([b_all[prod_b], s_all[prod_s]]).drop_duplicates()
-        consumers = pd.concat([b_all[cons_b], s_all[cons_s]]).drop_duplicates()
-        p = pd.DataFrame({"supplier": producers.to_numpy()})
-        q = pd.DataFrame({"buyer": consumers.to_numpy()})
-        for df, col, cc in ((p, "supplier", "supplier_country"), (q, "buyer", "buyer_country")):
-            parts = df[col].str.split(":", n=1, expand=True)
-            df[cc] = parts[0] if len(df) else pd.Series(dtype=str)
-            df["commodity"] = parts[1] if len(df) else pd.Series(dtype=str)
-        cand = p.merge(q, on="commodity")
-        cand = cand[cand["supplier_country"] != cand["buyer_country"]]
-        key = pd.Series(list(zip(cand["supplier"], cand["buyer"], cand["commodity"], strict=True)), dtype=object)
-        cand = cand[~key.isin(pairs).to_numpy()]
-        cand = cand.assign(
-            edge="reroute." + cand["commodity"] + "." + cand["supplier_country"] + "." + cand["buyer_country"],
-            kind="trade",
-            origin="reroute",
-        )
-        extra.extend(cand.to_dict("records"))  # type: ignore[arg-type]
-    out = pd.concat([comp, pd.DataFrame(extra, columns=[*EDGE_COLUMNS, "origin"])], ignore_index=True)
-    out["stage"] = out["commodity"].map(stage).fillna("")
-    return out[[*EDGE_COLUMNS, "origin"]].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------- inputs
@@ -868,19 +280,6 @@ class _Rows:
     n: int
 
 
-@dataclass
-class _LevelCosts:
-    cost1: FloatArray
-    cost2: FloatArray
-    cost3: FloatArray
-    cost4: FloatArray
-    dev_const: float
-    ws_scale: float
-    cscale: float
-    has_stock: bool
-    has_cost: bool
-
-
 class RebalanceModel:
     """The re-routing LP of one network structure, re-solved for years and variants.
 
@@ -913,8 +312,9 @@ class RebalanceModel:
         ``"choose"``: HiGHS' dual simplex; ``"ipm"``: interior point + crossover, which
         was the faster before the tie-break, ``docs/performance.md``); warm levels use simplex.
     cold_start : {"baseline", "slack"}
-        Basis a simplex solve from scratch starts from: :func:`baseline_basis` (default) or
-        HiGHS' own slack basis (for comparison, ``benchmarks/bench_rebalance.py --cold-study``).
+        Basis a simplex solve from scratch starts from:
+        :func:`~supplychain.simulation.highs.baseline_basis` (default) or HiGHS' own slack
+        basis (for comparison, ``benchmarks/bench_rebalance.py --cold-study``).
     extra_edges : pandas.DataFrame, optional
         Edges to include that play no part in choosing the candidates (``origin``
         ``"potential"``): routes a sweep's samples may have in their baseline.
@@ -1165,7 +565,7 @@ class RebalanceModel:
         lp.a_matrix_.start_ = a.indptr.astype(np.int32)
         lp.a_matrix_.index_ = a.indices.astype(np.int32)
         lp.a_matrix_.value_ = a.data
-        h: Any = _quiet_highs(self._options)
+        h: Any = quiet_highs(self._options)
         status = h.passModel(lp)
         if status != highspy.HighsStatus.kOk:
             msg = f"HiGHS rejected the rebalance model: {status}"
@@ -1174,7 +574,10 @@ class RebalanceModel:
         self._row_hi_base = row_hi
 
     def crashes(self) -> bool:
-        """Whether a solve from scratch starts from :func:`baseline_basis` (simplex, ``cold_start="baseline"``)."""
+        """Whether a solve from scratch starts from the baseline basis (simplex, ``cold_start="baseline"``).
+
+        The basis is :func:`~supplychain.simulation.highs.baseline_basis`.
+        """
         return self.cold_start == "baseline" and self.cold_solver in ("choose", "simplex")
 
     # ------------------------------------------------------------- naming
@@ -1526,7 +929,7 @@ class RebalanceModel:
         kept = self._fold.kept_rows
         return geo, lo, hi, row_lo[kept], row_hi[kept]
 
-    def _level_costs(self, inputs: YearInputs) -> _LevelCosts:
+    def _level_costs(self, inputs: YearInputs) -> LevelCosts:
         """Cost vectors of the four levels, each normalised to a largest coefficient of 1."""
         c, ne = self._cols, len(self.edges)
         f0 = inputs.baseline
@@ -1559,9 +962,9 @@ class RebalanceModel:
         cost4[ne : 2 * ne] = w / dscale
         cost4[c.gap : c.draw] = -wm / dscale
         dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
-        return _LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
+        return LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
 
-    def _lp_costs(self, lv: _LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
+    def _lp_costs(self, lv: LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
         """Return the costs of a solve's HiGHS runs, in HiGHS' (folded) columns.
 
         ``objective="weighted"``: ``(weighted,)``; lexicographic: ``(shortfall, stock, cost,
@@ -1667,11 +1070,11 @@ class RebalanceModel:
             stage("weighted", lp_costs[0])
             x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
             plain = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
-            objectives["weighted"] = _dot(plain, x)  # without the tie-break
-            objectives["shortfall"] = _dot(cost1, x)
-            objectives["stock"] = _dot(cost2, x)
-            objectives["cost"] = _dot(cost3, x)
-            objectives["deviation"] = _dot(cost4, x) + dev_const
+            objectives["weighted"] = dot(plain, x)  # without the tie-break
+            objectives["shortfall"] = dot(cost1, x)
+            objectives["stock"] = dot(cost2, x)
+            objectives["cost"] = dot(cost3, x)
+            objectives["deviation"] = dot(cost4, x) + dev_const
         else:
             x_lp = lexicographic_levels(
                 h, stage, objectives, start=lp_costs[4], shortfall=lp_costs[0],
@@ -1679,7 +1082,7 @@ class RebalanceModel:
                 deviation=lp_costs[3], short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
             )
             x = fold.unfold(x_lp, geo, c.n)
-            objectives["deviation"] = _dot(cost4, x) + dev_const  # without the tie-break
+            objectives["deviation"] = dot(cost4, x) + dev_const  # without the tie-break
         objectives["shortfall"] *= ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
         self._solved = True

@@ -18,7 +18,8 @@ import pandas as pd
 import scipy.sparse as sps
 
 from supplychain.schema.model import Scenario
-from supplychain.simulation.rebalance import RebalanceModel, role_masks
+from supplychain.simulation.candidates import role_masks
+from supplychain.simulation.rebalance import RebalanceModel
 from supplychain.uncertainty.kernel import ExposureKernel
 from supplychain.uncertainty.models import MeasureFilter
 from supplychain.uncertainty.paths import Unsupported, is_relevant
