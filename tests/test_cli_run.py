@@ -43,6 +43,48 @@ def test_run_table_prints_targets_and_headline() -> None:
     assert "us_ndpr_25" in proc.stdout
 
 
+def test_run_json_has_the_response_tables() -> None:
+    """``run --format json`` holds what the response did: shortfall, re-routed flows, gainers, plants, solver.
+
+    Hand-worked for 2026 (the ban from 1 Sep 2025 is in force all year): China's 1,500 t to
+    the US and 500 t to Japan are blocked; outside China only Malaysia makes NdPr oxide,
+    2,000 t at capacity, against 3,000 + 1,000 t of US and Japanese demand: 2,000 t short
+    in all, however the LP splits it. China's own 8,000 t are met from its 10,000 t plant.
+    """
+    proc = cli("run", DATA / "small.yaml", "--format", "json", "--year", "2026")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    short = [r for r in doc["shortfall"] if r["year"] == 2026]
+    assert sum(r["shortfall_t"] for r in short) == pytest.approx(2000.0)
+    assert {r["country"] for r in short if r["shortfall_t"] > 0} <= {"US", "JP"}
+    flows = doc["flows"]
+    assert flows, "no re-routed flow"
+    assert {r["status"] for r in flows} <= {"blocked", "reduced", "rerouted", "new", "deal"}
+    assert all(r["year"] == 2026 for r in flows)
+    blocked = {(r["supplier"], r["buyer"]): r["change_t"] for r in flows if r["status"] == "blocked"}
+    assert blocked == {("CN:ndpr", "US:ndpr"): pytest.approx(-1500.0), ("CN:ndpr", "JP:ndpr"): pytest.approx(-500.0)}
+    plants = {r["facility"]: r for r in doc["utilisation"]}
+    assert set(plants) == {"cn_mine", "au_mine", "cn_sep", "my_sep"}
+    assert plants["my_sep"]["output_t"] == pytest.approx(2000.0)
+    assert plants["my_sep"]["utilisation"] == pytest.approx(1.0)
+    assert "gainers" in doc
+    assert doc["stocks"] == []
+    # the solver of every simulated year (2024-2026): the base year from scratch, the others warm
+    assert [(r["year"], r["warm"]) for r in doc["solver"]] == [(2024, False), (2025, True), (2026, True)]
+
+
+def test_run_table_prints_the_response() -> None:
+    proc = cli("run", DATA / "small.yaml", "--year", "2026")
+    assert proc.returncode == 0, proc.stderr
+    for title in ("Unmet demand", "Flows changed by the response", "Re-routing LP: 2024 from scratch"):
+        assert title in proc.stdout
+    assert "Suppliers whose exports grew: no supplier's exports grew in 2026." in proc.stdout
+    fixed = cli("run", DATA / "small.yaml", "--year", "2026", "--mode", "fixed")
+    assert fixed.returncode == 0, fixed.stderr
+    assert "Unmet demand" in fixed.stdout
+    assert "Re-routing LP" not in fixed.stdout  # nothing solved
+
+
 def test_check_targets_exits_3_when_missed(tmp_path: Path) -> None:
     # With the ban off, the US keeps importing all its NdPr oxide from China: traced
     # share 1 > 0.25 in 2030, so the target fails and --check-targets exits 3.

@@ -29,12 +29,18 @@ if TYPE_CHECKING:
 
     from supplychain.api import Result
 
-__all__ = ["HEADLINE", "result_json", "run"]
+__all__ = ["CHANGED", "HEADLINE", "response_tables", "result_json", "run", "solver_line"]
 
 HEADLINE = ("direct_import_share", "traced_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
 
 FORMATS = ("table", "json", "csv")
+
+CHANGED = ("blocked", "reduced", "rerouted", "new", "deal")
+"""Flow statuses that differ from the baseline (``simulation.run.flow_status``): the re-routed flows."""
+
+_SHIFT_TOL = 1e-6
+"""A facility's output within this share (and this many tonnes) of its baseline is unchanged, as for flows."""
 
 
 def headline_table(result: Result, years: list[int], countries: list[str] | None) -> pd.DataFrame:
@@ -58,6 +64,82 @@ def headline_table(result: Result, years: list[int], countries: list[str] | None
     return pd.DataFrame(wide[cols]).sort_values(["year", "country", "commodity"], kind="stable")
 
 
+def response_tables(result: Result, years: list[int], countries: list[str] | None) -> dict[str, pd.DataFrame]:
+    """Return what the supply response did in ``years``: unmet demand, re-routed flows, gainers, plant output.
+
+    Tidy tables keyed ``shortfall`` (final uses left short: t and share of demand),
+    ``flows`` (edges whose flow differs from the baseline, :data:`CHANGED`), ``gainers``
+    (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
+    moved from the baseline, with capacity and spare), largest first within a year. With
+    ``countries``, rows that involve one of them (as country, supplier, buyer or one of
+    the buyers).
+    """
+    def keep(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+        df = df[df["year"].isin(years)]
+        if countries:
+            hit = df[cols[0]].isin(countries)
+            for c in cols[1:]:
+                if c == "buyers":
+                    hit |= df[c].fillna("").astype(str).str.split(",").map(lambda b: bool(set(b) & set(countries)))
+                else:
+                    hit |= df[c].isin(countries)
+            df = df[hit]
+        return df
+
+    sf = keep(result.shortfall, "country")
+    sf = sf[sf["shortfall_t"] > 0].sort_values(["year", "shortfall_t"], ascending=[True, False], kind="stable")
+    fl = keep(result.flows, "supplier_country", "buyer_country")
+    fl = fl[fl["status"].isin(CHANGED)]
+    fl = fl.assign(_size=fl["change_t"].abs()).sort_values(["year", "_size"], ascending=[True, False], kind="stable")
+    ga = keep(result.gainers, "supplier_country", "buyers")
+    ga = ga.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")
+    ut = keep(result.utilisation, "country")
+    moved = (ut["output_t"] - ut["baseline_t"]).abs() > _SHIFT_TOL * ut["baseline_t"].abs().clip(lower=1.0)
+    ut = ut[moved]
+    ut = ut.assign(_size=(ut["output_t"] - ut["baseline_t"]).abs()).sort_values(
+        ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
+    return {
+        "shortfall": sf[["year", "country", "commodity", "stage", "demand_t", "shortfall_t", "shortfall_share"]],
+        "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "baseline_t", "tonnes", "change_t", "status"]],
+        "gainers": ga[["year", "supplier_country", "commodity", "baseline_t", "tonnes", "gain_t", "buyers"]],
+        "utilisation": ut[["year", "facility", "country", "commodity", "capacity_t", "baseline_t", "output_t",
+                           "utilisation", "spare_t"]],
+    }  # fmt: skip
+
+
+def solver_line(solver: pd.DataFrame) -> str | None:
+    r"""One line on the re-routing LP: the first year from scratch, the later ones warm-started.
+
+    ``solver``: :attr:`Result.solver <supplychain.api.Result.solver>` of a ``rebalance`` run;
+    ``None`` when it is empty. The speed-up (the first year's time over
+    the warm years' median) is shown where there is one: a small LP takes ~1 ms either way.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> line = solver_line(pd.DataFrame({"year": [2024, 2025, 2026], "seconds": [0.0500, 0.0100, 0.0120],
+    ...                                  "iterations": [900, 40, 60], "warm": [False, True, True]}))
+    >>> print(line.replace("; ", ";\n"))
+    Re-routing LP: 2024 from scratch 50.0 ms (900 iterations);
+    2025–2026 warm-started, median 11.0 ms (40–60 iterations), ×4.5 faster
+    """
+    if solver.empty or "seconds" not in solver.columns:
+        return None
+    first = solver.iloc[0]
+    text = (f"Re-routing LP: {int(first['year'])} {'warm-started' if first['warm'] else 'from scratch'} "
+            f"{1e3 * float(first['seconds']):.1f} ms ({int(first['iterations'])} iterations)")  # fmt: skip
+    rest = solver.iloc[1:]
+    warm = rest[rest["warm"].astype(bool)]
+    if not warm.empty:
+        med = float(warm["seconds"].median())
+        its = warm["iterations"].astype(int)
+        text += (f"; {int(warm['year'].min())}–{int(warm['year'].max())} warm-started, median {1e3 * med:.1f} ms "
+                 f"({its.min()}–{its.max()} iterations)")  # fmt: skip
+        if not first["warm"] and med > 0 and float(first["seconds"]) > med:
+            text += f", ×{float(first['seconds']) / med:.1f} faster"
+    return text
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for rec in df.to_dict(orient="records"):
@@ -76,13 +158,19 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
     An object with ``scenario``, ``variant``, ``mode``, ``source``, ``years``,
-    ``toggles``, and ``metrics`` / ``targets`` / ``shortfall`` arrays of records
-    (``metrics`` rows hold at least ``country``, ``commodity``, ``stage``, ``year``,
-    ``metric``, ``value``; ``value`` is null where ``label`` is ``"E"``).
+    ``toggles``, and arrays of records for the years asked: ``metrics`` (exposure after the
+    shock; rows hold at least ``country``, ``commodity``, ``stage``, ``year``, ``metric``,
+    ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``, ``shortfall``
+    (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
+    flow differs from the baseline, :data:`CHANGED`), ``gainers`` (supplier countries whose
+    exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output)
+    and ``stocks``; and ``solver``, the re-routing LP of every simulated year (seconds,
+    iterations, whether warm-started, each level's optimum).
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
 
+    flows = in_years(result.flows)
     return {
         "scenario": result.scenario,
         "variant": result.variant,
@@ -93,7 +181,35 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
         "metrics": _records(in_years(result.measures)),
         "targets": _records(in_years(result.targets)),
         "shortfall": _records(in_years(result.shortfall)),
+        "flows": _records(flows[flows["status"].isin(CHANGED)]),
+        "gainers": _records(in_years(result.gainers)),
+        "utilisation": _records(in_years(result.utilisation)),
+        "stocks": _records(in_years(result.stocks)),
+        "solver": _records(result.solver),
     }
+
+
+_RESPONSE_TITLES = {
+    "shortfall": ("Unmet demand (t and share of demand)", "no unmet demand"),
+    "flows": ("Flows changed by the response (largest first)", "no flow changed"),
+    "gainers": ("Suppliers whose exports grew", "no supplier's exports grew"),
+    "utilisation": ("Facilities whose output moved", "no facility's output moved"),
+}
+
+
+def _print_response(result: Result, years: list[int], countries: list[str] | None) -> None:
+    """Print :func:`response_tables` (a line for an empty one) and the solver line."""
+    shown = ", ".join(map(str, years))
+    hint = "all rows with --format json; narrow with --country"
+    for key, df in response_tables(result, years, countries).items():
+        title, none = _RESPONSE_TITLES[key]
+        if df.empty:
+            typer.echo(f"{title}: {none} in {shown}.")
+        else:
+            print_table(df, title, max_rows=20, more_hint=hint)
+    line = solver_line(result.solver) if result.mode == "rebalance" else None
+    if line:
+        typer.echo(line)
 
 
 def _print_targets(targets: pd.DataFrame) -> None:
@@ -133,8 +249,11 @@ def run(
 
     The table shows, per year, country and commodity with final use: the direct
     import share from the source country, the traced (upstream) share, USGS net
-    import reliance ("E" = net exporter) and the share of demand not met; then the
-    targets with pass/fail and margin. json and csv hold every measure.
+    import reliance ("E" = net exporter) and the share of demand not met; then what
+    the supply response did (unmet demand in tonnes, the flows it changed, the
+    suppliers that gained, the plants whose output moved, the solver's time); then
+    the targets with pass/fail and margin. json holds every measure and those tables
+    in full; csv every measure.
 
     Example:
 
@@ -175,6 +294,7 @@ def run(
     if output_format == "table":
         title = f"{result.scenario} — {result.variant}, {result.mode}, exposure to {result.source}"
         print_table(headline_table(result, years, country), title, max_rows=80, more_hint="narrow with --country")
+        _print_response(result, years, country)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip
     else:
