@@ -108,7 +108,7 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
 
 def solver_line(solver: pd.DataFrame) -> str | None:
-    r"""One line on the re-routing LP: the first year from scratch, the later ones warm-started.
+    r"""Summarise the re-routing LP in one line: the first year from scratch, the later ones warm-started.
 
     ``solver``: :attr:`Result.solver <supplychain.api.Result.solver>` of a ``rebalance`` run;
     ``None`` when it is empty. The speed-up (the first year's time over
@@ -164,8 +164,9 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
     (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
     flow differs from the baseline, :data:`CHANGED`), ``gainers`` (supplier countries whose
     exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output)
-    and ``stocks``; and ``solver``, the re-routing LP of every simulated year (seconds,
-    iterations, whether warm-started, each level's optimum).
+    and ``stocks``; and ``solver``, the response's solve in every simulated year (for
+    ``rebalance``: the LP's seconds, simplex iterations, whether it was warm-started and each
+    level's optimum).
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
