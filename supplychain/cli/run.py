@@ -29,18 +29,17 @@ if TYPE_CHECKING:
 
     from supplychain.api import Result
 
-__all__ = ["CHANGED", "HEADLINE", "response_tables", "result_json", "run", "solver_line"]
+__all__ = ["HEADLINE", "response_tables", "result_json", "run", "solver_line"]
 
 HEADLINE = ("direct_import_share", "traced_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
 
 FORMATS = ("table", "json", "csv")
 
-CHANGED = ("blocked", "reduced", "rerouted", "new", "deal")
-"""Flow statuses that differ from the baseline (``simulation.run.flow_status``): the re-routed flows."""
 
-_SHIFT_TOL = 1e-6
-"""A facility's output within this share (and this many tonnes) of its baseline is unchanged, as for flows."""
+def _changed(flows: pd.DataFrame) -> pd.DataFrame:
+    """Return the re-routed flows: edges whose status (``simulation.run.flow_status``) is not ``normal``."""
+    return flows[flows["status"] != "normal"]
 
 
 def headline_table(result: Result, years: list[int], countries: list[str] | None) -> pd.DataFrame:
@@ -68,12 +67,14 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
     """Return what the supply response did in ``years``: unmet demand, re-routed flows, gainers, plant output.
 
     Tidy tables keyed ``shortfall`` (final uses left short: t and share of demand),
-    ``flows`` (edges whose flow differs from the baseline, :data:`CHANGED`), ``gainers``
+    ``flows`` (edges whose flow differs from the baseline: :func:`_changed`), ``gainers``
     (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
     moved from the baseline, with capacity and spare), largest first within a year. With
     ``countries``, rows that involve one of them (as country, supplier, buyer or one of
     the buyers).
     """
+    from supplychain.simulation.run import TOL
+
     def keep(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
         df = df[df["year"].isin(years)]
         if countries:
@@ -88,13 +89,13 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
     sf = keep(result.shortfall, "country")
     sf = sf[sf["shortfall_t"] > 0].sort_values(["year", "shortfall_t"], ascending=[True, False], kind="stable")
-    fl = keep(result.flows, "supplier_country", "buyer_country")
-    fl = fl[fl["status"].isin(CHANGED)]
+    fl = _changed(keep(result.flows, "supplier_country", "buyer_country"))
     fl = fl.assign(_size=fl["change_t"].abs()).sort_values(["year", "_size"], ascending=[True, False], kind="stable")
     ga = keep(result.gainers, "supplier_country", "buyers")
     ga = ga.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")
     ut = keep(result.utilisation, "country")
-    moved = (ut["output_t"] - ut["baseline_t"]).abs() > _SHIFT_TOL * ut["baseline_t"].abs().clip(lower=1.0)
+    # output moved: beyond the tolerance of a flow's status (flow_status), 10⁻⁶ relative and 10⁻⁶ t
+    moved = (ut["output_t"] - ut["baseline_t"]).abs() > TOL * ut["baseline_t"].abs().clip(lower=1.0)
     ut = ut[moved]
     ut = ut.assign(_size=(ut["output_t"] - ut["baseline_t"]).abs()).sort_values(
         ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
@@ -162,7 +163,7 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
     shock; rows hold at least ``country``, ``commodity``, ``stage``, ``year``, ``metric``,
     ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``, ``shortfall``
     (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
-    flow differs from the baseline, :data:`CHANGED`), ``gainers`` (supplier countries whose
+    flow differs from the baseline, :func:`_changed`), ``gainers`` (supplier countries whose
     exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output)
     and ``stocks``; and ``solver``, the response's solve in every simulated year (for
     ``rebalance``: the LP's seconds, simplex iterations, whether it was warm-started and each
@@ -171,7 +172,6 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
 
-    flows = in_years(result.flows)
     return {
         "scenario": result.scenario,
         "variant": result.variant,
@@ -182,7 +182,7 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
         "metrics": _records(in_years(result.measures)),
         "targets": _records(in_years(result.targets)),
         "shortfall": _records(in_years(result.shortfall)),
-        "flows": _records(flows[flows["status"].isin(CHANGED)]),
+        "flows": _records(_changed(in_years(result.flows))),
         "gainers": _records(in_years(result.gainers)),
         "utilisation": _records(in_years(result.utilisation)),
         "stocks": _records(in_years(result.stocks)),
