@@ -58,3 +58,34 @@ def test_lift_one_ban_lifts_exactly_one_country_and_relaxes_the_lp() -> None:
     banned = model._h.getInfo().objective_function_value  # the LP's own objective, tie-break included
     model.solve(lifted, warm=False)
     assert model._h.getInfo().objective_function_value <= banned + 1e-9 * abs(banned)
+
+
+def test_next_year_is_the_grown_pattern_under_the_same_shock() -> None:
+    """The benchmark's *next year*: the shock's bans and costs on a pattern grown by 2 %.
+
+    As in every simulated year, demand is the pattern's inflow of each use node, so it
+    grows with the pattern (D_u → 1.02·D_u) and a balanced pattern stays balanced; the
+    capacities are never below the grown output. ``demand_only`` (the benchmark's next
+    year before 26 November 2026) grows demand alone: D_u is then 2 % above the inflow.
+    """
+    import numpy as np
+    from bench_rebalance import GROWTH, demand_only, grown_year, next_year, prepare
+
+    nodes, edges, model, shocks, *_ = prepare(600, 2, "weighted", 2)
+    s = shocks[0]
+    nxt = next_year(s, grown_year(model, nodes, edges))
+    assert np.array_equal(nxt.blocked, s.blocked)
+    assert np.array_equal(nxt.cost, s.cost)
+    assert nxt.baseline == pytest.approx(s.baseline * (1 + GROWTH), rel=1e-12)
+    assert nxt.demand == pytest.approx(s.demand * (1 + GROWTH), rel=1e-12)
+    idx = model.index
+    inflow = np.bincount(idx.dst, weights=nxt.baseline, minlength=idx.n)[model.uses]
+    assert nxt.demand == pytest.approx(inflow, rel=1e-12)
+    assert (nxt.capacity >= s.capacity - 1e-9).all()
+    harder = demand_only(s)
+    assert np.array_equal(harder.baseline, s.baseline)
+    assert harder.demand == pytest.approx(np.bincount(idx.dst, weights=s.baseline, minlength=idx.n)[model.uses]
+                                          * (1 + GROWTH), rel=1e-12)
+    # both are solvable re-routings of the same ban
+    for inp in (nxt, harder):
+        assert np.isfinite(model.solve(inp, warm=True).objectives["shortfall"])
