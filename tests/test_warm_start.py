@@ -430,3 +430,31 @@ def test_a_solve_from_scratch_at_the_baseline_makes_no_iteration(objective: Any)
             np.testing.assert_allclose(sol.tonnes[: len(base.baseline)], base.baseline, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="cold_start"):
         RebalanceModel(nodes, edges, cold_start="crash")  # type: ignore[arg-type]
+
+
+def test_a_stored_basis_starts_a_later_solve_after_a_quota_row_was_added() -> None:
+    """``solve(start=basis)`` starts from that basis, also after the model gained a quota row.
+
+    Variant A (no quota) is solved from scratch and its optimal basis kept; variant B adds the
+    model's quota row; A solved again from its kept basis: that basis, with the new row (free
+    when no quota is in force) basic, is optimal at once — no simplex iteration, the same
+    optimum. HiGHS refuses a basis of the wrong size, so without ``with_rows`` this solve
+    would start from scratch (as many iterations as A's first solve).
+    """
+    rng = np.random.default_rng(11)
+    nodes, edges = random_network(rng, n_countries=20)
+    m = RebalanceModel(nodes, edges, objective="weighted")
+    base = m.year_inputs(nodes, edges)
+    a = replace(random_variant(rng, m, base), quotas=())
+    trade = np.flatnonzero((m.edges["kind"] == "trade").to_numpy())[:3].astype(np.intp)
+    b = replace(random_variant(rng, m, base), quotas=(QuotaRow("q", trade, np.ones(3), 10.0),))
+    first = m.solve(a, warm=False)
+    assert first.iterations > 0
+    kept = m.basis()
+    rows = m._h.getNumRow()
+    m.solve(b)
+    assert m._h.getNumRow() == rows + 1
+    again = m.solve(a, start=kept)
+    assert again.iterations == 0
+    assert again.objectives["weighted"] == pytest.approx(first.objectives["weighted"], rel=1e-9)
+

@@ -33,6 +33,7 @@ __all__ = [
     "open_solve",
     "quiet_highs",
     "run_highs",
+    "with_rows",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -196,12 +197,29 @@ def open_solve(h: Any, level: str, cost: FloatArray, col_hi: FloatArray, stored:
     """
     if warm:
         if level in stored:
-            h.setBasis(stored[level])
+            h.setBasis(with_rows(stored[level], h.getNumRow()))
         return True
     if crash is not None:
         h.setBasis(baseline_basis(cost, col_hi, h.getNumRow(), *crash))
         return True
     return False
+
+
+def with_rows(basis: Any, n_rows: int) -> Any:
+    """Return ``basis`` for an LP with ``n_rows`` rows: rows added since it was taken (quota rows) basic.
+
+    A row added to an LP with its slack basic keeps a basis non-singular, so a stored
+    basis stays a valid start after quota rows were added (HiGHS rejects a basis of the
+    wrong size; after ``clearSolver`` that would mean a start from scratch).
+    """
+    missing = n_rows - len(basis.row_status)
+    if missing <= 0:
+        return basis
+    out = highspy.HighsBasis()
+    out.valid = True
+    out.col_status = list(basis.col_status)
+    out.row_status = [*basis.row_status, *([highspy.HighsBasisStatus.kBasic] * missing)]
+    return out
 
 
 def iterations(h: Any) -> int:
