@@ -445,3 +445,26 @@ def test_cli_graph_errors(
     assert message in res.stderr
     assert "Traceback" not in res.stderr
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
+    """The report's "35 % in 2026" is the first year of the peak; shares equal to 9 decimals are one peak.
+
+    US shortfall shares 0.35 (2026), 0.35 + 3·10⁻¹² (2027), 0.35 + 10⁻¹² (2028), rows out of
+    year order: a plain argmax says 2027, which a different LP start turned into 2026 or 2028
+    (the bundled report once changed so). The first year of the peak is 2026; a real peak,
+    0.36 in 2029, wins.
+    """
+    from types import SimpleNamespace
+
+    from supplychain.report.tables import _shortfall_table
+
+    def table(shares: dict[int, float]) -> str:
+        s = pd.DataFrame({"year": list(shares), "country": "US", "commodity": "ndpr_oxide", "variant": "base",
+                          "shortfall_t": 100.0, "shortfall_share": list(shares.values())})
+        run = SimpleNamespace(results=[SimpleNamespace(variant="base")])
+        return str(_shortfall_table(run, s, {})["rows"][0]["cells"][0])  # type: ignore[arg-type]
+
+    tied = {2028: 0.35 + 1e-12, 2026: 0.35, 2027: 0.35 + 3e-12}
+    assert " in 2026 " in table(tied)
+    assert " in 2029 " in table({**tied, 2029: 0.36})

@@ -4,7 +4,7 @@ Above ``max_nodes`` nodes, plants are folded into their country's pool for that
 stage, then nodes whose every flow is a small share (< x %, x raised step by
 step from 1 %) of the partner's flow of that commodity are folded into one
 "Other" node per stage, kind and commodity; last, the smallest remaining nodes
-(shares equal to :data:`_SHARE_DIGITS` decimals taken in node-id order, so that round-off
+(shares equal to :data:`SHARE_DIGITS` decimals taken in node-id order, so that round-off
 in the tonnes does not change the picture).
 """
 
@@ -21,9 +21,10 @@ import pandas as pd
 _FOLD_STEPS: Final = (0.01, 0.02, 0.05, 0.1, 0.2, 0.35)
 _MAX_FOLD_SHARE: Final = 0.2
 """A node carrying this share of its commodity's tonnes or more is never folded into 'Other'."""
-_SHARE_DIGITS: Final = 9
-"""Shares are compared to this many decimals when the smallest nodes are folded; closer ones are ties,
-broken by node id, so that round-off in the tonnes (e.g. of an LP's solution) cannot change the picture."""
+SHARE_DIGITS: Final = 9
+"""Shares are compared to this many decimals when the smallest nodes are folded (and when the report
+picks a peak year, ``report.tables``); closer ones are ties, broken by node id (the first year), so
+that round-off in the tonnes (e.g. of an LP's solution) cannot change the picture."""
 
 
 @dataclass
@@ -151,7 +152,7 @@ def _fold(
         rel = {g: size[g] / tot[grp.commodity] if tot[grp.commodity] else 0.0 for g, grp in groups.items()}
         cands = sorted(
             (g for g, grp in groups.items() if not grp.other and grp.country not in focus and rel[g] < _MAX_FOLD_SHARE),
-            key=lambda g: (round(rel[g], _SHARE_DIGITS), g),
+            key=lambda g: (round(rel[g], SHARE_DIGITS), g),
         )
         folded = 0
         pending: dict[str, str] = {}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from supplychain.report.dot_style import _finite, country_name, format_share, format_tonnes, share_bin
 from supplychain.report.escape import clean_text
+from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.runs import ScenarioRun
 
 if TYPE_CHECKING:
@@ -147,7 +148,9 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
             if pv.empty:
                 cells.append("none")
                 continue
-            peak = pv.iloc[int(np.argmax(pv["shortfall_share"].to_numpy(dtype=float)))]
+            # the first year of the peak: shares equal to round-off (35 % in 2026, 2027, 2028) are one peak
+            pv = pv.sort_values("year", kind="stable")
+            peak = pv.iloc[int(np.argmax(np.round(pv["shortfall_share"].to_numpy(dtype=float), SHARE_DIGITS)))]
             total = format_tonnes(float(pv["shortfall_t"].sum()))
             cells.append(f"{format_share(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
         table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})

@@ -126,8 +126,15 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-FLOW_TOL = 1e-9
-"""Edge flows up to this many tonnes are round-off of the LP solution and reported as 0."""
+FLOW_TOL = 1e-6
+"""Edge flows up to this many tonnes are round-off of the LP solution and reported as 0.
+
+HiGHS keeps a solution feasible to its primal tolerance (10⁻⁷), so an idle edge may carry
+a few 10⁻⁸ t, more or less depending on where the simplex started: measured 3.3·10⁻⁸ t out
+of a switched-off investment in ``path_to_2030`` 2030 when the variant's year followed
+another variant's. Left in, such a flow gives a market with no material measures of its
+own (an HHI of 10,000 on 10⁻⁸ t) and makes the tables depend on the order of the solves.
+The same threshold as a flow's status (:data:`supplychain.simulation.run.TOL`)."""
 
 BALANCE_TOL = 1e-9
 """Differences of baseline sums up to this share of the sums are round-off (:func:`_beyond_round_off`)."""
@@ -243,7 +250,7 @@ class RebalanceSolution:
 
         Edge tonnes are the sum of the two deviation columns of each edge; round-off below
         :data:`FLOW_TOL` tonnes (and below zero) is set to 0, so that an edge the optimum
-        leaves empty is not reported as a 10⁻¹³ t supplier.
+        leaves empty is not reported as a 10⁻⁸ t supplier.
         """
         f = x[:ne] + x[ne : 2 * ne]
         return cls(
