@@ -43,6 +43,7 @@ FULL: dict[str, list[list[str]]] = {
         ["bench_rebalance.py", "--sizes", "2000", "10000", "--repeat", "3",
          "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "--fold", "both"],
     ],
+    "compare": [["bench_compare.py"]],
 }
 """The commands of ``docs/performance.md``, by benchmark."""
 
@@ -56,6 +57,7 @@ QUICK: dict[str, list[list[str]]] = {
         ["bench_rebalance.py", "--sizes", "2000", "--chains", "2", "--repeat", "2",
          "--objective", "weighted", "--solvers", "blocks", "--fold", "ab"],
     ],
+    "compare": [["bench_compare.py", "--no-bundled", "--sizes", "2000", "--years", "3", "--variants", "2"]],
 }
 """Small runs of the same scripts: they check that every benchmark still runs."""
 

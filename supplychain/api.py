@@ -65,8 +65,8 @@ class Result:
         ``partner``, ``label``, ``variant``), including ``shortfall_share``.
     flows : pandas.DataFrame
         Every edge and year with ``baseline_t``, simulated ``tonnes``, ``change_t`` (their
-        difference; a flow within 10⁻⁹ of its baseline is the solver's round-off and reported
-        as the baseline, ``simulation.run.ROUND_OFF``) and ``status``
+        difference; a flow within 10⁻⁶ of its baseline is the solver's round-off and reported
+        as the baseline, ``simulation.run.TOL``) and ``status``
         (normal | blocked | reduced | rerouted | deal | new).
     shortfall : pandas.DataFrame
         ``country``, ``commodity``, ``stage``, ``year``, ``demand_t``, ``delivered_t``,
@@ -288,6 +288,11 @@ def compare(
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
+    The variants are solved year by year (every variant of a year, then the next year:
+    :meth:`~supplychain.simulation.run.Simulator.run_many`), each with its own stocks, so
+    each re-solve starts from the same year with other toggles; each variant's results
+    are those of :func:`simulate` for it.
+
     Parameters
     ----------
     scenario : Scenario or path
@@ -328,8 +333,8 @@ def compare(
     sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
-    for label, variant, setting in runs:
-        out = sim.run(toggles=setting, variant=variant, mode=mode)
+    outs = sim.run_many([(variant, setting) for _label, variant, setting in runs], mode=mode)
+    for (label, _variant, _setting), out in zip(runs, outs, strict=True):
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]
         if pairs:

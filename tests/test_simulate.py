@@ -265,6 +265,42 @@ def test_stockpile_lasts_n_months() -> None:
     assert rb.loc[2026, "runs_out"] == "2026-08"
 
 
+def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
+    """``run_many`` solves every variant of a year before the next year; each keeps its own stock.
+
+    With the ban (2026 on), the US draws its whole 250 t stock in 2026 (rebalance: the gap is
+    400 t/yr, so it lasts 7.5 months); without it, nothing is drawn and 250 t are left in 2027.
+    Solved year by year, the ban-off run must not see the stock the ban run drew in the same
+    year, and each run's flows are those of a run on a simulator of its own.
+    """
+    from supplychain.simulation.run import Simulator
+
+    runs = [(None, None), (None, {"ban": False})]
+    sim = Simulator(stocked())
+    order: list[tuple[int, bool]] = []  # (year, ban on) of each solve
+    one_year = sim._year_rebalance
+
+    def recording(year: int, *args: Any) -> Any:
+        order.append((year, "cn_ban" in args[2]))
+        return one_year(year, *args)
+
+    sim._year_rebalance = recording  # type: ignore[method-assign]
+    both = sim.run_many(runs)
+    assert order == [(y, ban) for y in YEARS for ban in (True, False)]
+    st = [o.stocks.set_index("year") for o in both]
+    assert st[0].loc[2026, "draw_t"] == pytest.approx(250.0)
+    assert st[0].loc[2026, "runs_out"] == "2026-08"
+    assert st[1].loc[2026, "draw_t"] == pytest.approx(0.0)
+    assert st[1].loc[2027, "level_end_t"] == pytest.approx(250.0)
+    assert [o.solver["year"].tolist() for o in both] == [list(YEARS)] * 2
+    for (variant, toggles), out in zip(runs, both, strict=True):
+        alone = Simulator(stocked()).run(variant=variant, toggles=toggles)
+        keys = ["year", "edge"]
+        got, want = (f.sort_values(keys).reset_index(drop=True) for f in (out.flows, alone.flows))
+        pd.testing.assert_series_equal(got["edge"], want["edge"])
+        assert got["tonnes"].to_numpy() == pytest.approx(want["tonnes"].to_numpy(), abs=1e-9)
+
+
 def test_compare_toggle_grid_reuses_the_model() -> None:
     table = compare(world(), toggles_grid=["deal"], years=[2026])
     assert set(table["variant"]) == {"deal=off", "deal=on"}

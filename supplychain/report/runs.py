@@ -73,9 +73,8 @@ def run_scenario(
 
     sim = Simulator(scenario, source=scenario.scenario.source_country)
     names = list(variants) if variants is not None else list(scenario.variants)
-    results = [Result.from_run(scenario, sim.run(mode=mode), "base")]
-    for v in names:
-        results.append(Result.from_run(scenario, sim.run(variant=v, mode=mode), v))
+    outs = sim.run_many([(None, None), *((v, None) for v in names)], mode=mode)
+    results = [Result.from_run(scenario, out, label) for label, out in zip(["base", *names], outs, strict=True)]
     return ScenarioRun(scenario, tuple(results), file)
 
 

@@ -9,6 +9,8 @@ One year of one variant (module :mod:`supplychain.simulation` for the stages)::
 A :class:`Simulator` keeps what does not depend on toggles — the graph tables of
 each year and the compiled re-routing LP — so that every variant of
 :func:`supplychain.api.compare` re-uses them (the LP is re-solved warm).
+:meth:`Simulator.run_many` runs the variants year by year, so that each solve starts
+from the same year with other toggles.
 
 The investment projects of *every* agreement are part of the network from the
 start (as synthetic facilities ``<agreement>.<project>``); a switched-off
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -78,10 +80,12 @@ MEASURE_COLUMNS = [
 """Columns of ``Result.measures`` (docs/architecture.md, measures table)."""
 
 TOL = 1e-6
+"""Tonnes (and share of the baseline) below which a flow, a change or a draw is none: the LP's round-off.
 
-ROUND_OFF = 1e-9
-"""An edge flow within this share of its baseline tonnes (and within this many t) is reported as the
-baseline, with ``change_t`` 0: the difference is the solver's round-off (e.g. 600 − 2.4·10⁻¹¹ t)."""
+A flow within this of zero is zero (``rebalance.FLOW_TOL``); one within this share of its baseline
+tonnes (and within this many t) is reported as the baseline, with ``change_t`` 0 and status
+``normal`` (:func:`flow_status`). HiGHS' primal feasibility tolerance is 10⁻⁷: measured
+differences were 2.4·10⁻¹¹ t on a 600 t edge and 4.1·10⁻⁸ t on a 10.13 t edge."""
 
 
 def flow_status(
@@ -193,6 +197,19 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
     return YearPolicies(eff, np.asarray(sur, dtype=float), np.asarray(partner, dtype=bool), lower, offtake_edges)
+
+
+@dataclass
+class _Run:
+    """One variant while its years are simulated (:meth:`Simulator.run_many`): its toggles, stocks and tables."""
+
+    label: str
+    toggles: ToggleState
+    off_capacity: dict[str, float]
+    ledger: StockLedger
+    out: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {
+        k: [] for k in ("flows", "shortfall", "util", "att", "measures", "solver")})
+    nodes: dict[int, pd.DataFrame] = field(default_factory=dict)
 
 
 class Simulator:
@@ -329,50 +346,91 @@ class Simulator:
         -------
         RunOutput
         """
+        return self.run_many([(variant, toggles)], mode=mode, warm=warm)[0]
+
+    def run_many(
+        self,
+        runs: Sequence[tuple[str | None, Mapping[str, bool] | None]],
+        *,
+        mode: Mode = "rebalance",
+        warm: bool = True,
+    ) -> list[RunOutput]:
+        """Simulate several variants, year by year: every variant of a year, then the next year.
+
+        Each variant keeps its own stocks, so its results are those of :meth:`run` alone;
+        only the order of the LP's solves differs. Each solve then starts from the one
+        before, which is the same year with other toggles (within a year) or the year
+        before (the year's first variant), where :meth:`run` after :meth:`run` starts a
+        variant's first year from the last variant's last year and every later year from
+        its own previous year. With :class:`~supplychain.simulation.blocks.BlockRebalance`,
+        a block that a variant's toggles do not touch keeps its solution
+        (``docs/performance.md``, "Compare: variants year by year").
+
+        Parameters
+        ----------
+        runs : sequence of (variant, toggles)
+            As ``variant`` and ``toggles`` of :meth:`run`, one pair per variant.
+        mode, warm
+            As in :meth:`run`.
+
+        Returns
+        -------
+        list of RunOutput
+            One per pair of ``runs``, in their order.
+        """
         if mode not in ("fixed", "rebalance"):
             msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
             raise ValueError(msg)
-        state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
-        label = variant if variant is not None else ("custom" if toggles else "base")
-        active = state.active
-        off_capacity = self.switched_off(active)
         from supplychain.graph.allocate import stock_table
 
-        ledger = StockLedger.from_table(stock_table(self.world, self.years[0]))
-        out: dict[str, list[pd.DataFrame]] = {k: [] for k in
-                                              ("flows", "shortfall", "util", "att", "measures", "solver")}
-        nodes_by_year: dict[int, pd.DataFrame] = {}
+        states = []
+        for variant, toggles in runs:
+            state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
+            label = variant if variant is not None else ("custom" if toggles else "base")
+            states.append(_Run(label, state, self.switched_off(state.active),
+                               StockLedger.from_table(stock_table(self.world, self.years[0]))))
         for year in self.years:
             nodes, edges = self.tables(year)
-            if mode == "rebalance":
-                res = self._year_rebalance(year, nodes, edges, active, off_capacity, ledger, warm)
-            else:
-                res = self._year_fixed(year, nodes, edges, active, off_capacity, ledger)
-            flows, short, util, att, sim_nodes, sim_edges, stats = res
-            nodes_by_year[year] = sim_nodes
-            out["flows"].append(flows.assign(variant=label))
-            out["shortfall"].append(short.assign(year=year, variant=label))
-            out["util"].append(util.assign(variant=label))
-            out["att"].append(att.assign(variant=label))
-            out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
-            m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label)
-            m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
-            out["measures"].append(m.assign(variant=label))
-        measures = _concat(out["measures"], MEASURE_COLUMNS)
-        flows = _concat(out["flows"], FLOW_COLUMNS)
+            for r in states:
+                self._step(r, year, nodes, edges, mode, warm)
+        return [self._close(r, mode) for r in states]
+
+    def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
+        """Simulate one year of the variant ``r`` and keep its tables."""
+        active, label = r.toggles.active, r.label
+        if mode == "rebalance":
+            res = self._year_rebalance(year, nodes, edges, active, r.off_capacity, r.ledger, warm)
+        else:
+            res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
+        flows, short, util, att, sim_nodes, sim_edges, stats = res
+        r.nodes[year] = sim_nodes
+        r.out["flows"].append(flows.assign(variant=label))
+        r.out["shortfall"].append(short.assign(year=year, variant=label))
+        r.out["util"].append(util.assign(variant=label))
+        r.out["att"].append(att.assign(variant=label))
+        r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
+        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label)
+        m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+        r.out["measures"].append(m.assign(variant=label))
+
+    def _close(self, r: _Run, mode: Mode) -> RunOutput:
+        """Assemble the tables of a variant whose years are all simulated."""
+        label = r.label
+        measures = _concat(r.out["measures"], MEASURE_COLUMNS)
+        flows = _concat(r.out["flows"], FLOW_COLUMNS)
         targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
         return RunOutput(
             measures=measures,
             flows=flows,
-            shortfall=_concat(out["shortfall"], SHORTFALL_COLUMNS),
-            utilisation=pd.concat(out["util"], ignore_index=True),
+            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS),
+            utilisation=pd.concat(r.out["util"], ignore_index=True),
             gainers=gainers_table(flows),
             targets=targets,
-            attribution=_concat(out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
-            stocks=ledger.table().assign(variant=label),
-            toggles=state,
-            solver=pd.concat(out["solver"], ignore_index=True),
-            nodes=nodes_by_year,
+            attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
+            stocks=r.ledger.table().assign(variant=label),
+            toggles=r.toggles,
+            solver=pd.concat(r.out["solver"], ignore_index=True),
+            nodes=r.nodes,
             mode=mode,
             source=self.source,
             years=self.years,
@@ -483,7 +541,7 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
                 deal: Any) -> pd.DataFrame:
     base = np.asarray(baseline, dtype=float)
     t = np.asarray(tonnes, dtype=float)
-    t = np.where(np.abs(t - base) <= ROUND_OFF * np.maximum(1.0, base), base, t)  # the LP's round-off
+    t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
     b = np.asarray(blocked, dtype=float)
     return pd.DataFrame({
         "year": year,
