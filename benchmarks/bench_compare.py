@@ -33,7 +33,6 @@ import argparse
 import statistics
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_rebalance import grown_year, lift_one_ban, prepare  # noqa: E402
+from bench_rebalance import GROWTH, grown_year, lift_one_ban, next_year, prepare  # noqa: E402
 
 from supplychain.io.load import load  # noqa: E402
 from supplychain.simulation.blocks import BlockRebalance  # noqa: E402
@@ -86,19 +85,19 @@ def synthetic(n: int, chains: int, years: int, variants: int, threads: int) -> N
     rng = np.random.default_rng(n + 3)
     base = shocks[0]
     runs = [base, *(lift_one_ban(rng, model, base) for _ in range(variants))]
-    grown = [grown_year(model, nodes, edges, 1.02 ** k - 1.0) for k in range(years)]
+    grown = [grown_year(model, nodes, edges, (1.0 + GROWTH) ** k - 1.0) for k in range(years)]
     for name in (f"blocks on {threads} threads", "monolithic"):
         objs: dict[str, dict[tuple[int, int], float]] = {}
         for order in ORDERS:
             solver: Any = BlockRebalance(model, threads=threads) if name != "monolithic" else model
-            solver.solve(replace(grown[0], blocked=base.blocked, cost=base.cost), warm=False)  # a compiled model
+            solver.solve(next_year(base, grown[0]), warm=False)  # a compiled model
             pairs = [(i, k) for i in range(len(runs)) for k in range(years)] if order == ORDERS[0] \
                 else [(i, k) for k in range(years) for i in range(len(runs))]
             secs: list[float] = []
             objs[order] = {}
             t0 = time.perf_counter()
             for i, k in pairs:
-                sol = solver.solve(replace(grown[k], blocked=runs[i].blocked, cost=runs[i].cost), warm=True)
+                sol = solver.solve(next_year(runs[i], grown[k]), warm=True)
                 secs.append(sol.seconds)
                 objs[order][i, k] = sol.objectives["weighted"]
             total = time.perf_counter() - t0
