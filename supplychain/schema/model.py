@@ -598,7 +598,7 @@ class Variant(StrictModel):
     """Toggle → state."""
 
 
-MetricName = Literal["traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
+MetricName = Literal["exposed_share", "traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
 
 
 class Target(StrictModel):
@@ -610,8 +610,10 @@ class Target(StrictModel):
     """Country whose exposure is measured."""
     commodity: EntityId
     """Commodity id."""
-    metric: MetricName = "traced_share"
-    """Measure compared with the threshold."""
+    metric: MetricName = "exposed_share"
+    """Measure compared with the threshold. The default, ``exposed_share``, counts unmet demand as
+    exposed, so a ban that starves a country cannot pass a dependence target; ``traced_share`` (the
+    traced share of what is delivered) passes with unmet demand, and the verdict says so."""
     source_country: CountryRef = "CN"
     """Country (or group) the exposure is to."""
     max: Share | None = None
@@ -631,6 +633,22 @@ class Target(StrictModel):
             msg = "give exactly one of `max` or `min`"
             raise ValueError(msg)
         return self
+
+
+# --------------------------------------------------------------------- response
+AllocationRule = Literal["contracts_first", "home_first", "proportional", "max_delivery"]
+
+
+class Response(StrictModel):
+    """How the ``rebalance`` response shares scarce supply (``docs/rebalance.md``, "Allocation rules")."""
+
+    allocation: AllocationRule = "contracts_first"
+    """Who goes short: ``contracts_first`` (surviving deliveries kept, so nobody is worse off than
+    under ``fixed``; freed supply rationed max-min fair, partners first where an agreement grants a
+    preference), ``home_first`` (a country's own output serves its own final use before it is
+    exported), ``proportional`` (every user loses the same share) or ``max_delivery`` (the most
+    tonnes delivered: an upper bound). The command line's ``--allocation`` and the API's
+    ``allocation=`` override it."""
 
 
 # --------------------------------------------------------------------- scenario
@@ -678,6 +696,8 @@ class Scenario(StrictModel):
     """Named toggle settings for ``compare``."""
     targets: dict[EntityId, Target] = Field(default_factory=dict)
     """Goals checked per year."""
+    response: Response = Field(default_factory=Response)
+    """How the re-routing response shares scarce supply."""
 
     _provenance: Any = PrivateAttr(default=None)
     # Where each value was written (set by ``supplychain.io.load``; None when built
