@@ -34,7 +34,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
-from supplychain.schema.types import Quantity
+from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
 from supplychain.simulation.policies import Membership, matches_selector
 
@@ -128,8 +128,8 @@ def investment_facilities(scenario: Scenario, active: Collection[str] | None = N
                     value=cap,
                     assumption=f"investment of agreement {aid}: fund × share / capital intensity",
                 ),
-                commissioning_year=ag.start.year + proj.lead_time_years,
-                ramp_up_years=proj.ramp_up_years,
+                commissioning_year=ag.start.year + whole_years(proj.lead_time_years),
+                ramp_up_years=whole_years(proj.ramp_up_years),
             )
     return out
 
