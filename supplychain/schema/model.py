@@ -605,6 +605,28 @@ class Agreement(StrictModel):
                  ("investment", self.investment is not None)]
         return [name for name, present in found if present]
 
+    @property
+    def representation(self) -> str:
+        """What outputs say about the agreement's representation (empty when nothing is left out).
+
+        ``"not representable: <why>"`` when the model represents none of its effects,
+        ``"partly representable, left out: <what>"`` when it represents some.
+
+        Examples
+        --------
+        >>> a = Agreement.model_validate({"name": "MOU", "parties": ["US", "TH"], "start": "2025-10-26",
+        ...                               "not_representable": "non-binding; no quantities"})
+        >>> a.representation
+        'not representable: non-binding; no quantities'
+        >>> a.model_copy(update={"exempt_parties": True}).representation
+        'partly representable, left out: non-binding; no quantities'
+        """
+        if self.not_representable is None:
+            return ""
+        if not self.effects:
+            return f"not representable: {self.not_representable}"
+        return f"partly representable, left out: {self.not_representable}"
+
 
 class Toggle(StrictModel):
     """A named switch that turns a set of policies and agreements on or off."""

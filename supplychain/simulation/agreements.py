@@ -253,15 +253,15 @@ def preference_surcharge(
     com = edges["commodity"].astype(str).to_numpy()
     stage = edges["stage"].astype(str).to_numpy() if "stage" in edges else np.array([""] * n)
     cross = (sc != bc).to_numpy()
+    com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))
     for aid, ag in sorted(agreements.items()):
         if active is not None and aid not in active:
             continue
         phi = year_fraction(ag.start, ag.end, year)
         if phi <= 0:
             continue
-        pairs = pd.Series(com) + "\x00" + pd.Series(stage)
-        hits = {p for p in pd.unique(pairs) if matches_selector(ag.covers, *_split(p, commodities))}
-        covered = pairs.isin(hits).to_numpy()
+        hits = [c for c, st in com_stage if matches_selector(ag.covers, c, commodities.get(c), st)]
+        covered = np.isin(com, hits)
         s_in = member.mask(sc, lambda c, a=ag: member.any_of(a.parties, c))
         b_in = member.mask(bc, lambda c, a=ag: member.any_of(a.parties, c))
         partner |= cross & covered & s_in & b_in
@@ -273,11 +273,6 @@ def preference_surcharge(
         hit = cross & covered & b_in & ~s_in
         sur[hit] += pref * price[hit] * phi
     return sur, partner
-
-
-def _split(pair: str, commodities: Mapping[str, Commodity]) -> tuple[str, Commodity | None, str]:
-    c, _, s = pair.partition("\x00")
-    return c, commodities.get(c), s
 
 
 def _price(commodities: Mapping[str, Commodity], c: str) -> float:
