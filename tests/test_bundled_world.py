@@ -328,3 +328,10 @@ def test_memoranda_without_quantities_say_so(baseline: Scenario) -> None:
         agreement = baseline.agreements[a]
         assert agreement.effects == [], a  # the earlier invented 5 % preference is gone
         assert agreement.representation.startswith("not representable: "), a
+
+
+def test_raw_figures_cite_declared_sources(baseline: Scenario) -> None:
+    raw = pd.read_csv(SCENARIOS / "world" / "data" / "raw_figures.csv")
+    assert {"source", "what", "value", "unit", "period", "where_read", "as_read"} <= set(raw.columns)
+    assert set(raw["source"]) <= set(baseline.sources), set(raw["source"]) - set(baseline.sources)
+    assert raw["where_read"].str.startswith(("http", "same")).all()

@@ -424,7 +424,8 @@ def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
                      "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.5,
                      "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 2}}}}
     w = world(agreements={"home": programme},
-              toggles={"ban": {"default": False, "controls": ["cn_ban"]}, "home": {"default": True, "controls": ["home"]}})
+              toggles={"ban": {"default": False, "controls": ["cn_ban"]},
+                       "home": {"default": True, "controls": ["home"]}})
     res = simulate(w, mode="rebalance")
     u = res.utilisation.set_index(["year", "facility"])
     assert u.loc[(2026, "home.us_sep"), "output_t"] == 0.0

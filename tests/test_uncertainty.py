@@ -767,7 +767,8 @@ def test_a_commissioning_year_is_sampled_in_whole_years() -> None:
     assert set(year) == {2025.0, 2026.0}
     share = r.measure(metric="traced_share", country="US", commodity="ndpr_oxide", year=2025)
     early, late = share[year == 2025.0], share[year == 2026.0]
-    assert early.nunique() == 1 and late.nunique() == 1  # the only sampled input
+    assert early.nunique() == 1  # the only sampled input
+    assert late.nunique() == 1
     assert float(early.iloc[0]) < float(late.iloc[0]) - 1e-6  # US-separated oxide dilutes the Chinese share
 
 

@@ -588,11 +588,14 @@ class Agreement(StrictModel):
     assumption: str | None = None
     """Reasoning when effects are assumed."""
     not_representable: str | None = Field(default=None, min_length=3)
-    """What the agreement contains that the model cannot represent, and why (e.g. a non-binding memorandum without quantities, a price floor); outputs then say "not representable", not "no effect"."""
+    """What the agreement contains that the model cannot represent, and why (e.g. a non-binding memorandum
+    without quantities, a price floor); outputs then say "not representable", not "no effect"."""
 
     @property
     def effects(self) -> list[str]:
-        """The effects the model represents: ``exempt_parties``, ``lifts``, ``preference``, ``offtakes``, ``investment``.
+        """Name the effects the model represents.
+
+        Of ``exempt_parties``, ``lifts``, ``preference``, ``offtakes`` and ``investment``, those set.
 
         Examples
         --------

@@ -358,7 +358,7 @@ Read as a whole number by :func:`whole_years` (a sample is rounded to the neares
 
 
 def whole_years(v: int | Quantity) -> int:
-    """A number of years or a calendar year as a whole number.
+    """Return a number of years or a calendar year as a whole number.
 
     A quantity's central value (after a Monte Carlo sample is patched in, the sample)
     is rounded to the nearest whole year, halves up: ``floor(x + 0.5)``; an int is

@@ -128,8 +128,9 @@ def investment_facilities(scenario: Scenario, active: Collection[str] | None = N
                     value=cap,
                     assumption=f"investment of agreement {aid}: fund × share / capital intensity",
                 ),
-                commissioning_year=ag.start.year + whole_years(proj.lead_time_years),
-                ramp_up_years=whole_years(proj.ramp_up_years),
+                commissioning_year=Quantity(value=ag.start.year + whole_years(proj.lead_time_years),
+                                            assumption=f"agreement {aid} start + lead time"),
+                ramp_up_years=Quantity(value=whole_years(proj.ramp_up_years), assumption=f"agreement {aid} project"),
             )
     return out
 
