@@ -719,3 +719,44 @@ def test_targets_on_metrics_without_a_source_country_are_found() -> None:
     # value = U(100, 300) / 300 ≤ 0.9  ⇔  tonnes ≤ 270: probability 0.85
     assert abs(tp["probability"] - 0.85) < 5 * math.sqrt(0.85 * 0.15 / 400)
     assert bool(tp["central_met"]) is True
+
+
+def test_a_commissioning_year_is_sampled_in_whole_years() -> None:
+    # A new US separation plant of 1,000 t/yr NdPr oxide (5 t of concentrate per t, from the US
+    # mine's spare output) commissioned in 2025 or in 2026 (choice). In 2025 it adds 1,000 t of
+    # US-separated oxide to the US market when commissioned in 2025 and nothing when in 2026, so
+    # the US traced China share of 2025 differs between the two draws and nowhere else.
+    data = mini_world()
+    data["facilities"]["us_sep"] = {
+        "name": "New US separation", "country": "US", "kind": "separation", "process": "separation",
+        "capacity": 1000, "utilisation": 1.0,
+        "commissioning_year": {"value": 2025, "dist": "choice", "choices": [2025, 2026], "assumption": "test"}}
+    scenario = Scenario.model_validate(data)
+    assert "facilities.us_sep.commissioning_year" in find_parameters(scenario).names
+    r = run_sweep(scenario, samples=12, seed=5, mode="exposure", years=[2025], countries=["US"],
+                  measures=["traced_share"], parameters=["facilities.us_sep.*"], cache=False, quiet=True)
+    assert r.info["model"] == "compute_measures per sample"  # a later year: the per-sample path
+    year = r.inputs["facilities.us_sep.commissioning_year"]
+    assert set(year) == {2025.0, 2026.0}
+    share = r.measure(metric="traced_share", country="US", commodity="ndpr_oxide", year=2025)
+    early, late = share[year == 2025.0], share[year == 2026.0]
+    assert early.nunique() == 1  # the only sampled input
+    assert late.nunique() == 1
+    assert float(early.iloc[0]) < float(late.iloc[0]) - 1e-6  # US-separated oxide dilutes the Chinese share
+
+
+def test_a_sampled_year_is_rounded_to_the_nearest_whole_year() -> None:
+    # A triangular lead time samples non-whole values; the facility reads floor(x + 0.5).
+    from supplychain.schema.model import Facility
+    from supplychain.uncertainty.sampling import apply
+
+    data = mini_world()
+    data["facilities"]["us_sep"] = {
+        "name": "New US separation", "country": "US", "kind": "separation", "process": "separation",
+        "capacity": 1000, "utilisation": 1.0, "commissioning_year": 2025,
+        "ramp_up_years": {"value": 1, "dist": "triangular", "low": 0, "mode": 1, "high": 2, "assumption": "test"}}
+    scenario = Scenario.model_validate(data)
+    patched = apply(scenario, {"facilities.us_sep.ramp_up_years": 1.49})
+    f: Facility = patched.facilities["us_sep"]
+    assert f.ramp_years == 1
+    assert apply(scenario, {"facilities.us_sep.ramp_up_years": 1.5}).facilities["us_sep"].ramp_years == 2

@@ -63,6 +63,7 @@ __all__ = [
     "market_id",
     "node_kind",
     "observed_edges",
+    "ramp_share",
     "stock_id",
     "surplus_id",
     "use_id",
@@ -199,10 +200,8 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
     >>> [capacity_in_year(f, y) for y in (2025, 2026, 2027, 2028, 2029)]
     [0.0, 300.0, 600.0, 900.0, 900.0]
     """
-    if facility.closure_year is not None and year >= facility.closure_year:
-        return 0.0
-    c = facility.commissioning_year
-    if c is not None and year < c:
+    share = ramp_share(facility, year)
+    if share == 0.0:
         return 0.0
     nameplate: float | None = facility.capacity.central if facility.capacity is not None else None
     for step in sorted(facility.capacity_changes, key=lambda s: s.year):
@@ -210,9 +209,43 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
             nameplate = step.capacity.central
     if nameplate is None:
         return None
-    if c is not None and facility.ramp_up_years > 0:
-        nameplate *= min(1.0, (year - c + 1) / (facility.ramp_up_years + 1))
-    return float(nameplate)
+    return float(nameplate * share)
+
+
+def ramp_share(facility: Facility, year: int) -> float:
+    """Share of the nameplate a facility can run at in a year (commissioning, ramp-up, closure).
+
+    Parameters
+    ----------
+    facility : Facility
+        The facility; ``commissioning_year`` and ``ramp_up_years`` may be quantities
+        (sampled in Monte Carlo), read as whole years
+        (:attr:`~supplychain.schema.model.Facility.commissioning`, ``ramp_years``).
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float
+        0 before commissioning and from ``closure_year`` on; ``min(1, (year - c + 1) / (R + 1))``
+        from commissioning ``c`` on with ramp-up ``R`` (see :func:`capacity_in_year`); 1 for a
+        facility operating before the base year.
+
+    Examples
+    --------
+    >>> f = Facility.model_validate({"name": "P", "country": "US", "kind": "magnet", "process": "sinter",
+    ...     "commissioning_year": {"value": 2028, "dist": "choice", "choices": [2028, 2029]}, "ramp_up_years": 1})
+    >>> [ramp_share(f, y) for y in (2027, 2028, 2029)]
+    [0.0, 0.5, 1.0]
+    """
+    if facility.closure_year is not None and year >= facility.closure_year:
+        return 0.0
+    c = facility.commissioning
+    if c is None:
+        return 1.0
+    if year < c:
+        return 0.0
+    return min(1.0, (year - c + 1) / (facility.ramp_years + 1))
 
 
 @dataclass(frozen=True)

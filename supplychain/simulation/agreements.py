@@ -37,7 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
-from supplychain.schema.types import Quantity
+from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
 from supplychain.simulation.policies import Membership, matches_selector
 
@@ -133,8 +133,9 @@ def investment_facilities(scenario: Scenario, active: Collection[str] | None = N
                     value=cap,
                     assumption=f"investment of agreement {aid}: fund × share / capital intensity",
                 ),
-                commissioning_year=ag.start.year + proj.lead_time_years,
-                ramp_up_years=proj.ramp_up_years,
+                commissioning_year=Quantity(value=ag.start.year + whole_years(proj.lead_time_years),
+                                            assumption=f"agreement {aid} start + lead time"),
+                ramp_up_years=Quantity(value=whole_years(proj.ramp_up_years), assumption=f"agreement {aid} project"),
             )
     return out
 
@@ -296,15 +297,15 @@ def preferences(
     com = edges["commodity"].astype(str).to_numpy()
     stage = edges["stage"].astype(str).to_numpy() if "stage" in edges else np.array([""] * n)
     cross = (sc != bc).to_numpy()
+    com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))
     for aid, ag in sorted(agreements.items()):
         if active is not None and aid not in active:
             continue
         phi = year_fraction(ag.start, ag.end, year)
         if phi <= 0:
             continue
-        pairs = pd.Series(com) + "|" + pd.Series(stage)  # a pandas scalar "\\x00" would be dropped
-        hits = {p for p in pd.unique(pairs) if matches_selector(ag.covers, *_split(p, commodities))}
-        covered = pairs.isin(hits).to_numpy()
+        hits = [c for c, st in com_stage if matches_selector(ag.covers, c, commodities.get(c), st)]
+        covered = np.isin(com, hits)
         s_in = member.mask(sc, lambda c, a=ag: member.any_of(a.parties, c))
         b_in = member.mask(bc, lambda c, a=ag: member.any_of(a.parties, c))
         partner |= cross & covered & s_in & b_in
@@ -317,11 +318,6 @@ def preferences(
         sur[hit] += pref * price[hit] * phi
         reserved |= cross & covered & s_in & ~b_in
     return Preferences(sur, partner, reserved & ~partner)
-
-
-def _split(pair: str, commodities: Mapping[str, Commodity]) -> tuple[str, Commodity | None, str]:
-    c, _, s = pair.partition("|")
-    return c, commodities.get(c), s
 
 
 def _price(commodities: Mapping[str, Commodity], c: str) -> float:
