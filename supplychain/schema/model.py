@@ -76,6 +76,9 @@ NodeRef = Annotated[str, Field(min_length=1, max_length=80)]
 ElementSymbol = Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]
 """A chemical element symbol such as ``Dy``."""
 
+ElementKey = Annotated[str, Field(pattern=r"^(?:[A-Z][a-z]?)+$", max_length=40)]
+"""One element symbol (``Dy``) or several written together (``NdPr`` = Nd + Pr), as a content key."""
+
 
 # ------------------------------------------------------------------------- meta
 class ScenarioMeta(StrictModel):
@@ -168,6 +171,8 @@ class Commodity(StrictModel):
     """Chemical elements it carries (``[Nd, Pr]``), for element-scoped export controls."""
     price_usd_per_t: Money | None = None
     """Reference price, used for ad-valorem taxes and tariffs."""
+    content: dict[ElementKey, ShareQ] = Field(default_factory=dict)
+    """Element key → t of the contained element (as metal) per t of this commodity on its basis (``NdPr`` = Nd + Pr); absent = 0. Traced through the chain by the ``element_dependence`` measure."""
 
 
 class Process(StrictModel):
@@ -598,7 +603,8 @@ class Variant(StrictModel):
     """Toggle → state."""
 
 
-MetricName = Literal["traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
+MetricName = Literal["traced_share", "direct_share", "net_import_reliance", "shortfall_share",
+                     "element_dependence"]
 
 
 class Target(StrictModel):
@@ -609,7 +615,7 @@ class Target(StrictModel):
     country: CountryRef
     """Country whose exposure is measured."""
     commodity: EntityId
-    """Commodity id."""
+    """Commodity id; for ``metric: element_dependence`` an element key of the commodities' ``content`` (``NdPr``)."""
     metric: MetricName = "traced_share"
     """Measure compared with the threshold."""
     source_country: CountryRef = "CN"

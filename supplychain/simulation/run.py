@@ -729,21 +729,17 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     from functools import partial
 
     from supplychain.engine import compile_tables
-    from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
+    from supplychain.metrics.measures import measures_from_tables, resolve_source, scenario_inputs, source_label
     from supplychain.schema.references import problem_at
 
     nodes = _complete_nodes(scenario, nodes)
     edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
-    wgi = {c: i.wgi.central for c, i in scenario.countries.items() if i.wgi is not None}
-    restr = {c: i.trade_restriction.central for c, i in scenario.countries.items() if i.trade_restriction is not None}
-    recycled = {f: x.recycled_share.central for f, x in scenario.facilities.items() if x.recycled_share is not None}
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
-        nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
-        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        nodes, edges, year=year, source=src, source_name=source_label(source),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
     )
 
 
