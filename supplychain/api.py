@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "load", "simulate"]
 
-HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share")
-"""Measures :func:`compare` reports per variant and year."""
+HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share", "element_dependence")
+"""Measures :func:`compare` reports per variant and year (``element_dependence`` rows name the element key
+in ``commodity``)."""
 
 
 def load(path: str | Path) -> Scenario:
@@ -312,8 +313,9 @@ def compare(
     pandas.DataFrame
         ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value`` — for
         the (country, commodity) pairs of the scenario's targets, or every pair with
-        final demand when it has none — plus one ``target:<id>`` row per target and
-        year (value 1 pass, 0 fail), and ``seconds`` of the variant's solves.
+        final demand (and every country × element key with an ``element_dependence``)
+        when it has none — plus one ``target:<id>`` row per target and year (value 1
+        pass, 0 fail), and ``seconds`` of the variant's solves.
 
     Raises
     ------
@@ -342,6 +344,8 @@ def compare(
             m = m[[k in pairs for k in key]]
         else:
             demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+            demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
+                       if x == "element_dependence"}
             m = m[[k in demand for k in zip(m["country"], m["commodity"], strict=True)]]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()
         t = out.targets

@@ -58,6 +58,7 @@ __all__ = [
     "element_content",
     "element_dependence",
     "element_measures",
+    "element_shortfall",
     "element_prices",
     "element_traced_share",
     "value_key",
@@ -329,3 +330,49 @@ def element_measures(
         frames += [{"country": c, "commodity": label, "metric": VALUE_METRIC, "value": dv[i], "unit": "share",
                     "basis": "USD of contained " + label} for i, c in enumerate(countries) if use_m[i].sum() > 0]
     return pd.DataFrame(frames, columns=cols)
+
+
+def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    r"""Share of the element in a country's final demand that goes unmet.
+
+    .. math:: S_X(c) = \frac{\sum_k c(k, X)\, \mathrm{shortfall}(c, k)}{\sum_k c(k, X)\, \mathrm{demand}(c, k)}
+
+    so an element target can require that demand is met (a dependence of 0 because
+    nothing arrives is not less dependence).
+
+    Parameters
+    ----------
+    short : DataFrame
+        Per final-use node: ``country``, ``commodity``, ``demand_t``, ``shortfall_t``.
+    content : mapping
+        Commodity → element key → t per t.
+
+    Returns
+    -------
+    DataFrame
+        ``country, commodity`` (the element key), ``value`` (the share), one row per
+        country and key with element in its demand.
+
+    Examples
+    --------
+    The US lacks 4,165 t of 9,530 t of magnets and none of 15 t of NdPr oxide:
+    ``0.3 · 4165 / (0.3 · 9530 + 0.85 · 15) = 0.4351`` of its NdPr.
+
+    >>> s = pd.DataFrame({"country": ["US", "US"], "commodity": ["magnet", "oxide"],
+    ...                   "demand_t": [9530.0, 15.0], "shortfall_t": [4165.0, 0.0]})
+    >>> element_shortfall(s, {"magnet": {"NdPr": 0.3}, "oxide": {"NdPr": 0.85}}).round(4).to_dict("records")
+    [{'country': 'US', 'commodity': 'NdPr', 'value': 0.4351}]
+    """
+    cols = ["country", "commodity", "value"]
+    rows = []
+    keys = sorted({k for c in content.values() for k in c})
+    for key in keys:
+        c = short["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0)).to_numpy(float)
+        frame = pd.DataFrame({"country": short["country"].astype(str).to_numpy(),
+                              "demand": c * short["demand_t"].to_numpy(float),
+                              "short": c * short["shortfall_t"].to_numpy(float)})
+        g = frame.groupby("country", sort=True)[["demand", "short"]].sum()
+        g = g[g["demand"] > 0]
+        rows += [{"country": str(i), "commodity": key, "value": float(r["short"] / r["demand"])}
+                 for i, r in g.iterrows()]
+    return pd.DataFrame(rows, columns=cols)

@@ -9,10 +9,10 @@ Two Markdown tables are written between ``<!-- results:start -->`` and
   ``<!-- published:start -->`` / ``<!-- published:end -->``;
 * **scenario outcomes** — for every top-level scenario in the folder (files with a
   ``scenario:`` section), :func:`supplychain.api.compare` in ``rebalance`` mode
-  (base and every variant): the US's traced China share and shortfall share in the
-  base year and :data:`HORIZON` for the target commodities (or
-  :data:`DEFAULT_COMMODITIES` when a scenario has no targets), and the targets met
-  in :data:`HORIZON`.
+  (base and every variant): the US's traced China share (for an element key such
+  as ``NdPr``: the element dependence) and shortfall share in the base year and
+  :data:`HORIZON` for the target commodities (or :data:`DEFAULT_COMMODITIES` when a
+  scenario has no targets), and the targets met in :data:`HORIZON`.
 
 Usage::
 
@@ -75,8 +75,8 @@ HORIZON: Final = 2030
 """The year the scenario outcomes and targets are read in."""
 COUNTRY: Final = "US"
 """The country whose outcomes are tabulated."""
-DEFAULT_COMMODITIES: Final = ("ndfeb_magnet", "ree_compounds", "ndpr_oxide")
-"""Commodities shown for scenarios without targets (and the column order)."""
+DEFAULT_COMMODITIES: Final = ("ndfeb_magnet", "ree_compounds", "NdPr", "Dy")
+"""Commodities (or element keys, read as ``element_dependence``) shown for scenarios without targets, in order."""
 _DASH: Final = "—"
 
 
@@ -251,6 +251,11 @@ class ScenarioOutcome:
     table: pd.DataFrame
 
 
+def _share_metric(scenario: Scenario, commodity: str) -> str:
+    """The China-share measure of a column: the traced share, or the element dependence of an element key."""
+    return "traced_share" if commodity in scenario.commodities else "element_dependence"
+
+
 def _commodities(scenario: Scenario) -> list[str]:
     found = [t.commodity for t in scenario.targets.values() if t.country == COUNTRY]
     return list(dict.fromkeys(found)) or list(DEFAULT_COMMODITIES)
@@ -335,7 +340,7 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
                 if c not in shown:
                     row += [_DASH, _DASH]
                     continue
-                for metric in ("traced_share", "shortfall_share"):
+                for metric in (_share_metric(o.scenario, c), "shortfall_share"):
                     row.append(_arrow(_one(t, base_year, c, metric), _one(t, HORIZON, c, metric)))
             targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
             row.append(f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH)
@@ -343,8 +348,10 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     table = md_table(headers, rows, escape=False)
     intro = (f"`compare(scenario, mode=\"rebalance\")` on every top-level scenario, base and every variant; "
              f"{COUNTRY} figures, traced share of {SOURCE}. Commodities: the scenario's targets, or "
-             + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none. A traced share is 0 when "
-             "nothing Chinese arrives: read it together with the shortfall share.")
+             + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none; an element key (`NdPr`, "
+             "`Dy`, `Tb`) is the element contained in all US final use (`element_dependence`, its shortfall the "
+             "element in unmet demand). A traced share is 0 when nothing Chinese arrives: read it together with "
+             "the shortfall share.")
     return f"### Scenario outcomes\n\n{intro}\n\n{table}"
 
 

@@ -410,7 +410,8 @@ class Simulator:
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label)
-        m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
+        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
@@ -715,6 +716,22 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
         "stage": short["stage"].to_numpy(), "metric": "shortfall_share",
         "value": short["shortfall_share"].to_numpy(dtype=float), "unit": "share", "basis": "t of demand",
         "source_country": "", "partner": "", "label": "", "scenario": "",
+    })
+
+
+def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
+    """``shortfall_share`` per country and element key (:func:`~supplychain.metrics.elements.element_shortfall`)."""
+    from supplychain.metrics.elements import element_content, element_shortfall
+
+    content = element_content(scenario)
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
+    if not len(e):
+        return e
+    return pd.DataFrame({
+        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
+        "metric": "shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
+        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
+        "scenario": "",
     })
 
 
