@@ -129,14 +129,24 @@ class Result:
         """
         from supplychain.graph.nxview import to_networkx
 
-        if year not in self._nodes:
-            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
-            raise KeyError(msg)
-        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"])
-        nodes = self._nodes[year]
+        nodes, f = self.tables(year)
         ends = set(f["supplier"]) | set(f["buyer"])
         nodes = nodes[nodes["node"].isin(ends) | (nodes["kind"] != "stock")]
         return to_networkx(nodes, f)
+
+    def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return the simulated node and edge tables of ``year`` (edges: the flow table's rows, ``tonnes`` simulated).
+
+        Raises
+        ------
+        KeyError
+            ``year`` was not simulated.
+        """
+        if year not in self._nodes:
+            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
+            raise KeyError(msg)
+        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"]).reset_index(drop=True)
+        return self._nodes[year], f
 
     def explain(self, country: str, commodity: str) -> pd.DataFrame:
         """Loss of a country's supply of a commodity, by policy and year.

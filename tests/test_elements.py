@@ -134,3 +134,28 @@ targets:
         load_text(text, file="bad.yaml")
     assert "unknown element key 'Dyy'" in str(err.value)
     assert "commodities.oxide.content.NdPr" in str(err.value)
+
+
+def test_binding_input_of_a_magnet_plant() -> None:
+    """Japan's plant: capacity 2,000 t of magnets (produces 1,000 t), recipe 0.3 t metal + 0.01 t Dy oxide.
+
+    Required at capacity: metal 0.3 · 2,000 = 600 t, Dy oxide 0.01 · 2,000 = 20 t.
+    Available in Japan: metal 300 + 150 (an extra Australian cargo) = 450 t → coverage 0.75;
+    Dy oxide 10 t → 0.5. Dy binds: at most 0.5 · 2,000 = 1,000 t of magnets.
+    """
+    from supplychain.graph import build_tables
+    from supplychain.metrics.inputs import binding_inputs, plants_of
+
+    data = chain()
+    data["facilities"]["jp_magnets"]["capacity"] = 2000
+    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
+    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
+                                    "tonnes": 150}
+    s = Scenario.model_validate(data)
+    nodes, edges = build_tables(s, YEAR)
+    b = binding_inputs(s, edges, plants_of(nodes)).set_index("input")
+    assert b.loc["metal", "required_t"] == pytest.approx(600.0)
+    assert b.loc["dy", "required_t"] == pytest.approx(20.0)
+    assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5})
+    assert b["binding"].to_dict() == {"metal": False, "dy": True}
+    assert set(b["country"]) == {"JP"} and set(b["production_t"]) == {1000.0}
