@@ -43,7 +43,17 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.markdown import md_escape, md_table
-from supplychain.report.published import BASELINE_FILE, PUBLISHED_CHECKS, SOURCE, YEAR, Check, evaluate
+from supplychain.report.published import (
+    BASELINE_FILE,
+    PUBLISHED_CHECKS,
+    SOURCE,
+    YEAR,
+    Baseline,
+    Check,
+    CheckResult,
+    evaluate,
+    load_baseline,
+)
 from supplychain.schema.model import Scenario
 
 __all__ = [
@@ -178,31 +188,42 @@ def extract_between(text: str, start: str, end: str) -> str:
 
 
 # ------------------------------------------------------------------ published checks
-def published_table(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
-    """Render the published-vs-computed section as Markdown (a pure function of the measures table).
+def _fmt(r: CheckResult, x: float) -> str:
+    return f"{x:,.0f} t" if r.check.unit == "t" and not math.isnan(x) else pct(x)
+
+
+def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
+    """Render the published-vs-computed section as Markdown (a pure function of the base year).
 
     Parameters
     ----------
-    measures : pandas.DataFrame
-        ``compute_measures(baseline, YEAR, source=SOURCE)`` of ``scenarios/baseline_2024.yaml``.
+    baseline : Baseline
+        The base year of ``scenarios/baseline_2024.yaml`` (:func:`~supplychain.report.published.load_baseline`).
     checks : tuple of Check, optional
         The checks (default :data:`~supplychain.report.published.PUBLISHED_CHECKS`).
 
     Returns
     -------
     str
-        A heading, one explanatory sentence and the table (columns check, published,
-        source, computed, difference, within tolerance), without a final line break.
+        A heading, one explanatory sentence and the table (columns check, model figure,
+        published, source, computed, difference, within tolerance, note), without a
+        final line break.
     """
+    results = evaluate(baseline, checks)
     rows = [
-        [f"{md_escape(r.check.what)} (`{r.check.id}`)", pct(r.check.published), md_escape(r.check.source),
-         pct(r.computed), signed_pct(r.difference), "yes" if r.ok else "**no**"]
-        for r in evaluate(measures, checks)
+        [f"{md_escape(r.check.what)} (`{r.check.id}`)", r.check.kind, _fmt(r, r.check.published),
+         md_escape(r.check.source), _fmt(r, r.computed), signed_pct(r.difference),
+         f"{'yes' if r.ok else '**no**'} (±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
+         md_escape(r.check.note)]
+        for r in results
     ]
-    table = md_table(["check", "published", "source", "computed", "difference", "within tolerance"], rows,
-                     escape=False)
-    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published"
-             " (percentage points); tolerances are absolute, on shares, and set per check.")
+    table = md_table(["check", "model figure", "published", "source", "computed", "difference", "within tolerance",
+                      "note"], rows, escape=False)
+    n_computed = sum(r.check.kind == "computed" for r in results)
+    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published "
+             "(percentage points on shares, per cent of the published figure on tonnes); tolerances are set per "
+             f"check. {n_computed} of the {len(results)} checks compare a figure the model *computes*; the others "
+             "read back an input (or plain arithmetic of inputs) and only show that the data were entered right.")
     return f"### Published vs computed\n\n{intro}\n\n{table}"
 
 
@@ -224,11 +245,7 @@ def published_markdown(scenarios: str | Path = "scenarios") -> str:
     ScenarioError
         The baseline does not load (sources are required).
     """
-    from supplychain.io import load
-    from supplychain.metrics.measures import compute_measures
-
-    baseline = load(Path(scenarios) / BASELINE_FILE, require_sources=True)
-    return published_table(compute_measures(baseline, YEAR, source=SOURCE))
+    return published_table(load_baseline(scenarios))
 
 
 # ------------------------------------------------------------------ scenario outcomes
