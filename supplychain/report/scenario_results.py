@@ -1,12 +1,15 @@
 r"""Generate the "Results" tables of ``scenarios/README.md`` (``make scenario-results``).
 
-Two Markdown tables are written between ``<!-- results:start -->`` and
+These Markdown sections are written between ``<!-- results:start -->`` and
 ``<!-- results:end -->`` in the README:
 
 * **published vs computed** — every check of
   :data:`~supplychain.report.published.PUBLISHED_CHECKS` on the baseline
   (``baseline_2024.yaml``, 2024), nested in its own markers
   ``<!-- published:start -->`` / ``<!-- published:end -->``;
+* **hindcast** — the 2025 licensing episode against China's monthly magnet exports to
+  the US (:mod:`supplychain.report.hindcast`);
+* **element dependence** and **binding inputs** (:mod:`supplychain.report.element_tables`);
 * **scenario outcomes** — for every top-level scenario in the folder (files with a
   ``scenario:`` section), :func:`supplychain.api.compare` in ``rebalance`` mode
   (base and every variant): the US's traced China share (for an element key such
@@ -372,19 +375,22 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     return f"### Scenario outcomes\n\n{intro}\n\n{table}"
 
 
-def results_block(published: str, outcomes: str) -> str:
-    """Join the text between the results markers: the published part in its own markers, then the outcomes.
+def results_block(published: str, outcomes: str, *more: str) -> str:
+    """Join the text between the results markers: the published part in its own markers, then the rest.
 
     Examples
     --------
-    >>> print(results_block("P", "O"))
+    >>> print(results_block("P", "O", "H"))
     <!-- published:start -->
     P
     <!-- published:end -->
     <BLANKLINE>
+    H
+    <BLANKLINE>
     O
     """
-    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{outcomes.strip()}"
+    rest = "\n\n".join(x.strip() for x in (*more, outcomes))
+    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{rest}"
 
 
 # ------------------------------------------------------------------ command line
@@ -429,9 +435,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{readme}: the published-check table is up to date", file=sys.stderr)
             return 0
         extract_between(text, RESULTS_START, RESULTS_END)  # fail before the long runs if markers are missing
+        from supplychain.report.element_tables import element_tables_markdown
+        from supplychain.report.hindcast import hindcast, hindcast_markdown
+
+        more = (hindcast_markdown(hindcast(args.scenarios)), element_tables_markdown(args.scenarios))
         outcomes = outcomes_markdown(run_scenarios(args.scenarios))
         atomic_write_text(readme, replace_between(text, RESULTS_START, RESULTS_END,
-                                                  results_block(published, outcomes)))
+                                                  results_block(published, outcomes, *more)))
     except MarkerError as err:
         print(f"{readme}: {err}", file=sys.stderr)
         return 1
