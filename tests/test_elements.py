@@ -158,4 +158,5 @@ def test_binding_input_of_a_magnet_plant() -> None:
     assert b.loc["dy", "required_t"] == pytest.approx(20.0)
     assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5})
     assert b["binding"].to_dict() == {"metal": False, "dy": True}
-    assert set(b["country"]) == {"JP"} and set(b["production_t"]) == {1000.0}
+    assert set(b["country"]) == {"JP"}
+    assert set(b["production_t"]) == {1000.0}

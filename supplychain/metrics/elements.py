@@ -58,8 +58,8 @@ __all__ = [
     "element_content",
     "element_dependence",
     "element_measures",
-    "element_shortfall",
     "element_prices",
+    "element_shortfall",
     "element_traced_share",
     "value_key",
     "value_weighted",
@@ -74,7 +74,7 @@ VALUE_METRIC = "element_dependence_value"
 
 
 def element_content(scenario: Scenario) -> dict[str, dict[str, float]]:
-    """Declared element contents, commodity → element key → t per t (central values).
+    """Return the declared element contents, commodity → element key → t per t (central values).
 
     Examples
     --------
@@ -115,7 +115,7 @@ def element_prices(scenario: Scenario) -> dict[str, float]:
 
 
 def value_key(keys: Iterable[str]) -> str:
-    """The ``commodity`` label of a value-weighted row (``"NdPr+Dy+Tb"``).
+    """Return the ``commodity`` label of a value-weighted row (``"NdPr+Dy+Tb"``).
 
     Examples
     --------
@@ -252,7 +252,8 @@ def value_weighted(dependence: npt.ArrayLike, element_use: npt.ArrayLike, price:
     p = np.asarray(price, dtype=np.float64).reshape((1, -1) + (1,) * (d.ndim - 2))
     num = (p * e * d).sum(axis=1)
     den = (p * e).sum(axis=1)
-    return np.divide(num, den, out=np.zeros(den.shape), where=den > 0)
+    out: FloatArray = np.divide(num, den, out=np.zeros(den.shape), where=den > 0)
+    return out
 
 
 # ------------------------------------------------------------------ table

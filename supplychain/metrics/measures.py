@@ -442,8 +442,10 @@ def measures_from_tables(
         frames.append(_frame(sr[["country", "commodity", "value"]], "supply_risk", "score"))
     # element content traced through products
     elem = element_measures(nodes, edges, content, src, element_price) if content else pd.DataFrame()
-    for (metric, unit), rows in (elem.groupby(["metric", "unit"], sort=True) if len(elem) else ()):
-        frames.append(_frame(rows, str(metric), str(unit), source_name if metric != "element_use" else ""))
+    for e_metric in (sorted(set(elem["metric"])) if len(elem) else []):
+        part = elem.loc[elem["metric"].eq(e_metric)]
+        frames.append(_frame(part, str(e_metric), str(part["unit"].iloc[0]),
+                             source_name if e_metric != "element_use" else ""))
 
     out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
         pd.DataFrame(columns=list(MEASURE_COLUMNS))
@@ -532,7 +534,7 @@ def compute_measures(
 
 
 def scenario_inputs(scenario: Scenario) -> dict[str, Any]:
-    """The scenario facts :func:`measures_from_tables` reads besides the tables.
+    """Collect the scenario facts :func:`measures_from_tables` reads besides the tables.
 
     Returns
     -------

@@ -69,16 +69,22 @@ def binding_markdown(tables: dict[str, pd.DataFrame], year: int = 2030) -> str:
     rows = []
     for variant, b in tables.items():
         for (country, _process), g in b.groupby(["country", "process"], sort=True):
-            cov = ", ".join(f"{r.input} {r.coverage:.2f}" for r in g.itertuples(index=False))
-            binding = ", ".join(g.loc[g["binding"], "input"]) if g["coverage"].min() < 1 - 1e-9 else "none (capacity)"
+            names = [str(x) for x in g["input"]]
+            cov = ", ".join(f"`{k}` {c:.2f}" for k, c in zip(names, g["coverage"].to_numpy(float), strict=True))
+            bind = [f"`{k}`" for k, b in zip(names, g["binding"].to_numpy(bool), strict=True) if b]
+            if len(bind) == len(names):
+                binding = "— (inputs in the recipe's proportion)"
+            else:
+                binding = ", ".join(bind) + (" (output below capacity)" if g["coverage"].min() < 1 - 1e-9 else "")
             rows.append([f"`{variant}`", str(country), f"{g['capacity_t'].iloc[0]:,.0f}",
                          f"{g['production_t'].iloc[0]:,.0f}", cov, binding])
     table = md_table(["variant", "country", "capacity (t)", "output (t)", "input coverage at capacity",
-                      "binding input"], rows)
+                      "binding input"], rows, escape=False)
     return (f"### Binding inputs of magnet makers\n\n`{BAN_FILE}`, {year}, `rebalance`: per country, what "
             "reached its markets of each input of `ndfeb_sintering` over what its plants need at capacity "
             "(`supplychain.metrics.inputs`). The smallest coverage binds; below 1 it holds output under "
-            "capacity. Ties (equal coverage) mean the inputs arrive in the recipe's proportion.\n\n"
+            "capacity. When every input has the same coverage they arrive in the recipe's proportion and none "
+            "binds: output is set by utilisation or demand.\n\n"
             f"{table}")
 
 
@@ -105,5 +111,5 @@ def element_tables_markdown(scenarios: str | Path = "scenarios") -> str:
         res = simulate(ban, variant=variant, mode="rebalance")
         u = res.utilisation
         b = binding_inputs(ban, res.tables(YEARS[-1])[1], u.loc[u["year"].eq(YEARS[-1])])
-        tables[variant] = b.loc[b["country"].isin(COUNTRIES + ("CN",))]
+        tables[variant] = b.loc[b["country"].isin((*COUNTRIES, "CN"))]
     return element_markdown(measures) + "\n\n" + binding_markdown(tables, YEARS[-1])

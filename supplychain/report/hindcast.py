@@ -60,7 +60,7 @@ def _month_share(start: dt.date, end: dt.date | None, year: int, month: int) -> 
 
 
 def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
-    """Share of each month's flow that a licence lets through, ``1 − φ_m(D) − (1 − a) φ_m(P \\ D)``.
+    r"""Share of each month's flow that a licence lets through, ``1 − φ_m(D) − (1 − a) φ_m(P \\ D)``.
 
     Parameters
     ----------
@@ -160,20 +160,21 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     f = res.flows
     cn_us = f.loc[f["commodity"].eq("ndfeb_magnet") & f["supplier_country"].eq("CN") & f["buyer_country"].eq("US")]
     by_year = cn_us.groupby("year")[["baseline_t", "tonnes"]].sum()
-    base, annual = float(by_year.at[YEAR, "baseline_t"]), float(by_year.at[YEAR, "tonnes"])
+    base = float(by_year["baseline_t"].get(YEAR, np.nan))
+    annual = float(by_year["tonnes"].get(YEAR, np.nan))
     monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": base / 12.0 * monthly_factor(policy, YEAR)})
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
-    return Hindcast(monthly, base, annual, float(by_year.at[YEAR - 1, "tonnes"]))
+    return Hindcast(monthly, base, annual, float(by_year["tonnes"].get(YEAR - 1, np.nan)))
 
 
 def hindcast_markdown(h: Hindcast) -> str:
-    """The README section: the monthly table and how close the tool comes."""
-    rows = []
-    for r in h.monthly.itertuples(index=False):
-        obs = "—" if np.isnan(r.observed_t) else f"{r.observed_t:,.1f}"
-        diff = "—" if np.isnan(r.observed_t) else f"{r.model_t - r.observed_t:+,.1f}"
-        rows.append([calendar.month_abbr[int(r.month)], f"{r.model_t:,.1f}", obs, diff])
+    """Render the README section: the monthly table and how close the tool comes."""
+    months = h.monthly["month"].to_numpy(dtype=int)
+    model = h.monthly["model_t"].to_numpy(dtype=float)
+    seen = h.monthly["observed_t"].to_numpy(dtype=float)
+    rows = [[calendar.month_abbr[m], f"{x:,.1f}", "—" if np.isnan(y) else f"{y:,.1f}",
+             "—" if np.isnan(y) else f"{x - y:+,.1f}"] for m, x, y in zip(months, model, seen, strict=True)]
     o = h.observed
     table = md_table(["2025", "model (t)", "observed (t)", "model − observed (t)"], rows)
     return (
@@ -194,7 +195,8 @@ def hindcast_markdown(h: Hindcast) -> str:
 
 
 def _worst(observed: pd.DataFrame) -> str:
-    d = observed.assign(gap=observed["model_t"] - observed["observed_t"])
-    hi, lo = d.loc[d["gap"].idxmax()], d.loc[d["gap"].idxmin()]
-    return (f"{calendar.month_name[int(hi['month'])]} ({hi['gap']:+,.0f} t) and "
-            f"{calendar.month_name[int(lo['month'])]} ({lo['gap']:+,.0f} t)")
+    gap = observed["model_t"].to_numpy(dtype=float) - observed["observed_t"].to_numpy(dtype=float)
+    months = observed["month"].to_numpy(dtype=int)
+    hi, lo = int(np.argmax(gap)), int(np.argmin(gap))
+    return (f"{calendar.month_name[months[hi]]} ({gap[hi]:+,.0f} t) and "
+            f"{calendar.month_name[months[lo]]} ({gap[lo]:+,.0f} t)")

@@ -272,7 +272,7 @@ class ScenarioOutcome:
 
 
 def _share_metric(scenario: Scenario, commodity: str) -> str:
-    """The China-share measure of a column: the traced share, or the element dependence of an element key."""
+    """Return the China-share measure of a column: the traced share, or the element dependence of an element key."""
     return "traced_share" if commodity in scenario.commodities else "element_dependence"
 
 

@@ -172,7 +172,7 @@ class Commodity(StrictModel):
     price_usd_per_t: Money | None = None
     """Reference price, used for ad-valorem taxes and tariffs."""
     content: dict[ElementKey, ShareQ] = Field(default_factory=dict)
-    """Element key → t of the contained element (as metal) per t of this commodity on its basis (``NdPr`` = Nd + Pr); absent = 0. Traced through the chain by the ``element_dependence`` measure."""
+    """Element key → t of contained element (as metal) per t of this commodity (``NdPr`` = Nd + Pr); absent = 0."""
 
 
 class Process(StrictModel):

@@ -258,7 +258,7 @@ def check_groups(scenario: Scenario) -> list[Problem]:
 
 
 def _element_target(scenario: Scenario, path: KeyPath) -> bool:
-    """True for the ``commodity`` of a target whose metric is ``element_dependence`` (an element key)."""
+    """Tell whether a path is the ``commodity`` of a target whose metric is ``element_dependence`` (an element key)."""
     return (len(path) == 3 and path[0] == "targets" and path[2] == "commodity"
             and scenario.targets[str(path[1])].metric == "element_dependence")
 
