@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "load", "simulate"]
 
-HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share", "element_dependence")
+HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share", "element_dependence",
+                    "element_shortfall_share")
 """Measures :func:`compare` reports per variant and year (``element_dependence`` rows name the element key
 in ``commodity``)."""
 
@@ -355,7 +356,7 @@ def compare(
         else:
             demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
             demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
-                       if x == "element_dependence"}
+                       if x.startswith("element_")}
             m = m[[k in demand for k in zip(m["country"], m["commodity"], strict=True)]]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()
         t = out.targets

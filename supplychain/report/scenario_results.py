@@ -271,11 +271,6 @@ class ScenarioOutcome:
     table: pd.DataFrame
 
 
-def _share_metric(scenario: Scenario, commodity: str) -> str:
-    """Return the China-share measure of a column: the traced share, or the element dependence of an element key."""
-    return "traced_share" if commodity in scenario.commodities else "element_dependence"
-
-
 def _commodities(scenario: Scenario) -> list[str]:
     found = [t.commodity for t in scenario.targets.values() if t.country == COUNTRY]
     return list(dict.fromkeys(found)) or list(DEFAULT_COMMODITIES)
@@ -360,7 +355,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
                 if c not in shown:
                     row += [_DASH, _DASH]
                     continue
-                for metric in (_share_metric(o.scenario, c), "shortfall_share"):
+                element = c not in o.scenario.commodities
+                for metric in (("element_dependence", "element_shortfall_share") if element
+                               else ("traced_share", "shortfall_share")):
                     row.append(_arrow(_one(t, base_year, c, metric), _one(t, HORIZON, c, metric)))
             targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
             row.append(f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH)

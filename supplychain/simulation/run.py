@@ -720,7 +720,7 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
-    """``shortfall_share`` per country and element key (:func:`~supplychain.metrics.elements.element_shortfall`)."""
+    """``element_shortfall_share`` per country and element key (:func:`~supplychain.metrics.elements.element_shortfall`)."""
     from supplychain.metrics.elements import element_content, element_shortfall
 
     content = element_content(scenario)
@@ -729,7 +729,7 @@ def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: i
         return e
     return pd.DataFrame({
         "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
-        "metric": "shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
+        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
         "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
         "scenario": "",
     })

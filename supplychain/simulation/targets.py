@@ -8,7 +8,8 @@ A year without the measure is reported with ``status`` ``"no data"``, never
 as a pass. The share of demand left unmet is reported beside every verdict,
 because a ban can push an exposure share to zero simply because nothing arrives;
 a target with ``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when
-more demand than that is unmet.
+more demand than that is unmet (for an ``element_dependence`` target: the
+``element_shortfall_share``, the share of the element in demand left unmet).
 """
 
 from __future__ import annotations
@@ -100,8 +101,9 @@ def evaluate_targets(
         if has_src and t.metric != "shortfall_share":
             sel &= measures["source_country"].fillna(t.source_country) == t.source_country
         m = measures.loc[sel]
+        short_metric = "element_shortfall_share" if t.metric == "element_dependence" else "shortfall_share"
         short = measures.loc[(measures["country"] == t.country) & (measures["commodity"] == t.commodity)
-                             & (measures["metric"] == "shortfall_share")]  # fmt: skip
+                             & (measures["metric"] == short_metric)]  # fmt: skip
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:
