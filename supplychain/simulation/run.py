@@ -720,7 +720,7 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
-    """``element_shortfall_share`` per country and element key (:func:`~supplychain.metrics.elements.element_shortfall`)."""
+    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``)."""
     from supplychain.metrics.elements import element_content, element_shortfall
 
     content = element_content(scenario)
