@@ -38,7 +38,11 @@ def test_months_add_up_to_the_tools_annual_flow(result: Hindcast) -> None:
 
 
 def test_how_close_the_tool_comes(result: Hindcast) -> None:
-    """Observed May-Oct 2025 (5 months, 2,094.5 t): the tool is within 15 % in total, 100 t a month on average."""
+    """Observed May-Oct 2025 (5 months, 2,094.5 t). Measured: ratio 1.12, mean absolute error 97 t a month.
+
+    The bounds (15 %, 100 t) were set from those measured figures: a regression guard on the
+    reported closeness, not an independent pass criterion (the hindcast is in-sample).
+    """
     o = result.observed
     assert list(o["month"]) == [5, 6, 7, 9, 10]
     assert o["observed_t"].sum() == pytest.approx(46 + 353 + 619 + 420.5 + 656)
