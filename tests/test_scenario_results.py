@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from supplychain.io import load
-from supplychain.metrics.measures import compute_measures
-from supplychain.report.published import BASELINE_FILE, SOURCE, YEAR
+from supplychain.report.published import Baseline, load_baseline
 from supplychain.report.scenario_results import (
     PUBLISHED_END,
     PUBLISHED_START,
@@ -32,19 +31,19 @@ README = SCENARIOS / "README.md"
 
 
 @pytest.fixture(scope="module")
-def measures() -> pd.DataFrame:
-    return compute_measures(load(SCENARIOS / BASELINE_FILE, require_sources=True), YEAR, source=SOURCE)
+def measures() -> Baseline:
+    return load_baseline(SCENARIOS)
 
 
-def test_readme_published_table_is_current(measures: pd.DataFrame) -> None:
+def test_readme_published_table_is_current(measures: Baseline) -> None:
     readme = README.read_text(encoding="utf-8")
     block = extract_between(extract_between(readme, RESULTS_START, RESULTS_END), PUBLISHED_START, PUBLISHED_END)
     assert block == published_table(measures), "scenarios/README.md is stale: run `make scenario-results`"
 
 
-def test_published_table_lists_every_check(measures: pd.DataFrame) -> None:
+def test_published_table_lists_every_check(measures: Baseline) -> None:
     table = published_table(measures)
-    assert "| check | published | source | computed | difference | within tolerance |" in table
+    assert "| check | model figure | published | source | computed | difference | within tolerance | note |" in table
     assert "`a_china_mine_share`" in table
     assert "**no**" not in table
 

@@ -1,18 +1,21 @@
 r"""Generate the "Results" tables of ``scenarios/README.md`` (``make scenario-results``).
 
-Two Markdown tables are written between ``<!-- results:start -->`` and
+These Markdown sections are written between ``<!-- results:start -->`` and
 ``<!-- results:end -->`` in the README:
 
 * **published vs computed** — every check of
   :data:`~supplychain.report.published.PUBLISHED_CHECKS` on the baseline
   (``baseline_2024.yaml``, 2024), nested in its own markers
   ``<!-- published:start -->`` / ``<!-- published:end -->``;
+* **hindcast** — the 2025 licensing episode against China's monthly magnet exports to
+  the US (:mod:`supplychain.report.hindcast`);
+* **element dependence** and **binding inputs** (:mod:`supplychain.report.element_tables`);
 * **scenario outcomes** — for every top-level scenario in the folder (files with a
   ``scenario:`` section), :func:`supplychain.api.compare` in ``rebalance`` mode
-  (base and every variant): the US's traced China share and shortfall share in the
-  base year and :data:`HORIZON` for the target commodities (or
-  :data:`DEFAULT_COMMODITIES` when a scenario has no targets), and the targets met
-  in :data:`HORIZON`.
+  (base and every variant): the US's traced China share (for an element key such
+  as ``NdPr``: the element dependence) and shortfall share in the base year and
+  :data:`HORIZON` for the target commodities (or :data:`DEFAULT_COMMODITIES` when a
+  scenario has no targets), and the targets met in :data:`HORIZON`.
 
 Usage::
 
@@ -43,7 +46,17 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.markdown import md_escape, md_table
-from supplychain.report.published import BASELINE_FILE, PUBLISHED_CHECKS, SOURCE, YEAR, Check, evaluate
+from supplychain.report.published import (
+    BASELINE_FILE,
+    PUBLISHED_CHECKS,
+    SOURCE,
+    YEAR,
+    Baseline,
+    Check,
+    CheckResult,
+    evaluate,
+    load_baseline,
+)
 from supplychain.schema.model import Scenario
 
 __all__ = [
@@ -76,8 +89,8 @@ HORIZON: Final = 2030
 """The year the scenario outcomes and targets are read in."""
 COUNTRY: Final = "US"
 """The country whose outcomes are tabulated."""
-DEFAULT_COMMODITIES: Final = ("ndfeb_magnet", "ree_compounds", "ndpr_oxide")
-"""Commodities shown for scenarios without targets (and the column order)."""
+DEFAULT_COMMODITIES: Final = ("ndfeb_magnet", "ree_compounds", "NdPr", "Dy")
+"""Commodities (or element keys, read as ``element_dependence``) shown for scenarios without targets, in order."""
 _DASH: Final = "—"
 
 
@@ -179,31 +192,42 @@ def extract_between(text: str, start: str, end: str) -> str:
 
 
 # ------------------------------------------------------------------ published checks
-def published_table(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
-    """Render the published-vs-computed section as Markdown (a pure function of the measures table).
+def _fmt(r: CheckResult, x: float) -> str:
+    return f"{x:,.0f} t" if r.check.unit == "t" and not math.isnan(x) else pct(x)
+
+
+def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
+    """Render the published-vs-computed section as Markdown (a pure function of the base year).
 
     Parameters
     ----------
-    measures : pandas.DataFrame
-        ``compute_measures(baseline, YEAR, source=SOURCE)`` of ``scenarios/baseline_2024.yaml``.
+    baseline : Baseline
+        The base year of ``scenarios/baseline_2024.yaml`` (:func:`~supplychain.report.published.load_baseline`).
     checks : tuple of Check, optional
         The checks (default :data:`~supplychain.report.published.PUBLISHED_CHECKS`).
 
     Returns
     -------
     str
-        A heading, one explanatory sentence and the table (columns check, published,
-        source, computed, difference, within tolerance), without a final line break.
+        A heading, one explanatory sentence and the table (columns check, model figure,
+        published, source, computed, difference, within tolerance, note), without a
+        final line break.
     """
+    results = evaluate(baseline, checks)
     rows = [
-        [f"{md_escape(r.check.what)} (`{r.check.id}`)", pct(r.check.published), md_escape(r.check.source),
-         pct(r.computed), signed_pct(r.difference), "yes" if r.ok else "**no**"]
-        for r in evaluate(measures, checks)
+        [f"{md_escape(r.check.what)} (`{r.check.id}`)", r.check.kind, _fmt(r, r.check.published),
+         md_escape(r.check.source), _fmt(r, r.computed), signed_pct(r.difference),
+         f"{'yes' if r.ok else '**no**'} (±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
+         md_escape(r.check.note)]
+        for r in results
     ]
-    table = md_table(["check", "published", "source", "computed", "difference", "within tolerance"], rows,
-                     escape=False)
-    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published"
-             " (percentage points); tolerances are absolute, on shares, and set per check.")
+    table = md_table(["check", "model figure", "published", "source", "computed", "difference", "within tolerance",
+                      "note"], rows, escape=False)
+    n_computed = sum(r.check.kind == "computed" for r in results)
+    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published "
+             "(percentage points on shares, per cent of the published figure on tonnes); tolerances are set per "
+             f"check. {n_computed} of the {len(results)} checks compare a figure the model *computes*; the others "
+             "read back an input (or plain arithmetic of inputs) and only show that the data were entered right.")
     return f"### Published vs computed\n\n{intro}\n\n{table}"
 
 
@@ -225,11 +249,7 @@ def published_markdown(scenarios: str | Path = "scenarios") -> str:
     ScenarioError
         The baseline does not load (sources are required).
     """
-    from supplychain.io import load
-    from supplychain.metrics.measures import compute_measures
-
-    baseline = load(Path(scenarios) / BASELINE_FILE, require_sources=True)
-    return published_table(compute_measures(baseline, YEAR, source=SOURCE))
+    return published_table(load_baseline(scenarios))
 
 
 # ------------------------------------------------------------------ scenario outcomes
@@ -337,7 +357,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
                 if c not in shown:
                     row += [_DASH, _DASH]
                     continue
-                for metric in ("traced_share", "shortfall_share"):
+                element = c not in o.scenario.commodities
+                for metric in (("element_dependence", "element_shortfall_share") if element
+                               else ("traced_share", "shortfall_share")):
                     row.append(_arrow(_one(t, base_year, c, metric), _one(t, HORIZON, c, metric)))
             targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
             row.append(f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH)
@@ -348,8 +370,10 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     table = md_table(headers, rows, escape=False)
     intro = (f"`compare(scenario, mode=\"rebalance\")` on every top-level scenario, base and every variant; "
              f"{COUNTRY} figures, traced share of {SOURCE}. Commodities: the scenario's targets, or "
-             + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none. A traced share is 0 when "
-             "nothing Chinese arrives: read it together with the shortfall share. The last column lists the "
+             + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none; an element key (`NdPr`, "
+             "`Dy`, `Tb`) is the element contained in all US final use (`element_dependence`, its shortfall the "
+             "element in unmet demand). A traced share is 0 when nothing Chinese arrives: read it together with "
+             "the shortfall share. The last column lists the "
              "agreements in force whose terms the model cannot represent at all: a variant that differs from "
              "another only by them shows \"not representable\", not \"no effect\".")
     notes = "".join(f"\n\n* `{a}` — {md_escape(text)}" for a, text in sorted(left_out.items()))
@@ -379,19 +403,22 @@ def not_representable_in_force(scenario: Scenario, variant: str | None) -> dict[
             if a in active and ag.not_representable is not None and not ag.effects}
 
 
-def results_block(published: str, outcomes: str) -> str:
-    """Join the text between the results markers: the published part in its own markers, then the outcomes.
+def results_block(published: str, outcomes: str, *more: str) -> str:
+    """Join the text between the results markers: the published part in its own markers, then the rest.
 
     Examples
     --------
-    >>> print(results_block("P", "O"))
+    >>> print(results_block("P", "O", "H"))
     <!-- published:start -->
     P
     <!-- published:end -->
     <BLANKLINE>
+    H
+    <BLANKLINE>
     O
     """
-    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{outcomes.strip()}"
+    rest = "\n\n".join(x.strip() for x in (*more, outcomes))
+    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{rest}"
 
 
 # ------------------------------------------------------------------ command line
@@ -436,9 +463,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{readme}: the published-check table is up to date", file=sys.stderr)
             return 0
         extract_between(text, RESULTS_START, RESULTS_END)  # fail before the long runs if markers are missing
+        from supplychain.report.element_tables import element_tables_markdown
+        from supplychain.report.hindcast import hindcast, hindcast_markdown
+
+        more = (hindcast_markdown(hindcast(args.scenarios)), element_tables_markdown(args.scenarios))
         outcomes = outcomes_markdown(run_scenarios(args.scenarios))
         atomic_write_text(readme, replace_between(text, RESULTS_START, RESULTS_END,
-                                                  results_block(published, outcomes)))
+                                                  results_block(published, outcomes, *more)))
     except MarkerError as err:
         print(f"{readme}: {err}", file=sys.stderr)
         return 1

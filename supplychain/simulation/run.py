@@ -437,7 +437,9 @@ class Simulator:
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
-        m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
+        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        m = pd.concat([m, _element_exposure(m)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
@@ -877,6 +879,35 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
+def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``)."""
+    from supplychain.metrics.elements import element_content, element_shortfall
+
+    content = element_content(scenario)
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
+    if not len(e):
+        return e
+    return pd.DataFrame({
+        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
+        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
+        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
+        "scenario": "",
+    })
+
+
+def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) from a year's element rows."""
+    from supplychain.metrics.elements import element_exposure
+
+    dep = m[m["metric"].eq("element_dependence")]
+    if dep.empty:
+        return dep
+    s = m[m["metric"].eq("element_shortfall_share")].set_index(["country", "commodity"])["value"]
+    short = pd.Series(list(zip(dep["country"], dep["commodity"], strict=True))).map(s).fillna(0.0)
+    return dep.assign(metric="element_exposed_share",
+                      value=element_exposure(dep["value"].to_numpy(dtype=float), short.to_numpy(dtype=float)))
+
+
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
                          source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
@@ -891,21 +922,17 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
 
     from supplychain.engine import compile_tables
     from supplychain.metrics.exposure import consumption
-    from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
+    from supplychain.metrics.measures import measures_from_tables, resolve_source, scenario_inputs, source_label
     from supplychain.schema.references import problem_at
 
     nodes = _complete_nodes(scenario, nodes)
     edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
-    wgi = {c: i.wgi.central for c, i in scenario.countries.items() if i.wgi is not None}
-    restr = {c: i.trade_restriction.central for c, i in scenario.countries.items() if i.trade_restriction is not None}
-    recycled = {f: x.recycled_share.central for f, x in scenario.facilities.items() if x.recycled_share is not None}
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
-        nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
-        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        nodes, edges, year=year, source=src, source_name=source_label(source),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
         planned=consumption(planned) if planned is not None else None,
     )
 
