@@ -257,10 +257,14 @@ def check_groups(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+ELEMENT_METRICS = frozenset({"element_dependence", "element_exposed_share"})
+"""Target metrics whose ``commodity`` is an element key (``NdPr``), not a commodity id."""
+
+
 def _element_target(scenario: Scenario, path: KeyPath) -> bool:
-    """Tell whether a path is the ``commodity`` of a target whose metric is ``element_dependence`` (an element key)."""
+    """Tell whether a path is the ``commodity`` of a target on an element metric (an element key)."""
     return (len(path) == 3 and path[0] == "targets" and path[2] == "commodity"
-            and scenario.targets[str(path[1])].metric == "element_dependence")
+            and scenario.targets[str(path[1])].metric in ELEMENT_METRICS)
 
 
 def check_commodities(scenario: Scenario) -> list[Problem]:
@@ -273,8 +277,8 @@ def check_contents(scenario: Scenario) -> list[Problem]:
     """Content keys are made of elements the commodity carries; element targets name a declared key.
 
     A key such as ``NdPr`` is read as the symbols ``Nd`` and ``Pr``; each must be in the
-    commodity's ``elements``. A target with ``metric: element_dependence`` names in
-    ``commodity`` a key declared in some commodity's ``content``.
+    commodity's ``elements``. A target on an element metric (``element_exposed_share``,
+    ``element_dependence``) names in ``commodity`` a key declared in some commodity's ``content``.
     """
     problems = []
     keys: set[str] = set()
@@ -287,7 +291,7 @@ def check_contents(scenario: Scenario) -> list[Problem]:
                 hint = f"add {', '.join(missing)} to `elements:` or fix the key"
                 problems.append(problem_at(scenario, ("commodities", cid, "content", key), message, hint))
     refs = [(("targets", tid, "commodity"), t.commodity) for tid, t in scenario.targets.items()
-            if t.metric == "element_dependence"]
+            if t.metric in ELEMENT_METRICS]
     hint = "name an element key declared under a commodity's `content:` (e.g. NdPr)"
     problems += _missing(scenario, refs, keys, "element key", hint)
     return problems
