@@ -6,15 +6,16 @@ delay of ``d`` months from ``start`` blocks (``supplychain.simulation.policies``
 .. math:: b = φ(D) + (1 − a)\, φ(P \setminus D)
 
 of a year's flow, ``D`` the first ``d`` months of the period ``P``. The same formula
-read month by month (``φ_m`` the share of month ``m`` covered) spreads the tool's
+read month by month (``φ_m`` the share of month ``m`` covered) gives each month's
+open share ``o_m = 1 − φ_m(D) − (1 − a)\, φ_m(P \setminus D)``, which spreads the tool's
 annual result over the calendar:
 
-.. math:: x_m = \frac{F}{12} \left(1 − φ_m(D) − (1 − a)\, φ_m(P \setminus D)\right)
+.. math:: x_m = A \, \frac{o_m}{\sum_{m'} o_{m'}}
 
-with ``F`` the tool's 2025 China → US magnet flow without the licences (the baseline
-of the ``documented`` run, ``fixed`` response). ``Σ_m x_m`` equals the tool's annual
-2025 flow with the licences (checked by the tests), so the monthly path *is* the
-tool's answer, only spread over the months. It is compared with China's customs data
+with ``A`` the tool's 2025 China → US magnet flow with the licences (the ``documented``
+run, ``fixed`` response). ``Σ_m x_m = A``: the monthly path *is* the tool's answer, only
+spread over the months. ``A`` also carries the year's other events (MP's halt of sales to
+China cuts China's feed, and so its exports), which the licence calendar does not time. It is compared with China's customs data
 for the months our sources give (``scenarios/world/data/china_magnet_exports_us_2025.csv``).
 
 *Caveat.* The licence parameters (``share_approved`` 0.75, ``delay_months`` 2) were
@@ -44,8 +45,8 @@ __all__ = ["DATA_FILE", "POLICY", "SCENARIO_FILE", "Hindcast", "hindcast", "hind
 
 SCENARIO_FILE: Final = "china_licensing_2025.yaml"
 """The scenario whose ``documented`` variant is hindcast."""
-POLICY: Final = "cn_mofcom_no18"
-"""The licence that covers NdFeB magnets (Nos. 61/62 list no magnet element)."""
+POLICY: Final = "cn_mofcom_no18_us"
+"""The licence that covers NdFeB magnets to the US (Nos. 61/62 list no magnet element; No. 18 has its own US share)."""
 DATA_FILE: Final = Path("world") / "data" / "china_magnet_exports_us_2025.csv"
 """Observed exports, relative to the scenario folder."""
 YEAR: Final = 2025
@@ -162,7 +163,10 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     by_year = cn_us.groupby("year")[["baseline_t", "tonnes"]].sum()
     base = float(by_year["baseline_t"].get(YEAR, np.nan))
     annual = float(by_year["tonnes"].get(YEAR, np.nan))
-    monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": base / 12.0 * monthly_factor(policy, YEAR)})
+    # the tool's 2025 flow spread over the months by the licence calendar: every other 2025 effect
+    # (MP's halt of sales to China cuts China's feed) is in the annual flow, not in the calendar
+    factor = monthly_factor(policy, YEAR)
+    monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": annual * factor / factor.sum()})
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
     return Hindcast(monthly, base, annual, float(by_year["tonnes"].get(YEAR - 1, np.nan)))
@@ -186,9 +190,8 @@ def hindcast_markdown(h: Hindcast) -> str:
         f"Over the {len(o)} observed months the tool gives {o['model_t'].sum():,.0f} t against "
         f"{o['observed_t'].sum():,.0f} t observed (ratio {h.ratio:.2f}); mean absolute error "
         f"{h.mean_absolute_error:,.0f} t a month; the largest gaps are {_worst(o)}. "
-        f"The baseline matters: without licences the tool sends {h.baseline_t:,.0f} t to the US in "
-        f"2025 against {h.flow_2024_t:,.0f} t in 2024, because after 2024 trade is allocated pro rata to "
-        "spare output and the US demand once met by Japan and others is refilled mostly from China. "
+        f"Without licences the tool sends {h.baseline_t:,.0f} t to the US in 2025 against "
+        f"{h.flow_2024_t:,.0f} t in 2024 (the 2024 trade pattern, scaled to 2025's demand). "
         "**In-sample:** `share_approved` (0.75) and `delay_months` (2) were read from these monthly exports, so "
         "this shows that the annual model and its calendar reproduce the episode, not that they predicted it."
     )
