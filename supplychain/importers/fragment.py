@@ -1,0 +1,162 @@
+"""Scenario fragments from imported trade: ``flows`` or ``imports``, rendered as deterministic YAML.
+
+A fragment has no ``scenario:`` section; a scenario ``extends`` it (see
+``docs/scenario-format.md``). Two shapes:
+
+* ``flows`` — one flow per year, HS code, exporter and importer::
+
+      flows:
+        baci_284690_cn_us_2024:
+          supplier: CN
+          buyer: US
+          commodity: ree_compounds
+          year: 2024
+          tonnes: {value: 1200.0, source: baci_hs22_y2024_v202501, note: "<file>, 2024, HS 284690, ..."}
+
+* ``imports`` — per importer, commodity and year, the total and each exporter's
+  share (``share = tonnes from the exporter / total``); what the shares leave
+  over (exporters without ISO code, rounding) goes to ``remainder_to``.
+
+Every figure cites the ``sources`` entry of its input file (one entry per file)
+and notes the year, HS code and the conversion. The same inputs give the same
+bytes: entries are sorted, numbers rounded (tonnes to 1e-6, shares to 1e-9), and
+the header holds no date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import pandas as pd
+import yaml
+
+from supplychain.importers.convert import UNKNOWN
+
+__all__ = ["SHAPES", "Shape", "build_fragment", "render_fragment", "source_id", "write_fragment"]
+
+Shape = Literal["flows", "imports"]
+SHAPES: Final = ("flows", "imports")
+
+TONNES_DIGITS: Final = 6
+"""Decimals kept for tonnes (1e-6 of the basis unit)."""
+SHARE_DIGITS: Final = 9
+"""Decimals kept for partner shares (their sum stays within the schema's 1e-6 of 1)."""
+
+
+class _Inline(dict[str, Any]):
+    """A mapping written on one line (quantities)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, with quantities inline."""
+
+
+_Dumper.add_representer(
+    _Inline, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True)
+)
+
+
+def source_id(name: str, prefix: str) -> str:
+    """A source id from a file name: lower case, other characters as ``_``, starting with a letter.
+
+    Examples
+    --------
+    >>> source_id("BACI_HS22_Y2024_V202501.csv", "baci")
+    'baci_hs22_y2024_v202501'
+    >>> source_id("2024 US imports.csv", "comtrade")
+    'comtrade_2024_us_imports'
+    """
+    stem = Path(name).name.split(".")[0]
+    ident = re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_")
+    if not ident.startswith(prefix):
+        ident = f"{prefix}_{ident}" if ident else prefix
+    return ident[:80]
+
+
+def _note(row: Any, file: str) -> str:
+    unit = f" x {row.unit:g}" if row.unit != 1 else ""
+    return (f"{file}, {row.year}, HS {row.hs}, {row.codes} ({row.side}): {row.traded_t:.10g} t traded x factor "
+            f"{row.factor:g}{unit} = {row.tonnes:.10g} {row.basis}")  # fmt: skip
+
+
+def build_fragment(
+    table: pd.DataFrame,
+    sources: Mapping[str, Mapping[str, Any]],
+    files: Sequence[str],
+    *,
+    shape: Shape = "flows",
+    prefix: str,
+    remainder_to: str = "ROW",
+) -> dict[str, Any]:
+    """Build the fragment's plain data from an import table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`~supplychain.importers.convert.aggregate`'s table.
+    sources : mapping
+        Source id → entry, one per input file, in file order.
+    files : sequence of str
+        Display names of the input files (``table.file`` indexes them).
+    shape : {"flows", "imports"}
+        What to write.
+    prefix : str
+        Start of every entity id (``baci``, ``comtrade``).
+    remainder_to : str
+        ``imports`` only: who receives what the shares leave over.
+
+    Returns
+    -------
+    dict
+        ``{"sources": ..., "flows": ...}`` or ``{"sources": ..., "imports": ...}``.
+    """
+    ids = list(sources)
+    body: dict[str, Any] = {}
+    if shape == "flows":
+        for row in table[table["exporter"] != UNKNOWN].itertuples(index=False):
+            key = f"{prefix}_{row.hs}_{row.exporter}_{row.importer}_{row.year}".lower()
+            body[key] = {"supplier": row.exporter, "buyer": row.importer, "commodity": row.commodity,
+                         "year": int(row.year),
+                         "tonnes": _Inline(value=round(float(row.tonnes), TONNES_DIGITS), source=ids[row.file],
+                                           note=_note(row, files[row.file]))}  # fmt: skip
+        return {"sources": {k: dict(v) for k, v in sources.items()}, "flows": body}
+    for (importer, commodity, year), group in table.groupby(["importer", "commodity", "year"], sort=True):
+        total = float(group["tonnes"].sum())
+        if total <= 0:
+            continue
+        file = int(group["file"].min())
+        by_file = group.groupby("file")["tonnes"].sum()
+        spread = "; ".join(f"{files[int(f)]} {t:.10g}" for f, t in by_file.items()) if len(by_file) > 1 else files[file]
+        codes = ", ".join(sorted(set(group["hs"])))
+        known = group[group["exporter"] != UNKNOWN].groupby("exporter")["tonnes"].sum()
+        unknown = float(group.loc[group["exporter"] == UNKNOWN, "tonnes"].sum())
+        partners = {str(exp): _Inline(value=round(float(t) / total, SHARE_DIGITS), source=ids[file],
+                                      note=f"{t:.10g} of {total:.10g} {group['basis'].iloc[0]}")
+                    for exp, t in known.items()}  # fmt: skip
+        note = (f"{spread}: {year}, HS {codes}, sum over {int(group['rows'].sum())} rows of {importer}'s imports "
+                f"converted to {group['basis'].iloc[0]}")  # fmt: skip
+        if unknown:
+            note += f"; {unknown:.10g} from exporters without ISO code go to {remainder_to}"
+        key = f"{prefix}_{importer}_{commodity}_{year}".lower()
+        body[key] = {"importer": str(importer), "commodity": str(commodity), "year": int(year),
+                     "total": _Inline(value=round(total, TONNES_DIGITS), source=ids[file], note=note),
+                     "partners": partners, "remainder_to": remainder_to}  # fmt: skip
+    return {"sources": {k: dict(v) for k, v in sources.items()}, "imports": body}
+
+
+def render_fragment(fragment: Mapping[str, Any], header: Sequence[str]) -> str:
+    """YAML text of a fragment, below ``header`` written as comment lines."""
+    comments = "".join(f"# {line}".rstrip() + "\n" for line in header)
+    text = yaml.dump(dict(fragment), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120,
+                     default_flow_style=False)  # fmt: skip
+    return comments + "\n" + text
+
+
+def write_fragment(path: str | Path, text: str) -> Path:
+    """Write the fragment atomically (:func:`supplychain.io.atomic.atomic_write_text`)."""
+    from supplychain.io.atomic import atomic_write_text
+
+    return atomic_write_text(path, text)
