@@ -88,7 +88,8 @@ def baci(
     importer: Importers = None,
     fold: Fold = None,
     countries: Annotated[Path | None, typer.Option(
-        "--countries", metavar="FILE", help="BACI's country table (default: country_codes_V*.csv beside FILE).")] = None,
+        "--countries", metavar="FILE", help="BACI's country table (default: country_codes_V*.csv beside FILE).")
+    ] = None,
     products: Annotated[Path | None, typer.Option(
         "--products", metavar="FILE", help="BACI's product table (default: product_codes_*.csv beside FILE).")] = None,
     output: Output = None,

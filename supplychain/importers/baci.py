@@ -61,7 +61,7 @@ _WHAT: Final = "a BACI data file with the columns t,i,j,k,v,q"
 
 
 def _beside(data: Path, pattern: str, version: str | None) -> Path | None:
-    """The table next to ``data``: the one of the same release, else the only one there."""
+    """Find the table next to ``data``: the one of the same release, else the only one there."""
     found = sorted(data.parent.glob(pattern))
     same = [p for p in found if version and f"V{version}" in p.name]
     if len(same) == 1:
@@ -70,7 +70,7 @@ def _beside(data: Path, pattern: str, version: str | None) -> Path | None:
 
 
 def _lookup_table(data: Path, given: str | Path | None, pattern: str) -> Path | None:
-    """The table given, else the one beside ``data``; None when there is none."""
+    """Return the table given, else the one beside ``data``; None when there is none."""
     if given is not None:
         return Path(given)
     match = _NAME.search(data.name)
@@ -121,7 +121,7 @@ def read_baci(
     skipped_hs = skipped_year = 0
     for n, path in enumerate(paths):
         with CsvTable(path, BACI_COLUMNS, log, _WHAT) as table:
-            ti, ii, ji, ki, vi, qi = (table.index[c] for c in "tijkvq")
+            ti, ki, qi = (table.index[c] for c in "tkq")
             rows = 0
             for line, fields in table.rows():
                 rows += 1
@@ -230,7 +230,7 @@ def import_baci(
     --------
     >>> r = import_baci("tests/data/trade/baci/BACI_HS22_Y2024_V202501.csv", hs=["850511"], importers=["US"])
     >>> r.table[["exporter", "importer", "tonnes"]].to_dict("records")
-    [{'exporter': 'CN', 'importer': 'US', 'tonnes': 7000.0}, {'exporter': 'JP', 'importer': 'US', 'tonnes': 800.0}]
+    [{'exporter': 'CN', 'importer': 'US', 'tonnes': 8530.0}, {'exporter': 'JP', 'importer': 'US', 'tonnes': 1000.0}]
     """
     run = prepare(hs=hs, years=years, commodity=commodity, mapping=mapping, shape=shape, exporters=exporters,
                   importers=importers, fold=fold, remainder_to=remainder_to)  # fmt: skip

@@ -29,6 +29,7 @@ Rules (``docs/trade-data.md``):
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -79,6 +80,12 @@ _NO_QUANTITY_UNITS: Final = ("", "-1", "1")
 _TRUE: Final = frozenset({"true", "1", "yes"})
 _WHAT: Final = "a UN Comtrade CSV (refYear, flowCode, reporterCode, partnerCode, cmdCode, netWgt, primaryValue ...)"
 URL: Final = "https://comtradeplus.un.org"
+
+
+def _field(fields: list[str], index: Mapping[str, int], column: str) -> str:
+    """Return the stripped value of canonical ``column`` in this row ("" when the file has no such column)."""
+    i = index.get(column)
+    return fields[i].strip() if i is not None and i < len(fields) else ""
 
 
 def _float(text: str) -> float | None:
@@ -133,9 +140,7 @@ def read_comtrade(
                     summary.not_selected["HS code"] += 1
                     continue
 
-                def get(column: str, fields: list[str] = fields) -> str:
-                    i = index.get(column)
-                    return fields[i].strip() if i is not None and i < len(fields) else ""
+                get = partial(_field, fields, index)
 
                 try:
                     year = int(fields[yi].strip())

@@ -34,7 +34,9 @@ TABLE_COLUMNS: Final = ("year", "hs", "commodity", "basis", "exporter", "importe
 """Columns of the table :func:`aggregate` returns (one row per year, HS code, exporter, importer)."""
 
 
-def select_targets(mapping: HsMapping, hs: Sequence[str] | None = None, commodity: str | None = None) -> dict[str, Target]:
+def select_targets(
+    mapping: HsMapping, hs: Sequence[str] | None = None, commodity: str | None = None
+) -> dict[str, Target]:
     """Resolve the HS codes to import, each to its commodity.
 
     Parameters
@@ -152,7 +154,8 @@ def aggregate(
         if exporter == imp.iso2:
             summary.skip("self")
             continue
-        if (exporters is not None and exporter not in exporters) or (importers is not None and imp.iso2 not in importers):
+        unasked = exporters is not None and exporter not in exporters
+        if unasked or (importers is not None and imp.iso2 not in importers):
             summary.not_selected["country not asked for"] += 1
             continue
         summary.mapped += 1
@@ -176,13 +179,17 @@ def aggregate(
     records = []
     for key in sorted(cells):
         cell, target = cells[key], targets[key[1]]
-        records.append((*key[:2], target.commodity, target.basis, *key[2:], cell.traded_t, target.factor, target.unit,
-                        cell.traded_t * target.factor * target.unit, cell.value, cell.rows, min(cell.files),
-                        " ".join(f"{e}->{i}" for e, i in sorted(cell.codes)), "+".join(sorted(cell.sides))))  # fmt: skip
+        tonnes = cell.traded_t * target.factor * target.unit
+        codes = " ".join(f"{e}->{i}" for e, i in sorted(cell.codes))
+        records.append((*key[:2], target.commodity, target.basis, *key[2:], cell.traded_t, target.factor,
+                        target.unit, tonnes, cell.value, cell.rows, min(cell.files), codes,
+                        "+".join(sorted(cell.sides))))  # fmt: skip
     return pd.DataFrame.from_records(records, columns=list(TABLE_COLUMNS))
 
 
-def _unmapped(summary: Summary, countries: CountryResolver, code: int, tonnes: float | None, *, remainder: bool) -> None:
+def _unmapped(
+    summary: Summary, countries: CountryResolver, code: int, tonnes: float | None, *, remainder: bool
+) -> None:
     entry = summary.unmapped.setdefault(code, Unmapped(code, countries.name(code)))
     entry.rows += 1
     entry.tonnes += tonnes or 0.0

@@ -104,11 +104,11 @@ def resolve_code(code: int, *, iso2: str = "", iso3: str = "") -> Resolution:
     if code in AGGREGATES:
         return Resolution(None, "aggregate", f"{AGGREGATES[code]} (an aggregate, not a country)")
     if code in SPECIAL:
-        alpha2, why = SPECIAL[code]
-        return Resolution(alpha2, "special", why)
+        special, why = SPECIAL[code]
+        return Resolution(special, "special", why)
     given = iso2.strip().upper()
-    alpha2 = given if given in ISO_COUNTRIES else _iso_alpha3(iso3.strip()) or _iso_numeric(code)
-    return Resolution(alpha2, "iso") if alpha2 else Resolution(None, "unmapped")
+    found = given if given in ISO_COUNTRIES else _iso_alpha3(iso3.strip()) or _iso_numeric(code)
+    return Resolution(found, "iso") if found else Resolution(None, "unmapped")
 
 
 def parse_fold(items: list[str] | tuple[str, ...]) -> dict[str, str]:
@@ -171,10 +171,11 @@ class CountryResolver:
         if hit is None:
             hit = resolve_code(code, iso2=self.iso2.get(code, ""), iso3=self.iso3.get(code, ""))
             if hit.iso2 in self.fold:
-                hit = Resolution(self.fold[hit.iso2], hit.kind, f"{hit.note}; counted as {self.fold[hit.iso2]}".lstrip("; "))
+                folded = self.fold[hit.iso2]
+                hit = Resolution(folded, hit.kind, f"{hit.note}; counted as {folded}".lstrip("; "))
             self._cache[code] = hit
         return hit
 
     def name(self, code: int) -> str:
-        """The data's name for ``code`` (or ``code N``)."""
+        """Return the data's name for ``code`` (or ``code N``)."""
         return self.names.get(code) or AGGREGATES.get(code) or f"code {code}"

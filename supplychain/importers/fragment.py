@@ -60,7 +60,7 @@ _Dumper.add_representer(
 
 
 def source_id(name: str, prefix: str) -> str:
-    """A source id from a file name: lower case, other characters as ``_``, starting with a letter.
+    """Make a source id from a file name: lower case, other characters as ``_``, starting with a letter.
 
     Examples
     --------
@@ -76,10 +76,10 @@ def source_id(name: str, prefix: str) -> str:
     return ident[:80]
 
 
-def _note(row: Any, file: str) -> str:
-    unit = f" x {row.unit:g}" if row.unit != 1 else ""
-    return (f"{file}, {row.year}, HS {row.hs}, {row.codes} ({row.side}): {row.traded_t:.10g} t traded x factor "
-            f"{row.factor:g}{unit} = {row.tonnes:.10g} {row.basis}")  # fmt: skip
+def _note(rec: Mapping[str, Any], file: str) -> str:
+    unit = f" x {rec['unit']:g}" if rec["unit"] != 1 else ""
+    return (f"{file}, {rec['year']}, HS {rec['hs']}, {rec['codes']} ({rec['side']}): {rec['traded_t']:.10g} t traded "
+            f"x factor {rec['factor']:g}{unit} = {rec['tonnes']:.10g} {rec['basis']}")  # fmt: skip
 
 
 def build_fragment(
@@ -114,37 +114,51 @@ def build_fragment(
         ``{"sources": ..., "flows": ...}`` or ``{"sources": ..., "imports": ...}``.
     """
     ids = list(sources)
-    body: dict[str, Any] = {}
+    out: dict[str, Any] = {"sources": {k: dict(v) for k, v in sources.items()}}
+    records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()} for rec in table.to_dict("records")]
     if shape == "flows":
-        for row in table[table["exporter"] != UNKNOWN].itertuples(index=False):
-            key = f"{prefix}_{row.hs}_{row.exporter}_{row.importer}_{row.year}".lower()
-            body[key] = {"supplier": row.exporter, "buyer": row.importer, "commodity": row.commodity,
-                         "year": int(row.year),
-                         "tonnes": _Inline(value=round(float(row.tonnes), TONNES_DIGITS), source=ids[row.file],
-                                           note=_note(row, files[row.file]))}  # fmt: skip
-        return {"sources": {k: dict(v) for k, v in sources.items()}, "flows": body}
-    for (importer, commodity, year), group in table.groupby(["importer", "commodity", "year"], sort=True):
-        total = float(group["tonnes"].sum())
+        flows = {}
+        for rec in records:
+            if rec["exporter"] == UNKNOWN:
+                continue
+            key = f"{prefix}_{rec['hs']}_{rec['exporter']}_{rec['importer']}_{rec['year']}".lower()
+            flows[key] = {"supplier": rec["exporter"], "buyer": rec["importer"], "commodity": rec["commodity"],
+                          "year": int(rec["year"]),
+                          "tonnes": _Inline(value=round(float(rec["tonnes"]), TONNES_DIGITS), source=ids[rec["file"]],
+                                            note=_note(rec, files[rec["file"]]))}  # fmt: skip
+        out["flows"] = flows
+        return out
+    groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for rec in records:
+        groups.setdefault((rec["importer"], rec["commodity"], int(rec["year"])), []).append(rec)
+    imports = {}
+    for (importer, commodity, year), group in sorted(groups.items()):
+        total = sum(float(r["tonnes"]) for r in group)
         if total <= 0:
             continue
-        file = int(group["file"].min())
-        by_file = group.groupby("file")["tonnes"].sum()
-        spread = "; ".join(f"{files[int(f)]} {t:.10g}" for f, t in by_file.items()) if len(by_file) > 1 else files[file]
-        codes = ", ".join(sorted(set(group["hs"])))
-        known = group[group["exporter"] != UNKNOWN].groupby("exporter")["tonnes"].sum()
-        unknown = float(group.loc[group["exporter"] == UNKNOWN, "tonnes"].sum())
-        partners = {str(exp): _Inline(value=round(float(t) / total, SHARE_DIGITS), source=ids[file],
-                                      note=f"{t:.10g} of {total:.10g} {group['basis'].iloc[0]}")
-                    for exp, t in known.items()}  # fmt: skip
-        note = (f"{spread}: {year}, HS {codes}, sum over {int(group['rows'].sum())} rows of {importer}'s imports "
-                f"converted to {group['basis'].iloc[0]}")  # fmt: skip
+        basis, file = group[0]["basis"], min(int(r["file"]) for r in group)
+        by_file: dict[int, float] = {}
+        by_exporter: dict[str, float] = {}
+        for r in group:
+            by_file[int(r["file"])] = by_file.get(int(r["file"]), 0.0) + float(r["tonnes"])
+            by_exporter[r["exporter"]] = by_exporter.get(r["exporter"], 0.0) + float(r["tonnes"])
+        spread = "; ".join(f"{files[f]} {t:.10g}" for f, t in sorted(by_file.items())) if len(by_file) > 1 \
+            else files[file]
+        unknown = by_exporter.pop(UNKNOWN, 0.0)
+        partners = {exp: _Inline(value=round(t / total, SHARE_DIGITS), source=ids[file],
+                                 note=f"{t:.10g} of {total:.10g} {basis}")
+                    for exp, t in sorted(by_exporter.items())}  # fmt: skip
+        codes = ", ".join(sorted({str(r["hs"]) for r in group}))
+        note = (f"{spread}: {year}, HS {codes}, sum over {sum(int(r['rows']) for r in group)} rows of {importer}'s "
+                f"imports converted to {basis}")  # fmt: skip
         if unknown:
             note += f"; {unknown:.10g} from exporters without ISO code go to {remainder_to}"
-        key = f"{prefix}_{importer}_{commodity}_{year}".lower()
-        body[key] = {"importer": str(importer), "commodity": str(commodity), "year": int(year),
-                     "total": _Inline(value=round(total, TONNES_DIGITS), source=ids[file], note=note),
-                     "partners": partners, "remainder_to": remainder_to}  # fmt: skip
-    return {"sources": {k: dict(v) for k, v in sources.items()}, "imports": body}
+        imports[f"{prefix}_{importer}_{commodity}_{year}".lower()] = {
+            "importer": importer, "commodity": commodity, "year": year,
+            "total": _Inline(value=round(total, TONNES_DIGITS), source=ids[file], note=note),
+            "partners": partners, "remainder_to": remainder_to}  # fmt: skip
+    out["imports"] = imports
+    return out
 
 
 def render_fragment(fragment: Mapping[str, Any], header: Sequence[str]) -> str:

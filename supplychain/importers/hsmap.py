@@ -143,7 +143,7 @@ class HsMapping(StrictModel):
     """Six-digit HS code → its description and targets."""
 
     def target(self, code: str, commodity: str | None = None) -> Target:
-        """The conversion of ``code`` to ``commodity`` (default: the code's first target).
+        """Return the conversion of ``code`` to ``commodity`` (default: the code's first target).
 
         Raises
         ------

@@ -80,6 +80,7 @@ def reconcile(reports: Iterable[Report], summary: Summary, *, prefer: Side = "im
     out = []
     for key in sorted(pairs):
         first, second = pairs[key].get(prefer), pairs[key].get(other)
+        chosen: Report | None
         if first is not None and first.tonnes is not None:
             chosen = first
         elif second is not None and second.tonnes is not None:

@@ -137,7 +137,7 @@ class Summary:
         self.skipped[reason] += rows
 
     def lines(self, gap_limit: int = 10) -> list[str]:
-        """The summary as text lines (printed by the CLI, written into the fragment's header)."""
+        """Return the summary as text lines (printed by the CLI, written into the fragment's header)."""
         out = [f"rows read: {self.rows_read:,}"]
         for what, n in sorted(self.not_selected.items()):
             out.append(f"  not selected ({what}): {n:,}")
@@ -152,7 +152,8 @@ class Summary:
         for key, n in sorted(self.skipped.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"    {n:,} {REASONS.get(key, key)}")
         if self.value_only:
-            out.append(f"  value of the value-only rows: {self.value_only:,.6g} {self.value_unit} (flagged, not converted)")
+            out.append(f"  value of the value-only rows: {self.value_only:,.6g} {self.value_unit} "
+                       "(flagged, not converted)")
         for unit, n in sorted(self.other_units.items()):
             out.append(f"  quantity in '{unit}' only: {n:,} rows (not a weight; not converted)")
         out.append(f"entries written: {self.entries:,}")

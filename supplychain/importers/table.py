@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Final
+from typing import IO, Final, cast
 
 from supplychain.errors import Problem, ScenarioError
 
@@ -160,7 +160,7 @@ class CsvTable:
         self._hashing = _Hashing(raw)
         buffered: IO[bytes] = io.BufferedReader(self._hashing, buffer_size=1 << 20)
         if self.path.suffix == ".gz":
-            buffered = gzip.GzipFile(fileobj=buffered, mode="rb")
+            buffered = cast(IO[bytes], gzip.GzipFile(fileobj=buffered, mode="rb"))
         self._text = io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
         try:
             first = self._text.readline()
