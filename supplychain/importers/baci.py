@@ -86,12 +86,12 @@ def _learn_countries(path: Path, countries: CountryResolver) -> None:
         countries.learn(code, iso2=row.get("iso2", ""), iso3=row.get("iso3", ""), name=row.get("name", ""))
 
 
-def _number(table: CsvTable, line: int, fields: list[str], column: str, kind: type[int] | type[float]) -> Any:
+def _number(table: CsvTable, fields: list[str], column: str, kind: type[int] | type[float]) -> Any:
     text = fields[table.index[column]].strip()
     try:
         return kind(text)
     except ValueError:
-        table.problem(line, fields, column, f"expected {'a whole number' if kind is int else 'a number'}, got {text!r}",
+        table.problem(fields, column, f"expected {'a whole number' if kind is int else 'a number'}, got {text!r}",
                       "BACI writes plain numbers; is this a BACI data file?")
         return None
 
@@ -123,7 +123,7 @@ def read_baci(
         with CsvTable(path, BACI_COLUMNS, log, _WHAT) as table:
             ti, ki, qi = (table.index[c] for c in "tkq")
             rows = 0
-            for line, fields in table.rows():
+            for fields in table.rows():
                 rows += 1
                 code = lookup.get(fields[ki])
                 if code is None:
@@ -132,20 +132,20 @@ def read_baci(
                 if year_text is not None and fields[ti].strip() not in year_text:
                     skipped_year += 1
                     continue
-                year, exporter, importer = (_number(table, line, fields, c, int) for c in "tij")
-                value = _number(table, line, fields, "v", float)
+                year, exporter, importer = (_number(table, fields, c, int) for c in "tij")
+                value = _number(table, fields, "v", float)
                 q = fields[qi].strip()
-                tonnes = None if q in _MISSING else _number(table, line, fields, "q", float)
+                tonnes = None if q in _MISSING else _number(table, fields, "q", float)
                 if None in (year, exporter, importer, value) or (q not in _MISSING and tonnes is None):
                     continue
                 if tonnes is not None and tonnes < 0:
-                    table.problem(line, fields, "q", f"a quantity cannot be negative, got {q}", "")
+                    table.problem(fields, "q", f"a quantity cannot be negative, got {q}", "")
                     continue
                 if (year, exporter, importer, code) in seen:
                     summary.skip("duplicate")
                     continue
                 seen.add((year, exporter, importer, code))
-                reports.append(Report(n, line, year, code, exporter, importer, tonnes, value))
+                reports.append(Report(n, table.line, year, code, exporter, importer, tonnes, value))
             summary.rows_read += rows
             table.drain()
             hashes.append((path.name, table.size, table.sha256))

@@ -133,7 +133,7 @@ def read_comtrade(
             index = table.index
             ci, yi = index["cmd"], index["year"]
             rows = 0
-            for line, fields in table.rows():
+            for fields in table.rows():
                 rows += 1
                 code = lookup.get(fields[ci].strip())
                 if code is None:
@@ -145,7 +145,7 @@ def read_comtrade(
                 try:
                     year = int(fields[yi].strip())
                 except ValueError:
-                    table.problem(line, fields, "year", f"expected a year, got {fields[yi]!r}", "")
+                    table.problem(fields, "year", f"expected a year, got {fields[yi]!r}", "")
                     continue
                 if years and year not in years:
                     summary.not_selected["year"] += 1
@@ -164,19 +164,19 @@ def read_comtrade(
                     reporter, partner = int(get("reporter")), int(get("partner"))
                 except ValueError:
                     bad = "reporter" if not get("reporter").lstrip("-").isdigit() else "partner"
-                    table.problem(line, fields, bad, f"expected a numeric country code, got {get(bad)!r}", "")
+                    table.problem(fields, bad, f"expected a numeric country code, got {get(bad)!r}", "")
                     continue
                 try:
                     tonnes, unit, estimated = _weight(get)
                     value = _float(get("value"))
                 except ValueError as err:
-                    table.problem(line, fields, "netwgt", f"expected numbers in the quantity and value columns: {err}",
+                    table.problem(fields, "netwgt", f"expected numbers in the quantity and value columns: {err}",
                                   "")
                     continue
                 run_countries.learn(reporter, iso3=get("reporter_iso"), name=get("reporter_name"))
                 run_countries.learn(partner, iso3=get("partner_iso"), name=get("partner_name"))
                 exporter, importer = (partner, reporter) if side == "importer" else (reporter, partner)
-                reports.append(Report(n, line, year, code, exporter, importer, tonnes, value, side,  # type: ignore[arg-type]
+                reports.append(Report(n, table.line, year, code, exporter, importer, tonnes, value, side,  # type: ignore[arg-type]
                                       unit, estimated))  # fmt: skip
             summary.rows_read += rows
             table.drain()

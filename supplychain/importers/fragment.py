@@ -50,8 +50,8 @@ class _Inline(dict[str, Any]):
     """A mapping written on one line (quantities)."""
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style, with quantities inline."""
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Block style, with quantities inline (libyaml's emitter when PyYAML has it: ~10x faster)."""
 
 
 _Dumper.add_representer(

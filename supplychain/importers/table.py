@@ -180,32 +180,34 @@ class CsvTable:
             raise
         self._reader = csv.reader(self._text, delimiter=self.delimiter)
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(line, fields)`` for every non-blank data row (line numbers are 1-based, header = 1).
+    def rows(self) -> Iterator[list[str]]:
+        """Yield the fields of every non-blank data row; :attr:`line` is the current row's line.
 
         Rows with too few fields for the columns found are problems, not rows.
         """
         need = max(self.index.values()) + 1
-        reader = self._reader
         try:
-            for fields in reader:
+            for fields in self._reader:
                 if len(fields) < need:
-                    if not fields or not any(f.strip() for f in fields):
-                        continue
-                    line = reader.line_num + 1
-                    self.log.add(Problem(self.display, line, 1, (), f"expected {len(self.header)} fields, got "
-                                         f"{len(fields)}", "is the line cut short, or a delimiter missing?"))
+                    if any(f.strip() for f in fields):
+                        self.log.add(Problem(self.display, self.line, 1, (), f"expected {len(self.header)} fields, "
+                                             f"got {len(fields)}", "is the line cut short, or a delimiter missing?"))
                     continue
-                yield reader.line_num + 1, fields
+                yield fields
         except (csv.Error, OSError, EOFError, gzip.BadGzipFile) as err:
-            line = reader.line_num + 1
-            self.log.add(Problem(self.display, line, 0, (), f"cannot read further: {err}", "is the file complete?"))
+            problem = Problem(self.display, self.line, 0, (), f"cannot read further: {err}", "is the file complete?")
+            self.log.add(problem)
 
-    def problem(self, line: int, fields: Sequence[str], column: str, message: str, hint: str = "") -> None:
-        """Log a problem with the value of canonical ``column`` on this row."""
+    @property
+    def line(self) -> int:
+        """1-based line of the row :meth:`rows` yielded last (the header is line 1)."""
+        return self._reader.line_num + 1
+
+    def problem(self, fields: Sequence[str], column: str, message: str, hint: str = "") -> None:
+        """Log a problem with the value of canonical ``column`` in the current row."""
         index = self.index[column]
         header = self.header[index].strip()
-        self.log.add(Problem(self.display, line, _field_column(fields, index, self.delimiter), (header,),
+        self.log.add(Problem(self.display, self.line, _field_column(fields, index, self.delimiter), (header,),
                              message, hint))  # fmt: skip
 
     @property
