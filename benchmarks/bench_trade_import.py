@@ -84,7 +84,8 @@ def hs_codes(rng: np.random.Generator, n: int) -> np.ndarray:
 def write_baci(folder: Path, rows: int, rng: np.random.Generator, chunk: int = 1_000_000) -> Path:
     table = countries()
     rows_text = "".join(f"{c},{n},{a2},{a3}\n" for c, n, a2, a3 in table)
-    (folder / "country_codes_V202501.csv").write_text("country_code,country_name,country_iso2,country_iso3\n" + rows_text)
+    header = "country_code,country_name,country_iso2,country_iso3\n"
+    (folder / "country_codes_V202501.csv").write_text(header + rows_text)
     codes = np.array([c[0] for c in table])
     hs = hs_codes(rng, 5_000)
     path = folder / "BACI_HS22_Y2024_V202501.csv"
