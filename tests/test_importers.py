@@ -205,6 +205,14 @@ def test_baci_imports_shares_hand_worked() -> None:
     _accounted(r.summary)
 
 
+def test_imports_with_only_unmapped_exporters(write: Callable[[str, Any], Path]) -> None:
+    data = write("BACI_HS22_Y2024_V202501.csv", "t,i,j,k,v,q\n2024,58,842,850511,1,4\n")
+    write("country_codes_V202501.csv", BACI.with_name("country_codes_V202501.csv").read_text(encoding="utf-8"))
+    entry = import_baci(data, shape="imports").fragment["imports"]["baci_us_ndfeb_magnet_2024"]
+    assert entry["total"]["value"] == 4.0
+    assert {k: v["value"] for k, v in entry["partners"].items()} == {"ROW": 1.0}
+
+
 def test_baci_gallium_converts_to_kg() -> None:
     # HS 8112.92, 12.5 t traded -> gallium, basis kg Ga: 12.5 x 1 x 1000 = 12,500 kg.
     r = import_baci(BACI, hs=["811292"])
@@ -316,6 +324,10 @@ def test_option_errors() -> None:
         import_baci(BACI, importers=["XX"])
     with pytest.raises(ValueError, match="--as must be flows or imports"):
         import_baci(BACI, shape="edges")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="--prefix must start with a letter"):
+        import_baci(BACI, prefix="2024")
+    with pytest.raises(ValueError, match="--remainder-to must be a region code"):
+        import_baci(BACI, shape="imports", remainder_to="rest")
 
 
 def test_cli_errors_are_clean(run_cli: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path) -> None:

@@ -233,7 +233,7 @@ def import_baci(
     [{'exporter': 'CN', 'importer': 'US', 'tonnes': 8530.0}, {'exporter': 'JP', 'importer': 'US', 'tonnes': 1000.0}]
     """
     run = prepare(hs=hs, years=years, commodity=commodity, mapping=mapping, shape=shape, exporters=exporters,
-                  importers=importers, fold=fold, remainder_to=remainder_to)  # fmt: skip
+                  importers=importers, fold=fold, prefix=prefix, remainder_to=remainder_to)  # fmt: skip
     paths = as_paths(files, "BACI data file")
     country_table = _lookup_table(paths[0], countries, "country_codes_V*.csv")
     if country_table is None:

@@ -248,7 +248,7 @@ def import_comtrade(
         msg = f"--prefer must be importer or exporter, not {prefer!r}"
         raise ValueError(msg)
     run = prepare(hs=hs, years=years, commodity=commodity, mapping=mapping, shape=shape, exporters=exporters,
-                  importers=importers, fold=fold, remainder_to=remainder_to)  # fmt: skip
+                  importers=importers, fold=fold, prefix=prefix, remainder_to=remainder_to)  # fmt: skip
     run.options["mirror rule"] = f"{prefer} first (gaps above {gap:.0%} listed)"
     paths = as_paths(files, "Comtrade file")
     summary, log = Summary(), ProblemLog()

@@ -148,6 +148,8 @@ def build_fragment(
         partners = {exp: _Inline(value=round(t / total, SHARE_DIGITS), source=ids[file],
                                  note=f"{t:.10g} of {total:.10g} {basis}")
                     for exp, t in sorted(by_exporter.items())}  # fmt: skip
+        if not partners:  # every exporter without ISO code: the schema needs one partner
+            partners = {remainder_to: _Inline(value=1.0, source=ids[file], note="every exporter without ISO code")}
         codes = ", ".join(sorted({str(r["hs"]) for r in group}))
         note = (f"{spread}: {year}, HS {codes}, sum over {sum(int(r['rows']) for r in group)} rows of {importer}'s "
                 f"imports converted to {basis}")  # fmt: skip

@@ -156,7 +156,7 @@ class CsvTable:
             raw = self.path.open("rb")
         except OSError as err:
             raise ScenarioError([Problem(self.display, 0, 0, (), f"cannot read: {err.strerror or err}",
-                                         "check the path (the file the user downloaded)")]) from None  # fmt: skip
+                                         "check the path of the file you downloaded")]) from None  # fmt: skip
         self._hashing = _Hashing(raw)
         buffered: IO[bytes] = io.BufferedReader(self._hashing, buffer_size=1 << 20)
         if self.path.suffix == ".gz":

@@ -8,6 +8,7 @@ builds the fragment (:mod:`~supplychain.importers.fragment`) and returns a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,6 +137,7 @@ def prepare(
     exporters: Collection[str] | None,
     importers: Collection[str] | None,
     fold: Mapping[str, str] | Sequence[str] | None,
+    prefix: str,
     remainder_to: str,
 ) -> Run:
     """Check the options both importers share and resolve the HS codes to import.
@@ -148,6 +150,12 @@ def prepare(
     ScenarioError
         A mapping file with problems (located).
     """
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_\-]{0,39}$", prefix):
+        msg = f"--prefix must start with a letter, then letters, digits, '_' or '-', not {prefix!r}"
+        raise ValueError(msg)
+    if not re.match(r"^[A-Z][A-Z0-9_]{1,15}$", remainder_to):
+        msg = f"--remainder-to must be a region code in capitals such as ROW, not {remainder_to!r}"
+        raise ValueError(msg)
     if shape not in SHAPES:
         msg = f"--as must be flows or imports, not {shape!r}"
         raise ValueError(msg)
