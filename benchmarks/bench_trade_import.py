@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,11 +38,13 @@ MAPPED = ["253090", "280530", "284610", "284690", "720299", "811292", "850511"]
 STREAMED_BACI = """
 import json, resource, sys, time
 from supplychain.importers import import_baci
+imported_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
 r = import_baci(sys.argv[1])
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rows": r.summary.rows_read, "kept": r.summary.converted, "entries": r.summary.entries}))
+                  "imported_mb": imported_mb, "rows": r.summary.rows_read, "kept": r.summary.converted,
+                  "entries": r.summary.entries}))
 """
 
 STREAMED_COMTRADE = STREAMED_BACI.replace("import_baci", "import_comtrade")
@@ -49,6 +52,7 @@ STREAMED_COMTRADE = STREAMED_BACI.replace("import_baci", "import_comtrade")
 BASELINE = """
 import json, resource, sys, time
 import pandas as pd
+imported_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 codes, keys, hs, quantity = sys.argv[2].split(","), sys.argv[3].split(","), sys.argv[4], sys.argv[5]
 t = time.perf_counter()
 df = pd.read_csv(sys.argv[1], dtype={hs: str})
@@ -56,7 +60,7 @@ kept = df[df[hs].isin(codes)]
 sums = kept.groupby(keys)[quantity].sum()
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "rows": len(df), "kept": len(kept), "entries": len(sums)}))
+                  "imported_mb": imported_mb, "rows": len(df), "kept": len(kept), "entries": len(sums)}))
 """
 
 COMTRADE_COLUMNS = ("typeCode,freqCode,refPeriodId,refYear,refMonth,period,reporterCode,reporterISO,reporterDesc,"
@@ -134,7 +138,9 @@ def report(name: str, path: Path, streamed: dict[str, float], baseline: dict[str
     print(f"{name}: {int(streamed['rows']):,} rows, {size:,.0f} MB")
     for label, r in (("streamed (supplychain import)", streamed), ("baseline (pandas read_csv all)", baseline)):
         print(f"  {label:32s} {r['seconds']:7.2f} s  {r['rows'] / r['seconds'] / 1e6:6.2f} M rows/s  "
-              f"peak RSS {r['rss_mb']:7.0f} MB  kept {int(r['kept']):,} rows -> {int(r['entries']):,} entries")
+              f"peak RSS {r['rss_mb']:6.0f} MB (after imports {r['imported_mb']:4.0f} MB)  "
+              f"kept {int(r['kept']):,} rows -> {int(r['entries']):,} entries")
+    print(f"  load average (1, 5, 15 min) after the runs: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 def main() -> None:

@@ -254,5 +254,5 @@ def import_baci(
     log.raise_if_any()
     tables = f"country table {country_table.name}" + (f", product table {product_table.name}" if product_table else "")
     inputs = input_files(hashes, prefix, lambda name, size, sha: _source(name, size, sha, tables))
-    return finish("baci", run, reports, summary, inputs, prefix=prefix, remainder_to=remainder_to)
+    return finish("baci", run, reports, summary, inputs)
 

@@ -256,4 +256,4 @@ def import_comtrade(
     log.raise_if_any()
     chosen = reconcile(reports, summary, prefer=prefer, gap=gap)
     inputs = input_files(hashes, prefix, _source)
-    return finish("comtrade", run, chosen, summary, inputs, prefix=prefix, remainder_to=remainder_to)
+    return finish("comtrade", run, chosen, summary, inputs)
