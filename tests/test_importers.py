@@ -418,6 +418,20 @@ def test_comtrade_tab_separated_gzip_and_two_files(tmp_path: Path) -> None:
     assert set(split.fragment["sources"]) == {"comtrade_imports", "comtrade_exports"}
 
 
+def test_comtrade_bad_values_are_located(tmp_path: Path) -> None:
+    lines = COMTRADE.read_text(encoding="utf-8").splitlines()
+    bad = lines[1].replace(",842,USA,USA,M,", ",USA,USA,USA,M,")
+    bad = bad.replace(",5100000,False,,False,", ",5.1e6kg,False,,False,")
+    path = tmp_path / "c.csv"
+    path.write_text("\n".join([lines[0], bad]) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        import_comtrade(path, hs=["284690"])
+    text = str(info.value)
+    # reporterCode starts after "C,A,20240101,2024,52,2024," (26 characters)
+    assert "c.csv:2:27: reporterCode: expected a numeric country code, got 'USA'" in text
+    assert "netWgt: expected a number, got '5.1e6kg'" in text
+
+
 def test_comtrade_monthly_and_duplicate_rows(tmp_path: Path) -> None:
     lines = COMTRADE.read_text(encoding="utf-8").splitlines()
     monthly = lines[1].replace(",A,20240101,2024,52,2024,", ",M,20240301,2024,3,202403,")

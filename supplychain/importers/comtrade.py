@@ -31,8 +31,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
+from supplychain.importers.countries import CountryResolver
 from supplychain.importers.fragment import Shape
 from supplychain.importers.hsmap import HsMapping, Target
 from supplychain.importers.reconcile import MIRROR_GAP, reconcile
@@ -40,7 +41,7 @@ from supplychain.importers.records import Report, Side, Summary
 from supplychain.importers.table import Column, CsvTable, ProblemLog
 from supplychain.importers.trade import TradeImport, as_paths, finish, input_files, prepare
 
-__all__ = ["COMTRADE_COLUMNS", "FLOWS", "import_comtrade", "read_comtrade"]
+__all__ = ["COMTRADE_COLUMNS", "FLOWS", "import_comtrade", "read_comtrade", "weight"]
 
 COMTRADE_COLUMNS: Final = (
     Column("year", ("refYear", "Year")),
@@ -88,30 +89,52 @@ def _field(fields: list[str], index: Mapping[str, int], column: str) -> str:
     return fields[i].strip() if i is not None and i < len(fields) else ""
 
 
-def _float(text: str) -> float | None:
-    text = text.strip()
-    return float(text) if text else None
+def _floats(table: CsvTable, fields: list[str], columns: tuple[str, ...]) -> list[float | None] | None:
+    """Return the numbers in ``columns`` (None where empty), or None with each bad value logged."""
+    out: list[float | None] = []
+    ok = True
+    for column in columns:
+        text = _field(fields, table.index, column)
+        try:
+            out.append(float(text) if text else None)
+        except ValueError:
+            table.problem(fields, column, f"expected a number, got {text!r}", "Comtrade writes plain numbers")
+            ok = False
+    return out if ok else None
 
 
-def _weight(get: Any) -> tuple[float | None, str, bool]:
-    """(tonnes or None, unit of a non-weight quantity, estimated) of one row (see the module docstring)."""
-    wgt = _float(get("netwgt"))
-    if wgt is not None and wgt > 0:
-        return wgt / 1000.0, "", get("wgt_est").lower() in _TRUE
-    unit = get("qty_unit")
-    qty = _float(get("qty"))
+def weight(netwgt: float | None, qty: float | None, unit: str, abbr: str = "") -> tuple[float | None, str]:
+    """Traded weight of one Comtrade row in tonnes, or the unit of a quantity that is not a weight.
+
+    ``netWgt`` (kg) when above 0, else ``qty`` when its unit is kg (code 8) and it is
+    above 0; 0 or below is Comtrade's "not available".
+
+    Returns
+    -------
+    (tonnes or None, unit)
+        ``unit`` names a non-weight quantity's unit (``u``), else is empty.
+
+    Examples
+    --------
+    >>> weight(5_100_000.0, None, "8"), weight(0.0, 400_000.0, "8"), weight(None, 1200.0, "5", "u")
+    ((5100.0, ''), (400.0, ''), (None, 'u'))
+    >>> weight(None, None, "1"), weight(-1.0, None, "-1")
+    ((None, ''), (None, ''))
+    """
+    if netwgt is not None and netwgt > 0:
+        return netwgt / 1000.0, ""
     if unit == KG_UNIT and qty is not None and qty > 0:
-        return qty / 1000.0, "", get("qty_est").lower() in _TRUE
+        return qty / 1000.0, ""
     if unit in _NO_QUANTITY_UNITS or qty is None or qty <= 0:
-        return None, "", False
-    return None, get("qty_abbr") or f"unit code {unit}", False
+        return None, ""
+    return None, abbr or f"unit code {unit}"
 
 
 def read_comtrade(
     paths: Sequence[Path],
     targets: Mapping[str, Target],
     years: Collection[int] | None,
-    run_countries: Any,
+    countries: CountryResolver,
     summary: Summary,
     log: ProblemLog,
 ) -> tuple[list[Report], list[tuple[str, int, str]]]:
@@ -128,20 +151,18 @@ def read_comtrade(
     lookup = {code: code for code in targets} | {code[1:]: code for code in targets if code.startswith("0")}
     reports: list[Report] = []
     hashes = []
+    skipped_hs = 0
     for n, path in enumerate(paths):
         with CsvTable(path, COMTRADE_COLUMNS, log, _WHAT) as table:
-            index = table.index
-            ci, yi = index["cmd"], index["year"]
+            ci, yi = table.index["cmd"], table.index["year"]
             rows = 0
             for fields in table.rows():
                 rows += 1
                 code = lookup.get(fields[ci].strip())
                 if code is None:
-                    summary.not_selected["HS code"] += 1
+                    skipped_hs += 1
                     continue
-
-                get = partial(_field, fields, index)
-
+                get = partial(_field, fields, table.index)
                 try:
                     year = int(fields[yi].strip())
                 except ValueError:
@@ -160,27 +181,28 @@ def read_comtrade(
                 if side not in ("importer", "exporter"):
                     summary.skip(side)
                     continue
-                try:
-                    reporter, partner = int(get("reporter")), int(get("partner"))
-                except ValueError:
-                    bad = "reporter" if not get("reporter").lstrip("-").isdigit() else "partner"
-                    table.problem(fields, bad, f"expected a numeric country code, got {get(bad)!r}", "")
+                codes = []
+                for column in ("reporter", "partner"):
+                    if get(column).isdigit():
+                        codes.append(int(get(column)))
+                    else:
+                        table.problem(fields, column, f"expected a numeric country code, got {get(column)!r}", "")
+                numbers = _floats(table, fields, ("netwgt", "qty", "value"))
+                if len(codes) < 2 or numbers is None:
                     continue
-                try:
-                    tonnes, unit, estimated = _weight(get)
-                    value = _float(get("value"))
-                except ValueError as err:
-                    table.problem(fields, "netwgt", f"expected numbers in the quantity and value columns: {err}",
-                                  "")
-                    continue
-                run_countries.learn(reporter, iso3=get("reporter_iso"), name=get("reporter_name"))
-                run_countries.learn(partner, iso3=get("partner_iso"), name=get("partner_name"))
+                (reporter, partner), (netwgt, qty, value) = codes, numbers
+                tonnes, unit = weight(netwgt, qty, get("qty_unit"), get("qty_abbr"))
+                estimated = (get("wgt_est") if netwgt and netwgt > 0 else get("qty_est")).lower() in _TRUE
+                countries.learn(reporter, iso3=get("reporter_iso"), name=get("reporter_name"))
+                countries.learn(partner, iso3=get("partner_iso"), name=get("partner_name"))
                 exporter, importer = (partner, reporter) if side == "importer" else (reporter, partner)
-                reports.append(Report(n, table.line, year, code, exporter, importer, tonnes, value, side,  # type: ignore[arg-type]
-                                      unit, estimated))  # fmt: skip
+                reports.append(Report(n, table.line, year, code, exporter, importer, tonnes, value,
+                                      cast(Side, side), unit, estimated and tonnes is not None))  # fmt: skip
             summary.rows_read += rows
             table.drain()
             hashes.append((path.name, table.size, table.sha256))
+    if skipped_hs:
+        summary.not_selected["HS code"] += skipped_hs
     summary.value_unit = "USD"
     return reports, hashes
 
