@@ -51,7 +51,7 @@ class _Inline(dict[str, Any]):
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Block style, with quantities inline (libyaml's emitter when PyYAML has it: ~10x faster)."""
+    """Block style, with quantities inline (libyaml's emitter when PyYAML has one: same text, faster)."""
 
 
 _Dumper.add_representer(
@@ -114,24 +114,38 @@ def build_fragment(
         ``{"sources": ..., "flows": ...}`` or ``{"sources": ..., "imports": ...}``.
     """
     ids = list(sources)
-    out: dict[str, Any] = {"sources": {k: dict(v) for k, v in sources.items()}}
     records: list[dict[str, Any]] = [{str(k): v for k, v in rec.items()} for rec in table.to_dict("records")]
-    if shape == "flows":
-        flows = {}
-        for rec in records:
-            if rec["exporter"] == UNKNOWN:
-                continue
-            key = f"{prefix}_{rec['hs']}_{rec['exporter']}_{rec['importer']}_{rec['year']}".lower()
-            flows[key] = {"supplier": rec["exporter"], "buyer": rec["importer"], "commodity": rec["commodity"],
-                          "year": int(rec["year"]),
-                          "tonnes": _Inline(value=round(float(rec["tonnes"]), TONNES_DIGITS), source=ids[rec["file"]],
-                                            note=_note(rec, files[rec["file"]]))}  # fmt: skip
-        out["flows"] = flows
-        return out
+    body = _flows(records, ids, files, prefix) if shape == "flows" else \
+        _imports(records, ids, files, prefix, remainder_to)
+    return {"sources": {k: dict(v) for k, v in sources.items()}, shape: body}
+
+
+def _flows(records: list[dict[str, Any]], ids: list[str], files: Sequence[str], prefix: str) -> dict[str, Any]:
+    """One flow per record (year, HS code, exporter, importer), ids ``{prefix}_{hs}_{exp}_{imp}_{year}``."""
+    out = {}
+    for rec in records:
+        if rec["exporter"] == UNKNOWN:
+            continue
+        key = f"{prefix}_{rec['hs']}_{rec['exporter']}_{rec['importer']}_{rec['year']}".lower()
+        out[key] = {"supplier": rec["exporter"], "buyer": rec["importer"], "commodity": rec["commodity"],
+                    "year": int(rec["year"]),
+                    "tonnes": _Inline(value=round(float(rec["tonnes"]), TONNES_DIGITS), source=ids[rec["file"]],
+                                      note=_note(rec, files[rec["file"]]))}  # fmt: skip
+    return out
+
+
+def _imports(
+    records: list[dict[str, Any]], ids: list[str], files: Sequence[str], prefix: str, remainder_to: str
+) -> dict[str, Any]:
+    """Per importer, commodity and year: the total and each exporter's share, ids ``{prefix}_{imp}_{commodity}_{year}``.
+
+    ``share(e) = Σ tonnes from e / Σ tonnes``; exporters without ISO code are in the
+    total only, so their part goes to ``remainder_to`` with what rounding leaves.
+    """
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for rec in records:
         groups.setdefault((rec["importer"], rec["commodity"], int(rec["year"])), []).append(rec)
-    imports = {}
+    out = {}
     for (importer, commodity, year), group in sorted(groups.items()):
         total = sum(float(r["tonnes"]) for r in group)
         if total <= 0:
@@ -155,11 +169,10 @@ def build_fragment(
                 f"imports converted to {basis}")  # fmt: skip
         if unknown:
             note += f"; {unknown:.10g} from exporters without ISO code go to {remainder_to}"
-        imports[f"{prefix}_{importer}_{commodity}_{year}".lower()] = {
+        out[f"{prefix}_{importer}_{commodity}_{year}".lower()] = {
             "importer": importer, "commodity": commodity, "year": year,
             "total": _Inline(value=round(total, TONNES_DIGITS), source=ids[file], note=note),
             "partners": partners, "remainder_to": remainder_to}  # fmt: skip
-    out["imports"] = imports
     return out
 
 
