@@ -65,7 +65,10 @@ def _emit(result: TradeImport, output: Path | None) -> None:
     if output is None:
         typer.echo(result.text, nl=False)
     else:
-        result.write(output)
+        try:
+            result.write(output)
+        except OSError as err:
+            fail(f"cannot write {output}: {err.strerror or err}")
         typer.echo(f"wrote {output}", err=True)
 
 
