@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -57,6 +57,15 @@ Remainder = Annotated[str, typer.Option(
 
 def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()] if values else None
+
+
+def _common(hs: list[str] | None, year: list[int] | None, commodity: str | None, mapping: Path | None, shape: str,
+            exporter: list[str] | None, importer: list[str] | None, fold: list[str] | None,
+            remainder_to: str) -> dict[str, Any]:  # fmt: skip
+    """Return the keyword arguments both importers take, from the shared options."""
+    return {"hs": _split(hs), "years": year, "commodity": commodity, "mapping": mapping, "shape": shape,
+            "exporters": _split(exporter), "importers": _split(importer), "fold": _split(fold),
+            "remainder_to": remainder_to}  # fmt: skip
 
 
 def _emit(result: TradeImport, output: Path | None) -> None:
@@ -109,10 +118,9 @@ def baci(
     """
     from supplychain.importers import import_baci
 
-    result = _guarded(lambda: import_baci(
-        files, hs=_split(hs), years=year, commodity=commodity, mapping=mapping, shape=shape,  # type: ignore[arg-type]
-        exporters=_split(exporter), importers=_split(importer), fold=_split(fold), countries=countries,
-        products=products, prefix=prefix or "baci", remainder_to=remainder_to))  # fmt: skip
+    common = _common(hs, year, commodity, mapping, shape, exporter, importer, fold, remainder_to)
+    result = _guarded(lambda: import_baci(files, countries=countries, products=products, prefix=prefix or "baci",
+                                          **common))  # fmt: skip
     _emit(result, output)
 
 
@@ -145,10 +153,9 @@ def comtrade(
     """
     from supplychain.importers import import_comtrade
 
-    result = _guarded(lambda: import_comtrade(
-        files, hs=_split(hs), years=year, commodity=commodity, mapping=mapping, shape=shape,  # type: ignore[arg-type]
-        exporters=_split(exporter), importers=_split(importer), fold=_split(fold), prefer=prefer,  # type: ignore[arg-type]
-        prefix=prefix or "comtrade", remainder_to=remainder_to))  # fmt: skip
+    common = _common(hs, year, commodity, mapping, shape, exporter, importer, fold, remainder_to)
+    result = _guarded(lambda: import_comtrade(files, prefer=prefer, prefix=prefix or "comtrade",  # type: ignore[arg-type]
+                                              **common))  # fmt: skip
     _emit(result, output)
 
 

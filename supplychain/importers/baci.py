@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.importers.convert import code_lookup
 from supplychain.importers.countries import CountryResolver
 from supplychain.importers.fragment import Shape
 from supplychain.importers.hsmap import HsMapping, Target
@@ -113,7 +114,7 @@ def read_baci(
     hashes : list of (name, size, sha256)
         Per file, as read.
     """
-    lookup = {code: code for code in targets} | {code[1:]: code for code in targets if code.startswith("0")}
+    lookup = code_lookup(targets)
     year_text = {str(y) for y in years} if years else None
     seen: set[tuple[int, int, int, str]] = set()
     reports: list[Report] = []

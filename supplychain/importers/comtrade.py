@@ -33,6 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Final, cast
 
+from supplychain.importers.convert import code_lookup
 from supplychain.importers.countries import CountryResolver
 from supplychain.importers.fragment import Shape
 from supplychain.importers.hsmap import HsMapping, Target
@@ -148,7 +149,7 @@ def read_comtrade(
     hashes : list of (name, size, sha256)
         Per file, as read.
     """
-    lookup = {code: code for code in targets} | {code[1:]: code for code in targets if code.startswith("0")}
+    lookup = code_lookup(targets)
     reports: list[Report] = []
     hashes = []
     skipped_hs = 0

@@ -24,7 +24,7 @@ from supplychain.importers.countries import CountryResolver
 from supplychain.importers.hsmap import HsMapping, Target, normalise_hs
 from supplychain.importers.records import Report, Summary, Unmapped
 
-__all__ = ["TABLE_COLUMNS", "UNKNOWN", "aggregate", "select_targets"]
+__all__ = ["TABLE_COLUMNS", "UNKNOWN", "aggregate", "code_lookup", "select_targets"]
 
 UNKNOWN: Final = ""
 """Exporter of rows whose exporter has no ISO code, kept for an importer's total (``imports`` shape)."""
@@ -84,6 +84,18 @@ def select_targets(
             raise ValueError(msg)
         out[code] = mapping.target(code, commodity)
     return out
+
+
+def code_lookup(codes: Iterable[str]) -> dict[str, str]:
+    """Map each code as a file may write it to the six-digit code: a code that lost its leading zero too.
+
+    Examples
+    --------
+    >>> code_lookup(["010121", "850511"])
+    {'010121': '010121', '850511': '850511', '10121': '010121'}
+    """
+    codes = list(codes)
+    return {code: code for code in codes} | {code[1:]: code for code in codes if code.startswith("0")}
 
 
 @dataclass
