@@ -10,7 +10,7 @@ committed): a BACI year file ``t,i,j,k,v,q`` over ~240 country codes and 5,000
 six-digit HS codes (the 7 codes of the shipped mapping among them), 5 % of
 quantities ``NA``; and a Comtrade file in the API's 47 columns, importer and
 exporter reports. Each run is a separate process, so its peak resident memory
-(``ru_maxrss``) is its own:
+(``VmHWM`` of ``/proc/self/status``, Linux) is its own:
 
 * **streamed** — ``import_baci`` / ``import_comtrade`` with every code of the
   shipped mapping, the fragment built (rows read one by one with :mod:`csv`);
@@ -35,31 +35,38 @@ import pycountry
 
 MAPPED = ["253090", "280530", "284610", "284690", "720299", "811292", "850511"]
 
-STREAMED_BACI = """
-import json, resource, sys, time
+PEAK = """
+def peak_mb():  # VmHWM: this process's peak resident memory (ru_maxrss would carry the parent's over)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
+STREAMED_BACI = PEAK + """
+import json, sys, time
 from supplychain.importers import import_baci
-imported_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+imported_mb = peak_mb()
 t = time.perf_counter()
 r = import_baci(sys.argv[1])
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": seconds, "rss_mb": peak_mb(),
                   "imported_mb": imported_mb, "rows": r.summary.rows_read, "kept": r.summary.converted,
                   "entries": r.summary.entries}))
 """
 
 STREAMED_COMTRADE = STREAMED_BACI.replace("import_baci", "import_comtrade")
 
-BASELINE = """
-import json, resource, sys, time
+BASELINE = PEAK + """
+import json, sys, time
 import pandas as pd
-imported_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+imported_mb = peak_mb()
 codes, keys, hs, quantity = sys.argv[2].split(","), sys.argv[3].split(","), sys.argv[4], sys.argv[5]
 t = time.perf_counter()
 df = pd.read_csv(sys.argv[1], dtype={hs: str})
 kept = df[df[hs].isin(codes)]
 sums = kept.groupby(keys)[quantity].sum()
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": seconds, "rss_mb": peak_mb(),
                   "imported_mb": imported_mb, "rows": len(df), "kept": len(kept), "entries": len(sums)}))
 """
 

@@ -222,8 +222,8 @@ def test_baci_gallium_converts_to_kg() -> None:
     assert _pairs(germanium.table) == {("CN", "US"): 12.5}
 
 
-def test_baci_pre_2024_country_table_and_five_digit_codes(tmp_path: Path, write: Callable[[str, Any], Path]) -> None:
-    # Releases before 2024 name the country columns differently; a code that lost its
+def test_baci_older_country_table_and_five_digit_codes(tmp_path: Path, write: Callable[[str, Any], Path]) -> None:
+    # Older releases name the country columns differently; a code that lost its
     # leading zero (010121 -> 10121) is still that code.
     data = write("BACI_HS17_Y2019_V202301.csv", "t,i,j,k,v,q\n2019,490,842,10121,2.5,1.5\n2019,156,842,010121,1,NA\n")
     write("country_codes_V202301.csv", "country_code,country_name_abbreviation,country_name_full,iso_2digit_alpha,"

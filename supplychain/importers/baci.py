@@ -13,7 +13,7 @@ is a zip of one CSV per year, ``BACI_HS22_Y2024_V202501.csv``, with the columns
 ====  =====================================================
 
 and two tables: ``country_codes_V202501.csv`` (``country_code, country_name,
-country_iso2, country_iso3``; releases before 2024 had ``country_name_abbreviation,
+country_iso2, country_iso3``; older releases have ``country_name_abbreviation,
 country_name_full, iso_2digit_alpha, iso_3digit_alpha``) and
 ``product_codes_HS22_V202501.csv`` (``code, description``). Both are found beside
 the data file, or given with ``countries=`` / ``products=``. BACI has already
@@ -50,7 +50,7 @@ COUNTRY_COLUMNS: Final = (
     Column("iso2", ("country_iso2", "iso_2digit_alpha"), required=False),
     Column("iso3", ("country_iso3", "iso_3digit_alpha"), required=False),
 )
-"""The country table's columns (current and pre-2024 names)."""
+"""The country table's columns (current and older names)."""
 
 PRODUCT_COLUMNS: Final = (Column("code", ("code",)), Column("description", ("description",), required=False))
 """The product table's columns."""
