@@ -230,16 +230,21 @@ def test_baci_older_country_table_and_five_digit_codes(tmp_path: Path, write: Ca
                                        "iso_3digit_alpha\n490,Other Asia nes,Other Asia not elsewhere specified,"
                                        "N/A,S19\n156,China,China,CN,CHN\n842,USA,USA,US,USA\n")  # fmt: skip
     mapping = write("map.yaml", """\
+sources:
+  studbook: {title: A studbook giving live weights, year: 2020}
 commodities:
   horses: {basis: t live weight}
 codes:
   "010121":
     description: horses
     targets:
-      horses: {factor: {value: 1.0, assumption: "live weight is the basis"}}
+      horses: {factor: {value: 1.0, source: studbook}}
 """)
     r = import_baci(data, mapping=mapping)
     assert _pairs(r.table) == {("TW", "US"): 1.5}
+    # the document the factor cites travels with the fragment; the conversion names it
+    assert r.fragment["sources"]["studbook"] == {"title": "A studbook giving live weights", "year": 2020}
+    assert r.summary.conversions["010121"].endswith("(source: studbook)")
     assert r.summary.skipped["no_quantity"] == 1
     assert any("no product table" in note for note in r.summary.notices)
 

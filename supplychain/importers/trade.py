@@ -127,6 +127,7 @@ class Run:
     prefix: str
     remainder_to: str
     options: dict[str, str]
+    factor_sources: dict[str, dict[str, Any]]
 
 
 def prepare(
@@ -179,8 +180,11 @@ def prepare(
         "importers": ", ".join(sorted(run_importers)) if run_importers else "all",
         "fold": ", ".join(f"{a}={b}" for a, b in sorted(folded.items())) or "none",
     }  # fmt: skip
+    cited = {t.quantity.source for t in targets.values() if t.quantity.source}
+    factor_sources = {sid: table.sources[sid].model_dump(exclude_none=True) for sid in sorted(cited)}
     return Run(targets, CountryResolver(fold=folded), run_exporters, run_importers,
-               frozenset(years) if years else None, cast(Shape, shape), prefix, remainder_to, options)  # fmt: skip
+               frozenset(years) if years else None, cast(Shape, shape), prefix, remainder_to, options,
+               factor_sources)  # fmt: skip
 
 
 def finish(
@@ -217,6 +221,8 @@ def finish(
             if target.entry.basket:
                 summary.caveats[code] = target.entry.basket
     sources = {f.source_id: f.source for f in files}
+    for sid, entry in run.factor_sources.items():  # documents the mapping's factors cite (header notes)
+        sources.setdefault(sid, entry)
     fragment = build_fragment(table, sources, [f.name for f in files], shape=shape, prefix=run.prefix,
                               remainder_to=run.remainder_to)  # fmt: skip
     summary.entries = len(fragment[shape])
