@@ -43,7 +43,7 @@ def clean_text(text: str) -> str:
 
     Examples
     --------
-    >>> clean_text("United\\xa0States  and Canada ")
+    >>> clean_text("United\xa0States  and Canada ")
     'United States and Canada'
     """
     return " ".join(text.replace("\u00a0", " ").split())

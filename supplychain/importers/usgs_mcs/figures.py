@@ -139,7 +139,7 @@ class Figure:
                 cell = next(c for c, _, _ in cells if c.kind == kind)
                 value = cell.value * next(f for c, f, _ in cells if c is cell) if kind == "bound" else math.nan
                 return Figure(value if kind == "bound" else math.nan, kind, refs, cell.label(), cell.relation)
-        value = sum(0.0 if c.kind == "negligible" else c.value * f for c, f, _ in cells)
+        value = sum((0.0 if c.kind == "negligible" else c.value * f for c, f, _ in cells), 0.0)
         return Figure(value, "number", refs)
 
 

@@ -128,7 +128,7 @@ def read_table(path: str | Path) -> Table:
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = p.write_bytes("\\ufeffA,PROD_EST_ 2024\\r\\nx,1\\r\\n,\\r\\n".encode())
+    >>> _ = p.write_bytes("\ufeffA,PROD_EST_ 2024\r\nx,1\r\n,\r\n".encode())
     >>> t = read_table(p)
     >>> t.columns, t.bom, t.crlf, [r.line for r in t.rows]
     (('A', 'PROD_EST_2024'), True, True, [2])
