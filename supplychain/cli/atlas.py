@@ -43,6 +43,19 @@ def atlas(
     all_rows: Annotated[
         bool, typer.Option("--all", help="One row per lanthanide instead of one rare-earth row.")
     ] = False,
+    controls: Annotated[
+        Path | None,
+        typer.Option("--controls", metavar="FILE", help="Also simulate this scenario (e.g. "
+                     "scenarios/china_controls_all_minerals.yaml) in both response modes and print the US shortfall "
+                     "and traced China share per mineral.", show_default=False),
+    ] = None,
+    controls_year: Annotated[
+        int | None, typer.Option("--controls-year", metavar="YEAR", help="Year of the --controls table "
+                                 "(default: the scenario's last year).", show_default=False)
+    ] = None,
+    controls_variant: Annotated[
+        str, typer.Option("--controls-variant", metavar="NAME", help="Variant of the --controls table.")
+    ] = "base",
 ) -> None:
     """Per critical mineral: US net import reliance recomputed and published, China's share and rank.
 
@@ -69,9 +82,27 @@ def atlas(
         fail(f"--output must end in .csv, .md or .html, not {output.name!r}")
     if chart is not None and chart.suffix.lower() not in (".svg", ".png"):
         fail(f"--chart must end in .svg or .png, not {chart.name!r}")
+    from supplychain.errors import SupplyChainError
+    from supplychain.minerals import controls_summary, controls_table
+    from supplychain.minerals.render import controls_display
+
+    table = None
     try:
         frame = build(data, scenarios=scenario or (), sort=sort)
-    except ScenarioError as err:
+        if controls is not None:
+            from supplychain.io import load
+
+            world = load(controls)
+            year = controls_year if controls_year is not None else world.years[-1]
+            years = sorted({*world.years, year})
+            if controls_variant != "base" and controls_variant not in world.variants:
+                fail(f"--controls-variant {controls_variant!r} is not a variant of {controls} "
+                     f"(variants: base, {', '.join(world.variants)})")
+            summary = controls_summary(controls_table(world, variants=[controls_variant], years=years), year,
+                                       controls_variant)
+            table = (f"{controls.name}, variant {controls_variant}, {year}: US shortfall and traced China share "
+                     "per mineral, fixed and rebalance responses", summary)
+    except (ScenarioError, SupplyChainError) as err:
         fail(str(err))
     h = headline(frame)
     print_table(display_table(frame, collapse=not all_rows), "US net import reliance 2024 and China (USGS MCS 2025)",
@@ -79,6 +110,8 @@ def atlas(
     for line in headline_lines(h):
         typer.echo(line)
     typer.echo("* = RANKED-SOURCE SPLIT: a share assumed from Fig2's ranked list (no percentages published).")
+    if table is not None:
+        print_table(controls_display(table[1]), table[0], max_rows=100)
     try:
         if chart is not None:
             save_ranked_chart(frame, chart)
@@ -86,7 +119,8 @@ def atlas(
         if output is not None:
             suffix = output.suffix.lower()
             text = (frame.to_csv(index=False, lineterminator="\n") if suffix == ".csv"
-                    else atlas_markdown(frame, h) if suffix == ".md" else atlas_html(frame, h))
+                    else atlas_markdown(frame, h, controls=table) if suffix == ".md"
+                    else atlas_html(frame, h, controls=table))
             atomic_write_text(output, text)
             typer.echo(f"wrote {output}")
     except OSError as err:

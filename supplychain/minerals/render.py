@@ -19,7 +19,7 @@ from supplychain.minerals.headline import Headline, headline, headline_lines
 from supplychain.report.charts import figure_svg
 from supplychain.report.markdown import md_table
 
-__all__ = ["DISPLAY_COLUMNS", "TITLE", "atlas_html", "atlas_markdown", "display_table"]
+__all__ = ["DISPLAY_COLUMNS", "TITLE", "atlas_html", "atlas_markdown", "controls_display", "display_table"]
 
 TITLE = "Critical minerals: US import reliance and China (USGS MCS 2025)"
 """Heading of the section."""
@@ -40,7 +40,10 @@ _FOOTNOTES = (
 
 
 def _pct(x: float) -> str:
-    return "—" if math.isnan(x) else f"{x:.0%}" if round(x * 100) in (0, 100) else f"{x:.1%}"
+    """Percent with one decimal; exactly 0 and 1 without (``0%``, ``100%``), NaN as ``—``."""
+    if math.isnan(x):
+        return "—"
+    return f"{x:.0%}" if x in (0.0, 1.0) else f"{x:.1%}"
 
 
 def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame:
@@ -81,27 +84,74 @@ def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(DISPLAY_COLUMNS))
 
 
-def atlas_markdown(frame: pd.DataFrame, h: Headline | None = None, *, level: int = 2) -> str:
-    """Render the atlas as a Markdown section (heading, headline lines, table, footnotes)."""
+def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
+    """Return a :func:`~supplychain.minerals.controls.controls_summary` as text, minerals with a shortfall first.
+
+    Returns
+    -------
+    DataFrame
+        ``mineral``, shortfall share and traced China share in the ``fixed`` and
+        ``rebalance`` modes.
+    """
+    cols = {"shortfall_share_fixed": "US shortfall, fixed", "shortfall_share_rebalance": "US shortfall, rebalance",
+            "traced_share_fixed": "traced China share, fixed", "traced_share_rebalance": "traced China share, rebalance"}
+    out = pd.DataFrame({"mineral": summary["commodity"]})
+    for col, title in cols.items():
+        out[title] = summary[col].map(lambda v: _pct(float(v))) if col in summary.columns else "—"
+    return out
+
+
+def _controls_md(controls: tuple[str, pd.DataFrame] | None) -> list[str]:
+    if controls is None:
+        return []
+    caption, summary = controls
+    table = controls_display(summary)
+    return ["", f"**{caption}**", "", md_table(list(table.columns), table.astype(str).values.tolist())]
+
+
+def atlas_markdown(frame: pd.DataFrame, h: Headline | None = None, *, level: int = 2,
+                   controls: tuple[str, pd.DataFrame] | None = None) -> str:
+    """Render the atlas as a Markdown section (heading, headline lines, table, footnotes).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        An atlas.
+    h : Headline, optional
+        Its headline (computed when not given).
+    level : int
+        Heading level.
+    controls : (str, DataFrame), optional
+        A caption and a :func:`~supplychain.minerals.controls.controls_summary`, shown after the table.
+    """
     h = h if h is not None else headline(frame)
     table = display_table(frame)
     parts = [f"{'#' * level} {TITLE}", "", *(f"- {line}" for line in headline_lines(h)), "",
              md_table(list(table.columns), table.astype(str).values.tolist()), "",
-             *(f"_{note}_" for note in _FOOTNOTES)]
+             *(f"_{note}_" for note in _FOOTNOTES), *_controls_md(controls)]
     return "\n".join(parts) + "\n"
 
 
-def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = True, level: int = 2) -> str:
-    """Render the atlas as a self-contained HTML ``<section>`` (inline SVG chart, no external resources)."""
-    h = h if h is not None else headline(frame)
-    table = display_table(frame)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+def _html_table(table: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in table.columns)
     body = "\n".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                      for row in table.itertuples(index=False))
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+
+
+def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = True, level: int = 2,
+               controls: tuple[str, pd.DataFrame] | None = None) -> str:
+    """Render the atlas as a self-contained HTML ``<section>`` (inline SVG chart, no external resources).
+
+    Parameters are those of :func:`atlas_markdown`, and ``chart`` (include the ranked chart).
+    """
+    h = h if h is not None else headline(frame)
     svg = figure_svg(ranked_chart(frame)) if chart else ""
     svg = svg[svg.find("<svg"):] if svg else ""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in headline_lines(h))
     notes = "".join(f"<p class=\"note\">{html.escape(n)}</p>" for n in _FOOTNOTES)
+    extra = ""
+    if controls is not None:
+        extra = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>\n{_html_table(controls_display(controls[1]))}\n"
     return (f'<section class="atlas">\n<h{level}>{html.escape(TITLE)}</h{level}>\n<ul>{items}</ul>\n'
-            f'<figure class="chart">{svg}</figure>\n'
-            f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>\n{notes}\n</section>\n")
+            f'<figure class="chart">{svg}</figure>\n{_html_table(display_table(frame))}\n{notes}\n{extra}</section>\n')

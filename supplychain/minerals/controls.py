@@ -1,0 +1,100 @@
+"""US shortfall and exposure per critical mineral under China's export controls, in both response modes.
+
+:func:`controls_table` simulates a scenario's variants (by default every variant
+of ``scenarios/china_controls_all_minerals.yaml``) with the ``fixed`` response
+(trade patterns kept, blocked tonnes lost) and the ``rebalance`` response (the
+LP re-routes through spare capacity), and returns one row per mode, variant,
+year and commodity of the US: demand, shortfall, and the direct and traced China
+shares of what arrives. The two modes bound the answer (DOMAIN.md, "Supply
+response after a shock").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from supplychain.io.load import as_scenario
+from supplychain.schema.model import Scenario
+from supplychain.simulation.run import Mode, Simulator
+
+__all__ = ["CONTROLS_COLUMNS", "controls_summary", "controls_table"]
+
+CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "demand_t", "shortfall_t", "shortfall_share",
+                    "direct_import_share", "traced_share")
+"""Columns of :func:`controls_table`."""
+
+
+def controls_table(
+    scenario: Scenario | str | Path,
+    *,
+    variants: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    modes: Sequence[Mode] = ("fixed", "rebalance"),
+    country: str = "US",
+    source: str = "CN",
+) -> pd.DataFrame:
+    """Shortfall and China exposure of one country per commodity, variant, year and response mode.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario (e.g. ``scenarios/china_controls_all_minerals.yaml``).
+    variants : sequence of str, optional
+        Variants to run (default: ``base`` and every variant of the scenario).
+    years : sequence of int, optional
+        Years (default: the scenario's; later years keep the last data year's pattern).
+    modes : sequence of {"fixed", "rebalance"}
+        Supply responses.
+    country, source : str
+        Whose shortfall, and exposure to whom.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CONTROLS_COLUMNS`; ``shortfall_share = shortfall_t / demand_t`` of
+        the country's final use (given demand, or the residual use of what
+        production and trade leave where USGS withholds consumption).
+    """
+    scenario = as_scenario(scenario)
+    names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
+    runs = [(None if v == "base" else v, None) for v in names]
+    sim = Simulator(scenario, years=years, source=source)
+    frames = []
+    for mode in modes:
+        for variant, out in zip(names, sim.run_many(runs, mode=mode), strict=True):
+            s = out.shortfall
+            s = s[s["country"] == country].groupby(["year", "commodity"], as_index=False)[
+                ["demand_t", "shortfall_t"]].sum()
+            m = out.measures
+            m = m[(m["country"] == country) & m["metric"].isin(["direct_import_share", "traced_share"])]
+            wide = m.pivot_table(index=["year", "commodity"], columns="metric", values="value", aggfunc="first")
+            wide = wide.reindex(columns=["direct_import_share", "traced_share"]).reset_index()
+            t = s.merge(wide, on=["year", "commodity"], how="left")
+            t["shortfall_share"] = (t["shortfall_t"] / t["demand_t"].where(t["demand_t"] > 0)).fillna(0.0)
+            t.insert(0, "variant", variant)
+            t.insert(0, "mode", mode)
+            frames.append(t)
+    out = pd.concat(frames, ignore_index=True)[list(CONTROLS_COLUMNS)]
+    return out.sort_values(["mode", "variant", "year", "commodity"], kind="stable").reset_index(drop=True)
+
+
+def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> pd.DataFrame:
+    """One row per commodity for a year and variant: shortfall and traced share in each mode, side by side.
+
+    Returns
+    -------
+    DataFrame
+        ``commodity`` and ``<metric>_<mode>`` columns for ``shortfall_share``,
+        ``shortfall_t`` and ``traced_share``, sorted by the fixed-mode shortfall
+        share (largest first).
+    """
+    t = table[(table["year"] == year) & (table["variant"] == variant)]
+    wide = t.pivot_table(index="commodity", columns="mode", values=["shortfall_share", "shortfall_t", "traced_share"],
+                         aggfunc="first")
+    wide.columns = [f"{metric}_{mode}" for metric, mode in wide.columns]
+    wide = wide.reset_index()
+    key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]
+    return wide.sort_values([key, "commodity"], ascending=[False, True], kind="stable").reset_index(drop=True)
