@@ -33,8 +33,8 @@ from supplychain.importers.usgs_mcs import (
 from supplychain.importers.usgs_mcs.cells import Cell
 from supplychain.importers.usgs_mcs.release import FIG2, T5
 
-__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "SORT_KEYS", "atlas", "bundled_release", "reliance_class",
-           "sort_atlas"]
+__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "SORT_KEYS", "atlas", "bundled_release", "published_nir",
+           "reliance_class", "sort_atlas"]
 
 ATLAS_COLUMNS = (
     "mineral", "name", "list", "usgs_commodity",
@@ -101,7 +101,7 @@ def reliance_class(value: float, relation: str = "") -> str:
     return ">50%" if value > 0.5 else "<=50%"
 
 
-def _published(release: Release, spec: CommoditySpec) -> tuple[Cell | None, str, str]:
+def published_nir(release: Release, spec: CommoditySpec) -> tuple[Cell | None, str, str]:
     """Find the published NIR 2024 and where: T5 (USGS's critical-minerals table), else Fig2, else the salient file.
 
     The note names any other file that prints a different value (potash: Fig2 93, salient 94).
@@ -159,7 +159,7 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
     else:
         row["nir_computed_note"] = "no salient file"
         computed_class = "unknown"
-    cell, ref, note = _published(release, spec)
+    cell, ref, note = published_nir(release, spec)
     value, relation = _share(cell)
     row.update(nir_published=cell.label() if cell is not None else "—", nir_published_value=value,
                nir_published_from=ref)

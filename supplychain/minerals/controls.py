@@ -36,7 +36,7 @@ def controls_table(
     country: str = "US",
     source: str = "CN",
 ) -> pd.DataFrame:
-    """Shortfall and China exposure of one country per commodity, variant, year and response mode.
+    """Simulate shortfall and China exposure of one country per commodity, variant, year and response mode.
 
     Parameters
     ----------
@@ -64,11 +64,11 @@ def controls_table(
     sim = Simulator(scenario, years=years, source=source)
     frames = []
     for mode in modes:
-        for variant, out in zip(names, sim.run_many(runs, mode=mode), strict=True):
-            s = out.shortfall
+        for variant, run in zip(names, sim.run_many(runs, mode=mode), strict=True):
+            s = run.shortfall
             s = s[s["country"] == country].groupby(["year", "commodity"], as_index=False)[
                 ["demand_t", "shortfall_t"]].sum()
-            m = out.measures
+            m = run.measures
             m = m[(m["country"] == country) & m["metric"].isin(["direct_import_share", "traced_share"])]
             wide = m.pivot_table(index=["year", "commodity"], columns="metric", values="value", aggfunc="first")
             wide = wide.reindex(columns=["direct_import_share", "traced_share"]).reset_index()
@@ -77,12 +77,12 @@ def controls_table(
             t.insert(0, "variant", variant)
             t.insert(0, "mode", mode)
             frames.append(t)
-    out = pd.concat(frames, ignore_index=True)[list(CONTROLS_COLUMNS)]
-    return out.sort_values(["mode", "variant", "year", "commodity"], kind="stable").reset_index(drop=True)
+    table = pd.concat(frames, ignore_index=True)[list(CONTROLS_COLUMNS)]
+    return table.sort_values(["mode", "variant", "year", "commodity"], kind="stable").reset_index(drop=True)
 
 
 def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> pd.DataFrame:
-    """One row per commodity for a year and variant: shortfall and traced share in each mode, side by side.
+    """Put the two modes side by side: one row per commodity of a year and variant.
 
     Returns
     -------
@@ -94,7 +94,7 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     t = table[(table["year"] == year) & (table["variant"] == variant)]
     wide = t.pivot_table(index="commodity", columns="mode", values=["shortfall_share", "shortfall_t", "traced_share"],
                          aggfunc="first")
-    wide.columns = [f"{metric}_{mode}" for metric, mode in wide.columns]
+    wide.columns = [f"{pair[0]}_{pair[1]}" for pair in wide.columns]
     wide = wide.reset_index()
     key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]
     return wide.sort_values([key, "commodity"], ascending=[False, True], kind="stable").reset_index(drop=True)

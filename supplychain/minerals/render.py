@@ -94,7 +94,8 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
         ``rebalance`` modes.
     """
     cols = {"shortfall_share_fixed": "US shortfall, fixed", "shortfall_share_rebalance": "US shortfall, rebalance",
-            "traced_share_fixed": "traced China share, fixed", "traced_share_rebalance": "traced China share, rebalance"}
+            "traced_share_fixed": "traced China share, fixed",
+            "traced_share_rebalance": "traced China share, rebalance"}
     out = pd.DataFrame({"mineral": summary["commodity"]})
     for col, title in cols.items():
         out[title] = summary[col].map(lambda v: _pct(float(v))) if col in summary.columns else "—"
@@ -152,6 +153,7 @@ def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = 
     notes = "".join(f"<p class=\"note\">{html.escape(n)}</p>" for n in _FOOTNOTES)
     extra = ""
     if controls is not None:
-        extra = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>\n{_html_table(controls_display(controls[1]))}\n"
+        heading = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>"
+        extra = f"{heading}\n{_html_table(controls_display(controls[1]))}\n"
     return (f'<section class="atlas">\n<h{level}>{html.escape(TITLE)}</h{level}>\n<ul>{items}</ul>\n'
             f'<figure class="chart">{svg}</figure>\n{_html_table(display_table(frame))}\n{notes}\n{extra}</section>\n')

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from supplychain.errors import Problem, ScenarioError
-from supplychain.importers.usgs_mcs.catalogue import load_catalogue
+from supplychain.importers.usgs_mcs.catalogue import Catalogue, load_catalogue
 from supplychain.importers.usgs_mcs.fragments import (
     GENERATED,
     INDEX,
@@ -54,7 +54,8 @@ def _check_target(out: Path) -> None:
                                          f"{INDEX})", "choose an empty or new folder")])
 
 
-def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 2026) -> ImportResult:
+def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 2026,
+                    catalogue: Catalogue | None = None) -> ImportResult:
     """Import the USGS MCS 2025 data release into scenario fragments.
 
     Parameters
@@ -65,6 +66,9 @@ def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 20
         Folder to write (created, or replaced when it holds an earlier import).
     hold_to : int, optional
         Last year the 2024 US imports and exports are repeated for (assumption).
+    catalogue : Catalogue, optional
+        Where to read each commodity (default: the bundled catalogue,
+        :func:`~supplychain.importers.usgs_mcs.catalogue.load_catalogue`).
 
     Returns
     -------
@@ -78,7 +82,7 @@ def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 20
     """
     out = Path(output)
     _check_target(out)
-    catalogue = load_catalogue()
+    catalogue = catalogue if catalogue is not None else load_catalogue()
     files = sorted({s.salient.file for s in catalogue.commodities.values() if s.salient})
     release = read_release(source, salient_files=files)
     fragments: dict[str, Fragment] = {}
