@@ -56,6 +56,11 @@ def atlas(
     controls_variant: Annotated[
         str, typer.Option("--controls-variant", metavar="NAME", help="Variant of the --controls table.")
     ] = "base",
+    toggle: Annotated[
+        list[str] | None,
+        typer.Option("--toggle", "-t", metavar="NAME=on|off", help="Switch a toggle of the --controls scenario; "
+                     "repeatable (e.g. cn_us_ban_all=on).", show_default=False),
+    ] = None,
 ) -> None:
     """Per critical mineral: US net import reliance recomputed and published, China's share and rank.
 
@@ -91,17 +96,18 @@ def atlas(
         frame = build(data, scenarios=scenario or (), sort=sort)
         if controls is not None:
             from supplychain.io import load
+            from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
             world = load(controls)
             year = controls_year if controls_year is not None else world.years[-1]
             years = sorted({*world.years, year})
-            if controls_variant != "base" and controls_variant not in world.variants:
-                fail(f"--controls-variant {controls_variant!r} is not a variant of {controls} "
-                     f"(variants: base, {', '.join(world.variants)})")
-            summary = controls_summary(controls_table(world, variants=[controls_variant], years=years), year,
-                                       controls_variant)
-            table = (f"{controls.name}, variant {controls_variant}, {year}: US shortfall and traced China share "
-                     "per mineral, fixed and rebalance responses", summary)
+            overrides = parse_toggle_args(toggle or [])
+            check_cli_names(world, toggles=overrides, variants=[] if controls_variant == "base" else [controls_variant])
+            summary = controls_summary(controls_table(world, variants=[controls_variant], years=years,
+                                                      toggles=overrides or None), year, controls_variant)
+            switched = "".join(f", {k}={'on' if v else 'off'}" for k, v in overrides.items())
+            table = (f"{controls.name}, variant {controls_variant}{switched}, {year}: US shortfall and traced China "
+                     "share per mineral, fixed and rebalance responses", summary)
     except (ScenarioError, SupplyChainError) as err:
         fail(str(err))
     h = headline(frame)

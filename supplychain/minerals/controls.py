@@ -11,7 +11,7 @@ response after a shock").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -32,6 +32,7 @@ def controls_table(
     *,
     variants: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
+    toggles: Mapping[str, bool] | None = None,
     modes: Sequence[Mode] = ("fixed", "rebalance"),
     country: str = "US",
     source: str = "CN",
@@ -46,6 +47,8 @@ def controls_table(
         Variants to run (default: ``base`` and every variant of the scenario).
     years : sequence of int, optional
         Years (default: the scenario's; later years keep the last data year's pattern).
+    toggles : mapping of str to bool, optional
+        Toggle overrides applied to every variant (e.g. ``{"cn_us_ban_all": True}``).
     modes : sequence of {"fixed", "rebalance"}
         Supply responses.
     country, source : str
@@ -60,7 +63,7 @@ def controls_table(
     """
     scenario = as_scenario(scenario)
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
-    runs = [(None if v == "base" else v, None) for v in names]
+    runs = [(None if v == "base" else v, dict(toggles) if toggles else None) for v in names]
     sim = Simulator(scenario, years=years, source=source)
     frames = []
     for mode in modes:
