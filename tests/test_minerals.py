@@ -276,3 +276,12 @@ def test_gallium_shortfall_hand_worked(controls):
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
     assert math.isclose(float(rebalance["shortfall_t"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
+
+
+def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():
+    t = atlas(scenarios=[CONTROLS, REPO / "scenarios" / "baseline_2024.yaml"]).set_index("mineral")
+    assert t.at["neodymium", "traced_from"] == "baseline_2024.yaml: ree_compounds 2024"  # the chain, not one stage
+    assert t.at["germanium", "traced_from"] == "baseline_2024.yaml: germanium 2024"  # not in the minerals world
+    assert t.at["gallium", "traced_from"].endswith("gallium 2024; RANKED-SOURCE SPLIT assumed")
+    assert t.at["gallium", "traced_share"] > t.at["gallium", "china_import_share"]  # re-exports from Japan count
+    assert math.isnan(t.at["cesium", "traced_share"])

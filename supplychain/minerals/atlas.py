@@ -31,7 +31,9 @@ from supplychain.importers.usgs_mcs import (
     world_figures,
 )
 from supplychain.importers.usgs_mcs.cells import Cell
+from supplychain.importers.usgs_mcs.fragments import ASSUMED_SPLIT
 from supplychain.importers.usgs_mcs.release import FIG2, T5
+from supplychain.schema.model import Scenario
 
 __all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "SORT_KEYS", "atlas", "bundled_release", "published_nir",
            "reliance_class", "sort_atlas"]
@@ -46,16 +48,12 @@ ATLAS_COLUMNS = (
 )
 """Columns of :func:`atlas`, in order."""
 
-CHAIN_COMMODITIES: dict[str, tuple[str, ...]] = {
-    "rare_earths": ("ree_compounds",),
-    "gallium": ("gallium",),
-    "germanium": ("germanium",),
-}
+CHAIN_COMMODITIES: dict[str, tuple[str, ...]] = {"rare_earths": ("ree_compounds",)}
 """Commodity ids of the bundled multi-stage chains (``scenarios/world``) that model a USGS commodity.
 
-They are preferred over the one-stage commodity of the minerals world when a
-scenario has both: ``ree_compounds`` is USGS's "compounds and metals" traced
-through the rare-earth chain."""
+Preferred over the one-stage commodity of the minerals world: ``ree_compounds`` is
+USGS's rare-earth "compounds and metals" traced through the rare-earth chain
+(mine, separation, metal, magnets)."""
 
 SORT_KEYS: dict[str, tuple[str, bool]] = {
     "list": ("", True),
@@ -193,24 +191,38 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
     return row
 
 
+def _assumed_split(scenario: Scenario) -> set[str]:
+    """Commodities whose US import shares are a ranked-source split (an assumption) in a scenario."""
+    return {imp.commodity for imp in scenario.imports.values() if imp.importer == "US"
+            and any((q.assumption or "").startswith(ASSUMED_SPLIT) for q in imp.partners.values())}
+
+
 def _traced(frame: pd.DataFrame, scenarios: Sequence[str | Path], year: int, source: str) -> None:
+    """Fill ``traced_share``.
+
+    A multi-stage chain (:data:`CHAIN_COMMODITIES`) in any scenario comes first,
+    then the one-stage commodity, each in the order the scenarios are given.
+    """
     from supplychain.io import load
     from supplychain.metrics import compute_measures
 
+    traced: list[tuple[str, dict[str, float], set[str]]] = []
     for path in scenarios:
         scenario = load(path)
         m = compute_measures(scenario, year, source=source)
         m = m[(m["metric"] == "traced_share") & (m["country"] == "US")]
-        traced = dict(zip(m["commodity"], m["value"], strict=True))
-        open_rows = frame["traced_share"].isna() & frame["usgs_commodity"].ne("")
-        for i, cid in frame.loc[open_rows, "usgs_commodity"].items():
-            for commodity in (*CHAIN_COMMODITIES.get(str(cid), ()), str(cid)):
-                if commodity in traced:
-                    frame.at[i, "traced_share"] = float(traced[commodity])
-                    spec = load_catalogue().commodities[str(cid)]
-                    flag = "" if commodity != cid or spec.chapter_shares else "; RANKED-SOURCE SPLIT assumed"
-                    frame.at[i, "traced_from"] = f"{Path(path).name}: {commodity} {year}{flag}"
-                    break
+        values = dict(zip(m["commodity"], m["value"].astype(float), strict=True))
+        traced.append((Path(path).name, values, _assumed_split(scenario)))
+    for i, cid in frame.loc[frame["usgs_commodity"].ne(""), "usgs_commodity"].items():
+        candidates = [*CHAIN_COMMODITIES.get(str(cid), ()), str(cid)]
+        found = next(((name, k, values[k], assumed) for k in candidates for name, values, assumed in traced
+                      if k in values), None)
+        if found is None:
+            continue
+        name, commodity, value, assumed = found
+        flag = f"; {ASSUMED_SPLIT} assumed" if commodity in assumed else ""
+        frame.at[i, "traced_share"] = value
+        frame.at[i, "traced_from"] = f"{name}: {commodity} {year}{flag}"
 
 
 def sort_atlas(frame: pd.DataFrame, key: str = "list") -> pd.DataFrame:
@@ -251,9 +263,9 @@ def atlas(
         A release folder (default: the bundled copy, :func:`bundled_release`).
     scenarios : iterable of paths, optional
         Scenario files whose traced share of ``source`` in US supply fills
-        ``traced_share`` (the first scenario that models a mineral wins; a
-        bundled multi-stage chain, :data:`CHAIN_COMMODITIES`, before a one-stage
-        commodity).
+        ``traced_share``: a bundled multi-stage chain (:data:`CHAIN_COMMODITIES`)
+        in any of them before a one-stage commodity, then the first scenario
+        given.
     year : int
         Year of the traced share (the release's figures are 2024).
     source : str

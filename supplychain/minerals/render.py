@@ -14,6 +14,7 @@ import math
 
 import pandas as pd
 
+from supplychain.importers.usgs_mcs.fragments import ASSUMED_SPLIT
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
 from supplychain.report.charts import figure_svg
@@ -77,7 +78,7 @@ def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame
             star = "*" if str(r["china_import_share_basis"]).startswith("assumption") else ""
             rank += f" ({_pct(float(r['china_import_share']))}{star})"
         traced = _pct(float(r["traced_share"]))
-        if traced != "—" and "RANKED-SOURCE SPLIT" in str(r["traced_from"]):
+        if traced != "—" and ASSUMED_SPLIT in str(r["traced_from"]):
             traced += "*"
         rows.append([name, r["list"], computed, r["nir_published"], _pct(float(r["china_world_share"])), rank,
                      traced, note if math.isnan(nir) and note != "E" else ""])
