@@ -263,29 +263,26 @@ def test_missing_folder_is_one_located_problem(tmp_path):
         import_usgs_mcs(tmp_path / "nope", tmp_path / "out")
 
 
-def test_missing_column_names_file_line_and_column(tmp_path):
-    bad = tmp_path / "release"
+def _copy_fixture(folder: Path) -> Path:
     for f in FIXTURE.rglob("*.csv"):
-        target = bad / f.relative_to(FIXTURE)
+        target = folder / f.relative_to(FIXTURE)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(f.read_bytes())
-    salient = bad / "salient" / "mcs2025-galli_salient.csv"
-    salient.write_bytes(salient.read_bytes().replace(b"Imports_Metal_kg", b"Imports_Metl_kg"))
-    with pytest.raises(ScenarioError, match=r"mcs2025-galli_salient\.csv:1:0: .*column 'Imports_Metal_kg' is missing"):
-        import_usgs_mcs(bad, tmp_path / "out", catalogue=_subset("gallium"))
-    assert not (tmp_path / "out").exists()  # nothing written
+    return folder
 
 
-def test_unknown_country_in_a_row_the_catalogue_needs(tmp_path):
-    bad = tmp_path / "release"
-    for f in FIXTURE.rglob("*.csv"):
-        target = bad / f.relative_to(FIXTURE)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(f.read_bytes())
-    world = bad / "world_data" / "MCS2025_World_Data.csv"
-    world.write_bytes(world.read_bytes().replace(b"Gallium ,Japan", b"Gallium ,Japn"))
-    with pytest.raises(ScenarioError, match=r"MCS2025_World_Data\.csv:34:3: COUNTRY: unknown country name 'Japn'"):
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("salient/mcs2025-galli_salient.csv", b"Imports_Metal_kg", b"Imports_Metl_kg",
+     r"mcs2025-galli_salient\.csv:1:0: .*column 'Imports_Metal_kg' is missing"),
+    ("world_data/MCS2025_World_Data.csv", b"Gallium ,Japan", b"Gallium ,Japn",
+     r"MCS2025_World_Data\.csv:34:3: COUNTRY: unknown country name 'Japn'"),
+], ids=["missing column", "unknown country"])
+def test_bad_release_is_located_and_nothing_written(tmp_path, file, old, new, message):
+    bad = _copy_fixture(tmp_path / "release")
+    (bad / file).write_bytes((bad / file).read_bytes().replace(old, new))
+    with pytest.raises(ScenarioError, match=message):
         import_usgs_mcs(bad, tmp_path / "out", catalogue=_subset("gallium"))
+    assert not (tmp_path / "out").exists()
 
 
 def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
