@@ -285,3 +285,14 @@ def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():
     assert t.at["gallium", "traced_from"].endswith("gallium 2024; RANKED-SOURCE SPLIT assumed")
     assert t.at["gallium", "traced_share"] > t.at["gallium", "china_import_share"]  # re-exports from Japan count
     assert math.isnan(t.at["cesium", "traced_share"])
+
+
+def test_cli_atlas_controls_section(run_cli, tmp_path):
+    out = run_cli("atlas", "--controls", CONTROLS, "--output", tmp_path / "a.md")
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "a.md").read_text()
+    assert "**China's export controls across all critical minerals, variant base, 2025" in text
+    assert "| gallium | 43.0% | 0% |" in text
+    bad = run_cli("atlas", "--controls", CONTROLS, "--toggle", "nope=on")
+    assert bad.returncode == 1
+    assert "unknown toggle 'nope'" in bad.stderr

@@ -20,7 +20,8 @@ def atlas(
     scenario: Annotated[
         list[Path] | None,
         typer.Option("--scenario", "-s", metavar="FILE", help="Scenario whose traced China share of US supply "
-                     "fills the traced column (repeatable; the first that models a mineral wins).",
+                     "fills the traced column (repeatable; the rare-earth chain first, then the first file that "
+                     "models a mineral).",
                      show_default=False),
     ] = None,
     data: Annotated[
@@ -74,41 +75,31 @@ def atlas(
         supplychain atlas --sort nir --chart atlas.svg --scenario scenarios/china_controls_all_minerals.yaml
     """
     from supplychain.cli.common import print_table
-    from supplychain.errors import ScenarioError
+    from supplychain.errors import SupplyChainError
+    from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text
-    from supplychain.minerals import SORT_KEYS, atlas_html, atlas_markdown, display_table, headline, headline_lines
+    from supplychain.minerals import SORT_KEYS, atlas_html, atlas_markdown, controls_section, display_table, headline
     from supplychain.minerals import atlas as build
     from supplychain.minerals.chart import save_ranked_chart
+    from supplychain.minerals.headline import headline_lines
+    from supplychain.minerals.render import controls_display
+    from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     if sort not in SORT_KEYS:
         fail(f"--sort must be one of {', '.join(SORT_KEYS)}, not {sort!r}")
-    suffixes = {".csv", ".md", ".html"}
-    if output is not None and output.suffix.lower() not in suffixes:
+    if output is not None and output.suffix.lower() not in (".csv", ".md", ".html"):
         fail(f"--output must end in .csv, .md or .html, not {output.name!r}")
     if chart is not None and chart.suffix.lower() not in (".svg", ".png"):
         fail(f"--chart must end in .svg or .png, not {chart.name!r}")
-    from supplychain.errors import SupplyChainError
-    from supplychain.minerals import controls_summary, controls_table
-    from supplychain.minerals.render import controls_display
-
     table = None
     try:
         frame = build(data, scenarios=scenario or (), sort=sort)
         if controls is not None:
-            from supplychain.io import load
-            from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
-
             world = load(controls)
-            year = controls_year if controls_year is not None else world.years[-1]
-            years = sorted({*world.years, year})
             overrides = parse_toggle_args(toggle or [])
             check_cli_names(world, toggles=overrides, variants=[] if controls_variant == "base" else [controls_variant])
-            summary = controls_summary(controls_table(world, variants=[controls_variant], years=years,
-                                                      toggles=overrides or None), year, controls_variant)
-            switched = "".join(f", {k}={'on' if v else 'off'}" for k, v in overrides.items())
-            table = (f"{controls.name}, variant {controls_variant}{switched}, {year}: US shortfall and traced China "
-                     "share per mineral, fixed and rebalance responses", summary)
-    except (ScenarioError, SupplyChainError) as err:
+            table = controls_section(world, year=controls_year, variant=controls_variant, toggles=overrides or None)
+    except SupplyChainError as err:
         fail(str(err))
     h = headline(frame)
     print_table(display_table(frame, collapse=not all_rows), "US net import reliance 2024 and China (USGS MCS 2025)",

@@ -11,7 +11,7 @@
 """
 
 from supplychain.minerals.atlas import ATLAS_COLUMNS, SORT_KEYS, atlas, bundled_release, sort_atlas
-from supplychain.minerals.controls import controls_summary, controls_table
+from supplychain.minerals.controls import controls_section, controls_summary, controls_table
 from supplychain.minerals.headline import Headline, headline, headline_lines
 from supplychain.minerals.render import atlas_html, atlas_markdown, display_table
 
@@ -23,6 +23,7 @@ __all__ = [
     "atlas_html",
     "atlas_markdown",
     "bundled_release",
+    "controls_section",
     "controls_summary",
     "controls_table",
     "display_table",

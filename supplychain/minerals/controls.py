@@ -20,7 +20,7 @@ from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.simulation.run import Mode, Simulator
 
-__all__ = ["CONTROLS_COLUMNS", "controls_summary", "controls_table"]
+__all__ = ["CONTROLS_COLUMNS", "controls_section", "controls_summary", "controls_table"]
 
 CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "demand_t", "shortfall_t", "shortfall_share",
                     "direct_import_share", "traced_share")
@@ -101,3 +101,39 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     wide = wide.reset_index()
     key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]
     return wide.sort_values([key, "commodity"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def controls_section(
+    scenario: Scenario | str | Path,
+    *,
+    year: int | None = None,
+    variant: str = "base",
+    toggles: Mapping[str, bool] | None = None,
+) -> tuple[str, pd.DataFrame]:
+    """Caption and :func:`controls_summary` of one year and variant, both modes (what ``atlas --controls`` shows).
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario.
+    year : int, optional
+        Year shown (default: the scenario's last; a later year is simulated too).
+    variant : str
+        ``base`` or a variant of the scenario.
+    toggles : mapping of str to bool, optional
+        Toggle overrides (as in :func:`controls_table`).
+
+    Returns
+    -------
+    (str, DataFrame)
+        For :func:`~supplychain.minerals.render.atlas_markdown` and ``atlas_html``'s ``controls``.
+    """
+    name = Path(scenario).name if isinstance(scenario, str | Path) else scenario.scenario.name
+    scenario = as_scenario(scenario)
+    shown = year if year is not None else scenario.years[-1]
+    years = sorted({*scenario.years, shown})
+    table = controls_table(scenario, variants=[variant], years=years, toggles=toggles)
+    switched = "".join(f", {k}={'on' if v else 'off'}" for k, v in (toggles or {}).items())
+    caption = (f"{name}, variant {variant}{switched}, {shown}: US shortfall and traced China share per mineral, "
+               "fixed and rebalance responses")
+    return caption, controls_summary(table, shown, variant)
