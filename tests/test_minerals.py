@@ -20,7 +20,7 @@ from supplychain.importers.usgs_mcs import (
     read_release,
     us_figures,
 )
-from supplychain.importers.usgs_mcs.fragments import ASSUMED_SPLIT
+from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.io import load
 from supplychain.minerals import (
     atlas,

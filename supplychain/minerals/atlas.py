@@ -31,7 +31,7 @@ from supplychain.importers.usgs_mcs import (
     world_figures,
 )
 from supplychain.importers.usgs_mcs.cells import Cell
-from supplychain.importers.usgs_mcs.fragments import ASSUMED_SPLIT
+from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.importers.usgs_mcs.release import FIG2, T5
 from supplychain.schema.model import Scenario
 
@@ -178,9 +178,8 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
     else:
         row["china_world_note"] = "no world production by country in the release"
     sources = import_sources(release, spec)
-    fig2 = release.fig2.get(spec.fig2 or "")
-    if fig2 is not None:
-        row["import_sources"] = ", ".join(fig2.source_names)
+    if sources.ranked:
+        row["import_sources"] = ", ".join(sources.names)
         rank = sources.rank("CN")
         row["china_import_rank"] = rank if rank is not None else pd.NA
         row["china_import_share"] = sources.shares.get("CN", 0.0)

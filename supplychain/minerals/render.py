@@ -14,7 +14,7 @@ import math
 
 import pandas as pd
 
-from supplychain.importers.usgs_mcs.fragments import ASSUMED_SPLIT
+from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
 from supplychain.report.charts import figure_svg

@@ -23,10 +23,12 @@ import pandas as pd
 from supplychain.errors import Problem, ScenarioError
 from supplychain.importers.usgs_mcs.catalogue import CommoditySpec
 from supplychain.importers.usgs_mcs.cells import Cell, CellKind
+from supplychain.importers.usgs_mcs.names import country_code
 from supplychain.importers.usgs_mcs.release import T5, Release, SalientFile, WorldRow, unit_factor
 from supplychain.metrics.trade import net_import_reliance
 
 __all__ = [
+    "ASSUMED_SPLIT",
     "RANKED_EXPONENT",
     "RANKED_LISTED_SHARE",
     "YEARS",
@@ -41,6 +43,9 @@ __all__ = [
     "us_figures",
     "world_figures",
 ]
+
+ASSUMED_SPLIT = "RANKED-SOURCE SPLIT"
+"""How every assumption on ranked import sources starts (outputs search for it)."""
 
 YEARS = (2020, 2021, 2022, 2023, 2024)
 """Years of the salient-statistics tables."""
@@ -136,9 +141,9 @@ class Figure:
         kinds = [c.kind for c, _, _ in cells]
         for kind in _PRECEDENCE:
             if kind in kinds:
-                cell = next(c for c, _, _ in cells if c.kind == kind)
-                value = cell.value * next(f for c, f, _ in cells if c is cell) if kind == "bound" else math.nan
-                return Figure(value if kind == "bound" else math.nan, kind, refs, cell.label(), cell.relation)
+                cell, factor, _ = next(x for x in cells if x[0].kind == kind)
+                value = cell.value * factor if kind == "bound" else math.nan
+                return Figure(value, kind, refs, cell.label(), cell.relation)
         value = sum((0.0 if c.kind == "negligible" else c.value * f for c, f, _ in cells), 0.0)
         return Figure(value, "number", refs)
 
@@ -380,8 +385,10 @@ class ImportSources:
     """US import sources 2020–23 of a commodity and the shares used for them."""
 
     ranked: tuple[str, ...]
-    """ISO codes in Fig2's order (descending import share)."""
+    """ISO codes in descending order of import share (Fig2; T5's primary source when not in Fig2)."""
     ref: Ref | None
+    names: tuple[str, ...] = ()
+    """The countries as printed."""
     shares: dict[str, float] = field(default_factory=dict)
     """Partner → share of US imports (the rest ``ROW``)."""
     sourced: bool = False
@@ -389,20 +396,31 @@ class ImportSources:
     note: str = ""
 
     def rank(self, country: str) -> int | None:
-        """1-based place of a country in the ranked list (None when not listed)."""
+        """Return the 1-based place of a country in the ranked list (None when not listed)."""
         return self.ranked.index(country) + 1 if country in self.ranked else None
 
 
 def import_sources(release: Release, spec: CommoditySpec) -> ImportSources:
-    """Fig2's ranked sources of a commodity and their shares (chapter percentages or :func:`ranked_split`)."""
+    """Ranked US import sources of a commodity and their shares (chapter percentages or :func:`ranked_split`).
+
+    Fig2's list where the commodity is in it, else T5's primary import source (a
+    list of one), else none.
+    """
     row = release.fig2.get(spec.fig2 or "")
-    if row is None:
-        return ImportSources((), None, note="not in Fig2")
-    ref = Ref(release.fig2_table.name, row.line, "Major_Import_Sources_2020_2023")
+    t5 = release.t5.get(spec.t5 or "")
+    if row is not None:
+        ref = Ref(release.fig2_table.name, row.line, "Major_Import_Sources_2020_2023")
+        ranked, names, what = row.sources, row.source_names, "Fig2 lists"
+    elif t5 is not None and country_code(t5.text("Primary_import_source")) not in (None, "WORLD", "ROW"):
+        name = t5.text("Primary_import_source")
+        ref = Ref(release.t5_table.name, t5.line, "Primary_import_source")
+        ranked, names, what = (str(country_code(name)),), (name,), "T5 names (primary source only)"
+    else:
+        return ImportSources((), None, note="not in Fig2 or T5")
     if spec.chapter_shares is not None:
         ch = spec.chapter_shares
-        return ImportSources(row.sources, ref, dict(ch.shares), True, f"{ch.where} ({ch.source})")
-    note = (f"RANKED-SOURCE SPLIT (assumption): Fig2 lists {', '.join(row.source_names)} in descending order of "
-            f"import share without percentages; shares 1/rank^{RANKED_EXPONENT:g} of "
-            f"{RANKED_LISTED_SHARE:.0%} together, the rest ROW")
-    return ImportSources(row.sources, ref, ranked_split(row.sources), False, note)
+        return ImportSources(ranked, ref, names, dict(ch.shares), True, f"{ch.where} ({ch.source})")
+    note = (f"{ASSUMED_SPLIT} (assumption): {what} {', '.join(names)} in descending order of import share "
+            f"without percentages; shares 1/rank^{RANKED_EXPONENT:g} of {RANKED_LISTED_SHARE:.0%} together, "
+            "the rest ROW")
+    return ImportSources(ranked, ref, names, ranked_split(ranked), False, note)
