@@ -56,6 +56,7 @@ app.command("schema")(schema)
 app.command("sweep")(sweep)
 app.command("graph")(__import__("supplychain.cli.graph", fromlist=["graph"]).graph)
 app.command("report")(__import__("supplychain.cli.report", fromlist=["report"]).report)
+app.command("atlas")(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas)
 app.add_typer(import_app, name="import")
 
 

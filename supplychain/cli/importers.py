@@ -2,7 +2,8 @@
 
 ``import_app`` is registered in :mod:`supplychain.cli.app` as ``import``; add a
 source with one ``import_app.command(...)`` line below. Thin over
-:mod:`supplychain.importers`; guide in ``docs/trade-data.md``.
+:mod:`supplychain.importers`; guides in ``docs/trade-data.md`` (BACI, Comtrade) and
+``docs/minerals-data.md`` (USGS MCS).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplychain.cli.common import fail
+from supplychain.cli.import_usgs import usgs_mcs
 
 if TYPE_CHECKING:
     from supplychain.importers import TradeImport
 
-__all__ = ["baci", "comtrade", "import_app"]
+__all__ = ["baci", "comtrade", "import_app", "usgs_mcs"]
 
 import_app = typer.Typer(
     name="import",
@@ -161,3 +163,4 @@ def comtrade(
 
 import_app.command("baci")(baci)
 import_app.command("comtrade")(comtrade)
+import_app.command("usgs-mcs")(usgs_mcs)

@@ -1,4 +1,4 @@
-"""Scenario fragments from the trade data researchers already have: CEPII BACI and UN Comtrade.
+"""Scenario fragments from data researchers already have: CEPII BACI, UN Comtrade, USGS MCS.
 
 :func:`import_baci` and :func:`import_comtrade` read the files a user downloaded
 (nothing is fetched), keep the HS codes of the mapping (:func:`load_mapping`;
@@ -13,6 +13,9 @@ Modules, by stage: :mod:`.table` (streaming CSV, located problems),
 flows), :mod:`.countries` (codes → ISO), :mod:`.hsmap` (the HS mapping),
 :mod:`.convert` (selection, conversion, aggregation), :mod:`.fragment` (YAML
 out), :mod:`.trade` (the steps both importers share).
+
+:mod:`supplychain.importers.usgs_mcs` imports the USGS Mineral Commodity Summaries 2025
+data release (``supplychain import usgs-mcs``; guide in ``docs/minerals-data.md``).
 """
 
 from supplychain.importers.baci import import_baci
