@@ -500,13 +500,16 @@ class Simulator:
     # ------------------------------------------------------------ one year
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
                         ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market.
-
-        Draws ``ledger``'s stocks (pass a copy for a dry run: the floors of ``contracts_first``).
-        """
+        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
         eff = scenario_policy_effects(self.world, edges, year, active)
-        b = eff.edges["total_blocked_share"].to_numpy(dtype=float).copy()
-        b = _limit_stock_edges(edges, b, ledger)
+        res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
+                                            ledger)
+        return eff, res, short, drawn
+
+    def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
+                   ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
+        """The fixed response with the year edges' blocked shares given; draws ``ledger``'s stocks (a copy: dry run)."""
+        b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
         # stocks cover the final use of their own market (nothing is re-routed)
@@ -516,7 +519,7 @@ class Simulator:
                                                           strict=True)}
         drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
         drawn = _net_of_baseline_draw(edges, drawn)
-        return eff, res, _apply_stock_cover(short, drawn), drawn
+        return res, _apply_stock_cover(short, drawn), drawn
 
     def _year_fixed(
         self,
@@ -546,14 +549,16 @@ class Simulator:
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
         }
 
-    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
+    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
                 ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
-        A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``effects``: the year's policy effects on the model's edges (the year's edges are among them). A dry
+        run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
         """
-        _, _, short, _ = self._fixed_response(year, nodes, edges, active, StockLedger(dict(ledger.levels)))
         model = self.model()
+        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[model.edge_positions(edges["edge"])]
+        _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
         ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
         z = short.set_index("node")["shortfall_t"]
         return z.reindex(ids).to_numpy(dtype=float)
@@ -575,7 +580,7 @@ class Simulator:
         routes = StockRoutes.of(model)
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
-        floor = self._floors(year, nodes, edges, active, ledger) if self.allocation == "contracts_first" else None
+        floor = self._floors(year, nodes, edges, eff, ledger) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
