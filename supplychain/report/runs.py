@@ -111,10 +111,11 @@ def _focus_year(run: ScenarioRun) -> int:
 
 
 def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
-    """(country, commodity) pairs of the scenario's targets, sorted."""
+    """(country, commodity) pairs of the scenario's targets on a commodity (not an element key), sorted."""
     if run.scenario is None:
         return []
-    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
+    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()
+                   if t.commodity in run.scenario.commodities})
 
 
 def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:
