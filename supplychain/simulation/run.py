@@ -508,7 +508,7 @@ class Simulator:
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """Propagate the fixed response from the year edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run)."""
+        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run)."""
         b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
