@@ -142,4 +142,6 @@ def test_schema_command_writes_the_committed_schema(run_cli: Run, tmp_path: Path
 
 
 def test_schema_to_unwritable_place(run_cli: Run, tmp_path: Path) -> None:
-    assert_clean_failure(run_cli("schema", "-o", tmp_path / "no" / "such" / "dir.json"), "cannot write")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert_clean_failure(run_cli("schema", "-o", tmp_path / "file" / "dir.json"), "Not a directory")
+    assert_clean_failure(run_cli("schema", "-o", tmp_path), "is a folder; give a file name")

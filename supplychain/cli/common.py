@@ -71,7 +71,7 @@ def _os_message(err: OSError) -> str:
 
 
 def describe_error(err: BaseException) -> tuple[str, int]:
-    """The message and exit status a command shows for an error it reports.
+    r"""Return the message and exit status a command shows for an error it reports.
 
     A scenario's problems are listed with file:line:column; an
     :class:`~supplychain.errors.EngineError` located in the scenario (a closed
@@ -97,7 +97,7 @@ def describe_error(err: BaseException) -> tuple[str, int]:
 
 
 def _warning_printer(default: Callable[..., None]) -> Callable[..., None]:
-    """A ``warnings.showwarning`` that prints the package's warnings as ``warning: …`` lines."""
+    """Make a ``warnings.showwarning`` that prints the package's warnings as ``warning: …`` lines."""
 
     def show(message: Warning | str, category: type[Warning], *rest: Any) -> None:
         if issubclass(category, SupplyChainWarning):

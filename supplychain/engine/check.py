@@ -29,7 +29,7 @@ NETWORK_SECTIONS = ("facilities", "flows", "imports", "demand", "stockpiles")
 
 
 def empty_network_problem(scenario: Scenario) -> Problem | None:
-    """A problem located at ``scenario:`` when the scenario has no supply network at all, else ``None``.
+    """Return a problem located at ``scenario:`` if the scenario has no supply network at all, else ``None``.
 
     Examples
     --------
@@ -46,7 +46,7 @@ def empty_network_problem(scenario: Scenario) -> Problem | None:
 
 
 def network_problems(scenario: Scenario, years: Iterable[int] | None = None) -> list[Problem]:
-    """Closed trade loops of the baseline network in ``years`` (default: the scenario's years).
+    """Find the closed trade loops of the baseline network in ``years`` (default: the scenario's years).
 
     Parameters
     ----------

@@ -31,7 +31,7 @@ from supplychain.io.compose import AppliedOverride, Composition, Provenance, com
 from supplychain.io.yamlsafe import parse_yaml_text, read_yaml_file
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import check_references, check_warnings, did_you_mean, problem_at
-from supplychain.schema.types import Quantity
+from supplychain.schema.types import InvalidValueError, Quantity
 
 __all__ = [
     "MAX_ENTITIES",
@@ -203,35 +203,48 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
         return f"missing required key '{key}'", _field_hint(where.owner, key)
     if kind == "literal_error":
         options = _options(str(ctx.get("expected", "")))
-        return f"{value!r} is not allowed; expected one of: {', '.join(options)}", did_you_mean(str(value), options)
+        return (f"{value!r} is not allowed; expected one of: {', '.join(options)}",
+                did_you_mean(str(value), options, "write one of the values listed"))  # fmt: skip
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         options = sorted(_tags(where.tp)) or _options(str(ctx.get("expected_tags", "")))
         listed = ", ".join(options)
         if kind == "union_tag_not_found":
             return f"missing key 'type' (one of: {listed})", "add e.g. `type: export_ban`"
         tag = str(ctx.get("tag", ""))
-        return f"unknown type '{tag}'; expected one of: {listed}", did_you_mean(tag, options)
+        hint = did_you_mean(tag, options, "write one of the types listed")
+        return f"unknown type '{tag}'; expected one of: {listed}", hint
     if kind == "string_pattern_mismatch":
         label, hint = _PATTERNS.get(str(ctx.get("pattern")), ("invalid value", f"must match {ctx.get('pattern')}"))
-        return f"{label} '{value}'", hint
+        return f"{label} {value!r}", hint
     if kind in ("model_type", "model_attributes_type") and where.tp is Quantity:
         hint = "remove the quotes around the number" if _is_number_text(value) else "write e.g. 45000 or {value: 45000}"
         return f"expected a number or a {{value: ..., source: ...}} mapping, got {_describe(value)}", hint
     if kind in _BOUNDS:
         name, words = _BOUNDS[kind]
-        return f"must be {words} {ctx.get(name)}, got {value!r}", ""
+        return f"must be {words} {ctx.get(name)}, got {value!r}", f"write a value {words} {ctx.get(name)}"
     if kind.endswith("_type") and kind.split("_")[0] in ("float", "int", "string", "bool", "list", "dict", "model"):
-        return _type_message(kind.split("_")[0], value)
+        message, hint = _type_message(kind.split("_")[0], value)
+        return message, hint or _field_doc_hint(where.owner, key)
     if kind == "model_attributes_type":
-        return _type_message("model", value)
+        message, hint = _type_message("model", value)
+        return message, hint or _field_doc_hint(where.owner, key)
     if kind in ("int_from_float", "int_parsing"):
-        return f"expected a whole number, got {_describe(value)}", ""
+        return f"expected a whole number, got {_describe(value)}", "write a whole number such as 2030"
     if kind == "string_too_short":
-        return "must not be empty", ""
+        return "must not be empty", "write some text, or leave the key out"
     if kind == "too_short":
-        return f"needs at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}", ""
+        return (f"needs at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}",
+                f"give at least {ctx.get('min_length')}")  # fmt: skip
     message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    return message, ""
+    cause = ctx.get("error")
+    return message, cause.hint if isinstance(cause, InvalidValueError) else _field_doc_hint(where.owner, key)
+
+
+def _field_doc_hint(owner: type[BaseModel] | None, key: str) -> str:
+    """Make a hint from the field's documentation, for errors without a more specific one."""
+    field = owner.model_fields.get(key) if owner is not None else None
+    doc = (field.description or "").split("\n")[0].rstrip(".") if field is not None else ""
+    return f"`{key}` is: {doc[0].lower()}{doc[1:]}" if doc else "see docs/scenario-format.md for this key"
 
 
 def problems_from_validation(exc: ValidationError, data: Any, provenance: Provenance) -> list[Problem]:
@@ -426,7 +439,7 @@ class FileReport:
 
 def _scenario_files(folder: Path) -> list[Path]:
     """Every ``*.yaml``/``*.yml`` entry below ``folder`` that is not a folder (links to folders not followed)."""
-    found = []
+    found: list[Path] = []
     for root, _dirs, files in os.walk(folder):
         found.extend(Path(root) / name for name in files if Path(name).suffix in (".yaml", ".yml"))
     return sorted(found)

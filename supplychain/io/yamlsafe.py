@@ -95,8 +95,6 @@ _NONFINITE: Final = ("NaN and infinity are not allowed", "write a finite number,
 _TOO_LONG: Final = (f"integer too long (more than {MAX_INT_DIGITS} digits)", "use a larger unit or write it as 1.5e21")
 _OVERFLOW: Final = ("number too large (it would be infinity)", "use a larger unit")
 _UNDERFLOW: Final = ("number too small (it would be 0)", "write 0 if you mean zero, or use a smaller unit")
-_TOO_MANY: Final = (f"more than {MAX_NODES:,} YAML nodes (values, mappings and lists)",
-                    "split the scenario into several files, or aggregate small entities (docs/limits.md)")
 _TAB: Final = "tab character where YAML allows only spaces"
 _TAB_HINT: Final = "replace the tab with spaces (YAML never indents with tabs)"
 _ANCHOR: Final = ("YAML anchors and aliases are not supported; write the value out", "repeat the value instead")
@@ -239,7 +237,9 @@ class _Composer:
         if isinstance(event, ScalarEvent | CollectionStartEvent | AliasEvent):
             self.nodes += 1
             if self.nodes > MAX_NODES:
-                self.add(_pos(event.start_mark), self.stack[-1].path if self.stack else (), _TOO_MANY)
+                what = (f"more than {MAX_NODES:,} YAML nodes (values, mappings and lists)",
+                        "split the scenario into several files, or aggregate small entities (docs/limits.md)")
+                self.add(_pos(event.start_mark), self.stack[-1].path if self.stack else (), what)
                 return False
         if isinstance(event, ScalarEvent):
             self.scalar(event)

@@ -47,8 +47,8 @@ import numpy as np
 import pandas as pd
 
 from supplychain import __version__
-from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.io.atomic import atomic_write_dir
+from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
