@@ -26,7 +26,9 @@ workers start quickly. More workers than the CPUs this process may use
 (:func:`~supplychain.uncertainty.resources.usable_cpus`) only compete for them:
 the count is capped, with a warning. An interrupted sweep (an exception, Ctrl-C,
 or SIGTERM on the command line) terminates the worker processes it started
-instead of waiting for them.
+instead of waiting for them; a sweep killed outright (SIGKILL) cannot, so each
+worker watches the process that started it and exits within
+:data:`DRIVER_POLL` seconds of its end.
 
 Before a Dask client is made, the address is probed (:func:`probe_dask_scheduler`):
 a refused port, a silent service or one that answers with something other than a
@@ -38,8 +40,11 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import socket
 import struct
+import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -79,6 +84,8 @@ CHUNKS_PER_WORKER = 4
 """Target chunks per worker, so a slow chunk does not leave the others idle."""
 DASK_CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a Dask scheduler before giving up."""
+DRIVER_POLL = 1.0
+"""Seconds between a local worker's checks that the process that started it still runs."""
 DASK_PROBE_TIMEOUT = 5.0
 """Seconds :func:`probe_dask_scheduler` waits to connect, then for the scheduler's greeting."""
 DASK_MAX_GREETING = 1 << 20
@@ -289,6 +296,22 @@ def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> N
         raise ConnectionError(msg)
 
 
+def _exit_with_driver(driver: int) -> None:
+    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(DRIVER_POLL)
+            try:
+                os.kill(driver, 0)
+            except ProcessLookupError:
+                os._exit(1)  # nobody will read our results; do not finish the chunk
+            except OSError:  # e.g. no permission: it still exists
+                continue
+
+    threading.Thread(target=watch, name="supplychain-driver-watch", daemon=True).start()
+
+
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and terminate the pool's worker processes (an interrupted sweep)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before Python 3.14
@@ -335,7 +358,8 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
             yield ex
         return
     if spec.kind == "processes":
-        pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context())
+        pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context(),
+                                   initializer=_exit_with_driver, initargs=(os.getpid(),))  # fmt: skip
         try:
             yield pool
         except BaseException:
