@@ -67,10 +67,10 @@ _GONE: Final = object()
 MAX_ENTITIES: Final = 100_000
 """Most entities (entries of every section together) one scenario may hold, with its bases.
 
-Loading is linear in the number of entities: about 170 µs and 7 KB each on the
+Loading is linear in the number of entities: about 200 µs and 7 KB each on the
 development machine (``docs/limits.md`` gives the command), so a scenario at this
-cap loads in about 20 s within 1 GB. Counted before the schema is checked, so a
-larger one is refused at once.
+cap loads in about 20 s within 0.7 GB. Counted before the schema is checked, so a
+larger one is refused as soon as it is read.
 """
 
 

@@ -66,8 +66,8 @@ MAX_INT_DIGITS: Final = 18
 MAX_NODES: Final = 2_000_000
 """Most YAML nodes (scalars, mappings, lists) one file — or a scenario with its bases — may hold.
 
-Reading costs about 3 µs and 0.25 KB per node on the development machine
-(``docs/limits.md``), so a file at this cap is read in about 6 s within 0.5 GB;
+Reading costs about 4 µs and 0.25 KB per node on the development machine
+(``docs/limits.md``), so a file is refused at this cap within about 10 s and 0.6 GB;
 a scenario at :data:`supplychain.io.load.MAX_ENTITIES` holds about 1.3 million.
 """
 
