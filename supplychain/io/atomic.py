@@ -198,19 +198,7 @@ def atomic_write(target: str | os.PathLike[str], write: Callable[[Path], object]
     >>> atomic_write(d / "a.txt", lambda p: p.write_text("hi")).read_text()
     'hi'
     """
-    final = output_path(target)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(final)
-    mode = _mode(final)
-    tmp = temp_file(final)
-    try:
-        write(tmp)
-        tmp.chmod(mode)
-        tmp.replace(final)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return Path(target)
+    return _write_atomically(target, write, folder=False)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> Path:
@@ -224,19 +212,9 @@ def atomic_write_dir(target: str | os.PathLike[str], write: Callable[[Path], obj
     An existing ``target`` folder is moved aside (``.NAME.PID.XXXXXXXX.old``), the
     new one renamed into place, and the old one removed; if the second rename
     fails, the old folder is put back. Whether an existing folder may be replaced
-    at all is the caller's decision, made before calling.
-
-    Parameters
-    ----------
-    target : path-like
-        The folder to write (a symbolic link to a folder is written through).
-    write : callable
-        Fills the (empty) folder it is given.
-
-    Returns
-    -------
-    Path
-        ``target`` as given.
+    at all is the caller's decision, made before calling. ``write`` fills the
+    (empty) folder it is given; a symbolic link to a folder is written through.
+    Returns ``target`` as given.
 
     Raises
     ------
@@ -252,16 +230,29 @@ def atomic_write_dir(target: str | os.PathLike[str], write: Callable[[Path], obj
     >>> sorted(x.name for x in d.iterdir()), (out / "a.txt").read_text()
     (['r'], 'hi')
     """
-    final = output_path(target, folder=True)
+    return _write_atomically(target, write, folder=True)
+
+
+def _write_atomically(target: str | os.PathLike[str], write: Callable[[Path], object], *, folder: bool) -> Path:
+    """Write a file or a folder beside ``target`` and rename it into place (the body of both public writers)."""
+    final = output_path(target, folder=folder)
     final.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(final)
-    tmp = temp_dir(final)
+    # mkstemp/mkdtemp make 0600/0700; outputs are for others to read (a replaced file keeps its mode)
+    mode = 0o755 if folder else _mode(final)
+    tmp = temp_dir(final) if folder else temp_file(final)
     try:
         write(tmp)
-        tmp.chmod(0o755)  # mkdtemp makes 0700; outputs are for others to read
-        _swap(tmp, final)
+        tmp.chmod(mode)
+        if folder:
+            _swap(tmp, final)
+        else:
+            tmp.replace(final)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if folder:
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
         raise
     return Path(target)
 
