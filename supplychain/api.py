@@ -25,6 +25,7 @@ import pandas as pd
 from supplychain.errors import Problem, ScenarioError
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
+from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import Mode, Objective, RunOutput, Simulator
 from supplychain.simulation.toggles import ToggleState
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "load", "simulate"]
 
-HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share")
+HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share")
 """Measures :func:`compare` reports per variant and year."""
 
 
@@ -56,6 +57,8 @@ class Result:
         ``base``, a variant name, or ``custom`` (explicit toggles).
     mode : {"rebalance", "fixed"}
         Supply response.
+    allocation : str
+        Who goes short when supply is scarce (``rebalance``; :mod:`supplychain.simulation.rationing`).
     source : str
         Country (or group) exposure is measured to.
     years : tuple of int
@@ -86,11 +89,16 @@ class Result:
         Resolved toggle states and which layer set each.
     solver : pandas.DataFrame
         Per year: seconds, simplex iterations, warm start, objective of each level.
+    inactive : pandas.DataFrame
+        Investment projects with capacity that the ``fixed`` response leaves idle (it keeps
+        the baseline's trade pattern, which a new plant has no part in), per year; empty
+        under ``rebalance``.
     """
 
     scenario: str
     variant: str
     mode: Mode
+    allocation: str
     source: str
     years: tuple[int, ...]
     measures: pd.DataFrame
@@ -103,6 +111,7 @@ class Result:
     stocks: pd.DataFrame
     toggles: pd.DataFrame
     solver: pd.DataFrame
+    inactive: pd.DataFrame
     toggle_state: ToggleState = field(repr=False)
     _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
 
@@ -110,10 +119,12 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`."""
         return cls(
-            scenario=scenario.scenario.name, variant=variant, mode=out.mode, source=out.source, years=out.years,
+            scenario=scenario.scenario.name, variant=variant, mode=out.mode, allocation=out.allocation,
+            source=out.source, years=out.years,
             measures=out.measures, flows=out.flows, shortfall=out.shortfall, utilisation=out.utilisation,
             gainers=out.gainers, targets=out.targets, attribution=out.attribution, stocks=out.stocks,
-            toggles=out.toggles.table(), solver=out.solver, toggle_state=out.toggles, _nodes=out.nodes,
+            toggles=out.toggles.table(), solver=out.solver, inactive=out.inactive, toggle_state=out.toggles,
+            _nodes=out.nodes,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
@@ -183,8 +194,9 @@ class Result:
             shortfall_share=lambda d: d["shortfall_t"] / d["demand_t"]).reset_index()
 
     def _repr_html_(self) -> str:
+        rule = f", allocation <code>{html.escape(self.allocation)}</code>" if self.mode == "rebalance" else ""
         head = (f"<h4>{html.escape(self.scenario)} — variant <code>{html.escape(self.variant)}</code>, "
-                f"mode <code>{self.mode}</code>, {self.years[0]}–{self.years[-1]}</h4>")
+                f"mode <code>{self.mode}</code>{rule}, {self.years[0]}–{self.years[-1]}</h4>")
         parts = [head, "<b>Toggles</b>", self.toggles.to_html(index=False)]
         summ = self.summary()
         parts += ["<b>Shortfall</b>", summ.to_html(index=False, float_format="{:,.3g}".format) if not summ.empty
@@ -197,6 +209,7 @@ class Result:
     def __repr__(self) -> str:
         n_short = int((self.shortfall["shortfall_t"] > 0).sum()) if not self.shortfall.empty else 0
         return (f"Result(scenario={self.scenario!r}, variant={self.variant!r}, mode={self.mode!r}, "
+                f"allocation={self.allocation!r}, "
                 f"years={self.years[0]}–{self.years[-1]}, flows={len(self.flows)}, "
                 f"shortfall_rows={n_short}, targets={len(self.targets)})")
 
@@ -212,6 +225,7 @@ def simulate(
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
+    allocation: Rule | None = None,
 ) -> Result:
     """Simulate a scenario year by year, base year to horizon.
 
@@ -241,6 +255,9 @@ def simulate(
         (:class:`~supplychain.simulation.blocks.BlockRebalance`; same optima, faster
         on networks of many unlinked chains); an int > 1 also solves blocks on that
         many threads. Default off.
+    allocation : {"contracts_first", "home_first", "proportional", "max_delivery"}, optional
+        Who goes short when supply is scarce (``docs/rebalance.md``, "Allocation rules");
+        default the scenario's ``response.allocation`` (``contracts_first`` unless it says otherwise).
 
     Returns
     -------
@@ -255,7 +272,8 @@ def simulate(
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
     scenario = as_scenario(scenario)
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks,
+                    allocation=allocation)
     out = sim.run(toggles=toggles, variant=variant, mode=mode)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
@@ -287,6 +305,7 @@ def compare(
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
+    allocation: Rule | None = None,
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
@@ -304,7 +323,7 @@ def compare(
     toggles_grid : sequence of str, optional
         Toggle names; every on/off combination is run (2ⁿ runs), labelled
         ``name=on,other=off``. Exclusive with ``variants``.
-    years, source, mode, options, objective, blocks
+    years, source, mode, options, objective, blocks, allocation
         As in :func:`simulate`.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
@@ -332,7 +351,8 @@ def compare(
     else:
         names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
         runs = [(v, None if v == "base" else v, None) for v in names]
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks)
+    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks,
+                    allocation=allocation)
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
     outs = sim.run_many([(variant, setting) for _label, variant, setting in runs], mode=mode)

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli.common import (
+    AllocationOption,
     BlocksOption,
     ObjectiveOption,
     echo,
     fail,
+    parse_allocation,
     parse_blocks,
     parse_mode,
     parse_objective,
@@ -49,6 +51,7 @@ def compare(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,
     output: Annotated[
@@ -57,8 +60,8 @@ def compare(
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
-    Rows are measure × variant (traced share, direct import share and shortfall
-    share of the target pairs, and target:<id> = 1 pass / 0 fail), columns are years.
+    Rows are measure × variant (exposed share, traced share, direct import share and
+    shortfall share of the target pairs, and target:<id> = 1 pass / 0 fail), columns are years.
     The compiled model is re-used across variants (warm-started LP).
 
     Example:
@@ -69,6 +72,7 @@ def compare(
     mode_arg = parse_mode(mode)
     objective_arg = parse_objective(objective)
     blocks_arg = parse_blocks(blocks)
+    allocation_arg = parse_allocation(allocation)
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
@@ -83,9 +87,10 @@ def compare(
         output_path(output)  # refuse a folder or a device now, not after the simulations
     table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                         source=source or sc.scenario.source_country, mode=mode_arg,
-                        objective=objective_arg, blocks=blocks_arg)  # fmt: skip
+                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
 
-    print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg})",
+    rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
+    print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output")  # fmt: skip
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))

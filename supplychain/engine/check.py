@@ -18,7 +18,7 @@ from functools import partial
 
 from supplychain.engine.compile import compile_tables
 from supplychain.errors import EngineError, Problem, ScenarioError
-from supplychain.graph.build import build_tables
+from supplychain.graph.build import BaseYear, base_year, build_tables
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 
@@ -72,10 +72,16 @@ def network_problems(scenario: Scenario, years: Iterable[int] | None = None) -> 
     """
     found: dict[tuple[object, ...], Problem] = {}
     locate = partial(problem_at, scenario)
+    first = scenario.scenario.base_year
+    base: BaseYear | None = None
     for year in scenario.years if years is None else years:
         try:
-            nodes, edges = build_tables(scenario, year, check_balance=False)
+            if base is None and year > first:
+                base = base_year(scenario)  # later years carry its trade pattern, as the simulation does
+            nodes, edges = build_tables(scenario, year, check_balance=False, base=base)
             compile_tables(nodes, edges, locate=locate)
+        except ScenarioError:
+            continue  # not a loop: the simulation reports it, located, year by year
         except EngineError as err:
             cause = err.__cause__
             problems = cause.problems if isinstance(cause, ScenarioError) else [

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -43,6 +43,10 @@ class ToggleState:
         Ids switched off by a toggle.
     variant : str or None
         The variant applied.
+    notes : dict
+        Toggle id → what the model cannot represent of the agreements it controls
+        (:attr:`~supplychain.schema.model.Agreement.representation`, ``"<agreement>: <text>"``
+        joined by ``"; "``); toggles without such agreements are absent.
     """
 
     states: dict[str, bool]
@@ -50,14 +54,15 @@ class ToggleState:
     active: frozenset[str]
     inactive: frozenset[str]
     variant: str | None = None
+    notes: dict[str, str] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per toggle: ``toggle``, ``state``, ``set_by``, ``controls``."""
+        """One row per toggle: ``toggle``, ``state``, ``set_by``, ``note`` (what is not representable, or empty)."""
         rows = [
-            {"toggle": t, "state": "on" if on else "off", "set_by": self.set_by[t]}
+            {"toggle": t, "state": "on" if on else "off", "set_by": self.set_by[t], "note": self.notes.get(t, "")}
             for t, on in sorted(self.states.items())
         ]
-        return pd.DataFrame(rows, columns=["toggle", "state", "set_by"])
+        return pd.DataFrame(rows, columns=["toggle", "state", "set_by", "note"])
 
 
 def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...], source: str = "<api>"
@@ -139,12 +144,19 @@ def resolve_toggles(
     for t, tog in scenario.toggles.items():
         if not states[t]:
             off.update(tog.controls)
+    notes = {}
+    for t, tog in scenario.toggles.items():
+        texts = [f"{a}: {scenario.agreements[a].representation}" for a in tog.controls
+                 if a in scenario.agreements and scenario.agreements[a].representation]
+        if texts:
+            notes[t] = "; ".join(texts)
     return ToggleState(
         states=states,
         set_by=set_by,
         active=frozenset(entities - off),
         inactive=frozenset(entities & off),
         variant=variant,
+        notes=notes,
     )
 
 
