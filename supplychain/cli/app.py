@@ -55,8 +55,8 @@ app.command("run")(guarded(__import__("supplychain.cli.run", fromlist=["run"]).r
 app.command("compare")(guarded(__import__("supplychain.cli.compare", fromlist=["compare"]).compare))
 app.command("schema")(guarded(schema))
 app.command("sweep")(guarded(sweep, also=(ValueError, KeyError)))
-app.command("graph")(guarded(__import__("supplychain.cli.graph", fromlist=["graph"]).graph))
-app.command("report")(guarded(__import__("supplychain.cli.report", fromlist=["report"]).report))
+app.command("graph")(guarded(__import__("supplychain.cli.graph", fromlist=["graph"]).graph, also=(ValueError,)))
+app.command("report")(guarded(__import__("supplychain.cli.report", fromlist=["report"]).report, also=(ValueError,)))
 
 
 def main() -> None:
