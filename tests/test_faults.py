@@ -463,7 +463,8 @@ def test_a_sample_that_cannot_be_computed_is_recorded_and_the_sweep_goes_on(tmp_
     path = tmp_path / "short.yaml"
     path.write_text(SOMETIMES_SHORT, encoding="utf-8")
     out = tmp_path / "samples.csv"
-    result = invoke("sweep", path, "-n", "20", "--seed", "3", "--no-cache", "-q", "--mode", "fixed", "-o", out)
+    result = invoke("sweep", path, "-n", "20", "--seed", "3", "--no-cache", "-q", "--mode", "fixed", "--years", "2024",
+                    "-o", out)  # fmt: skip
     assert_clean(result, 0, "samples could not be computed", "Samples that could not be computed",
                  "flows.au_my_conc.tonnes", "Measures over the samples")  # fmt: skip
     table = pd.read_csv(out)
@@ -479,8 +480,8 @@ def test_failures_carry_their_inputs(tmp_path: Path) -> None:
     from supplychain.io import load_text
     from supplychain.uncertainty.montecarlo import run_sweep
 
-    result = run_sweep(load_text(SOMETIMES_SHORT), samples=12, seed=3, mode="fixed", on_error="nan", cache=False,
-                       quiet=True)  # fmt: skip
+    result = run_sweep(load_text(SOMETIMES_SHORT), samples=12, seed=3, mode="fixed", years=[2024], on_error="nan",
+                       cache=False, quiet=True)  # fmt: skip
     failures = result.failures
     assert list(failures.columns) == ["sample", "reason", "flows.au_my_conc.tonnes"]
     assert (failures["flows.au_my_conc.tonnes"] > 10_000).all()
@@ -532,11 +533,17 @@ def test_terminal_output_shows_control_characters_as_symbols(tmp_path: Path) -> 
     assert "␛]0;X␇␛[2J" in invoke("run", path, "--mode", "fixed").output
 
 
-def test_html_and_markdown_reports_hold_no_control_characters(tmp_path: Path) -> None:
-    path = hostile_small(tmp_path)
-    assert_clean(invoke("report", path, "-o", tmp_path / "r", "--mode", "fixed"), 0)
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a scenario whose names hold escape sequences, BEL, C1 controls and U+202E."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    assert_clean(invoke("report", hostile_small(tmp), "-o", tmp / "r", "--mode", "fixed"), 0)
+    return tmp / "r"
+
+
+def test_html_and_markdown_reports_hold_no_control_characters(hostile_report: Path) -> None:
     for page in ("index.html", "summary.md"):
-        text = (tmp_path / "r" / page).read_text(encoding="utf-8")
+        text = (hostile_report / page).read_text(encoding="utf-8")
         for raw in RAW:
             assert raw not in text, (page, raw)
         assert "␛" in text
@@ -645,9 +652,7 @@ def test_a_folder_counts_pipes_and_dangling_links_as_skipped(tmp_path: Path) -> 
                  "gone.yaml: a dangling symbolic link", "3 file(s): 1 valid, 0 invalid, 2 skipped")  # fmt: skip
 
 
-def test_results_json_of_a_hostile_report_is_still_data(tmp_path: Path) -> None:
-    path = hostile_small(tmp_path)
-    assert_clean(invoke("report", path, "-o", tmp_path / "r", "--mode", "fixed"), 0)
-    meta = json.loads((tmp_path / "r" / "results.json").read_text(encoding="utf-8"))
+def test_results_json_of_a_hostile_report_is_still_data(hostile_report: Path) -> None:
+    meta = json.loads((hostile_report / "results.json").read_text(encoding="utf-8"))
     names = [s["name"] for s in meta["scenarios"]]
     assert names == [HOSTILE_NAME], "data files keep the text as written (JSON escapes it)"
