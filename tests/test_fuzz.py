@@ -176,6 +176,15 @@ def dump(data: Any) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
 
 
+def validated(root: Path, name: str, text: str) -> tuple[Path, int]:
+    """Write ``text`` as ``s.yaml`` in a new case folder and run ``validate`` on it; return (folder, status)."""
+    folder = root / name
+    folder.mkdir()
+    (folder / "s.yaml").write_text(text, encoding="utf-8")
+    status, _ = cli(folder, "validate", "s.yaml")
+    return folder, status
+
+
 # ----------------------------------------------------------------------------- bundled scenarios
 @pytest.fixture(scope="module")
 def bundled() -> list[tuple[str, dict[str, Any]]]:
@@ -192,12 +201,7 @@ def test_mutated_bundled_scenarios(bundled: list[tuple[str, dict[str, Any]]], tm
         _, data = rng.choice(bundled)
         data = {k: v for k, v in data.items() if k != "extends"}
         text = dump(mutate(data, rng))
-        if rng.random() < 0.3:
-            text = mutate_text(text, rng)
-        folder = tmp_path / f"b{case:03d}"
-        folder.mkdir()
-        (folder / "s.yaml").write_text(text, encoding="utf-8")
-        status, _ = cli(folder, "validate", "s.yaml")
+        folder, status = validated(tmp_path, f"b{case:03d}", mutate_text(text, rng) if rng.random() < 0.3 else text)
         outcomes[min(status, 1)] += 1
         if status == 0 and rng.random() < 0.08:
             year = str(data["scenario"]["base_year"]) if isinstance(data.get("scenario"), dict) else "2024"
@@ -280,12 +284,8 @@ def test_generated_networks(tmp_path: Path) -> None:
     ran = {"run": 0, "sweep": 0, "ok": 0}
     for case in range(NETWORK_CASES):
         data = network(rng)
-        text = dump(mutate(data, rng) if rng.random() < 0.3 else data)
-        folder = tmp_path / f"n{case:03d}"
-        folder.mkdir()
-        (folder / "s.yaml").write_text(text, encoding="utf-8")
+        folder, status = validated(tmp_path, f"n{case:03d}", dump(mutate(data, rng) if rng.random() < 0.3 else data))
         written = ["s.yaml"]
-        status, _ = cli(folder, "validate", "s.yaml")
         if status != 0:
             assert_only(folder, *written)
             continue
@@ -318,12 +318,7 @@ def test_mutated_networks_through_validate(tmp_path: Path) -> None:
     for case in range(VALIDATE_CASES):
         data = mutate(network(rng), rng)
         text = dump(mutate(data, rng) if rng.random() < 0.5 else data)
-        if rng.random() < 0.4:
-            text = mutate_text(text, rng)
-        folder = tmp_path / f"v{case:03d}"
-        folder.mkdir()
-        (folder / "s.yaml").write_text(text, encoding="utf-8")
-        status, _ = cli(folder, "validate", "s.yaml")
+        folder, status = validated(tmp_path, f"v{case:03d}", mutate_text(text, rng) if rng.random() < 0.4 else text)
         outcomes[min(status, 1)] += 1
         assert_only(folder, "s.yaml")
     assert min(outcomes.values()) > 20, outcomes
