@@ -98,7 +98,8 @@ def test_network_problems_point_at_the_loop() -> None:
 
 
 # ------------------------------------------------------------------ 2. outputs that cannot be written
-@pytest.mark.parametrize("target", ["{tmp}", "", "/proc/self/no/such.csv"], ids=["folder", "empty", "proc"])
+@pytest.mark.parametrize("target", ["{tmp}", "", "/proc/self/no/such.csv", "/sys/supplychain-test.csv"],
+                         ids=["folder", "empty", "proc", "sys"])  # fmt: skip
 @pytest.mark.parametrize("command", [["run", "--mode", "fixed", "-f", "csv"], ["compare", "--mode", "fixed"]],
                          ids=["run", "compare"])  # fmt: skip
 def test_run_and_compare_output_errors_are_clean(tmp_path: Path, command: list[str], target: str) -> None:
