@@ -15,6 +15,7 @@ import typer
 
 from supplychain import __version__
 from supplychain.cli.common import guarded, install_signal_handlers
+from supplychain.cli.importers import import_app
 from supplychain.cli.schema import schema
 from supplychain.cli.sweep import sweep
 from supplychain.cli.validate import validate
@@ -57,6 +58,11 @@ app.command("schema")(guarded(schema))
 app.command("sweep")(guarded(sweep, also=(ValueError, KeyError)))
 app.command("graph")(guarded(__import__("supplychain.cli.graph", fromlist=["graph"]).graph, also=(ValueError,)))
 app.command("report")(guarded(__import__("supplychain.cli.report", fromlist=["report"]).report, also=(ValueError,)))
+app.command("atlas")(guarded(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas))
+for _info in import_app.registered_commands:  # `import …` commands: the same clean errors
+    if _info.callback is not None:
+        _info.callback = guarded(_info.callback, also=(ValueError,))
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:

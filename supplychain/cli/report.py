@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import echo, fail
+from supplychain.cli.common import AllocationOption, echo, fail, parse_allocation
 
 __all__ = ["report"]
 
@@ -33,6 +33,7 @@ def report(
         ),
     ],
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     title: Annotated[
         str, typer.Option("--title", help="Page title.")
     ] = "Critical-mineral supply chains: exposure to China",
@@ -50,6 +51,8 @@ def report(
     """
     if mode not in ("fixed", "rebalance"):
         fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+    allocation_arg = parse_allocation(allocation)
 
     from supplychain.io import validate_paths
     from supplychain.report.folder import check_target
@@ -70,6 +73,7 @@ def report(
         if r.scenario is None:
             continue
         echo(f"simulating {r.file} ({mode})", err=True)
-        runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file))
+        runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
+                                 allocation=allocation_arg))
     out = write_report(runs, output, title=title)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

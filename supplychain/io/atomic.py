@@ -35,6 +35,7 @@ __all__ = [
     "atomic_write_text",
     "output_path",
     "remove_stale",
+    "replace_dir",
     "temp_dir",
     "temp_file",
 ]
@@ -245,7 +246,7 @@ def _write_atomically(target: str | os.PathLike[str], write: Callable[[Path], ob
         write(tmp)
         tmp.chmod(mode)
         if folder:
-            _swap(tmp, final)
+            replace_dir(tmp, final)
         else:
             tmp.replace(final)
     except BaseException:
@@ -257,11 +258,32 @@ def _write_atomically(target: str | os.PathLike[str], write: Callable[[Path], ob
     return Path(target)
 
 
-def _swap(new: Path, final: Path) -> None:
-    """Rename ``new`` onto ``final``; an existing ``final`` is moved aside first and removed after."""
+def replace_dir(tmp: str | os.PathLike[str], out: str | os.PathLike[str]) -> Path:
+    """Move the finished folder ``tmp`` onto ``out``; an existing ``out`` is swapped out, then removed.
+
+    ``tmp`` must be a sibling of ``out`` (same file system), so each rename is
+    atomic; the old folder is moved aside as ``.NAME.PID.XXXXXXXX.old`` (so a
+    killed process's leftover is found by :func:`remove_stale`), and put back if
+    the second rename fails.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "new").mkdir(); _ = (d / "new" / "a").write_text("1")
+    >>> replace_dir(d / "new", d / "out").joinpath("a").read_text()
+    '1'
+    """
+    new, final = Path(tmp), Path(out)
+    new.chmod(0o755)
     if not final.exists():
         new.rename(final)
-        return
+        return final
     old = temp_dir(final, ".old")
     old.rmdir()
     final.rename(old)
@@ -271,3 +293,4 @@ def _swap(new: Path, final: Path) -> None:
         old.rename(final)
         raise
     shutil.rmtree(old, ignore_errors=True)
+    return final

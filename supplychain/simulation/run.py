@@ -434,14 +434,16 @@ class Simulator:
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, stats = res
-        r.nodes[year] = sim_nodes
+        r.nodes[year] = _with_sinks(sim_nodes, flows)
         r.out["flows"].append(flows.assign(variant=label))
         r.out["shortfall"].append(short.assign(year=year, variant=label))
         r.out["util"].append(util.assign(variant=label))
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
-        m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
+        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        m = pd.concat([m, _element_exposure(m)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
@@ -502,13 +504,16 @@ class Simulator:
     # ------------------------------------------------------------ one year
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
                         ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market.
-
-        Draws ``ledger``'s stocks (pass a copy for a dry run: the floors of ``contracts_first``).
-        """
+        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
         eff = scenario_policy_effects(self.world, edges, year, active)
-        b = eff.edges["total_blocked_share"].to_numpy(dtype=float).copy()
-        b = _limit_stock_edges(edges, b, ledger)
+        res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
+                                            ledger)
+        return eff, res, short, drawn
+
+    def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
+                   ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
+        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run)."""
+        b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
         # stocks cover the final use of their own market (nothing is re-routed)
@@ -518,7 +523,7 @@ class Simulator:
                                                           strict=True)}
         drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
         drawn = _net_of_baseline_draw(edges, drawn)
-        return eff, res, _apply_stock_cover(short, drawn), drawn
+        return res, _apply_stock_cover(short, drawn), drawn
 
     def _year_fixed(
         self,
@@ -548,14 +553,16 @@ class Simulator:
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
         }
 
-    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
+    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
                 ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
-        A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``effects``: the year's policy effects on the model's edges (the year's edges are among them). A dry
+        run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
         """
-        _, _, short, _ = self._fixed_response(year, nodes, edges, active, StockLedger(dict(ledger.levels)))
         model = self.model()
+        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[model.edge_positions(edges["edge"])]
+        _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
         ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
         z = short.set_index("node")["shortfall_t"]
         return z.reindex(ids).to_numpy(dtype=float)
@@ -577,7 +584,7 @@ class Simulator:
         routes = StockRoutes.of(model)
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
-        floor = self._floors(year, nodes, edges, active, ledger) if self.allocation == "contracts_first" else None
+        floor = self._floors(year, nodes, edges, eff, ledger) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
@@ -798,6 +805,18 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
     return df[FLOW_COLUMNS[:-1]]
 
 
+def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table."""
+    sinks = flows.loc[flows["kind"].eq("unsold"), ["buyer", "buyer_country", "commodity"]].drop_duplicates("buyer")
+    sinks = sinks[~sinks["buyer"].isin(nodes["node"])]
+    if sinks.empty:
+        return nodes
+    extra = pd.DataFrame({"node": sinks["buyer"].to_numpy(), "kind": "unsold",
+                          "country": sinks["buyer_country"].to_numpy(), "commodity": sinks["commodity"].to_numpy(),
+                          "primary": 0.0})
+    return pd.concat([nodes, extra], ignore_index=True)
+
+
 def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.DataFrame:
     rows = [
         {"edge": f"stockpiles.release.{m}", "entity": "stock_release", "supplier": f"{m}:stock", "buyer": m,
@@ -881,6 +900,35 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
+def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``)."""
+    from supplychain.metrics.elements import element_content, element_shortfall
+
+    content = element_content(scenario)
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
+    if not len(e):
+        return e
+    return pd.DataFrame({
+        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
+        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
+        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
+        "scenario": "",
+    })
+
+
+def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) from a year's element rows."""
+    from supplychain.metrics.elements import element_exposure
+
+    dep = m[m["metric"].eq("element_dependence")]
+    if dep.empty:
+        return dep
+    s = m[m["metric"].eq("element_shortfall_share")].set_index(["country", "commodity"])["value"]
+    short = pd.Series(list(zip(dep["country"], dep["commodity"], strict=True))).map(s).fillna(0.0)
+    return dep.assign(metric="element_exposed_share",
+                      value=element_exposure(dep["value"].to_numpy(dtype=float), short.to_numpy(dtype=float)))
+
+
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
                          source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
@@ -895,21 +943,17 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
 
     from supplychain.engine import compile_tables
     from supplychain.metrics.exposure import consumption
-    from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
+    from supplychain.metrics.measures import measures_from_tables, resolve_source, scenario_inputs, source_label
     from supplychain.schema.references import problem_at
 
     nodes = _complete_nodes(scenario, nodes)
     edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
-    wgi = {c: i.wgi.central for c, i in scenario.countries.items() if i.wgi is not None}
-    restr = {c: i.trade_restriction.central for c, i in scenario.countries.items() if i.trade_restriction is not None}
-    recycled = {f: x.recycled_share.central for f, x in scenario.facilities.items() if x.recycled_share is not None}
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
-        nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
-        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        nodes, edges, year=year, source=src, source_name=source_label(source),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
         planned=consumption(planned) if planned is not None else None,
     )
 
