@@ -323,6 +323,12 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
             proc.kill()
             proc.join(timeout=5)
+    # the pool's manager thread closes its wake-up pipe as it ends; joined here, before the interpreter's
+    # exit wakes every pool it knows of, so that no wake-up is written to a pipe being closed (an
+    # "Exception ignored ... Bad file descriptor" traceback at exit)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
 
 
 @contextmanager
