@@ -82,7 +82,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     source_ids = list(sources)
     commodities = draw(st.dictionaries(ids, st.fixed_dictionaries(
         {"name": text, "stage": st.sampled_from(["ore", "oxide", "metal", "magnet", "product"])},
-        optional={"basis": text, "family": ids, "elements": st.lists(st.sampled_from(["Nd", "Pr", "Dy", "Tb"]))},
+        optional={"basis": st.sampled_from(["t", "t REO", "kg Ga", "g", "Mt ore"]), "family": ids, "elements": st.lists(st.sampled_from(["Nd", "Pr", "Dy", "Tb"]))},
     ), min_size=1, max_size=3))  # fmt: skip
     commodity = st.sampled_from(list(commodities))
     owner = st.fixed_dictionaries(
@@ -111,8 +111,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     ), max_size=2))  # fmt: skip
     toggles = {}
     if policies:
+        # a policy id also used by a flow or facility must be written `policies.<id>` in `controls`
+        names = [f"policies.{p}" if p in flows or p in facilities else p for p in policies]
         toggles = draw(st.dictionaries(ids, st.fixed_dictionaries(
-            {"controls": st.lists(st.sampled_from(list(policies)), min_size=1, max_size=2)},
+            {"controls": st.lists(st.sampled_from(names), min_size=1, max_size=2)},
             optional={"default": st.booleans(), "description": text}), max_size=2))  # fmt: skip
     meta = {"name": draw(text), "base_year": base_year, "question": draw(text)}
     if draw(st.booleans()):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplychain.cli.common import fail, print_table
+from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     pass
@@ -111,6 +112,7 @@ def sweep(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    path: PathOption = None,
 ) -> None:
     """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
 
@@ -148,9 +150,13 @@ def sweep(
         from supplychain.uncertainty.montecarlo import run_sweep
         from supplychain.uncertainty.sensitivity import one_at_a_time
 
+        from supplychain.schema.countries import require_codes
+
         toggles = parse_toggle_args(toggle or [])
-        sc = load(scenario)
+        sc = load(scenario, extra_roots=path or ())
         check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
+        require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
+        require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
         cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
         select: dict[str, Any] = {
             "measures": [measure] if measure else None,

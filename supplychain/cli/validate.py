@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from supplychain.cli.options import PathOption
+
 if TYPE_CHECKING:
     from supplychain.io import FileReport
     from supplychain.schema.model import Scenario
@@ -26,8 +28,9 @@ def _counts(scenario: Scenario) -> str:
     return ", ".join(parts) or "no entities"
 
 
-def _report(report: FileReport, *, quiet: bool, show_overrides: bool) -> None:
+def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: bool = False) -> None:
     from supplychain.io import applied_overrides
+    from supplychain.schema.coverage import coverage_lines
 
     if report.error is not None:
         typer.echo(f"FAIL {report.file}: {report.error}", err=True)
@@ -39,6 +42,9 @@ def _report(report: FileReport, *, quiet: bool, show_overrides: bool) -> None:
         if show_overrides:
             for override in applied_overrides(report.scenario):
                 typer.echo(f"     override {override}")
+        if explain:
+            for line in coverage_lines(report.scenario):
+                typer.echo(f"     policy {line}")
 
 
 def validate(
@@ -56,7 +62,11 @@ def validate(
     show_overrides: Annotated[
         bool, typer.Option("--show-overrides", help="List every value a file overrides in the bases it extends.")
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List what each policy covers, commodity by commodity, at what share.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    path: PathOption = None,
 ) -> None:
     """Check scenario files and report every problem with file:line:column.
 
@@ -66,18 +76,18 @@ def validate(
 
     Example:
 
-        supplychain validate scenarios/ --require-sources --show-overrides
+        supplychain validate scenarios/ --require-sources --show-overrides --explain
     """
     from supplychain.errors import ScenarioError
     from supplychain.io import validate_paths
 
     try:
-        reports = validate_paths(paths, require_sources=require_sources)
+        reports = validate_paths(paths, require_sources=require_sources, extra_roots=path or ())
     except (ScenarioError, OSError) as err:  # validate_paths reports per file; this is a last resort
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
     for report in reports:
-        _report(report, quiet=quiet, show_overrides=show_overrides)
+        _report(report, quiet=quiet, show_overrides=show_overrides, explain=explain)
     failed = sum(1 for r in reports if not r.ok)
     if not quiet:
         skipped = sum(1 for r in reports if r.skipped)

@@ -113,6 +113,12 @@ def resolve_source(
     -------
     frozenset of str
 
+    Raises
+    ------
+    ScenarioError
+        A code that is no ISO country and no region or group of `scenario`
+        (with a did-you-mean: ``China`` → ``CN``); checked when `scenario` is given.
+
     Notes
     -----
     A group is the union of its members (resolved recursively). A group with
@@ -132,6 +138,10 @@ def resolve_source(
     """
     everyone = frozenset(universe)
     codes = [source] if isinstance(source, str) else list(source)
+    if scenario is not None:
+        from supplychain.schema.countries import require_codes
+
+        require_codes(scenario, map(str, codes), ("source",))
 
     def one(code: str, seen: frozenset[str]) -> set[str]:
         if code in seen:
@@ -472,7 +482,8 @@ def compute_measures(
     Raises
     ------
     ScenarioError
-        When a market is out of balance (:mod:`supplychain.graph.balance`).
+        An unknown source code (with a did-you-mean: ``China`` → ``CN``), or a
+        market out of balance (:mod:`supplychain.graph.balance`).
     EngineError
         When a closed loop makes the traced share undefined; its ``__cause__``
         locates the loop's flows in the scenario.
@@ -495,8 +506,9 @@ def compute_measures(
     from supplychain.graph.build import build_tables
     from supplychain.schema.references import problem_at
 
-    nodes, edges = build_tables(scenario, year, check_balance=True)
     src_in = scenario.scenario.source_country if source is None else source
+    resolve_source(scenario, src_in)  # an unknown code fails before any work
+    nodes, edges = build_tables(scenario, year, check_balance=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, src_in, universe)
     wgi = {c: info.wgi.central for c, info in scenario.countries.items() if info.wgi is not None}
