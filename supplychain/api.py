@@ -301,7 +301,7 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
 
 
 def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) -> list[str]:
-    """Countries a table puts first: those asked for (groups and regions as their members), else the targets'.
+    """Countries a table puts first: those asked for (groups and regions as their members), else the targets', else US.
 
     Parameters
     ----------
@@ -314,7 +314,7 @@ def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) 
     -------
     list of str
         Country codes in the order given (a group's members sorted), else the targets'
-        countries sorted; empty when neither is there.
+        countries sorted, else ``["US"]`` (the question the tool was built for).
 
     Raises
     ------
@@ -324,7 +324,7 @@ def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) 
     from supplychain.metrics.measures import resolve_source
 
     if not countries:
-        return sorted({t.country for t in scenario.targets.values()})
+        return sorted({t.country for t in scenario.targets.values()}) or ["US"]
     require_codes(scenario, countries, ("countries",))
     universe = set(scenario.countries) | {f.country for f in scenario.facilities.values()} | {
         d.country for d in scenario.demand.values()}
@@ -373,7 +373,7 @@ def compare(
         Focus: only these countries (codes, or groups and regions of the scenario),
         every commodity they have final demand of, in the order given; default: the
         pairs of the scenario's targets, else every pair with final demand, the
-        targets' countries first.
+        targets' countries (else the US) first.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
 
@@ -411,10 +411,7 @@ def compare(
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]
         demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
-        if countries:
-            keep = {(c, k) for c, k in demand | pairs if c in focus}
-        else:
-            keep = pairs or demand
+        keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
         m = m[[k in keep for k in zip(m["country"], m["commodity"], strict=True)]]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()
         t = out.targets

@@ -231,7 +231,7 @@ def _print_targets(targets: pd.DataFrame) -> None:
 
 
 def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
-    """What each policy in force in the run covers, at what share (one line each; the table header of ``run``)."""
+    """List what each policy in force in the run covers, at what share (one line each; ``run``'s header)."""
     from supplychain.schema.coverage import coverage_lines
 
     first, last = result.years[0], result.years[-1]
@@ -323,7 +323,8 @@ def run(
         # Years run from the base year (stocks carry over) up to the last one asked for.
         result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                           source=source or sc.scenario.source_country, toggles=overrides or None,
-                          variant=variant, mode=mode_arg, objective=objective_arg, blocks=blocks_arg)  # fmt: skip
+                          variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
+                          blocks=blocks_arg)  # fmt: skip
     except ScenarioError as err:
         fail(str(err))
     except SolverError as err:

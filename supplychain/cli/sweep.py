@@ -146,11 +146,10 @@ def sweep(
 
     try:
         from supplychain.io.load import load
+        from supplychain.schema.countries import require_codes
         from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
         from supplychain.uncertainty.montecarlo import run_sweep
         from supplychain.uncertainty.sensitivity import one_at_a_time
-
-        from supplychain.schema.countries import require_codes
 
         toggles = parse_toggle_args(toggle or [])
         sc = load(scenario, extra_roots=path or ())

@@ -29,7 +29,7 @@ from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.io.compose import AppliedOverride, Composition, Provenance, compose_document, compose_file
 from supplychain.io.roots import extra_roots as _extra_roots
 from supplychain.io.yamlsafe import parse_yaml_text, read_yaml_file
-from supplychain.schema.model import Scenario
+from supplychain.schema.model import _CONTROL_PATTERN, Scenario
 from supplychain.schema.references import check_references, did_you_mean, problem_at
 from supplychain.schema.types import Quantity, t_named_keys
 
@@ -54,7 +54,7 @@ _PATTERNS: Final = {
         "use an ISO 3166-1 alpha-2 code in capitals such as 'US', or a declared region/group code",
     ),
     r"^[A-Z][a-z]?$": ("invalid element symbol", "write a chemical symbol such as 'Nd' or 'Dy'"),
-    r"^(?:(?:policies|agreements|facilities|flows|stockpiles|offtakes)\.)?[A-Za-z][A-Za-z0-9_\-]{0,79}$": (
+    _CONTROL_PATTERN: (
         "invalid entity reference",
         "give an id, or section.id (e.g. facilities.mp_10x) where the id is used in two sections",
     ),
@@ -96,7 +96,7 @@ def _tags(tp: Any) -> dict[str, type[BaseModel]]:
 
 
 def _field_of(model: type[BaseModel], key: str) -> str:
-    """The attribute a key of a file sets: itself, or the field whose unit-neutral key it is."""
+    """Return the attribute a key of a file sets: itself, or the field whose unit-neutral key it is."""
     neutral = {new: old for old, new in t_named_keys(model).items()}
     return neutral.get(key, key)
 

@@ -52,7 +52,7 @@ def bundled_root() -> Path:
 
 
 def extra_roots(roots: Iterable[str | os.PathLike[str]] = (), *, environ: bool = True) -> list[Path]:
-    """Resolved extra roots: those given, then those of :data:`PATH_VARIABLE` (when ``environ``).
+    """Resolve the extra roots: those given, then those of :data:`PATH_VARIABLE` (when ``environ``).
 
     Empty entries are skipped; folders that do not exist are kept (no file can be
     found in them, and a base that is not there is reported as not found).
@@ -75,7 +75,7 @@ def extra_roots(roots: Iterable[str | os.PathLike[str]] = (), *, environ: bool =
 
 
 def allowed_roots(root: Path | None, extra: Iterable[Path] = ()) -> list[Path]:
-    """The confinement root (if any), the bundled world and the extra roots, without repeats."""
+    """List the confinement root (if any), the bundled world and the extra roots, without repeats."""
     out: list[Path] = []
     for path in (root, bundled_root(), *extra):
         if path is not None and path not in out:

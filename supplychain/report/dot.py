@@ -257,7 +257,8 @@ def to_dot(
     body.append("\tedge" + format_attrs({"fontname": _FONT, "fontsize": 8, "arrowsize": 0.6}))
 
     # stage bands: one cluster per stage, one rank=same column per sub-column
-    node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t")) for g, grp in groups.items()}
+    node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t"))
+                  for g, grp in groups.items()}
     body.extend(_stage_bands(cols, node_attrs))
 
 

@@ -103,7 +103,7 @@ def _runs(results: Any) -> list[ScenarioRun]:
 
 
 def _focus_year(run: ScenarioRun, year: int | None = None) -> int:
-    """The year a section is about: ``year`` (within the run's years), else the targets' last ``by``, else the horizon."""
+    """Return the year a section is about: ``year`` (within the run's years), else the targets' ``by``, else the end."""
     years = run.results[0].years
     if year is not None:
         return min(max(year, years[0]), years[-1])

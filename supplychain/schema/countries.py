@@ -53,7 +53,7 @@ def _iso_name(code: str) -> str:
 
 
 def code_hint(code: str, known: Iterable[str], default: str = "") -> str:
-    """A did-you-mean for an unknown code, or ``default``.
+    """Return a did-you-mean for an unknown code, or ``default``.
 
     Examples
     --------
@@ -93,7 +93,7 @@ def check_codes(
     origin: str = "<api>",
     extra: Iterable[str] = (),
 ) -> list[Problem]:
-    """Problems for the codes that are no country, region or group of the scenario.
+    r"""Problems for the codes that are no country, region or group of the scenario.
 
     Parameters
     ----------

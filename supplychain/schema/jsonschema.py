@@ -248,6 +248,7 @@ _KEY_NAMES: Final = {
     r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$": "id",
     r"^[A-Z][A-Z0-9_]{1,15}$": "country code",
     r"^[A-Z][a-z]?$": "element symbol",
+    _model._CONTROL_PATTERN: "id or section.id",
 }
 
 

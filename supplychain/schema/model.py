@@ -82,9 +82,8 @@ ElementSymbol = Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]
 SWITCHABLE: tuple[str, ...] = ("policies", "agreements", "facilities", "flows", "stockpiles", "offtakes")
 """Sections whose entities a toggle can switch (offtakes by their ``id``)."""
 
-ControlRef = Annotated[
-    str, Field(pattern=r"^(?:(?:policies|agreements|facilities|flows|stockpiles|offtakes)\.)?[A-Za-z][A-Za-z0-9_\-]{0,79}$")
-]
+_CONTROL_PATTERN = r"^(?:(?:policies|agreements|facilities|flows|stockpiles|offtakes)\.)?[A-Za-z][A-Za-z0-9_\-]{0,79}$"
+ControlRef = Annotated[str, Field(pattern=_CONTROL_PATTERN)]
 """An entity a toggle switches: its id, or ``section.id`` where the id is used in two sections."""
 
 
@@ -172,13 +171,13 @@ class Commodity(StrictModel):
     stage: Stage
     """Stage in the chain."""
     basis: str = Field(default="t", min_length=1)
-    """Unit and basis of every quantity of it: a unit of mass (t, kg, g, kt, Mt), then what is weighed, e.g. ``t REO`` or ``kg Ga``; quantities on different bases are never added."""
+    """Unit of mass (t, kg, g, kt, Mt), then what is weighed: ``t REO``, ``kg Ga``; bases are never added."""
     family: EntityId | None = None
     """Commodity family (``rare_earths``, ``gallium``) that policies can target as a whole."""
     elements: list[ElementSymbol] = Field(default_factory=list)
     """Chemical elements it carries (``[Nd, Pr]``), for element-scoped export controls."""
     price_usd_per_t: Money | None = unit_neutral("price_usd_per_unit", "price_usd_per_t", default=None)
-    """Reference price in USD per unit of the basis (per t, per kg …), used for ad-valorem taxes and tariffs; ``price_usd_per_t`` is its older name, for commodities in t."""
+    """Reference price, USD per unit of the basis (t, kg …), for ad-valorem taxes and tariffs."""
 
     @model_validator(mode="after")
     def _basis(self) -> Commodity:
@@ -314,7 +313,7 @@ class Flow(StrictModel):
     year: Year
     """Year of the flow."""
     tonnes: Tonnes = unit_neutral("quantity", "tonnes")
-    """Quantity in the year, in the commodity's unit and basis (``tonnes`` is its older name, for commodities in t)."""
+    """Quantity in the year, in the commodity's unit and basis."""
 
 
 class ImportSources(StrictModel):
@@ -356,7 +355,7 @@ class Demand(StrictModel):
     year: Year
     """Year of ``quantity``."""
     tonnes: Tonnes = unit_neutral("quantity", "tonnes")
-    """Consumption in ``year``, in the commodity's unit (``tonnes`` is its older name, for commodities in t)."""
+    """Consumption in ``year``, in the commodity's unit."""
     growth: Rate | None = None
     """Compound yearly growth after ``year`` (0.08 = 8 % a year)."""
     by_year: dict[YearKey, Tonnes] = Field(default_factory=dict)
@@ -371,9 +370,9 @@ class Stockpile(StrictModel):
     commodity: EntityId
     """Commodity id."""
     year: Year
-    """Year the stock enters the simulation: it is available from the start of this year (a stock dated after the first simulated year enters then)."""
+    """Year the stock enters: it is available from the start of this year (also when after the first year)."""
     tonnes: Tonnes | None = unit_neutral("quantity", "tonnes", default=None)
-    """Stock level in the commodity's unit (``tonnes`` is its older name, for commodities in t)."""
+    """Stock level in the commodity's unit."""
     months_of_cover: Tonnes | None = None
     """Stock level in months of that year's demand (alternative to ``quantity``)."""
     max_release_share: ShareQ | None = None
@@ -403,11 +402,11 @@ class Selector(StrictModel):
     families: list[EntityId] = Field(default_factory=list)
     """Commodity families (e.g. ``rare_earths``)."""
     elements: list[Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]] = Field(default_factory=list)
-    """Elements; a commodity that carries only listed elements is covered in full, one that carries others too at its ``coverage`` share."""
+    """Elements: a commodity carrying only these is covered in full, one carrying others too at its ``coverage``."""
     stages: list[Stage] = Field(default_factory=list)
     """Stages."""
     coverage: dict[EntityId, ShareQ] = Field(default_factory=dict)
-    """Commodity id → share of its flows covered (default 1; required where ``elements`` match only part of it; 0 excludes it)."""
+    """Commodity id → share of its flows covered (default 1; required where ``elements`` reach part of it)."""
 
 
 class Destinations(StrictModel):
@@ -471,7 +470,7 @@ class ExportQuota(_PolicyBase):
     type: Literal["export_quota"]
     """Policy type."""
     tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
-    """Largest total export per year to the covered partners, in the covered commodities' unit (``tonnes_per_year`` is its older name, for commodities in t)."""
+    """Largest total export per year to the covered partners, in the covered commodities' unit."""
 
 
 class ExportTax(_PolicyBase):
@@ -482,7 +481,7 @@ class ExportTax(_PolicyBase):
     rate: ShareQ | None = None
     """Ad-valorem rate (share of the commodity's price)."""
     usd_per_t: Money | None = unit_neutral("usd_per_unit", "usd_per_t", default=None)
-    """Specific tax per unit of the commodity (``usd_per_t`` is its older name, for commodities in t)."""
+    """Specific tax per unit of the commodity (USD per t, per kg …)."""
 
 
 class Tariff(_PolicyBase):
@@ -493,7 +492,7 @@ class Tariff(_PolicyBase):
     rate: ShareQ | None = None
     """Ad-valorem rate (share of the commodity's price)."""
     usd_per_t: Money | None = unit_neutral("usd_per_unit", "usd_per_t", default=None)
-    """Specific tariff per unit of the commodity (``usd_per_t`` is its older name, for commodities in t)."""
+    """Specific tariff per unit of the commodity (USD per t, per kg …)."""
 
 
 class ImportBan(_PolicyBase):
@@ -525,7 +524,7 @@ class Offtake(StrictModel):
     commodity: EntityId
     """Commodity id."""
     tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
-    """Committed quantity per year, in the commodity's unit (``tonnes_per_year`` is its older name, for commodities in t)."""
+    """Committed quantity per year, in the commodity's unit."""
     start_year: Year
     """First year of deliveries."""
 
@@ -547,7 +546,7 @@ class InvestmentProject(StrictModel):
     """Share of the fund allocated to this project."""
     capital_intensity_usd_per_tpa: Money = unit_neutral(
         "capital_intensity_usd_per_unit_pa", "capital_intensity_usd_per_tpa")
-    """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …; ``capital_intensity_usd_per_tpa`` is its older name, for commodities in t)."""
+    """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …)."""
     lead_time_years: Annotated[int, Field(ge=0, le=30)]
     """Years from the agreement's start to commissioning."""
     ramp_up_years: Annotated[int, Field(ge=0, le=30)] = 0
@@ -617,7 +616,7 @@ class Toggle(StrictModel):
     default: Flag = True
     """State when nothing overrides it."""
     controls: list[ControlRef] = Field(min_length=1)
-    """Ids of the policies, agreements, facilities, flows, stockpiles and offtakes (by their ``id``) it switches; ``facilities.<id>`` where an id is used in two sections."""
+    """Ids it switches: policies, agreements, facilities, flows, stockpiles, offtakes (``section.id`` if ambiguous)."""
     probability: ShareQ | None = None
     """Probability that it is on, for Monte Carlo (default: the ``default`` state)."""
 

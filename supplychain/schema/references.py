@@ -500,7 +500,7 @@ def _written_t_keys(scenario: Scenario) -> Iterator[tuple[KeyPath, str, str, Bas
 
 
 def _commodities_of(scenario: Scenario, path: KeyPath, node: BaseModel) -> list[str]:
-    """The commodities a quantity of an entity is about (for its unit)."""
+    """List the commodities a quantity of an entity is about (for its unit)."""
     if isinstance(node, Commodity):
         return [str(path[1])] if len(path) > 1 else []
     if isinstance(node, ExportQuota | ExportTax | Tariff):
@@ -520,7 +520,7 @@ def _unit(scenario: Scenario, commodity: str) -> tuple[str, str] | None:
 
 
 def check_units(scenario: Scenario) -> list[Problem]:
-    """A tonnes-named key is used only for commodities in t; a quota counts one unit.
+    """Check that a tonnes-named key is used only for commodities in t, and that a quota counts one unit.
 
     ``tonnes: 20000`` on a commodity measured in ``kg Ga`` would label kilograms as
     tonnes: write ``quantity:`` (the unit-neutral key; the figure is in the
@@ -561,7 +561,8 @@ def check_coverage(scenario: Scenario) -> list[Problem]:
         for k in undeclared(node, scenario.commodities):
             carried = scenario.commodities[k].elements
             listed = [e for e in carried if e in node.elements]
-            message = (f"'{k}' carries {', '.join(listed)} and also {', '.join(e for e in carried if e not in listed)}: "
+            others = ", ".join(e for e in carried if e not in listed)
+            message = (f"'{k}' carries {', '.join(listed)} and also {others}: "
                        "the share of it this selector covers is not declared")
             hint = (f"add `coverage: {{{k}: {{value: <share>, source: <id>}}}}` (or an assumption; 0 excludes it)")
             problems.append(problem_at(scenario, (*path, "elements"), message, hint))

@@ -179,7 +179,7 @@ _UNSET: Any = object()
 
 
 def unit_neutral(name: str, t_name: str, *, default: Any = _UNSET) -> Any:
-    """A field read from its unit-neutral key ``name`` or its older tonnes-named key ``t_name``.
+    """Declare a field read from its unit-neutral key ``name`` or its older tonnes-named key ``t_name``.
 
     The attribute keeps the older name (``flow.tonnes``); files, the JSON Schema and
     dumps use ``name`` (``quantity``). Giving both keys is an error (the second is an

@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.schema.coverage import coverage_share
 from supplychain.schema.model import (
     Agreement,
     Commodity,
@@ -67,7 +68,6 @@ from supplychain.schema.model import (
     Selector,
     Tariff,
 )
-from supplychain.schema.coverage import coverage_share
 from supplychain.simulation.calendar import Interval, subtract, year_fraction, year_fraction_of
 
 __all__ = [
@@ -152,7 +152,7 @@ class Membership:
 
 
 def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
-    """Tell whether the selector covers any share of the material (:func:`~supplychain.schema.coverage.coverage_share` > 0).
+    """Tell whether the selector covers any share of the material (``schema.coverage.coverage_share`` > 0).
 
     Examples
     --------

@@ -29,12 +29,14 @@ The stocks table (:data:`STOCK_COLUMNS`, ``Result.stocks``), one row per market 
 ``draw`` (:math:`\delta_y`), ``level_end``, ``demand`` (:math:`D_y`), ``cover_end_months``
 (cover left at year end — an output, not the input field ``months_of_cover``),
 ``runs_out_after_months`` (:math:`m_y`, ∞ when the stock lasts the year) and
-``runs_out_month`` (``YYYY-MM``, empty when it lasts the year); quantities in the
-commodity's unit (the ``unit`` column of ``Result.stocks``).
+``runs_out_month`` (``YYYY-MM``; ``""`` when it lasts the year, ``empty`` when nothing
+was left at the start of a year with a gap); quantities in the commodity's unit (the
+``unit`` column of ``Result.stocks``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -88,7 +90,7 @@ def months_lasting(level: float, yearly_gap: float) -> float:
 
 
 def run_out_month(year: int, months: float) -> str:
-    """``YYYY-MM`` of the month a stock runs out in ('' when it lasts the year).
+    """``YYYY-MM`` of the month a stock runs out in ('' when it lasts the year, 'empty' when it has nothing).
 
     A stock lasting m months runs out in month ⌈m⌉ (2.5 months: in March); within
     :data:`MONTH_TOL` of a whole number it runs out at the end of that month.
@@ -97,13 +99,14 @@ def run_out_month(year: int, months: float) -> str:
     --------
     >>> run_out_month(2026, 5.0), run_out_month(2026, 4.5), run_out_month(2026, math.inf)
     ('2026-05', '2026-05', '')
-    >>> run_out_month(2026, 2.0000000000000013), run_out_month(2026, 0.0)
-    ('2026-02', '2026-01')
+    >>> run_out_month(2026, 2.0000000000000013), run_out_month(2026, 0.01), run_out_month(2026, 0.0)
+    ('2026-02', '2026-01', 'empty')
     """
     if math.isinf(months):
         return ""
-    month = min(12, max(1, math.ceil(months - MONTH_TOL))) if months > 0 else 1
-    return f"{year}-{month:02d}"
+    if months <= 0:
+        return "empty"
+    return f"{year}-{min(12, max(1, math.ceil(months - MONTH_TOL))):02d}"
 
 
 @dataclass
@@ -149,10 +152,11 @@ class StockLedger:
 
         ordered = sorted(years)
         ledger = cls.from_table(stock_table(scenario, ordered[0]))
-        for before, year in zip(ordered, ordered[1:], strict=False):
+        for before, year in itertools.pairwise(ordered):
             table = stock_table(scenario, year, after=before)
             if not table.empty:
-                ledger.entering[year] = {str(k): float(v) for k, v in table.groupby("market")["available"].sum().items()}
+                grouped = table.groupby("market")["available"].sum()
+                ledger.entering[year] = {str(k): float(v) for k, v in grouped.items()}
         return ledger
 
     def open(self, year: int) -> None:

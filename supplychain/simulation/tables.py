@@ -55,5 +55,5 @@ def public_table(name: str, table: pd.DataFrame, units: Mapping[str, str]) -> pd
     if "commodity" not in out.columns or "unit" in out.columns:
         return out
     unit = out["commodity"].astype(str).map(dict(units)).fillna("t") if len(out) else pd.Series(dtype=object)
-    out.insert(out.columns.get_loc("commodity") + 1, "unit", unit.to_numpy(dtype=object))
+    out.insert(list(out.columns).index("commodity") + 1, "unit", unit.to_numpy(dtype=object))
     return out

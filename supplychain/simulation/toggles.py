@@ -34,7 +34,8 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.references import investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "apply_switches", "check_cli_names", "parse_toggle_args", "resolve_toggles"]
+__all__ = ["ToggleState", "apply_switches", "check_cli_names", "parse_toggle_args", "resolve_toggles",
+           "switches_world", "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -167,6 +168,27 @@ def resolve_toggles(
         variant=variant,
         switched_off=frozenset((sec, eid) for sec, eid in off if sec in _WORLD_SECTIONS),
     )
+
+
+def world_toggles(scenario: Scenario) -> list[str]:
+    """List the toggles that control a facility, flow, stockpile or offtake (a different world when off).
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "policies": {"ban": {"type": "export_ban", "country": "CN", "start": 2025}},
+    ...     "toggles": {"t": {"controls": ["ban"]}}})
+    >>> world_toggles(sc)
+    []
+    """
+    names = switchable_entities(scenario)
+    return sorted(t for t, tog in scenario.toggles.items()
+                  if any(sec in _WORLD_SECTIONS for c in tog.controls for sec, _ in names.get(c, [])))
+
+
+def switches_world(scenario: Scenario) -> bool:
+    """Tell whether some toggle controls a facility, flow, stockpile or offtake (:func:`world_toggles`)."""
+    return bool(world_toggles(scenario))
 
 
 def apply_switches(scenario: Scenario, state: ToggleState) -> Scenario:

@@ -11,6 +11,7 @@ grouped by what they switch off and each group gets its own simulator.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from supplychain.schema.model import Scenario
@@ -59,5 +60,6 @@ def run_variants(
     for positions in groups.values():
         world = apply_switches(scenario, states[positions[0]])
         outs = Simulator(world, **options).run_many([runs[i] for i in positions], mode=mode)
-        out.update(zip(positions, outs, strict=True))
+        # toggles as resolved on the whole scenario: they say what was switched off
+        out.update((i, replace(o, toggles=states[i])) for i, o in zip(positions, outs, strict=True))
     return [out[i] for i in range(len(runs))]

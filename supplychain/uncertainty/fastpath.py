@@ -221,6 +221,11 @@ def patched_model(
     reason : str
         Why the fast path is not used (empty when it is).
     """
+    from supplychain.simulation.toggles import switches_world
+
+    if switches_world(scenario):
+        return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
+                      "in its own world")
     if mode == "rebalance":
         return rebalance_model(scenario, spec, years=years, source=source, select=select, verify=verify,
                                on_error=on_error, toggles=toggles, variant=variant, objective=objective)
