@@ -115,7 +115,7 @@ def check_codes(
     Examples
     --------
     >>> [str(p) for p in check_codes(None, ["CN", "China"], ("--source",), origin="<cli>")]
-    ["<cli>: --source: unknown country, region or group code 'China'\\n    hint: did you mean 'CN' (China)?"]
+    ["<cli>: --source: unknown country, region or group code 'China'\n    hint: did you mean 'CN' (China)?"]
     """
     known = known_codes(scenario, extra)
     declared = sorted((set(scenario.regions) | set(scenario.groups)) if scenario is not None else set())

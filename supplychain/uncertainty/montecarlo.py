@@ -190,7 +190,7 @@ def build_model(
     return FunctionModel(scenario, func, select, description=desc, on_error=on_error), reason
 
 
-def check_codes(scenario: Scenario, source: str | None, countries: Sequence[str] | None) -> None:
+def require_sweep_codes(scenario: Scenario, source: str | None, countries: Sequence[str] | None) -> None:
     """Refuse a ``source`` or ``countries`` code that is no country, region or group of the scenario.
 
     Raises
@@ -378,7 +378,7 @@ def run_sweep(
         msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
         raise ValueError(msg)
     sc = as_scenario(scenario)
-    check_codes(sc, source, countries)
+    require_sweep_codes(sc, source, countries)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))

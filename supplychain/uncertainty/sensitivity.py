@@ -41,7 +41,7 @@ from supplychain.uncertainty.models import (
     Mode,
     SimulateMeasures,
 )
-from supplychain.uncertainty.montecarlo import build_model, check_codes, measure_filter, sweep_spec
+from supplychain.uncertainty.montecarlo import build_model, measure_filter, require_sweep_codes, sweep_spec
 from supplychain.uncertainty.progress import ProgressLike
 from supplychain.uncertainty.result import target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
@@ -261,7 +261,7 @@ def one_at_a_time(
     [['flows.a.tonnes', 10.0], ['flows.b.tonnes', 2.0]]
     """
     sc = as_scenario(scenario)
-    check_codes(sc, source, countries)
+    require_sweep_codes(sc, source, countries)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
@@ -443,7 +443,7 @@ def toggle_grid(
         For an unknown toggle or more than :data:`MAX_GRID_TOGGLES` toggles.
     """
     sc = as_scenario(scenario)
-    check_codes(sc, source, countries)
+    require_sweep_codes(sc, source, countries)
     chosen = list(toggles) if toggles is not None else sorted(sc.toggles)
     unknown = [t for t in chosen if t not in sc.toggles]
     if unknown:
