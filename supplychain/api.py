@@ -26,6 +26,7 @@ from supplychain.io.load import as_scenario
 from supplychain.schema.countries import require_codes
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
+from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import Mode, Objective, RunOutput
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
-HEADLINE_METRICS = ("traced_share", "direct_import_share", "shortfall_share")
+HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share")
 """Measures :func:`compare` reports per variant and year."""
 
 
@@ -65,6 +66,8 @@ class Result:
         ``base``, a variant name, or ``custom`` (explicit toggles).
     mode : {"rebalance", "fixed"}
         Supply response.
+    allocation : str
+        Who goes short when supply is scarce (``rebalance``; :mod:`supplychain.simulation.rationing`).
     source : str
         Country (or group) exposure is measured to.
     years : tuple of int
@@ -82,7 +85,8 @@ class Result:
         ``country``, ``commodity``, ``unit``, ``stage``, ``year``, ``demand``, ``delivered``,
         ``shortfall``, ``shortfall_share`` per final-use node.
     utilisation : pandas.DataFrame
-        ``capacity``, ``baseline`` and simulated ``output`` and ``spare`` capacity of every facility.
+        ``capacity``, ``baseline`` and simulated ``output``, ``spare`` capacity, ``curtailed`` and
+        ``unsold`` output of every facility.
     gainers : pandas.DataFrame
         Suppliers whose exports grew: ``baseline``, ``simulated``, ``gain``.
     targets : pandas.DataFrame
@@ -98,11 +102,16 @@ class Result:
         Resolved toggle states and which layer set each.
     solver : pandas.DataFrame
         Per year: seconds, simplex iterations, warm start, objective of each level.
+    inactive : pandas.DataFrame
+        Investment projects with ``capacity`` that the ``fixed`` response leaves idle (it keeps
+        the baseline's trade pattern, which a new plant has no part in), per year; empty
+        under ``rebalance``.
     """
 
     scenario: str
     variant: str
     mode: Mode
+    allocation: str
     source: str
     years: tuple[int, ...]
     measures: pd.DataFrame
@@ -115,6 +124,7 @@ class Result:
     stocks: pd.DataFrame
     toggles: pd.DataFrame
     solver: pd.DataFrame
+    inactive: pd.DataFrame
     toggle_state: ToggleState = field(repr=False)
     _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
 
@@ -132,12 +142,13 @@ class Result:
             return public_table(name, table, units)
 
         return cls(
-            scenario=scenario.scenario.name, variant=variant, mode=out.mode, source=out.source, years=out.years,
+            scenario=scenario.scenario.name, variant=variant, mode=out.mode, allocation=out.allocation,
+            source=out.source, years=out.years,
             measures=measures, flows=public("flows", out.flows), shortfall=public("shortfall", out.shortfall),
             utilisation=public("utilisation", out.utilisation), gainers=public("gainers", out.gainers),
             targets=out.targets, attribution=public("attribution", out.attribution),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
-            toggle_state=out.toggles, _nodes=out.nodes,
+            inactive=public("inactive", out.inactive), toggle_state=out.toggles, _nodes=out.nodes,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
@@ -207,8 +218,9 @@ class Result:
             shortfall_share=lambda d: d["shortfall"] / d["demand"]).reset_index()
 
     def _repr_html_(self) -> str:
+        rule = f", allocation <code>{html.escape(self.allocation)}</code>" if self.mode == "rebalance" else ""
         head = (f"<h4>{html.escape(self.scenario)} — variant <code>{html.escape(self.variant)}</code>, "
-                f"mode <code>{self.mode}</code>, {self.years[0]}–{self.years[-1]}</h4>")
+                f"mode <code>{self.mode}</code>{rule}, {self.years[0]}–{self.years[-1]}</h4>")
         parts = [head, "<b>Toggles</b>", self.toggles.to_html(index=False)]
         summ = self.summary()
         parts += ["<b>Shortfall</b>", summ.to_html(index=False, float_format="{:,.3g}".format) if not summ.empty
@@ -221,6 +233,7 @@ class Result:
     def __repr__(self) -> str:
         n_short = int((self.shortfall["shortfall"] > 0).sum()) if not self.shortfall.empty else 0
         return (f"Result(scenario={self.scenario!r}, variant={self.variant!r}, mode={self.mode!r}, "
+                f"allocation={self.allocation!r}, "
                 f"years={self.years[0]}–{self.years[-1]}, flows={len(self.flows)}, "
                 f"shortfall_rows={n_short}, targets={len(self.targets)})")
 
@@ -236,6 +249,7 @@ def simulate(
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
+    allocation: Rule | None = None,
 ) -> Result:
     """Simulate a scenario year by year, base year to horizon.
 
@@ -265,6 +279,9 @@ def simulate(
         (:class:`~supplychain.simulation.blocks.BlockRebalance`; same optima, faster
         on networks of many unlinked chains); an int > 1 also solves blocks on that
         many threads. Default off.
+    allocation : {"contracts_first", "home_first", "proportional", "max_delivery"}, optional
+        Who goes short when supply is scarce (``docs/rebalance.md``, "Allocation rules");
+        default the scenario's ``response.allocation`` (``contracts_first`` unless it says otherwise).
 
     Returns
     -------
@@ -281,7 +298,7 @@ def simulate(
     scenario = as_scenario(scenario)
     require_codes(scenario, [source], ("source",))
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
-                          objective=objective, blocks=blocks)
+                          objective=objective, blocks=blocks, allocation=allocation)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
 
@@ -348,6 +365,7 @@ def compare(
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
+    allocation: Rule | None = None,
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
@@ -367,7 +385,7 @@ def compare(
     toggles_grid : sequence of str, optional
         Toggle names; every on/off combination is run (2ⁿ runs), labelled
         ``name=on,other=off``. Exclusive with ``variants``.
-    years, source, mode, options, objective, blocks
+    years, source, mode, options, objective, blocks, allocation
         As in :func:`simulate`.
     countries : sequence of str, optional
         Focus: only these countries (codes, or groups and regions of the scenario),
@@ -406,7 +424,7 @@ def compare(
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
     outs = run_variants(scenario, [(variant, setting) for _label, variant, setting in runs], mode=mode, years=years,
-                        source=source, options=options, objective=objective, blocks=blocks)
+                        source=source, options=options, objective=objective, blocks=blocks, allocation=allocation)
     for (label, _variant, _setting), out in zip(runs, outs, strict=True):
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]

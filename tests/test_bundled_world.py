@@ -23,11 +23,13 @@ import pandas as pd
 import pytest
 
 from supplychain.graph import build_tables
+from supplychain.graph.build import capacity_in_year
 from supplychain.io import load
 from supplychain.metrics.measures import compute_measures
 from supplychain.metrics.trade import trade_summary
 from supplychain.report.published import PUBLISHED_CHECKS, Check, traced_share_of_imports, value
-from supplychain.schema.model import Scenario
+from supplychain.schema.model import Facility, Scenario
+from supplychain.schema.types import Quantity
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS = REPO / "scenarios"
@@ -184,3 +186,152 @@ def test_flows_carry_no_solver_round_off() -> None:
     assert (flows["simulated"] - flows["baseline"] == flows["change"]).all()
     assert (flows.loc[flows["status"] == "normal", "change"] == 0).all()
     assert (change != 0).any()  # real changes are kept
+
+
+# ------------------------------------------------ China's balancing paths (2025-2030)
+def _output_bounds(f: Facility, year: int) -> tuple[float, float]:
+    """Lowest and highest reference output of a facility in a year over its sampled inputs.
+
+    Lowest: the latest commissioning year, the slowest ramp-up and the lowest utilisation;
+    highest: the earliest, the fastest and the highest (production given for the year: its bounds).
+    """
+    if year in f.production:
+        return f.production[year].bounds()
+    if f.utilisation is None or f.capacity is None:
+        return 0.0, 0.0
+
+    def capacity(commissioning: float | None, ramp: float) -> float:
+        update: dict[str, Quantity] = {"ramp_up_years": Quantity(value=ramp)}
+        if commissioning is not None:
+            update["commissioning_year"] = Quantity(value=commissioning)
+        return capacity_in_year(f.model_copy(update=update), year) or 0.0
+
+    c_lo, c_hi = f.commissioning_year.bounds() if f.commissioning_year is not None else (None, None)
+    r_lo, r_hi = f.ramp_up_years.bounds()
+    u_lo, u_hi = f.utilisation.bounds()
+    return capacity(c_hi, r_hi) * u_lo, capacity(c_lo, r_lo) * u_hi
+
+
+def china_paths(s: Scenario) -> dict[str, dict[int, int]]:
+    """China's magnet, metal, separation and mine output 2025-2030 as the balancing item of the world.
+
+    Each stage covers the rest of the world's needs at their highest and the rest of the world's
+    supply at its lowest, over every sampled input, so that every Monte Carlo sample balances
+    (China's output is an input path, not a response: a sample needing more than the path fails):
+
+    * magnets: ``ceil((D_max - S_lo) x 1.001)``, D_max world magnet demand at each demand's highest
+      growth, S_lo non-Chinese magnet output at its lowest (:func:`_output_bounds`);
+    * NdPr metal: ``ceil((m (magnets_CN + S_hi) - M_lo) x 1.002)``, m = 0.30 t metal per t magnet,
+      M_lo non-Chinese metal output at its lowest;
+    * NdPr oxide (China's separation): ``ceil((o (metal_CN + M_hi) - N_lo) x 1.01)``, o = 1.2 t oxide
+      per t metal, N_lo non-Chinese NdPr oxide output at its lowest;
+    * concentrate (China's mining): ``ceil((separation_CN / 0.20 + C_hi - R) x 1.01)``, C_hi the
+      concentrate fed to non-Chinese plants at their highest, R non-Chinese mine output at its lowest.
+
+    The margins 0.1 %, 0.2 % and 1 % are those of the earlier path (assumption: room for round-off).
+    """
+    fac, proc = s.facilities, s.processes
+    metal_per_magnet = proc["ndfeb_sintering"].inputs["ndpr_metal"].central
+    oxide_per_metal = proc["ndpr_metal_making"].inputs["ndpr_oxide"].central
+    ndpr_per_feed = proc["separation_generic"].outputs["ndpr_oxide"].central
+    abroad = {k: f for k, f in fac.items() if f.country != "CN"}
+
+    def per_output(f: Facility, commodity: str, side: str) -> float:
+        p = proc[str(f.process)]
+        table = p.outputs if side == "out" else p.inputs
+        return table[commodity].central / p.outputs[p.reference_output].central if commodity in table else 0.0
+
+    out: dict[str, dict[int, int]] = {k: {} for k in ("cn_magnets", "cn_metal", "cn_separation", "cn_mining")}
+    for y in range(2025, 2031):
+        demand = sum(d.tonnes.central * (1 + d.growth.bounds()[1]) ** (y - d.year)
+                     for d in s.demand.values() if d.commodity == "ndfeb_magnet" and d.growth is not None)
+        magnets = [_output_bounds(f, y) for f in abroad.values() if f.process == "ndfeb_sintering"]
+        metal = [_output_bounds(f, y) for f in abroad.values() if f.process == "ndpr_metal_making"]
+        cn_magnets = math.ceil((demand - sum(lo for lo, _ in magnets)) * 1.001)
+        cn_metal = math.ceil((metal_per_magnet * (cn_magnets + sum(hi for _, hi in magnets))
+                              - sum(lo for lo, _ in metal)) * 1.002)
+        converters = [f for f in abroad.values() if f.process is not None]
+        ndpr_lo = sum(_output_bounds(f, y)[0] * per_output(f, "ndpr_oxide", "out") for f in converters)
+        cn_separation = math.ceil((oxide_per_metal * (cn_metal + sum(hi for _, hi in metal)) - ndpr_lo) * 1.01)
+        feed_hi = sum(_output_bounds(f, y)[1] * per_output(f, "ree_concentrate", "in") for f in converters)
+        mines_lo = sum(_output_bounds(f, y)[0] for f in abroad.values() if f.output == "ree_concentrate")
+        cn_mining = math.ceil((cn_separation / ndpr_per_feed + feed_hi - mines_lo) * 1.01)
+        for k, v in (("cn_magnets", cn_magnets), ("cn_metal", cn_metal), ("cn_separation", cn_separation),
+                     ("cn_mining", cn_mining)):
+            out[k][y] = v
+    return out
+
+
+def test_china_paths_are_their_derivation(baseline: Scenario) -> None:
+    derived = china_paths(baseline)
+    written = {k: {y: baseline.facilities[k].production[y].central for y in v} for k, v in derived.items()}
+    print(f"China's balancing paths 2025-2030 (derived = written): {derived}")
+    assert written == derived
+
+
+def _extreme(scenario: Scenario, *, supply: str) -> Scenario:
+    """Every sampled input at the end that strains the base network most.
+
+    ``supply="low"``: non-Chinese plants at their latest, slowest and least utilised, demand growth at
+    its highest; ``supply="high"``: at their earliest, fastest and most utilised (they then need the
+    most metal, Dy and Tb), demand at its lowest. Dy/Tb recipe at its highest, China's mines at their
+    path (the low end) in both.
+    """
+    from supplychain.uncertainty.sampling import apply, find_parameters
+
+    row: dict[str, float] = {}
+    for p in find_parameters(scenario).quantities:
+        lo, hi = p.span()
+        field = str(p.path[-1]) if not isinstance(p.path[-1], int) else str(p.path[-2])
+        if p.path[0] == "facilities" and field in ("commissioning_year", "ramp_up_years"):
+            row[p.name] = float(hi if supply == "low" else lo)
+        elif p.path[0] == "facilities" and field == "utilisation":
+            row[p.name] = float(lo if supply == "low" else hi)
+        elif p.path[0] == "demand":
+            row[p.name] = float(hi if supply == "low" else lo)
+        elif p.path[0] == "processes" or p.path[:2] == ("facilities", "cn_mining"):
+            row[p.name] = float(hi if p.path[0] == "processes" else lo)
+    return apply(scenario, row)
+
+
+@pytest.mark.parametrize("supply", ["low", "high"])
+def test_the_base_network_balances_at_the_sampled_extremes(baseline: Scenario, supply: str) -> None:
+    # China's paths carry the margins of china_paths: every year balances with every non-Chinese
+    # plant at its lowest (or highest) sampled output, and the Dy/Tb recipe at its highest.
+    world = _extreme(baseline, supply=supply)
+    for year in range(2025, 2031):
+        _nodes, edges = build_tables(world, year)  # raises ScenarioError on an unbalanced market
+        assert len(edges) > 0
+
+
+# ---------------------------------------- the 2025 events: dated, sourced, behind toggles
+MEASURES_2025 = ("cn_mofcom_no18", "cn_mofcom_no18_us", "cn_mofcom_no61_62", "cn_ree_full_ban_2025",
+                 "us_mp_china_halt_2025", "us_dod_mp_2025", "us_osc_vulcan_2025", "us_jp_framework",
+                 "us_my_mou", "us_kh_mou", "us_th_mou", "us_vn_mou", "us_my_raw_ban_lift")
+
+
+def test_the_baseline_holds_the_policies_of_the_base_year(baseline: Scenario) -> None:
+    from supplychain.simulation.toggles import resolve_toggles
+
+    active = resolve_toggles(baseline).active
+    assert not set(MEASURES_2025) & active
+    assert set(MEASURES_2025) <= set(baseline.policies) | set(baseline.agreements)
+    # MP's 10X plant exists only through the DoD deal, not as a baseline facility
+    assert not [f for f in baseline.facilities if "10x" in f]
+    for m in MEASURES_2025:
+        entity = baseline.policies.get(m) or baseline.agreements[m]
+        assert entity.source is not None, m
+
+
+def test_memoranda_without_quantities_say_so(baseline: Scenario) -> None:
+    for a in ("us_my_mou", "us_kh_mou", "us_th_mou", "us_vn_mou"):
+        agreement = baseline.agreements[a]
+        assert agreement.effects == [], a  # the earlier invented 5 % preference is gone
+        assert agreement.representation.startswith("not representable: "), a
+
+
+def test_raw_figures_cite_declared_sources(baseline: Scenario) -> None:
+    raw = pd.read_csv(SCENARIOS / "world" / "data" / "raw_figures.csv")
+    assert {"source", "what", "value", "unit", "period", "where_read", "as_read"} <= set(raw.columns)
+    assert set(raw["source"]) <= set(baseline.sources), set(raw["source"]) - set(baseline.sources)
+    assert raw["where_read"].str.startswith(("http", "same")).all()

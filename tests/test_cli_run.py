@@ -46,23 +46,27 @@ def test_run_table_prints_targets_and_headline() -> None:
 def test_run_json_has_the_response_tables() -> None:
     """``run --format json`` holds what the response did: shortfall, re-routed flows, gainers, plants, solver.
 
-    Hand-worked for 2026 (the ban from 1 Sep 2025 is in force all year): China's 1,500 t to
-    the US and 500 t to Japan are blocked; outside China only Malaysia makes NdPr oxide,
-    2,000 t at capacity, against 3,000 + 1,000 t of US and Japanese demand: 2,000 t short
-    in all, however the LP splits it. China's own 8,000 t are met from its 10,000 t plant.
+    Hand-worked for 2026 (the ban from 1 Sep 2025 is in force all year). Trade keeps the 2024
+    pattern (same volumes): China 2,000 t to the US, Malaysia 1,000 t each to the US and Japan.
+    China's 2,000 t are blocked; outside China only Malaysia makes NdPr oxide, 2,000 t at
+    capacity, all still delivered, against 3,000 + 1,000 t of US and Japanese demand: 2,000 t
+    short in all. Under ``contracts_first`` (the default) nobody is worse off than under
+    ``fixed`` and no tonne is freed, so the US keeps its 1,000 t (2,000 t short) and Japan its
+    1,000 t. China's own 8,000 t are met from its 10,000 t plant.
     """
     proc = cli("run", DATA / "small.yaml", "--format", "json", "--year", "2026")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     short = [r for r in doc["shortfall"] if r["year"] == 2026]
     assert sum(r["shortfall"] for r in short) == pytest.approx(2000.0)
-    assert {r["country"] for r in short if r["shortfall"] > 0} <= {"US", "JP"}
+    assert {r["country"]: r["shortfall"] for r in short if r["shortfall"] > 0} == {"US": pytest.approx(2000.0)}
+    assert doc["allocation"] == "contracts_first"
     flows = doc["flows"]
     assert flows, "no re-routed flow"
     assert {r["status"] for r in flows} <= {"blocked", "reduced", "rerouted", "new", "deal"}
     assert all(r["year"] == 2026 for r in flows)
     blocked = {(r["supplier"], r["buyer"]): r["change"] for r in flows if r["status"] == "blocked"}
-    assert blocked == {("CN:ndpr", "US:ndpr"): pytest.approx(-1500.0), ("CN:ndpr", "JP:ndpr"): pytest.approx(-500.0)}
+    assert blocked == {("CN:ndpr", "US:ndpr"): pytest.approx(-2000.0)}
     plants = {r["facility"]: r for r in doc["utilisation"]}
     assert set(plants) == {"cn_mine", "au_mine", "cn_sep", "my_sep"}
     assert plants["my_sep"]["output"] == pytest.approx(2000.0)

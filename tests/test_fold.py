@@ -162,7 +162,8 @@ def _full_columns(m: RebalanceModel, inp: YearInputs, sol: RebalanceSolution) ->
     x[c.act : c.short] = sol.activity
     x[c.short : c.gap] = sol.shortfall
     x[c.gap : c.draw] = sol.unrecorded
-    x[c.draw :] = sol.stock_draw
+    x[c.draw : c.uns] = sol.stock_draw
+    x[c.uns :] = sol.unsold
     return x
 
 

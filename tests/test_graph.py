@@ -137,7 +137,8 @@ def test_contract_columns_and_node_kinds() -> None:
     assert tuple(edges.columns) == EDGE_COLUMNS
     kinds = dict(zip(nodes["node"], nodes["kind"], strict=True))
     assert kinds == {"au": "facility", "jp": "facility", "AU:ore": "market", "JP:ore": "market",
-                     "JP:oxide": "market", "AU:ore:use": "use", "JP:oxide:use": "use"}
+                     "JP:oxide": "market", "AU:ore:surplus": "surplus",
+                     "JP:oxide:surplus": "surplus"}
     assert list(nodes["node"]) == sorted(nodes["node"])
     assert list(edges["edge"]) == sorted(edges["edge"])
     au = nodes.set_index("node").loc["au"]
@@ -204,10 +205,10 @@ def test_allocation_of_a_deficit_pro_rata_to_producers_spare_output() -> None:
     assert au_jp["tonnes"] == pytest.approx(3.75)
     assert (cn_jp["entity"], bool(cn_jp["allocated"]), cn_jp["kind"]) == ("allocation", True, "trade")
     assert not edges["edge"].str.contains(r"alloc\.ore\..*\.MY").any()
-    # what is left over is residual final use: China 150 − 56.25, Australia 10 − 3.75
-    assert edge(edges, "use.CN:ore")["tonnes"] == pytest.approx(93.75)
-    assert edge(edges, "use.AU:ore")["tonnes"] == pytest.approx(6.25)
-    assert edge(edges, "use.CN:ore")["entity"] == "residual"
+    # what is left over has no known destination (surplus): China 150 − 56.25, Australia 10 − 3.75
+    assert edge(edges, "surplus.CN:ore")["tonnes"] == pytest.approx(93.75)
+    assert edge(edges, "surplus.AU:ore")["tonnes"] == pytest.approx(6.25)
+    assert (edge(edges, "surplus.CN:ore")["entity"], edge(edges, "surplus.CN:ore")["kind"]) == ("surplus", "surplus")
     assert market_balance(edges)["balanced"].all()
 
 
@@ -216,7 +217,7 @@ def test_producers_spare_output_comes_before_reexports() -> None:
 
     Japan imports 100 t from Australia and uses 20 t; the US needs 30 t. Australia's
     spare output is 200 − 100 = 100 t, so the US gets its 30 t from Australia, none
-    from Japan's 80 t surplus (which goes to residual use).
+    from Japan's 80 t surplus (which goes to its surplus node: no known destination).
     """
     s = scenario(
         facilities={"au": mine("AU", 200), "jp": plant("JP", 10)},
@@ -226,7 +227,7 @@ def test_producers_spare_output_comes_before_reexports() -> None:
     _, edges = build_tables(s, YEAR)
     assert edge(edges, "alloc.ore.AU.US")["tonnes"] == pytest.approx(30.0)
     assert not edges["edge"].str.startswith("alloc.ore.JP").any()
-    assert edge(edges, "use.JP:ore")["tonnes"] == pytest.approx(80.0)
+    assert edge(edges, "surplus.JP:ore")["tonnes"] == pytest.approx(80.0)
     assert not edge(edges, "demand.us")["allocated"]
 
 
@@ -242,7 +243,7 @@ def test_reexport_allocated_when_producers_have_nothing_to_spare() -> None:
     )
     _, edges = build_tables(s, YEAR)
     assert edge(edges, "alloc.ore.JP.US")["tonnes"] == pytest.approx(30.0)
-    assert edge(edges, "use.JP:ore")["tonnes"] == pytest.approx(50.0)
+    assert edge(edges, "surplus.JP:ore")["tonnes"] == pytest.approx(50.0)
 
 
 def test_spare_output_first_then_stock_draw() -> None:
@@ -281,7 +282,7 @@ def test_surplus_with_given_demand_goes_into_stock() -> None:
     build = edge(edges, "stock.AU:ore.build")
     assert (build["buyer"], build["tonnes"], build["entity"]) == ("AU:ore:stock", 30.0, "stock_build")
     assert edge(edges, "demand.au")["tonnes"] == 70.0
-    assert not edges["edge"].eq("use.AU:ore").any()
+    assert not edges["edge"].eq("surplus.AU:ore").any()
 
 
 def test_months_of_cover_stock_uses_that_years_demand() -> None:

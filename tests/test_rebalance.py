@@ -196,11 +196,12 @@ def test_quota_row_binds_and_is_released() -> None:
 
     sol = m.solve(replace(inp, quotas=(quota,)))
     f = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
-    # US gets 600 (CN) + 50 (AU) = 650 of 700 t. Moving x t of CN's own use to the US would
-    # cost x/200 of CN's demand to save x/700 of the US's: level 1 keeps the 50 t gap in the US.
+    # AU may export 50 t, CN's mine makes at most 800 t: 850 t reach the 900 t of demand
+    # (CN 200, US 700). The default rule without floors rations max-min fair: both users lose
+    # the same share, 50/900 = 5.56 %: CN 11.11 t, US 38.89 t short.
     assert f["t_au_us"] == pytest.approx(50.0)
     short = m.shortfall_table(replace(inp, quotas=(quota,)), sol).set_index("node")["shortfall_t"]
-    assert short.to_dict() == pytest.approx({"CN:x:use": 0.0, "US:x:use": 50.0})
+    assert short.to_dict() == pytest.approx({"CN:x:use": 200 * 50 / 900, "US:x:use": 700 * 50 / 900})
     sol2 = m.solve(inp)  # quota not in force any more: the row is relaxed
     assert sol2.shortfall.sum() == pytest.approx(0.0)
 
@@ -418,7 +419,7 @@ def test_flow_round_off_is_reported_as_zero() -> None:
     # (1e-6 t, a gram) are round-off and set to 0; real flows (here 1e-5 t) are kept.
     from supplychain.simulation.rebalance import FLOW_TOL, RebalanceSolution, _Cols
 
-    c = _Cols(f_lo=0, f_hi=4, act=8, short=8, gap=8, draw=8, n=8)
+    c = _Cols(f_lo=0, f_hi=4, act=8, short=8, gap=8, draw=8, uns=8, n=8)
     x = np.array([4.8e-13, 1e-5, 5.0, 3.3e-8, -1e-14, 0.0, 0.0, 0.0])  # f_lo of 4 edges, then f_hi
     sol = RebalanceSolution.from_columns(x, c, 4, objectives={}, iterations=0, seconds=0.0, warm=False)
     assert FLOW_TOL == 1e-6
@@ -427,16 +428,18 @@ def test_flow_round_off_is_reported_as_zero() -> None:
 
 def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> None:
     # The lexicographic solve starts from the weighted optimum; where the weights get the
-    # priority wrong, the levels after the start must put it right.
+    # priority wrong, the rationing after the start must put it right.
     # US needs 1,000,000 t, all from CN; AU (a small user of 1 t) could raise output to
     # 1,000,001 t. CN's exports are banned.
-    # Weighted LP costs (docs/rebalance.md, weights 1e4 : 1e2 : 10 : 1 on normalised levels):
-    # - shortfall is a share of demand, normalised by the largest 1/D (AU's 1/1): a tonne short
-    #   at US costs 1e4 * (1/1e6) / 1 = 0.01;
-    # - deviation per tonne is 1/T_x for every edge (one commodity), normalised to 1: a tonne
-    #   re-routed moves the AU mine's supply and the AU->US edge, cost ~2 (tie-break +-0.1 %).
-    # So the weighted optimum leaves US 1,000,000 t short, while level 1 of the lexicographic
-    # objective re-routes all of it: shortfall 0, AU supplies 1,000,001 t.
+    # The start weighs unmet demand as shares (weights 1e5 : 1e3 : 1e2 : 10 : 1 on normalised
+    # levels, docs/rebalance.md): shortfall is normalised by the largest 1/D (AU's 1/1), so a
+    # tonne short at US costs 1e5 * (1/1e6) / 1 = 0.1, while a tonne re-routed moves the AU
+    # mine's supply and the AU->US edge, deviation ~2 (tie-break +-0.1 %). The start leaves the
+    # US 1,000,000 t short; the rationing (max-min fair) re-routes all of it: shortfall 0, AU
+    # supplies 1,000,001 t.
+    # The weighted objective (allocation max_delivery) weighs a tonne short as 1/D_k, the
+    # commodity's total demand: normalised, 1e5 per tonne against ~2 of deviation, so it
+    # re-routes too.
     nodes, edges = table(
         [("cn_mine", "facility", "CN", "x", 1e6), ("au_mine", "facility", "AU", "x", 1e6 + 1),
          ("CN:x", "market", "CN", "x", NAN), ("AU:x", "market", "AU", "x", NAN), ("US:x", "market", "US", "x", NAN),
@@ -445,10 +448,12 @@ def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> No
          ("t_cn_us", "CN:x", "US:x", 1e6, "trade"), ("u_au", "AU:x", "AU:x:use", 1, "use"),
          ("u_us", "US:x", "US:x:use", 1e6, "use")],
     )
-    for objective, us_short, au_supply in (("weighted", 1e6, 1.0), ("lexicographic", 0.0, 1e6 + 1)):
+    for objective, us_short, au_supply in (("weighted", 0.0, 1e6 + 1), ("lexicographic", 0.0, 1e6 + 1)):
         m = RebalanceModel(nodes, edges, objective=objective)
         inp = m.year_inputs(nodes, edges, blocked={"t_cn_us": 1.0})
         sol = m.solve(inp)
+        if objective == "lexicographic":  # the start left the US short: the rationing ran
+            assert sol.iterations > 0
         short = m.shortfall_table(inp, sol).set_index("node")
         f = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
         assert short.loc["US:x:use", "shortfall_t"] == pytest.approx(us_short, abs=1e-6), objective

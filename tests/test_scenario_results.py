@@ -16,8 +16,11 @@ from supplychain.report.scenario_results import (
     RESULTS_END,
     RESULTS_START,
     MarkerError,
+    ScenarioOutcome,
     extract_between,
     main,
+    not_representable_in_force,
+    outcomes_markdown,
     published_table,
     replace_between,
     results_block,
@@ -86,3 +89,20 @@ def test_replace_between_nested_markers() -> None:
 def test_replace_between_rejects_bad_markers(text: str) -> None:
     with pytest.raises(MarkerError):
         replace_between(text, RESULTS_START, RESULTS_END, "x")
+
+
+def test_outcomes_say_not_representable_instead_of_no_effect() -> None:
+    # The ASEAN memoranda carry no quantity the model can represent: in every variant where they
+    # are in force the row names them, and the notes under the table say why; with them off, "—".
+    scenario = load(SCENARIOS / "asean_memoranda.yaml", require_sources=True)
+    assert list(not_representable_in_force(scenario, "ban_kept")) == ["us_kh_mou", "us_my_mou", "us_th_mou",
+                                                                       "us_vn_mou"]
+    assert not_representable_in_force(scenario, "no_memoranda") == {}
+    rows = [{"year": y, "country": "US", "commodity": "ndfeb_magnet", "metric": m, "value": 0.5, "variant": v}
+            for v in ["base", *scenario.variants] for y in (2024, 2030)
+            for m in ("traced_share", "shortfall_share")]
+    text = outcomes_markdown([ScenarioOutcome("asean_memoranda.yaml", scenario, pd.DataFrame(rows))])
+    lines = {line.split("|")[2].strip(): line for line in text.splitlines() if line.startswith("| `asean")}
+    assert lines["`ban_kept`"].rstrip(" |").endswith("`us_kh_mou`, `us_my_mou`, `us_th_mou`, `us_vn_mou`")
+    assert lines["`no_memoranda`"].rstrip(" |").endswith("—")
+    assert "* `us_th_mou` — non-binding" in text

@@ -128,10 +128,22 @@ def test_explain_attributes_the_loss_to_the_policy(fixed: Result) -> None:
 
 def test_targets_per_year(rebal: Result) -> None:
     t = rebal.targets.set_index("year")
-    # from 2026 the US gets only AU oxide: traced China share 0 ≤ 0.25 (margin 0.25).
+    # from 2026 the US gets only AU oxide (AU at its 300 t capacity): traced China share 0, but
+    # 400 of 700 t unmet, so the exposed share (the target's default measure) is
+    # (0 + 400)/700 = 57.1 % > 25 %: the target fails, and says why.
     assert t.index.tolist() == [2026, 2027]
-    assert t.loc[2026, "status"] == "pass"
-    assert t.loc[2026, "margin"] == pytest.approx(0.25)
+    assert t.loc[2026, "metric"] == "exposed_share"
+    assert t.loc[2026, "value"] == pytest.approx(400 / 700)
+    assert t.loc[2026, "status"] == "fail"
+    assert t.loc[2026, "reason"] == "fails: exposed share 57 % > 25 % in 2026 (57 % of demand unmet)"
+    # named on purpose, the traced share of delivered supply passes (0 ≤ 25 %), and says it is
+    # hiding unmet demand
+    traced = simulate(world(targets={"us_25": {"country": "US", "commodity": "ndpr_oxide", "metric": "traced_share",
+                                               "max": 0.25, "by": 2026}})).targets.set_index("year")
+    assert traced.loc[2026, "status"] == "pass"
+    assert traced.loc[2026, "margin"] == pytest.approx(0.25)
+    assert traced.loc[2026, "reason"] == ("passes on the traced share of delivered supply: 0 % ≤ 25 % in 2026, "
+                                          "but 57 % of demand unmet")
     deal = simulate(world(), variant="with_deal").targets.set_index("year")
     # with the truce CN→US is back: 600 of 700 t from China, 6/7 = 0.857 > 0.25.
     assert deal.loc[2026, "value"] == pytest.approx(600 / 700)
@@ -308,7 +320,8 @@ def test_compare_toggle_grid_reuses_the_model() -> None:
     assert short["deal=off"] == pytest.approx(400 / 700)
     assert short["deal=on"] == pytest.approx(0.0)
     tgt = table[table["metric"] == "target:us_25"].set_index("variant")["value"]
-    assert tgt.to_dict() == {"deal=off": 1.0, "deal=on": 0.0}
+    # without the deal 400/700 is unmet (exposed share 57 %), with it 600/700 comes from China
+    assert tgt.to_dict() == {"deal=off": 0.0, "deal=on": 0.0}
     named = compare(world(), years=[2026], mode="fixed")
     assert set(named["variant"]) == {"base", "with_deal"}
 
@@ -384,3 +397,68 @@ def test_block_by_block_solve_gives_the_same_results_on_the_bundled_world() -> N
                                    atol=1e-9)
     short = runs[0].query("metric == 'shortfall_share' and year == 2025")["value"].astype(float)
     assert (short > 0).any()  # the licensing shock leaves some users short: the comparison is not trivial
+
+
+# ------------------------------------------------- preferences and one-party programmes
+def test_preference_surcharge_falls_on_imports_from_non_parties() -> None:
+    # NdPr oxide at USD 60,000/t; a US–AU agreement with a 5 % preference: every US import from a
+    # non-party (CN → US) carries 0.05 × 60,000 = 3,000 USD/t; the AU → US edge is a partner edge;
+    # CN → JP (no party buys) carries nothing. A one-party (US) programme surcharges both imports.
+    from supplychain.simulation.agreements import preference_surcharge
+
+    edges = pd.DataFrame({"supplier_country": ["CN", "AU", "CN"], "buyer_country": ["US", "US", "JP"],
+                          "commodity": ["ndpr_oxide"] * 3, "stage": ["oxide"] * 3})
+    pair = world(agreements={"deal": {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-01-01",
+                                      "preference": 0.05, "covers": {"families": ["rare_earths"]}}})
+    sur, partner = preference_surcharge(edges, year=2026, agreements=pair.agreements, scenario=pair)
+    assert sur.tolist() == pytest.approx([3000.0, 0.0, 0.0])
+    assert partner.tolist() == [False, True, False]
+    # a September start weighs 4/12 of the year: 1,000 USD/t in 2025
+    sept = world(agreements={"deal": {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-09-01",
+                                      "preference": 0.05, "covers": {"commodities": ["ndpr_oxide"]}}})
+    sur, _ = preference_surcharge(edges, year=2025, agreements=sept.agreements, scenario=sept)
+    assert sur.tolist() == pytest.approx([1000.0, 0.0, 0.0])
+    home = world(agreements={"home": {"name": "US programme", "parties": ["US"], "start": "2025-01-01",
+                                      "preference": 0.05, "covers": {"commodities": ["ndpr_oxide"]}}})
+    sur, partner = preference_surcharge(edges, year=2026, agreements=home.agreements, scenario=home)
+    assert sur.tolist() == pytest.approx([3000.0, 3000.0, 0.0])
+    assert not partner.any()
+
+
+def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
+    # No ban. A US programme (one party) builds 500 t/yr of US separation from 2027 (USD 1 bn × 0.5 /
+    # USD 1 M per t/yr, start 2025-01-01 + 2 years) and prefers US supply by 5 %. Imports of 700 t
+    # (CN 600, AU 100) each carry 3,000 USD/t in the LP's cost level, the new plant nothing, so the
+    # cost level runs the plant at its 500 t and imports only the 200 t left. Without the programme
+    # the plant does not exist (capacity 0) and nothing changes from the baseline.
+    programme = {"name": "US programme", "parties": ["US"], "start": "2025-01-01", "preference": 0.05,
+                 "covers": {"commodities": ["ndpr_oxide"]},
+                 "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
+                     "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.5,
+                     "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 2}}}}
+    w = world(agreements={"home": programme},
+              toggles={"ban": {"default": False, "controls": ["cn_ban"]},
+                       "home": {"default": True, "controls": ["home"]}})
+    res = simulate(w, mode="rebalance")
+    u = res.utilisation.set_index(["year", "facility"])
+    assert u.loc[(2026, "home.us_sep"), "output"] == 0.0
+    assert u.loc[(2027, "home.us_sep"), "output"] == pytest.approx(500.0)
+    f = res.flows.loc[res.flows["year"].eq(2027) & res.flows["buyer"].eq("US:ndpr_oxide")
+                      & res.flows["supplier_country"].ne("US")]
+    assert f["simulated"].sum() == pytest.approx(200.0)
+    assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 0.0, 2027: 0.0}
+    off = simulate(w, toggles={"home": False}, mode="rebalance")
+    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "home.us_sep"), "output"] == 0.0
+
+
+def test_toggle_table_says_what_is_not_representable() -> None:
+    # An MOU with no modelled effect is "not representable"; one with an exemption is partly so.
+    mou = {"name": "US–TH MOU", "parties": ["US", "TH"], "start": "2025-10-26",
+           "not_representable": "non-binding, no quantities"}
+    w = world(agreements={"mou": mou, "truce": {**mou, "exempt_parties": True, "not_representable": "a price floor"}},
+              toggles={"ban": {"default": True, "controls": ["cn_ban"]}, "mou": {"default": True, "controls": ["mou"]},
+                       "deal": {"default": False, "controls": ["truce"]}})
+    t = simulate(w, mode="fixed").toggles.set_index("toggle")
+    assert t.loc["mou", "note"] == "mou: not representable: non-binding, no quantities"
+    assert t.loc["deal", "note"] == "truce: partly representable, left out: a price floor"
+    assert t.loc["ban", "note"] == ""

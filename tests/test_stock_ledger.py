@@ -25,21 +25,21 @@ def small_with_stock(year: int, quantity: float = 40.0) -> Scenario:
 
 
 def test_a_stock_dated_after_the_first_year_enters_then() -> None:
-    # Fixed response, 2026: China's exports to the US (1,500 t that year: later years' trade is
-    # allocated, test_cli_run) are blocked all year and nothing is re-routed, so the US is 1,500 t
-    # short without the stock. The 40 t stock dated 2026 enters at the start of 2026 and covers 40 t
-    # of it: 1,460 t short. It lasts 12 × 40 / 1,500 = 0.32 months: it runs out in January.
+    # Fixed response, 2026: China's 2,000 t/yr to the US (the base year's pattern carried to later
+    # years) are blocked all year and nothing is re-routed, so the US is 2,000 t short without the
+    # stock. The 40 t stock dated 2026 enters at the start of 2026 and covers 40 t of it: 1,960 t
+    # short. It lasts 12 × 40 / 2,000 = 0.24 months: it runs out in January.
     base = simulate(Scenario.model_validate(small_with_stock(2026).model_dump(exclude={"stockpiles"})), mode="fixed")
     res = simulate(small_with_stock(2026), mode="fixed")
     short = res.shortfall.set_index(["year", "country"])["shortfall"]
     before = base.shortfall.set_index(["year", "country"])["shortfall"]
-    assert before.loc[(2026, "US")] == pytest.approx(1500.0)
-    assert short.loc[(2026, "US")] == pytest.approx(1460.0)
+    assert before.loc[(2026, "US")] == pytest.approx(2000.0)
+    assert short.loc[(2026, "US")] == pytest.approx(1960.0)
     st = res.stocks.set_index("year")
     assert list(st.index) == [2026, 2027, 2028, 2029, 2030]  # not in the ledger before its year
     row = st.loc[2026]
     assert (row["added"], row["level_start"], row["draw"], row["level_end"]) == (40.0, 40.0, 40.0, 0.0)
-    assert row["runs_out_after_months"] == pytest.approx(0.32)
+    assert row["runs_out_after_months"] == pytest.approx(0.24)
     assert row["runs_out_month"] == "2026-01"
     assert row["unit"] == "t REO"
     assert st.loc[2027, "added"] == 0.0

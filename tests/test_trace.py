@@ -101,7 +101,7 @@ def test_chain_direct_share_is_zero_but_traced_share_is_not(chain: Scenario) -> 
     nodes, edges = build_tables(chain, YEAR)
     t = traced_share_by_node(nodes, edges, {"CN"})
     assert t["jp_sep"] == pytest.approx(0.9375)
-    assert t["US:oxide:use"] == pytest.approx(0.625)
+    assert t["US:oxide:surplus"] == pytest.approx(0.625)
 
 
 def test_chain_origin_by_mining_and_processing_country(chain: Scenario) -> None:

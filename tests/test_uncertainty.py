@@ -508,7 +508,50 @@ def world() -> Scenario:
     return Scenario.model_validate(mini_world())
 
 
-def test_fast_path_reproduces_compute_measures_sample_by_sample(world: Scenario) -> None:
+def one_year_world(**changes: Any) -> dict[str, Any]:
+    """:func:`mini_world` in its base year only, the ban from 2024-09-01, rationed ``proportional``.
+
+    The compiled paths (exposure kernel, compiled rebalance) do not carry the base year's trade
+    pattern to later years, nor compute ``contracts_first``'s floors: they apply to a base-year
+    sweep under the other allocation rules, and this world is what their tests run on.
+    """
+    data = mini_world(**changes)
+    data["scenario"] = {**data["scenario"], "horizon": 2024}
+    data["policies"] = {"cn_ban": {**data["policies"]["cn_ban"], "start": "2024-09-01"}}
+    data["targets"] = {"us_25": {**data["targets"]["us_25"], "by": 2024}}
+    data["response"] = {"allocation": "proportional"}
+    return data
+
+
+@pytest.fixture(scope="module")
+def base_world() -> Scenario:
+    return Scenario.model_validate(one_year_world())
+
+
+def test_the_compiled_paths_say_why_they_do_not_apply(world: Scenario) -> None:
+    # later years carry the base year's trade pattern, which the compiled kernel does not: each
+    # sample is simulated, and the sweep says so
+    r = run_sweep(world, samples=2, seed=1, mode="exposure", cache=False, quiet=True)
+    assert r.info["fast_path"].startswith("the compiled path does not carry the base year's trade pattern")
+    # the compiled rebalance path predates the allocation rules: every sample is simulated, and the
+    # per-sample path gives each sample what simulate() gives
+    one = Scenario.model_validate(one_year_world())
+    r2 = run_sweep(one, samples=3, seed=1, mode="rebalance", cache=False, quiet=True)
+    assert r2.info["fast_path"].startswith("the compiled rebalance path predates the allocation rules")
+    assert r2.info["model"] == "simulate(mode='rebalance') per sample"
+    from supplychain.api import simulate
+    from supplychain.uncertainty.patch import apply
+
+    row = r2.inputs.iloc[1]
+    alone = simulate(apply(one, {str(k): float(v) for k, v in row.items() if not str(k).startswith("toggles.")}),
+                     toggles={"ban": bool(row["toggles.ban"])})
+    m = alone.measures.query("country == 'US' and commodity == 'ndpr_oxide' and metric == 'shortfall_share'")
+    col = r2.measures.query("country == 'US' and commodity == 'ndpr_oxide' and metric == 'shortfall_share'").index
+    assert r2.values[1, col[0]] == pytest.approx(float(m["value"].iloc[0]), abs=1e-9)
+
+
+def test_fast_path_reproduces_compute_measures_sample_by_sample(base_world: Scenario) -> None:
+    world = base_world
     fast = run_sweep(world, samples=8, seed=3, mode="exposure", cache=False, quiet=True)
     assert fast.info["fast_path"] == "used"
     assert "toggles.ban" not in fast.inputs.columns  # toggles do not act on the unshocked network
@@ -526,16 +569,18 @@ def test_fast_path_reproduces_compute_measures_sample_by_sample(world: Scenario)
     assert us.loc["traced_share", "central"] > us.loc["direct_import_share", "central"] == pytest.approx(0.7)
 
 
-def test_fast_path_results_do_not_depend_on_chunking(world: Scenario) -> None:
+def test_fast_path_results_do_not_depend_on_chunking(base_world: Scenario) -> None:
+    world = base_world
     a = run_sweep(world, samples=500, seed=9, mode="exposure", cache=False, quiet=True)
     b = run_sweep(world, samples=500, seed=9, mode="exposure", cache=False, quiet=True, chunk_size=37)
     np.testing.assert_array_equal(a.values, b.values)
+    assert a.info["fast_path"] == "used"
     assert a.info["chunks"] == 4  # 501 rows (samples + central run), 4 chunks per worker
     assert b.info["chunks"] == 14
 
 
 def test_fast_path_falls_back_when_it_cannot_patch_an_input() -> None:
-    data = mini_world()
+    data = one_year_world()
     data["processes"]["separation"]["inputs"]["ree_concentrate"] = {"dist": "uniform", "low": 5.0, "high": 5.5}
     sc = Scenario.model_validate(data)
     r = run_sweep(sc, samples=2, seed=1, mode="exposure", cache=False, quiet=True)
@@ -547,7 +592,7 @@ def test_fast_path_falls_back_when_it_cannot_patch_an_input() -> None:
 
 
 def test_samples_the_tables_refuse_fail_the_same_way_on_both_paths() -> None:
-    data = mini_world()
+    data = one_year_world()
     # Lynas Malaysia uses 12,000 t of concentrate; a direct flow above that is refused by build_tables.
     data["flows"]["au_lynas"]["tonnes"] = {"dist": "uniform", "low": 11000, "high": 13000}
     sc = Scenario.model_validate(data)
@@ -573,80 +618,8 @@ def test_fixed_mode_simulates_each_sample_and_checks_targets(world: Scenario) ->
     assert tp.loc[2025, "probability"] == 0.0  # the toy world is far from a 25 % traced share
 
 
-def test_rebalance_fast_path_reproduces_simulate_sample_by_sample(world: Scenario) -> None:
-    # The mini world has a stockpile, a China ban from 1 September 2025 behind a toggle with
-    # probability 0.5, and uncertain mine output, flows, import split and demand: the compiled path
-    # (one LP, each sample's baseline patched into its bounds) must give what simulate() gives per sample.
-    fast = run_sweep(world, samples=12, seed=3, mode="rebalance", cache=False, quiet=True)
-    assert fast.info["fast_path"] == "used"
-    assert fast.info["model"].startswith("compiled rebalance path")
-    assert set(fast.inputs["toggles.ban"]) == {True, False}  # both states of the ban are sampled
-    slow = run_sweep(world, samples=12, seed=3, mode="rebalance", fast=False, cache=False, quiet=True)
-    assert slow.info["model"] == "simulate(mode='rebalance') per sample"
-    pd.testing.assert_frame_equal(fast.measures.drop(columns="central"), slow.measures.drop(columns="central"))
-    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-9, atol=1e-9)
-    # the ban leaves the US short in 2025 in some samples only
-    short = fast.measures.query("metric == 'shortfall_share' and country == 'US' and commodity == 'ndpr_oxide' "
-                                "and year == 2025").index
-    assert len(short) == 1
-    us = fast.values[:, short[0]]
-    assert (us[fast.inputs["toggles.ban"].to_numpy()] > 0).all()
-    assert (us[~fast.inputs["toggles.ban"].to_numpy()] == 0).all()
-
-
-def test_rebalance_fast_path_does_not_depend_on_chunking_or_workers(world: Scenario) -> None:
-    # every sample's solve starts from the central basis of its year, not from the previous sample's
-    a = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True)
-    b = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True, chunk_size=7)
-    c = run_sweep(world, samples=40, seed=5, mode="rebalance", cache=False, quiet=True, workers=2, chunk_size=13)
-    assert a.info["fast_path"] == b.info["fast_path"] == c.info["fast_path"] == "used"
-    np.testing.assert_array_equal(a.values, b.values)
-    np.testing.assert_array_equal(a.values, c.values)
-
-
-def test_rebalance_fast_path_covers_the_bundled_framework_scenario() -> None:
-    # Sampled capital intensities and a licence approval share (re-evaluated per sample), four
-    # toggles, a stockpile and seven years: the path is used only if it reproduces simulate()
-    # on the central values and three samples (run_sweep checks that before the sweep).
-    from supplychain.io.load import load
-
-    sc = load(Path(__file__).resolve().parent.parent / "scenarios" / "us_japan_framework.yaml")
-    r = run_sweep(sc, samples=6, seed=2, mode="rebalance", countries=["US", "JP"], cache=False, quiet=True)
-    assert r.info["fast_path"] == "used"
-    assert r.inputs.filter(like="capital_intensity").nunique().min() == 6  # sampled, one value per sample
-    shortfall = r.measures.query("metric == 'shortfall_share'")
-    assert len(shortfall) > 0
-    vals = r.values[:, shortfall.index.to_numpy()]
-    assert np.nanmin(vals) >= 0.0
-    assert np.nanmax(vals) <= 1.0
-
-
-def test_rebalance_fast_path_fails_the_same_samples_as_simulate() -> None:
-    data = mini_world()
-    # Lynas Malaysia uses 12,000 t of concentrate; a direct flow above that is refused by build_tables.
-    data["flows"]["au_lynas"]["tonnes"] = {"dist": "uniform", "low": 11000, "high": 13000}
-    sc = Scenario.model_validate(data)
-    fast = run_sweep(sc, samples=6, seed=1, mode="rebalance", on_error="nan", cache=False, quiet=True)
-    slow = run_sweep(sc, samples=6, seed=1, mode="rebalance", on_error="nan", fast=False, cache=False, quiet=True)
-    assert fast.info["fast_path"] == "used"
-    assert list(fast.failures["sample"]) == list(slow.failures["sample"]) != []
-    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-9, atol=1e-9)
-
-
-def test_rebalance_fast_path_falls_back_for_inputs_it_takes_at_central_values() -> None:
-    data = mini_world()
-    data["stockpiles"]["jp"]["tonnes"] = {"dist": "uniform", "low": 600, "high": 1000}
-    sc = Scenario.model_validate(data)
-    r = run_sweep(sc, samples=2, seed=1, mode="rebalance", cache=False, quiet=True)
-    assert r.info["fast_path"] == ("the compiled rebalance path takes stockpiles at their central values; "
-                                   "stockpiles.jp.tonnes is sampled")
-    assert r.info["model"] == "simulate(mode='rebalance') per sample"
-    other = run_sweep(sc, samples=2, seed=1, mode="rebalance", measures="all", cache=False, quiet=True)
-    assert other.info["fast_path"] == "metrics (all) are not computed by the compiled rebalance path"
-
-
-def test_one_at_a_time_on_the_engine_ranks_the_china_import_share_first(world: Scenario) -> None:
-    r = one_at_a_time(world, mode="exposure", quiet=True)
+def test_one_at_a_time_on_the_engine_ranks_the_china_import_share_first(base_world: Scenario) -> None:
+    r = one_at_a_time(base_world, mode="exposure", quiet=True)
     assert r.info["fast_path"] == "used"
     rank = r.ranking(metric="direct_import_share", country="US", commodity="ndpr_oxide", year=2024)
     assert rank["parameter"].iloc[0] == "imports.us_oxide.partners.CN"
@@ -746,3 +719,44 @@ def test_targets_on_metrics_without_a_source_country_are_found() -> None:
     # value = U(100, 300) / 300 ≤ 0.9  ⇔  tonnes ≤ 270: probability 0.85
     assert abs(tp["probability"] - 0.85) < 5 * math.sqrt(0.85 * 0.15 / 400)
     assert bool(tp["central_met"]) is True
+
+
+def test_a_commissioning_year_is_sampled_in_whole_years() -> None:
+    # A new US separation plant of 1,000 t/yr NdPr oxide (5 t of concentrate per t, from the US
+    # mine's spare output) commissioned in 2025 or in 2026 (choice). In 2025 it adds 1,000 t of
+    # US-separated oxide to the US market when commissioned in 2025 and nothing when in 2026, so
+    # the US traced China share of 2025 differs between the two draws and nowhere else.
+    data = mini_world()
+    data["facilities"]["us_sep"] = {
+        "name": "New US separation", "country": "US", "kind": "separation", "process": "separation",
+        "capacity": 1000, "utilisation": 1.0,
+        "commissioning_year": {"value": 2025, "dist": "choice", "choices": [2025, 2026], "assumption": "test"}}
+    scenario = Scenario.model_validate(data)
+    assert "facilities.us_sep.commissioning_year" in find_parameters(scenario).names
+    r = run_sweep(scenario, samples=12, seed=5, mode="exposure", years=[2025], countries=["US"],
+                  measures=["traced_share"], parameters=["facilities.us_sep.*"], cache=False, quiet=True)
+    assert r.info["model"] == "compute_measures per sample"  # a later year: the per-sample path
+    year = r.inputs["facilities.us_sep.commissioning_year"]
+    assert set(year) == {2025.0, 2026.0}
+    share = r.measure(metric="traced_share", country="US", commodity="ndpr_oxide", year=2025)
+    early, late = share[year == 2025.0], share[year == 2026.0]
+    assert early.nunique() == 1  # the only sampled input
+    assert late.nunique() == 1
+    assert float(early.iloc[0]) < float(late.iloc[0]) - 1e-6  # US-separated oxide dilutes the Chinese share
+
+
+def test_a_sampled_year_is_rounded_to_the_nearest_whole_year() -> None:
+    # A triangular lead time samples non-whole values; the facility reads floor(x + 0.5).
+    from supplychain.schema.model import Facility
+    from supplychain.uncertainty.sampling import apply
+
+    data = mini_world()
+    data["facilities"]["us_sep"] = {
+        "name": "New US separation", "country": "US", "kind": "separation", "process": "separation",
+        "capacity": 1000, "utilisation": 1.0, "commissioning_year": 2025,
+        "ramp_up_years": {"value": 1, "dist": "triangular", "low": 0, "mode": 1, "high": 2, "assumption": "test"}}
+    scenario = Scenario.model_validate(data)
+    patched = apply(scenario, {"facilities.us_sep.ramp_up_years": 1.49})
+    f: Facility = patched.facilities["us_sep"]
+    assert f.ramp_years == 1
+    assert apply(scenario, {"facilities.us_sep.ramp_up_years": 1.5}).facilities["us_sep"].ramp_years == 2

@@ -13,8 +13,11 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["BlocksOption", "ObjectiveOption", "fail", "fmt", "parse_blocks", "parse_mode", "parse_objective",
-           "print_table"]
+__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "fail", "fmt", "parse_allocation", "parse_blocks",
+           "parse_mode", "parse_objective", "print_table"]
+
+ALLOCATIONS = ("contracts_first", "home_first", "proportional", "max_delivery")
+"""The allocation rules (``supplychain.simulation.rationing.RULES``; kept here so ``--help`` imports no numpy)."""
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -51,6 +54,28 @@ def parse_objective(objective: str) -> Literal["lexicographic", "weighted"]:
     """
     return cast(Literal["lexicographic", "weighted"], _one_of("--objective", objective, ("lexicographic", "weighted")))
 
+
+def parse_allocation(allocation: str | None) -> Any:
+    """Check an ``--allocation`` value (who goes short under ``rebalance``; None: the scenario's).
+
+    Raises
+    ------
+    typer.Exit
+        For anything but one of :data:`ALLOCATIONS`.
+    """
+    if allocation is None:
+        return None
+    return _one_of("--allocation", allocation, ALLOCATIONS)
+
+
+AllocationOption = Annotated[
+    str | None, typer.Option(
+        "--allocation", metavar="RULE",
+        help="Who goes short under rebalance: contracts_first (default: nobody worse off than fixed, the rest "
+             "rationed max-min fair, partners first) | home_first (own use before exports) | proportional "
+             "(equal shares) | max_delivery (most tonnes: an upper bound). Default: the scenario's response.")
+]
+"""``--allocation`` of ``run``, ``compare``, ``report`` and ``sweep`` (checked by :func:`parse_allocation`)."""
 
 ObjectiveOption = Annotated[
     str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")

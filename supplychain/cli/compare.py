@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli.common import (
+    AllocationOption,
     BlocksOption,
     ObjectiveOption,
     fail,
+    parse_allocation,
     parse_blocks,
     parse_mode,
     parse_objective,
@@ -60,6 +62,7 @@ def compare(
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     country: CountryOption = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,
     output: Annotated[
@@ -69,11 +72,11 @@ def compare(
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
-    Rows are measure × variant (traced share, direct import share and shortfall
-    share of the target pairs — or, with --country, of every commodity those
-    countries use — and target:<id> = 1 pass / 0 fail), columns are years; the
-    focus countries (--country, else the targets') come first. The compiled model
-    is re-used across variants (warm-started LP).
+    Rows are measure × variant (exposed share, traced share, direct import share and
+    shortfall share of the target pairs — or, with --country, of every commodity those
+    countries use — and target:<id> = 1 pass / 0 fail), columns are years; the focus
+    countries (--country, else the targets', else the US) come first. The compiled
+    model is re-used across variants (warm-started LP).
 
     Example:
 
@@ -83,6 +86,7 @@ def compare(
     mode_arg = parse_mode(mode)
     objective_arg = parse_objective(objective)
     blocks_arg = parse_blocks(blocks)
+    allocation_arg = parse_allocation(allocation)
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
@@ -100,7 +104,7 @@ def compare(
         require_codes(sc, country or [], ("--country",), origin="<cli>")
         table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                             source=source or sc.scenario.source_country, countries=country or None, mode=mode_arg,
-                            objective=objective_arg, blocks=blocks_arg)  # fmt: skip
+                            objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
     except ScenarioError as err:
         fail(str(err))
     except SolverError as err:
@@ -108,7 +112,8 @@ def compare(
     except OSError as err:
         fail(f"cannot read {scenario}: {err}")
 
-    print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg})",
+    rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
+    print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output")  # fmt: skip
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplychain.cli.common import (
+    AllocationOption,
     BlocksOption,
     ObjectiveOption,
     fail,
+    parse_allocation,
     parse_blocks,
     parse_mode,
     parse_objective,
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["HEADLINE", "policies_in_force", "response_tables", "result_json", "run", "solver_line"]
 
-HEADLINE = ("direct_import_share", "traced_share", "net_import_reliance", "shortfall_share")
+HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
 
 FORMATS = ("table", "json", "csv")
@@ -162,7 +164,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def result_json(result: Result, years: list[int], policies: list[str] | None = None) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
-    An object with ``scenario``, ``variant``, ``mode``, ``source``, ``years``,
+    An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided who goes
+    short, ``rebalance`` only), ``source``, ``years``,
     ``toggles``, ``policies`` (what each policy in force covers, at what share:
     :func:`~supplychain.schema.coverage.coverage_lines`), ``switched_off`` (facilities,
     flows, stockpiles and offtakes the toggles switched off, ``section.id``), and arrays of
@@ -172,8 +175,9 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``, ``shortfall``
     (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
     flow differs from the baseline, :func:`_changed`), ``gainers`` (supplier countries whose
-    exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output)
-    and ``stocks``; and ``solver``, the response's solve in every simulated year (for
+    exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output,
+    curtailment), ``stocks`` and ``inactive`` (investment projects the ``fixed`` response leaves
+    idle); and ``solver``, the response's solve in every simulated year (for
     ``rebalance``: the LP's seconds, simplex iterations, whether it was warm-started and each
     level's optimum).
     """
@@ -184,6 +188,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "scenario": result.scenario,
         "variant": result.variant,
         "mode": result.mode,
+        "allocation": result.allocation if result.mode == "rebalance" else None,
         "source": result.source,
         "years": years,
         "toggles": _records(result.toggles),
@@ -196,6 +201,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "gainers": _records(in_years(result.gainers)),
         "utilisation": _records(in_years(result.utilisation)),
         "stocks": _records(in_years(result.stocks)),
+        "inactive": _records(in_years(result.inactive)),
         "solver": _records(result.solver),
     }
 
@@ -221,12 +227,17 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     line = solver_line(result.solver) if result.mode == "rebalance" else None
     if line:
         typer.echo(line)
+    idle = result.inactive[result.inactive["year"].isin(years)]
+    if not idle.empty:
+        names = ", ".join(sorted(set(idle["facility"])))
+        typer.echo(f"Inactive in the fixed response (new plants have no baseline trade; see --mode rebalance): "
+                   f"{names}.")
 
 
 def _print_targets(targets: pd.DataFrame) -> None:
     if targets.empty:
         return
-    cols = ["target", "year", "country", "commodity", "metric", "value", "threshold", "margin", "status"]
+    cols = ["target", "year", "country", "commodity", "metric", "value", "threshold", "status", "reason"]
     print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60)
 
 
@@ -266,6 +277,7 @@ def run(
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="Use a named variant's toggles.")] = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,
     country: Annotated[
@@ -283,13 +295,14 @@ def run(
     """Simulate a scenario year by year and report its exposure measures.
 
     First the policies in force and what each covers, at what share. The table
-    shows, per year, country and commodity with final use: the direct import share
-    from the source country, the traced (upstream) share, USGS net import reliance
-    ("E" = net exporter) and the share of demand not met; then what the supply
-    response did (unmet demand, the flows it changed, the suppliers that gained, the
-    plants whose output moved — each quantity in its commodity's unit —, the
-    solver's time); then the targets with pass/fail and margin. json holds every
-    measure and those tables in full; csv every measure.
+    shows, per year, country and commodity with final use: the exposed share (traced
+    to the source country plus demand not met), the traced (upstream) share of what
+    arrives, the direct import share, USGS net import reliance ("E" = net exporter)
+    and the share of demand not met; then what the supply response did (unmet
+    demand, the flows it changed, the suppliers that gained, the plants whose output
+    moved — each quantity in its commodity's unit —, the solver's time); then the
+    targets with pass/fail and margin. json holds every measure and those tables in
+    full; csv every measure.
 
     Example:
 
@@ -300,6 +313,7 @@ def run(
     mode_arg = parse_mode(mode)
     objective_arg = parse_objective(objective)
     blocks_arg = parse_blocks(blocks)
+    allocation_arg = parse_allocation(allocation)
 
     from supplychain.api import focus_countries, simulate
     from supplychain.errors import ScenarioError, SolverError
@@ -324,7 +338,7 @@ def run(
         result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                           source=source or sc.scenario.source_country, toggles=overrides or None,
                           variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
-                          blocks=blocks_arg)  # fmt: skip
+                          blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
     except ScenarioError as err:
         fail(str(err))
     except SolverError as err:
@@ -333,7 +347,8 @@ def run(
         fail(f"cannot read {scenario}: {err}")
 
     if output_format == "table":
-        title = f"{result.scenario} — {result.variant}, {result.mode}, exposure to {result.source}"
+        rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
+        title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
         _print_header(result, sc)
         table = headline_table(result, years, countries)
         if table.empty and countries:

@@ -23,7 +23,9 @@ from supplychain.graph.build import (
     demand_in_year,
     facility_year,
     market_id,
+    node_kind,
     stock_id,
+    surplus_id,
     use_id,
 )
 from supplychain.graph.nxview import to_networkx
@@ -41,8 +43,10 @@ __all__ = [
     "facility_year",
     "market_balance",
     "market_id",
+    "node_kind",
     "stock_id",
     "stock_table",
+    "surplus_id",
     "to_networkx",
     "use_id",
 ]

@@ -34,10 +34,12 @@ are known". These are the rules, applied per commodity to every market node
    ``stockpiles.<id>`` from the stock node ``"{country}:{commodity}:stock"``. The
    stock node's ``primary`` is the draw: stocked material has no traceable origin
    and counts as produced in the holding country.
-5. **Residual use and stock build.** A surplus left over goes to final use (edge
-   ``use.<market>``, ``entity="residual"``) when the market has no given demand,
-   else into stock (edge ``stock.<market>.build``, ``entity="stock_build"``): given
-   demand is never silently overridden.
+5. **Surplus and stock build.** A surplus left over goes to the market's surplus
+   node (edge ``surplus.<market>``, ``entity="surplus"``, kind ``surplus``: material
+   whose destination the data do not give, which the supply response does not protect
+   as demand) when the market has no given demand, else into stock (edge
+   ``stock.<market>.build``, ``entity="stock_build"``): given demand is never silently
+   overridden.
 
 Whatever deficit is left after step 4 stays in the table and is reported by
 :mod:`supplychain.graph.balance` as a located problem.
@@ -51,7 +53,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from supplychain.graph.build import EDGE_COLUMNS, _typed_edges, demand_in_year, market_id, stock_id, use_id
+from supplychain.graph.build import (
+    EDGE_COLUMNS,
+    _typed_edges,
+    demand_in_year,
+    market_id,
+    stock_id,
+    surplus_id,
+    use_id,
+)
 from supplychain.schema.model import Scenario
 
 __all__ = ["allocate", "demand_table", "market_flows", "stock_table"]
@@ -225,9 +235,9 @@ def allocate(
     Returns
     -------
     DataFrame
-        The observed edges plus ``use`` edges (given and residual demand),
-        allocated ``trade`` edges and ``stock`` edges; contract columns, sorted
-        by ``edge``.
+        The observed edges plus ``use`` edges (given demand), ``surplus`` edges
+        (no known destination), allocated ``trade`` edges and ``stock`` edges;
+        contract columns, sorted by ``edge``.
 
     Notes
     -----
@@ -334,7 +344,7 @@ def allocate(
                     "stock")
         resid[m] += draw
 
-    # 5. residual use or stock build
+    # 5. surplus or stock build
     for m in markets:
         r_m = resid[m]
         if r_m <= tol[m]:
@@ -344,7 +354,8 @@ def allocate(
             add(f"stock.{m}.build", "stock_build", m, stock_id(country, commodity), country, country, commodity, r_m,
                 "stock")
         else:
-            add(f"use.{m}", "residual", m, use_id(country, commodity), country, country, commodity, r_m, "use")
+            add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country, commodity, r_m,
+                "surplus")
 
     derived = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
     frames = [df for df in (observed, derived) if len(df)]

@@ -8,7 +8,10 @@ two tables every later stage reads (contract in ``docs/architecture.md``, sectio
 * a **market node** ``"{country}:{commodity}"`` per country and commodity: the
   country's pool of that material — domestic output and imports flow in, exports,
   facility inputs and final use flow out;
-* a **use node** ``"{country}:{commodity}:use"``: final consumption (a sink);
+* a **use node** ``"{country}:{commodity}:use"``: final consumption of a given
+  demand (a sink the supply response protects);
+* a **surplus node** ``"{country}:{commodity}:surplus"``: material whose destination
+  the data do not give (a sink that is not demand: the response may cut it);
 * a **stock node** ``"{country}:{commodity}:stock"``: stock drawn or built in the
   year (only where :mod:`supplychain.graph.allocate` needs one).
 
@@ -50,14 +53,19 @@ from supplychain.schema.references import problem_at
 __all__ = [
     "EDGE_COLUMNS",
     "NODE_COLUMNS",
+    "BaseYear",
     "FacilityYear",
+    "base_year",
     "build_tables",
     "capacity_in_year",
     "demand_in_year",
     "facility_year",
     "market_id",
+    "node_kind",
     "observed_edges",
+    "ramp_share",
     "stock_id",
+    "surplus_id",
     "use_id",
 ]
 
@@ -115,6 +123,36 @@ def use_id(country: str, commodity: str) -> str:
     return f"{country}:{commodity}:use"
 
 
+def surplus_id(country: str, commodity: str) -> str:
+    """Id of the surplus node of a country and commodity: material with no known destination.
+
+    Examples
+    --------
+    >>> surplus_id("MY", "dy_oxide")
+    'MY:dy_oxide:surplus'
+    """
+    return f"{country}:{commodity}:surplus"
+
+
+def node_kind(node: str) -> str:
+    """Kind of a node from its id: ``market``, ``use``, ``surplus``, ``stock`` or ``facility``.
+
+    Facility ids cannot contain ``:``; a market is ``country:commodity``; sinks and
+    stocks add a third part (:func:`use_id`, :func:`surplus_id`, :func:`stock_id`).
+
+    Examples
+    --------
+    >>> [node_kind(n) for n in ("mp", "US:ore", "US:ore:use", "MY:ore:surplus", "JP:ore:stock")]
+    ['facility', 'market', 'use', 'surplus', 'stock']
+    """
+    parts = node.count(":")
+    if parts == 0:
+        return "facility"
+    if parts == 1:
+        return "market"
+    return node.rsplit(":", 1)[1]
+
+
 def stock_id(country: str, commodity: str) -> str:
     """Id of the stock node of a country and commodity.
 
@@ -162,10 +200,8 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
     >>> [capacity_in_year(f, y) for y in (2025, 2026, 2027, 2028, 2029)]
     [0.0, 300.0, 600.0, 900.0, 900.0]
     """
-    if facility.closure_year is not None and year >= facility.closure_year:
-        return 0.0
-    c = facility.commissioning_year
-    if c is not None and year < c:
+    share = ramp_share(facility, year)
+    if share == 0.0:
         return 0.0
     nameplate: float | None = facility.capacity.central if facility.capacity is not None else None
     for step in sorted(facility.capacity_changes, key=lambda s: s.year):
@@ -173,9 +209,43 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
             nameplate = step.capacity.central
     if nameplate is None:
         return None
-    if c is not None and facility.ramp_up_years > 0:
-        nameplate *= min(1.0, (year - c + 1) / (facility.ramp_up_years + 1))
-    return float(nameplate)
+    return float(nameplate * share)
+
+
+def ramp_share(facility: Facility, year: int) -> float:
+    """Share of the nameplate a facility can run at in a year (commissioning, ramp-up, closure).
+
+    Parameters
+    ----------
+    facility : Facility
+        The facility; ``commissioning_year`` and ``ramp_up_years`` may be quantities
+        (sampled in Monte Carlo), read as whole years
+        (:attr:`~supplychain.schema.model.Facility.commissioning`, ``ramp_years``).
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    float
+        0 before commissioning and from ``closure_year`` on; ``min(1, (year - c + 1) / (R + 1))``
+        from commissioning ``c`` on with ramp-up ``R`` (see :func:`capacity_in_year`); 1 for a
+        facility operating before the base year.
+
+    Examples
+    --------
+    >>> f = Facility.model_validate({"name": "P", "country": "US", "kind": "magnet", "process": "sinter",
+    ...     "commissioning_year": {"value": 2028, "dist": "choice", "choices": [2028, 2029]}, "ramp_up_years": 1})
+    >>> [ramp_share(f, y) for y in (2027, 2028, 2029)]
+    [0.0, 0.5, 1.0]
+    """
+    if facility.closure_year is not None and year >= facility.closure_year:
+        return 0.0
+    c = facility.commissioning
+    if c is None:
+        return 1.0
+    if year < c:
+        return 0.0
+    return min(1.0, (year - c + 1) / (facility.ramp_years + 1))
 
 
 @dataclass(frozen=True)
@@ -494,7 +564,7 @@ def _node_table(scenario: Scenario, edges: pd.DataFrame, fac: dict[str, Facility
         parts = node.split(":")
         country, commodity = parts[0], parts[1] if len(parts) > 1 else ""
         kind = "market" if len(parts) == 2 else parts[2] if len(parts) == 3 else "unknown"
-        suffix = {"market": "", "use": " use", "stock": " stock"}.get(kind, "")
+        suffix = {"market": "", "use": " use", "surplus": " surplus", "stock": " stock"}.get(kind, "")
         rows.append({
             "node": node, "kind": kind, "country": country, "commodity": commodity,
             "stage": _stage(scenario, commodity), "facility": "", "facility_kind": "",
@@ -508,7 +578,57 @@ def _node_table(scenario: Scenario, edges: pd.DataFrame, fac: dict[str, Facility
     return nodes.sort_values("node", kind="stable").reset_index(drop=True)
 
 
-def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+@dataclass(frozen=True)
+class BaseYear:
+    """What a later year carries over from the base year: its edges and its facilities' output and input.
+
+    Built once per scenario by :func:`base_year` and passed to :func:`build_tables` for every
+    later year (:mod:`supplychain.graph.pattern`).
+    """
+
+    edges: pd.DataFrame
+    """The base year's edge table."""
+    facilities: dict[str, FacilityYear]
+    """The base year's facilities."""
+
+
+def base_year(scenario: Scenario) -> BaseYear:
+    """Build the base year's tables once, as :func:`build_tables` carries them to later years."""
+    _, edges = build_tables(scenario, scenario.scenario.base_year, check_balance=False)
+    _, fac, _ = observed_edges(scenario, scenario.scenario.base_year)
+    return BaseYear(edges, fac)
+
+
+def _ratios(now: dict[str, FacilityYear], then: dict[str, FacilityYear]) -> tuple[dict[tuple[str, str], float],
+                                                                              dict[tuple[str, str], float]]:
+    """(facility, commodity) → output (input) in the year over the base year's (facilities in both)."""
+    out: dict[tuple[str, str], float] = {}
+    inp: dict[tuple[str, str], float] = {}
+    for fid, fy in now.items():
+        before = then.get(fid)
+        if before is None:
+            continue
+        for k, t in fy.outputs.items():
+            b = before.outputs.get(k, 0.0)
+            if b > 0:
+                out[(fid, k)] = t / b
+        for k, t in fy.inputs.items():
+            b = before.inputs.get(k, 0.0)
+            if b > 0:
+                inp[(fid, k)] = t / b
+    return out, inp
+
+
+def _merge_duplicates(edges: pd.DataFrame) -> pd.DataFrame:
+    """Sum the tonnes of edges that share an id (the first row's other columns kept)."""
+    tonnes = edges.groupby("edge", sort=False)["tonnes"].sum()
+    first = edges.drop_duplicates("edge", keep="first").copy()
+    first["tonnes"] = first["edge"].map(tonnes).to_numpy(dtype=float)
+    return _typed_edges(first)
+
+
+def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True,
+                 base: BaseYear | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Node and edge tables of the supply graph in one year, with baseline flows.
 
     Parameters
@@ -522,6 +642,9 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -
         :func:`supplychain.graph.balance.balance_problems`) or a flow takes more
         out of a facility than it makes. With ``False`` the (unbalanced) tables
         are returned as they are.
+    base : BaseYear, optional
+        The base year's tables (:func:`base_year`), for a later year: its trade pattern is
+        carried over (:mod:`supplychain.graph.pattern`). Built here when not given.
 
     Returns
     -------
@@ -538,10 +661,12 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -
 
     Notes
     -----
-    Observed edges (module docstring), then final use, allocation of unobserved
-    trade and stock changes (:func:`supplychain.graph.allocate.allocate`), then the
-    mass balance of every market (:mod:`supplychain.graph.balance`). Groups are not
-    nodes; region codes such as ``ROW`` are countries here.
+    Observed edges (module docstring); after the base year, the base year's trade pattern
+    scaled to the year's volumes (:func:`supplychain.graph.pattern.carry_pattern`); then
+    final use, allocation of unobserved trade and stock changes
+    (:func:`supplychain.graph.allocate.allocate`), then the mass balance of every market
+    (:mod:`supplychain.graph.balance`). Groups are not nodes; region codes such as ``ROW``
+    are countries here.
 
     Examples
     --------
@@ -553,21 +678,28 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True) -
     ...                         "tonnes": 40}}})
     >>> nodes, edges = build_tables(s, 2024)
     >>> list(nodes["node"])
-    ['AU:ore', 'AU:ore:use', 'JP:ore', 'JP:ore:use', 'm']
+    ['AU:ore', 'AU:ore:surplus', 'JP:ore', 'JP:ore:surplus', 'm']
     >>> print(edges[["edge", "supplier", "buyer", "tonnes"]].to_string(index=False))
-            edge supplier      buyer  tonnes
-     flows.au_jp   AU:ore     JP:ore    40.0
-    supply.m.ore        m     AU:ore   100.0
-      use.AU:ore   AU:ore AU:ore:use    60.0
-      use.JP:ore   JP:ore JP:ore:use    40.0
+              edge supplier          buyer  tonnes
+       flows.au_jp   AU:ore         JP:ore    40.0
+      supply.m.ore        m         AU:ore   100.0
+    surplus.AU:ore   AU:ore AU:ore:surplus    60.0
+    surplus.JP:ore   JP:ore JP:ore:surplus    40.0
     """
     from supplychain.graph.allocate import allocate, demand_table, stock_table
     from supplychain.graph.balance import balance_problems
+    from supplychain.graph.pattern import carry_pattern
 
     observed, fac, problems = observed_edges(scenario, year)
     demand = demand_table(scenario, year)
     stocks = stock_table(scenario, year, demand)
+    if year > scenario.scenario.base_year:
+        base = base if base is not None else base_year(scenario)
+        out_ratio, in_ratio = _ratios(fac, base.facilities)
+        observed = carry_pattern(base.edges, observed, demand, out_ratio, in_ratio)
     edges = allocate(observed, demand, stocks, stage_of=lambda c: _stage(scenario, c))
+    if edges["edge"].duplicated().any():  # the rule topped up a pair the base year's allocation carried over
+        edges = _merge_duplicates(edges)
     draws = edges.loc[edges["kind"].eq("stock") & edges["buyer"].str.count(":").eq(1)]
     stock_draws = draws.groupby("supplier")["tonnes"].sum().to_dict()
     nodes = _node_table(scenario, edges, fac, {str(k): float(v) for k, v in stock_draws.items()})

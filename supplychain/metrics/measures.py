@@ -15,6 +15,10 @@ metric                        partner  meaning
 ``net_import_reliance``                USGS NIR; NaN with label ``"E"`` for a net
                                        exporter (item 2)
 ``traced_share``                       traced upstream share from the source (item 3)
+``exposed_share``                      consumption traced to the source plus planned
+                                       consumption not met, over planned consumption
+                                       (:mod:`~supplychain.metrics.exposure`; item 7)
+``secure_share``                       1 − ``exposed_share``
 ``origin_share_mining``       yes      share by country where it was mined (item 4)
 ``origin_share_processing``   yes      share by country where it was separated or
                                        refined; ``unprocessed`` for the rest (item 4)
@@ -31,7 +35,7 @@ metric                        partner  meaning
 Columns follow the measures contract of ``docs/architecture.md``: ``year, country,
 commodity, stage, metric, partner, value, label, unit, basis, source_country,
 scenario, variant``. ``source_country`` names the source for source-dependent
-metrics (``direct_*``, ``traced_share``) and is empty otherwise; ``partner`` is
+metrics (``direct_*``, ``traced_share``, ``exposed_share``, ``secure_share``) and is empty otherwise; ``partner`` is
 empty for metrics without partners. Every value is finite except NIR of a net
 exporter (NaN, label ``"E"``).
 
@@ -51,6 +55,7 @@ import pandas as pd
 from supplychain.engine.compile import CompiledGraph, compile_tables
 from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
 from supplychain.metrics.concentration import concentration, sourcing_by_partner, world_production
+from supplychain.metrics.exposure import consumption_edges, exposure_shares
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
     direct_import_share,
@@ -193,6 +198,9 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
         Source country codes (already resolved, see :func:`resolve_source`).
     compiled : CompiledGraph, optional
         The compiled tables, when already at hand.
+    planned : pandas.DataFrame, optional
+        The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
+        of the baseline edges) for ``exposed_share``; default: what the tables consume.
 
     Returns
     -------
@@ -346,6 +354,7 @@ def measures_from_tables(
     scenario_name: str = "",
     variant: str = "",
     compiled: CompiledGraph | None = None,
+    planned: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every measure of one year from its node and edge tables (pure function).
 
@@ -372,6 +381,9 @@ def measures_from_tables(
         Values of the ``scenario`` and ``variant`` columns.
     compiled : CompiledGraph, optional
         The compiled tables, when already at hand.
+    planned : pandas.DataFrame, optional
+        The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
+        of the baseline edges) for ``exposed_share``; default: what the tables consume.
 
     Returns
     -------
@@ -402,6 +414,15 @@ def measures_from_tables(
     tr = markets[["country", "commodity"]].copy()
     tr["value"] = t.reindex(markets["node"]).to_numpy()
     frames.append(_frame(tr, "traced_share", "share", source_name))
+    # item 7: exposure counting unmet demand
+    ce = edges.loc[consumption_edges(edges)]
+    consumed = pd.DataFrame({"country": ce["buyer_country"].astype(str).to_numpy(),
+                             "commodity": ce["commodity"].astype(str).to_numpy(),
+                             "tonnes": ce["tonnes"].to_numpy(dtype=float),
+                             "traced": t.reindex(ce["supplier"].astype(str)).fillna(0.0).to_numpy(dtype=float)})
+    ex = exposure_shares(consumed, planned)
+    for metric in ("exposed_share", "secure_share"):
+        frames.append(_frame(ex.loc[ex["metric"].eq(metric)], metric, "share", source_name))
     # item 4: origin decompositions
     frames.append(_frame(_long(origin_by_node(cg, nodes, "mining"), markets), "origin_share_mining", "share"))
     proc = origin_by_node(cg, nodes, "processing")

@@ -57,6 +57,7 @@ __all__ = [
     "ScenarioOutcome",
     "extract_between",
     "main",
+    "not_representable_in_force",
     "outcomes_markdown",
     "pct",
     "published_markdown",
@@ -323,8 +324,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     headers = ["scenario", "variant"]
     for c in columns:
         headers += [f"`{c}` China share {first} → {HORIZON}", f"`{c}` shortfall {first} → {HORIZON}"]
-    headers.append(f"targets met {HORIZON}")
+    headers += [f"targets met {HORIZON}", "not representable (in force)"]
     rows = []
+    left_out: dict[str, str] = {}
     for o in outcomes:
         shown = set(_commodities(o.scenario))
         base_year = o.scenario.scenario.base_year
@@ -339,13 +341,42 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
                     row.append(_arrow(_one(t, base_year, c, metric), _one(t, HORIZON, c, metric)))
             targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
             row.append(f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH)
+            unrepresented = not_representable_in_force(o.scenario, None if variant == "base" else variant)
+            left_out.update(unrepresented)
+            row.append(", ".join(f"`{a}`" for a in unrepresented) or _DASH)
             rows.append(row)
     table = md_table(headers, rows, escape=False)
     intro = (f"`compare(scenario, mode=\"rebalance\")` on every top-level scenario, base and every variant; "
              f"{COUNTRY} figures, traced share of {SOURCE}. Commodities: the scenario's targets, or "
              + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none. A traced share is 0 when "
-             "nothing Chinese arrives: read it together with the shortfall share.")
-    return f"### Scenario outcomes\n\n{intro}\n\n{table}"
+             "nothing Chinese arrives: read it together with the shortfall share. The last column lists the "
+             "agreements in force whose terms the model cannot represent at all: a variant that differs from "
+             "another only by them shows \"not representable\", not \"no effect\".")
+    notes = "".join(f"\n\n* `{a}` — {md_escape(text)}" for a, text in sorted(left_out.items()))
+    return f"### Scenario outcomes\n\n{intro}\n\n{table}" + (f"\n\nNot representable:{notes}" if notes else "")
+
+
+def not_representable_in_force(scenario: Scenario, variant: str | None) -> dict[str, str]:
+    """Agreements in force in a variant that the model represents not at all, with why.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    variant : str or None
+        A variant, or None for the file's defaults.
+
+    Returns
+    -------
+    dict of str to str
+        Agreement id → its ``not_representable`` text, for the active agreements with no
+        modelled effect (:attr:`~supplychain.schema.model.Agreement.effects` empty), sorted by id.
+    """
+    from supplychain.simulation.toggles import resolve_toggles
+
+    active = resolve_toggles(scenario, variant=variant).active
+    return {a: str(ag.not_representable) for a, ag in sorted(scenario.agreements.items())
+            if a in active and ag.not_representable is not None and not ag.effects}
 
 
 def results_block(published: str, outcomes: str) -> str:

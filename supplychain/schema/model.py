@@ -32,7 +32,10 @@ from supplychain.schema.types import (
     Tonnes,
     Year,
     YearKey,
+    YearQ,
+    YearsQ,
     unit_neutral,
+    whole_years,
 )
 from supplychain.schema.units import basis_unit
 
@@ -269,10 +272,10 @@ class Facility(StrictModel):
     """Owners and stakes (stakes sum to at most 1; the rest is unattributed)."""
     capacity: Tonnes | None = None
     """Nameplate capacity per year once fully ramped up."""
-    commissioning_year: Year | None = None
-    """First year of operation (default: operating before the base year)."""
-    ramp_up_years: Annotated[int, Field(ge=0, le=30)] = 0
-    """Years of linear ramp-up after commissioning (0 = full capacity at once)."""
+    commissioning_year: YearQ | None = None
+    """First year of operation (default: operating before the base year); a distribution is sampled in whole years."""
+    ramp_up_years: YearsQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Years of linear ramp-up after commissioning (default 0: full capacity at once); sampled in whole years."""
     capacity_changes: list[CapacityStep] = Field(default_factory=list)
     """Later expansions or closures."""
     closure_year: Year | None = None
@@ -293,11 +296,21 @@ class Facility(StrictModel):
         if total > 1.0 + 1e-9:
             msg = f"owner stakes sum to {total:g}, above 1"
             raise ValueError(msg)
-        start, end = self.commissioning_year, self.closure_year
+        start, end = self.commissioning, self.closure_year
         if start is not None and end is not None and end <= start:
             msg = "closure_year must be after commissioning_year"
             raise ValueError(msg)
         return self
+
+    @property
+    def commissioning(self) -> int | None:
+        """The commissioning year as a whole number (:func:`~supplychain.schema.types.whole_years`), or None."""
+        return None if self.commissioning_year is None else whole_years(self.commissioning_year)
+
+    @property
+    def ramp_years(self) -> int:
+        """The ramp-up as a whole number of years (:func:`~supplychain.schema.types.whole_years`)."""
+        return whole_years(self.ramp_up_years)
 
 
 # ------------------------------------------------------------------------ trade
@@ -547,10 +560,10 @@ class InvestmentProject(StrictModel):
     capital_intensity_usd_per_tpa: Money = unit_neutral(
         "capital_intensity_usd_per_unit_pa", "capital_intensity_usd_per_tpa")
     """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …)."""
-    lead_time_years: Annotated[int, Field(ge=0, le=30)]
-    """Years from the agreement's start to commissioning."""
-    ramp_up_years: Annotated[int, Field(ge=0, le=30)] = 0
-    """Years of linear ramp-up after commissioning."""
+    lead_time_years: YearsQ
+    """Years from the agreement's start to commissioning; a distribution is sampled in whole years."""
+    ramp_up_years: YearsQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Years of linear ramp-up after commissioning (default 0); sampled in whole years."""
     owners: list[Owner] = Field(default_factory=list)
     """Owners of the new facility."""
 
@@ -584,8 +597,8 @@ class Agreement(StrictModel):
 
     name: str = Field(min_length=1)
     """Display name."""
-    parties: list[CountryRef] = Field(min_length=2)
-    """Countries (or groups) that signed."""
+    parties: list[CountryRef] = Field(min_length=1)
+    """Countries (or groups) that signed; one party is a domestic programme (e.g. a government's deal with a firm)."""
     covers: Selector = Field(default_factory=Selector)
     """Material covered."""
     start: Date
@@ -606,6 +619,48 @@ class Agreement(StrictModel):
     """Where the agreement is documented."""
     assumption: str | None = None
     """Reasoning when effects are assumed."""
+    not_representable: str | None = Field(default=None, min_length=3)
+    """What the agreement contains that the model cannot represent, and why (e.g. a non-binding memorandum
+    without quantities, a price floor); outputs then say "not representable", not "no effect"."""
+
+    @property
+    def effects(self) -> list[str]:
+        """Name the effects the model represents.
+
+        Of ``exempt_parties``, ``lifts``, ``preference``, ``offtakes`` and ``investment``, those set.
+
+        Examples
+        --------
+        >>> Agreement.model_validate({"name": "MOU", "parties": ["US", "TH"], "start": "2025-10-26",
+        ...                           "not_representable": "non-binding; no quantities"}).effects
+        []
+        """
+        found = [("exempt_parties", bool(self.exempt_parties)), ("lifts", bool(self.lifts)),
+                 ("preference", self.preference is not None), ("offtakes", bool(self.offtakes)),
+                 ("investment", self.investment is not None)]
+        return [name for name, present in found if present]
+
+    @property
+    def representation(self) -> str:
+        """What outputs say about the agreement's representation (empty when nothing is left out).
+
+        ``"not representable: <why>"`` when the model represents none of its effects,
+        ``"partly representable, left out: <what>"`` when it represents some.
+
+        Examples
+        --------
+        >>> a = Agreement.model_validate({"name": "MOU", "parties": ["US", "TH"], "start": "2025-10-26",
+        ...                               "not_representable": "non-binding; no quantities"})
+        >>> a.representation
+        'not representable: non-binding; no quantities'
+        >>> a.model_copy(update={"exempt_parties": True}).representation
+        'partly representable, left out: non-binding; no quantities'
+        """
+        if self.not_representable is None:
+            return ""
+        if not self.effects:
+            return f"not representable: {self.not_representable}"
+        return f"partly representable, left out: {self.not_representable}"
 
 
 class Toggle(StrictModel):
@@ -630,7 +685,7 @@ class Variant(StrictModel):
     """Toggle → state."""
 
 
-MetricName = Literal["traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
+MetricName = Literal["exposed_share", "traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
 
 
 class Target(StrictModel):
@@ -642,8 +697,10 @@ class Target(StrictModel):
     """Country whose exposure is measured."""
     commodity: EntityId
     """Commodity id."""
-    metric: MetricName = "traced_share"
-    """Measure compared with the threshold."""
+    metric: MetricName = "exposed_share"
+    """Measure compared with the threshold. The default, ``exposed_share``, counts unmet demand as
+    exposed, so a ban that starves a country cannot pass a dependence target; ``traced_share`` (the
+    traced share of what is delivered) passes with unmet demand, and the verdict says so."""
     source_country: CountryRef = "CN"
     """Country (or group) the exposure is to."""
     max: Share | None = None
@@ -663,6 +720,22 @@ class Target(StrictModel):
             msg = "give exactly one of `max` or `min`"
             raise ValueError(msg)
         return self
+
+
+# --------------------------------------------------------------------- response
+AllocationRule = Literal["contracts_first", "home_first", "proportional", "max_delivery"]
+
+
+class Response(StrictModel):
+    """How the ``rebalance`` response shares scarce supply (``docs/rebalance.md``, "Allocation rules")."""
+
+    allocation: AllocationRule = "contracts_first"
+    """Who goes short: ``contracts_first`` (surviving deliveries kept, so nobody is worse off than
+    under ``fixed``; freed supply rationed max-min fair, partners first where an agreement grants a
+    preference), ``home_first`` (a country's own output serves its own final use before it is
+    exported), ``proportional`` (every user loses the same share) or ``max_delivery`` (the most
+    tonnes delivered: an upper bound). The command line's ``--allocation`` and the API's
+    ``allocation=`` override it."""
 
 
 # --------------------------------------------------------------------- scenario
@@ -710,6 +783,8 @@ class Scenario(StrictModel):
     """Named toggle settings for ``compare``."""
     targets: dict[EntityId, Target] = Field(default_factory=dict)
     """Goals checked per year."""
+    response: Response = Field(default_factory=Response)
+    """How the re-routing response shares scarce supply."""
 
     _provenance: Any = PrivateAttr(default=None)
     # Where each value was written (set by ``supplychain.io.load``; None when built

@@ -52,9 +52,12 @@ __all__ = [
     "Tonnes",
     "Year",
     "YearKey",
+    "YearQ",
+    "YearsQ",
     "quantity_value",
     "t_named_keys",
     "unit_neutral",
+    "whole_years",
 ]
 
 
@@ -379,6 +382,37 @@ Money = Annotated[Quantity, _range_check(0.0, math.inf, "an amount of money")]
 
 Rate = Annotated[Quantity, _range_check(-1.0, 10.0, "a rate")]
 """A yearly rate such as demand growth, in [-1, 10] (0.05 = 5 % a year)."""
+
+YearsQ = Annotated[Quantity, _range_check(0.0, 30.0, "a number of years")]
+"""A number of years in [0, 30] (lead time, ramp-up) as a quantity, so that Monte Carlo can sample it.
+
+Read as a whole number by :func:`whole_years` (a sample is rounded to the nearest year).
+"""
+
+YearQ = Annotated[Quantity, _range_check(1900.0, 2200.0, "a year")]
+"""A calendar year (commissioning) as a quantity, so that Monte Carlo can sample it.
+
+Read as a whole number by :func:`whole_years` (a sample is rounded to the nearest year).
+"""
+
+
+def whole_years(v: int | Quantity) -> int:
+    """Return a number of years or a calendar year as a whole number.
+
+    A quantity's central value (after a Monte Carlo sample is patched in, the sample)
+    is rounded to the nearest whole year, halves up: ``floor(x + 0.5)``; an int is
+    returned as it is.
+
+    Examples
+    --------
+    >>> whole_years(2028), whole_years(Quantity(value=2028.5)), whole_years(Quantity(value=2.49))
+    (2028, 2029, 2)
+    >>> whole_years(Quantity(dist="choice", choices=[3, 4, 5]))
+    3
+    """
+    if isinstance(v, Quantity):
+        return math.floor(v.central + 0.5)
+    return int(v)
 
 
 def iso_country_codes() -> frozenset[str]:

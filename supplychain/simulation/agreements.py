@@ -16,9 +16,12 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
 * **Offtake** — a committed minimum flow ``quantity_per_year`` from the supplier
   (facility, investment project, or a country's market) to the buyer's market, from
   ``start_year`` while the agreement is in force (a lower bound in the re-routing LP).
-* **Preference** — partner supply is cheaper by ``preference`` × price: in the
-  LP's cost stage every import of a party from a non-party (of covered material)
-  carries a surcharge :math:`\pi \, p_k \, φ`, φ the year fraction in force.
+* **Preference** — when supply is scarce, a party's extra supply serves its partners
+  first (:mod:`supplychain.simulation.rationing`, ``contracts_first`` and
+  ``home_first``: its exports to non-partners are *reserved*, held at their baseline
+  while partners are rationed); and partner supply is cheaper by ``preference`` ×
+  price: in the LP's cost stage every import of a party from a non-party (of covered
+  material) carries a surcharge :math:`\pi \, p_k \, φ`, φ the year fraction in force.
   A surcharge on the alternatives rather than a discount on partners keeps the
   LP from moving useless partner material just to earn the discount.
 """
@@ -35,16 +38,18 @@ import pandas as pd
 
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.references import investment_projects
-from supplychain.schema.types import Quantity
+from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
 from supplychain.simulation.policies import Membership, matches_selector
 
 __all__ = [
     "OfftakeBound",
+    "Preferences",
     "investment_capacity",
     "investment_facilities",
     "offtake_bounds",
     "preference_surcharge",
+    "preferences",
     "ramp_capacity",
     "with_investments",
 ]
@@ -129,8 +134,9 @@ def investment_facilities(scenario: Scenario, active: Collection[str] | None = N
                     value=cap,
                     assumption=f"investment of agreement {aid}: fund × share / capital intensity",
                 ),
-                commissioning_year=ag.start.year + proj.lead_time_years,
-                ramp_up_years=proj.ramp_up_years,
+                commissioning_year=Quantity(value=ag.start.year + whole_years(proj.lead_time_years),
+                                            assumption=f"agreement {aid} start + lead time"),
+                ramp_up_years=Quantity(value=whole_years(proj.ramp_up_years), assumption=f"agreement {aid} project"),
             )
     return out
 
@@ -244,11 +250,49 @@ def preference_surcharge(
     partner : numpy.ndarray of bool
         True for cross-border edges between parties of an agreement in force.
     """
+    p = preferences(edges, year=year, agreements=agreements, scenario=scenario, active=active)
+    return p.surcharge, p.partner
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the agreements in force do to each edge of a table (:func:`preferences`).
+
+    Attributes
+    ----------
+    surcharge : numpy.ndarray
+        USD/t on imports of a party from a non-party (preference × price × year fraction).
+    partner : numpy.ndarray of bool
+        Cross-border edges between parties of an agreement in force.
+    reserved : numpy.ndarray of bool
+        Cross-border exports of covered material from a party of an agreement with a
+        preference to a non-party: what the party's extra supply may serve only after its
+        partners (:mod:`supplychain.simulation.rationing`, ``contracts_first``).
+    """
+
+    surcharge: FloatArray
+    partner: npt.NDArray[np.bool_]
+    reserved: npt.NDArray[np.bool_]
+
+
+def preferences(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    agreements: Mapping[str, Agreement],
+    scenario: Scenario | None = None,
+    active: Collection[str] | None = None,
+) -> Preferences:
+    """Surcharges, partner edges and reserved exports of the agreements in force (:class:`Preferences`).
+
+    Parameters are those of :func:`preference_surcharge`.
+    """
     n = len(edges)
     sur = np.zeros(n)
     partner = np.zeros(n, dtype=bool)
+    reserved = np.zeros(n, dtype=bool)
     if n == 0:
-        return sur, partner
+        return Preferences(sur, partner, reserved)
     commodities = scenario.commodities if scenario is not None else {}
     member = Membership(scenario.groups if scenario is not None else None)
     sc = edges["supplier_country"].astype(str)
@@ -256,15 +300,15 @@ def preference_surcharge(
     com = edges["commodity"].astype(str).to_numpy()
     stage = edges["stage"].astype(str).to_numpy() if "stage" in edges else np.array([""] * n)
     cross = (sc != bc).to_numpy()
+    com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))
     for aid, ag in sorted(agreements.items()):
         if active is not None and aid not in active:
             continue
         phi = year_fraction(ag.start, ag.end, year)
         if phi <= 0:
             continue
-        pairs = pd.Series(com) + "\x00" + pd.Series(stage)
-        hits = {p for p in pd.unique(pairs) if matches_selector(ag.covers, *_split(p, commodities))}
-        covered = pairs.isin(hits).to_numpy()
+        hits = [c for c, st in com_stage if matches_selector(ag.covers, c, commodities.get(c), st)]
+        covered = np.isin(com, hits)
         s_in = member.mask(sc, lambda c, a=ag: member.any_of(a.parties, c))
         b_in = member.mask(bc, lambda c, a=ag: member.any_of(a.parties, c))
         partner |= cross & covered & s_in & b_in
@@ -275,12 +319,8 @@ def preference_surcharge(
         price = pd.Series(com).map(prices).to_numpy(dtype=float)
         hit = cross & covered & b_in & ~s_in
         sur[hit] += pref * price[hit] * phi
-    return sur, partner
-
-
-def _split(pair: str, commodities: Mapping[str, Commodity]) -> tuple[str, Commodity | None, str]:
-    c, _, s = pair.partition("\x00")
-    return c, commodities.get(c), s
+        reserved |= cross & covered & s_in & ~b_in
+    return Preferences(sur, partner, reserved & ~partner)
 
 
 def _price(commodities: Mapping[str, Commodity], c: str) -> float:

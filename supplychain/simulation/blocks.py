@@ -50,6 +50,7 @@ from scipy.sparse.csgraph import connected_components
 from supplychain.errors import SolverError
 from supplychain.simulation.highs import INF, SentHighs, iterations, open_solve, quiet_highs, run_highs
 from supplychain.simulation.levels import WEIGHTS, LevelCosts, dot, lexicographic_levels, perturbation
+from supplychain.simulation.rationing import Rationing, ShareRows
 from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
 __all__ = ["BlockRebalance", "constraint_blocks"]
@@ -101,6 +102,7 @@ class _Block:
                  draw_cols: npt.NDArray[np.int32]) -> None:
         self.cols = cols
         self.rows = rows
+        self.share_rows = ShareRows()  # the allocation rules' level column and share rows, on first use
         # baseline_basis in the block's own numbering: activity columns made basic in place of these rows' slacks
         self.crash = crash
         # the block's shortfall and stock-draw columns (lexicographic levels), and each draw's stock
@@ -220,10 +222,11 @@ class BlockRebalance:
         return False
 
     def _changed(self, key: tuple[Any, ...]) -> npt.NDArray[np.bool_]:
-        """Blocks whose bounds or level costs differ from those of the last solve (all when unknown)."""
+        """Blocks whose bounds, level costs, users' demand or floors differ from the last solve's (all: unknown)."""
         nb = len(self.blocks)
         last = self._last
-        if last is None or last[0] != key[0]:  # objective, has_stock, has_cost: the sequence of levels
+        # objective, has_stock, has_cost, rule: the sequence of levels; the reserved exports
+        if last is None or last[0] != key[0] or last[4] != key[4]:
             return np.ones(nb, dtype=bool)
         col = np.zeros(len(self.col_block), dtype=bool)
         for new, old in zip(key[1], last[1], strict=True):
@@ -234,6 +237,10 @@ class BlockRebalance:
         changed = np.bincount(self.col_block[col], minlength=nb) > 0
         rb = self.row_block[row]
         changed |= np.bincount(rb[rb >= 0], minlength=nb) > 0
+        users = np.zeros(len(key[3][0]), dtype=bool)
+        for new, old in zip(key[3], last[3], strict=True):
+            users |= new != old
+        changed |= np.bincount(self.col_block[self.model._short_cols[users]], minlength=nb) > 0
         return changed
 
     def _run(self, b: _Block, level: str, cost: FloatArray, warm: bool, cold: bool) -> float:
@@ -258,6 +265,8 @@ class BlockRebalance:
         same as at its last solve; ``warm=False`` always re-solves every block from scratch.
         """
         m = self.model
+        if m.objective == "weighted" and m.rule_of(inputs) != "max_delivery":
+            return m.solve(inputs, warm=warm)  # raises the model's error
         if inputs.quotas and self._links_blocks(inputs):
             self._last = None  # the blocks' quota rows are not those of this solve
             return m.solve(inputs, warm=warm)
@@ -269,7 +278,10 @@ class BlockRebalance:
         fold = m._fold
         w = WEIGHTS
         costs = m._lp_costs(lv, geo)  # with the model's deterministic tie-break of the deviation level
-        key = ((m.objective, lv.has_stock, lv.has_cost), (col_lo, col_hi, *costs), (row_lo, row_hi))
+        plan = m.rationing(inputs)
+        floor = np.nan_to_num(plan.floor, nan=-1.0)
+        key = ((m.objective, lv.has_stock, lv.has_cost, plan.rule), (col_lo, col_hi, *costs),
+               (row_lo, row_hi), (plan.demand, floor), plan.reserved.tobytes())
         quotas = [(q.policy, m._quota_lp_coef(q), float(q.cap)) for q in inputs.quotas]
         quota_keys = [self._quota_want(b, quotas) for b in self.blocks]
         if warm and self.reuse:
@@ -283,7 +295,8 @@ class BlockRebalance:
         def one(i: int) -> _Result:
             b = self.blocks[i]
             b.result = None
-            b.result = self._solve_block(b, inputs, warm, col_lo, col_hi, row_lo, row_hi, lv, costs, quota_keys[i])
+            b.result = self._solve_block(b, inputs, warm, col_lo, col_hi, row_lo, row_hi, lv, costs, quota_keys[i],
+                                         plan)
             return b.result
 
         if self.threads > 1 and len(todo) > 1:
@@ -304,17 +317,17 @@ class BlockRebalance:
             if res is None:  # pragma: no cover - every block was solved or kept above
                 msg = "a rebalance block has no solution"
                 raise SolverError(msg)
-            x[b.cols] = res.x
+            x[b.cols] = res.x[: len(b.cols)]
             if i in redone:
                 its += res.iterations
                 warm_all &= res.warm
             for name, z in res.levels.items():
-                obj[name] += z
+                obj[name] = obj.get(name, 0.0) + z
                 solved_levels.add(name)
         x = fold.unfold(x, geo, c.n)
         objectives: dict[str, float]
         if m.objective == "weighted":
-            plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4
+            plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.unsold + w[4] * lv.cost4
             objectives = {
                 "weighted": dot(plain, x),  # without the tie-break
                 "shortfall": dot(lv.cost1, x) * lv.ws_scale,
@@ -323,18 +336,20 @@ class BlockRebalance:
                 "deviation": dot(lv.cost4, x) + lv.dev_const,
             }
         else:
-            # levels 1, 2 and 4 are reported without the tie-break, as by the model
+            # levels are reported without the tie-break, as by the model
             objectives = {"shortfall": dot(lv.cost1, x) * lv.ws_scale}
             if "stock" in solved_levels:
                 objectives["stock"] = dot(lv.cost2, x)
             objectives["cost"] = obj["cost"] * lv.cscale
+            if "unsold" in solved_levels:
+                objectives["unsold"] = obj["unsold"]
             objectives["deviation"] = dot(lv.cost4, x) + lv.dev_const
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=its,
                                               seconds=time.perf_counter() - t0, warm=warm_all)
 
     def _solve_block(self, b: _Block, inputs: YearInputs, warm: bool, col_lo: FloatArray, col_hi: FloatArray,
                      row_lo: FloatArray, row_hi: FloatArray, lv: LevelCosts, costs: tuple[FloatArray, ...],
-                     quota_key: tuple[Any, ...]) -> _Result:
+                     quota_key: tuple[Any, ...], plan: Rationing) -> _Result:
         """All levels of one block (touches only ``b``: safe on a thread of its own)."""
         m = self.model
         h = b.h
@@ -370,9 +385,9 @@ class BlockRebalance:
             x = np.asarray(h.getSolution().col_value, dtype=np.float64)
         else:
             x = lexicographic_levels(
-                h, level, levels, start=local[4], shortfall=local[0], draws=local[1] if lv.has_stock else None,
-                cost=local[2] if lv.has_cost else None, deviation=local[3], short=b.short, draw=b.draw,
-                stock=inputs.stock[b.draw_stock],
+                h, level, levels, start=local[4], rationing=plan.local(b.cols), rows=b.share_rows,
+                draws=local[1] if lv.has_stock else None, cost=local[2] if lv.has_cost else None, unsold=local[5],
+                deviation=local[3], draw=b.draw, stock=inputs.stock[b.draw_stock],
             )
         b.solved = True
         return _Result(x=x, levels=levels, iterations=its, warm=bw)

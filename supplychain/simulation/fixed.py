@@ -29,6 +29,25 @@ fixed-point iteration from :math:`s = \mathbf 1` on arrays (one sparse pass per
 iteration: ``bincount`` for sums, ``minimum.at`` for the Leontief minimum).
 The sequence decreases monotonically, so it converges to the greatest fixed
 point; on an acyclic network it is exact after as many passes as the longest path.
+
+**What nobody takes is not made** (curtailment, the backward pass). A blocked export
+leaves its supplier's market with material no buyer takes. With fixed patterns the
+buyers of a node take the share :math:`\rho` of what reaches them, found by a second
+monotone fixed point from :math:`\rho = \mathbf 1` on the forward flows :math:`f`
+(:func:`curtail`):
+
+* sinks (use, surplus and stock nodes) take all: :math:`\rho = 1`;
+* market m takes from each inflow the share it passes on,
+  :math:`\rho_m = \min\bigl(1, \sum_{e \in out(m)} f_e \rho_{b(e)} / (\sum_{e \in in(m)} f_e + g_m)\bigr)`;
+* facility v runs at the share its most wanted output is taken,
+  :math:`\rho_v = \max_k \sum_{e \in out_k(v)} f_e \rho_{b(e)} / \sum_{e \in out_k(v)} f_e`
+  (joint products: a separation plant that sells its NdPr makes the other oxides too).
+
+Every edge then carries what its buyer takes, :math:`f_e \rho_{b(e)}`; facility v
+makes :math:`\rho_v \sum_{out_k(v)} f` of output k, and what of it no buyer takes,
+:math:`\rho_v \sum_{out_k(v)} f - \sum_{out_k(v)} f \rho_{b(e)}`, is **unsold** output
+(reported, never dropped). Shortfalls are those of the forward pass: taking less never
+leaves a buyer short.
 """
 
 from __future__ import annotations
@@ -41,7 +60,15 @@ import pandas as pd
 
 from supplychain.errors import EngineError
 
-__all__ = ["FixedResult", "NetworkIndex", "index_network", "propagate_fixed", "shortfall_frame", "shortfall_table"]
+__all__ = [
+    "FixedResult",
+    "NetworkIndex",
+    "curtail",
+    "index_network",
+    "propagate_fixed",
+    "shortfall_frame",
+    "shortfall_table",
+]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -59,12 +86,12 @@ class NetworkIndex:
     ----------
     nodes : pandas.DataFrame
         Node table (rows in index order), completed with any endpoint the
-        node table lacks (its kind inferred from the id: ``…:use`` use, ``A:b``
-        market, else facility).
+        node table lacks (its kind inferred from the id,
+        :func:`~supplychain.graph.build.node_kind`).
     src, dst : numpy.ndarray
         Node position of each edge's supplier and buyer.
     kind : numpy.ndarray of str
-        ``facility``, ``market`` or ``use`` per node.
+        ``facility``, ``market``, ``use``, ``surplus`` or ``stock`` per node.
     """
 
     nodes: pd.DataFrame
@@ -76,12 +103,6 @@ class NetworkIndex:
     def n(self) -> int:
         """Number of nodes."""
         return len(self.nodes)
-
-
-def _kind_from_id(node: str) -> str:
-    if node.endswith(":use"):
-        return "use"
-    return "market" if ":" in node else "facility"
 
 
 def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkIndex:
@@ -98,6 +119,8 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
     -------
     NetworkIndex
     """
+    from supplychain.graph.build import node_kind
+
     cols = ["node", "kind", "country", "commodity", "stage"]
     known = pd.DataFrame(columns=cols) if nodes is None else nodes
     ids = pd.Index(known["node"].astype(str))
@@ -106,7 +129,7 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
     if missing:
         extra = pd.DataFrame({
             "node": missing,
-            "kind": [_kind_from_id(x) for x in missing],
+            "kind": [node_kind(x) for x in missing],
             "country": [x.split(":")[0] if ":" in x else "" for x in missing],
             "commodity": [x.split(":")[1] if ":" in x else "" for x in missing],
         })
@@ -126,19 +149,24 @@ class FixedResult:
     Attributes
     ----------
     tonnes : numpy.ndarray
-        Simulated tonnes per edge (edge-table order).
+        Simulated tonnes per edge (edge-table order): what each buyer takes.
     ratio : numpy.ndarray
         Supply ratio s per node (node order of ``index.nodes``).
     index : NetworkIndex
         The node/edge positions used.
     iterations : int
-        Fixed-point passes.
+        Fixed-point passes (forward and backward).
+    unsold : numpy.ndarray
+        Output made and taken by no buyer, per edge-table position of the facility's
+        output edges summed per (facility, commodity) and put on the first such edge
+        (0 elsewhere; :func:`curtail`).
     """
 
     tonnes: FloatArray
     ratio: FloatArray
     index: NetworkIndex
     iterations: int
+    unsold: FloatArray
 
 
 def propagate_fixed(
@@ -185,6 +213,15 @@ def propagate_fixed(
     ...                   "commodity": ["x", "x"], "tonnes": [100.0, 100.0]})
     >>> propagate_fixed(None, e, np.array([0.4, 0.0])).tonnes.tolist()
     [60.0, 60.0]
+
+    A mine supplying 100 t to its market, 70 t of which go abroad: when the export is
+    blocked, the mine makes only the 30 t its own country takes.
+
+    >>> e = pd.DataFrame({"edge": ["s", "x", "u"], "supplier": ["mine", "AU:x", "AU:x"],
+    ...                   "buyer": ["AU:x", "JP:x", "AU:x:use"], "commodity": ["x"] * 3,
+    ...                   "tonnes": [100.0, 70.0, 30.0]})
+    >>> propagate_fixed(None, e, np.array([0.0, 1.0, 0.0])).tonnes.tolist()
+    [30.0, 0.0, 30.0]
     """
     idx = index_network(nodes, edges)
     n = idx.n
@@ -246,7 +283,116 @@ def propagate_fixed(
             scale = np.where(gsum > 0, s[gfac] * gbase / np.where(gsum > 0, gsum, 1.0), 0.0)
         scale = np.where(has_inputs[gfac], np.minimum(1.0, scale), 1.0)
         tonnes[e_fac] = tonnes[e_fac] * scale[gcodes]
-    return FixedResult(tonnes=tonnes, ratio=s, index=idx, iterations=it)
+    taken, unsold, back = curtail(idx, tonnes, np.asarray(com_code, dtype=np.intp), gap, tol=tol, max_iter=limit)
+    return FixedResult(tonnes=taken, ratio=s, index=idx, iterations=it + back, unsold=unsold)
+
+
+def curtail(
+    index: NetworkIndex,
+    flows: FloatArray,
+    commodity: IntArray,
+    unrecorded: FloatArray,
+    *,
+    tol: float = 1e-13,
+    max_iter: int = 10_000,
+) -> tuple[FloatArray, FloatArray, int]:
+    r"""Cut every flow to what its buyer takes (the backward pass, module docstring).
+
+    Parameters
+    ----------
+    index : NetworkIndex
+        Node positions of the edges.
+    flows : numpy.ndarray
+        Forward flows :math:`f_e` (what reaches each buyer).
+    commodity : numpy.ndarray
+        Commodity code per edge (facility outputs are grouped per commodity).
+    unrecorded : numpy.ndarray
+        :math:`g_m` per node (inflow of a market the edge table does not record).
+    tol : float
+        Convergence tolerance on the take ratios.
+    max_iter : int
+        Largest number of passes.
+
+    Returns
+    -------
+    taken : numpy.ndarray
+        :math:`f_e \rho_{b(e)}` per edge.
+    unsold : numpy.ndarray
+        Unsold output per edge position: for each (facility, commodity) with output,
+        :math:`\rho_v \sum f - \sum f \rho_b` on the first of its output edges, 0 elsewhere.
+    iterations : int
+        Passes made.
+
+    Raises
+    ------
+    EngineError
+        No convergence (a loop that passes on almost all of its material).
+
+    Examples
+    --------
+    A separation plant makes 10 t of NdPr and 40 t of other oxides; its NdPr buyer takes
+    all, the other oxides' export (40 t) is blocked. The plant keeps running for the
+    NdPr, so 40 t of other oxides are unsold:
+
+    >>> e = pd.DataFrame({"supplier": ["sep", "sep", "CN:ndpr", "CN:other"],
+    ...                   "buyer": ["CN:ndpr", "CN:other", "CN:ndpr:use", "JP:other"]})
+    >>> idx = index_network(None, e)
+    >>> taken, unsold, _ = curtail(idx, np.array([10.0, 40.0, 10.0, 0.0]), np.array([0, 1, 0, 1]),
+    ...                            np.zeros(idx.n))
+    >>> taken.tolist(), unsold.tolist()
+    ([10.0, 0.0, 10.0, 0.0], [0.0, 40.0, 0.0, 0.0])
+    """
+    n = index.n
+    src, dst, kind = index.src, index.dst, index.kind
+    is_market = kind == "market"
+    is_fac = kind == "facility"
+    inflow = np.bincount(dst, weights=flows, minlength=n) + unrecorded
+    out_fac = is_fac[src]
+    ncom = int(commodity.max()) + 1 if commodity.size else 1
+    gkey = src[out_fac].astype(np.int64) * ncom + commodity[out_fac].astype(np.int64)
+    gcode_raw, guniq = pd.factorize(gkey)
+    gcode = np.asarray(gcode_raw, dtype=np.intp)
+    ng = len(guniq)
+    gfac = (np.asarray(guniq, dtype=np.int64) // ncom).astype(np.intp)
+    gout = np.bincount(gcode, weights=flows[out_fac], minlength=ng)
+    rho = np.ones(n)
+    it = 0
+    while True:
+        it += 1
+        taken = flows * rho[dst]
+        new = np.ones(n)
+        passed = np.bincount(src, weights=taken, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            new = np.where(is_market & (inflow > 0), np.minimum(1.0, passed / inflow), new)
+        if ng:
+            gtaken = np.bincount(gcode, weights=taken[out_fac], minlength=ng)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(gout > 0, gtaken / np.where(gout > 0, gout, 1.0), 0.0)
+            fac_rho = np.zeros(n)
+            np.maximum.at(fac_rho, gfac[gout > 0], share[gout > 0])
+            has_out = np.zeros(n, dtype=bool)
+            has_out[gfac[gout > 0]] = True
+            new = np.where(is_fac & has_out, fac_rho, new)
+        delta = float(np.max(np.abs(new - rho))) if n else 0.0
+        rho = new
+        if delta <= tol:
+            break
+        if it >= max_iter:
+            msg = (f"the fixed response's curtailment did not converge after {it} passes (last change "
+                   f"{delta:.2e}); a loop in the network passes almost all of its material")
+            raise EngineError(msg)
+    taken = flows * rho[dst]
+    unsold = np.zeros(len(flows))
+    if ng:
+        made = rho[gfac] * gout
+        sold = np.bincount(gcode, weights=taken[out_fac], minlength=ng)
+        left = np.maximum(0.0, made - sold)
+        left[left <= 1e-9 * np.maximum(1.0, made)] = 0.0
+        first = np.full(ng, -1, dtype=np.intp)
+        pos = np.flatnonzero(out_fac)
+        first[gcode[::-1]] = pos[::-1]
+        unsold[first] = left
+    return taken, unsold, it
 
 
 def shortfall_table(

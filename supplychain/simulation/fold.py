@@ -161,7 +161,7 @@ class Fold:
     # ------------------------------------------------------------ build
     @classmethod
     def of(cls, a: sp.csc_matrix, n_edges: int, act_cols: IntArray, yield_rows: tuple[int, int],
-           enabled: bool = True) -> Fold:
+           enabled: bool = True, keep: npt.NDArray[np.bool_] | None = None) -> Fold:
         """Fold every facility that qualifies (module docstring) out of the model's matrix ``a``.
 
         Parameters
@@ -176,6 +176,10 @@ class Fold:
             ``(first, stop)``: the yield rows are ``first … stop − 1``.
         enabled : bool
             False: fold nothing (HiGHS gets the model's LP as it is).
+        keep : numpy.ndarray of bool, optional
+            Edges whose flow columns HiGHS must hold as columns (their facilities are not
+            folded): the cross-border edges, which the allocation rules bound one by one
+            (:mod:`supplychain.simulation.rationing`).
         """
         n_rows, n_cols = a.shape
         ne = n_edges
@@ -205,6 +209,8 @@ class Fold:
             # an edge in two yield rows (facility → facility) ties two activities: not folded
             e_rows = np.bincount(edge_of_row[edge_of_row >= 0], minlength=ne)
             ok_row &= (edge_of_row >= 0) & (e_rows[np.maximum(edge_of_row, 0)] == 1)
+            if keep is not None:
+                ok_row &= ~keep[np.maximum(edge_of_row, 0)]
             # a facility is folded when every one of its yield rows qualifies
             has_row = act_of_row >= 0
             bad = np.zeros(n_cols, dtype=bool)

@@ -36,6 +36,7 @@ __all__ = [
     "with_rows",
 ]
 
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
@@ -130,10 +131,22 @@ class SentHighs:
         self._row_hi = np.append(self._row_hi, hi)
         return self.h.addRow(lo, hi, n, idx, val)
 
+    def addCol(self, cost: float, lo: float, hi: float, n: int, idx: Any, val: Any) -> Any:  # noqa: N802
+        """``Highs.addCol``, recorded."""
+        self._col_lo = np.append(self._col_lo, lo)
+        self._col_hi = np.append(self._col_hi, hi)
+        self._cost = np.append(self._cost, cost)
+        return self.h.addCol(cost, lo, hi, n, idx, val)
+
+    def col_bounds(self, idx: Any) -> tuple[FloatArray, FloatArray]:
+        """Return the bounds HiGHS holds for columns ``idx`` (from the record)."""
+        return self._col_lo[idx].copy(), self._col_hi[idx].copy()
+
     # ----------------------------------------------------------- whole vectors
     def set_col_bounds(self, lo: FloatArray, hi: FloatArray) -> None:
-        """Set every column's bounds, sending only those that changed."""
-        j = np.flatnonzero((lo != self._col_lo) | (hi != self._col_hi)).astype(np.int32)
+        """Set the bounds of the first ``len(lo)`` columns, sending only those that changed."""
+        n = len(lo)
+        j = np.flatnonzero((lo != self._col_lo[:n]) | (hi != self._col_hi[:n])).astype(np.int32)
         if j.size:
             self.changeColsBounds(j.size, j, lo[j], hi[j])
 
@@ -145,7 +158,9 @@ class SentHighs:
             self.changeRowsBounds(i.size, i, lo[i], hi[i])
 
     def set_costs(self, cost: FloatArray) -> None:
-        """Set every column's cost, sending only those that changed."""
+        """Set every column's cost, sending only those that changed; columns beyond ``len(cost)`` cost 0."""
+        if len(cost) < len(self._cost):
+            cost = np.concatenate([cost, np.zeros(len(self._cost) - len(cost))])
         j = np.flatnonzero(cost != self._cost).astype(np.int32)
         if j.size:
             self.changeColsCost(j.size, j, cost[j])
@@ -197,28 +212,32 @@ def open_solve(h: Any, level: str, cost: FloatArray, col_hi: FloatArray, stored:
     """
     if warm:
         if level in stored:
-            h.setBasis(with_rows(stored[level], h.getNumRow()))
+            h.setBasis(with_rows(stored[level], h.getNumRow(), h.getNumCol()))
         return True
     if crash is not None:
-        h.setBasis(baseline_basis(cost, col_hi, h.getNumRow(), *crash))
+        n = len(cost)
+        h.setBasis(with_rows(baseline_basis(cost, col_hi[:n], h.getNumRow(), *crash), h.getNumRow(), h.getNumCol()))
         return True
     return False
 
 
-def with_rows(basis: Any, n_rows: int) -> Any:
-    """Return ``basis`` for an LP with ``n_rows`` rows: rows added since it was taken (quota rows) basic.
+def with_rows(basis: Any, n_rows: int, n_cols: int | None = None) -> Any:
+    """Return ``basis`` for an LP with ``n_rows`` rows (and ``n_cols`` columns) added since it was taken.
 
-    A row added to an LP with its slack basic keeps a basis non-singular, so a stored
-    basis stays a valid start after quota rows were added (HiGHS rejects a basis of the
-    wrong size; after ``clearSolver`` that would mean a start from scratch).
+    Rows added since (quota rows, the rationing's share rows) are basic, columns added since
+    (the rationing's level column) non-basic at their lower bound: a row added with its
+    slack basic and a column added non-basic keep a basis non-singular, so a stored basis
+    stays a valid start (HiGHS rejects a basis of the wrong size; after ``clearSolver``
+    that would mean a start from scratch).
     """
     missing = n_rows - len(basis.row_status)
-    if missing <= 0:
+    extra = (n_cols - len(basis.col_status)) if n_cols is not None else 0
+    if missing <= 0 and extra <= 0:
         return basis
     out = highspy.HighsBasis()
     out.valid = True
-    out.col_status = list(basis.col_status)
-    out.row_status = [*basis.row_status, *([highspy.HighsBasisStatus.kBasic] * missing)]
+    out.col_status = [*basis.col_status, *([highspy.HighsBasisStatus.kLower] * max(0, extra))]
+    out.row_status = [*basis.row_status, *([highspy.HighsBasisStatus.kBasic] * max(0, missing))]
     return out
 
 

@@ -1,6 +1,6 @@
 r"""The objective of the re-routing LP, level by level (``docs/rebalance.md``, "Objective, in priority order").
 
-The four levels' costs (:class:`LevelCosts`, built by
+The levels' costs (:class:`LevelCosts`, built by
 :meth:`RebalanceModel._level_costs <supplychain.simulation.rebalance.RebalanceModel._level_costs>`),
 their weighted sum (:func:`weighted_costs`, :data:`WEIGHTS`), the deterministic tie-break of
 the deviation level (:func:`tie_factors`, :data:`TIE_BREAK`) and the lexicographic solve from
@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from supplychain.simulation.highs import PERTURB, keep_optimal_face
+from supplychain.simulation.rationing import Rationing, ShareRows, ration
 
 __all__ = [
     "SETTLED_TOL",
@@ -37,8 +38,9 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
-WEIGHTS = (1.0, 1e-2, 1e-3, 1e-4)
-"""Weights of the four levels in the single ``weighted`` objective (each level normalised to max coefficient 1)."""
+WEIGHTS = (1.0, 1e-2, 1e-3, 1e-4, 1e-5)
+"""Weights of the levels (unmet demand, stock draws, cost, unsold output, deviation) in the single ``weighted``
+objective and the lexicographic solve's start (each level normalised to a largest coefficient of 1)."""
 
 TIE_BREAK = 1e-3
 """Relative spread of the deterministic tie-break of the deviation level (:mod:`supplychain.simulation.rebalance`,
@@ -82,6 +84,7 @@ class LevelCosts:
     cost2: FloatArray
     cost3: FloatArray
     cost4: FloatArray
+    unsold: FloatArray
     dev_const: float
     ws_scale: float
     cscale: float
@@ -107,21 +110,21 @@ def settled(cost: FloatArray, x: FloatArray) -> bool:
 def weighted_costs(lv: LevelCosts, tie: FloatArray) -> FloatArray:
     """Return the LP costs of ``objective="weighted"`` (:data:`WEIGHTS`, tie-break on level 4).
 
-    The weights are divided by the last one (10⁴ : 10² : 10 : 1): the same optimum, but the
+    The weights are divided by the last one (10⁵ : 10³ : 10² : 10 : 1): the same optimum, but the
     deviation level's reduced costs keep their own scale, so HiGHS resolves them to its dual
     feasibility tolerance exactly as in a solve of that level alone (and the lexicographic
     solve may skip that level after a settled start, see
     :meth:`~supplychain.simulation.rebalance.RebalanceModel.solve`).
     """
-    w = [wk / WEIGHTS[3] for wk in WEIGHTS]
-    out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.cost4 * tie
+    w = [wk / WEIGHTS[-1] for wk in WEIGHTS]
+    out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.unsold + w[4] * lv.cost4 * tie
     return out
 
 
 def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values: dict[str, float], *,
-                         start: FloatArray, shortfall: FloatArray, draws: FloatArray | None, cost: FloatArray | None,
-                         deviation: FloatArray, short: npt.NDArray[np.int32], draw: npt.NDArray[np.int32],
-                         stock: FloatArray) -> FloatArray:
+                         start: FloatArray, rationing: Rationing, rows: ShareRows, draws: FloatArray | None,
+                         cost: FloatArray | None, unsold: FloatArray, deviation: FloatArray,
+                         draw: npt.NDArray[np.int32], stock: FloatArray) -> FloatArray:
     """Solve the lexicographic levels on ``h`` from the weighted start (``docs/rebalance.md``, "Weighted start").
 
     Shared by :meth:`~supplychain.simulation.rebalance.RebalanceModel.solve` and each block of
@@ -136,11 +139,15 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
         optimum in ``values``.
     values : dict
         Level name → optimum; a settled level's value is written here, the start's removed.
-    start, shortfall, draws, cost, deviation : numpy.ndarray
-        Costs in ``h``'s columns: the weighted start and levels 1-4 (``draws`` None: no
-        stocks; ``cost`` None: no costs; ``deviation`` with the tie-break).
-    short, draw : numpy.ndarray
-        ``h``'s shortfall and stock-draw columns.
+    start, draws, cost, unsold, deviation : numpy.ndarray
+        Costs in ``h``'s columns: the weighted start and the levels after the rationing
+        (``draws`` None: no stocks; ``cost`` None: no costs; ``deviation`` with the tie-break).
+    rationing : Rationing
+        Who goes short: the users and the allocation rule (:func:`~supplychain.simulation.rationing.ration`).
+    rows : ShareRows
+        ``h``'s share rows (added on first use).
+    draw : numpy.ndarray
+        ``h``'s stock-draw columns.
     stock : numpy.ndarray
         The cap of each stock-draw column.
 
@@ -148,20 +155,26 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
     -------
     numpy.ndarray
         The optimal column values in ``h``'s columns (read from HiGHS once per run:
-        each read copies every column, ~3 ms for 63,000 columns).
+        each read copies every column, ~3 ms for 63,000 columns); the rationing's level
+        column, when present, is the last.
     """
+    rows.reset(h)
     run("start", start)
     values.pop("start")
     x = np.asarray(h.getSolution().col_value)
     ran = False  # has a level been solved since the start?
+    n = len(start)
+
+    def pad(c: FloatArray) -> FloatArray:
+        return c if len(x) == len(c) else np.concatenate([c, np.zeros(len(x) - len(c))])
 
     def level(name: str, costs: FloatArray) -> bool:
         """Solve a level unless it is settled at the current point; return whether it was solved."""
         nonlocal x, ran
-        if settled(costs, x):
-            values[name] = dot(costs, x)
+        if settled(costs, x[:n]):
+            values[name] = dot(costs, x[:n])
             return False
-        run(name, costs)
+        run(name, pad(costs))
         x = np.asarray(h.getSolution().col_value)
         ran = True
         return True
@@ -170,9 +183,10 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
         if cols.size:
             h.changeColsBounds(cols.size, cols, np.zeros(cols.size), hi)
 
-    # 1. unmet demand: each shortfall kept at its optimum (the current vertex satisfies this exactly)
-    level("shortfall", shortfall)
-    keep(short, np.maximum(x[short], 0.0))
+    # 1. unmet demand: rationed by the allocation rule, each user's shortfall kept at its value
+    x_before = x
+    x = ration(h, run, rows, rationing, x)
+    ran = ran or x is not x_before
     # 2. stock draws, each kept at its optimum
     if draws is not None:
         level("stock", draws)
@@ -184,11 +198,17 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
         else:  # settled at 0: its optimal face is every costed flow at 0
             js = np.flatnonzero(cost > 0).astype(np.int32)
             h.changeColsBounds(js.size, js, x[js], x[js])
-    # 4. deviation from the baseline. When levels 1-3 were all settled at the start, the
-    # start's dual solution certifies this level too: on the columns left free its costs
-    # are exactly the level's (weighted_costs), so it is skipped.
+    # 4. unsold material: its optimal face kept (settled at 0: every unsold column at 0)
+    if level("unsold", unsold):
+        keep_optimal_face(h)
+    else:
+        js = np.flatnonzero(unsold > 0).astype(np.int32)
+        h.changeColsBounds(js.size, js, x[js], x[js])
+    # 5. deviation from the baseline. When the levels above were all settled at the start, the
+    # start's dual solution certifies this level too: on the columns left free its costs are
+    # exactly the level's (weighted_costs), so it is skipped.
     if ran:
-        run("deviation", deviation)
+        run("deviation", pad(deviation))
         x = np.asarray(h.getSolution().col_value)
     return x
 

@@ -115,6 +115,7 @@ from supplychain.simulation.levels import (
     weighted_costs,
 )
 from supplychain.simulation.policies import PolicyEffects
+from supplychain.simulation.rationing import DEFAULT_RULE, Rationing, Rule, ShareRows, check_rule
 
 __all__ = [
     "RebalanceModel",
@@ -193,6 +194,14 @@ class YearInputs:
         beyond its baseline domestic-origin inflow.
     quotas : tuple of QuotaRow
         Export quotas in force.
+    rule : str, optional
+        The allocation rule (:mod:`supplychain.simulation.rationing`); None: the model's.
+    floor : numpy.ndarray, optional
+        Per use node, the shortfall it may not exceed (``contracts_first``: the ``fixed``
+        response's; NaN: none). None: no floors.
+    reserved : numpy.ndarray of bool, optional
+        Per model edge: an export of a party with a preference to a non-partner, held at
+        its baseline while partners are served first.
     """
 
     baseline: FloatArray
@@ -205,6 +214,9 @@ class YearInputs:
     stock: FloatArray
     reexport: FloatArray
     quotas: tuple[QuotaRow, ...] = ()
+    rule: Rule | None = None
+    floor: FloatArray | None = None
+    reserved: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)
@@ -223,6 +235,8 @@ class RebalanceSolution:
         :math:`d_m` per stock market.
     unrecorded : numpy.ndarray
         :math:`g_m` per market.
+    unsold : numpy.ndarray
+        Unsold material per market: the surplus of its balance row (in + unrecorded + draw − out).
     objectives : dict
         Optimal value of each solved level (``shortfall``, ``stock``, ``cost``, ``deviation``).
     iterations : int
@@ -238,6 +252,7 @@ class RebalanceSolution:
     shortfall: FloatArray
     stock_draw: FloatArray
     unrecorded: FloatArray
+    unsold: FloatArray
     objectives: dict[str, float]
     iterations: int
     seconds: float
@@ -250,15 +265,17 @@ class RebalanceSolution:
 
         Edge tonnes are the sum of the two deviation columns of each edge; round-off below
         :data:`FLOW_TOL` tonnes (and below zero) is set to 0, so that an edge the optimum
-        leaves empty is not reported as a 10⁻⁸ t supplier.
+        leaves empty is not reported as a 10⁻⁸ t supplier; so is unsold material.
         """
         f = x[:ne] + x[ne : 2 * ne]
+        u = x[c.uns : c.n]
         return cls(
             tonnes=np.where(f > FLOW_TOL, f, 0.0),
             activity=x[c.act : c.short].copy(),
             shortfall=np.maximum(x[c.short : c.gap], 0.0),
-            stock_draw=x[c.draw :].copy(),
+            stock_draw=x[c.draw : c.uns].copy(),
             unrecorded=x[c.gap : c.draw].copy(),
+            unsold=np.where(u > FLOW_TOL, u, 0.0),
             objectives=objectives,
             iterations=iterations,
             seconds=seconds,
@@ -275,6 +292,7 @@ class _Cols:
     short: int
     gap: int
     draw: int
+    uns: int
     n: int
 
 
@@ -329,6 +347,11 @@ class RebalanceModel:
         Fold single-edge facility flows into their activity in the LP HiGHS solves
         (:mod:`supplychain.simulation.fold`; default True). The optima are the same
         either way; False keeps the LP as formulated (for comparison and tests).
+    allocation : str, optional
+        Who goes short when supply is scarce (:mod:`supplychain.simulation.rationing`), unless
+        a solve's inputs name a rule (:attr:`YearInputs.rule`). Default ``contracts_first``;
+        ``objective="weighted"`` is one solve and rationing needs several, so it allows only
+        ``max_delivery`` (its default).
 
     Attributes
     ----------
@@ -375,12 +398,14 @@ class RebalanceModel:
         extra_edges: pd.DataFrame | None = None,
         cold_start: Literal["baseline", "slack"] = "baseline",
         fold: bool = True,
+        allocation: Rule | None = None,
     ) -> None:
         t0 = time.perf_counter()
         if objective not in ("lexicographic", "weighted"):
             msg = f"objective must be 'lexicographic' or 'weighted', not {objective!r}"
             raise ValueError(msg)
         self.objective = objective
+        self.allocation: Rule = check_rule(allocation or ("max_delivery" if objective == "weighted" else DEFAULT_RULE))
         self.cold_solver = cold_solver
         if cold_start not in ("baseline", "slack"):
             msg = f"cold_start must be 'baseline' or 'slack', not {cold_start!r}"
@@ -443,8 +468,9 @@ class RebalanceModel:
         """Assemble the LP and pass it to HiGHS, folded first (:mod:`supplychain.simulation.fold`) if ``fold_flows``."""
         ne = len(self.edges)
         nf, nu, nm, ns = len(self.facilities), len(self.uses), len(self.markets), len(self.stock_markets)
-        c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm, n=0)
-        c.n = c.draw + ns
+        c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm,
+                  uns=2 * ne + nf + nu + nm + ns, n=0)
+        c.n = c.uns + nm
         n_nodes = self.index.n
         # rows: markets, yields, demand, re-export limits
         market_row = np.full(n_nodes, -1, dtype=np.intp)
@@ -488,8 +514,10 @@ class RebalanceModel:
         put(market_row[dst[m]], eidx[m], np.ones(m.sum()))
         m = kind[dst] == "use"
         put(use_row[dst[m]], eidx[m], np.ones(m.sum()))
-        # sources without a balance row (stock nodes) supply at most their baseline
-        self._capped_source = ~np.isin(kind[src], ["market", "facility"])
+        # sources without a balance row (stock nodes) supply at most their baseline, and sinks other
+        # than demand (surplus: no known destination; stock builds) take at most theirs: material
+        # nobody buys is unsold (a market's surplus), never hidden in a sink
+        self._capped = ~np.isin(kind[src], ["market", "facility"]) | np.isin(kind[dst], ["surplus", "stock"])
         if np.any(kind[src] == "use"):
             bad = self.edges["edge"].iloc[int(np.flatnonzero(kind[src] == "use")[0])]
             msg = f"edge {bad!r} leaves a use node; use nodes are sinks"
@@ -515,6 +543,8 @@ class RebalanceModel:
         put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
         put(market_row[self.markets], c.gap + np.arange(nm, dtype=np.intp), np.ones(nm))
         put(market_row[self.stock_markets], c.draw + np.arange(ns, dtype=np.intp), np.ones(ns))
+        # unsold material of each market: what its balance row leaves over (in + g + d − out − u = 0)
+        put(market_row[self.markets], c.uns + np.arange(nm, dtype=np.intp), -np.ones(nm))
         # re-export limit: cross-border exports − domestic-origin inflow − g − d ≤ R⁰
         rex_row = np.full(n_nodes, -1, dtype=np.intp)
         rex_row[rex_nodes] = r.reexport + np.arange(nx_)
@@ -541,18 +571,25 @@ class RebalanceModel:
         a.sum_duplicates()
         a.sort_indices()
         self._cols, self._rows = c, r
-        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=fold_flows)
+        # cross-border edges stay columns of their own: the allocation rules bound them one by one
+        sc, bc = self.edges["supplier_country"].astype(str), self.edges["buyer_country"].astype(str)
+        cross = (sc != bc).to_numpy()
+        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=fold_flows,
+                       keep=cross)
         self._fold = fold
         # the LP as HiGHS holds it (folded; base rows, quota rows are added on first use); used by blocks.py
         self._matrix = fold.matrix
         # HiGHS columns of the shortfall and stock-draw variables (lexicographic levels)
         self._short_cols = fold.col_of[c.short : c.gap].astype(np.int32)
-        self._draw_cols = fold.col_of[c.draw : c.n].astype(np.int32)
+        self._draw_cols = fold.col_of[c.draw : c.uns].astype(np.int32)
         # baseline_basis pairs of the facilities HiGHS still has activity columns and yield rows for
         keep = fold.col_of[self._crash[0]] >= 0
         self._crash = (fold.col_of[self._crash[0][keep]], fold.row_of[self._crash[1][keep]])
         self._market_row = market_row
         self._ykey = ykey
+        self._rationing_groups(cross)
+        self._share_rows = ShareRows()
+        self._unsold_cols = fold.col_of[c.uns : c.n].astype(np.int32)
         n_col, n_row = fold.n_cols, len(fold.kept_rows)
         lp = highspy.HighsLp()
         lp.num_col_ = n_col
@@ -562,7 +599,7 @@ class RebalanceModel:
         lp.col_upper_ = np.full(n_col, INF)
         row_lo = np.zeros(r.n)
         row_hi = np.zeros(r.n)
-        row_hi[: nm] = INF  # market balance ≥ 0
+        row_hi[: nm] = 0.0  # market balance = 0 (with its unsold column)
         row_lo[r.reexport :] = -INF
         row_hi[r.reexport :] = INF
         lp.row_lower_ = row_lo[fold.kept_rows]
@@ -579,6 +616,56 @@ class RebalanceModel:
             raise SolverError(msg)
         self._h = SentHighs(h, lp)
         self._row_hi_base = row_hi
+
+    def _rationing_groups(self, cross: npt.NDArray[np.bool_]) -> None:
+        """Group the users by (country, commodity) and find each group's exports in HiGHS' columns.
+
+        Used by the allocation rules (:meth:`rationing`): ``home_first`` closes a group's
+        exports while its users are short.
+        """
+        uses = self.nodes.iloc[self.uses]
+        ukey = uses["country"].astype(str) + "|" + uses["commodity"].astype(str)
+        codes, groups = pd.factorize(ukey)
+        self._use_group = np.asarray(codes, dtype=np.intp)
+        self._use_com = np.asarray(pd.factorize(uses["commodity"].astype(str))[0], dtype=np.intp)
+        ekey = (self.edges["supplier_country"].astype(str) + "|" + self.edges["commodity"].astype(str)).to_numpy()
+        ne = len(self.edges)
+        col_of = self._fold.col_of
+        exports = []
+        for key in groups:
+            e = np.flatnonzero(cross & (ekey == key))
+            cols = np.concatenate([col_of[e], col_of[e + ne]])
+            exports.append(cols[cols >= 0].astype(np.int32))
+        self._export_cols = tuple(exports)
+        self._cross = cross
+
+    def rule_of(self, inputs: YearInputs) -> Rule:
+        """Return the allocation rule of a solve: its inputs' rule, else the model's (:attr:`allocation`)."""
+        return check_rule(inputs.rule or self.allocation)
+
+    def rationing(self, inputs: YearInputs) -> Rationing:
+        """Return the allocation rule of a solve in HiGHS' columns (:mod:`supplychain.simulation.rationing`).
+
+        Every use node is a user (surplus nodes are not use nodes); its demand is the year's
+        :math:`D_u` (a use node without demand that year takes no part).
+        """
+        rule = self.rule_of(inputs)
+        d = inputs.demand
+        nu = len(d)
+        floor = np.full(nu, np.nan)
+        if rule == "contracts_first" and inputs.floor is not None:
+            floor = np.minimum(np.asarray(inputs.floor, dtype=float), d)
+        ne = len(self.edges)
+        reserved = np.zeros(0, dtype=np.int32)
+        if inputs.reserved is not None:
+            e = np.flatnonzero(np.asarray(inputs.reserved, dtype=bool) & self._cross)
+            cols = self._fold.col_of[e + ne]
+            reserved = cols[cols >= 0].astype(np.int32)
+        dk = np.bincount(self._use_com, weights=d, minlength=int(self._use_com.max()) + 1 if nu else 0)
+        eff = np.where(dk[self._use_com] > 0, 1.0 / np.where(dk[self._use_com] > 0, dk[self._use_com], 1.0), 0.0) \
+            if nu else np.zeros(0)
+        return Rationing(rule=rule, short=self._short_cols, demand=np.asarray(d, dtype=np.float64), floor=floor,
+                         group=self._use_group, exports=self._export_cols, reserved=reserved, efficiency=eff)
 
     def crashes(self) -> bool:
         """Whether a solve from scratch starts from the baseline basis (simplex, ``cold_start="baseline"``).
@@ -627,7 +714,9 @@ class RebalanceModel:
             return f"shortfall at {ids[self.uses[j - c.short]]}"
         if j < c.draw:
             return f"unrecorded supply of {ids[self.markets[j - c.gap]]}"
-        return f"stock draw at {ids[self.stock_markets[j - c.draw]]}"
+        if j < c.uns:
+            return f"stock draw at {ids[self.stock_markets[j - c.draw]]}"
+        return f"unsold material at {ids[self.markets[j - c.uns]]}"
 
     # --------------------------------------------------------------- inputs
     def _position(self, edge_id: str) -> int:
@@ -911,7 +1000,7 @@ class RebalanceModel:
         c, ne = self._cols, len(self.edges)
         f0 = inputs.baseline
         cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
-        cap = np.where(self._capped_source, np.minimum(cap, f0), cap)
+        cap = np.where(self._capped, np.minimum(cap, f0), cap)
         cap = np.maximum(cap, 0.0)
         lo_ub = np.minimum(f0, cap)
         hi_ub = np.where(np.isinf(cap), INF, cap - lo_ub)
@@ -924,7 +1013,7 @@ class RebalanceModel:
         col_lo[ne : 2 * ne], col_hi[ne : 2 * ne] = hi_lb, hi_ub
         col_hi[c.act : c.short] = inputs.capacity
         col_hi[c.gap : c.draw] = inputs.unrecorded
-        col_hi[c.draw :] = inputs.stock
+        col_hi[c.draw : c.uns] = inputs.stock
         return col_lo, col_hi
 
     def _lp_bounds(self, inputs: YearInputs) -> tuple[Geometry, FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -937,13 +1026,21 @@ class RebalanceModel:
         return geo, lo, hi, row_lo[kept], row_hi[kept]
 
     def _level_costs(self, inputs: YearInputs) -> LevelCosts:
-        """Cost vectors of the four levels, each normalised to a largest coefficient of 1."""
+        """Cost vectors of the levels, each normalised to a largest coefficient of 1.
+
+        Unmet demand weighs :math:`1/D_u` per user (shares; ``max_delivery``: :math:`1/D_k`,
+        tonnes per commodity); it is the start's and the weighted objective's term, the
+        lexicographic solve rations by the allocation rule instead.
+        """
         c, ne = self._cols, len(self.edges)
         f0 = inputs.baseline
         # normalised weights: each level's largest coefficient is 1 (keeps reduced costs
         # well above HiGHS' dual feasibility tolerance)
         d = inputs.demand
-        ws = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
+        if self.rule_of(inputs) == "max_delivery":
+            ws = self.rationing(inputs).efficiency
+        else:
+            ws = np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0), 0.0)
         ws_scale = float(ws.max()) if ws.size and ws.max() > 0 else 1.0
         cost1 = np.zeros(c.n)
         cost1[c.short : c.gap] = ws / ws_scale
@@ -952,7 +1049,7 @@ class RebalanceModel:
         cost2 = np.zeros(c.n)
         if has_stock:
             wd = np.where(inputs.stock > 0, 1.0 / np.where(inputs.stock > 0, inputs.stock, 1.0), 0.0)
-            cost2[c.draw :] = wd / wd.max()
+            cost2[c.draw : c.uns] = wd / wd.max()
         has_cost = bool(np.any(inputs.cost != 0))
         cost3 = np.zeros(c.n)
         cscale = float(np.abs(inputs.cost).max()) if has_cost else 1.0
@@ -969,18 +1066,21 @@ class RebalanceModel:
         cost4[ne : 2 * ne] = w / dscale
         cost4[c.gap : c.draw] = -wm / dscale
         dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
-        return LevelCosts(cost1, cost2, cost3, cost4, dev_const, ws_scale, cscale, has_stock, has_cost)
+        # unsold: Σ_m u_m / T_k(m)
+        unsold = np.zeros(c.n)
+        unsold[c.uns :] = wm / float(wm.max()) if wm.size else 0.0
+        return LevelCosts(cost1, cost2, cost3, cost4, unsold, dev_const, ws_scale, cscale, has_stock, has_cost)
 
     def _lp_costs(self, lv: LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
         """Return the costs of a solve's HiGHS runs, in HiGHS' (folded) columns.
 
         ``objective="weighted"``: ``(weighted,)``; lexicographic: ``(shortfall, stock, cost,
-        deviation with the tie-break, weighted start)``. Shared by :meth:`solve` and ``BlockRebalance``.
+        deviation with the tie-break, weighted start, unsold)``. Shared by :meth:`solve` and ``BlockRebalance``.
         """
         tie = self._tie()
         if self.objective == "weighted":
             return (self._fold.costs(weighted_costs(lv, tie), geo),)
-        levels = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie))
+        levels = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie), lv.unsold)
         return tuple(self._fold.costs(k, geo) for k in levels)
 
     def _tie(self) -> FloatArray:
@@ -1073,25 +1173,29 @@ class RebalanceModel:
 
         lp_costs = self._lp_costs(lv, geo)
         if self.objective == "weighted":
-            weights = WEIGHTS
+            if self.rule_of(inputs) != "max_delivery":
+                msg = (f"objective='weighted' weighs unmet demand in one solve and cannot ration by the rule "
+                       f"{self.rule_of(inputs)!r}; use objective='lexicographic' or allocation='max_delivery'")
+                raise ValueError(msg)
             stage("weighted", lp_costs[0])
-            x = fold.unfold(np.asarray(h.getSolution().col_value), geo, c.n)
-            plain = weights[0] * cost1 + weights[1] * cost2 + weights[2] * cost3 + weights[3] * cost4
+            x = fold.unfold(np.asarray(h.getSolution().col_value)[: fold.n_cols], geo, c.n)
+            w = WEIGHTS
+            plain = w[0] * cost1 + w[1] * cost2 + w[2] * cost3 + w[3] * lv.unsold + w[4] * cost4
             objectives["weighted"] = dot(plain, x)  # without the tie-break
-            objectives["shortfall"] = dot(cost1, x)
             objectives["stock"] = dot(cost2, x)
             objectives["cost"] = dot(cost3, x)
-            objectives["deviation"] = dot(cost4, x) + dev_const
         else:
             x_lp = lexicographic_levels(
-                h, stage, objectives, start=lp_costs[4], shortfall=lp_costs[0],
+                h, stage, objectives, start=lp_costs[4], rationing=self.rationing(inputs), rows=self._share_rows,
                 draws=lp_costs[1] if has_stock else None, cost=lp_costs[2] if has_cost else None,
-                deviation=lp_costs[3], short=self._short_cols, draw=self._draw_cols, stock=inputs.stock,
+                unsold=lp_costs[5], deviation=lp_costs[3], draw=self._draw_cols,
+                stock=inputs.stock,
             )
-            x = fold.unfold(x_lp, geo, c.n)
-            objectives["deviation"] = dot(cost4, x) + dev_const  # without the tie-break
-        objectives["shortfall"] *= ws_scale
+            x = fold.unfold(x_lp[: fold.n_cols], geo, c.n)
+        objectives["deviation"] = dot(cost4, x) + dev_const  # without the tie-break
+        objectives["shortfall"] = dot(cost1, x) * ws_scale
         objectives["cost"] = objectives.get("cost", 0.0) * cscale
+        objectives.pop("share", None)
         self._solved = True
         return RebalanceSolution.from_columns(x, c, ne, objectives=objectives, iterations=it0,
                                               seconds=time.perf_counter() - t0, warm=warm_used)

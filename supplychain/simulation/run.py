@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -34,16 +34,19 @@ from supplychain.simulation.agreements import (
     investment_facilities,
     offtake_bounds,
     preference_surcharge,
+    preferences,
     with_investments,
 )
-from supplychain.simulation.fixed import propagate_fixed, shortfall_table
+from supplychain.simulation.fixed import FixedResult, propagate_fixed, shortfall_table
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
+from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
 from supplychain.simulation.stocks import StockLedger, StockRoutes
 from supplychain.simulation.targets import evaluate_targets
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
 if TYPE_CHECKING:
+    from supplychain.graph.build import BaseYear
     from supplychain.simulation.blocks import BlockRebalance
 
 __all__ = [
@@ -65,7 +68,12 @@ FLOW_COLUMNS = [
     "year", "edge", "entity", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage",
     "kind", "origin", "baseline_t", "tonnes", "change_t", "blocked_share", "cost_per_t", "status", "variant",
 ]
-"""Columns of ``Result.flows``."""
+"""Columns of ``Result.flows``.
+
+Besides the network's edges, every tonne the response leaves somewhere has a row, so that the
+flows of every market close (in = out): ``kind`` ``unsold`` (material made that no buyer takes,
+to ``<country>:<commodity>:unsold``; entity ``response.unsold``) and ``stock`` release rows
+(``stockpiles.release.<market>``, entity ``stock_release``: stock drawn beyond the baseline)."""
 
 SHORTFALL_COLUMNS = [
     "year", "country", "commodity", "stage", "node", "demand_t", "delivered_t", "shortfall_t", "shortfall_share",
@@ -133,10 +141,12 @@ class RunOutput:
     stocks: pd.DataFrame
     toggles: ToggleState
     solver: pd.DataFrame
+    inactive: pd.DataFrame
     nodes: dict[int, pd.DataFrame]
     mode: Mode
     source: str
     years: tuple[int, ...]
+    allocation: str
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,9 @@ class YearPolicies:
         Committed offtake tonnes by edge id.
     offtake : numpy.ndarray of bool
         Edges carrying an offtake.
+    reserved : numpy.ndarray of bool
+        Exports of a party with a preference to a non-partner (served after the partners;
+        :class:`~supplychain.simulation.agreements.Preferences`), offtakes excepted.
     """
 
     effects: PolicyEffects
@@ -162,6 +175,7 @@ class YearPolicies:
     partner: np.ndarray[Any, np.dtype[np.bool_]]
     lower: dict[str, float]
     offtake: np.ndarray[Any, np.dtype[np.bool_]]
+    reserved: np.ndarray[Any, np.dtype[np.bool_]]
 
 
 def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.DataFrame,
@@ -186,7 +200,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     YearPolicies
     """
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
-    sur, partner = preference_surcharge(table, year=year, agreements=world.agreements, scenario=world, active=active)
+    pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
     pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
                                                  model.edges["buyer"], model.edges["commodity"], strict=True)}
@@ -196,7 +210,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
         if eid is not None and ob.tonnes > 0:
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
-    return YearPolicies(eff, np.asarray(sur, dtype=float), np.asarray(partner, dtype=bool), lower, offtake_edges)
+    return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges)
 
 
 @dataclass
@@ -232,6 +246,9 @@ class Simulator:
     blocks : bool or int
         Solve the LP block by block (:class:`~supplychain.simulation.blocks.BlockRebalance`);
         an int > 1 is the number of solver threads.
+    allocation : str, optional
+        Who goes short when supply is scarce (:mod:`supplychain.simulation.rationing`):
+        default the scenario's ``response.allocation``, else ``contracts_first``.
     """
 
     def __init__(
@@ -244,8 +261,14 @@ class Simulator:
         reroute: bool = True,
         objective: Objective = "lexicographic",
         blocks: bool | int = False,
+        allocation: Rule | None = None,
     ) -> None:
         self.scenario = scenario
+        response = getattr(scenario, "response", None)
+        default = response.allocation if response is not None else DEFAULT_RULE
+        if objective == "weighted" and allocation is None:
+            default = "max_delivery"  # one weighted solve cannot ration (RebalanceModel, allocation)
+        self.allocation: Rule = check_rule(allocation or default)
         self.world = with_investments(scenario)
         self.investments = investment_facilities(scenario)
         self.years: tuple[int, ...] = tuple(sorted(years)) if years is not None else tuple(scenario.years)
@@ -262,6 +285,7 @@ class Simulator:
         self.reroute = reroute
         self.objective: Objective = objective
         self._tables: dict[int, tuple[pd.DataFrame, pd.DataFrame]] = {}
+        self._base: BaseYear | None = None
         self._model: RebalanceModel | None = None
         self.blocks = blocks
         self._blocks: BlockRebalance | None = None
@@ -272,11 +296,13 @@ class Simulator:
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Baseline node and edge tables of ``year`` (built once)."""
+        """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern)."""
         if year not in self._tables:
-            from supplychain.graph.build import build_tables
+            from supplychain.graph.build import base_year, build_tables
 
-            self._tables[year] = build_tables(self.world, year)
+            if self._base is None and year > self.world.scenario.base_year:
+                self._base = base_year(self.world)
+            self._tables[year] = build_tables(self.world, year, base=self._base)
         return self._tables[year]
 
     def model(self) -> RebalanceModel:
@@ -305,6 +331,7 @@ class Simulator:
             self._model = RebalanceModel(
                 all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
                 reroute=self.reroute, options=self.options, objective=self.objective, extra_edges=extra_edges,
+                allocation=self.allocation,
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model
@@ -408,7 +435,7 @@ class Simulator:
         r.out["util"].append(util.assign(variant=label))
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
-        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label)
+        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
         m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
 
@@ -418,21 +445,24 @@ class Simulator:
         measures = _concat(r.out["measures"], MEASURE_COLUMNS)
         flows = _concat(r.out["flows"], FLOW_COLUMNS)
         targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
+        util = pd.concat(r.out["util"], ignore_index=True)
         return RunOutput(
             measures=measures,
             flows=flows,
             shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS),
-            utilisation=pd.concat(r.out["util"], ignore_index=True),
+            utilisation=util,
             gainers=gainers_table(flows),
             targets=targets,
             attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
             stocks=r.ledger.table().assign(variant=label),
             toggles=r.toggles,
             solver=pd.concat(r.out["solver"], ignore_index=True),
+            inactive=self._inactive(util, mode),
             nodes=r.nodes,
             mode=mode,
             source=self.source,
             years=self.years,
+            allocation=self.allocation,
         )
 
     def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
@@ -443,6 +473,19 @@ class Simulator:
             table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
         return table
 
+    def _inactive(self, util: pd.DataFrame, mode: Mode) -> pd.DataFrame:
+        """Investment projects with capacity that the ``fixed`` response leaves idle, per year.
+
+        ``fixed`` keeps the baseline's trade pattern and a new plant has none, so its capacity is
+        not used (``docs/rebalance.md``, "What is not modelled"); ``rebalance`` uses it.
+        """
+        cols = ["year", "variant", "facility", "country", "commodity", "capacity_t", "reason"]
+        if mode != "fixed" or util.empty:
+            return pd.DataFrame(columns=cols)
+        u = util[util["facility"].isin(list(self.investments)) & (util["capacity_t"].fillna(0.0) > TOL)]
+        return u.assign(reason="investment project: the fixed response keeps the baseline's trade pattern, "
+                               "which a new plant has no part in; use --mode rebalance")[cols].reset_index(drop=True)
+
     def switched_off(self, active: frozenset[str]) -> dict[str, float]:
         """Return capacity 0 for the investment facilities of agreements not in ``active``."""
         return {fid: 0.0 for fid in self.investments if fid.split(".", 1)[0] not in active}
@@ -452,16 +495,12 @@ class Simulator:
         return year_policies(self.world, self.model(), year, table, active)
 
     # ------------------------------------------------------------ one year
-    def _year_fixed(
-        self,
-        year: int,
-        nodes: pd.DataFrame,
-        edges: pd.DataFrame,
-        active: frozenset[str],
-        off_capacity: Mapping[str, float],
-        ledger: StockLedger,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-        t0 = time.perf_counter()
+    def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
+                        ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
+        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market.
+
+        Draws ``ledger``'s stocks (pass a copy for a dry run: the floors of ``contracts_first``).
+        """
         eff = scenario_policy_effects(self.world, edges, year, active)
         b = eff.edges["total_blocked_share"].to_numpy(dtype=float).copy()
         b = _limit_stock_edges(edges, b, ledger)
@@ -474,19 +513,47 @@ class Simulator:
                                                           strict=True)}
         drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
         drawn = _net_of_baseline_draw(edges, drawn)
-        short = _apply_stock_cover(short, drawn)
+        return eff, res, _apply_stock_cover(short, drawn), drawn
+
+    def _year_fixed(
+        self,
+        year: int,
+        nodes: pd.DataFrame,
+        edges: pd.DataFrame,
+        active: frozenset[str],
+        off_capacity: Mapping[str, float],
+        ledger: StockLedger,
+    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+        t0 = time.perf_counter()
+        eff, res, short, drawn = self._fixed_response(year, nodes, edges, active, ledger)
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
-        flows = _flow_frame(year, edges.assign(origin="observed"), edges["tonnes"].to_numpy(dtype=float), res.tonnes,
+        tonnes = _deliver_draws(edges, res.tonnes, drawn)
+        flows = _flow_frame(year, edges.assign(origin="observed"), edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal)
-        sim_nodes = _sim_nodes(res.index.nodes, edges, res.tonnes, {})
-        util = _utilisation(year, nodes, edges, res.tonnes, off_capacity)
+        unsold = _facility_unsold(edges, res.unsold)
+        flows = _concat([flows, _response_rows(year, unsold, drawn)], FLOW_COLUMNS[:-1])
+        sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
+        sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
+        util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(edges, res.unsold))
         att = eff.attribution
-        return flows, short, util, att, sim_nodes, edges.assign(tonnes=res.tonnes), {
+        return flows, short, util, att, sim_nodes, sim_edges, {
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
         }
+
+    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
+                ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
+
+        A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        """
+        _, _, short, _ = self._fixed_response(year, nodes, edges, active, StockLedger(dict(ledger.levels)))
+        model = self.model()
+        ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
+        z = short.set_index("node")["shortfall_t"]
+        return z.reindex(ids).to_numpy(dtype=float)
 
     def _year_rebalance(
         self,
@@ -505,6 +572,8 @@ class Simulator:
         routes = StockRoutes.of(model)
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
+        floor = self._floors(year, nodes, edges, active, ledger) if self.allocation == "contracts_first" else None
+        inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
         draws = routes.record(ledger, year, inputs, sol)
@@ -518,11 +587,15 @@ class Simulator:
         sim_edges = table.assign(tonnes=sol.tonnes).loc[keep]
         sim_nodes = _sim_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = _add_release_edges(sim_edges, draws)
+        ids = model.nodes["node"].astype(str).to_numpy()
+        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
+        flows = _concat([flows, _response_rows(year, unsold, draws)], FLOW_COLUMNS[:-1])
         util = _utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
-            zip(model.nodes["node"].astype(str).to_numpy()[model.facilities], inputs.capacity, strict=True)))
+            zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
         att = att.loc[(att["baseline_t"] > 0) | (att["exempted_by"] != "")].reset_index(drop=True)
-        stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm}
+        stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
+                                 "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), stats
 
@@ -642,6 +715,84 @@ def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Map
     return nodes.reset_index(drop=True)
 
 
+def _deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float]) -> np.ndarray[Any, np.dtype[Any]]:
+    """Add what the ``fixed`` response draws from a market's stock to that market's final-use edges.
+
+    The stock covers its own market's final use (:meth:`Simulator._fixed_response`); the draw is
+    split over the market's use edges by their shortfall, so each use edge carries what its use
+    node gets.
+    """
+    t = np.array(tonnes, dtype=float)
+    if not drawn:
+        return t
+    sup = edges["supplier"].astype(str).to_numpy()
+    is_use = edges["buyer"].astype(str).str.endswith(":use").to_numpy()
+    gap = np.maximum(0.0, edges["tonnes"].to_numpy(dtype=float) - t)
+    for m, d in drawn.items():
+        sel = np.flatnonzero(is_use & (sup == m))
+        g = gap[sel]
+        if d > TOL and sel.size and g.sum() > 0:
+            t[sel] += np.minimum(g, d * g / g.sum())
+    return t
+
+
+def _facility_unsold(edges: pd.DataFrame, unsold: Any) -> dict[tuple[str, str, str], float]:
+    """Unsold output of the ``fixed`` response per (facility, country, commodity) (:func:`curtail`)."""
+    u = np.asarray(unsold, dtype=float)
+    out: dict[tuple[str, str, str], float] = {}
+    for i in np.flatnonzero(u > TOL).tolist():
+        key = (str(edges["supplier"].iloc[i]), str(edges["supplier_country"].iloc[i]),
+               str(edges["commodity"].iloc[i]))
+        out[key] = out.get(key, 0.0) + float(u[i])
+    return out
+
+
+def _unsold_by_facility(edges: pd.DataFrame, unsold: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for (f, _, _), t in _facility_unsold(edges, unsold).items():
+        out[f] = out.get(f, 0.0) + t
+    return out
+
+
+def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> pd.DataFrame:
+    """Flow rows of what the response leaves: unsold material and stock released beyond the baseline.
+
+    ``unsold`` is keyed by market id (the LP: a market's unsold column) or by
+    (facility, country, commodity) (``fixed``: output no buyer takes). With them every
+    market's flows close.
+    """
+    rows = []
+    for key, t in sorted(unsold.items(), key=lambda kv: str(kv[0])):
+        if t <= TOL:
+            continue
+        if isinstance(key, tuple):
+            supplier, country, commodity = key
+        else:
+            supplier, (country, commodity) = key, key.split(":", 1)
+        rows.append({"edge": f"unsold.{supplier}.{commodity}" if isinstance(key, tuple) else f"unsold.{key}",
+                     "entity": "response.unsold", "supplier": supplier, "buyer": f"{country}:{commodity}:unsold",
+                     "supplier_country": country, "buyer_country": country, "commodity": commodity,
+                     "kind": "unsold", "tonnes": t, "status": "unsold"})
+    for m, d in sorted(drawn.items()):
+        if d <= TOL:
+            continue
+        country, commodity = m.split(":", 1)
+        rows.append({"edge": f"stockpiles.release.{m}", "entity": "stock_release", "supplier": f"{m}:stock",
+                     "buyer": m, "supplier_country": country, "buyer_country": country, "commodity": commodity,
+                     "kind": "stock", "tonnes": d, "status": "stock"})
+    if not rows:
+        return pd.DataFrame(columns=FLOW_COLUMNS[:-1])
+    df = pd.DataFrame(rows)
+    df["year"] = year
+    df["stage"] = ""
+    df["origin"] = "response"
+    df["baseline_t"] = 0.0
+    df["change_t"] = df["tonnes"]
+    df["blocked_share"] = 0.0
+    df["cost_per_t"] = 0.0
+    return df[FLOW_COLUMNS[:-1]]
+
+
 def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.DataFrame:
     rows = [
         {"edge": f"stockpiles.release.{m}", "entity": "stock_release", "supplier": f"{m}:stock", "buyer": m,
@@ -655,7 +806,13 @@ def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.Da
 
 
 def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any,
-                 off_capacity: Mapping[str, float], capacity: Mapping[str, float] | None = None) -> pd.DataFrame:
+                 off_capacity: Mapping[str, float], capacity: Mapping[str, float] | None = None,
+                 unsold: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Capacity, output and its change per facility: ``curtailed_t`` = baseline − output where it fell.
+
+    ``output_t`` is the reference output shipped; ``unsold_t`` what the facility made beyond
+    that (``fixed``: joint products nobody takes; the LP reports unsold material at markets).
+    """
     fac = nodes[nodes["kind"].astype(str) == "facility"]
     t = np.asarray(tonnes, dtype=float)
     com = edges["commodity"].astype(str).to_numpy()
@@ -680,6 +837,8 @@ def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: An
         "facility_kind": fac["facility_kind"].astype(str).to_numpy() if "facility_kind" in fac else "",
         "capacity_t": cap, "baseline_t": o0, "output_t": o, "utilisation": u,
         "spare_t": np.where(np.isnan(cap), np.nan, np.maximum(0.0, cap - o)),
+        "curtailed_t": np.where(o0 - o > TOL * np.maximum(1.0, o0), o0 - o, 0.0),
+        "unsold_t": ids.map(dict(unsold or {})).fillna(0.0).to_numpy(dtype=float),
     })
 
 
@@ -718,16 +877,19 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
-                         source: str, variant: str = "") -> pd.DataFrame:
+                         source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
 
     The simulated edge table (tonnes after the response) and node table (primary
     production of mines and stock releases after the response) go through the
     exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
+    ``planned``: the year's baseline edge table, whose consumption is what ``exposed_share``
+    counts unmet demand against (:mod:`supplychain.metrics.exposure`).
     """
     from functools import partial
 
     from supplychain.engine import compile_tables
+    from supplychain.metrics.exposure import consumption
     from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
     from supplychain.schema.references import problem_at
 
@@ -743,6 +905,7 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
         nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
         wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
         scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        planned=consumption(planned) if planned is not None else None,
     )
 
 

@@ -20,10 +20,12 @@ __all__ = ["PUBLIC_NAMES", "public_table"]
 PUBLIC_NAMES: Final[dict[str, dict[str, str]]] = {
     "flows": {"baseline_t": "baseline", "tonnes": "simulated", "change_t": "change", "cost_per_t": "cost_per_unit"},
     "shortfall": {"demand_t": "demand", "delivered_t": "delivered", "shortfall_t": "shortfall"},
-    "utilisation": {"capacity_t": "capacity", "baseline_t": "baseline", "output_t": "output", "spare_t": "spare"},
+    "utilisation": {"capacity_t": "capacity", "baseline_t": "baseline", "output_t": "output", "spare_t": "spare",
+                    "curtailed_t": "curtailed", "unsold_t": "unsold"},
     "gainers": {"baseline_t": "baseline", "tonnes": "simulated", "gain_t": "gain"},
     "attribution": {"baseline_t": "baseline", "blocked_tonnes": "blocked", "cost_per_t": "cost_per_unit"},
     "stocks": {},
+    "inactive": {"capacity_t": "capacity"},
 }
 """Per table of a run: internal column → public (unit-neutral) column."""
 

@@ -1,14 +1,17 @@
 """Targets checked per year against the measures.
 
-A target such as "traced China share of US NdPr oxide ≤ 25 % by 2030" is
+A target such as "China's share of US NdFeB magnet supply ≤ 25 % by 2030" is
 evaluated in every simulated year from ``by`` on (DOMAIN.md, "Policies and
 deals"): the measure's value, the threshold, pass/fail and the margin, positive
 when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
 A year without the measure is reported with ``status`` ``"no data"``, never
-as a pass. The share of demand left unmet is reported beside every verdict,
-because a ban can push an exposure share to zero simply because nothing arrives;
-a target with ``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when
-more demand than that is unmet.
+as a pass. Targets on dependence use ``exposed_share`` by default (traced tonnes
+plus unmet demand, :mod:`supplychain.metrics.exposure`), so a ban that starves a
+country fails the target; a target that names ``traced_share`` (the traced share
+of what is delivered) can pass with unmet demand, and its reason says so. The share
+of final demand left unmet is reported beside every verdict; a target with
+``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when more is unmet.
+Every verdict carries a ``reason`` in words (:func:`verdict_reason`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pandas as pd
 
 from supplychain.schema.model import Target
 
-__all__ = ["TARGET_COLUMNS", "evaluate_targets"]
+__all__ = ["TARGET_COLUMNS", "evaluate_targets", "verdict_reason"]
 
 TARGET_COLUMNS = [
     "target",
@@ -37,9 +40,48 @@ TARGET_COLUMNS = [
     "margin",
     "status",
     "shortfall_share",
+    "reason",
     "variant",
 ]
 """Columns of the targets table."""
+
+_NAMES = {"exposed_share": "exposed share", "traced_share": "traced share", "direct_share": "direct share",
+          "net_import_reliance": "net import reliance", "shortfall_share": "unmet demand"}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %" if abs(100 * x - round(100 * x)) < 0.05 or abs(x) >= 0.1 else f"{100 * x:.1f} %"
+
+
+def verdict_reason(metric: str, value: float, bound: str, threshold: float, status: str, shortfall: float,
+                   year: int, max_shortfall: float | None = None) -> str:
+    """Say in words why a target passes or fails in a year.
+
+    Examples
+    --------
+    >>> verdict_reason("exposed_share", 0.78, "max", 0.25, "fail", 0.44, 2030)
+    'fails: exposed share 78 % > 25 % in 2030 (44 % of demand unmet)'
+    >>> verdict_reason("traced_share", 0.22, "max", 0.25, "pass", 0.0, 2030)
+    'passes: traced share 22 % ≤ 25 % in 2030, no unmet demand'
+    >>> verdict_reason("traced_share", 0.0, "max", 0.25, "pass", 0.44, 2030)
+    'passes on the traced share of delivered supply: 0 % ≤ 25 % in 2030, but 44 % of demand unmet'
+    """
+    name = _NAMES.get(metric, metric)
+    op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
+    unmet = shortfall if shortfall == shortfall else 0.0  # NaN: no final demand in the data
+    if status == "no data":
+        return f"no data: no {name} in {year}"
+    if status == "fail (shortfall)":
+        return (f"fails: {_pct(unmet)} of demand unmet in {year} > {_pct(max_shortfall or 0.0)} allowed "
+                f"({name} {_pct(value)} {op_ok} {_pct(threshold)})")
+    if status == "fail":
+        tail = f" ({_pct(unmet)} of demand unmet)" if unmet > 1e-9 else ""
+        return f"fails: {name} {_pct(value)} {op_bad} {_pct(threshold)} in {year}{tail}"
+    if metric == "traced_share" and unmet > 1e-9:
+        return (f"passes on the traced share of delivered supply: {_pct(value)} {op_ok} {_pct(threshold)} "
+                f"in {year}, but {_pct(unmet)} of demand unmet")
+    tail = ", no unmet demand" if unmet <= 1e-9 else f", {_pct(unmet)} of demand unmet"
+    return f"passes: {name} {_pct(value)} {op_ok} {_pct(threshold)} in {year}{tail}"
 
 
 def evaluate_targets(
@@ -73,15 +115,16 @@ def evaluate_targets(
     --------
     >>> t = Target(country="US", commodity="ndpr_oxide", max=0.25, by=2030)
     >>> m = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["ndpr_oxide"],
-    ...                   "metric": ["traced_share"], "source_country": ["CN"], "value": [0.4]})
+    ...                   "metric": ["exposed_share"], "source_country": ["CN"], "value": [0.4]})
     >>> r = evaluate_targets({"t": t}, m, [2029, 2030]).iloc[0]
-    >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"]
-    (False, -0.15, 'fail')
+    >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"], r["reason"]
+    (False, -0.15, 'fail', 'fails: exposed share 40 % > 25 % in 2030')
 
-    A China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
+    A traced China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
     and the target allows at most 10 %:
 
-    >>> t2 = Target(country="US", commodity="ndpr_oxide", max=0.25, by=2030, max_shortfall_share=0.1)
+    >>> t2 = Target(country="US", commodity="ndpr_oxide", metric="traced_share", max=0.25, by=2030,
+    ...             max_shortfall_share=0.1)
     >>> m2 = pd.DataFrame({"year": [2030, 2030], "country": ["US", "US"], "commodity": ["ndpr_oxide"] * 2,
     ...                    "metric": ["traced_share", "shortfall_share"], "source_country": ["CN", ""],
     ...                    "value": [0.0, 0.6]})
@@ -124,6 +167,8 @@ def evaluate_targets(
                 "target": tid, "year": y, "country": t.country, "commodity": t.commodity, "metric": t.metric,
                 "source_country": t.source_country, "value": value, "bound": bound, "threshold": threshold,
                 "passed": passed, "margin": margin, "status": status, "shortfall_share": shortfall,
+                "reason": verdict_reason(t.metric, value, bound, threshold, status, shortfall, y,
+                                         t.max_shortfall_share),
                 "variant": variant,
             })
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

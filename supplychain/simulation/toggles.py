@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -60,6 +60,10 @@ class ToggleState:
     switched_off : frozenset of (str, str)
         ``(section, id)`` of the facilities, flows, stockpiles and offtakes switched off
         (:func:`apply_switches` removes them).
+    notes : dict
+        Toggle id → what the model cannot represent of the agreements it controls
+        (:attr:`~supplychain.schema.model.Agreement.representation`, ``"<agreement>: <text>"``
+        joined by ``"; "``); toggles without such agreements are absent.
     """
 
     states: dict[str, bool]
@@ -68,14 +72,15 @@ class ToggleState:
     inactive: frozenset[str]
     variant: str | None = None
     switched_off: frozenset[tuple[str, str]] = frozenset()
+    notes: dict[str, str] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """One row per toggle: ``toggle``, ``state``, ``set_by``."""
+        """One row per toggle: ``toggle``, ``state``, ``set_by``, ``note`` (what is not representable, or empty)."""
         rows = [
-            {"toggle": t, "state": "on" if on else "off", "set_by": self.set_by[t]}
+            {"toggle": t, "state": "on" if on else "off", "set_by": self.set_by[t], "note": self.notes.get(t, "")}
             for t, on in sorted(self.states.items())
         ]
-        return pd.DataFrame(rows, columns=["toggle", "state", "set_by"])
+        return pd.DataFrame(rows, columns=["toggle", "state", "set_by", "note"])
 
 
 def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...], source: str = "<api>"
@@ -160,6 +165,13 @@ def resolve_toggles(
                 off.update(names.get(control, [("policies", control)]))
     entities = set(scenario.policies) | set(scenario.agreements)
     off_ids = {eid for section, eid in off if section in ("policies", "agreements")}
+    notes = {}
+    for t, tog in scenario.toggles.items():
+        agreements = [eid for c in tog.controls for sec, eid in names.get(c, []) if sec == "agreements"]
+        texts = [f"{a}: {scenario.agreements[a].representation}" for a in agreements
+                 if scenario.agreements[a].representation]
+        if texts:
+            notes[t] = "; ".join(texts)
     return ToggleState(
         states=states,
         set_by=set_by,
@@ -167,6 +179,7 @@ def resolve_toggles(
         inactive=frozenset(entities & off_ids),
         variant=variant,
         switched_off=frozenset((sec, eid) for sec, eid in off if sec in _WORLD_SECTIONS),
+        notes=notes,
     )
 
 

@@ -226,6 +226,10 @@ def patched_model(
     if switches_world(scenario):
         return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
                       "in its own world")
+    later = [y for y in years if y > scenario.scenario.base_year]
+    if later and mode in ("exposure", "rebalance"):
+        return None, (f"the compiled path does not carry the base year's trade pattern to later years "
+                      f"({later[0]}…; supplychain.graph.pattern): every sample is simulated")
     if mode == "rebalance":
         return rebalance_model(scenario, spec, years=years, source=source, select=select, verify=verify,
                                on_error=on_error, toggles=toggles, variant=variant, objective=objective)
@@ -298,6 +302,12 @@ def rebalance_model(
     """
     from supplychain.uncertainty.shockpath import PatchedRebalanceModel
     from supplychain.uncertainty.shockplan import check_supported
+
+    # The compiled path mirrors simulate's response and measures on arrays and predates the
+    # allocation rules' floors, unsold material and curtailment; it stays off until the response
+    # and the measures are one implementation with a sample axis (issue 23).
+    return None, ("the compiled rebalance path predates the allocation rules, unsold material and curtailment: "
+                  "every sample is simulated")
 
     allowed = {*FAST_METRICS, "shortfall_share"}
     extra = sorted(set(select.metrics) - allowed) if select.metrics else ["(all)"]

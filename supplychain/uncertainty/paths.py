@@ -117,7 +117,7 @@ def is_relevant(scenario: Scenario, path: KeyPath, year: int) -> bool:
         f = scenario.facilities[str(ident)]
         if path[2] == "production" and len(path) > 3:
             return path[3] == year
-        if path[2] in ("capacity", "utilisation", "capacity_changes"):
+        if path[2] in ("capacity", "utilisation", "capacity_changes", "commissioning_year", "ramp_up_years"):
             return year not in f.production
     if section == "demand" and ident in scenario.demand and len(path) > 3 and path[2] == "by_year":
         return path[3] == year
@@ -328,10 +328,10 @@ def stock_slots(
 # ------------------------------------------------------------ helpers
 def _capacity_expression(q: Quantities, f: Facility, fid: str, year: int) -> tuple[list[int], float]:
     """Slots and constant factor of ``capacity_in_year(f, year)`` (see ``graph.build.capacity_in_year``)."""
-    if f.closure_year is not None and year >= f.closure_year:
-        return [-1, -1], 0.0
-    c = f.commissioning_year
-    if c is not None and year < c:
+    from supplychain.graph.build import ramp_share
+
+    scale = ramp_share(f, year)
+    if scale == 0.0:
         return [-1, -1], 0.0
     slot = q.slot(("facilities", fid, "capacity"), f.capacity) if f.capacity is not None else -1
     steps = sorted(enumerate(f.capacity_changes), key=lambda s: s[1].year)
@@ -341,9 +341,6 @@ def _capacity_expression(q: Quantities, f: Facility, fid: str, year: int) -> tup
     if slot < 0:
         msg = f"facility {fid} has no capacity in {year}"
         raise Unsupported(msg)
-    scale = 1.0
-    if c is not None and f.ramp_up_years > 0:
-        scale = min(1.0, (year - c + 1) / (f.ramp_up_years + 1))
     return [slot, -1], scale
 
 

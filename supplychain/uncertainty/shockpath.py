@@ -31,7 +31,7 @@ checks the whole path against the per-sample path before a sweep uses it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +83,8 @@ class _Policies:
     capacity: np.ndarray
     quotas: tuple[tuple[str, np.ndarray, np.ndarray, float, float], ...]
     """Policy id, model edge positions, weights, year fraction φ, quota Q."""
+    reserved: np.ndarray
+    """Exports held while partners are served first (:class:`~supplychain.simulation.run.YearPolicies`)."""
 
 
 @dataclass
@@ -262,7 +264,7 @@ class PatchedRebalanceModel:
                 blocked=eff.edges["blocked_share"].to_numpy(dtype=float).copy(),
                 cost=eff.edges["cost_per_t"].to_numpy(dtype=float) + pol.surcharge,
                 lower=model.edge_values(pol.lower), override=model.facility_values(sim.switched_off(active)),
-                capacity=capacity, quotas=quotas,
+                capacity=capacity, quotas=quotas, reserved=pol.reserved,
             )
         return st.policies[key]
 
@@ -416,6 +418,8 @@ class PatchedRebalanceModel:
                                           stock=np.zeros(len(model.stock_markets)), quotas=quotas)
         ledger.open(y.year)
         inputs = st.routes.limit(inputs, ledger.available())
+        # the same rule as Simulator._year_rebalance (contracts_first, which needs floors, is not compiled)
+        inputs = replace(inputs, rule=st.sim.allocation, reserved=pol.reserved)
         sol = model.solve(inputs, warm=True, start=None if record_basis else y.basis)
         if record_basis:
             y.basis = model.basis()

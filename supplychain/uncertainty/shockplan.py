@@ -59,7 +59,8 @@ def check_supported(scenario: Scenario, spec: SamplingSpec, years: Sequence[int]
         if section == "stockpiles":
             msg = f"the compiled rebalance path takes stockpiles at their central values; {p.name} is sampled"
             raise Unsupported(msg)
-        if (section == "facilities" and len(path) > 2 and path[2] in ("capacity", "capacity_changes")
+        if (section == "facilities" and len(path) > 2
+                and path[2] in ("capacity", "capacity_changes", "commissioning_year", "ramp_up_years")
                 and any(is_relevant(scenario, path, y) for y in years)):
             msg = f"the compiled rebalance path takes facility capacities at their central values; {p.name} is sampled"
             raise Unsupported(msg)

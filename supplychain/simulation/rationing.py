@@ -1,0 +1,363 @@
+r"""Who goes short: the allocation rules of the re-routing LP (``docs/rebalance.md``, "Allocation rules").
+
+When supply is scarce, which users absorb the shortfall is a choice, not a by-product of the
+solver. Each rule here is a reading an analyst can name, solved exactly by a sequence of LPs
+on the re-routing model (:class:`~supplychain.simulation.rebalance.RebalanceModel`, or one
+block of :class:`~supplychain.simulation.blocks.BlockRebalance`). A *user* is a use node
+with given demand :math:`D_u > 0` (material with no known destination — a surplus node —
+is never a user); its shortfall share is :math:`\sigma_u = z_u / D_u`.
+
+**Max-min fair rationing** (:func:`leximin`). Users lose the same share of their demand
+as far as the network allows; a user that can be served better is, as long as that does
+not take from a user who is worse off. Exactly: the vector of shortfall shares, sorted
+from the largest, is lexicographically smallest (*leximin*). It is found by progressive
+filling: minimise :math:`t` subject to :math:`z_u \le D_u t` for every user not yet fixed
+(one column :math:`t` and one *share row* per user, added to the LP on first use); the
+users whose share row has a non-zero dual are at :math:`t^*` in every optimum
+(complementary slackness), so their shortfall is fixed at :math:`D_u t^*`; repeat for the
+others until :math:`t^* = 0`. Each round fixes at least one user (the duals of the share
+rows sum to 1 on :math:`D_u`), so there are at most as many rounds as distinct shares.
+The result is Pareto efficient: no tonne is left unused that could reach a user who is
+short.
+
+**The rules** (:data:`RULES`):
+
+``contracts_first`` (default)
+    Deliveries that survive the policy are contracts: every user gets at least what it
+    gets under the ``fixed`` response (:math:`z_u \le z^{fixed}_u`; a first round, the
+    *floors*, minimises the largest excess over them, which is 0 whenever the fixed
+    outcome is a point of the LP). Freed and spare supply is then rationed max-min fair;
+    where an agreement in force grants a *preference*, a party's extra supply serves its
+    partners (and its own users) first: a first rationing with every export of a
+    preferring party to a non-partner held at its baseline (:math:`f^{hi}_e = 0`), then
+    one without.
+``home_first``
+    A country's own output serves its own final use before it is exported: no country
+    exports commodity k while its own users of k are short, beyond committed offtakes.
+    First every country with users of k has its exports of k closed (down to its
+    offtakes) and users are rationed max-min fair; countries whose users of k are then
+    fully served open their exports again, and the rest is rationed; repeated until no
+    more countries are served in full. Exports of countries still short stay closed.
+``proportional``
+    Every user of a commodity loses the same share, as far as the network allows:
+    max-min fair from the start, without floors or preference.
+``max_delivery``
+    Efficiency only: the most tonnes delivered, :math:`\min \sum_k \sum_{u \in k} z_u / D_k`
+    with :math:`D_k` the total demand of commodity k (tonnes of different bases are never
+    added); the users are then rationed max-min fair among the most efficient outcomes.
+    An upper bound on what re-routing can deliver, not a forecast of who gets it.
+
+After the rule, every user's shortfall is kept (bounded at its value) while the model
+minimises stock draws, cost, unsold output and deviation from the baseline, in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, get_args
+
+import numpy as np
+import numpy.typing as npt
+
+from supplychain.errors import SolverError
+from supplychain.schema.model import AllocationRule as Rule
+from supplychain.simulation.highs import INF, keep_optimal_face
+
+__all__ = [
+    "DEFAULT_RULE",
+    "RULES",
+    "SHARE_TOL",
+    "Rationing",
+    "Rule",
+    "ShareRows",
+    "check_rule",
+    "leximin",
+    "ration",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Int32Array = npt.NDArray[np.int32]
+IntArray = npt.NDArray[np.intp]
+
+RULES: tuple[Rule, ...] = get_args(Rule)
+"""The allocation rules (``response.allocation`` of the scenario language), in the order of ``--help``."""
+DEFAULT_RULE: Rule = "contracts_first"
+"""The rule of ``simulate``, ``compare`` and the CLI unless a scenario's ``response:`` or the caller says otherwise."""
+
+SHARE_TOL = 1e-9
+"""Shortfall shares (and duals of share rows) at most this are 0."""
+
+
+def check_rule(rule: str) -> Rule:
+    """Return ``rule`` if it is one of :data:`RULES`, else raise ``ValueError`` naming them.
+
+    Examples
+    --------
+    >>> check_rule("home_first")
+    'home_first'
+    """
+    if rule not in RULES:
+        msg = f"allocation must be one of {', '.join(RULES)}, not {rule!r}"
+        raise ValueError(msg)
+    return rule
+
+
+@dataclass(frozen=True)
+class Rationing:
+    """One solve's allocation rule, in the columns of one HiGHS model (the whole LP or a block).
+
+    Attributes
+    ----------
+    rule : str
+        One of :data:`RULES`.
+    short : numpy.ndarray
+        HiGHS columns of the users' shortfalls :math:`z_u`.
+    demand : numpy.ndarray
+        :math:`D_u` per user.
+    floor : numpy.ndarray
+        Shortfall a user may not exceed (``contracts_first``: the fixed response's), NaN for none.
+    group : numpy.ndarray
+        Per user, the index of its (country, commodity) in :attr:`exports`.
+    exports : tuple of numpy.ndarray
+        Per (country, commodity): HiGHS columns of its cross-border exports (both flow columns
+        of every edge), closed under ``home_first`` while its users are short (held at their
+        lower bounds: committed offtakes).
+    reserved : numpy.ndarray
+        HiGHS columns closed while partners are served first: the above-baseline flow columns
+        of exports of a party with preference to a non-partner.
+    efficiency : numpy.ndarray
+        ``max_delivery``: :math:`1/D_k` per user.
+    """
+
+    rule: Rule
+    short: Int32Array
+    demand: FloatArray
+    floor: FloatArray
+    group: IntArray
+    exports: tuple[Int32Array, ...] = ()
+    reserved: Int32Array = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    efficiency: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def local(self, cols: IntArray) -> Rationing:
+        """Return the rule restricted to the HiGHS columns ``cols`` (a block), renumbered to them."""
+        pos = np.full(int(cols.max()) + 1 if cols.size else 0, -1, dtype=np.intp)
+        pos[cols] = np.arange(len(cols))
+
+        def sub(c: Int32Array) -> tuple[Int32Array, npt.NDArray[np.bool_]]:
+            ok = (c < len(pos)) & (pos[np.minimum(c, max(len(pos) - 1, 0))] >= 0) if len(pos) else \
+                np.zeros(len(c), dtype=bool)
+            return pos[c[ok]].astype(np.int32), ok
+
+        short, keep = sub(self.short)
+        groups = np.unique(self.group[keep]) if keep.any() else np.zeros(0, dtype=np.intp)
+        remap = {int(g): i for i, g in enumerate(groups.tolist())}
+        exports = tuple(sub(self.exports[g])[0] for g in groups.tolist())
+        reserved, _ = sub(self.reserved)
+        return replace(
+            self, short=short, demand=self.demand[keep], floor=self.floor[keep],
+            group=np.array([remap[int(g)] for g in self.group[keep].tolist()], dtype=np.intp),
+            exports=exports, reserved=reserved,
+            efficiency=self.efficiency[keep] if self.efficiency.size else self.efficiency,
+        )
+
+
+class ShareRows:
+    r"""The level column :math:`t` and one share row :math:`z_u - D_u t \le b_u` per user, in one HiGHS model.
+
+    Added on first use (most solves have no shortfall and never need them) and kept
+    between solves; :meth:`reset` relaxes them at the start of a solve, :meth:`set`
+    activates the rows of some users with the year's :math:`D_u`.
+    """
+
+    def __init__(self) -> None:
+        self.t = -1
+        self.rows = np.zeros(0, dtype=np.int32)
+        self.short = np.zeros(0, dtype=np.int32)
+        self.coef = np.zeros(0)
+
+    def ensure(self, h: Any, short: Int32Array) -> None:
+        """Add the column and rows to ``h`` unless present for exactly these shortfall columns."""
+        if self.t >= 0:
+            if np.array_equal(self.short, short):
+                return
+            msg = "the users of a rebalance model changed between solves"
+            raise SolverError(msg)
+        n = len(short)
+        h.addCol(0.0, 0.0, INF, 0, np.zeros(0, dtype=np.int32), np.zeros(0))
+        self.t = int(h.getNumCol()) - 1
+        first = int(h.getNumRow())
+        for j in short.tolist():
+            h.addRow(-INF, INF, 2, np.array([j, self.t], dtype=np.int32), np.array([1.0, 0.0]))
+        self.rows = np.arange(first, first + n, dtype=np.int32)
+        self.short = short.copy()
+        self.coef = np.zeros(n)
+
+    def reset(self, h: Any) -> None:
+        """Relax every share row and free :math:`t` (start of a solve)."""
+        if self.t < 0:
+            return
+        h.changeColsBounds(1, np.array([self.t], dtype=np.int32), np.zeros(1), np.full(1, INF))
+        self.relax(h)
+
+    def relax(self, h: Any) -> None:
+        """Make every share row free."""
+        if self.rows.size:
+            h.changeRowsBounds(self.rows.size, self.rows, np.full(self.rows.size, -INF), np.full(self.rows.size, INF))
+
+    def set(self, h: Any, active: npt.NDArray[np.bool_], demand: FloatArray, rhs: FloatArray) -> None:
+        r"""Activate the rows of the ``active`` users as :math:`z_u - D_u t \le` ``rhs``, the others free."""
+        want = -demand
+        for i in np.flatnonzero(active & (want != self.coef)).tolist():
+            h.changeCoeff(int(self.rows[i]), self.t, float(want[i]))
+            self.coef[i] = want[i]
+        hi = np.where(active, rhs, INF)
+        lo = np.full(len(hi), -INF)
+        h.changeRowsBounds(self.rows.size, self.rows, lo, hi)
+
+
+Run = Callable[[str, FloatArray], float]
+
+
+def _solution(h: Any) -> FloatArray:
+    return np.asarray(h.getSolution().col_value, dtype=np.float64)
+
+
+def _keep_users(h: Any, plan: Rationing, users: npt.NDArray[np.bool_], x: FloatArray) -> None:
+    """Bound the shortfall of ``users`` at its current value (it may fall later, never rise)."""
+    cols = plan.short[users]
+    if cols.size:
+        h.changeColsBounds(cols.size, cols, np.zeros(cols.size), np.maximum(x[cols], 0.0))
+
+
+def _close(h: Any, cols: Int32Array) -> tuple[FloatArray, FloatArray]:
+    """Hold columns at their lower bound (0, or a committed offtake); return their bounds before, to restore."""
+    before: tuple[FloatArray, FloatArray] = h.col_bounds(cols)
+    if cols.size:
+        h.changeColsBounds(cols.size, cols, before[0], before[0])
+    return before
+
+
+def _restore(h: Any, cols: Int32Array, before: tuple[FloatArray, FloatArray]) -> None:
+    if cols.size:
+        h.changeColsBounds(cols.size, cols, before[0], before[1])
+
+
+def leximin(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int,
+            rhs: FloatArray | None = None, *, name: str = "share") -> FloatArray:
+    r"""Ration max-min fair by progressive filling (module docstring); return the new point.
+
+    Parameters
+    ----------
+    h : highspy.Highs
+        The LP (a :class:`~supplychain.simulation.highs.SentHighs`).
+    run : callable
+        ``run(level, cost)`` solves ``h`` with ``cost`` (HiGHS columns) and returns the optimum.
+    rows : ShareRows
+        The share rows of ``h``.
+    plan : Rationing
+        The users.
+    x : numpy.ndarray
+        The current point (HiGHS columns).
+    n_cols : int
+        Columns of ``h`` (the level column included).
+    rhs : numpy.ndarray, optional
+        :math:`b_u` (default 0: shares of demand); the floors round passes the floors.
+    name : str
+        Level name of the runs.
+
+    Returns
+    -------
+    numpy.ndarray
+        The point after the last round; every user's shortfall is then bounded at its value.
+    """
+    d = plan.demand
+    b = np.zeros(len(d)) if rhs is None else rhs
+    hi = h.col_bounds(plan.short)[1]
+    active = (d > 0) & (hi > SHARE_TOL * np.maximum(1.0, d))
+    cost = np.zeros(n_cols)
+    cost[rows.t] = 1.0
+    while active.any():
+        rows.set(h, active, d, b)
+        tstar = run(name, cost)
+        x = _solution(h)
+        if tstar <= SHARE_TOL:
+            break
+        y = np.asarray(h.getSolution().row_dual, dtype=np.float64)[rows.rows]
+        hit = active & (np.abs(y) > SHARE_TOL)
+        if not hit.any():  # degenerate duals: fix the users at the level (at least one is)
+            hit = active & (x[plan.short] >= b + tstar * d - SHARE_TOL * np.maximum(1.0, d))
+        if not hit.any():  # pragma: no cover - a point at the level always has a user at it
+            hit = active
+        _keep_users(h, plan, hit, x)
+        active &= ~hit
+    rows.relax(h)
+    _keep_users(h, plan, np.ones(len(d), dtype=bool), x)
+    return x
+
+
+def _ration_open(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int,
+                 closed: Int32Array) -> FloatArray:
+    """Ration with ``closed`` columns held; under a preference, first with the reserved exports held too."""
+    if plan.reserved.size and plan.rule in ("contracts_first", "home_first"):
+        extra = np.setdiff1d(plan.reserved, closed).astype(np.int32)
+        before = _close(h, extra)
+        try:
+            x = leximin(h, run, rows, plan, x, n_cols, name="share (partners first)")
+        except SolverError:  # the reserved exports cannot be held here: ration without the preference
+            rows.relax(h)
+        _restore(h, extra, before)
+    return leximin(h, run, rows, plan, x, n_cols)
+
+
+def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
+    """Own users first: exports closed while a country's own users of the commodity are short."""
+    closed_g = sorted(set(np.unique(plan.group).tolist()))
+    owner = np.concatenate([np.full(len(plan.exports[g]), g) for g in closed_g]) if closed_g else np.zeros(0)
+    cols = np.concatenate([plan.exports[g] for g in closed_g]).astype(np.int32) if closed_g else \
+        np.zeros(0, dtype=np.int32)
+    original = _close(h, cols)
+    while True:
+        x = _ration_open(h, run, rows, plan, x, n_cols, cols[np.isin(owner, closed_g)])
+        z = np.maximum(x[plan.short], 0.0)
+        short = z > SHARE_TOL * np.maximum(1.0, plan.demand)
+        still = sorted(set(np.unique(plan.group[short]).tolist()) & set(closed_g))
+        served = np.isin(owner, closed_g) & ~np.isin(owner, still)
+        if not served.any():
+            return x  # the exports of countries still short stay closed to the end of the solve
+        # the served countries export again; their own users keep what they got (bounded)
+        _restore(h, cols[served], (original[0][served], original[1][served]))
+        closed_g = still
+
+
+def ration(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray) -> FloatArray:
+    """Apply ``plan.rule`` from the point ``x``; return the new point, every user's shortfall kept.
+
+    ``rows`` are created on ``h`` on first use. When no user is short at ``x`` every rule is
+    satisfied already and nothing is solved.
+    """
+    d = plan.demand
+    if not plan.short.size:
+        return x
+    z = np.maximum(x[plan.short], 0.0)
+    if np.all(z <= SHARE_TOL * np.maximum(1.0, d)):
+        _keep_users(h, plan, np.ones(len(d), dtype=bool), x)
+        return x
+    rows.ensure(h, plan.short)
+    n_cols = int(h.getNumCol())
+    if plan.rule == "max_delivery":
+        cost = np.zeros(n_cols)
+        cost[plan.short] = plan.efficiency / max(float(plan.efficiency.max()), 1e-300)
+        run("delivery", cost)
+        keep_optimal_face(h)
+        x = _solution(h)
+    if plan.rule == "contracts_first" and np.any(np.isfinite(plan.floor)):
+        floor = np.where(np.isfinite(plan.floor), plan.floor, d)
+        x = leximin(h, run, rows, plan, x, n_cols, rhs=floor, name="floors")
+        # the floors are kept as bounds; relax the bounds leximin set to the floors themselves
+        cols = plan.short
+        h.changeColsBounds(cols.size, cols, np.zeros(cols.size),
+                           np.maximum(np.maximum(x[cols], 0.0), np.minimum(floor, d)))
+    if plan.rule == "home_first":
+        return _home_first(h, run, rows, plan, x, n_cols)
+    return _ration_open(h, run, rows, plan, x, n_cols, np.zeros(0, dtype=np.int32))
