@@ -44,6 +44,8 @@ FULL: dict[str, list[list[str]]] = {
          "--objective", "weighted", "lexicographic", "--solvers", "monolithic", "--fold", "both"],
     ],
     "compare": [["bench_compare.py"]],
+    "trade": [["bench_trade_import.py"]],
+    "minerals": [["bench_minerals.py", "--repeat", "3"]],
 }
 """The commands of ``docs/performance.md``, by benchmark."""
 
@@ -58,6 +60,8 @@ QUICK: dict[str, list[list[str]]] = {
          "--objective", "weighted", "--solvers", "blocks", "--fold", "ab"],
     ],
     "compare": [["bench_compare.py", "--no-bundled", "--sizes", "2000", "--years", "3", "--variants", "2"]],
+    "trade": [["bench_trade_import.py", "--rows", "200000", "--comtrade-rows", "50000"]],
+    "minerals": [["bench_minerals.py", "--repeat", "1"]],
 }
 """Small runs of the same scripts: they check that every benchmark still runs."""
 

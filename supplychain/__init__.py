@@ -14,6 +14,7 @@ stays cheap (the command line starts fast)::
     world = sc.load("scenarios/path_to_2030.yaml")
     result = sc.simulate(world, toggles={"us_japan_framework": True})
     sc.compare(world)
+    sc.atlas()          # every critical mineral: US import reliance and China (USGS MCS 2025)
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "ScenarioError", "__version__", "compare", "load", "load_text", "simulate"]
+__all__ = ["Result", "ScenarioError", "__version__", "atlas", "compare", "load", "load_text", "simulate"]
 
 if TYPE_CHECKING:
     from supplychain.api import Result, compare, simulate
     from supplychain.errors import ScenarioError
     from supplychain.io import load, load_text
+    from supplychain.minerals import atlas
 
 _LAZY = {
     "load": "supplychain.io",
@@ -36,6 +38,7 @@ _LAZY = {
     "compare": "supplychain.api",
     "Result": "supplychain.api",
     "ScenarioError": "supplychain.errors",
+    "atlas": "supplychain.minerals",
 }
 
 

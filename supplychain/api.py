@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
-HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share")
-"""Measures :func:`compare` reports per variant and year."""
+HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
+                    "element_exposed_share", "element_dependence", "element_shortfall_share")
+"""Measures :func:`compare` reports per variant and year (element rows name the element key in ``commodity``)."""
 
 
 def load(path: str | Path) -> Scenario:
@@ -164,14 +165,24 @@ class Result:
         """
         from supplychain.graph.nxview import to_networkx
 
-        if year not in self._nodes:
-            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
-            raise KeyError(msg)
-        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"])
-        nodes = self._nodes[year]
+        nodes, f = self.tables(year)
         ends = set(f["supplier"]) | set(f["buyer"])
         nodes = nodes[nodes["node"].isin(ends) | (nodes["kind"] != "stock")]
         return to_networkx(nodes, f)
+
+    def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return the simulated node and edge tables of ``year`` (edges: the flow table's rows, ``tonnes`` simulated).
+
+        Raises
+        ------
+        KeyError
+            ``year`` was not simulated.
+        """
+        if year not in self._nodes:
+            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
+            raise KeyError(msg)
+        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"]).reset_index(drop=True)
+        return self._nodes[year], f
 
     def explain(self, country: str, commodity: str) -> pd.DataFrame:
         """Loss of a country's supply of a commodity, by policy and year.
@@ -399,9 +410,11 @@ def compare(
     -------
     pandas.DataFrame
         ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value`` — for
-        the (country, commodity) pairs chosen (``countries``) — plus one ``target:<id>``
-        row per target and year (value 1 pass, 0 fail), and ``seconds`` of the
-        variant's solves. Rows are sorted by variant, year, focus countries first, commodity, metric.
+        the (country, commodity) pairs chosen (``countries``; without targets, every pair with
+        final demand and every country × element key with an ``element_dependence``) — plus
+        one ``target:<id>`` row per target and year (value 1 pass, 0 fail), and ``seconds`` of
+        the variant's solves. Rows are sorted by variant, year, focus countries first,
+        commodity, metric.
 
     Raises
     ------
@@ -429,6 +442,8 @@ def compare(
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]
         demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+        demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
+                   if x.startswith("element_")}
         keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
         m = m[[k in keep for k in zip(m["country"], m["commodity"], strict=True)]]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()

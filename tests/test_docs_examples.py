@@ -2,9 +2,10 @@
 
 A ``yaml`` block of ``docs/*.md`` with a top-level ``scenario:`` is a complete example:
 it is marked ``<!-- check: simulate -->`` (loaded with sources required and simulated,
-every variant in both responses) or ``<!-- check: folder PATH -->`` (written to PATH in
+every variant in both responses), ``<!-- check: folder PATH -->`` (written to PATH in
 a temporary folder outside the project and run through the command line, as a user
-would). Blocks without ``scenario:`` are excerpts of a file.
+would) or ``<!-- trade-example: file PATH -->`` (written and run by
+``tests/test_trade_docs.py``). Blocks without ``scenario:`` are excerpts of a file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from supplychain.api import simulate
 from supplychain.io import load_text
 
 REPO = Path(__file__).resolve().parent.parent
-BLOCK = re.compile(r"(?:<!-- check: ([^>]*?) -->\n)?```yaml\n(.*?)```", re.DOTALL)
+BLOCK = re.compile(r"(?:<!-- (?:check|trade-example): ([^>]*?) -->\n)?```yaml\n(.*?)```", re.DOTALL)
 
 
 def blocks() -> list[tuple[str, str, str]]:
@@ -37,9 +38,11 @@ def blocks() -> list[tuple[str, str, str]]:
 def test_every_complete_example_is_checked() -> None:
     examples = blocks()
     assert len(examples) >= 2
-    assert [m.split()[0] for _, m, _ in examples if m] == ["simulate", "simulate", "folder"]
+    assert [m.split()[0] for doc, m, _ in examples if m and doc == "scenario-format.md"] == [
+        "simulate", "simulate", "folder"]
     unmarked = [doc for doc, marker, _ in examples if not marker]
     assert unmarked == [], "mark each complete example `<!-- check: simulate -->` or `<!-- check: folder PATH -->`"
+    assert {m.split()[0] for _, m, _ in examples} <= {"simulate", "folder", "file"}
 
 
 @pytest.mark.parametrize("text", [t for _, m, t in blocks() if m == "simulate"])

@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from supplychain.io import load
-from supplychain.metrics.measures import compute_measures
-from supplychain.report.published import BASELINE_FILE, SOURCE, YEAR
+from supplychain.report.published import Baseline, load_baseline
 from supplychain.report.scenario_results import (
     PUBLISHED_END,
     PUBLISHED_START,
@@ -32,19 +31,19 @@ README = SCENARIOS / "README.md"
 
 
 @pytest.fixture(scope="module")
-def measures() -> pd.DataFrame:
-    return compute_measures(load(SCENARIOS / BASELINE_FILE, require_sources=True), YEAR, source=SOURCE)
+def measures() -> Baseline:
+    return load_baseline(SCENARIOS)
 
 
-def test_readme_published_table_is_current(measures: pd.DataFrame) -> None:
+def test_readme_published_table_is_current(measures: Baseline) -> None:
     readme = README.read_text(encoding="utf-8")
     block = extract_between(extract_between(readme, RESULTS_START, RESULTS_END), PUBLISHED_START, PUBLISHED_END)
     assert block == published_table(measures), "scenarios/README.md is stale: run `make scenario-results`"
 
 
-def test_published_table_lists_every_check(measures: pd.DataFrame) -> None:
+def test_published_table_lists_every_check(measures: Baseline) -> None:
     table = published_table(measures)
-    assert "| check | published | source | computed | difference | within tolerance |" in table
+    assert "| check | model figure | published | source | computed | difference | within tolerance | note |" in table
     assert "`a_china_mine_share`" in table
     assert "**no**" not in table
 
@@ -100,9 +99,35 @@ def test_outcomes_say_not_representable_instead_of_no_effect() -> None:
     assert not_representable_in_force(scenario, "no_memoranda") == {}
     rows = [{"year": y, "country": "US", "commodity": "ndfeb_magnet", "metric": m, "value": 0.5, "variant": v}
             for v in ["base", *scenario.variants] for y in (2024, 2030)
-            for m in ("traced_share", "shortfall_share")]
+            for m in ("exposed_share", "traced_share", "shortfall_share")]
     text = outcomes_markdown([ScenarioOutcome("asean_memoranda.yaml", scenario, pd.DataFrame(rows))])
-    lines = {line.split("|")[2].strip(): line for line in text.splitlines() if line.startswith("| `asean")}
+    lines = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
     assert lines["`ban_kept`"].rstrip(" |").endswith("`us_kh_mou`, `us_my_mou`, `us_th_mou`, `us_vn_mou`")
     assert lines["`no_memoranda`"].rstrip(" |").endswith("—")
     assert "* `us_th_mou` — non-binding" in text
+
+
+def test_outcomes_show_every_major_consumer_with_exposure_and_the_peak_shortfall() -> None:
+    # two consumers of magnets: the US short 77 % in 2026 and 0 % by 2030 (the peak would hide
+    # behind "0 % → 0 %" end points), Japan never short; China exposure 100 % for the US in 2026
+    scenario = load(SCENARIOS / "china_full_ban_2025.yaml", require_sources=True)
+    rows = []
+    series = {("US", "shortfall_share"): {2024: 0.0, 2026: 0.77, 2030: 0.0},
+              ("US", "exposed_share"): {2024: 0.96, 2026: 1.0, 2030: 0.3},
+              ("US", "traced_share"): {2024: 0.96, 2026: 0.0, 2030: 0.3},
+              ("JP", "shortfall_share"): {2024: 0.0, 2026: 0.0, 2030: 0.0},
+              ("JP", "exposed_share"): {2024: 0.6, 2026: 0.5, 2030: 0.4},
+              ("JP", "traced_share"): {2024: 0.6, 2026: 0.5, 2030: 0.4}}
+    for v in ["base", *scenario.variants]:
+        for (country, metric), values in series.items():
+            rows += [{"variant": v, "year": y, "country": country, "commodity": "ndfeb_magnet", "metric": metric,
+                      "value": x} for y, x in values.items()]
+    text = outcomes_markdown([ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows))])
+    body = [line for line in text.splitlines() if line.startswith("| ") and "variant" not in line
+            and not line.startswith("| ---")]
+    us = next(line for line in body if line.startswith("| `base` | US"))
+    jp = next(line for line in body if "| JP |" in line)
+    cells = [c.strip() for c in us.split("|")[1:-1]]
+    assert cells[:6] == ["`base`", "US", "96.0% → 30.0%", "30.0%", "77.0% in 2026", "0.0%"]
+    assert [c.strip() for c in jp.split("|")[1:-1]][4] == "0.0%"
+    assert "*Allocation `contracts_first`.*" in text

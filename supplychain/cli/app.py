@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from supplychain import __version__
+from supplychain.cli.importers import import_app
 from supplychain.cli.schema import schema
 from supplychain.cli.sweep import sweep
 from supplychain.cli.validate import validate
@@ -55,6 +56,8 @@ app.command("schema")(schema)
 app.command("sweep")(sweep)
 app.command("graph")(__import__("supplychain.cli.graph", fromlist=["graph"]).graph)
 app.command("report")(__import__("supplychain.cli.report", fromlist=["report"]).report)
+app.command("atlas")(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas)
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:

@@ -6,11 +6,12 @@ A reader (or a crash half-way) never sees a half-written output file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+__all__ = ["atomic_write", "atomic_write_text", "replace_dir"]
 
 
 def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
@@ -58,3 +59,39 @@ def atomic_write(target: str | Path, write: Callable[[Path], object]) -> Path:
 def atomic_write_text(target: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``target`` atomically (see :func:`atomic_write`)."""
     return atomic_write(target, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def replace_dir(tmp: str | Path, out: str | Path) -> Path:
+    """Move the finished folder ``tmp`` onto ``out``; an existing ``out`` is swapped out, then removed.
+
+    ``tmp`` must be a sibling of ``out`` (same file system), so each rename is
+    atomic; if the second rename fails the old folder is put back.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "new").mkdir(); _ = (d / "new" / "a").write_text("1")
+    >>> replace_dir(d / "new", d / "out").joinpath("a").read_text()
+    '1'
+    """
+    tmp, out = Path(tmp), Path(out)
+    tmp.chmod(0o755)
+    if not out.exists():
+        tmp.rename(out)
+        return out
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
+    old.rmdir()
+    out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    return out

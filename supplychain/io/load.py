@@ -129,10 +129,10 @@ class _Located:
     is_key: bool
 
 
-def _locate(loc: tuple[str | int, ...], data: Any) -> _Located:
+def _locate(loc: tuple[str | int, ...], data: Any, model: type[BaseModel] = Scenario) -> _Located:
     path: list[str | int] = []
     node: Any = data
-    tp: Any = Scenario
+    tp: Any = model
     owner: type[BaseModel] | None = None
     is_key = False
     for part in loc:
@@ -245,17 +245,22 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
     return message, ""
 
 
-def problems_from_validation(exc: ValidationError, data: Any, provenance: Provenance) -> list[Problem]:
+def problems_from_validation(
+    exc: ValidationError, data: Any, provenance: Provenance, model: type[BaseModel] = Scenario
+) -> list[Problem]:
     """Translate a pydantic error into located, human-readable problems.
 
     Parameters
     ----------
     exc : ValidationError
-        Raised by ``Scenario.model_validate(data)``.
+        Raised by ``model.model_validate(data)``.
     data : Any
         The plain data that was validated (to tell data keys from union tags).
     provenance : Provenance
         Marks of the composed data.
+    model : type, optional
+        The model validated (default :class:`~supplychain.schema.model.Scenario`;
+        other YAML inputs, such as the HS mapping of :mod:`supplychain.importers`, pass theirs).
 
     Returns
     -------
@@ -265,7 +270,7 @@ def problems_from_validation(exc: ValidationError, data: Any, provenance: Proven
     seen: set[tuple[KeyPath, str]] = set()
     problems = []
     for err in exc.errors(include_url=False):
-        where = _locate(tuple(err["loc"]), data)
+        where = _locate(tuple(err["loc"]), data, model)
         message, hint = _humanize(err, where)
         if where.is_key and not message.startswith("invalid"):
             message = f"key {err.get('input')!r}: {message}"

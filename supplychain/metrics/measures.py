@@ -30,6 +30,13 @@ metric                        partner  meaning
 ``hhi_production``                     world production HHI, ``country="WORLD"`` (also
                                        ``top1_share``/``top3_share`` there) (item 5)
 ``supply_risk``                        JRC supply risk, when WGIs are given (item 6)
+``element_dependence``                 traced source share of an element in the
+                                       country's final use; ``commodity`` = the
+                                       element key (``NdPr``), when contents are
+                                       declared (:mod:`~supplychain.metrics.elements`)
+``element_use``                        tonnes of that element in final use
+``element_dependence_value``           value-weighted over the element keys
+                                       (``commodity`` = ``NdPr+Dy+Tb``)
 ============================  =======  ===========================================
 
 Columns follow the measures contract of ``docs/architecture.md``: ``year, country,
@@ -48,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from functools import partial
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +63,7 @@ import pandas as pd
 from supplychain.engine.compile import CompiledGraph, compile_tables
 from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
 from supplychain.metrics.concentration import concentration, sourcing_by_partner, world_production
+from supplychain.metrics.elements import element_content, element_measures, element_prices
 from supplychain.metrics.exposure import consumption_edges, exposure_shares
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
@@ -76,6 +85,7 @@ __all__ = [
     "owner_table",
     "processing_nodes",
     "resolve_source",
+    "scenario_inputs",
     "source_label",
     "traced_share_by_node",
 ]
@@ -351,6 +361,8 @@ def measures_from_tables(
     trade_restriction: Mapping[str, float] | None = None,
     recycled_share: Mapping[str, float] | None = None,
     si_sr: float | Mapping[str, float] = 1.0,
+    content: Mapping[str, Mapping[str, float]] | None = None,
+    element_price: Mapping[str, float] | None = None,
     scenario_name: str = "",
     variant: str = "",
     compiled: CompiledGraph | None = None,
@@ -377,6 +389,11 @@ def measures_from_tables(
         Facility id -> share of its output that is end-of-life material.
     si_sr : float or mapping, default 1
         JRC substitution index (per commodity when a mapping).
+    content : mapping, optional
+        Commodity → element key → t per t (:func:`~supplychain.metrics.elements.element_content`);
+        without it no ``element_*`` rows.
+    element_price : mapping, optional
+        Element key → USD per t contained, for ``element_dependence_value``.
     scenario_name, variant : str
         Values of the ``scenario`` and ``variant`` columns.
     compiled : CompiledGraph, optional
@@ -454,12 +471,22 @@ def measures_from_tables(
                 recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
         sr = supply_risk_table(summary, sourcing, world, nir, wgi, trade_restriction, recycled, si_sr)
         frames.append(_frame(sr[["country", "commodity", "value"]], "supply_risk", "score"))
+    # element content traced through products
+    elem = element_measures(nodes, edges, content, src, element_price) if content else pd.DataFrame()
+    for e_metric in (sorted(set(elem["metric"])) if len(elem) else []):
+        part = elem.loc[elem["metric"].eq(e_metric)]
+        frames.append(_frame(part, str(e_metric), str(part["unit"].iloc[0]),
+                             source_name if e_metric != "element_use" else ""))
 
     out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
         pd.DataFrame(columns=list(MEASURE_COLUMNS))
     info = nodes.drop_duplicates("commodity").set_index("commodity")[["stage", "basis"]]
     out["stage"] = out["commodity"].map(info["stage"]).fillna("")
     out["basis"] = out["commodity"].map(info["basis"]).fillna("t")
+    if len(elem):
+        basis = elem.drop_duplicates("commodity").set_index("commodity")["basis"]
+        is_elem = out["metric"].str.startswith("element_")
+        out.loc[is_elem, "basis"] = out.loc[is_elem, "commodity"].map(basis)
     out["year"] = int(year)
     out["scenario"] = scenario_name
     out["variant"] = variant
@@ -532,14 +559,29 @@ def compute_measures(
     nodes, edges = build_tables(scenario, year, check_balance=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, src_in, universe)
+    cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
+    return measures_from_tables(
+        nodes, edges, year=year, source=src, source_name=source_label(src_in), si_sr=si_sr,
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
+    )
+
+
+def scenario_inputs(scenario: Scenario) -> dict[str, Any]:
+    """Collect the scenario facts :func:`measures_from_tables` reads besides the tables.
+
+    Returns
+    -------
+    dict
+        Keyword arguments ``owners``, ``wgi``, ``trade_restriction``,
+        ``recycled_share``, ``content`` and ``element_price`` (``None`` where the
+        scenario gives none).
+    """
     wgi = {c: info.wgi.central for c, info in scenario.countries.items() if info.wgi is not None}
     restr = {c: info.trade_restriction.central for c, info in scenario.countries.items()
              if info.trade_restriction is not None}
     recycled = {fid: f.recycled_share.central for fid, f in scenario.facilities.items()
                 if f.recycled_share is not None}
-    cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
-    return measures_from_tables(
-        nodes, edges, year=year, source=src, source_name=source_label(src_in), owners=owner_table(scenario),
-        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None, si_sr=si_sr,
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
-    )
+    content = element_content(scenario)
+    return {"owners": owner_table(scenario), "wgi": wgi or None, "trade_restriction": restr or None,
+            "recycled_share": recycled or None, "content": content or None,
+            "element_price": element_prices(scenario) or None}

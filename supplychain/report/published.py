@@ -4,11 +4,15 @@
 (``tests/test_bundled_world.py``) and the report generator
 (:mod:`supplychain.report.scenario_results`) use the same list: each
 :class:`Check` has an id, what is compared, the published figure and its source,
-the tolerance and a function of the measures table
-(:func:`supplychain.metrics.measures.compute_measures` of
-``scenarios/baseline_2024.yaml`` in :data:`YEAR`, exposure to :data:`SOURCE`)
-that computes the model's figure. The figures and where they were read are in
-``scenarios/world/sources.yaml`` and ``shared/data/`` (USGS MCS 2025 unless stated).
+the tolerance, whether the model's figure is **computed** (it comes out of the
+model: shares of separation, traced shares, element dependence) or an **input**
+read back (a partner share, a tonnage given in the scenario), and a function of a
+:class:`Baseline` (the measures table of
+:func:`supplychain.metrics.measures.compute_measures` of
+``scenarios/baseline_2024.yaml`` in :data:`YEAR`, exposure to :data:`SOURCE`, and
+that year's node and edge tables) that computes the model's figure. The figures and
+where they were read are in ``scenarios/world/sources.yaml`` (USGS MCS 2025 unless
+stated).
 
 Examples
 --------
@@ -27,20 +31,26 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from pathlib import Path
+from typing import Final, Literal
 
 import pandas as pd
 
 __all__ = [
     "BASELINE_FILE",
     "PUBLISHED_CHECKS",
+    "SEPARATED",
     "SOURCE",
     "YEAR",
+    "Baseline",
     "Check",
     "CheckResult",
+    "contained_in_use",
     "evaluate",
+    "load_baseline",
+    "separation_share",
     "traced_share_of_imports",
     "value",
 ]
@@ -51,6 +61,80 @@ YEAR: Final = 2024
 """The year of the measures table the checks read."""
 SOURCE: Final = "CN"
 """The country exposure is measured to."""
+SEPARATED: Final = ("ndpr_oxide", "dy_oxide", "tb_oxide", "other_reo")
+"""The separated rare-earth oxides (t REO); the USGS aggregate ``ree_compounds`` is an accounting view, not output."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What the checks read: the base year's measures and its node and edge tables.
+
+    Attributes
+    ----------
+    measures : pandas.DataFrame
+        ``compute_measures(baseline, YEAR, source=SOURCE)``.
+    nodes, edges : pandas.DataFrame
+        ``build_tables(baseline, YEAR)``.
+    content : dict
+        Commodity → element key → t per t (:func:`~supplychain.metrics.elements.element_content`).
+    """
+
+    measures: pd.DataFrame
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    content: dict[str, dict[str, float]]
+
+
+def load_baseline(scenarios: str | Path = "scenarios") -> Baseline:
+    """Load ``BASELINE_FILE`` from a scenario folder (sources required) and build its :class:`Baseline`.
+
+    Raises
+    ------
+    ScenarioError
+        The baseline does not load.
+    """
+    from supplychain.graph import build_tables
+    from supplychain.io import load
+    from supplychain.metrics.elements import element_content
+    from supplychain.metrics.measures import compute_measures
+
+    scenario = load(Path(scenarios) / BASELINE_FILE, require_sources=True)
+    nodes, edges = build_tables(scenario, YEAR)
+    return Baseline(compute_measures(scenario, YEAR, source=SOURCE), nodes, edges, element_content(scenario))
+
+
+def separation_share(nodes: pd.DataFrame, edges: pd.DataFrame, countries: Sequence[str]) -> float:
+    """Share of world separated rare-earth oxide output (t REO) made in `countries`.
+
+    Output = every edge leaving a facility with a commodity of :data:`SEPARATED`
+    (its supply to its market and the flows it sends directly).
+
+    Examples
+    --------
+    >>> n = pd.DataFrame({"node": ["cn_sep", "my_sep", "CN:ndpr_oxide"], "kind": ["facility", "facility", "market"],
+    ...                   "country": ["CN", "MY", "CN"]})
+    >>> e = pd.DataFrame({"supplier": ["cn_sep", "cn_sep", "my_sep", "CN:ndpr_oxide"],
+    ...                   "commodity": ["ndpr_oxide", "other_reo", "ndpr_oxide", "ndpr_oxide"],
+    ...                   "tonnes": [20.0, 70.0, 10.0, 5.0]})
+    >>> separation_share(n, e, ["CN"])
+    0.9
+    """
+    fac = nodes.loc[nodes["kind"].eq("facility")].set_index("node")["country"].astype(str)
+    out = edges.loc[edges["supplier"].isin(fac.index) & edges["commodity"].isin(SEPARATED)]
+    by_country = out.groupby(out["supplier"].map(fac))["tonnes"].sum()
+    total = float(by_country.sum())
+    return float(by_country.reindex(list(countries)).fillna(0.0).sum() / total) if total > 0 else math.nan
+
+
+def contained_in_use(baseline: Baseline, commodity: str, keys: Sequence[str]) -> float:
+    """Tonnes of the element keys contained in the world's final use of a commodity.
+
+    ``Σ_{use edges of the commodity} tonnes × Σ_{X in keys} c(commodity, X)``.
+    """
+    e = baseline.edges
+    used = float(e.loc[e["kind"].eq("use") & e["commodity"].eq(commodity), "tonnes"].sum())
+    content = baseline.content.get(commodity, {})
+    return used * sum(content.get(k, 0.0) for k in keys)
 
 
 def value(m: pd.DataFrame, country: str, commodity: str, metric: str, partner: str = "") -> float:
@@ -124,9 +208,16 @@ class Check:
     source : str
         Where it was published.
     tolerance : float
-        Absolute tolerance on the share.
+        Absolute tolerance on a share; relative tolerance on a tonnage (``unit="t"``).
     compute : callable
-        The model's figure from the measures table.
+        The model's figure from the :class:`Baseline`.
+    kind : {"computed", "input"}
+        ``computed``: the model produces the figure; ``input``: the check reads back
+        a figure given in the scenario (or plain arithmetic of given figures).
+    unit : {"share", "t"}
+        How the figures are shown and the tolerance applied.
+    note : str
+        Why the figures differ, where the basis or year differs.
     """
 
     id: str
@@ -134,51 +225,85 @@ class Check:
     published: float
     source: str
     tolerance: float
-    compute: Callable[[pd.DataFrame], float]
+    compute: Callable[[Baseline], float]
+    kind: Literal["computed", "input"] = "input"
+    unit: Literal["share", "t"] = "share"
+    note: str = ""
 
 
 PUBLISHED_CHECKS: tuple[Check, ...] = (
     Check("a_china_mine_share",
           "China's share of world rare-earth mine production 2024 (of the country rows, 393,950 t)",
           270_000 / 393_950, "USGS MCS 2025 (rows as published)", 1e-6,
-          lambda m: value(m, "WORLD", "ree_concentrate", "top1_share")),
+          lambda b: value(b.measures, "WORLD", "ree_concentrate", "top1_share")),
     Check("a_china_mine_share_rounded_total",
           "China's share of world mine production 2024, USGS rounded world total 390,000 t",
           270_000 / 390_000, "USGS MCS 2025 (270,000 / 390,000)", 0.01,
-          lambda m: value(m, "WORLD", "ree_concentrate", "top1_share")),
+          lambda b: value(b.measures, "WORLD", "ree_concentrate", "top1_share")),
     Check("b_us_nir_compounds",
           "US net import reliance, rare-earth compounds and metals 2024",
           0.80, "USGS MCS 2025 (80%)", 0.005,
-          lambda m: value(m, "US", "ree_compounds", "net_import_reliance")),
+          lambda b: value(b.measures, "US", "ree_compounds", "net_import_reliance"),
+          note="arithmetic of the USGS salient figures (imports, production, apparent consumption)"),
     Check("c_us_import_share_cn", "US import share from China, compounds and metals",
           0.70, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "CN")),
+          lambda b: value(b.measures, "US", "ree_compounds", "import_share", "CN")),
     Check("c_us_import_share_my", "US import share from Malaysia, compounds and metals",
           0.13, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "MY")),
+          lambda b: value(b.measures, "US", "ree_compounds", "import_share", "MY")),
     Check("c_us_import_share_jp", "US import share from Japan, compounds and metals",
           0.06, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "JP")),
+          lambda b: value(b.measures, "US", "ree_compounds", "import_share", "JP")),
     Check("c_us_import_share_ee", "US import share from Estonia, compounds and metals",
           0.05, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "EE")),
+          lambda b: value(b.measures, "US", "ree_compounds", "import_share", "EE")),
     Check("c_us_import_share_other", "US import share from other countries, compounds and metals",
           0.06, "USGS MCS 2025 import sources 2020-23", 1e-9,
-          lambda m: value(m, "US", "ree_compounds", "import_share", "ROW")),
+          lambda b: value(b.measures, "US", "ree_compounds", "import_share", "ROW")),
     Check("d_jp_direct_share_cn", "Japan's first-hop China share of rare-earth imports 2024 (range 70-80%)",
           0.75, "JOGMEC ~70% (WSJ); Japanese customs H1 2024 79.6% (Metalnomist)", 0.05,
-          lambda m: value(m, "JP", "ree_compounds", "direct_import_share")),
+          lambda b: value(b.measures, "JP", "ree_compounds", "direct_import_share")),
     Check("e_us_magnets_direct_share_cn", "China's share of US sintered NdFeB magnet imports (by value, Q1 2024)",
           0.835, "Rare Earth Exchanges (USD 58.4M of 69.9M)", 1e-9,
-          lambda m: value(m, "US", "ndfeb_magnet", "direct_import_share")),
+          lambda b: value(b.measures, "US", "ndfeb_magnet", "direct_import_share")),
     Check("f_china_magnet_share", "China's share of world sintered-magnet production 2024 (model output)",
           0.94, "IEA commentary 2025-10-23 (94%), a cross-check on another basis", 0.01,
-          lambda m: value(m, "WORLD", "ndfeb_magnet", "top1_share")),
+          lambda b: value(b.measures, "WORLD", "ndfeb_magnet", "top1_share"), kind="computed",
+          note="China's 215,000 t is the most the modelled NdPr supply allows; other makers are assumptions"),
+    Check("h_china_separation_share", "China's share of world rare-earth separation 2024 (separated oxides, t REO)",
+          0.91, "IEA commentary 2025-10-23 (91%)", 0.03,
+          lambda b: separation_share(b.nodes, b.edges, ["CN"]), kind="computed",
+          note="model: China's separation fed by its quota and mirror-statistic imports; the IEA basis is not stated"),
+    Check("h_malaysia_separation_share", "Malaysia's share of world rare-earth separation (Lynas Malaysia)",
+          0.05, "IEA GCMO 2024 summary (5%, 2023)", 0.03,
+          lambda b: separation_share(b.nodes, b.edges, ["MY"]), kind="computed",
+          note="model year 2024 against the IEA's 2023 share"),
+    Check("h_top3_separation_share", "China + Malaysia + Australia share of world rare-earth separation",
+          0.98, "IEA GCMO 2024 summary (98%, 2023)", 0.03,
+          lambda b: separation_share(b.nodes, b.edges, ["CN", "MY", "AU"]), kind="computed",
+          note="model year 2024 against the IEA's 2023 share; Australia separates nothing in the model in 2024"),
+    Check("i_world_magnet_ree", "World magnet rare earths (Nd+Pr+Dy+Tb contained in magnets used), t",
+          93_000, "IEA GCMO 2024 summary (93,000 t magnet REE demand, 2023)", 0.25,
+          lambda b: contained_in_use(b, "ndfeb_magnet", ["NdPr", "Dy", "Tb"]),
+          kind="computed", unit="t",
+          note=("model: 229,000 t of magnets used in 2024 x 0.308 t Nd+Pr+Dy+Tb metal per t; the summary does not "
+                "say whether the IEA's 2023 figure is oxide (x 1.18 from metal: then -11%) or metal, nor its "
+                "magnet scope; 25% covers the basis factor and one year of growth")),
+    Check("j_jp_value_weighted_dependence", "Japan's China dependence for magnet rare earths, value-weighted "
+          "over the NdPr, Dy and Tb contained in its final use",
+          0.70, "JOGMEC via WSJ (~70% of Japan's rare-earth imports, 2024)", 0.10,
+          lambda b: value(b.measures, "JP", "NdPr+Dy+Tb", "element_dependence_value"), kind="computed",
+          note=("traced through every stage (magnets imported from China, Chinese NdPr oxide in Japanese metal); "
+                "JOGMEC's ~70% and the article's 80-90% are first-hop import shares")),
+    Check("j_jp_traced_share_compounds", "Japan's traced China share of rare-earth compounds and metals 2024",
+          0.85, "press article (Japan depends on China for 80-90%)", 0.05,
+          lambda b: value(b.measures, "JP", "ree_compounds", "traced_share"), kind="computed",
+          note="multi-hop: Malaysian and other imports carry Chinese feed; the first-hop customs share is 79.6%"),
     Check("g_china_gallium_share", "China's share of world primary low-purity gallium production 2024",
           0.99, "USGS MCS 2025 Gallium (99%)", 0.01,
-          lambda m: value(m, "WORLD", "gallium", "top1_share")),
+          lambda b: value(b.measures, "WORLD", "gallium", "top1_share")),
 )
-"""The published figures the bundled world must reproduce (tolerances are absolute, on shares)."""
+"""The published figures the bundled world must reproduce (absolute tolerances on shares, relative on tonnes)."""
 
 
 @dataclass(frozen=True)
@@ -198,8 +323,9 @@ class CheckResult:
 
     @property
     def difference(self) -> float:
-        """Computed minus published (NaN when not computed)."""
-        return self.computed - self.check.published
+        """Computed minus published (NaN when not computed); relative to the published figure for tonnes."""
+        diff = self.computed - self.check.published
+        return diff / self.check.published if self.check.unit == "t" else diff
 
     @property
     def ok(self) -> bool:
@@ -207,13 +333,13 @@ class CheckResult:
         return not math.isnan(self.computed) and abs(self.difference) <= self.check.tolerance
 
 
-def evaluate(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> list[CheckResult]:
-    """Evaluate checks on a measures table.
+def evaluate(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> list[CheckResult]:
+    """Evaluate checks on the base year.
 
     Parameters
     ----------
-    measures : pandas.DataFrame
-        ``compute_measures(baseline, YEAR, source=SOURCE)``.
+    baseline : Baseline
+        The base year's measures and tables (:func:`load_baseline`).
     checks : tuple of Check, optional
         The checks (default :data:`PUBLISHED_CHECKS`).
 
@@ -225,7 +351,7 @@ def evaluate(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECK
     results = []
     for check in checks:
         try:
-            computed = check.compute(measures)
+            computed = check.compute(baseline)
         except LookupError:
             computed = math.nan
         results.append(CheckResult(check, computed))

@@ -1,18 +1,21 @@
 r"""Generate the "Results" tables of ``scenarios/README.md`` (``make scenario-results``).
 
-Two Markdown tables are written between ``<!-- results:start -->`` and
+These Markdown sections are written between ``<!-- results:start -->`` and
 ``<!-- results:end -->`` in the README:
 
 * **published vs computed** — every check of
   :data:`~supplychain.report.published.PUBLISHED_CHECKS` on the baseline
   (``baseline_2024.yaml``, 2024), nested in its own markers
   ``<!-- published:start -->`` / ``<!-- published:end -->``;
+* **hindcast** — the 2025 licensing episode against China's monthly magnet exports to
+  the US (:mod:`supplychain.report.hindcast`);
+* **element dependence** and **binding inputs** (:mod:`supplychain.report.element_tables`);
 * **scenario outcomes** — for every top-level scenario in the folder (files with a
-  ``scenario:`` section), :func:`supplychain.api.compare` in ``rebalance`` mode
-  (base and every variant): the US's traced China share and shortfall share in the
-  base year and :data:`HORIZON` for the target commodities (or
-  :data:`DEFAULT_COMMODITIES` when a scenario has no targets), and the targets met
-  in :data:`HORIZON`.
+  ``scenario:`` section), the ``rebalance`` response of base and every variant
+  (:func:`outcome_table`): per major consumer (:data:`COUNTRIES`), the exposed share
+  (traced to China plus unmet demand), the traced China share and the shortfall (its peak
+  and :data:`HORIZON`) of NdFeB magnets and the USGS compounds aggregate, and the targets
+  met in :data:`HORIZON`.
 
 Usage::
 
@@ -43,12 +46,23 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.markdown import md_escape, md_table
-from supplychain.report.published import BASELINE_FILE, PUBLISHED_CHECKS, SOURCE, YEAR, Check, evaluate
+from supplychain.report.published import (
+    BASELINE_FILE,
+    PUBLISHED_CHECKS,
+    SOURCE,
+    YEAR,
+    Baseline,
+    Check,
+    CheckResult,
+    evaluate,
+    load_baseline,
+)
 from supplychain.schema.model import Scenario
 
 __all__ = [
-    "DEFAULT_COMMODITIES",
+    "COUNTRIES",
     "HORIZON",
+    "OUTCOME_METRICS",
     "PUBLISHED_END",
     "PUBLISHED_START",
     "RESULTS_END",
@@ -58,6 +72,7 @@ __all__ = [
     "extract_between",
     "main",
     "not_representable_in_force",
+    "outcome_table",
     "outcomes_markdown",
     "pct",
     "published_markdown",
@@ -74,10 +89,6 @@ PUBLISHED_START: Final = "<!-- published:start -->"
 PUBLISHED_END: Final = "<!-- published:end -->"
 HORIZON: Final = 2030
 """The year the scenario outcomes and targets are read in."""
-COUNTRY: Final = "US"
-"""The country whose outcomes are tabulated."""
-DEFAULT_COMMODITIES: Final = ("ndfeb_magnet", "ree_compounds", "ndpr_oxide")
-"""Commodities shown for scenarios without targets (and the column order)."""
 _DASH: Final = "—"
 
 
@@ -179,31 +190,42 @@ def extract_between(text: str, start: str, end: str) -> str:
 
 
 # ------------------------------------------------------------------ published checks
-def published_table(measures: pd.DataFrame, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
-    """Render the published-vs-computed section as Markdown (a pure function of the measures table).
+def _fmt(r: CheckResult, x: float) -> str:
+    return f"{x:,.0f} t" if r.check.unit == "t" and not math.isnan(x) else pct(x)
+
+
+def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
+    """Render the published-vs-computed section as Markdown (a pure function of the base year).
 
     Parameters
     ----------
-    measures : pandas.DataFrame
-        ``compute_measures(baseline, YEAR, source=SOURCE)`` of ``scenarios/baseline_2024.yaml``.
+    baseline : Baseline
+        The base year of ``scenarios/baseline_2024.yaml`` (:func:`~supplychain.report.published.load_baseline`).
     checks : tuple of Check, optional
         The checks (default :data:`~supplychain.report.published.PUBLISHED_CHECKS`).
 
     Returns
     -------
     str
-        A heading, one explanatory sentence and the table (columns check, published,
-        source, computed, difference, within tolerance), without a final line break.
+        A heading, one explanatory sentence and the table (columns check, model figure,
+        published, source, computed, difference, within tolerance, note), without a
+        final line break.
     """
+    results = evaluate(baseline, checks)
     rows = [
-        [f"{md_escape(r.check.what)} (`{r.check.id}`)", pct(r.check.published), md_escape(r.check.source),
-         pct(r.computed), signed_pct(r.difference), "yes" if r.ok else "**no**"]
-        for r in evaluate(measures, checks)
+        [f"{md_escape(r.check.what)} (`{r.check.id}`)", r.check.kind, _fmt(r, r.check.published),
+         md_escape(r.check.source), _fmt(r, r.computed), signed_pct(r.difference),
+         f"{'yes' if r.ok else '**no**'} (±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
+         md_escape(r.check.note)]
+        for r in results
     ]
-    table = md_table(["check", "published", "source", "computed", "difference", "within tolerance"], rows,
-                     escape=False)
-    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published"
-             " (percentage points); tolerances are absolute, on shares, and set per check.")
+    table = md_table(["check", "model figure", "published", "source", "computed", "difference", "within tolerance",
+                      "note"], rows, escape=False)
+    n_computed = sum(r.check.kind == "computed" for r in results)
+    intro = (f"Baseline `{BASELINE_FILE}`, year {YEAR}, exposure to {SOURCE}. Difference = computed − published "
+             "(percentage points on shares, per cent of the published figure on tonnes); tolerances are set per "
+             f"check. {n_computed} of the {len(results)} checks compare a figure the model *computes*; the others "
+             "read back an input (or plain arithmetic of inputs) and only show that the data were entered right.")
     return f"### Published vs computed\n\n{intro}\n\n{table}"
 
 
@@ -225,17 +247,13 @@ def published_markdown(scenarios: str | Path = "scenarios") -> str:
     ScenarioError
         The baseline does not load (sources are required).
     """
-    from supplychain.io import load
-    from supplychain.metrics.measures import compute_measures
-
-    baseline = load(Path(scenarios) / BASELINE_FILE, require_sources=True)
-    return published_table(compute_measures(baseline, YEAR, source=SOURCE))
+    return published_table(load_baseline(scenarios))
 
 
 # ------------------------------------------------------------------ scenario outcomes
 @dataclass(frozen=True)
 class ScenarioOutcome:
-    """The :func:`supplychain.api.compare` table of one scenario file.
+    """The rebalance results of one scenario file, base and every variant.
 
     Attributes
     ----------
@@ -244,7 +262,9 @@ class ScenarioOutcome:
     scenario : Scenario
         The loaded scenario.
     table : pandas.DataFrame
-        ``compare(scenario, mode="rebalance")``.
+        ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value``: the measures of
+        :data:`OUTCOME_METRICS` for every country, and one ``target:<id>`` row per target and
+        year (1 pass, 0 fail).
     """
 
     file: str
@@ -252,13 +272,41 @@ class ScenarioOutcome:
     table: pd.DataFrame
 
 
-def _commodities(scenario: Scenario) -> list[str]:
-    found = [t.commodity for t in scenario.targets.values() if t.country == COUNTRY]
-    return list(dict.fromkeys(found)) or list(DEFAULT_COMMODITIES)
+OUTCOME_METRICS: Final = ("exposed_share", "traced_share", "shortfall_share", "element_exposed_share")
+"""Measures kept for the outcome tables."""
+COUNTRIES: Final = ("US", "JP", "EU", "KR", "CN", "ROW")
+"""The major consumers shown in the outcome tables, in this order."""
+
+
+def outcome_table(scenario: Scenario) -> pd.DataFrame:
+    """Simulate base and every variant (``rebalance``, the scenario's allocation rule) and keep the outcome rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :attr:`ScenarioOutcome.table`.
+    """
+    from supplychain.simulation.run import Simulator
+
+    names = ["base", *sorted(scenario.variants)]
+    sim = Simulator(scenario, source=SOURCE)
+    outs = sim.run_many([(None if v == "base" else v, None) for v in names], mode="rebalance")
+    frames = []
+    for variant, out in zip(names, outs, strict=True):
+        m = out.measures
+        m = m.loc[m["metric"].isin(OUTCOME_METRICS) & m["partner"].fillna("").eq("")]
+        frames.append(m[["year", "country", "commodity", "metric", "value"]].assign(variant=variant))
+        t = out.targets
+        if len(t):
+            frames.append(pd.DataFrame({"year": t["year"], "country": t["country"], "commodity": t["commodity"],
+                                        "metric": "target:" + t["target"].astype(str),
+                                        "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+                                        "variant": variant}))
+    return pd.concat(frames, ignore_index=True)[["variant", "year", "country", "commodity", "metric", "value"]]
 
 
 def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
-    """Run :func:`supplychain.api.compare` (rebalance, base and every variant) on every top-level scenario.
+    """Simulate every top-level scenario (rebalance, base and every variant): :func:`outcome_table` of each.
 
     Parameters
     ----------
@@ -277,7 +325,6 @@ def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
     SolverError
         A solve fails.
     """
-    from supplychain.api import compare
     from supplychain.io import validate_paths
 
     out = []
@@ -286,23 +333,70 @@ def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
             raise report.error
         if report.scenario is None:  # a fragment of the base world
             continue
-        table = compare(report.scenario, source=SOURCE, mode="rebalance")
-        out.append(ScenarioOutcome(Path(report.file).name, report.scenario, table))
+        out.append(ScenarioOutcome(Path(report.file).name, report.scenario, outcome_table(report.scenario)))
     return out
 
 
-def _one(table: pd.DataFrame, year: int, commodity: str, metric: str) -> float:
-    rows = table.loc[table["year"].eq(year) & table["country"].eq(COUNTRY) & table["commodity"].eq(commodity)
-                     & table["metric"].eq(metric), "value"]
-    return float(rows.iloc[0]) if len(rows) == 1 else math.nan
+def _series(table: pd.DataFrame, country: str, commodity: str, metric: str) -> pd.Series:
+    rows = table.loc[table["country"].eq(country) & table["commodity"].eq(commodity) & table["metric"].eq(metric)]
+    return rows.groupby("year")["value"].first().sort_index()
+
+
+def _at(series: pd.Series, year: int) -> float:
+    return float(series.get(year, math.nan))
 
 
 def _arrow(a: float, b: float) -> str:
     return _DASH if math.isnan(a) and math.isnan(b) else f"{pct(a)} → {pct(b)}"
 
 
+def _peak(series: pd.Series) -> str:
+    """Return the largest value and the first year it is reached (shares compared to ``SHARE_DIGITS`` decimals)."""
+    from supplychain.report.fold import SHARE_DIGITS
+
+    if series.empty or series.isna().all():
+        return _DASH
+    r = series.round(SHARE_DIGITS)
+    top = float(r.max())
+    if top <= 0:
+        return pct(0.0)
+    year = int(r.index[r.to_numpy() == top][0])
+    return f"{pct(float(series[year]))} in {year}"
+
+
+def _scenario_rows(o: ScenarioOutcome, left_out: dict[str, str]) -> list[list[str]]:
+    base_year = o.scenario.scenario.base_year
+    rows = []
+    for variant in ["base", *sorted(o.scenario.variants)]:
+        t = o.table.loc[o.table["variant"].eq(variant)]
+        targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
+        unrepresented = not_representable_in_force(o.scenario, None if variant == "base" else variant)
+        left_out.update(unrepresented)
+        first = True
+        for country in COUNTRIES:
+            mag = {m: _series(t, country, "ndfeb_magnet", m) for m in ("exposed_share", "traced_share",
+                                                                        "shortfall_share")}
+            com = {m: _series(t, country, "ree_compounds", m) for m in ("exposed_share", "shortfall_share")}
+            if mag["exposed_share"].empty and com["exposed_share"].empty:
+                continue
+            row = [f"`{variant}`" if first else "", country,
+                   _arrow(_at(mag["exposed_share"], base_year), _at(mag["exposed_share"], HORIZON)),
+                   pct(_at(mag["traced_share"], HORIZON)), _peak(mag["shortfall_share"]),
+                   pct(_at(mag["shortfall_share"], HORIZON)),
+                   _arrow(_at(com["exposed_share"], base_year), _at(com["exposed_share"], HORIZON)),
+                   pct(_at(com["shortfall_share"], HORIZON))]
+            if first:
+                row += [f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH,
+                        ", ".join(f"`{a}`" for a in unrepresented) or _DASH]
+            else:
+                row += ["", ""]
+            rows.append(row)
+            first = False
+    return rows
+
+
 def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
-    """Render the scenario-outcome section as Markdown: one row per scenario and variant.
+    """Render the scenario outcomes as Markdown: per scenario, one row per variant and major consumer.
 
     Parameters
     ----------
@@ -312,48 +406,39 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     Returns
     -------
     str
-        A heading, one explanatory sentence and the table, without a final line break.
-        Cells are "base year → :data:`HORIZON`"; ``—`` where a scenario does not report
-        a commodity; targets met as ``n/m`` (``—`` without targets).
+        A heading, the reading guide and one table per scenario, without a final line break.
+        For NdFeB magnets and the USGS compounds aggregate: the exposed share (traced to China plus
+        demand unmet) base year → :data:`HORIZON`, the traced China share of what arrives, the
+        shortfall at its peak (first year of the peak) and in :data:`HORIZON`; the targets met in
+        :data:`HORIZON`; agreements in force that the model cannot represent. ``—`` where a country
+        has no demand of a commodity.
     """
-    columns = list(DEFAULT_COMMODITIES)
-    for o in outcomes:
-        columns.extend(c for c in _commodities(o.scenario) if c not in columns)
     base_years = sorted({o.scenario.scenario.base_year for o in outcomes})
     first = str(base_years[0]) if len(base_years) == 1 else "base year"
-    headers = ["scenario", "variant"]
-    for c in columns:
-        headers += [f"`{c}` China share {first} → {HORIZON}", f"`{c}` shortfall {first} → {HORIZON}"]
-    headers += [f"targets met {HORIZON}", "not representable (in force)"]
-    rows = []
+    headers = ["variant", "country", f"magnets exposed {first} → {HORIZON}", f"magnets China share {HORIZON}",
+               "magnets short, peak", f"magnets short {HORIZON}", f"compounds exposed {first} → {HORIZON}",
+               f"compounds short {HORIZON}", f"targets met {HORIZON}", "not representable (in force)"]
     left_out: dict[str, str] = {}
+    parts = []
     for o in outcomes:
-        shown = set(_commodities(o.scenario))
-        base_year = o.scenario.scenario.base_year
-        for variant in ["base", *sorted(o.scenario.variants)]:
-            t = o.table.loc[o.table["variant"].eq(variant)]
-            row = [f"`{o.file}`", f"`{variant}`"]
-            for c in columns:
-                if c not in shown:
-                    row += [_DASH, _DASH]
-                    continue
-                for metric in ("traced_share", "shortfall_share"):
-                    row.append(_arrow(_one(t, base_year, c, metric), _one(t, HORIZON, c, metric)))
-            targets = t.loc[t["metric"].str.startswith("target:") & t["year"].eq(HORIZON), "value"]
-            row.append(f"{int((targets == 1.0).sum())}/{len(targets)}" if len(targets) else _DASH)
-            unrepresented = not_representable_in_force(o.scenario, None if variant == "base" else variant)
-            left_out.update(unrepresented)
-            row.append(", ".join(f"`{a}`" for a in unrepresented) or _DASH)
-            rows.append(row)
-    table = md_table(headers, rows, escape=False)
-    intro = (f"`compare(scenario, mode=\"rebalance\")` on every top-level scenario, base and every variant; "
-             f"{COUNTRY} figures, traced share of {SOURCE}. Commodities: the scenario's targets, or "
-             + ", ".join(f"`{c}`" for c in DEFAULT_COMMODITIES) + " when it has none. A traced share is 0 when "
-             "nothing Chinese arrives: read it together with the shortfall share. The last column lists the "
-             "agreements in force whose terms the model cannot represent at all: a variant that differs from "
-             "another only by them shows \"not representable\", not \"no effect\".")
+        rows = _scenario_rows(o, left_out)
+        if not rows:
+            continue
+        rule = o.scenario.response.allocation
+        question = f" {md_escape(o.scenario.scenario.question)}" if o.scenario.scenario.question else ""
+        parts.append(f"#### `{o.file}`\n\n*Allocation `{rule}`.*{question}\n\n" + md_table(headers, rows, escape=False))
+    intro = ("The `rebalance` response (re-routing within capacities, scarce supply shared by the scenario's "
+             "allocation rule, `docs/rebalance.md`) on every top-level scenario, base and every variant, for the "
+             "major consumers. *Exposed* is the share of what the country planned to use that is either traced to "
+             f"{SOURCE} or not delivered (`exposed_share`, `docs/measures.md`): under a ban that starves a country "
+             "it rises to 100 %, where the traced *China share* of what arrives falls to 0 %. *Short* is the share "
+             "of final demand unmet; its peak is the largest over the years, with the first year it is reached. "
+             "Magnets: NdFeB (t product); compounds: the USGS aggregate of rare-earth compounds and metals "
+             "(t REO). The last column lists agreements in force whose terms the model cannot represent at all: "
+             "a variant that differs from another only by them shows \"not representable\", not \"no effect\".")
     notes = "".join(f"\n\n* `{a}` — {md_escape(text)}" for a, text in sorted(left_out.items()))
-    return f"### Scenario outcomes\n\n{intro}\n\n{table}" + (f"\n\nNot representable:{notes}" if notes else "")
+    return (f"### Scenario outcomes\n\n{intro}\n\n" + "\n\n".join(parts)
+            + (f"\n\nNot representable:{notes}" if notes else ""))
 
 
 def not_representable_in_force(scenario: Scenario, variant: str | None) -> dict[str, str]:
@@ -379,19 +464,22 @@ def not_representable_in_force(scenario: Scenario, variant: str | None) -> dict[
             if a in active and ag.not_representable is not None and not ag.effects}
 
 
-def results_block(published: str, outcomes: str) -> str:
-    """Join the text between the results markers: the published part in its own markers, then the outcomes.
+def results_block(published: str, outcomes: str, *more: str) -> str:
+    """Join the text between the results markers: the published part in its own markers, then the rest.
 
     Examples
     --------
-    >>> print(results_block("P", "O"))
+    >>> print(results_block("P", "O", "H"))
     <!-- published:start -->
     P
     <!-- published:end -->
     <BLANKLINE>
+    H
+    <BLANKLINE>
     O
     """
-    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{outcomes.strip()}"
+    rest = "\n\n".join(x.strip() for x in (*more, outcomes))
+    return f"{PUBLISHED_START}\n{published.strip()}\n{PUBLISHED_END}\n\n{rest}"
 
 
 # ------------------------------------------------------------------ command line
@@ -436,9 +524,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{readme}: the published-check table is up to date", file=sys.stderr)
             return 0
         extract_between(text, RESULTS_START, RESULTS_END)  # fail before the long runs if markers are missing
+        from supplychain.report.element_tables import element_tables_markdown
+        from supplychain.report.hindcast import hindcast, hindcast_markdown
+
+        more = (hindcast_markdown(hindcast(args.scenarios)), element_tables_markdown(args.scenarios))
         outcomes = outcomes_markdown(run_scenarios(args.scenarios))
         atomic_write_text(readme, replace_between(text, RESULTS_START, RESULTS_END,
-                                                  results_block(published, outcomes)))
+                                                  results_block(published, outcomes, *more)))
     except MarkerError as err:
         print(f"{readme}: {err}", file=sys.stderr)
         return 1

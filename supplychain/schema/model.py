@@ -82,6 +82,9 @@ NodeRef = Annotated[str, Field(min_length=1, max_length=80)]
 ElementSymbol = Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]
 """A chemical element symbol such as ``Dy``."""
 
+ElementKey = Annotated[str, Field(pattern=r"^(?:[A-Z][a-z]?)+$", max_length=40)]
+"""One element symbol (``Dy``) or several written together (``NdPr`` = Nd + Pr), as a content key."""
+
 SWITCHABLE: tuple[str, ...] = ("policies", "agreements", "facilities", "flows", "stockpiles", "offtakes")
 """Sections whose entities a toggle can switch (offtakes by their ``id``)."""
 
@@ -181,6 +184,8 @@ class Commodity(StrictModel):
     """Chemical elements it carries (``[Nd, Pr]``), for element-scoped export controls."""
     price_usd_per_t: Money | None = unit_neutral("price_usd_per_unit", "price_usd_per_t", default=None)
     """Reference price, USD per unit of the basis (t, kg …), for ad-valorem taxes and tariffs."""
+    content: dict[ElementKey, ShareQ] = Field(default_factory=dict)
+    """Element key → t of contained element (as metal) per t of this commodity (``NdPr`` = Nd + Pr); absent = 0."""
 
     @model_validator(mode="after")
     def _basis(self) -> Commodity:
@@ -685,7 +690,8 @@ class Variant(StrictModel):
     """Toggle → state."""
 
 
-MetricName = Literal["exposed_share", "traced_share", "direct_share", "net_import_reliance", "shortfall_share"]
+MetricName = Literal["exposed_share", "traced_share", "direct_share", "net_import_reliance", "shortfall_share",
+                     "element_exposed_share", "element_dependence"]
 
 
 class Target(StrictModel):
@@ -696,11 +702,13 @@ class Target(StrictModel):
     country: CountryRef
     """Country whose exposure is measured."""
     commodity: EntityId
-    """Commodity id."""
+    """Commodity id; for an element metric (``element_exposed_share``, ``element_dependence``) an element key of
+    the commodities' ``content`` (``NdPr``)."""
     metric: MetricName = "exposed_share"
     """Measure compared with the threshold. The default, ``exposed_share``, counts unmet demand as
-    exposed, so a ban that starves a country cannot pass a dependence target; ``traced_share`` (the
-    traced share of what is delivered) passes with unmet demand, and the verdict says so."""
+    exposed, so a ban that starves a country cannot pass a dependence target (``element_exposed_share``
+    likewise for the element inside products); ``traced_share`` and ``element_dependence`` (traced shares
+    of what is delivered) pass with unmet demand, and the verdict says so."""
     source_country: CountryRef = "CN"
     """Country (or group) the exposure is to."""
     max: Share | None = None

@@ -12,6 +12,7 @@ process, facility, policy and toggle named exists. Each rule returns a list of
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -54,6 +55,7 @@ __all__ = [
     "check_citations",
     "check_code_clashes",
     "check_commodities",
+    "check_contents",
     "check_countries",
     "check_coverage",
     "check_groups",
@@ -382,9 +384,44 @@ def check_groups(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+ELEMENT_METRICS = frozenset({"element_dependence", "element_exposed_share"})
+"""Target metrics whose ``commodity`` is an element key (``NdPr``), not a commodity id."""
+
+
+def _element_target(scenario: Scenario, path: KeyPath) -> bool:
+    """Tell whether a path is the ``commodity`` of a target on an element metric (an element key)."""
+    return (len(path) == 3 and path[0] == "targets" and path[2] == "commodity"
+            and scenario.targets[str(path[1])].metric in ELEMENT_METRICS)
+
+
 def check_commodities(scenario: Scenario) -> list[Problem]:
     """Every commodity named (facility output, process inputs/outputs, flows …) exists."""
-    return _missing(scenario, _refs(scenario, _COMMODITY_FIELDS), scenario.commodities, "commodity", "commodities")
+    refs = [(p, r) for p, r in _refs(scenario, _COMMODITY_FIELDS) if not _element_target(scenario, p)]
+    return _missing(scenario, refs, scenario.commodities, "commodity", "commodities")
+
+
+def check_contents(scenario: Scenario) -> list[Problem]:
+    """Content keys are made of elements the commodity carries; element targets name a declared key.
+
+    A key such as ``NdPr`` is read as the symbols ``Nd`` and ``Pr``; each must be in the
+    commodity's ``elements``. A target on an element metric (``element_exposed_share``,
+    ``element_dependence``) names in ``commodity`` a key declared in some commodity's ``content``.
+    """
+    problems = []
+    keys: set[str] = set()
+    for cid, com in scenario.commodities.items():
+        for key in com.content:
+            keys.add(key)
+            missing = [e for e in re.findall(r"[A-Z][a-z]?", key) if e not in com.elements]
+            if missing:
+                message = f"content key '{key}' names {', '.join(missing)}, which '{cid}' does not carry"
+                hint = f"add {', '.join(missing)} to `elements:` or fix the key"
+                problems.append(problem_at(scenario, ("commodities", cid, "content", key), message, hint))
+    refs = [(("targets", tid, "commodity"), t.commodity) for tid, t in scenario.targets.items()
+            if t.metric in ELEMENT_METRICS]
+    hint = "name an element key declared under a commodity's `content:` (e.g. NdPr)"
+    problems += _missing(scenario, refs, keys, "element key", hint)
+    return problems
 
 
 def check_processes(scenario: Scenario) -> list[Problem]:
@@ -606,6 +643,7 @@ RULES: tuple[Rule, ...] = (
     check_code_clashes,
     check_groups,
     check_commodities,
+    check_contents,
     check_processes,
     check_nodes,
     check_policy_names,

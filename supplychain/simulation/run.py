@@ -436,7 +436,9 @@ class Simulator:
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
-        m = pd.concat([m, _shortfall_measures(short, year)], ignore_index=True)
+        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
+        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        m = pd.concat([m, _element_exposure(m)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
@@ -497,13 +499,16 @@ class Simulator:
     # ------------------------------------------------------------ one year
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
                         ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market.
-
-        Draws ``ledger``'s stocks (pass a copy for a dry run: the floors of ``contracts_first``).
-        """
+        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
         eff = scenario_policy_effects(self.world, edges, year, active)
-        b = eff.edges["total_blocked_share"].to_numpy(dtype=float).copy()
-        b = _limit_stock_edges(edges, b, ledger)
+        res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
+                                            ledger)
+        return eff, res, short, drawn
+
+    def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
+                   ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
+        """The fixed response with the year edges' blocked shares given; draws ``ledger``'s stocks (a copy: dry run)."""
+        b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
         # stocks cover the final use of their own market (nothing is re-routed)
@@ -513,7 +518,7 @@ class Simulator:
                                                           strict=True)}
         drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
         drawn = _net_of_baseline_draw(edges, drawn)
-        return eff, res, _apply_stock_cover(short, drawn), drawn
+        return res, _apply_stock_cover(short, drawn), drawn
 
     def _year_fixed(
         self,
@@ -543,14 +548,16 @@ class Simulator:
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
         }
 
-    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
+    def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
                 ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
-        A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``effects``: the year's policy effects on the model's edges (the year's edges are among them). A dry
+        run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
         """
-        _, _, short, _ = self._fixed_response(year, nodes, edges, active, StockLedger(dict(ledger.levels)))
         model = self.model()
+        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[model.edge_positions(edges["edge"])]
+        _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
         ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
         z = short.set_index("node")["shortfall_t"]
         return z.reindex(ids).to_numpy(dtype=float)
@@ -572,7 +579,7 @@ class Simulator:
         routes = StockRoutes.of(model)
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
-        floor = self._floors(year, nodes, edges, active, ledger) if self.allocation == "contracts_first" else None
+        floor = self._floors(year, nodes, edges, eff, ledger) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
@@ -876,6 +883,35 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
+def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``)."""
+    from supplychain.metrics.elements import element_content, element_shortfall
+
+    content = element_content(scenario)
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
+    if not len(e):
+        return e
+    return pd.DataFrame({
+        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
+        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
+        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
+        "scenario": "",
+    })
+
+
+def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) from a year's element rows."""
+    from supplychain.metrics.elements import element_exposure
+
+    dep = m[m["metric"].eq("element_dependence")]
+    if dep.empty:
+        return dep
+    s = m[m["metric"].eq("element_shortfall_share")].set_index(["country", "commodity"])["value"]
+    short = pd.Series(list(zip(dep["country"], dep["commodity"], strict=True))).map(s).fillna(0.0)
+    return dep.assign(metric="element_exposed_share",
+                      value=element_exposure(dep["value"].to_numpy(dtype=float), short.to_numpy(dtype=float)))
+
+
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
                          source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
@@ -890,21 +926,17 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
 
     from supplychain.engine import compile_tables
     from supplychain.metrics.exposure import consumption
-    from supplychain.metrics.measures import measures_from_tables, owner_table, resolve_source, source_label
+    from supplychain.metrics.measures import measures_from_tables, resolve_source, scenario_inputs, source_label
     from supplychain.schema.references import problem_at
 
     nodes = _complete_nodes(scenario, nodes)
     edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
-    wgi = {c: i.wgi.central for c, i in scenario.countries.items() if i.wgi is not None}
-    restr = {c: i.trade_restriction.central for c, i in scenario.countries.items() if i.trade_restriction is not None}
-    recycled = {f: x.recycled_share.central for f, x in scenario.facilities.items() if x.recycled_share is not None}
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
-        nodes, edges, year=year, source=src, source_name=source_label(source), owners=owner_table(scenario),
-        wgi=wgi or None, trade_restriction=restr or None, recycled_share=recycled or None,
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        nodes, edges, year=year, source=src, source_name=source_label(source),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
         planned=consumption(planned) if planned is not None else None,
     )
 

@@ -6,11 +6,13 @@ deals"): the measure's value, the threshold, pass/fail and the margin, positive
 when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
 A year without the measure is reported with ``status`` ``"no data"``, never
 as a pass. Targets on dependence use ``exposed_share`` by default (traced tonnes
-plus unmet demand, :mod:`supplychain.metrics.exposure`), so a ban that starves a
-country fails the target; a target that names ``traced_share`` (the traced share
-of what is delivered) can pass with unmet demand, and its reason says so. The share
-of final demand left unmet is reported beside every verdict; a target with
-``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when more is unmet.
+plus unmet demand, :mod:`supplychain.metrics.exposure`; ``element_exposed_share`` for
+the element inside products), so a ban that starves a country fails the target; a
+target that names ``traced_share`` or ``element_dependence`` (traced shares of what is
+delivered) can pass with unmet demand, and its reason says so. The share of demand
+left unmet is reported beside every verdict (for an element target: the
+``element_shortfall_share``, the share of the element in demand left unmet); a target
+with ``max_shortfall_share`` fails (status ``"fail (shortfall)"``) when more is unmet.
 Every verdict carries a ``reason`` in words (:func:`verdict_reason`).
 """
 
@@ -46,7 +48,8 @@ TARGET_COLUMNS = [
 """Columns of the targets table."""
 
 _NAMES = {"exposed_share": "exposed share", "traced_share": "traced share", "direct_share": "direct share",
-          "net_import_reliance": "net import reliance", "shortfall_share": "unmet demand"}
+          "net_import_reliance": "net import reliance", "shortfall_share": "unmet demand",
+          "element_exposed_share": "exposed share of the element", "element_dependence": "traced share of the element"}
 
 
 def _pct(x: float) -> str:
@@ -77,7 +80,7 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     if status == "fail":
         tail = f" ({_pct(unmet)} of demand unmet)" if unmet > 1e-9 else ""
         return f"fails: {name} {_pct(value)} {op_bad} {_pct(threshold)} in {year}{tail}"
-    if metric == "traced_share" and unmet > 1e-9:
+    if metric in ("traced_share", "element_dependence") and unmet > 1e-9:
         return (f"passes on the traced share of delivered supply: {_pct(value)} {op_ok} {_pct(threshold)} "
                 f"in {year}, but {_pct(unmet)} of demand unmet")
     tail = ", no unmet demand" if unmet <= 1e-9 else f", {_pct(unmet)} of demand unmet"
@@ -143,8 +146,10 @@ def evaluate_targets(
         if has_src and t.metric != "shortfall_share":
             sel &= measures["source_country"].fillna(t.source_country) == t.source_country
         m = measures.loc[sel]
+        element = t.metric in ("element_dependence", "element_exposed_share")
+        short_metric = "element_shortfall_share" if element else "shortfall_share"
         short = measures.loc[(measures["country"] == t.country) & (measures["commodity"] == t.commodity)
-                             & (measures["metric"] == "shortfall_share")]  # fmt: skip
+                             & (measures["metric"] == short_metric)]  # fmt: skip
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:

@@ -1,0 +1,403 @@
+r"""Element content traced through products: dependence per element and a value-weighted view.
+
+A tonne of NdFeB magnet carries about 0.3 t of Nd+Pr and a few kilograms of Dy and
+Tb; a tonne of NdPr oxide 0.85 t of Nd+Pr. The commodity measures (traced share of a
+market) weigh a converter's inputs by their mass, so the Dy inside a magnet hardly
+moves the magnet's traced share. The measures here follow one **element** (or a sum of
+elements, ``NdPr``) instead, with the contents declared per commodity
+(``commodities.<id>.content``, t of element as metal per t of commodity):
+
+* **element-weighted network.** Every edge carries ``f_X(e) = c(k_e, X) · f(e)``
+  tonnes of element ``X`` (``k_e`` the edge's commodity) and every primary producer
+  ``p_X(v) = c(k_v, X) · p(v)``; the input shares of this network,
+  ``a_X(u, v) = f_X(u→v) / (p_X(v) + Σ_u' f_X(u'→v))``, weigh a magnet plant's
+  inputs by the element they bring (for Dy: all of it comes with the Dy oxide,
+  none with the NdPr metal);
+* **element-traced share** ``t_X(v)``: the traced share (DOMAIN.md item 3) solved on
+  that network, ``t_X = b + (1 − b) ∘ (A_Xᵀ t_X)``, with the same engine
+  (:func:`supplychain.engine.trace.traced_share`);
+* **element in final use** of country ``c``: ``E_X(c) = Σ_{e → use node of c} f_X(e)``,
+  the element contained in everything the country uses up (magnets, metal, oxide …;
+  intermediate products turned into other products at home are not counted twice,
+  and stock builds are not use);
+* **dependence for element X** (:func:`element_dependence`):
+
+  .. math:: D_X(c) = \frac{\sum_{u \in U(c)} f_X(u)\, t_X(u)}{\sum_{u \in U(c)} f_X(u)}
+
+  over the final-use nodes ``U(c)`` of the country, ``f_X(u)`` the element flowing
+  into ``u``; 0 when the country uses none of the element;
+* **value-weighted dependence** over several elements (:func:`value_weighted`):
+
+  .. math:: D_V(c) = \frac{\sum_X P_X E_X(c) D_X(c)}{\sum_X P_X E_X(c)}
+
+  with ``P_X`` a price per t of contained element (:func:`element_prices`: the price
+  of the commodity that carries only ``X``, over its content — NdPr oxide USD 56/kg
+  → USD 65.9/kg NdPr).
+
+The array functions take numpy arrays (a trailing sample axis is allowed) and
+return arrays; :func:`element_measures` is the thin pandas wrapper the measures
+table uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from supplychain.engine.compile import compile_arrays
+from supplychain.engine.trace import traced_share
+from supplychain.schema.model import Scenario
+
+__all__ = [
+    "ELEMENT_METRICS",
+    "VALUE_METRIC",
+    "element_content",
+    "element_dependence",
+    "element_exposure",
+    "element_measures",
+    "element_prices",
+    "element_shortfall",
+    "element_traced_share",
+    "value_key",
+    "value_weighted",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+ELEMENT_METRICS = ("element_dependence", "element_use")
+"""Metrics per country and element key (``commodity`` column = the key)."""
+VALUE_METRIC = "element_dependence_value"
+"""Metric of the value-weighted dependence (``commodity`` column = :func:`value_key`)."""
+
+
+def element_content(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """Return the declared element contents, commodity → element key → t per t (central values).
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"m": {"name": "Magnet", "stage": "magnet", "elements": ["Nd", "Pr", "Dy"],
+    ...                           "content": {"NdPr": 0.3, "Dy": 0.0065}}}})
+    >>> element_content(s)
+    {'m': {'NdPr': 0.3, 'Dy': 0.0065}}
+    """
+    return {cid: {k: q.central for k, q in com.content.items()}
+            for cid, com in sorted(scenario.commodities.items()) if com.content}
+
+
+def element_prices(scenario: Scenario) -> dict[str, float]:
+    """Price per t of contained element, from the commodities that carry one element key only.
+
+    ``P_X = price(k) / c(k, X)`` for the commodity ``k`` with a ``price_usd_per_t``
+    whose ``content`` lists only ``X`` (the richest one when several do); keys
+    without such a commodity get no price.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"o": {"name": "Dy oxide", "stage": "oxide", "elements": ["Dy"],
+    ...                           "price_usd_per_t": 260000, "content": {"Dy": 0.8}}}})
+    >>> element_prices(s)
+    {'Dy': 325000.0}
+    """
+    best: dict[str, tuple[float, float]] = {}
+    for com in scenario.commodities.values():
+        if com.price_usd_per_t is None or len(com.content) != 1:
+            continue
+        (key, q), = com.content.items()
+        c = q.central
+        if c > 0 and c > best.get(key, (0.0, 0.0))[0]:
+            best[key] = (c, com.price_usd_per_t.central / c)
+    return {k: v[1] for k, v in sorted(best.items())}
+
+
+def value_key(keys: Iterable[str]) -> str:
+    """Return the ``commodity`` label of a value-weighted row (``"NdPr+Dy+Tb"``).
+
+    Examples
+    --------
+    >>> value_key(["NdPr", "Dy", "Tb"])
+    'NdPr+Dy+Tb'
+    """
+    return "+".join(keys)
+
+
+# ------------------------------------------------------------------ arrays
+def element_traced_share(
+    n: int,
+    src: npt.ArrayLike,
+    dst: npt.ArrayLike,
+    element_t: npt.ArrayLike,
+    element_primary: npt.ArrayLike,
+    in_source: npt.ArrayLike,
+) -> FloatArray:
+    """Traced share of an element at every node, the inputs weighed by the element they carry.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    src, dst : array_like of int, shape (m,)
+        Supplier and buyer of every edge.
+    element_t : array_like of float, shape (m,)
+        Element carried by every edge, ``c(k_e, X) · f(e)``.
+    element_primary : array_like of float, shape (n,)
+        Element in every node's primary production, ``c(k_v, X) · p(v)``.
+    in_source : array_like of bool, shape (n,)
+        Nodes in the source (e.g. located in China).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        ``t_X(v)`` in node order (not solve order); a node that receives none of the
+        element has ``t_X = 1`` if it is in the source, else 0.
+
+    Examples
+    --------
+    A Japanese magnet plant (node 2) takes 0.30 t of Australian NdPr metal (node 0)
+    and 0.0075 t of Chinese Dy oxide (node 1). By mass the plant is
+    0.0075/0.3075 = 2.4 % Chinese; for Dy (content 0 in the metal, 0.87 in the oxide)
+    it is 100 % Chinese, for NdPr 0 %:
+
+    >>> src, dst, cn = [0, 1], [2, 2], [False, True, False]
+    >>> element_traced_share(3, src, dst, [0.0, 0.0075 * 0.87], [0.3, 0.0075 * 0.87, 0.0], cn).tolist()
+    [0.0, 1.0, 1.0]
+    >>> element_traced_share(3, src, dst, [0.3, 0.0], [0.3, 0.0, 0.0], cn).tolist()
+    [0.0, 1.0, 0.0]
+    """
+    w = np.asarray(element_t, dtype=np.float64)
+    cg = compile_arrays(n, src, dst, w, element_primary)
+    t_solve = traced_share(cg, np.asarray(in_source, dtype=bool)[cg.nodes.astype(np.int64)])
+    out = np.empty(n)
+    out[cg.nodes.astype(np.int64)] = t_solve
+    return out
+
+
+def element_dependence(
+    element_t: npt.ArrayLike,
+    traced: npt.ArrayLike,
+    group: npt.ArrayLike,
+    n_groups: int,
+) -> tuple[FloatArray, FloatArray]:
+    r"""Dependence on the source for one element, per country.
+
+    Parameters
+    ----------
+    element_t : array_like, shape (u,) or (u, S)
+        Element flowing into each final-use node (``f_X(u)``; a trailing sample axis
+        is allowed).
+    traced : array_like, same shape
+        Element-traced share of each final-use node, ``t_X(u)``.
+    group : array_like of int, shape (u,)
+        Country number ``0 … n_groups − 1`` of each final-use node.
+    n_groups : int
+        Number of countries.
+
+    Returns
+    -------
+    dependence : ndarray, shape (n_groups,) or (n_groups, S)
+        ``D_X(c) = Σ_u f_X(u) t_X(u) / Σ_u f_X(u)``; 0 where the country uses none.
+    element_use : ndarray, same shape
+        ``E_X(c) = Σ_u f_X(u)``, tonnes of element in the country's final use.
+
+    Examples
+    --------
+    Country 0 uses 9,530 t of magnets (2,859 t NdPr, 96.1 % Chinese) and 15 t of
+    NdPr oxide (12.75 t NdPr, 0 % Chinese):
+
+    >>> d, e = element_dependence([2859.0, 12.75], [0.961, 0.0], [0, 0], 1)
+    >>> round(float(d[0]), 4), float(e[0])
+    (0.9567, 2871.75)
+    """
+    f = np.asarray(element_t, dtype=np.float64)
+    t = np.asarray(traced, dtype=np.float64)
+    g = np.asarray(group, dtype=np.int64)
+    shape = (n_groups, *f.shape[1:])
+    num = np.zeros(shape)
+    den = np.zeros(shape)
+    np.add.at(num, g, f * t)
+    np.add.at(den, g, f)
+    dep = np.divide(num, den, out=np.zeros(shape), where=den > 0)
+    return dep, den
+
+
+def value_weighted(dependence: npt.ArrayLike, element_use: npt.ArrayLike, price: npt.ArrayLike) -> FloatArray:
+    r"""Value-weighted dependence over several elements.
+
+    Parameters
+    ----------
+    dependence, element_use : array_like, shape (g, k) or (g, k, S)
+        ``D_X(c)`` and ``E_X(c)`` for ``k`` elements.
+    price : array_like, shape (k,)
+        ``P_X``, USD per t of contained element.
+
+    Returns
+    -------
+    ndarray, shape (g,) or (g, S)
+        ``D_V(c) = Σ_X P_X E_X D_X / Σ_X P_X E_X``; 0 where the country uses none.
+
+    Examples
+    --------
+    2,859 t NdPr (USD 65,886/t) 96.1 % Chinese and 62.3 t Dy (USD 298,397/t) 100 %
+    Chinese: ``(188.37 M · 0.961 + 18.59 M · 1) / 206.96 M = 0.9645``.
+
+    >>> round(float(value_weighted([[0.961, 1.0]], [[2859.0, 62.3]], [65886.0, 298397.0])[0]), 4)
+    0.9645
+    """
+    d = np.asarray(dependence, dtype=np.float64)
+    e = np.asarray(element_use, dtype=np.float64)
+    p = np.asarray(price, dtype=np.float64).reshape((1, -1) + (1,) * (d.ndim - 2))
+    num = (p * e * d).sum(axis=1)
+    den = (p * e).sum(axis=1)
+    out: FloatArray = np.divide(num, den, out=np.zeros(den.shape), where=den > 0)
+    return out
+
+
+# ------------------------------------------------------------------ table
+def element_measures(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    content: Mapping[str, Mapping[str, float]],
+    source: Iterable[str],
+    prices: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Element dependence, element in final use and the value-weighted dependence per country.
+
+    Parameters
+    ----------
+    nodes, edges : DataFrame
+        Tables of one year (``node``, ``kind``, ``country``, ``commodity``,
+        ``primary``; ``supplier``, ``buyer``, ``commodity``, ``tonnes``).
+    content : mapping
+        Commodity → element key → t of element per t (:func:`element_content`).
+    source : iterable of str
+        Source country codes (resolved).
+    prices : mapping, optional
+        Element key → USD per t contained (:func:`element_prices`); the value-weighted
+        row needs a price for every key in `content`.
+
+    Returns
+    -------
+    DataFrame
+        ``country, commodity, metric, value, unit, basis``: per country with final use
+        of an element, ``element_dependence`` (share) and ``element_use`` (t) with the
+        element key in ``commodity``; ``element_dependence_value`` with
+        :func:`value_key` in ``commodity`` where every key has a price.
+    """
+    cols = ["country", "commodity", "metric", "value", "unit", "basis"]
+    keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
+    if not keys or nodes.empty:
+        return pd.DataFrame(columns=cols)
+    ids = pd.Index(nodes["node"].astype(str))
+    src = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
+    dst = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
+    tonnes = edges["tonnes"].to_numpy(dtype=float)
+    primary = nodes["primary"].to_numpy(dtype=float)
+    in_source = nodes["country"].astype(str).isin(set(source)).to_numpy()
+    use = np.flatnonzero(nodes["kind"].astype(str).eq("use").to_numpy())
+    use_country = nodes["country"].astype(str).to_numpy()[use]
+    countries, group = np.unique(use_country, return_inverse=True)
+    use_pos = np.full(len(ids), -1)
+    use_pos[use] = np.arange(len(use))
+    into_use = use_pos[dst] >= 0
+    deps, uses = [], []
+    for key in keys:
+        c_edge = edges["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
+        c_node = nodes["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
+        f_x = tonnes * c_edge.to_numpy(dtype=float)
+        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node.to_numpy(dtype=float), in_source)
+        into = np.zeros(len(use))
+        np.add.at(into, use_pos[dst[into_use]], f_x[into_use])
+        dep, tot = element_dependence(into, t_x[use], group, len(countries))
+        deps.append(dep)
+        uses.append(tot)
+    dep_m, use_m = np.stack(deps, axis=1), np.stack(uses, axis=1)
+    frames: list[dict[str, Any]] = []
+    for j, key in enumerate(keys):
+        basis = f"t {key} contained"
+        for i, c in enumerate(countries):
+            if use_m[i, j] <= 0:
+                continue
+            frames.append({"country": c, "commodity": key, "metric": "element_dependence",
+                           "value": dep_m[i, j], "unit": "share", "basis": basis})
+            frames.append({"country": c, "commodity": key, "metric": "element_use",
+                           "value": use_m[i, j], "unit": "t", "basis": basis})
+    if prices is not None and all(k in prices for k in keys):
+        dv = value_weighted(dep_m, use_m, [prices[k] for k in keys])
+        label = value_key(keys)
+        frames += [{"country": c, "commodity": label, "metric": VALUE_METRIC, "value": dv[i], "unit": "share",
+                    "basis": "USD of contained " + label} for i, c in enumerate(countries) if use_m[i].sum() > 0]
+    return pd.DataFrame(frames, columns=cols)
+
+
+def element_exposure(dependence: npt.ArrayLike, shortfall: npt.ArrayLike) -> FloatArray:
+    r"""Exposure for an element counting unmet demand: :math:`D_X (1 - S_X) + S_X`.
+
+    :math:`D_X` is the traced share of the element delivered to final use
+    (:func:`element_dependence`) and :math:`S_X` the share of the element in final demand left
+    unmet (:func:`element_shortfall`): the element traced to the source plus the element not
+    delivered, over the element in demand — ``exposed_share``
+    (:mod:`supplychain.metrics.exposure`) for the element inside products.
+
+    Examples
+    --------
+    Half of the US's NdPr demand is unmet, and the NdPr that arrives is 20 % Chinese:
+    ``0.2 · 0.5 + 0.5 = 0.6``.
+
+    >>> element_exposure([0.2], [0.5]).tolist()
+    [0.6]
+    """
+    d = np.asarray(dependence, dtype=np.float64)
+    s = np.asarray(shortfall, dtype=np.float64)
+    out: FloatArray = d * (1.0 - s) + s
+    return out
+
+
+def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, float]]) -> pd.DataFrame:
+    r"""Share of the element in a country's final demand that goes unmet.
+
+    .. math:: S_X(c) = \frac{\sum_k c(k, X)\, \mathrm{shortfall}(c, k)}{\sum_k c(k, X)\, \mathrm{demand}(c, k)}
+
+    so an element target can require that demand is met (a dependence of 0 because
+    nothing arrives is not less dependence).
+
+    Parameters
+    ----------
+    short : DataFrame
+        Per final-use node: ``country``, ``commodity``, ``demand_t``, ``shortfall_t``.
+    content : mapping
+        Commodity → element key → t per t.
+
+    Returns
+    -------
+    DataFrame
+        ``country, commodity`` (the element key), ``value`` (the share), one row per
+        country and key with element in its demand.
+
+    Examples
+    --------
+    The US lacks 4,165 t of 9,530 t of magnets and none of 15 t of NdPr oxide:
+    ``0.3 · 4165 / (0.3 · 9530 + 0.85 · 15) = 0.4351`` of its NdPr.
+
+    >>> s = pd.DataFrame({"country": ["US", "US"], "commodity": ["magnet", "oxide"],
+    ...                   "demand_t": [9530.0, 15.0], "shortfall_t": [4165.0, 0.0]})
+    >>> element_shortfall(s, {"magnet": {"NdPr": 0.3}, "oxide": {"NdPr": 0.85}}).round(4).to_dict("records")
+    [{'country': 'US', 'commodity': 'NdPr', 'value': 0.4351}]
+    """
+    cols = ["country", "commodity", "value"]
+    rows = []
+    keys = sorted({k for c in content.values() for k in c})
+    for key in keys:
+        c = short["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0)).to_numpy(float)
+        frame = pd.DataFrame({"country": short["country"].astype(str).to_numpy(),
+                              "demand": c * short["demand_t"].to_numpy(float),
+                              "short": c * short["shortfall_t"].to_numpy(float)})
+        g = frame.groupby("country", sort=True)[["demand", "short"]].sum()
+        g = g[g["demand"] > 0]
+        rows += [{"country": str(i), "commodity": key, "value": float(r["short"] / r["demand"])}
+                 for i, r in g.iterrows()]
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,307 @@
+"""The critical-minerals atlas: one row per mineral of the US lists, from the USGS release.
+
+Per mineral of the 2022 list (50) and the 2025 additions, :func:`atlas` gives US
+net import reliance 2024 recomputed from the salient figures next to the one
+USGS published, China's share of world production, China's place among US import
+sources 2020–23 (and the share the scenarios use for it: a chapter's printed
+percentage, or the ranked-list assumption), and the traced China share where a
+scenario chain models the mineral. Every figure is read through
+:mod:`supplychain.importers.usgs_mcs` from the bundled copy of the release
+(``supplychain/data/usgs_mcs2025``) or another release folder.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from supplychain.importers.usgs_mcs import (
+    CommoditySpec,
+    Release,
+    computed_nir,
+    import_sources,
+    load_catalogue,
+    read_release,
+    us_figures,
+    world_figures,
+)
+from supplychain.importers.usgs_mcs.cells import Cell
+from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
+from supplychain.importers.usgs_mcs.release import FIG2, T5
+from supplychain.schema.model import Scenario
+
+__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "SORT_KEYS", "atlas", "bundled_release", "published_nir",
+           "reliance_class", "sort_atlas"]
+
+ATLAS_COLUMNS = (
+    "mineral", "name", "list", "usgs_commodity",
+    "nir_computed", "nir_computed_note", "nir_published", "nir_published_value", "nir_published_from",
+    "nir_class", "nir_class_published",
+    "china_world_share", "china_world_note",
+    "china_import_rank", "import_sources", "china_import_share", "china_import_share_basis",
+    "traced_share", "traced_from", "notes",
+)
+"""Columns of :func:`atlas`, in order."""
+
+CHAIN_COMMODITIES: dict[str, tuple[str, ...]] = {"rare_earths": ("ree_compounds",)}
+"""Commodity ids of the bundled multi-stage chains (``scenarios/world``) that model a USGS commodity.
+
+Preferred over the one-stage commodity of the minerals world: ``ree_compounds`` is
+USGS's rare-earth "compounds and metals" traced through the rare-earth chain
+(mine, separation, metal, magnets)."""
+
+SORT_KEYS: dict[str, tuple[str, bool]] = {
+    "list": ("", True),
+    "nir": ("nir_sort", False),
+    "published": ("nir_published_value", False),
+    "china": ("china_world_share", False),
+    "rank": ("china_import_rank", True),
+    "traced": ("traced_share", False),
+    "name": ("name", True),
+}
+"""``--sort`` keys: column and ascending order (``list`` keeps the lists' order)."""
+
+
+def bundled_release() -> Path:
+    """Return the folder of the bundled copy of the release (``supplychain/data/usgs_mcs2025``)."""
+    return Path(str(resources.files("supplychain").joinpath("data/usgs_mcs2025")))
+
+
+def reliance_class(value: float, relation: str = "") -> str:
+    """Class of a net import reliance share: ``100%``, ``>50%``, ``<=50%``, ``E`` or ``unknown``.
+
+    A bound counts where it decides the class: ``>50`` and ``>75`` are ``>50%``,
+    ``<50`` and ``<25`` are ``<=50%``. A share counts as 100 % when it rounds to
+    100 % (USGS prints whole percentages).
+
+    Examples
+    --------
+    >>> [reliance_class(v, r) for v, r in ((1.0, ""), (0.996, ""), (0.76, ""), (0.5, ">"), (0.25, "<"))]
+    ['100%', '100%', '>50%', '>50%', '<=50%']
+    >>> reliance_class(math.nan), reliance_class(math.nan, "E")
+    ('unknown', 'E')
+    """
+    if relation == "E":
+        return "E"
+    if math.isnan(value):
+        return "unknown"
+    if relation == ">":
+        return ">50%" if value >= 0.5 else "unknown"
+    if relation == "<":
+        return "<=50%" if value <= 0.5 else "unknown"
+    if round(value * 100) >= 100:
+        return "100%"
+    return ">50%" if value > 0.5 else "<=50%"
+
+
+def published_nir(release: Release, spec: CommoditySpec) -> tuple[Cell | None, str, str]:
+    """Find the published NIR 2024 and where: T5 (USGS's critical-minerals table), else Fig2, else the salient file.
+
+    The note names any other file that prints a different value (potash: Fig2 93, salient 94).
+    """
+    found: list[tuple[Cell, str]] = []
+    t5 = release.t5.get(spec.t5 or "")
+    if t5 is not None:
+        found.append((t5.cell("Net_Import_Reliance"), f"{T5.rsplit('/', 1)[-1]} row {t5.line}"))
+    fig2 = release.fig2.get(spec.fig2 or "")
+    if fig2 is not None:
+        found.append((fig2.nir, f"{FIG2.rsplit('/', 1)[-1]} row {fig2.line}"))
+    if spec.salient is not None and spec.salient.nir and spec.salient.file in release.salient:
+        sf = release.salient[spec.salient.file]
+        row = sf.years.get(2024)
+        found.append((sf.cell(2024, spec.salient.nir),
+                      f"{spec.salient.file} row {row.line if row else 0}, {spec.salient.nir}"))
+    found = [(c, ref) for c, ref in found if c.kind != "blank"]
+    if not found:
+        return None, "", ""
+    cell, ref = found[0]
+    other = [f"{ref2} says {c.label()}" for c, ref2 in found[1:] if c.label() != cell.label()]
+    note = f"{'; '.join(other)}; {ref.split(' row')[0]} taken as published" if other else ""
+    return cell, ref, note
+
+
+def _share(cell: Cell | None) -> tuple[float, str]:
+    if cell is None:
+        return math.nan, ""
+    if cell.kind == "exporter":
+        return math.nan, "E"
+    if cell.kind in ("number", "bound"):
+        return cell.value / 100.0, cell.relation
+    return math.nan, ""
+
+
+def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None) -> dict[str, object]:
+    cat = load_catalogue()
+    row: dict[str, object] = dict.fromkeys(ATLAS_COLUMNS, None)
+    row.update(mineral=mineral, name=name, list=list_, usgs_commodity=cid or "", nir_computed=math.nan,
+               nir_published_value=math.nan, china_world_share=math.nan, china_import_share=math.nan,
+               traced_share=math.nan, china_import_rank=pd.NA, nir_computed_note="", nir_published="—",
+               nir_published_from="", china_world_note="", import_sources="", china_import_share_basis="",
+               traced_from="", notes="")
+    spec = cat.commodities.get(cid or "")
+    if spec is None:
+        row.update(nir_class="unknown", nir_class_published="unknown",
+                   notes="not covered by the Mineral Commodity Summaries (a fuel)")
+        return row
+    notes = list(spec.notes)
+    if spec.salient is not None:
+        nir = computed_nir(us_figures(release, spec))
+        row["nir_computed"] = nir.value
+        row["nir_computed_note"] = nir.label or nir.method
+        computed_class = "E" if nir.label == "E" else reliance_class(nir.value)
+    else:
+        row["nir_computed_note"] = "no salient file"
+        computed_class = "unknown"
+    cell, ref, note = published_nir(release, spec)
+    value, relation = _share(cell)
+    row.update(nir_published=cell.label() if cell is not None else "—", nir_published_value=value,
+               nir_published_from=ref)
+    published_class = reliance_class(value, relation)
+    row["nir_class_published"] = published_class
+    row["nir_class"] = computed_class if computed_class != "unknown" else published_class
+    if note:
+        notes.append(note)
+    if spec.world is not None:
+        world = world_figures(release, spec)
+        row["china_world_share"] = world.share("CN")
+        basis = []
+        if world.excludes_us:
+            basis.append("world total excludes US production")
+        if not world.total_2024.known:
+            basis.append(f"no world total ({world.total_2024.text()})")
+        row["china_world_note"] = "; ".join(basis)
+    else:
+        row["china_world_note"] = "no world production by country in the release"
+    sources = import_sources(release, spec)
+    if sources.ranked:
+        row["import_sources"] = ", ".join(sources.names)
+        rank = sources.rank("CN")
+        row["china_import_rank"] = rank if rank is not None else pd.NA
+        row["china_import_share"] = sources.shares.get("CN", 0.0)
+        row["china_import_share_basis"] = "chapter" if sources.sourced else "assumption: ranked split"
+    if not spec.modelled and spec.why_not:
+        notes.append(f"not modelled: {spec.why_not}")
+    row["notes"] = "; ".join(notes)
+    return row
+
+
+def _assumed_split(scenario: Scenario) -> set[str]:
+    """Commodities whose US import shares are a ranked-source split (an assumption) in a scenario."""
+    return {imp.commodity for imp in scenario.imports.values() if imp.importer == "US"
+            and any((q.assumption or "").startswith(ASSUMED_SPLIT) for q in imp.partners.values())}
+
+
+def _traced(frame: pd.DataFrame, scenarios: Sequence[str | Path], year: int, source: str) -> None:
+    """Fill ``traced_share``.
+
+    A multi-stage chain (:data:`CHAIN_COMMODITIES`) in any scenario comes first,
+    then the one-stage commodity, each in the order the scenarios are given.
+    """
+    from supplychain.io import load
+    from supplychain.metrics import compute_measures
+
+    traced: list[tuple[str, dict[str, float], set[str]]] = []
+    for path in scenarios:
+        scenario = load(path)
+        m = compute_measures(scenario, year, source=source)
+        m = m[(m["metric"] == "traced_share") & (m["country"] == "US")]
+        values = dict(zip(m["commodity"], m["value"].astype(float), strict=True))
+        traced.append((Path(path).name, values, _assumed_split(scenario)))
+    for i, cid in frame.loc[frame["usgs_commodity"].ne(""), "usgs_commodity"].items():
+        candidates = [*CHAIN_COMMODITIES.get(str(cid), ()), str(cid)]
+        found = next(((name, k, values[k], assumed) for k in candidates for name, values, assumed in traced
+                      if k in values), None)
+        if found is None:
+            continue
+        name, commodity, value, assumed = found
+        flag = f"; {ASSUMED_SPLIT} assumed" if commodity in assumed else ""
+        frame.at[i, "traced_share"] = value
+        frame.at[i, "traced_from"] = f"{name}: {commodity} {year}{flag}"
+
+
+def sort_atlas(frame: pd.DataFrame, key: str = "list") -> pd.DataFrame:
+    """Sort an atlas by a :data:`SORT_KEYS` key (missing values last).
+
+    Raises
+    ------
+    ValueError
+        An unknown key (the message lists the keys).
+    """
+    if key not in SORT_KEYS:
+        msg = f"unknown sort key {key!r}; choose one of {', '.join(SORT_KEYS)}"
+        raise ValueError(msg)
+    column, ascending = SORT_KEYS[key]
+    if not column:
+        return frame
+    values = frame["nir_computed"].fillna(frame["nir_published_value"]) if column == "nir_sort" else frame[column]
+    order = pd.Series(values, index=frame.index)
+    if column == "china_import_rank":
+        order = order.astype("Float64").astype(float)
+    idx = order.sort_values(ascending=ascending, na_position="last", kind="stable").index
+    return frame.loc[idx].reset_index(drop=True)
+
+
+def atlas(
+    data: str | Path | None = None,
+    *,
+    scenarios: Iterable[str | Path] = (),
+    year: int = 2024,
+    source: str = "CN",
+    sort: str = "list",
+) -> pd.DataFrame:
+    """One row per critical mineral of the 2022 list and the 2025 additions, from the USGS release.
+
+    Parameters
+    ----------
+    data : str or Path, optional
+        A release folder (default: the bundled copy, :func:`bundled_release`).
+    scenarios : iterable of paths, optional
+        Scenario files whose traced share of ``source`` in US supply fills
+        ``traced_share``: a bundled multi-stage chain (:data:`CHAIN_COMMODITIES`)
+        in any of them before a one-stage commodity, then the first scenario
+        given.
+    year : int
+        Year of the traced share (the release's figures are 2024).
+    source : str
+        Country whose share is traced (default ``"CN"``).
+    sort : str
+        A :data:`SORT_KEYS` key.
+
+    Returns
+    -------
+    DataFrame
+        :data:`ATLAS_COLUMNS`; shares in [0, 1] (NaN when unknown). ``nir_class``
+        uses the computed value where the figures allow it, else the published one.
+
+    Raises
+    ------
+    ScenarioError
+        The release or a scenario has problems (located).
+    ValueError
+        An unknown sort key.
+
+    Examples
+    --------
+    >>> a = atlas()
+    >>> a.set_index("mineral").loc["cobalt", ["nir_published", "china_import_rank"]].tolist()
+    ['76', <NA>]
+    >>> round(float(a.set_index("mineral").loc["cobalt", "nir_computed"]), 3)
+    0.765
+    """
+    release = read_release(data if data is not None else bundled_release(),
+                           salient_files=sorted({s.salient.file for s in load_catalogue().commodities.values()
+                                                 if s.salient}))
+    rows = [_row(release, m.id, m.name, m.list, m.commodity) for m in load_catalogue().minerals]
+    frame = pd.DataFrame(rows, columns=list(ATLAS_COLUMNS))
+    frame["china_import_rank"] = frame["china_import_rank"].astype("Int64")
+    for col in ("nir_computed", "nir_published_value", "china_world_share", "china_import_share", "traced_share"):
+        frame[col] = frame[col].astype(np.float64)
+    paths = list(scenarios)
+    if paths:
+        _traced(frame, paths, year, source)
+    return sort_atlas(frame, sort)

@@ -1,0 +1,298 @@
+"""The critical-minerals atlas, its headline counts, the generated world and the controls scenario.
+
+Figures are those of the bundled copy of the USGS MCS 2025 data release
+(``supplychain/data/usgs_mcs2025``); hand-worked cases write their derivation out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from supplychain.importers.usgs_mcs import (
+    computed_nir,
+    import_usgs_mcs,
+    load_catalogue,
+    read_release,
+    us_figures,
+)
+from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
+from supplychain.io import load
+from supplychain.minerals import (
+    atlas,
+    atlas_html,
+    atlas_markdown,
+    bundled_release,
+    controls_summary,
+    controls_table,
+    display_table,
+    headline,
+    headline_lines,
+    sort_atlas,
+)
+from supplychain.minerals.chart import chart_rows, save_ranked_chart
+from supplychain.minerals.headline import USGS_FULLY, USGS_MORE_THAN_HALF
+from supplychain.simulation.calendar import months_in_force
+
+REPO = Path(__file__).resolve().parent.parent
+WORLD = REPO / "scenarios" / "world" / "minerals"
+CONTROLS = REPO / "scenarios" / "china_controls_all_minerals.yaml"
+
+
+@pytest.fixture(scope="module")
+def release():
+    files = sorted({s.salient.file for s in load_catalogue().commodities.values() if s.salient})
+    return read_release(bundled_release(), salient_files=files)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return atlas()
+
+
+# ---------------------------------------------------------- net import reliance
+def test_hand_worked_nir_cobalt(release):
+    """Cobalt 2024 (mcs2025-cobal_salient.csv row 6).
+
+    P = secondary 2,000 t (US mine output leaves as concentrate and is not in apparent consumption),
+    I = 11,000 t, E = 4,500 t, C = 8,500 t (apparent consumption).
+    Stock change implied: ΔS = C − (P + I − E) = 8,500 − (2,000 + 11,000 − 4,500) = 0.
+    NIR = (I − E + ΔS) / C = 6,500 / 8,500 = 0.764706 — USGS prints 76.
+    """
+    nir = computed_nir(us_figures(release, load_catalogue().commodities["cobalt"]))
+    assert nir.value == pytest.approx(6_500 / 8_500)
+    assert nir.stock_change == pytest.approx(0.0)
+    assert round(nir.value * 100) == 76
+
+
+def test_hand_worked_nir_antimony(release):
+    """Antimony 2024 (mcs2025-antim_salient.csv row 6).
+
+    P = mine 0 + secondary smelter 3,500 = 3,500 t (primary smelter output, W, refines imports);
+    I = ore 310 + oxide 20,000 + unwrought 4,100 + articles 330 + scrap 17 = 24,757 t;
+    E = 0 + 2,200 + 1,500 + 79 + 53 = 3,832 t; C = 24,000 t.
+    ΔS = 24,000 − (3,500 + 24,757 − 3,832) = −425 t (stock built).
+    NIR = (24,757 − 3,832 − 425) / 24,000 = 20,500 / 24,000 = 0.854167 — USGS prints 85.
+    """
+    nir = computed_nir(us_figures(release, load_catalogue().commodities["antimony"]))
+    assert nir.stock_change == pytest.approx(-425.0)
+    assert nir.value == pytest.approx(20_500 / 24_000)
+    assert nir.method == "(C - P) / C"
+
+
+def test_nir_without_published_production_uses_net_imports(release):
+    """Titanium sponge 2024: P withheld; I = 40,000 t, E = 90 t, C = 40,000 t → (40,000 − 90) / 40,000."""
+    nir = computed_nir(us_figures(release, load_catalogue().commodities["titanium"]))
+    assert nir.value == pytest.approx(39_910 / 40_000)
+    assert nir.method.startswith("(I - E) / C (production W")
+
+
+# ------------------------------------------------------------------ the atlas
+def test_atlas_has_every_listed_mineral(table):
+    assert len(table) == 60
+    assert (table["list"] == "2022").sum() == 50
+    assert set(table.loc[table["usgs_commodity"] == "rare_earths", "mineral"]) == {
+        "cerium", "dysprosium", "erbium", "europium", "gadolinium", "holmium", "lanthanum", "lutetium",
+        "neodymium", "praseodymium", "samarium", "terbium", "thulium", "ytterbium"}
+
+
+def test_china_shares_and_ranks(table):
+    t = table.set_index("mineral")
+    assert t.at["gallium", "china_world_share"] == pytest.approx(750_000 / 760_000)
+    assert t.at["neodymium", "china_world_share"] == pytest.approx(270_000 / 390_000)
+    assert t.at["lithium", "china_world_share"] == pytest.approx(41_000 / 240_000)
+    assert "excludes US" in t.at["lithium", "china_world_note"]
+    assert t.at["antimony", "china_import_rank"] == 1
+    assert t.at["gallium", "china_import_rank"] == 2
+    assert pd.isna(t.at["indium", "china_import_rank"])
+    assert t.at["neodymium", "china_import_share"] == pytest.approx(0.70)
+    assert t.at["neodymium", "china_import_share_basis"] == "chapter"
+    assert t.at["antimony", "china_import_share_basis"] == "assumption: ranked split"
+
+
+def test_published_nir_comes_from_t5_then_fig2(table):
+    t = table.set_index("mineral")
+    assert t.at["aluminum", "nir_published"] == ">75"  # T5 gives aluminum as bauxite
+    assert t.at["aluminum", "nir_published_from"] == "MCS2025_T5_Critical_Minerals_Salient.csv row 2"
+    assert t.at["copper", "nir_published"] == "45"  # not in T5: Fig2
+    assert "says 94" in t.at["potash", "notes"]
+
+
+def test_sorting(table):
+    by_nir = sort_atlas(table, "nir")
+    values = by_nir["nir_computed"].fillna(by_nir["nir_published_value"])
+    assert values.dropna().is_monotonic_decreasing
+    assert by_nir["china_world_share"].notna().any()
+    with pytest.raises(ValueError, match="unknown sort key 'size'"):
+        sort_atlas(table, "size")
+
+
+# ------------------------------------------------------------------ headline
+def test_counts_equal_the_published_ones(table):
+    h = headline(table)
+    assert h.listed == 50
+    assert h.fully_published == USGS_FULLY.value == 12
+    assert h.more_than_half_published - h.fully_published == USGS_MORE_THAN_HALF.value == 28
+    fully = set(table.loc[(table["list"] == "2022") & (table["nir_class_published"] == "100%"), "mineral"])
+    assert fully == {"arsenic", "cesium", "fluorspar", "gallium", "graphite", "indium", "manganese", "niobium",
+                     "rubidium", "scandium", "tantalum", "yttrium"}
+
+
+def test_recomputed_counts_and_their_differences_explained(table):
+    """Recomputed where the figures allow: fluorspar and yttrium lack US production (NA), so (I − E) / C with no
+    stock change gives 98.8 % and 93.4 %, not 100 %; titanium sponge's production is withheld and (I − E) / C
+    gives 99.8 %, which rounds to 100 % where USGS prints '>95'. Net: 12 − 2 + 1 = 11 fully reliant."""
+    h = headline(table)
+    assert h.fully == 11
+    assert h.more_than_half == h.more_than_half_published == 40
+    assert [d.split(":")[0] for d in h.differences] == ["Fluorspar", "Titanium", "Yttrium"]
+    assert all("production NA" in d or "production W" in d for d in h.differences)
+    assert h.unknown == ("hafnium", "iridium", "rhodium", "ruthenium")
+
+
+def test_headline_says_which_claim_the_data_supports(table):
+    lines = headline_lines(headline(table))
+    assert "'of 50 minerals officially rated critical, 30 are imported entirely': NOT supported" in lines[2]
+    assert "about 80 % of its strategic metals': supported" in lines[3]
+    assert "40 of 50 = 80%" in lines[3]
+
+
+# ---------------------------------------------------------- chart and render
+def test_chart_one_bar_per_usgs_commodity(table, tmp_path):
+    rows = chart_rows(table)
+    assert (rows["label"] == "Rare earths (14 lanthanides)").sum() == 1
+    assert rows["value"].is_monotonic_decreasing
+    assert not rows.set_index("commodity").at["tungsten", "recomputed"]  # withheld: published bound drawn
+    svg = save_ranked_chart(table, tmp_path / "atlas.svg").read_text()
+    assert svg.lstrip().startswith("<?xml")
+    assert save_ranked_chart(table, tmp_path / "atlas.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match=r"\.svg or \.png"):
+        save_ranked_chart(table, tmp_path / "atlas.pdf")
+
+
+def test_render_marks_assumed_shares(table):
+    shown = display_table(table).set_index("mineral")
+    assert shown.at["Antimony", "China's rank in US imports"] == "1 (59.7%*)"
+    assert shown.at["Rare earths (14 lanthanides)", "China's rank in US imports"] == "1 (70.0%)"
+    md = atlas_markdown(table)
+    assert md.startswith("## Critical minerals: US import reliance and China (USGS MCS 2025)")
+    assert "RANKED-SOURCE SPLIT" in md
+    html = atlas_html(table)
+    assert html.startswith('<section class="atlas">')
+    assert "<svg" in html
+    assert "http" not in html.split("<svg", 1)[0]  # no external resources before the inline chart
+
+
+def test_cli_atlas(run_cli, tmp_path):
+    out = run_cli("atlas", "--sort", "nir", "--chart", tmp_path / "a.svg", "--output", tmp_path / "a.csv")
+    assert out.returncode == 0, out.stderr
+    assert "fully import-reliant in 2024 for 11 and more than half for 40" in out.stdout
+    assert pd.read_csv(tmp_path / "a.csv").shape == (60, 20)
+    bad = run_cli("atlas", "--sort", "size")
+    assert bad.returncode == 1
+    assert "--sort must be one of" in bad.stderr
+
+
+# ------------------------------------------------------------ generated world
+def test_bundled_world_is_a_fresh_import(tmp_path):
+    result = import_usgs_mcs(bundled_release(), tmp_path / "minerals")
+    fresh = {p.name: p.read_bytes() for p in (tmp_path / "minerals").iterdir()}
+    committed = {p.name: p.read_bytes() for p in WORLD.iterdir()}
+    assert fresh == committed, "scenarios/world/minerals is stale: run `supplychain import usgs-mcs " \
+        "supplychain/data/usgs_mcs2025 --output scenarios/world/minerals`"
+    assert len(result.fragments) == 37
+
+
+@pytest.mark.parametrize("fragment", sorted(p.name for p in WORLD.glob("*.yaml")
+                                            if p.name not in ("minerals.yaml", "sources.yaml")))
+def test_every_generated_fragment_validates(fragment, tmp_path):
+    for name in ("sources.yaml", fragment):
+        (tmp_path / name).write_bytes((WORLD / name).read_bytes())
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(f"extends: [sources.yaml, {fragment}]\n"
+                        "scenario: {name: one, base_year: 2024}\nregions: {ROW: {name: rest of the world}}\n")
+    s = load(scenario, require_sources=True)
+    assert len(s.commodities) == 1
+    for imp in s.imports.values():
+        for share in imp.partners.values():
+            assert share.source is not None or share.assumption.startswith(ASSUMED_SPLIT)
+
+
+def test_withheld_figures_are_listed_not_invented():
+    coverage = (WORLD / "coverage.md").read_text()
+    assert "US production 2024 W (mcs2025-tungs_salient.csv row 6, USprod_Mine_t + USprod_Secondary_t)" in coverage
+    assert "| 2022 | Cesium | — | no production or trade figures" in coverage
+    tungsten = load(CONTROLS)
+    assert "tungsten_us" not in tungsten.facilities
+    assert "us_tungsten" not in tungsten.demand
+
+
+# ------------------------------------------------------- controls scenario
+@pytest.fixture(scope="module")
+def controls() -> pd.DataFrame:
+    return controls_table(CONTROLS, variants=["base", "no_controls"])
+
+
+def test_controls_scenario_runs_in_both_modes(controls):
+    assert set(controls["mode"]) == {"fixed", "rebalance"}
+    assert set(controls["year"]) == {2024, 2025}
+    none = controls[controls["variant"] == "no_controls"]
+    assert (none["shortfall"].abs() < 1e-6).all()  # the 2024 pattern held, nothing blocked
+    base = controls[controls["variant"] == "base"]
+    short = base[(base["year"] == 2025) & (base["shortfall_share"] > 1e-9)]
+    assert {"antimony", "bismuth", "gallium", "rare_earths", "tungsten"} <= set(short["commodity"])
+    fixed = controls_summary(controls, 2025)
+    assert (fixed["shortfall_share_rebalance"] <= fixed["shortfall_share_fixed"] + 1e-9).all()
+
+
+def test_gallium_shortfall_hand_worked(controls):
+    """Gallium 2025, fixed response, documented controls (No. 46 clause 2: no gallium to the US).
+
+    US: imports 11,000 kg (the 2024 total held), China's share 0.149268 (rank 2 of 4, RANKED-SOURCE SPLIT)
+    → 1,641.95 kg direct. US demand 19,000 kg, no US output, exports NA → deficit 8,000 kg, allocated pro rata
+    from producers' spare output (graph.allocate, rule 3a): China 750,000 − 1,641.95 (its direct exports to the
+    US) = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to the US than it makes and is short
+    itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China.
+    The ban runs 2024-12-03 to 2025-11-08: 10 + 8/30 months of 2025 = 0.855556 of the year.
+    Shortfall = 0.855556 × (1,641.95 + 7,904.93) = 8,167.89 kg.
+    """
+    s = load(CONTROLS)
+    total = s.imports["us_gallium_2025"].total.central
+    direct = total * s.imports["us_gallium_2025"].partners["CN"].central
+    supply = {f.country: f.production[2024].central for f in s.facilities.values() if f.output == "gallium"}
+    spare_cn = supply["CN"] - direct
+    allocated = (s.demand["us_gallium"].tonnes.central - total) * spare_cn / (spare_cn + supply["RU"] + supply["KR"])
+    share = months_in_force(dt.date(2024, 12, 3), dt.date(2025, 11, 8), 2025) / 12
+    expected = share * (direct + allocated)
+    row = controls[(controls["mode"] == "fixed") & (controls["variant"] == "base") & (controls["year"] == 2025)
+                   & (controls["commodity"] == "gallium")]
+    assert share == pytest.approx((10 + 8 / 30) / 12)
+    assert expected == pytest.approx(8_167.89, abs=0.01)
+    assert float(row["shortfall"].iloc[0]) == pytest.approx(expected, rel=1e-6)
+    rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
+                         & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
+    assert math.isclose(float(rebalance["shortfall"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
+
+
+def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():
+    t = atlas(scenarios=[CONTROLS, REPO / "scenarios" / "baseline_2024.yaml"]).set_index("mineral")
+    assert t.at["neodymium", "traced_from"] == "baseline_2024.yaml: ree_compounds 2024"  # the chain, not one stage
+    assert t.at["germanium", "traced_from"] == "baseline_2024.yaml: germanium 2024"  # not in the minerals world
+    assert t.at["gallium", "traced_from"].endswith("gallium 2024; RANKED-SOURCE SPLIT assumed")
+    assert t.at["gallium", "traced_share"] > t.at["gallium", "china_import_share"]  # re-exports from Japan count
+    assert math.isnan(t.at["cesium", "traced_share"])
+
+
+def test_cli_atlas_controls_section(run_cli, tmp_path):
+    out = run_cli("atlas", "--controls", CONTROLS, "--output", tmp_path / "a.md")
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "a.md").read_text()
+    assert "**China's export controls across all critical minerals, variant base, 2025" in text
+    assert "| gallium | 43.0% | 0% |" in text
+    bad = run_cli("atlas", "--controls", CONTROLS, "--toggle", "nope=on")
+    assert bad.returncode == 1
+    assert "unknown toggle 'nope'" in bad.stderr
