@@ -12,6 +12,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from supplychain.cli.common import AllocationOption, parse_allocation
 from supplychain.cli.options import CountryOption, PathOption
 
 __all__ = ["report"]
@@ -39,6 +40,7 @@ def report(
         ),
     ],
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     title: Annotated[
         str, typer.Option("--title", help="Page title.")
     ] = "Critical-mineral supply chains: exposure to China",
@@ -63,6 +65,8 @@ def report(
     """
     if mode not in ("fixed", "rebalance"):
         _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+    allocation_arg = parse_allocation(allocation)
 
     from supplychain.errors import SupplyChainError
     from supplychain.io import validate_paths
@@ -89,7 +93,8 @@ def report(
             if r.scenario is None:
                 continue
             typer.echo(f"simulating {r.file} ({mode})", err=True)
-            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file))
+            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
+                                     allocation=allocation_arg))
         out = write_report(runs, output, title=title, countries=country or (), year=year)
     except (SupplyChainError, ValueError, OSError) as err:
         _fail(str(err))
