@@ -369,23 +369,23 @@ def random_world(draw: st.DrawFn) -> Scenario:
 def test_rules_keep_their_promises_on_random_worlds(s: Scenario) -> None:
     fixed = simulate(s, years=[2024, YEAR], mode="fixed")
     assert _open_markets(fixed.flows) == []
-    fshort = fixed.shortfall.set_index(["year", "node"])["shortfall_t"]
+    fshort = fixed.shortfall.set_index(["year", "node"])["shortfall"]
     out = {rule: simulate(s, years=[2024, YEAR], allocation=rule) for rule in
            ("contracts_first", "home_first", "proportional", "max_delivery")}
     for rule, r in out.items():
         assert _open_markets(r.flows) == [], rule
     # contracts_first: no user worse off than fixed (so no more shortfall in total either)
-    cf = out["contracts_first"].shortfall.set_index(["year", "node"])["shortfall_t"]
+    cf = out["contracts_first"].shortfall.set_index(["year", "node"])["shortfall"]
     assert (cf <= fshort.reindex(cf.index) + 1e-6).all()
     assert cf.sum() <= fshort.sum() + 1e-6
     # max_delivery: the least shortfall in tonnes (one commodity), so never more than fixed's
     md = out["max_delivery"].shortfall
-    assert md["shortfall_t"].sum() <= fixed.shortfall["shortfall_t"].sum() + 1e-6
+    assert md["shortfall"].sum() <= fixed.shortfall["shortfall"].sum() + 1e-6
     # home_first: no country exports while its own users are short
     hf = out["home_first"]
     short = hf.shortfall[hf.shortfall["shortfall_share"] > 1e-9][["year", "country"]]
     f = hf.flows
-    exports = f[(f["kind"] == "trade") & (f["supplier_country"] != f["buyer_country"]) & (f["tonnes"] > 1e-6)]
+    exports = f[(f["kind"] == "trade") & (f["supplier_country"] != f["buyer_country"]) & (f["simulated"] > 1e-6)]
     assert exports.merge(short, left_on=["year", "supplier_country"], right_on=["year", "country"]).empty
     # proportional: every short user loses the same share (one pool: every producer outside China can
     # reach every user, China's own output serves only China)
