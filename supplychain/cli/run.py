@@ -246,9 +246,11 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
     from supplychain.schema.coverage import coverage_lines
 
     first, last = result.years[0], result.years[-1]
-    live = [pid for pid in result.toggle_state.active if pid in scenario.policies
-            and scenario.policies[pid].start.year <= last
-            and (scenario.policies[pid].end is None or scenario.policies[pid].end.year >= first)]  # type: ignore[union-attr]
+    live = []
+    for pid in result.toggle_state.active & set(scenario.policies):
+        pol = scenario.policies[pid]
+        if pol.start.year <= last and (pol.end is None or pol.end.year >= first):
+            live.append(pid)
     return coverage_lines(scenario, live)
 
 
