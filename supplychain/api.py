@@ -5,7 +5,7 @@ Notebooks and the command line use the same functions::
     import supplychain.api as sc
     world = sc.load("scenarios/us_japan.yaml")
     res = sc.simulate(world, toggles={"china_ree_ban": True}, mode="rebalance")
-    res.shortfall            # tonnes and share of demand not met, per country, commodity, year
+    res.shortfall            # quantity (in each commodity's unit) and share of demand not met, per year
     res.explain("US", "ndpr_oxide")   # which policy caused which loss
     sc.compare(world, toggles_grid=["us_japan_deal", "malaysia_mou"])
 """
@@ -24,15 +24,19 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.io.load import as_scenario
+from supplychain.schema.countries import require_codes
 from supplychain.schema.model import Scenario
+from supplychain.schema.units import commodity_units
 from supplychain.simulation.rationing import Rule
-from supplychain.simulation.run import Mode, Objective, RunOutput, Simulator
+from supplychain.simulation.run import Mode, Objective, RunOutput
+from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState
+from supplychain.simulation.variants import run_variants
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["Result", "compare", "load", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
 HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -49,6 +53,12 @@ def load(path: str | Path) -> Scenario:
 @dataclass(frozen=True)
 class Result:
     """What one simulation produced, as tidy tables.
+
+    Every quantity is in its commodity's unit (``kg Ga`` for gallium, ``t REO`` for
+    rare-earth oxides …): the tables of quantities carry a ``unit`` column, the
+    commodity's basis, right after ``commodity``, and never add rows of different
+    units. Column names are unit-neutral (``demand``, not ``demand_t``; the mapping
+    from the solver's working names is ``supplychain.simulation.tables.PUBLIC_NAMES``).
 
     Attributes
     ----------
@@ -69,29 +79,33 @@ class Result:
         ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
         ``partner``, ``label``, ``variant``), including ``shortfall_share``.
     flows : pandas.DataFrame
-        Every edge and year with ``baseline_t``, simulated ``tonnes``, ``change_t`` (their
+        Every edge and year with ``unit``, ``baseline``, ``simulated`` quantity, ``change`` (their
         difference; a flow within 10⁻⁶ of its baseline is the solver's round-off and reported
-        as the baseline, ``simulation.run.TOL``) and ``status``
+        as the baseline, ``simulation.run.TOL``), ``cost_per_unit`` and ``status``
         (normal | blocked | reduced | rerouted | deal | new).
     shortfall : pandas.DataFrame
-        ``country``, ``commodity``, ``stage``, ``year``, ``demand_t``, ``delivered_t``,
-        ``shortfall_t``, ``shortfall_share`` per final-use node.
+        ``country``, ``commodity``, ``unit``, ``stage``, ``year``, ``demand``, ``delivered``,
+        ``shortfall``, ``shortfall_share`` per final-use node.
     utilisation : pandas.DataFrame
-        Capacity, baseline and simulated output of every facility.
+        ``capacity``, ``baseline`` and simulated ``output``, ``spare`` capacity, ``curtailed`` and
+        ``unsold`` output of every facility.
     gainers : pandas.DataFrame
-        Suppliers whose exports grew.
+        Suppliers whose exports grew: ``baseline``, ``simulated``, ``gain``.
     targets : pandas.DataFrame
         Each target per year: value, threshold, pass/fail, margin.
     attribution : pandas.DataFrame
-        Per edge and policy: blocked share and tonnes, cost per tonne, exemptions.
+        Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions.
     stocks : pandas.DataFrame
-        Stock levels, draws, months of cover, the month a stock runs out.
+        Per stock market and year: ``level_start``, ``added`` (stock entering that year),
+        ``gap``, ``draw``, ``level_end``, ``demand``, ``cover_end_months`` (cover left at
+        the end of the year), ``runs_out_after_months`` and ``runs_out_month``
+        (``supplychain.simulation.stocks``).
     toggles : pandas.DataFrame
         Resolved toggle states and which layer set each.
     solver : pandas.DataFrame
         Per year: seconds, simplex iterations, warm start, objective of each level.
     inactive : pandas.DataFrame
-        Investment projects with capacity that the ``fixed`` response leaves idle (it keeps
+        Investment projects with ``capacity`` that the ``fixed`` response leaves idle (it keeps
         the baseline's trade pattern, which a new plant has no part in), per year; empty
         under ``rebalance``.
     """
@@ -118,21 +132,32 @@ class Result:
 
     @classmethod
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
-        """Wrap a :class:`~supplychain.simulation.run.RunOutput`."""
+        """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
+        units = commodity_units(scenario)
+        measures = out.measures
+        if not measures.empty:  # a share of demand, on the commodity's basis
+            short = measures["metric"].eq("shortfall_share")
+            basis = measures["commodity"].astype(str).map(units).fillna("t")
+            measures = measures.assign(basis=measures["basis"].where(~short, basis))
+
+        def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
+            return public_table(name, table, units)
+
         return cls(
             scenario=scenario.scenario.name, variant=variant, mode=out.mode, allocation=out.allocation,
             source=out.source, years=out.years,
-            measures=out.measures, flows=out.flows, shortfall=out.shortfall, utilisation=out.utilisation,
-            gainers=out.gainers, targets=out.targets, attribution=out.attribution, stocks=out.stocks,
-            toggles=out.toggles.table(), solver=out.solver, inactive=out.inactive, toggle_state=out.toggles,
-            _nodes=out.nodes,
+            measures=measures, flows=public("flows", out.flows), shortfall=public("shortfall", out.shortfall),
+            utilisation=public("utilisation", out.utilisation), gainers=public("gainers", out.gainers),
+            targets=out.targets, attribution=public("attribution", out.attribution),
+            stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
+            inactive=public("inactive", out.inactive), toggle_state=out.toggles, _nodes=out.nodes,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
         """Return the simulated network of ``year`` as a ``networkx.MultiDiGraph``.
 
-        Edges carry the flow table's columns: ``tonnes`` (simulated), ``baseline_t``
-        and ``status``; keyed by edge id.
+        Edges carry the flow table's columns: ``simulated`` and ``baseline`` (in the
+        edge's ``unit``) and ``status``; keyed by edge id.
 
         Raises
         ------
@@ -173,36 +198,36 @@ class Result:
         Returns
         -------
         pandas.DataFrame
-            ``year``, ``policy``, ``policy_type``, ``imposed_by``, ``baseline_t`` (imports
-            on the affected edges), ``blocked_tonnes``, ``share_of_imports`` (of all the
+            ``year``, ``policy``, ``policy_type``, ``imposed_by``, ``unit``, ``baseline`` (imports
+            on the affected edges), ``blocked``, ``share_of_imports`` (of all the
             country's baseline imports of the commodity), ``exempted_by``, and the
-            year's ``shortfall_t`` of the country's final use of that commodity.
+            year's ``shortfall`` of the country's final use of that commodity.
         """
         a = self.attribution
         a = a[(a["buyer_country"] == country) & (a["commodity"] == commodity)]
-        cols = ["year", "policy", "policy_type", "imposed_by", "baseline_t", "blocked_tonnes", "share_of_imports",
-                "exempted_by", "shortfall_t"]
+        cols = ["year", "policy", "policy_type", "imposed_by", "unit", "baseline", "blocked", "share_of_imports",
+                "exempted_by", "shortfall"]
         if a.empty:
             return pd.DataFrame(columns=cols)
-        g = a.groupby(["year", "policy", "policy_type", "imposed_by"], sort=True).agg(
-            baseline_t=("baseline_t", "sum"), blocked_tonnes=("blocked_tonnes", "sum"),
+        g = a.groupby(["year", "policy", "policy_type", "imposed_by", "unit"], sort=True).agg(
+            baseline=("baseline", "sum"), blocked=("blocked", "sum"),
             exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s for x in str(v).split(",") if x}))),
         ).reset_index()
         fl = self.flows
         imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
-                 & (fl["supplier_country"] != fl["buyer_country"])].groupby("year")["baseline_t"].sum()
-        g["share_of_imports"] = g["blocked_tonnes"] / g["year"].map(imp).where(lambda s: s > 0)
+                 & (fl["supplier_country"] != fl["buyer_country"])].groupby("year")["baseline"].sum()
+        g["share_of_imports"] = g["blocked"] / g["year"].map(imp).where(lambda s: s > 0)
         s = self.shortfall
-        sh = s[(s["country"] == country) & (s["commodity"] == commodity)].groupby("year")["shortfall_t"].sum()
-        g["shortfall_t"] = g["year"].map(sh)
-        return g[cols].sort_values(["year", "blocked_tonnes"], ascending=[True, False]).reset_index(drop=True)
+        sh = s[(s["country"] == country) & (s["commodity"] == commodity)].groupby("year")["shortfall"].sum()
+        g["shortfall"] = g["year"].map(sh)
+        return g[cols].sort_values(["year", "blocked"], ascending=[True, False]).reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
-        """Total shortfall per year, commodity and country with any (rows with shortfall only)."""
+        """Total shortfall per year, country and commodity with any (rows with shortfall only), in its unit."""
         s = self.shortfall
-        s = s[s["shortfall_t"] > 0]
-        return s.groupby(["year", "country", "commodity"], sort=True)[["demand_t", "shortfall_t"]].sum().assign(
-            shortfall_share=lambda d: d["shortfall_t"] / d["demand_t"]).reset_index()
+        s = s[s["shortfall"] > 0]
+        return s.groupby(["year", "country", "commodity", "unit"], sort=True)[["demand", "shortfall"]].sum().assign(
+            shortfall_share=lambda d: d["shortfall"] / d["demand"]).reset_index()
 
     def _repr_html_(self) -> str:
         rule = f", allocation <code>{html.escape(self.allocation)}</code>" if self.mode == "rebalance" else ""
@@ -218,7 +243,7 @@ class Result:
         return "\n".join(parts)
 
     def __repr__(self) -> str:
-        n_short = int((self.shortfall["shortfall_t"] > 0).sum()) if not self.shortfall.empty else 0
+        n_short = int((self.shortfall["shortfall"] > 0).sum()) if not self.shortfall.empty else 0
         return (f"Result(scenario={self.scenario!r}, variant={self.variant!r}, mode={self.mode!r}, "
                 f"allocation={self.allocation!r}, "
                 f"years={self.years[0]}–{self.years[-1]}, flows={len(self.flows)}, "
@@ -277,15 +302,16 @@ def simulate(
     Raises
     ------
     ScenarioError
-        Unknown toggle or variant names (with a did-you-mean hint), or nothing to
-        simulate (no facilities, flows, imports, demand or stockpiles).
+        Unknown toggle or variant names, a ``source`` that is no country, region or
+        group of the scenario (each with a did-you-mean hint: ``China`` → ``CN``), or
+        nothing to simulate (no facilities, flows, imports, demand or stockpiles).
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
     scenario = as_scenario(scenario)
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks,
-                    allocation=allocation)
-    out = sim.run(toggles=toggles, variant=variant, mode=mode)
+    require_codes(scenario, [source], ("source",))
+    (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
+                          objective=objective, blocks=blocks, allocation=allocation)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
 
@@ -304,6 +330,41 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
     return out
 
 
+def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) -> list[str]:
+    """Countries a table puts first: those asked for (groups and regions as their members), else the targets', else US.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    countries : sequence of str, optional
+        Country, region or group codes (checked: an unknown code is an error with a did-you-mean).
+
+    Returns
+    -------
+    list of str
+        Country codes in the order given (a group's members sorted), else the targets'
+        countries sorted, else ``["US"]`` (the question the tool was built for).
+
+    Raises
+    ------
+    ScenarioError
+        An unknown code.
+    """
+    from supplychain.metrics.measures import resolve_source
+
+    if not countries:
+        return sorted({t.country for t in scenario.targets.values()}) or ["US"]
+    require_codes(scenario, countries, ("countries",))
+    universe = set(scenario.countries) | {f.country for f in scenario.facilities.values()} | {
+        d.country for d in scenario.demand.values()}
+    out: list[str] = []
+    for c in countries:
+        members = sorted(resolve_source(scenario, c, universe)) if c in scenario.groups else [c]
+        out += [m for m in members if m not in out]
+    return out
+
+
 def compare(
     scenario: Scenario | str | Path,
     variants: Sequence[str] | None = None,
@@ -311,6 +372,7 @@ def compare(
     toggles_grid: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
     source: str = "CN",
+    countries: Sequence[str] | None = None,
     mode: Mode = "rebalance",
     metrics: Sequence[str] = HEADLINE_METRICS,
     options: Mapping[str, Any] | None = None,
@@ -323,7 +385,9 @@ def compare(
     The variants are solved year by year (every variant of a year, then the next year:
     :meth:`~supplychain.simulation.run.Simulator.run_many`), each with its own stocks, so
     each re-solve starts from the same year with other toggles; each variant's results
-    are those of :func:`simulate` for it.
+    are those of :func:`simulate` for it. Variants whose toggles switch off different
+    facilities, flows, stockpiles or offtakes are simulated in their own worlds
+    (:func:`~supplychain.simulation.variants.run_variants`).
 
     Parameters
     ----------
@@ -336,6 +400,11 @@ def compare(
         ``name=on,other=off``. Exclusive with ``variants``.
     years, source, mode, options, objective, blocks, allocation
         As in :func:`simulate`.
+    countries : sequence of str, optional
+        Focus: only these countries (codes, or groups and regions of the scenario),
+        every commodity they have final demand of, in the order given; default: the
+        pairs of the scenario's targets, else every pair with final demand, the
+        targets' countries (else the US) first.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
 
@@ -343,44 +412,46 @@ def compare(
     -------
     pandas.DataFrame
         ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value`` — for
-        the (country, commodity) pairs of the scenario's targets, or every pair with
-        final demand (and every country × element key with an ``element_dependence``)
-        when it has none — plus one ``target:<id>`` row per target and year (value 1
-        pass, 0 fail), and ``seconds`` of the variant's solves.
+        the (country, commodity) pairs chosen (``countries``; without targets, every pair with
+        final demand and every country × element key with an ``element_dependence``) — plus
+        one ``target:<id>`` row per target and year (value 1 pass, 0 fail), and ``seconds`` of
+        the variant's solves. Rows are sorted by variant, year, focus countries first,
+        commodity, metric.
 
     Raises
     ------
     ScenarioError
-        Both ``variants`` and ``toggles_grid`` given, or unknown names.
+        Both ``variants`` and ``toggles_grid`` given, unknown names, or an unknown
+        country code in ``source`` or ``countries`` (with a did-you-mean).
     """
     scenario = as_scenario(scenario)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])
+    require_codes(scenario, [source], ("source",))
+    focus = focus_countries(scenario, countries)
     runs: list[tuple[str, str | None, dict[str, bool] | None]] = []
     if toggles_grid is not None:
         runs = [(label, None, setting) for label, setting in _grid(scenario, toggles_grid)]
     else:
         names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
         runs = [(v, None if v == "base" else v, None) for v in names]
-    sim = Simulator(scenario, years=years, source=source, options=options, objective=objective, blocks=blocks,
-                    allocation=allocation)
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
-    outs = sim.run_many([(variant, setting) for _label, variant, setting in runs], mode=mode)
+    outs = run_variants(scenario, [(variant, setting) for _label, variant, setting in runs], mode=mode, years=years,
+                        source=source, options=options, objective=objective, blocks=blocks, allocation=allocation)
     for (label, _variant, _setting), out in zip(runs, outs, strict=True):
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]
-        if pairs:
-            keep = pairs
-        else:
-            keep = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
-            keep |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
-                     if x.startswith("element_")}
+        demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+        demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
+                   if x.startswith("element_")}
+        keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
         m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()
         t = out.targets
         if not t.empty:
+            t = t[t["country"].isin(focus)] if countries else t
             rows = pd.concat([rows, pd.DataFrame({
                 "year": t["year"], "country": t["country"], "commodity": t["commodity"],
                 "metric": "target:" + t["target"].astype(str),
@@ -389,5 +460,8 @@ def compare(
         rows.insert(0, "variant", label)
         rows["seconds"] = float(out.solver["seconds"].sum())
         frames.append(rows)
-    return pd.concat(frames, ignore_index=True).sort_values(
-        ["variant", "year", "country", "commodity", "metric"], kind="stable").reset_index(drop=True)
+    table = pd.concat(frames, ignore_index=True)
+    rank = {c: i for i, c in enumerate(focus)}
+    table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
+    return table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
+        columns="_focus").reset_index(drop=True)

@@ -117,7 +117,7 @@ def test_home_first_exports_nothing_while_its_own_use_is_short() -> None:
     r = simulate(exporter_world(), years=[2024, YEAR], allocation="home_first")
     f = r.flows[(r.flows["year"] == YEAR) & (r.flows["supplier_country"] == "JP")
                 & (r.flows["buyer_country"] != "JP") & (r.flows["kind"] == "trade")]
-    assert f["tonnes"].sum() == pytest.approx(0.0, abs=1e-9)
+    assert f["simulated"].sum() == pytest.approx(0.0, abs=1e-9)
 
 
 def preference_world(deal: bool) -> Scenario:
@@ -154,14 +154,14 @@ def test_a_plant_that_cannot_sell_is_curtailed_and_reported() -> None:
         r = simulate(s, years=[2024, YEAR], mode=mode)
         u = r.utilisation.set_index(["year", "facility"])
         # the mine makes only what China's own use takes: 40 t, 60 t curtailed
-        assert u.loc[(YEAR, "cn_mine"), "output_t"] == pytest.approx(40.0), mode
-        assert u.loc[(YEAR, "cn_mine"), "curtailed_t"] == pytest.approx(60.0), mode
+        assert u.loc[(YEAR, "cn_mine"), "output"] == pytest.approx(40.0), mode
+        assert u.loc[(YEAR, "cn_mine"), "curtailed"] == pytest.approx(60.0), mode
         # production-based measures use actual output: China is the world's only producer either way
         m = r.measures
         top = m[(m["year"] == YEAR) & (m["country"] == "WORLD") & (m["metric"] == "top1_share")]
         assert float(top["value"].iloc[0]) == pytest.approx(1.0)
         flows = r.flows[r.flows["year"] == YEAR]
-        assert flows.loc[flows["edge"] == "supply.cn_mine.x", "tonnes"].iloc[0] == pytest.approx(40.0)
+        assert flows.loc[flows["edge"] == "supply.cn_mine.x", "simulated"].iloc[0] == pytest.approx(40.0)
 
 
 def test_joint_output_nobody_buys_is_reported_unsold() -> None:
@@ -191,9 +191,9 @@ def test_joint_output_nobody_buys_is_reported_unsold() -> None:
         r = simulate(s, years=[2024, YEAR], mode=mode)
         f = r.flows[(r.flows["year"] == YEAR) & (r.flows["kind"] == "unsold")]
         assert f["commodity"].tolist() == ["other"], mode
-        assert f["tonnes"].sum() == pytest.approx(80.0), mode
+        assert f["simulated"].sum() == pytest.approx(80.0), mode
         sf = r.shortfall[r.shortfall["year"] == YEAR]
-        assert sf["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-9), mode
+        assert sf["shortfall"].sum() == pytest.approx(0.0, abs=1e-9), mode
         assert _open_markets(r.flows) == [], mode
 
 
@@ -201,8 +201,8 @@ def _open_markets(flows: pd.DataFrame, tol: float = 1e-6) -> list[tuple[Any, ...
     """Markets whose reported flows do not close: inflow ≠ outflow (unsold and stock rows included)."""
     bad = []
     for (year, variant), f in flows.groupby(["year", "variant"]):
-        inn = f.groupby("buyer")["tonnes"].sum()
-        out = f.groupby("supplier")["tonnes"].sum()
+        inn = f.groupby("buyer")["simulated"].sum()
+        out = f.groupby("supplier")["simulated"].sum()
         for node in sorted(set(inn.index) | set(out.index)):
             if node_kind(str(node)) != "market":
                 continue
@@ -240,8 +240,8 @@ def test_residual_destinations_are_surplus_not_demand() -> None:
         r = simulate(s, years=[2024, YEAR], mode=mode)
         assert list(r.shortfall["node"].unique()) == ["JP:x:use"]  # a surplus node is not a user
         sf = r.shortfall.set_index(["year", "node"])
-        assert sf.loc[(YEAR, "JP:x:use"), "shortfall_t"] == pytest.approx(jp_short, abs=1e-9), mode
-        f = r.flows[r.flows["year"] == YEAR].set_index("edge")["tonnes"]
+        assert sf.loc[(YEAR, "JP:x:use"), "shortfall"] == pytest.approx(jp_short, abs=1e-9), mode
+        f = r.flows[r.flows["year"] == YEAR].set_index("edge")["simulated"]
         assert f["surplus.AU:x"] == pytest.approx(surplus, abs=1e-9), mode
         assert r.flows.loc[r.flows["edge"] == "surplus.AU:x", "kind"].iloc[0] == "surplus"
 
@@ -255,8 +255,8 @@ def test_results_do_not_depend_on_the_order_of_the_yaml() -> None:
         a = simulate(s, years=[2024, YEAR], allocation=rule)
         b = simulate(s2, years=[2024, YEAR], allocation=rule)
         pd.testing.assert_frame_equal(a.shortfall, b.shortfall)
-        np.testing.assert_allclose(a.flows.sort_values("edge")["tonnes"].to_numpy(),
-                                   b.flows.sort_values("edge")["tonnes"].to_numpy(), atol=1e-9)
+        np.testing.assert_allclose(a.flows.sort_values("edge")["simulated"].to_numpy(),
+                                   b.flows.sort_values("edge")["simulated"].to_numpy(), atol=1e-9)
 
 
 def test_fixed_response_reports_new_projects_as_inactive() -> None:
@@ -273,12 +273,12 @@ def test_fixed_response_reports_new_projects_as_inactive() -> None:
     fixed = simulate(s, years=[2024, YEAR], mode="fixed")
     idle = fixed.inactive[fixed.inactive["year"] == YEAR]
     assert idle["facility"].tolist() == ["deal.mine"]
-    assert idle["capacity_t"].tolist() == pytest.approx([100.0])
+    assert idle["capacity"].tolist() == pytest.approx([100.0])
     assert "fixed response" in idle["reason"].iloc[0]
     reb = simulate(s, years=[2024, YEAR])
     assert reb.inactive.empty
     u = reb.utilisation.set_index(["year", "facility"])
-    assert u.loc[(YEAR, "deal.mine"), "output_t"] == pytest.approx(100.0)
+    assert u.loc[(YEAR, "deal.mine"), "output"] == pytest.approx(100.0)
 
 
 BUNDLED = sorted(p for p in (Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
@@ -298,7 +298,8 @@ def test_every_bundled_run_accounts_for_every_tonne(path: Path) -> None:
     out = {mode: Simulator(s).run_many(runs, mode=mode) for mode in ("fixed", "rebalance")}
     for mode, results in out.items():
         for (variant, _), r in zip(runs, results, strict=True):
-            assert _open_markets(r.flows.assign(variant=str(variant))) == [], (mode, variant)
+            flows = r.flows.rename(columns={"tonnes": "simulated"})  # the run's working table
+            assert _open_markets(flows.assign(variant=str(variant))) == [], (mode, variant)
     for f, rb in zip(out["fixed"], out["rebalance"], strict=True):
         key = ["year", "node"]
         both = f.shortfall.merge(rb.shortfall, on=key, suffixes=("_fixed", "_rebalance"))
@@ -368,23 +369,23 @@ def random_world(draw: st.DrawFn) -> Scenario:
 def test_rules_keep_their_promises_on_random_worlds(s: Scenario) -> None:
     fixed = simulate(s, years=[2024, YEAR], mode="fixed")
     assert _open_markets(fixed.flows) == []
-    fshort = fixed.shortfall.set_index(["year", "node"])["shortfall_t"]
+    fshort = fixed.shortfall.set_index(["year", "node"])["shortfall"]
     out = {rule: simulate(s, years=[2024, YEAR], allocation=rule) for rule in
            ("contracts_first", "home_first", "proportional", "max_delivery")}
     for rule, r in out.items():
         assert _open_markets(r.flows) == [], rule
     # contracts_first: no user worse off than fixed (so no more shortfall in total either)
-    cf = out["contracts_first"].shortfall.set_index(["year", "node"])["shortfall_t"]
+    cf = out["contracts_first"].shortfall.set_index(["year", "node"])["shortfall"]
     assert (cf <= fshort.reindex(cf.index) + 1e-6).all()
     assert cf.sum() <= fshort.sum() + 1e-6
     # max_delivery: the least shortfall in tonnes (one commodity), so never more than fixed's
     md = out["max_delivery"].shortfall
-    assert md["shortfall_t"].sum() <= fixed.shortfall["shortfall_t"].sum() + 1e-6
+    assert md["shortfall"].sum() <= fixed.shortfall["shortfall"].sum() + 1e-6
     # home_first: no country exports while its own users are short
     hf = out["home_first"]
     short = hf.shortfall[hf.shortfall["shortfall_share"] > 1e-9][["year", "country"]]
     f = hf.flows
-    exports = f[(f["kind"] == "trade") & (f["supplier_country"] != f["buyer_country"]) & (f["tonnes"] > 1e-6)]
+    exports = f[(f["kind"] == "trade") & (f["supplier_country"] != f["buyer_country"]) & (f["simulated"] > 1e-6)]
     assert exports.merge(short, left_on=["year", "supplier_country"], right_on=["year", "country"]).empty
     # proportional: every short user loses the same share (one pool: every producer outside China can
     # reach every user, China's own output serves only China)

@@ -194,19 +194,19 @@ def test_china_magnet_exports(summary: pd.DataFrame) -> None:
 def test_flows_carry_no_solver_round_off() -> None:
     # In the ASEAN scenario's rebalance run, HiGHS returned 600 - 2.4e-11 t on an allocation edge whose
     # baseline is 600 t, and 399,885 - 1.2e-10 t on a separation plant's input: flows.csv showed those
-    # differences as change_t (and a later solve order 4.1e-8 t on a 10.13 t edge). Within 1e-6 of the
+    # differences as change (and a later solve order 4.1e-8 t on a 10.13 t edge). Within 1e-6 of the
     # baseline (relative, and 1e-6 t: the TOL of the flow's status) a flow is reported as its baseline,
-    # so change_t is 0 exactly or a real change, tonnes - baseline_t == change_t, and a flow whose
+    # so change is 0 exactly or a real change, simulated - baseline == change, and a flow whose
     # status is normal has changed by nothing.
     from supplychain.api import simulate
     from supplychain.simulation.run import TOL
 
     flows = simulate(load(SCENARIOS / "asean_memoranda.yaml"), mode="rebalance").flows
-    change = flows["change_t"].to_numpy()
-    small = (change != 0) & (abs(change) <= TOL * flows["baseline_t"].clip(lower=1.0).to_numpy())
-    assert not small.any(), flows.loc[small, ["edge", "baseline_t", "tonnes", "change_t"]]
-    assert (flows["tonnes"] - flows["baseline_t"] == flows["change_t"]).all()
-    assert (flows.loc[flows["status"] == "normal", "change_t"] == 0).all()
+    change = flows["change"].to_numpy()
+    small = (change != 0) & (abs(change) <= TOL * flows["baseline"].clip(lower=1.0).to_numpy())
+    assert not small.any(), flows.loc[small, ["edge", "baseline", "simulated", "change"]]
+    assert (flows["simulated"] - flows["baseline"] == flows["change"]).all()
+    assert (flows.loc[flows["status"] == "normal", "change"] == 0).all()
     assert (change != 0).any()  # real changes are kept
 
 

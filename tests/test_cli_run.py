@@ -58,18 +58,18 @@ def test_run_json_has_the_response_tables() -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     short = [r for r in doc["shortfall"] if r["year"] == 2026]
-    assert sum(r["shortfall_t"] for r in short) == pytest.approx(2000.0)
-    assert {r["country"]: r["shortfall_t"] for r in short if r["shortfall_t"] > 0} == {"US": pytest.approx(2000.0)}
+    assert sum(r["shortfall"] for r in short) == pytest.approx(2000.0)
+    assert {r["country"]: r["shortfall"] for r in short if r["shortfall"] > 0} == {"US": pytest.approx(2000.0)}
     assert doc["allocation"] == "contracts_first"
     flows = doc["flows"]
     assert flows, "no re-routed flow"
     assert {r["status"] for r in flows} <= {"blocked", "reduced", "rerouted", "new", "deal"}
     assert all(r["year"] == 2026 for r in flows)
-    blocked = {(r["supplier"], r["buyer"]): r["change_t"] for r in flows if r["status"] == "blocked"}
+    blocked = {(r["supplier"], r["buyer"]): r["change"] for r in flows if r["status"] == "blocked"}
     assert blocked == {("CN:ndpr", "US:ndpr"): pytest.approx(-2000.0)}
     plants = {r["facility"]: r for r in doc["utilisation"]}
     assert set(plants) == {"cn_mine", "au_mine", "cn_sep", "my_sep"}
-    assert plants["my_sep"]["output_t"] == pytest.approx(2000.0)
+    assert plants["my_sep"]["output"] == pytest.approx(2000.0)
     assert plants["my_sep"]["utilisation"] == pytest.approx(1.0)
     assert "gainers" in doc
     assert doc["stocks"] == []

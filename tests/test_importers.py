@@ -183,10 +183,10 @@ def test_baci_flows_hand_worked() -> None:
     _accounted(s)
     assert len(r.fragment["flows"]) == 8
     flow = r.fragment["flows"]["baci_280530_cn_us_2024"]
-    assert flow["tonnes"]["value"] == 116.64
-    assert flow["tonnes"]["source"] == "baci_hs22_y2024_v202501"
-    assert "2024, HS 280530, 156->842 (baci): 100 t traded x factor 1.1664 = 116.64 t REO" in flow["tonnes"]["note"]
-    assert "BACI_HS22_Y2024_V202501.csv" in flow["tonnes"]["note"]
+    assert flow["quantity"]["value"] == 116.64
+    assert flow["quantity"]["source"] == "baci_hs22_y2024_v202501"
+    assert "2024, HS 280530, 156->842 (baci): 100 t traded x factor 1.1664 = 116.64 t REO" in flow["quantity"]["note"]
+    assert "BACI_HS22_Y2024_V202501.csv" in flow["quantity"]["note"]
 
 
 def test_baci_imports_shares_hand_worked() -> None:

@@ -243,7 +243,7 @@ def test_reference_problems_are_all_reported_together() -> None:
         "unknown country or region code 'XX'",
         "unknown facility or country 'nowhere'",
         "unknown source 'usgs'",
-        "unknown policy or agreement 'q'",
+        "unknown entity 'q'",
     ]
 
 

@@ -241,7 +241,7 @@ def test_controls_scenario_runs_in_both_modes(controls):
     assert set(controls["mode"]) == {"fixed", "rebalance"}
     assert set(controls["year"]) == {2024, 2025}
     none = controls[controls["variant"] == "no_controls"]
-    assert (none["shortfall_t"].abs() < 1e-6).all()  # the 2024 pattern held, nothing blocked
+    assert (none["shortfall"].abs() < 1e-6).all()  # the 2024 pattern held, nothing blocked
     base = controls[controls["variant"] == "base"]
     short = base[(base["year"] == 2025) & (base["shortfall_share"] > 1e-9)]
     # tungsten: the US has no given demand (its consumption is withheld), so what it imports goes to its
@@ -276,10 +276,10 @@ def test_gallium_shortfall_hand_worked(controls):
                    & (controls["commodity"] == "gallium")]
     assert share == pytest.approx((29 / 31) / 12)
     assert expected == pytest.approx(744.25, abs=0.01)
-    assert float(row["shortfall_t"].iloc[0]) == pytest.approx(expected, rel=1e-6)
+    assert float(row["shortfall"].iloc[0]) == pytest.approx(expected, rel=1e-6)
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
-    assert math.isclose(float(rebalance["shortfall_t"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
+    assert math.isclose(float(rebalance["shortfall"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
 
 
 def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():

@@ -75,7 +75,7 @@ def test_countries_iso_or_declared(scenario_dict: Build) -> None:
     data["facilities"]["plant"]["owners"] = [{"name": "X", "country": "ASEAN", "stake": 0.5}]
     data["policies"]["cn_ban"]["partners"] = {"exclude": ["ROW", "EU"]}
     assert messages(ref.check_countries(scenario(data))) == [
-        ("facilities.mine.country", "unknown country or region code 'UK'", "did you mean 'GB'?"),
+        ("facilities.mine.country", "unknown country or region code 'UK'", "did you mean 'GB' (United Kingdom)?"),
         (
             "policies.cn_ban.partners.exclude[1]",
             "unknown country or region code 'EU'",
@@ -152,11 +152,12 @@ def test_flow_and_offtake_nodes(scenario_dict: Build) -> None:
         }
     }
     assert messages(ref.check_nodes(scenario(data))) == [
-        ("flows.mine_plant.buyer", "unknown facility or country 'plnt'", "did you mean 'plant'?"),
+        ("flows.mine_plant.buyer", "unknown facility or country 'plnt'",
+         "did you mean 'plant' (a facility, under `facilities:`)?"),
         ("flows.cn_us.supplier", "'ASEAN' is a group, not a node",
          "a flow runs between one facility or country and another; list one flow per member"),
         ("agreements.deal.offtakes[0].supplier", "unknown facility or country 'lynas'",
-         "give a facility id or a country/region code"),
+         "give a facility id, an investment project or a country/region code"),
     ]  # fmt: skip
 
 
@@ -165,8 +166,50 @@ def test_toggles_and_lifts_name_real_entities(scenario_dict: Build) -> None:
     data["toggles"]["ban"]["controls"] = ["cn_bann", "deal"]
     data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025, "lifts": ["cn_ban", "deal"]}}
     assert messages(ref.check_policy_names(scenario(data))) == [
-        ("toggles.ban.controls[0]", "unknown policy or agreement 'cn_bann'", "did you mean 'cn_ban'?"),
+        ("toggles.ban.controls[0]", "unknown entity 'cn_bann'", "did you mean 'cn_ban' (a policy, under `policies:`)?"),
         ("agreements.deal.lifts[1]", "unknown policy 'deal'", "declare it under `policies:`"),
+    ]
+
+
+PROJECT = {"ru_mine": {"country": "AU", "kind": "mine", "output": "concentrate", "share_of_fund": 1,
+                       "capital_intensity_usd_per_unit_pa": 1e5, "lead_time_years": 2}}
+
+
+def test_hints_name_the_right_section_and_the_nearest_id_of_any_kind(scenario_dict: Build) -> None:
+    # Issue 18, item 9: a toggle naming something that is no switch, and an offtake naming a near
+    # miss of an investment project, get hints that name what the id is and where it is declared.
+    data = scenario_dict(demand={"us_d": {"country": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 5}})
+    data["toggles"]["ban"]["controls"] = ["us_d", "mine"]
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025,
+                                   "investment": {"fund_usd": 1e9, "projects": PROJECT},
+                                   "offtakes": [{"supplier": "ru_mien", "buyer": "US", "commodity": "concentrate",
+                                                 "quantity_per_year": 10, "start_year": 2027}]}}
+    problems = messages(ref.check_policy_names(scenario(data))) + messages(ref.check_nodes(scenario(data)))
+    assert problems == [
+        ("toggles.ban.controls[0]", "'us_d' cannot be switched",
+         "'us_d' is a demand entry; a toggle switches policies, agreements, facilities, flows, stockpiles and "
+         "offtakes (by their `id`)"),
+        ("agreements.deal.offtakes[0].supplier", "unknown facility or country 'ru_mien'",
+         "did you mean 'ru_mine' (an investment project, under `agreements.<id>.investment.projects:`)?"),
+    ]  # the facility `mine` is a valid control now (item 11)
+
+
+def test_offtake_may_name_an_investment_project(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025,
+                                   "investment": {"fund_usd": 1e9, "projects": PROJECT},
+                                   "offtakes": [{"supplier": s, "buyer": "US", "commodity": "concentrate",
+                                                 "quantity_per_year": 10, "start_year": 2027}
+                                                for s in ("ru_mine", "deal.ru_mine")]}}
+    assert ref.check_references(scenario(data)) == []
+
+
+def test_controls_naming_two_sections_must_say_which(scenario_dict: Build) -> None:
+    data = scenario_dict()
+    data["flows"]["mine"] = {**data["flows"]["cn_us"]}
+    data["toggles"]["ban"]["controls"] = ["mine", "facilities.mine"]
+    assert messages(ref.check_policy_names(scenario(data))) == [
+        ("toggles.ban.controls[0]", "'mine' names entities in 2 sections", "write 'facilities.mine' or 'flows.mine'"),
     ]
 
 

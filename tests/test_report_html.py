@@ -304,7 +304,7 @@ def test_shortfall_panels_share_a_y_range_that_fits_every_panel() -> None:
     # drawn share (100 %) in every panel, and a long series name must be wrapped to fit the legend.
     long = "European Union (demand region; Estonia modelled separately as EE)"
     short = pd.DataFrame({"year": [2024, 2025] * 2, "country": [long] * 4, "commodity": "magnet",
-                          "shortfall_t": [0.0, 20.0, 0.0, 100.0], "shortfall_share": [0.0, 0.2, 0.0, 1.0],
+                          "shortfall": [0.0, 20.0, 0.0, 100.0], "shortfall_share": [0.0, 0.2, 0.0, 1.0],
                           "variant": ["deal", "deal", "ban", "ban"]})  # fmt: skip
     fig = charts.shortfall_chart(short, names={long: long})
     for ax in fig.axes:
@@ -320,7 +320,7 @@ def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     backend = mpl.get_backend()
     fig = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide", targets=[charts.TargetLine(0.25, 2026)])
     short = pd.DataFrame({"year": [2024, 2025], "country": "US", "commodity": "ndpr_oxide",
-                          "shortfall_t": [0.0, 500.0], "shortfall_share": [0.0, 0.2], "variant": "ban"})  # fmt: skip
+                          "shortfall": [0.0, 500.0], "shortfall_share": [0.0, 0.2], "variant": "ban"})  # fmt: skip
     cap = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": ["US", "US", "CN", "CN"],
                         "commodity": "magnet", "capacity": [1000.0, 3000.0, 5000.0, 5000.0]})  # fmt: skip
     figures = [
@@ -461,7 +461,7 @@ def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
 
     def table(shares: dict[int, float]) -> str:
         s = pd.DataFrame({"year": list(shares), "country": "US", "commodity": "ndpr_oxide", "variant": "base",
-                          "shortfall_t": 100.0, "shortfall_share": list(shares.values())})
+                          "shortfall": 100.0, "shortfall_share": list(shares.values())})
         run = SimpleNamespace(results=[SimpleNamespace(variant="base")])
         return str(_shortfall_table(run, s, {})["rows"][0]["cells"][0])  # type: ignore[arg-type]
 

@@ -82,7 +82,8 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     source_ids = list(sources)
     commodities = draw(st.dictionaries(ids, st.fixed_dictionaries(
         {"name": text, "stage": st.sampled_from(["ore", "oxide", "metal", "magnet", "product"])},
-        optional={"basis": text, "family": ids, "elements": st.lists(st.sampled_from(["Nd", "Pr", "Dy", "Tb"]))},
+        optional={"basis": st.sampled_from(["t", "t REO", "kg Ga", "g", "Mt ore"]), "family": ids,
+                  "elements": st.lists(st.sampled_from(["Nd", "Pr", "Dy", "Tb"]))},
     ), min_size=1, max_size=3))  # fmt: skip
     commodity = st.sampled_from(list(commodities))
     owner = st.fixed_dictionaries(
@@ -111,8 +112,10 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     ), max_size=2))  # fmt: skip
     toggles = {}
     if policies:
+        # a policy id also used by a flow or facility must be written `policies.<id>` in `controls`
+        names = [f"policies.{p}" if p in flows or p in facilities else p for p in policies]
         toggles = draw(st.dictionaries(ids, st.fixed_dictionaries(
-            {"controls": st.lists(st.sampled_from(list(policies)), min_size=1, max_size=2)},
+            {"controls": st.lists(st.sampled_from(names), min_size=1, max_size=2)},
             optional={"default": st.booleans(), "description": text}), max_size=2))  # fmt: skip
     meta = {"name": draw(text), "base_year": base_year, "question": draw(text)}
     if draw(st.booleans()):
@@ -214,12 +217,15 @@ def test_committed_schema_is_up_to_date(run_cli: Callable[..., subprocess.Comple
 DOCS = REPO / "docs" / "scenario-format.md"
 
 
-def test_docs_example_loads_with_sources_required(validator: jsonschema.Draft202012Validator) -> None:
-    blocks = re.findall(r"<!-- check: load -->\n```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 1
-    scenario = load_text(blocks[0], file="docs/scenario-format.md", require_sources=True)
-    assert all(len(section) > 0 for section in (scenario.policies, scenario.agreements, scenario.targets))
-    assert list(validator.iter_errors(_json_compatible(parse_yaml_text(blocks[0]).data))) == []
+def test_docs_examples_load_and_match_the_schema(validator: jsonschema.Draft202012Validator) -> None:
+    # each is also simulated (tests/test_docs_examples.py)
+    blocks = re.findall(r"<!-- check: (?:simulate|folder [^>]*) -->\n```yaml\n(.*?)```",
+                        DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 3
+    complete = load_text(blocks[0], file="docs/scenario-format.md", require_sources=True)
+    assert all(len(section) > 0 for section in (complete.policies, complete.agreements, complete.targets))
+    for block in blocks:
+        assert list(validator.iter_errors(_json_compatible(parse_yaml_text(block).data))) == []
 
 
 def test_docs_field_reference_is_current() -> None:

@@ -60,7 +60,7 @@ def world(**extra: Any) -> Scenario:
 
 def us_short(res: Result) -> dict[int, float]:
     s = res.shortfall[(res.shortfall["country"] == "US") & (res.shortfall["commodity"] == "ndpr_oxide")]
-    return {int(y): round(float(v), 6) for y, v in zip(s["year"], s["shortfall_t"], strict=True)}
+    return {int(y): round(float(v), 6) for y, v in zip(s["year"], s["shortfall"], strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -77,10 +77,10 @@ def test_partial_year_ban_fixed(fixed: Result) -> None:
     # 2025: the ban is in force Sep–Dec, 4/12 of CN's 600 t = 200 t lost; 2026–27: all 600 t.
     assert us_short(fixed) == {2024: 0.0, 2025: 200.0, 2026: 600.0, 2027: 600.0}
     f = fixed.flows.set_index(["year", "edge"])
-    assert f.loc[(2025, "flows.cn_us_2025"), "tonnes"] == pytest.approx(400.0)
+    assert f.loc[(2025, "flows.cn_us_2025"), "simulated"] == pytest.approx(400.0)
     assert f.loc[(2026, "flows.cn_us_2026"), "status"] == "blocked"
     # fixed never re-routes: no edge above its baseline
-    assert (fixed.flows["tonnes"] <= fixed.flows["baseline_t"] + 1e-9).all()
+    assert (fixed.flows["simulated"] <= fixed.flows["baseline"] + 1e-9).all()
 
 
 def test_full_ban_with_one_limited_alternative_rebalance(rebal: Result) -> None:
@@ -88,7 +88,7 @@ def test_full_ban_with_one_limited_alternative_rebalance(rebal: Result) -> None:
     # 2026–27: CN→US closed; AU's 300 t is all there is: 700 − 300 = 400 t short.
     assert us_short(rebal) == {2024: 0.0, 2025: 0.0, 2026: 400.0, 2027: 400.0}
     g = rebal.gainers.set_index(["year", "supplier_country"])
-    assert g.loc[(2026, "AU"), "gain_t"] == pytest.approx(200.0)
+    assert g.loc[(2026, "AU"), "gain"] == pytest.approx(200.0)
     assert g.loc[(2026, "AU"), "buyers"] == "US"
     u = rebal.utilisation.set_index(["year", "facility"])
     assert u.loc[(2026, "au_sep"), "utilisation"] == pytest.approx(1.0)
@@ -112,7 +112,7 @@ def test_deal_restores_supply_from_its_start() -> None:
     assert t.loc["ban", "set_by"] == "default"
     att = res.attribution[res.attribution["year"] == 2026]
     assert att["exempted_by"].tolist() == ["truce"]
-    assert att["blocked_tonnes"].tolist() == [0.0]
+    assert att["blocked"].tolist() == [0.0]
     flows = res.flows.set_index(["year", "edge"])
     assert flows.loc[(2026, "flows.cn_us_2026"), "status"] == "deal"
 
@@ -121,9 +121,9 @@ def test_explain_attributes_the_loss_to_the_policy(fixed: Result) -> None:
     ex = fixed.explain("US", "ndpr_oxide").set_index("year")
     # 2025: 200 t of 700 t imports (28.6 %) blocked by cn_ban
     assert ex.loc[2025, "policy"] == "cn_ban"
-    assert ex.loc[2025, "blocked_tonnes"] == pytest.approx(200.0)
+    assert ex.loc[2025, "blocked"] == pytest.approx(200.0)
     assert ex.loc[2025, "share_of_imports"] == pytest.approx(200 / 700)
-    assert ex.loc[2026, "shortfall_t"] == pytest.approx(600.0)
+    assert ex.loc[2026, "shortfall"] == pytest.approx(600.0)
 
 
 def test_targets_per_year(rebal: Result) -> None:
@@ -200,19 +200,19 @@ def test_malaysia_raw_quota_binds_while_processed_exports_flow() -> None:
     rb = simulate(malaysia(), mode="rebalance")
     for res in (fx, rb):
         f = res.flows[res.flows["year"] == 2025].set_index("edge")
-        assert f.loc["flows.my_jp_ore_2025", "tonnes"] == pytest.approx(0.0, abs=1e-9)
+        assert f.loc["flows.my_jp_ore_2025", "simulated"] == pytest.approx(0.0, abs=1e-9)
         assert f.loc["flows.my_jp_ore_2025", "status"] == "blocked"
-        assert f.loc["flows.my_us_oxide_2025", "tonnes"] == pytest.approx(50.0)
+        assert f.loc["flows.my_us_oxide_2025", "simulated"] == pytest.approx(50.0)
     # fixed: JP's plant gets no ore → JP's 50 t oxide use is lost.
-    assert fx.shortfall.set_index(["year", "country"]).loc[(2025, "JP"), "shortfall_t"] == pytest.approx(50.0)
+    assert fx.shortfall.set_index(["year", "country"]).loc[(2025, "JP"), "shortfall"] == pytest.approx(50.0)
     # rebalance: the 100 t ore stay in MY; MY's plant (50 t spare capacity) makes 50 t more oxide
     # and ships it to JP: no shortfall; MY's oxide exports rise from 50 to 100 t.
-    assert rb.shortfall["shortfall_t"].sum() == pytest.approx(0.0, abs=1e-9)
+    assert rb.shortfall["shortfall"].sum() == pytest.approx(0.0, abs=1e-9)
     f = rb.flows[rb.flows["year"] == 2025].set_index("edge")
-    assert f.loc["reroute.oxide.MY.JP", "tonnes"] == pytest.approx(50.0)
+    assert f.loc["reroute.oxide.MY.JP", "simulated"] == pytest.approx(50.0)
     assert f.loc["reroute.oxide.MY.JP", "status"] == "new"
     u = rb.utilisation.set_index(["year", "facility"])
-    assert u.loc[(2025, "my_sep"), "output_t"] == pytest.approx(100.0)
+    assert u.loc[(2025, "my_sep"), "output"] == pytest.approx(100.0)
     assert rb.attribution.set_index("edge").loc["flows.my_jp_ore_2025", "policy"] == "my_raw"
 
 
@@ -238,17 +238,17 @@ def fund(toggle_default: bool = True) -> Scenario:
 def test_investment_adds_capacity_exactly_in_its_commissioning_year() -> None:
     res = simulate(fund(), mode="rebalance")
     u = res.utilisation.set_index(["year", "facility"])
-    assert u.loc[(2026, "fund.us_sep"), "capacity_t"] == 0.0
-    assert u.loc[(2027, "fund.us_sep"), "capacity_t"] == pytest.approx(500.0)
+    assert u.loc[(2026, "fund.us_sep"), "capacity"] == 0.0
+    assert u.loc[(2027, "fund.us_sep"), "capacity"] == pytest.approx(500.0)
     # 2026: 400 t short as before; 2027: the 500 t plant covers the 400 t gap.
     assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 400.0, 2027: 0.0}
     # (how the 700 t split between the new plant and AU is a tie at level 4: any split with
     # the new plant at 400–500 t and AU at 300–200 t deviates 600 t from the baseline)
-    assert 400.0 - 1e-6 <= u.loc[(2027, "fund.us_sep"), "output_t"] <= 500.0 + 1e-6
-    assert u.loc[(2027, "fund.us_sep"), "output_t"] + u.loc[(2027, "au_sep"), "output_t"] == pytest.approx(700.0)
+    assert 400.0 - 1e-6 <= u.loc[(2027, "fund.us_sep"), "output"] <= 500.0 + 1e-6
+    assert u.loc[(2027, "fund.us_sep"), "output"] + u.loc[(2027, "au_sep"), "output"] == pytest.approx(700.0)
     off = simulate(fund(), toggles={"fund": False}, mode="rebalance")
     assert us_short(off)[2027] == 400.0
-    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "fund.us_sep"), "capacity_t"] == 0.0
+    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "fund.us_sep"), "capacity"] == 0.0
 
 
 def stocked(start: str = "2026-01-01") -> Scenario:
@@ -265,16 +265,16 @@ def test_stockpile_lasts_n_months() -> None:
     s = res.stocks.set_index("year")
     # fixed, 2026: 600 t/yr lost = 50 t a month; 250 t last 5 months → runs out in May;
     # shortfall after the stock = 600 − 250 = 350 t.
-    assert s.loc[2025, "draw_t"] == 0.0
+    assert s.loc[2025, "draw"] == 0.0
     assert s.loc[2026, "runs_out_after_months"] == pytest.approx(5.0)
-    assert s.loc[2026, "runs_out"] == "2026-05"
-    assert s.loc[2026, "level_end_t"] == 0.0
+    assert s.loc[2026, "runs_out_month"] == "2026-05"
+    assert s.loc[2026, "level_end"] == 0.0
     assert us_short(res)[2026] == pytest.approx(350.0)
     rb = simulate(stocked(), mode="rebalance").stocks.set_index("year")
     # rebalance, 2026: AU adds 200 t, the gap is 400 t/yr; 250 t last 12 × 250/400 = 7.5 months → August.
-    assert rb.loc[2026, "draw_t"] == pytest.approx(250.0)
+    assert rb.loc[2026, "draw"] == pytest.approx(250.0)
     assert rb.loc[2026, "runs_out_after_months"] == pytest.approx(7.5)
-    assert rb.loc[2026, "runs_out"] == "2026-08"
+    assert rb.loc[2026, "runs_out_month"] == "2026-08"
 
 
 def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
@@ -300,10 +300,10 @@ def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
     both = sim.run_many(runs)
     assert order == [(y, ban) for y in YEARS for ban in (True, False)]
     st = [o.stocks.set_index("year") for o in both]
-    assert st[0].loc[2026, "draw_t"] == pytest.approx(250.0)
-    assert st[0].loc[2026, "runs_out"] == "2026-08"
-    assert st[1].loc[2026, "draw_t"] == pytest.approx(0.0)
-    assert st[1].loc[2027, "level_end_t"] == pytest.approx(250.0)
+    assert st[0].loc[2026, "draw"] == pytest.approx(250.0)
+    assert st[0].loc[2026, "runs_out_month"] == "2026-08"
+    assert st[1].loc[2026, "draw"] == pytest.approx(0.0)
+    assert st[1].loc[2027, "level_end"] == pytest.approx(250.0)
     assert [o.solver["year"].tolist() for o in both] == [list(YEARS)] * 2
     for (variant, toggles), out in zip(runs, both, strict=True):
         alone = Simulator(stocked()).run(variant=variant, toggles=toggles)
@@ -330,7 +330,7 @@ def test_result_views(rebal: Result) -> None:
     g = rebal.graph(2026)
     assert isinstance(g, nx.MultiDiGraph)
     assert g.edges["CN:ndpr_oxide", "US:ndpr_oxide", "flows.cn_us_2026"]["status"] == "blocked"
-    assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["tonnes"] == pytest.approx(300.0)
+    assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["simulated"] == pytest.approx(300.0)
     with pytest.raises(KeyError, match="year 2031 was not simulated"):
         rebal.graph(2031)
     html = rebal._repr_html_()
@@ -338,7 +338,7 @@ def test_result_views(rebal: Result) -> None:
         assert part in html
     assert "variant='base'" in repr(rebal)
     assert set(rebal.flows["status"]) <= {"normal", "blocked", "reduced", "rerouted", "deal", "new"}
-    cols = ["country", "commodity", "stage", "year", "demand_t", "delivered_t", "shortfall_t", "shortfall_share"]
+    cols = ["country", "commodity", "unit", "stage", "year", "demand", "delivered", "shortfall", "shortfall_share"]
     assert set(cols) <= set(rebal.shortfall.columns)
 
 
@@ -441,14 +441,14 @@ def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
                        "home": {"default": True, "controls": ["home"]}})
     res = simulate(w, mode="rebalance")
     u = res.utilisation.set_index(["year", "facility"])
-    assert u.loc[(2026, "home.us_sep"), "output_t"] == 0.0
-    assert u.loc[(2027, "home.us_sep"), "output_t"] == pytest.approx(500.0)
+    assert u.loc[(2026, "home.us_sep"), "output"] == 0.0
+    assert u.loc[(2027, "home.us_sep"), "output"] == pytest.approx(500.0)
     f = res.flows.loc[res.flows["year"].eq(2027) & res.flows["buyer"].eq("US:ndpr_oxide")
                       & res.flows["supplier_country"].ne("US")]
-    assert f["tonnes"].sum() == pytest.approx(200.0)
+    assert f["simulated"].sum() == pytest.approx(200.0)
     assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 0.0, 2027: 0.0}
     off = simulate(w, toggles={"home": False}, mode="rebalance")
-    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "home.us_sep"), "output_t"] == 0.0
+    assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "home.us_sep"), "output"] == 0.0
 
 
 def test_toggle_table_says_what_is_not_representable() -> None:

@@ -23,6 +23,7 @@ from supplychain.cli.common import (
     parse_objective,
     print_table,
 )
+from supplychain.cli.options import CountryOption, PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -31,10 +32,20 @@ __all__ = ["compare", "side_by_side"]
 
 
 def side_by_side(table: pd.DataFrame, years: list[int] | None) -> pd.DataFrame:
-    """Pivot :func:`supplychain.api.compare` output: rows variant × measure, columns years."""
+    """Pivot :func:`supplychain.api.compare` output: rows measure × variant, columns years.
+
+    Rows keep the order of ``table`` (:func:`~supplychain.api.compare` puts the focus
+    countries first), measures grouped, variants in their order within each.
+    """
+    import pandas as pd
+
     t = table if not years else table[table["year"].isin(years)]
     t = t.assign(measure=t["country"] + " " + t["commodity"] + " " + t["metric"])
     wide = t.pivot_table(index=["measure", "variant"], columns="year", values="value", aggfunc="first")
+    order = list(dict.fromkeys(zip(t["measure"], t["variant"], strict=True)))
+    measures = list(dict.fromkeys(m for m, _ in order))
+    rows = sorted(order, key=lambda mv: measures.index(mv[0]))
+    wide = wide.reindex(pd.MultiIndex.from_tuples(rows, names=["measure", "variant"])) if rows else wide
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index()
 
@@ -50,6 +61,7 @@ def compare(
     ] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
+    country: CountryOption = None,
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
@@ -57,16 +69,19 @@ def compare(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
+    path: PathOption = None,
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
     Rows are measure × variant (exposed share, traced share, direct import share and
-    shortfall share of the target pairs, and target:<id> = 1 pass / 0 fail), columns are years.
-    The compiled model is re-used across variants (warm-started LP).
+    shortfall share of the target pairs — or, with --country, of every commodity those
+    countries use — and target:<id> = 1 pass / 0 fail), columns are years; the focus
+    countries (--country, else the targets', else the US) come first. The compiled
+    model is re-used across variants (warm-started LP).
 
     Example:
 
-        supplychain compare scenarios/path_to_2030.yaml --year 2027 --year 2030
+        supplychain compare scenarios/path_to_2030.yaml --year 2027 --year 2030 --country US
         supplychain compare scenarios/path_to_2030.yaml --grid us_japan_framework --grid asean_memoranda
     """
     mode_arg = parse_mode(mode)
@@ -79,14 +94,17 @@ def compare(
     from supplychain.api import compare as api_compare
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names
 
-    sc = load(scenario)
+    sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, variants=variant or [], grid=grid or [])
+    require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
+    require_codes(sc, country or [], ("--country",), origin="<cli>")
     if output is not None:
         output_path(output)  # refuse a folder or a device now, not after the simulations
     table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
-                        source=source or sc.scenario.source_country, mode=mode_arg,
+                        source=source or sc.scenario.source_country, countries=country or None, mode=mode_arg,
                         objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli.common import echo, fail
+from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +73,7 @@ def graph(
         int, typer.Option("--max-nodes", min=4, help="Fold small flows and plants beyond this many nodes.")
     ] = 60,
     title: Annotated[str | None, typer.Option("--title", help="Heading (default: scenario name and view).")] = None,
+    path: PathOption = None,
 ) -> None:
     """Draw the supply network, coloured by traced China share, as SVG, PNG or DOT.
 
@@ -95,7 +97,7 @@ def graph(
     from supplychain.io.atomic import output_path
 
     output_path(output)  # refuse a folder or a device now, not after the simulation
-    sc = load(scenario)
+    sc = load(scenario, extra_roots=path or ())
     if compare_toggle is not None and compare_toggle not in sc.toggles:
         known = ", ".join(sorted(sc.toggles)) or "(none)"
         fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
@@ -127,10 +129,10 @@ def graph(
         n0, e0 = result_tables(off, draw_year)
         n1, e1 = result_tables(on, draw_year)
         dot = draw(
-            (n1, e1.drop(columns=["status", "baseline_t"])),
-            compare_to=(n0, e0.drop(columns=["status", "baseline_t"])),
-            traced=_traced(sc, source, n1, e1, "tonnes"),
-            compare_traced=_traced(sc, source, n0, e0, "tonnes"),
+            (n1, e1.drop(columns=["status", "baseline"])),
+            compare_to=(n0, e0.drop(columns=["status", "baseline"])),
+            traced=_traced(sc, source, n1, e1, "simulated"),
+            compare_traced=_traced(sc, source, n0, e0, "simulated"),
             compare_label=f"{compare_toggle}=off",
             title=title or f"{sc.scenario.name}: what {compare_toggle} changes",
         )
@@ -139,15 +141,15 @@ def graph(
         nodes, edges = result_tables(res, draw_year)
         if baseline:
             dot = draw(
-                (nodes, edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])),
-                traced=_traced(sc, source, nodes, edges, "baseline_t"),
+                (nodes, edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])),
+                traced=_traced(sc, source, nodes, edges, "baseline"),
                 title=title or f"{sc.scenario.name}: baseline",
                 )
         else:
             dot = draw(
                 (nodes, edges),
-                traced=_traced(sc, source, nodes, edges, "tonnes"),
-                compare_traced=_traced(sc, source, nodes, edges, "baseline_t"),
+                traced=_traced(sc, source, nodes, edges, "simulated"),
+                compare_traced=_traced(sc, source, nodes, edges, "baseline"),
                 title=title or f"{sc.scenario.name}: {res.variant}",
                 )
     written = render(dot, output)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from supplychain.cli.common import AllocationOption, echo, fail, parse_allocation
+from supplychain.cli.options import CountryOption, PathOption
 
 __all__ = ["report"]
 
@@ -37,6 +38,11 @@ def report(
     title: Annotated[
         str, typer.Option("--title", help="Page title.")
     ] = "Critical-mineral supply chains: exposure to China",
+    country: CountryOption = None,
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", help="Focus year of each section (default: the targets' year).")
+    ] = None,
+    path: PathOption = None,
 ) -> None:
     """Simulate every variant of each scenario and write a self-contained HTML report.
 
@@ -44,10 +50,13 @@ def report(
     shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
+    --country and --year choose what each section is about: the commodities
+    those countries use, shown in that year (a scenario that ends earlier shows
+    its last year, and says so).
 
     Example:
 
-        supplychain report scenarios/ --output out/report --mode rebalance
+        supplychain report scenarios/ --output out/report --mode rebalance --country US --country JP --year 2030
     """
     if mode not in ("fixed", "rebalance"):
         fail(f"--mode must be fixed or rebalance, not {mode!r}")
@@ -57,9 +66,10 @@ def report(
     from supplychain.io import validate_paths
     from supplychain.report.folder import check_target
     from supplychain.report.html import run_scenario, write_report
+    from supplychain.schema.countries import check_codes
 
     check_target(output)  # before simulating: a folder in the way is refused at once
-    reports = validate_paths(paths)
+    reports = validate_paths(paths, extra_roots=path or ())
     bad = [r for r in reports if r.error is not None]
     for r in bad:
         echo(f"FAIL {r.file}: {r.error}", err=True)
@@ -68,6 +78,11 @@ def report(
     found = [r for r in reports if r.scenario is not None]
     if not found:
         fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
+    unknown = {str(p) for r in found for p in check_codes(r.scenario, country or [], ("--country",), origin="<cli>")}
+    if unknown and all(check_codes(r.scenario, country or [], ("--country",)) for r in found):
+        fail("\n".join(sorted(unknown)))
+    if year is not None and not any(r.scenario is not None and year in r.scenario.years for r in found):
+        fail(f"--year {year} is outside the years of every scenario given")
     runs = []
     for r in found:
         if r.scenario is None:
@@ -75,5 +90,5 @@ def report(
         echo(f"simulating {r.file} ({mode})", err=True)
         runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
                                  allocation=allocation_arg))
-    out = write_report(runs, output, title=title)
+    out = write_report(runs, output, title=title, countries=country or (), year=year)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

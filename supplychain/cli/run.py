@@ -26,13 +26,15 @@ from supplychain.cli.common import (
     parse_objective,
     print_table,
 )
+from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from supplychain.api import Result
+    from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "response_tables", "result_json", "run", "solver_line"]
+__all__ = ["HEADLINE", "policies_in_force", "response_tables", "result_json", "run", "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
@@ -52,7 +54,7 @@ def headline_table(result: Result, years: list[int], countries: list[str] | None
     m = result.measures
     m = m[m["metric"].isin(HEADLINE) & m["year"].isin(years) & (m["partner"].fillna("") == "")]
     used = result.shortfall
-    used = used[used["demand_t"] > 0][["year", "country", "commodity"]]
+    used = used[used["demand"] > 0][["year", "country", "commodity"]]
     m = m.merge(used, on=["year", "country", "commodity"])
     if countries:
         m = m[m["country"].isin(countries)]
@@ -69,7 +71,8 @@ def headline_table(result: Result, years: list[int], countries: list[str] | None
 def response_tables(result: Result, years: list[int], countries: list[str] | None) -> dict[str, pd.DataFrame]:
     """Return what the supply response did in ``years``: unmet demand, re-routed flows, gainers, plant output.
 
-    Tidy tables keyed ``shortfall`` (final uses left short: t and share of demand),
+    Quantities are in each row's ``unit`` (the commodity's basis: ``t REO``, ``kg Ga`` …).
+    Tidy tables keyed ``shortfall`` (final uses left short: quantity and share of demand),
     ``flows`` (edges whose flow differs from the baseline: :func:`_changed`), ``gainers``
     (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
     moved from the baseline, with capacity and spare), largest first within a year. With
@@ -91,23 +94,24 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
         return df
 
     sf = keep(result.shortfall, "country")
-    sf = sf[sf["shortfall_t"] > 0].sort_values(["year", "shortfall_t"], ascending=[True, False], kind="stable")
+    sf = sf[sf["shortfall"] > 0].sort_values(["year", "shortfall_share"], ascending=[True, False], kind="stable")
     fl = _changed(keep(result.flows, "supplier_country", "buyer_country"))
-    fl = fl.assign(_size=fl["change_t"].abs()).sort_values(["year", "_size"], ascending=[True, False], kind="stable")
+    fl = fl.assign(_size=fl["change"].abs()).sort_values(["year", "_size"], ascending=[True, False], kind="stable")
     ga = keep(result.gainers, "supplier_country", "buyers")
-    ga = ga.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")
+    ga = ga.sort_values(["year", "gain"], ascending=[True, False], kind="stable")
     ut = keep(result.utilisation, "country")
-    # output moved: beyond the tolerance of a flow's status (flow_status), 10⁻⁶ relative and 10⁻⁶ t
-    moved = (ut["output_t"] - ut["baseline_t"]).abs() > TOL * ut["baseline_t"].abs().clip(lower=1.0)
+    # output moved: beyond the tolerance of a flow's status (flow_status), 10⁻⁶ relative and 10⁻⁶ of the unit
+    moved = (ut["output"] - ut["baseline"]).abs() > TOL * ut["baseline"].abs().clip(lower=1.0)
     ut = ut[moved]
-    ut = ut.assign(_size=(ut["output_t"] - ut["baseline_t"]).abs()).sort_values(
+    ut = ut.assign(_size=(ut["output"] - ut["baseline"]).abs()).sort_values(
         ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
     return {
-        "shortfall": sf[["year", "country", "commodity", "stage", "demand_t", "shortfall_t", "shortfall_share"]],
-        "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "baseline_t", "tonnes", "change_t", "status"]],
-        "gainers": ga[["year", "supplier_country", "commodity", "baseline_t", "tonnes", "gain_t", "buyers"]],
-        "utilisation": ut[["year", "facility", "country", "commodity", "capacity_t", "baseline_t", "output_t",
-                           "utilisation", "spare_t"]],
+        "shortfall": sf[["year", "country", "commodity", "stage", "unit", "demand", "shortfall", "shortfall_share"]],
+        "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "unit", "baseline", "simulated", "change",
+                     "status"]],
+        "gainers": ga[["year", "supplier_country", "commodity", "unit", "baseline", "simulated", "gain", "buyers"]],
+        "utilisation": ut[["year", "facility", "country", "commodity", "unit", "capacity", "baseline", "output",
+                           "utilisation", "spare"]],
     }  # fmt: skip
 
 
@@ -158,12 +162,16 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def result_json(result: Result, years: list[int]) -> dict[str, Any]:
+def result_json(result: Result, years: list[int], policies: list[str] | None = None) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
     An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided who goes
     short, ``rebalance`` only), ``source``, ``years``,
-    ``toggles``, and arrays of records for the years asked: ``metrics`` (exposure after the
+    ``toggles``, ``policies`` (what each policy in force covers, at what share:
+    :func:`~supplychain.schema.coverage.coverage_lines`), ``switched_off`` (facilities,
+    flows, stockpiles and offtakes the toggles switched off, ``section.id``), and arrays of
+    records for the years asked — every quantity with its ``unit`` (the commodity's basis)
+    —: ``metrics`` (exposure after the
     shock; rows hold at least ``country``, ``commodity``, ``stage``, ``year``, ``metric``,
     ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``, ``shortfall``
     (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
@@ -185,6 +193,8 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
         "source": result.source,
         "years": years,
         "toggles": _records(result.toggles),
+        "policies": list(policies or []),
+        "switched_off": sorted(f"{sec}.{eid}" for sec, eid in result.toggle_state.switched_off),
         "metrics": _records(in_years(result.measures)),
         "targets": _records(in_years(result.targets)),
         "shortfall": _records(in_years(result.shortfall)),
@@ -198,7 +208,7 @@ def result_json(result: Result, years: list[int]) -> dict[str, Any]:
 
 
 _RESPONSE_TITLES = {
-    "shortfall": ("Unmet demand (t and share of demand)", "no unmet demand"),
+    "shortfall": ("Unmet demand (quantity in each row's unit, and share of demand)", "no unmet demand"),
     "flows": ("Flows changed by the response (largest first)", "no flow changed"),
     "gainers": ("Suppliers whose exports grew", "no supplier's exports grew"),
     "utilisation": ("Facilities whose output moved", "no facility's output moved"),
@@ -231,6 +241,31 @@ def _print_targets(targets: pd.DataFrame) -> None:
     print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60)
 
 
+def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
+    """List what each policy in force in the run covers, at what share (one line each; ``run``'s header)."""
+    from supplychain.schema.coverage import coverage_lines
+
+    first, last = result.years[0], result.years[-1]
+    live = []
+    for pid in result.toggle_state.active & set(scenario.policies):
+        pol = scenario.policies[pid]
+        if pol.start.year <= last and (pol.end is None or pol.end.year >= first):
+            live.append(pid)
+    return coverage_lines(scenario, live)
+
+
+def _print_header(result: Result, scenario: Scenario) -> None:
+    """Print the policies in force (what each covers, at what share) and what the toggles switched off."""
+    lines = policies_in_force(result, scenario)
+    span = f"{result.years[0]}–{result.years[-1]}" if len(result.years) > 1 else str(result.years[0])
+    typer.echo(f"Policies in force in {span} (what each covers, at what share):" + ("" if lines else " none"))
+    for line in lines:
+        typer.echo(f"  {line}")
+    off = sorted(f"{sec}.{eid}" for sec, eid in result.toggle_state.switched_off)
+    if off:
+        typer.echo("Switched off by toggles: " + ", ".join(off))
+
+
 def run(
     scenario: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario file (YAML).", show_default=False)],
     year: Annotated[
@@ -257,17 +292,19 @@ def run(
     check_targets: Annotated[
         bool, typer.Option("--check-targets", help="Exit with status 3 when any target is missed.")
     ] = False,
+    path: PathOption = None,
 ) -> None:
     """Simulate a scenario year by year and report its exposure measures.
 
-    The table shows, per year, country and commodity with final use: the exposed
-    share (traced to the source country plus demand not met), the traced (upstream)
-    share of what arrives, the direct import share, USGS net import reliance
-    ("E" = net exporter) and the share of demand not met; then what
-    the supply response did (unmet demand in tonnes, the flows it changed, the
-    suppliers that gained, the plants whose output moved, the solver's time); then
-    the targets with pass/fail and margin. json holds every measure and those tables
-    in full; csv every measure.
+    First the policies in force and what each covers, at what share. The table
+    shows, per year, country and commodity with final use: the exposed share (traced
+    to the source country plus demand not met), the traced (upstream) share of what
+    arrives, the direct import share, USGS net import reliance ("E" = net exporter)
+    and the share of demand not met; then what the supply response did (unmet
+    demand, the flows it changed, the suppliers that gained, the plants whose output
+    moved — each quantity in its commodity's unit —, the solver's time); then the
+    targets with pass/fail and margin. json holds every measure and those tables in
+    full; csv every measure.
 
     Example:
 
@@ -280,14 +317,18 @@ def run(
     blocks_arg = parse_blocks(blocks)
     allocation_arg = parse_allocation(allocation)
 
-    from supplychain.api import simulate
+    from supplychain.api import focus_countries, simulate
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
-    sc = load(scenario)
+    sc = load(scenario, extra_roots=path or ())
     overrides = parse_toggle_args(toggle or [])
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
+    require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
+    require_codes(sc, country or [], ("--country",), origin="<cli>")
+    countries = focus_countries(sc, country) if country else None
     all_years = sc.years
     years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
     outside = [y for y in years if y not in all_years]
@@ -298,19 +339,25 @@ def run(
     # Years run from the base year (stocks carry over) up to the last one asked for.
     result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                       source=source or sc.scenario.source_country, toggles=overrides or None,
-                      variant=variant, mode=mode_arg, objective=objective_arg, blocks=blocks_arg,
-                      allocation=allocation_arg)  # fmt: skip
+                      variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
+                      blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
 
     if output_format == "table":
         rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
         title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
-        print_table(headline_table(result, years, country), title, max_rows=80, more_hint="narrow with --country")
-        _print_response(result, years, country)
+        _print_header(result, sc)
+        table = headline_table(result, years, countries)
+        if table.empty and countries:
+            typer.echo(f"{', '.join(country or [])}: no final demand in {', '.join(map(str, years))} in this scenario.")
+        else:
+            print_table(table, title, max_rows=80, more_hint="narrow with --country")
+        _print_response(result, years, countries)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip
     else:
         if output_format == "json":
-            text = json.dumps(result_json(result, years), indent=2, ensure_ascii=False) + "\n"
+            doc = result_json(result, years, policies_in_force(result, sc))
+            text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         else:
             text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)
         if output is None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplychain.cli.common import echo, fail, print_table, warn
+from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     from supplychain.uncertainty.result import SweepResult
@@ -134,6 +135,7 @@ def sweep(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    path: PathOption = None,
 ) -> None:
     """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
 
@@ -167,6 +169,7 @@ def sweep(
 
     from supplychain.io.atomic import output_path
     from supplychain.io.load import load
+    from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
     from supplychain.uncertainty.cache import SweepCache
     from supplychain.uncertainty.montecarlo import run_sweep
@@ -176,8 +179,10 @@ def sweep(
         if target is not None:
             output_path(target)  # a folder or a device in the way: refused now, not after the sweep
     toggles = parse_toggle_args(toggle or [])
-    sc = load(scenario)
+    sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
+    require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
+    require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
     year_list = _years_in(year_spans, sc.years, str(years)) if year_spans is not None else None
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
     select: dict[str, Any] = {

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli.common import echo
+from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     from supplychain.io import FileReport
@@ -28,8 +29,9 @@ def _counts(scenario: Scenario) -> str:
     return ", ".join(parts) or "no entities"
 
 
-def _report(report: FileReport, *, quiet: bool, show_overrides: bool) -> None:
+def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: bool = False) -> None:
     from supplychain.io import applied_overrides
+    from supplychain.schema.coverage import coverage_lines
 
     if report.error is not None:
         echo(f"FAIL {report.file}: {report.error}", err=True)
@@ -41,6 +43,9 @@ def _report(report: FileReport, *, quiet: bool, show_overrides: bool) -> None:
         if show_overrides:
             for override in applied_overrides(report.scenario):
                 echo(f"     override {override}")
+        if explain:
+            for line in coverage_lines(report.scenario):
+                echo(f"     policy {line}")
     for warning in report.warnings:
         echo(f"warn {warning}", err=True)
 
@@ -60,7 +65,11 @@ def validate(
     show_overrides: Annotated[
         bool, typer.Option("--show-overrides", help="List every value a file overrides in the bases it extends.")
     ] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="List what each policy covers, commodity by commodity, at what share.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    path: PathOption = None,
 ) -> None:
     """Check scenario files and report every problem with file:line:column.
 
@@ -72,13 +81,13 @@ def validate(
 
     Example:
 
-        supplychain validate scenarios/ --require-sources --show-overrides
+        supplychain validate scenarios/ --require-sources --show-overrides --explain
     """
     from supplychain.io import validate_paths
 
-    reports = validate_paths(paths, require_sources=require_sources)
+    reports = validate_paths(paths, require_sources=require_sources, extra_roots=path or ())
     for report in reports:
-        _report(report, quiet=quiet, show_overrides=show_overrides)
+        _report(report, quiet=quiet, show_overrides=show_overrides, explain=explain)
     failed = sum(1 for r in reports if not r.ok)
     if not quiet:
         skipped = sum(1 for r in reports if r.skipped)

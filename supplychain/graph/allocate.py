@@ -29,8 +29,8 @@ are known". These are the rules, applied per commodity to every market node
    and ``allocated=True``; allocation is between any pair of countries, also where
    some trade between them is observed (it then tops the observed flow up).
 4. **Stock draws.** A deficit left after step 3 is drawn from the country's
-   stockpiles of that commodity (:func:`stock_table`: the latest entries whose year
-   is at most the year, their level times ``max_release_share``), as an edge
+   stockpiles of that commodity (:func:`stock_table`: the entries whose year is at
+   most the year, their levels times ``max_release_share`` added up), as an edge
    ``stockpiles.<id>`` from the stock node ``"{country}:{commodity}:stock"``. The
    stock node's ``primary`` is the draw: stocked material has no traceable origin
    and counts as produced in the holding country.
@@ -97,31 +97,50 @@ def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
         {"tonnes": "float64"})
 
 
-def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Stock that may be released in a year, one row per stockpile entry used.
+def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None, *,
+                after: int | None = None) -> pd.DataFrame:
+    """Stock that may be released in a year, one row per stockpile entry held.
 
-    Per country and commodity the entries with the latest ``year`` not after
-    `year` are used (several entries of that year add up). A level given in
-    ``months_of_cover`` is ``months / 12 ×`` that market's given demand in the year
-    (0 without demand). Releasable = level × ``max_release_share`` (default 1).
+    Each ``stockpiles`` entry is one stock, held from the start of its ``year``:
+    the entries whose year is at most `year` (and after `after`, when given) are
+    used, and several entries of one country and commodity add up. A level given
+    in ``months_of_cover`` is ``months / 12 ×`` that market's given demand in
+    `year` (0 without demand). Releasable = level × ``max_release_share`` (default 1).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    year : int
+        The year.
+    demand : DataFrame, optional
+        :func:`demand_table` of `year` (computed when omitted).
+    after : int, optional
+        Only entries dated after this year (the stocks that enter in a later
+        simulated year, :class:`~supplychain.simulation.stocks.StockLedger`).
 
     Returns
     -------
     DataFrame
         Columns ``entity`` (``stockpiles.<id>``), ``market``, ``country``,
-        ``commodity``, ``available`` (tonnes), sorted by ``entity``.
+        ``commodity``, ``available`` (in the commodity's unit), sorted by ``entity``.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "stockpiles": {
+    ...     "old": {"country": "US", "commodity": "ore", "year": 2024, "quantity": 100},
+    ...     "new": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40}}})
+    >>> stock_table(s, 2025)["available"].tolist(), stock_table(s, 2026)["available"].tolist()
+    ([100.0], [40.0, 100.0])
+    >>> stock_table(s, 2026, after=2024)["entity"].tolist()
+    ['stockpiles.new']
     """
     if demand is None:
         demand = demand_table(scenario, year)
     dem = demand.groupby("market")["tonnes"].sum().to_dict() if len(demand) else {}
-    latest: dict[tuple[str, str], int] = {}
-    for sp in scenario.stockpiles.values():
-        if sp.year <= year:
-            key = (sp.country, sp.commodity)
-            latest[key] = max(latest.get(key, sp.year), sp.year)
     rows = []
     for sid, sp in sorted(scenario.stockpiles.items()):
-        if sp.year > year or latest.get((sp.country, sp.commodity)) != sp.year:
+        if sp.year > year or (after is not None and sp.year <= after):
             continue
         m = market_id(sp.country, sp.commodity)
         if sp.tonnes is not None:

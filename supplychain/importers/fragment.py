@@ -11,7 +11,7 @@ A fragment has no ``scenario:`` section; a scenario ``extends`` it (see
           buyer: US
           commodity: ree_compounds
           year: 2024
-          tonnes: {value: 1200.0, source: baci_hs22_y2024_v202501, note: "<file>, 2024, HS 284690, ..."}
+          quantity: {value: 1200.0, source: baci_hs22_y2024_v202501, note: "<file>, 2024, HS 284690, ..."}
 
 * ``imports`` — per importer, commodity and year, the total and each exporter's
   share (``share = tonnes from the exporter / total``); what the shares leave
@@ -129,7 +129,7 @@ def _flows(records: list[dict[str, Any]], ids: list[str], files: Sequence[str], 
         key = f"{prefix}_{rec['hs']}_{rec['exporter']}_{rec['importer']}_{rec['year']}".lower()
         out[key] = {"supplier": rec["exporter"], "buyer": rec["importer"], "commodity": rec["commodity"],
                     "year": int(rec["year"]),
-                    "tonnes": _Inline(value=round(float(rec["tonnes"]), TONNES_DIGITS), source=ids[rec["file"]],
+                    "quantity": _Inline(value=round(float(rec["tonnes"]), TONNES_DIGITS), source=ids[rec["file"]],
                                       note=_note(rec, files[rec["file"]]))}  # fmt: skip
     return out
 

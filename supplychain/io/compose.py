@@ -8,11 +8,15 @@ Composition rules (also in ``docs/scenario-format.md``):
 
 * Paths are relative to the file that names them. Absolute paths and ``~`` are
   refused.
-* Every base must lie inside the *confinement root*: the folder one level
-  above the top-level file's folder (:data:`ROOT_LEVELS_UP`), so a scenario in
-  ``scenarios/us_japan/`` may extend anything under ``scenarios/`` but nothing
-  outside it. Symbolic links are resolved before the check. Callers may pass
-  another ``root``.
+* ``bundled:NAME`` names a file of the bundled world (``bundled:baseline_2024``
+  is ``baseline_2024.yaml`` of the ``scenarios/`` folder shipped with the package,
+  :func:`supplychain.io.roots.bundled_root`); ``..`` is refused in NAME.
+* Every base must lie inside an *allowed root*: the *confinement root* — the folder
+  one level above the top-level file's folder (:data:`ROOT_LEVELS_UP`), so a
+  scenario in ``scenarios/us_japan/`` may extend anything under ``scenarios/`` —,
+  the bundled world, or an extra root given explicitly (``--path DIR``, the
+  ``SUPPLYCHAIN_PATH`` environment variable: :mod:`supplychain.io.roots`). Symbolic
+  links are resolved before the check. Callers may pass another ``root``.
 * Cycles (``a.yaml → b.yaml → a.yaml``) are reported with the whole chain;
   chains are at most :data:`MAX_EXTENDS_DEPTH` files deep, and all the files
   together hold at most :data:`~supplychain.io.yamlsafe.MAX_NODES` YAML nodes.
@@ -41,6 +45,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal
 
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
+from supplychain.io.roots import BUNDLED_PREFIX, allowed_roots, bundled_root
 from supplychain.io.yamlsafe import MAX_NODES, Mark, YamlDocument, read_yaml_file
 from supplychain.schema.types import Quantity
 
@@ -257,8 +262,9 @@ class _Composer:
     ``order`` receives each file's own layer after the layers of its bases.
     """
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, extra: tuple[Path, ...] = ()) -> None:
         self.root = root
+        self.extra = extra
         self.problems: list[Problem] = []
         self.seen: set[Path] = set()
         self.chain: list[tuple[Path, str]] = []
@@ -307,6 +313,8 @@ class _Composer:
         """Check one ``extends`` entry; return the base's resolved path and display name."""
         if not isinstance(entry, str) or not entry.strip():
             self.problem(doc, where, "extends entries must be file paths", "write e.g. ../world/base.yaml")
+        elif entry.startswith(BUNDLED_PREFIX):
+            return self.bundled(doc, where, entry)
         elif _is_absolute(entry):
             hint = "write the path relative to this file, e.g. ../world/base.yaml"
             self.problem(doc, where, f"absolute path {entry!r} is not allowed in extends", hint)
@@ -317,24 +325,50 @@ class _Composer:
             return self.resolve(doc, folder, where, entry)
         return None
 
-    def resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str) -> tuple[Path, str] | None:
+    def bundled(self, doc: YamlDocument, where: KeyPath, entry: str) -> tuple[Path, str] | None:
+        """Resolve ``bundled:NAME`` in the bundled world (``.yaml`` added when NAME has no suffix)."""
+        name = entry.removeprefix(BUNDLED_PREFIX).strip()
+        parts = PurePosixPath(name).parts
+        if not name or _is_absolute(name) or ".." in parts or "\\" in name:
+            hint = "write bundled:<file> with a path inside the bundled world, e.g. bundled:baseline_2024"
+            self.problem(doc, where, f"{entry!r} is not a file of the bundled world", hint)
+            return None
+        if not PurePosixPath(name).suffix:
+            name += ".yaml"
+        home = bundled_root()
+        if not (home / name).is_file():
+            listed = sorted(p.stem for p in home.glob("*.yaml"))
+            hint = _near_names(home, PurePosixPath(name).name) or f"the bundled world has: {', '.join(listed)}"
+            self.problem(doc, where, f"{entry!r} is not a file of the bundled world", hint)
+            return None
+        found = self.resolve(doc, home, where, name, roots=[home])
+        if found is None:
+            return None
+        return found[0], BUNDLED_PREFIX + found[0].relative_to(home.resolve()).as_posix()
+
+    def resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str,
+                roots: list[Path] | None = None) -> tuple[Path, str] | None:
         if "\x00" in entry:
             self.problem(doc, where, "extends path contains a NUL character", "write the file's path as plain text")
             return None
         try:
-            return self._resolve(doc, folder, where, entry)
+            return self._resolve(doc, folder, where, entry, roots)
         except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic link loop (Path.resolve, Python < 3.13)
             reason = "a symbolic link loop" if isinstance(err, RuntimeError) else (err.strerror or str(err))
             hint = "point extends at a .yaml file (not through a looping or broken link)"
             self.problem(doc, where, f"cannot resolve extends path {entry!r}: {reason}", hint)
             return None
 
-    def _resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str) -> tuple[Path, str] | None:
+    def _resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str,
+                 roots: list[Path] | None) -> tuple[Path, str] | None:
         target = (folder / entry).resolve()
-        root = self.root if self.root is not None else folder.resolve()
+        own = self.root if self.root is not None else folder.resolve()
+        allowed = roots if roots is not None else allowed_roots(own, self.extra)
         chain = [p for p, _ in self.chain]
-        if not target.is_relative_to(root):
-            hint = f"bases must lie inside {os.fspath(root)}; move the base file there"
+        if not any(target.is_relative_to(r) for r in allowed):
+            shown = ", ".join(os.fspath(r) for r in allowed)
+            hint = (f"bases must lie inside {shown}; move the base file there, or allow its folder with "
+                    "--path DIR (or SUPPLYCHAIN_PATH)")
             self.problem(doc, where, f"extends path {entry!r} escapes the scenario folder tree", hint)
         elif target in chain:
             names = [d for _, d in self.chain[chain.index(target) :]]
@@ -350,6 +384,10 @@ class _Composer:
             hint = _near_names(target.parent, target.name) or "check the path (relative to this file)"
             self.problem(doc, where, f"base file {entry!r} not found", hint)
         else:
+            if doc.file.startswith(BUNDLED_PREFIX) and roots is None:  # a bundled file's own bases
+                home = bundled_root().resolve()
+                if target.is_relative_to(home):
+                    return target, BUNDLED_PREFIX + target.relative_to(home).as_posix()
             return target, os.path.normpath(Path(doc.file).parent / entry)
         return None
 
@@ -372,7 +410,8 @@ def _finish(composer: _Composer, doc: YamlDocument) -> Composition:
     return Composition(data, Provenance(doc.file, files, merged.marks, tuple(merged.overrides)))
 
 
-def compose_file(path: str | Path, *, display_name: str | None = None, root: str | Path | None = None) -> Composition:
+def compose_file(path: str | Path, *, display_name: str | None = None, root: str | Path | None = None,
+                 extra_roots: tuple[Path, ...] = ()) -> Composition:
     """Read a scenario file and merge the bases it extends.
 
     Parameters
@@ -383,6 +422,8 @@ def compose_file(path: str | Path, *, display_name: str | None = None, root: str
         Name used in marks and problems (default: `path` as given).
     root : str or Path, optional
         Confinement root for bases (default: :func:`confinement_root`).
+    extra_roots : tuple of Path
+        Further folders bases may lie in (resolved; :func:`supplychain.io.roots.extra_roots`).
 
     Returns
     -------
@@ -397,7 +438,7 @@ def compose_file(path: str | Path, *, display_name: str | None = None, root: str
     """
     display = display_name if display_name is not None else os.fspath(path)
     doc = read_yaml_file(path, display_name=display)
-    return compose_document(doc, folder=Path(path).parent, root=root, top_level=path)
+    return compose_document(doc, folder=Path(path).parent, root=root, top_level=path, extra_roots=extra_roots)
 
 
 def compose_document(
@@ -406,6 +447,7 @@ def compose_document(
     folder: str | Path | None,
     root: str | Path | None = None,
     top_level: str | Path | None = None,
+    extra_roots: tuple[Path, ...] = (),
 ) -> Composition:
     """Merge the bases that an already-read document extends.
 
@@ -420,6 +462,8 @@ def compose_document(
         `top_level`'s folder when given).
     top_level : str or Path, optional
         Path of the file `doc` was read from (to detect cycles back to it).
+    extra_roots : tuple of Path
+        Further folders bases may lie in, besides the root and the bundled world.
 
     Returns
     -------
@@ -438,7 +482,7 @@ def compose_document(
         resolved_root = confinement_root(top_level)
     elif folder is not None:
         resolved_root = confinement_root(Path(folder) / "_")
-    composer = _Composer(resolved_root)
+    composer = _Composer(resolved_root, tuple(extra_roots))
     if top_level is not None:
         composer.chain.append((Path(top_level).resolve(), doc.file))
         composer.seen.add(Path(top_level).resolve())

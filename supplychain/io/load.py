@@ -28,10 +28,11 @@ from pydantic_core import ErrorDetails
 
 from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.io.compose import AppliedOverride, Composition, Provenance, compose_document, compose_file
+from supplychain.io.roots import extra_roots as _extra_roots
 from supplychain.io.yamlsafe import parse_yaml_text, read_yaml_file
-from supplychain.schema.model import Scenario
+from supplychain.schema.model import _CONTROL_PATTERN, Scenario
 from supplychain.schema.references import check_references, check_warnings, did_you_mean, problem_at
-from supplychain.schema.types import InvalidValueError, Quantity
+from supplychain.schema.types import InvalidValueError, Quantity, t_named_keys
 
 __all__ = [
     "MAX_ENTITIES",
@@ -55,6 +56,10 @@ _PATTERNS: Final = {
         "use an ISO 3166-1 alpha-2 code in capitals such as 'US', or a declared region/group code",
     ),
     r"^[A-Z][a-z]?$": ("invalid element symbol", "write a chemical symbol such as 'Nd' or 'Dy'"),
+    _CONTROL_PATTERN: (
+        "invalid entity reference",
+        "give an id, or section.id (e.g. facilities.mp_10x) where the id is used in two sections",
+    ),
 }
 _BOUNDS: Final = {
     "greater_than_equal": ("ge", "at least"),
@@ -101,9 +106,20 @@ def _tags(tp: Any) -> dict[str, type[BaseModel]]:
     return out
 
 
+def _field_of(model: type[BaseModel], key: str) -> str:
+    """Return the attribute a key of a file sets: itself, or the field whose unit-neutral key it is."""
+    neutral = {new: old for old, new in t_named_keys(model).items()}
+    return neutral.get(key, key)
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    """Every key a file may write for ``model``: field names, with unit-neutral keys beside their older names."""
+    return sorted({*model.model_fields, *t_named_keys(model).values()})
+
+
 def _child_type(tp: Any, part: str | int) -> Any:
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        field = tp.model_fields.get(str(part))
+        field = tp.model_fields.get(_field_of(tp, str(part)))
         return _unwrap(field.annotation) if field is not None else None
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
@@ -163,7 +179,7 @@ def _describe(value: Any) -> str:
 
 
 def _field_hint(owner: type[BaseModel] | None, key: str) -> str:
-    field = owner.model_fields.get(key) if owner is not None else None
+    field = owner.model_fields.get(_field_of(owner, key)) if owner is not None else None
     doc = (field.description or "").split("\n")[0] if field is not None else ""
     return f"add `{key}:` ({doc.rstrip('.')})" if doc else f"add `{key}:`"
 
@@ -197,7 +213,13 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
     kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     key = str(where.path[-1]) if where.path else ""
     if kind == "extra_forbidden":
-        fields = sorted(where.owner.model_fields) if where.owner is not None else []
+        fields = _keys(where.owner) if where.owner is not None else []
+        renamed = t_named_keys(where.owner) if where.owner is not None else {}
+        pair = {**renamed, **{new: old for old, new in renamed.items()}}
+        if key in pair:
+            new, old = (pair[key], key) if key in renamed else (key, pair[key])
+            return (f"give either `{new}` or `{old}` (its older name, for commodities in t), not both",
+                    f"keep `{new}`: the figure in the commodity's unit")
         return f"unknown key '{key}'", did_you_mean(key, fields, f"allowed keys: {', '.join(fields)}")
     if kind == "missing":
         return f"missing required key '{key}'", _field_hint(where.owner, key)
@@ -312,7 +334,8 @@ def _validate(composition: Composition, require_sources: bool) -> Scenario:
     return scenario
 
 
-def load(path: str | Path, *, require_sources: bool = False, root: str | Path | None = None) -> Scenario:
+def load(path: str | Path, *, require_sources: bool = False, root: str | Path | None = None,
+         extra_roots: Iterable[str | os.PathLike[str]] = ()) -> Scenario:
     """Load a scenario file, with the bases it extends.
 
     Parameters
@@ -323,7 +346,11 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
         Also require a ``source`` or ``assumption`` on every figure written.
     root : str or Path, optional
         Folder every ``extends`` base must lie in (default: one level above the
-        file's folder; see :mod:`supplychain.io.compose`).
+        file's folder; see :mod:`supplychain.io.compose`). The bundled world
+        (``extends: [bundled:baseline_2024]``) is always allowed.
+    extra_roots : iterable of path, optional
+        Further folders bases may lie in (``--path DIR``), besides those of the
+        ``SUPPLYCHAIN_PATH`` environment variable (:mod:`supplychain.io.roots`).
 
     Returns
     -------
@@ -342,7 +369,8 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     >>> s.scenario.name
     'Minimal child'
     """
-    return _validate(compose_file(path, root=root), require_sources)
+    roots = tuple(_extra_roots(extra_roots))
+    return _validate(compose_file(path, root=root, extra_roots=roots), require_sources)
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -394,7 +422,7 @@ def load_text(
     [2024]
     """
     doc = parse_yaml_text(text, file=file)
-    return _validate(compose_document(doc, folder=base_dir), require_sources)
+    return _validate(compose_document(doc, folder=base_dir, extra_roots=tuple(_extra_roots())), require_sources)
 
 
 def applied_overrides(scenario: Scenario) -> list[AppliedOverride]:
@@ -465,20 +493,23 @@ def _not_regular(path: Path) -> str:
     return "not a regular file (" + next((what for test, what in kinds if test(mode)), "a special file") + ")"
 
 
-def _validate_found(file: Path, display: str, require_sources: bool, root: str | Path | None) -> FileReport:
+def _validate_found(file: Path, display: str, require_sources: bool, root: str | Path | None,
+                    roots: tuple[Path, ...]) -> FileReport:
     doc = read_yaml_file(file, display_name=display)
     if not isinstance(doc.data, dict) or "scenario" not in doc.data:
         return FileReport(display, skipped="no `scenario:` section (a base fragment for `extends`)")
-    composition = compose_document(doc, folder=file.parent, root=root, top_level=file)
+    composition = compose_document(doc, folder=file.parent, root=root, top_level=file, extra_roots=roots)
     return FileReport(display, scenario=_validate(composition, require_sources))
 
 
-def _one(target: Path, display: str, explicit: bool, require_sources: bool, root: str | Path | None) -> FileReport:
+def _one(target: Path, display: str, explicit: bool, require_sources: bool, root: str | Path | None,
+         roots: tuple[Path, ...]) -> FileReport:
     try:
         if explicit:
-            report = FileReport(display, scenario=load(target, require_sources=require_sources, root=root))
+            report = FileReport(display, scenario=load(target, require_sources=require_sources, root=root,
+                                                       extra_roots=roots))
         else:
-            report = _validate_found(target, display, require_sources, root)
+            report = _validate_found(target, display, require_sources, root, roots)
         return _checked(report)
     except ScenarioError as err:
         return FileReport(display, error=err)
@@ -500,7 +531,8 @@ def _checked(report: FileReport) -> FileReport:
 
 
 def validate_paths(
-    paths: Iterable[str | Path] | str | Path, *, require_sources: bool = False, root: str | Path | None = None
+    paths: Iterable[str | Path] | str | Path, *, require_sources: bool = False, root: str | Path | None = None,
+    extra_roots: Iterable[str | os.PathLike[str]] = (),
 ) -> list[FileReport]:
     """Validate scenario files and folders, one report per file.
 
@@ -519,6 +551,8 @@ def validate_paths(
         As in :func:`load`.
     root : str or Path, optional
         As in :func:`load`.
+    extra_roots : iterable of path, optional
+        As in :func:`load`.
 
     Returns
     -------
@@ -527,11 +561,12 @@ def validate_paths(
         without YAML files is a report with an error.
     """
     items: Sequence[str | Path] = [paths] if isinstance(paths, str | Path) else list(paths)
+    roots = tuple(_extra_roots(extra_roots))
     reports: list[FileReport] = []
     for item in items:
         target = Path(item)
         if not target.is_dir():
-            reports.append(_one(target, os.fspath(item), True, require_sources, root))
+            reports.append(_one(target, os.fspath(item), True, require_sources, root, roots))
             continue
         found = _scenario_files(target)
         if not found:
@@ -541,5 +576,5 @@ def validate_paths(
             display = os.fspath(Path(item) / file.relative_to(target))
             why = _not_regular(file)
             reports.append(FileReport(display, skipped=why) if why else _one(file, display, False, require_sources,
-                                                                             root))  # fmt: skip
+                                                                             root, roots))  # fmt: skip
     return reports

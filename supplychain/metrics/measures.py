@@ -128,6 +128,12 @@ def resolve_source(
     -------
     frozenset of str
 
+    Raises
+    ------
+    ScenarioError
+        A code that is no ISO country and no region or group of `scenario`
+        (with a did-you-mean: ``China`` → ``CN``); checked when `scenario` is given.
+
     Notes
     -----
     A group is the union of its members (resolved recursively). A group with
@@ -147,6 +153,10 @@ def resolve_source(
     """
     everyone = frozenset(universe)
     codes = [source] if isinstance(source, str) else list(source)
+    if scenario is not None:
+        from supplychain.schema.countries import require_codes
+
+        require_codes(scenario, map(str, codes), ("source",))
 
     def one(code: str, seen: frozenset[str]) -> set[str]:
         if code in seen:
@@ -520,7 +530,8 @@ def compute_measures(
     Raises
     ------
     ScenarioError
-        When a market is out of balance (:mod:`supplychain.graph.balance`).
+        An unknown source code (with a did-you-mean: ``China`` → ``CN``), or a
+        market out of balance (:mod:`supplychain.graph.balance`).
     EngineError
         When a closed loop makes the traced share undefined; its ``__cause__``
         locates the loop's flows in the scenario.
@@ -543,8 +554,9 @@ def compute_measures(
     from supplychain.graph.build import build_tables
     from supplychain.schema.references import problem_at
 
-    nodes, edges = build_tables(scenario, year, check_balance=True)
     src_in = scenario.scenario.source_country if source is None else source
+    resolve_source(scenario, src_in)  # an unknown code fails before any work
+    nodes, edges = build_tables(scenario, year, check_balance=True)
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, src_in, universe)
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))

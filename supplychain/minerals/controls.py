@@ -18,13 +18,14 @@ import pandas as pd
 
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
+from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode, Simulator
 
 __all__ = ["CONTROLS_COLUMNS", "controls_section", "controls_summary", "controls_table"]
 
-CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "demand_t", "shortfall_t", "shortfall_share",
+CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "unit", "demand", "shortfall", "shortfall_share",
                     "direct_import_share", "traced_share")
-"""Columns of :func:`controls_table`."""
+"""Columns of :func:`controls_table` (``demand`` and ``shortfall`` in the commodity's ``unit``: kg Ga, t Sb …)."""
 
 
 def controls_table(
@@ -57,11 +58,12 @@ def controls_table(
     Returns
     -------
     DataFrame
-        :data:`CONTROLS_COLUMNS`; ``shortfall_share = shortfall_t / demand_t`` of
+        :data:`CONTROLS_COLUMNS`; ``shortfall_share = shortfall / demand`` of
         the country's final use (given demand, or the residual use of what
         production and trade leave where USGS withholds consumption).
     """
     scenario = as_scenario(scenario)
+    units = commodity_units(scenario)
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
     runs = [(None if v == "base" else v, dict(toggles) if toggles else None) for v in names]
     sim = Simulator(scenario, years=years, source=source)
@@ -70,13 +72,14 @@ def controls_table(
         for variant, run in zip(names, sim.run_many(runs, mode=mode), strict=True):
             s = run.shortfall
             s = s[s["country"] == country].groupby(["year", "commodity"], as_index=False)[
-                ["demand_t", "shortfall_t"]].sum()
+                ["demand_t", "shortfall_t"]].sum().rename(columns={"demand_t": "demand", "shortfall_t": "shortfall"})
             m = run.measures
             m = m[(m["country"] == country) & m["metric"].isin(["direct_import_share", "traced_share"])]
             wide = m.pivot_table(index=["year", "commodity"], columns="metric", values="value", aggfunc="first")
             wide = wide.reindex(columns=["direct_import_share", "traced_share"]).reset_index()
             t = s.merge(wide, on=["year", "commodity"], how="left")
-            t["shortfall_share"] = (t["shortfall_t"] / t["demand_t"].where(t["demand_t"] > 0)).fillna(0.0)
+            t["shortfall_share"] = (t["shortfall"] / t["demand"].where(t["demand"] > 0)).fillna(0.0)
+            t["unit"] = t["commodity"].map(dict(units)).fillna("t")
             t.insert(0, "variant", variant)
             t.insert(0, "mode", mode)
             frames.append(t)
@@ -90,13 +93,13 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     Returns
     -------
     DataFrame
-        ``commodity`` and ``<metric>_<mode>`` columns for ``shortfall_share``,
-        ``shortfall_t`` and ``traced_share``, sorted by the fixed-mode shortfall
+        ``commodity``, ``unit`` and ``<metric>_<mode>`` columns for ``shortfall_share``,
+        ``shortfall`` and ``traced_share``, sorted by the fixed-mode shortfall
         share (largest first).
     """
     t = table[(table["year"] == year) & (table["variant"] == variant)]
-    wide = t.pivot_table(index="commodity", columns="mode", values=["shortfall_share", "shortfall_t", "traced_share"],
-                         aggfunc="first")
+    wide = t.pivot_table(index=["commodity", "unit"], columns="mode",
+                         values=["shortfall_share", "shortfall", "traced_share"], aggfunc="first")
     wide.columns = [f"{pair[0]}_{pair[1]}" for pair in wide.columns]
     wide = wide.reset_index()
     key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]

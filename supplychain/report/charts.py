@@ -294,7 +294,7 @@ def shortfall_chart(
     ----------
     shortfall : DataFrame
         ``year, country, commodity`` with ``shortfall_share`` (or ``share``) and
-        ``shortfall_t`` (or ``tonnes``); optional ``variant``.
+        ``shortfall`` (the quantity, in the commodity's unit); optional ``variant``.
     title : str
         Figure title.
     names : mapping, optional
@@ -309,7 +309,7 @@ def shortfall_chart(
     """
     names = names or {}
     share_col = _first(shortfall, ("shortfall_share", "share"))
-    tonnes_col = _first(shortfall, ("shortfall_t", "shortfall_tonnes", "tonnes"))
+    tonnes_col = _first(shortfall, ("shortfall", "shortfall_t", "tonnes"))
     with _style():
         if share_col is None or shortfall.empty or "year" not in shortfall.columns:
             return _empty(_new_figure(6.4, 2.0), title, "no shortfall computed")
@@ -387,8 +387,8 @@ def capacity_by_year(node_tables: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``year, country, commodity, stage, capacity`` (t/yr of the reference output;
-        facilities with unknown capacity are left out), sorted.
+        ``year, country, commodity, stage, capacity`` (per year, in the reference output's
+        unit; facilities with unknown capacity are left out), sorted.
 
     Examples
     --------
@@ -433,7 +433,8 @@ def capacity_additions_chart(
     Parameters
     ----------
     capacity : DataFrame
-        ``year, country, commodity, capacity`` (see :func:`capacity_by_year`).
+        ``year, country, commodity, capacity`` and optionally ``unit`` (the commodity's
+        basis; ``t`` when absent): each panel is titled with its unit per year.
     title : str
         Figure title.
     names : mapping, optional
@@ -457,6 +458,8 @@ def capacity_additions_chart(
         if added.empty:
             return _empty(_new_figure(6.4, 1.6), title, f"no capacity change after {base}")
         commodities = sorted(added.index.get_level_values(0).unique())
+        units = capacity["unit"] if "unit" in capacity.columns else pd.Series("t", index=capacity.index)
+        unit_of = {str(k): str(u).split(maxsplit=1)[0] for k, u in zip(capacity["commodity"], units, strict=True)}
         countries = sorted(added.index.get_level_values(1).unique(), key=lambda c: (c != "CN", c))
         colours = _country_colours(countries)
         ncols = min(3, len(commodities))
@@ -481,12 +484,12 @@ def capacity_additions_chart(
                 pos += up
                 neg += down
             ax.axhline(0, color="#525252", lw=0.8)
-            ax.set_title(names.get(com, com), fontsize=9)
+            ax.set_title(f"{names.get(com, com)} ({unit_of.get(com, 't')}/yr)", fontsize=9)
             ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v / 1000:g}k" if abs(v) >= 1000 else f"{v:g}"))
             _year_axis(ax)
         for k in range(len(commodities), nrows * ncols):
             axes[k // ncols][k % ncols].set_axis_off()
-        axes[0][0].set_ylabel("t/yr added")
+        axes[0][0].set_ylabel("capacity added")
         handles, labels = [], []
         for ax in axes.flat:
             for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):

@@ -86,6 +86,7 @@ from supplychain.report.graph_tables import (
     _normalise_nodes,
     _restrict_to_commodity,
     _traced_map,
+    commodity_unit,
 )
 from supplychain.report.labels import _edge_label, _heading, _labelled, _legend, _node_attrs
 from supplychain.report.layout import _columns, _stage_bands
@@ -202,6 +203,7 @@ def to_dot(
         edges = _merge_compare(edges, before)
         raw_nodes = pd.concat([base_nodes, raw_nodes], ignore_index=True)
     nodes = _normalise_nodes(raw_nodes, edges)
+    unit = commodity_unit(nodes)  # labels in each commodity's unit (kg for gallium)
     if "name" in nodes.columns:
         for n, nm in zip(nodes["node"], nodes["name"], strict=True):
             if nm:
@@ -255,7 +257,8 @@ def to_dot(
     body.append("\tedge" + format_attrs({"fontname": _FONT, "fontsize": 8, "arrowsize": 0.6}))
 
     # stage bands: one cluster per stage, one rank=same column per sub-column
-    node_attrs = {g: _node_attrs(grp, values[g], names, diff) for g, grp in groups.items()}
+    node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t"))
+                  for g, grp in groups.items()}
     body.extend(_stage_bands(cols, node_attrs))
 
 
@@ -268,7 +271,7 @@ def to_dot(
         st = STATUS_STYLES.get(status, STATUS_STYLES["normal"])
         t_after, t_before = float(row["tonnes"]), float(row["before"])
         width_t = t_before if status == "blocked" and math.isfinite(t_before) else t_after
-        label = _edge_label(t_after, t_before, status, diff)
+        label = _edge_label(t_after, t_before, status, diff, unit.get(str(row["commodity"]), "t"))
         attrs: dict[str, object] = {
             "color": st.color,
             "fontcolor": st.color if status != "normal" else "#404040",

@@ -76,7 +76,7 @@ def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
 
 
 def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Node and edge tables of a simulated year (simulated ``tonnes``, ``baseline_t``, ``status``)."""
+    """Node and edge tables of a simulated year (``simulated``, ``baseline``, ``unit``, ``status``)."""
     g = result.graph(year)
     nodes = pd.DataFrame([{**d, "node": n} for n, d in g.nodes(data=True)])
     edges = pd.DataFrame([{**d, "edge": k, "supplier": u, "buyer": v} for u, v, k, d in g.edges(keys=True, data=True)])
@@ -97,15 +97,15 @@ def _graph_images(
     nodes, edges = result_tables(base, year)
     source = _source_codes(run, nodes)
     focus = {c for c, _ in pairs} | set(source)
-    before_edges = edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])
-    t_before = _traced(nodes, edges, "baseline_t", source)
+    before_edges = edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])
+    t_before = _traced(nodes, edges, "baseline", source)
     images = []
     dot = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline network", year=year,
                  names=names, focus_countries=focus, commodity=chain)  # fmt: skip
     images.append(
         _Image(
             "Baseline network",
-            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by tonnes"
+            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by quantity"
             + (f"; the chain of {', '.join(names.get(k, k) for k in chain)} (the targets' commodities)."
                if chain else "."),
             f"{slug}-network-baseline-{year}",
@@ -121,8 +121,8 @@ def _graph_images(
         n_v, e_v = result_tables(res, year)
         if e_v.empty or (e_v["status"] == "normal").all():
             continue
-        t_after = _traced(n_v, e_v, "tonnes", source)
-        t_base = _traced(n_v, e_v, "baseline_t", source)
+        t_after = _traced(n_v, e_v, "simulated", source)
+        t_base = _traced(n_v, e_v, "baseline", source)
         dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
                      year=year, names=names, focus_countries=focus, commodity=chain)  # fmt: skip
         images.append(
@@ -166,15 +166,15 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         )
     fig = shortfall_chart(shortfall, names=names)
     images.append(_chart(fig, "Shortfall", "Share of final demand not met, by year.", f"{slug}-shortfall"))
-    if not utilisation.empty and "capacity_t" in utilisation.columns:
-        cap = utilisation.rename(columns={"capacity_t": "capacity"})
+    if not utilisation.empty and "capacity" in utilisation.columns:
+        cap = utilisation
         cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
         if not cap.empty:
             per_variant = cap.groupby(["variant", "year"])["capacity"].sum().unstack("year")
             gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
             variant = str(gain.index[0])
             one = cap[cap["variant"] == variant]
-            one = one.groupby(["year", "country", "commodity"], as_index=False)["capacity"].sum()
+            one = one.groupby(["year", "country", "commodity", "unit"], as_index=False)["capacity"].sum()
             fig = capacity_additions_chart(one, names=names, title=f"Capacity added since the base year ({variant})")
             images.append(
                 _chart(

@@ -23,7 +23,7 @@ from supplychain.report.dot_style import _finite
 GraphLike = Any
 """A ``networkx.MultiDiGraph`` (nodes and edges carrying the table columns) or a ``(nodes, edges)`` pair."""
 
-_AFTER_COLS: Final = ("simulated_t", "tonnes_simulated", "simulated_tonnes", "simulated", "tonnes")
+_AFTER_COLS: Final = ("simulated_t", "tonnes_simulated", "simulated_tonnes", "simulated", "tonnes", "quantity")
 _BEFORE_COLS: Final = ("baseline_t", "tonnes_baseline", "baseline_tonnes", "baseline")
 
 
@@ -53,7 +53,11 @@ def _infer_kind(node_id: str) -> str:
 
 
 def _normalise_nodes(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
-    """One row per node id with ``kind, country, commodity, stage, name, primary``."""
+    """One row per node id with ``kind, country, commodity, stage, name, primary, unit``.
+
+    ``unit`` is the unit of mass of the node's commodity (the first word of its
+    ``basis``: ``t``, ``kg`` …; ``t`` when the table has no basis).
+    """
     if "node" not in nodes.columns:
         if nodes.index.name == "node" or (len(nodes) and not isinstance(nodes.index, pd.RangeIndex)):
             nodes = nodes.rename_axis("node").reset_index()
@@ -74,7 +78,15 @@ def _normalise_nodes(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     out["name"] = _column(nodes, "name", pd.Series([""] * len(out)))
     prim = pd.to_numeric(nodes["primary"], errors="coerce") if "primary" in nodes.columns else None
     out["primary"] = prim.fillna(0.0).to_numpy() if prim is not None else 0.0
+    basis = pd.Series(_column(nodes, "basis", pd.Series(["t"] * len(out))))
+    out["unit"] = basis.map(lambda b: str(b).split(maxsplit=1)[0] if str(b).strip() else "t").to_numpy()
     return out.sort_values("node", kind="stable").reset_index(drop=True)
+
+
+def commodity_unit(nodes: pd.DataFrame) -> dict[str, str]:
+    """Commodity → unit of mass, read from the ``unit`` of normalised nodes (market nodes first)."""
+    ordered = nodes.assign(_m=nodes["kind"].ne("market")).sort_values("_m", kind="stable")
+    return {str(c): str(u) for c, u in zip(ordered["commodity"], ordered["unit"], strict=True) if c}
 
 
 def _column(frame: pd.DataFrame, name: str, default: pd.Series) -> np.ndarray:

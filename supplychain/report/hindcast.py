@@ -161,16 +161,16 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     res = simulate(scenario, variant="documented", mode="fixed", years=[YEAR - 1, YEAR])
     f = res.flows
     cn_us = f.loc[f["commodity"].eq("ndfeb_magnet") & f["supplier_country"].eq("CN") & f["buyer_country"].eq("US")]
-    by_year = cn_us.groupby("year")[["baseline_t", "tonnes"]].sum()
-    base = float(by_year["baseline_t"].get(YEAR, np.nan))
-    annual = float(by_year["tonnes"].get(YEAR, np.nan))
+    by_year = cn_us.groupby("year")[["baseline", "simulated"]].sum()  # t NdFeB product (the magnets' unit)
+    base = float(by_year["baseline"].get(YEAR, np.nan))
+    annual = float(by_year["simulated"].get(YEAR, np.nan))
     # the tool's 2025 flow spread over the months by the licence calendar: every other 2025 effect
     # (MP's halt of sales to China cuts China's feed) is in the annual flow, not in the calendar
     factor = monthly_factor(policy, YEAR)
     monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": annual * factor / factor.sum()})
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
-    return Hindcast(monthly, base, annual, float(by_year["tonnes"].get(YEAR - 1, np.nan)))
+    return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)))
 
 
 def hindcast_markdown(h: Hindcast) -> str:

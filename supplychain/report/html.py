@@ -118,14 +118,15 @@ class _Section:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = ()) -> _Section:
+def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),
+             countries: Sequence[str] = (), year: int | None = None) -> _Section:
     sc = run.scenario
-    pairs, from_targets = _focus_pairs(run, fallback)
+    pairs, from_targets = _focus_pairs(run, fallback, countries)
     chain = sorted({k for _, k in pairs}) if from_targets else []
     names = names_of(sc)
     base = run.results[0]
     years = base.years
-    focus = _focus_year(run)
+    focus = _focus_year(run, year)
     measures = _concat(run.results, "measures")
     shortfall = _concat(run.results, "shortfall")
     targets = _concat(run.results, "targets")
@@ -216,14 +217,19 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     return _Section(view, [*graphs, *charts], tables, overview, summary)
 
 
-def build_view(runs: Sequence[ScenarioRun], *, title: str) -> tuple[dict[str, Any], list[_Section]]:
-    """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections."""
+def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[str] = (),
+               year: int | None = None) -> tuple[dict[str, Any], list[_Section]]:
+    """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
+
+    ``countries`` and ``year`` choose what each section is about (``report --country``,
+    ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``).
+    """
     taken: set[str] = {"overview"}
     fallback = sorted({p for run in runs for p in _target_pairs(run)})
     sections = []
     for run in runs:
         stem = Path(run.file).stem if run.file else run.name
-        sections.append(_section(run, _slug(stem, taken), fallback))
+        sections.append(_section(run, _slug(stem, taken), fallback, countries, year))
     rows = [row for s in sections for row in s.overview]
     common = {row[5] for row in rows if row[2] != "–"}
     header = "traced China share"
@@ -316,6 +322,8 @@ def write_report(
     out_dir: str | os.PathLike[str],
     *,
     title: str = "Critical-mineral supply chains: exposure to China",
+    countries: Sequence[str] = (),
+    year: int | None = None,
 ) -> Path:
     """Write the report folder (HTML page, Markdown summary, tables, images) atomically.
 
@@ -329,6 +337,13 @@ def write_report(
         Folder to write; created, or replaced when it holds an earlier report.
     title : str
         Page title.
+    countries : sequence of str, optional
+        Focus countries (codes): each section's headline, charts and graphs are
+        about every commodity they have final demand of (default: the targets').
+    year : int, optional
+        Focus year of each section (default: the targets' year, else the horizon;
+        a year outside a scenario's years is brought within them, and each section
+        states the year it shows).
 
     Returns
     -------
@@ -348,7 +363,7 @@ def write_report(
     out = Path(out_dir)
     check_target(out)
     runs = _runs(results)
-    view, sections = build_view(runs, title=title)
+    view, sections = build_view(runs, title=title, countries=countries, year=year)
     html_text = _environment().get_template("report.html.j2").render(**view)
     md_text = summary_markdown(view)
     meta = {

@@ -72,13 +72,13 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
     return country_name(grp.country, names), line2
 
 
-def _node_label(first: str, second: str, d: _Drawn, diff: bool) -> Html:
+def _node_label(first: str, second: str, d: _Drawn, diff: bool, unit: str = "t") -> Html:
     top = html_text(shorten(clean_text(first), 34))
     mid = html_text(shorten(clean_text(second), 44))
-    amount = format_tonnes(d.tonnes)
+    amount = format_tonnes(d.tonnes, unit)
     share = f"{format_share(d.share)} China"
-    if diff and format_tonnes(d.before) != amount:
-        amount = format_change(d.before, d.tonnes)
+    if diff and format_tonnes(d.before, unit) != amount:
+        amount = format_change(d.before, d.tonnes, unit)
     if diff and _share_changed(d):
         share = f"{format_share(d.share_before)} → {format_share(d.share)} China"
     bottom = html_text(f"{amount} · {share}")
@@ -92,16 +92,17 @@ def _share_changed(d: _Drawn) -> bool:
     return math.isfinite(a) != math.isfinite(b)
 
 
-def _edge_label(tonnes: float, before: float, status: str, diff: bool) -> str:
+def _edge_label(tonnes: float, before: float, status: str, diff: bool, unit: str = "t") -> str:
+    """Label of a drawn flow, in its commodity's unit (``unit``: ``t``, ``kg`` …)."""
     if status == "blocked":
-        return f"blocked · {format_tonnes(before)}" if math.isfinite(before) and before > 0 else "blocked"
+        return f"blocked · {format_tonnes(before, unit)}" if math.isfinite(before) and before > 0 else "blocked"
     if status == "new":
-        return f"new · {format_tonnes(tonnes)}"
+        return f"new · {format_tonnes(tonnes, unit)}"
     if status == "deal":
-        return f"deal · {format_tonnes(tonnes)}"
+        return f"deal · {format_tonnes(tonnes, unit)}"
     if diff and math.isfinite(before) and abs(before - tonnes) > 1e-9 * max(1.0, abs(before)):
-        return format_change(before, tonnes)
-    return format_tonnes(tonnes)
+        return format_change(before, tonnes, unit)
+    return format_tonnes(tonnes, unit)
 
 
 def _grid(cells: Sequence[str], ncols: int) -> str:
@@ -209,7 +210,7 @@ def _labelled(edges: pd.DataFrame) -> dict[tuple[str, str, str, str], bool]:
     return dict(zip(keys, big.to_numpy(dtype=bool).tolist(), strict=True))
 
 
-def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool) -> dict[str, object]:
+def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, unit: str = "t") -> dict[str, object]:
     first, second = _display_name(grp, names)
     b = share_bin(d.share)
     fill, font = (b.fill, b.font) if b else (NO_DATA_FILL, "#222222")
@@ -219,12 +220,12 @@ def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool) ->
     if grp.other:
         styles.append("dashed")
     attrs: dict[str, object] = {
-        "label": _node_label(first, second, d, diff),
+        "label": _node_label(first, second, d, diff, unit),
         "fillcolor": fill,
         "fontcolor": font,
         "color": "#404040",
         "style": ",".join(styles),
-        "tooltip": _node_tooltip(grp, d, first, second),
+        "tooltip": _node_tooltip(grp, d, first, second, unit),
     }
     if grp.kind == "use":
         attrs["peripheries"] = 2
@@ -233,8 +234,8 @@ def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool) ->
     return attrs
 
 
-def _node_tooltip(grp: _Group, d: _Drawn, first: str, second: str) -> str:
-    text = f"{first} — {second} — {format_tonnes(d.tonnes)} — traced China share {format_share(d.share)}"
+def _node_tooltip(grp: _Group, d: _Drawn, first: str, second: str, unit: str = "t") -> str:
+    text = f"{first} — {second} — {format_tonnes(d.tonnes, unit)} — traced China share {format_share(d.share)}"
     if len(grp.members) > 1:
         shown = ", ".join(grp.members[:12]) + (" …" if len(grp.members) > 12 else "")
         text += f" — includes: {shown}"

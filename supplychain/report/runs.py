@@ -73,11 +73,11 @@ def run_scenario(
     ScenarioRun
     """
     from supplychain.api import Result
-    from supplychain.simulation.run import Simulator
+    from supplychain.simulation.variants import run_variants
 
-    sim = Simulator(scenario, source=scenario.scenario.source_country, allocation=allocation)
     names = list(variants) if variants is not None else list(scenario.variants)
-    outs = sim.run_many([(None, None), *((v, None) for v in names)], mode=mode)
+    outs = run_variants(scenario, [(None, None), *((v, None) for v in names)], mode=mode,
+                        source=scenario.scenario.source_country, allocation=allocation)
     results = [Result.from_run(scenario, out, label) for label, out in zip(["base", *names], outs, strict=True)]
     return ScenarioRun(scenario, tuple(results), file)
 
@@ -106,8 +106,11 @@ def _runs(results: Any) -> list[ScenarioRun]:
     return runs
 
 
-def _focus_year(run: ScenarioRun) -> int:
+def _focus_year(run: ScenarioRun, year: int | None = None) -> int:
+    """Return the year a section is about: ``year`` (within the run's years), else the targets' ``by``, else the end."""
     years = run.results[0].years
+    if year is not None:
+        return min(max(year, years[0]), years[-1])
     if run.scenario is not None and run.scenario.targets:
         by = max(t.by for t in run.scenario.targets.values())
         return min(max(by, years[0]), years[-1])
@@ -122,14 +125,28 @@ def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
                    if t.commodity in run.scenario.commodities})
 
 
-def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:
+def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = (),
+                 countries: Sequence[str] = ()) -> tuple[list[tuple[str, str]], bool]:
     """(country, commodity) pairs the headline is about, and whether they come from targets.
 
-    The scenario's own targets' pairs; else ``fallback`` (the other scenarios'
-    target pairs, so that the overview compares like with like) where this
-    scenario has them; else the three largest final demands outside the source
-    country (China's exposure to China says nothing).
+    With ``countries`` (``report --country``): every commodity those countries have
+    final demand of, in the order of ``countries``. Else the scenario's own targets'
+    pairs; else ``fallback`` (the other scenarios' target pairs, so that the overview
+    compares like with like) where this scenario has them; else the three largest
+    final demands outside the source country (China's exposure to China says nothing).
     """
+    if countries:
+        if run.scenario is not None:  # groups and regions stand for their members
+            from supplychain.api import focus_countries
+            from supplychain.schema.countries import known_codes
+
+            known = known_codes(run.scenario)
+            countries = focus_countries(run.scenario, [c for c in countries if c in known])
+        sh = run.results[0].shortfall
+        used = sh[sh["demand"] > 0] if not sh.empty else sh
+        have = sorted(set(zip(used["country"].astype(str), used["commodity"].astype(str), strict=True)))
+        pairs = [(c, k) for c in countries for cc, k in have if cc == c]
+        return pairs, bool(pairs) and set(pairs) <= set(_target_pairs(run))
     own = _target_pairs(run)
     if own:
         return own, True
@@ -144,7 +161,7 @@ def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> 
 
     source = resolve_source(run.scenario, run.results[0].source, sh["country"].astype(str).unique())
     sh = sh[~sh["country"].astype(str).isin(source)]  # the source's exposure to itself says nothing
-    dem = sh.groupby(["country", "commodity"])["demand_t"].max().sort_values(ascending=False, kind="stable")
+    dem = sh.groupby(["country", "commodity"])["demand"].max().sort_values(ascending=False, kind="stable")
     return [(str(c), str(k)) for c, k in dem.index[:3]], False
 
 

@@ -134,9 +134,9 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     """Peak shortfall per country · commodity (rows) and variant (columns): "46 % in 2025, 6.8k t in all"."""
     variants = [r.variant for r in run.results]
     table: dict[str, Any] = {"variants": variants, "rows": []}
-    if shortfall.empty or "shortfall_t" not in shortfall.columns:
+    if shortfall.empty or "shortfall" not in shortfall.columns:
         return table
-    s = shortfall[shortfall["shortfall_t"] > 0]
+    s = shortfall[shortfall["shortfall"] > 0]
     if s.empty:
         return table
     worst = s.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False, kind="stable")
@@ -151,7 +151,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
             # the first year of the peak: shares equal to round-off (35 % in 2026, 2027, 2028) are one peak
             pv = pv.sort_values("year", kind="stable")
             peak = pv.iloc[int(np.argmax(np.round(pv["shortfall_share"].to_numpy(dtype=float), SHARE_DIGITS)))]
-            total = format_tonnes(float(pv["shortfall_t"].sum()))
+            unit = str(pv["unit"].iloc[0]) if "unit" in pv.columns else "t"  # one commodity: one unit
+            total = format_tonnes(float(pv["shortfall"].sum()), unit)
             cells.append(f"{format_share(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
         table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
     table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)

@@ -8,6 +8,8 @@ the YAML forms the loader accepts:
 * a date is ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY`` (text or a bare year);
 * entity mappings reject ids that do not match the id pattern;
 * year-keyed mappings (``production``, ``by_year``) take four-digit keys;
+* a unit-neutral key (``quantity``) may be written by its older tonnes-name
+  (``tonnes``), never both (``supplychain.schema.units``);
 * a file that ``extends`` bases, or a fragment without ``scenario:``, is
   checked against relaxed ``Partial*`` definitions: its required keys may come
   from the files it is merged with.
@@ -28,7 +30,11 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
+from pydantic import BaseModel
+
+from supplychain.schema import model as _model
 from supplychain.schema.model import Scenario
+from supplychain.schema.types import t_named_keys
 
 __all__ = ["SCHEMA_ID", "scenario_field_tables", "scenario_json_schema", "scenario_json_schema_text"]
 
@@ -108,6 +114,40 @@ def _partial(node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
+def _renamed(name: str, definition: dict[str, Any]) -> dict[str, Any]:
+    """Accept the older tonnes-named key of each unit-neutral key (``tonnes`` for ``quantity``), not both."""
+    cls = getattr(_model, name, None)
+    pairs = t_named_keys(cls) if isinstance(cls, type) and issubclass(cls, BaseModel) else {}
+    props = definition.get("properties", {})
+    pairs = {old: new for old, new in pairs.items() if new in props}
+    if not pairs:
+        return definition
+    out = dict(definition)
+    out["properties"] = {}
+    required = list(out.get("required", []))
+    either = []
+    older_of = {new: old for old, new in pairs.items()}
+    for key, sub in props.items():  # the older key right after its unit-neutral one
+        out["properties"][key] = sub
+        if key in older_of:
+            body = {k: v for k, v in sub.items() if k != "description"}
+            older = f"Older name of `{key}`, for commodities measured in t (give one of the two)."
+            out["properties"][older_of[key]] = {**body, "description": older}
+    for old, new in pairs.items():
+        if new in required:
+            required.remove(new)
+            either.append({"anyOf": [{"required": [new]}, {"required": [old]}]})
+    if required:
+        out["required"] = required
+    else:
+        out.pop("required", None)
+    if either:
+        out["allOf"] = either
+    both = [{"required": [new, old]} for old, new in pairs.items()]
+    out["not"] = both[0] if len(both) == 1 else {"anyOf": both}
+    return out
+
+
 def _quantity(definition: dict[str, Any]) -> dict[str, Any]:
     mapping = {k: v for k, v in definition.items() if k not in ("title", "description")}
     bare = {"type": "number", "description": "A bare number (uncited: refused by --require-sources)."}
@@ -140,6 +180,7 @@ def scenario_json_schema() -> dict[str, Any]:
     raw = Scenario.model_json_schema()
     full: dict[str, Any] = _map(raw, _adjust)
     defs = full.pop("$defs")
+    defs = {name: _renamed(name, d) for name, d in defs.items()}
     defs["Quantity"] = _quantity(defs["Quantity"])
     defs["Scenario"] = full
     defs.update({_PARTIAL + name: _map(d, _partial) for name, d in list(defs.items())})
@@ -207,19 +248,23 @@ _KEY_NAMES: Final = {
     r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$": "id",
     r"^[A-Z][A-Z0-9_]{1,15}$": "country code",
     r"^[A-Z][a-z]?$": "element symbol",
+    _model._CONTROL_PATTERN: "id or section.id",
 }
 
 
 def _need(key: str, sub: dict[str, Any], required: set[str]) -> str:
     if key in required:
         return "**required**"
+    if str(sub.get("description", "")).startswith("Older name of `"):
+        return "optional"
     if sub.get("default") is None:
         return "optional"
     return f"`{json.dumps(sub['default'], ensure_ascii=False)}`"
 
 
 def _table(name: str, definition: dict[str, Any]) -> list[str]:
-    required = set(definition.get("required", []))
+    either = [part["anyOf"][0]["required"][0] for part in definition.get("allOf", []) if "anyOf" in part]
+    required = set(definition.get("required", [])) | set(either)
     lines = [f"### {name}", "", str(definition.get("description", "")).split("\n\n")[0].replace("\n", " "), ""]
     if name == "Quantity":
         definition = definition["anyOf"][1]

@@ -35,10 +35,13 @@ from supplychain.schema.types import (
     YearKey,
     YearQ,
     YearsQ,
+    unit_neutral,
     whole_years,
 )
+from supplychain.schema.units import basis_unit
 
 __all__ = [
+    "SWITCHABLE",
     "Agreement",
     "Commodity",
     "CountryInfo",
@@ -82,6 +85,13 @@ ElementSymbol = Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]
 
 ElementKey = Annotated[str, Field(pattern=r"^(?:[A-Z][a-z]?)+$", max_length=40)]
 """One element symbol (``Dy``) or several written together (``NdPr`` = Nd + Pr), as a content key."""
+
+SWITCHABLE: tuple[str, ...] = ("policies", "agreements", "facilities", "flows", "stockpiles", "offtakes")
+"""Sections whose entities a toggle can switch (offtakes by their ``id``)."""
+
+_CONTROL_PATTERN = r"^(?:(?:policies|agreements|facilities|flows|stockpiles|offtakes)\.)?[A-Za-z][A-Za-z0-9_\-]{0,79}$"
+ControlRef = Annotated[str, Field(pattern=_CONTROL_PATTERN)]
+"""An entity a toggle switches: its id, or ``section.id`` where the id is used in two sections."""
 
 
 # ------------------------------------------------------------------------- meta
@@ -168,15 +178,25 @@ class Commodity(StrictModel):
     stage: Stage
     """Stage in the chain."""
     basis: str = Field(default="t", min_length=1)
-    """Unit basis, e.g. ``t REO`` or ``t contained Ga``; quantities on different bases are never added."""
+    """Unit of mass (t, kg, g, kt, Mt), then what is weighed: ``t REO``, ``kg Ga``; bases are never added."""
     family: EntityId | None = None
     """Commodity family (``rare_earths``, ``gallium``) that policies can target as a whole."""
     elements: list[ElementSymbol] = Field(default_factory=list)
     """Chemical elements it carries (``[Nd, Pr]``), for element-scoped export controls."""
-    price_usd_per_t: Money | None = None
-    """Reference price, used for ad-valorem taxes and tariffs."""
+    price_usd_per_t: Money | None = unit_neutral("price_usd_per_unit", "price_usd_per_t", default=None)
+    """Reference price, USD per unit of the basis (t, kg …), for ad-valorem taxes and tariffs."""
     content: dict[ElementKey, ShareQ] = Field(default_factory=dict)
     """Element key → t of contained element (as metal) per t of this commodity (``NdPr`` = Nd + Pr); absent = 0."""
+
+    @model_validator(mode="after")
+    def _basis(self) -> Commodity:
+        basis_unit(self.basis)
+        return self
+
+    @property
+    def unit(self) -> str:
+        """The unit of mass of its quantities (``t``, ``kg`` …), the first word of ``basis``."""
+        return basis_unit(self.basis)
 
 
 class Process(StrictModel):
@@ -311,8 +331,8 @@ class Flow(StrictModel):
     """Commodity id."""
     year: Year
     """Year of the flow."""
-    tonnes: Tonnes
-    """Tonnes in the year, on the commodity's basis."""
+    tonnes: Tonnes = unit_neutral("quantity", "tonnes")
+    """Quantity in the year, in the commodity's unit and basis."""
 
 
 class ImportSources(StrictModel):
@@ -352,9 +372,9 @@ class Demand(StrictModel):
     commodity: EntityId
     """Commodity id."""
     year: Year
-    """Year of ``tonnes``."""
-    tonnes: Tonnes
-    """Consumption in ``year``."""
+    """Year of ``quantity``."""
+    tonnes: Tonnes = unit_neutral("quantity", "tonnes")
+    """Consumption in ``year``, in the commodity's unit."""
     growth: Rate | None = None
     """Compound yearly growth after ``year`` (0.08 = 8 % a year)."""
     by_year: dict[YearKey, Tonnes] = Field(default_factory=dict)
@@ -369,34 +389,43 @@ class Stockpile(StrictModel):
     commodity: EntityId
     """Commodity id."""
     year: Year
-    """Year the level refers to (start of year)."""
-    tonnes: Tonnes | None = None
-    """Stock level in tonnes."""
+    """Year the stock enters: it is available from the start of this year (also when after the first year)."""
+    tonnes: Tonnes | None = unit_neutral("quantity", "tonnes", default=None)
+    """Stock level in the commodity's unit."""
     months_of_cover: Tonnes | None = None
-    """Stock level in months of that year's demand (alternative to ``tonnes``)."""
+    """Stock level in months of that year's demand (alternative to ``quantity``)."""
     max_release_share: ShareQ | None = None
     """Largest share of the stock that may be released in one year (default 1)."""
 
     @model_validator(mode="after")
     def _one_level(self) -> Stockpile:
         if (self.tonnes is None) == (self.months_of_cover is None):
-            msg = "give exactly one of `tonnes` or `months_of_cover`"
+            msg = "give exactly one of `quantity` or `months_of_cover`"
             raise InvalidValueError(msg, "keep one of the two")
         return self
 
 
 # --------------------------------------------------------------------- policies
 class Selector(StrictModel):
-    """Which material a policy covers. Empty lists mean "no restriction on this axis"; the axes combine with AND."""
+    """Which material a policy covers, and what share of each commodity.
+
+    Empty lists mean "no restriction on this axis"; the axes combine with AND. A
+    commodity matched only through ``elements`` that also carries elements not
+    listed (NdFeB magnets for ``[Dy, Tb]``) is covered only at the share declared
+    for it under ``coverage`` (sourced, or an assumption); ``supplychain validate``
+    asks for the share.
+    """
 
     commodities: list[EntityId] = Field(default_factory=list)
     """Commodity ids."""
     families: list[EntityId] = Field(default_factory=list)
     """Commodity families (e.g. ``rare_earths``)."""
     elements: list[Annotated[str, Field(pattern=r"^[A-Z][a-z]?$")]] = Field(default_factory=list)
-    """Elements; a commodity matches if it carries any of them."""
+    """Elements: a commodity carrying only these is covered in full, one carrying others too at its ``coverage``."""
     stages: list[Stage] = Field(default_factory=list)
     """Stages."""
+    coverage: dict[EntityId, ShareQ] = Field(default_factory=dict)
+    """Commodity id → share of its flows covered (default 1; required where ``elements`` reach part of it)."""
 
 
 class Destinations(StrictModel):
@@ -459,8 +488,8 @@ class ExportQuota(_PolicyBase):
 
     type: Literal["export_quota"]
     """Policy type."""
-    tonnes_per_year: Tonnes
-    """Largest total export per year to the covered partners."""
+    tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
+    """Largest total export per year to the covered partners, in the covered commodities' unit."""
 
 
 class ExportTax(_PolicyBase):
@@ -470,8 +499,8 @@ class ExportTax(_PolicyBase):
     """Policy type."""
     rate: ShareQ | None = None
     """Ad-valorem rate (share of the commodity's price)."""
-    usd_per_t: Money | None = None
-    """Specific tax per tonne."""
+    usd_per_t: Money | None = unit_neutral("usd_per_unit", "usd_per_t", default=None)
+    """Specific tax per unit of the commodity (USD per t, per kg …)."""
 
 
 class Tariff(_PolicyBase):
@@ -481,8 +510,8 @@ class Tariff(_PolicyBase):
     """Policy type."""
     rate: ShareQ | None = None
     """Ad-valorem rate (share of the commodity's price)."""
-    usd_per_t: Money | None = None
-    """Specific tariff per tonne."""
+    usd_per_t: Money | None = unit_neutral("usd_per_unit", "usd_per_t", default=None)
+    """Specific tariff per unit of the commodity (USD per t, per kg …)."""
 
 
 class ImportBan(_PolicyBase):
@@ -505,14 +534,16 @@ Policy = Annotated[
 class Offtake(StrictModel):
     """A commitment of a supplier to deliver to a buyer."""
 
+    id: EntityId | None = None
+    """Name of the offtake, unique among all offtakes, so that a toggle can switch it (``controls: [<id>]``)."""
     supplier: NodeRef
-    """Facility or country."""
+    """Facility, country, or an investment project of an agreement (``<project>`` or ``<agreement>.<project>``)."""
     buyer: CountryRef
     """Buying country."""
     commodity: EntityId
     """Commodity id."""
-    tonnes_per_year: Tonnes
-    """Committed tonnes per year."""
+    tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
+    """Committed quantity per year, in the commodity's unit."""
     start_year: Year
     """First year of deliveries."""
 
@@ -532,8 +563,9 @@ class InvestmentProject(StrictModel):
     """Process run (for a converter)."""
     share_of_fund: ShareQ
     """Share of the fund allocated to this project."""
-    capital_intensity_usd_per_tpa: Money
-    """Capital cost per tonne-per-year of reference output capacity."""
+    capital_intensity_usd_per_tpa: Money = unit_neutral(
+        "capital_intensity_usd_per_unit_pa", "capital_intensity_usd_per_tpa")
+    """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …)."""
     lead_time_years: YearsQ
     """Years from the agreement's start to commissioning; a distribution is sampled in whole years."""
     ramp_up_years: YearsQ = Field(default_factory=lambda: Quantity(value=0.0))
@@ -638,14 +670,14 @@ class Agreement(StrictModel):
 
 
 class Toggle(StrictModel):
-    """A named switch that turns a set of policies and agreements on or off."""
+    """A named switch that turns entities on or off: policies, agreements, facilities, flows, offtakes, stockpiles."""
 
     description: str | None = None
     """What switching it means."""
     default: Flag = True
     """State when nothing overrides it."""
-    controls: list[EntityId] = Field(min_length=1)
-    """Policy and agreement ids it switches."""
+    controls: list[ControlRef] = Field(min_length=1)
+    """Ids it switches: policies, agreements, facilities, flows, stockpiles, offtakes (``section.id`` if ambiguous)."""
     probability: ShareQ | None = None
     """Probability that it is on, for Monte Carlo (default: the ``default`` state)."""
 

@@ -22,8 +22,12 @@ from typing import get_origin as typing_origin
 from pydantic import BaseModel
 
 from supplychain.errors import KeyPath, Problem
+from supplychain.schema.countries import code_hint
+from supplychain.schema.coverage import matches, undeclared
 from supplychain.schema.model import (
+    SWITCHABLE,
     Agreement,
+    Commodity,
     Demand,
     Destinations,
     ExportBan,
@@ -47,7 +51,7 @@ from supplychain.schema.model import (
     Target,
     Tariff,
 )
-from supplychain.schema.types import ISO_COUNTRIES, Quantity
+from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 
 __all__ = [
     "RULES",
@@ -57,6 +61,7 @@ __all__ = [
     "check_commodities",
     "check_contents",
     "check_countries",
+    "check_coverage",
     "check_groups",
     "check_lookalike_ids",
     "check_nodes",
@@ -65,11 +70,16 @@ __all__ = [
     "check_references",
     "check_selectors",
     "check_sources",
+    "check_units",
     "check_variants",
     "check_warnings",
     "check_years",
     "did_you_mean",
+    "entity_kinds",
+    "investment_projects",
+    "nearest",
     "problem_at",
+    "switchable_entities",
 ]
 
 Rule = Callable[[Scenario], list[Problem]]
@@ -100,10 +110,9 @@ _COMMODITY_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     Offtake: ("commodity",),
     Target: ("commodity",),
     InvestmentProject: ("output",),
-    Selector: ("commodities",),
+    Selector: ("commodities", "coverage"),
 }
 _PROCESS_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {Facility: ("process",), InvestmentProject: ("process",)}
-_ALIASES = {"UK": "GB", "EL": "GR"}
 _YEARS_BEFORE_BASE = 50
 
 
@@ -139,8 +148,38 @@ def problem_at(scenario: Scenario, path: KeyPath, message: str, hint: str = "") 
     provenance: _Locates | None = scenario._provenance
     if provenance is None:
         return Problem("<api>", 0, 0, path, message, hint)
+    path = _as_written(getattr(provenance, "marks", {}), path)
     file, line, column = provenance.locate(path)
     return Problem(file, line, column, path, message, hint)
+
+
+def _renamed_keys() -> dict[str, str]:
+    """Unit-neutral key ↔ older tonnes-named key, both ways (``quantity`` ↔ ``tonnes`` …)."""
+    from supplychain.schema import model
+
+    pairs: dict[str, str] = {}
+    for name in model.__all__:
+        cls = getattr(model, name)
+        if isinstance(cls, type) and issubclass(cls, BaseModel):
+            for old, new in t_named_keys(cls).items():
+                pairs[old], pairs[new] = new, old
+    return pairs
+
+
+_RENAMED: dict[str, str] = _renamed_keys()
+
+
+def _as_written(marks: Any, path: KeyPath) -> KeyPath:
+    """`path` with each renamed key spelled as the file wrote it (``tonnes`` where a file says ``quantity``)."""
+    if not marks:
+        return path
+    out: list[str | int] = []
+    for part in path:
+        if isinstance(part, str) and part in _RENAMED and (*out, part) not in marks and (
+                *out, _RENAMED[part]) in marks:
+            part = _RENAMED[part]
+        out.append(part)
+    return tuple(out)
 
 
 def did_you_mean(word: str, options: Iterable[str], default: str = "") -> str:
@@ -153,6 +192,99 @@ def did_you_mean(word: str, options: Iterable[str], default: str = "") -> str:
     """
     close = difflib.get_close_matches(word, sorted(set(options)), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else default
+
+
+_KIND_SECTION = {
+    "policy": "policies", "agreement": "agreements", "facility": "facilities", "flow": "flows",
+    "stockpile": "stockpiles", "offtake": "agreements.<id>.offtakes", "investment project":
+        "agreements.<id>.investment.projects", "demand entry": "demand", "import record": "imports",
+    "commodity": "commodities", "process": "processes", "toggle": "toggles", "variant": "variants",
+    "target": "targets", "source": "sources", "region": "regions", "group": "groups",
+}  # fmt: skip
+
+
+def entity_kinds(scenario: Scenario) -> dict[str, list[str]]:
+    """Every id of the scenario with the kinds of entity that use it (``{'mp_10x': ['facility']}``).
+
+    Offtakes appear by their ``id``, investment projects both as ``<project>`` and
+    ``<agreement>.<project>`` (their facility id in results).
+    """
+    kinds: dict[str, list[str]] = {}
+
+    def add(ids: Iterable[str], kind: str) -> None:
+        for i in ids:
+            kinds.setdefault(i, []).append(kind)
+
+    for section, kind in (("policies", "policy"), ("agreements", "agreement"), ("facilities", "facility"),
+                          ("flows", "flow"), ("stockpiles", "stockpile"), ("demand", "demand entry"),
+                          ("imports", "import record"), ("commodities", "commodity"), ("processes", "process"),
+                          ("toggles", "toggle"), ("variants", "variant"), ("targets", "target"),
+                          ("sources", "source"), ("regions", "region"), ("groups", "group")):  # fmt: skip
+        add(getattr(scenario, section), kind)
+    add((o.id for a in scenario.agreements.values() for o in a.offtakes if o.id), "offtake")
+    for bare, full in investment_projects(scenario).items():
+        add([bare] if bare == full else [bare, full], "investment project")
+    return kinds
+
+
+def nearest(word: str, kinds: dict[str, list[str]], default: str) -> str:
+    """Hint naming the closest id of any kind and where it is declared, or `default`.
+
+    Examples
+    --------
+    >>> nearest("mp10x", {"mp_10x": ["facility"], "cn_ban": ["policy"]}, "none")
+    "did you mean 'mp_10x' (a facility, under `facilities:`)?"
+    """
+    close = difflib.get_close_matches(word, sorted(kinds), n=1, cutoff=0.6)
+    if not close:
+        return default
+    kind = kinds[close[0]][0]
+    section = _KIND_SECTION.get(kind, "")
+    where = f", under `{section}:`" if section else ""
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"did you mean '{close[0]}' ({article} {kind}{where})?"
+
+
+def investment_projects(scenario: Scenario) -> dict[str, str]:
+    """Offtake supplier names of investment projects → their facility id ``<agreement>.<project>``.
+
+    A project is named ``<agreement>.<project>`` or, where no other agreement has a
+    project of that id, ``<project>`` alone.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "agreements": {"deal": {
+    ...     "name": "D", "parties": ["US", "JP"], "start": 2025, "investment": {"fund_usd": 1e9, "projects": {
+    ...         "au_mine": {"country": "AU", "kind": "mine", "output": "ore", "share_of_fund": 1,
+    ...                     "capital_intensity_usd_per_unit_pa": 1e5, "lead_time_years": 2}}}}}})
+    >>> investment_projects(s)
+    {'au_mine': 'deal.au_mine', 'deal.au_mine': 'deal.au_mine'}
+    """
+    full = {f"{aid}.{pid}": pid for aid, ag in sorted(scenario.agreements.items()) if ag.investment
+            for pid in ag.investment.projects}
+    count: dict[str, int] = {}
+    for pid in full.values():
+        count[pid] = count.get(pid, 0) + 1
+    out = {pid: f for f, pid in full.items() if count[pid] == 1}
+    out.update({f: f for f in full})
+    return dict(sorted(out.items()))
+
+
+def switchable_entities(scenario: Scenario) -> dict[str, list[tuple[str, str]]]:
+    """Every name a toggle's ``controls`` may use → the ``(section, id)`` entities it stands for.
+
+    A bare id names every switchable entity of that id; ``section.id`` names one.
+    """
+    out: dict[str, list[tuple[str, str]]] = {}
+    for section in SWITCHABLE:
+        if section == "offtakes":
+            ids = [o.id for a in scenario.agreements.values() for o in a.offtakes if o.id]
+        else:
+            ids = list(getattr(scenario, section))
+        for i in ids:
+            out.setdefault(i, []).append((section, i))
+            out[f"{section}.{i}"] = [(section, i)]
+    return out
 
 
 # ----------------------------------------------------------------------- walking
@@ -215,14 +347,9 @@ def check_countries(scenario: Scenario) -> list[Problem]:
     """Country codes are ISO 3166-1 alpha-2 or a declared region or group."""
     known = _codes(scenario)
     refs = [*_refs(scenario, _COUNTRY_FIELDS), *((("countries", c), c) for c in scenario.countries)]
-    problems = []
-    for path, code in refs:
-        if code in known:
-            continue
-        alias = _ALIASES.get(code)
-        hint = f"did you mean '{alias}'?" if alias else "use an ISO 3166-1 alpha-2 code, or declare it under `regions:`"
-        problems.append(problem_at(scenario, path, f"unknown country or region code '{code}'", hint))
-    return problems
+    default = "use an ISO 3166-1 alpha-2 code, or declare it under `regions:`"
+    return [problem_at(scenario, path, f"unknown country or region code '{code}'", code_hint(code, known, default))
+            for path, code in refs if code not in known]
 
 
 def check_code_clashes(scenario: Scenario) -> list[Problem]:
@@ -309,38 +436,75 @@ def check_processes(scenario: Scenario) -> list[Problem]:
 
 
 def check_nodes(scenario: Scenario) -> list[Problem]:
-    """Flow and offtake endpoints are a facility id or a country/region code (not a group)."""
+    """Flow and offtake endpoints are a facility id or a country/region code (not a group).
+
+    An offtake's supplier may also be an investment project of an agreement
+    (:func:`investment_projects`). An unknown name gets the nearest id of any kind.
+    """
     known = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.facilities)
-    ends: list[tuple[KeyPath, str]] = []
+    projects = investment_projects(scenario)
+    ends: list[tuple[KeyPath, str, bool]] = []
     for path, node in _walk(scenario):
         if isinstance(node, Flow | Offtake):
-            ends.append(((*path, "supplier"), node.supplier))
+            ends.append(((*path, "supplier"), node.supplier, isinstance(node, Offtake)))
         if isinstance(node, Flow):
-            ends.append(((*path, "buyer"), node.buyer))
+            ends.append(((*path, "buyer"), node.buyer, False))
+    kinds = entity_kinds(scenario)
     problems = []
-    for path, node in ends:
+    for path, node, offtake in ends:
         if node in scenario.groups:
             hint = "a flow runs between one facility or country and another; list one flow per member"
             problems.append(problem_at(scenario, path, f"'{node}' is a group, not a node", hint))
-        elif node not in known:
-            hint = did_you_mean(node, known - set(ISO_COUNTRIES), "give a facility id or a country/region code")
-            problems.append(problem_at(scenario, path, f"unknown facility or country '{node}'", hint))
+        elif node in known or (offtake and node in projects):
+            continue
+        elif node in kinds:
+            what = " or ".join(kinds[node])
+            allowed = "a facility, an investment project" if offtake else "a facility"
+            hint = f"'{node}' is a {what}; an endpoint is {allowed} or a country/region code"
+            problems.append(problem_at(scenario, path, f"'{node}' is not a facility or country", hint))
+        else:
+            default = ("give a facility id, an investment project or a country/region code" if offtake
+                       else "give a facility id or a country/region code")
+            where = {k: v for k, v in kinds.items() if k not in ISO_COUNTRIES}
+            problems.append(problem_at(scenario, path, f"unknown facility or country '{node}'",
+                                       nearest(node, where, default)))
     return problems
 
 
 def check_policy_names(scenario: Scenario) -> list[Problem]:
-    """Toggles control real policies or agreements; agreements lift real policies."""
-    switchable = set(scenario.policies) | set(scenario.agreements)
-    controls = [
-        (("toggles", t, "controls", i), c) for t, tog in scenario.toggles.items() for i, c in enumerate(tog.controls)
-    ]
+    """Toggles control real entities (unambiguously); agreements lift real policies; offtake ids are unique."""
+    switchable = switchable_entities(scenario)
+    kinds = entity_kinds(scenario)
+    problems = []
+    for t, tog in scenario.toggles.items():
+        for i, c in enumerate(tog.controls):
+            path = ("toggles", t, "controls", i)
+            found = switchable.get(c, [])
+            if len(found) > 1:
+                options = " or ".join(f"'{sec}.{eid}'" for sec, eid in found)
+                problems.append(problem_at(scenario, path, f"'{c}' names entities in {len(found)} sections",
+                                           f"write {options}"))
+            elif not found and c in kinds:
+                hint = (f"'{c}' is a {' or '.join(kinds[c])}; a toggle switches policies, agreements, "
+                        "facilities, flows, stockpiles and offtakes (by their `id`)")
+                problems.append(problem_at(scenario, path, f"'{c}' cannot be switched", hint))
+            elif not found:
+                default = "declare it under `policies:`, `agreements:`, `facilities:`, `flows:` or `stockpiles:`"
+                problems.append(problem_at(scenario, path, f"unknown entity '{c}'", nearest(c, kinds, default)))
     lifts = [
         (("agreements", a, "lifts", i), p) for a, agr in scenario.agreements.items() for i, p in enumerate(agr.lifts)
     ]
-    return [
-        *_missing(scenario, controls, switchable, "policy or agreement", "policies"),
-        *_missing(scenario, lifts, scenario.policies, "policy", "policies"),
-    ]
+    seen: dict[str, KeyPath] = {}
+    for a, agr in scenario.agreements.items():
+        for i, off in enumerate(agr.offtakes):
+            if off.id is None:
+                continue
+            here: KeyPath = ("agreements", a, "offtakes", i, "id")
+            if off.id in seen:
+                hint = f"another offtake has this id ({'.'.join(map(str, seen[off.id][:2]))}); ids must be unique"
+                problems.append(problem_at(scenario, here, f"offtake id '{off.id}' is used twice", hint))
+            seen.setdefault(off.id, here)
+    return [*problems, *_missing(scenario, lifts, scenario.policies, "policy", "policies")]
 
 
 def check_variants(scenario: Scenario) -> list[Problem]:
@@ -363,6 +527,95 @@ def check_selectors(scenario: Scenario) -> list[Problem]:
         *_missing(scenario, fam, families, "commodity family", "no commodity has this `family:`"),
         *_missing(scenario, ele, elements, "element", "no commodity lists this element in `elements:`"),
     ]
+
+
+def _written_t_keys(scenario: Scenario) -> Iterator[tuple[KeyPath, str, str, BaseModel]]:
+    """``(path, t-named key, unit-neutral key, entity)`` of every tonnes-named key the files wrote."""
+    provenance = scenario._provenance
+    marks = getattr(provenance, "marks", None) if provenance is not None else None
+    if not marks:
+        return
+    for path, node in _walk(scenario):
+        if isinstance(node, BaseModel):
+            for old, new in t_named_keys(type(node)).items():
+                if (*path, old) in marks:
+                    yield (*path, old), old, new, node
+
+
+def _commodities_of(scenario: Scenario, path: KeyPath, node: BaseModel) -> list[str]:
+    """List the commodities a quantity of an entity is about (for its unit)."""
+    if isinstance(node, Commodity):
+        return [str(path[1])] if len(path) > 1 else []
+    if isinstance(node, ExportQuota | ExportTax | Tariff):
+        return [k for k, c in scenario.commodities.items() if matches(node.covers, k, c)]
+    if isinstance(node, InvestmentProject):
+        if node.output is not None:
+            return [node.output]
+        proc = scenario.processes.get(node.process or "")
+        return [proc.reference_output] if proc is not None else []
+    commodity = getattr(node, "commodity", None)
+    return [commodity] if isinstance(commodity, str) else []
+
+
+def _unit(scenario: Scenario, commodity: str) -> tuple[str, str] | None:
+    c = scenario.commodities.get(commodity)
+    return (c.unit, c.basis) if c is not None else None
+
+
+def check_units(scenario: Scenario) -> list[Problem]:
+    """Check that a tonnes-named key is used only for commodities in t, and that a quota counts one unit.
+
+    ``tonnes: 20000`` on a commodity measured in ``kg Ga`` would label kilograms as
+    tonnes: write ``quantity:`` (the unit-neutral key; the figure is in the
+    commodity's unit). An export quota is one number, so the commodities it covers
+    share one unit. Only files are checked (a scenario built in Python does not
+    record which key was written).
+    """
+    problems = []
+    for path, old, new, node in _written_t_keys(scenario):
+        units = {u for k in _commodities_of(scenario, path[:-1], node) if (u := _unit(scenario, k))}
+        other = sorted(f"{b}" for u, b in units if u != "t")
+        if other:
+            message = f"`{old}` is in tonnes, but the commodity is measured in {', '.join(other)}"
+            problems.append(problem_at(scenario, path, message, f"write `{new}:` (the same figure, in that unit)"))
+    for pid, pol in scenario.policies.items():
+        if isinstance(pol, ExportQuota):
+            units = {u for k in _commodities_of(scenario, ("policies", pid), pol) if (u := _unit(scenario, k))}
+            if len({u for u, _ in units}) > 1:
+                listed = ", ".join(sorted(b for _, b in units))
+                hint = "split the quota into one policy per unit, each with its own `covers:`"
+                problems.append(problem_at(scenario, ("policies", pid, "covers"),
+                                           f"an export quota is one number but covers commodities in {listed}", hint))
+    return problems
+
+
+def check_coverage(scenario: Scenario) -> list[Problem]:
+    """Element selectors declare the share of each mixed commodity they cover; ``coverage`` keys apply.
+
+    An element list reaches a commodity that carries other elements too (NdFeB
+    magnets under ``elements: [Dy, Tb]``) only at a declared share
+    (``supplychain.schema.coverage``); a ``coverage`` entry for a commodity the
+    selector does not match has no effect and is refused.
+    """
+    problems = []
+    for path, node in _walk(scenario):
+        if not isinstance(node, Selector):
+            continue
+        for k in undeclared(node, scenario.commodities):
+            carried = scenario.commodities[k].elements
+            listed = [e for e in carried if e in node.elements]
+            others = ", ".join(e for e in carried if e not in listed)
+            message = (f"'{k}' carries {', '.join(listed)} and also {others}: "
+                       "the share of it this selector covers is not declared")
+            hint = (f"add `coverage: {{{k}: {{value: <share>, source: <id>}}}}` (or an assumption; 0 excludes it)")
+            problems.append(problem_at(scenario, (*path, "elements"), message, hint))
+        for k in node.coverage:
+            c = scenario.commodities.get(k)
+            if c is not None and not matches(node, k, c):
+                hint = "remove it, or widen the selector's axes so that they match it"
+                problems.append(problem_at(scenario, (*path, "coverage", k),
+                                           f"coverage for '{k}', which the selector does not match", hint))
+    return problems
 
 
 def check_years(scenario: Scenario) -> list[Problem]:
@@ -402,6 +655,8 @@ RULES: tuple[Rule, ...] = (
     check_policy_names,
     check_variants,
     check_selectors,
+    check_coverage,
+    check_units,
     check_years,
 )
 """Every cross-reference rule, run in this order by :func:`check_references`."""

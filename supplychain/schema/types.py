@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal
 import pycountry
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -55,6 +56,8 @@ __all__ = [
     "YearQ",
     "YearsQ",
     "quantity_value",
+    "t_named_keys",
+    "unit_neutral",
     "whole_years",
 ]
 
@@ -185,6 +188,42 @@ Date = Annotated[
     Field(json_schema_extra={"type": "string", "format": "date"}),
 ]
 """A date; ``YYYY-MM-DD``, ``YYYY-MM`` (first of the month) or ``YYYY`` (1 January)."""
+
+
+# ------------------------------------------------------------------ unit-neutral keys
+_UNSET: Any = object()
+
+
+def unit_neutral(name: str, t_name: str, *, default: Any = _UNSET) -> Any:
+    """Declare a field read from its unit-neutral key ``name`` or its older tonnes-named key ``t_name``.
+
+    The attribute keeps the older name (``flow.tonnes``); files, the JSON Schema and
+    dumps use ``name`` (``quantity``). Giving both keys is an error (the second is an
+    unknown key). Whether a ``t``-named key may be used for a commodity measured in
+    another unit is checked by ``supplychain.schema.references.check_units``.
+    """
+    alias = AliasChoices(name, t_name)
+    if default is _UNSET:
+        return Field(validation_alias=alias, serialization_alias=name)
+    return Field(default=default, validation_alias=alias, serialization_alias=name)
+
+
+def t_named_keys(model: type[BaseModel]) -> dict[str, str]:
+    """Tonnes-named key → unit-neutral key of the fields of ``model`` declared with :func:`unit_neutral`.
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Flow
+    >>> t_named_keys(Flow)
+    {'tonnes': 'quantity'}
+    """
+    out: dict[str, str] = {}
+    for field in model.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and len(alias.choices) == 2:
+            name, old = (str(c) for c in alias.choices)
+            out[old] = name
+    return out
 
 
 # ----------------------------------------------------------------------- quantity

@@ -13,9 +13,9 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
   (so r = 0 gives full capacity in the commissioning year). The projects are
   returned as synthetic :class:`~supplychain.schema.model.Facility` entries with
   ids ``<agreement>.<project>`` so the graph builder treats them as any plant.
-* **Offtake** — a committed minimum flow ``tonnes_per_year`` from the supplier
-  (facility, or a country's market) to the buyer's market, from ``start_year``
-  while the agreement is in force (a lower bound in the re-routing LP).
+* **Offtake** — a committed minimum flow ``quantity_per_year`` from the supplier
+  (facility, investment project, or a country's market) to the buyer's market, from
+  ``start_year`` while the agreement is in force (a lower bound in the re-routing LP).
 * **Preference** — when supply is scarce, a party's extra supply serves its partners
   first (:mod:`supplychain.simulation.rationing`, ``contracts_first`` and
   ``home_first``: its exports to non-partners are *reserved*, held at their baseline
@@ -37,6 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
+from supplychain.schema.references import investment_projects
 from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
 from supplychain.simulation.policies import Membership, matches_selector
@@ -190,14 +191,16 @@ def offtake_bounds(
     from ``start_year`` on.
     """
     out: list[OfftakeBound] = []
+    projects = investment_projects(scenario)
     for aid, ag in sorted(scenario.agreements.items()):
         if active is not None and aid not in active:
             continue
         for i, off in enumerate(ag.offtakes):
             phi = year_fraction(ag.start, ag.end, year) if year >= off.start_year else 0.0
-            fac = scenario.facilities.get(off.supplier)
+            name = off.supplier if off.supplier in scenario.facilities else projects.get(off.supplier, off.supplier)
+            fac = scenario.facilities.get(name)
             if fac is not None:
-                supplier, s_country = off.supplier, fac.country
+                supplier, s_country = name, fac.country
             else:
                 supplier, s_country = f"{off.supplier}:{off.commodity}", off.supplier
             out.append(

@@ -12,16 +12,19 @@ active policy i that covers it, this module computes:
 
 Formulas (φ(I) is :func:`~supplychain.simulation.calendar.year_fraction` of the
 interval set I; P the policy's period; A_e the union of the periods of the
-agreements that exempt edge e from policy i; ``P \ A_e`` what is left):
+agreements that exempt edge e from policy i; ``P \ A_e`` what is left;
+:math:`c_k` the share of the edge's commodity k the policy's ``covers`` reaches,
+:func:`~supplychain.schema.coverage.coverage_share` — 1 unless an element list
+reaches only part of a mixed commodity):
 
-* export ban / import ban: :math:`b = s \, φ(P \setminus A_e)`, s = ``share_blocked``;
+* export ban / import ban: :math:`b = c_k \, s \, φ(P \setminus A_e)`, s = ``share_blocked``;
 * export licensing with approved share a and delay d months:
-  :math:`b = φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)`,
+  :math:`b = c_k \, [φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)]`,
   D = the first d months of P (nothing flows until licences arrive);
-* export tax / tariff: :math:`c = (r \, p_k + u)\, φ(P \setminus A_e)`,
-  r the ad-valorem rate, :math:`p_k` the commodity's ``price_usd_per_t``, u ``usd_per_t``;
-* export quota Q t/yr over covered edges E_q, with weights
-  :math:`w_e = φ(P \setminus A_e) / φ(P)` (the non-exempt part of its period):
+* export tax / tariff: :math:`c = c_k (r \, p_k + u)\, φ(P \setminus A_e)`,
+  r the ad-valorem rate, :math:`p_k` the commodity's price per unit, u ``usd_per_unit``;
+* export quota Q per year (in the covered commodities' unit) over covered edges E_q, with weights
+  :math:`w_e = c_k \, φ(P \setminus A_e) / φ(P)` (the covered, non-exempt part of its period):
   :math:`\sum_{e \in E_q} w_e f_e \le φ(P)\, Q + (1 - φ(P)) \sum_{e \in E_q} w_e f^0_e`
   (outside its period the quota does not bind and trade runs at the baseline rate).
 
@@ -49,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.schema.coverage import coverage_share
 from supplychain.schema.model import (
     Agreement,
     Commodity,
@@ -148,18 +152,7 @@ class Membership:
 
 
 def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
-    """Tell whether the material is covered by the selector (axes combine with AND).
-
-    Parameters
-    ----------
-    sel : Selector
-        What a policy or agreement covers; empty lists do not restrict.
-    commodity_id : str
-        The edge's commodity.
-    commodity : Commodity or None
-        Its definition (for family, elements and stage); ``None`` when unknown.
-    stage : str, optional
-        Stage to use when ``commodity`` is unknown (the edge table's ``stage``).
+    """Tell whether the selector covers any share of the material (``schema.coverage.coverage_share`` > 0).
 
     Examples
     --------
@@ -170,14 +163,7 @@ def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | No
     >>> matches_selector(Selector(families=["rare_earths"], stages=["metal"]), "dy_oxide", dy)
     False
     """
-    if sel.commodities and commodity_id not in sel.commodities:
-        return False
-    st = commodity.stage if commodity is not None else stage
-    if sel.stages and st not in sel.stages:
-        return False
-    if sel.families and (commodity is None or commodity.family not in sel.families):
-        return False
-    return not (sel.elements and (commodity is None or not set(sel.elements) & set(commodity.elements)))
+    return coverage_share(sel, commodity_id, commodity, stage) > 0
 
 
 def add_months(day: dt.date, months: float) -> dt.date:
@@ -215,7 +201,7 @@ class Quota:
     edges: tuple[str, ...]
     """Covered edge ids."""
     weights: tuple[float, ...]
-    """Non-exempt share of the quota's period, per covered edge."""
+    """Covered share of the commodity times the non-exempt share of the quota's period, per covered edge."""
     cap_t: float
     """Right-hand side: φ·Q + (1 − φ)·Σ w f⁰."""
     in_force: float
@@ -320,7 +306,7 @@ def apply_policies(
     Raises
     ------
     ScenarioError
-        An ad-valorem tax or tariff on a commodity without ``price_usd_per_t``.
+        An ad-valorem tax or tariff on a commodity without ``price_usd_per_unit``.
 
     Notes
     -----
@@ -341,9 +327,13 @@ def apply_policies(
     cross = (sc != bc).to_numpy()
     com_stage: list[tuple[str, str]] = sorted(set(zip(com, stage, strict=True)))
 
+    def covered(sel: Selector) -> FloatArray:
+        """Share of each edge's commodity the selector covers (``schema.coverage``)."""
+        share = {(c, s): coverage_share(sel, c, commodities.get(c), s) for c, s in com_stage}
+        return np.array([share[key] for key in zip(com, stage, strict=True)], dtype=float)
+
     def covers_mask(sel: Selector) -> BoolArray:
-        hit = {c for c, s in com_stage if matches_selector(sel, c, commodities.get(c), s)}
-        return np.asarray(com.isin(hit).to_numpy(), dtype=bool)
+        return covered(sel) > 0
 
     blocked = np.zeros(n, dtype=float)  # 1 − Π (1 − b_i), accumulated as B + b − B b (exact for one layer)
     cost = np.zeros(n)
@@ -359,7 +349,8 @@ def apply_policies(
         if phi_full <= 0:
             continue
         imposer, partner = (bc, sc) if _is_import(pol) else (sc, bc)
-        mask = cross & covers_mask(pol.covers)
+        share = covered(pol.covers)
+        mask = cross & (share > 0)
         mask &= member.mask(imposer, lambda c, p=pol: member.contains(p.country, c))
         mask &= member.mask(partner, lambda c, p=pol: member.in_destinations(p.partners, c))
         idx = np.flatnonzero(mask)
@@ -378,6 +369,7 @@ def apply_policies(
             for hit_pos in np.flatnonzero(amask).tolist():
                 ex_lists[hit_pos].append(aid)
         pieces = _policy_pieces(pol, year)
+        c_k = share[idx]  # covered share of each edge's commodity
         cache: dict[tuple[str, ...], tuple[float, float, list[str]]] = {}
         b = np.zeros(idx.size)
         w = np.zeros(idx.size)  # φ(P \ A_e) / φ(P)
@@ -398,9 +390,9 @@ def apply_policies(
                 ]
                 cache[key] = (b_pol, remaining, used)
             b_pol, remaining, used = cache[key]
-            b[j] = b_pol
-            w[j] = remaining / phi_full
-            ex_share[j] = 1.0 - w[j]
+            b[j] = c_k[j] * b_pol
+            w[j] = c_k[j] * remaining / phi_full
+            ex_share[j] = 1.0 - remaining / phi_full
             exempted_by.append(",".join(used))
         if any(exempted_by):
             exempt_any[idx[np.array([bool(x) for x in exempted_by])]] = True
@@ -416,8 +408,8 @@ def apply_policies(
                         problems.append(
                             Problem(
                                 "<api>", 0, 0, ("policies", pid, "rate"),
-                                f"ad-valorem rate on commodity {k!r} which has no price_usd_per_t",
-                                f"add commodities.{k}.price_usd_per_t or give usd_per_t instead of rate",
+                                f"ad-valorem rate on commodity {k!r} which has no price_usd_per_unit",
+                                f"add commodities.{k}.price_usd_per_unit or give usd_per_unit instead of rate",
                             )
                         )
                         break

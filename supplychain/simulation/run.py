@@ -412,14 +412,12 @@ class Simulator:
         if mode not in ("fixed", "rebalance"):
             msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
             raise ValueError(msg)
-        from supplychain.graph.allocate import stock_table
-
         states = []
         for variant, toggles in runs:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
             label = variant if variant is not None else ("custom" if toggles else "base")
             states.append(_Run(label, state, self.switched_off(state.active),
-                               StockLedger.from_table(stock_table(self.world, self.years[0]))))
+                               StockLedger.from_scenario(self.world, self.years)))
         for year in self.years:
             nodes, edges = self.tables(year)
             for r in states:
@@ -429,6 +427,7 @@ class Simulator:
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
         """Simulate one year of the variant ``r`` and keep its tables."""
         active, label = r.toggles.active, r.label
+        r.ledger.open(year)  # stocks dated this year enter now
         if mode == "rebalance":
             res = self._year_rebalance(year, nodes, edges, active, r.off_capacity, r.ledger, warm)
         else:

@@ -1,11 +1,15 @@
 r"""Stockpiles drawn down by shortfall, year by year.
 
-A stockpile of commodity k held by country c sits at market ``c:k``. Its level
-at the start of the first simulated year, :math:`L_{y_0}`, is the releasable
-stock of :func:`supplychain.graph.allocate.stock_table` (level × ``max_release_share``,
-``months_of_cover`` turned into tonnes of that year's demand). Each year
+A stockpile of commodity k held by country c sits at market ``c:k``. Each
+``stockpiles`` entry is one stock that enters the ledger at the start of its
+``year`` — those dated at or before the first simulated year make the opening
+level, a later one is added at the start of the first simulated year on or after
+its date — as the releasable stock of :func:`supplychain.graph.allocate.stock_table`
+(level × ``max_release_share``, ``months_of_cover`` turned into the commodity's
+unit with that year's demand). Each year, with :math:`A_y` the stock entering at
+its start,
 
-.. math:: L_{y+1} = L_y - \delta_y, \qquad \delta_y = \min(L_y, \Delta_y),
+.. math:: L_y = L^{end}_{y-1} + A_y, \qquad \delta_y = \min(L_y, \Delta_y), \qquad L^{end}_y = L_y - \delta_y,
 
 where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
 re-routing LP's stock draw, or in the ``fixed`` response the shortfall of the
@@ -15,14 +19,26 @@ the year, so when it exceeds the level the stock runs out after
 .. math:: m_y = 12 \, L_y / \Delta_y \ \text{months}
 
 (e.g. 500 t against a 1 200 t/yr gap lasts 5 months: it runs out at the end of
-May). Months of cover left at the end of the year are :math:`12 L_{y+1} / D_y`,
+May, month ⌈m⌉; a level that lasts a whole number of months up to round-off, such
+as 40/3 t against 80 t/yr = 2 months, runs out in that month, February, not the
+next). Cover left at the end of the year is :math:`12 L^{end}_y / D_y` months,
 :math:`D_y` the market's final demand of that year.
+
+The stocks table (:data:`STOCK_COLUMNS`, ``Result.stocks``), one row per market and year:
+``level_start`` (:math:`L_y`, after ``added``), ``added`` (:math:`A_y`), ``gap`` (:math:`\Delta_y`),
+``draw`` (:math:`\delta_y`), ``level_end``, ``demand`` (:math:`D_y`), ``cover_end_months``
+(cover left at year end — an output, not the input field ``months_of_cover``),
+``runs_out_after_months`` (:math:`m_y`, ∞ when the stock lasts the year) and
+``runs_out_month`` (``YYYY-MM``; ``""`` when it lasts the year, ``empty`` when nothing
+was left at the start of a year with a gap); quantities in the commodity's unit (the
+``unit`` column of ``Result.stocks``).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,40 +46,67 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from supplychain.schema.model import Scenario
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
-__all__ = ["STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting"]
+__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting", "run_out_month"]
 
 STOCK_COLUMNS = [
     "year",
     "market",
     "country",
     "commodity",
-    "level_start_t",
-    "gap_t",
-    "draw_t",
-    "level_end_t",
-    "demand_t",
-    "months_of_cover",
+    "level_start",
+    "added",
+    "gap",
+    "draw",
+    "level_end",
+    "demand",
+    "cover_end_months",
     "runs_out_after_months",
-    "runs_out",
+    "runs_out_month",
 ]
-"""Columns of the stocks table."""
+"""Columns of the stocks table (module docstring)."""
+
+MONTH_TOL = 1e-9
+"""Months within which a run-out time counts as a whole month (floating-point round-off of 12 L / Δ)."""
 
 
 def months_lasting(level: float, yearly_gap: float) -> float:
-    """Months a stock lasts against an even yearly gap (∞ when it covers the year).
+    """Months a stock lasts against an even yearly gap (∞ when it covers the year), to 10⁻⁹ month.
 
     Examples
     --------
     >>> months_lasting(500.0, 1200.0)
     5.0
+    >>> months_lasting(40 / 3, 80.0)  # 12 × 13.333… / 80 = 2.0000000000000004 before rounding
+    2.0
     >>> months_lasting(500.0, 0.0)
     inf
     """
     if yearly_gap <= 0 or level >= yearly_gap:
         return math.inf
-    return 12.0 * level / yearly_gap
+    return round(12.0 * level / yearly_gap, 9)
+
+
+def run_out_month(year: int, months: float) -> str:
+    """``YYYY-MM`` of the month a stock runs out in ('' when it lasts the year, 'empty' when it has nothing).
+
+    A stock lasting m months runs out in month ⌈m⌉ (2.5 months: in March); within
+    :data:`MONTH_TOL` of a whole number it runs out at the end of that month.
+
+    Examples
+    --------
+    >>> run_out_month(2026, 5.0), run_out_month(2026, 4.5), run_out_month(2026, math.inf)
+    ('2026-05', '2026-05', '')
+    >>> run_out_month(2026, 2.0000000000000013), run_out_month(2026, 0.01), run_out_month(2026, 0.0)
+    ('2026-02', '2026-01', 'empty')
+    """
+    if math.isinf(months):
+        return ""
+    if months <= 0:
+        return "empty"
+    return f"{year}-{min(12, max(1, math.ceil(months - MONTH_TOL))):02d}"
 
 
 @dataclass
@@ -73,11 +116,17 @@ class StockLedger:
     Parameters
     ----------
     levels : mapping of str to float
-        Market node id → releasable tonnes at the start of the first year.
+        Market node id → releasable quantity at the start of the first year.
+    entering : mapping of int to mapping of str to float
+        Year → market → stock entering the ledger at the start of that year
+        (:meth:`from_scenario`; the first year's stocks are in ``levels``).
     """
 
     levels: dict[str, float]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    entering: dict[int, dict[str, float]] = field(default_factory=dict)
+    _opened: dict[str, float] = field(default_factory=dict)
+    _year: int | None = None
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> StockLedger:
@@ -86,19 +135,52 @@ class StockLedger:
             return cls({})
         return cls({str(k): float(v) for k, v in table.groupby("market")["available"].sum().items()})
 
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, years: Sequence[int]) -> StockLedger:
+        """Every stock of the scenario, each entering at the start of the first simulated year on or after its date.
+
+        Examples
+        --------
+        >>> from supplychain.schema.model import Scenario
+        >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "stockpiles": {
+        ...     "us": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40}}})
+        >>> ledger = StockLedger.from_scenario(s, [2024, 2025, 2026])
+        >>> ledger.levels, ledger.entering
+        ({}, {2026: {'US:ore': 40.0}})
+        """
+        from supplychain.graph.allocate import stock_table
+
+        ordered = sorted(years)
+        ledger = cls.from_table(stock_table(scenario, ordered[0]))
+        for before, year in itertools.pairwise(ordered):
+            table = stock_table(scenario, year, after=before)
+            if not table.empty:
+                grouped = table.groupby("market")["available"].sum()
+                ledger.entering[year] = {str(k): float(v) for k, v in grouped.items()}
+        return ledger
+
+    def open(self, year: int) -> None:
+        """Start ``year``: the stocks dated to enter then are added (once; :meth:`record` opens it too)."""
+        if self._year == year:
+            return
+        self._year = year
+        self._opened = dict(self.entering.get(year, {}))
+        for market, added in self._opened.items():
+            self.levels[market] = self.levels.get(market, 0.0) + added
+
     def available(self) -> dict[str, float]:
         """Return the current level per market."""
         return dict(self.levels)
 
     def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float]) -> dict[str, float]:
-        """Draw every stock against its gap of ``year``; return the tonnes drawn per market.
+        """Draw every stock against its gap of ``year``; return the quantity drawn per market.
 
         Parameters
         ----------
         year : int
             The year.
         gaps : mapping
-            Market → Δ, the tonnes the stock is asked to cover.
+            Market → Δ, the quantity the stock is asked to cover.
         demand : mapping
             Market → D, final demand of the year (for months of cover).
 
@@ -107,6 +189,7 @@ class StockLedger:
         dict of str to float
             Market → δ = min(L, Δ).
         """
+        self.open(year)
         drawn: dict[str, float] = {}
         for market in sorted(self.levels):
             level = self.levels[market]
@@ -121,14 +204,15 @@ class StockLedger:
                 "market": market,
                 "country": country,
                 "commodity": commodity,
-                "level_start_t": level,
-                "gap_t": gap,
-                "draw_t": draw,
-                "level_end_t": end,
-                "demand_t": d,
-                "months_of_cover": 12.0 * end / d if d > 0 else math.nan,
+                "level_start": level,
+                "added": self._opened.get(market, 0.0),
+                "gap": gap,
+                "draw": draw,
+                "level_end": end,
+                "demand": d,
+                "cover_end_months": 12.0 * end / d if d > 0 else math.nan,
                 "runs_out_after_months": months,
-                "runs_out": _month_label(year, months),
+                "runs_out_month": run_out_month(year, months),
             })
             self.levels[market] = end
             drawn[market] = draw
@@ -137,20 +221,6 @@ class StockLedger:
     def table(self) -> pd.DataFrame:
         """Stocks table, one row per market and year (columns :data:`STOCK_COLUMNS`)."""
         return pd.DataFrame(self.rows, columns=STOCK_COLUMNS)
-
-
-def _month_label(year: int, months: float) -> str:
-    """``YYYY-MM`` of the month a stock runs out in ('' when it lasts the year).
-
-    Examples
-    --------
-    >>> _month_label(2026, 5.0), _month_label(2026, 4.5), _month_label(2026, math.inf)
-    ('2026-05', '2026-05', '')
-    """
-    if math.isinf(months):
-        return ""
-    month = min(12, max(1, math.ceil(months))) if months > 0 else 1
-    return f"{year}-{month:02d}"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Resolve toggle states and the policies and agreements they switch on.
+"""Resolve toggle states and the entities they switch on and off.
 
 Order of precedence, lowest first (STYLE.md practice 2):
 
@@ -8,8 +8,17 @@ Order of precedence, lowest first (STYLE.md practice 2):
    ``--toggle NAME=on|off`` on the command line.
 
 Every toggle's final state is recorded with the layer that set it, so a user
-can see why a policy was on. A policy or agreement that no toggle controls is
-always on; one controlled by several toggles is on only when all of them are on.
+can see why a policy was on. An entity that no toggle controls is always on; one
+controlled by several toggles is on only when all of them are on.
+
+A toggle switches policies and agreements (they act on the year's trade edges,
+:mod:`~supplychain.simulation.policies`) and also facilities, flows, stockpiles and
+offtakes: :func:`apply_switches` returns the scenario without the switched-off ones,
+*before* any table is built, so the world of that run simply does not have them — a
+plant that is off never produces (a new plant declared with a ``commissioning_year``
+is switched on and off this way), and a facility that is off takes the flows and
+offtakes naming it with it. Controls name an entity by its id, or ``section.id``
+where the id is used in two sections (``facilities.mp_10x``).
 """
 
 from __future__ import annotations
@@ -22,9 +31,14 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
+from supplychain.schema.references import investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "check_cli_names", "parse_toggle_args", "resolve_toggles"]
+__all__ = ["ToggleState", "apply_switches", "check_cli_names", "parse_toggle_args", "resolve_toggles",
+           "switches_world", "world_toggles"]
+
+_WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
+"""Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +54,12 @@ class ToggleState:
     active : frozenset of str
         Ids of the policies and agreements in force.
     inactive : frozenset of str
-        Ids switched off by a toggle.
+        Policy and agreement ids switched off by a toggle.
     variant : str or None
         The variant applied.
+    switched_off : frozenset of (str, str)
+        ``(section, id)`` of the facilities, flows, stockpiles and offtakes switched off
+        (:func:`apply_switches` removes them).
     notes : dict
         Toggle id → what the model cannot represent of the agreements it controls
         (:attr:`~supplychain.schema.model.Agreement.representation`, ``"<agreement>: <text>"``
@@ -54,6 +71,7 @@ class ToggleState:
     active: frozenset[str]
     inactive: frozenset[str]
     variant: str | None = None
+    switched_off: frozenset[tuple[str, str]] = frozenset()
     notes: dict[str, str] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
@@ -139,25 +157,102 @@ def resolve_toggles(
         set_by[t] = "override"
     if problems:
         raise ScenarioError(problems)
-    entities = set(scenario.policies) | set(scenario.agreements)
-    off: set[str] = set()
+    names = switchable_entities(scenario)
+    off: set[tuple[str, str]] = set()
     for t, tog in scenario.toggles.items():
         if not states[t]:
-            off.update(tog.controls)
+            for control in tog.controls:
+                off.update(names.get(control, [("policies", control)]))
+    entities = set(scenario.policies) | set(scenario.agreements)
+    off_ids = {eid for section, eid in off if section in ("policies", "agreements")}
     notes = {}
     for t, tog in scenario.toggles.items():
-        texts = [f"{a}: {scenario.agreements[a].representation}" for a in tog.controls
-                 if a in scenario.agreements and scenario.agreements[a].representation]
+        agreements = [eid for c in tog.controls for sec, eid in names.get(c, []) if sec == "agreements"]
+        texts = [f"{a}: {scenario.agreements[a].representation}" for a in agreements
+                 if scenario.agreements[a].representation]
         if texts:
             notes[t] = "; ".join(texts)
     return ToggleState(
         states=states,
         set_by=set_by,
-        active=frozenset(entities - off),
-        inactive=frozenset(entities & off),
+        active=frozenset(entities - off_ids),
+        inactive=frozenset(entities & off_ids),
         variant=variant,
+        switched_off=frozenset((sec, eid) for sec, eid in off if sec in _WORLD_SECTIONS),
         notes=notes,
     )
+
+
+def world_toggles(scenario: Scenario) -> list[str]:
+    """List the toggles that control a facility, flow, stockpile or offtake (a different world when off).
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "policies": {"ban": {"type": "export_ban", "country": "CN", "start": 2025}},
+    ...     "toggles": {"t": {"controls": ["ban"]}}})
+    >>> world_toggles(sc)
+    []
+    """
+    names = switchable_entities(scenario)
+    return sorted(t for t, tog in scenario.toggles.items()
+                  if any(sec in _WORLD_SECTIONS for c in tog.controls for sec, _ in names.get(c, [])))
+
+
+def switches_world(scenario: Scenario) -> bool:
+    """Tell whether some toggle controls a facility, flow, stockpile or offtake (:func:`world_toggles`)."""
+    return bool(world_toggles(scenario))
+
+
+def apply_switches(scenario: Scenario, state: ToggleState) -> Scenario:
+    """Return the scenario without the facilities, flows, stockpiles and offtakes its toggles switch off.
+
+    A facility that is off takes with it the flows from or to it and the offtakes it
+    supplies. Nothing else changes (the copy is not re-validated, so its provenance
+    still locates problems in the files); with nothing switched off the scenario
+    itself is returned.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The validated scenario.
+    state : ToggleState
+        Resolved toggles (:func:`resolve_toggles`).
+
+    Returns
+    -------
+    Scenario
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({
+    ...     "scenario": {"name": "t", "base_year": 2024},
+    ...     "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+    ...     "facilities": {"new_mine": {"name": "New", "country": "AU", "kind": "mine", "output": "ore",
+    ...                                 "capacity": 100, "commissioning_year": 2026}},
+    ...     "toggles": {"plant": {"default": False, "controls": ["new_mine"]}},
+    ... })
+    >>> sorted(apply_switches(sc, resolve_toggles(sc)).facilities), sorted(sc.facilities)
+    ([], ['new_mine'])
+    """
+    if not state.switched_off:
+        return scenario
+    off = {sec: {eid for s, eid in state.switched_off if s == sec} for sec in _WORLD_SECTIONS}
+    facilities = {k: v for k, v in scenario.facilities.items() if k not in off["facilities"]}
+    projects = investment_projects(scenario)
+
+    def gone(node: str) -> bool:
+        return node in off["facilities"] or projects.get(node, "") in off["facilities"]
+
+    flows = {k: f for k, f in scenario.flows.items()
+             if k not in off["flows"] and not gone(f.supplier) and not gone(f.buyer)}
+    agreements = {}
+    for aid, ag in scenario.agreements.items():
+        kept = [o for o in ag.offtakes if not gone(o.supplier) and (o.id is None or o.id not in off["offtakes"])]
+        agreements[aid] = ag if len(kept) == len(ag.offtakes) else ag.model_copy(update={"offtakes": kept})
+    stockpiles = {k: v for k, v in scenario.stockpiles.items() if k not in off["stockpiles"]}
+    return scenario.model_copy(update={"facilities": facilities, "flows": flows, "agreements": agreements,
+                                       "stockpiles": stockpiles})
 
 
 def check_cli_names(scenario: Scenario, *, toggles: Iterable[str] = (), variants: Iterable[str] = (),

@@ -221,6 +221,11 @@ def patched_model(
     reason : str
         Why the fast path is not used (empty when it is).
     """
+    from supplychain.simulation.toggles import switches_world
+
+    if switches_world(scenario):
+        return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
+                      "in its own world")
     later = [y for y in years if y > scenario.scenario.base_year]
     if later and mode in ("exposure", "rebalance"):
         return None, (f"the compiled path does not carry the base year's trade pattern to later years "

@@ -403,16 +403,27 @@ class ExposureMeasures:
         Years (empty: the scenario's years).
     source : str or None
         Source country (default: the scenario's).
+    toggles : tuple of (str, bool)
+        Explicit toggle overrides: the facilities, flows, stockpiles and offtakes they
+        (and the sample's toggle states) switch off are not in the network
+        (:func:`~supplychain.simulation.toggles.apply_switches`); policies do not act here.
+    variant : str or None
+        Variant applied before the overrides.
     """
 
     years: tuple[int, ...] = ()
     source: str | None = None
+    toggles: tuple[tuple[str, bool], ...] = ()
+    variant: str | None = None
 
     def __call__(self, scenario: Scenario) -> pd.DataFrame:
         """Concatenate ``compute_measures(scenario, year, source)`` over the years."""
         from supplychain.metrics.measures import compute_measures
+        from supplychain.simulation.toggles import apply_switches, resolve_toggles
 
         source = self.source or scenario.scenario.source_country
-        frames = [compute_measures(scenario, year, source=source) for year in (self.years or scenario.years)]
+        state = resolve_toggles(scenario, variant=self.variant, overrides=dict(self.toggles))
+        world = apply_switches(scenario, state)
+        frames = [compute_measures(world, year, source=source) for year in (self.years or scenario.years)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"value": []})
 

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.engine.check import check_network
-from supplychain.errors import SupplyChainWarning
+from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.cache import SweepCache, cache_key
@@ -190,13 +190,30 @@ def build_model(
             return patched, "used"
     func: MeasureFunction
     if mode == "exposure":
-        func = ExposureMeasures(tuple(years), source)
+        func = ExposureMeasures(tuple(years), source, tuple(sorted(toggles.items())), variant)
         desc = "compute_measures per sample"
     else:
         src = source or scenario.scenario.source_country
         func = SimulateMeasures(mode, tuple(years), src, tuple(sorted(toggles.items())), variant)
         desc = f"simulate(mode={mode!r}) per sample"
     return FunctionModel(scenario, func, select, description=desc, on_error=on_error), reason
+
+
+def require_sweep_codes(scenario: Scenario, source: str | None, countries: Sequence[str] | None) -> None:
+    """Refuse a ``source`` or ``countries`` code that is no country, region or group of the scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Every unknown code, with a did-you-mean (``China`` → ``CN``); ``WORLD`` is a
+        valid country here (world-level measure rows).
+    """
+    from supplychain.schema.countries import check_codes as problems_of
+
+    problems = [*problems_of(scenario, [source] if source else [], ("source",)),
+                *problems_of(scenario, countries or [], ("countries",), extra=["WORLD"])]
+    if problems:
+        raise ScenarioError(problems)
 
 
 def measure_filter(
@@ -235,14 +252,18 @@ def sweep_spec(
     """Choose the parameters a sweep samples.
 
     Toggles fixed by ``toggles`` or by the ``variant`` are not sampled; in
-    ``exposure`` mode no toggle is (policies do not act on the unshocked network).
+    ``exposure`` mode only the toggles that switch facilities, flows, stockpiles or
+    offtakes are (policies do not act on the unshocked network).
     """
+    from supplychain.simulation.toggles import world_toggles
+
     fixed = set(toggles)
     if variant is not None and variant in scenario.variants:
         fixed |= set(scenario.variants[variant].toggles)
     spec = find_parameters(scenario, fixed_toggles=fixed).select(parameters, exclude)
     if mode == "exposure":
-        spec = spec.quantities
+        world = {f"toggles.{t}" for t in world_toggles(scenario)}
+        spec = SamplingSpec(tuple(p for p in spec if p.kind == "quantity" or p.name in world))
     return spec
 
 
@@ -373,6 +394,7 @@ def run_sweep(
         msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
         raise ValueError(msg)
     sc = as_scenario(scenario)
+    require_sweep_codes(sc, source, countries)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))

@@ -41,7 +41,7 @@ from supplychain.uncertainty.models import (
     Mode,
     SimulateMeasures,
 )
-from supplychain.uncertainty.montecarlo import build_model, measure_filter, sweep_spec
+from supplychain.uncertainty.montecarlo import build_model, measure_filter, require_sweep_codes, sweep_spec
 from supplychain.uncertainty.progress import ProgressLike
 from supplychain.uncertainty.result import target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
@@ -261,6 +261,7 @@ def one_at_a_time(
     [['flows.a.tonnes', 10.0], ['flows.b.tonnes', 2.0]]
     """
     sc = as_scenario(scenario)
+    require_sweep_codes(sc, source, countries)
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
@@ -442,6 +443,7 @@ def toggle_grid(
         For an unknown toggle or more than :data:`MAX_GRID_TOGGLES` toggles.
     """
     sc = as_scenario(scenario)
+    require_sweep_codes(sc, source, countries)
     chosen = list(toggles) if toggles is not None else sorted(sc.toggles)
     unknown = [t for t in chosen if t not in sc.toggles]
     if unknown:
@@ -465,8 +467,9 @@ def toggle_grid(
         func = model
         desc = "custom function per combination"
     elif mode == "exposure":
-        # Exposure measures do not depend on toggles; a grid still runs them for a uniform table.
-        func, desc = ExposureMeasures(yrs, source), "compute_measures per combination"
+        # Exposure measures depend on toggles only through the facilities, flows and stocks they switch off.
+        func = ExposureMeasures(yrs, source, tuple(sorted(fixed_states.items())))
+        desc = "compute_measures per combination"
     else:
         src = source or sc.scenario.source_country
         func = SimulateMeasures(mode, yrs, src, tuple(sorted(fixed_states.items())), None)

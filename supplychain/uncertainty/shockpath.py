@@ -115,6 +115,7 @@ class _Compiled:
     years: list[_Year]
     routes: StockRoutes
     start_levels: dict[str, float]
+    entering: dict[int, dict[str, float]]
     policies: dict[tuple[int, frozenset[str], tuple[float, ...]], _Policies] = field(default_factory=dict)
     sinks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     """Model edges into a use or stock node that are not demand (present only where a sample has them)."""
@@ -180,7 +181,6 @@ class PatchedRebalanceModel:
         """Build (once per process) the LP, the kernels and the measures, and solve the central run."""
         if self._state is not None:
             return self._state
-        from supplychain.graph.allocate import stock_table
         from supplychain.metrics.measures import resolve_source
 
         objective: Objective = "weighted" if self.objective == "weighted" else "lexicographic"
@@ -221,12 +221,12 @@ class PatchedRebalanceModel:
         pairs = [market_roles(world, y.kernel, markets) for y in years]
         for y, (prod, cons) in zip(years, pairs, strict=True):
             y.roles = tuple(incidence(r, len(y.kernel.edge_ids), len(markets)) for r in (prod, cons))
-        start = StockLedger.from_table(stock_table(world, self.years[0])).levels
+        stocks = StockLedger.from_scenario(world, self.years)
         edge_buyer = model.edges["buyer"].astype(str)
         demand_edges = set().union(*(set(np.asarray(y.kernel.edge_ids)[y.kernel.e_dem]) for y in years))
         sinks = ((edge_buyer.str.endswith(":use") | edge_buyer.str.endswith(":stock"))
                  & ~model.edges["edge"].astype(str).isin(demand_edges)).to_numpy()
-        self._state = _Compiled(sim, model, years, StockRoutes.of(model), start, sinks=sinks)
+        self._state = _Compiled(sim, model, years, StockRoutes.of(model), stocks.levels, stocks.entering, sinks=sinks)
         # the central run: its basis per year is where every sample's solve of that year starts
         row = pd.DataFrame([central_row(self.spec)], columns=self.spec.names)
         self._solve_block(row.to_numpy(dtype=float), [str(c) for c in row.columns], record_basis=True)
@@ -376,7 +376,7 @@ class PatchedRebalanceModel:
             absent = st.sinks & ~in_union[i]
             active = self._active(st, tuple(bool(x[i, c]) for c in tcols), toggle_names)
             response = {n: float(x[i, c]) for n, c in zip(resp_names, rcols, strict=True)}
-            ledger = StockLedger(dict(st.start_levels))
+            ledger = StockLedger(dict(st.start_levels), entering=st.entering)
             try:
                 for k, y in enumerate(st.years):
                     sim_t[k, i], draws[k, i], share[k, i] = self._year(st, y, base[k][i], absent, active,
@@ -416,6 +416,7 @@ class PatchedRebalanceModel:
         inputs = model.inputs_from_arrays(f0, blocked=blocked, cost=pol.cost, lower=pol.lower, capacity=pol.capacity,
                                           present=y.present, capacity_override=pol.override,
                                           stock=np.zeros(len(model.stock_markets)), quotas=quotas)
+        ledger.open(y.year)
         inputs = st.routes.limit(inputs, ledger.available())
         # the same rule as Simulator._year_rebalance (contracts_first, which needs floors, is not compiled)
         inputs = replace(inputs, rule=st.sim.allocation, reserved=pol.reserved)

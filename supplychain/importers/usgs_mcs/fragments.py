@@ -181,7 +181,7 @@ def _held(years: range, entry: dict[str, Any]) -> dict[int, dict[str, Any]]:
     out = {}
     for y in years:
         held = {**entry, "year": y}
-        for key in ("total", "tonnes"):
+        for key in ("total", "quantity"):
             if key in held:
                 held[key] = {"value": held[key]["value"],
                              "assumption": f"the 2024 figure held in {y} (no data after 2024)"}
@@ -217,13 +217,13 @@ def _trade(cid: str, spec: CommoditySpec, us: USFigures, sources: ImportSources,
                                         "partners": partners, "remainder_to": "ROW"}
         else:
             flows[f"row_us_{cid}_{y}"] = {"supplier": "ROW", "buyer": "US", "commodity": cid, "year": y,
-                                         "tonnes": {**_q(fig), "note": fig.cite() + "; origin not in the release:"
+                                         "quantity": {**_q(fig), "note": fig.cite() + "; origin not in the release:"
                                                     " ROW (assumption)"}}
     for y in YEARS:
         fig = us.exports[y]
         if fig.known and fig.value > 0:
             flows[f"us_row_{cid}_{y}"] = {"supplier": "US", "buyer": "ROW", "commodity": cid, "year": y,
-                                         "tonnes": {**_q(fig), "note": fig.cite() + "; destination not in the "
+                                         "quantity": {**_q(fig), "note": fig.cite() + "; destination not in the "
                                                     "release: ROW (assumption)"}}
         elif not fig.known and fig.kind != "blank":
             left_out.append(f"US exports {y} {fig.text()} ({fig.cite()})")
@@ -243,7 +243,7 @@ def _demand(cid: str, spec: CommoditySpec, us: USFigures, left_out: list[str]) -
                         "production, imports and exports leave")
         return {}
     return {f"us_{cid}": {
-        "country": "US", "commodity": cid, "year": 2024, "tonnes": _q(c[2024], "apparent consumption"),
+        "country": "US", "commodity": cid, "year": 2024, "quantity": _q(c[2024], "apparent consumption"),
         "growth": {"value": 0, "assumption": "held at the 2024 level"},
         "by_year": {y: _q(c[y]) for y in YEARS[:-1] if c[y].known},
     }}
