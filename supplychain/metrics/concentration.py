@@ -1,6 +1,6 @@
 """Concentration: Herfindahl–Hirschman index and top-k shares.
 
-DOMAIN.md, "Measures of exposure", item 5: the Herfindahl–Hirschman index of
+docs/domain.md, "Measures of exposure", item 5: the Herfindahl–Hirschman index of
 supplier shares, on *percentage* shares (0–10 000), and the top-1 / top-3 share,
 
     HHI = Σ_i (100 · s_i)²,   s_i = x_i / Σ_j x_j,

@@ -3,7 +3,7 @@
 :func:`compute_measures` builds the year's tables (:func:`~supplychain.graph.build_tables`),
 compiles them once (:mod:`supplychain.engine.compile`), solves the traced and origin
 shares (:mod:`supplychain.engine.trace`) and computes, per country × commodity
-(market node ``"{country}:{commodity}"``), the measures of DOMAIN.md, "Measures of
+(market node ``"{country}:{commodity}"``), the measures of docs/domain.md, "Measures of
 exposure":
 
 ============================  =======  ===========================================
@@ -205,7 +205,7 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
     Returns
     -------
     Series
-        Indexed by node id (sorted), ``t(v)`` in [0, 1] (DOMAIN.md item 3).
+        Indexed by node id (sorted), ``t(v)`` in [0, 1] (docs/domain.md item 3).
     """
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
     country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)

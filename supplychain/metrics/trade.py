@@ -1,6 +1,6 @@
 """First-hop trade measures: direct import share and net import reliance.
 
-DOMAIN.md, "Measures of exposure", items 1–2, computed from one year's edge table
+docs/domain.md, "Measures of exposure", items 1–2, computed from one year's edge table
 (contract in ``docs/architecture.md``). Per country ``c`` and commodity ``k``:
 
 * production ``P`` — output of ``k`` by facilities located in ``c`` (supply edges
@@ -142,7 +142,7 @@ def direct_import_share(partners: pd.DataFrame, summary: pd.DataFrame, source: C
 
     Notes
     -----
-    DOMAIN.md, "Measures of exposure", item 1: imports from China / total imports,
+    docs/domain.md, "Measures of exposure", item 1: imports from China / total imports,
     first hop only (material re-exported by a third country counts for that
     country, not for China; see the traced share).
 
@@ -181,7 +181,7 @@ def direct_share_of_consumption(partners: pd.DataFrame, summary: pd.DataFrame, s
 
     Notes
     -----
-    DOMAIN.md, "Measures of exposure", item 1 ("and / apparent consumption").
+    docs/domain.md, "Measures of exposure", item 1 ("and / apparent consumption").
     """
     src = set(source)
     from_src = partners.loc[partners["partner"].isin(src)].groupby(_KEY)["tonnes"].sum()
@@ -208,7 +208,7 @@ def net_import_reliance(summary: pd.DataFrame) -> pd.DataFrame:
 
     Notes
     -----
-    DOMAIN.md, "Measures of exposure", item 2 (USGS, Mineral Commodity Summaries)::
+    docs/domain.md, "Measures of exposure", item 2 (USGS, Mineral Commodity Summaries)::
 
         NIR = (imports − exports ± stock change) / apparent consumption
         apparent consumption = production + imports − exports ± stock change

@@ -16,7 +16,8 @@ with ``A`` the tool's 2025 China → US magnet flow with the licences (the ``doc
 run, ``fixed`` response). ``Σ_m x_m = A``: the monthly path *is* the tool's answer, only
 spread over the months. ``A`` also carries the year's other events (MP's halt of sales to
 China cuts China's feed, and so its exports), which the licence calendar does not time.
-It is compared with China's customs data for the months our sources give (``scenarios/world/data/china_magnet_exports_us_2025.csv``).
+It is compared with China's customs data for the months our sources give
+(``scenarios/world/data/china_magnet_exports_us_2025.csv``).
 
 *Caveat.* The licence parameters (``share_approved`` 0.75, ``delay_months`` 2) were
 read from these same monthly exports (``world/policies.yaml``), so this hindcast is

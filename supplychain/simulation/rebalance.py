@@ -1,7 +1,7 @@
 r"""The ``rebalance`` response: a linear programme that re-routes material.
 
 Material is re-routed through permitted edges within capacities, yields and
-quotas (DOMAIN.md, "Supply response after a shock"). HiGHS (``highspy``) is
+quotas (docs/domain.md, "Supply response after a shock"). HiGHS (``highspy``) is
 the solver; the model is assembled once, in arrays (one CSC matrix passed with
 ``passModel``), and re-solved warm for every year and variant by changing
 bounds, costs and a few coefficients. ``docs/rebalance.md`` has the full

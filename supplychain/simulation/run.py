@@ -508,7 +508,7 @@ class Simulator:
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """The fixed response with the year edges' blocked shares given; draws ``ledger``'s stocks (a copy: dry run)."""
+        """Run the fixed response with the year edges' blocked shares given; draws ``ledger``'s stocks (a copy)."""
         b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)

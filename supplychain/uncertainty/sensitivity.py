@@ -4,7 +4,7 @@ One-at-a-time (OAT)
     Every uncertain input is moved to its low and then its high value while all
     others stay at their central value (toggles: off, then on). The *swing* of a
     measure is ``|y(high) − y(low)|``; inputs ranked by swing give a tornado
-    chart (DOMAIN.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
+    chart (docs/domain.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
     what matters most"). OAT ignores interactions between inputs; the Monte
     Carlo sweep (:func:`~supplychain.uncertainty.montecarlo.run_sweep`) shows
     their joint effect.
