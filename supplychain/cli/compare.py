@@ -49,7 +49,9 @@ def compare(
     ] = None,
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    mode: Annotated[
+        str, typer.Option("--mode", help="Supply response: rebalance (the default, as in sweep) | fixed.")
+    ] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,

@@ -241,7 +241,7 @@ def run_sweep(
     *,
     samples: int,
     seed: int,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
     commodities: Sequence[str] | None = None,

@@ -203,7 +203,7 @@ def _plain(v: Any) -> Any:
 def one_at_a_time(
     scenario: Scenario | str | Path,
     *,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     span: Literal["bounds", "p5-p95"] = "bounds",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
@@ -397,7 +397,7 @@ def toggle_grid(
     scenario: Scenario | str | Path,
     toggles: Sequence[str] | None = None,
     *,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
     commodities: Sequence[str] | None = None,
