@@ -71,6 +71,7 @@ from supplychain.metrics.trade import (
     first_hop,
     market_sums,
     pair_sums,
+    row_keys,
     source_imports,
     summary_frame,
     trade_index,
@@ -360,9 +361,9 @@ def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
     own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
     both = pd.concat([own, pairs], ignore_index=True)
     keys = both.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
-    pos = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(both))
+    pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
     matrix = sp.csr_matrix((np.ones(len(both)), (pos, np.arange(len(both)))), shape=(len(keys), len(both)))
-    group = pd.MultiIndex.from_frame(keys[["country", "commodity"]]).factorize()[0]
+    group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]
     return keys, matrix, group
 
 
@@ -440,7 +441,7 @@ def measures_from_tables(
 
     # item 1: direct shares
     rows.add(mc, mk, "direct_import_share", hop.direct_import_share, "share", source_name)
-    pair_group = pd.MultiIndex.from_frame(index.pairs[["country", "commodity"]]).factorize()[0]
+    pair_group = pd.factorize(row_keys(index.pairs["country"], index.pairs["commodity"]))[0]
     pair_total = np.bincount(pair_group, weights=pairs, minlength=int(pair_group.max(initial=-1)) + 1)[pair_group]
     has = pair_total > 0
     rows.add(index.pairs["country"].to_numpy()[has], index.pairs["commodity"].to_numpy()[has], "import_share",

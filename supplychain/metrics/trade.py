@@ -21,6 +21,7 @@ run and a sweep of many samples call the same code. :func:`trade_summary` and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,7 @@ __all__ = [
     "market_sums",
     "net_import_reliance",
     "pair_sums",
+    "row_keys",
     "source_imports",
     "summary_frame",
     "trade_index",
@@ -90,8 +92,24 @@ def _indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_
     return sp.csr_matrix((np.ones(keep.size), (rows[keep], keep)), shape=(n_rows, n_cols))
 
 
-def _position(keys: pd.MultiIndex, country: npt.ArrayLike, commodity: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    return np.asarray(keys.get_indexer(pd.MultiIndex.from_arrays([country, commodity])), dtype=np.int64)
+def row_keys(*columns: Any) -> pd.Index:
+    """One string key per row of several columns (joined by the unit separator), for look-ups and grouping.
+
+    Examples
+    --------
+    >>> row_keys(["US", "JP"], ["ore", "ore"]).get_indexer(row_keys(["JP"], ["ore"])).tolist()
+    [1]
+    """
+    cols = [np.asarray(c, dtype=object).astype(str) for c in columns]
+    out = cols[0]
+    for c in cols[1:]:
+        out = np.char.add(np.char.add(out, "\x1f"), c)
+    keys: pd.Index = pd.Index(out.astype(object), dtype=object)
+    return keys
+
+
+def _position(keys: pd.Index, country: npt.NDArray[Any], commodity: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    return np.asarray(keys.get_indexer(row_keys(country, commodity)), dtype=np.int64)
 
 
 def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
@@ -109,7 +127,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     markets = nodes.loc[nodes["kind"].eq("market"), ["country", "commodity", "stage", "basis"]]
     markets = markets.drop_duplicates(["country", "commodity"]).sort_values(["country", "commodity"])
     markets = markets.reset_index(drop=True)
-    keys = pd.MultiIndex.from_frame(markets[["country", "commodity"]])
+    keys = row_keys(markets["country"], markets["commodity"])
     m, n = len(markets), len(edges)
     sup = edges["supplier"].astype(str)
     buy = edges["buyer"].astype(str)
@@ -135,7 +153,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     trade = pd.DataFrame({"country": bc[cross], "commodity": com[cross], "partner": sc[cross]})
     pairs = trade.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
     pair_of = np.full(n, -1, dtype=np.int64)
-    pair_of[cross] = pd.MultiIndex.from_frame(pairs).get_indexer(pd.MultiIndex.from_frame(trade))
+    pair_of[cross] = row_keys(*pairs.to_numpy().T).get_indexer(row_keys(*trade.to_numpy().T))
     return TradeIndex(markets, flows, pairs, _indicator(pair_of, len(pairs), n),
                       _position(keys, pairs["country"].to_numpy(), pairs["commodity"].to_numpy()))
 
@@ -143,7 +161,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
 def _apply(matrix: sp.csr_matrix, tonnes: npt.ArrayLike) -> FloatArray:
     """``matrix @ t`` for every leading index of ``tonnes`` (shape ``(..., edges)`` → ``(..., rows)``)."""
     t = np.asarray(tonnes, dtype=np.float64)
-    flat = t.reshape(-1, t.shape[-1])
+    flat = t.reshape(int(np.prod(t.shape[:-1])), t.shape[-1])
     out = np.asarray((matrix @ flat.T).T, dtype=np.float64)
     return out.reshape(*t.shape[:-1], matrix.shape[0])
 
