@@ -71,10 +71,12 @@ def main() -> None:
             for _ in range(args.repeat):
                 for name, tree in (("base", base), ("this", ROOT)):
                     times[name].append(_time(tree, command, base if args.base_files else tree))
-            med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in times.items()}
+            med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
+                   for k, v in times.items()}
             for name in ("base", "this"):
                 print(f"{command[:45]:45s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f}")
-            print(f"{'':45s} {'ratio':6s} {med['this'][0] / med['base'][0]:7.2f} {med['this'][1] / med['base'][1]:7.2f}")
+            ratio = (med["this"][0] / med["base"][0], med["this"][1] / med["base"][1])
+            print(f"{'':45s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False,
                        capture_output=True)

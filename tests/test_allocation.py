@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from supplychain.api import simulate
 from supplychain.graph.build import node_kind
@@ -303,3 +305,90 @@ def test_every_bundled_run_accounts_for_every_tonne(path: Path) -> None:
         worse = both[both["shortfall_t_rebalance"] > both["shortfall_t_fixed"] + 1e-6 * both["demand_t_fixed"]
                      + 1e-6]
         assert worse.empty, worse[[*key, "shortfall_t_fixed", "shortfall_t_rebalance"]].to_string()
+
+
+@pytest.mark.slow
+def test_home_first_on_the_bundled_full_ban_exports_no_magnets_while_short() -> None:
+    # --allocation home_first on the article's full ban, with and without the deals: in no year does a
+    # country export NdFeB magnets while its own magnet users are short
+    from supplychain.io.load import load
+    from supplychain.simulation.run import Simulator
+
+    s = load(Path(__file__).resolve().parent.parent / "scenarios" / "path_to_2030.yaml")
+    variants = ["full_ban_no_deals", "full_ban_all_deals"]
+    for variant, out in zip(variants, Simulator(s, allocation="home_first").run_many([(v, None) for v in variants]),
+                            strict=True):
+        assert out.allocation == "home_first"
+        sf = out.shortfall[out.shortfall["commodity"] == "ndfeb_magnet"]
+        short = sf[sf["shortfall_share"] > 1e-9][["year", "country"]]
+        assert not short.empty, variant  # the ban leaves someone short: the property is not vacuous
+        f = out.flows
+        exports = f[(f["commodity"] == "ndfeb_magnet") & (f["kind"] == "trade")
+                    & (f["supplier_country"] != f["buyer_country"]) & (f["tonnes"] > 1e-6)]
+        both = exports.merge(short, left_on=["year", "supplier_country"], right_on=["year", "country"])
+        assert both.empty, both[["year", "supplier_country", "buyer_country", "tonnes"]].to_string()
+
+
+# ------------------------------------------------------------ properties on random worlds
+@st.composite
+def random_world(draw: st.DrawFn) -> Scenario:
+    """A balanced one-commodity world: 3–5 countries, some mining, each with demand; China bans its exports.
+
+    Each producer's output covers its own country's demand first; the rest is shipped to other
+    countries' deficits in a random order (flows of the base year), and what is left has no named
+    buyer (a surplus node). Capacities are at or above output (spare capacity to re-route).
+    """
+    countries = ["CN", "US", "JP", "KR", "AU"][: draw(st.integers(3, 5))]
+    mines: dict[str, tuple[float, float]] = {}
+    for c in countries:
+        if c == "CN" or draw(st.booleans()):
+            out = float(draw(st.integers(10, 200)))
+            mines[c] = (out, out + float(draw(st.integers(0, 100))))
+    demand = {c: float(draw(st.integers(5, 150))) for c in countries}
+    left = {c: mines.get(c, (0.0, 0.0))[0] - demand[c] for c in countries}  # > 0 spare, < 0 deficit
+    flows: dict[str, tuple[str, str, float]] = {}
+    order = draw(st.permutations(countries))
+    for b in order:
+        for s in order:
+            if s == b or left[b] >= -1e-9 or left[s] <= 1e-9:
+                continue
+            t = min(left[s], -left[b])
+            flows[f"{s.lower()}_{b.lower()}"] = (s, b, t)
+            left[s] -= t
+            left[b] += t
+    for c in countries:  # a deficit no producer could fill: that demand is not in the world
+        if left[c] < -1e-9:
+            demand[c] += left[c]
+    demand = {c: d for c, d in demand.items() if d > 1e-9}
+    return world(mines, demand, flows)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(s=random_world())
+def test_rules_keep_their_promises_on_random_worlds(s: Scenario) -> None:
+    fixed = simulate(s, years=[2024, YEAR], mode="fixed")
+    assert _open_markets(fixed.flows) == []
+    fshort = fixed.shortfall.set_index(["year", "node"])["shortfall_t"]
+    out = {rule: simulate(s, years=[2024, YEAR], allocation=rule) for rule in
+           ("contracts_first", "home_first", "proportional", "max_delivery")}
+    for rule, r in out.items():
+        assert _open_markets(r.flows) == [], rule
+    # contracts_first: no user worse off than fixed (so no more shortfall in total either)
+    cf = out["contracts_first"].shortfall.set_index(["year", "node"])["shortfall_t"]
+    assert (cf <= fshort.reindex(cf.index) + 1e-6).all()
+    assert cf.sum() <= fshort.sum() + 1e-6
+    # max_delivery: the least shortfall in tonnes (one commodity), so never more than fixed's
+    md = out["max_delivery"].shortfall
+    assert md["shortfall_t"].sum() <= fixed.shortfall["shortfall_t"].sum() + 1e-6
+    # home_first: no country exports while its own users are short
+    hf = out["home_first"]
+    short = hf.shortfall[hf.shortfall["shortfall_share"] > 1e-9][["year", "country"]]
+    f = hf.flows
+    exports = f[(f["kind"] == "trade") & (f["supplier_country"] != f["buyer_country"]) & (f["tonnes"] > 1e-6)]
+    assert exports.merge(short, left_on=["year", "supplier_country"], right_on=["year", "country"]).empty
+    # proportional: every short user loses the same share (one pool: every producer outside China can
+    # reach every user, China's own output serves only China)
+    pr = out["proportional"].shortfall
+    shares = pr.loc[(pr["year"] == YEAR) & (pr["shortfall_share"] > 1e-9), "shortfall_share"]
+    if len(shares) > 1:
+        assert shares.max() - shares.min() < 1e-6

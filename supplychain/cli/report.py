@@ -12,6 +12,8 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from supplychain.cli.common import AllocationOption, parse_allocation
+
 __all__ = ["report"]
 
 
@@ -37,6 +39,7 @@ def report(
         ),
     ],
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    allocation: AllocationOption = None,
     title: Annotated[
         str, typer.Option("--title", help="Page title.")
     ] = "Critical-mineral supply chains: exposure to China",
@@ -54,6 +57,8 @@ def report(
     """
     if mode not in ("fixed", "rebalance"):
         _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+
+    allocation_arg = parse_allocation(allocation)
 
     from supplychain.errors import SupplyChainError
     from supplychain.io import validate_paths
@@ -74,7 +79,8 @@ def report(
             if r.scenario is None:
                 continue
             typer.echo(f"simulating {r.file} ({mode})", err=True)
-            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file))
+            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
+                                     allocation=allocation_arg))
         out = write_report(runs, output, title=title)
     except (SupplyChainError, ValueError, OSError) as err:
         _fail(str(err))

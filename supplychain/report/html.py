@@ -148,6 +148,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "focus_year": focus,
         "source_country": country_name(base.source, names),
         "mode": base.mode,
+        "allocation": base.allocation,
         "variants": variants,
         "toggles": [
             {"id": tid, "default": "on" if t.default else "off", "description": t.description or "",
@@ -204,6 +205,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "focus_year": focus,
         "source_country": base.source,
         "mode": base.mode,
+        "allocation": base.allocation if base.mode == "rebalance" else None,
         "variants": [r.variant for r in run.results],
         "targets": view["targets"],
         "shortfall": view["shortfall"],

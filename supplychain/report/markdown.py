@@ -61,7 +61,9 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [f"*{md_escape(sv['question'])}*", ""]
     out += [
         f"Years {md_escape(sv['years'])}; exposure to {md_escape(sv['source_country'])}; "
-        f"supply response `{md_escape(sv['mode'])}`; focus year {sv['focus_year']}.",
+        f"supply response `{md_escape(sv['mode'])}`"
+        + (f" (who goes short: allocation `{md_escape(sv['allocation'])}`)" if sv["mode"] == "rebalance" else "")
+        + f"; focus year {sv['focus_year']}.",
         "",
     ]
     head = sv["headline"]

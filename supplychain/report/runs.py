@@ -11,6 +11,7 @@ from supplychain.errors import SupplyChainError
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
+    from supplychain.simulation.rationing import Rule
     from supplychain.simulation.run import Mode
 
 class ReportError(SupplyChainError, RuntimeError):
@@ -50,6 +51,7 @@ def run_scenario(
     mode: Mode = "rebalance",
     variants: Sequence[str] | None = None,
     file: str | None = None,
+    allocation: Rule | None = None,
 ) -> ScenarioRun:
     """Simulate the base run and every variant of a scenario for the report.
 
@@ -63,6 +65,8 @@ def run_scenario(
         Variants to run after the base run (default: every variant, in the file's order).
     file : str, optional
         The scenario's file, for the summary.
+    allocation : str, optional
+        Who goes short under ``rebalance`` (default: the scenario's ``response.allocation``).
 
     Returns
     -------
@@ -71,7 +75,7 @@ def run_scenario(
     from supplychain.api import Result
     from supplychain.simulation.run import Simulator
 
-    sim = Simulator(scenario, source=scenario.scenario.source_country)
+    sim = Simulator(scenario, source=scenario.scenario.source_country, allocation=allocation)
     names = list(variants) if variants is not None else list(scenario.variants)
     outs = sim.run_many([(None, None), *((v, None) for v in names)], mode=mode)
     results = [Result.from_run(scenario, out, label) for label, out in zip(["base", *names], outs, strict=True)]
@@ -111,10 +115,11 @@ def _focus_year(run: ScenarioRun) -> int:
 
 
 def _target_pairs(run: ScenarioRun) -> list[tuple[str, str]]:
-    """(country, commodity) pairs of the scenario's targets, sorted."""
+    """(country, commodity) pairs of the scenario's targets on a commodity (not an element key), sorted."""
     if run.scenario is None:
         return []
-    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()})
+    return sorted({(t.country, t.commodity) for t in run.scenario.targets.values()
+                   if t.commodity in run.scenario.commodities})
 
 
 def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = ()) -> tuple[list[tuple[str, str]], bool]:

@@ -430,7 +430,7 @@ class Simulator:
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, stats = res
-        r.nodes[year] = sim_nodes
+        r.nodes[year] = _with_sinks(sim_nodes, flows)
         r.out["flows"].append(flows.assign(variant=label))
         r.out["shortfall"].append(short.assign(year=year, variant=label))
         r.out["util"].append(util.assign(variant=label))
@@ -508,7 +508,7 @@ class Simulator:
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the fixed response with the year edges' blocked shares given; draws ``ledger``'s stocks (a copy)."""
+        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run)."""
         b = _limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
@@ -799,6 +799,18 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
     df["blocked_share"] = 0.0
     df["cost_per_t"] = 0.0
     return df[FLOW_COLUMNS[:-1]]
+
+
+def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table."""
+    sinks = flows.loc[flows["kind"].eq("unsold"), ["buyer", "buyer_country", "commodity"]].drop_duplicates("buyer")
+    sinks = sinks[~sinks["buyer"].isin(nodes["node"])]
+    if sinks.empty:
+        return nodes
+    extra = pd.DataFrame({"node": sinks["buyer"].to_numpy(), "kind": "unsold",
+                          "country": sinks["buyer_country"].to_numpy(), "commodity": sinks["commodity"].to_numpy(),
+                          "primary": 0.0})
+    return pd.concat([nodes, extra], ignore_index=True)
 
 
 def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.DataFrame:
