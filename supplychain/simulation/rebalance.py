@@ -165,9 +165,6 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         Basis a simplex solve from scratch starts from:
         :func:`~supplychain.simulation.highs.baseline_basis` (default) or HiGHS' own slack
         basis (for comparison, ``benchmarks/bench_rebalance.py --cold-study``).
-    extra_edges : pandas.DataFrame, optional
-        Edges to include that play no part in choosing the candidates (``origin``
-        ``"potential"``): routes a sweep's samples may have in their baseline.
     fold : bool
         Fold single-edge facility flows into their activity in the LP HiGHS solves
         (:mod:`supplychain.simulation.fold`; default True). The optima are the same
@@ -220,7 +217,6 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         options: Mapping[str, Any] | None = None,
         objective: Literal["lexicographic", "weighted"] = "lexicographic",
         cold_solver: str = "choose",
-        extra_edges: pd.DataFrame | None = None,
         cold_start: Literal["baseline", "slack"] = "baseline",
         fold: bool = True,
         allocation: Rule | None = None,
@@ -242,8 +238,6 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self.yields = yields if yields is not None else facility_yields(nodes, edges)
         cand = candidate_edges(nodes, edges, self.yields, reroute=reroute, offtakes=offtakes)
         parts = [edges[EDGE_COLUMNS].assign(origin="observed"), cand]
-        if extra_edges is not None and len(extra_edges):
-            parts.append(extra_edges[EDGE_COLUMNS].assign(origin="potential"))
         model_edges = pd.concat(parts, ignore_index=True)
         if model_edges["edge"].duplicated().any():
             dup = model_edges.loc[model_edges["edge"].duplicated(), "edge"].iloc[0]

@@ -290,9 +290,6 @@ class Simulator:
         self.blocks = blocks
         self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
-        self.potential: tuple[pd.DataFrame, pd.DataFrame] | None = None
-        """Extra ``(nodes, edges)`` (zero baseline) for the model to cover, set before :meth:`model` is first
-        called: a compiled sweep adds the routes its samples' allocation may use."""
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -309,11 +306,7 @@ class Simulator:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
-            extra_nodes, extra_edges = self.potential if self.potential is not None else (None, None)
-            node_parts = [self.tables(y)[0] for y in self.years]
-            if extra_nodes is not None and len(extra_nodes):
-                node_parts.insert(0, extra_nodes)
-            all_nodes = pd.concat(node_parts, ignore_index=True)
+            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
             all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
             all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
             all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
@@ -330,8 +323,7 @@ class Simulator:
             stocks = {f"{sp.country}:{sp.commodity}" for sp in self.world.stockpiles.values()}
             self._model = RebalanceModel(
                 all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
-                reroute=self.reroute, options=self.options, objective=self.objective, extra_edges=extra_edges,
-                allocation=self.allocation,
+                reroute=self.reroute, options=self.options, objective=self.objective, allocation=self.allocation,
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model

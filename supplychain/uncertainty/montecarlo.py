@@ -174,7 +174,6 @@ def build_model(
     if fast:
         patched, reason = patched_model(
             scenario, spec, mode=mode, years=years, source=source, select=select, verify=verify, on_error=on_error,
-            toggles=toggles, variant=variant,
         )
         if patched is not None:
             return patched, "used"
