@@ -100,11 +100,8 @@ def row_keys(*columns: Any) -> pd.Index:
     >>> row_keys(["US", "JP"], ["ore", "ore"]).get_indexer(row_keys(["JP"], ["ore"])).tolist()
     [1]
     """
-    cols = [np.asarray(c, dtype=object).astype(str) for c in columns]
-    out = cols[0]
-    for c in cols[1:]:
-        out = np.char.add(np.char.add(out, "\x1f"), c)
-    keys: pd.Index = pd.Index(out.astype(object), dtype=object)
+    cols = [[str(v) for v in c] for c in columns]
+    keys: pd.Index = pd.Index(["\x1f".join(t) for t in zip(*cols, strict=True)], dtype=object)
     return keys
 
 
@@ -129,8 +126,8 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     markets = markets.reset_index(drop=True)
     keys = row_keys(markets["country"], markets["commodity"])
     m, n = len(markets), len(edges)
-    sup = edges["supplier"].astype(str)
-    buy = edges["buyer"].astype(str)
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
     sc = edges["supplier_country"].astype(str).to_numpy()
     bc = edges["buyer_country"].astype(str).to_numpy()
     com = edges["commodity"].astype(str).to_numpy()
@@ -140,11 +137,11 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)
     rows = [
-        np.where(~sup.str.contains(":", regex=False).to_numpy(), at_supplier, none),  # production
+        np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
         np.where(cross, at_buyer, none),  # imports
         np.where(cross, at_supplier, none),  # exports
-        np.where(stock & (buy.str.count(":").to_numpy() == 1), at_buyer, none),  # stock drawn into a market
-        np.where(stock & (sup.str.count(":").to_numpy() == 1), at_supplier, none),  # stock built from a market
+        np.where(stock & np.array([v.count(":") == 1 for v in buy], dtype=bool), at_buyer, none),  # drawn
+        np.where(stock & np.array([v.count(":") == 1 for v in sup], dtype=bool), at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     col = np.tile(np.arange(n), len(rows))

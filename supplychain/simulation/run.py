@@ -290,6 +290,7 @@ class Simulator:
         self.blocks = blocks
         self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
+        self._inputs: dict[str, Any] | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -301,6 +302,14 @@ class Simulator:
                 self._base = base_year(self.world)
             self._tables[year] = build_tables(self.world, year, base=self._base)
         return self._tables[year]
+
+    def _measure_inputs(self) -> dict[str, Any]:
+        """Return the scenario facts the measures read besides the tables (computed once)."""
+        if self._inputs is None:
+            from supplychain.metrics.measures import scenario_inputs
+
+            self._inputs = scenario_inputs(self.world)
+        return self._inputs
 
     def model(self) -> RebalanceModel:
         """Return the re-routing LP over the union of the years' networks (built once)."""
@@ -428,7 +437,8 @@ class Simulator:
         r.out["util"].append(util.assign(variant=label))
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
-        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
+        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
+                                 inputs=self._measure_inputs())
         parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
         m = pd.concat([p for p in parts if len(p)], ignore_index=True)
         m = pd.concat([m, _element_exposure(m)], ignore_index=True)
@@ -918,14 +928,16 @@ def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
-                         source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
+                         source: str, variant: str = "", planned: pd.DataFrame | None = None,
+                         inputs: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
 
     The simulated edge table (tonnes after the response) and node table (primary
     production of mines and stock releases after the response) go through the
     exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
     ``planned``: the year's baseline edge table, whose consumption is what ``exposed_share``
-    counts unmet demand against (:mod:`supplychain.metrics.exposure`).
+    counts unmet demand against (:mod:`supplychain.metrics.exposure`). ``inputs``: the scenario's
+    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand.
     """
     from functools import partial
 
@@ -941,7 +953,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
         nodes, edges, year=year, source=src, source_name=source_label(source),
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        **(inputs if inputs is not None else scenario_inputs(scenario)),
         planned=consumption(planned) if planned is not None else None,
     )
 
