@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 __all__ = [
-    "concentration",
     "group_concentration",
     "hhi",
-    "sourcing_by_partner",
     "top_k_share",
-    "world_production",
 ]
 
 
@@ -69,71 +65,6 @@ def top_k_share(values: npt.ArrayLike, k: int) -> float:
     """
     s = np.sort(_shares(values))[::-1]
     return float(min(1.0, s[:k].sum()))
-
-
-def concentration(tonnes: pd.DataFrame, by: list[str], partner: str = "partner") -> pd.DataFrame:
-    """HHI, top-1 and top-3 share per group of a long table of tonnes.
-
-    Parameters
-    ----------
-    tonnes : DataFrame
-        Columns `by`, `partner` and ``tonnes``.
-    by : list of str
-        Grouping columns (e.g. ``["country", "commodity"]``).
-    partner : str
-        Column naming the supplier.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by `by`: ``hhi``, ``top1_share``, ``top3_share``, ``total``, for
-        groups whose total is positive.
-    """
-    rows = []
-    for key, grp in tonnes.groupby(by, sort=True):
-        x = grp["tonnes"].to_numpy(dtype=float)
-        if x.sum() <= 0:
-            continue
-        keys = key if isinstance(key, tuple) else (key,)
-        rows.append((*keys, hhi(x), top_k_share(x, 1), top_k_share(x, 3), float(x.sum())))
-    out = pd.DataFrame(rows, columns=[*by, "hhi", "top1_share", "top3_share", "total"])
-    return out.set_index(by)
-
-
-def sourcing_by_partner(summary: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
-    """Tabulate a country's supply by partner: domestic production (partner = itself) plus imports.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`supplychain.metrics.trade.trade_summary`.
-    partners : DataFrame
-        From :func:`supplychain.metrics.trade.imports_by_partner`.
-
-    Returns
-    -------
-    DataFrame
-        ``country, commodity, partner, tonnes``, positive tonnes only, sorted.
-    """
-    dom = summary["production"].reset_index()
-    dom["partner"] = dom["country"]
-    dom = dom.rename(columns={"production": "tonnes"})[["country", "commodity", "partner", "tonnes"]]
-    both = pd.concat([dom, partners[["country", "commodity", "partner", "tonnes"]]], ignore_index=True)
-    summed = both.groupby(["country", "commodity", "partner"])["tonnes"].sum().reset_index()
-    return summed.loc[summed["tonnes"] > 0].sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
-
-
-def world_production(summary: pd.DataFrame) -> pd.DataFrame:
-    """World production of each commodity by producing country.
-
-    Returns
-    -------
-    DataFrame
-        ``commodity, partner, tonnes`` (partner = producing country), positive only.
-    """
-    w = summary["production"].reset_index().rename(columns={"country": "partner", "production": "tonnes"})
-    w = w.loc[w["tonnes"] > 0, ["commodity", "partner", "tonnes"]]
-    return w.sort_values(["commodity", "partner"]).reset_index(drop=True)
 
 
 def group_concentration(values: npt.ArrayLike, group: npt.ArrayLike, n_groups: int) -> tuple[

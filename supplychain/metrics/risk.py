@@ -148,9 +148,10 @@ def supply_risk_table(
     summary : DataFrame
         :func:`~supplychain.metrics.trade.trade_summary`.
     sourcing : DataFrame
-        :func:`~supplychain.metrics.concentration.sourcing_by_partner`.
+        ``country, commodity, partner, tonnes`` of a country's supply by partner (domestic
+        production under the country itself, plus imports), positive tonnes only.
     world : DataFrame
-        :func:`~supplychain.metrics.concentration.world_production`.
+        ``commodity, partner, tonnes`` of world production by producing country, positive only.
     nir : DataFrame
         :func:`~supplychain.metrics.trade.net_import_reliance`.
     wgi, trade_restriction : mapping
