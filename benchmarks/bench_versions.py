@@ -73,7 +73,7 @@ def main() -> None:
     try:
         files = "the base commit's files" if args.base_files else "each tree's own files"
         print(f"this tree: {ROOT}; base: {args.base}; {files}; {args.repeat} interleaved runs each; median s")
-        print(f"{'command':45s} {'tree':6s} {'wall':>7s} {'cpu':>7s} {'samples/s':>10s}")
+        print(f"{'command':90s} {'tree':6s} {'wall':>7s} {'cpu':>7s} {'samples/s':>10s}")
         for command in commands:
             times: dict[str, list[tuple[float, float]]] = {"base": [], "this": []}
             for _ in range(args.repeat):
@@ -85,9 +85,9 @@ def main() -> None:
             samples = int(words[words.index("--samples") + 1]) if "--samples" in words else 0
             for name in ("base", "this"):
                 rate = f"{samples / med[name][0]:10.2f}" if samples else ""
-                print(f"{command[:45]:45s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f} {rate}")
+                print(f"{command:90s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f} {rate}")
             ratio = (med["this"][0] / med["base"][0], med["this"][1] / med["base"][1])
-            print(f"{'':45s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
+            print(f"{'':90s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False,
                        capture_output=True)
