@@ -244,34 +244,38 @@ def test_controls_scenario_runs_in_both_modes(controls):
     assert (none["shortfall_t"].abs() < 1e-6).all()  # the 2024 pattern held, nothing blocked
     base = controls[controls["variant"] == "base"]
     short = base[(base["year"] == 2025) & (base["shortfall_share"] > 1e-9)]
-    assert {"antimony", "bismuth", "gallium", "rare_earths", "tungsten"} <= set(short["commodity"])
+    # tungsten: the US has no given demand (its consumption is withheld), so what it imports goes to its
+    # surplus node, which is not demand: a ban cuts that surplus and leaves no user short
+    assert {"antimony", "bismuth", "gallium", "rare_earths"} <= set(short["commodity"])
+    assert "tungsten" not in set(short["commodity"])
     fixed = controls_summary(controls, 2025)
     assert (fixed["shortfall_share_rebalance"] <= fixed["shortfall_share_fixed"] + 1e-9).all()
 
 
 def test_gallium_shortfall_hand_worked(controls):
-    """Gallium 2025, fixed response, documented controls (No. 46 clause 2: no gallium to the US).
+    """Gallium 2024 (the base year), fixed response, documented controls (No. 46 clause 2: no gallium to the US).
 
-    US: imports 11,000 kg (the 2024 total held), China's share 0.149268 (rank 2 of 4, RANKED-SOURCE SPLIT)
-    → 1,641.95 kg direct. US demand 19,000 kg, no US output, exports NA → deficit 8,000 kg, allocated pro rata
-    from producers' spare output (graph.allocate, rule 3a): China 750,000 − 1,641.95 (its direct exports to the
-    US) = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to the US than it makes and is short
+    US: imports 11,000 kg, China's share 0.149268 (rank 2 of 4, RANKED-SOURCE SPLIT) → 1,641.95 kg direct.
+    US demand 19,000 kg, no US output, exports NA → deficit 8,000 kg, allocated pro rata from producers'
+    spare output (graph.allocate, rule 3a): China 750,000 − 1,641.95 (its direct exports to the US)
+    = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to the US than it makes and is short
     itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China.
-    The ban runs 2024-12-03 to 2025-11-08: 10 + 8/30 months of 2025 = 0.855556 of the year.
-    Shortfall = 0.855556 × (1,641.95 + 7,904.93) = 8,167.89 kg.
+    The ban runs from 2024-12-03: 29 of December's 31 days, 0.935484 / 12 = 0.077957 of 2024.
+    Shortfall = 0.077957 × (1,641.95 + 7,904.93) = 744.25 kg. (Later years carry this 2024 pattern,
+    scaled to each year's volumes: ``graph.pattern``.)
     """
     s = load(CONTROLS)
-    total = s.imports["us_gallium_2025"].total.central
-    direct = total * s.imports["us_gallium_2025"].partners["CN"].central
+    total = s.imports["us_gallium_2024"].total.central
+    direct = total * s.imports["us_gallium_2024"].partners["CN"].central
     supply = {f.country: f.production[2024].central for f in s.facilities.values() if f.output == "gallium"}
     spare_cn = supply["CN"] - direct
     allocated = (s.demand["us_gallium"].tonnes.central - total) * spare_cn / (spare_cn + supply["RU"] + supply["KR"])
-    share = months_in_force(dt.date(2024, 12, 3), dt.date(2025, 11, 8), 2025) / 12
+    share = months_in_force(dt.date(2024, 12, 3), dt.date(2025, 11, 8), 2024) / 12
     expected = share * (direct + allocated)
-    row = controls[(controls["mode"] == "fixed") & (controls["variant"] == "base") & (controls["year"] == 2025)
+    row = controls[(controls["mode"] == "fixed") & (controls["variant"] == "base") & (controls["year"] == 2024)
                    & (controls["commodity"] == "gallium")]
-    assert share == pytest.approx((10 + 8 / 30) / 12)
-    assert expected == pytest.approx(8_167.89, abs=0.01)
+    assert share == pytest.approx((29 / 31) / 12)
+    assert expected == pytest.approx(744.25, abs=0.01)
     assert float(row["shortfall_t"].iloc[0]) == pytest.approx(expected, rel=1e-6)
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
@@ -292,7 +296,12 @@ def test_cli_atlas_controls_section(run_cli, tmp_path):
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "a.md").read_text()
     assert "**China's export controls across all critical minerals, variant base, 2025" in text
-    assert "| gallium | 43.0% | 0% |" in text
+    # gallium, 2025: the fixed response's shortfall (8,024.47 kg of 19,000 kg, the 2024 pattern carried to
+    # 2025 with the ban in force 10 + 8/30 months) against none when re-routed
+    row = next(line for line in text.splitlines() if line.startswith("| gallium |"))
+    fixed = controls_table(CONTROLS, variants=["base"])
+    g = fixed[(fixed["mode"] == "fixed") & (fixed["year"] == 2025) & (fixed["commodity"] == "gallium")]
+    assert row.startswith(f"| gallium | {100 * float(g['shortfall_share'].iloc[0]):.1f}% | 0% |")
     bad = run_cli("atlas", "--controls", CONTROLS, "--toggle", "nope=on")
     assert bad.returncode == 1
     assert "unknown toggle 'nope'" in bad.stderr

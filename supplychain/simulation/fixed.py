@@ -236,13 +236,9 @@ def propagate_fixed(
     denom = in0 + gap
     # Leontief groups: (facility, input commodity) for edges into facilities
     into_fac = is_fac[idx.dst]
-    com_code, com_uniq = pd.factorize(edges["commodity"].astype(str))
-    ncom = max(1, len(com_uniq))
-    gkeys = idx.dst[into_fac].astype(np.int64) * ncom + np.asarray(com_code, dtype=np.int64)[into_fac]
-    gcodes_raw, guniq = pd.factorize(gkeys)
-    gcodes = np.asarray(gcodes_raw, dtype=np.intp)
-    ng = len(guniq)
-    gfac = (np.asarray(guniq, dtype=np.int64) // ncom).astype(np.intp)
+    com_code = np.asarray(pd.factorize(edges["commodity"].astype(str))[0], dtype=np.intp)
+    gcodes, gfac = _facility_groups(idx.dst, com_code, into_fac)
+    ng = len(gfac)
     gbase = np.bincount(gcodes, weights=f0[into_fac], minlength=ng)
     e_fac = np.flatnonzero(into_fac)
     has_inputs = np.zeros(n, dtype=bool)
@@ -283,8 +279,16 @@ def propagate_fixed(
             scale = np.where(gsum > 0, s[gfac] * gbase / np.where(gsum > 0, gsum, 1.0), 0.0)
         scale = np.where(has_inputs[gfac], np.minimum(1.0, scale), 1.0)
         tonnes[e_fac] = tonnes[e_fac] * scale[gcodes]
-    taken, unsold, back = curtail(idx, tonnes, np.asarray(com_code, dtype=np.intp), gap, tol=tol, max_iter=limit)
+    taken, unsold, back = curtail(idx, tonnes, com_code, gap, tol=tol, max_iter=limit)
     return FixedResult(tonnes=taken, ratio=s, index=idx, iterations=it + back, unsold=unsold)
+
+
+def _facility_groups(node: IntArray, commodity: IntArray, mask: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
+    """Group the ``mask`` edges by (facility ``node[e]``, commodity): each edge's group and each group's facility."""
+    ncom = int(commodity.max()) + 1 if commodity.size else 1
+    key = node[mask].astype(np.int64) * ncom + commodity[mask].astype(np.int64)
+    codes, uniq = pd.factorize(key)
+    return np.asarray(codes, dtype=np.intp), (np.asarray(uniq, dtype=np.int64) // ncom).astype(np.intp)
 
 
 def curtail(
@@ -348,12 +352,8 @@ def curtail(
     is_fac = kind == "facility"
     inflow = np.bincount(dst, weights=flows, minlength=n) + unrecorded
     out_fac = is_fac[src]
-    ncom = int(commodity.max()) + 1 if commodity.size else 1
-    gkey = src[out_fac].astype(np.int64) * ncom + commodity[out_fac].astype(np.int64)
-    gcode_raw, guniq = pd.factorize(gkey)
-    gcode = np.asarray(gcode_raw, dtype=np.intp)
-    ng = len(guniq)
-    gfac = (np.asarray(guniq, dtype=np.int64) // ncom).astype(np.intp)
+    gcode, gfac = _facility_groups(src, commodity, out_fac)
+    ng = len(gfac)
     gout = np.bincount(gcode, weights=flows[out_fac], minlength=ng)
     rho = np.ones(n)
     it = 0
