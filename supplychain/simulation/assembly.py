@@ -17,10 +17,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.errors import EngineError, SolverError
-from supplychain.simulation.fixed import NetworkIndex
 from supplychain.simulation.fold import Fold
 from supplychain.simulation.highs import INF, SentHighs, quiet_highs
-from supplychain.simulation.lpdata import _Cols, _Rows
+from supplychain.simulation.lpdata import ModelStructure, _Cols, _Rows
 from supplychain.simulation.rationing import ShareRows
 
 __all__ = ["LPAssembly"]
@@ -29,16 +28,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 
-class LPAssembly:
+class LPAssembly(ModelStructure):
     """The LP's assembly (a part of :class:`~supplychain.simulation.rebalance.RebalanceModel`)."""
 
-    edges: pd.DataFrame
-    nodes: pd.DataFrame
-    index: NetworkIndex
-    facilities: IntArray
-    markets: IntArray
-    uses: IntArray
-    stock_markets: IntArray
     transshipment: bool
     _options: dict[str, Any]
     yields: pd.DataFrame

@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
+from supplychain.simulation.fixed import NetworkIndex
 from supplychain.simulation.rationing import Rule
 
-__all__ = ["BALANCE_TOL", "FLOW_TOL", "QuotaRow", "RebalanceSolution", "YearInputs"]
+__all__ = ["BALANCE_TOL", "FLOW_TOL", "ModelStructure", "QuotaRow", "RebalanceSolution", "YearInputs"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -197,3 +199,23 @@ class _Rows:
     n: int
 
 
+class ModelStructure:
+    """What the parts of :class:`~supplychain.simulation.rebalance.RebalanceModel` share: its network.
+
+    Attributes
+    ----------
+    edges, nodes : pandas.DataFrame
+        The model's edges (observed and candidates) and nodes.
+    index : NetworkIndex
+        Node positions of the edges' ends and the nodes' kinds.
+    facilities, markets, uses, stock_markets : numpy.ndarray of int
+        Node positions of each kind (markets with a stockpile for ``stock_markets``).
+    """
+
+    edges: pd.DataFrame
+    nodes: pd.DataFrame
+    index: NetworkIndex
+    facilities: IntArray
+    markets: IntArray
+    uses: IntArray
+    stock_markets: IntArray

@@ -16,8 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import EngineError
-from supplychain.simulation.fixed import NetworkIndex
-from supplychain.simulation.lpdata import QuotaRow, YearInputs, _beyond_round_off
+from supplychain.simulation.lpdata import ModelStructure, QuotaRow, YearInputs, _beyond_round_off
 from supplychain.simulation.policies import PolicyEffects
 
 __all__ = ["YearInputBuilder"]
@@ -26,16 +25,9 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
 
-class YearInputBuilder:
+class YearInputBuilder(ModelStructure):
     """The year's inputs (a part of :class:`~supplychain.simulation.rebalance.RebalanceModel`)."""
 
-    edges: pd.DataFrame
-    nodes: pd.DataFrame
-    index: NetworkIndex
-    facilities: IntArray
-    markets: IntArray
-    uses: IntArray
-    stock_markets: IntArray
     reexport_markets: IntArray
     _dom_in: Any
     _cross_out: Any
