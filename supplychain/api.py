@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
@@ -276,7 +277,8 @@ def simulate(
     Raises
     ------
     ScenarioError
-        Unknown toggle or variant names (with a did-you-mean hint).
+        Unknown toggle or variant names (with a did-you-mean hint), or nothing to
+        simulate (no facilities, flows, imports, demand or stockpiles).
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
@@ -370,13 +372,12 @@ def compare(
         m = out.measures
         m = m[m["metric"].isin(list(metrics))]
         if pairs:
-            key = list(zip(m["country"], m["commodity"], strict=True))
-            m = m[[k in pairs for k in key]]
+            keep = pairs
         else:
-            demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
-            demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
-                       if x.startswith("element_")}
-            m = m[[k in demand for k in zip(m["country"], m["commodity"], strict=True)]]
+            keep = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+            keep |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
+                     if x.startswith("element_")}
+        m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
         rows = m[["year", "country", "commodity", "metric", "value"]].copy()
         t = out.targets
         if not t.empty:

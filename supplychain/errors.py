@@ -19,6 +19,7 @@ __all__ = [
     "ScenarioError",
     "SolverError",
     "SupplyChainError",
+    "SupplyChainWarning",
     "format_path",
 ]
 
@@ -142,3 +143,7 @@ class EngineError(SupplyChainError, ValueError):
 
 class SolverError(SupplyChainError, RuntimeError):
     """The optimisation solver failed or reported an infeasible/unbounded model."""
+
+
+class SupplyChainWarning(UserWarning):
+    """Something the user should know that does not stop the work (a cap applied, a cache not written)."""

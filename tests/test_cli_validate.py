@@ -86,7 +86,7 @@ def test_missing_path_and_empty_folder(run_cli: Run, tmp_path: Path) -> None:
         (b"", "file is empty"),
         (b"   \n# only a comment\n", "file is empty"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),
-        (b"\xff\xfe s\x00c\x00", "not a text file"),
+        (b"\xff\xfe s\x00c\x00", "file is UTF-16 text"),
         (b"- just\n- a list\n", "top level must be a mapping"),
         (b"a: " + b"[" * 200 + b"]" * 200 + b"\n", "nested deeper than"),
         (b"scenario:\n  name: x\n    base_year: 2024\n", "mapping values are not allowed"),
@@ -142,4 +142,6 @@ def test_schema_command_writes_the_committed_schema(run_cli: Run, tmp_path: Path
 
 
 def test_schema_to_unwritable_place(run_cli: Run, tmp_path: Path) -> None:
-    assert_clean_failure(run_cli("schema", "-o", tmp_path / "no" / "such" / "dir.json"), "cannot write")
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    assert_clean_failure(run_cli("schema", "-o", tmp_path / "file" / "dir.json"), "Not a directory")
+    assert_clean_failure(run_cli("schema", "-o", tmp_path), "is a folder; give a file name")

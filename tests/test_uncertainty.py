@@ -433,7 +433,7 @@ def test_progress_silent_when_not_a_tty_and_callable_receives_updates(capsys: py
         make_scenario(), samples=100, seed=1, model=linear_measure, cache=False, chunk_size=40,
         progress=lambda d, t: seen.append((d, t)),
     )  # fmt: skip
-    assert seen[-1] == (101, 101)  # samples + the central run
+    assert seen[-1] == (100, 100)  # the samples (the central run goes first, before the bar)
     assert r.n == 100
     with pytest.raises(ValueError, match="unknown progress display"), progress_bar(1, kind="fancy"):
         pass

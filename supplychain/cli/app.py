@@ -3,7 +3,8 @@
 Subcommand modules import only :mod:`typer` at module level and the rest of
 supplychain inside the command, so ``supplychain --help`` starts fast (no
 pydantic, pandas, scipy or networkx). Add a subcommand with one registration
-line below.
+line below; :func:`~supplychain.cli.common.guarded` gives every command the same
+clean error messages (no traceback for anything the package raises on purpose).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 
 from supplychain import __version__
+from supplychain.cli.common import guarded, install_signal_handlers
 from supplychain.cli.importers import import_app
 from supplychain.cli.schema import schema
 from supplychain.cli.sweep import sweep
@@ -49,17 +51,21 @@ def _root(
     """
 
 
-app.command("validate")(validate)
-app.command("run")(__import__("supplychain.cli.run", fromlist=["run"]).run)
-app.command("compare")(__import__("supplychain.cli.compare", fromlist=["compare"]).compare)
-app.command("schema")(schema)
-app.command("sweep")(sweep)
-app.command("graph")(__import__("supplychain.cli.graph", fromlist=["graph"]).graph)
-app.command("report")(__import__("supplychain.cli.report", fromlist=["report"]).report)
-app.command("atlas")(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas)
+app.command("validate")(guarded(validate))
+app.command("run")(guarded(__import__("supplychain.cli.run", fromlist=["run"]).run))
+app.command("compare")(guarded(__import__("supplychain.cli.compare", fromlist=["compare"]).compare))
+app.command("schema")(guarded(schema))
+app.command("sweep")(guarded(sweep, also=(ValueError, KeyError)))
+app.command("graph")(guarded(__import__("supplychain.cli.graph", fromlist=["graph"]).graph, also=(ValueError,)))
+app.command("report")(guarded(__import__("supplychain.cli.report", fromlist=["report"]).report, also=(ValueError,)))
+app.command("atlas")(guarded(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas))
+for _info in import_app.registered_commands:  # `import …` commands: the same clean errors
+    if _info.callback is not None:
+        _info.callback = guarded(_info.callback, also=(ValueError,))
 app.add_typer(import_app, name="import")
 
 
 def main() -> None:
-    """Run the command line (the ``supplychain`` console script)."""
+    """Run the command line (the ``supplychain`` console script); SIGTERM exits as cleanly as SIGINT."""
+    install_signal_handlers()
     app(prog_name="supplychain")

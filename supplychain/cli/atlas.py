@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import fail
+from supplychain.cli.common import echo, fail
 
 __all__ = ["atlas"]
 
@@ -105,20 +105,20 @@ def atlas(
     print_table(display_table(frame, collapse=not all_rows), "US net import reliance 2024 and China (USGS MCS 2025)",
                 max_rows=100)
     for line in headline_lines(h):
-        typer.echo(line)
-    typer.echo("* = RANKED-SOURCE SPLIT: a share assumed from Fig2's ranked list (no percentages published).")
+        echo(line)
+    echo("* = RANKED-SOURCE SPLIT: a share assumed from Fig2's ranked list (no percentages published).")
     if table is not None:
         print_table(controls_display(table[1]), table[0], max_rows=100)
     try:
         if chart is not None:
             save_ranked_chart(frame, chart)
-            typer.echo(f"wrote {chart}")
+            echo(f"wrote {chart}")
         if output is not None:
             suffix = output.suffix.lower()
             text = (frame.to_csv(index=False, lineterminator="\n") if suffix == ".csv"
                     else atlas_markdown(frame, h, controls=table) if suffix == ".md"
                     else atlas_html(frame, h, controls=table))
             atomic_write_text(output, text)
-            typer.echo(f"wrote {output}")
+            echo(f"wrote {output}")
     except OSError as err:
         fail(f"cannot write: {err.strerror or err}")

@@ -1,29 +1,156 @@
-"""Helpers shared by the subcommands: clean failures, option parsing and rich tables.
+"""Helpers shared by the subcommands: clean failures, safe text, option parsing and rich tables.
 
-Only :mod:`typer` is imported at module level; rich and pandas are imported
-inside the functions so ``supplychain --help`` stays fast.
+Every command is registered through :func:`guarded` (``supplychain.cli.app``): an
+error the package raises on purpose (:class:`~supplychain.errors.SupplyChainError`,
+an :class:`OSError` reading or writing a file, a missing optional dependency) is
+printed as ``error: …`` — located at file:line:column where the input is to blame —
+with a non-zero exit status, never as a traceback. Everything printed goes through
+:func:`~supplychain.report.escape.clean_text`, so text from a scenario cannot drive
+the terminal. :func:`install_signal_handlers` makes SIGTERM exit like SIGINT does,
+running every clean-up on the way out.
+
+Only :mod:`typer` and the small :mod:`supplychain.errors` are imported at module
+level; rich and pandas are imported inside the functions so ``supplychain --help``
+stays fast.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast
+import functools
+import os
+import signal
+import warnings
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
+
+from supplychain.errors import EngineError, ScenarioError, SolverError, SupplyChainError, SupplyChainWarning
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "fail", "fmt", "parse_allocation", "parse_blocks",
-           "parse_mode", "parse_objective", "print_table"]
+__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "fmt", "guarded",
+           "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
+           "print_table", "warn"]
 
 ALLOCATIONS = ("contracts_first", "home_first", "proportional", "max_delivery")
 """The allocation rules (``supplychain.simulation.rationing.RULES``; kept here so ``--help`` imports no numpy)."""
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-def fail(message: str, code: int = 1) -> NoReturn:
+USER_ERRORS: tuple[type[BaseException], ...] = (SupplyChainError, OSError, ImportError)
+"""What every command reports as ``error: …`` (the package's own errors, file-system errors, missing extras)."""
+
+
+def echo(message: object, *, err: bool = False, nl: bool = True) -> None:
+    """Print text with control characters made visible (:func:`~supplychain.report.escape.clean_text`)."""
+    from supplychain.report.escape import clean_text
+
+    typer.echo(clean_text(message, newlines=True), err=err, nl=nl)
+
+
+def warn(message: object) -> None:
+    """Print ``warning: message`` to stderr."""
+    echo(f"warning: {message}", err=True)
+
+
+def fail(message: object, code: int = 1) -> NoReturn:
     """Print ``error: message`` to stderr and exit with ``code`` (a user error: no traceback)."""
-    typer.echo(f"error: {message}", err=True)
+    echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _os_message(err: OSError) -> str:
+    """``FILE: reason`` for an OS error (``FILE → OTHER: reason`` for a rename)."""
+    reason = err.strerror or str(err)
+    if err.filename is None:
+        return reason
+    where = os.fsdecode(err.filename)
+    if err.filename2 is not None:
+        where += f" → {os.fsdecode(err.filename2)}"
+    return f"{where or repr(where)}: {reason}"
+
+
+def describe_error(err: BaseException) -> tuple[str, int]:
+    r"""Return the message and exit status a command shows for an error it reports.
+
+    A scenario's problems are listed with file:line:column; an
+    :class:`~supplychain.errors.EngineError` located in the scenario (a closed
+    trade loop) shows those located problems; a solver failure exits with 2.
+
+    Examples
+    --------
+    >>> from supplychain.errors import Problem, ScenarioError
+    >>> describe_error(ScenarioError([Problem("s.yaml", 3, 5, ("flows", "a"), "bad", "fix it")]))
+    ('1 problem found:\ns.yaml:3:5: flows.a: bad\n    hint: fix it', 1)
+    >>> describe_error(IsADirectoryError(21, "Is a directory", "out"))
+    ('out: Is a directory', 1)
+    """
+    if isinstance(err, EngineError) and isinstance(err.__cause__, ScenarioError):
+        return str(err.__cause__), 1
+    if isinstance(err, SolverError):
+        return str(err), 2
+    if isinstance(err, OSError):
+        return _os_message(err), 1
+    if isinstance(err, KeyError) and err.args:
+        return str(err.args[0]), 1
+    return str(err), 1
+
+
+def _warning_printer(default: Callable[..., None]) -> Callable[..., None]:
+    """Make a ``warnings.showwarning`` that prints the package's warnings as ``warning: …`` lines."""
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any) -> None:
+        if issubclass(category, SupplyChainWarning):
+            warn(message)
+        else:
+            default(message, category, *rest)
+
+    return show
+
+
+def guarded(command: Callable[_P, _R], *, also: tuple[type[BaseException], ...] = ()) -> Callable[_P, _R]:
+    """Wrap a command so the errors it reports are clean messages and its warnings ``warning:`` lines.
+
+    Parameters
+    ----------
+    command : callable
+        The typer command function.
+    also : tuple of exception types
+        Further errors the command's API raises on bad arguments (e.g. ``ValueError``).
+
+    Returns
+    -------
+    callable
+        The command, with the same signature (typer reads it through ``__wrapped__``).
+    """
+    caught = (*USER_ERRORS, *also)
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", SupplyChainWarning)
+            warnings.showwarning = _warning_printer(warnings.showwarning)
+            try:
+                return command(*args, **kwargs)
+            except caught as err:
+                message, code = describe_error(err)
+                fail(message, code)
+
+    return run
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    """Leave like an interrupt: ``finally`` blocks run, workers stop, temporary files go."""
+    raise SystemExit(128 + signum)
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM (``kill PID``, ``Popen.terminate()``) into a clean exit with status 143."""
+    signal.signal(signal.SIGTERM, _terminate)
 
 
 def _one_of(flag: str, value: str, choices: tuple[str, ...]) -> str:
@@ -118,15 +245,21 @@ def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: 
     """Print a DataFrame as a rich table, cut after ``max_rows`` with a hint."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from supplychain.report.escape import clean_text
+
+    def text(value: object) -> Text:  # plain text: no rich markup, no control characters
+        return Text(clean_text(value))
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=200)  # files and pipes: no truncated columns
-    table = Table(title=title, title_justify="left")
+    table = Table(title=text(title), title_justify="left")
     for col in df.columns:
-        table.add_column(str(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
+        table.add_column(text(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
     for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*(fmt(v) for v in row))
+        table.add_row(*(text(fmt(v)) for v in row))
     console.print(table)
     if len(df) > max_rows:
-        console.print(f"… {len(df) - max_rows} more rows; {more_hint}")
+        console.print(text(f"… {len(df) - max_rows} more rows; {more_hint}"))

@@ -15,6 +15,7 @@ from supplychain.cli.common import (
     AllocationOption,
     BlocksOption,
     ObjectiveOption,
+    echo,
     fail,
     parse_allocation,
     parse_blocks,
@@ -78,27 +79,21 @@ def compare(
         fail("give either --variant or --grid, not both")
 
     from supplychain.api import compare as api_compare
-    from supplychain.errors import ScenarioError, SolverError
     from supplychain.io import load
-    from supplychain.io.atomic import atomic_write_text
+    from supplychain.io.atomic import atomic_write_text, output_path
     from supplychain.simulation.toggles import check_cli_names
 
-    try:
-        sc = load(scenario)
-        check_cli_names(sc, variants=variant or [], grid=grid or [])
-        table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
-                            source=source or sc.scenario.source_country, mode=mode_arg,
-                            objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
-    except ScenarioError as err:
-        fail(str(err))
-    except SolverError as err:
-        fail(str(err), code=2)
-    except OSError as err:
-        fail(f"cannot read {scenario}: {err}")
+    sc = load(scenario)
+    check_cli_names(sc, variants=variant or [], grid=grid or [])
+    if output is not None:
+        output_path(output)  # refuse a folder or a device now, not after the simulations
+    table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
+                        source=source or sc.scenario.source_country, mode=mode_arg,
+                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
     print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output")  # fmt: skip
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))
-        typer.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from supplychain.cli.common import echo, fail
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,12 +24,6 @@ if TYPE_CHECKING:
 __all__ = ["graph"]
 
 _SUFFIXES = (".svg", ".png", ".dot", ".gv")
-
-
-def _fail(message: str) -> NoReturn:
-    """Print a user error (no traceback) and exit with status 1."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def _traced(scenario: Scenario, source: str, nodes: pd.DataFrame, edges: pd.DataFrame, weight: str) -> pd.Series:
@@ -89,72 +85,70 @@ def graph(
         supplychain graph scenarios/us_japan.yaml -t china_ban=on --compare-toggle us_japan_deal -o deal.svg
     """
     if output.suffix.lower() not in _SUFFIXES:
-        _fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")
+        fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")
     if baseline and compare_toggle:
-        _fail("give either --baseline or --compare-toggle, not both")
+        fail("give either --baseline or --compare-toggle, not both")
     if mode not in ("fixed", "rebalance"):
-        _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+        fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
-    from supplychain.errors import SupplyChainError
     from supplychain.io import load
+    from supplychain.io.atomic import output_path
 
-    try:
-        sc = load(scenario)
-        if compare_toggle is not None and compare_toggle not in sc.toggles:
-            known = ", ".join(sorted(sc.toggles)) or "(none)"
-            _fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
-        years = sc.years
-        draw_year = year if year is not None else (years[0] if baseline else years[-1])
-        if draw_year not in years:
-            _fail(f"--year {draw_year} is outside the scenario's years {years[0]}–{years[-1]}")
-        for k in commodity or []:
-            if k not in sc.commodities:
-                known = ", ".join(sorted(sc.commodities)) or "(none)"
-                _fail(f"commodity {k!r} is not in the scenario; it has: {known}")
+    output_path(output)  # refuse a folder or a device now, not after the simulation
+    sc = load(scenario)
+    if compare_toggle is not None and compare_toggle not in sc.toggles:
+        known = ", ".join(sorted(sc.toggles)) or "(none)"
+        fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
+    years = sc.years
+    draw_year = year if year is not None else (years[0] if baseline else years[-1])
+    if draw_year not in years:
+        fail(f"--year {draw_year} is outside the scenario's years {years[0]}–{years[-1]}")
+    for k in commodity or []:
+        if k not in sc.commodities:
+            known = ", ".join(sorted(sc.commodities)) or "(none)"
+            fail(f"commodity {k!r} is not in the scenario; it has: {known}")
 
-        from supplychain.api import simulate
-        from supplychain.report.dot import names_of, render, to_dot
-        from supplychain.report.figures import result_tables
-        from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
+    from supplychain.api import simulate
+    from supplychain.report.dot import names_of, render, to_dot
+    from supplychain.report.figures import result_tables
+    from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
-        overrides = parse_toggle_args(toggle or [])
-        check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
-        source = sc.scenario.source_country
-        mode_arg: Mode = "fixed" if mode == "fixed" else "rebalance"
-        draw = partial(
-            to_dot, year=draw_year, commodity=commodity or None, max_nodes=max_nodes, names=names_of(sc),
-            focus_countries={t.country for t in sc.targets.values()},
-        )  # fmt: skip
-        if compare_toggle is not None:
-            off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)
-            on = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: True}, mode=mode_arg)
-            n0, e0 = result_tables(off, draw_year)
-            n1, e1 = result_tables(on, draw_year)
+    overrides = parse_toggle_args(toggle or [])
+    check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
+    source = sc.scenario.source_country
+    mode_arg: Mode = "fixed" if mode == "fixed" else "rebalance"
+    draw = partial(
+        to_dot, year=draw_year, commodity=commodity or None, max_nodes=max_nodes, names=names_of(sc),
+        focus_countries={t.country for t in sc.targets.values()},
+    )  # fmt: skip
+    if compare_toggle is not None:
+        off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)
+        on = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: True}, mode=mode_arg)
+        n0, e0 = result_tables(off, draw_year)
+        n1, e1 = result_tables(on, draw_year)
+        dot = draw(
+            (n1, e1.drop(columns=["status", "baseline_t"])),
+            compare_to=(n0, e0.drop(columns=["status", "baseline_t"])),
+            traced=_traced(sc, source, n1, e1, "tonnes"),
+            compare_traced=_traced(sc, source, n0, e0, "tonnes"),
+            compare_label=f"{compare_toggle}=off",
+            title=title or f"{sc.scenario.name}: what {compare_toggle} changes",
+        )
+    else:
+        res = simulate(sc, variant=variant, toggles=overrides or None, mode=mode_arg)
+        nodes, edges = result_tables(res, draw_year)
+        if baseline:
             dot = draw(
-                (n1, e1.drop(columns=["status", "baseline_t"])),
-                compare_to=(n0, e0.drop(columns=["status", "baseline_t"])),
-                traced=_traced(sc, source, n1, e1, "tonnes"),
-                compare_traced=_traced(sc, source, n0, e0, "tonnes"),
-                compare_label=f"{compare_toggle}=off",
-                title=title or f"{sc.scenario.name}: what {compare_toggle} changes",
-            )
+                (nodes, edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])),
+                traced=_traced(sc, source, nodes, edges, "baseline_t"),
+                title=title or f"{sc.scenario.name}: baseline",
+                )
         else:
-            res = simulate(sc, variant=variant, toggles=overrides or None, mode=mode_arg)
-            nodes, edges = result_tables(res, draw_year)
-            if baseline:
-                dot = draw(
-                    (nodes, edges.assign(tonnes=edges["baseline_t"]).drop(columns=["status", "baseline_t"])),
-                    traced=_traced(sc, source, nodes, edges, "baseline_t"),
-                    title=title or f"{sc.scenario.name}: baseline",
-                    )
-            else:
-                dot = draw(
-                    (nodes, edges),
-                    traced=_traced(sc, source, nodes, edges, "tonnes"),
-                    compare_traced=_traced(sc, source, nodes, edges, "baseline_t"),
-                    title=title or f"{sc.scenario.name}: {res.variant}",
-                    )
-        written = render(dot, output)
-    except (SupplyChainError, ValueError, OSError) as err:
-        _fail(str(err))
-    typer.echo(f"wrote {written}")
+            dot = draw(
+                (nodes, edges),
+                traced=_traced(sc, source, nodes, edges, "tonnes"),
+                compare_traced=_traced(sc, source, nodes, edges, "baseline_t"),
+                title=title or f"{sc.scenario.name}: {res.variant}",
+                )
+    written = render(dot, output)
+    echo(f"wrote {written}")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import fail
+from supplychain.cli.common import echo, fail
 
 __all__ = ["usgs_mcs"]
 
@@ -53,7 +53,7 @@ def usgs_mcs(
         fail(str(err))
     except OSError as err:
         fail(f"cannot write {output}: {err.strerror or err}")
-    typer.echo(f"wrote {len(result.fragments)} commodity fragments, sources.yaml, minerals.yaml and coverage.md "
+    echo(f"wrote {len(result.fragments)} commodity fragments, sources.yaml, minerals.yaml and coverage.md "
                f"to {result.output}")
-    typer.echo(f"not modelled (see coverage.md): {', '.join(result.not_modelled)}")
-    typer.echo(f"figures left out as withheld, not available or bound-only: {result.left_out}")
+    echo(f"not modelled (see coverage.md): {', '.join(result.not_modelled)}")
+    echo(f"figures left out as withheld, not available or bound-only: {result.left_out}")

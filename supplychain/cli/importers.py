@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.common import fail
+from supplychain.cli.common import echo, fail
 from supplychain.cli.import_usgs import usgs_mcs
 
 if TYPE_CHECKING:
@@ -72,15 +72,15 @@ def _common(hs: list[str] | None, year: list[int] | None, commodity: str | None,
 
 def _emit(result: TradeImport, output: Path | None) -> None:
     for line in result.summary.lines():
-        typer.echo(line, err=True)
+        echo(line, err=True)
     if output is None:
-        typer.echo(result.text, nl=False)
+        echo(result.text, nl=False)
     else:
         try:
             result.write(output)
         except OSError as err:
             fail(f"cannot write {output}: {err.strerror or err}")
-        typer.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
 
 
 def _guarded(call: Callable[[], TradeImport]) -> TradeImport:

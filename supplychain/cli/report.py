@@ -8,19 +8,13 @@ module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import AllocationOption, parse_allocation
+from supplychain.cli.common import AllocationOption, echo, fail, parse_allocation
 
 __all__ = ["report"]
-
-
-def _fail(message: str) -> NoReturn:
-    """Print a user error (no traceback) and exit with status 1."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)
 
 
 def report(
@@ -48,40 +42,38 @@ def report(
 
     The folder gets index.html (no external resources), summary.md, measures.csv,
     shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
-    It is written atomically; an existing folder is replaced only if it holds an
-    earlier report.
+    It is written atomically; an existing folder is replaced only if it holds
+    nothing but an earlier report (files you added there make it refuse).
 
     Example:
 
         supplychain report scenarios/ --output out/report --mode rebalance
     """
     if mode not in ("fixed", "rebalance"):
-        _fail(f"--mode must be fixed or rebalance, not {mode!r}")
+        fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
     allocation_arg = parse_allocation(allocation)
 
-    from supplychain.errors import SupplyChainError
     from supplychain.io import validate_paths
+    from supplychain.report.folder import check_target
     from supplychain.report.html import run_scenario, write_report
 
+    check_target(output)  # before simulating: a folder in the way is refused at once
     reports = validate_paths(paths)
     bad = [r for r in reports if r.error is not None]
     for r in bad:
-        typer.echo(f"FAIL {r.file}: {r.error}", err=True)
+        echo(f"FAIL {r.file}: {r.error}", err=True)
     if bad:
-        _fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
+        fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
     found = [r for r in reports if r.scenario is not None]
     if not found:
-        _fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
+        fail("no scenario files found (a scenario file has a top-level `scenario:` section)")
     runs = []
-    try:
-        for r in found:
-            if r.scenario is None:
-                continue
-            typer.echo(f"simulating {r.file} ({mode})", err=True)
-            runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
-                                     allocation=allocation_arg))
-        out = write_report(runs, output, title=title)
-    except (SupplyChainError, ValueError, OSError) as err:
-        _fail(str(err))
-    typer.echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")
+    for r in found:
+        if r.scenario is None:
+            continue
+        echo(f"simulating {r.file} ({mode})", err=True)
+        runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
+                                 allocation=allocation_arg))
+    out = write_report(runs, output, title=title)
+    echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

@@ -18,6 +18,7 @@ from supplychain.cli.common import (
     AllocationOption,
     BlocksOption,
     ObjectiveOption,
+    echo,
     fail,
     parse_allocation,
     parse_blocks,
@@ -211,17 +212,16 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     for key, df in response_tables(result, years, countries).items():
         title, none = _RESPONSE_TITLES[key]
         if df.empty:
-            typer.echo(f"{title}: {none} in {shown}.")
+            echo(f"{title}: {none} in {shown}.")
         else:
             print_table(df, title, max_rows=20, more_hint=hint)
     line = solver_line(result.solver) if result.mode == "rebalance" else None
     if line:
-        typer.echo(line)
+        echo(line)
     idle = result.inactive[result.inactive["year"].isin(years)]
     if not idle.empty:
         names = ", ".join(sorted(set(idle["facility"])))
-        typer.echo(f"Inactive in the fixed response (new plants have no baseline trade; see --mode rebalance): "
-                   f"{names}.")
+        echo(f"Inactive in the fixed response (new plants have no baseline trade; see --mode rebalance): {names}.")
 
 
 def _print_targets(targets: pd.DataFrame) -> None:
@@ -283,31 +283,25 @@ def run(
     allocation_arg = parse_allocation(allocation)
 
     from supplychain.api import simulate
-    from supplychain.errors import ScenarioError, SolverError
     from supplychain.io import load
-    from supplychain.io.atomic import atomic_write_text
+    from supplychain.io.atomic import atomic_write_text, output_path
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
-    try:
-        sc = load(scenario)
-        overrides = parse_toggle_args(toggle or [])
-        check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
-        all_years = sc.years
-        years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
-        outside = [y for y in years if y not in all_years]
-        if outside:
-            fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
-        # Years run from the base year (stocks carry over) up to the last one asked for.
-        result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
-                          source=source or sc.scenario.source_country, toggles=overrides or None,
-                          variant=variant, mode=mode_arg, objective=objective_arg, blocks=blocks_arg,
-                          allocation=allocation_arg)  # fmt: skip
-    except ScenarioError as err:
-        fail(str(err))
-    except SolverError as err:
-        fail(str(err), code=2)
-    except OSError as err:
-        fail(f"cannot read {scenario}: {err}")
+    sc = load(scenario)
+    overrides = parse_toggle_args(toggle or [])
+    check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
+    all_years = sc.years
+    years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
+    outside = [y for y in years if y not in all_years]
+    if outside:
+        fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
+    if output is not None and output_format != "table":
+        output_path(output)  # refuse a folder or a device now, not after the simulation
+    # Years run from the base year (stocks carry over) up to the last one asked for.
+    result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
+                      source=source or sc.scenario.source_country, toggles=overrides or None,
+                      variant=variant, mode=mode_arg, objective=objective_arg, blocks=blocks_arg,
+                      allocation=allocation_arg)  # fmt: skip
 
     if output_format == "table":
         rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
@@ -322,12 +316,12 @@ def run(
         else:
             text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)
         if output is None:
-            typer.echo(text, nl=False)
+            echo(text, nl=False)
         else:
             atomic_write_text(output, text)
-            typer.echo(f"wrote {output}", err=True)
+            echo(f"wrote {output}", err=True)
 
     if check_targets and not result.targets.empty and not bool(result.targets["passed"].all()):
         missed = result.targets[~result.targets["passed"].astype(bool)]
-        typer.echo(f"{len(missed)} target-year(s) missed", err=True)
+        echo(f"{len(missed)} target-year(s) missed", err=True)
         raise typer.Exit(3)

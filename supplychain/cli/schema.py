@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from supplychain.cli.common import echo
+
 __all__ = ["schema"]
 
 
@@ -27,15 +29,12 @@ def schema(
 
         supplychain schema --output schema/scenario.schema.json
     """
+    from supplychain.io.atomic import atomic_write
     from supplychain.schema.jsonschema import scenario_json_schema_text
 
     text = scenario_json_schema_text()
     if output is None:
         typer.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8", newline="\n")
-    except OSError as err:
-        typer.echo(f"error: cannot write {output}: {err.strerror or err}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"wrote {output}", err=True)
+    atomic_write(output, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+    echo(f"wrote {output}", err=True)

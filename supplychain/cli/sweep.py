@@ -12,29 +12,52 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.common import fail, print_table
+from supplychain.cli.common import echo, fail, print_table, warn
 
 if TYPE_CHECKING:
-    pass
+    from supplychain.uncertainty.result import SweepResult
 
 __all__ = ["sweep"]
 
 MAX_ROWS = 40
 """Summary rows printed before the table is cut (the full table goes to ``--output``)."""
+MAX_FAILURES_SHOWN = 10
+"""Failed samples listed with their inputs (all of them are in the result and NaN in ``--output``)."""
 
 
-def _parse_years(text: str) -> list[int]:
-    """``2030`` → [2030]; ``2024,2030`` → [2024, 2030]; ``2025-2030`` → 2025 … 2030."""
-    out: list[int] = []
+def _parse_years(text: str) -> list[tuple[int, int]]:
+    """``2030`` → [(2030, 2030)]; ``2024,2030`` → two; ``2025-2030`` → [(2025, 2030)] (not expanded yet)."""
+    spans: list[tuple[int, int]] = []
     try:
         for part in text.split(","):
             lo, sep, hi = part.strip().partition("-")
-            out.extend(range(int(lo), int(hi) + 1) if sep else [int(lo)])
+            spans.append((int(lo), int(hi) if sep else int(lo)))
     except ValueError:
         fail(f"--years must be years such as 2030, 2024,2030 or 2025-2030, not {text!r}")
-    if not out:
-        fail("--years names no year")
-    return sorted(set(out))
+    bad = [f"{lo}-{hi}" for lo, hi in spans if hi < lo]
+    if bad:
+        fail(f"--years {bad[0]} runs backwards; write the first year first")
+    return spans
+
+
+def _years_in(spans: list[tuple[int, int]], years: list[int], text: str) -> list[int]:
+    """Expand ``spans`` within the scenario's ``years``; a year outside them is an error that says so."""
+    first, last = years[0], years[-1]
+    for lo, hi in spans:
+        if lo < first or hi > last:
+            fail(f"--years {text} reaches outside the scenario's years {first}–{last}")
+    return sorted({y for lo, hi in spans for y in range(lo, hi + 1)})
+
+
+def _report_failures(result: SweepResult) -> None:
+    """Say how many samples could not be computed and list the first, with their inputs."""
+    failures = result.failures
+    if failures.empty:
+        return
+    warn(f"{len(failures):,} of {result.n:,} samples could not be computed; they are left out of the statistics "
+         "(n counts the samples used) and are NaN in --output")  # fmt: skip
+    print_table(failures.head(MAX_FAILURES_SHOWN), "Samples that could not be computed (inputs and reason)",
+                max_rows=MAX_FAILURES_SHOWN)  # fmt: skip
 
 
 def sweep(
@@ -119,7 +142,10 @@ def sweep(
     Every quantity with a distribution (uniform, triangular, normal, choice) and
     every toggle with a probability is sampled; the same seed gives the same
     numbers on any number of workers or on a Dask cluster. Results are cached
-    under .supplychain-cache/ (a re-run is instant; any change recomputes).
+    under .supplychain-cache/ (a re-run is instant; any change recomputes; a cache
+    that cannot be written is a warning). A sample that cannot be computed (e.g.
+    sampled flows that leave a market short) is listed with its inputs and left
+    out of the statistics; the sweep goes on.
 
     Example:
 
@@ -132,7 +158,7 @@ def sweep(
         fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
     if span not in ("bounds", "p5-p95"):
         fail(f"--span must be bounds or p5-p95, not {span!r}")
-    year_list = _parse_years(years) if years is not None else None
+    year_spans = _parse_years(years) if years is not None else None
     if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
         fail(f"--output must end in .parquet or .csv, not {output.name!r}")
     if tornado is not None:
@@ -141,77 +167,77 @@ def sweep(
         if measure is None:
             fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
 
-    from supplychain.errors import SupplyChainError
+    from supplychain.io.atomic import output_path
+    from supplychain.io.load import load
+    from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
     from supplychain.uncertainty.cache import SweepCache
+    from supplychain.uncertainty.montecarlo import run_sweep
+    from supplychain.uncertainty.sensitivity import one_at_a_time
 
-    try:
-        from supplychain.io.load import load
-        from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
-        from supplychain.uncertainty.montecarlo import run_sweep
-        from supplychain.uncertainty.sensitivity import one_at_a_time
-
-        toggles = parse_toggle_args(toggle or [])
-        sc = load(scenario)
-        check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
-        cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
-        select: dict[str, Any] = {
-            "measures": [measure] if measure else None,
-            "countries": [country] if country else None,
-            "commodities": [commodity] if commodity else None,
-        }
-        common: dict[str, Any] = {
-            "mode": mode,
-            "years": year_list,
-            "source": source,
-            "toggles": toggles,
-            "variant": variant,
-            "parameters": param or None,
-            "executor": executor,
-            "workers": workers,
-            "quiet": quiet,
-            **select,
-        }
-        result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, **common)
-        info = result.info
-        timing = (
-            "from cache"
-            if info.get("cached")
-            else f"{info['wall_seconds']:.2f} s, {info['samples_per_second']:,.0f} samples/s on {info['executor']}"
+    for target in (output, tornado):
+        if target is not None:
+            output_path(target)  # a folder or a device in the way: refused now, not after the sweep
+    toggles = parse_toggle_args(toggle or [])
+    sc = load(scenario)
+    check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
+    year_list = _years_in(year_spans, sc.years, str(years)) if year_spans is not None else None
+    cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
+    select: dict[str, Any] = {
+        "measures": [measure] if measure else None,
+        "countries": [country] if country else None,
+        "commodities": [commodity] if commodity else None,
+    }
+    common: dict[str, Any] = {
+        "mode": mode,
+        "years": year_list,
+        "source": source,
+        "toggles": toggles,
+        "variant": variant,
+        "parameters": param or None,
+        "executor": executor,
+        "workers": workers,
+        "quiet": quiet,
+        **select,
+    }
+    result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, on_error="nan", **common)
+    info = result.info
+    timing = (
+        "from cache"
+        if info.get("cached")
+        else f"{info['wall_seconds']:.2f} s, {info['samples_per_second']:,.0f} samples/s on {info['executor']}"
+    )
+    echo(
+        f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, "
+        f"{info['parameters']} uncertain inputs ({info['model']}); {timing}"
+    )
+    if info["parameters"] == 0:
+        echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
+    _report_failures(result)
+    summary = result.summary()
+    keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
+    if "partner" in summary.columns:
+        summary = summary[summary["partner"] == ""]
+    print_table(summary[keep], "Measures over the samples (central = every input at its central value)",
+                max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output")
+    targets = result.target_probability()
+    if len(targets):
+        print_table(
+            targets[["target", "year", "required", "threshold", "probability", "central_met"]],
+            "Probability that each target is met",
         )
-        typer.echo(
-            f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, "
-            f"{info['parameters']} uncertain inputs ({info['model']}); {timing}"
+    if output is not None:
+        written = result.save(output)
+        echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
+    if tornado is not None:
+        oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
+        where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
+        if source is not None:
+            where["source_country"] = source
+        ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
+        oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
+        print_table(
+            ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
+            f"What matters most for {measure} (one at a time)",
+            max_rows=15,
         )
-        if info["parameters"] == 0:
-            typer.echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
-        summary = result.summary()
-        keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
-        if "partner" in summary.columns:
-            summary = summary[summary["partner"] == ""]
-        print_table(summary[keep], "Measures over the samples (central = every input at its central value)",
-                    max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output")
-        targets = result.target_probability()
-        if len(targets):
-            print_table(
-                targets[["target", "year", "required", "threshold", "probability", "central_met"]],
-                "Probability that each target is met",
-            )
-        if output is not None:
-            written = result.save(output)
-            typer.echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
-        if tornado is not None:
-            oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
-            where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
-            if source is not None:
-                where["source_country"] = source
-            ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
-            oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
-            print_table(
-                ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
-                f"What matters most for {measure} (one at a time)",
-                max_rows=15,
-            )
-            typer.echo(f"wrote {tornado}", err=True)
-    except (SupplyChainError, ValueError, KeyError, OSError, ImportError) as err:
-        text = err.args[0] if isinstance(err, KeyError) and err.args else err
-        fail(str(text))
+        echo(f"wrote {tornado}", err=True)

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from supplychain.cli.common import echo
+
 if TYPE_CHECKING:
     from supplychain.io import FileReport
     from supplychain.schema.model import Scenario
@@ -30,15 +32,17 @@ def _report(report: FileReport, *, quiet: bool, show_overrides: bool) -> None:
     from supplychain.io import applied_overrides
 
     if report.error is not None:
-        typer.echo(f"FAIL {report.file}: {report.error}", err=True)
+        echo(f"FAIL {report.file}: {report.error}", err=True)
     elif report.skipped:
         if not quiet:
-            typer.echo(f"skip {report.file}: {report.skipped}")
+            echo(f"skip {report.file}: {report.skipped}")
     elif report.scenario is not None and not quiet:
-        typer.echo(f"ok   {report.file}: {_counts(report.scenario)}")
+        echo(f"ok   {report.file}: {_counts(report.scenario)}")
         if show_overrides:
             for override in applied_overrides(report.scenario):
-                typer.echo(f"     override {override}")
+                echo(f"     override {override}")
+    for warning in report.warnings:
+        echo(f"warn {warning}", err=True)
 
 
 def validate(
@@ -60,22 +64,19 @@ def validate(
 ) -> None:
     """Check scenario files and report every problem with file:line:column.
 
-    Exit status 0 when every file is valid, 1 when any has a problem. Files in
-    folders without a `scenario:` section are base fragments: reported as skipped
-    (they are checked through the scenarios that extend them).
+    Exit status 0 when every file is valid, 1 when any has a problem (a closed
+    trade loop too). Files in folders without a `scenario:` section are base
+    fragments: reported as skipped (they are checked through the scenarios that
+    extend them), as are named pipes and dangling links. Warnings (ids that
+    differ only by case or -/_) do not change the exit status.
 
     Example:
 
         supplychain validate scenarios/ --require-sources --show-overrides
     """
-    from supplychain.errors import ScenarioError
     from supplychain.io import validate_paths
 
-    try:
-        reports = validate_paths(paths, require_sources=require_sources)
-    except (ScenarioError, OSError) as err:  # validate_paths reports per file; this is a last resort
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+    reports = validate_paths(paths, require_sources=require_sources)
     for report in reports:
         _report(report, quiet=quiet, show_overrides=show_overrides)
     failed = sum(1 for r in reports if not r.ok)
@@ -84,5 +85,5 @@ def validate(
         summary = (
             f"{len(reports)} file(s): {len(reports) - failed - skipped} valid, {failed} invalid, {skipped} skipped"
         )
-        typer.echo(summary, err=failed > 0)
+        echo(summary, err=failed > 0)
     raise typer.Exit(1 if failed else 0)

@@ -14,7 +14,8 @@ Composition rules (also in ``docs/scenario-format.md``):
   outside it. Symbolic links are resolved before the check. Callers may pass
   another ``root``.
 * Cycles (``a.yaml → b.yaml → a.yaml``) are reported with the whole chain;
-  chains are at most :data:`MAX_EXTENDS_DEPTH` files deep.
+  chains are at most :data:`MAX_EXTENDS_DEPTH` files deep, and all the files
+  together hold at most :data:`~supplychain.io.yamlsafe.MAX_NODES` YAML nodes.
 * Precedence, lowest first: every file comes after its bases, bases in the
   order listed, depth first. Each file is applied once, at its first place in
   that order, so in a diamond (``child → left, right → root``) ``right`` does
@@ -40,7 +41,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal
 
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
-from supplychain.io.yamlsafe import Mark, YamlDocument, read_yaml_file
+from supplychain.io.yamlsafe import MAX_NODES, Mark, YamlDocument, read_yaml_file
 from supplychain.schema.types import Quantity
 
 __all__ = [
@@ -262,6 +263,7 @@ class _Composer:
         self.seen: set[Path] = set()
         self.chain: list[tuple[Path, str]] = []
         self.order: list[tuple[str, _Layer]] = []
+        self.nodes = 0
 
     def problem(self, doc: YamlDocument, path: KeyPath, message: str, hint: str = "") -> None:
         mark = doc.mark_for(path)
@@ -279,7 +281,13 @@ class _Composer:
         self.chain.pop()
 
     def visit(self, doc: YamlDocument, folder: Path | None) -> None:
+        self.nodes += doc.nodes
         for index, entry in enumerate(self.entries(doc)):
+            if self.nodes > MAX_NODES:
+                hint = "split the scenario, or aggregate small entities (docs/limits.md)"
+                self.problem(doc, ("extends", index), f"the scenario and its bases hold more than {MAX_NODES:,} YAML "
+                                                      "nodes (values, mappings and lists)", hint)  # fmt: skip
+                break
             base = self.base(doc, folder, ("extends", index), entry)
             if base is not None and base[0] not in self.seen:
                 self.visit_file(*base)
@@ -310,6 +318,18 @@ class _Composer:
         return None
 
     def resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str) -> tuple[Path, str] | None:
+        if "\x00" in entry:
+            self.problem(doc, where, "extends path contains a NUL character", "write the file's path as plain text")
+            return None
+        try:
+            return self._resolve(doc, folder, where, entry)
+        except (OSError, RuntimeError) as err:  # RuntimeError: a symbolic link loop (Path.resolve, Python < 3.13)
+            reason = "a symbolic link loop" if isinstance(err, RuntimeError) else (err.strerror or str(err))
+            hint = "point extends at a .yaml file (not through a looping or broken link)"
+            self.problem(doc, where, f"cannot resolve extends path {entry!r}: {reason}", hint)
+            return None
+
+    def _resolve(self, doc: YamlDocument, folder: Path, where: KeyPath, entry: str) -> tuple[Path, str] | None:
         target = (folder / entry).resolve()
         root = self.root if self.root is not None else folder.resolve()
         chain = [p for p, _ in self.chain]
@@ -323,6 +343,9 @@ class _Composer:
         elif len(self.chain) >= MAX_EXTENDS_DEPTH:
             hint = "flatten the chain: extend the files you need directly"
             self.problem(doc, where, f"extends chain is deeper than {MAX_EXTENDS_DEPTH} files", hint)
+        elif target.exists() and not target.is_file():
+            kind = "a folder" if target.is_dir() else "not a regular file (a named pipe, device or socket)"
+            self.problem(doc, where, f"base {entry!r} is {kind}", "extend a .yaml file")
         elif not target.is_file():
             hint = _near_names(target.parent, target.name) or "check the path (relative to this file)"
             self.problem(doc, where, f"base file {entry!r} not found", hint)

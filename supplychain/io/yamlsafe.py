@@ -11,6 +11,10 @@ and builds dicts and lists itself, without recursion, so that:
   ``1:30``, ``1_000`` and ``2025-09-01`` stay strings; NaN, infinity, over-long
   integers and overflowing floats are reported;
 * nesting deeper than :data:`MAX_DEPTH` is reported, never a RecursionError;
+* more than :data:`MAX_NODES` nodes (scalars, mappings and lists) stop the reader
+  at once, so work and memory stay bounded whatever the file holds;
+* tabs, UTF-16/UTF-32 files and numbers that round to zero (``1e-999``) are
+  reported in plain words;
 * every mapping key and list item gets a 1-based :class:`Mark`.
 
 Every problem found in one pass is raised together in one :class:`ScenarioError`.
@@ -44,6 +48,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_INT_DIGITS",
+    "MAX_NODES",
     "Mark",
     "YamlDocument",
     "parse_yaml_text",
@@ -58,6 +63,13 @@ MAX_ALIAS_EXPANSION: Final = 0
 """Aliases are refused outright, so no alias is ever expanded."""
 MAX_INT_DIGITS: Final = 18
 """Longest integer literal accepted (it always fits a signed 64-bit integer)."""
+MAX_NODES: Final = 2_000_000
+"""Most YAML nodes (scalars, mappings, lists) one file — or a scenario with its bases — may hold.
+
+Reading costs about 4 µs and 0.25 KB per node on the development machine
+(``docs/limits.md``), so a file is refused at this cap within about 10 s and 0.6 GB;
+a scenario at :data:`supplychain.io.load.MAX_ENTITIES` holds about 1.3 million.
+"""
 
 _Pos = tuple[int, int]  # 1-based (line, column)
 _What = tuple[str, str]  # (message, hint)
@@ -82,6 +94,9 @@ _NOT_TEXT: Final = ("not a text file (UTF-8 YAML expected)", "save the file as U
 _NONFINITE: Final = ("NaN and infinity are not allowed", "write a finite number, or leave the value out if unknown")
 _TOO_LONG: Final = (f"integer too long (more than {MAX_INT_DIGITS} digits)", "use a larger unit or write it as 1.5e21")
 _OVERFLOW: Final = ("number too large (it would be infinity)", "use a larger unit")
+_UNDERFLOW: Final = ("number too small (it would be 0)", "write 0 if you mean zero, or use a smaller unit")
+_TAB: Final = "tab character where YAML allows only spaces"
+_TAB_HINT: Final = "replace the tab with spaces (YAML never indents with tabs)"
 _ANCHOR: Final = ("YAML anchors and aliases are not supported; write the value out", "repeat the value instead")
 _MERGE: Final = ("YAML merge keys (<<) are not supported; write the value out", "copy the keys into this mapping")
 _COMPLEX_KEY: Final = ("mapping keys must be plain names, not lists or mappings", "use a name or a year as the key")
@@ -112,11 +127,14 @@ class YamlDocument:
         items at their start; ``()`` is the root.
     file : str
         The file name used in marks and problems.
+    nodes : int
+        How many YAML nodes the file holds (see :data:`MAX_NODES`).
     """
 
     data: Any
     marks: dict[KeyPath, Mark]
     file: str
+    nodes: int = 0
 
     def mark_for(self, path: KeyPath) -> Mark:
         """Return the mark of the longest known prefix of `path`.
@@ -152,7 +170,11 @@ def _resolve_plain(text: str) -> tuple[Any, _What | None]:
         return (text, _TOO_LONG) if len(digits) > MAX_INT_DIGITS else (int(text), None)
     if _FLOAT_RE.fullmatch(text):
         number = float(text)
-        return (text, _OVERFLOW) if math.isinf(number) else (number, None)
+        if math.isinf(number):
+            return text, _OVERFLOW
+        if number == 0 and any(c in "123456789" for c in text.partition("e")[0].partition("E")[0]):
+            return text, _UNDERFLOW
+        return number, None
     return (text, _NONFINITE) if _NONFINITE_RE.fullmatch(text) else (text, None)
 
 
@@ -194,6 +216,7 @@ class _Composer:
         self.root: Any = None
         self.root_empty = False
         self.documents = 0
+        self.nodes = 0
         self.libyaml_too_deep = False  # libyaml stopped at its own nesting limit (1000)
 
     def add(self, pos: _Pos, path: KeyPath, what: _What) -> None:
@@ -211,6 +234,13 @@ class _Composer:
         return True
 
     def feed(self, event: Event) -> bool:
+        if isinstance(event, ScalarEvent | CollectionStartEvent | AliasEvent):
+            self.nodes += 1
+            if self.nodes > MAX_NODES:
+                what = (f"more than {MAX_NODES:,} YAML nodes (values, mappings and lists)",
+                        "split the scenario into several files, or aggregate small entities (docs/limits.md)")
+                self.add(_pos(event.start_mark), self.stack[-1].path if self.stack else (), what)
+                return False
         if isinstance(event, ScalarEvent):
             self.scalar(event)
         elif isinstance(event, CollectionStartEvent):
@@ -313,13 +343,18 @@ class _Composer:
         if top.record:
             self.marks[(*top.path, key)] = Mark(self.file, *pos)
 
-    def syntax_error(self, err: yaml.MarkedYAMLError) -> None:
+    def syntax_error(self, err: yaml.MarkedYAMLError, text: str) -> None:
         message = err.problem or err.context or "invalid YAML"
         if err.context and err.problem and err.context_mark:
             line, col = _pos(err.context_mark)
             message = f"{err.problem} ({err.context} at line {line}, column {col})"
         path = self.stack[-1].path if self.stack else ()
-        self.add(_pos(err.problem_mark or err.context_mark), path, (message, _SYNTAX_HINT))
+        mark = err.problem_mark or err.context_mark
+        at = getattr(mark, "index", None)
+        if "tab" in message or (isinstance(at, int) and text[at : at + 1] == "\t"):
+            self.add(_pos(mark), path, (f"{_TAB} ({message})", _TAB_HINT))
+        else:
+            self.add(_pos(mark), path, (message, _SYNTAX_HINT))
 
     def check_root(self) -> None:
         if self.documents == 0 or self.root_empty:
@@ -352,7 +387,7 @@ def _compose(text: str, file: str, loader: Any) -> _Composer:
             composer.check_root()
     except yaml.MarkedYAMLError as err:
         composer.libyaml_too_deep = loader is not yaml.SafeLoader and "nesting depth" in str(err.problem)
-        composer.syntax_error(err)
+        composer.syntax_error(err, text)
     except yaml.YAMLError as err:  # e.g. a ReaderError, which has no line
         composer.add((1, 1), (), (f"invalid YAML: {err}", _SYNTAX_HINT))
     except RecursionError:  # not expected: composing is iterative
@@ -400,7 +435,7 @@ def parse_yaml_text(text: str, *, file: str = "<string>") -> YamlDocument:
         composer = _compose(text, file, yaml.SafeLoader)
     if composer.problems:
         raise ScenarioError(composer.problems)
-    return YamlDocument(composer.root, composer.marks, file)
+    return YamlDocument(composer.root, composer.marks, file, composer.nodes)
 
 
 def _file_error(file: str, message: str, hint: str) -> ScenarioError:
@@ -431,8 +466,33 @@ def _read_bytes(path: Path, file: str) -> bytes:
     return data
 
 
+_WIDE_BOMS: Final = ((b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe\x00\x00", "UTF-32"),
+                     (b"\xfe\xff", "UTF-16"), (b"\xff\xfe", "UTF-16"))  # fmt: skip
+
+
+def _wide_encoding(data: bytes) -> str:
+    """``"UTF-16"``/``"UTF-32"`` when ``data`` looks like text in that encoding (a BOM, or ASCII with NULs), else ""."""
+    for bom, name in _WIDE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:64]
+    if len(head) < 8 or not any(head):
+        return ""
+
+    def zeros(*starts: int, step: int) -> bool:
+        return not any(any(head[i::step]) for i in starts)
+
+    if zeros(1, 2, 3, step=4) or zeros(0, 1, 2, step=4):
+        return "UTF-32"
+    return "UTF-16" if zeros(1, step=2) or zeros(0, step=2) else ""
+
+
 def _decode(data: bytes, file: str) -> str:
     """Decode UTF-8 (a BOM is fine); a NUL byte or invalid UTF-8 is a located problem."""
+    wide = _wide_encoding(data)
+    if wide:
+        hint = f"save the file as UTF-8 (e.g. iconv -f {wide} -t UTF-8 FILE > NEW.yaml)"
+        raise ScenarioError([Problem(file, 0, 0, (), f"file is {wide} text; scenario files are UTF-8", hint)])
     bad = data.find(b"\x00")
     try:
         text = data.decode("utf-8")

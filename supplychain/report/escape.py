@@ -1,7 +1,12 @@
-r"""Escaping of user text for DOT source and Graphviz HTML-like labels.
+r"""Escaping of user text: every text output, DOT source and Graphviz HTML-like labels.
 
-Every string that reaches a DOT file from a scenario (facility names, country
-and commodity ids, titles) passes through this module. The rules:
+:func:`clean_text` is the one function that makes user text safe to show: the
+command line's messages and tables, the HTML and Markdown reports, progress bars
+and DOT files all pass user text through it, so an escape sequence written into
+an id or a name (``"\e]0;X\a\e[2J"``) can neither clear a terminal nor set its
+title, and a right-to-left override cannot make a page read differently from
+what it holds. Every string that reaches a DOT file from a scenario (facility
+names, country and commodity ids, titles) passes through this module. The rules:
 
 * **Visible, inert text.** Control characters (C0, DEL) become their Unicode
   "control picture" (``\x07`` → ``␇``), C1 controls and unpaired surrogates
@@ -97,6 +102,7 @@ _TRANSLATE: Final[dict[int, str]] = {
     **dict.fromkeys(range(128, 160), "�"),
     **{ord(c): "" for c in _BIDI},
 }
+_KEEP_LINES: Final[dict[int, str]] = {**_TRANSLATE, ord("\n"): "\n", ord("\t"): "\t"}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -110,13 +116,16 @@ class Html(str):
     __slots__ = ()
 
 
-def clean_text(text: object) -> str:
+def clean_text(text: object, *, newlines: bool = False) -> str:
     r"""Make any value safe, visible plain text.
 
     Parameters
     ----------
     text : object
         Any value; ``None`` becomes the empty string, others are ``str()``-ed.
+    newlines : bool, default False
+        Keep line feeds and tabs (multi-line messages, HTML text); otherwise
+        they are shown as ``␊`` and ``␉`` too.
 
     Returns
     -------
@@ -129,6 +138,10 @@ def clean_text(text: object) -> str:
     --------
     >>> clean_text("Lynas\nMalaysia\x00")
     'Lynas␊Malaysia␀'
+    >>> clean_text("\x1b]0;X\x07\x1b[2J \u202eevil", newlines=True)
+    '␛]0;X␇␛[2J evil'
+    >>> clean_text("two\nlines", newlines=True)
+    'two\nlines'
     >>> clean_text(None)
     ''
     """
@@ -136,7 +149,7 @@ def clean_text(text: object) -> str:
         return ""
     s = text if isinstance(text, str) else str(text)
     s = _SURROGATE.sub("\ufffd", s)
-    return unicodedata.normalize("NFC", s.translate(_TRANSLATE))
+    return unicodedata.normalize("NFC", s.translate(_KEEP_LINES if newlines else _TRANSLATE))
 
 
 def shorten(text: str, width: int = 48) -> str:

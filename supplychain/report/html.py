@@ -17,11 +17,14 @@ baseline and, per variant, a diff view of what changed) and charts.
 
 Writing is atomic: everything is written into a temporary folder beside
 ``out_dir`` and renamed into place at the end, so a failure never leaves a
-half-written report. An existing ``out_dir`` is replaced only if it is empty or
-holds an earlier report (it has the :data:`MARKER` file); anything else is
-refused rather than deleted.
+half-written report (:func:`supplychain.io.atomic.atomic_write_dir`). An existing
+``out_dir`` is replaced only if it is empty or holds nothing but an earlier report
+(the files its :data:`MARKER` manifest lists, :mod:`supplychain.report.folder`);
+anything else is refused rather than deleted.
 
-User text reaches the page only through Jinja2 with autoescaping on; links from
+User text reaches the page only through Jinja2 with autoescaping on, and every
+value is passed through :func:`~supplychain.report.escape.clean_text` first
+(control characters shown, bidirectional overrides dropped); links from
 the sources table are kept only for ``http``/``https`` URLs. SVG images are
 embedded as ``<img src="data:...">`` rather than inline ``<svg>``: ids cannot
 clash between figures and an image cannot run script.
@@ -32,8 +35,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +42,16 @@ from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 import numpy as np
 import pandas as pd
 
 from supplychain import __version__
+from supplychain.io.atomic import atomic_write_dir
 from supplychain.report.dot_style import country_name, format_share, names_of
+from supplychain.report.escape import clean_text
 from supplychain.report.figures import _chart_images, _graph_images, _Image
+from supplychain.report.folder import MARKER, check_target, write_manifest
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import (
     ReportError,
@@ -80,9 +85,6 @@ __all__ = [
     "run_scenario",
     "write_report",
 ]
-
-MARKER: Final = ".supplychain-report"
-"""File that marks a folder as a report written by :func:`write_report` (safe to replace)."""
 
 _TEMPLATES: Final = Path(__file__).parent / "templates"
 
@@ -247,10 +249,18 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str) -> tuple[dict[str, An
 
 
 # ---------------------------------------------------------------------- output
+def _visible(value: Any) -> Any:
+    """Jinja ``finalize``: control and bidi characters in plain text made visible (:func:`clean_text`)."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return clean_text(value, newlines=True)
+    return value
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(_TEMPLATES),
         autoescape=True,
+        finalize=_visible,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -298,34 +308,7 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
             (folder / "images" / f"{img.stem}.png").write_bytes(img.png)
     text = json.dumps(_plain(meta), indent=2, ensure_ascii=False, allow_nan=False)
     (folder / "results.json").write_text(text + "\n", encoding="utf-8")
-    (folder / MARKER).write_text(f"supplychain {__version__}\n", encoding="utf-8")
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out``; an existing ``out`` (a previous report) is swapped out and removed."""
-    tmp.chmod(0o755)
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    old.rmdir()
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _check_target(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        msg = f"{out} exists and is not a folder; choose another --output"
-        raise ReportError(msg)
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
-        msg = (f"{out} is not empty and does not hold an earlier supplychain report; "
-               "refusing to replace it (choose an empty or new folder)")  # fmt: skip
-        raise ReportError(msg)
+    write_manifest(folder)
 
 
 def write_report(
@@ -355,13 +338,15 @@ def write_report(
     Raises
     ------
     ReportError
-        Nothing to report, or ``out_dir`` is a file or a non-empty folder that is
-        not an earlier report.
+        Nothing to report, or ``out_dir`` is a file or a non-empty folder that
+        holds anything but an earlier report.
+    OSError
+        ``out_dir`` is a device, a named pipe or a socket, or cannot be written.
     TypeError
         ``results`` holds something other than runs and results.
     """
     out = Path(out_dir)
-    _check_target(out)
+    check_target(out)
     runs = _runs(results)
     view, sections = build_view(runs, title=title)
     html_text = _environment().get_template("report.html.j2").render(**view)
@@ -372,12 +357,5 @@ def write_report(
         "scenarios": [s.summary for s in sections],
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        _write_tree(tmp, html_text, md_text, sections, meta)
-        _replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta))
     return out

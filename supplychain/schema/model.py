@@ -22,6 +22,7 @@ from supplychain.schema.types import (
     Date,
     EntityId,
     Flag,
+    InvalidValueError,
     Money,
     Quantity,
     Rate,
@@ -104,7 +105,7 @@ class ScenarioMeta(StrictModel):
     def _years(self) -> ScenarioMeta:
         if self.horizon is not None and self.horizon < self.base_year:
             msg = f"horizon {self.horizon} is before base_year {self.base_year}"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "set `horizon` to the base year or later")
         return self
 
 
@@ -200,10 +201,10 @@ class Process(StrictModel):
     def _reference(self) -> Process:
         if self.reference is not None and self.reference not in self.outputs:
             msg = f"reference {self.reference!r} is not one of the outputs {sorted(self.outputs)}"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, f"use one of {', '.join(sorted(self.outputs))}, or leave `reference` out")
         if all(q.central == 0 for q in self.outputs.values()):
             msg = "at least one output coefficient must be positive"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "give the reference output a coefficient such as 1")
         return self
 
     @property
@@ -276,15 +277,15 @@ class Facility(StrictModel):
     def _output_or_process(self) -> Facility:
         if (self.output is None) == (self.process is None):
             msg = "give exactly one of `output` (a primary producer) or `process` (a converter)"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "keep `output:` for a mine, `process:` for a plant that converts inputs")
         total = sum(o.stake.central for o in self.owners)
         if total > 1.0 + 1e-9:
             msg = f"owner stakes sum to {total:g}, above 1"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "lower the stakes so they sum to at most 1 (0.51 for 51 %)")
         start, end = self.commissioning, self.closure_year
         if start is not None and end is not None and end <= start:
             msg = "closure_year must be after commissioning_year"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "set `closure_year` later than `commissioning_year`, or leave one out")
         return self
 
     @property
@@ -339,7 +340,7 @@ class ImportSources(StrictModel):
         s = sum(q.central for q in self.partners.values())
         if s > 1.0 + 1e-6:
             msg = f"partner shares sum to {s:g}, above 1"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "lower the shares so they sum to at most 1 (0.25 for 25 %)")
         return self
 
 
@@ -380,7 +381,7 @@ class Stockpile(StrictModel):
     def _one_level(self) -> Stockpile:
         if (self.tonnes is None) == (self.months_of_cover is None):
             msg = "give exactly one of `tonnes` or `months_of_cover`"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "keep one of the two")
         return self
 
 
@@ -429,7 +430,7 @@ class _PolicyBase(StrictModel):
     def _dates(self) -> _PolicyBase:
         if self.end is not None and self.end < self.start:
             msg = f"end {self.end} is before start {self.start}"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "set `end` on or after `start`, or leave `end` out (in force to the horizon)")
         return self
 
 
@@ -544,7 +545,7 @@ class InvestmentProject(StrictModel):
     def _output_or_process(self) -> InvestmentProject:
         if (self.output is None) == (self.process is None):
             msg = "give exactly one of `output` (a mine) or `process` (a converter)"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "keep `output:` for a mine, `process:` for a plant that converts inputs")
         return self
 
 
@@ -561,7 +562,7 @@ class Investment(StrictModel):
         s = sum(p.share_of_fund.central for p in self.projects.values())
         if s > 1.0 + 1e-6:
             msg = f"project shares of the fund sum to {s:g}, above 1"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "lower the shares so they sum to at most 1 (0.25 for 25 %)")
         return self
 
 
@@ -694,7 +695,7 @@ class Target(StrictModel):
     def _bound(self) -> Target:
         if (self.max is None) == (self.min is None):
             msg = "give exactly one of `max` or `min`"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "keep `max:` for a ceiling (at most) or `min:` for a floor (at least)")
         return self
 
 

@@ -6,7 +6,9 @@ well-formed entity by entity; these rules check that entities fit together: ever
 process, facility, policy and toggle named exists. Each rule returns a list of
 :class:`~supplychain.errors.Problem` (empty when all is well), located with
 :func:`problem_at` and carrying a did-you-mean hint where one helps.
-:func:`check_references` runs them all.
+:func:`check_references` runs them all. :func:`check_warnings` runs the rules
+in :data:`WARNINGS`: what is allowed but probably not meant (``validate`` prints
+them; they do not make a file invalid).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
+from typing import get_origin as typing_origin
 
 from pydantic import BaseModel
 
@@ -48,12 +51,14 @@ from supplychain.schema.types import ISO_COUNTRIES, Quantity
 
 __all__ = [
     "RULES",
+    "WARNINGS",
     "check_citations",
     "check_code_clashes",
     "check_commodities",
     "check_contents",
     "check_countries",
     "check_groups",
+    "check_lookalike_ids",
     "check_nodes",
     "check_policy_names",
     "check_processes",
@@ -61,6 +66,7 @@ __all__ = [
     "check_selectors",
     "check_sources",
     "check_variants",
+    "check_warnings",
     "check_years",
     "did_you_mean",
     "problem_at",
@@ -418,4 +424,46 @@ def check_references(scenario: Scenario, *, require_sources: bool = False) -> li
     """
     rules = (*RULES, check_citations) if require_sources else RULES
     problems = [p for rule in rules for p in rule(scenario)]
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+
+
+_SECTIONS = tuple(name for name, f in Scenario.model_fields.items() if typing_origin(f.annotation) is dict)
+
+
+def _fold(name: str) -> str:
+    return name.casefold().replace("-", "_")
+
+
+def check_lookalike_ids(scenario: Scenario) -> list[Problem]:
+    """Ids of one section that differ only by case or ``-``/``_`` (``Au_mine``, ``au_mine``, ``au-mine``).
+
+    They are allowed (ids are case-sensitive), but a reference to the wrong one is
+    not an error, so each later spelling is reported, pointing at the first.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "commodities": {
+    ...     "Ore": {"name": "A", "stage": "ore"}, "ore": {"name": "B", "stage": "ore"}}})
+    >>> [p.message for p in check_lookalike_ids(s)]
+    ["commodities id 'ore' differs from 'Ore' only by case or '-'/'_'"]
+    """
+    problems = []
+    for section in _SECTIONS:
+        first: dict[str, str] = {}
+        for key in getattr(scenario, section):
+            seen = first.setdefault(_fold(str(key)), str(key))
+            if seen != key:
+                message = f"{section} id '{key}' differs from '{seen}' only by case or '-'/'_'"
+                hint = "rename one of them: a reference to the wrong one would not be noticed"
+                problems.append(problem_at(scenario, (section, key), message, hint))
+    return problems
+
+
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids,)
+"""Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
+
+
+def check_warnings(scenario: Scenario) -> list[Problem]:
+    """Run every rule in :data:`WARNINGS` and return their problems, sorted like :func:`check_references`."""
+    problems = [p for rule in WARNINGS for p in rule(scenario)]
     return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))

@@ -41,6 +41,7 @@ __all__ = [
     "EntityId",
     "FiniteFloat",
     "Flag",
+    "InvalidValueError",
     "Money",
     "Quantity",
     "Rate",
@@ -76,6 +77,18 @@ class StrictModel(BaseModel):
     )
 
 
+class InvalidValueError(ValueError):
+    """A value the scenario language refuses, with a hint on how to fix it.
+
+    Raised by validators; :func:`supplychain.io.load.problems_from_validation`
+    shows the message and puts the hint on the problem's ``hint:`` line.
+    """
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 # --------------------------------------------------------------------------- ids
 EntityId = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$")]
 """An entity id: a letter, then letters, digits, ``_`` or ``-`` (at most 80)."""
@@ -109,7 +122,7 @@ Stage = Literal["ore", "oxide", "metal", "magnet", "product"]
 def _finite(x: float) -> float:
     if not math.isfinite(x):
         msg = "NaN and infinity are not allowed"
-        raise ValueError(msg)
+        raise InvalidValueError(msg, "write a finite number, or leave the value out if it is unknown")
     return x
 
 
@@ -132,7 +145,7 @@ def _parse_flag(v: Any) -> Any:
         if low in _FALSE:
             return False
         msg = f"expected on/off, yes/no or true/false, got {v!r}"
-        raise ValueError(msg)
+        raise InvalidValueError(msg, "write on or off")
     return v
 
 
@@ -148,20 +161,20 @@ def _parse_date(v: Any) -> Any:
         return v
     if isinstance(v, bool):
         msg = "expected a date such as 2025-09-01"
-        raise ValueError(msg)
+        raise InvalidValueError(msg, "write the date as YYYY-MM-DD, e.g. 2025-09-01")
     if isinstance(v, int):
         v = str(v)
     if isinstance(v, str):
         m = _DATE_RE.match(v.strip())
         if not m:
             msg = f"expected a date YYYY-MM-DD, YYYY-MM or YYYY, got {v!r}"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "write the date as YYYY-MM-DD, e.g. 2025-09-01")
         year, month, day = int(m[1]), int(m[2] or 1), int(m[3] or 1)
         try:
             return dt.date(year, month, day)
         except ValueError as exc:
             msg = f"invalid date {v!r}: {exc}"
-            raise ValueError(msg) from None
+            raise InvalidValueError(msg, "check the month (1–12) and the day (it must exist in that month)") from None
     return v
 
 
@@ -215,7 +228,7 @@ class Quantity(StrictModel):
     def _from_number(cls, data: Any) -> Any:
         if isinstance(data, bool):
             msg = "expected a number, not true/false"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, "write the number, e.g. 45000")
         if isinstance(data, int | float):
             return {"value": data}
         return data
@@ -226,40 +239,40 @@ class Quantity(StrictModel):
         if d is None:
             if self.value is None:
                 msg = "a quantity needs `value` (or a `dist`)"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "add `value:` (the central figure) with its `source:` or `assumption:`")
             extra = [k for k in ("low", "mode", "high", "sd", "choices", "weights") if getattr(self, k) is not None]
             if extra:
-                msg = f"{', '.join(extra)} given without `dist`; add e.g. `dist: triangular`"
-                raise ValueError(msg)
+                msg = f"{', '.join(extra)} given without `dist`"
+                raise InvalidValueError(msg, "add e.g. `dist: triangular`, or remove them")
         elif d in ("uniform", "triangular"):
             if self.low is None or self.high is None:
                 msg = f"a {d} distribution needs `low` and `high`"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "add `low:` and `high:` (the smallest and largest value)")
             if self.low > self.high:
                 msg = f"`low` ({self.low}) is above `high` ({self.high})"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "swap `low` and `high`")
             if d == "triangular" and self.mode is None and self.value is None:
                 msg = "a triangular distribution needs `mode` (or `value`)"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "add `mode:` (the most likely value)")
             centre = self.central
             if not self.low <= centre <= self.high:
                 msg = f"central value {centre} is outside [low, high] = [{self.low}, {self.high}]"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "move `value`/`mode` inside [low, high], or widen the bounds")
         elif d == "normal":
             if self.sd is None or (self.value is None and self.mode is None):
                 msg = "a normal distribution needs `value` (the mean) and `sd`"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "add `value:` (the mean) and `sd:` (the standard deviation)")
         elif d == "choice":
             if not self.choices:
                 msg = "a choice distribution needs `choices`"
-                raise ValueError(msg)
+                raise InvalidValueError(msg, "add `choices: [...]`, the values it can take")
             if self.weights is not None:
                 if len(self.weights) != len(self.choices):
                     msg = "`weights` must have one entry per choice"
-                    raise ValueError(msg)
+                    raise InvalidValueError(msg, "give one weight per choice, in the same order")
                 if not math.isclose(sum(self.weights), 1.0, abs_tol=1e-6):
                     msg = f"`weights` must sum to 1 (they sum to {sum(self.weights):g})"
-                    raise ValueError(msg)
+                    raise InvalidValueError(msg, "scale the weights so they sum to 1")
         return self
 
     @property
@@ -322,11 +335,12 @@ def _range_check(lo: float, hi: float, what: str) -> Any:
             values.extend(q.choices)
         if q.dist == "normal" and (q.low is None or q.high is None) and (lo > -math.inf or hi < math.inf):
             msg = f"a normal distribution on {what} needs `low` and `high` bounds"
-            raise ValueError(msg)
+            raise InvalidValueError(msg, f"add `low:` and `high:` within [{lo:g}, {hi:g}]")
         bad = [v for v in values if not lo <= v <= hi]
         if bad:
             msg = f"{what} must be in [{lo:g}, {hi:g}]; got {bad[0]:g}"
-            raise ValueError(msg)
+            hint = "a share is a fraction: write 0.25 for 25 %" if hi == 1.0 else f"use values from {lo:g} to {hi:g}"
+            raise InvalidValueError(msg, hint)
         return q
 
     return AfterValidator(check)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from supplychain.engine.check import empty_network_problem
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulation.agreements import (
@@ -272,6 +273,9 @@ class Simulator:
         self.world = with_investments(scenario)
         self.investments = investment_facilities(scenario)
         self.years: tuple[int, ...] = tuple(sorted(years)) if years is not None else tuple(scenario.years)
+        empty = empty_network_problem(scenario)
+        if empty is not None:  # nothing to simulate: a located error, not an empty LP
+            raise ScenarioError([empty])
         if not self.years:
             raise ScenarioError([Problem("<api>", 0, 0, ("years",), "no years to simulate",
                                          "pass years=[...] or set scenario.base_year/horizon")])

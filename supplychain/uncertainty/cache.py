@@ -15,10 +15,12 @@ JSON document holding:
 Executor, worker count and chunk size are deliberately *not* in the key: the
 results do not depend on them (see :mod:`supplychain.uncertainty.sampling`).
 
-Writes are atomic: each file is written to a temporary name in the same folder
-and moved into place with :func:`os.replace`; a metadata file is written last
-and a key counts as present only when it exists, so a crash mid-write leaves
-no half entry that could be read.
+Writes are atomic: an entry is written into a temporary folder beside it and
+renamed into place whole (:func:`supplychain.io.atomic.atomic_write_dir`), so an
+interrupted sweep or a crash mid-write leaves no partial entry (a temporary folder
+left by a killed process is removed by the next write). A key counts as present
+only when its metadata file exists and names it. A cache folder that cannot be
+read is a miss.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -36,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 import supplychain
+from supplychain.io.atomic import atomic_write_dir
 from supplychain.schema.model import Scenario
 
 __all__ = ["DEFAULT_CACHE_DIR", "SweepCache", "cache_key", "code_fingerprint", "package_version"]
@@ -166,7 +169,10 @@ class SweepCache:
 
     def has(self, key: str) -> bool:
         """Whether a complete entry exists for ``key``."""
-        return (self._entry(key) / "meta.json").is_file()
+        try:
+            return (self._entry(key) / "meta.json").is_file()
+        except OSError:
+            return False
 
     def load(self, key: str) -> tuple[dict[str, pd.DataFrame], dict[str, Any]] | None:
         """Read an entry.
@@ -184,7 +190,7 @@ class SweepCache:
         """
         entry = self._entry(key)
         meta_path = entry / "meta.json"
-        if not meta_path.is_file():
+        if not self.has(key):
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -211,15 +217,23 @@ class SweepCache:
         -------
         Path
             The entry's folder.
+
+        Raises
+        ------
+        OSError
+            The cache folder cannot be written (read-only, a file in the way);
+            nothing is left behind.
         """
         entry = self._entry(key)
-        entry.mkdir(parents=True, exist_ok=True)
-        for name, df in tables.items():
-            _atomic_write(entry / f"{name}.parquet", lambda p, df=df: df.to_parquet(p))
         doc = {"key": key, "tables": sorted(tables), **dict(meta or {})}
         text = json.dumps(_canonical(doc), sort_keys=True, indent=1)
-        _atomic_write(entry / "meta.json", lambda p: Path(p).write_text(text, encoding="utf-8"))
-        return entry
+
+        def write(folder: Path) -> None:
+            for name, df in tables.items():
+                df.to_parquet(folder / f"{name}.parquet")
+            (folder / "meta.json").write_text(text, encoding="utf-8")  # last: marks the entry complete
+
+        return atomic_write_dir(entry, write)
 
     def clear(self) -> int:
         """Remove every entry; return how many were removed."""
@@ -227,20 +241,6 @@ class SweepCache:
         if not self.directory.is_dir():
             return 0
         for meta in sorted(self.directory.glob("*/*/meta.json")):
-            entry = meta.parent
-            for f in entry.iterdir():
-                f.unlink()
-            entry.rmdir()
+            shutil.rmtree(meta.parent)
             n += 1
         return n
-
-
-def _atomic_write(target: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -22,7 +22,18 @@ imported only when asked for.
 Local processes are started with the ``forkserver`` method where the platform
 has it (``spawn`` elsewhere): safe with threads in the parent (a Dask client,
 a Jupyter kernel), and the fork server imports the package once so later
-workers start quickly.
+workers start quickly. More workers than the CPUs this process may use
+(:func:`~supplychain.uncertainty.resources.usable_cpus`) only compete for them:
+the count is capped, with a warning. An interrupted sweep (an exception, Ctrl-C,
+or SIGTERM on the command line) terminates the worker processes it started
+instead of waiting for them; a sweep killed outright (SIGKILL) cannot, so each
+worker watches the process that started it and exits within
+:data:`DRIVER_POLL` seconds of its end.
+
+Before a Dask client is made, the address is probed (:func:`probe_dask_scheduler`):
+a refused port, a silent service or one that answers with something other than a
+Dask greeting is a :class:`ConnectionError` within :data:`DASK_PROBE_TIMEOUT`
+seconds, never a long wait or a huge allocation.
 """
 
 from __future__ import annotations
@@ -30,7 +41,12 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import socket
+import struct
 import sys
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,6 +54,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+
+from supplychain.errors import SupplyChainWarning
+from supplychain.uncertainty.resources import usable_cpus
 
 __all__ = [
     "DASK_SCHEME",
@@ -49,6 +68,7 @@ __all__ = [
     "describe_executor",
     "open_executor",
     "parse_executor",
+    "probe_dask_scheduler",
 ]
 
 DASK_SCHEME = "dask://"
@@ -68,6 +88,12 @@ CHUNKS_PER_WORKER = 4
 """Target chunks per worker, so a slow chunk does not leave the others idle."""
 DASK_CONNECT_TIMEOUT = 10.0
 """Seconds to wait for a Dask scheduler before giving up."""
+DRIVER_POLL = 1.0
+"""Seconds between a local worker's checks that the process that started it still runs."""
+DASK_PROBE_TIMEOUT = 5.0
+"""Seconds :func:`probe_dask_scheduler` waits to connect, then for the scheduler's greeting."""
+DASK_MAX_GREETING = 1 << 20
+"""Largest first message (bytes) taken for a Dask scheduler's greeting (a real one is a few hundred)."""
 
 
 class SerialExecutor(Executor):
@@ -120,7 +146,9 @@ def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorS
     executor : None, str, Executor or distributed.Client
         See the module docstring.
     workers : int
-        Local worker processes (0 = one per CPU); ignored for Dask.
+        Local worker processes (0 = one per CPU); ignored for Dask. More than
+        :func:`~supplychain.uncertainty.resources.usable_cpus` is capped to it, with a
+        :class:`~supplychain.errors.SupplyChainWarning`.
 
     Returns
     -------
@@ -142,8 +170,13 @@ def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorS
     if workers < 0:
         msg = f"workers must be ≥ 0 (0 = one per CPU), got {workers}"
         raise ValueError(msg)
-    n = workers or (os.cpu_count() or 1)
+    cpus = usable_cpus()
+    n = workers or cpus
     if executor is None or executor in ("local", "processes", "serial"):
+        if n > cpus and executor != "serial":
+            warnings.warn(f"{n} worker processes asked for, but this machine lets the sweep use {cpus} CPU(s); "
+                          f"using {cpus}", SupplyChainWarning, stacklevel=2)  # fmt: skip
+            n = cpus
         if executor == "serial" or (executor is None and n == 1):
             return ExecutorSpec("serial", 1)
         return ExecutorSpec("processes", n)
@@ -232,6 +265,92 @@ def _import_distributed() -> Any:
     return distributed
 
 
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> None:
+    """Check that a Dask scheduler answers at a ``tcp://HOST:PORT`` address, quickly.
+
+    A Dask scheduler greets every new connection with a short message framed by
+    its length (8 bytes, little-endian). The probe connects, waits up to
+    ``timeout`` seconds for those 8 bytes and checks that they announce a short
+    message. Other schemes (``tls://``, ``ucx://``) are left to ``distributed``.
+
+    Raises
+    ------
+    ConnectionError
+        The port is closed or unreachable, the service says nothing within
+        ``timeout`` seconds or closes the connection, or it answers with
+        something that is not a Dask message (an HTTP or SSH server, say).
+    """
+    scheme, _, rest = address.partition("://")
+    if scheme != "tcp":
+        return
+    host, _, port_text = rest.rpartition(":")
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except (OSError, ValueError, OverflowError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        msg = f"cannot reach the Dask scheduler at {address}: {reason}"
+        raise ConnectionError(msg) from exc
+    with sock:
+        sock.settimeout(timeout)
+        try:
+            head = _read_exactly(sock, 8)
+        except TimeoutError:
+            head = None
+        except OSError as exc:
+            msg = f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}"
+            raise ConnectionError(msg) from exc
+    if head is None:
+        msg = (f"the service at {address} sent nothing within {timeout:g} s; it is not a Dask scheduler "
+               "(check the address and port: the scheduler's default port is 8786)")  # fmt: skip
+        raise ConnectionError(msg)
+    size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+    if not 0 < size <= DASK_MAX_GREETING:
+        msg = (f"the service at {address} is not a Dask scheduler (it answered with something that is not a "
+               "Dask message); check the address and port: the scheduler's default port is 8786")  # fmt: skip
+        raise ConnectionError(msg)
+
+
+def _exit_with_driver(driver: int) -> None:
+    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(DRIVER_POLL)
+            try:
+                os.kill(driver, 0)
+            except ProcessLookupError:
+                os._exit(1)  # nobody will read our results; do not finish the chunk
+            except OSError:  # e.g. no permission: it still exists
+                continue
+
+    threading.Thread(target=watch, name="supplychain-driver-watch", daemon=True).start()
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the pool's worker processes (an interrupted sweep)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=5)
+        if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
+            proc.kill()
+            proc.join(timeout=5)
+
+
 @contextmanager
 def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
     """Start the executor described by ``spec`` and close what was started here.
@@ -251,21 +370,35 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
     ImportError
         When a Dask executor is asked for and ``distributed`` is not installed.
     ConnectionError
-        When the Dask scheduler cannot be reached.
+        When the Dask scheduler cannot be reached, or the address is not a Dask
+        scheduler (:func:`probe_dask_scheduler`).
+
+    Notes
+    -----
+    Leaving the block normally waits for the local workers to finish; leaving it
+    by an exception (including ``KeyboardInterrupt`` and the ``SystemExit`` the
+    command line raises on SIGTERM) terminates them at once.
     """
     if spec.kind == "serial":
         with SerialExecutor() as ex:
             yield ex
         return
     if spec.kind == "processes":
-        with ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context()) as pool:
-            try:
-                yield pool
-            except BrokenProcessPool as exc:
-                raise RuntimeError(broken_pool_message()) from exc
+        pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context(),
+                                   initializer=_exit_with_driver, initargs=(os.getpid(),))  # fmt: skip
+        try:
+            yield pool
+        except BrokenProcessPool as exc:
+            _stop_workers(pool)
+            raise RuntimeError(broken_pool_message()) from exc
+        except BaseException:
+            _stop_workers(pool)
+            raise
+        pool.shutdown(wait=True)
         return
     if spec.kind == "dask":
         distributed = _import_distributed()
+        probe_dask_scheduler(spec.address)
         try:
             client = distributed.Client(spec.address, timeout=f"{DASK_CONNECT_TIMEOUT}s", set_as_default=False)
         except OSError as exc:

@@ -2,6 +2,9 @@
 
 The driver (:func:`run_sweep`) does the same thing whatever runs the samples:
 
+0. check the network once (:func:`~supplychain.engine.check.check_network`: nothing to
+   simulate, a closed trade loop — located errors, before any sample is drawn) and that
+   the tables fit in memory (:func:`~supplychain.uncertainty.resources.check_memory`);
 1. find the uncertain inputs (:func:`~supplychain.uncertainty.sampling.find_parameters`)
    and draw every sample up front in this process
    (:func:`~supplychain.uncertainty.sampling.draw`: one independent random stream per
@@ -14,7 +17,9 @@ The driver (:func:`run_sweep`) does the same thing whatever runs the samples:
    back in sample order, keyed by the measure catalogue (sorted), so the output is
    identical for any executor, worker count and chunk size
    (:func:`~supplychain.uncertainty.scheduling.evaluate_samples`);
-4. keep the result in the on-disk cache (:mod:`supplychain.uncertainty.cache`).
+4. keep the result in the on-disk cache (:mod:`supplychain.uncertainty.cache`); a cache
+   that cannot be written is a :class:`~supplychain.errors.SupplyChainWarning`, not an
+   error — the result is returned all the same.
 
 Sweep models
 ------------
@@ -38,7 +43,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
+import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +53,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from supplychain.engine.check import check_network
+from supplychain.errors import SupplyChainWarning
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.cache import SweepCache, cache_key
@@ -67,6 +76,7 @@ from supplychain.uncertainty.models import (
     normalise_measures,
 )
 from supplychain.uncertainty.progress import ProgressLike
+from supplychain.uncertainty.resources import check_memory
 from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
 from supplychain.uncertainty.scheduling import evaluate_samples
@@ -299,8 +309,8 @@ def run_sweep(
         Use the compiled fast path when it applies.
     on_error : {"raise", "nan"}
         A sample that cannot be computed (e.g. sampled flows that leave a market
-        short): stop with :class:`SampleError`, or give it NaN values and list it
-        in :attr:`SweepResult.failures`.
+        short): stop with :class:`SampleError`, or give it NaN values and list it,
+        with its inputs, in :attr:`SweepResult.failures`.
     executor : None, str, Executor or distributed.Client
         Where samples run (see :mod:`supplychain.uncertainty.executors`).
     workers : int
@@ -309,6 +319,8 @@ def run_sweep(
         Samples per task (default: sized from samples and workers).
     cache : bool, str, Path or SweepCache
         ``True``: the default cache folder; a path: that folder; ``False``: no cache.
+        A cache that cannot be read is a miss; one that cannot be written a
+        :class:`~supplychain.errors.SupplyChainWarning`.
     progress : None, bool, str or callable
         Progress display (see :func:`~supplychain.uncertainty.progress.progress_bar`).
     quiet : bool
@@ -322,10 +334,15 @@ def run_sweep(
     Raises
     ------
     ValueError
-        For a non-positive number of samples, a negative seed, an unknown mode or
-        a parameter pattern that matches nothing.
+        For a non-positive number of samples, a negative seed, an unknown mode,
+        years outside the scenario's or a parameter pattern that matches nothing.
+    ScenarioError
+        Nothing to simulate, or a closed trade loop (located; built-in modes only).
+    SweepTooLargeError
+        The tables would not fit in memory (:func:`~supplychain.uncertainty.resources.check_memory`).
     SampleError
-        If a sample cannot be computed (``on_error="raise"``).
+        If a sample cannot be computed (``on_error="raise"``), or the central run
+        cannot (whatever ``on_error``).
 
     Examples
     --------
@@ -358,6 +375,12 @@ def run_sweep(
     toggles = dict(toggles or {})
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
+    outside = sorted(set(yrs) - set(sc.years))
+    if outside:
+        msg = f"year {outside[0]} is outside the scenario's years {sc.years[0]}–{sc.years[-1]}"
+        raise ValueError(msg)
+    if model is None:
+        check_network(sc, yrs)
     select = measure_filter(measures, countries, commodities, years, custom=model is not None)
     options: dict[str, Any] = {
         "mode": mode,
@@ -379,6 +402,7 @@ def run_sweep(
             return _from_cache(hit, sc, key)
 
     t0 = time.perf_counter()
+    check_memory(samples, len(spec) + 1)  # the inputs, before they are drawn
     inputs = draw(spec, samples, seed)
     sweep_model, fast_path = build_model(
         sc,
@@ -395,24 +419,25 @@ def run_sweep(
         on_error=on_error,
     )
     prep = time.perf_counter() - t0
-    central_inputs = pd.DataFrame([central_row(spec)], columns=spec.names, index=pd.RangeIndex(1, name="sample"))
+    central_inputs = pd.DataFrame([central_row(spec)], columns=spec.names,
+                                  index=pd.RangeIndex(samples, samples + 1, name="sample"))  # fmt: skip
     central_inputs = central_inputs.astype(inputs.dtypes.to_dict()) if len(spec) else central_inputs
+    central = _central_run(sweep_model, central_inputs)
+    check_memory(samples, len(spec) + 3 * len(central.catalogue))  # values: chunks, assembled, quantiles
     catalogue, values, info = evaluate_samples(
         sweep_model,
-        pd.concat([inputs, central_inputs], ignore_index=True),
+        inputs,
         executor=executor,
         workers=workers,
         chunk_size=chunk_size,
         progress=progress,
         quiet=quiet,
         description=f"sweep {sc.scenario.name}",
+        evaluated=[central],
     )
     catalogue = catalogue.copy()
     catalogue["central"] = values[-1]
     values = np.ascontiguousarray(values[:-1])
-    if samples in info["failed"]:
-        msg = f"the central run (every input at its central value) failed: {info['failed'][samples]}"
-        raise SampleError(msg)
     info.update(
         seed=seed,
         samples=samples,
@@ -427,8 +452,26 @@ def run_sweep(
     )
     result = SweepResult(inputs, catalogue, values, targets_table(sc), info)
     if store is not None:
-        _to_cache(store, key, result)
+        try:
+            _to_cache(store, key, result)
+        except OSError as err:
+            where = os.fsdecode(err.filename) if err.filename is not None else os.fspath(store.directory)
+            warnings.warn(f"the result is not cached: cannot write {where}: {err.strerror or err}",
+                          SupplyChainWarning, stacklevel=2)  # fmt: skip
     return result
+
+
+def _central_run(model: SweepModel, central_inputs: pd.DataFrame) -> ChunkResult:
+    """Evaluate every input at its central value, first and in this process (its size bounds the sweep's)."""
+    try:
+        part = model.evaluate(central_inputs)
+    except SampleError as err:
+        msg = f"the central run (every input at its central value) failed: {err}"
+        raise SampleError(msg) from err
+    if part.failed:
+        msg = f"the central run (every input at its central value) failed: {next(iter(part.failed.values()))}"
+        raise SampleError(msg)
+    return part
 
 
 VERIFY_ROWS = 3

@@ -140,6 +140,9 @@ def progress_bar(
     >>> seen
     [(2, 3), (3, 3)]
     """
+    from supplychain.report.escape import clean_text
+
+    description = clean_text(description)  # a scenario's name must not drive the terminal
     chosen = _resolve(kind, quiet)
     if callable(chosen):
         yield _Callback(chosen, total)
@@ -160,6 +163,7 @@ def progress_bar(
             bar.close()
         return
     from rich.console import Console
+    from rich.markup import escape as rich_escape
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -179,5 +183,5 @@ def progress_bar(
         transient=False,
     )
     with progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(rich_escape(description), total=total)
         yield _Rich(progress, task)

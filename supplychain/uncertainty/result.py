@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,14 @@ class SweepResult:
 
     @property
     def failures(self) -> pd.DataFrame:
-        """Samples that could not be computed (``on_error="nan"``): ``sample``, ``reason``."""
+        """Samples that could not be computed (``on_error="nan"``): ``sample``, ``reason`` and every input."""
         failed = self.info.get("failed", {})
-        return pd.DataFrame(
+        out = pd.DataFrame(
             {"sample": np.asarray(list(failed), dtype=np.int64), "reason": [str(r) for r in failed.values()]}
         )
+        if len(self.inputs.columns) and len(out):
+            out = out.merge(self.inputs.reset_index(), on="sample", how="left", sort=False)
+        return out
 
     @property
     def key_columns(self) -> list[str]:
@@ -67,14 +70,20 @@ class SweepResult:
         """Tidy table: one row per (sample, measure) with the sample's parameter values.
 
         Columns: ``sample``, every parameter, the measure key columns, ``unit``,
-        ``basis``, ``value``. Built on demand (it repeats the inputs on every row).
+        ``basis``, ``value``. Built on demand (it repeats the inputs on every row);
+        :meth:`save` writes it block by block instead.
         """
-        n, m = self.values.shape
-        long = self.measures.drop(columns="central").iloc[np.tile(np.arange(m), n)].reset_index(drop=True)
-        long.insert(0, "sample", np.repeat(np.arange(n), m))
-        long["value"] = self.values.reshape(-1)
+        return self._samples(0, self.n)
+
+    def _samples(self, start: int, stop: int) -> pd.DataFrame:
+        """Build the rows of :attr:`samples` for samples ``start`` … ``stop − 1``."""
+        m = self.values.shape[1]
+        k = stop - start
+        long = self.measures.drop(columns="central").iloc[np.tile(np.arange(m), k)].reset_index(drop=True)
+        long.insert(0, "sample", np.repeat(np.arange(start, stop), m))
+        long["value"] = self.values[start:stop].reshape(-1)
         if len(self.inputs.columns):
-            long = long.merge(self.inputs.reset_index(), on="sample", how="left", sort=False)
+            long = long.merge(self.inputs.iloc[start:stop].reset_index(), on="sample", how="left", sort=False)
             params = list(self.inputs.columns)
             long = long[["sample", *params, *[c for c in long.columns if c not in ("sample", *params)]]]
         return long
@@ -199,6 +208,10 @@ class SweepResult:
     def save(self, path: str | Path) -> Path:
         """Write the tidy :attr:`samples` table to Parquet (``.parquet``) or CSV (``.csv``).
 
+        The table is written atomically (:func:`supplychain.io.atomic.atomic_write`)
+        and built :data:`SAVE_ROWS` rows at a time, so its size on disk, not in
+        memory, bounds what can be saved.
+
         Parameters
         ----------
         path : str or Path
@@ -213,18 +226,47 @@ class SweepResult:
         ------
         ValueError
             For another suffix.
+        OSError
+            The file cannot be written (a folder or a device in the way, …).
         """
+        from supplychain.io.atomic import atomic_write
+
         out = Path(path)
         suffix = out.suffix.lower()
         if suffix not in (".parquet", ".csv"):
             msg = f"cannot write {out.name!r}: use a .parquet or .csv file name"
             raise ValueError(msg)
-        table = self.samples
-        if suffix == ".parquet":
-            table.to_parquet(out, index=False)
-        else:
-            table.to_csv(out, index=False)
-        return out
+        step = max(1, SAVE_ROWS // max(self.values.shape[1], 1))
+        blocks = (self._samples(a, min(a + step, self.n)) for a in range(0, max(self.n, 1), step))
+        return atomic_write(out, lambda tmp: _write_blocks(tmp, blocks, parquet=suffix == ".parquet"))
+
+
+SAVE_ROWS = 1_000_000
+"""Rows of the tidy samples table built at a time by :meth:`SweepResult.save`."""
+
+
+def _write_blocks(path: Path, blocks: Iterator[pd.DataFrame], *, parquet: bool) -> None:
+    """Write tables with the same columns one after the other into one CSV or Parquet file."""
+    if not parquet:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            for i, block in enumerate(blocks):
+                block.to_csv(handle, index=False, header=i == 0)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    schema = None
+    try:
+        for block in blocks:
+            table = pa.Table.from_pandas(block, preserve_index=False, schema=schema)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(path, schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def _qname(q: float) -> str:

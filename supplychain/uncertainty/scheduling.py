@@ -108,6 +108,7 @@ def evaluate_samples(
     progress: ProgressLike = None,
     quiet: bool = False,
     description: str = "samples",
+    evaluated: Sequence[ChunkResult] = (),
 ) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
     """Evaluate a sweep model on sample rows, in chunks, on an executor.
 
@@ -123,13 +124,16 @@ def evaluate_samples(
         See :func:`~supplychain.uncertainty.progress.progress_bar`.
     description : str
         Progress bar label.
+    evaluated : sequence of ChunkResult
+        Rows already computed (e.g. the central run), numbered ``n``, ``n + 1`` …
+        after the inputs; assembled with the others.
 
     Returns
     -------
     catalogue : pandas.DataFrame
         One row per measure, sorted by key.
     values : numpy.ndarray
-        ``(n, len(catalogue))``, row ``i`` is sample ``i``.
+        ``(n + rows evaluated, len(catalogue))``, row ``i`` is sample ``i``.
     info : dict
         ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds`` and
         ``failed`` (sample → reason, for models with ``on_error="nan"``).
@@ -164,7 +168,7 @@ def evaluate_samples(
                     fut.cancel()
                 raise
     wall = time.perf_counter() - t0
-    assembled = _assemble(parts, n)
+    assembled = _assemble([*parts, *evaluated], n + sum(len(p.samples) for p in evaluated))
     info = {
         "executor": describe_executor(spec),
         "chunks": len(bounds),

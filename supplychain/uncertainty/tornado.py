@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from supplychain.io.atomic import atomic_write
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -92,7 +94,8 @@ def tornado_chart(
     )
     ax.margins(x=0.15)
     if path is not None:
-        fig.savefig(path)
+        fmt = Path(path).suffix.lstrip(".").lower() or None
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt))
     return fig
 
 

@@ -8,8 +8,6 @@ import; an existing folder is replaced only when it holds an earlier import.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from supplychain.importers.usgs_mcs.fragments import (
     sources_fragment,
 )
 from supplychain.importers.usgs_mcs.release import read_release
-from supplychain.io.atomic import replace_dir
+from supplychain.io.atomic import atomic_write_dir
 
 __all__ = ["ImportResult", "import_usgs_mcs"]
 
@@ -100,9 +98,8 @@ def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 20
     cited = set().union(*(f.files for f in fragments.values()))
     used = {s.chapter_shares.source for c, s in catalogue.commodities.items() if s.chapter_shares and c in fragments}
     names = [f"{cid}.yaml" for cid in fragments]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+
+    def write(tmp: Path) -> None:
         for cid, frag in fragments.items():
             (tmp / f"{cid}.yaml").write_text(frag.text, encoding="utf-8")
         (tmp / "sources.yaml").write_text(sources_fragment(catalogue, release, cited, used), encoding="utf-8")
@@ -110,9 +107,7 @@ def import_usgs_mcs(source: str | Path, output: str | Path, *, hold_to: int = 20
         (tmp / "coverage.md").write_text(coverage_markdown(catalogue, fragments), encoding="utf-8")
         for f in tmp.iterdir():
             f.chmod(0o644)
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    atomic_write_dir(out, write)  # a temporary folder beside it, renamed into place (docs/limits.md)
     return ImportResult(out, tuple(names), tuple(c for c, s in catalogue.commodities.items() if not s.modelled),
                         sum(len(f.left_out) for f in fragments.values()))

@@ -1,0 +1,659 @@
+"""Issue 24: every fault a clean error, safe outputs, bounded resources, clean interrupts.
+
+One section per numbered item of the issue; each test failed before the fix.
+Network tests bind and connect to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+from supplychain.cli.app import app
+from supplychain.errors import ScenarioError
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = REPO / "tests" / "data" / "cli" / "small.yaml"
+
+LOOP = """\
+scenario: {name: Loop, base_year: 2024, horizon: 2025}
+commodities:
+  ndpr: {name: NdPr oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Nd, Pr]}
+flows:
+  us_us: {supplier: US, buyer: US, commodity: ndpr, year: 2024, tonnes: 100}
+"""
+"""A single flow US → US and no other inflow: a closed trade loop at line 5, column 3."""
+
+EMPTY = "scenario: {name: Empty, base_year: 2024, horizon: 2025}\n"
+
+
+def invoke(*args: str | Path, cwd: Path | None = None) -> Result:
+    """Run the command line in this process (as the console script does, minus the signal handlers)."""
+    if cwd is not None:
+        old = Path.cwd()
+        os.chdir(cwd)
+    try:
+        return CliRunner().invoke(app, [str(a) for a in args])
+    finally:
+        if cwd is not None:
+            os.chdir(old)
+
+
+def assert_clean(result: Result, code: int, *fragments: str) -> None:
+    """Exit ``code``, no traceback (no exception escaped the command), every fragment in the output."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        msg = f"uncaught {result.exception!r}\n{result.output}"
+        raise AssertionError(msg) from result.exception
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in result.output, result.output
+
+
+@pytest.fixture
+def loop_file(tmp_path: Path) -> Path:
+    path = tmp_path / "loop.yaml"
+    path.write_text(LOOP, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ 1. closed trade loops
+def test_validate_reports_a_closed_loop_at_its_flow(loop_file: Path) -> None:
+    result = invoke("validate", loop_file)
+    assert_clean(result, 1, f"{loop_file}:5:3: flows.us_us: closed loop", "hint: give the loop an inflow")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["run", "--mode", "fixed"], ["compare"], ["graph", "-o", "{tmp}/g.svg"], ["report", "-o", "{tmp}/r"],
+     ["sweep", "-n", "3", "--no-cache", "-q"], ["sweep", "-n", "3", "--no-cache", "-q", "--mode", "exposure"]],
+    ids=["run", "run-fixed", "compare", "graph", "report", "sweep", "sweep-exposure"],
+)
+def test_every_command_locates_a_closed_loop(loop_file: Path, tmp_path: Path, command: list[str]) -> None:
+    name, *rest = command
+    result = invoke(name, loop_file, *(a.format(tmp=tmp_path) for a in rest))
+    assert_clean(result, 1, "error:", f"{loop_file}:5:3: flows.us_us: closed loop")
+
+
+def test_network_problems_point_at_the_loop() -> None:
+    from supplychain.engine.check import network_problems
+    from supplychain.io import load_text
+
+    problems = network_problems(load_text(LOOP, "loop.yaml"))
+    assert [(p.file, p.line, p.column, p.path) for p in problems] == [("loop.yaml", 5, 3, ("flows", "us_us"))]
+    assert network_problems(load_text(SMALL.read_text(encoding="utf-8"))) == []
+
+
+# ------------------------------------------------------------------ 2. outputs that cannot be written
+@pytest.mark.parametrize("target", ["{tmp}", "", "/proc/self/no/such.csv", "/sys/supplychain-test.csv"],
+                         ids=["folder", "empty", "proc", "sys"])  # fmt: skip
+@pytest.mark.parametrize("command", [["run", "--mode", "fixed", "-f", "csv"], ["compare", "--mode", "fixed"]],
+                         ids=["run", "compare"])  # fmt: skip
+def test_run_and_compare_output_errors_are_clean(tmp_path: Path, command: list[str], target: str) -> None:
+    result = invoke(command[0], SMALL, *command[1:], "--output", target.format(tmp=tmp_path))
+    assert_clean(result, 1, "error:")
+    assert sorted(tmp_path.iterdir()) == [], "nothing written beside the target"
+
+
+def test_an_unwritable_folder_is_reported_with_the_path(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    result = invoke("run", SMALL, "--mode", "fixed", "-f", "json", "-o", tmp_path / "file" / "out.json")
+    assert_clean(result, 1, f"error: {tmp_path / 'file'}", "Not a directory")
+
+
+# ------------------------------------------------------------------ 3. extends through a loop or with a NUL
+def test_extends_through_a_symlink_loop_or_with_a_nul_is_located(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    looped = tmp_path / "s" / "looped.yaml"
+    looped.parent.mkdir()
+    looped.write_text("scenario: {name: x, base_year: 2024}\nextends: [../a.yaml]\n", encoding="utf-8")
+    nul = tmp_path / "s" / "nul.yaml"
+    nul.write_text('scenario: {name: x, base_year: 2024}\nextends: ["a\\0b.yaml"]\n', encoding="utf-8")
+    result = invoke("validate", looped, nul)
+    assert_clean(result, 1, f"{looped}:2:11: extends[0]: cannot resolve extends path '../a.yaml': a symbolic link loop",
+                 f"{nul}:2:11: extends[0]: extends path contains a NUL character")  # fmt: skip
+
+
+# ------------------------------------------------------------------ 4. and 6. nothing to simulate
+@pytest.mark.parametrize(
+    "command",
+    [["sweep", "--mode", "exposure", "-n", "3", "--no-cache", "-q"], ["sweep", "-n", "3", "--no-cache", "-q"],
+     ["run"], ["run", "--mode", "fixed"], ["compare", "--mode", "fixed"], ["report", "-o", "{tmp}/r"]],
+    ids=["sweep-exposure", "sweep-fixed", "run", "run-fixed", "compare-fixed", "report"],
+)
+def test_an_empty_scenario_is_a_located_error(tmp_path: Path, command: list[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text(EMPTY, encoding="utf-8")
+    name, *rest = command
+    result = invoke(name, empty, *(a.format(tmp=tmp_path) for a in rest))
+    assert_clean(result, 1, f"{empty}:1:1: scenario: nothing to simulate")
+    assert "HiGHS" not in result.output
+
+
+# ------------------------------------------------------------------ 5. a Dask address that is not Dask
+@pytest.fixture
+def not_dask() -> Iterator[Callable[[bytes | None], int]]:
+    """Start services on 127.0.0.1 that answer a connection with fixed bytes (``None``: say nothing)."""
+    servers: list[socket.socket] = []
+    stop = threading.Event()
+
+    def start(reply: bytes | None) -> int:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        server.settimeout(0.2)
+        servers.append(server)
+
+        def serve() -> None:
+            held = []
+            while not stop.is_set():
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    continue
+                if reply is not None:
+                    conn.sendall(reply)
+                held.append(conn)
+            for conn in held:
+                conn.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return int(server.getsockname()[1])
+
+    yield start
+    stop.set()
+    time.sleep(0.3)
+    for server in servers:
+        server.close()
+
+
+def test_a_service_that_is_not_dask_is_a_clear_error_at_once(not_dask: Callable[[bytes | None], int]) -> None:
+    # an HTTP server's reply read as a Dask frame length would ask for exabytes
+    port = not_dask(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    result = subprocess.run([sys.executable, "-m", "supplychain", "sweep", str(SMALL), "-n", "3", "--no-cache", "-q",
+                             "--executor", f"dask://127.0.0.1:{port}"],
+                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"the service at tcp://127.0.0.1:{port} is not a Dask scheduler" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_silent_service_or_a_closed_port_is_a_clear_error(not_dask: Callable[[bytes | None], int]) -> None:
+    from supplychain.uncertainty.executors import probe_dask_scheduler
+
+    silent = not_dask(None)
+    with pytest.raises(ConnectionError, match=r"sent nothing within 0\.5 s; it is not a Dask scheduler"):
+        probe_dask_scheduler(f"tcp://127.0.0.1:{silent}", timeout=0.5)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now: the connection is refused at once
+    result = invoke("sweep", SMALL, "-n", "3", "--no-cache", "-q", "--executor", f"dask://127.0.0.1:{port}")
+    assert_clean(result, 1, f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}: Connection refused")
+
+
+def test_a_real_scheduler_passes_the_probe() -> None:
+    distributed = pytest.importorskip("distributed")
+    from supplychain.uncertainty.executors import probe_dask_scheduler
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster:  # fmt: skip
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        probe_dask_scheduler(cluster.scheduler_address)
+
+
+# ------------------------------------------------------------------ 7. never replace what is not a file
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [(["run", str(SMALL), "--mode", "fixed", "-f", "csv"], "out.csv"),
+     (["compare", str(SMALL), "--mode", "fixed"], "out.csv"),
+     (["schema"], "out.json"), (["graph", str(SMALL), "--mode", "fixed"], "out.svg"),
+     (["sweep", str(SMALL), "-n", "2", "--no-cache", "-q", "--mode", "exposure"], "out.csv")],
+    ids=["run", "compare", "schema", "graph", "sweep"],
+)
+def test_output_onto_a_named_pipe_is_refused(tmp_path: Path, command: list[str], name: str) -> None:
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-m", "supplychain", *command, "--output", str(fifo)],
+                            capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert f"{fifo}: not a regular file (a named pipe); refusing to replace it" in result.stderr
+    assert fifo.is_fifo(), "the pipe is still a pipe"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_output_is_written_through_a_symbolic_link(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "measures.csv"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    result = invoke("run", SMALL, "--mode", "fixed", "-f", "csv", "-o", link)
+    assert_clean(result, 0, f"wrote {link}")
+    assert link.is_symlink(), "the link stays a link"
+    assert real.read_text(encoding="utf-8").startswith("year,"), "its target holds the new table"
+    assert real.stat().st_mode & 0o777 == 0o640, "and keeps its permissions"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["measures.csv"]
+
+
+def test_output_path_names_what_it_refuses(tmp_path: Path) -> None:
+    from supplychain.io.atomic import output_path
+
+    with pytest.raises(OSError, match="a character device"):
+        output_path("/dev/null")  # only looked at, never written
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        output_path(tmp_path)
+    with pytest.raises(OSError, match="empty output path"):
+        output_path("")
+
+
+# ------------------------------------------------------------------ 8. report never deletes user files
+def test_report_refuses_to_delete_files_a_user_added(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    assert_clean(invoke("report", SMALL, "-o", out, "--mode", "fixed"), 0, "wrote")
+    manifest = (out / ".supplychain-report").read_text(encoding="utf-8").splitlines()
+    assert "index.html" in manifest
+    assert any(line.startswith("images/") for line in manifest)
+    assert_clean(invoke("report", SMALL, "-o", out, "--mode", "fixed"), 0, "wrote")  # only the report: replaced
+    (out / "notes.txt").write_text("my notes", encoding="utf-8")
+    (out / "images" / "mine.png").write_bytes(b"png")
+    result = invoke("report", SMALL, "-o", out, "--mode", "fixed")
+    assert_clean(result, 1, "files it did not write (images/mine.png, notes.txt)")
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "my notes"
+    assert (out / "images" / "mine.png").read_bytes() == b"png"
+
+
+def test_a_report_from_before_the_manifest_is_replaced_but_foreign_files_are_kept(tmp_path: Path) -> None:
+    from supplychain.report.folder import check_target
+    from supplychain.report.runs import ReportError
+
+    old = tmp_path / "old"
+    (old / "images").mkdir(parents=True)
+    for name in ("index.html", "summary.md", "measures.csv", "results.json", "images/a.svg", "images/a.png"):
+        (old / name).write_text("x", encoding="utf-8")
+    (old / ".supplychain-report").write_text("supplychain 0.1.0\n", encoding="utf-8")
+    assert check_target(old) == old.resolve()
+    (old / "thesis.docx").write_text("precious", encoding="utf-8")
+    with pytest.raises(ReportError, match=r"thesis\.docx"):
+        check_target(old)
+
+
+# ------------------------------------------------------------------ 9. leftovers of a killed write
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_leftovers_of_a_killed_process_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    gone = dead_pid()
+    stale = [tmp_path / f".r.{gone}.abc123de.tmp", tmp_path / f".r.{gone}.xyz98765.old"]
+    for folder in stale:
+        (folder / "images").mkdir(parents=True)
+        (folder / "index.html").write_text("half", encoding="utf-8")
+    live = tmp_path / f".r.{os.getpid()}.busy0000.tmp"  # a write in progress: left alone
+    live.mkdir()
+    assert_clean(invoke("report", SMALL, "-o", out, "--mode", "fixed"), 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, "r"])
+    stale_file = tmp_path / f".x.csv.{gone}.q1w2e3r4.tmp"
+    stale_file.write_text("half", encoding="utf-8")
+    assert_clean(invoke("run", SMALL, "--mode", "fixed", "-f", "csv", "-o", tmp_path / "x.csv"), 0)
+    assert not stale_file.exists()
+
+
+# ------------------------------------------------------------------ 10. SIGTERM stops a sweep's workers
+def _descendants(pid: int) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii")
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        here = todo.pop()
+        for child, parent in parents.items():
+            if parent == here and child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            alive.add(pid)
+    return alive
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_an_interrupted_sweep_stops_its_workers_and_leaves_no_partial_cache_entry(tmp_path: Path, sig: int) -> None:
+    cache = tmp_path / "cache"
+    command = [sys.executable, "-m", "supplychain", "sweep", str(REPO / "scenarios" / "baseline_2024.yaml"),
+               "--mode", "fixed", "-n", "2000", "-w", "2", "-q", "--cache-dir", str(cache)]  # fmt: skip
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp_path)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(workers) < 3:  # the fork server and two workers
+            time.sleep(0.2)
+            workers |= _descendants(proc.pid)
+        assert len(workers) >= 3, "the sweep started its workers"
+        time.sleep(1.0)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        # SIGTERM: a clean exit with status 143; SIGKILL: the workers notice their driver is gone
+        assert proc.returncode == (128 + signal.SIGTERM if sig == signal.SIGTERM else -signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(workers), "every worker process stopped"
+        assert "Traceback" not in errors.read_text(encoding="utf-8")
+        leftovers = list(cache.rglob("*")) if cache.exists() else []
+        assert not [p for p in leftovers if p.is_file()], f"no partial cache entry: {leftovers}"
+    finally:
+        for pid in _alive(workers | {proc.pid}):
+            os.kill(pid, signal.SIGKILL)
+
+
+# ------------------------------------------------------------------ 11. bounded work
+def test_too_many_entities_are_refused_before_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    io_load = importlib.import_module("supplychain.io.load")  # the module, not the function of that name
+    monkeypatch.setattr(io_load, "MAX_ENTITIES", 40)
+    flows = "".join(f"  f{i}: {{supplier: AU, buyer: JP, commodity: ore, year: 2024, tonnes: 1}}\n" for i in range(41))
+    path = tmp_path / "big.yaml"
+    path.write_text("scenario: {name: big, base_year: 2024}\ncommodities:\n  ore: {name: Ore, stage: ore}\n"
+                    f"flows:\n{flows}", encoding="utf-8")  # fmt: skip
+    with pytest.raises(ScenarioError, match=r"too many entities: 42 \(flows 41, commodities 1\); the limit is 40"):
+        io_load.load(path)
+
+
+def test_too_many_yaml_nodes_stop_the_reader(monkeypatch: pytest.MonkeyPatch) -> None:
+    from supplychain.io import yamlsafe
+
+    monkeypatch.setattr(yamlsafe, "MAX_NODES", 100)
+    text = "a: [" + ", ".join(["1"] * 500) + "]\n"
+    with pytest.raises(ScenarioError, match="more than 100 YAML nodes") as info:
+        yamlsafe.parse_yaml_text(text)
+    # nodes: the top mapping, the key `a`, the list, then its items: the 101st is item 98, at column 5 + 3 · 97
+    assert [(p.line, p.column) for p in info.value.problems] == [(1, 296)]
+
+
+def test_the_caps_fit_the_measured_cost() -> None:
+    from supplychain.io.load import MAX_ENTITIES
+    from supplychain.io.yamlsafe import MAX_FILE_BYTES, MAX_NODES
+
+    assert (MAX_ENTITIES, MAX_NODES, MAX_FILE_BYTES) == (100_000, 2_000_000, 50 * 2**20)
+    limits = (REPO / "docs" / "limits.md").read_text(encoding="utf-8")
+    assert "100,000 entities" in limits
+    assert "2,000,000 YAML nodes" in limits
+
+
+def test_samples_beyond_memory_are_refused_before_drawing() -> None:
+    result = invoke("sweep", SMALL, "-n", str(10**13), "--no-cache", "-q", "--mode", "exposure")
+    assert_clean(result, 1, "10,000,000,000,000 samples", "of memory", "use at most")
+
+
+def test_workers_above_the_cpus_warn_and_are_capped() -> None:
+    from supplychain.errors import SupplyChainWarning
+    from supplychain.uncertainty.executors import parse_executor
+    from supplychain.uncertainty.resources import usable_cpus
+
+    with pytest.warns(SupplyChainWarning, match=f"using {usable_cpus()}"):
+        spec = parse_executor(None, workers=usable_cpus() + 1000)
+    assert spec.workers == usable_cpus()
+    result = invoke("sweep", SMALL, "-n", "2", "--no-cache", "-q", "--mode", "exposure", "-w", "1000")
+    assert_clean(result, 0, "warning: 1000 worker processes asked for")
+
+
+@pytest.mark.parametrize("years", ["2031", "2024-99999999", "2020-2024"])
+def test_years_outside_the_scenario_are_an_error_that_says_so(years: str) -> None:
+    result = invoke("sweep", SMALL, "-n", "2", "--no-cache", "-q", "--years", years)
+    assert_clean(result, 1, f"--years {years} reaches outside the scenario's years 2024–2030")
+    assert "short" not in result.output
+
+
+def test_run_sweep_refuses_years_outside_the_scenario() -> None:
+    from supplychain.uncertainty.montecarlo import run_sweep
+
+    with pytest.raises(ValueError, match="year 2031 is outside the scenario's years 2024–2030"):
+        run_sweep(SMALL, samples=2, seed=1, years=[2031], cache=False, quiet=True)
+
+
+# ------------------------------------------------------------------ 12. one bad sample does not stop a sweep
+SOMETIMES_SHORT = SMALL.read_text(encoding="utf-8").replace(
+    "au_my_conc: {supplier: au_mine, buyer: my_sep, commodity: conc, year: 2024, tonnes: {value: 10000, "
+    "assumption: illustrative}}",
+    "au_my_conc: {supplier: au_mine, buyer: my_sep, commodity: conc, year: 2024, tonnes: {value: 10000, "
+    "dist: uniform, low: 5000, high: 15000, assumption: illustrative}}",
+)
+"""Australia's mine makes 10,000 t; a sampled shipment above that cannot be computed (its market is short)."""
+
+
+def test_a_sample_that_cannot_be_computed_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    assert "dist: uniform" in SOMETIMES_SHORT
+    path = tmp_path / "short.yaml"
+    path.write_text(SOMETIMES_SHORT, encoding="utf-8")
+    out = tmp_path / "samples.csv"
+    result = invoke("sweep", path, "-n", "20", "--seed", "3", "--no-cache", "-q", "--mode", "fixed", "--years", "2024",
+                    "-o", out)  # fmt: skip
+    assert_clean(result, 0, "samples could not be computed", "Samples that could not be computed",
+                 "flows.au_my_conc.tonnes", "Measures over the samples")  # fmt: skip
+    table = pd.read_csv(out)
+    tonnes = table.groupby("sample")["flows.au_my_conc.tonnes"].first()
+    computed = table.groupby("sample")["value"].apply(lambda v: bool(v.notna().any()))
+    assert (tonnes[~computed] > 10_000).all()
+    assert (tonnes[computed] <= 10_000).all()
+    assert 0 < (~computed).sum() < 20
+    assert f"{(~computed).sum()} of 20 samples could not be computed" in result.output
+
+
+def test_failures_carry_their_inputs(tmp_path: Path) -> None:
+    from supplychain.io import load_text
+    from supplychain.uncertainty.montecarlo import run_sweep
+
+    result = run_sweep(load_text(SOMETIMES_SHORT), samples=12, seed=3, mode="fixed", years=[2024], on_error="nan",
+                       cache=False, quiet=True)  # fmt: skip
+    failures = result.failures
+    assert list(failures.columns) == ["sample", "reason", "flows.au_my_conc.tonnes"]
+    assert (failures["flows.au_my_conc.tonnes"] > 10_000).all()
+    assert failures["reason"].str.contains("au_mine").all()
+
+
+# ------------------------------------------------------------------ 13. a cache that cannot be written
+def test_an_unwritable_cache_is_a_warning_and_the_results_are_kept(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache folder would be", encoding="utf-8")
+    out = tmp_path / "samples.parquet"
+    result = invoke("sweep", SMALL, "-n", "4", "-q", "--mode", "exposure", "--cache-dir", blocker / "cache",
+                    "-o", out)  # fmt: skip
+    assert_clean(result, 0, "warning: the result is not cached: cannot write", "Measures over the samples",
+                 f"wrote {out}")  # fmt: skip
+    assert len(pd.read_parquet(out))
+
+
+def test_a_working_directory_without_room_for_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SUPPLYCHAIN_CACHE_DIR", raising=False)
+    (tmp_path / ".supplychain-cache").write_text("in the way", encoding="utf-8")
+    result = invoke("sweep", SMALL, "-n", "4", "-q", "--mode", "exposure", cwd=tmp_path)
+    assert_clean(result, 0, "warning: the result is not cached", "Measures over the samples")
+
+
+# ----------------------------------------------------------------- 14. no raw control character in a terminal or a page
+HOSTILE_NAME = "\x1b]0;X\x07\x1b[2J\u202eevil"
+RAW = ("\x1b", "\x07", "\u202e", "\x9b")
+
+
+def hostile_small(tmp_path: Path) -> Path:
+    text = SMALL.read_text(encoding="utf-8").replace("name: Small test world", 'name: "\\e]0;X\\a\\e[2J\\u202Eevil"')
+    text = text.replace("name: Australian mine", 'name: "Aus\\x9b\\u202Emine"')
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_terminal_output_shows_control_characters_as_symbols(tmp_path: Path) -> None:
+    path = hostile_small(tmp_path)
+    bad_id = tmp_path / "bad_id.yaml"
+    bad_id.write_text('scenario: {name: x, base_year: 2024}\ncommodities:\n  "o\\e[2J": {name: O, stage: ore}\n',
+                      encoding="utf-8")  # fmt: skip
+    for result in (invoke("run", path, "--mode", "fixed"), invoke("validate", bad_id),
+                   invoke("sweep", path, "-n", "2", "--no-cache", "-q", "--mode", "exposure"),
+                   invoke("run", path, "--mode", "fixed", "-f", "csv")):  # fmt: skip
+        for raw in RAW:
+            assert raw not in result.output, (raw, result.output)
+    assert "␛]0;X␇␛[2J" in invoke("run", path, "--mode", "fixed").output
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report of a scenario whose names hold escape sequences, BEL, C1 controls and U+202E."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    assert_clean(invoke("report", hostile_small(tmp), "-o", tmp / "r", "--mode", "fixed"), 0)
+    return tmp / "r"
+
+
+def test_html_and_markdown_reports_hold_no_control_characters(hostile_report: Path) -> None:
+    for page in ("index.html", "summary.md"):
+        text = (hostile_report / page).read_text(encoding="utf-8")
+        for raw in RAW:
+            assert raw not in text, (page, raw)
+        assert "␛" in text
+        assert "␇" in text
+
+
+def test_progress_bar_label_is_cleaned(capsys: pytest.CaptureFixture[str]) -> None:
+    from supplychain.uncertainty.progress import progress_bar
+
+    with progress_bar(2, f"sweep {HOSTILE_NAME} [bold]x[/bold]", kind="rich") as bar:
+        bar.advance(2)
+    err = capsys.readouterr().err
+    assert "␛]0;X␇" in err
+    assert "[bold]x[/bold]" in err
+    assert not any(raw in err.replace("\x1b[", "") for raw in ("\x07", "\u202e"))
+
+
+# ------------------------------------------------------------------ 15. every error has a hint
+HOSTILE_VALUES: list[Any] = [
+    -1, 1e30, 1.5, "x", "", True, None, [], {}, {"value": -5}, {"dist": "uniform", "low": 5, "high": 1},
+    {"dist": "triangular", "low": 0, "high": 1}, {"dist": "normal", "value": 1}, {"dist": "choice"},
+    {"dist": "choice", "choices": [1, 2], "weights": [0.2]},
+    {"dist": "choice", "choices": [1, 2], "weights": [0.2, 0.2]},
+    {"value": 1, "low": 0}, {"dist": "uniform", "low": 0, "high": 10, "value": 20}, "2025-13-45", "2025-02-30", 1800,
+    10**17, "ZZ",
+]  # fmt: skip
+
+
+def test_every_problem_on_hostile_semantic_input_has_a_hint() -> None:
+    import copy
+    import random
+
+    from conftest import MINIMAL, to_yaml
+
+    from supplychain.io import load_text
+
+    def paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            yield (*prefix, key)
+            yield from paths(value, (*prefix, key))
+
+    extra = {"stockpiles": {"s": {"country": "US", "commodity": "ndpr_oxide", "tonnes": 10}},
+             "targets": {"t": {"country": "US", "commodity": "ndpr_oxide", "max": 0.25, "by": 2030}},
+             "imports": {"i": {"country": "US", "commodity": "ndpr_oxide", "year": 2024, "partners": {"CN": 0.5}}}}
+    base = {**copy.deepcopy(MINIMAL), **extra}
+    rng = random.Random(24)
+    every = list(paths(base))
+    problems: list[Any] = []
+    for _ in range(400):
+        data = copy.deepcopy(base)
+        *parent, last = rng.choice(every)
+        node = data
+        for key in parent:
+            node = node[key]
+        node[last] = copy.deepcopy(rng.choice(HOSTILE_VALUES))
+        try:
+            load_text(to_yaml(data))
+        except ScenarioError as err:
+            problems.extend(err.problems)
+    assert len(problems) > 300
+    assert [str(p) for p in problems if not p.hint] == []
+
+
+# ------------------------------------------------------------------ 16. look-alike ids, numbers that vanish
+def test_ids_that_differ_by_case_or_dash_are_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "ids.yaml"
+    path.write_text(SMALL.read_text(encoding="utf-8").replace("  cn_mine:", "  au-mine: {name: X, country: AU, "
+                    "kind: mine, output: conc, production: {2024: 0}}\n  Au_mine: {name: Y, country: AU, kind: mine, "
+                    "output: conc, production: {2024: 0}}\n  cn_mine:"), encoding="utf-8")  # fmt: skip
+    result = invoke("validate", path)
+    assert_clean(result, 0, f"warn {path}:", "facilities id 'au_mine' differs from 'au-mine' only by case",
+                 "facilities id 'Au_mine' differs from 'au-mine'")  # fmt: skip
+
+
+def test_a_number_that_rounds_to_zero_is_refused() -> None:
+    from supplychain.io.yamlsafe import parse_yaml_text
+
+    with pytest.raises(ScenarioError, match=r"2:4: a: number too small \(it would be 0\)"):
+        parse_yaml_text("x: 0.0\na: 1e-999\nb: 0e5\n")
+    assert parse_yaml_text("a: 0.0e-999\nb: 1e-300\n").data == {"a": 0.0, "b": 1e-300}
+
+
+# ------------------------------------------------------------------ 17. plain words for tabs, encodings, pipes
+def test_tabs_utf16_and_pipes_are_named(tmp_path: Path) -> None:
+    tabs = tmp_path / "tabs.yaml"
+    tabs.write_text("scenario:\n\tname: x\n", encoding="utf-8")
+    wide = tmp_path / "wide.yaml"
+    wide.write_bytes("scenario: {name: x, base_year: 2024}\n".encode("utf-16"))
+    os.mkfifo(tmp_path / "pipe.yaml")
+    child = tmp_path / "child.yaml"
+    child.write_text("scenario: {name: x, base_year: 2024}\nextends: [pipe.yaml]\n", encoding="utf-8")
+    result = invoke("validate", tabs, wide, child)
+    assert_clean(result, 1, f"{tabs}:2:1: tab character where YAML allows only spaces",
+                 "hint: replace the tab with spaces", f"{wide}: file is UTF-16 text; scenario files are UTF-8",
+                 f"{child}:2:11: extends[0]: base 'pipe.yaml' is not a regular file")  # fmt: skip
+    assert "did you mean" not in result.output
+
+
+def test_a_folder_counts_pipes_and_dangling_links_as_skipped(tmp_path: Path) -> None:
+    (tmp_path / "ok.yaml").write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    result = invoke("validate", tmp_path)
+    assert_clean(result, 0, "skip", "pipe.yaml: not a regular file (a named pipe)",
+                 "gone.yaml: a dangling symbolic link", "3 file(s): 1 valid, 0 invalid, 2 skipped")  # fmt: skip
+
+
+def test_results_json_of_a_hostile_report_is_still_data(hostile_report: Path) -> None:
+    meta = json.loads((hostile_report / "results.json").read_text(encoding="utf-8"))
+    names = [s["name"] for s in meta["scenarios"]]
+    assert names == [HOSTILE_NAME], "data files keep the text as written (JSON escapes it)"
