@@ -11,8 +11,10 @@ Usage::
     .venv/bin/python benchmarks/bench_versions.py --base 407b404 --repeat 3
     .venv/bin/python benchmarks/bench_versions.py --base 407b404 --command "compare scenarios/path_to_2030.yaml"
 
-Prints, per command and tree, the median wall time and CPU time (user + system of the child)
-and the ratio this tree / base.
+Prints, per command and tree, the median wall time and CPU time (user + system of the child),
+samples per second for a sweep (on wall time) and the ratio this tree / base. The default
+commands are the figures of ``docs/performance.md``: Python's import floor of the package,
+``run``, ``compare`` and ``sweep`` in both supply-response modes on the bundled scenarios.
 """
 
 from __future__ import annotations
@@ -29,9 +31,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+IMPORT = "(import supplychain.api)"
+"""Not a command: Python's import floor of the package (what ``run`` is measured against)."""
 DEFAULT_COMMANDS = (
-    "compare scenarios/path_to_2030.yaml",
+    IMPORT,
     "run scenarios/baseline_2024.yaml",
+    "compare scenarios/path_to_2030.yaml",
+    "sweep scenarios/path_to_2030.yaml --samples 20 --workers 2 --mode fixed --no-cache --quiet",
+    "sweep scenarios/path_to_2030.yaml --samples 20 --workers 2 --mode rebalance --no-cache --quiet",
 )
 
 
@@ -39,7 +46,8 @@ def _time(tree: Path, command: str, cwd: Path) -> tuple[float, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "supplychain", *command.split()], cwd=cwd, env=env,
+    argv = ["-c", "import supplychain.api"] if command == IMPORT else ["-m", "supplychain", *command.split()]
+    proc = subprocess.run([sys.executable, *argv], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -65,7 +73,7 @@ def main() -> None:
     try:
         files = "the base commit's files" if args.base_files else "each tree's own files"
         print(f"this tree: {ROOT}; base: {args.base}; {files}; {args.repeat} interleaved runs each; median s")
-        print(f"{'command':45s} {'tree':6s} {'wall':>7s} {'cpu':>7s}")
+        print(f"{'command':90s} {'tree':6s} {'wall':>7s} {'cpu':>7s} {'samples/s':>10s}")
         for command in commands:
             times: dict[str, list[tuple[float, float]]] = {"base": [], "this": []}
             for _ in range(args.repeat):
@@ -73,10 +81,13 @@ def main() -> None:
                     times[name].append(_time(tree, command, base if args.base_files else tree))
             med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v))
                    for k, v in times.items()}
+            words = command.split()
+            samples = int(words[words.index("--samples") + 1]) if "--samples" in words else 0
             for name in ("base", "this"):
-                print(f"{command[:45]:45s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f}")
+                rate = f"{samples / med[name][0]:10.2f}" if samples else ""
+                print(f"{command:90s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f} {rate}")
             ratio = (med["this"][0] / med["base"][0], med["this"][1] / med["base"][1])
-            print(f"{'':45s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
+            print(f"{'':90s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False,
                        capture_output=True)

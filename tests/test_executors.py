@@ -8,8 +8,12 @@ it from this module by name.
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+import types
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +24,7 @@ from supplychain.schema.model import Scenario
 from supplychain.uncertainty import executors
 from supplychain.uncertainty.executors import (
     SerialExecutor,
+    broken_pool_message,
     chunk_bounds,
     describe_executor,
     open_executor,
@@ -179,3 +184,31 @@ def test_serial_executor_passes_exceptions_through_futures() -> None:
         fut = ex.submit(int, "x")
         with pytest.raises(ValueError, match="invalid literal"):
             fut.result()
+
+
+def test_broken_pool_names_the_script_without_a_main_guard(tmp_path: Path) -> None:
+    """A script calling run_sweep(workers=2) at module level: each worker imports it again and stops.
+
+    The sweep fails with a message that names the script and the guard to add (not a bare
+    BrokenProcessPool traceback at the end).
+    """
+    scenario = Path(__file__).parent / "data" / "cli" / "small.yaml"
+    script = tmp_path / "noguard.py"
+    script.write_text(
+        "from supplychain.uncertainty import run_sweep\n"
+        f"run_sweep({str(scenario)!r}, samples=4, seed=1, mode='exposure', workers=2, cache=False, quiet=True)\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode != 0
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("RuntimeError: the worker processes stopped while starting")
+    assert str(script) in last
+    assert 'if __name__ == "__main__":' in last
+
+
+def test_broken_pool_message_with_a_guard_points_elsewhere(tmp_path: Path) -> None:
+    script = tmp_path / "guarded.py"
+    script.write_text('if __name__ == "__main__":\n    pass\n', encoding="utf-8")
+    main = types.SimpleNamespace(__file__=str(script))
+    assert broken_pool_message(main).startswith("a worker process stopped unexpectedly")

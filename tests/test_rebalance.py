@@ -417,7 +417,7 @@ def test_flow_round_off_is_reported_as_zero() -> None:
     # 1e-8 t (within HiGHS' primal tolerance 1e-7; 3.3e-8 t measured on path_to_2030); the
     # measures would then count its supplier (share 1 of 1e-8 t). Flows up to FLOW_TOL
     # (1e-6 t, a gram) are round-off and set to 0; real flows (here 1e-5 t) are kept.
-    from supplychain.simulation.rebalance import FLOW_TOL, RebalanceSolution, _Cols
+    from supplychain.simulation.lpdata import FLOW_TOL, RebalanceSolution, _Cols
 
     c = _Cols(f_lo=0, f_hi=4, act=8, short=8, gap=8, draw=8, uns=8, n=8)
     x = np.array([4.8e-13, 1e-5, 5.0, 3.3e-8, -1e-14, 0.0, 0.0, 0.0])  # f_lo of 4 edges, then f_hi

@@ -84,7 +84,7 @@ def chain() -> Scenario:
 def test_chain_direct_share_is_zero_but_traced_share_is_not(chain: Scenario) -> None:
     """Hand derivation.
 
-    Traced China share ``t`` (DOMAIN.md item 3):
+    Traced China share ``t`` (docs/domain.md item 3):
     t(JP:ore) = 56.25 / 60 = 0.9375 = t(jp_sep) = t(JP:oxide) (a single input each);
     t(MY:ore) = 0 (all from Australia), so t(MY:oxide) = 0;
     t(US:oxide) = (20 · 0.9375 + 10 · 0) / 30 = 18.75 / 30 = 0.625.

@@ -533,11 +533,11 @@ def test_the_compiled_paths_say_why_they_do_not_apply(world: Scenario) -> None:
     # sample is simulated, and the sweep says so
     r = run_sweep(world, samples=2, seed=1, mode="exposure", cache=False, quiet=True)
     assert r.info["fast_path"].startswith("the compiled path does not carry the base year's trade pattern")
-    # the compiled rebalance path predates the allocation rules: every sample is simulated, and the
-    # per-sample path gives each sample what simulate() gives
+    # the supply response runs simulate per sample, and the per-sample path gives each sample what
+    # simulate() gives
     one = Scenario.model_validate(one_year_world())
     r2 = run_sweep(one, samples=3, seed=1, mode="rebalance", cache=False, quiet=True)
-    assert r2.info["fast_path"].startswith("the compiled rebalance path predates the allocation rules")
+    assert r2.info["fast_path"] == "mode 'rebalance' runs the supply response (simulate) per sample"
     assert r2.info["model"] == "simulate(mode='rebalance') per sample"
     from supplychain.api import simulate
     from supplychain.uncertainty.patch import apply

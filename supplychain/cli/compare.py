@@ -62,7 +62,9 @@ def compare(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     country: CountryOption = None,
-    mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    mode: Annotated[
+        str, typer.Option("--mode", help="Supply response: rebalance (the default, as in sweep) | fixed.")
+    ] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,

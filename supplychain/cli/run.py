@@ -278,7 +278,9 @@ def run(
         list[str] | None, typer.Option("--toggle", "-t", metavar="NAME=on|off", help="Switch a toggle; repeatable.")
     ] = None,
     variant: Annotated[str | None, typer.Option("--variant", help="Use a named variant's toggles.")] = None,
-    mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
+    mode: Annotated[
+        str, typer.Option("--mode", help="Supply response: rebalance (the default, as in sweep) | fixed.")
+    ] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,

@@ -68,9 +68,11 @@ def sweep(
     mode: Annotated[
         str,
         typer.Option(
-            "--mode", help="Supply response: fixed | rebalance (simulate), or exposure (unshocked network)."
+            "--mode",
+            help="Supply response: rebalance (the default, as in run and compare) | fixed (simulate), "
+            "or exposure (the unshocked network).",
         ),
-    ] = "fixed",
+    ] = "rebalance",
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=0, help="Local worker processes (0 = one per CPU).")
     ] = 1,

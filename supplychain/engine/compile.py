@@ -1,6 +1,6 @@
 """Compile an edge table once into sparse arrays and a level-by-level solve plan.
 
-DOMAIN.md, "Measures of exposure": let node ``v`` have inflows ``f(u→v)`` and local
+docs/domain.md, "Measures of exposure": let node ``v`` have inflows ``f(u→v)`` and local
 primary production ``p(v)``; the input share of supplier ``u`` is::
 
     a(u, v) = f(u→v) / (p(v) + Σ_u' f(u'→v))
@@ -23,7 +23,7 @@ not depend on the question asked, once per network:
   mat-vec per level (plus a small linear solve for a level that holds a loop);
 * a check that no loop is closed: a strongly connected component in which every
   node takes all its material from inside the component (no primary production,
-  no inflow from outside) makes ``I − Aᵀ`` singular — DOMAIN.md: "a loop that
+  no inflow from outside) makes ``I − Aᵀ`` singular — docs/domain.md: "a loop that
   passes 100 % of its material (a singular system) is a modelling error to report
   clearly". :func:`compile_arrays` raises :class:`~supplychain.errors.EngineError`
   naming its nodes and edges.
@@ -142,7 +142,7 @@ class CompiledGraph:
         return len(self.nodes)
 
     @property
-    def A(self) -> sp.csr_matrix:  # noqa: N802  (the matrix is called A in DOMAIN.md)
+    def A(self) -> sp.csr_matrix:  # noqa: N802  (the matrix is called A in docs/domain.md)
         """``A[u, v] = a(u, v)`` (row = supplier, column = buyer), solve order."""
         key = "A"
         if key not in self._cache:

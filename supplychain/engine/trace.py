@@ -1,7 +1,7 @@
 """Traced and origin shares on a compiled network: pure functions on arrays.
 
 Every measure here is one linear propagation over the input shares ``a(u, v)`` of
-:mod:`supplychain.engine.compile` (DOMAIN.md, "Measures of exposure", items 3–4)::
+:mod:`supplychain.engine.compile` (docs/domain.md, "Measures of exposure", items 3–4)::
 
     S = R + (1 − F) ∘ (Aᵀ S)                                            (*)
 
@@ -280,7 +280,7 @@ def solve_shares(
 
     Notes
     -----
-    DOMAIN.md, "Measures of exposure": the traced share solves ``(I − Aᵀ) t = b``
+    docs/domain.md, "Measures of exposure": the traced share solves ``(I − Aᵀ) t = b``
     with the source rows fixed; this is the general form (module docstring).
     """
     r = np.asarray(rhs)
@@ -312,7 +312,7 @@ def traced_share(compiled: CompiledGraph, in_source: npt.ArrayLike) -> FloatArra
 
     Notes
     -----
-    DOMAIN.md, "Measures of exposure", item 3: ``t(v) = 1`` if ``v`` is in the
+    docs/domain.md, "Measures of exposure", item 3: ``t(v) = 1`` if ``v`` is in the
     source, else ``t(v) = Σ_u a(u, v)·t(u)`` (a mine outside the source: 0) —
     ``t = b + (1 − b) ∘ (Aᵀ t)``, solved level by level (module docstring).
 
@@ -498,7 +498,7 @@ def origin_shares(
     Returns
     -------
     shares : ndarray, shape (n, k)
-        ``S`` of ``(I − Ãᵀ) S = B`` (DOMAIN.md, "Measures of exposure", item 4),
+        ``S`` of ``(I − Ãᵀ) S = B`` (docs/domain.md, "Measures of exposure", item 4),
         solve order.
     columns : ndarray of str, shape (k,)
         The origin of each column.

@@ -2,7 +2,7 @@
 
 Observed data rarely close the books: a separation plant in Japan needs ore that no
 trade statistic says where it came from; a mining country's output is not all
-exported and nobody reports where the rest went. DOMAIN.md, "The material graph",
+exported and nobody reports where the rest went. docs/domain.md, "The material graph",
 allows edges "allocated by a documented rule where only production and consumption
 are known". These are the rules, applied per commodity to every market node
 ``"{country}:{commodity}"`` by :func:`allocate`:

@@ -2,7 +2,7 @@
 
 This module turns a validated :class:`~supplychain.schema.model.Scenario` into the
 two tables every later stage reads (contract in ``docs/architecture.md``, section
-"Contracts between stages"). The graph follows DOMAIN.md, "The material graph":
+"Contracts between stages"). The graph follows docs/domain.md, "The material graph":
 
 * a **facility node** per facility (mine, plant, recycler, country aggregate);
 * a **market node** ``"{country}:{commodity}"`` per country and commodity: the
@@ -15,7 +15,7 @@ two tables every later stage reads (contract in ``docs/architecture.md``, sectio
 * a **stock node** ``"{country}:{commodity}:stock"``: stock drawn or built in the
   year (only where :mod:`supplychain.graph.allocate` needs one).
 
-Edges are material flows in tonnes of the commodity's basis (DOMAIN.md: "a material
+Edges are material flows in tonnes of the commodity's basis (docs/domain.md: "a material
 flow from a supplier node to a buyer node in a year"). Every edge keeps the id of
 the entity it came from, so a number in a result can always be traced back to a
 line of the scenario. Tables are sorted by id: results never depend on the order
@@ -182,7 +182,7 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
 
     Notes
     -----
-    DOMAIN.md, "The material graph": *capacity per year (with commissioning year and
+    docs/domain.md, "The material graph": *capacity per year (with commissioning year and
     ramp-up)*. The rule, in order:
 
     * before ``commissioning_year`` and from ``closure_year`` on: 0;
@@ -272,7 +272,7 @@ class FacilityYear:
         Commodity -> tonnes in the year (``activity × coefficient``).
     primary : bool
         True for a producer without tracked inputs (a mine, or a process with no
-        inputs): its output is primary production ``p(v)`` in DOMAIN.md's notation.
+        inputs): its output is primary production ``p(v)`` in docs/domain.md's notation.
     problems : list of Problem
         Problems found while working this out (e.g. a zero reference coefficient).
     """
@@ -370,7 +370,7 @@ def demand_in_year(demand: Demand, year: int) -> float:
     Notes
     -----
     ``by_year[year]`` when given; else ``tonnes × (1 + growth)^(year − demand.year)``
-    (DOMAIN.md, "Demand": consumption by country, commodity and year, with growth).
+    (docs/domain.md, "Demand": consumption by country, commodity and year, with growth).
     Years before ``demand.year`` are back-cast with the same growth rate.
 
     Examples

@@ -44,6 +44,7 @@ base year, every later year reproduces the base year's trade exactly.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -195,8 +196,9 @@ def carry_pattern(
         r0 = _surplus_before_trade(base.loc[keep])
         r0 = r0.sub(base.loc[base["kind"].eq("use")].groupby("supplier")["tonnes"].sum(), fill_value=0.0)
         r0 = r0.sub(unnamed, fill_value=0.0)
+        r_year, r_base = r.to_dict(), r0.to_dict()
         for _commodity, part in mm.groupby(mm["commodity"].astype(str), sort=True):
-            carried.append(_balance(part, r, r0))
+            carried.append(_balance(part, r_year, r_base))
     if not carried:
         return obs
     return pd.concat([obs, *carried], ignore_index=True)
@@ -213,7 +215,7 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
-def _balance(part: pd.DataFrame, r: pd.Series, r0: pd.Series) -> pd.DataFrame:
+def _balance(part: pd.DataFrame, r: Mapping[Any, float], r0: Mapping[Any, float]) -> pd.DataFrame:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, step 2).
 
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
@@ -225,8 +227,8 @@ def _balance(part: pd.DataFrame, r: pd.Series, r0: pd.Series) -> pd.DataFrame:
     exporters = sorted(set(sup))
     importers = sorted(set(buy))
     markets = sorted(set(exporters) | set(importers))
-    e0 = pair.groupby(level=0).sum()
-    i0 = pair.groupby(level=1).sum()
+    e0 = pair.groupby(level=0).sum().to_dict()
+    i0 = pair.groupby(level=1).sum().to_dict()
     t = {m: min(float(e0.get(m, 0.0)), float(i0.get(m, 0.0))) for m in markets}
     ry = {m: float(r.get(m, 0.0)) for m in markets}
     rb = {m: float(r0.get(m, 0.0)) for m in markets}

@@ -1,6 +1,6 @@
 """Concentration: Herfindahl–Hirschman index and top-k shares.
 
-DOMAIN.md, "Measures of exposure", item 5: the Herfindahl–Hirschman index of
+docs/domain.md, "Measures of exposure", item 5: the Herfindahl–Hirschman index of
 supplier shares, on *percentage* shares (0–10 000), and the top-1 / top-3 share,
 
     HHI = Σ_i (100 · s_i)²,   s_i = x_i / Σ_j x_j,
@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 __all__ = [
-    "concentration",
+    "group_concentration",
     "hhi",
-    "sourcing_by_partner",
     "top_k_share",
-    "world_production",
 ]
 
 
@@ -70,66 +67,46 @@ def top_k_share(values: npt.ArrayLike, k: int) -> float:
     return float(min(1.0, s[:k].sum()))
 
 
-def concentration(tonnes: pd.DataFrame, by: list[str], partner: str = "partner") -> pd.DataFrame:
-    """HHI, top-1 and top-3 share per group of a long table of tonnes.
+def group_concentration(values: npt.ArrayLike, group: npt.ArrayLike, n_groups: int) -> tuple[
+        npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """HHI, top-1 and top-3 share and total of every group of quantities (any leading axes).
+
+    The same formulas as :func:`hhi` and :func:`top_k_share`, for all groups at once.
 
     Parameters
     ----------
-    tonnes : DataFrame
-        Columns `by`, `partner` and ``tonnes``.
-    by : list of str
-        Grouping columns (e.g. ``["country", "commodity"]``).
-    partner : str
-        Column naming the supplier.
+    values : array_like, shape (..., n)
+        Non-negative quantities (e.g. tonnes per partner; a leading sample axis allowed).
+    group : array_like of int, shape (n,)
+        Group of each quantity, ascending (each group's members contiguous).
+    n_groups : int
+        Number of groups.
 
     Returns
     -------
-    DataFrame
-        Indexed by `by`: ``hhi``, ``top1_share``, ``top3_share``, ``total``, for
-        groups whose total is positive.
+    hhi, top1, top3, total : numpy.ndarray, shape (..., n_groups)
+        0 where a group's total is not positive.
+
+    Examples
+    --------
+    >>> h, t1, t3, tot = group_concentration([50.0, 30.0, 20.0, 5.0], [0, 0, 0, 1], 2)
+    >>> h.tolist(), t1.tolist(), t3.tolist(), tot.tolist()
+    ([3800.0, 10000.0], [0.5, 1.0], [1.0, 1.0], [100.0, 5.0])
     """
-    rows = []
-    for key, grp in tonnes.groupby(by, sort=True):
-        x = grp["tonnes"].to_numpy(dtype=float)
-        if x.sum() <= 0:
-            continue
-        keys = key if isinstance(key, tuple) else (key,)
-        rows.append((*keys, hhi(x), top_k_share(x, 1), top_k_share(x, 3), float(x.sum())))
-    out = pd.DataFrame(rows, columns=[*by, "hhi", "top1_share", "top3_share", "total"])
-    return out.set_index(by)
-
-
-def sourcing_by_partner(summary: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
-    """Tabulate a country's supply by partner: domestic production (partner = itself) plus imports.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`supplychain.metrics.trade.trade_summary`.
-    partners : DataFrame
-        From :func:`supplychain.metrics.trade.imports_by_partner`.
-
-    Returns
-    -------
-    DataFrame
-        ``country, commodity, partner, tonnes``, positive tonnes only, sorted.
-    """
-    dom = summary["production"].reset_index()
-    dom["partner"] = dom["country"]
-    dom = dom.rename(columns={"production": "tonnes"})[["country", "commodity", "partner", "tonnes"]]
-    both = pd.concat([dom, partners[["country", "commodity", "partner", "tonnes"]]], ignore_index=True)
-    summed = both.groupby(["country", "commodity", "partner"])["tonnes"].sum().reset_index()
-    return summed.loc[summed["tonnes"] > 0].sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
-
-
-def world_production(summary: pd.DataFrame) -> pd.DataFrame:
-    """World production of each commodity by producing country.
-
-    Returns
-    -------
-    DataFrame
-        ``commodity, partner, tonnes`` (partner = producing country), positive only.
-    """
-    w = summary["production"].reset_index().rename(columns={"country": "partner", "production": "tonnes"})
-    w = w.loc[w["tonnes"] > 0, ["commodity", "partner", "tonnes"]]
-    return w.sort_values(["commodity", "partner"]).reset_index(drop=True)
+    x = np.asarray(values, dtype=np.float64)
+    g = np.asarray(group, dtype=np.int64)
+    size = np.bincount(g, minlength=n_groups)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+    width = int(size.max()) if size.size else 0
+    slot = np.arange(width)
+    valid = slot[None, :] < size[:, None]
+    padded = np.where(valid, x[..., np.where(valid, start[:, None] + slot[None, :], 0)], 0.0)
+    total = padded.sum(axis=-1)
+    ok = total > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(ok[..., None], padded / np.where(ok, total, 1.0)[..., None], 0.0)
+    ranked = -np.sort(-shares, axis=-1)
+    h = np.minimum(10_000.0, np.sum((100.0 * shares) ** 2, axis=-1))
+    top1 = np.minimum(1.0, ranked[..., :1].sum(axis=-1))
+    top3 = np.minimum(1.0, ranked[..., :3].sum(axis=-1))
+    return h, top1, top3, total

@@ -13,7 +13,7 @@ elements, ``NdPr``) instead, with the contents declared per commodity
   ``a_X(u, v) = f_X(u→v) / (p_X(v) + Σ_u' f_X(u'→v))``, weigh a magnet plant's
   inputs by the element they bring (for Dy: all of it comes with the Dy oxide,
   none with the NdPr metal);
-* **element-traced share** ``t_X(v)``: the traced share (DOMAIN.md item 3) solved on
+* **element-traced share** ``t_X(v)``: the traced share (docs/domain.md item 3) solved on
   that network, ``t_X = b + (1 − b) ∘ (A_Xᵀ t_X)``, with the same engine
   (:func:`supplychain.engine.trace.traced_share`);
 * **element in final use** of country ``c``: ``E_X(c) = Σ_{e → use node of c} f_X(e)``,

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposure_shares"]
+__all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposed_share", "exposure_shares"]
 
 CONSUMING_KINDS = frozenset({"use", "facility"})
 """Kinds of buyer node whose inflow a country consumes (``docs/architecture.md``, node kinds)."""
@@ -101,24 +101,45 @@ def exposure_shares(
     >>> exposure_shares(c, p).set_index("metric")["value"].round(3).to_dict()
     {'exposed_share': 0.8, 'secure_share': 0.2}
     """
-    key = ["country", "commodity"]
-    c = consumed.assign(traced_t=consumed["tonnes"].to_numpy(dtype=float) * consumed["traced"].to_numpy(dtype=float))
-    got = c.groupby(key, sort=True)[["tonnes", "traced_t"]].sum()
-    plan = got["tonnes"] if planned is None or planned.empty else planned.groupby(key)["tonnes"].sum()
-    idx = got.index.union(plan.index)
-    cons = got["tonnes"].reindex(idx, fill_value=0.0).to_numpy(dtype=float)
-    traced = got["traced_t"].reindex(idx, fill_value=0.0).to_numpy(dtype=float)
-    p = plan.reindex(idx, fill_value=0.0).to_numpy(dtype=float)
-    denom = np.maximum(p, cons)
-    ok = denom > 0
-    unmet = np.maximum(0.0, p - cons)
-    exposed = np.where(ok, (traced + unmet) / np.where(ok, denom, 1.0), np.nan)
-    exposed = np.clip(exposed, 0.0, 1.0)
-    frame = idx.to_frame(index=False)[ok]
-    n = int(ok.sum())
+    from supplychain.metrics.trade import row_keys
+
+    c_key = row_keys(consumed["country"], consumed["commodity"])
+    use_plan = planned is not None and not planned.empty
+    p_key = row_keys(planned["country"], planned["commodity"]) if use_plan and planned is not None else c_key[:0]
+    both = np.concatenate([np.asarray(c_key, dtype=object), np.asarray(p_key, dtype=object)])
+    keys, code = np.unique(both.astype(str), return_inverse=True)
+    n, nc = len(keys), len(c_key)
+    tonnes = consumed["tonnes"].to_numpy(dtype=float)
+    cons = np.bincount(code[:nc], weights=tonnes, minlength=n)
+    traced = np.bincount(code[:nc], weights=tonnes * consumed["traced"].to_numpy(dtype=float), minlength=n)
+    plan = np.bincount(code[nc:], weights=planned["tonnes"].to_numpy(dtype=float), minlength=n) \
+        if use_plan and planned is not None else cons
+    exposed = exposed_share(traced, cons, plan)
+    ok = ~np.isnan(exposed)
+    split = np.array([k.split("\x1f") for k in keys[ok]], dtype=object).reshape(-1, 2)
+    m = int(ok.sum())
     return pd.DataFrame({
-        "country": np.tile(frame["country"].to_numpy(dtype=object), 2),
-        "commodity": np.tile(frame["commodity"].to_numpy(dtype=object), 2),
-        "metric": np.repeat(np.array(["exposed_share", "secure_share"], dtype=object), n),
+        "country": np.tile(split[:, 0], 2),
+        "commodity": np.tile(split[:, 1], 2),
+        "metric": np.repeat(np.array(["exposed_share", "secure_share"], dtype=object), m),
         "value": np.concatenate([exposed[ok], 1.0 - exposed[ok]]),
     })
+
+
+def exposed_share(traced: npt.ArrayLike, consumed: npt.ArrayLike, planned: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    r"""``exposed_share`` from tonnes consumed traced to the source, consumed and planned (any leading axes).
+
+    :math:`(\sum_e f_e t(s_e) + \max(0, P - C)) / \max(P, C)`, clipped to [0, 1]; NaN where
+    :math:`\max(P, C) = 0` (module docstring).
+
+    Examples
+    --------
+    >>> exposed_share([10.0, 0.0], [30.0, 0.0], [100.0, 0.0]).tolist()
+    [0.8, nan]
+    """
+    tr, c, p = (np.asarray(x, dtype=np.float64) for x in (traced, consumed, planned))
+    denom = np.maximum(p, c)
+    ok = denom > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(ok, (tr + np.maximum(0.0, p - c)) / np.where(ok, denom, 1.0), np.nan)
+    return np.clip(out, 0.0, 1.0)

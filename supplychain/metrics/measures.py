@@ -3,7 +3,7 @@
 :func:`compute_measures` builds the year's tables (:func:`~supplychain.graph.build_tables`),
 compiles them once (:mod:`supplychain.engine.compile`), solves the traced and origin
 shares (:mod:`supplychain.engine.trace`) and computes, per country × commodity
-(market node ``"{country}:{commodity}"``), the measures of DOMAIN.md, "Measures of
+(market node ``"{country}:{commodity}"``), the measures of docs/domain.md, "Measures of
 exposure":
 
 ============================  =======  ===========================================
@@ -62,17 +62,19 @@ import pandas as pd
 
 from supplychain.engine.compile import CompiledGraph, compile_tables
 from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
-from supplychain.metrics.concentration import concentration, sourcing_by_partner, world_production
+from supplychain.metrics.concentration import group_concentration
 from supplychain.metrics.elements import element_content, element_measures, element_prices
 from supplychain.metrics.exposure import consumption_edges, exposure_shares
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
-    direct_import_share,
-    direct_share_of_consumption,
-    import_shares,
-    imports_by_partner,
-    net_import_reliance,
-    trade_summary,
+    TradeIndex,
+    first_hop,
+    market_sums,
+    pair_sums,
+    row_keys,
+    source_imports,
+    summary_frame,
+    trade_index,
 )
 from supplychain.schema.model import Scenario
 
@@ -215,7 +217,7 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
     Returns
     -------
     Series
-        Indexed by node id (sorted), ``t(v)`` in [0, 1] (DOMAIN.md item 3).
+        Indexed by node id (sorted), ``t(v)`` in [0, 1] (docs/domain.md item 3).
     """
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
     country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
@@ -322,31 +324,57 @@ def origin_by_node(
 
 
 # ------------------------------------------------------------------ the table
-def _frame(rows: pd.DataFrame, metric: str, unit: str, source: str = "") -> pd.DataFrame:
-    n = len(rows)
-    blank = np.full(n, "", dtype=object)
-    return pd.DataFrame({
-        "country": rows["country"].to_numpy(dtype=object),
-        "commodity": rows["commodity"].to_numpy(dtype=object),
-        "metric": np.full(n, metric, dtype=object),
-        "partner": rows["partner"].to_numpy(dtype=object) if "partner" in rows.columns else blank,
-        "value": rows["value"].to_numpy(dtype=float),
-        "label": rows["label"].to_numpy(dtype=object) if "label" in rows.columns else blank,
-        "unit": np.full(n, unit, dtype=object),
-        "source_country": np.full(n, source, dtype=object),
-    })
+class _Rows:
+    """Measure rows collected as arrays, turned into one table at the end."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[Any]] = {k: [] for k in ("country", "commodity", "metric", "partner", "value",
+                                                             "label", "unit", "source_country")}
+
+    def add(self, country: Any, commodity: Any, metric: str, value: Any, unit: str, source: str = "",
+            partner: Any = "", label: Any = "") -> None:
+        v = np.asarray(value, dtype=np.float64).ravel()
+        n = v.size
+        if not n:
+            return
+        full = {"metric": metric, "unit": unit, "source_country": source}
+        for key, arr in (("country", country), ("commodity", commodity), ("partner", partner), ("label", label),
+                         *full.items()):
+            a = np.asarray(arr, dtype=object)
+            self.cols[key].append(np.full(n, arr, dtype=object) if a.ndim == 0 else a)
+        self.cols["value"].append(v)
+
+    def frame(self) -> pd.DataFrame:
+        if not self.cols["value"]:
+            return pd.DataFrame({k: pd.Series(dtype=float if k == "value" else object) for k in self.cols})
+        return pd.DataFrame({k: np.concatenate(v) for k, v in self.cols.items()})
 
 
-def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> pd.DataFrame:
+def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     """Market rows of a node × partner matrix as ``country, commodity, partner, value`` (non-zero only)."""
     vals = matrix.reindex(markets["node"]).to_numpy(dtype=float)
     r, c = np.nonzero(vals > 1e-12)
-    return pd.DataFrame({
-        "country": markets["country"].to_numpy()[r],
-        "commodity": markets["commodity"].to_numpy()[r],
-        "partner": np.asarray(matrix.columns, dtype=object)[c],
-        "value": vals[r, c],
-    })
+    return (markets["country"].to_numpy()[r], markets["commodity"].to_numpy()[r],
+            np.asarray(matrix.columns, dtype=object)[c], vals[r, c])
+
+
+def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
+    """Structure of a country's supply by partner: domestic production (partner = itself) plus imports.
+
+    Returns the ``country, commodity, partner`` keys (sorted), the sparse matrix adding
+    ``[production per market, imports per pair]`` into them, and each key's group
+    (its ``country, commodity``, ascending).
+    """
+    import scipy.sparse as sp
+
+    mk, pairs = index.markets, index.pairs
+    own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
+    both = pd.concat([own, pairs], ignore_index=True)
+    keys = both.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
+    pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
+    matrix = sp.csr_matrix((np.ones(len(both)), (pos, np.arange(len(both)))), shape=(len(keys), len(both)))
+    group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]
+    return keys, matrix, group
 
 
 def measures_from_tables(
@@ -412,25 +440,33 @@ def measures_from_tables(
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
     markets = nodes.loc[nodes["kind"].eq("market"), ["node", "country", "commodity", "stage", "basis"]]
     markets = markets.sort_values("node").reset_index(drop=True)
-    summary = trade_summary(nodes, edges)
-    partners = imports_by_partner(edges)
-    frames: list[pd.DataFrame] = []
+    index = trade_index(nodes, edges)
+    tonnes = edges["tonnes"].to_numpy(dtype=float)
+    sums = market_sums(index, tonnes)
+    pairs = pair_sums(index, tonnes)
+    imports, from_source = source_imports(index, pairs, src)
+    hop = first_hop(sums, imports, from_source)
+    mc, mk = index.markets["country"].to_numpy(dtype=object), index.markets["commodity"].to_numpy(dtype=object)
+    rows = _Rows()
 
     # item 1: direct shares
-    dis = direct_import_share(partners, summary, src).rename("value").reset_index()
-    frames.append(_frame(dis, "direct_import_share", "share", source_name))
-    frames.append(_frame(import_shares(partners), "import_share", "share"))
-    dsc = direct_share_of_consumption(partners, summary, src).rename("value").reset_index()
-    frames.append(_frame(dsc, "direct_share_of_consumption", "ratio", source_name))
+    rows.add(mc, mk, "direct_import_share", hop.direct_import_share, "share", source_name)
+    pair_group = pd.factorize(row_keys(index.pairs["country"], index.pairs["commodity"]))[0]
+    pair_total = np.bincount(pair_group, weights=pairs, minlength=int(pair_group.max(initial=-1)) + 1)[pair_group]
+    has = pair_total > 0
+    rows.add(index.pairs["country"].to_numpy()[has], index.pairs["commodity"].to_numpy()[has], "import_share",
+             pairs[has] / pair_total[has], "share", partner=index.pairs["partner"].to_numpy()[has])
+    ac = hop.has_consumption
+    rows.add(mc[ac], mk[ac], "direct_share_of_consumption", hop.direct_share_of_consumption[ac], "ratio",
+             source_name)
     # item 2: NIR
-    nir = net_import_reliance(summary)
-    frames.append(_frame(nir.reset_index(), "net_import_reliance", "share"))
+    rows.add(mc[ac], mk[ac], "net_import_reliance", hop.net_import_reliance[ac], "share",
+             label=np.where(hop.exporter[ac], "E", "").astype(object))
     # item 3: traced share at the market nodes
     country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
     t = pd.Series(traced_share(cg, country.isin(src).to_numpy()), index=cg.nodes)
-    tr = markets[["country", "commodity"]].copy()
-    tr["value"] = t.reindex(markets["node"]).to_numpy()
-    frames.append(_frame(tr, "traced_share", "share", source_name))
+    rows.add(markets["country"].to_numpy(), markets["commodity"].to_numpy(), "traced_share",
+             t.reindex(markets["node"]).to_numpy(), "share", source_name)
     # item 7: exposure counting unmet demand
     ce = edges.loc[consumption_edges(edges)]
     consumed = pd.DataFrame({"country": ce["buyer_country"].astype(str).to_numpy(),
@@ -439,27 +475,39 @@ def measures_from_tables(
                              "traced": t.reindex(ce["supplier"].astype(str)).fillna(0.0).to_numpy(dtype=float)})
     ex = exposure_shares(consumed, planned)
     for metric in ("exposed_share", "secure_share"):
-        frames.append(_frame(ex.loc[ex["metric"].eq(metric)], metric, "share", source_name))
+        e = ex.loc[ex["metric"].eq(metric)]
+        rows.add(e["country"].to_numpy(), e["commodity"].to_numpy(), metric, e["value"].to_numpy(), "share",
+                 source_name)
     # item 4: origin decompositions
-    frames.append(_frame(_long(origin_by_node(cg, nodes, "mining"), markets), "origin_share_mining", "share"))
+    c, k, partner, v = _long(origin_by_node(cg, nodes, "mining"), markets)
+    rows.add(c, k, "origin_share_mining", v, "share", partner=partner)
     proc = origin_by_node(cg, nodes, "processing")
     has_inflow = pd.Series(cg.inflow > 0, index=proc.index)
     proc[UNPROCESSED] = (1.0 - proc.sum(axis=1)).clip(lower=0.0).where(has_inflow, 0.0)
-    non_ore = markets.loc[markets["stage"].ne("ore")]
-    frames.append(_frame(_long(proc, non_ore), "origin_share_processing", "share"))
-    frames.append(_frame(_long(origin_by_node(cg, nodes, "owner", owners), markets), "owner_share", "share"))
+    c, k, partner, v = _long(proc, markets.loc[markets["stage"].ne("ore")])
+    rows.add(c, k, "origin_share_processing", v, "share", partner=partner)
+    c, k, partner, v = _long(origin_by_node(cg, nodes, "owner", owners), markets)
+    rows.add(c, k, "owner_share", v, "share", partner=partner)
     # item 5: concentration of sourcing and of world production
-    sourcing = sourcing_by_partner(summary, partners)
-    conc = concentration(sourcing, ["country", "commodity"]).reset_index()
-    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["hhi"]), "hhi_sourcing", "points"))
-    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["top1_share"]), "top1_share", "share"))
-    frames.append(_frame(conc[["country", "commodity"]].assign(value=conc["top3_share"]), "top3_share", "share"))
-    world = world_production(summary)
-    wconc = concentration(world, ["commodity"]).reset_index()
-    wconc["country"] = WORLD
-    for metric, col, unit in (("hhi_production", "hhi", "points"), ("top1_share", "top1_share", "share"),
-                              ("top3_share", "top3_share", "share")):
-        frames.append(_frame(wconc[["country", "commodity"]].assign(value=wconc[col]), metric, unit))
+    keys, to_keys, group = _sourcing(index)
+    supply = to_keys @ np.concatenate([sums[0], pairs])
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=int)
+    h, top1, top3, total = group_concentration(supply, group, len(first))
+    ok = total > 0
+    gc, gk = keys["country"].to_numpy()[first][ok], keys["commodity"].to_numpy()[first][ok]
+    rows.add(gc, gk, "hhi_sourcing", h[ok], "points")
+    rows.add(gc, gk, "top1_share", top1[ok], "share")
+    rows.add(gc, gk, "top3_share", top3[ok], "share")
+    order = np.lexsort((mc.astype(str), mk.astype(str)))
+    wk = mk[order]
+    w_group = pd.factorize(wk)[0]
+    n_w = int(w_group.max(initial=-1)) + 1
+    h, top1, top3, total = group_concentration(sums[0][order], w_group, n_w)
+    ok = total > 0
+    w_first = np.flatnonzero(np.r_[True, wk[1:] != wk[:-1]]) if len(wk) else np.zeros(0, dtype=int)
+    for metric, value, unit in (("hhi_production", h, "points"), ("top1_share", top1, "share"),
+                                ("top3_share", top3, "share")):
+        rows.add(WORLD, wk[w_first][ok], metric, value[ok], unit)
     # item 6: JRC supply risk
     if wgi:
         recycled: dict[tuple[str, str], float] | None = None
@@ -469,32 +517,38 @@ def measures_from_tables(
             for r in fac.to_dict("records"):
                 key = (str(r["country"]), str(r["commodity"]))
                 recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
-        sr = supply_risk_table(summary, sourcing, world, nir, wgi, trade_restriction, recycled, si_sr)
-        frames.append(_frame(sr[["country", "commodity", "value"]], "supply_risk", "score"))
+        summary = summary_frame(index, sums)
+        sourcing = keys.assign(tonnes=supply).loc[supply > 0]
+        world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": sums[0][order]})
+        nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
+                           index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
+        sr = supply_risk_table(summary, sourcing, world.loc[world["tonnes"] > 0], nir, wgi, trade_restriction,
+                               recycled, si_sr)
+        rows.add(sr["country"].to_numpy(), sr["commodity"].to_numpy(), "supply_risk", sr["value"].to_numpy(),
+                 "score")
     # element content traced through products
     elem = element_measures(nodes, edges, content, src, element_price) if content else pd.DataFrame()
     for e_metric in (sorted(set(elem["metric"])) if len(elem) else []):
         part = elem.loc[elem["metric"].eq(e_metric)]
-        frames.append(_frame(part, str(e_metric), str(part["unit"].iloc[0]),
-                             source_name if e_metric != "element_use" else ""))
+        rows.add(part["country"].to_numpy(), part["commodity"].to_numpy(), str(e_metric), part["value"].to_numpy(),
+                 str(part["unit"].iloc[0]), source_name if e_metric != "element_use" else "")
 
-    out = pd.concat([f for f in frames if len(f)], ignore_index=True) if any(len(f) for f in frames) else \
-        pd.DataFrame(columns=list(MEASURE_COLUMNS))
+    out = rows.frame()
+    com = out["commodity"].to_numpy(dtype=object)
     info = nodes.drop_duplicates("commodity").set_index("commodity")[["stage", "basis"]]
-    out["stage"] = out["commodity"].map(info["stage"]).fillna("")
-    out["basis"] = out["commodity"].map(info["basis"]).fillna("t")
+    out["stage"] = pd.Series(com).map(info["stage"]).fillna("").to_numpy(dtype=object)
+    basis = pd.Series(com).map(info["basis"]).fillna("t")
     if len(elem):
-        basis = elem.drop_duplicates("commodity").set_index("commodity")["basis"]
-        is_elem = out["metric"].str.startswith("element_")
-        out.loc[is_elem, "basis"] = out.loc[is_elem, "commodity"].map(basis)
+        is_elem = out["metric"].str.startswith("element_").to_numpy()
+        e_basis = elem.drop_duplicates("commodity").set_index("commodity")["basis"]
+        basis = basis.where(~is_elem, pd.Series(com).map(e_basis))
+    out["basis"] = basis.to_numpy(dtype=object)
     out["year"] = int(year)
     out["scenario"] = scenario_name
     out["variant"] = variant
-    out["partner"] = out["partner"].fillna("").astype(str)
-    out["label"] = out["label"].fillna("").astype(str)
-    out["value"] = out["value"].astype("float64")
     out = out.loc[:, list(MEASURE_COLUMNS)]
-    return out.sort_values(["country", "commodity", "metric", "partner"], kind="stable").reset_index(drop=True)
+    order = np.lexsort(tuple(out[k].to_numpy().astype(str) for k in ("partner", "metric", "commodity", "country")))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def compute_measures(

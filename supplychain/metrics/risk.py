@@ -1,6 +1,6 @@
 """Supply risk after the EU JRC criticality method (2017 guidelines, EUR 28654).
 
-DOMAIN.md, "Measures of exposure", item 6::
+docs/domain.md, "Measures of exposure", item 6::
 
     SR = [HHI_WGI,GS · IR/2 + HHI_WGI,sourcing · (1 − IR/2)] · (1 − EoL_RIR) · SI_SR
     HHI_WGI = Σ_c s_c² · WGI_c · t_c
@@ -114,7 +114,7 @@ def jrc_supply_risk(hhi_wgi_gs: float, hhi_wgi_sourcing: float, import_reliance:
     -------
     float
         ``SR = [HHI_GS · IR/2 + HHI_sourcing · (1 − IR/2)] · (1 − EoL_RIR) · SI_SR``
-        (DOMAIN.md item 6; JRC 2017, EUR 28654). Critical when ``SR ≥ 1``.
+        (docs/domain.md item 6; JRC 2017, EUR 28654). Critical when ``SR ≥ 1``.
 
     Examples
     --------
@@ -148,9 +148,10 @@ def supply_risk_table(
     summary : DataFrame
         :func:`~supplychain.metrics.trade.trade_summary`.
     sourcing : DataFrame
-        :func:`~supplychain.metrics.concentration.sourcing_by_partner`.
+        ``country, commodity, partner, tonnes`` of a country's supply by partner (domestic
+        production under the country itself, plus imports), positive tonnes only.
     world : DataFrame
-        :func:`~supplychain.metrics.concentration.world_production`.
+        ``commodity, partner, tonnes`` of world production by producing country, positive only.
     nir : DataFrame
         :func:`~supplychain.metrics.trade.net_import_reliance`.
     wgi, trade_restriction : mapping

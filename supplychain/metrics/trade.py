@@ -1,6 +1,6 @@
-"""First-hop trade measures: direct import share and net import reliance.
+"""First-hop trade measures on arrays: direct import share and net import reliance.
 
-DOMAIN.md, "Measures of exposure", items 1–2, computed from one year's edge table
+docs/domain.md, "Measures of exposure", items 1–2, computed from one year's edge table
 (contract in ``docs/architecture.md``). Per country ``c`` and commodity ``k``:
 
 * production ``P`` — output of ``k`` by facilities located in ``c`` (supply edges
@@ -11,34 +11,263 @@ DOMAIN.md, "Measures of exposure", items 1–2, computed from one year's edge ta
 * stock change ``ΔS`` — stock drawn (``+``) minus stock built (``−``);
 * apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries).
 
-All functions are pure: labelled DataFrames in, labelled DataFrames out.
+The structure of a year's network (which edge counts where) is a :class:`TradeIndex`,
+built once from the tables; the measures are functions of edge tonnes with any
+leading axes (a sample axis: ``tonnes`` of shape ``(samples, edges)``), so that one
+run and a sweep of many samples call the same code. :func:`trade_summary` and
+:func:`imports_by_partner` give the same numbers as labelled DataFrames.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import scipy.sparse as sp
 
 __all__ = [
     "SUMMARY_COLUMNS",
-    "direct_import_share",
-    "direct_share_of_consumption",
-    "import_shares",
+    "FirstHop",
+    "TradeIndex",
+    "first_hop",
     "imports_by_partner",
+    "market_sums",
     "net_import_reliance",
+    "pair_sums",
+    "row_keys",
+    "source_imports",
+    "summary_frame",
+    "trade_index",
     "trade_summary",
 ]
+
+FloatArray = npt.NDArray[np.float64]
 
 SUMMARY_COLUMNS = ("production", "imports", "exports", "stock_draw", "stock_build", "apparent_consumption")
 """Tonnage columns of :func:`trade_summary`."""
 
-_KEY = ["country", "commodity"]
+FLOWS = SUMMARY_COLUMNS[:5]
+"""The sums :func:`market_sums` returns, in order (apparent consumption follows from them)."""
+
+AC_RTOL = 1e-9
+"""Apparent consumption at most this share of a market's throughput (``P + I + E``, at least 1 t) is zero."""
 
 
-def _is_facility(node: pd.Series) -> pd.Series:
-    return ~node.astype(str).str.contains(":", regex=False)
+@dataclass(frozen=True)
+class TradeIndex:
+    """Where each edge's tonnes count in one year's network (structure only, no tonnes).
+
+    Attributes
+    ----------
+    markets : pandas.DataFrame
+        ``country, commodity, stage, basis`` of every market, sorted by country and commodity.
+    flows : scipy.sparse.csr_matrix, shape (5 · markets, edges)
+        Row ``j · M + m`` adds the edges counting as :data:`FLOWS` ``[j]`` of market ``m``.
+    pairs : pandas.DataFrame
+        ``country, commodity, partner`` of every cross-border import (buyer country,
+        commodity, supplying country), sorted; markets or not.
+    pair_edges : scipy.sparse.csr_matrix, shape (pairs, edges)
+        Adds each pair's edges.
+    pair_market : numpy.ndarray of int
+        Market of each pair (−1 when the buyer has no market of the commodity).
+    """
+
+    markets: pd.DataFrame
+    flows: sp.csr_matrix
+    pairs: pd.DataFrame
+    pair_edges: sp.csr_matrix
+    pair_market: npt.NDArray[np.int64]
+
+    def source_pairs(self, source: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Pairs whose partner is one of the ``source`` countries."""
+        return self.pairs["partner"].isin(source).to_numpy()
+
+
+def _indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """Sparse 0/1 matrix adding column ``e`` into row ``rows[e]`` (columns with ``rows < 0`` are dropped)."""
+    keep = np.flatnonzero(rows >= 0)
+    return sp.csr_matrix((np.ones(keep.size), (rows[keep], keep)), shape=(n_rows, n_cols))
+
+
+def row_keys(*columns: Any) -> pd.Index:
+    """One string key per row of several columns (joined by the unit separator), for look-ups and grouping.
+
+    Examples
+    --------
+    >>> row_keys(["US", "JP"], ["ore", "ore"]).get_indexer(row_keys(["JP"], ["ore"])).tolist()
+    [1]
+    """
+    cols = [[str(v) for v in c] for c in columns]
+    keys: pd.Index = pd.Index(["\x1f".join(t) for t in zip(*cols, strict=True)], dtype=object)
+    return keys
+
+
+def _position(keys: pd.Index, country: npt.NDArray[Any], commodity: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    return np.asarray(keys.get_indexer(row_keys(country, commodity)), dtype=np.int64)
+
+
+def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
+    """Build the :class:`TradeIndex` of one year's tables.
+
+    Parameters
+    ----------
+    nodes, edges : pandas.DataFrame
+        Tables of one year (:func:`~supplychain.graph.build.build_tables`).
+
+    Returns
+    -------
+    TradeIndex
+    """
+    markets = nodes.loc[nodes["kind"].eq("market"), ["country", "commodity", "stage", "basis"]]
+    markets = markets.drop_duplicates(["country", "commodity"]).sort_values(["country", "commodity"])
+    markets = markets.reset_index(drop=True)
+    keys = row_keys(markets["country"], markets["commodity"])
+    m, n = len(markets), len(edges)
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
+    sc = edges["supplier_country"].astype(str).to_numpy()
+    bc = edges["buyer_country"].astype(str).to_numpy()
+    com = edges["commodity"].astype(str).to_numpy()
+    kind = edges["kind"].astype(str).to_numpy()
+    at_supplier, at_buyer = _position(keys, sc, com), _position(keys, bc, com)
+    cross = (kind == "trade") & (sc != bc)
+    stock = kind == "stock"
+    none = np.full(n, -1, dtype=np.int64)
+    rows = [
+        np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
+        np.where(cross, at_buyer, none),  # imports
+        np.where(cross, at_supplier, none),  # exports
+        np.where(stock & np.array([v.count(":") == 1 for v in buy], dtype=bool), at_buyer, none),  # drawn
+        np.where(stock & np.array([v.count(":") == 1 for v in sup], dtype=bool), at_supplier, none),  # built
+    ]
+    row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
+    col = np.tile(np.arange(n), len(rows))
+    keep = row >= 0
+    flows = sp.csr_matrix((np.ones(int(keep.sum())), (row[keep], col[keep])), shape=(len(FLOWS) * m, n))
+    trade = pd.DataFrame({"country": bc[cross], "commodity": com[cross], "partner": sc[cross]})
+    pairs = trade.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
+    pair_of = np.full(n, -1, dtype=np.int64)
+    pair_of[cross] = row_keys(*pairs.to_numpy().T).get_indexer(row_keys(*trade.to_numpy().T))
+    return TradeIndex(markets, flows, pairs, _indicator(pair_of, len(pairs), n),
+                      _position(keys, pairs["country"].to_numpy(), pairs["commodity"].to_numpy()))
+
+
+def _apply(matrix: sp.csr_matrix, tonnes: npt.ArrayLike) -> FloatArray:
+    """``matrix @ t`` for every leading index of ``tonnes`` (shape ``(..., edges)`` → ``(..., rows)``)."""
+    t = np.asarray(tonnes, dtype=np.float64)
+    flat = t.reshape(int(np.prod(t.shape[:-1])), t.shape[-1])
+    out = np.asarray((matrix @ flat.T).T, dtype=np.float64)
+    return out.reshape(*t.shape[:-1], matrix.shape[0])
+
+
+def market_sums(index: TradeIndex, tonnes: npt.ArrayLike) -> FloatArray:
+    """Production, imports, exports, stock drawn and built per market.
+
+    Parameters
+    ----------
+    index : TradeIndex
+        The year's structure.
+    tonnes : array_like, shape (..., edges)
+        Edge tonnes (any leading axes, e.g. samples).
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., 5, markets)
+        :data:`FLOWS` in order.
+    """
+    out = _apply(index.flows, tonnes)
+    return out.reshape(*out.shape[:-1], len(FLOWS), len(index.markets))
+
+
+def pair_sums(index: TradeIndex, tonnes: npt.ArrayLike) -> FloatArray:
+    """Import tonnes of each (country, commodity, partner) pair, shape ``(..., pairs)``."""
+    return _apply(index.pair_edges, tonnes)
+
+
+@dataclass(frozen=True)
+class FirstHop:
+    r"""First-hop measures per market (arrays with the leading axes of the tonnes).
+
+    Attributes
+    ----------
+    direct_import_share : numpy.ndarray
+        :math:`I_s / I`, 0 without imports.
+    direct_share_of_consumption : numpy.ndarray
+        :math:`I_s / AC` where ``has_consumption``, else NaN.
+    net_import_reliance : numpy.ndarray
+        :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)` where ``has_consumption``; NaN for a
+        net exporter (``exporter``) and where there is no consumption.
+    has_consumption, exporter : numpy.ndarray of bool
+        Apparent consumption positive beyond round-off (:data:`AC_RTOL`); net imports
+        negative beyond it.
+    """
+
+    direct_import_share: FloatArray
+    direct_share_of_consumption: FloatArray
+    net_import_reliance: FloatArray
+    has_consumption: npt.NDArray[np.bool_]
+    exporter: npt.NDArray[np.bool_]
+
+
+def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
+    """Sum pair values into their markets (pairs without a market are dropped)."""
+    m = len(index.markets)
+    return _apply(_indicator(index.pair_market, m, len(index.pairs)), pairs)
+
+
+def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) -> FirstHop:
+    r"""Direct import share, direct share of consumption and net import reliance per market.
+
+    With production :math:`P`, imports :math:`I`, exports :math:`E`, stock drawn :math:`R`
+    and built :math:`B` (:func:`market_sums`), apparent consumption is
+    :math:`AC = P + I - E + R - B`; it counts only above :data:`AC_RTOL` of the
+    throughput :math:`\max(P + I + E, 1)` (zero up to round-off: the ratios are undefined).
+
+    * direct import share :math:`I_s / I` (0 without imports; docs/domain.md item 1);
+    * direct share of consumption :math:`I_s / AC` (it exceeds 1 for a transit hub);
+    * USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`, a net
+      exporter (net imports below minus the tolerance) reported NaN with label ``"E"``
+      (item 2).
+
+    Parameters
+    ----------
+    sums : numpy.ndarray, shape (..., 5, markets)
+        :func:`market_sums`.
+    imports, from_source : numpy.ndarray, shape (..., markets)
+        Imports summed over partners, and from the source's partners.
+
+    Returns
+    -------
+    FirstHop
+
+    Examples
+    --------
+    Australia mines 100 t and exports 40 t to Japan; Japan imports 40 t, all from Australia:
+
+    >>> s = np.array([[100.0, 0.0], [0.0, 40.0], [40.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    >>> h = first_hop(s, np.array([0.0, 40.0]), np.array([0.0, 40.0]))
+    >>> h.direct_import_share.tolist(), h.exporter.tolist(), h.net_import_reliance[1]
+    ([0.0, 1.0], [True, False], np.float64(1.0))
+    """
+    p, i_, e_, dr, bu = (sums[..., j, :] for j in range(len(FLOWS)))
+    ac = p + i_ - e_ + dr - bu
+    net = i_ - e_ + dr - bu
+    tol = AC_RTOL * np.maximum(i_ + e_ + p, 1.0)
+    has = ac > tol
+    exporter = has & (net < -tol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dis = np.where(imports > 0, from_source / np.where(imports > 0, imports, 1.0), 0.0)
+        dsc = np.where(has, from_source / np.where(has, ac, 1.0), np.nan)
+        nir = np.where(has & ~exporter, np.clip(net / np.where(has, ac, 1.0), 0.0, 1.0), np.nan)
+    return FirstHop(dis, dsc, nir, has, exporter)
+
+
+def source_imports(index: TradeIndex, pairs: FloatArray, source: frozenset[str]) -> tuple[FloatArray, FloatArray]:
+    """Sum imports per market over every partner and over the ``source`` partners."""
+    return _by_market(index, pairs), _by_market(index, np.where(index.source_pairs(source), pairs, 0.0))
 
 
 def trade_summary(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
@@ -68,22 +297,15 @@ def trade_summary(nodes: pd.DataFrame, edges: pd.DataFrame) -> pd.DataFrame:
     {('AU', 'ore'): {'production': 100.0, 'imports': 0.0, 'exports': 40.0, 'apparent_consumption': 60.0}, \
 ('JP', 'ore'): {'production': 0.0, 'imports': 40.0, 'exports': 0.0, 'apparent_consumption': 40.0}}
     """
-    markets = nodes.loc[nodes["kind"].eq("market"), ["country", "commodity", "stage", "basis"]]
-    out = markets.drop_duplicates(_KEY).set_index(_KEY).sort_index()
-    e = edges
-    prod = e.loc[_is_facility(e["supplier"])].groupby(["supplier_country", "commodity"])["tonnes"].sum()
-    cross = e["kind"].eq("trade") & e["supplier_country"].ne(e["buyer_country"])
-    imp = e.loc[cross].groupby(["buyer_country", "commodity"])["tonnes"].sum()
-    exp = e.loc[cross].groupby(["supplier_country", "commodity"])["tonnes"].sum()
-    stock = e["kind"].eq("stock")
-    draw = e.loc[stock & e["buyer"].astype(str).str.count(":").eq(1)].groupby(["buyer_country", "commodity"])[
-        "tonnes"].sum()
-    build = e.loc[stock & e["supplier"].astype(str).str.count(":").eq(1)].groupby(
-        ["supplier_country", "commodity"])["tonnes"].sum()
-    for name, ser in (("production", prod), ("imports", imp), ("exports", exp), ("stock_draw", draw),
-                      ("stock_build", build)):
-        ser.index = ser.index.set_names(_KEY)
-        out[name] = ser.reindex(out.index, fill_value=0.0).astype("float64")
+    index = trade_index(nodes, edges)
+    return summary_frame(index, market_sums(index, edges["tonnes"].to_numpy(dtype=float)))
+
+
+def summary_frame(index: TradeIndex, sums: FloatArray) -> pd.DataFrame:
+    """:func:`trade_summary` of one set of :func:`market_sums` (shape ``(5, markets)``)."""
+    out = index.markets.set_index(["country", "commodity"])
+    for j, name in enumerate(FLOWS):
+        out[name] = sums[j]
     out["apparent_consumption"] = (out["production"] + out["imports"] - out["exports"] + out["stock_draw"]
                                    - out["stock_build"])
     return out
@@ -97,141 +319,33 @@ def imports_by_partner(edges: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Columns ``country``, ``commodity``, ``partner``, ``tonnes``; sorted.
     """
-    cross = edges["kind"].eq("trade") & edges["supplier_country"].ne(edges["buyer_country"])
-    g = edges.loc[cross].groupby(["buyer_country", "commodity", "supplier_country"])["tonnes"].sum()
-    g.index = g.index.set_names(["country", "commodity", "partner"])
-    return g.reset_index().sort_values(["country", "commodity", "partner"], kind="stable").reset_index(drop=True)
-
-
-def import_shares(partners: pd.DataFrame) -> pd.DataFrame:
-    """Each partner's share of a country's imports: ``I(c, p) / Σ_p I(c, p)``.
-
-    Parameters
-    ----------
-    partners : DataFrame
-        From :func:`imports_by_partner`.
-
-    Returns
-    -------
-    DataFrame
-        ``country, commodity, partner, value`` for countries with imports > 0.
-    """
-    total = partners.groupby(_KEY)["tonnes"].transform("sum")
-    out = partners.loc[total > 0, [*_KEY, "partner"]].copy()
-    out["value"] = (partners["tonnes"] / total).loc[total > 0]
-    return out.reset_index(drop=True)
-
-
-def direct_import_share(partners: pd.DataFrame, summary: pd.DataFrame, source: Collection[str]) -> pd.Series:
-    """Direct import share from the source: imports from source / total imports.
-
-    Parameters
-    ----------
-    partners : DataFrame
-        From :func:`imports_by_partner`.
-    summary : DataFrame
-        From :func:`trade_summary` (gives the countries and commodities).
-    source : collection of str
-        Source country codes.
-
-    Returns
-    -------
-    Series
-        Indexed like `summary`; 0 where a country imports nothing (no first-hop
-        exposure).
-
-    Notes
-    -----
-    DOMAIN.md, "Measures of exposure", item 1: imports from China / total imports,
-    first hop only (material re-exported by a third country counts for that
-    country, not for China; see the traced share).
-
-    Examples
-    --------
-    >>> p = pd.DataFrame({"country": ["US", "US"], "commodity": ["ox", "ox"], "partner": ["CN", "JP"],
-    ...                   "tonnes": [70.0, 30.0]})
-    >>> s = pd.DataFrame(index=pd.MultiIndex.from_tuples([("US", "ox")], names=["country", "commodity"]))
-    >>> direct_import_share(p, s, {"CN"}).tolist()
-    [0.7]
-    """
-    src = set(source)
-    total = partners.groupby(_KEY)["tonnes"].sum()
-    from_src = partners.loc[partners["partner"].isin(src)].groupby(_KEY)["tonnes"].sum()
-    total = total.reindex(summary.index, fill_value=0.0)
-    from_src = from_src.reindex(summary.index, fill_value=0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, from_src / total.where(total > 0, 1.0), 0.0)
-    return pd.Series(share, index=summary.index, name="direct_import_share")
-
-
-def _scale_tolerance(summary: pd.DataFrame) -> pd.Series:
-    """Round-off tolerance per row: 1e-9 of the tonnes that pass through (at least 1e-9 t)."""
-    return 1e-9 * (summary["imports"] + summary["exports"] + summary["production"]).clip(lower=1.0)
-
-
-def direct_share_of_consumption(partners: pd.DataFrame, summary: pd.DataFrame, source: Collection[str]) -> pd.Series:
-    """Compute imports from the source / apparent consumption.
-
-    Returns
-    -------
-    Series
-        Indexed by ``(country, commodity)`` where apparent consumption > 0. It
-        exceeds 1 for a country that re-exports much of what it imports from the
-        source (a transit hub).
-
-    Notes
-    -----
-    DOMAIN.md, "Measures of exposure", item 1 ("and / apparent consumption").
-    """
-    src = set(source)
-    from_src = partners.loc[partners["partner"].isin(src)].groupby(_KEY)["tonnes"].sum()
-    ac = summary["apparent_consumption"]
-    keep = ac > _scale_tolerance(summary)  # zero up to round-off: the ratio is undefined
-    num = from_src.reindex(summary.index, fill_value=0.0)
-    return (num[keep] / ac[keep]).rename("direct_share_of_consumption")
+    empty = pd.DataFrame({"node": pd.Series(dtype=object), "kind": pd.Series(dtype=object)})
+    index = trade_index(empty.assign(country="", commodity="", stage="", basis=""), edges)
+    return index.pairs.assign(tonnes=pair_sums(index, edges["tonnes"].to_numpy(dtype=float)))
 
 
 def net_import_reliance(summary: pd.DataFrame) -> pd.DataFrame:
-    """USGS net import reliance; a net exporter is labelled ``"E"``.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        From :func:`trade_summary`.
+    """USGS net import reliance of a :func:`trade_summary` table; a net exporter is labelled ``"E"``.
 
     Returns
     -------
     DataFrame
-        Indexed by ``(country, commodity)`` where apparent consumption > 0;
-        columns ``value`` (NaN for a net exporter) and ``label`` (``"E"`` for a
-        net exporter, else ``""``).
-
-    Notes
-    -----
-    DOMAIN.md, "Measures of exposure", item 2 (USGS, Mineral Commodity Summaries)::
-
-        NIR = (imports − exports ± stock change) / apparent consumption
-        apparent consumption = production + imports − exports ± stock change
-
-    with the stock change counted positive when stock is drawn. A negative
-    numerator (exports above imports plus stock drawn) is reported as ``"E"``,
-    never as a negative percentage. Countries with no apparent consumption get no
-    row (the ratio is undefined).
+        Indexed by ``(country, commodity)`` where apparent consumption > 0 (beyond
+        round-off, :func:`first_hop`); columns ``value`` (NaN for a net exporter)
+        and ``label`` (``"E"`` for a net exporter, else ``""``).
 
     Examples
     --------
     >>> s = pd.DataFrame({"production": [100.0, 0.0], "imports": [5.0, 40.0], "exports": [45.0, 0.0],
     ...                   "stock_draw": [0.0, 0.0], "stock_build": [0.0, 0.0]},
     ...     index=pd.MultiIndex.from_tuples([("AU", "ore"), ("JP", "ore")], names=["country", "commodity"]))
-    >>> s["apparent_consumption"] = s["production"] + s["imports"] - s["exports"]
     >>> net_import_reliance(s).to_dict("index")
     {('AU', 'ore'): {'value': nan, 'label': 'E'}, ('JP', 'ore'): {'value': 1.0, 'label': ''}}
     """
-    ac = summary["apparent_consumption"]
-    net = summary["imports"] - summary["exports"] + summary["stock_draw"] - summary["stock_build"]
-    tol = _scale_tolerance(summary)
-    keep = ac > tol  # zero up to round-off: the ratio is undefined
-    exporter = (net < -tol)[keep]
-    value = (net[keep] / ac[keep]).clip(lower=0.0, upper=1.0)
-    return pd.DataFrame({"value": value.where(~exporter, np.nan), "label": np.where(exporter, "E", "")},
-                        index=value.index)
+    sums = summary[list(FLOWS)].to_numpy(dtype=float).T
+    zero = np.zeros(len(summary))
+    h = first_hop(sums, zero, zero)
+    keep = h.has_consumption
+    return pd.DataFrame({"value": h.net_import_reliance[keep], "label": np.where(h.exporter[keep], "E", "")},
+                        index=summary.index[keep])
+

@@ -5,7 +5,7 @@ of ``scenarios/china_controls_all_minerals.yaml``) with the ``fixed`` response
 (trade patterns kept, blocked tonnes lost) and the ``rebalance`` response (the
 LP re-routes through spare capacity), and returns one row per mode, variant,
 year and commodity of the US: demand, shortfall, and the direct and traced China
-shares of what arrives. The two modes bound the answer (DOMAIN.md, "Supply
+shares of what arrives. The two modes bound the answer (docs/domain.md, "Supply
 response after a shock").
 """
 

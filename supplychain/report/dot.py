@@ -10,7 +10,7 @@ or ``.dot``. The picture is meant for a briefing reader:
   the pools that import from other pools, each as a ``rank=same`` column (so a
   stage is at most three columns wide; a re-export between importers is drawn
   inside its column without pulling the layout apart).
-* **Colour = exposure.** Nodes are filled by their traced China share (DOMAIN.md
+* **Colour = exposure.** Nodes are filled by their traced China share (docs/domain.md
   measure 3: the share of a node's material mined or processed in China at any
   upstream stage) on a six-step yellow → dark-red scale whose breaks include the
   25 % policy target; a legend explains colours and line styles.

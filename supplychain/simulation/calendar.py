@@ -2,7 +2,7 @@
 
 A measure in force for part of a year weighs by the months it covers: a ban
 from 1 September counts for September to December, 4/12 of that year
-(DOMAIN.md, "Policies and deals"). Partial months count by their days:
+(docs/domain.md, "Policies and deals"). Partial months count by their days:
 a ban from 16 April (30-day month) weighs (15/30 + 8)/12 in its first year.
 
 Intervals are closed: ``start`` is the first day in force, ``end`` the last
@@ -87,7 +87,7 @@ def year_fraction(start: dt.date, end: dt.date | None, year: int) -> float:
     Notes
     -----
     Months rather than days are the unit so that a measure from the first of a
-    month weighs a round number of twelfths: 2025-09-01 → 4/12 exactly (DOMAIN.md).
+    month weighs a round number of twelfths: 2025-09-01 → 4/12 exactly (docs/domain.md).
 
     Examples
     --------

@@ -1,7 +1,7 @@
 r"""The ``fixed`` response: trade patterns stay, blocked tonnes are lost.
 
 Nothing is re-routed. Each node passes on the share of its baseline inflow it
-still receives (DOMAIN.md, "Supply response after a shock"). With :math:`f^0_e`
+still receives (docs/domain.md, "Supply response after a shock"). With :math:`f^0_e`
 the baseline tonnes of edge e = (u → v), :math:`B_e` its blocked share
 (:func:`~supplychain.simulation.policies.apply_policies`) and :math:`s_u` the
 supply ratio of node u (received / baseline), the simulated flow is

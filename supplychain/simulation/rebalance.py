@@ -1,7 +1,7 @@
 r"""The ``rebalance`` response: a linear programme that re-routes material.
 
 Material is re-routed through permitted edges within capacities, yields and
-quotas (DOMAIN.md, "Supply response after a shock"). HiGHS (``highspy``) is
+quotas (docs/domain.md, "Supply response after a shock"). HiGHS (``highspy``) is
 the solver; the model is assembled once, in arrays (one CSC matrix passed with
 ``passModel``), and re-solved warm for every year and variant by changing
 bounds, costs and a few coefficients. ``docs/rebalance.md`` has the full
@@ -91,20 +91,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import scipy.sparse as sp
 
 from supplychain.errors import EngineError, SolverError
+from supplychain.simulation.assembly import LPAssembly
 from supplychain.simulation.candidates import EDGE_COLUMNS, candidate_edges, facility_yields
 from supplychain.simulation.fixed import NetworkIndex, index_network, shortfall_frame
-from supplychain.simulation.fold import Fold, Geometry
-from supplychain.simulation.highs import INF, SentHighs, iterations, open_solve, quiet_highs, run_highs
+from supplychain.simulation.fold import Geometry
+from supplychain.simulation.highs import INF, iterations, open_solve, run_highs
 from supplychain.simulation.levels import (
     WEIGHTS,
     LevelCosts,
@@ -114,10 +113,14 @@ from supplychain.simulation.levels import (
     tie_factors,
     weighted_costs,
 )
-from supplychain.simulation.policies import PolicyEffects
-from supplychain.simulation.rationing import DEFAULT_RULE, Rationing, Rule, ShareRows, check_rule
+from supplychain.simulation.lpdata import BALANCE_TOL, FLOW_TOL, QuotaRow, RebalanceSolution, YearInputs
+from supplychain.simulation.lpinputs import YearInputBuilder
+from supplychain.simulation.rationing import DEFAULT_RULE, Rationing, Rule, check_rule
 
 __all__ = [
+    "BALANCE_TOL",
+    "FLOW_TOL",
+    "QuotaRow",
     "RebalanceModel",
     "RebalanceSolution",
     "YearInputs",
@@ -127,185 +130,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-FLOW_TOL = 1e-6
-"""Edge flows up to this many tonnes are round-off of the LP solution and reported as 0.
-
-HiGHS keeps a solution feasible to its primal tolerance (10⁻⁷), so an idle edge may carry
-a few 10⁻⁸ t, more or less depending on where the simplex started: measured 3.3·10⁻⁸ t out
-of a switched-off investment in ``path_to_2030`` 2030 when the variant's year followed
-another variant's. Left in, such a flow gives a market with no material measures of its
-own (an HHI of 10,000 on 10⁻⁸ t) and makes the tables depend on the order of the solves.
-The same threshold as a flow's status (:data:`supplychain.simulation.run.TOL`)."""
-
-BALANCE_TOL = 1e-9
-"""Differences of baseline sums up to this share of the sums are round-off (:func:`_beyond_round_off`)."""
-
-
-def _beyond_round_off(diff: npt.NDArray[Any], scale: npt.NDArray[Any]) -> FloatArray:
-    """Return ``max(0, diff)``, with differences up to :data:`BALANCE_TOL` × ``scale`` as 0.
-
-    A market whose baseline inflows and outflows balance gets ``out − in`` of a few
-    10⁻¹⁴ t from floating-point sums; as a bound (unrecorded supply, re-exports) that
-    is a column HiGHS warns about ("excessively small bounds") and a spurious flow.
-    """
-    out: FloatArray = np.where(diff > BALANCE_TOL * scale, diff, 0.0).astype(np.float64)
-    return out
-
-
-# ------------------------------------------------------------------- inputs
-@dataclass(frozen=True)
-class QuotaRow:
-    """One export quota of a year, aligned to model edges."""
-
-    policy: str
-    """Policy id."""
-    edges: IntArray
-    """Model edge positions covered."""
-    weights: FloatArray
-    """Coefficient per covered edge."""
-    cap: float
-    """Right-hand side."""
-
-
-@dataclass(frozen=True)
-class YearInputs:
-    """Everything that changes between solves, aligned to the model's arrays.
-
-    Attributes
-    ----------
-    baseline : numpy.ndarray
-        :math:`f^0_e` per model edge (0 for candidates).
-    blocked : numpy.ndarray
-        :math:`B_e` per model edge (bans and licensing; quotas are rows).
-    cost : numpy.ndarray
-        :math:`c_e` USD/t per model edge.
-    lower : numpy.ndarray
-        :math:`L_e` committed minimum per model edge.
-    capacity : numpy.ndarray
-        :math:`K_v` per model facility.
-    demand : numpy.ndarray
-        :math:`D_u` per use node.
-    unrecorded : numpy.ndarray
-        :math:`G_m` per market.
-    stock : numpy.ndarray
-        :math:`S_m` per stock market.
-    reexport : numpy.ndarray
-        :math:`R^0_m` per re-export row: baseline cross-border exports of the market
-        beyond its baseline domestic-origin inflow.
-    quotas : tuple of QuotaRow
-        Export quotas in force.
-    rule : str, optional
-        The allocation rule (:mod:`supplychain.simulation.rationing`); None: the model's.
-    floor : numpy.ndarray, optional
-        Per use node, the shortfall it may not exceed (``contracts_first``: the ``fixed``
-        response's; NaN: none). None: no floors.
-    reserved : numpy.ndarray of bool, optional
-        Per model edge: an export of a party with a preference to a non-partner, held at
-        its baseline while partners are served first.
-    """
-
-    baseline: FloatArray
-    blocked: FloatArray
-    cost: FloatArray
-    lower: FloatArray
-    capacity: FloatArray
-    demand: FloatArray
-    unrecorded: FloatArray
-    stock: FloatArray
-    reexport: FloatArray
-    quotas: tuple[QuotaRow, ...] = ()
-    rule: Rule | None = None
-    floor: FloatArray | None = None
-    reserved: npt.NDArray[np.bool_] | None = None
-
-
-@dataclass(frozen=True)
-class RebalanceSolution:
-    """Optimal re-routing of one year.
-
-    Attributes
-    ----------
-    tonnes : numpy.ndarray
-        :math:`f_e` per model edge.
-    activity : numpy.ndarray
-        :math:`a_v` per model facility.
-    shortfall : numpy.ndarray
-        :math:`z_u` per use node.
-    stock_draw : numpy.ndarray
-        :math:`d_m` per stock market.
-    unrecorded : numpy.ndarray
-        :math:`g_m` per market.
-    unsold : numpy.ndarray
-        Unsold material per market: the surplus of its balance row (in + unrecorded + draw − out).
-    objectives : dict
-        Optimal value of each solved level (``shortfall``, ``stock``, ``cost``, ``deviation``).
-    iterations : int
-        Simplex iterations over all levels.
-    seconds : float
-        Wall time of the solves.
-    warm : bool
-        Whether the solve started from the previous basis.
-    """
-
-    tonnes: FloatArray
-    activity: FloatArray
-    shortfall: FloatArray
-    stock_draw: FloatArray
-    unrecorded: FloatArray
-    unsold: FloatArray
-    objectives: dict[str, float]
-    iterations: int
-    seconds: float
-    warm: bool
-
-    @classmethod
-    def from_columns(cls, x: FloatArray, c: _Cols, ne: int, *, objectives: dict[str, float], iterations: int,
-                     seconds: float, warm: bool) -> RebalanceSolution:
-        """Read the solution out of the LP's column vector (layout :class:`_Cols`, ``ne`` model edges).
-
-        Edge tonnes are the sum of the two deviation columns of each edge; round-off below
-        :data:`FLOW_TOL` tonnes (and below zero) is set to 0, so that an edge the optimum
-        leaves empty is not reported as a 10⁻⁸ t supplier; so is unsold material.
-        """
-        f = x[:ne] + x[ne : 2 * ne]
-        u = x[c.uns : c.n]
-        return cls(
-            tonnes=np.where(f > FLOW_TOL, f, 0.0),
-            activity=x[c.act : c.short].copy(),
-            shortfall=np.maximum(x[c.short : c.gap], 0.0),
-            stock_draw=x[c.draw : c.uns].copy(),
-            unrecorded=x[c.gap : c.draw].copy(),
-            unsold=np.where(u > FLOW_TOL, u, 0.0),
-            objectives=objectives,
-            iterations=iterations,
-            seconds=seconds,
-            warm=warm,
-        )
-
-
-# -------------------------------------------------------------------- model
-@dataclass
-class _Cols:
-    f_lo: int
-    f_hi: int
-    act: int
-    short: int
-    gap: int
-    draw: int
-    uns: int
-    n: int
-
-
-@dataclass
-class _Rows:
-    market: int
-    yld: int
-    demand: int
-    reexport: int
-    n: int
-
-
-class RebalanceModel:
+class RebalanceModel(LPAssembly, YearInputBuilder):
     """The re-routing LP of one network structure, re-solved for years and variants.
 
     Parameters
@@ -340,9 +165,6 @@ class RebalanceModel:
         Basis a simplex solve from scratch starts from:
         :func:`~supplychain.simulation.highs.baseline_basis` (default) or HiGHS' own slack
         basis (for comparison, ``benchmarks/bench_rebalance.py --cold-study``).
-    extra_edges : pandas.DataFrame, optional
-        Edges to include that play no part in choosing the candidates (``origin``
-        ``"potential"``): routes a sweep's samples may have in their baseline.
     fold : bool
         Fold single-edge facility flows into their activity in the LP HiGHS solves
         (:mod:`supplychain.simulation.fold`; default True). The optima are the same
@@ -395,7 +217,6 @@ class RebalanceModel:
         options: Mapping[str, Any] | None = None,
         objective: Literal["lexicographic", "weighted"] = "lexicographic",
         cold_solver: str = "choose",
-        extra_edges: pd.DataFrame | None = None,
         cold_start: Literal["baseline", "slack"] = "baseline",
         fold: bool = True,
         allocation: Rule | None = None,
@@ -417,8 +238,6 @@ class RebalanceModel:
         self.yields = yields if yields is not None else facility_yields(nodes, edges)
         cand = candidate_edges(nodes, edges, self.yields, reroute=reroute, offtakes=offtakes)
         parts = [edges[EDGE_COLUMNS].assign(origin="observed"), cand]
-        if extra_edges is not None and len(extra_edges):
-            parts.append(extra_edges[EDGE_COLUMNS].assign(origin="potential"))
         model_edges = pd.concat(parts, ignore_index=True)
         if model_edges["edge"].duplicated().any():
             dup = model_edges.loc[model_edges["edge"].duplicated(), "edge"].iloc[0]
@@ -462,182 +281,6 @@ class RebalanceModel:
         self._solved = False
         self._start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
         self.build_seconds = time.perf_counter() - t0
-
-    # ---------------------------------------------------------------- build
-    def _build(self, *, fold_flows: bool) -> None:
-        """Assemble the LP and pass it to HiGHS, folded first (:mod:`supplychain.simulation.fold`) if ``fold_flows``."""
-        ne = len(self.edges)
-        nf, nu, nm, ns = len(self.facilities), len(self.uses), len(self.markets), len(self.stock_markets)
-        c = _Cols(f_lo=0, f_hi=ne, act=2 * ne, short=2 * ne + nf, gap=2 * ne + nf + nu, draw=2 * ne + nf + nu + nm,
-                  uns=2 * ne + nf + nu + nm + ns, n=0)
-        c.n = c.uns + nm
-        n_nodes = self.index.n
-        # rows: markets, yields, demand, re-export limits
-        market_row = np.full(n_nodes, -1, dtype=np.intp)
-        market_row[self.markets] = np.arange(nm)
-        y = self.yields
-        fac_ids = self.nodes["node"].astype(str).to_numpy()
-        fac_pos = pd.Index(fac_ids[self.facilities])
-        y = y[y["facility"].isin(fac_pos)].reset_index(drop=True)
-        self.yields = y
-        ykey = pd.Index(
-            list(zip(y["facility"].astype(str), y["commodity"].astype(str), y["role"].astype(str), strict=True))
-        )
-        src, dst = self.index.src, self.index.dst
-        kind = self.index.kind
-        # re-export limit rows: markets with cross-border outflows (unless transshipment is allowed)
-        cross_out = (kind[src] == "market") & (
-            self.edges["supplier_country"].astype(str).to_numpy() != self.edges["buyer_country"].astype(str).to_numpy()
-        )
-        rex_nodes = np.unique(src[cross_out]) if not self.transshipment else np.zeros(0, dtype=np.intp)
-        self.reexport_markets = rex_nodes.astype(np.intp)
-        nx_ = len(rex_nodes)
-        base = nm + len(y) + nu
-        r = _Rows(market=0, yld=nm, demand=nm + len(y), reexport=base, n=base + nx_)
-        use_row = np.full(n_nodes, -1, dtype=np.intp)
-        use_row[self.uses] = r.demand + np.arange(nu)
-        com = self.edges["commodity"].astype(str).to_numpy()
-        rows_l: list[IntArray] = []
-        cols_l: list[IntArray] = []
-        vals_l: list[FloatArray] = []
-        eidx = np.arange(ne, dtype=np.intp)
-
-        def put(rr: IntArray, cc: IntArray, vv: FloatArray) -> None:
-            rows_l.append(rr)
-            cols_l.append(cc)
-            vals_l.append(vv)
-
-        # edge out of a market: −1 on its balance; into a market: +1
-        m = kind[src] == "market"
-        put(market_row[src[m]], eidx[m], -np.ones(m.sum()))
-        m = kind[dst] == "market"
-        put(market_row[dst[m]], eidx[m], np.ones(m.sum()))
-        m = kind[dst] == "use"
-        put(use_row[dst[m]], eidx[m], np.ones(m.sum()))
-        # sources without a balance row (stock nodes) supply at most their baseline, and sinks other
-        # than demand (surplus: no known destination; stock builds) take at most theirs: material
-        # nobody buys is unsold (a market's surplus), never hidden in a sink
-        self._capped = ~np.isin(kind[src], ["market", "facility"]) | np.isin(kind[dst], ["surplus", "stock"])
-        if np.any(kind[src] == "use"):
-            bad = self.edges["edge"].iloc[int(np.flatnonzero(kind[src] == "use")[0])]
-            msg = f"edge {bad!r} leaves a use node; use nodes are sinks"
-            raise EngineError(msg)
-        for side, role, sign in ((src, "output", 1.0), (dst, "input", 1.0)):
-            m = kind[side] == "facility"
-            keys = list(zip(fac_ids[side[m]], com[m], [role] * int(m.sum()), strict=True))
-            rowpos = ykey.get_indexer(pd.Index(keys)) if keys else np.zeros(0, dtype=np.intp)
-            if np.any(rowpos < 0):
-                e = self.edges["edge"].iloc[int(eidx[m][rowpos < 0][0])]
-                msg = f"edge {e!r}: its facility has no {role} coefficient for this commodity"
-                raise EngineError(msg)
-            put(r.yld + rowpos.astype(np.intp), eidx[m], np.full(int(m.sum()), sign))
-        # activity: − coef on each yield row of its facility
-        act_of = pd.Index(fac_ids[self.facilities]).get_indexer(pd.Index(y["facility"].astype(str)))
-        put(r.yld + np.arange(len(y), dtype=np.intp), c.act + act_of.astype(np.intp), -y["coef"].to_numpy(dtype=float))
-        # start of a solve from scratch (baseline_basis): each facility's activity basic in its first
-        # output yield row with a non-zero coefficient
-        out_rows = np.flatnonzero((y["role"].to_numpy() == "output") & (y["coef"].to_numpy(dtype=float) != 0))
-        _, first = np.unique(act_of[out_rows], return_index=True)
-        self._crash = ((c.act + act_of[out_rows[first]]).astype(np.intp), (r.yld + out_rows[first]).astype(np.intp))
-        # shortfall, unrecorded supply, stock draw
-        put(use_row[self.uses], c.short + np.arange(nu, dtype=np.intp), np.ones(nu))
-        put(market_row[self.markets], c.gap + np.arange(nm, dtype=np.intp), np.ones(nm))
-        put(market_row[self.stock_markets], c.draw + np.arange(ns, dtype=np.intp), np.ones(ns))
-        # unsold material of each market: what its balance row leaves over (in + g + d − out − u = 0)
-        put(market_row[self.markets], c.uns + np.arange(nm, dtype=np.intp), -np.ones(nm))
-        # re-export limit: cross-border exports − domestic-origin inflow − g − d ≤ R⁰
-        rex_row = np.full(n_nodes, -1, dtype=np.intp)
-        rex_row[rex_nodes] = r.reexport + np.arange(nx_)
-        self._rex_row = rex_row
-        m = cross_out & (rex_row[src] >= 0)
-        put(rex_row[src[m]], eidx[m], np.ones(int(m.sum())))
-        dom = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market") & (rex_row[dst] >= 0)
-        put(rex_row[dst[dom]], eidx[dom], -np.ones(int(dom.sum())))
-        mk = rex_row[self.markets] >= 0
-        put(rex_row[self.markets[mk]], c.gap + np.flatnonzero(mk).astype(np.intp), -np.ones(int(mk.sum())))
-        sk = rex_row[self.stock_markets] >= 0
-        put(rex_row[self.stock_markets[sk]], c.draw + np.flatnonzero(sk).astype(np.intp), -np.ones(int(sk.sum())))
-        self._cross_out = cross_out
-        self._dom_in = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market")
-        rr = np.concatenate(rows_l)
-        cc = np.concatenate(cols_l)
-        vv = np.concatenate(vals_l)
-        # f_hi duplicates the f_lo column entries
-        edge_ent = cc < ne
-        rr = np.concatenate([rr, rr[edge_ent]])
-        vv = np.concatenate([vv, vv[edge_ent]])
-        cc = np.concatenate([cc, cc[edge_ent] + ne])
-        a = sp.csc_matrix((vv, (rr, cc)), shape=(r.n, c.n))
-        a.sum_duplicates()
-        a.sort_indices()
-        self._cols, self._rows = c, r
-        # cross-border edges stay columns of their own: the allocation rules bound them one by one
-        sc, bc = self.edges["supplier_country"].astype(str), self.edges["buyer_country"].astype(str)
-        cross = (sc != bc).to_numpy()
-        fold = Fold.of(a, ne, (c.act + np.arange(nf)).astype(np.intp), (r.yld, r.demand), enabled=fold_flows,
-                       keep=cross)
-        self._fold = fold
-        # the LP as HiGHS holds it (folded; base rows, quota rows are added on first use); used by blocks.py
-        self._matrix = fold.matrix
-        # HiGHS columns of the shortfall and stock-draw variables (lexicographic levels)
-        self._short_cols = fold.col_of[c.short : c.gap].astype(np.int32)
-        self._draw_cols = fold.col_of[c.draw : c.uns].astype(np.int32)
-        # baseline_basis pairs of the facilities HiGHS still has activity columns and yield rows for
-        keep = fold.col_of[self._crash[0]] >= 0
-        self._crash = (fold.col_of[self._crash[0][keep]], fold.row_of[self._crash[1][keep]])
-        self._market_row = market_row
-        self._ykey = ykey
-        self._rationing_groups(cross)
-        self._share_rows = ShareRows()
-        self._unsold_cols = fold.col_of[c.uns : c.n].astype(np.int32)
-        n_col, n_row = fold.n_cols, len(fold.kept_rows)
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_col
-        lp.num_row_ = n_row
-        lp.col_cost_ = np.zeros(n_col)
-        lp.col_lower_ = np.zeros(n_col)
-        lp.col_upper_ = np.full(n_col, INF)
-        row_lo = np.zeros(r.n)
-        row_hi = np.zeros(r.n)
-        row_hi[: nm] = 0.0  # market balance = 0 (with its unsold column)
-        row_lo[r.reexport :] = -INF
-        row_hi[r.reexport :] = INF
-        lp.row_lower_ = row_lo[fold.kept_rows]
-        lp.row_upper_ = row_hi[fold.kept_rows]
-        a = fold.matrix
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
-        h: Any = quiet_highs(self._options)
-        status = h.passModel(lp)
-        if status != highspy.HighsStatus.kOk:
-            msg = f"HiGHS rejected the rebalance model: {status}"
-            raise SolverError(msg)
-        self._h = SentHighs(h, lp)
-        self._row_hi_base = row_hi
-
-    def _rationing_groups(self, cross: npt.NDArray[np.bool_]) -> None:
-        """Group the users by (country, commodity) and find each group's exports in HiGHS' columns.
-
-        Used by the allocation rules (:meth:`rationing`): ``home_first`` closes a group's
-        exports while its users are short.
-        """
-        uses = self.nodes.iloc[self.uses]
-        ukey = uses["country"].astype(str) + "|" + uses["commodity"].astype(str)
-        codes, groups = pd.factorize(ukey)
-        self._use_group = np.asarray(codes, dtype=np.intp)
-        self._use_com = np.asarray(pd.factorize(uses["commodity"].astype(str))[0], dtype=np.intp)
-        ekey = (self.edges["supplier_country"].astype(str) + "|" + self.edges["commodity"].astype(str)).to_numpy()
-        ne = len(self.edges)
-        col_of = self._fold.col_of
-        exports = []
-        for key in groups:
-            e = np.flatnonzero(cross & (ekey == key))
-            cols = np.concatenate([col_of[e], col_of[e + ne]])
-            exports.append(cols[cols >= 0].astype(np.int32))
-        self._export_cols = tuple(exports)
-        self._cross = cross
 
     def rule_of(self, inputs: YearInputs) -> Rule:
         """Return the allocation rule of a solve: its inputs' rule, else the model's (:attr:`allocation`)."""
@@ -719,193 +362,6 @@ class RebalanceModel:
         return f"unsold material at {ids[self.markets[j - c.uns]]}"
 
     # --------------------------------------------------------------- inputs
-    def _position(self, edge_id: str) -> int:
-        pos = self.edge_positions([edge_id])[0]
-        if pos < 0:
-            msg = f"edge {edge_id!r} is not in the rebalance model"
-            raise EngineError(msg)
-        return int(pos)
-
-    def edge_positions(self, edge_ids: Sequence[str] | pd.Series) -> IntArray:
-        """Model positions of edge ids (−1 when not in the model)."""
-        return np.asarray(self._edge_pos.get_indexer(pd.Index([str(e) for e in edge_ids])), dtype=np.intp)
-
-    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
-        """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges)."""
-        t = np.zeros(len(self.edges))
-        pos = self.edge_positions(edges["edge"])
-        ok = pos >= 0
-        t[pos[ok]] = edges["tonnes"].to_numpy(dtype=float)[ok]
-        return self.edges.assign(tonnes=t)
-
-    def year_inputs(
-        self,
-        nodes: pd.DataFrame,
-        edges: pd.DataFrame,
-        *,
-        effects: PolicyEffects | None = None,
-        blocked: Mapping[str, float] | None = None,
-        cost: FloatArray | None = None,
-        lower: Mapping[str, float] | None = None,
-        stock: Mapping[str, float] | None = None,
-        capacity: Mapping[str, float] | None = None,
-    ) -> YearInputs:
-        r"""Align one year's tables and policy effects to the model.
-
-        Parameters
-        ----------
-        nodes, edges : pandas.DataFrame
-            The year's node and edge tables (edges missing from the model are an error).
-        effects : PolicyEffects, optional
-            Policies applied to :meth:`edge_table` of this year (model edge order).
-        blocked : mapping, optional
-            Extra blocked shares by edge id (combined with ``effects`` as layers).
-        cost : numpy.ndarray, optional
-            Extra cost per model edge (USD/t), e.g. preference surcharges.
-        lower : mapping, optional
-            Committed minimum tonnes by edge id.
-        stock : mapping, optional
-            Stock available for release by market node id.
-        capacity : mapping, optional
-            Capacity overrides by facility id (e.g. 0 for a switched-off investment).
-
-        Returns
-        -------
-        YearInputs
-
-        Notes
-        -----
-        Capacity :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`; an unknown
-        (NaN) capacity means no spare capacity (:math:`K_v` = baseline output).
-        Facilities absent from the year's node table have :math:`K_v = 0`.
-        """
-        ne = len(self.edges)
-        pos = self.edge_positions(edges["edge"])
-        if np.any(pos < 0):
-            missing = edges["edge"].iloc[int(np.flatnonzero(pos < 0)[0])]
-            msg = f"edge {missing!r} of the year is not in the rebalance model; build it from the union of the years"
-            raise EngineError(msg)
-        f0 = np.zeros(ne)
-        f0[pos] = edges["tonnes"].to_numpy(dtype=float)
-        b = np.zeros(ne)
-        c = np.zeros(ne)
-        quotas: list[QuotaRow] = []
-        if effects is not None:
-            if len(effects.edges) != ne:
-                msg = "policy effects must be computed on RebalanceModel.edge_table(edges)"
-                raise EngineError(msg)
-            b = effects.edges["blocked_share"].to_numpy(dtype=float).copy()
-            c = effects.edges["cost_per_t"].to_numpy(dtype=float).copy()
-            for q in effects.quotas:
-                qp = self.edge_positions(list(q.edges))
-                quotas.append(QuotaRow(q.policy, qp, np.asarray(q.weights, dtype=float), q.cap_t))
-        for eid, share in (blocked or {}).items():
-            p = self._position(eid)
-            b[p] = b[p] + share - b[p] * share
-        if cost is not None:
-            c = c + cost
-        lo = self.edge_values(lower or {})
-        ids = self.nodes["node"].astype(str).to_numpy()
-        capcol, present = self.facility_capacity(nodes)
-        override = self.facility_values(capacity or {})
-        s = np.zeros(len(self.stock_markets))
-        if stock:
-            for i, mid in enumerate(ids[self.stock_markets]):
-                s[i] = float(stock.get(mid, 0.0))
-        return self.inputs_from_arrays(f0, blocked=b, cost=c, lower=lo, capacity=capcol, present=present,
-                                       capacity_override=override, stock=s, quotas=tuple(quotas))
-
-    def edge_values(self, by_edge: Mapping[str, float]) -> FloatArray:
-        """Return tonnes by edge id as an array over the model's edges (0 elsewhere; an unknown id is an error)."""
-        out = np.zeros(len(self.edges))
-        for eid, t in by_edge.items():
-            out[self._position(eid)] += t
-        return out
-
-    def facility_values(self, by_facility: Mapping[str, float]) -> FloatArray:
-        """Return values by facility id as an array over the model's facilities (NaN elsewhere)."""
-        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
-        out = np.full(len(fac_ids), np.nan)
-        for fid, v in by_facility.items():
-            out[fac_ids == fid] = v
-        return out
-
-    def facility_capacity(self, nodes: pd.DataFrame) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
-        """Return a year's ``capacity`` column per model facility (NaN: unknown) and which facilities it has.
-
-        Parameters
-        ----------
-        nodes : pandas.DataFrame
-            The year's node table.
-        """
-        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
-        yn = nodes.set_index(nodes["node"].astype(str))
-        present = np.asarray(pd.Index(fac_ids).isin(yn.index), dtype=bool)
-        if "capacity" not in yn:
-            return np.full(len(fac_ids), np.nan), present
-        return yn["capacity"].reindex(fac_ids).to_numpy(dtype=float), present
-
-    def inputs_from_arrays(
-        self,
-        baseline: FloatArray,
-        *,
-        blocked: FloatArray,
-        cost: FloatArray,
-        lower: FloatArray,
-        capacity: FloatArray,
-        present: npt.NDArray[np.bool_],
-        capacity_override: FloatArray,
-        stock: FloatArray,
-        quotas: tuple[QuotaRow, ...] = (),
-    ) -> YearInputs:
-        r"""Derive a year's inputs from arrays already aligned to the model (:meth:`year_inputs` without pandas).
-
-        Parameters
-        ----------
-        baseline : numpy.ndarray
-            :math:`f^0_e` per model edge.
-        blocked, cost, lower : numpy.ndarray
-            :math:`B_e`, :math:`c_e`, :math:`L_e` per model edge.
-        capacity : numpy.ndarray
-            The year's capacity column per model facility (NaN: unknown).
-        present : numpy.ndarray of bool
-            Whether each model facility exists in the year.
-        capacity_override : numpy.ndarray
-            Capacity that replaces :math:`K_v` (NaN: none), e.g. 0 for a switched-off investment.
-        stock : numpy.ndarray
-            :math:`S_m` per stock market.
-        quotas : tuple of QuotaRow
-            Export quotas in force.
-
-        Returns
-        -------
-        YearInputs
-            With :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`, demand
-            :math:`D_u` = baseline inflow of each use node, unrecorded supply
-            :math:`G_m = \max(0, \text{out}^0_m - \text{in}^0_m)` and re-export limits (differences
-            up to :data:`BALANCE_TOL` of the sums are round-off, taken as 0).
-        """
-        f0 = baseline
-        n = self.index.n
-        src, dst = self.index.src, self.index.dst
-        out0 = np.bincount(src, weights=f0, minlength=n)
-        in0 = np.bincount(dst, weights=f0, minlength=n)
-        # capacity of facilities: reference-output tonnes
-        ref_out = np.bincount(src[self._is_ref_out], weights=f0[self._is_ref_out], minlength=n)[self.facilities]
-        k = np.where(np.isnan(capacity), ref_out, np.maximum(np.nan_to_num(capacity), ref_out))
-        k = np.where(present | (ref_out > 0), k, 0.0)
-        k = np.where(np.isnan(capacity_override), k, capacity_override)
-        demand = in0[self.uses]
-        unrec_all = _beyond_round_off(out0 - in0, np.maximum(out0, in0))
-        unrec = unrec_all[self.markets]
-        exp0 = np.bincount(src[self._cross_out], weights=f0[self._cross_out], minlength=n)
-        dom0 = np.bincount(dst[self._dom_in], weights=f0[self._dom_in], minlength=n)
-        rex = _beyond_round_off(exp0 - dom0 - unrec_all, np.maximum(exp0, dom0))[self.reexport_markets]
-        return YearInputs(
-            baseline=f0, blocked=blocked, cost=cost, lower=lower, capacity=k, demand=demand.astype(np.float64),
-            unrecorded=unrec, stock=stock, reexport=rex, quotas=quotas,
-        )
-
     # ---------------------------------------------------------------- solve
     def _set_quota(self, q: QuotaRow | None, pid: str) -> None:
         h = self._h

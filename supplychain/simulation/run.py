@@ -294,9 +294,7 @@ class Simulator:
         self.blocks = blocks
         self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
-        self.potential: tuple[pd.DataFrame, pd.DataFrame] | None = None
-        """Extra ``(nodes, edges)`` (zero baseline) for the model to cover, set before :meth:`model` is first
-        called: a compiled sweep adds the routes its samples' allocation may use."""
+        self._inputs: dict[str, Any] | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -309,15 +307,19 @@ class Simulator:
             self._tables[year] = build_tables(self.world, year, base=self._base)
         return self._tables[year]
 
+    def _measure_inputs(self) -> dict[str, Any]:
+        """Return the scenario facts the measures read besides the tables (computed once)."""
+        if self._inputs is None:
+            from supplychain.metrics.measures import scenario_inputs
+
+            self._inputs = scenario_inputs(self.world)
+        return self._inputs
+
     def model(self) -> RebalanceModel:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
-            extra_nodes, extra_edges = self.potential if self.potential is not None else (None, None)
-            node_parts = [self.tables(y)[0] for y in self.years]
-            if extra_nodes is not None and len(extra_nodes):
-                node_parts.insert(0, extra_nodes)
-            all_nodes = pd.concat(node_parts, ignore_index=True)
+            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
             all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
             all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
             all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
@@ -334,8 +336,7 @@ class Simulator:
             stocks = {f"{sp.country}:{sp.commodity}" for sp in self.world.stockpiles.values()}
             self._model = RebalanceModel(
                 all_nodes, all_edges, yields, stocks=stocks, offtakes=list(dict.fromkeys(offtakes)),
-                reroute=self.reroute, options=self.options, objective=self.objective, extra_edges=extra_edges,
-                allocation=self.allocation,
+                reroute=self.reroute, options=self.options, objective=self.objective, allocation=self.allocation,
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model
@@ -439,7 +440,8 @@ class Simulator:
         r.out["util"].append(util.assign(variant=label))
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
-        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges)
+        m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
+                                 inputs=self._measure_inputs())
         parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
         m = pd.concat([p for p in parts if len(p)], ignore_index=True)
         m = pd.concat([m, _element_exposure(m)], ignore_index=True)
@@ -929,14 +931,16 @@ def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
-                         source: str, variant: str = "", planned: pd.DataFrame | None = None) -> pd.DataFrame:
+                         source: str, variant: str = "", planned: pd.DataFrame | None = None,
+                         inputs: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
 
     The simulated edge table (tonnes after the response) and node table (primary
     production of mines and stock releases after the response) go through the
     exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
     ``planned``: the year's baseline edge table, whose consumption is what ``exposed_share``
-    counts unmet demand against (:mod:`supplychain.metrics.exposure`).
+    counts unmet demand against (:mod:`supplychain.metrics.exposure`). ``inputs``: the scenario's
+    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand.
     """
     from functools import partial
 
@@ -952,7 +956,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
         nodes, edges, year=year, source=src, source_name=source_label(source),
-        scenario_name=scenario.scenario.name, variant=variant, compiled=cg, **scenario_inputs(scenario),
+        scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
+        **(inputs if inputs is not None else scenario_inputs(scenario)),
         planned=consumption(planned) if planned is not None else None,
     )
 

@@ -1,7 +1,7 @@
 """Targets checked per year against the measures.
 
 A target such as "China's share of US NdFeB magnet supply ≤ 25 % by 2030" is
-evaluated in every simulated year from ``by`` on (DOMAIN.md, "Policies and
+evaluated in every simulated year from ``by`` on (docs/domain.md, "Policies and
 deals"): the measure's value, the threshold, pass/fail and the margin, positive
 when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
 A year without the measure is reported with ``status`` ``"no data"``, never

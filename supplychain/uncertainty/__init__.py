@@ -1,6 +1,6 @@
 """Uncertainty: Monte Carlo sweeps, one-at-a-time sensitivity, toggle grids, caching and scale-out.
 
-DOMAIN.md, "Uncertainty": any number may be a range or distribution and any
+docs/domain.md, "Uncertainty": any number may be a range or distribution and any
 toggle a probability; Monte Carlo with a seeded generator gives distributions of
 every measure; one-at-a-time sweeps give tornado charts of what matters most.
 

@@ -43,13 +43,16 @@ import multiprocessing
 import os
 import socket
 import struct
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from supplychain.errors import SupplyChainWarning
@@ -60,6 +63,7 @@ __all__ = [
     "ExecutorLike",
     "ExecutorSpec",
     "SerialExecutor",
+    "broken_pool_message",
     "chunk_bounds",
     "describe_executor",
     "open_executor",
@@ -227,6 +231,28 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def broken_pool_message(main: Any = None) -> str:
+    """Say why local worker processes stopped and what to add.
+
+    Each worker imports the main script again; a script that calls the sweep at module level
+    without ``if __name__ == "__main__":`` starts it again inside every worker, which
+    :mod:`multiprocessing` refuses: the pool breaks. The message names the script.
+    """
+    module = main if main is not None else sys.modules.get("__main__")
+    path = getattr(module, "__file__", None)
+    guard = ('put the code that starts the sweep under `if __name__ == "__main__":` '
+             "(each worker process imports the script again)")
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        if "__main__" not in text:
+            return f"the worker processes stopped while starting: in {path}, {guard}; or run with workers=1"
+    return (f"a worker process stopped unexpectedly (BrokenProcessPool): if the sweep is started from a script, "
+            f"{guard}; it may also have run out of memory — try fewer workers")
+
+
 def _import_distributed() -> Any:
     try:
         import distributed
@@ -368,6 +394,9 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
                                    initializer=_exit_with_driver, initargs=(os.getpid(),))  # fmt: skip
         try:
             yield pool
+        except BrokenProcessPool as exc:
+            _stop_workers(pool)
+            raise RuntimeError(broken_pool_message()) from exc
         except BaseException:
             _stop_workers(pool)
             raise

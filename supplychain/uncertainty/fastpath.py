@@ -10,7 +10,7 @@ returns the :class:`PatchedExposureModel` (or says why the fast path does not ap
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +25,6 @@ from supplychain.uncertainty.models import (
     FunctionModel,
     MeasureFilter,
     Mode,
-    SimulateMeasures,
     SweepModel,
     chunk_result,
     empty_catalogue,
@@ -34,7 +33,7 @@ from supplychain.uncertainty.models import (
 from supplychain.uncertainty.paths import Unsupported
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
 
-__all__ = ["PatchedExposureModel", "patched_model", "rebalance_model"]
+__all__ = ["PatchedExposureModel", "patched_model"]
 
 
 @dataclass(frozen=True)
@@ -180,9 +179,6 @@ def patched_model(
     select: MeasureFilter,
     verify: pd.DataFrame | None = None,
     on_error: str = "raise",
-    toggles: Mapping[str, bool] | None = None,
-    variant: str | None = None,
-    objective: str = "lexicographic",
 ) -> tuple[SweepModel | None, str]:
     """Compile the fast path, or say why it does not apply.
 
@@ -227,14 +223,11 @@ def patched_model(
         return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
                       "in its own world")
     later = [y for y in years if y > scenario.scenario.base_year]
-    if later and mode in ("exposure", "rebalance"):
-        return None, (f"the compiled path does not carry the base year's trade pattern to later years "
-                      f"({later[0]}…; supplychain.graph.pattern): every sample is simulated")
-    if mode == "rebalance":
-        return rebalance_model(scenario, spec, years=years, source=source, select=select, verify=verify,
-                               on_error=on_error, toggles=toggles, variant=variant, objective=objective)
     if mode != "exposure":
         return None, f"mode {mode!r} runs the supply response (simulate) per sample"
+    if later:
+        return None, (f"the compiled path does not carry the base year's trade pattern to later years "
+                      f"({later[0]}…; supplychain.graph.pattern): every sample is computed")
     extra = sorted(set(select.metrics) - set(FAST_METRICS) - {"shortfall_share"}) if select.metrics else ["(all)"]
     if extra:
         return None, f"metrics {', '.join(extra)} are not computed by the fast path"
@@ -269,66 +262,4 @@ def patched_model(
     diff = _compare(fast, slow)
     if diff:
         return None, f"the compiled kernel does not reproduce compute_measures ({diff})"
-    return model, ""
-
-
-
-def rebalance_model(
-    scenario: Scenario,
-    spec: SamplingSpec,
-    *,
-    years: Sequence[int],
-    source: str | None,
-    select: MeasureFilter,
-    verify: pd.DataFrame | None = None,
-    on_error: str = "raise",
-    toggles: Mapping[str, bool] | None = None,
-    variant: str | None = None,
-    objective: str = "lexicographic",
-) -> tuple[SweepModel | None, str]:
-    """Compile the rebalance fast path (:class:`~supplychain.uncertainty.shockpath.PatchedRebalanceModel`).
-
-    Or say why it does not apply.
-
-    It applies when every kept metric is in :data:`FAST_METRICS` or is
-    ``shortfall_share`` and every sampled quantity is one the kernel patches (or a
-    toggle; :func:`~supplychain.uncertainty.shockpath.check_supported`). It is then
-    *checked* like the exposure path: the central values and the ``verify`` rows are
-    computed both ways (:class:`SimulateMeasures` per sample), and any difference
-    above 1e-9 (relative) means the sweep runs per sample.
-
-    Parameters are those of :func:`patched_model`, plus the explicit ``toggles``,
-    the ``variant`` and the LP ``objective`` of the simulation.
-    """
-    from supplychain.uncertainty.shockpath import PatchedRebalanceModel
-    from supplychain.uncertainty.shockplan import check_supported
-
-    # The compiled path mirrors simulate's response and measures on arrays and predates the
-    # allocation rules' floors, unsold material and curtailment; it stays off until the response
-    # and the measures are one implementation with a sample axis (issue 23).
-    return None, ("the compiled rebalance path predates the allocation rules, unsold material and curtailment: "
-                  "every sample is simulated")
-
-    allowed = {*FAST_METRICS, "shortfall_share"}
-    extra = sorted(set(select.metrics) - allowed) if select.metrics else ["(all)"]
-    if extra:
-        return None, f"metrics {', '.join(extra)} are not computed by the compiled rebalance path"
-    src_name = source or scenario.scenario.source_country
-    flags = tuple(sorted((toggles or {}).items()))
-    func = SimulateMeasures("rebalance", tuple(years), src_name, flags, variant)
-    try:
-        check_supported(scenario, spec, years)
-        central = normalise_measures(select.apply(func(scenario)))
-        catalogue = _potential_rows(central.drop(columns="value"), select, src_name)
-        model = PatchedRebalanceModel(scenario, spec, tuple(years), src_name, flags, variant, objective,
-                                      catalogue, select, on_error)
-        model.compiled()
-    except Unsupported as exc:
-        return None, str(exc)
-    rows = _check_rows(spec, verify)
-    slow = FunctionModel(scenario, func, select, on_error="nan").evaluate(rows)
-    fast = model.evaluate(rows, detail=True)
-    diff = _compare(fast, slow)
-    if diff:
-        return None, f"the compiled rebalance path does not reproduce simulate ({diff})"
     return model, ""

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from supplychain.metrics.trade import AC_RTOL, first_hop
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.paths import (
     Quantities,
@@ -35,11 +36,9 @@ from supplychain.uncertainty.plan import Groups, VaryPlan, multiply_slots
 from supplychain.uncertainty.sampling import SamplingSpec
 from supplychain.uncertainty.tracer import BatchTracer
 
-__all__ = ["AC_RTOL", "FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
+__all__ = ["FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
            "first_hop_groups", "first_hop_measures"]
 
-AC_RTOL = 1e-9
-"""Apparent consumption at most this share of a market's throughput counts as zero (round-off)."""
 
 FAST_METRICS: tuple[str, ...] = (
     "traced_share",
@@ -94,7 +93,7 @@ def first_hop_measures(
     :math:`I_s / I` (0 without imports), direct share of consumption :math:`I_s / AC`
     and USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`
     (NaN for a net exporter, "E") exist only where :math:`AC` is positive beyond
-    round-off (:data:`AC_RTOL`).
+    round-off: :func:`supplychain.metrics.trade.first_hop`, the one implementation.
 
     Parameters
     ----------
@@ -111,23 +110,15 @@ def first_hop_measures(
         Values, whether the row exists, and whether its existence hangs on round-off.
     """
     p, i_, e_, src, dr, bu = sums
-    ac = p + i_ - e_ + dr - bu
-    # apparent consumption zero up to round-off counts as zero (no DSC / NIR row)
-    scale_ac = AC_RTOL * np.maximum(p + i_ + e_ + dr + bu, 1.0)
-    has_ac = ac > scale_ac
-    with np.errstate(divide="ignore", invalid="ignore"):
-        dis = np.where(i_ > 0, src / np.where(i_ > 0, i_, 1.0), 0.0)
-        dsc = np.where(has_ac, src / np.where(has_ac, ac, 1.0), np.nan)
-        net = i_ - e_ + dr - bu
-        tolx = 1e-9 * np.maximum(i_ + e_ + p, 1.0)
-        nir = np.where(has_ac, np.clip(net / np.where(has_ac, ac, 1.0), 0.0, 1.0), np.nan)
-        nir = np.where(net < -tolx, np.nan, nir)
-    per_metric = np.stack([traced, dis, dsc, nir])  # FAST_METRICS order
+    hop = first_hop(np.stack([p, i_, e_, dr, bu], axis=-2), i_, src)
+    per_metric = np.stack([traced, hop.direct_import_share, hop.direct_share_of_consumption,
+                           hop.net_import_reliance])  # FAST_METRICS order
     out = per_metric[cat_metric, :, cat_market].T.copy()
-    always = np.ones_like(ac, dtype=bool)
+    has_ac = hop.has_consumption
+    always = np.ones_like(has_ac, dtype=bool)
     exists = np.stack([always, always, has_ac, has_ac])
     present = exists[cat_metric, :, cat_market].T.copy()
-    near = np.abs(ac) <= scale_ac
+    near = np.abs(p + i_ - e_ + dr - bu) <= AC_RTOL * np.maximum(p + i_ + e_, 1.0)
     fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
     return out, present, fuzzy
 

@@ -184,7 +184,6 @@ def build_model(
     if fast:
         patched, reason = patched_model(
             scenario, spec, mode=mode, years=years, source=source, select=select, verify=verify, on_error=on_error,
-            toggles=toggles, variant=variant,
         )
         if patched is not None:
             return patched, "used"
@@ -272,7 +271,7 @@ def run_sweep(
     *,
     samples: int,
     seed: int,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
     commodities: Sequence[str] | None = None,

@@ -1,6 +1,6 @@
 """Find the uncertain inputs of a scenario, draw samples of them, apply a sample.
 
-A scenario states uncertainty in two ways (DOMAIN.md, "Uncertainty"):
+A scenario states uncertainty in two ways (docs/domain.md, "Uncertainty"):
 
 * any :class:`~supplychain.schema.types.Quantity` may carry a distribution
   (``uniform``, ``triangular``, ``normal`` with optional truncation at

@@ -4,7 +4,7 @@ One-at-a-time (OAT)
     Every uncertain input is moved to its low and then its high value while all
     others stay at their central value (toggles: off, then on). The *swing* of a
     measure is ``|y(high) − y(low)|``; inputs ranked by swing give a tornado
-    chart (DOMAIN.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
+    chart (docs/domain.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
     what matters most"). OAT ignores interactions between inputs; the Monte
     Carlo sweep (:func:`~supplychain.uncertainty.montecarlo.run_sweep`) shows
     their joint effect.
@@ -203,7 +203,7 @@ def _plain(v: Any) -> Any:
 def one_at_a_time(
     scenario: Scenario | str | Path,
     *,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     span: Literal["bounds", "p5-p95"] = "bounds",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
@@ -398,7 +398,7 @@ def toggle_grid(
     scenario: Scenario | str | Path,
     toggles: Sequence[str] | None = None,
     *,
-    mode: Mode = "fixed",
+    mode: Mode = "rebalance",
     measures: Sequence[str] | str | None = None,
     countries: Sequence[str] | None = None,
     commodities: Sequence[str] | None = None,

@@ -35,7 +35,7 @@ class _Step:
 class BatchTracer:
     r"""Traced share for many samples of edge tonnes on one network structure.
 
-    DOMAIN.md, "Measures of exposure", item 3: with input shares
+    docs/domain.md, "Measures of exposure", item 3: with input shares
     :math:`a(u, v) = f(u→v) / (p(v) + \sum_{u'} f(u'→v))`,
 
     .. math:: t(v) = b(v) + (1 - b(v)) \sum_u a(u, v)\, t(u),
