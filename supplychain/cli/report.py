@@ -42,12 +42,19 @@ def report(
     year: Annotated[
         int | None, typer.Option("--year", "-y", help="Focus year of each section (default: the targets' year).")
     ] = None,
+    full_measures: Annotated[
+        bool, typer.Option("--full-measures", help="Also write every measure (per partner, origin, concentration) "
+                           "as measures_full.csv.gz; measures.csv holds what the report shows.")
+    ] = False,
     path: PathOption = None,
 ) -> None:
     """Simulate every variant of each scenario and write a self-contained HTML report.
 
-    The folder gets index.html (no external resources), summary.md, measures.csv,
-    shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
+    The folder gets index.html (no external resources), summary.md, tables.xlsx (a
+    sheet per focus country: measures × years per variant; shortfall and flows as
+    Excel tables), measures.csv (the measures the report shows; every measure with
+    --full-measures, as measures_full.csv.gz), shortfall.csv, flows.csv, targets.csv,
+    results.json and images/ (SVG and PNG).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
     --country and --year choose what each section is about: the commodities
@@ -90,5 +97,5 @@ def report(
         echo(f"simulating {r.file} ({mode})", err=True)
         runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
                                  allocation=allocation_arg))
-    out = write_report(runs, output, title=title, countries=country or (), year=year)
+    out = write_report(runs, output, title=title, countries=country or (), year=year, full_measures=full_measures)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

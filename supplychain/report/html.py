@@ -6,7 +6,10 @@
                    no fonts or files fetched from anywhere; a Content-Security-Policy
                    says so to the browser)
     summary.md     the headline tables and figures in Markdown, for documents
-    measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy
+    measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy (measures: what the
+                   report shows, supplychain.report.workbook.reported_measures; every measure in
+                   measures_full.csv.gz with full_measures=True)
+    tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
     results.json   the headline numbers and verdicts, machine-readable
     images/        every figure as .svg and .png
 
@@ -72,6 +75,7 @@ from supplychain.report.tables import (
     _slug,
     _verdicts,
 )
+from supplychain.report.workbook import reported_measures, stacked, write_workbook
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -298,7 +302,8 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any]) -> None:
+def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any],
+                runs: Sequence[ScenarioRun] = (), countries: Sequence[str] = (), full_measures: bool = False) -> None:
     (folder / "images").mkdir()
     (folder / "index.html").write_text(html_text, encoding="utf-8")
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
@@ -307,7 +312,12 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if "scenario" in df.columns:
             df = df[["scenario", *[c for c in df.columns if c != "scenario"]]]
+        if name == "measures":
+            if full_measures:
+                _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format="%.6g")
+            df = reported_measures(df, stacked(runs, "shortfall"))
         _csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+    write_workbook(folder / "tables.xlsx", runs, countries)
     for s in sections:
         for img in s.images:
             (folder / "images" / f"{img.stem}.svg").write_bytes(img.svg)
@@ -324,8 +334,9 @@ def write_report(
     title: str = "Critical-mineral supply chains: exposure to China",
     countries: Sequence[str] = (),
     year: int | None = None,
+    full_measures: bool = False,
 ) -> Path:
-    """Write the report folder (HTML page, Markdown summary, tables, images) atomically.
+    """Write the report folder (HTML page, Markdown summary, tables, workbook, images) atomically.
 
     Parameters
     ----------
@@ -344,6 +355,9 @@ def write_report(
         Focus year of each section (default: the targets' year, else the horizon;
         a year outside a scenario's years is brought within them, and each section
         states the year it shows).
+    full_measures : bool
+        Also write every measure (per partner, origin, concentration …) as
+        ``measures_full.csv.gz``; ``measures.csv`` holds what the report shows.
 
     Returns
     -------
@@ -372,5 +386,6 @@ def write_report(
         "scenarios": [s.summary for s in sections],
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
-    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta))
+    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, countries,
+                                                  full_measures))
     return out
