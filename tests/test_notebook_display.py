@@ -86,3 +86,18 @@ def test_compare_is_tidy_and_keeps_solver_work_aside() -> None:
     solver = table.attrs["solver"]
     assert set(solver) == {"base", "no_ban"}
     assert all(v["seconds"] >= 0 and v["iterations"] >= 0 for v in solver.values())
+
+
+def test_nbconvert_exports_executed_display_to_html(tmp_path: Path) -> None:
+    """The dev environment has what `jupyter nbconvert --to html --execute` needs (nbconvert, a kernel)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"import supplychain as sc\nsc.load({str(SMALL)!r})")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "Scenario: Small test world" in html  # the compact summary, not the model dump
+    assert "2 commodities, 4 facilities, 4 flows" in html  # counts of tests/data/cli/small.yaml
