@@ -133,6 +133,7 @@ def test_report_writes_the_workbook_and_trims_measures(tmp_path: Path) -> None:
     with gzip.open(out / "measures_full.csv.gz", "rt", encoding="utf-8") as fh:
         full = pd.read_csv(fh)
     assert len(trimmed) < len(full)
+    assert set(trimmed["country"]) == {"JP"}  # the focus country (--country JP), as on the page
     assert set(trimmed["metric"]) < set(full["metric"])
     # the trimmed rows are the full table's rows, not recomputed
     key = ["scenario", "variant", "year", "country", "commodity", "metric"]

@@ -17,7 +17,6 @@ from supplychain.cli.common import echo, fail
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
-
     from supplychain.simulation.run import Mode
 
 __all__ = ["graph"]

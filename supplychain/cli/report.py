@@ -52,9 +52,9 @@ def report(
 
     The folder gets index.html (no external resources), summary.md, tables.xlsx (a
     sheet per focus country: measures × years per variant; shortfall and flows as
-    Excel tables), measures.csv (the measures the report shows; every measure with
-    --full-measures, as measures_full.csv.gz), shortfall.csv, flows.csv, targets.csv,
-    results.json and images/ (SVG and PNG).
+    Excel tables), measures.csv (the measures the report shows, of the focus
+    countries; every measure with --full-measures, as measures_full.csv.gz),
+    shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
     --country and --year choose what each section is about: the commodities

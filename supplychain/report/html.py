@@ -75,7 +75,7 @@ from supplychain.report.tables import (
     _slug,
     _verdicts,
 )
-from supplychain.report.workbook import reported_measures, stacked, write_workbook
+from supplychain.report.workbook import focus_of, reported_measures, stacked, write_workbook
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -315,7 +315,7 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
         if name == "measures":
             if full_measures:
                 _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format="%.6g")
-            df = reported_measures(df, stacked(runs, "shortfall"))
+            df = reported_measures(df, stacked(runs, "shortfall"), focus_of(runs, countries))
         _csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
     write_workbook(folder / "tables.xlsx", runs, countries)
     for s in sections:

@@ -115,13 +115,15 @@ def _used(shortfall: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(used["country"].astype(str), used["commodity"].astype(str), strict=True))
 
 
-def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame) -> pd.DataFrame:
-    """Trim tidy measures to what the report shows: headline and element measures of every final use.
+def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame,
+                      countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Trim tidy measures to what the report shows: headline and element measures of the focus countries.
 
     Keeps the rows of :data:`REPORTED_METRICS` for every (country, commodity) with final
     demand (``shortfall``), and the :data:`ELEMENT_METRICS` of every country with final
-    demand, without per-partner breakdowns. A report's ``measures.csv`` is this table
-    (``report --full-measures`` adds the full one).
+    demand, without per-partner breakdowns — for ``countries`` only when given (the
+    report's focus countries, :func:`focus_of`). A report's ``measures.csv`` is this
+    table (``report --full-measures`` adds the full one).
 
     Parameters
     ----------
@@ -130,6 +132,8 @@ def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Dat
         of several variants and scenarios, with their key columns).
     shortfall : pandas.DataFrame
         The matching shortfall table (``country``, ``commodity``, ``demand``).
+    countries : sequence of str, optional
+        Keep these countries only (default: every country with final demand).
 
     Returns
     -------
@@ -142,19 +146,21 @@ def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Dat
     ...                   "metric": ["traced_share", "hhi_sourcing", "traced_share", "traced_share"],
     ...                   "partner": [None, None, "CN", None], "value": [0.5, 0.4, 0.3, 0.2]})
     >>> s = pd.DataFrame({"country": ["US"], "commodity": ["magnet"], "demand": [10.0]})
-    >>> reported_measures(m, s)["value"].tolist()
-    [0.5]
+    >>> reported_measures(m, s)["value"].tolist(), len(reported_measures(m, s, ["JP"]))
+    ([0.5], 0)
     """
     if measures.empty:
         return measures
     used = _used(shortfall)
-    countries = {c for c, _ in used}
+    if countries:
+        used = {(c, k) for c, k in used if c in set(countries)}
+    users = {c for c, _ in used}
     partner = measures["partner"].fillna("").astype(str) if "partner" in measures.columns else None
     country = measures["country"].astype(str)
     pair = pd.Series(list(zip(country, measures["commodity"].astype(str), strict=True)), index=measures.index)
     metric = measures["metric"]
     keep = (metric.isin([m for m, _ in REPORTED_METRICS]) & pair.isin(used)) | (
-        metric.isin(ELEMENT_METRICS) & country.isin(countries))
+        metric.isin(ELEMENT_METRICS) & country.isin(users))
     if partner is not None:
         keep &= partner == ""
     return measures[keep]
