@@ -99,7 +99,9 @@ def test_shortfall_and_flows_are_excel_tables_with_units_in_headers(run: Scenari
     fh = [c.value for c in flows[1]]
     assert "change (unit)" in fh
     assert "status" in fh
-    statuses = {r[fh.index("status")] for r in flows.iter_rows(min_row=2, values_only=True)}
+    rows = list(flows.iter_rows(min_row=2, values_only=True))
+    assert all("US" in (r[fh.index("from")], r[fh.index("to")]) for r in rows)  # the focus country's flows
+    statuses = {r[fh.index("status")] for r in rows}
     assert statuses
     assert "normal" not in statuses  # only what the response changed
     assert "blocked" in statuses  # the ban blocks China's exports to the US

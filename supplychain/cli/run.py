@@ -365,7 +365,7 @@ def run(
         if table.empty and countries:
             typer.echo(f"{', '.join(country or [])}: no final demand in {', '.join(map(str, years))} in this scenario.")
         else:
-            print_table(table, title, max_rows=80, more_hint="narrow with --country")
+            print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(EXPORTER_NOTE)
         _print_response(result, years, countries)

@@ -9,9 +9,9 @@
   share (all as Excel percentages), then demand and shortfall in the commodity's unit;
 * **Shortfall**: every final use with demand, per scenario, variant and year, as an
   Excel table (filter buttons, banded rows);
-* **Flows**: every trade flow the supply response changed (status other than
-  ``normal``: blocked, reduced, re-routed, new, enabled by a deal), as an Excel table;
-  every flow of every kind stays in ``flows.csv``;
+* **Flows**: every trade flow into or out of a focus country that the supply response
+  changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
+  deal), as an Excel table; every flow of every kind stays in ``flows.csv``;
 * **About**: what each sheet holds, the units and what "net exporter" means.
 
 Percentages carry Excel's ``0.0%`` format, quantities ``#,##0`` (``#,##0.00`` below
@@ -321,8 +321,8 @@ _ABOUT: Final = (
                   "the row's unit."),
     ("Shortfall", "Every final use with demand, per scenario, variant and year: demand, delivered, shortfall "
                   "(in the row's unit) and the share of demand not met. An Excel table: filter with its buttons."),
-    ("Flows", "Every trade flow the supply response changed (blocked, reduced, re-routed, new, deal) in the row's "
-              "unit; every flow of every kind is in flows.csv."),
+    ("Flows", "Every trade flow into or out of a focus country that the supply response changed (blocked, reduced, "
+              "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv."),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
     (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
@@ -334,7 +334,8 @@ _ABOUT: Final = (
 def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> None:
     taken: set[str] = set()
     first = True
-    for country in focus_of(runs, countries):
+    focus = focus_of(runs, countries)
+    for country in focus:
         names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
         title = _title(f"{country} {country_name(country, names)}", taken)
         ws = wb.active if first else wb.create_sheet()
@@ -348,7 +349,8 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> Non
                  [28, 26, 7, 9, 18, 9, 16, 14, 14, 14, 14])
     fl = stacked(runs, "flows")
     if not fl.empty:
-        fl = fl[(fl["kind"] == "trade") & (fl["status"] != "normal")]
+        fl = fl[(fl["kind"] == "trade") & (fl["status"] != "normal")
+                & (fl["supplier_country"].isin(focus) | fl["buyer_country"].isin(focus))]
     _table_sheet(wb.create_sheet(_title("Flows", taken)), "Flows", fl, _FLOW_COLUMNS,
                  [28, 26, 7, 7, 7, 18, 16, 16, 16, 14, 10])
     about = wb.create_sheet(_title("About", taken))
