@@ -196,9 +196,18 @@ def _widths(ws: Worksheet, widths: Iterable[int]) -> None:
         ws.column_dimensions[get_column_letter(i)].width = w
 
 
-def _row(ws: Worksheet, first: int, last: int) -> tuple[Any, ...]:
-    """Return the cells of the last row written, columns ``first`` to ``last`` (1-based)."""
-    return next(iter(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row, min_col=first, max_col=last)))
+class _Rows:
+    """Append rows to a sheet and hand back their cells (``Worksheet.max_row`` scans every cell: slow)."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self.count = 0
+
+    def put(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """Append ``values`` as the next row; return its cells."""
+        self.ws.append(list(values))
+        self.count += 1
+        return tuple(self.ws.cell(self.count, j) for j in range(1, len(values) + 1))
 
 
 def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> None:
@@ -208,9 +217,10 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
     bold = Font(bold=True)
     head_fill = PatternFill("solid", fgColor="DDE5F0")
     names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
-    ws.append([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
+    out = _Rows(ws)
+    out.put([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["Shares are percentages; demand and shortfall are in the row's unit. "
+    out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
                f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
     widest = 0
     for run in runs:
@@ -224,11 +234,10 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
             years = list(result.years)
             widest = max(widest, len(years))
             rule = f", allocation {result.allocation}" if result.mode == "rebalance" else ""
-            ws.append([])
-            ws.append([f"{run.name} — variant {result.variant} ({result.mode}{rule}); exposure to {result.source}"])
-            ws.cell(ws.max_row, 1).font = bold
-            ws.append(["commodity", "unit", "measure", *years])
-            for cell in _row(ws, 1, 3 + len(years)):
+            out.put([])
+            out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); exposure to {result.source}"])[0] \
+                .font = bold
+            for cell in out.put(["commodity", "unit", "measure", *years]):
                 cell.font, cell.fill = bold, head_fill
             m = result.measures
             m = m[(m["country"] == country) & m["metric"].isin([k for k, _ in REPORTED_METRICS])]
@@ -246,22 +255,22 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
                 unit = str(rows["unit"].iloc[0]) if "unit" in rows.columns else ""
                 label = names.get(commodity, commodity.replace("_", " "))
                 for metric, text in REPORTED_METRICS:
-                    ws.append([label, "%", text.format(source=result.source),
-                               *(cells.get((commodity, metric, y)) for y in years)])
-                    for cell in _row(ws, 4, 3 + len(years)):
+                    row = out.put([label, "%", text.format(source=result.source),
+                                   *(cells.get((commodity, metric, y)) for y in years)])
+                    for cell in row[3:]:
                         cell.number_format = PERCENT
                         if isinstance(cell.value, str):
                             cell.alignment = Alignment(horizontal="right")
                 for col, text in (("demand", "demand"), ("shortfall", "shortfall")):
                     by_year = rows.groupby("year")[col].sum()
                     values = [_number(by_year.get(y)) for y in years]
-                    ws.append([label, unit, f"{text} ({unit})", *values])
+                    row = out.put([label, unit, f"{text} ({unit})", *values])
                     big = max((abs(v) for v in values if v is not None), default=0.0) >= 100
-                    for cell in _row(ws, 4, 3 + len(years)):
+                    for cell in row[3:]:
                         cell.number_format = WHOLE if big else SMALL
     if widest == 0:
-        ws.append([])
-        ws.append([f"{country} has no final demand in these scenarios."])
+        out.put([])
+        out.put([f"{country} has no final demand in these scenarios."])
     _widths(ws, [18, 16, 44, *([11] * widest)])
     ws.freeze_panes = "D3"
 
@@ -289,9 +298,11 @@ def _table_sheet(ws: Worksheet, name: str, df: pd.DataFrame,
                 cell.number_format = fmt
     from openpyxl.utils import get_column_letter
 
-    if ws.max_row < 2:
+    last = len(data) + 1
+    if last < 2:
         ws.append(["(none)", *([None] * (len(cols) - 1))])  # a table needs a data row
-    ref = f"A1:{get_column_letter(len(cols))}{ws.max_row}"
+        last = 2
+    ref = f"A1:{get_column_letter(len(cols))}{last}"
     table = Table(displayName=name, ref=ref)
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
