@@ -42,6 +42,7 @@ SCI = re.compile(r"\d[eE][+-]?\d")
     (2030, "2030"),         # an int (a year) gets no separator
     (float("nan"), "–"),
     (None, "–"),
+    (pd.NA, "–"),           # a nullable column's missing value (sweep's central_met)
 ])
 def test_format_number(value: float | None, text: str) -> None:
     assert format_number(value) == text

@@ -146,3 +146,18 @@ def test_report_writes_the_workbook_and_trims_measures(tmp_path: Path) -> None:
     assert CliRunner().invoke(app, ["report", str(SMALL), "--output", str(plain)]).exit_code == 0
     assert not (plain / "measures_full.csv.gz").exists()
     assert (plain / "tables.xlsx").exists()
+
+
+def test_hostile_text_is_neither_a_formula_nor_a_control_sequence(run: ScenarioRun, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    evil = "=HYPERLINK(\"http://x\")\x1b[2J\u202e"
+    hostile = ScenarioRun(None, tuple(replace(r, scenario=evil) for r in run.results))
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", [hostile]))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert cells
+    assert all(c.data_type != "f" for c in cells), "no formulas"
+    assert not any("\x1b" in c.value or "\u202e" in c.value for c in cells), "no control or bidi characters"
+    names = [c.value for c in book["Shortfall"]["A"][1:]]
+    assert names
+    assert all(n.startswith("'=HYPERLINK") for n in names)

@@ -75,8 +75,9 @@ def format_number(value: Any) -> str:
     --------
     >>> [format_number(x) for x in (4e4, 2.145e4, 1.819e-12, -1547.4, 24.7600, 2.0444, 0.09927, 0.000123)]
     ['40,000', '21,450', '0', '-1,547', '24.76', '2.044', '0.09927', '0.000123']
-    >>> format_number(float("nan")), format_number(None), format_number(3), format_number(-1e-9)
-    ('–', '–', '3', '0')
+    >>> import pandas as pd
+    >>> format_number(float("nan")), format_number(None), format_number(pd.NA), format_number(3), format_number(-1e-9)
+    ('–', '–', '–', '3', '0')
     """
     if value is None:
         return "–"
@@ -84,7 +85,10 @@ def format_number(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, int):
         return str(value)
-    x = float(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):  # pandas' NA and NaT are missing values; text stays text
+        return "–" if type(value).__name__ in ("NAType", "NaTType") else str(value)
     if not math.isfinite(x):
         return "–" if math.isnan(x) else ("∞" if x > 0 else "-∞")
     x = _snap(x)

@@ -36,6 +36,7 @@ import pandas as pd
 
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
+from supplychain.report.escape import clean_text
 from supplychain.report.numbers import NET_EXPORTER, ROUND_OFF
 
 if TYPE_CHECKING:
@@ -167,9 +168,21 @@ def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame,
 
 
 # ------------------------------------------------------------------- workbook
+def _text(value: object) -> str:
+    r"""Make text safe for a cell: control characters shown (:func:`~supplychain.report.escape.clean_text`), no formula.
+
+    Examples
+    --------
+    >>> _text("=HYPERLINK(1)"), _text("a\x1b[2Jb")
+    ("'=HYPERLINK(1)", 'a␛[2Jb')
+    """
+    s = clean_text(value)
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+
+
 def _title(text: str, taken: set[str]) -> str:
     """Make a valid, unique sheet title (≤ 31 characters, none of the characters Excel forbids)."""
-    base = _BAD_TITLE.sub(" ", text)[:31].strip() or "sheet"
+    base = _BAD_TITLE.sub(" ", _text(text).lstrip("'"))[:31].strip() or "sheet"
     title, i = base, 2
     while title.lower() in taken:
         suffix = f" {i}"
@@ -204,8 +217,8 @@ class _Rows:
         self.count = 0
 
     def put(self, values: Sequence[Any]) -> tuple[Any, ...]:
-        """Append ``values`` as the next row; return its cells."""
-        self.ws.append(list(values))
+        """Append ``values`` as the next row (text made safe: :func:`_text`); return its cells."""
+        self.ws.append([_text(v) if isinstance(v, str) else v for v in values])
         self.count += 1
         return tuple(self.ws.cell(self.count, j) for j in range(1, len(values) + 1))
 
@@ -288,7 +301,7 @@ def _table_sheet(ws: Worksheet, name: str, df: pd.DataFrame,
         for value, (_, _, fmt) in zip(row, cols, strict=True):
             if fmt is None:
                 values.append(None if value is None or (isinstance(value, float) and math.isnan(value))
-                              else str(value))
+                              else _text(value))
             else:
                 values.append(_number(value))
         ws.append(values)
