@@ -64,13 +64,12 @@ def display_side_by_side(wide: pd.DataFrame) -> pd.DataFrame:
     from supplychain.report.numbers import format_cell, is_share
 
     out = wide.astype(object)
-    years = [c for c in wide.columns if c not in ("measure", "variant")]
-    for i, measure in enumerate(wide["measure"].astype(str)):
-        target = measure.rsplit(" ", 1)[-1].startswith("target:")
-        for col in years:
-            v = wide[col].iloc[i]
-            out.loc[out.index[i], col] = ({1.0: "pass", 0.0: "fail"}.get(float(v), "–") if target
-                                          else format_cell(v, share=is_share(measure)))
+    measures = wide["measure"].astype(str).tolist()
+    target = [m.rsplit(" ", 1)[-1].startswith("target:") for m in measures]
+    share = [is_share(m) for m in measures]
+    for col in [c for c in wide.columns if c not in ("measure", "variant")]:
+        out[col] = [{1.0: "pass", 0.0: "fail"}.get(float(v), "–") if t else format_cell(v, share=sh)
+                    for v, t, sh in zip(wide[col].tolist(), target, share, strict=True)]
     return out
 
 
