@@ -234,7 +234,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
     out.put([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
     ws["A1"].font = Font(bold=True, size=13)
     out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
-               f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
+             f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
     widest = 0
     for run in runs:
         names = names_of(run.scenario)
@@ -248,8 +248,9 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
             widest = max(widest, len(years))
             rule = f", allocation {result.allocation}" if result.mode == "rebalance" else ""
             out.put([])
-            out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); exposure to {result.source}"])[0] \
-                .font = bold
+            (head,) = out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); "
+                               f"exposure to {result.source}"])
+            head.font = bold
             for cell in out.put(["commodity", "unit", "measure", *years]):
                 cell.font, cell.fill = bold, head_fill
             m = result.measures
