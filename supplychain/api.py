@@ -156,8 +156,8 @@ class Result:
     def graph(self, year: int) -> nx.MultiDiGraph:
         """Return the simulated network of ``year`` as a ``networkx.MultiDiGraph``.
 
-        Edges carry the columns of :meth:`tables`: ``tonnes`` (simulated) and ``baseline``
-        (in the edge's ``unit``) and ``status``; keyed by edge id.
+        Edges carry the flow table's columns: ``simulated`` and ``baseline`` (in the
+        edge's ``unit``) and ``status``; keyed by edge id.
 
         Raises
         ------
@@ -174,11 +174,10 @@ class Result:
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Return the simulated node and edge tables of ``year``.
 
-        The edges are the flow table's rows of the year with ``simulated`` named ``tonnes``
-        (in the edge's ``unit``, as in the baseline tables of
-        :func:`~supplychain.graph.build_tables`), so functions written for the baseline
-        tables (:func:`~supplychain.metrics.inputs.binding_inputs`, the graph view) read a
-        simulated year as well.
+        The edges are the flow table's rows of the year: ``baseline`` and ``simulated`` in
+        the edge's ``unit`` (functions written for the baseline tables of
+        :func:`~supplychain.graph.build_tables` read them with ``weight="simulated"``, e.g.
+        :func:`~supplychain.metrics.inputs.binding_inputs`).
 
         Raises
         ------
@@ -188,8 +187,8 @@ class Result:
         if year not in self._nodes:
             msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
             raise KeyError(msg)
-        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant", "tonnes"], errors="ignore")
-        return self._nodes[year], f.rename(columns={"simulated": "tonnes"}).reset_index(drop=True)
+        f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"]).reset_index(drop=True)
+        return self._nodes[year], f
 
     def explain(self, country: str, commodity: str) -> pd.DataFrame:
         """Loss of a country's supply of a commodity, by policy and year.

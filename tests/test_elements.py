@@ -180,7 +180,7 @@ def test_binding_input_read_on_a_simulated_year() -> None:
     for mode in ("fixed", "rebalance"):
         res = simulate(s, mode=mode)
         u = res.utilisation
-        b = binding_inputs(s, res.tables(YEAR)[1], u.loc[u["year"].eq(YEAR)]).set_index("input")
+        b = binding_inputs(s, res.tables(YEAR)[1], u.loc[u["year"].eq(YEAR)], weight="simulated").set_index("input")
         assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5}), mode
         assert b["binding"].to_dict() == {"metal": False, "dy": True}, mode
         assert set(b["production"]) == {1000.0}, mode

@@ -330,7 +330,7 @@ def test_result_views(rebal: Result) -> None:
     g = rebal.graph(2026)
     assert isinstance(g, nx.MultiDiGraph)
     assert g.edges["CN:ndpr_oxide", "US:ndpr_oxide", "flows.cn_us_2026"]["status"] == "blocked"
-    assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["tonnes"] == pytest.approx(300.0)
+    assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["simulated"] == pytest.approx(300.0)
     with pytest.raises(KeyError, match="year 2031 was not simulated"):
         rebal.graph(2031)
     html = rebal._repr_html_()

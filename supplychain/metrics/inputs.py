@@ -72,7 +72,9 @@ def input_coverage(required: npt.ArrayLike, available: npt.ArrayLike) -> tuple[n
     return cov, binding
 
 
-def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
+def binding_inputs(
+    scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame, weight: str = "tonnes"
+) -> pd.DataFrame:
     """Coverage of every input of every multi-input process, per country (thin pandas wrapper).
 
     Parameters
@@ -80,12 +82,15 @@ def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame
     scenario : Scenario
         Gives each facility's country and process, and the process coefficients.
     edges : DataFrame
-        Edges of one year (``buyer``, ``tonnes``): baseline
+        Edges of one year (``buyer`` and the ``weight`` column): baseline
         (:func:`~supplychain.graph.build_tables`) or simulated (:meth:`supplychain.api.Result.tables`).
     plants : DataFrame
         ``facility``, ``capacity`` and ``output`` of the same year, in the unit of each
         facility's reference output: :func:`plants_of` for baseline tables, the
         year's rows of :attr:`supplychain.api.Result.utilisation` after a simulation.
+    weight : str
+        Column of ``edges`` with the quantities: ``"tonnes"`` in the baseline tables,
+        ``"simulated"`` (or ``"baseline"``) in :meth:`~supplychain.api.Result.tables`.
 
     Returns
     -------
@@ -94,7 +99,7 @@ def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame
         with capacity of the process in the year (``capacity``, ``production`` in the
         unit of the reference ``output``; ``required``, ``available`` in each input's unit).
     """
-    inflow = edges.groupby(edges["buyer"].astype(str))["tonnes"].sum()
+    inflow = edges.groupby(edges["buyer"].astype(str))[weight].sum()
     cap_of = dict(zip(plants["facility"].astype(str), plants["capacity"].astype(float), strict=True))
     out_of = dict(zip(plants["facility"].astype(str), plants["output"].astype(float), strict=True))
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}

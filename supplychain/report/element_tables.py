@@ -110,6 +110,6 @@ def element_tables_markdown(scenarios: str | Path = "scenarios") -> str:
     for variant in ("no_ban", "full_ban"):
         res = simulate(ban, variant=variant, mode="rebalance")
         u = res.utilisation
-        b = binding_inputs(ban, res.tables(YEARS[-1])[1], u.loc[u["year"].eq(YEARS[-1])])
+        b = binding_inputs(ban, res.tables(YEARS[-1])[1], u.loc[u["year"].eq(YEARS[-1])], weight="simulated")
         tables[variant] = b.loc[b["country"].isin((*COUNTRIES, "CN"))]
     return element_markdown(measures) + "\n\n" + binding_markdown(tables, YEARS[-1])
