@@ -145,3 +145,38 @@ def test_schema_to_unwritable_place(run_cli: Run, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x", encoding="utf-8")
     assert_clean_failure(run_cli("schema", "-o", tmp_path / "file" / "dir.json"), "Not a directory")
     assert_clean_failure(run_cli("schema", "-o", tmp_path), "is a folder; give a file name")
+
+
+LATER_YEAR = """\
+scenario: {name: Later, base_year: 2024, horizon: 2026}
+commodities:
+  ore: {name: Ore, stage: ore}
+  ga: {name: Gallium, stage: metal, basis: kg Ga}
+facilities:
+  au_mine: {name: AU mine, country: AU, kind: mine, output: ore, capacity: 150, utilisation: 1.0}
+  cn_ga: {name: CN gallium, country: CN, kind: refinery, output: ga, capacity: 1000, utilisation: 1.0}
+flows:
+  au_jp: {supplier: AU, buyer: JP, commodity: ore, year: 2024, quantity: 100}
+  au_jp_26: {supplier: AU, buyer: JP, commodity: ore, year: 2026, quantity: 400}
+  cn_jp_ga_26: {supplier: CN, buyer: JP, commodity: ga, year: 2026, quantity: 1500}
+demand:
+  jp: {country: JP, commodity: ore, year: 2024, quantity: 100}
+  jp_ga: {country: JP, commodity: ga, year: 2024, quantity: 1000}
+"""
+
+
+def test_validate_reports_a_later_year_that_run_would_stop_on(run_cli: Run, write: Write) -> None:
+    # 2024 balances (the 2024 flows carry into 2025 as the base year's pattern); in 2026 the
+    # flows given for that year send 400 t of ore out of a mine making 150 t and 1,500 kg of
+    # gallium out of a plant making 1,000 kg: run stops there, so validate must fail the file,
+    # located at each flow, with the quantity in its commodity's unit.
+    path = write("later.yaml", LATER_YEAR)
+    result = run_cli("validate", path)
+    assert_clean_failure(result, f"FAIL {path}: 2 problems found:")
+    ore = "flows.au_jp_26.quantity: market AU:ore is short in 2026: outflow 400 t exceeds inflow 150 t"
+    gallium = "flows.cn_jp_ga_26.quantity: market CN:ga is short in 2026: outflow 1500 kg Ga exceeds inflow 1000 kg Ga"
+    assert ore in result.stderr
+    assert gallium in result.stderr
+    run = run_cli("run", path)
+    assert run.returncode == 1
+    assert "market AU:ore is short in 2026" in run.stderr

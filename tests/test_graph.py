@@ -305,9 +305,9 @@ def test_exports_above_production_are_located_at_the_flow() -> None:
         build_tables(s, YEAR)
     (p,) = info.value.problems
     assert p.path == ("flows", "au_jp", "tonnes")
-    assert "outflow 150 t exceeds inflow 100 t by 50 t" in p.message
+    assert "outflow 150 t REO exceeds inflow 100 t REO by 50 t REO" in p.message
     assert "add supply of ore to AU" in p.hint
-    assert "flows.au_jp (150 t)" in p.hint
+    assert "flows.au_jp (150 t REO)" in p.hint
 
 
 def test_facility_inputs_without_any_supply_are_located_at_its_production() -> None:
@@ -324,7 +324,7 @@ def test_flow_out_of_a_facility_above_its_output() -> None:
     with pytest.raises(ScenarioError) as info:
         build_tables(s, YEAR)
     messages = [p.message for p in info.value.problems]
-    assert any("facility 'au' makes 100 t of ore in 2024 (production), but flows out of it total 130 t" in m
+    assert any("facility 'au' makes 100 t REO of ore in 2024 (production), but flows out of it total 130 t REO" in m
                for m in messages)
     assert {p.path for p in info.value.problems} == {("flows", "big", "tonnes")}
 

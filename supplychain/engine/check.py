@@ -1,11 +1,14 @@
-"""Check a scenario's network before anything is computed: not empty, no closed trade loop.
+"""Check a scenario's network before anything is computed: not empty, balanced, no closed trade loop.
 
 A *closed trade loop* is a group of markets and plants that takes all its
 material from itself — e.g. a single flow ``US → US`` with no other inflow: the
 origin of its material is undefined, so no exposure measure can be computed
-(:func:`supplychain.engine.compile.compile_tables`). ``validate`` runs
+(:func:`supplychain.engine.compile.compile_tables`). A market *out of balance*
+in some year — a flow given for a later year that exceeds what its supplier
+has, say — is what ``run`` would stop on. ``validate`` runs
 :func:`network_problems` on every file and reports each loop located at the
-flows that form it; ``sweep`` checks up front, before any sample is drawn. An
+flows that form it and each market out of balance located at its largest flow,
+for every simulated year; ``sweep`` checks up front, before any sample is drawn. An
 empty network (no facilities, flows, imports, demand or stockpiles) is fine to
 validate — a fragment — but there is nothing to simulate:
 :func:`empty_network_problem` says so, located at ``scenario:``.
@@ -46,21 +49,22 @@ def empty_network_problem(scenario: Scenario) -> Problem | None:
 
 
 def network_problems(scenario: Scenario, years: Iterable[int] | None = None) -> list[Problem]:
-    """Find the closed trade loops of the baseline network in ``years`` (default: the scenario's years).
+    """Find the closed trade loops and the markets out of balance of the baseline network in ``years``.
 
     Parameters
     ----------
     scenario : Scenario
         A validated scenario (its provenance locates the problems).
     years : iterable of int, optional
-        Years to check.
+        Years to check (default: the scenario's years, base year to horizon).
 
     Returns
     -------
     list of Problem
         One per flow of each closed loop, located at the flow (once, whatever
-        the years the loop occurs in). Markets out of balance are not checked
-        here (``run`` reports them, located, year by year).
+        the years the loop occurs in), and one per market out of balance in a
+        year, located at its largest flow — the problems ``run`` would stop on
+        (:func:`supplychain.graph.balance.balance_problems`).
 
     Examples
     --------
@@ -78,10 +82,10 @@ def network_problems(scenario: Scenario, years: Iterable[int] | None = None) -> 
         try:
             if base is None and year > first:
                 base = base_year(scenario)  # later years carry its trade pattern, as the simulation does
-            nodes, edges = build_tables(scenario, year, check_balance=False, base=base)
+            nodes, edges = build_tables(scenario, year, base=base)
             compile_tables(nodes, edges, locate=locate)
-        except ScenarioError:
-            continue  # not a loop: the simulation reports it, located, year by year
+        except ScenarioError as err:  # a market out of balance this year
+            problems = err.problems
         except EngineError as err:
             cause = err.__cause__
             problems = cause.problems if isinstance(cause, ScenarioError) else [

@@ -27,6 +27,7 @@ from supplychain.errors import KeyPath, Problem
 from supplychain.graph.allocate import ATOL, RTOL, market_flows
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
+from supplychain.schema.units import commodity_units
 
 if TYPE_CHECKING:
     from supplychain.graph.build import FacilityYear
@@ -110,12 +111,12 @@ _KIND_WORDS = {"supply": "domestic output", "trade": "trade", "input": "facility
                "stock": "stock"}
 
 
-def _breakdown(rows: pd.DataFrame) -> str:
+def _breakdown(rows: pd.DataFrame, unit: str) -> str:
     if not len(rows):
         return "nothing"
     parts = []
     for kind, t in rows.groupby("kind", sort=True)["tonnes"].sum().items():
-        parts.append(f"{_KIND_WORDS.get(str(kind), str(kind))} {t:.6g} t")
+        parts.append(f"{_KIND_WORDS.get(str(kind), str(kind))} {t:.6g} {unit}")
     return ", ".join(parts)
 
 
@@ -150,6 +151,7 @@ def balance_problems(
     """
     del nodes  # the balance is a property of the edges; kept for a stable signature
     bal = market_balance(edges)
+    units = commodity_units(scenario)
     problems: list[Problem] = []
     for market_key, row in bal.loc[~bal["balanced"]].iterrows():
         market = str(market_key)
@@ -162,23 +164,24 @@ def balance_problems(
         for _, e in touching.iterrows():
             path = edge_path(scenario, e, year, facilities)
             if path is not None:
-                culprit = f"{e['edge']} ({float(e['tonnes']):.6g} t)"
+                culprit = f"{e['edge']} ({float(e['tonnes']):.6g} {units.get(str(e['commodity']), 't')})"
                 break
         inflow_rows = edges.loc[edges["buyer"].eq(market)]
         outflow_rows = edges.loc[edges["supplier"].eq(market)]
         country, commodity = str(row["country"]), str(row["commodity"])
+        u = units.get(commodity, "t")
         if short:
-            msg = (f"market {market} is short in {year}: outflow {row['outflow']:.6g} t exceeds inflow "
-                   f"{row['inflow']:.6g} t by {-gap:.6g} t (in: {_breakdown(inflow_rows)}; "
-                   f"out: {_breakdown(outflow_rows)}); no spare production of {commodity} anywhere "
+            msg = (f"market {market} is short in {year}: outflow {row['outflow']:.6g} {u} exceeds inflow "
+                   f"{row['inflow']:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+                   f"out: {_breakdown(outflow_rows, u)}); no spare production of {commodity} anywhere "
                    f"and no stock to draw covers it")
             hint = (f"add supply of {commodity} to {country}: a facility producing it, a `flows` or `imports` "
                     f"entry into {country}, or a `stockpiles` entry; or reduce the outflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         else:
-            msg = (f"market {market} has material left over in {year}: inflow {row['inflow']:.6g} t exceeds "
-                   f"outflow {row['outflow']:.6g} t by {gap:.6g} t (in: {_breakdown(inflow_rows)}; "
-                   f"out: {_breakdown(outflow_rows)})")
+            msg = (f"market {market} has material left over in {year}: inflow {row['inflow']:.6g} {u} exceeds "
+                   f"outflow {row['outflow']:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+                   f"out: {_breakdown(outflow_rows, u)})")
             hint = ("add a `demand` entry, exports or a stockpile for it, or reduce the inflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         problems.append(problem_at(scenario, path if path is not None else (), msg, hint))

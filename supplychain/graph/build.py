@@ -49,6 +49,7 @@ import pandas as pd
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 from supplychain.schema.model import Demand, Facility, Scenario
 from supplychain.schema.references import problem_at
+from supplychain.schema.units import commodity_units
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -526,9 +527,10 @@ def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str,
     total = sum(t for _, t in flows)
     biggest = max(flows, key=lambda ft: (ft[1], ft[0]))[0]
     verb, noun = ("makes", "out of") if outgoing else ("uses", "into")
-    ids = ", ".join(f"flows.{fid} ({t:g} t)" for fid, t in flows)
-    msg = (f"facility {fy.facility!r} {verb} {tonnes:g} t of {commodity} in {year} "
-           f"({fy.how}), but flows {noun} it total {total:g} t: {ids}")
+    unit = commodity_units(scenario).get(commodity, "t")
+    ids = ", ".join(f"flows.{fid} ({t:g} {unit})" for fid, t in flows)
+    msg = (f"facility {fy.facility!r} {verb} {tonnes:g} {unit} of {commodity} in {year} "
+           f"({fy.how}), but flows {noun} it total {total:g} {unit}: {ids}")
     hint = (f"lower the flows, or raise the facility's production (key {_fmt(fy.path)})" if outgoing
             else f"lower the flows, or raise the facility's production so that it uses them (key {_fmt(fy.path)})")
     return problem_at(scenario, ("flows", biggest, "tonnes"), msg, hint)

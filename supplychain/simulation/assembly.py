@@ -202,10 +202,14 @@ class LPAssembly(ModelStructure):
         ekey = (self.edges["supplier_country"].astype(str) + "|" + self.edges["commodity"].astype(str)).to_numpy()
         ne = len(self.edges)
         col_of = self._fold.col_of
+        group_of_edge = np.where(cross, pd.Index(groups).get_indexer(ekey), -1)
+        e = np.flatnonzero(group_of_edge >= 0)
+        e = e[np.argsort(group_of_edge[e], kind="stable")]  # edges of group 0, then 1 … in edge order
+        bounds = np.searchsorted(group_of_edge[e], np.arange(len(groups) + 1))
         exports = []
-        for key in groups:
-            e = np.flatnonzero(cross & (ekey == key))
-            cols = np.concatenate([col_of[e], col_of[e + ne]])
+        for g in range(len(groups)):
+            mine = e[bounds[g] : bounds[g + 1]]
+            cols = np.concatenate([col_of[mine], col_of[mine + ne]])
             exports.append(cols[cols >= 0].astype(np.int32))
         self._export_cols = tuple(exports)
         self._cross = cross
