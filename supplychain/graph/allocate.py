@@ -62,6 +62,7 @@ from supplychain.graph.build import (
     surplus_id,
     use_id,
 )
+from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Scenario
 
 __all__ = ["allocate", "demand_table", "market_flows", "stock_table"]
@@ -164,20 +165,26 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
         Indexed by market id, columns ``inflow``, ``outflow``, ``produced``
         (inflow on ``supply`` edges), ``country``, ``commodity``.
     """
-    is_market_buyer = edges["buyer"].str.count(":").eq(1)
-    is_market_supplier = edges["supplier"].str.count(":").eq(1)
-    inflow = edges.loc[is_market_buyer].groupby("buyer")["tonnes"].sum()
-    outflow = edges.loc[is_market_supplier].groupby("supplier")["tonnes"].sum()
-    produced = edges.loc[is_market_buyer & edges["kind"].eq("supply")].groupby("buyer")["tonnes"].sum()
-    index = sorted(set(inflow.index).union(outflow.index))
-    out = pd.DataFrame(index=pd.Index(index, name="market"))
-    out["inflow"] = inflow.reindex(out.index, fill_value=0.0).astype("float64")
-    out["outflow"] = outflow.reindex(out.index, fill_value=0.0).astype("float64")
-    out["produced"] = produced.reindex(out.index, fill_value=0.0).astype("float64")
-    split = out.index.to_series().str.split(":", n=1, expand=True) if len(out) else None
-    out["country"] = split[0] if split is not None else pd.Series(dtype="object")
-    out["commodity"] = split[1] if split is not None else pd.Series(dtype="object")
-    return out
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
+    tonnes = edges["tonnes"].to_numpy(dtype=float).tolist()
+    into, out_of = is_market(buy), is_market(sup)
+    supply = (edges["kind"].to_numpy(dtype=object) == "supply") & into
+    inflow = group_sums((b for b, m in zip(buy, into, strict=True) if m),
+                        (t for t, m in zip(tonnes, into, strict=True) if m))
+    outflow = group_sums((s for s, m in zip(sup, out_of, strict=True) if m),
+                         (t for t, m in zip(tonnes, out_of, strict=True) if m))
+    produced = group_sums((b for b, m in zip(buy, supply, strict=True) if m),
+                          (t for t, m in zip(tonnes, supply, strict=True) if m))
+    index = sorted(set(inflow) | set(outflow))
+    split = [m.split(":", 1) for m in index]
+    return pd.DataFrame({
+        "inflow": np.array([inflow.get(m, 0.0) for m in index], dtype=np.float64),
+        "outflow": np.array([outflow.get(m, 0.0) for m in index], dtype=np.float64),
+        "produced": np.array([produced.get(m, 0.0) for m in index], dtype=np.float64),
+        "country": pd.Series([c for c, _ in split], dtype="object", index=index),
+        "commodity": pd.Series([k for _, k in split], dtype="object", index=index),
+    }, index=pd.Index(index, name="market", dtype="object"))
 
 
 def _tolerance(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

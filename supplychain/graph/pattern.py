@@ -43,12 +43,14 @@ base year, every later year reproduces the base year's trade exactly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from supplychain.graph.sums import group_sums, is_market, subtract
 
 __all__ = ["RAS_TOL", "carry_pattern", "ras"]
 
@@ -116,29 +118,6 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     return x
 
 
-def _is_market(node: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
-    return np.fromiter((str(v).count(":") == 1 for v in node), dtype=bool, count=len(node))
-
-
-def _sums(keys: Any, values: Any) -> dict[Any, float]:
-    """Sum of ``values`` per key, in order, with Kahan's compensation (the summation of pandas' group sums)."""
-    total: dict[Any, float] = {}
-    comp: dict[Any, float] = {}
-    for k, v in zip(list(keys), list(values), strict=True):
-        s, c = total.get(k, 0.0), comp.get(k, 0.0)
-        y = v - c
-        t = s + y
-        c = t - s - y
-        comp[k] = 0.0 if c != c else c
-        total[k] = t
-    return total
-
-
-def _sub(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
-    """Return ``a − b`` over the union of keys (a missing key is 0)."""
-    return {k: a.get(k, 0.0) - b.get(k, 0.0) for k in sorted(set(a) | set(b))}
-
-
 def carry_pattern(
     base: pd.DataFrame,
     observed: pd.DataFrame,
@@ -185,8 +164,8 @@ def carry_pattern(
         fresh = np.fromiter((k not in given for k in zip(sup.tolist(), buy.tolist(), com.tolist(), strict=True)),
                             dtype=bool, count=len(sup))
         trade, sup, buy, com, ton = trade.loc[fresh], sup[fresh], buy[fresh], com[fresh], ton[fresh]
-    s_mkt = _is_market(sup)
-    b_mkt = _is_market(buy)
+    s_mkt = is_market(sup)
+    b_mkt = is_market(buy)
     obs_t = observed["tonnes"].to_numpy(dtype=float).copy()
     pieces: list[npt.NDArray[np.int64]] = []
     tonnes = ton.copy()
@@ -208,7 +187,7 @@ def carry_pattern(
             rows_of.setdefault(key, []).append(j)
         for ends, kind in ((sup, "supply"), (buy, "input")):
             fac = [i for i in direct.tolist() if ":" not in ends[i]]
-            sent = _sums([(ends[i], com[i]) for i in fac], tonnes[fac].tolist())
+            sent = group_sums([(ends[i], com[i]) for i in fac], tonnes[fac].tolist())
             for (f, k), t in sorted(sent.items()):
                 for j in rows_of.get((f"{kind}.{f}.{k}", kind), []):
                     obs_t[j] = max(0.0, obs_t[j] - t)
@@ -224,16 +203,16 @@ def carry_pattern(
         carried = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
         r = _surplus_before_trade(np.concatenate([o_sup, sup[carried]]), np.concatenate([o_buy, buy[carried]]),
                                   np.concatenate([obs_t, tonnes[carried]]))
-        unnamed = _sums(b_sup[sink], b_tonnes[sink])
+        unnamed = group_sums(b_sup[sink].tolist(), b_tonnes[sink].tolist())
         if len(demand):
-            r = _sub(r, _sums(demand["market"].astype(str).to_numpy(dtype=object),
-                              demand["tonnes"].to_numpy(dtype=float)))
-        r = _sub(r, unnamed)
+            r = subtract(r, group_sums(demand["market"].astype(str).tolist(),
+                                       demand["tonnes"].to_numpy(dtype=float).tolist()))
+        r = subtract(r, unnamed)
         # the base year's surplus before the same trade (pairs given for the year count as observed)
         keep = ~base.index.isin(trade.index[mm]) & ~np.isin(b_kind, ["surplus", "stock", "use"])
         r0 = _surplus_before_trade(b_sup[keep], b_buy[keep], b_tonnes[keep])
         use = b_kind == "use"
-        r0 = _sub(_sub(r0, _sums(b_sup[use], b_tonnes[use])), unnamed)
+        r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
         for commodity in sorted(set(com[mm].tolist())):
             part = mm[com[mm] == commodity]
             tonnes[part] = _balance(sup[part], buy[part], ton[part], r, r0)
@@ -250,8 +229,9 @@ def carry_pattern(
 
 def _surplus_before_trade(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray) -> dict[str, float]:
     """Inflow − outflow of every market over the edges ``sup → buy`` (the caller leaves out market-to-market trade)."""
-    into, out = _is_market(buy), _is_market(sup)
-    return _sub(_sums(buy[into].tolist(), tonnes[into].tolist()), _sums(sup[out].tolist(), tonnes[out].tolist()))
+    into, out = is_market(buy), is_market(sup)
+    return subtract(group_sums(buy[into].tolist(), tonnes[into].tolist()),
+                    group_sums(sup[out].tolist(), tonnes[out].tolist()))
 
 
 def _share(part: float, whole: float) -> float:
@@ -270,8 +250,8 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     prior = np.zeros((len(exporters), len(importers)))
     np.add.at(prior, (si, bi), tonnes)
     nz = np.nonzero(prior)
-    e0 = _sums(exporters[nz[0]].tolist(), prior[nz].tolist())
-    i0 = _sums(importers[nz[1]].tolist(), prior[nz].tolist())
+    e0 = group_sums(exporters[nz[0]].tolist(), prior[nz].tolist())
+    i0 = group_sums(importers[nz[1]].tolist(), prior[nz].tolist())
     t = {m: min(e0.get(m, 0.0), i0.get(m, 0.0)) for m in set(e0) | set(i0)}
     rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * _share(e0[m] - t[m], r0.get(m, 0.0))
                      for m in exporters.tolist()])
