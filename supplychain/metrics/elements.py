@@ -305,11 +305,13 @@ def element_measures(
     use_pos[use] = np.arange(len(use))
     into_use = use_pos[dst] >= 0
     deps, uses = [], []
+    edge_commodity = edges["commodity"].astype(str).tolist()
+    node_commodity = nodes["commodity"].astype(str).tolist()
     for key in keys:
-        c_edge = edges["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
-        c_node = nodes["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
-        f_x = tonnes * c_edge.to_numpy(dtype=float)
-        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node.to_numpy(dtype=float), in_source)
+        c_edge = np.array([content.get(k, {}).get(key, 0.0) for k in edge_commodity], dtype=float)
+        c_node = np.array([content.get(k, {}).get(key, 0.0) for k in node_commodity], dtype=float)
+        f_x = tonnes * c_edge
+        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node, in_source)
         into = np.zeros(len(use))
         np.add.at(into, use_pos[dst[into_use]], f_x[into_use])
         dep, tot = element_dependence(into, t_x[use], group, len(countries))

@@ -68,6 +68,7 @@ from supplychain.metrics.exposure import consumption_edges, exposure_shares
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
     TradeIndex,
+    distinct_rows,
     first_hop,
     market_sums,
     pair_sums,
@@ -284,7 +285,9 @@ def origin_by_node(
         an inflow sum to 1 for ``mining`` and ``owner``; for ``processing`` the
         remainder is material not yet processed.
     """
-    info = nodes.set_index("node").reindex(compiled.nodes)
+    pos = pd.Index(nodes["node"]).get_indexer(compiled.nodes)
+    # the node table in solve order: one take when every compiled node is in it (the common case)
+    info = nodes.take(pos).set_index("node") if (pos >= 0).all() else nodes.set_index("node").reindex(compiled.nodes)
     if kind == "mining":
         origin = np.where(info["primary"].to_numpy(dtype=float) > 0, info["country"].astype(str).to_numpy(), "")
         shares, cols = origin_shares(compiled, origin, fixed=False)
@@ -370,7 +373,7 @@ def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
     mk, pairs = index.markets, index.pairs
     own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
     both = pd.concat([own, pairs], ignore_index=True)
-    keys = both.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
+    keys = distinct_rows(both, ["country", "commodity", "partner"])
     pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
     matrix = sp.csr_matrix((np.ones(len(both)), (pos, np.arange(len(both)))), shape=(len(keys), len(both)))
     group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]

@@ -146,9 +146,9 @@ class Membership:
 
     def mask(self, countries: pd.Series, test: Any) -> BoolArray:
         """Evaluate ``test(country)`` once per distinct country and map it onto a column."""
-        uniq = pd.unique(countries.astype(str))
-        hit = {c for c in uniq if test(c)}
-        return np.asarray(countries.astype(str).isin(hit).to_numpy(), dtype=bool)
+        values = [str(c) for c in countries.tolist()]
+        hit = {c for c in set(values) if test(c)}
+        return np.fromiter((c in hit for c in values), dtype=bool, count=len(values))
 
 
 def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
@@ -325,12 +325,13 @@ def apply_policies(
     stage = edges["stage"].astype(str) if "stage" in edges else pd.Series([""] * n, index=edges.index)
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
     cross = (sc != bc).to_numpy()
-    com_stage: list[tuple[str, str]] = sorted(set(zip(com, stage, strict=True)))
+    edge_com_stage = list(zip(com.tolist(), stage.tolist(), strict=True))
+    com_stage: list[tuple[str, str]] = sorted(set(edge_com_stage))
 
     def covered(sel: Selector) -> FloatArray:
         """Share of each edge's commodity the selector covers (``schema.coverage``)."""
         share = {(c, s): coverage_share(sel, c, commodities.get(c), s) for c, s in com_stage}
-        return np.array([share[key] for key in zip(com, stage, strict=True)], dtype=float)
+        return np.array([share[key] for key in edge_com_stage], dtype=float)
 
     def covers_mask(sel: Selector) -> BoolArray:
         return covered(sel) > 0
