@@ -48,6 +48,7 @@ Whatever deficit is left after step 4 stays in the table and is reported by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -94,8 +95,7 @@ def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
          "commodity": d.commodity, "tonnes": demand_in_year(d, year)}
         for did, d in sorted(scenario.demand.items())
     ]
-    return pd.DataFrame(rows, columns=["entity", "market", "country", "commodity", "tonnes"]).astype(
-        {"tonnes": "float64"})
+    return _records(rows, ["entity", "market", "country", "commodity", "tonnes"])
 
 
 def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None, *,
@@ -138,7 +138,7 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     """
     if demand is None:
         demand = demand_table(scenario, year)
-    dem = demand.groupby("market")["tonnes"].sum().to_dict() if len(demand) else {}
+    dem = group_sums(demand["market"].tolist(), demand["tonnes"].to_numpy(dtype=float).tolist())
     rows = []
     for sid, sp in sorted(scenario.stockpiles.items()):
         if sp.year > year or (after is not None and sp.year <= after):
@@ -152,8 +152,14 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
         share = sp.max_release_share.central if sp.max_release_share is not None else 1.0
         rows.append({"entity": f"stockpiles.{sid}", "market": m, "country": sp.country,
                      "commodity": sp.commodity, "available": float(level * share)})
-    return pd.DataFrame(rows, columns=["entity", "market", "country", "commodity", "available"]).astype(
-        {"available": "float64"})
+    return _records(rows, ["entity", "market", "country", "commodity", "available"])
+
+
+def _records(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Build a frame of ``rows`` column by column: text columns as objects, the last column float64."""
+    data: dict[str, Any] = {c: [r[c] for r in rows] for c in columns[:-1]}
+    data[columns[-1]] = np.array([r[columns[-1]] for r in rows], dtype=np.float64)
+    return pd.DataFrame(data, columns=columns)
 
 
 def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
