@@ -21,7 +21,8 @@ __all__ = ["group_sums", "is_market", "subtract"]
 def group_sums(keys: Iterable[Hashable], values: Iterable[float]) -> dict[Any, float]:
     """Sum ``values`` per key, in order, with Kahan's compensation (the summation of pandas' group sums).
 
-    Keys come out in order of first appearance.
+    Keys come out in order of first appearance; NaN values are skipped (a key with only NaN
+    values sums to 0), as in pandas.
 
     Examples
     --------
@@ -29,11 +30,16 @@ def group_sums(keys: Iterable[Hashable], values: Iterable[float]) -> dict[Any, f
     {'a': 4.0, 'b': 2.0}
     >>> group_sums(["x"] * 3, [1.0, 1e100, -1e100])  # pandas' group sum gives the same
     {'x': 0.0}
+    >>> group_sums(["x", "y"], [float("nan"), 2.0])
+    {'x': 0.0, 'y': 2.0}
     """
     total: dict[Any, float] = {}
     comp: dict[Any, float] = {}
     for k, v in zip(keys, values, strict=True):
         s, c = total.get(k, 0.0), comp.get(k, 0.0)
+        if v != v:  # NaN: skipped
+            total[k] = s
+            continue
         y = v - c
         t = s + y
         c = t - s - y
