@@ -537,21 +537,36 @@ def measures_from_tables(
                  str(part["unit"].iloc[0]), source_name if e_metric != "element_use" else "")
 
     out = rows.frame()
-    com = out["commodity"].to_numpy(dtype=object)
-    info = nodes.drop_duplicates("commodity").set_index("commodity")[["stage", "basis"]]
-    out["stage"] = pd.Series(com).map(info["stage"]).fillna("").to_numpy(dtype=object)
-    basis = pd.Series(com).map(info["basis"]).fillna("t")
+    cols: dict[str, Any] = {k: out[k].to_numpy() for k in out.columns}
+    com = cols["commodity"].tolist()
+    stage_of = _first_of(nodes["commodity"].tolist(), nodes["stage"].tolist())
+    basis_of = _first_of(nodes["commodity"].tolist(), nodes["basis"].tolist())
+    cols["stage"] = np.array([_text(stage_of.get(c), "") for c in com], dtype=object)
+    basis = [_text(basis_of.get(c), "t") for c in com]
     if len(elem):
-        is_elem = out["metric"].str.startswith("element_").to_numpy()
-        e_basis = elem.drop_duplicates("commodity").set_index("commodity")["basis"]
-        basis = basis.where(~is_elem, pd.Series(com).map(e_basis))
-    out["basis"] = basis.to_numpy(dtype=object)
-    out["year"] = int(year)
-    out["scenario"] = scenario_name
-    out["variant"] = variant
-    out = out.loc[:, list(MEASURE_COLUMNS)]
-    order = np.lexsort(tuple(out[k].to_numpy().astype(str) for k in ("partner", "metric", "commodity", "country")))
-    return out.iloc[order].reset_index(drop=True)
+        e_basis = _first_of(elem["commodity"].tolist(), elem["basis"].tolist())
+        basis = [e_basis.get(c, np.nan) if str(m).startswith("element_") else b
+                 for c, m, b in zip(com, cols["metric"].tolist(), basis, strict=True)]
+    n = len(com)
+    cols["basis"] = np.array(basis, dtype=object)
+    cols["year"] = np.full(n, int(year), dtype=np.int64)
+    cols["scenario"] = np.full(n, scenario_name, dtype=object)
+    cols["variant"] = np.full(n, variant, dtype=object)
+    order = np.lexsort(tuple(cols[k].astype(str) for k in ("partner", "metric", "commodity", "country")))
+    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS})
+
+
+def _first_of(keys: list[Any], values: list[Any]) -> dict[Any, Any]:
+    """Key → the value of its first row (``drop_duplicates(key).set_index(key)``)."""
+    out: dict[Any, Any] = {}
+    for k, v in zip(keys, values, strict=True):
+        out.setdefault(k, v)
+    return out
+
+
+def _text(value: Any, missing: str) -> Any:
+    """``value``, or ``missing`` when it is absent or NaN (``Series.map(...).fillna(missing)``)."""
+    return missing if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def compute_measures(

@@ -143,11 +143,12 @@ def evaluate_targets(
     commodity = measures["commodity"].to_numpy(dtype=object)
     metric = measures["metric"].to_numpy(dtype=object)
     source = measures["source_country"].to_numpy(dtype=object) if has_src else None
+    no_source = pd.isna(source) if source is not None else None
     for tid, t in sorted(targets.items()):
         here = (country == t.country) & (commodity == t.commodity)
         sel = here & (metric == aliases.get(t.metric, t.metric))
         if source is not None and t.metric != "shortfall_share":
-            sel &= np.array([t.source_country if pd.isna(v) else v for v in source], dtype=object) == t.source_country
+            sel &= no_source | (source == t.source_country)  # a row without a source counts for any
         m = measures.loc[sel]
         element = t.metric in ("element_dependence", "element_exposed_share")
         short_metric = "element_shortfall_share" if element else "shortfall_share"
