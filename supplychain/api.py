@@ -172,7 +172,12 @@ class Result:
         return to_networkx(nodes, f)
 
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Return the simulated node and edge tables of ``year`` (edges: the flow table's rows, ``tonnes`` simulated).
+        """Return the simulated node and edge tables of ``year``.
+
+        The edges are the flow table's rows of the year: ``baseline`` and ``simulated`` in
+        the edge's ``unit`` (functions written for the baseline tables of
+        :func:`~supplychain.graph.build_tables` read them with ``weight="simulated"``, e.g.
+        :func:`~supplychain.metrics.inputs.binding_inputs`).
 
         Raises
         ------
