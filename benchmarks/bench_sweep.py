@@ -116,7 +116,8 @@ def synthetic_scenario(
                 entry["production"] = {2024: p}
             facilities[fid] = entry
     data = {
-        "scenario": {"name": f"synthetic {n_facilities}", "base_year": 2024, "horizon": 2024, "source_country": countries[0]},
+        "scenario": {"name": f"synthetic {n_facilities}", "base_year": 2024, "horizon": 2024,
+                     "source_country": countries[0]},
         "commodities": commodities,
         "processes": processes,
         "facilities": facilities,

@@ -51,7 +51,7 @@ from supplychain.io.load import load
 from supplychain.simulation.variants import run_variants
 from supplychain.uncertainty import run_sweep
 names, sweeps, out = sys.argv[1].split(","), sys.argv[2], sys.argv[3]
-TABLES = %r
+TABLES = __TABLES__
 res = {}
 for name in names:
     s = load(Path("scenarios") / f"{name}.yaml")
@@ -69,7 +69,7 @@ for item in (sweeps.split(";") if sweeps else []):
     res[("sweep", name, mode, n)] = {"catalogue": r.measures, "values": r.values}
 with open(out, "wb") as fh:
     pickle.dump(res, fh)
-''' % (TABLES,)
+'''.replace("__TABLES__", repr(TABLES))
 
 
 def _dump(tree: Path, names: list[str], sweeps: str, out: Path) -> None:
@@ -77,7 +77,8 @@ def _dump(tree: Path, names: list[str], sweeps: str, out: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", DUMP, ",".join(names), sweeps, str(out)], cwd=tree, env=env,
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        raise SystemExit(f"the runs failed in {tree}:\n{proc.stderr[-3000:]}")
+        msg = f"the runs failed in {tree}:\n{proc.stderr[-3000:]}"
+        raise SystemExit(msg)
 
 
 KEYS = {
@@ -183,8 +184,8 @@ def main() -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             if not (args.reuse and name == "base" and out.exists()):
                 _dump(tree, names, sweeps, out)
-            with open(out, "rb") as fh:
-                dumps[name] = pickle.load(fh)  # noqa: S301 - our own file, written just now
+            with out.open("rb") as fh:
+                dumps[name] = pickle.load(fh)  # our own file, written just now
         lines = compare(dumps["base"], dumps["this"], args.rtol)
         runs = sum(1 for k in dumps["base"] if k[0] == "run")
         sweeps_n = sum(1 for k in dumps["base"] if k[0] == "sweep")
