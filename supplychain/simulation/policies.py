@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.graph.sums import group_sums
 from supplychain.schema.coverage import coverage_share
 from supplychain.schema.model import (
     Agreement,
@@ -492,12 +493,14 @@ def _attribution(
     df["commodity"] = e["commodity"].astype(str).to_numpy()
     df["baseline_t"] = f0[pos]
     df["blocked_share"] = df["b"]
-    sum_b = df.groupby("edge")["b"].transform("sum").to_numpy()
+    b_sums = group_sums(pos.tolist(), df["b"].to_numpy(dtype=float).tolist())
+    sum_b = np.array([b_sums[p] for p in pos.tolist()], dtype=float)
     lost = f0[pos] * total[pos]
     with np.errstate(invalid="ignore", divide="ignore"):
         df["blocked_tonnes"] = np.where(sum_b > 0, lost * df["b"].to_numpy() / sum_b, 0.0)
     df["edge"] = e["edge"].astype(str).to_numpy()
-    return df[ATTRIBUTION_COLUMNS].sort_values(["edge", "policy"], kind="stable").reset_index(drop=True)
+    order = np.lexsort((df["policy"].to_numpy(dtype=object), df["edge"].to_numpy(dtype=object)))  # stable
+    return df[ATTRIBUTION_COLUMNS].iloc[order].reset_index(drop=True)
 
 
 def _dtype(col: str) -> str:
