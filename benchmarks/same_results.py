@@ -23,10 +23,8 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.worktree import base_worktree  # noqa: E402
+
 TABLES = ("measures", "flows", "shortfall", "utilisation", "stocks", "targets", "attribution")
 SWEEPS = (
     ("path_to_2030", "fixed", 4),
@@ -173,11 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     names = args.scenario or sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
     sweeps = "" if args.no_sweeps else ";".join(f"{n}:{m}:{k}" for n, m, k in SWEEPS)
-    tmp = Path(tempfile.mkdtemp(prefix="same-results-"))
-    base = tmp / "base"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
-                   capture_output=True)
-    try:
+    with base_worktree(args.base, "same-results-") as (base, tmp):
         dumps = {}
         for name, tree in (("base", base), ("this", ROOT)):
             out = (args.keep or tmp) / f"{name}.pickle"
@@ -197,10 +195,6 @@ def main() -> None:
                 print("  " + line)
             raise SystemExit(1)
         print("identical within rtol: every table of every run, every sample of every sweep")
-    finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False,
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
