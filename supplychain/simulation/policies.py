@@ -486,21 +486,19 @@ def _attribution(
             sel = qmask & (df["policy"] == pid)
             df.loc[sel, "b"] = bq
     pos = df["edge"].to_numpy()
-    e = edges.iloc[pos]
-    df["year"] = year
-    df["supplier_country"] = e["supplier_country"].astype(str).to_numpy()
-    df["buyer_country"] = e["buyer_country"].astype(str).to_numpy()
-    df["commodity"] = e["commodity"].astype(str).to_numpy()
-    df["baseline_t"] = f0[pos]
-    df["blocked_share"] = df["b"]
-    b_sums = group_sums(pos.tolist(), df["b"].to_numpy(dtype=float).tolist())
+    cols: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns}
+    cols["year"] = np.full(len(pos), year, dtype=np.int64)
+    for c in ("supplier_country", "buyer_country", "commodity", "edge"):
+        cols[c] = edges[c].astype(str).to_numpy()[pos]
+    cols["baseline_t"] = f0[pos]
+    cols["blocked_share"] = cols["b"]
+    b_sums = group_sums(pos.tolist(), cols["b"].astype(float).tolist())
     sum_b = np.array([b_sums[p] for p in pos.tolist()], dtype=float)
     lost = f0[pos] * total[pos]
     with np.errstate(invalid="ignore", divide="ignore"):
-        df["blocked_tonnes"] = np.where(sum_b > 0, lost * df["b"].to_numpy() / sum_b, 0.0)
-    df["edge"] = e["edge"].astype(str).to_numpy()
-    order = np.lexsort((df["policy"].to_numpy(dtype=object), df["edge"].to_numpy(dtype=object)))  # stable
-    return df[ATTRIBUTION_COLUMNS].iloc[order].reset_index(drop=True)
+        cols["blocked_tonnes"] = np.where(sum_b > 0, lost * cols["b"] / sum_b, 0.0)
+    order = np.lexsort((cols["policy"].astype(object), cols["edge"]))  # stable: by edge, then policy
+    return pd.DataFrame({c: cols[c][order] for c in ATTRIBUTION_COLUMNS})
 
 
 def _dtype(col: str) -> str:
