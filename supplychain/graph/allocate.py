@@ -370,8 +370,4 @@ def allocate(
             add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country, commodity, r_m,
                 "surplus")
 
-    derived = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
-    frames = [df for df in (observed, derived) if len(df)]
-    if not frames:
-        return _typed_edges(observed)
-    return _typed_edges(pd.concat(frames, ignore_index=True))
+    return _typed_edges(observed, rows)

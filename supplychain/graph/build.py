@@ -416,9 +416,12 @@ _EDGE_DTYPES = {c: np.dtype("float64") if c == "tonnes" else np.dtype("bool") if
                 else np.dtype("object") for c in EDGE_COLUMNS}
 
 
-def _typed_edges(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the edges in the contract's columns and dtypes, sorted by ``edge`` (stable), as one new frame."""
+def _typed_edges(df: pd.DataFrame, rows: list[dict[str, object]] | None = None) -> pd.DataFrame:
+    """Return the edges and ``rows`` in the contract's columns and dtypes, sorted by ``edge`` (stable), as one frame."""
     cols = {c: df[c].to_numpy(dtype=_EDGE_DTYPES[c]) for c in EDGE_COLUMNS}
+    if rows:
+        cols = {c: np.concatenate([v, np.array([r[c] for r in rows], dtype=_EDGE_DTYPES[c])])
+                for c, v in cols.items()}
     order = np.argsort(cols["edge"], kind="stable")
     return pd.DataFrame({c: v[order] for c, v in cols.items()})
 
