@@ -796,15 +796,14 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
                      "kind": "stock", "tonnes": d, "status": "stock"})
     if not rows:
         return pd.DataFrame(columns=FLOW_COLUMNS[:-1])
-    df = pd.DataFrame(rows)
-    df["year"] = year
-    df["stage"] = ""
-    df["origin"] = "response"
-    df["baseline_t"] = 0.0
-    df["change_t"] = df["tonnes"]
-    df["blocked_share"] = 0.0
-    df["cost_per_t"] = 0.0
-    return df[FLOW_COLUMNS[:-1]]
+    n = len(rows)
+    tonnes = np.array([r["tonnes"] for r in rows], dtype=float)
+    fill: dict[str, Any] = {"year": np.full(n, year, dtype=np.int64), "stage": np.full(n, "", dtype=object),
+                            "origin": np.full(n, "response", dtype=object), "baseline_t": np.zeros(n),
+                            "tonnes": tonnes, "change_t": tonnes.copy(), "blocked_share": np.zeros(n),
+                            "cost_per_t": np.zeros(n)}
+    return pd.DataFrame({c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object)
+                         for c in FLOW_COLUMNS[:-1]})
 
 
 def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
