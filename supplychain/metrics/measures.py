@@ -355,7 +355,10 @@ class _Rows:
 
 def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     """Market rows of a node × partner matrix as ``country, commodity, partner, value`` (non-zero only)."""
-    vals = matrix.reindex(markets["node"]).to_numpy(dtype=float)
+    pos = matrix.index.get_indexer(pd.Index(markets["node"]))
+    found = pos >= 0  # a market not in the matrix gives no rows (NaN, as ``reindex``)
+    vals = np.full((len(pos), matrix.shape[1]), np.nan)
+    vals[found] = matrix.to_numpy(dtype=float)[pos[found]]
     r, c = np.nonzero(vals > 1e-12)
     return (markets["country"].to_numpy()[r], markets["commodity"].to_numpy()[r],
             np.asarray(matrix.columns, dtype=object)[c], vals[r, c])
