@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from supplychain.io.load import load
+from supplychain.schema.countries import ISO_COUNTRIES
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.montecarlo import SweepResult, run_sweep
 
@@ -62,7 +63,7 @@ def synthetic_scenario(
     the allocation rules. Mine output is uncertain for one mine in ten (±10 %).
     """
     rng = np.random.default_rng(seed)
-    countries = [f"C{i:02d}" for i in range(n_countries)]
+    countries = sorted(ISO_COUNTRIES)[:n_countries]  # real codes: country codes are checked everywhere
     weights = 1.0 / np.arange(1, n_countries + 1) ** 1.1
     weights /= weights.sum()
     per_stage = n_facilities // n_stages
@@ -115,7 +116,8 @@ def synthetic_scenario(
                 entry["production"] = {2024: p}
             facilities[fid] = entry
     data = {
-        "scenario": {"name": f"synthetic {n_facilities}", "base_year": 2024, "horizon": 2024, "source_country": "C00"},
+        "scenario": {"name": f"synthetic {n_facilities}", "base_year": 2024, "horizon": 2024,
+                     "source_country": countries[0]},
         "commodities": commodities,
         "processes": processes,
         "facilities": facilities,

@@ -22,15 +22,17 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.worktree import base_worktree  # noqa: E402
+
 IMPORT = "(import supplychain.api)"
 """Not a command: Python's import floor of the package (what ``run`` is measured against)."""
 DEFAULT_COMMANDS = (
@@ -66,11 +68,7 @@ def main() -> None:
     parser.add_argument("--base-files", action="store_true", help="run both trees on the base commit's files")
     args = parser.parse_args()
     commands = args.command or list(DEFAULT_COMMANDS)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-versions-"))
-    base = tmp / "base"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base], check=True,
-                   capture_output=True)
-    try:
+    with base_worktree(args.base, "bench-versions-") as (base, _tmp):
         files = "the base commit's files" if args.base_files else "each tree's own files"
         print(f"this tree: {ROOT}; base: {args.base}; {files}; {args.repeat} interleaved runs each; median s")
         print(f"{'command':90s} {'tree':6s} {'wall':>7s} {'cpu':>7s} {'samples/s':>10s}")
@@ -88,10 +86,6 @@ def main() -> None:
                 print(f"{command:90s} {name:6s} {med[name][0]:7.2f} {med[name][1]:7.2f} {rate}")
             ratio = (med["this"][0] / med["base"][0], med["this"][1] / med["base"][1])
             print(f"{'':90s} {'ratio':6s} {ratio[0]:7.2f} {ratio[1]:7.2f}")
-    finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)], check=False,
-                       capture_output=True)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

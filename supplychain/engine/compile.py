@@ -221,12 +221,16 @@ def _kahn(n: int, src: IntArray, dst: IntArray) -> IntArray:
     if n == 0:
         return level
     out_adj = _coo_to_csr(n, n, src, dst, np.ones(len(src), dtype=np.int8))
-    indeg = np.bincount(out_adj.indices, minlength=n).astype(np.int64)
+    indptr, indices = out_adj.indptr.astype(np.int64), out_adj.indices.astype(np.int64)
+    indeg = np.bincount(indices, minlength=n).astype(np.int64)
     frontier = np.flatnonzero(indeg == 0)
     k = 0
     while frontier.size:
         level[frontier] = k
-        nbrs = out_adj[frontier].indices  # out-neighbours of the whole frontier (a C row gather)
+        # out-neighbours of the whole frontier: its CSR rows gathered by one index array
+        first, count = indptr[frontier], indptr[frontier + 1] - indptr[frontier]
+        total = int(count.sum())
+        nbrs = indices[np.repeat(first - np.cumsum(count) + count, count) + np.arange(total)]
         if nbrs.size == 0:
             break
         if nbrs.size > n // 8:

@@ -48,6 +48,7 @@ Whatever deficit is left after step 4 stays in the table and is reported by
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +63,7 @@ from supplychain.graph.build import (
     surplus_id,
     use_id,
 )
+from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Scenario
 
 __all__ = ["allocate", "demand_table", "market_flows", "stock_table"]
@@ -93,8 +95,7 @@ def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
          "commodity": d.commodity, "tonnes": demand_in_year(d, year)}
         for did, d in sorted(scenario.demand.items())
     ]
-    return pd.DataFrame(rows, columns=["entity", "market", "country", "commodity", "tonnes"]).astype(
-        {"tonnes": "float64"})
+    return _records(rows, ["entity", "market", "country", "commodity", "tonnes"])
 
 
 def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None, *,
@@ -137,7 +138,7 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     """
     if demand is None:
         demand = demand_table(scenario, year)
-    dem = demand.groupby("market")["tonnes"].sum().to_dict() if len(demand) else {}
+    dem = group_sums(demand["market"].tolist(), demand["tonnes"].to_numpy(dtype=float).tolist())
     rows = []
     for sid, sp in sorted(scenario.stockpiles.items()):
         if sp.year > year or (after is not None and sp.year <= after):
@@ -151,8 +152,14 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
         share = sp.max_release_share.central if sp.max_release_share is not None else 1.0
         rows.append({"entity": f"stockpiles.{sid}", "market": m, "country": sp.country,
                      "commodity": sp.commodity, "available": float(level * share)})
-    return pd.DataFrame(rows, columns=["entity", "market", "country", "commodity", "available"]).astype(
-        {"available": "float64"})
+    return _records(rows, ["entity", "market", "country", "commodity", "available"])
+
+
+def _records(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Build a frame of ``rows`` column by column: text columns as objects, the last column float64."""
+    data: dict[str, Any] = {c: [r[c] for r in rows] for c in columns[:-1]}
+    data[columns[-1]] = np.array([r[columns[-1]] for r in rows], dtype=np.float64)
+    return pd.DataFrame(data, columns=columns)
 
 
 def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
@@ -164,20 +171,26 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
         Indexed by market id, columns ``inflow``, ``outflow``, ``produced``
         (inflow on ``supply`` edges), ``country``, ``commodity``.
     """
-    is_market_buyer = edges["buyer"].str.count(":").eq(1)
-    is_market_supplier = edges["supplier"].str.count(":").eq(1)
-    inflow = edges.loc[is_market_buyer].groupby("buyer")["tonnes"].sum()
-    outflow = edges.loc[is_market_supplier].groupby("supplier")["tonnes"].sum()
-    produced = edges.loc[is_market_buyer & edges["kind"].eq("supply")].groupby("buyer")["tonnes"].sum()
-    index = sorted(set(inflow.index).union(outflow.index))
-    out = pd.DataFrame(index=pd.Index(index, name="market"))
-    out["inflow"] = inflow.reindex(out.index, fill_value=0.0).astype("float64")
-    out["outflow"] = outflow.reindex(out.index, fill_value=0.0).astype("float64")
-    out["produced"] = produced.reindex(out.index, fill_value=0.0).astype("float64")
-    split = out.index.to_series().str.split(":", n=1, expand=True) if len(out) else None
-    out["country"] = split[0] if split is not None else pd.Series(dtype="object")
-    out["commodity"] = split[1] if split is not None else pd.Series(dtype="object")
-    return out
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
+    tonnes = edges["tonnes"].to_numpy(dtype=float).tolist()
+    into, out_of = is_market(buy), is_market(sup)
+    supply = (edges["kind"].to_numpy(dtype=object) == "supply") & into
+    inflow = group_sums((b for b, m in zip(buy, into, strict=True) if m),
+                        (t for t, m in zip(tonnes, into, strict=True) if m))
+    outflow = group_sums((s for s, m in zip(sup, out_of, strict=True) if m),
+                         (t for t, m in zip(tonnes, out_of, strict=True) if m))
+    produced = group_sums((b for b, m in zip(buy, supply, strict=True) if m),
+                          (t for t, m in zip(tonnes, supply, strict=True) if m))
+    index = sorted(set(inflow) | set(outflow))
+    split = [m.split(":", 1) for m in index]
+    return pd.DataFrame({
+        "inflow": np.array([inflow.get(m, 0.0) for m in index], dtype=np.float64),
+        "outflow": np.array([outflow.get(m, 0.0) for m in index], dtype=np.float64),
+        "produced": np.array([produced.get(m, 0.0) for m in index], dtype=np.float64),
+        "country": pd.Series([c for c, _ in split], dtype="object", index=index),
+        "commodity": pd.Series([k for _, k in split], dtype="object", index=index),
+    }, index=pd.Index(index, name="market", dtype="object"))
 
 
 def _tolerance(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -357,8 +370,4 @@ def allocate(
             add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country, commodity, r_m,
                 "surplus")
 
-    derived = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
-    frames = [df for df in (observed, derived) if len(df)]
-    if not frames:
-        return _typed_edges(observed)
-    return _typed_edges(pd.concat(frames, ignore_index=True))
+    return _typed_edges(observed, rows)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
@@ -59,11 +60,12 @@ def market_balance(edges: pd.DataFrame) -> pd.DataFrame:
     JP:ore   150.0      0.0 150.0     False
     """
     mf = market_flows(edges)
-    out = mf[["country", "commodity", "inflow", "outflow"]].copy()
-    out["gap"] = out["inflow"] - out["outflow"]
-    out["tolerance"] = RTOL * out[["inflow", "outflow"]].max(axis=1) + ATOL
-    out["balanced"] = out["gap"].abs() <= out["tolerance"]
-    return out
+    inflow, outflow = mf["inflow"].to_numpy(dtype=float), mf["outflow"].to_numpy(dtype=float)
+    gap = inflow - outflow
+    tolerance = RTOL * np.fmax(inflow, outflow) + ATOL
+    return pd.DataFrame({"country": mf["country"], "commodity": mf["commodity"], "inflow": inflow,
+                         "outflow": outflow, "gap": gap, "tolerance": tolerance,
+                         "balanced": np.abs(gap) <= tolerance}, index=mf.index)
 
 
 def edge_path(scenario: Scenario, edge: pd.Series, year: int,

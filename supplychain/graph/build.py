@@ -44,6 +44,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
@@ -411,16 +412,18 @@ def empty_edges() -> pd.DataFrame:
     return _typed_edges(pd.DataFrame({c: [] for c in EDGE_COLUMNS}))
 
 
-def _typed_edges(df: pd.DataFrame) -> pd.DataFrame:
-    df = df.loc[:, list(EDGE_COLUMNS)]
-    for col in EDGE_COLUMNS:
-        if col == "tonnes":
-            df[col] = df[col].astype("float64")
-        elif col == "allocated":
-            df[col] = df[col].astype("bool")
-        else:
-            df[col] = df[col].astype("object")
-    return df.sort_values("edge", kind="stable").reset_index(drop=True)
+_EDGE_DTYPES = {c: np.dtype("float64") if c == "tonnes" else np.dtype("bool") if c == "allocated"
+                else np.dtype("object") for c in EDGE_COLUMNS}
+
+
+def _typed_edges(df: pd.DataFrame, rows: list[dict[str, object]] | None = None) -> pd.DataFrame:
+    """Return the edges and ``rows`` in the contract's columns and dtypes, sorted by ``edge`` (stable), as one frame."""
+    cols = {c: df[c].to_numpy(dtype=_EDGE_DTYPES[c]) for c in EDGE_COLUMNS}
+    if rows:
+        cols = {c: np.concatenate([v, np.array([r[c] for r in rows], dtype=_EDGE_DTYPES[c])])
+                for c, v in cols.items()}
+    order = np.argsort(cols["edge"], kind="stable")
+    return pd.DataFrame({c: v[order] for c, v in cols.items()})
 
 
 def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[str, FacilityYear], list[Problem]]:

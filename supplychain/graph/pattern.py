@@ -50,6 +50,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplychain.graph.sums import group_sums, is_market, subtract
+
 __all__ = ["RAS_TOL", "carry_pattern", "ras"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -116,10 +118,6 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     return x
 
 
-def _is_market(node: pd.Series) -> npt.NDArray[np.bool_]:
-    return np.asarray(node.astype(str).str.count(":").eq(1).to_numpy(), dtype=bool)
-
-
 def carry_pattern(
     base: pd.DataFrame,
     observed: pd.DataFrame,
@@ -147,107 +145,123 @@ def carry_pattern(
         ``observed`` with the carried trade edges added and each facility's supply (input)
         edge reduced by its carried direct flows.
     """
-    trade = base.loc[base["kind"].eq("trade") & (base["tonnes"] > 0)]
+    b_kind = base["kind"].to_numpy(dtype=object)
+    b_tonnes = base["tonnes"].to_numpy(dtype=float)
+    trade = base.loc[(b_kind == "trade") & (b_tonnes > 0)]
     if trade.empty:
         return observed
-    given = set(zip(observed.loc[observed["kind"].eq("trade"), "supplier"].astype(str),
-                    observed.loc[observed["kind"].eq("trade"), "buyer"].astype(str),
-                    observed.loc[observed["kind"].eq("trade"), "commodity"].astype(str), strict=True))
-    key = list(zip(trade["supplier"].astype(str), trade["buyer"].astype(str), trade["commodity"].astype(str),
-                   strict=True))
-    trade = trade.loc[[k not in given for k in key]]
-    s_mkt = _is_market(trade["supplier"])
-    b_mkt = _is_market(trade["buyer"])
-    obs = observed.copy()
-    carried: list[pd.DataFrame] = []
+    o_kind = observed["kind"].to_numpy(dtype=object)
+    o_sup = observed["supplier"].astype(str).to_numpy(dtype=object)
+    o_buy = observed["buyer"].astype(str).to_numpy(dtype=object)
+    o_com = observed["commodity"].astype(str).to_numpy(dtype=object)
+    ot = o_kind == "trade"
+    given = set(zip(o_sup[ot].tolist(), o_buy[ot].tolist(), o_com[ot].tolist(), strict=True))
+    sup = trade["supplier"].astype(str).to_numpy(dtype=object)
+    buy = trade["buyer"].astype(str).to_numpy(dtype=object)
+    com = trade["commodity"].astype(str).to_numpy(dtype=object)
+    ton = trade["tonnes"].to_numpy(dtype=float)
+    if given:
+        fresh = np.fromiter((k not in given for k in zip(sup.tolist(), buy.tolist(), com.tolist(), strict=True)),
+                            dtype=bool, count=len(sup))
+        trade, sup, buy, com, ton = trade.loc[fresh], sup[fresh], buy[fresh], com[fresh], ton[fresh]
+    s_mkt = is_market(sup)
+    b_mkt = is_market(buy)
+    obs_t = observed["tonnes"].to_numpy(dtype=float).copy()
+    pieces: list[npt.NDArray[np.int64]] = []
+    tonnes = ton.copy()
 
     # 1. direct flows of facilities: their share of the facility's output (input)
-    direct = trade.loc[~(s_mkt & b_mkt)].copy()
-    if len(direct):
-        ratio = np.ones(len(direct))
-        for i, (s, b, k) in enumerate(zip(direct["supplier"].astype(str), direct["buyer"].astype(str),
-                                          direct["commodity"].astype(str), strict=True)):
-            if ":" not in s:
-                ratio[i] = min(ratio[i], float(output_ratio.get((s, k), 0.0)))
-            if ":" not in b:
-                ratio[i] = min(ratio[i], float(input_ratio.get((b, k), 0.0)))
-        direct["tonnes"] = direct["tonnes"].to_numpy(dtype=float) * ratio
-        direct = direct.loc[direct["tonnes"] > 0]
-        carried.append(direct)
-        for col, kind, prefix in (("supplier", "supply", "supply"), ("buyer", "input", "input")):
-            fac = direct.loc[~direct[col].astype(str).str.contains(":")]
-            sent = fac.groupby([fac[col].astype(str), fac["commodity"].astype(str)])["tonnes"].sum()
-            for f, k, t in zip(sent.index.get_level_values(0), sent.index.get_level_values(1), sent.to_numpy(),
-                               strict=True):
-                sel = obs["edge"].eq(f"{prefix}.{f}.{k}") & obs["kind"].eq(kind)
-                obs.loc[sel, "tonnes"] = np.maximum(0.0, obs.loc[sel, "tonnes"].to_numpy(dtype=float) - float(t))
+    direct = np.flatnonzero(~(s_mkt & b_mkt))
+    if direct.size:
+        for i in direct.tolist():
+            ratio = 1.0
+            if ":" not in sup[i]:
+                ratio = min(ratio, float(output_ratio.get((sup[i], com[i]), 0.0)))
+            if ":" not in buy[i]:
+                ratio = min(ratio, float(input_ratio.get((buy[i], com[i]), 0.0)))
+            tonnes[i] = ton[i] * ratio
+        direct = direct[tonnes[direct] > 0]
+        pieces.append(direct)
+        rows_of: dict[tuple[str, str], list[int]] = {}
+        for j, key in enumerate(zip(observed["edge"].astype(str).tolist(), o_kind.tolist(), strict=True)):
+            rows_of.setdefault(key, []).append(j)
+        for ends, kind in ((sup, "supply"), (buy, "input")):
+            fac = [i for i in direct.tolist() if ":" not in ends[i]]
+            sent = group_sums([(ends[i], com[i]) for i in fac], tonnes[fac].tolist())
+            for (f, k), t in sorted(sent.items()):
+                for j in rows_of.get((f"{kind}.{f}.{k}", kind), []):
+                    obs_t[j] = max(0.0, obs_t[j] - t)
 
     # 2. trade between markets: RAS to the year's exports and imports
-    mm = trade.loc[s_mkt & b_mkt]
-    if len(mm):
-        current = pd.concat([obs, *carried], ignore_index=True)
+    mm = np.flatnonzero(s_mkt & b_mkt)
+    if mm.size:
         # what the base year's surplus nodes and stock builds took is a use the data do not name: kept
-        sinks = base.loc[base["kind"].eq("surplus") | base["buyer"].astype(str).str.endswith(":stock")]
-        unnamed = sinks.groupby("supplier")["tonnes"].sum()
-        use = demand.groupby("market")["tonnes"].sum() if len(demand) else pd.Series(dtype=float)
-        r = _surplus_before_trade(current).sub(use, fill_value=0.0).sub(unnamed, fill_value=0.0)
+        b_sup = base["supplier"].astype(str).to_numpy(dtype=object)
+        b_buy = base["buyer"].astype(str).to_numpy(dtype=object)
+        sink = (b_kind == "surplus") | np.fromiter((b.endswith(":stock") for b in b_buy.tolist()), dtype=bool,
+                                                   count=len(b_buy))
+        carried = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        r = _surplus_before_trade(np.concatenate([o_sup, sup[carried]]), np.concatenate([o_buy, buy[carried]]),
+                                  np.concatenate([obs_t, tonnes[carried]]))
+        unnamed = group_sums(b_sup[sink].tolist(), b_tonnes[sink].tolist())
+        if len(demand):
+            r = subtract(r, group_sums(demand["market"].astype(str).tolist(),
+                                       demand["tonnes"].to_numpy(dtype=float).tolist()))
+        r = subtract(r, unnamed)
         # the base year's surplus before the same trade (pairs given for the year count as observed)
-        keep = ~base.index.isin(mm.index) & ~base["kind"].isin(["surplus", "stock", "use"])
-        r0 = _surplus_before_trade(base.loc[keep])
-        r0 = r0.sub(base.loc[base["kind"].eq("use")].groupby("supplier")["tonnes"].sum(), fill_value=0.0)
-        r0 = r0.sub(unnamed, fill_value=0.0)
-        r_year, r_base = r.to_dict(), r0.to_dict()
-        for _commodity, part in mm.groupby(mm["commodity"].astype(str), sort=True):
-            carried.append(_balance(part, r_year, r_base))
-    if not carried:
+        keep = ~base.index.isin(trade.index[mm]) & ~np.isin(b_kind, ["surplus", "stock", "use"])
+        r0 = _surplus_before_trade(b_sup[keep], b_buy[keep], b_tonnes[keep])
+        use = b_kind == "use"
+        r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
+        for commodity in sorted(set(com[mm].tolist())):
+            part = mm[com[mm] == commodity]
+            tonnes[part] = _balance(sup[part], buy[part], ton[part], r, r0)
+            pieces.append(part[tonnes[part] > 0])
+    obs = observed.copy()
+    obs["tonnes"] = obs_t
+    if not pieces:
         return obs
-    return pd.concat([obs, *carried], ignore_index=True)
+    out = trade.iloc[np.concatenate(pieces)].copy()
+    out["tonnes"] = tonnes[np.concatenate(pieces)]
+    result: pd.DataFrame = pd.concat([obs, out], ignore_index=True)
+    return result
 
 
-def _surplus_before_trade(edges: pd.DataFrame) -> pd.Series:
-    """Inflow − outflow of every market over ``edges`` (the caller leaves out market-to-market trade)."""
-    inflow = edges.loc[_is_market(edges["buyer"])].groupby("buyer")["tonnes"].sum()
-    outflow = edges.loc[_is_market(edges["supplier"])].groupby("supplier")["tonnes"].sum()
-    return inflow.sub(outflow, fill_value=0.0)
+def _surplus_before_trade(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray) -> dict[str, float]:
+    """Inflow − outflow of every market over the edges ``sup → buy`` (the caller leaves out market-to-market trade)."""
+    into, out = is_market(buy), is_market(sup)
+    return subtract(group_sums(buy[into].tolist(), tonnes[into].tolist()),
+                    group_sums(sup[out].tolist(), tonnes[out].tolist()))
 
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
-def _balance(part: pd.DataFrame, r: Mapping[Any, float], r0: Mapping[Any, float]) -> pd.DataFrame:
+def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
+             r0: Mapping[str, float]) -> FloatArray:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, step 2).
 
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
+    Returns the edges' tonnes in the year (0 for an edge the balance drops).
     """
-    pair = part.groupby([part["supplier"].astype(str), part["buyer"].astype(str)])["tonnes"].sum()
-    sup = [str(v) for v in pair.index.get_level_values(0)]
-    buy = [str(v) for v in pair.index.get_level_values(1)]
-    val = pair.to_numpy(dtype=float)
-    exporters = sorted(set(sup))
-    importers = sorted(set(buy))
-    markets = sorted(set(exporters) | set(importers))
-    e0 = pair.groupby(level=0).sum().to_dict()
-    i0 = pair.groupby(level=1).sum().to_dict()
-    t = {m: min(float(e0.get(m, 0.0)), float(i0.get(m, 0.0))) for m in markets}
-    ry = {m: float(r.get(m, 0.0)) for m in markets}
-    rb = {m: float(r0.get(m, 0.0)) for m in markets}
-    rows = np.array([t[m] + max(0.0, ry[m]) * _share(float(e0.get(m, 0.0)) - t[m], rb[m]) for m in exporters])
-    cols = np.array([t[m] + max(0.0, -ry[m]) * _share(float(i0.get(m, 0.0)) - t[m], -rb[m]) for m in importers])
+    exporters, si = np.unique(sup.astype(str), return_inverse=True)
+    importers, bi = np.unique(buy.astype(str), return_inverse=True)
+    prior = np.zeros((len(exporters), len(importers)))
+    np.add.at(prior, (si, bi), tonnes)
+    nz = np.nonzero(prior)
+    e0 = group_sums(exporters[nz[0]].tolist(), prior[nz].tolist())
+    i0 = group_sums(importers[nz[1]].tolist(), prior[nz].tolist())
+    t = {m: min(e0.get(m, 0.0), i0.get(m, 0.0)) for m in set(e0) | set(i0)}
+    rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * _share(e0[m] - t[m], r0.get(m, 0.0))
+                     for m in exporters.tolist()])
+    cols = np.array([t[m] + max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0))
+                     for m in importers.tolist()])
     total = min(rows.sum(), cols.sum())
     if total <= 0:
-        return part.iloc[0:0]
-    rows = rows * (total / rows.sum())
-    cols = cols * (total / cols.sum())
-    prior = np.zeros((len(exporters), len(importers)))
-    ri = {m: i for i, m in enumerate(exporters)}
-    ci = {m: i for i, m in enumerate(importers)}
-    for s, b, v in zip(sup, buy, val, strict=True):
-        prior[ri[s], ci[b]] = v
-    x = ras(prior, rows, cols)
-    factor = {(s, b): float(x[ri[s], ci[b]]) / v for s, b, v in zip(sup, buy, val, strict=True) if v > 0}
-    out = part.copy()
-    f = np.array([factor.get((s, b), 0.0) for s, b in zip(out["supplier"].astype(str), out["buyer"].astype(str),
-                                                          strict=True)])
-    out["tonnes"] = out["tonnes"].to_numpy(dtype=float) * f
-    return out.loc[out["tonnes"] > 0]
+        return np.zeros(len(tonnes))
+    x = ras(prior, rows * (total / rows.sum()), cols * (total / cols.sum()))
+    v = prior[si, bi]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(v > 0, x[si, bi] / np.where(v > 0, v, 1.0), 0.0)
+    return np.asarray(tonnes * factor, dtype=float)

@@ -50,6 +50,7 @@ import pandas as pd
 
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
+from supplychain.graph.sums import group_sums
 from supplychain.schema.model import Scenario
 
 __all__ = [
@@ -305,11 +306,13 @@ def element_measures(
     use_pos[use] = np.arange(len(use))
     into_use = use_pos[dst] >= 0
     deps, uses = [], []
+    edge_commodity = edges["commodity"].astype(str).tolist()
+    node_commodity = nodes["commodity"].astype(str).tolist()
     for key in keys:
-        c_edge = edges["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
-        c_node = nodes["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0))
-        f_x = tonnes * c_edge.to_numpy(dtype=float)
-        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node.to_numpy(dtype=float), in_source)
+        c_edge = np.array([content.get(k, {}).get(key, 0.0) for k in edge_commodity], dtype=float)
+        c_node = np.array([content.get(k, {}).get(key, 0.0) for k in node_commodity], dtype=float)
+        f_x = tonnes * c_edge
+        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node, in_source)
         into = np.zeros(len(use))
         np.add.at(into, use_pos[dst[into_use]], f_x[into_use])
         dep, tot = element_dependence(into, t_x[use], group, len(countries))
@@ -391,13 +394,14 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
     cols = ["country", "commodity", "value"]
     rows = []
     keys = sorted({k for c in content.values() for k in c})
+    commodity = short["commodity"].astype(str).tolist()
+    country = short["country"].astype(str).tolist()
+    demand_t = short["demand_t"].to_numpy(float)
+    short_t = short["shortfall_t"].to_numpy(float)
     for key in keys:
-        c = short["commodity"].astype(str).map(lambda k, key=key: content.get(k, {}).get(key, 0.0)).to_numpy(float)
-        frame = pd.DataFrame({"country": short["country"].astype(str).to_numpy(),
-                              "demand": c * short["demand_t"].to_numpy(float),
-                              "short": c * short["shortfall_t"].to_numpy(float)})
-        g = frame.groupby("country", sort=True)[["demand", "short"]].sum()
-        g = g[g["demand"] > 0]
-        rows += [{"country": str(i), "commodity": key, "value": float(r["short"] / r["demand"])}
-                 for i, r in g.iterrows()]
+        c = np.array([content.get(k, {}).get(key, 0.0) for k in commodity], dtype=float)
+        demand = group_sums(country, (c * demand_t).tolist())
+        lacking = group_sums(country, (c * short_t).tolist())
+        rows += [{"country": i, "commodity": key, "value": float(lacking[i] / demand[i])}
+                 for i in sorted(demand) if demand[i] > 0]
     return pd.DataFrame(rows, columns=cols)

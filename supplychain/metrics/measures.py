@@ -68,6 +68,7 @@ from supplychain.metrics.exposure import consumption_edges, exposure_shares
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
     TradeIndex,
+    distinct_rows,
     first_hop,
     market_sums,
     pair_sums,
@@ -284,7 +285,9 @@ def origin_by_node(
         an inflow sum to 1 for ``mining`` and ``owner``; for ``processing`` the
         remainder is material not yet processed.
     """
-    info = nodes.set_index("node").reindex(compiled.nodes)
+    pos = pd.Index(nodes["node"]).get_indexer(compiled.nodes)
+    # the node table in solve order: one take when every compiled node is in it (the common case)
+    info = nodes.take(pos).set_index("node") if (pos >= 0).all() else nodes.set_index("node").reindex(compiled.nodes)
     if kind == "mining":
         origin = np.where(info["primary"].to_numpy(dtype=float) > 0, info["country"].astype(str).to_numpy(), "")
         shares, cols = origin_shares(compiled, origin, fixed=False)
@@ -352,7 +355,10 @@ class _Rows:
 
 def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
     """Market rows of a node × partner matrix as ``country, commodity, partner, value`` (non-zero only)."""
-    vals = matrix.reindex(markets["node"]).to_numpy(dtype=float)
+    pos = matrix.index.get_indexer(pd.Index(markets["node"]))
+    found = pos >= 0  # a market not in the matrix gives no rows (NaN, as ``reindex``)
+    vals = np.full((len(pos), matrix.shape[1]), np.nan)
+    vals[found] = matrix.to_numpy(dtype=float)[pos[found]]
     r, c = np.nonzero(vals > 1e-12)
     return (markets["country"].to_numpy()[r], markets["commodity"].to_numpy()[r],
             np.asarray(matrix.columns, dtype=object)[c], vals[r, c])
@@ -370,7 +376,7 @@ def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
     mk, pairs = index.markets, index.pairs
     own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
     both = pd.concat([own, pairs], ignore_index=True)
-    keys = both.drop_duplicates().sort_values(["country", "commodity", "partner"]).reset_index(drop=True)
+    keys = distinct_rows(both, ["country", "commodity", "partner"])
     pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
     matrix = sp.csr_matrix((np.ones(len(both)), (pos, np.arange(len(both)))), shape=(len(keys), len(both)))
     group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]
@@ -534,21 +540,36 @@ def measures_from_tables(
                  str(part["unit"].iloc[0]), source_name if e_metric != "element_use" else "")
 
     out = rows.frame()
-    com = out["commodity"].to_numpy(dtype=object)
-    info = nodes.drop_duplicates("commodity").set_index("commodity")[["stage", "basis"]]
-    out["stage"] = pd.Series(com).map(info["stage"]).fillna("").to_numpy(dtype=object)
-    basis = pd.Series(com).map(info["basis"]).fillna("t")
+    cols: dict[str, Any] = {k: out[k].to_numpy() for k in out.columns}
+    com = cols["commodity"].tolist()
+    stage_of = _first_of(nodes["commodity"].tolist(), nodes["stage"].tolist())
+    basis_of = _first_of(nodes["commodity"].tolist(), nodes["basis"].tolist())
+    cols["stage"] = np.array([_text(stage_of.get(c), "") for c in com], dtype=object)
+    basis = [_text(basis_of.get(c), "t") for c in com]
     if len(elem):
-        is_elem = out["metric"].str.startswith("element_").to_numpy()
-        e_basis = elem.drop_duplicates("commodity").set_index("commodity")["basis"]
-        basis = basis.where(~is_elem, pd.Series(com).map(e_basis))
-    out["basis"] = basis.to_numpy(dtype=object)
-    out["year"] = int(year)
-    out["scenario"] = scenario_name
-    out["variant"] = variant
-    out = out.loc[:, list(MEASURE_COLUMNS)]
-    order = np.lexsort(tuple(out[k].to_numpy().astype(str) for k in ("partner", "metric", "commodity", "country")))
-    return out.iloc[order].reset_index(drop=True)
+        e_basis = _first_of(elem["commodity"].tolist(), elem["basis"].tolist())
+        basis = [e_basis.get(c, np.nan) if str(m).startswith("element_") else b
+                 for c, m, b in zip(com, cols["metric"].tolist(), basis, strict=True)]
+    n = len(com)
+    cols["basis"] = np.array(basis, dtype=object)
+    cols["year"] = np.full(n, int(year), dtype=np.int64)
+    cols["scenario"] = np.full(n, scenario_name, dtype=object)
+    cols["variant"] = np.full(n, variant, dtype=object)
+    order = np.lexsort(tuple(cols[k].astype(str) for k in ("partner", "metric", "commodity", "country")))
+    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS})
+
+
+def _first_of(keys: list[Any], values: list[Any]) -> dict[Any, Any]:
+    """Key → the value of its first row (``drop_duplicates(key).set_index(key)``)."""
+    out: dict[Any, Any] = {}
+    for k, v in zip(keys, values, strict=True):
+        out.setdefault(k, v)
+    return out
+
+
+def _text(value: Any, missing: str) -> Any:
+    """``value``, or ``missing`` when it is absent or NaN (``Series.map(...).fillna(missing)``)."""
+    return missing if value is None or (isinstance(value, float) and np.isnan(value)) else value
 
 
 def compute_measures(

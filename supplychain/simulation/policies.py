@@ -52,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
+from supplychain.graph.sums import group_sums
 from supplychain.schema.coverage import coverage_share
 from supplychain.schema.model import (
     Agreement,
@@ -146,9 +147,9 @@ class Membership:
 
     def mask(self, countries: pd.Series, test: Any) -> BoolArray:
         """Evaluate ``test(country)`` once per distinct country and map it onto a column."""
-        uniq = pd.unique(countries.astype(str))
-        hit = {c for c in uniq if test(c)}
-        return np.asarray(countries.astype(str).isin(hit).to_numpy(), dtype=bool)
+        values = [str(c) for c in countries.tolist()]
+        hit = {c for c in set(values) if test(c)}
+        return np.fromiter((c in hit for c in values), dtype=bool, count=len(values))
 
 
 def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
@@ -325,12 +326,13 @@ def apply_policies(
     stage = edges["stage"].astype(str) if "stage" in edges else pd.Series([""] * n, index=edges.index)
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
     cross = (sc != bc).to_numpy()
-    com_stage: list[tuple[str, str]] = sorted(set(zip(com, stage, strict=True)))
+    edge_com_stage = list(zip(com.tolist(), stage.tolist(), strict=True))
+    com_stage: list[tuple[str, str]] = sorted(set(edge_com_stage))
 
     def covered(sel: Selector) -> FloatArray:
         """Share of each edge's commodity the selector covers (``schema.coverage``)."""
         share = {(c, s): coverage_share(sel, c, commodities.get(c), s) for c, s in com_stage}
-        return np.array([share[key] for key in zip(com, stage, strict=True)], dtype=float)
+        return np.array([share[key] for key in edge_com_stage], dtype=float)
 
     def covers_mask(sel: Selector) -> BoolArray:
         return covered(sel) > 0
@@ -484,19 +486,19 @@ def _attribution(
             sel = qmask & (df["policy"] == pid)
             df.loc[sel, "b"] = bq
     pos = df["edge"].to_numpy()
-    e = edges.iloc[pos]
-    df["year"] = year
-    df["supplier_country"] = e["supplier_country"].astype(str).to_numpy()
-    df["buyer_country"] = e["buyer_country"].astype(str).to_numpy()
-    df["commodity"] = e["commodity"].astype(str).to_numpy()
-    df["baseline_t"] = f0[pos]
-    df["blocked_share"] = df["b"]
-    sum_b = df.groupby("edge")["b"].transform("sum").to_numpy()
+    cols: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns}
+    cols["year"] = np.full(len(pos), year, dtype=np.int64)
+    for c in ("supplier_country", "buyer_country", "commodity", "edge"):
+        cols[c] = edges[c].astype(str).to_numpy()[pos]
+    cols["baseline_t"] = f0[pos]
+    cols["blocked_share"] = cols["b"]
+    b_sums = group_sums(pos.tolist(), cols["b"].astype(float).tolist())
+    sum_b = np.array([b_sums[p] for p in pos.tolist()], dtype=float)
     lost = f0[pos] * total[pos]
     with np.errstate(invalid="ignore", divide="ignore"):
-        df["blocked_tonnes"] = np.where(sum_b > 0, lost * df["b"].to_numpy() / sum_b, 0.0)
-    df["edge"] = e["edge"].astype(str).to_numpy()
-    return df[ATTRIBUTION_COLUMNS].sort_values(["edge", "policy"], kind="stable").reset_index(drop=True)
+        cols["blocked_tonnes"] = np.where(sum_b > 0, lost * cols["b"] / sum_b, 0.0)
+    order = np.lexsort((cols["policy"].astype(object), cols["edge"]))  # stable: by edge, then policy
+    return pd.DataFrame({c: cols[c][order] for c in ATTRIBUTION_COLUMNS})
 
 
 def _dtype(col: str) -> str:

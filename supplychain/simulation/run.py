@@ -30,6 +30,7 @@ import pandas as pd
 
 from supplychain.engine.check import empty_network_problem
 from supplychain.errors import Problem, ScenarioError
+from supplychain.graph.sums import group_sums
 from supplychain.schema.model import Scenario
 from supplychain.simulation.agreements import (
     investment_facilities,
@@ -703,7 +704,7 @@ def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Map
         nodes["primary"] = 0.0
     nodes["primary"] = nodes["primary"].astype(float).fillna(0.0)
     t = np.asarray(tonnes, dtype=float)
-    out = pd.Series(t, index=edges.index).groupby(edges["supplier"].astype(str).to_numpy()).sum()
+    out = group_sums(edges["supplier"].astype(str).tolist(), t.tolist())
     ids = nodes["node"].astype(str)
     kind = nodes["kind"].astype(str)
     into = set(edges.loc[t > 0, "buyer"].astype(str))
@@ -711,7 +712,7 @@ def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Map
     primary_fac &= (nodes["primary"] > 0) | ids.str.contains(".", regex=False)
     stock = kind == "stock"
     sel = primary_fac | stock
-    nodes.loc[sel, "primary"] = ids[sel].map(out).fillna(0.0).to_numpy(dtype=float)
+    nodes.loc[sel, "primary"] = _lookup(out, ids[sel].tolist())
     release = [m for m, d in draws.items() if d > TOL]
     if release:
         extra = pd.DataFrame({
@@ -795,15 +796,14 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
                      "kind": "stock", "tonnes": d, "status": "stock"})
     if not rows:
         return pd.DataFrame(columns=FLOW_COLUMNS[:-1])
-    df = pd.DataFrame(rows)
-    df["year"] = year
-    df["stage"] = ""
-    df["origin"] = "response"
-    df["baseline_t"] = 0.0
-    df["change_t"] = df["tonnes"]
-    df["blocked_share"] = 0.0
-    df["cost_per_t"] = 0.0
-    return df[FLOW_COLUMNS[:-1]]
+    n = len(rows)
+    tonnes = np.array([r["tonnes"] for r in rows], dtype=float)
+    fill: dict[str, Any] = {"year": np.full(n, year, dtype=np.int64), "stage": np.full(n, "", dtype=object),
+                            "origin": np.full(n, "response", dtype=object), "baseline_t": np.zeros(n),
+                            "tonnes": tonnes, "change_t": tonnes.copy(), "blocked_share": np.zeros(n),
+                            "cost_per_t": np.zeros(n)}
+    return pd.DataFrame({c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object)
+                         for c in FLOW_COLUMNS[:-1]})
 
 
 def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
@@ -830,6 +830,12 @@ def _add_release_edges(edges: pd.DataFrame, draws: Mapping[str, float]) -> pd.Da
     return pd.concat([edges, pd.DataFrame(rows)], ignore_index=True)
 
 
+def _lookup(sums: Mapping[str, float], ids: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """``sums[i]`` for each id, 0 where missing or NaN (``ids.map(sums).fillna(0)``)."""
+    v = np.array([sums.get(i, np.nan) for i in ids], dtype=float)
+    return np.where(np.isnan(v), 0.0, v)
+
+
 def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any,
                  off_capacity: Mapping[str, float], capacity: Mapping[str, float] | None = None,
                  unsold: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -845,15 +851,15 @@ def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: An
     ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
     is_ref = np.array([ref.get(s) == c for s, c in zip(sup, com, strict=True)], dtype=bool)
     base = edges["tonnes"].to_numpy(dtype=float)
-    out = pd.Series(t[is_ref]).groupby(sup[is_ref]).sum()
-    out0 = pd.Series(base[is_ref]).groupby(sup[is_ref]).sum()
+    out = group_sums(sup[is_ref].tolist(), t[is_ref].tolist())
+    out0 = group_sums(sup[is_ref].tolist(), base[is_ref].tolist())
     ids = fac["node"].astype(str)
     cap = fac["capacity"].to_numpy(dtype=float) if "capacity" in fac else np.full(len(fac), np.nan)
     if capacity is not None:
         cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
     cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
-    o = ids.map(out).fillna(0.0).to_numpy(dtype=float)
-    o0 = ids.map(out0).fillna(0.0).to_numpy(dtype=float)
+    o = _lookup(out, ids.tolist())
+    o0 = _lookup(out0, ids.tolist())
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(cap > 0, o / cap, np.nan)
     return pd.DataFrame({
@@ -924,10 +930,14 @@ def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
     dep = m[m["metric"].eq("element_dependence")]
     if dep.empty:
         return dep
-    s = m[m["metric"].eq("element_shortfall_share")].set_index(["country", "commodity"])["value"]
-    short = pd.Series(list(zip(dep["country"], dep["commodity"], strict=True))).map(s).fillna(0.0)
+    s = m[m["metric"].eq("element_shortfall_share")]
+    by_key = dict(zip(zip(s["country"].tolist(), s["commodity"].tolist(), strict=True),
+                      s["value"].to_numpy(dtype=float).tolist(), strict=True))
+    short = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
+                                                        strict=True)], dtype=float)
     return dep.assign(metric="element_exposed_share",
-                      value=element_exposure(dep["value"].to_numpy(dtype=float), short.to_numpy(dtype=float)))
+                      value=element_exposure(dep["value"].to_numpy(dtype=float),
+                                             np.where(np.isnan(short), 0.0, short)))
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,

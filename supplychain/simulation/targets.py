@@ -139,17 +139,20 @@ def evaluate_targets(
     years = sorted(years)
     aliases = {"direct_share": "direct_import_share"}
     has_src = "source_country" in measures.columns
+    country = measures["country"].to_numpy(dtype=object)
+    commodity = measures["commodity"].to_numpy(dtype=object)
+    metric = measures["metric"].to_numpy(dtype=object)
+    source = measures["source_country"].to_numpy(dtype=object) if has_src else None
+    no_source = pd.isna(source) if source is not None else None
     for tid, t in sorted(targets.items()):
-        sel = (measures["country"] == t.country) & (measures["commodity"] == t.commodity) & (
-            measures["metric"] == aliases.get(t.metric, t.metric)
-        )
-        if has_src and t.metric != "shortfall_share":
-            sel &= measures["source_country"].fillna(t.source_country) == t.source_country
+        here = (country == t.country) & (commodity == t.commodity)
+        sel = here & (metric == aliases.get(t.metric, t.metric))
+        if source is not None and t.metric != "shortfall_share":
+            sel &= no_source | (source == t.source_country)  # a row without a source counts for any
         m = measures.loc[sel]
         element = t.metric in ("element_dependence", "element_exposed_share")
         short_metric = "element_shortfall_share" if element else "shortfall_share"
-        short = measures.loc[(measures["country"] == t.country) & (measures["commodity"] == t.commodity)
-                             & (measures["metric"] == short_metric)]  # fmt: skip
+        short = measures.loc[here & (metric == short_metric)]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:
