@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -129,8 +128,10 @@ def test_report_files(report_dir: Path) -> None:
     assert {"index.html", "summary.md", "measures.csv", "shortfall.csv", "flows.csv", "targets.csv",
             "results.json", "images", MARKER} <= names  # fmt: skip
     images = sorted((report_dir / "images").iterdir())
-    assert any("network-baseline" in p.name for p in images)
-    assert any("network-china-ban" in p.name for p in images)
+    assert any("network-baseline" in p.name for p in images), "the whole baseline network is a linked file"
+    assert any("chain-baseline" in p.name for p in images)
+    assert any("chain-china-ban" in p.name for p in images)
+    assert not [p for p in images if p.suffix == ".png"], "PNGs only on request (png=True)"
     for p in images:
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
@@ -145,11 +146,12 @@ def test_report_files(report_dir: Path) -> None:
 def test_html_parses_with_every_section(report_dir: Path) -> None:
     page = _parse(report_dir / "index.html")
     slug = "hostile"
-    expected = {"overview", f"sc-{slug}"} | {
+    expected = {f"sc-{slug}"} | {
         f"sc-{slug}-{part}"
-        for part in ("summary", "sources", "toggles", "measures", "targets", "shortfall", "graphs", "charts")
-    }
+        for part in ("summary", "toggles", "measures", "targets", "shortfall", "graphs", "charts")
+    } | {"sources", "contents", "answer-us"}
     assert expected <= set(page.ids)
+    assert f"sc-{slug}-sources" not in page.ids, "sources are listed once, for every scenario"
     assert len(page.ids) == len(set(page.ids)), "duplicate ids"
     text = " ".join(page.text)
     assert "PASS" in text or "FAIL" in text
@@ -171,10 +173,10 @@ def test_no_unescaped_user_text(report_dir: Path) -> None:
 
 @needs_dot
 def test_hostile_facility_name_inside_embedded_svg(report_dir: Path) -> None:
-    page = _parse(report_dir / "index.html")
-    uris = [v for tag, k, v in page.attrs if tag == "img" and k == "src"]
-    graphs = [base64.b64decode(u.split(",", 1)[1]) for u in uris if u.startswith("data:image/svg+xml;base64,")]
-    assert graphs, "images are embedded as data: URIs"
+    raw = (report_dir / "index.html").read_text(encoding="utf-8")
+    graphs = re.findall(r"<svg\b.*?</svg>", raw, flags=re.DOTALL)
+    assert graphs, "pictures are inlined as <svg> (their tooltips work)"
+    assert "<img" not in raw
     found = False
     for svg in graphs:
         root = ET.fromstring(svg)
@@ -195,7 +197,9 @@ def test_no_external_fetches(report_dir: Path) -> None:
             assert tag == "a", (tag, value)
             assert not value.lower().startswith(("javascript:", "data:", "file:")), value
     assert "link" not in page.tags
-    assert not re.search(r"@import|url\(|@font-face", raw)
+    assert not re.search(r"@import|url\((?!#)|@font-face", raw), "only url(#id) references within a picture"
+    local = [v for _, k, v in page.attrs if k in ("href", "xlink:href") and v.startswith("#")]
+    assert not [v for v in local if v[1:] not in page.ids], "every reference inside a picture finds its id"
     assert "javascript:" not in [v for _, k, v in page.attrs if k == "href"]
     external = [v for tag, k, v in page.attrs if k == "href" and v.startswith("http")]
     assert external == ["https://pubs.usgs.gov/mcs2025.pdf"], "only the sources table links out"
@@ -223,7 +227,7 @@ def test_bare_results_are_grouped_by_scenario(run: ScenarioRun, tmp_path: Path) 
     assert shutil.which("dot"), "Graphviz 'dot' is not installed: run `make setup` (apt-get install graphviz)"
     out = write_report(list(run.results), tmp_path / "r", title="bare")
     page = _parse(out / "index.html")
-    assert "overview" in page.ids
+    assert "answer-us" in page.ids, "the answer for the default focus country"
     assert any(i.endswith("-summary") for i in page.ids)
 
 

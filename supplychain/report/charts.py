@@ -346,7 +346,9 @@ def shortfall_chart(
             for s in keep:
                 line = part[part["_series"] == s].groupby("year")["_share"].max().sort_index()
                 if not line.empty:
-                    ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=label[s])
+                    # lines only: markers on every point of every panel made the SVG of a ten-variant
+                    # scenario 150 kB (the page inlines it); the share chart keeps its markers
+                    ax.plot(line.index, line.to_numpy(), "-", lw=1.4, color=colours[s], label=label[s])
             ax.set_title(variant or "shortfall", fontsize=9)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             _year_axis(ax, nbins=4)  # a few labelled years: narrow panels must not overprint

@@ -48,9 +48,10 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
+from supplychain.report.answers import country_answer, default_countries, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.figures import _chart_images, _graph_images, _Image
+from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import (
@@ -119,9 +120,15 @@ class _Section:
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),
-             countries: Sequence[str] = (), year: int | None = None) -> _Section:
+             countries: Sequence[str] = (), year: int | None = None,
+             chains: Sequence[tuple[str, str]] = (), options: FigureOptions | None = None) -> _Section:
     sc = run.scenario
     pairs, from_targets = _focus_pairs(run, fallback, countries)
+    have = set(zip(run.results[0].shortfall.get("country", []), run.results[0].shortfall.get("commodity", []),
+                   strict=True))
+    chain_of = next((p for p in chains if p in have), None)
+    if chain_of is not None:  # the chart of the chain's pair first
+        pairs = [chain_of, *(p for p in pairs if p != chain_of)]
     chain = sorted({k for _, k in pairs}) if from_targets else []
     names = names_of(sc)
     base = run.results[0]
@@ -158,18 +165,15 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
              "controls": ", ".join(t.controls)}
             for tid, t in sorted(sc.toggles.items())
         ] if sc is not None else [],
-        "sources": [
-            {"id": sid, "title": s.title, "publisher": s.publisher or "", "year": s.year or "",
-             "url": safe_url(s.url), "url_text": s.url or "", "confidence": s.confidence or ""}
-            for sid, s in sorted(sc.sources.items())
-        ] if sc is not None else [],
+        "sources": sorted(sc.sources) if sc is not None else [],
         "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
         "shortfall": _shortfall_table(run, shortfall, names),
     }  # fmt: skip
-    graphs = _graph_images(run, slug, focus, names, pairs, chain)
-    charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs)
-    view["graphs"] = [g.view() for g in graphs]
+    options = options or FigureOptions()
+    graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
+    charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs, options.png)
+    view["graphs"] = [g.view() for g in graphs if g.inline]
     view["charts"] = [c.view() for c in charts]
     tables = {
         "measures": measures.assign(scenario=slug),
@@ -212,24 +216,57 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "variants": [r.variant for r in run.results],
         "targets": view["targets"],
         "shortfall": view["shortfall"],
-        "images": [f"images/{i.stem}.svg" for i in [*graphs, *charts]],
+        "images": [f"images/{name}" for i in [*graphs, *charts] for name in i.files()],
     }
     return _Section(view, [*graphs, *charts], tables, overview, summary)
 
 
+def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
+    """Every scenario's sources once (by id and title), with the scenarios that cite them."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in runs:
+        if run.scenario is None:
+            continue
+        for sid, s in sorted(run.scenario.sources.items()):
+            row = seen.setdefault((sid, s.title), {
+                "id": sid, "title": s.title, "publisher": s.publisher or "", "year": s.year or "",
+                "url": safe_url(s.url), "url_text": s.url or "", "confidence": s.confidence or "", "used_by": []})
+            row["used_by"].append(short_name(run))
+    rows = sorted(seen.values(), key=lambda r: (r["id"], r["title"]))
+    for row in rows:
+        row["used_by"] = "all" if len(row["used_by"]) == len(runs) > 1 else ", ".join(row["used_by"])
+    return rows
+
+
 def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[str] = (),
-               year: int | None = None) -> tuple[dict[str, Any], list[_Section]]:
+               year: int | None = None, commodity: str | None = None,
+               options: FigureOptions | None = None) -> tuple[dict[str, Any], list[_Section]]:  # fmt: skip
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
 
     ``countries`` and ``year`` choose what each section is about (``report --country``,
-    ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``).
+    ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
+    answers at the top are about ``countries`` (default
+    :func:`~supplychain.report.answers.default_countries`) and their use of ``commodity``
+    (default :func:`~supplychain.report.answers.focus_commodity`), whose chain each
+    section draws.
     """
-    taken: set[str] = {"overview"}
+    taken: set[str] = {"overview", "sources", "contents"}
     fallback = sorted({p for run in runs for p in _target_pairs(run)})
-    sections = []
+    slugs = [_slug(Path(run.file).stem if run.file else run.name, taken) for run in runs]
+    names: dict[str, str] = {}
     for run in runs:
-        stem = Path(run.file).stem if run.file else run.name
-        sections.append(_section(run, _slug(stem, taken), fallback, countries, year))
+        names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
+    focus = list(countries) or default_countries(runs)
+    answers = [country_answer(runs, c, commodity, names, slugs) for c in focus]
+    for a in answers:
+        a["slug"] = _slug(f"answer-{a['code']}", taken)
+    chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
+    sections = [_section(run, slug, fallback, countries, year, chains, options)
+                for run, slug in zip(runs, slugs, strict=True)]
+    verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
+    for a in answers:
+        for row in a["rows"]:
+            row["targets"] = verdicts.get((row["slug"], row["variant"]), "–")
     rows = [row for s in sections for row in s.overview]
     common = {row[5] for row in rows if row[2] != "–"}
     header = "traced China share"
@@ -250,6 +287,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
                        for s in sections],
         },
         "scenarios": [s.view for s in sections],
+        "answers": answers,
+        "sources": _sources(runs),
     }
     return view, sections
 
@@ -310,8 +349,8 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
         _csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
     for s in sections:
         for img in s.images:
-            (folder / "images" / f"{img.stem}.svg").write_bytes(img.svg)
-            (folder / "images" / f"{img.stem}.png").write_bytes(img.png)
+            for name, data in img.files().items():
+                (folder / "images" / name).write_bytes(data)
     text = json.dumps(_plain(meta), indent=2, ensure_ascii=False, allow_nan=False)
     (folder / "results.json").write_text(text + "\n", encoding="utf-8")
     write_manifest(folder)
@@ -324,6 +363,9 @@ def write_report(
     title: str = "Critical-mineral supply chains: exposure to China",
     countries: Sequence[str] = (),
     year: int | None = None,
+    commodity: str | None = None,
+    png: bool = False,
+    full_networks: bool = False,
 ) -> Path:
     """Write the report folder (HTML page, Markdown summary, tables, images) atomically.
 
@@ -344,6 +386,14 @@ def write_report(
         Focus year of each section (default: the targets' year, else the horizon;
         a year outside a scenario's years is brought within them, and each section
         states the year it shows).
+    commodity : str, optional
+        Focus commodity of the answers at the top and of the chain pictures (default:
+        what each focus country uses furthest down the chain,
+        :func:`~supplychain.report.answers.focus_commodity`).
+    png : bool, default False
+        Also write every picture and chart as PNG into ``images/`` (SVG only otherwise).
+    full_networks : bool, default False
+        Also write each variant's whole network as an SVG file (the baseline's is always written).
 
     Returns
     -------
@@ -363,7 +413,9 @@ def write_report(
     out = Path(out_dir)
     check_target(out)
     runs = _runs(results)
-    view, sections = build_view(runs, title=title, countries=countries, year=year)
+    options = FigureOptions(png=png, full_networks=full_networks)
+    view, sections = build_view(runs, title=title, countries=countries, year=year, commodity=commodity,
+                                options=options)
     html_text = _environment().get_template("report.html.j2").render(**view)
     md_text = summary_markdown(view)
     meta = {

@@ -24,7 +24,7 @@ from supplychain.report.dot_style import (
     format_tonnes,
     share_bin,
 )
-from supplychain.report.escape import Html, clean_text, html_text, shorten
+from supplychain.report.escape import Html, clean_text, html_text, shorten, wrap_words
 from supplychain.report.fold import _Drawn, _Group
 
 _BOX: Final = '<TD FIXEDSIZE="TRUE" WIDTH="18" HEIGHT="8"></TD>'
@@ -74,7 +74,7 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
 
 def _node_label(first: str, second: str, d: _Drawn, diff: bool, unit: str = "t") -> Html:
     top = html_text(shorten(clean_text(first), 34))
-    mid = html_text(shorten(clean_text(second), 44))
+    mid = '<BR/>'.join(html_text(line) for line in wrap_words(clean_text(second), 34))
     amount = format_tonnes(d.tonnes, unit)
     share = f"{format_share(d.share)} China"
     if diff and format_tonnes(d.before, unit) != amount:
@@ -168,6 +168,7 @@ def _heading(
     commodity: Sequence[str],
     diff: str | None,
     names: Mapping[str, str],
+    chain_of: tuple[str, str] | None,
     legend: str,
     notes: Sequence[str],
 ) -> Html:
@@ -177,6 +178,9 @@ def _heading(
         sub.append(str(year))
     if commodity:
         sub.append("chain of " + ", ".join(names.get(c, c) for c in commodity))
+    if chain_of is not None:
+        country, what = chain_of
+        sub.append(f"only what ends in {country_name(country, names)}'s use of {names.get(what, what)}")
     if diff:
         sub.append(diff)
     rows = [
