@@ -232,6 +232,41 @@ def test_bare_results_are_grouped_by_scenario(run: ScenarioRun, tmp_path: Path) 
 
 
 # ---------------------------------------------------------------- atomic writes
+@needs_dot
+def test_png_and_whole_networks_on_request(run: ScenarioRun, tmp_path: Path) -> None:
+    out = write_report(run, tmp_path / "r", png=True, full_networks=True)
+    images = {p.name for p in (out / "images").iterdir()}
+    svgs = {n[:-4] for n in images if n.endswith(".svg")}
+    assert {n[:-4] for n in images if n.endswith(".png")} == svgs, "with png=True every picture has its PNG"
+    whole = [n for n in svgs if "-network-" in n]
+    assert any("network-baseline" in n for n in whole)
+    assert any("network-china-ban" in n for n in whole), "each variant's whole network, with full_networks=True"
+    raw = (out / "index.html").read_text(encoding="utf-8")
+    for name in whole:
+        assert f'href="images/{name}.svg"' in raw, f"the page links {name}"
+    assert raw.count("<svg") == len(svgs) - len(whole), "every other picture is inlined once"
+
+
+@needs_dot
+def test_answers_for_the_countries_asked_first(run: ScenarioRun, tmp_path: Path) -> None:
+    out = write_report(run, tmp_path / "r", countries=("JP", "US"), commodity="ndpr_oxide")
+    page = _parse(out / "index.html")
+    answers = [i for i in page.ids if i.startswith("answer-")]
+    assert answers == ["answer-jp", "answer-us"]
+    first_scenario = min(page.ids.index(i) for i in page.ids if i.startswith("sc-"))
+    assert page.ids.index("answer-us") < first_scenario
+    text = " ".join(page.text)
+    assert "Japan: NdPr oxide" in text
+    # Japan's NdPr oxide in 2024 (the data year): 3,000 t from China (separated from Bayan Obo ore: 100 %
+    # Chinese) and 1,600 t from Malaysia (Lynas, fed by Mt Weld ore: 0 %), all demand met, so exposure =
+    # traced share = 3000 / 4600 = 65.2 % → "65%", the first cell of the base row
+    raw = (out / "index.html").read_text(encoding="utf-8")
+    section = raw[raw.index('id="answer-jp"') : raw.index('id="answer-us"')]
+    first_row = re.search(r"<td>base</td>\s*<td[^>]*>([^<]*)</td>", section)
+    assert first_row is not None
+    assert first_row.group(1) == "65%"
+
+
 def test_refuses_to_replace_a_folder_that_is_not_a_report(run: ScenarioRun, tmp_path: Path) -> None:
     target = tmp_path / "mine"
     target.mkdir()
@@ -391,12 +426,19 @@ def test_cli_report(run_cli: Callable[..., CompletedProcess[str]], scenario_file
     folder.mkdir()
     shutil.copy(scenario_file, folder / "one.yaml")
     (folder / "fragment.yaml").write_text("commodities: {}\n", encoding="utf-8")
-    res = run_cli("report", folder, "--output", tmp_path / "out", "--mode", "fixed")
+    res = run_cli("report", folder, "--output", tmp_path / "out", "--mode", "fixed", "--png",
+                  "--country", "JP", "--commodity", "ndpr_oxide")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "wrote" in res.stdout
     meta = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert [s["slug"] for s in meta["scenarios"]] == ["one"]
     assert meta["scenarios"][0]["mode"] == "fixed"
+    assert any(p.endswith(".png") for p in meta["scenarios"][0]["images"]), "--png writes PNGs"
+    assert 'id="answer-jp"' in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    res = run_cli("report", folder, "--output", tmp_path / "out2", "--commodity", "unobtainium")
+    assert res.returncode == 1
+    assert "--commodity 'unobtainium' is not a commodity of any scenario given" in res.stderr
+    assert not (tmp_path / "out2").exists()
 
 
 def test_cli_report_errors(run_cli: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:

@@ -126,19 +126,30 @@ def focus_commodity(runs: Sequence[ScenarioRun], country: str) -> str | None:
     return str(best.index[0])
 
 
-def _series(result: Result, country: str, commodity: str) -> dict[str, Series]:
-    """Return the answer's measures of one result by metric (source-dependent ones for the result's source)."""
+def _answer_measures(result: Result, country: str) -> pd.DataFrame:
+    """Select the rows of ``result.measures`` an answer reads.
+
+    The country's :data:`ANSWER_METRICS` without partner; the source-dependent ones for the
+    result's source.
+    """
     m = result.measures
-    out: dict[str, Series] = {}
     if m.empty:
-        return out
-    wanted = [a for a, _ in ANSWER_METRICS]
-    sel = m[(m["country"] == country) & (m["commodity"] == commodity) & m["metric"].isin(wanted)]
+        return m
+    sel = m[(m["country"] == country) & m["metric"].isin([a for a, _ in ANSWER_METRICS])]
     if "partner" in sel.columns:
         sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
     if "source_country" in sel.columns:
         src = sel["source_country"].astype(str)
         sel = sel[(sel["metric"] == "shortfall_share") | (src == str(result.source))]
+    return sel
+
+
+def _series(measures: pd.DataFrame, commodity: str) -> dict[str, Series]:
+    """Return one commodity's answer measures (:func:`_answer_measures`) by metric."""
+    out: dict[str, Series] = {}
+    if measures.empty:
+        return out
+    sel = measures[measures["commodity"] == commodity]
     for metric, part in sel.groupby("metric"):
         by_year = part.groupby("year")["value"].max().sort_index()
         out[str(metric)] = Series(tuple(int(y) for y in by_year.index), tuple(float(v) for v in by_year.to_numpy()))
@@ -170,7 +181,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
 
 
 def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
-    s = _series(result, country, commodity)
+    s = _series(_answer_measures(result, country), commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
@@ -221,11 +232,12 @@ def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
     lines: list[dict[str, Any]] = []
     used = sorted({str(k) for run in runs for k in _demand(run, country)["commodity"].unique()} - {skip})
+    own = {id(run): [_answer_measures(r, country) for r in run.results] for run in runs}
     for k in used:
         hi: dict[str, tuple[float, str]] = {}
         for run in runs:
-            for r in run.results:
-                for metric, ser in _series(r, country, k).items():
+            for r, m in zip(run.results, own[id(run)], strict=True):
+                for metric, ser in _series(m, k).items():
                     top = peak(ser)
                     if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
                         hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}")

@@ -318,9 +318,10 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-            )
+            first = out[col].str[:1]  # NaN for cells that are not text
+            risky = first.isin(["=", "+", "-", "@", "\t", "\r"]).to_numpy()
+            if risky.any():
+                out.loc[risky, col] = "'" + out.loc[risky, col].astype(str)
     return out
 
 
