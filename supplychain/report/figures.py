@@ -122,16 +122,16 @@ def _graph_images(
     kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year}
     part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES, "rankdir": "TB"} if chain_of
                             else {"commodity": chain, "max_nodes": _CHAIN_NODES, "rankdir": "TB"})  # fmt: skip
-    what = (f"what ends in {country_name(chain_of[0], names)}'s use of {names.get(chain_of[1], chain_of[1])}"
+    what = (f"what ends in the use of {names.get(chain_of[1], chain_of[1])} in {country_name(chain_of[0], names)}"
             if chain_of else (f"the chain of {', '.join(names.get(k, k) for k in chain)}" if chain
                               else "the whole network"))  # fmt: skip
     before_edges = edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])
     t_before = _traced(nodes, edges, "baseline", source)
     full_stem = f"{slug}-network-baseline-{year}"
-    full = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline network", **kw)
+    full = to_dot((nodes, before_edges), traced=t_before, title=f"Whole network, baseline ({run.name})", **kw)
     svg, png = _network(full, options)
     images = [_Image("Whole network, baseline", "", full_stem, svg, png, inline=False)]
-    dot = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline", **kw, **part)
+    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", **kw, **part)
     svg, png = _network(dot, options)
     caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced China share, line width by "
                "quantity; hover a box or a flow for its figures.")  # fmt: skip
@@ -150,7 +150,7 @@ def _graph_images(
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
         stem = _slug(res.variant, set())
-        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
+        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
                      **kw, **part)  # fmt: skip
         if "no flow changes against" in dot.source:
             continue  # the variant changes flows elsewhere, not in this chain
@@ -160,7 +160,7 @@ def _graph_images(
             continue
         full_name = None
         if options.full_networks:
-            full = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
+            full = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
                           **kw)  # fmt: skip
             svg, png = _network(full, options)
             images.append(_Image(f"Whole network, {res.variant}", "", f"{slug}-network-{stem}-{year}", svg, png,

@@ -2,18 +2,24 @@
 
 :func:`write_report` writes, into one output folder::
 
-    index.html     self-contained page (inline CSS, images as data: URIs, no scripts,
-                   no fonts or files fetched from anywhere; a Content-Security-Policy
-                   says so to the browser)
+    index.html     self-contained page (inline CSS and SVG, no scripts, no fonts or
+                   files fetched from anywhere; a Content-Security-Policy says so to
+                   the browser)
     summary.md     the headline tables and figures in Markdown, for documents
     measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy
     results.json   the headline numbers and verdicts, machine-readable
-    images/        every figure as .svg and .png
+    images/        every picture as .svg (the page's chain pictures and charts, and the
+                   whole networks it links); .png too with ``png=True``
 
-The page has an overview table (one row per scenario and variant) and one
-section per scenario: summary and sources, toggles and variants, headline
-measures, targets with pass/fail verdicts, shortfall, network pictures (the
-baseline and, per variant, a diff view of what changed) and charts.
+The page reads top to bottom: a table of contents; one answer per focus country
+(:mod:`supplychain.report.answers`: exposure including unmet demand, traced China
+share and shortfall in the base year, at their peak and at the horizon, for every
+scenario and variant, with the targets passed); then one folding section
+(``<details>``) per scenario: summary, toggles and variants, headline measures,
+targets with the reason of each verdict, shortfall, the chain of the focus country's
+use of its focus commodity (baseline, and per variant what changed; stages top to
+bottom so that it fits the page's width; the whole network as a linked SVG file) and
+charts; last, every scenario's sources once.
 
 Writing is atomic: everything is written into a temporary folder beside
 ``out_dir`` and renamed into place at the end, so a failure never leaves a
@@ -25,9 +31,10 @@ anything else is refused rather than deleted.
 User text reaches the page only through Jinja2 with autoescaping on, and every
 value is passed through :func:`~supplychain.report.escape.clean_text` first
 (control characters shown, bidirectional overrides dropped); links from
-the sources table are kept only for ``http``/``https`` URLs. SVG images are
-embedded as ``<img src="data:...">`` rather than inline ``<svg>``: ids cannot
-clash between figures and an image cannot run script.
+the sources table are kept only for ``http``/``https`` URLs. Pictures are inlined as
+``<svg>`` so that their tooltips work (:func:`~supplychain.report.inline_svg.inline_svg`:
+ids prefixed per picture so they cannot clash, and a picture that could run script or
+fetch anything is refused).
 """
 
 from __future__ import annotations
@@ -127,6 +134,8 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     have = set(zip(run.results[0].shortfall.get("country", []), run.results[0].shortfall.get("commodity", []),
                    strict=True))
     chain_of = next((p for p in chains if p in have), None)
+    if chain_of is None:  # the focus commodity is not in this scenario: a focus country's own pair here
+        chain_of = next((p for p in pairs if p in have and p[0] in {c for c, _ in chains}), None)
     if chain_of is not None:  # the chart of the chain's pair first
         pairs = [chain_of, *(p for p in pairs if p != chain_of)]
     chain = sorted({k for _, k in pairs}) if from_targets else []
