@@ -113,7 +113,8 @@ def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs:
                            & (r.results[0].shortfall["commodity"] == "ndfeb_magnet")).any())  # fmt: skip
     assert len(rows) == with_magnets, "one row per scenario × variant that has US magnet use"
     for row in rows:
-        assert len(row) == 11
+        assert len(row) == 12, "scenario, variant, 3 × (base year, peak, horizon), targets"
+        assert re.fullmatch(r"–|\d+/\d+ pass", row[11]), row[11]
         for peak_cell in (row[3], row[6], row[9]):
             assert re.fullmatch(r"(<1|>99|\d+)% \(20\d\d\)", peak_cell), peak_cell
     # framework_under_full_ban: US magnets 0 % traced in 2030 and short: the cell is marked, not shaded good

@@ -190,9 +190,12 @@ def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, s
     for metric, _ in ANSWER_METRICS:
         ser = s.get(metric)
         top = peak(ser) if ser is not None else None
-        for year, value, show_year in ((y0, _value_at(ser, y0), False), (top[1] if top else y0,
-                                       top[0] if top else float("nan"), True), (y1, _value_at(ser, y1), False)):
-            cells.append(_cell(metric, value, year if show_year and top else None, _value_at(short, year)))
+        cells.append(_cell(metric, _value_at(ser, y0), None, _value_at(short, y0)))
+        if top is None:
+            cells.append(_cell(metric, float("nan"), None, float("nan")))
+        else:
+            cells.append(_cell(metric, top[0], top[1], _value_at(short, top[1])))
+        cells.append(_cell(metric, _value_at(ser, y1), None, _value_at(short, y1)))
     return cells, s
 
 
