@@ -160,6 +160,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     view: dict[str, Any] = {
         "slug": slug,
         "name": run.name,
+        "short": short_name(run),
         "question": (meta.question or "") if meta else "",
         "description": (meta.description or "") if meta else "",
         "file": run.file or "",
