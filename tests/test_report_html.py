@@ -514,3 +514,20 @@ def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
     tied = {2028: 0.35 + 1e-12, 2026: 0.35, 2027: 0.35 + 3e-12}
     assert " in 2026 " in table(tied)
     assert " in 2029 " in table({**tied, 2029: 0.36})
+
+
+def test_target_reason_is_the_deciding_year() -> None:
+    from supplychain.report.tables import _verdicts
+
+    rows = pd.DataFrame({
+        "target": ["t", "t", "t"], "variant": ["base"] * 3, "year": [2028, 2029, 2030],
+        "value": [0.2, 0.4, 0.3], "threshold": [0.25] * 3, "bound": ["max"] * 3,
+        "passed": [True, False, False], "margin": [0.05, -0.15, -0.05],
+        "reason": ["passes: a", "fails: exposed share 40 % > 25 % in 2029", "fails: b"],
+    })  # fmt: skip
+    (v,) = _verdicts(ScenarioRun(None, ()), rows)
+    assert v["verdict"] == "fail"
+    assert v["reason"] == "fails: exposed share 40 % > 25 % in 2029", "the worst failing year decides"
+    passing = rows.assign(passed=True, margin=[0.05, 0.01, 0.02], reason=["p28", "p29", "p30"])
+    (v,) = _verdicts(ScenarioRun(None, ()), passing)
+    assert (v["verdict"], v["reason"]) == ("pass", "p29"), "else the year with the least margin"

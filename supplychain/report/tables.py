@@ -111,10 +111,11 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
         known = part[passed.notna()]
         fails = known[known["passed"] == False]  # noqa: E712 - object column of True/False/None
         # the reason of the year that decides: the worst failing year, else the year with the least margin
-        decisive = fails if not fails.empty else known
+        decisive = fails if not fails.empty else known if not known.empty else part
         reason = ""
         if not decisive.empty and "reason" in decisive.columns:
-            worst = decisive.iloc[int(np.argmin(decisive["margin"].to_numpy(dtype=float)))]
+            margins = np.nan_to_num(decisive["margin"].to_numpy(dtype=float), nan=np.inf)
+            worst = decisive.iloc[int(np.argmin(margins))]
             reason = str(worst["reason"])
         if known.empty:
             verdict, detail = "no data", "the measure was not computed"
