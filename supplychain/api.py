@@ -12,7 +12,6 @@ Notebooks and the command line use the same functions::
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ from supplychain.simulation.variants import run_variants
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from supplychain.report.notebook import Picture
 
 __all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
@@ -172,7 +173,12 @@ class Result:
         return to_networkx(nodes, f)
 
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Return the simulated node and edge tables of ``year`` (edges: the flow table's rows, ``tonnes`` simulated).
+        """Return the simulated node and edge tables of ``year``.
+
+        The edges are the flow table's rows of the year: ``baseline`` and ``simulated`` in
+        the edge's ``unit`` (functions written for the baseline tables of
+        :func:`~supplychain.graph.build_tables` read them with ``weight="simulated"``, e.g.
+        :func:`~supplychain.metrics.inputs.binding_inputs`).
 
         Raises
         ------
@@ -229,18 +235,46 @@ class Result:
         return s.groupby(["year", "country", "commodity", "unit"], sort=True)[["demand", "shortfall"]].sum().assign(
             shortfall_share=lambda d: d["shortfall"] / d["demand"]).reset_index()
 
+    def draw(self, year: int | None = None, *, country: str | None = None,
+             commodity: str | Sequence[str] | None = None, baseline: bool = False, max_nodes: int = 60) -> Picture:
+        """Draw one simulated year's network, shown inline in a notebook (the report's pictures).
+
+        Nodes are coloured by the traced share of :attr:`source`, line width grows with
+        the quantity; flows the response changed are marked against the baseline
+        (blocked dashed blue, deal and new flows green), unless ``baseline``.
+
+        Parameters
+        ----------
+        year : int, optional
+            Year to draw (default: the last simulated year).
+        country : str, optional
+            Keep this country's nodes unfolded and, without ``commodity``, draw the
+            chains of every commodity it has final demand of.
+        commodity : str or sequence of str, optional
+            Draw only this commodity's chain (upstream and downstream of it).
+        baseline : bool
+            Draw the network before any policy or deal instead of the changes.
+        max_nodes : int
+            Fold plants and small flows beyond this many nodes.
+
+        Returns
+        -------
+        supplychain.report.notebook.Picture
+            Displayed as SVG by Jupyter; ``.save("net.svg")`` (or ``.png``, ``.dot``) writes it.
+
+        Raises
+        ------
+        KeyError
+            ``year`` was not simulated, or ``country`` has no final demand and no ``commodity`` is given.
+        """
+        from supplychain.report.notebook import draw
+
+        return draw(self, year, country=country, commodity=commodity, baseline=baseline, max_nodes=max_nodes)
+
     def _repr_html_(self) -> str:
-        rule = f", allocation <code>{html.escape(self.allocation)}</code>" if self.mode == "rebalance" else ""
-        head = (f"<h4>{html.escape(self.scenario)} — variant <code>{html.escape(self.variant)}</code>, "
-                f"mode <code>{self.mode}</code>{rule}, {self.years[0]}–{self.years[-1]}</h4>")
-        parts = [head, "<b>Toggles</b>", self.toggles.to_html(index=False)]
-        summ = self.summary()
-        parts += ["<b>Shortfall</b>", summ.to_html(index=False, float_format="{:,.3g}".format) if not summ.empty
-                  else "<p>no shortfall</p>"]
-        if not self.targets.empty:
-            t = self.targets[["target", "year", "value", "bound", "threshold", "status", "margin"]]
-            parts += ["<b>Targets</b>", t.to_html(index=False, float_format="{:.3f}".format)]
-        return "\n".join(parts)
+        from supplychain.report.notebook import result_html
+
+        return result_html(self)
 
     def __repr__(self) -> str:
         n_short = int((self.shortfall["shortfall"] > 0).sum()) if not self.shortfall.empty else 0
@@ -411,12 +445,14 @@ def compare(
     Returns
     -------
     pandas.DataFrame
-        ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value`` — for
-        the (country, commodity) pairs chosen (``countries``; without targets, every pair with
-        final demand and every country × element key with an ``element_dependence``) — plus
-        one ``target:<id>`` row per target and year (value 1 pass, 0 fail), and ``seconds`` of
-        the variant's solves. Rows are sorted by variant, year, focus countries first,
-        commodity, metric.
+        A tidy table: ``variant``, ``year``, ``country``, ``commodity``, ``metric``,
+        ``value`` (a share) — for the (country, commodity) pairs chosen (``countries``;
+        without targets, every pair with final demand and every country × element key
+        with an ``element_dependence``) — plus one ``target:<id>`` row per target and year
+        (value 1 pass, 0 fail). Rows are sorted by variant, year, focus countries first,
+        commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
+        variant, ``seconds`` and simplex ``iterations`` summed over its years (empty
+        under ``fixed``).
 
     Raises
     ------
@@ -438,6 +474,7 @@ def compare(
         runs = [(v, None if v == "base" else v, None) for v in names]
     pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
     frames = []
+    solver: dict[str, dict[str, float | int]] = {}
     outs = run_variants(scenario, [(variant, setting) for _label, variant, setting in runs], mode=mode, years=years,
                         source=source, options=options, objective=objective, blocks=blocks, allocation=allocation)
     for (label, _variant, _setting), out in zip(runs, outs, strict=True):
@@ -458,10 +495,16 @@ def compare(
                 "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
             })], ignore_index=True)
         rows.insert(0, "variant", label)
-        rows["seconds"] = float(out.solver["seconds"].sum())
         frames.append(rows)
+        work = out.solver
+        solver[label] = {
+            "seconds": float(work["seconds"].sum()) if "seconds" in work.columns else 0.0,
+            "iterations": int(work["iterations"].sum()) if "iterations" in work.columns else 0,
+        }
     table = pd.concat(frames, ignore_index=True)
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
-    return table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
+    table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
         columns="_focus").reset_index(drop=True)
+    table.attrs["solver"] = solver
+    return table

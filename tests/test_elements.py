@@ -154,9 +154,33 @@ def test_binding_input_of_a_magnet_plant() -> None:
     s = Scenario.model_validate(data)
     nodes, edges = build_tables(s, YEAR)
     b = binding_inputs(s, edges, plants_of(nodes)).set_index("input")
-    assert b.loc["metal", "required_t"] == pytest.approx(600.0)
-    assert b.loc["dy", "required_t"] == pytest.approx(20.0)
+    assert b.loc["metal", "required"] == pytest.approx(600.0)
+    assert b.loc["dy", "required"] == pytest.approx(20.0)
     assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5})
     assert b["binding"].to_dict() == {"metal": False, "dy": True}
     assert set(b["country"]) == {"JP"}
-    assert set(b["production_t"]) == {1000.0}
+    assert set(b["production"]) == {1000.0}
+
+
+def test_binding_input_read_on_a_simulated_year() -> None:
+    """The same plant read on a simulated year (``Result.tables`` + ``Result.utilisation``).
+
+    Without a policy the simulated year is the baseline, so the table is the one derived in
+    :func:`test_binding_input_of_a_magnet_plant`: Dy oxide covers 10 / 20 = 0.5 and binds.
+    """
+    from supplychain.api import simulate
+    from supplychain.metrics.inputs import binding_inputs
+
+    data = chain()
+    data["facilities"]["jp_magnets"]["capacity"] = 2000
+    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
+    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
+                                    "tonnes": 150}
+    s = Scenario.model_validate(data)
+    for mode in ("fixed", "rebalance"):
+        res = simulate(s, mode=mode)
+        u = res.utilisation
+        b = binding_inputs(s, res.tables(YEAR)[1], u.loc[u["year"].eq(YEAR)], weight="simulated").set_index("input")
+        assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5}), mode
+        assert b["binding"].to_dict() == {"metal": False, "dy": True}, mode
+        assert set(b["production"]) == {1000.0}, mode

@@ -167,8 +167,9 @@ def test_no_unescaped_user_text(report_dir: Path) -> None:
     assert f"REE {EVIL} test" in " ".join(page.text), "the title is shown as text"
     assert not any(k.startswith("on") for _, k, _ in page.attrs), "no event handler attributes"
     md = (report_dir / "summary.md").read_text(encoding="utf-8")
-    assert "<script" not in md
-    assert "&lt;script&gt;" in md
+    assert re.search(r"(?<!\\)<(script|/script)", md) is None, "every tag opener backslash-escaped"
+    assert "\\<script>alert(1)\\</script>" in md
+    assert re.search(r"&(lt|gt|amp|quot|#[0-9]+);", md) is None, "no HTML entities in Markdown"
 
 
 @needs_dot

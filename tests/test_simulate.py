@@ -334,7 +334,7 @@ def test_result_views(rebal: Result) -> None:
     with pytest.raises(KeyError, match="year 2031 was not simulated"):
         rebal.graph(2031)
     html = rebal._repr_html_()
-    for part in ("Toggles", "Shortfall", "Targets"):
+    for part in ("Toggles", "Headline measures", "exposed share", "peak shortfall", "Targets"):
         assert part in html
     assert "variant='base'" in repr(rebal)
     assert set(rebal.flows["status"]) <= {"normal", "blocked", "reduced", "rerouted", "deal", "new"}

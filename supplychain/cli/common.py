@@ -20,7 +20,7 @@ import functools
 import os
 import signal
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, ParamSpec, TypeVar, cast
 
@@ -31,7 +31,7 @@ from supplychain.errors import EngineError, ScenarioError, SolverError, SupplyCh
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "fmt", "guarded",
+__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "guarded",
            "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
            "print_table", "warn"]
 
@@ -230,24 +230,37 @@ def parse_blocks(blocks: int) -> bool | int:
     return blocks if blocks > 1 else blocks == 1
 
 
-def fmt(value: Any) -> str:
-    """Format a table cell: shares and small numbers to 4 significant digits, NaN as an en dash."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "–"
-        return f"{value:.4g}"
-    return str(value)
+def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: str = "use --output",
+                shares: Collection[str] | None = None, right: Collection[str] = (),
+                share_rows: Sequence[bool] | None = None) -> None:
+    """Print a DataFrame as a rich table, cut after ``max_rows`` with a hint.
 
+    Cells read as in the report (:mod:`supplychain.report.numbers`): shares as
+    percentages, quantities in plain digits with thousands separators, round-off as 0.
 
-def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: str = "use --output") -> None:
-    """Print a DataFrame as a rich table, cut after ``max_rows`` with a hint."""
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    title : str
+        Its title.
+    max_rows : int
+        Rows shown; a line says how many more there are, with ``more_hint``.
+    more_hint : str
+        How to see the rest.
+    shares : collection of str, optional
+        Columns holding shares (default: the names :func:`~supplychain.report.numbers.is_share` recognises).
+    right : collection of str
+        Columns of numbers already formatted as text, aligned right like numeric columns.
+    share_rows : sequence of bool, optional
+        Rows whose float cells are all shares (:func:`~supplychain.report.numbers.display_frame`).
+    """
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from supplychain.report.escape import clean_text
+    from supplychain.report.numbers import display_frame
 
     def text(value: object) -> Text:  # plain text: no rich markup, no control characters
         return Text(clean_text(value))
@@ -257,9 +270,12 @@ def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: 
         console = Console(width=200)  # files and pipes: no truncated columns
     table = Table(title=text(title), title_justify="left")
     for col in df.columns:
-        table.add_column(text(col), justify="right" if df[col].dtype.kind in "fiub" else "left", no_wrap=True)
-    for row in df.head(max_rows).itertuples(index=False):
-        table.add_row(*(text(fmt(v)) for v in row))
+        numeric = df[col].dtype.kind in "fiub" or col in right
+        table.add_column(text(col), justify="right" if numeric else "left", no_wrap=True)
+    head = df.head(max_rows)
+    rows = None if share_rows is None else list(share_rows)[:max_rows]
+    for row in display_frame(head, shares, share_rows=rows).itertuples(index=False):
+        table.add_row(*(text(v) for v in row))
     console.print(table)
     if len(df) > max_rows:
         console.print(text(f"… {len(df) - max_rows} more rows; {more_hint}"))

@@ -28,7 +28,7 @@ from supplychain.cli.options import CountryOption, PathOption
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare", "side_by_side"]
+__all__ = ["compare", "display_side_by_side", "side_by_side"]
 
 
 def side_by_side(table: pd.DataFrame, years: list[int] | None) -> pd.DataFrame:
@@ -48,6 +48,29 @@ def side_by_side(table: pd.DataFrame, years: list[int] | None) -> pd.DataFrame:
     wide = wide.reindex(pd.MultiIndex.from_tuples(rows, names=["measure", "variant"])) if rows else wide
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index()
+
+
+def display_side_by_side(wide: pd.DataFrame) -> pd.DataFrame:
+    """Format :func:`side_by_side` for print: shares as percentages, ``target:<id>`` rows as pass/fail.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> wide = pd.DataFrame({"measure": ["US ndpr exposed_share", "US ndpr target:t1"], "variant": ["base"] * 2,
+    ...                      "2030": [0.2549, 0.0]})
+    >>> display_side_by_side(wide)["2030"].tolist()
+    ['25%', 'fail']
+    """
+    from supplychain.report.numbers import format_cell, is_share
+
+    out = wide.astype(object)
+    measures = wide["measure"].astype(str).tolist()
+    target = [m.rsplit(" ", 1)[-1].startswith("target:") for m in measures]
+    share = [is_share(m) for m in measures]
+    for col in [c for c in wide.columns if c not in ("measure", "variant")]:
+        out[col] = [{1.0: "pass", 0.0: "fail"}.get(float(v), "–") if t else format_cell(v, share=sh)
+                    for v, t, sh in zip(wide[col].tolist(), target, share, strict=True)]
+    return out
 
 
 def compare(
@@ -76,8 +99,8 @@ def compare(
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
     Rows are measure × variant (exposed share, traced share, direct import share and
-    shortfall share of the target pairs — or, with --country, of every commodity those
-    countries use — and target:<id> = 1 pass / 0 fail), columns are years; the focus
+    shortfall share, in per cent, of the target pairs — or, with --country, of every
+    commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
     countries (--country, else the targets', else the US) come first. The compiled
     model is re-used across variants (warm-started LP).
 
@@ -110,8 +133,9 @@ def compare(
                         objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
-    print_table(side_by_side(table, year), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
-                max_rows=200, more_hint="use --year or --output")  # fmt: skip
+    wide = side_by_side(table, year)
+    print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
+                max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))
         echo(f"wrote {output}", err=True)

@@ -17,21 +17,11 @@ from supplychain.cli.common import echo, fail
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from supplychain.schema.model import Scenario
     from supplychain.simulation.run import Mode
 
 __all__ = ["graph"]
 
 _SUFFIXES = (".svg", ".png", ".dot", ".gv")
-
-
-def _traced(scenario: Scenario, source: str, nodes: pd.DataFrame, edges: pd.DataFrame, weight: str) -> pd.Series:
-    from supplychain.metrics.measures import resolve_source, traced_share_by_node
-
-    codes = resolve_source(scenario, source, nodes["country"].astype(str).unique())
-    return traced_share_by_node(nodes, edges.assign(tonnes=edges[weight].astype(float)), codes)
 
 
 def graph(
@@ -113,6 +103,7 @@ def graph(
     from supplychain.api import simulate
     from supplychain.report.dot import names_of, render, to_dot
     from supplychain.report.figures import result_tables
+    from supplychain.report.notebook import traced_by_node as _traced
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     overrides = parse_toggle_args(toggle or [])

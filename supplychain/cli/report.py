@@ -42,6 +42,10 @@ def report(
     year: Annotated[
         int | None, typer.Option("--year", "-y", help="Focus year of each section (default: the targets' year).")
     ] = None,
+    full_measures: Annotated[
+        bool, typer.Option("--full-measures", help="Also write every measure (per partner, origin, concentration) "
+                           "as measures_full.csv.gz; measures.csv holds what the report shows.")
+    ] = False,
     path: PathOption = None,
     commodity: Annotated[
         str | None,
@@ -60,8 +64,11 @@ def report(
 
     The folder gets index.html (no external resources; it opens with one answer per
     focus country: exposure, traced China share and shortfall in every scenario and
-    variant), summary.md, measures.csv, shortfall.csv, flows.csv, targets.csv,
-    results.json and images/ (SVG; PNG with --png).
+    variant), summary.md, tables.xlsx (a sheet per focus country: measures × years per
+    variant; shortfall and flows as Excel tables), measures.csv (the measures the report
+    shows, of the focus countries; every measure with --full-measures, as
+    measures_full.csv.gz), shortfall.csv, flows.csv, targets.csv, results.json and
+    images/ (SVG; PNG with --png).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
     --country and --year choose what each section is about: the commodities
@@ -109,5 +116,5 @@ def report(
         runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
                                  allocation=allocation_arg))
     out = write_report(runs, output, title=title, countries=country or (), year=year, commodity=commodity,
-                       png=png, full_networks=full_networks)
+                       png=png, full_networks=full_networks, full_measures=full_measures)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

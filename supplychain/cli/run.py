@@ -41,6 +41,10 @@ HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_
 
 FORMATS = ("table", "json", "csv")
 
+EXPORTER_NOTE = ("net exporter: the country exports more than it uses, so USGS net import reliance "
+                 "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
+"""The line under a table that shows a net exporter."""
+
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
     """Return the re-routed flows: edges whose status (``simulation.run.flow_status``) is not ``normal``."""
@@ -48,8 +52,14 @@ def _changed(flows: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline_table(result: Result, years: list[int], countries: list[str] | None) -> pd.DataFrame:
-    """Pivot the headline measures: one row per year, country and commodity with final use."""
+    """Pivot the headline measures: one row per year, country and commodity with final use.
+
+    Values are shares; where net import reliance is labelled ``"E"`` the cell holds
+    :data:`~supplychain.report.numbers.NET_EXPORTER` instead.
+    """
     import pandas as pd
+
+    from supplychain.report.numbers import NET_EXPORTER
 
     m = result.measures
     m = m[m["metric"].isin(HEADLINE) & m["year"].isin(years) & (m["partner"].fillna("") == "")]
@@ -58,9 +68,8 @@ def headline_table(result: Result, years: list[int], countries: list[str] | None
     m = m.merge(used, on=["year", "country", "commodity"])
     if countries:
         m = m[m["country"].isin(countries)]
-    shown = m.assign(
-        shown=[lab if isinstance(lab, str) and lab else val for val, lab in zip(m["value"], m["label"], strict=True)]
-    )
+    shown = m.assign(shown=[(NET_EXPORTER if lab == "E" else lab) if isinstance(lab, str) and lab else val
+                            for val, lab in zip(m["value"], m["label"], strict=True)])
     wide = shown.pivot_table(
         index=["year", "country", "commodity"], columns="metric", values="shown", aggfunc="first"
     ).reset_index()
@@ -238,7 +247,9 @@ def _print_targets(targets: pd.DataFrame) -> None:
     if targets.empty:
         return
     cols = ["target", "year", "country", "commodity", "metric", "value", "threshold", "status", "reason"]
-    print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60)
+    # every target measure is a share of use or of what arrives (schema.model.MetricName)
+    print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60,
+                shares=("value", "threshold"))
 
 
 def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
@@ -301,8 +312,9 @@ def run(
     First the policies in force and what each covers, at what share. The table
     shows, per year, country and commodity with final use: the exposed share (traced
     to the source country plus demand not met), the traced (upstream) share of what
-    arrives, the direct import share, USGS net import reliance ("E" = net exporter)
-    and the share of demand not met; then what the supply response did (unmet
+    arrives, the direct import share, USGS net import reliance ("net exporter" where
+    exports exceed use: "E" in json and csv) and the share of demand not met, all in
+    per cent; then what the supply response did (unmet
     demand, the flows it changed, the suppliers that gained, the plants whose output
     moved — each quantity in its commodity's unit —, the solver's time); then the
     targets with pass/fail and margin. json holds every measure and those tables in
@@ -322,6 +334,7 @@ def run(
     from supplychain.api import focus_countries, simulate
     from supplychain.io import load
     from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.report.numbers import NET_EXPORTER
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
@@ -352,7 +365,9 @@ def run(
         if table.empty and countries:
             typer.echo(f"{', '.join(country or [])}: no final demand in {', '.join(map(str, years))} in this scenario.")
         else:
-            print_table(table, title, max_rows=80, more_hint="narrow with --country")
+            print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
+            if table.isin([NET_EXPORTER]).any().any():
+                echo(EXPORTER_NOTE)
         _print_response(result, years, countries)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip

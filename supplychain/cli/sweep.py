@@ -218,17 +218,20 @@ def sweep(
     if info["parameters"] == 0:
         echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
     _report_failures(result)
+    from supplychain.report.numbers import is_share
+
     summary = result.summary()
     keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
     if "partner" in summary.columns:
         summary = summary[summary["partner"] == ""]
     print_table(summary[keep], "Measures over the samples (central = every input at its central value)",
-                max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output")
+                max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
+                share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None)
     targets = result.target_probability()
     if len(targets):
         print_table(
             targets[["target", "year", "required", "threshold", "probability", "central_met"]],
-            "Probability that each target is met",
+            "Probability that each target is met", shares=("threshold", "probability"),
         )
     if output is not None:
         written = result.save(output)
@@ -243,6 +246,6 @@ def sweep(
         print_table(
             ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
-            max_rows=15,
+            max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
         echo(f"wrote {tornado}", err=True)

@@ -34,8 +34,8 @@ __all__ = ["BINDING_COLUMNS", "TIE", "binding_inputs", "input_coverage", "plants
 TIE = 1e-6
 """Relative difference of coverage under which two inputs bind together."""
 
-BINDING_COLUMNS = ["country", "process", "output", "input", "capacity_t", "production_t", "required_t",
-                   "available_t", "coverage", "binding"]
+BINDING_COLUMNS = ["country", "process", "output", "input", "capacity", "production", "required",
+                   "available", "coverage", "binding"]
 """Columns of :func:`binding_inputs`."""
 
 
@@ -72,7 +72,9 @@ def input_coverage(required: npt.ArrayLike, available: npt.ArrayLike) -> tuple[n
     return cov, binding
 
 
-def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame) -> pd.DataFrame:
+def binding_inputs(
+    scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame, weight: str = "tonnes"
+) -> pd.DataFrame:
     """Coverage of every input of every multi-input process, per country (thin pandas wrapper).
 
     Parameters
@@ -80,23 +82,26 @@ def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame
     scenario : Scenario
         Gives each facility's country and process, and the process coefficients.
     edges : DataFrame
-        Edges of one year (``buyer``, ``tonnes``): baseline
+        Edges of one year (``buyer`` and the ``weight`` column): baseline
         (:func:`~supplychain.graph.build_tables`) or simulated (:meth:`supplychain.api.Result.tables`).
     plants : DataFrame
-        ``facility``, ``capacity_t`` and ``output_t`` of the same year, in tonnes of
-        each facility's reference output: :func:`plants_of` for baseline tables, the
+        ``facility``, ``capacity`` and ``output`` of the same year, in the unit of each
+        facility's reference output: :func:`plants_of` for baseline tables, the
         year's rows of :attr:`supplychain.api.Result.utilisation` after a simulation.
+    weight : str
+        Column of ``edges`` with the quantities: ``"tonnes"`` in the baseline tables,
+        ``"simulated"`` (or ``"baseline"``) in :meth:`~supplychain.api.Result.tables`.
 
     Returns
     -------
     DataFrame
         :data:`BINDING_COLUMNS`, one row per country × process × input, for countries
-        with capacity of the process in the year (``capacity_t``, ``production_t`` in
-        tonnes of the reference ``output``).
+        with capacity of the process in the year (``capacity``, ``production`` in the
+        unit of the reference ``output``; ``required``, ``available`` in each input's unit).
     """
-    inflow = edges.groupby(edges["buyer"].astype(str))["tonnes"].sum()
-    cap_of = dict(zip(plants["facility"].astype(str), plants["capacity_t"].astype(float), strict=True))
-    out_of = dict(zip(plants["facility"].astype(str), plants["output_t"].astype(float), strict=True))
+    inflow = edges.groupby(edges["buyer"].astype(str))[weight].sum()
+    cap_of = dict(zip(plants["facility"].astype(str), plants["capacity"].astype(float), strict=True))
+    out_of = dict(zip(plants["facility"].astype(str), plants["output"].astype(float), strict=True))
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for fid, fac in sorted(scenario.facilities.items()):
         proc = scenario.processes.get(fac.process or "")
@@ -114,24 +119,24 @@ def binding_inputs(scenario: Scenario, edges: pd.DataFrame, plants: pd.DataFrame
         required = np.array([proc.inputs[k].central * activity for k in names])
         available = np.array([float(inflow.get(f"{country}:{k}", 0.0)) for k in names])
         cov, binding = input_coverage(required, available)
-        rows += [{"country": country, "process": pid, "output": ref, "input": k, "capacity_t": capacity,
-                  "production_t": sum(p for _, p in caps), "required_t": required[i], "available_t": available[i],
+        rows += [{"country": country, "process": pid, "output": ref, "input": k, "capacity": capacity,
+                  "production": sum(p for _, p in caps), "required": required[i], "available": available[i],
                   "coverage": cov[i], "binding": bool(binding[i])} for i, k in enumerate(names)]
     return pd.DataFrame(rows, columns=BINDING_COLUMNS)
 
 
 def plants_of(nodes: pd.DataFrame) -> pd.DataFrame:
-    """``facility, capacity_t, output_t`` from a baseline node table (capacity = production where unknown).
+    """``facility, capacity, output`` from a baseline node table (capacity = production where unknown).
 
     Examples
     --------
     >>> n = pd.DataFrame({"node": ["m", "US:x"], "kind": ["facility", "market"],
     ...                   "capacity": [float("nan"), float("nan")], "production": [5.0, 0.0]})
     >>> plants_of(n).to_dict("records")
-    [{'facility': 'm', 'capacity_t': 5.0, 'output_t': 5.0}]
+    [{'facility': 'm', 'capacity': 5.0, 'output': 5.0}]
     """
     fac = nodes.loc[nodes["kind"].eq("facility")]
     prod = fac["production"].to_numpy(dtype=float)
     cap = fac["capacity"].to_numpy(dtype=float)
     return pd.DataFrame({"facility": fac["node"].astype(str).to_numpy(),
-                         "capacity_t": np.where(np.isfinite(cap), cap, prod), "output_t": prod})
+                         "capacity": np.where(np.isfinite(cap), cap, prod), "output": prod})

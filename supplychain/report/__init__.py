@@ -34,6 +34,13 @@ module                                     what it does
                                            ``index.html``, CSV tables, images) and its
                                            templates
 :mod:`supplychain.report.markdown`         ``summary.md`` for pasting into documents
+:mod:`supplychain.report.workbook`         ``tables.xlsx`` (a sheet per focus country,
+                                           shortfall and flows as Excel tables) and the
+                                           trimmed ``measures.csv``
+:mod:`supplychain.report.numbers`          the one number format of every table (CLI,
+                                           report, Markdown, notebooks)
+:mod:`supplychain.report.notebook`         notebook displays: ``Result``, ``Scenario``,
+                                           ``Result.draw`` pictures
 :mod:`supplychain.report.published`        the published figures (USGS MCS 2025 unless
                                            stated) the bundled world must reproduce, as
                                            data (:data:`PUBLISHED_CHECKS`)

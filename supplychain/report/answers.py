@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.dot_style import country_name, format_share, share_bin
+from supplychain.report.dot_style import country_name, share_bin
 from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.numbers import format_percent
 from supplychain.schema.types import STAGES
 
 if TYPE_CHECKING:
@@ -164,14 +165,14 @@ def _value_at(series: Series | None, year: int) -> float:
 
 def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str, str]:
     """One cell: text, colours and a hover note (``year`` shown for a peak)."""
-    text = format_share(value) + (f" ({year})" if year is not None else "")
+    text = format_percent(value) + (f" ({year})" if year is not None else "")
     cell = {"text": text, "bg": "", "fg": "", "note": "", "cls": ""}
     if metric == "shortfall_share":
         if value > _UNMET:
             cell.update(bg=_SHORT_BG, cls="short")
         return cell
     if metric == "traced_share" and unmet > _UNMET:
-        note = f"{format_share(unmet)} of demand unmet: the traced share counts only what arrives"
+        note = f"{format_percent(unmet)} of demand unmet: the traced share counts only what arrives"
         cell.update(cls="unmet", note=note)
         return cell
     b = share_bin(value)
@@ -208,7 +209,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     parts = []
     exp0 = rows[0][2].get("exposed_share")
     if exp0 is not None:
-        parts.append(f"{what}: {format_share(exp0.values[0])} exposed to China in {exp0.years[0]}.")
+        parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to China in {exp0.years[0]}.")
     ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant)
             for scen, variant, s in rows if "exposed_share" in s and np.isfinite(s["exposed_share"].values[-1])]
     if ends:
@@ -216,8 +217,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
         hi = max(ends, key=lambda e: e[0])
         years = sorted({e[1] for e in ends})
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
-        parts.append(f"Exposure {at} ranges from {format_share(lo[0])} ({lo[2]}, {lo[3]}) "
-                     f"to {format_share(hi[0])} ({hi[2]}, {hi[3]}).")  # fmt: skip
+        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}) "
+                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}).")  # fmt: skip
     worst: tuple[float, int, str, str] | None = None
     for scen, variant, s in rows:
         top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
@@ -226,7 +227,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     if worst is None:
         parts.append("No demand goes unmet in any scenario.")
     else:
-        parts.append(f"Worst shortfall: {format_share(worst[0])} of demand unmet in {worst[1]} "
+        parts.append(f"Worst shortfall: {format_percent(worst[0])} of demand unmet in {worst[1]} "
                      f"({worst[2]}, {worst[3]}).")  # fmt: skip
     return " ".join(parts)
 
@@ -245,7 +246,7 @@ def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping
                     if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
                         hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}")
         def say(metric: str, hi: dict[str, tuple[float, str]] = hi) -> str:
-            return f"{format_share(hi[metric][0])} ({hi[metric][1]})" if metric in hi else "–"
+            return f"{format_percent(hi[metric][0])} ({hi[metric][1]})" if metric in hi else "–"
 
         rank = max(hi.get("exposed_share", (0.0, ""))[0], hi.get("shortfall_share", (0.0, ""))[0])
         lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": say("exposed_share"),

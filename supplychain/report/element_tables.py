@@ -76,8 +76,8 @@ def binding_markdown(tables: dict[str, pd.DataFrame], year: int = 2030) -> str:
                 binding = "— (inputs in the recipe's proportion)"
             else:
                 binding = ", ".join(bind) + (" (output below capacity)" if g["coverage"].min() < 1 - 1e-9 else "")
-            rows.append([f"`{variant}`", str(country), f"{g['capacity_t'].iloc[0]:,.0f}",
-                         f"{g['production_t'].iloc[0]:,.0f}", cov, binding])
+            rows.append([f"`{variant}`", str(country), f"{g['capacity'].iloc[0]:,.0f}",
+                         f"{g['production'].iloc[0]:,.0f}", cov, binding])
     table = md_table(["variant", "country", "capacity (t)", "output (t)", "input coverage at capacity",
                       "binding input"], rows, escape=False)
     return (f"### Binding inputs of magnet makers\n\n`{BAN_FILE}`, {year}, `rebalance`: per country, what "
@@ -110,6 +110,6 @@ def element_tables_markdown(scenarios: str | Path = "scenarios") -> str:
     for variant in ("no_ban", "full_ban"):
         res = simulate(ban, variant=variant, mode="rebalance")
         u = res.utilisation
-        b = binding_inputs(ban, res.tables(YEARS[-1])[1], u.loc[u["year"].eq(YEARS[-1])])
+        b = binding_inputs(ban, res.tables(YEARS[-1])[1], u.loc[u["year"].eq(YEARS[-1])], weight="simulated")
         tables[variant] = b.loc[b["country"].isin((*COUNTRIES, "CN"))]
     return element_markdown(measures) + "\n\n" + binding_markdown(tables, YEARS[-1])

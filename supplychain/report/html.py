@@ -6,7 +6,10 @@
                    files fetched from anywhere; a Content-Security-Policy says so to
                    the browser)
     summary.md     the headline tables and figures in Markdown, for documents
-    measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy
+    measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy (measures: what the
+                   report shows, supplychain.report.workbook.reported_measures; every measure in
+                   measures_full.csv.gz with full_measures=True)
+    tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
     results.json   the headline numbers and verdicts, machine-readable
     images/        every picture as .svg (the page's chain pictures and charts, and the
                    whole networks it links); .png too with ``png=True``
@@ -80,6 +83,7 @@ from supplychain.report.tables import (
     _slug,
     _verdicts,
 )
+from supplychain.report.workbook import focus_of, reported_measures, stacked, write_workbook
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -348,7 +352,8 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any]) -> None:
+def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any],
+                runs: Sequence[ScenarioRun] = (), countries: Sequence[str] = (), full_measures: bool = False) -> None:
     (folder / "images").mkdir()
     (folder / "index.html").write_text(html_text, encoding="utf-8")
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
@@ -357,7 +362,12 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if "scenario" in df.columns:
             df = df[["scenario", *[c for c in df.columns if c != "scenario"]]]
+        if name == "measures":
+            if full_measures:
+                _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format="%.6g")
+            df = reported_measures(df, stacked(runs, "shortfall"), focus_of(runs, countries))
         _csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+    write_workbook(folder / "tables.xlsx", runs, countries)
     for s in sections:
         for img in s.images:
             for name, data in img.files().items():
@@ -377,8 +387,9 @@ def write_report(
     commodity: str | None = None,
     png: bool = False,
     full_networks: bool = False,
+    full_measures: bool = False,
 ) -> Path:
-    """Write the report folder (HTML page, Markdown summary, tables, images) atomically.
+    """Write the report folder (HTML page, Markdown summary, tables, workbook, images) atomically.
 
     Parameters
     ----------
@@ -405,6 +416,9 @@ def write_report(
         Also write every picture and chart as PNG into ``images/`` (SVG only otherwise).
     full_networks : bool, default False
         Also write each variant's whole network as an SVG file (the baseline's is always written).
+    full_measures : bool
+        Also write every measure (per partner, origin, concentration …) as
+        ``measures_full.csv.gz``; ``measures.csv`` holds what the report shows.
 
     Returns
     -------
@@ -435,5 +449,6 @@ def write_report(
         "scenarios": [s.summary for s in sections],
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
-    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta))
+    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, countries,
+                                                  full_measures))
     return out

@@ -18,22 +18,31 @@ from supplychain.report.escape import clean_text
 __all__ = ["md_escape", "md_table", "summary_markdown"]
 
 _SPECIAL: Final = re.compile(r"([\\`*_\[\]#!|~])")
+_MARKUP: Final = re.compile(r"<(?=[A-Za-z/!?])|&(?=[A-Za-z#])")
+"""What could start raw HTML, an autolink or an entity (``<b``, ``</``, ``<!``, ``<?``, ``&amp;``, ``&#60;``)."""
 
 
 def md_escape(text: object) -> str:
-    r"""Escape text for Markdown: punctuation backslash-escaped, ``<``/``>``/``&`` as entities.
+    r"""Escape text for Markdown with backslashes only: no HTML entities, so ``>99%`` reads as written.
 
-    Line breaks (shown as ``␊`` by :func:`~supplychain.report.escape.clean_text`)
-    cannot end a table row.
+    CommonMark's backslash escapes stop every construct user text could form: a ``<``
+    before a letter, ``/``, ``!`` or ``?`` (raw HTML or an autolink), a ``&`` before a
+    letter or ``#`` (an entity) are escaped, as are emphasis, code, links, images,
+    headings and table pipes. A ``<`` before a digit or a space (``<1%``) and a ``>``
+    cannot start any of them and are left alone (user text never starts a line here, so
+    a ``>`` cannot open a block quote). Line breaks (shown as ``␊`` by
+    :func:`~supplychain.report.escape.clean_text`) cannot end a line or a table row.
 
     Examples
     --------
     >>> md_escape("a|b <script> [x](y) 1.2k")
-    'a\\|b &lt;script&gt; \\[x\\](y) 1.2k'
+    'a\\|b \\<script> \\[x\\](y) 1.2k'
+    >>> print(md_escape(">99% <1% & R&D &#60;"))
+    >99% <1% & R\&D &\#60;
     """
     s = clean_text(text)
     s = _SPECIAL.sub(r"\\\1", s)
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), s)
 
 
 def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, escape: bool = True) -> str:

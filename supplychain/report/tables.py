@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.dot_style import _finite, country_name, format_share, format_tonnes, share_bin
+from supplychain.report.dot_style import _finite, country_name, format_tonnes, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
 
 if TYPE_CHECKING:
@@ -36,11 +37,11 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 def _pct_cell(value: float, label: str = "", *, shade: bool = False) -> dict[str, str]:
+    """Build a percentage cell; a labelled value (net import reliance ``"E"``) shows what the label means."""
     if label:
-        return {"text": label, "bg": "", "fg": ""}
+        return {"text": measure_text(value, label), "bg": "", "fg": ""}
     b = share_bin(value) if shade else None
-    return {"text": format_share(value), "bg": b.fill if b else "", "fg": b.font if b else ""}
-
+    return {"text": format_percent(value), "bg": b.fill if b else "", "fg": b.font if b else ""}
 
 
 def _concat(results: Sequence[Result], attr: str) -> pd.DataFrame:
@@ -91,7 +92,7 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
                             & (m["metric"] == "shortfall_share") & (m["year"] == year1)]["value"]  # fmt: skip
                     if not gap.empty and float(gap.max()) > 1e-9:
                         out.update(bg="", fg="", cls="unmet",
-                                   note=f"{format_share(float(gap.max()))} of demand unmet in {year1}")
+                                   note=f"{format_percent(float(gap.max()))} of demand unmet in {year1}")
                 cells.append(out)
             rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
         if len(rows) > first:
@@ -135,9 +136,9 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             "description": (t.description if t is not None and t.description else str(tid)),
             "variant": str(variant),
             "year": int(first["year"]),
-            "value": format_share(_finite(first["value"])),
-            "threshold": f"{sign} {format_share(_finite(first['threshold']))}",
-            "margin": format_share(_finite(known["margin"].min())) if not known.empty else "n/a",
+            "value": format_percent(_finite(first["value"])),
+            "threshold": f"{sign} {format_percent(_finite(first['threshold']))}",
+            "margin": format_percent(_finite(known["margin"].min())) if not known.empty else "n/a",
             "verdict": verdict,
             "detail": detail,
             "reason": reason,
@@ -169,7 +170,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
             peak = pv.iloc[int(np.argmax(np.round(pv["shortfall_share"].to_numpy(dtype=float), SHARE_DIGITS)))]
             unit = str(pv["unit"].iloc[0]) if "unit" in pv.columns else "t"  # one commodity: one unit
             total = format_tonnes(float(pv["shortfall"].sum()), unit)
-            cells.append(f"{format_share(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
+            cells.append(f"{format_percent(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
         table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
     table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)
     return table

@@ -804,3 +804,16 @@ class Scenario(StrictModel):
         """Every simulated year, base year to horizon."""
         meta = self.scenario
         return list(range(meta.base_year, (meta.horizon or meta.base_year) + 1))
+
+    def __repr__(self) -> str:
+        """Summarise in one line (the whole model is ``model_dump()``): name, years and counts."""
+        years = self.years
+        return (f"Scenario(name={self.scenario.name!r}, years={years[0]}–{years[-1]}, "
+                f"facilities={len(self.facilities)}, flows={len(self.flows)}, policies={len(self.policies)}, "
+                f"variants={len(self.variants)}, targets={len(self.targets)})")
+
+    def _repr_html_(self) -> str:
+        """Show a compact summary in a notebook (:func:`supplychain.report.notebook.scenario_html`)."""
+        from supplychain.report.notebook import scenario_html
+
+        return scenario_html(self)

@@ -1,0 +1,186 @@
+"""How numbers read in every table people see: the command line, the report, Markdown, notebooks, Excel.
+
+One set of rules, so a share reads the same in ``supplychain run`` as on the page:
+
+* **Shares are percentages** (:func:`format_percent`): ``0.8657`` → ``87%``, with
+  ``<1%`` and ``>99%`` at the ends (:func:`~supplychain.report.dot_style.format_share`,
+  the report's format).
+* **Quantities in plain digits** (:func:`format_number`): thousands separators,
+  four significant digits below 1,000, never scientific notation (``21,450``, not
+  ``2.145e+04``).
+* **Round-off is zero**: a value within :data:`ROUND_OFF` of zero (spare capacity
+  ``1.819e-12``) prints as ``0``.
+* **"E" says what it means**: USGS net import reliance is not defined for a net
+  exporter; the measure's ``label`` is ``"E"`` and tables show :data:`NET_EXPORTER`.
+
+Examples
+--------
+>>> format_number(21453.2), format_number(1.819e-12), format_percent(0.8657)
+('21,453', '0', '87%')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from supplychain.report.dot_style import format_share
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "display_frame", "format_cell", "format_number",
+           "format_percent", "is_share", "measure_text"]
+
+ROUND_OFF: Final = 1e-6
+"""Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
+
+NET_EXPORTER: Final = "net exporter"
+"""What a cell shows where net import reliance is labelled ``"E"`` (exports exceed use: USGS leaves it undefined)."""
+
+SHARE_COLUMNS: Final = frozenset({"utilisation", "net_import_reliance", "element_dependence",
+                                  "direct_share_of_consumption", "probability"})
+"""Columns holding shares (besides every name ending in ``share``): shown as percentages."""
+
+_DIGITS: Final = 4
+"""Significant digits of a quantity below 1,000."""
+
+
+def is_share(name: str) -> bool:
+    """Tell whether a column or metric name holds a share in [0, 1] (shown as a percentage).
+
+    Examples
+    --------
+    >>> [is_share(n) for n in ("traced_share", "shortfall_share", "utilisation", "demand", "target:x")]
+    [True, True, True, False, False]
+    >>> is_share("US ndpr_oxide exposed_share"), is_share("US Dy element_dependence")  # the last word counts
+    (True, True)
+    """
+    return name.endswith("share") or name.rsplit(" ", 1)[-1] in SHARE_COLUMNS
+
+
+def _snap(value: float) -> float:
+    return 0.0 if abs(value) < ROUND_OFF else value
+
+
+def format_number(value: Any) -> str:
+    """Format a quantity for a table: plain digits, thousands separators, round-off as 0.
+
+    Values of 1,000 and more are whole numbers with separators; smaller ones keep four
+    significant digits (trailing zeros dropped). Nothing is ever written in scientific
+    notation; NaN and None are an en dash.
+
+    Examples
+    --------
+    >>> [format_number(x) for x in (4e4, 2.145e4, 1.819e-12, -1547.4, 24.7600, 2.0444, 0.09927, 0.000123)]
+    ['40,000', '21,450', '0', '-1,547', '24.76', '2.044', '0.09927', '0.000123']
+    >>> import pandas as pd
+    >>> format_number(float("nan")), format_number(None), format_number(pd.NA), format_number(3), format_number(-1e-9)
+    ('–', '–', '–', '3', '0')
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):  # pandas' NA and NaT are missing values; text stays text
+        return "–" if type(value).__name__ in ("NAType", "NaTType") else str(value)
+    if not math.isfinite(x):
+        return "–" if math.isnan(x) else ("∞" if x > 0 else "-∞")
+    x = _snap(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 999.5:
+        return f"{x:,.0f}"
+    decimals = max(0, _DIGITS - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_percent(value: Any) -> str:
+    """Format a share as a whole percentage, the report's way (round-off as ``0%``, NaN as ``n/a``).
+
+    Examples
+    --------
+    >>> [format_percent(x) for x in (0.8657, 1.819e-12, 0.004, 0.996, 1.0, None)]
+    ['87%', '0%', '<1%', '>99%', '100%', 'n/a']
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    return format_share(_snap(x) if math.isfinite(x) else x)
+
+
+def measure_text(value: Any, label: Any = None, *, share: bool = True) -> str:
+    """Format a measure's value, or its label: ``"E"`` (net exporter) reads :data:`NET_EXPORTER`.
+
+    Examples
+    --------
+    >>> measure_text(0.31, None), measure_text(float("nan"), "E"), measure_text(12.5, "", share=False)
+    ('31%', 'net exporter', '12.5')
+    """
+    if isinstance(label, str) and label:
+        return NET_EXPORTER if label == "E" else label
+    return format_percent(value) if share else format_number(value)
+
+
+def format_cell(value: Any, *, share: bool = False) -> str:
+    """Format one table cell: a share as a percentage, a number as :func:`format_number`, text as is.
+
+    Examples
+    --------
+    >>> format_cell(0.25, share=True), format_cell(2030), format_cell(True), format_cell("US")
+    ('25%', '2030', 'yes', 'US')
+    """
+    if isinstance(value, str):
+        return value
+    if share and not isinstance(value, bool) and value is not None:
+        return format_percent(value)
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    return format_number(value)
+
+
+def display_frame(df: pd.DataFrame, shares: Collection[str] | None = None, *,
+                  share_rows: Sequence[bool] | None = None) -> pd.DataFrame:
+    """Return ``df`` with every cell formatted as text (:func:`format_cell`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    shares : collection of str, optional
+        Columns that hold shares (default: every column :func:`is_share` recognises).
+    share_rows : sequence of bool, optional
+        Rows whose every float cell is a share (a long table of measures: the rows whose
+        ``metric`` is a share), one flag per row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same shape, every cell a string.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"year": [2030], "spare": [1.819e-12], "shortfall_share": [0.8657]})
+    >>> display_frame(df).iloc[0].tolist()
+    ['2030', '0', '87%']
+    >>> long = pd.DataFrame({"metric": ["traced_share", "element_use"], "mean": [0.25, 2500.0]})
+    >>> display_frame(long, share_rows=[True, False])["mean"].tolist()
+    ['25%', '2,500']
+    """
+    chosen = {str(c) for c in df.columns if is_share(str(c))} if shares is None else set(shares)
+    rows = [False] * len(df) if share_rows is None else [bool(r) for r in share_rows]
+    out = df.copy().astype(object)
+    for col in df.columns:
+        share = str(col) in chosen
+        floats = df[col].dtype.kind == "f"
+        out[col] = [format_cell(v, share=share or (floats and row)) for v, row in zip(df[col].tolist(), rows,
+                                                                                      strict=True)]
+    return out

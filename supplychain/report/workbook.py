@@ -1,0 +1,413 @@
+"""The report's Excel workbook (``tables.xlsx``) and the trimmed measures table: tables people use.
+
+:func:`write_workbook` writes, next to the report's CSV files:
+
+* **one sheet per focus country** (the countries asked for, else the countries the
+  targets name, else the US): rows are measures × commodity, columns are years, one
+  block per scenario and variant — exposed share (traced to the source country plus
+  unmet demand), traced share, direct import share, net import reliance, shortfall
+  share (all as Excel percentages), then demand and shortfall in the commodity's unit;
+* **Shortfall**: every final use with demand, per scenario, variant and year, as an
+  Excel table (filter buttons, banded rows);
+* **Flows**: every trade flow into or out of a focus country that the supply response
+  changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
+  deal), as an Excel table; every flow of every kind stays in ``flows.csv``;
+* **About**: what each sheet holds, the units and what "net exporter" means.
+
+Percentages carry Excel's ``0.0%`` format, quantities ``#,##0`` (``#,##0.00`` below
+100), and every header names its unit. The file is written atomically
+(:func:`supplychain.io.atomic.atomic_write`).
+
+:func:`reported_measures` trims the tidy measures to what the report shows (the
+headline measures of every country and commodity with final use, no per-partner rows)
+for ``measures.csv``; ``report --full-measures`` adds every measure as ``measures_full.csv.gz``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import pandas as pd
+
+from supplychain.io.atomic import atomic_write
+from supplychain.report.dot_style import country_name, names_of
+from supplychain.report.escape import clean_text
+from supplychain.report.numbers import NET_EXPORTER, ROUND_OFF
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    from supplychain.report.runs import ScenarioRun
+
+__all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "focus_of", "reported_measures", "stacked", "write_workbook"]
+
+REPORTED_METRICS: Final = (
+    ("exposed_share", "exposed share (traced to {source} + unmet demand)"),
+    ("traced_share", "traced {source} share of what arrives"),
+    ("direct_import_share", "direct import share from {source}"),
+    ("net_import_reliance", "net import reliance"),
+    ("shortfall_share", "shortfall (share of demand)"),
+)
+"""The measures the report shows per country and commodity with final use, and their row labels."""
+
+ELEMENT_METRICS: Final = ("element_exposed_share", "element_dependence", "element_shortfall_share")
+"""Element measures (NdPr, Dy, Tb inside what a country uses) kept in the trimmed ``measures.csv``."""
+
+PERCENT: Final = "0.0%"
+"""Excel number format of a share."""
+WHOLE: Final = "#,##0"
+"""Excel number format of a quantity of 100 or more (thousands separators)."""
+SMALL: Final = "#,##0.00"
+"""Excel number format of a quantity below 100."""
+
+_FLOW_COLUMNS: Final = (
+    ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
+    ("supplier_country", "from", None), ("buyer_country", "to", None), ("commodity", "commodity", None),
+    ("unit", "unit", None), ("baseline", "baseline (unit)", WHOLE), ("simulated", "simulated (unit)", WHOLE),
+    ("change", "change (unit)", WHOLE), ("status", "status", None),
+)
+_SHORTFALL_COLUMNS: Final = (
+    ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
+    ("country", "country", None), ("commodity", "commodity", None), ("stage", "stage", None),
+    ("unit", "unit", None), ("demand", "demand (unit)", WHOLE), ("delivered", "delivered (unit)", WHOLE),
+    ("shortfall", "shortfall (unit)", WHOLE), ("shortfall_share", "shortfall (% of demand)", PERCENT),
+)
+_BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
+
+
+def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:
+    """Return the focus countries: those asked for (groups as their members), else the targets' countries, else US.
+
+    Examples
+    --------
+    >>> focus_of([], ["JP", "US", "JP"])
+    ['JP', 'US']
+    >>> focus_of([])
+    ['US']
+    """
+    from supplychain.api import focus_countries
+
+    out: list[str] = []
+    if countries:
+        for run in runs:
+            if run.scenario is not None:
+                from supplychain.schema.countries import known_codes
+
+                known = known_codes(run.scenario)
+                out += [c for c in focus_countries(run.scenario, [c for c in countries if c in known])
+                        if c not in out]
+        return out or list(dict.fromkeys(countries))
+    for run in runs:
+        if run.scenario is not None:
+            out += [t.country for t in run.scenario.targets.values()]
+    return sorted(set(out)) or ["US"]
+
+
+def _used(shortfall: pd.DataFrame) -> set[tuple[str, str]]:
+    """(country, commodity) pairs with final demand in some year."""
+    if shortfall.empty:
+        return set()
+    used = shortfall[shortfall["demand"] > 0]
+    return set(zip(used["country"].astype(str), used["commodity"].astype(str), strict=True))
+
+
+def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame,
+                      countries: Sequence[str] = ()) -> pd.DataFrame:
+    """Trim tidy measures to what the report shows: headline and element measures of the focus countries.
+
+    Keeps the rows of :data:`REPORTED_METRICS` for every (country, commodity) with final
+    demand (``shortfall``), and the :data:`ELEMENT_METRICS` of every country with final
+    demand, without per-partner breakdowns — for ``countries`` only when given (the
+    report's focus countries, :func:`focus_of`). A report's ``measures.csv`` is this
+    table (``report --full-measures`` adds the full one).
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        Tidy measures (:attr:`Result.measures <supplychain.api.Result.measures>`, maybe
+        of several variants and scenarios, with their key columns).
+    shortfall : pandas.DataFrame
+        The matching shortfall table (``country``, ``commodity``, ``demand``).
+    countries : sequence of str, optional
+        Keep these countries only (default: every country with final demand).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The kept rows, in their order.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"country": ["US", "US", "US", "JP"], "commodity": ["magnet"] * 4,
+    ...                   "metric": ["traced_share", "hhi_sourcing", "traced_share", "traced_share"],
+    ...                   "partner": [None, None, "CN", None], "value": [0.5, 0.4, 0.3, 0.2]})
+    >>> s = pd.DataFrame({"country": ["US"], "commodity": ["magnet"], "demand": [10.0]})
+    >>> reported_measures(m, s)["value"].tolist(), len(reported_measures(m, s, ["JP"]))
+    ([0.5], 0)
+    """
+    if measures.empty:
+        return measures
+    used = _used(shortfall)
+    if countries:
+        used = {(c, k) for c, k in used if c in set(countries)}
+    users = {c for c, _ in used}
+    partner = measures["partner"].fillna("").astype(str) if "partner" in measures.columns else None
+    country = measures["country"].astype(str)
+    pair = pd.Series(list(zip(country, measures["commodity"].astype(str), strict=True)), index=measures.index)
+    metric = measures["metric"]
+    keep = (metric.isin([m for m, _ in REPORTED_METRICS]) & pair.isin(used)) | (
+        metric.isin(ELEMENT_METRICS) & country.isin(users))
+    if partner is not None:
+        keep &= partner == ""
+    return measures[keep]
+
+
+# ------------------------------------------------------------------- workbook
+def _text(value: object) -> str:
+    r"""Make text safe for a cell: control characters shown (:func:`~supplychain.report.escape.clean_text`), no formula.
+
+    Examples
+    --------
+    >>> _text("=HYPERLINK(1)"), _text("a\x1b[2Jb")
+    ("'=HYPERLINK(1)", 'a␛[2Jb')
+    """
+    s = clean_text(value)
+    return "'" + s if s[:1] in ("=", "+", "-", "@") else s
+
+
+def _title(text: str, taken: set[str]) -> str:
+    """Make a valid, unique sheet title (≤ 31 characters, none of the characters Excel forbids)."""
+    base = _BAD_TITLE.sub(" ", _text(text).lstrip("'"))[:31].strip() or "sheet"
+    title, i = base, 2
+    while title.lower() in taken:
+        suffix = f" {i}"
+        title, i = base[: 31 - len(suffix)] + suffix, i + 1
+    taken.add(title.lower())
+    return title
+
+
+def _number(value: Any) -> float | None:
+    """Return a finite float for a cell (round-off as 0), or None for an empty cell."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(x):
+        return None
+    return 0.0 if abs(x) < ROUND_OFF else x
+
+
+def _widths(ws: Worksheet, widths: Iterable[int]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+class _Rows:
+    """Append rows to a sheet and hand back their cells (``Worksheet.max_row`` scans every cell: slow)."""
+
+    def __init__(self, ws: Worksheet) -> None:
+        self.ws = ws
+        self.count = 0
+
+    def put(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        """Append ``values`` as the next row (text made safe: :func:`_text`); return its cells."""
+        self.ws.append([_text(v) if isinstance(v, str) else v for v in values])
+        self.count += 1
+        return tuple(self.ws.cell(self.count, j) for j in range(1, len(values) + 1))
+
+
+def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> None:
+    """Fill a focus country's sheet: one block per scenario and variant, measures × years."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="DDE5F0")
+    names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
+    out = _Rows(ws)
+    out.put([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
+    ws["A1"].font = Font(bold=True, size=13)
+    out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
+             f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
+    widest = 0
+    for run in runs:
+        names = names_of(run.scenario)
+        for result in run.results:
+            sh = result.shortfall
+            mine = sh[(sh["country"] == country) & (sh["demand"] > 0)] if not sh.empty else sh
+            commodities = list(dict.fromkeys(mine["commodity"].astype(str))) if not mine.empty else []
+            if not commodities:
+                continue
+            years = list(result.years)
+            widest = max(widest, len(years))
+            rule = f", allocation {result.allocation}" if result.mode == "rebalance" else ""
+            out.put([])
+            (head,) = out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); "
+                               f"exposure to {result.source}"])
+            head.font = bold
+            for cell in out.put(["commodity", "unit", "measure", *years]):
+                cell.font, cell.fill = bold, head_fill
+            m = result.measures
+            m = m[(m["country"] == country) & m["metric"].isin([k for k, _ in REPORTED_METRICS])]
+            if "partner" in m.columns:
+                m = m[m["partner"].fillna("").astype(str) == ""]
+            if "source_country" in m.columns:
+                m = m[m["source_country"].isna() | (m["source_country"].astype(str) == result.source)
+                      | ~m["metric"].isin(["traced_share", "direct_import_share"])]
+            labels = m["label"].tolist() if "label" in m.columns else [None] * len(m)
+            cells: dict[tuple[str, str, int], str | float | None] = {
+                (str(k), str(x), int(y)): NET_EXPORTER if isinstance(lab, str) and lab == "E" else _number(v)
+                for k, x, y, v, lab in zip(m["commodity"], m["metric"], m["year"], m["value"], labels, strict=True)}
+            for commodity in commodities:
+                rows = mine[mine["commodity"] == commodity]
+                unit = str(rows["unit"].iloc[0]) if "unit" in rows.columns else ""
+                label = names.get(commodity, commodity.replace("_", " "))
+                for metric, text in REPORTED_METRICS:
+                    row = out.put([label, "%", text.format(source=result.source),
+                                   *(cells.get((commodity, metric, y)) for y in years)])
+                    for cell in row[3:]:
+                        cell.number_format = PERCENT
+                        if isinstance(cell.value, str):
+                            cell.alignment = Alignment(horizontal="right")
+                for col, text in (("demand", "demand"), ("shortfall", "shortfall")):
+                    by_year = rows.groupby("year")[col].sum()
+                    values = [_number(by_year.get(y)) for y in years]
+                    row = out.put([label, unit, f"{text} ({unit})", *values])
+                    big = max((abs(v) for v in values if v is not None), default=0.0) >= 100
+                    for cell in row[3:]:
+                        cell.number_format = WHOLE if big else SMALL
+    if widest == 0:
+        out.put([])
+        out.put([f"{country} has no final demand in these scenarios."])
+    _widths(ws, [18, 16, 44, *([11] * widest)])
+    ws.freeze_panes = "D3"
+
+
+def _table_sheet(ws: Worksheet, name: str, df: pd.DataFrame,
+                 columns: Sequence[tuple[str, str, str | None]], widths: Sequence[int]) -> None:
+    """Write ``df`` as an Excel table named ``name`` (filter buttons, banded rows, number formats)."""
+    from openpyxl.worksheet.table import Table, TableStyleInfo
+
+    cols = [(src, head, fmt) for src, head, fmt in columns if src in df.columns]
+    ws.append([head for _, head, _ in cols])
+    data = df[[src for src, _, _ in cols]]
+    for row in data.itertuples(index=False):
+        values: list[str | float | None] = []
+        for value, (_, _, fmt) in zip(row, cols, strict=True):
+            if fmt is None:
+                values.append(None if value is None or (isinstance(value, float) and math.isnan(value))
+                              else _text(value))
+            else:
+                values.append(_number(value))
+        ws.append(values)
+    for j, (_, _, fmt) in enumerate(cols, start=1):
+        if fmt is not None:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+    from openpyxl.utils import get_column_letter
+
+    last = len(data) + 1
+    if last < 2:
+        ws.append(["(none)", *([None] * (len(cols) - 1))])  # a table needs a data row
+        last = 2
+    ref = f"A1:{get_column_letter(len(cols))}{last}"
+    table = Table(displayName=name, ref=ref)
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    ws.add_table(table)
+    _widths(ws, widths[: len(cols)])
+    ws.freeze_panes = "A2"
+
+
+def stacked(runs: Sequence[ScenarioRun], attr: str) -> pd.DataFrame:
+    """Stack ``attr`` of every run and variant in one table, with ``scenario`` and ``variant`` columns."""
+    frames = []
+    for run in runs:
+        for r in run.results:
+            f = getattr(r, attr)
+            if f.empty:
+                continue
+            f = f.assign(scenario=run.name)
+            if "variant" not in f.columns:
+                f = f.assign(variant=r.variant)
+            frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+_ABOUT: Final = (
+    ("sheet", "what it holds"),
+    ("<country>", "One per focus country (report --country, else the countries the targets name, else US): "
+                  "measures × years, one block per scenario and variant. Shares in %, demand and shortfall in "
+                  "the row's unit."),
+    ("Shortfall", "Every final use with demand, per scenario, variant and year: demand, delivered, shortfall "
+                  "(in the row's unit) and the share of demand not met. An Excel table: filter with its buttons."),
+    ("Flows", "Every trade flow into or out of a focus country that the supply response changed (blocked, reduced, "
+              "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv."),
+    ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
+    ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
+    (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
+    ("units", "Every quantity is in its commodity's unit (t REO, kg Ga, t NdFeB product …): never add rows of "
+              "different units."),
+)
+
+
+def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> None:
+    taken: set[str] = set()
+    first = True
+    focus = focus_of(runs, countries)
+    for country in focus:
+        names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
+        title = _title(f"{country} {country_name(country, names)}", taken)
+        ws = wb.active if first else wb.create_sheet()
+        ws.title = title
+        first = False
+        _country_sheet(ws, country, runs)
+    sh = stacked(runs, "shortfall")
+    if not sh.empty:
+        sh = sh[sh["demand"] > 0]
+    _table_sheet(wb.create_sheet(_title("Shortfall", taken)), "Shortfall", sh, _SHORTFALL_COLUMNS,
+                 [28, 26, 7, 9, 18, 9, 16, 14, 14, 14, 14])
+    fl = stacked(runs, "flows")
+    if not fl.empty:
+        fl = fl[(fl["kind"] == "trade") & (fl["status"] != "normal")
+                & (fl["supplier_country"].isin(focus) | fl["buyer_country"].isin(focus))]
+    _table_sheet(wb.create_sheet(_title("Flows", taken)), "Flows", fl, _FLOW_COLUMNS,
+                 [28, 26, 7, 7, 7, 18, 16, 16, 16, 14, 10])
+    about = wb.create_sheet(_title("About", taken))
+    for row in _ABOUT:
+        about.append(list(row))
+    from openpyxl.styles import Font
+
+    for cell in about[1]:
+        cell.font = Font(bold=True)
+    _widths(about, [18, 110])
+
+
+def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
+                   countries: Sequence[str] = ()) -> Path:
+    """Write the report's workbook to ``target`` atomically.
+
+    Parameters
+    ----------
+    target : path-like
+        The ``.xlsx`` file to write (replaced atomically if it exists).
+    runs : sequence of ScenarioRun
+        The simulated scenarios (:func:`~supplychain.report.runs.run_scenario`).
+    countries : sequence of str, optional
+        Focus countries, one sheet each (default: the targets' countries, else US).
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    _fill(wb, runs, countries)
+    return Path(atomic_write(target, lambda p: wb.save(p)))

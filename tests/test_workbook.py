@@ -1,0 +1,163 @@
+"""The report's Excel workbook and trimmed measures table (issue 19, item 5)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from supplychain.cli.app import app
+from supplychain.io import load
+from supplychain.report.runs import ScenarioRun, run_scenario
+from supplychain.report.workbook import ELEMENT_METRICS, REPORTED_METRICS, focus_of, reported_measures, write_workbook
+
+SMALL = Path(__file__).parent / "data" / "cli" / "small.yaml"
+
+
+@pytest.fixture(scope="module")
+def run() -> ScenarioRun:
+    return run_scenario(load(SMALL), mode="rebalance")
+
+
+@pytest.fixture(scope="module")
+def book(run: ScenarioRun, tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
+    path = write_workbook(tmp_path_factory.mktemp("wb") / "tables.xlsx", [run])
+    return openpyxl.load_workbook(path)
+
+
+def _block(ws: openpyxl.worksheet.worksheet.Worksheet, variant: str) -> dict[tuple[str, str], dict[int, object]]:
+    """The rows of one variant's block: (commodity, measure) → {year: cell}."""
+    rows = list(ws.iter_rows(values_only=False))
+    start = next(i for i, r in enumerate(rows) if isinstance(r[0].value, str) and f"variant {variant} (" in r[0].value)
+    header = [c.value for c in rows[start + 1]]
+    years = {j: y for j, y in enumerate(header) if isinstance(y, int)}
+    out: dict[tuple[str, str], dict[int, object]] = {}
+    for r in rows[start + 2:]:
+        if r[0].value is None:
+            break
+        out[(r[0].value, r[2].value)] = {y: r[j] for j, y in years.items()}
+    return out
+
+
+def test_sheets_one_per_focus_country_then_tables(book: openpyxl.Workbook) -> None:
+    # the scenario's only target is on the US, so the US is the focus country
+    assert book.sheetnames == ["US United States", "Shortfall", "Flows", "About"]
+    assert set(book["Shortfall"].tables) == {"Shortfall"}
+    assert set(book["Flows"].tables) == {"Flows"}
+
+
+def test_country_sheet_hand_worked_traced_share(book: openpyxl.Workbook) -> None:
+    ws = book["US United States"]
+    block = _block(ws, "base")
+    # 2024, before the ban (from 2025-09-01): the US takes 2,000 t NdPr oxide from China's separation
+    # (fed by Chinese mines only) and 1,000 t from Malaysia (fed by Australian concentrate only):
+    # traced China share = 2,000 / (2,000 + 1,000) = 2/3.
+    traced = block[("NdPr oxide", "traced CN share of what arrives")][2024]
+    assert traced.value == pytest.approx(2 / 3)
+    assert traced.number_format == "0.0%"
+    demand = block[("NdPr oxide", "demand (t REO)")][2024]
+    assert demand.value == pytest.approx(3000)  # the scenario's US demand
+    assert demand.number_format == "#,##0"
+    # every measure of the report is a row, for every year of the scenario
+    assert {m for _, m in block} >= {text.format(source="CN") for _, text in REPORTED_METRICS}
+    assert sorted(block[("NdPr oxide", "demand (t REO)")]) == list(range(2024, 2031))
+
+
+def test_country_sheet_has_a_block_per_variant_matching_the_results(run: ScenarioRun,
+                                                                      book: openpyxl.Workbook) -> None:
+    ws = book["US United States"]
+    for result in run.results:
+        block = _block(ws, result.variant)
+        s = result.shortfall
+        s = s[(s["country"] == "US") & (s["commodity"] == "ndpr")].set_index("year")
+        cells = block[("NdPr oxide", "shortfall (share of demand)")]
+        for year, cell in cells.items():
+            assert cell.value == pytest.approx(float(s.at[year, "shortfall_share"]), abs=1e-6)
+            assert cell.number_format == "0.0%"
+
+
+def test_shortfall_and_flows_are_excel_tables_with_units_in_headers(run: ScenarioRun,
+                                                                      book: openpyxl.Workbook) -> None:
+    ws = book["Shortfall"]
+    header = [c.value for c in ws[1]]
+    assert header == ["scenario", "variant", "year", "country", "commodity", "stage", "unit", "demand (unit)",
+                      "delivered (unit)", "shortfall (unit)", "shortfall (% of demand)"]
+    assert ws.tables["Shortfall"].ref == f"A1:K{ws.max_row}"
+    rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
+    base = run.results[0].shortfall
+    want = base[(base["country"] == "US") & (base["year"] == 2030)].iloc[0]
+    got = next(r for r in rows if r["variant"] == "base" and r["country"] == "US" and r["year"] == 2030)
+    assert got["shortfall (unit)"] == pytest.approx(float(want["shortfall"]))
+    assert got["unit"] == "t REO"
+    assert ws.cell(2, header.index("shortfall (% of demand)") + 1).number_format == "0.0%"
+    assert ws.cell(2, header.index("demand (unit)") + 1).number_format == "#,##0"
+    flows = book["Flows"]
+    fh = [c.value for c in flows[1]]
+    assert "change (unit)" in fh
+    assert "status" in fh
+    rows = list(flows.iter_rows(min_row=2, values_only=True))
+    assert all("US" in (r[fh.index("from")], r[fh.index("to")]) for r in rows)  # the focus country's flows
+    statuses = {r[fh.index("status")] for r in rows}
+    assert statuses
+    assert "normal" not in statuses  # only what the response changed
+    assert "blocked" in statuses  # the ban blocks China's exports to the US
+
+
+def test_focus_of_prefers_asked_countries_then_targets(run: ScenarioRun) -> None:
+    assert focus_of([run]) == ["US"]
+    assert focus_of([run], ["JP", "US"]) == ["JP", "US"]
+
+
+def test_reported_measures_keep_the_report_rows_only(run: ScenarioRun) -> None:
+    r = run.results[0]
+    kept = reported_measures(r.measures, r.shortfall)
+    assert 0 < len(kept) < len(r.measures)
+    assert set(kept["metric"]) <= {m for m, _ in REPORTED_METRICS} | set(ELEMENT_METRICS)
+    assert (kept["partner"].fillna("") == "").all()
+    used = {("US", "ndpr"), ("JP", "ndpr"), ("CN", "ndpr")}
+    assert set(zip(kept["country"], kept["commodity"], strict=True)) <= used | {
+        (c, k) for c, k, m in zip(kept["country"], kept["commodity"], kept["metric"], strict=True)
+        if m in ELEMENT_METRICS}
+
+
+def test_report_writes_the_workbook_and_trims_measures(tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    res = CliRunner().invoke(app, ["report", str(SMALL), "--output", str(out), "--country", "JP",
+                                   "--full-measures"])
+    assert res.exit_code == 0, res.output
+    book = openpyxl.load_workbook(out / "tables.xlsx")
+    assert book.sheetnames[0] == "JP Japan"
+    trimmed = pd.read_csv(out / "measures.csv")
+    with gzip.open(out / "measures_full.csv.gz", "rt", encoding="utf-8") as fh:
+        full = pd.read_csv(fh)
+    assert len(trimmed) < len(full)
+    assert set(trimmed["country"]) == {"JP"}  # the focus country (--country JP), as on the page
+    assert set(trimmed["metric"]) < set(full["metric"])
+    # the trimmed rows are the full table's rows, not recomputed
+    key = ["scenario", "variant", "year", "country", "commodity", "metric"]
+    both = trimmed.merge(full[full["partner"].isna()], on=key, suffixes=("", "_full"))
+    assert len(both) == len(trimmed)
+    assert (both["value"].fillna(-1) == both["value_full"].fillna(-1)).all()
+    plain = tmp_path / "plain"
+    assert CliRunner().invoke(app, ["report", str(SMALL), "--output", str(plain)]).exit_code == 0
+    assert not (plain / "measures_full.csv.gz").exists()
+    assert (plain / "tables.xlsx").exists()
+
+
+def test_hostile_text_is_neither_a_formula_nor_a_control_sequence(run: ScenarioRun, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    evil = "=HYPERLINK(\"http://x\")\x1b[2J\u202e"
+    hostile = ScenarioRun(None, tuple(replace(r, scenario=evil) for r in run.results))
+    book = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", [hostile]))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert cells
+    assert all(c.data_type != "f" for c in cells), "no formulas"
+    assert not any("\x1b" in c.value or "\u202e" in c.value for c in cells), "no control or bidi characters"
+    names = [c.value for c in book["Shortfall"]["A"][1:]]
+    assert names
+    assert all(n.startswith("'=HYPERLINK") for n in names)
