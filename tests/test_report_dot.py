@@ -117,6 +117,22 @@ def test_golden_diff_from_result_flows() -> None:
     _check_golden("small_diff.dot", dot.source)
 
 
+def test_final_use_short_of_the_baseline_is_not_shaded_as_safe() -> None:
+    # the ban cuts US oxide use from 3.0k t to 1.8k t: 1 − 1.8/3.0 = 40 % short; its traced share of what
+    # still arrives is 0 %, which must not read as the scale's "0–5 %" (pale yellow)
+    nodes, edges, traced = small_network()
+    after = traced.copy()
+    after[["US:oxide", "US:oxide:use"]] = 0.0
+    dot = to_dot((nodes, banned_flows(edges)), traced=after, compare_traced=traced, title="Ban", year=2026)
+    line = next(x for x in dot.source.splitlines() if x.strip().startswith('"US:oxide:use" ['))
+    assert 'fillcolor="#e0e0e0"' in line
+    assert 'color="#b42318"' in line
+    assert "40% short of the baseline" in line
+    assert "final use short of the baseline" in dot.source, "the key says what the grey box means"
+    plain = to_dot((nodes, edges), traced=traced, title="t", year=2024).source
+    assert "short of the baseline" not in plain, "no such box or key outside a diff view"
+
+
 def test_source_does_not_depend_on_row_order_or_input_kind() -> None:
     nodes, edges, traced = small_network()
     a = to_dot((nodes, edges), traced=traced, title="t", year=2024).source

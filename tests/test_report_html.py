@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import shutil
@@ -129,8 +128,10 @@ def test_report_files(report_dir: Path) -> None:
     assert {"index.html", "summary.md", "measures.csv", "shortfall.csv", "flows.csv", "targets.csv",
             "results.json", "images", MARKER} <= names  # fmt: skip
     images = sorted((report_dir / "images").iterdir())
-    assert any("network-baseline" in p.name for p in images)
-    assert any("network-china-ban" in p.name for p in images)
+    assert any("network-baseline" in p.name for p in images), "the whole baseline network is a linked file"
+    assert any("chain-baseline" in p.name for p in images)
+    assert any("chain-china-ban" in p.name for p in images)
+    assert not [p for p in images if p.suffix == ".png"], "PNGs only on request (png=True)"
     for p in images:
         if p.suffix == ".png":
             assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", p
@@ -145,11 +146,12 @@ def test_report_files(report_dir: Path) -> None:
 def test_html_parses_with_every_section(report_dir: Path) -> None:
     page = _parse(report_dir / "index.html")
     slug = "hostile"
-    expected = {"overview", f"sc-{slug}"} | {
+    expected = {f"sc-{slug}"} | {
         f"sc-{slug}-{part}"
-        for part in ("summary", "sources", "toggles", "measures", "targets", "shortfall", "graphs", "charts")
-    }
+        for part in ("summary", "toggles", "measures", "targets", "shortfall", "graphs", "charts")
+    } | {"sources", "contents", "answer-us"}
     assert expected <= set(page.ids)
+    assert f"sc-{slug}-sources" not in page.ids, "sources are listed once, for every scenario"
     assert len(page.ids) == len(set(page.ids)), "duplicate ids"
     text = " ".join(page.text)
     assert "PASS" in text or "FAIL" in text
@@ -172,10 +174,10 @@ def test_no_unescaped_user_text(report_dir: Path) -> None:
 
 @needs_dot
 def test_hostile_facility_name_inside_embedded_svg(report_dir: Path) -> None:
-    page = _parse(report_dir / "index.html")
-    uris = [v for tag, k, v in page.attrs if tag == "img" and k == "src"]
-    graphs = [base64.b64decode(u.split(",", 1)[1]) for u in uris if u.startswith("data:image/svg+xml;base64,")]
-    assert graphs, "images are embedded as data: URIs"
+    raw = (report_dir / "index.html").read_text(encoding="utf-8")
+    graphs = re.findall(r"<svg\b.*?</svg>", raw, flags=re.DOTALL)
+    assert graphs, "pictures are inlined as <svg> (their tooltips work)"
+    assert "<img" not in raw
     found = False
     for svg in graphs:
         root = ET.fromstring(svg)
@@ -196,7 +198,9 @@ def test_no_external_fetches(report_dir: Path) -> None:
             assert tag == "a", (tag, value)
             assert not value.lower().startswith(("javascript:", "data:", "file:")), value
     assert "link" not in page.tags
-    assert not re.search(r"@import|url\(|@font-face", raw)
+    assert not re.search(r"@import|url\((?!#)|@font-face", raw), "only url(#id) references within a picture"
+    local = [v for _, k, v in page.attrs if k in ("href", "xlink:href") and v.startswith("#")]
+    assert not [v for v in local if v[1:] not in page.ids], "every reference inside a picture finds its id"
     assert "javascript:" not in [v for _, k, v in page.attrs if k == "href"]
     external = [v for tag, k, v in page.attrs if k == "href" and v.startswith("http")]
     assert external == ["https://pubs.usgs.gov/mcs2025.pdf"], "only the sources table links out"
@@ -224,11 +228,46 @@ def test_bare_results_are_grouped_by_scenario(run: ScenarioRun, tmp_path: Path) 
     assert shutil.which("dot"), "Graphviz 'dot' is not installed: run `make setup` (apt-get install graphviz)"
     out = write_report(list(run.results), tmp_path / "r", title="bare")
     page = _parse(out / "index.html")
-    assert "overview" in page.ids
+    assert "answer-us" in page.ids, "the answer for the default focus country"
     assert any(i.endswith("-summary") for i in page.ids)
 
 
 # ---------------------------------------------------------------- atomic writes
+@needs_dot
+def test_png_and_whole_networks_on_request(run: ScenarioRun, tmp_path: Path) -> None:
+    out = write_report(run, tmp_path / "r", png=True, full_networks=True)
+    images = {p.name for p in (out / "images").iterdir()}
+    svgs = {n[:-4] for n in images if n.endswith(".svg")}
+    assert {n[:-4] for n in images if n.endswith(".png")} == svgs, "with png=True every picture has its PNG"
+    whole = [n for n in svgs if "-network-" in n]
+    assert any("network-baseline" in n for n in whole)
+    assert any("network-china-ban" in n for n in whole), "each variant's whole network, with full_networks=True"
+    raw = (out / "index.html").read_text(encoding="utf-8")
+    for name in whole:
+        assert f'href="images/{name}.svg"' in raw, f"the page links {name}"
+    assert raw.count("<svg") == len(svgs) - len(whole), "every other picture is inlined once"
+
+
+@needs_dot
+def test_answers_for_the_countries_asked_first(run: ScenarioRun, tmp_path: Path) -> None:
+    out = write_report(run, tmp_path / "r", countries=("JP", "US"), commodity="ndpr_oxide")
+    page = _parse(out / "index.html")
+    answers = [i for i in page.ids if i.startswith("answer-")]
+    assert answers == ["answer-jp", "answer-us"]
+    first_scenario = min(page.ids.index(i) for i in page.ids if i.startswith("sc-"))
+    assert page.ids.index("answer-us") < first_scenario
+    text = " ".join(page.text)
+    assert "Japan: NdPr oxide" in text
+    # Japan's NdPr oxide in 2024 (the data year): 3,000 t from China (separated from Bayan Obo ore: 100 %
+    # Chinese) and 1,600 t from Malaysia (Lynas, fed by Mt Weld ore: 0 %), all demand met, so exposure =
+    # traced share = 3000 / 4600 = 65.2 % → "65%", the first cell of the base row
+    raw = (out / "index.html").read_text(encoding="utf-8")
+    section = raw[raw.index('id="answer-jp"') : raw.index('id="answer-us"')]
+    first_row = re.search(r"<td>base</td>\s*<td[^>]*>([^<]*)</td>", section)
+    assert first_row is not None
+    assert first_row.group(1) == "65%"
+
+
 def test_refuses_to_replace_a_folder_that_is_not_a_report(run: ScenarioRun, tmp_path: Path) -> None:
     target = tmp_path / "mine"
     target.mkdir()
@@ -388,12 +427,19 @@ def test_cli_report(run_cli: Callable[..., CompletedProcess[str]], scenario_file
     folder.mkdir()
     shutil.copy(scenario_file, folder / "one.yaml")
     (folder / "fragment.yaml").write_text("commodities: {}\n", encoding="utf-8")
-    res = run_cli("report", folder, "--output", tmp_path / "out", "--mode", "fixed")
+    res = run_cli("report", folder, "--output", tmp_path / "out", "--mode", "fixed", "--png",
+                  "--country", "JP", "--commodity", "ndpr_oxide")  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert "wrote" in res.stdout
     meta = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
     assert [s["slug"] for s in meta["scenarios"]] == ["one"]
     assert meta["scenarios"][0]["mode"] == "fixed"
+    assert any(p.endswith(".png") for p in meta["scenarios"][0]["images"]), "--png writes PNGs"
+    assert 'id="answer-jp"' in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    res = run_cli("report", folder, "--output", tmp_path / "out2", "--commodity", "unobtainium")
+    assert res.returncode == 1
+    assert "--commodity 'unobtainium' is not a commodity of any scenario given" in res.stderr
+    assert not (tmp_path / "out2").exists()
 
 
 def test_cli_report_errors(run_cli: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
@@ -469,3 +515,20 @@ def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
     tied = {2028: 0.35 + 1e-12, 2026: 0.35, 2027: 0.35 + 3e-12}
     assert " in 2026 " in table(tied)
     assert " in 2029 " in table({**tied, 2029: 0.36})
+
+
+def test_target_reason_is_the_deciding_year() -> None:
+    from supplychain.report.tables import _verdicts
+
+    rows = pd.DataFrame({
+        "target": ["t", "t", "t"], "variant": ["base"] * 3, "year": [2028, 2029, 2030],
+        "value": [0.2, 0.4, 0.3], "threshold": [0.25] * 3, "bound": ["max"] * 3,
+        "passed": [True, False, False], "margin": [0.05, -0.15, -0.05],
+        "reason": ["passes: a", "fails: exposed share 40 % > 25 % in 2029", "fails: b"],
+    })  # fmt: skip
+    (v,) = _verdicts(ScenarioRun(None, ()), rows)
+    assert v["verdict"] == "fail"
+    assert v["reason"] == "fails: exposed share 40 % > 25 % in 2029", "the worst failing year decides"
+    passing = rows.assign(passed=True, margin=[0.05, 0.01, 0.02], reason=["p28", "p29", "p30"])
+    (v,) = _verdicts(ScenarioRun(None, ()), passing)
+    assert (v["verdict"], v["reason"]) == ("pass", "p29"), "else the year with the least margin"

@@ -47,14 +47,28 @@ def report(
                            "as measures_full.csv.gz; measures.csv holds what the report shows.")
     ] = False,
     path: PathOption = None,
+    commodity: Annotated[
+        str | None,
+        typer.Option("--commodity", metavar="ID", show_default=False,
+                     help="Focus commodity of the answers at the top and of the chain pictures "
+                          "(default: what each focus country uses furthest down the chain, e.g. magnets)."),
+    ] = None,
+    png: Annotated[
+        bool, typer.Option("--png", help="Also write every picture and chart as PNG into images/ (slides).")
+    ] = False,
+    full_networks: Annotated[
+        bool, typer.Option("--full-networks", help="Also write each variant's whole network as an SVG file.")
+    ] = False,
 ) -> None:
     """Simulate every variant of each scenario and write a self-contained HTML report.
 
-    The folder gets index.html (no external resources), summary.md, tables.xlsx (a
-    sheet per focus country: measures × years per variant; shortfall and flows as
-    Excel tables), measures.csv (the measures the report shows, of the focus
-    countries; every measure with --full-measures, as measures_full.csv.gz),
-    shortfall.csv, flows.csv, targets.csv, results.json and images/ (SVG and PNG).
+    The folder gets index.html (no external resources; it opens with one answer per
+    focus country: exposure, traced China share and shortfall in every scenario and
+    variant), summary.md, tables.xlsx (a sheet per focus country: measures × years per
+    variant; shortfall and flows as Excel tables), measures.csv (the measures the report
+    shows, of the focus countries; every measure with --full-measures, as
+    measures_full.csv.gz), shortfall.csv, flows.csv, targets.csv, results.json and
+    images/ (SVG; PNG with --png).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
     --country and --year choose what each section is about: the commodities
@@ -64,6 +78,8 @@ def report(
     Example:
 
         supplychain report scenarios/ --output out/report --mode rebalance --country US --country JP --year 2030
+
+        supplychain report scenarios/ --output out/report --country US --commodity ndfeb_magnet --png
     """
     if mode not in ("fixed", "rebalance"):
         fail(f"--mode must be fixed or rebalance, not {mode!r}")
@@ -90,6 +106,8 @@ def report(
         fail("\n".join(sorted(unknown)))
     if year is not None and not any(r.scenario is not None and year in r.scenario.years for r in found):
         fail(f"--year {year} is outside the years of every scenario given")
+    if commodity is not None and not any(commodity in r.scenario.commodities for r in found if r.scenario):
+        fail(f"--commodity {commodity!r} is not a commodity of any scenario given")
     runs = []
     for r in found:
         if r.scenario is None:
@@ -97,5 +115,6 @@ def report(
         echo(f"simulating {r.file} ({mode})", err=True)
         runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
                                  allocation=allocation_arg))
-    out = write_report(runs, output, title=title, countries=country or (), year=year, full_measures=full_measures)
+    out = write_report(runs, output, title=title, countries=country or (), year=year, commodity=commodity,
+                       png=png, full_networks=full_networks, full_measures=full_measures)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

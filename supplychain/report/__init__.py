@@ -10,6 +10,8 @@ module                                     what it does
                                            (``.svg``/``.png``/``.dot``)
 :mod:`supplychain.report.dot_style`        colour scale, flow line styles, formats of
                                            tonnes, shares and changes, display names
+:mod:`supplychain.report.chain`            the part of a network that ends in one
+                                           country's use of one commodity
 :mod:`supplychain.report.graph_tables`     node and edge tables for :func:`to_dot`:
                                            normalised, baseline joined, one chain kept
 :mod:`supplychain.report.fold`             folding plants into country pools and small
@@ -24,7 +26,10 @@ module                                     what it does
                                            (what one report section is about)
 :mod:`supplychain.report.tables`           the report's tables: headline measures,
                                            target verdicts, shortfall, toggles
+:mod:`supplychain.report.answers`          the one-screen answer per focus country
 :mod:`supplychain.report.figures`          the report's network pictures and charts
+:mod:`supplychain.report.inline_svg`       SVG pictures inlined into the page (ids
+                                           prefixed, sized to the page, checked)
 :mod:`supplychain.report.html`             :func:`write_report` (self-contained
                                            ``index.html``, CSV tables, images) and its
                                            templates

@@ -56,6 +56,9 @@ VARIANT_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
 VARIANT_MARKERS: Final = ("o", "s", "^", "D", "v", "P", "X", "*")
 """One marker per variant, so that variants stay apart where their lines coincide (and in grey print)."""
 
+_SERIES_DASHES: Final = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)))
+"""Line patterns of the shortfall chart's series, so that coinciding lines stay apart."""
+
 CHINA_COLOUR: Final = "#b2182b"
 """China is always drawn in this red in country breakdowns."""
 
@@ -340,13 +343,18 @@ def shortfall_chart(
         fig = _new_figure(width, 2.4 * nrows + 0.6 + 0.16 * legend_rows)
         axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False)
         colours = {s: VARIANT_COLOURS[i % len(VARIANT_COLOURS)] for i, s in enumerate(keep)}
+        dashes = {s: _SERIES_DASHES[i % len(_SERIES_DASHES)] for i, s in enumerate(keep)}
         for k, variant in enumerate(variants):
             ax = axes[k // ncols][k % ncols]
             part = df[df["_variant"] == variant]
             for s in keep:
                 line = part[part["_series"] == s].groupby("year")["_share"].max().sort_index()
                 if not line.empty:
-                    ax.plot(line.index, line.to_numpy(), "-o", ms=3, color=colours[s], label=label[s])
+                    # lines only (markers on every point of every panel made the SVG of a ten-variant
+                    # scenario 150 kB, and the page inlines it); a dash pattern per series keeps lines
+                    # that coincide apart
+                    ax.plot(line.index, line.to_numpy(), linestyle=dashes[s], lw=1.4, color=colours[s],
+                            label=label[s])
             ax.set_title(variant or "shortfall", fontsize=9)
             ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             _year_axis(ax, nbins=4)  # a few labelled years: narrow panels must not overprint

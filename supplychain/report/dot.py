@@ -63,6 +63,7 @@ import pandas as pd
 
 from supplychain.errors import SupplyChainError
 from supplychain.io.atomic import atomic_write
+from supplychain.report.chain import chain_to, sink_node
 from supplychain.report.dot_style import NO_DATA_FILL as NO_DATA_FILL  # re-exported
 from supplychain.report.dot_style import (
     SHARE_BINS,
@@ -124,6 +125,8 @@ def to_dot(
     max_nodes: int = 60,
     names: Mapping[str, str] | None = None,
     focus_countries: Iterable[str] = (),
+    chain_of: tuple[str, str] | None = None,
+    rankdir: str = "LR",
 ) -> graphviz.Digraph:
     """Draw one year's supply network as a Graphviz digraph.
 
@@ -164,6 +167,14 @@ def to_dot(
     focus_countries : iterable of str, optional
         Countries whose nodes are never folded into "Other" (e.g. the countries
         named in targets).
+    chain_of : (str, str), optional
+        ``(country, commodity)``: draw only the part of every flow that ends in that
+        country's final use of that commodity (its pool when it has no final use),
+        :func:`supplychain.report.chain.chain_to`; flows and nodes then read the
+        quantities that end there.
+    rankdir : {"LR", "TB"}, default "LR"
+        Stages read left to right, or top to bottom (a narrow picture that fits a page's
+        width: the report's chain pictures).
 
     Returns
     -------
@@ -176,8 +187,8 @@ def to_dot(
     TypeError
         If ``graph`` is neither a networkx graph nor a pair of DataFrames.
     ValueError
-        If a required column is missing, ``max_nodes`` is below 4, or
-        ``commodity`` is not in the graph.
+        If a required column is missing, ``max_nodes`` is below 4, ``rankdir`` is unknown, or
+        ``commodity`` (or the country's use of ``chain_of``) is not in the graph.
 
     Examples
     --------
@@ -192,6 +203,9 @@ def to_dot(
     """
     if max_nodes < 4:
         msg = f"max_nodes must be at least 4, got {max_nodes}"
+        raise ValueError(msg)
+    if rankdir not in ("LR", "TB"):
+        msg = f"rankdir must be 'LR' or 'TB', got {rankdir!r}"
         raise ValueError(msg)
     names = dict(names or {})
     raw_nodes, raw_edges = _graph_tables(graph)
@@ -214,6 +228,13 @@ def to_dot(
     chain = [commodity] if isinstance(commodity, str) else sorted(set(commodity or ()))
     if chain:
         nodes, edges = _restrict_to_commodity(nodes, edges, chain)
+    if chain_of is not None:
+        sink = sink_node(nodes, *chain_of)
+        if sink is None:
+            msg = f"{chain_of[0]} has no use or pool of {chain_of[1]!r} in the graph"
+            raise ValueError(msg)
+        nodes, edges = chain_to(nodes, edges, sink)
+        chain = []
     traced_after = _traced_map(traced)
     traced_before = _traced_map(compare_traced) if compare_traced is not None else traced_after
 
@@ -235,7 +256,7 @@ def to_dot(
         "\tgraph"
         + format_attrs(
             {
-                "rankdir": "LR",
+                "rankdir": rankdir,
                 "newrank": True,
                 "splines": "spline",
                 "nodesep": 0.18,
@@ -245,7 +266,7 @@ def to_dot(
                 "labelloc": "t",
                 "labeljust": "l",
                 "label": _heading(
-                    title, year, chain, diff_text, names,
+                    title, year, chain, diff_text, names, chain_of,
                     _legend(diff, set(drawn_edges["status"]), bool(traced_after)), notes,
                 ),
                 "bgcolor": "white",
@@ -259,7 +280,7 @@ def to_dot(
     # stage bands: one cluster per stage, one rank=same column per sub-column
     node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t"))
                   for g, grp in groups.items()}
-    body.extend(_stage_bands(cols, node_attrs))
+    body.extend(_stage_bands(cols, node_attrs, labeljust="l" if rankdir == "TB" else "c"))
 
 
     # flows

@@ -32,6 +32,7 @@ names, country and commodity ids, titles) passes through this module. The rules:
 from __future__ import annotations
 
 import re
+import textwrap
 import unicodedata
 from collections.abc import Mapping
 from typing import Final
@@ -46,6 +47,7 @@ __all__ = [
     "html_label",
     "html_text",
     "shorten",
+    "wrap_words",
 ]
 
 FORBIDDEN_ATTRS: Final = frozenset(
@@ -153,17 +155,49 @@ def clean_text(text: object, *, newlines: bool = False) -> str:
 
 
 def shorten(text: str, width: int = 48) -> str:
-    """Cut ``text`` to at most ``width`` characters, ending with an ellipsis when cut.
+    """Cut ``text`` to at most ``width`` characters at a word boundary, ending with an ellipsis when cut.
+
+    A single word longer than ``width`` is cut inside (there is no boundary to cut at).
 
     Examples
     --------
     >>> shorten("Mountain Pass Mine and Processing Facility", 20)
     'Mountain Pass Mine …'
+    >>> shorten("NdPr oxide · incl. China separation (national aggregate)", 44)
+    'NdPr oxide · incl. China separation …'
+    >>> shorten("Supercalifragilistic", 10)
+    'Supercal …'
     """
     if width < 2:
         msg = f"width must be at least 2, got {width}"
         raise ValueError(msg)
-    return text if len(text) <= width else text[: width - 2].rstrip() + " …"
+    if len(text) <= width:
+        return text
+    head = text[: width - 1]
+    cut = head.rfind(" ")
+    if cut <= 0:
+        return text[: width - 2].rstrip() + " …"
+    return head[:cut].rstrip(" ·,;:–-") + " …"
+
+
+def wrap_words(text: str, width: int, lines: int = 2) -> list[str]:
+    """Break ``text`` into at most ``lines`` lines of about ``width`` characters, only between words.
+
+    What does not fit in ``lines`` lines ends the last line with an ellipsis
+    (:func:`shorten`), so a long name is never cut in the middle of a word that carries
+    its meaning.
+
+    Examples
+    --------
+    >>> wrap_words("NdPr oxide · incl. China separation (national aggregate)", 30)
+    ['NdPr oxide · incl. China', 'separation (national aggregate)']
+    >>> wrap_words("a b c d e f g h", 3, lines=2)
+    ['a b', 'c d …']
+    """
+    parts = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], shorten(" ".join(parts[lines - 1 :]), width + 2)]
+    return parts
 
 
 def dot_quote(text: object) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -11,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from supplychain.report.chain import MIN_CHAIN_SHARE, sink_node
 from supplychain.report.charts import (
     TargetLine,
     capacity_additions_chart,
@@ -20,6 +19,8 @@ from supplychain.report.charts import (
     shortfall_chart,
 )
 from supplychain.report.dot import render_bytes, to_dot
+from supplychain.report.dot_style import country_name
+from supplychain.report.inline_svg import inline_svg
 from supplychain.report.runs import ScenarioRun
 from supplychain.report.tables import _pair_name, _slug
 
@@ -27,44 +28,39 @@ if TYPE_CHECKING:
     from supplychain.api import Result
 
 _MAX_GRAPH_VARIANTS: Final = 8
-_MAX_SHARE_CHARTS: Final = 3
-_PAGE_PX: Final = 1150
-"""Width of the page's content column, in CSS pixels."""
-_MIN_ZOOM: Final = 0.7
-"""Network pictures are never shown below this share of their natural size (they scroll instead)."""
-
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+_MAX_SHARE_CHARTS: Final = 1
+_CHAIN_NODES: Final = 20
+"""A chain picture folds down to this many boxes, so that it fits the page's width at a legible size."""
 
 
 @dataclass
 class _Image:
+    """A figure of the report: its SVG (inlined in the page or only linked), and a PNG when asked for."""
+
     title: str
     caption: str
     stem: str
     svg: bytes
-    png: bytes
-    wide: bool = False
+    png: bytes | None = None
+    inline: bool = True
+    full: str | None = None
+    """File name of the whole network the picture is a part of (``images/…svg``), linked under it."""
 
-    def display_width(self) -> int | None:
-        """Pixel width to show a wide picture at: at least 70 % of natural size, so labels stay legible."""
-        if not self.wide:
-            return None
-        m = re.search(rb'<svg[^>]*\swidth="([\d.]+)pt"', self.svg[:4000])
-        if m is None:
-            return None
-        natural = float(m.group(1)) * 96 / 72
-        return round(max(min(natural, _PAGE_PX), natural * _MIN_ZOOM))
+    def files(self) -> dict[str, bytes]:
+        """Return the image files to write into ``images/``, by name."""
+        out = {f"{self.stem}.svg": self.svg}
+        if self.png is not None:
+            out[f"{self.stem}.png"] = self.png
+        return out
 
     def view(self) -> dict[str, Any]:
         return {
-            "width": self.display_width(),
             "title": self.title,
             "caption": self.caption,
             "svg": f"{self.stem}.svg",
-            "png": f"{self.stem}.png",
-            "data_uri": _data_uri(self.svg, "image/svg+xml"),
-            "wide": self.wide,
+            "png": f"{self.stem}.png" if self.png is not None else None,
+            "markup": inline_svg(self.svg, f"f-{self.stem}", label=self.title) if self.inline else None,
+            "full": self.full,
         }
 
 
@@ -90,31 +86,61 @@ def _traced(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str, source: froze
     return traced_share_by_node(nodes, e, source)
 
 
+@dataclass(frozen=True)
+class FigureOptions:
+    """What the report draws besides the inline pictures (``report --png``, ``--full-networks``)."""
+
+    png: bool = False
+    """Also write every network picture and chart as PNG (for slides); SVG only otherwise."""
+    full_networks: bool = False
+    """Also write each variant's whole network (changes against the baseline) as a linked SVG file."""
+
+
+def _network(dot: Any, options: FigureOptions) -> tuple[bytes, bytes | None]:
+    return render_bytes(dot, "svg"), (render_bytes(dot, "png") if options.png else None)
+
+
 def _graph_images(
-    run: ScenarioRun, slug: str, year: int, names: Mapping[str, str], pairs: Sequence[tuple[str, str]], chain: list[str]
+    run: ScenarioRun, slug: str, year: int, names: Mapping[str, str], pairs: Sequence[tuple[str, str]],
+    chain: list[str], chain_of: tuple[str, str] | None = None, options: FigureOptions | None = None,
 ) -> list[_Image]:
+    """Draw the network pictures of a section.
+
+    Inline: the chain of ``chain_of`` (a country's use of a commodity, stages top to bottom
+    so that it fits the page), in the baseline and, per variant that changes it, against
+    the baseline; without ``chain_of`` (the scenario does not have that use), the same
+    pictures of the whole network restricted to ``chain``. Linked: the whole baseline
+    network (and, with ``options.full_networks``, each variant's) as SVG files.
+    """
+    options = options or FigureOptions()
     base = run.results[0]
     nodes, edges = result_tables(base, year)
     source = _source_codes(run, nodes)
-    focus = {c for c, _ in pairs} | set(source)
+    focus = {c for c, _ in pairs} | set(source) | ({chain_of[0]} if chain_of else set())
+    if chain_of is not None and sink_node(nodes, *chain_of) is None:
+        chain_of = None
+    kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year}
+    part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES, "rankdir": "TB"} if chain_of
+                            else {"commodity": chain, "max_nodes": _CHAIN_NODES, "rankdir": "TB"})  # fmt: skip
+    what = (f"what ends in the use of {names.get(chain_of[1], chain_of[1])} in {country_name(chain_of[0], names)}"
+            if chain_of else (f"the chain of {', '.join(names.get(k, k) for k in chain)}" if chain
+                              else "the whole network"))  # fmt: skip
     before_edges = edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])
     t_before = _traced(nodes, edges, "baseline", source)
-    images = []
-    dot = to_dot((nodes, before_edges), traced=t_before, title=f"{run.name}: baseline network", year=year,
-                 names=names, focus_countries=focus, commodity=chain)  # fmt: skip
-    images.append(
-        _Image(
-            "Baseline network",
-            f"{year}, before any policy or deal: nodes coloured by traced China share, line width by quantity"
-            + (f"; the chain of {', '.join(names.get(k, k) for k in chain)} (the targets' commodities)."
-               if chain else "."),
-            f"{slug}-network-baseline-{year}",
-            render_bytes(dot, "svg"),
-            render_bytes(dot, "png"),
-            wide=True,
-        )
-    )
+    full_stem = f"{slug}-network-baseline-{year}"
+    full = to_dot((nodes, before_edges), traced=t_before, title=f"Whole network, baseline ({run.name})", **kw)
+    svg, png = _network(full, options)
+    images = [_Image("Whole network, baseline", "", full_stem, svg, png, inline=False)]
+    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", **kw, **part)
+    svg, png = _network(dot, options)
+    caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced China share, line width by "
+               "quantity; hover a box or a flow for its figures.")  # fmt: skip
+    if chain_of:
+        caption += (f" Flows under {MIN_CHAIN_SHARE:.0%} of the largest at their stage are left out "
+                    "(the whole network is linked).")  # fmt: skip
+    images.insert(0, _Image("Baseline", caption, f"{slug}-chain-baseline-{year}", svg, png, full=f"{full_stem}.svg"))
     shown = 0
+    drawn: dict[str, _Image] = {}
     for res in run.results:
         if shown >= _MAX_GRAPH_VARIANTS:
             break
@@ -123,30 +149,41 @@ def _graph_images(
             continue
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
-        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{run.name}: {res.variant}",
-                     year=year, names=names, focus_countries=focus, commodity=chain)  # fmt: skip
-        images.append(
-            _Image(
-                f"{res.variant}: changes against the baseline",
-                f"{year}, variant “{res.variant}”: dashed blue = blocked, green = deal or new, "
-                "purple = re-routed; labels read before → after.",
-                f"{slug}-network-{_slug(res.variant, set())}-{year}",
-                render_bytes(dot, "svg"),
-                render_bytes(dot, "png"),
-                wide=True,
-            )
-        )
+        stem = _slug(res.variant, set())
+        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
+                     **kw, **part)  # fmt: skip
+        if "no flow changes against" in dot.source:
+            continue  # the variant changes flows elsewhere, not in this chain
+        key = dot.source.replace(res.variant, "")
+        if key in drawn:  # the same picture as an earlier variant's: said in that one's title
+            drawn[key].title += f" (the same for {res.variant})"
+            continue
+        full_name = None
+        if options.full_networks:
+            full = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
+                          **kw)  # fmt: skip
+            svg, png = _network(full, options)
+            images.append(_Image(f"Whole network, {res.variant}", "", f"{slug}-network-{stem}-{year}", svg, png,
+                                 inline=False))  # fmt: skip
+            full_name = f"{slug}-network-{stem}-{year}.svg"
+        svg, png = _network(dot, options)
+        drawn[key] = _Image(
+            f"{res.variant}: changes against the baseline",
+            f"{year}, variant “{res.variant}”, {what}: dashed blue = blocked, green = deal or new, "
+            "purple = re-routed or increased; labels read before → after.",
+            f"{slug}-chain-{stem}-{year}", svg, png, full=full_name)  # fmt: skip
+        images.insert(shown + 1, drawn[key])
         shown += 1
     return images
 
 
-def _chart(fig: Any, title: str, caption: str, stem: str) -> _Image:
-    return _Image(title, caption, stem, figure_svg(fig).encode("utf-8"), figure_png(fig))
+def _chart(fig: Any, title: str, caption: str, stem: str, png: bool = False) -> _Image:
+    return _Image(title, caption, stem, figure_svg(fig).encode("utf-8"), figure_png(fig) if png else None)
 
 
 def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
                   shortfall: pd.DataFrame, utilisation: pd.DataFrame,
-                  pairs: Sequence[tuple[str, str]]) -> list[_Image]:  # fmt: skip
+                  pairs: Sequence[tuple[str, str]], png: bool = False) -> list[_Image]:  # fmt: skip
     images = []
     targets = run.scenario.targets if run.scenario is not None else {}
     for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
@@ -162,10 +199,11 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
                 "Traced share (solid) counts material mined or processed in China at any upstream stage; "
                 "direct share (dashed) counts first-hop imports only.",
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
+                png,
             )
         )
     fig = shortfall_chart(shortfall, names=names)
-    images.append(_chart(fig, "Shortfall", "Share of final demand not met, by year.", f"{slug}-shortfall"))
+    images.append(_chart(fig, "Shortfall", "Share of final demand not met, by year.", f"{slug}-shortfall", png))
     if not utilisation.empty and "capacity" in utilisation.columns:
         cap = utilisation
         cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
@@ -182,6 +220,7 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
                     "Capacity additions",
                     f"Nameplate capacity added against the base year in variant “{variant}” (largest additions).",
                     f"{slug}-capacity",
+                    png,
                 )
             )
     return images

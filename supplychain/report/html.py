@@ -2,21 +2,27 @@
 
 :func:`write_report` writes, into one output folder::
 
-    index.html     self-contained page (inline CSS, images as data: URIs, no scripts,
-                   no fonts or files fetched from anywhere; a Content-Security-Policy
-                   says so to the browser)
+    index.html     self-contained page (inline CSS and SVG, no scripts, no fonts or
+                   files fetched from anywhere; a Content-Security-Policy says so to
+                   the browser)
     summary.md     the headline tables and figures in Markdown, for documents
     measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy (measures: what the
                    report shows, supplychain.report.workbook.reported_measures; every measure in
                    measures_full.csv.gz with full_measures=True)
     tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
     results.json   the headline numbers and verdicts, machine-readable
-    images/        every figure as .svg and .png
+    images/        every picture as .svg (the page's chain pictures and charts, and the
+                   whole networks it links); .png too with ``png=True``
 
-The page has an overview table (one row per scenario and variant) and one
-section per scenario: summary and sources, toggles and variants, headline
-measures, targets with pass/fail verdicts, shortfall, network pictures (the
-baseline and, per variant, a diff view of what changed) and charts.
+The page reads top to bottom: a table of contents; one answer per focus country
+(:mod:`supplychain.report.answers`: exposure including unmet demand, traced China
+share and shortfall in the base year, at their peak and at the horizon, for every
+scenario and variant, with the targets passed); then one folding section
+(``<details>``) per scenario: summary, toggles and variants, headline measures,
+targets with the reason of each verdict, shortfall, the chain of the focus country's
+use of its focus commodity (baseline, and per variant what changed; stages top to
+bottom so that it fits the page's width; the whole network as a linked SVG file) and
+charts; last, every scenario's sources once.
 
 Writing is atomic: everything is written into a temporary folder beside
 ``out_dir`` and renamed into place at the end, so a failure never leaves a
@@ -28,9 +34,10 @@ anything else is refused rather than deleted.
 User text reaches the page only through Jinja2 with autoescaping on, and every
 value is passed through :func:`~supplychain.report.escape.clean_text` first
 (control characters shown, bidirectional overrides dropped); links from
-the sources table are kept only for ``http``/``https`` URLs. SVG images are
-embedded as ``<img src="data:...">`` rather than inline ``<svg>``: ids cannot
-clash between figures and an image cannot run script.
+the sources table are kept only for ``http``/``https`` URLs. Pictures are inlined as
+``<svg>`` so that their tooltips work (:func:`~supplychain.report.inline_svg.inline_svg`:
+ids prefixed per picture so they cannot clash, and a picture that could run script or
+fetch anything is refused).
 """
 
 from __future__ import annotations
@@ -51,9 +58,10 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
+from supplychain.report.answers import country_answer, default_countries, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.figures import _chart_images, _graph_images, _Image
+from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import (
@@ -123,9 +131,17 @@ class _Section:
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),
-             countries: Sequence[str] = (), year: int | None = None) -> _Section:
+             countries: Sequence[str] = (), year: int | None = None,
+             chains: Sequence[tuple[str, str]] = (), options: FigureOptions | None = None) -> _Section:
     sc = run.scenario
     pairs, from_targets = _focus_pairs(run, fallback, countries)
+    have = set(zip(run.results[0].shortfall.get("country", []), run.results[0].shortfall.get("commodity", []),
+                   strict=True))
+    chain_of = next((p for p in chains if p in have), None)
+    if chain_of is None:  # the focus commodity is not in this scenario: a focus country's own pair here
+        chain_of = next((p for p in pairs if p in have and p[0] in {c for c, _ in chains}), None)
+    if chain_of is not None:  # the chart of the chain's pair first
+        pairs = [chain_of, *(p for p in pairs if p != chain_of)]
     chain = sorted({k for _, k in pairs}) if from_targets else []
     names = names_of(sc)
     base = run.results[0]
@@ -148,6 +164,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     view: dict[str, Any] = {
         "slug": slug,
         "name": run.name,
+        "short": short_name(run),
         "question": (meta.question or "") if meta else "",
         "description": (meta.description or "") if meta else "",
         "file": run.file or "",
@@ -162,18 +179,15 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
              "controls": ", ".join(t.controls)}
             for tid, t in sorted(sc.toggles.items())
         ] if sc is not None else [],
-        "sources": [
-            {"id": sid, "title": s.title, "publisher": s.publisher or "", "year": s.year or "",
-             "url": safe_url(s.url), "url_text": s.url or "", "confidence": s.confidence or ""}
-            for sid, s in sorted(sc.sources.items())
-        ] if sc is not None else [],
+        "sources": sorted(sc.sources) if sc is not None else [],
         "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
         "shortfall": _shortfall_table(run, shortfall, names),
     }  # fmt: skip
-    graphs = _graph_images(run, slug, focus, names, pairs, chain)
-    charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs)
-    view["graphs"] = [g.view() for g in graphs]
+    options = options or FigureOptions()
+    graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
+    charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs, options.png)
+    view["graphs"] = [g.view() for g in graphs if g.inline]
     view["charts"] = [c.view() for c in charts]
     tables = {
         "measures": measures.assign(scenario=slug),
@@ -216,24 +230,57 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "variants": [r.variant for r in run.results],
         "targets": view["targets"],
         "shortfall": view["shortfall"],
-        "images": [f"images/{i.stem}.svg" for i in [*graphs, *charts]],
+        "images": [f"images/{name}" for i in [*graphs, *charts] for name in i.files()],
     }
     return _Section(view, [*graphs, *charts], tables, overview, summary)
 
 
+def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
+    """Every scenario's sources once (by id and title), with the scenarios that cite them."""
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for run in runs:
+        if run.scenario is None:
+            continue
+        for sid, s in sorted(run.scenario.sources.items()):
+            row = seen.setdefault((sid, s.title), {
+                "id": sid, "title": s.title, "publisher": s.publisher or "", "year": s.year or "",
+                "url": safe_url(s.url), "url_text": s.url or "", "confidence": s.confidence or "", "used_by": []})
+            row["used_by"].append(short_name(run))
+    rows = sorted(seen.values(), key=lambda r: (r["id"], r["title"]))
+    for row in rows:
+        row["used_by"] = "all" if len(row["used_by"]) == len(runs) > 1 else ", ".join(row["used_by"])
+    return rows
+
+
 def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[str] = (),
-               year: int | None = None) -> tuple[dict[str, Any], list[_Section]]:
+               year: int | None = None, commodity: str | None = None,
+               options: FigureOptions | None = None) -> tuple[dict[str, Any], list[_Section]]:  # fmt: skip
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
 
     ``countries`` and ``year`` choose what each section is about (``report --country``,
-    ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``).
+    ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
+    answers at the top are about ``countries`` (default
+    :func:`~supplychain.report.answers.default_countries`) and their use of ``commodity``
+    (default :func:`~supplychain.report.answers.focus_commodity`), whose chain each
+    section draws.
     """
-    taken: set[str] = {"overview"}
+    taken: set[str] = {"overview", "sources", "contents"}
     fallback = sorted({p for run in runs for p in _target_pairs(run)})
-    sections = []
+    slugs = [_slug(Path(run.file).stem if run.file else run.name, taken) for run in runs]
+    names: dict[str, str] = {}
     for run in runs:
-        stem = Path(run.file).stem if run.file else run.name
-        sections.append(_section(run, _slug(stem, taken), fallback, countries, year))
+        names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
+    focus = list(countries) or default_countries(runs)
+    answers = [country_answer(runs, c, commodity, names, slugs) for c in focus]
+    for a in answers:
+        a["slug"] = _slug(f"answer-{a['code']}", taken)
+    chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
+    sections = [_section(run, slug, fallback, countries, year, chains, options)
+                for run, slug in zip(runs, slugs, strict=True)]
+    verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
+    for a in answers:
+        for row in a["rows"]:
+            row["targets"] = verdicts.get((row["slug"], row["variant"]), "–")
     rows = [row for s in sections for row in s.overview]
     common = {row[5] for row in rows if row[2] != "–"}
     header = "traced China share"
@@ -254,6 +301,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
                        for s in sections],
         },
         "scenarios": [s.view for s in sections],
+        "answers": answers,
+        "sources": _sources(runs),
     }
     return view, sections
 
@@ -283,9 +332,10 @@ def _csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
-            )
+            first = out[col].str[:1]  # NaN for cells that are not text
+            risky = first.isin(["=", "+", "-", "@", "\t", "\r"]).to_numpy()
+            if risky.any():
+                out.loc[risky, col] = "'" + out.loc[risky, col].astype(str)
     return out
 
 
@@ -320,8 +370,8 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
     write_workbook(folder / "tables.xlsx", runs, countries)
     for s in sections:
         for img in s.images:
-            (folder / "images" / f"{img.stem}.svg").write_bytes(img.svg)
-            (folder / "images" / f"{img.stem}.png").write_bytes(img.png)
+            for name, data in img.files().items():
+                (folder / "images" / name).write_bytes(data)
     text = json.dumps(_plain(meta), indent=2, ensure_ascii=False, allow_nan=False)
     (folder / "results.json").write_text(text + "\n", encoding="utf-8")
     write_manifest(folder)
@@ -334,6 +384,9 @@ def write_report(
     title: str = "Critical-mineral supply chains: exposure to China",
     countries: Sequence[str] = (),
     year: int | None = None,
+    commodity: str | None = None,
+    png: bool = False,
+    full_networks: bool = False,
     full_measures: bool = False,
 ) -> Path:
     """Write the report folder (HTML page, Markdown summary, tables, workbook, images) atomically.
@@ -355,6 +408,14 @@ def write_report(
         Focus year of each section (default: the targets' year, else the horizon;
         a year outside a scenario's years is brought within them, and each section
         states the year it shows).
+    commodity : str, optional
+        Focus commodity of the answers at the top and of the chain pictures (default:
+        what each focus country uses furthest down the chain,
+        :func:`~supplychain.report.answers.focus_commodity`).
+    png : bool, default False
+        Also write every picture and chart as PNG into ``images/`` (SVG only otherwise).
+    full_networks : bool, default False
+        Also write each variant's whole network as an SVG file (the baseline's is always written).
     full_measures : bool
         Also write every measure (per partner, origin, concentration …) as
         ``measures_full.csv.gz``; ``measures.csv`` holds what the report shows.
@@ -377,7 +438,9 @@ def write_report(
     out = Path(out_dir)
     check_target(out)
     runs = _runs(results)
-    view, sections = build_view(runs, title=title, countries=countries, year=year)
+    options = FigureOptions(png=png, full_networks=full_networks)
+    view, sections = build_view(runs, title=title, countries=countries, year=year, commodity=commodity,
+                                options=options)
     html_text = _environment().get_template("report.html.j2").render(**view)
     md_text = summary_markdown(view)
     meta = {

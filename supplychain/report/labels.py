@@ -24,7 +24,7 @@ from supplychain.report.dot_style import (
     format_tonnes,
     share_bin,
 )
-from supplychain.report.escape import Html, clean_text, html_text, shorten
+from supplychain.report.escape import Html, clean_text, html_text, shorten, wrap_words
 from supplychain.report.fold import _Drawn, _Group
 
 _BOX: Final = '<TD FIXEDSIZE="TRUE" WIDTH="18" HEIGHT="8"></TD>'
@@ -40,6 +40,15 @@ _SHAPE_KEY: Final = (
         f'<TABLE STYLE="dashed" BORDER="1" CELLBORDER="0" CELLPADDING="1"><TR>{_BOX}</TR></TABLE>',
         "'Other' (small, folded)",
     ),
+)
+_SHORT_FILL: Final = "#e0e0e0"
+"""Fill of a final use that gets less than in the baseline (not on the share scale: see :func:`_use_short`)."""
+_SHORT_LINE: Final = "#b42318"
+"""Frame and text colour of that use."""
+_SHORT_KEY: Final = (
+    f'<TABLE BORDER="2" COLOR="{_SHORT_LINE}" BGCOLOR="{_SHORT_FILL}" CELLBORDER="0" CELLPADDING="1"><TR>{_BOX}</TR>'
+    "</TABLE>",
+    "final use short of the baseline",
 )
 _LABEL_ALL: Final = 40
 """Up to this many drawn flows every flow is labelled with its tonnes."""
@@ -74,7 +83,7 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
 
 def _node_label(first: str, second: str, d: _Drawn, diff: bool, unit: str = "t") -> Html:
     top = html_text(shorten(clean_text(first), 34))
-    mid = html_text(shorten(clean_text(second), 44))
+    mid = '<BR/>'.join(html_text(line) for line in wrap_words(clean_text(second), 34))
     amount = format_tonnes(d.tonnes, unit)
     share = f"{format_share(d.share)} China"
     if diff and format_tonnes(d.before, unit) != amount:
@@ -153,7 +162,7 @@ def _legend(diff: bool, statuses: Iterable[str], has_traced: bool) -> str:
         )
     box_cells = [
         f'<TD>{sample}</TD><TD ALIGN="LEFT"><FONT POINT-SIZE="9">{html_text(text)}</FONT></TD>{gap}'
-        for sample, text in _SHAPE_KEY
+        for sample, text in (*_SHAPE_KEY, *((_SHORT_KEY,) if diff else ()))
     ]
     flows = _key_table("Lines: flows", _grid(flow_cells, 2), 6)
     boxes = _key_table("Boxes", _grid(box_cells, 2), 6)
@@ -168,6 +177,7 @@ def _heading(
     commodity: Sequence[str],
     diff: str | None,
     names: Mapping[str, str],
+    chain_of: tuple[str, str] | None,
     legend: str,
     notes: Sequence[str],
 ) -> Html:
@@ -177,6 +187,9 @@ def _heading(
         sub.append(str(year))
     if commodity:
         sub.append("chain of " + ", ".join(names.get(c, c) for c in commodity))
+    if chain_of is not None:
+        country, what = chain_of
+        sub.append(f"only what ends in the use of {names.get(what, what)} in {country_name(country, names)}")
     if diff:
         sub.append(diff)
     rows = [
@@ -210,6 +223,25 @@ def _labelled(edges: pd.DataFrame) -> dict[tuple[str, str, str, str], bool]:
     return dict(zip(keys, big.to_numpy(dtype=bool).tolist(), strict=True))
 
 
+def _use_short(grp: _Group, d: _Drawn, diff: bool) -> float:
+    """Share of a final use's baseline tonnes not delivered in a diff view (0 elsewhere).
+
+    ``1 − after / before`` for a use node whose delivery fell; the baseline of the same year
+    stands for the planned use, as in :mod:`supplychain.metrics.exposure`.
+
+    Examples
+    --------
+    >>> use = _Group("US:m:use", "use", "US", "m", "magnet", "US m use")
+    >>> _use_short(use, _Drawn(1700.0, 13000.0, 0.0, 0.91), True)
+    0.869...
+    >>> _use_short(use, _Drawn(1700.0, 13000.0, 0.0, 0.91), False)
+    0.0
+    """
+    if not diff or grp.kind != "use" or not (math.isfinite(d.before) and d.before > 0):
+        return 0.0
+    return max(0.0, 1.0 - d.tonnes / d.before) if d.tonnes < d.before * (1 - 1e-9) else 0.0
+
+
 def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, unit: str = "t") -> dict[str, object]:
     first, second = _display_name(grp, names)
     b = share_bin(d.share)
@@ -227,6 +259,12 @@ def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, un
         "style": ",".join(styles),
         "tooltip": _node_tooltip(grp, d, first, second, unit),
     }
+    short = _use_short(grp, d, diff)
+    if short > 0:  # a low traced share of what still arrives is no good result: grey box, red frame, the gap said
+        attrs.update(fillcolor=_SHORT_FILL, fontcolor="#222222", color=_SHORT_LINE, penwidth=2.5)
+        attrs["label"] = Html(f'{attrs["label"]}<BR/><FONT POINT-SIZE="9" COLOR="{_SHORT_LINE}">'
+                              f'<B>{html_text(format_share(short))} short of the baseline</B></FONT>')  # fmt: skip
+        attrs["tooltip"] = f"{attrs['tooltip']} — {format_share(short)} short of the baseline"
     if grp.kind == "use":
         attrs["peripheries"] = 2
     elif grp.kind == "stock":

@@ -81,10 +81,13 @@ def _columns(groups: Mapping[str, _Group], edges: pd.DataFrame) -> dict[str, tup
 
 
 
-def _stage_bands(cols: Mapping[str, tuple[int, int]], node_attrs: Mapping[str, Mapping[str, object]]) -> list[str]:
+def _stage_bands(cols: Mapping[str, tuple[int, int]], node_attrs: Mapping[str, Mapping[str, object]],
+                 labeljust: str = "c") -> list[str]:  # fmt: skip
     """DOT lines of the stage bands: one cluster per stage, one ``rank=same`` column per sub-column.
 
-    Invisible anchor nodes, chained left to right, keep the columns in order.
+    Invisible anchor nodes, chained left to right, keep the columns in order. ``labeljust``
+    places each band's title (``"l"`` in a top-to-bottom picture, whose flows run through
+    the middle of the bands).
     """
     body: list[str] = []
     by_stage: dict[int, dict[int, list[str]]] = {}
@@ -105,7 +108,7 @@ def _stage_bands(cols: Mapping[str, tuple[int, int]], node_attrs: Mapping[str, M
                     "color": "#e0e0e0",
                     "fontsize": 11,
                     "fontcolor": "#525252",
-                    "labeljust": "c",
+                    "labeljust": labeljust,
                 }
             )
         )

@@ -82,9 +82,9 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [md_table(["", "measure", *head["variants"]], rows), ""]
     if sv["targets"]:
         out += ["### Targets", ""]
-        rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["detail"]]
+        rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["reason"]]
                 for t in sv["targets"]]  # fmt: skip
-        out += [md_table(["target", "variant", "value", "threshold", "verdict", "detail"], rows), ""]
+        out += [md_table(["target", "variant", "value", "threshold", "verdict", "reason"], rows), ""]
     out += ["### Shortfall", ""]
     if sv["shortfall"]["rows"]:
         rows = [[s["what"], *s["cells"]] for s in sv["shortfall"]["rows"]]
@@ -95,7 +95,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
     if images:
         out += ["### Figures", ""]
         for img in images:
-            out += [f"![{md_escape(img['title'])}](images/{img['png']})", ""]
+            out += [f"![{md_escape(img['title'])}](images/{img['png'] or img['svg']})", ""]
     return out
 
 

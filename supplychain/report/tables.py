@@ -86,7 +86,14 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
                                      shade=metric == "traced_share")  # fmt: skip
                     texts.append(cell["text"])
                     last = cell
-                cells.append({"text": " → ".join(texts), "bg": last["bg"], "fg": last["fg"]})
+                out = {"text": " → ".join(texts), "bg": last["bg"], "fg": last["fg"], "cls": "", "note": ""}
+                if metric == "traced_share":  # a low traced share while demand goes unmet is no good result
+                    gap = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["variant"] == v)
+                            & (m["metric"] == "shortfall_share") & (m["year"] == year1)]["value"]  # fmt: skip
+                    if not gap.empty and float(gap.max()) > 1e-9:
+                        out.update(bg="", fg="", cls="unmet",
+                                   note=f"{format_percent(float(gap.max()))} of demand unmet in {year1}")
+                cells.append(out)
             rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
         if len(rows) > first:
             rows[first]["span"] = len(rows) - first  # the pair's name spans its measures
@@ -104,6 +111,13 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
         passed = part["passed"]
         known = part[passed.notna()]
         fails = known[known["passed"] == False]  # noqa: E712 - object column of True/False/None
+        # the reason of the year that decides: the worst failing year, else the year with the least margin
+        decisive = fails if not fails.empty else known if not known.empty else part
+        reason = ""
+        if not decisive.empty and "reason" in decisive.columns:
+            margins = np.nan_to_num(decisive["margin"].to_numpy(dtype=float), nan=np.inf)
+            worst = decisive.iloc[int(np.argmin(margins))]
+            reason = str(worst["reason"])
         if known.empty:
             verdict, detail = "no data", "the measure was not computed"
         elif fails.empty:
@@ -113,6 +127,7 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             verdict = "fail"
             years = ", ".join(str(int(y)) for y in fails["year"])
             detail = f"fails in {years}"
+        reason = reason or detail
         first = part.iloc[0]
         bound = str(first.get("bound", "max"))
         sign = "≤" if bound == "max" else "≥"
@@ -126,6 +141,7 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             "margin": format_percent(_finite(known["margin"].min())) if not known.empty else "n/a",
             "verdict": verdict,
             "detail": detail,
+            "reason": reason,
         })  # fmt: skip
     order = {r.variant: i for i, r in enumerate(run.results)}
     return sorted(out, key=lambda r: (r["id"], order.get(r["variant"], 99)))

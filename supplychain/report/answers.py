@@ -1,0 +1,308 @@
+"""The one-screen answer per focus country: how exposed it is, in every scenario and variant, at a glance.
+
+For a focus country *c* (``report --country``; by default every country the scenarios'
+targets name, else the United States) and its focus commodity *k* (``--commodity``; by
+default the commodity it uses furthest down the chain — magnets before oxides — the
+largest demand breaking ties), one row per scenario × variant reads three measures that
+:meth:`~supplychain.api.Result.measures` already holds (nothing is recomputed here):
+
+* ``exposed_share`` — what *c* consumes of *k* traced to the source, plus its unmet
+  demand, over planned consumption (:mod:`supplychain.metrics.exposure`);
+* ``traced_share`` — the traced source share of what arrives (``docs/domain.md``,
+  "Measures of exposure", item 3);
+* ``shortfall_share`` — the share of final demand not met;
+
+each in the base year, its peak (the first year of its largest value, with that year)
+and the horizon. A traced share is shaded on the colour scale of the network pictures
+only in a year with no unmet demand: 0 % traced to China while demand goes unmet is
+not a good result, so that cell is marked "unmet" instead.
+
+Under the table, the country's other commodities (the :data:`MAX_OTHERS` most exposed)
+get one line each: the highest exposure and shortfall over every scenario and variant,
+and where.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from supplychain.report.dot_style import country_name, share_bin
+from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.numbers import format_percent
+from supplychain.schema.types import STAGES
+
+if TYPE_CHECKING:
+    from supplychain.api import Result
+    from supplychain.report.runs import ScenarioRun
+
+__all__ = ["ANSWER_METRICS", "Series", "country_answer", "default_countries", "focus_commodity", "peak", "short_name"]
+
+ANSWER_METRICS: Final = (
+    ("exposed_share", "exposure incl. unmet demand"),
+    ("traced_share", "traced China share of what arrives"),
+    ("shortfall_share", "shortfall (share of demand)"),
+)
+"""Measures of the answer table, in column order, with their headings."""
+
+MAX_OTHERS: Final = 8
+"""The answer lists at most this many other commodities (the most exposed); the rest are counted."""
+
+DEFAULT_COUNTRY: Final = "US"
+"""Focus country when no target names one and none is asked for."""
+
+_UNMET: Final = 1e-9
+"""A shortfall share above this counts as unmet demand."""
+_SHORT_BG: Final = "#fde0dd"
+"""Background of a shortfall cell with unmet demand (a light red, unlike the share scale's yellows)."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One measure of one variant by year (years ascending, values finite or NaN)."""
+
+    years: tuple[int, ...]
+    values: tuple[float, ...]
+
+
+def peak(series: Series) -> tuple[float, int] | None:
+    """Return the largest value and the first year it is reached (values equal to :data:`SHARE_DIGITS` decimals tie).
+
+    Examples
+    --------
+    >>> peak(Series((2024, 2025, 2026), (0.2, 0.5, 0.5000000000001)))
+    (0.5, 2025)
+    >>> peak(Series((2024,), (float("nan"),))) is None
+    True
+    """
+    v = np.round(np.asarray(series.values, dtype=float), SHARE_DIGITS)
+    if not np.isfinite(v).any():
+        return None
+    i = int(np.nanargmax(v))
+    return float(series.values[i]), series.years[i]
+
+
+def default_countries(runs: Sequence[ScenarioRun]) -> list[str]:
+    """Countries the scenarios' targets name (sorted), else :data:`DEFAULT_COUNTRY`.
+
+    Examples
+    --------
+    >>> default_countries([])
+    ['US']
+    """
+    named = {t.country for run in runs if run.scenario is not None for t in run.scenario.targets.values()}
+    return sorted(named) or [DEFAULT_COUNTRY]
+
+
+def short_name(run: ScenarioRun) -> str:
+    """Return a scenario's short name: its file's stem (``us_japan_framework``), else its name."""
+    return PurePath(run.file).stem if run.file else run.name
+
+
+def _demand(run: ScenarioRun, country: str) -> pd.DataFrame:
+    sh = run.results[0].shortfall
+    if sh.empty:
+        return sh
+    return sh[(sh["country"].astype(str) == country) & (sh["demand"] > 0)]
+
+
+def focus_commodity(runs: Sequence[ScenarioRun], country: str) -> str | None:
+    """Return the commodity ``country`` uses furthest down the chain (largest demand breaks ties), or ``None``.
+
+    Stages are ordered as :data:`~supplychain.schema.types.STAGES` (ore … product).
+    """
+    frames = [_demand(run, country) for run in runs]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return None
+    d = pd.concat(frames, ignore_index=True)
+    d = d.assign(rank=[STAGES.index(s) if s in STAGES else -1 for s in d["stage"].astype(str)])
+    best = d.groupby("commodity").agg(rank=("rank", "max"), demand=("demand", "max"))
+    best = best.sort_values(["rank", "demand"], ascending=False, kind="stable")
+    return str(best.index[0])
+
+
+def _answer_measures(result: Result, country: str) -> pd.DataFrame:
+    """Select the rows of ``result.measures`` an answer reads.
+
+    The country's :data:`ANSWER_METRICS` without partner; the source-dependent ones for the
+    result's source.
+    """
+    m = result.measures
+    if m.empty:
+        return m
+    sel = m[(m["country"] == country) & m["metric"].isin([a for a, _ in ANSWER_METRICS])]
+    if "partner" in sel.columns:
+        sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
+    if "source_country" in sel.columns:
+        src = sel["source_country"].astype(str)
+        sel = sel[(sel["metric"] == "shortfall_share") | (src == str(result.source))]
+    return sel
+
+
+def _series(measures: pd.DataFrame, commodity: str) -> dict[str, Series]:
+    """Return one commodity's answer measures (:func:`_answer_measures`) by metric."""
+    out: dict[str, Series] = {}
+    if measures.empty:
+        return out
+    sel = measures[measures["commodity"] == commodity]
+    for metric, part in sel.groupby("metric"):
+        by_year = part.groupby("year")["value"].max().sort_index()
+        out[str(metric)] = Series(tuple(int(y) for y in by_year.index), tuple(float(v) for v in by_year.to_numpy()))
+    return out
+
+
+def _value_at(series: Series | None, year: int) -> float:
+    if series is None or year not in series.years:
+        return float("nan")
+    return series.values[series.years.index(year)]
+
+
+def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str, str]:
+    """One cell: text, colours and a hover note (``year`` shown for a peak)."""
+    text = format_percent(value) + (f" ({year})" if year is not None else "")
+    cell = {"text": text, "bg": "", "fg": "", "note": "", "cls": ""}
+    if metric == "shortfall_share":
+        if value > _UNMET:
+            cell.update(bg=_SHORT_BG, cls="short")
+        return cell
+    if metric == "traced_share" and unmet > _UNMET:
+        note = f"{format_percent(unmet)} of demand unmet: the traced share counts only what arrives"
+        cell.update(cls="unmet", note=note)
+        return cell
+    b = share_bin(value)
+    if b is not None:
+        cell.update(bg=b.fill, fg=b.font)
+    return cell
+
+
+def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
+    s = _series(_answer_measures(result, country), commodity)
+    if not s:
+        return None
+    short = s.get("shortfall_share")
+    y0, y1 = result.years[0], result.years[-1]
+    cells: list[dict[str, str]] = []
+    for metric, _ in ANSWER_METRICS:
+        ser = s.get(metric)
+        top = peak(ser) if ser is not None else None
+        cells.append(_cell(metric, _value_at(ser, y0), None, _value_at(short, y0)))
+        if top is None:
+            cells.append(_cell(metric, float("nan"), None, float("nan")))
+        else:
+            cells.append(_cell(metric, top[0], top[1], _value_at(short, top[1])))
+        cells.append(_cell(metric, _value_at(ser, y1), None, _value_at(short, y1)))
+    return cells, s
+
+
+def _sentence(country: str, commodity: str, names: Mapping[str, str],
+              rows: Sequence[tuple[str, str, dict[str, Series]]]) -> str:  # fmt: skip
+    """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall."""
+    if not rows:
+        return ""
+    what = f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
+    parts = []
+    exp0 = rows[0][2].get("exposed_share")
+    if exp0 is not None:
+        parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to China in {exp0.years[0]}.")
+    ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant)
+            for scen, variant, s in rows if "exposed_share" in s and np.isfinite(s["exposed_share"].values[-1])]
+    if ends:
+        lo = min(ends, key=lambda e: e[0])
+        hi = max(ends, key=lambda e: e[0])
+        years = sorted({e[1] for e in ends})
+        at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
+        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}) "
+                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}).")  # fmt: skip
+    worst: tuple[float, int, str, str] | None = None
+    for scen, variant, s in rows:
+        top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
+        if top is not None and top[0] > _UNMET and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
+            worst = (top[0], top[1], scen, variant)
+    if worst is None:
+        parts.append("No demand goes unmet in any scenario.")
+    else:
+        parts.append(f"Worst shortfall: {format_percent(worst[0])} of demand unmet in {worst[1]} "
+                     f"({worst[2]}, {worst[3]}).")  # fmt: skip
+    return " ".join(parts)
+
+
+def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping[str, str]) -> list[dict[str, Any]]:
+    """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
+    lines: list[dict[str, Any]] = []
+    used = sorted({str(k) for run in runs for k in _demand(run, country)["commodity"].unique()} - {skip})
+    own = {id(run): [_answer_measures(r, country) for r in run.results] for run in runs}
+    for k in used:
+        hi: dict[str, tuple[float, str]] = {}
+        for run in runs:
+            for r, m in zip(run.results, own[id(run)], strict=True):
+                for metric, ser in _series(m, k).items():
+                    top = peak(ser)
+                    if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
+                        hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}")
+        def say(metric: str, hi: dict[str, tuple[float, str]] = hi) -> str:
+            return f"{format_percent(hi[metric][0])} ({hi[metric][1]})" if metric in hi else "–"
+
+        rank = max(hi.get("exposed_share", (0.0, ""))[0], hi.get("shortfall_share", (0.0, ""))[0])
+        lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": say("exposed_share"),
+                      "shortfall": say("shortfall_share"), "rank": rank})  # fmt: skip
+    lines.sort(key=lambda line: -float(line["rank"]))
+    return lines
+
+
+def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | None,
+                   names: Mapping[str, str], slugs: Sequence[str]) -> dict[str, Any]:  # fmt: skip
+    """Build the view of one focus country's answer (plain dicts; text unescaped, the template escapes it).
+
+    Parameters
+    ----------
+    runs : sequence of ScenarioRun
+        Every scenario of the report, in page order.
+    country : str
+        Focus country code.
+    commodity : str or None
+        Focus commodity (:func:`focus_commodity` when ``None``).
+    names : mapping of str to str
+        Display names of countries and commodities.
+    slugs : sequence of str
+        Each run's section id on the page (for links), in the order of ``runs``.
+
+    Returns
+    -------
+    dict
+        ``country, code, commodity, commodity_id, sentence, years, rows, others,
+        others_more, metrics``; ``rows`` hold ``scenario, title, slug, variant, first,
+        cells`` (nine cells: base, peak, horizon of each of :data:`ANSWER_METRICS`).
+    """
+    k = commodity or focus_commodity(runs, country)
+    view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
+                            "commodity_id": k or "", "sentence": "", "years": "", "rows": [], "others": [],
+                            "others_more": 0, "metrics": [label for _, label in ANSWER_METRICS]}  # fmt: skip
+    if k is None:
+        return view
+    view["commodity"] = names.get(k, k.replace("_", " "))
+    found: list[tuple[str, str, dict[str, Series]]] = []
+    spans: set[str] = set()
+    for run, slug in zip(runs, slugs, strict=True):
+        first = True
+        for r in run.results:
+            row = _row(r, country, k)
+            if row is None:
+                continue
+            cells, series = row
+            view["rows"].append({"scenario": short_name(run), "title": run.name, "slug": slug, "variant": r.variant,
+                                 "first": first, "cells": cells})  # fmt: skip
+            found.append((short_name(run), r.variant, series))
+            spans.add(f"{r.years[0]}–{r.years[-1]}")
+            first = False
+    view["years"] = next(iter(spans)) if len(spans) == 1 else ""
+    view["sentence"] = _sentence(country, k, names, found)
+    others = _others(runs, country, k, names)
+    view["others"] = others[:MAX_OTHERS]
+    view["others_more"] = len(others) - len(view["others"])
+    return view
