@@ -4,11 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: setup system-deps test lint typecheck run report bench clean scenario-results
+.PHONY: setup system-deps test-system-deps test lint typecheck run report bench clean scenario-results
 
 ## system-deps: install Graphviz `dot` with the system package manager when missing
 system-deps:
 	@bash .ci/install-system-deps
+
+## test-system-deps: also Chromium, for the report page's layout test
+test-system-deps:
+	@bash .ci/install-system-deps --tests
 
 ## setup: virtualenv + package with pinned-range dependencies (+ dev tools)
 setup: system-deps
@@ -23,14 +27,14 @@ typecheck:
 	$(BIN)/mypy
 
 ## test: the whole suite (unit, doctests, scenarios, notebooks) plus lint and types
-test: setup lint typecheck
+test: setup test-system-deps lint typecheck
 	$(BIN)/python -m pytest -q
 
-## run: the main job: validate the bundled scenarios and write results + report to $(OUT)/
+## run: the main job: the bundled scenarios → results + report in $(OUT)/ (report validates every
+## file first and writes nothing if one has a problem; `supplychain validate scenarios/` checks alone)
 run: setup
-	$(BIN)/supplychain validate scenarios/
 	$(BIN)/supplychain report scenarios/ --output $(OUT)
-	@echo "Open $(OUT)/index.html in a browser; $(OUT)/summary.md is for pasting into documents; tables in $(OUT)/*.csv."
+	@echo "Open $(OUT)/index.html in a browser; $(OUT)/summary.md is for pasting into documents; tables in $(OUT)/tables.xlsx and $(OUT)/*.csv*."
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

@@ -125,7 +125,7 @@ def _parse(path: Path) -> _Collector:
 # ---------------------------------------------------------------------- the report
 def test_report_files(report_dir: Path) -> None:
     names = {p.name for p in report_dir.iterdir()}
-    assert {"index.html", "summary.md", "measures.csv", "shortfall.csv", "flows.csv", "targets.csv",
+    assert {"index.html", "summary.md", "measures.csv", "shortfall.csv", "flows.csv.gz", "targets.csv",
             "results.json", "images", MARKER} <= names  # fmt: skip
     images = sorted((report_dir / "images").iterdir())
     assert any("network-baseline" in p.name for p in images), "the whole baseline network is a linked file"

@@ -1,6 +1,6 @@
 """``supplychain report``: simulate scenarios and write the HTML report folder.
 
-A thin layer over :func:`supplychain.report.html.run_scenario` and
+A thin layer over :func:`supplychain.report.runs.run_all` and
 :func:`supplychain.report.html.write_report`; only :mod:`typer` is imported at
 module level so ``supplychain --help`` stays fast.
 """
@@ -46,6 +46,10 @@ def report(
         bool, typer.Option("--full-measures", help="Also write every measure (per partner, origin, concentration) "
                            "as measures_full.csv.gz; measures.csv holds what the report shows.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0,
+                          help="Scenarios simulated side by side on local worker processes (0 = one per CPU).")
+    ] = 0,
     path: PathOption = None,
     commodity: Annotated[
         str | None,
@@ -67,8 +71,8 @@ def report(
     variant), summary.md, tables.xlsx (a sheet per focus country: measures × years per
     variant; shortfall and flows as Excel tables), measures.csv (the measures the report
     shows, of the focus countries; every measure with --full-measures, as
-    measures_full.csv.gz), shortfall.csv, flows.csv, targets.csv, results.json and
-    images/ (SVG; PNG with --png).
+    measures_full.csv.gz), shortfall.csv, flows.csv.gz (every flow, gzipped),
+    targets.csv, results.json and images/ (SVG; PNG with --png).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).
     --country and --year choose what each section is about: the commodities
@@ -88,7 +92,8 @@ def report(
 
     from supplychain.io import validate_paths
     from supplychain.report.folder import check_target
-    from supplychain.report.html import run_scenario, write_report
+    from supplychain.report.html import write_report
+    from supplychain.report.runs import run_all
     from supplychain.schema.countries import check_codes
 
     check_target(output)  # before simulating: a folder in the way is refused at once
@@ -108,13 +113,9 @@ def report(
         fail(f"--year {year} is outside the years of every scenario given")
     if commodity is not None and not any(commodity in r.scenario.commodities for r in found if r.scenario):
         fail(f"--commodity {commodity!r} is not a commodity of any scenario given")
-    runs = []
-    for r in found:
-        if r.scenario is None:
-            continue
-        echo(f"simulating {r.file} ({mode})", err=True)
-        runs.append(run_scenario(r.scenario, mode="fixed" if mode == "fixed" else "rebalance", file=r.file,
-                                 allocation=allocation_arg))
+    runs = run_all([(r.scenario, r.file) for r in found if r.scenario is not None],
+                   mode="fixed" if mode == "fixed" else "rebalance", allocation=allocation_arg, workers=workers,
+                   on_start=lambda file: echo(f"simulating {file} ({mode})", err=True))
     out = write_report(runs, output, title=title, countries=country or (), year=year, commodity=commodity,
                        png=png, full_networks=full_networks, full_measures=full_measures)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

@@ -6,7 +6,7 @@
                    files fetched from anywhere; a Content-Security-Policy says so to
                    the browser)
     summary.md     the headline tables and figures in Markdown, for documents
-    measures.csv  shortfall.csv  flows.csv  targets.csv   every scenario, tidy (measures: what the
+    measures.csv  shortfall.csv  flows.csv.gz  targets.csv   every scenario, tidy (measures: what the
                    report shows, supplychain.report.workbook.reported_measures; every measure in
                    measures_full.csv.gz with full_measures=True)
     tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
@@ -64,6 +64,7 @@ from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
 from supplychain.report.markdown import summary_markdown
+from supplychain.report.numbers import csv_number
 from supplychain.report.runs import (
     ReportError,
     ScenarioRun,
@@ -99,6 +100,10 @@ __all__ = [
 ]
 
 _TEMPLATES: Final = Path(__file__).parent / "templates"
+
+CSV_FILES: Final = {"measures": "measures.csv", "shortfall": "shortfall.csv", "flows": "flows.csv.gz",
+                    "targets": "targets.csv"}
+"""File of each tidy table; every flow of every run is large (12.6 MB for the bundled scenarios), so gzipped."""
 
 
 def safe_url(url: str | None) -> str | None:
@@ -364,9 +369,9 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
             df = df[["scenario", *[c for c in df.columns if c != "scenario"]]]
         if name == "measures":
             if full_measures:
-                _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format="%.6g")
+                _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format=csv_number)
             df = reported_measures(df, stacked(runs, "shortfall"), focus_of(runs, countries))
-        _csv_safe(df).to_csv(folder / f"{name}.csv", index=False, float_format="%.6g")
+        _csv_safe(df).to_csv(folder / CSV_FILES[name], index=False, float_format=csv_number)
     write_workbook(folder / "tables.xlsx", runs, countries)
     for s in sections:
         for img in s.images:

@@ -10,6 +10,8 @@ One set of rules, so a share reads the same in ``supplychain run`` as on the pag
   ``2.145e+04``).
 * **Round-off is zero**: a value within :data:`ROUND_OFF` of zero (spare capacity
   ``1.819e-12``) prints as ``0``.
+* **CSV files for machines** (:func:`csv_number`): full precision to the micro-unit,
+  plain decimals (``1374620.5``, not ``1.37462e+06``), round-off as ``0``.
 * **"E" says what it means**: USGS net import reliance is not defined for a net
   exporter; the measure's ``label`` is ``"E"`` and tables show :data:`NET_EXPORTER`.
 
@@ -23,15 +25,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, SupportsFloat, cast
 
 from supplychain.report.dot_style import format_share
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "display_frame", "format_cell", "format_number",
-           "format_percent", "is_share", "measure_text"]
+__all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame", "format_cell",
+           "format_number", "format_percent", "is_share", "measure_text"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
@@ -99,6 +101,23 @@ def format_number(value: Any) -> str:
     decimals = max(0, _DIGITS - 1 - math.floor(math.log10(abs(x))))
     text = f"{x:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def csv_number(value: object) -> str:
+    """Format a float for a CSV file: six decimals at most, trailing zeros dropped, never an exponent.
+
+    The ``float_format`` of :meth:`pandas.DataFrame.to_csv` for the report's tables: a
+    spreadsheet or ``pandas.read_csv`` reads the same number back to 1e-6 of the unit
+    (tonnes, kilograms), shares keep six decimals, and round-off below :data:`ROUND_OFF`
+    is written ``0``.
+
+    Examples
+    --------
+    >>> [csv_number(x) for x in (1374620.5, 1.819e-12, 0.8657142857, 40000.0, -2.5e-7, 13.1121)]
+    ['1374620.5', '0', '0.865714', '40000', '0', '13.1121']
+    """
+    text = f"{_snap(float(cast(SupportsFloat, value))):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def format_percent(value: Any) -> str:

@@ -11,7 +11,7 @@
   Excel table (filter buttons, banded rows);
 * **Flows**: every trade flow into or out of a focus country that the supply response
   changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
-  deal), as an Excel table; every flow of every kind stays in ``flows.csv``;
+  deal), as an Excel table; every flow of every kind stays in ``flows.csv.gz``;
 * **About**: what each sheet holds, the units and what "net exporter" means.
 
 Percentages carry Excel's ``0.0%`` format, quantities ``#,##0`` (``#,##0.00`` below
@@ -347,7 +347,7 @@ _ABOUT: Final = (
     ("Shortfall", "Every final use with demand, per scenario, variant and year: demand, delivered, shortfall "
                   "(in the row's unit) and the share of demand not met. An Excel table: filter with its buttons."),
     ("Flows", "Every trade flow into or out of a focus country that the supply response changed (blocked, reduced, "
-              "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv."),
+              "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv.gz."),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
     (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
