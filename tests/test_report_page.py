@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 
 from supplychain.io import validate_paths
-from supplychain.report.answers import Series, _cell, default_countries, peak
+from supplychain.report.answers import Series, _cell, peak
 from supplychain.report.html import ScenarioRun, run_scenario, write_report
 from supplychain.report.inline_svg import UnsafeSvgError, inline_svg
+from supplychain.report.runs import focus_of
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_PAGE_BYTES = 2_000_000
@@ -91,7 +92,7 @@ def _page(folder: Path) -> _Page:
 def test_answers_come_first_one_per_focus_country(bundled: Path, bundled_runs: list[ScenarioRun]) -> None:
     page = _page(bundled)
     ids = page.ids
-    focus = default_countries(bundled_runs)
+    focus = focus_of(bundled_runs)
     assert focus == ["US"], "the bundled targets are all about the United States"
     answers = [i for i in ids if i.startswith("answer-")]
     assert answers == [f"answer-{c.lower()}" for c in focus]

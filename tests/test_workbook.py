@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from supplychain.cli.app import app
 from supplychain.io import load
-from supplychain.report.runs import ScenarioRun, run_scenario
-from supplychain.report.workbook import ELEMENT_METRICS, REPORTED_METRICS, focus_of, reported_measures, write_workbook
+from supplychain.report.runs import ScenarioRun, focus_of, run_scenario
+from supplychain.report.workbook import ELEMENT_METRICS, REPORTED_METRICS, reported_measures, write_workbook
 
 SMALL = Path(__file__).parent / "data" / "cli" / "small.yaml"
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ANSWER_METRICS", "Series", "country_answer", "default_countries", "focus_commodity", "peak", "short_name"]
+__all__ = ["ANSWER_METRICS", "Series", "country_answer", "focus_commodity", "peak", "short_name"]
 
 ANSWER_METRICS: Final = (
     ("exposed_share", "exposure incl. unmet demand"),
@@ -52,9 +52,6 @@ ANSWER_METRICS: Final = (
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
-
-DEFAULT_COUNTRY: Final = "US"
-"""Focus country when no target names one and none is asked for."""
 
 _UNMET: Final = 1e-9
 """A shortfall share above this counts as unmet demand."""
@@ -85,18 +82,6 @@ def peak(series: Series) -> tuple[float, int] | None:
         return None
     i = int(np.nanargmax(v))
     return float(series.values[i]), series.years[i]
-
-
-def default_countries(runs: Sequence[ScenarioRun]) -> list[str]:
-    """Countries the scenarios' targets name (sorted), else :data:`DEFAULT_COUNTRY`.
-
-    Examples
-    --------
-    >>> default_countries([])
-    ['US']
-    """
-    named = {t.country for run in runs if run.scenario is not None for t in run.scenario.targets.values()}
-    return sorted(named) or [DEFAULT_COUNTRY]
 
 
 def short_name(run: ScenarioRun) -> str:

@@ -58,7 +58,7 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
-from supplychain.report.answers import country_answer, default_countries, short_name
+from supplychain.report.answers import country_answer, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
@@ -72,6 +72,7 @@ from supplychain.report.runs import (
     _focus_year,
     _runs,
     _target_pairs,
+    focus_of,
     run_scenario,
 )
 from supplychain.report.tables import HEADLINE_METRICS as HEADLINE_METRICS  # re-exported
@@ -84,7 +85,7 @@ from supplychain.report.tables import (
     _slug,
     _verdicts,
 )
-from supplychain.report.workbook import focus_of, reported_measures, stacked, write_workbook
+from supplychain.report.workbook import reported_measures, stacked, write_workbook
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -265,7 +266,7 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
     ``countries`` and ``year`` choose what each section is about (``report --country``,
     ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
     answers at the top are about ``countries`` (default
-    :func:`~supplychain.report.answers.default_countries`) and their use of ``commodity``
+    :func:`~supplychain.report.runs.focus_of`) and their use of ``commodity``
     (default :func:`~supplychain.report.answers.focus_commodity`), whose chain each
     section draws.
     """
@@ -275,7 +276,7 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
     names: dict[str, str] = {}
     for run in runs:
         names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
-    focus = list(countries) or default_countries(runs)
+    focus = focus_of(runs, countries)
     answers = [country_answer(runs, c, commodity, names, slugs) for c in focus]
     for a in answers:
         a["slug"] = _slug(f"answer-{a['code']}", taken)

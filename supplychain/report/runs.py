@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from supplychain.errors import SupplyChainError
 
@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from supplychain.schema.model import Scenario
     from supplychain.simulation.rationing import Rule
     from supplychain.simulation.run import Mode
+
+DEFAULT_COUNTRY: Final = "US"
+"""Focus country when none is asked for and no target names one (the question the tool was built for)."""
+
 
 class ReportError(SupplyChainError, RuntimeError):
     """The report cannot be written (output folder in the way, nothing to report)."""
@@ -148,6 +152,32 @@ def run_all(
         for m in messages:
             warnings.warn(m, SupplyChainWarning, stacklevel=2)
     return [run for run, _ in done]
+
+
+def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:
+    """Return the focus countries: those asked for (groups as their members), else the targets' countries, else US.
+
+    Examples
+    --------
+    >>> focus_of([], ["JP", "US", "JP"])
+    ['JP', 'US']
+    >>> focus_of([])
+    ['US']
+    """
+    from supplychain.api import focus_countries
+
+    out: list[str] = []
+    if countries:
+        for run in runs:
+            if run.scenario is not None:
+                from supplychain.schema.countries import known_codes
+
+                known = known_codes(run.scenario)
+                out += [c for c in focus_countries(run.scenario, [c for c in countries if c in known])
+                        if c not in out]
+        return out or list(dict.fromkeys(countries))
+    named = {t.country for run in runs if run.scenario is not None for t in run.scenario.targets.values()}
+    return sorted(named) or [DEFAULT_COUNTRY]
 
 
 def _runs(results: Any) -> list[ScenarioRun]:

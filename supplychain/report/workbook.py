@@ -38,13 +38,14 @@ from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.numbers import NET_EXPORTER, ROUND_OFF
+from supplychain.report.runs import focus_of
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "focus_of", "reported_measures", "stacked", "write_workbook"]
+__all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "reported_measures", "stacked", "write_workbook"]
 
 REPORTED_METRICS: Final = (
     ("exposed_share", "exposed share (traced to {source} + unmet demand)"),
@@ -80,34 +81,6 @@ _SHORTFALL_COLUMNS: Final = (
 _BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
 
 
-def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:
-    """Return the focus countries: those asked for (groups as their members), else the targets' countries, else US.
-
-    Examples
-    --------
-    >>> focus_of([], ["JP", "US", "JP"])
-    ['JP', 'US']
-    >>> focus_of([])
-    ['US']
-    """
-    from supplychain.api import focus_countries
-
-    out: list[str] = []
-    if countries:
-        for run in runs:
-            if run.scenario is not None:
-                from supplychain.schema.countries import known_codes
-
-                known = known_codes(run.scenario)
-                out += [c for c in focus_countries(run.scenario, [c for c in countries if c in known])
-                        if c not in out]
-        return out or list(dict.fromkeys(countries))
-    for run in runs:
-        if run.scenario is not None:
-            out += [t.country for t in run.scenario.targets.values()]
-    return sorted(set(out)) or ["US"]
-
-
 def _used(shortfall: pd.DataFrame) -> set[tuple[str, str]]:
     """(country, commodity) pairs with final demand in some year."""
     if shortfall.empty:
@@ -123,7 +96,7 @@ def reported_measures(measures: pd.DataFrame, shortfall: pd.DataFrame,
     Keeps the rows of :data:`REPORTED_METRICS` for every (country, commodity) with final
     demand (``shortfall``), and the :data:`ELEMENT_METRICS` of every country with final
     demand, without per-partner breakdowns — for ``countries`` only when given (the
-    report's focus countries, :func:`focus_of`). A report's ``measures.csv`` is this
+    report's focus countries, :func:`~supplychain.report.runs.focus_of`). A report's ``measures.csv`` is this
     table (``report --full-measures`` adds the full one).
 
     Parameters
