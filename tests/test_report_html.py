@@ -442,6 +442,26 @@ def test_cli_report(run_cli: Callable[..., CompletedProcess[str]], scenario_file
     assert not (tmp_path / "out2").exists()
 
 
+def test_cli_report_on_workers_writes_what_one_process_writes(
+    run_cli: Callable[..., CompletedProcess[str]], scenario_file: Path, tmp_path: Path
+) -> None:
+    """Two scenarios simulated and drawn on two worker processes: the same files, byte for byte."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    shutil.copy(scenario_file, folder / "one.yaml")
+    text = scenario_file.read_text(encoding="utf-8")
+    (folder / "two.yaml").write_text(text.replace("name:", "name: Two -", 1), encoding="utf-8")
+    outs = {}
+    for w in ("1", "2"):
+        res = run_cli("report", folder, "--output", tmp_path / f"out{w}", "--workers", w)
+        assert res.returncode == 0, res.stderr
+        outs[w] = tmp_path / f"out{w}"
+    for name in ("index.html", "summary.md", "results.json", "measures.csv", "shortfall.csv", "targets.csv"):
+        assert (outs["1"] / name).read_bytes() == (outs["2"] / name).read_bytes(), name
+    meta = json.loads((outs["2"] / "results.json").read_text(encoding="utf-8"))
+    assert [s["slug"] for s in meta["scenarios"]] == ["one", "two"]
+
+
 def test_cli_report_errors(run_cli: Callable[..., CompletedProcess[str]], tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("scenario: {name: x}\n", encoding="utf-8")

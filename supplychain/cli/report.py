@@ -48,7 +48,8 @@ def report(
     ] = False,
     workers: Annotated[
         int, typer.Option("--workers", "-w", min=0,
-                          help="Scenarios simulated side by side on local worker processes (0 = one per CPU).")
+                          help="Scenarios simulated and drawn side by side on local worker processes "
+                               "(0 = one per CPU).")
     ] = 0,
     path: PathOption = None,
     commodity: Annotated[
@@ -113,9 +114,9 @@ def report(
         fail(f"--year {year} is outside the years of every scenario given")
     if commodity is not None and not any(commodity in r.scenario.commodities for r in found if r.scenario):
         fail(f"--commodity {commodity!r} is not a commodity of any scenario given")
-    runs = run_all([(r.scenario, r.file) for r in found if r.scenario is not None],
-                   mode="fixed" if mode == "fixed" else "rebalance", allocation=allocation_arg, workers=workers,
-                   on_start=lambda file: echo(f"simulating {file} ({mode})", err=True))
+    todo = [(r.scenario, r.file) for r in found if r.scenario is not None]
+    echo(f"simulating {len(todo)} scenario(s) ({mode}): {', '.join(str(f) for _, f in todo)}", err=True)
+    runs = run_all(todo, mode="fixed" if mode == "fixed" else "rebalance", allocation=allocation_arg, workers=workers)
     out = write_report(runs, output, title=title, countries=country or (), year=year, commodity=commodity,
-                       png=png, full_networks=full_networks, full_measures=full_measures)
+                       png=png, full_networks=full_networks, full_measures=full_measures, workers=workers)
     echo(f"wrote {out / 'index.html'} ({len(runs)} scenario(s))")

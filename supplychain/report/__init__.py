@@ -22,7 +22,8 @@ module                                     what it does
                                            labels
 :mod:`supplychain.report.charts`           matplotlib charts: China share by year with
                                            the target, shortfall, capacity additions
-:mod:`supplychain.report.runs`             :func:`run_scenario` and :class:`ScenarioRun`
+:mod:`supplychain.report.runs`             :func:`run_scenario`, :func:`run_all` (several,
+                                           on worker processes), :class:`ScenarioRun`
                                            (what one report section is about)
 :mod:`supplychain.report.tables`           the report's tables: headline measures,
                                            target verdicts, shortfall, toggles
@@ -66,6 +67,7 @@ from typing import Any
 __all__ = [
     "ScenarioRun",
     "render",
+    "run_all",
     "run_scenario",
     "to_dot",
     "write_report",
@@ -74,6 +76,7 @@ __all__ = [
 _WHERE = {
     "ScenarioRun": "supplychain.report.runs",
     "render": "supplychain.report.dot",
+    "run_all": "supplychain.report.runs",
     "run_scenario": "supplychain.report.runs",
     "to_dot": "supplychain.report.dot",
     "write_report": "supplychain.report.html",

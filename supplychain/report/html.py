@@ -86,6 +86,7 @@ from supplychain.report.tables import (
     _verdicts,
 )
 from supplychain.report.workbook import reported_measures, stacked, write_workbook
+from supplychain.uncertainty.executors import map_in_order
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -258,10 +259,19 @@ def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
     return rows
 
 
+def _section_task(task: tuple[Any, ...]) -> _Section:
+    """:func:`_section` of one argument tuple (a task for :func:`~supplychain.uncertainty.executors.map_in_order`)."""
+    return _section(*task)
+
+
 def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[str] = (),
                year: int | None = None, commodity: str | None = None,
-               options: FigureOptions | None = None) -> tuple[dict[str, Any], list[_Section]]:  # fmt: skip
+               options: FigureOptions | None = None,
+               workers: int = 1) -> tuple[dict[str, Any], list[_Section]]:  # fmt: skip
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
+
+    The sections (their charts and pictures) are drawn on ``workers`` local processes
+    (1: in this process; 0: one per CPU), each section whole by one worker.
 
     ``countries`` and ``year`` choose what each section is about (``report --country``,
     ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
@@ -281,8 +291,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
     for a in answers:
         a["slug"] = _slug(f"answer-{a['code']}", taken)
     chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
-    sections = [_section(run, slug, fallback, countries, year, chains, options)
-                for run, slug in zip(runs, slugs, strict=True)]
+    sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
+                                            for run, slug in zip(runs, slugs, strict=True)], workers)
     verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
     for a in answers:
         for row in a["rows"]:
@@ -394,6 +404,7 @@ def write_report(
     png: bool = False,
     full_networks: bool = False,
     full_measures: bool = False,
+    workers: int = 1,
 ) -> Path:
     """Write the report folder (HTML page, Markdown summary, tables, workbook, images) atomically.
 
@@ -425,6 +436,9 @@ def write_report(
     full_measures : bool
         Also write every measure (per partner, origin, concentration …) as
         ``measures_full.csv.gz``; ``measures.csv`` holds what the report shows.
+    workers : int, default 1
+        Local worker processes drawing the scenarios' sections side by side (0 = one per
+        CPU; ``report --workers``).
 
     Returns
     -------
@@ -446,7 +460,7 @@ def write_report(
     runs = _runs(results)
     options = FigureOptions(png=png, full_networks=full_networks)
     view, sections = build_view(runs, title=title, countries=countries, year=year, commodity=commodity,
-                                options=options)
+                                options=options, workers=workers)
     html_text = _environment().get_template("report.html.j2").render(**view)
     md_text = summary_markdown(view)
     meta = {

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -89,13 +89,13 @@ def run_scenario(
     return ScenarioRun(scenario, tuple(results), file)
 
 
-def _run_and_warnings(scenario: Scenario, mode: Mode, file: str | None,
-                      allocation: Rule | None) -> tuple[ScenarioRun, list[str]]:
+def _run_and_warnings(task: tuple[Scenario, str | None, Mode, Rule | None]) -> tuple[ScenarioRun, list[str]]:
     """:func:`run_scenario` with the package's warnings recorded (a worker process cannot print them)."""
     import warnings
 
     from supplychain.errors import SupplyChainWarning
 
+    scenario, file, mode, allocation = task
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SupplyChainWarning)
         run = run_scenario(scenario, mode=mode, file=file, allocation=allocation)
@@ -108,14 +108,13 @@ def run_all(
     mode: Mode = "rebalance",
     allocation: Rule | None = None,
     workers: int = 0,
-    on_start: Callable[[str | None], None] | None = None,
 ) -> list[ScenarioRun]:
     """Simulate several scenarios for one report, on worker processes when there are several.
 
     Scenarios are independent, so they run side by side on ``workers`` local processes
-    (the executors of :mod:`supplychain.uncertainty.executors`, as ``sweep`` uses); the
-    numbers are those of :func:`run_scenario` in one process (each scenario is simulated
-    whole by one worker). Warnings raised in a worker are raised again here.
+    (:func:`~supplychain.uncertainty.executors.map_in_order`, the executors ``sweep``
+    uses); the numbers are those of :func:`run_scenario` in one process (each scenario is
+    simulated whole by one worker). Warnings raised in a worker are raised again here.
 
     Parameters
     ----------
@@ -124,30 +123,19 @@ def run_all(
     mode, allocation
         As :func:`run_scenario`.
     workers : int, default 0
-        Worker processes: 0 = one per CPU; at most one per scenario; 1 (or a single
-        scenario) simulates in this process.
-    on_start : callable, optional
-        Called with each scenario's file as it is handed out (progress messages).
+        Worker processes: 0 = one per CPU; at most one per scenario; 1 simulates in this process.
 
     Returns
     -------
     list of ScenarioRun
         In the order given.
     """
-    import os
     import warnings
 
     from supplychain.errors import SupplyChainWarning
-    from supplychain.uncertainty.executors import open_executor, parse_executor
+    from supplychain.uncertainty.executors import map_in_order
 
-    n = min(workers or os.cpu_count() or 1, len(scenarios))
-    with open_executor(parse_executor(None, workers=max(n, 1))) as ex:
-        futures = []
-        for scenario, file in scenarios:
-            if on_start is not None:
-                on_start(file)
-            futures.append(ex.submit(_run_and_warnings, scenario, mode, file, allocation))
-        done = [f.result() for f in futures]
+    done = map_in_order(_run_and_warnings, [(sc, file, mode, allocation) for sc, file in scenarios], workers)
     for _, messages in done:
         for m in messages:
             warnings.warn(m, SupplyChainWarning, stacklevel=2)
