@@ -249,7 +249,8 @@ class Result:
             Year to draw (default: the last simulated year).
         country : str, optional
             Keep this country's nodes unfolded and, without ``commodity``, draw the
-            chains of every commodity it has final demand of.
+            chains of every commodity it has final demand of; with one ``commodity``,
+            draw only what ends in the country's use of it (the report's chain picture).
         commodity : str or sequence of str, optional
             Draw only this commodity's chain (upstream and downstream of it).
         baseline : bool
@@ -266,6 +267,8 @@ class Result:
         ------
         KeyError
             ``year`` was not simulated, or ``country`` has no final demand and no ``commodity`` is given.
+        ValueError
+            ``country`` has no use (or pool) of ``commodity``.
         """
         from supplychain.report.notebook import draw
 

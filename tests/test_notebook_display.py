@@ -80,6 +80,23 @@ def test_draw_returns_an_inline_picture(result: Result, tmp_path: Path) -> None:
         result.draw(2026, country="AU")
 
 
+def test_draw_of_a_country_and_a_commodity_is_the_chain_into_its_use(result: Result) -> None:
+    """The report's chain picture: only what ends in the US's use of NdPr oxide.
+
+    Small world, 2024: China's and Japan's own NdPr use are drawn with the whole commodity,
+    not in the US chain (the Chinese separation plant and Malaysia's, fed by Australia, are).
+    """
+    whole = result.draw(2024, commodity="ndpr", baseline=True).source
+    chain = result.draw(2024, country="US", commodity="ndpr", baseline=True).source
+    for node in ('"CN:ndpr:use"', '"JP:ndpr:use"'):
+        assert node in whole
+        assert node not in chain
+    for node in ('"US:ndpr:use"', '"cn_sep"', '"my_sep"', '"au_mine"'):
+        assert node in chain
+    with pytest.raises(ValueError, match="AU has no use or pool of 'ndpr'"):
+        result.draw(2024, country="AU", commodity="ndpr")
+
+
 def test_compare_is_tidy_and_keeps_solver_work_aside() -> None:
     table = sc.compare(SMALL)
     assert list(table.columns) == ["variant", "year", "country", "commodity", "metric", "value"]

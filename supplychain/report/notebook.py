@@ -257,6 +257,8 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
     focus = [country] if country else _focus(result)
     common: dict[str, Any] = {"year": year, "commodity": chain or None, "max_nodes": max_nodes, "names": names,
                               "focus_countries": focus}
+    if country is not None and isinstance(commodity, str):  # the report's chain picture: what ends in that use
+        common.update(commodity=None, chain_of=(country, commodity))
     if baseline:
         before = edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])
         dot = to_dot((nodes, before), traced=traced_by_node(None, result.source, nodes, edges, "baseline"),
