@@ -21,6 +21,7 @@ __all__ = [
     "SupplyChainError",
     "SupplyChainWarning",
     "format_path",
+    "sort_problems",
 ]
 
 KeyPath = tuple[str | int, ...]
@@ -112,7 +113,7 @@ class ScenarioError(SupplyChainError, ValueError):
     """
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems: list[Problem] = sorted(problems, key=_problem_sort_key)
+        self.problems: list[Problem] = sort_problems(problems)
         super().__init__(self._render())
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem]]]:
@@ -133,8 +134,9 @@ class ScenarioError(SupplyChainError, ValueError):
         return cls(problems)
 
 
-def _problem_sort_key(p: Problem) -> tuple[str, int, int, str]:
-    return (p.file, p.line, p.column, p.message)
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Return ``problems`` in reading order: by file, line, column, then message."""
+    return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
 
 
 class EngineError(SupplyChainError, ValueError):

@@ -213,8 +213,9 @@ def finish(
     table = aggregate(reports, run.targets, run.countries, summary, exporters=run.exporters, importers=run.importers,
                       keep_unknown_exporter=shape == "imports")  # fmt: skip
     files = list(inputs)
+    imported = set(table["hs"])
     for code, target in run.targets.items():
-        if code in set(table["hs"]):
+        if code in imported:
             summary.conversions[code] = (f"-> {target.commodity} ({target.basis}): t traded x {target.factor:g}"
                                          + (f" x {target.unit:g}" if target.unit != 1 else "")
                                          + f" ({target.why})")  # fmt: skip

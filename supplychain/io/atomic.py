@@ -33,6 +33,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_dir",
     "atomic_write_text",
+    "file_kind",
     "output_path",
     "remove_stale",
     "replace_dir",
@@ -41,11 +42,24 @@ __all__ = [
 ]
 
 _KINDS = (
+    (stat.S_ISDIR, "a folder"),
     (stat.S_ISCHR, "a character device"),
     (stat.S_ISBLK, "a block device"),
     (stat.S_ISFIFO, "a named pipe"),
     (stat.S_ISSOCK, "a socket"),
 )
+
+
+def file_kind(mode: int) -> str:
+    """Name the kind of a file that is not a regular one, from its ``st_mode``.
+
+    Examples
+    --------
+    >>> import stat
+    >>> file_kind(stat.S_IFIFO), file_kind(stat.S_IFDIR)
+    ('a named pipe', 'a folder')
+    """
+    return next((what for test, what in _KINDS if test(mode)), "a special file")
 
 
 def output_path(target: str | os.PathLike[str], *, folder: bool = False) -> Path:
@@ -94,8 +108,7 @@ def output_path(target: str | os.PathLike[str], *, folder: bool = False) -> Path
         if folder:
             raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder; choose another output", name)
         return final
-    kind = next((what for test, what in _KINDS if test(info.st_mode)), "a special file")
-    raise OSError(errno.EINVAL, f"not a regular file ({kind}); refusing to replace it", name)
+    raise OSError(errno.EINVAL, f"not a regular file ({file_kind(info.st_mode)}); refusing to replace it", name)
 
 
 def _prefix(target: Path) -> str:

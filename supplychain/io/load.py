@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.io.atomic import file_kind
 from supplychain.io.compose import AppliedOverride, Composition, Provenance, compose_document, compose_file
 from supplychain.io.roots import extra_roots as _extra_roots
 from supplychain.io.yamlsafe import parse_yaml_text, read_yaml_file
@@ -488,9 +489,7 @@ def _not_regular(path: Path) -> str:
         return f"cannot be read: {err.strerror or err}"
     if stat.S_ISREG(mode):
         return ""
-    kinds = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
-             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))  # fmt: skip
-    return "not a regular file (" + next((what for test, what in kinds if test(mode)), "a special file") + ")"
+    return f"not a regular file ({file_kind(mode)})"
 
 
 def _validate_found(file: Path, display: str, require_sources: bool, root: str | Path | None,

@@ -19,7 +19,8 @@ import pandas as pd
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
-from supplychain.simulation.run import Mode, Simulator
+from supplychain.simulation.run import Mode
+from supplychain.simulation.variants import run_variants
 
 __all__ = ["CONTROLS_COLUMNS", "controls_section", "controls_summary", "controls_table"]
 
@@ -66,10 +67,10 @@ def controls_table(
     units = commodity_units(scenario)
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
     runs = [(None if v == "base" else v, dict(toggles) if toggles else None) for v in names]
-    sim = Simulator(scenario, years=years, source=source)
     frames = []
     for mode in modes:
-        for variant, run in zip(names, sim.run_many(runs, mode=mode), strict=True):
+        outs = run_variants(scenario, runs, mode=mode, years=years, source=source)
+        for variant, run in zip(names, outs, strict=True):
             s = run.shortfall
             s = s[s["country"] == country].groupby(["year", "commodity"], as_index=False)[
                 ["demand_t", "shortfall_t"]].sum().rename(columns={"demand_t": "demand", "shortfall_t": "shortfall"})

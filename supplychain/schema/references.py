@@ -21,7 +21,7 @@ from typing import get_origin as typing_origin
 
 from pydantic import BaseModel
 
-from supplychain.errors import KeyPath, Problem
+from supplychain.errors import KeyPath, Problem, sort_problems
 from supplychain.schema.countries import code_hint
 from supplychain.schema.coverage import matches, undeclared
 from supplychain.schema.model import (
@@ -678,8 +678,7 @@ def check_references(scenario: Scenario, *, require_sources: bool = False) -> li
         Empty when every reference resolves.
     """
     rules = (*RULES, check_citations) if require_sources else RULES
-    problems = [p for rule in rules for p in rule(scenario)]
-    return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+    return sort_problems(p for rule in rules for p in rule(scenario))
 
 
 _SECTIONS = tuple(name for name, f in Scenario.model_fields.items() if typing_origin(f.annotation) is dict)
@@ -720,5 +719,4 @@ WARNINGS: tuple[Rule, ...] = (check_lookalike_ids,)
 
 def check_warnings(scenario: Scenario) -> list[Problem]:
     """Run every rule in :data:`WARNINGS` and return their problems, sorted like :func:`check_references`."""
-    problems = [p for rule in WARNINGS for p in rule(scenario)]
-    return sorted(problems, key=lambda p: (p.file, p.line, p.column, p.message))
+    return sort_problems(p for rule in WARNINGS for p in rule(scenario))

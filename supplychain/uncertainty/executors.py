@@ -473,7 +473,8 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) 
     items : sequence
         The tasks.
     workers : int, default 1
-        Worker processes: 1 = in this process, 0 = one per CPU; never more than ``len(items)``.
+        Worker processes: 1 = in this process, 0 = one per usable CPU
+        (:func:`~supplychain.uncertainty.resources.usable_cpus`); never more than ``len(items)``.
 
     Returns
     -------
@@ -485,7 +486,7 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) 
     >>> map_in_order(abs, [-2, 3, -1])
     [2, 3, 1]
     """
-    n = min(workers or os.cpu_count() or 1, len(items))
+    n = min(workers or usable_cpus(), len(items))
     with open_executor(parse_executor(None, workers=max(n, 1))) as ex:
         futures = [ex.submit(fn, item) for item in items]
         return [f.result() for f in futures]

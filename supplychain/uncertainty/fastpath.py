@@ -222,9 +222,9 @@ def patched_model(
     if switches_world(scenario):
         return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
                       "in its own world")
-    later = [y for y in years if y > scenario.scenario.base_year]
     if mode != "exposure":
         return None, f"mode {mode!r} runs the supply response (simulate) per sample"
+    later = [y for y in years if y > scenario.scenario.base_year]
     if later:
         return None, (f"the compiled path does not carry the base year's trade pattern to later years "
                       f"({later[0]}…; supplychain.graph.pattern): every sample is computed")

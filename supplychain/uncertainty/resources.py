@@ -45,11 +45,11 @@ def available_memory() -> int | None:
 
 def _size(n: float) -> str:
     """Bytes in words: ``_size(3 * 2**40) == '3.0 TB'``."""
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1024 or unit == "PB":
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024:
             return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
         n /= 1024
-    return f"{n:,.1f} PB"  # pragma: no cover - unreachable
+    return f"{n:,.1f} PB"
 
 
 def check_memory(samples: int, values_per_sample: int, *, available: int | None = None) -> None:

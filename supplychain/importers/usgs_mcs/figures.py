@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -285,7 +286,7 @@ def us_figures(release: Release, spec: CommoditySpec) -> USFigures:
         raise ScenarioError([sf.table.problem(1, "", f"column {c!r} is missing", "fix the catalogue")
                              for c in missing])
 
-    def series(columns: list[str], extra: list[str] = ()) -> dict[int, Figure]:  # type: ignore[assignment]
+    def series(columns: Sequence[str], extra: Sequence[str] = ()) -> dict[int, Figure]:
         out = {}
         for y in YEARS:
             cells = [_column(sf, y, c, spec.unit) for c in columns]
