@@ -286,11 +286,11 @@ def outcome_table(scenario: Scenario) -> pd.DataFrame:
     pandas.DataFrame
         As :attr:`ScenarioOutcome.table`.
     """
-    from supplychain.simulation.run import Simulator
+    from supplychain.simulation.variants import run_variants
 
     names = ["base", *sorted(scenario.variants)]
-    sim = Simulator(scenario, source=SOURCE)
-    outs = sim.run_many([(None if v == "base" else v, None) for v in names], mode="rebalance")
+    outs = run_variants(scenario, [(None if v == "base" else v, None) for v in names], mode="rebalance",
+                        source=SOURCE)
     frames = []
     for variant, out in zip(names, outs, strict=True):
         m = out.measures
