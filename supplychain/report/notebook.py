@@ -197,11 +197,10 @@ def scenario_html(scenario: Scenario) -> str:
 def traced_by_node(scenario: Scenario | None, source: str, nodes: pd.DataFrame, edges: pd.DataFrame,
                    weight: str) -> pd.Series:
     """Traced share of ``source`` at every node, the edges weighted by column ``weight`` (simulated or baseline)."""
-    from supplychain.metrics.measures import resolve_source, traced_share_by_node
+    from supplychain.metrics.measures import resolve_source
+    from supplychain.report.figures import _traced
 
-    codes = resolve_source(scenario, source, nodes["country"].astype(str).unique())
-    return traced_share_by_node(nodes, edges.assign(tonnes=pd.to_numeric(edges[weight], errors="coerce").fillna(0.0)),
-                                codes)
+    return _traced(nodes, edges, weight, resolve_source(scenario, source, nodes["country"].astype(str).unique()))
 
 
 @dataclass(frozen=True)
