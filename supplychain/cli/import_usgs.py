@@ -42,15 +42,12 @@ def usgs_mcs(
 
         supplychain import usgs-mcs supplychain/data/usgs_mcs2025 --output scenarios/world/minerals
     """
-    from supplychain.errors import ScenarioError
     from supplychain.importers.usgs_mcs import import_usgs_mcs
 
     if not 2024 <= hold_to <= 2100:
         fail(f"--hold-to must be a year from 2024 to 2100, not {hold_to}")
     try:
         result = import_usgs_mcs(source, output, hold_to=hold_to)
-    except ScenarioError as err:
-        fail(str(err))
     except OSError as err:
         fail(f"cannot write {output}: {err.strerror or err}")
     echo(f"wrote {len(result.fragments)} commodity fragments, sources.yaml, minerals.yaml and coverage.md "

@@ -31,6 +31,7 @@ import pandas as pd
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
 from supplychain.errors import EngineError
+from supplychain.graph.build import market_id, use_id
 
 __all__ = ["MIN_CHAIN_SHARE", "chain_to", "destination_share", "sink_node"]
 
@@ -48,7 +49,7 @@ def sink_node(nodes: pd.DataFrame, country: str, commodity: str) -> str | None:
     ('US:magnet:use', 'JP:magnet', None)
     """
     have = set(nodes["node"].astype(str))
-    for node in (f"{country}:{commodity}:use", f"{country}:{commodity}"):
+    for node in (use_id(country, commodity), market_id(country, commodity)):
         if node in have:
             return node
     return None

@@ -19,6 +19,7 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.markdown import md_table
+from supplychain.report.scenario_results import pct
 
 __all__ = ["BAN_FILE", "COUNTRIES", "binding_markdown", "element_markdown", "element_tables_markdown"]
 
@@ -28,10 +29,6 @@ BAN_FILE: Final = "china_full_ban_2025.yaml"
 """Scenario of the binding-input table."""
 YEARS: Final = (2024, 2030)
 KEYS: Final = ("NdPr", "Dy", "Tb")
-
-
-def _pct(x: float) -> str:
-    return "—" if pd.isna(x) else f"{x * 100:.1f}%"
 
 
 def element_markdown(measures: pd.DataFrame) -> str:
@@ -51,9 +48,9 @@ def element_markdown(measures: pd.DataFrame) -> str:
     rows = []
     for country in COUNTRIES:
         for year in YEARS:
-            rows.append([country, str(year), _pct(one(year, country, "ndfeb_magnet", "traced_share")),
-                         *(_pct(one(year, country, k, "element_dependence")) for k in KEYS),
-                         _pct(one(year, country, value_label, "element_dependence_value")),
+            rows.append([country, str(year), pct(one(year, country, "ndfeb_magnet", "traced_share")),
+                         *(pct(one(year, country, k, "element_dependence")) for k in KEYS),
+                         pct(one(year, country, value_label, "element_dependence_value")),
                          f"{one(year, country, 'NdPr', 'element_use'):,.0f}"])
     table = md_table(["country", "year", "magnets, traced (by mass)", *(f"{k} contained" for k in KEYS),
                       f"value-weighted ({value_label})", "NdPr in final use (t)"], rows)

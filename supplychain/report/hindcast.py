@@ -38,7 +38,7 @@ import pandas as pd
 
 from supplychain.report.markdown import md_table
 from supplychain.schema.model import ExportLicensing, Scenario
-from supplychain.simulation.calendar import months_in_force
+from supplychain.simulation.calendar import _month_overlap as _month_share
 from supplychain.simulation.policies import add_months
 
 __all__ = ["DATA_FILE", "POLICY", "SCENARIO_FILE", "Hindcast", "hindcast", "hindcast_markdown", "monthly_factor",
@@ -51,14 +51,6 @@ POLICY: Final = "cn_mofcom_no18_us"
 DATA_FILE: Final = Path("world") / "data" / "china_magnet_exports_us_2025.csv"
 """Observed exports, relative to the scenario folder."""
 YEAR: Final = 2025
-
-
-def _month_share(start: dt.date, end: dt.date | None, year: int, month: int) -> float:
-    """Share of one month covered by the closed interval [start, end] (0 when empty)."""
-    first = dt.date(year, month, 1)
-    last = dt.date(year, month, calendar.monthrange(year, month)[1])
-    lo, hi = max(start, first), last if end is None else min(end, last)
-    return 0.0 if hi < lo else months_in_force(lo, hi, year)
 
 
 def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
+from supplychain.report.answers import Series
+from supplychain.report.answers import peak as peak_of
 from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.numbers import format_number, format_percent, measure_text
 
@@ -105,10 +107,10 @@ def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd
         # shares equal up to round-off (67 % in 2026 … 2030) are one peak, dated by its first year
         share = (part["shortfall"] / part["demand"]).fillna(0.0).round(SHARE_DIGITS)
         last = f"{format_percent(share.get(y1, float('nan')))} ({format_number(part['shortfall'].get(y1))} {unit})"
-        if share.max() > 0:
-            peak_year = int(share.index[int(share.to_numpy().argmax())])
-            peak = (f"{format_percent(share.max())} in {peak_year} "
-                    f"({format_number(part.at[peak_year, 'shortfall'])} {unit})")
+        top = peak_of(Series(tuple(int(y) for y in share.index), tuple(float(v) for v in share.to_numpy())))
+        if top is not None and top[0] > 0:
+            value, peak_year = top
+            peak = f"{format_percent(value)} in {peak_year} ({format_number(part.at[peak_year, 'shortfall'])} {unit})"
         else:
             peak = "none"
         rows.append({
@@ -195,11 +197,10 @@ def scenario_html(scenario: Scenario) -> str:
 def traced_by_node(scenario: Scenario | None, source: str, nodes: pd.DataFrame, edges: pd.DataFrame,
                    weight: str) -> pd.Series:
     """Traced share of ``source`` at every node, the edges weighted by column ``weight`` (simulated or baseline)."""
-    from supplychain.metrics.measures import resolve_source, traced_share_by_node
+    from supplychain.metrics.measures import resolve_source
+    from supplychain.report.figures import _traced
 
-    codes = resolve_source(scenario, source, nodes["country"].astype(str).unique())
-    return traced_share_by_node(nodes, edges.assign(tonnes=pd.to_numeric(edges[weight], errors="coerce").fillna(0.0)),
-                                codes)
+    return _traced(nodes, edges, weight, resolve_source(scenario, source, nodes["country"].astype(str).unique()))
 
 
 @dataclass(frozen=True)

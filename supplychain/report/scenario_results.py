@@ -351,17 +351,19 @@ def _arrow(a: float, b: float) -> str:
 
 
 def _peak(series: pd.Series) -> str:
-    """Return the largest value and the first year it is reached (shares compared to ``SHARE_DIGITS`` decimals)."""
+    """Return the largest value and the first year it is reached (:func:`~supplychain.report.answers.peak`)."""
+    import numpy as np
+
+    from supplychain.report.answers import Series, peak
     from supplychain.report.fold import SHARE_DIGITS
 
-    if series.empty or series.isna().all():
+    top = peak(Series(tuple(int(y) for y in series.index), tuple(float(v) for v in series.to_numpy())))
+    if top is None:
         return _DASH
-    r = series.round(SHARE_DIGITS)
-    top = float(r.max())
-    if top <= 0:
+    value, year = top
+    if np.round(value, SHARE_DIGITS) <= 0:
         return pct(0.0)
-    year = int(r.index[r.to_numpy() == top][0])
-    return f"{pct(float(series[year]))} in {year}"
+    return f"{pct(value)} in {year}"
 
 
 def _scenario_rows(o: ScenarioOutcome, left_out: dict[str, str]) -> list[list[str]]:
