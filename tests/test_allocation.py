@@ -393,3 +393,11 @@ def test_rules_keep_their_promises_on_random_worlds(s: Scenario) -> None:
     shares = pr.loc[(pr["year"] == YEAR) & (pr["shortfall_share"] > 1e-9), "shortfall_share"]
     if len(shares) > 1:
         assert shares.max() - shares.min() < 1e-6
+
+
+def test_the_command_line_offers_every_rule() -> None:
+    """``cli.common.ALLOCATIONS`` is a copy (``--help`` must not import numpy); it names the rules in order."""
+    from supplychain.cli.common import ALLOCATIONS
+    from supplychain.simulation.rationing import RULES
+
+    assert ALLOCATIONS == RULES

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame", "format_cell",
-           "format_number", "format_percent", "is_share", "measure_text"]
+           "format_number", "format_percent", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
@@ -62,7 +62,14 @@ def is_share(name: str) -> bool:
     return name.endswith("share") or name.rsplit(" ", 1)[-1] in SHARE_COLUMNS
 
 
-def _snap(value: float) -> float:
+def snap(value: float) -> float:
+    """Return ``value``, or 0 within :data:`ROUND_OFF` of zero (the solver's round-off).
+
+    Examples
+    --------
+    >>> snap(1.819e-12), snap(-2.5)
+    (0.0, -2.5)
+    """
     return 0.0 if abs(value) < ROUND_OFF else value
 
 
@@ -93,7 +100,7 @@ def format_number(value: Any) -> str:
         return "–" if type(value).__name__ in ("NAType", "NaTType") else str(value)
     if not math.isfinite(x):
         return "–" if math.isnan(x) else ("∞" if x > 0 else "-∞")
-    x = _snap(x)
+    x = snap(x)
     if x == 0:
         return "0"
     if abs(x) >= 999.5:
@@ -116,7 +123,7 @@ def csv_number(value: object) -> str:
     >>> [csv_number(x) for x in (1374620.5, 1.819e-12, 0.8657142857, 40000.0, -2.5e-7, 13.1121)]
     ['1374620.5', '0', '0.865714', '40000', '0', '13.1121']
     """
-    text = f"{_snap(float(cast(SupportsFloat, value))):.6f}".rstrip("0").rstrip(".")
+    text = f"{snap(float(cast(SupportsFloat, value))):.6f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -132,7 +139,7 @@ def format_percent(value: Any) -> str:
         x = float(value)
     except (TypeError, ValueError):
         return "n/a"
-    return format_share(_snap(x) if math.isfinite(x) else x)
+    return format_share(snap(x) if math.isfinite(x) else x)
 
 
 def measure_text(value: Any, label: Any = None, *, share: bool = True) -> str:

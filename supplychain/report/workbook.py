@@ -37,7 +37,7 @@ import pandas as pd
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.numbers import NET_EXPORTER, ROUND_OFF
+from supplychain.report.numbers import NET_EXPORTER, snap
 from supplychain.report.runs import focus_of
 
 if TYPE_CHECKING:
@@ -170,9 +170,7 @@ def _number(value: Any) -> float | None:
         x = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(x):
-        return None
-    return 0.0 if abs(x) < ROUND_OFF else x
+    return snap(x) if math.isfinite(x) else None
 
 
 def _widths(ws: Worksheet, widths: Iterable[int]) -> None:
