@@ -29,6 +29,8 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from supplychain.graph.sums import is_market
+
 __all__ = [
     "SUMMARY_COLUMNS",
     "FirstHop",
@@ -159,8 +161,8 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
         np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
         np.where(cross, at_buyer, none),  # imports
         np.where(cross, at_supplier, none),  # exports
-        np.where(stock & np.array([v.count(":") == 1 for v in buy], dtype=bool), at_buyer, none),  # drawn
-        np.where(stock & np.array([v.count(":") == 1 for v in sup], dtype=bool), at_supplier, none),  # built
+        np.where(stock & is_market(buy), at_buyer, none),  # drawn
+        np.where(stock & is_market(sup), at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     col = np.tile(np.arange(n), len(rows))
