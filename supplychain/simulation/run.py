@@ -549,7 +549,7 @@ class Simulator:
         flows = _concat([flows, _response_rows(year, unsold, drawn)], FLOW_COLUMNS[:-1])
         sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
-        util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(edges, res.unsold))
+        util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(unsold))
         att = eff.attribution
         return flows, short, util, att, sim_nodes, sim_edges, {
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
@@ -761,9 +761,10 @@ def _facility_unsold(edges: pd.DataFrame, unsold: Any) -> dict[tuple[str, str, s
     return out
 
 
-def _unsold_by_facility(edges: pd.DataFrame, unsold: Any) -> dict[str, float]:
+def _unsold_by_facility(unsold: Mapping[tuple[str, str, str], float]) -> dict[str, float]:
+    """Sum :func:`_facility_unsold` per facility."""
     out: dict[str, float] = {}
-    for (f, _, _), t in _facility_unsold(edges, unsold).items():
+    for (f, _, _), t in unsold.items():
         out[f] = out.get(f, 0.0) + t
     return out
 
