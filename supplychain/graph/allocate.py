@@ -171,17 +171,14 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
         Indexed by market id, columns ``inflow``, ``outflow``, ``produced``
         (inflow on ``supply`` edges), ``country``, ``commodity``.
     """
-    sup = edges["supplier"].astype(str).tolist()
-    buy = edges["buyer"].astype(str).tolist()
-    tonnes = edges["tonnes"].to_numpy(dtype=float).tolist()
+    sup = edges["supplier"].astype(str).to_numpy(dtype=object)
+    buy = edges["buyer"].astype(str).to_numpy(dtype=object)
+    tonnes = edges["tonnes"].to_numpy(dtype=float)
     into, out_of = is_market(buy), is_market(sup)
     supply = (edges["kind"].to_numpy(dtype=object) == "supply") & into
-    inflow = group_sums((b for b, m in zip(buy, into, strict=True) if m),
-                        (t for t, m in zip(tonnes, into, strict=True) if m))
-    outflow = group_sums((s for s, m in zip(sup, out_of, strict=True) if m),
-                         (t for t, m in zip(tonnes, out_of, strict=True) if m))
-    produced = group_sums((b for b, m in zip(buy, supply, strict=True) if m),
-                          (t for t, m in zip(tonnes, supply, strict=True) if m))
+    inflow = group_sums(buy[into].tolist(), tonnes[into].tolist())
+    outflow = group_sums(sup[out_of].tolist(), tonnes[out_of].tolist())
+    produced = group_sums(buy[supply].tolist(), tonnes[supply].tolist())
     index = sorted(set(inflow) | set(outflow))
     split = [m.split(":", 1) for m in index]
     return pd.DataFrame({

@@ -70,6 +70,7 @@ from supplychain.metrics.trade import (
     TradeIndex,
     distinct_rows,
     first_hop,
+    indicator,
     market_sums,
     pair_sums,
     row_keys,
@@ -371,14 +372,12 @@ def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
     ``[production per market, imports per pair]`` into them, and each key's group
     (its ``country, commodity``, ascending).
     """
-    import scipy.sparse as sp
-
     mk, pairs = index.markets, index.pairs
     own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
     both = pd.concat([own, pairs], ignore_index=True)
     keys = distinct_rows(both, ["country", "commodity", "partner"])
     pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
-    matrix = sp.csr_matrix((np.ones(len(both)), (pos, np.arange(len(both)))), shape=(len(keys), len(both)))
+    matrix = indicator(np.asarray(pos, dtype=np.int64), len(keys), len(both))
     group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]
     return keys, matrix, group
 

@@ -29,6 +29,8 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from supplychain.graph.sums import is_market
+
 __all__ = [
     "SUMMARY_COLUMNS",
     "FirstHop",
@@ -36,6 +38,7 @@ __all__ = [
     "distinct_rows",
     "first_hop",
     "imports_by_partner",
+    "indicator",
     "market_sums",
     "net_import_reliance",
     "pair_sums",
@@ -88,7 +91,7 @@ class TradeIndex:
         return self.pairs["partner"].isin(source).to_numpy()
 
 
-def _indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
+def indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Sparse 0/1 matrix adding column ``e`` into row ``rows[e]`` (columns with ``rows < 0`` are dropped)."""
     keep = np.flatnonzero(rows >= 0)
     return sp.csr_matrix((np.ones(keep.size), (rows[keep], keep)), shape=(n_rows, n_cols))
@@ -159,8 +162,8 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
         np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
         np.where(cross, at_buyer, none),  # imports
         np.where(cross, at_supplier, none),  # exports
-        np.where(stock & np.array([v.count(":") == 1 for v in buy], dtype=bool), at_buyer, none),  # drawn
-        np.where(stock & np.array([v.count(":") == 1 for v in sup], dtype=bool), at_supplier, none),  # built
+        np.where(stock & is_market(buy), at_buyer, none),  # drawn
+        np.where(stock & is_market(sup), at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     col = np.tile(np.arange(n), len(rows))
@@ -170,7 +173,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     pairs = distinct_rows(trade, ["country", "commodity", "partner"])
     pair_of = np.full(n, -1, dtype=np.int64)
     pair_of[cross] = row_keys(*pairs.to_numpy().T).get_indexer(row_keys(*trade.to_numpy().T))
-    return TradeIndex(markets, flows, pairs, _indicator(pair_of, len(pairs), n),
+    return TradeIndex(markets, flows, pairs, indicator(pair_of, len(pairs), n),
                       _position(keys, pairs["country"].to_numpy(), pairs["commodity"].to_numpy()))
 
 
@@ -234,7 +237,7 @@ class FirstHop:
 def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
     """Sum pair values into their markets (pairs without a market are dropped)."""
     m = len(index.markets)
-    return _apply(_indicator(index.pair_market, m, len(index.pairs)), pairs)
+    return _apply(indicator(index.pair_market, m, len(index.pairs)), pairs)
 
 
 def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) -> FirstHop:

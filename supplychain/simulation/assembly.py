@@ -156,11 +156,9 @@ class LPAssembly(ModelStructure):
         # baseline_basis pairs of the facilities HiGHS still has activity columns and yield rows for
         keep = fold.col_of[self._crash[0]] >= 0
         self._crash = (fold.col_of[self._crash[0][keep]], fold.row_of[self._crash[1][keep]])
-        self._market_row = market_row
         self._ykey = ykey
         self._rationing_groups(cross)
         self._share_rows = ShareRows()
-        self._unsold_cols = fold.col_of[c.uns : c.n].astype(np.int32)
         n_col, n_row = fold.n_cols, len(fold.kept_rows)
         lp = highspy.HighsLp()
         lp.num_col_ = n_col

@@ -49,7 +49,7 @@ from scipy.sparse.csgraph import connected_components
 
 from supplychain.errors import SolverError
 from supplychain.simulation.highs import INF, SentHighs, iterations, open_solve, quiet_highs, run_highs
-from supplychain.simulation.levels import WEIGHTS, LevelCosts, dot, lexicographic_levels, perturbation
+from supplychain.simulation.levels import LevelCosts, dot, lexicographic_levels, perturbation, weighted_value
 from supplychain.simulation.rationing import Rationing, ShareRows
 from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
@@ -276,7 +276,6 @@ class BlockRebalance:
         lv = m._level_costs(inputs)
         c, ne = m._cols, len(m.edges)
         fold = m._fold
-        w = WEIGHTS
         costs = m._lp_costs(lv, geo)  # with the model's deterministic tie-break of the deviation level
         plan = m.rationing(inputs)
         floor = np.nan_to_num(plan.floor, nan=-1.0)
@@ -327,9 +326,8 @@ class BlockRebalance:
         x = fold.unfold(x, geo, c.n)
         objectives: dict[str, float]
         if m.objective == "weighted":
-            plain = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.unsold + w[4] * lv.cost4
             objectives = {
-                "weighted": dot(plain, x),  # without the tie-break
+                "weighted": weighted_value(lv, x),  # without the tie-break
                 "shortfall": dot(lv.cost1, x) * lv.ws_scale,
                 "stock": dot(lv.cost2, x),
                 "cost": dot(lv.cost3, x) * lv.cscale,

@@ -33,6 +33,7 @@ __all__ = [
     "settled",
     "tie_factors",
     "weighted_costs",
+    "weighted_value",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -119,6 +120,12 @@ def weighted_costs(lv: LevelCosts, tie: FloatArray) -> FloatArray:
     w = [wk / WEIGHTS[-1] for wk in WEIGHTS]
     out: FloatArray = w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.unsold + w[4] * lv.cost4 * tie
     return out
+
+
+def weighted_value(lv: LevelCosts, x: FloatArray) -> float:
+    """Return the ``weighted`` objective at ``x`` as reported: :data:`WEIGHTS` on the levels, without the tie-break."""
+    w = WEIGHTS
+    return dot(w[0] * lv.cost1 + w[1] * lv.cost2 + w[2] * lv.cost3 + w[3] * lv.unsold + w[4] * lv.cost4, x)
 
 
 def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values: dict[str, float], *,

@@ -312,7 +312,7 @@ def _ration_open(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArr
 
 def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
     """Own users first: exports closed while a country's own users of the commodity are short."""
-    closed_g = sorted(set(np.unique(plan.group).tolist()))
+    closed_g = np.unique(plan.group).tolist()  # sorted, distinct
     owner = np.concatenate([np.full(len(plan.exports[g]), g) for g in closed_g]) if closed_g else np.zeros(0)
     cols = np.concatenate([plan.exports[g] for g in closed_g]).astype(np.int32) if closed_g else \
         np.zeros(0, dtype=np.int32)

@@ -105,13 +105,13 @@ from supplychain.simulation.fixed import NetworkIndex, index_network, shortfall_
 from supplychain.simulation.fold import Geometry
 from supplychain.simulation.highs import INF, iterations, open_solve, run_highs
 from supplychain.simulation.levels import (
-    WEIGHTS,
     LevelCosts,
     dot,
     lexicographic_levels,
     perturbation,
     tie_factors,
     weighted_costs,
+    weighted_value,
 )
 from supplychain.simulation.lpdata import BALANCE_TOL, FLOW_TOL, QuotaRow, RebalanceSolution, YearInputs
 from supplychain.simulation.lpinputs import YearInputBuilder
@@ -635,9 +635,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
                 raise ValueError(msg)
             stage("weighted", lp_costs[0])
             x = fold.unfold(np.asarray(h.getSolution().col_value)[: fold.n_cols], geo, c.n)
-            w = WEIGHTS
-            plain = w[0] * cost1 + w[1] * cost2 + w[2] * cost3 + w[3] * lv.unsold + w[4] * cost4
-            objectives["weighted"] = dot(plain, x)  # without the tie-break
+            objectives["weighted"] = weighted_value(lv, x)  # without the tie-break
             objectives["stock"] = dot(cost2, x)
             objectives["cost"] = dot(cost3, x)
         else:

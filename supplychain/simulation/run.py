@@ -441,9 +441,10 @@ class Simulator:
         r.out["util"].append(util.assign(variant=label))
         r.out["att"].append(att.assign(variant=label))
         r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
+        inputs = self._measure_inputs()
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
-                                 inputs=self._measure_inputs())
-        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(self.world, short, year)]
+                                 inputs=inputs)
+        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(inputs["content"], short, year)]
         m = pd.concat([p for p in parts if len(p)], ignore_index=True)
         m = pd.concat([m, _element_exposure(m)], ignore_index=True)
         r.out["measures"].append(m.assign(variant=label))
@@ -549,7 +550,7 @@ class Simulator:
         flows = _concat([flows, _response_rows(year, unsold, drawn)], FLOW_COLUMNS[:-1])
         sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
-        util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(edges, res.unsold))
+        util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(unsold))
         att = eff.attribution
         return flows, short, util, att, sim_nodes, sim_edges, {
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
@@ -761,9 +762,10 @@ def _facility_unsold(edges: pd.DataFrame, unsold: Any) -> dict[tuple[str, str, s
     return out
 
 
-def _unsold_by_facility(edges: pd.DataFrame, unsold: Any) -> dict[str, float]:
+def _unsold_by_facility(unsold: Mapping[tuple[str, str, str], float]) -> dict[str, float]:
+    """Sum :func:`_facility_unsold` per facility."""
     out: dict[str, float] = {}
-    for (f, _, _), t in _facility_unsold(edges, unsold).items():
+    for (f, _, _), t in unsold.items():
         out[f] = out.get(f, 0.0) + t
     return out
 
@@ -907,11 +909,14 @@ def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
     })
 
 
-def _element_shortfall_measures(scenario: Scenario, short: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``)."""
-    from supplychain.metrics.elements import element_content, element_shortfall
+def _element_shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
+                                 year: int) -> pd.DataFrame:
+    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``).
 
-    content = element_content(scenario)
+    ``content``: the scenario's element contents (:func:`~supplychain.metrics.elements.element_content`).
+    """
+    from supplychain.metrics.elements import element_shortfall
+
     e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
     if not len(e):
         return e
