@@ -57,6 +57,7 @@ from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario
+from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.executors import ExecutorLike
 from supplychain.uncertainty.fastpath import PatchedExposureModel, patched_model
@@ -401,8 +402,8 @@ def run_sweep(
     if outside:
         msg = f"year {outside[0]} is outside the scenario's years {sc.years[0]}–{sc.years[-1]}"
         raise ValueError(msg)
-    if model is None:
-        check_network(sc, yrs)
+    if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
+        check_network(sc, yrs, resolve_toggles(sc, variant=variant, overrides=toggles))
     select = measure_filter(measures, countries, commodities, years, custom=model is not None)
     options: dict[str, Any] = {
         "mode": mode,
