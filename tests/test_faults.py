@@ -125,9 +125,9 @@ def test_validate_checks_every_world_a_run_would_build() -> None:
     off = load_text(_with_switchable_mine("off"), "off.yaml")
     [problem] = network_problems(off)
     assert problem.message.startswith("with the default toggles (switching off facilities.au_mine): market MY:conc")
-    with pytest.raises(ScenarioError, match="MY:conc is short"):
-        from supplychain.api import simulate
+    from supplychain.api import simulate
 
+    with pytest.raises(ScenarioError, match="MY:conc is short"):
         simulate(off, mode="fixed")  # what validate now reports is what run stops on
 
 
