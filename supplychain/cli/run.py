@@ -68,7 +68,7 @@ def headline_table(result: Result, years: list[int], countries: list[str]) -> pd
     used = result.shortfall
     used = used[(used["demand"] > 0) & used["year"].isin(years)]
     pairs = headline_pairs(used, countries, every_use=True)
-    m = headline_measures(result, HEADLINE, countries=countries)
+    m = headline_measures(result.measures, result.source, HEADLINE, countries=countries)
     m = m[m["year"].isin(years)].merge(used[["year", "country", "commodity"]], on=["year", "country", "commodity"])
     cols = ["year", "country", "commodity"]
     if m.empty:

@@ -137,7 +137,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
 
 
 def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
-    s = _series(headline_measures(result, countries=[country]), commodity)
+    s = _series(headline_measures(result.measures, result.source, countries=[country]), commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
@@ -191,7 +191,7 @@ def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
     lines: list[dict[str, Any]] = []
     used = sorted(set(ranked_uses(_uses(runs), country)) - {skip})
-    own = {id(run): [headline_measures(r, countries=[country]) for r in run.results] for run in runs}
+    own = {id(run): [headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs}
     for k in used:
         hi: dict[str, tuple[float, str]] = {}
         for run in runs:

@@ -42,15 +42,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import pandas as pd
 
 from supplychain.report.runs import DEFAULT_COUNTRY
 from supplychain.schema.types import STAGES
-
-if TYPE_CHECKING:
-    from supplychain.api import Result
 
 __all__ = ["HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures", "headline_pairs",
            "ranked_uses"]
@@ -151,14 +148,19 @@ def headline_pairs(uses: pd.DataFrame | Sequence[pd.DataFrame], countries: Seque
     return out
 
 
-def headline_measures(result: Result, metrics: Iterable[str] = tuple(m for m, _ in HEADLINE_METRICS),
+def headline_measures(measures: pd.DataFrame, source: str,
+                      metrics: Iterable[str] = tuple(m for m, _ in HEADLINE_METRICS),
                       countries: Iterable[str] | None = None) -> pd.DataFrame:
-    """Select a result's rows of ``metrics``: its own (no partner), exposure to its own source country.
+    """Select the rows of ``metrics``: each country's own (no partner), exposure to ``source`` only.
 
     Parameters
     ----------
-    result : Result
-        A simulation; its :attr:`~supplychain.api.Result.measures` are read, nothing recomputed.
+    measures : pandas.DataFrame
+        Tidy measures (:attr:`Result.measures <supplychain.api.Result.measures>`); read,
+        nothing recomputed.
+    source : str
+        The source country the run measured exposure to (:attr:`Result.source
+        <supplychain.api.Result.source>`).
     metrics : iterable of str, optional
         Metric names (default: :data:`HEADLINE_METRICS`).
     countries : iterable of str, optional
@@ -167,11 +169,18 @@ def headline_measures(result: Result, metrics: Iterable[str] = tuple(m for m, _ 
     Returns
     -------
     pandas.DataFrame
-        Rows of ``result.measures`` whose ``partner`` is empty and whose
-        ``source_country`` is empty (shortfall, net import reliance…) or is
-        ``result.source``.
+        The rows of ``measures`` whose ``partner`` is empty and whose ``source_country``
+        is empty (shortfall, net import reliance…) or ``source``, in their order.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"country": ["US"] * 4, "metric": ["traced_share"] * 3 + ["shortfall_share"],
+    ...                   "partner": [None, "CN", None, None], "source_country": ["CN", "CN", "RU", None],
+    ...                   "value": [0.5, 0.3, 0.1, 0.0]})
+    >>> headline_measures(m, "CN")["value"].tolist()
+    [0.5, 0.0]
     """
-    m = result.measures
+    m = measures
     if m.empty:
         return m
     keep = m["metric"].isin(list(metrics))
@@ -181,5 +190,5 @@ def headline_measures(result: Result, metrics: Iterable[str] = tuple(m for m, _ 
         keep &= m["partner"].fillna("").astype(str) == ""
     if "source_country" in m.columns:
         src = m["source_country"].fillna("").astype(str)
-        keep &= (src == "") | (src == str(result.source))
+        keep &= (src == "") | (src == str(source))
     return m[keep]

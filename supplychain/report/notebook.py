@@ -86,7 +86,7 @@ def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd
     sh = result.shortfall
     mine = sh[sh["demand"] > 0] if not sh.empty else sh
     pairs = headline_pairs(mine, _focus(result, countries or ()), every_use=True)
-    m = headline_measures(result, ("exposed_share", "traced_share", "net_import_reliance"),
+    m = headline_measures(result.measures, result.source, ("exposed_share", "traced_share", "net_import_reliance"),
                           countries=[c for c, _ in pairs])
     m = m[m["year"].isin([y0, y1])] if not m.empty else m
     cell: dict[tuple[str, str, str, int], str] = {}

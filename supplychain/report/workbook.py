@@ -235,7 +235,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
             head.font = bold
             for cell in out.put(["commodity", "unit", "measure", *years]):
                 cell.font, cell.fill = bold, head_fill
-            m = headline_measures(result, [k for k, _ in REPORTED_METRICS], countries=[country])
+            m = headline_measures(result.measures, result.source, [k for k, _ in REPORTED_METRICS], countries=[country])
             labels = m["label"].tolist() if "label" in m.columns else [None] * len(m)
             cells: dict[tuple[str, str, int], str | float | None] = {
                 (str(k), str(x), int(y)): NET_EXPORTER if isinstance(lab, str) and lab == "E" else _number(v)
