@@ -130,7 +130,8 @@ def test_outcomes_show_every_major_consumer_with_exposure_and_the_peak_shortfall
             rows += [{"variant": v, "year": y, "country": country, "commodity": "ndfeb_magnet", "metric": metric,
                       "value": x} for y, x in values.items()]
     text = outcomes_markdown([ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows),
-                                              _uses(("US", "ndfeb_magnet", "magnet"), ("JP", "ndfeb_magnet", "magnet")))])
+                                              _uses(("US", "ndfeb_magnet", "magnet"),
+                                                    ("JP", "ndfeb_magnet", "magnet")))])
     body = [line for line in text.splitlines() if line.startswith("| ") and "variant" not in line
             and not line.startswith("| ---")]
     us = next(line for line in body if line.startswith("| `base` | US"))

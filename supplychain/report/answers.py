@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["ANSWER_METRICS", "Series", "country_answer", "focus_commodity", "peak", "short_name"]
 
 ANSWER_METRICS: Final = HEADLINE_METRICS
-"""Measures of the answer table, in column order, with their headings (:data:`~supplychain.report.headline.HEADLINE_METRICS`)."""
+"""Measures of the answer table, in column order, with their headings (the headline measures)."""
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -88,7 +88,7 @@ def short_name(run: ScenarioRun) -> str:
 
 
 def _uses(runs: Sequence[ScenarioRun]) -> list[pd.DataFrame]:
-    """The final uses of every run (its base result's shortfall table: every variant has the same demand)."""
+    """Return the final uses of every run (its base result's shortfall table: every variant has the same demand)."""
     return [run.results[0].shortfall for run in runs if run.results]
 
 

@@ -58,6 +58,7 @@ HEADLINE_METRICS: Final = (
     ("shortfall_share", "shortfall (share of demand)"),
 )
 """The headline measures, in column order, with the answers' headings."""
+_HEADLINE_IDS: Final = tuple(metric for metric, _ in HEADLINE_METRICS)
 
 def default_focus(target_countries: Iterable[str], asked: Sequence[str] = ()) -> list[str]:
     """Return the focus countries: ``asked`` (first occurrence kept), else the targets' countries sorted, else US.
@@ -149,7 +150,7 @@ def headline_pairs(uses: pd.DataFrame | Sequence[pd.DataFrame], countries: Seque
 
 
 def headline_measures(measures: pd.DataFrame, source: str,
-                      metrics: Iterable[str] = tuple(m for m, _ in HEADLINE_METRICS),
+                      metrics: Iterable[str] = _HEADLINE_IDS,
                       countries: Iterable[str] | None = None) -> pd.DataFrame:
     """Select the rows of ``metrics``: each country's own (no partner), exposure to ``source`` only.
 

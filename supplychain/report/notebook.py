@@ -55,7 +55,7 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def _focus(result: Result, asked: Sequence[str] = ()) -> list[str]:
-    """Return ``asked``, else the targets' countries, else the US (:func:`~supplychain.report.headline.default_focus`)."""
+    """Return ``asked``, else the targets' countries, else the US (the rule of :mod:`supplychain.report.headline`)."""
     t = result.targets
     return default_focus(t["country"].astype(str) if not t.empty and "country" in t.columns else (), asked)
 

@@ -63,8 +63,8 @@ from supplychain.schema.model import Scenario
 
 __all__ = [
     "COUNTRIES",
-    "MAGNETS",
     "HORIZON",
+    "MAGNETS",
     "OUTCOME_METRICS",
     "PUBLISHED_END",
     "PUBLISHED_START",
@@ -378,7 +378,7 @@ def _peak(series: pd.Series) -> str:
 
 
 def _headlines(outcomes: Sequence[ScenarioOutcome]) -> list[tuple[str, str]]:
-    """The rows of every scenario's table: (country, headline commodity), focus countries first.
+    """Return the rows of every scenario's table: (country, headline commodity), focus countries first.
 
     As the report of the same folder chooses them (:mod:`supplychain.report.answers`): the
     focus countries are the countries any scenario's targets name, else US
