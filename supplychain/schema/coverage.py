@@ -115,7 +115,7 @@ def covered_commodities(sel: Selector, commodities: Mapping[str, Commodity]) -> 
 
 
 def _share_text(sel: Selector, commodity: str, share: float) -> str:
-    """Say one covered commodity and its share, as every table does (:func:`~supplychain.report.numbers.format_percent`).
+    """Say a covered commodity and its share as tables do (:func:`~supplychain.report.numbers.format_percent`).
 
     Examples
     --------
