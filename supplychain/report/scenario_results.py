@@ -282,7 +282,7 @@ class ScenarioOutcome:
 OUTCOME_METRICS: Final = ("exposed_share", "traced_share", "shortfall_share", "element_exposed_share")
 """Measures kept for the outcome tables."""
 COUNTRIES: Final = ("US", "JP", "EU", "KR", "CN", "ROW")
-"""The major consumers shown in the outcome tables, in this order, after the scenario's focus countries."""
+"""The major consumers shown in the outcome tables, in this order, after the focus countries."""
 MAGNETS: Final = "ndfeb_magnet"
 """The headline use the "magnets" columns are named after; a row whose headline use differs names it."""
 
