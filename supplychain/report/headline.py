@@ -13,8 +13,8 @@ rows here, by one rule:
 2. **Focus commodity** of a focus country — the commodity given (``report
    --commodity``), else the one it has final demand of furthest down the chain
    (stages in the order of :data:`~supplychain.schema.types.STAGES`: ore, oxide, metal,
-   magnet, product), the largest demand (its largest in any year of any run) breaking
-   ties, then the commodity id: :func:`ranked_uses`. A country without final demand has
+   magnet, product), the largest demand in tonnes (its largest in any year of any run)
+   breaking ties, then the commodity id: :func:`ranked_uses`. A country without final demand has
    no headline.
 3. **Measures** — :data:`HEADLINE_METRICS`: the exposed share (traced to the source
    plus unmet demand), the traced share of what arrives, the shortfall share; the
@@ -30,11 +30,12 @@ Examples
 >>> import pandas as pd
 >>> uses = pd.DataFrame({"country": ["US", "US", "US", "JP"],
 ...                      "commodity": ["ree_compounds", "ndfeb_magnet", "gallium", "ndfeb_magnet"],
-...                      "stage": ["oxide", "magnet", "oxide", "magnet"], "demand": [6600.0, 12783.0, 2e4, 15041.0]})
+...                      "stage": ["oxide", "magnet", "oxide", "magnet"], "demand": [6600.0, 12783.0, 2e4, 15041.0],
+...                      "unit": ["t REO", "t NdFeB product", "kg Ga", "t NdFeB product"]})
 >>> headline_pairs(uses, ["US", "JP", "KR"])
 [('US', 'ndfeb_magnet'), ('JP', 'ndfeb_magnet')]
->>> headline_pairs(uses, ["US"], every_use=True)  # gallium's 20,000 kg outrank 6,600 t: demand is compared as is
-[('US', 'ndfeb_magnet'), ('US', 'gallium'), ('US', 'ree_compounds')]
+>>> headline_pairs(uses, ["US"], every_use=True)  # at one stage, 6,600 t outrank gallium's 20,000 kg (20 t)
+[('US', 'ndfeb_magnet'), ('US', 'ree_compounds'), ('US', 'gallium')]
 >>> headline_pairs(uses, ["US"], "ree_compounds")
 [('US', 'ree_compounds')]
 """
@@ -48,6 +49,7 @@ import pandas as pd
 
 from supplychain.report.runs import DEFAULT_COUNTRY
 from supplychain.schema.types import STAGES
+from supplychain.schema.units import TONNES_PER
 
 __all__ = ["HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures", "headline_pairs",
            "ranked_uses"]
@@ -85,9 +87,9 @@ def ranked_uses(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> li
     Parameters
     ----------
     uses : pandas.DataFrame or sequence of them
-        Final uses with ``country``, ``commodity``, ``stage`` and ``demand`` (a
+        Final uses with ``country``, ``commodity``, ``stage``, ``demand`` and ``unit`` (a
         :attr:`Result.shortfall <supplychain.api.Result.shortfall>` table; several are
-        read as one).
+        read as one; without ``unit`` demand is in tonnes).
     country : str
         Country code.
 
@@ -96,16 +98,19 @@ def ranked_uses(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> li
     list of str
         Commodities with ``demand > 0`` in some row, ordered by stage index in
         :data:`~supplychain.schema.types.STAGES` (highest first; an unknown stage ranks
-        below ``ore``), then by the largest demand of any row (largest first; compared as
-        numbers, whatever their units), then by id. Empty when the country has none.
+        below ``ore``), then by the largest demand of any row in tonnes (largest first; a
+        ``kg Ga`` demand is converted with :data:`~supplychain.schema.units.TONNES_PER`), then by id.
+        Empty when the country has none.
     """
     frames = [f[(f["country"].astype(str) == country) & (f["demand"] > 0)] for f in _frames(uses) if not f.empty]
     frames = [f for f in frames if not f.empty]
     if not frames:
         return []
     d = pd.concat(frames, ignore_index=True)
+    per = [TONNES_PER.get(str(u).split(maxsplit=1)[0] if str(u).strip() else "t", 1.0)
+           for u in (d["unit"] if "unit" in d.columns else ["t"] * len(d))]
     d = d.assign(rank=[STAGES.index(s) if s in STAGES else -1 for s in d["stage"].astype(str)],
-                 commodity=d["commodity"].astype(str))
+                 commodity=d["commodity"].astype(str), demand=d["demand"].to_numpy(dtype=float) * per)
     best = d.groupby("commodity").agg(rank=("rank", "max"), demand=("demand", "max")).reset_index()
     best = best.sort_values(["rank", "demand", "commodity"], ascending=[False, False, True], kind="stable")
     return [str(k) for k in best["commodity"]]
