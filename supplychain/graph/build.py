@@ -440,17 +440,17 @@ class _EdgeRows:
     """Edges collected one at a time, column by column."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {c: [] for c in EDGE_COLUMNS}
+        self.rows: list[tuple[str, str, str, str, str, str, str, str, float, str, bool]] = []
 
     def add(self, edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str,
             commodity: str, stage: str, tonnes: float, kind: str, allocated: bool = False) -> None:
-        for c, v in zip(EDGE_COLUMNS, (edge, entity, supplier, buyer, s_country, b_country, commodity, stage,
-                                       float(tonnes), kind, allocated), strict=True):
-            self.cols[c].append(v)
+        self.rows.append((edge, entity, supplier, buyer, s_country, b_country, commodity, stage, float(tonnes), kind,
+                          allocated))
 
     def columns(self) -> Columns:
         """Return the rows so far as edge columns, in the order they were added."""
-        return {c: np.array(v, dtype=_EDGE_DTYPES[c]) for c, v in self.cols.items()}
+        values = zip(*self.rows, strict=True) if self.rows else ([] for _ in EDGE_COLUMNS)
+        return {c: np.array(v, dtype=_EDGE_DTYPES[c]) for c, v in zip(EDGE_COLUMNS, values, strict=True)}
 
 
 def _stage(scenario: Scenario, commodity: str) -> str:
@@ -592,11 +592,8 @@ def _fmt(path: KeyPath) -> str:
 
 def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear],
                 stock_draws: dict[str, float]) -> pd.DataFrame:
-    cols: dict[str, list[Any]] = {c: [] for c in NODE_COLUMNS}
-
-    def add(*values: Any) -> None:
-        for c, v in zip(NODE_COLUMNS, values, strict=True):
-            cols[c].append(v)
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
 
     def commodity_name(c: str) -> str:
         info = scenario.commodities.get(c)
@@ -608,20 +605,22 @@ def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear]
 
     for fid, fy in fac.items():
         f = scenario.facilities[fid]
-        add(fid, "facility", fy.country, fy.reference, _stage(scenario, fy.reference), fid, f.kind, f.name,
-            fy.production if fy.primary else 0.0, fy.capacity if fy.capacity is not None else math.nan,
-            fy.production, basis(fy.reference))
+        add((fid, "facility", fy.country, fy.reference, _stage(scenario, fy.reference), fid, f.kind, f.name,
+             fy.production if fy.primary else 0.0, fy.capacity if fy.capacity is not None else math.nan,
+             fy.production, basis(fy.reference)))
     ids: set[str] = set(edges["supplier"].tolist()).union(edges["buyer"].tolist()) - set(fac)
     for node in sorted(ids):
         parts = node.split(":")
         country, commodity = parts[0], parts[1] if len(parts) > 1 else ""
         kind = "market" if len(parts) == 2 else parts[2] if len(parts) == 3 else "unknown"
         suffix = {"market": "", "use": " use", "surplus": " surplus", "stock": " stock"}.get(kind, "")
-        add(node, kind, country, commodity, _stage(scenario, commodity), "", "",
-            f"{country} {commodity_name(commodity)}{suffix}",
-            stock_draws.get(node, 0.0) if kind == "stock" else 0.0, math.nan, 0.0, basis(commodity))
+        add((node, kind, country, commodity, _stage(scenario, commodity), "", "",
+             f"{country} {commodity_name(commodity)}{suffix}",
+             stock_draws.get(node, 0.0) if kind == "stock" else 0.0, math.nan, 0.0, basis(commodity)))
     floats = {"primary", "capacity", "production"}
-    arrays = {c: np.array(v, dtype=np.float64 if c in floats else object) for c, v in cols.items()}
+    values = zip(*rows, strict=True) if rows else ([] for _ in NODE_COLUMNS)
+    arrays = {c: np.array(v, dtype=np.float64 if c in floats else object)
+              for c, v in zip(NODE_COLUMNS, values, strict=True)}
     order = np.argsort(arrays["node"], kind="stable")
     return pd.DataFrame({c: v[order] for c, v in arrays.items()})
 

@@ -68,8 +68,9 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     and column sums ``cols`` (Bacharach 1970, *Biproportional Matrices and Input-Output Change*;
     Miller & Blair 2009, *Input-Output Analysis*, ch. 7). Zeros of the prior stay zero. The
     totals of ``rows`` and ``cols`` must be equal. When the zeros make the sums unreachable,
-    the iteration stops after ``max_iter`` passes and the result is scaled down so that no row
-    or column exceeds its sum (what is left is for the caller to place).
+    the iteration stops after ``max_iter`` passes (or at a pass that leaves :math:`X` exactly as it
+    was: every later pass would too) and the result is scaled down so that no row or column
+    exceeds its sum (what is left is for the caller to place).
 
     Parameters
     ----------
@@ -101,14 +102,16 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     cols = np.asarray(cols, dtype=np.float64)
     if x.size == 0:
         return x
+    within = tol * np.maximum(rows, 1e-300)
+    rs = x.sum(axis=1)
     for _ in range(max_iter):
-        rs = x.sum(axis=1)
+        before = x.copy()
         x *= np.divide(rows, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
         cs = x.sum(axis=0)
         x *= np.divide(cols, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
         rs = x.sum(axis=1)
-        if np.all(np.abs(rs - rows) <= tol * np.maximum(rows, 1e-300)):
-            break
+        if (np.abs(rs - rows) <= within).all() or np.array_equal(x, before):
+            break  # converged, or a fixed point (every further pass would give the same X)
     rs = x.sum(axis=1)
     over = np.divide(rows, rs, out=np.ones_like(rs), where=rs > rows)
     x *= np.minimum(1.0, over)[:, None]
@@ -228,6 +231,13 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
+def _codes(ids: list[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """Return the distinct ids, sorted, and each id's position among them (``numpy.unique`` with ``return_inverse``)."""
+    distinct = sorted(set(ids))
+    pos = {m: i for i, m in enumerate(distinct)}
+    return distinct, np.array([pos[m] for m in ids], dtype=np.intp)
+
+
 def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
              r0: Mapping[str, float]) -> FloatArray:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, step 2).
@@ -235,18 +245,18 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
     Returns the edges' tonnes in the year (0 for an edge the balance drops).
     """
-    exporters, si = np.unique(sup.astype(str), return_inverse=True)
-    importers, bi = np.unique(buy.astype(str), return_inverse=True)
+    exporters, si = _codes(sup.tolist())
+    importers, bi = _codes(buy.tolist())
     prior = np.zeros((len(exporters), len(importers)))
     np.add.at(prior, (si, bi), tonnes)
     nz = np.nonzero(prior)
-    e0 = group_sums(exporters[nz[0]].tolist(), prior[nz].tolist())
-    i0 = group_sums(importers[nz[1]].tolist(), prior[nz].tolist())
+    e0 = group_sums([exporters[i] for i in nz[0].tolist()], prior[nz].tolist())
+    i0 = group_sums([importers[j] for j in nz[1].tolist()], prior[nz].tolist())
     t = {m: min(e0.get(m, 0.0), i0.get(m, 0.0)) for m in set(e0) | set(i0)}
     rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * _share(e0[m] - t[m], r0.get(m, 0.0))
-                     for m in exporters.tolist()])
+                     for m in exporters])
     cols = np.array([t[m] + max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0))
-                     for m in importers.tolist()])
+                     for m in importers])
     total = min(rows.sum(), cols.sum())
     if total <= 0:
         return np.zeros(len(tonnes))
