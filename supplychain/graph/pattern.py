@@ -103,15 +103,19 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     if x.size == 0:
         return x
     within = tol * np.maximum(rows, 1e-300)
-    rs = x.sum(axis=1)
-    for _ in range(max_iter):
-        before = x.copy()
-        x *= np.divide(rows, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
-        cs = x.sum(axis=0)
-        x *= np.divide(cols, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
-        rs = x.sum(axis=1)
-        if (np.abs(rs - rows) <= within).all() or np.array_equal(x, before):
-            break  # converged, or a fixed point (every further pass would give the same X)
+    n_rows, n_cols = x.shape
+    add, every = np.add.reduce, np.logical_and.reduce
+    rs = add(x, axis=1)
+    for i in range(max_iter):
+        before = x.copy() if i % 16 == 15 else None  # every 16th pass: is X a fixed point?
+        x *= np.divide(rows, rs, out=np.zeros(n_rows), where=rs > 0)[:, None]
+        cs = add(x, axis=0)
+        x *= np.divide(cols, cs, out=np.zeros(n_cols), where=cs > 0)[None, :]
+        rs = add(x, axis=1)
+        if every(np.abs(rs - rows) <= within):
+            break
+        if before is not None and every(x == before, axis=None):
+            break  # a fixed point: every further pass would give the same X
     rs = x.sum(axis=1)
     over = np.divide(rows, rs, out=np.ones_like(rs), where=rs > rows)
     x *= np.minimum(1.0, over)[:, None]
