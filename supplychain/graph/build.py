@@ -437,7 +437,7 @@ def sort_edges(edges: Columns) -> Columns:
 
 
 class _EdgeRows:
-    """Edges collected one at a time, column by column."""
+    """Edges collected one at a time as rows, turned into edge columns by :meth:`columns`."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str, str, str, str, str, float, str, bool]] = []
