@@ -518,18 +518,20 @@ def origin_shares(
     >>> cols.tolist(), S[cg.positions(["US:oxide"])[0]].round(4).tolist()
     (['AU', 'CN'], [0.25, 0.75])
     """
-    lab = pd.Series(np.asarray(origin, dtype=object))
+    lab = np.asarray(origin, dtype=object).reshape(-1)
     if len(lab) != compiled.n:
         msg = f"origin has {len(lab)} labels for {compiled.n} nodes"
         raise ValueError(msg)
-    mask = lab.notna() & lab.astype(str).ne("") & lab.astype(str).ne("None")
-    labels = lab[mask].astype(str)
-    cols = pd.Index(sorted(set(labels)) if columns is None else list(columns), dtype=object)
-    idx = cols.get_indexer(pd.Index(labels))
+    text = lab.astype(str)
+    mask = ~np.asarray(pd.isna(lab), dtype=bool) & (text != "") & (text != "None")
+    labels = text[mask]
+    cols = np.unique(labels) if columns is None else np.asarray(list(columns), dtype=str)
+    number = {c: j for j, c in enumerate(cols.tolist())}
+    idx = np.fromiter((number.get(c, -1) for c in labels.tolist()), dtype=np.int64, count=len(labels))
     if (idx < 0).any():
-        missing = sorted(set(labels[idx < 0]))
+        missing = sorted(set(labels[idx < 0].tolist()))
         msg = f"origin labels not among the columns: {', '.join(missing[:10])}"
         raise ValueError(msg)
-    sol = weighted_origin_shares(compiled, np.flatnonzero(mask.to_numpy()), idx, np.ones(len(idx)), len(cols),
+    sol = weighted_origin_shares(compiled, np.flatnonzero(mask), idx, np.ones(len(idx)), len(cols),
                                fixed=fixed, dtype=dtype, chunk=chunk)
     return sol, np.asarray(cols, dtype=str)
