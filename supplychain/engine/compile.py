@@ -35,9 +35,9 @@ edges carry no share and are left out of the matrix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -482,6 +482,37 @@ def _check_loops(
     raise err
 
 
+_T = TypeVar("_T")
+
+
+class _OnDemand(Sequence[_T]):
+    """Read-only sequence whose item ``i`` is ``convert(values[i])``, converted when read."""
+
+    def __init__(self, values: npt.NDArray[Any], convert: Callable[[Any], _T]) -> None:
+        self._values = values
+        self._convert = convert
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, i: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, i: int | slice) -> _T | Sequence[_T]:
+        if isinstance(i, slice):
+            return [self._convert(v) for v in self._values[i]]
+        return self._convert(self._values[int(i)])
+
+
+def _entity_path(entity: Any) -> tuple[str, ...]:
+    """Scenario key path of an edge's ``entity`` (``"flows.x"`` → ``("flows", "x")``; none without a dot)."""
+    text = str(entity)
+    return tuple(text.split(".", 1)) if "." in text else ()
+
+
 def compile_tables(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -536,10 +567,9 @@ def compile_tables(
         missing = sorted(set(edges["supplier"].astype(str)[s < 0]) | set(edges["buyer"].astype(str)[d < 0]))
         msg = f"edges name nodes that are not in the node table: {', '.join(missing[:10])}"
         raise EngineError(msg)
-    edge_ids = [str(e) for e in edges["edge"]] if "edge" in edges.columns else None
-    paths: list[tuple[str, ...]] | None = None
-    if "entity" in edges.columns:
-        paths = [tuple(str(e).split(".", 1)) if "." in str(e) else () for e in edges["entity"]]
+    # names and scenario paths of edges are read only to report a closed loop: converted on demand
+    edge_ids = _OnDemand(edges["edge"].to_numpy(), str) if "edge" in edges.columns else None
+    paths = _OnDemand(edges["entity"].to_numpy(), _entity_path) if "entity" in edges.columns else None
     try:
         return compile_arrays(
             len(ids), s, d, edges[weight].to_numpy(dtype=float),

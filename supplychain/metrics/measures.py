@@ -621,8 +621,10 @@ def measures_from_tables(
     cols["year"] = np.full(n, int(year), dtype=np.int64)
     cols["scenario"] = np.full(n, scenario_name, dtype=object)
     cols["variant"] = np.full(n, variant, dtype=object)
-    order = np.lexsort(tuple(cols[k].astype(str) for k in ("partner", "metric", "commodity", "country")))
-    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS})
+    # rows by country, commodity, metric, partner (texts; a stable sort keeps ties in order)
+    sort_key = list(zip(*(cols[k].tolist() for k in ("country", "commodity", "metric", "partner")), strict=True))
+    order = np.array(sorted(range(n), key=sort_key.__getitem__), dtype=np.int64)
+    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS}, copy=False)
 
 
 def _first_of(keys: list[Any], values: list[Any]) -> dict[Any, Any]:

@@ -116,8 +116,21 @@ class TradeIndex:
 
 def indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Sparse 0/1 matrix adding column ``e`` into row ``rows[e]`` (columns with ``rows < 0`` are dropped)."""
+    return _ones(np.asarray(rows, dtype=np.int64), np.arange(n_cols, dtype=np.int64), n_rows, n_cols)
+
+
+def _ones(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """Return a CSR 0/1 matrix with a 1 at every ``(rows[i], cols[i])`` (entries with ``rows < 0`` dropped).
+
+    The pairs must be distinct and ``cols`` ascending within a row (then the matrix is
+    canonical); built by one stable sort of the rows.
+    """
     keep = np.flatnonzero(rows >= 0)
-    return sp.csr_matrix((np.ones(keep.size), (rows[keep], keep)), shape=(n_rows, n_cols))
+    r = rows[keep]
+    order = np.argsort(r, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix((np.ones(keep.size), cols[keep][order], indptr), shape=(n_rows, n_cols))
 
 
 def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:
@@ -195,9 +208,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
         np.where(stock & is_market(sup), at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
-    col = np.tile(np.arange(n), len(rows))
-    keep = row >= 0
-    flows = sp.csr_matrix((np.ones(int(keep.sum())), (row[keep], col[keep])), shape=(len(FLOWS) * m, n))
+    flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
     cross_at = np.flatnonzero(cross)
     pair_key = (bc_code[cross_at] * n_k + com_code[cross_at]) * n_c + sc_code[cross_at]
     _keys, pair_first, pair_code = np.unique(pair_key, return_index=True, return_inverse=True)
