@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -75,8 +76,9 @@ class Level:
     ----------
     start, stop : int
         Rows of the level in solve order.
-    ext : scipy.sparse.csr_matrix or None
-        ``(stop − start) × start``: input shares from suppliers in earlier levels.
+    ext_csr : tuple of (indptr, indices, data) or None
+        The CSR arrays of :attr:`ext` (what the solver reads: no matrix object is built
+        per level unless :attr:`ext` is asked for).
     internal : scipy.sparse.csr_matrix or None
         ``m × m``: input shares among the ``m`` rows of the level that sit on a loop
         (strongly connected components); None when the level has no loop.
@@ -90,10 +92,18 @@ class Level:
 
     start: int
     stop: int
-    ext: sp.csr_matrix | None
+    ext_csr: tuple[npt.NDArray[Any], npt.NDArray[Any], FloatArray] | None
     internal: sp.csr_matrix | None
     loop_rows: IntArray | None = None
     ext_blocks: tuple[tuple[int, int, sp.csr_matrix], ...] = ()
+
+    @cached_property
+    def ext(self) -> sp.csr_matrix | None:
+        """``(stop − start) × start``: input shares from suppliers in earlier levels (None: none)."""
+        if self.ext_csr is None:
+            return None
+        indptr, indices, data = self.ext_csr
+        return sp.csr_matrix((data, indices, indptr), shape=(self.stop - self.start, self.start), copy=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +189,7 @@ class CompiledGraph:
         if key not in self._cache:
             self._cache[key] = tuple(
                 Level(lv.start, lv.stop,
-                      None if lv.ext is None else lv.ext.astype(dt),
+                      None if lv.ext_csr is None else (lv.ext_csr[0], lv.ext_csr[1], lv.ext_csr[2].astype(dt)),
                       None if lv.internal is None else lv.internal.astype(dt), lv.loop_rows,
                       tuple((a, b, m.astype(dt)) for a, b, m in lv.ext_blocks))
                 for lv in self.levels
@@ -386,15 +396,16 @@ def compile_arrays(
     )
 
 
-def _blocks(ext: sp.csr_matrix) -> tuple[tuple[int, int, sp.csr_matrix], ...]:
-    """Cut a level's external shares into blocks of supplier rows (one counting sort)."""
-    n_k, s = ext.shape
-    if s <= 2 * BLOCK_ROWS or ext.nnz == 0:
+def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArray,
+            s: int) -> tuple[tuple[int, int, sp.csr_matrix], ...]:
+    """Cut a level's external shares (CSR arrays, ``s`` supplier columns) into blocks of supplier rows."""
+    n_k = len(indptr) - 1
+    if s <= 2 * BLOCK_ROWS or len(indices) == 0:
         return ()
-    rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(ext.indptr))
-    cols = ext.indices.astype(np.int64)
+    rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(indptr))
+    cols = indices.astype(np.int64)
     nb = (s + BLOCK_ROWS - 1) // BLOCK_ROWS
-    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, ext.data)
+    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, data)
     out = []
     for b in range(nb):
         a, z = int(big.indptr[b * n_k]), int(big.indptr[(b + 1) * n_k])
@@ -416,18 +427,18 @@ def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     data = at.data[a:b]
     internal_mask = indices >= s
     if not internal_mask.any():
-        ext = sp.csr_matrix((data, indices, indptr), shape=(e - s, s), copy=False)
-        return Level(s, e, ext, None, None, _blocks(ext))
+        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s))
     row_of = np.repeat(np.arange(e - s), np.diff(indptr))
     ext_keep = ~internal_mask
     ext = None
     if ext_keep.any():
-        ext = _csr(data[ext_keep], row_of[ext_keep], indices[ext_keep], (e - s, s))
+        m_ext = _csr(data[ext_keep], row_of[ext_keep], indices[ext_keep], (e - s, s))
+        ext = (m_ext.indptr, m_ext.indices, m_ext.data)
     r_int, c_int = row_of[internal_mask], indices[internal_mask].astype(np.int64) - s
     members = np.unique(np.concatenate((r_int, c_int))).astype(np.int64)
     m = len(members)
     internal = _csr(data[internal_mask], np.searchsorted(members, r_int), np.searchsorted(members, c_int), (m, m))
-    return Level(s, e, ext, internal, members, () if ext is None else _blocks(ext))
+    return Level(s, e, ext, internal, members, () if ext is None else _blocks(*ext, s))
 
 
 def _check_loops(
