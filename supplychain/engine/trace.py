@@ -50,7 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level
+from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level, _coo_to_csr
 from supplychain.errors import EngineError
 
 __all__ = [
@@ -198,6 +198,27 @@ def _iterate(g: sp.csr_matrix, y: FloatArray, fixed: BoolArray | None, code: Int
     return None
 
 
+def _identity_minus(g: sp.csr_matrix, keep: BoolArray | None) -> sp.csc_matrix:
+    """``I − diag(keep) G`` in float64, canonical CSC without explicit zeros (``G``: canonical CSR).
+
+    The matrix ``(sp.identity(m) - sp.diags(keep) @ G).tocsc()`` gives, entry for entry
+    (``1 + (−g)`` is ``1 − g`` exactly), built from the arrays by one counting sort.
+    """
+    m = g.shape[0]
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(g.indptr))
+    vals = -np.asarray(g.data, dtype=np.float64)
+    if keep is not None:
+        vals = vals * keep[rows]
+    diag = np.arange(m, dtype=np.int64)
+    # CSR of the transpose is CSC: the columns are the rows of the counting sort
+    t = _coo_to_csr(m, m, np.concatenate([diag, g.indices.astype(np.int64)]), np.concatenate([diag, rows]),
+                    np.concatenate([np.ones(m), vals]))
+    a = sp.csc_matrix((t.data, t.indices, t.indptr), shape=(m, m))
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    return a
+
+
 def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) -> Any:
     from scipy.sparse.linalg import splu
 
@@ -205,10 +226,7 @@ def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) ->
     cache = cg._cache
     if key in cache:
         return cache[key]
-    m = g.astype(np.float64)
-    if keep is not None:
-        m = sp.diags(keep.astype(np.float64)) @ m
-    a = (sp.identity(g.shape[0], format="csc") - m).tocsc()
+    a = _identity_minus(g, keep)
     try:
         lu = splu(a)
     except RuntimeError as exc:  # pragma: no cover - closed loops are refused at compile time

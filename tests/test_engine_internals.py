@@ -1,0 +1,43 @@
+"""Internals of the engine that must build exactly the matrices scipy's slower expressions build."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from supplychain.engine.compile import compile_arrays
+from supplychain.engine.trace import _identity_minus
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_identity_minus_is_scipys_matrix_entry_for_entry(seed: int) -> None:
+    # I − diag(keep) G, as (sp.identity − sp.diags(keep) @ G).tocsc(): same pattern (no explicit
+    # zeros: rows with keep = 0 and a diagonal share of exactly 1 drop out) and the same values
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 12))
+    g = sp.random(m, m, density=float(rng.uniform(0.05, 0.9)), format="csr", random_state=seed)
+    if seed % 5 == 0:
+        g = g.tolil()
+        g[0, 0] = 1.0
+        g = g.tocsr()
+    g.sum_duplicates()
+    keep = None if seed % 2 else rng.random(m) > 0.3
+    scaled = g if keep is None else sp.diags(keep.astype(np.float64)) @ g
+    want = (sp.identity(m, format="csc") - scaled).tocsc()
+    got = _identity_minus(g, keep)
+    assert got.format == "csc"
+    assert got.indptr.tolist() == want.indptr.tolist()
+    assert got.indices.tolist() == want.indices.tolist()
+    assert got.data.tolist() == want.data.tolist()
+
+
+def test_level_matrix_is_built_from_its_arrays() -> None:
+    # a mine (0, 100 t) and an import (1, 50 t) into a market (2): level 1 is row 2 with shares 2/3, 1/3
+    cg = compile_arrays(3, [0, 1], [2, 2], [100.0, 50.0], [100.0, 0.0, 0.0])
+    lv = cg.levels[1]
+    assert lv.ext_csr is not None
+    assert lv.ext is not None
+    assert lv.ext.shape == (1, 2)
+    assert lv.ext.toarray().round(4).tolist() == [[0.6667, 0.3333]]
+    assert cg.levels[0].ext is None
