@@ -41,3 +41,25 @@ def test_level_matrix_is_built_from_its_arrays() -> None:
     assert lv.ext.shape == (1, 2)
     assert lv.ext.toarray().round(4).tolist() == [[0.6667, 0.3333]]
     assert cg.levels[0].ext is None
+
+
+def test_a_cached_plan_gives_the_fresh_compile_and_still_refuses_a_closed_loop() -> None:
+    from supplychain.engine import compile as comp
+    from supplychain.errors import EngineError
+
+    # A (0) and B (1) trade back and forth; A mines 10 t. The same edges with other tonnes reuse
+    # the plan (same structure) and give what a compile with an empty cache gives.
+    src, dst = [0, 1, 1], [1, 0, 2]
+    comp._PLANS.clear()
+    first = compile_arrays(3, src, dst, [5.0, 2.0, 3.0], [10.0, 0.0, 0.0])
+    assert len(comp._PLANS) == 1
+    again = compile_arrays(3, src, dst, [6.0, 1.0, 5.0], [10.0, 0.0, 0.0])
+    assert len(comp._PLANS) == 1
+    comp._PLANS.clear()
+    fresh = compile_arrays(3, src, dst, [6.0, 1.0, 5.0], [10.0, 0.0, 0.0])
+    assert again.order.tolist() == fresh.order.tolist() == first.order.tolist()
+    assert again.At.toarray().tolist() == fresh.At.toarray().tolist()
+    assert [(lv.start, lv.stop) for lv in again.levels] == [(lv.start, lv.stop) for lv in fresh.levels]
+    # without A's production the loop takes all its material from itself: refused on a cache hit too
+    with pytest.raises(EngineError, match="closed loop"):
+        compile_arrays(3, src, dst, [6.0, 1.0, 5.0], [0.0, 0.0, 0.0])

@@ -21,6 +21,10 @@ not depend on the question asked, once per network:
   Nodes are renumbered level by level, so each level is a contiguous block of rows
   whose external suppliers all sit in the rows above it; a solve is one sparse
   mat-vec per level (plus a small linear solve for a level that holds a loop);
+* the plan (solve order, levels, components) depends only on which edges exist, so it
+  is kept for the last :data:`PLAN_CACHE_SIZE` structures (networks of at most
+  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a sweep compiles the same
+  structure with other tonnes sample after sample;
 * a check that no loop is closed: a strongly connected component in which every
   node takes all its material from inside the component (no primary production,
   no inflow from outside) makes ``I − Aᵀ`` singular — docs/domain.md: "a loop that
@@ -35,6 +39,8 @@ edges carry no share and are left out of the matrix.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -49,6 +55,8 @@ from supplychain.errors import EngineError, Problem, ScenarioError
 
 __all__ = [
     "BLOCK_ROWS",
+    "PLAN_CACHE_EDGES",
+    "PLAN_CACHE_SIZE",
     "SINGULAR_LEAK",
     "CompiledGraph",
     "Level",
@@ -347,38 +355,13 @@ def compile_arrays(
     inflow = p + np.bincount(dst_k, weights=w_k, minlength=n)
     share = w_k / inflow[dst_k]
 
-    # levels: Kahn's algorithm on the nodes; if it cannot place every node there are
-    # loops, and it runs again on the condensation (strongly connected components)
-    node_level = _kahn(n, src_k, dst_k)
-    n_loops = 0
-    if (node_level < 0).any():
-        from scipy.sparse.csgraph import connected_components
-
-        m_orig = _coo_to_csr(n, n, dst_k, src_k, share)
-        m_orig.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
-        n_comp, labels = connected_components(m_orig, directed=True, connection="strong")
-        labels = labels.astype(np.int64)
-        sizes = np.bincount(labels, minlength=n_comp)
-        self_loop = np.zeros(n_comp, dtype=bool)
-        self_loop[labels[src_k[src_k == dst_k]]] = True
-        loop_comp = (sizes > 1) | self_loop
-        n_loops = int(loop_comp.sum())
-        _check_loops(ids, labels, loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids, edge_paths)
-        cross = labels[src_k] != labels[dst_k]
-        comp_level = _kahn(n_comp, labels[src_k[cross]], labels[dst_k[cross]])
-        node_level = comp_level[labels]
-        order = np.lexsort((np.arange(n), labels, node_level)).astype(np.int64)
-    else:
-        order = np.argsort(node_level, kind="stable").astype(np.int64)
-    pos = np.empty(n, dtype=np.int64)
-    pos[order] = np.arange(n, dtype=np.int64)
-
-    at = _coo_to_csr(n, n, pos[dst_k], pos[src_k], share)
-    lv_sorted = node_level[order]
-    bounds = np.flatnonzero(np.diff(lv_sorted)) + 1
-    starts = np.concatenate(([0], bounds)).astype(np.int64) if n else np.array([], dtype=np.int64)
-    stops = np.concatenate((bounds, [n])).astype(np.int64) if n else np.array([], dtype=np.int64)
-    levels = tuple(_level(at, int(s), int(e)) for s, e in zip(starts, stops, strict=True))
+    plan = _plan(n, src_k, dst_k)
+    if plan.labels is not None and plan.loop_comp is not None:
+        _check_loops(ids, plan.labels, plan.loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids,
+                     edge_paths)
+    order = plan.order.copy()
+    at = _coo_to_csr(n, n, plan.pos[dst_k], plan.pos[src_k], share)
+    levels = tuple(_level(at, int(s), int(e)) for s, e in zip(plan.starts, plan.stops, strict=True))
 
     p_sorted = p[order]
     in_sorted = inflow[order]
@@ -392,8 +375,89 @@ def compile_arrays(
         primary_share=pi,
         levels=levels,
         n_edges=int(keep.sum()),
-        n_loops=n_loops,
+        n_loops=plan.n_loops,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """The solve plan of a network's structure: which edges exist, not their tonnes.
+
+    ``order`` and ``pos`` (solve position of each node), the levels' row bounds
+    ``starts``/``stops``, and for a network with loops its strongly connected
+    components ``labels`` and which of them hold a loop (``loop_comp``).
+    """
+
+    order: IntArray
+    pos: IntArray
+    starts: IntArray
+    stops: IntArray
+    labels: IntArray | None
+    loop_comp: BoolArray | None
+    n_loops: int
+
+
+PLAN_CACHE_SIZE = 64
+"""Plans kept (least recently used dropped first) by :func:`_plan`."""
+PLAN_CACHE_EDGES = 20_000
+"""Only networks with at most this many edges are kept (a key holds their endpoints: ≤ 320 kB)."""
+_PLANS: OrderedDict[tuple[int, bytes, bytes], _Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
+    """Return the :class:`_Plan` of the network with ``n`` nodes and edges ``src → dst`` (cached).
+
+    Levels: Kahn's algorithm on the nodes; if it cannot place every node there are
+    loops, and it runs again on the condensation (strongly connected components).
+    The plan depends only on ``n`` and the edge endpoints in order, which are the
+    cache key itself (compared in full, so a hit is the same structure); a sweep
+    compiles the same structure with other tonnes sample after sample.
+    """
+    key = (n, src.tobytes(), dst.tobytes()) if len(src) <= PLAN_CACHE_EDGES else None
+    if key is not None:
+        with _PLANS_LOCK:
+            hit = _PLANS.get(key)
+            if hit is not None:
+                _PLANS.move_to_end(key)
+                return hit
+    node_level = _kahn(n, src, dst)
+    labels: IntArray | None = None
+    loop_comp: BoolArray | None = None
+    n_loops = 0
+    if (node_level < 0).any():
+        from scipy.sparse.csgraph import connected_components
+
+        pattern = _coo_to_csr(n, n, dst, src, np.ones(len(src)))
+        pattern.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
+        n_comp, comp = connected_components(pattern, directed=True, connection="strong")
+        labels = comp.astype(np.int64)
+        sizes = np.bincount(labels, minlength=n_comp)
+        self_loop = np.zeros(n_comp, dtype=bool)
+        self_loop[labels[src[src == dst]]] = True
+        loop_comp = (sizes > 1) | self_loop
+        n_loops = int(loop_comp.sum())
+        cross = labels[src] != labels[dst]
+        comp_level = _kahn(n_comp, labels[src[cross]], labels[dst[cross]])
+        node_level = comp_level[labels]
+        order = np.lexsort((np.arange(n), labels, node_level)).astype(np.int64)
+    else:
+        order = np.argsort(node_level, kind="stable").astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n, dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(node_level[order])) + 1
+    starts = np.concatenate(([0], bounds)).astype(np.int64) if n else np.array([], dtype=np.int64)
+    stops = np.concatenate((bounds, [n])).astype(np.int64) if n else np.array([], dtype=np.int64)
+    plan = _Plan(order, pos, starts, stops, labels, loop_comp, n_loops)
+    for arr in (order, pos, starts, stops, labels, loop_comp):
+        if arr is not None:
+            arr.flags.writeable = False
+    if key is not None:
+        with _PLANS_LOCK:
+            _PLANS[key] = plan
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
+    return plan
 
 
 def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArray,
