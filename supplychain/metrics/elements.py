@@ -173,9 +173,9 @@ def element_traced_share(
     """
     w = np.asarray(element_t, dtype=np.float64)
     cg = compile_arrays(n, src, dst, w, element_primary)
-    t_solve = traced_share(cg, np.asarray(in_source, dtype=bool)[cg.nodes.astype(np.int64)])
+    t_solve = traced_share(cg, np.asarray(in_source, dtype=bool)[cg.order])
     out = np.empty(n)
-    out[cg.nodes.astype(np.int64)] = t_solve
+    out[cg.order] = t_solve
     return out
 
 

@@ -57,7 +57,8 @@ def consumption_edges(edges: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """
     from supplychain.graph.build import node_kind
 
-    return np.array([node_kind(b) in CONSUMING_KINDS for b in edges["buyer"].astype(str)], dtype=bool)
+    buyers = edges["buyer"].astype(str).tolist()
+    return np.fromiter((node_kind(b) in CONSUMING_KINDS for b in buyers), dtype=bool, count=len(buyers))
 
 
 def consumption(edges: pd.DataFrame) -> pd.DataFrame:
@@ -68,10 +69,10 @@ def consumption(edges: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``country``, ``commodity``, ``tonnes``.
     """
-    ce = edges.loc[consumption_edges(edges)]
-    return pd.DataFrame({"country": ce["buyer_country"].astype(str).to_numpy(),
-                         "commodity": ce["commodity"].astype(str).to_numpy(),
-                         "tonnes": ce["tonnes"].to_numpy(dtype=float)})
+    ce = consumption_edges(edges)
+    return pd.DataFrame({"country": edges["buyer_country"].to_numpy()[ce].astype(str).astype(object),
+                         "commodity": edges["commodity"].to_numpy()[ce].astype(str).astype(object),
+                         "tonnes": edges["tonnes"].to_numpy(dtype=float)[ce]}, copy=False)
 
 
 def exposure_shares(

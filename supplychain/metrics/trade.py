@@ -187,8 +187,8 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     is_mkt = np.asarray(nodes["kind"].to_numpy() == "market", dtype=bool)
     m_country, m_com = nodes["country"].to_numpy()[is_mkt], nodes["commodity"].to_numpy()[is_mkt]
     n = len(edges)
-    sup = edges["supplier"].astype(str).tolist()
-    buy = edges["buyer"].astype(str).tolist()
+    sup = edges["supplier"].to_numpy()
+    buy = edges["buyer"].to_numpy()
     sc, bc = edges["supplier_country"].to_numpy(), edges["buyer_country"].to_numpy()
     com = edges["commodity"].to_numpy()
     (mc_code, sc_code, bc_code), n_c = text_codes(m_country, sc, bc)
@@ -200,12 +200,16 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     cross = (kind == "trade") & (sc_code != bc_code)
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)
+    at_stock = np.flatnonzero(stock)
+    drawn, built = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    drawn[at_stock], built[at_stock] = is_market(buy[at_stock]), is_market(sup[at_stock])
+    facility = np.fromiter((":" not in str(v) for v in sup.tolist()), dtype=bool, count=n)
     rows = [
-        np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
+        np.where(facility, at_supplier, none),  # production
         np.where(cross, at_buyer, none),  # imports
         np.where(cross, at_supplier, none),  # exports
-        np.where(stock & is_market(buy), at_buyer, none),  # drawn
-        np.where(stock & is_market(sup), at_supplier, none),  # built
+        np.where(drawn, at_buyer, none),  # drawn
+        np.where(built, at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
