@@ -994,7 +994,9 @@ def _complete_nodes(scenario: Scenario, nodes: pd.DataFrame) -> pd.DataFrame:
         known = [default.get(c) for c in com]
         if name in cols:
             known = [v if g else k for v, g, k in zip(cols[name].tolist(), given, known, strict=True)]
-        return np.array([missing if k is None or pd.isna(k) else k for k in known], dtype=object)
+        out = np.array(known, dtype=object)
+        out[pd.isna(out)] = missing
+        return out
 
     has_stage = ~pd.isna(cols["stage"]) & (cols["stage"] != "") if "stage" in cols else np.zeros(n, dtype=bool)
     has_basis = ~pd.isna(cols["basis"]) if "basis" in cols else np.zeros(n, dtype=bool)
@@ -1007,6 +1009,7 @@ def _complete_nodes(scenario: Scenario, nodes: pd.DataFrame) -> pd.DataFrame:
             values = np.asarray(cols[col], dtype=float)
             cols[col] = np.where(np.isnan(values), fill, values)
     for col in ("facility", "facility_kind", "name"):
-        texts = cols[col].tolist() if col in cols else [""] * n
-        cols[col] = np.array(["" if pd.isna(v) else str(v) for v in texts], dtype=object)
+        texts = np.asarray(cols[col], dtype=object) if col in cols else np.full(n, "", dtype=object)
+        cols[col] = np.array(["" if na else str(v) for v, na in zip(texts.tolist(), pd.isna(texts).tolist(),
+                                                                     strict=True)], dtype=object)
     return pd.DataFrame(cols, copy=False)
