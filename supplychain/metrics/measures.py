@@ -611,19 +611,21 @@ def measures_from_tables(
                      basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
 
     cols = rows.columns()
-    com = cols["commodity"].tolist()
+    # stage and basis of each row's commodity (the first node's), looked up once per commodity
+    com_code, coms = pd.factorize(cols["commodity"], use_na_sentinel=False)
     stage_of = {c: _text(s, "") for c, s in _first_of(node_com.tolist(), nodes["stage"].tolist()).items()}
     basis_of = {c: _text(b, "t") for c, b in _first_of(node_com.tolist(), nodes["basis"].tolist()).items()}
-    cols["stage"] = np.array([stage_of.get(c, "") for c in com], dtype=object)
-    given = np.array([b is not None for b in cols["basis"].tolist()], dtype=bool)
-    cols["basis"] = np.where(given, cols["basis"], np.array([basis_of.get(c, "t") for c in com], dtype=object))
-    n = len(com)
+    cols["stage"] = np.array([stage_of.get(c, "") for c in coms.tolist()], dtype=object)[com_code]
+    cols["basis"] = np.where(pd.isna(cols["basis"]), np.array([basis_of.get(c, "t") for c in coms.tolist()],
+                                                              dtype=object)[com_code], cols["basis"])
+    n = len(com_code)
     cols["year"] = np.full(n, int(year), dtype=np.int64)
     cols["scenario"] = np.full(n, scenario_name, dtype=object)
     cols["variant"] = np.full(n, variant, dtype=object)
-    # rows by country, commodity, metric, partner (texts; a stable sort keeps ties in order)
-    sort_key = list(zip(*(cols[k].tolist() for k in ("country", "commodity", "metric", "partner")), strict=True))
-    order = np.array(sorted(range(n), key=sort_key.__getitem__), dtype=np.int64)
+    # rows by country, commodity, metric, partner (texts, sorted as Python sorts them; stable)
+    ranks = [pd.factorize(cols[k], sort=True, use_na_sentinel=False)[0] for k in ("partner", "metric", "commodity",
+                                                                                  "country")]
+    order = np.lexsort(ranks)
     return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS}, copy=False)
 
 

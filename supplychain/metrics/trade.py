@@ -145,12 +145,14 @@ def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:
     >>> a.tolist(), b.tolist(), n
     ([2, 1], [1, 0, 1], 3)
     """
-    arrays = [np.asarray(c, dtype=object).astype(str) for c in columns]
+    arrays = [np.asarray(c, dtype=object).reshape(-1) for c in columns]
     if not arrays:
         return [], 0
-    uniq, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
-    inverse = np.asarray(inverse, dtype=np.int64).ravel()
-    return np.split(inverse, np.cumsum([len(a) for a in arrays])[:-1]), len(uniq)
+    values = np.concatenate(arrays)
+    if not all(type(v) is str for v in values.tolist()):
+        values = values.astype(str).astype(object)
+    codes, uniq = pd.factorize(values, sort=True)
+    return np.split(np.asarray(codes, dtype=np.int64), np.cumsum([len(a) for a in arrays])[:-1]), len(uniq)
 
 
 def lookup(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
