@@ -1,4 +1,4 @@
-"""Internals of the engine that must build exactly the matrices scipy's slower expressions build."""
+"""Internals of the engine and the measures that must give exactly what slower expressions give."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import scipy.sparse as sp
 
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import _identity_minus
+from supplychain.metrics.trade import text_codes
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -63,3 +64,20 @@ def test_a_cached_plan_gives_the_fresh_compile_and_still_refuses_a_closed_loop()
     # without A's production the loop takes all its material from itself: refused on a cache hit too
     with pytest.raises(EngineError, match="closed loop"):
         compile_arrays(3, src, dst, [6.0, 1.0, 5.0], [0.0, 0.0, 0.0])
+
+
+def test_text_codes_rank_texts_as_sorting_them_does() -> None:
+    # one vocabulary over the columns, ranked in Python's order of the texts: "" < "CN" < "US" < "USA";
+    # a value that is not text is ranked by its text (NaN as "nan", None as "None")
+    (a, b), n = text_codes(["US", "", "USA"], ["CN", "US", float("nan"), None])
+    assert n == 6
+    assert a.tolist() == [3, 0, 4]
+    assert b.tolist() == [1, 3, 5, 2]
+    rng = np.random.default_rng(3)
+    words = np.array(["A", "a", "US", "USA", "U", "", "é", "z_", ":"], dtype=object)
+    cols = [words[rng.integers(0, len(words), size=int(rng.integers(0, 30)))] for _ in range(3)]
+    codes, n = text_codes(*cols)
+    texts = sorted({str(v) for c in cols for v in c})
+    assert n == len(texts)
+    for col, code in zip(cols, codes, strict=True):
+        assert code.tolist() == [texts.index(str(v)) for v in col]

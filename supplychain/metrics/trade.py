@@ -149,7 +149,7 @@ def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:
     if not arrays:
         return [], 0
     values = np.concatenate(arrays)
-    if not all(type(v) is str for v in values.tolist()):
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
         values = values.astype(str).astype(object)
     codes, uniq = pd.factorize(values, sort=True)
     return np.split(np.asarray(codes, dtype=np.int64), np.cumsum([len(a) for a in arrays])[:-1]), len(uniq)
