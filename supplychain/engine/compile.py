@@ -208,7 +208,7 @@ class CompiledGraph:
 
 def _csr(data: FloatArray, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> sp.csr_matrix:
     """CSR with duplicates summed and indices sorted (canonical)."""
-    m = sp.csr_matrix((data, (rows, cols)), shape=shape)
+    m = _coo_to_csr(shape[0], shape[1], rows, cols, data)
     m.sum_duplicates()
     return m
 
@@ -631,15 +631,20 @@ def compile_tables(
     >>> list(compile_tables(nodes, edges).nodes)
     ['m', 'AU:ore']
     """
-    ids = pd.Index(nodes["node"].astype(str), dtype=object)
-    if ids.has_duplicates:
+    names = [str(v) for v in nodes["node"].tolist()]
+    where = {v: i for i, v in enumerate(names)}
+    if len(where) != len(names):
+        ids = pd.Index(names, dtype=object)
         dup = sorted(ids[ids.duplicated()].unique())
         msg = f"node ids repeat: {', '.join(dup[:10])}"
         raise EngineError(msg)
-    s = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
-    d = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
+    sup = [str(v) for v in edges["supplier"].tolist()]
+    buy = [str(v) for v in edges["buyer"].tolist()]
+    s = np.fromiter((where.get(v, -1) for v in sup), dtype=np.int64, count=len(sup))
+    d = np.fromiter((where.get(v, -1) for v in buy), dtype=np.int64, count=len(buy))
     if (s < 0).any() or (d < 0).any():
-        missing = sorted(set(edges["supplier"].astype(str)[s < 0]) | set(edges["buyer"].astype(str)[d < 0]))
+        missing = sorted({v for v, i in zip(sup, s.tolist(), strict=True) if i < 0}
+                         | {v for v, i in zip(buy, d.tolist(), strict=True) if i < 0})
         msg = f"edges name nodes that are not in the node table: {', '.join(missing[:10])}"
         raise EngineError(msg)
     # names and scenario paths of edges are read only to report a closed loop: converted on demand
@@ -647,9 +652,9 @@ def compile_tables(
     paths = _OnDemand(edges["entity"].to_numpy(), _entity_path) if "entity" in edges.columns else None
     try:
         return compile_arrays(
-            len(ids), s, d, edges[weight].to_numpy(dtype=float),
+            len(names), s, d, edges[weight].to_numpy(dtype=float),
             nodes[primary].to_numpy(dtype=float) if primary in nodes.columns else None,
-            node_ids=ids, edge_ids=edge_ids, edge_paths=paths,
+            node_ids=names, edge_ids=edge_ids, edge_paths=paths,
         )
     except EngineError as err:
         cause = err.__cause__
