@@ -555,9 +555,9 @@ def measures_from_tables(
     rows.add(c, k, "origin_share_mining", v, "share", partner=partner)
     proc, proc_cols = _origin(cg, info, "processing", None)
     unprocessed = np.where(cg.inflow > 0, np.maximum(1.0 - proc.sum(axis=1), 0.0), 0.0)
-    ore = np.asarray(nodes["stage"].to_numpy()[mkt] != "ore", dtype=bool)
+    not_ore = np.asarray(nodes["stage"].to_numpy()[mkt] != "ore", dtype=bool)
     c, k, partner, v = _long(np.column_stack([proc, unprocessed]), np.append(proc_cols.astype(object), UNPROCESSED),
-                             m_at[ore], m_country[ore], m_com[ore])
+                             m_at[not_ore], m_country[not_ore], m_com[not_ore])
     rows.add(c, k, "origin_share_processing", v, "share", partner=partner)
     c, k, partner, v = _long(*_origin(cg, info, "owner", owners), m_at, m_country, m_com)
     rows.add(c, k, "owner_share", v, "share", partner=partner)
