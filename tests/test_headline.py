@@ -120,3 +120,42 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
 
     outcome = ScenarioOutcome(PATH_2030.name, sc, pd.DataFrame(), result.shortfall)
     assert _headlines([outcome])[0] == expected
+
+
+# ------------------------------------------------------------------ the scenario sections of the report
+SMALL = Path(__file__).resolve().parent / "data" / "cli" / "small.yaml"
+
+
+def test_a_section_without_targets_follows_the_one_rule_and_leads_with_exposure() -> None:
+    # small.yaml without its target: final demand of NdPr oxide by US (3,000 t), JP (1,000 t) and
+    # CN (8,000 t). No target anywhere, so the focus is the US and its one use is the section's
+    # headline pair; the old fallback took the largest demands outside China (US, then JP).
+    # The rows of the pair are the one headline's measures first (exposed, traced, shortfall),
+    # then the first-hop ones.
+    from supplychain.io import load_text
+    from supplychain.report.runs import _focus_pairs
+    from supplychain.report.tables import SECTION_METRICS, _concat, _headline
+
+    text = SMALL.read_text(encoding="utf-8")
+    sc = load_text(text[: text.index("targets:")], "no_targets.yaml")
+    run = ScenarioRun(sc, (simulate(sc, mode="fixed"),))
+    assert _focus_pairs(run) == ([("US", "ndpr")], False)
+    view = _headline(run, _concat(run.results, "measures"), 2024, 2030, names_of(sc), [("US", "ndpr")])
+    labels = [row["metric"] for row in view["rows"]]
+    assert labels == [label for _, label in SECTION_METRICS]
+    assert labels[:3] == ["exposure incl. unmet demand", "traced China share of what arrives",
+                          "shortfall (share of demand)"]
+    # 2030 under the ban (fixed): 2,000 of 3,000 t unmet, MY's 1,000 t are 0 % China → exposed 2/3
+    assert view["rows"][0]["cells"][0]["text"].endswith("→ 67%")
+
+
+def test_report_commodity_leads_the_workbook_as_it_leads_the_page(result: Result, tmp_path: Path) -> None:
+    # `report --commodity ree_compounds`: the page's answer is about US compounds; the workbook's US
+    # sheet used to ignore the option and lead with magnets.
+    from supplychain.report.html import write_report
+
+    sc = load(PATH_2030)
+    out = write_report([ScenarioRun(sc, (result,), str(PATH_2030))], tmp_path / "r", commodity="ree_compounds")
+    rows = list(openpyxl.load_workbook(out / "tables.xlsx")["US United States"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[:3] == ("commodity", "unit", "measure"))
+    assert rows[head + 1][0] == names_of(sc)["ree_compounds"]

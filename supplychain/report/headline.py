@@ -8,7 +8,7 @@ The report's answers (:mod:`supplychain.report.answers`), the workbook's country
 rows here, by one rule:
 
 1. **Focus countries** — those asked for, else the countries the scenario's targets
-   name (sorted), else :data:`~supplychain.report.runs.DEFAULT_COUNTRY` (the US):
+   name (sorted), else :data:`DEFAULT_COUNTRY` (the US):
    :func:`default_focus`.
 2. **Focus commodity** of a focus country — the commodity given (``report
    --commodity``), else the one it has final demand of furthest down the chain
@@ -47,12 +47,11 @@ from typing import Final
 
 import pandas as pd
 
-from supplychain.report.runs import DEFAULT_COUNTRY
 from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
-__all__ = ["HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures", "headline_pairs",
-           "ranked_uses"]
+__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures",
+           "headline_pairs", "ranked_uses"]
 
 HEADLINE_METRICS: Final = (
     ("exposed_share", "exposure incl. unmet demand"),
@@ -61,6 +60,8 @@ HEADLINE_METRICS: Final = (
 )
 """The headline measures, in column order, with the answers' headings."""
 _HEADLINE_IDS: Final = tuple(metric for metric, _ in HEADLINE_METRICS)
+DEFAULT_COUNTRY: Final = "US"
+"""Focus country when none is asked for and no target names one (the question the tool was built for)."""
 
 def default_focus(target_countries: Iterable[str], asked: Sequence[str] = ()) -> list[str]:
     """Return the focus countries: ``asked`` (first occurrence kept), else the targets' countries sorted, else US.
