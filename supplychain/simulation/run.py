@@ -224,7 +224,9 @@ class _Run:
     off_capacity: dict[str, float]
     ledger: StockLedger
     out: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {
-        k: [] for k in ("flows", "shortfall", "util", "att", "measures", "solver")})
+        k: [] for k in ("flows", "shortfall", "util", "att", "measures")})
+    years: list[int] = field(default_factory=list)
+    solver: list[dict[str, Any]] = field(default_factory=list)
     nodes: dict[int, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -427,7 +429,7 @@ class Simulator:
         return [self._close(r, mode) for r in states]
 
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
-        """Simulate one year of the variant ``r`` and keep its tables."""
+        """Simulate one year of the variant ``r`` and keep its tables (``year`` and ``variant`` added in :meth:`_close`)."""
         active, label = r.toggles.active, r.label
         r.ledger.open(year)  # stocks dated this year enter now
         if mode == "rebalance":
@@ -436,37 +438,38 @@ class Simulator:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, stats = res
         r.nodes[year] = _with_sinks(sim_nodes, flows)
-        r.out["flows"].append(flows.assign(variant=label))
-        r.out["shortfall"].append(short.assign(year=year, variant=label))
-        r.out["util"].append(util.assign(variant=label))
-        r.out["att"].append(att.assign(variant=label))
-        r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
+        r.years.append(year)
+        r.out["flows"].append(flows)
+        r.out["shortfall"].append(short)
+        r.out["util"].append(util)
+        r.out["att"].append(att)
+        r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
                                  inputs=inputs)
-        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(inputs["content"], short, year)]
-        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
-        m = pd.concat([m, _element_exposure(m)], ignore_index=True)
-        r.out["measures"].append(m.assign(variant=label))
+        element_short = _element_shortfall_measures(inputs["content"], short, year)
+        parts = [m, _shortfall_measures(short, year), element_short, _element_exposure(m, element_short)]
+        r.out["measures"].extend(p for p in parts if len(p))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
         """Assemble the tables of a variant whose years are all simulated."""
         label = r.label
-        measures = _concat(r.out["measures"], MEASURE_COLUMNS)
-        flows = _concat(r.out["flows"], FLOW_COLUMNS)
+        measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
+        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
+        util["variant"] = label
         return RunOutput(
             measures=measures,
             flows=flows,
-            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS),
+            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
             utilisation=util,
             gainers=gainers_table(flows),
             targets=targets,
-            attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
+            attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
             stocks=r.ledger.table().assign(variant=label),
             toggles=r.toggles,
-            solver=pd.concat(r.out["solver"], ignore_index=True),
+            solver=pd.DataFrame(r.solver),
             inactive=self._inactive(util, mode),
             nodes=r.nodes,
             mode=mode,
@@ -520,12 +523,12 @@ class Simulator:
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
         # stocks cover the final use of their own market (nothing is re-routed)
-        gaps = {f"{c}:{k}": float(s) for c, k, s in zip(short["country"], short["commodity"], short["shortfall_t"],
-                                                        strict=True)}
-        demand = {f"{c}:{k}": float(d) for c, k, d in zip(short["country"], short["commodity"], short["demand_t"],
-                                                          strict=True)}
-        drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
-        drawn = _net_of_baseline_draw(edges, drawn)
+        markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
+        gaps = dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
+        demand = dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True))
+        base = _stock_edge_draws(edges)
+        drawn = ledger.record(year, _baseline_stock_gap(base, gaps), demand)
+        drawn = _net_of_baseline_draw(base, drawn)
         return res, _apply_stock_cover(short, drawn), drawn
 
     def _year_fixed(
@@ -543,11 +546,11 @@ class Simulator:
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
         tonnes = _deliver_draws(edges, res.tonnes, drawn)
-        flows = _flow_frame(year, edges.assign(origin="observed"), edges["tonnes"].to_numpy(dtype=float), tonnes,
+        flows = _flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal)
+                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed")
         unsold = _facility_unsold(edges, res.unsold)
-        flows = _concat([flows, _response_rows(year, unsold, drawn)], FLOW_COLUMNS[:-1])
+        flows = _with_response_rows(flows, year, unsold, drawn)
         sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
         util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(unsold))
@@ -604,7 +607,7 @@ class Simulator:
         sim_edges = _add_release_edges(sim_edges, draws)
         ids = model.nodes["node"].astype(str).to_numpy()
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        flows = _concat([flows, _response_rows(year, unsold, draws)], FLOW_COLUMNS[:-1])
+        flows = _with_response_rows(flows, year, unsold, draws)
         util = _utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
             zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
@@ -616,16 +619,28 @@ class Simulator:
 
 
 # --------------------------------------------------------------- helpers
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if not f.empty]
-    if not frames:
+def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | None = None,
+            years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Stack the non-empty ``frames``: ``columns`` first (those present), then the others in order of appearance.
+
+    ``variant``: a column of that label added to every row; ``years``: one year per frame, a ``year``
+    column. With no rows at all, an empty table of ``columns``.
+    """
+    keep = [i for i, f in enumerate(frames) if not f.empty]
+    if not keep:
         return pd.DataFrame(columns=columns)
-    df = pd.concat(frames, ignore_index=True)
-    return df[[c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]]
+    df = pd.concat([frames[i] for i in keep], ignore_index=True)
+    if years is not None:
+        df["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
+    if variant is not None:
+        df["variant"] = variant
+    order = [c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]
+    return df if order == list(df.columns) else df[order]
 
 
 def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any, cost: Any,
-                deal: Any) -> pd.DataFrame:
+                deal: Any, origin: str | None = None) -> pd.DataFrame:
+    """Flow rows of the edges of ``table`` (:data:`FLOW_COLUMNS` but ``variant``); ``origin``: one for every row."""
     base = np.asarray(baseline, dtype=float)
     t = np.asarray(tonnes, dtype=float)
     t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
@@ -641,7 +656,7 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
         "commodity": table["commodity"].to_numpy(),
         "stage": table["stage"].to_numpy() if "stage" in table else "",
         "kind": table["kind"].to_numpy(),
-        "origin": table["origin"].to_numpy() if "origin" in table else "observed",
+        "origin": origin if origin is not None else table["origin"].to_numpy() if "origin" in table else "observed",
         "baseline_t": base,
         "tonnes": t,
         "change_t": t - base,
@@ -653,67 +668,68 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
 
 def _stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
     """Tonnes drawn per market on baseline stock edges (``C:k:stock`` → ``C:k``)."""
-    s = edges["supplier"].astype(str)
-    m = s.str.endswith(":stock")
-    if not m.any():
+    sup = edges["supplier"].astype(str).tolist()
+    at = [i for i, x in enumerate(sup) if x.endswith(":stock")]
+    if not at:
         return {}
-    g = edges.loc[m].groupby(s[m].str.rsplit(":", n=1).str[0])["tonnes"].sum()
-    return {str(k): float(v) for k, v in g.items()}
+    t = edges["tonnes"].to_numpy(dtype=float)[at].tolist()
+    return group_sums([sup[i].rsplit(":", 1)[0] for i in at], t)
 
 
 def _limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float64]],
                        ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
-    levels = ledger.available()
-    s = edges["supplier"].astype(str)
-    for i in np.flatnonzero(s.str.endswith(":stock").to_numpy()):
-        m = s.iloc[i].rsplit(":", 1)[0]
-        t = float(edges["tonnes"].iloc[i])
+    levels = ledger.levels
+    if not levels:
+        return b
+    tonnes = edges["tonnes"].to_numpy(dtype=float)
+    for i, s in enumerate(edges["supplier"].astype(str).tolist()):
+        if not s.endswith(":stock"):
+            continue
+        m = s.rsplit(":", 1)[0]
+        t = float(tonnes[i])
         if t > 0 and m in levels and levels[m] < t:
             b[i] = b[i] + (1.0 - levels[m] / t) - b[i] * (1.0 - levels[m] / t)
     return b
 
 
-def _baseline_stock_gap(edges: pd.DataFrame, gaps: Mapping[str, float]) -> dict[str, float]:
-    """Gap a stock must fill in the fixed response: its baseline draw plus the final-use shortfall."""
-    base = _stock_edge_draws(edges)
+def _baseline_stock_gap(base: Mapping[str, float], gaps: Mapping[str, float]) -> dict[str, float]:
+    """Gap a stock must fill in the fixed response: its baseline draw (``base``, :func:`_stock_edge_draws`) plus
+    the final-use shortfall."""
     return {m: base.get(m, 0.0) + gaps.get(m, 0.0) for m in set(base) | set(gaps)}
 
 
-def _net_of_baseline_draw(edges: pd.DataFrame, drawn: Mapping[str, float]) -> dict[str, float]:
-    base = _stock_edge_draws(edges)
+def _net_of_baseline_draw(base: Mapping[str, float], drawn: Mapping[str, float]) -> dict[str, float]:
     return {m: max(0.0, d - base.get(m, 0.0)) for m, d in drawn.items()}
 
 
 def _apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.DataFrame:
     if not drawn:
         return short
-    short = short.copy()
-    key = short["country"].astype(str) + ":" + short["commodity"].astype(str)
-    cover = key.map(drawn).fillna(0.0).to_numpy(dtype=float)
-    cover = np.minimum(cover, short["shortfall_t"].to_numpy(dtype=float))
-    short["delivered_t"] = short["delivered_t"] + cover
-    short["shortfall_t"] = short["shortfall_t"] - cover
+    keys = [f"{c}:{k}" for c, k in zip(short["country"].astype(str).tolist(), short["commodity"].astype(str).tolist(),
+                                       strict=True)]
+    cover = np.array([drawn.get(k, np.nan) for k in keys], dtype=float)
+    gap = short["shortfall_t"].to_numpy(dtype=float)
+    cover = np.minimum(np.where(np.isnan(cover), 0.0, cover), gap)
     d = short["demand_t"].to_numpy(dtype=float)
-    short["shortfall_share"] = np.where(d > 0, short["shortfall_t"].to_numpy(dtype=float) / np.where(d > 0, d, 1), 0)
-    return short
+    left = gap - cover
+    return short.assign(delivered_t=short["delivered_t"].to_numpy(dtype=float) + cover, shortfall_t=left,
+                        shortfall_share=np.where(d > 0, left / np.where(d > 0, d, 1), 0))
 
 
 def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Mapping[str, float]) -> pd.DataFrame:
     """Node table after the response: primary production = simulated output of primary producers."""
-    nodes = nodes.copy()
-    if "primary" not in nodes:
-        nodes["primary"] = 0.0
-    nodes["primary"] = nodes["primary"].astype(float).fillna(0.0)
+    primary = nodes["primary"].to_numpy(dtype=float) if "primary" in nodes else np.zeros(len(nodes))
+    primary = np.where(np.isnan(primary), 0.0, primary)
     t = np.asarray(tonnes, dtype=float)
     out = group_sums(edges["supplier"].astype(str).tolist(), t.tolist())
-    ids = nodes["node"].astype(str)
-    kind = nodes["kind"].astype(str)
-    into = set(edges.loc[t > 0, "buyer"].astype(str))
-    primary_fac = (kind == "facility") & ~ids.isin(into)
-    primary_fac &= (nodes["primary"] > 0) | ids.str.contains(".", regex=False)
-    stock = kind == "stock"
-    sel = primary_fac | stock
-    nodes.loc[sel, "primary"] = _lookup(out, ids[sel].tolist())
+    ids = nodes["node"].astype(str).tolist()
+    kind = nodes["kind"].astype(str).to_numpy()
+    into = set(edges["buyer"].astype(str).to_numpy()[t > 0].tolist())
+    primary_fac = (kind == "facility") & np.array([i not in into and (p > 0 or "." in i)
+                                                   for i, p in zip(ids, primary.tolist(), strict=True)], dtype=bool)
+    sel = np.flatnonzero(primary_fac | (kind == "stock"))
+    primary[sel] = _lookup(out, [ids[i] for i in sel.tolist()])
+    nodes = nodes.assign(primary=primary)
     release = [m for m, d in draws.items() if d > TOL]
     if release:
         extra = pd.DataFrame({
@@ -754,11 +770,14 @@ def _deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float])
 def _facility_unsold(edges: pd.DataFrame, unsold: Any) -> dict[tuple[str, str, str], float]:
     """Unsold output of the ``fixed`` response per (facility, country, commodity) (:func:`curtail`)."""
     u = np.asarray(unsold, dtype=float)
+    at = np.flatnonzero(u > TOL)
     out: dict[tuple[str, str, str], float] = {}
-    for i in np.flatnonzero(u > TOL).tolist():
-        key = (str(edges["supplier"].iloc[i]), str(edges["supplier_country"].iloc[i]),
-               str(edges["commodity"].iloc[i]))
-        out[key] = out.get(key, 0.0) + float(u[i])
+    if not at.size:
+        return out
+    cols = [edges[c].to_numpy()[at].tolist() for c in ("supplier", "supplier_country", "commodity")]
+    for s, c, k, x in zip(*cols, u[at].tolist(), strict=True):
+        key = (str(s), str(c), str(k))
+        out[key] = out.get(key, 0.0) + x
     return out
 
 
@@ -768,6 +787,13 @@ def _unsold_by_facility(unsold: Mapping[tuple[str, str, str], float]) -> dict[st
     for (f, _, _), t in unsold.items():
         out[f] = out.get(f, 0.0) + t
     return out
+
+
+def _with_response_rows(flows: pd.DataFrame, year: int, unsold: Mapping[Any, float],
+                        drawn: Mapping[str, float]) -> pd.DataFrame:
+    """``flows`` and the rows of :func:`_response_rows` after them."""
+    rows = _response_rows(year, unsold, drawn)
+    return _concat([flows, rows], FLOW_COLUMNS[:-1]) if len(rows) else flows
 
 
 def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> pd.DataFrame:
@@ -810,13 +836,19 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
 
 def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
     """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table."""
-    sinks = flows.loc[flows["kind"].eq("unsold"), ["buyer", "buyer_country", "commodity"]].drop_duplicates("buyer")
-    sinks = sinks[~sinks["buyer"].isin(nodes["node"])]
-    if sinks.empty:
+    at = np.flatnonzero(flows["kind"].to_numpy() == "unsold")
+    if not at.size:
         return nodes
-    extra = pd.DataFrame({"node": sinks["buyer"].to_numpy(), "kind": "unsold",
-                          "country": sinks["buyer_country"].to_numpy(), "commodity": sinks["commodity"].to_numpy(),
-                          "primary": 0.0})
+    known = set(nodes["node"].tolist())
+    buyer, country, commodity = (flows[c].to_numpy()[at].tolist() for c in ("buyer", "buyer_country", "commodity"))
+    first = {}
+    for b, c, k in zip(buyer, country, commodity, strict=True):
+        if b not in first and b not in known:
+            first[b] = (c, k)
+    if not first:
+        return nodes
+    extra = pd.DataFrame({"node": list(first), "kind": "unsold", "country": [c for c, _ in first.values()],
+                          "commodity": [k for _, k in first.values()], "primary": 0.0})
     return pd.concat([nodes, extra], ignore_index=True)
 
 
@@ -846,32 +878,38 @@ def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: An
     ``output_t`` is the reference output shipped; ``unsold_t`` what the facility made beyond
     that (``fixed``: joint products nobody takes; the LP reports unsold material at markets).
     """
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
+    at = np.flatnonzero(nodes["kind"].astype(str).to_numpy() == "facility")
+
+    def col(name: str) -> list[str]:
+        return [str(x) for x in nodes[name].to_numpy()[at].tolist()]
+
+    ids = col("node")
+    fcom = col("commodity")
     t = np.asarray(tonnes, dtype=float)
-    com = edges["commodity"].astype(str).to_numpy()
-    sup = edges["supplier"].astype(str).to_numpy()
-    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
-    is_ref = np.array([ref.get(s) == c for s, c in zip(sup, com, strict=True)], dtype=bool)
-    base = edges["tonnes"].to_numpy(dtype=float)
-    out = group_sums(sup[is_ref].tolist(), t[is_ref].tolist())
-    out0 = group_sums(sup[is_ref].tolist(), base[is_ref].tolist())
-    ids = fac["node"].astype(str)
-    cap = fac["capacity"].to_numpy(dtype=float) if "capacity" in fac else np.full(len(fac), np.nan)
+    ref = dict(zip(ids, fcom, strict=True))
+    sup = edges["supplier"].astype(str).tolist()
+    is_ref = [i for i, (s, c) in enumerate(zip(sup, edges["commodity"].astype(str).tolist(), strict=True))
+              if ref.get(s) == c]
+    ref_sup = [sup[i] for i in is_ref]
+    out = group_sums(ref_sup, t[is_ref].tolist())
+    out0 = group_sums(ref_sup, edges["tonnes"].to_numpy(dtype=float)[is_ref].tolist())
+    cap = nodes["capacity"].to_numpy(dtype=float)[at] if "capacity" in nodes else np.full(len(at), np.nan)
     if capacity is not None:
-        cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
-    cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
-    o = _lookup(out, ids.tolist())
-    o0 = _lookup(out0, ids.tolist())
+        cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap.tolist(), strict=True)], dtype=float)
+    if off_capacity:
+        cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap.tolist(), strict=True)], dtype=float)
+    o = _lookup(out, ids)
+    o0 = _lookup(out0, ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(cap > 0, o / cap, np.nan)
     return pd.DataFrame({
-        "year": year, "facility": ids.to_numpy(), "country": fac["country"].astype(str).to_numpy(),
-        "commodity": fac["commodity"].astype(str).to_numpy(),
-        "facility_kind": fac["facility_kind"].astype(str).to_numpy() if "facility_kind" in fac else "",
+        "year": year, "facility": np.array(ids, dtype=object), "country": np.array(col("country"), dtype=object),
+        "commodity": np.array(fcom, dtype=object),
+        "facility_kind": np.array(col("facility_kind"), dtype=object) if "facility_kind" in nodes else "",
         "capacity_t": cap, "baseline_t": o0, "output_t": o, "utilisation": u,
         "spare_t": np.where(np.isnan(cap), np.nan, np.maximum(0.0, cap - o)),
         "curtailed_t": np.where(o0 - o > TOL * np.maximum(1.0, o0), o0 - o, 0.0),
-        "unsold_t": ids.map(dict(unsold or {})).fillna(0.0).to_numpy(dtype=float),
+        "unsold_t": _lookup(dict(unsold or {}), ids),
     })
 
 
@@ -928,21 +966,27 @@ def _element_shortfall_measures(content: Mapping[str, Mapping[str, float]] | Non
     })
 
 
-def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) from a year's element rows."""
+def _element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) of a year.
+
+    ``m``: the year's measures (its ``element_dependence`` rows); ``short``: its
+    ``element_shortfall_share`` rows (:func:`_element_shortfall_measures`).
+    """
     from supplychain.metrics.elements import element_exposure
 
-    dep = m[m["metric"].eq("element_dependence")]
+    if m.empty:
+        return m
+    dep = m.loc[m["metric"].to_numpy() == "element_dependence"]
     if dep.empty:
         return dep
-    s = m[m["metric"].eq("element_shortfall_share")]
-    by_key = dict(zip(zip(s["country"].tolist(), s["commodity"].tolist(), strict=True),
-                      s["value"].to_numpy(dtype=float).tolist(), strict=True))
-    short = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
-                                                        strict=True)], dtype=float)
+    by_key: dict[tuple[Any, Any], float] = {}
+    if len(short):
+        by_key = dict(zip(zip(short["country"].tolist(), short["commodity"].tolist(), strict=True),
+                          short["value"].to_numpy(dtype=float).tolist(), strict=True))
+    gap = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
+                                                      strict=True)], dtype=float)
     return dep.assign(metric="element_exposed_share",
-                      value=element_exposure(dep["value"].to_numpy(dtype=float),
-                                             np.where(np.isnan(short), 0.0, short)))
+                      value=element_exposure(dep["value"].to_numpy(dtype=float), np.where(np.isnan(gap), 0.0, gap)))
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
