@@ -123,9 +123,10 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
 
     cols = ["node", "kind", "country", "commodity", "stage"]
     known = pd.DataFrame(columns=cols) if nodes is None else nodes
-    ids = pd.Index(known["node"].astype(str))
-    ends = pd.unique(pd.concat([edges["supplier"], edges["buyer"]], ignore_index=True).astype(str))
-    missing = [x for x in ends if x not in ids]
+    pos = {x: i for i, x in enumerate(known["node"].astype(str).tolist())}
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
+    missing = list(dict.fromkeys(x for x in sup + buy if x not in pos))
     if missing:
         extra = pd.DataFrame({
             "node": missing,
@@ -133,11 +134,11 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
             "country": [x.split(":")[0] if ":" in x else "" for x in missing],
             "commodity": [x.split(":")[1] if ":" in x else "" for x in missing],
         })
+        pos.update((x, len(known) + i) for i, x in enumerate(missing))
         known = pd.concat([known, extra], ignore_index=True)
-        ids = pd.Index(known["node"].astype(str))
     known = known.reset_index(drop=True)
-    src = np.asarray(ids.get_indexer(pd.Index(edges["supplier"].astype(str))), dtype=np.intp)
-    dst = np.asarray(ids.get_indexer(pd.Index(edges["buyer"].astype(str))), dtype=np.intp)
+    src = np.fromiter((pos[x] for x in sup), dtype=np.intp, count=len(sup))
+    dst = np.fromiter((pos[x] for x in buy), dtype=np.intp, count=len(buy))
     kind = np.asarray(known["kind"].astype(str).to_numpy(), dtype=np.str_)
     return NetworkIndex(nodes=known, src=src, dst=dst, kind=kind)
 
@@ -427,27 +428,31 @@ def shortfall_table(
     assert demand is not None
     got = np.bincount(index.dst, weights=tonnes, minlength=n)
     pos = np.flatnonzero(use)
-    nodes = index.nodes.iloc[pos]
     d = demand[pos]
     short = np.maximum(0.0, d - got[pos])
     short[np.abs(short) < 1e-9 * np.maximum(1.0, d)] = 0.0
-    return shortfall_frame(nodes, d, np.minimum(got[pos], d), short)
+    return shortfall_frame(index.nodes, pos, d, np.minimum(got[pos], d), short)
 
 
-def shortfall_frame(nodes: pd.DataFrame, demand: FloatArray, delivered: FloatArray,
+def shortfall_frame(nodes: pd.DataFrame, rows: IntArray, demand: FloatArray, delivered: FloatArray,
                     shortfall: FloatArray) -> pd.DataFrame:
-    """Build the shortfall table of both supply responses, one row per use node.
+    """Build the shortfall table of both supply responses, one row per use node (``rows`` of ``nodes``).
 
     ``shortfall_share`` = shortfall / demand (0 where there is no demand).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(demand > 0, shortfall / demand, 0.0)
-    stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(nodes))
+
+    def text(col: str) -> npt.NDArray[np.object_]:
+        if col not in nodes:
+            return np.full(len(rows), "", dtype=object)
+        return np.array([str(x) for x in nodes[col].to_numpy()[rows].tolist()], dtype=object)
+
     return pd.DataFrame({
-        "node": nodes["node"].astype(str).to_numpy(),
-        "country": nodes["country"].astype(str).to_numpy(),
-        "commodity": nodes["commodity"].astype(str).to_numpy(),
-        "stage": stage.astype(str).to_numpy(),
+        "node": text("node"),
+        "country": text("country"),
+        "commodity": text("commodity"),
+        "stage": text("stage"),
         "demand_t": demand,
         "delivered_t": delivered,
         "shortfall_t": shortfall,

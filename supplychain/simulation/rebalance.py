@@ -665,7 +665,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
         d = inputs.demand
         z = self.shortfall(inputs, sol)
-        return shortfall_frame(self.nodes.iloc[self.uses], d, d - z, z)
+        return shortfall_frame(self.nodes, self.uses, d, d - z, z)
 
 
 Mode = Literal["fixed", "rebalance"]

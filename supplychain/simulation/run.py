@@ -916,6 +916,10 @@ def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: An
 def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
     """Suppliers whose cross-border deliveries grew, per year, variant, country and commodity.
 
+    Per key (year, variant, supplier country, commodity) of the cross-border flows, summed as pandas'
+    group sums (:func:`~supplychain.graph.sums.group_sums`): ``gain_t`` = Σ ``tonnes`` − Σ ``baseline_t``,
+    kept where it exceeds 10⁻⁶ × max(1, Σ ``baseline_t``).
+
     Returns
     -------
     pandas.DataFrame
@@ -925,17 +929,32 @@ def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
     cols = ["year", "variant", "supplier_country", "commodity", "baseline_t", "tonnes", "gain_t", "buyers"]
     if flows.empty:
         return pd.DataFrame(columns=cols)
-    tr = flows[flows["supplier_country"] != flows["buyer_country"]]
-    g = tr.groupby(["year", "variant", "supplier_country", "commodity"], sort=True, dropna=False).agg(
-        baseline_t=("baseline_t", "sum"), tonnes=("tonnes", "sum"))
-    g["gain_t"] = g["tonnes"] - g["baseline_t"]
-    g = g[g["gain_t"] > TOL * np.maximum(1.0, g["baseline_t"])].reset_index()
-    up = tr[tr["change_t"] > TOL]
-    buyers = up.groupby(["year", "variant", "supplier_country", "commodity"], dropna=False)["buyer_country"].agg(
-        lambda s: ",".join(sorted(set(map(str, s)))))
-    g["buyers"] = [buyers.get(tuple(r), "") for r in g[["year", "variant", "supplier_country", "commodity"]]
-                   .itertuples(index=False, name=None)]
-    return g.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")[cols].reset_index(drop=True)
+    sc = flows["supplier_country"].to_numpy()
+    tr = np.flatnonzero(sc != flows["buyer_country"].to_numpy())
+    keys = list(zip(*(flows[c].to_numpy()[tr].tolist() for c in cols[:4]), strict=True))
+    base = group_sums(keys, flows["baseline_t"].to_numpy(dtype=float)[tr].tolist())
+    tonnes = group_sums(keys, flows["tonnes"].to_numpy(dtype=float)[tr].tolist())
+    up: dict[Any, set[str]] = {}
+    buyer = flows["buyer_country"].to_numpy()[tr].tolist()
+    for k, b, c in zip(keys, buyer, flows["change_t"].to_numpy(dtype=float)[tr].tolist(), strict=True):
+        if c > TOL:
+            up.setdefault(k, set()).add(str(b))
+    rows = []
+    for k in sorted(base):
+        gain = tonnes[k] - base[k]
+        if gain > TOL * max(1.0, base[k]):
+            rows.append((k, base[k], tonnes[k], gain, ",".join(sorted(up.get(k, ())))))
+    rows.sort(key=lambda r: (r[0][0], -r[3]))
+    return pd.DataFrame({
+        "year": np.array([r[0][0] for r in rows], dtype=flows["year"].dtype),
+        "variant": np.array([r[0][1] for r in rows], dtype=object),
+        "supplier_country": np.array([r[0][2] for r in rows], dtype=object),
+        "commodity": np.array([r[0][3] for r in rows], dtype=object),
+        "baseline_t": np.array([r[1] for r in rows], dtype=float),
+        "tonnes": np.array([r[2] for r in rows], dtype=float),
+        "gain_t": np.array([r[3] for r in rows], dtype=float),
+        "buyers": np.array([r[4] for r in rows], dtype=object if rows else float),  # empty: as pandas makes it
+    })
 
 
 def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -958,11 +977,12 @@ def _element_shortfall_measures(content: Mapping[str, Mapping[str, float]] | Non
     e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
     if not len(e):
         return e
+    key = e["commodity"].to_numpy()
     return pd.DataFrame({
-        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
+        "year": year, "country": e["country"].to_numpy(), "commodity": key, "stage": "",
         "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
-        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
-        "scenario": "",
+        "basis": np.array([f"t {k} contained in demand" for k in key.tolist()], dtype=object), "source_country": "",
+        "partner": "", "label": "", "scenario": "",
     })
 
 
