@@ -136,10 +136,11 @@ class Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
         measures = out.measures
-        if not measures.empty:  # a share of demand, on the commodity's basis
-            short = measures["metric"].eq("shortfall_share")
-            basis = measures["commodity"].astype(str).map(units).fillna("t")
-            measures = measures.assign(basis=measures["basis"].where(~short, basis))
+        short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share") if len(measures) else []
+        if len(short):  # a share of demand, on the commodity's basis
+            basis = measures["basis"].to_numpy(dtype=object, copy=True)
+            basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
+            measures = measures.assign(basis=basis)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return public_table(name, table, units)

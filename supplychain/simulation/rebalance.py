@@ -246,12 +246,14 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self.index: NetworkIndex = index_network(nodes, model_edges)
         self.nodes = self.index.nodes
         self.edges = model_edges
-        self._edge_pos = pd.Index(model_edges["edge"].astype(str))
+        self._edge_at = {e: i for i, e in enumerate(model_edges["edge"].astype(str).tolist())}
         kind = self.index.kind
         self.facilities = np.flatnonzero(kind == "facility")
         self.markets = np.flatnonzero(kind == "market")
         self.uses = np.flatnonzero(kind == "use")
         node_ids = self.nodes["node"].astype(str)
+        self.node_ids = node_ids.to_numpy(dtype=object)
+        self.node_ids.flags.writeable = False
         self._node_pos = pd.Index(node_ids)
         stock_pos = self._node_pos.get_indexer(pd.Index(list(stocks)))
         self.stock_markets = np.asarray(sorted({int(p) for p in stock_pos if p >= 0}), dtype=np.intp)

@@ -298,6 +298,7 @@ class Simulator:
         self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
         self._inputs: dict[str, Any] | None = None
+        self._routes: StockRoutes | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -478,13 +479,18 @@ class Simulator:
             allocation=self.allocation,
         )
 
-    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
-        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from."""
-        table = self.model().edge_table(edges)
-        if "entity" in edges:
-            ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
-            table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
-        return table
+    def edge_table(self, edges: pd.DataFrame, pos: np.ndarray[Any, np.dtype[np.intp]] | None = None) -> pd.DataFrame:
+        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from.
+
+        ``pos``: the model position of each of ``edges`` (:meth:`RebalanceModel.edge_positions`), when known.
+        """
+        return self.model().edge_table(edges, pos)
+
+    def _stock_routes(self) -> StockRoutes:
+        """Return the stock routes of the model (read once)."""
+        if self._routes is None:
+            self._routes = StockRoutes.of(self.model())
+        return self._routes
 
     def _inactive(self, util: pd.DataFrame, mode: Mode) -> pd.DataFrame:
         """Investment projects with capacity that the ``fixed`` response leaves idle, per year.
@@ -546,11 +552,11 @@ class Simulator:
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
         tonnes = _deliver_draws(edges, res.tonnes, drawn)
+        unsold = _facility_unsold(edges, res.unsold)
         flows = _flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed")
-        unsold = _facility_unsold(edges, res.unsold)
-        flows = _with_response_rows(flows, year, unsold, drawn)
+                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
+                            drawn=drawn)
         sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
         util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(unsold))
@@ -560,18 +566,17 @@ class Simulator:
         }
 
     def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
-                ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
+                ledger: StockLedger, pos: np.ndarray[Any, np.dtype[np.intp]]) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
-        ``effects``: the year's policy effects on the model's edges (the year's edges are among them). A dry
-        run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``effects``: the year's policy effects on the model's edges (the year's edges are among them, at
+        ``pos``). A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
         """
         model = self.model()
-        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[model.edge_positions(edges["edge"])]
+        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
         _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
-        ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
-        z = short.set_index("node")["shortfall_t"]
-        return z.reindex(ids).to_numpy(dtype=float)
+        z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
+        return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
     def _year_rebalance(
         self,
@@ -584,34 +589,35 @@ class Simulator:
         warm: bool,
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         model = self.model()
-        table = self.edge_table(edges)
+        pos = model.edge_positions(edges["edge"])
+        table = self.edge_table(edges, pos)
         pol = self.year_policies(year, table, active)
         eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
-        routes = StockRoutes.of(model)
+        routes = self._stock_routes()
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
-        floor = self._floors(year, nodes, edges, eff, ledger) if self.allocation == "contracts_first" else None
+        floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
         draws = routes.record(ledger, year, inputs, sol)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
-        flows = _flow_frame(year, table, inputs.baseline, sol.tonnes,
-                            eff.edges["total_blocked_share"].to_numpy(dtype=float), inputs.cost, deal)
         in_year = np.zeros(len(table), dtype=bool)
-        in_year[model.edge_positions(edges["edge"])] = True
+        in_year[pos] = True
         keep = in_year | (sol.tonnes > TOL)
-        flows = flows.loc[keep].reset_index(drop=True)
-        sim_edges = table.assign(tonnes=sol.tonnes).loc[keep]
+        kept = table.loc[keep]
+        ids = model.node_ids
+        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
+        flows = _flow_frame(year, kept, inputs.baseline[keep], sol.tonnes[keep],
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
+                            unsold=unsold, drawn=draws)
+        sim_edges = kept.assign(tonnes=sol.tonnes[keep])
         sim_nodes = _sim_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = _add_release_edges(sim_edges, draws)
-        ids = model.nodes["node"].astype(str).to_numpy()
-        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        flows = _with_response_rows(flows, year, unsold, draws)
         util = _utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
             zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
-        att = att.loc[(att["baseline_t"] > 0) | (att["exempted_by"] != "")].reset_index(drop=True)
+        att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
@@ -639,14 +645,23 @@ def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | No
 
 
 def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any, cost: Any,
-                deal: Any, origin: str | None = None) -> pd.DataFrame:
-    """Flow rows of the edges of ``table`` (:data:`FLOW_COLUMNS` but ``variant``); ``origin``: one for every row."""
+                deal: Any, *, origin: str | None = None, unsold: Mapping[Any, float] | None = None,
+                drawn: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Flow rows of the edges of ``table``, then those of :func:`_response_rows` (:data:`FLOW_COLUMNS` but ``variant``).
+
+    ``origin``: one origin for every edge row (default the table's ``origin``, else ``observed``).
+    """
+    n = len(table)
     base = np.asarray(baseline, dtype=float)
     t = np.asarray(tonnes, dtype=float)
     t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
     b = np.asarray(blocked, dtype=float)
-    return pd.DataFrame({
-        "year": year,
+
+    def text(col: str, default: str) -> npt.NDArray[Any]:
+        return table[col].to_numpy() if col in table else np.full(n, default, dtype=object)
+
+    cols: dict[str, Any] = {
+        "year": np.full(n, year, dtype=np.int64),
         "edge": table["edge"].astype(str).to_numpy(),
         "entity": table["entity"].astype(str).to_numpy() if "entity" in table else table["origin"].to_numpy(),
         "supplier": table["supplier"].to_numpy(),
@@ -654,16 +669,20 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
         "supplier_country": table["supplier_country"].to_numpy(),
         "buyer_country": table["buyer_country"].to_numpy(),
         "commodity": table["commodity"].to_numpy(),
-        "stage": table["stage"].to_numpy() if "stage" in table else "",
+        "stage": text("stage", ""),
         "kind": table["kind"].to_numpy(),
-        "origin": origin if origin is not None else table["origin"].to_numpy() if "origin" in table else "observed",
+        "origin": np.full(n, origin, dtype=object) if origin is not None else text("origin", "observed"),
         "baseline_t": base,
         "tonnes": t,
         "change_t": t - base,
         "blocked_share": b,
         "cost_per_t": np.asarray(cost, dtype=float),
         "status": flow_status(base, t, b, np.asarray(deal, dtype=bool)),
-    })
+    }
+    extra = _response_rows(year, unsold or {}, drawn or {})
+    if extra:
+        cols = {c: np.concatenate([cols[c], extra[c]]) for c in cols}
+    return pd.DataFrame(cols)
 
 
 def _stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
@@ -789,14 +808,7 @@ def _unsold_by_facility(unsold: Mapping[tuple[str, str, str], float]) -> dict[st
     return out
 
 
-def _with_response_rows(flows: pd.DataFrame, year: int, unsold: Mapping[Any, float],
-                        drawn: Mapping[str, float]) -> pd.DataFrame:
-    """``flows`` and the rows of :func:`_response_rows` after them."""
-    rows = _response_rows(year, unsold, drawn)
-    return _concat([flows, rows], FLOW_COLUMNS[:-1]) if len(rows) else flows
-
-
-def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> pd.DataFrame:
+def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> dict[str, Any]:
     """Flow rows of what the response leaves: unsold material and stock released beyond the baseline.
 
     ``unsold`` is keyed by market id (the LP: a market's unsold column) or by
@@ -823,15 +835,14 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
                      "buyer": m, "supplier_country": country, "buyer_country": country, "commodity": commodity,
                      "kind": "stock", "tonnes": d, "status": "stock"})
     if not rows:
-        return pd.DataFrame(columns=FLOW_COLUMNS[:-1])
+        return {}
     n = len(rows)
     tonnes = np.array([r["tonnes"] for r in rows], dtype=float)
     fill: dict[str, Any] = {"year": np.full(n, year, dtype=np.int64), "stage": np.full(n, "", dtype=object),
                             "origin": np.full(n, "response", dtype=object), "baseline_t": np.zeros(n),
                             "tonnes": tonnes, "change_t": tonnes.copy(), "blocked_share": np.zeros(n),
                             "cost_per_t": np.zeros(n)}
-    return pd.DataFrame({c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object)
-                         for c in FLOW_COLUMNS[:-1]})
+    return {c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object) for c in FLOW_COLUMNS[:-1]}
 
 
 def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
