@@ -136,8 +136,8 @@ class Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
         measures = out.measures
-        short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share") if len(measures) else []
-        if len(short):  # a share of demand, on the commodity's basis
+        if not measures.empty:  # a share of demand, on the commodity's basis
+            short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share")
             basis = measures["basis"].to_numpy(dtype=object, copy=True)
             basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
             measures = measures.assign(basis=basis)

@@ -430,7 +430,7 @@ class Simulator:
         return [self._close(r, mode) for r in states]
 
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
-        """Simulate one year of the variant ``r`` and keep its tables (``year`` and ``variant`` added in :meth:`_close`)."""
+        """Simulate one year of the variant ``r`` and keep its tables (``variant`` is added in :meth:`_close`)."""
         active, label = r.toggles.active, r.label
         r.ledger.open(year)  # stocks dated this year enter now
         if mode == "rebalance":
@@ -657,7 +657,7 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
     t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
     b = np.asarray(blocked, dtype=float)
 
-    def text(col: str, default: str) -> npt.NDArray[Any]:
+    def text(col: str, default: str) -> np.ndarray[Any, np.dtype[Any]]:
         return table[col].to_numpy() if col in table else np.full(n, default, dtype=object)
 
     cols: dict[str, Any] = {
@@ -712,8 +712,10 @@ def _limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float
 
 
 def _baseline_stock_gap(base: Mapping[str, float], gaps: Mapping[str, float]) -> dict[str, float]:
-    """Gap a stock must fill in the fixed response: its baseline draw (``base``, :func:`_stock_edge_draws`) plus
-    the final-use shortfall."""
+    """Gap a stock must fill in the fixed response: its baseline draw plus the final-use shortfall.
+
+    ``base``: the baseline draws per market (:func:`_stock_edge_draws`).
+    """
     return {m: base.get(m, 0.0) + gaps.get(m, 0.0) for m in set(base) | set(gaps)}
 
 
@@ -957,7 +959,7 @@ def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
             rows.append((k, base[k], tonnes[k], gain, ",".join(sorted(up.get(k, ())))))
     rows.sort(key=lambda r: (r[0][0], -r[3]))
     return pd.DataFrame({
-        "year": np.array([r[0][0] for r in rows], dtype=flows["year"].dtype),
+        "year": np.array([r[0][0] for r in rows], dtype=flows["year"].to_numpy().dtype),
         "variant": np.array([r[0][1] for r in rows], dtype=object),
         "supplier_country": np.array([r[0][2] for r in rows], dtype=object),
         "commodity": np.array([r[0][3] for r in rows], dtype=object),
@@ -1007,7 +1009,7 @@ def _element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
 
     if m.empty:
         return m
-    dep = m.loc[m["metric"].to_numpy() == "element_dependence"]
+    dep: pd.DataFrame = m.loc[m["metric"].to_numpy() == "element_dependence"]
     if dep.empty:
         return dep
     by_key: dict[tuple[Any, Any], float] = {}
