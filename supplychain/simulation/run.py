@@ -21,7 +21,7 @@ variants and only bounds and costs change.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -144,7 +144,7 @@ class RunOutput:
     toggles: ToggleState
     solver: pd.DataFrame
     inactive: pd.DataFrame
-    nodes: dict[int, pd.DataFrame]
+    nodes: Mapping[int, pd.DataFrame]
     mode: Mode
     source: str
     years: tuple[int, ...]
@@ -215,6 +215,37 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges)
 
 
+class YearNodes(Mapping[int, pd.DataFrame]):
+    """A variant's simulated node tables by year, each with the response's unsold sinks (:func:`_with_sinks`).
+
+    The sinks are added when a year's table is first read (a sweep reads none), from the
+    year's unsold flow rows kept by :meth:`add`.
+    """
+
+    def __init__(self, nodes: dict[int, pd.DataFrame], unsold: dict[int, list[tuple[Any, Any, Any]]]) -> None:
+        self._nodes = nodes
+        self._unsold = unsold
+        self._read: dict[int, pd.DataFrame] = {}
+
+    def add(self, year: int, nodes: pd.DataFrame, flows: pd.DataFrame) -> None:
+        """Keep ``year``'s node table and the unsold rows of its flows."""
+        self._nodes[year] = nodes
+        at = np.flatnonzero(flows["kind"].to_numpy() == "unsold")
+        self._unsold[year] = list(zip(*(flows[c].to_numpy()[at].tolist() for c in ("buyer", "buyer_country",
+                                                                                    "commodity")), strict=True))
+
+    def __getitem__(self, year: int) -> pd.DataFrame:
+        if year not in self._read:
+            self._read[year] = _with_sinks(self._nodes[year], self._unsold[year])
+        return self._read[year]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+
 @dataclass
 class _Run:
     """One variant while its years are simulated (:meth:`Simulator.run_many`): its toggles, stocks and tables."""
@@ -227,7 +258,7 @@ class _Run:
         k: [] for k in ("flows", "shortfall", "util", "att", "measures")})
     years: list[int] = field(default_factory=list)
     solver: list[dict[str, Any]] = field(default_factory=list)
-    nodes: dict[int, pd.DataFrame] = field(default_factory=dict)
+    nodes: YearNodes = field(default_factory=lambda: YearNodes({}, {}))
 
 
 class Simulator:
@@ -438,7 +469,7 @@ class Simulator:
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, stats = res
-        r.nodes[year] = _with_sinks(sim_nodes, flows)
+        r.nodes.add(year, sim_nodes, flows)
         r.years.append(year)
         r.out["flows"].append(flows)
         r.out["shortfall"].append(short)
@@ -847,15 +878,16 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
     return {c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object) for c in FLOW_COLUMNS[:-1]}
 
 
-def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table."""
-    at = np.flatnonzero(flows["kind"].to_numpy() == "unsold")
-    if not at.size:
+def _with_sinks(nodes: pd.DataFrame, unsold: Sequence[tuple[Any, Any, Any]]) -> pd.DataFrame:
+    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table.
+
+    ``unsold``: (buyer, buyer country, commodity) of the year's unsold flow rows.
+    """
+    if not unsold:
         return nodes
     known = set(nodes["node"].tolist())
-    buyer, country, commodity = (flows[c].to_numpy()[at].tolist() for c in ("buyer", "buyer_country", "commodity"))
-    first = {}
-    for b, c, k in zip(buyer, country, commodity, strict=True):
+    first: dict[Any, tuple[Any, Any]] = {}
+    for b, c, k in unsold:
         if b not in first and b not in known:
             first[b] = (c, k)
     if not first:
