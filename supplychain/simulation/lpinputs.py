@@ -33,6 +33,7 @@ class YearInputBuilder(ModelStructure):
     _cross_out: Any
     _is_ref_out: npt.NDArray[np.bool_]
     _edge_at: dict[str, int]
+    _route_at: dict[tuple[Any, Any, Any], Any] | None
     node_ids: npt.NDArray[np.object_]
 
     def _position(self, edge_id: str) -> int:
@@ -46,6 +47,14 @@ class YearInputBuilder(ModelStructure):
         """Model positions of edge ids (−1 when not in the model)."""
         at = self._edge_at
         return np.fromiter((at.get(str(e), -1) for e in edge_ids), dtype=np.intp, count=len(edge_ids))
+
+    def route_edge(self, supplier: str, buyer: str, commodity: str) -> Any:
+        """Return the id of the model edge from ``supplier`` to ``buyer`` of ``commodity`` (None: no such edge)."""
+        if self._route_at is None:  # read once: the model's edges do not change
+            e = self.edges
+            self._route_at = {(s, b, k): i for i, s, b, k in zip(e["edge"], e["supplier"], e["buyer"], e["commodity"],
+                                                                  strict=True)}
+        return self._route_at.get((supplier, buyer, commodity))
 
     def edge_table(self, edges: pd.DataFrame, pos: IntArray | None = None) -> pd.DataFrame:
         """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges).

@@ -247,6 +247,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self.nodes = self.index.nodes
         self.edges = model_edges
         self._edge_at = {e: i for i, e in enumerate(model_edges["edge"].astype(str).tolist())}
+        self._route_at = None
         kind = self.index.kind
         self.facilities = np.flatnonzero(kind == "facility")
         self.markets = np.flatnonzero(kind == "market")

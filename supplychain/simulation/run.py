@@ -204,11 +204,9 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
     pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
-    pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
-                                                 model.edges["buyer"], model.edges["commodity"], strict=True)}
     offtake_edges = np.zeros(len(table), dtype=bool)
     for ob in offtake_bounds(world, year, active):
-        eid = pos_of.get((ob.supplier, ob.buyer, ob.commodity))
+        eid = model.route_edge(ob.supplier, ob.buyer, ob.commodity)
         if eid is not None and ob.tonnes > 0:
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
