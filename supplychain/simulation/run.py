@@ -477,8 +477,8 @@ class Simulator:
         inputs = self._measure_inputs()
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
                                  inputs=inputs)
-        element_short = _element_shortfall_measures(inputs["content"], short, year)
-        parts = [m, _shortfall_measures(short, year), element_short, _element_exposure(m, element_short)]
+        rows, element_short = _shortfall_measures(inputs["content"], short, year)
+        parts = [m, rows, _element_exposure(m, element_short)]
         r.out["measures"].extend(p for p in parts if len(p))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
@@ -1000,40 +1000,43 @@ def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
-    return pd.DataFrame({
-        "year": year, "country": short["country"].to_numpy(), "commodity": short["commodity"].to_numpy(),
-        "stage": short["stage"].to_numpy(), "metric": "shortfall_share",
-        "value": short["shortfall_share"].to_numpy(dtype=float), "unit": "share", "basis": "t of demand",
-        "source_country": "", "partner": "", "label": "", "scenario": "",
-    })
+def _shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
+                        year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measure rows of a year's shortfall: ``shortfall_share`` per use node, then ``element_shortfall_share``.
 
-
-def _element_shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
-                                 year: int) -> pd.DataFrame:
-    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``).
-
-    ``content``: the scenario's element contents (:func:`~supplychain.metrics.elements.element_content`).
+    The element rows are per country and element key (``metrics.elements.element_shortfall``; ``content``:
+    the scenario's element contents, :func:`~supplychain.metrics.elements.element_content`). Returns the
+    rows and the element shortfall table (``country``, ``commodity`` = element key, ``value``).
     """
     from supplychain.metrics.elements import element_shortfall
 
-    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
-    if not len(e):
-        return e
-    key = e["commodity"].to_numpy()
-    return pd.DataFrame({
-        "year": year, "country": e["country"].to_numpy(), "commodity": key, "stage": "",
-        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
-        "basis": np.array([f"t {k} contained in demand" for k in key.tolist()], dtype=object), "source_country": "",
-        "partner": "", "label": "", "scenario": "",
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame(
+        columns=["country", "commodity", "value"])
+    n, k = len(short), len(e)
+    key = e["commodity"].to_numpy(dtype=object)
+
+    def both(mine: Any, element: Any) -> np.ndarray[Any, np.dtype[Any]]:
+        return np.concatenate([mine, element])
+
+    rows = pd.DataFrame({
+        "year": np.full(n + k, year, dtype=np.int64),
+        "country": both(short["country"].to_numpy(), e["country"].to_numpy(dtype=object)),
+        "commodity": both(short["commodity"].to_numpy(), key),
+        "stage": both(short["stage"].to_numpy(), np.full(k, "", dtype=object)),
+        "metric": np.array(["shortfall_share"] * n + ["element_shortfall_share"] * k, dtype=object),
+        "value": both(short["shortfall_share"].to_numpy(dtype=float), e["value"].to_numpy(dtype=float)),
+        "unit": "share",
+        "basis": np.array(["t of demand"] * n + [f"t {c} contained in demand" for c in key.tolist()], dtype=object),
+        "source_country": "", "partner": "", "label": "", "scenario": "",
     })
+    return rows, e
 
 
 def _element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) of a year.
 
-    ``m``: the year's measures (its ``element_dependence`` rows); ``short``: its
-    ``element_shortfall_share`` rows (:func:`_element_shortfall_measures`).
+    ``m``: the year's measures (its ``element_dependence`` rows); ``short``: its element shortfall
+    per country and element key (:func:`_shortfall_measures`).
     """
     from supplychain.metrics.elements import element_exposure
 

@@ -147,14 +147,16 @@ def evaluate_targets(
     year = measures["year"].to_numpy()
     measured = measures["value"].to_numpy(dtype=float)
     for tid, t in sorted(targets.items()):
-        here = (country == t.country) & (commodity == t.commodity)
-        sel = here & (metric == aliases.get(t.metric, t.metric))
-        if source is not None and t.metric != "shortfall_share":
-            sel &= no_source | (source == t.source_country)  # a row without a source counts for any
-        m_year, m_value = year[sel], measured[sel]
+        at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
+        here = commodity[at] == t.commodity
+        kind = metric[at]
+        sel = here & (kind == aliases.get(t.metric, t.metric))
+        if source is not None and no_source is not None and t.metric != "shortfall_share":
+            sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
+        m_year, m_value = year[at[sel]], measured[at[sel]]
         element = t.metric in ("element_dependence", "element_exposed_share")
         short_metric = "element_shortfall_share" if element else "shortfall_share"
-        short = here & (metric == short_metric)
+        short = at[here & (kind == short_metric)]
         s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
