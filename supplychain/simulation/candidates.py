@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplychain.graph.sums import group_sums
 from supplychain.schema.model import Facility, Process
 
 __all__ = ["EDGE_COLUMNS", "candidate_edges", "facility_yields", "role_masks"]
@@ -60,18 +61,19 @@ def facility_yields(
     """
     facilities = facilities or {}
     processes = processes or {}
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
-    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
-    t = edges["tonnes"].to_numpy(dtype=float)
-    sup = edges["supplier"].astype(str).to_numpy()
-    buy = edges["buyer"].astype(str).to_numpy()
-    com = edges["commodity"].astype(str).to_numpy()
-    out_df = pd.DataFrame({"facility": sup, "commodity": com, "t": t})
-    out_df = out_df[out_df["facility"].isin(ref)]
-    in_df = pd.DataFrame({"facility": buy, "commodity": com, "t": t})
-    in_df = in_df[in_df["facility"].isin(ref)]
-    outs = out_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
-    ins = in_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
+    is_fac = nodes["kind"].astype(str).to_numpy() == "facility"
+    ref = dict(zip(nodes["node"].astype(str).to_numpy()[is_fac].tolist(),
+                   nodes["commodity"].astype(str).to_numpy()[is_fac].tolist(), strict=True))
+    t = edges["tonnes"].to_numpy(dtype=float).tolist()
+    com = edges["commodity"].astype(str).tolist()
+
+    def sums(ends: list[str]) -> dict[tuple[str, str], float]:
+        """Σ tonnes per (facility, commodity) of the edges whose ``ends`` is a facility, sorted by key."""
+        at = [i for i, f in enumerate(ends) if f in ref]
+        return dict(sorted(group_sums([(ends[i], com[i]) for i in at], [t[i] for i in at]).items()))
+
+    outs = sums(edges["supplier"].astype(str).tolist())
+    ins = sums(edges["buyer"].astype(str).tolist())
     ref_out = {f: float(outs.get((f, r), 0.0)) for f, r in ref.items()}
     rows: list[tuple[str, str, str, float]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -82,12 +84,8 @@ def facility_yields(
             rows.append((f, k, role, coef))
 
     calibrated = {f for f, v in ref_out.items() if v > 0}
-    out_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(outs.index.tolist(), outs.to_numpy(), strict=True)
-    ]
-    in_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(ins.index.tolist(), ins.to_numpy(), strict=True)
-    ]
+    out_items = [(f, k, v) for (f, k), v in outs.items()]
+    in_items = [(f, k, v) for (f, k), v in ins.items()]
     for f, k, v in out_items:
         if f in calibrated:
             add(f, k, "output", v / ref_out[f])
