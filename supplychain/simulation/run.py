@@ -352,10 +352,8 @@ class Simulator:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
-            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
-            all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
-            all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
-            all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
+            all_nodes = _union([self.tables(y)[0] for y in self.years], "node", last=True)
+            all_edges = _union([self.tables(y)[1] for y in reversed(self.years)], "edge")
             _base_nodes, base_edges = self.tables(self.years[0])
             yields = facility_yields(
                 all_nodes, base_edges, facilities=self.world.facilities, processes=self.world.processes
@@ -654,6 +652,16 @@ class Simulator:
 
 
 # --------------------------------------------------------------- helpers
+def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> pd.DataFrame:
+    """Stack ``frames`` keeping one row per ``key`` (its first, or ``last``, occurrence), sorted by ``key``."""
+    stacked = pd.concat(frames, ignore_index=True)
+    at: dict[Any, int] = {}
+    for i, k in enumerate(stacked[key].tolist()):
+        if last or k not in at:
+            at[k] = i
+    return stacked.take([at[k] for k in sorted(at)]).reset_index(drop=True)
+
+
 def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | None = None,
             years: Sequence[int] | None = None) -> pd.DataFrame:
     """Stack the non-empty ``frames``: ``columns`` first (those present), then the others in order of appearance.
