@@ -528,9 +528,12 @@ class Simulator:
         cols = ["year", "variant", "facility", "country", "commodity", "capacity_t", "reason"]
         if mode != "fixed" or util.empty:
             return pd.DataFrame(columns=cols)
-        u = util[util["facility"].isin(list(self.investments)) & (util["capacity_t"].fillna(0.0) > TOL)]
-        return u.assign(reason="investment project: the fixed response keeps the baseline's trade pattern, "
-                               "which a new plant has no part in; use --mode rebalance")[cols].reset_index(drop=True)
+        cap = util["capacity_t"].to_numpy(dtype=float)
+        at = [i for i, f in enumerate(util["facility"].tolist()) if f in self.investments and cap[i] > TOL]
+        reason = ("investment project: the fixed response keeps the baseline's trade pattern, which a new plant "
+                  "has no part in; use --mode rebalance")
+        return pd.DataFrame({**{c: util[c].to_numpy()[at] for c in cols[:-1]},
+                             "reason": np.full(len(at), reason, dtype=object)})
 
     def switched_off(self, active: frozenset[str]) -> dict[str, float]:
         """Return capacity 0 for the investment facilities of agreements not in ``active``."""
