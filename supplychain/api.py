@@ -137,9 +137,10 @@ class Result:
         units = commodity_units(scenario)
         measures = out.measures
         if not measures.empty:  # a share of demand, on the commodity's basis
-            short = measures["metric"].eq("shortfall_share")
-            basis = measures["commodity"].astype(str).map(units).fillna("t")
-            measures = measures.assign(basis=measures["basis"].where(~short, basis))
+            short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share")
+            basis = measures["basis"].to_numpy(dtype=object, copy=True)
+            basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
+            measures = measures.assign(basis=basis)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return public_table(name, table, units)

@@ -144,21 +144,26 @@ def evaluate_targets(
     metric = measures["metric"].to_numpy(dtype=object)
     source = measures["source_country"].to_numpy(dtype=object) if has_src else None
     no_source = pd.isna(source) if source is not None else None
+    year = measures["year"].to_numpy()
+    measured = measures["value"].to_numpy(dtype=float)
     for tid, t in sorted(targets.items()):
-        here = (country == t.country) & (commodity == t.commodity)
-        sel = here & (metric == aliases.get(t.metric, t.metric))
-        if source is not None and t.metric != "shortfall_share":
-            sel &= no_source | (source == t.source_country)  # a row without a source counts for any
-        m = measures.loc[sel]
+        at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
+        here = commodity[at] == t.commodity
+        kind = metric[at]
+        sel = here & (kind == aliases.get(t.metric, t.metric))
+        if source is not None and no_source is not None and t.metric != "shortfall_share":
+            sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
+        m_year, m_value = year[at[sel]], measured[at[sel]]
         element = t.metric in ("element_dependence", "element_exposed_share")
         short_metric = "element_shortfall_share" if element else "shortfall_share"
-        short = measures.loc[here & (metric == short_metric)]
+        short = at[here & (kind == short_metric)]
+        s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:
             if y < t.by:
                 continue
-            vals = m.loc[m["year"] == y, "value"].to_numpy(dtype=float)
+            vals = m_value[m_year == y]
             vals = vals[np.isfinite(vals)]
             if vals.size == 0:
                 value, passed, margin, status = np.nan, None, np.nan, "no data"
@@ -167,7 +172,7 @@ def evaluate_targets(
                 margin = threshold - value if bound == "max" else value - threshold
                 passed = bool(margin >= -1e-12)
                 status = "pass" if passed else "fail"
-            gap = short.loc[short["year"] == y, "value"].to_numpy(dtype=float)
+            gap = s_value[s_year == y]
             shortfall = float(gap.max()) if gap.size else np.nan
             if passed and t.max_shortfall_share is not None and shortfall > t.max_shortfall_share + 1e-12:
                 passed, status = False, "fail (shortfall)"
