@@ -790,20 +790,20 @@ def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Map
                                                    for i, p in zip(ids, primary.tolist(), strict=True)], dtype=bool)
     sel = np.flatnonzero(primary_fac | (kind == "stock"))
     primary[sel] = _lookup(out, [ids[i] for i in sel.tolist()])
-    nodes = nodes.assign(primary=primary)
     release = [m for m, d in draws.items() if d > TOL]
-    if release:
+    at = {node: i for i, node in enumerate(ids)}
+    for m in release:  # a stock node that is there adds the draw to its primary
+        if f"{m}:stock" in at:
+            primary[at[f"{m}:stock"]] += draws[m]
+    nodes = nodes.assign(primary=primary)
+    new = [m for m in release if f"{m}:stock" not in at]
+    if new:  # a draw from a market without a stock node: the node, with the draw as its primary
         extra = pd.DataFrame({
-            "node": [f"{m}:stock" for m in release], "kind": "stock",
-            "country": [m.split(":")[0] for m in release], "commodity": [m.split(":")[1] for m in release],
-            "primary": [draws[m] for m in release],
+            "node": [f"{m}:stock" for m in new], "kind": "stock",
+            "country": [m.split(":")[0] for m in new], "commodity": [m.split(":")[1] for m in new],
+            "primary": [draws[m] for m in new],
         })
-        extra = extra[~extra["node"].isin(ids)]
         nodes = pd.concat([nodes, extra], ignore_index=True)
-        has = nodes["node"].isin([f"{m}:stock" for m in release]) & ~nodes.index.isin(extra.index)
-        for m in release:
-            sel2 = (nodes["node"] == f"{m}:stock") & has
-            nodes.loc[sel2, "primary"] = nodes.loc[sel2, "primary"] + draws[m]
     return nodes.reset_index(drop=True)
 
 
