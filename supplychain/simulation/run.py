@@ -21,7 +21,7 @@ variants and only bounds and costs change.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,7 +44,7 @@ from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, 
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
 from supplychain.simulation.stocks import StockLedger, StockRoutes
-from supplychain.simulation.targets import evaluate_targets
+from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
 if TYPE_CHECKING:
@@ -282,6 +282,11 @@ class Simulator:
     allocation : str, optional
         Who goes short when supply is scarce (:mod:`supplychain.simulation.rationing`):
         default the scenario's ``response.allocation``, else ``contracts_first``.
+    metrics : collection of str, optional
+        Compute only these measures (default every one), and what the scenario's targets
+        read (:func:`~supplychain.simulation.targets.target_metrics`); the shortfall rows
+        are always there. A sweep keeping a few measures skips the origin decompositions
+        and element tracing it would throw away.
     """
 
     def __init__(
@@ -295,8 +300,10 @@ class Simulator:
         objective: Objective = "lexicographic",
         blocks: bool | int = False,
         allocation: Rule | None = None,
+        metrics: Collection[str] | None = None,
     ) -> None:
         self.scenario = scenario
+        self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
         response = getattr(scenario, "response", None)
         default = response.allocation if response is not None else DEFAULT_RULE
         if objective == "weighted" and allocation is None:
@@ -474,7 +481,7 @@ class Simulator:
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
-                                 inputs=inputs)
+                                 inputs=inputs, metrics=self.metrics)
         rows, element_short = _shortfall_measures(inputs["content"], short, year)
         parts = [m, rows, _element_exposure(m, element_short)]
         r.out["measures"].extend(p for p in parts if len(p))
@@ -1068,7 +1075,8 @@ def _element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
                          source: str, variant: str = "", planned: pd.DataFrame | None = None,
-                         inputs: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                         inputs: Mapping[str, Any] | None = None,
+                         metrics: Collection[str] | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
 
     The simulated edge table (tonnes after the response) and node table (primary
@@ -1076,7 +1084,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
     ``planned``: the year's baseline edge table, whose consumption is what ``exposed_share``
     counts unmet demand against (:mod:`supplychain.metrics.exposure`). ``inputs``: the scenario's
-    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand.
+    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand. ``metrics``: only
+    these (default every one; ``measures_from_tables``).
     """
     from functools import partial
 
@@ -1094,7 +1103,7 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
         nodes, edges, year=year, source=src, source_name=source_label(source),
         scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
         **(inputs if inputs is not None else scenario_inputs(scenario)),
-        planned=consumption(planned) if planned is not None else None,
+        planned=consumption(planned) if planned is not None else None, metrics=metrics,
     )
 
 

@@ -26,7 +26,7 @@ import pandas as pd
 
 from supplychain.schema.model import Target
 
-__all__ = ["TARGET_COLUMNS", "evaluate_targets", "verdict_reason"]
+__all__ = ["TARGET_COLUMNS", "TARGET_METRIC_ALIASES", "evaluate_targets", "target_metrics", "verdict_reason"]
 
 TARGET_COLUMNS = [
     "target",
@@ -46,6 +46,32 @@ TARGET_COLUMNS = [
     "variant",
 ]
 """Columns of the targets table."""
+
+TARGET_METRIC_ALIASES: dict[str, str] = {"direct_share": "direct_import_share"}
+"""Target metric names that read another measure."""
+
+
+def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
+    """Return the metrics of the measures table that ``targets`` read (their verdicts need these rows).
+
+    A target reads its own metric (through :data:`TARGET_METRIC_ALIASES`) and the shortfall
+    beside it; ``element_exposed_share`` is computed from ``element_dependence``.
+
+    Examples
+    --------
+    >>> t = Target(country="US", commodity="NdPr", metric="element_exposed_share", max=0.25, by=2030)
+    >>> sorted(target_metrics({"t": t}))
+    ['element_dependence', 'element_exposed_share', 'element_shortfall_share']
+    """
+    out: set[str] = set()
+    for t in targets.values():
+        metric = TARGET_METRIC_ALIASES.get(t.metric, t.metric)
+        element = metric in ("element_dependence", "element_exposed_share")
+        out |= {metric, "element_shortfall_share" if element else "shortfall_share"}
+        if metric == "element_exposed_share":
+            out.add("element_dependence")
+    return frozenset(out)
+
 
 _NAMES = {"exposed_share": "exposed share", "traced_share": "traced share", "direct_share": "direct share",
           "net_import_reliance": "net import reliance", "shortfall_share": "unmet demand",
@@ -137,7 +163,6 @@ def evaluate_targets(
     """
     rows: list[dict[str, Any]] = []
     years = sorted(years)
-    aliases = {"direct_share": "direct_import_share"}
     has_src = "source_country" in measures.columns
     country = measures["country"].to_numpy(dtype=object)
     commodity = measures["commodity"].to_numpy(dtype=object)
@@ -150,7 +175,7 @@ def evaluate_targets(
         at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
         here = commodity[at] == t.commodity
         kind = metric[at]
-        sel = here & (kind == aliases.get(t.metric, t.metric))
+        sel = here & (kind == TARGET_METRIC_ALIASES.get(t.metric, t.metric))
         if source is not None and no_source is not None and t.metric != "shortfall_share":
             sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
         m_year, m_value = year[at[sel]], measured[at[sel]]

@@ -1,4 +1,4 @@
-"""The node table after the response: what a stock draw adds to a stock node's primary production."""
+"""Simulation internals: stock draws in the node table, simulate with a few metrics."""
 
 from __future__ import annotations
 
@@ -22,3 +22,23 @@ def test_a_draw_counts_once_whether_or_not_the_market_has_a_stock_node() -> None
     assert out.loc["US:ndpr:stock", "primary"] == pytest.approx(40.0)
     assert out.loc["US:ndpr:stock", "kind"] == "stock"
     assert len(out) == 4
+
+
+def test_simulate_with_a_few_metrics_gives_the_same_rows_and_verdicts() -> None:
+    # `metrics=` skips the origin decompositions and element tracing when none of their measures
+    # is asked for: the rows asked for (and those the targets read, and the shortfall) are the full
+    # run's rows, value for value, and the verdicts are the same.
+    from pathlib import Path
+
+    from supplychain.api import simulate
+    from supplychain.io import load
+
+    sc = load(Path(__file__).resolve().parent / "data" / "cli" / "small.yaml")
+    full = simulate(sc, mode="fixed")
+    part = simulate(sc, mode="fixed", metrics=["traced_share"])
+    # small.yaml's one target reads the exposed share (and its shortfall beside it)
+    assert set(part.measures["metric"]) == {"traced_share", "exposed_share", "shortfall_share"}
+    assert "origin_share_mining" in set(full.measures["metric"])
+    same = full.measures[full.measures["metric"].isin(set(part.measures["metric"]))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(same, part.measures.reset_index(drop=True))
+    pd.testing.assert_frame_equal(full.targets, part.targets)
