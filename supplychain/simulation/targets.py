@@ -79,7 +79,7 @@ _NAMES = {"exposed_share": "exposed share", "traced_share": "traced share", "dir
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %" if abs(100 * x - round(100 * x)) < 0.05 or abs(x) >= 0.1 else f"{100 * x:.1f} %"
+    return f"{100 * x:.0f}%" if abs(100 * x - round(100 * x)) < 0.05 or abs(x) >= 0.1 else f"{100 * x:.1f}%"
 
 
 def verdict_reason(metric: str, value: float, bound: str, threshold: float, status: str, shortfall: float,
@@ -89,11 +89,11 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     Examples
     --------
     >>> verdict_reason("exposed_share", 0.78, "max", 0.25, "fail", 0.44, 2030)
-    'fails: exposed share 78 % > 25 % in 2030 (44 % of demand unmet)'
+    'fails: exposed share 78% > 25% in 2030 (44% of demand unmet)'
     >>> verdict_reason("traced_share", 0.22, "max", 0.25, "pass", 0.0, 2030)
-    'passes: traced share 22 % ≤ 25 % in 2030, no unmet demand'
+    'passes: traced share 22% ≤ 25% in 2030, no unmet demand'
     >>> verdict_reason("traced_share", 0.0, "max", 0.25, "pass", 0.44, 2030)
-    'passes on the traced share of delivered supply: 0 % ≤ 25 % in 2030, but 44 % of demand unmet'
+    'passes on the traced share of delivered supply: 0% ≤ 25% in 2030, but 44% of demand unmet'
     """
     name = _NAMES.get(metric, metric)
     op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
@@ -147,7 +147,7 @@ def evaluate_targets(
     ...                   "metric": ["exposed_share"], "source_country": ["CN"], "value": [0.4]})
     >>> r = evaluate_targets({"t": t}, m, [2029, 2030]).iloc[0]
     >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"], r["reason"]
-    (False, -0.15, 'fail', 'fails: exposed share 40 % > 25 % in 2030')
+    (False, -0.15, 'fail', 'fails: exposed share 40% > 25% in 2030')
 
     A traced China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
     and the target allows at most 10 %:
