@@ -53,12 +53,12 @@ def test_report_country_and_year(tmp_path: Path) -> None:
     assert section["focus_year"] == 2026
     summary = (out / "summary.md").read_text(encoding="utf-8")
     assert "### Headline measures (2024 → 2026)" in summary
-    assert "| Japan · NdPr oxide | traced China share |" in summary
-    assert "| United States · NdPr oxide | traced China share |" not in summary
+    assert "| Japan · NdPr oxide | exposure incl. unmet demand |" in summary
+    assert "| United States · NdPr oxide | exposure incl. unmet demand |" not in summary
     default = tmp_path / "default"
     assert cli("report", SMALL, "--output", default, "--mode", "fixed").returncode == 0
     assert json.loads((default / "results.json").read_text(encoding="utf-8"))["scenarios"][0]["focus_year"] == 2030
-    assert "| United States · NdPr oxide | traced China share |" in (default / "summary.md").read_text("utf-8")
+    assert "| United States · NdPr oxide | exposure incl. unmet demand |" in (default / "summary.md").read_text("utf-8")
     bad = cli("report", SMALL, "--output", tmp_path / "bad", "--year", "2040")
     assert bad.returncode == 1
     assert "--year 2040 is outside the years of every scenario given" in bad.stderr
