@@ -95,14 +95,20 @@ def compare(
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
     path: PathOption = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0,
+                          help="Variants simulated side by side on local worker processes (0 = one per CPU, "
+                               "1 = in this process); the table is the same for any number.")
+    ] = 0,
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
     Rows are measure × variant (exposed share, traced share, direct import share and
     shortfall share, in per cent, of the target pairs — or, with --country, of every
     commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
-    countries (--country, else the targets', else the US) come first. The compiled
-    model is re-used across variants (warm-started LP).
+    countries (--country, else the targets', else the US) come first. The variants are
+    cut into up to 4 groups per world, each simulated whole on one compiled model
+    (warm-started LP), the groups side by side on --workers processes.
 
     Example:
 
@@ -130,7 +136,8 @@ def compare(
         output_path(output)  # refuse a folder or a device now, not after the simulations
     table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                         source=source or sc.scenario.source_country, countries=country or None, mode=mode_arg,
-                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
+                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
+                        workers=workers)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
     wide = side_by_side(table, year)

@@ -458,13 +458,26 @@ def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tu
     return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
+def _warnings_recorded(fn: Callable[[_T], _R], item: _T) -> tuple[_R, list[tuple[type[Warning], str]]]:
+    """``fn(item)`` in a worker process, with every warning it raised (category and text) instead of printed."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(item)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
 def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) -> list[_R]:
     """Apply ``fn`` to every item, on local worker processes when ``workers`` ≠ 1, results in order.
 
-    For a few large independent tasks (the scenarios of a report); a sweep's many small
-    samples go through chunks instead (:func:`chunk_bounds`). ``fn`` and the items must
-    pickle (a module-level function, :func:`functools.partial` of one). Leaving early (an
-    exception in a task, Ctrl-C) stops the workers as :func:`open_executor` does.
+    For a few large independent tasks (the scenarios of a report, the groups of variants
+    of ``compare``); a sweep's many small samples go through chunks instead
+    (:func:`chunk_bounds`). ``fn`` and the items must pickle (a module-level function,
+    :func:`functools.partial` of one). Warnings a task raises in a worker process are
+    raised again here, task by task in order, as the same category with the same text.
+    Leaving early (an exception in a task, Ctrl-C) stops the workers as
+    :func:`open_executor` does; worker processes that stop while starting (a script
+    without ``if __name__ == "__main__":``) are a :class:`RuntimeError` naming the
+    script (:func:`broken_pool_message`).
 
     Parameters
     ----------
@@ -487,6 +500,13 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) 
     [2, 3, 1]
     """
     n = min(workers or usable_cpus(), len(items))
-    with open_executor(parse_executor(None, workers=max(n, 1))) as ex:
-        futures = [ex.submit(fn, item) for item in items]
-        return [f.result() for f in futures]
+    spec = parse_executor(None, workers=max(n, 1))
+    if spec.kind == "serial":
+        return [fn(item) for item in items]
+    with open_executor(spec) as ex:
+        futures = [ex.submit(_warnings_recorded, fn, item) for item in items]
+        done = [f.result() for f in futures]
+    for _, caught in done:
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+    return [result for result, _ in done]
