@@ -122,13 +122,19 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.api import compare as api_compare
     from supplychain.io import load
+    from supplychain.processes import start_worker_server
+
+    sc = load(scenario, extra_roots=path or ())
+    runs = 2 ** len(grid) if grid else len(variant) if variant else 1 + len(sc.variants)
+    if workers != 1 and runs >= 4:  # two groups or more (supplychain.simulation.groups): workers will be used,
+        start_worker_server()  # so their server imports the package now, beside the imports below
+
+    from supplychain.api import compare as api_compare
     from supplychain.io.atomic import atomic_write_text, output_path
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names
 
-    sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, variants=variant or [], grid=grid or [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")

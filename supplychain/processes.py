@@ -1,0 +1,43 @@
+"""How local worker processes start, free of the package's heavy imports.
+
+Worker processes are started with the ``forkserver`` method where the platform has it
+(``spawn`` elsewhere): safe with threads in the parent (a Dask client, a Jupyter kernel),
+and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
+from it starts with the package loaded. :mod:`supplychain.uncertainty.executors` starts
+its pools with :func:`mp_context`; a command that knows early that it will use workers
+calls :func:`start_worker_server` first, so that the server's imports run beside its own
+instead of delaying the first worker. This module imports only the standard library, so
+calling it costs nothing before the package is loaded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Final
+
+__all__ = ["PRELOAD", "mp_context", "start_worker_server"]
+
+PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api")
+"""Modules the fork server imports once for every worker (a sweep's and a simulation's)."""
+
+
+def mp_context() -> Any:
+    """Return the :mod:`multiprocessing` context local worker processes start with (``forkserver``, else ``spawn``)."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def start_worker_server() -> None:
+    """Start the fork server now, importing :data:`PRELOAD` beside the caller's work (no-op without ``forkserver``).
+
+    The first pool then forks its workers at once instead of waiting ~0.6 s of CPU for the
+    server's imports. If no worker is started after all, the server ends with this process,
+    having cost that CPU time.
+    """
+    if mp_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
