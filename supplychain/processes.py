@@ -13,12 +13,21 @@ calling it costs nothing before the package is loaded.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from typing import Any, Final
 
-__all__ = ["PRELOAD", "mp_context", "start_worker_server"]
+__all__ = ["PRELOAD", "mp_context", "start_worker_server", "usable_cpus"]
 
 PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api")
 """Modules the fork server imports once for every worker (a sweep's and a simulation's)."""
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the platform has one), at least 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    if affinity is not None:
+        return max(len(affinity(0)), 1)
+    return os.cpu_count() or 1
 
 
 def mp_context() -> Any:
@@ -31,13 +40,14 @@ def mp_context() -> Any:
 
 
 def start_worker_server() -> None:
-    """Start the fork server now, importing :data:`PRELOAD` beside the caller's work (no-op without ``forkserver``).
+    """Start the fork server now, importing :data:`PRELOAD` beside the caller's work.
 
-    The first pool then forks its workers at once instead of waiting ~0.6 s of CPU for the
+    The first pool then forks its workers at once instead of waiting ~0.75 s of CPU for the
     server's imports. If no worker is started after all, the server ends with this process,
-    having cost that CPU time.
+    having cost that CPU time. A no-op without ``forkserver`` and with one usable CPU (where
+    no pool is made: :func:`~supplychain.uncertainty.executors.parse_executor`).
     """
-    if mp_context().get_start_method() == "forkserver":
+    if usable_cpus() > 1 and mp_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()

@@ -114,6 +114,7 @@ def compare(
 
         supplychain compare scenarios/path_to_2030.yaml --year 2027 --year 2030 --country US
         supplychain compare scenarios/path_to_2030.yaml --grid us_japan_framework --grid asean_memoranda
+        supplychain compare scenarios/path_to_2030.yaml --workers 1     # everything in this process
     """
     mode_arg = parse_mode(mode)
     objective_arg = parse_objective(objective)
