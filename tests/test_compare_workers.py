@@ -111,23 +111,6 @@ def test_cli_workers_option_prints_and_writes_the_same(tmp_path: Path) -> None:
     assert "--workers" in cli("compare", "--help").stdout
 
 
-def test_compare_on_workers_from_a_script_without_a_main_guard_says_what_to_add(tmp_path: Path) -> None:
-    """As ``run_sweep(workers=2)``: each worker imports the script again, and stops; the message names the guard."""
-    scenario = two_worlds_file(tmp_path)
-    script = tmp_path / "noguard.py"
-    script.write_text(
-        "from supplychain.api import compare\n"
-        f"compare({str(scenario)!r}, toggles_grid=['plant'], years=[2026], mode='fixed', workers=2)\n",
-        encoding="utf-8",
-    )
-    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode != 0
-    last = proc.stderr.strip().splitlines()[-1]
-    assert last.startswith("RuntimeError: the worker processes stopped while starting")
-    assert str(script) in last
-    assert 'if __name__ == "__main__":' in last
-
-
 def warn_and_double(x: int) -> int:
     """A task that warns (a module-level function, so that worker processes import it by name)."""
     warnings.warn(f"item {x}", SupplyChainWarning, stacklevel=1)
