@@ -43,6 +43,16 @@ def test_show_overrides(run_cli: Run) -> None:
     assert "child.yaml:8 (overrides " in result.stdout
 
 
+def test_explain_reads_shares_as_every_other_table(run_cli: Run) -> None:
+    # cn_ban covers the rare-earths family: both rare-earth commodities of the minimal world, whole.
+    # Shares read as report.numbers.format_percent writes them everywhere else: "100%", not "100 %".
+    result = run_cli("validate", DATA / "base.yaml", "--explain")
+    assert result.returncode == 0, result.stderr
+    line = "     policy cn_ban (export_ban by CN from 2025-09-01): ndpr_oxide 100%, ree_concentrate 100%"
+    assert line in result.stdout.splitlines()
+    assert " %" not in result.stdout
+
+
 def test_quiet_prints_nothing_when_valid(run_cli: Run) -> None:
     result = run_cli("validate", DATA, "-q")
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

@@ -78,7 +78,7 @@ def test_own_folder_example_validates_and_explains(own_folder: tuple[Path, Path]
     home, rel = own_folder
     proc = cli("validate", rel, "--require-sources", "--explain", cwd=home)
     assert proc.returncode == 0, proc.stderr
-    assert "policy cn_magnet_licensing (export_licensing by CN from 2026-01-01): ndfeb_magnet 60 % [assumption]" \
+    assert "policy cn_magnet_licensing (export_licensing by CN from 2026-01-01): ndfeb_magnet 60% [assumption]" \
         in proc.stdout
 
 
@@ -103,7 +103,7 @@ def test_own_folder_example_runs_with_units_stocks_and_a_switched_plant(own_fold
     # the 5,000 kg stock dated 2025 enters that year and is drawn in full against the 2025 ban
     stock = {r["year"]: r for r in runs["base"]["stocks"]}
     assert (stock[2025]["added"], stock[2025]["draw"], stock[2025]["unit"]) == (5000.0, 5000.0, "kg Ga")
-    assert "cn_magnet_licensing (export_licensing by CN from 2026-01-01): ndfeb_magnet 60 % [assumption]" \
+    assert "cn_magnet_licensing (export_licensing by CN from 2026-01-01): ndfeb_magnet 60% [assumption]" \
         in runs["base"]["policies"]
     assert runs["base"]["switched_off"] == ["facilities.us_gallium"]
     assert runs["with_plant"]["switched_off"] == []

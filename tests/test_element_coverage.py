@@ -100,9 +100,10 @@ def test_bundled_controls_follow_their_published_lists(world: Scenario) -> None:
 
 def test_validate_explain_and_run_header_list_coverage() -> None:
     path = REPO / "scenarios" / "china_licensing_2025.yaml"
-    line = ("cn_mofcom_no18 (export_licensing by CN from 2025-04-04): dy_oxide 100 %, ndfeb_magnet 100 % "
-            "[china_magnet_exports_us_2025], other_reo 8 % [assumption], ree_compounds 5 % [assumption], "
-            "tb_oxide 100 %")
+    # shares read as in every other table (report.numbers.format_percent): "100%", not "100 %"
+    line = ("cn_mofcom_no18 (export_licensing by CN from 2025-04-04): dy_oxide 100%, ndfeb_magnet 100% "
+            "[china_magnet_exports_us_2025], other_reo 8% [assumption], ree_compounds 5% [assumption], "
+            "tb_oxide 100%")
 
     def cli(*args: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "supplychain", *map(str, args)], capture_output=True,

@@ -97,6 +97,49 @@ def test_network_problems_point_at_the_loop() -> None:
     assert network_problems(load_text(SMALL.read_text(encoding="utf-8"))) == []
 
 
+
+def _with_switchable_mine(default: str) -> str:
+    """SMALL with a toggle `au_open` controlling the Australian mine (the only ore of MY's separation plant)."""
+    text = SMALL.read_text(encoding="utf-8")
+    text = text.replace("toggles:\n", "toggles:\n  au_open: {description: the mine works, controls: [au_mine], "
+                                       f"default: {default}}}\n", 1)
+    return text.replace("variants:\n", "variants:\n  au_closed: {description: mine closed, toggles: {au_open: off}}\n",
+                        1)
+
+
+def test_validate_checks_every_world_a_run_would_build() -> None:
+    # Docs "Toggles": a facility switched off takes its flows with it, and if the base year's
+    # flows need its output the year does not balance. MY's separation plant needs 5 t of
+    # concentrate per t NdPr × 2,000 t = 10,000 t, all of it from au_mine: without the mine MY:conc
+    # has inflow 0 against 10,000 t of inputs, in every year 2024-2030 — `run` stops on it.
+    from supplychain.engine.check import network_problems
+    from supplychain.io import load_text
+    from supplychain.simulation.toggles import resolve_toggles
+
+    on = load_text(_with_switchable_mine("on"), "on.yaml")
+    [problem] = network_problems(on)  # only the variant's world is short; one problem for the 7 years
+    assert problem.path == ("facilities", "my_sep", "utilisation")
+    assert problem.message.startswith("in variant `au_closed` (switching off facilities.au_mine): market MY:conc "
+                                      "is short in 2024 (and in 2025–2030): outflow 10000 t REO exceeds inflow 0")
+    assert network_problems(on, toggles=[resolve_toggles(on)]) == []  # the default world balances
+    off = load_text(_with_switchable_mine("off"), "off.yaml")
+    [problem] = network_problems(off)
+    assert problem.message.startswith("with the default toggles (switching off facilities.au_mine): market MY:conc")
+    from supplychain.api import simulate
+
+    with pytest.raises(ScenarioError, match="MY:conc is short"):
+        simulate(off, mode="fixed")  # what validate now reports is what run stops on
+
+
+def test_validate_command_fails_a_file_whose_variant_cannot_run(tmp_path: Path) -> None:
+    path = tmp_path / "variant.yaml"
+    path.write_text(_with_switchable_mine("on"), encoding="utf-8")
+    result = invoke("validate", path)
+    assert_clean(result, 1, "FAIL", "in variant `au_closed`", "MY:conc is short in 2024 (and in 2025–2030)")
+    sweep = ("sweep", path, "--samples", "2", "--mode", "fixed", "--quiet", "--output", str(tmp_path / "s.csv"))
+    assert_clean(invoke(*sweep), 0)  # a sweep checks the world it runs: the default one balances
+    assert_clean(invoke(*sweep, "--variant", "au_closed"), 1, "error:", "in variant `au_closed`")
+
 # ------------------------------------------------------------------ 2. outputs that cannot be written
 @pytest.mark.parametrize("target", ["{tmp}", "", "/proc/self/no/such.csv", "/sys/supplychain-test.csv"],
                          ids=["folder", "empty", "proc", "sys"])  # fmt: skip

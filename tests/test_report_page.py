@@ -123,6 +123,43 @@ def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs:
     assert re.search(r'<td class="unmet" title="[^"]*of demand unmet[^"]*">0%</td>', raw)
 
 
+def _md_rows(text: str, first_header: str) -> list[list[str]]:
+    """The body rows of the Markdown table whose first header cell is ``first_header``, cells unescaped."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {first_header} |"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([re.sub(r"\\(.)", r"\1", c.strip()) for c in re.split(r"(?<!\\)\|", line)[1:-1]])
+    return rows
+
+
+@needs_dot
+def test_summary_md_opens_with_the_pages_answers(bundled: Path) -> None:
+    # summary.md carries the answer the page opens with: same heading, same sentence, and the same
+    # table cell for cell (the page's text from report.numbers: "96%", "18% (2025)", "0/5 pass"); the
+    # page's hatched "unmet" cells carry a † instead. Scenario names are on a group's first row only
+    # in both.
+    md = (bundled / "summary.md").read_text(encoding="utf-8")
+    assert md.index("## United States: Sintered NdFeB permanent magnets") < md.index("## Overview")
+    page = _page(bundled)
+    html_rows = next(t for t in page.tables if t and t[0][:2] == ["scenario", "variant"] and "peak (year)" in t[1])[2:]
+    md_rows = _md_rows(md, "scenario")
+    assert len(md_rows) == len(html_rows) > 0
+    marked = 0
+    for mine, theirs in zip(md_rows, html_rows, strict=True):
+        marked += sum(c.endswith(" †") for c in mine)
+        assert [c.removesuffix(" †") for c in mine] == theirs
+    raw = (bundled / "index.html").read_text(encoding="utf-8")
+    answer = raw[raw.index('<section class="answer"'):]
+    answer = answer[:answer.index("</section>")]
+    assert marked == answer.count('<td class="unmet"') > 0, "every unmet cell of the answer is marked, no other"
+    others = _md_rows(md, "United States also uses")
+    page_others = next(t for t in page.tables if t and t[0][0] == "United States also uses")[1:]
+    assert others == page_others
+
+
 @needs_dot
 def test_every_target_row_has_a_reason(bundled: Path) -> None:
     meta = json.loads((bundled / "results.json").read_text(encoding="utf-8"))

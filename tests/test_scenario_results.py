@@ -90,6 +90,12 @@ def test_replace_between_rejects_bad_markers(text: str) -> None:
         replace_between(text, RESULTS_START, RESULTS_END, "x")
 
 
+def _uses(*uses: tuple[str, str, str]) -> pd.DataFrame:
+    """Final uses (country, commodity, stage) of 1,000 units a year in 2024 and 2030, as ``ScenarioOutcome.uses``."""
+    return pd.DataFrame([{"variant": "base", "year": y, "country": c, "commodity": k, "stage": st, "demand": 1000.0}
+                         for c, k, st in uses for y in (2024, 2030)])
+
+
 def test_outcomes_say_not_representable_instead_of_no_effect() -> None:
     # The ASEAN memoranda carry no quantity the model can represent: in every variant where they
     # are in force the row names them, and the notes under the table say why; with them off, "—".
@@ -100,7 +106,8 @@ def test_outcomes_say_not_representable_instead_of_no_effect() -> None:
     rows = [{"year": y, "country": "US", "commodity": "ndfeb_magnet", "metric": m, "value": 0.5, "variant": v}
             for v in ["base", *scenario.variants] for y in (2024, 2030)
             for m in ("exposed_share", "traced_share", "shortfall_share")]
-    text = outcomes_markdown([ScenarioOutcome("asean_memoranda.yaml", scenario, pd.DataFrame(rows))])
+    text = outcomes_markdown([ScenarioOutcome("asean_memoranda.yaml", scenario, pd.DataFrame(rows),
+                                              _uses(("US", "ndfeb_magnet", "magnet")))])
     lines = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `")}
     assert lines["`ban_kept`"].rstrip(" |").endswith("`us_kh_mou`, `us_my_mou`, `us_th_mou`, `us_vn_mou`")
     assert lines["`no_memoranda`"].rstrip(" |").endswith("—")
@@ -122,7 +129,9 @@ def test_outcomes_show_every_major_consumer_with_exposure_and_the_peak_shortfall
         for (country, metric), values in series.items():
             rows += [{"variant": v, "year": y, "country": country, "commodity": "ndfeb_magnet", "metric": metric,
                       "value": x} for y, x in values.items()]
-    text = outcomes_markdown([ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows))])
+    text = outcomes_markdown([ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows),
+                                              _uses(("US", "ndfeb_magnet", "magnet"),
+                                                    ("JP", "ndfeb_magnet", "magnet")))])
     body = [line for line in text.splitlines() if line.startswith("| ") and "variant" not in line
             and not line.startswith("| ---")]
     us = next(line for line in body if line.startswith("| `base` | US"))
@@ -131,3 +140,23 @@ def test_outcomes_show_every_major_consumer_with_exposure_and_the_peak_shortfall
     assert cells[:6] == ["`base`", "US", "96.0% → 30.0%", "30.0%", "77.0% in 2026", "0.0%"]
     assert [c.strip() for c in jp.split("|")[1:-1]][4] == "0.0%"
     assert "*Allocation `contracts_first`.*" in text
+
+
+def test_outcome_rows_follow_the_headline_rule() -> None:
+    # The rows are each country's headline use (report.headline), not a hard-coded commodity: the US uses
+    # magnets (magnet stage) and compounds (oxide), so its row is its magnets; Korea uses gallium only,
+    # so its row is its gallium, named beside it; Japan has no final demand, so no row. The US is the
+    # focus country (no scenario target names another) and leads.
+    scenario = load(SCENARIOS / "china_full_ban_2025.yaml", require_sources=True)
+    values = {("US", "ndfeb_magnet"): 0.9, ("US", "ree_compounds"): 0.7, ("KR", "gallium"): 0.5}
+    rows = [{"variant": v, "year": y, "country": c, "commodity": k, "metric": m, "value": x}
+            for v in ["base", *scenario.variants] for y in (2024, 2030) for (c, k), x in values.items()
+            for m in ("exposed_share", "traced_share", "shortfall_share")]
+    uses = _uses(("KR", "gallium", "oxide"), ("US", "ree_compounds", "oxide"), ("US", "ndfeb_magnet", "magnet"))
+    text = outcomes_markdown([ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows), uses)])
+    base = [[c.strip() for c in line.split("|")[1:-1]] for line in text.splitlines()
+            if line.startswith("| `base` |") or (line.startswith("|  |") and "base" not in line)][:2]
+    assert base[0][:3] == ["`base`", "US", "90.0% → 90.0%"]
+    assert base[0][6] == "70.0% → 70.0%"  # the compounds columns
+    assert base[1][:3] == ["", "KR (`gallium`)", "50.0% → 50.0%"]
+    assert not any("| JP |" in line for line in text.splitlines())

@@ -760,3 +760,49 @@ def test_a_sampled_year_is_rounded_to_the_nearest_whole_year() -> None:
     f: Facility = patched.facilities["us_sep"]
     assert f.ramp_years == 1
     assert apply(scenario, {"facilities.us_sep.ramp_up_years": 1.5}).facilities["us_sep"].ramp_years == 2
+
+
+SMALL = Path(__file__).resolve().parent / "data" / "cli" / "small.yaml"
+
+
+@pytest.mark.parametrize("narrow", [{}, {"measures": ["traced_share"], "countries": ["JP"]}], ids=["default", "narrow"])
+def test_every_target_gets_its_probability_however_the_sweep_is_narrowed(narrow: dict[str, Any]) -> None:
+    # small.yaml's target us_ndpr_25 reads the US exposed share of NdPr oxide (≤ 25 % by 2030).
+    # Under China's ban (from September 2025) `fixed` cuts CN's 2,000 t to the US and nothing
+    # re-routes: the US gets MY's 1,000 t (from Australian ore, 0 % China) of its 3,000 t.
+    # exposed share = (traced × delivered + unmet) / demand = (0 × 1,000 + 2,000) / 3,000 = 2/3 in
+    # 2030 > 25 %: the target fails in every sample (the file has no uncertain input).
+    # The default measures (SWEEP_METRICS) do not include exposed_share and the narrowed sweep
+    # keeps only JP's traced share: the target's own rows are kept all the same.
+    from supplychain.io import load
+
+    r = run_sweep(load(SMALL), samples=2, seed=1, mode="fixed", cache=False, quiet=True, **narrow)
+    exposed = r.measure(year=2030, country="US", commodity="ndpr", metric="exposed_share").to_numpy()
+    np.testing.assert_allclose(exposed, [2 / 3, 2 / 3], rtol=1e-12)
+    tp = r.target_probability().set_index("year")
+    assert tp.loc[2030, "probability"] == 0.0
+    assert bool(tp.loc[2030, "central_met"]) is False
+    assert tp.loc[2030, "n"] == 2
+    if narrow:
+        kept = r.measures[["metric", "country"]].drop_duplicates()
+        assert set(map(tuple, kept.to_numpy())) == {("traced_share", "JP"), ("exposed_share", "US")}
+
+
+def test_sweep_command_opens_with_the_targets_measures_and_their_probability() -> None:
+    # The same sweep as above from the command line: the first table holds the target's
+    # country and commodity (US NdPr oxide) in the year it is checked (2030) only, the
+    # second each target's probability in that year (the exposed share 2/3 > 25 %: 0 %).
+    from typer.testing import CliRunner
+
+    from supplychain.cli.app import app
+
+    result = CliRunner().invoke(app, ["sweep", str(SMALL), "-n", "2", "--mode", "fixed", "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    first, second = result.output.split("Probability that each target is met")
+    body = [line for line in first.splitlines() if line.startswith("│")]
+    assert body
+    assert all(" 2030 " in line and " US " in line and " ndpr " in line for line in body)
+    assert any("exposed_share" in line and " 67% " in line for line in body)
+    rows = [line for line in second.splitlines() if line.startswith("│")]
+    assert len(rows) == 1
+    assert all(f" {cell} " in rows[0] for cell in ("us_ndpr_25", "2030", "0%"))

@@ -51,30 +51,36 @@ def _changed(flows: pd.DataFrame) -> pd.DataFrame:
     return flows[flows["status"] != "normal"]
 
 
-def headline_table(result: Result, years: list[int], countries: list[str] | None) -> pd.DataFrame:
-    """Pivot the headline measures: one row per year, country and commodity with final use.
+def headline_table(result: Result, years: list[int], countries: list[str]) -> pd.DataFrame:
+    """Pivot the headline measures: one row per focus country, commodity with final use and year.
 
-    Values are shares; where net import reliance is labelled ``"E"`` the cell holds
+    Rows follow the headline rule (:func:`~supplychain.report.headline.headline_pairs`):
+    each of ``countries`` in turn, its focus commodity (the one it uses furthest down the
+    chain) first, then its other uses; a pair's years ascending. Values are shares; where
+    net import reliance is labelled ``"E"`` the cell holds
     :data:`~supplychain.report.numbers.NET_EXPORTER` instead.
     """
     import pandas as pd
 
+    from supplychain.report.headline import headline_measures, headline_pairs
     from supplychain.report.numbers import NET_EXPORTER
 
-    m = result.measures
-    m = m[m["metric"].isin(HEADLINE) & m["year"].isin(years) & (m["partner"].fillna("") == "")]
     used = result.shortfall
-    used = used[used["demand"] > 0][["year", "country", "commodity"]]
-    m = m.merge(used, on=["year", "country", "commodity"])
-    if countries:
-        m = m[m["country"].isin(countries)]
+    used = used[(used["demand"] > 0) & used["year"].isin(years)]
+    pairs = headline_pairs(used, countries, every_use=True)
+    m = headline_measures(result.measures, result.source, HEADLINE, countries=countries)
+    m = m[m["year"].isin(years)].merge(used[["year", "country", "commodity"]], on=["year", "country", "commodity"])
+    cols = ["year", "country", "commodity"]
+    if m.empty:
+        return pd.DataFrame(columns=cols)
     shown = m.assign(shown=[(NET_EXPORTER if lab == "E" else lab) if isinstance(lab, str) and lab else val
                             for val, lab in zip(m["value"], m["label"], strict=True)])
-    wide = shown.pivot_table(
-        index=["year", "country", "commodity"], columns="metric", values="shown", aggfunc="first"
-    ).reset_index()
-    cols = ["year", "country", "commodity", *[c for c in HEADLINE if c in wide.columns]]
-    return pd.DataFrame(wide[cols]).sort_values(["year", "country", "commodity"], kind="stable")
+    wide = shown.pivot_table(index=cols, columns="metric", values="shown", aggfunc="first").reset_index()
+    order = {p: i for i, p in enumerate(pairs)}
+    wide = wide.assign(_order=[order[(str(c), str(k))] for c, k in zip(wide["country"], wide["commodity"],
+                                                                        strict=True)])
+    wide = wide.sort_values(["_order", "year"], kind="stable")
+    return pd.DataFrame(wide[[*cols, *[c for c in HEADLINE if c in wide.columns]]]).reset_index(drop=True)
 
 
 def response_tables(result: Result, years: list[int], countries: list[str] | None) -> dict[str, pd.DataFrame]:
@@ -296,7 +302,9 @@ def run(
     objective: ObjectiveOption = "lexicographic",
     blocks: BlocksOption = 0,
     country: Annotated[
-        list[str] | None, typer.Option("--country", "-c", help="Only these countries in the table; repeatable.")
+        list[str] | None,
+        typer.Option("--country", "-c", help="Only these countries in the tables (the measures table's default: "
+                                             "the targets' countries, else US); repeatable."),
     ] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv.")] = "table",
     output: Annotated[
@@ -310,7 +318,9 @@ def run(
     """Simulate a scenario year by year and report its exposure measures.
 
     First the policies in force and what each covers, at what share. The table
-    shows, per year, country and commodity with final use: the exposed share (traced
+    shows the focus countries (--country, else the targets' countries, else US), each
+    commodity they have final use of — the one furthest down the chain first, as in the
+    report's answers — and per year: the exposed share (traced
     to the source country plus demand not met), the traced (upstream) share of what
     arrives, the direct import share, USGS net import reliance ("net exporter" where
     exports exceed use: "E" in json and csv) and the share of demand not met, all in
@@ -344,6 +354,7 @@ def run(
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
     countries = focus_countries(sc, country) if country else None
+    focus = countries or focus_countries(sc)  # the headline's: asked for, else the targets' countries, else US
     all_years = sc.years
     years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
     outside = [y for y in years if y not in all_years]
@@ -361,13 +372,16 @@ def run(
         rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
         title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
         _print_header(result, sc)
-        table = headline_table(result, years, countries)
-        if table.empty and countries:
-            typer.echo(f"{', '.join(country or [])}: no final demand in {', '.join(map(str, years))} in this scenario.")
+        table = headline_table(result, years, focus)
+        if table.empty:
+            typer.echo(f"{', '.join(country or focus)}: no final demand in {', '.join(map(str, years))} "
+                       "in this scenario" + ("." if country else "; other countries with --country."))
         else:
             print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(EXPORTER_NOTE)
+            if not country:
+                echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
         _print_response(result, years, countries)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip

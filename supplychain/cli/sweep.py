@@ -16,6 +16,8 @@ from supplychain.cli.common import echo, fail, print_table, warn
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from supplychain.uncertainty.result import SweepResult
 
 __all__ = ["sweep"]
@@ -48,6 +50,23 @@ def _years_in(spans: list[tuple[int, int]], years: list[int], text: str) -> list
         if lo < first or hi > last:
             fail(f"--years {text} reaches outside the scenario's years {first}–{last}")
     return sorted({y for lo, hi in spans for y in range(lo, hi + 1)})
+
+
+def _targets_rows(summary: pd.DataFrame, result: SweepResult) -> pd.DataFrame:
+    """Rows of the summary for the targets' countries and commodities, in the years the targets are checked.
+
+    Every measure of those pairs is shown (the target's own metric, its shortfall, the traced
+    share …), so a probability can be read next to what drives it.
+    """
+    import numpy as np
+
+    t = result.targets
+    pairs = set(zip(t["country"], t["commodity"], strict=True))
+    first = {pair: int(by) for pair, by in zip(zip(t["country"], t["commodity"], strict=True), t["by"], strict=True)}
+    keys = zip(summary["country"], summary["commodity"], summary["year"], strict=True)
+    mask = np.fromiter(((c, k) in pairs and int(y) >= first[(c, k)] for c, k, y in keys), dtype=bool,
+                       count=len(summary))
+    return summary[mask]
 
 
 def _report_failures(result: SweepResult) -> None:
@@ -224,14 +243,22 @@ def sweep(
     keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
     if "partner" in summary.columns:
         summary = summary[summary["partner"] == ""]
-    print_table(summary[keep], "Measures over the samples (central = every input at its central value)",
+    title = "Measures over the samples (central = every input at its central value)"
+    targets = result.target_probability()
+    if len(targets) and not (measure or country or commodity or year_spans):
+        summary, title = _targets_rows(summary, result), (
+            "Measures over the samples: the targets' countries and commodities in the years they are checked "
+            "(central = every input at its central value; every measure: --output, or narrow with "
+            "--measure/--country/--commodity/--years)")
+    print_table(summary[keep], title,
                 max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
                 share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None)
-    targets = result.target_probability()
     if len(targets):
+        required = targets[targets["required"]] if targets["required"].any() else targets
         print_table(
-            targets[["target", "year", "required", "threshold", "probability", "central_met"]],
-            "Probability that each target is met", shares=("threshold", "probability"),
+            required[["target", "year", "threshold", "probability", "central_met"]],
+            "Probability that each target is met, in the years it is checked (every year: Python API "
+            "SweepResult.target_probability())", shares=("threshold", "probability"),
         )
     if output is not None:
         written = result.save(output)

@@ -21,6 +21,10 @@ not depend on the question asked, once per network:
   Nodes are renumbered level by level, so each level is a contiguous block of rows
   whose external suppliers all sit in the rows above it; a solve is one sparse
   mat-vec per level (plus a small linear solve for a level that holds a loop);
+* the plan (solve order, levels, components) depends only on which edges exist, so it
+  is kept for the last :data:`PLAN_CACHE_SIZE` structures (networks of at most
+  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a sweep compiles the same
+  structure with other tonnes sample after sample;
 * a check that no loop is closed: a strongly connected component in which every
   node takes all its material from inside the component (no primary production,
   no inflow from outside) makes ``I − Aᵀ`` singular — docs/domain.md: "a loop that
@@ -35,9 +39,12 @@ edges carry no share and are left out of the matrix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +55,8 @@ from supplychain.errors import EngineError, Problem, ScenarioError
 
 __all__ = [
     "BLOCK_ROWS",
+    "PLAN_CACHE_EDGES",
+    "PLAN_CACHE_SIZE",
     "SINGULAR_LEAK",
     "CompiledGraph",
     "Level",
@@ -75,8 +84,9 @@ class Level:
     ----------
     start, stop : int
         Rows of the level in solve order.
-    ext : scipy.sparse.csr_matrix or None
-        ``(stop − start) × start``: input shares from suppliers in earlier levels.
+    ext_csr : tuple of (indptr, indices, data) or None
+        The CSR arrays of :attr:`ext` (what the solver reads: no matrix object is built
+        per level unless :attr:`ext` is asked for).
     internal : scipy.sparse.csr_matrix or None
         ``m × m``: input shares among the ``m`` rows of the level that sit on a loop
         (strongly connected components); None when the level has no loop.
@@ -90,10 +100,18 @@ class Level:
 
     start: int
     stop: int
-    ext: sp.csr_matrix | None
+    ext_csr: tuple[npt.NDArray[Any], npt.NDArray[Any], FloatArray] | None
     internal: sp.csr_matrix | None
     loop_rows: IntArray | None = None
     ext_blocks: tuple[tuple[int, int, sp.csr_matrix], ...] = ()
+
+    @cached_property
+    def ext(self) -> sp.csr_matrix | None:
+        """``(stop − start) × start``: input shares from suppliers in earlier levels (None: none)."""
+        if self.ext_csr is None:
+            return None
+        indptr, indices, data = self.ext_csr
+        return sp.csr_matrix((data, indices, indptr), shape=(self.stop - self.start, self.start), copy=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +197,7 @@ class CompiledGraph:
         if key not in self._cache:
             self._cache[key] = tuple(
                 Level(lv.start, lv.stop,
-                      None if lv.ext is None else lv.ext.astype(dt),
+                      None if lv.ext_csr is None else (lv.ext_csr[0], lv.ext_csr[1], lv.ext_csr[2].astype(dt)),
                       None if lv.internal is None else lv.internal.astype(dt), lv.loop_rows,
                       tuple((a, b, m.astype(dt)) for a, b, m in lv.ext_blocks))
                 for lv in self.levels
@@ -190,7 +208,7 @@ class CompiledGraph:
 
 def _csr(data: FloatArray, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> sp.csr_matrix:
     """CSR with duplicates summed and indices sorted (canonical)."""
-    m = sp.csr_matrix((data, (rows, cols)), shape=shape)
+    m = _coo_to_csr(shape[0], shape[1], rows, cols, data)
     m.sum_duplicates()
     return m
 
@@ -337,38 +355,13 @@ def compile_arrays(
     inflow = p + np.bincount(dst_k, weights=w_k, minlength=n)
     share = w_k / inflow[dst_k]
 
-    # levels: Kahn's algorithm on the nodes; if it cannot place every node there are
-    # loops, and it runs again on the condensation (strongly connected components)
-    node_level = _kahn(n, src_k, dst_k)
-    n_loops = 0
-    if (node_level < 0).any():
-        from scipy.sparse.csgraph import connected_components
-
-        m_orig = _coo_to_csr(n, n, dst_k, src_k, share)
-        m_orig.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
-        n_comp, labels = connected_components(m_orig, directed=True, connection="strong")
-        labels = labels.astype(np.int64)
-        sizes = np.bincount(labels, minlength=n_comp)
-        self_loop = np.zeros(n_comp, dtype=bool)
-        self_loop[labels[src_k[src_k == dst_k]]] = True
-        loop_comp = (sizes > 1) | self_loop
-        n_loops = int(loop_comp.sum())
-        _check_loops(ids, labels, loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids, edge_paths)
-        cross = labels[src_k] != labels[dst_k]
-        comp_level = _kahn(n_comp, labels[src_k[cross]], labels[dst_k[cross]])
-        node_level = comp_level[labels]
-        order = np.lexsort((np.arange(n), labels, node_level)).astype(np.int64)
-    else:
-        order = np.argsort(node_level, kind="stable").astype(np.int64)
-    pos = np.empty(n, dtype=np.int64)
-    pos[order] = np.arange(n, dtype=np.int64)
-
-    at = _coo_to_csr(n, n, pos[dst_k], pos[src_k], share)
-    lv_sorted = node_level[order]
-    bounds = np.flatnonzero(np.diff(lv_sorted)) + 1
-    starts = np.concatenate(([0], bounds)).astype(np.int64) if n else np.array([], dtype=np.int64)
-    stops = np.concatenate((bounds, [n])).astype(np.int64) if n else np.array([], dtype=np.int64)
-    levels = tuple(_level(at, int(s), int(e)) for s, e in zip(starts, stops, strict=True))
+    plan = _plan(n, src_k, dst_k)
+    if plan.labels is not None and plan.loop_comp is not None:
+        _check_loops(ids, plan.labels, plan.loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids,
+                     edge_paths)
+    order = plan.order.copy()
+    at = _coo_to_csr(n, n, plan.pos[dst_k], plan.pos[src_k], share)
+    levels = tuple(_level(at, int(s), int(e)) for s, e in zip(plan.starts, plan.stops, strict=True))
 
     p_sorted = p[order]
     in_sorted = inflow[order]
@@ -382,19 +375,101 @@ def compile_arrays(
         primary_share=pi,
         levels=levels,
         n_edges=int(keep.sum()),
-        n_loops=n_loops,
+        n_loops=plan.n_loops,
     )
 
 
-def _blocks(ext: sp.csr_matrix) -> tuple[tuple[int, int, sp.csr_matrix], ...]:
-    """Cut a level's external shares into blocks of supplier rows (one counting sort)."""
-    n_k, s = ext.shape
-    if s <= 2 * BLOCK_ROWS or ext.nnz == 0:
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    """The solve plan of a network's structure: which edges exist, not their tonnes.
+
+    ``order`` and ``pos`` (solve position of each node), the levels' row bounds
+    ``starts``/``stops``, and for a network with loops its strongly connected
+    components ``labels`` and which of them hold a loop (``loop_comp``).
+    """
+
+    order: IntArray
+    pos: IntArray
+    starts: IntArray
+    stops: IntArray
+    labels: IntArray | None
+    loop_comp: BoolArray | None
+    n_loops: int
+
+
+PLAN_CACHE_SIZE = 64
+"""Plans kept (least recently used dropped first) by :func:`_plan`."""
+PLAN_CACHE_EDGES = 20_000
+"""Only networks with at most this many edges are kept (a key holds their endpoints: ≤ 320 kB)."""
+_PLANS: OrderedDict[tuple[int, bytes, bytes], _Plan] = OrderedDict()
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
+    """Return the :class:`_Plan` of the network with ``n`` nodes and edges ``src → dst`` (cached).
+
+    Levels: Kahn's algorithm on the nodes; if it cannot place every node there are
+    loops, and it runs again on the condensation (strongly connected components).
+    The plan depends only on ``n`` and the edge endpoints in order, which are the
+    cache key itself (compared in full, so a hit is the same structure); a sweep
+    compiles the same structure with other tonnes sample after sample.
+    """
+    key = (n, src.tobytes(), dst.tobytes()) if len(src) <= PLAN_CACHE_EDGES else None
+    if key is not None:
+        with _PLANS_LOCK:
+            hit = _PLANS.get(key)
+            if hit is not None:
+                _PLANS.move_to_end(key)
+                return hit
+    node_level = _kahn(n, src, dst)
+    labels: IntArray | None = None
+    loop_comp: BoolArray | None = None
+    n_loops = 0
+    if (node_level < 0).any():
+        from scipy.sparse.csgraph import connected_components
+
+        pattern = _coo_to_csr(n, n, dst, src, np.ones(len(src)))
+        pattern.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
+        n_comp, comp = connected_components(pattern, directed=True, connection="strong")
+        labels = comp.astype(np.int64)
+        sizes = np.bincount(labels, minlength=n_comp)
+        self_loop = np.zeros(n_comp, dtype=bool)
+        self_loop[labels[src[src == dst]]] = True
+        loop_comp = (sizes > 1) | self_loop
+        n_loops = int(loop_comp.sum())
+        cross = labels[src] != labels[dst]
+        comp_level = _kahn(n_comp, labels[src[cross]], labels[dst[cross]])
+        node_level = comp_level[labels]
+        order = np.lexsort((np.arange(n), labels, node_level)).astype(np.int64)
+    else:
+        order = np.argsort(node_level, kind="stable").astype(np.int64)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(n, dtype=np.int64)
+    bounds = np.flatnonzero(np.diff(node_level[order])) + 1
+    starts = np.concatenate(([0], bounds)).astype(np.int64) if n else np.array([], dtype=np.int64)
+    stops = np.concatenate((bounds, [n])).astype(np.int64) if n else np.array([], dtype=np.int64)
+    plan = _Plan(order, pos, starts, stops, labels, loop_comp, n_loops)
+    for arr in (order, pos, starts, stops, labels, loop_comp):
+        if arr is not None:
+            arr.flags.writeable = False
+    if key is not None:
+        with _PLANS_LOCK:
+            _PLANS[key] = plan
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.popitem(last=False)
+    return plan
+
+
+def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArray,
+            s: int) -> tuple[tuple[int, int, sp.csr_matrix], ...]:
+    """Cut a level's external shares (CSR arrays, ``s`` supplier columns) into blocks of supplier rows."""
+    n_k = len(indptr) - 1
+    if s <= 2 * BLOCK_ROWS or len(indices) == 0:
         return ()
-    rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(ext.indptr))
-    cols = ext.indices.astype(np.int64)
+    rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(indptr))
+    cols = indices.astype(np.int64)
     nb = (s + BLOCK_ROWS - 1) // BLOCK_ROWS
-    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, ext.data)
+    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, data)
     out = []
     for b in range(nb):
         a, z = int(big.indptr[b * n_k]), int(big.indptr[(b + 1) * n_k])
@@ -416,18 +491,18 @@ def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     data = at.data[a:b]
     internal_mask = indices >= s
     if not internal_mask.any():
-        ext = sp.csr_matrix((data, indices, indptr), shape=(e - s, s), copy=False)
-        return Level(s, e, ext, None, None, _blocks(ext))
+        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s))
     row_of = np.repeat(np.arange(e - s), np.diff(indptr))
     ext_keep = ~internal_mask
     ext = None
     if ext_keep.any():
-        ext = _csr(data[ext_keep], row_of[ext_keep], indices[ext_keep], (e - s, s))
+        m_ext = _csr(data[ext_keep], row_of[ext_keep], indices[ext_keep], (e - s, s))
+        ext = (m_ext.indptr, m_ext.indices, m_ext.data)
     r_int, c_int = row_of[internal_mask], indices[internal_mask].astype(np.int64) - s
     members = np.unique(np.concatenate((r_int, c_int))).astype(np.int64)
     m = len(members)
     internal = _csr(data[internal_mask], np.searchsorted(members, r_int), np.searchsorted(members, c_int), (m, m))
-    return Level(s, e, ext, internal, members, () if ext is None else _blocks(ext))
+    return Level(s, e, ext, internal, members, () if ext is None else _blocks(*ext, s))
 
 
 def _check_loops(
@@ -482,6 +557,37 @@ def _check_loops(
     raise err
 
 
+_T = TypeVar("_T")
+
+
+class _OnDemand(Sequence[_T]):
+    """Read-only sequence whose item ``i`` is ``convert(values[i])``, converted when read."""
+
+    def __init__(self, values: npt.NDArray[Any], convert: Callable[[Any], _T]) -> None:
+        self._values = values
+        self._convert = convert
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, i: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, i: int | slice) -> _T | Sequence[_T]:
+        if isinstance(i, slice):
+            return [self._convert(v) for v in self._values[i]]
+        return self._convert(self._values[int(i)])
+
+
+def _entity_path(entity: Any) -> tuple[str, ...]:
+    """Scenario key path of an edge's ``entity`` (``"flows.x"`` → ``("flows", "x")``; none without a dot)."""
+    text = str(entity)
+    return tuple(text.split(".", 1)) if "." in text else ()
+
+
 def compile_tables(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -525,26 +631,30 @@ def compile_tables(
     >>> list(compile_tables(nodes, edges).nodes)
     ['m', 'AU:ore']
     """
-    ids = pd.Index(nodes["node"].astype(str), dtype=object)
-    if ids.has_duplicates:
+    names = [str(v) for v in nodes["node"].tolist()]
+    where = {v: i for i, v in enumerate(names)}
+    if len(where) != len(names):
+        ids = pd.Index(names, dtype=object)
         dup = sorted(ids[ids.duplicated()].unique())
         msg = f"node ids repeat: {', '.join(dup[:10])}"
         raise EngineError(msg)
-    s = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
-    d = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
+    sup = [str(v) for v in edges["supplier"].tolist()]
+    buy = [str(v) for v in edges["buyer"].tolist()]
+    s = np.fromiter((where.get(v, -1) for v in sup), dtype=np.int64, count=len(sup))
+    d = np.fromiter((where.get(v, -1) for v in buy), dtype=np.int64, count=len(buy))
     if (s < 0).any() or (d < 0).any():
-        missing = sorted(set(edges["supplier"].astype(str)[s < 0]) | set(edges["buyer"].astype(str)[d < 0]))
+        missing = sorted({v for v, i in zip(sup, s.tolist(), strict=True) if i < 0}
+                         | {v for v, i in zip(buy, d.tolist(), strict=True) if i < 0})
         msg = f"edges name nodes that are not in the node table: {', '.join(missing[:10])}"
         raise EngineError(msg)
-    edge_ids = [str(e) for e in edges["edge"]] if "edge" in edges.columns else None
-    paths: list[tuple[str, ...]] | None = None
-    if "entity" in edges.columns:
-        paths = [tuple(str(e).split(".", 1)) if "." in str(e) else () for e in edges["entity"]]
+    # names and scenario paths of edges are read only to report a closed loop: converted on demand
+    edge_ids = _OnDemand(edges["edge"].to_numpy(), str) if "edge" in edges.columns else None
+    paths = _OnDemand(edges["entity"].to_numpy(), _entity_path) if "entity" in edges.columns else None
     try:
         return compile_arrays(
-            len(ids), s, d, edges[weight].to_numpy(dtype=float),
+            len(names), s, d, edges[weight].to_numpy(dtype=float),
             nodes[primary].to_numpy(dtype=float) if primary in nodes.columns else None,
-            node_ids=ids, edge_ids=edge_ids, edge_paths=paths,
+            node_ids=names, edge_ids=edge_ids, edge_paths=paths,
         )
     except EngineError as err:
         cause = err.__cause__

@@ -50,12 +50,13 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level
+from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level, _coo_to_csr
 from supplychain.errors import EngineError
 
 __all__ = [
     "CHUNK",
     "DIRECT_MAX",
+    "SPARSE_MIN",
     "origin_shares",
     "solve_shares",
     "traced_share",
@@ -67,6 +68,9 @@ DIRECT_MAX = 2000
 """Loops (internal blocks of a level) up to this many nodes are solved by sparse LU."""
 CHUNK = 64
 """Right-hand sides solved together (columns per block)."""
+SPARSE_MIN = 1 << 16
+"""Right-hand sides of the first level with fewer entries than this go through a dense mat-vec even when
+sparse: a sparse product's fixed cost (building and converting the matrices) exceeds the dense pass there."""
 _MAX_ITER = 1000
 _LU_CACHE_SIZE = 256
 
@@ -93,16 +97,22 @@ def _zero_fixed(upd: FloatArray, fixed: BoolArray | None, code: IntArray | None,
 
 def _accumulate(m: sp.csr_matrix, x: FloatArray, y: FloatArray) -> None:
     """``y += m @ x`` in place, without a temporary (scipy's CSR kernels accumulate)."""
+    _accumulate_csr(m.indptr, m.indices, m.data, x, y)
+
+
+def _accumulate_csr(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArray, x: FloatArray,
+                    y: FloatArray) -> None:
+    """:func:`_accumulate` for a CSR matrix given by its arrays (``len(x)`` columns)."""
     from scipy.sparse import _sparsetools
 
-    if x.flags.c_contiguous and y.flags.c_contiguous and m.dtype == x.dtype == y.dtype:
-        n_row, n_col = m.shape
+    n_row, n_col = len(indptr) - 1, x.shape[0]
+    if x.flags.c_contiguous and y.flags.c_contiguous and data.dtype == x.dtype == y.dtype:
         if y.ndim == 1:
-            _sparsetools.csr_matvec(n_row, n_col, m.indptr, m.indices, m.data, x, y)
+            _sparsetools.csr_matvec(n_row, n_col, indptr, indices, data, x, y)
         else:
-            _sparsetools.csr_matvecs(n_row, n_col, y.shape[1], m.indptr, m.indices, m.data, x.ravel(), y.ravel())
+            _sparsetools.csr_matvecs(n_row, n_col, y.shape[1], indptr, indices, data, x.ravel(), y.ravel())
     else:  # pragma: no cover - every caller passes contiguous arrays of the matrix's dtype
-        y += m @ x
+        y += sp.csr_matrix((data, indices, indptr), shape=(n_row, n_col)) @ x
 
 
 def _sparse_enough(x: FloatArray) -> bool:
@@ -121,7 +131,7 @@ def _sweep(cg: CompiledGraph, sol: FloatArray, fixed: BoolArray | None, code: In
         s, e = lv.start, lv.stop
         f = None if fixed is None else fixed[s:e]
         c = None if code is None else code[s:e]
-        if lv.ext is not None:
+        if lv.ext_csr is not None:
             block = sol[s:e]
             rows_f = None if f is None or not f.any() else np.flatnonzero(f)
             rows_c = cols_c = None
@@ -132,7 +142,8 @@ def _sweep(cg: CompiledGraph, sol: FloatArray, fixed: BoolArray | None, code: In
             saved_f = block[rows_f].copy() if rows_f is not None else None
             saved_c = block[rows_c, cols_c].copy() if rows_c is not None and rows_c.size else None
             prev = sol[:s]
-            if li == 1 and levels[0].internal is None and prev.ndim == 2 and _sparse_enough(prev):
+            if li == 1 and levels[0].internal is None and prev.ndim == 2 and prev.size >= SPARSE_MIN \
+                    and _sparse_enough(prev):
                 # the rows above are still the right-hand side (sources have no inflow): when that
                 # is sparse (one origin per producer), a sparse product saves a dense pass
                 block += (lv.ext @ sp.csr_matrix(prev)).toarray()
@@ -140,7 +151,7 @@ def _sweep(cg: CompiledGraph, sol: FloatArray, fixed: BoolArray | None, code: In
                 for first, stop, m in lv.ext_blocks:  # supplier rows of one block stay in cache
                     _accumulate(m, sol[first:stop], block)
             else:
-                _accumulate(lv.ext, prev, block)
+                _accumulate_csr(*lv.ext_csr, prev, block)
             if saved_f is not None:
                 block[rows_f] = saved_f
             if saved_c is not None:
@@ -187,6 +198,27 @@ def _iterate(g: sp.csr_matrix, y: FloatArray, fixed: BoolArray | None, code: Int
     return None
 
 
+def _identity_minus(g: sp.csr_matrix, keep: BoolArray | None) -> sp.csc_matrix:
+    """``I − diag(keep) G`` in float64, canonical CSC without explicit zeros (``G``: canonical CSR).
+
+    The matrix ``(sp.identity(m) - sp.diags(keep) @ G).tocsc()`` gives, entry for entry
+    (``1 + (−g)`` is ``1 − g`` exactly), built from the arrays by one counting sort.
+    """
+    m = g.shape[0]
+    rows = np.repeat(np.arange(m, dtype=np.int64), np.diff(g.indptr))
+    vals = -np.asarray(g.data, dtype=np.float64)
+    if keep is not None:
+        vals = vals * keep[rows]
+    diag = np.arange(m, dtype=np.int64)
+    # CSR of the transpose is CSC: the columns are the rows of the counting sort
+    t = _coo_to_csr(m, m, np.concatenate([diag, g.indices.astype(np.int64)]), np.concatenate([diag, rows]),
+                    np.concatenate([np.ones(m), vals]))
+    a = sp.csc_matrix((t.data, t.indices, t.indptr), shape=(m, m))
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    return a
+
+
 def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) -> Any:
     from scipy.sparse.linalg import splu
 
@@ -194,10 +226,7 @@ def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) ->
     cache = cg._cache
     if key in cache:
         return cache[key]
-    m = g.astype(np.float64)
-    if keep is not None:
-        m = sp.diags(keep.astype(np.float64)) @ m
-    a = (sp.identity(g.shape[0], format="csc") - m).tocsc()
+    a = _identity_minus(g, keep)
     try:
         lu = splu(a)
     except RuntimeError as exc:  # pragma: no cover - closed loops are refused at compile time
@@ -518,18 +547,20 @@ def origin_shares(
     >>> cols.tolist(), S[cg.positions(["US:oxide"])[0]].round(4).tolist()
     (['AU', 'CN'], [0.25, 0.75])
     """
-    lab = pd.Series(np.asarray(origin, dtype=object))
+    lab = np.asarray(origin, dtype=object).reshape(-1)
     if len(lab) != compiled.n:
         msg = f"origin has {len(lab)} labels for {compiled.n} nodes"
         raise ValueError(msg)
-    mask = lab.notna() & lab.astype(str).ne("") & lab.astype(str).ne("None")
-    labels = lab[mask].astype(str)
-    cols = pd.Index(sorted(set(labels)) if columns is None else list(columns), dtype=object)
-    idx = cols.get_indexer(pd.Index(labels))
+    text = lab.astype(str)
+    mask = ~np.asarray(pd.isna(lab), dtype=bool) & (text != "") & (text != "None")
+    labels = text[mask]
+    cols = np.unique(labels) if columns is None else np.asarray(list(columns), dtype=str)
+    number = {c: j for j, c in enumerate(cols.tolist())}
+    idx = np.fromiter((number.get(c, -1) for c in labels.tolist()), dtype=np.int64, count=len(labels))
     if (idx < 0).any():
-        missing = sorted(set(labels[idx < 0]))
+        missing = sorted(set(labels[idx < 0].tolist()))
         msg = f"origin labels not among the columns: {', '.join(missing[:10])}"
         raise ValueError(msg)
-    sol = weighted_origin_shares(compiled, np.flatnonzero(mask.to_numpy()), idx, np.ones(len(idx)), len(cols),
+    sol = weighted_origin_shares(compiled, np.flatnonzero(mask), idx, np.ones(len(idx)), len(cols),
                                fixed=fixed, dtype=dtype, chunk=chunk)
     return sol, np.asarray(cols, dtype=str)

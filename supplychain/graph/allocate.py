@@ -47,7 +47,7 @@ Whatever deficit is left after step 4 stays in the table and is reported by
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,10 +55,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.graph.build import (
-    EDGE_COLUMNS,
-    _typed_edges,
+    Columns,
+    _EdgeRows,
+    concat_edges,
     demand_in_year,
+    edge_columns,
+    edge_frame,
     market_id,
+    sort_edges,
     stock_id,
     surplus_id,
     use_id,
@@ -66,12 +70,25 @@ from supplychain.graph.build import (
 from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Scenario
 
-__all__ = ["allocate", "demand_table", "market_flows", "stock_table"]
+__all__ = [
+    "allocate",
+    "allocate_columns",
+    "demand_columns",
+    "demand_table",
+    "market_flows",
+    "market_sums",
+    "stock_columns",
+    "stock_table",
+]
 
 RTOL = 1e-6
 """Relative tolerance of a market balance (of the larger of inflow and outflow)."""
 ATOL = 1e-6
 """Absolute tolerance of a market balance, tonnes."""
+_DEMAND = ("entity", "market", "country", "commodity", "tonnes")
+"""Columns of :func:`demand_table`."""
+_STOCK = ("entity", "market", "country", "commodity", "available")
+"""Columns of :func:`stock_table`."""
 
 
 def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
@@ -90,12 +107,19 @@ def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
     >>> demand_table(s, 2025).to_dict("records")
     [{'entity': 'demand.us', 'market': 'US:ore', 'country': 'US', 'commodity': 'ore', 'tonnes': 10.0}]
     """
-    rows = [
-        {"entity": f"demand.{did}", "market": market_id(d.country, d.commodity), "country": d.country,
-         "commodity": d.commodity, "tonnes": demand_in_year(d, year)}
-        for did, d in sorted(scenario.demand.items())
-    ]
-    return _records(rows, ["entity", "market", "country", "commodity", "tonnes"])
+    return pd.DataFrame(demand_columns(scenario, year))
+
+
+def demand_columns(scenario: Scenario, year: int) -> Columns:
+    """:func:`demand_table` as columns (:data:`~supplychain.graph.build.Columns`)."""
+    items = sorted(scenario.demand.items())
+    return _columns([
+        [f"demand.{did}" for did, _ in items],
+        [market_id(d.country, d.commodity) for _, d in items],
+        [d.country for _, d in items],
+        [d.commodity for _, d in items],
+        [demand_in_year(d, year) for _, d in items],
+    ], _DEMAND)
 
 
 def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None, *,
@@ -136,10 +160,18 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     >>> stock_table(s, 2026, after=2024)["entity"].tolist()
     ['stockpiles.new']
     """
-    if demand is None:
-        demand = demand_table(scenario, year)
-    dem = group_sums(demand["market"].tolist(), demand["tonnes"].to_numpy(dtype=float).tolist())
-    rows = []
+    dem = demand_columns(scenario, year) if demand is None else _table_columns(demand, _DEMAND)
+    return pd.DataFrame(stock_columns(scenario, year, dem, after=after))
+
+
+def stock_columns(scenario: Scenario, year: int, demand: Columns, *, after: int | None = None) -> Columns:
+    """:func:`stock_table` as columns (:data:`~supplychain.graph.build.Columns`), from :func:`demand_columns`."""
+    dem = group_sums(demand["market"].tolist(), demand["tonnes"].tolist())
+    entity: list[str] = []
+    market: list[str] = []
+    country: list[str] = []
+    commodity: list[str] = []
+    available: list[float] = []
     for sid, sp in sorted(scenario.stockpiles.items()):
         if sp.year > year or (after is not None and sp.year <= after):
             continue
@@ -150,16 +182,25 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
             assert sp.months_of_cover is not None  # the Stockpile validator guarantees one level
             level = sp.months_of_cover.central / 12.0 * float(dem.get(m, 0.0))
         share = sp.max_release_share.central if sp.max_release_share is not None else 1.0
-        rows.append({"entity": f"stockpiles.{sid}", "market": m, "country": sp.country,
-                     "commodity": sp.commodity, "available": float(level * share)})
-    return _records(rows, ["entity", "market", "country", "commodity", "available"])
+        entity.append(f"stockpiles.{sid}")
+        market.append(m)
+        country.append(sp.country)
+        commodity.append(sp.commodity)
+        available.append(float(level * share))
+    return _columns([entity, market, country, commodity, available], _STOCK)
 
 
-def _records(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    """Build a frame of ``rows`` column by column: text columns as objects, the last column float64."""
-    data: dict[str, Any] = {c: [r[c] for r in rows] for c in columns[:-1]}
-    data[columns[-1]] = np.array([r[columns[-1]] for r in rows], dtype=np.float64)
-    return pd.DataFrame(data, columns=columns)
+def _columns(values: Sequence[Sequence[Any]], names: Sequence[str]) -> Columns:
+    """Columns of a demand or stock table: the text columns as objects, the last (a quantity) float64."""
+    *text, quantity = values
+    out: Columns = {n: np.array(v, dtype=object) for n, v in zip(names[:-1], text, strict=True)}
+    out[names[-1]] = np.array(quantity, dtype=np.float64)
+    return out
+
+
+def _table_columns(table: pd.DataFrame | None, names: Sequence[str]) -> Columns:
+    """Return a demand or stock table as :func:`_columns` (``None``: no rows)."""
+    return _columns([table[n].tolist() if table is not None else [] for n in names], names)
 
 
 def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
@@ -171,23 +212,40 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
         Indexed by market id, columns ``inflow``, ``outflow``, ``produced``
         (inflow on ``supply`` edges), ``country``, ``commodity``.
     """
-    sup = edges["supplier"].astype(str).to_numpy(dtype=object)
-    buy = edges["buyer"].astype(str).to_numpy(dtype=object)
-    tonnes = edges["tonnes"].to_numpy(dtype=float)
-    into, out_of = is_market(buy), is_market(sup)
-    supply = (edges["kind"].to_numpy(dtype=object) == "supply") & into
-    inflow = group_sums(buy[into].tolist(), tonnes[into].tolist())
-    outflow = group_sums(sup[out_of].tolist(), tonnes[out_of].tolist())
-    produced = group_sums(buy[supply].tolist(), tonnes[supply].tolist())
-    index = sorted(set(inflow) | set(outflow))
+    index, inflow, outflow, produced = market_sums(edges)
     split = [m.split(":", 1) for m in index]
     return pd.DataFrame({
-        "inflow": np.array([inflow.get(m, 0.0) for m in index], dtype=np.float64),
-        "outflow": np.array([outflow.get(m, 0.0) for m in index], dtype=np.float64),
-        "produced": np.array([produced.get(m, 0.0) for m in index], dtype=np.float64),
+        "inflow": inflow,
+        "outflow": outflow,
+        "produced": produced,
         "country": pd.Series([c for c, _ in split], dtype="object", index=index),
         "commodity": pd.Series([k for _, k in split], dtype="object", index=index),
     }, index=pd.Index(index, name="market", dtype="object"))
+
+
+def market_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                                                       npt.NDArray[np.float64]]:
+    """Inflow, outflow and facility output of every market node of an edge table or edge columns.
+
+    Returns
+    -------
+    markets : list of str
+        The market ids, sorted.
+    inflow, outflow, produced : numpy.ndarray
+        Per market: tonnes in, out, and in on ``supply`` edges (:func:`~supplychain.graph.sums.group_sums`).
+    """
+    supplier, buyer = np.asarray(edges["supplier"], dtype=object), np.asarray(edges["buyer"], dtype=object)
+    tonnes = np.asarray(edges["tonnes"], dtype=np.float64)
+    into, out_of = is_market(buyer), is_market(supplier)
+    supply = (np.asarray(edges["kind"], dtype=object) == "supply") & into
+    inflow = group_sums(buyer[into].tolist(), tonnes[into].tolist())
+    outflow = group_sums(supplier[out_of].tolist(), tonnes[out_of].tolist())
+    produced = group_sums(buyer[supply].tolist(), tonnes[supply].tolist())
+    index = sorted(set(inflow) | set(outflow))
+    return (index,
+            np.array([inflow.get(m, 0.0) for m in index], dtype=np.float64),
+            np.array([outflow.get(m, 0.0) for m in index], dtype=np.float64),
+            np.array([produced.get(m, 0.0) for m in index], dtype=np.float64))
 
 
 def _tolerance(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -275,44 +333,46 @@ def allocate(
     alloc.ore.AU.JP    3.75
     alloc.ore.CN.JP   56.25
     """
-    if demand is None:
-        demand = pd.DataFrame(columns=["entity", "market", "country", "commodity", "tonnes"])
-    if stocks is None:
-        stocks = pd.DataFrame(columns=["entity", "market", "country", "commodity", "available"])
-    rows: list[dict[str, object]] = []
+    return edge_frame(allocate_columns(edge_columns(observed), _table_columns(demand, _DEMAND),
+                                       _table_columns(stocks, _STOCK), stage_of=stage_of))
 
-    def add(edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str, commodity: str,
-            tonnes: float, kind: str, *, allocated: bool = True) -> None:
-        rows.append({"edge": edge, "entity": entity, "supplier": supplier, "buyer": buyer,
-                     "supplier_country": s_country, "buyer_country": b_country, "commodity": commodity,
-                     "stage": stage_of(commodity), "tonnes": float(tonnes), "kind": kind, "allocated": allocated})
+
+def allocate_columns(observed: Columns, demand: Columns, stocks: Columns, *,
+                     stage_of: Callable[[str], str] = lambda _c: "") -> Columns:
+    """:func:`allocate` on columns (:data:`~supplychain.graph.build.Columns`), sorted by ``edge``.
+
+    ``demand`` and ``stocks`` are :func:`demand_columns` and :func:`stock_columns`.
+    """
+    rows = _EdgeRows()
 
     # 1. given demand (observed, not derived)
     has_demand: set[str] = set()
-    for rec in demand.to_dict("records"):
-        market, country, commodity = str(rec["market"]), str(rec["country"]), str(rec["commodity"])
+    for entity, market, country, commodity, tonnes in zip(
+            demand["entity"].tolist(), demand["market"].tolist(), demand["country"].tolist(),
+            demand["commodity"].tolist(), demand["tonnes"].tolist(), strict=True):
         has_demand.add(market)
-        add(str(rec["entity"]), str(rec["entity"]), market, use_id(country, commodity), country, country,
-            commodity, float(rec["tonnes"]), "use", allocated=False)
-    demand_edges = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
+        rows.add(entity, entity, market, use_id(country, commodity), country, country, commodity,
+                 stage_of(commodity), tonnes, "use", False)
+
+    def add(edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str, commodity: str,
+            tonnes: float, kind: str) -> None:
+        rows.add(edge, entity, supplier, buyer, s_country, b_country, commodity, stage_of(commodity), tonnes, kind,
+                 True)
 
     # 2. residuals over observed edges and given demand
-    current = pd.concat([observed, demand_edges], ignore_index=True) if len(demand_edges) else observed
-    mf = market_flows(current)
-    markets = [str(m) for m in mf.index]
-    inflow = mf["inflow"].to_numpy(dtype=float)
-    outflow = mf["outflow"].to_numpy(dtype=float)
+    current = concat_edges(observed, rows.columns()) if has_demand else observed
+    markets, inflow, outflow, made = market_sums(current)
     tol = dict(zip(markets, _tolerance(inflow, outflow).tolist(), strict=True))
     resid = dict(zip(markets, (inflow - outflow).tolist(), strict=True))
-    produced = dict(zip(markets, mf["produced"].to_numpy(dtype=float).tolist(), strict=True))
+    produced = dict(zip(markets, made.tolist(), strict=True))
     by_commodity: dict[str, list[str]] = {}
     for m in markets:
         by_commodity.setdefault(m.split(":", 1)[1], []).append(m)
 
     # 3. allocation of deficits: (a) to producers' spare output, (b) to other surpluses
-    trade = current.loc[current["kind"].eq("trade")]
-    exports_to = set(zip(trade["commodity"].astype(str), trade["supplier_country"].astype(str),
-                         trade["buyer_country"].astype(str), strict=True))
+    trade = current["kind"] == "trade"
+    exports_to = set(zip(current["commodity"][trade].tolist(), current["supplier_country"][trade].tolist(),
+                         current["buyer_country"][trade].tolist(), strict=True))
     for commodity in sorted(by_commodity):
         ms = by_commodity[commodity]
         alloc: dict[tuple[str, str], float] = {}
@@ -339,8 +399,9 @@ def allocate(
 
     # 4. stock draws for what is left
     stock_rows: dict[str, list[tuple[str, float]]] = {}
-    for rec in stocks.to_dict("records"):
-        stock_rows.setdefault(str(rec["market"]), []).append((str(rec["entity"]), float(rec["available"])))
+    for market, entity, available in zip(stocks["market"].tolist(), stocks["entity"].tolist(),
+                                         stocks["available"].tolist(), strict=True):
+        stock_rows.setdefault(market, []).append((entity, available))
     for m in sorted(stock_rows):
         need = -resid.get(m, 0.0)
         total = sum(a for _, a in stock_rows[m])
@@ -367,4 +428,4 @@ def allocate(
             add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country, commodity, r_m,
                 "surplus")
 
-    return _typed_edges(observed, rows)
+    return sort_edges(concat_edges(observed, rows.columns()))

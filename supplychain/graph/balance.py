@@ -22,10 +22,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
-from supplychain.graph.allocate import ATOL, RTOL, market_flows
+from supplychain.graph.allocate import ATOL, RTOL, market_flows, market_sums
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from supplychain.graph.build import FacilityYear
 
 __all__ = ["balance_problems", "edge_path", "market_balance"]
+
+FloatArray = npt.NDArray[np.float64]
 
 
 def market_balance(edges: pd.DataFrame) -> pd.DataFrame:
@@ -61,11 +64,16 @@ def market_balance(edges: pd.DataFrame) -> pd.DataFrame:
     """
     mf = market_flows(edges)
     inflow, outflow = mf["inflow"].to_numpy(dtype=float), mf["outflow"].to_numpy(dtype=float)
-    gap = inflow - outflow
-    tolerance = RTOL * np.fmax(inflow, outflow) + ATOL
+    gap, tolerance = _gap(inflow, outflow)
     return pd.DataFrame({"country": mf["country"], "commodity": mf["commodity"], "inflow": inflow,
                          "outflow": outflow, "gap": gap, "tolerance": tolerance,
                          "balanced": np.abs(gap) <= tolerance}, index=mf.index)
+
+
+def _gap(inflow: FloatArray, outflow: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Gap ``inflow − outflow`` and tolerance of markets (module docstring)."""
+    tolerance: FloatArray = RTOL * np.fmax(inflow, outflow) + ATOL
+    return inflow - outflow, tolerance
 
 
 def edge_path(scenario: Scenario, edge: pd.Series, year: int,
@@ -152,12 +160,16 @@ def balance_problems(
         from the scenario; a market with material left over at its largest inflow.
     """
     del nodes  # the balance is a property of the edges; kept for a stable signature
-    bal = market_balance(edges)
-    units = commodity_units(scenario)
+    markets, inflow, outflow, _ = market_sums(edges)
+    gaps, tolerance = _gap(inflow, outflow)
     problems: list[Problem] = []
-    for market_key, row in bal.loc[~bal["balanced"]].iterrows():
-        market = str(market_key)
-        gap = float(row["gap"])
+    out_of_balance = np.flatnonzero(~(np.abs(gaps) <= tolerance)).tolist()
+    if not out_of_balance:
+        return problems
+    units = commodity_units(scenario)
+    for i in out_of_balance:
+        market = markets[i]
+        gap = float(gaps[i])
         short = gap < 0
         side = "supplier" if short else "buyer"
         touching = edges.loc[edges[side].eq(market)].sort_values(["tonnes", "edge"], ascending=[False, True])
@@ -170,19 +182,19 @@ def balance_problems(
                 break
         inflow_rows = edges.loc[edges["buyer"].eq(market)]
         outflow_rows = edges.loc[edges["supplier"].eq(market)]
-        country, commodity = str(row["country"]), str(row["commodity"])
+        country, commodity = market.split(":", 1)
         u = units.get(commodity, "t")
         if short:
-            msg = (f"market {market} is short in {year}: outflow {row['outflow']:.6g} {u} exceeds inflow "
-                   f"{row['inflow']:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} is short in {year}: outflow {outflow[i]:.6g} {u} exceeds inflow "
+                   f"{inflow[i]:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)}); no spare production of {commodity} anywhere "
                    f"and no stock to draw covers it")
             hint = (f"add supply of {commodity} to {country}: a facility producing it, a `flows` or `imports` "
                     f"entry into {country}, or a `stockpiles` entry; or reduce the outflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         else:
-            msg = (f"market {market} has material left over in {year}: inflow {row['inflow']:.6g} {u} exceeds "
-                   f"outflow {row['outflow']:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} has material left over in {year}: inflow {inflow[i]:.6g} {u} exceeds "
+                   f"outflow {outflow[i]:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)})")
             hint = ("add a `demand` entry, exports or a stockpile for it, or reduce the inflows"
                     + (f" (largest: {culprit})" if culprit else ""))

@@ -43,11 +43,14 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
+from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Demand, Facility, Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -56,16 +59,22 @@ __all__ = [
     "EDGE_COLUMNS",
     "NODE_COLUMNS",
     "BaseYear",
+    "Columns",
     "FacilityYear",
     "base_year",
     "build_tables",
     "capacity_in_year",
+    "concat_edges",
     "demand_in_year",
+    "edge_columns",
+    "edge_frame",
     "facility_year",
     "market_id",
     "node_kind",
+    "observed_columns",
     "observed_edges",
     "ramp_share",
+    "sort_edges",
     "stock_id",
     "surplus_id",
     "use_id",
@@ -389,17 +398,59 @@ def demand_in_year(demand: Demand, year: int) -> float:
 
 
 # ------------------------------------------------------------------ the tables
-@dataclass
+Columns = dict[str, npt.NDArray[Any]]
+"""A table as one array per column (text as objects): the graph stage's working form of its tables.
+
+The edge table is one (:data:`EDGE_COLUMNS`, ``tonnes`` float64, ``allocated`` bool) until
+:func:`build_tables` returns it as a frame (:func:`edge_frame`); a few hundred rows pass
+through every step of a year, so the steps work on arrays, not on small frames.
+"""
+
+_EDGE_DTYPES = {c: np.dtype("float64") if c == "tonnes" else np.dtype("bool") if c == "allocated"
+                else np.dtype("object") for c in EDGE_COLUMNS}
+
+
+def edge_columns(edges: pd.DataFrame) -> Columns:
+    """Return an edge table's contract columns as arrays in the contract's dtypes (:data:`Columns`)."""
+    return {c: edges[c].to_numpy(dtype=_EDGE_DTYPES[c]) for c in EDGE_COLUMNS}
+
+
+def edge_frame(edges: Columns) -> pd.DataFrame:
+    """Return edge columns (:data:`Columns`) as an edge table, columns :data:`EDGE_COLUMNS`."""
+    return pd.DataFrame({c: edges[c] for c in EDGE_COLUMNS})
+
+
+def empty_edges() -> pd.DataFrame:
+    """Return an edge table with no rows and the contract's columns and dtypes."""
+    return edge_frame(_EdgeRows().columns())
+
+
+def concat_edges(*parts: Columns) -> Columns:
+    """Return the rows of edge columns one after another."""
+    return {c: np.concatenate([p[c] for p in parts]) for c in EDGE_COLUMNS}
+
+
+def sort_edges(edges: Columns) -> Columns:
+    """Return edge columns sorted by ``edge`` (stable: rows of one id keep their order)."""
+    order = np.argsort(edges["edge"], kind="stable")
+    return {c: v[order] for c, v in edges.items()}
+
+
 class _EdgeRows:
-    rows: list[dict[str, object]] = field(default_factory=list)
+    """Edges collected one at a time as rows, turned into edge columns by :meth:`columns`."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, str, str, str, str, str, str, float, str, bool]] = []
 
     def add(self, edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str,
             commodity: str, stage: str, tonnes: float, kind: str, allocated: bool = False) -> None:
-        self.rows.append({
-            "edge": edge, "entity": entity, "supplier": supplier, "buyer": buyer,
-            "supplier_country": s_country, "buyer_country": b_country, "commodity": commodity,
-            "stage": stage, "tonnes": float(tonnes), "kind": kind, "allocated": allocated,
-        })
+        self.rows.append((edge, entity, supplier, buyer, s_country, b_country, commodity, stage, float(tonnes), kind,
+                          allocated))
+
+    def columns(self) -> Columns:
+        """Return the rows so far as edge columns, in the order they were added."""
+        values = zip(*self.rows, strict=True) if self.rows else ([] for _ in EDGE_COLUMNS)
+        return {c: np.array(v, dtype=_EDGE_DTYPES[c]) for c, v in zip(EDGE_COLUMNS, values, strict=True)}
 
 
 def _stage(scenario: Scenario, commodity: str) -> str:
@@ -407,27 +458,10 @@ def _stage(scenario: Scenario, commodity: str) -> str:
     return c.stage if c is not None else ""
 
 
-def empty_edges() -> pd.DataFrame:
-    """Return an edge table with no rows and the contract's columns and dtypes."""
-    return _typed_edges(pd.DataFrame({c: [] for c in EDGE_COLUMNS}))
-
-
-_EDGE_DTYPES = {c: np.dtype("float64") if c == "tonnes" else np.dtype("bool") if c == "allocated"
-                else np.dtype("object") for c in EDGE_COLUMNS}
-
-
-def _typed_edges(df: pd.DataFrame, rows: list[dict[str, object]] | None = None) -> pd.DataFrame:
-    """Return the edges and ``rows`` in the contract's columns and dtypes, sorted by ``edge`` (stable), as one frame."""
-    cols = {c: df[c].to_numpy(dtype=_EDGE_DTYPES[c]) for c in EDGE_COLUMNS}
-    if rows:
-        cols = {c: np.concatenate([v, np.array([r[c] for r in rows], dtype=_EDGE_DTYPES[c])])
-                for c, v in cols.items()}
-    order = np.argsort(cols["edge"], kind="stable")
-    return pd.DataFrame({c: v[order] for c, v in cols.items()})
-
-
 def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[str, FacilityYear], list[Problem]]:
     """Supply, input and trade edges of a year, before allocation.
+
+    :func:`observed_columns` as a frame.
 
     Parameters
     ----------
@@ -447,6 +481,20 @@ def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[st
         Flows that take more out of (or put more into) a facility than it makes
         (or uses), flows of a commodity the facility does not make or use, and
         unusable processes.
+    """
+    edges, fac, problems = observed_columns(scenario, year)
+    return edge_frame(edges), fac, problems
+
+
+def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, FacilityYear], list[Problem]]:
+    """Supply, input and trade edges of a year, before allocation, as edge columns sorted by ``edge``.
+
+    Returns
+    -------
+    edges : Columns
+        The observed edges (:data:`Columns`); the rest as :func:`observed_edges`.
+    facilities : dict
+    problems : list of Problem
     """
     rows = _EdgeRows()
     problems: list[Problem] = []
@@ -521,8 +569,7 @@ def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[st
             rows.add(f"imports.{iid}.{partner}", f"imports.{iid}", market_id(partner, imp.commodity), buyer,
                      partner, imp.importer, imp.commodity, stage, total * shares[partner], "trade")
 
-    edges = _typed_edges(pd.DataFrame(rows.rows, columns=list(EDGE_COLUMNS))) if rows.rows else empty_edges()
-    return edges, fac, problems
+    return sort_edges(rows.columns()), fac, problems
 
 
 def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str, tonnes: float,
@@ -543,9 +590,10 @@ def _fmt(path: KeyPath) -> str:
     return format_path(path)
 
 
-def _node_table(scenario: Scenario, edges: pd.DataFrame, fac: dict[str, FacilityYear],
+def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear],
                 stock_draws: dict[str, float]) -> pd.DataFrame:
-    rows: list[dict[str, object]] = []
+    rows: list[tuple[Any, ...]] = []
+    add = rows.append
 
     def commodity_name(c: str) -> str:
         info = scenario.commodities.get(c)
@@ -557,30 +605,24 @@ def _node_table(scenario: Scenario, edges: pd.DataFrame, fac: dict[str, Facility
 
     for fid, fy in fac.items():
         f = scenario.facilities[fid]
-        rows.append({
-            "node": fid, "kind": "facility", "country": fy.country, "commodity": fy.reference,
-            "stage": _stage(scenario, fy.reference), "facility": fid, "facility_kind": f.kind, "name": f.name,
-            "primary": fy.production if fy.primary else 0.0,
-            "capacity": fy.capacity if fy.capacity is not None else math.nan,
-            "production": fy.production, "basis": basis(fy.reference),
-        })
-    ids: set[str] = set(edges["supplier"]).union(edges["buyer"]) - set(fac)
+        add((fid, "facility", fy.country, fy.reference, _stage(scenario, fy.reference), fid, f.kind, f.name,
+             fy.production if fy.primary else 0.0, fy.capacity if fy.capacity is not None else math.nan,
+             fy.production, basis(fy.reference)))
+    ids: set[str] = set(edges["supplier"].tolist()).union(edges["buyer"].tolist()) - set(fac)
     for node in sorted(ids):
         parts = node.split(":")
         country, commodity = parts[0], parts[1] if len(parts) > 1 else ""
         kind = "market" if len(parts) == 2 else parts[2] if len(parts) == 3 else "unknown"
         suffix = {"market": "", "use": " use", "surplus": " surplus", "stock": " stock"}.get(kind, "")
-        rows.append({
-            "node": node, "kind": kind, "country": country, "commodity": commodity,
-            "stage": _stage(scenario, commodity), "facility": "", "facility_kind": "",
-            "name": f"{country} {commodity_name(commodity)}{suffix}",
-            "primary": stock_draws.get(node, 0.0) if kind == "stock" else 0.0,
-            "capacity": math.nan, "production": 0.0, "basis": basis(commodity),
-        })
-    nodes = pd.DataFrame(rows, columns=list(NODE_COLUMNS))
-    for col in ("primary", "capacity", "production"):
-        nodes[col] = nodes[col].astype("float64")
-    return nodes.sort_values("node", kind="stable").reset_index(drop=True)
+        add((node, kind, country, commodity, _stage(scenario, commodity), "", "",
+             f"{country} {commodity_name(commodity)}{suffix}",
+             stock_draws.get(node, 0.0) if kind == "stock" else 0.0, math.nan, 0.0, basis(commodity)))
+    floats = {"primary", "capacity", "production"}
+    values = zip(*rows, strict=True) if rows else ([] for _ in NODE_COLUMNS)
+    arrays = {c: np.array(v, dtype=np.float64 if c in floats else object)
+              for c, v in zip(NODE_COLUMNS, values, strict=True)}
+    order = np.argsort(arrays["node"], kind="stable")
+    return pd.DataFrame({c: v[order] for c, v in arrays.items()})
 
 
 @dataclass(frozen=True)
@@ -591,16 +633,20 @@ class BaseYear:
     later year (:mod:`supplychain.graph.pattern`).
     """
 
-    edges: pd.DataFrame
-    """The base year's edge table."""
+    columns: Columns
+    """The base year's edge table as edge columns (:data:`Columns`)."""
     facilities: dict[str, FacilityYear]
     """The base year's facilities."""
 
+    @property
+    def edges(self) -> pd.DataFrame:
+        """The base year's edge table."""
+        return edge_frame(self.columns)
+
 
 def base_year(scenario: Scenario) -> BaseYear:
-    """Build the base year's tables once, as :func:`build_tables` carries them to later years."""
-    _, edges = build_tables(scenario, scenario.scenario.base_year, check_balance=False)
-    _, fac, _ = observed_edges(scenario, scenario.scenario.base_year)
+    """Build the base year's edges once, as :func:`build_tables` carries them to later years."""
+    edges, fac, _ = _year_edges(scenario, scenario.scenario.base_year, None)
     return BaseYear(edges, fac)
 
 
@@ -624,12 +670,35 @@ def _ratios(now: dict[str, FacilityYear], then: dict[str, FacilityYear]) -> tupl
     return out, inp
 
 
-def _merge_duplicates(edges: pd.DataFrame) -> pd.DataFrame:
-    """Sum the tonnes of edges that share an id (the first row's other columns kept)."""
-    tonnes = edges.groupby("edge", sort=False)["tonnes"].sum()
-    first = edges.drop_duplicates("edge", keep="first").copy()
-    first["tonnes"] = first["edge"].map(tonnes).to_numpy(dtype=float)
-    return _typed_edges(first)
+def _merge_duplicates(edges: Columns) -> Columns:
+    """Sum the tonnes of edges that share an id (the first row's other columns kept); ``edges`` sorted by id."""
+    ids = edges["edge"]
+    tonnes = group_sums(ids.tolist(), edges["tonnes"].tolist())
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    out = {c: v[first] for c, v in edges.items()}
+    out["tonnes"] = np.array([tonnes[e] for e in out["edge"].tolist()], dtype=np.float64)
+    return out
+
+
+def _year_edges(scenario: Scenario, year: int, base: BaseYear | None) -> tuple[Columns, dict[str, FacilityYear],
+                                                                               list[Problem]]:
+    """Edge columns of a year (:func:`build_tables`, before the node table and the balance check)."""
+    from supplychain.graph.allocate import allocate_columns, demand_columns, stock_columns
+    from supplychain.graph.pattern import carry_pattern
+
+    observed, fac, problems = observed_columns(scenario, year)
+    demand = demand_columns(scenario, year)
+    stocks = stock_columns(scenario, year, demand)
+    if year > scenario.scenario.base_year:
+        base = base if base is not None else base_year(scenario)
+        out_ratio, in_ratio = _ratios(fac, base.facilities)
+        observed = carry_pattern(base.columns, observed, demand, out_ratio, in_ratio)
+    edges = allocate_columns(observed, demand, stocks, stage_of=lambda c: _stage(scenario, c))
+    ids = edges["edge"]
+    if np.any(ids[1:] == ids[:-1]):  # the rule topped up a pair the base year's allocation carried over
+        edges = _merge_duplicates(edges)
+    return edges, fac, problems
 
 
 def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True,
@@ -691,25 +760,15 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True,
     surplus.AU:ore   AU:ore AU:ore:surplus    60.0
     surplus.JP:ore   JP:ore JP:ore:surplus    40.0
     """
-    from supplychain.graph.allocate import allocate, demand_table, stock_table
     from supplychain.graph.balance import balance_problems
-    from supplychain.graph.pattern import carry_pattern
 
-    observed, fac, problems = observed_edges(scenario, year)
-    demand = demand_table(scenario, year)
-    stocks = stock_table(scenario, year, demand)
-    if year > scenario.scenario.base_year:
-        base = base if base is not None else base_year(scenario)
-        out_ratio, in_ratio = _ratios(fac, base.facilities)
-        observed = carry_pattern(base.edges, observed, demand, out_ratio, in_ratio)
-    edges = allocate(observed, demand, stocks, stage_of=lambda c: _stage(scenario, c))
-    if edges["edge"].duplicated().any():  # the rule topped up a pair the base year's allocation carried over
-        edges = _merge_duplicates(edges)
-    draws = edges.loc[edges["kind"].eq("stock") & edges["buyer"].str.count(":").eq(1)]
-    stock_draws = draws.groupby("supplier")["tonnes"].sum().to_dict()
+    edges, fac, problems = _year_edges(scenario, year, base)
+    draws = (edges["kind"] == "stock") & is_market(edges["buyer"])
+    stock_draws = group_sums(edges["supplier"][draws].tolist(), edges["tonnes"][draws].tolist())
     nodes = _node_table(scenario, edges, fac, {str(k): float(v) for k, v in stock_draws.items()})
+    table = edge_frame(edges)
     if check_balance:
-        problems = problems + balance_problems(scenario, year, nodes, edges, facilities=fac)
+        problems = problems + balance_problems(scenario, year, nodes, table, facilities=fac)
         if problems:
             raise ScenarioError(problems)
-    return nodes, edges
+    return nodes, table

@@ -48,8 +48,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from supplychain.graph.build import Columns, concat_edges
 from supplychain.graph.sums import group_sums, is_market, subtract
 
 __all__ = ["RAS_TOL", "carry_pattern", "ras"]
@@ -68,8 +68,9 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     and column sums ``cols`` (Bacharach 1970, *Biproportional Matrices and Input-Output Change*;
     Miller & Blair 2009, *Input-Output Analysis*, ch. 7). Zeros of the prior stay zero. The
     totals of ``rows`` and ``cols`` must be equal. When the zeros make the sums unreachable,
-    the iteration stops after ``max_iter`` passes and the result is scaled down so that no row
-    or column exceeds its sum (what is left is for the caller to place).
+    the iteration stops after ``max_iter`` passes (or at a pass that leaves :math:`X` exactly as it
+    was: every later pass would too) and the result is scaled down so that no row or column
+    exceeds its sum (what is left is for the caller to place).
 
     Parameters
     ----------
@@ -101,14 +102,20 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     cols = np.asarray(cols, dtype=np.float64)
     if x.size == 0:
         return x
-    for _ in range(max_iter):
-        rs = x.sum(axis=1)
-        x *= np.divide(rows, rs, out=np.zeros_like(rs), where=rs > 0)[:, None]
-        cs = x.sum(axis=0)
-        x *= np.divide(cols, cs, out=np.zeros_like(cs), where=cs > 0)[None, :]
-        rs = x.sum(axis=1)
-        if np.all(np.abs(rs - rows) <= tol * np.maximum(rows, 1e-300)):
+    within = tol * np.maximum(rows, 1e-300)
+    n_rows, n_cols = x.shape
+    add, every = np.add.reduce, np.logical_and.reduce
+    rs = add(x, axis=1)
+    for i in range(max_iter):
+        before = x.copy() if i % 16 == 15 else None  # every 16th pass: is X a fixed point?
+        x *= np.divide(rows, rs, out=np.zeros(n_rows), where=rs > 0)[:, None]
+        cs = add(x, axis=0)
+        x *= np.divide(cols, cs, out=np.zeros(n_cols), where=cs > 0)[None, :]
+        rs = add(x, axis=1)
+        if every(np.abs(rs - rows) <= within):
             break
+        if before is not None and every(x == before, axis=None):
+            break  # a fixed point: every further pass would give the same X
     rs = x.sum(axis=1)
     over = np.divide(rows, rs, out=np.ones_like(rs), where=rs > rows)
     x *= np.minimum(1.0, over)[:, None]
@@ -119,55 +126,49 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
 
 
 def carry_pattern(
-    base: pd.DataFrame,
-    observed: pd.DataFrame,
-    demand: pd.DataFrame,
+    base: Columns,
+    observed: Columns,
+    demand: Columns,
     output_ratio: Mapping[tuple[str, str], float],
     input_ratio: Mapping[tuple[str, str], float],
-) -> pd.DataFrame:
+) -> Columns:
     """Return a later year's observed edges with the base year's trade pattern carried over (module docstring).
 
     Parameters
     ----------
-    base : pandas.DataFrame
-        The base year's edge table (trade edges: ``kind == "trade"``).
-    observed : pandas.DataFrame
-        The year's observed edges (supply, input, and any trade given for the year).
-    demand : pandas.DataFrame
-        The year's given demand (:func:`~supplychain.graph.allocate.demand_table`).
+    base : Columns
+        The base year's edge table (trade edges: ``kind == "trade"``) as edge columns
+        (:data:`~supplychain.graph.build.Columns`).
+    observed : Columns
+        The year's observed edges (supply, input, and any trade given for the year), as edge columns.
+    demand : Columns
+        The year's given demand (:func:`~supplychain.graph.allocate.demand_columns`).
     output_ratio, input_ratio : mapping
         (facility, commodity) → the facility's output (input) of the commodity in the year
         over the base year's.
 
     Returns
     -------
-    pandas.DataFrame
-        ``observed`` with the carried trade edges added and each facility's supply (input)
-        edge reduced by its carried direct flows.
+    Columns
+        ``observed`` with the carried trade edges added after its rows and each facility's supply
+        (input) edge reduced by its carried direct flows.
     """
-    b_kind = base["kind"].to_numpy(dtype=object)
-    b_tonnes = base["tonnes"].to_numpy(dtype=float)
-    trade = base.loc[(b_kind == "trade") & (b_tonnes > 0)]
-    if trade.empty:
+    b_kind, b_tonnes = base["kind"], base["tonnes"]
+    rows = np.flatnonzero((b_kind == "trade") & (b_tonnes > 0))  # the base year's trade: its rows in `base`
+    if rows.size == 0:
         return observed
-    o_kind = observed["kind"].to_numpy(dtype=object)
-    o_sup = observed["supplier"].astype(str).to_numpy(dtype=object)
-    o_buy = observed["buyer"].astype(str).to_numpy(dtype=object)
-    o_com = observed["commodity"].astype(str).to_numpy(dtype=object)
+    o_kind, o_sup, o_buy, o_com = observed["kind"], observed["supplier"], observed["buyer"], observed["commodity"]
     ot = o_kind == "trade"
     given = set(zip(o_sup[ot].tolist(), o_buy[ot].tolist(), o_com[ot].tolist(), strict=True))
-    sup = trade["supplier"].astype(str).to_numpy(dtype=object)
-    buy = trade["buyer"].astype(str).to_numpy(dtype=object)
-    com = trade["commodity"].astype(str).to_numpy(dtype=object)
-    ton = trade["tonnes"].to_numpy(dtype=float)
+    sup, buy, com, ton = base["supplier"][rows], base["buyer"][rows], base["commodity"][rows], b_tonnes[rows]
     if given:
         fresh = np.fromiter((k not in given for k in zip(sup.tolist(), buy.tolist(), com.tolist(), strict=True)),
                             dtype=bool, count=len(sup))
-        trade, sup, buy, com, ton = trade.loc[fresh], sup[fresh], buy[fresh], com[fresh], ton[fresh]
+        rows, sup, buy, com, ton = rows[fresh], sup[fresh], buy[fresh], com[fresh], ton[fresh]
     s_mkt = is_market(sup)
     b_mkt = is_market(buy)
-    obs_t = observed["tonnes"].to_numpy(dtype=float).copy()
-    pieces: list[npt.NDArray[np.int64]] = []
+    obs_t = observed["tonnes"].copy()
+    pieces: list[npt.NDArray[np.intp]] = []
     tonnes = ton.copy()
 
     # 1. direct flows of facilities: their share of the facility's output (input)
@@ -182,34 +183,31 @@ def carry_pattern(
             tonnes[i] = ton[i] * ratio
         direct = direct[tonnes[direct] > 0]
         pieces.append(direct)
-        rows_of: dict[tuple[str, str], list[int]] = {}
-        for j, key in enumerate(zip(observed["edge"].astype(str).tolist(), o_kind.tolist(), strict=True)):
-            rows_of.setdefault(key, []).append(j)
+        o_edge = observed["edge"]
         for ends, kind in ((sup, "supply"), (buy, "input")):
             fac = [i for i in direct.tolist() if ":" not in ends[i]]
             sent = group_sums([(ends[i], com[i]) for i in fac], tonnes[fac].tolist())
             for (f, k), t in sorted(sent.items()):
-                for j in rows_of.get((f"{kind}.{f}.{k}", kind), []):
+                for j in np.flatnonzero((o_edge == f"{kind}.{f}.{k}") & (o_kind == kind)).tolist():
                     obs_t[j] = max(0.0, obs_t[j] - t)
 
     # 2. trade between markets: RAS to the year's exports and imports
     mm = np.flatnonzero(s_mkt & b_mkt)
     if mm.size:
         # what the base year's surplus nodes and stock builds took is a use the data do not name: kept
-        b_sup = base["supplier"].astype(str).to_numpy(dtype=object)
-        b_buy = base["buyer"].astype(str).to_numpy(dtype=object)
+        b_sup, b_buy = base["supplier"], base["buyer"]
         sink = (b_kind == "surplus") | np.fromiter((b.endswith(":stock") for b in b_buy.tolist()), dtype=bool,
                                                    count=len(b_buy))
-        carried = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        carried = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.intp)
         r = _surplus_before_trade(np.concatenate([o_sup, sup[carried]]), np.concatenate([o_buy, buy[carried]]),
                                   np.concatenate([obs_t, tonnes[carried]]))
         unnamed = group_sums(b_sup[sink].tolist(), b_tonnes[sink].tolist())
-        if len(demand):
-            r = subtract(r, group_sums(demand["market"].astype(str).tolist(),
-                                       demand["tonnes"].to_numpy(dtype=float).tolist()))
+        if len(demand["market"]):
+            r = subtract(r, group_sums(demand["market"].tolist(), demand["tonnes"].tolist()))
         r = subtract(r, unnamed)
         # the base year's surplus before the same trade (pairs given for the year count as observed)
-        keep = ~base.index.isin(trade.index[mm]) & ~np.isin(b_kind, ["surplus", "stock", "use"])
+        keep = (b_kind != "surplus") & (b_kind != "stock") & (b_kind != "use")
+        keep[rows[mm]] = False
         r0 = _surplus_before_trade(b_sup[keep], b_buy[keep], b_tonnes[keep])
         use = b_kind == "use"
         r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
@@ -217,14 +215,13 @@ def carry_pattern(
             part = mm[com[mm] == commodity]
             tonnes[part] = _balance(sup[part], buy[part], ton[part], r, r0)
             pieces.append(part[tonnes[part] > 0])
-    obs = observed.copy()
-    obs["tonnes"] = obs_t
+    obs = {**observed, "tonnes": obs_t}
     if not pieces:
         return obs
-    out = trade.iloc[np.concatenate(pieces)].copy()
-    out["tonnes"] = tonnes[np.concatenate(pieces)]
-    result: pd.DataFrame = pd.concat([obs, out], ignore_index=True)
-    return result
+    carried = np.concatenate(pieces)
+    out = {c: v[rows[carried]] for c, v in base.items()}
+    out["tonnes"] = tonnes[carried]
+    return concat_edges(obs, out)
 
 
 def _surplus_before_trade(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray) -> dict[str, float]:
@@ -238,6 +235,13 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
 
 
+def _codes(ids: list[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """Return the distinct ids, sorted, and each id's position among them (``numpy.unique`` with ``return_inverse``)."""
+    distinct = sorted(set(ids))
+    pos = {m: i for i, m in enumerate(distinct)}
+    return distinct, np.array([pos[m] for m in ids], dtype=np.intp)
+
+
 def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
              r0: Mapping[str, float]) -> FloatArray:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, step 2).
@@ -245,18 +249,18 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
     Returns the edges' tonnes in the year (0 for an edge the balance drops).
     """
-    exporters, si = np.unique(sup.astype(str), return_inverse=True)
-    importers, bi = np.unique(buy.astype(str), return_inverse=True)
+    exporters, si = _codes(sup.tolist())
+    importers, bi = _codes(buy.tolist())
     prior = np.zeros((len(exporters), len(importers)))
     np.add.at(prior, (si, bi), tonnes)
     nz = np.nonzero(prior)
-    e0 = group_sums(exporters[nz[0]].tolist(), prior[nz].tolist())
-    i0 = group_sums(importers[nz[1]].tolist(), prior[nz].tolist())
+    e0 = group_sums([exporters[i] for i in nz[0].tolist()], prior[nz].tolist())
+    i0 = group_sums([importers[j] for j in nz[1].tolist()], prior[nz].tolist())
     t = {m: min(e0.get(m, 0.0), i0.get(m, 0.0)) for m in set(e0) | set(i0)}
     rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * _share(e0[m] - t[m], r0.get(m, 0.0))
-                     for m in exporters.tolist()])
+                     for m in exporters])
     cols = np.array([t[m] + max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0))
-                     for m in importers.tolist()])
+                     for m in importers])
     total = min(rows.sum(), cols.sum())
     if total <= 0:
         return np.zeros(len(tonnes))

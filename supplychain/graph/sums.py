@@ -33,19 +33,25 @@ def group_sums(keys: Iterable[Hashable], values: Iterable[float]) -> dict[Any, f
     >>> group_sums(["x", "y"], [float("nan"), 2.0])
     {'x': 0.0, 'y': 2.0}
     """
-    total: dict[Any, float] = {}
-    comp: dict[Any, float] = {}
+    groups: dict[Any, list[float]] = {}
     for k, v in zip(keys, values, strict=True):
-        s, c = total.get(k, 0.0), comp.get(k, 0.0)
+        groups.setdefault(k, []).append(v)
+    return {k: _kahan(vs) for k, vs in groups.items()}
+
+
+def _kahan(values: list[float]) -> float:
+    """Sum in order with Kahan's compensation, NaN skipped; an infinite value leaves no compensation (as pandas)."""
+    s = c = 0.0
+    for v in values:
         if v != v:  # NaN: skipped
-            total[k] = s
             continue
         y = v - c
         t = s + y
         c = t - s - y
-        comp[k] = 0.0 if c != c else c  # an infinite value: no compensation (NaN), as pandas
-        total[k] = t
-    return total
+        if c != c:  # an infinite value: no compensation (NaN), as pandas
+            c = 0.0
+        s = t
+    return s
 
 
 def subtract(a: Mapping[Any, float], b: Mapping[Any, float]) -> dict[Any, float]:
@@ -67,4 +73,4 @@ def is_market(nodes: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     >>> is_market(["mine", "AU:ore", "AU:ore:use"]).tolist()
     [False, True, False]
     """
-    return np.fromiter((str(v).count(":") == 1 for v in nodes), dtype=bool, count=len(nodes))
+    return np.array([str(v).count(":") == 1 for v in nodes], dtype=bool)

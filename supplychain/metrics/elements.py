@@ -35,8 +35,8 @@ elements, ``NdPr``) instead, with the contents declared per commodity
   → USD 65.9/kg NdPr).
 
 The array functions take numpy arrays (a trailing sample axis is allowed) and
-return arrays; :func:`element_measures` is the thin pandas wrapper the measures
-table uses.
+return arrays; :func:`element_columns` gives the rows the measures table uses, and
+:func:`element_measures` the same rows as a table.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ from supplychain.schema.model import Scenario
 __all__ = [
     "ELEMENT_METRICS",
     "VALUE_METRIC",
+    "element_columns",
     "element_content",
     "element_dependence",
     "element_exposure",
@@ -172,9 +173,9 @@ def element_traced_share(
     """
     w = np.asarray(element_t, dtype=np.float64)
     cg = compile_arrays(n, src, dst, w, element_primary)
-    t_solve = traced_share(cg, np.asarray(in_source, dtype=bool)[cg.nodes.astype(np.int64)])
+    t_solve = traced_share(cg, np.asarray(in_source, dtype=bool)[cg.order])
     out = np.empty(n)
-    out[cg.nodes.astype(np.int64)] = t_solve
+    out[cg.order] = t_solve
     return out
 
 
@@ -289,52 +290,71 @@ def element_measures(
         element key in ``commodity``; ``element_dependence_value`` with
         :func:`value_key` in ``commodity`` where every key has a price.
     """
-    cols = ["country", "commodity", "metric", "value", "unit", "basis"]
+    return pd.DataFrame(element_columns(nodes, edges, content, source, prices))
+
+
+def element_columns(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    content: Mapping[str, Mapping[str, float]],
+    source: Iterable[str],
+    prices: Mapping[str, float] | None = None,
+) -> dict[str, npt.NDArray[Any]]:
+    """:func:`element_measures` as columns (object arrays, ``value`` float), in its row order."""
+    cols = ("country", "commodity", "metric", "value", "unit", "basis")
     keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
     if not keys or nodes.empty:
-        return pd.DataFrame(columns=cols)
+        return {c: np.zeros(0, dtype=float if c == "value" else object) for c in cols}
     ids = pd.Index(nodes["node"].astype(str))
     src = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
     dst = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
     tonnes = edges["tonnes"].to_numpy(dtype=float)
     primary = nodes["primary"].to_numpy(dtype=float)
-    in_source = nodes["country"].astype(str).isin(set(source)).to_numpy()
-    use = np.flatnonzero(nodes["kind"].astype(str).eq("use").to_numpy())
-    use_country = nodes["country"].astype(str).to_numpy()[use]
-    countries, group = np.unique(use_country, return_inverse=True)
+    node_country = nodes["country"].to_numpy().astype(str)
+    in_source = np.fromiter((c in set(source) for c in node_country.tolist()), dtype=bool, count=len(ids))
+    use = np.flatnonzero(nodes["kind"].to_numpy().astype(str) == "use")
+    countries, group = np.unique(node_country[use], return_inverse=True)
+    group = np.asarray(group, dtype=np.int64).ravel()
     use_pos = np.full(len(ids), -1)
     use_pos[use] = np.arange(len(use))
     into_use = use_pos[dst] >= 0
     deps, uses = [], []
-    edge_commodity = edges["commodity"].astype(str).tolist()
-    node_commodity = nodes["commodity"].astype(str).tolist()
+    edge_commodity, edge_code = np.unique(edges["commodity"].to_numpy().astype(str), return_inverse=True)
+    node_commodity, node_code = np.unique(nodes["commodity"].to_numpy().astype(str), return_inverse=True)
     for key in keys:
-        c_edge = np.array([content.get(k, {}).get(key, 0.0) for k in edge_commodity], dtype=float)
-        c_node = np.array([content.get(k, {}).get(key, 0.0) for k in node_commodity], dtype=float)
-        f_x = tonnes * c_edge
-        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node, in_source)
+        c_edge = np.array([content.get(k, {}).get(key, 0.0) for k in edge_commodity.tolist()], dtype=float)
+        c_node = np.array([content.get(k, {}).get(key, 0.0) for k in node_commodity.tolist()], dtype=float)
+        f_x = tonnes * c_edge[np.asarray(edge_code, dtype=np.int64).ravel()]
+        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node[np.asarray(node_code).ravel()],
+                                   in_source)
         into = np.zeros(len(use))
         np.add.at(into, use_pos[dst[into_use]], f_x[into_use])
         dep, tot = element_dependence(into, t_x[use], group, len(countries))
         deps.append(dep)
         uses.append(tot)
     dep_m, use_m = np.stack(deps, axis=1), np.stack(uses, axis=1)
-    frames: list[dict[str, Any]] = []
-    for j, key in enumerate(keys):
-        basis = f"t {key} contained"
-        for i, c in enumerate(countries):
-            if use_m[i, j] <= 0:
-                continue
-            frames.append({"country": c, "commodity": key, "metric": "element_dependence",
-                           "value": dep_m[i, j], "unit": "share", "basis": basis})
-            frames.append({"country": c, "commodity": key, "metric": "element_use",
-                           "value": use_m[i, j], "unit": "t", "basis": basis})
+    # rows: per key, per country with use of it, its dependence then its use
+    j, i = np.nonzero(use_m.T > 0)
+    n = len(i)
+    key_arr = np.asarray(keys, dtype=object)
+    out: dict[str, Any] = {
+        "country": np.repeat(countries[i].astype(object), 2),
+        "commodity": np.repeat(key_arr[j], 2),
+        "metric": np.tile(np.array(list(ELEMENT_METRICS), dtype=object), n),
+        "value": np.column_stack([dep_m[i, j], use_m[i, j]]).ravel(),
+        "unit": np.tile(np.array(["share", "t"], dtype=object), n),
+        "basis": np.repeat(np.array([f"t {key} contained" for key in keys], dtype=object)[j], 2),
+    }
     if prices is not None and all(k in prices for k in keys):
         dv = value_weighted(dep_m, use_m, [prices[k] for k in keys])
         label = value_key(keys)
-        frames += [{"country": c, "commodity": label, "metric": VALUE_METRIC, "value": dv[i], "unit": "share",
-                    "basis": "USD of contained " + label} for i, c in enumerate(countries) if use_m[i].sum() > 0]
-    return pd.DataFrame(frames, columns=cols)
+        some = np.flatnonzero(use_m.sum(axis=1) > 0)
+        extra = {"country": countries[some].astype(object), "commodity": np.full(len(some), label, dtype=object),
+                 "metric": np.full(len(some), VALUE_METRIC, dtype=object), "value": dv[some],
+                 "unit": np.full(len(some), "share", dtype=object),
+                 "basis": np.full(len(some), "USD of contained " + label, dtype=object)}
+        out = {c: np.concatenate([out[c], extra[c]]) for c in cols}
+    return out
 
 
 def element_exposure(dependence: npt.ArrayLike, shortfall: npt.ArrayLike) -> FloatArray:

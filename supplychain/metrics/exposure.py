@@ -31,11 +31,16 @@ shock —
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposed_share", "exposure_shares"]
+from supplychain.metrics.trade import text_codes
+
+__all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposed_share", "exposure_arrays",
+           "exposure_shares"]
 
 CONSUMING_KINDS = frozenset({"use", "facility"})
 """Kinds of buyer node whose inflow a country consumes (``docs/architecture.md``, node kinds)."""
@@ -52,7 +57,8 @@ def consumption_edges(edges: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """
     from supplychain.graph.build import node_kind
 
-    return np.array([node_kind(b) in CONSUMING_KINDS for b in edges["buyer"].astype(str)], dtype=bool)
+    buyers = edges["buyer"].astype(str).tolist()
+    return np.fromiter((node_kind(b) in CONSUMING_KINDS for b in buyers), dtype=bool, count=len(buyers))
 
 
 def consumption(edges: pd.DataFrame) -> pd.DataFrame:
@@ -63,10 +69,10 @@ def consumption(edges: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``country``, ``commodity``, ``tonnes``.
     """
-    ce = edges.loc[consumption_edges(edges)]
-    return pd.DataFrame({"country": ce["buyer_country"].astype(str).to_numpy(),
-                         "commodity": ce["commodity"].astype(str).to_numpy(),
-                         "tonnes": ce["tonnes"].to_numpy(dtype=float)})
+    ce = consumption_edges(edges)
+    return pd.DataFrame({"country": edges["buyer_country"].to_numpy()[ce].astype(str).astype(object),
+                         "commodity": edges["commodity"].to_numpy()[ce].astype(str).astype(object),
+                         "tonnes": edges["tonnes"].to_numpy(dtype=float)[ce]}, copy=False)
 
 
 def exposure_shares(
@@ -101,29 +107,63 @@ def exposure_shares(
     >>> exposure_shares(c, p).set_index("metric")["value"].round(3).to_dict()
     {'exposed_share': 0.8, 'secure_share': 0.2}
     """
-    from supplychain.metrics.trade import row_keys
-
-    c_key = row_keys(consumed["country"], consumed["commodity"])
     use_plan = planned is not None and not planned.empty
-    p_key = row_keys(planned["country"], planned["commodity"]) if use_plan and planned is not None else c_key[:0]
-    both = np.concatenate([np.asarray(c_key, dtype=object), np.asarray(p_key, dtype=object)])
-    keys, code = np.unique(both.astype(str), return_inverse=True)
-    n, nc = len(keys), len(c_key)
-    tonnes = consumed["tonnes"].to_numpy(dtype=float)
-    cons = np.bincount(code[:nc], weights=tonnes, minlength=n)
-    traced = np.bincount(code[:nc], weights=tonnes * consumed["traced"].to_numpy(dtype=float), minlength=n)
-    plan = np.bincount(code[nc:], weights=planned["tonnes"].to_numpy(dtype=float), minlength=n) \
-        if use_plan and planned is not None else cons
-    exposed = exposed_share(traced, cons, plan)
-    ok = ~np.isnan(exposed)
-    split = np.array([k.split("\x1f") for k in keys[ok]], dtype=object).reshape(-1, 2)
-    m = int(ok.sum())
+    plan = (planned["country"].to_numpy(), planned["commodity"].to_numpy(), planned["tonnes"].to_numpy(dtype=float)) \
+        if use_plan and planned is not None else (None, None, None)
+    country, commodity, exposed = exposure_arrays(consumed["country"].to_numpy(), consumed["commodity"].to_numpy(),
+                                                  consumed["tonnes"].to_numpy(dtype=float),
+                                                  consumed["traced"].to_numpy(dtype=float), *plan)
+    m = len(exposed)
     return pd.DataFrame({
-        "country": np.tile(split[:, 0], 2),
-        "commodity": np.tile(split[:, 1], 2),
+        "country": np.tile(country, 2),
+        "commodity": np.tile(commodity, 2),
         "metric": np.repeat(np.array(["exposed_share", "secure_share"], dtype=object), m),
-        "value": np.concatenate([exposed[ok], 1.0 - exposed[ok]]),
+        "value": np.concatenate([exposed, 1.0 - exposed]),
     })
+
+
+def exposure_arrays(
+    country: npt.ArrayLike,
+    commodity: npt.ArrayLike,
+    tonnes: npt.ArrayLike,
+    traced: npt.ArrayLike,
+    planned_country: npt.ArrayLike | None = None,
+    planned_commodity: npt.ArrayLike | None = None,
+    planned_tonnes: npt.ArrayLike | None = None,
+) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.float64]]:
+    r"""``exposed_share`` per country and commodity from the consumption edges' arrays.
+
+    :func:`exposure_shares` on arrays: ``country, commodity, tonnes, traced`` per
+    consumption edge, and the planned consumption's ``country, commodity, tonnes``
+    (None: what is consumed).
+
+    Returns
+    -------
+    country, commodity : numpy.ndarray of object (str)
+        Every country and commodity with :math:`\max(P, C) > 0`, sorted.
+    exposed : numpy.ndarray
+        Their ``exposed_share`` (``secure_share`` is ``1 - exposed``).
+    """
+    use_plan = planned_country is not None and planned_commodity is not None and planned_tonnes is not None
+    p_country = np.asarray(planned_country if use_plan else [], dtype=object)
+    p_commodity = np.asarray(planned_commodity if use_plan else [], dtype=object)
+    (c_code, pc_code), _ = text_codes(country, p_country)
+    (k_code, pk_code), n_k = text_codes(commodity, p_commodity)
+    nc = len(c_code)
+    keys, first, code = np.unique(np.concatenate([c_code * n_k + k_code, pc_code * n_k + pk_code]),
+                                  return_index=True, return_inverse=True)
+    code = np.asarray(code, dtype=np.int64).ravel()
+    n = len(keys)
+    t = np.asarray(tonnes, dtype=np.float64)
+    cons = np.bincount(code[:nc], weights=t, minlength=n)
+    tr = np.bincount(code[:nc], weights=t * np.asarray(traced, dtype=np.float64), minlength=n)
+    plan = np.bincount(code[nc:], weights=np.asarray(planned_tonnes, dtype=np.float64), minlength=n) \
+        if use_plan else cons
+    exposed = exposed_share(tr, cons, plan)
+    ok = ~np.isnan(exposed)
+    texts = [np.concatenate([np.asarray(a, dtype=object), b]).astype(str)[first[ok]].astype(object)
+             for a, b in ((country, p_country), (commodity, p_commodity))]
+    return texts[0], texts[1], exposed[ok]
 
 
 def exposed_share(traced: npt.ArrayLike, consumed: npt.ArrayLike, planned: npt.ArrayLike) -> npt.NDArray[np.float64]:

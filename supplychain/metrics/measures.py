@@ -58,24 +58,23 @@ from functools import partial
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from supplychain.engine.compile import CompiledGraph, compile_tables
 from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
 from supplychain.metrics.concentration import group_concentration
-from supplychain.metrics.elements import element_content, element_measures, element_prices
-from supplychain.metrics.exposure import consumption_edges, exposure_shares
+from supplychain.metrics.elements import element_columns, element_content, element_prices
+from supplychain.metrics.exposure import consumption_edges, exposure_arrays
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
     TradeIndex,
-    distinct_rows,
     first_hop,
-    indicator,
     market_sums,
     pair_sums,
-    row_keys,
     source_imports,
     summary_frame,
+    text_codes,
     trade_index,
 )
 from supplychain.schema.model import Scenario
@@ -200,6 +199,39 @@ def source_label(source: str | Iterable[str]) -> str:
 
 
 # ---------------------------------------------------------------- per node
+class _SolveOrder:
+    """Columns of a node table read in a compiled network's solve order.
+
+    ``rows[i]`` is the node-table row of ``compiled.nodes[i]`` (−1 when the table
+    lacks it; its values read as missing, as ``reindex`` gives).
+    """
+
+    def __init__(self, compiled: CompiledGraph, nodes: pd.DataFrame) -> None:
+        self.nodes = nodes
+        self.ids = np.asarray(compiled.nodes, dtype=object)
+        self.rows = np.asarray(pd.Index(nodes["node"]).get_indexer(compiled.nodes), dtype=np.int64)
+        self.complete = bool((self.rows >= 0).all())
+
+    def column(self, name: str, missing: Any = np.nan) -> npt.NDArray[Any]:
+        """Return the values of column ``name`` (``missing`` where absent, or for all nodes without the column)."""
+        if name not in self.nodes.columns:
+            return np.full(len(self.rows), missing, dtype=object)
+        values = self.nodes[name].to_numpy()
+        if self.complete:
+            return values[self.rows]
+        return np.where(self.rows >= 0, values[self.rows], missing)
+
+    def at(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Solve position of node-table ``rows`` (−1 for a node not compiled)."""
+        where = np.full(len(self.nodes), -1, dtype=np.int64)
+        where[self.rows[self.rows >= 0]] = np.flatnonzero(self.rows >= 0)
+        return where[rows]
+
+    def in_source(self, source: frozenset[str]) -> npt.NDArray[np.bool_]:
+        """Whether each node's country (as text) is one of ``source``."""
+        return np.fromiter((str(c) in source for c in self.column("country")), dtype=bool, count=len(self.rows))
+
+
 def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Iterable[str],
                          compiled: CompiledGraph | None = None) -> pd.Series:
     """Traced share from a set of source countries at every node.
@@ -212,9 +244,6 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
         Source country codes (already resolved, see :func:`resolve_source`).
     compiled : CompiledGraph, optional
         The compiled tables, when already at hand.
-    planned : pandas.DataFrame, optional
-        The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
-        of the baseline edges) for ``exposed_share``; default: what the tables consume.
 
     Returns
     -------
@@ -222,9 +251,16 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
         Indexed by node id (sorted), ``t(v)`` in [0, 1] (docs/domain.md item 3).
     """
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
-    country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
-    t = traced_share(cg, country.isin(set(source)).to_numpy())
+    t = traced_share(cg, _SolveOrder(cg, nodes).in_source(frozenset(source)))
     return pd.Series(t, index=pd.Index(cg.nodes, name="node"), name="traced_share").sort_index()
+
+
+def _processing(kind: npt.NDArray[Any], facility_kind: npt.NDArray[Any], stage: npt.NDArray[Any]) -> npt.NDArray[
+        np.bool_]:
+    """:func:`processing_nodes` on the columns ``kind``, ``facility_kind`` and ``stage``."""
+    return np.fromiter((k == "facility" and (f in PROCESSING_KINDS or s == "oxide")
+                        for k, f, s in zip(kind.tolist(), facility_kind.tolist(), stage.tolist(), strict=True)),
+                       dtype=bool, count=len(kind))
 
 
 def processing_nodes(nodes: pd.DataFrame) -> pd.Series:
@@ -234,10 +270,10 @@ def processing_nodes(nodes: pd.DataFrame) -> pd.Series:
     or its reference output is at the ``oxide`` stage (separated or refined
     compounds, :data:`~supplychain.schema.types.STAGES`).
     """
-    fac = nodes["kind"].eq("facility")
-    kind = nodes["facility_kind"] if "facility_kind" in nodes.columns else pd.Series("", index=nodes.index)
-    stage = nodes["stage"] if "stage" in nodes.columns else pd.Series("", index=nodes.index)
-    return (fac & (kind.isin(PROCESSING_KINDS) | stage.eq("oxide"))).rename("processing")
+    blank = np.full(len(nodes), "", dtype=object)
+    kind = nodes["facility_kind"].to_numpy() if "facility_kind" in nodes.columns else blank
+    stage = nodes["stage"].to_numpy() if "stage" in nodes.columns else blank
+    return pd.Series(_processing(nodes["kind"].to_numpy(), kind, stage), index=nodes.index, name="processing")
 
 
 def owner_table(scenario: Scenario) -> pd.DataFrame:
@@ -286,100 +322,132 @@ def origin_by_node(
         an inflow sum to 1 for ``mining`` and ``owner``; for ``processing`` the
         remainder is material not yet processed.
     """
-    pos = pd.Index(nodes["node"]).get_indexer(compiled.nodes)
-    # the node table in solve order: one take when every compiled node is in it (the common case)
-    info = nodes.take(pos).set_index("node") if (pos >= 0).all() else nodes.set_index("node").reindex(compiled.nodes)
-    if kind == "mining":
-        origin = np.where(info["primary"].to_numpy(dtype=float) > 0, info["country"].astype(str).to_numpy(), "")
-        shares, cols = origin_shares(compiled, origin, fixed=False)
-    elif kind == "processing":
-        proc = processing_nodes(info.reset_index()).to_numpy()
-        origin = np.where(proc, info["country"].astype(str).to_numpy(), "")
-        shares, cols = origin_shares(compiled, origin, fixed=True)
-    elif kind == "owner":
-        primary_pos = np.flatnonzero(info["primary"].to_numpy(dtype=float) > 0)
-        own = owners if owners is not None else pd.DataFrame(columns=["facility", "owner_country", "stake"])
-        stakes: dict[str, list[tuple[str, float]]] = {}
-        for rec in own.to_dict("records"):
-            stakes.setdefault(str(rec["facility"]), []).append((str(rec["owner_country"]), float(rec["stake"])))
-        trip_node: list[int] = []
-        trip_col: list[str] = []
-        trip_w: list[float] = []
-        for pos in primary_pos.tolist():
-            fid = str(info.index[pos])
-            listed = 0.0
-            for owner_country, stake in stakes.get(fid, []):
-                trip_node.append(pos)
-                trip_col.append(owner_country)
-                trip_w.append(stake)
-                listed += stake
-            if listed < 1.0 - 1e-12:
-                trip_node.append(int(pos))
-                trip_col.append(UNATTRIBUTED)
-                trip_w.append(1.0 - listed)
-        cols_index = pd.Index(sorted(set(trip_col)), dtype=object)
-        shares = weighted_origin_shares(compiled, trip_node, cols_index.get_indexer(pd.Index(trip_col)), trip_w,
-                                        len(cols_index))
-        cols = np.asarray(cols_index, dtype=str)
-    else:
+    shares, cols = _origin(compiled, _SolveOrder(compiled, nodes), kind, owners)
+    return pd.DataFrame(shares, index=pd.Index(compiled.nodes, name="node"), columns=pd.Index(cols, name="partner"))
+
+
+def _origin(compiled: CompiledGraph, info: _SolveOrder, kind: str,
+            owners: pd.DataFrame | None) -> tuple[npt.NDArray[np.floating[Any]], npt.NDArray[np.str_]]:
+    """:func:`origin_by_node` as arrays: the shares (solve order × origin) and the origins."""
+    if kind not in ("mining", "processing", "owner"):
         msg = f"kind must be 'mining', 'processing' or 'owner', got {kind!r}"
         raise ValueError(msg)
-    return pd.DataFrame(shares, index=pd.Index(compiled.nodes, name="node"), columns=pd.Index(cols, name="partner"))
+    primary = np.asarray(info.column("primary"), dtype=float) > 0
+    if kind == "mining":
+        return origin_shares(compiled, np.where(primary, info.column("country").astype(str), ""), fixed=False)
+    if kind == "processing":
+        proc = _processing(info.column("kind"), info.column("facility_kind", ""), info.column("stage", ""))
+        return origin_shares(compiled, np.where(proc, info.column("country").astype(str), ""), fixed=True)
+    stakes: dict[str, list[tuple[str, float]]] = {}
+    if owners is not None:
+        for fid, owner_country, stake in zip(owners["facility"].tolist(), owners["owner_country"].tolist(),
+                                             owners["stake"].tolist(), strict=True):
+            stakes.setdefault(str(fid), []).append((str(owner_country), float(stake)))
+    trip_node: list[int] = []
+    trip_col: list[str] = []
+    trip_w: list[float] = []
+    for pos in np.flatnonzero(primary).tolist():
+        listed = 0.0
+        for owner_country, stake in stakes.get(str(info.ids[pos]), []):
+            trip_node.append(pos)
+            trip_col.append(owner_country)
+            trip_w.append(stake)
+            listed += stake
+        if listed < 1.0 - 1e-12:
+            trip_node.append(pos)
+            trip_col.append(UNATTRIBUTED)
+            trip_w.append(1.0 - listed)
+    cols = sorted(set(trip_col))
+    number = {c: j for j, c in enumerate(cols)}
+    shares = weighted_origin_shares(compiled, trip_node, [number[c] for c in trip_col], trip_w, len(cols))
+    return shares, np.asarray(cols, dtype=np.str_).reshape(-1)
 
 
 # ------------------------------------------------------------------ the table
 class _Rows:
-    """Measure rows collected as arrays, turned into one table at the end."""
+    """Measure rows collected as arrays, turned into columns at the end."""
 
     def __init__(self) -> None:
-        self.cols: dict[str, list[Any]] = {k: [] for k in ("country", "commodity", "metric", "partner", "value",
-                                                             "label", "unit", "source_country")}
+        self.parts: dict[str, list[Any]] = {k: [] for k in ("country", "commodity", "partner", "label", "basis",
+                                                             "value")}
+        self.scalars: dict[str, list[str]] = {"metric": [], "unit": [], "source_country": []}
+        self.sizes: list[int] = []
 
     def add(self, country: Any, commodity: Any, metric: str, value: Any, unit: str, source: str = "",
-            partner: Any = "", label: Any = "") -> None:
+            partner: Any = "", label: Any = "", basis: Any = None) -> None:
+        """Add ``value``'s rows.
+
+        ``country`` … ``label`` and ``basis`` are one value or one per row (``basis`` None:
+        the commodity's, filled in by :meth:`columns`).
+        """
         v = np.asarray(value, dtype=np.float64).ravel()
         n = v.size
         if not n:
             return
-        full = {"metric": metric, "unit": unit, "source_country": source}
         for key, arr in (("country", country), ("commodity", commodity), ("partner", partner), ("label", label),
-                         *full.items()):
+                         ("basis", basis)):
             a = np.asarray(arr, dtype=object)
-            self.cols[key].append(np.full(n, arr, dtype=object) if a.ndim == 0 else a)
-        self.cols["value"].append(v)
+            self.parts[key].append(np.full(n, arr, dtype=object) if a.ndim == 0 else a)
+        self.parts["value"].append(v)
+        for key, text in (("metric", metric), ("unit", unit), ("source_country", source)):
+            self.scalars[key].append(text)
+        self.sizes.append(n)
 
-    def frame(self) -> pd.DataFrame:
-        if not self.cols["value"]:
-            return pd.DataFrame({k: pd.Series(dtype=float if k == "value" else object) for k in self.cols})
-        return pd.DataFrame({k: np.concatenate(v) for k, v in self.cols.items()})
+    def columns(self) -> dict[str, npt.NDArray[Any]]:
+        """Return every column (object arrays, ``value`` float)."""
+        if not self.sizes:
+            out = {k: np.zeros(0, dtype=object) for k in (*self.parts, *self.scalars)}
+            out["value"] = np.zeros(0)
+            return out
+        out = {k: np.concatenate(v) for k, v in self.parts.items()}
+        for k, texts in self.scalars.items():
+            out[k] = np.repeat(np.asarray(texts, dtype=object), self.sizes)
+        return out
 
 
-def _long(matrix: pd.DataFrame, markets: pd.DataFrame) -> tuple[Any, Any, Any, Any]:
-    """Market rows of a node × partner matrix as ``country, commodity, partner, value`` (non-zero only)."""
-    pos = matrix.index.get_indexer(pd.Index(markets["node"]))
-    found = pos >= 0  # a market not in the matrix gives no rows (NaN, as ``reindex``)
-    vals = np.full((len(pos), matrix.shape[1]), np.nan)
-    vals[found] = matrix.to_numpy(dtype=float)[pos[found]]
+def _long(shares: npt.NDArray[np.floating[Any]], origins: npt.NDArray[Any], at: npt.NDArray[np.int64],
+          country: npt.NDArray[Any], commodity: npt.NDArray[Any]) -> tuple[Any, Any, Any, Any]:
+    """Rows of the markets at solve positions ``at`` of a node × origin matrix.
+
+    Returns ``country, commodity, partner, value`` of the entries above 1e-12 (a market
+    not compiled, ``at < 0``, gives no rows).
+    """
+    found = at >= 0
+    vals = np.zeros((len(at), shares.shape[1]))
+    vals[found] = shares[at[found]]
     r, c = np.nonzero(vals > 1e-12)
-    return (markets["country"].to_numpy()[r], markets["commodity"].to_numpy()[r],
-            np.asarray(matrix.columns, dtype=object)[c], vals[r, c])
+    return country[r], commodity[r], np.asarray(origins, dtype=object)[c], vals[r, c]
 
 
-def _sourcing(index: TradeIndex) -> tuple[pd.DataFrame, Any, Any]:
+def _runs(*columns: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """Group number of each row of sorted ``columns``: rows with equal values in all of them are one group."""
+    n = len(columns[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+        for c in columns:
+            change[1:] |= np.asarray(c[1:] != c[:-1], dtype=bool)
+    return np.cumsum(change) - 1
+
+
+def _sourcing(index: TradeIndex) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Structure of a country's supply by partner: domestic production (partner = itself) plus imports.
 
-    Returns the ``country, commodity, partner`` keys (sorted), the sparse matrix adding
-    ``[production per market, imports per pair]`` into them, and each key's group
-    (its ``country, commodity``, ascending).
+    Returns the distinct ``country, commodity, partner`` keys (sorted; the first row of
+    each among ``[markets, pairs]``), the key of each of ``[production per market,
+    imports per pair]`` (``supply = bincount(key, [P, I])``), and each key's group (its
+    ``country, commodity``, ascending).
     """
-    mk, pairs = index.markets, index.pairs
-    own = pd.DataFrame({"country": mk["country"], "commodity": mk["commodity"], "partner": mk["country"]})
-    both = pd.concat([own, pairs], ignore_index=True)
-    keys = distinct_rows(both, ["country", "commodity", "partner"])
-    pos = row_keys(*keys.to_numpy().T).get_indexer(row_keys(*both.to_numpy().T))
-    matrix = indicator(np.asarray(pos, dtype=np.int64), len(keys), len(both))
-    group = pd.factorize(row_keys(keys["country"], keys["commodity"]))[0]
-    return keys, matrix, group
+    (mc, pc, pp), n_c = text_codes(index.market_country, index.pair_country, index.pair_partner)
+    (mk, pk), n_k = text_codes(index.market_commodity, index.pair_commodity)
+    code = np.concatenate([(mc * n_k + mk) * n_c + mc, (pc * n_k + pk) * n_c + pp])
+    keys, first, key_of = np.unique(code, return_index=True, return_inverse=True)
+    columns = {
+        "country": np.concatenate([index.market_country, index.pair_country])[first],
+        "commodity": np.concatenate([index.market_commodity, index.pair_commodity])[first],
+        "partner": np.concatenate([index.market_country, index.pair_partner])[first],
+    }
+    return columns, np.asarray(key_of, dtype=np.int64).ravel(), _runs(keys // n_c)
 
 
 def measures_from_tables(
@@ -443,24 +511,27 @@ def measures_from_tables(
     """
     src = frozenset(source)
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
-    markets = nodes.loc[nodes["kind"].eq("market"), ["node", "country", "commodity", "stage", "basis"]]
-    markets = markets.sort_values("node").reset_index(drop=True)
+    info = _SolveOrder(cg, nodes)
+    node_id, node_country, node_com = (nodes[c].to_numpy() for c in ("node", "country", "commodity"))
+    mkt = np.flatnonzero(np.asarray(nodes["kind"].to_numpy() == "market", dtype=bool))
+    mkt = mkt[np.argsort(node_id[mkt].astype(str), kind="stable")]  # markets by node id
+    m_country, m_com, m_at = node_country[mkt], node_com[mkt], info.at(mkt)
     index = trade_index(nodes, edges)
     tonnes = edges["tonnes"].to_numpy(dtype=float)
     sums = market_sums(index, tonnes)
     pairs = pair_sums(index, tonnes)
     imports, from_source = source_imports(index, pairs, src)
     hop = first_hop(sums, imports, from_source)
-    mc, mk = index.markets["country"].to_numpy(dtype=object), index.markets["commodity"].to_numpy(dtype=object)
+    mc, mk = index.market_country, index.market_commodity
     rows = _Rows()
 
     # item 1: direct shares
     rows.add(mc, mk, "direct_import_share", hop.direct_import_share, "share", source_name)
-    pair_group = pd.factorize(row_keys(index.pairs["country"], index.pairs["commodity"]))[0]
+    pair_group = _runs(index.pair_country, index.pair_commodity)
     pair_total = np.bincount(pair_group, weights=pairs, minlength=int(pair_group.max(initial=-1)) + 1)[pair_group]
     has = pair_total > 0
-    rows.add(index.pairs["country"].to_numpy()[has], index.pairs["commodity"].to_numpy()[has], "import_share",
-             pairs[has] / pair_total[has], "share", partner=index.pairs["partner"].to_numpy()[has])
+    rows.add(index.pair_country[has], index.pair_commodity[has], "import_share", pairs[has] / pair_total[has],
+             "share", partner=index.pair_partner[has])
     ac = hop.has_consumption
     rows.add(mc[ac], mk[ac], "direct_share_of_consumption", hop.direct_share_of_consumption[ac], "ratio",
              source_name)
@@ -468,44 +539,41 @@ def measures_from_tables(
     rows.add(mc[ac], mk[ac], "net_import_reliance", hop.net_import_reliance[ac], "share",
              label=np.where(hop.exporter[ac], "E", "").astype(object))
     # item 3: traced share at the market nodes
-    country = nodes.set_index("node")["country"].reindex(cg.nodes).astype(str)
-    t = pd.Series(traced_share(cg, country.isin(src).to_numpy()), index=cg.nodes)
-    rows.add(markets["country"].to_numpy(), markets["commodity"].to_numpy(), "traced_share",
-             t.reindex(markets["node"]).to_numpy(), "share", source_name)
+    t = traced_share(cg, info.in_source(src))
+    rows.add(m_country, m_com, "traced_share", np.where(m_at >= 0, t[m_at], np.nan), "share", source_name)
     # item 7: exposure counting unmet demand
-    ce = edges.loc[consumption_edges(edges)]
-    consumed = pd.DataFrame({"country": ce["buyer_country"].astype(str).to_numpy(),
-                             "commodity": ce["commodity"].astype(str).to_numpy(),
-                             "tonnes": ce["tonnes"].to_numpy(dtype=float),
-                             "traced": t.reindex(ce["supplier"].astype(str)).fillna(0.0).to_numpy(dtype=float)})
-    ex = exposure_shares(consumed, planned)
-    for metric in ("exposed_share", "secure_share"):
-        e = ex.loc[ex["metric"].eq(metric)]
-        rows.add(e["country"].to_numpy(), e["commodity"].to_numpy(), metric, e["value"].to_numpy(), "share",
-                 source_name)
+    ce = np.flatnonzero(consumption_edges(edges))
+    supplier_at = np.asarray(cg.nodes.get_indexer(pd.Index(edges["supplier"].to_numpy()[ce].astype(str))))
+    plan = (None, None, None) if planned is None or planned.empty else \
+        (planned["country"].to_numpy(), planned["commodity"].to_numpy(), planned["tonnes"].to_numpy(dtype=float))
+    ec, ek, exposed = exposure_arrays(edges["buyer_country"].to_numpy()[ce], edges["commodity"].to_numpy()[ce],
+                                      tonnes[ce], np.where(supplier_at >= 0, t[supplier_at], 0.0), *plan)
+    rows.add(ec, ek, "exposed_share", exposed, "share", source_name)
+    rows.add(ec, ek, "secure_share", 1.0 - exposed, "share", source_name)
     # item 4: origin decompositions
-    c, k, partner, v = _long(origin_by_node(cg, nodes, "mining"), markets)
+    c, k, partner, v = _long(*_origin(cg, info, "mining", None), m_at, m_country, m_com)
     rows.add(c, k, "origin_share_mining", v, "share", partner=partner)
-    proc = origin_by_node(cg, nodes, "processing")
-    has_inflow = pd.Series(cg.inflow > 0, index=proc.index)
-    proc[UNPROCESSED] = (1.0 - proc.sum(axis=1)).clip(lower=0.0).where(has_inflow, 0.0)
-    c, k, partner, v = _long(proc, markets.loc[markets["stage"].ne("ore")])
+    proc, proc_cols = _origin(cg, info, "processing", None)
+    unprocessed = np.where(cg.inflow > 0, np.maximum(1.0 - proc.sum(axis=1), 0.0), 0.0)
+    not_ore = np.asarray(nodes["stage"].to_numpy()[mkt] != "ore", dtype=bool)
+    c, k, partner, v = _long(np.column_stack([proc, unprocessed]), np.append(proc_cols.astype(object), UNPROCESSED),
+                             m_at[not_ore], m_country[not_ore], m_com[not_ore])
     rows.add(c, k, "origin_share_processing", v, "share", partner=partner)
-    c, k, partner, v = _long(origin_by_node(cg, nodes, "owner", owners), markets)
+    c, k, partner, v = _long(*_origin(cg, info, "owner", owners), m_at, m_country, m_com)
     rows.add(c, k, "owner_share", v, "share", partner=partner)
     # item 5: concentration of sourcing and of world production
-    keys, to_keys, group = _sourcing(index)
-    supply = to_keys @ np.concatenate([sums[0], pairs])
+    keys, key_of, group = _sourcing(index)
+    supply = np.bincount(key_of, weights=np.concatenate([sums[0], pairs]), minlength=len(group))
     first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=int)
     h, top1, top3, total = group_concentration(supply, group, len(first))
     ok = total > 0
-    gc, gk = keys["country"].to_numpy()[first][ok], keys["commodity"].to_numpy()[first][ok]
+    gc, gk = keys["country"][first][ok], keys["commodity"][first][ok]
     rows.add(gc, gk, "hhi_sourcing", h[ok], "points")
     rows.add(gc, gk, "top1_share", top1[ok], "share")
     rows.add(gc, gk, "top3_share", top3[ok], "share")
     order = np.lexsort((mc.astype(str), mk.astype(str)))
     wk = mk[order]
-    w_group = pd.factorize(wk)[0]
+    w_group = _runs(wk)
     n_w = int(w_group.max(initial=-1)) + 1
     h, top1, top3, total = group_concentration(sums[0][order], w_group, n_w)
     ok = total > 0
@@ -523,7 +591,7 @@ def measures_from_tables(
                 key = (str(r["country"]), str(r["commodity"]))
                 recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
         summary = summary_frame(index, sums)
-        sourcing = keys.assign(tonnes=supply).loc[supply > 0]
+        sourcing = pd.DataFrame({**keys, "tonnes": supply}).loc[supply > 0]
         world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": sums[0][order]})
         nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
                            index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
@@ -532,30 +600,33 @@ def measures_from_tables(
         rows.add(sr["country"].to_numpy(), sr["commodity"].to_numpy(), "supply_risk", sr["value"].to_numpy(),
                  "score")
     # element content traced through products
-    elem = element_measures(nodes, edges, content, src, element_price) if content else pd.DataFrame()
-    for e_metric in (sorted(set(elem["metric"])) if len(elem) else []):
-        part = elem.loc[elem["metric"].eq(e_metric)]
-        rows.add(part["country"].to_numpy(), part["commodity"].to_numpy(), str(e_metric), part["value"].to_numpy(),
-                 str(part["unit"].iloc[0]), source_name if e_metric != "element_use" else "")
-
-    out = rows.frame()
-    cols: dict[str, Any] = {k: out[k].to_numpy() for k in out.columns}
-    com = cols["commodity"].tolist()
-    stage_of = _first_of(nodes["commodity"].tolist(), nodes["stage"].tolist())
-    basis_of = _first_of(nodes["commodity"].tolist(), nodes["basis"].tolist())
-    cols["stage"] = np.array([_text(stage_of.get(c), "") for c in com], dtype=object)
-    basis = [_text(basis_of.get(c), "t") for c in com]
-    if len(elem):
+    if content:
+        elem = element_columns(nodes, edges, content, src, element_price)
         e_basis = _first_of(elem["commodity"].tolist(), elem["basis"].tolist())
-        basis = [e_basis.get(c, np.nan) if str(m).startswith("element_") else b
-                 for c, m, b in zip(com, cols["metric"].tolist(), basis, strict=True)]
-    n = len(com)
-    cols["basis"] = np.array(basis, dtype=object)
+        for e_metric in sorted(set(elem["metric"].tolist())):
+            part = elem["metric"] == e_metric
+            e_com = elem["commodity"][part]
+            rows.add(elem["country"][part], e_com, str(e_metric), elem["value"][part], str(elem["unit"][part][0]),
+                     source_name if e_metric != "element_use" else "",
+                     basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
+
+    cols = rows.columns()
+    # stage and basis of each row's commodity (the first node's), looked up once per commodity
+    com_code, coms = pd.factorize(cols["commodity"], use_na_sentinel=False)
+    stage_of = {c: _text(s, "") for c, s in _first_of(node_com.tolist(), nodes["stage"].tolist()).items()}
+    basis_of = {c: _text(b, "t") for c, b in _first_of(node_com.tolist(), nodes["basis"].tolist()).items()}
+    cols["stage"] = np.array([stage_of.get(c, "") for c in coms.tolist()], dtype=object)[com_code]
+    cols["basis"] = np.where(pd.isna(cols["basis"]), np.array([basis_of.get(c, "t") for c in coms.tolist()],
+                                                              dtype=object)[com_code], cols["basis"])
+    n = len(com_code)
     cols["year"] = np.full(n, int(year), dtype=np.int64)
     cols["scenario"] = np.full(n, scenario_name, dtype=object)
     cols["variant"] = np.full(n, variant, dtype=object)
-    order = np.lexsort(tuple(cols[k].astype(str) for k in ("partner", "metric", "commodity", "country")))
-    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS})
+    # rows by country, commodity, metric, partner (texts, sorted as Python sorts them; stable)
+    ranks = [pd.factorize(cols[k], sort=True, use_na_sentinel=False)[0] for k in ("partner", "metric", "commodity",
+                                                                                  "country")]
+    order = np.lexsort(ranks)
+    return pd.DataFrame({k: cols[k][order] for k in MEASURE_COLUMNS}, copy=False)
 
 
 def _first_of(keys: list[Any], values: list[Any]) -> dict[Any, Any]:

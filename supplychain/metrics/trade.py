@@ -20,8 +20,8 @@ run and a sweep of many samples call the same code. :func:`trade_summary` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -35,16 +35,16 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "FirstHop",
     "TradeIndex",
-    "distinct_rows",
     "first_hop",
     "imports_by_partner",
     "indicator",
+    "lookup",
     "market_sums",
     "net_import_reliance",
     "pair_sums",
-    "row_keys",
     "source_imports",
     "summary_frame",
+    "text_codes",
     "trade_index",
     "trade_summary",
 ]
@@ -67,69 +67,106 @@ class TradeIndex:
 
     Attributes
     ----------
-    markets : pandas.DataFrame
-        ``country, commodity, stage, basis`` of every market, sorted by country and commodity.
+    market_country, market_commodity, market_stage, market_basis : numpy.ndarray of object
+        ``country, commodity, stage, basis`` of every market, sorted by country and commodity
+        (:attr:`markets` as a table).
     flows : scipy.sparse.csr_matrix, shape (5 · markets, edges)
         Row ``j · M + m`` adds the edges counting as :data:`FLOWS` ``[j]`` of market ``m``.
-    pairs : pandas.DataFrame
+    pair_country, pair_commodity, pair_partner : numpy.ndarray of object
         ``country, commodity, partner`` of every cross-border import (buyer country,
-        commodity, supplying country), sorted; markets or not.
+        commodity, supplying country), sorted; markets or not (:attr:`pairs` as a table).
     pair_edges : scipy.sparse.csr_matrix, shape (pairs, edges)
         Adds each pair's edges.
     pair_market : numpy.ndarray of int
         Market of each pair (−1 when the buyer has no market of the commodity).
     """
 
-    markets: pd.DataFrame
+    market_country: npt.NDArray[Any]
+    market_commodity: npt.NDArray[Any]
+    market_stage: npt.NDArray[Any]
+    market_basis: npt.NDArray[Any]
     flows: sp.csr_matrix
-    pairs: pd.DataFrame
+    pair_country: npt.NDArray[Any]
+    pair_commodity: npt.NDArray[Any]
+    pair_partner: npt.NDArray[Any]
     pair_edges: sp.csr_matrix
     pair_market: npt.NDArray[np.int64]
 
+    @property
+    def markets(self) -> pd.DataFrame:
+        """``country, commodity, stage, basis`` of every market (sorted by country and commodity)."""
+        return pd.DataFrame({"country": self.market_country, "commodity": self.market_commodity,
+                             "stage": self.market_stage, "basis": self.market_basis})
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """``country, commodity, partner`` of every cross-border import (sorted)."""
+        return pd.DataFrame({"country": self.pair_country, "commodity": self.pair_commodity,
+                             "partner": self.pair_partner})
+
+    @cached_property
+    def pair_to_market(self) -> sp.csr_matrix:
+        """Sparse ``(markets, pairs)`` matrix adding each pair into its market (pairs without one dropped)."""
+        return indicator(self.pair_market, len(self.market_country), len(self.pair_country))
+
     def source_pairs(self, source: frozenset[str]) -> npt.NDArray[np.bool_]:
         """Pairs whose partner is one of the ``source`` countries."""
-        return self.pairs["partner"].isin(source).to_numpy()
+        return np.fromiter((p in source for p in self.pair_partner), dtype=bool, count=len(self.pair_partner))
 
 
 def indicator(rows: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
     """Sparse 0/1 matrix adding column ``e`` into row ``rows[e]`` (columns with ``rows < 0`` are dropped)."""
+    return _ones(np.asarray(rows, dtype=np.int64), np.arange(n_cols, dtype=np.int64), n_rows, n_cols)
+
+
+def _ones(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """Return a CSR 0/1 matrix with a 1 at every ``(rows[i], cols[i])`` (entries with ``rows < 0`` dropped).
+
+    The pairs must be distinct and ``cols`` ascending within a row (then the matrix is
+    canonical); built by one stable sort of the rows.
+    """
     keep = np.flatnonzero(rows >= 0)
-    return sp.csr_matrix((np.ones(keep.size), (rows[keep], keep)), shape=(n_rows, n_cols))
+    r = rows[keep]
+    order = np.argsort(r, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
+    return sp.csr_matrix((np.ones(keep.size), cols[keep][order], indptr), shape=(n_rows, n_cols))
 
 
-def row_keys(*columns: Any) -> pd.Index:
-    """One string key per row of several columns (joined by the unit separator), for look-ups and grouping.
+def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:
+    """Rank of every value (as text) among the distinct values of all ``columns`` together, and their number.
 
-    Examples
-    --------
-    >>> row_keys(["US", "JP"], ["ore", "ore"]).get_indexer(row_keys(["JP"], ["ore"])).tolist()
-    [1]
-    """
-    cols = [[str(v) for v in c] for c in columns]
-    keys: pd.Index = pd.Index(["\x1f".join(t) for t in zip(*cols, strict=True)], dtype=object)
-    return keys
-
-
-def distinct_rows(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Return the first row of each distinct key in ``columns``, sorted by the key, with a fresh index.
-
-    The same rows as ``frame.drop_duplicates(columns).sort_values(columns)``, without pandas' per-call cost
-    (the tables of one year have hundreds of rows; this runs several times per year).
+    Codes of one vocabulary, so equal texts get equal codes across the columns and the
+    codes sort as the texts do: ``code_a * n + code_b`` sorts as the pair ``(a, b)``.
 
     Examples
     --------
-    >>> f = pd.DataFrame({"country": ["US", "JP", "US"], "commodity": ["ore", "ore", "ore"], "stage": ["a", "b", "c"]})
-    >>> distinct_rows(f, ["country", "commodity"])["stage"].tolist()
-    ['b', 'a']
+    >>> (a, b), n = text_codes(["US", "JP"], ["JP", "AU", "JP"])
+    >>> a.tolist(), b.tolist(), n
+    ([2, 1], [1, 0, 1], 3)
     """
-    first: dict[tuple[Any, ...], int] = {}
-    for i, key in enumerate(zip(*(frame[c].tolist() for c in columns), strict=True)):
-        first.setdefault(key, i)
-    return frame.iloc[[first[k] for k in sorted(first)]].reset_index(drop=True)
+    arrays = [np.asarray(c, dtype=object).reshape(-1) for c in columns]
+    if not arrays:
+        return [], 0
+    values = np.concatenate(arrays)
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        values = values.astype(str).astype(object)
+    codes, uniq = pd.factorize(values, sort=True)
+    return np.split(np.asarray(codes, dtype=np.int64), np.cumsum([len(a) for a in arrays])[:-1]), len(uniq)
 
 
-def _position(keys: pd.Index, country: npt.NDArray[Any], commodity: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
-    return np.asarray(keys.get_indexer(row_keys(country, commodity)), dtype=np.int64)
+def lookup(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Position of each of ``keys`` in the ascending distinct ``sorted_keys`` (−1 where absent).
+
+    Examples
+    --------
+    >>> lookup(np.array([2, 5, 9]), np.array([5, 3, 9, 10])).tolist()
+    [1, -1, 2, -1]
+    """
+    if not len(sorted_keys):
+        return np.full(len(keys), -1, dtype=np.int64)
+    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return np.where(sorted_keys[pos] == keys, pos, -1).astype(np.int64)
 
 
 def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
@@ -143,38 +180,53 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     Returns
     -------
     TradeIndex
+
+    Notes
+    -----
+    Countries and commodities are compared as text; markets and pairs are the first
+    row of each distinct key, in key order (``drop_duplicates`` then ``sort_values``).
     """
-    markets = nodes.loc[nodes["kind"].eq("market"), ["country", "commodity", "stage", "basis"]]
-    markets = distinct_rows(markets, ["country", "commodity"])
-    keys = row_keys(markets["country"], markets["commodity"])
-    m, n = len(markets), len(edges)
-    sup = edges["supplier"].astype(str).tolist()
-    buy = edges["buyer"].astype(str).tolist()
-    sc = edges["supplier_country"].astype(str).to_numpy()
-    bc = edges["buyer_country"].astype(str).to_numpy()
-    com = edges["commodity"].astype(str).to_numpy()
+    is_mkt = np.asarray(nodes["kind"].to_numpy() == "market", dtype=bool)
+    m_country, m_com = nodes["country"].to_numpy()[is_mkt], nodes["commodity"].to_numpy()[is_mkt]
+    n = len(edges)
+    sup = edges["supplier"].to_numpy()
+    buy = edges["buyer"].to_numpy()
+    sc, bc = edges["supplier_country"].to_numpy(), edges["buyer_country"].to_numpy()
+    com = edges["commodity"].to_numpy()
+    (mc_code, sc_code, bc_code), n_c = text_codes(m_country, sc, bc)
+    (mk_code, com_code), n_k = text_codes(m_com, com)
+    market_keys, first = np.unique(mc_code * n_k + mk_code, return_index=True)
+    m = len(market_keys)
+    at_supplier, at_buyer = lookup(market_keys, sc_code * n_k + com_code), lookup(market_keys, bc_code * n_k + com_code)
     kind = edges["kind"].astype(str).to_numpy()
-    at_supplier, at_buyer = _position(keys, sc, com), _position(keys, bc, com)
-    cross = (kind == "trade") & (sc != bc)
+    cross = (kind == "trade") & (sc_code != bc_code)
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)
+    at_stock = np.flatnonzero(stock)
+    drawn, built = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    drawn[at_stock], built[at_stock] = is_market(buy[at_stock]), is_market(sup[at_stock])
+    facility = np.fromiter((":" not in str(v) for v in sup.tolist()), dtype=bool, count=n)
     rows = [
-        np.where(np.array([":" not in v for v in sup], dtype=bool), at_supplier, none),  # production
+        np.where(facility, at_supplier, none),  # production
         np.where(cross, at_buyer, none),  # imports
         np.where(cross, at_supplier, none),  # exports
-        np.where(stock & is_market(buy), at_buyer, none),  # drawn
-        np.where(stock & is_market(sup), at_supplier, none),  # built
+        np.where(drawn, at_buyer, none),  # drawn
+        np.where(built, at_supplier, none),  # built
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
-    col = np.tile(np.arange(n), len(rows))
-    keep = row >= 0
-    flows = sp.csr_matrix((np.ones(int(keep.sum())), (row[keep], col[keep])), shape=(len(FLOWS) * m, n))
-    trade = pd.DataFrame({"country": bc[cross], "commodity": com[cross], "partner": sc[cross]})
-    pairs = distinct_rows(trade, ["country", "commodity", "partner"])
+    flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
+    cross_at = np.flatnonzero(cross)
+    pair_key = (bc_code[cross_at] * n_k + com_code[cross_at]) * n_c + sc_code[cross_at]
+    _keys, pair_first, pair_code = np.unique(pair_key, return_index=True, return_inverse=True)
     pair_of = np.full(n, -1, dtype=np.int64)
-    pair_of[cross] = row_keys(*pairs.to_numpy().T).get_indexer(row_keys(*trade.to_numpy().T))
-    return TradeIndex(markets, flows, pairs, indicator(pair_of, len(pairs), n),
-                      _position(keys, pairs["country"].to_numpy(), pairs["commodity"].to_numpy()))
+    pair_of[cross_at] = np.asarray(pair_code, dtype=np.int64).ravel()
+    pe = cross_at[pair_first]
+    text = [np.asarray(a, dtype=object).astype(str).astype(object) for a in (bc[pe], com[pe], sc[pe])]
+    return TradeIndex(
+        m_country[first], m_com[first], nodes["stage"].to_numpy()[is_mkt][first],
+        nodes["basis"].to_numpy()[is_mkt][first], flows, text[0], text[1], text[2],
+        indicator(pair_of, len(pe), n), lookup(market_keys, bc_code[pe] * n_k + com_code[pe]),
+    )
 
 
 def _apply(matrix: sp.csr_matrix, tonnes: npt.ArrayLike) -> FloatArray:
@@ -201,7 +253,7 @@ def market_sums(index: TradeIndex, tonnes: npt.ArrayLike) -> FloatArray:
         :data:`FLOWS` in order.
     """
     out = _apply(index.flows, tonnes)
-    return out.reshape(*out.shape[:-1], len(FLOWS), len(index.markets))
+    return out.reshape(*out.shape[:-1], len(FLOWS), len(index.market_country))
 
 
 def pair_sums(index: TradeIndex, tonnes: npt.ArrayLike) -> FloatArray:
@@ -236,8 +288,7 @@ class FirstHop:
 
 def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
     """Sum pair values into their markets (pairs without a market are dropped)."""
-    m = len(index.markets)
-    return _apply(indicator(index.pair_market, m, len(index.pairs)), pairs)
+    return _apply(index.pair_to_market, pairs)
 
 
 def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) -> FirstHop:

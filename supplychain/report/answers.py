@@ -3,7 +3,8 @@
 For a focus country *c* (``report --country``; by default every country the scenarios'
 targets name, else the United States) and its focus commodity *k* (``--commodity``; by
 default the commodity it uses furthest down the chain — magnets before oxides — the
-largest demand breaking ties), one row per scenario × variant reads three measures that
+largest demand breaking ties: the headline rule of :mod:`supplychain.report.headline`, which
+every other output follows), one row per scenario × variant reads three measures that
 :meth:`~supplychain.api.Result.measures` already holds (nothing is recomputed here):
 
 * ``exposed_share`` — what *c* consumes of *k* traced to the source, plus its unmet
@@ -34,8 +35,9 @@ import pandas as pd
 
 from supplychain.report.dot_style import country_name, share_bin
 from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.headline import HEADLINE_METRICS, headline_measures, headline_pairs, ranked_uses
+from supplychain.report.headline import focus_commodity as headline_focus_commodity
 from supplychain.report.numbers import format_percent
-from supplychain.schema.types import STAGES
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -43,12 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ANSWER_METRICS", "Series", "country_answer", "focus_commodity", "peak", "short_name"]
 
-ANSWER_METRICS: Final = (
-    ("exposed_share", "exposure incl. unmet demand"),
-    ("traced_share", "traced China share of what arrives"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
-"""Measures of the answer table, in column order, with their headings."""
+ANSWER_METRICS: Final = HEADLINE_METRICS
+"""Measures of the answer table, in column order, with their headings (the headline measures)."""
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -89,49 +87,21 @@ def short_name(run: ScenarioRun) -> str:
     return PurePath(run.file).stem if run.file else run.name
 
 
-def _demand(run: ScenarioRun, country: str) -> pd.DataFrame:
-    sh = run.results[0].shortfall
-    if sh.empty:
-        return sh
-    return sh[(sh["country"].astype(str) == country) & (sh["demand"] > 0)]
+def _uses(runs: Sequence[ScenarioRun]) -> list[pd.DataFrame]:
+    """Return the final uses of every run (its base result's shortfall table: every variant has the same demand)."""
+    return [run.results[0].shortfall for run in runs if run.results]
 
 
 def focus_commodity(runs: Sequence[ScenarioRun], country: str) -> str | None:
     """Return the commodity ``country`` uses furthest down the chain (largest demand breaks ties), or ``None``.
 
-    Stages are ordered as :data:`~supplychain.schema.types.STAGES` (ore … product).
+    The headline rule, :func:`supplychain.report.headline.focus_commodity`, over every run.
     """
-    frames = [_demand(run, country) for run in runs]
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return None
-    d = pd.concat(frames, ignore_index=True)
-    d = d.assign(rank=[STAGES.index(s) if s in STAGES else -1 for s in d["stage"].astype(str)])
-    best = d.groupby("commodity").agg(rank=("rank", "max"), demand=("demand", "max"))
-    best = best.sort_values(["rank", "demand"], ascending=False, kind="stable")
-    return str(best.index[0])
-
-
-def _answer_measures(result: Result, country: str) -> pd.DataFrame:
-    """Select the rows of ``result.measures`` an answer reads.
-
-    The country's :data:`ANSWER_METRICS` without partner; the source-dependent ones for the
-    result's source.
-    """
-    m = result.measures
-    if m.empty:
-        return m
-    sel = m[(m["country"] == country) & m["metric"].isin([a for a, _ in ANSWER_METRICS])]
-    if "partner" in sel.columns:
-        sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
-    if "source_country" in sel.columns:
-        src = sel["source_country"].astype(str)
-        sel = sel[(sel["metric"] == "shortfall_share") | (src == str(result.source))]
-    return sel
+    return headline_focus_commodity(_uses(runs), country)
 
 
 def _series(measures: pd.DataFrame, commodity: str) -> dict[str, Series]:
-    """Return one commodity's answer measures (:func:`_answer_measures`) by metric."""
+    """Return one commodity's answer measures (:func:`~supplychain.report.headline.headline_measures`) by metric."""
     out: dict[str, Series] = {}
     if measures.empty:
         return out
@@ -167,7 +137,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
 
 
 def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
-    s = _series(_answer_measures(result, country), commodity)
+    s = _series(headline_measures(result.measures, result.source, countries=[country]), commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
@@ -220,8 +190,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
 def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping[str, str]) -> list[dict[str, Any]]:
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
     lines: list[dict[str, Any]] = []
-    used = sorted({str(k) for run in runs for k in _demand(run, country)["commodity"].unique()} - {skip})
-    own = {id(run): [_answer_measures(r, country) for r in run.results] for run in runs}
+    used = sorted(set(ranked_uses(_uses(runs), country)) - {skip})
+    own = {id(run): [headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs}
     for k in used:
         hi: dict[str, tuple[float, str]] = {}
         for run in runs:
@@ -264,7 +234,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
         others_more, metrics``; ``rows`` hold ``scenario, title, slug, variant, first,
         cells`` (nine cells: base, peak, horizon of each of :data:`ANSWER_METRICS`).
     """
-    k = commodity or focus_commodity(runs, country)
+    pair = headline_pairs(_uses(runs), [country], commodity)
+    k = pair[0][1] if pair else None
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "sentence": "", "years": "", "rows": [], "others": [],
                             "others_more": 0, "metrics": [label for _, label in ANSWER_METRICS]}  # fmt: skip

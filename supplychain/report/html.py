@@ -63,6 +63,7 @@ from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
+from supplychain.report.headline import HEADLINE_METRICS as HEADLINE_METRICS  # re-exported
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.numbers import csv_number
 from supplychain.report.runs import (
@@ -75,7 +76,6 @@ from supplychain.report.runs import (
     focus_of,
     run_scenario,
 )
-from supplychain.report.tables import HEADLINE_METRICS as HEADLINE_METRICS  # re-exported
 from supplychain.report.tables import (
     _changed_toggles,
     _concat,
@@ -369,7 +369,8 @@ def _plain(obj: Any) -> Any:
 
 
 def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any],
-                runs: Sequence[ScenarioRun] = (), countries: Sequence[str] = (), full_measures: bool = False) -> None:
+                runs: Sequence[ScenarioRun] = (), countries: Sequence[str] = (), full_measures: bool = False,
+                commodity: str | None = None) -> None:
     (folder / "images").mkdir()
     (folder / "index.html").write_text(html_text, encoding="utf-8")
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
@@ -383,7 +384,7 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
                 _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format=csv_number)
             df = reported_measures(df, stacked(runs, "shortfall"), focus_of(runs, countries))
         _csv_safe(df).to_csv(folder / CSV_FILES[name], index=False, float_format=csv_number)
-    write_workbook(folder / "tables.xlsx", runs, countries)
+    write_workbook(folder / "tables.xlsx", runs, countries, commodity)
     for s in sections:
         for img in s.images:
             for name, data in img.files().items():
@@ -470,5 +471,5 @@ def write_report(
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
     atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, countries,
-                                                  full_measures))
+                                                  full_measures, commodity))
     return out

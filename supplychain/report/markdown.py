@@ -2,6 +2,7 @@
 
 :func:`summary_markdown` renders the same view model as the HTML report (plain
 dicts built by :mod:`supplychain.report.html`) as GitHub-flavoured Markdown:
+the answers the page opens with (one per focus country: :mod:`supplychain.report.answers`),
 headings, pipe tables and image links to the PNG files beside it. Every piece of
 user text goes through :func:`md_escape`, so a scenario or facility name can
 neither break a table nor become a link, an image or raw HTML.
@@ -64,6 +65,40 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, escape
     return "\n".join(lines)
 
 
+_UNMET_MARK: Final = "†"
+"""Marks a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
+
+
+def _answer(a: Mapping[str, Any]) -> list[str]:
+    """One focus country's answer as the page opens with it (:func:`~supplychain.report.answers.country_answer`).
+
+    The sentence, the table (scenario, variant, then base year, peak and horizon of each
+    measure, then the targets' verdict), the reading note and the other commodities; the
+    cells' text is the page's (:mod:`supplychain.report.numbers`), a traced share read
+    while demand goes unmet marked :data:`_UNMET_MARK`.
+    """
+    out = [f"## {md_escape(a['country'])}" + (f": {md_escape(a['commodity'])}" if a["commodity"] else ""), ""]
+    if not a["rows"]:
+        return [*out, f"{md_escape(a['country'])} has no final demand in the scenarios reported.", ""]
+    first, last = a["years"].split("–") if a["years"] else ("first year", "last year")
+    headers = ["scenario", "variant"]
+    for m in a["metrics"]:
+        headers += [f"{m} {first}", f"{m} peak (year)", f"{m} {last}"]
+    rows = [[r["scenario"] if r["first"] else "", r["variant"],
+             *(c["text"] + (f" {_UNMET_MARK}" if c["cls"] == "unmet" else "") for c in r["cells"]),
+             r.get("targets", "–")] for r in a["rows"]]  # fmt: skip
+    out += [md_escape(a["sentence"]), "", md_table([*headers, "targets"], rows), "",
+            "Exposure counts what arrives traced to China plus demand left unmet, over planned use. "
+            f"{_UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result.", ""]
+    if a["others"]:
+        rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]
+        out += [md_table([f"{a['country']} also uses", "highest exposure (scenario, variant, year)",
+                          "highest shortfall (scenario, variant, year)"], rows), ""]
+        if a["others_more"]:
+            out += [f"{a['others_more']} more commodities, less exposed, are in `measures.csv`.", ""]
+    return out
+
+
 def _section(sv: Mapping[str, Any]) -> list[str]:
     out = [f"## {md_escape(sv['name'])}", ""]
     if sv.get("question"):
@@ -113,6 +148,8 @@ def summary_markdown(view: Mapping[str, Any]) -> str:
         Markdown text ending with a newline.
     """
     out = [f"# {md_escape(view['title'])}", "", md_escape(view["generator"]), ""]
+    for a in view.get("answers", ()):
+        out += _answer(a)
     ov = view["overview"]
     if ov["rows"]:
         out += ["## Overview", "", md_table(ov["headers"], ov["rows"]), ""]

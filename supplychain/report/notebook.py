@@ -29,6 +29,7 @@ import pandas as pd
 from supplychain.report.answers import Series
 from supplychain.report.answers import peak as peak_of
 from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.headline import default_focus, headline_measures, headline_pairs
 from supplychain.report.numbers import format_number, format_percent, measure_text
 
 if TYPE_CHECKING:
@@ -53,22 +54,25 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _focus(result: Result) -> list[str]:
-    """Return the targets' countries, else the US (:func:`supplychain.api.focus_countries` without a scenario)."""
+def _focus(result: Result, asked: Sequence[str] = ()) -> list[str]:
+    """Return ``asked``, else the targets' countries, else the US (the rule of :mod:`supplychain.report.headline`)."""
     t = result.targets
-    return sorted(set(t["country"].astype(str))) if not t.empty and "country" in t.columns else ["US"]
+    return default_focus(t["country"].astype(str) if not t.empty and "country" in t.columns else (), asked)
 
 
 def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd.DataFrame:
-    """Headline measures per country and commodity with final use, as display text.
+    """Headline measures per focus country and commodity with final use, as display text.
+
+    Rows follow the headline rule (:func:`~supplychain.report.headline.headline_pairs`):
+    each focus country's focus commodity (the one it uses furthest down the chain) first,
+    then its other uses in the same ranking.
 
     Parameters
     ----------
     result : Result
         A simulation.
     countries : sequence of str, optional
-        Countries to show (default: the targets' countries, else the US; every country
-        with final use when none of them has any).
+        Countries to show (default: the targets' countries, else the US).
 
     Returns
     -------
@@ -76,28 +80,21 @@ def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd
         One row per (country, commodity): exposed share and traced share at the first
         and last year, net import reliance at the last year, shortfall in the last year
         and its peak (``"87% in 2026 (11,066 t REO)"``), every cell formatted text.
+        Empty when no focus country has final use.
     """
     y0, y1 = result.years[0], result.years[-1]
     sh = result.shortfall
-    used = sh[sh["demand"] > 0] if not sh.empty else sh
-    focus = list(countries) if countries else _focus(result)
-    mine = used[used["country"].isin(focus)]
-    if mine.empty:
-        mine = used
-    m = result.measures
-    if not m.empty and "partner" in m.columns:
-        m = m[m["partner"].fillna("").astype(str) == ""]
+    mine = sh[sh["demand"] > 0] if not sh.empty else sh
+    pairs = headline_pairs(mine, _focus(result, countries or ()), every_use=True)
+    m = headline_measures(result.measures, result.source, ("exposed_share", "traced_share", "net_import_reliance"),
+                          countries=[c for c, _ in pairs])
+    m = m[m["year"].isin([y0, y1])] if not m.empty else m
     cell: dict[tuple[str, str, str, int], str] = {}
     if not m.empty:
-        m = m[m["year"].isin([y0, y1]) & m["metric"].isin(
-            ["exposed_share", "traced_share", "net_import_reliance"])]
         labels = m["label"].tolist() if "label" in m.columns else [None] * len(m)
         for c, k, x, y, v, lab in zip(m["country"], m["commodity"], m["metric"], m["year"], m["value"], labels,
                                       strict=True):
             cell[(str(c), str(k), str(x), int(y))] = measure_text(v, lab)
-    rank = {c: i for i, c in enumerate(focus)}
-    pairs = sorted(set(zip(mine["country"].astype(str), mine["commodity"].astype(str), strict=True)),
-                   key=lambda p: (rank.get(p[0], len(rank)), p))
     src = result.source
     rows = []
     for c, k in pairs:
@@ -137,7 +134,8 @@ def result_html(result: Result) -> str:
              f"<p>Toggles away from their defaults: {_esc(_changed_toggles(result.toggles))}.</p>"]
     head = headline_table(result)
     if head.empty:
-        parts.append("<p>No final demand to report on.</p>")
+        parts.append(f"<p>No final demand of {_esc(', '.join(_focus(result)))} to report on: "
+                     "<code>headline_table(result, countries=[…])</code> shows others.</p>")
     else:
         parts += [f"<b>Headline measures</b> (exposed share = traced to {_esc(result.source)} + unmet demand; "
                   "shortfall in each commodity's unit)", _table(list(head.columns), head.itertuples(index=False))]

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from supplychain.errors import SupplyChainError
+from supplychain.report.headline import default_focus, headline_pairs
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -17,8 +18,6 @@ if TYPE_CHECKING:
     from supplychain.simulation.rationing import Rule
     from supplychain.simulation.run import Mode
 
-DEFAULT_COUNTRY: Final = "US"
-"""Focus country when none is asked for and no target names one (the question the tool was built for)."""
 
 
 class ReportError(SupplyChainError, RuntimeError):
@@ -151,7 +150,7 @@ def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list
                         if c not in out]
         return out or list(dict.fromkeys(countries))
     named = {t.country for run in runs if run.scenario is not None for t in run.scenario.targets.values()}
-    return sorted(named) or [DEFAULT_COUNTRY]
+    return default_focus(named)
 
 
 def _runs(results: Any) -> list[ScenarioRun]:
@@ -204,8 +203,11 @@ def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = (),
     With ``countries`` (``report --country``): every commodity those countries have
     final demand of, in the order of ``countries``. Else the scenario's own targets'
     pairs; else ``fallback`` (the other scenarios' target pairs, so that the overview
-    compares like with like) where this scenario has them; else the three largest
-    final demands outside the source country (China's exposure to China says nothing).
+    compares like with like) where this scenario has them; else the focus countries'
+    (``fallback``'s countries, else US) first three uses by the one headline rule
+    (:func:`~supplychain.report.headline.headline_pairs`); only when they have none here,
+    the three largest final demands outside the source country (China's exposure to China
+    says nothing).
     """
     if countries:
         if run.scenario is not None:  # groups and regions stand for their members
@@ -229,6 +231,9 @@ def _focus_pairs(run: ScenarioRun, fallback: Sequence[tuple[str, str]] = (),
     shared = [p for p in fallback if p in present]
     if shared:
         return shared, True
+    ruled = headline_pairs(sh, default_focus(c for c, _ in fallback), every_use=True)[:3]
+    if ruled:
+        return ruled, False
     from supplychain.metrics.measures import resolve_source
 
     source = resolve_source(run.scenario, run.results[0].source, sh["country"].astype(str).unique())

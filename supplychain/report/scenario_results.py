@@ -12,10 +12,11 @@ These Markdown sections are written between ``<!-- results:start -->`` and
 * **element dependence** and **binding inputs** (:mod:`supplychain.report.element_tables`);
 * **scenario outcomes** — for every top-level scenario in the folder (files with a
   ``scenario:`` section), the ``rebalance`` response of base and every variant
-  (:func:`outcome_table`): per major consumer (:data:`COUNTRIES`), the exposed share
-  (traced to China plus unmet demand), the traced China share and the shortfall (its peak
-  and :data:`HORIZON`) of NdFeB magnets and the USGS compounds aggregate, and the targets
-  met in :data:`HORIZON`.
+  (:func:`outcome_table`): per focus country and major consumer (:data:`COUNTRIES`), the
+  exposed share (traced to China plus unmet demand), the traced China share and the
+  shortfall (its peak and :data:`HORIZON`) of its headline use (the commodity it uses
+  furthest down the chain, :mod:`supplychain.report.headline`: NdFeB magnets) and of the
+  USGS compounds aggregate, and the targets met in :data:`HORIZON`.
 
 Usage::
 
@@ -45,6 +46,7 @@ from typing import Final
 
 import pandas as pd
 
+from supplychain.report.headline import default_focus, headline_measures, headline_pairs
 from supplychain.report.markdown import md_escape, md_table
 from supplychain.report.published import (
     BASELINE_FILE,
@@ -62,6 +64,7 @@ from supplychain.schema.model import Scenario
 __all__ = [
     "COUNTRIES",
     "HORIZON",
+    "MAGNETS",
     "OUTCOME_METRICS",
     "PUBLISHED_END",
     "PUBLISHED_START",
@@ -265,44 +268,52 @@ class ScenarioOutcome:
         ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value``: the measures of
         :data:`OUTCOME_METRICS` for every country, and one ``target:<id>`` row per target and
         year (1 pass, 0 fail).
+    uses : pandas.DataFrame
+        ``variant``, ``year``, ``country``, ``commodity``, ``stage``, ``demand``: every final use
+        (what picks each country's headline commodity, :func:`~supplychain.report.headline.headline_pairs`).
     """
 
     file: str
     scenario: Scenario
     table: pd.DataFrame
+    uses: pd.DataFrame
 
 
 OUTCOME_METRICS: Final = ("exposed_share", "traced_share", "shortfall_share", "element_exposed_share")
 """Measures kept for the outcome tables."""
 COUNTRIES: Final = ("US", "JP", "EU", "KR", "CN", "ROW")
-"""The major consumers shown in the outcome tables, in this order."""
+"""The major consumers shown in the outcome tables, in this order, after the focus countries."""
+MAGNETS: Final = "ndfeb_magnet"
+"""The headline use the "magnets" columns are named after; a row whose headline use differs names it."""
 
 
-def outcome_table(scenario: Scenario) -> pd.DataFrame:
+def outcome_table(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Simulate base and every variant (``rebalance``, the scenario's allocation rule) and keep the outcome rows.
 
     Returns
     -------
-    pandas.DataFrame
-        As :attr:`ScenarioOutcome.table`.
+    table, uses : pandas.DataFrame
+        As :attr:`ScenarioOutcome.table` and :attr:`ScenarioOutcome.uses`.
     """
     from supplychain.simulation.variants import run_variants
 
     names = ["base", *sorted(scenario.variants)]
     outs = run_variants(scenario, [(None if v == "base" else v, None) for v in names], mode="rebalance",
                         source=SOURCE)
-    frames = []
+    frames, uses = [], []
     for variant, out in zip(names, outs, strict=True):
-        m = out.measures
-        m = m.loc[m["metric"].isin(OUTCOME_METRICS) & m["partner"].fillna("").eq("")]
+        m = headline_measures(out.measures, SOURCE, OUTCOME_METRICS)
         frames.append(m[["year", "country", "commodity", "metric", "value"]].assign(variant=variant))
+        sh = out.shortfall.rename(columns={"demand_t": "demand"})
+        uses.append(sh[["year", "country", "commodity", "stage", "demand"]].assign(variant=variant))
         t = out.targets
         if len(t):
             frames.append(pd.DataFrame({"year": t["year"], "country": t["country"], "commodity": t["commodity"],
                                         "metric": "target:" + t["target"].astype(str),
                                         "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
                                         "variant": variant}))
-    return pd.concat(frames, ignore_index=True)[["variant", "year", "country", "commodity", "metric", "value"]]
+    table = pd.concat(frames, ignore_index=True)[["variant", "year", "country", "commodity", "metric", "value"]]
+    return table, pd.concat(uses, ignore_index=True)
 
 
 def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
@@ -333,7 +344,7 @@ def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
             raise report.error
         if report.scenario is None:  # a fragment of the base world
             continue
-        out.append(ScenarioOutcome(Path(report.file).name, report.scenario, outcome_table(report.scenario)))
+        out.append(ScenarioOutcome(Path(report.file).name, report.scenario, *outcome_table(report.scenario)))
     return out
 
 
@@ -366,7 +377,21 @@ def _peak(series: pd.Series) -> str:
     return f"{pct(value)} in {year}"
 
 
-def _scenario_rows(o: ScenarioOutcome, left_out: dict[str, str]) -> list[list[str]]:
+def _headlines(outcomes: Sequence[ScenarioOutcome]) -> list[tuple[str, str]]:
+    """Return the rows of every scenario's table: (country, headline commodity), focus countries first.
+
+    As the report of the same folder chooses them (:mod:`supplychain.report.answers`): the
+    focus countries are the countries any scenario's targets name, else US
+    (:func:`~supplychain.report.headline.default_focus`), followed by the rest of
+    :data:`COUNTRIES`; each with the commodity it uses furthest down the chain in any
+    scenario (:func:`~supplychain.report.headline.headline_pairs`). A country without
+    final demand has no row.
+    """
+    focus = default_focus(t.country for o in outcomes for t in o.scenario.targets.values())
+    return headline_pairs([o.uses for o in outcomes], [*focus, *(c for c in COUNTRIES if c not in focus)])
+
+
+def _scenario_rows(o: ScenarioOutcome, heads: Sequence[tuple[str, str]], left_out: dict[str, str]) -> list[list[str]]:
     base_year = o.scenario.scenario.base_year
     rows = []
     for variant in ["base", *sorted(o.scenario.variants)]:
@@ -375,13 +400,12 @@ def _scenario_rows(o: ScenarioOutcome, left_out: dict[str, str]) -> list[list[st
         unrepresented = not_representable_in_force(o.scenario, None if variant == "base" else variant)
         left_out.update(unrepresented)
         first = True
-        for country in COUNTRIES:
-            mag = {m: _series(t, country, "ndfeb_magnet", m) for m in ("exposed_share", "traced_share",
-                                                                        "shortfall_share")}
+        for country, use in heads:
+            mag = {m: _series(t, country, use, m) for m in ("exposed_share", "traced_share", "shortfall_share")}
             com = {m: _series(t, country, "ree_compounds", m) for m in ("exposed_share", "shortfall_share")}
             if mag["exposed_share"].empty and com["exposed_share"].empty:
                 continue
-            row = [f"`{variant}`" if first else "", country,
+            row = [f"`{variant}`" if first else "", country if use == MAGNETS else f"{country} (`{use}`)",
                    _arrow(_at(mag["exposed_share"], base_year), _at(mag["exposed_share"], HORIZON)),
                    pct(_at(mag["traced_share"], HORIZON)), _peak(mag["shortfall_share"]),
                    pct(_at(mag["shortfall_share"], HORIZON)),
@@ -409,7 +433,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     -------
     str
         A heading, the reading guide and one table per scenario, without a final line break.
-        For NdFeB magnets and the USGS compounds aggregate: the exposed share (traced to China plus
+        Rows: the focus countries, then the other major consumers (:func:`_headlines`).
+        For each country's headline use (NdFeB magnets, :data:`MAGNETS`, or the use named beside
+        the country) and the USGS compounds aggregate: the exposed share (traced to China plus
         demand unmet) base year → :data:`HORIZON`, the traced China share of what arrives, the
         shortfall at its peak (first year of the peak) and in :data:`HORIZON`; the targets met in
         :data:`HORIZON`; agreements in force that the model cannot represent. ``—`` where a country
@@ -422,8 +448,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
                f"compounds short {HORIZON}", f"targets met {HORIZON}", "not representable (in force)"]
     left_out: dict[str, str] = {}
     parts = []
+    heads = _headlines(outcomes)
     for o in outcomes:
-        rows = _scenario_rows(o, left_out)
+        rows = _scenario_rows(o, heads, left_out)
         if not rows:
             continue
         rule = o.scenario.response.allocation
@@ -431,7 +458,10 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
         parts.append(f"#### `{o.file}`\n\n*Allocation `{rule}`.*{question}\n\n" + md_table(headers, rows, escape=False))
     intro = ("The `rebalance` response (re-routing within capacities, scarce supply shared by the scenario's "
              "allocation rule, `docs/rebalance.md`) on every top-level scenario, base and every variant, for the "
-             "major consumers. *Exposed* is the share of what the country planned to use that is either traced to "
+             "major consumers, the focus countries (those the scenarios' targets name, else US) first. Each row reads "
+             "the country's headline use, the commodity it uses furthest down the chain in any scenario (the rule of "
+             "the report's answers, `supplychain.report.headline`): NdFeB magnets, else named beside the country. "
+             "*Exposed* is the share of what the country planned to use that is either traced to "
              f"{SOURCE} or not delivered (`exposed_share`, `docs/measures.md`): under a ban that starves a country "
              "it rises to 100 %, where the traced *China share* of what arrives falls to 0 %. *Short* is the share "
              "of final demand unmet; its peak is the largest over the years, with the first year it is reached. "

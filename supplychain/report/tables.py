@@ -12,18 +12,20 @@ import pandas as pd
 from supplychain.report.dot_style import _finite, country_name, format_tonnes, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.fold import SHARE_DIGITS
+from supplychain.report.headline import HEADLINE_METRICS
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
 
 if TYPE_CHECKING:
     from supplychain.api import Result
 
-HEADLINE_METRICS: Final = (
-    ("traced_share", "traced China share"),
+SECTION_METRICS: Final = (
+    *HEADLINE_METRICS,
     ("direct_import_share", "direct import share"),
     ("net_import_reliance", "net import reliance"),
-    ("shortfall_share", "shortfall (share of demand)"),
 )
+"""A scenario section's headline rows: the one headline's measures (:mod:`supplychain.report.headline`), then the
+first-hop ones."""
 _MAX_SHORTFALL_ROWS: Final = 12
 
 
@@ -65,9 +67,9 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
         m = m[m["partner"].isna() | (m["partner"].astype(str) == "")]
     for country, commodity in pairs:
         first = len(rows)
-        for metric, label in HEADLINE_METRICS:
+        for metric, label in SECTION_METRICS:
             sel = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["metric"] == metric)]
-            if metric in ("traced_share", "direct_import_share") and "source_country" in sel.columns:
+            if metric in ("exposed_share", "traced_share", "direct_import_share") and "source_country" in sel.columns:
                 sel = sel[sel["source_country"].astype(str) == src]
             if sel.empty:
                 continue

@@ -3,8 +3,9 @@
 :func:`write_workbook` writes, next to the report's CSV files:
 
 * **one sheet per focus country** (the countries asked for, else the countries the
-  targets name, else the US): rows are measures × commodity, columns are years, one
-  block per scenario and variant — exposed share (traced to the source country plus
+  targets name, else the US): rows are measures × commodity (the country's focus
+  commodity first, then its other uses: :mod:`supplychain.report.headline`), columns are
+  years, one block per scenario and variant — exposed share (traced to the source country plus
   unmet demand), traced share, direct import share, net import reliance, shortfall
   share (all as Excel percentages), then demand and shortfall in the commodity's unit;
 * **Shortfall**: every final use with demand, per scenario, variant and year, as an
@@ -37,6 +38,7 @@ import pandas as pd
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
+from supplychain.report.headline import headline_measures, headline_pairs
 from supplychain.report.numbers import NET_EXPORTER, snap
 from supplychain.report.runs import focus_of
 
@@ -194,8 +196,13 @@ class _Rows:
         return tuple(self.ws.cell(self.count, j) for j in range(1, len(values) + 1))
 
 
-def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> None:
-    """Fill a focus country's sheet: one block per scenario and variant, measures × years."""
+def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], commodity: str | None = None) -> None:
+    """Fill a focus country's sheet: one block per scenario and variant, measures × years.
+
+    Within a block the commodities follow the headline rule
+    (:func:`~supplychain.report.headline.headline_pairs`): the focus commodity (``commodity``,
+    else the one the country uses furthest down the chain) first, then the other uses.
+    """
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(bold=True)
@@ -207,12 +214,16 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
     out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
              f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
     widest = 0
+    # the headline rule: the country's focus commodity first, then its other uses (report.headline)
+    ranked = [k for _, k in headline_pairs([r.shortfall for run in runs for r in run.results], [country], commodity,
+                                           every_use=True)]
     for run in runs:
         names = names_of(run.scenario)
         for result in run.results:
             sh = result.shortfall
             mine = sh[(sh["country"] == country) & (sh["demand"] > 0)] if not sh.empty else sh
-            commodities = list(dict.fromkeys(mine["commodity"].astype(str))) if not mine.empty else []
+            have = set(mine["commodity"].astype(str)) if not mine.empty else set()
+            commodities = [k for k in ranked if k in have]
             if not commodities:
                 continue
             years = list(result.years)
@@ -224,13 +235,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun]) -> 
             head.font = bold
             for cell in out.put(["commodity", "unit", "measure", *years]):
                 cell.font, cell.fill = bold, head_fill
-            m = result.measures
-            m = m[(m["country"] == country) & m["metric"].isin([k for k, _ in REPORTED_METRICS])]
-            if "partner" in m.columns:
-                m = m[m["partner"].fillna("").astype(str) == ""]
-            if "source_country" in m.columns:
-                m = m[m["source_country"].isna() | (m["source_country"].astype(str) == result.source)
-                      | ~m["metric"].isin(["traced_share", "direct_import_share"])]
+            m = headline_measures(result.measures, result.source, [k for k, _ in REPORTED_METRICS], countries=[country])
             labels = m["label"].tolist() if "label" in m.columns else [None] * len(m)
             cells: dict[tuple[str, str, int], str | float | None] = {
                 (str(k), str(x), int(y)): NET_EXPORTER if isinstance(lab, str) and lab == "E" else _number(v)
@@ -327,7 +332,7 @@ _ABOUT: Final = (
 )
 
 
-def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> None:
+def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str], commodity: str | None) -> None:
     taken: set[str] = set()
     first = True
     focus = focus_of(runs, countries)
@@ -337,7 +342,7 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> Non
         ws = wb.active if first else wb.create_sheet()
         ws.title = title
         first = False
-        _country_sheet(ws, country, runs)
+        _country_sheet(ws, country, runs, commodity)
     sh = stacked(runs, "shortfall")
     if not sh.empty:
         sh = sh[sh["demand"] > 0]
@@ -360,7 +365,7 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str]) -> Non
 
 
 def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
-                   countries: Sequence[str] = ()) -> Path:
+                   countries: Sequence[str] = (), commodity: str | None = None) -> Path:
     """Write the report's workbook to ``target`` atomically.
 
     Parameters
@@ -371,6 +376,9 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
         The simulated scenarios (:func:`~supplychain.report.runs.run_scenario`).
     countries : sequence of str, optional
         Focus countries, one sheet each (default: the targets' countries, else US).
+    commodity : str, optional
+        Focus commodity, first in every block (default: each country's use furthest down
+        the chain, :func:`~supplychain.report.headline.headline_pairs`).
 
     Returns
     -------
@@ -380,5 +388,5 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     from openpyxl import Workbook
 
     wb = Workbook()
-    _fill(wb, runs, countries)
+    _fill(wb, runs, countries, commodity)
     return Path(atomic_write(target, lambda p: wb.save(p)))

@@ -115,8 +115,17 @@ def covered_commodities(sel: Selector, commodities: Mapping[str, Commodity]) -> 
 
 
 def _share_text(sel: Selector, commodity: str, share: float) -> str:
+    """Say a covered commodity and its share as tables do (:func:`~supplychain.report.numbers.format_percent`).
+
+    Examples
+    --------
+    >>> _share_text(Selector(families=["rare_earths"]), "ore", 1.0), _share_text(Selector(), "dy", 0.004)
+    ('ore 100%', 'dy <1%')
+    """
+    from supplychain.report.numbers import format_percent
+
     declared = sel.coverage.get(commodity)
-    text = f"{commodity} {100 * share:.3g} %"
+    text = f"{commodity} {format_percent(share)}"
     if declared is None:
         return text
     why = declared.source if declared.source else ("assumption" if declared.assumption else "uncited")
@@ -137,7 +146,7 @@ def coverage_lines(scenario: Scenario, policies: Iterable[str] | None = None) ->
     ...         "share_approved": 0.75, "covers": {"elements": ["Dy"], "coverage": {
     ...             "magnet": {"value": 0.3, "assumption": "grades with Dy"}}}}}})
     >>> coverage_lines(s)
-    ['no18 (export_licensing by CN from 2025-04-04): dy 100 %, magnet 30 % [assumption]']
+    ['no18 (export_licensing by CN from 2025-04-04): dy 100%, magnet 30% [assumption]']
     """
     wanted = set(policies) if policies is not None else None
     lines = []

@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from supplychain.schema.model import Scenario
 
-__all__ = ["MASS_UNITS", "basis_unit", "commodity_units"]
+__all__ = ["MASS_UNITS", "TONNES_PER", "basis_unit", "commodity_units"]
 
 MASS_UNITS: Final = ("t", "kg", "g", "kt", "Mt")
 """Units of mass a basis may start with (tonnes, kilograms, grams, thousand and million tonnes)."""
+TONNES_PER: Final = {"t": 1.0, "kg": 1e-3, "g": 1e-6, "kt": 1e3, "Mt": 1e6}
+"""Tonnes in one unit of each of :data:`MASS_UNITS`."""
 
 
 def basis_unit(basis: str) -> str:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +41,7 @@ from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.references import investment_projects
 from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
-from supplychain.simulation.policies import Membership, matches_selector
+from supplychain.simulation.policies import Coded, Membership, matches_selector
 
 __all__ = [
     "OfftakeBound",
@@ -295,11 +296,12 @@ def preferences(
         return Preferences(sur, partner, reserved)
     commodities = scenario.commodities if scenario is not None else {}
     member = Membership(scenario.groups if scenario is not None else None)
-    sc = edges["supplier_country"].astype(str)
-    bc = edges["buyer_country"].astype(str)
-    com = edges["commodity"].astype(str).to_numpy()
-    stage = edges["stage"].astype(str).to_numpy() if "stage" in edges else np.array([""] * n)
-    cross = (sc != bc).to_numpy()
+    sc = edges["supplier_country"].astype(str).to_numpy(dtype=object)
+    bc = edges["buyer_country"].astype(str).to_numpy(dtype=object)
+    com = edges["commodity"].astype(str).to_numpy(dtype=object)
+    stage = edges["stage"].astype(str).to_numpy(dtype=object) if "stage" in edges else np.full(n, "", dtype=object)
+    cross = sc != bc
+    sc_coded, bc_coded, com_coded = Coded(sc.tolist()), Coded(bc.tolist()), Coded(com.tolist())
     com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))
     for aid, ag in sorted(agreements.items()):
         if active is not None and aid not in active:
@@ -307,16 +309,16 @@ def preferences(
         phi = year_fraction(ag.start, ag.end, year)
         if phi <= 0:
             continue
-        hits = [c for c, st in com_stage if matches_selector(ag.covers, c, commodities.get(c), st)]
-        covered = np.isin(com, hits)
-        s_in = member.mask(sc, lambda c, a=ag: member.any_of(a.parties, c))
-        b_in = member.mask(bc, lambda c, a=ag: member.any_of(a.parties, c))
+        hits = {c for c, st in com_stage if matches_selector(ag.covers, c, commodities.get(c), st)}
+        covered = com_coded.where(hits.__contains__)
+        in_parties = partial(member.any_of, ag.parties)
+        s_in = sc_coded.where(in_parties)
+        b_in = bc_coded.where(in_parties)
         partner |= cross & covered & s_in & b_in
         if ag.preference is None:
             continue
         pref = ag.preference.central
-        prices = {c: _price(commodities, c) for c in pd.unique(com)}
-        price = pd.Series(com).map(prices).to_numpy(dtype=float)
+        price = com_coded.lookup(partial(_price, commodities))
         hit = cross & covered & b_in & ~s_in
         sur[hit] += pref * price[hit] * phi
         reserved |= cross & covered & s_in & ~b_in

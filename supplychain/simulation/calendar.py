@@ -14,6 +14,7 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 __all__ = ["Interval", "months_in_force", "subtract", "year_fraction", "year_fraction_of"]
 
@@ -34,6 +35,7 @@ def _month_overlap(start: dt.date, end: dt.date | None, year: int, month: int) -
     return 1.0 if days == ndays else days / ndays
 
 
+@lru_cache(maxsize=4096)
 def months_in_force(start: dt.date, end: dt.date | None, year: int) -> float:
     """Months of ``year`` the closed interval [start, end] covers.
 
@@ -51,6 +53,11 @@ def months_in_force(start: dt.date, end: dt.date | None, year: int) -> float:
     float
         Σ over the 12 months of (days covered / days in the month), in [0, 12].
         Whole months count exactly 1, so whole-month intervals give whole numbers.
+
+    Notes
+    -----
+    A pure function of immutable arguments, asked for the same few periods every year of every
+    sample: its last 4096 answers are kept (``functools.lru_cache``).
 
     Examples
     --------

@@ -43,8 +43,9 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,7 @@ from supplychain.simulation.calendar import Interval, subtract, year_fraction, y
 
 __all__ = [
     "ATTRIBUTION_COLUMNS",
+    "Coded",
     "Membership",
     "PolicyEffects",
     "Quota",
@@ -145,11 +147,37 @@ class Membership:
             return False
         return not self.any_of(dest.exclude, country)
 
-    def mask(self, countries: pd.Series, test: Any) -> BoolArray:
-        """Evaluate ``test(country)`` once per distinct country and map it onto a column."""
-        values = [str(c) for c in countries.tolist()]
-        hit = {c for c in set(values) if test(c)}
-        return np.fromiter((c in hit for c in values), dtype=bool, count=len(values))
+
+
+class Coded:
+    """A column as its distinct values (in order of first appearance) and each row's position among them.
+
+    A test or a lookup that depends only on the value runs once per distinct value
+    (:meth:`where`, :meth:`lookup`), not once per row.
+
+    Examples
+    --------
+    >>> c = Coded(["CN", "US", "CN"])
+    >>> c.distinct, c.where(lambda v: v == "CN").tolist()
+    (['CN', 'US'], [True, False, True])
+    """
+
+    def __init__(self, values: Iterable[Hashable]) -> None:
+        pos: dict[Hashable, int] = {}
+        self.codes: npt.NDArray[np.intp] = np.array([pos.setdefault(v, len(pos)) for v in values], dtype=np.intp)
+        """Position of each row's value in :attr:`distinct`."""
+        self.distinct: list[Any] = list(pos)
+        """The distinct values."""
+
+    def where(self, test: Callable[[Any], bool]) -> BoolArray:
+        """Return ``test(value)`` of every row (evaluated once per distinct value)."""
+        hit: BoolArray = np.array([bool(test(v)) for v in self.distinct], dtype=bool)
+        return hit[self.codes]
+
+    def lookup(self, f: Callable[[Any], float]) -> FloatArray:
+        """Return ``f(value)`` of every row as floats (evaluated once per distinct value)."""
+        out: FloatArray = np.array([f(v) for v in self.distinct], dtype=float)
+        return out[self.codes]
 
 
 def matches_selector(sel: Selector, commodity_id: str, commodity: Commodity | None, stage: str | None = None) -> bool:
@@ -320,28 +348,24 @@ def apply_policies(
     if active is not None:
         policies = {k: v for k, v in policies.items() if k in active}
         agreements = {k: v for k, v in agreements.items() if k in active}
-    sc = edges["supplier_country"].astype(str)
-    bc = edges["buyer_country"].astype(str)
-    com = edges["commodity"].astype(str)
-    stage = edges["stage"].astype(str) if "stage" in edges else pd.Series([""] * n, index=edges.index)
+    edge_ids = edges["edge"].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
+    sc = edges["supplier_country"].astype(str).to_numpy(dtype=object)
+    bc = edges["buyer_country"].astype(str).to_numpy(dtype=object)
+    com = edges["commodity"].astype(str).to_numpy(dtype=object)
+    stage = edges["stage"].astype(str).to_numpy(dtype=object) if "stage" in edges else np.full(n, "", dtype=object)
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
-    cross = (sc != bc).to_numpy()
-    edge_com_stage = list(zip(com.tolist(), stage.tolist(), strict=True))
-    com_stage: list[tuple[str, str]] = sorted(set(edge_com_stage))
+    cross = sc != bc
+    sc_coded, bc_coded = Coded(sc.tolist()), Coded(bc.tolist())
+    com_stage = Coded(zip(com.tolist(), stage.tolist(), strict=True))
 
     def covered(sel: Selector) -> FloatArray:
         """Share of each edge's commodity the selector covers (``schema.coverage``)."""
-        share = {(c, s): coverage_share(sel, c, commodities.get(c), s) for c, s in com_stage}
-        return np.array([share[key] for key in edge_com_stage], dtype=float)
-
-    def covers_mask(sel: Selector) -> BoolArray:
-        return covered(sel) > 0
+        return com_stage.lookup(lambda cs: coverage_share(sel, cs[0], commodities.get(cs[0]), cs[1]))
 
     blocked = np.zeros(n, dtype=float)  # 1 − Π (1 − b_i), accumulated as B + b − B b (exact for one layer)
     cost = np.zeros(n)
     exempt_any = np.zeros(n, dtype=bool)
-    rows: list[dict[str, Any]] = []
-    per_edge_b: list[tuple[str, Policy, npt.NDArray[np.intp], FloatArray, FloatArray, list[str]]] = []
+    rows: list[_Rows] = []
     quota_specs: list[tuple[str, ExportQuota, npt.NDArray[np.intp], FloatArray, float]] = []
     problems: list[Problem] = []
 
@@ -350,11 +374,11 @@ def apply_policies(
         phi_full = year_fraction(pol.start, pol.end, year)
         if phi_full <= 0:
             continue
-        imposer, partner = (bc, sc) if _is_import(pol) else (sc, bc)
+        imposer, partner = (bc_coded, sc_coded) if _is_import(pol) else (sc_coded, bc_coded)
         share = covered(pol.covers)
         mask = cross & (share > 0)
-        mask &= member.mask(imposer, lambda c, p=pol: member.contains(p.country, c))
-        mask &= member.mask(partner, lambda c, p=pol: member.in_destinations(p.partners, c))
+        mask &= imposer.where(partial(member.contains, pol.country))
+        mask &= partner.where(partial(member.in_destinations, pol.partners))
         idx = np.flatnonzero(mask)
         if idx.size == 0:
             continue
@@ -362,49 +386,47 @@ def apply_policies(
         ex_lists: list[list[str]] = [[] for _ in range(idx.size)]
         holes_by_ag: dict[str, Interval] = {}
         for aid, ag in _exempting_agreements(pid, pol, agreements, member):
-            amask = covers_mask(ag.covers)[idx]
-            amask &= member.mask(sc.iloc[idx], lambda c, a=ag: member.any_of(a.parties, c))
-            amask &= member.mask(bc.iloc[idx], lambda c, a=ag: member.any_of(a.parties, c))
-            if not amask.any():
+            in_parties = partial(member.any_of, ag.parties)
+            amask = (covered(ag.covers) > 0) & sc_coded.where(in_parties) & bc_coded.where(in_parties)
+            hits = np.flatnonzero(amask[idx]).tolist()
+            if not hits:
                 continue
             holes_by_ag[aid] = (ag.start, ag.end)
-            for hit_pos in np.flatnonzero(amask).tolist():
+            for hit_pos in hits:
                 ex_lists[hit_pos].append(aid)
         pieces = _policy_pieces(pol, year)
         c_k = share[idx]  # covered share of each edge's commodity
-        cache: dict[tuple[str, ...], tuple[float, float, list[str]]] = {}
-        b = np.zeros(idx.size)
-        w = np.zeros(idx.size)  # φ(P \ A_e) / φ(P)
+        cache: dict[tuple[str, ...], tuple[float, float, str]] = {}
+        b_pol = np.zeros(idx.size)
+        remaining = np.zeros(idx.size)  # φ(P \ A_e)
         exempted_by: list[str] = []
-        ex_share = np.zeros(idx.size)
         for j, ags in enumerate(ex_lists):
             key = tuple(ags)
             if key not in cache:
                 holes = [holes_by_ag[a] for a in key]
-                b_pol = 0.0
+                b_key = 0.0
                 for iv, intensity in pieces:
-                    b_pol += intensity * year_fraction_of(subtract(iv, holes, year), year)
-                remaining = year_fraction_of(subtract((pol.start, pol.end), holes, year), year)
+                    b_key += intensity * year_fraction_of(subtract(iv, holes, year), year)
                 used = [
                     a
                     for a in key
                     if year_fraction_of(subtract((pol.start, pol.end), [holes_by_ag[a]], year), year) < phi_full
                 ]
-                cache[key] = (b_pol, remaining, used)
-            b_pol, remaining, used = cache[key]
-            b[j] = c_k[j] * b_pol
-            w[j] = c_k[j] * remaining / phi_full
-            ex_share[j] = 1.0 - remaining / phi_full
-            exempted_by.append(",".join(used))
-        if any(exempted_by):
-            exempt_any[idx[np.array([bool(x) for x in exempted_by])]] = True
+                cache[key] = (b_key, year_fraction_of(subtract((pol.start, pol.end), holes, year), year),
+                              ",".join(used))
+            b_pol[j], remaining[j], used_by = cache[key]
+            exempted_by.append(used_by)
+        b = c_k * b_pol
+        w = c_k * remaining / phi_full  # φ(P \ A_e) / φ(P)
+        ex_share = 1.0 - remaining / phi_full
+        exempt_any[idx[np.array([bool(x) for x in exempted_by], dtype=bool)]] = True
         c = np.zeros(idx.size)
         if isinstance(pol, ExportTax | Tariff):
             rate = pol.rate.central if pol.rate is not None else 0.0
             per_t = pol.usd_per_t.central if pol.usd_per_t is not None else 0.0
             unit = np.full(idx.size, per_t)
             if rate:
-                for j, k in enumerate(com.iloc[idx]):
+                for j, k in enumerate(com[idx].tolist()):
                     cdef = commodities.get(k)
                     if cdef is None or cdef.price_usd_per_t is None:
                         problems.append(
@@ -424,18 +446,7 @@ def apply_policies(
             b = np.zeros(idx.size)
         else:
             blocked[idx] = blocked[idx] + b - blocked[idx] * b
-        per_edge_b.append((pid, pol, idx, b, c, exempted_by))
-        for j, e in enumerate(idx):
-            rows.append({
-                "edge": e,
-                "policy": pid,
-                "policy_type": pol.type,
-                "imposed_by": pol.country,
-                "b": b[j],
-                "cost_per_t": c[j],
-                "exempted_share": ex_share[j],
-                "exempted_by": exempted_by[j],
-            })
+        rows.append(_Rows(pid, pol, idx, b, c, ex_share, exempted_by))
     if problems:
         raise ScenarioError(problems)
 
@@ -448,7 +459,7 @@ def apply_policies(
         q = pol.tonnes_per_year.central
         base = float(np.sum(w * f0[idx]))
         cap = phi * q + (1.0 - phi) * base
-        quotas.append(Quota(pid, tuple(edges["edge"].iloc[idx].astype(str)), tuple(w.tolist()), cap, phi, q))
+        quotas.append(Quota(pid, tuple(edge_ids[idx].tolist()), tuple(w.tolist()), cap, phi, q))
         avail = float(np.sum(w * f0[idx] * keep[idx]))
         r = 1.0 if avail <= cap or avail <= 0 else cap / avail
         bq = w * (1.0 - r)
@@ -456,9 +467,10 @@ def apply_policies(
         quota_share[idx] = quota_share[idx] + bq - quota_share[idx] * bq
     total = blocked + quota_share - blocked * quota_share
 
-    attribution = _attribution(rows, quota_b, edges, f0, total, year)
+    attribution = _attribution(rows, quota_b, {"edge": edge_ids, "supplier_country": sc, "buyer_country": bc,
+                                               "commodity": com}, f0, total, year)
     out = pd.DataFrame({
-        "edge": edges["edge"].astype(str).to_numpy() if n else np.array([], dtype=object),
+        "edge": edge_ids,
         "blocked_share": blocked,
         "quota_share": quota_share,
         "total_blocked_share": total,
@@ -468,36 +480,54 @@ def apply_policies(
     return PolicyEffects(year=year, edges=out, attribution=attribution, quotas=tuple(quotas))
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The attribution rows of one policy: the edges it covers (positions) and its effect on each."""
+
+    policy: str
+    pol: Policy
+    idx: npt.NDArray[np.intp]
+    b: FloatArray
+    cost_per_t: FloatArray
+    exempted_share: FloatArray
+    exempted_by: list[str]
+
+
 def _attribution(
-    rows: list[dict[str, Any]],
+    parts: list[_Rows],
     quota_b: Mapping[str, FloatArray],
-    edges: pd.DataFrame,
+    labels: Mapping[str, npt.NDArray[Any]],
     f0: FloatArray,
     total: FloatArray,
     year: int,
 ) -> pd.DataFrame:
-    if not rows:
+    """Attribution table (:data:`ATTRIBUTION_COLUMNS`) of the policies' rows; ``labels``: the edges' text columns."""
+    if not parts:
         return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ATTRIBUTION_COLUMNS})
-    df = pd.DataFrame(rows)
-    # quota rows get their pro-rata share
-    if quota_b:
-        qmask = df["policy_type"] == "export_quota"
-        for pid, bq in quota_b.items():
-            sel = qmask & (df["policy"] == pid)
-            df.loc[sel, "b"] = bq
-    pos = df["edge"].to_numpy()
-    cols: dict[str, Any] = {c: df[c].to_numpy() for c in df.columns}
-    cols["year"] = np.full(len(pos), year, dtype=np.int64)
-    for c in ("supplier_country", "buyer_country", "commodity", "edge"):
-        cols[c] = edges[c].astype(str).to_numpy()[pos]
-    cols["baseline_t"] = f0[pos]
-    cols["blocked_share"] = cols["b"]
-    b_sums = group_sums(pos.tolist(), cols["b"].astype(float).tolist())
+    pos = np.concatenate([p.idx for p in parts])
+    b = np.concatenate([quota_b[p.policy] if isinstance(p.pol, ExportQuota) else p.b for p in parts])
+
+    def repeat(text: Callable[[_Rows], str]) -> npt.NDArray[Any]:
+        return np.array([text(p) for p in parts for _ in range(p.idx.size)], dtype=object)
+
+    cols: dict[str, Any] = {
+        "year": np.full(len(pos), year, dtype=np.int64),
+        **{c: labels[c][pos] for c in ("edge", "supplier_country", "buyer_country", "commodity")},
+        "policy": repeat(lambda p: p.policy),
+        "policy_type": repeat(lambda p: p.pol.type),
+        "imposed_by": repeat(lambda p: p.pol.country),
+        "baseline_t": f0[pos],
+        "blocked_share": b,
+        "cost_per_t": np.concatenate([p.cost_per_t for p in parts]),
+        "exempted_share": np.concatenate([p.exempted_share for p in parts]),
+        "exempted_by": np.array([e for p in parts for e in p.exempted_by], dtype=object),
+    }
+    b_sums = group_sums(pos.tolist(), b.tolist())
     sum_b = np.array([b_sums[p] for p in pos.tolist()], dtype=float)
     lost = f0[pos] * total[pos]
     with np.errstate(invalid="ignore", divide="ignore"):
-        cols["blocked_tonnes"] = np.where(sum_b > 0, lost * cols["b"] / sum_b, 0.0)
-    order = np.lexsort((cols["policy"].astype(object), cols["edge"]))  # stable: by edge, then policy
+        cols["blocked_tonnes"] = np.where(sum_b > 0, lost * b / sum_b, 0.0)
+    order = np.lexsort((cols["policy"], cols["edge"]))  # stable: by edge, then policy
     return pd.DataFrame({c: cols[c][order] for c in ATTRIBUTION_COLUMNS})
 
 

@@ -978,21 +978,38 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
 
 
 def _complete_nodes(scenario: Scenario, nodes: pd.DataFrame) -> pd.DataFrame:
-    """Fill the node-table columns the metrics read for nodes the LP added."""
-    nodes = nodes.drop_duplicates("node").reset_index(drop=True).copy()
-    com = nodes["commodity"].astype(str)
-    stage = com.map({k: c.stage for k, c in scenario.commodities.items()})
-    basis = com.map({k: c.basis for k, c in scenario.commodities.items()})
-    nodes["stage"] = nodes["stage"].where(nodes["stage"].notna() & (nodes["stage"] != ""), stage) \
-        if "stage" in nodes else stage
-    nodes["stage"] = nodes["stage"].fillna("")
-    nodes["basis"] = nodes["basis"].where(nodes["basis"].notna(), basis) if "basis" in nodes else basis
-    nodes["basis"] = nodes["basis"].fillna("t")
+    """Fill the node-table columns the metrics read for nodes the LP added.
+
+    The first row of each node; ``stage`` (when missing or empty) and ``basis`` (when
+    missing) from the node's commodity, else ``""`` and ``"t"``; ``primary`` and
+    ``production`` as floats, 0 when missing; ``capacity`` NaN when the column is absent;
+    ``facility``, ``facility_kind`` and ``name`` as text, ``""`` when missing.
+    """
+    first = ~nodes["node"].duplicated().to_numpy()
+    cols: dict[str, Any] = {c: nodes[c].to_numpy()[first] for c in nodes.columns}
+    n = int(first.sum())
+    com = [str(c) for c in cols["commodity"].tolist()]
+
+    def filled(name: str, given: Any, default: dict[str, Any], missing: str) -> Any:
+        known = [default.get(c) for c in com]
+        if name in cols:
+            known = [v if g else k for v, g, k in zip(cols[name].tolist(), given, known, strict=True)]
+        out = np.array(known, dtype=object)
+        out[pd.isna(out)] = missing
+        return out
+
+    has_stage = ~pd.isna(cols["stage"]) & (cols["stage"] != "") if "stage" in cols else np.zeros(n, dtype=bool)
+    has_basis = ~pd.isna(cols["basis"]) if "basis" in cols else np.zeros(n, dtype=bool)
+    cols["stage"] = filled("stage", has_stage, {k: c.stage for k, c in scenario.commodities.items()}, "")
+    cols["basis"] = filled("basis", has_basis, {k: c.basis for k, c in scenario.commodities.items()}, "t")
     for col, fill in (("primary", 0.0), ("production", 0.0), ("capacity", float("nan"))):
-        if col not in nodes:
-            nodes[col] = fill
+        if col not in cols:
+            cols[col] = np.full(n, fill)
         elif col != "capacity":
-            nodes[col] = nodes[col].astype(float).fillna(fill)
+            values = np.asarray(cols[col], dtype=float)
+            cols[col] = np.where(np.isnan(values), fill, values)
     for col in ("facility", "facility_kind", "name"):
-        nodes[col] = nodes[col].fillna("").astype(str) if col in nodes else ""
-    return nodes
+        texts = np.asarray(cols[col], dtype=object) if col in cols else np.full(n, "", dtype=object)
+        cols[col] = np.array(["" if na else str(v) for v, na in zip(texts.tolist(), pd.isna(texts).tolist(),
+                                                                     strict=True)], dtype=object)
+    return pd.DataFrame(cols, copy=False)

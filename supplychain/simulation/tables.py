@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["PUBLIC_NAMES", "public_table"]
@@ -56,6 +57,6 @@ def public_table(name: str, table: pd.DataFrame, units: Mapping[str, str]) -> pd
     out = table.rename(columns=PUBLIC_NAMES[name])
     if "commodity" not in out.columns or "unit" in out.columns:
         return out
-    unit = out["commodity"].astype(str).map(dict(units)).fillna("t") if len(out) else pd.Series(dtype=object)
-    out.insert(list(out.columns).index("commodity") + 1, "unit", unit.to_numpy(dtype=object))
+    unit = np.array([units.get(c, "t") for c in out["commodity"].astype(str).tolist()], dtype=object)
+    out.insert(list(out.columns).index("commodity") + 1, "unit", unit)
     return out

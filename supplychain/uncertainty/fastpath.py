@@ -240,6 +240,7 @@ def patched_model(
         select.countries,
         select.commodities,
         select.years,
+        tuple(k for k in select.always if k[0] in FAST_METRICS),
     )
     kernels = []
     catalogues = []

@@ -68,12 +68,17 @@ class MeasureFilter:
         Allowed values of ``metric``, ``country`` and ``commodity``.
     years : tuple of int
         Allowed years.
+    always : tuple of (metric, country, commodity)
+        Rows kept whatever the other fields say (in every year): the measures the
+        scenario's targets read, so that a narrowed sweep still gives every target's
+        probability.
     """
 
     metrics: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     commodities: tuple[str, ...] = ()
     years: tuple[int, ...] = ()
+    always: tuple[tuple[str, str, str], ...] = ()
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
         """Rows of a measures table that pass the filter.
@@ -97,6 +102,10 @@ class MeasureFilter:
         ):
             if allowed and col in df.columns:
                 mask &= df[col].isin(allowed).to_numpy()
+        if self.always and not mask.all() and {"metric", "country", "commodity"} <= set(df.columns):
+            always = set(self.always)
+            keys = zip(df["metric"].tolist(), df["country"].tolist(), df["commodity"].tolist(), strict=True)
+            mask |= np.fromiter((k in always for k in keys), dtype=bool, count=len(df))
         return df[mask] if not mask.all() else df
 
     def as_dict(self) -> dict[str, list[Any]]:
@@ -106,6 +115,7 @@ class MeasureFilter:
             "countries": list(self.countries),
             "commodities": list(self.commodities),
             "years": list(self.years),
+            "always": [list(k) for k in self.always],
         }
 
 

@@ -56,7 +56,8 @@ import pandas as pd
 from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.load import as_scenario
-from supplychain.schema.model import Scenario
+from supplychain.schema.model import Scenario, Target
+from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.executors import ExecutorLike
 from supplychain.uncertainty.fastpath import PatchedExposureModel, patched_model
@@ -77,7 +78,13 @@ from supplychain.uncertainty.models import (
 )
 from supplychain.uncertainty.progress import ProgressLike
 from supplychain.uncertainty.resources import check_memory
-from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
+from supplychain.uncertainty.result import (
+    TARGET_METRIC_ALIASES,
+    SweepResult,
+    TargetSpec,
+    target_specs,
+    targets_table,
+)
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
 from supplychain.uncertainty.scheduling import evaluate_samples
 from supplychain.uncertainty.tracer import BatchTracer
@@ -222,11 +229,14 @@ def measure_filter(
     years: Sequence[int] | None,
     *,
     custom: bool = False,
+    targets: Mapping[str, Target] | None = None,
 ) -> MeasureFilter:
     """Build the :class:`MeasureFilter` of the ``measures=``/``countries=``/… arguments.
 
     ``measures=None`` keeps :data:`SWEEP_METRICS` (every metric of a custom model
-    function, ``custom=True``); ``"all"`` keeps every metric.
+    function, ``custom=True``); ``"all"`` keeps every metric. The measures ``targets``
+    read are kept whatever the other arguments say (:attr:`MeasureFilter.always`), so
+    every target's probability can be computed.
     """
     if measures is None:
         metrics: tuple[str, ...] = () if custom else SWEEP_METRICS
@@ -234,8 +244,10 @@ def measure_filter(
         metrics = () if measures == "all" else (measures,)
     else:
         metrics = tuple(measures)
+    always = tuple(sorted({(TARGET_METRIC_ALIASES.get(t.metric, t.metric), t.country, t.commodity)
+                           for t in (targets or {}).values()}))
     return MeasureFilter(
-        metrics, tuple(countries or ()), tuple(commodities or ()), tuple(int(y) for y in years or ())
+        metrics, tuple(countries or ()), tuple(commodities or ()), tuple(int(y) for y in years or ()), always
     )
 
 
@@ -401,9 +413,10 @@ def run_sweep(
     if outside:
         msg = f"year {outside[0]} is outside the scenario's years {sc.years[0]}–{sc.years[-1]}"
         raise ValueError(msg)
-    if model is None:
-        check_network(sc, yrs)
-    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
+    if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
+        check_network(sc, yrs, resolve_toggles(sc, variant=variant, overrides=toggles))
+    select = measure_filter(measures, countries, commodities, years, custom=model is not None,
+                            targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {
         "mode": mode,
         "years": list(yrs),

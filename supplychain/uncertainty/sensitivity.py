@@ -458,7 +458,8 @@ def toggle_grid(
         msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
         raise ValueError(msg)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
+    select = measure_filter(measures, countries, commodities, years, custom=model is not None,
+                            targets=None if model is not None else sc.targets)
     combos = list(itertools.product([False, True], repeat=len(chosen)))
     columns = [f"toggles.{t}" for t in chosen]
     inputs = pd.DataFrame(combos, columns=columns, dtype=bool)

@@ -1,0 +1,201 @@
+"""The headline: which country × commodity × measure rows a reader sees first, chosen once for every output.
+
+The report's answers (:mod:`supplychain.report.answers`), the workbook's country sheets
+(:mod:`supplychain.report.workbook`), a notebook's :meth:`Result._repr_html_
+<supplychain.api.Result._repr_html_>` (:mod:`supplychain.report.notebook`), the table
+``supplychain run`` prints (:mod:`supplychain.cli.run`) and the outcome tables of
+``scenarios/README.md`` (:mod:`supplychain.report.scenario_results`) all pick their first
+rows here, by one rule:
+
+1. **Focus countries** — those asked for, else the countries the scenario's targets
+   name (sorted), else :data:`DEFAULT_COUNTRY` (the US):
+   :func:`default_focus`.
+2. **Focus commodity** of a focus country — the commodity given (``report
+   --commodity``), else the one it has final demand of furthest down the chain
+   (stages in the order of :data:`~supplychain.schema.types.STAGES`: ore, oxide, metal,
+   magnet, product), the largest demand in tonnes (its largest in any year of any run)
+   breaking ties, then the commodity id: :func:`ranked_uses`. A country without final demand has
+   no headline.
+3. **Measures** — :data:`HEADLINE_METRICS`: the exposed share (traced to the source
+   plus unmet demand), the traced share of what arrives, the shortfall share; the
+   country's own rows (no per-partner breakdown), the source-dependent ones for the
+   result's source country: :func:`headline_measures`.
+
+An output that shows more (every use of a focus country, more measures, more years)
+lists the headline pair first (:func:`headline_pairs` with ``every_use=True``), then the
+country's other uses in the same ranking.
+
+Examples
+--------
+>>> import pandas as pd
+>>> uses = pd.DataFrame({"country": ["US", "US", "US", "JP"],
+...                      "commodity": ["ree_compounds", "ndfeb_magnet", "gallium", "ndfeb_magnet"],
+...                      "stage": ["oxide", "magnet", "oxide", "magnet"], "demand": [6600.0, 12783.0, 2e4, 15041.0],
+...                      "unit": ["t REO", "t NdFeB product", "kg Ga", "t NdFeB product"]})
+>>> headline_pairs(uses, ["US", "JP", "KR"])
+[('US', 'ndfeb_magnet'), ('JP', 'ndfeb_magnet')]
+>>> headline_pairs(uses, ["US"], every_use=True)  # at one stage, 6,600 t outrank gallium's 20,000 kg (20 t)
+[('US', 'ndfeb_magnet'), ('US', 'ree_compounds'), ('US', 'gallium')]
+>>> headline_pairs(uses, ["US"], "ree_compounds")
+[('US', 'ree_compounds')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+import pandas as pd
+
+from supplychain.schema.types import STAGES
+from supplychain.schema.units import TONNES_PER
+
+__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures",
+           "headline_pairs", "ranked_uses"]
+
+HEADLINE_METRICS: Final = (
+    ("exposed_share", "exposure incl. unmet demand"),
+    ("traced_share", "traced China share of what arrives"),
+    ("shortfall_share", "shortfall (share of demand)"),
+)
+"""The headline measures, in column order, with the answers' headings."""
+_HEADLINE_IDS: Final = tuple(metric for metric, _ in HEADLINE_METRICS)
+DEFAULT_COUNTRY: Final = "US"
+"""Focus country when none is asked for and no target names one (the question the tool was built for)."""
+
+def default_focus(target_countries: Iterable[str], asked: Sequence[str] = ()) -> list[str]:
+    """Return the focus countries: ``asked`` (first occurrence kept), else the targets' countries sorted, else US.
+
+    Groups are expanded by the caller (:func:`supplychain.api.focus_countries`).
+
+    Examples
+    --------
+    >>> default_focus(["US", "JP", "US"]), default_focus([]), default_focus(["US"], ["KR", "KR"])
+    (['JP', 'US'], ['US'], ['KR'])
+    """
+    if asked:
+        return list(dict.fromkeys(asked))
+    return sorted({str(c) for c in target_countries}) or [DEFAULT_COUNTRY]
+
+
+def _frames(uses: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:
+    return [uses] if isinstance(uses, pd.DataFrame) else list(uses)
+
+
+def ranked_uses(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> list[str]:
+    """Rank the commodities ``country`` has final demand of: furthest down the chain first, then largest demand.
+
+    Parameters
+    ----------
+    uses : pandas.DataFrame or sequence of them
+        Final uses with ``country``, ``commodity``, ``stage``, ``demand`` and ``unit`` (a
+        :attr:`Result.shortfall <supplychain.api.Result.shortfall>` table; several are
+        read as one; without ``unit`` demand is in tonnes).
+    country : str
+        Country code.
+
+    Returns
+    -------
+    list of str
+        Commodities with ``demand > 0`` in some row, ordered by stage index in
+        :data:`~supplychain.schema.types.STAGES` (highest first; an unknown stage ranks
+        below ``ore``), then by the largest demand of any row in tonnes (largest first; a
+        ``kg Ga`` demand is converted with :data:`~supplychain.schema.units.TONNES_PER`), then by id.
+        Empty when the country has none.
+    """
+    frames = [f[(f["country"].astype(str) == country) & (f["demand"] > 0)] for f in _frames(uses) if not f.empty]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return []
+    d = pd.concat(frames, ignore_index=True)
+    per = [TONNES_PER.get(str(u).split(maxsplit=1)[0] if str(u).strip() else "t", 1.0)
+           for u in (d["unit"] if "unit" in d.columns else ["t"] * len(d))]
+    d = d.assign(rank=[STAGES.index(s) if s in STAGES else -1 for s in d["stage"].astype(str)],
+                 commodity=d["commodity"].astype(str), demand=d["demand"].to_numpy(dtype=float) * per)
+    best = d.groupby("commodity").agg(rank=("rank", "max"), demand=("demand", "max")).reset_index()
+    best = best.sort_values(["rank", "demand", "commodity"], ascending=[False, False, True], kind="stable")
+    return [str(k) for k in best["commodity"]]
+
+
+def focus_commodity(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> str | None:
+    """Return the commodity ``country`` uses furthest down the chain (:func:`ranked_uses`' first), or ``None``."""
+    ranked = ranked_uses(uses, country)
+    return ranked[0] if ranked else None
+
+
+def headline_pairs(uses: pd.DataFrame | Sequence[pd.DataFrame], countries: Sequence[str],
+                   commodity: str | None = None, *, every_use: bool = False) -> list[tuple[str, str]]:
+    """Return the (country, commodity) rows a reader sees first: each focus country's focus commodity.
+
+    Parameters
+    ----------
+    uses : pandas.DataFrame or sequence of them
+        Final uses, as :func:`ranked_uses`.
+    countries : sequence of str
+        Focus countries in display order (:func:`default_focus`).
+    commodity : str, optional
+        The focus commodity asked for (``report --commodity``): every country's headline,
+        whether or not it has final demand of it. Default: :func:`ranked_uses`' first.
+    every_use : bool, default False
+        Follow each headline pair with the country's other uses, in :func:`ranked_uses`
+        order (for outputs that show more than the headline).
+
+    Returns
+    -------
+    list of (str, str)
+        Country by country in the order of ``countries`` (repeats dropped); a country
+        without final demand (and no ``commodity`` asked for) has no row.
+    """
+    out: list[tuple[str, str]] = []
+    for c in dict.fromkeys(countries):
+        ranked = ranked_uses(uses, c)
+        if commodity is not None:
+            ranked = [commodity, *(k for k in ranked if k != commodity)]
+        out += [(c, k) for k in (ranked if every_use else ranked[:1])]
+    return out
+
+
+def headline_measures(measures: pd.DataFrame, source: str,
+                      metrics: Iterable[str] = _HEADLINE_IDS,
+                      countries: Iterable[str] | None = None) -> pd.DataFrame:
+    """Select the rows of ``metrics``: each country's own (no partner), exposure to ``source`` only.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        Tidy measures (:attr:`Result.measures <supplychain.api.Result.measures>`); read,
+        nothing recomputed.
+    source : str
+        The source country the run measured exposure to (:attr:`Result.source
+        <supplychain.api.Result.source>`).
+    metrics : iterable of str, optional
+        Metric names (default: :data:`HEADLINE_METRICS`).
+    countries : iterable of str, optional
+        Keep these countries only (default: every country).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``measures`` whose ``partner`` is empty and whose ``source_country``
+        is empty (shortfall, net import reliance…) or ``source``, in their order.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"country": ["US"] * 4, "metric": ["traced_share"] * 3 + ["shortfall_share"],
+    ...                   "partner": [None, "CN", None, None], "source_country": ["CN", "CN", "RU", None],
+    ...                   "value": [0.5, 0.3, 0.1, 0.0]})
+    >>> headline_measures(m, "CN")["value"].tolist()
+    [0.5, 0.0]
+    """
+    m = measures
+    if m.empty:
+        return m
+    keep = m["metric"].isin(list(metrics))
+    if countries is not None:
+        keep &= m["country"].astype(str).isin(list(countries))
+    if "partner" in m.columns:
+        keep &= m["partner"].fillna("").astype(str) == ""
+    if "source_country" in m.columns:
+        src = m["source_country"].fillna("").astype(str)
+        keep &= (src == "") | (src == str(source))
+    return m[keep]
