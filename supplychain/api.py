@@ -485,8 +485,9 @@ def compare(
     of a year, then the next year: :meth:`~supplychain.simulation.run.Simulator.run_many`),
     each variant with its own stocks, so each re-solve starts from the same year with other
     toggles; each variant's results are those of :func:`simulate` for it, up to the
-    solver's round-off (the same vertex reached from another basis, ~1e-10 relative). The
-    table is the same, bit for bit, for any ``workers``. Variants whose toggles switch off
+    solver's round-off (the same vertex reached from another basis; the bundled scenarios'
+    shares within 5e-12: :mod:`~supplychain.simulation.groups`). The table is the same, bit
+    for bit, for any ``workers``. Variants whose toggles switch off
     different facilities, flows, stockpiles or offtakes are simulated in their own worlds
     (:func:`~supplychain.simulation.variants.run_variants`).
 
