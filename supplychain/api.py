@@ -137,9 +137,10 @@ class Result:
         units = commodity_units(scenario)
         measures = out.measures
         if not measures.empty:  # a share of demand, on the commodity's basis
-            short = measures["metric"].eq("shortfall_share")
-            basis = measures["commodity"].astype(str).map(units).fillna("t")
-            measures = measures.assign(basis=measures["basis"].where(~short, basis))
+            short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share")
+            basis = measures["basis"].to_numpy(dtype=object, copy=True)
+            basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
+            measures = measures.assign(basis=basis)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return public_table(name, table, units)
@@ -299,6 +300,7 @@ def simulate(
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
     allocation: Rule | None = None,
+    metrics: Sequence[str] | None = None,
 ) -> Result:
     """Simulate a scenario year by year, base year to horizon.
 
@@ -331,6 +333,11 @@ def simulate(
     allocation : {"contracts_first", "home_first", "proportional", "max_delivery"}, optional
         Who goes short when supply is scarce (``docs/rebalance.md``, "Allocation rules");
         default the scenario's ``response.allocation`` (``contracts_first`` unless it says otherwise).
+    metrics : sequence of str, optional
+        Compute only these measures, and those the scenario's targets read (default: every
+        measure; the shortfall rows are always there). Faster when only a few are needed
+        (a sweep keeps a few): the origin decompositions and the element tracing are skipped
+        unless one of their measures is asked for. The numbers are the same.
 
     Returns
     -------
@@ -348,7 +355,7 @@ def simulate(
     scenario = as_scenario(scenario)
     require_codes(scenario, [source], ("source",))
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
-                          objective=objective, blocks=blocks, allocation=allocation)
+                          objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
     label = variant if variant is not None else ("custom" if toggles else "base")
     return Result.from_run(scenario, out, label)
 

@@ -259,7 +259,7 @@ def test_answers_for_the_countries_asked_first(run: ScenarioRun, tmp_path: Path)
     text = " ".join(page.text)
     assert "Japan: NdPr oxide" in text
     # Japan's NdPr oxide in 2024 (the data year): 3,000 t from China (separated from Bayan Obo ore: 100 %
-    # Chinese) and 1,600 t from Malaysia (Lynas, fed by Mt Weld ore: 0 %), all demand met, so exposure =
+    # Chinese) and 1,600 t from Malaysia (Lynas, fed by Mt Weld ore: 0%), all demand met, so exposure =
     # traced share = 3000 / 4600 = 65.2 % → "65%", the first cell of the base row
     raw = (out / "index.html").read_text(encoding="utf-8")
     section = raw[raw.index('id="answer-jp"') : raw.index('id="answer-us"')]
@@ -339,9 +339,9 @@ def _measures() -> pd.DataFrame:
 
 
 def test_shortfall_panels_share_a_y_range_that_fits_every_panel() -> None:
-    # The panels share their y axis. Its range was frozen at the first panel's data (20 %), so a second
+    # The panels share their y axis. Its range was frozen at the first panel's data (20%), so a second
     # variant's 100 % shortfall was drawn off the top of every panel. The range must cover the largest
-    # drawn share (100 %) in every panel, and a long series name must be wrapped to fit the legend.
+    # drawn share (100%) in every panel, and a long series name must be wrapped to fit the legend.
     long = "European Union (demand region; Estonia modelled separately as EE)"
     short = pd.DataFrame({"year": [2024, 2025] * 2, "country": [long] * 4, "commodity": "magnet",
                           "shortfall": [0.0, 20.0, 0.0, 100.0], "shortfall_share": [0.0, 0.2, 0.0, 1.0],
@@ -515,7 +515,7 @@ def test_cli_graph_errors(
 
 
 def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
-    """The report's "35 % in 2026" is the first year of the peak; shares equal to 9 decimals are one peak.
+    """The report's "35% in 2026" is the first year of the peak; shares equal to 9 decimals are one peak.
 
     US shortfall shares 0.35 (2026), 0.35 + 3·10⁻¹² (2027), 0.35 + 10⁻¹² (2028), rows out of
     year order: a plain argmax says 2027, which a different LP start turned into 2026 or 2028
@@ -544,11 +544,11 @@ def test_target_reason_is_the_deciding_year() -> None:
         "target": ["t", "t", "t"], "variant": ["base"] * 3, "year": [2028, 2029, 2030],
         "value": [0.2, 0.4, 0.3], "threshold": [0.25] * 3, "bound": ["max"] * 3,
         "passed": [True, False, False], "margin": [0.05, -0.15, -0.05],
-        "reason": ["passes: a", "fails: exposed share 40 % > 25 % in 2029", "fails: b"],
+        "reason": ["passes: a", "fails: exposed share 40% > 25% in 2029", "fails: b"],
     })  # fmt: skip
     (v,) = _verdicts(ScenarioRun(None, ()), rows)
     assert v["verdict"] == "fail"
-    assert v["reason"] == "fails: exposed share 40 % > 25 % in 2029", "the worst failing year decides"
+    assert v["reason"] == "fails: exposed share 40% > 25% in 2029", "the worst failing year decides"
     passing = rows.assign(passed=True, margin=[0.05, 0.01, 0.02], reason=["p28", "p29", "p30"])
     (v,) = _verdicts(ScenarioRun(None, ()), passing)
     assert (v["verdict"], v["reason"]) == ("pass", "p29"), "else the year with the least margin"

@@ -167,7 +167,7 @@ def test_every_target_row_has_a_reason(bundled: Path) -> None:
     assert targets, "the bundled scenarios set targets"
     for t in targets:
         assert re.match(r"(passes|fails|no data)\b", t["reason"]), t
-        assert re.search(r"\d+(\.\d)? %", t["reason"]), t["reason"]
+        assert re.search(r"\d+(\.\d)?%", t["reason"]), t["reason"]
         assert t["reason"].startswith("passes") == (t["verdict"] == "pass"), t
     page = _page(bundled)
     shown = [row for table in page.tables if table and "reason" in table[0] for row in table[1:]]
@@ -263,7 +263,7 @@ document.body.setAttribute('data-probe', JSON.stringify({vw: vw, scroll: documen
 
 # ---------------------------------------------------------------------- pieces
 def test_peak_is_the_first_year_of_the_largest_value() -> None:
-    # shortfall 0, 28 %, 52 %, 54 %, 45 % (US magnets under the full ban with the framework, rounded): 54 % in 2027
+    # shortfall 0, 28 %, 52 %, 54 %, 45 % (US magnets under the full ban with the framework, rounded): 54% in 2027
     s = Series((2024, 2025, 2026, 2027, 2028), (0.0, 0.28, 0.52, 0.54, 0.45))
     assert peak(s) == (0.54, 2027)
     # round-off below 1e-9 is a tie, and the first year wins

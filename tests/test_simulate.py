@@ -119,7 +119,7 @@ def test_deal_restores_supply_from_its_start() -> None:
 
 def test_explain_attributes_the_loss_to_the_policy(fixed: Result) -> None:
     ex = fixed.explain("US", "ndpr_oxide").set_index("year")
-    # 2025: 200 t of 700 t imports (28.6 %) blocked by cn_ban
+    # 2025: 200 t of 700 t imports (28.6%) blocked by cn_ban
     assert ex.loc[2025, "policy"] == "cn_ban"
     assert ex.loc[2025, "blocked"] == pytest.approx(200.0)
     assert ex.loc[2025, "share_of_imports"] == pytest.approx(200 / 700)
@@ -130,20 +130,20 @@ def test_targets_per_year(rebal: Result) -> None:
     t = rebal.targets.set_index("year")
     # from 2026 the US gets only AU oxide (AU at its 300 t capacity): traced China share 0, but
     # 400 of 700 t unmet, so the exposed share (the target's default measure) is
-    # (0 + 400)/700 = 57.1 % > 25 %: the target fails, and says why.
+    # (0 + 400)/700 = 57.1% > 25 %: the target fails, and says why.
     assert t.index.tolist() == [2026, 2027]
     assert t.loc[2026, "metric"] == "exposed_share"
     assert t.loc[2026, "value"] == pytest.approx(400 / 700)
     assert t.loc[2026, "status"] == "fail"
-    assert t.loc[2026, "reason"] == "fails: exposed share 57 % > 25 % in 2026 (57 % of demand unmet)"
-    # named on purpose, the traced share of delivered supply passes (0 ≤ 25 %), and says it is
+    assert t.loc[2026, "reason"] == "fails: exposed share 57% > 25% in 2026 (57% of demand unmet)"
+    # named on purpose, the traced share of delivered supply passes (0 ≤ 25%), and says it is
     # hiding unmet demand
     traced = simulate(world(targets={"us_25": {"country": "US", "commodity": "ndpr_oxide", "metric": "traced_share",
                                                "max": 0.25, "by": 2026}})).targets.set_index("year")
     assert traced.loc[2026, "status"] == "pass"
     assert traced.loc[2026, "margin"] == pytest.approx(0.25)
-    assert traced.loc[2026, "reason"] == ("passes on the traced share of delivered supply: 0 % ≤ 25 % in 2026, "
-                                          "but 57 % of demand unmet")
+    assert traced.loc[2026, "reason"] == ("passes on the traced share of delivered supply: 0% ≤ 25% in 2026, "
+                                          "but 57% of demand unmet")
     deal = simulate(world(), variant="with_deal").targets.set_index("year")
     # with the truce CN→US is back: 600 of 700 t from China, 6/7 = 0.857 > 0.25.
     assert deal.loc[2026, "value"] == pytest.approx(600 / 700)
@@ -320,7 +320,7 @@ def test_compare_toggle_grid_reuses_the_model() -> None:
     assert short["deal=off"] == pytest.approx(400 / 700)
     assert short["deal=on"] == pytest.approx(0.0)
     tgt = table[table["metric"] == "target:us_25"].set_index("variant")["value"]
-    # without the deal 400/700 is unmet (exposed share 57 %), with it 600/700 comes from China
+    # without the deal 400/700 is unmet (exposed share 57%), with it 600/700 comes from China
     assert tgt.to_dict() == {"deal=off": 0.0, "deal=on": 0.0}
     named = compare(world(), years=[2026], mode="fixed")
     assert set(named["variant"]) == {"base", "with_deal"}

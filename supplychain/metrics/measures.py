@@ -53,7 +53,7 @@ iterable of those (:func:`resolve_source`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import partial
 from typing import Any
 
@@ -468,6 +468,7 @@ def measures_from_tables(
     variant: str = "",
     compiled: CompiledGraph | None = None,
     planned: pd.DataFrame | None = None,
+    metrics: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Every measure of one year from its node and edge tables (pure function).
 
@@ -502,6 +503,12 @@ def measures_from_tables(
     planned : pandas.DataFrame, optional
         The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
         of the baseline edges) for ``exposed_share``; default: what the tables consume.
+    metrics : collection of str, optional
+        Only these metrics (default: every one). The origin decompositions, the supply
+        risk and the element rows are computed only
+        when one of their metrics is asked for (what a sweep that keeps a few measures
+        saves); the first-hop, traced, exposed and concentration measures always are
+        (array sums, and the exposed share needs the traced one).
 
     Returns
     -------
@@ -509,6 +516,11 @@ def measures_from_tables(
         Columns :data:`MEASURE_COLUMNS` (module docstring), sorted by ``country,
         commodity, metric, partner``.
     """
+    wanted = None if metrics is None else frozenset(metrics)
+
+    def want(*names: str) -> bool:
+        return wanted is None or any(n in wanted for n in names)
+
     src = frozenset(source)
     cg = compiled if compiled is not None else compile_tables(nodes, edges)
     info = _SolveOrder(cg, nodes)
@@ -551,16 +563,20 @@ def measures_from_tables(
     rows.add(ec, ek, "exposed_share", exposed, "share", source_name)
     rows.add(ec, ek, "secure_share", 1.0 - exposed, "share", source_name)
     # item 4: origin decompositions
-    c, k, partner, v = _long(*_origin(cg, info, "mining", None), m_at, m_country, m_com)
-    rows.add(c, k, "origin_share_mining", v, "share", partner=partner)
-    proc, proc_cols = _origin(cg, info, "processing", None)
-    unprocessed = np.where(cg.inflow > 0, np.maximum(1.0 - proc.sum(axis=1), 0.0), 0.0)
-    not_ore = np.asarray(nodes["stage"].to_numpy()[mkt] != "ore", dtype=bool)
-    c, k, partner, v = _long(np.column_stack([proc, unprocessed]), np.append(proc_cols.astype(object), UNPROCESSED),
-                             m_at[not_ore], m_country[not_ore], m_com[not_ore])
-    rows.add(c, k, "origin_share_processing", v, "share", partner=partner)
-    c, k, partner, v = _long(*_origin(cg, info, "owner", owners), m_at, m_country, m_com)
-    rows.add(c, k, "owner_share", v, "share", partner=partner)
+    if want("origin_share_mining"):
+        c, k, partner, v = _long(*_origin(cg, info, "mining", None), m_at, m_country, m_com)
+        rows.add(c, k, "origin_share_mining", v, "share", partner=partner)
+    if want("origin_share_processing"):
+        proc, proc_cols = _origin(cg, info, "processing", None)
+        unprocessed = np.where(cg.inflow > 0, np.maximum(1.0 - proc.sum(axis=1), 0.0), 0.0)
+        not_ore = np.asarray(nodes["stage"].to_numpy()[mkt] != "ore", dtype=bool)
+        c, k, partner, v = _long(np.column_stack([proc, unprocessed]),
+                                 np.append(proc_cols.astype(object), UNPROCESSED),
+                                 m_at[not_ore], m_country[not_ore], m_com[not_ore])
+        rows.add(c, k, "origin_share_processing", v, "share", partner=partner)
+    if want("owner_share"):
+        c, k, partner, v = _long(*_origin(cg, info, "owner", owners), m_at, m_country, m_com)
+        rows.add(c, k, "owner_share", v, "share", partner=partner)
     # item 5: concentration of sourcing and of world production
     keys, key_of, group = _sourcing(index)
     supply = np.bincount(key_of, weights=np.concatenate([sums[0], pairs]), minlength=len(group))
@@ -582,7 +598,7 @@ def measures_from_tables(
                                 ("top3_share", top3, "share")):
         rows.add(WORLD, wk[w_first][ok], metric, value[ok], unit)
     # item 6: JRC supply risk
-    if wgi:
+    if wgi and want("supply_risk"):
         recycled: dict[tuple[str, str], float] | None = None
         if recycled_share:
             fac = nodes.loc[nodes["node"].isin(list(recycled_share))]
@@ -600,7 +616,7 @@ def measures_from_tables(
         rows.add(sr["country"].to_numpy(), sr["commodity"].to_numpy(), "supply_risk", sr["value"].to_numpy(),
                  "score")
     # element content traced through products
-    if content:
+    if content and (wanted is None or any(n.startswith("element_") for n in wanted)):
         elem = element_columns(nodes, edges, content, src, element_price)
         e_basis = _first_of(elem["commodity"].tolist(), elem["basis"].tolist())
         for e_metric in sorted(set(elem["metric"].tolist())):
@@ -611,6 +627,9 @@ def measures_from_tables(
                      basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
 
     cols = rows.columns()
+    if wanted is not None:
+        keep = np.isin(cols["metric"], list(wanted))
+        cols = {k: v[keep] for k, v in cols.items()}
     # stage and basis of each row's commodity (the first node's), looked up once per commodity
     com_code, coms = pd.factorize(cols["commodity"], use_na_sentinel=False)
     stage_of = {c: _text(s, "") for c, s in _first_of(node_com.tolist(), nodes["stage"].tolist()).items()}

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplychain.graph.sums import group_sums
 from supplychain.schema.model import Facility, Process
 
 __all__ = ["EDGE_COLUMNS", "candidate_edges", "facility_yields", "role_masks"]
@@ -60,18 +61,19 @@ def facility_yields(
     """
     facilities = facilities or {}
     processes = processes or {}
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
-    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
-    t = edges["tonnes"].to_numpy(dtype=float)
-    sup = edges["supplier"].astype(str).to_numpy()
-    buy = edges["buyer"].astype(str).to_numpy()
-    com = edges["commodity"].astype(str).to_numpy()
-    out_df = pd.DataFrame({"facility": sup, "commodity": com, "t": t})
-    out_df = out_df[out_df["facility"].isin(ref)]
-    in_df = pd.DataFrame({"facility": buy, "commodity": com, "t": t})
-    in_df = in_df[in_df["facility"].isin(ref)]
-    outs = out_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
-    ins = in_df.groupby(["facility", "commodity"], sort=True)["t"].sum()
+    is_fac = nodes["kind"].astype(str).to_numpy() == "facility"
+    ref = dict(zip(nodes["node"].astype(str).to_numpy()[is_fac].tolist(),
+                   nodes["commodity"].astype(str).to_numpy()[is_fac].tolist(), strict=True))
+    t = edges["tonnes"].to_numpy(dtype=float).tolist()
+    com = edges["commodity"].astype(str).tolist()
+
+    def sums(ends: list[str]) -> dict[tuple[str, str], float]:
+        """Σ tonnes per (facility, commodity) of the edges whose ``ends`` is a facility, sorted by key."""
+        at = [i for i, f in enumerate(ends) if f in ref]
+        return dict(sorted(group_sums([(ends[i], com[i]) for i in at], [t[i] for i in at]).items()))
+
+    outs = sums(edges["supplier"].astype(str).tolist())
+    ins = sums(edges["buyer"].astype(str).tolist())
     ref_out = {f: float(outs.get((f, r), 0.0)) for f, r in ref.items()}
     rows: list[tuple[str, str, str, float]] = []
     seen: set[tuple[str, str, str]] = set()
@@ -82,12 +84,8 @@ def facility_yields(
             rows.append((f, k, role, coef))
 
     calibrated = {f for f, v in ref_out.items() if v > 0}
-    out_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(outs.index.tolist(), outs.to_numpy(), strict=True)
-    ]
-    in_items: list[tuple[str, str, float]] = [
-        (str(f), str(k), float(v)) for (f, k), v in zip(ins.index.tolist(), ins.to_numpy(), strict=True)
-    ]
+    out_items = [(f, k, v) for (f, k), v in outs.items()]
+    in_items = [(f, k, v) for (f, k), v in ins.items()]
     for f, k, v in out_items:
         if f in calibrated:
             add(f, k, "output", v / ref_out[f])
@@ -128,7 +126,7 @@ def _commodity_stage(nodes: pd.DataFrame, edges: pd.DataFrame) -> dict[str, str]
 
 
 def role_masks(
-    supplier: pd.Series, buyer: pd.Series, supplier_country: pd.Series, buyer_country: pd.Series
+    supplier: Sequence[Any], buyer: Sequence[Any], supplier_country: Sequence[Any], buyer_country: Sequence[Any]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Which edges make a market a *producer* or a *consumer* for the re-routing candidates.
 
@@ -141,15 +139,23 @@ def role_masks(
     tuple of numpy.ndarray of bool
         Per edge: its buyer produces, its supplier produces, its buyer consumes, its
         supplier consumes.
+
+    Examples
+    --------
+    >>> [m.tolist() for m in role_masks(["mine", "AU:ore", "AU:ore"], ["AU:ore", "JP:ore", "AU:ore:use"],
+    ...                                 ["AU", "AU", "AU"], ["AU", "JP", "AU"])]
+    [[True, False, False], [False, True, False], [False, True, False], [False, False, True]]
     """
-    s = supplier.astype(str)
-    b = buyer.astype(str)
-    s_mkt = (s.str.contains(":") & ~s.str.endswith(":use")).to_numpy()
-    b_mkt = (b.str.contains(":") & ~b.str.endswith(":use")).to_numpy()
-    cross = (supplier_country.astype(str) != buyer_country.astype(str)).to_numpy()
-    s_fac = (~s.str.contains(":")).to_numpy()
-    b_fac = (~b.str.contains(":")).to_numpy()
-    b_use = b.str.endswith(":use").to_numpy()
+    def flags(values: Sequence[Any], test: Any) -> npt.NDArray[np.bool_]:
+        return np.fromiter((test(str(v)) for v in values), dtype=bool, count=len(values))
+
+    s_fac = flags(supplier, lambda v: ":" not in v)
+    b_fac = flags(buyer, lambda v: ":" not in v)
+    b_use = flags(buyer, lambda v: v.endswith(":use"))
+    s_mkt = ~s_fac & ~flags(supplier, lambda v: v.endswith(":use"))
+    b_mkt = ~b_fac & ~b_use
+    cross = np.fromiter((str(a) != str(b) for a, b in zip(supplier_country, buyer_country, strict=True)), dtype=bool,
+                        count=len(supplier_country))
     return b_mkt & s_fac, s_mkt & cross, b_mkt & cross, s_mkt & (b_use | b_fac)
 
 
@@ -187,61 +193,47 @@ def candidate_edges(
       every output k and ``input.<f>.<k>`` from it for every input it has no edge for;
     * re-routing: for each commodity, every *producing* market (fed by a facility,
       or exporting in the baseline) → every *consuming* market (importing, or
-      feeding a use node or a facility) in another country, ``reroute.<k>.<from>.<to>``.
+      feeding a use node or a facility) in another country, ``reroute.<k>.<from>.<to>``
+      (in order of the producers' first appearance on the edges, then the consumers').
     """
     stage = _commodity_stage(nodes, edges)
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
-    country = dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True))
-    sup = edges["supplier"].astype(str)
-    buy = edges["buyer"].astype(str)
-    com = edges["commodity"].astype(str)
+    is_fac = nodes["kind"].astype(str).to_numpy() == "facility"
+    country = dict(zip(nodes["node"].astype(str).to_numpy()[is_fac].tolist(),
+                       nodes["country"].astype(str).to_numpy()[is_fac].tolist(), strict=True))
+    sup, buy, com, s_cty, b_cty = ([str(v) for v in edges[c].tolist()] for c in
+                                   ("supplier", "buyer", "commodity", "supplier_country", "buyer_country"))
     have_out = set(zip(sup, com, strict=True))
     have_in = set(zip(buy, com, strict=True))
-    new: list[dict[str, Any]] = []
+    rows: list[tuple[str, str, str, str, str, str, str, str]] = []  # edge, s, b, s/b country, k, kind, origin
     for f, k, role in zip(yields["facility"], yields["commodity"], yields["role"], strict=True):
         c = country.get(f, "")
         market = f"{c}:{k}"
         if role == "output" and (f, k) not in have_out:
-            new.append({"edge": f"supply.{f}.{k}", "supplier": f, "buyer": market, "supplier_country": c,
-                        "buyer_country": c, "commodity": k, "kind": "supply", "origin": "completion"})
+            rows.append((f"supply.{f}.{k}", str(f), market, c, c, str(k), "supply", "completion"))
         elif role == "input" and (f, k) not in have_in:
-            new.append({"edge": f"input.{f}.{k}", "supplier": market, "buyer": f, "supplier_country": c,
-                        "buyer_country": c, "commodity": k, "kind": "input", "origin": "completion"})
-    comp = pd.DataFrame(new, columns=[*EDGE_COLUMNS, "origin"])
-    allx = pd.concat([edges.assign(origin="observed"), comp], ignore_index=True)
-    pairs = set(
-        zip(allx["supplier"].astype(str), allx["buyer"].astype(str), allx["commodity"].astype(str), strict=True)
-    )
-    extra: list[dict[str, Any]] = []
+            rows.append((f"input.{f}.{k}", market, str(f), c, c, str(k), "input", "completion"))
+    all_s, all_b = sup + [r[1] for r in rows], buy + [r[2] for r in rows]  # observed and completion edges
+    all_sc, all_bc = s_cty + [r[3] for r in rows], b_cty + [r[4] for r in rows]
+    pairs = set(zip(all_s, all_b, com + [r[5] for r in rows], strict=True))
     for eid, s, b, sc, bc, k in offtakes:
         if (s, b, k) not in pairs:
             pairs.add((s, b, k))
-            extra.append({"edge": eid, "supplier": s, "buyer": b, "supplier_country": sc, "buyer_country": bc,
-                          "commodity": k, "kind": "trade", "origin": "offtake"})
+            rows.append((eid, s, b, sc, bc, k, "trade", "offtake"))
     if reroute:
-        s_all = allx["supplier"].astype(str)
-        b_all = allx["buyer"].astype(str)
-        prod_b, prod_s, cons_b, cons_s = role_masks(s_all, b_all, allx["supplier_country"], allx["buyer_country"])
-        producers = pd.concat([b_all[prod_b], s_all[prod_s]]).drop_duplicates()
-        consumers = pd.concat([b_all[cons_b], s_all[cons_s]]).drop_duplicates()
-        p = pd.DataFrame({"supplier": producers.to_numpy()})
-        q = pd.DataFrame({"buyer": consumers.to_numpy()})
-        for df, col, cc in ((p, "supplier", "supplier_country"), (q, "buyer", "buyer_country")):
-            parts = df[col].str.split(":", n=1, expand=True)
-            df[cc] = parts[0] if len(df) else pd.Series(dtype=str)
-            df["commodity"] = parts[1] if len(df) else pd.Series(dtype=str)
-        cand = p.merge(q, on="commodity")
-        cand = cand[cand["supplier_country"] != cand["buyer_country"]]
-        key = pd.Series(list(zip(cand["supplier"], cand["buyer"], cand["commodity"], strict=True)), dtype=object)
-        cand = cand[~key.isin(pairs).to_numpy()]
-        cand = cand.assign(
-            edge="reroute." + cand["commodity"] + "." + cand["supplier_country"] + "." + cand["buyer_country"],
-            kind="trade",
-            origin="reroute",
-        )
-        extra.extend(cand.to_dict("records"))  # type: ignore[arg-type]
-    out = pd.concat([comp, pd.DataFrame(extra, columns=[*EDGE_COLUMNS, "origin"])], ignore_index=True)
-    out["stage"] = out["commodity"].map(stage).fillna("")
-    return out[[*EDGE_COLUMNS, "origin"]].reset_index(drop=True)
+        prod_b, prod_s, cons_b, cons_s = role_masks(all_s, all_b, all_sc, all_bc)
 
+        def markets(on_buyer: npt.NDArray[np.bool_], on_supplier: npt.NDArray[np.bool_]) -> list[list[str]]:
+            ids = [all_b[i] for i in np.flatnonzero(on_buyer)] + [all_s[i] for i in np.flatnonzero(on_supplier)]
+            return [[m, *m.split(":", 1)] for m in dict.fromkeys(ids)]  # id, country, commodity
 
+        consumers: dict[str, list[tuple[str, str]]] = {}
+        for m, c, k in markets(cons_b, cons_s):  # candidates: producers × consumers of a commodity, in order
+            consumers.setdefault(k, []).append((m, c))
+        for s, sc, k in markets(prod_b, prod_s):
+            for b, bc in consumers.get(k, ()):
+                if sc != bc and (s, b, k) not in pairs:
+                    rows.append((f"reroute.{k}.{sc}.{bc}", s, b, sc, bc, k, "trade", "reroute"))
+    cols = ["edge", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "kind", "origin"]
+    out = pd.DataFrame(rows, columns=cols, dtype=object)
+    out["stage"] = np.array([stage.get(str(r[5]), "") for r in rows], dtype=object)
+    return out[[*EDGE_COLUMNS, "origin"]]

@@ -26,7 +26,7 @@ Supply ratios:
 
 The ratios solve :math:`s = \min(\mathbf 1, F(s))` with F monotone; it is found by
 fixed-point iteration from :math:`s = \mathbf 1` on arrays (one sparse pass per
-iteration: ``bincount`` for sums, ``minimum.at`` for the Leontief minimum).
+iteration: ``bincount`` for sums, ``minimum.reduceat`` for the Leontief minimum).
 The sequence decreases monotonically, so it converges to the greatest fixed
 point; on an acyclic network it is exact after as many passes as the longest path.
 
@@ -123,9 +123,10 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
 
     cols = ["node", "kind", "country", "commodity", "stage"]
     known = pd.DataFrame(columns=cols) if nodes is None else nodes
-    ids = pd.Index(known["node"].astype(str))
-    ends = pd.unique(pd.concat([edges["supplier"], edges["buyer"]], ignore_index=True).astype(str))
-    missing = [x for x in ends if x not in ids]
+    pos = {x: i for i, x in enumerate(known["node"].astype(str).tolist())}
+    sup = edges["supplier"].astype(str).tolist()
+    buy = edges["buyer"].astype(str).tolist()
+    missing = list(dict.fromkeys(x for x in sup + buy if x not in pos))
     if missing:
         extra = pd.DataFrame({
             "node": missing,
@@ -133,11 +134,11 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
             "country": [x.split(":")[0] if ":" in x else "" for x in missing],
             "commodity": [x.split(":")[1] if ":" in x else "" for x in missing],
         })
+        pos.update((x, len(known) + i) for i, x in enumerate(missing))
         known = pd.concat([known, extra], ignore_index=True)
-        ids = pd.Index(known["node"].astype(str))
     known = known.reset_index(drop=True)
-    src = np.asarray(ids.get_indexer(pd.Index(edges["supplier"].astype(str))), dtype=np.intp)
-    dst = np.asarray(ids.get_indexer(pd.Index(edges["buyer"].astype(str))), dtype=np.intp)
+    src = np.fromiter((pos[x] for x in sup), dtype=np.intp, count=len(sup))
+    dst = np.fromiter((pos[x] for x in buy), dtype=np.intp, count=len(buy))
     kind = np.asarray(known["kind"].astype(str).to_numpy(), dtype=np.str_)
     return NetworkIndex(nodes=known, src=src, dst=dst, kind=kind)
 
@@ -243,6 +244,9 @@ def propagate_fixed(
     e_fac = np.flatnonzero(into_fac)
     has_inputs = np.zeros(n, dtype=bool)
     has_inputs[gfac[gbase > 0]] = True
+    leontief = is_fac & has_inputs
+    order, starts, owner = _by_owner(gfac, np.arange(ng))
+    fed, based = denom > 0, gbase > 0
     s = np.ones(n)
     limit = max_iter if max_iter is not None else n + 1000
     it = 0
@@ -250,17 +254,14 @@ def propagate_fixed(
         it += 1
         flow = passed * s[idx.src]
         got = np.bincount(idx.dst, weights=flow, minlength=n)
-        new = np.ones(n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            node_ratio = np.where(denom > 0, (got + gap) / denom, 1.0)
+        node_ratio = np.divide(got + gap, denom, out=np.ones(n), where=fed)
         new = np.where(is_fac, 1.0, np.minimum(1.0, node_ratio))
         if ng:
             gsum = np.bincount(gcodes, weights=flow[e_fac], minlength=ng)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                gratio = np.where(gbase > 0, gsum / gbase, 1.0)
+            gratio = np.divide(gsum, gbase, out=np.ones(ng), where=based)
             fac_ratio = np.ones(n)
-            np.minimum.at(fac_ratio, gfac, gratio)
-            new = np.where(is_fac & has_inputs, np.minimum(1.0, fac_ratio), new)
+            fac_ratio[owner] = np.minimum(1.0, np.minimum.reduceat(gratio[order], starts))
+            new = np.where(leontief, fac_ratio, new)
         delta = float(np.max(np.abs(new - s))) if n else 0.0
         s = new
         if delta <= tol:
@@ -281,6 +282,14 @@ def propagate_fixed(
         tonnes[e_fac] = tonnes[e_fac] * scale[gcodes]
     taken, unsold, back = curtail(idx, tonnes, com_code, gap, tol=tol, max_iter=limit)
     return FixedResult(tonnes=taken, ratio=s, index=idx, iterations=it + back, unsold=unsold)
+
+
+def _by_owner(owner: IntArray, rows: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Sort ``rows`` (group positions) by ``owner[row]`` for ``ufunc.reduceat``: the order, run starts, run owners."""
+    order = rows[np.argsort(owner[rows], kind="stable")]
+    owned = owner[order]
+    starts = np.flatnonzero(np.r_[True, owned[1:] != owned[:-1]]) if owned.size else np.zeros(0, dtype=np.intp)
+    return order, starts, owned[starts]
 
 
 def _facility_groups(node: IntArray, commodity: IntArray, mask: npt.NDArray[np.bool_]) -> tuple[IntArray, IntArray]:
@@ -355,24 +364,23 @@ def curtail(
     gcode, gfac = _facility_groups(src, commodity, out_fac)
     ng = len(gfac)
     gout = np.bincount(gcode, weights=flows[out_fac], minlength=ng)
+    order, starts, owner = _by_owner(gfac, np.flatnonzero(gout > 0))
+    has_out = np.zeros(n, dtype=bool)
+    has_out[owner] = True
+    selling = is_fac & has_out
+    buying = is_market & (inflow > 0)
     rho = np.ones(n)
     it = 0
     while True:
         it += 1
         taken = flows * rho[dst]
-        new = np.ones(n)
         passed = np.bincount(src, weights=taken, minlength=n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            new = np.where(is_market & (inflow > 0), np.minimum(1.0, passed / inflow), new)
-        if ng:
+        new = np.where(buying, np.minimum(1.0, np.divide(passed, inflow, out=np.ones(n), where=buying)), 1.0)
+        if order.size:
             gtaken = np.bincount(gcode, weights=taken[out_fac], minlength=ng)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                share = np.where(gout > 0, gtaken / np.where(gout > 0, gout, 1.0), 0.0)
             fac_rho = np.zeros(n)
-            np.maximum.at(fac_rho, gfac[gout > 0], share[gout > 0])
-            has_out = np.zeros(n, dtype=bool)
-            has_out[gfac[gout > 0]] = True
-            new = np.where(is_fac & has_out, fac_rho, new)
+            fac_rho[owner] = np.maximum(0.0, np.maximum.reduceat(gtaken[order] / gout[order], starts))
+            new = np.where(selling, fac_rho, new)
         delta = float(np.max(np.abs(new - rho))) if n else 0.0
         rho = new
         if delta <= tol:
@@ -427,27 +435,31 @@ def shortfall_table(
     assert demand is not None
     got = np.bincount(index.dst, weights=tonnes, minlength=n)
     pos = np.flatnonzero(use)
-    nodes = index.nodes.iloc[pos]
     d = demand[pos]
     short = np.maximum(0.0, d - got[pos])
     short[np.abs(short) < 1e-9 * np.maximum(1.0, d)] = 0.0
-    return shortfall_frame(nodes, d, np.minimum(got[pos], d), short)
+    return shortfall_frame(index.nodes, pos, d, np.minimum(got[pos], d), short)
 
 
-def shortfall_frame(nodes: pd.DataFrame, demand: FloatArray, delivered: FloatArray,
+def shortfall_frame(nodes: pd.DataFrame, rows: IntArray, demand: FloatArray, delivered: FloatArray,
                     shortfall: FloatArray) -> pd.DataFrame:
-    """Build the shortfall table of both supply responses, one row per use node.
+    """Build the shortfall table of both supply responses, one row per use node (``rows`` of ``nodes``).
 
     ``shortfall_share`` = shortfall / demand (0 where there is no demand).
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(demand > 0, shortfall / demand, 0.0)
-    stage = nodes["stage"] if "stage" in nodes else pd.Series([""] * len(nodes))
+
+    def text(col: str) -> npt.NDArray[np.object_]:
+        if col not in nodes:
+            return np.full(len(rows), "", dtype=object)
+        return np.array([str(x) for x in nodes[col].to_numpy()[rows].tolist()], dtype=object)
+
     return pd.DataFrame({
-        "node": nodes["node"].astype(str).to_numpy(),
-        "country": nodes["country"].astype(str).to_numpy(),
-        "commodity": nodes["commodity"].astype(str).to_numpy(),
-        "stage": stage.astype(str).to_numpy(),
+        "node": text("node"),
+        "country": text("country"),
+        "commodity": text("commodity"),
+        "stage": text("stage"),
         "demand_t": demand,
         "delivered_t": delivered,
         "shortfall_t": shortfall,

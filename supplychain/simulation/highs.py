@@ -230,14 +230,17 @@ def with_rows(basis: Any, n_rows: int, n_cols: int | None = None) -> Any:
     stays a valid start (HiGHS rejects a basis of the wrong size; after ``clearSolver``
     that would mean a start from scratch).
     """
-    missing = n_rows - len(basis.row_status)
-    extra = (n_cols - len(basis.col_status)) if n_cols is not None else 0
+    rows = basis.row_status  # each read of a status list copies it out of HiGHS: read once
+    missing = n_rows - len(rows)
+    cols = basis.col_status if n_cols is not None else None
+    extra = (n_cols - len(cols)) if n_cols is not None and cols is not None else 0
     if missing <= 0 and extra <= 0:
         return basis
     out = highspy.HighsBasis()
     out.valid = True
-    out.col_status = [*basis.col_status, *([highspy.HighsBasisStatus.kLower] * max(0, extra))]
-    out.row_status = [*basis.row_status, *([highspy.HighsBasisStatus.kBasic] * max(0, missing))]
+    out.col_status = [*(cols if cols is not None else basis.col_status),
+                      *([highspy.HighsBasisStatus.kLower] * max(0, extra))]
+    out.row_status = [*rows, *([highspy.HighsBasisStatus.kBasic] * max(0, missing))]
     return out
 
 

@@ -32,7 +32,9 @@ class YearInputBuilder(ModelStructure):
     _dom_in: Any
     _cross_out: Any
     _is_ref_out: npt.NDArray[np.bool_]
-    _edge_pos: pd.Index
+    _edge_at: dict[str, int]
+    _route_at: dict[tuple[Any, Any, Any], Any] | None
+    node_ids: npt.NDArray[np.object_]
 
     def _position(self, edge_id: str) -> int:
         pos = self.edge_positions([edge_id])[0]
@@ -43,15 +45,32 @@ class YearInputBuilder(ModelStructure):
 
     def edge_positions(self, edge_ids: Sequence[str] | pd.Series) -> IntArray:
         """Model positions of edge ids (−1 when not in the model)."""
-        return np.asarray(self._edge_pos.get_indexer(pd.Index([str(e) for e in edge_ids])), dtype=np.intp)
+        at = self._edge_at
+        return np.fromiter((at.get(str(e), -1) for e in edge_ids), dtype=np.intp, count=len(edge_ids))
 
-    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
-        """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges)."""
+    def route_edge(self, supplier: str, buyer: str, commodity: str) -> Any:
+        """Return the id of the model edge from ``supplier`` to ``buyer`` of ``commodity`` (None: no such edge)."""
+        if self._route_at is None:  # read once: the model's edges do not change
+            e = self.edges
+            self._route_at = {(s, b, k): i for i, s, b, k in zip(e["edge"], e["supplier"], e["buyer"], e["commodity"],
+                                                                  strict=True)}
+        return self._route_at.get((supplier, buyer, commodity))
+
+    def edge_table(self, edges: pd.DataFrame, pos: IntArray | None = None) -> pd.DataFrame:
+        """Model edges with the year's baseline ``tonnes`` (0 for candidates and absent edges).
+
+        When ``edges`` has an ``entity`` column, the ``entity`` each model edge comes from (its
+        ``origin`` for edges outside the year). ``pos``: :meth:`edge_positions` of ``edges``, when known.
+        """
         t = np.zeros(len(self.edges))
-        pos = self.edge_positions(edges["edge"])
+        pos = self.edge_positions(edges["edge"]) if pos is None else pos
         ok = pos >= 0
         t[pos[ok]] = edges["tonnes"].to_numpy(dtype=float)[ok]
-        return self.edges.assign(tonnes=t)
+        if "entity" not in edges:
+            return self.edges.assign(tonnes=t)
+        entity = self.edges["origin"].to_numpy(dtype=object, copy=True)
+        entity[pos[ok]] = edges["entity"].astype(str).to_numpy()[ok]
+        return self.edges.assign(tonnes=t, entity=entity)
 
     def year_inputs(
         self,
@@ -120,7 +139,7 @@ class YearInputBuilder(ModelStructure):
         if cost is not None:
             c = c + cost
         lo = self.edge_values(lower or {})
-        ids = self.nodes["node"].astype(str).to_numpy()
+        ids = self.node_ids
         capcol, present = self.facility_capacity(nodes)
         override = self.facility_values(capacity or {})
         s = np.zeros(len(self.stock_markets))
@@ -139,7 +158,7 @@ class YearInputBuilder(ModelStructure):
 
     def facility_values(self, by_facility: Mapping[str, float]) -> FloatArray:
         """Return values by facility id as an array over the model's facilities (NaN elsewhere)."""
-        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
+        fac_ids = self.node_ids[self.facilities]
         out = np.full(len(fac_ids), np.nan)
         for fid, v in by_facility.items():
             out[fac_ids == fid] = v
@@ -153,12 +172,13 @@ class YearInputBuilder(ModelStructure):
         nodes : pandas.DataFrame
             The year's node table.
         """
-        fac_ids = self.nodes["node"].astype(str).to_numpy()[self.facilities]
-        yn = nodes.set_index(nodes["node"].astype(str))
-        present = np.asarray(pd.Index(fac_ids).isin(yn.index), dtype=bool)
-        if "capacity" not in yn:
+        fac_ids = self.node_ids[self.facilities].tolist()
+        at = {x: i for i, x in enumerate(nodes["node"].astype(str).tolist())}
+        present = np.array([f in at for f in fac_ids], dtype=bool)
+        if "capacity" not in nodes:
             return np.full(len(fac_ids), np.nan), present
-        return yn["capacity"].reindex(fac_ids).to_numpy(dtype=float), present
+        cap = nodes["capacity"].to_numpy(dtype=float)
+        return np.array([cap[at[f]] if f in at else np.nan for f in fac_ids], dtype=float), present
 
     def inputs_from_arrays(
         self,

@@ -246,12 +246,15 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self.index: NetworkIndex = index_network(nodes, model_edges)
         self.nodes = self.index.nodes
         self.edges = model_edges
-        self._edge_pos = pd.Index(model_edges["edge"].astype(str))
+        self._edge_at = {e: i for i, e in enumerate(model_edges["edge"].astype(str).tolist())}
+        self._route_at = None
         kind = self.index.kind
         self.facilities = np.flatnonzero(kind == "facility")
         self.markets = np.flatnonzero(kind == "market")
         self.uses = np.flatnonzero(kind == "use")
         node_ids = self.nodes["node"].astype(str)
+        self.node_ids = node_ids.to_numpy(dtype=object)
+        self.node_ids.flags.writeable = False
         self._node_pos = pd.Index(node_ids)
         stock_pos = self._node_pos.get_indexer(pd.Index(list(stocks)))
         self.stock_markets = np.asarray(sorted({int(p) for p in stock_pos if p >= 0}), dtype=np.intp)
@@ -665,7 +668,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         """Demand, delivered and shortfall per use node (same columns as the fixed response)."""
         d = inputs.demand
         z = self.shortfall(inputs, sol)
-        return shortfall_frame(self.nodes.iloc[self.uses], d, d - z, z)
+        return shortfall_frame(self.nodes, self.uses, d, d - z, z)
 
 
 Mode = Literal["fixed", "rebalance"]

@@ -21,7 +21,7 @@ variants and only bounds and costs change.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,7 +44,7 @@ from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, 
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
 from supplychain.simulation.stocks import StockLedger, StockRoutes
-from supplychain.simulation.targets import evaluate_targets
+from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class RunOutput:
     toggles: ToggleState
     solver: pd.DataFrame
     inactive: pd.DataFrame
-    nodes: dict[int, pd.DataFrame]
+    nodes: Mapping[int, pd.DataFrame]
     mode: Mode
     source: str
     years: tuple[int, ...]
@@ -204,15 +204,44 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
     pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
-    pos_of = {(s, b, k): e for e, s, b, k in zip(model.edges["edge"], model.edges["supplier"],
-                                                 model.edges["buyer"], model.edges["commodity"], strict=True)}
     offtake_edges = np.zeros(len(table), dtype=bool)
     for ob in offtake_bounds(world, year, active):
-        eid = pos_of.get((ob.supplier, ob.buyer, ob.commodity))
+        eid = model.route_edge(ob.supplier, ob.buyer, ob.commodity)
         if eid is not None and ob.tonnes > 0:
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
     return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges)
+
+
+class YearNodes(Mapping[int, pd.DataFrame]):
+    """A variant's simulated node tables by year, each with the response's unsold sinks (:func:`_with_sinks`).
+
+    The sinks are added when a year's table is first read (a sweep reads none), from the
+    year's unsold flow rows kept by :meth:`add`.
+    """
+
+    def __init__(self, nodes: dict[int, pd.DataFrame], unsold: dict[int, list[tuple[Any, Any, Any]]]) -> None:
+        self._nodes = nodes
+        self._unsold = unsold
+        self._read: dict[int, pd.DataFrame] = {}
+
+    def add(self, year: int, nodes: pd.DataFrame, flows: pd.DataFrame) -> None:
+        """Keep ``year``'s node table and the unsold rows of its flows."""
+        self._nodes[year] = nodes
+        at = np.flatnonzero(flows["kind"].to_numpy() == "unsold")
+        self._unsold[year] = list(zip(*(flows[c].to_numpy()[at].tolist() for c in ("buyer", "buyer_country",
+                                                                                    "commodity")), strict=True))
+
+    def __getitem__(self, year: int) -> pd.DataFrame:
+        if year not in self._read:
+            self._read[year] = _with_sinks(self._nodes[year], self._unsold[year])
+        return self._read[year]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
 
 
 @dataclass
@@ -224,8 +253,10 @@ class _Run:
     off_capacity: dict[str, float]
     ledger: StockLedger
     out: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {
-        k: [] for k in ("flows", "shortfall", "util", "att", "measures", "solver")})
-    nodes: dict[int, pd.DataFrame] = field(default_factory=dict)
+        k: [] for k in ("flows", "shortfall", "util", "att", "measures")})
+    years: list[int] = field(default_factory=list)
+    solver: list[dict[str, Any]] = field(default_factory=list)
+    nodes: YearNodes = field(default_factory=lambda: YearNodes({}, {}))
 
 
 class Simulator:
@@ -251,6 +282,11 @@ class Simulator:
     allocation : str, optional
         Who goes short when supply is scarce (:mod:`supplychain.simulation.rationing`):
         default the scenario's ``response.allocation``, else ``contracts_first``.
+    metrics : collection of str, optional
+        Compute only these measures (default every one), and what the scenario's targets
+        read (:func:`~supplychain.simulation.targets.target_metrics`); the shortfall rows
+        are always there. A sweep keeping a few measures skips the origin decompositions
+        and element tracing it would throw away.
     """
 
     def __init__(
@@ -264,8 +300,10 @@ class Simulator:
         objective: Objective = "lexicographic",
         blocks: bool | int = False,
         allocation: Rule | None = None,
+        metrics: Collection[str] | None = None,
     ) -> None:
         self.scenario = scenario
+        self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
         response = getattr(scenario, "response", None)
         default = response.allocation if response is not None else DEFAULT_RULE
         if objective == "weighted" and allocation is None:
@@ -296,6 +334,7 @@ class Simulator:
         self._blocks: BlockRebalance | None = None
         self.timings: dict[str, float] = {}
         self._inputs: dict[str, Any] | None = None
+        self._routes: StockRoutes | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -320,10 +359,8 @@ class Simulator:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
-            all_nodes = pd.concat([self.tables(y)[0] for y in self.years], ignore_index=True)
-            all_nodes = all_nodes.drop_duplicates("node", keep="last").sort_values("node").reset_index(drop=True)
-            all_edges = pd.concat([self.tables(y)[1] for y in reversed(self.years)], ignore_index=True)
-            all_edges = all_edges.drop_duplicates("edge", keep="first").sort_values("edge").reset_index(drop=True)
+            all_nodes = _union([self.tables(y)[0] for y in self.years], "node", last=True)
+            all_edges = _union([self.tables(y)[1] for y in reversed(self.years)], "edge")
             _base_nodes, base_edges = self.tables(self.years[0])
             yields = facility_yields(
                 all_nodes, base_edges, facilities=self.world.facilities, processes=self.world.processes
@@ -427,7 +464,7 @@ class Simulator:
         return [self._close(r, mode) for r in states]
 
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
-        """Simulate one year of the variant ``r`` and keep its tables."""
+        """Simulate one year of the variant ``r`` and keep its tables (``variant`` is added in :meth:`_close`)."""
         active, label = r.toggles.active, r.label
         r.ledger.open(year)  # stocks dated this year enter now
         if mode == "rebalance":
@@ -435,38 +472,39 @@ class Simulator:
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, stats = res
-        r.nodes[year] = _with_sinks(sim_nodes, flows)
-        r.out["flows"].append(flows.assign(variant=label))
-        r.out["shortfall"].append(short.assign(year=year, variant=label))
-        r.out["util"].append(util.assign(variant=label))
-        r.out["att"].append(att.assign(variant=label))
-        r.out["solver"].append(pd.DataFrame([{"year": year, "variant": label, "mode": mode, **stats}]))
+        r.nodes.add(year, sim_nodes, flows)
+        r.years.append(year)
+        r.out["flows"].append(flows)
+        r.out["shortfall"].append(short)
+        r.out["util"].append(util)
+        r.out["att"].append(att)
+        r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
-                                 inputs=inputs)
-        parts = [m, _shortfall_measures(short, year), _element_shortfall_measures(inputs["content"], short, year)]
-        m = pd.concat([p for p in parts if len(p)], ignore_index=True)
-        m = pd.concat([m, _element_exposure(m)], ignore_index=True)
-        r.out["measures"].append(m.assign(variant=label))
+                                 inputs=inputs, metrics=self.metrics)
+        rows, element_short = _shortfall_measures(inputs["content"], short, year)
+        parts = [m, rows, _element_exposure(m, element_short)]
+        r.out["measures"].extend(p for p in parts if len(p))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
         """Assemble the tables of a variant whose years are all simulated."""
         label = r.label
-        measures = _concat(r.out["measures"], MEASURE_COLUMNS)
-        flows = _concat(r.out["flows"], FLOW_COLUMNS)
+        measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
+        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
+        util["variant"] = label
         return RunOutput(
             measures=measures,
             flows=flows,
-            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS),
+            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
             utilisation=util,
             gainers=gainers_table(flows),
             targets=targets,
-            attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"]),
+            attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
             stocks=r.ledger.table().assign(variant=label),
             toggles=r.toggles,
-            solver=pd.concat(r.out["solver"], ignore_index=True),
+            solver=pd.DataFrame(r.solver),
             inactive=self._inactive(util, mode),
             nodes=r.nodes,
             mode=mode,
@@ -475,13 +513,18 @@ class Simulator:
             allocation=self.allocation,
         )
 
-    def edge_table(self, edges: pd.DataFrame) -> pd.DataFrame:
-        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from."""
-        table = self.model().edge_table(edges)
-        if "entity" in edges:
-            ent = dict(zip(edges["edge"].astype(str), edges["entity"].astype(str), strict=True))
-            table = table.assign(entity=table["edge"].map(ent).fillna(table["origin"]))
-        return table
+    def edge_table(self, edges: pd.DataFrame, pos: np.ndarray[Any, np.dtype[np.intp]] | None = None) -> pd.DataFrame:
+        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from.
+
+        ``pos``: the model position of each of ``edges`` (:meth:`RebalanceModel.edge_positions`), when known.
+        """
+        return self.model().edge_table(edges, pos)
+
+    def _stock_routes(self) -> StockRoutes:
+        """Return the stock routes of the model (read once)."""
+        if self._routes is None:
+            self._routes = StockRoutes.of(self.model())
+        return self._routes
 
     def _inactive(self, util: pd.DataFrame, mode: Mode) -> pd.DataFrame:
         """Investment projects with capacity that the ``fixed`` response leaves idle, per year.
@@ -492,9 +535,12 @@ class Simulator:
         cols = ["year", "variant", "facility", "country", "commodity", "capacity_t", "reason"]
         if mode != "fixed" or util.empty:
             return pd.DataFrame(columns=cols)
-        u = util[util["facility"].isin(list(self.investments)) & (util["capacity_t"].fillna(0.0) > TOL)]
-        return u.assign(reason="investment project: the fixed response keeps the baseline's trade pattern, "
-                               "which a new plant has no part in; use --mode rebalance")[cols].reset_index(drop=True)
+        cap = util["capacity_t"].to_numpy(dtype=float)
+        at = [i for i, f in enumerate(util["facility"].tolist()) if f in self.investments and cap[i] > TOL]
+        reason = ("investment project: the fixed response keeps the baseline's trade pattern, which a new plant "
+                  "has no part in; use --mode rebalance")
+        return pd.DataFrame({**{c: util[c].to_numpy()[at] for c in cols[:-1]},
+                             "reason": np.full(len(at), reason, dtype=object)})
 
     def switched_off(self, active: frozenset[str]) -> dict[str, float]:
         """Return capacity 0 for the investment facilities of agreements not in ``active``."""
@@ -520,12 +566,12 @@ class Simulator:
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
         # stocks cover the final use of their own market (nothing is re-routed)
-        gaps = {f"{c}:{k}": float(s) for c, k, s in zip(short["country"], short["commodity"], short["shortfall_t"],
-                                                        strict=True)}
-        demand = {f"{c}:{k}": float(d) for c, k, d in zip(short["country"], short["commodity"], short["demand_t"],
-                                                          strict=True)}
-        drawn = ledger.record(year, _baseline_stock_gap(edges, gaps), demand)
-        drawn = _net_of_baseline_draw(edges, drawn)
+        markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
+        gaps = dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
+        demand = dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True))
+        base = _stock_edge_draws(edges)
+        drawn = ledger.record(year, _baseline_stock_gap(base, gaps), demand)
+        drawn = _net_of_baseline_draw(base, drawn)
         return res, _apply_stock_cover(short, drawn), drawn
 
     def _year_fixed(
@@ -543,11 +589,11 @@ class Simulator:
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
         tonnes = _deliver_draws(edges, res.tonnes, drawn)
-        flows = _flow_frame(year, edges.assign(origin="observed"), edges["tonnes"].to_numpy(dtype=float), tonnes,
-                            eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal)
         unsold = _facility_unsold(edges, res.unsold)
-        flows = _concat([flows, _response_rows(year, unsold, drawn)], FLOW_COLUMNS[:-1])
+        flows = _flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float),
+                            eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
+                            drawn=drawn)
         sim_edges = _add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = _sim_nodes(res.index.nodes, edges, tonnes, drawn)
         util = _utilisation(year, nodes, edges, tonnes, off_capacity, unsold=_unsold_by_facility(unsold))
@@ -557,18 +603,17 @@ class Simulator:
         }
 
     def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
-                ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
+                ledger: StockLedger, pos: np.ndarray[Any, np.dtype[np.intp]]) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
-        ``effects``: the year's policy effects on the model's edges (the year's edges are among them). A dry
-        run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``effects``: the year's policy effects on the model's edges (the year's edges are among them, at
+        ``pos``). A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
         """
         model = self.model()
-        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[model.edge_positions(edges["edge"])]
+        blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
         _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
-        ids = model.nodes["node"].astype(str).to_numpy()[model.uses]
-        z = short.set_index("node")["shortfall_t"]
-        return z.reindex(ids).to_numpy(dtype=float)
+        z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
+        return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
     def _year_rebalance(
         self,
@@ -581,34 +626,35 @@ class Simulator:
         warm: bool,
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         model = self.model()
-        table = self.edge_table(edges)
+        pos = model.edge_positions(edges["edge"])
+        table = self.edge_table(edges, pos)
         pol = self.year_policies(year, table, active)
         eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
-        routes = StockRoutes.of(model)
+        routes = self._stock_routes()
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
         inputs = routes.limit(inputs, ledger.available())
-        floor = self._floors(year, nodes, edges, eff, ledger) if self.allocation == "contracts_first" else None
+        floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
         sol = self._solver().solve(inputs, warm=warm)
         short = model.shortfall_table(inputs, sol)
         draws = routes.record(ledger, year, inputs, sol)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
-        flows = _flow_frame(year, table, inputs.baseline, sol.tonnes,
-                            eff.edges["total_blocked_share"].to_numpy(dtype=float), inputs.cost, deal)
         in_year = np.zeros(len(table), dtype=bool)
-        in_year[model.edge_positions(edges["edge"])] = True
+        in_year[pos] = True
         keep = in_year | (sol.tonnes > TOL)
-        flows = flows.loc[keep].reset_index(drop=True)
-        sim_edges = table.assign(tonnes=sol.tonnes).loc[keep]
+        kept = table.loc[keep]
+        ids = model.node_ids
+        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
+        flows = _flow_frame(year, kept, inputs.baseline[keep], sol.tonnes[keep],
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
+                            unsold=unsold, drawn=draws)
+        sim_edges = kept.assign(tonnes=sol.tonnes[keep])
         sim_nodes = _sim_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = _add_release_edges(sim_edges, draws)
-        ids = model.nodes["node"].astype(str).to_numpy()
-        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        flows = _concat([flows, _response_rows(year, unsold, draws)], FLOW_COLUMNS[:-1])
         util = _utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
             zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
-        att = att.loc[(att["baseline_t"] > 0) | (att["exempted_by"] != "")].reset_index(drop=True)
+        att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
@@ -616,22 +662,53 @@ class Simulator:
 
 
 # --------------------------------------------------------------- helpers
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    frames = [f for f in frames if not f.empty]
-    if not frames:
+def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> pd.DataFrame:
+    """Stack ``frames`` keeping one row per ``key`` (its first, or ``last``, occurrence), sorted by ``key``."""
+    stacked = pd.concat(frames, ignore_index=True)
+    at: dict[Any, int] = {}
+    for i, k in enumerate(stacked[key].tolist()):
+        if last or k not in at:
+            at[k] = i
+    return stacked.take([at[k] for k in sorted(at)]).reset_index(drop=True)
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | None = None,
+            years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Stack the non-empty ``frames``: ``columns`` first (those present), then the others in order of appearance.
+
+    ``variant``: a column of that label added to every row; ``years``: one year per frame, a ``year``
+    column. With no rows at all, an empty table of ``columns``.
+    """
+    keep = [i for i, f in enumerate(frames) if not f.empty]
+    if not keep:
         return pd.DataFrame(columns=columns)
-    df = pd.concat(frames, ignore_index=True)
-    return df[[c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]]
+    df = pd.concat([frames[i] for i in keep], ignore_index=True)
+    if years is not None:
+        df["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
+    if variant is not None:
+        df["variant"] = variant
+    order = [c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]
+    return df if order == list(df.columns) else df[order]
 
 
 def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any, cost: Any,
-                deal: Any) -> pd.DataFrame:
+                deal: Any, *, origin: str | None = None, unsold: Mapping[Any, float] | None = None,
+                drawn: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Flow rows of the edges of ``table``, then those of :func:`_response_rows` (:data:`FLOW_COLUMNS` but ``variant``).
+
+    ``origin``: one origin for every edge row (default the table's ``origin``, else ``observed``).
+    """
+    n = len(table)
     base = np.asarray(baseline, dtype=float)
     t = np.asarray(tonnes, dtype=float)
     t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
     b = np.asarray(blocked, dtype=float)
-    return pd.DataFrame({
-        "year": year,
+
+    def text(col: str, default: str) -> np.ndarray[Any, np.dtype[Any]]:
+        return table[col].to_numpy() if col in table else np.full(n, default, dtype=object)
+
+    cols: dict[str, Any] = {
+        "year": np.full(n, year, dtype=np.int64),
         "edge": table["edge"].astype(str).to_numpy(),
         "entity": table["entity"].astype(str).to_numpy() if "entity" in table else table["origin"].to_numpy(),
         "supplier": table["supplier"].to_numpy(),
@@ -639,94 +716,101 @@ def _flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, bloc
         "supplier_country": table["supplier_country"].to_numpy(),
         "buyer_country": table["buyer_country"].to_numpy(),
         "commodity": table["commodity"].to_numpy(),
-        "stage": table["stage"].to_numpy() if "stage" in table else "",
+        "stage": text("stage", ""),
         "kind": table["kind"].to_numpy(),
-        "origin": table["origin"].to_numpy() if "origin" in table else "observed",
+        "origin": np.full(n, origin, dtype=object) if origin is not None else text("origin", "observed"),
         "baseline_t": base,
         "tonnes": t,
         "change_t": t - base,
         "blocked_share": b,
         "cost_per_t": np.asarray(cost, dtype=float),
         "status": flow_status(base, t, b, np.asarray(deal, dtype=bool)),
-    })
+    }
+    extra = _response_rows(year, unsold or {}, drawn or {})
+    if extra:
+        cols = {c: np.concatenate([cols[c], extra[c]]) for c in cols}
+    return pd.DataFrame(cols)
 
 
 def _stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
     """Tonnes drawn per market on baseline stock edges (``C:k:stock`` → ``C:k``)."""
-    s = edges["supplier"].astype(str)
-    m = s.str.endswith(":stock")
-    if not m.any():
+    sup = edges["supplier"].astype(str).tolist()
+    at = [i for i, x in enumerate(sup) if x.endswith(":stock")]
+    if not at:
         return {}
-    g = edges.loc[m].groupby(s[m].str.rsplit(":", n=1).str[0])["tonnes"].sum()
-    return {str(k): float(v) for k, v in g.items()}
+    t = edges["tonnes"].to_numpy(dtype=float)[at].tolist()
+    return group_sums([sup[i].rsplit(":", 1)[0] for i in at], t)
 
 
 def _limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float64]],
                        ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
-    levels = ledger.available()
-    s = edges["supplier"].astype(str)
-    for i in np.flatnonzero(s.str.endswith(":stock").to_numpy()):
-        m = s.iloc[i].rsplit(":", 1)[0]
-        t = float(edges["tonnes"].iloc[i])
+    levels = ledger.levels
+    if not levels:
+        return b
+    tonnes = edges["tonnes"].to_numpy(dtype=float)
+    for i, s in enumerate(edges["supplier"].astype(str).tolist()):
+        if not s.endswith(":stock"):
+            continue
+        m = s.rsplit(":", 1)[0]
+        t = float(tonnes[i])
         if t > 0 and m in levels and levels[m] < t:
             b[i] = b[i] + (1.0 - levels[m] / t) - b[i] * (1.0 - levels[m] / t)
     return b
 
 
-def _baseline_stock_gap(edges: pd.DataFrame, gaps: Mapping[str, float]) -> dict[str, float]:
-    """Gap a stock must fill in the fixed response: its baseline draw plus the final-use shortfall."""
-    base = _stock_edge_draws(edges)
+def _baseline_stock_gap(base: Mapping[str, float], gaps: Mapping[str, float]) -> dict[str, float]:
+    """Gap a stock must fill in the fixed response: its baseline draw plus the final-use shortfall.
+
+    ``base``: the baseline draws per market (:func:`_stock_edge_draws`).
+    """
     return {m: base.get(m, 0.0) + gaps.get(m, 0.0) for m in set(base) | set(gaps)}
 
 
-def _net_of_baseline_draw(edges: pd.DataFrame, drawn: Mapping[str, float]) -> dict[str, float]:
-    base = _stock_edge_draws(edges)
+def _net_of_baseline_draw(base: Mapping[str, float], drawn: Mapping[str, float]) -> dict[str, float]:
     return {m: max(0.0, d - base.get(m, 0.0)) for m, d in drawn.items()}
 
 
 def _apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.DataFrame:
     if not drawn:
         return short
-    short = short.copy()
-    key = short["country"].astype(str) + ":" + short["commodity"].astype(str)
-    cover = key.map(drawn).fillna(0.0).to_numpy(dtype=float)
-    cover = np.minimum(cover, short["shortfall_t"].to_numpy(dtype=float))
-    short["delivered_t"] = short["delivered_t"] + cover
-    short["shortfall_t"] = short["shortfall_t"] - cover
+    keys = [f"{c}:{k}" for c, k in zip(short["country"].astype(str).tolist(), short["commodity"].astype(str).tolist(),
+                                       strict=True)]
+    cover = np.array([drawn.get(k, np.nan) for k in keys], dtype=float)
+    gap = short["shortfall_t"].to_numpy(dtype=float)
+    cover = np.minimum(np.where(np.isnan(cover), 0.0, cover), gap)
     d = short["demand_t"].to_numpy(dtype=float)
-    short["shortfall_share"] = np.where(d > 0, short["shortfall_t"].to_numpy(dtype=float) / np.where(d > 0, d, 1), 0)
-    return short
+    left = gap - cover
+    return short.assign(delivered_t=short["delivered_t"].to_numpy(dtype=float) + cover, shortfall_t=left,
+                        shortfall_share=np.where(d > 0, left / np.where(d > 0, d, 1), 0))
 
 
 def _sim_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Mapping[str, float]) -> pd.DataFrame:
     """Node table after the response: primary production = simulated output of primary producers."""
-    nodes = nodes.copy()
-    if "primary" not in nodes:
-        nodes["primary"] = 0.0
-    nodes["primary"] = nodes["primary"].astype(float).fillna(0.0)
+    primary = nodes["primary"].to_numpy(dtype=float) if "primary" in nodes else np.zeros(len(nodes))
+    primary = np.where(np.isnan(primary), 0.0, primary)
     t = np.asarray(tonnes, dtype=float)
     out = group_sums(edges["supplier"].astype(str).tolist(), t.tolist())
-    ids = nodes["node"].astype(str)
-    kind = nodes["kind"].astype(str)
-    into = set(edges.loc[t > 0, "buyer"].astype(str))
-    primary_fac = (kind == "facility") & ~ids.isin(into)
-    primary_fac &= (nodes["primary"] > 0) | ids.str.contains(".", regex=False)
-    stock = kind == "stock"
-    sel = primary_fac | stock
-    nodes.loc[sel, "primary"] = _lookup(out, ids[sel].tolist())
+    ids = nodes["node"].astype(str).tolist()
+    kind = nodes["kind"].astype(str).to_numpy()
+    into = set(edges["buyer"].astype(str).to_numpy()[t > 0].tolist())
+    primary_fac = (kind == "facility") & np.array([i not in into and (p > 0 or "." in i)
+                                                   for i, p in zip(ids, primary.tolist(), strict=True)], dtype=bool)
+    sel = np.flatnonzero(primary_fac | (kind == "stock"))
+    primary[sel] = _lookup(out, [ids[i] for i in sel.tolist()])
     release = [m for m, d in draws.items() if d > TOL]
-    if release:
+    at = {node: i for i, node in enumerate(ids)}
+    for m in release:  # a stock node that is there adds the draw to its primary
+        if f"{m}:stock" in at:
+            primary[at[f"{m}:stock"]] += draws[m]
+    nodes = nodes.assign(primary=primary)
+    new = [m for m in release if f"{m}:stock" not in at]
+    if new:  # a draw from a market without a stock node: the node, with the draw as its primary
         extra = pd.DataFrame({
-            "node": [f"{m}:stock" for m in release], "kind": "stock",
-            "country": [m.split(":")[0] for m in release], "commodity": [m.split(":")[1] for m in release],
-            "primary": [draws[m] for m in release],
+            "node": [f"{m}:stock" for m in new], "kind": "stock",
+            "country": [m.split(":")[0] for m in new], "commodity": [m.split(":")[1] for m in new],
+            "primary": [draws[m] for m in new],
         })
-        extra = extra[~extra["node"].isin(ids)]
         nodes = pd.concat([nodes, extra], ignore_index=True)
-        has = nodes["node"].isin([f"{m}:stock" for m in release]) & ~nodes.index.isin(extra.index)
-        for m in release:
-            sel2 = (nodes["node"] == f"{m}:stock") & has
-            nodes.loc[sel2, "primary"] = nodes.loc[sel2, "primary"] + draws[m]
     return nodes.reset_index(drop=True)
 
 
@@ -754,11 +838,14 @@ def _deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float])
 def _facility_unsold(edges: pd.DataFrame, unsold: Any) -> dict[tuple[str, str, str], float]:
     """Unsold output of the ``fixed`` response per (facility, country, commodity) (:func:`curtail`)."""
     u = np.asarray(unsold, dtype=float)
+    at = np.flatnonzero(u > TOL)
     out: dict[tuple[str, str, str], float] = {}
-    for i in np.flatnonzero(u > TOL).tolist():
-        key = (str(edges["supplier"].iloc[i]), str(edges["supplier_country"].iloc[i]),
-               str(edges["commodity"].iloc[i]))
-        out[key] = out.get(key, 0.0) + float(u[i])
+    if not at.size:
+        return out
+    cols = [edges[c].to_numpy()[at].tolist() for c in ("supplier", "supplier_country", "commodity")]
+    for s, c, k, x in zip(*cols, u[at].tolist(), strict=True):
+        key = (str(s), str(c), str(k))
+        out[key] = out.get(key, 0.0) + x
     return out
 
 
@@ -770,7 +857,7 @@ def _unsold_by_facility(unsold: Mapping[tuple[str, str, str], float]) -> dict[st
     return out
 
 
-def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> pd.DataFrame:
+def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, float]) -> dict[str, Any]:
     """Flow rows of what the response leaves: unsold material and stock released beyond the baseline.
 
     ``unsold`` is keyed by market id (the LP: a market's unsold column) or by
@@ -797,26 +884,32 @@ def _response_rows(year: int, unsold: Mapping[Any, float], drawn: Mapping[str, f
                      "buyer": m, "supplier_country": country, "buyer_country": country, "commodity": commodity,
                      "kind": "stock", "tonnes": d, "status": "stock"})
     if not rows:
-        return pd.DataFrame(columns=FLOW_COLUMNS[:-1])
+        return {}
     n = len(rows)
     tonnes = np.array([r["tonnes"] for r in rows], dtype=float)
     fill: dict[str, Any] = {"year": np.full(n, year, dtype=np.int64), "stage": np.full(n, "", dtype=object),
                             "origin": np.full(n, "response", dtype=object), "baseline_t": np.zeros(n),
                             "tonnes": tonnes, "change_t": tonnes.copy(), "blocked_share": np.zeros(n),
                             "cost_per_t": np.zeros(n)}
-    return pd.DataFrame({c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object)
-                         for c in FLOW_COLUMNS[:-1]})
+    return {c: fill[c] if c in fill else np.array([r[c] for r in rows], dtype=object) for c in FLOW_COLUMNS[:-1]}
 
 
-def _with_sinks(nodes: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
-    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table."""
-    sinks = flows.loc[flows["kind"].eq("unsold"), ["buyer", "buyer_country", "commodity"]].drop_duplicates("buyer")
-    sinks = sinks[~sinks["buyer"].isin(nodes["node"])]
-    if sinks.empty:
+def _with_sinks(nodes: pd.DataFrame, unsold: Sequence[tuple[Any, Any, Any]]) -> pd.DataFrame:
+    """Add the response's unsold sinks (``<market>:unsold``, kind ``unsold``) to a year's node table.
+
+    ``unsold``: (buyer, buyer country, commodity) of the year's unsold flow rows.
+    """
+    if not unsold:
         return nodes
-    extra = pd.DataFrame({"node": sinks["buyer"].to_numpy(), "kind": "unsold",
-                          "country": sinks["buyer_country"].to_numpy(), "commodity": sinks["commodity"].to_numpy(),
-                          "primary": 0.0})
+    known = set(nodes["node"].tolist())
+    first: dict[Any, tuple[Any, Any]] = {}
+    for b, c, k in unsold:
+        if b not in first and b not in known:
+            first[b] = (c, k)
+    if not first:
+        return nodes
+    extra = pd.DataFrame({"node": list(first), "kind": "unsold", "country": [c for c, _ in first.values()],
+                          "commodity": [k for _, k in first.values()], "primary": 0.0})
     return pd.concat([nodes, extra], ignore_index=True)
 
 
@@ -846,37 +939,47 @@ def _utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: An
     ``output_t`` is the reference output shipped; ``unsold_t`` what the facility made beyond
     that (``fixed``: joint products nobody takes; the LP reports unsold material at markets).
     """
-    fac = nodes[nodes["kind"].astype(str) == "facility"]
+    at = np.flatnonzero(nodes["kind"].astype(str).to_numpy() == "facility")
+
+    def col(name: str) -> list[str]:
+        return [str(x) for x in nodes[name].to_numpy()[at].tolist()]
+
+    ids = col("node")
+    fcom = col("commodity")
     t = np.asarray(tonnes, dtype=float)
-    com = edges["commodity"].astype(str).to_numpy()
-    sup = edges["supplier"].astype(str).to_numpy()
-    ref = dict(zip(fac["node"].astype(str), fac["commodity"].astype(str), strict=True))
-    is_ref = np.array([ref.get(s) == c for s, c in zip(sup, com, strict=True)], dtype=bool)
-    base = edges["tonnes"].to_numpy(dtype=float)
-    out = group_sums(sup[is_ref].tolist(), t[is_ref].tolist())
-    out0 = group_sums(sup[is_ref].tolist(), base[is_ref].tolist())
-    ids = fac["node"].astype(str)
-    cap = fac["capacity"].to_numpy(dtype=float) if "capacity" in fac else np.full(len(fac), np.nan)
+    ref = dict(zip(ids, fcom, strict=True))
+    sup = edges["supplier"].astype(str).tolist()
+    is_ref = [i for i, (s, c) in enumerate(zip(sup, edges["commodity"].astype(str).tolist(), strict=True))
+              if ref.get(s) == c]
+    ref_sup = [sup[i] for i in is_ref]
+    out = group_sums(ref_sup, t[is_ref].tolist())
+    out0 = group_sums(ref_sup, edges["tonnes"].to_numpy(dtype=float)[is_ref].tolist())
+    cap = nodes["capacity"].to_numpy(dtype=float)[at] if "capacity" in nodes else np.full(len(at), np.nan)
     if capacity is not None:
-        cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
-    cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap, strict=True)], dtype=float)
-    o = _lookup(out, ids.tolist())
-    o0 = _lookup(out0, ids.tolist())
+        cap = np.array([capacity.get(i, c) for i, c in zip(ids, cap.tolist(), strict=True)], dtype=float)
+    if off_capacity:
+        cap = np.array([off_capacity.get(i, c) for i, c in zip(ids, cap.tolist(), strict=True)], dtype=float)
+    o = _lookup(out, ids)
+    o0 = _lookup(out0, ids)
     with np.errstate(invalid="ignore", divide="ignore"):
         u = np.where(cap > 0, o / cap, np.nan)
     return pd.DataFrame({
-        "year": year, "facility": ids.to_numpy(), "country": fac["country"].astype(str).to_numpy(),
-        "commodity": fac["commodity"].astype(str).to_numpy(),
-        "facility_kind": fac["facility_kind"].astype(str).to_numpy() if "facility_kind" in fac else "",
+        "year": year, "facility": np.array(ids, dtype=object), "country": np.array(col("country"), dtype=object),
+        "commodity": np.array(fcom, dtype=object),
+        "facility_kind": np.array(col("facility_kind"), dtype=object) if "facility_kind" in nodes else "",
         "capacity_t": cap, "baseline_t": o0, "output_t": o, "utilisation": u,
         "spare_t": np.where(np.isnan(cap), np.nan, np.maximum(0.0, cap - o)),
         "curtailed_t": np.where(o0 - o > TOL * np.maximum(1.0, o0), o0 - o, 0.0),
-        "unsold_t": ids.map(dict(unsold or {})).fillna(0.0).to_numpy(dtype=float),
+        "unsold_t": _lookup(dict(unsold or {}), ids),
     })
 
 
 def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
     """Suppliers whose cross-border deliveries grew, per year, variant, country and commodity.
+
+    Per key (year, variant, supplier country, commodity) of the cross-border flows, summed as pandas'
+    group sums (:func:`~supplychain.graph.sums.group_sums`): ``gain_t`` = Σ ``tonnes`` − Σ ``baseline_t``,
+    kept where it exceeds 10⁻⁶ × max(1, Σ ``baseline_t``).
 
     Returns
     -------
@@ -887,67 +990,93 @@ def gainers_table(flows: pd.DataFrame) -> pd.DataFrame:
     cols = ["year", "variant", "supplier_country", "commodity", "baseline_t", "tonnes", "gain_t", "buyers"]
     if flows.empty:
         return pd.DataFrame(columns=cols)
-    tr = flows[flows["supplier_country"] != flows["buyer_country"]]
-    g = tr.groupby(["year", "variant", "supplier_country", "commodity"], sort=True, dropna=False).agg(
-        baseline_t=("baseline_t", "sum"), tonnes=("tonnes", "sum"))
-    g["gain_t"] = g["tonnes"] - g["baseline_t"]
-    g = g[g["gain_t"] > TOL * np.maximum(1.0, g["baseline_t"])].reset_index()
-    up = tr[tr["change_t"] > TOL]
-    buyers = up.groupby(["year", "variant", "supplier_country", "commodity"], dropna=False)["buyer_country"].agg(
-        lambda s: ",".join(sorted(set(map(str, s)))))
-    g["buyers"] = [buyers.get(tuple(r), "") for r in g[["year", "variant", "supplier_country", "commodity"]]
-                   .itertuples(index=False, name=None)]
-    return g.sort_values(["year", "gain_t"], ascending=[True, False], kind="stable")[cols].reset_index(drop=True)
-
-
-def _shortfall_measures(short: pd.DataFrame, year: int) -> pd.DataFrame:
+    sc = flows["supplier_country"].to_numpy()
+    tr = np.flatnonzero(sc != flows["buyer_country"].to_numpy())
+    keys = list(zip(*(flows[c].to_numpy()[tr].tolist() for c in cols[:4]), strict=True))
+    base = group_sums(keys, flows["baseline_t"].to_numpy(dtype=float)[tr].tolist())
+    tonnes = group_sums(keys, flows["tonnes"].to_numpy(dtype=float)[tr].tolist())
+    up: dict[Any, set[str]] = {}
+    buyer = flows["buyer_country"].to_numpy()[tr].tolist()
+    for k, b, c in zip(keys, buyer, flows["change_t"].to_numpy(dtype=float)[tr].tolist(), strict=True):
+        if c > TOL:
+            up.setdefault(k, set()).add(str(b))
+    rows = []
+    for k in sorted(base):
+        gain = tonnes[k] - base[k]
+        if gain > TOL * max(1.0, base[k]):
+            rows.append((k, base[k], tonnes[k], gain, ",".join(sorted(up.get(k, ())))))
+    rows.sort(key=lambda r: (r[0][0], -r[3]))
     return pd.DataFrame({
-        "year": year, "country": short["country"].to_numpy(), "commodity": short["commodity"].to_numpy(),
-        "stage": short["stage"].to_numpy(), "metric": "shortfall_share",
-        "value": short["shortfall_share"].to_numpy(dtype=float), "unit": "share", "basis": "t of demand",
-        "source_country": "", "partner": "", "label": "", "scenario": "",
+        "year": np.array([r[0][0] for r in rows], dtype=flows["year"].to_numpy().dtype),
+        "variant": np.array([r[0][1] for r in rows], dtype=object),
+        "supplier_country": np.array([r[0][2] for r in rows], dtype=object),
+        "commodity": np.array([r[0][3] for r in rows], dtype=object),
+        "baseline_t": np.array([r[1] for r in rows], dtype=float),
+        "tonnes": np.array([r[2] for r in rows], dtype=float),
+        "gain_t": np.array([r[3] for r in rows], dtype=float),
+        "buyers": np.array([r[4] for r in rows], dtype=object if rows else float),  # empty: as pandas makes it
     })
 
 
-def _element_shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
-                                 year: int) -> pd.DataFrame:
-    """Rows of ``element_shortfall_share`` per country and element key (``metrics.elements.element_shortfall``).
+def _shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
+                        year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Measure rows of a year's shortfall: ``shortfall_share`` per use node, then ``element_shortfall_share``.
 
-    ``content``: the scenario's element contents (:func:`~supplychain.metrics.elements.element_content`).
+    The element rows are per country and element key (``metrics.elements.element_shortfall``; ``content``:
+    the scenario's element contents, :func:`~supplychain.metrics.elements.element_content`). Returns the
+    rows and the element shortfall table (``country``, ``commodity`` = element key, ``value``).
     """
     from supplychain.metrics.elements import element_shortfall
 
-    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame()
-    if not len(e):
-        return e
-    return pd.DataFrame({
-        "year": year, "country": e["country"].to_numpy(), "commodity": e["commodity"].to_numpy(), "stage": "",
-        "metric": "element_shortfall_share", "value": e["value"].to_numpy(dtype=float), "unit": "share",
-        "basis": "t " + e["commodity"] + " contained in demand", "source_country": "", "partner": "", "label": "",
-        "scenario": "",
+    e = element_shortfall(short, content) if content and len(short) else pd.DataFrame(
+        columns=["country", "commodity", "value"])
+    n, k = len(short), len(e)
+    key = e["commodity"].to_numpy(dtype=object)
+
+    def both(mine: Any, element: Any) -> np.ndarray[Any, np.dtype[Any]]:
+        return np.concatenate([mine, element])
+
+    rows = pd.DataFrame({
+        "year": np.full(n + k, year, dtype=np.int64),
+        "country": both(short["country"].to_numpy(), e["country"].to_numpy(dtype=object)),
+        "commodity": both(short["commodity"].to_numpy(), key),
+        "stage": both(short["stage"].to_numpy(), np.full(k, "", dtype=object)),
+        "metric": np.array(["shortfall_share"] * n + ["element_shortfall_share"] * k, dtype=object),
+        "value": both(short["shortfall_share"].to_numpy(dtype=float), e["value"].to_numpy(dtype=float)),
+        "unit": "share",
+        "basis": np.array(["t of demand"] * n + [f"t {c} contained in demand" for c in key.tolist()], dtype=object),
+        "source_country": "", "partner": "", "label": "", "scenario": "",
     })
+    return rows, e
 
 
-def _element_exposure(m: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) from a year's element rows."""
+def _element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``element_exposed_share`` (``metrics.elements.element_exposure``) of a year.
+
+    ``m``: the year's measures (its ``element_dependence`` rows); ``short``: its element shortfall
+    per country and element key (:func:`_shortfall_measures`).
+    """
     from supplychain.metrics.elements import element_exposure
 
-    dep = m[m["metric"].eq("element_dependence")]
+    if m.empty:
+        return m
+    dep: pd.DataFrame = m.loc[m["metric"].to_numpy() == "element_dependence"]
     if dep.empty:
         return dep
-    s = m[m["metric"].eq("element_shortfall_share")]
-    by_key = dict(zip(zip(s["country"].tolist(), s["commodity"].tolist(), strict=True),
-                      s["value"].to_numpy(dtype=float).tolist(), strict=True))
-    short = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
-                                                        strict=True)], dtype=float)
+    by_key: dict[tuple[Any, Any], float] = {}
+    if len(short):
+        by_key = dict(zip(zip(short["country"].tolist(), short["commodity"].tolist(), strict=True),
+                          short["value"].to_numpy(dtype=float).tolist(), strict=True))
+    gap = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
+                                                      strict=True)], dtype=float)
     return dep.assign(metric="element_exposed_share",
-                      value=element_exposure(dep["value"].to_numpy(dtype=float),
-                                             np.where(np.isnan(short), 0.0, short)))
+                      value=element_exposure(dep["value"].to_numpy(dtype=float), np.where(np.isnan(gap), 0.0, gap)))
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
                          source: str, variant: str = "", planned: pd.DataFrame | None = None,
-                         inputs: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                         inputs: Mapping[str, Any] | None = None,
+                         metrics: Collection[str] | None = None) -> pd.DataFrame:
     """Exposure measures of the adjusted network of one year.
 
     The simulated edge table (tonnes after the response) and node table (primary
@@ -955,7 +1084,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     exposure engine unchanged: :func:`supplychain.metrics.measures.measures_from_tables`.
     ``planned``: the year's baseline edge table, whose consumption is what ``exposed_share``
     counts unmet demand against (:mod:`supplychain.metrics.exposure`). ``inputs``: the scenario's
-    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand.
+    :func:`~supplychain.metrics.measures.scenario_inputs`, when already at hand. ``metrics``: only
+    these (default every one; ``measures_from_tables``).
     """
     from functools import partial
 
@@ -973,7 +1103,7 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
         nodes, edges, year=year, source=src, source_name=source_label(source),
         scenario_name=scenario.scenario.name, variant=variant, compiled=cg,
         **(inputs if inputs is not None else scenario_inputs(scenario)),
-        planned=consumption(planned) if planned is not None else None,
+        planned=consumption(planned) if planned is not None else None, metrics=metrics,
     )
 
 

@@ -150,6 +150,8 @@ class StockLedger:
         """
         from supplychain.graph.allocate import stock_table
 
+        if not scenario.stockpiles:
+            return cls({})
         ordered = sorted(years)
         ledger = cls.from_table(stock_table(scenario, ordered[0]))
         for before, year in itertools.pairwise(ordered):

@@ -26,7 +26,7 @@ import pandas as pd
 
 from supplychain.schema.model import Target
 
-__all__ = ["TARGET_COLUMNS", "evaluate_targets", "verdict_reason"]
+__all__ = ["TARGET_COLUMNS", "TARGET_METRIC_ALIASES", "evaluate_targets", "target_metrics", "verdict_reason"]
 
 TARGET_COLUMNS = [
     "target",
@@ -47,13 +47,39 @@ TARGET_COLUMNS = [
 ]
 """Columns of the targets table."""
 
+TARGET_METRIC_ALIASES: dict[str, str] = {"direct_share": "direct_import_share"}
+"""Target metric names that read another measure."""
+
+
+def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
+    """Return the metrics of the measures table that ``targets`` read (their verdicts need these rows).
+
+    A target reads its own metric (through :data:`TARGET_METRIC_ALIASES`) and the shortfall
+    beside it; ``element_exposed_share`` is computed from ``element_dependence``.
+
+    Examples
+    --------
+    >>> t = Target(country="US", commodity="NdPr", metric="element_exposed_share", max=0.25, by=2030)
+    >>> sorted(target_metrics({"t": t}))
+    ['element_dependence', 'element_exposed_share', 'element_shortfall_share']
+    """
+    out: set[str] = set()
+    for t in targets.values():
+        metric = TARGET_METRIC_ALIASES.get(t.metric, t.metric)
+        element = metric in ("element_dependence", "element_exposed_share")
+        out |= {metric, "element_shortfall_share" if element else "shortfall_share"}
+        if metric == "element_exposed_share":
+            out.add("element_dependence")
+    return frozenset(out)
+
+
 _NAMES = {"exposed_share": "exposed share", "traced_share": "traced share", "direct_share": "direct share",
           "net_import_reliance": "net import reliance", "shortfall_share": "unmet demand",
           "element_exposed_share": "exposed share of the element", "element_dependence": "traced share of the element"}
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %" if abs(100 * x - round(100 * x)) < 0.05 or abs(x) >= 0.1 else f"{100 * x:.1f} %"
+    return f"{100 * x:.0f}%" if abs(100 * x - round(100 * x)) < 0.05 or abs(x) >= 0.1 else f"{100 * x:.1f}%"
 
 
 def verdict_reason(metric: str, value: float, bound: str, threshold: float, status: str, shortfall: float,
@@ -63,11 +89,11 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     Examples
     --------
     >>> verdict_reason("exposed_share", 0.78, "max", 0.25, "fail", 0.44, 2030)
-    'fails: exposed share 78 % > 25 % in 2030 (44 % of demand unmet)'
+    'fails: exposed share 78% > 25% in 2030 (44% of demand unmet)'
     >>> verdict_reason("traced_share", 0.22, "max", 0.25, "pass", 0.0, 2030)
-    'passes: traced share 22 % ≤ 25 % in 2030, no unmet demand'
+    'passes: traced share 22% ≤ 25% in 2030, no unmet demand'
     >>> verdict_reason("traced_share", 0.0, "max", 0.25, "pass", 0.44, 2030)
-    'passes on the traced share of delivered supply: 0 % ≤ 25 % in 2030, but 44 % of demand unmet'
+    'passes on the traced share of delivered supply: 0% ≤ 25% in 2030, but 44% of demand unmet'
     """
     name = _NAMES.get(metric, metric)
     op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
@@ -121,7 +147,7 @@ def evaluate_targets(
     ...                   "metric": ["exposed_share"], "source_country": ["CN"], "value": [0.4]})
     >>> r = evaluate_targets({"t": t}, m, [2029, 2030]).iloc[0]
     >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"], r["reason"]
-    (False, -0.15, 'fail', 'fails: exposed share 40 % > 25 % in 2030')
+    (False, -0.15, 'fail', 'fails: exposed share 40% > 25% in 2030')
 
     A traced China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
     and the target allows at most 10 %:
@@ -137,28 +163,32 @@ def evaluate_targets(
     """
     rows: list[dict[str, Any]] = []
     years = sorted(years)
-    aliases = {"direct_share": "direct_import_share"}
     has_src = "source_country" in measures.columns
     country = measures["country"].to_numpy(dtype=object)
     commodity = measures["commodity"].to_numpy(dtype=object)
     metric = measures["metric"].to_numpy(dtype=object)
     source = measures["source_country"].to_numpy(dtype=object) if has_src else None
     no_source = pd.isna(source) if source is not None else None
+    year = measures["year"].to_numpy()
+    measured = measures["value"].to_numpy(dtype=float)
     for tid, t in sorted(targets.items()):
-        here = (country == t.country) & (commodity == t.commodity)
-        sel = here & (metric == aliases.get(t.metric, t.metric))
-        if source is not None and t.metric != "shortfall_share":
-            sel &= no_source | (source == t.source_country)  # a row without a source counts for any
-        m = measures.loc[sel]
+        at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
+        here = commodity[at] == t.commodity
+        kind = metric[at]
+        sel = here & (kind == TARGET_METRIC_ALIASES.get(t.metric, t.metric))
+        if source is not None and no_source is not None and t.metric != "shortfall_share":
+            sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
+        m_year, m_value = year[at[sel]], measured[at[sel]]
         element = t.metric in ("element_dependence", "element_exposed_share")
         short_metric = "element_shortfall_share" if element else "shortfall_share"
-        short = measures.loc[here & (metric == short_metric)]
+        short = at[here & (kind == short_metric)]
+        s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
         for y in years:
             if y < t.by:
                 continue
-            vals = m.loc[m["year"] == y, "value"].to_numpy(dtype=float)
+            vals = m_value[m_year == y]
             vals = vals[np.isfinite(vals)]
             if vals.size == 0:
                 value, passed, margin, status = np.nan, None, np.nan, "no data"
@@ -167,7 +197,7 @@ def evaluate_targets(
                 margin = threshold - value if bound == "max" else value - threshold
                 passed = bool(margin >= -1e-12)
                 status = "pass" if passed else "fail"
-            gap = short.loc[short["year"] == y, "value"].to_numpy(dtype=float)
+            gap = s_value[s_year == y]
             shortfall = float(gap.max()) if gap.size else np.nan
             if passed and t.max_shortfall_share is not None and shortfall > t.max_shortfall_share + 1e-12:
                 passed, status = False, "fail (shortfall)"

@@ -379,6 +379,8 @@ class SimulateMeasures:
         Explicit toggle overrides.
     variant : str or None
         Variant applied before the overrides.
+    metrics : tuple of str
+        Measures to compute (empty: every one; ``simulate(metrics=)``): the sweep's kept ones.
     """
 
     mode: str
@@ -386,6 +388,7 @@ class SimulateMeasures:
     source: str | None = None
     toggles: tuple[tuple[str, bool], ...] = ()
     variant: str | None = None
+    metrics: tuple[str, ...] = ()
 
     def __call__(self, scenario: Scenario) -> pd.DataFrame:
         """Simulate and return ``Result.measures``."""
@@ -398,6 +401,8 @@ class SimulateMeasures:
             kwargs["source"] = self.source
         if self.variant is not None:
             kwargs["variant"] = self.variant
+        if self.metrics:
+            kwargs["metrics"] = list(self.metrics)
         result = api.simulate(scenario, **kwargs)
         measures: pd.DataFrame = result.measures
         return measures

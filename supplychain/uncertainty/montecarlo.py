@@ -57,6 +57,7 @@ from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.load import as_scenario
 from supplychain.schema.model import Scenario, Target
+from supplychain.simulation.targets import TARGET_METRIC_ALIASES
 from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.executors import ExecutorLike
@@ -78,13 +79,7 @@ from supplychain.uncertainty.models import (
 )
 from supplychain.uncertainty.progress import ProgressLike
 from supplychain.uncertainty.resources import check_memory
-from supplychain.uncertainty.result import (
-    TARGET_METRIC_ALIASES,
-    SweepResult,
-    TargetSpec,
-    target_specs,
-    targets_table,
-)
+from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
 from supplychain.uncertainty.scheduling import evaluate_samples
 from supplychain.uncertainty.tracer import BatchTracer
@@ -200,7 +195,8 @@ def build_model(
         desc = "compute_measures per sample"
     else:
         src = source or scenario.scenario.source_country
-        func = SimulateMeasures(mode, tuple(years), src, tuple(sorted(toggles.items())), variant)
+        kept = (*select.metrics, *sorted({m for m, _, _ in select.always})) if select.metrics else ()
+        func = SimulateMeasures(mode, tuple(years), src, tuple(sorted(toggles.items())), variant, kept)
         desc = f"simulate(mode={mode!r}) per sample"
     return FunctionModel(scenario, func, select, description=desc, on_error=on_error), reason
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.schema.model import Scenario
+from supplychain.simulation.targets import TARGET_METRIC_ALIASES
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
 
 __all__ = ["TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
@@ -291,8 +292,6 @@ def _nanquantile(v: np.ndarray, q: float) -> np.ndarray:
     return out
 
 
-TARGET_METRIC_ALIASES = {"direct_share": "direct_import_share"}
-"""Target metric names that read another measure (as :mod:`supplychain.simulation.targets`)."""
 
 
 @dataclass(frozen=True)
