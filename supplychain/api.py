@@ -565,7 +565,7 @@ def compare(
                        countries=bool(countries))
     task = partial(run_group, scenario, runs, headline, mode=mode, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
-        "allocation": allocation})
+        "allocation": allocation, "metrics": tuple(metrics)})
     groups = split_runs(scenario, runs)
     done = {i: part for positions, parts in zip(groups, map_in_order(task, groups, workers), strict=True)
             for i, part in zip(positions, parts, strict=True)}
