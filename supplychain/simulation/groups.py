@@ -20,8 +20,8 @@ these groups differ from one group's by at most 5e-12. ``fixed`` has no LP and d
 differ.
 
 Cutting costs a little: each group builds its own tables and starts its LP from
-scratch (``compare path_to_2030``, 10 variants in one process: 4 groups take about 5 %
-more CPU than one, groups of 1 about 25 % more; ``docs/performance.md``).
+scratch (``path_to_2030``, its 10 runs simulated in one process: the 4 groups of
+:func:`split_runs` take 6–8 % more CPU than one group, groups of 1 take 19 % more).
 """
 
 from __future__ import annotations
