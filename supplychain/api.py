@@ -374,6 +374,64 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
     return out
 
 
+def _headline_rows(
+    position: int,
+    out: RunOutput,
+    *,
+    labels: Sequence[str],
+    metrics: Sequence[str],
+    pairs: set[tuple[str, str]],
+    focus: Sequence[str],
+    countries: bool,
+) -> tuple[pd.DataFrame, dict[str, float | int]]:
+    """:func:`compare`'s rows of one run and the solver's work on it, computed where the run was simulated.
+
+    Parameters
+    ----------
+    position : int
+        The run's position; ``labels[position]`` is its label.
+    out : RunOutput
+        The run.
+    labels, metrics
+        Run labels, and the measures to keep.
+    pairs : set of (str, str)
+        The targets' (country, commodity) pairs.
+    focus : sequence of str
+        Focus countries (:func:`focus_countries`).
+    countries : bool
+        Whether the focus was asked for (then every pair of a focus country with final
+        demand or an element key is kept, and only the focus countries' targets).
+
+    Returns
+    -------
+    tuple
+        The rows (``variant``, ``year``, ``country``, ``commodity``,
+        ``metric``, ``value``) and ``{"seconds", "iterations"}`` summed over the years.
+    """
+    m = out.measures
+    m = m[m["metric"].isin(list(metrics))]
+    demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
+    demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
+               if x.startswith("element_")}
+    keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
+    m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
+    rows = m[["year", "country", "commodity", "metric", "value"]].copy()
+    t = out.targets
+    if not t.empty:
+        t = t[t["country"].isin(focus)] if countries else t
+        rows = pd.concat([rows, pd.DataFrame({
+            "year": t["year"], "country": t["country"], "commodity": t["commodity"],
+            "metric": "target:" + t["target"].astype(str),
+            "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+        })], ignore_index=True)
+    rows.insert(0, "variant", labels[position])
+    work = out.solver
+    return rows, {
+        "seconds": float(work["seconds"].sum()) if "seconds" in work.columns else 0.0,
+        "iterations": int(work["iterations"].sum()) if "iterations" in work.columns else 0,
+    }
+
+
 def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) -> list[str]:
     """Countries a table puts first: those asked for (groups and regions as their members), else the targets', else US.
 
@@ -423,14 +481,21 @@ def compare(
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
     allocation: Rule | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Headline measures of several variants side by side, re-using the compiled model.
 
-    The variants are solved year by year (every variant of a year, then the next year:
-    :meth:`~supplychain.simulation.run.Simulator.run_many`), each with its own stocks, so
-    each re-solve starts from the same year with other toggles; each variant's results
-    are those of :func:`simulate` for it. Variants whose toggles switch off different
-    facilities, flows, stockpiles or offtakes are simulated in their own worlds
+    The runs are cut into a few groups that depend on the runs alone
+    (:func:`~supplychain.simulation.groups.split_runs`: up to 4 per world, of at least 2
+    runs). Each group is simulated whole, by one worker process when ``workers`` ≠ 1
+    (:func:`~supplychain.uncertainty.executors.map_in_order`), year by year (every variant
+    of a year, then the next year: :meth:`~supplychain.simulation.run.Simulator.run_many`),
+    each variant with its own stocks, so each re-solve starts from the same year with other
+    toggles; each variant's results are those of :func:`simulate` for it, up to the
+    solver's round-off (the same vertex reached from another basis; the bundled scenarios'
+    shares within 5e-12: :mod:`~supplychain.simulation.groups`). The table is the same, bit
+    for bit, for any ``workers``. Variants whose toggles switch off
+    different facilities, flows, stockpiles or offtakes are simulated in their own worlds
     (:func:`~supplychain.simulation.variants.run_variants`).
 
     Parameters
@@ -451,6 +516,11 @@ def compare(
         targets' countries (else the US) first.
     metrics : sequence of str
         Measures to report (default traced share, direct share, shortfall share).
+    workers : int, default 1
+        Local worker processes sharing the groups: 1 = in this process, 0 = one per
+        usable CPU, never more than the groups. A script that uses more than one must
+        start under ``if __name__ == "__main__":`` (each worker imports it again; without
+        the guard, a ``RuntimeError`` says so).
 
     Returns
     -------
@@ -469,48 +539,38 @@ def compare(
     ScenarioError
         Both ``variants`` and ``toggles_grid`` given, unknown names, or an unknown
         country code in ``source`` or ``countries`` (with a did-you-mean).
+    RuntimeError
+        Worker processes that stopped while starting (a script without the guard above).
     """
+    from functools import partial
+
+    from supplychain.simulation.groups import run_group, split_runs
+    from supplychain.uncertainty.executors import map_in_order
+
     scenario = as_scenario(scenario)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
-    runs: list[tuple[str, str | None, dict[str, bool] | None]] = []
+    labelled: list[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]
     if toggles_grid is not None:
-        runs = [(label, None, setting) for label, setting in _grid(scenario, toggles_grid)]
+        labelled = [(label, (None, setting)) for label, setting in _grid(scenario, toggles_grid)]
     else:
         names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
-        runs = [(v, None if v == "base" else v, None) for v in names]
-    pairs = {(t.country, t.commodity) for t in scenario.targets.values()}
-    frames = []
-    solver: dict[str, dict[str, float | int]] = {}
-    outs = run_variants(scenario, [(variant, setting) for _label, variant, setting in runs], mode=mode, years=years,
-                        source=source, options=options, objective=objective, blocks=blocks, allocation=allocation)
-    for (label, _variant, _setting), out in zip(runs, outs, strict=True):
-        m = out.measures
-        m = m[m["metric"].isin(list(metrics))]
-        demand = {(c, k) for c, k in zip(out.shortfall["country"], out.shortfall["commodity"], strict=True)}
-        demand |= {(c, k) for c, k, x in zip(m["country"], m["commodity"], m["metric"], strict=True)
-                   if x.startswith("element_")}
-        keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
-        m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
-        rows = m[["year", "country", "commodity", "metric", "value"]].copy()
-        t = out.targets
-        if not t.empty:
-            t = t[t["country"].isin(focus)] if countries else t
-            rows = pd.concat([rows, pd.DataFrame({
-                "year": t["year"], "country": t["country"], "commodity": t["commodity"],
-                "metric": "target:" + t["target"].astype(str),
-                "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
-            })], ignore_index=True)
-        rows.insert(0, "variant", label)
-        frames.append(rows)
-        work = out.solver
-        solver[label] = {
-            "seconds": float(work["seconds"].sum()) if "seconds" in work.columns else 0.0,
-            "iterations": int(work["iterations"].sum()) if "iterations" in work.columns else 0,
-        }
+        labelled = [(v, (None if v == "base" else v, None)) for v in names]
+    runs = [run for _label, run in labelled]
+    headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
+                       pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
+                       countries=bool(countries))
+    task = partial(run_group, scenario, runs, headline, mode=mode, options={
+        "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
+        "allocation": allocation, "metrics": tuple(metrics)})
+    groups = split_runs(scenario, runs)
+    done = {i: part for positions, parts in zip(groups, map_in_order(task, groups, workers), strict=True)
+            for i, part in zip(positions, parts, strict=True)}
+    frames = [done[i][0] for i in range(len(runs))]
+    solver = {labelled[i][0]: done[i][1] for i in range(len(runs))}
     table = pd.concat(frames, ignore_index=True)
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))

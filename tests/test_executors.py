@@ -186,19 +186,24 @@ def test_serial_executor_passes_exceptions_through_futures() -> None:
             fut.result()
 
 
-def test_broken_pool_names_the_script_without_a_main_guard(tmp_path: Path) -> None:
-    """A script calling run_sweep(workers=2) at module level: each worker imports it again and stops.
+SMALL = Path(__file__).parent / "data" / "cli" / "small.yaml"
+US_JAPAN = Path(__file__).parent.parent / "scenarios" / "us_japan_framework.yaml"
 
-    The sweep fails with a message that names the script and the guard to add (not a bare
-    BrokenProcessPool traceback at the end).
+
+@pytest.mark.parametrize("call", [
+    "from supplychain.uncertainty import run_sweep\n"
+    f"run_sweep({str(SMALL)!r}, samples=4, seed=1, mode='exposure', workers=2, cache=False, quiet=True)\n",
+    # base + 3 variants: two groups, so two worker processes
+    f"from supplychain.api import compare\ncompare({str(US_JAPAN)!r}, years=[2026], mode='fixed', workers=2)\n",
+], ids=["sweep", "compare"])  # fmt: skip
+def test_broken_pool_names_the_script_without_a_main_guard(tmp_path: Path, call: str) -> None:
+    """A script calling run_sweep(workers=2) or compare(workers=2) at module level: each worker imports it again.
+
+    The call fails with a message that names the script and the guard to add (not a bare
+    BrokenProcessPool traceback at the end, nor a leaked-semaphore warning after it).
     """
-    scenario = Path(__file__).parent / "data" / "cli" / "small.yaml"
     script = tmp_path / "noguard.py"
-    script.write_text(
-        "from supplychain.uncertainty import run_sweep\n"
-        f"run_sweep({str(scenario)!r}, samples=4, seed=1, mode='exposure', workers=2, cache=False, quiet=True)\n",
-        encoding="utf-8",
-    )
+    script.write_text(call, encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode != 0
     last = proc.stderr.strip().splitlines()[-1]

@@ -95,19 +95,26 @@ def compare(
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
     path: PathOption = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0,
+                          help="Variants simulated side by side on local worker processes (0 = one per CPU, "
+                               "1 = in this process); the table is the same for any number.")
+    ] = 0,
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
     Rows are measure × variant (exposed share, traced share, direct import share and
     shortfall share, in per cent, of the target pairs — or, with --country, of every
     commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
-    countries (--country, else the targets', else the US) come first. The compiled
-    model is re-used across variants (warm-started LP).
+    countries (--country, else the targets', else the US) come first. The variants are
+    cut into up to 4 groups per world, each simulated whole on one compiled model
+    (warm-started LP), the groups side by side on --workers processes.
 
     Example:
 
         supplychain compare scenarios/path_to_2030.yaml --year 2027 --year 2030 --country US
         supplychain compare scenarios/path_to_2030.yaml --grid us_japan_framework --grid asean_memoranda
+        supplychain compare scenarios/path_to_2030.yaml --workers 1     # everything in this process
     """
     mode_arg = parse_mode(mode)
     objective_arg = parse_objective(objective)
@@ -116,13 +123,19 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.api import compare as api_compare
     from supplychain.io import load
+    from supplychain.processes import start_worker_server
+
+    sc = load(scenario, extra_roots=path or ())
+    runs = 2 ** len(grid) if grid else len(variant) if variant else 1 + len(sc.variants)
+    if workers != 1 and runs >= 4:  # two groups or more (supplychain.simulation.groups): workers will be used,
+        start_worker_server()  # so their server imports the package now, beside the imports below
+
+    from supplychain.api import compare as api_compare
     from supplychain.io.atomic import atomic_write_text, output_path
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names
 
-    sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, variants=variant or [], grid=grid or [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
@@ -130,7 +143,8 @@ def compare(
         output_path(output)  # refuse a folder or a device now, not after the simulations
     table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                         source=source or sc.scenario.source_country, countries=country or None, mode=mode_arg,
-                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
+                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
+                        workers=workers)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
     wide = side_by_side(table, year)

@@ -88,17 +88,10 @@ def run_scenario(
     return ScenarioRun(scenario, tuple(results), file)
 
 
-def _run_and_warnings(task: tuple[Scenario, str | None, Mode, Rule | None]) -> tuple[ScenarioRun, list[str]]:
-    """:func:`run_scenario` with the package's warnings recorded (a worker process cannot print them)."""
-    import warnings
-
-    from supplychain.errors import SupplyChainWarning
-
+def _run_task(task: tuple[Scenario, str | None, Mode, Rule | None]) -> ScenarioRun:
+    """:func:`run_scenario` of one tuple (a task of :func:`~supplychain.uncertainty.executors.map_in_order`)."""
     scenario, file, mode, allocation = task
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SupplyChainWarning)
-        run = run_scenario(scenario, mode=mode, file=file, allocation=allocation)
-    return run, [str(w.message) for w in caught if issubclass(w.category, SupplyChainWarning)]
+    return run_scenario(scenario, mode=mode, file=file, allocation=allocation)
 
 
 def run_all(
@@ -129,16 +122,9 @@ def run_all(
     list of ScenarioRun
         In the order given.
     """
-    import warnings
-
-    from supplychain.errors import SupplyChainWarning
     from supplychain.uncertainty.executors import map_in_order
 
-    done = map_in_order(_run_and_warnings, [(sc, file, mode, allocation) for sc, file in scenarios], workers)
-    for _, messages in done:
-        for m in messages:
-            warnings.warn(m, SupplyChainWarning, stacklevel=2)
-    return [run for run, _ in done]
+    return map_in_order(_run_task, [(sc, file, mode, allocation) for sc, file in scenarios], workers)
 
 
 def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:

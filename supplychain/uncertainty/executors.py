@@ -22,7 +22,7 @@ imported only when asked for.
 Local processes are started with the ``forkserver`` method where the platform
 has it (``spawn`` elsewhere): safe with threads in the parent (a Dask client,
 a Jupyter kernel), and the fork server imports the package once so later
-workers start quickly. More workers than the CPUs this process may use
+workers start quickly (:mod:`supplychain.processes`). More workers than the CPUs this process may use
 (:func:`~supplychain.uncertainty.resources.usable_cpus`) only compete for them:
 the count is capped, with a warning. An interrupted sweep (an exception, Ctrl-C,
 or SIGTERM on the command line) terminates the worker processes it started
@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from supplychain.errors import SupplyChainWarning
+from supplychain.processes import mp_context
 from supplychain.uncertainty.resources import usable_cpus
 
 __all__ = [
@@ -224,26 +225,17 @@ def describe_executor(spec: ExecutorSpec) -> str:
     return f"executor {type(spec.obj).__name__}"
 
 
-def _mp_context() -> Any:
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods:
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["supplychain.uncertainty.montecarlo"])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 def broken_pool_message(main: Any = None) -> str:
     """Say why local worker processes stopped and what to add.
 
-    Each worker imports the main script again; a script that calls the sweep at module level
-    without ``if __name__ == "__main__":`` starts it again inside every worker, which
+    Each worker imports the main script again; a script that calls a sweep (or ``compare`` on
+    workers) at module level without ``if __name__ == "__main__":`` starts it again inside every worker, which
     :mod:`multiprocessing` refuses: the pool breaks. The message names the script.
     """
     module = main if main is not None else sys.modules.get("__main__")
     path = getattr(module, "__file__", None)
-    guard = ('put the code that starts the sweep under `if __name__ == "__main__":` '
-             "(each worker process imports the script again)")
+    guard = ('put the code that starts the worker processes (run_sweep, compare, …) under '
+             '`if __name__ == "__main__":` (each worker process imports the script again)')
     if path is not None:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -251,8 +243,22 @@ def broken_pool_message(main: Any = None) -> str:
             text = ""
         if "__main__" not in text:
             return f"the worker processes stopped while starting: in {path}, {guard}; or run with workers=1"
-    return (f"a worker process stopped unexpectedly (BrokenProcessPool): if the sweep is started from a script, "
+    return (f"a worker process stopped unexpectedly (BrokenProcessPool): if the work is started from a script, "
             f"{guard}; it may also have run out of memory — try fewer workers")
+
+
+def _importing_main_again() -> bool:
+    """Whether this is a worker process running the main script again (as ``__mp_main__``).
+
+    A script without ``if __name__ == "__main__":`` starts its work again in every worker;
+    refused here, before any pool is made, the worker stops without leaving the pool's
+    semaphores behind (a ``resource_tracker`` warning at exit), and the pool that started it
+    breaks with :func:`broken_pool_message`.
+    """
+    # multiprocessing aliases "__mp_main__" to "__main__" in every process; a worker that starts runs the
+    # script as a module of that name, before it knows its parent process
+    running = sys.modules.get("__mp_main__")
+    return getattr(running, "__name__", None) == "__mp_main__" and multiprocessing.parent_process() is None
 
 
 def _import_distributed() -> Any:
@@ -392,7 +398,9 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
             yield ex
         return
     if spec.kind == "processes":
-        pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=_mp_context(),
+        if _importing_main_again():
+            raise RuntimeError(broken_pool_message())
+        pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=mp_context(),
                                    initializer=_exit_with_driver, initargs=(os.getpid(),))  # fmt: skip
         try:
             yield pool
@@ -458,13 +466,26 @@ def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tu
     return [(start, min(start + size, n)) for start in range(0, n, size)]
 
 
+def _warnings_recorded(fn: Callable[[_T], _R], item: _T) -> tuple[_R, list[tuple[type[Warning], str]]]:
+    """``fn(item)`` in a worker process, with every warning it raised (category and text) instead of printed."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(item)
+    return result, [(w.category, str(w.message)) for w in caught]
+
+
 def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) -> list[_R]:
     """Apply ``fn`` to every item, on local worker processes when ``workers`` ≠ 1, results in order.
 
-    For a few large independent tasks (the scenarios of a report); a sweep's many small
-    samples go through chunks instead (:func:`chunk_bounds`). ``fn`` and the items must
-    pickle (a module-level function, :func:`functools.partial` of one). Leaving early (an
-    exception in a task, Ctrl-C) stops the workers as :func:`open_executor` does.
+    For a few large independent tasks (the scenarios of a report, the groups of variants
+    of ``compare``); a sweep's many small samples go through chunks instead
+    (:func:`chunk_bounds`). ``fn`` and the items must pickle (a module-level function,
+    :func:`functools.partial` of one). Warnings a task raises in a worker process are
+    raised again here, task by task in order, as the same category with the same text.
+    Leaving early (an exception in a task, Ctrl-C) stops the workers as
+    :func:`open_executor` does; worker processes that stop while starting (a script
+    without ``if __name__ == "__main__":``) are a :class:`RuntimeError` naming the
+    script (:func:`broken_pool_message`).
 
     Parameters
     ----------
@@ -487,6 +508,13 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) 
     [2, 3, 1]
     """
     n = min(workers or usable_cpus(), len(items))
-    with open_executor(parse_executor(None, workers=max(n, 1))) as ex:
-        futures = [ex.submit(fn, item) for item in items]
-        return [f.result() for f in futures]
+    spec = parse_executor(None, workers=max(n, 1))
+    if spec.kind == "serial":
+        return [fn(item) for item in items]
+    with open_executor(spec) as ex:
+        futures = [ex.submit(_warnings_recorded, fn, item) for item in items]
+        done = [f.result() for f in futures]
+    for _, caught in done:
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+    return [result for result, _ in done]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from supplychain.errors import SupplyChainError
+from supplychain.processes import usable_cpus  # defined beside how worker processes start, importable alone
 
 __all__ = ["MEMORY_SHARE", "SweepTooLargeError", "available_memory", "check_memory", "usable_cpus"]
 
@@ -91,11 +92,3 @@ def check_memory(samples: int, values_per_sample: int, *, available: int | None 
            f"half of the {_size(free)} available; use at most {fits:,} samples, or fewer measures "
            "(--measure, --country, --commodity, --years)")  # fmt: skip
     raise SweepTooLargeError(msg)
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one), at least 1."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    if affinity is not None:
-        return max(len(affinity(0)), 1)
-    return os.cpu_count() or 1

@@ -1,0 +1,124 @@
+"""``compare`` on worker processes: the same table for any worker count (issue 23).
+
+The runs are cut into groups that depend on the runs alone
+(:func:`~supplychain.simulation.groups.split_runs`), each simulated whole by one worker, so
+a run's LP solves follow the same history in one process or many and every number is
+the same bit for bit (checked with ``check_exact``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from supplychain.api import compare
+from supplychain.errors import SupplyChainWarning
+from supplychain.io import load, load_text
+from supplychain.schema.model import Scenario
+from supplychain.simulation.groups import group_sizes, split_runs
+from supplychain.uncertainty.executors import map_in_order
+
+DATA = Path(__file__).parent / "data" / "cli"
+SCENARIOS = Path(__file__).parent.parent / "scenarios"
+TWO_WORLDS = """extends: [small.yaml]
+facilities:
+  us_ndpr: {name: New US NdPr plant, country: US, kind: aggregate, output: ndpr, capacity: 500,
+            commissioning_year: 2026, utilisation: 1}
+toggles:
+  plant: {controls: [us_ndpr], default: off}
+"""
+"""The small CLI world with a plant a toggle switches on: runs with and without it live in two worlds."""
+
+
+def two_worlds() -> Scenario:
+    return load_text(TWO_WORLDS, base_dir=DATA)
+
+
+def assert_same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    """Same rows, order, numbers (bit for bit) and solver work (its seconds aside)."""
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert list(a.attrs["solver"]) == list(b.attrs["solver"])
+    assert {k: v["iterations"] for k, v in a.attrs["solver"].items()} == {
+        k: v["iterations"] for k, v in b.attrs["solver"].items()}
+
+
+def test_group_sizes_are_a_power_of_two_of_at_least_two_runs() -> None:
+    # 10 runs: min(4, 10 // 2) = 4 groups, 10 = 3 + 3 + 2 + 2; 7 runs: min(4, 3) = 3 -> 2 groups (4 + 3).
+    assert group_sizes(10) == [3, 3, 2, 2]
+    assert group_sizes(7) == [4, 3]
+    assert group_sizes(2) == [2]
+    assert group_sizes(1) == [1]
+    assert group_sizes(33) == [9, 8, 8, 8]
+    assert all(sum(group_sizes(n)) == n for n in range(40))
+
+
+def test_split_runs_keeps_worlds_apart_and_ignores_the_workers() -> None:
+    sc = two_worlds()
+    # china_ban × plant, the plant toggle last: its on/off alternate, so the worlds interleave
+    runs = [(None, {"china_ban": b, "plant": p}) for b in (False, True) for p in (False, True)]
+    assert split_runs(sc, runs) == [[0, 2], [1, 3]]
+    one_world = [(None, {"china_ban": b}) for b in (False, True, False, True, True)]
+    assert split_runs(sc, one_world) == [[0, 1, 2], [3, 4]]
+
+
+def test_compare_is_the_same_on_two_workers_for_interleaved_worlds() -> None:
+    sc = two_worlds()
+    one = compare(sc, toggles_grid=["china_ban", "plant"], years=[2025, 2026], mode="rebalance", workers=1)
+    two = compare(sc, toggles_grid=["china_ban", "plant"], years=[2025, 2026], mode="rebalance", workers=2)
+    assert_same(one, two)
+    assert list(one.attrs["solver"]) == ["china_ban=off,plant=off", "china_ban=off,plant=on",
+                                         "china_ban=on,plant=off", "china_ban=on,plant=on"]
+
+
+def test_compare_of_a_bundled_scenario_is_the_same_on_one_and_two_workers() -> None:
+    sc = load(SCENARIOS / "us_japan_framework.yaml")
+    runs = [(None, None)] + [(v, None) for v in sorted(sc.variants)]
+    assert len(split_runs(sc, runs)) == 2  # base + 3 variants: two groups of two, one per worker
+    one = compare(sc, source=sc.scenario.source_country, workers=1)
+    two = compare(sc, source=sc.scenario.source_country, workers=2)
+    assert_same(one, two)
+    assert set(one["variant"]) == {"base", *sc.variants}
+
+
+def two_worlds_file(folder: Path) -> Path:
+    """:data:`TWO_WORLDS` as a file in ``folder``, beside the small world it extends."""
+    shutil.copy(DATA / "small.yaml", folder / "small.yaml")
+    path = folder / "two_worlds.yaml"
+    path.write_text(TWO_WORLDS, encoding="utf-8")
+    return path
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "supplychain", *map(str, args)], capture_output=True, text=True,
+                          check=False)
+
+
+def test_cli_workers_option_prints_and_writes_the_same(tmp_path: Path) -> None:
+    common: list[str | Path] = ["compare", two_worlds_file(tmp_path), "--grid", "china_ban", "--grid", "plant",
+                                "--year", "2026"]
+    one = cli(*common, "--workers", "1", "--output", tmp_path / "one.csv")
+    two = cli(*common, "-w", "2", "--output", tmp_path / "two.csv")
+    assert one.returncode == 0, one.stderr
+    assert two.returncode == 0, two.stderr
+    assert two.stdout == one.stdout
+    assert "china_ban=on,plant=on" in one.stdout
+    assert (tmp_path / "two.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert "--workers" in cli("compare", "--help").stdout
+
+
+def warn_and_double(x: int) -> int:
+    """A task that warns (a module-level function, so that worker processes import it by name)."""
+    warnings.warn(f"item {x}", SupplyChainWarning, stacklevel=1)
+    return 2 * x
+
+
+def test_map_in_order_raises_the_workers_warnings_here_in_order() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert map_in_order(warn_and_double, [1, 2, 3], workers=2) == [2, 4, 6]
+    assert [(w.category, str(w.message)) for w in caught] == [(SupplyChainWarning, f"item {i}") for i in (1, 2, 3)]
