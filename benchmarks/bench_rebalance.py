@@ -62,7 +62,8 @@ machine hits both; the optima are compared too)::
 (default ``choose``, dual simplex, as ``RebalanceModel``; ``ipm``: interior point +
 crossover). ``--cold-study N`` solves one N-node layered chain (N = 2000: one block of
 the 100k chain instance) from scratch under several HiGHS settings and counts the
-edge flows the optimum moves (``docs/performance.md``, "Why 100k from scratch is not met").
+edge flows the optimum moves (the study is in the history of ``docs/performance.md``:
+``git log -p docs/performance.md``).
 
 Goals: 10k nodes ≤ 1 s cold, ≤ 0.15 s warm; 100k nodes ≤ 10 s.
 """

@@ -434,7 +434,7 @@ class Simulator:
         variant's first year from the last variant's last year and every later year from
         its own previous year. With :class:`~supplychain.simulation.blocks.BlockRebalance`,
         a block that a variant's toggles do not touch keeps its solution
-        (``docs/performance.md``, "Compare: variants year by year").
+        (measured in the LP tuning history, ``git log -p docs/performance.md``).
 
         Parameters
         ----------
