@@ -806,3 +806,22 @@ def test_sweep_command_opens_with_the_targets_measures_and_their_probability() -
     rows = [line for line in second.splitlines() if line.startswith("│")]
     assert len(rows) == 1
     assert all(f" {cell} " in rows[0] for cell in ("us_ndpr_25", "2030", "0%"))
+
+
+def test_sweep_command_without_targets_opens_with_the_us_final_uses(tmp_path: Path) -> None:
+    # small.yaml without its target: the US is the default focus and NdPr oxide its one final use,
+    # so the summary shows that pair's measures in the last year (2030) and nothing else.
+    from typer.testing import CliRunner
+
+    from supplychain.cli.app import app
+
+    text = SMALL.read_text(encoding="utf-8")
+    path = tmp_path / "no_targets.yaml"
+    path.write_text(text[: text.index("targets:")], encoding="utf-8")
+    result = CliRunner().invoke(app, ["sweep", str(path), "-n", "2", "--mode", "fixed", "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "the final uses of US (no targets) in 2030" in result.output
+    body = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert body
+    assert all(" 2030 " in line and " US " in line and " ndpr " in line for line in body)
+    assert any("shortfall_share" in line and " 67% " in line for line in body)  # 2,000 of 3,000 t unmet

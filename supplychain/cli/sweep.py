@@ -69,6 +69,15 @@ def _targets_rows(summary: pd.DataFrame, result: SweepResult) -> pd.DataFrame:
     return summary[mask]
 
 
+def _focus_rows(summary: pd.DataFrame, country: str) -> pd.DataFrame:
+    """Rows of the summary for ``country``'s final uses (those with a shortfall row) in the last year."""
+    last = summary["year"] == summary["year"].max()
+    mine = last & (summary["country"] == country)
+    uses = set(summary.loc[mine & (summary["metric"] == "shortfall_share"), "commodity"])
+    rows: pd.DataFrame = summary[mine & summary["commodity"].isin(uses)]
+    return rows
+
+
 def _report_failures(result: SweepResult) -> None:
     """Say how many samples could not be computed and list the first, with their inputs."""
     failures = result.failures
@@ -245,11 +254,19 @@ def sweep(
         summary = summary[summary["partner"] == ""]
     title = "Measures over the samples (central = every input at its central value)"
     targets = result.target_probability()
-    if len(targets) and not (measure or country or commodity or year_spans):
-        summary, title = _targets_rows(summary, result), (
-            "Measures over the samples: the targets' countries and commodities in the years they are checked "
-            "(central = every input at its central value; every measure: --output, or narrow with "
-            "--measure/--country/--commodity/--years)")
+    every = ("(central = every input at its central value; every measure: --output, or narrow with "
+             "--measure/--country/--commodity/--years)")
+    if not (measure or country or commodity or year_spans):
+        if len(targets):
+            summary = _targets_rows(summary, result)
+            title = ("Measures over the samples: the targets' countries and commodities in the years they are "
+                     f"checked {every}")
+        elif len(summary):
+            from supplychain.report.headline import DEFAULT_COUNTRY
+
+            summary, title = _focus_rows(summary, DEFAULT_COUNTRY), (
+                f"Measures over the samples: the final uses of {DEFAULT_COUNTRY} (no targets) in "
+                f"{int(summary['year'].max())} {every}")
     print_table(summary[keep], title,
                 max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
                 share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None)
