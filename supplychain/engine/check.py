@@ -17,6 +17,7 @@ validate — a fragment — but there is nothing to simulate:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import partial
@@ -154,7 +155,8 @@ def _world_problems(scenario: Scenario, world: Scenario, years: list[int]) -> li
         else:
             continue
         for p in problems:  # a market short year after year is one problem, with the later years named
-            found.setdefault((p.file, p.line, p.column, p.path), (p, []))[1].append(year)
+            shape = re.sub(r"\d[\d.,]*", "#", p.message)  # the same message but for its years and tonnes
+            found.setdefault((p.file, p.line, p.column, p.path, shape), (p, []))[1].append(year)
     out = []
     for p, yrs in found.values():
         first_year = f"in {yrs[0]}"
