@@ -420,11 +420,6 @@ def edge_frame(edges: Columns) -> pd.DataFrame:
     return pd.DataFrame({c: edges[c] for c in EDGE_COLUMNS})
 
 
-def empty_edges() -> pd.DataFrame:
-    """Return an edge table with no rows and the contract's columns and dtypes."""
-    return edge_frame(_EdgeRows().columns())
-
-
 def concat_edges(*parts: Columns) -> Columns:
     """Return the rows of edge columns one after another."""
     return {c: np.concatenate([p[c] for p in parts]) for c in EDGE_COLUMNS}
