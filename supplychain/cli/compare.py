@@ -125,10 +125,11 @@ def compare(
 
     from supplychain.io import load
     from supplychain.processes import start_worker_server
+    from supplychain.simulation.groups import group_sizes
 
     sc = load(scenario, extra_roots=path or ())
     runs = 2 ** len(grid) if grid else len(variant) if variant else 1 + len(sc.variants)
-    if workers != 1 and runs >= 4:  # two groups or more (supplychain.simulation.groups): workers will be used,
+    if workers != 1 and len(group_sizes(runs)) > 1:  # workers will be used (supplychain.simulation.groups),
         start_worker_server()  # so their server imports the package now, beside the imports below
 
     from supplychain.api import compare as api_compare

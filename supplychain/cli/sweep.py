@@ -60,11 +60,11 @@ def _targets_rows(summary: pd.DataFrame, result: SweepResult) -> pd.DataFrame:
     """
     import numpy as np
 
-    t = result.targets
-    pairs = set(zip(t["country"], t["commodity"], strict=True))
-    first = {pair: int(by) for pair, by in zip(zip(t["country"], t["commodity"], strict=True), t["by"], strict=True)}
+    first: dict[tuple[str, str], int] = {}  # each pair from the earliest `by` of its targets
+    for c, k, by in zip(result.targets["country"], result.targets["commodity"], result.targets["by"], strict=True):
+        first[(c, k)] = min(int(by), first.get((c, k), int(by)))
     keys = zip(summary["country"], summary["commodity"], summary["year"], strict=True)
-    mask = np.fromiter(((c, k) in pairs and int(y) >= first[(c, k)] for c, k, y in keys), dtype=bool,
+    mask = np.fromiter(((c, k) in first and int(y) >= first[(c, k)] for c, k, y in keys), dtype=bool,
                        count=len(summary))
     return summary[mask]
 

@@ -122,14 +122,14 @@ def _worlds(scenario: Scenario, toggles: Sequence[ToggleState] | None) -> list[t
 
     if toggles is None:
         toggles = [resolve_toggles(scenario), *(resolve_toggles(scenario, variant=v) for v in scenario.variants)]
-    seen: dict[frozenset[tuple[str, str]], str] = {}
-    states = [(f"in variant `{t.variant}`" if t.variant else "with the default toggles", t) for t in toggles]
+    seen: set[frozenset[tuple[str, str]]] = set()
     worlds = []
-    for label, state in states:
+    for state in toggles:
         if state.switched_off in seen:
             continue
+        seen.add(state.switched_off)
+        label = f"in variant `{state.variant}`" if state.variant else "with the default toggles"
         off = ", ".join(f"{sec}.{eid}" for sec, eid in sorted(state.switched_off))
-        seen[state.switched_off] = label
         worlds.append((f"{label} (switching off {off})" if off else "", apply_switches(scenario, state)))
     return worlds
 

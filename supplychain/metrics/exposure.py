@@ -107,12 +107,9 @@ def exposure_shares(
     >>> exposure_shares(c, p).set_index("metric")["value"].round(3).to_dict()
     {'exposed_share': 0.8, 'secure_share': 0.2}
     """
-    use_plan = planned is not None and not planned.empty
-    plan = (planned["country"].to_numpy(), planned["commodity"].to_numpy(), planned["tonnes"].to_numpy(dtype=float)) \
-        if use_plan and planned is not None else (None, None, None)
     country, commodity, exposed = exposure_arrays(consumed["country"].to_numpy(), consumed["commodity"].to_numpy(),
                                                   consumed["tonnes"].to_numpy(dtype=float),
-                                                  consumed["traced"].to_numpy(dtype=float), *plan)
+                                                  consumed["traced"].to_numpy(dtype=float), planned)
     m = len(exposed)
     return pd.DataFrame({
         "country": np.tile(country, 2),
@@ -127,15 +124,13 @@ def exposure_arrays(
     commodity: npt.ArrayLike,
     tonnes: npt.ArrayLike,
     traced: npt.ArrayLike,
-    planned_country: npt.ArrayLike | None = None,
-    planned_commodity: npt.ArrayLike | None = None,
-    planned_tonnes: npt.ArrayLike | None = None,
+    planned: pd.DataFrame | None = None,
 ) -> tuple[npt.NDArray[Any], npt.NDArray[Any], npt.NDArray[np.float64]]:
     r"""``exposed_share`` per country and commodity from the consumption edges' arrays.
 
     :func:`exposure_shares` on arrays: ``country, commodity, tonnes, traced`` per
-    consumption edge, and the planned consumption's ``country, commodity, tonnes``
-    (None: what is consumed).
+    consumption edge, and the planned consumption (``country, commodity, tonnes``;
+    None or empty: what is consumed).
 
     Returns
     -------
@@ -144,9 +139,9 @@ def exposure_arrays(
     exposed : numpy.ndarray
         Their ``exposed_share`` (``secure_share`` is ``1 - exposed``).
     """
-    use_plan = planned_country is not None and planned_commodity is not None and planned_tonnes is not None
-    p_country = np.asarray(planned_country if use_plan else [], dtype=object)
-    p_commodity = np.asarray(planned_commodity if use_plan else [], dtype=object)
+    plan_rows = planned if planned is not None and not planned.empty else None
+    p_country = np.asarray([] if plan_rows is None else plan_rows["country"].to_numpy(), dtype=object)
+    p_commodity = np.asarray([] if plan_rows is None else plan_rows["commodity"].to_numpy(), dtype=object)
     (c_code, pc_code), _ = text_codes(country, p_country)
     (k_code, pk_code), n_k = text_codes(commodity, p_commodity)
     nc = len(c_code)
@@ -157,8 +152,8 @@ def exposure_arrays(
     t = np.asarray(tonnes, dtype=np.float64)
     cons = np.bincount(code[:nc], weights=t, minlength=n)
     tr = np.bincount(code[:nc], weights=t * np.asarray(traced, dtype=np.float64), minlength=n)
-    plan = np.bincount(code[nc:], weights=np.asarray(planned_tonnes, dtype=np.float64), minlength=n) \
-        if use_plan else cons
+    plan = cons if plan_rows is None else \
+        np.bincount(code[nc:], weights=plan_rows["tonnes"].to_numpy(dtype=np.float64), minlength=n)
     exposed = exposed_share(tr, cons, plan)
     ok = ~np.isnan(exposed)
     texts = [np.concatenate([np.asarray(a, dtype=object), b]).astype(str)[first[ok]].astype(object)

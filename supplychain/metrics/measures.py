@@ -556,10 +556,8 @@ def measures_from_tables(
     # item 7: exposure counting unmet demand
     ce = np.flatnonzero(consumption_edges(edges))
     supplier_at = np.asarray(cg.nodes.get_indexer(pd.Index(edges["supplier"].to_numpy()[ce].astype(str))))
-    plan = (None, None, None) if planned is None or planned.empty else \
-        (planned["country"].to_numpy(), planned["commodity"].to_numpy(), planned["tonnes"].to_numpy(dtype=float))
     ec, ek, exposed = exposure_arrays(edges["buyer_country"].to_numpy()[ce], edges["commodity"].to_numpy()[ce],
-                                      tonnes[ce], np.where(supplier_at >= 0, t[supplier_at], 0.0), *plan)
+                                      tonnes[ce], np.where(supplier_at >= 0, t[supplier_at], 0.0), planned)
     rows.add(ec, ek, "exposed_share", exposed, "share", source_name)
     rows.add(ec, ek, "secure_share", 1.0 - exposed, "share", source_name)
     # item 4: origin decompositions

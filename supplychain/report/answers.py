@@ -36,14 +36,13 @@ import pandas as pd
 from supplychain.report.dot_style import country_name, share_bin
 from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.headline import HEADLINE_METRICS, headline_measures, headline_pairs, ranked_uses
-from supplychain.report.headline import focus_commodity as headline_focus_commodity
 from supplychain.report.numbers import format_percent
 
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ANSWER_METRICS", "Series", "country_answer", "focus_commodity", "peak", "short_name"]
+__all__ = ["ANSWER_METRICS", "Series", "country_answer", "peak", "short_name"]
 
 ANSWER_METRICS: Final = HEADLINE_METRICS
 """Measures of the answer table, in column order, with their headings (the headline measures)."""
@@ -90,14 +89,6 @@ def short_name(run: ScenarioRun) -> str:
 def _uses(runs: Sequence[ScenarioRun]) -> list[pd.DataFrame]:
     """Return the final uses of every run (its base result's shortfall table: every variant has the same demand)."""
     return [run.results[0].shortfall for run in runs if run.results]
-
-
-def focus_commodity(runs: Sequence[ScenarioRun], country: str) -> str | None:
-    """Return the commodity ``country`` uses furthest down the chain (largest demand breaks ties), or ``None``.
-
-    The headline rule, :func:`supplychain.report.headline.focus_commodity`, over every run.
-    """
-    return headline_focus_commodity(_uses(runs), country)
 
 
 def _series(measures: pd.DataFrame, commodity: str) -> dict[str, Series]:
@@ -221,7 +212,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     country : str
         Focus country code.
     commodity : str or None
-        Focus commodity (:func:`focus_commodity` when ``None``).
+        Focus commodity (when ``None``, the one the headline rule picks over every run:
+        :func:`~supplychain.report.headline.headline_pairs`).
     names : mapping of str to str
         Display names of countries and commodities.
     slugs : sequence of str

@@ -50,7 +50,7 @@ import pandas as pd
 from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
-__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "focus_commodity", "headline_measures",
+__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "headline_measures",
            "headline_pairs", "ranked_uses"]
 
 HEADLINE_METRICS: Final = (
@@ -115,12 +115,6 @@ def ranked_uses(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> li
     best = d.groupby("commodity").agg(rank=("rank", "max"), demand=("demand", "max")).reset_index()
     best = best.sort_values(["rank", "demand", "commodity"], ascending=[False, False, True], kind="stable")
     return [str(k) for k in best["commodity"]]
-
-
-def focus_commodity(uses: pd.DataFrame | Sequence[pd.DataFrame], country: str) -> str | None:
-    """Return the commodity ``country`` uses furthest down the chain (:func:`ranked_uses`' first), or ``None``."""
-    ranked = ranked_uses(uses, country)
-    return ranked[0] if ranked else None
 
 
 def headline_pairs(uses: pd.DataFrame | Sequence[pd.DataFrame], countries: Sequence[str],

@@ -277,12 +277,12 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str, countries: Sequence[s
     ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
     answers at the top are about ``countries`` (default
     :func:`~supplychain.report.runs.focus_of`) and their use of ``commodity``
-    (default :func:`~supplychain.report.answers.focus_commodity`), whose chain each
+    (default :func:`~supplychain.report.headline.ranked_uses`' first), whose chain each
     section draws.
     """
     taken: set[str] = {"overview", "sources", "contents"}
     fallback = sorted({p for run in runs for p in _target_pairs(run)})
-    slugs = [_slug(Path(run.file).stem if run.file else run.name, taken) for run in runs]
+    slugs = [_slug(short_name(run), taken) for run in runs]
     names: dict[str, str] = {}
     for run in runs:
         names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
@@ -429,7 +429,7 @@ def write_report(
     commodity : str, optional
         Focus commodity of the answers at the top and of the chain pictures (default:
         what each focus country uses furthest down the chain,
-        :func:`~supplychain.report.answers.focus_commodity`).
+        :func:`~supplychain.report.headline.ranked_uses`' first).
     png : bool, default False
         Also write every picture and chart as PNG into ``images/`` (SVG only otherwise).
     full_networks : bool, default False

@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 
 __all__ = ["MASS_UNITS", "TONNES_PER", "basis_unit", "commodity_units"]
 
-MASS_UNITS: Final = ("t", "kg", "g", "kt", "Mt")
-"""Units of mass a basis may start with (tonnes, kilograms, grams, thousand and million tonnes)."""
 TONNES_PER: Final = {"t": 1.0, "kg": 1e-3, "g": 1e-6, "kt": 1e3, "Mt": 1e6}
 """Tonnes in one unit of each of :data:`MASS_UNITS`."""
+MASS_UNITS: Final = tuple(TONNES_PER)
+"""Units of mass a basis may start with (tonnes, kilograms, grams, thousand and million tonnes)."""
 
 
 def basis_unit(basis: str) -> str:

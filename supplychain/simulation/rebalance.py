@@ -270,7 +270,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._edge_com = codes[: len(com)]
         self._market_com = codes[len(com) :]
         self._n_com = len(names)
-        node_names = self.nodes["node"].astype(str).to_numpy()
+        node_names = self.node_ids
         self._tie_edge = tie_factors(self.edges["edge"].astype(str).tolist())
         self._tie_market = tie_factors(node_names[self.markets].tolist())
         tie = np.ones(self._cols.n)
@@ -331,7 +331,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
             return f"row {i}"
         i = int(kept[i])
         r = self._rows
-        ids = self.nodes["node"].astype(str).to_numpy()
+        ids = self.node_ids
         if i < r.yld:
             return f"market balance at {ids[self.markets[i]]}"
         if i < r.demand:
@@ -344,7 +344,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
     def col_name(self, j: int) -> str:
         """Variable group and member of HiGHS column ``j``."""
         c = self._cols
-        ids = self.nodes["node"].astype(str).to_numpy()
+        ids = self.node_ids
         ne = len(self.edges)
         fold = self._fold
         if j >= len(fold.kept_cols):

@@ -513,13 +513,6 @@ class Simulator:
             allocation=self.allocation,
         )
 
-    def edge_table(self, edges: pd.DataFrame, pos: np.ndarray[Any, np.dtype[np.intp]] | None = None) -> pd.DataFrame:
-        """Return the model's edges with a year's baseline ``tonnes`` and the ``entity`` each edge comes from.
-
-        ``pos``: the model position of each of ``edges`` (:meth:`RebalanceModel.edge_positions`), when known.
-        """
-        return self.model().edge_table(edges, pos)
-
     def _stock_routes(self) -> StockRoutes:
         """Return the stock routes of the model (read once)."""
         if self._routes is None:
@@ -627,7 +620,7 @@ class Simulator:
     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
         model = self.model()
         pos = model.edge_positions(edges["edge"])
-        table = self.edge_table(edges, pos)
+        table = model.edge_table(edges, pos)
         pol = self.year_policies(year, table, active)
         eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
         routes = self._stock_routes()

@@ -251,7 +251,7 @@ class StockRoutes:
         """Read the stock routes of a model."""
         sup = model.edges["supplier"].astype(str)
         edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
-        ids = model.nodes["node"].astype(str).to_numpy()
+        ids = model.node_ids
         uses = model.nodes.iloc[model.uses]
         return cls(
             edges=edges,

@@ -51,6 +51,11 @@ TARGET_METRIC_ALIASES: dict[str, str] = {"direct_share": "direct_import_share"}
 """Target metric names that read another measure."""
 
 
+def _shortfall_metric(metric: str) -> str:
+    """Return the shortfall a target on ``metric`` reads beside it (the element's for an element metric)."""
+    return "element_shortfall_share" if metric in ("element_dependence", "element_exposed_share") else "shortfall_share"
+
+
 def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
     """Return the metrics of the measures table that ``targets`` read (their verdicts need these rows).
 
@@ -66,8 +71,7 @@ def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
     out: set[str] = set()
     for t in targets.values():
         metric = TARGET_METRIC_ALIASES.get(t.metric, t.metric)
-        element = metric in ("element_dependence", "element_exposed_share")
-        out |= {metric, "element_shortfall_share" if element else "shortfall_share"}
+        out |= {metric, _shortfall_metric(metric)}
         if metric == "element_exposed_share":
             out.add("element_dependence")
     return frozenset(out)
@@ -179,9 +183,7 @@ def evaluate_targets(
         if source is not None and no_source is not None and t.metric != "shortfall_share":
             sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
         m_year, m_value = year[at[sel]], measured[at[sel]]
-        element = t.metric in ("element_dependence", "element_exposed_share")
-        short_metric = "element_shortfall_share" if element else "shortfall_share"
-        short = at[here & (kind == short_metric)]
+        short = at[here & (kind == _shortfall_metric(t.metric))]
         s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None

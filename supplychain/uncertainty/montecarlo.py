@@ -195,8 +195,8 @@ def build_model(
         desc = "compute_measures per sample"
     else:
         src = source or scenario.scenario.source_country
-        kept = (*select.metrics, *sorted({m for m, _, _ in select.always})) if select.metrics else ()
-        func = SimulateMeasures(mode, tuple(years), src, tuple(sorted(toggles.items())), variant, kept)
+        # the targets' measures (select.always) are added by the simulator itself (Simulator, metrics=)
+        func = SimulateMeasures(mode, tuple(years), src, tuple(sorted(toggles.items())), variant, select.metrics)
         desc = f"simulate(mode={mode!r}) per sample"
     return FunctionModel(scenario, func, select, description=desc, on_error=on_error), reason
 
