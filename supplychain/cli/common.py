@@ -17,6 +17,7 @@ stays fast.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import warnings
@@ -31,8 +32,8 @@ from supplychain.errors import EngineError, ScenarioError, SolverError, SupplyCh
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "guarded",
-           "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
+__all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "freeze_imports",
+           "guarded", "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
            "print_table", "warn"]
 
 ALLOCATIONS = ("contracts_first", "home_first", "proportional", "max_delivery")
@@ -141,6 +142,17 @@ def guarded(command: Callable[_P, _R], *, also: tuple[type[BaseException], ...] 
                 fail(message, code)
 
     return run
+
+
+def freeze_imports() -> None:
+    """Keep what a command imported out of the garbage collector's scans (:func:`gc.freeze`).
+
+    pandas, SciPy, pydantic and the package live as long as the command; without this,
+    each full collection while it runs walks every one of their objects again. Called by
+    a command once its imports are done. Measured on ``run scenarios/baseline_2024.yaml``:
+    1.05 → 0.93 s CPU (``docs/performance.md``).
+    """
+    gc.freeze()
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -17,6 +17,7 @@ from supplychain.cli.common import (
     ObjectiveOption,
     echo,
     fail,
+    freeze_imports,
     parse_allocation,
     parse_blocks,
     parse_mode,
@@ -137,6 +138,7 @@ def compare(
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names
 
+    freeze_imports()
     check_cli_names(sc, variants=variant or [], grid=grid or [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import AllocationOption, echo, fail, parse_allocation
+from supplychain.cli.common import AllocationOption, echo, fail, freeze_imports, parse_allocation
 from supplychain.cli.options import CountryOption, PathOption
 
 __all__ = ["report"]
@@ -97,6 +97,7 @@ def report(
     from supplychain.report.runs import run_all
     from supplychain.schema.countries import check_codes
 
+    freeze_imports()
     check_target(output)  # before simulating: a folder in the way is refused at once
     reports = validate_paths(paths, extra_roots=path or ())
     bad = [r for r in reports if r.error is not None]

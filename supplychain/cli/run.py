@@ -20,6 +20,7 @@ from supplychain.cli.common import (
     ObjectiveOption,
     echo,
     fail,
+    freeze_imports,
     parse_allocation,
     parse_blocks,
     parse_mode,
@@ -348,6 +349,7 @@ def run(
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
+    freeze_imports()
     sc = load(scenario, extra_roots=path or ())
     overrides = parse_toggle_args(toggle or [])
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
@@ -366,7 +368,8 @@ def run(
     result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                       source=source or sc.scenario.source_country, toggles=overrides or None,
                       variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
-                      blocks=blocks_arg, allocation=allocation_arg)  # fmt: skip
+                      blocks=blocks_arg, allocation=allocation_arg,
+                      metrics=HEADLINE if output_format == "table" else None)  # fmt: skip
 
     if output_format == "table":
         rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.common import echo, fail, print_table, warn
+from supplychain.cli.common import echo, fail, freeze_imports, print_table, warn
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
@@ -205,6 +205,7 @@ def sweep(
     from supplychain.uncertainty.montecarlo import run_sweep
     from supplychain.uncertainty.sensitivity import one_at_a_time
 
+    freeze_imports()
     for target in (output, tornado):
         if target is not None:
             output_path(target)  # a folder or a device in the way: refused now, not after the sweep

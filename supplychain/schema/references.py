@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 from typing import get_origin as typing_origin
 
@@ -82,7 +82,10 @@ __all__ = [
     "switchable_entities",
 ]
 
-Rule = Callable[[Scenario], list[Problem]]
+Nodes = Sequence[tuple[KeyPath, Any]]
+"""Every node of a scenario with its key path (:func:`walk`), shared by the rules of one check."""
+Rule = Callable[[Scenario, Nodes | None], list[Problem]]
+"""A rule: the scenario and, optionally, its :func:`walk` (walked once per check, not once per rule)."""
 
 _COUNTRY_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     ScenarioMeta: ("source_country",),
@@ -305,9 +308,14 @@ def _walk(obj: Any, path: KeyPath = (), *, only_set: bool = False) -> Iterator[t
         stack.extend(reversed(children))
 
 
-def _refs(scenario: Scenario, table: dict[type[BaseModel], tuple[str, ...]]) -> Iterator[tuple[KeyPath, str]]:
+def walk(scenario: Scenario) -> list[tuple[KeyPath, Any]]:
+    """Every node of `scenario` with its key path, once (fields in declaration order; :data:`Nodes`)."""
+    return list(_walk(scenario))
+
+
+def _refs(nodes: Nodes, table: dict[type[BaseModel], tuple[str, ...]]) -> Iterator[tuple[KeyPath, str]]:
     """``(path, id)`` of every reference held by the fields listed in `table`."""
-    for path, node in _walk(scenario):
+    for path, node in nodes:
         for name in table.get(type(node), ()):
             value = getattr(node, name)
             here = (*path, name)
@@ -337,22 +345,22 @@ def _codes(scenario: Scenario) -> set[str]:
 
 
 # ------------------------------------------------------------------------- rules
-def check_sources(scenario: Scenario) -> list[Problem]:
+def check_sources(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Every ``source:`` (of a quantity at any depth, a policy, a target …) is declared."""
-    refs = [(p, v) for p, v in _walk(scenario) if p and p[-1] == "source" and isinstance(v, str)]
+    refs = [(p, v) for p, v in nodes or walk(scenario) if p and p[-1] == "source" and isinstance(v, str)]
     return _missing(scenario, refs, scenario.sources, "source", "sources")
 
 
-def check_countries(scenario: Scenario) -> list[Problem]:
+def check_countries(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Country codes are ISO 3166-1 alpha-2 or a declared region or group."""
     known = _codes(scenario)
-    refs = [*_refs(scenario, _COUNTRY_FIELDS), *((("countries", c), c) for c in scenario.countries)]
+    refs = [*_refs(nodes or walk(scenario), _COUNTRY_FIELDS), *((("countries", c), c) for c in scenario.countries)]
     default = "use an ISO 3166-1 alpha-2 code, or declare it under `regions:`"
     return [problem_at(scenario, path, f"unknown country or region code '{code}'", code_hint(code, known, default))
             for path, code in refs if code not in known]
 
 
-def check_code_clashes(scenario: Scenario) -> list[Problem]:
+def check_code_clashes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Region and group codes are not ISO codes; regions, groups and facilities do not share ids."""
     problems = []
     codes = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.groups)
@@ -371,7 +379,7 @@ def check_code_clashes(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def check_groups(scenario: Scenario) -> list[Problem]:
+def check_groups(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Check that no group contains itself, directly or through other groups."""
     problems = []
     for code in scenario.groups:
@@ -400,13 +408,13 @@ def _element_target(scenario: Scenario, path: KeyPath) -> bool:
             and scenario.targets[str(path[1])].metric in ELEMENT_METRICS)
 
 
-def check_commodities(scenario: Scenario) -> list[Problem]:
+def check_commodities(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Every commodity named (facility output, process inputs/outputs, flows …) exists."""
-    refs = [(p, r) for p, r in _refs(scenario, _COMMODITY_FIELDS) if not _element_target(scenario, p)]
+    refs = [(p, r) for p, r in _refs(nodes or walk(scenario), _COMMODITY_FIELDS) if not _element_target(scenario, p)]
     return _missing(scenario, refs, scenario.commodities, "commodity", "commodities")
 
 
-def check_contents(scenario: Scenario) -> list[Problem]:
+def check_contents(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Content keys are made of elements the commodity carries; element targets name a declared key.
 
     A key such as ``NdPr`` is read as the symbols ``Nd`` and ``Pr``; each must be in the
@@ -430,12 +438,13 @@ def check_contents(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def check_processes(scenario: Scenario) -> list[Problem]:
+def check_processes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Every ``process:`` of a facility or investment project exists."""
-    return _missing(scenario, _refs(scenario, _PROCESS_FIELDS), scenario.processes, "process", "processes")
+    refs = _refs(nodes or walk(scenario), _PROCESS_FIELDS)
+    return _missing(scenario, refs, scenario.processes, "process", "processes")
 
 
-def check_nodes(scenario: Scenario) -> list[Problem]:
+def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Flow and offtake endpoints are a facility id or a country/region code (not a group).
 
     An offtake's supplier may also be an investment project of an agreement
@@ -444,7 +453,7 @@ def check_nodes(scenario: Scenario) -> list[Problem]:
     known = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.facilities)
     projects = investment_projects(scenario)
     ends: list[tuple[KeyPath, str, bool]] = []
-    for path, node in _walk(scenario):
+    for path, node in nodes or walk(scenario):
         if isinstance(node, Flow | Offtake):
             ends.append(((*path, "supplier"), node.supplier, isinstance(node, Offtake)))
         if isinstance(node, Flow):
@@ -471,7 +480,7 @@ def check_nodes(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def check_policy_names(scenario: Scenario) -> list[Problem]:
+def check_policy_names(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Toggles control real entities (unambiguously); agreements lift real policies; offtake ids are unique."""
     switchable = switchable_entities(scenario)
     kinds = entity_kinds(scenario)
@@ -507,19 +516,19 @@ def check_policy_names(scenario: Scenario) -> list[Problem]:
     return [*problems, *_missing(scenario, lifts, scenario.policies, "policy", "policies")]
 
 
-def check_variants(scenario: Scenario) -> list[Problem]:
+def check_variants(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Variants set real toggles."""
     refs = [(("variants", v, "toggles", t), t) for v, var in scenario.variants.items() for t in var.toggles]
     return _missing(scenario, refs, scenario.toggles, "toggle", "toggles")
 
 
-def check_selectors(scenario: Scenario) -> list[Problem]:
+def check_selectors(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Families and elements in ``covers:`` are carried by at least one commodity."""
     families = {c.family for c in scenario.commodities.values() if c.family}
     elements = {e for c in scenario.commodities.values() for e in c.elements}
     fam: list[tuple[KeyPath, str]] = []
     ele: list[tuple[KeyPath, str]] = []
-    for path, node in _walk(scenario):
+    for path, node in nodes or walk(scenario):
         if isinstance(node, Selector):
             fam += [((*path, "families", i), f) for i, f in enumerate(node.families)]
             ele += [((*path, "elements", i), e) for i, e in enumerate(node.elements)]
@@ -529,13 +538,13 @@ def check_selectors(scenario: Scenario) -> list[Problem]:
     ]
 
 
-def _written_t_keys(scenario: Scenario) -> Iterator[tuple[KeyPath, str, str, BaseModel]]:
+def _written_t_keys(scenario: Scenario, nodes: Nodes) -> Iterator[tuple[KeyPath, str, str, BaseModel]]:
     """``(path, t-named key, unit-neutral key, entity)`` of every tonnes-named key the files wrote."""
     provenance = scenario._provenance
     marks = getattr(provenance, "marks", None) if provenance is not None else None
     if not marks:
         return
-    for path, node in _walk(scenario):
+    for path, node in nodes:
         if isinstance(node, BaseModel):
             for old, new in t_named_keys(type(node)).items():
                 if (*path, old) in marks:
@@ -562,7 +571,7 @@ def _unit(scenario: Scenario, commodity: str) -> tuple[str, str] | None:
     return (c.unit, c.basis) if c is not None else None
 
 
-def check_units(scenario: Scenario) -> list[Problem]:
+def check_units(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Check that a tonnes-named key is used only for commodities in t, and that a quota counts one unit.
 
     ``tonnes: 20000`` on a commodity measured in ``kg Ga`` would label kilograms as
@@ -572,7 +581,7 @@ def check_units(scenario: Scenario) -> list[Problem]:
     record which key was written).
     """
     problems = []
-    for path, old, new, node in _written_t_keys(scenario):
+    for path, old, new, node in _written_t_keys(scenario, nodes or walk(scenario)):
         units = {u for k in _commodities_of(scenario, path[:-1], node) if (u := _unit(scenario, k))}
         other = sorted(f"{b}" for u, b in units if u != "t")
         if other:
@@ -589,7 +598,7 @@ def check_units(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def check_coverage(scenario: Scenario) -> list[Problem]:
+def check_coverage(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Element selectors declare the share of each mixed commodity they cover; ``coverage`` keys apply.
 
     An element list reaches a commodity that carries other elements too (NdFeB
@@ -598,7 +607,7 @@ def check_coverage(scenario: Scenario) -> list[Problem]:
     selector does not match has no effect and is refused.
     """
     problems = []
-    for path, node in _walk(scenario):
+    for path, node in nodes or walk(scenario):
         if not isinstance(node, Selector):
             continue
         for k in undeclared(node, scenario.commodities):
@@ -618,7 +627,7 @@ def check_coverage(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def check_years(scenario: Scenario) -> list[Problem]:
+def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Years of demand and production are at most 50 years before the base year."""
     first = scenario.scenario.base_year - _YEARS_BEFORE_BASE
     refs: list[tuple[KeyPath, int]] = []
@@ -630,7 +639,7 @@ def check_years(scenario: Scenario) -> list[Problem]:
     return [problem_at(scenario, p, f"year {y} is too far before the base year", hint) for p, y in refs if y < first]
 
 
-def check_citations(scenario: Scenario) -> list[Problem]:
+def check_citations(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Every quantity written in the scenario carries a ``source`` or an ``assumption``.
 
     Used by ``--require-sources``; defaults the user did not write are not checked.
@@ -678,7 +687,8 @@ def check_references(scenario: Scenario, *, require_sources: bool = False) -> li
         Empty when every reference resolves.
     """
     rules = (*RULES, check_citations) if require_sources else RULES
-    return sort_problems(p for rule in rules for p in rule(scenario))
+    nodes = walk(scenario)
+    return sort_problems(p for rule in rules for p in rule(scenario, nodes))
 
 
 _SECTIONS = tuple(name for name, f in Scenario.model_fields.items() if typing_origin(f.annotation) is dict)
@@ -688,7 +698,7 @@ def _fold(name: str) -> str:
     return name.casefold().replace("-", "_")
 
 
-def check_lookalike_ids(scenario: Scenario) -> list[Problem]:
+def check_lookalike_ids(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Ids of one section that differ only by case or ``-``/``_`` (``Au_mine``, ``au_mine``, ``au-mine``).
 
     They are allowed (ids are case-sensitive), but a reference to the wrong one is
@@ -719,4 +729,4 @@ WARNINGS: tuple[Rule, ...] = (check_lookalike_ids,)
 
 def check_warnings(scenario: Scenario) -> list[Problem]:
     """Run every rule in :data:`WARNINGS` and return their problems, sorted like :func:`check_references`."""
-    return sort_problems(p for rule in WARNINGS for p in rule(scenario))
+    return sort_problems(p for rule in WARNINGS for p in rule(scenario, None))
