@@ -58,6 +58,7 @@ __all__ = [
     "compose_document",
     "compose_file",
     "confinement_root",
+    "read_parsed",
 ]
 
 ROOT_LEVELS_UP: Final = 1
@@ -262,9 +263,11 @@ class _Composer:
     ``order`` receives each file's own layer after the layers of its bases.
     """
 
-    def __init__(self, root: Path | None, extra: tuple[Path, ...] = ()) -> None:
+    def __init__(self, root: Path | None, extra: tuple[Path, ...] = (),
+                 parsed: dict[tuple[Path, str], YamlDocument] | None = None) -> None:
         self.root = root
         self.extra = extra
+        self.parsed = parsed
         self.problems: list[Problem] = []
         self.seen: set[Path] = set()
         self.chain: list[tuple[Path, str]] = []
@@ -278,7 +281,7 @@ class _Composer:
     def visit_file(self, path: Path, display: str) -> None:
         self.seen.add(path)
         try:
-            doc = read_yaml_file(path, display_name=display)
+            doc = read_parsed(path, display, self.parsed)
         except ScenarioError as err:
             self.problems.extend(err.problems)
             return
@@ -392,6 +395,20 @@ class _Composer:
         return None
 
 
+def read_parsed(path: Path, display: str, parsed: dict[tuple[Path, str], YamlDocument] | None) -> YamlDocument:
+    """Read a file, or return it from `parsed` (filled as files are read; ``None``: always read).
+
+    Composition only reads a document (values are deep-copied into the merged data), so one
+    read serves every scenario that extends the file. `path` is resolved.
+    """
+    if parsed is None:
+        return read_yaml_file(path, display_name=display)
+    doc = parsed.get((path, display))
+    if doc is None:
+        doc = parsed[(path, display)] = read_yaml_file(path, display_name=display)
+    return doc
+
+
 def _finish(composer: _Composer, doc: YamlDocument) -> Composition:
     if composer.problems:
         raise ScenarioError(composer.problems)
@@ -400,7 +417,7 @@ def _finish(composer: _Composer, doc: YamlDocument) -> Composition:
         _merge(merged, layer, merged.data, layer.data)
     data = merged.data
     if isinstance(doc.data, dict) and "extends" in doc.data:
-        data = {"extends": doc.data["extends"], **data}
+        data = {"extends": copy.deepcopy(doc.data["extends"]), **data}  # a read document is never shared
         for path in _subtree(doc.data["extends"], ("extends",)):
             if path in doc.marks:
                 merged.marks[path] = doc.marks[path]
@@ -448,6 +465,7 @@ def compose_document(
     root: str | Path | None = None,
     top_level: str | Path | None = None,
     extra_roots: tuple[Path, ...] = (),
+    parsed: dict[tuple[Path, str], YamlDocument] | None = None,
 ) -> Composition:
     """Merge the bases that an already-read document extends.
 
@@ -464,6 +482,9 @@ def compose_document(
         Path of the file `doc` was read from (to detect cycles back to it).
     extra_roots : tuple of Path
         Further folders bases may lie in, besides the root and the bundled world.
+    parsed : dict, optional
+        Documents already read, by resolved path and display name (:func:`read_parsed`):
+        several scenarios validated together read a base they share once.
 
     Returns
     -------
@@ -482,7 +503,7 @@ def compose_document(
         resolved_root = confinement_root(top_level)
     elif folder is not None:
         resolved_root = confinement_root(Path(folder) / "_")
-    composer = _Composer(resolved_root, tuple(extra_roots))
+    composer = _Composer(resolved_root, tuple(extra_roots), parsed)
     if top_level is not None:
         composer.chain.append((Path(top_level).resolve(), doc.file))
         composer.seen.add(Path(top_level).resolve())

@@ -28,9 +28,16 @@ from pydantic_core import ErrorDetails
 
 from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.io.atomic import file_kind
-from supplychain.io.compose import AppliedOverride, Composition, Provenance, compose_document, compose_file
+from supplychain.io.compose import (
+    AppliedOverride,
+    Composition,
+    Provenance,
+    compose_document,
+    compose_file,
+    read_parsed,
+)
 from supplychain.io.roots import extra_roots as _extra_roots
-from supplychain.io.yamlsafe import parse_yaml_text, read_yaml_file
+from supplychain.io.yamlsafe import YamlDocument, parse_yaml_text
 from supplychain.schema.model import _CONTROL_PATTERN, Scenario
 from supplychain.schema.references import check_references, check_warnings, did_you_mean, problem_at
 from supplychain.schema.types import InvalidValueError, Quantity, t_named_keys
@@ -493,22 +500,23 @@ def _not_regular(path: Path) -> str:
 
 
 def _validate_found(file: Path, display: str, require_sources: bool, root: str | Path | None,
-                    roots: tuple[Path, ...]) -> FileReport:
-    doc = read_yaml_file(file, display_name=display)
+                    roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument]) -> FileReport:
+    doc = read_parsed(file.resolve(), display, parsed)
     if not isinstance(doc.data, dict) or "scenario" not in doc.data:
         return FileReport(display, skipped="no `scenario:` section (a base fragment for `extends`)")
-    composition = compose_document(doc, folder=file.parent, root=root, top_level=file, extra_roots=roots)
+    composition = compose_document(doc, folder=file.parent, root=root, top_level=file, extra_roots=roots,
+                                   parsed=parsed)
     return FileReport(display, scenario=_validate(composition, require_sources))
 
 
 def _one(target: Path, display: str, explicit: bool, require_sources: bool, root: str | Path | None,
-         roots: tuple[Path, ...]) -> FileReport:
+         roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument]) -> FileReport:
     try:
         if explicit:
             report = FileReport(display, scenario=load(target, require_sources=require_sources, root=root,
                                                        extra_roots=roots))
         else:
-            report = _validate_found(target, display, require_sources, root, roots)
+            report = _validate_found(target, display, require_sources, root, roots, parsed)
         return _checked(report)
     except ScenarioError as err:
         return FileReport(display, error=err)
@@ -562,10 +570,11 @@ def validate_paths(
     items: Sequence[str | Path] = [paths] if isinstance(paths, str | Path) else list(paths)
     roots = tuple(_extra_roots(extra_roots))
     reports: list[FileReport] = []
+    parsed: dict[tuple[Path, str], YamlDocument] = {}  # a base shared by the scenarios found is read once
     for item in items:
         target = Path(item)
         if not target.is_dir():
-            reports.append(_one(target, os.fspath(item), True, require_sources, root, roots))
+            reports.append(_one(target, os.fspath(item), True, require_sources, root, roots, parsed))
             continue
         found = _scenario_files(target)
         if not found:
@@ -575,5 +584,5 @@ def validate_paths(
             display = os.fspath(Path(item) / file.relative_to(target))
             why = _not_regular(file)
             reports.append(FileReport(display, skipped=why) if why else _one(file, display, False, require_sources,
-                                                                             root, roots))  # fmt: skip
+                                                                             root, roots, parsed))  # fmt: skip
     return reports
