@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.common import echo
+from supplychain.cli.common import echo, freeze_imports
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ def validate(
     """
     from supplychain.io import validate_paths
 
+    freeze_imports()
     reports = validate_paths(paths, require_sources=require_sources, extra_roots=path or ())
     for report in reports:
         _report(report, quiet=quiet, show_overrides=show_overrides, explain=explain)
