@@ -520,7 +520,8 @@ def compare(
         Local worker processes sharing the groups: 1 = in this process, 0 = one per
         usable CPU, never more than the groups. A script that uses more than one must
         start under ``if __name__ == "__main__":`` (each worker imports it again; without
-        the guard, a ``RuntimeError`` says so).
+        the guard, the groups run in this process, with a
+        :class:`~supplychain.errors.SupplyChainWarning` at the script's line).
 
     Returns
     -------
@@ -540,7 +541,8 @@ def compare(
         Both ``variants`` and ``toggles_grid`` given, unknown names, or an unknown
         country code in ``source`` or ``countries`` (with a did-you-mean).
     RuntimeError
-        Worker processes that stopped while starting (a script without the guard above).
+        Worker processes that stopped unexpectedly
+        (:func:`~supplychain.uncertainty.executors.broken_pool_message`).
     """
     from functools import partial
 
