@@ -292,7 +292,7 @@ def simulate(
     scenario: Scenario | str | Path,
     *,
     years: Sequence[int] | None = None,
-    source: str = "CN",
+    source: str | None = None,
     toggles: Mapping[str, bool] | None = None,
     variant: str | None = None,
     mode: Mode = "rebalance",
@@ -310,8 +310,9 @@ def simulate(
         A validated scenario (:func:`load`), or the path of a scenario file to load.
     years : sequence of int, optional
         Years to simulate (default: ``scenario.years``).
-    source : str
-        Country or group exposure is measured to (default ``"CN"``).
+    source : str, optional
+        Country or group exposure is measured to (default: the scenario's
+        ``scenario.source_country``, as ``run`` and ``sweep`` take it).
     toggles : mapping of str to bool, optional
         Toggle overrides; they win over the variant and the file defaults.
     variant : str, optional
@@ -353,6 +354,7 @@ def simulate(
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
     scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
                           objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
@@ -473,7 +475,7 @@ def compare(
     *,
     toggles_grid: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
-    source: str = "CN",
+    source: str | None = None,
     countries: Sequence[str] | None = None,
     mode: Mode = "rebalance",
     metrics: Sequence[str] = HEADLINE_METRICS,
@@ -553,6 +555,7 @@ def compare(
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])
+    source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
     labelled: list[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]
