@@ -292,7 +292,7 @@ def simulate(
     scenario: Scenario | str | Path,
     *,
     years: Sequence[int] | None = None,
-    source: str = "CN",
+    source: str | None = None,
     toggles: Mapping[str, bool] | None = None,
     variant: str | None = None,
     mode: Mode = "rebalance",
@@ -310,8 +310,9 @@ def simulate(
         A validated scenario (:func:`load`), or the path of a scenario file to load.
     years : sequence of int, optional
         Years to simulate (default: ``scenario.years``).
-    source : str
-        Country or group exposure is measured to (default ``"CN"``).
+    source : str, optional
+        Country or group exposure is measured to (default: the scenario's
+        ``scenario.source_country``, as ``run`` and ``sweep`` take it).
     toggles : mapping of str to bool, optional
         Toggle overrides; they win over the variant and the file defaults.
     variant : str, optional
@@ -353,6 +354,7 @@ def simulate(
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
     scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
                           objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
@@ -473,7 +475,7 @@ def compare(
     *,
     toggles_grid: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
-    source: str = "CN",
+    source: str | None = None,
     countries: Sequence[str] | None = None,
     mode: Mode = "rebalance",
     metrics: Sequence[str] = HEADLINE_METRICS,
@@ -520,7 +522,8 @@ def compare(
         Local worker processes sharing the groups: 1 = in this process, 0 = one per
         usable CPU, never more than the groups. A script that uses more than one must
         start under ``if __name__ == "__main__":`` (each worker imports it again; without
-        the guard, a ``RuntimeError`` says so).
+        the guard, the groups run in this process, with a
+        :class:`~supplychain.errors.SupplyChainWarning` at the script's line).
 
     Returns
     -------
@@ -540,7 +543,8 @@ def compare(
         Both ``variants`` and ``toggles_grid`` given, unknown names, or an unknown
         country code in ``source`` or ``countries`` (with a did-you-mean).
     RuntimeError
-        Worker processes that stopped while starting (a script without the guard above).
+        Worker processes that stopped unexpectedly
+        (:func:`~supplychain.uncertainty.executors.broken_pool_message`).
     """
     from functools import partial
 
@@ -551,6 +555,7 @@ def compare(
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
                                      "run compare twice")])
+    source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
     labelled: list[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]

@@ -8,15 +8,26 @@ its pools with :func:`mp_context`; a command that knows early that it will use w
 calls :func:`start_worker_server` first, so that the server's imports run beside its own
 instead of delaying the first worker. This module imports only the standard library, so
 calling it costs nothing before the package is loaded.
+
+Each worker process runs the main script again (as ``__mp_main__``) before it takes any
+work. A script that starts workers from its module-level code outside
+``if __name__ == "__main__":`` would start them again in every worker, which
+:mod:`multiprocessing` refuses; :func:`unguarded_main_line` finds that case before a
+pool is made, and :func:`importing_main_again` tells a worker that is running the script again.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import multiprocessing
 import os
+import sys
+from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["PRELOAD", "mp_context", "start_worker_server", "usable_cpus"]
+__all__ = ["PRELOAD", "importing_main_again", "mp_context", "start_worker_server", "unguarded_main_line",
+           "usable_cpus"]
 
 PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api")
 """Modules the fork server imports once for every worker (a sweep's and a simulation's)."""
@@ -51,3 +62,60 @@ def start_worker_server() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def importing_main_again() -> bool:
+    """Whether this is a worker process running the main script again (as ``__mp_main__``).
+
+    :mod:`multiprocessing` aliases ``__mp_main__`` to ``__main__`` in every process; a worker
+    that starts runs the script as a module of that name, before it knows its parent process.
+    """
+    running = sys.modules.get("__mp_main__")
+    return getattr(running, "__name__", None) == "__mp_main__" and multiprocessing.parent_process() is None
+
+
+def _is_main_test(test: ast.expr) -> bool:
+    """Whether ``test`` reads ``__name__ == "__main__"`` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))  # fmt: skip
+
+
+def unguarded_main_line() -> tuple[str, int] | None:
+    """Return the script and line whose module-level code is calling, when it is outside the ``__main__`` guard.
+
+    Worker processes run the main script again; a call that starts them from the script's
+    module-level code (directly, or through functions it calls) outside a top-level
+    ``if __name__ == "__main__":`` block would run again in every worker. The stack is
+    walked up to the frame of the ``__main__`` module's own code; its current line is looked
+    up in the script's syntax tree.
+
+    Returns
+    -------
+    (str, int) or None
+        The script's path and the module-level line running the call; ``None`` when the
+        call is under the guard, not made from a script's module-level code (an interactive
+        session, a notebook, ``python -c``, a thread), inside a worker process, or the
+        script cannot be read.
+    """
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not isinstance(path, str) or importing_main_again():
+        return None
+    frame = inspect.currentframe()
+    while frame is not None and not (frame.f_code.co_name == "<module>" and frame.f_globals is vars(main)):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    line = frame.f_lineno
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.If) and _is_main_test(node.test)
+                and node.body[0].lineno <= line <= (node.body[-1].end_lineno or line)):  # fmt: skip
+            return None
+    return path, line

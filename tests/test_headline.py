@@ -115,7 +115,7 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
     head = next(i for i, r in enumerate(rows) if r[:3] == ("commodity", "unit", "measure"))
     first = rows[head + 1]
     assert first[0] == names_of(sc)["ndfeb_magnet"]
-    assert first[2] == "exposed share (traced to CN + unmet demand)"
+    assert first[2] == "exposed share (traced to China + unmet demand)"
     assert first[3 + result.years.index(y1)] == pytest.approx(exposed_y1)
 
     outcome = ScenarioOutcome(PATH_2030.name, sc, pd.DataFrame(), result.shortfall)
@@ -133,6 +133,7 @@ def test_a_section_without_targets_follows_the_one_rule_and_leads_with_exposure(
     # The rows of the pair are the one headline's measures first (exposed, traced, shortfall),
     # then the first-hop ones.
     from supplychain.io import load_text
+    from supplychain.report.headline import metric_labels
     from supplychain.report.runs import _focus_pairs
     from supplychain.report.tables import SECTION_METRICS, _concat, _headline
 
@@ -142,7 +143,7 @@ def test_a_section_without_targets_follows_the_one_rule_and_leads_with_exposure(
     assert _focus_pairs(run) == ([("US", "ndpr")], False)
     view = _headline(run, _concat(run.results, "measures"), 2024, 2030, names_of(sc), [("US", "ndpr")])
     labels = [row["metric"] for row in view["rows"]]
-    assert labels == [label for _, label in SECTION_METRICS]
+    assert labels == [label for _, label in metric_labels(SECTION_METRICS, "China")]
     assert labels[:3] == ["exposure incl. unmet demand", "traced China share of what arrives",
                           "shortfall (share of demand)"]
     # 2030 under the ban (fixed): 2,000 of 3,000 t unmet, MY's 1,000 t are 0 % China → exposed 2/3

@@ -29,8 +29,8 @@ def test_result_html_shows_the_headline_measures(result: Result) -> None:
     assert "Headline measures" in page
     row = headline_table(result).set_index(["country", "commodity"]).loc[("US", "ndpr")]
     assert row["exposed share 2024"] == "67%"
-    assert row["traced CN share 2024"] == "67%"
-    assert row["traced CN share 2030"] == "0%"  # nothing arrives from China…
+    assert row["traced China share 2024"] == "67%"
+    assert row["traced China share 2030"] == "0%"  # nothing arrives from China…
     assert row["exposed share 2030"] == "67%"  # …but the unmet demand counts as exposed
     assert row["shortfall 2030"] == "67% (2,000 t REO)"
     assert row["peak shortfall"] == "67% in 2026 (2,000 t REO)"

@@ -103,7 +103,7 @@ def _check_golden(name: str, text: str) -> None:
 # ------------------------------------------------------------------------ golden
 def test_golden_small_network() -> None:
     nodes, edges, traced = small_network()
-    dot = to_dot((nodes, edges), traced=traced, title="Small network", year=2024, names=NAMES)
+    dot = to_dot((nodes, edges), traced=traced, title="Small network", year=2024, names=NAMES, source="China")
     _check_golden("small_network.dot", dot.source)
 
 
@@ -112,7 +112,8 @@ def test_golden_diff_from_result_flows() -> None:
     after = traced.copy()
     after[["US:oxide", "US:oxide:use"]] = 0.0
     dot = to_dot(
-        (nodes, banned_flows(edges)), traced=after, compare_traced=traced, title="Ban", year=2026, names=NAMES
+        (nodes, banned_flows(edges)), traced=after, compare_traced=traced, title="Ban", year=2026, names=NAMES,
+        source="China",
     )
     _check_golden("small_diff.dot", dot.source)
 
@@ -167,7 +168,7 @@ def test_stages_are_ordered_columns() -> None:
 
 def test_colour_bins_and_pen_widths() -> None:
     nodes, edges, traced = small_network()
-    src = to_dot((nodes, edges), traced=traced, title="t").source
+    src = to_dot((nodes, edges), traced=traced, title="t", source="China").source
     china = share_bin(1.0)
     clean = share_bin(0.0)
     assert china is not None

@@ -56,14 +56,14 @@ def test_country_sheet_hand_worked_traced_share(book: openpyxl.Workbook) -> None
     # 2024, before the ban (from 2025-09-01): the US takes 2,000 t NdPr oxide from China's separation
     # (fed by Chinese mines only) and 1,000 t from Malaysia (fed by Australian concentrate only):
     # traced China share = 2,000 / (2,000 + 1,000) = 2/3.
-    traced = block[("NdPr oxide", "traced CN share of what arrives")][2024]
+    traced = block[("NdPr oxide", "traced China share of what arrives")][2024]
     assert traced.value == pytest.approx(2 / 3)
     assert traced.number_format == "0.0%"
     demand = block[("NdPr oxide", "demand (t REO)")][2024]
     assert demand.value == pytest.approx(3000)  # the scenario's US demand
     assert demand.number_format == "#,##0"
     # every measure of the report is a row, for every year of the scenario
-    assert {m for _, m in block} >= {text.format(source="CN") for _, text in REPORTED_METRICS}
+    assert {m for _, m in block} >= {text.format(source="China") for _, text in REPORTED_METRICS}
     assert sorted(block[("NdPr oxide", "demand (t REO)")]) == list(range(2024, 2031))
 
 

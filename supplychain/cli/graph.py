@@ -65,7 +65,7 @@ def graph(
     title: Annotated[str | None, typer.Option("--title", help="Heading (default: scenario name and view).")] = None,
     path: PathOption = None,
 ) -> None:
-    """Draw the supply network, coloured by traced China share, as SVG, PNG or DOT.
+    """Draw the supply network, coloured by the traced share of the scenario's source country, as SVG, PNG or DOT.
 
     By default the simulated network of the chosen toggles is drawn against the
     baseline: blocked flows dashed blue, deal and new flows green, labels read
@@ -103,6 +103,7 @@ def graph(
     from supplychain.api import simulate
     from supplychain.report.dot import names_of, render, to_dot
     from supplychain.report.figures import result_tables
+    from supplychain.report.headline import source_name
     from supplychain.report.notebook import traced_by_node as _traced
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
@@ -112,7 +113,7 @@ def graph(
     mode_arg: Mode = "fixed" if mode == "fixed" else "rebalance"
     draw = partial(
         to_dot, year=draw_year, commodity=commodity or None, max_nodes=max_nodes, names=names_of(sc),
-        focus_countries={t.country for t in sc.targets.values()},
+        focus_countries={t.country for t in sc.targets.values()}, source=source_name([source], names_of(sc)),
     )  # fmt: skip
     if compare_toggle is not None:
         off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)

@@ -36,8 +36,10 @@ def report(
     mode: Annotated[str, typer.Option("--mode", help="Supply response: fixed | rebalance.")] = "rebalance",
     allocation: AllocationOption = None,
     title: Annotated[
-        str, typer.Option("--title", help="Page title.")
-    ] = "Critical-mineral supply chains: exposure to China",
+        str | None,
+        typer.Option("--title", help="Page title (default: exposure to the scenarios' source country, by name).",
+                     show_default=False),
+    ] = None,
     country: CountryOption = None,
     year: Annotated[
         int | None, typer.Option("--year", "-y", help="Focus year of each section (default: the targets' year).")
@@ -68,7 +70,7 @@ def report(
     """Simulate every variant of each scenario and write a self-contained HTML report.
 
     The folder gets index.html (no external resources; it opens with one answer per
-    focus country: exposure, traced China share and shortfall in every scenario and
+    focus country: exposure, traced share of the source country and shortfall in every scenario and
     variant), summary.md, tables.xlsx (a sheet per focus country: measures × years per
     variant; shortfall and flows as Excel tables), measures.csv (the measures the report
     shows, of the focus countries; every measure with --full-measures, as

@@ -78,6 +78,54 @@ def _focus_rows(summary: pd.DataFrame, country: str) -> pd.DataFrame:
     return rows
 
 
+EXPORTER_COLUMN = "net_exporter"
+"""Column of the summary table: the share of samples in which a country is a net exporter (its NIR rows)."""
+EXPORTER_LABEL = "E"
+"""USGS's label of a net exporter's net import reliance, in the summary's statistics (as in ``run``'s json and csv)."""
+EXPORTER_NOTE = ("E: the country exports more than it uses in every sample (in the central run, for central), so its "
+                 "USGS net import reliance is not defined; net_exporter: the share of the samples in which it does, "
+                 "the net import reliance figures being over the others (n)")
+"""Note printed under the summary when a net import reliance row has net-exporter samples."""
+
+
+def _exporter_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Show net exporters in the summary's net import reliance rows instead of "n/a".
+
+    A row whose every computed sample is a net exporter (``n`` 0, ``n_exporter`` > 0)
+    reads :data:`EXPORTER_LABEL` in its statistics; a central run that is one, in
+    ``central``. The share of the computed samples that are net exporters
+    (``n_exporter / (n + n_exporter)``) fills :data:`EXPORTER_COLUMN`; the statistics
+    stay those of the other samples. Without any net-exporter sample the table is
+    unchanged (and has no such column).
+
+    Returns
+    -------
+    (pandas.DataFrame, list of str)
+        The table (without ``n_exporter``) and the columns now holding text that reads as
+        numbers (to align right).
+    """
+    import numpy as np
+
+    from supplychain.report.numbers import format_cell, format_percent, is_share
+
+    exporters = table["n_exporter"].to_numpy(dtype=int) if "n_exporter" in table.columns else None
+    table = table.drop(columns="n_exporter", errors="ignore")
+    if exporters is None or not exporters.any():
+        return table, []
+    n = table["n"].to_numpy(dtype=int)
+    stats = [c for c in table.columns if c in ("central", "mean") or (c.startswith("p") and c[1:].isdigit())]
+    shares = [is_share(str(m)) for m in table["metric"]]
+    out = table.astype(dict.fromkeys(stats, object))
+    for col in stats:
+        values = table[col].to_numpy(dtype=float)
+        out[col] = [EXPORTER_LABEL if e > 0 and (k == 0 or col == "central") and not np.isfinite(v)
+                    else format_cell(float(v), share=share)
+                    for v, e, k, share in zip(values, exporters, n, shares, strict=True)]  # fmt: skip
+    out.insert(list(out.columns).index("n") + 1, EXPORTER_COLUMN,
+               [format_percent(e / (e + k)) if e > 0 else "" for e, k in zip(exporters, n, strict=True)])
+    return out, [*stats, EXPORTER_COLUMN]
+
+
 def _report_failures(result: SweepResult) -> None:
     """Say how many samples could not be computed and list the first, with their inputs."""
     failures = result.failures
@@ -268,9 +316,13 @@ def sweep(
             summary, title = _focus_rows(summary, DEFAULT_COUNTRY), (
                 f"Measures over the samples: the final uses of {DEFAULT_COUNTRY} (no targets) in "
                 f"{int(summary['year'].max())} {every}")
-    print_table(summary[keep], title,
+    shown, text_columns = _exporter_rows(summary[keep])
+    print_table(shown, title,
                 max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
-                share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None)
+                share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None,
+                right=text_columns)
+    if text_columns:
+        echo(EXPORTER_NOTE)
     if len(targets):
         required = targets[targets["required"]] if targets["required"].any() else targets
         print_table(

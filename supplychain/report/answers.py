@@ -15,8 +15,9 @@ every other output follows), one row per scenario × variant reads three measure
 
 each in the base year, its peak (the first year of its largest value, with that year)
 and the horizon. A traced share is shaded on the colour scale of the network pictures
-only in a year with no unmet demand: 0 % traced to China while demand goes unmet is
-not a good result, so that cell is marked "unmet" instead.
+only in a year with no unmet demand: 0 % traced to the source while demand goes unmet is
+not a good result, so that cell is marked "unmet" instead. Headings and the sentence name
+the runs' source (:func:`~supplychain.report.headline.source_name`).
 
 Under the table, the country's other commodities (the :data:`MAX_OTHERS` most exposed)
 get one line each: the highest exposure and shortfall over every scenario and variant,
@@ -35,7 +36,15 @@ import pandas as pd
 
 from supplychain.report.dot_style import country_name, share_bin
 from supplychain.report.fold import SHARE_DIGITS
-from supplychain.report.headline import HEADLINE_METRICS, headline_measures, headline_pairs, ranked_uses
+from supplychain.report.headline import (
+    HEADLINE_METRICS,
+    headline_measures,
+    headline_pairs,
+    metric_labels,
+    ranked_uses,
+    source_name,
+    source_phrase,
+)
 from supplychain.report.numbers import format_percent
 
 if TYPE_CHECKING:
@@ -45,7 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["ANSWER_METRICS", "Series", "country_answer", "peak", "short_name"]
 
 ANSWER_METRICS: Final = HEADLINE_METRICS
-"""Measures of the answer table, in column order, with their headings (the headline measures)."""
+"""Measures of the answer table, in column order, with their headings (the headline measures; ``{source}``:
+:func:`~supplychain.report.headline.metric_labels`)."""
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -147,15 +157,19 @@ def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, s
 
 
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
-              rows: Sequence[tuple[str, str, dict[str, Series]]]) -> str:  # fmt: skip
-    """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall."""
+              rows: Sequence[tuple[str, str, dict[str, Series]]], source: str) -> str:  # fmt: skip
+    """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
+
+    ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`).
+    """
     if not rows:
         return ""
     what = f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
     parts = []
     exp0 = rows[0][2].get("exposed_share")
     if exp0 is not None:
-        parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to China in {exp0.years[0]}.")
+        parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to {source_phrase(source)} "
+                     f"in {exp0.years[0]}.")
     ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant)
             for scen, variant, s in rows if "exposed_share" in s and np.isfinite(s["exposed_share"].values[-1])]
     if ends:
@@ -222,15 +236,19 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     Returns
     -------
     dict
-        ``country, code, commodity, commodity_id, sentence, years, rows, others,
-        others_more, metrics``; ``rows`` hold ``scenario, title, slug, variant, first,
+        ``country, code, commodity, commodity_id, source, sentence, years, rows, others,
+        others_more, metrics`` (``source``: the runs' source in a sentence,
+        :func:`~supplychain.report.headline.source_phrase`; ``metrics``: the headings, naming
+        it); ``rows`` hold ``scenario, title, slug, variant, first,
         cells`` (nine cells: base, peak, horizon of each of :data:`ANSWER_METRICS`).
     """
     pair = headline_pairs(_uses(runs), [country], commodity)
     k = pair[0][1] if pair else None
+    source = source_name([r.source for run in runs for r in run.results], names)
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
-                            "commodity_id": k or "", "sentence": "", "years": "", "rows": [], "others": [],
-                            "others_more": 0, "metrics": [label for _, label in ANSWER_METRICS]}  # fmt: skip
+                            "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
+                            "rows": [], "others": [], "others_more": 0,
+                            "metrics": [label for _, label in metric_labels(ANSWER_METRICS, source)]}  # fmt: skip
     if k is None:
         return view
     view["commodity"] = names.get(k, k.replace("_", " "))
@@ -249,7 +267,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             spans.add(f"{r.years[0]}–{r.years[-1]}")
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
-    view["sentence"] = _sentence(country, k, names, found)
+    view["sentence"] = _sentence(country, k, names, found, source)
     others = _others(runs, country, k, names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])

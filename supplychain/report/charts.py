@@ -1,4 +1,4 @@
-"""Charts for the report: China share over time, shortfall, capacity additions.
+"""Charts for the report: the source country's share over time, shortfall, capacity additions.
 
 Every function builds a :class:`matplotlib.figure.Figure` on the Agg canvas
 without :mod:`matplotlib.pyplot`, so no global figure registry, backend switch
@@ -180,7 +180,7 @@ def share_chart(
     title: str | None = None,
     names: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Traced (solid) and direct (dashed) China share by year, one colour and marker per variant.
+    """Traced (solid) and direct (dashed) share of the source country by year, one colour and marker per variant.
 
     Variants whose series are identical in every year are drawn once and named together
     in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
@@ -199,7 +199,7 @@ def share_chart(
     targets : sequence of TargetLine
         Goals drawn as a dotted line at their threshold with a marker at their ``by`` year.
     title : str, optional
-        Chart title (default: "China share of {country} {commodity}").
+        Chart title (default: "{source} share · {country} · {commodity}", with display names).
     names : mapping, optional
         Display names of country and commodity ids.
 
@@ -218,7 +218,8 @@ def share_chart(
     'measure'
     """
     names = names or {}
-    title = title or f"China share · {country_name(country, names)} · {names.get(commodity, commodity)}"
+    title = title or (f"{country_name(source_country, names)} share · {country_name(country, names)} · "
+                      f"{names.get(commodity, commodity)}")
     sel = measures[
         (measures["country"] == country)
         & (measures["commodity"] == commodity)

@@ -1,4 +1,4 @@
-"""Graphviz pictures of the supply network, coloured by traced China share.
+"""Graphviz pictures of the supply network, coloured by the source country's traced share.
 
 :func:`to_dot` turns one year's node and edge tables (or their networkx view)
 into a :class:`graphviz.Digraph`; :func:`render` writes it as ``.svg``, ``.png``
@@ -10,9 +10,10 @@ or ``.dot``. The picture is meant for a briefing reader:
   the pools that import from other pools, each as a ``rank=same`` column (so a
   stage is at most three columns wide; a re-export between importers is drawn
   inside its column without pulling the layout apart).
-* **Colour = exposure.** Nodes are filled by their traced China share (docs/domain.md
-  measure 3: the share of a node's material mined or processed in China at any
-  upstream stage) on a six-step yellow → dark-red scale whose breaks include the
+* **Colour = exposure.** Nodes are filled by their traced share of the source country
+  (docs/domain.md measure 3: the share of a node's material mined or processed in the
+  source — China in the bundled scenarios — at any upstream stage; labels name it)
+  on a six-step yellow → dark-red scale whose breaks include the
   25 % policy target; a legend explains colours and line styles.
 * **Width = tonnes.** Edge pen width grows with the square root of tonnes
   (so a flow 4× larger is drawn 2× wider), clamped to 0.8–8 pt. Flows are
@@ -89,6 +90,7 @@ from supplychain.report.graph_tables import (
     _traced_map,
     commodity_unit,
 )
+from supplychain.report.headline import SOME_SOURCE
 from supplychain.report.labels import _edge_label, _heading, _labelled, _legend, _node_attrs
 from supplychain.report.layout import _columns, _stage_bands
 
@@ -127,6 +129,7 @@ def to_dot(
     focus_countries: Iterable[str] = (),
     chain_of: tuple[str, str] | None = None,
     rankdir: str = "LR",
+    source: str = SOME_SOURCE,
 ) -> graphviz.Digraph:
     """Draw one year's supply network as a Graphviz digraph.
 
@@ -139,7 +142,7 @@ def to_dot(
         when present. An edge table with a baseline column (``tonnes_baseline``,
         ``baseline``) and a ``status`` column (``Result.flows``) is drawn as a diff.
     traced : Series or mapping or None
-        Traced China share per node id, in [0, 1]; ``None`` draws every node
+        Traced share of the source country per node id, in [0, 1]; ``None`` draws every node
         uncoloured ("not computed").
     title : str
         Heading drawn above the picture (escaped).
@@ -175,6 +178,10 @@ def to_dot(
     rankdir : {"LR", "TB"}, default "LR"
         Stages read left to right, or top to bottom (a narrow picture that fits a page's
         width: the report's chain pictures).
+    source : str, default "source"
+        Display name of the country (or group) ``traced`` is the share of, for the labels,
+        tooltips and key ("40 % Japan", "traced Japan share"):
+        :func:`~supplychain.report.headline.source_name`.
 
     Returns
     -------
@@ -267,7 +274,7 @@ def to_dot(
                 "labeljust": "l",
                 "label": _heading(
                     title, year, chain, diff_text, names, chain_of,
-                    _legend(diff, set(drawn_edges["status"]), bool(traced_after)), notes,
+                    _legend(diff, set(drawn_edges["status"]), bool(traced_after), source), notes,
                 ),
                 "bgcolor": "white",
                 "outputorder": "edgesfirst",
@@ -278,7 +285,7 @@ def to_dot(
     body.append("\tedge" + format_attrs({"fontname": _FONT, "fontsize": 8, "arrowsize": 0.6}))
 
     # stage bands: one cluster per stage, one rank=same column per sub-column
-    node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t"))
+    node_attrs = {g: _node_attrs(grp, values[g], names, diff, unit.get(grp.commodity, "t"), source)
                   for g, grp in groups.items()}
     body.extend(_stage_bands(cols, node_attrs, labeljust="l" if rankdir == "TB" else "c"))
 

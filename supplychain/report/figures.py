@@ -20,6 +20,7 @@ from supplychain.report.charts import (
 )
 from supplychain.report.dot import render_bytes, to_dot
 from supplychain.report.dot_style import country_name
+from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.inline_svg import inline_svg
 from supplychain.report.runs import ScenarioRun
 from supplychain.report.tables import _pair_name, _slug
@@ -119,7 +120,8 @@ def _graph_images(
     focus = {c for c, _ in pairs} | set(source) | ({chain_of[0]} if chain_of else set())
     if chain_of is not None and sink_node(nodes, *chain_of) is None:
         chain_of = None
-    kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year}
+    who = source_name([r.source for r in run.results], names)
+    kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year, "source": who}
     part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES, "rankdir": "TB"} if chain_of
                             else {"commodity": chain, "max_nodes": _CHAIN_NODES, "rankdir": "TB"})  # fmt: skip
     what = (f"what ends in the use of {names.get(chain_of[1], chain_of[1])} in {country_name(chain_of[0], names)}"
@@ -133,7 +135,7 @@ def _graph_images(
     images = [_Image("Whole network, baseline", "", full_stem, svg, png, inline=False)]
     dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", **kw, **part)
     svg, png = _network(dot, options)
-    caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced China share, line width by "
+    caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced {who} share, line width by "
                "quantity; hover a box or a flow for its figures.")  # fmt: skip
     if chain_of:
         caption += (f" Flows under {MIN_CHAIN_SHARE:.0%} of the largest at their stage are left out "
@@ -186,6 +188,7 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
                   pairs: Sequence[tuple[str, str]], png: bool = False) -> list[_Image]:  # fmt: skip
     images = []
     targets = run.scenario.targets if run.scenario is not None else {}
+    who = source_name([r.source for r in run.results], names)
     for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
         lines = [TargetLine(t.max if t.max is not None else t.min or 0.0, t.by, "max" if t.max is not None else "min")
                  for t in targets.values()
@@ -195,9 +198,9 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         images.append(
             _chart(
                 fig,
-                f"China share: {_pair_name(country, commodity, names)}",
-                "Traced share (solid) counts material mined or processed in China at any upstream stage; "
-                "direct share (dashed) counts first-hop imports only.",
+                f"{who} share: {_pair_name(country, commodity, names)}",
+                f"Traced share (solid) counts material mined or processed in {source_phrase(who)} at any upstream "
+                "stage; direct share (dashed) counts first-hop imports only.",
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
                 png,
             )

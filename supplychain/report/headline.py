@@ -19,7 +19,9 @@ rows here, by one rule:
 3. **Measures** — :data:`HEADLINE_METRICS`: the exposed share (traced to the source
    plus unmet demand), the traced share of what arrives, the shortfall share; the
    country's own rows (no per-partner breakdown), the source-dependent ones for the
-   result's source country: :func:`headline_measures`.
+   result's source country: :func:`headline_measures`. Their headings name that source
+   (:func:`source_name`, :func:`metric_labels`): "traced Japan share …" for a run measured
+   to Japan.
 
 An output that shows more (every use of a focus country, more measures, more years)
 lists the headline pair first (:func:`headline_pairs` with ``every_use=True``), then the
@@ -42,23 +44,26 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 import pandas as pd
 
+from supplychain.report.dot_style import country_name
 from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
 __all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "headline_measures",
-           "headline_pairs", "ranked_uses"]
+           "headline_pairs", "metric_labels", "ranked_uses", "source_name", "source_phrase"]
 
 HEADLINE_METRICS: Final = (
     ("exposed_share", "exposure incl. unmet demand"),
-    ("traced_share", "traced China share of what arrives"),
+    ("traced_share", "traced {source} share of what arrives"),
     ("shortfall_share", "shortfall (share of demand)"),
 )
-"""The headline measures, in column order, with the answers' headings."""
+"""The headline measures, in column order, with the answers' headings (``{source}``: :func:`metric_labels`)."""
+SOME_SOURCE: Final = "source"
+"""What a heading calls the source when the runs it covers were measured to different sources."""
 _HEADLINE_IDS: Final = tuple(metric for metric, _ in HEADLINE_METRICS)
 DEFAULT_COUNTRY: Final = "US"
 """Focus country when none is asked for and no target names one (the question the tool was built for)."""
@@ -76,6 +81,55 @@ def default_focus(target_countries: Iterable[str], asked: Sequence[str] = ()) ->
     if asked:
         return list(dict.fromkeys(asked))
     return sorted({str(c) for c in target_countries}) or [DEFAULT_COUNTRY]
+
+
+def source_name(sources: Iterable[str], names: Mapping[str, str] | None = None) -> str:
+    """Name the source country (or group) that headings and captions read: one name, or :data:`SOME_SOURCE`.
+
+    Parameters
+    ----------
+    sources : iterable of str
+        The source codes of the runs a heading covers (:attr:`Result.source
+        <supplychain.api.Result.source>`).
+    names : mapping of str to str, optional
+        Display names (:func:`~supplychain.report.dot_style.names_of`: the scenario's
+        ``countries`` and ``groups`` first), else :func:`~supplychain.report.dot_style.country_name`'s
+        common name, else the code.
+
+    Returns
+    -------
+    str
+        The one source's display name; :data:`SOME_SOURCE` when the runs name several (or none).
+
+    Examples
+    --------
+    >>> source_name(["CN", "CN"]), source_name(["JP"], {"JP": "Japan (METI)"}), source_name(["CN", "JP"])
+    ('China', 'Japan (METI)', 'source')
+    """
+    distinct = sorted({str(s) for s in sources})
+    return country_name(distinct[0], names) if len(distinct) == 1 else SOME_SOURCE
+
+
+def source_phrase(name: str) -> str:
+    """Say the source in a sentence: its name, or "the source" for :data:`SOME_SOURCE`.
+
+    Examples
+    --------
+    >>> source_phrase("China"), source_phrase(SOME_SOURCE)
+    ('China', 'the source')
+    """
+    return "the source" if name == SOME_SOURCE else name
+
+
+def metric_labels(metrics: Iterable[tuple[str, str]], source: str) -> list[tuple[str, str]]:
+    """Fill the ``{source}`` of each heading with the source's display name (:func:`source_name`).
+
+    Examples
+    --------
+    >>> metric_labels(HEADLINE_METRICS, "Japan")[1]
+    ('traced_share', 'traced Japan share of what arrives')
+    """
+    return [(metric, label.format(source=source)) for metric, label in metrics]
 
 
 def _frames(uses: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -26,6 +26,7 @@ from supplychain.report.dot_style import (
 )
 from supplychain.report.escape import Html, clean_text, html_text, shorten, wrap_words
 from supplychain.report.fold import _Drawn, _Group
+from supplychain.report.headline import source_phrase
 
 _BOX: Final = '<TD FIXEDSIZE="TRUE" WIDTH="18" HEIGHT="8"></TD>'
 _SHAPE_KEY: Final = (
@@ -81,15 +82,15 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
     return country_name(grp.country, names), line2
 
 
-def _node_label(first: str, second: str, d: _Drawn, diff: bool, unit: str = "t") -> Html:
+def _node_label(first: str, second: str, d: _Drawn, diff: bool, unit: str, source: str) -> Html:
     top = html_text(shorten(clean_text(first), 34))
     mid = '<BR/>'.join(html_text(line) for line in wrap_words(clean_text(second), 34))
     amount = format_tonnes(d.tonnes, unit)
-    share = f"{format_share(d.share)} China"
+    share = f"{format_share(d.share)} {source}"
     if diff and format_tonnes(d.before, unit) != amount:
         amount = format_change(d.before, d.tonnes, unit)
     if diff and _share_changed(d):
-        share = f"{format_share(d.share_before)} → {format_share(d.share)} China"
+        share = f"{format_share(d.share_before)} → {format_share(d.share)} {source}"
     bottom = html_text(f"{amount} · {share}")
     return Html(f'<B>{top}</B><BR/><FONT POINT-SIZE="9">{mid}</FONT><BR/><FONT POINT-SIZE="9">{bottom}</FONT>')
 
@@ -131,7 +132,7 @@ def _key_table(heading: str, body: str, colspan: int, cellpadding: int = 1) -> s
     )
 
 
-def _legend(diff: bool, statuses: Iterable[str], has_traced: bool) -> str:
+def _legend(diff: bool, statuses: Iterable[str], has_traced: bool, source: str) -> str:
     """Build the key: colour scale, line styles and box shapes, side by side (HTML table markup)."""
     steps = [
         f'<TD BGCOLOR="{b.fill}" BORDER="1" COLOR="#737373" WIDTH="48">'
@@ -142,9 +143,9 @@ def _legend(diff: bool, statuses: Iterable[str], has_traced: bool) -> str:
         steps.append(
             f'<TD BGCOLOR="{NO_DATA_FILL}" BORDER="1" WIDTH="48"><FONT POINT-SIZE="9">not computed</FONT></TD>'
         )
-    note = html_text("share of a node's material mined or processed in China at any upstream stage")
+    note = html_text(f"share of a node's material mined or processed in {source_phrase(source)} at any upstream stage")
     colour = _key_table(
-        "Fill: traced China share",
+        f"Fill: traced {source} share",
         f'<TR>{"".join(steps)}</TR>'
         f'<TR><TD COLSPAN="{len(steps)}" ALIGN="LEFT"><FONT POINT-SIZE="8">{note}</FONT></TD></TR>',
         len(steps),
@@ -242,7 +243,8 @@ def _use_short(grp: _Group, d: _Drawn, diff: bool) -> float:
     return max(0.0, 1.0 - d.tonnes / d.before) if d.tonnes < d.before * (1 - 1e-9) else 0.0
 
 
-def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, unit: str = "t") -> dict[str, object]:
+def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, unit: str,
+                source: str) -> dict[str, object]:  # fmt: skip
     first, second = _display_name(grp, names)
     b = share_bin(d.share)
     fill, font = (b.fill, b.font) if b else (NO_DATA_FILL, "#222222")
@@ -252,12 +254,12 @@ def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, un
     if grp.other:
         styles.append("dashed")
     attrs: dict[str, object] = {
-        "label": _node_label(first, second, d, diff, unit),
+        "label": _node_label(first, second, d, diff, unit, source),
         "fillcolor": fill,
         "fontcolor": font,
         "color": "#404040",
         "style": ",".join(styles),
-        "tooltip": _node_tooltip(grp, d, first, second, unit),
+        "tooltip": _node_tooltip(grp, d, first, second, unit, source),
     }
     short = _use_short(grp, d, diff)
     if short > 0:  # a low traced share of what still arrives is no good result: grey box, red frame, the gap said
@@ -272,8 +274,8 @@ def _node_attrs(grp: _Group, d: _Drawn, names: Mapping[str, str], diff: bool, un
     return attrs
 
 
-def _node_tooltip(grp: _Group, d: _Drawn, first: str, second: str, unit: str = "t") -> str:
-    text = f"{first} — {second} — {format_tonnes(d.tonnes, unit)} — traced China share {format_share(d.share)}"
+def _node_tooltip(grp: _Group, d: _Drawn, first: str, second: str, unit: str, source: str) -> str:
+    text = f"{first} — {second} — {format_tonnes(d.tonnes, unit)} — traced {source} share {format_share(d.share)}"
     if len(grp.members) > 1:
         shown = ", ".join(grp.members[:12]) + (" …" if len(grp.members) > 12 else "")
         text += f" — includes: {shown}"

@@ -88,7 +88,8 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
              *(c["text"] + (f" {_UNMET_MARK}" if c["cls"] == "unmet" else "") for c in r["cells"]),
              r.get("targets", "–")] for r in a["rows"]]  # fmt: skip
     out += [md_escape(a["sentence"]), "", md_table([*headers, "targets"], rows), "",
-            "Exposure counts what arrives traced to China plus demand left unmet, over planned use. "
+            f"Exposure counts what arrives traced to {md_escape(a['source'])} plus demand left unmet, "
+            "over planned use. "
             f"{_UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result.", ""]
     if a["others"]:
         rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]

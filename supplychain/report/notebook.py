@@ -29,7 +29,7 @@ import pandas as pd
 from supplychain.report.answers import Series
 from supplychain.report.answers import peak as peak_of
 from supplychain.report.fold import SHARE_DIGITS
-from supplychain.report.headline import default_focus, headline_measures, headline_pairs
+from supplychain.report.headline import default_focus, headline_measures, headline_pairs, source_name
 from supplychain.report.numbers import format_number, format_percent, measure_text
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd
         for c, k, x, y, v, lab in zip(m["country"], m["commodity"], m["metric"], m["year"], m["value"], labels,
                                       strict=True):
             cell[(str(c), str(k), str(x), int(y))] = measure_text(v, lab)
-    src = result.source
+    src = source_name([result.source])
     rows = []
     for c, k in pairs:
         part = mine[(mine["country"] == c) & (mine["commodity"] == k)].groupby("year")[["demand", "shortfall"]].sum()
@@ -137,7 +137,8 @@ def result_html(result: Result) -> str:
         parts.append(f"<p>No final demand of {_esc(', '.join(_focus(result)))} to report on: "
                      "<code>headline_table(result, countries=[…])</code> shows others.</p>")
     else:
-        parts += [f"<b>Headline measures</b> (exposed share = traced to {_esc(result.source)} + unmet demand; "
+        parts += [f"<b>Headline measures</b> (exposed share = traced to {_esc(source_name([result.source]))} "
+                  "+ unmet demand; "
                   "shortfall in each commodity's unit)", _table(list(head.columns), head.itertuples(index=False))]
         if head.isin(["net exporter"]).any().any():
             parts.append("<p><i>net exporter</i>: exports exceed use, so net import reliance is not defined.</p>")
@@ -261,9 +262,10 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
     if baseline:
         before = edges.assign(tonnes=edges["baseline"]).drop(columns=["status", "baseline", "simulated"])
         dot = to_dot((nodes, before), traced=traced_by_node(None, result.source, nodes, edges, "baseline"),
-                     title=f"{result.scenario}: baseline", **common)
+                     title=f"{result.scenario}: baseline", source=source_name([result.source], names), **common)
     else:
         dot = to_dot((nodes, edges), traced=traced_by_node(None, result.source, nodes, edges, "simulated"),
                      compare_traced=traced_by_node(None, result.source, nodes, edges, "baseline"),
-                     title=f"{result.scenario}: {result.variant}", **common)
+                     title=f"{result.scenario}: {result.variant}", source=source_name([result.source], names),
+                     **common)
     return Picture(dot)

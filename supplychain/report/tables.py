@@ -12,7 +12,7 @@ import pandas as pd
 from supplychain.report.dot_style import _finite, country_name, format_tonnes, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.fold import SHARE_DIGITS
-from supplychain.report.headline import HEADLINE_METRICS
+from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
 
@@ -21,11 +21,11 @@ if TYPE_CHECKING:
 
 SECTION_METRICS: Final = (
     *HEADLINE_METRICS,
-    ("direct_import_share", "direct import share"),
+    ("direct_import_share", "direct import share from {source}"),
     ("net_import_reliance", "net import reliance"),
 )
 """A scenario section's headline rows: the one headline's measures (:mod:`supplychain.report.headline`), then the
-first-hop ones."""
+first-hop ones (``{source}``: :func:`~supplychain.report.headline.metric_labels`)."""
 _MAX_SHORTFALL_ROWS: Final = 12
 
 
@@ -65,9 +65,10 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
     m = measures
     if "partner" in m.columns:
         m = m[m["partner"].isna() | (m["partner"].astype(str) == "")]
+    labels = metric_labels(SECTION_METRICS, source_name([src], names))
     for country, commodity in pairs:
         first = len(rows)
-        for metric, label in SECTION_METRICS:
+        for metric, label in labels:
             sel = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["metric"] == metric)]
             if metric in ("exposed_share", "traced_share", "direct_import_share") and "source_country" in sel.columns:
                 sel = sel[sel["source_country"].astype(str) == src]

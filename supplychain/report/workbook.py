@@ -38,7 +38,7 @@ import pandas as pd
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.headline import headline_measures, headline_pairs
+from supplychain.report.headline import headline_measures, headline_pairs, source_name
 from supplychain.report.numbers import NET_EXPORTER, snap
 from supplychain.report.runs import focus_of
 
@@ -229,9 +229,9 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
             years = list(result.years)
             widest = max(widest, len(years))
             rule = f", allocation {result.allocation}" if result.mode == "rebalance" else ""
+            who = source_name([result.source], names)
             out.put([])
-            (head,) = out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); "
-                               f"exposure to {result.source}"])
+            (head,) = out.put([f"{run.name} — variant {result.variant} ({result.mode}{rule}); exposure to {who}"])
             head.font = bold
             for cell in out.put(["commodity", "unit", "measure", *years]):
                 cell.font, cell.fill = bold, head_fill
@@ -245,7 +245,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                 unit = str(rows["unit"].iloc[0]) if "unit" in rows.columns else ""
                 label = names.get(commodity, commodity.replace("_", " "))
                 for metric, text in REPORTED_METRICS:
-                    row = out.put([label, "%", text.format(source=result.source),
+                    row = out.put([label, "%", text.format(source=who),
                                    *(cells.get((commodity, metric, y)) for y in years)])
                     for cell in row[3:]:
                         cell.number_format = PERCENT

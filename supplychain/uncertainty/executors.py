@@ -39,7 +39,6 @@ seconds, never a long wait or a huge allocation.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import socket
 import struct
@@ -56,7 +55,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from supplychain.errors import SupplyChainWarning
-from supplychain.processes import mp_context
+from supplychain.processes import importing_main_again, mp_context, unguarded_main_line
 from supplychain.uncertainty.resources import usable_cpus
 
 __all__ = [
@@ -151,7 +150,11 @@ def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorS
     workers : int
         Local worker processes (0 = one per CPU); ignored for Dask. More than
         :func:`~supplychain.uncertainty.resources.usable_cpus` is capped to it, with a
-        :class:`~supplychain.errors.SupplyChainWarning`.
+        :class:`~supplychain.errors.SupplyChainWarning`. Called from a script's
+        module-level code outside ``if __name__ == "__main__":``
+        (:func:`~supplychain.processes.unguarded_main_line`), where each worker would run
+        the script again, local workers are not started: the work runs in this process,
+        with a :class:`~supplychain.errors.SupplyChainWarning` at the script's line.
 
     Returns
     -------
@@ -181,6 +184,13 @@ def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorS
                           f"using {cpus}", SupplyChainWarning, stacklevel=2)  # fmt: skip
             n = cpus
         if executor == "serial" or (executor is None and n == 1):
+            return ExecutorSpec("serial", 1)
+        where = unguarded_main_line()
+        if where is not None:  # said at the script's line, where the guard is to be added
+            warnings.warn_explicit('worker processes started outside `if __name__ == "__main__":` would each run '
+                                   f"the script again, so the work runs in this process; put the code that starts "
+                                   f"it under that guard to use {n} worker processes", SupplyChainWarning,
+                                   where[0], where[1], module="__main__")  # fmt: skip
             return ExecutorSpec("serial", 1)
         return ExecutorSpec("processes", n)
     if isinstance(executor, str):
@@ -230,7 +240,9 @@ def broken_pool_message(main: Any = None) -> str:
 
     Each worker imports the main script again; a script that calls a sweep (or ``compare`` on
     workers) at module level without ``if __name__ == "__main__":`` starts it again inside every worker, which
-    :mod:`multiprocessing` refuses: the pool breaks. The message names the script.
+    :mod:`multiprocessing` refuses: the pool breaks. The message names the script. (A call
+    from the script's own module-level code is found before the pool is made and runs in
+    process instead: :func:`parse_executor`; this is what is left, e.g. a call from a thread.)
     """
     module = main if main is not None else sys.modules.get("__main__")
     path = getattr(module, "__file__", None)
@@ -245,20 +257,6 @@ def broken_pool_message(main: Any = None) -> str:
             return f"the worker processes stopped while starting: in {path}, {guard}; or run with workers=1"
     return (f"a worker process stopped unexpectedly (BrokenProcessPool): if the work is started from a script, "
             f"{guard}; it may also have run out of memory — try fewer workers")
-
-
-def _importing_main_again() -> bool:
-    """Whether this is a worker process running the main script again (as ``__mp_main__``).
-
-    A script without ``if __name__ == "__main__":`` starts its work again in every worker;
-    refused here, before any pool is made, the worker stops without leaving the pool's
-    semaphores behind (a ``resource_tracker`` warning at exit), and the pool that started it
-    breaks with :func:`broken_pool_message`.
-    """
-    # multiprocessing aliases "__mp_main__" to "__main__" in every process; a worker that starts runs the
-    # script as a module of that name, before it knows its parent process
-    running = sys.modules.get("__mp_main__")
-    return getattr(running, "__name__", None) == "__mp_main__" and multiprocessing.parent_process() is None
 
 
 def _import_distributed() -> Any:
@@ -398,8 +396,10 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
             yield ex
         return
     if spec.kind == "processes":
-        if _importing_main_again():
-            raise RuntimeError(broken_pool_message())
+        if importing_main_again():
+            # a worker running a script that lacks the guard (:func:`parse_executor` missed it): the worker stops
+            # quietly, without leaving the pool's semaphores behind, and its pool breaks with broken_pool_message
+            raise SystemExit(1)
         pool = ProcessPoolExecutor(max_workers=spec.workers, mp_context=mp_context(),
                                    initializer=_exit_with_driver, initargs=(os.getpid(),))  # fmt: skip
         try:
@@ -483,9 +483,9 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1) 
     :func:`functools.partial` of one). Warnings a task raises in a worker process are
     raised again here, task by task in order, as the same category with the same text.
     Leaving early (an exception in a task, Ctrl-C) stops the workers as
-    :func:`open_executor` does; worker processes that stop while starting (a script
-    without ``if __name__ == "__main__":``) are a :class:`RuntimeError` naming the
-    script (:func:`broken_pool_message`).
+    :func:`open_executor` does; worker processes that stop unexpectedly are a
+    :class:`RuntimeError` (:func:`broken_pool_message`); from a script without
+    ``if __name__ == "__main__":`` the tasks run in this process (:func:`parse_executor`).
 
     Parameters
     ----------

@@ -132,8 +132,12 @@ class SweepResult:
         -------
         pandas.DataFrame
             Key columns, ``unit``, ``central``, ``mean``, ``sd``, one ``pNN``
-            column per quantile, ``n`` (samples with a finite value) and
-            ``n_nan`` (samples without one, e.g. a net exporter's NIR "E").
+            column per quantile, ``n`` (samples with a finite value), ``n_nan``
+            (samples without one: failed samples, and a net exporter's NIR "E") and
+            ``n_exporter`` (of those, the samples in which the country is a net exporter;
+            0 outside ``net_import_reliance``). The statistics
+            are over the ``n`` samples with a value: a net import reliance's over the
+            samples where the country is no net exporter.
         """
         out = self.measures.copy()
         v = self.values
@@ -141,6 +145,7 @@ class SweepResult:
         count = finite.sum(axis=0)
         out["n"] = count
         out["n_nan"] = self.n - count
+        out["n_exporter"] = self._net_exporter_counts()
         with np.errstate(all="ignore"):
             safe = np.where(finite, v, 0.0)
             mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
@@ -160,8 +165,48 @@ class SweepResult:
             *[_qname(q) for q in quantiles],
             "n",
             "n_nan",
+            "n_exporter",
         ]
         return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
+
+    def _net_exporter_counts(self) -> np.ndarray:
+        r"""Count, per measure, the samples in which the country is a net exporter (its NIR undefined, "E").
+
+        USGS net import reliance :math:`(I - E + R - B) / AC` is reported NaN, label
+        ``"E"``, where net imports are negative (:func:`supplychain.metrics.trade.first_hop`);
+        a sweep keeps the values only. A ``net_import_reliance`` measure exists where the
+        central run has apparent consumption :math:`AC > 0`, so a computed sample without a
+        value is a net exporter, unless its apparent consumption vanished too: then its
+        ``direct_share_of_consumption`` (:math:`I_s / AC`, NaN exactly when :math:`AC` is
+        not positive) is NaN as well. That check needs a ``direct_share_of_consumption``
+        measure of the same market in the sweep (the default measures have one); without
+        it, every computed sample without a value counts. Failed samples never count.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (measures,)
+            The count for each ``net_import_reliance`` measure; 0 for every other metric.
+        """
+        counts = np.zeros(self.values.shape[1], dtype=np.int64)
+        m = self.measures
+        metric = m["metric"].astype(str).to_numpy() if "metric" in m.columns else np.array([], dtype=str)
+        nir = np.flatnonzero(metric == "net_import_reliance")
+        if not len(nir):
+            return counts
+        computed = np.ones(self.n, dtype=bool)
+        computed[[int(s) for s in self.info.get("failed", {}) if 0 <= int(s) < self.n]] = False
+        market = [c for c in self.key_columns if c not in ("metric", "source_country", "partner")]
+        keys = list(zip(*(m[c].tolist() for c in market), strict=True)) if market else [()] * len(m)
+        dsc: dict[tuple[Any, ...], int] = {}
+        for j in np.flatnonzero(metric == "direct_share_of_consumption"):
+            dsc.setdefault(keys[j], int(j))  # any source's: AC is the market's, whatever the source
+        for j in nir:
+            exporter = ~np.isfinite(self.values[:, j]) & computed
+            k = dsc.get(keys[j])
+            if k is not None:
+                exporter &= np.isfinite(self.values[:, k])
+            counts[j] = int(exporter.sum())
+        return counts
 
     def target_probability(self) -> pd.DataFrame:
         """Probability that each target is met, per year.
