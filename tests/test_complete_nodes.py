@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.schema.model import Scenario
-from supplychain.simulation.run import _complete_nodes
+from supplychain.simulation.aftershock import complete_nodes
 
 
 def test_missing_columns_and_values_are_filled_from_the_commodity() -> None:
@@ -19,7 +19,7 @@ def test_missing_columns_and_values_are_filled_from_the_commodity() -> None:
         "primary": [0.0, 100.0, 5.0, np.nan, 1.0],
         "facility": ["", "m", "", np.nan, ""],
     })
-    out = _complete_nodes(s, nodes)
+    out = complete_nodes(s, nodes)
     # the second AU:ore row is dropped; stage: kept, else the commodity's ("ore"), else ""
     assert out["node"].tolist() == ["AU:ore", "m", "JP:ore", "XX:zz"]
     assert out["stage"].tolist() == ["ore", "ore", "ore", ""]

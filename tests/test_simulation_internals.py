@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from supplychain.simulation.run import _sim_nodes
+from supplychain.simulation.outcome import simulated_nodes
 
 
 def test_a_draw_counts_once_whether_or_not_the_market_has_a_stock_node() -> None:
@@ -17,7 +17,7 @@ def test_a_draw_counts_once_whether_or_not_the_market_has_a_stock_node() -> None
     nodes = pd.DataFrame({"node": ["JP:ndpr:stock", "JP:ndpr", "US:ndpr"], "kind": ["stock", "market", "market"],
                           "country": ["JP", "JP", "US"], "commodity": ["ndpr"] * 3, "primary": [0.0, 0.0, 0.0]})
     edges = pd.DataFrame({"supplier": ["JP:ndpr:stock"], "buyer": ["JP:ndpr"]})
-    out = _sim_nodes(nodes, edges, [30.0], {"JP:ndpr": 50.0, "US:ndpr": 40.0}).set_index("node")
+    out = simulated_nodes(nodes, edges, [30.0], {"JP:ndpr": 50.0, "US:ndpr": 40.0}).set_index("node")
     assert out.loc["JP:ndpr:stock", "primary"] == pytest.approx(80.0)
     assert out.loc["US:ndpr:stock", "primary"] == pytest.approx(40.0)
     assert out.loc["US:ndpr:stock", "kind"] == "stock"

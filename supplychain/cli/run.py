@@ -48,7 +48,7 @@ EXPORTER_NOTE = ("net exporter: the country exports more than it uses, so USGS n
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
-    """Return the re-routed flows: edges whose status (``simulation.run.flow_status``) is not ``normal``."""
+    """Return the re-routed flows: edges whose status (``simulation.outcome.flow_status``) is not ``normal``."""
     return flows[flows["status"] != "normal"]
 
 
