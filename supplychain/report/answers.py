@@ -127,8 +127,10 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
     return cell
 
 
-def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
-    s = _series(headline_measures(result.measures, result.source, countries=[country]), commodity)
+def _row(result: Result, measures: pd.DataFrame,
+         commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
+    """One row's cells and series: ``measures`` are the result's headline rows for the country (:func:`_own`)."""
+    s = _series(measures, commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
@@ -178,15 +180,27 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     return " ".join(parts)
 
 
-def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
+def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
+    """Return the headline rows of ``country`` per run and result.
+
+    :func:`~supplychain.report.headline.headline_measures` of each result, computed once
+    for the answer table and the other commodities' lines.
+    """
+    return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
+
+
+def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], country: str, skip: str,
+            names: Mapping[str, str]) -> list[dict[str, Any]]:  # fmt: skip
+    """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
+
+    ``own`` holds the country's headline rows of each run's results (:func:`_own`).
+    """
     lines: list[dict[str, Any]] = []
     used = sorted(set(ranked_uses(_uses(runs), country)) - {skip})
-    own = {id(run): [headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs}
     for k in used:
         hi: dict[str, tuple[float, str]] = {}
-        for run in runs:
-            for r, m in zip(run.results, own[id(run)], strict=True):
+        for run, measures in zip(runs, own, strict=True):
+            for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
                     if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
@@ -236,10 +250,11 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["commodity"] = names.get(k, k.replace("_", " "))
     found: list[tuple[str, str, dict[str, Series]]] = []
     spans: set[str] = set()
-    for run, slug in zip(runs, slugs, strict=True):
+    own = _own(runs, country)
+    for run, slug, measures in zip(runs, slugs, own, strict=True):
         first = True
-        for r in run.results:
-            row = _row(r, country, k)
+        for r, m in zip(run.results, measures, strict=True):
+            row = _row(r, m, k)
             if row is None:
                 continue
             cells, series = row
@@ -250,7 +265,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
     view["sentence"] = _sentence(country, k, names, found)
-    others = _others(runs, country, k, names)
+    others = _others(runs, own, country, k, names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
     return view
