@@ -18,7 +18,7 @@ from supplychain.report.charts import (
     share_chart,
     shortfall_chart,
 )
-from supplychain.report.dot import render_bytes, to_dot
+from supplychain.report.dot import draws_changes, render_bytes, to_dot
 from supplychain.report.dot_style import country_name
 from supplychain.report.inline_svg import inline_svg
 from supplychain.report.runs import ScenarioRun
@@ -120,8 +120,8 @@ def _graph_images(
     if chain_of is not None and sink_node(nodes, *chain_of) is None:
         chain_of = None
     kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year}
-    part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES, "rankdir": "TB"} if chain_of
-                            else {"commodity": chain, "max_nodes": _CHAIN_NODES, "rankdir": "TB"})  # fmt: skip
+    part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES} if chain_of
+                            else {"commodity": chain, "max_nodes": _CHAIN_NODES})  # fmt: skip
     what = (f"what ends in the use of {names.get(chain_of[1], chain_of[1])} in {country_name(chain_of[0], names)}"
             if chain_of else (f"the chain of {', '.join(names.get(k, k) for k in chain)}" if chain
                               else "the whole network"))  # fmt: skip
@@ -131,7 +131,7 @@ def _graph_images(
     full = to_dot((nodes, before_edges), traced=t_before, title=f"Whole network, baseline ({run.name})", **kw)
     svg, png = _network(full, options)
     images = [_Image("Whole network, baseline", "", full_stem, svg, png, inline=False)]
-    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", **kw, **part)
+    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", rankdir="TB", **kw, **part)
     svg, png = _network(dot, options)
     caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced China share, line width by "
                "quantity; hover a box or a flow for its figures.")  # fmt: skip
@@ -147,13 +147,13 @@ def _graph_images(
         n_v, e_v = result_tables(res, year)
         if e_v.empty or (e_v["status"] == "normal").all():
             continue
+        if not draws_changes((n_v, e_v), focus_countries=focus, **part):
+            continue  # the variant changes flows elsewhere, not in this chain
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
         stem = _slug(res.variant, set())
         dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
-                     **kw, **part)  # fmt: skip
-        if "no flow changes against" in dot.source:
-            continue  # the variant changes flows elsewhere, not in this chain
+                     rankdir="TB", **kw, **part)  # fmt: skip
         key = dot.source.replace(res.variant, "")
         if key in drawn:  # the same picture as an earlier variant's: said in that one's title
             drawn[key].title += f" (the same for {res.variant})"
