@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ANSWER_METRICS", "Series", "country_answer", "peak", "short_name"]
+__all__ = ["ANSWER_METRICS", "Series", "country_answer", "mark_unmet", "peak", "short_name"]
 
 ANSWER_METRICS: Final = HEADLINE_METRICS
 """Measures of the answer table, in column order, with their headings (the headline measures)."""
@@ -109,6 +109,31 @@ def _value_at(series: Series | None, year: int) -> float:
     return series.values[series.years.index(year)]
 
 
+def mark_unmet(cell: dict[str, str], unmet: float, year: int | None = None) -> bool:
+    """Mark a traced-share cell read while demand goes unmet; return whether it was marked.
+
+    0 % traced to China while demand goes short is not a good result: when the shortfall
+    share ``unmet`` is above :data:`_UNMET` (NaN is not), the cell loses its shade on the
+    share scale and gets the class ``unmet`` (hatched on the page, † in the summary) and a
+    note saying how much demand is unmet (in ``year`` when given). The one rule of the
+    answers and the scenario sections' headline tables.
+
+    Examples
+    --------
+    >>> cell = {"text": "0%", "bg": "#ffffb2", "fg": "#222222", "note": "", "cls": ""}
+    >>> mark_unmet(cell, 0.52, 2030), cell["cls"], cell["bg"], cell["note"]
+    (True, 'unmet', '', '52% of demand unmet in 2030: the traced share counts only what arrives')
+    >>> mark_unmet(cell, float("nan"))
+    False
+    """
+    if not unmet > _UNMET:
+        return False
+    when = f" in {year}" if year is not None else ""
+    cell.update(bg="", fg="", cls="unmet",
+                note=f"{format_percent(unmet)} of demand unmet{when}: the traced share counts only what arrives")
+    return True
+
+
 def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str, str]:
     """One cell: text, colours and a hover note (``year`` shown for a peak)."""
     text = format_percent(value) + (f" ({year})" if year is not None else "")
@@ -117,9 +142,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
         if value > _UNMET:
             cell.update(bg=_SHORT_BG, cls="short")
         return cell
-    if metric == "traced_share" and unmet > _UNMET:
-        note = f"{format_percent(unmet)} of demand unmet: the traced share counts only what arrives"
-        cell.update(cls="unmet", note=note)
+    if metric == "traced_share" and mark_unmet(cell, unmet):
         return cell
     b = share_bin(value)
     if b is not None:
