@@ -26,6 +26,7 @@ from supplychain.report.tables import _pair_name, _slug
 
 if TYPE_CHECKING:
     from supplychain.api import Result
+    from supplychain.schema.model import Scenario
 
 _MAX_GRAPH_VARIANTS: Final = 8
 _MAX_SHARE_CHARTS: Final = 1
@@ -64,11 +65,11 @@ class _Image:
         }
 
 
-def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
+def _source_codes(scenario: Scenario | None, source: str, nodes: pd.DataFrame) -> frozenset[str]:
+    """Return the country codes ``source`` stands for among the nodes' countries (a group ``EU``: its members)."""
     from supplychain.metrics.measures import resolve_source
 
-    src = run.results[0].source
-    return resolve_source(run.scenario, src, nodes["country"].astype(str).unique())
+    return resolve_source(scenario, source, nodes["country"].astype(str).unique())
 
 
 def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -80,10 +81,37 @@ def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def _traced(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str, source: frozenset[str]) -> pd.Series:
+    """Traced share of the ``source`` codes at every node, the edges weighted by column ``weight``."""
     from supplychain.metrics.measures import traced_share_by_node
 
     e = edges.assign(tonnes=pd.to_numeric(edges[weight], errors="coerce").fillna(0.0))
     return traced_share_by_node(nodes, e, source)
+
+
+def traced_by_node(scenario: Scenario | None, source: str, nodes: pd.DataFrame, edges: pd.DataFrame,
+                   weight: str) -> pd.Series:  # fmt: skip
+    """Return the traced share of ``source`` at every node, the edges weighted by column ``weight``.
+
+    What the network pictures are coloured by (``supplychain graph``, :meth:`Result.draw
+    <supplychain.api.Result.draw>`, the report's pictures).
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        The scenario, for its country groups (``None``: the built-in ones).
+    source : str
+        Source country or group code (``CN``).
+    nodes, edges : DataFrame
+        One year's tables (:func:`result_tables`).
+    weight : {"simulated", "baseline"}
+        The edge column that weighs the flows.
+
+    Returns
+    -------
+    Series
+        Node id → traced share in [0, 1] (:func:`~supplychain.metrics.measures.traced_share_by_node`).
+    """
+    return _traced(nodes, edges, weight, _source_codes(scenario, source, nodes))
 
 
 @dataclass(frozen=True)
@@ -115,7 +143,7 @@ def _graph_images(
     options = options or FigureOptions()
     base = run.results[0]
     nodes, edges = result_tables(base, year)
-    source = _source_codes(run, nodes)
+    source = _source_codes(run.scenario, base.source, nodes)
     focus = {c for c, _ in pairs} | set(source) | ({chain_of[0]} if chain_of else set())
     if chain_of is not None and sink_node(nodes, *chain_of) is None:
         chain_of = None
