@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
-HEADLINE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
+COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
 """Measures :func:`compare` reports per variant and year (element rows name the element key in ``commodity``)."""
 
@@ -478,7 +478,7 @@ def compare(
     source: str | None = None,
     countries: Sequence[str] | None = None,
     mode: Mode = "rebalance",
-    metrics: Sequence[str] = HEADLINE_METRICS,
+    metrics: Sequence[str] = COMPARE_METRICS,
     options: Mapping[str, Any] | None = None,
     objective: Objective = "lexicographic",
     blocks: bool | int = False,
@@ -517,7 +517,8 @@ def compare(
         pairs of the scenario's targets, else every pair with final demand, the
         targets' countries (else the US) first.
     metrics : sequence of str
-        Measures to report (default traced share, direct share, shortfall share).
+        Measures to report (default :data:`COMPARE_METRICS`: the exposed, traced, direct
+        import and shortfall shares, and the element measures).
     workers : int, default 1
         Local worker processes sharing the groups: 1 = in this process, 0 = one per
         usable CPU, never more than the groups. A script that uses more than one must

@@ -118,3 +118,20 @@ def test_nbconvert_exports_executed_display_to_html(tmp_path: Path) -> None:
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "Scenario: Small test world" in html  # the compact summary, not the model dump
     assert "2 commodities, 4 facilities, 4 flows" in html  # counts of tests/data/cli/small.yaml
+
+
+def test_traced_by_node_colours_the_pictures_by_the_traced_share(result: Result) -> None:
+    from supplychain.report import notebook
+    from supplychain.report.figures import result_tables, traced_by_node
+
+    # Small world in 2030: the US pool takes 2,000 t REO from China and 1,000 t from Malaysia in the baseline
+    # (traced 2,000 / 3,000), nothing from China under the ban (traced 0); China's own pool is all Chinese
+    nodes, edges = result_tables(result, 2030)
+    before = traced_by_node(None, "CN", nodes, edges, "baseline")
+    after = traced_by_node(None, "CN", nodes, edges, "simulated")
+    assert before["US:ndpr"] == pytest.approx(2 / 3)
+    assert after["US:ndpr"] == pytest.approx(0.0)
+    assert before["CN:ndpr"] == after["CN:ndpr"] == pytest.approx(1.0)
+    assert before["my_sep"] == 0.0
+    # the notebook module's exported name is the same function, imported on use
+    assert notebook.traced_by_node(None, "CN", nodes, edges, "baseline").equals(before)

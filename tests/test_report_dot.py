@@ -22,6 +22,7 @@ from supplychain.report.dot import (
     STATUS_STYLES,
     GraphvizNotFoundError,
     RenderError,
+    draws_changes,
     render,
     share_bin,
     to_dot,
@@ -198,6 +199,27 @@ def test_diff_view_styles() -> None:
     line = next(ln for ln in src.splitlines() if '"US:oxide" -> "US:oxide:use"' in ln)
     assert "3.0k → 1.8k t" in line
     assert "changes against the baseline" in src
+
+
+def test_draws_changes_reads_the_flows_the_picture_draws() -> None:
+    """``draws_changes`` decides from the flows what the picture's subtitle then says."""
+    nodes, edges, traced = small_network()
+    ban = banned_flows(edges)  # China → US oxide blocked, Malaysia → US raised by a deal
+    # only Mt Weld's output reduced: a plant → its own pool flow, which folding into the AU pool hides
+    mt_weld = ban.assign(simulated_t=ban["baseline_t"], status="normal")
+    mt_weld.loc[mt_weld["edge"] == "supply.mt_weld.ore", ["simulated_t", "status"]] = [11000.0, "reduced"]
+    cases = [
+        (ban, {}, True),
+        (ban, {"chain_of": ("CN", "oxide")}, False),  # the blocked flow ends in US use, not China's
+        (ban.assign(simulated_t=ban["baseline_t"], status="normal"), {}, False),
+        (mt_weld, {}, True),
+        (mt_weld, {"max_nodes": 7, "focus_countries": ["US"]}, False),
+    ]
+    for flows, kw, expected in cases:
+        assert draws_changes((nodes, flows), **kw) is expected, kw
+        src = to_dot((nodes, flows), traced=traced, title="t", **kw).source
+        assert "changes against the baseline" in src, kw
+        assert ("no flow changes against" not in src) is expected, kw
 
 
 def test_compare_to_derives_status_from_tonnes() -> None:

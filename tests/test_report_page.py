@@ -123,6 +123,16 @@ def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs:
     assert re.search(r'<td class="unmet" title="[^"]*of demand unmet[^"]*">0%</td>', raw)
 
 
+@needs_dot
+def test_section_headline_marks_unmet_by_the_answers_rule(bundled: Path) -> None:
+    # a scenario section's traced share "base → horizon" read while demand goes short at the horizon is
+    # marked as the answer's cells are (report.answers.mark_unmet), its note naming the horizon year
+    raw = (bundled / "index.html").read_text(encoding="utf-8")
+    note = r"(&lt;1|\d+)% of demand unmet in 20\d\d: the traced share counts only what arrives"
+    assert re.search(rf'<td class="unmet" title="{note}">\d+% → 0%</td>', raw), "framework under the full ban"
+    assert not re.search(r'<td class="unmet" style=', raw), "a marked cell is not shaded on the share scale"
+
+
 def _md_rows(text: str, first_header: str) -> list[list[str]]:
     """The body rows of the Markdown table whose first header cell is ``first_header``, cells unescaped."""
     lines = text.splitlines()

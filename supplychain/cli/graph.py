@@ -103,8 +103,8 @@ def graph(
     from supplychain.api import simulate
     from supplychain.report.dot import names_of, render, to_dot
     from supplychain.report.figures import result_tables
+    from supplychain.report.figures import traced_by_node as _traced
     from supplychain.report.headline import source_name
-    from supplychain.report.notebook import traced_by_node as _traced
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     overrides = parse_toggle_args(toggle or [])

@@ -118,16 +118,13 @@ def _worlds(scenario: Scenario, toggles: Sequence[ToggleState] | None) -> list[t
 
     The label is ``""`` for a world where nothing is switched off.
     """
-    from supplychain.simulation.toggles import apply_switches, resolve_toggles  # the later stage, on use
+    from supplychain.simulation.toggles import apply_switches, by_world, resolve_toggles  # the later stage, on use
 
     if toggles is None:
         toggles = [resolve_toggles(scenario), *(resolve_toggles(scenario, variant=v) for v in scenario.variants)]
-    seen: set[frozenset[tuple[str, str]]] = set()
     worlds = []
-    for state in toggles:
-        if state.switched_off in seen:
-            continue
-        seen.add(state.switched_off)
+    for positions in by_world(toggles):
+        state = toggles[positions[0]]  # the first state of each world names it
         label = f"in variant `{state.variant}`" if state.variant else "with the default toggles"
         off = ", ".join(f"{sec}.{eid}" for sec, eid in sorted(state.switched_off))
         worlds.append((f"{label} (switching off {off})" if off else "", apply_switches(scenario, state)))

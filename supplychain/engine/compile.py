@@ -44,7 +44,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -52,6 +52,15 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.errors import EngineError, Problem, ScenarioError
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _ByPosition(Protocol[_T_co]):
+    """Items read by position, ``x[i]`` (a sequence, or edge names converted only when read)."""
+
+    def __getitem__(self, i: int, /) -> _T_co: ...
 
 __all__ = [
     "BLOCK_ROWS",
@@ -271,8 +280,8 @@ def compile_arrays(
     primary: npt.ArrayLike | None = None,
     *,
     node_ids: Sequence[str] | pd.Index | None = None,
-    edge_ids: Sequence[str] | None = None,
-    edge_paths: Sequence[tuple[str, ...]] | None = None,
+    edge_ids: _ByPosition[str] | None = None,
+    edge_paths: _ByPosition[tuple[str, ...]] | None = None,
 ) -> CompiledGraph:
     """Compile a network given as arrays.
 
@@ -291,7 +300,7 @@ def compile_arrays(
         numbers themselves, as integers).
     edge_ids, edge_paths : sequence, optional
         Edge ids and the scenario key paths they came from, to name and locate
-        the edges of a closed loop.
+        the edges of a closed loop (read by position only: anything ``x[i]`` works).
 
     Returns
     -------
@@ -514,8 +523,8 @@ def _check_loops(
     vals: FloatArray,
     inflow: FloatArray,
     edge_index: IntArray,
-    edge_ids: Sequence[str] | None,
-    edge_paths: Sequence[tuple[str, ...]] | None,
+    edge_ids: _ByPosition[str] | None,
+    edge_paths: _ByPosition[tuple[str, ...]] | None,
 ) -> None:
     """Raise EngineError for a strongly connected component with no way in."""
     n = len(labels)
@@ -557,28 +566,14 @@ def _check_loops(
     raise err
 
 
-_T = TypeVar("_T")
-
-
-class _OnDemand(Sequence[_T]):
-    """Read-only sequence whose item ``i`` is ``convert(values[i])``, converted when read."""
+class _OnDemand(Generic[_T]):
+    """Items read by position: item ``i`` is ``convert(values[i])``, converted when read."""
 
     def __init__(self, values: npt.NDArray[Any], convert: Callable[[Any], _T]) -> None:
         self._values = values
         self._convert = convert
 
-    def __len__(self) -> int:
-        return len(self._values)
-
-    @overload
-    def __getitem__(self, i: int) -> _T: ...
-
-    @overload
-    def __getitem__(self, i: slice) -> Sequence[_T]: ...
-
-    def __getitem__(self, i: int | slice) -> _T | Sequence[_T]:
-        if isinstance(i, slice):
-            return [self._convert(v) for v in self._values[i]]
+    def __getitem__(self, i: int) -> _T:
         return self._convert(self._values[int(i)])
 
 

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ANSWER_METRICS", "Series", "country_answer", "peak", "short_name"]
+__all__ = ["ANSWER_METRICS", "Series", "country_answer", "mark_unmet", "peak", "short_name"]
 
 ANSWER_METRICS: Final = HEADLINE_METRICS
 """Measures of the answer table, in column order, with their headings (the headline measures; ``{source}``:
@@ -119,6 +119,31 @@ def _value_at(series: Series | None, year: int) -> float:
     return series.values[series.years.index(year)]
 
 
+def mark_unmet(cell: dict[str, str], unmet: float, year: int | None = None) -> bool:
+    """Mark a traced-share cell read while demand goes unmet; return whether it was marked.
+
+    0 % traced to China while demand goes short is not a good result: when the shortfall
+    share ``unmet`` is above :data:`_UNMET` (NaN is not), the cell loses its shade on the
+    share scale and gets the class ``unmet`` (hatched on the page, † in the summary) and a
+    note saying how much demand is unmet (in ``year`` when given). The one rule of the
+    answers and the scenario sections' headline tables.
+
+    Examples
+    --------
+    >>> cell = {"text": "0%", "bg": "#ffffb2", "fg": "#222222", "note": "", "cls": ""}
+    >>> mark_unmet(cell, 0.52, 2030), cell["cls"], cell["bg"], cell["note"]
+    (True, 'unmet', '', '52% of demand unmet in 2030: the traced share counts only what arrives')
+    >>> mark_unmet(cell, float("nan"))
+    False
+    """
+    if not unmet > _UNMET:
+        return False
+    when = f" in {year}" if year is not None else ""
+    cell.update(bg="", fg="", cls="unmet",
+                note=f"{format_percent(unmet)} of demand unmet{when}: the traced share counts only what arrives")
+    return True
+
+
 def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str, str]:
     """One cell: text, colours and a hover note (``year`` shown for a peak)."""
     text = format_percent(value) + (f" ({year})" if year is not None else "")
@@ -127,9 +152,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
         if value > _UNMET:
             cell.update(bg=_SHORT_BG, cls="short")
         return cell
-    if metric == "traced_share" and unmet > _UNMET:
-        note = f"{format_percent(unmet)} of demand unmet: the traced share counts only what arrives"
-        cell.update(cls="unmet", note=note)
+    if metric == "traced_share" and mark_unmet(cell, unmet):
         return cell
     b = share_bin(value)
     if b is not None:
@@ -137,8 +160,10 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
     return cell
 
 
-def _row(result: Result, country: str, commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:
-    s = _series(headline_measures(result.measures, result.source, countries=[country]), commodity)
+def _row(result: Result, measures: pd.DataFrame,
+         commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
+    """One row's cells and series: ``measures`` are the result's headline rows for the country (:func:`_own`)."""
+    s = _series(measures, commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
@@ -192,15 +217,27 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     return " ".join(parts)
 
 
-def _others(runs: Sequence[ScenarioRun], country: str, skip: str, names: Mapping[str, str]) -> list[dict[str, Any]]:
-    """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first."""
+def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
+    """Return the headline rows of ``country`` per run and result.
+
+    :func:`~supplychain.report.headline.headline_measures` of each result, computed once
+    for the answer table and the other commodities' lines.
+    """
+    return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
+
+
+def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], country: str, skip: str,
+            names: Mapping[str, str]) -> list[dict[str, Any]]:  # fmt: skip
+    """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
+
+    ``own`` holds the country's headline rows of each run's results (:func:`_own`).
+    """
     lines: list[dict[str, Any]] = []
     used = sorted(set(ranked_uses(_uses(runs), country)) - {skip})
-    own = {id(run): [headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs}
     for k in used:
         hi: dict[str, tuple[float, str]] = {}
-        for run in runs:
-            for r, m in zip(run.results, own[id(run)], strict=True):
+        for run, measures in zip(runs, own, strict=True):
+            for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
                     if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
@@ -254,10 +291,11 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["commodity"] = names.get(k, k.replace("_", " "))
     found: list[tuple[str, str, dict[str, Series]]] = []
     spans: set[str] = set()
-    for run, slug in zip(runs, slugs, strict=True):
+    own = _own(runs, country)
+    for run, slug, measures in zip(runs, slugs, own, strict=True):
         first = True
-        for r in run.results:
-            row = _row(r, country, k)
+        for r, m in zip(run.results, measures, strict=True):
+            row = _row(r, m, k)
             if row is None:
                 continue
             cells, series = row
@@ -268,7 +306,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
     view["sentence"] = _sentence(country, k, names, found, source)
-    others = _others(runs, country, k, names)
+    others = _others(runs, own, country, k, names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
     return view

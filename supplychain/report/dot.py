@@ -56,7 +56,7 @@ import shutil
 import subprocess
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import graphviz
 import numpy as np
@@ -79,7 +79,7 @@ from supplychain.report.dot_style import (
     share_bin,
 )
 from supplychain.report.escape import dot_quote, format_attrs
-from supplychain.report.fold import _aggregate_edges, _display_values, _fold
+from supplychain.report.fold import _aggregate_edges, _display_values, _fold, _Group
 from supplychain.report.graph_tables import (
     GraphLike,
     _graph_tables,
@@ -101,6 +101,7 @@ __all__ = [
     "RenderError",
     "ShareBin",
     "country_name",
+    "draws_changes",
     "format_change",
     "format_share",
     "format_tonnes",
@@ -208,54 +209,26 @@ def to_dot(
     >>> '"mine" -> "CN:ore"' in dot.source
     True
     """
-    if max_nodes < 4:
-        msg = f"max_nodes must be at least 4, got {max_nodes}"
-        raise ValueError(msg)
     if rankdir not in ("LR", "TB"):
         msg = f"rankdir must be 'LR' or 'TB', got {rankdir!r}"
         raise ValueError(msg)
     names = dict(names or {})
-    raw_nodes, raw_edges = _graph_tables(graph)
-    edges = _normalise_edges(raw_edges, with_before=compare_to is None)
-    diff = compare_to is not None or bool(edges["before"].notna().any())
-    if compare_to is not None:
-        base_nodes, base_edges = _graph_tables(compare_to)
-        before = _normalise_edges(base_edges, with_before=False)
-        edges = _merge_compare(edges, before)
-        raw_nodes = pd.concat([base_nodes, raw_nodes], ignore_index=True)
-    nodes = _normalise_nodes(raw_nodes, edges)
-    unit = commodity_unit(nodes)  # labels in each commodity's unit (kg for gallium)
-    if "name" in nodes.columns:
-        for n, nm in zip(nodes["node"], nodes["name"], strict=True):
+    all_nodes, all_edges, diff = _tables(graph, compare_to)
+    unit = commodity_unit(all_nodes)  # labels in each commodity's unit (kg for gallium)
+    if "name" in all_nodes.columns:
+        for n, nm in zip(all_nodes["node"], all_nodes["name"], strict=True):
             if nm:
                 names.setdefault(n, nm)
-    # drop flows that are zero in both states and not marked
-    size = np.maximum(edges["tonnes"].to_numpy(), np.nan_to_num(edges["before"].to_numpy()))
-    edges = edges[(size > 0) | (edges["status"] != "normal")].sort_values("edge", kind="stable").reset_index(drop=True)
-    chain = [commodity] if isinstance(commodity, str) else sorted(set(commodity or ()))
-    if chain:
-        nodes, edges = _restrict_to_commodity(nodes, edges, chain)
-    if chain_of is not None:
-        sink = sink_node(nodes, *chain_of)
-        if sink is None:
-            msg = f"{chain_of[0]} has no use or pool of {chain_of[1]!r} in the graph"
-            raise ValueError(msg)
-        nodes, edges = chain_to(nodes, edges, sink)
-        chain = []
+    nodes, edges, chain, groups, notes, drawn_edges = _kept(all_nodes, all_edges, commodity, chain_of, max_nodes,
+                                                            focus_countries)  # fmt: skip
     traced_after = _traced_map(traced)
     traced_before = _traced_map(compare_traced) if compare_traced is not None else traced_after
-
-    groups, mapping, notes = _fold(nodes, edges, max_nodes, frozenset(focus_countries))
-    drawn_edges = _aggregate_edges(edges, mapping)
-    if len(drawn_edges):  # a node without any drawn flow (a plant not built yet) only adds clutter
-        linked = set(drawn_edges["supplier"]) | set(drawn_edges["buyer"])
-        groups = {g: grp for g, grp in groups.items() if g in linked}
     values = _display_values(groups, nodes, edges, traced_after, traced_before, diff)
     cols = _columns(groups, drawn_edges)
     diff_text = None
     if diff:
         against = compare_label or "the baseline"
-        changed = bool(len(drawn_edges)) and bool((drawn_edges["status"] != "normal").any())
+        changed = _changed(drawn_edges)
         diff_text = f"changes against {against}" if changed else f"no flow changes against {against}"
 
     body: list[str] = []
@@ -320,6 +293,99 @@ def to_dot(
     dot = graphviz.Digraph(name="supplychain")
     dot.body.extend(line + "\n" for line in body)
     return dot
+
+
+class _Kept(NamedTuple):
+    """What a picture keeps of a network (:func:`_kept`)."""
+
+    nodes: pd.DataFrame
+    """The nodes of the chain drawn (normalised), before folding."""
+    edges: pd.DataFrame
+    """Its flows (normalised), before folding."""
+    chain: list[str]
+    """The commodities the picture is restricted to (empty for a country's chain or the whole network)."""
+    groups: dict[str, _Group]
+    """The boxes drawn, by id."""
+    notes: list[str]
+    """What folding did, for the heading."""
+    drawn_edges: pd.DataFrame
+    """The flows between boxes, summed per (supplier, buyer, commodity, status)."""
+
+
+def _tables(graph: GraphLike, compare_to: GraphLike | None) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
+    """Normalised node and edge tables of ``graph`` (merged with ``compare_to``) and whether they are a diff."""
+    raw_nodes, raw_edges = _graph_tables(graph)
+    edges = _normalise_edges(raw_edges, with_before=compare_to is None)
+    diff = compare_to is not None or bool(edges["before"].notna().any())
+    if compare_to is not None:
+        base_nodes, base_edges = _graph_tables(compare_to)
+        before = _normalise_edges(base_edges, with_before=False)
+        edges = _merge_compare(edges, before)
+        raw_nodes = pd.concat([base_nodes, raw_nodes], ignore_index=True)
+    return _normalise_nodes(raw_nodes, edges), edges, diff
+
+
+def _kept(nodes: pd.DataFrame, edges: pd.DataFrame, commodity: str | Iterable[str] | None,
+          chain_of: tuple[str, str] | None, max_nodes: int, focus_countries: Iterable[str]) -> _Kept:  # fmt: skip
+    """Keep the flows a picture draws: non-zero or marked, of the chain asked for, folded to ``max_nodes`` boxes."""
+    if max_nodes < 4:
+        msg = f"max_nodes must be at least 4, got {max_nodes}"
+        raise ValueError(msg)
+    # drop flows that are zero in both states and not marked
+    size = np.maximum(edges["tonnes"].to_numpy(), np.nan_to_num(edges["before"].to_numpy()))
+    edges = edges[(size > 0) | (edges["status"] != "normal")].sort_values("edge", kind="stable").reset_index(drop=True)
+    chain = [commodity] if isinstance(commodity, str) else sorted(set(commodity or ()))
+    if chain:
+        nodes, edges = _restrict_to_commodity(nodes, edges, chain)
+    if chain_of is not None:
+        sink = sink_node(nodes, *chain_of)
+        if sink is None:
+            msg = f"{chain_of[0]} has no use or pool of {chain_of[1]!r} in the graph"
+            raise ValueError(msg)
+        nodes, edges = chain_to(nodes, edges, sink)
+        chain = []
+    groups, mapping, notes = _fold(nodes, edges, max_nodes, frozenset(focus_countries))
+    drawn_edges = _aggregate_edges(edges, mapping)
+    if len(drawn_edges):  # a node without any drawn flow (a plant not built yet) only adds clutter
+        linked = set(drawn_edges["supplier"]) | set(drawn_edges["buyer"])
+        groups = {g: grp for g, grp in groups.items() if g in linked}
+    return _Kept(nodes, edges, chain, groups, notes, drawn_edges)
+
+
+def _changed(drawn_edges: pd.DataFrame) -> bool:
+    """Whether a drawn flow is blocked, reduced, re-routed, new or a deal's."""
+    return bool(len(drawn_edges)) and bool((drawn_edges["status"] != "normal").any())
+
+
+def draws_changes(
+    graph: GraphLike,
+    *,
+    commodity: str | Iterable[str] | None = None,
+    compare_to: GraphLike | None = None,
+    max_nodes: int = 60,
+    focus_countries: Iterable[str] = (),
+    chain_of: tuple[str, str] | None = None,
+) -> bool:
+    """Tell whether :func:`to_dot` draws ``graph`` as a diff with a changed flow in it.
+
+    The flows it draws are those of the chain asked for (``commodity``, ``chain_of``),
+    folded to ``max_nodes`` boxes; a change elsewhere in the network, or one too small
+    to be kept in ``chain_of``'s chain, is not drawn, and the picture's subtitle then
+    reads "no flow changes against the baseline". The arguments are those of
+    :func:`to_dot`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> nodes = pd.DataFrame({"node": ["mine", "CN:ore"], "kind": ["facility", "market"],
+    ...                       "country": ["CN"] * 2, "commodity": ["ore"] * 2, "stage": ["ore"] * 2})
+    >>> edges = pd.DataFrame({"edge": ["s"], "supplier": ["mine"], "buyer": ["CN:ore"], "commodity": ["ore"],
+    ...                       "simulated": [4.0], "baseline": [10.0], "status": ["reduced"]})
+    >>> draws_changes((nodes, edges)), draws_changes((nodes, edges.assign(status="normal")))
+    (True, False)
+    """
+    nodes, edges, diff = _tables(graph, compare_to)
+    return diff and _changed(_kept(nodes, edges, commodity, chain_of, max_nodes, focus_countries).drawn_edges)
 
 
 # --------------------------------------------------------------------- render

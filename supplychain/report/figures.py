@@ -18,7 +18,7 @@ from supplychain.report.charts import (
     share_chart,
     shortfall_chart,
 )
-from supplychain.report.dot import render_bytes, to_dot
+from supplychain.report.dot import draws_changes, render_bytes, to_dot
 from supplychain.report.dot_style import country_name
 from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.inline_svg import inline_svg
@@ -27,6 +27,7 @@ from supplychain.report.tables import _pair_name, _slug
 
 if TYPE_CHECKING:
     from supplychain.api import Result
+    from supplychain.schema.model import Scenario
 
 _MAX_GRAPH_VARIANTS: Final = 8
 _MAX_SHARE_CHARTS: Final = 1
@@ -65,11 +66,11 @@ class _Image:
         }
 
 
-def _source_codes(run: ScenarioRun, nodes: pd.DataFrame) -> frozenset[str]:
+def _source_codes(scenario: Scenario | None, source: str, nodes: pd.DataFrame) -> frozenset[str]:
+    """Return the country codes ``source`` stands for among the nodes' countries (a group ``EU``: its members)."""
     from supplychain.metrics.measures import resolve_source
 
-    src = run.results[0].source
-    return resolve_source(run.scenario, src, nodes["country"].astype(str).unique())
+    return resolve_source(scenario, source, nodes["country"].astype(str).unique())
 
 
 def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -81,10 +82,37 @@ def result_tables(result: Result, year: int) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def _traced(nodes: pd.DataFrame, edges: pd.DataFrame, weight: str, source: frozenset[str]) -> pd.Series:
+    """Traced share of the ``source`` codes at every node, the edges weighted by column ``weight``."""
     from supplychain.metrics.measures import traced_share_by_node
 
     e = edges.assign(tonnes=pd.to_numeric(edges[weight], errors="coerce").fillna(0.0))
     return traced_share_by_node(nodes, e, source)
+
+
+def traced_by_node(scenario: Scenario | None, source: str, nodes: pd.DataFrame, edges: pd.DataFrame,
+                   weight: str) -> pd.Series:  # fmt: skip
+    """Return the traced share of ``source`` at every node, the edges weighted by column ``weight``.
+
+    What the network pictures are coloured by (``supplychain graph``, :meth:`Result.draw
+    <supplychain.api.Result.draw>`, the report's pictures).
+
+    Parameters
+    ----------
+    scenario : Scenario or None
+        The scenario, for its country groups (``None``: the built-in ones).
+    source : str
+        Source country or group code (``CN``).
+    nodes, edges : DataFrame
+        One year's tables (:func:`result_tables`).
+    weight : {"simulated", "baseline"}
+        The edge column that weighs the flows.
+
+    Returns
+    -------
+    Series
+        Node id → traced share in [0, 1] (:func:`~supplychain.metrics.measures.traced_share_by_node`).
+    """
+    return _traced(nodes, edges, weight, _source_codes(scenario, source, nodes))
 
 
 @dataclass(frozen=True)
@@ -116,14 +144,14 @@ def _graph_images(
     options = options or FigureOptions()
     base = run.results[0]
     nodes, edges = result_tables(base, year)
-    source = _source_codes(run, nodes)
+    source = _source_codes(run.scenario, base.source, nodes)
     focus = {c for c, _ in pairs} | set(source) | ({chain_of[0]} if chain_of else set())
     if chain_of is not None and sink_node(nodes, *chain_of) is None:
         chain_of = None
     who = source_name([r.source for r in run.results], names)
     kw: dict[str, Any] = {"names": names, "focus_countries": focus, "year": year, "source": who}
-    part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES, "rankdir": "TB"} if chain_of
-                            else {"commodity": chain, "max_nodes": _CHAIN_NODES, "rankdir": "TB"})  # fmt: skip
+    part: dict[str, Any] = ({"chain_of": chain_of, "max_nodes": _CHAIN_NODES} if chain_of
+                            else {"commodity": chain, "max_nodes": _CHAIN_NODES})  # fmt: skip
     what = (f"what ends in the use of {names.get(chain_of[1], chain_of[1])} in {country_name(chain_of[0], names)}"
             if chain_of else (f"the chain of {', '.join(names.get(k, k) for k in chain)}" if chain
                               else "the whole network"))  # fmt: skip
@@ -133,7 +161,7 @@ def _graph_images(
     full = to_dot((nodes, before_edges), traced=t_before, title=f"Whole network, baseline ({run.name})", **kw)
     svg, png = _network(full, options)
     images = [_Image("Whole network, baseline", "", full_stem, svg, png, inline=False)]
-    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", **kw, **part)
+    dot = to_dot((nodes, before_edges), traced=t_before, title=f"Baseline ({run.name})", rankdir="TB", **kw, **part)
     svg, png = _network(dot, options)
     caption = (f"{year}, before any policy or deal: {what}. Boxes coloured by traced {who} share, line width by "
                "quantity; hover a box or a flow for its figures.")  # fmt: skip
@@ -149,13 +177,13 @@ def _graph_images(
         n_v, e_v = result_tables(res, year)
         if e_v.empty or (e_v["status"] == "normal").all():
             continue
+        if not draws_changes((n_v, e_v), focus_countries=focus, **part):
+            continue  # the variant changes flows elsewhere, not in this chain
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
         stem = _slug(res.variant, set())
         dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
-                     **kw, **part)  # fmt: skip
-        if "no flow changes against" in dot.source:
-            continue  # the variant changes flows elsewhere, not in this chain
+                     rankdir="TB", **kw, **part)  # fmt: skip
         key = dot.source.replace(res.variant, "")
         if key in drawn:  # the same picture as an earlier variant's: said in that one's title
             drawn[key].title += f" (the same for {res.variant})"

@@ -295,7 +295,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
     :func:`~supplychain.report.runs.focus_of`) and their use of ``commodity``
     (default :func:`~supplychain.report.headline.ranked_uses`' first), whose chain each
     section draws. Headings name the runs' source (:func:`~supplychain.report.headline.source_name`;
-    ``title`` defaults to :func:`default_title`).
+    ``title`` defaults to :func:`default_title`). The view's ``focus`` lists those countries,
+    resolved once for the page, ``measures.csv`` and the workbook.
     """
     taken: set[str] = {"overview", "sources", "contents"}
     fallback = sorted({p for run in runs for p in _target_pairs(run)})
@@ -337,6 +338,7 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
         },
         "scenarios": [s.view for s in sections],
         "answers": answers,
+        "focus": focus,
         "sources": _sources(runs),
     }
     return view, sections
@@ -388,7 +390,7 @@ def _plain(obj: Any) -> Any:
 
 
 def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any],
-                runs: Sequence[ScenarioRun] = (), countries: Sequence[str] = (), full_measures: bool = False,
+                runs: Sequence[ScenarioRun] = (), focus: Sequence[str] = (), full_measures: bool = False,
                 commodity: str | None = None) -> None:
     (folder / "images").mkdir()
     (folder / "index.html").write_text(html_text, encoding="utf-8")
@@ -401,9 +403,9 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
         if name == "measures":
             if full_measures:
                 _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format=csv_number)
-            df = reported_measures(df, stacked(runs, "shortfall"), focus_of(runs, countries))
+            df = reported_measures(df, stacked(runs, "shortfall"), focus)
         _csv_safe(df).to_csv(folder / CSV_FILES[name], index=False, float_format=csv_number)
-    write_workbook(folder / "tables.xlsx", runs, countries, commodity)
+    write_workbook(folder / "tables.xlsx", runs, commodity=commodity, focus=focus)
     for s in sections:
         for img in s.images:
             for name, data in img.files().items():
@@ -489,6 +491,6 @@ def write_report(
         "scenarios": [s.summary for s in sections],
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
-    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, countries,
+    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, view["focus"],
                                                   full_measures, commodity))
     return out

@@ -195,11 +195,10 @@ def scenario_html(scenario: Scenario) -> str:
 # ------------------------------------------------------------------ pictures
 def traced_by_node(scenario: Scenario | None, source: str, nodes: pd.DataFrame, edges: pd.DataFrame,
                    weight: str) -> pd.Series:
-    """Traced share of ``source`` at every node, the edges weighted by column ``weight`` (simulated or baseline)."""
-    from supplychain.metrics.measures import resolve_source
-    from supplychain.report.figures import _traced
+    """:func:`supplychain.report.figures.traced_by_node` (imported on use: that module loads matplotlib)."""
+    from supplychain.report.figures import traced_by_node as traced
 
-    return _traced(nodes, edges, weight, resolve_source(scenario, source, nodes["country"].astype(str).unique()))
+    return traced(scenario, source, nodes, edges, weight)
 
 
 @dataclass(frozen=True)
@@ -240,7 +239,7 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
          names: dict[str, str] | None = None) -> Picture:
     """Draw one simulated year's network (see :meth:`Result.draw <supplychain.api.Result.draw>`)."""
     from supplychain.report.dot import to_dot
-    from supplychain.report.figures import result_tables
+    from supplychain.report.figures import result_tables, traced_by_node
 
     year = result.years[-1] if year is None else year
     if year not in result.years:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from supplychain.report.answers import mark_unmet
 from supplychain.report.dot_style import _finite, country_name, format_tonnes, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.fold import SHARE_DIGITS
@@ -93,9 +94,8 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
                 if metric == "traced_share":  # a low traced share while demand goes unmet is no good result
                     gap = m[(m["country"] == country) & (m["commodity"] == commodity) & (m["variant"] == v)
                             & (m["metric"] == "shortfall_share") & (m["year"] == year1)]["value"]  # fmt: skip
-                    if not gap.empty and float(gap.max()) > 1e-9:
-                        out.update(bg="", fg="", cls="unmet",
-                                   note=f"{format_percent(float(gap.max()))} of demand unmet in {year1}")
+                    if not gap.empty:
+                        mark_unmet(out, float(gap.max()), year1)
                 cells.append(out)
             rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
         if len(rows) > first:

@@ -332,10 +332,9 @@ _ABOUT: Final = (
 )
 
 
-def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str], commodity: str | None) -> None:
+def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity: str | None) -> None:
     taken: set[str] = set()
     first = True
-    focus = focus_of(runs, countries)
     for country in focus:
         names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
         title = _title(f"{country} {country_name(country, names)}", taken)
@@ -365,7 +364,8 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], countries: Sequence[str], commod
 
 
 def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
-                   countries: Sequence[str] = (), commodity: str | None = None) -> Path:
+                   countries: Sequence[str] = (), commodity: str | None = None, *,
+                   focus: Sequence[str] | None = None) -> Path:
     """Write the report's workbook to ``target`` atomically.
 
     Parameters
@@ -379,6 +379,9 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     commodity : str, optional
         Focus commodity, first in every block (default: each country's use furthest down
         the chain, :func:`~supplychain.report.headline.headline_pairs`).
+    focus : sequence of str, optional
+        The focus countries already resolved (the report's, computed once); default
+        :func:`~supplychain.report.runs.focus_of` of ``runs`` and ``countries``.
 
     Returns
     -------
@@ -388,5 +391,5 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     from openpyxl import Workbook
 
     wb = Workbook()
-    _fill(wb, runs, countries, commodity)
+    _fill(wb, runs, focus_of(runs, countries) if focus is None else focus, commodity)
     return Path(atomic_write(target, lambda p: wb.save(p)))

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from supplychain.schema.model import Scenario
 from supplychain.simulation.run import Mode, RunOutput
-from supplychain.simulation.toggles import resolve_toggles
+from supplychain.simulation.toggles import by_world, resolve_toggles
 from supplychain.simulation.variants import run_variants
 
 __all__ = ["MAX_GROUPS", "MIN_GROUP", "group_sizes", "run_group", "split_runs"]
@@ -71,8 +71,9 @@ def split_runs(scenario: Scenario, runs: Sequence[tuple[str | None, Mapping[str,
 
     Runs whose toggles switch off different facilities, flows, stockpiles or offtakes
     live in different worlds (:func:`~supplychain.simulation.toggles.apply_switches`)
-    and never share a group; each world's runs, in their order, are cut into
-    consecutive groups of :func:`group_sizes`. The cut depends only on ``runs``.
+    and never share a group (:func:`~supplychain.simulation.toggles.by_world`); each
+    world's runs, in their order, are cut into consecutive groups of :func:`group_sizes`.
+    The cut depends only on ``runs``.
 
     Parameters
     ----------
@@ -91,12 +92,8 @@ def split_runs(scenario: Scenario, runs: Sequence[tuple[str | None, Mapping[str,
     ScenarioError
         Unknown toggle or variant names (here, before any simulation).
     """
-    worlds: dict[frozenset[tuple[str, str]], list[int]] = {}
-    for i, (variant, toggles) in enumerate(runs):
-        off = resolve_toggles(scenario, variant=variant, overrides=toggles).switched_off
-        worlds.setdefault(off, []).append(i)
     groups = []
-    for positions in worlds.values():
+    for positions in by_world([resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]):
         start = 0
         for size in group_sizes(len(positions)):
             groups.append(positions[start : start + size])

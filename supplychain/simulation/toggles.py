@@ -24,7 +24,7 @@ where the id is used in two sections (``facilities.mp_10x``).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -34,7 +34,7 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.references import investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "apply_switches", "check_cli_names", "parse_toggle_args", "resolve_toggles",
+__all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "parse_toggle_args", "resolve_toggles",
            "switches_world", "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
@@ -253,6 +253,35 @@ def apply_switches(scenario: Scenario, state: ToggleState) -> Scenario:
     stockpiles = {k: v for k, v in scenario.stockpiles.items() if k not in off["stockpiles"]}
     return scenario.model_copy(update={"facilities": facilities, "flows": flows, "agreements": agreements,
                                        "stockpiles": stockpiles})
+
+
+def by_world(states: Sequence[ToggleState]) -> list[list[int]]:
+    """Group resolved toggles by the world they leave: positions of the states that switch off the same entities.
+
+    Two runs share a world when their :attr:`ToggleState.switched_off` are equal
+    (:func:`apply_switches` then returns the same scenario for both).
+
+    Parameters
+    ----------
+    states : sequence of ToggleState
+        Resolved toggles (:func:`resolve_toggles`), one per run.
+
+    Returns
+    -------
+    list of list of int
+        Positions in ``states``, in their order; worlds in the order of their first state.
+
+    Examples
+    --------
+    >>> off = ToggleState({}, {}, frozenset(), frozenset(), switched_off=frozenset({("facilities", "mine")}))
+    >>> on = ToggleState({}, {}, frozenset(), frozenset())
+    >>> by_world([on, off, on, off, off])
+    [[0, 2], [1, 3, 4]]
+    """
+    worlds: dict[frozenset[tuple[str, str]], list[int]] = {}
+    for i, state in enumerate(states):
+        worlds.setdefault(state.switched_off, []).append(i)
+    return list(worlds.values())
 
 
 def check_cli_names(scenario: Scenario, *, toggles: Iterable[str] = (), variants: Iterable[str] = (),

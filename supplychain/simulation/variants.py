@@ -16,7 +16,7 @@ from typing import Any
 
 from supplychain.schema.model import Scenario
 from supplychain.simulation.run import Mode, RunOutput, Simulator
-from supplychain.simulation.toggles import apply_switches, resolve_toggles
+from supplychain.simulation.toggles import apply_switches, by_world, resolve_toggles
 
 __all__ = ["run_variants"]
 
@@ -53,11 +53,8 @@ def run_variants(
         Unknown toggle or variant names.
     """
     states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
-    groups: dict[frozenset[tuple[str, str]], list[int]] = {}
-    for i, state in enumerate(states):
-        groups.setdefault(state.switched_off, []).append(i)
     out: dict[int, RunOutput] = {}
-    for positions in groups.values():
+    for positions in by_world(states):
         world = apply_switches(scenario, states[positions[0]])
         outs = Simulator(world, **options).run_many([runs[i] for i in positions], mode=mode)
         # toggles as resolved on the whole scenario: they say what was switched off
