@@ -2,9 +2,9 @@
 
 :class:`VaryPlan` splits the kernel's edges into those fed only by central
 values (computed once, with their sums over markets and measure groups) and
-those that vary per sample; :class:`Groups` sums item columns into groups in a
-way that does not depend on the block of samples (so results are identical for
-any chunking).
+those that vary per sample; :class:`~supplychain.graph.sums.Groups` sums item
+columns into groups in a way that does not depend on the block of samples (so
+results are identical for any chunking).
 """
 
 from __future__ import annotations
@@ -14,38 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supplychain.uncertainty.tracer import segments
+from supplychain.graph.sums import Groups
 
 if TYPE_CHECKING:
     from supplychain.uncertainty.kernel import ExposureKernel
 
-__all__ = ["Groups", "VaryPlan", "multiply_slots"]
-
-
-@dataclass(frozen=True)
-class Groups:
-    """Sums of item columns into groups (``group[i] = -1``: item in no group), chunk-independent."""
-
-    order: np.ndarray
-    starts: np.ndarray
-    targets: np.ndarray
-    n: int
-
-    @classmethod
-    def of(cls, group: np.ndarray, n: int) -> Groups:
-        """Prepare the sums into ``n`` groups of items whose group is ``group`` (−1: none)."""
-        g = np.asarray(group, dtype=np.int64)
-        keep = np.flatnonzero(g >= 0)
-        order = keep[np.argsort(g[keep], kind="stable")]
-        starts, targets = segments(g[order])
-        return cls(order, starts, targets, n)
-
-    def sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum the item columns of ``x`` (samples × items) into the group columns (samples × ``n``)."""
-        out = np.zeros((x.shape[0], self.n))
-        if len(self.order):
-            out[:, self.targets] = np.add.reduceat(x[:, self.order], self.starts, axis=1)
-        return out
+__all__ = ["VaryPlan", "multiply_slots"]
 
 
 def multiply_slots(q: np.ndarray, slots: np.ndarray) -> np.ndarray:
