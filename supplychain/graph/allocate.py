@@ -228,8 +228,8 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
     }, index=pd.Index(index, name="market", dtype="object"))
 
 
-def market_flow_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64],
-                                                       npt.NDArray[np.float64]]:
+def market_flow_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[np.float64],
+                                                            npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Inflow, outflow and facility output of every market node of an edge table or edge columns.
 
     Returns
@@ -347,7 +347,7 @@ class Closure:
 def close_markets(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64],
                   produced: npt.NDArray[np.float64], available: npt.NDArray[np.float64],
                   layout: MarketLayout) -> Closure:
-    r"""Steps 2–5 of the rules (module docstring) for S samples at once: the one implementation.
+    r"""Close the markets of S samples at once: steps 2–5 of the rules (module docstring), their one implementation.
 
     Parameters
     ----------

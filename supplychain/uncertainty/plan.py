@@ -59,15 +59,12 @@ class VaryPlan:
     m_in_var: Groups
     m_out_var: Groups
     m_prod_var: Groups
-    pair_in: Groups
-    pair_out: Groups
     var_edges: np.ndarray
     v_obs: np.ndarray
     v_dem: np.ndarray
     v_pair: np.ndarray
     v_draw: np.ndarray
     v_left: np.ndarray
-    left_markets: np.ndarray
     tonnes_base: np.ndarray
     primary_base: np.ndarray
     prim_var_node: np.ndarray
@@ -172,11 +169,10 @@ class VaryPlan:
             m_prod_const=const_sum(prod_m, k.n_markets),
             m_in_var=Groups.of(buy_m[var_obs], k.n_markets), m_out_var=Groups.of(sup_m[var_obs], k.n_markets),
             m_prod_var=Groups.of(prod_m[var_obs], k.n_markets),
-            pair_in=Groups.of(k.pair_i, k.n_markets), pair_out=Groups.of(k.pair_j, k.n_markets),
             var_edges=var_edges,
             v_obs=np.arange(offs[0], offs[1]), v_dem=np.arange(offs[1], offs[2]), v_pair=np.arange(offs[2], offs[3]),
             v_draw=np.arange(offs[3], offs[4]), v_left=np.arange(offs[4], offs[5]),
-            left_markets=np.arange(k.n_markets), tonnes_base=tonnes_base, primary_base=primary_base,
+            tonnes_base=tonnes_base, primary_base=primary_base,
             prim_var_node=k.prim_fac_node[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             prim_var_pos=pv[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             stock_node_var=Groups.of(stock_group[var_edges], k.stock_node_groups.n),
