@@ -43,11 +43,17 @@ are known". These are the rules, applied per commodity to every market node
 
 Whatever deficit is left after step 4 stays in the table and is reported by
 :mod:`supplychain.graph.balance` as a located problem.
+
+Steps 2–5 are one function on arrays with a sample axis, :func:`close_markets`, over a
+:class:`MarketLayout` (the markets and every pair of markets of a commodity):
+:func:`allocate_columns` calls it for one sample and turns its non-zero results into
+edges; the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) calls it for a
+block of samples.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -280,19 +286,22 @@ class MarketLayout:
     stock_market: npt.NDArray[np.int64]
 
     @classmethod
-    def of(cls, markets: Sequence[str], exports_to: Iterable[tuple[str, str, str]],
-           stock_markets: Sequence[str]) -> MarketLayout:
-        """Lay out markets (ids ``"{country}:{commodity}"``), given who exports what to whom.
+    def of(cls, markets: Sequence[str], edges: Columns | pd.DataFrame, stock_markets: Sequence[str]) -> MarketLayout:
+        """Lay out markets (ids ``"{country}:{commodity}"``) and who exports what to whom.
 
         Parameters
         ----------
         markets : sequence of str
             The market ids.
-        exports_to : iterable of (commodity, from country, to country)
-            The observed trade.
+        edges : Columns or DataFrame
+            The edges before allocation: their ``trade`` edges say who exports to whom
+            (columns ``kind``, ``commodity``, ``supplier_country``, ``buyer_country``).
         stock_markets : sequence of str
             Market of each stock row (each one of `markets`).
         """
+        trade = np.asarray(edges["kind"], dtype=object) == "trade"
+        exports_to = set(zip(*(np.asarray(edges[c], dtype=object)[trade].tolist()
+                               for c in ("commodity", "supplier_country", "buyer_country")), strict=True))
         split = [m.split(":", 1) for m in markets]
         names = sorted({k for _, k in split})
         k_pos = {k: n for n, k in enumerate(names)}
@@ -508,13 +517,10 @@ def allocate_columns(observed: Columns, demand: Columns, stocks: Columns, *,
     # 2.–5. residuals, allocation, stock draws, surplus: close_markets on one sample
     current = concat_edges(observed, rows.columns()) if has_demand else observed
     markets, inflow, outflow, made = market_flow_sums(current)
-    trade = current["kind"] == "trade"
-    exports_to = set(zip(current["commodity"][trade].tolist(), current["supplier_country"][trade].tolist(),
-                         current["buyer_country"][trade].tolist(), strict=True))
     known = set(markets)
     held = [n for n, m in enumerate(stocks["market"].tolist()) if m in known]
     stock_markets = [str(stocks["market"][n]) for n in held]
-    layout = MarketLayout.of(markets, exports_to, stock_markets)
+    layout = MarketLayout.of(markets, current, stock_markets)
     closed = close_markets(inflow[None], outflow[None], made[None], stocks["available"][held][None], layout)
 
     for p in np.flatnonzero(closed.trade[0] > 0.0).tolist():

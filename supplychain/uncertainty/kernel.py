@@ -310,12 +310,9 @@ class ExposureKernel:
         has_demand = np.zeros(n_m, dtype=bool)
         for mk in dem["market"].astype(str):
             has_demand[m_pos[mk]] = True
-        trade = obs["kind"].eq("trade").to_numpy()
-        exports_to = set(zip(obs["commodity"][trade].astype(str), obs["supplier_country"][trade].astype(str),
-                             obs["buyer_country"][trade].astype(str), strict=True))
 
         st_market, st_level, st_months, st_share, st_nodes = stock_slots(q, scenario, stocks, m_pos)
-        layout = MarketLayout.of(markets, exports_to, [markets[m] for m in st_market])
+        layout = MarketLayout.of(markets, obs, [markets[m] for m in st_market])
 
         # the full edge list: observed, demand, allocation pairs, draws, builds, surplus
         sup_ids = list(obs["supplier"].astype(str)) + list(dem_edges["supplier"])
