@@ -307,19 +307,17 @@ class MarketLayout:
         k_pos = {k: n for n, k in enumerate(names)}
         commodity = np.array([k_pos[k] for _, k in split], dtype=np.int64)
         pos = {m: n for n, m in enumerate(markets)}
-        pair_i: list[npt.NDArray[np.int64]] = []
-        pair_j: list[npt.NDArray[np.int64]] = []
-        for k in range(len(names)):
-            idx = np.flatnonzero(commodity == k)
-            ii, jj = np.repeat(idx, len(idx)), np.tile(idx, len(idx))
-            pair_i.append(ii[ii != jj])
-            pair_j.append(jj[ii != jj])
-        pi = np.concatenate(pair_i) if pair_i else np.zeros(0, dtype=np.int64)
-        pj = np.concatenate(pair_j) if pair_j else np.zeros(0, dtype=np.int64)
-        back = [(pos[f"{a}:{k}"], pos[f"{b}:{k}"]) for k, a, b in exports_to
+        # every market i (by commodity, then market order) against every market of its commodity
+        order = np.argsort(commodity, kind="stable")
+        counts = np.bincount(commodity, minlength=len(names))
+        size = counts[commodity[order]]
+        first = (np.cumsum(counts) - counts)[commodity[order]]
+        within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+        pi, pj = np.repeat(order, size), order[np.repeat(first, size) + within]
+        pi, pj = pi[pi != pj].astype(np.int64), pj[pi != pj].astype(np.int64)
+        back = [pos[f"{a}:{k}"] * len(markets) + pos[f"{b}:{k}"] for k, a, b in exports_to
                 if f"{a}:{k}" in pos and f"{b}:{k}" in pos]
-        keys = np.array([i * len(markets) + j for i, j in back], dtype=np.int64)
-        return cls(commodity, pi.astype(np.int64), pj.astype(np.int64), np.isin(pi * len(markets) + pj, keys),
+        return cls(commodity, pi, pj, np.isin(pi * len(markets) + pj, np.array(back, dtype=np.int64)),
                    np.array([pos[m] for m in stock_markets], dtype=np.int64))
 
     @cached_property
