@@ -385,7 +385,7 @@ def close_markets(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float
       gives more than it has:
 
       .. math:: x_{j \to i} = \lambda_k \, d_i \frac{s_j}{\sum_{j' \in C(i)} s_{j'}}, \qquad
-                \lambda_k = \min\Bigl(1, \min_{j \in k} \frac{s_j}{\sum_i d_i s_j / \sum_{C(i)} s}\Bigr)
+                \lambda_k = \min\Bigl(1, \min_{j \in k} \frac{s_j}{\sum_{i: j \in C(i)} d_i s_j / \sum_{C(i)} s}\Bigr)
 
       (3a: :math:`\lambda_k = \min(1, S_k / D_k)`), then :math:`r_i \mathrel{+}= x`, :math:`r_j \mathrel{-}= x`;
     * 4: a market still short (:math:`-r > \tau`) with stock :math:`A = \sum_\rho a_\rho > 0`

@@ -227,7 +227,6 @@ class ExposureKernel:
     dem_growth: np.ndarray
     dem_power: np.ndarray
     dem_market: Groups
-    stock_market: np.ndarray
     stock_level: np.ndarray
     stock_months: np.ndarray
     stock_share: np.ndarray
@@ -400,7 +399,7 @@ class ExposureKernel:
             dem_slots=np.array(dem_slots, dtype=np.int64), dem_growth=np.array(dem_growth, dtype=np.int64),
             dem_power=np.array(dem_power, dtype=float),
             dem_market=Groups.of(np.array([m_pos[str(m)] for m in dem["market"]], dtype=np.int64), n_m),
-            stock_market=np.array(st_market, dtype=np.int64), stock_level=np.array(st_level, dtype=np.int64),
+            stock_level=np.array(st_level, dtype=np.int64),
             stock_months=np.array(st_months, dtype=np.int64), stock_share=np.array(st_share, dtype=np.int64),
             n_markets=n_m,
             m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
@@ -487,11 +486,12 @@ class ExposureKernel:
             d = d * (1.0 + g) ** self.dem_power
         dem_m = self.dem_market.sum(d)
         # releasable stock
-        avail = np.zeros((n_s, len(self.stock_market)))
-        if len(self.stock_market):
+        stock_market = self.layout.stock_market
+        avail = np.zeros((n_s, len(stock_market)))
+        if len(stock_market):
             level = np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0)
             months = np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0)
-            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, self.stock_market], level)
+            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, stock_market], level)
             avail = level * qv[:, self.stock_share]
         # the allocation rules (graph.allocate): market sums of constant edges once, of varying edges per sample
         closed = close_markets(plan.m_in_const + plan.m_in_var.sum(obs_v),
