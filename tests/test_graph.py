@@ -297,6 +297,79 @@ def test_months_of_cover_stock_uses_that_years_demand() -> None:
     assert market_balance(edges).loc["US:ore", "gap"] == pytest.approx(-20.0)
 
 
+def test_the_rules_on_a_sample_axis_worked_by_hand() -> None:
+    """Steps 2–5 for three samples at once (close_markets), each as it is alone.
+
+    One commodity, markets AU, DE, JP, US (in that order); the US exports to DE (observed).
+
+    * Sample 0. AU produces 100 t and sends out 60 t: r = +40, spare min(40, 100) = 40.
+      DE takes 50 t and uses 10 t: r = +40 but it produces nothing. JP needs 30 t
+      (r = −30). The US produces 60 t, sends 50 t to DE and uses 60 t: r = −50.
+      3a: D = 80, S = 40, λ = 1/2: AU → JP 30 · ½ = 15, AU → US 50 · ½ = 25; AU has 0 left.
+      3b: JP (−15) takes from DE's 40 t: 15 t (λ = min(1, 40/15) = 1); the US (−25) may not
+      take from DE, which it exports to (no round trip).
+      4: the US draws min(25, 20 + 60) = 25 from its two stock rows, 25 · 20/80 = 6.25 and
+      25 · 60/80 = 18.75. 5: DE has 40 − 15 = 25 t left; nobody is short.
+    * Sample 1. AU produces and receives 200 t: spare 140 ≥ 80, λ = 1: AU → JP 30, AU → US 50,
+      AU keeps 140 − 80 = 60, DE keeps 40; no step 3b, no draw.
+    * Sample 2. Sample 0 with 2 t + 6 t of stock: the US draws 2 and 6 and is 25 − 8 = 17 t short.
+    """
+    import numpy as np
+
+    from supplychain.graph.allocate import MarketLayout, close_markets
+
+    markets = ["AU:ore", "DE:ore", "JP:ore", "US:ore"]
+    observed = pd.DataFrame({"kind": ["trade"], "commodity": ["ore"], "supplier_country": ["US"],
+                             "buyer_country": ["DE"]})
+    layout = MarketLayout.of(markets, observed, ["US:ore", "US:ore"])
+    inflow = np.array([[100.0, 50.0, 0.0, 60.0], [200.0, 50.0, 0.0, 60.0], [100.0, 50.0, 0.0, 60.0]])
+    outflow = np.array([[60.0, 10.0, 30.0, 110.0]] * 3)
+    produced = np.array([[100.0, 0.0, 0.0, 60.0], [200.0, 0.0, 0.0, 60.0], [100.0, 0.0, 0.0, 60.0]])
+    available = np.array([[20.0, 60.0], [20.0, 60.0], [2.0, 6.0]])
+    closed = close_markets(inflow, outflow, produced, available, layout)
+
+    def trade(s: int) -> dict[tuple[str, str], float]:
+        return {(markets[j], markets[i]): float(x) for i, j, x in
+                zip(layout.pair_i, layout.pair_j, closed.trade[s], strict=True) if x != 0.0}
+
+    assert trade(0) == {("AU:ore", "JP:ore"): 15.0, ("AU:ore", "US:ore"): 25.0, ("DE:ore", "JP:ore"): 15.0}
+    assert closed.draw[0].tolist() == [6.25, 18.75]
+    assert closed.left[0].tolist() == [0.0, 25.0, 0.0, 0.0]
+    assert trade(1) == {("AU:ore", "JP:ore"): 30.0, ("AU:ore", "US:ore"): 50.0}
+    assert closed.draw[1].tolist() == [0.0, 0.0]
+    assert closed.left[1].tolist() == [60.0, 40.0, 0.0, 0.0]
+    assert trade(2) == trade(0)
+    assert closed.draw[2].tolist() == [2.0, 6.0]
+    assert closed.short.tolist() == [[False] * 4, [False] * 4, [False, False, False, True]]
+    # a run is a sweep of one sample: each sample alone gives the same numbers, bit for bit
+    for s in range(3):
+        one = close_markets(inflow[s:s + 1], outflow[s:s + 1], produced[s:s + 1], available[s:s + 1], layout)
+        for got, alone in ((closed.trade, one.trade), (closed.draw, one.draw), (closed.left, one.left)):
+            np.testing.assert_array_equal(got[s], alone[0])
+
+
+def test_no_reexport_back_to_a_market_the_deficit_market_exports_to() -> None:
+    """The US exports 50 t to Japan and is then short; Japan's surplus is not sent back.
+
+    Australia mines 100 t and exports all of it to Japan (no spare output); the US mines
+    40 t, exports 50 t to Japan and needs 20 t: deficit 30 t, and no producer has spare
+    output (step 3a gives nothing). Japan takes 150 t and sends out 30 t (20 t to Germany,
+    10 t into its plant): 120 t surplus, but the US exports to Japan, so none of it goes
+    back. Germany takes 20 t and uses 5 t: 15 t surplus, all of it to the US (step 3b,
+    λ = min(1, 15/30)), which stays 15 t short.
+    """
+    s = scenario(
+        facilities={"au": mine("AU", 100), "us": mine("US", 40), "jp": plant("JP", 5)},
+        flows={"au_jp": flow("AU", "JP", 100), "us_jp": flow("US", "JP", 50), "jp_de": flow("JP", "DE", 20)},
+        demand={"us": {"country": "US", "commodity": "ore", "year": YEAR, "tonnes": 20},
+                "de": {"country": "DE", "commodity": "ore", "year": YEAR, "tonnes": 5}},
+    )
+    _, edges = build_tables(s, YEAR, check_balance=False)
+    assert not edges["edge"].eq("alloc.ore.JP.US").any()
+    assert edge(edges, "alloc.ore.DE.US")["tonnes"] == pytest.approx(15.0)
+    assert market_balance(edges).loc["US:ore", "gap"] == pytest.approx(-15.0)
+
+
 # --------------------------------------------------------------- mass balance
 def test_exports_above_production_are_located_at_the_flow() -> None:
     """Australia mines 100 t but exports 150 t; nothing anywhere can cover 50 t."""

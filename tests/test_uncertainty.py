@@ -608,6 +608,45 @@ def test_samples_the_tables_refuse_fail_the_same_way_on_both_paths() -> None:
     np.testing.assert_allclose(fast.values, slow.values, rtol=1e-12, atol=1e-12)
 
 
+def reexport_world(**changes: Any) -> Scenario:
+    """China mines 80–120 t of ore and sends 60 t to Germany, which uses 20 t; Japan needs 30 t.
+
+    At China's central 100 t its 40 t of spare output cover Japan (step 3a); in the samples
+    where China mines less than 90 t the rest of Japan's need is taken from Germany's
+    surplus (step 3b: re-exports), which the compiled kernel once lacked (it then called
+    the sample short, or drew Japan's stock instead).
+    """
+    data: dict[str, Any] = {
+        "scenario": {"name": "re-exports", "base_year": 2024, "source_country": "CN"},
+        "commodities": {"ore": {"name": "ore", "stage": "ore"}},
+        "facilities": {"cn": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "ore",
+                              "production": {2024: {"dist": "uniform", "low": 80, "high": 120}}}},
+        "flows": {"cn_de": flow(60, "CN", "DE", "ore")},
+        "demand": {"de": {"country": "DE", "commodity": "ore", "year": 2024, "tonnes": 20},
+                   "jp": {"country": "JP", "commodity": "ore", "year": 2024, "tonnes": 30}},
+    }  # fmt: skip
+    data.update(changes)
+    return Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("stock", [None, 100])
+def test_fast_path_allocates_reexports_as_the_per_sample_path(stock: float | None) -> None:
+    stocks = {"jp": {"country": "JP", "commodity": "ore", "year": 2024, "tonnes": stock}} if stock else {}
+    sc = reexport_world(stockpiles=stocks)
+    fast = run_sweep(sc, samples=40, seed=1, mode="exposure", cache=False, quiet=True)
+    slow = run_sweep(sc, samples=40, seed=1, mode="exposure", fast=False, cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    assert fast.failures.empty
+    assert slow.failures.empty
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-12, atol=1e-12)
+    # samples below 90 t needed step 3b: Japan's ore then comes partly through Germany, still all
+    # Chinese when traced (drawing Japan's stock instead would make part of it Japanese)
+    cn = fast.inputs["facilities.cn.production[2024]"].to_numpy()
+    col = fast.measures.index[fast.measures["country"].eq("JP") & fast.measures["metric"].eq("traced_share")][0]
+    assert (cn < 90).sum() >= 3
+    np.testing.assert_allclose(fast.values[:, col], 1.0)
+
+
 def test_fixed_mode_simulates_each_sample_and_checks_targets(world: Scenario) -> None:
     r = run_sweep(world, samples=3, seed=2, mode="fixed", countries=["US"], cache=False, quiet=True)
     assert r.info["model"] == "simulate(mode='fixed') per sample"

@@ -43,11 +43,19 @@ are known". These are the rules, applied per commodity to every market node
 
 Whatever deficit is left after step 4 stays in the table and is reported by
 :mod:`supplychain.graph.balance` as a located problem.
+
+Steps 2–5 are one function on arrays with a sample axis, :func:`close_markets`, over a
+:class:`MarketLayout` (the markets and every pair of markets of a commodity):
+:func:`allocate_columns` calls it for one sample and turns its non-zero results into
+edges; the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) calls it for a
+block of samples.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -67,16 +75,19 @@ from supplychain.graph.build import (
     surplus_id,
     use_id,
 )
-from supplychain.graph.sums import group_sums, is_market
+from supplychain.graph.sums import Groups, group_sums, is_market
 from supplychain.schema.model import Scenario
 
 __all__ = [
+    "Closure",
+    "MarketLayout",
     "allocate",
     "allocate_columns",
+    "close_markets",
     "demand_columns",
     "demand_table",
+    "market_flow_sums",
     "market_flows",
-    "market_sums",
     "stock_columns",
     "stock_table",
 ]
@@ -212,7 +223,7 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
         Indexed by market id, columns ``inflow``, ``outflow``, ``produced``
         (inflow on ``supply`` edges), ``country``, ``commodity``.
     """
-    index, inflow, outflow, produced = market_sums(edges)
+    index, inflow, outflow, produced = market_flow_sums(edges)
     split = [m.split(":", 1) for m in index]
     return pd.DataFrame({
         "inflow": inflow,
@@ -223,8 +234,8 @@ def market_flows(edges: pd.DataFrame) -> pd.DataFrame:
     }, index=pd.Index(index, name="market", dtype="object"))
 
 
-def market_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[np.float64], npt.NDArray[np.float64],
-                                                       npt.NDArray[np.float64]]:
+def market_flow_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[np.float64],
+                                                            npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Inflow, outflow and facility output of every market node of an edge table or edge columns.
 
     Returns
@@ -248,34 +259,176 @@ def market_sums(edges: Columns | pd.DataFrame) -> tuple[list[str], npt.NDArray[n
             np.array([produced.get(m, 0.0) for m in index], dtype=np.float64))
 
 
-def _tolerance(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    out: npt.NDArray[np.float64] = RTOL * np.maximum(inflow, outflow) + ATOL
-    return out
+@dataclass(frozen=True)
+class MarketLayout:
+    """The markets of a year and who may supply whom: what :func:`close_markets` runs over.
 
+    Fixed for a sweep's samples: only tonnes vary between them.
 
-def _pro_rata(deficit: dict[str, float], candidates: dict[str, dict[str, float]]) -> dict[tuple[str, str], float]:
-    """Split each deficit over its candidate suppliers pro rata to what they can give.
-
-    ``x(j → i) = d(i) · s(j) / Σ_{j' ∈ C(i)} s(j')``, all scaled by one factor
-    ``min(1, min_j s(j) / load(j))`` so that no supplier gives more than it has.
-    Returns ``{(j, i): tonnes}``.
+    Attributes
+    ----------
+    commodity : numpy.ndarray of int, shape (M,)
+        Commodity number of each market.
+    pair_i, pair_j : numpy.ndarray of int, shape (P,)
+        Every ordered pair of distinct markets of one commodity: ``i`` the market
+        supplied, ``j`` the supplier; by commodity, then ``i``, then ``j``.
+    round_trip : numpy.ndarray of bool, shape (P,)
+        Whether ``i``'s country exports the commodity to ``j``'s (an observed trade
+        edge): such a pair takes no step-3b allocation.
+    stock_market : numpy.ndarray of int, shape (R,)
+        Market of each stock row.
     """
-    raw: dict[tuple[str, str], float] = {}
-    load: dict[str, float] = {}
-    for i, d in deficit.items():
-        cands = {j: s for j, s in candidates.get(i, {}).items() if s > 0.0}
-        total = sum(cands.values())
-        if d <= 0.0 or total <= 0.0:
-            continue
-        for j, s in cands.items():
-            x = d * s / total
-            raw[(j, i)] = x
-            load[j] = load.get(j, 0.0) + x
-    if not raw:
-        return {}
-    supply = {j: s for cands in candidates.values() for j, s in cands.items()}
-    scale = min([1.0, *(supply[j] / load[j] for j in load if load[j] > 0.0)])
-    return {key: x * scale for key, x in raw.items()}
+
+    commodity: npt.NDArray[np.int64]
+    pair_i: npt.NDArray[np.int64]
+    pair_j: npt.NDArray[np.int64]
+    round_trip: npt.NDArray[np.bool_]
+    stock_market: npt.NDArray[np.int64]
+
+    @classmethod
+    def of(cls, markets: Sequence[str], edges: Columns | pd.DataFrame, stock_markets: Sequence[str]) -> MarketLayout:
+        """Lay out markets (ids ``"{country}:{commodity}"``) and who exports what to whom.
+
+        Parameters
+        ----------
+        markets : sequence of str
+            The market ids.
+        edges : Columns or DataFrame
+            The edges before allocation: their ``trade`` edges say who exports to whom
+            (columns ``kind``, ``commodity``, ``supplier_country``, ``buyer_country``).
+        stock_markets : sequence of str
+            Market of each stock row (each one of `markets`).
+        """
+        trade = np.asarray(edges["kind"], dtype=object) == "trade"
+        exports_to = set(zip(*(np.asarray(edges[c], dtype=object)[trade].tolist()
+                               for c in ("commodity", "supplier_country", "buyer_country")), strict=True))
+        split = [m.split(":", 1) for m in markets]
+        names = sorted({k for _, k in split})
+        k_pos = {k: n for n, k in enumerate(names)}
+        commodity = np.array([k_pos[k] for _, k in split], dtype=np.int64)
+        pos = {m: n for n, m in enumerate(markets)}
+        # every market i (by commodity, then market order) against every market of its commodity
+        order = np.argsort(commodity, kind="stable")
+        counts = np.bincount(commodity, minlength=len(names))
+        size = counts[commodity[order]]
+        first = (np.cumsum(counts) - counts)[commodity[order]]
+        within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+        pi, pj = np.repeat(order, size), order[np.repeat(first, size) + within]
+        pi, pj = pi[pi != pj].astype(np.int64), pj[pi != pj].astype(np.int64)
+        back = [pos[f"{a}:{k}"] * len(markets) + pos[f"{b}:{k}"] for k, a, b in exports_to
+                if f"{a}:{k}" in pos and f"{b}:{k}" in pos]
+        return cls(commodity, pi, pj, np.isin(pi * len(markets) + pj, np.array(back, dtype=np.int64)),
+                   np.array([pos[m] for m in stock_markets], dtype=np.int64))
+
+    @cached_property
+    def groups(self) -> tuple[Groups, Groups, Groups, Groups]:
+        """Pairs by market supplied, pairs by supplier, markets by commodity, stock rows by market."""
+        n_m = len(self.commodity)
+        return (Groups.of(self.pair_i, n_m), Groups.of(self.pair_j, n_m),
+                Groups.of(self.commodity, int(self.commodity.max()) + 1 if n_m else 0),
+                Groups.of(self.stock_market, n_m))
+
+
+@dataclass(frozen=True)
+class Closure:
+    """What closes a year's markets (:func:`close_markets`), per sample.
+
+    Attributes
+    ----------
+    trade : numpy.ndarray, shape (S, P)
+        Tonnes allocated from ``pair_j`` to ``pair_i`` (steps 3a and 3b).
+    draw : numpy.ndarray, shape (S, R)
+        Tonnes drawn from each stock row (step 4).
+    left : numpy.ndarray, shape (S, M)
+        Surplus left in each market, to its surplus node or into stock (step 5).
+    short : numpy.ndarray of bool, shape (S, M)
+        Markets still short after step 4 (beyond the tolerance).
+    """
+
+    trade: npt.NDArray[np.float64]
+    draw: npt.NDArray[np.float64]
+    left: npt.NDArray[np.float64]
+    short: npt.NDArray[np.bool_]
+
+
+def close_markets(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64],
+                  produced: npt.NDArray[np.float64], available: npt.NDArray[np.float64],
+                  layout: MarketLayout) -> Closure:
+    r"""Close the markets of S samples at once: steps 2–5 of the rules (module docstring), their one implementation.
+
+    Parameters
+    ----------
+    inflow, outflow, produced : numpy.ndarray, shape (S, M)
+        Per sample and market: tonnes in and out over the observed edges and the given
+        demand, and in from facilities (``supply`` edges).
+    available : numpy.ndarray, shape (S, R)
+        Releasable stock of each stock row (:func:`stock_columns`).
+    layout : MarketLayout
+        The markets and their candidate pairs.
+
+    Returns
+    -------
+    Closure
+        Allocated trade per pair, draws per stock row, surplus left and markets still short.
+
+    Notes
+    -----
+    Per sample, with :math:`r = \mathrm{inflow} - \mathrm{outflow}` and the tolerance
+    :math:`\tau = 10^{-6} \max(\mathrm{inflow}, \mathrm{outflow}) + 10^{-6}` t (``RTOL``, ``ATOL``):
+
+    * 3a: deficits :math:`d_i = -r_i` where :math:`r_i < -\tau_i`, spare output
+      :math:`s_j = \min(r_j, P_j)` where :math:`r_j > \tau_j` and :math:`P_j > 0`;
+    * 3b (on the residuals after 3a): deficits as before, surpluses :math:`s_j = r_j` where
+      :math:`r_j > \tau_j`, candidates :math:`C(i)` the markets ``i`` does not export to;
+    * each step splits every deficit pro rata over its candidates (3a: all markets of the
+      commodity) and scales the commodity's allocations by one factor so that no supplier
+      gives more than it has:
+
+      .. math:: x_{j \to i} = \lambda_k \, d_i \frac{s_j}{\sum_{j' \in C(i)} s_{j'}}, \qquad
+                \lambda_k = \min\Bigl(1, \min_{j \in k} \frac{s_j}{\sum_{i: j \in C(i)} d_i s_j / \sum_{C(i)} s}\Bigr)
+
+      (3a: :math:`\lambda_k = \min(1, S_k / D_k)`), then :math:`r_i \mathrel{+}= x`, :math:`r_j \mathrel{-}= x`;
+    * 4: a market still short (:math:`-r > \tau`) with stock :math:`A = \sum_\rho a_\rho > 0`
+      draws :math:`\min(-r, A)`, row :math:`\rho` its share :math:`a_\rho / A`;
+    * 5: a surplus :math:`r > \tau` is left (``left``); :math:`r < -\tau` is ``short``.
+    """
+    by_buyer, by_supplier, by_commodity, by_stock = layout.groups
+    tol = RTOL * np.maximum(inflow, outflow) + ATOL
+    r = inflow - outflow
+
+    def allocate_step(supply: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_] | None,
+                      need: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        s = supply[:, layout.pair_j] if allowed is None else np.where(allowed, supply[:, layout.pair_j], 0.0)
+        d = need[:, layout.pair_i]
+        ok = (d > 0.0) & (s > 0.0)
+        total = by_buyer.sum(s)[:, layout.pair_i]
+        raw = np.where(ok, d * s / np.where(ok, total, 1.0), 0.0)
+        load = by_supplier.sum(raw)
+        ratio = np.where(load > 0.0, supply / np.where(load > 0.0, load, 1.0), np.inf)
+        scale = np.minimum(1.0, by_commodity.min(ratio))
+        x: npt.NDArray[np.float64] = raw * scale[:, layout.commodity[layout.pair_i]]
+        return x
+
+    # 3a: deficits to producers' spare output
+    need = np.where(r < -tol, -r, 0.0)
+    trade = allocate_step(np.where((r > tol) & (produced > 0.0), np.minimum(r, produced), 0.0), None, need)
+    r = r + by_buyer.sum(trade) - by_supplier.sum(trade)
+    # 3b: what is still short, to other surpluses, never back where the market exports to
+    need = np.where(r < -tol, -r, 0.0)
+    surplus = np.where(r > tol, r, 0.0)
+    if need.any() and surplus.any():
+        more = allocate_step(surplus, ~layout.round_trip, need)
+        r = r + by_buyer.sum(more) - by_supplier.sum(more)
+        trade = trade + more
+    # 4: stock draws, pro rata to what each stock row can release
+    sm = layout.stock_market
+    stock = by_stock.sum(available)
+    act = (-r > tol) & (stock > 0.0)
+    take = np.where(act, np.minimum(-r, stock), 0.0)
+    draw = np.where((available > 0.0) & act[:, sm], take[:, sm] * available / np.where(act, stock, 1.0)[:, sm], 0.0)
+    r = r + take
+    # 5: surplus left, or still short
+    return Closure(trade, draw, np.where(r > tol, r, 0.0), r < -tol)
 
 
 def allocate(
@@ -359,66 +512,26 @@ def allocate_columns(observed: Columns, demand: Columns, stocks: Columns, *,
         rows.add(edge, entity, supplier, buyer, s_country, b_country, commodity, stage_of(commodity), tonnes, kind,
                  True)
 
-    # 2. residuals over observed edges and given demand
+    # 2.–5. residuals, allocation, stock draws, surplus: close_markets on one sample
     current = concat_edges(observed, rows.columns()) if has_demand else observed
-    markets, inflow, outflow, made = market_sums(current)
-    tol = dict(zip(markets, _tolerance(inflow, outflow).tolist(), strict=True))
-    resid = dict(zip(markets, (inflow - outflow).tolist(), strict=True))
-    produced = dict(zip(markets, made.tolist(), strict=True))
-    by_commodity: dict[str, list[str]] = {}
-    for m in markets:
-        by_commodity.setdefault(m.split(":", 1)[1], []).append(m)
+    markets, inflow, outflow, made = market_flow_sums(current)
+    known = set(markets)
+    held = [n for n, m in enumerate(stocks["market"].tolist()) if m in known]
+    stock_markets = [str(stocks["market"][n]) for n in held]
+    layout = MarketLayout.of(markets, current, stock_markets)
+    closed = close_markets(inflow[None], outflow[None], made[None], stocks["available"][held][None], layout)
 
-    # 3. allocation of deficits: (a) to producers' spare output, (b) to other surpluses
-    trade = current["kind"] == "trade"
-    exports_to = set(zip(current["commodity"][trade].tolist(), current["supplier_country"][trade].tolist(),
-                         current["buyer_country"][trade].tolist(), strict=True))
-    for commodity in sorted(by_commodity):
-        ms = by_commodity[commodity]
-        alloc: dict[tuple[str, str], float] = {}
-        deficit = {m: -resid[m] for m in ms if resid[m] < -tol[m]}
-        spare = {m: min(resid[m], produced[m]) for m in ms if resid[m] > tol[m] and produced[m] > 0.0}
-        for (j, i), x in _pro_rata(deficit, dict.fromkeys(deficit, spare)).items():
-            alloc[(j, i)] = alloc.get((j, i), 0.0) + x
-            resid[i] += x
-            resid[j] -= x
-        deficit = {m: -resid[m] for m in ms if resid[m] < -tol[m]}
-        surplus = {m: resid[m] for m in ms if resid[m] > tol[m]}
-        if deficit and surplus:
-            # never back to a market the deficit market itself exports to (no invented round trips)
-            candidates = {i: {j: sj for j, sj in surplus.items()
-                              if (commodity, i.split(":", 1)[0], j.split(":", 1)[0]) not in exports_to}
-                          for i in deficit}
-            for (j, i), x in _pro_rata(deficit, candidates).items():
-                alloc[(j, i)] = alloc.get((j, i), 0.0) + x
-                resid[i] += x
-                resid[j] -= x
-        for (j, i), x in sorted(alloc.items()):
-            ci, cj = i.split(":", 1)[0], j.split(":", 1)[0]
-            add(f"alloc.{commodity}.{cj}.{ci}", "allocation", j, i, cj, ci, commodity, x, "trade")
-
-    # 4. stock draws for what is left
-    stock_rows: dict[str, list[tuple[str, float]]] = {}
-    for market, entity, available in zip(stocks["market"].tolist(), stocks["entity"].tolist(),
-                                         stocks["available"].tolist(), strict=True):
-        stock_rows.setdefault(market, []).append((entity, available))
-    for m in sorted(stock_rows):
-        need = -resid.get(m, 0.0)
-        total = sum(a for _, a in stock_rows[m])
-        if need <= tol.get(m, ATOL) or total <= 0.0:
-            continue
-        draw = min(need, total)
-        country, commodity = m.split(":", 1)
-        for entity, a in stock_rows[m]:
-            if a > 0.0:
-                add(entity, entity, stock_id(country, commodity), m, country, country, commodity, draw * a / total,
-                    "stock")
-        resid[m] += draw
-
-    # 5. surplus or stock build
-    for m in markets:
-        r_m = resid[m]
-        if r_m <= tol[m]:
+    for p in np.flatnonzero(closed.trade[0] > 0.0).tolist():
+        i, j = markets[layout.pair_i[p]], markets[layout.pair_j[p]]
+        (ci, commodity), cj = i.split(":", 1), j.split(":", 1)[0]
+        add(f"alloc.{commodity}.{cj}.{ci}", "allocation", j, i, cj, ci, commodity, float(closed.trade[0, p]), "trade")
+    for n, m, tonnes in zip(held, stock_markets, closed.draw[0].tolist(), strict=True):
+        if tonnes > 0.0:
+            country, commodity = m.split(":", 1)
+            entity = str(stocks["entity"][n])
+            add(entity, entity, stock_id(country, commodity), m, country, country, commodity, tonnes, "stock")
+    for m, r_m in zip(markets, closed.left[0].tolist(), strict=True):
+        if r_m <= 0.0:
             continue
         country, commodity = m.split(":", 1)
         if m in has_demand:

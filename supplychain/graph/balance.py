@@ -26,7 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
-from supplychain.graph.allocate import ATOL, RTOL, market_flows, market_sums
+from supplychain.graph.allocate import ATOL, RTOL, market_flow_sums, market_flows
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -160,7 +160,7 @@ def balance_problems(
         from the scenario; a market with material left over at its largest inflow.
     """
     del nodes  # the balance is a property of the edges; kept for a stable signature
-    markets, inflow, outflow, _ = market_sums(edges)
+    markets, inflow, outflow, _ = market_flow_sums(edges)
     gaps, tolerance = _gap(inflow, outflow)
     problems: list[Problem] = []
     out_of_balance = np.flatnonzero(~(np.abs(gaps) <= tolerance)).tolist()

@@ -10,12 +10,13 @@ the one way pandas' group sums compute them: in row order with Kahan's compensat
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["group_sums", "is_market", "subtract"]
+__all__ = ["Groups", "group_sums", "is_market", "segments", "subtract"]
 
 
 def group_sums(keys: Iterable[Hashable], values: Iterable[float]) -> dict[Any, float]:
@@ -74,3 +75,57 @@ def is_market(nodes: Sequence[Any] | npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
     [False, True, False]
     """
     return np.array([str(v).count(":") == 1 for v in nodes], dtype=bool)
+
+
+def segments(sorted_keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Start of each run of equal keys and the key of each run (for ``reduceat``)."""
+    if not len(sorted_keys):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_keys)) + 1)).astype(np.int64)
+    return starts, np.asarray(sorted_keys[starts], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Groups:
+    """Sums (or minima) of item columns into groups (``group[i] = -1``: item in no group).
+
+    Each row of a ``(samples, items)`` array is reduced on its own, so a result does not
+    depend on how many rows are reduced at once (a sweep's results do not depend on its
+    chunking).
+
+    Examples
+    --------
+    >>> g = Groups.of(np.array([1, -1, 1, 0]), 3)
+    >>> g.sum(np.array([[1.0, 2.0, 3.0, 4.0]])).tolist()
+    [[4.0, 4.0, 0.0]]
+    >>> g.min(np.array([[1.0, 2.0, 3.0, 4.0]])).tolist()
+    [[4.0, 1.0, inf]]
+    """
+
+    order: npt.NDArray[np.int64]
+    starts: npt.NDArray[np.int64]
+    targets: npt.NDArray[np.int64]
+    n: int
+
+    @classmethod
+    def of(cls, group: npt.ArrayLike, n: int) -> Groups:
+        """Prepare the reductions into ``n`` groups of items whose group is ``group`` (−1: none)."""
+        g = np.asarray(group, dtype=np.int64)
+        keep = np.flatnonzero(g >= 0)
+        order = keep[np.argsort(g[keep], kind="stable")]
+        starts, targets = segments(g[order])
+        return cls(order, starts, targets, n)
+
+    def sum(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Sum the item columns of ``x`` (samples × items) into the group columns (samples × ``n``; 0 if empty)."""
+        out = np.zeros((x.shape[0], self.n))
+        if len(self.order):
+            out[:, self.targets] = np.add.reduceat(x[:, self.order], self.starts, axis=1)
+        return out
+
+    def min(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Smallest item column of ``x`` per group (samples × ``n``; ``inf`` if empty)."""
+        out = np.full((x.shape[0], self.n), np.inf)
+        if len(self.order):
+            out[:, self.targets] = np.minimum.reduceat(x[:, self.order], self.starts, axis=1)
+        return out

@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from supplychain.graph.allocate import MarketLayout, close_markets
+from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import AC_RTOL, first_hop
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.paths import (
@@ -32,7 +34,7 @@ from supplychain.uncertainty.paths import (
     is_relevant,
     stock_slots,
 )
-from supplychain.uncertainty.plan import Groups, VaryPlan, multiply_slots
+from supplychain.uncertainty.plan import VaryPlan, multiply_slots
 from supplychain.uncertainty.sampling import SamplingSpec
 from supplychain.uncertainty.tracer import BatchTracer
 
@@ -61,7 +63,8 @@ class KernelTables:
     Attributes
     ----------
     tonnes : numpy.ndarray, shape (samples, edges)
-        Edge tonnes in :attr:`ExposureKernel.edge_ids` order.
+        Edge tonnes: observed, given demand, allocation pairs, stock draws, then each
+        market's stock build or surplus (the kernel's ``e_*`` positions).
     primary : numpy.ndarray, shape (samples, nodes)
         Primary production per tracer node.
     var : numpy.ndarray
@@ -190,8 +193,10 @@ class ExposureKernel:
       less direct flows;
     * given demand (``by_year`` or ``tonnes × (1 + growth)^(year − year₀)``) and
       releasable stock;
-    * allocation per commodity, ``x(j → i) = d(i) · min(1, S/D) · s(j)/S``, stock
-      draws, residual use / stock build — over every candidate pair at once;
+    * the allocation rules themselves, :func:`~supplychain.graph.allocate.close_markets`
+      (the function every run calls, here with a sample axis): deficits to producers'
+      spare output, then to other surpluses except round trips, stock draws, surplus
+      or stock build — every pair of markets of a commodity is an edge;
     * traced share (:class:`BatchTracer`), direct import share, direct share of
       apparent consumption and net import reliance (USGS; a net exporter is NaN,
       "E"), as in :mod:`supplychain.metrics.trade`.
@@ -222,7 +227,6 @@ class ExposureKernel:
     dem_growth: np.ndarray
     dem_power: np.ndarray
     dem_market: Groups
-    stock_market: np.ndarray
     stock_level: np.ndarray
     stock_months: np.ndarray
     stock_share: np.ndarray
@@ -231,11 +235,7 @@ class ExposureKernel:
     m_in: Groups
     m_out: Groups
     m_prod: Groups
-    c_groups: Groups
-    pair_i: np.ndarray
-    pair_j: np.ndarray
-    pair_k: np.ndarray
-    stock_groups: Groups
+    layout: MarketLayout
     # the full edge list
     n_edges: int
     e_obs: np.ndarray
@@ -262,10 +262,6 @@ class ExposureKernel:
     cat_market: np.ndarray
     # what varies between samples (the rest is computed once, at the central values)
     plan: VaryPlan | None = None
-    edge_ids: tuple[str, ...] = ()
-    """Edge id of every edge, as :func:`~supplychain.graph.build.build_tables` names it."""
-    edge_ends: tuple[tuple[str, str, str, str], ...] = ()
-    """Supplier, buyer, kind and commodity of every edge."""
 
     @classmethod
     def build(cls, scenario: Scenario, spec: SamplingSpec, year: int, source: frozenset[str],
@@ -275,7 +271,7 @@ class ExposureKernel:
         Raises :class:`~supplychain.uncertainty.paths.Unsupported` when it cannot mirror the scenario.
         """
         from supplychain.graph.allocate import demand_table, stock_table
-        from supplychain.graph.build import observed_edges, stock_id, use_id
+        from supplychain.graph.build import observed_edges, stock_id, surplus_id, use_id
 
         q = Quantities(spec)
         obs, fac, problems = observed_edges(scenario, year)
@@ -310,24 +306,14 @@ class ExposureKernel:
         buy_m = np.array([m_pos.get(b, -1) if ib else -1 for b, ib in zip(both["buyer"], is_m_buy, strict=True)])
         sup_m = np.array([m_pos.get(s, -1) if im else -1 for s, im in zip(both["supplier"], is_m_sup, strict=True)])
         is_supply = both["kind"].eq("supply").to_numpy()
-        m_commodity_names = [m.split(":", 1)[1] for m in markets]
-        commodities = sorted(set(m_commodity_names))
-        k_pos = {k: i for i, k in enumerate(commodities)}
-        m_commodity = np.array([k_pos[k] for k in m_commodity_names], dtype=np.int64)
         has_demand = np.zeros(n_m, dtype=bool)
         for mk in dem["market"].astype(str):
             has_demand[m_pos[mk]] = True
-        producer = np.zeros(n_m, dtype=bool)
-        producer[buy_m[is_supply & (buy_m >= 0)]] = True
-        pairs = [(i, j, m_commodity[i]) for i in range(n_m) for j in range(n_m)
-                 if i != j and m_commodity[i] == m_commodity[j] and producer[j]]
-        pair_i = np.array([p[0] for p in pairs], dtype=np.int64)
-        pair_j = np.array([p[1] for p in pairs], dtype=np.int64)
-        pair_k = np.array([p[2] for p in pairs], dtype=np.int64)
 
         st_market, st_level, st_months, st_share, st_nodes = stock_slots(q, scenario, stocks, m_pos)
+        layout = MarketLayout.of(markets, obs, [markets[m] for m in st_market])
 
-        # the full edge list: observed, demand, allocation pairs, draws, builds, residual use
+        # the full edge list: observed, demand, allocation pairs, draws, builds, surplus
         sup_ids = list(obs["supplier"].astype(str)) + list(dem_edges["supplier"])
         buy_ids = list(obs["buyer"].astype(str)) + list(dem_edges["buyer"])
         kinds = list(obs["kind"].astype(str)) + ["use"] * len(dem_edges)
@@ -347,7 +333,9 @@ class ExposureKernel:
         e_obs = np.arange(n_obs)
         e_dem = np.arange(n_obs, n_obs + len(dem_edges))
         e_pair = np.array([add(markets[j], markets[i], "trade", markets[j].split(":")[0], markets[i].split(":")[0],
-                               commodities[k]) for i, j, k in pairs], dtype=np.int64)
+                               markets[i].split(":", 1)[1])
+                           for i, j in zip(layout.pair_i.tolist(), layout.pair_j.tolist(), strict=True)],
+                          dtype=np.int64)
         e_draw = np.array([add(node, markets[m], "stock", markets[m].split(":")[0], markets[m].split(":")[0],
                                markets[m].split(":", 1)[1]) for (_, node), m in zip(st_nodes, st_market, strict=True)],
                           dtype=np.int64)
@@ -359,7 +347,7 @@ class ExposureKernel:
                 e_use.append(-1)
             else:
                 e_build.append(-1)
-                e_use.append(add(mk, use_id(c, k), "use", c, c, k))
+                e_use.append(add(mk, surplus_id(c, k), "surplus", c, c, k))
 
         node_table_ids = sorted(set(sup_ids) | set(buy_ids))
         n_pos = {nd: i for i, nd in enumerate(node_table_ids)}
@@ -397,7 +385,6 @@ class ExposureKernel:
         if unused:
             msg = f"the fast path cannot patch {', '.join(unused[:3])}"
             raise Unsupported(msg)
-        pair_groups_c = Groups.of(m_commodity, len(commodities))
 
         kernel = cls(
             year=year, q=q, n_obs=n_obs,
@@ -412,14 +399,12 @@ class ExposureKernel:
             dem_slots=np.array(dem_slots, dtype=np.int64), dem_growth=np.array(dem_growth, dtype=np.int64),
             dem_power=np.array(dem_power, dtype=float),
             dem_market=Groups.of(np.array([m_pos[str(m)] for m in dem["market"]], dtype=np.int64), n_m),
-            stock_market=np.array(st_market, dtype=np.int64), stock_level=np.array(st_level, dtype=np.int64),
+            stock_level=np.array(st_level, dtype=np.int64),
             stock_months=np.array(st_months, dtype=np.int64), stock_share=np.array(st_share, dtype=np.int64),
             n_markets=n_m,
             m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
             m_prod=Groups.of(np.where(is_supply, buy_m, -1), n_m),
-            c_groups=pair_groups_c,
-            pair_i=pair_i, pair_j=pair_j, pair_k=pair_k,
-            stock_groups=Groups.of(np.array(st_market, dtype=np.int64), n_m),
+            layout=layout,
             n_edges=len(sup_ids), e_obs=e_obs, e_dem=e_dem, e_pair=e_pair, e_draw=e_draw,
             e_build=np.array(e_build, dtype=np.int64), e_use=np.array(e_use, dtype=np.int64),
             tracer=BatchTracer.build(len(node_table_ids), src_idx, dst_idx),
@@ -431,20 +416,7 @@ class ExposureKernel:
             market_node=np.array([n_pos[mk] for mk in markets], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
-        plan = VaryPlan.of(kernel, d_out, d_in)
-        # edge ids as graph.allocate names them (observed, given demand, allocation, draws, builds, residual use)
-        ids = [*obs["edge"].astype(str), *dem_edges["edge"]]
-        ids += [f"alloc.{commodities[k]}.{markets[j].split(':')[0]}.{markets[i].split(':')[0]}" for i, j, k in pairs]
-        ids += [entity for entity, _ in st_nodes]
-        ids += [f"stock.{markets[m]}.build" for m in range(n_m) if has_demand[m]]
-        ids += [f"use.{markets[m]}" for m in range(n_m) if not has_demand[m]]
-        order = np.concatenate([e_obs, e_dem, e_pair, e_draw, [e for e in e_build if e >= 0],
-                                [e for e in e_use if e >= 0]]).astype(np.int64)
-        edge_ids = [""] * len(sup_ids)
-        for e, name in zip(order.tolist(), ids, strict=True):
-            edge_ids[e] = name
-        ends = tuple(zip(sup_ids, buy_ids, kinds, com, strict=True))
-        return replace(kernel, plan=plan, edge_ids=tuple(edge_ids), edge_ends=ends)
+        return replace(kernel, plan=VaryPlan.of(kernel, d_out, d_in))
 
     # ------------------------------------------------------------- evaluate
     def __call__(
@@ -469,11 +441,10 @@ class ExposureKernel:
     def tables(self, qv: np.ndarray) -> KernelTables:
         """Return the year's baseline edge tonnes and primary production for slot rows (``Quantities.matrix``).
 
-        Mirrors :func:`~supplychain.graph.build.build_tables`: observed edges with the sampled numbers, then the
-        allocation rules; samples whose markets do not balance are flagged in ``failed``.
+        As :func:`~supplychain.graph.build.build_tables`: observed edges with the sampled numbers, then the
+        allocation rules (:func:`~supplychain.graph.allocate.close_markets`); samples whose markets do not
+        balance are flagged in ``failed``.
         """
-        from supplychain.graph.allocate import ATOL, RTOL
-
         plan = self.plan
         assert plan is not None
         n_s = qv.shape[0]
@@ -514,50 +485,25 @@ class ExposureKernel:
             g = np.where(self.dem_growth >= 0, qv[:, np.maximum(self.dem_growth, 0)], 0.0)
             d = d * (1.0 + g) ** self.dem_power
         dem_m = self.dem_market.sum(d)
-        # market residuals (allocate, step 2): constant edges once, varying edges per sample
-        inflow = plan.m_in_const + plan.m_in_var.sum(obs_v)
-        outflow = plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m
-        produced = plan.m_prod_const + plan.m_prod_var.sum(obs_v)
-        tol = RTOL * np.maximum(inflow, outflow) + ATOL
-        r = inflow - outflow
-        # step 3: deficits to producers' spare output, per commodity
-        deficit = np.where(r < -tol, -r, 0.0)
-        spare = np.where((r > tol) & (produced > 0.0), np.minimum(r, produced), 0.0)
-        x = np.zeros((n_s, len(self.pair_i)))
-        if len(self.pair_i):
-            d_tot = self.c_groups.sum(deficit)
-            s_tot = self.c_groups.sum(spare)
-            dk, sk = d_tot[:, self.pair_k], s_tot[:, self.pair_k]
-            ok = (dk > 0.0) & (sk > 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(ok, np.minimum(1.0, sk / np.where(ok, dk, 1.0)), 0.0)
-                x = np.where(ok, deficit[:, self.pair_i] * scale * spare[:, self.pair_j] / np.where(ok, sk, 1.0), 0.0)
-            r = r + plan.pair_in.sum(x) - plan.pair_out.sum(x)
-        # step 4: stock draws
-        draw_e = np.zeros((n_s, len(self.stock_market)))
-        if len(self.stock_market):
+        # releasable stock
+        stock_market = self.layout.stock_market
+        avail = np.zeros((n_s, len(stock_market)))
+        if len(stock_market):
             level = np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0)
             months = np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0)
-            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, self.stock_market], level)
+            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, stock_market], level)
             avail = level * qv[:, self.stock_share]
-            total = self.stock_groups.sum(avail)
-            need = -r
-            act = (need > tol) & (total > 0.0)
-            draw = np.where(act, np.minimum(need, total), 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                draw_e = np.where((avail > 0.0) & act[:, self.stock_market],
-                                  draw[:, self.stock_market] * avail / np.where(total > 0, total, 1.0)[
-                                      :, self.stock_market], 0.0)  # fmt: skip
-            r = r + draw
-        # step 5: residual use or stock build; then the balance check
-        left = np.where(r > tol, r, 0.0)
-        fail((r < -tol).any(axis=1), "a market is short (no spare production or stock covers it)")
+        # the allocation rules (graph.allocate): market sums of constant edges once, of varying edges per sample
+        closed = close_markets(plan.m_in_const + plan.m_in_var.sum(obs_v),
+                               plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m,
+                               plan.m_prod_const + plan.m_prod_var.sum(obs_v), avail, self.layout)
+        fail(np.asarray(closed.short.any(axis=1)), "a market is short (no spare production or stock covers it)")
         var = np.empty((n_s, len(plan.var_edges)))
         var[:, plan.v_obs] = obs_v
         var[:, plan.v_dem] = d
-        var[:, plan.v_pair] = x
-        var[:, plan.v_draw] = draw_e
-        var[:, plan.v_left] = left[:, plan.left_markets]
+        var[:, plan.v_pair] = closed.trade
+        var[:, plan.v_draw] = closed.draw
+        var[:, plan.v_left] = closed.left
         tonnes = np.array(np.broadcast_to(plan.tonnes_base, (n_s, self.n_edges)))
         tonnes[:, plan.var_edges] = var
         # nodes: primary production of primary producers and stock releases

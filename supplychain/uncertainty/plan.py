@@ -2,9 +2,9 @@
 
 :class:`VaryPlan` splits the kernel's edges into those fed only by central
 values (computed once, with their sums over markets and measure groups) and
-those that vary per sample; :class:`Groups` sums item columns into groups in a
-way that does not depend on the block of samples (so results are identical for
-any chunking).
+those that vary per sample; :class:`~supplychain.graph.sums.Groups` sums item
+columns into groups in a way that does not depend on the block of samples (so
+results are identical for any chunking).
 """
 
 from __future__ import annotations
@@ -14,38 +14,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from supplychain.uncertainty.tracer import segments
+from supplychain.graph.sums import Groups
 
 if TYPE_CHECKING:
     from supplychain.uncertainty.kernel import ExposureKernel
 
-__all__ = ["Groups", "VaryPlan", "multiply_slots"]
-
-
-@dataclass(frozen=True)
-class Groups:
-    """Sums of item columns into groups (``group[i] = -1``: item in no group), chunk-independent."""
-
-    order: np.ndarray
-    starts: np.ndarray
-    targets: np.ndarray
-    n: int
-
-    @classmethod
-    def of(cls, group: np.ndarray, n: int) -> Groups:
-        """Prepare the sums into ``n`` groups of items whose group is ``group`` (−1: none)."""
-        g = np.asarray(group, dtype=np.int64)
-        keep = np.flatnonzero(g >= 0)
-        order = keep[np.argsort(g[keep], kind="stable")]
-        starts, targets = segments(g[order])
-        return cls(order, starts, targets, n)
-
-    def sum(self, x: np.ndarray) -> np.ndarray:
-        """Sum the item columns of ``x`` (samples × items) into the group columns (samples × ``n``)."""
-        out = np.zeros((x.shape[0], self.n))
-        if len(self.order):
-            out[:, self.targets] = np.add.reduceat(x[:, self.order], self.starts, axis=1)
-        return out
+__all__ = ["VaryPlan", "multiply_slots"]
 
 
 def multiply_slots(q: np.ndarray, slots: np.ndarray) -> np.ndarray:
@@ -85,15 +59,12 @@ class VaryPlan:
     m_in_var: Groups
     m_out_var: Groups
     m_prod_var: Groups
-    pair_in: Groups
-    pair_out: Groups
     var_edges: np.ndarray
     v_obs: np.ndarray
     v_dem: np.ndarray
     v_pair: np.ndarray
     v_draw: np.ndarray
     v_left: np.ndarray
-    left_markets: np.ndarray
     tonnes_base: np.ndarray
     primary_base: np.ndarray
     prim_var_node: np.ndarray
@@ -198,11 +169,10 @@ class VaryPlan:
             m_prod_const=const_sum(prod_m, k.n_markets),
             m_in_var=Groups.of(buy_m[var_obs], k.n_markets), m_out_var=Groups.of(sup_m[var_obs], k.n_markets),
             m_prod_var=Groups.of(prod_m[var_obs], k.n_markets),
-            pair_in=Groups.of(k.pair_i, k.n_markets), pair_out=Groups.of(k.pair_j, k.n_markets),
             var_edges=var_edges,
             v_obs=np.arange(offs[0], offs[1]), v_dem=np.arange(offs[1], offs[2]), v_pair=np.arange(offs[2], offs[3]),
             v_draw=np.arange(offs[3], offs[4]), v_left=np.arange(offs[4], offs[5]),
-            left_markets=np.arange(k.n_markets), tonnes_base=tonnes_base, primary_base=primary_base,
+            tonnes_base=tonnes_base, primary_base=primary_base,
             prim_var_node=k.prim_fac_node[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             prim_var_pos=pv[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             stock_node_var=Groups.of(stock_group[var_edges], k.stock_node_groups.n),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from supplychain.errors import EngineError
+from supplychain.graph.sums import segments
 
 __all__ = ["BATCH_CELLS", "TRACE_MAX_ITER", "TRACE_TOL", "BatchTracer", "segments"]
 
@@ -212,12 +213,3 @@ class BatchTracer:
                 msg = f"the loop through nodes {list(nodes[:5])} is closed (singular) in this sample"
                 raise EngineError(msg)
             t[i, nodes] = x
-
-
-def segments(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start of each run of equal keys and the key of each run (for ``reduceat``)."""
-    if not len(sorted_keys):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    starts = np.concatenate(([0], np.flatnonzero(np.diff(sorted_keys)) + 1)).astype(np.int64)
-    return starts, np.asarray(sorted_keys[starts], dtype=np.int64)
-
