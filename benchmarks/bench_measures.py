@@ -1,8 +1,9 @@
 """Time the per-year measures of a simulated scenario: ``measures_after_shock`` and ``measures_from_tables``.
 
 A simulation (both supply responses) runs once with
-:func:`~supplychain.simulation.aftershock.measures_after_shock` (called by the driver, :mod:`supplychain.simulation.run`) observed, keeping the arguments of
-every scenario-year; then each call is repeated and timed (CPU seconds, ``time.process_time``):
+:func:`~supplychain.simulation.aftershock.measures_after_shock` observed (the driver's name,
+:mod:`supplychain.simulation.run`), keeping the arguments of every scenario-year; then each
+call is repeated and timed (CPU seconds, ``time.process_time``):
 
 * ``measures_after_shock``: completing the node table, compiling the adjusted network
   and every measure (what a ``run``, ``compare`` or sweep sample pays per year);
