@@ -94,6 +94,26 @@ def test_market_sums_and_first_hop_over_a_sample_axis() -> None:
     assert hop.direct_share_of_consumption[1, 3] == pytest.approx(1.0)
 
 
+def test_sums_split_over_constant_and_varying_edges() -> None:
+    # What the compiled sweep does: the edges that do not vary (here the supplies, constant
+    # between the two samples) are summed once, the others per sample, with the index restricted
+    # to each part; the two parts add up to the sums over the whole table.
+    nodes, edges = tables()
+    index = trade_index(nodes, edges)
+    const, var = np.array([0, 1]), np.array([2, 3, 4, 5, 6, 7])
+    part_c, part_v = index.subset(const), index.subset(var)
+    assert part_v.flows.shape == (20, 6)
+    split = market_sums(part_c, SAMPLES[0, const]) + market_sums(part_v, SAMPLES[:, var])
+    np.testing.assert_array_equal(split, market_sums(index, SAMPLES))
+    # only the trade edges carry pairs: the constant part has none; JP's imports from AU
+    # (au_jp: 40 t, then 70 t) are the first pair
+    assert not pair_sums(part_c, SAMPLES[0, const]).any()
+    assert pair_sums(part_v, SAMPLES[:, var])[:, 0].tolist() == [40.0, 70.0]
+    # the order of the edges given is the order of the columns: reversed edges, reversed tonnes
+    np.testing.assert_array_equal(market_sums(index.subset(var[::-1]), SAMPLES[:, var[::-1]]),
+                                  market_sums(part_v, SAMPLES[:, var]))
+
+
 def test_concentration_of_groups_over_a_sample_axis() -> None:
     # JP's sourcing by partner (AU, CN) in both samples, and US's (AU, CN)
     values = np.array([[40.0, 30.0, 10.0, 20.0], [70.0, 20.0, 0.0, 30.0]])

@@ -90,6 +90,7 @@ __all__ = [
     "market_flows",
     "stock_columns",
     "stock_table",
+    "tolerance",
 ]
 
 RTOL = 1e-6
@@ -100,6 +101,21 @@ _DEMAND = ("entity", "market", "country", "commodity", "tonnes")
 """Columns of :func:`demand_table`."""
 _STOCK = ("entity", "market", "country", "commodity", "available")
 """Columns of :func:`stock_table`."""
+
+
+def tolerance(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    r"""Return the tolerance of a market balance, :math:`\tau = \mathrm{RTOL} \max(I, O) + \mathrm{ATOL}`.
+
+    With inflow :math:`I` and outflow :math:`O`, a market balances when :math:`|I - O| \le \tau`;
+    the allocation rules move only gaps beyond it (:func:`close_markets`).
+
+    Examples
+    --------
+    >>> tolerance(np.array([1e6, 0.0]), np.array([2e6, 0.0])).tolist()  # 1e-6 · 2e6 + 1e-6 t
+    [2.000001, 1e-06]
+    """
+    tol: npt.NDArray[np.float64] = RTOL * np.maximum(inflow, outflow) + ATOL
+    return tol
 
 
 def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
@@ -393,7 +409,7 @@ def close_markets(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float
     * 5: a surplus :math:`r > \tau` is left (``left``); :math:`r < -\tau` is ``short``.
     """
     by_buyer, by_supplier, by_commodity, by_stock = layout.groups
-    tol = RTOL * np.maximum(inflow, outflow) + ATOL
+    tol = tolerance(inflow, outflow)
     r = inflow - outflow
 
     def allocate_step(supply: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_] | None,

@@ -5,7 +5,9 @@ Material is conserved at a market node ``"{country}:{commodity}"``: what flows i
 facility inputs, final use, stock build). After the allocation rules of
 :mod:`supplychain.graph.allocate` every market must balance within
 
-    |inflow − outflow| ≤ 1e-6 · max(inflow, outflow) + 1e-6 t.
+    |inflow − outflow| ≤ 1e-6 · max(inflow, outflow) + 1e-6 t
+
+(:func:`~supplychain.graph.allocate.tolerance`, the rule the allocation closes markets to).
 
 A market that still does not balance means the scenario takes more of a material
 out of a country than can come in — typically exports plus facility inputs above
@@ -22,11 +24,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
-from supplychain.graph.allocate import ATOL, RTOL, market_flow_sums, market_flows
+from supplychain.graph.allocate import market_flow_sums, market_flows, tolerance
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from supplychain.graph.build import FacilityYear
 
 __all__ = ["balance_problems", "edge_path", "market_balance"]
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def market_balance(edges: pd.DataFrame) -> pd.DataFrame:
@@ -64,16 +63,10 @@ def market_balance(edges: pd.DataFrame) -> pd.DataFrame:
     """
     mf = market_flows(edges)
     inflow, outflow = mf["inflow"].to_numpy(dtype=float), mf["outflow"].to_numpy(dtype=float)
-    gap, tolerance = _gap(inflow, outflow)
+    gap, tol = inflow - outflow, tolerance(inflow, outflow)
     return pd.DataFrame({"country": mf["country"], "commodity": mf["commodity"], "inflow": inflow,
-                         "outflow": outflow, "gap": gap, "tolerance": tolerance,
-                         "balanced": np.abs(gap) <= tolerance}, index=mf.index)
-
-
-def _gap(inflow: FloatArray, outflow: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Gap ``inflow − outflow`` and tolerance of markets (module docstring)."""
-    tolerance: FloatArray = RTOL * np.fmax(inflow, outflow) + ATOL
-    return inflow - outflow, tolerance
+                         "outflow": outflow, "gap": gap, "tolerance": tol,
+                         "balanced": np.abs(gap) <= tol}, index=mf.index)
 
 
 def edge_path(scenario: Scenario, edge: pd.Series, year: int,
@@ -161,9 +154,9 @@ def balance_problems(
     """
     del nodes  # the balance is a property of the edges; kept for a stable signature
     markets, inflow, outflow, _ = market_flow_sums(edges)
-    gaps, tolerance = _gap(inflow, outflow)
+    gaps = inflow - outflow
     problems: list[Problem] = []
-    out_of_balance = np.flatnonzero(~(np.abs(gaps) <= tolerance)).tolist()
+    out_of_balance = np.flatnonzero(~(np.abs(gaps) <= tolerance(inflow, outflow))).tolist()
     if not out_of_balance:
         return problems
     units = commodity_units(scenario)

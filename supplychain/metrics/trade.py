@@ -20,7 +20,7 @@ run and a sweep of many samples call the same code. :func:`trade_summary` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -108,6 +108,19 @@ class TradeIndex:
     def pair_to_market(self) -> sp.csr_matrix:
         """Sparse ``(markets, pairs)`` matrix adding each pair into its market (pairs without one dropped)."""
         return indicator(self.pair_market, len(self.market_country), len(self.pair_country))
+
+    def subset(self, edges: npt.NDArray[np.int64]) -> TradeIndex:
+        """Return the index restricted to the edges ``edges`` (in that order), for sums over part of a table.
+
+        ``market_sums(index, t)`` equals ``market_sums(index.subset(a), t[..., a]) +
+        market_sums(index.subset(b), t[..., b])`` when ``a`` and ``b`` split the edges
+        (up to the order of additions): a sweep sums the edges that do not vary between
+        samples once.
+        """
+        flows, pair_edges = self.flows[:, edges].tocsr(), self.pair_edges[:, edges].tocsr()
+        flows.sort_indices()
+        pair_edges.sort_indices()
+        return replace(self, flows=flows, pair_edges=pair_edges)
 
     def source_pairs(self, source: frozenset[str]) -> npt.NDArray[np.bool_]:
         """Pairs whose partner is one of the ``source`` countries."""

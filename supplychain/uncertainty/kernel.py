@@ -12,7 +12,7 @@ samples in :mod:`supplychain.uncertainty.plan`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -20,7 +20,16 @@ import pandas as pd
 
 from supplychain.graph.allocate import MarketLayout, close_markets
 from supplychain.graph.sums import Groups
-from supplychain.metrics.trade import AC_RTOL, first_hop
+from supplychain.metrics.trade import (
+    AC_RTOL,
+    FLOWS,
+    TradeIndex,
+    first_hop,
+    market_sums,
+    pair_sums,
+    source_imports,
+    trade_index,
+)
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.paths import (
     Quantities,
@@ -39,7 +48,7 @@ from supplychain.uncertainty.sampling import SamplingSpec
 from supplychain.uncertainty.tracer import BatchTracer
 
 __all__ = ["FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
-           "first_hop_groups", "first_hop_measures"]
+           "first_hop_measures"]
 
 
 FAST_METRICS: tuple[str, ...] = (
@@ -84,11 +93,13 @@ class KernelTables:
 
 def first_hop_measures(
     traced: np.ndarray,
-    sums: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    sums: np.ndarray,
+    imports: np.ndarray,
+    from_source: np.ndarray,
     cat_metric: np.ndarray,
     cat_market: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Compute the :data:`FAST_METRICS` of catalogue rows from per-market sums (as :mod:`supplychain.metrics.trade`).
+    r"""Compute the :data:`FAST_METRICS` of catalogue rows from per-market sums (:mod:`supplychain.metrics.trade`).
 
     With production :math:`P`, imports :math:`I`, exports :math:`E`, imports from the
     source :math:`I_s`, stock draws :math:`R` and builds :math:`B` of a market,
@@ -102,8 +113,11 @@ def first_hop_measures(
     ----------
     traced : numpy.ndarray, shape (samples, markets)
         Traced share of each market node.
-    sums : tuple of numpy.ndarray, each (samples, markets)
-        :math:`P, I, E, I_s, R, B`.
+    sums : numpy.ndarray, shape (samples, 5, markets)
+        :math:`P, I, E, R, B` (:func:`~supplychain.metrics.trade.market_sums`).
+    imports, from_source : numpy.ndarray, shape (samples, markets)
+        Imports summed over partners and over the source's partners
+        (:func:`~supplychain.metrics.trade.source_imports`).
     cat_metric, cat_market : numpy.ndarray
         Metric code (:data:`FAST_METRICS` position) and market of each catalogue row.
 
@@ -112,8 +126,7 @@ def first_hop_measures(
     values, present, fuzzy : numpy.ndarray, shape (samples, rows)
         Values, whether the row exists, and whether its existence hangs on round-off.
     """
-    p, i_, e_, src, dr, bu = sums
-    hop = first_hop(np.stack([p, i_, e_, dr, bu], axis=-2), i_, src)
+    hop = first_hop(sums, imports, from_source)
     per_metric = np.stack([traced, hop.direct_import_share, hop.direct_share_of_consumption,
                            hop.net_import_reliance])  # FAST_METRICS order
     out = per_metric[cat_metric, :, cat_market].T.copy()
@@ -121,60 +134,10 @@ def first_hop_measures(
     always = np.ones_like(has_ac, dtype=bool)
     exists = np.stack([always, always, has_ac, has_ac])
     present = exists[cat_metric, :, cat_market].T.copy()
+    p, i_, e_, dr, bu = (sums[..., j, :] for j in range(len(FLOWS)))
     near = np.abs(p + i_ - e_ + dr - bu) <= AC_RTOL * np.maximum(p + i_ + e_, 1.0)
     fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
     return out, present, fuzzy
-
-
-def first_hop_groups(
-    supplier: Sequence[str] | np.ndarray,
-    buyer: Sequence[str] | np.ndarray,
-    kind: Sequence[str] | np.ndarray,
-    supplier_country: Sequence[str] | np.ndarray,
-    buyer_country: Sequence[str] | np.ndarray,
-    commodity: Sequence[str] | np.ndarray,
-    market_of: Mapping[tuple[str, str], int],
-    source: frozenset[str],
-) -> tuple[Groups, Groups, Groups, Groups, Groups, Groups]:
-    """Sum edges into the per-market :math:`P, I, E, I_s, R, B` of :func:`first_hop_measures`.
-
-    As :func:`supplychain.metrics.trade.trade_summary`: production is what
-    facilities send (supplier id without ``:``), by supplier country; imports and
-    exports are cross-border ``trade`` edges, by buyer and by supplier country;
-    imports from the source are those whose supplier country is in ``source``;
-    draws and builds are ``stock`` edges into and out of a market (``C:k``).
-
-    Parameters
-    ----------
-    supplier, buyer, kind, supplier_country, buyer_country, commodity : sequence of str
-        One entry per edge.
-    market_of : mapping
-        ``(country, commodity)`` → market number.
-    source : frozenset of str
-        Source countries.
-
-    Returns
-    -------
-    tuple of Groups
-        :math:`P, I, E, I_s, R, B`, each over ``len(market_of)`` markets.
-    """
-    kinds = np.asarray(kind, dtype=str)
-    sc, bc = np.asarray(supplier_country, dtype=str), np.asarray(buyer_country, dtype=str)
-    com = list(commodity)
-    colons_s = np.array([s.count(":") for s in supplier], dtype=np.int64)
-    colons_b = np.array([b.count(":") for b in buyer], dtype=np.int64)
-    cross = (kinds == "trade") & (sc != bc)
-    stock = kinds == "stock"
-    from_src = cross & np.array([c in source for c in sc], dtype=bool)
-    n_m = len(market_of)
-
-    def grp(country: np.ndarray, mask: np.ndarray) -> Groups:
-        g = np.array([market_of.get((c, k), -1) if ok else -1 for c, k, ok in zip(country, com, mask, strict=True)],
-                     dtype=np.int64)
-        return Groups.of(g, n_m)
-
-    return (grp(sc, colons_s == 0), grp(bc, cross), grp(sc, cross), grp(bc, from_src),
-            grp(bc, stock & (colons_b == 1)), grp(sc, stock & (colons_s == 1)))
 
 
 @dataclass(frozen=True)
@@ -250,13 +213,9 @@ class ExposureKernel:
     stock_node_groups: Groups
     stock_nodes: np.ndarray
     source: np.ndarray
-    # measures
-    g_prod: Groups
-    g_imp: Groups
-    g_exp: Groups
-    g_src: Groups
-    g_draw: Groups
-    g_build: Groups
+    # measures: where each edge counts, markets in the index's order
+    trade: TradeIndex
+    source_countries: frozenset[str]
     market_node: np.ndarray
     cat_metric: np.ndarray
     cat_market: np.ndarray
@@ -367,10 +326,16 @@ class ExposureKernel:
             stock_node_group[e] = sn_pos[node]
         stock_node_index = np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64)
 
-        # measure groups per market (mirror supplychain.metrics.trade.trade_summary)
-        key_pos = {(mk.split(":", 1)[0], mk.split(":", 1)[1]): i for i, mk in enumerate(markets)}
-        g_prod, g_imp, g_exp, g_src, g_draw, g_build = first_hop_groups(
-            sup_ids, buy_ids, kinds, s_country, b_country, com, key_pos, source)
+        # where each edge counts in the first-hop measures (supplychain.metrics.trade)
+        m_key = [mk.split(":", 1) for mk in markets]
+        trade = trade_index(
+            pd.DataFrame({"node": markets, "kind": "market", "country": [c for c, _ in m_key],
+                          "commodity": [k for _, k in m_key], "stage": "", "basis": ""}),
+            pd.DataFrame({"supplier": sup_ids, "buyer": buy_ids, "supplier_country": s_country,
+                          "buyer_country": b_country, "commodity": com, "kind": kinds}),
+        )
+        key_pos = {(str(c), str(k)): i for i, (c, k) in enumerate(zip(trade.market_country, trade.market_commodity,
+                                                                         strict=True))}
 
         # catalogue → (metric code, market)
         metric_code = {m: i for i, m in enumerate(FAST_METRICS)}
@@ -412,8 +377,8 @@ class ExposureKernel:
             stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
             stock_nodes=stock_node_index,
             source=in_source,
-            g_prod=g_prod, g_imp=g_imp, g_exp=g_exp, g_src=g_src, g_draw=g_draw, g_build=g_build,
-            market_node=np.array([n_pos[mk] for mk in markets], dtype=np.int64),
+            trade=trade, source_countries=source,
+            market_node=np.array([n_pos[f"{c}:{k}"] for c, k in key_pos], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
         return replace(kernel, plan=VaryPlan.of(kernel, d_out, d_in))
@@ -520,14 +485,11 @@ class ExposureKernel:
         tab = self.tables(qv)
         tonnes, primary, var, failed = tab.tonnes, tab.primary, tab.var, tab.failed
         t = self.tracer.solve(tonnes, primary, self.source)
-        # first-hop measures (supplychain.metrics.trade): constant edges once, varying edges per sample
-        p = plan.g_const[0] + plan.g_var[0].sum(var)
-        i_ = plan.g_const[1] + plan.g_var[1].sum(var)
-        e_ = plan.g_const[2] + plan.g_var[2].sum(var)
-        src = plan.g_const[3] + plan.g_var[3].sum(var)
-        dr = plan.g_const[4] + plan.g_var[4].sum(var)
-        bu = plan.g_const[5] + plan.g_var[5].sum(var)
-        out, present, fuzzy = first_hop_measures(t[:, self.market_node], (p, i_, e_, src, dr, bu),
+        # first-hop measures (supplychain.metrics.trade): constant edges summed once, varying edges per sample
+        sums = plan.sums_const + market_sums(plan.trade_var, var)
+        imports, from_source = source_imports(self.trade, plan.pairs_const + pair_sums(plan.trade_var, var),
+                                              self.source_countries)
+        out, present, fuzzy = first_hop_measures(t[:, self.market_node], sums, imports, from_source,
                                                  self.cat_metric, self.cat_market)
         out[failed] = np.nan
         present[failed] = False

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from supplychain.graph.sums import Groups
+from supplychain.metrics.trade import TradeIndex, market_sums, pair_sums
 
 if TYPE_CHECKING:
     from supplychain.uncertainty.kernel import ExposureKernel
@@ -36,8 +37,10 @@ class VaryPlan:
     """Which edges of an :class:`ExposureKernel` vary between samples, and the sums over the others.
 
     Observed edges fed only by central values are computed once (``tonnes_base``);
-    sums over them (market inflow/outflow, the trade summary) are kept as
-    constants, and only the varying edges are summed per sample.
+    sums over them (market inflow/outflow; the first-hop sums of
+    :mod:`supplychain.metrics.trade`, ``sums_const`` and ``pairs_const``) are kept as
+    constants, and only the varying edges are summed per sample (``trade_var``: the
+    kernel's :class:`~supplychain.metrics.trade.TradeIndex` over ``var_edges``).
     """
 
     flow_var: np.ndarray
@@ -70,8 +73,9 @@ class VaryPlan:
     prim_var_node: np.ndarray
     prim_var_pos: np.ndarray
     stock_node_var: Groups
-    g_const: tuple[np.ndarray, ...]
-    g_var: tuple[Groups, ...]
+    sums_const: np.ndarray
+    pairs_const: np.ndarray
+    trade_var: TradeIndex
 
     @classmethod
     def of(cls, k: ExposureKernel, d_out: np.ndarray, d_in: np.ndarray) -> VaryPlan:
@@ -151,15 +155,7 @@ class VaryPlan:
         fv_pos = np.full(len(fac_var), -1, dtype=np.int64)
         fv_pos[fac_var_idx] = np.arange(len(fac_var_idx))
         pv = fv_pos[k.prim_fac_pos] if len(k.prim_fac_pos) else np.zeros(0, dtype=np.int64)
-        var_pos = np.full(k.n_edges, -1, dtype=np.int64)
-        var_pos[var_edges] = np.arange(len(var_edges))
         stock_group = _group_of(k.stock_node_groups, k.n_edges)
-        g_const, g_var = [], []
-        for g in (k.g_prod, k.g_imp, k.g_exp, k.g_src, k.g_draw, k.g_build):
-            full = _group_of(g, k.n_edges)
-            keep = (full >= 0) & (var_pos < 0)
-            g_const.append(np.bincount(full[keep], weights=tonnes_base[keep], minlength=g.n).astype(float))
-            g_var.append(Groups.of(full[var_edges], g.n))
         return cls(
             flow_var=flow_var, flow_col=col[k.flow_edge[flow_var]], fac_var=fac_var_idx, prod_base=prod_base,
             pair_var=pair_var_idx, pair_col=col[k.fac_pairs_edge[pair_var_idx]], sent_const=sent_const,
@@ -176,7 +172,8 @@ class VaryPlan:
             prim_var_node=k.prim_fac_node[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             prim_var_pos=pv[pv >= 0] if len(pv) else np.zeros(0, dtype=np.int64),
             stock_node_var=Groups.of(stock_group[var_edges], k.stock_node_groups.n),
-            g_const=tuple(g_const), g_var=tuple(g_var),
+            sums_const=market_sums(k.trade, tonnes_base), pairs_const=pair_sums(k.trade, tonnes_base),
+            trade_var=k.trade.subset(var_edges),
         )  # fmt: skip
 
 
