@@ -88,6 +88,8 @@ def test_market_sums_and_first_hop_over_a_sample_axis() -> None:
     # CN: AC = 50 − 50 = 0: no consumption, no NIR row
     assert hop.exporter[:, 0].tolist() == [True, True]
     assert hop.has_consumption[:, 1].tolist() == [False, False]
+    # CN's AC of 0 is the only one within round-off of zero (AU's is 50 or 30, JP's and US's their imports)
+    assert hop.round_off.tolist() == [[False, True, False, False], [False, True, False, False]]
     assert np.isnan(hop.net_import_reliance[:, :2]).all()
     # JP and US import all they consume: NIR 1, DSC = I_CN / AC
     assert hop.net_import_reliance[:, 2:].tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -290,6 +290,9 @@ class FirstHop:
     has_consumption, exporter : numpy.ndarray of bool
         Apparent consumption positive beyond round-off (:data:`AC_RTOL`); net imports
         negative beyond it.
+    round_off : numpy.ndarray of bool
+        Apparent consumption zero up to round-off (within :data:`AC_RTOL` of the throughput
+        either way): whether ``has_consumption`` hangs on the order of additions.
     """
 
     direct_import_share: FloatArray
@@ -297,6 +300,7 @@ class FirstHop:
     net_import_reliance: FloatArray
     has_consumption: npt.NDArray[np.bool_]
     exporter: npt.NDArray[np.bool_]
+    round_off: npt.NDArray[np.bool_]
 
 
 def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
@@ -348,7 +352,7 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
         dis = np.where(imports > 0, from_source / np.where(imports > 0, imports, 1.0), 0.0)
         dsc = np.where(has, from_source / np.where(has, ac, 1.0), np.nan)
         nir = np.where(has & ~exporter, np.clip(net / np.where(has, ac, 1.0), 0.0, 1.0), np.nan)
-    return FirstHop(dis, dsc, nir, has, exporter)
+    return FirstHop(dis, dsc, nir, has, exporter, np.abs(ac) <= tol)
 
 
 def source_imports(index: TradeIndex, pairs: FloatArray, source: frozenset[str]) -> tuple[FloatArray, FloatArray]:

@@ -21,8 +21,6 @@ import pandas as pd
 from supplychain.graph.allocate import MarketLayout, close_markets
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import (
-    AC_RTOL,
-    FLOWS,
     TradeIndex,
     first_hop,
     market_sums,
@@ -134,8 +132,7 @@ def first_hop_measures(
     always = np.ones_like(has_ac, dtype=bool)
     exists = np.stack([always, always, has_ac, has_ac])
     present = exists[cat_metric, :, cat_market].T.copy()
-    p, i_, e_, dr, bu = (sums[..., j, :] for j in range(len(FLOWS)))
-    near = np.abs(p + i_ - e_ + dr - bu) <= AC_RTOL * np.maximum(p + i_ + e_, 1.0)
+    near = hop.round_off
     fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
     return out, present, fuzzy
 
