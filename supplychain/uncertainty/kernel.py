@@ -20,14 +20,7 @@ import pandas as pd
 
 from supplychain.graph.allocate import MarketLayout, close_markets
 from supplychain.graph.sums import Groups
-from supplychain.metrics.trade import (
-    TradeIndex,
-    first_hop,
-    market_sums,
-    pair_sums,
-    source_imports,
-    trade_index,
-)
+from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.paths import (
     Quantities,
@@ -132,8 +125,7 @@ def first_hop_measures(
     always = np.ones_like(has_ac, dtype=bool)
     exists = np.stack([always, always, has_ac, has_ac])
     present = exists[cat_metric, :, cat_market].T.copy()
-    near = hop.round_off
-    fuzzy = np.stack([~always, ~always, near, near])[cat_metric, :, cat_market].T.copy()
+    fuzzy = np.stack([~always, ~always, hop.round_off, hop.round_off])[cat_metric, :, cat_market].T.copy()
     return out, present, fuzzy
 
 
