@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -69,6 +69,7 @@ __all__ = [
     "edge_columns",
     "edge_frame",
     "facility_year",
+    "grown",
     "market_id",
     "node_kind",
     "observed_columns",
@@ -394,7 +395,38 @@ def demand_in_year(demand: Demand, year: int) -> float:
     if year in demand.by_year:
         return float(demand.by_year[year].central)
     growth = demand.growth.central if demand.growth is not None else 0.0
-    return float(demand.tonnes.central * (1.0 + growth) ** (year - demand.year))
+    return float(grown(demand.tonnes.central, growth, float(year - demand.year)))
+
+
+Numbers = TypeVar("Numbers", float, npt.NDArray[np.float64])
+"""Scalars (one run) or arrays (a block of samples): the formulas below take either."""
+
+
+def grown(tonnes: Numbers, growth: Numbers, years: Numbers) -> Numbers:
+    r"""Return demand grown over a number of years, :math:`t \, (1 + g)^{n}`.
+
+    The one formula of demand growth (docs/domain.md, "Demand"): :func:`demand_in_year` calls it
+    for one entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block
+    of samples.
+
+    Parameters
+    ----------
+    tonnes : float or numpy.ndarray
+        Demand :math:`t` in the entry's year.
+    growth : float or numpy.ndarray
+        Growth rate :math:`g` a year.
+    years : float or numpy.ndarray
+        Years :math:`n` from the entry's year (negative: back-cast); broadcast against the others.
+
+    Examples
+    --------
+    >>> round(grown(100.0, 0.1, 2.0), 6)
+    121.0
+    >>> grown(np.array([[100.0, 50.0]]), np.array([[0.1, 0.0]]), np.array([0.0, 3.0])).tolist()
+    [[100.0, 50.0]]
+    """
+    out: Numbers = tonnes * (1.0 + growth) ** years
+    return out
 
 
 # ------------------------------------------------------------------ the tables

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.graph.allocate import MarketLayout, close_markets
+from supplychain.graph.build import grown
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
 from supplychain.schema.model import Scenario
@@ -437,7 +438,7 @@ class ExposureKernel:
         d = qv[:, self.dem_slots]
         if len(self.dem_slots):
             g = np.where(self.dem_growth >= 0, qv[:, np.maximum(self.dem_growth, 0)], 0.0)
-            d = d * (1.0 + g) ** self.dem_power
+            d = grown(d, g, self.dem_power)
         dem_m = self.dem_market.sum(d)
         # releasable stock
         stock_market = self.layout.stock_market
