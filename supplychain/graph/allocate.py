@@ -88,6 +88,7 @@ __all__ = [
     "demand_table",
     "market_flow_sums",
     "market_flows",
+    "releasable",
     "stock_columns",
     "stock_table",
     "tolerance",
@@ -157,7 +158,7 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     the entries whose year is at most `year` (and after `after`, when given) are
     used, and several entries of one country and commodity add up. A level given
     in ``months_of_cover`` is ``months / 12 ×`` that market's given demand in
-    `year` (0 without demand). Releasable = level × ``max_release_share`` (default 1).
+    `year` (0 without demand). Releasable = level × ``max_release_share`` (default 1): :func:`releasable`.
 
     Parameters
     ----------
@@ -194,27 +195,52 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
 def stock_columns(scenario: Scenario, year: int, demand: Columns, *, after: int | None = None) -> Columns:
     """:func:`stock_table` as columns (:data:`~supplychain.graph.build.Columns`), from :func:`demand_columns`."""
     dem = group_sums(demand["market"].tolist(), demand["tonnes"].tolist())
-    entity: list[str] = []
-    market: list[str] = []
-    country: list[str] = []
-    commodity: list[str] = []
-    available: list[float] = []
-    for sid, sp in sorted(scenario.stockpiles.items()):
-        if sp.year > year or (after is not None and sp.year <= after):
-            continue
-        m = market_id(sp.country, sp.commodity)
-        if sp.tonnes is not None:
-            level = sp.tonnes.central
-        else:
-            assert sp.months_of_cover is not None  # the Stockpile validator guarantees one level
-            level = sp.months_of_cover.central / 12.0 * float(dem.get(m, 0.0))
-        share = sp.max_release_share.central if sp.max_release_share is not None else 1.0
-        entity.append(f"stockpiles.{sid}")
-        market.append(m)
-        country.append(sp.country)
-        commodity.append(sp.commodity)
-        available.append(float(level * share))
-    return _columns([entity, market, country, commodity, available], _STOCK)
+    held = [(sid, sp) for sid, sp in sorted(scenario.stockpiles.items())
+            if sp.year <= year and (after is None or sp.year > after)]
+    market = [market_id(sp.country, sp.commodity) for _, sp in held]
+    available = releasable(
+        np.array([sp.tonnes.central if sp.tonnes is not None else 0.0 for _, sp in held], dtype=np.float64),
+        np.array([sp.months_of_cover.central if sp.months_of_cover is not None else 0.0 for _, sp in held],
+                 dtype=np.float64),
+        np.array([float(dem.get(m, 0.0)) for m in market], dtype=np.float64),
+        np.array([sp.max_release_share.central if sp.max_release_share is not None else 1.0 for _, sp in held],
+                 dtype=np.float64),
+        np.array([sp.tonnes is None for _, sp in held], dtype=bool),  # the Stockpile validator: one level given
+    )
+    return _columns([[f"stockpiles.{sid}" for sid, _ in held], market, [sp.country for _, sp in held],
+                     [sp.commodity for _, sp in held], available.tolist()], _STOCK)
+
+
+def releasable(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64], demand: npt.NDArray[np.float64],
+               share: npt.NDArray[np.float64], in_months: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    r"""Return the stock a stockpile may release, :math:`L \, s`.
+
+    The level :math:`L` is the stockpile's tonnes, or, where it is given in months of cover
+    (`in_months`), :math:`m / 12 \times D` with :math:`m` the months and :math:`D` the market's given
+    demand in the year; :math:`s` is ``max_release_share`` (1 when not given). The one formula:
+    :func:`stock_columns` calls it for one run's stockpiles, the compiled exposure sweep
+    (:mod:`supplychain.uncertainty.kernel`) for a block of samples (arrays samples × stockpiles).
+
+    Parameters
+    ----------
+    tonnes, months : numpy.ndarray
+        Level in tonnes and in months of cover (the one not given is ignored).
+    demand : numpy.ndarray
+        Given demand :math:`D` of the stockpile's market in the year.
+    share : numpy.ndarray
+        Release share :math:`s`.
+    in_months : numpy.ndarray of bool
+        Whether the level is given in months of cover.
+
+    Examples
+    --------
+    >>> releasable(np.array([100.0, 0.0]), np.array([0.0, 3.0]), np.array([50.0, 400.0]),
+    ...            np.array([0.5, 1.0]), np.array([False, True])).tolist()  # 100 × 0.5; 3/12 × 400
+    [50.0, 100.0]
+    """
+    level = np.where(in_months, months / 12.0 * demand, tonnes)
+    out: npt.NDArray[np.float64] = level * share
+    return out
 
 
 def _columns(values: Sequence[Sequence[Any]], names: Sequence[str]) -> Columns:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from supplychain.graph.allocate import MarketLayout, close_markets
+from supplychain.graph.allocate import MarketLayout, close_markets, releasable
 from supplychain.graph.build import grown
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
@@ -444,10 +444,9 @@ class ExposureKernel:
         stock_market = self.layout.stock_market
         avail = np.zeros((n_s, len(stock_market)))
         if len(stock_market):
-            level = np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0)
-            months = np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0)
-            level = np.where(self.stock_months >= 0, months / 12.0 * dem_m[:, stock_market], level)
-            avail = level * qv[:, self.stock_share]
+            avail = releasable(np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0),
+                               np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0),
+                               dem_m[:, stock_market], qv[:, self.stock_share], self.stock_months >= 0)
         # the allocation rules (graph.allocate): market sums of constant edges once, of varying edges per sample
         closed = close_markets(plan.m_in_const + plan.m_in_var.sum(obs_v),
                                plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m,
