@@ -172,6 +172,19 @@ def test_imports_expand_per_partner_with_remainder_to_row() -> None:
     assert set(edges.loc[edges["edge"].str.startswith("imports."), "entity"]) == {"imports.us"}
 
 
+def test_import_remainder_to_a_listed_partner_adds_to_its_share() -> None:
+    # 1 000 t: CN 70 %, ROW 10 %, remainder_to ROW → ROW gets 10 % + the remaining 20 % = 300 t
+    s = scenario(
+        facilities={"cn": mine("CN", 2000), "row": mine("ROW", 500)},
+        imports={"us": {"importer": "US", "commodity": "ore", "year": YEAR, "total": 1000,
+                        "partners": {"CN": 0.7, "ROW": 0.1}}},
+    )
+    _, edges = build_tables(s, YEAR)
+    assert edge(edges, "imports.us.CN")["tonnes"] == pytest.approx(700.0)
+    assert edge(edges, "imports.us.ROW")["tonnes"] == pytest.approx(300.0)
+    assert int(edges["edge"].eq("imports.us.ROW").sum()) == 1  # one edge, not a partner row and a remainder row
+
+
 def test_flow_from_a_facility_bypasses_its_home_market() -> None:
     # the AU mine ships 40 t straight to Malaysia: only 60 t reach the AU market
     s = scenario(facilities={"au": mine("AU", 100)}, flows={"direct": flow("au", "MY", 40)})

@@ -70,6 +70,7 @@ __all__ = [
     "edge_frame",
     "facility_year",
     "grown",
+    "import_split",
     "market_id",
     "node_kind",
     "observed_columns",
@@ -585,18 +586,62 @@ def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, 
         imp = scenario.imports[iid]
         if imp.year != year:
             continue
-        total = imp.total.central
-        shares = {p: q.central for p, q in imp.partners.items()}
-        remainder = max(0.0, 1.0 - sum(shares.values()))
-        if remainder * total > 1e-9 * max(total, 1.0):
-            shares[imp.remainder_to] = shares.get(imp.remainder_to, 0.0) + remainder
+        partners = sorted(imp.partners)
+        to_partner, to_rest = import_split(np.asarray(imp.total.central, dtype=np.float64),
+                                           np.array([imp.partners[p].central for p in partners], dtype=np.float64),
+                                           np.asarray(sum(q.central for q in imp.partners.values()), dtype=np.float64))
+        split = dict(zip(partners, to_partner.tolist(), strict=True))
+        if to_rest > 0:  # kept: r·T beyond round-off
+            split[imp.remainder_to] = split.get(imp.remainder_to, 0.0) + float(to_rest)
         stage = _stage(scenario, imp.commodity)
         buyer = market_id(imp.importer, imp.commodity)
-        for partner in sorted(shares):
+        for partner in sorted(split):
             rows.add(f"imports.{iid}.{partner}", f"imports.{iid}", market_id(partner, imp.commodity), buyer,
-                     partner, imp.importer, imp.commodity, stage, total * shares[partner], "trade")
+                     partner, imp.importer, imp.commodity, stage, split[partner], "trade")
 
     return sort_edges(rows.columns()), fac, problems
+
+
+def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64],
+                 listed: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    r"""Split an import entry's total over its partners: :math:`T s_p` to each, :math:`T r` to ``remainder_to``.
+
+    With total :math:`T` and listed shares :math:`s_p`, the remainder share is
+    :math:`r = \max(0, 1 - \sum_p s_p)`, dropped (:math:`r = 0`, no edge) when
+    :math:`r T \le 10^{-9} \max(T, 1)`: shares that add up to 1 within round-off leave
+    nothing to ``remainder_to``. The one formula: :func:`observed_columns` calls it per
+    import entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a
+    block of samples.
+
+    Parameters
+    ----------
+    total : numpy.ndarray
+        :math:`T`, broadcast against `shares`.
+    shares : numpy.ndarray
+        :math:`s_p`.
+    listed : numpy.ndarray
+        :math:`\sum_p s_p` (summed by the caller, over its layout of the partners), shaped as `total`.
+
+    Returns
+    -------
+    to_partner : numpy.ndarray
+        :math:`T s_p`, shaped as `shares`.
+    to_rest : numpy.ndarray
+        :math:`T r`, shaped as `total` (0 when dropped).
+
+    Examples
+    --------
+    >>> to_p, to_r = import_split(np.array(100.0), np.array([0.5, 0.3]), np.array(0.8))
+    >>> to_p.tolist(), round(float(to_r), 9)
+    ([50.0, 30.0], 20.0)
+    >>> float(import_split(np.array(100.0), np.array([0.5, 0.5 - 1e-12]), np.array(1.0 - 1e-12))[1])
+    0.0
+    """
+    rest = np.maximum(0.0, 1.0 - listed)
+    rest = np.where(rest * total > 1e-9 * np.maximum(total, 1.0), rest, 0.0)
+    to_partner: npt.NDArray[np.float64] = total * shares
+    to_rest: npt.NDArray[np.float64] = total * rest
+    return to_partner, to_rest
 
 
 def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str, tonnes: float,

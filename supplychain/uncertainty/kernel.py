@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.graph.allocate import MarketLayout, close_markets, releasable
-from supplychain.graph.build import grown
+from supplychain.graph.build import grown, import_split
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
 from supplychain.schema.model import Scenario
@@ -429,11 +429,8 @@ class ExposureKernel:
             total = qv[:, self.imp_total[rows]]
             shares = self.imp_share[rows]
             share = np.where(shares >= 0, qv[:, np.maximum(shares, 0)], 0.0)
-            listed = plan.imp_rem_groups.sum(share)
-            rem = np.maximum(0.0, 1.0 - listed)
-            rem = np.where(rem * total > 1e-9 * np.maximum(total, 1.0), rem, 0.0)
-            frac = np.where(self.imp_remainder[rows] > 0, rem, share)
-            obs_v[:, plan.imp_col] = total * frac
+            to_partner, to_rest = import_split(total, share, plan.imp_rem_groups.sum(share))
+            obs_v[:, plan.imp_col] = np.where(self.imp_remainder[rows] > 0, to_rest, to_partner)
         # demand
         d = qv[:, self.dem_slots]
         if len(self.dem_slots):
