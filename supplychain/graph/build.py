@@ -72,6 +72,7 @@ __all__ = [
     "grown",
     "import_split",
     "market_id",
+    "net_of_direct",
     "node_kind",
     "observed_columns",
     "observed_edges",
@@ -565,22 +566,20 @@ def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, 
                     f"deliver the flow to the country's market: use {fac[flow.buyer].country!r} as buyer"))
             direct_in[(flow.buyer, flow.commodity)].append((fid_flow, tonnes))
 
-    for fid in sorted(fac):
-        fy = fac[fid]
-        for commodity, tonnes in fy.outputs.items():
-            out = direct_out.get((fid, commodity), [])
-            sent = sum(t for _, t in out)
-            if sent > tonnes * (1 + 1e-6) + 1e-6:
-                problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, out, year, outgoing=True))
-            rows.add(f"supply.{fid}.{commodity}", f"facilities.{fid}", fid, market_id(fy.country, commodity),
-                     fy.country, fy.country, commodity, _stage(scenario, commodity), max(0.0, tonnes - sent), "supply")
-        for commodity, tonnes in fy.inputs.items():
-            inc = direct_in.get((fid, commodity), [])
-            got = sum(t for _, t in inc)
-            if got > tonnes * (1 + 1e-6) + 1e-6:
-                problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, inc, year, outgoing=False))
-            rows.add(f"input.{fid}.{commodity}", f"facilities.{fid}", market_id(fy.country, commodity), fid,
-                     fy.country, fy.country, commodity, _stage(scenario, commodity), max(0.0, tonnes - got), "input")
+    # every facility's supply and input edges, net of its direct flows (one call for the year)
+    made = [(fy, commodity, tonnes, outgoing, (direct_out if outgoing else direct_in).get((fid, commodity), []))
+            for fid, fy in sorted(fac.items())
+            for outgoing, per in ((True, fy.outputs), (False, fy.inputs)) for commodity, tonnes in per.items()]
+    net, over = net_of_direct(np.array([m[2] for m in made], dtype=np.float64),
+                              np.array([sum(t for _, t in m[4]) for m in made], dtype=np.float64))
+    for (fy, commodity, tonnes, outgoing, direct), left, too_much in zip(made, net.tolist(), over.tolist(),
+                                                                         strict=True):
+        if too_much:
+            problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, direct, year, outgoing=outgoing))
+        market = market_id(fy.country, commodity)
+        kind, supplier, buyer = ("supply", fy.facility, market) if outgoing else ("input", market, fy.facility)
+        rows.add(f"{kind}.{fy.facility}.{commodity}", f"facilities.{fy.facility}", supplier, buyer,
+                 fy.country, fy.country, commodity, _stage(scenario, commodity), left, kind)
 
     for iid in sorted(scenario.imports):
         imp = scenario.imports[iid]
@@ -600,6 +599,42 @@ def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, 
                      partner, imp.importer, imp.commodity, stage, split[partner], "trade")
 
     return sort_edges(rows.columns()), fac, problems
+
+
+def net_of_direct(made: npt.NDArray[np.float64],
+                  sent: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    r"""Return a facility's supply (input) edge net of its direct flows, and where those flows are too large.
+
+    A flow from (to) a facility bypasses its home market (module docstring): of the
+    :math:`g` tonnes the facility makes (uses), :math:`\max(0, g - f)` go to (come from) the
+    market, with :math:`f` the tonnes of its direct flows; the flows are *over* when
+    :math:`f > g (1 + 10^{-6}) + 10^{-6}` (a problem in a run, a failed sample in a sweep).
+    The one formula: :func:`observed_columns` calls it for a year's facilities, the compiled
+    exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block of samples.
+
+    Parameters
+    ----------
+    made : numpy.ndarray
+        :math:`g`, tonnes made (used) of the commodity.
+    sent : numpy.ndarray
+        :math:`f`, tonnes of the direct flows, shaped as `made`.
+
+    Returns
+    -------
+    net : numpy.ndarray
+        :math:`\max(0, g - f)`.
+    over : numpy.ndarray of bool
+        :math:`f > g (1 + 10^{-6}) + 10^{-6}`.
+
+    Examples
+    --------
+    >>> net, over = net_of_direct(np.array([100.0, 100.0, 100.0]), np.array([40.0, 100.00005, 101.0]))
+    >>> [round(x, 6) for x in net.tolist()], over.tolist()
+    ([60.0, 0.0, 0.0], [False, False, True])
+    """
+    net: npt.NDArray[np.float64] = np.maximum(0.0, made - sent)
+    over: npt.NDArray[np.bool_] = sent > made * (1 + 1e-6) + 1e-6
+    return net, over
 
 
 def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64],

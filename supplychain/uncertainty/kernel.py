@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.graph.allocate import MarketLayout, close_markets, releasable
-from supplychain.graph.build import grown, import_split
+from supplychain.graph.build import grown, import_split, net_of_direct
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
 from supplychain.schema.model import Scenario
@@ -421,9 +421,9 @@ class ExposureKernel:
             prod_all[:, plan.fac_var] = prod_v
             gross = prod_all[:, self.fac_pairs_prod[plan.pair_var]] * self.fac_pairs_ratio[plan.pair_var]
             sent = plan.sent_const + plan.sent_out.sum(flows_v) + plan.sent_in.sum(flows_v)
-            over = sent > gross * (1 + 1e-6) + 1e-6
-            fail(over.any(axis=1), "flows out of (or into) a facility exceed what it makes (or uses)")
-            obs_v[:, plan.pair_col] = np.maximum(0.0, gross - sent)
+            net, over = net_of_direct(gross, sent)
+            fail(np.asarray(over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
+            obs_v[:, plan.pair_col] = net
         if len(plan.imp_rows):
             rows = plan.imp_rows
             total = qv[:, self.imp_total[rows]]
