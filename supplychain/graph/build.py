@@ -33,9 +33,10 @@ coefficient; it supplies ``activity × coefficient`` of every output to its coun
 market and draws ``activity × coefficient`` of every input from it. Trade comes from
 ``flows`` (supplier/buyer a facility id or a country/region code meaning that
 country's market of the flow's commodity) and ``imports`` (one edge per partner,
-``total × share``; the remainder to ``remainder_to``). A flow to or from a facility
-bypasses the facility's home market: the facility's own supply (or input) edge is
-reduced by the direct flow.
+``total × share``; the remainder to ``remainder_to``: :func:`import_split`). A flow to or
+from a facility bypasses the facility's home market: the facility's own supply (or input)
+edge is reduced by the direct flow (:func:`net_of_direct`). These formulas and demand growth
+(:func:`grown`) take arrays: the compiled exposure sweep calls them for a block of samples.
 """
 
 from __future__ import annotations

@@ -141,11 +141,14 @@ class ExposureKernel:
     sampled numbers patched in and everything else fixed at build time:
 
     * observed edges: ``flows`` tonnes, ``imports`` (total × partner share, the
-      remainder to ``remainder_to``), facility production (``production[year]``,
-      else capacity × ramp-up × utilisation) times the process coefficients,
-      less direct flows;
-    * given demand (``by_year`` or ``tonnes × (1 + growth)^(year − year₀)``) and
-      releasable stock;
+      remainder to ``remainder_to``: :func:`~supplychain.graph.build.import_split`),
+      facility production (``production[year]``, else capacity × ramp-up × utilisation)
+      times the process coefficients, less direct flows
+      (:func:`~supplychain.graph.build.net_of_direct`);
+    * given demand (``by_year`` or ``tonnes × (1 + growth)^(year − year₀)``:
+      :func:`~supplychain.graph.build.grown`) and releasable stock
+      (:func:`~supplychain.graph.allocate.releasable`) — the functions a run calls, here
+      with a sample axis;
     * the allocation rules themselves, :func:`~supplychain.graph.allocate.close_markets`
       (the function every run calls, here with a sample axis): deficits to producers'
       spare output, then to other surpluses except round trips, stock draws, surplus
