@@ -225,7 +225,8 @@ def facility_pairs(
 def import_slots(
     q: Quantities, scenario: Scenario, year: int, edge_pos: Mapping[str, int]
 ) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Import edges of ``year``: total × partner share, the remainder to ``remainder_to``.
+    """Import edges of ``year``: total × partner share, the remainder to ``remainder_to`` (the slots of
+    :func:`~supplychain.graph.build.import_split`'s arguments).
 
     Returns
     -------
@@ -268,7 +269,8 @@ def import_slots(
 def demand_slots(
     q: Quantities, scenario: Scenario, year: int, dem: pd.DataFrame
 ) -> tuple[list[int], list[int], list[float]]:
-    """Given demand per row of ``demand_table``: ``by_year``, else ``tonnes × (1 + growth)^(year − year₀)``.
+    """Given demand per row of ``demand_table``: ``by_year``, else ``tonnes × (1 + growth)^(year − year₀)``
+    (the slots of :func:`~supplychain.graph.build.grown`'s arguments).
 
     Returns
     -------
@@ -293,7 +295,8 @@ def demand_slots(
 def stock_slots(
     q: Quantities, scenario: Scenario, stocks: pd.DataFrame, m_pos: Mapping[str, int]
 ) -> tuple[list[int], list[int], list[int], list[int], list[tuple[str, str]]]:
-    """Releasable stock per row of ``stock_table`` whose market is in ``m_pos``.
+    """Releasable stock per row of ``stock_table`` whose market is in ``m_pos`` (the slots of
+    :func:`~supplychain.graph.allocate.releasable`'s arguments).
 
     Returns
     -------
