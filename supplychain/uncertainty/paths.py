@@ -225,8 +225,9 @@ def facility_pairs(
 def import_slots(
     q: Quantities, scenario: Scenario, year: int, edge_pos: Mapping[str, int]
 ) -> tuple[list[int], list[int], list[int], list[int]]:
-    """Import edges of ``year``: total × partner share, the remainder to ``remainder_to`` (the slots of
-    :func:`~supplychain.graph.build.import_split`'s arguments).
+    """Import edges of ``year``: total × partner share, the remainder to ``remainder_to``.
+
+    The slots of :func:`~supplychain.graph.build.import_split`'s arguments.
 
     Returns
     -------
@@ -269,8 +270,9 @@ def import_slots(
 def demand_slots(
     q: Quantities, scenario: Scenario, year: int, dem: pd.DataFrame
 ) -> tuple[list[int], list[int], list[float]]:
-    """Given demand per row of ``demand_table``: ``by_year``, else ``tonnes × (1 + growth)^(year − year₀)``
-    (the slots of :func:`~supplychain.graph.build.grown`'s arguments).
+    """Given demand per row of ``demand_table``: ``by_year``, else ``tonnes × (1 + growth)^(year − year₀)``.
+
+    The slots of :func:`~supplychain.graph.build.grown`'s arguments.
 
     Returns
     -------
@@ -295,8 +297,9 @@ def demand_slots(
 def stock_slots(
     q: Quantities, scenario: Scenario, stocks: pd.DataFrame, m_pos: Mapping[str, int]
 ) -> tuple[list[int], list[int], list[int], list[int], list[tuple[str, str]]]:
-    """Releasable stock per row of ``stock_table`` whose market is in ``m_pos`` (the slots of
-    :func:`~supplychain.graph.allocate.releasable`'s arguments).
+    """Releasable stock per row of ``stock_table`` whose market is in ``m_pos``.
+
+    The slots of :func:`~supplychain.graph.allocate.releasable`'s arguments.
 
     Returns
     -------
