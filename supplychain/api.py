@@ -456,9 +456,10 @@ def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) 
         An unknown code.
     """
     from supplychain.metrics.measures import resolve_source
+    from supplychain.report.headline import default_focus
 
     if not countries:
-        return sorted({t.country for t in scenario.targets.values()}) or ["US"]
+        return default_focus(t.country for t in scenario.targets.values())
     require_codes(scenario, countries, ("countries",))
     universe = set(scenario.countries) | {f.country for f in scenario.facilities.values()} | {
         d.country for d in scenario.demand.values()}

@@ -145,7 +145,7 @@ def compare(
     if output is not None:
         output_path(output)  # refuse a folder or a device now, not after the simulations
     table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
-                        source=source or sc.scenario.source_country, countries=country or None, mode=mode_arg,
+                        source=source, countries=country or None, mode=mode_arg,
                         objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
                         workers=workers)  # fmt: skip
 

@@ -355,8 +355,8 @@ def run(
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
-    countries = focus_countries(sc, country) if country else None
-    focus = countries or focus_countries(sc)  # the headline's: asked for, else the targets' countries, else US
+    focus = focus_countries(sc, country)  # the headline's: asked for, else the targets' countries, else US
+    countries = focus if country else None
     all_years = sc.years
     years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
     outside = [y for y in years if y not in all_years]
@@ -366,7 +366,7 @@ def run(
         output_path(output)  # refuse a folder or a device now, not after the simulation
     # Years run from the base year (stocks carry over) up to the last one asked for.
     result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
-                      source=source or sc.scenario.source_country, toggles=overrides or None,
+                      source=source, toggles=overrides or None,
                       variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
                       blocks=blocks_arg, allocation=allocation_arg,
                       metrics=HEADLINE if output_format == "table" else None)  # fmt: skip

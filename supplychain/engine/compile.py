@@ -71,6 +71,7 @@ __all__ = [
     "Level",
     "compile_arrays",
     "compile_tables",
+    "coo_to_csr",
 ]
 
 FloatArray = npt.NDArray[np.floating[Any]]
@@ -217,12 +218,12 @@ class CompiledGraph:
 
 def _csr(data: FloatArray, rows: IntArray, cols: IntArray, shape: tuple[int, int]) -> sp.csr_matrix:
     """CSR with duplicates summed and indices sorted (canonical)."""
-    m = _coo_to_csr(shape[0], shape[1], rows, cols, data)
+    m = coo_to_csr(shape[0], shape[1], rows, cols, data)
     m.sum_duplicates()
     return m
 
 
-def _coo_to_csr(n_row: int, n_col: int, rows: IntArray, cols: IntArray, data: npt.NDArray[Any]) -> sp.csr_matrix:
+def coo_to_csr(n_row: int, n_col: int, rows: IntArray, cols: IntArray, data: npt.NDArray[Any]) -> sp.csr_matrix:
     """CSR from triplets by one counting sort, O(nnz + n); duplicates are kept (they add up in products)."""
     from scipy.sparse import _sparsetools
 
@@ -247,7 +248,7 @@ def _kahn(n: int, src: IntArray, dst: IntArray) -> IntArray:
     level = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return level
-    out_adj = _coo_to_csr(n, n, src, dst, np.ones(len(src), dtype=np.int8))
+    out_adj = coo_to_csr(n, n, src, dst, np.ones(len(src), dtype=np.int8))
     indptr, indices = out_adj.indptr.astype(np.int64), out_adj.indices.astype(np.int64)
     indeg = np.bincount(indices, minlength=n).astype(np.int64)
     frontier = np.flatnonzero(indeg == 0)
@@ -369,7 +370,7 @@ def compile_arrays(
         _check_loops(ids, plan.labels, plan.loop_comp, dst_k, src_k, share, inflow, edge_index, edge_ids,
                      edge_paths)
     order = plan.order.copy()
-    at = _coo_to_csr(n, n, plan.pos[dst_k], plan.pos[src_k], share)
+    at = coo_to_csr(n, n, plan.pos[dst_k], plan.pos[src_k], share)
     levels = tuple(_level(at, int(s), int(e)) for s, e in zip(plan.starts, plan.stops, strict=True))
 
     p_sorted = p[order]
@@ -437,7 +438,7 @@ def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
     if (node_level < 0).any():
         from scipy.sparse.csgraph import connected_components
 
-        pattern = _coo_to_csr(n, n, dst, src, np.ones(len(src)))
+        pattern = coo_to_csr(n, n, dst, src, np.ones(len(src)))
         pattern.sum_duplicates()  # csgraph wants canonical CSR (sorted, no duplicates)
         n_comp, comp = connected_components(pattern, directed=True, connection="strong")
         labels = comp.astype(np.int64)
@@ -478,7 +479,7 @@ def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArra
     rows = np.repeat(np.arange(n_k, dtype=np.int64), np.diff(indptr))
     cols = indices.astype(np.int64)
     nb = (s + BLOCK_ROWS - 1) // BLOCK_ROWS
-    big = _coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, data)
+    big = coo_to_csr(nb * n_k, BLOCK_ROWS, (cols // BLOCK_ROWS) * n_k + rows, cols % BLOCK_ROWS, data)
     out = []
     for b in range(nb):
         a, z = int(big.indptr[b * n_k]), int(big.indptr[(b + 1) * n_k])

@@ -50,7 +50,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level, _coo_to_csr
+from supplychain.engine.compile import BoolArray, CompiledGraph, FloatArray, IntArray, Level, coo_to_csr
 from supplychain.errors import EngineError
 
 __all__ = [
@@ -211,7 +211,7 @@ def _identity_minus(g: sp.csr_matrix, keep: BoolArray | None) -> sp.csc_matrix:
         vals = vals * keep[rows]
     diag = np.arange(m, dtype=np.int64)
     # CSR of the transpose is CSC: the columns are the rows of the counting sort
-    t = _coo_to_csr(m, m, np.concatenate([diag, g.indices.astype(np.int64)]), np.concatenate([diag, rows]),
+    t = coo_to_csr(m, m, np.concatenate([diag, g.indices.astype(np.int64)]), np.concatenate([diag, rows]),
                     np.concatenate([np.ones(m), vals]))
     a = sp.csc_matrix((t.data, t.indices, t.indptr), shape=(m, m))
     a.sum_duplicates()

@@ -746,11 +746,6 @@ class BaseYear:
     facilities: dict[str, FacilityYear]
     """The base year's facilities."""
 
-    @property
-    def edges(self) -> pd.DataFrame:
-        """The base year's edge table."""
-        return edge_frame(self.columns)
-
 
 def base_year(scenario: Scenario) -> BaseYear:
     """Build the base year's edges once, as :func:`build_tables` carries them to later years."""

@@ -322,12 +322,12 @@ def element_columns(
     deps, uses = [], []
     edge_commodity, edge_code = np.unique(edges["commodity"].to_numpy().astype(str), return_inverse=True)
     node_commodity, node_code = np.unique(nodes["commodity"].to_numpy().astype(str), return_inverse=True)
+    edge_code, node_code = np.asarray(edge_code, dtype=np.int64).ravel(), np.asarray(node_code, dtype=np.int64).ravel()
     for key in keys:
         c_edge = np.array([content.get(k, {}).get(key, 0.0) for k in edge_commodity.tolist()], dtype=float)
         c_node = np.array([content.get(k, {}).get(key, 0.0) for k in node_commodity.tolist()], dtype=float)
-        f_x = tonnes * c_edge[np.asarray(edge_code, dtype=np.int64).ravel()]
-        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node[np.asarray(node_code).ravel()],
-                                   in_source)
+        f_x = tonnes * c_edge[edge_code]
+        t_x = element_traced_share(len(ids), src, dst, f_x, primary * c_node[node_code], in_source)
         into = np.zeros(len(use))
         np.add.at(into, use_pos[dst[into_use]], f_x[into_use])
         dep, tot = element_dependence(into, t_x[use], group, len(countries))

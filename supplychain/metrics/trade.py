@@ -29,6 +29,7 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
+from supplychain.engine.compile import coo_to_csr
 from supplychain.graph.sums import is_market
 
 __all__ = [
@@ -136,14 +137,10 @@ def _ones(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], n_rows: int,
     """Return a CSR 0/1 matrix with a 1 at every ``(rows[i], cols[i])`` (entries with ``rows < 0`` dropped).
 
     The pairs must be distinct and ``cols`` ascending within a row (then the matrix is
-    canonical); built by one stable sort of the rows.
+    canonical): :func:`~supplychain.engine.compile.coo_to_csr` keeps the order within a row.
     """
     keep = np.flatnonzero(rows >= 0)
-    r = rows[keep]
-    order = np.argsort(r, kind="stable")
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(r, minlength=n_rows), out=indptr[1:])
-    return sp.csr_matrix((np.ones(keep.size), cols[keep][order], indptr), shape=(n_rows, n_cols))
+    return coo_to_csr(n_rows, n_cols, rows[keep], cols[keep], np.ones(keep.size))
 
 
 def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:

@@ -51,11 +51,7 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["ANSWER_METRICS", "Series", "country_answer", "mark_unmet", "peak", "short_name"]
-
-ANSWER_METRICS: Final = HEADLINE_METRICS
-"""Measures of the answer table, in column order, with their headings (the headline measures; ``{source}``:
-:func:`~supplychain.report.headline.metric_labels`)."""
+__all__ = ["Series", "country_answer", "mark_unmet", "peak", "short_name"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -169,7 +165,7 @@ def _row(result: Result, measures: pd.DataFrame,
     short = s.get("shortfall_share")
     y0, y1 = result.years[0], result.years[-1]
     cells: list[dict[str, str]] = []
-    for metric, _ in ANSWER_METRICS:
+    for metric, _ in HEADLINE_METRICS:
         ser = s.get(metric)
         top = peak(ser) if ser is not None else None
         cells.append(_cell(metric, _value_at(ser, y0), None, _value_at(short, y0)))
@@ -277,7 +273,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
         others_more, metrics`` (``source``: the runs' source in a sentence,
         :func:`~supplychain.report.headline.source_phrase`; ``metrics``: the headings, naming
         it); ``rows`` hold ``scenario, title, slug, variant, first,
-        cells`` (nine cells: base, peak, horizon of each of :data:`ANSWER_METRICS`).
+        cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`).
     """
     pair = headline_pairs(_uses(runs), [country], commodity)
     k = pair[0][1] if pair else None
@@ -285,7 +281,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
                             "rows": [], "others": [], "others_more": 0,
-                            "metrics": [label for _, label in metric_labels(ANSWER_METRICS, source)]}  # fmt: skip
+                            "metrics": [label for _, label in metric_labels(HEADLINE_METRICS, source)]}  # fmt: skip
     if k is None:
         return view
     view["commodity"] = names.get(k, k.replace("_", " "))

@@ -63,7 +63,6 @@ from supplychain.report.dot_style import country_name, format_share, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
-from supplychain.report.headline import HEADLINE_METRICS as HEADLINE_METRICS  # re-exported
 from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.numbers import csv_number

@@ -10,15 +10,12 @@ exposed (``exposed_share``).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from supplychain.schema.model import Scenario
-
-if TYPE_CHECKING:
-    pass
 
 
 def shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
