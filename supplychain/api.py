@@ -28,6 +28,7 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import Mode, Objective, RunOutput
+from supplychain.simulation.shipped import shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState
 from supplychain.simulation.variants import run_variants
@@ -228,6 +229,16 @@ class Result:
         sh = s[(s["country"] == country) & (s["commodity"] == commodity)].groupby("year")["shortfall"].sum()
         g["shortfall"] = g["year"].map(sh)
         return g[cols].sort_values(["year", "blocked"], ascending=[True, False]).reset_index(drop=True)
+
+    def shipped_while_short(self) -> pd.DataFrame:
+        """List the exports of a commodity from a country in a year its own users of it are short.
+
+        Per year, country, commodity, destination and flow status: the tonnes shipped, with
+        the country's demand, shortfall and shortfall share
+        (:func:`supplychain.simulation.shipped.shipped_while_short`). It says why a country can be short
+        and a net exporter in the same year, and where those tonnes went.
+        """
+        return shipped_while_short(self.flows, self.shortfall)
 
     def summary(self) -> pd.DataFrame:
         """Total shortfall per year, country and commodity with any (rows with shortfall only), in its unit."""

@@ -81,6 +81,7 @@ from supplychain.report.tables import (
     _concat,
     _headline,
     _pair_name,
+    _shipped_table,
     _shortfall_table,
     _slug,
     _verdicts,
@@ -191,6 +192,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
         "shortfall": _shortfall_table(run, shortfall, names),
+        "shipped": _shipped_table(run, flows, shortfall, names, list(dict.fromkeys(c for c, _ in pairs)), focus),
     }  # fmt: skip
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)

@@ -127,6 +127,11 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [md_table(["country · commodity", *sv["shortfall"]["variants"]], rows), ""]
     else:
         out += ["No shortfall in any variant.", ""]
+    shipped = sv["shipped"]
+    if shipped["rows"]:
+        out += ["### Shipped abroad while short", ""]
+        rows = [[s["what"], *s["cells"]] for s in shipped["rows"]]
+        out += [md_table(["country · commodity", *shipped["variants"]], rows), "", md_escape(shipped["note"]), ""]
     images = [*sv["graphs"], *sv["charts"]]
     if images:
         out += ["### Figures", ""]

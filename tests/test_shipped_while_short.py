@@ -1,0 +1,112 @@
+"""Shipped while short: where a short country's own supply goes, on hand-worked worlds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from supplychain.api import simulate
+from supplychain.report.html import write_report
+from supplychain.report.runs import run_scenario
+from supplychain.schema.model import Scenario
+from supplychain.simulation.shipped import SHIPPED_COLUMNS, shipped_while_short
+from tests.test_allocation import YEAR, exporter_world, world
+
+
+def _shipped(s: Scenario, **kw: Any) -> pd.DataFrame:
+    r = simulate(s, years=[2024, YEAR], **kw)
+    got = r.shipped_while_short()
+    return got[got["year"] == YEAR].reset_index(drop=True)
+
+
+def spare_world(deal: bool) -> Scenario:
+    # The CN mine (250 t) exports 50 t to the US, 100 t
+    # to JP and 100 t to KR. The US mine makes 50 t for US use and could make 150 t (100 t spare).
+    # Demand: US 100, JP 100, KR 100. China's exports are banned.
+    agreements = {"us_jp": {"name": "US-Japan deal", "parties": ["US", "JP"], "covers": {"commodities": ["x"]},
+                            "start": "2024-01-01", "preference": 0.05}} if deal else None
+    return world({"CN": (250, 250), "US": (50, 150)}, {"US": 100, "JP": 100, "KR": 100},
+                 {"cn_us": ("CN", "US", 50), "cn_jp": ("CN", "JP", 100), "cn_kr": ("CN", "KR", 100)},
+                 agreements=agreements,
+                 toggles={"ban": {"controls": ["cn_ban"], "default": True},
+                          **({"deal": {"controls": ["us_jp"], "default": True}} if deal else {})})
+
+
+def test_the_table_sums_cross_border_flows_of_a_short_country_per_destination_and_status() -> None:
+    # US: 40 t of 100 t short in 2030. It ships 10 + 5 t to JP (two edges, one status), 3 t to KR
+    # as a new route, and 70 t to its own users (not cross-border). JP is short too but ships
+    # nothing; KR ships 2 t to the US but is not short. 2031: the US is not short (no rows).
+    flows = pd.DataFrame({
+        "variant": "v", "year": [2030, 2030, 2030, 2030, 2030, 2031],
+        "supplier_country": ["US", "US", "US", "US", "KR", "US"],
+        "buyer_country": ["JP", "JP", "KR", "US", "US", "JP"],
+        "commodity": "x", "simulated": [10.0, 5.0, 3.0, 70.0, 2.0, 9.0],
+        "status": ["deal", "deal", "new", "normal", "normal", "deal"],
+    })
+    short = pd.DataFrame({
+        "variant": "v", "year": [2030, 2030, 2030, 2031], "country": ["US", "US", "JP", "US"], "commodity": "x",
+        "unit": "t", "demand": [60.0, 40.0, 50.0, 100.0], "shortfall": [30.0, 10.0, 5.0, 0.0],
+    })
+    got = shipped_while_short(flows, short)
+    assert list(got.columns) == ["variant", *SHIPPED_COLUMNS]
+    assert got[["country", "destination", "status"]].values.tolist() == [["US", "JP", "deal"], ["US", "KR", "new"]]
+    assert got["shipped"].tolist() == pytest.approx([15.0, 3.0])
+    # two use nodes of the US: demand 60 + 40 = 100, shortfall 30 + 10 = 40 → 40 %
+    assert got["shortfall"].tolist() == pytest.approx([40.0, 40.0])
+    assert got["shortfall_share"].tolist() == pytest.approx([0.4, 0.4])
+
+
+def test_nothing_short_or_nothing_shipped_gives_an_empty_table_with_the_columns() -> None:
+    got = shipped_while_short(pd.DataFrame(), pd.DataFrame())
+    assert got.empty
+    assert list(got.columns) == list(SHIPPED_COLUMNS)
+
+
+def test_fixed_keeps_a_short_exporters_buyers_on_their_share() -> None:
+    # tests/test_allocation.py's exporter world: JP's market has its own 100 t of the 140 t it had
+    # (China's 40 t are banned), so under fixed it passes 5/7 to each buyer: KR gets 20·5/7 =
+    # 14.29 t (status reduced) while JP's own users get 120·5/7 = 85.7 t, short 2/7.
+    got = _shipped(exporter_world(), mode="fixed")
+    jp = got[got["country"] == "JP"]
+    assert jp[["destination", "status"]].values.tolist() == [["KR", "reduced"]]
+    assert jp["shipped"].iloc[0] == pytest.approx(20 * 5 / 7)
+    assert jp["shortfall_share"].iloc[0] == pytest.approx(2 / 7)
+    # home_first: JP keeps its own 100 t (short 20/120) and exports nothing
+    assert _shipped(exporter_world(), allocation="home_first").query("country == 'JP'").empty
+
+
+def test_spare_capacity_goes_abroad_max_min_fair_and_to_partners_under_a_deal() -> None:
+    # contracts_first, no deal: the US keeps its 50 t (its fixed outcome, a floor); its 100 t of
+    # spare capacity are rationed max-min fair: 150 t for 300 t of demand, every user 50 % short,
+    # so the US ships 50 t to JP and 50 t to KR, on new routes, while 50 % short itself.
+    got = _shipped(spare_world(deal=False)).query("country == 'US'")
+    assert dict(zip(got["destination"], got["shipped"], strict=True)) == pytest.approx({"JP": 50.0, "KR": 50.0})
+    assert set(got["status"]) == {"new"}
+    assert got["shortfall_share"].iloc[0] == pytest.approx(0.5)
+    # with a US–JP preference the US's extra supply serves its partner first (nothing to KR): the
+    # 150 t go to US and JP users, 200 t of demand, 25 % short each: the US ships 75 t to JP.
+    got = _shipped(spare_world(deal=True)).query("country == 'US'")
+    assert got[["destination", "status"]].values.tolist() == [["JP", "deal"]]
+    assert got["shipped"].iloc[0] == pytest.approx(75.0)
+    assert got["shortfall_share"].iloc[0] == pytest.approx(0.25)
+    # home_first: the US serves its own 100 t first and exports only what is left: not short, no row
+    assert _shipped(spare_world(deal=True), allocation="home_first").query("country == 'US'").empty
+
+
+def test_the_report_says_where_a_short_countrys_supply_went_and_why(tmp_path: Path) -> None:
+    # spare_world with the deal on (base) and off (variant no_deal), reported for the US: the
+    # section's table has one row (US · Magnets) and, per variant, the figures worked out above.
+    s = Scenario.model_validate({**spare_world(deal=True).model_dump(exclude_none=True),
+                                 "variants": {"no_deal": {"toggles": {"deal": False}}}})
+    out = write_report(run_scenario(s), tmp_path / "r", countries=("US",))
+    md = (out / "summary.md").read_text(encoding="utf-8")
+    section = md[md.index("### Shipped abroad while short"):]
+    row = next(line for line in section.splitlines() if line.startswith("| United States"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1:] == ["25% short in 2025; 75 t to Japan (deal)",
+                         "50% short in 2025; 100 t shipped: Japan 50 t (new), South Korea 50 t (new)"]
+    assert "contracts\\_first rule" in section  # the note names the rule that decided it
+    assert 'id="sc-hand-shipped"' in (out / "index.html").read_text(encoding="utf-8")
