@@ -9,7 +9,10 @@ import pandas as pd
 import pytest
 
 from supplychain.api import simulate
+from supplychain.report.answers import SHIPPED_MARK, country_answer
+from supplychain.report.dot_style import names_of
 from supplychain.report.html import write_report
+from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import run_scenario
 from supplychain.schema.model import Scenario
 from supplychain.simulation.shipped import SHIPPED_COLUMNS, shipped_while_short
@@ -110,3 +113,19 @@ def test_the_report_says_where_a_short_countrys_supply_went_and_why(tmp_path: Pa
                          "50% short in 2025; 100 t shipped: Japan 50 t (new), South Korea 50 t (new)"]
     assert "contracts\\_first rule" in section  # the note names the rule that decided it
     assert 'id="sc-hand-shipped"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_answer_marks_a_shortfall_while_the_country_ships_abroad(tmp_path: Path) -> None:
+    # the same report's answer for the US: its 2025 shortfall cells (peak and horizon; 2024 has
+    # no shortfall) carry the mark, with the figures of the section's table as their note
+    s = Scenario.model_validate({**spare_world(deal=True).model_dump(exclude_none=True),
+                                 "variants": {"no_deal": {"toggles": {"deal": False}}}})
+    answer = country_answer([run_scenario(s)], "US", None, names_of(s), ["hand"])
+    assert answer["shipped"] is True
+    base = answer["rows"][0]["cells"][-3:]  # shortfall share: 2024, peak (year), 2025
+    assert [c["mark"] for c in base] == ["", SHIPPED_MARK, SHIPPED_MARK]
+    assert base[2]["note"] == "25% short in 2025; 75 t to Japan (deal)"
+    md = summary_markdown({"title": "t", "generator": "g", "answers": [answer], "overview": {"rows": []},
+                           "scenarios": []})
+    assert f"25% (2025) {SHIPPED_MARK}" in md
+    assert f"{SHIPPED_MARK} short while part of its own supply" in md

@@ -46,16 +46,20 @@ from supplychain.report.headline import (
     source_phrase,
 )
 from supplychain.report.numbers import format_percent
+from supplychain.report.shipped import shipped_text
+from supplychain.simulation.shipped import shipped_while_short
 
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["Series", "country_answer", "mark_unmet", "peak", "short_name"]
+__all__ = ["SHIPPED_MARK", "Series", "country_answer", "mark_unmet", "peak", "short_name"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
 
+SHIPPED_MARK: Final = "‡"
+"""Marks a shortfall cell of a year the country still ships its own supply of the commodity abroad."""
 _UNMET: Final = 1e-9
 """A shortfall share above this counts as unmet demand."""
 _SHORT_BG: Final = "#fde0dd"
@@ -143,7 +147,7 @@ def mark_unmet(cell: dict[str, str], unmet: float, year: int | None = None) -> b
 def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str, str]:
     """One cell: text, colours and a hover note (``year`` shown for a peak)."""
     text = format_percent(value) + (f" ({year})" if year is not None else "")
-    cell = {"text": text, "bg": "", "fg": "", "note": "", "cls": ""}
+    cell = {"text": text, "bg": "", "fg": "", "note": "", "cls": "", "mark": ""}
     if metric == "shortfall_share":
         if value > _UNMET:
             cell.update(bg=_SHORT_BG, cls="short")
@@ -156,24 +160,41 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
     return cell
 
 
-def _row(result: Result, measures: pd.DataFrame,
-         commodity: str) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
-    """One row's cells and series: ``measures`` are the result's headline rows for the country (:func:`_own`)."""
+def _shipped_notes(result: Result, country: str, commodity: str, names: Mapping[str, str]) -> dict[int, str]:
+    """Per year the country ships its own supply of the commodity abroad while short: what and where."""
+    fl, sh = result.flows, result.shortfall
+    if fl.empty or sh.empty:
+        return {}
+    rows = shipped_while_short(fl[(fl["supplier_country"] == country) & (fl["commodity"] == commodity)],
+                               sh[(sh["country"] == country) & (sh["commodity"] == commodity)])  # fmt: skip
+    years = rows["year"].to_numpy()
+    return {int(y): shipped_text(rows[years == y], int(y), names) for y in np.unique(years)}
+
+
+def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str,
+         names: Mapping[str, str]) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
+    """One row's cells and series: ``measures`` are the result's headline rows for the country (:func:`_own`).
+
+    A shortfall cell of a year the country still ships its own supply abroad is marked
+    :data:`SHIPPED_MARK`, with what went where as its note (:func:`_shipped_notes`).
+    """
     s = _series(measures, commodity)
     if not s:
         return None
     short = s.get("shortfall_share")
+    shipped = _shipped_notes(result, country, commodity, names)
     y0, y1 = result.years[0], result.years[-1]
     cells: list[dict[str, str]] = []
     for metric, _ in HEADLINE_METRICS:
         ser = s.get(metric)
         top = peak(ser) if ser is not None else None
-        cells.append(_cell(metric, _value_at(ser, y0), None, _value_at(short, y0)))
-        if top is None:
-            cells.append(_cell(metric, float("nan"), None, float("nan")))
-        else:
-            cells.append(_cell(metric, top[0], top[1], _value_at(short, top[1])))
-        cells.append(_cell(metric, _value_at(ser, y1), None, _value_at(short, y1)))
+        years = (y0, None if top is None else top[1], y1)
+        values = (_value_at(ser, y0), float("nan") if top is None else top[0], _value_at(ser, y1))
+        for year, value, shown in zip(years, values, (None, years[1], None), strict=True):
+            cell = _cell(metric, value, shown, float("nan") if year is None else _value_at(short, year))
+            if metric == "shortfall_share" and year in shipped:
+                cell.update(mark=SHIPPED_MARK, note=shipped[year])
+            cells.append(cell)
     return cells, s
 
 
@@ -270,17 +291,18 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     -------
     dict
         ``country, code, commodity, commodity_id, source, sentence, years, rows, others,
-        others_more, metrics`` (``source``: the runs' source in a sentence,
+        others_more, metrics, shipped`` (``source``: the runs' source in a sentence,
         :func:`~supplychain.report.headline.source_phrase`; ``metrics``: the headings, naming
         it); ``rows`` hold ``scenario, title, slug, variant, first,
-        cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`).
+        cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`); ``shipped``:
+        whether a shortfall cell is marked :data:`SHIPPED_MARK`.
     """
     pair = headline_pairs(_uses(runs), [country], commodity)
     k = pair[0][1] if pair else None
     source = source_name([r.source for run in runs for r in run.results], names)
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
-                            "rows": [], "others": [], "others_more": 0,
+                            "rows": [], "others": [], "others_more": 0, "shipped": False,
                             "metrics": [label for _, label in metric_labels(HEADLINE_METRICS, source)]}  # fmt: skip
     if k is None:
         return view
@@ -291,7 +313,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     for run, slug, measures in zip(runs, slugs, own, strict=True):
         first = True
         for r, m in zip(run.results, measures, strict=True):
-            row = _row(r, m, k)
+            row = _row(r, m, country, k, names)
             if row is None:
                 continue
             cells, series = row
@@ -305,4 +327,5 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     others = _others(runs, own, country, k, names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
+    view["shipped"] = any(c.get("mark") for row in view["rows"] for c in row["cells"])
     return view

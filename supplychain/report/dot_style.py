@@ -229,6 +229,11 @@ def country_name(code: str, names: Mapping[str, str] | None = None) -> str:
     return code
 
 
+def pair_name(country: str, commodity: str, names: Mapping[str, str]) -> str:
+    """``United States · NdPr oxide``: a country and one of its commodities, by their display names."""
+    return f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
+
+
 def names_of(scenario: Scenario | None) -> dict[str, str]:
     """Display names of a scenario's facilities, commodities, countries, regions, groups and projects.
 

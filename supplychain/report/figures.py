@@ -19,11 +19,11 @@ from supplychain.report.charts import (
     shortfall_chart,
 )
 from supplychain.report.dot import draws_changes, render_bytes, to_dot
-from supplychain.report.dot_style import country_name
+from supplychain.report.dot_style import country_name, pair_name
 from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.inline_svg import inline_svg
 from supplychain.report.runs import ScenarioRun
-from supplychain.report.tables import _pair_name, _slug
+from supplychain.report.tables import _slug
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -226,7 +226,7 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         images.append(
             _chart(
                 fig,
-                f"{who} share: {_pair_name(country, commodity, names)}",
+                f"{who} share: {pair_name(country, commodity, names)}",
                 f"Traced share (solid) counts material mined or processed in {source_phrase(who)} at any upstream "
                 "stage; direct share (dashed) counts first-hop imports only.",
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",

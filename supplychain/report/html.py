@@ -59,7 +59,7 @@ import pandas as pd
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
 from supplychain.report.answers import country_answer, short_name
-from supplychain.report.dot_style import country_name, format_share, names_of
+from supplychain.report.dot_style import country_name, format_share, names_of, pair_name
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
@@ -76,12 +76,11 @@ from supplychain.report.runs import (
     focus_of,
     run_scenario,
 )
+from supplychain.report.shipped import shipped_table
 from supplychain.report.tables import (
     _changed_toggles,
     _concat,
     _headline,
-    _pair_name,
-    _shipped_table,
     _shortfall_table,
     _slug,
     _verdicts,
@@ -192,7 +191,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
         "shortfall": _shortfall_table(run, shortfall, names),
-        "shipped": _shipped_table(run, flows, shortfall, names, list(dict.fromkeys(c for c, _ in pairs)), focus),
+        "shipped": shipped_table(run, flows, shortfall, names, list(dict.fromkeys(c for c, _ in pairs)), focus),
     }  # fmt: skip
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
@@ -215,7 +214,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         peak = "none"
         if not sh.empty and (sh["shortfall_share"] > 0).any():
             row = sh.iloc[int(np.argmax(sh["shortfall_share"].to_numpy(dtype=float)))]
-            where = _pair_name(str(row["country"]), str(row["commodity"]), names)
+            where = pair_name(str(row["country"]), str(row["commodity"]), names)
             peak = f"{format_share(float(row['shortfall_share']))} ({where}, {int(row['year'])})"
         traced = "–"
         if pair and not measures.empty:
@@ -223,7 +222,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
             m = measures[(measures["variant"] == r.variant) & (measures["country"] == c) & (measures["commodity"] == k)
                          & (measures["metric"] == "traced_share") & (measures["year"] == focus)]  # fmt: skip
             if not m.empty:
-                traced = f"{format_share(float(m['value'].iloc[0]))} ({_pair_name(c, k, names)}, {focus})"
+                traced = f"{format_share(float(m['value'].iloc[0]))} ({pair_name(c, k, names)}, {focus})"
         overview.append([run.name, r.variant, traced, target_text, peak])
     # the pair and year in brackets, for build_view to lift into the header when every row shares it
     for line in overview:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from supplychain.report.answers import SHIPPED_MARK
 from supplychain.report.escape import clean_text
 
 __all__ = ["md_escape", "md_table", "summary_markdown"]
@@ -85,12 +86,16 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
     for m in a["metrics"]:
         headers += [f"{m} {first}", f"{m} peak (year)", f"{m} {last}"]
     rows = [[r["scenario"] if r["first"] else "", r["variant"],
-             *(c["text"] + (f" {_UNMET_MARK}" if c["cls"] == "unmet" else "") for c in r["cells"]),
+             *(c["text"] + (f" {_UNMET_MARK}" if c["cls"] == "unmet" else "")
+               + (f" {c['mark']}" if c.get("mark") else "") for c in r["cells"]),
              r.get("targets", "–")] for r in a["rows"]]  # fmt: skip
     out += [md_escape(a["sentence"]), "", md_table([*headers, "targets"], rows), "",
             f"Exposure counts what arrives traced to {md_escape(a['source'])} plus demand left unmet, "
             "over planned use. "
-            f"{_UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result.", ""]
+            f"{_UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result."
+            + (f" {SHIPPED_MARK} short while part of its own supply of it still goes abroad (the scenario's "
+               "\"Shipped abroad while short\")." if a.get("shipped") else ""),
+            ""]
     if a["others"]:
         rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]
         out += [md_table([f"{a['country']} also uses", "highest exposure (scenario, variant, year)",

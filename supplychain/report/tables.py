@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 
 from supplychain.report.answers import mark_unmet
-from supplychain.report.dot_style import _finite, country_name, format_tonnes, share_bin
+from supplychain.report.dot_style import _finite, format_tonnes, pair_name, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
-from supplychain.simulation.shipped import shipped_while_short
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -98,7 +97,7 @@ def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,
                     if not gap.empty:
                         mark_unmet(out, float(gap.max()), year1)
                 cells.append(out)
-            rows.append({"label": _pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
+            rows.append({"label": pair_name(country, commodity, names), "metric": label, "cells": cells, "span": 0})
         if len(rows) > first:
             rows[first]["span"] = len(rows) - first  # the pair's name spans its measures
     return {"variants": variants, "span": f"{year0} → {year1}", "rows": rows}
@@ -175,87 +174,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
             unit = str(pv["unit"].iloc[0]) if "unit" in pv.columns else "t"  # one commodity: one unit
             total = format_tonnes(float(pv["shortfall"].sum()), unit)
             cells.append(f"{format_percent(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
-        table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
+        table["rows"].append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
     table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)
-    return table
-
-
-def year_ranges(years: Sequence[int]) -> str:
-    """``2026–2028, 2030``: years with runs of consecutive ones joined.
-
-    Examples
-    --------
-    >>> year_ranges([2030, 2026, 2027, 2028])
-    '2026–2028, 2030'
-    """
-    parts: list[list[int]] = []
-    for y in sorted(set(years)):
-        if parts and y == parts[-1][-1] + 1:
-            parts[-1].append(y)
-        else:
-            parts.append([y])
-    return ", ".join(str(p[0]) if len(p) == 1 else f"{p[0]}–{p[-1]}" for p in parts)
-
-
-SHIPPED_WHY: Final[dict[str, str]] = {
-    "fixed": "Under the fixed response every buyer keeps its share of what a supplier still has, so a country that is "
-             "short goes on exporting in proportion.",
-    "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
-                       "worse off than under the fixed response), freed supply goes to the users short of the largest "
-                       "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
-                       "its partners first, even while its own users are short.",
-    "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
-                  "offtakes.",
-    "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
-                    "crossing borders to users as short as the exporter's own.",
-    "max_delivery": "Under the max_delivery rule the most tonnes are delivered and who gets them is a tie-break.",
-}
-"""Why a response ships a short country's supply abroad, by mode (``fixed``) or allocation rule."""
-_MAX_SHIPPED_PARTS: Final = 3
-
-
-def _shipped_cell(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str:
-    """``28% short in 2030; 812 t to Japan (deal)``, or ``…; 1.9k t shipped: Japan 1.2k t (new), …; also 2027``."""
-    years = sorted({int(y) for y in part["year"]})
-    by_year = part.groupby("year")["shipped"].sum()
-    shown = year if year in years else int(by_year.index[int(np.argmax(by_year.to_numpy()))])
-    at = part[part["year"] == shown]
-    unit = str(at["unit"].iloc[0])
-    text = f"{format_percent(_finite(at['shortfall_share'].iloc[0]))} short in {shown}; "
-    if len(at) == 1:
-        text += (f"{format_tonnes(float(at['shipped'].iloc[0]), unit)} to "
-                 f"{country_name(str(at['destination'].iloc[0]), names)} ({at['status'].iloc[0]})")
-    else:
-        short_unit = unit.split()[0]  # the total names the basis (t REO), each part only the measure
-        where = [f"{country_name(str(d), names)} {format_tonnes(float(t), short_unit)} ({st})"
-                 for d, st, t in zip(at["destination"], at["status"], at["shipped"], strict=True)]
-        if len(where) > _MAX_SHIPPED_PARTS:
-            where = [*where[:_MAX_SHIPPED_PARTS], f"{len(where) - _MAX_SHIPPED_PARTS} more"]
-        text += f"{format_tonnes(float(at['shipped'].sum()), unit)} shipped: {', '.join(where)}"
-    others = [y for y in years if y != shown]
-    return text + (f"; also {year_ranges(others)}" if others else "")
-
-
-def _shipped_table(run: ScenarioRun, flows: pd.DataFrame, shortfall: pd.DataFrame, names: Mapping[str, str],
-                   countries: Sequence[str], year: int) -> dict[str, Any]:  # fmt: skip
-    """Focus countries' supply shipped abroad while their own users are short (rows) per variant (columns)."""
-    variants = [r.variant for r in run.results]
-    base = run.results[0]
-    rule = "fixed" if base.mode == "fixed" else base.allocation
-    note = (f"Supply of a focus country that crosses a border in a year its own users of that commodity are short, "
-            f"in {year} (else the year the most is shipped), by destination and flow status (deal: a flow an "
-            f"agreement exempted, committed or favoured; new: a route without baseline tonnes; normal, reduced, "
-            f"rerouted: a baseline trade at, below or above its baseline). "
-            f"{SHIPPED_WHY.get(rule, '')} Every flow is in flows.csv.gz.")
-    table: dict[str, Any] = {"variants": variants, "rows": [], "note": note}
-    if flows.empty or shortfall.empty:
-        return table
-    s = shipped_while_short(flows, shortfall)
-    s = s[s["country"].isin(list(countries))]
-    for (country, commodity), part in s.groupby(["country", "commodity"], sort=True):
-        cells = [_shipped_cell(pv, year, names) if not (pv := part[part["variant"] == v]).empty else "–"
-                 for v in variants]  # fmt: skip
-        table["rows"].append({"what": _pair_name(str(country), str(commodity), names), "cells": cells})
     return table
 
 
@@ -269,10 +189,5 @@ def _changed_toggles(toggles: pd.DataFrame) -> str:
     if changed.empty:
         return "all at their defaults"
     return ", ".join(f"{t}={st}" for t, st in zip(changed["toggle"], changed["state"], strict=True))
-
-
-def _pair_name(country: str, commodity: str, names: Mapping[str, str]) -> str:
-    """``United States · NdPr oxide``."""
-    return f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"
 
 

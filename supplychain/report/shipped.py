@@ -1,0 +1,109 @@
+"""Shipped abroad while short: the report's words and table for a short country's supply that still goes abroad.
+
+:func:`~supplychain.simulation.shipped.shipped_while_short` finds the tonnes; here they become
+a scenario section's table (focus countries × variants, :func:`shipped_table`) with a note
+saying why the response ships them (:data:`SHIPPED_WHY`, by mode or allocation rule), and the
+hover note of an answer's shortfall cell (:func:`shipped_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from supplychain.report.dot_style import _finite, country_name, format_tonnes, pair_name
+from supplychain.report.numbers import format_percent
+from supplychain.simulation.shipped import shipped_while_short
+
+if TYPE_CHECKING:
+    from supplychain.report.runs import ScenarioRun
+
+__all__ = ["SHIPPED_WHY", "shipped_table", "shipped_text", "year_ranges"]
+
+
+def year_ranges(years: Sequence[int]) -> str:
+    """``2026–2028, 2030``: years with runs of consecutive ones joined.
+
+    Examples
+    --------
+    >>> year_ranges([2030, 2026, 2027, 2028])
+    '2026–2028, 2030'
+    """
+    parts: list[list[int]] = []
+    for y in sorted(set(years)):
+        if parts and y == parts[-1][-1] + 1:
+            parts[-1].append(y)
+        else:
+            parts.append([y])
+    return ", ".join(str(p[0]) if len(p) == 1 else f"{p[0]}–{p[-1]}" for p in parts)
+
+
+SHIPPED_WHY: Final[dict[str, str]] = {
+    "fixed": "Under the fixed response every buyer keeps its share of what a supplier still has, so a country that is "
+             "short goes on exporting in proportion.",
+    "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
+                       "worse off than under the fixed response), freed supply goes to the users short of the largest "
+                       "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
+                       "its partners first, even while its own users are short.",
+    "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
+                  "offtakes.",
+    "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
+                    "crossing borders to users as short as the exporter's own.",
+    "max_delivery": "Under the max_delivery rule the most tonnes are delivered and who gets them is a tie-break.",
+}
+"""Why a response ships a short country's supply abroad, by mode (``fixed``) or allocation rule."""
+_MAX_SHIPPED_PARTS: Final = 3
+
+
+def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str:
+    """Say where a short country's supply went: ``28% short in 2030; 812 t NdFeB product to Japan (deal)``.
+
+    ``part`` holds one country and commodity's rows of
+    :func:`~supplychain.simulation.shipped.shipped_while_short`; the text is about ``year`` when it
+    has rows, else the year the most was shipped, and names the other years: ``…; 1.9k t REO
+    shipped: Japan 1.2k t (new), Rest of world 717 t (reduced); also 2025–2029``.
+    """
+    years = sorted({int(y) for y in part["year"]})
+    by_year = part.groupby("year")["shipped"].sum()
+    shown = year if year in years else int(by_year.index[int(np.argmax(by_year.to_numpy()))])
+    at = part[part["year"] == shown]
+    unit = str(at["unit"].iloc[0])
+    text = f"{format_percent(_finite(at['shortfall_share'].iloc[0]))} short in {shown}; "
+    if len(at) == 1:
+        text += (f"{format_tonnes(float(at['shipped'].iloc[0]), unit)} to "
+                 f"{country_name(str(at['destination'].iloc[0]), names)} ({at['status'].iloc[0]})")
+    else:
+        short_unit = unit.split()[0]  # the total names the basis (t REO), each part only the measure
+        where = [f"{country_name(str(d), names)} {format_tonnes(float(t), short_unit)} ({st})"
+                 for d, st, t in zip(at["destination"], at["status"], at["shipped"], strict=True)]
+        if len(where) > _MAX_SHIPPED_PARTS:
+            where = [*where[:_MAX_SHIPPED_PARTS], f"{len(where) - _MAX_SHIPPED_PARTS} more"]
+        text += f"{format_tonnes(float(at['shipped'].sum()), unit)} shipped: {', '.join(where)}"
+    others = [y for y in years if y != shown]
+    return text + (f"; also {year_ranges(others)}" if others else "")
+
+
+def shipped_table(run: ScenarioRun, flows: pd.DataFrame, shortfall: pd.DataFrame, names: Mapping[str, str],
+                   countries: Sequence[str], year: int) -> dict[str, Any]:  # fmt: skip
+    """Focus countries' supply shipped abroad while their own users are short (rows) per variant (columns)."""
+    variants = [r.variant for r in run.results]
+    base = run.results[0]
+    rule = "fixed" if base.mode == "fixed" else base.allocation
+    note = (f"Supply of a focus country that crosses a border in a year its own users of that commodity are short, "
+            f"in {year} (else the year the most is shipped), by destination and flow status (deal: a flow an "
+            f"agreement exempted, committed or favoured; new: a route without baseline tonnes; normal, reduced, "
+            f"rerouted: a baseline trade at, below or above its baseline). "
+            f"{SHIPPED_WHY.get(rule, '')} Every flow is in flows.csv.gz.")
+    table: dict[str, Any] = {"variants": variants, "rows": [], "note": note}
+    if flows.empty or shortfall.empty:
+        return table
+    s = shipped_while_short(flows, shortfall)
+    s = s[s["country"].isin(list(countries))]
+    for (country, commodity), part in s.groupby(["country", "commodity"], sort=True):
+        cells = [shipped_text(pv, year, names) if not (pv := part[part["variant"] == v]).empty else "–"
+                 for v in variants]  # fmt: skip
+        table["rows"].append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
+    return table
