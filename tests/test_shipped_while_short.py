@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from supplychain.api import simulate
+from supplychain.cli.run import response_tables, result_json
 from supplychain.report.answers import SHIPPED_MARK, country_answer
 from supplychain.report.dot_style import names_of
 from supplychain.report.html import write_report
@@ -129,3 +130,14 @@ def test_the_answer_marks_a_shortfall_while_the_country_ships_abroad(tmp_path: P
                            "scenarios": []})
     assert f"25% (2025) {SHIPPED_MARK}" in md
     assert f"{SHIPPED_MARK} short while part of its own supply" in md
+
+
+def test_run_prints_and_writes_the_shipped_rows() -> None:
+    # `supplychain run` shows the table among the response tables and writes it in its JSON
+    r = simulate(spare_world(deal=True), years=[2024, YEAR])
+    shown = response_tables(r, [YEAR], ["US"])["shipped"]
+    assert shown[["country", "destination", "status"]].values.tolist() == [["US", "JP", "deal"]]
+    assert shown["shipped"].tolist() == pytest.approx([75.0])
+    doc = result_json(r, [YEAR])
+    assert [(d["country"], d["destination"], d["shipped"]) for d in doc["shipped_while_short"]] == [
+        ("US", "JP", pytest.approx(75.0))]

@@ -89,11 +89,13 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
     Quantities are in each row's ``unit`` (the commodity's basis: ``t REO``, ``kg Ga`` …).
     Tidy tables keyed ``shortfall`` (final uses left short: quantity and share of demand),
-    ``flows`` (edges whose flow differs from the baseline: :func:`_changed`), ``gainers``
+    ``shipped`` (a short country's own supply still going abroad:
+    :meth:`~supplychain.api.Result.shipped_while_short`), ``flows`` (edges whose flow differs
+    from the baseline: :func:`_changed`), ``gainers``
     (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
     moved from the baseline, with capacity and spare), largest first within a year. With
-    ``countries``, rows that involve one of them (as country, supplier, buyer or one of
-    the buyers).
+    ``countries``, rows that involve one of them (as country, supplier, buyer, destination or
+    one of the buyers).
     """
     from supplychain.simulation.run import TOL
 
@@ -111,6 +113,7 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
     sf = keep(result.shortfall, "country")
     sf = sf[sf["shortfall"] > 0].sort_values(["year", "shortfall_share"], ascending=[True, False], kind="stable")
+    sh = keep(result.shipped_while_short(), "country", "destination")
     fl = _changed(keep(result.flows, "supplier_country", "buyer_country"))
     fl = fl.assign(_size=fl["change"].abs()).sort_values(["year", "_size"], ascending=[True, False], kind="stable")
     ga = keep(result.gainers, "supplier_country", "buyers")
@@ -123,6 +126,7 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
         ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
     return {
         "shortfall": sf[["year", "country", "commodity", "stage", "unit", "demand", "shortfall", "shortfall_share"]],
+        "shipped": sh[["year", "country", "commodity", "unit", "shortfall_share", "destination", "status", "shipped"]],
         "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "unit", "baseline", "simulated", "change",
                      "status"]],
         "gainers": ga[["year", "supplier_country", "commodity", "unit", "baseline", "simulated", "gain", "buyers"]],
@@ -181,22 +185,22 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 def result_json(result: Result, years: list[int], policies: list[str] | None = None) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
-    An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided who goes
-    short, ``rebalance`` only), ``source``, ``years``,
-    ``toggles``, ``policies`` (what each policy in force covers, at what share:
-    :func:`~supplychain.schema.coverage.coverage_lines`), ``switched_off`` (facilities,
-    flows, stockpiles and offtakes the toggles switched off, ``section.id``), and arrays of
-    records for the years asked — every quantity with its ``unit`` (the commodity's basis)
-    —: ``metrics`` (exposure after the
-    shock; rows hold at least ``country``, ``commodity``, ``stage``, ``year``, ``metric``,
-    ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``, ``shortfall``
-    (every final use: demand, delivered, short), ``flows`` (the re-routed flows: edges whose
-    flow differs from the baseline, :func:`_changed`), ``gainers`` (supplier countries whose
-    exports grew), ``utilisation`` (every facility: capacity, baseline and simulated output,
-    curtailment), ``stocks`` and ``inactive`` (investment projects the ``fixed`` response leaves
-    idle); and ``solver``, the response's solve in every simulated year (for
-    ``rebalance``: the LP's seconds, simplex iterations, whether it was warm-started and each
-    level's optimum).
+    An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided
+    who goes short, ``rebalance`` only), ``source``, ``years``, ``toggles``, ``policies`` (what
+    each policy in force covers, at what share:
+    :func:`~supplychain.schema.coverage.coverage_lines`), ``switched_off`` (facilities, flows,
+    stockpiles and offtakes the toggles switched off, ``section.id``), and arrays of records for
+    the years asked — every quantity with its ``unit`` (the commodity's basis) —: ``metrics``
+    (exposure after the shock; rows hold at least ``country``, ``commodity``, ``stage``,
+    ``year``, ``metric``, ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``,
+    ``shortfall`` (every final use: demand, delivered, short), ``shipped_while_short`` (a short
+    country's own supply still exported, :meth:`~supplychain.api.Result.shipped_while_short`),
+    ``flows`` (the re-routed flows: edges whose flow differs from the baseline,
+    :func:`_changed`), ``gainers`` (supplier countries whose exports grew), ``utilisation``
+    (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
+    ``inactive`` (investment projects the ``fixed`` response leaves idle); and ``solver``, the
+    response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
+    iterations, whether it was warm-started and each level's optimum).
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
@@ -214,6 +218,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "metrics": _records(in_years(result.measures)),
         "targets": _records(in_years(result.targets)),
         "shortfall": _records(in_years(result.shortfall)),
+        "shipped_while_short": _records(in_years(result.shipped_while_short())),
         "flows": _records(_changed(in_years(result.flows))),
         "gainers": _records(in_years(result.gainers)),
         "utilisation": _records(in_years(result.utilisation)),
@@ -225,6 +230,8 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
 
 _RESPONSE_TITLES = {
     "shortfall": ("Unmet demand (quantity in each row's unit, and share of demand)", "no unmet demand"),
+    "shipped": ("Shipped abroad while short (a short country's own supply still exported; each row's unit)",
+                "no country exports what its own users are short of"),
     "flows": ("Flows changed by the response (largest first)", "no flow changed"),
     "gainers": ("Suppliers whose exports grew", "no supplier's exports grew"),
     "utilisation": ("Facilities whose output moved", "no facility's output moved"),
