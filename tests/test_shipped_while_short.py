@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 
 from supplychain.api import simulate
 from supplychain.cli.run import response_tables, result_json
@@ -114,6 +115,12 @@ def test_the_report_says_where_a_short_countrys_supply_went_and_why(tmp_path: Pa
                          "50% short in 2025; 100 t shipped: Japan 50 t (new), South Korea 50 t (new)"]
     assert "contracts\\_first rule" in section  # the note names the rule that decided it
     assert 'id="sc-hand-shipped"' in (out / "index.html").read_text(encoding="utf-8")
+    ws = load_workbook(out / "tables.xlsx", read_only=True)["Shipped while short"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("scenario", "variant", "year", "country", "commodity", "unit", "shortfall (% of demand)", "to",
+                       "status", "shipped (unit)")
+    got = sorted((r[1], r[7], r[8], round(float(r[9]), 6)) for r in rows[1:])  # type: ignore[arg-type]
+    assert got == [("base", "JP", "deal", 75.0), ("no_deal", "JP", "new", 50.0), ("no_deal", "KR", "new", 50.0)]
 
 
 def test_the_answer_marks_a_shortfall_while_the_country_ships_abroad(tmp_path: Path) -> None:

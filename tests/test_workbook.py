@@ -45,7 +45,7 @@ def _block(ws: openpyxl.worksheet.worksheet.Worksheet, variant: str) -> dict[tup
 
 def test_sheets_one_per_focus_country_then_tables(book: openpyxl.Workbook) -> None:
     # the scenario's only target is on the US, so the US is the focus country
-    assert book.sheetnames == ["US United States", "Shortfall", "Flows", "About"]
+    assert book.sheetnames == ["US United States", "Shortfall", "Flows", "Shipped while short", "About"]
     assert set(book["Shortfall"].tables) == {"Shortfall"}
     assert set(book["Flows"].tables) == {"Flows"}
 

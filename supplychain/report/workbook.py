@@ -80,6 +80,12 @@ _SHORTFALL_COLUMNS: Final = (
     ("unit", "unit", None), ("demand", "demand (unit)", WHOLE), ("delivered", "delivered (unit)", WHOLE),
     ("shortfall", "shortfall (unit)", WHOLE), ("shortfall_share", "shortfall (% of demand)", PERCENT),
 )
+_SHIPPED_COLUMNS: Final = (
+    ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
+    ("country", "country", None), ("commodity", "commodity", None), ("unit", "unit", None),
+    ("shortfall_share", "shortfall (% of demand)", PERCENT), ("destination", "to", None), ("status", "status", None),
+    ("shipped", "shipped (unit)", WHOLE),
+)
 _BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -324,6 +330,9 @@ _ABOUT: Final = (
                   "(in the row's unit) and the share of demand not met. An Excel table: filter with its buttons."),
     ("Flows", "Every trade flow into or out of a focus country that the supply response changed (blocked, reduced, "
               "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv.gz."),
+    ("Shipped while short", "A focus country's own supply of a commodity that still goes abroad in a year its own "
+                            "users of it are short: to whom, with the flow's status (deal, new, normal …), in the "
+                            "row's unit. Why the response does it: docs/report.md, 'Shipped abroad while short'."),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
     (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
@@ -353,6 +362,12 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
                 & (fl["supplier_country"].isin(focus) | fl["buyer_country"].isin(focus))]
     _table_sheet(wb.create_sheet(_title("Flows", taken)), "Flows", fl, _FLOW_COLUMNS,
                  [28, 26, 7, 7, 7, 18, 16, 16, 16, 14, 10])
+    sp = [r.shipped_while_short().assign(scenario=run.name) for run in runs for r in run.results]
+    shipped = pd.concat(sp, ignore_index=True) if sp else pd.DataFrame()
+    if not shipped.empty:
+        shipped = shipped[shipped["country"].isin(focus)]
+    _table_sheet(wb.create_sheet(_title("Shipped while short", taken)), "Shipped", shipped, _SHIPPED_COLUMNS,
+                 [28, 26, 7, 9, 18, 16, 14, 9, 10, 14])
     about = wb.create_sheet(_title("About", taken))
     for row in _ABOUT:
         about.append(list(row))
