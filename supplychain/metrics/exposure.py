@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from supplychain.metrics.trade import text_codes
+from supplychain.metrics.trade import distinct_keys
 
 __all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposed_share", "exposure_arrays",
            "exposure_shares"]
@@ -142,18 +142,13 @@ def exposure_arrays(
     plan_rows = planned if planned is not None and not planned.empty else None
     p_country = np.asarray([] if plan_rows is None else plan_rows["country"].to_numpy(), dtype=object)
     p_commodity = np.asarray([] if plan_rows is None else plan_rows["commodity"].to_numpy(), dtype=object)
-    (c_code, pc_code), _ = text_codes(country, p_country)
-    (k_code, pk_code), n_k = text_codes(commodity, p_commodity)
-    nc = len(c_code)
-    keys, first, code = np.unique(np.concatenate([c_code * n_k + k_code, pc_code * n_k + pk_code]),
-                                  return_index=True, return_inverse=True)
-    code = np.asarray(code, dtype=np.int64).ravel()
-    n = len(keys)
+    first, (code, p_code) = distinct_keys([country, p_country], [commodity, p_commodity])
+    n = len(first)
     t = np.asarray(tonnes, dtype=np.float64)
-    cons = np.bincount(code[:nc], weights=t, minlength=n)
-    tr = np.bincount(code[:nc], weights=t * np.asarray(traced, dtype=np.float64), minlength=n)
+    cons = np.bincount(code, weights=t, minlength=n)
+    tr = np.bincount(code, weights=t * np.asarray(traced, dtype=np.float64), minlength=n)
     plan = cons if plan_rows is None else \
-        np.bincount(code[nc:], weights=plan_rows["tonnes"].to_numpy(dtype=np.float64), minlength=n)
+        np.bincount(p_code, weights=plan_rows["tonnes"].to_numpy(dtype=np.float64), minlength=n)
     exposed = exposed_share(tr, cons, plan)
     ok = ~np.isnan(exposed)
     texts = [np.concatenate([np.asarray(a, dtype=object), b]).astype(str)[first[ok]].astype(object)

@@ -69,12 +69,12 @@ from supplychain.metrics.exposure import consumption_edges, exposure_arrays
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
     TradeIndex,
+    distinct_keys,
     first_hop,
     market_sums,
     pair_sums,
     source_imports,
     summary_frame,
-    text_codes,
     trade_index,
 )
 from supplychain.schema.model import Scenario
@@ -438,16 +438,15 @@ def _sourcing(index: TradeIndex) -> tuple[dict[str, npt.NDArray[Any]], npt.NDArr
     imports per pair]`` (``supply = bincount(key, [P, I])``), and each key's group (its
     ``country, commodity``, ascending).
     """
-    (mc, pc, pp), n_c = text_codes(index.market_country, index.pair_country, index.pair_partner)
-    (mk, pk), n_k = text_codes(index.market_commodity, index.pair_commodity)
-    code = np.concatenate([(mc * n_k + mk) * n_c + mc, (pc * n_k + pk) * n_c + pp])
-    keys, first, key_of = np.unique(code, return_index=True, return_inverse=True)
+    first, key_of = distinct_keys([index.market_country, index.pair_country],
+                                  [index.market_commodity, index.pair_commodity],
+                                  [index.market_country, index.pair_partner])
     columns = {
         "country": np.concatenate([index.market_country, index.pair_country])[first],
         "commodity": np.concatenate([index.market_commodity, index.pair_commodity])[first],
         "partner": np.concatenate([index.market_country, index.pair_partner])[first],
     }
-    return columns, np.asarray(key_of, dtype=np.int64).ravel(), _runs(keys // n_c)
+    return columns, np.concatenate(key_of), _runs(columns["country"], columns["commodity"])
 
 
 def measures_from_tables(

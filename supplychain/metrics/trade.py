@@ -20,6 +20,7 @@ run and a sweep of many samples call the same code. :func:`trade_summary` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -36,10 +37,10 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "FirstHop",
     "TradeIndex",
+    "distinct_keys",
     "first_hop",
     "imports_by_partner",
     "indicator",
-    "lookup",
     "market_sums",
     "net_import_reliance",
     "pair_sums",
@@ -165,18 +166,33 @@ def text_codes(*columns: Any) -> tuple[list[npt.NDArray[np.int64]], int]:
     return np.split(np.asarray(codes, dtype=np.int64), np.cumsum([len(a) for a in arrays])[:-1]), len(uniq)
 
 
-def lookup(sorted_keys: npt.NDArray[np.int64], keys: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Position of each of ``keys`` in the ascending distinct ``sorted_keys`` (−1 where absent).
+def distinct_keys(countries: Sequence[Any], commodities: Sequence[Any],
+                  partners: Sequence[Any] = ()) -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]]]:
+    """Distinct ``(country, commodity[, partner])`` keys of groups of rows, in the order of their texts.
+
+    Group ``i`` is the columns ``countries[i]``, ``commodities[i]`` (and ``partners[i]``),
+    compared as text (:func:`text_codes`).
+
+    Returns
+    -------
+    first : numpy.ndarray of int
+        Each distinct key's first row among the groups' rows (concatenated), keys ascending.
+    key_of : list of numpy.ndarray of int
+        Per group, the key number (position in ``first``) of each row.
 
     Examples
     --------
-    >>> lookup(np.array([2, 5, 9]), np.array([5, 3, 9, 10])).tolist()
-    [1, -1, 2, -1]
+    >>> first, (a, b) = distinct_keys([["US", "JP"], ["US"]], [["mag", "ore"], ["mag"]])
+    >>> first.tolist(), a.tolist(), b.tolist()
+    ([1, 0], [1, 0], [1])
     """
-    if not len(sorted_keys):
-        return np.full(len(keys), -1, dtype=np.int64)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return np.where(sorted_keys[pos] == keys, pos, -1).astype(np.int64)
+    c_codes, n_c = text_codes(*countries, *partners)
+    k_codes, n_k = text_codes(*commodities)
+    key = np.concatenate([c * n_k + k for c, k in zip(c_codes[:len(k_codes)], k_codes, strict=True)])
+    if partners:
+        key = key * n_c + np.concatenate(c_codes[len(k_codes):])
+    _keys, first, key_of = np.unique(key, return_index=True, return_inverse=True)
+    return first, np.split(np.asarray(key_of, dtype=np.int64).ravel(), np.cumsum([len(k) for k in k_codes])[:-1])
 
 
 def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
@@ -203,13 +219,14 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     buy = edges["buyer"].to_numpy()
     sc, bc = edges["supplier_country"].to_numpy(), edges["buyer_country"].to_numpy()
     com = edges["commodity"].to_numpy()
-    (mc_code, sc_code, bc_code), n_c = text_codes(m_country, sc, bc)
-    (mk_code, com_code), n_k = text_codes(m_com, com)
-    market_keys, first = np.unique(mc_code * n_k + mk_code, return_index=True)
-    m = len(market_keys)
-    at_supplier, at_buyer = lookup(market_keys, sc_code * n_k + com_code), lookup(market_keys, bc_code * n_k + com_code)
+    key_first, (_, s_key, b_key) = distinct_keys([m_country, sc, bc], [m_com, com, com])
+    in_m = key_first < len(m_country)  # a market's key: first met among the markets, which come first
+    first = key_first[in_m]
+    m = len(first)
+    market_of = np.where(in_m, np.cumsum(in_m) - 1, -1)  # each key's market, -1 for none
+    at_supplier, at_buyer = market_of[s_key], market_of[b_key]
     kind = edges["kind"].astype(str).to_numpy()
-    cross = (kind == "trade") & (sc_code != bc_code)
+    cross = (kind == "trade") & (s_key != b_key)
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)
     at_stock = np.flatnonzero(stock)
@@ -226,16 +243,15 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
     cross_at = np.flatnonzero(cross)
-    pair_key = (bc_code[cross_at] * n_k + com_code[cross_at]) * n_c + sc_code[cross_at]
-    _keys, pair_first, pair_code = np.unique(pair_key, return_index=True, return_inverse=True)
+    pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)
-    pair_of[cross_at] = np.asarray(pair_code, dtype=np.int64).ravel()
+    pair_of[cross_at] = pair_code
     pe = cross_at[pair_first]
     text = [np.asarray(a, dtype=object).astype(str).astype(object) for a in (bc[pe], com[pe], sc[pe])]
     return TradeIndex(
         m_country[first], m_com[first], nodes["stage"].to_numpy()[is_mkt][first],
         nodes["basis"].to_numpy()[is_mkt][first], flows, text[0], text[1], text[2],
-        indicator(pair_of, len(pe), n), lookup(market_keys, bc_code[pe] * n_k + com_code[pe]),
+        indicator(pair_of, len(pe), n), at_buyer[pe],
     )
 
 
