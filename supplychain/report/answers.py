@@ -26,7 +26,7 @@ and where.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Final
@@ -41,7 +41,6 @@ from supplychain.report.headline import (
     headline_measures,
     headline_pairs,
     metric_labels,
-    ranked_uses,
     source_name,
     source_phrase,
 )
@@ -243,15 +242,15 @@ def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
     return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
 
 
-def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], country: str, skip: str,
+def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
             names: Mapping[str, str]) -> list[dict[str, Any]]:  # fmt: skip
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
 
-    ``own`` holds the country's headline rows of each run's results (:func:`_own`).
+    ``own`` holds the country's headline rows of each run's results (:func:`_own`); ``used``,
+    the commodities it has final demand of other than the headline's.
     """
     lines: list[dict[str, Any]] = []
-    used = sorted(set(ranked_uses(_uses(runs), country)) - {skip})
-    for k in used:
+    for k in sorted(used):
         hi: dict[str, tuple[float, str]] = {}
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
@@ -297,8 +296,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
         cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`); ``shipped``:
         whether a shortfall cell is marked :data:`SHIPPED_MARK`.
     """
-    pair = headline_pairs(_uses(runs), [country], commodity)
-    k = pair[0][1] if pair else None
+    pairs = headline_pairs(_uses(runs), [country], commodity, every_use=True)
+    k = pairs[0][1] if pairs else None
     source = source_name([r.source for run in runs for r in run.results], names)
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
@@ -324,7 +323,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
     view["sentence"] = _sentence(country, k, names, found, source)
-    others = _others(runs, own, country, k, names)
+    others = _others(runs, own, [use for _, use in pairs[1:]], names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
     view["shipped"] = any(c.get("mark") for row in view["rows"] for c in row["cells"])
