@@ -343,13 +343,11 @@ _ABOUT: Final = (
 
 def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity: str | None) -> None:
     taken: set[str] = set()
-    first = True
-    for country in focus:
-        names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
+    names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
+    for i, country in enumerate(focus):
         title = _title(f"{country} {country_name(country, names)}", taken)
-        ws = wb.active if first else wb.create_sheet()
+        ws = wb.active if i == 0 else wb.create_sheet()
         ws.title = title
-        first = False
         _country_sheet(ws, country, runs, commodity)
     sh = stacked(runs, "shortfall")
     if not sh.empty:

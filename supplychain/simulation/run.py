@@ -627,12 +627,8 @@ class Simulator:
 # --------------------------------------------------------------- helpers
 def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> pd.DataFrame:
     """Stack ``frames`` keeping one row per ``key`` (its first, or ``last``, occurrence), sorted by ``key``."""
-    stacked = pd.concat(frames, ignore_index=True)
-    at: dict[Any, int] = {}
-    for i, k in enumerate(stacked[key].tolist()):
-        if last or k not in at:
-            at[k] = i
-    return stacked.take([at[k] for k in sorted(at)]).reset_index(drop=True)
+    stacked = pd.concat(frames, ignore_index=True).drop_duplicates(key, keep="last" if last else "first")
+    return stacked.sort_values(key).reset_index(drop=True)
 
 
 def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | None = None,
