@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
+__all__ = ["Result", "compare", "compare_runs", "focus_countries", "load", "simulate"]
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -387,6 +387,30 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
     return out
 
 
+def compare_runs(
+    scenario: Scenario, variants: Sequence[str] | None = None, toggles_grid: Sequence[str] | None = None,
+) -> list[tuple[str, tuple[str | None, dict[str, bool] | None]]]:
+    """Return the runs :func:`compare` simulates, labelled, as ``(label, (variant, toggles))``.
+
+    Every on/off combination of ``toggles_grid`` when it is given, else ``variants``
+    (default: ``base`` plus every variant of the scenario); ``base`` is the variant ``None``.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "toggles": {"deal": {"default": False, "controls": ["cn_ban"]}},
+    ...     "variants": {"v": {"toggles": {"deal": True}}}})
+    >>> compare_runs(s)
+    [('base', (None, None)), ('v', ('v', None))]
+    >>> compare_runs(s, toggles_grid=["deal"])
+    [('deal=off', (None, {'deal': False})), ('deal=on', (None, {'deal': True}))]
+    """
+    if toggles_grid is not None:
+        return [(label, (None, setting)) for label, setting in _grid(scenario, toggles_grid)]
+    names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
+    return [(v, (None if v == "base" else v, None)) for v in names]
+
+
 def _headline_rows(
     position: int,
     out: RunOutput,
@@ -571,12 +595,7 @@ def compare(
     source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
-    labelled: list[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]
-    if toggles_grid is not None:
-        labelled = [(label, (None, setting)) for label, setting in _grid(scenario, toggles_grid)]
-    else:
-        names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
-        labelled = [(v, (None if v == "base" else v, None)) for v in names]
+    labelled = compare_runs(scenario, variants, toggles_grid)
     runs = [run for _label, run in labelled]
     headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,

@@ -124,22 +124,22 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
+    from supplychain.api import compare as api_compare
+    from supplychain.api import compare_runs
     from supplychain.io import load
     from supplychain.processes import start_worker_server
-    from supplychain.simulation.groups import group_sizes
-
-    sc = load(scenario, extra_roots=path or ())
-    runs = 2 ** len(grid) if grid else len(variant) if variant else 1 + len(sc.variants)
-    if workers != 1 and len(group_sizes(runs)) > 1:  # workers will be used (supplychain.simulation.groups),
-        start_worker_server()  # so their server imports the package now, beside the imports below
-
-    from supplychain.api import compare as api_compare
-    from supplychain.io.atomic import atomic_write_text, output_path
-    from supplychain.schema.countries import require_codes
+    from supplychain.simulation.groups import split_runs
     from supplychain.simulation.toggles import check_cli_names
 
-    freeze_imports()
+    sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, variants=variant or [], grid=grid or [])
+    if workers != 1 and len(split_runs(sc, [run for _, run in compare_runs(sc, variant or None, grid or None)])) > 1:
+        start_worker_server()  # workers will be used (api.compare): their server imports the package now
+
+    from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.schema.countries import require_codes
+
+    freeze_imports()
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
     if output is not None:
