@@ -334,7 +334,7 @@ def test_the_rules_on_a_sample_axis_worked_by_hand() -> None:
     markets = ["AU:ore", "DE:ore", "JP:ore", "US:ore"]
     observed = pd.DataFrame({"kind": ["trade"], "commodity": ["ore"], "supplier_country": ["US"],
                              "buyer_country": ["DE"]})
-    layout = MarketLayout.of(markets, observed, ["US:ore", "US:ore"])
+    layout = MarketLayout.of(markets, observed, [3, 3])  # both stock rows in US:ore
     inflow = np.array([[100.0, 50.0, 0.0, 60.0], [200.0, 50.0, 0.0, 60.0], [100.0, 50.0, 0.0, 60.0]])
     outflow = np.array([[60.0, 10.0, 30.0, 110.0]] * 3)
     produced = np.array([[100.0, 0.0, 0.0, 60.0], [200.0, 0.0, 0.0, 60.0], [100.0, 0.0, 0.0, 60.0]])

@@ -328,7 +328,7 @@ class MarketLayout:
     stock_market: npt.NDArray[np.int64]
 
     @classmethod
-    def of(cls, markets: Sequence[str], edges: Columns | pd.DataFrame, stock_markets: Sequence[str]) -> MarketLayout:
+    def of(cls, markets: Sequence[str], edges: Columns | pd.DataFrame, stock_markets: Sequence[int]) -> MarketLayout:
         """Lay out markets (ids ``"{country}:{commodity}"``) and who exports what to whom.
 
         Parameters
@@ -338,8 +338,8 @@ class MarketLayout:
         edges : Columns or DataFrame
             The edges before allocation: their ``trade`` edges say who exports to whom
             (columns ``kind``, ``commodity``, ``supplier_country``, ``buyer_country``).
-        stock_markets : sequence of str
-            Market of each stock row (each one of `markets`).
+        stock_markets : sequence of int
+            Market of each stock row (its position in `markets`).
         """
         trade = np.asarray(edges["kind"], dtype=object) == "trade"
         exports_to = set(zip(*(np.asarray(edges[c], dtype=object)[trade].tolist()
@@ -360,7 +360,7 @@ class MarketLayout:
         back = [pos[f"{a}:{k}"] * len(markets) + pos[f"{b}:{k}"] for k, a, b in exports_to
                 if f"{a}:{k}" in pos and f"{b}:{k}" in pos]
         return cls(commodity, pi, pj, np.isin(pi * len(markets) + pj, np.array(back, dtype=np.int64)),
-                   np.array([pos[m] for m in stock_markets], dtype=np.int64))
+                   np.asarray(stock_markets, dtype=np.int64))
 
     @cached_property
     def groups(self) -> tuple[Groups, Groups, Groups, Groups]:
@@ -557,10 +557,10 @@ def allocate_columns(observed: Columns, demand: Columns, stocks: Columns, *,
     # 2.–5. residuals, allocation, stock draws, surplus: close_markets on one sample
     current = concat_edges(observed, rows.columns()) if has_demand else observed
     markets, inflow, outflow, made = market_flow_sums(current)
-    known = set(markets)
+    known = {m: i for i, m in enumerate(markets)}
     held = [n for n, m in enumerate(stocks["market"].tolist()) if m in known]
     stock_markets = [str(stocks["market"][n]) for n in held]
-    layout = MarketLayout.of(markets, current, stock_markets)
+    layout = MarketLayout.of(markets, current, [known[m] for m in stock_markets])
     closed = close_markets(inflow[None], outflow[None], made[None], stocks["available"][held][None], layout)
 
     for p in np.flatnonzero(closed.trade[0] > 0.0).tolist():

@@ -263,7 +263,7 @@ class ExposureKernel:
             has_demand[m_pos[mk]] = True
 
         st_market, st_level, st_months, st_share, st_nodes = stock_slots(q, scenario, stocks, m_pos)
-        layout = MarketLayout.of(markets, obs, [markets[m] for m in st_market])
+        layout = MarketLayout.of(markets, obs, st_market)
 
         # the full edge list: observed, demand, allocation pairs, draws, builds, surplus
         sup_ids = list(obs["supplier"].astype(str)) + list(dem_edges["supplier"])
