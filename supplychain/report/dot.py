@@ -98,6 +98,7 @@ __all__ = [
     "SHARE_BINS",
     "STATUS_STYLES",
     "GraphvizNotFoundError",
+    "PictureTables",
     "RenderError",
     "ShareBin",
     "country_name",
@@ -106,6 +107,7 @@ __all__ = [
     "format_share",
     "format_tonnes",
     "names_of",
+    "picture_tables",
     "render",
     "render_bytes",
     "share_bin",
@@ -136,12 +138,14 @@ def to_dot(
 
     Parameters
     ----------
-    graph : networkx.MultiDiGraph or (DataFrame, DataFrame)
+    graph : networkx.MultiDiGraph or (DataFrame, DataFrame) or PictureTables
         The network: the node and edge tables of ``docs/architecture.md`` (or their
         networkx view). Edges need ``supplier``, ``buyer`` and tonnes (``tonnes``,
         or ``tonnes_simulated``/``simulated``); ``commodity`` and ``edge`` are used
         when present. An edge table with a baseline column (``tonnes_baseline``,
-        ``baseline``) and a ``status`` column (``Result.flows``) is drawn as a diff.
+        ``baseline``) and a ``status`` column (``Result.flows``) is drawn as a diff. Or what
+        :func:`picture_tables` kept of one, drawn as it is (``commodity``, ``compare_to``,
+        ``max_nodes``, ``focus_countries`` and ``chain_of`` are then not read).
     traced : Series or mapping or None
         Traced share of the source country per node id, in [0, 1]; ``None`` draws every node
         uncoloured ("not computed").
@@ -213,14 +217,15 @@ def to_dot(
         msg = f"rankdir must be 'LR' or 'TB', got {rankdir!r}"
         raise ValueError(msg)
     names = dict(names or {})
-    all_nodes, all_edges, diff = _tables(graph, compare_to)
+    tables = graph if isinstance(graph, PictureTables) else picture_tables(
+        graph, commodity=commodity, compare_to=compare_to, max_nodes=max_nodes, focus_countries=focus_countries,
+        chain_of=chain_of)  # fmt: skip
+    all_nodes, nodes, edges, chain, groups, notes, drawn_edges, diff, chain_of = tables
     unit = commodity_unit(all_nodes)  # labels in each commodity's unit (kg for gallium)
     if "name" in all_nodes.columns:
         for n, nm in zip(all_nodes["node"], all_nodes["name"], strict=True):
             if nm:
                 names.setdefault(n, nm)
-    nodes, edges, chain, groups, notes, drawn_edges = _kept(all_nodes, all_edges, commodity, chain_of, max_nodes,
-                                                            focus_countries)  # fmt: skip
     traced_after = _traced_map(traced)
     traced_before = _traced_map(compare_traced) if compare_traced is not None else traced_after
     values = _display_values(groups, nodes, edges, traced_after, traced_before, diff)
@@ -228,8 +233,7 @@ def to_dot(
     diff_text = None
     if diff:
         against = compare_label or "the baseline"
-        changed = _changed(drawn_edges)
-        diff_text = f"changes against {against}" if changed else f"no flow changes against {against}"
+        diff_text = f"changes against {against}" if tables.changed else f"no flow changes against {against}"
 
     body: list[str] = []
     body.append(
@@ -295,9 +299,11 @@ def to_dot(
     return dot
 
 
-class _Kept(NamedTuple):
-    """What a picture keeps of a network (:func:`_kept`)."""
+class PictureTables(NamedTuple):
+    """What a picture keeps of a network (:func:`picture_tables`), for :func:`to_dot` to draw."""
 
+    all_nodes: pd.DataFrame
+    """Every node of the network (normalised)."""
     nodes: pd.DataFrame
     """The nodes of the chain drawn (normalised), before folding."""
     edges: pd.DataFrame
@@ -310,6 +316,15 @@ class _Kept(NamedTuple):
     """What folding did, for the heading."""
     drawn_edges: pd.DataFrame
     """The flows between boxes, summed per (supplier, buyer, commodity, status)."""
+    diff: bool
+    """Whether the picture is a diff (a baseline given, or carried by the edges)."""
+    chain_of: tuple[str, str] | None
+    """The country's use the picture draws what ends in, if one was asked for."""
+
+    @property
+    def changed(self) -> bool:
+        """Whether the picture is a diff with a blocked, reduced, re-routed, new or deal flow drawn."""
+        return self.diff and bool(len(self.drawn_edges)) and bool((self.drawn_edges["status"] != "normal").any())
 
 
 def _tables(graph: GraphLike, compare_to: GraphLike | None) -> tuple[pd.DataFrame, pd.DataFrame, bool]:
@@ -325,9 +340,21 @@ def _tables(graph: GraphLike, compare_to: GraphLike | None) -> tuple[pd.DataFram
     return _normalise_nodes(raw_nodes, edges), edges, diff
 
 
-def _kept(nodes: pd.DataFrame, edges: pd.DataFrame, commodity: str | Iterable[str] | None,
-          chain_of: tuple[str, str] | None, max_nodes: int, focus_countries: Iterable[str]) -> _Kept:  # fmt: skip
-    """Keep the flows a picture draws: non-zero or marked, of the chain asked for, folded to ``max_nodes`` boxes."""
+def picture_tables(
+    graph: GraphLike,
+    *,
+    commodity: str | Iterable[str] | None = None,
+    compare_to: GraphLike | None = None,
+    max_nodes: int = 60,
+    focus_countries: Iterable[str] = (),
+    chain_of: tuple[str, str] | None = None,
+) -> PictureTables:
+    """Keep the flows a picture draws: non-zero or marked, of the chain asked for, folded to ``max_nodes`` boxes.
+
+    The arguments are those of :func:`to_dot`, which draws the result (given it as ``graph``).
+    """
+    all_nodes, edges, diff = _tables(graph, compare_to)
+    nodes = all_nodes
     if max_nodes < 4:
         msg = f"max_nodes must be at least 4, got {max_nodes}"
         raise ValueError(msg)
@@ -349,12 +376,7 @@ def _kept(nodes: pd.DataFrame, edges: pd.DataFrame, commodity: str | Iterable[st
     if len(drawn_edges):  # a node without any drawn flow (a plant not built yet) only adds clutter
         linked = set(drawn_edges["supplier"]) | set(drawn_edges["buyer"])
         groups = {g: grp for g, grp in groups.items() if g in linked}
-    return _Kept(nodes, edges, chain, groups, notes, drawn_edges)
-
-
-def _changed(drawn_edges: pd.DataFrame) -> bool:
-    """Whether a drawn flow is blocked, reduced, re-routed, new or a deal's."""
-    return bool(len(drawn_edges)) and bool((drawn_edges["status"] != "normal").any())
+    return PictureTables(all_nodes, nodes, edges, chain, groups, notes, drawn_edges, diff, chain_of)
 
 
 def draws_changes(
@@ -384,8 +406,8 @@ def draws_changes(
     >>> draws_changes((nodes, edges)), draws_changes((nodes, edges.assign(status="normal")))
     (True, False)
     """
-    nodes, edges, diff = _tables(graph, compare_to)
-    return diff and _changed(_kept(nodes, edges, commodity, chain_of, max_nodes, focus_countries).drawn_edges)
+    return picture_tables(graph, commodity=commodity, compare_to=compare_to, max_nodes=max_nodes,
+                          focus_countries=focus_countries, chain_of=chain_of).changed
 
 
 # --------------------------------------------------------------------- render

@@ -18,7 +18,7 @@ from supplychain.report.charts import (
     share_chart,
     shortfall_chart,
 )
-from supplychain.report.dot import draws_changes, render_bytes, to_dot
+from supplychain.report.dot import picture_tables, render_bytes, to_dot
 from supplychain.report.dot_style import country_name, pair_name
 from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.inline_svg import inline_svg
@@ -177,13 +177,14 @@ def _graph_images(
         n_v, e_v = result_tables(res, year)
         if e_v.empty or (e_v["status"] == "normal").all():
             continue
-        if not draws_changes((n_v, e_v), focus_countries=focus, **part):
+        tables = picture_tables((n_v, e_v), focus_countries=focus, **part)
+        if not tables.changed:
             continue  # the variant changes flows elsewhere, not in this chain
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
         stem = _slug(res.variant, set())
-        dot = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
-                     rankdir="TB", **kw, **part)  # fmt: skip
+        dot = to_dot(tables, traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
+                     rankdir="TB", names=names, year=year, source=who)  # fmt: skip
         key = dot.source.replace(res.variant, "")
         if key in drawn:  # the same picture as an earlier variant's: said in that one's title
             drawn[key].title += f" (the same for {res.variant})"
