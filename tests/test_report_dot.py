@@ -22,7 +22,7 @@ from supplychain.report.dot import (
     STATUS_STYLES,
     GraphvizNotFoundError,
     RenderError,
-    draws_changes,
+    picture_tables,
     render,
     share_bin,
     to_dot,
@@ -201,8 +201,8 @@ def test_diff_view_styles() -> None:
     assert "changes against the baseline" in src
 
 
-def test_draws_changes_reads_the_flows_the_picture_draws() -> None:
-    """``draws_changes`` decides from the flows what the picture's subtitle then says."""
+def test_changed_reads_the_flows_the_picture_draws() -> None:
+    """``PictureTables.changed`` decides from the flows what the picture's subtitle then says."""
     nodes, edges, traced = small_network()
     ban = banned_flows(edges)  # China → US oxide blocked, Malaysia → US raised by a deal
     # only Mt Weld's output reduced: a plant → its own pool flow, which folding into the AU pool hides
@@ -216,7 +216,7 @@ def test_draws_changes_reads_the_flows_the_picture_draws() -> None:
         (mt_weld, {"max_nodes": 7, "focus_countries": ["US"]}, False),
     ]
     for flows, kw, expected in cases:
-        assert draws_changes((nodes, flows), **kw) is expected, kw
+        assert picture_tables((nodes, flows), **kw).changed is expected, kw
         src = to_dot((nodes, flows), traced=traced, title="t", **kw).source
         assert "changes against the baseline" in src, kw
         assert ("no flow changes against" not in src) is expected, kw

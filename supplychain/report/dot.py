@@ -102,7 +102,6 @@ __all__ = [
     "RenderError",
     "ShareBin",
     "country_name",
-    "draws_changes",
     "format_change",
     "format_share",
     "format_tonnes",
@@ -323,7 +322,12 @@ class PictureTables(NamedTuple):
 
     @property
     def changed(self) -> bool:
-        """Whether the picture is a diff with a blocked, reduced, re-routed, new or deal flow drawn."""
+        """Whether the picture is a diff with a blocked, reduced, re-routed, new or deal flow drawn.
+
+        A change elsewhere in the network, or one too small to be kept in ``chain_of``'s
+        chain, is not drawn, and the picture's subtitle then reads "no flow changes
+        against the baseline".
+        """
         return self.diff and bool(len(self.drawn_edges)) and bool((self.drawn_edges["status"] != "normal").any())
 
 
@@ -352,6 +356,16 @@ def picture_tables(
     """Keep the flows a picture draws: non-zero or marked, of the chain asked for, folded to ``max_nodes`` boxes.
 
     The arguments are those of :func:`to_dot`, which draws the result (given it as ``graph``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> nodes = pd.DataFrame({"node": ["mine", "CN:ore"], "kind": ["facility", "market"],
+    ...                       "country": ["CN"] * 2, "commodity": ["ore"] * 2, "stage": ["ore"] * 2})
+    >>> edges = pd.DataFrame({"edge": ["s"], "supplier": ["mine"], "buyer": ["CN:ore"], "commodity": ["ore"],
+    ...                       "simulated": [4.0], "baseline": [10.0], "status": ["reduced"]})
+    >>> picture_tables((nodes, edges)).changed, picture_tables((nodes, edges.assign(status="normal"))).changed
+    (True, False)
     """
     all_nodes, edges, diff = _tables(graph, compare_to)
     nodes = all_nodes
@@ -377,37 +391,6 @@ def picture_tables(
         linked = set(drawn_edges["supplier"]) | set(drawn_edges["buyer"])
         groups = {g: grp for g, grp in groups.items() if g in linked}
     return PictureTables(all_nodes, nodes, edges, chain, groups, notes, drawn_edges, diff, chain_of)
-
-
-def draws_changes(
-    graph: GraphLike,
-    *,
-    commodity: str | Iterable[str] | None = None,
-    compare_to: GraphLike | None = None,
-    max_nodes: int = 60,
-    focus_countries: Iterable[str] = (),
-    chain_of: tuple[str, str] | None = None,
-) -> bool:
-    """Tell whether :func:`to_dot` draws ``graph`` as a diff with a changed flow in it.
-
-    The flows it draws are those of the chain asked for (``commodity``, ``chain_of``),
-    folded to ``max_nodes`` boxes; a change elsewhere in the network, or one too small
-    to be kept in ``chain_of``'s chain, is not drawn, and the picture's subtitle then
-    reads "no flow changes against the baseline". The arguments are those of
-    :func:`to_dot`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> nodes = pd.DataFrame({"node": ["mine", "CN:ore"], "kind": ["facility", "market"],
-    ...                       "country": ["CN"] * 2, "commodity": ["ore"] * 2, "stage": ["ore"] * 2})
-    >>> edges = pd.DataFrame({"edge": ["s"], "supplier": ["mine"], "buyer": ["CN:ore"], "commodity": ["ore"],
-    ...                       "simulated": [4.0], "baseline": [10.0], "status": ["reduced"]})
-    >>> draws_changes((nodes, edges)), draws_changes((nodes, edges.assign(status="normal")))
-    (True, False)
-    """
-    return picture_tables(graph, commodity=commodity, compare_to=compare_to, max_nodes=max_nodes,
-                          focus_countries=focus_countries, chain_of=chain_of).changed
 
 
 # --------------------------------------------------------------------- render
