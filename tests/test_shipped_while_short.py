@@ -79,6 +79,9 @@ def test_fixed_keeps_a_short_exporters_buyers_on_their_share() -> None:
     assert jp[["destination", "status"]].values.tolist() == [["KR", "reduced"]]
     assert jp["shipped"].iloc[0] == pytest.approx(20 * 5 / 7)
     assert jp["shortfall_share"].iloc[0] == pytest.approx(2 / 7)
+    # contracts_first: nothing is freed or spare, so the fixed outcome stands (test_allocation.py)
+    got = _shipped(exporter_world(), allocation="contracts_first").query("country == 'JP'")
+    assert got[["destination", "shipped"]].values.tolist() == [["KR", pytest.approx(20 * 5 / 7)]]
     # home_first: JP keeps its own 100 t (short 20/120) and exports nothing
     assert _shipped(exporter_world(), allocation="home_first").query("country == 'JP'").empty
 
