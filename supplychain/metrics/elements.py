@@ -412,8 +412,7 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
     >>> element_shortfall(s, {"magnet": {"NdPr": 0.3}, "oxide": {"NdPr": 0.85}}).round(4).to_dict("records")
     [{'country': 'US', 'commodity': 'NdPr', 'value': 0.4351}]
     """
-    cols = ["country", "commodity", "value"]
-    rows = []
+    cols: dict[str, list[Any]] = {"country": [], "commodity": [], "value": []}
     keys = sorted({k for c in content.values() for k in c})
     commodity = short["commodity"].astype(str).tolist()
     country = short["country"].astype(str).tolist()
@@ -423,6 +422,9 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
         c = np.array([content.get(k, {}).get(key, 0.0) for k in commodity], dtype=float)
         demand = group_sums(country, (c * demand_t).tolist())
         lacking = group_sums(country, (c * short_t).tolist())
-        rows += [{"country": i, "commodity": key, "value": float(lacking[i] / demand[i])}
-                 for i in sorted(demand) if demand[i] > 0]
-    return pd.DataFrame(rows, columns=cols)
+        for i in sorted(demand):
+            if demand[i] > 0:
+                cols["country"].append(i)
+                cols["commodity"].append(key)
+                cols["value"].append(float(lacking[i] / demand[i]))
+    return pd.DataFrame(cols)

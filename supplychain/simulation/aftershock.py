@@ -60,17 +60,19 @@ def element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
 
     if m.empty:
         return m
-    dep: pd.DataFrame = m.loc[m["metric"].to_numpy() == "element_dependence"]
-    if dep.empty:
-        return dep
+    at = np.flatnonzero(m["metric"].to_numpy() == "element_dependence")
+    if not at.size:
+        return m.iloc[:0]
+    dep = {c: m[c].to_numpy()[at] for c in m.columns}
     by_key: dict[tuple[Any, Any], float] = {}
     if len(short):
         by_key = dict(zip(zip(short["country"].tolist(), short["commodity"].tolist(), strict=True),
                           short["value"].to_numpy(dtype=float).tolist(), strict=True))
     gap = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
                                                       strict=True)], dtype=float)
-    return dep.assign(metric="element_exposed_share",
-                      value=element_exposure(dep["value"].to_numpy(dtype=float), np.where(np.isnan(gap), 0.0, gap)))
+    dep["metric"] = np.full(at.size, "element_exposed_share", dtype=object)
+    dep["value"] = element_exposure(np.asarray(dep["value"], dtype=float), np.where(np.isnan(gap), 0.0, gap))
+    return pd.DataFrame(dep, copy=False)
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,

@@ -322,7 +322,7 @@ class Simulator:
         if self._inputs is None:
             from supplychain.metrics.measures import scenario_inputs
 
-            self._inputs = scenario_inputs(self.world)
+            self._inputs = scenario_inputs(self.world, owners=self.metrics is None or "owner_share" in self.metrics)
         return self._inputs
 
     def model(self) -> RebalanceModel:
