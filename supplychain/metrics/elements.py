@@ -305,9 +305,9 @@ def element_columns(
     keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
     if not keys or nodes.empty:
         return {c: np.zeros(0, dtype=float if c == "value" else object) for c in cols}
-    ids = pd.Index(nodes["node"].astype(str))
-    src = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
-    dst = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
+    ids = pd.Index([str(v) for v in nodes["node"].tolist()], dtype=object)
+    src = ids.get_indexer(pd.Index([str(v) for v in edges["supplier"].tolist()], dtype=object))
+    dst = ids.get_indexer(pd.Index([str(v) for v in edges["buyer"].tolist()], dtype=object))
     tonnes = edges["tonnes"].to_numpy(dtype=float)
     primary = nodes["primary"].to_numpy(dtype=float)
     node_country = nodes["country"].to_numpy().astype(str)
@@ -414,8 +414,8 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
     """
     cols: dict[str, list[Any]] = {"country": [], "commodity": [], "value": []}
     keys = sorted({k for c in content.values() for k in c})
-    commodity = short["commodity"].astype(str).tolist()
-    country = short["country"].astype(str).tolist()
+    commodity = [str(c) for c in short["commodity"].tolist()]
+    country = [str(c) for c in short["country"].tolist()]
     demand_t = short["demand_t"].to_numpy(float)
     short_t = short["shortfall_t"].to_numpy(float)
     for key in keys:

@@ -208,7 +208,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     market_keys, first = np.unique(mc_code * n_k + mk_code, return_index=True)
     m = len(market_keys)
     at_supplier, at_buyer = lookup(market_keys, sc_code * n_k + com_code), lookup(market_keys, bc_code * n_k + com_code)
-    kind = edges["kind"].astype(str).to_numpy()
+    kind = np.array([str(k) for k in edges["kind"].tolist()], dtype=object)
     cross = (kind == "trade") & (sc_code != bc_code)
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)

@@ -97,8 +97,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     from supplychain.schema.references import problem_at
 
     nodes = complete_nodes(scenario, nodes)
-    edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
-    universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
+    edges = edges.take(np.flatnonzero(edges["tonnes"].to_numpy() > 0)).reset_index(drop=True)
+    universe = {str(c) for c in nodes["country"].tolist()} | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(
