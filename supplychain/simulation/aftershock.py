@@ -45,7 +45,7 @@ def shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short:
         "value": both(short["shortfall_share"].to_numpy(dtype=float), e["value"].to_numpy(dtype=float)),
         "unit": "share",
         "basis": np.array(["t of demand"] * n + [f"t {c} contained in demand" for c in key.tolist()], dtype=object),
-        "source_country": "", "partner": "", "label": "", "scenario": "",
+        "source_country": "", "partner": "", "label": "", "scenario": "", "variant": "",
     })
     return rows, e
 
