@@ -653,7 +653,8 @@ def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | No
             for c in first.columns):  # the frames of a run: stacked column by column, as pandas would
         cols = {c: np.concatenate([f[c].to_numpy() for f in parts]) for c in first.columns}
     else:  # columns or dtypes differ: pandas aligns and casts them
-        cols = dict(pd.concat(parts, ignore_index=True).items())
+        stacked = pd.concat(parts, ignore_index=True)
+        cols = {str(c): stacked[c] for c in stacked.columns}
     n = sum(len(f) for f in parts)
     if years is not None:
         cols["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
