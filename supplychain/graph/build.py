@@ -702,29 +702,29 @@ def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear]
                 stock_draws: dict[str, float]) -> pd.DataFrame:
     rows: list[tuple[Any, ...]] = []
     add = rows.append
+    about: dict[str, tuple[str, str, str]] = {}  # commodity → stage, name, basis (looked up once each)
 
-    def commodity_name(c: str) -> str:
-        info = scenario.commodities.get(c)
-        return info.name if info is not None else c
-
-    def basis(c: str) -> str:
-        info = scenario.commodities.get(c)
-        return info.basis if info is not None else "t"
+    def commodity(c: str) -> tuple[str, str, str]:
+        if c not in about:
+            info = scenario.commodities.get(c)
+            about[c] = (info.stage, info.name, info.basis) if info is not None else ("", c, "t")
+        return about[c]
 
     for fid, fy in fac.items():
         f = scenario.facilities[fid]
-        add((fid, "facility", fy.country, fy.reference, _stage(scenario, fy.reference), fid, f.kind, f.name,
+        stage, _, basis = commodity(fy.reference)
+        add((fid, "facility", fy.country, fy.reference, stage, fid, f.kind, f.name,
              fy.production if fy.primary else 0.0, fy.capacity if fy.capacity is not None else math.nan,
-             fy.production, basis(fy.reference)))
+             fy.production, basis))
     ids: set[str] = set(edges["supplier"].tolist()).union(edges["buyer"].tolist()) - set(fac)
+    suffixes = {"market": "", "use": " use", "surplus": " surplus", "stock": " stock"}
     for node in sorted(ids):
         parts = node.split(":")
-        country, commodity = parts[0], parts[1] if len(parts) > 1 else ""
+        country, com = parts[0], parts[1] if len(parts) > 1 else ""
         kind = "market" if len(parts) == 2 else parts[2] if len(parts) == 3 else "unknown"
-        suffix = {"market": "", "use": " use", "surplus": " surplus", "stock": " stock"}.get(kind, "")
-        add((node, kind, country, commodity, _stage(scenario, commodity), "", "",
-             f"{country} {commodity_name(commodity)}{suffix}",
-             stock_draws.get(node, 0.0) if kind == "stock" else 0.0, math.nan, 0.0, basis(commodity)))
+        stage, name, basis = commodity(com)
+        add((node, kind, country, com, stage, "", "", f"{country} {name}{suffixes.get(kind, '')}",
+             stock_draws.get(node, 0.0) if kind == "stock" else 0.0, math.nan, 0.0, basis))
     floats = {"primary", "capacity", "production"}
     values = zip(*rows, strict=True) if rows else ([] for _ in NODE_COLUMNS)
     arrays = {c: np.array(v, dtype=np.float64 if c in floats else object)

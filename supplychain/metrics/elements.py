@@ -305,9 +305,9 @@ def element_columns(
     keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
     if not keys or nodes.empty:
         return {c: np.zeros(0, dtype=float if c == "value" else object) for c in cols}
-    ids = pd.Index(nodes["node"].astype(str))
-    src = ids.get_indexer(pd.Index(edges["supplier"].astype(str)))
-    dst = ids.get_indexer(pd.Index(edges["buyer"].astype(str)))
+    ids = pd.Index([str(v) for v in nodes["node"].tolist()], dtype=object)
+    src = ids.get_indexer(pd.Index([str(v) for v in edges["supplier"].tolist()], dtype=object))
+    dst = ids.get_indexer(pd.Index([str(v) for v in edges["buyer"].tolist()], dtype=object))
     tonnes = edges["tonnes"].to_numpy(dtype=float)
     primary = nodes["primary"].to_numpy(dtype=float)
     node_country = nodes["country"].to_numpy().astype(str)
@@ -412,17 +412,19 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
     >>> element_shortfall(s, {"magnet": {"NdPr": 0.3}, "oxide": {"NdPr": 0.85}}).round(4).to_dict("records")
     [{'country': 'US', 'commodity': 'NdPr', 'value': 0.4351}]
     """
-    cols = ["country", "commodity", "value"]
-    rows = []
+    cols: dict[str, list[Any]] = {"country": [], "commodity": [], "value": []}
     keys = sorted({k for c in content.values() for k in c})
-    commodity = short["commodity"].astype(str).tolist()
-    country = short["country"].astype(str).tolist()
+    commodity = [str(c) for c in short["commodity"].tolist()]
+    country = [str(c) for c in short["country"].tolist()]
     demand_t = short["demand_t"].to_numpy(float)
     short_t = short["shortfall_t"].to_numpy(float)
     for key in keys:
         c = np.array([content.get(k, {}).get(key, 0.0) for k in commodity], dtype=float)
         demand = group_sums(country, (c * demand_t).tolist())
         lacking = group_sums(country, (c * short_t).tolist())
-        rows += [{"country": i, "commodity": key, "value": float(lacking[i] / demand[i])}
-                 for i in sorted(demand) if demand[i] > 0]
-    return pd.DataFrame(rows, columns=cols)
+        for i in sorted(demand):
+            if demand[i] > 0:
+                cols["country"].append(i)
+                cols["commodity"].append(key)
+                cols["value"].append(float(lacking[i] / demand[i]))
+    return pd.DataFrame(cols)

@@ -57,7 +57,7 @@ def consumption_edges(edges: pd.DataFrame) -> npt.NDArray[np.bool_]:
     """
     from supplychain.graph.build import node_kind
 
-    buyers = edges["buyer"].astype(str).tolist()
+    buyers = [str(b) for b in edges["buyer"].tolist()]
     return np.fromiter((node_kind(b) in CONSUMING_KINDS for b in buyers), dtype=bool, count=len(buyers))
 
 

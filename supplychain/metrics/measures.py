@@ -365,9 +365,10 @@ def _origin(compiled: CompiledGraph, info: _SolveOrder, kind: str,
 
 # ------------------------------------------------------------------ the table
 class _Rows:
-    """Measure rows collected as arrays, turned into columns at the end."""
+    """Measure rows collected as arrays, turned into columns at the end (only the ``wanted`` metrics; None: all)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: frozenset[str] | None = None) -> None:
+        self.wanted = wanted
         self.parts: dict[str, list[Any]] = {k: [] for k in ("country", "commodity", "partner", "label", "basis",
                                                              "value")}
         self.scalars: dict[str, list[str]] = {"metric": [], "unit": [], "source_country": []}
@@ -382,7 +383,7 @@ class _Rows:
         """
         v = np.asarray(value, dtype=np.float64).ravel()
         n = v.size
-        if not n:
+        if not n or (self.wanted is not None and metric not in self.wanted):
             return
         for key, arr in (("country", country), ("commodity", commodity), ("partner", partner), ("label", label),
                          ("basis", basis)):
@@ -503,11 +504,11 @@ def measures_from_tables(
         The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
         of the baseline edges) for ``exposed_share``; default: what the tables consume.
     metrics : collection of str, optional
-        Only these metrics (default: every one). The origin decompositions, the supply
-        risk and the element rows are computed only
-        when one of their metrics is asked for (what a sweep that keeps a few measures
-        saves); the first-hop, traced, exposed and concentration measures always are
-        (array sums, and the exposed share needs the traced one).
+        Only these metrics (default: every one). The import shares, origin decompositions,
+        concentration, supply risk and element rows are computed only when one of their
+        metrics is asked for (what a sweep that keeps a few measures saves); the first-hop,
+        traced and exposed measures always are (array sums, and the exposed share needs
+        the traced one).
 
     Returns
     -------
@@ -534,15 +535,16 @@ def measures_from_tables(
     imports, from_source = source_imports(index, pairs, src)
     hop = first_hop(sums, imports, from_source)
     mc, mk = index.market_country, index.market_commodity
-    rows = _Rows()
+    rows = _Rows(wanted)
 
     # item 1: direct shares
     rows.add(mc, mk, "direct_import_share", hop.direct_import_share, "share", source_name)
-    pair_group = _runs(index.pair_country, index.pair_commodity)
-    pair_total = np.bincount(pair_group, weights=pairs, minlength=int(pair_group.max(initial=-1)) + 1)[pair_group]
-    has = pair_total > 0
-    rows.add(index.pair_country[has], index.pair_commodity[has], "import_share", pairs[has] / pair_total[has],
-             "share", partner=index.pair_partner[has])
+    if want("import_share"):
+        pair_group = _runs(index.pair_country, index.pair_commodity)
+        pair_total = np.bincount(pair_group, weights=pairs, minlength=int(pair_group.max(initial=-1)) + 1)[pair_group]
+        has = pair_total > 0
+        rows.add(index.pair_country[has], index.pair_commodity[has], "import_share", pairs[has] / pair_total[has],
+                 "share", partner=index.pair_partner[has])
     ac = hop.has_consumption
     rows.add(mc[ac], mk[ac], "direct_share_of_consumption", hop.direct_share_of_consumption[ac], "ratio",
              source_name)
@@ -574,44 +576,45 @@ def measures_from_tables(
     if want("owner_share"):
         c, k, partner, v = _long(*_origin(cg, info, "owner", owners), m_at, m_country, m_com)
         rows.add(c, k, "owner_share", v, "share", partner=partner)
-    # item 5: concentration of sourcing and of world production
-    keys, key_of, group = _sourcing(index)
-    supply = np.bincount(key_of, weights=np.concatenate([sums[0], pairs]), minlength=len(group))
-    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=int)
-    h, top1, top3, total = group_concentration(supply, group, len(first))
-    ok = total > 0
-    gc, gk = keys["country"][first][ok], keys["commodity"][first][ok]
-    rows.add(gc, gk, "hhi_sourcing", h[ok], "points")
-    rows.add(gc, gk, "top1_share", top1[ok], "share")
-    rows.add(gc, gk, "top3_share", top3[ok], "share")
-    order = np.lexsort((mc.astype(str), mk.astype(str)))
-    wk = mk[order]
-    w_group = _runs(wk)
-    n_w = int(w_group.max(initial=-1)) + 1
-    h, top1, top3, total = group_concentration(sums[0][order], w_group, n_w)
-    ok = total > 0
-    w_first = np.flatnonzero(np.r_[True, wk[1:] != wk[:-1]]) if len(wk) else np.zeros(0, dtype=int)
-    for metric, value, unit in (("hhi_production", h, "points"), ("top1_share", top1, "share"),
-                                ("top3_share", top3, "share")):
-        rows.add(WORLD, wk[w_first][ok], metric, value[ok], unit)
-    # item 6: JRC supply risk
-    if wgi and want("supply_risk"):
-        recycled: dict[tuple[str, str], float] | None = None
-        if recycled_share:
-            fac = nodes.loc[nodes["node"].isin(list(recycled_share))]
-            recycled = {}
-            for r in fac.to_dict("records"):
-                key = (str(r["country"]), str(r["commodity"]))
-                recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
-        summary = summary_frame(index, sums)
-        sourcing = pd.DataFrame({**keys, "tonnes": supply}).loc[supply > 0]
-        world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": sums[0][order]})
-        nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
-                           index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
-        sr = supply_risk_table(summary, sourcing, world.loc[world["tonnes"] > 0], nir, wgi, trade_restriction,
-                               recycled, si_sr)
-        rows.add(sr["country"].to_numpy(), sr["commodity"].to_numpy(), "supply_risk", sr["value"].to_numpy(),
-                 "score")
+    # items 5 and 6: concentration of sourcing and of world production, and the supply risk that reads them
+    if want("hhi_sourcing", "top1_share", "top3_share", "hhi_production") or (wgi and want("supply_risk")):
+        keys, key_of, group = _sourcing(index)
+        supply = np.bincount(key_of, weights=np.concatenate([sums[0], pairs]), minlength=len(group))
+        first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else np.zeros(0, dtype=int)
+        h, top1, top3, total = group_concentration(supply, group, len(first))
+        ok = total > 0
+        gc, gk = keys["country"][first][ok], keys["commodity"][first][ok]
+        rows.add(gc, gk, "hhi_sourcing", h[ok], "points")
+        rows.add(gc, gk, "top1_share", top1[ok], "share")
+        rows.add(gc, gk, "top3_share", top3[ok], "share")
+        order = np.lexsort((mc.astype(str), mk.astype(str)))
+        wk = mk[order]
+        w_group = _runs(wk)
+        n_w = int(w_group.max(initial=-1)) + 1
+        h, top1, top3, total = group_concentration(sums[0][order], w_group, n_w)
+        ok = total > 0
+        w_first = np.flatnonzero(np.r_[True, wk[1:] != wk[:-1]]) if len(wk) else np.zeros(0, dtype=int)
+        for metric, value, unit in (("hhi_production", h, "points"), ("top1_share", top1, "share"),
+                                    ("top3_share", top3, "share")):
+            rows.add(WORLD, wk[w_first][ok], metric, value[ok], unit)
+        # item 6: JRC supply risk
+        if wgi and want("supply_risk"):
+            recycled: dict[tuple[str, str], float] | None = None
+            if recycled_share:
+                fac = nodes.loc[nodes["node"].isin(list(recycled_share))]
+                recycled = {}
+                for r in fac.to_dict("records"):
+                    key = (str(r["country"]), str(r["commodity"]))
+                    recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
+            summary = summary_frame(index, sums)
+            sourcing = pd.DataFrame({**keys, "tonnes": supply}).loc[supply > 0]
+            world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": sums[0][order]})
+            nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
+                               index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
+            sr = supply_risk_table(summary, sourcing, world.loc[world["tonnes"] > 0], nir, wgi, trade_restriction,
+                                   recycled, si_sr)
+            rows.add(sr["country"].to_numpy(), sr["commodity"].to_numpy(), "supply_risk", sr["value"].to_numpy(),
+                     "score")
     # element content traced through products
     if content and (wanted is None or any(n.startswith("element_") for n in wanted)):
         elem = element_columns(nodes, edges, content, src, element_price)
@@ -624,9 +627,6 @@ def measures_from_tables(
                      basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
 
     cols = rows.columns()
-    if wanted is not None:
-        keep = np.isin(cols["metric"], list(wanted))
-        cols = {k: v[keep] for k, v in cols.items()}
     # stage and basis of each row's commodity (the first node's), looked up once per commodity
     com_code, coms = pd.factorize(cols["commodity"], use_na_sentinel=False)
     stage_of = {c: _text(s, "") for c, s in _first_of(node_com.tolist(), nodes["stage"].tolist()).items()}
@@ -727,15 +727,17 @@ def compute_measures(
     )
 
 
-def scenario_inputs(scenario: Scenario) -> dict[str, Any]:
+def scenario_inputs(scenario: Scenario, *, owners: bool = True) -> dict[str, Any]:
     """Collect the scenario facts :func:`measures_from_tables` reads besides the tables.
+
+    ``owners``: whether to build the owner table (only ``owner_share`` reads it).
 
     Returns
     -------
     dict
         Keyword arguments ``owners``, ``wgi``, ``trade_restriction``,
         ``recycled_share``, ``content`` and ``element_price`` (``None`` where the
-        scenario gives none).
+        scenario gives none, or ``owners`` is false).
     """
     wgi = {c: info.wgi.central for c, info in scenario.countries.items() if info.wgi is not None}
     restr = {c: info.trade_restriction.central for c, info in scenario.countries.items()
@@ -743,6 +745,6 @@ def scenario_inputs(scenario: Scenario) -> dict[str, Any]:
     recycled = {fid: f.recycled_share.central for fid, f in scenario.facilities.items()
                 if f.recycled_share is not None}
     content = element_content(scenario)
-    return {"owners": owner_table(scenario), "wgi": wgi or None, "trade_restriction": restr or None,
+    return {"owners": owner_table(scenario) if owners else None, "wgi": wgi or None, "trade_restriction": restr or None,
             "recycled_share": recycled or None, "content": content or None,
             "element_price": element_prices(scenario) or None}

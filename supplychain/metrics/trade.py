@@ -225,7 +225,7 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     m = len(first)
     market_of = np.where(in_m, np.cumsum(in_m) - 1, -1)  # each key's market, -1 for none
     at_supplier, at_buyer = market_of[s_key], market_of[b_key]
-    kind = edges["kind"].astype(str).to_numpy()
+    kind = np.array([str(k) for k in edges["kind"].tolist()], dtype=object)
     cross = (kind == "trade") & (s_key != b_key)
     stock = kind == "stock"
     none = np.full(n, -1, dtype=np.int64)

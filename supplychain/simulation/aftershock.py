@@ -45,7 +45,7 @@ def shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short:
         "value": both(short["shortfall_share"].to_numpy(dtype=float), e["value"].to_numpy(dtype=float)),
         "unit": "share",
         "basis": np.array(["t of demand"] * n + [f"t {c} contained in demand" for c in key.tolist()], dtype=object),
-        "source_country": "", "partner": "", "label": "", "scenario": "",
+        "source_country": "", "partner": "", "label": "", "scenario": "", "variant": "",
     })
     return rows, e
 
@@ -60,17 +60,19 @@ def element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
 
     if m.empty:
         return m
-    dep: pd.DataFrame = m.loc[m["metric"].to_numpy() == "element_dependence"]
-    if dep.empty:
-        return dep
+    at = np.flatnonzero(m["metric"].to_numpy() == "element_dependence")
+    if not at.size:
+        return m.iloc[:0]
+    dep = {c: m[c].to_numpy()[at] for c in m.columns}
     by_key: dict[tuple[Any, Any], float] = {}
     if len(short):
         by_key = dict(zip(zip(short["country"].tolist(), short["commodity"].tolist(), strict=True),
                           short["value"].to_numpy(dtype=float).tolist(), strict=True))
     gap = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
                                                       strict=True)], dtype=float)
-    return dep.assign(metric="element_exposed_share",
-                      value=element_exposure(dep["value"].to_numpy(dtype=float), np.where(np.isnan(gap), 0.0, gap)))
+    dep["metric"] = np.full(at.size, "element_exposed_share", dtype=object)
+    dep["value"] = element_exposure(np.asarray(dep["value"], dtype=float), np.where(np.isnan(gap), 0.0, gap))
+    return pd.DataFrame(dep, copy=False)
 
 
 def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.DataFrame, year: int,
@@ -95,8 +97,8 @@ def measures_after_shock(scenario: Scenario, nodes: pd.DataFrame, edges: pd.Data
     from supplychain.schema.references import problem_at
 
     nodes = complete_nodes(scenario, nodes)
-    edges = edges.loc[edges["tonnes"] > 0].reset_index(drop=True)
-    universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
+    edges = edges.take(np.flatnonzero(edges["tonnes"].to_numpy() > 0)).reset_index(drop=True)
+    universe = {str(c) for c in nodes["country"].tolist()} | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, source, universe)
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))
     return measures_from_tables(

@@ -296,10 +296,11 @@ def preferences(
         return Preferences(sur, partner, reserved)
     commodities = scenario.commodities if scenario is not None else {}
     member = Membership(scenario.groups if scenario is not None else None)
-    sc = edges["supplier_country"].astype(str).to_numpy(dtype=object)
-    bc = edges["buyer_country"].astype(str).to_numpy(dtype=object)
-    com = edges["commodity"].astype(str).to_numpy(dtype=object)
-    stage = edges["stage"].astype(str).to_numpy(dtype=object) if "stage" in edges else np.full(n, "", dtype=object)
+    sc = np.array([str(v) for v in edges["supplier_country"].tolist()], dtype=object)
+    bc = np.array([str(v) for v in edges["buyer_country"].tolist()], dtype=object)
+    com = np.array([str(v) for v in edges["commodity"].tolist()], dtype=object)
+    stage = (np.array([str(v) for v in edges["stage"].tolist()], dtype=object) if "stage" in edges
+             else np.full(n, "", dtype=object))
     cross = sc != bc
     sc_coded, bc_coded, com_coded = Coded(sc.tolist()), Coded(bc.tolist()), Coded(com.tolist())
     com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))

@@ -123,9 +123,9 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
 
     cols = ["node", "kind", "country", "commodity", "stage"]
     known = pd.DataFrame(columns=cols) if nodes is None else nodes
-    pos = {x: i for i, x in enumerate(known["node"].astype(str).tolist())}
-    sup = edges["supplier"].astype(str).tolist()
-    buy = edges["buyer"].astype(str).tolist()
+    pos = {str(x): i for i, x in enumerate(known["node"].tolist())}
+    sup = [str(x) for x in edges["supplier"].tolist()]
+    buy = [str(x) for x in edges["buyer"].tolist()]
     missing = list(dict.fromkeys(x for x in sup + buy if x not in pos))
     if missing:
         extra = pd.DataFrame({
@@ -139,7 +139,7 @@ def index_network(nodes: pd.DataFrame | None, edges: pd.DataFrame) -> NetworkInd
     known = known.reset_index(drop=True)
     src = np.fromiter((pos[x] for x in sup), dtype=np.intp, count=len(sup))
     dst = np.fromiter((pos[x] for x in buy), dtype=np.intp, count=len(buy))
-    kind = np.asarray(known["kind"].astype(str).to_numpy(), dtype=np.str_)
+    kind = np.array([str(k) for k in known["kind"].tolist()], dtype=np.str_)
     return NetworkIndex(nodes=known, src=src, dst=dst, kind=kind)
 
 
@@ -237,7 +237,8 @@ def propagate_fixed(
     denom = in0 + gap
     # Leontief groups: (facility, input commodity) for edges into facilities
     into_fac = is_fac[idx.dst]
-    com_code = np.asarray(pd.factorize(edges["commodity"].astype(str))[0], dtype=np.intp)
+    com_code = np.asarray(pd.factorize(np.array([str(c) for c in edges["commodity"].tolist()], dtype=object))[0],
+                          dtype=np.intp)
     gcodes, gfac = _facility_groups(idx.dst, com_code, into_fac)
     ng = len(gfac)
     gbase = np.bincount(gcodes, weights=f0[into_fac], minlength=ng)

@@ -93,8 +93,9 @@ def flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, block
 
     cols: dict[str, Any] = {
         "year": np.full(n, year, dtype=np.int64),
-        "edge": table["edge"].astype(str).to_numpy(),
-        "entity": table["entity"].astype(str).to_numpy() if "entity" in table else table["origin"].to_numpy(),
+        "edge": np.array([str(e) for e in table["edge"].tolist()], dtype=object),
+        "entity": (np.array([str(e) for e in table["entity"].tolist()], dtype=object) if "entity" in table
+                   else table["origin"].to_numpy()),
         "supplier": table["supplier"].to_numpy(),
         "buyer": table["buyer"].to_numpy(),
         "supplier_country": table["supplier_country"].to_numpy(),
@@ -118,7 +119,7 @@ def flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, block
 
 def stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
     """Tonnes drawn per market on baseline stock edges (``C:k:stock`` → ``C:k``)."""
-    sup = edges["supplier"].astype(str).tolist()
+    sup = [str(x) for x in edges["supplier"].tolist()]
     at = [i for i, x in enumerate(sup) if x.endswith(":stock")]
     if not at:
         return {}
@@ -139,7 +140,7 @@ def limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float6
     if not levels:
         return b
     tonnes = edges["tonnes"].to_numpy(dtype=float)
-    for i, s in enumerate(edges["supplier"].astype(str).tolist()):
+    for i, s in enumerate(str(x) for x in edges["supplier"].tolist()):
         if not s.endswith(":stock"):
             continue
         m = s.rsplit(":", 1)[0]
@@ -170,8 +171,7 @@ def apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.Dat
     """
     if not drawn:
         return short
-    keys = [f"{c}:{k}" for c, k in zip(short["country"].astype(str).tolist(), short["commodity"].astype(str).tolist(),
-                                       strict=True)]
+    keys = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
     cover = np.array([drawn.get(k, np.nan) for k in keys], dtype=float)
     gap = short["shortfall_t"].to_numpy(dtype=float)
     cover = np.minimum(np.where(np.isnan(cover), 0.0, cover), gap)
@@ -186,13 +186,16 @@ def simulated_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws
     primary = nodes["primary"].to_numpy(dtype=float) if "primary" in nodes else np.zeros(len(nodes))
     primary = np.where(np.isnan(primary), 0.0, primary)
     t = np.asarray(tonnes, dtype=float)
-    out = group_sums(edges["supplier"].astype(str).tolist(), t.tolist())
-    ids = nodes["node"].astype(str).tolist()
-    kind = nodes["kind"].astype(str).to_numpy()
-    into = set(edges["buyer"].astype(str).to_numpy()[t > 0].tolist())
+    ids = [str(i) for i in nodes["node"].tolist()]
+    kind = np.array([str(k) for k in nodes["kind"].tolist()], dtype=object)
+    into = {str(b) for b in edges["buyer"].to_numpy()[t > 0].tolist()}
     primary_fac = (kind == "facility") & np.array([i not in into and (p > 0 or "." in i)
                                                    for i, p in zip(ids, primary.tolist(), strict=True)], dtype=bool)
     sel = np.flatnonzero(primary_fac | (kind == "stock"))
+    chosen = {ids[i] for i in sel.tolist()}
+    sup = [str(s) for s in edges["supplier"].tolist()]
+    out_of = [i for i, s in enumerate(sup) if s in chosen]  # edges out of the chosen nodes: their output
+    out = group_sums([sup[i] for i in out_of], t[out_of].tolist())
     primary[sel] = _lookup(out, [ids[i] for i in sel.tolist()])
     release = [m for m, d in draws.items() if d > TOL]
     at = {node: i for i, node in enumerate(ids)}
@@ -221,8 +224,8 @@ def deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float]) 
     t = np.array(tonnes, dtype=float)
     if not drawn:
         return t
-    sup = edges["supplier"].astype(str).to_numpy()
-    is_use = edges["buyer"].astype(str).str.endswith(":use").to_numpy()
+    sup = np.array([str(s) for s in edges["supplier"].tolist()], dtype=object)
+    is_use = np.array([str(b).endswith(":use") for b in edges["buyer"].tolist()], dtype=bool)
     gap = np.maximum(0.0, edges["tonnes"].to_numpy(dtype=float) - t)
     for m, d in drawn.items():
         sel = np.flatnonzero(is_use & (sup == m))
@@ -337,7 +340,7 @@ def utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any
     ``output_t`` is the reference output shipped; ``unsold_t`` what the facility made beyond
     that (``fixed``: joint products nobody takes; the LP reports unsold material at markets).
     """
-    at = np.flatnonzero(nodes["kind"].astype(str).to_numpy() == "facility")
+    at = np.flatnonzero(np.array([str(k) == "facility" for k in nodes["kind"].tolist()], dtype=bool))
 
     def col(name: str) -> list[str]:
         return [str(x) for x in nodes[name].to_numpy()[at].tolist()]
@@ -346,8 +349,8 @@ def utilisation(year: int, nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any
     fcom = col("commodity")
     t = np.asarray(tonnes, dtype=float)
     ref = dict(zip(ids, fcom, strict=True))
-    sup = edges["supplier"].astype(str).tolist()
-    is_ref = [i for i, (s, c) in enumerate(zip(sup, edges["commodity"].astype(str).tolist(), strict=True))
+    sup = [str(s) for s in edges["supplier"].tolist()]
+    is_ref = [i for i, (s, c) in enumerate(zip(sup, (str(c) for c in edges["commodity"].tolist()), strict=True))
               if ref.get(s) == c]
     ref_sup = [sup[i] for i in is_ref]
     out = group_sums(ref_sup, t[is_ref].tolist())

@@ -348,11 +348,12 @@ def apply_policies(
     if active is not None:
         policies = {k: v for k, v in policies.items() if k in active}
         agreements = {k: v for k, v in agreements.items() if k in active}
-    edge_ids = edges["edge"].astype(str).to_numpy(dtype=object) if n else np.array([], dtype=object)
-    sc = edges["supplier_country"].astype(str).to_numpy(dtype=object)
-    bc = edges["buyer_country"].astype(str).to_numpy(dtype=object)
-    com = edges["commodity"].astype(str).to_numpy(dtype=object)
-    stage = edges["stage"].astype(str).to_numpy(dtype=object) if "stage" in edges else np.full(n, "", dtype=object)
+    edge_ids = np.array([str(v) for v in edges["edge"].tolist()], dtype=object) if n else np.array([], dtype=object)
+    sc = np.array([str(v) for v in edges["supplier_country"].tolist()], dtype=object)
+    bc = np.array([str(v) for v in edges["buyer_country"].tolist()], dtype=object)
+    com = np.array([str(v) for v in edges["commodity"].tolist()], dtype=object)
+    stage = (np.array([str(v) for v in edges["stage"].tolist()], dtype=object) if "stage" in edges
+             else np.full(n, "", dtype=object))
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
     cross = sc != bc
     sc_coded, bc_coded = Coded(sc.tolist()), Coded(bc.tolist())

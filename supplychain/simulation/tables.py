@@ -46,6 +46,7 @@ def public_table(name: str, table: pd.DataFrame, units: Mapping[str, str]) -> pd
     Returns
     -------
     pandas.DataFrame
+        The table's columns under their public names (not copies: the same arrays), plus ``unit``.
 
     Examples
     --------
@@ -54,7 +55,9 @@ def public_table(name: str, table: pd.DataFrame, units: Mapping[str, str]) -> pd
     >>> public_table("shortfall", t, {"gallium": "kg Ga"}).columns.tolist()
     ['year', 'country', 'commodity', 'unit', 'demand', 'delivered', 'shortfall']
     """
-    out = table.rename(columns=PUBLIC_NAMES[name])
+    names = PUBLIC_NAMES[name]
+    out = table.copy(deep=False)  # a view of the run's columns (renaming a large table would copy them)
+    out.columns = pd.Index([names.get(c, c) for c in table.columns], dtype=object)
     if "commodity" not in out.columns or "unit" in out.columns:
         return out
     unit = np.array([units.get(c, "t") for c in out["commodity"].astype(str).tolist()], dtype=object)
