@@ -32,7 +32,7 @@ from supplychain.schema.references import problem_at
 if TYPE_CHECKING:
     from supplychain.simulation.toggles import ToggleState
 
-__all__ = ["NETWORK_SECTIONS", "check_network", "empty_network_problem", "network_problems"]
+__all__ = ["NETWORK_SECTIONS", "check_network", "empty_network_problem", "network_problems", "years_text"]
 
 NETWORK_SECTIONS = ("facilities", "flows", "imports", "demand", "stockpiles")
 """The sections whose entries become nodes and edges of the supply network."""
@@ -158,13 +158,19 @@ def _world_problems(scenario: Scenario, world: Scenario, years: list[int]) -> li
     for p, yrs in found.values():
         first_year = f"in {yrs[0]}"
         if len(yrs) > 1 and first_year in p.message:
-            p = replace(p, message=p.message.replace(first_year, f"{first_year} (and in {_years_text(yrs[1:])})", 1))
+            p = replace(p, message=p.message.replace(first_year, f"{first_year} (and in {years_text(yrs[1:])})", 1))
         out.append(p)
     return out
 
 
-def _years_text(years: list[int]) -> str:
-    """``[2025, 2026, 2027, 2030]`` → ``"2025–2027, 2030"``."""
+def years_text(years: Iterable[int]) -> str:
+    """Years with runs of consecutive ones joined.
+
+    Examples
+    --------
+    >>> years_text([2030, 2025, 2026, 2027])
+    '2025–2027, 2030'
+    """
     runs: list[list[int]] = []
     for y in sorted(set(years)):
         if runs and y == runs[-1][-1] + 1:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from supplychain.engine.check import years_text
 from supplychain.report.dot_style import _finite, country_name, format_tonnes, pair_name
 from supplychain.report.numbers import format_percent
 from supplychain.simulation.shipped import shipped_while_short
@@ -21,25 +22,7 @@ from supplychain.simulation.shipped import shipped_while_short
 if TYPE_CHECKING:
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["SHIPPED_WHY", "shipped_table", "shipped_text", "year_ranges"]
-
-
-def year_ranges(years: Sequence[int]) -> str:
-    """``2026–2028, 2030``: years with runs of consecutive ones joined.
-
-    Examples
-    --------
-    >>> year_ranges([2030, 2026, 2027, 2028])
-    '2026–2028, 2030'
-    """
-    parts: list[list[int]] = []
-    for y in sorted(set(years)):
-        if parts and y == parts[-1][-1] + 1:
-            parts[-1].append(y)
-        else:
-            parts.append([y])
-    return ", ".join(str(p[0]) if len(p) == 1 else f"{p[0]}–{p[-1]}" for p in parts)
-
+__all__ = ["SHIPPED_WHY", "shipped_table", "shipped_text"]
 
 SHIPPED_WHY: Final[dict[str, str]] = {
     "fixed": "Under the fixed response every buyer keeps its share of what a supplier still has, so a country that is "
@@ -83,7 +66,7 @@ def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str
             where = [*where[:_MAX_SHIPPED_PARTS], f"{len(where) - _MAX_SHIPPED_PARTS} more"]
         text += f"{format_tonnes(float(at['shipped'].sum()), unit)} shipped: {', '.join(where)}"
     others = [y for y in years if y != shown]
-    return text + (f"; also {year_ranges(others)}" if others else "")
+    return text + (f"; also {years_text(others)}" if others else "")
 
 
 def shipped_table(run: ScenarioRun, flows: pd.DataFrame, shortfall: pd.DataFrame, names: Mapping[str, str],
