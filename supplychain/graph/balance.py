@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
-from supplychain.graph.allocate import market_flows, tolerance
+from supplychain.graph.allocate import market_flow_sums, market_flows, tolerance
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -153,14 +153,16 @@ def balance_problems(
         from the scenario; a market with material left over at its largest inflow.
     """
     del nodes  # the balance is a property of the edges; kept for a stable signature
-    balance = market_balance(edges)
-    off = balance.loc[~balance["balanced"]]
+    markets, inflow, outflow, _ = market_flow_sums(edges)
+    gaps = inflow - outflow
     problems: list[Problem] = []
-    if off.empty:
+    out_of_balance = np.flatnonzero(~(np.abs(gaps) <= tolerance(inflow, outflow))).tolist()
+    if not out_of_balance:
         return problems
     units = commodity_units(scenario)
-    for market, country, commodity, inflow, outflow, gap in zip(
-            off.index, off["country"], off["commodity"], off["inflow"], off["outflow"], off["gap"], strict=True):
+    for i in out_of_balance:
+        market = markets[i]
+        gap = float(gaps[i])
         short = gap < 0
         side = "supplier" if short else "buyer"
         touching = edges.loc[edges[side].eq(market)].sort_values(["tonnes", "edge"], ascending=[False, True])
@@ -173,18 +175,19 @@ def balance_problems(
                 break
         inflow_rows = edges.loc[edges["buyer"].eq(market)]
         outflow_rows = edges.loc[edges["supplier"].eq(market)]
+        country, commodity = market.split(":", 1)
         u = units.get(commodity, "t")
         if short:
-            msg = (f"market {market} is short in {year}: outflow {outflow:.6g} {u} exceeds inflow "
-                   f"{inflow:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} is short in {year}: outflow {outflow[i]:.6g} {u} exceeds inflow "
+                   f"{inflow[i]:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)}); no spare production of {commodity} anywhere "
                    f"and no stock to draw covers it")
             hint = (f"add supply of {commodity} to {country}: a facility producing it, a `flows` or `imports` "
                     f"entry into {country}, or a `stockpiles` entry; or reduce the outflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         else:
-            msg = (f"market {market} has material left over in {year}: inflow {inflow:.6g} {u} exceeds "
-                   f"outflow {outflow:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} has material left over in {year}: inflow {inflow[i]:.6g} {u} exceeds "
+                   f"outflow {outflow[i]:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)})")
             hint = ("add a `demand` entry, exports or a stockpile for it, or reduce the inflows"
                     + (f" (largest: {culprit})" if culprit else ""))
