@@ -641,22 +641,12 @@ def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | No
     keep = [i for i, f in enumerate(frames) if not f.empty]
     if not keep:
         return pd.DataFrame(columns=columns)
-    parts = [frames[i] for i in keep]
-    first = parts[0]
-    cols: dict[str, Any]
-    if all(set(f.columns) == set(first.columns) for f in parts) and all(
-            isinstance(first[c].dtype, np.dtype) and all(f[c].dtype == first[c].dtype for f in parts)
-            for c in first.columns):  # the frames of a run: stacked column by column, as pandas would
-        cols = {c: np.concatenate([f[c].to_numpy() for f in parts]) for c in first.columns}
-    else:  # columns or dtypes differ: pandas aligns and casts them
-        stacked = pd.concat(parts, ignore_index=True)
-        cols = {str(c): stacked[c] for c in stacked.columns}
-    n = sum(len(f) for f in parts)
+    df = pd.concat([frames[i] for i in keep], ignore_index=True)
     if years is not None:
-        cols["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
+        df["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
     if variant is not None:
-        cols["variant"] = np.full(n, variant, dtype=object)
-    order = [c for c in columns if c in cols] + [c for c in cols if c not in columns]
-    return pd.DataFrame({c: cols[c] for c in order})
+        df["variant"] = variant
+    order = [c for c in columns if c in df.columns] + [c for c in df.columns if c not in columns]
+    return df if order == list(df.columns) else df[order]
 
 
