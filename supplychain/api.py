@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -238,6 +239,11 @@ class Result:
         (:func:`supplychain.simulation.shipped.shipped_while_short`). It says why a country can be short
         and a net exporter in the same year, and where those tonnes went.
         """
+        return self._shipped.copy()
+
+    @cached_property
+    def _shipped(self) -> pd.DataFrame:
+        """:meth:`shipped_while_short`, worked out once (the report reads it per answer, section and sheet)."""
         return shipped_while_short(self.flows, self.shortfall)
 
     def summary(self) -> pd.DataFrame:

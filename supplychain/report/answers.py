@@ -46,7 +46,6 @@ from supplychain.report.headline import (
 )
 from supplychain.report.numbers import format_percent
 from supplychain.report.shipped import shipped_text
-from supplychain.simulation.shipped import shipped_while_short
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -161,11 +160,8 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
 
 def _shipped_notes(result: Result, country: str, commodity: str, names: Mapping[str, str]) -> dict[int, str]:
     """Per year the country ships its own supply of the commodity abroad while short: what and where."""
-    fl, sh = result.flows, result.shortfall
-    if fl.empty or sh.empty:
-        return {}
-    rows = shipped_while_short(fl[(fl["supplier_country"] == country) & (fl["commodity"] == commodity)],
-                               sh[(sh["country"] == country) & (sh["commodity"] == commodity)])  # fmt: skip
+    rows = result.shipped_while_short()
+    rows = rows[(rows["country"] == country) & (rows["commodity"] == commodity)]
     years = rows["year"].to_numpy()
     return {int(y): shipped_text(rows[years == y], int(y), names) for y in np.unique(years)}
 

@@ -1,6 +1,6 @@
 """Shipped abroad while short: the report's words and table for a short country's supply that still goes abroad.
 
-:func:`~supplychain.simulation.shipped.shipped_while_short` finds the tonnes; here they become
+:meth:`~supplychain.api.Result.shipped_while_short` finds the tonnes; here they become
 a scenario section's table (focus countries × variants, :func:`shipped_table`) with a note
 saying why the response ships them (:data:`SHIPPED_WHY`, by mode or allocation rule), and the
 hover note of an answer's shortfall cell (:func:`shipped_text`).
@@ -17,7 +17,6 @@ import pandas as pd
 from supplychain.engine.check import years_text
 from supplychain.report.dot_style import _finite, country_name, format_tonnes, pair_name
 from supplychain.report.numbers import format_percent
-from supplychain.simulation.shipped import shipped_while_short
 
 if TYPE_CHECKING:
     from supplychain.report.runs import ScenarioRun
@@ -69,8 +68,7 @@ def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str
     return text + (f"; also {years_text(others)}" if others else "")
 
 
-def shipped_table(run: ScenarioRun, flows: pd.DataFrame, shortfall: pd.DataFrame, names: Mapping[str, str],
-                   countries: Sequence[str], year: int) -> dict[str, Any]:  # fmt: skip
+def shipped_table(run: ScenarioRun, names: Mapping[str, str], countries: Sequence[str], year: int) -> dict[str, Any]:
     """Focus countries' supply shipped abroad while their own users are short (rows) per variant (columns)."""
     variants = [r.variant for r in run.results]
     base = run.results[0]
@@ -81,9 +79,7 @@ def shipped_table(run: ScenarioRun, flows: pd.DataFrame, shortfall: pd.DataFrame
             f"rerouted: a baseline trade at, below or above its baseline). "
             f"{SHIPPED_WHY.get(rule, '')} Every flow is in flows.csv.gz.")
     table: dict[str, Any] = {"variants": variants, "rows": [], "note": note}
-    if flows.empty or shortfall.empty:
-        return table
-    s = shipped_while_short(flows, shortfall)
+    s = pd.concat([r.shipped_while_short() for r in run.results], ignore_index=True)
     s = s[s["country"].isin(list(countries))]
     for (country, commodity), part in s.groupby(["country", "commodity"], sort=True):
         cells = [shipped_text(pv, year, names) if not (pv := part[part["variant"] == v]).empty else "–"
