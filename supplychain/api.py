@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "compare_runs", "focus_countries", "load", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -393,7 +393,7 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
     return out
 
 
-def compare_runs(
+def _compare_runs(
     scenario: Scenario, variants: Sequence[str] | None = None, toggles_grid: Sequence[str] | None = None,
 ) -> list[tuple[str, tuple[str | None, dict[str, bool] | None]]]:
     """Return the runs :func:`compare` simulates, labelled, as ``(label, (variant, toggles))``.
@@ -406,9 +406,9 @@ def compare_runs(
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
     ...     "toggles": {"deal": {"default": False, "controls": ["cn_ban"]}},
     ...     "variants": {"v": {"toggles": {"deal": True}}}})
-    >>> compare_runs(s)
+    >>> _compare_runs(s)
     [('base', (None, None)), ('v', ('v', None))]
-    >>> compare_runs(s, toggles_grid=["deal"])
+    >>> _compare_runs(s, toggles_grid=["deal"])
     [('deal=off', (None, {'deal': False})), ('deal=on', (None, {'deal': True}))]
     """
     if toggles_grid is not None:
@@ -601,7 +601,7 @@ def compare(
     source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
-    labelled = compare_runs(scenario, variants, toggles_grid)
+    labelled = _compare_runs(scenario, variants, toggles_grid)
     runs = [run for _label, run in labelled]
     headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,

@@ -124,17 +124,19 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.api import compare as api_compare
-    from supplychain.api import compare_runs
-    from supplychain.io import load
     from supplychain.processes import start_worker_server
-    from supplychain.simulation.groups import split_runs
+
+    if workers != 1 and (grid or len(variant or []) != 1):
+        # several runs (a grid, several variants, or base and every variant): workers are likely (api.compare
+        # groups them), so their server imports the package now, beside this process's imports and load
+        start_worker_server()
+
+    from supplychain.api import compare as api_compare
+    from supplychain.io import load
     from supplychain.simulation.toggles import check_cli_names
 
     sc = load(scenario, extra_roots=path or ())
     check_cli_names(sc, variants=variant or [], grid=grid or [])
-    if workers != 1 and len(split_runs(sc, [run for _, run in compare_runs(sc, variant or None, grid or None)])) > 1:
-        start_worker_server()  # workers will be used (api.compare): their server imports the package now
 
     from supplychain.io.atomic import atomic_write_text, output_path
     from supplychain.schema.countries import require_codes
