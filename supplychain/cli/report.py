@@ -93,6 +93,11 @@ def report(
 
     allocation_arg = parse_allocation(allocation)
 
+    from supplychain.processes import start_worker_server
+
+    if workers != 1:  # scenarios and sections are simulated and drawn on workers: their server imports now
+        start_worker_server()
+
     from supplychain.io import validate_paths
     from supplychain.report.folder import check_target
     from supplychain.report.html import write_report
