@@ -7,8 +7,8 @@ from it starts with the package loaded. :mod:`supplychain.uncertainty.executors`
 its pools with :func:`mp_context`; a command that will likely use workers (``compare`` with
 several runs, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
 :func:`start_worker_server` before its own imports, so that the server's imports run beside
-them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module imports only the standard library, so
-calling it costs nothing before the package is loaded.
+them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
+imports only the standard library, so calling it costs nothing before the package is loaded.
 
 Each worker process runs the main script again (as ``__mp_main__``) before it takes any
 work. A script that starts workers from its module-level code outside
