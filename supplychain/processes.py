@@ -4,8 +4,8 @@ Worker processes are started with the ``forkserver`` method where the platform h
 (``spawn`` elsewhere): safe with threads in the parent (a Dask client, a Jupyter kernel),
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
 from it starts with the package loaded. :mod:`supplychain.uncertainty.executors` starts
-its pools with :func:`mp_context`; a command that will likely use workers (``compare`` with
-several runs, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
+its pools with :func:`mp_context`; a command that will likely use workers (``compare`` unless
+one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
 :func:`start_worker_server` before its own imports, so that the server's imports run beside
 them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
 imports only the standard library, so calling it costs nothing before the package is loaded.

@@ -151,3 +151,14 @@ def test_run_prints_and_writes_the_shipped_rows() -> None:
     doc = result_json(r, [YEAR])
     assert [(d["country"], d["destination"], d["shipped"]) for d in doc["shipped_while_short"]] == [
         ("US", "JP", pytest.approx(75.0))]
+
+
+def test_a_shortfall_within_the_lps_round_off_is_not_short() -> None:
+    # 2·10⁻⁶ t short of 5,000 t is round-off (≤ 10⁻⁶ of demand, as flow_status reads tonnes):
+    # no row, though 500 t go abroad; 0.01 t short (2·10⁻⁶ of demand) is short
+    flows = pd.DataFrame({"year": [2030], "supplier_country": ["US"], "buyer_country": ["JP"],
+                          "commodity": ["x"], "simulated": [500.0], "status": ["normal"]})
+    for gap, rows in ((2e-6, 0), (0.01, 1)):
+        short = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["x"], "unit": ["t"],
+                              "demand": [5000.0], "shortfall": [gap]})
+        assert len(shipped_while_short(flows, short)) == rows, gap

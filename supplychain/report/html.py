@@ -191,7 +191,9 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "headline": _headline(run, measures, years[0], focus, names, pairs),
         "targets": _verdicts(run, targets),
         "shortfall": _shortfall_table(run, shortfall, names),
-        "shipped": shipped_table(run, names, list(dict.fromkeys(c for c, _ in pairs)), focus),
+        # the page's focus countries (whose answers carry the ‡ mark) and the section's own pairs' countries
+        "shipped": shipped_table(run, names, list(dict.fromkeys([*(c for c, _ in chains), *(c for c, _ in pairs)])),
+                                 focus),
     }  # fmt: skip
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)

@@ -29,12 +29,14 @@ SHIPPED_WHY: Final[dict[str, str]] = {
     "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
                        "worse off than under the fixed response), freed supply goes to the users short of the largest "
                        "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
-                       "its partners first, even while its own users are short.",
+                       "its own users and its partners first, max-min fair among them, so a partner can be "
+                       "served while the party's own users are as short as it is.",
     "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
                   "offtakes.",
     "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
                     "crossing borders to users as short as the exporter's own.",
-    "max_delivery": "Under the max_delivery rule the most tonnes are delivered and who gets them is a tie-break.",
+    "max_delivery": "Under the max_delivery rule the most tonnes are delivered, and users are rationed max-min "
+                    "fair among the outcomes that deliver the most.",
 }
 """Why a response ships a short country's supply abroad, by mode (``fixed``) or allocation rule."""
 _MAX_SHIPPED_PARTS: Final = 3
@@ -73,7 +75,7 @@ def shipped_table(run: ScenarioRun, names: Mapping[str, str], countries: Sequenc
     variants = [r.variant for r in run.results]
     base = run.results[0]
     rule = "fixed" if base.mode == "fixed" else base.allocation
-    note = (f"Supply of a focus country that crosses a border in a year its own users of that commodity are short, "
+    note = (f"Supply of a country that crosses a border in a year its own users of that commodity are short, "
             f"in {year} (else the year the most is shipped), by destination and flow status (deal: a flow an "
             f"agreement exempted, committed or favoured; new: a route without baseline tonnes; normal, reduced, "
             f"rerouted: a baseline trade at, below or above its baseline). "

@@ -312,6 +312,7 @@ def stacked(runs: Sequence[ScenarioRun], attr: str) -> pd.DataFrame:
     for run in runs:
         for r in run.results:
             f = getattr(r, attr)
+            f = f() if callable(f) else f  # a table or a method that gives one (shipped_while_short)
             if f.empty:
                 continue
             f = f.assign(scenario=run.name)
@@ -360,10 +361,9 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
                 & (fl["supplier_country"].isin(focus) | fl["buyer_country"].isin(focus))]
     _table_sheet(wb.create_sheet(_title("Flows", taken)), "Flows", fl, _FLOW_COLUMNS,
                  [28, 26, 7, 7, 7, 18, 16, 16, 16, 14, 10])
-    sp = [r.shipped_while_short().assign(scenario=run.name) for run in runs for r in run.results]
-    shipped = pd.concat(sp, ignore_index=True) if sp else pd.DataFrame()
-    if not shipped.empty:
-        shipped = shipped[shipped["country"].isin(focus)]
+    shipped = stacked(runs, "shipped_while_short")
+    shipped = (shipped[shipped["country"].isin(focus)] if not shipped.empty
+               else pd.DataFrame(columns=[c for c, _, _ in _SHIPPED_COLUMNS]))  # no rows: the headers still
     _table_sheet(wb.create_sheet(_title("Shipped while short", taken)), "Shipped", shipped, _SHIPPED_COLUMNS,
                  [28, 26, 7, 9, 18, 16, 14, 9, 10, 14])
     about = wb.create_sheet(_title("About", taken))

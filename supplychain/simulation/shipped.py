@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from supplychain.simulation.outcome import TOL
@@ -31,7 +32,7 @@ def shipped_while_short(flows: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Data
     r"""Cross-border deliveries of a commodity from a country whose own users of it are short that year.
 
     For a country :math:`c`, commodity :math:`k` and year with shortfall
-    :math:`s_{c,k} = \sum_{u} (D_u - \text{delivered}_u) > 10^{-6}` over its final uses
+    :math:`s_{c,k} = \sum_{u} (D_u - \text{delivered}_u) > 10^{-6} \max(1, \sum_u D_u)` over its final uses
     :math:`u` of :math:`k`, every flow of :math:`k` with supplier country :math:`c` and buyer
     country :math:`d \ne c` is summed per destination :math:`d` and flow status
     (``normal``, ``reduced``, ``rerouted``, ``new``, ``deal``:
@@ -39,9 +40,10 @@ def shipped_while_short(flows: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Data
 
     .. math:: x_{c,k,d,\text{status}} = \sum_{e:\,c \to d,\ k} \text{simulated}_e,
 
-    kept where it exceeds 10⁻⁶ (the LP's round-off, ``outcome.TOL``). Every shipped tonne is one
-    the country's own users could in principle have had; whether the rule should have kept it at
-    home is the allocation's choice, not a balance error.
+    each flow counted where it exceeds 10⁻⁶ (the LP's round-off, ``outcome.TOL``, which also bounds
+    the shortfall, relative to demand, as :func:`~supplychain.simulation.outcome.flow_status`
+    does). Every shipped tonne is one the country's own users could in principle have had;
+    whether the rule should have kept it at home is the allocation's choice, not a balance error.
 
     Parameters
     ----------
@@ -78,12 +80,12 @@ def shipped_while_short(flows: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Data
         return pd.DataFrame(columns=cols)
     short = (shortfall.groupby([*keys, "year", "country", "commodity", "unit"], sort=False)[["demand", "shortfall"]]
              .sum().reset_index())  # fmt: skip
-    short = short[short["shortfall"] > TOL]
+    short = short[short["shortfall"] > TOL * np.maximum(1.0, short["demand"])]  # beyond round-off (flow_status)
     out = flows[(flows["supplier_country"] != flows["buyer_country"]) & (flows["simulated"] > TOL)]
     out = (out.rename(columns={"supplier_country": "country", "buyer_country": "destination"})
            .groupby([*keys, "year", "country", "commodity", "destination", "status"], sort=False)["simulated"]
            .sum().rename("shipped").reset_index())  # fmt: skip
-    both = short.merge(out[out["shipped"] > TOL], on=[*keys, "year", "country", "commodity"])
+    both = short.merge(out, on=[*keys, "year", "country", "commodity"])
     both["shortfall_share"] = both["shortfall"] / both["demand"]
     order = [*keys, "year", "country", "commodity"]
     both = both.sort_values([*order, "shipped"], ascending=[True] * len(order) + [False], kind="stable")
