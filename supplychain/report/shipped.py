@@ -50,9 +50,9 @@ def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str
     has rows, else the year the most was shipped, and names the other years: ``…; 1.9k t REO
     shipped: Japan 1.2k t (new), Rest of world 717 t (reduced); also 2025–2029``.
     """
-    years = sorted({int(y) for y in part["year"]})
-    by_year = part.groupby("year")["shipped"].sum()
-    shown = year if year in years else int(by_year.index[int(np.argmax(by_year.to_numpy()))])
+    by_year = part.groupby("year")["shipped"].sum()  # sorted by year
+    years = [int(y) for y in by_year.index]
+    shown = year if year in years else years[int(np.argmax(by_year.to_numpy()))]
     at = part[part["year"] == shown]
     unit = str(at["unit"].iloc[0])
     text = f"{format_percent(_finite(at['shortfall_share'].iloc[0]))} short in {shown}; "

@@ -41,7 +41,7 @@ from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.references import investment_projects
 from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
-from supplychain.simulation.policies import Coded, Membership, matches_selector
+from supplychain.simulation.policies import Coded, Membership, edge_text, matches_selector
 
 __all__ = [
     "OfftakeBound",
@@ -296,11 +296,7 @@ def preferences(
         return Preferences(sur, partner, reserved)
     commodities = scenario.commodities if scenario is not None else {}
     member = Membership(scenario.groups if scenario is not None else None)
-    sc = np.array([str(v) for v in edges["supplier_country"].tolist()], dtype=object)
-    bc = np.array([str(v) for v in edges["buyer_country"].tolist()], dtype=object)
-    com = np.array([str(v) for v in edges["commodity"].tolist()], dtype=object)
-    stage = (np.array([str(v) for v in edges["stage"].tolist()], dtype=object) if "stage" in edges
-             else np.full(n, "", dtype=object))
+    sc, bc, com, stage = edge_text(edges, "supplier_country", "buyer_country", "commodity", "stage")
     cross = sc != bc
     sc_coded, bc_coded, com_coded = Coded(sc.tolist()), Coded(bc.tolist()), Coded(com.tolist())
     com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))

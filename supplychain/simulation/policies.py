@@ -80,6 +80,7 @@ __all__ = [
     "Quota",
     "add_months",
     "apply_policies",
+    "edge_text",
     "matches_selector",
     "scenario_policy_effects",
 ]
@@ -147,6 +148,19 @@ class Membership:
             return False
         return not self.any_of(dest.exclude, country)
 
+
+
+def edge_text(edges: pd.DataFrame, *columns: str) -> list[npt.NDArray[np.object_]]:
+    """Each of ``columns`` of ``edges`` as an object array of ``str`` (a missing column: ``""`` on every row).
+
+    Examples
+    --------
+    >>> [a.tolist() for a in edge_text(pd.DataFrame({"commodity": ["x", "y"]}), "commodity", "stage")]
+    [['x', 'y'], ['', '']]
+    """
+    n = len(edges)
+    return [np.array([str(v) for v in edges[c].tolist()], dtype=object) if c in edges else np.full(n, "", dtype=object)
+            for c in columns]
 
 
 class Coded:
@@ -348,12 +362,7 @@ def apply_policies(
     if active is not None:
         policies = {k: v for k, v in policies.items() if k in active}
         agreements = {k: v for k, v in agreements.items() if k in active}
-    edge_ids = np.array([str(v) for v in edges["edge"].tolist()], dtype=object) if n else np.array([], dtype=object)
-    sc = np.array([str(v) for v in edges["supplier_country"].tolist()], dtype=object)
-    bc = np.array([str(v) for v in edges["buyer_country"].tolist()], dtype=object)
-    com = np.array([str(v) for v in edges["commodity"].tolist()], dtype=object)
-    stage = (np.array([str(v) for v in edges["stage"].tolist()], dtype=object) if "stage" in edges
-             else np.full(n, "", dtype=object))
+    edge_ids, sc, bc, com, stage = edge_text(edges, "edge", "supplier_country", "buyer_country", "commodity", "stage")
     f0 = edges["tonnes"].to_numpy(dtype=float) if n else np.zeros(0)
     cross = sc != bc
     sc_coded, bc_coded = Coded(sc.tolist()), Coded(bc.tolist())
