@@ -94,12 +94,12 @@ def test_own_folder_example_runs_with_units_stocks_and_a_switched_plant(own_fold
              for v, doc in runs.items()}
     # gallium is measured in kg: every row says so
     assert {r["unit"] for doc in runs.values() for r in doc["shortfall"] if r["commodity"] == "gallium"} == {"kg Ga"}
-    # 2027: the returned ban blocks China's part of the US's 20,000 kg; with the 10,000 kg/yr plant the US
-    # imports half as much, and China's part of that is blocked: half the shortfall.
+    # 2027: the returned ban blocks China's part of the US's 19,000 kg (USGS consumption, world/gallium.yaml);
+    # with the 10,000 kg/yr plant the US imports 9,000 kg, and China's part of that is blocked: 9/19 of the shortfall.
     base, plant = short["base"][2027], short["with_plant"][2027]
-    assert base["demand"] == plant["demand"] == pytest.approx(20000.0)
-    assert base["shortfall"] > 0.99 * 20000.0 - 1e-6
-    assert plant["shortfall"] == pytest.approx(base["shortfall"] * (20000 - 10000) / 20000)
+    assert base["demand"] == plant["demand"] == pytest.approx(19000.0)
+    assert base["shortfall"] > 0.99 * 19000.0 - 1e-6
+    assert plant["shortfall"] == pytest.approx(base["shortfall"] * (19000 - 10000) / 19000)
     # the 5,000 kg stock dated 2025 enters that year and is drawn in full against the 2025 ban
     stock = {r["year"]: r for r in runs["base"]["stocks"]}
     assert (stock[2025]["added"], stock[2025]["draw"], stock[2025]["unit"]) == (5000.0, 5000.0, "kg Ga")

@@ -86,7 +86,7 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
     # path_to_2030: every target is the US's, so the US is the only focus country. It has final demand
     # of gallium and ree_compounds (oxide stage), germanium (metal) and NdFeB magnets (magnet stage):
     # magnets come first everywhere; at the oxide stage ree_compounds (6,600 t REO) before gallium
-    # (20,000 kg Ga = 20 t: demand compared in tonnes). Before the one rule the notebook and the workbook led with
+    # (19,000 kg Ga = 19 t: demand compared in tonnes). Before the one rule the notebook and the workbook led with
     # gallium (alphabetical / the shortfall table's order) and `run` with China's magnets.
     sc = load(PATH_2030)
     y0, y1 = result.years[0], result.years[-1]
@@ -109,6 +109,10 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
     assert answer["commodity_id"] == "ndfeb_magnet"
     horizon = answer["rows"][0]["cells"][2]  # exposure: base year, peak, horizon
     assert horizon["text"] == format_percent(exposed_y1)
+    # a use never short in any run is said so, not credited to the first run that ties at 0
+    zero = [o["shortfall"] for o in answer["others"] if o["shortfall"].startswith("0% ")]
+    assert zero
+    assert set(zero) == {"0% (in every run)"}
 
     ws = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", [run]))["US United States"]
     rows = list(ws.iter_rows(values_only=True))
@@ -160,3 +164,27 @@ def test_report_commodity_leads_the_workbook_as_it_leads_the_page(result: Result
     rows = list(openpyxl.load_workbook(out / "tables.xlsx")["US United States"].iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[:3] == ("commodity", "unit", "measure"))
     assert rows[head + 1][0] == names_of(sc)["ree_compounds"]
+
+
+def test_other_uses_name_the_first_run_at_the_highest_value_and_count_the_others() -> None:
+    # Three runs (scenario a: variants v1, v2; scenario b: v1). Ga exposure peaks at 0.9 in a/v1 (2026)
+    # and b/v1 (2027), 0.5 in a/v2: a/v1 is named, b/v1 counted. Ga is never short: 0 "in every run".
+    # Ge exposure peaks at 0.7 in a/v2 alone.
+    from types import SimpleNamespace
+
+    from supplychain.report.answers import _others
+
+    def frame(ga: list[float], ge: list[float]) -> pd.DataFrame:
+        rows = [(k, m, y, v) for k, vals in (("ga", ga), ("ge", ge)) for y, v in zip((2026, 2027), vals, strict=True)
+                for m in ("exposed_share",)]
+        rows += [("ga", "shortfall_share", y, 0.0) for y in (2026, 2027)]
+        return pd.DataFrame(rows, columns=["commodity", "metric", "year", "value"])
+
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2"))),
+            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),))]
+    own = [[frame([0.9, 0.2], [0.1, 0.1]), frame([0.5, 0.5], [0.1, 0.7])], [frame([0.1, 0.9], [0.3, 0.3])]]
+    lines = {line["commodity"]: line for line in _others(runs, own, ["ga", "ge"], {})}
+    assert lines["ga"]["exposed"] == "90% (a, v1, 2026; 1 more run)"
+    assert lines["ga"]["shortfall"] == "0% (in every run)"
+    assert lines["ge"]["exposed"] == "70% (a, v2, 2027)"
+    assert lines["ge"]["shortfall"] == "–"

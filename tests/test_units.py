@@ -67,6 +67,23 @@ def test_a_quota_cannot_mix_units_and_a_basis_starts_with_a_unit() -> None:
         load_text("scenario: {name: x, base_year: 2024}\ncommodities:\n  o: {name: O, stage: ore, basis: REO}\n")
 
 
+def test_a_preference_on_a_commodity_without_a_price_is_refused_where_it_is_written() -> None:
+    # The preference is a share of the price (surcharge pi * p_k): on an unpriced commodity it
+    # would be 0, and the response would buy it instead of a priced one to escape the deal.
+    deal = ("agreements:\n  d:\n    name: Deal\n    parties: [US, JP]\n    start: 2024-01-01\n"
+            "    covers: {families: [gallium]}\n    preference: 0.05\n")
+    with pytest.raises(ScenarioError) as info:
+        load_text(HEAD + deal, file="s.yaml")
+    (problem,) = info.value.problems
+    assert (problem.line, problem.path) == (13, ("agreements", "d", "preference"))
+    assert problem.message == "the preference is a share of the price, but 'gallium' has no price " \
+                              "(`price_usd_per_unit`): its surcharge would be 0"
+    assert "give commodities.gallium a `price_usd_per_unit`" in problem.hint
+    priced = HEAD.replace("elements: [Ga]}", "elements: [Ga], price_usd_per_unit: 300}")
+    assert load_text(priced + deal).agreements["d"].preference.central == 0.05
+    assert load_text(HEAD + deal.replace("0.05", "0")).agreements["d"].preference.central == 0
+
+
 @pytest.fixture(scope="module")
 def bundled() -> Any:
     return simulate(load(REPO / "scenarios" / "china_full_ban_2025.yaml"), mode="fixed", years=[2024, 2025, 2026])

@@ -51,11 +51,13 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["SHIPPED_MARK", "Series", "country_answer", "mark_unmet", "peak", "short_name"]
+__all__ = ["SHIPPED_MARK", "UNMET_MARK", "Series", "country_answer", "is_unmet", "mark_unmet", "peak", "short_name"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
 
+UNMET_MARK: Final = "†"
+"""Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
 SHIPPED_MARK: Final = "‡"
 """Marks a shortfall cell of a year the country still ships its own supply of the commodity abroad."""
 _UNMET: Final = 1e-9
@@ -117,6 +119,17 @@ def _value_at(series: Series | None, year: int) -> float:
     return series.values[series.years.index(year)]
 
 
+def is_unmet(shortfall_share: float) -> bool:
+    """Tell whether a shortfall share counts as unmet demand (above round-off; NaN does not).
+
+    Examples
+    --------
+    >>> is_unmet(0.2), is_unmet(1e-12), is_unmet(float("nan"))
+    (True, False, False)
+    """
+    return bool(shortfall_share > _UNMET)
+
+
 def mark_unmet(cell: dict[str, str], unmet: float, year: int | None = None) -> bool:
     """Mark a traced-share cell read while demand goes unmet; return whether it was marked.
 
@@ -134,7 +147,7 @@ def mark_unmet(cell: dict[str, str], unmet: float, year: int | None = None) -> b
     >>> mark_unmet(cell, float("nan"))
     False
     """
-    if not unmet > _UNMET:
+    if not is_unmet(unmet):
         return False
     when = f" in {year}" if year is not None else ""
     cell.update(bg="", fg="", cls="unmet",
@@ -243,19 +256,34 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
 
     ``own`` holds the country's headline rows of each run's results (:func:`_own`); ``used``,
-    the commodities it has final demand of other than the headline's.
+    the commodities it has final demand of other than the headline's. The first run (scenario
+    and variant, in page order) to reach the highest value is named, with how many others
+    reach it too; a highest value of 0 is "in every run".
     """
+    eps = 10**-SHARE_DIGITS
     lines: list[dict[str, Any]] = []
     for k in sorted(used):
-        hi: dict[str, tuple[float, str]] = {}
+        hi: dict[str, tuple[float, str, int]] = {}  # metric -> (value, first run reaching it, other runs reaching it)
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
-                    if top is not None and (metric not in hi or top[0] > hi[metric][0] + 10**-SHARE_DIGITS):
-                        hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}")
-        def say(metric: str, hi: dict[str, tuple[float, str]] = hi) -> str:
-            return f"{format_percent(hi[metric][0])} ({hi[metric][1]})" if metric in hi else "–"
+                    if top is None:
+                        continue
+                    best = hi.get(metric)
+                    if best is None or top[0] > best[0] + eps:
+                        hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}", 0)
+                    elif top[0] >= best[0] - eps:
+                        hi[metric] = (best[0], best[1], best[2] + 1)
+
+        def say(metric: str, hi: dict[str, tuple[float, str, int]] = hi) -> str:
+            if metric not in hi:
+                return "–"
+            value, where, ties = hi[metric]
+            if round(value, SHARE_DIGITS) == 0:
+                return f"{format_percent(value)} (in every run)"
+            more = f"; {ties} more run{'s' if ties > 1 else ''}" if ties else ""
+            return f"{format_percent(value)} ({where}{more})"
 
         rank = max(hi.get("exposed_share", (0.0, ""))[0], hi.get("shortfall_share", (0.0, ""))[0])
         lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": say("exposed_share"),

@@ -58,7 +58,7 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
-from supplychain.report.answers import country_answer, short_name
+from supplychain.report.answers import UNMET_MARK, country_answer, is_unmet, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of, pair_name
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
@@ -224,7 +224,9 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
             m = measures[(measures["variant"] == r.variant) & (measures["country"] == c) & (measures["commodity"] == k)
                          & (measures["metric"] == "traced_share") & (measures["year"] == focus)]  # fmt: skip
             if not m.empty:
-                traced = f"{format_share(float(m['value'].iloc[0]))} ({pair_name(c, k, names)}, {focus})"
+                unmet = sh[(sh["country"] == c) & (sh["commodity"] == k) & (sh["year"] == focus)]["shortfall_share"]
+                mark = f" {UNMET_MARK}" if len(unmet) and is_unmet(float(unmet.max())) else ""
+                traced = f"{format_share(float(m['value'].iloc[0]))}{mark} ({pair_name(c, k, names)}, {focus})"
         overview.append([run.name, r.variant, traced, target_text, peak])
     # the pair and year in brackets, for build_view to lift into the header when every row shares it
     for line in overview:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from supplychain.report.answers import SHIPPED_MARK
+from supplychain.report.answers import SHIPPED_MARK, UNMET_MARK
 from supplychain.report.escape import clean_text
 
 __all__ = ["md_escape", "md_table", "summary_markdown"]
@@ -66,17 +66,13 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, escape
     return "\n".join(lines)
 
 
-_UNMET_MARK: Final = "†"
-"""Marks a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
-
-
 def _answer(a: Mapping[str, Any]) -> list[str]:
     """One focus country's answer as the page opens with it (:func:`~supplychain.report.answers.country_answer`).
 
     The sentence, the table (scenario, variant, then base year, peak and horizon of each
     measure, then the targets' verdict), the reading note and the other commodities; the
     cells' text is the page's (:mod:`supplychain.report.numbers`), a traced share read
-    while demand goes unmet marked :data:`_UNMET_MARK`.
+    while demand goes unmet marked :data:`UNMET_MARK`.
     """
     out = [f"## {md_escape(a['country'])}" + (f": {md_escape(a['commodity'])}" if a["commodity"] else ""), ""]
     if not a["rows"]:
@@ -86,13 +82,13 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
     for m in a["metrics"]:
         headers += [f"{m} {first}", f"{m} peak (year)", f"{m} {last}"]
     rows = [[r["scenario"] if r["first"] else "", r["variant"],
-             *(c["text"] + (f" {_UNMET_MARK}" if c["cls"] == "unmet" else "")
+             *(c["text"] + (f" {UNMET_MARK}" if c["cls"] == "unmet" else "")
                + (f" {c['mark']}" if c.get("mark") else "") for c in r["cells"]),
              r.get("targets", "–")] for r in a["rows"]]  # fmt: skip
     out += [md_escape(a["sentence"]), "", md_table([*headers, "targets"], rows), "",
             f"Exposure counts what arrives traced to {md_escape(a['source'])} plus demand left unmet, "
             "over planned use. "
-            f"{_UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result."
+            f"{UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result."
             + (f" {SHIPPED_MARK} short while part of its own supply of it still goes abroad (the scenario's "
                "\"Shipped abroad while short\")." if a.get("shipped") else ""),
             ""]
@@ -164,6 +160,9 @@ def summary_markdown(view: Mapping[str, Any]) -> str:
     ov = view["overview"]
     if ov["rows"]:
         out += ["## Overview", "", md_table(ov["headers"], ov["rows"]), ""]
+        if any(UNMET_MARK in str(c) for row in ov["rows"] for c in row):
+            out += [f"{UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result.",
+                    ""]
     for sv in view["scenarios"]:
         out += _section(sv)
     return "\n".join(out).rstrip() + "\n"

@@ -197,6 +197,12 @@ def _fmt(r: CheckResult, x: float) -> str:
     return f"{x:,.0f} t" if r.check.unit == "t" and not math.isnan(x) else pct(x)
 
 
+def _difference(r: CheckResult) -> str:
+    """Say a check's difference: per cent of the published figure on tonnes, percentage points on shares."""
+    text = signed_pct(r.difference)
+    return text if r.check.unit == "t" or text == _DASH else f"{text.removesuffix('%')} pp"
+
+
 def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CHECKS) -> str:
     """Render the published-vs-computed section as Markdown (a pure function of the base year).
 
@@ -217,7 +223,7 @@ def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CH
     results = evaluate(baseline, checks)
     rows = [
         [f"{md_escape(r.check.what)} (`{r.check.id}`)", r.check.kind, _fmt(r, r.check.published),
-         md_escape(r.check.source), _fmt(r, r.computed), signed_pct(r.difference),
+         md_escape(r.check.source), _fmt(r, r.computed), _difference(r),
          f"{'yes' if r.ok else '**no**'} (±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
          md_escape(r.check.note)]
         for r in results

@@ -616,7 +616,7 @@ class Agreement(StrictModel):
     lifts: list[EntityId] = Field(default_factory=list)
     """Specific policy ids this agreement lifts between the parties."""
     preference: ShareQ | None = None
-    """Cost advantage of partner supply in re-routing, as a share of the commodity's price."""
+    """Cost advantage of partner supply in re-routing, as a share of the price (every covered commodity has one)."""
     offtakes: list[Offtake] = Field(default_factory=list)
     """Supply commitments."""
     investment: Investment | None = None

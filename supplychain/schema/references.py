@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from supplychain.errors import KeyPath, Problem, sort_problems
 from supplychain.schema.countries import code_hint
-from supplychain.schema.coverage import matches, undeclared
+from supplychain.schema.coverage import covered_commodities, matches, undeclared
 from supplychain.schema.model import (
     SWITCHABLE,
     Agreement,
@@ -627,6 +627,31 @@ def check_coverage(scenario: Scenario, nodes: Nodes | None = None) -> list[Probl
     return problems
 
 
+def check_preference_prices(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    r"""Check that an agreement's preference covers only commodities with a price.
+
+    The preference surcharges a party's imports from non-parties by
+    :math:`\pi\,p_k` per unit (``docs/rebalance.md``, level 3), a share of the
+    commodity's price. Without a price (``price_usd_per_unit``) that surcharge would be nothing, and
+    the response would buy the unpriced commodity (NdPr metal) instead of a priced one
+    (NdPr oxide) to escape the preference: a silently wrong answer, refused here.
+    """
+    problems = []
+    for aid, ag in scenario.agreements.items():
+        if ag.preference is None or (ag.preference.central == 0 and ag.preference.dist is None):
+            continue  # no preference, or one that no sample can switch on
+        unpriced = [k for k in covered_commodities(ag.covers, scenario.commodities)
+                    if scenario.commodities[k].price_usd_per_t is None]
+        if unpriced:
+            have = "has" if len(unpriced) == 1 else "have"
+            message = (f"the preference is a share of the price, but {', '.join(repr(k) for k in unpriced)} "
+                       f"{have} no price (`price_usd_per_unit`): its surcharge would be 0")
+            hint = (f"give commodities.{unpriced[0]} a `price_usd_per_unit` with a source (or an assumption), "
+                    "or narrow the agreement's `covers:`")
+            problems.append(problem_at(scenario, ("agreements", aid, "preference"), message, hint))
+    return problems
+
+
 def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Years of demand and production are at most 50 years before the base year."""
     first = scenario.scenario.base_year - _YEARS_BEFORE_BASE
@@ -665,6 +690,7 @@ RULES: tuple[Rule, ...] = (
     check_variants,
     check_selectors,
     check_coverage,
+    check_preference_prices,
     check_units,
     check_years,
 )
