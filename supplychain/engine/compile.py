@@ -151,6 +151,9 @@ class CompiledGraph:
         Edges with positive tonnes that went into ``At``.
     n_loops : int
         Strongly connected components with a loop (size > 1 or a self-loop).
+    copies : int
+        Networks side by side that share no edge (the samples of
+        :func:`~supplychain.engine.batch.compile_batch`; 1 otherwise).
     """
 
     nodes: pd.Index
@@ -162,6 +165,7 @@ class CompiledGraph:
     levels: tuple[Level, ...]
     n_edges: int
     n_loops: int
+    copies: int = 1
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -492,7 +496,8 @@ def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArra
     return tuple(out)
 
 
-def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
+def _level(at: sp.csr_matrix, s: int, e: int, blocked: bool = True) -> Level:
+    """Level ``s:e`` of ``At``; `blocked`: cut its external shares by supplier rows (:func:`_blocks`)."""
     a, b = int(at.indptr[s]), int(at.indptr[e])
     if a == b:
         return Level(s, e, None, None)
@@ -501,7 +506,7 @@ def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     data = at.data[a:b]
     internal_mask = indices >= s
     if not internal_mask.any():
-        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s))
+        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s) if blocked else ())
     row_of = np.repeat(np.arange(e - s), np.diff(indptr))
     ext_keep = ~internal_mask
     ext = None
@@ -512,7 +517,7 @@ def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     members = np.unique(np.concatenate((r_int, c_int))).astype(np.int64)
     m = len(members)
     internal = _csr(data[internal_mask], np.searchsorted(members, r_int), np.searchsorted(members, c_int), (m, m))
-    return Level(s, e, ext, internal, members, () if ext is None else _blocks(*ext, s))
+    return Level(s, e, ext, internal, members, _blocks(*ext, s) if ext is not None and blocked else ())
 
 
 def _check_loops(

@@ -168,7 +168,7 @@ def _solve_loop(cg: CompiledGraph, li: int, lv: Level, y: FloatArray, fixed: Boo
     """Solve ``x = y + (1 − F) ∘ (G x)`` for the internal block ``G`` of a level."""
     assert lv.internal is not None  # only called for levels with a loop
     g = lv.internal
-    if g.shape[0] > DIRECT_MAX:
+    if g.shape[0] > DIRECT_MAX * cg.copies:  # each copy's loop (compile_batch) is solved as if alone
         x = _iterate(g, y, fixed, code, col0)
         if x is not None:
             return x
