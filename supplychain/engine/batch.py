@@ -42,10 +42,13 @@ from supplychain.engine.compile import (
 )
 from supplychain.errors import EngineError
 
-__all__ = ["LAYOUT_CACHE_SIZE", "compile_batch"]
+__all__ = ["COPIES_CACHE_SIZE", "LAYOUT_CACHE_SIZE", "compile_batch"]
 
-LAYOUT_CACHE_SIZE = 8
-"""Structures whose layout :func:`compile_batch` keeps (least recently used dropped first)."""
+LAYOUT_CACHE_SIZE = 4
+"""Structures whose layout :func:`compile_batch` keeps (least recently used dropped first).
+
+A layout keeps the patterns of up to :data:`COPIES_CACHE_SIZE` numbers of copies, each
+about 20 bytes per entry of ``Aᵀ`` (``samples × edges``: 20 MB for a block of a million)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,14 +57,15 @@ class _Layout:
 
     ``indptr`` and the edge of each entry (``edge``) are ``Aᵀ`` in CSR, solve order,
     every edge kept; each entry's supplier lies in the level starting at ``col_start``
-    of ``col_size`` rows, ``col_off`` rows into it. ``loop_edge`` / ``loop_node`` / ``loop_seg`` hold the edges inside a
-    loop, the loops' nodes sorted by component and the start of each component.
+    of ``col_size`` rows, ``col_off`` rows into it. ``loop_edge``, ``loop_node`` and
+    ``loop_seg`` are the edges inside a loop, the loops' nodes sorted by component and
+    where each component starts among them; ``loop_sum`` (loop nodes × loop edges) sums
+    a node's shares from inside its loop. ``copies`` keeps :func:`_copies`' patterns.
     """
 
     n: int
     m: int
     plan: _Plan
-    dst: IntArray
     indptr: IntArray
     edge: IntArray
     col_start: IntArray
@@ -105,7 +109,7 @@ def _layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
     else:
         loop_edge = loop_node = loop_seg = np.zeros(0, dtype=np.int64)
         loop_sum = sp.csr_matrix((0, 0))
-    out = _Layout(n, m, plan, dst, edges.indptr.astype(np.int64), edges.data, start[cols], size[cols],
+    out = _Layout(n, m, plan, edges.indptr.astype(np.int64), edges.data, start[cols], size[cols],
                   cols - start[cols], loop_edge, loop_sum, loop_node, loop_seg)
     with _LAYOUTS_LOCK:
         _LAYOUTS[key] = out
@@ -173,6 +177,10 @@ COPIES_CACHE_SIZE = 3
 """Numbers of copies whose pattern is kept per structure (a sweep's full blocks, its last block)."""
 
 
+def _joined(parts: list[IntArray]) -> IntArray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
 def _copies(lay: _Layout, k: int) -> _Copies:
     """Return the pattern of `k` copies of `lay` (cached on the layout).
 
@@ -197,11 +205,9 @@ def _copies(lay: _Layout, k: int) -> _Copies:
         count_parts.append(np.tile(np.diff(lay.indptr[s:e + 1]), k))
         gather_parts.append((lay.edge[a:b][None, :] + copy * m).ravel())
         index_parts.append((k * lay.col_start[a:b] + lay.col_off[a:b] + copy * lay.col_size[a:b]).ravel())
-    def joined(parts: list[IntArray]) -> IntArray:
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-    order = joined(order_parts)
-    indptr = np.concatenate(([0], np.cumsum(joined(count_parts)))).astype(idx)
-    indices = joined(index_parts).astype(idx)
+    order = _joined(order_parts)
+    indptr = np.concatenate(([0], np.cumsum(_joined(count_parts)))).astype(idx)
+    indices = _joined(index_parts).astype(idx)
     levels = []
     for s, e in bounds:
         ks, ke = k * s, k * e
@@ -226,7 +232,7 @@ def _copies(lay: _Layout, k: int) -> _Copies:
             i_ptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=len(members))))).astype(idx)
             internal = (i_ptr, np.searchsorted(members, c_int).astype(idx), a + np.flatnonzero(inner))
             levels.append(_LevelCopies(ks, ke, slice(a, b), ext, internal, members))
-    gather = joined(gather_parts).astype(idx)
+    gather = _joined(gather_parts).astype(idx)
     row = np.repeat(np.arange(nn, dtype=idx), np.diff(indptr))
     pos = np.empty(nn, dtype=np.int64)
     pos[order] = np.arange(nn)

@@ -23,8 +23,9 @@ not depend on the question asked, once per network:
   mat-vec per level (plus a small linear solve for a level that holds a loop);
 * the plan (solve order, levels, components) depends only on which edges exist, so it
   is kept for the last :data:`PLAN_CACHE_SIZE` structures (networks of at most
-  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a sweep compiles the same
-  structure with other tonnes sample after sample;
+  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a network compiled again
+  with other tonnes reuses it (a sweep's blocks of samples go through
+  :func:`~supplychain.engine.batch.compile_batch`, which keeps the plan of their structure);
 * a check that no loop is closed: a strongly connected component in which every
   node takes all its material from inside the component (no primary production,
   no inflow from outside) makes ``I − Aᵀ`` singular — docs/domain.md: "a loop that
@@ -496,8 +497,7 @@ def _blocks(indptr: npt.NDArray[Any], indices: npt.NDArray[Any], data: FloatArra
     return tuple(out)
 
 
-def _level(at: sp.csr_matrix, s: int, e: int, blocked: bool = True) -> Level:
-    """Level ``s:e`` of ``At``; `blocked`: cut its external shares by supplier rows (:func:`_blocks`)."""
+def _level(at: sp.csr_matrix, s: int, e: int) -> Level:
     a, b = int(at.indptr[s]), int(at.indptr[e])
     if a == b:
         return Level(s, e, None, None)
@@ -506,7 +506,7 @@ def _level(at: sp.csr_matrix, s: int, e: int, blocked: bool = True) -> Level:
     data = at.data[a:b]
     internal_mask = indices >= s
     if not internal_mask.any():
-        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s) if blocked else ())
+        return Level(s, e, (indptr, indices, data), None, None, _blocks(indptr, indices, data, s))
     row_of = np.repeat(np.arange(e - s), np.diff(indptr))
     ext_keep = ~internal_mask
     ext = None
@@ -517,7 +517,7 @@ def _level(at: sp.csr_matrix, s: int, e: int, blocked: bool = True) -> Level:
     members = np.unique(np.concatenate((r_int, c_int))).astype(np.int64)
     m = len(members)
     internal = _csr(data[internal_mask], np.searchsorted(members, r_int), np.searchsorted(members, c_int), (m, m))
-    return Level(s, e, ext, internal, members, _blocks(*ext, s) if ext is not None and blocked else ())
+    return Level(s, e, ext, internal, members, () if ext is None else _blocks(*ext, s))
 
 
 def _check_loops(

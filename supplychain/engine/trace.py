@@ -65,7 +65,8 @@ __all__ = [
 ]
 
 DIRECT_MAX = 2000
-"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU."""
+"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU (per copy of the
+network, :attr:`~supplychain.engine.compile.CompiledGraph.copies`: copies side by side are solved as each alone)."""
 CHUNK = 64
 """Right-hand sides solved together (columns per block)."""
 SPARSE_MIN = 1 << 16
