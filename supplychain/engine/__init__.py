@@ -2,7 +2,9 @@
 
 * :func:`compile_tables` / :func:`compile_arrays` (:mod:`~supplychain.engine.compile`)
   — the edge table compiled once into ``scipy.sparse`` CSR and a level-by-level
-  solve plan; closed loops are refused;
+  solve plan; closed loops are refused; :func:`compile_batch`
+  (:mod:`~supplychain.engine.batch`) — a block of samples of one structure as copies
+  side by side, for the solvers below (a sweep's traced share);
 * :func:`traced_share`, :func:`traced_shares`, :func:`origin_shares`,
   :func:`weighted_origin_shares`, :func:`solve_shares`
   (:mod:`~supplychain.engine.trace`) — pure functions on those arrays.
@@ -12,6 +14,7 @@ scipy is imported with this package (not with :mod:`supplychain`).
 
 from __future__ import annotations
 
+from supplychain.engine.batch import compile_batch
 from supplychain.engine.compile import CompiledGraph, Level, compile_arrays, compile_tables
 from supplychain.engine.trace import (
     origin_shares,
@@ -25,6 +28,7 @@ __all__ = [
     "CompiledGraph",
     "Level",
     "compile_arrays",
+    "compile_batch",
     "compile_tables",
     "origin_shares",
     "solve_shares",

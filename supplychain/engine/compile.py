@@ -23,8 +23,9 @@ not depend on the question asked, once per network:
   mat-vec per level (plus a small linear solve for a level that holds a loop);
 * the plan (solve order, levels, components) depends only on which edges exist, so it
   is kept for the last :data:`PLAN_CACHE_SIZE` structures (networks of at most
-  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a sweep compiles the same
-  structure with other tonnes sample after sample;
+  :data:`PLAN_CACHE_EDGES` edges, keyed by their endpoints): a network compiled again
+  with other tonnes reuses it (a sweep's blocks of samples go through
+  :func:`~supplychain.engine.batch.compile_batch`, which keeps the plan of their structure);
 * a check that no loop is closed: a strongly connected component in which every
   node takes all its material from inside the component (no primary production,
   no inflow from outside) makes ``I − Aᵀ`` singular — docs/domain.md: "a loop that
@@ -151,6 +152,9 @@ class CompiledGraph:
         Edges with positive tonnes that went into ``At``.
     n_loops : int
         Strongly connected components with a loop (size > 1 or a self-loop).
+    copies : int
+        Networks side by side that share no edge (the samples of
+        :func:`~supplychain.engine.batch.compile_batch`; 1 otherwise).
     """
 
     nodes: pd.Index
@@ -162,6 +166,7 @@ class CompiledGraph:
     levels: tuple[Level, ...]
     n_edges: int
     n_loops: int
+    copies: int = 1
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -65,7 +65,8 @@ __all__ = [
 ]
 
 DIRECT_MAX = 2000
-"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU."""
+"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU (per copy of the
+network, :attr:`~supplychain.engine.compile.CompiledGraph.copies`: copies side by side are solved as each alone)."""
 CHUNK = 64
 """Right-hand sides solved together (columns per block)."""
 SPARSE_MIN = 1 << 16
@@ -168,7 +169,7 @@ def _solve_loop(cg: CompiledGraph, li: int, lv: Level, y: FloatArray, fixed: Boo
     """Solve ``x = y + (1 − F) ∘ (G x)`` for the internal block ``G`` of a level."""
     assert lv.internal is not None  # only called for levels with a loop
     g = lv.internal
-    if g.shape[0] > DIRECT_MAX:
+    if g.shape[0] > DIRECT_MAX * cg.copies:  # each copy's loop (compile_batch) is solved as if alone
         x = _iterate(g, y, fixed, code, col0)
         if x is not None:
             return x

@@ -4,10 +4,12 @@
 scenario (the observed edges, the demand and stock rows, the candidate
 allocation pairs and the node structure of the traced share); per block of
 samples it patches the sampled tonnes in, runs the allocation rules on arrays,
-solves the traced share (:class:`~supplychain.uncertainty.tracer.BatchTracer`)
-and computes the first-hop measures. Which slot feeds which table row is
-worked out in :mod:`supplychain.uncertainty.paths`; which edges vary between
-samples in :mod:`supplychain.uncertainty.plan`.
+solves the traced share with the engine (the block compiled as copies of the
+network side by side, :func:`~supplychain.engine.batch.compile_batch`, and solved
+by :func:`~supplychain.engine.trace.traced_share`) and computes the first-hop
+measures. Which slot feeds which table row is worked out in
+:mod:`supplychain.uncertainty.paths`; which edges vary between samples in
+:mod:`supplychain.uncertainty.plan`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from supplychain.engine.batch import compile_batch
+from supplychain.engine.compile import compile_arrays
+from supplychain.engine.trace import traced_share
+from supplychain.errors import EngineError
 from supplychain.graph.allocate import MarketLayout, close_markets, releasable
 from supplychain.graph.build import grown, import_split, net_of_direct
 from supplychain.graph.sums import Groups
@@ -37,7 +43,6 @@ from supplychain.uncertainty.paths import (
 )
 from supplychain.uncertainty.plan import VaryPlan, multiply_slots
 from supplychain.uncertainty.sampling import SamplingSpec
-from supplychain.uncertainty.tracer import BatchTracer
 
 __all__ = ["FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
            "first_hop_measures"]
@@ -53,7 +58,7 @@ FAST_METRICS: tuple[str, ...] = (
 
 SWEEP_METRICS: tuple[str, ...] = (*FAST_METRICS, "shortfall_share")
 """Metrics a sweep keeps when ``measures`` is not given (``measures="all"`` keeps every metric)."""
-KERNEL_CELLS = 4_000_000
+KERNEL_CELLS = 1_000_000
 """Samples × edges evaluated at once by :class:`ExposureKernel` (keeps the arrays in cache)."""
 
 
@@ -67,7 +72,7 @@ class KernelTables:
         Edge tonnes: observed, given demand, allocation pairs, stock draws, then each
         market's stock build or surplus (the kernel's ``e_*`` positions).
     primary : numpy.ndarray, shape (samples, nodes)
-        Primary production per tracer node.
+        Primary production per node of the traced share.
     var : numpy.ndarray
         The varying edges' tonnes (``plan.var_edges`` order).
     failed : numpy.ndarray of bool
@@ -153,7 +158,8 @@ class ExposureKernel:
       (the function every run calls, here with a sample axis): deficits to producers'
       spare output, then to other surpluses except round trips, stock draws, surplus
       or stock build — every pair of markets of a commodity is an edge;
-    * traced share (:class:`BatchTracer`), direct import share, direct share of
+    * traced share (:func:`~supplychain.engine.trace.traced_share` on the block's samples
+      compiled side by side, :func:`~supplychain.engine.batch.compile_batch`), direct import share, direct share of
       apparent consumption and net import reliance (USGS; a net exporter is NaN,
       "E"), as in :mod:`supplychain.metrics.trade`.
 
@@ -200,7 +206,9 @@ class ExposureKernel:
     e_draw: np.ndarray
     e_build: np.ndarray
     e_use: np.ndarray
-    tracer: BatchTracer
+    n_nodes: int
+    edge_src: np.ndarray
+    edge_dst: np.ndarray
     prim_fac_node: np.ndarray
     prim_fac_pos: np.ndarray
     stock_node_groups: Groups
@@ -365,7 +373,7 @@ class ExposureKernel:
             layout=layout,
             n_edges=len(sup_ids), e_obs=e_obs, e_dem=e_dem, e_pair=e_pair, e_draw=e_draw,
             e_build=np.array(e_build, dtype=np.int64), e_use=np.array(e_use, dtype=np.int64),
-            tracer=BatchTracer.build(len(node_table_ids), src_idx, dst_idx),
+            n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx,
             prim_fac_node=np.array(prim_nodes, dtype=np.int64), prim_fac_pos=np.array(prim_pos, dtype=np.int64),
             stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
             stock_nodes=stock_node_index,
@@ -461,19 +469,47 @@ class ExposureKernel:
         tonnes = np.array(np.broadcast_to(plan.tonnes_base, (n_s, self.n_edges)))
         tonnes[:, plan.var_edges] = var
         # nodes: primary production of primary producers and stock releases
-        primary = np.array(np.broadcast_to(plan.primary_base, (n_s, self.tracer.n)))
+        primary = np.array(np.broadcast_to(plan.primary_base, (n_s, self.n_nodes)))
         if len(plan.prim_var_node):
             primary[:, plan.prim_var_node] = prod_v[:, plan.prim_var_pos]
         if self.stock_node_groups.n:
             primary[:, self.stock_nodes] = plan.stock_node_var.sum(var)
         return KernelTables(tonnes, primary, var, failed, reasons)
 
+    def traced(self, tonnes: np.ndarray, primary: np.ndarray, failed: np.ndarray, reasons: list[str]) -> np.ndarray:
+        """Traced share of every node in every sample (samples × nodes), solved by the engine.
+
+        The samples are compiled together (:func:`~supplychain.engine.batch.compile_batch`)
+        and solved by :func:`~supplychain.engine.trace.traced_share`; those already in
+        ``failed`` are solved on zero tonnes and not used. When the block does not solve
+        (a sample closes a loop), each sample is compiled and solved alone and those that
+        fail are added to ``failed`` and ``reasons``, as the per-sample path fails them.
+        """
+        n_s, n = len(tonnes), self.n_nodes
+        if failed.any():  # their tonnes may not be flows (e.g. more sent than made)
+            tonnes, primary = np.where(failed[:, None], 0.0, tonnes), np.where(failed[:, None], 0.0, primary)
+        try:
+            cg = compile_batch(n, self.edge_src, self.edge_dst, tonnes, primary)
+            t = np.empty(cg.n)
+            t[cg.order] = traced_share(cg, np.tile(self.source, n_s)[cg.order])
+            return t.reshape(n_s, n)
+        except EngineError:
+            out = np.zeros((n_s, n))
+            for i in np.flatnonzero(~failed).tolist():
+                try:
+                    one = compile_arrays(n, self.edge_src, self.edge_dst, tonnes[i], primary[i])
+                    out[i, one.order] = traced_share(one, self.source[one.order])
+                except EngineError as exc:
+                    failed[i] = True
+                    reasons[i] = f"EngineError: {exc}"
+            return out
+
     def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         plan = self.plan
         assert plan is not None
         tab = self.tables(qv)
         tonnes, primary, var, failed = tab.tonnes, tab.primary, tab.var, tab.failed
-        t = self.tracer.solve(tonnes, primary, self.source)
+        t = self.traced(tonnes, primary, failed, tab.reasons)
         # first-hop measures (supplychain.metrics.trade): constant edges summed once, varying edges per sample
         sums = plan.sums_const + market_sums(plan.trade_var, var)
         imports, from_source = source_imports(self.trade, plan.pairs_const + pair_sums(plan.trade_var, var),

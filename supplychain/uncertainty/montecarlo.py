@@ -82,14 +82,12 @@ from supplychain.uncertainty.resources import check_memory
 from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
 from supplychain.uncertainty.scheduling import evaluate_samples
-from supplychain.uncertainty.tracer import BatchTracer
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
     "FAST_METRICS",
     "KEY_COLUMNS",
     "SWEEP_METRICS",
-    "BatchTracer",
     "ChunkResult",
     "ExposureKernel",
     "FunctionModel",

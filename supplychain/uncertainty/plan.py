@@ -149,7 +149,7 @@ class VaryPlan:
         tonnes_base = np.zeros(k.n_edges)
         tonnes_base[k.e_obs] = base
         tonnes_base[var_edges] = 0.0
-        primary_base = np.zeros(k.tracer.n)
+        primary_base = np.zeros(k.n_nodes)
         if len(k.prim_fac_node):
             primary_base[k.prim_fac_node] = prod_base[k.prim_fac_pos]
         fv_pos = np.full(len(fac_var), -1, dtype=np.int64)
