@@ -34,7 +34,8 @@ def world(mines: dict[str, tuple[float, float]], demand: dict[str, float], flows
     data: dict[str, Any] = {
         "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
         "regions": {"ROW": {"name": "Rest of world"}},
-        "commodities": {"x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
+        "commodities": {"x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths",
+                              "price_usd_per_t": 50000}},  # a deal's preference is a share of it
         "facilities": {
             f"{c.lower()}_mine": {"name": f"{c} mine", "country": c, "kind": "mine", "output": "x",
                                   "production": {2024: out, YEAR: out}, "capacity": cap}

@@ -423,6 +423,12 @@ def test_preference_surcharge_falls_on_imports_from_non_parties() -> None:
     sur, partner = preference_surcharge(edges, year=2026, agreements=home.agreements, scenario=home)
     assert sur.tolist() == pytest.approx([3000.0, 3000.0, 0.0])
     assert not partner.any()
+    # without a price the surcharge would be 0: a scenario built in Python is refused as a file is
+    unpriced = home.model_copy(update={"commodities": {
+        k: c.model_copy(update={"price_usd_per_t": None}) for k, c in home.commodities.items()}})
+    with pytest.raises(ScenarioError, match=r"'ndpr_oxide' has no price") as info:
+        preference_surcharge(edges, year=2026, agreements=unpriced.agreements, scenario=unpriced)
+    assert info.value.problems[0].path == ("agreements", "home", "preference")
 
 
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.references import investment_projects
 from supplychain.schema.types import Quantity, whole_years
@@ -246,10 +247,16 @@ def preference_surcharge(
     -------
     surcharge : numpy.ndarray
         USD/t added to the edge in the LP's cost stage: Σ π p_k φ over agreements
-        whose party imports covered material from a non-party (p_k = 1 when the
-        commodity has no price, which keeps the ordering among suppliers).
+        whose party imports covered material from a non-party (p_k = 1 only without
+        a `scenario`, which keeps the ordering among suppliers).
     partner : numpy.ndarray of bool
         True for cross-border edges between parties of an agreement in force.
+
+    Raises
+    ------
+    ScenarioError
+        When a preference in force falls on a commodity of `scenario` without a price
+        (the loader refuses such a file: ``supplychain.schema.references.check_preference_prices``).
     """
     p = preferences(edges, year=year, agreements=agreements, scenario=scenario, active=active)
     return p.surcharge, p.partner
@@ -317,13 +324,20 @@ def preferences(
         pref = ag.preference.central
         price = com_coded.lookup(partial(_price, commodities))
         hit = cross & covered & b_in & ~s_in
-        sur[hit] += pref * price[hit] * phi
+        if scenario is not None and pref and np.isnan(price[hit]).any():
+            k = str(com[hit][np.isnan(price[hit])][0])
+            raise ScenarioError([Problem("<api>", 0, 0, ("agreements", aid, "preference"),
+                                         f"the preference is a share of the price, but {k!r} has no price "
+                                         "(`price_usd_per_unit`): its surcharge would be 0",
+                                         f"give commodities.{k} a `price_usd_per_unit`")])
+        sur[hit] += pref * np.nan_to_num(price[hit], nan=1.0) * phi
         reserved |= cross & covered & s_in & ~b_in
     return Preferences(sur, partner, reserved & ~partner)
 
 
 def _price(commodities: Mapping[str, Commodity], c: str) -> float:
+    """Return a commodity's price per unit, NaN when it has none."""
     cdef = commodities.get(c)
     if cdef is None or cdef.price_usd_per_t is None:
-        return 1.0
+        return math.nan
     return cdef.price_usd_per_t.central
