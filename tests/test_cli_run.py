@@ -172,6 +172,12 @@ def test_compare_accepts_blocks_and_objective() -> None:
     blocks = cli("compare", DATA / "small.yaml", "--year", "2030", "--blocks", "2", "--objective", "lexicographic")
     assert blocks.returncode == 0, blocks.stderr
     assert blocks.stdout == plain.stdout  # the same table: same optima, rounded for print
+    # the weighted objective is approximate (it may leave more demand unmet): both titles say so
+    for command in ("compare", "run"):
+        weighted = cli(command, DATA / "small.yaml", "--year", "2030", "--objective", "weighted")
+        assert weighted.returncode == 0, weighted.stderr
+        assert "objective weighted: approximate" in " ".join(weighted.stdout.split()), command
+        assert "objective weighted" not in plain.stdout
 
 
 def test_compare_grid_runs_every_combination() -> None:

@@ -23,7 +23,7 @@ import signal
 import warnings
 from collections.abc import Callable, Collection, Sequence
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NoReturn, ParamSpec, TypeVar, cast
 
 import typer
 
@@ -183,6 +183,10 @@ def parse_mode(mode: str) -> Literal["fixed", "rebalance"]:
     return cast(Literal["fixed", "rebalance"], _one_of("--mode", mode, ("fixed", "rebalance")))
 
 
+WEIGHTED_NOTE: Final = "objective weighted: approximate priorities, more demand may go unmet than by default"
+"""Said in the title of ``run`` and ``compare`` under ``--objective weighted`` (``docs/rebalance.md``)."""
+
+
 def parse_objective(objective: str) -> Literal["lexicographic", "weighted"]:
     """Check an ``--objective`` value (the rebalance LP's priority handling, ``docs/rebalance.md``).
 
@@ -217,7 +221,8 @@ AllocationOption = Annotated[
 """``--allocation`` of ``run``, ``compare``, ``report`` and ``sweep`` (checked by :func:`parse_allocation`)."""
 
 ObjectiveOption = Annotated[
-    str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact) | weighted (one solve).")
+    str, typer.Option("--objective", help="Rebalance priorities: lexicographic (exact, the default) | weighted "
+                                          "(one solve, approximate: it may leave more demand unmet).")
 ]
 """``--objective`` of ``run`` and ``compare`` (checked by :func:`parse_objective`)."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from supplychain.cli.common import (
+    WEIGHTED_NOTE,
     AllocationOption,
     BlocksOption,
     ObjectiveOption,
@@ -153,6 +154,8 @@ def compare(
                         workers=workers)  # fmt: skip
 
     rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
+    if mode_arg == "rebalance" and objective_arg == "weighted":
+        rule = f"{rule}; {WEIGHTED_NOTE}"
     wide = side_by_side(table, year)
     print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip

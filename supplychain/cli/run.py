@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from supplychain.cli.common import (
+    WEIGHTED_NOTE,
     AllocationOption,
     BlocksOption,
     ObjectiveOption,
@@ -380,6 +381,8 @@ def run(
 
     if output_format == "table":
         rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
+        if result.mode == "rebalance" and objective_arg == "weighted":
+            rule = f"{rule[:-1]}; {WEIGHTED_NOTE})"
         title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
         _print_header(result, sc)
         table = headline_table(result, years, focus)

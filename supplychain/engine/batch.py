@@ -24,12 +24,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from supplychain.engine.compile import (
     SINGULAR_LEAK,
@@ -59,7 +60,8 @@ class _Layout:
     every edge kept; each entry's supplier lies in the level starting at ``col_start``
     of ``col_size`` rows, ``col_off`` rows into it. ``loop_edge``, ``loop_node`` and
     ``loop_seg`` are the edges inside a loop, the loops' nodes sorted by component and
-    where each component starts among them; ``loop_sum`` (loop nodes × loop edges) sums
+    where each component starts among them; ``loop_src`` and ``loop_dst`` the loop edges'
+    ends among ``loop_node``; ``loop_sum`` (loop nodes × loop edges) sums
     a node's shares from inside its loop. ``copies`` keeps :func:`_copies`' patterns.
     """
 
@@ -72,6 +74,8 @@ class _Layout:
     col_size: IntArray
     col_off: IntArray
     loop_edge: IntArray
+    loop_src: IntArray
+    loop_dst: IntArray
     loop_sum: sp.csr_matrix
     loop_node: IntArray
     loop_seg: IntArray
@@ -104,13 +108,14 @@ def _layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
         loop_seg = np.flatnonzero(np.diff(lab[loop_node], prepend=-1))
         where = np.full(n, -1, dtype=np.int64)
         where[loop_node] = np.arange(len(loop_node))
-        loop_sum = coo_to_csr(len(loop_node), len(loop_edge), where[dst[loop_edge]],
+        loop_src, loop_dst = where[src[loop_edge]], where[dst[loop_edge]]
+        loop_sum = coo_to_csr(len(loop_node), len(loop_edge), loop_dst,
                               np.arange(len(loop_edge), dtype=np.int64), np.ones(len(loop_edge)))
     else:
-        loop_edge = loop_node = loop_seg = np.zeros(0, dtype=np.int64)
+        loop_edge = loop_node = loop_seg = loop_src = loop_dst = np.zeros(0, dtype=np.int64)
         loop_sum = sp.csr_matrix((0, 0))
     out = _Layout(n, m, plan, edges.indptr.astype(np.int64), edges.data, start[cols], size[cols],
-                  cols - start[cols], loop_edge, loop_sum, loop_node, loop_seg)
+                  cols - start[cols], loop_edge, loop_src, loop_dst, loop_sum, loop_node, loop_seg)
     with _LAYOUTS_LOCK:
         _LAYOUTS[key] = out
         while len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
@@ -119,9 +124,13 @@ def _layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
 
 
 def _check_closed(lay: _Layout, share: npt.NDArray[np.float64], inflow: npt.NDArray[np.float64]) -> None:
-    """Raise EngineError when a sample closes a whole loop of the structure (as ``_check_loops``).
+    """Raise EngineError when a sample closes a loop (as ``compile._check_loops`` does for one network).
 
-    `share`: samples × ``lay.loop_edge``; `inflow`: samples × ``lay.loop_node``.
+    `share`: samples × ``lay.loop_edge``; `inflow`: samples × ``lay.loop_node``. A loop is
+    closed when every node of it with inflow takes all of it from inside the loop. The
+    structure's loops are checked for every sample at once; a sample with zero-tonne edges
+    inside a loop may split it into smaller loops, which are found and checked per sample
+    (its own strongly connected components among the loop's edges that carry material).
     """
     if not len(lay.loop_node):
         return
@@ -131,10 +140,28 @@ def _check_closed(lay: _Layout, share: npt.NDArray[np.float64], inflow: npt.NDAr
     if closed.any():
         s, c = (int(i) for i in np.argwhere(closed)[0])
         stop = lay.loop_seg[c + 1] if c + 1 < len(lay.loop_seg) else len(lay.loop_node)
-        nodes = ", ".join(str(v) for v in lay.loop_node[lay.loop_seg[c]:stop][:20].tolist())
-        msg = (f"closed loop in sample {s}: nodes {nodes} take all their material from each other (no primary "
-               f"production and no inflow from outside the loop), so their origin is undefined")
-        raise EngineError(msg)
+        _closed(s, lay.loop_node[lay.loop_seg[c]:stop])
+    nl = len(lay.loop_node)
+    for s in np.flatnonzero((share <= 0).any(axis=1)).tolist():
+        keep = share[s] > 0
+        a, b = lay.loop_src[keep], lay.loop_dst[keep]
+        pattern = sp.csr_matrix((np.ones(len(a)), (a, b)), shape=(nl, nl))  # canonical: csgraph wants no duplicates
+        _, piece = connected_components(pattern, directed=True, connection="strong")
+        same = piece[a] == piece[b]  # an edge inside a piece: the piece is a loop
+        leak_s = np.where(inflow[s] > 0, 1.0 - np.bincount(b[same], weights=share[s][keep][same], minlength=nl), 1.0)
+        worst = np.full(int(piece.max()) + 1, np.inf)
+        worst[np.unique(piece[a[same]])] = -np.inf
+        np.maximum.at(worst, piece, leak_s)
+        bad = np.flatnonzero(worst <= SINGULAR_LEAK)
+        if bad.size:
+            _closed(s, lay.loop_node[piece == bad[0]])
+
+
+def _closed(sample: int, nodes: IntArray) -> NoReturn:
+    names = ", ".join(str(v) for v in nodes[:20].tolist())
+    msg = (f"closed loop in sample {sample}: nodes {names} take all their material from each other (no primary "
+           f"production and no inflow from outside the loop), so their origin is undefined")
+    raise EngineError(msg)
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,10 +308,10 @@ def compile_batch(
     ------
     EngineError
         On shapes that do not fit, out-of-range nodes, negative or non-finite tonnes or
-        primary production, or a sample in which a whole strongly connected component of
-        the structure is a closed loop (module docstring of
-        :mod:`~supplychain.engine.compile`). A smaller loop closed by a sample's
-        zero-tonne edges makes the solve singular, which the solver reports.
+        primary production, or a sample that closes a loop: a strongly connected component
+        of the structure, or a smaller one its zero-tonne edges leave (module docstring of
+        :mod:`~supplychain.engine.compile`), as :func:`~supplychain.engine.compile.compile_arrays`
+        refuses that sample alone.
 
     Examples
     --------
@@ -326,7 +353,9 @@ def compile_batch(
     cp = _copies(lay, k)
     nn = k * n
     data = w.ravel()[cp.gather]  # tonnes, then shares (in place): At's data
-    at = sp.csr_matrix((data, cp.indices, cp.indptr), shape=(nn, nn), copy=False)
+    # the pattern is the cache's: the returned matrices get their own copy, so editing one (eliminate_zeros)
+    # cannot change the next block's
+    at = sp.csr_matrix((data, cp.indices.copy(), cp.indptr.copy()), shape=(nn, nn), copy=False)
     p_sorted = (np.tile(p, k) if p.ndim == 1 else p.ravel())[cp.order]
     in_sorted = p_sorted + at @ np.ones(nn)
     den = np.where(in_sorted > 0, in_sorted, 1.0)  # a node without inflow has only zero-tonne edges
@@ -338,7 +367,7 @@ def compile_batch(
             ext = None if lv.ext is None else (lv.ext[0], lv.ext[1], data[lv.ext[2]])
             i_ptr, i_idx, i_pos = lv.internal
             mm = len(lv.members)
-            internal = sp.csr_matrix((data[i_pos], i_idx, i_ptr), shape=(mm, mm), copy=False)
+            internal = sp.csr_matrix((data[i_pos], i_idx.copy(), i_ptr.copy()), shape=(mm, mm), copy=False)
             levels.append(Level(lv.start, lv.stop, ext, internal, lv.members))
         elif lv.ext is not None:
             levels.append(Level(lv.start, lv.stop, (lv.ext[0], lv.ext[1], data[lv.span]), None))

@@ -260,7 +260,6 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     and variant, in page order) to reach the highest value is named, with how many others
     reach it too; a highest value of 0 is "in every run".
     """
-    eps = 10**-SHARE_DIGITS
     lines: list[dict[str, Any]] = []
     for k in sorted(used):
         hi: dict[str, tuple[float, str, int]] = {}  # metric -> (value, first run reaching it, other runs reaching it)
@@ -271,9 +270,10 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
                     if top is None:
                         continue
                     best = hi.get(metric)
-                    if best is None or top[0] > best[0] + eps:
+                    level = round(top[0], SHARE_DIGITS)  # values equal to SHARE_DIGITS decimals tie, as in peak
+                    if best is None or level > round(best[0], SHARE_DIGITS):
                         hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}", 0)
-                    elif top[0] >= best[0] - eps:
+                    elif level == round(best[0], SHARE_DIGITS):
                         hi[metric] = (best[0], best[1], best[2] + 1)
 
         def say(metric: str, hi: dict[str, tuple[float, str, int]] = hi) -> str:

@@ -66,6 +66,7 @@ __all__ = [
     "check_lookalike_ids",
     "check_nodes",
     "check_policy_names",
+    "check_preference_prices",
     "check_processes",
     "check_references",
     "check_selectors",
@@ -80,6 +81,7 @@ __all__ = [
     "nearest",
     "problem_at",
     "switchable_entities",
+    "unpriced_preference",
 ]
 
 Nodes = Sequence[tuple[KeyPath, Any]]
@@ -643,13 +645,25 @@ def check_preference_prices(scenario: Scenario, nodes: Nodes | None = None) -> l
         unpriced = [k for k in covered_commodities(ag.covers, scenario.commodities)
                     if scenario.commodities[k].price_usd_per_t is None]
         if unpriced:
-            have = "has" if len(unpriced) == 1 else "have"
-            message = (f"the preference is a share of the price, but {', '.join(repr(k) for k in unpriced)} "
-                       f"{have} no price (`price_usd_per_unit`): its surcharge would be 0")
-            hint = (f"give commodities.{unpriced[0]} a `price_usd_per_unit` with a source (or an assumption), "
-                    "or narrow the agreement's `covers:`")
-            problems.append(problem_at(scenario, ("agreements", aid, "preference"), message, hint))
+            problems.append(problem_at(scenario, ("agreements", aid, "preference"), *unpriced_preference(unpriced)))
     return problems
+
+
+def unpriced_preference(commodities: Sequence[str]) -> tuple[str, str]:
+    """Return the message and hint of a preference on commodities without a price (loader and API alike).
+
+    Examples
+    --------
+    >>> message, hint = unpriced_preference(["ndpr_metal", "ree_concentrate"])
+    >>> message.split(": ")[0]
+    "the preference is a share of the price, but 'ndpr_metal', 'ree_concentrate' have no price (`price_usd_per_unit`)"
+    """
+    have = "has" if len(commodities) == 1 else "have"
+    message = (f"the preference is a share of the price, but {', '.join(repr(k) for k in commodities)} "
+               f"{have} no price (`price_usd_per_unit`): its surcharge would be 0")
+    hint = (f"give commodities.{commodities[0]} a `price_usd_per_unit` with a source (or an assumption), "
+            "or narrow the agreement's `covers:`")
+    return message, hint
 
 
 def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:

@@ -39,7 +39,7 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
-from supplychain.schema.references import investment_projects
+from supplychain.schema.references import investment_projects, unpriced_preference
 from supplychain.schema.types import Quantity, whole_years
 from supplychain.simulation.calendar import year_fraction
 from supplychain.simulation.policies import Coded, Membership, edge_text, matches_selector
@@ -325,11 +325,9 @@ def preferences(
         price = com_coded.lookup(partial(_price, commodities))
         hit = cross & covered & b_in & ~s_in
         if scenario is not None and pref and np.isnan(price[hit]).any():
-            k = str(com[hit][np.isnan(price[hit])][0])
+            unpriced = sorted({str(k) for k in com[hit][np.isnan(price[hit])]})
             raise ScenarioError([Problem("<api>", 0, 0, ("agreements", aid, "preference"),
-                                         f"the preference is a share of the price, but {k!r} has no price "
-                                         "(`price_usd_per_unit`): its surcharge would be 0",
-                                         f"give commodities.{k} a `price_usd_per_unit`")])
+                                         *unpriced_preference(unpriced))])
         sur[hit] += pref * np.nan_to_num(price[hit], nan=1.0) * phi
         reserved |= cross & covered & s_in & ~b_in
     return Preferences(sur, partner, reserved & ~partner)
