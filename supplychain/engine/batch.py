@@ -384,4 +384,5 @@ def compile_batch(
         n_edges=int(np.count_nonzero(data)),
         n_loops=lay.plan.n_loops * k,
         copies=k,
+        batch=True,
     )

@@ -155,6 +155,10 @@ class CompiledGraph:
     copies : int
         Networks side by side that share no edge (the samples of
         :func:`~supplychain.engine.batch.compile_batch`; 1 otherwise).
+    batch : bool
+        Made by :func:`~supplychain.engine.batch.compile_batch`: loops are factorised in
+        the given order, so the copies' factors never mix and each sample's result is the
+        same whatever block it is solved in (a single network uses a fill-reducing order).
     """
 
     nodes: pd.Index
@@ -167,6 +171,7 @@ class CompiledGraph:
     n_edges: int
     n_loops: int
     copies: int = 1
+    batch: bool = False
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property

@@ -65,8 +65,11 @@ __all__ = [
 ]
 
 DIRECT_MAX = 2000
-"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU (per copy of the
-network, :attr:`~supplychain.engine.compile.CompiledGraph.copies`: copies side by side are solved as each alone)."""
+"""Loops (internal blocks of a level) up to this many nodes are solved by sparse LU, larger ones iterated.
+
+Counted per copy of the network (:attr:`~supplychain.engine.compile.CompiledGraph.copies`): k copies side by side
+are factorised together, in an order that keeps them apart (``batch``), up to ``k × DIRECT_MAX`` rows; a larger loop
+is iterated over every copy at once, which makes a sample's last bits depend on its block."""
 CHUNK = 64
 """Right-hand sides solved together (columns per block)."""
 SPARSE_MIN = 1 << 16
@@ -169,7 +172,7 @@ def _solve_loop(cg: CompiledGraph, li: int, lv: Level, y: FloatArray, fixed: Boo
     """Solve ``x = y + (1 − F) ∘ (G x)`` for the internal block ``G`` of a level."""
     assert lv.internal is not None  # only called for levels with a loop
     g = lv.internal
-    if g.shape[0] > DIRECT_MAX * cg.copies:  # each copy's loop (compile_batch) is solved as if alone
+    if g.shape[0] > DIRECT_MAX * cg.copies:  # per copy of the network (compile_batch)
         x = _iterate(g, y, fixed, code, col0)
         if x is not None:
             return x
@@ -229,7 +232,9 @@ def _lu(cg: CompiledGraph, li: int, g: sp.csr_matrix, keep: BoolArray | None) ->
         return cache[key]
     a = _identity_minus(g, keep)
     try:
-        lu = splu(a)
+        # copies side by side (compile_batch) keep the given order: no fill-reducing permutation mixes them, so
+        # each copy's factors, and a sample's result, do not depend on the other samples of its block
+        lu = splu(a, permc_spec="NATURAL" if cg.batch else "COLAMD")
     except RuntimeError as exc:  # pragma: no cover - closed loops are refused at compile time
         start = cg.levels[li].start
         rows = cg.levels[li].loop_rows
