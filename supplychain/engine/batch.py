@@ -299,7 +299,8 @@ def compile_batch(
     -------
     CompiledGraph
         ``k·n`` nodes, node ``s·n + v`` being node ``v`` of sample ``s`` (ids: those
-        numbers), :attr:`~CompiledGraph.copies` ``= k``. Solved by
+        numbers), :attr:`~CompiledGraph.copies` ``= k``; ``n_loops`` counts the loops of
+        the structure in every copy, ``n_edges`` the edges that carry material. Solved by
         :func:`~supplychain.engine.trace.traced_share` and the other solvers; a result
         in solve order ``r`` is per sample ``x = np.empty(k·n); x[cg.order] = r;
         x.reshape(k, n)``.
