@@ -58,3 +58,9 @@ def test_how_close_the_tool_comes(result: Hindcast) -> None:
     text = hindcast_markdown(result)
     assert "In-sample" in text
     assert "| May |" in text
+    # the text names the licence's own parameters (cn_mofcom_no18_us: 0.77, 2 months), not a stale copy;
+    # a licensed month carries that share of an unlicensed one (Jul 484.3 t = 0.77 × Jan 629.0 t)
+    assert (result.share_approved, result.delay_months) == (0.77, 2)
+    assert "`share_approved` (0.77) and `delay_months` (2)" in text
+    m = result.monthly.set_index("month")["model_t"]
+    assert m[7] == pytest.approx(0.77 * m[1])

@@ -19,7 +19,7 @@ China cuts China's feed, and so its exports), which the licence calendar does no
 It is compared with China's customs data for the months our sources give
 (``scenarios/world/data/china_magnet_exports_us_2025.csv``).
 
-*Caveat.* The licence parameters (``share_approved`` 0.75, ``delay_months`` 2) were
+*Caveat.* The licence parameters (``share_approved``, ``delay_months``) were
 read from these same monthly exports (``world/policies.yaml``), so this hindcast is
 in-sample: it shows the annual model and its calendar reproduce the episode, not that
 it would have predicted it.
@@ -111,12 +111,16 @@ class Hindcast:
         The tool's 2025 flow with the documented licences (``fixed`` response).
     flow_2024_t : float
         The tool's 2024 China → US flow (from the 2024 trade data).
+    share_approved, delay_months : float
+        The licence's parameters (central values) that shape the calendar.
     """
 
     monthly: pd.DataFrame
     baseline_t: float
     annual_t: float
     flow_2024_t: float
+    share_approved: float
+    delay_months: float
 
     @property
     def observed(self) -> pd.DataFrame:
@@ -162,7 +166,8 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": annual * factor / factor.sum()})
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
-    return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)))
+    return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
+                    policy.share_approved.central, policy.delay_months)
 
 
 def hindcast_markdown(h: Hindcast) -> str:
@@ -177,16 +182,19 @@ def hindcast_markdown(h: Hindcast) -> str:
     return (
         "### Hindcast: the 2025 licensing episode\n\n"
         f"`{SCENARIO_FILE}`, variant `documented`, `fixed` response: China → US NdFeB magnets in 2025, "
-        f"the tool's annual flow ({h.annual_t:,.0f} t with the licences, {h.baseline_t:,.0f} t without) spread "
+        f"the tool's annual flow ({h.annual_t:,.0f} t with the licences and the year's other events, "
+        f"{h.baseline_t:,.0f} t in the baseline, before any 2025 event) spread "
         f"over the months by the licence calendar (`supplychain.report.hindcast`), against China's customs "
         f"data (`world/data/china_magnet_exports_us_2025.csv`).\n\n{table}\n\n"
         f"Over the {len(o)} observed months the tool gives {o['model_t'].sum():,.0f} t against "
         f"{o['observed_t'].sum():,.0f} t observed (ratio {h.ratio:.2f}); mean absolute error "
         f"{h.mean_absolute_error:,.0f} t a month; the largest gaps are {_worst(o)}. "
-        f"Without licences the tool sends {h.baseline_t:,.0f} t to the US in 2025 against "
-        f"{h.flow_2024_t:,.0f} t in 2024 (the 2024 trade pattern, scaled to 2025's demand). "
-        "**In-sample:** `share_approved` (0.75) and `delay_months` (2) were read from these monthly exports, so "
-        "this shows that the annual model and its calendar reproduce the episode, not that they predicted it."
+        f"In the baseline the tool sends {h.baseline_t:,.0f} t to the US in 2025 against "
+        f"{h.flow_2024_t:,.0f} t in 2024 (the 2024 trade pattern carried to 2025's production and demand, "
+        "`graph/pattern.py`). "
+        f"**In-sample:** `share_approved` ({h.share_approved:g}) and `delay_months` ({h.delay_months:g}) were read "
+        "from these monthly exports, so this shows that the annual model and its calendar reproduce the episode, "
+        "not that they predicted it."
     )
 
 
