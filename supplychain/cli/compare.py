@@ -153,9 +153,10 @@ def compare(
                         objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
                         workers=workers)  # fmt: skip
 
-    rule = f", allocation {allocation_arg or sc.response.allocation}" if mode_arg == "rebalance" else ""
-    if mode_arg == "rebalance" and objective_arg == "weighted":
-        rule = f"{rule}; {WEIGHTED_NOTE}"
+    rule = ""
+    if mode_arg == "rebalance":
+        rule = f", allocation {allocation_arg or sc.response.allocation}"
+        rule += f"; {WEIGHTED_NOTE}" if objective_arg == "weighted" else ""
     wide = side_by_side(table, year)
     print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip

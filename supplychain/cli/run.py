@@ -380,9 +380,8 @@ def run(
                       metrics=HEADLINE if output_format == "table" else None)  # fmt: skip
 
     if output_format == "table":
-        rule = f" (allocation {result.allocation})" if result.mode == "rebalance" else ""
-        if result.mode == "rebalance" and objective_arg == "weighted":
-            rule = f"{rule[:-1]}; {WEIGHTED_NOTE})"
+        words = [f"allocation {result.allocation}", *([WEIGHTED_NOTE] if objective_arg == "weighted" else [])]
+        rule = f" ({'; '.join(words)})" if result.mode == "rebalance" else ""
         title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
         _print_header(result, sc)
         table = headline_table(result, years, focus)

@@ -160,7 +160,7 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
     text = format_percent(value) + (f" ({year})" if year is not None else "")
     cell = {"text": text, "bg": "", "fg": "", "note": "", "cls": "", "mark": ""}
     if metric == "shortfall_share":
-        if value > _UNMET:
+        if is_unmet(value):
             cell.update(bg=_SHORT_BG, cls="short")
         return cell
     if metric == "traced_share" and mark_unmet(cell, unmet):
@@ -232,7 +232,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     worst: tuple[float, int, str, str] | None = None
     for scen, variant, s in rows:
         top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
-        if top is not None and top[0] > _UNMET and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
+        if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
             worst = (top[0], top[1], scen, variant)
     if worst is None:
         parts.append("No demand goes unmet in any scenario.")

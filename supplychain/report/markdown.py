@@ -19,6 +19,9 @@ from supplychain.report.escape import clean_text
 
 __all__ = ["md_escape", "md_table", "summary_markdown"]
 
+_UNMET_NOTE: Final = f"{UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result."
+"""The note under a table that marks traced shares read while demand goes unmet (the answers, the overview)."""
+
 _SPECIAL: Final = re.compile(r"([\\`*_\[\]#!|~])")
 _MARKUP: Final = re.compile(r"<(?=[A-Za-z/!?])|&(?=[A-Za-z#])")
 """What could start raw HTML, an autolink or an entity (``<b``, ``</``, ``<!``, ``<?``, ``&amp;``, ``&#60;``)."""
@@ -87,8 +90,7 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
              r.get("targets", "–")] for r in a["rows"]]  # fmt: skip
     out += [md_escape(a["sentence"]), "", md_table([*headers, "targets"], rows), "",
             f"Exposure counts what arrives traced to {md_escape(a['source'])} plus demand left unmet, "
-            "over planned use. "
-            f"{UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result."
+            "over planned use. " + _UNMET_NOTE
             + (f" {SHIPPED_MARK} short while part of its own supply of it still goes abroad (the scenario's "
                "\"Shipped abroad while short\")." if a.get("shipped") else ""),
             ""]
@@ -161,8 +163,7 @@ def summary_markdown(view: Mapping[str, Any]) -> str:
     if ov["rows"]:
         out += ["## Overview", "", md_table(ov["headers"], ov["rows"]), ""]
         if any(UNMET_MARK in str(c) for row in ov["rows"] for c in row):
-            out += [f"{UNMET_MARK} a traced share of what still arrives while demand goes unmet, not a good result.",
-                    ""]
+            out += [_UNMET_NOTE, ""]
     for sv in view["scenarios"]:
         out += _section(sv)
     return "\n".join(out).rstrip() + "\n"
