@@ -15,6 +15,7 @@ stays cheap (the command line starts fast)::
     result = sc.simulate(world, toggles={"us_japan_framework": True})
     sc.compare(world)
     sc.atlas()          # every critical mineral: US import reliance and China (USGS MCS 2025)
+    sc.capacity_limits(world, 2030, variant="full_ban_no_deals")   # which capacity binds a shortfall
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "ScenarioError", "__version__", "atlas", "compare", "load", "load_text", "simulate"]
+__all__ = ["Result", "ScenarioError", "__version__", "atlas", "capacity_limits", "compare", "load", "load_text",
+           "simulate"]
 
 if TYPE_CHECKING:
     from supplychain.api import Result, compare, simulate
     from supplychain.errors import ScenarioError
     from supplychain.io import load, load_text
     from supplychain.minerals import atlas
+    from supplychain.simulation.limits import capacity_limits
 
 _LAZY = {
     "load": "supplychain.io",
@@ -39,6 +42,7 @@ _LAZY = {
     "Result": "supplychain.api",
     "ScenarioError": "supplychain.errors",
     "atlas": "supplychain.minerals",
+    "capacity_limits": "supplychain.simulation.limits",
 }
 
 

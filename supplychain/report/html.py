@@ -64,6 +64,7 @@ from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
 from supplychain.report.folder import MARKER, check_target, write_manifest
 from supplychain.report.headline import source_name, source_phrase
+from supplychain.report.limits import limits_table
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.numbers import csv_number
 from supplychain.report.runs import (
@@ -105,7 +106,7 @@ __all__ = [
 _TEMPLATES: Final = Path(__file__).parent / "templates"
 
 CSV_FILES: Final = {"measures": "measures.csv", "shortfall": "shortfall.csv", "flows": "flows.csv.gz",
-                    "targets": "targets.csv"}
+                    "targets": "targets.csv", "limits": "limits.csv"}
 """File of each tidy table; every flow of every run is large (12.6 MB for the bundled scenarios), so gzipped."""
 
 
@@ -194,6 +195,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         # the page's focus countries (whose answers carry the ‡ mark) and the section's own pairs' countries
         "shipped": shipped_table(run, names, list(dict.fromkeys([*(c for c, _ in chains), *(c for c, _ in pairs)])),
                                  focus),
+        "limits": limits_table(run, focus, names),
     }  # fmt: skip
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
@@ -205,6 +207,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "shortfall": shortfall.assign(scenario=slug),
         "flows": flows.assign(scenario=slug),
         "targets": targets.assign(scenario=slug),
+        "limits": view["limits"]["table"].assign(scenario=slug),
     }
     overview = []
     pair = pairs[:1]
@@ -399,7 +402,7 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
     (folder / "images").mkdir()
     (folder / "index.html").write_text(html_text, encoding="utf-8")
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
-    for name in ("measures", "shortfall", "flows", "targets"):
+    for name in CSV_FILES:
         frames = [s.tables[name] for s in sections if not s.tables[name].empty]
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         if "scenario" in df.columns:

@@ -257,6 +257,10 @@ class Simulator:
         read (:func:`~supplychain.simulation.targets.target_metrics`); the shortfall rows
         are always there. A sweep keeping a few measures skips the origin decompositions
         and element tracing it would throw away.
+    capacity_scale : mapping, optional
+        Year → facility id → factor on the facility's capacity :math:`K_v` in the re-routing
+        LP of that year (its baseline output unchanged): "what if this plant could make 10 %
+        more" (:func:`~supplychain.simulation.limits.capacity_limits`).
     """
 
     def __init__(
@@ -271,8 +275,10 @@ class Simulator:
         blocks: bool | int = False,
         allocation: Rule | None = None,
         metrics: Collection[str] | None = None,
+        capacity_scale: Mapping[int, Mapping[str, float]] | None = None,
     ) -> None:
         self.scenario = scenario
+        self.capacity_scale = {int(y): dict(v) for y, v in (capacity_scale or {}).items()}
         self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
         response = getattr(scenario, "response", None)
         default = response.allocation if response is not None else DEFAULT_RULE
@@ -595,6 +601,9 @@ class Simulator:
         eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
         routes = self._stock_routes()
         inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
+        if year in self.capacity_scale:
+            scale = model.facility_values(self.capacity_scale[year])
+            inputs = replace(inputs, capacity=inputs.capacity * np.where(np.isnan(scale), 1.0, scale))
         inputs = routes.limit(inputs, ledger.available())
         floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)

@@ -1,0 +1,121 @@
+"""What limits supply: the report's table of the capacities that bind a scenario's shortfall in its focus year.
+
+For every ``rebalance`` variant in which some user is at least 1 % short in the focus year,
+:func:`~supplychain.simulation.limits.capacity_limits` raises the capacity of each stage
+outside the source country that runs full by 10 % and measures how much less demand goes
+unmet. The table lists the stages that give relief (the bottlenecks) and names the full
+stages that give none on their own; variants with the same toggles are solved once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import pandas as pd
+
+from supplychain.report.dot_style import country_name, format_tonnes
+from supplychain.report.numbers import format_percent
+from supplychain.simulation.limits import COLUMNS, TOGETHER, capacity_limits
+
+if TYPE_CHECKING:
+    from supplychain.report.runs import ScenarioRun
+
+__all__ = ["LIMITS_NOTE", "STEP", "limits_table"]
+
+STEP: Final = 0.10
+"""Capacity added to every plant of a stage, as a share of its capacity."""
+MATERIAL: Final = 0.01
+"""Commodities are explained when some user of them is at least this share short (smaller shortfalls read "<1%")."""
+
+LIMITS_NOTE: Final = (
+    "Each row re-solves the focus year with every plant of one stage outside {source} that runs at capacity "
+    "given 10% more capacity, and gives how much less demand then goes unmet (all users of the short commodity). "
+    "A stage at capacity that gives no relief does not bind on its own: its output goes elsewhere, or another "
+    "stage binds first. The capacities are the scenario's, so an assumed capacity gives an assumed bottleneck "
+    "(docs/rebalance.md, \"What limits supply\")."
+)
+
+
+def limits_table(run: ScenarioRun, focus: int, names: Mapping[str, str]) -> dict[str, Any]:
+    """Return the section's rows: per variant with a user :data:`MATERIAL` short in ``focus``, each stage with relief.
+
+    Returns ``{"rows": [...], "note": str, "table": DataFrame}`` (``table``: every variant's
+    :func:`~supplychain.simulation.limits.capacity_limits` rows with a ``variant`` column, for
+    ``limits.csv``); a row has ``variant``, ``stage`` (commodity name
+    and unit), ``plants``, ``capacity``, ``relief`` (the text of the cut in unmet demand per short
+    commodity) and ``idle`` (the stages at capacity without relief, in words). No rows without a
+    scenario, outside ``rebalance`` or without such a shortfall in ``focus``.
+    """
+    sc = run.scenario
+    out: dict[str, Any] = {"rows": [], "note": "", "table": pd.DataFrame(columns=["variant", *COLUMNS])}
+    if sc is None or focus not in sc.years:
+        return out
+    tables: list[pd.DataFrame] = []
+    done: dict[tuple[str, tuple[str, ...], tuple[tuple[str, bool], ...]], pd.DataFrame] = {}
+    source = ""
+    for r in run.results:
+        if r.mode != "rebalance" or r.shortfall.empty:
+            continue
+        short = r.shortfall[(r.shortfall["year"] == focus) & (r.shortfall["shortfall_share"] >= MATERIAL)]
+        if short.empty:
+            continue
+        explain = tuple(sorted(set(short["commodity"].astype(str))))
+        key = (r.allocation, explain, tuple(sorted(r.toggle_state.states.items())))
+        if key not in done:
+            done[key] = capacity_limits(sc, focus, toggles=dict(key[2]), allocation=r.allocation,  # type: ignore[arg-type]
+                                        source=r.source, step=STEP, commodities=explain)
+        source = r.source
+        out["rows"] += _variant_rows(r.variant, done[key], sc.commodities, names)
+        tables.append(done[key].assign(variant=r.variant)[["variant", *COLUMNS]])
+    if tables:
+        out["table"] = pd.concat(tables, ignore_index=True)
+    if out["rows"]:
+        out["note"] = LIMITS_NOTE.format(source=country_name(source, names))
+    return out
+
+
+def _name(k: str, commodities: Mapping[str, Any]) -> str:
+    c = commodities.get(k)
+    return str(c.name) if c is not None and getattr(c, "name", None) else k
+
+
+def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any],
+                  names: Mapping[str, str]) -> list[dict[str, str]]:
+    if lim.empty:
+        return []
+    alone = lim[lim["stage"] != TOGETHER]
+    relief = alone.groupby("stage", sort=False)["relief"].max()
+    binding = [str(s) for s, v in relief.items() if v > 0]
+    idle = [_name(str(s), commodities) for s, v in relief.items() if v <= 0]
+    rows = []
+    for stage in binding:
+        part = alone[(alone["stage"] == stage) & (alone["relief"] > 0)]
+        first = part.iloc[0]
+        rows.append({
+            "variant": variant,
+            "stage": f"{_name(stage, commodities)} ({first['stage_unit']})",
+            "plants": str(first["facilities"]),
+            "capacity": f"{format_tonnes(float(first['capacity']), str(first['stage_unit']))} "
+                        f"(+{format_tonnes(float(first['added']), str(first['stage_unit']))})",
+            "relief": "; ".join(_relief(p, commodities) for _, p in part.iterrows()),
+            "idle": ", ".join(idle),
+        })
+    together = lim[(lim["stage"] == TOGETHER) & (lim["relief"] > 0)]
+    alone_best = alone.groupby("commodity")["relief"].sum()
+    joint = together[together["relief"] > together["commodity"].map(alone_best).fillna(0.0) * (1 + 1e-6) + 1e-9]
+    if not joint.empty:  # stages that bind only together
+        rows.append({"variant": variant, "stage": "every stage at capacity, together", "plants": "",
+                     "capacity": "", "relief": "; ".join(_relief(p, commodities) for _, p in joint.iterrows()),
+                     "idle": ""})
+    if not rows:
+        rows.append({"variant": variant, "stage": "none alone or together", "plants": "", "capacity": "",
+                     "relief": "no stage at capacity outside the source gives relief", "idle": ", ".join(idle)})
+    return rows
+
+
+def _relief(p: pd.Series, commodities: Mapping[str, Any]) -> str:
+    """``NdFeB magnets: 1.3k t NdFeB product less unmet (1.6% of 83.8k t)``."""
+    unit = str(p["unit"])
+    return (f"{_name(str(p['commodity']), commodities)}: {format_tonnes(float(p['relief']), unit)} less unmet "
+            f"({format_percent(float(p['relief_share']))} of {format_tonnes(float(p['unmet']), unit)})")

@@ -1,0 +1,117 @@
+"""What limits supply: relief of each full stage outside the source, on hand-worked two-stage worlds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplychain.report.html import write_report
+from supplychain.report.limits import limits_table
+from supplychain.report.runs import run_scenario
+from supplychain.schema.model import Scenario
+from supplychain.simulation.limits import TOGETHER, capacity_limits
+
+YEAR = 2025
+
+
+def two_stage(br_spare: bool) -> Scenario:
+    """Ore is smelted into metal (2 t ore per t metal); metal is used. China's exports of both are banned in 2025.
+
+    CN: a mine of 1,000 t ore feeds a smelter of 400 t metal (capacity 500) that ships 300 t to the
+    US and keeps 100 t. AU mines 300 t ore (at capacity): 200 t to Japan's smelter (100 t metal, at
+    capacity) and 100 t to users of ore in Korea. Demand for metal: US 300 t, JP 100 t, CN 100 t; for
+    ore: KR 100 t. With ``br_spare`` a Brazilian mine can make 100 t ore and makes none.
+    """
+    def years(t: float) -> dict[int, float]:
+        return {2024: t, YEAR: t}
+
+    facilities: dict[str, Any] = {
+        "cn_mine": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "ore",
+                    "production": years(1000), "capacity": 1000},
+        "cn_smelter": {"name": "CN smelter", "country": "CN", "kind": "metal", "process": "smelt",
+                       "production": years(400), "capacity": 500},
+        "au_mine": {"name": "AU mine", "country": "AU", "kind": "mine", "output": "ore",
+                    "production": years(300), "capacity": 300},
+        "jp_smelter": {"name": "JP smelter", "country": "JP", "kind": "metal", "process": "smelt",
+                       "production": years(100), "capacity": 100},
+    }
+    if br_spare:
+        facilities["br_mine"] = {"name": "BR mine", "country": "BR", "kind": "mine", "output": "ore",
+                                 "production": years(0), "capacity": 100}
+    flows = {"cn_us": ("cn_smelter", "US", "metal", 300), "au_jp": ("au_mine", "jp_smelter", "ore", 200),
+             "au_kr": ("au_mine", "KR", "ore", 100)}
+    demand = {"US": ("metal", 300), "JP": ("metal", 100), "CN": ("metal", 100), "KR": ("ore", 100)}
+    data: dict[str, Any] = {
+        "scenario": {"name": "two stages", "base_year": 2024, "horizon": YEAR},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}, "metal": {"name": "Metal", "stage": "metal"}},
+        "processes": {"smelt": {"inputs": {"ore": 2}, "outputs": {"metal": 1}}},
+        "facilities": facilities,
+        "demand": {f"{c.lower()}_use": {"country": c, "commodity": k, "year": 2024, "tonnes": t}
+                   for c, (k, t) in demand.items()},
+        "flows": {fid: {"supplier": s, "buyer": b, "commodity": k, "year": 2024, "tonnes": t}
+                  for fid, (s, b, k, t) in flows.items()},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["ore", "metal"]},
+                                "start": f"{YEAR}-01-01"}},
+    }
+    return Scenario.model_validate(data)
+
+
+def test_the_smelter_binds_and_the_full_mine_does_not() -> None:
+    # Under the ban China's 300 t to the US stop; outside China only Japan's smelter makes metal, and
+    # under contracts_first its 100 t stay with Japan's users: the US is 300 t short. Japan's smelter
+    # and the AU mine run full (BR's mine is idle, not full; China's own are never tested).
+    # +10 % on the smelter: 110 t metal from 220 t ore, the extra 20 t from BR's spare mine (AU's 100 t
+    # to Korea are Korea's contract) → 10 t more reach the US. +10 % on the AU mine (330 t): no smelter
+    # can take the ore → no relief, although the mine runs full.
+    got = capacity_limits(two_stage(br_spare=True), YEAR)
+    alone = got[got["stage"] != TOGETHER].set_index("stage")
+    assert set(alone.index) == {"metal", "ore"}
+    assert alone.loc["metal", "facilities"] == "jp_smelter"
+    assert alone.loc["metal", "capacity"] == pytest.approx(100.0)
+    assert alone.loc["metal", "added"] == pytest.approx(10.0)
+    assert alone.loc["metal", "unmet"] == pytest.approx(300.0)
+    assert alone.loc["metal", "relief"] == pytest.approx(10.0)
+    assert alone.loc["metal", "relief_share"] == pytest.approx(10 / 300)
+    assert alone.loc["ore", "facilities"] == "au_mine"
+    assert alone.loc["ore", "relief"] == 0.0
+    assert got["stage"].tolist()[0] == "metal"  # the binding stage first
+    assert got.loc[got["stage"] == TOGETHER, "relief"].tolist() == pytest.approx([10.0])
+
+
+def test_two_stages_that_bind_only_together_show_it_in_the_last_row() -> None:
+    # Without BR's mine, +10 % on the smelter alone finds no ore (AU is full and its 100 t to Korea
+    # are Korea's contract); +10 % on the mine alone (330 t) finds no smelter. Together: 110 t metal
+    # from 220 t ore → 10 t less unmet.
+    got = capacity_limits(two_stage(br_spare=False), YEAR).set_index("stage")
+    assert got.loc["metal", "relief"] == 0.0
+    assert got.loc["ore", "relief"] == 0.0
+    assert got.loc[TOGETHER, "relief"] == pytest.approx(10.0)
+    assert got.loc[TOGETHER, "facilities"] == "au_mine, jp_smelter"
+    # the report says so in a row of its own
+    view = limits_table(run_scenario(two_stage(br_spare=False)), YEAR, {})
+    assert [r["stage"] for r in view["rows"]] == ["every stage at capacity, together"]
+    assert view["rows"][0]["relief"] == "Metal: 10 t less unmet (3% of 300 t)"
+
+
+def test_nobody_short_gives_no_rows_and_bad_arguments_are_errors() -> None:
+    s = two_stage(br_spare=True)
+    assert capacity_limits(s, 2024).empty  # the ban starts in 2025
+    assert capacity_limits(s, YEAR, commodities=["ore"]).empty  # nobody is short of ore
+    with pytest.raises(ValueError, match="year 2031"):
+        capacity_limits(s, 2031)
+    with pytest.raises(ValueError, match="positive share"):
+        capacity_limits(s, YEAR, step=0.0)
+
+
+def test_the_report_lists_the_binding_stage_and_the_full_ones_without_relief(tmp_path: Path) -> None:
+    run = run_scenario(two_stage(br_spare=True))
+    write_report([run], tmp_path)
+    text = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    assert f"### What limits supply ({YEAR})" in text
+    row = next(line for line in text.splitlines() if line.startswith("| base | Metal"))
+    assert "jp\\_smelter" in row
+    assert "10 t less unmet (3% of 300 t)" in row
+    assert row.rstrip().endswith("| Ore |")  # the full mine, without relief on its own
+    assert "What limits supply" in (tmp_path / "index.html").read_text(encoding="utf-8")
