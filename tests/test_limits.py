@@ -115,3 +115,13 @@ def test_the_report_lists_the_binding_stage_and_the_full_ones_without_relief(tmp
     assert "10 t less unmet (3% of 300 t)" in row
     assert row.rstrip().endswith("| Ore |")  # the full mine, without relief on its own
     assert "What limits supply" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_limits_csv_has_its_header_when_nobody_is_short(tmp_path: Path) -> None:
+    # The same world with the ban's year left out: nobody is short, no section table, an empty limits.csv.
+    data = two_stage(br_spare=True).model_dump(exclude_none=True)
+    data["scenario"]["horizon"] = 2024
+    write_report([run_scenario(Scenario.model_validate(data))], tmp_path)
+    assert (tmp_path / "limits.csv").read_text(encoding="utf-8").splitlines() == [
+        "scenario,variant,year,stage,stage_unit,facilities,capacity,added,commodity,unit,unmet,relief,relief_share"]
+    assert "What limits supply" not in (tmp_path / "summary.md").read_text(encoding="utf-8")

@@ -404,7 +404,8 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
     for name in CSV_FILES:
         frames = [s.tables[name] for s in sections if not s.tables[name].empty]
-        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        df = pd.concat(frames, ignore_index=True) if frames else \
+            (sections[0].tables[name].iloc[:0] if sections else pd.DataFrame())  # the header even when empty
         if "scenario" in df.columns:
             df = df[["scenario", *[c for c in df.columns if c != "scenario"]]]
         if name == "measures":
