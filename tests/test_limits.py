@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from supplychain.report.html import write_report
 from supplychain.report.limits import limits_table
@@ -115,6 +116,11 @@ def test_the_report_lists_the_binding_stage_and_the_full_ones_without_relief(tmp
     assert "10 t less unmet (3% of 300 t)" in row
     assert row.rstrip().endswith("| Ore |")  # the full mine, without relief on its own
     assert "What limits supply" in (tmp_path / "index.html").read_text(encoding="utf-8")
+    sheet = load_workbook(tmp_path / "tables.xlsx")["What limits supply"]
+    header = [c.value for c in sheet[1]]
+    first = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert first["scenario"] == "two stages"
+    assert (first["stage +10%"], first["plants at capacity"], first["less unmet"]) == ("metal", "jp_smelter", 10)
 
 
 def test_limits_csv_has_its_header_when_nobody_is_short(tmp_path: Path) -> None:

@@ -413,7 +413,9 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
                 _csv_safe(df).to_csv(folder / "measures_full.csv.gz", index=False, float_format=csv_number)
             df = reported_measures(df, stacked(runs, "shortfall"), focus)
         _csv_safe(df).to_csv(folder / CSV_FILES[name], index=False, float_format=csv_number)
-    write_workbook(folder / "tables.xlsx", runs, commodity=commodity, focus=focus)
+    limits = [s.tables["limits"].assign(scenario=s.view["name"]) for s in sections if not s.tables["limits"].empty]
+    write_workbook(folder / "tables.xlsx", runs, commodity=commodity, focus=focus,
+                   limits=pd.concat(limits, ignore_index=True) if limits else None)
     for s in sections:
         for img in s.images:
             for name, data in img.files().items():

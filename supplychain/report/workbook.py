@@ -13,6 +13,9 @@
 * **Flows**: every trade flow into or out of a focus country that the supply response
   changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
   deal), as an Excel table; every flow of every kind stays in ``flows.csv.gz``;
+* **What limits supply** (when the report has rows for it): each stage outside the source
+  running at capacity and how much less demand goes unmet with 10 % more of it
+  (:mod:`supplychain.report.limits`);
 * **About**: what each sheet holds, the units and what "net exporter" means.
 
 Percentages carry Excel's ``0.0%`` format, quantities ``#,##0`` (``#,##0.00`` below
@@ -85,6 +88,13 @@ _SHIPPED_COLUMNS: Final = (
     ("country", "country", None), ("commodity", "commodity", None), ("unit", "unit", None),
     ("shortfall_share", "shortfall (% of demand)", PERCENT), ("destination", "to", None), ("status", "status", None),
     ("shipped", "shipped (unit)", WHOLE),
+)
+_LIMITS_COLUMNS: Final = (
+    ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
+    ("stage", "stage +10%", None), ("stage_unit", "stage unit", None), ("facilities", "plants at capacity", None),
+    ("capacity", "capacity", WHOLE), ("added", "added", WHOLE), ("commodity", "short commodity", None),
+    ("unit", "unit", None), ("unmet", "unmet", WHOLE), ("relief", "less unmet", WHOLE),
+    ("relief_share", "less unmet (% of unmet)", PERCENT),
 )
 _BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
 
@@ -334,6 +344,9 @@ _ABOUT: Final = (
     ("Shipped while short", "A focus country's own supply of a commodity that still goes abroad in a year its own "
                             "users of it are short: to whom, with the flow's status (deal, new, normal …), in the "
                             "row's unit. Why the response does it: docs/report.md, 'Shipped abroad while short'."),
+    ("What limits supply", "Per rebalance variant with a user at least 1% short in the focus year: each stage "
+                           "outside the source running at capacity, and how much less demand goes unmet with 10% "
+                           "more of its capacity (docs/rebalance.md, 'What limits supply')."),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
     (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
@@ -342,7 +355,8 @@ _ABOUT: Final = (
 )
 
 
-def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity: str | None) -> None:
+def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity: str | None,
+          limits: pd.DataFrame | None = None) -> None:
     taken: set[str] = set()
     names = names_of(next((r.scenario for r in runs if r.scenario is not None), None))
     for i, country in enumerate(focus):
@@ -366,6 +380,9 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
                else pd.DataFrame(columns=[c for c, _, _ in _SHIPPED_COLUMNS]))  # no rows: the headers still
     _table_sheet(wb.create_sheet(_title("Shipped while short", taken)), "Shipped", shipped, _SHIPPED_COLUMNS,
                  [28, 26, 7, 9, 18, 16, 14, 9, 10, 14])
+    if limits is not None and not limits.empty:
+        _table_sheet(wb.create_sheet(_title("What limits supply", taken)), "Limits", limits, _LIMITS_COLUMNS,
+                     [28, 26, 7, 18, 14, 40, 12, 12, 18, 16, 12, 12, 12])
     about = wb.create_sheet(_title("About", taken))
     for row in _ABOUT:
         about.append(list(row))
@@ -378,7 +395,7 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
 
 def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
                    countries: Sequence[str] = (), commodity: str | None = None, *,
-                   focus: Sequence[str] | None = None) -> Path:
+                   focus: Sequence[str] | None = None, limits: pd.DataFrame | None = None) -> Path:
     """Write the report's workbook to ``target`` atomically.
 
     Parameters
@@ -395,6 +412,9 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     focus : sequence of str, optional
         The focus countries already resolved (the report's, computed once); default
         :func:`~supplychain.report.runs.focus_of` of ``runs`` and ``countries``.
+    limits : pandas.DataFrame, optional
+        The report's "What limits supply" rows (``scenario``, ``variant`` and the columns of
+        :func:`~supplychain.simulation.limits.capacity_limits`), a sheet of their own when not empty.
 
     Returns
     -------
@@ -404,5 +424,5 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     from openpyxl import Workbook
 
     wb = Workbook()
-    _fill(wb, runs, focus_of(runs, countries) if focus is None else focus, commodity)
+    _fill(wb, runs, focus_of(runs, countries) if focus is None else focus, commodity, limits)
     return Path(atomic_write(target, lambda p: wb.save(p)))
