@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 
@@ -90,6 +91,7 @@ def test_two_stages_that_bind_only_together_show_it_in_the_last_row() -> None:
     assert got.loc["ore", "relief"] == 0.0
     assert got.loc[TOGETHER, "relief"] == pytest.approx(10.0)
     assert got.loc[TOGETHER, "facilities"] == "au_mine, jp_smelter"
+    assert np.isnan(got.loc[TOGETHER, "capacity"])  # 300 t ore and 100 t metal are not added
     # the report says so in a row of its own
     view = limits_table(run_scenario(two_stage(br_spare=False)), YEAR, {})
     assert [r["stage"] for r in view["rows"]] == ["every stage at capacity, together"]

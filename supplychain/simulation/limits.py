@@ -123,7 +123,8 @@ def capacity_limits(
         One row per stage and short commodity, stages by falling relief, then the rows of every
         stage raised together (``stage`` = :data:`TOGETHER`): ``year``, ``stage`` (commodity the
         facilities make) and ``stage_unit``, ``facilities`` (ids, comma-separated), ``capacity``
-        (:math:`\sum K_v` in the year) and ``added`` (``step`` × capacity), ``commodity`` (short)
+        (:math:`\sum K_v` in the year; NaN for every stage together) and ``added``
+        (``step`` × capacity), ``commodity`` (short)
         and its ``unit``, ``unmet`` (:math:`U_k`, tonnes of all its users), ``relief``
         (:math:`U_k - U_k^+`) and ``relief_share`` (:math:`(U_k - U_k^+)/U_k`). Empty when
         nobody is short in ``year``.
@@ -198,8 +199,9 @@ def _unmet(out: RunOutput, year: int) -> dict[str, float]:
 
 def _rows(year: int, stage: str, g: pd.DataFrame, step: float, unmet: Mapping[str, float],
           after: Mapping[str, float], units: Mapping[str, str]) -> list[dict[str, object]]:
-    capacity = float(g["capacity_t"].sum())
     stage_units = sorted({units.get(str(k), "") for k in g["commodity"]})
+    # tonnes of different commodities are never added: the rows of every stage together have no capacity
+    capacity = float(g["capacity_t"].sum()) if g["commodity"].nunique() == 1 else float("nan")
     out: list[dict[str, object]] = []
     for k, u in sorted(unmet.items()):
         relief = u - after.get(k, 0.0)
