@@ -321,7 +321,7 @@ def year_preferences(
     scenario: Scenario | None = None,
     active: Collection[str] | None = None,
 ) -> tuple[Preferences, list[PreferencePeriod]]:
-    """The year's average :func:`preferences` and its :func:`preference_periods`, from one reading of the agreements.
+    """Return the year's average :func:`preferences` and its :func:`preference_periods`, reading the agreements once.
 
     Parameters are those of :func:`preference_surcharge`.
     """
@@ -392,7 +392,7 @@ def preference_periods(
 
 
 def _periods(n: int, terms: Sequence[_Term], year: int) -> list[PreferencePeriod]:
-    """The periods of ``year`` of :func:`preference_periods` from the agreements' terms on ``n`` edges."""
+    """Split ``year`` into the periods of :func:`preference_periods`, from the agreements' terms on ``n`` edges."""
     spans = {t.agreement: t.period for t in terms if t.preference}
     return [PreferencePeriod(w, _combine(n, [(t, 1.0) for t in terms if t.agreement in keys or not t.preference]),
                              keys)

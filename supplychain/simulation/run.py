@@ -33,14 +33,15 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulation.aftershock import element_exposure, measures_after_shock, shortfall_measures
 from supplychain.simulation.agreements import (
+    PreferencePeriod,
     investment_facilities,
     offtake_bounds,
-    PreferencePeriod,
     preference_surcharge,
     with_investments,
     year_preferences,
 )
 from supplychain.simulation.fixed import FixedResult, propagate_fixed, shortfall_table
+from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
 from supplychain.simulation.outcome import (
     FLOW_COLUMNS,
     TOL,
@@ -59,7 +60,6 @@ from supplychain.simulation.outcome import (
     utilisation,
     with_sinks,
 )
-from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
@@ -157,7 +157,7 @@ class YearPolicies:
     periods: tuple[PreferencePeriod, ...] = ()
 
     def period_inputs(self, inputs: YearInputs) -> list[tuple[float, YearInputs]]:
-        """The LP inputs of each period of the year and its weight (one at weight 1 when nothing changes).
+        """Return the LP inputs of each period of the year with its weight (one, weight 1, when nothing changes).
 
         A period's costs are the policies' plus its preferences' surcharges at full strength;
         its reserved exports are those of its preferences (offtakes excepted).
