@@ -494,6 +494,14 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     assert avg.partner.tolist() == [False, True]
     _, periods = year_preferences(edges, year=2026, agreements=w.agreements, scenario=w)
     assert [(p.weight, p.preferences.surcharge.tolist()) for p in periods] == [(1.0, [6000.0, 3000.0])]
+    # a preference on gallium reaches none of these edges: its start makes no period of its own
+    g = world(agreements={"pact": w.agreements["pact"].model_dump(), "ga": {
+        "name": "US–JP gallium", "parties": ["US", "JP"], "start": "2025-04-01", "preference": 0.05,
+        "covers": {"commodities": ["gallium"]}}},
+        commodities={**world_data()["commodities"], "gallium": {"name": "Gallium", "stage": "metal",
+                                                                  "price_usd_per_t": 500000}})
+    _, periods = year_preferences(edges, year=2025, agreements=g.agreements, scenario=g)
+    assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
 
 
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:

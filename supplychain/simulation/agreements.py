@@ -341,7 +341,8 @@ class PreferencePeriod:
         The surcharges at full strength, :math:`\sum_{a \in p} \pi_a p_k` over the preferences
         in force in the period, its partner edges and reserved exports.
     agreements : frozenset of str
-        Ids of the agreements with a preference in force in the period.
+        Ids of the agreements with a preference in force in the period (in some part of it, when
+        parts of the year whose preferences act alike on every edge are one period).
     """
 
     weight: float
@@ -392,11 +393,23 @@ def preference_periods(
 
 
 def _periods(n: int, terms: Sequence[_Term], year: int) -> list[PreferencePeriod]:
-    """Split ``year`` into the periods of :func:`preference_periods`, from the agreements' terms on ``n`` edges."""
+    """Split ``year`` into the periods of :func:`preference_periods`, from the agreements' terms on ``n`` edges.
+
+    Periods whose surcharges and reserved exports are the same on every edge (a preference that
+    reaches none of these edges) are one period: their LPs are the same, so one solve is enough.
+    """
     spans = {t.agreement: t.period for t in terms if t.preference}
-    return [PreferencePeriod(w, _combine(n, [(t, 1.0) for t in terms if t.agreement in keys or not t.preference]),
-                             keys)
-            for keys, w in year_periods(spans, year)]
+    out: list[PreferencePeriod] = []
+    for keys, w in year_periods(spans, year):
+        pref = _combine(n, [(t, 1.0) for t in terms if t.agreement in keys or not t.preference])
+        same = next((i for i, p in enumerate(out) if np.array_equal(p.preferences.surcharge, pref.surcharge)
+                     and np.array_equal(p.preferences.reserved, pref.reserved)), None)
+        if same is None:
+            out.append(PreferencePeriod(w, pref, keys))
+        else:
+            p = out[same]
+            out[same] = PreferencePeriod(p.weight + w, p.preferences, p.agreements | keys)
+    return out
 
 
 @dataclass(frozen=True)
