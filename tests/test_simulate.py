@@ -476,7 +476,7 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     # Jul–Sep (1/4): the programme surcharges both imports 3,000 USD/t; Oct–Dec (1/4): both, CN→US
     # 6,000 USD/t, AU→US 3,000 (AU is the deal's partner but not the programme's). The year's
     # average: CN→US 0.25 × 3,000 + 0.25 × 6,000 = 2,250, AU→US 0.5 × 3,000 = 1,500 USD/t.
-    from supplychain.simulation.agreements import preference_surcharge, year_preferences
+    from supplychain.simulation.agreements import preference_periods, preference_surcharge, preferences
 
     edges = pd.DataFrame({"supplier_country": ["CN", "AU"], "buyer_country": ["US", "US"],
                           "commodity": ["ndpr_oxide"] * 2, "stage": ["oxide"] * 2})
@@ -484,7 +484,8 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     w = world(agreements={
         "home": {"name": "US programme", "parties": ["US"], "start": "2025-07-01", "preference": 0.05, "covers": cover},
         "pact": {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-10-01", "preference": 0.05, "covers": cover}})
-    avg, periods = year_preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    avg = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    periods = preference_periods(edges, year=2025, agreements=w.agreements, scenario=w)
     assert [(sorted(p.agreements), p.weight, p.preferences.surcharge.tolist()) for p in periods] == [
         ([], 0.5, [0.0, 0.0]), (["home"], 0.25, [3000.0, 3000.0]), (["home", "pact"], 0.25, [6000.0, 3000.0])]
     assert avg.surcharge.tolist() == pytest.approx([2250.0, 1500.0])
@@ -492,7 +493,7 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     assert preference_surcharge(edges, year=2025, agreements=w.agreements, scenario=w)[0].tolist() == \
         pytest.approx([2250.0, 1500.0])
     assert avg.partner.tolist() == [False, True]
-    _, periods = year_preferences(edges, year=2026, agreements=w.agreements, scenario=w)
+    periods = preference_periods(edges, year=2026, agreements=w.agreements, scenario=w)
     assert [(p.weight, p.preferences.surcharge.tolist()) for p in periods] == [(1.0, [6000.0, 3000.0])]
     # a preference on gallium reaches none of these edges: its start makes no period of its own
     g = world(agreements={"pact": w.agreements["pact"].model_dump(), "ga": {
@@ -500,7 +501,7 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
         "covers": {"commodities": ["gallium"]}}},
         commodities={**world_data()["commodities"], "gallium": {"name": "Gallium", "stage": "metal",
                                                                   "price_usd_per_t": 500000}})
-    _, periods = year_preferences(edges, year=2025, agreements=g.agreements, scenario=g)
+    periods = preference_periods(edges, year=2025, agreements=g.agreements, scenario=g)
     assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
 
 

@@ -64,7 +64,6 @@ __all__ = [
     "preferences",
     "ramp_capacity",
     "with_investments",
-    "year_preferences",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -313,22 +312,6 @@ def preferences(
     return _combine(len(edges), [(t, t.phi) for t in terms])
 
 
-def year_preferences(
-    edges: pd.DataFrame,
-    *,
-    year: int,
-    agreements: Mapping[str, Agreement],
-    scenario: Scenario | None = None,
-    active: Collection[str] | None = None,
-) -> tuple[Preferences, list[PreferencePeriod]]:
-    """Return the year's average :func:`preferences` and its :func:`preference_periods`, reading the agreements once.
-
-    Parameters are those of :func:`preference_surcharge`.
-    """
-    terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
-    return _combine(len(edges), [(t, t.phi) for t in terms]), _periods(len(edges), terms, year)
-
-
 @dataclass(frozen=True)
 class PreferencePeriod:
     r"""A part of a year in which the same preferences are in force (:func:`preference_periods`).
@@ -376,7 +359,9 @@ def preference_periods(
     -------
     list of PreferencePeriod
         One period of weight 1 when no preference changes within the year (none in force, or
-        each for the whole year).
+        each for the whole year). Parts of the year whose surcharges and reserved exports are the
+        same on every edge (a preference that reaches none of `edges`) are one period: their LPs
+        are the same, so one solve is enough.
 
     Examples
     --------
@@ -389,15 +374,7 @@ def preference_periods(
     [(0.75, [0.0]), (0.25, [0.05])]
     """
     terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
-    return _periods(len(edges), terms, year)
-
-
-def _periods(n: int, terms: Sequence[_Term], year: int) -> list[PreferencePeriod]:
-    """Split ``year`` into the periods of :func:`preference_periods`, from the agreements' terms on ``n`` edges.
-
-    Periods whose surcharges and reserved exports are the same on every edge (a preference that
-    reaches none of these edges) are one period: their LPs are the same, so one solve is enough.
-    """
+    n = len(edges)
     spans = {t.agreement: t.period for t in terms if t.preference}
     out: list[PreferencePeriod] = []
     for keys, w in year_periods(spans, year):
