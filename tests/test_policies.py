@@ -11,7 +11,7 @@ import pytest
 
 from supplychain.errors import ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.simulation.calendar import months_in_force, year_fraction
+from supplychain.simulation.calendar import months_in_force, year_fraction, year_periods
 from supplychain.simulation.policies import apply_policies, scenario_policy_effects
 from supplychain.simulation.toggles import parse_toggle_args, resolve_toggles
 
@@ -66,6 +66,24 @@ def test_partial_months_count_by_days_and_end_is_inclusive() -> None:
     # a measure ending 2025-03-31 counts 3 months in 2025 and none in 2026.
     assert year_fraction(dt.date(2024, 6, 1), dt.date(2025, 3, 31), 2025) == 3 / 12
     assert year_fraction(dt.date(2024, 6, 1), dt.date(2025, 3, 31), 2026) == 0.0
+
+
+
+def test_a_year_splits_into_the_periods_with_the_same_measures_in_force() -> None:
+    # a: 1 March 2025 to 30 September 2025; b: from 1 July 2025; c: all of 2025 (from 2024).
+    # Cuts at 1 Mar, 1 Jul, 1 Oct: Jan–Feb {c} 2/12, Mar–Jun {a, c} 4/12, Jul–Sep {a, b, c} 3/12,
+    # Oct–Dec {b, c} 3/12. The weights sum to 1 and a's periods to its year fraction 7/12.
+    spans = {"a": (dt.date(2025, 3, 1), dt.date(2025, 9, 30)), "b": (dt.date(2025, 7, 1), None),
+             "c": (dt.date(2024, 1, 1), None)}
+    got = {"".join(sorted(k)): w for k, w in year_periods(spans, 2025)}
+    assert got == pytest.approx({"c": 2 / 12, "ac": 4 / 12, "abc": 3 / 12, "bc": 3 / 12})
+    assert sum(w for k, w in got.items() if "a" in k) == pytest.approx(year_fraction(*spans["a"], 2025))
+    # two separate pieces with the same set are one period: a (Mar–Sep) is out in Jan–Feb and Oct–Dec
+    got = {"".join(sorted(k)): w for k, w in year_periods({"a": spans["a"]}, 2025)}
+    assert got == pytest.approx({"": 5 / 12, "a": 7 / 12})
+    # nothing changes within 2026: one period of weight 1 (a ended, b and c in force all year)
+    assert year_periods(spans, 2026) == [(frozenset({"b", "c"}), 1.0)]
+    assert year_periods({}, 2026) == [(frozenset(), 1.0)]
 
 
 # ------------------------------------------------------------------ bans

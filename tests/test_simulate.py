@@ -431,6 +431,80 @@ def test_preference_surcharge_falls_on_imports_from_non_parties() -> None:
     assert info.value.problems[0].path == ("agreements", "home", "preference")
 
 
+def test_a_preference_in_force_for_a_quarter_of_the_year_moves_a_quarter_of_the_tonnes() -> None:
+    # No ban. A US–AU agreement prefers partner supply by 5 % from 1 October 2025 (φ = 3/12 in
+    # 2025, 1 in 2026). A full year (2026): each of CN's 600 t to the US carries 0.05 × 60,000 =
+    # 3,000 USD/t, AU's supply nothing, so the cost level fills AU's spare 200 t (capacity 300,
+    # baseline 100): AU→US 300 t, CN→US 400 t, CN's plant makes 800 t (nobody takes the rest).
+    # 2025 is solved as two periods, Jan–Sep (3/4, no preference: the baseline) and Oct–Dec
+    # (1/4, the 2026 solution), weighed: AU→US 0.75 × 100 + 0.25 × 300 = 150 t, CN→US 0.75 × 600
+    # + 0.25 × 400 = 550 t, CN's plant 0.75 × 1,000 + 0.25 × 800 = 950 t: a quarter of the full
+    # year's 200 t moved. (A surcharge of 3/12 × 3,000 = 750 USD/t on the whole year moved all 200 t.)
+    from supplychain.graph.balance import market_balance
+
+    deal = {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-10-01", "preference": 0.05,
+            "covers": {"commodities": ["ndpr_oxide"]}}
+    toggles = {"ban": {"default": False, "controls": ["cn_ban"]}, "deal": {"default": True, "controls": ["pact"]}}
+    res = simulate(world(agreements={"pact": deal}, toggles=toggles, variants={}), mode="rebalance")
+    f = res.flows.groupby(["year", "supplier_country", "buyer_country"])[["simulated"]].sum()
+    assert f.loc[(2024, "AU", "US"), "simulated"] == pytest.approx(100.0)
+    assert f.loc[(2025, "AU", "US"), "simulated"] == pytest.approx(150.0)
+    assert f.loc[(2025, "CN", "US"), "simulated"] == pytest.approx(550.0)
+    assert f.loc[(2026, "AU", "US"), "simulated"] == pytest.approx(300.0)
+    assert f.loc[(2026, "CN", "US"), "simulated"] == pytest.approx(400.0)
+    u = res.utilisation.set_index(["year", "facility"])
+    assert u.loc[(2025, "cn_sep"), "output"] == pytest.approx(950.0)
+    # the flow reports the year's average surcharge, 3/12 × 3,000 USD/t
+    cost = res.flows.set_index("edge")["cost_per_unit"]
+    assert cost["flows.cn_us_2025"] == pytest.approx(750.0)
+    assert cost["flows.cn_us_2026"] == pytest.approx(3000.0)
+    assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 0.0, 2027: 0.0}
+    for y in YEARS:
+        edges = res.tables(y)[1]
+        assert market_balance(edges.assign(tonnes=edges["simulated"]))["balanced"].all(), y
+    # in force the whole of 2025 (from 1 January): one period, the full year's 200 t moved as in 2026
+    whole = simulate(world(agreements={"pact": {**deal, "start": "2025-01-01"}}, toggles=toggles, variants={}),
+                     mode="rebalance", years=[2025])
+    g = whole.flows.groupby(["supplier_country", "buyer_country"])[["simulated"]].sum()
+    assert g.loc[("AU", "US"), "simulated"] == pytest.approx(300.0)
+    assert g.loc[("CN", "US"), "simulated"] == pytest.approx(400.0)
+
+
+def test_periods_of_two_preferences_starting_at_different_dates() -> None:
+    # A US programme (one party, 5 %) from 1 July 2025 and a US–AU deal (5 %) from 1 October 2025
+    # on the edges CN→US and AU→US of NdPr oxide (USD 60,000/t). Jan–Jun (1/2): nothing in force;
+    # Jul–Sep (1/4): the programme surcharges both imports 3,000 USD/t; Oct–Dec (1/4): both, CN→US
+    # 6,000 USD/t, AU→US 3,000 (AU is the deal's partner but not the programme's). The year's
+    # average: CN→US 0.25 × 3,000 + 0.25 × 6,000 = 2,250, AU→US 0.5 × 3,000 = 1,500 USD/t.
+    from supplychain.simulation.agreements import preference_periods, preference_surcharge, preferences
+
+    edges = pd.DataFrame({"supplier_country": ["CN", "AU"], "buyer_country": ["US", "US"],
+                          "commodity": ["ndpr_oxide"] * 2, "stage": ["oxide"] * 2})
+    cover = {"commodities": ["ndpr_oxide"]}
+    w = world(agreements={
+        "home": {"name": "US programme", "parties": ["US"], "start": "2025-07-01", "preference": 0.05, "covers": cover},
+        "pact": {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-10-01", "preference": 0.05, "covers": cover}})
+    avg = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    periods = preference_periods(edges, year=2025, agreements=w.agreements, scenario=w)
+    assert [(sorted(p.agreements), p.weight, p.preferences.surcharge.tolist()) for p in periods] == [
+        ([], 0.5, [0.0, 0.0]), (["home"], 0.25, [3000.0, 3000.0]), (["home", "pact"], 0.25, [6000.0, 3000.0])]
+    assert avg.surcharge.tolist() == pytest.approx([2250.0, 1500.0])
+    assert avg.surcharge == pytest.approx(sum(p.weight * p.preferences.surcharge for p in periods))
+    assert preference_surcharge(edges, year=2025, agreements=w.agreements, scenario=w)[0].tolist() == \
+        pytest.approx([2250.0, 1500.0])
+    assert avg.partner.tolist() == [False, True]
+    periods = preference_periods(edges, year=2026, agreements=w.agreements, scenario=w)
+    assert [(p.weight, p.preferences.surcharge.tolist()) for p in periods] == [(1.0, [6000.0, 3000.0])]
+    # a preference on gallium reaches none of these edges: its start makes no period of its own
+    g = world(agreements={"pact": w.agreements["pact"].model_dump(), "ga": {
+        "name": "US–JP gallium", "parties": ["US", "JP"], "start": "2025-04-01", "preference": 0.05,
+        "covers": {"commodities": ["gallium"]}}},
+        commodities={**world_data()["commodities"], "gallium": {"name": "Gallium", "stage": "metal",
+                                                                  "price_usd_per_t": 500000}})
+    periods = preference_periods(edges, year=2025, agreements=g.agreements, scenario=g)
+    assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
+
+
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
     # No ban. A US programme (one party) builds 500 t/yr of US separation from 2027 (USD 1 bn × 0.5 /
     # USD 1 M per t/yr, start 2025-01-01 + 2 years) and prefers US supply by 5 %. Imports of 700 t

@@ -21,15 +21,23 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
   ``home_first``: its exports to non-partners are *reserved*, held at their baseline
   while partners are rationed); and partner supply is cheaper by ``preference`` ×
   price: in the LP's cost stage every import of a party from a non-party (of covered
-  material) carries a surcharge :math:`\pi \, p_k \, φ`, φ the year fraction in force.
-  A surcharge on the alternatives rather than a discount on partners keeps the
-  LP from moving useless partner material just to earn the discount.
+  material) carries a surcharge :math:`\pi \, p_k`. A surcharge on the alternatives
+  rather than a discount on partners keeps the LP from moving useless partner material
+  just to earn the discount. A preference in force for part of a year (φ, the year
+  fraction in force) applies at full strength in the part in force: the LP solves each
+  period of the year with the preferences then in force and weighs the flows by the
+  periods' lengths, :math:`f = \sum_p w_p f^{(p)}` (:func:`preference_periods`), so it
+  moves φ of what a full year's preference moves. The year's average surcharge
+  :math:`\pi \, p_k \, φ` is what a flow's cost reports (:func:`preferences`).
+* **Partial years of the other terms** need no periods: an offtake's commitment of φ × t/yr is a lower bound
+  on the year's tonnes and an exemption lifts φ of a ban's blocked share, both
+  proportional to φ already.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -41,15 +49,17 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Agreement, Commodity, Facility, Scenario
 from supplychain.schema.references import investment_projects, unpriced_preference
 from supplychain.schema.types import Quantity, whole_years
-from supplychain.simulation.calendar import year_fraction
+from supplychain.simulation.calendar import Interval, year_fraction, year_periods
 from supplychain.simulation.policies import Coded, Membership, edge_text, matches_selector
 
 __all__ = [
     "OfftakeBound",
+    "PreferencePeriod",
     "Preferences",
     "investment_capacity",
     "investment_facilities",
     "offtake_bounds",
+    "preference_periods",
     "preference_surcharge",
     "preferences",
     "ramp_capacity",
@@ -293,20 +303,137 @@ def preferences(
 ) -> Preferences:
     """Surcharges, partner edges and reserved exports of the agreements in force (:class:`Preferences`).
 
-    Parameters are those of :func:`preference_surcharge`.
+    The year's average: each preference's surcharge weighs φ, its year fraction in force (what a
+    flow's ``cost_per_t`` reports); the LP solves each period of the year with the surcharges at
+    full strength instead (:func:`preference_periods`). Parameters are those of
+    :func:`preference_surcharge`.
     """
+    terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
+    return _combine(len(edges), [(t, t.phi) for t in terms])
+
+
+@dataclass(frozen=True)
+class PreferencePeriod:
+    r"""A part of a year in which the same preferences are in force (:func:`preference_periods`).
+
+    Attributes
+    ----------
+    weight : float
+        Year fraction :math:`w_p` of the period (the periods of a year sum to 1).
+    preferences : Preferences
+        The surcharges at full strength, :math:`\sum_{a \in p} \pi_a p_k` over the preferences
+        in force in the period, its partner edges and reserved exports.
+    agreements : frozenset of str
+        Ids of the agreements with a preference in force in the period (in some part of it, when
+        parts of the year whose preferences act alike on every edge are one period).
+    """
+
+    weight: float
+    preferences: Preferences
+    agreements: frozenset[str]
+
+
+def preference_periods(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    agreements: Mapping[str, Agreement],
+    scenario: Scenario | None = None,
+    active: Collection[str] | None = None,
+) -> list[PreferencePeriod]:
+    r"""Split a year into the periods in which the same preferences are in force.
+
+    A preference is a cost in the LP, and an LP re-routes all of an edge's tonnes for any
+    positive cost when an alternative is cheaper: a surcharge :math:`\pi p_k φ` on the whole
+    year would move a whole year's trade for a deal in force two months. So the year is
+    solved once per period p (weight :math:`w_p`, :func:`~supplychain.simulation.calendar.year_periods`)
+    with the surcharges of the preferences in force in p at full strength,
+    :math:`\pi p_k`, and the year's flows are :math:`f = \sum_p w_p f^{(p)}`: a preference in
+    force for φ of the year moves φ of what it moves in a full year. Every period's LP has the
+    year's bounds and rows, so each :math:`f^{(p)}` is feasible for the year, and so is their
+    convex combination (flows close).
+
+    Parameters are those of :func:`preference_surcharge`.
+
+    Returns
+    -------
+    list of PreferencePeriod
+        One period of weight 1 when no preference changes within the year (none in force, or
+        each for the whole year). Parts of the year whose surcharges and reserved exports are the
+        same on every edge (a preference that reaches none of `edges`) are one period: their LPs
+        are the same, so one solve is enough.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from supplychain.schema.model import Agreement
+    >>> deal = Agreement(name="d", parties=["US", "AU"], start=dt.date(2025, 10, 1), preference=0.05,
+    ...                  covers={"commodities": ["x"]})
+    >>> e = pd.DataFrame({"supplier_country": ["CN"], "buyer_country": ["US"], "commodity": ["x"], "stage": ["ore"]})
+    >>> [(p.weight, p.preferences.surcharge.tolist()) for p in preference_periods(e, year=2025, agreements={"d": deal})]
+    [(0.75, [0.0]), (0.25, [0.05])]
+    """
+    terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
     n = len(edges)
+    spans = {t.agreement: t.period for t in terms if t.preference}
+    out: list[PreferencePeriod] = []
+    for keys, w in year_periods(spans, year):
+        pref = _combine(n, [(t, 1.0) for t in terms if t.agreement in keys or not t.preference])
+        same = next((i for i, p in enumerate(out) if np.array_equal(p.preferences.surcharge, pref.surcharge)
+                     and np.array_equal(p.preferences.reserved, pref.reserved)), None)
+        if same is None:
+            out.append(PreferencePeriod(w, pref, keys))
+        else:
+            p = out[same]
+            out[same] = PreferencePeriod(p.weight + w, p.preferences, p.agreements | keys)
+    return out
+
+
+@dataclass(frozen=True)
+class _Term:
+    """What one agreement in force does to each edge, its surcharge at full strength."""
+
+    agreement: str
+    period: Interval
+    phi: float
+    preference: bool
+    surcharge: FloatArray
+    partner: npt.NDArray[np.bool_]
+    reserved: npt.NDArray[np.bool_]
+
+
+def _combine(n: int, terms: Sequence[tuple[_Term, float]]) -> Preferences:
+    """Add up agreements' terms, each surcharge weighed by its factor; reserved exports exclude partner edges."""
     sur = np.zeros(n)
     partner = np.zeros(n, dtype=bool)
     reserved = np.zeros(n, dtype=bool)
+    for t, factor in terms:
+        partner |= t.partner
+        if t.preference:
+            sur += t.surcharge * factor
+            reserved |= t.reserved
+    return Preferences(sur, partner, reserved & ~partner)
+
+
+def _preference_terms(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    agreements: Mapping[str, Agreement],
+    scenario: Scenario | None,
+    active: Collection[str] | None,
+) -> list[_Term]:
+    """Each active agreement in force in ``year`` on every edge, in id order (:func:`preferences`)."""
+    n = len(edges)
     if n == 0:
-        return Preferences(sur, partner, reserved)
+        return []
     commodities = scenario.commodities if scenario is not None else {}
     member = Membership(scenario.groups if scenario is not None else None)
     sc, bc, com, stage = edge_text(edges, "supplier_country", "buyer_country", "commodity", "stage")
     cross = sc != bc
     sc_coded, bc_coded, com_coded = Coded(sc.tolist()), Coded(bc.tolist()), Coded(com.tolist())
     com_stage = sorted(set(zip(com.tolist(), stage.tolist(), strict=True)))
+    out: list[_Term] = []
     for aid, ag in sorted(agreements.items()):
         if active is not None and aid not in active:
             continue
@@ -318,19 +445,21 @@ def preferences(
         in_parties = partial(member.any_of, ag.parties)
         s_in = sc_coded.where(in_parties)
         b_in = bc_coded.where(in_parties)
-        partner |= cross & covered & s_in & b_in
-        if ag.preference is None:
-            continue
-        pref = ag.preference.central
-        price = com_coded.lookup(partial(_price, commodities))
-        hit = cross & covered & b_in & ~s_in
-        if scenario is not None and pref and np.isnan(price[hit]).any():
-            unpriced = sorted({str(k) for k in com[hit][np.isnan(price[hit])]})
-            raise ScenarioError([Problem("<api>", 0, 0, ("agreements", aid, "preference"),
-                                         *unpriced_preference(unpriced))])
-        sur[hit] += pref * np.nan_to_num(price[hit], nan=1.0) * phi
-        reserved |= cross & covered & s_in & ~b_in
-    return Preferences(sur, partner, reserved & ~partner)
+        partner = cross & covered & s_in & b_in
+        sur = np.zeros(n)
+        reserved = np.zeros(n, dtype=bool)
+        if ag.preference is not None:
+            pref = ag.preference.central
+            price = com_coded.lookup(partial(_price, commodities))
+            hit = cross & covered & b_in & ~s_in
+            if scenario is not None and pref and np.isnan(price[hit]).any():
+                unpriced = sorted({str(k) for k in com[hit][np.isnan(price[hit])]})
+                raise ScenarioError([Problem("<api>", 0, 0, ("agreements", aid, "preference"),
+                                             *unpriced_preference(unpriced))])
+            sur[hit] = pref * np.nan_to_num(price[hit], nan=1.0)
+            reserved = cross & covered & s_in & ~b_in
+        out.append(_Term(aid, (ag.start, ag.end), phi, ag.preference is not None, sur, partner, reserved))
+    return out
 
 
 def _price(commodities: Mapping[str, Commodity], c: str) -> float:

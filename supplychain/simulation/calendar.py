@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import TypeVar
 
-__all__ = ["Interval", "months_in_force", "subtract", "year_fraction", "year_fraction_of"]
+__all__ = ["Interval", "months_in_force", "subtract", "year_fraction", "year_fraction_of", "year_periods"]
+
+K = TypeVar("K", bound=Hashable)
 
 Interval = tuple[dt.date, dt.date | None]
 """A closed date interval ``(start, end)``; ``end=None`` means open-ended."""
@@ -167,3 +170,48 @@ def year_fraction_of(pieces: Sequence[Interval], year: int) -> float:
     0.25
     """
     return sum(months_in_force(s, e, year) for s, e in pieces) / 12.0
+
+
+def year_periods(intervals: Mapping[K, Interval], year: int) -> list[tuple[frozenset[K], float]]:
+    r"""Split ``year`` into the periods in which the same ``intervals`` are in force.
+
+    The year is cut at every first day and every day after a last day of the intervals;
+    each piece has the set of keys whose interval covers it and its year fraction
+    (:func:`year_fraction_of`). Pieces with the same set are one period (their fractions
+    added), so the weights :math:`w_p` sum to 1 and a key in force for φ of the year is in
+    periods whose weights sum to φ.
+
+    Parameters
+    ----------
+    intervals : mapping of key to Interval
+        Closed intervals ``(start, end)`` (``end=None``: open-ended), e.g. agreements' periods.
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    list of (frozenset, float)
+        ``(keys in force, weight)``, periods of positive weight, in order of first day.
+
+    Examples
+    --------
+    >>> periods = year_periods({"a": (dt.date(2025, 7, 1), None), "b": (dt.date(2025, 10, 1), None)}, 2025)
+    >>> [(sorted(k), w) for k, w in periods]
+    [([], 0.5), (['a'], 0.25), (['a', 'b'], 0.25)]
+    >>> year_periods({"a": (dt.date(2024, 1, 1), None)}, 2025)
+    [(frozenset({'a'}), 1.0)]
+    """
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    cuts = {first}
+    clipped = {k: c for k, iv in intervals.items() if (c := _clip(iv, year)) is not None}
+    for lo, hi in clipped.values():
+        cuts.add(lo)
+        if hi < last:
+            cuts.add(hi + dt.timedelta(days=1))
+    starts = sorted(cuts)
+    weights: dict[frozenset[K], float] = {}
+    for lo, nxt in zip(starts, [*starts[1:], last + dt.timedelta(days=1)], strict=True):
+        hi = nxt - dt.timedelta(days=1)
+        keys = frozenset(k for k, (a, b) in clipped.items() if a <= lo and hi <= b)
+        weights[keys] = weights.get(keys, 0.0) + year_fraction_of([(lo, hi)], year)
+    return [(k, w) for k, w in weights.items() if w > 0]

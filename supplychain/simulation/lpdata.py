@@ -8,6 +8,7 @@ tolerances. The model is :class:`supplychain.simulation.rebalance.RebalanceModel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +176,50 @@ class RebalanceSolution:
             iterations=iterations,
             seconds=seconds,
             warm=warm,
+        )
+
+    @classmethod
+    def blend(cls, parts: Sequence[tuple[float, RebalanceSolution]]) -> RebalanceSolution:
+        r"""Weigh the solutions of the periods of one year: :math:`x = \sum_p w_p x^{(p)}`.
+
+        Every period's solution is a feasible point of the year's LP (same bounds and rows,
+        other costs), and so is a convex combination (weights summing to 1): flows still
+        close. Objectives are weighed alike (each level is linear in the columns);
+        iterations and seconds are added up; warm only if every solve was. Flows and
+        unsold material below :data:`FLOW_TOL` are round-off, as in :meth:`from_columns`.
+
+        Examples
+        --------
+        >>> one = RebalanceSolution(np.array([100.0]), np.zeros(1), np.zeros(1), np.zeros(0), np.zeros(0),
+        ...                         np.zeros(0), {"cost": 0.0}, 3, 0.1, True)
+        >>> two = RebalanceSolution(np.array([300.0]), np.zeros(1), np.zeros(1), np.zeros(0), np.zeros(0),
+        ...                         np.zeros(0), {"cost": 8.0}, 2, 0.1, False)
+        >>> b = RebalanceSolution.blend([(0.75, one), (0.25, two)])
+        >>> b.tonnes.tolist(), b.objectives, b.iterations, b.warm
+        ([150.0], {'cost': 2.0}, 5, False)
+        """
+        if len(parts) == 1 and parts[0][0] == 1.0:
+            return parts[0][1]
+
+        def mix(field: str) -> FloatArray:
+            out: FloatArray = np.zeros_like(getattr(parts[0][1], field), dtype=np.float64)
+            for w, s in parts:
+                out += w * getattr(s, field)
+            return out
+
+        f, u = mix("tonnes"), mix("unsold")
+        names = dict.fromkeys(k for _, s in parts for k in s.objectives)
+        return cls(
+            tonnes=np.where(f > FLOW_TOL, f, 0.0),
+            activity=mix("activity"),
+            shortfall=mix("shortfall"),
+            stock_draw=mix("stock_draw"),
+            unrecorded=mix("unrecorded"),
+            unsold=np.where(u > FLOW_TOL, u, 0.0),
+            objectives={k: sum(w * s.objectives.get(k, 0.0) for w, s in parts) for k in names},
+            iterations=sum(s.iterations for _, s in parts),
+            seconds=sum(s.seconds for _, s in parts),
+            warm=all(s.warm for _, s in parts),
         )
 
 

@@ -33,13 +33,16 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulation.aftershock import element_exposure, measures_after_shock, shortfall_measures
 from supplychain.simulation.agreements import (
+    PreferencePeriod,
     investment_facilities,
     offtake_bounds,
+    preference_periods,
     preference_surcharge,
     preferences,
     with_investments,
 )
 from supplychain.simulation.fixed import FixedResult, propagate_fixed, shortfall_table
+from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
 from supplychain.simulation.outcome import (
     FLOW_COLUMNS,
     TOL,
@@ -140,6 +143,10 @@ class YearPolicies:
     reserved : numpy.ndarray of bool
         Exports of a party with a preference to a non-partner (served after the partners;
         :class:`~supplychain.simulation.agreements.Preferences`), offtakes excepted.
+    periods : tuple of PreferencePeriod
+        The parts of the year with the same preferences in force, each solved with its own
+        surcharges and reserved exports (:func:`~supplychain.simulation.agreements.preference_periods`);
+        ``surcharge`` and ``reserved`` above are the year's average and union.
     """
 
     effects: PolicyEffects
@@ -148,6 +155,20 @@ class YearPolicies:
     lower: dict[str, float]
     offtake: np.ndarray[Any, np.dtype[np.bool_]]
     reserved: np.ndarray[Any, np.dtype[np.bool_]]
+    periods: tuple[PreferencePeriod, ...] = ()
+
+    def period_inputs(self, inputs: YearInputs) -> list[tuple[float, YearInputs]]:
+        """Return the LP inputs of each period of the year with its weight (one, weight 1, when nothing changes).
+
+        A period's costs are the policies' plus its preferences' surcharges at full strength;
+        its reserved exports are those of its preferences (offtakes excepted).
+        """
+        if len(self.periods) <= 1:
+            return [(1.0, inputs)]
+        policy_cost = self.effects.edges["cost_per_t"].to_numpy(dtype=float)
+        return [(p.weight, replace(inputs, cost=policy_cost + p.preferences.surcharge,
+                                   reserved=p.preferences.reserved & ~self.offtake))
+                for p in self.periods]
 
 
 def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.DataFrame,
@@ -173,6 +194,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     """
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
     pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
+    periods = preference_periods(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
     offtake_edges = np.zeros(len(table), dtype=bool)
     for ob in offtake_bounds(world, year, active):
@@ -180,7 +202,8 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
         if eid is not None and ob.tonnes > 0:
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
-    return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges)
+    return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges,
+                        tuple(periods))
 
 
 class YearNodes(Mapping[int, pd.DataFrame]):
@@ -607,7 +630,8 @@ class Simulator:
         inputs = routes.limit(inputs, ledger.available())
         floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
-        sol = self._solver().solve(inputs, warm=warm)
+        solver = self._solver()
+        sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
         short = model.shortfall_table(inputs, sol)
         draws = routes.record(ledger, year, inputs, sol)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
