@@ -24,7 +24,8 @@ def two_stage(br_spare: bool) -> Scenario:
     CN: a mine of 1,000 t ore feeds a smelter of 400 t metal (capacity 500) that ships 300 t to the
     US and keeps 100 t. AU mines 300 t ore (at capacity): 200 t to Japan's smelter (100 t metal, at
     capacity) and 100 t to users of ore in Korea. Demand for metal: US 300 t, JP 100 t, CN 100 t; for
-    ore: KR 100 t. With ``br_spare`` a Brazilian mine can make 100 t ore and makes none.
+    ore: KR 100 t. With ``br_spare`` a Brazilian mine can make 100 t ore and makes none. Only Japan's
+    smelter capacity cites a source; the others are assumptions.
     """
     def years(t: float) -> dict[int, float]:
         return {2024: t, YEAR: t}
@@ -37,7 +38,7 @@ def two_stage(br_spare: bool) -> Scenario:
         "au_mine": {"name": "AU mine", "country": "AU", "kind": "mine", "output": "ore",
                     "production": years(300), "capacity": 300},
         "jp_smelter": {"name": "JP smelter", "country": "JP", "kind": "metal", "process": "smelt",
-                       "production": years(100), "capacity": 100},
+                       "production": years(100), "capacity": {"value": 100, "source": "jp_report"}},
     }
     if br_spare:
         facilities["br_mine"] = {"name": "BR mine", "country": "BR", "kind": "mine", "output": "ore",
@@ -47,6 +48,7 @@ def two_stage(br_spare: bool) -> Scenario:
     demand = {"US": ("metal", 300), "JP": ("metal", 100), "CN": ("metal", 100), "KR": ("ore", 100)}
     data: dict[str, Any] = {
         "scenario": {"name": "two stages", "base_year": 2024, "horizon": YEAR},
+        "sources": {"jp_report": {"title": "JP smelter annual report"}},
         "commodities": {"ore": {"name": "Ore", "stage": "ore"}, "metal": {"name": "Metal", "stage": "metal"}},
         "processes": {"smelt": {"inputs": {"ore": 2}, "outputs": {"metal": 1}}},
         "facilities": facilities,
@@ -71,6 +73,8 @@ def test_the_smelter_binds_and_the_full_mine_does_not() -> None:
     alone = got[got["stage"] != TOGETHER].set_index("stage")
     assert set(alone.index) == {"metal", "ore"}
     assert alone.loc["metal", "facilities"] == "jp_smelter"
+    assert alone.loc["metal", "assumed"] == ""  # its capacity cites jp_report
+    assert alone.loc["ore", "assumed"] == "au_mine"
     assert alone.loc["metal", "capacity"] == pytest.approx(100.0)
     assert alone.loc["metal", "added"] == pytest.approx(10.0)
     assert alone.loc["metal", "unmet"] == pytest.approx(300.0)
@@ -114,9 +118,9 @@ def test_the_report_lists_the_binding_stage_and_the_full_ones_without_relief(tmp
     text = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert f"### What limits supply ({YEAR})" in text
     row = next(line for line in text.splitlines() if line.startswith("| base | Metal"))
-    assert "jp\\_smelter" in row
+    assert "| jp\\_smelter |" in row  # sourced: no *
     assert "10 t less unmet (3% of 300 t)" in row
-    assert row.rstrip().endswith("| Ore |")  # the full mine, without relief on its own
+    assert row.rstrip().endswith("| Ore (au\\_mine\\*) |")  # the full mine, without relief on its own; assumed
     assert "What limits supply" in (tmp_path / "index.html").read_text(encoding="utf-8")
     sheet = load_workbook(tmp_path / "tables.xlsx")["What limits supply"]
     header = [c.value for c in sheet[1]]
@@ -131,5 +135,6 @@ def test_limits_csv_has_its_header_when_nobody_is_short(tmp_path: Path) -> None:
     data["scenario"]["horizon"] = 2024
     write_report([run_scenario(Scenario.model_validate(data))], tmp_path)
     assert (tmp_path / "limits.csv").read_text(encoding="utf-8").splitlines() == [
-        "scenario,variant,year,stage,stage_unit,facilities,capacity,added,commodity,unit,unmet,relief,relief_share"]
+        "scenario,variant,year,stage,stage_unit,facilities,assumed,capacity,added,commodity,unit,unmet,relief,"
+        "relief_share"]
     assert "What limits supply" not in (tmp_path / "summary.md").read_text(encoding="utf-8")

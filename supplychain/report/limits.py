@@ -30,9 +30,12 @@ MATERIAL: Final = 0.01
 
 LIMITS_NOTE: Final = (
     "Each row re-solves the focus year with every plant of one stage outside {source} that runs at capacity "
-    "given 10% more capacity, and gives how much less demand then goes unmet (all users of the short commodity). "
+    "given 10% more capacity, and gives how much less demand then goes unmet, summed over every user of the short "
+    "commodity in every country (not only the focus country). * marks a plant whose capacity is an assumption of the "
+    "scenario, not a sourced figure. "
     "A stage at capacity that gives no relief does not bind on its own: its output goes elsewhere, or another "
-    "stage binds first. The capacities are the scenario's, so an assumed capacity gives an assumed bottleneck "
+    "stage binds first; only the plants named are full, not every plant of their stage. The capacities are the "
+    "scenario's, so an assumed capacity gives an assumed bottleneck "
     "(docs/rebalance.md, \"What limits supply\")."
 )
 
@@ -80,14 +83,21 @@ def _name(k: str, commodities: Mapping[str, Any]) -> str:
     return str(c.name) if c is not None and getattr(c, "name", None) else k
 
 
+def _plants(part: pd.Series) -> str:
+    """``jp_metal*, mt_weld``: the plants of a row, ``*`` on those whose capacity is an assumption."""
+    assumed = set(str(part["assumed"]).split(", ")) if part["assumed"] else set()
+    return ", ".join(f"{f}*" if f in assumed else f for f in str(part["facilities"]).split(", "))
+
+
 def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any],
                   names: Mapping[str, str]) -> list[dict[str, str]]:
     if lim.empty:
         return []
     alone = lim[lim["stage"] != TOGETHER]
+    first_of = alone.drop_duplicates("stage").set_index("stage")
     relief = alone.groupby("stage", sort=False)["relief"].max()
     binding = [str(s) for s, v in relief.items() if v > 0]
-    idle = [_name(str(s), commodities) for s, v in relief.items() if v <= 0]
+    idle = "; ".join(f"{_name(str(s), commodities)} ({_plants(first_of.loc[s])})" for s, v in relief.items() if v <= 0)
     rows = []
     for stage in binding:
         part = alone[(alone["stage"] == stage) & (alone["relief"] > 0)]
@@ -95,11 +105,11 @@ def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any
         rows.append({
             "variant": variant,
             "stage": f"{_name(stage, commodities)} ({first['stage_unit']})",
-            "plants": str(first["facilities"]),
+            "plants": _plants(first),
             "capacity": f"{format_tonnes(float(first['capacity']), str(first['stage_unit']))} "
                         f"(+{format_tonnes(float(first['added']), str(first['stage_unit']))})",
             "relief": "; ".join(_relief(p, commodities) for _, p in part.iterrows()),
-            "idle": ", ".join(idle),
+            "idle": idle,
         })
     together = lim[(lim["stage"] == TOGETHER) & (lim["relief"] > 0)]
     alone_best = alone.groupby("commodity")["relief"].sum()
@@ -110,7 +120,7 @@ def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any
                      "idle": ""})
     if not rows:
         rows.append({"variant": variant, "stage": "none alone or together", "plants": "", "capacity": "",
-                     "relief": "no stage at capacity outside the source gives relief", "idle": ", ".join(idle)})
+                     "relief": "no stage at capacity outside the source gives relief", "idle": idle})
     return rows
 
 

@@ -139,8 +139,9 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
     if limits["rows"]:
         out += [f"### What limits supply ({sv['focus_year']})", ""]
         rows = [[x["variant"], x["stage"], x["plants"], x["capacity"], x["relief"], x["idle"]] for x in limits["rows"]]
-        out += [md_table(["variant", "stage +10%", "plants at capacity", "capacity (+10%)", "unmet demand",
-                          "also at capacity, no relief alone"], rows), "", md_escape(limits["note"]), ""]
+        out += [md_table(["variant", "stage +10%", "plants at capacity", "capacity (+10%)",
+                          "unmet demand, all users", "also at capacity, no relief alone"], rows), "",
+                md_escape(limits["note"]), ""]
     images = [*sv["graphs"], *sv["charts"]]
     if images:
         out += ["### Figures", ""]

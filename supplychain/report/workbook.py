@@ -92,7 +92,7 @@ _SHIPPED_COLUMNS: Final = (
 _LIMITS_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("stage", "stage +10%", None), ("stage_unit", "stage unit", None), ("facilities", "plants at capacity", None),
-    ("capacity", "capacity", WHOLE), ("added", "added", WHOLE), ("commodity", "short commodity", None),
+    ("assumed", "of which capacity assumed", None), ("capacity", "capacity", WHOLE), ("added", "added", WHOLE), ("commodity", "short commodity", None),
     ("unit", "unit", None), ("unmet", "unmet", WHOLE), ("relief", "less unmet", WHOLE),
     ("relief_share", "less unmet (% of unmet)", PERCENT),
 )
@@ -382,7 +382,7 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
                  [28, 26, 7, 9, 18, 16, 14, 9, 10, 14])
     if limits is not None and not limits.empty:
         _table_sheet(wb.create_sheet(_title("What limits supply", taken)), "Limits", limits, _LIMITS_COLUMNS,
-                     [28, 26, 7, 18, 14, 40, 12, 12, 18, 16, 12, 12, 12])
+                     [28, 26, 7, 18, 14, 40, 30, 12, 12, 18, 16, 12, 12, 12])
     about = wb.create_sheet(_title("About", taken))
     for row in _ABOUT:
         about.append(list(row))

@@ -49,7 +49,7 @@ from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import RunOutput
 from supplychain.simulation.variants import run_variants
 
-__all__ = ["AT_CAPACITY", "COLUMNS", "TOGETHER", "capacity_limits", "upstream_commodities"]
+__all__ = ["AT_CAPACITY", "COLUMNS", "TOGETHER", "capacity_is_sourced", "capacity_limits", "upstream_commodities"]
 
 AT_CAPACITY: Final = 1e-6
 """A facility runs at capacity when its spare capacity is at most this share of it."""
@@ -57,8 +57,8 @@ AT_CAPACITY: Final = 1e-6
 ROUND_OFF: Final = 1e-9
 """Relief at most this share of the unmet demand is the solver's round-off, reported as 0."""
 
-COLUMNS: Final = ["year", "stage", "stage_unit", "facilities", "capacity", "added", "commodity", "unit", "unmet",
-           "relief", "relief_share"]
+COLUMNS: Final = ["year", "stage", "stage_unit", "facilities", "assumed", "capacity", "added", "commodity", "unit",
+           "unmet", "relief", "relief_share"]
 """Columns of :func:`capacity_limits`."""
 TOGETHER: Final = "every stage above together"
 """``stage`` of the last row: all stages raised at once."""
@@ -122,7 +122,9 @@ def capacity_limits(
     pandas.DataFrame
         One row per stage and short commodity, stages by falling relief, then the rows of every
         stage raised together (``stage`` = :data:`TOGETHER`): ``year``, ``stage`` (commodity the
-        facilities make) and ``stage_unit``, ``facilities`` (ids, comma-separated), ``capacity``
+        facilities make) and ``stage_unit``, ``facilities`` (ids, comma-separated), ``assumed``
+        (those of them whose capacity in the year is an assumption of the scenario, not a sourced
+        figure: :func:`capacity_is_sourced`), ``capacity``
         (:math:`\sum K_v` in the year; NaN for every stage together) and ``added``
         (``step`` × capacity), ``commodity`` (short)
         and its ``unit``, ``unmet`` (:math:`U_k`, tonnes of all its users), ``relief``
@@ -174,12 +176,12 @@ def capacity_limits(
     rows: list[dict[str, object]] = []
     for stage, g in stages.items():
         more = _run(scenario, run, years, source, allocation, {year: dict.fromkeys(g["facility"], 1 + step)})
-        rows += _rows(year, str(stage), g, step, unmet, _unmet(more, year), units)
+        rows += _rows(scenario, year, str(stage), g, step, unmet, _unmet(more, year), units)
     rows.sort(key=lambda r: (-float(r["relief"]), str(r["stage"]), str(r["commodity"])))  # type: ignore[arg-type]
     if len(stages) > 1:
         together = pd.concat(list(stages.values()))
         more = _run(scenario, run, years, source, allocation, {year: dict.fromkeys(together["facility"], 1 + step)})
-        rows += _rows(year, TOGETHER, together, step, unmet, _unmet(more, year), units)
+        rows += _rows(scenario, year, TOGETHER, together, step, unmet, _unmet(more, year), units)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -197,18 +199,41 @@ def _unmet(out: RunOutput, year: int) -> dict[str, float]:
     return {str(k): float(v) for k, v in s.groupby("commodity")["shortfall_t"].sum().items()}
 
 
-def _rows(year: int, stage: str, g: pd.DataFrame, step: float, unmet: Mapping[str, float],
+def capacity_is_sourced(scenario: Scenario, facility: str, year: int) -> bool:
+    """Whether the capacity the LP gives ``facility`` in ``year`` comes from a cited source.
+
+    A plant's capacity is its latest ``capacity_changes`` step by ``year``, else its
+    ``capacity``, else (no capacity: the LP's capacity is its output) its production in the
+    year; an investment project's (``<agreement>.<project>``) is fund × share / capital
+    intensity, sourced only when all three are. A figure without ``source`` is an assumption.
+    """
+    if facility in scenario.facilities:
+        f = scenario.facilities[facility]
+        steps = [s for s in sorted(f.capacity_changes, key=lambda s: s.year) if s.year <= year]
+        q = steps[-1].capacity if steps else (f.capacity if f.capacity is not None else f.production.get(year))
+        return q is not None and q.source is not None
+    aid, _, pid = facility.partition(".")
+    inv = scenario.agreements[aid].investment if aid in scenario.agreements else None
+    if inv is None or pid not in inv.projects:
+        return False
+    proj = inv.projects[pid]
+    return all(q.source is not None for q in (inv.fund_usd, proj.share_of_fund, proj.capital_intensity_usd_per_tpa))
+
+
+def _rows(scenario: Scenario, year: int, stage: str, g: pd.DataFrame, step: float, unmet: Mapping[str, float],
           after: Mapping[str, float], units: Mapping[str, str]) -> list[dict[str, object]]:
     stage_units = sorted({units.get(str(k), "") for k in g["commodity"]})
     # tonnes of different commodities are never added: the rows of every stage together have no capacity
     capacity = float(g["capacity_t"].sum()) if g["commodity"].nunique() == 1 else float("nan")
+    ids = sorted(g["facility"].astype(str))
+    assumed = ", ".join(f for f in ids if not capacity_is_sourced(scenario, f, year))
     out: list[dict[str, object]] = []
     for k, u in sorted(unmet.items()):
         relief = u - after.get(k, 0.0)
         relief = relief if relief > ROUND_OFF * max(1.0, u) else 0.0
         out.append({
             "year": year, "stage": stage, "stage_unit": ", ".join(stage_units),
-            "facilities": ", ".join(sorted(g["facility"].astype(str))), "capacity": capacity,
+            "facilities": ", ".join(ids), "assumed": assumed, "capacity": capacity,
             "added": step * capacity, "commodity": k, "unit": units.get(k, ""), "unmet": u,
             "relief": relief, "relief_share": relief / u,
         })
