@@ -93,8 +93,8 @@ _LIMITS_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("stage", "stage +10%", None), ("stage_unit", "stage unit", None), ("facilities", "plants at capacity", None),
     ("assumed", "of which capacity assumed", None), ("capacity", "capacity", WHOLE), ("added", "added", WHOLE),
-    ("commodity", "short commodity", None), ("unit", "unit", None), ("unmet", "unmet", WHOLE), ("relief", "less unmet", WHOLE),
-    ("relief_share", "less unmet (% of unmet)", PERCENT),
+    ("commodity", "short commodity", None), ("unit", "unit", None), ("unmet", "unmet", WHOLE),
+    ("relief", "less unmet", WHOLE), ("relief_share", "less unmet (% of unmet)", PERCENT),
 )
 _BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
 
