@@ -864,3 +864,19 @@ def test_sweep_command_without_targets_opens_with_the_us_final_uses(tmp_path: Pa
     assert body
     assert all(" 2030 " in line and " US " in line and " ndpr " in line for line in body)
     assert any("shortfall_share" in line and " 67% " in line for line in body)  # 2,000 of 3,000 t unmet
+
+
+def test_the_summary_says_where_the_central_run_falls_among_the_samples() -> None:
+    from supplychain.uncertainty.result import SweepResult
+
+    # Measure a: central 0.3; samples 0.1, 0.3, 0.5, 0.7 → one below, one tied (half), two above:
+    # (1 + 0.5) / 4 = 0.375. Measure b: central 0.9 above every sample (one NaN, left out) → 3/3 = 1.
+    # Measure c: no central value → NaN.
+    measures = pd.DataFrame({"year": [2030] * 3, "country": ["US"] * 3, "commodity": ["x"] * 3,
+                             "metric": ["traced_share", "shortfall_share", "exposed_share"], "unit": ["share"] * 3,
+                             "central": [0.3, 0.9, np.nan]})
+    values = np.array([[0.1, 0.2, 0.1], [0.3, np.nan, 0.2], [0.5, 0.4, 0.3], [0.7, 0.6, 0.4]])
+    result = SweepResult(pd.DataFrame(index=pd.RangeIndex(4, name="sample")), measures, values, pd.DataFrame())
+    rank = result.summary()["central_rank"].tolist()
+    assert rank[:2] == pytest.approx([0.375, 1.0])
+    assert math.isnan(rank[2])

@@ -7,6 +7,7 @@ imported at module level so ``supplychain --help`` stays fast.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -78,6 +79,11 @@ def _focus_rows(summary: pd.DataFrame, country: str) -> pd.DataFrame:
     return rows
 
 
+CENTRAL_AT = "central_at"
+"""Column of the summary table: the percentile of the samples at which the central run falls."""
+CENTRAL_NOTE = ("central = every input at its central value; central_at = where it falls among the samples "
+                "(P50 in the middle)")
+"""Words of the summary's title on the central run."""
 EXPORTER_COLUMN = "net_exporter"
 """Column of the summary table: the share of samples in which a country is a net exporter (its NIR rows)."""
 EXPORTER_LABEL = "E"
@@ -303,13 +309,14 @@ def sweep(
     from supplychain.report.numbers import is_share
 
     summary = result.summary()
+    summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
+    summary = summary.rename(columns={"central_rank": CENTRAL_AT})
     keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
     if "partner" in summary.columns:
         summary = summary[summary["partner"] == ""]
-    title = "Measures over the samples (central = every input at its central value)"
+    title = f"Measures over the samples ({CENTRAL_NOTE})"
     targets = result.target_probability()
-    every = ("(central = every input at its central value; every measure: --output, or narrow with "
-             "--measure/--country/--commodity/--years)")
+    every = f"({CENTRAL_NOTE}; every measure: --output, or narrow with --measure/--country/--commodity/--years)"
     if not (measure or country or commodity or year_spans):
         if len(targets):
             summary = _targets_rows(summary, result)

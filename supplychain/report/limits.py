@@ -94,10 +94,11 @@ def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any
     if lim.empty:
         return []
     alone = lim[lim["stage"] != TOGETHER]
-    first_of = alone.drop_duplicates("stage").set_index("stage")
+    first_of = {str(r["stage"]): r for _, r in alone.drop_duplicates("stage").iterrows()}
     relief = alone.groupby("stage", sort=False)["relief"].max()
     binding = [str(s) for s, v in relief.items() if v > 0]
-    idle = "; ".join(f"{_name(str(s), commodities)} ({_plants(first_of.loc[s])})" for s, v in relief.items() if v <= 0)
+    idle = "; ".join(f"{_name(str(s), commodities)} ({_plants(first_of[str(s)])})"
+                     for s, v in relief.items() if v <= 0)
     rows = []
     for stage in binding:
         part = alone[(alone["stage"] == stage) & (alone["relief"] > 0)]

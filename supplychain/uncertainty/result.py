@@ -121,7 +121,7 @@ class SweepResult:
         return pd.Series(self.values[:, idx[0]], index=pd.RangeIndex(self.n, name="sample"), name="value")
 
     def summary(self, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-        """Distribution of every measure over the samples.
+        r"""Distribution of every measure over the samples.
 
         Parameters
         ----------
@@ -132,7 +132,10 @@ class SweepResult:
         -------
         pandas.DataFrame
             Key columns, ``unit``, ``central``, ``mean``, ``sd``, one ``pNN``
-            column per quantile, ``n`` (samples with a finite value), ``n_nan``
+            column per quantile, ``central_rank`` (where the central run falls among the
+            samples: :math:`(\#\{v_i < c\} + \#\{v_i = c\}/2)/n`, so 0.5 when every sample equals
+            it; an announced schedule taken as central is the optimistic end of a one-sided
+            delay, and the central then sits low), ``n`` (samples with a finite value), ``n_nan``
             (samples without one: failed samples, and a net exporter's NIR "E") and
             ``n_exporter`` (of those, the samples in which the country is a net exporter;
             0 outside ``net_import_reliance``). The statistics
@@ -156,6 +159,10 @@ class SweepResult:
         out["sd"] = np.sqrt(var)
         for q in quantiles:
             out[_qname(q)] = _nanquantile(v, q)
+        c = out["central"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            below = np.where(finite, v < c, False).sum(axis=0) + 0.5 * np.where(finite, v == c, False).sum(axis=0)
+        out["central_rank"] = np.where((count > 0) & np.isfinite(c), below / np.maximum(count, 1), np.nan)
         cols = [
             *self.key_columns,
             "unit",
@@ -163,6 +170,7 @@ class SweepResult:
             "mean",
             "sd",
             *[_qname(q) for q in quantiles],
+            "central_rank",
             "n",
             "n_nan",
             "n_exporter",
