@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS
 from supplychain.report.html import build_view, write_report
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import run_scenario
-from supplychain.report.tables import RESPONSE_GAP, RESPONSE_WORDS
 from supplychain.schema.model import Scenario
 from tests.test_allocation import world
 
@@ -43,6 +43,9 @@ def test_a_best_case_without_shortfall_names_the_fixed_figure(tmp_path: Path) ->
            "short: a best case, perfect re-routing)" in md
     assert "Where the fixed response (the trade pattern kept, blocked tonnes lost: the pessimistic bound) leaves " \
            "at least 5 percentage points more of demand unmet, its peak follows" in md
+    # the answer at the top: the rebalance response named, the fixed bound said (scenario "hand", no file)
+    assert ("No demand goes unmet in any scenario under the rebalance response. Under the fixed response (the "
+            "trade pattern kept, blocked tonnes lost: the pessimistic bound): 60% unmet in 2025 (hand, base).") in md
     overview = _row(md, "## Overview", "hand | base")
     assert overview[-1] == "none; fixed: 60% (United States · Magnets, 2025)"
     assert _row(md, "## Overview", "hand | no\\_ban")[-1] == "none"
@@ -56,9 +59,12 @@ def test_a_small_gap_shows_the_rebalance_figure_alone() -> None:
     # a gap of 4 points, under RESPONSE_GAP, so only the rebalance figure and no fixed sentence.
     view, _ = build_view([run_scenario(rerouted_world(44))], countries=("US",))
     md = summary_markdown(view)
-    assert _row(md, "### Shortfall", "United States") == ["United States · Magnets", "56% in 2025 (56 t in all)", "none"]
+    assert _row(md, "### Shortfall", "United States") == [
+        "United States · Magnets", "56% in 2025 (56 t in all)", "none"]
     assert "under the rebalance response" in md
     assert "its peak follows" not in md
+    assert "Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base)." in md
+    assert "Under the fixed response" not in md
 
 
 def test_the_fixed_response_says_so_and_no_shortfall_says_under_which() -> None:

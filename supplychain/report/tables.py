@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.answers import mark_unmet
+from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, Series, mark_unmet, peak
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin
 from supplychain.report.escape import clean_text
-from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
@@ -152,21 +151,11 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _peak_text(part: pd.DataFrame) -> tuple[float, str]:
     """Return one pair's and variant's peak shortfall share and its text: "46% in 2025 (6.8k t in all)"."""
-    share, year = shortfall_peak(part)
+    part = part.sort_values("year", kind="stable")
+    top = peak(Series(tuple(int(y) for y in part["year"]), tuple(float(v) for v in part["shortfall_share"])))
+    share, year = top if top is not None else (float("nan"), int(part["year"].iloc[0]))
     unit = str(part["unit"].iloc[0]) if "unit" in part.columns else "t"  # one commodity: one unit
     return share, f"{format_percent(share)} in {year} ({format_tonnes(float(part['shortfall'].sum()), unit)} in all)"
-
-
-RESPONSE_GAP: Final = 0.05
-"""How much larger a share of demand the ``fixed`` response must leave unmet than ``rebalance``, at the peak of a
-country · commodity and variant, for the report to show its figure beside the ``rebalance`` one."""
-
-RESPONSE_WORDS: Final = {
-    "rebalance": "freed and spare supply re-routed within capacities to whoever is short: a best case, perfect "
-                 "re-routing",
-    "fixed": "the trade pattern kept, blocked tonnes lost: the pessimistic bound",
-}
-"""What each supply response assumes, as the shortfall note says it (``docs/rebalance.md``)."""
 
 
 def _positive(shortfall: pd.DataFrame | None) -> pd.DataFrame:
@@ -174,21 +163,6 @@ def _positive(shortfall: pd.DataFrame | None) -> pd.DataFrame:
     if shortfall is None or shortfall.empty or "shortfall" not in shortfall.columns:
         return pd.DataFrame(columns=["country", "commodity", "variant", "year", "shortfall", "shortfall_share"])
     return shortfall[shortfall["shortfall"] > 0]
-
-
-def shortfall_peak(part: pd.DataFrame) -> tuple[float, int]:
-    """Return the peak shortfall share of some shortfall rows and its first year.
-
-    Shares equal to round-off (35 % in 2026, 2027, 2028) are one peak, read in its first year.
-
-    Examples
-    --------
-    >>> shortfall_peak(pd.DataFrame({"year": [2026, 2025, 2027], "shortfall_share": [0.35, 0.1, 0.35 + 1e-12]}))
-    (0.35, 2026)
-    """
-    part = part.sort_values("year", kind="stable")
-    peak = part.iloc[int(np.argmax(np.round(part["shortfall_share"].to_numpy(dtype=float), SHARE_DIGITS)))]
-    return _finite(peak["shortfall_share"]), int(peak["year"])
 
 
 def worst_shortfall(shortfall: pd.DataFrame, names: Mapping[str, str]) -> tuple[float, str]:
