@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from supplychain.api import simulate
 from supplychain.importers.usgs_mcs import (
     computed_nir,
     import_usgs_mcs,
@@ -22,7 +23,6 @@ from supplychain.importers.usgs_mcs import (
 )
 from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.io import load
-from supplychain.api import simulate
 from supplychain.minerals import (
     atlas,
     atlas_html,
