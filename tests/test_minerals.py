@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from supplychain.api import simulate
 from supplychain.importers.usgs_mcs import (
     computed_nir,
     import_usgs_mcs,
@@ -252,17 +253,36 @@ def test_controls_scenario_runs_in_both_modes(controls):
     assert (fixed["shortfall_share_rebalance"] <= fixed["shortfall_share_fixed"] + 1e-9).all()
 
 
-def test_gallium_shortfall_hand_worked(controls):
-    """Gallium 2024 (the base year), fixed response, documented controls (No. 46 clause 2: no gallium to the US).
+def test_base_year_is_the_observed_year(controls):
+    """2024 is observed: a measure in force during it (Nos. 33 and 46 of 2024) is in its figures, not applied again.
 
-    US: imports 11,000 kg, China's share 0.149268 (rank 2 of 4, RANKED-SOURCE SPLIT) → 1,641.95 kg direct.
-    US demand 19,000 kg, no US output, exports NA → deficit 8,000 kg, allocated pro rata from producers'
-    spare output (graph.allocate, rule 3a): China 750,000 − 1,641.95 (its direct exports to the US)
-    = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to the US than it makes and is short
-    itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China.
-    The ban runs from 2024-12-03: 29 of December's 31 days, 0.935484 / 12 = 0.077957 of 2024.
-    Shortfall = 0.077957 × (1,641.95 + 7,904.93) = 744.25 kg. (Later years carry this 2024 pattern,
-    scaled to each year's volumes: ``graph.pattern``.)
+    So the base variant (controls on) and ``no_controls`` read the same 2024 in both responses, row by row,
+    with no shortfall; the measures act from 2025-01-01 (world/china_controls_minerals.yaml, header).
+    """
+    cols = ["mode", "commodity", "demand", "shortfall", "direct_import_share", "traced_share"]
+    y = controls[controls["year"] == 2024]
+    base = y[y["variant"] == "base"][cols].reset_index(drop=True)
+    none = y[y["variant"] == "no_controls"][cols].reset_index(drop=True)
+    pd.testing.assert_frame_equal(base, none)
+    assert (base["shortfall"].abs() < 1e-6).all()
+    s = load(CONTROLS)
+    assert {p.start for k, p in s.policies.items()
+            if k in ("cn_no33_2024_antimony", "cn_no46_2024_us_ban")} == {dt.date(2025, 1, 1)}
+
+
+def test_gallium_shortfall_hand_worked(controls):
+    """Gallium, fixed response, documented controls (No. 46 clause 2: no gallium to the US).
+
+    2024, China's deliveries to the US: imports 11,000 kg, China's share 0.149268 (rank 2 of 4,
+    RANKED-SOURCE SPLIT) → 1,641.95 kg direct. US demand 19,000 kg, no US output, exports NA → deficit
+    8,000 kg, allocated pro rata from producers' spare output (graph.allocate, rule 3a): China 750,000 −
+    1,641.95 (its direct exports to the US) = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to
+    the US than it makes and is short itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China;
+    together 9,546.88 kg. No shortfall in 2024 (the observed year: the ban of 2024-12-03 is in its figures).
+    In 2025 China's deliveries to the US, B, are the baseline tonnes of its two edges that year (the 2025
+    import entry holds the 2024 pattern, 1,641.95 kg; the allocated part is re-balanced to 2025's volumes);
+    the ban is modelled from 2025-01-01 to 2025-11-08: 10 + 8/30 months, φ = 10.266667 / 12 = 0.855556; the
+    US has no other use to share the loss, so shortfall = φ B.
     """
     s = load(CONTROLS)
     total = s.imports["us_gallium_2024"].total.central
@@ -270,16 +290,51 @@ def test_gallium_shortfall_hand_worked(controls):
     supply = {f.country: f.production[2024].central for f in s.facilities.values() if f.output == "gallium"}
     spare_cn = supply["CN"] - direct
     allocated = (s.demand["us_gallium"].tonnes.central - total) * spare_cn / (spare_cn + supply["RU"] + supply["KR"])
-    share = months_in_force(dt.date(2024, 12, 3), dt.date(2025, 11, 8), 2024) / 12
-    expected = share * (direct + allocated)
-    row = controls[(controls["mode"] == "fixed") & (controls["variant"] == "base") & (controls["year"] == 2024)
-                   & (controls["commodity"] == "gallium")]
-    assert share == pytest.approx((29 / 31) / 12)
-    assert expected == pytest.approx(744.25, abs=0.01)
-    assert float(row["shortfall"].iloc[0]) == pytest.approx(expected, rel=1e-6)
+    assert direct + allocated == pytest.approx(9546.88, abs=0.01)
+    run = simulate(s, mode="fixed", years=[2024, 2025])
+    f = run.flows
+    cn_us = f[(f["commodity"] == "gallium") & (f["supplier_country"] == "CN") & (f["buyer_country"] == "US")]
+    assert cn_us[cn_us["year"] == 2024]["baseline"].sum() == pytest.approx(direct + allocated, rel=1e-9)
+    phi = months_in_force(dt.date(2025, 1, 1), dt.date(2025, 11, 8), 2025) / 12
+    assert phi == pytest.approx((10 + 8 / 30) / 12)
+    expected = phi * cn_us[cn_us["year"] == 2025]["baseline"].sum()
+    row = controls[(controls["mode"] == "fixed") & (controls["variant"] == "base")
+                   & (controls["commodity"] == "gallium")].set_index("year")
+    assert float(row.at[2024, "shortfall"]) == pytest.approx(0.0, abs=1e-6)
+    assert float(row.at[2025, "shortfall"]) == pytest.approx(expected, rel=1e-6)
+    assert expected == pytest.approx(8024.47, abs=0.01)  # the figure test_cli_atlas_controls_section names
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
     assert math.isclose(float(rebalance["shortfall"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
+
+
+def test_no57_reaches_the_rare_earth_aggregate_at_its_declared_share():
+    """No. 57 (Ho, Er, Tm, Eu, Yb) blocks only its declared 1 % of the 16-element aggregate; No. 58 all graphite.
+
+    Both return 2026-11-10 (toggle cn_suspensions_end) as licences approving 75 % after a 2-month delay, so
+    licences flow from 2027-01-10: in 2027 the delay is 9 of January's 31 days, d = (9/31)/12 = 0.0241935,
+    and the blocked share of a covered flow is d × 1 + (1 − d) × (1 − 0.75) = 0.2681452. On China's rare-earth
+    export to the US it is 0.01 × 0.2681452 = 0.0026815 (before the coverage share: 0.268, a 20.9 % US
+    shortfall); on its graphite export to the US the whole 0.2681452.
+    """
+    s = load(CONTROLS)
+    no57 = s.policies["cn_no57_2025_resumed"]
+    share = no57.covers.coverage["rare_earths"].central
+    assert share == pytest.approx(0.01)
+    d = (9 / 31) / 12
+    blocked = d + (1 - d) * (1 - 0.75)
+    assert blocked == pytest.approx(0.2681452, abs=1e-7)
+    run = simulate(s, variant="no_controls", toggles={"cn_suspensions_end": True}, mode="fixed", years=[2027])
+    f = run.flows
+    cn_us = f[(f["supplier_country"] == "CN") & (f["buyer_country"] == "US") & (f["kind"] == "trade")]
+    by = cn_us.groupby("commodity")["blocked_share"]
+    assert by.min()["rare_earths"] == pytest.approx(share * blocked, rel=1e-9)
+    assert by.max()["rare_earths"] == pytest.approx(share * blocked, rel=1e-9)
+    assert by.min()["graphite"] == pytest.approx(blocked, rel=1e-9)  # its direct and allocated edges alike
+    assert by.max()["graphite"] == pytest.approx(blocked, rel=1e-9)
+    short = run.shortfall
+    us = short[(short["country"] == "US") & (short["commodity"] == "rare_earths")]
+    assert 0 < float(us["shortfall_share"].iloc[0]) < share * blocked  # at most the blocked part of China's share
 
 
 def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():

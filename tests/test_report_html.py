@@ -529,7 +529,7 @@ def test_peak_shortfall_year_does_not_depend_on_round_off() -> None:
     def table(shares: dict[int, float]) -> str:
         s = pd.DataFrame({"year": list(shares), "country": "US", "commodity": "ndpr_oxide", "variant": "base",
                           "shortfall": 100.0, "shortfall_share": list(shares.values())})
-        run = SimpleNamespace(results=[SimpleNamespace(variant="base")])
+        run = SimpleNamespace(results=[SimpleNamespace(variant="base", mode="fixed")], fixed_shortfall=None)
         return str(_shortfall_table(run, s, {})["rows"][0]["cells"][0])  # type: ignore[arg-type]
 
     tied = {2028: 0.35 + 1e-12, 2026: 0.35, 2027: 0.35 + 3e-12}

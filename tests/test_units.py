@@ -122,7 +122,8 @@ def test_report_text_says_kilograms_for_gallium() -> None:
     # 5,100 kg of gallium short over the years: "5.1k kg Ga in all", not "5.1k t in all" (the issue).
     short = pd.DataFrame({"year": [2025, 2026], "country": "US", "commodity": "gallium", "unit": "kg Ga",
                           "variant": "base", "shortfall": [3000.0, 2100.0], "shortfall_share": [0.15, 0.105]})
-    run: Any = type("Run", (), {"results": [type("R", (), {"variant": "base"})()]})()
+    run: Any = type("Run", (), {"results": [type("R", (), {"variant": "base", "mode": "fixed"})()],
+                                "fixed_shortfall": None})()
     cell = _shortfall_table(run, short, {})["rows"][0]["cells"][0]
     assert cell == "15% in 2025 (5.1k kg Ga in all)"
 

@@ -51,10 +51,22 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["SHIPPED_MARK", "UNMET_MARK", "Series", "country_answer", "is_unmet", "mark_unmet", "peak", "short_name"]
+__all__ = ["RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Series", "country_answer", "is_unmet",
+           "mark_unmet", "peak", "short_name"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
+
+RESPONSE_GAP: Final = 0.05
+"""How much larger a share of demand the ``fixed`` response must leave unmet than ``rebalance``, at the peak of a
+country · commodity and variant, for the report to show its figure beside the ``rebalance`` one."""
+
+RESPONSE_WORDS: Final = {
+    "rebalance": "freed and spare supply re-routed within capacities to whoever is short: a best case, perfect "
+                 "re-routing",
+    "fixed": "the trade pattern kept, blocked tonnes lost: the pessimistic bound",
+}
+"""What each supply response assumes, as the report's notes say it (``docs/rebalance.md``)."""
 
 UNMET_MARK: Final = "†"
 """Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
@@ -206,11 +218,36 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str,
     return cells, s
 
 
+def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> tuple[float, int, str, str] | None:
+    """Return the ``fixed`` response's worst shortfall of a pair over the runs holding it: (share, year, run, variant).
+
+    The runs reported under ``rebalance`` carry the ``fixed`` shortfall of the same variants
+    (:attr:`~supplychain.report.runs.ScenarioRun.fixed_shortfall`); a pair's share of a year is
+    Σ shortfall / Σ demand over its uses. ``None`` when no such run leaves its demand unmet.
+    """
+    worst: tuple[float, int, str, str] | None = None
+    for run in runs:
+        f = run.fixed_shortfall
+        if f is None or f.empty:
+            continue
+        part = f[(f["country"] == country) & (f["commodity"] == commodity)]
+        for variant, pv in part.groupby("variant", sort=False):
+            by_year = pv.groupby("year")[["shortfall", "demand"]].sum()
+            share = by_year["shortfall"] / by_year["demand"].where(by_year["demand"] > 0)
+            top = peak(Series(tuple(int(y) for y in share.index), tuple(float(v) for v in share)))
+            if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
+                worst = (top[0], top[1], short_name(run), str(variant))
+    return worst
+
+
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
-              rows: Sequence[tuple[str, str, dict[str, Series]]], source: str) -> str:  # fmt: skip
+              rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
+              mode: str | None = None, bound: tuple[float, int, str, str] | None = None) -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
-    ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`).
+    ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`);
+    ``mode`` the supply response of every row, named with the shortfall; ``bound`` the ``fixed``
+    response's worst shortfall (:func:`_fixed_worst`), said too where it is :data:`RESPONSE_GAP` larger.
     """
     if not rows:
         return ""
@@ -234,11 +271,15 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
         top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
         if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
             worst = (top[0], top[1], scen, variant)
+    response = f" under the {mode} response" if mode else ""
     if worst is None:
-        parts.append("No demand goes unmet in any scenario.")
+        parts.append(f"No demand goes unmet in any scenario{response}.")
     else:
-        parts.append(f"Worst shortfall: {format_percent(worst[0])} of demand unmet in {worst[1]} "
+        parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
                      f"({worst[2]}, {worst[3]}).")  # fmt: skip
+    if bound is not None and bound[0] - (worst[0] if worst else 0.0) >= RESPONSE_GAP:
+        parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
+                     f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
     return " ".join(parts)
 
 
@@ -346,7 +387,9 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             spans.add(f"{r.years[0]}–{r.years[-1]}")
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
-    view["sentence"] = _sentence(country, k, names, found, source)
+    modes = {r.mode for run in runs for r in run.results}
+    view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
+                                 _fixed_worst(runs, country, k))  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])

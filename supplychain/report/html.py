@@ -85,6 +85,7 @@ from supplychain.report.tables import (
     _shortfall_table,
     _slug,
     _verdicts,
+    worst_shortfall_text,
 )
 from supplychain.report.workbook import reported_measures, stacked, write_workbook
 from supplychain.uncertainty.executors import map_in_order
@@ -216,11 +217,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         n_pass = sum(t["verdict"] == "pass" for t in verdicts)
         target_text = f"{n_pass}/{len(verdicts)} pass" if verdicts else "–"
         sh = shortfall[(shortfall["variant"] == r.variant)] if not shortfall.empty else shortfall
-        peak = "none"
-        if not sh.empty and (sh["shortfall_share"] > 0).any():
-            row = sh.iloc[int(np.argmax(sh["shortfall_share"].to_numpy(dtype=float)))]
-            where = pair_name(str(row["country"]), str(row["commodity"]), names)
-            peak = f"{format_share(float(row['shortfall_share']))} ({where}, {int(row['year'])})"
+        peak = worst_shortfall_text(run, shortfall, r.variant, names)
         traced = "–"
         if pair and not measures.empty:
             c, k = pair[0]

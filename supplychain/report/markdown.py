@@ -125,11 +125,13 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
                 for t in sv["targets"]]  # fmt: skip
         out += [md_table(["target", "variant", "value", "threshold", "verdict", "reason"], rows), ""]
     out += ["### Shortfall", ""]
-    if sv["shortfall"]["rows"]:
-        rows = [[s["what"], *s["cells"]] for s in sv["shortfall"]["rows"]]
-        out += [md_table(["country · commodity", *sv["shortfall"]["variants"]], rows), ""]
+    short = sv["shortfall"]
+    if short["rows"]:
+        rows = [[s["what"], *s["cells"]] for s in short["rows"]]
+        more = f" {short['more']} smaller rows are in `shortfall.csv`." if short.get("more") else ""
+        out += [md_table(["country · commodity", *short["variants"]], rows), "", md_escape(short["note"]) + more, ""]
     else:
-        out += ["No shortfall in any variant.", ""]
+        out += [md_escape(short["none"]), ""]
     shipped = sv["shipped"]
     if shipped["rows"]:
         out += ["### Shipped abroad while short", ""]

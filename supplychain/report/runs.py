@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from supplychain.errors import SupplyChainError
 from supplychain.report.headline import default_focus, headline_pairs
 
@@ -37,11 +39,17 @@ class ScenarioRun:
         One :class:`~supplychain.api.Result` per variant, the base run first.
     file : str or None
         Scenario file, shown in the summary.
+    fixed_shortfall : DataFrame or None
+        When ``results`` are of the ``rebalance`` response: the ``fixed`` response's shortfall
+        of the same runs (the ``shortfall`` table of :class:`~supplychain.api.Result`, with its
+        ``variant``), so the report can say how far the best case is from the pessimistic
+        bound; ``None`` when not simulated.
     """
 
     scenario: Scenario | None
     results: tuple[Result, ...]
     file: str | None = None
+    fixed_shortfall: pd.DataFrame | None = None
 
     @property
     def name(self) -> str:
@@ -77,15 +85,26 @@ def run_scenario(
     Returns
     -------
     ScenarioRun
+        With, for ``rebalance``, the ``fixed`` response's shortfall of the same runs.
     """
     from supplychain.api import Result
+    from supplychain.schema.units import commodity_units
+    from supplychain.simulation.tables import public_table
     from supplychain.simulation.variants import run_variants
 
     names = list(variants) if variants is not None else list(scenario.variants)
-    outs = run_variants(scenario, [(None, None), *((v, None) for v in names)], mode=mode,
-                        source=scenario.scenario.source_country, allocation=allocation)
-    results = [Result.from_run(scenario, out, label) for label, out in zip(["base", *names], outs, strict=True)]
-    return ScenarioRun(scenario, tuple(results), file)
+    runs = [(None, None), *((v, None) for v in names)]
+    source = scenario.scenario.source_country
+    outs = run_variants(scenario, runs, mode=mode, source=source, allocation=allocation)
+    labels = ["base", *names]
+    results = [Result.from_run(scenario, out, label) for label, out in zip(labels, outs, strict=True)]
+    fixed = None
+    if mode == "rebalance":  # the pessimistic bound beside the best case (no LP: cheap)
+        units = commodity_units(scenario)
+        bound = run_variants(scenario, runs, mode="fixed", source=source)
+        fixed = pd.concat([public_table("shortfall", out.shortfall, units).assign(variant=label)
+                           for label, out in zip(labels, bound, strict=True)], ignore_index=True)  # fmt: skip
+    return ScenarioRun(scenario, tuple(results), file, fixed)
 
 
 def _run_task(task: tuple[Scenario, str | None, Mode, Rule | None]) -> ScenarioRun:

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.answers import mark_unmet
-from supplychain.report.dot_style import _finite, format_tonnes, pair_name, share_bin
+from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, Series, mark_unmet, peak
+from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin
 from supplychain.report.escape import clean_text
-from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
@@ -150,32 +149,97 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["id"], order.get(r["variant"], 99)))
 
 
+def _peak_text(part: pd.DataFrame) -> tuple[float, str]:
+    """Return one pair's and variant's peak shortfall share and its text: "46% in 2025 (6.8k t in all)"."""
+    part = part.sort_values("year", kind="stable")
+    top = peak(Series(tuple(int(y) for y in part["year"]), tuple(float(v) for v in part["shortfall_share"])))
+    share, year = top if top is not None else (float("nan"), int(part["year"].iloc[0]))
+    unit = str(part["unit"].iloc[0]) if "unit" in part.columns else "t"  # one commodity: one unit
+    return share, f"{format_percent(share)} in {year} ({format_tonnes(float(part['shortfall'].sum()), unit)} in all)"
+
+
+def _positive(shortfall: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the rows of a shortfall table with demand left unmet (an empty frame for none)."""
+    if shortfall is None or shortfall.empty or "shortfall" not in shortfall.columns:
+        return pd.DataFrame(columns=["country", "commodity", "variant", "year", "shortfall", "shortfall_share"])
+    return shortfall[shortfall["shortfall"] > 0]
+
+
+def worst_shortfall(shortfall: pd.DataFrame, names: Mapping[str, str]) -> tuple[float, str]:
+    """Return the largest shortfall share over a run's pairs and years, and its text: "57% (US · Sb, 2025)".
+
+    ``(0.0, "none")`` when no demand goes unmet. The overview's "peak shortfall" column.
+    """
+    sh = _positive(shortfall)
+    if sh.empty or not (sh["shortfall_share"] > 0).any():
+        return 0.0, "none"
+    row = sh.iloc[int(np.argmax(sh["shortfall_share"].to_numpy(dtype=float)))]
+    share = float(row["shortfall_share"])
+    where = pair_name(str(row["country"]), str(row["commodity"]), names)
+    return share, f"{format_share(share)} ({where}, {int(row['year'])})"
+
+
+def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
+    """Say :func:`worst_shortfall` of one variant, then the ``fixed`` response's where :data:`RESPONSE_GAP` larger.
+
+    Examples
+    --------
+    ``none; fixed: 57% (United States · Antimony, 2025)``: no shortfall when re-routed, 57 % when not.
+    """
+    share, text = worst_shortfall(shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall,
+                                  names)  # fmt: skip
+    fixed = run.fixed_shortfall
+    if fixed is not None and not fixed.empty and run.results and run.results[0].mode == "rebalance":
+        fixed_share, fixed_text = worst_shortfall(fixed[fixed["variant"] == variant], names)
+        if fixed_share - share >= RESPONSE_GAP:
+            text = f"{text}; fixed: {fixed_text}"
+    return text
+
+
 def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> dict[str, Any]:
-    """Peak shortfall per country · commodity (rows) and variant (columns): "46 % in 2025, 6.8k t in all"."""
+    """Peak shortfall per country · commodity (rows) and variant (columns): "46 % in 2025, 6.8k t in all".
+
+    The table says which supply response it shows. Beside a ``rebalance`` cell, the ``fixed``
+    response's peak of the same runs (:attr:`ScenarioRun.fixed_shortfall`) follows where it is at
+    least :data:`RESPONSE_GAP` larger ("0% ...; fixed: 56.5% in 2025 ..."), so a best case with
+    no shortfall is not read as the only answer; a pair short under either response has a row.
+    """
     variants = [r.variant for r in run.results]
-    table: dict[str, Any] = {"variants": variants, "rows": []}
-    if shortfall.empty or "shortfall" not in shortfall.columns:
-        return table
-    s = shortfall[shortfall["shortfall"] > 0]
-    if s.empty:
-        return table
-    worst = s.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False, kind="stable")
-    for country, commodity in worst.index[:_MAX_SHORTFALL_ROWS]:
-        part = s[(s["country"] == country) & (s["commodity"] == commodity)]
-        cells = []
-        for v in variants:
-            pv = part[part["variant"] == v]
-            if pv.empty:
-                cells.append("none")
-                continue
-            # the first year of the peak: shares equal to round-off (35 % in 2026, 2027, 2028) are one peak
-            pv = pv.sort_values("year", kind="stable")
-            peak = pv.iloc[int(np.argmax(np.round(pv["shortfall_share"].to_numpy(dtype=float), SHARE_DIGITS)))]
-            unit = str(pv["unit"].iloc[0]) if "unit" in pv.columns else "t"  # one commodity: one unit
-            total = format_tonnes(float(pv["shortfall"].sum()), unit)
-            cells.append(f"{format_percent(_finite(peak['shortfall_share']))} in {int(peak['year'])} ({total} in all)")
-        table["rows"].append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
-    table["more"] = max(0, len(worst) - _MAX_SHORTFALL_ROWS)
+    mode = run.results[0].mode if run.results else "rebalance"
+    s = _positive(shortfall)
+    f = _positive(run.fixed_shortfall if mode == "rebalance" else None)
+    table: dict[str, Any] = {"variants": variants, "rows": [], "more": 0}
+    both = pd.concat([s, f], ignore_index=True) if not f.empty else s
+    compared = False
+    if not both.empty:
+        worst = both.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False,
+                                                                                             kind="stable")
+        rows = []
+        for country, commodity in worst.index:
+            part = s[(s["country"] == country) & (s["commodity"] == commodity)]
+            bound = f[(f["country"] == country) & (f["commodity"] == commodity)]
+            cells, shown = [], not part.empty  # a pair short only under fixed, by less than the gap: no row
+            for v in variants:
+                pv, fv = part[part["variant"] == v], bound[bound["variant"] == v]
+                share, text = _peak_text(pv) if not pv.empty else (0.0, "none")
+                if not fv.empty:
+                    fixed_share, fixed_text = _peak_text(fv)
+                    if fixed_share - share >= RESPONSE_GAP:
+                        text, shown = f"{text}; fixed: {fixed_text}", True
+                cells.append(text)
+            if shown:
+                rows.append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
+        table["rows"] = rows[:_MAX_SHORTFALL_ROWS]
+        table["more"] = max(0, len(rows) - _MAX_SHORTFALL_ROWS)
+        compared = any("; fixed: " in c for r in table["rows"] for c in r["cells"])
+    table["note"] = (f"Peak share of final demand not met under the {mode} response ({RESPONSE_WORDS[mode]}), "
+                     "the year of the peak, and the tonnes missing over all years."
+                     + (f" Where the fixed response ({RESPONSE_WORDS['fixed']}) leaves at least "
+                        f"{RESPONSE_GAP * 100:g} percentage points more of demand unmet, its peak follows "
+                        "(\"fixed:\")." if compared else ""))  # fmt: skip
+    table["none"] = (f"No shortfall in any variant under the {mode} response"
+                     + (", nor under the fixed response." if mode == "rebalance" and run.fixed_shortfall is not None
+                        else "."))  # fmt: skip
     return table
 
 
