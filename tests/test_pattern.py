@@ -205,3 +205,34 @@ def test_before_the_new_plant_every_year_repeats_the_base_year() -> None:
     _, e25 = build_tables(s, 2025)
     pd.testing.assert_frame_equal(e25.drop(columns=["tonnes"]), e24.drop(columns=["tonnes"]))
     np.testing.assert_allclose(e25["tonnes"], e24["tonnes"], rtol=1e-12)
+
+
+def test_a_pair_given_every_year_keeps_the_base_years_top_up_on_it() -> None:
+    # CL and AU mine 100 t each, nobody there uses any; the US (no output) uses 50 t. The CL → US
+    # flow is given for 2024 and again for 2025 (30 t), as the critical-minerals world gives its
+    # import entries for every year.
+    # 2024: the US's other 20 t are allocated from spare output, CL min(70, 100) = 70 t and AU
+    # 100 t: CL → US 20 × 70/170 = 140/17 t, AU → US 200/17 t; the rest goes to the surplus nodes.
+    # 2025: the pair CL → US is given, so its base-year rows (the flow and the allocated 140/17 t)
+    # leave the pattern, and CL has no export share. Its surplus beyond what its surplus node took,
+    # 100 − 30 − (70 − 140/17) = 140/17 t, is a new exporter's (step 3): the US, short 20 t, buys
+    # all of it, and AU's 200/17 t are carried: 2025 repeats 2024. (Without step 3 the rule would
+    # split the 140/17 t between CL and AU in proportion to their whole spare output.)
+    def mine(country: str) -> dict[str, Any]:
+        return {"name": f"{country} mine", "country": country, "kind": "mine", "output": "ore",
+                "capacity": 100, "utilisation": 1.0}
+
+    s = Scenario.model_validate({
+        "scenario": {"name": "given pair", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {"cl": mine("CL"), "au": mine("AU")},
+        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
+                  for y in (2024, 2025)},
+        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": 50}},
+    })
+    for year in (2024, 2025):
+        _, e = build_tables(s, year)
+        t = e.set_index("edge")["tonnes"]
+        assert t[f"flows.cl_us_{year}"] == pytest.approx(30.0)
+        assert t["alloc.ore.CL.US"] == pytest.approx(140 / 17)
+        assert t["alloc.ore.AU.US"] == pytest.approx(200 / 17)

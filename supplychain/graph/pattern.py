@@ -43,6 +43,8 @@ base year's **trade pattern** (``docs/measures.md``, "Later years"):
    to a market still short, else into their stock or surplus node. The production paths
    say how much each market makes, not who buys it: a plant built after the base year is
    taken to be built for buyers, and the base year's exporters to be the ones that sell less.
+   A market whose base-year exports all lie on pairs given for the year is such a market
+   too: what it sold beyond the given flows (an allocated top-up) is sold first again.
 4. What no pattern covers otherwise — a new importer, or volumes beyond what the pattern
    can carry — is left to the allocation rules (``alloc.*`` edges, marked ``allocated``).
 
@@ -305,6 +307,8 @@ def new_exports(surplus: Mapping[str, float], deficit: Mapping[str, float]) -> d
 
     .. math:: x_{m \to j} = S \, \frac{U_m}{\sum_{m'} U_{m'}} \, \frac{D_j}{\sum_{j'} D_{j'}}
 
+    Only values above ``ATOL`` (:math:`10^{-6}` t: round-off) count on either side.
+
     Parameters
     ----------
     surplus : mapping
@@ -312,8 +316,6 @@ def new_exports(surplus: Mapping[str, float], deficit: Mapping[str, float]) -> d
         share.
     deficit : mapping
         Market → :math:`D_j`.
-
-    Only values above ``ATOL`` (:math:`10^{-6}` t: round-off) count on either side.
 
     Returns
     -------
