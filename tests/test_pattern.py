@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from supplychain.api import simulate
+from supplychain.graph.balance import market_balance
 from supplychain.graph.build import build_tables
 from supplychain.graph.pattern import ras
 from supplychain.metrics.measures import compute_measures
@@ -114,3 +116,123 @@ def test_ras_never_exceeds_a_margin_it_cannot_reach() -> None:
     assert np.all(x.sum(axis=1) <= np.array([50.0, 50.0]) + 1e-9)
     assert np.all(x.sum(axis=0) <= np.array([20.0, 80.0]) + 1e-9)
     assert x[1, 1] == 0.0
+
+
+def new_plant_world(ee_capacity: float = 30) -> Scenario:
+    """Two exporters, two importers, a market with output nobody names, and a plant commissioned in 2026.
+
+    Base year 2024 (magnets, t; every plant runs at capacity × utilisation 1):
+
+    * CN plant 100 t: 40 t to China's own use, 40 t to the EU, 20 t to the US (flows).
+    * JP plant 30 t: 20 t to the EU, 10 t to the US (flows); Japan has no demand.
+    * RU plant 5 t: no flow, no demand: its 5 t go to RU's surplus node.
+    * EU demand 60 t, US demand 30 t: all imported, 2 : 1 from both exporters (a rank-one pattern).
+    * EE plant, ``ee_capacity`` t (default 30), commissioned 2026: nothing in 2024 and 2025.
+    """
+    def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
+        return {"name": f"{country} plant", "country": country, "kind": "magnet", "output": "magnet",
+                "capacity": capacity, "utilisation": 1.0, **extra}
+
+    def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:
+        return {"supplier": supplier, "buyer": buyer, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+    def demand(country: str, tonnes: float) -> dict[str, Any]:
+        return {"country": country, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+    return Scenario.model_validate({
+        "scenario": {"name": "new plant", "base_year": 2024, "horizon": 2027},
+        "commodities": {"magnet": {"name": "Magnet", "stage": "magnet"}},
+        "facilities": {"cn": plant("CN", 100), "jp": plant("JP", 30), "ru": plant("RU", 5),
+                       "ee": plant("EE", ee_capacity, commissioning_year=2026)},
+        "flows": {"cn_eu": flow("CN", "EU", 40), "cn_us": flow("CN", "US", 20), "jp_eu": flow("JP", "EU", 20),
+                  "jp_us": flow("JP", "US", 10)},
+        "demand": {"cn": demand("CN", 40), "eu": demand("EU", 60), "us": demand("US", 30)},
+    })
+
+
+def test_a_new_plant_sells_its_output_and_displaces_the_exporters_in_proportion() -> None:
+    # 2026, surpluses before market-to-market trade (less what each surplus node took in 2024):
+    #   CN 100 − 40 = 60, JP 30, RU 5 − 5 = 0, EE 30, EU −60, US −30.
+    # The pattern: CN and JP exported all of their 2024 surplus, so E_CN = 60, E_JP = 30; the EU
+    # and the US imported all of their deficit. EE exported nothing in 2024 (the pattern gives it
+    # no share), so its 30 t are a new exporter's (step 3): sold to the markets with a deficit in
+    # proportion to it, S = min(30, 60 + 30) = 30 t: EE → EU 30 × 60/90 = 20 t, EE → US 10 t.
+    # The importers buy that much less on the pattern: columns EU 60 − 20 = 40, US 30 − 10 = 20.
+    # Rows CN 60 + JP 30 = 90 against columns 60: the rows are scaled to 60 (× 2/3): CN 40, JP 20.
+    # A rank-one prior stays rank one: x_ij = row_i × col_j / 60, so
+    #   CN → EU 40 × 40/60 = 26.667, CN → US 40 × 20/60 = 13.333, JP → EU 13.333, JP → US 6.667:
+    # each exporter sells a third less to each importer. What they can no longer sell: CN 20 t into
+    # stock (China has demand: a stock build), JP 10 t to its surplus node; RU keeps its 5 t there.
+    for mode in ("fixed", "rebalance"):
+        res = simulate(new_plant_world(), years=[2024, 2026], mode=mode)
+        _, f = res.tables(2026)
+        t = f.set_index("edge")["simulated"]
+        assert t["alloc.magnet.EE.EU"] == pytest.approx(20.0)
+        assert t["alloc.magnet.EE.US"] == pytest.approx(10.0)
+        assert t["flows.cn_eu"] == pytest.approx(80 / 3)
+        assert t["flows.cn_us"] == pytest.approx(40 / 3)
+        assert t["flows.jp_eu"] == pytest.approx(40 / 3)
+        assert t["flows.jp_us"] == pytest.approx(20 / 3)
+        assert t["stock.CN:magnet.build"] == pytest.approx(20.0)
+        assert t["surplus.JP:magnet"] == pytest.approx(10.0)
+        assert t["surplus.RU:magnet"] == pytest.approx(5.0)
+        assert "surplus.EE:magnet" not in t.index or t["surplus.EE:magnet"] == pytest.approx(0.0, abs=1e-9)
+        assert market_balance(f.rename(columns={"simulated": "tonnes"}))["balanced"].all()
+
+
+def test_a_new_plant_beyond_the_importers_needs_sells_what_they_need() -> None:
+    # EE's plant at 150 t in 2027 (capacity 150): the deficits are EU 60 + US 30 = 90 t, so EE sells
+    # S = min(150, 90) = 90 t: EU 60, US 30; the pattern carries nothing (its columns are 0) and
+    # CN's 60 t go into stock, JP's 30 t and EE's other 60 t to their surplus nodes.
+    s = new_plant_world(ee_capacity=150)
+    _, e = build_tables(s, 2027)
+    t = e.set_index("edge")["tonnes"]
+    assert t["alloc.magnet.EE.EU"] == pytest.approx(60.0)
+    assert t["alloc.magnet.EE.US"] == pytest.approx(30.0)
+    assert not {"flows.cn_eu", "flows.cn_us", "flows.jp_eu", "flows.jp_us"} & set(t.index)
+    assert t["stock.CN:magnet.build"] == pytest.approx(60.0)
+    assert t["surplus.JP:magnet"] == pytest.approx(30.0)
+    assert t["surplus.EE:magnet"] == pytest.approx(60.0)
+
+
+def test_before_the_new_plant_every_year_repeats_the_base_year() -> None:
+    # 2025: the same production and demand as 2024 (EE not yet commissioned; RU's 5 t still go to
+    # the buyer the data do not name): the same measures and the same edges
+    s = new_plant_world()
+    pd.testing.assert_frame_equal(compute_measures(s, 2025).drop(columns=["year"]).reset_index(drop=True),
+                                  compute_measures(s, 2024).drop(columns=["year"]).reset_index(drop=True))
+    _, e24 = build_tables(s, 2024)
+    _, e25 = build_tables(s, 2025)
+    pd.testing.assert_frame_equal(e25.drop(columns=["tonnes"]), e24.drop(columns=["tonnes"]))
+    np.testing.assert_allclose(e25["tonnes"], e24["tonnes"], rtol=1e-12)
+
+
+def test_a_pair_given_every_year_keeps_the_base_years_top_up_on_it() -> None:
+    # CL and AU mine 100 t each, nobody there uses any; the US (no output) uses 50 t. The CL → US
+    # flow is given for 2024 and again for 2025 (30 t), as the critical-minerals world gives its
+    # import entries for every year.
+    # 2024: the US's other 20 t are allocated from spare output, CL min(70, 100) = 70 t and AU
+    # 100 t: CL → US 20 × 70/170 = 140/17 t, AU → US 200/17 t; the rest goes to the surplus nodes.
+    # 2025: the pair CL → US is given, so its base-year rows (the flow and the allocated 140/17 t)
+    # leave the pattern, and CL has no export share. Its surplus beyond what its surplus node took,
+    # 100 − 30 − (70 − 140/17) = 140/17 t, is a new exporter's (step 3): the US, short 20 t, buys
+    # all of it, and AU's 200/17 t are carried: 2025 repeats 2024. (Without step 3 the rule would
+    # split the 140/17 t between CL and AU in proportion to their whole spare output.)
+    def mine(country: str) -> dict[str, Any]:
+        return {"name": f"{country} mine", "country": country, "kind": "mine", "output": "ore",
+                "capacity": 100, "utilisation": 1.0}
+
+    s = Scenario.model_validate({
+        "scenario": {"name": "given pair", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {"cl": mine("CL"), "au": mine("AU")},
+        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
+                  for y in (2024, 2025)},
+        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": 50}},
+    })
+    for year in (2024, 2025):
+        _, e = build_tables(s, year)
+        t = e.set_index("edge")["tonnes"]
+        assert t[f"flows.cl_us_{year}"] == pytest.approx(30.0)
+        assert t["alloc.ore.CL.US"] == pytest.approx(140 / 17)
+        assert t["alloc.ore.AU.US"] == pytest.approx(200 / 17)

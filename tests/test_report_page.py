@@ -118,10 +118,11 @@ def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs:
         assert re.fullmatch(r"–|\d+/\d+ pass", row[11]), row[11]
         for peak_cell in (row[3], row[6], row[9]):
             assert re.fullmatch(r"(<1|>99|\d+)% \(20\d\d\)( ‡)?", peak_cell), peak_cell
-    # china_full_ban_2025 base: US magnet users 87 % short in 2030 while US makers ship 1.4k t to
-    # the rest of the world (max-min fair under contracts_first): the shortfall cells say so
+    # china_full_ban_2025 base: US magnet users 90 % short in 2030 (11,485 of 12,783 t) while US
+    # makers ship 1,000 t to the rest of the world (max-min fair under contracts_first): the
+    # shortfall cells say so
     base = next(r for r in rows if r[0] == "china_full_ban_2025")
-    assert base[9:11] == ["87% (2030) ‡", "87% ‡"]
+    assert base[9:11] == ["90% (2030) ‡", "90% ‡"]
     # framework_under_full_ban: US magnets 0 % traced in 2030 and short: the cell is marked, not shaded good
     raw = (bundled / "index.html").read_text(encoding="utf-8")
     assert re.search(r'<td class="unmet" title="[^"]*of demand unmet[^"]*">0%</td>', raw)

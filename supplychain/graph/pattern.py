@@ -30,15 +30,30 @@ base year's **trade pattern** (``docs/measures.md``, "Later years"):
    the base year (the rest of a deficit came from its stock).
    Where the world's exports and imports differ, the larger side is scaled down
    proportionally to the smaller.
-3. What no pattern covers — a new exporter or importer, or volumes beyond what the
-   pattern can carry — is left to the allocation rules (``alloc.*`` edges, marked
-   ``allocated``).
+3. **A new exporter sells its surplus first** (:func:`new_exports`). A market to which the
+   pattern gives no export share (:math:`E^0_m = T_m` or :math:`r^0_m \le 0`: it had nothing
+   of its own to export in the base year) but which has a surplus :math:`U_m = r_m > 0` in the
+   year — new capacity — sells it to the markets with a deficit :math:`D_j = -r_j > 0`, in
+   proportion to both, :math:`x_{m \to j} = S\,(U_m / \sum U)(D_j / \sum D)` with
+   :math:`S = \min(\sum U, \sum D)`, before step 2 (edges ``alloc.<commodity>.<m>.<j>``,
+   entity ``allocation``, marked ``allocated``). An importer then takes that much less on the
+   pattern (its column :math:`I_j` falls by its purchase, to no less than :math:`T_j`), so
+   the base year's exporters lose sales in proportion to the pattern, as when an importer's
+   own new plant replaces imports; what they can no longer sell goes by the allocation rules
+   to a market still short, else into their stock or surplus node. The production paths
+   say how much each market makes, not who buys it: a plant built after the base year is
+   taken to be built for buyers, and the base year's exporters to be the ones that sell less.
+   A market whose base-year exports all lie on pairs given for the year is such a market
+   too: what it sold beyond the given flows (an allocated top-up) is sold first again.
+4. What no pattern covers otherwise — a new importer, or volumes beyond what the pattern
+   can carry — is left to the allocation rules (``alloc.*`` edges, marked ``allocated``).
 
 A pair of endpoints with a flow given for the year itself keeps that flow instead of
 the pattern's. Carried edges keep their base-year edge id and entity (``flows.…``,
 ``imports.…``, ``alloc.…``), so a result can be traced to the observation it scales;
 their ``allocated`` flag is the base year's. With the same production and demand as the
-base year, every later year reproduces the base year's trade exactly.
+base year, every later year reproduces the base year's trade exactly: a market's surplus
+beyond what its surplus node took is then its base-year exports, so there is no new exporter.
 """
 
 from __future__ import annotations
@@ -49,10 +64,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from supplychain.graph.build import Columns, concat_edges
+from supplychain.graph.allocate import ATOL
+from supplychain.graph.build import Columns, _EdgeRows, concat_edges
 from supplychain.graph.sums import group_sums, is_market, subtract
 
-__all__ = ["RAS_TOL", "carry_pattern", "ras"]
+__all__ = ["RAS_TOL", "carry_pattern", "new_exports", "ras"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -170,6 +186,7 @@ def carry_pattern(
     obs_t = observed["tonnes"].copy()
     pieces: list[npt.NDArray[np.intp]] = []
     tonnes = ton.copy()
+    new_sales = _EdgeRows()  # step 3: new exporters' sales
 
     # 1. direct flows of facilities: their share of the facility's output (input)
     direct = np.flatnonzero(~(s_mkt & b_mkt))
@@ -213,15 +230,20 @@ def carry_pattern(
         r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
         for commodity in sorted(set(com[mm].tolist())):
             part = mm[com[mm] == commodity]
-            tonnes[part] = _balance(sup[part], buy[part], ton[part], r, r0)
+            tonnes[part], sold = _balance(sup[part], buy[part], ton[part], r, r0, commodity)
             pieces.append(part[tonnes[part] > 0])
+            stage = str(base["stage"][rows[part[0]]])
+            for (seller, importer), t in sold.items():
+                (s_country, _), (b_country, _) = seller.split(":", 1), importer.split(":", 1)
+                new_sales.add(f"alloc.{commodity}.{s_country}.{b_country}", "allocation", seller, importer,
+                              s_country, b_country, commodity, stage, t, "trade", True)
     obs = {**observed, "tonnes": obs_t}
     if not pieces:
         return obs
     carried = np.concatenate(pieces)
     out = {c: v[rows[carried]] for c, v in base.items()}
     out["tonnes"] = tonnes[carried]
-    return concat_edges(obs, out)
+    return concat_edges(obs, out, new_sales.columns())
 
 
 def _surplus_before_trade(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray) -> dict[str, float]:
@@ -243,11 +265,12 @@ def _codes(ids: list[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
 
 
 def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
-             r0: Mapping[str, float]) -> FloatArray:
-    """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, step 2).
+             r0: Mapping[str, float], commodity: str) -> tuple[FloatArray, dict[tuple[str, str], float]]:
+    """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, steps 2 and 3).
 
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
-    Returns the edges' tonnes in the year (0 for an edge the balance drops).
+    Returns the edges' tonnes in the year (0 for an edge the balance drops) and the new
+    exporters' sales, (seller, importer) → tonnes (:func:`new_exports`).
     """
     exporters, si = _codes(sup.tolist())
     importers, bi = _codes(buy.tolist())
@@ -257,15 +280,60 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     e0 = group_sums([exporters[i] for i in nz[0].tolist()], prior[nz].tolist())
     i0 = group_sums([importers[j] for j in nz[1].tolist()], prior[nz].tolist())
     t = {m: min(e0.get(m, 0.0), i0.get(m, 0.0)) for m in set(e0) | set(i0)}
-    rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * _share(e0[m] - t[m], r0.get(m, 0.0))
-                     for m in exporters])
-    cols = np.array([t[m] + max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0))
-                     for m in importers])
+    shares = {m: _share(e0[m] - t[m], r0.get(m, 0.0)) for m in exporters}
+    rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * shares[m] for m in exporters])
+    own = np.array([max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0)) for m in importers])
+    markets = {m: v for m, v in r.items() if m.split(":", 1)[1] == commodity}
+    sold = new_exports({m: v for m, v in markets.items() if shares.get(m, 0.0) == 0.0},
+                       {m: -v for m, v in markets.items()})
+    bought = group_sums([b for _, b in sold], list(sold.values()))
+    cols = np.array([t[m] for m in importers]) + np.maximum(0.0, own - [bought.get(m, 0.0) for m in importers])
     total = min(rows.sum(), cols.sum())
     if total <= 0:
-        return np.zeros(len(tonnes))
+        return np.zeros(len(tonnes)), sold
     x = ras(prior, rows * (total / rows.sum()), cols * (total / cols.sum()))
     v = prior[si, bi]
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(v > 0, x[si, bi] / np.where(v > 0, v, 1.0), 0.0)
-    return np.asarray(tonnes * factor, dtype=float)
+    return np.asarray(tonnes * factor, dtype=float), sold
+
+
+def new_exports(surplus: Mapping[str, float], deficit: Mapping[str, float]) -> dict[tuple[str, str], float]:
+    r"""Sell new exporters' surplus to the markets with a deficit, in proportion to both (module docstring, step 3).
+
+    With :math:`U_m` the surplus of a market the base year's pattern gives no export share
+    and :math:`D_j` the deficit of a market, both before trade in the year, the new exporters sell
+    :math:`S = \min(\sum U, \sum D)`:
+
+    .. math:: x_{m \to j} = S \, \frac{U_m}{\sum_{m'} U_{m'}} \, \frac{D_j}{\sum_{j'} D_{j'}}
+
+    Only values above ``ATOL`` (:math:`10^{-6}` t: round-off) count on either side.
+
+    Parameters
+    ----------
+    surplus : mapping
+        Market → :math:`U_m`, for the markets of one commodity that the pattern gives no export
+        share.
+    deficit : mapping
+        Market → :math:`D_j`.
+
+    Returns
+    -------
+    dict
+        (seller, buyer) → tonnes, sorted.
+
+    Examples
+    --------
+    A new plant's 30 t against deficits of 60 t and 20 t: the buyers take 30 × 60/80 = 22.5 t
+    and 30 × 20/80 = 7.5 t of it.
+
+    >>> new_exports({"EE:magnet": 30.0, "CN:magnet": -5.0}, {"EU:magnet": 60.0, "US:magnet": 20.0})
+    {('EE:magnet', 'EU:magnet'): 22.5, ('EE:magnet', 'US:magnet'): 7.5}
+    """
+    sellers = {m: u for m, u in sorted(surplus.items()) if u > ATOL}
+    buyers = {m: d for m, d in sorted(deficit.items()) if d > ATOL}
+    u_sum, d_sum = sum(sellers.values()), sum(buyers.values())
+    if not sellers or not buyers:
+        return {}
+    sale = min(u_sum, d_sum)
+    return {(m, j): sale * (u / u_sum) * (d / d_sum) for m, u in sellers.items() for j, d in buyers.items()}
