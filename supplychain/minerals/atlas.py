@@ -373,7 +373,13 @@ def atlas(
     -------
     DataFrame
         :data:`ATLAS_COLUMNS`; shares in [0, 1] (NaN when unknown). ``nir_class``
-        uses the computed value where the figures allow it, else the published one.
+        uses the computed value where the figures allow it, else the published one;
+        ``nir_computed_estimate`` is True where it takes an unknown stock change as 0
+        (US production withheld or NA). ``china_world_share`` is China's row over
+        USGS's published (rounded) world total, of the stage ``china_world_stage``
+        (:func:`output_stage` of the series ``china_world_series``); NaN with
+        ``china_listed`` False where the release has no row for China (not 0 %).
+        ``usgs_name`` names the commodity USGS measures (aluminum: bauxite).
 
     Raises
     ------
