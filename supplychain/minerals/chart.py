@@ -7,8 +7,8 @@ as ``>75`` is drawn at its number). A black tick marks the published value, a re
 dot China's share of world production; the stage that share is of (mine,
 refinery, …) follows the mineral's name in brackets, ``n/l`` where USGS lists no
 row for China (no dot: not a 0 % share), and ``†`` marks a recomputed value
-that takes an unknown stock change as 0 (US production withheld). Built without :mod:`matplotlib.pyplot`;
-written with :func:`supplychain.report.charts.save_figure` (SVG or PNG by suffix,
+that takes an unknown stock change as 0 (US production withheld). Built without
+:mod:`matplotlib.pyplot`; written with :func:`supplychain.report.charts.save_figure` (SVG or PNG by suffix,
 atomically, deterministic SVG).
 """
 

@@ -55,7 +55,7 @@ _RANK_NOTE = ("China's rank: place among the US's major import sources 2020–23
 _TRACED_NOTE = ("Traced China share: the share of US supply that was mined or processed in China, traced through "
                 "the scenario's chain (one stage for most minerals; * = built on the assumed ranked split).")
 _NO_TRACED_NOTE = ("The traced China share needs a scenario that models the minerals (--scenario FILE, or "
-                   "atlas(scenarios=...)); none was given, so the column is left out.")
+                   "atlas(scenarios=...)); none given models them, so the column is left out.")
 
 
 def _pct(x: float) -> str:
