@@ -165,7 +165,7 @@ def test_headline_says_which_claim_the_data_supports(table):
 # ---------------------------------------------------------- chart and render
 def test_chart_one_bar_per_usgs_commodity(table, tmp_path):
     rows = chart_rows(table)
-    assert (rows["label"] == "Rare earths (14 lanthanides)").sum() == 1
+    assert (rows["label"] == "Rare earths (14 lanthanides) [mine]").sum() == 1
     assert rows["value"].is_monotonic_decreasing
     assert not rows.set_index("commodity").at["tungsten", "recomputed"]  # withheld: published bound drawn
     svg = save_ranked_chart(table, tmp_path / "atlas.svg").read_text()
@@ -192,7 +192,7 @@ def test_cli_atlas(run_cli, tmp_path):
     out = run_cli("atlas", "--sort", "nir", "--chart", tmp_path / "a.svg", "--output", tmp_path / "a.csv")
     assert out.returncode == 0, out.stderr
     assert "fully import-reliant in 2024 for 11 and more than half for 40" in out.stdout
-    assert pd.read_csv(tmp_path / "a.csv").shape == (60, 20)
+    assert pd.read_csv(tmp_path / "a.csv").shape == (60, 26)
     bad = run_cli("atlas", "--sort", "size")
     assert bad.returncode == 1
     assert "--sort must be one of" in bad.stderr
@@ -353,10 +353,11 @@ def test_cli_atlas_controls_section(run_cli, tmp_path):
     assert "**China's export controls across all critical minerals, variant base, 2025" in text
     # gallium, 2025: the fixed response's shortfall (8,024.47 kg of 19,000 kg, the 2024 pattern carried to
     # 2025 with the ban in force 10 + 8/30 months) against none when re-routed
-    row = next(line for line in text.splitlines() if line.startswith("| gallium |"))
+    controls = text.split("**China's export controls", 1)[1]  # the atlas table above has a Gallium row too
+    row = next(line for line in controls.splitlines() if line.startswith("| Gallium |"))
     fixed = controls_table(CONTROLS, variants=["base"])
     g = fixed[(fixed["mode"] == "fixed") & (fixed["year"] == 2025) & (fixed["commodity"] == "gallium")]
-    assert row.startswith(f"| gallium | {100 * float(g['shortfall_share'].iloc[0]):.1f}% | 0% |")
+    assert row.startswith(f"| Gallium | {100 * float(g['shortfall_share'].iloc[0]):.1f}% | 0% |")
     bad = run_cli("atlas", "--controls", CONTROLS, "--toggle", "nope=on")
     assert bad.returncode == 1
     assert "unknown toggle 'nope'" in bad.stderr

@@ -82,7 +82,7 @@ def atlas(
     from supplychain.minerals import atlas as build
     from supplychain.minerals.chart import save_ranked_chart
     from supplychain.minerals.headline import headline_lines
-    from supplychain.minerals.render import controls_display
+    from supplychain.minerals.render import controls_display, display_notes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     if sort not in SORT_KEYS:
@@ -106,7 +106,8 @@ def atlas(
                 max_rows=100)
     for line in headline_lines(h):
         echo(line)
-    echo("* = RANKED-SOURCE SPLIT: a share assumed from Fig2's ranked list (no percentages published).")
+    for note in display_notes(frame):
+        echo(note)
     if table is not None:
         print_table(controls_display(table[1]), table[0], max_rows=100)
     try:

@@ -13,9 +13,10 @@ scenario chain models the mineral. Every figure is read through
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,14 +36,16 @@ from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.importers.usgs_mcs.release import FIG2, T5
 from supplychain.schema.model import Scenario
 
-__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "SORT_KEYS", "atlas", "bundled_release", "published_nir",
-           "reliance_class", "sort_atlas"]
+__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "RARE_EARTHS", "SORT_KEYS", "atlas", "bundled_release",
+           "china_listed", "commodity_names", "display_name", "output_stage", "published_nir", "reliance_class",
+           "sort_atlas", "stage_text"]
 
 ATLAS_COLUMNS = (
-    "mineral", "name", "list", "usgs_commodity",
-    "nir_computed", "nir_computed_note", "nir_published", "nir_published_value", "nir_published_from",
-    "nir_class", "nir_class_published",
-    "china_world_share", "china_world_note",
+    "mineral", "name", "list", "usgs_commodity", "usgs_name",
+    "nir_computed", "nir_computed_note", "nir_computed_estimate", "nir_published", "nir_published_value",
+    "nir_published_from", "nir_class", "nir_class_published",
+    "china_world_share", "china_world_stage", "china_world_series", "china_listed", "world_excludes_us",
+    "china_world_note",
     "china_import_rank", "import_sources", "china_import_share", "china_import_share_basis",
     "traced_share", "traced_from", "notes",
 )
@@ -65,6 +68,58 @@ SORT_KEYS: dict[str, tuple[str, bool]] = {
     "name": ("name", True),
 }
 """``--sort`` keys: column and ascending order (``list`` keeps the lists' order)."""
+
+
+RARE_EARTHS = "Rare earths (14 lanthanides)"
+"""Display name of the one row the 14 lanthanides share (USGS's rare-earth aggregate)."""
+
+
+def display_name(mineral: str, name: str, commodity: str) -> str:
+    """Name a list mineral as the atlas shows it: with the commodity USGS measures when that is another one.
+
+    The 2022 list's aluminum is measured as bauxite (T5, and so the atlas); the
+    lanthanides share the rare-earth aggregate, which the display collapses into
+    one :data:`RARE_EARTHS` row instead.
+
+    Examples
+    --------
+    >>> display_name("aluminum", "Aluminum", "bauxite"), display_name("cobalt", "Cobalt", "cobalt")
+    ('Aluminum (as bauxite)', 'Cobalt')
+    """
+    return f"{name} (as {commodity})" if commodity and commodity not in (mineral, "rare_earths") else name
+
+
+def stage_text(row: Mapping[Any, Any]) -> str:
+    """Name the stage China's world share is of, as shown: ``mine``, ``sponge metal, ex-US``, or ``""``.
+
+    ``ex-US``: USGS's world total leaves the US out. Empty without world data.
+    """
+    return ", ".join(s for s in (str(row["china_world_stage"] or ""), "ex-US" if row["world_excludes_us"] else "")
+                     if s)
+
+
+def china_listed(row: Mapping[Any, Any]) -> bool:
+    """Say whether China is listed: False only where the release has world rows but none for China."""
+    return row["china_listed"] is None or bool(row["china_listed"])
+
+
+def commodity_names() -> dict[str, str]:
+    """Display name of every catalogue commodity: the list mineral's (:func:`display_name`), else the catalogue's.
+
+    Examples
+    --------
+    >>> n = commodity_names()
+    >>> n["rare_earths"], n["bauxite"], n["aluminum"], n["gallium"]
+    ('Rare earths (14 lanthanides)', 'Aluminum (as bauxite)', 'Aluminum (primary smelter production)', 'Gallium')
+    """
+    cat = load_catalogue()
+    names: dict[str, str] = {"rare_earths": RARE_EARTHS}
+    for m in cat.minerals:
+        if m.commodity:
+            names.setdefault(m.commodity, display_name(m.id, m.name, m.commodity))
+    for cid, spec in cat.commodities.items():
+        names.setdefault(cid, spec.name)
+    return names
 
 
 def bundled_release() -> Path:
@@ -97,6 +152,35 @@ def reliance_class(value: float, relation: str = "") -> str:
     if round(value * 100) >= 100:
         return "100%"
     return ">50%" if value > 0.5 else "<=50%"
+
+
+_STAGE_WORDS = (("sponge metal", "sponge metal"), ("refinery", "refinery"), ("smelter", "smelter"),
+                ("plant", "plant"), ("mine", "mine"), ("primary", "primary metal"))
+
+
+def output_stage(types: Sequence[str]) -> str:
+    """Name the production stage of USGS world-data series (their ``TYPE`` column) in a word or two.
+
+    The first of *sponge metal*, *refinery*, *smelter*, *plant*, *mine*, *primary*
+    (read as *primary metal*) found in a series name, case-insensitive; a series
+    without one keeps its own name. Several series of one stage give it once.
+
+    Examples
+    --------
+    >>> output_stage(["Mine production, cobalt content, estimated", "Mine production, estimated"])
+    'mine'
+    >>> output_stage(["Refinery production, copper"]), output_stage(["Primary production"])
+    ('refinery', 'primary metal')
+    >>> output_stage(["Boron all types"])
+    'boron all types'
+    """
+    stages: list[str] = []
+    for series in types:
+        low = series.lower()
+        stage = next((name for word, name in _STAGE_WORDS if word in low), low)
+        if stage not in stages:
+            stages.append(stage)
+    return " + ".join(stages)
 
 
 def published_nir(release: Release, spec: CommoditySpec) -> tuple[Cell | None, str, str]:
@@ -138,21 +222,25 @@ def _share(cell: Cell | None) -> tuple[float, str]:
 def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None) -> dict[str, object]:
     cat = load_catalogue()
     row: dict[str, object] = dict.fromkeys(ATLAS_COLUMNS, None)
-    row.update(mineral=mineral, name=name, list=list_, usgs_commodity=cid or "", nir_computed=math.nan,
+    row.update(mineral=mineral, name=name, list=list_, usgs_commodity=cid or "", usgs_name="", nir_computed=math.nan,
                nir_published_value=math.nan, china_world_share=math.nan, china_import_share=math.nan,
-               traced_share=math.nan, china_import_rank=pd.NA, nir_computed_note="", nir_published="—",
-               nir_published_from="", china_world_note="", import_sources="", china_import_share_basis="",
+               traced_share=math.nan, china_import_rank=pd.NA, nir_computed_note="", nir_computed_estimate=False,
+               nir_published="—", nir_published_from="", world_excludes_us=False, china_world_stage="",
+               china_world_series="", china_world_note="", import_sources="", china_import_share_basis="",
                traced_from="", notes="")
     spec = cat.commodities.get(cid or "")
     if spec is None:
-        row.update(nir_class="unknown", nir_class_published="unknown",
-                   notes="not covered by the Mineral Commodity Summaries (a fuel)")
+        fuel = "not in the Mineral Commodity Summaries (a fuel)"
+        row.update(nir_class="unknown", nir_class_published="unknown", nir_computed_note=fuel,
+                   china_world_note=fuel, notes=fuel)
         return row
+    row["usgs_name"] = spec.name
     notes = list(spec.notes)
     if spec.salient is not None:
         nir = computed_nir(us_figures(release, spec))
         row["nir_computed"] = nir.value
         row["nir_computed_note"] = nir.label or nir.method
+        row["nir_computed_estimate"] = nir.estimate and not math.isnan(nir.value)
         computed_class = "E" if nir.label == "E" else reliance_class(nir.value)
     else:
         row["nir_computed_note"] = "no salient file"
@@ -168,12 +256,21 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
         notes.append(note)
     if spec.world is not None:
         world = world_figures(release, spec)
-        row["china_world_share"] = world.share("CN")
+        listed = any(c.country == "CN" for c in world.countries)
+        row.update(china_world_share=world.share("CN") if listed else math.nan, china_listed=listed,
+                   china_world_stage=output_stage(spec.world.types), china_world_series="; ".join(spec.world.types))
         basis = []
+        if not listed:
+            basis.append("China not listed by USGS (any Chinese output is inside 'Other countries'): not a 0 % share")
+        row["world_excludes_us"] = world.excludes_us
         if world.excludes_us:
             basis.append("world total excludes US production")
         if not world.total_2024.known:
             basis.append(f"no world total ({world.total_2024.text()})")
+        other = cat.commodities.get(mineral) if mineral != cid else None
+        if other is not None and other.world is not None:
+            share = world_figures(release, other).share("CN")
+            basis.append(f"{mineral} {other.stage}, {output_stage(other.world.types)} output: China {share:.1%}")
         row["china_world_note"] = "; ".join(basis)
     else:
         row["china_world_note"] = "no world production by country in the release"
@@ -276,7 +373,13 @@ def atlas(
     -------
     DataFrame
         :data:`ATLAS_COLUMNS`; shares in [0, 1] (NaN when unknown). ``nir_class``
-        uses the computed value where the figures allow it, else the published one.
+        uses the computed value where the figures allow it, else the published one;
+        ``nir_computed_estimate`` is True where it takes an unknown stock change as 0
+        (US production withheld or NA). ``china_world_share`` is China's row over
+        USGS's published (rounded) world total, of the stage ``china_world_stage``
+        (:func:`output_stage` of the series ``china_world_series``); NaN with
+        ``china_listed`` False where the release has no row for China (not 0 %).
+        ``usgs_name`` names the commodity USGS measures (aluminum: bauxite).
 
     Raises
     ------

@@ -4,8 +4,11 @@ One bar per USGS commodity (the 14 lanthanides share the rare-earth bar), longes
 first: the net import reliance recomputed from the salient figures, or — hatched —
 the published value where the figures do not allow a recomputation (a bound such
 as ``>75`` is drawn at its number). A black tick marks the published value, a red
-dot China's share of world production. Built without :mod:`matplotlib.pyplot`;
-written with :func:`supplychain.report.charts.save_figure` (SVG or PNG by suffix,
+dot China's share of world production; the stage that share is of (mine,
+refinery, …) follows the mineral's name in brackets, ``n/l`` where USGS lists no
+row for China (no dot: not a 0 % share), and ``†`` marks a recomputed value
+that takes an unknown stock change as 0 (US production withheld). Built without
+:mod:`matplotlib.pyplot`; written with :func:`supplychain.report.charts.save_figure` (SVG or PNG by suffix,
 atomically, deterministic SVG).
 """
 
@@ -23,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from supplychain.minerals.atlas import RARE_EARTHS, china_listed, display_name, stage_text
 from supplychain.report.charts import CHINA_COLOUR, save_figure
 
 __all__ = ["chart_rows", "ranked_chart", "save_ranked_chart"]
@@ -36,9 +40,12 @@ def chart_rows(frame: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``label``, ``commodity``, ``value`` (recomputed, else published),
-        ``published`` (the published value or bound) and ``published_label``
-        (``>75``), ``recomputed`` (bool), ``china`` (China's world share), ``traced``.
+        ``label`` (the name, ``†`` for an estimate, and in brackets the stage of
+        China's world share, ``n/l`` when China is not listed), ``commodity``,
+        ``value`` (recomputed, else published), ``published`` (the published
+        value or bound) and ``published_label`` (``>75``), ``recomputed`` (bool),
+        ``estimate`` (bool), ``china`` (China's world share, NaN when not listed),
+        ``traced``.
     """
     rows = []
     for cid, group in frame[frame["usgs_commodity"] != ""].groupby("usgs_commodity", sort=False):
@@ -48,18 +55,22 @@ def chart_rows(frame: pd.DataFrame) -> pd.DataFrame:
         value = computed if not math.isnan(computed) else published
         if math.isnan(value):
             continue
-        label = "Rare earths (14 lanthanides)" if len(group) > 1 else str(first["name"])
+        label = RARE_EARTHS if len(group) > 1 else display_name(str(first["mineral"]), str(first["name"]), str(cid))
+        estimate = bool(first["nir_computed_estimate"])
+        record = first.to_dict()
+        stage = ", ".join(s for s in (stage_text(record), "" if china_listed(record) else "China n/l") if s)
+        label += ("†" if estimate else "") + (f" [{stage}]" if stage else "")
         rows.append({"label": label, "commodity": cid, "value": value, "published": published,
-                     "published_label": str(first["nir_published"]),
-                     "recomputed": not math.isnan(computed), "china": float(first["china_world_share"]),
+                     "published_label": str(first["nir_published"]), "recomputed": not math.isnan(computed),
+                     "estimate": estimate, "china": float(first["china_world_share"]),
                      "traced": float(first["traced_share"])})
     out = pd.DataFrame(rows, columns=["label", "commodity", "value", "published", "published_label", "recomputed",
-                                      "china", "traced"])
+                                      "estimate", "china", "traced"])
     return out.sort_values(["value", "label"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
 def ranked_chart(frame: pd.DataFrame,
-                 title: str = "US net import reliance 2024 and China's share of world production") -> Figure:
+                 title: str = "US net import reliance 2024\nand China's share of world production") -> Figure:
     """Build the ranked chart of an atlas (:func:`~supplychain.minerals.atlas.atlas`).
 
     Returns
@@ -94,8 +105,11 @@ def ranked_chart(frame: pd.DataFrame,
                   label="published only (figures withheld or missing)"),
             mpl.lines.Line2D([], [], marker="|", linestyle="", color="black", markersize=9, label="published"),
             mpl.lines.Line2D([], [], marker="o", linestyle="", color=CHINA_COLOUR, markersize=4,
-                             label="China's share of world production"),
-        ], loc="upper center", bbox_to_anchor=(0.45, -0.03), ncol=2, fontsize=7, frameon=False)
+                             label="China's share of world production\n"
+                                   "[stage; ex-US: world total without the US; n/l: no row for China]"),
+            mpl.lines.Line2D([], [], linestyle="",
+                             label="† US production withheld or NA: stock change taken as 0 (estimate)"),
+        ], loc="upper center", bbox_to_anchor=(0.35, -0.03), ncol=1, fontsize=7, frameon=False)
     return fig
 
 

@@ -11,33 +11,51 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
 from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
+from supplychain.minerals.atlas import RARE_EARTHS, china_listed, commodity_names, display_name, stage_text
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
 from supplychain.report.charts import figure_svg
 from supplychain.report.markdown import md_table
 
-__all__ = ["DISPLAY_COLUMNS", "TITLE", "atlas_html", "atlas_markdown", "controls_display", "display_table"]
+__all__ = ["DISPLAY_COLUMNS", "NOT_LISTED", "TITLE", "atlas_html", "atlas_markdown", "controls_display",
+           "display_notes", "display_table", "nir_text"]
 
 TITLE = "Critical minerals: US import reliance and China (USGS MCS 2025)"
 """Heading of the section."""
 
-DISPLAY_COLUMNS = ("mineral", "list", "NIR recomputed", "NIR published", "China % of world output",
-                   "China's rank in US imports", "traced China share", "note")
-"""Columns of :func:`display_table`."""
+TRACED = "traced China share"
+DISPLAY_COLUMNS = ("mineral", "list", "NIR recomputed", "NIR published", "China % of world (stage)",
+                   "China's rank in US imports", TRACED, "note")
+"""Columns of :func:`display_table` (``traced China share`` only when a scenario filled it)."""
 
-_FOOTNOTES = (
-    "NIR: US net import reliance 2024, (imports − exports ± stock change) / apparent consumption; recomputed from "
-    "the salient figures, published as printed by USGS (T5, else Fig2, else the salient file); E = net exporter.",
-    "China's rank: place among the US's major import sources 2020–23 (Fig2, descending share); in brackets the "
-    "share the scenarios use — * marks a RANKED-SOURCE SPLIT assumed from the ranked list (no percentages "
-    "published), otherwise the chapter's printed percentage.",
-    "Traced China share: the share of US supply that was mined or processed in China, traced through the "
-    "scenario's chain (one stage for most minerals; * = built on the assumed ranked split).",
-)
+NOT_LISTED = "n/l"
+"""Shown for China's world share where USGS's world table has no row for China."""
+
+_NIR_NOTE = ("NIR: US net import reliance 2024, (imports − exports ± stock change) / apparent consumption; "
+             "recomputed from the salient figures, published as printed by USGS (T5, else Fig2, else the salient "
+             "file); E = net exporter.")
+_ESTIMATE_NOTE = ("≈ … †: US production withheld (W) or not available (NA), so the recomputation is (imports − "
+                  "exports) / apparent consumption with the unknown stock change taken as 0 — an estimate, shown "
+                  "to the whole percent; the published value is USGS's.")
+_WORLD_NOTE = ("China % of world (stage): China's 2024 row over USGS's world total as published (rounded; it "
+               "covers countries whose rows are blank or withheld), of the production stage in brackets — mine, "
+               "refinery, smelter, plant, sponge or primary metal, often not the stage of the US figures; ex-US: "
+               "USGS's world total leaves the US out.")
+_NOT_LISTED_NOTE = (f"{NOT_LISTED}: not listed — USGS's world table has no row for China (any Chinese output is "
+                    "inside 'Other countries'); not a 0 % share.")
+_RANK_NOTE = ("China's rank: place among the US's major import sources 2020–23 (Fig2, descending share); in "
+              "brackets the share the scenarios use — * marks a RANKED-SOURCE SPLIT assumed from the ranked list "
+              "(no percentages published), otherwise the chapter's printed percentage.")
+_TRACED_NOTE = ("Traced China share: the share of US supply that was mined or processed in China, traced through "
+                "the scenario's chain (one stage for most minerals; * = built on the assumed ranked split).")
+_NO_TRACED_NOTE = ("The traced China share needs a scenario that models the minerals (--scenario FILE, or "
+                   "atlas(scenarios=...)); none given models them, so the column is left out.")
 
 
 def _pct(x: float) -> str:
@@ -47,8 +65,55 @@ def _pct(x: float) -> str:
     return f"{x:.0%}" if x in (0.0, 1.0) else f"{x:.1%}"
 
 
+def nir_text(value: float, note: str, estimate: bool) -> str:
+    """Show a recomputed NIR: ``85.4%``, ``E``, ``—``, or ``≈100%†`` for an estimate.
+
+    Examples
+    --------
+    >>> nir_text(0.8537, "(C - P) / C", False), nir_text(0.99775, "(I - E) / C ...", True)
+    ('85.4%', '≈100%†')
+    >>> nir_text(math.nan, "E", False), nir_text(math.nan, "consumption withheld (W)", False)
+    ('E', '—')
+    """
+    if math.isnan(value):
+        return "E" if note == "E" else "—"
+    return f"≈{value:.0%}†" if estimate else _pct(value)
+
+
+def _has_traced(frame: pd.DataFrame) -> bool:
+    return bool(frame["traced_from"].ne("").any())
+
+
+def display_notes(frame: pd.DataFrame) -> list[str]:
+    """Return the footnotes of :func:`display_table` for an atlas: only those its marks need."""
+    notes = [_NIR_NOTE]
+    if frame["nir_computed_estimate"].astype(bool).any():
+        notes.append(_ESTIMATE_NOTE)
+    notes.append(_WORLD_NOTE)
+    if frame["china_listed"].eq(False).any():
+        notes.append(_NOT_LISTED_NOTE)
+    notes += _measured_as(frame)
+    notes += [_RANK_NOTE, _TRACED_NOTE if _has_traced(frame) else _NO_TRACED_NOTE]
+    return notes
+
+
+def _measured_as(frame: pd.DataFrame) -> list[str]:
+    """Footnotes for list minerals that USGS measures as another commodity (aluminum as bauxite)."""
+    return [f"{shown}: the list's {r['name']} is measured as {r['usgs_name']}, as in USGS's critical-minerals "
+            f"table (T5); {r['china_world_note']}."
+            for r in frame.to_dict("records")
+            if (shown := display_name(str(r["mineral"]), str(r["name"]), str(r["usgs_commodity"]))) != r["name"]]
+
+
+def _china_cell(r: Mapping[Any, Any]) -> str:
+    """China's world share with its stage: ``44.4% (refinery)``, ``17.1% (mine, ex-US)``, ``n/l (mine)``, ``—``."""
+    share = _pct(float(r["china_world_share"])) if china_listed(r) else NOT_LISTED
+    stage = stage_text(r)
+    return f"{share} ({stage})" if stage else share
+
+
 def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame:
-    """Return the table people read: percentages as text, assumptions starred.
+    """Return the table people read: percentages as text, assumptions starred, estimates marked.
 
     Parameters
     ----------
@@ -60,19 +125,21 @@ def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame
     Returns
     -------
     DataFrame
-        :data:`DISPLAY_COLUMNS`, in the atlas's order.
+        :data:`DISPLAY_COLUMNS`, in the atlas's order; without ``traced China share``
+        when no scenario filled it. China's world share is :data:`NOT_LISTED` where
+        USGS lists no row for China; a recomputed NIR that rests on a stock change
+        taken as 0 is shown as ``≈`` whole percent with ``†`` (:func:`nir_text`).
     """
     rows = []
     seen: set[str] = set()
     for r in frame.to_dict("records"):
-        name = str(r["name"])
+        name = display_name(str(r["mineral"]), str(r["name"]), str(r["usgs_commodity"]))
         if collapse and r["usgs_commodity"] == "rare_earths":
             if "rare_earths" in seen:
                 continue
             seen.add("rare_earths")
-            name = "Rare earths (14 lanthanides)"
-        nir, note = float(r["nir_computed"]), str(r["nir_computed_note"])
-        computed = _pct(nir) if not math.isnan(nir) else ("E" if note == "E" else "—")
+            name = RARE_EARTHS
+        computed = nir_text(float(r["nir_computed"]), str(r["nir_computed_note"]), bool(r["nir_computed_estimate"]))
         rank = "—" if pd.isna(r["china_import_rank"]) else str(int(r["china_import_rank"]))
         if rank != "—":
             star = "*" if str(r["china_import_share_basis"]).startswith("assumption") else ""
@@ -80,9 +147,11 @@ def display_table(frame: pd.DataFrame, *, collapse: bool = True) -> pd.DataFrame
         traced = _pct(float(r["traced_share"]))
         if traced != "—" and ASSUMED_SPLIT in str(r["traced_from"]):
             traced += "*"
-        rows.append([name, r["list"], computed, r["nir_published"], _pct(float(r["china_world_share"])), rank,
-                     traced, note if math.isnan(nir) and note != "E" else ""])
-    return pd.DataFrame(rows, columns=list(DISPLAY_COLUMNS))
+        why = str(r["nir_computed_note"])
+        rows.append([name, r["list"], computed, r["nir_published"], _china_cell(r), rank, traced,
+                     why if math.isnan(float(r["nir_computed"])) and why != "E" else ""])
+    table = pd.DataFrame(rows, columns=list(DISPLAY_COLUMNS))
+    return table if _has_traced(frame) else table.drop(columns=[TRACED])
 
 
 def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
@@ -91,13 +160,15 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``mineral``, shortfall share and traced China share in the ``fixed`` and
-        ``rebalance`` modes.
+        ``mineral`` (named as in the atlas, :func:`~supplychain.minerals.atlas.commodity_names`;
+        a commodity outside the catalogue keeps its id), shortfall share and traced
+        China share in the ``fixed`` and ``rebalance`` modes.
     """
     cols = {"shortfall_share_fixed": "US shortfall, fixed", "shortfall_share_rebalance": "US shortfall, rebalance",
             "traced_share_fixed": "traced China share, fixed",
             "traced_share_rebalance": "traced China share, rebalance"}
-    out = pd.DataFrame({"mineral": summary["commodity"]})
+    names = commodity_names()
+    out = pd.DataFrame({"mineral": [names.get(str(c), str(c)) for c in summary["commodity"]]})
     for col, title in cols.items():
         out[title] = summary[col].map(lambda v: _pct(float(v))) if col in summary.columns else "—"
     return out
@@ -130,7 +201,7 @@ def atlas_markdown(frame: pd.DataFrame, h: Headline | None = None, *, level: int
     table = display_table(frame)
     parts = [f"{'#' * level} {TITLE}", "", *(f"- {line}" for line in headline_lines(h)), "",
              md_table(list(table.columns), table.astype(str).values.tolist()), "",
-             *(f"_{note}_" for note in _FOOTNOTES), *_controls_md(controls)]
+             *(f"_{note}_" for note in display_notes(frame)), *_controls_md(controls)]
     return "\n".join(parts) + "\n"
 
 
@@ -151,7 +222,7 @@ def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = 
     svg = figure_svg(ranked_chart(frame)) if chart else ""
     svg = svg[svg.find("<svg"):] if svg else ""
     items = "".join(f"<li>{html.escape(line)}</li>" for line in headline_lines(h))
-    notes = "".join(f"<p class=\"note\">{html.escape(n)}</p>" for n in _FOOTNOTES)
+    notes = "".join(f"<p class=\"note\">{html.escape(n)}</p>" for n in display_notes(frame))
     extra = ""
     if controls is not None:
         heading = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>"

@@ -318,6 +318,9 @@ class ComputedNIR:
     """Which formula the available figures allowed."""
     stock_change: float = math.nan
     """Implied stock change ``C − (P + I − E)`` (drawn > 0)."""
+    estimate: bool = False
+    """True when US production is withheld or not available and ``(I − E) / C`` takes the unknown stock
+    change as 0: the value then depends on a figure USGS does not publish and is no precise number."""
 
 
 def computed_nir(us: USFigures, year: int = 2024) -> ComputedNIR:
@@ -359,7 +362,7 @@ def computed_nir(us: USFigures, year: int = 2024) -> ComputedNIR:
                             "apparent_consumption": [c.value]},
                            index=pd.MultiIndex.from_tuples([("US", "x")], names=["country", "commodity"]))
     row = net_import_reliance(summary).iloc[0]
-    return ComputedNIR(float(row["value"]), str(row["label"]), method, delta)
+    return ComputedNIR(float(row["value"]), str(row["label"]), method, delta, estimate=not p.known)
 
 
 # -------------------------------------------------------------- import sources
