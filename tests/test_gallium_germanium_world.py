@@ -106,7 +106,7 @@ def test_china_is_third_of_the_us_germanium_sources_not_the_bulk(baseline: Scena
     ("cn_germanium", "germanium", "CN"), ("ca_germanium", "germanium", "CA"),
     ("ru_germanium", "germanium", "RU"), ("eu_germanium", "germanium", "EU"),
 ])
-def test_capacities_are_usgs_after_a_one_year_restart_lag(copy: pd.DataFrame, baseline: Scenario, facility: str,
+def test_capacities_are_usgs_and_output_the_observed_level(copy: pd.DataFrame, baseline: Scenario, facility: str,
                                                           commodity: str, country: str) -> None:
     # the copy's units are the world's: kg Ga for gallium, t Ge for germanium (OFR Table 1.14)
     f = baseline.facilities[facility]
@@ -115,16 +115,13 @@ def test_capacities_are_usgs_after_a_one_year_restart_lag(copy: pd.DataFrame, ba
     assert len(cap) == 1
     usgs = float(cap["value"].iloc[0])
     observed = f.production[2024].central
-    # the observed output is the capacity in use in 2024-25; USGS's capacity from 2026 (RESTART LAG assumption)
-    assert capacity_in_year(f, 2024) == capacity_in_year(f, 2025) == pytest.approx(observed)
-    assert capacity_in_year(f, 2026) == capacity_in_year(f, 2030) == pytest.approx(usgs)
+    assert capacity_in_year(f, 2024) == capacity_in_year(f, 2030) == pytest.approx(usgs)
     assert f.capacity is not None
-    assert f.capacity.assumption is not None
-    assert f.capacity.assumption.startswith("RESTART LAG")
-    # output stays the observed level: production 2025 given, later capacity x utilisation
-    assert f.production[2025].central == pytest.approx(observed)
+    assert f.capacity.source is not None
+    # output stays the observed level in later years: capacity x utilisation; the idle part is spare
     assert f.utilisation is not None
     assert usgs * f.utilisation.central == pytest.approx(observed, rel=1e-6)
+    assert observed < usgs
     if commodity == "gallium":
         prod = copy[(copy["commodity"] == "gallium") & (copy["country"] == country)
                     & (copy["figure"] == "primary production")]
