@@ -84,10 +84,10 @@ def result() -> Result:
 
 def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_path: Path) -> None:
     # path_to_2030: every target is the US's, so the US is the only focus country. It has final demand
-    # of gallium and ree_compounds (oxide stage), germanium (metal) and NdFeB magnets (magnet stage):
-    # magnets come first everywhere; at the oxide stage ree_compounds (6,600 t REO) before gallium
-    # (19,000 kg Ga = 19 t: demand compared in tonnes). Before the one rule the notebook and the workbook led with
-    # gallium (alphabetical / the shortfall table's order) and `run` with China's magnets.
+    # of ree_compounds (oxide stage), germanium and gallium (metal) and NdFeB magnets (magnet stage):
+    # magnets come first everywhere; at the metal stage germanium (30 t Ge) before gallium
+    # (19,000 kg Ga = 19 t: demand compared in tonnes), then the oxide stage. Before the one rule the notebook
+    # and the workbook led with gallium (alphabetical / the shortfall table's order) and `run` with China's magnets.
     sc = load(PATH_2030)
     y0, y1 = result.years[0], result.years[-1]
     expected = ("US", "ndfeb_magnet")
@@ -96,7 +96,7 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
 
     nb = notebook_table(result)
     assert tuple(nb.iloc[0][["country", "commodity"]]) == expected
-    assert list(nb["commodity"]) == ["ndfeb_magnet", "germanium", "ree_compounds", "gallium"]
+    assert list(nb["commodity"]) == ["ndfeb_magnet", "germanium", "gallium", "ree_compounds"]
     assert nb.iloc[0][f"exposed share {y1}"] == format_percent(exposed_y1)
 
     cli = run_table(result, [y0, y1], ["US"])

@@ -340,7 +340,8 @@ def test_no57_reaches_the_rare_earth_aggregate_at_its_declared_share():
 def test_traced_share_prefers_the_rare_earth_chain_and_marks_assumed_splits():
     t = atlas(scenarios=[CONTROLS, REPO / "scenarios" / "baseline_2024.yaml"]).set_index("mineral")
     assert t.at["neodymium", "traced_from"] == "baseline_2024.yaml: ree_compounds 2024"  # the chain, not one stage
-    assert t.at["germanium", "traced_from"] == "baseline_2024.yaml: germanium 2024"  # not in the minerals world
+    # not in the minerals world; US imports split by USGS's ranked sources in the rare-earth world too
+    assert t.at["germanium", "traced_from"] == "baseline_2024.yaml: germanium 2024; RANKED-SOURCE SPLIT assumed"
     assert t.at["gallium", "traced_from"].endswith("gallium 2024; RANKED-SOURCE SPLIT assumed")
     assert t.at["gallium", "traced_share"] > t.at["gallium", "china_import_share"]  # re-exports from Japan count
     assert math.isnan(t.at["cesium", "traced_share"])

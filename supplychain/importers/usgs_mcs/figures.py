@@ -366,11 +366,13 @@ def computed_nir(us: USFigures, year: int = 2024) -> ComputedNIR:
 
 
 # -------------------------------------------------------------- import sources
-def ranked_split(codes: tuple[str, ...]) -> dict[str, float]:
+def ranked_split(codes: tuple[str, ...], listed: float = RANKED_LISTED_SHARE) -> dict[str, float]:
     """Shares for a ranked list of import sources without printed percentages (an assumption).
 
-    ``share(r) = RANKED_LISTED_SHARE · r**-RANKED_EXPONENT / Σ_k k**-RANKED_EXPONENT``;
-    the rest of the imports come from ``ROW``.
+    ``share(r) = L · r**-RANKED_EXPONENT / Σ_k k**-RANKED_EXPONENT`` with ``L`` the share
+    the listed countries supply together (`listed`: :data:`RANKED_LISTED_SHARE` unless a
+    source gives it, as the germanium chapter's ">94 %" does); the rest of the imports
+    come from ``ROW``.
 
     Examples
     --------
@@ -378,10 +380,12 @@ def ranked_split(codes: tuple[str, ...]) -> dict[str, float]:
     {'CN': 0.68, 'DE': 0.17}
     >>> round(sum(ranked_split(("A", "B", "C", "D")).values()), 6)
     0.85
+    >>> {k: round(v, 4) for k, v in ranked_split(("BE", "CA"), listed=0.94).items()}
+    {'BE': 0.752, 'CA': 0.188}
     """
     weights = [(r + 1) ** -RANKED_EXPONENT for r in range(len(codes))]
     total = sum(weights)
-    return {c: RANKED_LISTED_SHARE * w / total for c, w in zip(codes, weights, strict=True)}
+    return {c: listed * w / total for c, w in zip(codes, weights, strict=True)}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,149 @@
+"""The bundled world's gallium and germanium: every US figure comes from the copied USGS rows.
+
+``scenarios/world/data/usgs_mcs2025_ga_ge_us.csv`` copies, with file, line and column,
+the MCS 2025 data-release cells the two chains use (US imports and their ranked
+sources, US consumption, world capacities). These tests check each copied cell against
+the byte-exact release in ``supplychain/data/usgs_mcs2025/`` and each scenario figure
+against the copy.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from supplychain.graph.build import capacity_in_year
+from supplychain.importers.usgs_mcs.figures import RANKED_LISTED_SHARE, ranked_split
+from supplychain.io import load
+from supplychain.schema.model import Scenario
+
+REPO = Path(__file__).resolve().parent.parent
+COPY = REPO / "scenarios" / "world" / "data" / "usgs_mcs2025_ga_ge_us.csv"
+RELEASE = REPO / "supplychain" / "data" / "usgs_mcs2025"
+EU_MEMBERS = {"BE", "DE"}
+"""Import partners that are members of the world's EU region node."""
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load(REPO / "scenarios" / "baseline_2024.yaml", require_sources=True)
+
+
+@pytest.fixture(scope="module")
+def copy() -> pd.DataFrame:
+    return pd.read_csv(COPY, dtype={"line": str, "as_read": str}, keep_default_na=False, na_values={"value": [""]})
+
+
+def _release_cell(file: str, line: int, column: str) -> str:
+    """The cell of a release file at a 1-based line (the header is line 1), as printed."""
+    path = next(RELEASE.rglob(file))
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows[line - 1][rows[0].index(column)].strip()
+
+
+def _ranks(copy: pd.DataFrame, commodity: str) -> tuple[str, ...]:
+    r = copy[(copy["commodity"] == commodity) & (copy["figure"].str.startswith("US import source rank"))]
+    return tuple(r.sort_values("value")["country"])
+
+
+def _one(copy: pd.DataFrame, commodity: str, column: str, period: str, country: str = "US") -> float:
+    r = copy[(copy["commodity"] == commodity) & (copy["column"] == column) & (copy["period"] == period)
+             & (copy["country"] == country)]
+    assert len(r) == 1, (commodity, column, period, country)
+    return float(r["value"].iloc[0])
+
+
+def test_every_copied_release_cell_is_as_printed(copy: pd.DataFrame, baseline: Scenario) -> None:
+    in_release = copy[copy["file"].str.endswith(".csv")]
+    assert len(in_release) >= 25
+    for row in in_release.itertuples():
+        assert _release_cell(str(row.file), int(row.line), str(row.column)) == row.as_read, row
+        if row.unit != "rank" and row.as_read not in ("NA", ">50"):
+            assert float(row.as_read) == row.value, row
+    # ranks: the country's place in the printed list
+    names = {"JP": "Japan", "CN": "China", "DE": "Germany", "CA": "Canada", "BE": "Belgium"}
+    for row in copy[copy["unit"] == "rank"].itertuples():
+        assert str(row.as_read).split(", ")[int(row.value) - 1] == names[str(row.country)], row
+    assert set(copy["source"]) <= set(baseline.sources), set(copy["source"]) - set(baseline.sources)
+
+
+@pytest.mark.parametrize(("commodity", "imports", "scale"), [
+    ("gallium", "us_gallium_2024", 1.0),        # kg Ga in the world as in the release
+    ("germanium", "us_germanium_2024", 1e-3),   # kg Ge in the release, t Ge in the world
+])
+def test_us_imports_follow_the_ranked_sources(copy: pd.DataFrame, baseline: Scenario, commodity: str,
+                                              imports: str, scale: float) -> None:
+    imp = baseline.imports[imports]
+    assert (imp.importer, imp.commodity, imp.year, imp.remainder_to) == ("US", commodity, 2024, "ROW")
+    # total: the salient file's 2024 imports (germanium: metal + dioxide in Ge content)
+    columns = ["Imports_Metal_kg"] + (["Imports_GeO2_kg"] if commodity == "germanium" else [])
+    assert imp.total.central == pytest.approx(scale * sum(_one(copy, commodity, c, "2024") for c in columns))
+    # shares: the ranked split of Fig2's list, of 85 % (no share given) or of the chapter's ">94 %" (germanium)
+    given = copy[(copy["commodity"] == commodity) & (copy["unit"] == "share")]
+    listed = float(given["value"].iloc[0]) if len(given) else RANKED_LISTED_SHARE
+    expected: dict[str, float] = {}
+    for code, share in ranked_split(_ranks(copy, commodity), listed=listed).items():
+        key = "EU" if code in EU_MEMBERS else code
+        expected[key] = expected.get(key, 0.0) + share
+    assert {p: q.central for p, q in imp.partners.items()} == pytest.approx(expected, abs=1e-6)
+    assert all(q.assumption and q.assumption.startswith("RANKED-SOURCE SPLIT") for q in imp.partners.values())
+
+
+def test_china_is_third_of_the_us_germanium_sources_not_the_bulk(baseline: Scenario) -> None:
+    # USGS ranks China third (Belgium, Canada, China, Germany): 0.94 / 9 / (1 + 1/4 + 1/9 + 1/16) = 7.34 %
+    partners = baseline.imports["us_germanium_2024"].partners
+    assert partners["CN"].central == pytest.approx(0.94 / 9 / (1 + 1 / 4 + 1 / 9 + 1 / 16), abs=1e-6)
+    assert partners["CN"].central < partners["CA"].central < partners["EU"].central
+
+
+@pytest.mark.parametrize(("facility", "commodity", "country"), [
+    ("cn_gallium", "gallium", "CN"), ("jp_gallium", "gallium", "JP"),
+    ("kr_gallium", "gallium", "KR"), ("ru_gallium", "gallium", "RU"),
+    ("cn_germanium", "germanium", "CN"), ("ca_germanium", "germanium", "CA"),
+    ("ru_germanium", "germanium", "RU"), ("eu_germanium", "germanium", "EU"),
+])
+def test_capacities_are_usgs_and_output_the_observed_level(copy: pd.DataFrame, baseline: Scenario, facility: str,
+                                                          commodity: str, country: str) -> None:
+    # the copy's units are the world's: kg Ga for gallium, t Ge for germanium (OFR Table 1.14)
+    f = baseline.facilities[facility]
+    cap = copy[(copy["commodity"] == commodity) & (copy["country"] == country)
+               & copy["figure"].str.contains("capacity")]
+    assert len(cap) == 1
+    usgs = float(cap["value"].iloc[0])
+    observed = f.production[2024].central
+    assert capacity_in_year(f, 2024) == capacity_in_year(f, 2030) == pytest.approx(usgs)
+    assert f.capacity is not None
+    assert f.capacity.source is not None
+    # output stays the observed level in later years: capacity x utilisation; the idle part is spare
+    assert f.utilisation is not None
+    assert usgs * f.utilisation.central == pytest.approx(observed, rel=1e-6)
+    assert observed < usgs
+    if commodity == "gallium":
+        prod = copy[(copy["commodity"] == "gallium") & (copy["country"] == country)
+                    & (copy["figure"] == "primary production")]
+        assert observed == pytest.approx(float(prod["value"].iloc[0]))
+
+
+def test_us_germanium_consumption_is_usgs_latest_estimate(copy: pd.DataFrame, baseline: Scenario) -> None:
+    demand = baseline.demand["us_germanium"]
+    # 30,000 kg in 2020 and 2021, NA 2022-2024: the latest estimate (2021) held for 2024, in t
+    assert demand.tonnes.central == pytest.approx(_one(copy, "germanium", "Consump_g", "2021") / 1000)
+    assert copy[(copy["column"] == "Consump_g") & (copy["period"] == "2024")]["as_read"].tolist() == ["NA"]
+    assert demand.tonnes.source == "usgs_mcs2025_salient_germa"
+    # exports and the computed secondary residual: 30 - (33 - 7.32) = 4.32 t
+    exports = baseline.flows["us_row_germanium_2024"].tonnes.central
+    assert exports == pytest.approx((_one(copy, "germanium", "Exports_Metal_kg", "2024")
+                                     + _one(copy, "germanium", "Exports_GeO2_kg", "2024")) / 1000)
+    secondary = baseline.facilities["us_germanium_secondary"].production[2024].central
+    imports = baseline.imports["us_germanium_2024"].total.central
+    assert secondary == pytest.approx(demand.tonnes.central - (imports - exports))
+
+
+def test_us_gallium_consumption_and_stage(copy: pd.DataFrame, baseline: Scenario) -> None:
+    assert baseline.demand["us_gallium"].tonnes.central == _one(copy, "gallium", "Consump_kg", "2024")
+    # low-purity primary gallium is a metal (as in the critical-minerals world), not an oxide
+    assert baseline.commodities["gallium"].stage == "metal"
