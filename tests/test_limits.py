@@ -99,7 +99,7 @@ def test_two_stages_that_bind_only_together_show_it_in_the_last_row() -> None:
     # the report says so in a row of its own
     view = limits_table(run_scenario(two_stage(br_spare=False)), YEAR, {})
     assert [r["stage"] for r in view["rows"]] == ["every stage at capacity, together"]
-    assert view["rows"][0]["relief"] == "Metal: 10 t less unmet (3% of 300 t)"
+    assert view["rows"][0]["relief"] == "Metal: unmet cut by 10 t (3% of 300 t)"
 
 
 def test_nobody_short_gives_no_rows_and_bad_arguments_are_errors() -> None:
@@ -119,7 +119,7 @@ def test_the_report_lists_the_binding_stage_and_the_full_ones_without_relief(tmp
     assert f"### What limits supply ({YEAR})" in text
     row = next(line for line in text.splitlines() if line.startswith("| base | Metal"))
     assert "| jp\\_smelter |" in row  # sourced: no *
-    assert "10 t less unmet (3% of 300 t)" in row
+    assert "Metal: unmet cut by 10 t (3% of 300 t)" in row
     assert row.rstrip().endswith("| Ore (au\\_mine\\*) |")  # the full mine, without relief on its own; assumed
     assert "What limits supply" in (tmp_path / "index.html").read_text(encoding="utf-8")
     sheet = load_workbook(tmp_path / "tables.xlsx")["What limits supply"]
@@ -138,3 +138,16 @@ def test_limits_csv_has_its_header_when_nobody_is_short(tmp_path: Path) -> None:
         "scenario,variant,year,stage,stage_unit,facilities,assumed,capacity,added,commodity,unit,unmet,relief,"
         "relief_share"]
     assert "What limits supply" not in (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_a_stage_is_paired_only_with_the_short_commodities_made_from_it() -> None:
+    # The bundled full ban, 2030: magnets and the USGS compounds aggregate are short. Magnets are made
+    # from metal, oxide, concentrate …; the compounds pools from other_reo. No magnet stage is paired with
+    # the compounds' shortfall, and no pool with the magnets'.
+    got = capacity_limits("scenarios/china_full_ban_2025.yaml", 2030)
+    alone = got[got["stage"] != TOGETHER]
+    pairs = set(zip(alone["stage"], alone["commodity"], strict=True))
+    assert ("ndpr_metal", "ndfeb_magnet") in pairs
+    assert ("ree_compounds", "ree_compounds") in pairs
+    assert ("ndfeb_magnet", "ree_compounds") not in pairs
+    assert ("ree_compounds", "ndfeb_magnet") not in pairs

@@ -34,8 +34,9 @@ LIMITS_NOTE: Final = (
     "commodity in every country (not only the focus country). * marks a plant whose capacity is an assumption of the "
     "scenario, not a sourced figure. "
     "A stage at capacity that gives no relief does not bind on its own: its output goes elsewhere, or another "
-    "stage binds first; only the plants named are full, not every plant of their stage. The capacities are the "
-    "scenario's, so an assumed capacity gives an assumed bottleneck "
+    "stage binds first; only the plants named are full, not every plant of their stage. A stage of a USGS "
+    "aggregate (compounds and metals) is an accounting pool sized to its 2024 output, so its relief is one for "
+    "one by construction. The capacities are the scenario's, so an assumed capacity gives an assumed bottleneck "
     "(docs/rebalance.md, \"What limits supply\")."
 )
 
@@ -91,27 +92,24 @@ def _plants(part: pd.Series) -> str:
 
 def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any],
                   names: Mapping[str, str]) -> list[dict[str, str]]:
+    """One row per stage with relief on a short commodity made from it; the full stages without relief beside it."""
     if lim.empty:
         return []
     alone = lim[lim["stage"] != TOGETHER]
-    first_of = {str(r["stage"]): r for _, r in alone.drop_duplicates("stage").iterrows()}
-    relief = alone.groupby("stage", sort=False)["relief"].max()
-    binding = [str(s) for s, v in relief.items() if v > 0]
-    idle = "; ".join(f"{_name(str(s), commodities)} ({_plants(first_of[str(s)])})"
-                     for s, v in relief.items() if v <= 0)
     rows = []
-    for stage in binding:
-        part = alone[(alone["stage"] == stage) & (alone["relief"] > 0)]
-        first = part.iloc[0]
-        rows.append({
-            "variant": variant,
-            "stage": f"{_name(stage, commodities)} ({first['stage_unit']})",
-            "plants": _plants(first),
-            "capacity": f"{format_tonnes(float(first['capacity']), str(first['stage_unit']))} "
-                        f"(+{format_tonnes(float(first['added']), str(first['stage_unit']))})",
-            "relief": "; ".join(_relief(p, commodities) for _, p in part.iterrows()),
-            "idle": idle,
-        })
+    for _, part in alone.groupby("commodity", sort=False):
+        idle = "; ".join(f"{_name(str(p['stage']), commodities)} ({_plants(p)})"
+                         for _, p in part[part["relief"] <= 0].iterrows())
+        for _, p in part[part["relief"] > 0].iterrows():
+            rows.append({
+                "variant": variant,
+                "stage": f"{_name(str(p['stage']), commodities)} ({p['stage_unit']})",
+                "plants": _plants(p),
+                "capacity": f"{format_tonnes(float(p['capacity']), str(p['stage_unit']))} "
+                            f"(+{format_tonnes(float(p['added']), str(p['stage_unit']))})",
+                "relief": _relief(p, commodities),
+                "idle": idle,
+            })
     together = lim[(lim["stage"] == TOGETHER) & (lim["relief"] > 0)]
     alone_best = alone.groupby("commodity")["relief"].sum()
     joint = together[together["relief"] > together["commodity"].map(alone_best).fillna(0.0) * (1 + 1e-6) + 1e-9]
@@ -120,13 +118,15 @@ def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any
                      "capacity": "", "relief": "; ".join(_relief(p, commodities) for _, p in joint.iterrows()),
                      "idle": ""})
     if not rows:
+        idle = "; ".join(f"{_name(str(p['stage']), commodities)} ({_plants(p)})"
+                         for _, p in alone.drop_duplicates("stage").iterrows())
         rows.append({"variant": variant, "stage": "none alone or together", "plants": "", "capacity": "",
                      "relief": "no stage at capacity outside the source gives relief", "idle": idle})
     return rows
 
 
 def _relief(p: pd.Series, commodities: Mapping[str, Any]) -> str:
-    """``NdFeB magnets: 1.3k t NdFeB product less unmet (1.6% of 83.8k t)``."""
+    """``NdFeB magnets: unmet cut by 1.3k t NdFeB product (2% of 84k t)``."""
     unit = str(p["unit"])
-    return (f"{_name(str(p['commodity']), commodities)}: {format_tonnes(float(p['relief']), unit)} less unmet "
+    return (f"{_name(str(p['commodity']), commodities)}: unmet cut by {format_tonnes(float(p['relief']), unit)} "
             f"({format_percent(float(p['relief_share']))} of {format_tonnes(float(p['unmet']), unit)})")

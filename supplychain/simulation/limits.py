@@ -120,7 +120,7 @@ def capacity_limits(
     Returns
     -------
     pandas.DataFrame
-        One row per stage and short commodity, stages by falling relief, then the rows of every
+        One row per stage and short commodity made from it, stages by falling relief, then the rows of every
         stage raised together (``stage`` = :data:`TOGETHER`): ``year``, ``stage`` (commodity the
         facilities make) and ``stage_unit``, ``facilities`` (ids, comma-separated), ``assumed``
         (those of them whose capacity in the year is an assumption of the scenario, not a sourced
@@ -164,7 +164,8 @@ def capacity_limits(
         unmet = {k: v for k, v in unmet.items() if k in set(commodities)}
     if not unmet:
         return pd.DataFrame(columns=COLUMNS)
-    up = upstream_commodities(scenario, sorted(unmet))
+    feeds = {k: upstream_commodities(scenario, [k]) for k in unmet}  # what each short commodity is made from
+    up = set().union(*feeds.values())
     util = base.utilisation
     util = util[(util["year"] == year) & util["commodity"].isin(up)]
     cap = util["capacity_t"].to_numpy(dtype=float)
@@ -176,7 +177,8 @@ def capacity_limits(
     rows: list[dict[str, object]] = []
     for stage, g in stages.items():
         more = _run(scenario, run, years, source, allocation, {year: dict.fromkeys(g["facility"], 1 + step)})
-        rows += _rows(scenario, year, str(stage), g, step, unmet, _unmet(more, year), units)
+        short = {k: u for k, u in unmet.items() if stage in feeds[k]}
+        rows += _rows(scenario, year, str(stage), g, step, short, _unmet(more, year), units)
     rows.sort(key=lambda r: (-float(r["relief"]), str(r["stage"]), str(r["commodity"])))  # type: ignore[arg-type]
     if len(stages) > 1:
         together = pd.concat(list(stages.values()))
