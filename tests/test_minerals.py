@@ -280,7 +280,8 @@ def test_gallium_shortfall_hand_worked(controls):
     the US than it makes and is short itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China;
     together 9,546.88 kg. No shortfall in 2024 (the observed year: the ban of 2024-12-03 is in its figures).
     In 2025 China's deliveries to the US, B, are the baseline tonnes of its two edges that year (the 2025
-    import entry holds the 2024 pattern, 1,641.95 kg; the allocated part is re-balanced to 2025's volumes);
+    import entry holds the 2024 pattern, 1,641.95 kg; the allocated top-up on the same pair carries with the
+    pattern, and 2025's production and demand are 2024's, so B = 9,546.88 kg again);
     the ban is modelled from 2025-01-01 to 2025-11-08: 10 + 8/30 months, φ = 10.266667 / 12 = 0.855556; the
     US has no other use to share the loss, so shortfall = φ B.
     """
@@ -302,7 +303,8 @@ def test_gallium_shortfall_hand_worked(controls):
                    & (controls["commodity"] == "gallium")].set_index("year")
     assert float(row.at[2024, "shortfall"]) == pytest.approx(0.0, abs=1e-6)
     assert float(row.at[2025, "shortfall"]) == pytest.approx(expected, rel=1e-6)
-    assert expected == pytest.approx(8024.47, abs=0.01)  # the figure test_cli_atlas_controls_section names
+    assert cn_us[cn_us["year"] == 2025]["baseline"].sum() == pytest.approx(direct + allocated, rel=1e-9)
+    assert expected == pytest.approx(0.855556 * 9546.88, abs=0.1)  # 8,167.89 kg, test_cli_atlas_controls_section
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
     assert math.isclose(float(rebalance["shortfall"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
@@ -352,7 +354,7 @@ def test_cli_atlas_controls_section(run_cli, tmp_path):
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "a.md").read_text()
     assert "**China's export controls across all critical minerals, variant base, 2025" in text
-    # gallium, 2025: the fixed response's shortfall (8,024.47 kg of 19,000 kg, the 2024 pattern carried to
+    # gallium, 2025: the fixed response's shortfall (8,167.89 kg of 19,000 kg, the 2024 pattern carried to
     # 2025 with the ban in force 10 + 8/30 months) against none when re-routed
     controls = text.split("**China's export controls", 1)[1]  # the atlas table above has a Gallium row too
     row = next(line for line in controls.splitlines() if line.startswith("| Gallium |"))

@@ -236,3 +236,31 @@ def test_a_pair_given_every_year_keeps_the_base_years_top_up_on_it() -> None:
         assert t[f"flows.cl_us_{year}"] == pytest.approx(30.0)
         assert t["alloc.ore.CL.US"] == pytest.approx(140 / 17)
         assert t["alloc.ore.AU.US"] == pytest.approx(200 / 17)
+
+
+def test_an_allocated_top_up_on_a_pair_given_for_the_year_carries() -> None:
+    # CL and AU mines make 100 t each, flat; the 30 t CL → US flow is given for 2024 and 2025; US demand 50 t,
+    # DE 40 t. 2024: the given 30 t, and the rest of the 60 t of deficits allocated pro rata to spare output
+    # (CL 70 t, AU 100 t): CL → US 20·70/170 = 8.235 t, CL → DE 40·70/170 = 16.471 t, AU → US 11.765 t,
+    # AU → DE 23.529 t. 2025 has the same production and demand, so it repeats 2024 — the top-up on the given
+    # pair included (it was dropped with the pair's observed flow, and RAS moved its tonnes to DE).
+    def mine(c: str) -> dict[str, object]:
+        return {"name": f"{c} mine", "country": c, "kind": "mine", "output": "ore", "capacity": 100, "utilisation": 1.0}
+
+    s = Scenario.model_validate({
+        "scenario": {"name": "partial given", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {"cl": mine("CL"), "au": mine("AU")},
+        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
+                  for y in (2024, 2025)},
+        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": 50},
+                   "de": {"country": "DE", "commodity": "ore", "year": 2024, "tonnes": 40}},
+    })
+    trade = {}
+    for y in (2024, 2025):
+        _, e = build_tables(s, y)
+        t = e[e["kind"] == "trade"]
+        trade[y] = {str(k).replace(f"_{y}", ""): float(v) for k, v in zip(t["edge"], t["tonnes"], strict=True)}
+    assert trade[2024]["alloc.ore.CL.US"] == pytest.approx(20 * 70 / 170)
+    assert trade[2024]["alloc.ore.AU.DE"] == pytest.approx(40 * 100 / 170)
+    assert trade[2025] == pytest.approx(trade[2024])

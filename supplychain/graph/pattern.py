@@ -43,13 +43,14 @@ base year's **trade pattern** (``docs/measures.md``, "Later years"):
    to a market still short, else into their stock or surplus node. The production paths
    say how much each market makes, not who buys it: a plant built after the base year is
    taken to be built for buyers, and the base year's exporters to be the ones that sell less.
-   A market whose base-year exports all lie on pairs given for the year is such a market
-   too: what it sold beyond the given flows (an allocated top-up) is sold first again.
+   A market whose base-year exports all lie on pairs given for the year, none topped up
+   by the allocation, is such a market too.
 4. What no pattern covers otherwise — a new importer, or volumes beyond what the pattern
    can carry — is left to the allocation rules (``alloc.*`` edges, marked ``allocated``).
 
 A pair of endpoints with a flow given for the year itself keeps that flow instead of
-the pattern's. Carried edges keep their base-year edge id and entity (``flows.…``,
+the pattern's observed one; an allocated top-up on the pair (``alloc.*``) carries with the
+pattern as on any other pair. Carried edges keep their base-year edge id and entity (``flows.…``,
 ``imports.…``, ``alloc.…``), so a result can be traced to the observation it scales;
 their ``allocated`` flag is the base year's. With the same production and demand as the
 base year, every later year reproduces the base year's trade exactly: a market's surplus
@@ -177,9 +178,9 @@ def carry_pattern(
     ot = o_kind == "trade"
     given = set(zip(o_sup[ot].tolist(), o_buy[ot].tolist(), o_com[ot].tolist(), strict=True))
     sup, buy, com, ton = base["supplier"][rows], base["buyer"][rows], base["commodity"][rows], b_tonnes[rows]
-    if given:
+    if given:  # a pair given for the year replaces its observed base-year flow; an allocated top-up on it carries
         fresh = np.fromiter((k not in given for k in zip(sup.tolist(), buy.tolist(), com.tolist(), strict=True)),
-                            dtype=bool, count=len(sup))
+                            dtype=bool, count=len(sup)) | base["allocated"][rows].astype(bool)
         rows, sup, buy, com, ton = rows[fresh], sup[fresh], buy[fresh], com[fresh], ton[fresh]
     s_mkt = is_market(sup)
     b_mkt = is_market(buy)
