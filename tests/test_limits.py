@@ -151,3 +151,28 @@ def test_a_stage_is_paired_only_with_the_short_commodities_made_from_it() -> Non
     assert ("ree_compounds", "ree_compounds") in pairs
     assert ("ndfeb_magnet", "ree_compounds") not in pairs
     assert ("ree_compounds", "ndfeb_magnet") not in pairs
+
+
+def test_a_capacity_is_sourced_when_the_figure_the_lp_uses_cites_a_source() -> None:
+    from supplychain.simulation.limits import capacity_is_sourced
+
+    # The LP's capacity is max(nameplate after ramp-up, the year's output). "a": an assumed nameplate of 100 t,
+    # a sourced output of 120 t in 2025 → the LP uses the output: sourced; in 2024 (output 90 t) the
+    # nameplate: assumed. "b": a sourced nameplate stepped to an assumed 150 t from 2025.
+    s = Scenario.model_validate({
+        "scenario": {"name": "provenance", "base_year": 2024, "horizon": 2025},
+        "sources": {"rep": {"title": "Annual report"}},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {
+            "a": {"name": "A", "country": "AU", "kind": "mine", "output": "ore",
+                  "capacity": {"value": 100, "assumption": "sized to its market"},
+                  "production": {2024: {"value": 90, "source": "rep"}, 2025: {"value": 120, "source": "rep"}}},
+            "b": {"name": "B", "country": "BR", "kind": "mine", "output": "ore", "production": {2024: 50},
+                  "capacity": {"value": 100, "source": "rep"},
+                  "capacity_changes": [{"year": 2025, "capacity": {"value": 150, "assumption": "expansion"}}]},
+        },
+    })
+    assert not capacity_is_sourced(s, "a", 2024)
+    assert capacity_is_sourced(s, "a", 2025)
+    assert capacity_is_sourced(s, "b", 2024)
+    assert not capacity_is_sourced(s, "b", 2025)

@@ -54,6 +54,7 @@ from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Demand, Facility, Scenario
 from supplychain.schema.references import problem_at
+from supplychain.schema.types import Quantity
 from supplychain.schema.units import commodity_units
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "grown",
     "import_split",
     "market_id",
+    "nameplate_in_year",
     "net_of_direct",
     "node_kind",
     "observed_columns",
@@ -218,13 +220,31 @@ def capacity_in_year(facility: Facility, year: int) -> float | None:
     share = ramp_share(facility, year)
     if share == 0.0:
         return 0.0
-    nameplate: float | None = facility.capacity.central if facility.capacity is not None else None
-    for step in sorted(facility.capacity_changes, key=lambda s: s.year):
-        if step.year <= year:
-            nameplate = step.capacity.central
+    nameplate = nameplate_in_year(facility, year)
     if nameplate is None:
         return None
-    return float(nameplate * share)
+    return float(nameplate.central * share)
+
+
+def nameplate_in_year(facility: Facility, year: int) -> Quantity | None:
+    """Return the nameplate in force in a year: ``capacity``, replaced by the latest ``capacity_changes`` step by then.
+
+    The quantity itself, so its provenance (``source`` or ``assumption``) can be read;
+    :func:`capacity_in_year` applies commissioning, ramp-up and closure to it. ``None`` when
+    no capacity is given.
+
+    Examples
+    --------
+    >>> f = Facility.model_validate({"name": "Mine", "country": "AU", "kind": "mine", "output": "ore",
+    ...     "capacity": 100, "capacity_changes": [{"year": 2026, "capacity": 150}]})
+    >>> [nameplate_in_year(f, y).central for y in (2025, 2026)]
+    [100.0, 150.0]
+    """
+    nameplate = facility.capacity
+    for step in sorted(facility.capacity_changes, key=lambda s: s.year):
+        if step.year <= year:
+            nameplate = step.capacity
+    return nameplate
 
 
 def ramp_share(facility: Facility, year: int) -> float:

@@ -41,6 +41,7 @@ from typing import Final
 import networkx as nx
 import pandas as pd
 
+from supplychain.graph.build import capacity_in_year, nameplate_in_year
 from supplychain.io.load import as_scenario
 from supplychain.metrics.measures import resolve_source
 from supplychain.schema.model import Scenario
@@ -55,7 +56,7 @@ AT_CAPACITY: Final = 1e-6
 """A facility runs at capacity when its spare capacity is at most this share of it."""
 
 ROUND_OFF: Final = 1e-9
-"""Relief at most this share of the unmet demand is the solver's round-off, reported as 0."""
+"""Relief within this share of the unmet demand, either way, is the solver's round-off, reported as 0."""
 
 COLUMNS: Final = ["year", "stage", "stage_unit", "facilities", "assumed", "capacity", "added", "commodity", "unit",
            "unmet", "relief", "relief_share"]
@@ -202,17 +203,19 @@ def _unmet(out: RunOutput, year: int) -> dict[str, float]:
 
 
 def capacity_is_sourced(scenario: Scenario, facility: str, year: int) -> bool:
-    """Whether the capacity the LP gives ``facility`` in ``year`` comes from a cited source.
+    r"""Whether the capacity the LP gives ``facility`` in ``year`` comes from a cited source.
 
-    A plant's capacity is its latest ``capacity_changes`` step by ``year``, else its
-    ``capacity``, else (no capacity: the LP's capacity is its output) its production in the
-    year; an investment project's (``<agreement>.<project>``) is fund × share / capital
-    intensity, sourced only when all three are. A figure without ``source`` is an assumption.
+    The LP's capacity is :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`: the
+    nameplate in force (:func:`~supplychain.graph.build.nameplate_in_year`, after ramp-up), or
+    the year's given production where there is no nameplate or the production exceeds it.
+    An investment project's (``<agreement>.<project>``) is fund × share / capital intensity,
+    sourced only when all three are. A figure without ``source`` is an assumption.
     """
     if facility in scenario.facilities:
         f = scenario.facilities[facility]
-        steps = [s for s in sorted(f.capacity_changes, key=lambda s: s.year) if s.year <= year]
-        q = steps[-1].capacity if steps else (f.capacity if f.capacity is not None else f.production.get(year))
+        nameplate, given = nameplate_in_year(f, year), f.production.get(year)
+        beyond = given is not None and given.central > (capacity_in_year(f, year) or 0.0)
+        q = given if nameplate is None or beyond else nameplate
         return q is not None and q.source is not None
     aid, _, pid = facility.partition(".")
     inv = scenario.agreements[aid].investment if aid in scenario.agreements else None
@@ -232,7 +235,7 @@ def _rows(scenario: Scenario, year: int, stage: str, g: pd.DataFrame, step: floa
     out: list[dict[str, object]] = []
     for k, u in sorted(unmet.items()):
         relief = u - after.get(k, 0.0)
-        relief = relief if relief > ROUND_OFF * max(1.0, u) else 0.0
+        relief = relief if abs(relief) > ROUND_OFF * max(1.0, u) else 0.0  # a real negative relief is kept
         out.append({
             "year": year, "stage": stage, "stage_unit": ", ".join(stage_units),
             "facilities": ", ".join(ids), "assumed": assumed, "capacity": capacity,

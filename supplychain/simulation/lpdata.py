@@ -182,9 +182,10 @@ class RebalanceSolution:
     def blend(cls, parts: Sequence[tuple[float, RebalanceSolution]]) -> RebalanceSolution:
         r"""Weigh the solutions of the periods of one year: :math:`x = \sum_p w_p x^{(p)}`.
 
-        Every period's solution is a feasible point of the year's LP (same bounds and rows,
-        other costs), and so is a convex combination (weights summing to 1): flows still
-        close. Objectives are weighed alike (each level is linear in the columns);
+        Every period's solution is a feasible point of the year's LP: the same bounds and rows,
+        with other costs and, under ``contracts_first``/``home_first``, its own reserved
+        exports held, which only adds constraints. So is a convex combination (weights summing
+        to 1): flows still close. Objectives are weighed alike (each level is linear in the columns);
         iterations and seconds are added up; warm only if every solve was. Flows and
         unsold material below :data:`FLOW_TOL` are round-off, as in :meth:`from_columns`.
 
