@@ -80,3 +80,26 @@ def test_the_fixed_response_says_so_and_no_shortfall_says_under_which() -> None:
                                     "toggles": {"ban": {"controls": ["cn_ban"], "default": False}}})
     md = summary_markdown(build_view([run_scenario(calm)], countries=("US",))[0])
     assert "No shortfall in any variant under the rebalance response, nor under the fixed response." in md
+
+
+def test_the_overview_gives_the_fixed_bound_of_the_same_pair_as_the_rebalance_peak() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from supplychain.report.tables import worst_shortfall_text
+
+    # rebalance: Japan's magnets 18% short (the peak), US gallium 0%. fixed: US gallium 43% (the worst
+    # of all), Japan's magnets 26%. The overview pairs 18% with Japan's own 26%, not with gallium's 43%;
+    # with no rebalance shortfall it names fixed's worst pair.
+    def table(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+        return pd.DataFrame({"variant": "base", "year": 2025, "country": [c for c, _, _ in rows],
+                             "commodity": [k for _, k, _ in rows], "shortfall": [100 * v for _, _, v in rows],
+                             "shortfall_share": [v for _, _, v in rows]})
+
+    fixed = table([("JP", "magnet", 0.26), ("US", "gallium", 0.43)])
+    run = SimpleNamespace(fixed_shortfall=fixed, results=[SimpleNamespace(mode="rebalance")])
+    text = worst_shortfall_text(run, table([("JP", "magnet", 0.18), ("US", "gallium", 0.0)]), "base", {})
+    assert text == "18% (Japan · magnet, 2025); fixed: 26% (Japan · magnet, 2025)"
+    assert worst_shortfall_text(run, table([("US", "gallium", 0.0)]), "base", {}) == \
+        "none; fixed: 43% (United States · gallium, 2025)"

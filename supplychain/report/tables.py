@@ -182,15 +182,24 @@ def worst_shortfall(shortfall: pd.DataFrame, names: Mapping[str, str]) -> tuple[
 def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
     """Say :func:`worst_shortfall` of one variant, then the ``fixed`` response's where :data:`RESPONSE_GAP` larger.
 
+    The ``fixed`` figure is of the same country · commodity as the ``rebalance`` peak (else, with
+    no ``rebalance`` shortfall, the ``fixed`` response's own worst pair), so the two read as one
+    pair's range.
+
     Examples
     --------
     ``none; fixed: 57% (United States · Antimony, 2025)``: no shortfall when re-routed, 57 % when not.
     """
-    share, text = worst_shortfall(shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall,
-                                  names)  # fmt: skip
+    mine = shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall
+    share, text = worst_shortfall(mine, names)
     fixed = run.fixed_shortfall
     if fixed is not None and not fixed.empty and run.results and run.results[0].mode == "rebalance":
-        fixed_share, fixed_text = worst_shortfall(fixed[fixed["variant"] == variant], names)
+        fixed = fixed[fixed["variant"] == variant]
+        top = _positive(mine)
+        if share > 0 and not top.empty:  # the bound of the same country · commodity, not of another pair
+            row = top.iloc[int(np.argmax(top["shortfall_share"].to_numpy(dtype=float)))]
+            fixed = fixed[(fixed["country"] == row["country"]) & (fixed["commodity"] == row["commodity"])]
+        fixed_share, fixed_text = worst_shortfall(fixed, names)
         if fixed_share - share >= RESPONSE_GAP:
             text = f"{text}; fixed: {fixed_text}"
     return text
