@@ -184,3 +184,26 @@ def test_binding_input_read_on_a_simulated_year() -> None:
         assert b["coverage"].to_dict() == pytest.approx({"metal": 0.75, "dy": 0.5}), mode
         assert b["binding"].to_dict() == {"metal": False, "dy": True}, mode
         assert set(b["production"]) == {1000.0}, mode
+
+
+def test_binding_input_counts_what_the_country_keeps_not_what_it_re_exports() -> None:
+    """The plant of :func:`test_binding_input_of_a_magnet_plant` (metal 450 t arrive, 600 t needed), with
+    Japan's market now sending 150 t of that metal on to Korea: 300 t stay, coverage 300 / 600 = 0.5, tied
+    with Dy's 10 / 20 = 0.5 — both bind, where counting the re-exported metal gave 0.75 and Dy alone."""
+    from supplychain.graph import build_tables
+    from supplychain.metrics.inputs import binding_inputs, plants_of
+
+    data = chain()
+    data["facilities"]["jp_magnets"]["capacity"] = 2000
+    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
+    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
+                                    "tonnes": 150}
+    s = Scenario.model_validate(data)
+    nodes, edges = build_tables(s, YEAR)
+    extra = edges[edges["buyer"] == "JP:metal"].iloc[:1].assign(
+        edge="flows.jp_kr_metal", supplier="JP:metal", buyer="KR:metal", supplier_country="JP", buyer_country="KR",
+        tonnes=150.0)
+    b = binding_inputs(s, pd.concat([edges, extra], ignore_index=True), plants_of(nodes)).set_index("input")
+    assert b.loc["metal", "available"] == pytest.approx(300.0)
+    assert b["coverage"].to_dict() == pytest.approx({"metal": 0.5, "dy": 0.5})
+    assert b["binding"].to_dict() == {"metal": True, "dy": True}

@@ -10,7 +10,8 @@ plants running ``p`` together):
   no capacity is known), ``o_p`` the reference output's coefficient and ``a_{p,k}``
   the input coefficient;
 * available input: :math:`A_k` = everything that flows into the country's market of
-  ``k`` in the year (domestic output, imports, stock draws);
+  ``k`` in the year (domestic output, imports, stock draws) less what the market sends
+  abroad (its exports are not its plants' to use);
 * coverage :math:`C_k = A_k / R_k`; the **binding input** is :math:`\arg\min_k C_k`,
   and output is limited below capacity when :math:`\min_k C_k < 1` (the plants can
   make at most :math:`\min_k C_k \cdot \sum_v K_v`).
@@ -100,6 +101,9 @@ def binding_inputs(
         unit of the reference ``output``; ``required``, ``available`` in each input's unit).
     """
     inflow = edges.groupby(edges["buyer"].astype(str))[weight].sum()
+    if "buyer_country" in edges and "supplier_country" in edges:  # what a market sends abroad is not its plants'
+        abroad = edges[edges["buyer_country"].astype(str) != edges["supplier_country"].astype(str)]
+        inflow = inflow.sub(abroad.groupby(abroad["supplier"].astype(str))[weight].sum(), fill_value=0.0)
     cap_of = dict(zip(plants["facility"].astype(str), plants["capacity"].astype(float), strict=True))
     out_of = dict(zip(plants["facility"].astype(str), plants["output"].astype(float), strict=True))
     groups: dict[tuple[str, str], list[tuple[float, float]]] = {}

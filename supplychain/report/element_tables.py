@@ -69,7 +69,9 @@ def binding_markdown(tables: dict[str, pd.DataFrame], year: int = 2030) -> str:
             names = [str(x) for x in g["input"]]
             cov = ", ".join(f"`{k}` {c:.2f}" for k, c in zip(names, g["coverage"].to_numpy(float), strict=True))
             bind = [f"`{k}`" for k, b in zip(names, g["binding"].to_numpy(bool), strict=True) if b]
-            if len(bind) == len(names):
+            if g["coverage"].max() <= 0:
+                binding = "— (no inputs arrive)"
+            elif len(bind) == len(names):
                 binding = "— (inputs in the recipe's proportion)"
             else:
                 binding = ", ".join(bind) + (" (output below capacity)" if g["coverage"].min() < 1 - 1e-9 else "")
@@ -78,10 +80,12 @@ def binding_markdown(tables: dict[str, pd.DataFrame], year: int = 2030) -> str:
     table = md_table(["variant", "country", "capacity (t)", "output (t)", "input coverage at capacity",
                       "binding input"], rows, escape=False)
     return (f"### Binding inputs of magnet makers\n\n`{BAN_FILE}`, {year}, `rebalance`: per country, what "
-            "reached its markets of each input of `ndfeb_sintering` over what its plants need at capacity "
-            "(`supplychain.metrics.inputs`). The smallest coverage binds; below 1 it holds output under "
-            "capacity. When every input has the same coverage they arrive in the recipe's proportion and none "
-            "binds: output is set by utilisation or demand.\n\n"
+            "reached its markets of each input of `ndfeb_sintering`, less what the country sends abroad, over what "
+            "its plants need at capacity (`supplychain.metrics.inputs`). The smallest coverage binds; below 1 it "
+            "holds output under capacity. When every input has the same coverage they arrive in the recipe's "
+            "proportion and none binds: output is set by utilisation or demand. This is one country's plants; "
+            "which capacity limits the world's supply is the report's \"What limits supply\" "
+            "(`supplychain.capacity_limits`).\n\n"
             f"{table}")
 
 
