@@ -146,12 +146,7 @@ def test_binding_input_of_a_magnet_plant() -> None:
     from supplychain.graph import build_tables
     from supplychain.metrics.inputs import binding_inputs, plants_of
 
-    data = chain()
-    data["facilities"]["jp_magnets"]["capacity"] = 2000
-    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
-    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
-                                    "tonnes": 150}
-    s = Scenario.model_validate(data)
+    s = magnet_plant_world()
     nodes, edges = build_tables(s, YEAR)
     b = binding_inputs(s, edges, plants_of(nodes)).set_index("input")
     assert b.loc["metal", "required"] == pytest.approx(600.0)
@@ -171,12 +166,7 @@ def test_binding_input_read_on_a_simulated_year() -> None:
     from supplychain.api import simulate
     from supplychain.metrics.inputs import binding_inputs
 
-    data = chain()
-    data["facilities"]["jp_magnets"]["capacity"] = 2000
-    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
-    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
-                                    "tonnes": 150}
-    s = Scenario.model_validate(data)
+    s = magnet_plant_world()
     for mode in ("fixed", "rebalance"):
         res = simulate(s, mode=mode)
         u = res.utilisation
@@ -193,12 +183,7 @@ def test_binding_input_counts_what_the_country_keeps_not_what_it_re_exports() ->
     from supplychain.graph import build_tables
     from supplychain.metrics.inputs import binding_inputs, plants_of
 
-    data = chain()
-    data["facilities"]["jp_magnets"]["capacity"] = 2000
-    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
-    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
-                                    "tonnes": 150}
-    s = Scenario.model_validate(data)
+    s = magnet_plant_world()
     nodes, edges = build_tables(s, YEAR)
     extra = edges[edges["buyer"] == "JP:metal"].iloc[:1].assign(
         edge="flows.jp_kr_metal", supplier="JP:metal", buyer="KR:metal", supplier_country="JP", buyer_country="KR",
@@ -207,3 +192,13 @@ def test_binding_input_counts_what_the_country_keeps_not_what_it_re_exports() ->
     assert b.loc["metal", "available"] == pytest.approx(300.0)
     assert b["coverage"].to_dict() == pytest.approx({"metal": 0.5, "dy": 0.5})
     assert b["binding"].to_dict() == {"metal": True, "dy": True}
+
+
+def magnet_plant_world() -> Scenario:
+    """:func:`chain` with Japan's magnet plant at 2,000 t and 450 t of Australian metal reaching Japan."""
+    data = chain()
+    data["facilities"]["jp_magnets"]["capacity"] = 2000
+    data["facilities"]["au_metal"]["production"] = {YEAR: 450}
+    data["flows"]["au_jp_extra"] = {"supplier": "au_metal", "buyer": "JP", "commodity": "metal", "year": YEAR,
+                                    "tonnes": 150}
+    return Scenario.model_validate(data)

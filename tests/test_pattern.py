@@ -218,18 +218,7 @@ def test_a_pair_given_every_year_keeps_the_base_years_top_up_on_it() -> None:
     # 100 − 30 − (70 − 140/17) = 140/17 t, is a new exporter's (step 3): the US, short 20 t, buys
     # all of it, and AU's 200/17 t are carried: 2025 repeats 2024. (Without step 3 the rule would
     # split the 140/17 t between CL and AU in proportion to their whole spare output.)
-    def mine(country: str) -> dict[str, Any]:
-        return {"name": f"{country} mine", "country": country, "kind": "mine", "output": "ore",
-                "capacity": 100, "utilisation": 1.0}
-
-    s = Scenario.model_validate({
-        "scenario": {"name": "given pair", "base_year": 2024, "horizon": 2025},
-        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
-        "facilities": {"cl": mine("CL"), "au": mine("AU")},
-        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
-                  for y in (2024, 2025)},
-        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": 50}},
-    })
+    s = given_pair_world({"US": 50})
     for year in (2024, 2025):
         _, e = build_tables(s, year)
         t = e.set_index("edge")["tonnes"]
@@ -244,18 +233,7 @@ def test_an_allocated_top_up_on_a_pair_given_for_the_year_carries() -> None:
     # (CL 70 t, AU 100 t): CL → US 20·70/170 = 8.235 t, CL → DE 40·70/170 = 16.471 t, AU → US 11.765 t,
     # AU → DE 23.529 t. 2025 has the same production and demand, so it repeats 2024 — the top-up on the given
     # pair included (it was dropped with the pair's observed flow, and RAS moved its tonnes to DE).
-    def mine(c: str) -> dict[str, object]:
-        return {"name": f"{c} mine", "country": c, "kind": "mine", "output": "ore", "capacity": 100, "utilisation": 1.0}
-
-    s = Scenario.model_validate({
-        "scenario": {"name": "partial given", "base_year": 2024, "horizon": 2025},
-        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
-        "facilities": {"cl": mine("CL"), "au": mine("AU")},
-        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
-                  for y in (2024, 2025)},
-        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": 50},
-                   "de": {"country": "DE", "commodity": "ore", "year": 2024, "tonnes": 40}},
-    })
+    s = given_pair_world({"US": 50, "DE": 40})
     trade = {}
     for y in (2024, 2025):
         _, e = build_tables(s, y)
@@ -264,3 +242,19 @@ def test_an_allocated_top_up_on_a_pair_given_for_the_year_carries() -> None:
     assert trade[2024]["alloc.ore.CL.US"] == pytest.approx(20 * 70 / 170)
     assert trade[2024]["alloc.ore.AU.DE"] == pytest.approx(40 * 100 / 170)
     assert trade[2025] == pytest.approx(trade[2024])
+
+
+def given_pair_world(demand: dict[str, float]) -> Scenario:
+    """CL and AU mines of 100 t of ore each, flat in 2024–2025; CL → US 30 t given for both years; ``demand``."""
+    def mine(country: str) -> dict[str, Any]:
+        return {"name": f"{country} mine", "country": country, "kind": "mine", "output": "ore",
+                "capacity": 100, "utilisation": 1.0}
+
+    return Scenario.model_validate({
+        "scenario": {"name": "given pair", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {"cl": mine("CL"), "au": mine("AU")},
+        "flows": {f"cl_us_{y}": {"supplier": "CL", "buyer": "US", "commodity": "ore", "year": y, "tonnes": 30}
+                  for y in (2024, 2025)},
+        "demand": {c.lower(): {"country": c, "commodity": "ore", "year": 2024, "tonnes": t} for c, t in demand.items()},
+    })
