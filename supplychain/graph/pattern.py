@@ -32,10 +32,11 @@ base year's **trade pattern** (``docs/measures.md``, "Later years"):
    proportionally to the smaller.
 3. **A new exporter sells its surplus first** (:func:`new_exports`). A market to which the
    pattern gives no export share (:math:`E^0_m = T_m` or :math:`r^0_m \le 0`: it had nothing
-   of its own to export in the base year) but which has a surplus :math:`U_m = r_m > 0` in the
-   year — new capacity — sells it to the markets with a deficit :math:`D_j = -r_j > 0`, in
-   proportion to both, :math:`x_{m \to j} = S\,(U_m / \sum U)(D_j / \sum D)` with
-   :math:`S = \min(\sum U, \sum D)`, before step 2 (edges ``alloc.<commodity>.<m>.<j>``,
+   of its own to export in the base year) but which has a surplus in the year — new capacity,
+   :math:`U_m = \min(r_m, O_m) > 0` with :math:`O_m` its own output — sells it to the markets
+   with a deficit :math:`D_j = -r_j > 0`, in proportion to both,
+   :math:`x_{m \to j} = S\,(U_m / \sum U)(D_j / \sum D)` with :math:`S = \min(\sum U, \sum D)`,
+   before step 2 (edges ``alloc.<commodity>.<m>.<j>``,
    entity ``allocation``, marked ``allocated``). An importer then takes that much less on the
    pattern (its column :math:`I_j` falls by its purchase, to no less than :math:`T_j`), so
    the base year's exporters lose sales in proportion to the pattern, as when an importer's
@@ -229,9 +230,11 @@ def carry_pattern(
         r0 = _surplus_before_trade(b_sup[keep], b_buy[keep], b_tonnes[keep])
         use = b_kind == "use"
         r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
+        made = o_kind == "supply"  # a market's own output this year: all a new exporter can sell
+        output = group_sums(o_buy[made].tolist(), obs_t[made].tolist())
         for commodity in sorted(set(com[mm].tolist())):
             part = mm[com[mm] == commodity]
-            tonnes[part], sold = _balance(sup[part], buy[part], ton[part], r, r0, commodity)
+            tonnes[part], sold = _balance(sup[part], buy[part], ton[part], r, r0, commodity, output)
             pieces.append(part[tonnes[part] > 0])
             stage = str(base["stage"][rows[part[0]]])
             for (seller, importer), t in sold.items():
@@ -266,12 +269,15 @@ def _codes(ids: list[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
 
 
 def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
-             r0: Mapping[str, float], commodity: str) -> tuple[FloatArray, dict[tuple[str, str], float]]:
+             r0: Mapping[str, float], commodity: str,
+             output: Mapping[str, float]) -> tuple[FloatArray, dict[tuple[str, str], float]]:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, steps 2 and 3).
 
-    ``r`` and ``r0``: each market's surplus before trade in the year and in the base year.
-    Returns the edges' tonnes in the year (0 for an edge the balance drops) and the new
-    exporters' sales, (seller, importer) → tonnes (:func:`new_exports`).
+    ``r`` and ``r0``: each market's surplus before trade in the year and in the base year;
+    ``output``: each market's own output in the year (a new exporter sells no more than it makes:
+    tonnes a given flow brought in are not new capacity). Returns the edges' tonnes in the year
+    (0 for an edge the balance drops) and the new exporters' sales, (seller, importer) → tonnes
+    (:func:`new_exports`).
     """
     exporters, si = _codes(sup.tolist())
     importers, bi = _codes(buy.tolist())
@@ -285,7 +291,7 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * shares[m] for m in exporters])
     own = np.array([max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0)) for m in importers])
     markets = {m: v for m, v in r.items() if m.split(":", 1)[1] == commodity}
-    sold = new_exports({m: v for m, v in markets.items() if shares.get(m, 0.0) == 0.0},
+    sold = new_exports({m: min(v, output.get(m, 0.0)) for m, v in markets.items() if shares.get(m, 0.0) == 0.0},
                        {m: -v for m, v in markets.items()})
     bought = group_sums([b for _, b in sold], list(sold.values()))
     cols = np.array([t[m] for m in importers]) + np.maximum(0.0, own - [bought.get(m, 0.0) for m in importers])
