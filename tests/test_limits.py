@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 
+from supplychain.report.dot_style import names_of
 from supplychain.report.html import write_report
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import run_scenario
@@ -97,7 +98,8 @@ def test_two_stages_that_bind_only_together_show_it_in_the_last_row() -> None:
     assert got.loc[TOGETHER, "facilities"] == "au_mine, jp_smelter"
     assert np.isnan(got.loc[TOGETHER, "capacity"])  # 300 t ore and 100 t metal are not added
     # the report says so in a row of its own
-    view = limits_table(run_scenario(two_stage(br_spare=False)), YEAR, {})
+    run = run_scenario(two_stage(br_spare=False))
+    view = limits_table(run, YEAR, names_of(run.scenario))
     assert [r["stage"] for r in view["rows"]] == ["every stage at capacity, together"]
     assert view["rows"][0]["relief"] == "Metal: unmet cut by 10 t (3% of 300 t)"
 

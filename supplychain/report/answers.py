@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from supplychain.report.runs import ScenarioRun
 
 __all__ = ["RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Series", "country_answer", "is_unmet",
-           "mark_unmet", "peak", "short_name"]
+           "mark_unmet", "peak", "short_name", "shortfall_peak"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -101,6 +101,16 @@ def peak(series: Series) -> tuple[float, int] | None:
         return None
     i = int(np.nanargmax(v))
     return float(series.values[i]), series.years[i]
+
+
+def shortfall_peak(part: pd.DataFrame) -> tuple[float, int] | None:
+    """Return :func:`peak` of one country · commodity and variant's ``shortfall_share`` over its years.
+
+    ``part``: its rows of a shortfall table (one per year: a country's users of a commodity are one
+    use node).
+    """
+    part = part.sort_values("year", kind="stable")
+    return peak(Series(tuple(int(y) for y in part["year"]), tuple(float(v) for v in part["shortfall_share"])))
 
 
 def short_name(run: ScenarioRun) -> str:
@@ -222,8 +232,8 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
     """Return the ``fixed`` response's worst shortfall of a pair over the runs holding it: (share, year, run, variant).
 
     The runs reported under ``rebalance`` carry the ``fixed`` shortfall of the same variants
-    (:attr:`~supplychain.report.runs.ScenarioRun.fixed_shortfall`); a pair's share of a year is
-    Σ shortfall / Σ demand over its uses. ``None`` when no such run leaves its demand unmet.
+    (:attr:`~supplychain.report.runs.ScenarioRun.fixed_shortfall`; :func:`shortfall_peak`).
+    ``None`` when no such run leaves its demand unmet.
     """
     worst: tuple[float, int, str, str] | None = None
     for run in runs:
@@ -232,9 +242,7 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
             continue
         part = f[(f["country"] == country) & (f["commodity"] == commodity)]
         for variant, pv in part.groupby("variant", sort=False):
-            by_year = pv.groupby("year")[["shortfall", "demand"]].sum()
-            share = by_year["shortfall"] / by_year["demand"].where(by_year["demand"] > 0)
-            top = peak(Series(tuple(int(y) for y in share.index), tuple(float(v) for v in share)))
+            top = shortfall_peak(pv)
             if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
                 worst = (top[0], top[1], short_name(run), str(variant))
     return worst

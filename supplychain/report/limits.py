@@ -70,7 +70,7 @@ def limits_table(run: ScenarioRun, focus: int, names: Mapping[str, str]) -> dict
             done[key] = capacity_limits(sc, focus, toggles=dict(key[2]), allocation=r.allocation,  # type: ignore[arg-type]
                                         source=r.source, step=STEP, commodities=explain)
         source = r.source
-        out["rows"] += _variant_rows(r.variant, done[key], sc.commodities, names)
+        out["rows"] += _variant_rows(r.variant, done[key], names)
         tables.append(done[key].assign(variant=r.variant)[["variant", *COLUMNS]])
     if tables:
         out["table"] = pd.concat(tables, ignore_index=True)
@@ -79,35 +79,29 @@ def limits_table(run: ScenarioRun, focus: int, names: Mapping[str, str]) -> dict
     return out
 
 
-def _name(k: str, commodities: Mapping[str, Any]) -> str:
-    c = commodities.get(k)
-    return str(c.name) if c is not None and getattr(c, "name", None) else k
-
-
 def _plants(part: pd.Series) -> str:
     """``jp_metal*, mt_weld``: the plants of a row, ``*`` on those whose capacity is an assumption."""
     assumed = set(str(part["assumed"]).split(", ")) if part["assumed"] else set()
     return ", ".join(f"{f}*" if f in assumed else f for f in str(part["facilities"]).split(", "))
 
 
-def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any],
-                  names: Mapping[str, str]) -> list[dict[str, str]]:
+def _variant_rows(variant: str, lim: pd.DataFrame, names: Mapping[str, str]) -> list[dict[str, str]]:
     """One row per stage with relief on a short commodity made from it; the full stages without relief beside it."""
     if lim.empty:
         return []
     alone = lim[lim["stage"] != TOGETHER]
     rows = []
     for _, part in alone.groupby("commodity", sort=False):
-        idle = "; ".join(f"{_name(str(p['stage']), commodities)} ({_plants(p)})"
+        idle = "; ".join(f"{names.get(str(p['stage']), str(p['stage']))} ({_plants(p)})"
                          for _, p in part[part["relief"] <= 0].iterrows())
         for _, p in part[part["relief"] > 0].iterrows():
             rows.append({
                 "variant": variant,
-                "stage": f"{_name(str(p['stage']), commodities)} ({p['stage_unit']})",
+                "stage": f"{names.get(str(p['stage']), str(p['stage']))} ({p['stage_unit']})",
                 "plants": _plants(p),
                 "capacity": f"{format_tonnes(float(p['capacity']), str(p['stage_unit']))} "
                             f"(+{format_tonnes(float(p['added']), str(p['stage_unit']))})",
-                "relief": _relief(p, commodities),
+                "relief": _relief(p, names),
                 "idle": idle,
             })
     together = lim[(lim["stage"] == TOGETHER) & (lim["relief"] > 0)]
@@ -115,18 +109,18 @@ def _variant_rows(variant: str, lim: pd.DataFrame, commodities: Mapping[str, Any
     joint = together[together["relief"] > together["commodity"].map(alone_best).fillna(0.0) * (1 + 1e-6) + 1e-9]
     if not joint.empty:  # stages that bind only together
         rows.append({"variant": variant, "stage": "every stage at capacity, together", "plants": "",
-                     "capacity": "", "relief": "; ".join(_relief(p, commodities) for _, p in joint.iterrows()),
+                     "capacity": "", "relief": "; ".join(_relief(p, names) for _, p in joint.iterrows()),
                      "idle": ""})
     if not rows:
-        idle = "; ".join(f"{_name(str(p['stage']), commodities)} ({_plants(p)})"
+        idle = "; ".join(f"{names.get(str(p['stage']), str(p['stage']))} ({_plants(p)})"
                          for _, p in alone.drop_duplicates("stage").iterrows())
         rows.append({"variant": variant, "stage": "none alone or together", "plants": "", "capacity": "",
                      "relief": "no stage at capacity outside the source gives relief", "idle": idle})
     return rows
 
 
-def _relief(p: pd.Series, commodities: Mapping[str, Any]) -> str:
+def _relief(p: pd.Series, names: Mapping[str, str]) -> str:
     """``NdFeB magnets: unmet cut by 1.3k t NdFeB product (2% of 84k t)``."""
-    unit = str(p["unit"])
-    return (f"{_name(str(p['commodity']), commodities)}: unmet cut by {format_tonnes(float(p['relief']), unit)} "
+    unit, commodity = str(p["unit"]), str(p["commodity"])
+    return (f"{names.get(commodity, commodity)}: unmet cut by {format_tonnes(float(p['relief']), unit)} "
             f"({format_percent(float(p['relief_share']))} of {format_tonnes(float(p['unmet']), unit)})")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, Series, mark_unmet, peak
+from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, mark_unmet, shortfall_peak
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
@@ -151,9 +151,8 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _peak_text(part: pd.DataFrame) -> tuple[float, str]:
     """Return one pair's and variant's peak shortfall share and its text: "46% in 2025 (6.8k t in all)"."""
-    part = part.sort_values("year", kind="stable")
-    top = peak(Series(tuple(int(y) for y in part["year"]), tuple(float(v) for v in part["shortfall_share"])))
-    share, year = top if top is not None else (float("nan"), int(part["year"].iloc[0]))
+    top = shortfall_peak(part)
+    share, year = top if top is not None else (float("nan"), int(part["year"].min()))
     unit = str(part["unit"].iloc[0]) if "unit" in part.columns else "t"  # one commodity: one unit
     return share, f"{format_percent(share)} in {year} ({format_tonnes(float(part['shortfall'].sum()), unit)} in all)"
 
@@ -193,7 +192,7 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
     mine = shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall
     share, text = worst_shortfall(mine, names)
     fixed = run.fixed_shortfall
-    if fixed is not None and not fixed.empty and run.results and run.results[0].mode == "rebalance":
+    if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
         fixed = fixed[fixed["variant"] == variant]
         top = _positive(mine)
         if share > 0 and not top.empty:  # the bound of the same country · commodity, not of another pair
@@ -216,7 +215,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     variants = [r.variant for r in run.results]
     mode = run.results[0].mode if run.results else "rebalance"
     s = _positive(shortfall)
-    f = _positive(run.fixed_shortfall if mode == "rebalance" else None)
+    f = _positive(run.fixed_shortfall)  # set only under rebalance (run_scenario)
     table: dict[str, Any] = {"variants": variants, "rows": [], "more": 0}
     both = pd.concat([s, f], ignore_index=True) if not f.empty else s
     compared = False
@@ -247,7 +246,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                         f"{RESPONSE_GAP * 100:g} percentage points more of demand unmet, its peak follows "
                         "(\"fixed:\")." if compared else ""))  # fmt: skip
     table["none"] = (f"No shortfall in any variant under the {mode} response"
-                     + (", nor under the fixed response." if mode == "rebalance" and run.fixed_shortfall is not None
+                     + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
     return table
 
