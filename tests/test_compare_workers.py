@@ -19,9 +19,9 @@ import pandas as pd
 from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
+from supplychain.parallel.executors import map_in_order
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
-from supplychain.uncertainty.executors import map_in_order
 
 DATA = Path(__file__).parent / "data" / "cli"
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

@@ -58,6 +58,7 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
+from supplychain.parallel.executors import map_in_order
 from supplychain.report.answers import UNMET_MARK, country_answer, is_unmet, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of, pair_name
 from supplychain.report.escape import clean_text
@@ -88,7 +89,6 @@ from supplychain.report.tables import (
     worst_shortfall_text,
 )
 from supplychain.report.workbook import reported_measures, stacked, write_workbook
-from supplychain.uncertainty.executors import map_in_order
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -266,7 +266,7 @@ def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
 
 
 def _section_task(task: tuple[Any, ...]) -> _Section:
-    """:func:`_section` of one argument tuple (a task for :func:`~supplychain.uncertainty.executors.map_in_order`)."""
+    """:func:`_section` of one argument tuple (a task for :func:`~supplychain.parallel.executors.map_in_order`)."""
     return _section(*task)
 
 
