@@ -485,3 +485,44 @@ def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> No
 
         sb = BlockRebalance(RebalanceModel(nodes, edges, objective=objective), min_cols=1).solve(inp)
         np.testing.assert_allclose(sb.tonnes, sol.tonnes, rtol=1e-9, atol=1e-6)
+
+
+def test_no_cross_haul_where_the_deviation_is_tied() -> None:
+    # JP mine 60 t (at capacity) and CN's 160 t feed JP's market: 200 t to JP use, 20 t on to the US
+    # (e_jp_us). The US mine (100 t, at capacity) and those 20 t feed US use (120 t). CN's exports are
+    # banned (the observed edge and its re-routing candidate to the US).
+    # Left: 60 + 100 = 160 t for 200 + 120 = 320 t of demand. Proportional rationing: every user
+    # gets 160/320 = 50 %, JP 100 t, US 60 t. JP makes 60 t, so 40 t net must go from the US to JP,
+    # over the candidate reroute.x.US.JP. Two ways, equally close to the baseline (deviation, t):
+    #   X, a cross-haul: keep e_jp_us at 20, send 60 to JP:   |0| + 60      = 60
+    #   Y:               cut e_jp_us to 0, send 40 to JP:     |−20| + 40    = 60
+    # (every other edge moves alike: the uses −100 and −60, CN's edges −160). The hash alone
+    # (1 + τh on every column) picks X when h(reroute.x.US.JP) < h(e_jp_us): X − Y = 20τ(h_r − h_t).
+    # With a tonne of new cross-border trade weighing τ more (NEW_TRADE), X − Y = 20τ(1 + h_r − h_t) > 0:
+    # Y, whatever the hashes.
+    from supplychain.simulation.levels import TIE_BREAK, tie_factors
+
+    nodes, edges = table(
+        [("jp_mine", "facility", "JP", "x", 60.0), ("us_mine", "facility", "US", "x", 100.0),
+         ("cn_mine", "facility", "CN", "x", 160.0),
+         ("JP:x", "market", "JP", "x", NAN), ("US:x", "market", "US", "x", NAN), ("CN:x", "market", "CN", "x", NAN),
+         ("JP:x:use", "use", "JP", "x", NAN), ("US:x:use", "use", "US", "x", NAN)],
+        [("s_jp", "jp_mine", "JP:x", 60, "supply"), ("s_us", "us_mine", "US:x", 100, "supply"),
+         ("s_cn", "cn_mine", "CN:x", 160, "supply"), ("t_cn_jp", "CN:x", "JP:x", 160, "trade"),
+         ("e_jp_us", "JP:x", "US:x", 20, "trade"),
+         ("u_jp", "JP:x", "JP:x:use", 200, "use"), ("u_us", "US:x", "US:x:use", 120, "use")],
+    )
+    h_r, h_t = (tie_factors(["reroute.x.US.JP", "e_jp_us"]) - 1.0) / TIE_BREAK
+    assert h_r < h_t  # the premise: the hash alone would keep the cross-haul
+    m = RebalanceModel(nodes, edges, allocation="proportional")
+    inp = m.year_inputs(nodes, edges, blocked={"t_cn_jp": 1.0, "reroute.x.CN.US": 1.0})
+    sol = m.solve(inp)
+    flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
+    assert flow["e_jp_us"] == pytest.approx(0.0, abs=1e-6)
+    assert flow["reroute.x.US.JP"] == pytest.approx(40.0)
+    short = m.shortfall_table(inp, sol).set_index("node")["shortfall_t"]
+    assert short["JP:x:use"] == pytest.approx(100.0)
+    assert short["US:x:use"] == pytest.approx(60.0)
+    # the deviation is reported without the tie-break, in tonnes here (one commodity): the uses 100 + 60,
+    # CN's edges 160 + 160, and Y's 20 + 40 = 540 t (X's would be 540 t too)
+    assert sol.objectives["deviation"] == pytest.approx(540.0)
