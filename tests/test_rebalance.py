@@ -526,3 +526,42 @@ def test_no_cross_haul_where_the_deviation_is_tied() -> None:
     # the deviation is reported without the tie-break, in tonnes here (one commodity): the uses 100 + 60,
     # CN's edges 160 + 160, and Y's 20 + 40 = 540 t (X's would be 540 t too)
     assert sol.objectives["deviation"] == pytest.approx(540.0)
+
+
+def test_a_joint_product_nobody_else_takes_displaces_a_home_plant_that_can_stop() -> None:
+    # AU's plant makes y for AU's users (100 t, at capacity) and, jointly, 50 t of x (0.5 t per t
+    # of y), all sold to CN in the baseline. The US plant makes 60 t of x (capacity 60): 40 t to
+    # US use, 20 t to the US surplus (no known destination: not demand, at most its baseline 20 t).
+    # CN, which has no users of x of its own (its imports go to its surplus), stops importing x (the
+    # edge and the re-routing candidate from the US are blocked).
+    # Level 1: AU's users need all 100 t of y, so AU's plant runs in full and makes 50 t of x.
+    # Level 4 (unsold, Σ_m u_m / T_k): those 50 t are unsold at AU unless a buyer takes them. The US
+    # market takes them (a new route AU→US) if the US plant makes 50 t less, which is not unsold
+    # but curtailed, and curtailed output does not count: unsold 0 t against 50 t. So the US plant
+    # makes 10 t, and the US market gets 50 + 10 = 60 t: 40 t to its users, 20 t to its surplus.
+    # This is the rule, not a tie: material made anyway (a joint product) is sold before a plant
+    # that can stop runs. (Counting curtailed output like unsold would not help: a plant that stops
+    # also stops its suppliers, so a stopped chain would count at every stage, more than the same
+    # tonnes made and left unsold at the last one, and making for nobody would win.)
+    nodes, edges = table(
+        [("au_plant", "facility", "AU", "y", 100.0), ("us_plant", "facility", "US", "x", 60.0),
+         ("AU:y", "market", "AU", "y", NAN), ("AU:x", "market", "AU", "x", NAN), ("US:x", "market", "US", "x", NAN),
+         ("CN:x", "market", "CN", "x", NAN),
+         ("AU:y:use", "use", "AU", "y", NAN), ("US:x:use", "use", "US", "x", NAN),
+         ("CN:x:surplus", "surplus", "CN", "x", NAN), ("US:x:surplus", "surplus", "US", "x", NAN)],
+        [("s_au_y", "au_plant", "AU:y", 100, "supply"), ("s_au_x", "au_plant", "AU:x", 50, "supply"),
+         ("s_us", "us_plant", "US:x", 60, "supply"), ("t_au_cn", "AU:x", "CN:x", 50, "trade"),
+         ("u_au", "AU:y", "AU:y:use", 100, "use"), ("u_us", "US:x", "US:x:use", 40, "use"),
+         ("surplus.CN:x", "CN:x", "CN:x:surplus", 50, "surplus"),
+         ("surplus.US:x", "US:x", "US:x:surplus", 20, "surplus")],
+    )
+    m = RebalanceModel(nodes, edges)
+    inp = m.year_inputs(nodes, edges, blocked={"t_au_cn": 1.0, "reroute.x.US.CN": 1.0})
+    sol = m.solve(inp)
+    flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
+    assert flow["s_au_x"] == pytest.approx(50.0)
+    assert flow["reroute.x.AU.US"] == pytest.approx(50.0)
+    assert flow["s_us"] == pytest.approx(10.0)
+    assert flow["surplus.US:x"] == pytest.approx(20.0)
+    assert flow["u_us"] == pytest.approx(40.0)
+    assert float(sol.unsold.sum()) == pytest.approx(0.0, abs=1e-9)
