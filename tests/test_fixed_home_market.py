@@ -141,9 +141,10 @@ def test_a_joint_product_blocked_abroad_is_unsold_not_lost() -> None:
 
 def test_unrecorded_supply_within_round_off_is_none() -> None:
     # Korea's magnet market in the bundled full ban (2027): imports 168.347376 t (Estonia) and
-    # 6,797.356489 t (China), final use 6,965.703865 t; in floating point out − in is a few 10⁻¹²
-    # t, not unrecorded domestic supply (BALANCE_TOL: up to 10⁻⁹ of the sums is round-off). With
-    # both imports gone nothing reaches Korea's users: exactly 0 t (9.2·10⁻⁹ t before the snap).
+    # 6,797.356489 t (China), final use 6,965.703865 t; the table builder's sums and scalings left
+    # out − in = 9.2·10⁻⁹ t, 1.3·10⁻¹² of the sums: round-off (BALANCE_TOL: up to 10⁻⁹), not
+    # unrecorded domestic supply. With both imports gone nothing reaches Korea's users: exactly
+    # 0 t (9.2·10⁻⁹ t before the snap, so the shortfall printed ">99%" instead of 100%).
     imports = [168.347376, 6797.356489]
     use = sum(imports) + 9.2e-9  # what the table builder's sums left
     nodes, edges = network(

@@ -329,11 +329,11 @@ def _forward(passed: FloatArray, s: FloatArray, src: IntArray, from_fac: npt.NDA
 def beyond_round_off(diff: npt.NDArray[Any], scale: npt.NDArray[Any]) -> FloatArray:
     """Return ``max(0, diff)``, with differences up to :data:`BALANCE_TOL` × ``scale`` as 0.
 
-    A market whose baseline inflows and outflows balance gets ``out − in`` of a few
-    10⁻¹⁴ t (10⁻⁹ t on 7,000 t) from floating-point sums. Taken as unrecorded supply it
-    is a spurious flow: in ``fixed``, Korea's magnet market under a full Chinese ban passed
-    on 9.2·10⁻⁹ t of it (1.3·10⁻¹² of its baseline) after every inflow was gone; in the LP,
-    a column HiGHS warns about ("excessively small bounds"). Both responses use this rule.
+    A market whose baseline inflows and outflows balance gets ``out − in`` of 10⁻¹⁴ t to
+    10⁻⁸ t from the table builder's floating-point sums and scalings. Taken as unrecorded
+    supply it is a spurious flow: in ``fixed``, Korea's magnet market under a full Chinese ban
+    passed on 9.2·10⁻⁹ t of it (1.3·10⁻¹² of its 6,966 t) after every inflow was gone; in the
+    LP, a column HiGHS warns about ("excessively small bounds"). Both responses use this rule.
 
     Examples
     --------
