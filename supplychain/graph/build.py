@@ -416,7 +416,8 @@ def grown(tonnes: Numbers, growth: Numbers, years: Numbers) -> Numbers:
     >>> grown(np.array([[100.0, 50.0]]), np.array([[0.1, 0.0]]), np.array([0.0, 3.0])).tolist()
     [[100.0, 50.0]]
     """
-    out: Numbers = tonnes * np.asarray(_POW(1.0 + growth, years), dtype=np.float64)
+    factor = np.asarray(_POW(1.0 + growth, years), dtype=np.float64)
+    out: Numbers = tonnes * factor  # type: ignore[assignment]  # a float times a 0-d array is a numpy float
     return out
 
 

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -239,8 +240,8 @@ class YearLayout:
         Per facility supply/input row: its edge row, its facility, coefficient and reference coefficient.
     pair_kind : list of tuple
         Per facility supply/input row: commodity, outgoing, and the flows that bypass the market (flow rows).
-    direct_out, direct_in : Groups
-        Flow rows (``flow_row`` order) into the pairs they are taken from / added to.
+    flow_out, flow_in : numpy.ndarray
+        Per flow (``flow_row`` order): the pair its tonnes are taken from / added to (−1: none).
     flow_row, flow_slot : numpy.ndarray
         Per flow of the year: its edge row and the slot of its tonnes.
     imp_row, imp_total, imp_share, imp_rest, imp_listed : numpy.ndarray and Groups
@@ -272,8 +273,8 @@ class YearLayout:
     pair_coef: F64
     pair_ref: F64
     pair_kind: list[tuple[str, bool, list[int]]]
-    direct_out: Groups
-    direct_in: Groups
+    flow_out: I64
+    flow_in: I64
     flow_row: I64
     flow_slot: I64
     flow_ids: list[str]
@@ -296,16 +297,51 @@ class YearLayout:
     st_market: I64
     problems: list[Problem]
 
-    def evaluate(self, q: F64) -> Values:
-        """Evaluate every row on a values matrix ``q`` (samples × slots; :attr:`central` as one row for a run)."""
+    @cached_property
+    def _direct(self) -> tuple[Groups, Groups, I64, I64, F64]:
+        """Flows into the pairs they leave / enter; each facility's slots and scale."""
+        fx = self.facilities
+        return (Groups.of(self.flow_out, len(self.pair_fac)), Groups.of(self.flow_in, len(self.pair_fac)),
+                np.array([f.a for f in fx], dtype=np.int64), np.array([f.b for f in fx], dtype=np.int64),
+                np.array([f.scale for f in fx], dtype=np.float64))
+
+    def varying(self, slots: I64) -> YearLayout:
+        """Return the layout with only the facility supply/input rows that read one of ``slots``.
+
+        A row reads its facility's production slots and the tonnes of the direct flows that
+        leave or enter it; the other rows keep the tonnes of ``base`` in :meth:`evaluate`
+        (a sweep evaluates only what its samples change).
+        """
+        v = np.zeros(len(self.paths), dtype=bool)
+        v[slots] = True
+        _, _, a, b, _ = self._direct
+        keep = (v[a] | v[b])[self.pair_fac]
+        flow_v = v[self.flow_slot]
+        for to in (self.flow_out, self.flow_in):
+            keep[to[flow_v & (to >= 0)]] = True
+        rows = np.flatnonzero(keep)
+        new = np.full(len(keep) + 1, -1, dtype=np.int64)  # new[-1] = −1: a flow of no pair
+        new[rows] = np.arange(len(rows))
+        return replace(self, pair_row=self.pair_row[rows], pair_fac=self.pair_fac[rows],
+                       pair_coef=self.pair_coef[rows], pair_ref=self.pair_ref[rows],
+                       pair_kind=[self.pair_kind[r] for r in rows.tolist()], flow_out=new[self.flow_out],
+                       flow_in=new[self.flow_in])
+
+    def evaluate(self, q: F64, base: F64 | None = None) -> Values:
+        """Evaluate every row on a values matrix ``q`` (samples × slots; :attr:`central` as one row for a run).
+
+        Rows the layout does not compute (:meth:`varying`) keep their tonnes in ``base``.
+        """
         n_s = q.shape[0]
         tonnes = np.zeros((n_s, len(self.edges["edge"])))
+        if base is not None:
+            tonnes[:] = base
         flows = q[:, self.flow_slot]
         tonnes[:, self.flow_row] = flows
-        fx = self.facilities
-        production = produced(q[:, [f.a for f in fx]], np.array([f.scale for f in fx]), q[:, [f.b for f in fx]])
+        direct_out, direct_in, a, b, scale = self._direct
+        production = produced(q[:, a], scale, q[:, b])
         gross = made(production[:, self.pair_fac], self.pair_ref, self.pair_coef)
-        net, over = net_of_direct(gross, self.direct_out.sum(flows) + self.direct_in.sum(flows))
+        net, over = net_of_direct(gross, direct_out.sum(flows) + direct_in.sum(flows))
         tonnes[:, self.pair_row] = net
         share = q[:, self.imp_share]
         to_partner, to_rest = import_split(q[:, self.imp_total], share, self.imp_listed.sum(share)[:, self.imp_entry])
@@ -384,7 +420,7 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
                 pair_ref.append(fx.ref)
                 pair_kind.append((commodity, outgoing, direct.get((fx.facility, commodity, outgoing), [])))
     pair_of = {(fac[f].facility, c, o): p for p, (f, (c, o, _)) in enumerate(zip(pair_fac, pair_kind, strict=True))}
-    d_out, d_in = np.full(len(flow_ids), -1), np.full(len(flow_ids), -1)
+    d_out, d_in = np.full(len(flow_ids), -1, dtype=np.int64), np.full(len(flow_ids), -1, dtype=np.int64)
     for (ref, commodity, outgoing), flows in direct.items():
         for i in flows:
             (d_out if outgoing else d_in)[i] = pair_of.get((ref, commodity, outgoing), -1)
@@ -440,7 +476,7 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
         edges={c: v[order] for c, v in cols.items() if c != "tonnes"}, facilities=fac,
         pair_row=position[ints(pair_edge)], pair_fac=ints(pair_fac), pair_coef=np.array(pair_coef, dtype=np.float64),
         pair_ref=np.array(pair_ref, dtype=np.float64), pair_kind=pair_kind,
-        direct_out=Groups.of(d_out, len(pair_fac)), direct_in=Groups.of(d_in, len(pair_fac)),
+        flow_out=d_out, flow_in=d_in,
         flow_row=position[:len(flow_ids)], flow_slot=ints(flow_slot), flow_ids=flow_ids,
         imp_row=position[ints(imp_edge)], imp_total=ints(imp_total), imp_share=ints(imp_share),
         imp_rest=np.array(imp_rest, dtype=bool), imp_entry=ints(imp_entry),

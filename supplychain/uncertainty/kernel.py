@@ -189,7 +189,8 @@ class ExposureKernel:
 
     * observed edges, given demand and releasable stock: the year's
       :class:`~supplychain.graph.layout.YearLayout` evaluated on the block — the rows and
-      formulas a run evaluates on the central values;
+      formulas a run evaluates on the central values (the facility rows no sampled
+      number feeds keep their central tonnes, :meth:`~supplychain.graph.layout.YearLayout.varying`);
     * the allocation rules, :func:`~supplychain.graph.allocate.close_markets` (the
       function every run calls): deficits to producers' spare output, then to other
       surpluses except round trips, stock draws, surplus or stock build — every pair of
@@ -205,6 +206,7 @@ class ExposureKernel:
 
     year: int
     layout: YearLayout
+    base: np.ndarray
     sampled: np.ndarray
     sampled_names: tuple[str, ...]
     held: np.ndarray
@@ -357,7 +359,8 @@ class ExposureKernel:
             raise Unsupported("a measure row has no market in the kernel")
 
         return cls(
-            year=year, layout=lay, sampled=np.flatnonzero(varies),
+            year=year, layout=lay.varying(np.flatnonzero(varies)), base=observed["tonnes"],
+            sampled=np.flatnonzero(varies),
             sampled_names=tuple(str(slot_names[i]) for i in np.flatnonzero(varies)),
             held=np.array(held, dtype=np.int64),
             m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
@@ -418,7 +421,7 @@ class ExposureKernel:
                 reasons[i] = why
             failed[:] |= mask
 
-        v = self.layout.evaluate(q)
+        v = self.layout.evaluate(q, self.base)
         fail(np.asarray(v.over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
         both = np.hstack([v.tonnes, v.demand])
         closed = close_markets(self.m_in.sum(both), self.m_out.sum(both), self.m_prod.sum(both),
