@@ -203,7 +203,7 @@ class Values:
     tonnes : numpy.ndarray, shape (S, E)
         Tonnes of each observed edge.
     production : numpy.ndarray, shape (S, F)
-        Production of each facility (``YearLayout.facilities`` order).
+        Production of each facility of ``YearLayout.fac_rows``.
     made : numpy.ndarray, shape (S, P)
         Tonnes each facility supply/input row makes or uses, before its direct flows.
     over : numpy.ndarray of bool, shape (S, P)
@@ -234,10 +234,11 @@ class YearLayout:
         Key path and central value of each slot (slots :data:`ONE` and :data:`ZERO` are constants).
     edges : Columns
         The observed edges sorted by ``edge``, every column but ``tonnes``.
-    facilities : list
-        Each facility's formula (sorted by id).
+    facilities, fac_rows : list and numpy.ndarray
+        Each facility's formula (sorted by id); those evaluated (all but in :meth:`varying`).
     pair_row, pair_fac, pair_coef, pair_ref : numpy.ndarray
-        Per facility supply/input row: its edge row, its facility, coefficient and reference coefficient.
+        Per facility supply/input row: its edge row, its facility (position in ``fac_rows``),
+        coefficient and reference coefficient.
     pair_kind : list of tuple
         Per facility supply/input row: commodity, outgoing, and the flows that bypass the market (flow rows).
     flow_out, flow_in : numpy.ndarray
@@ -268,6 +269,7 @@ class YearLayout:
     central: F64
     edges: Columns
     facilities: list[_Facility]
+    fac_rows: I64
     pair_row: I64
     pair_fac: I64
     pair_coef: F64
@@ -300,29 +302,32 @@ class YearLayout:
     @cached_property
     def _direct(self) -> tuple[Groups, Groups, I64, I64, F64]:
         """Flows into the pairs they leave / enter; each facility's slots and scale."""
-        fx = self.facilities
+        fx = [self.facilities[i] for i in self.fac_rows.tolist()]
         return (Groups.of(self.flow_out, len(self.pair_fac)), Groups.of(self.flow_in, len(self.pair_fac)),
                 np.array([f.a for f in fx], dtype=np.int64), np.array([f.b for f in fx], dtype=np.int64),
                 np.array([f.scale for f in fx], dtype=np.float64))
 
     def varying(self, slots: I64) -> YearLayout:
-        """Return the layout with only the facility supply/input rows that read one of ``slots``.
+        """Return the layout with only the facilities and facility supply/input rows that read one of ``slots``.
 
-        A row reads its facility's production slots and the tonnes of the direct flows that
-        leave or enter it; the other rows keep the tonnes of ``base`` in :meth:`evaluate`
-        (a sweep evaluates only what its samples change).
+        A facility reads its production slots; its supply/input rows also read the tonnes of
+        the direct flows that leave or enter them. The other rows keep the tonnes of ``base``
+        in :meth:`evaluate` (a sweep evaluates only what its samples change).
         """
         v = np.zeros(len(self.paths), dtype=bool)
         v[slots] = True
         _, _, a, b, _ = self._direct
-        keep = (v[a] | v[b])[self.pair_fac]
+        need = v[a] | v[b]
+        keep = need[self.pair_fac]
         flow_v = v[self.flow_slot]
         for to in (self.flow_out, self.flow_in):
             keep[to[flow_v & (to >= 0)]] = True
         rows = np.flatnonzero(keep)
+        need[self.pair_fac[rows]] = True
         new = np.full(len(keep) + 1, -1, dtype=np.int64)  # new[-1] = −1: a flow of no pair
         new[rows] = np.arange(len(rows))
-        return replace(self, pair_row=self.pair_row[rows], pair_fac=self.pair_fac[rows],
+        return replace(self, fac_rows=self.fac_rows[need], pair_row=self.pair_row[rows],
+                       pair_fac=(np.cumsum(need) - 1)[self.pair_fac[rows]],
                        pair_coef=self.pair_coef[rows], pair_ref=self.pair_ref[rows],
                        pair_kind=[self.pair_kind[r] for r in rows.tolist()], flow_out=new[self.flow_out],
                        flow_in=new[self.flow_in])
@@ -357,7 +362,8 @@ class YearLayout:
     def central_facilities(self, values: Values) -> dict[str, FacilityYear]:
         """Each facility's :class:`~supplychain.graph.build.FacilityYear` from the first row of ``values``."""
         prod = values.production[0].tolist()
-        return {fx.facility: _facility_year(fx, p) for fx, p in zip(self.facilities, prod, strict=True)}
+        fac = [self.facilities[i] for i in self.fac_rows.tolist()]
+        return {fx.facility: _facility_year(fx, p) for fx, p in zip(fac, prod, strict=True)}
 
 
 def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: int | None = None) -> YearLayout:
@@ -474,6 +480,7 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
     return YearLayout(
         year=year, paths=tuple(slots.paths), central=np.array(slots.central, dtype=np.float64),
         edges={c: v[order] for c, v in cols.items() if c != "tonnes"}, facilities=fac,
+        fac_rows=np.arange(len(fac), dtype=np.int64),
         pair_row=position[ints(pair_edge)], pair_fac=ints(pair_fac), pair_coef=np.array(pair_coef, dtype=np.float64),
         pair_ref=np.array(pair_ref, dtype=np.float64), pair_kind=pair_kind,
         flow_out=d_out, flow_in=d_in,
@@ -516,7 +523,7 @@ def central_tables(scenario: Scenario, lay: YearLayout) -> tuple[Columns, dict[s
     flows = values.tonnes[0, lay.flow_row].tolist()
     for p in np.flatnonzero(values.over[0]).tolist():
         commodity, outgoing, direct = lay.pair_kind[p]
-        fy = fac[lay.facilities[lay.pair_fac[p]].facility]
+        fy = fac[lay.facilities[lay.fac_rows[lay.pair_fac[p]]].facility]
         problems.append(_flow_problem(scenario, lay.year, fy, commodity, float(values.made[0, p]),
                                       [(lay.flow_ids[i], flows[i]) for i in direct], outgoing=outgoing))
     observed = {**lay.edges, "tonnes": values.tonnes[0]}

@@ -71,6 +71,8 @@ class KernelTables:
         market's stock build or surplus (the kernel's ``e_*`` positions).
     primary : numpy.ndarray, shape (samples, nodes)
         Primary production per node of the traced share.
+    var : numpy.ndarray
+        The tonnes of the edges that vary between samples (``ExposureKernel.var_edges``).
     failed : numpy.ndarray of bool
         Samples whose markets do not balance.
     reasons : list of str
@@ -79,6 +81,7 @@ class KernelTables:
 
     tonnes: np.ndarray
     primary: np.ndarray
+    var: np.ndarray
     failed: np.ndarray
     reasons: list[str]
 
@@ -210,28 +213,32 @@ class ExposureKernel:
     sampled: np.ndarray
     sampled_names: tuple[str, ...]
     held: np.ndarray
+    # the observed rows that vary (the others keep their central tonnes, summed once)
+    var_obs: np.ndarray
     # markets: inflow, outflow and facility output over the observed and demand edges
+    m_const: np.ndarray
     m_in: Groups
     m_out: Groups
     m_prod: Groups
     market: MarketLayout
     # the full edge list: observed, demand, allocation pairs, draws, builds or surplus
     n_edges: int
-    e_obs: np.ndarray
-    e_dem: np.ndarray
-    e_pair: np.ndarray
-    e_draw: np.ndarray
-    e_left: np.ndarray
+    tonnes_base: np.ndarray
+    var_edges: np.ndarray
     n_nodes: int
     edge_src: np.ndarray
     edge_dst: np.ndarray
-    prim_fac_node: np.ndarray
-    prim_fac_pos: np.ndarray
+    primary_base: np.ndarray
+    prim_var_node: np.ndarray
+    prim_var_pos: np.ndarray
     stock_node_groups: Groups
     stock_nodes: np.ndarray
     source: np.ndarray
-    # measures: where each edge counts, markets in the index's order
+    # measures: where each edge counts, markets in the index's order; sums over constant edges
     trade: TradeIndex
+    trade_var: TradeIndex
+    sums_const: np.ndarray
+    pairs_const: np.ndarray
     source_countries: frozenset[str]
     market_node: np.ndarray
     cat_metric: np.ndarray
@@ -358,20 +365,38 @@ class ExposureKernel:
         if (cat_market < 0).any() or np.isnan(cat_metric.astype(float)).any():
             raise Unsupported("a measure row has no market in the kernel")
 
+        # what varies: the layout's rows that read a sampled slot, demand, and everything allocated
+        part = lay.varying(np.flatnonzero(varies))
+        imp_v = np.isin(part.imp_entry, part.imp_entry[varies[part.imp_total] | varies[part.imp_share]])
+        var_obs = np.unique(np.concatenate([part.flow_row[varies[part.flow_slot]], part.pair_row,
+                                            part.imp_row[imp_v]])).astype(np.int64)
+        var_both = np.concatenate([var_obs, np.arange(n_obs, n_obs + len(dem_edges))])
+        var_edges = np.concatenate([var_both, e_pair, e_draw, np.array(e_left, dtype=np.int64)]).astype(np.int64)
+        tonnes_base = np.zeros(len(sup_ids))
+        tonnes_base[:n_obs] = observed["tonnes"]
+        tonnes_base[var_edges] = 0.0
+        const_m = [np.bincount(g[g >= 0], weights=tonnes_base[: len(g)][g >= 0], minlength=n_m)
+                   for g in (buy_m, sup_m, np.where(is_supply, buy_m, -1))]
+        production = lay.evaluate(lay.central[None]).production[0]
+        primary_base = np.zeros(len(node_table_ids))
+        primary_base[prim_nodes] = production[prim_pos]
+        var_fac = np.full(len(lay.facilities), -1, dtype=np.int64)
+        var_fac[part.fac_rows] = np.arange(len(part.fac_rows))
+        prim_var = var_fac[prim_pos] if prim_pos else np.zeros(0, dtype=np.int64)
         return cls(
-            year=year, layout=lay.varying(np.flatnonzero(varies)), base=observed["tonnes"],
-            sampled=np.flatnonzero(varies),
+            year=year, layout=part, base=observed["tonnes"], sampled=np.flatnonzero(varies),
             sampled_names=tuple(str(slot_names[i]) for i in np.flatnonzero(varies)),
-            held=np.array(held, dtype=np.int64),
-            m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
-            m_prod=Groups.of(np.where(is_supply, buy_m, -1), n_m), market=layout,
-            n_edges=len(sup_ids), e_obs=np.arange(n_obs), e_dem=np.arange(n_obs, n_obs + len(dem_edges)),
-            e_pair=e_pair, e_draw=e_draw, e_left=np.array(e_left, dtype=np.int64),
-            n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx,
-            prim_fac_node=np.array(prim_nodes, dtype=np.int64), prim_fac_pos=np.array(prim_pos, dtype=np.int64),
-            stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
+            held=np.array(held, dtype=np.int64), var_obs=var_obs, m_const=np.stack(const_m),
+            m_in=Groups.of(buy_m[var_both], n_m), m_out=Groups.of(sup_m[var_both], n_m),
+            m_prod=Groups.of(np.where(is_supply, buy_m, -1)[var_both], n_m), market=layout,
+            n_edges=len(sup_ids), tonnes_base=tonnes_base, var_edges=var_edges,
+            n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx, primary_base=primary_base,
+            prim_var_node=np.array(prim_nodes, dtype=np.int64)[prim_var >= 0], prim_var_pos=prim_var[prim_var >= 0],
+            stock_node_groups=Groups.of(stock_node_group[var_edges], len(stock_nodes)),
             stock_nodes=np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64),
-            source=in_source, trade=trade, source_countries=source,
+            source=in_source, trade=trade, trade_var=trade.subset(var_edges),
+            sums_const=market_sums(trade, tonnes_base), pairs_const=pair_sums(trade, tonnes_base),
+            source_countries=source,
             market_node=np.array([n_pos[f"{c}:{k}"] for c, k in key_pos], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
@@ -423,21 +448,21 @@ class ExposureKernel:
 
         v = self.layout.evaluate(q, self.base)
         fail(np.asarray(v.over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
-        both = np.hstack([v.tonnes, v.demand])
-        closed = close_markets(self.m_in.sum(both), self.m_out.sum(both), self.m_prod.sum(both),
-                               v.available[:, self.held], self.market)
+        both = np.hstack([v.tonnes[:, self.var_obs], v.demand])
+        closed = close_markets(self.m_const[0] + self.m_in.sum(both), self.m_const[1] + self.m_out.sum(both),
+                               self.m_const[2] + self.m_prod.sum(both), v.available[:, self.held], self.market)
         fail(np.asarray(closed.short.any(axis=1)), "a market is short (no spare production or stock covers it)")
-        tonnes = np.zeros((n_s, self.n_edges))
-        tonnes[:, : both.shape[1]] = both
-        tonnes[:, self.e_pair] = closed.trade
-        tonnes[:, self.e_draw] = closed.draw
-        tonnes[:, self.e_left] = closed.left
+        var = np.hstack([both, closed.trade, closed.draw, closed.left])
+        tonnes = np.empty((n_s, self.n_edges))
+        tonnes[:] = self.tonnes_base
+        tonnes[:, self.var_edges] = var
         # nodes: primary production of primary producers and stock releases
-        primary = np.zeros((n_s, self.n_nodes))
-        primary[:, self.prim_fac_node] = v.production[:, self.prim_fac_pos]
+        primary = np.empty((n_s, self.n_nodes))
+        primary[:] = self.primary_base
+        primary[:, self.prim_var_node] = v.production[:, self.prim_var_pos]
         if self.stock_node_groups.n:
-            primary[:, self.stock_nodes] = self.stock_node_groups.sum(tonnes)
-        return KernelTables(tonnes, primary, failed, reasons)
+            primary[:, self.stock_nodes] = self.stock_node_groups.sum(var)
+        return KernelTables(tonnes, primary, var, failed, reasons)
 
     def traced(self, tonnes: np.ndarray, primary: np.ndarray, failed: np.ndarray, reasons: list[str]) -> np.ndarray:
         """Traced share of every node in every sample (samples × nodes), solved by the engine.
@@ -469,11 +494,12 @@ class ExposureKernel:
 
     def _block(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
         tab = self.tables(q)
-        tonnes, failed = tab.tonnes, tab.failed
-        t = self.traced(tonnes, tab.primary, failed, tab.reasons)
-        # first-hop measures (supplychain.metrics.trade)
-        sums = market_sums(self.trade, tonnes)
-        imports, from_source = source_imports(self.trade, pair_sums(self.trade, tonnes), self.source_countries)
+        failed = tab.failed
+        t = self.traced(tab.tonnes, tab.primary, failed, tab.reasons)
+        # first-hop measures (supplychain.metrics.trade): constant edges summed once, varying edges per sample
+        sums = self.sums_const + market_sums(self.trade_var, tab.var)
+        imports, from_source = source_imports(self.trade, self.pairs_const + pair_sums(self.trade_var, tab.var),
+                                              self.source_countries)
         out, present, fuzzy = first_hop_measures(t[:, self.market_node], sums, imports, from_source,
                                                  self.cat_metric, self.cat_market)
         out[failed] = np.nan
