@@ -203,8 +203,8 @@ def releasable(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64],
     The level :math:`L` is the stockpile's tonnes, or, where it is given in months of cover
     (`in_months`), :math:`m / 12 \times D` with :math:`m` the months and :math:`D` the market's given
     demand in the year; :math:`s` is ``max_release_share`` (1 when not given). The one formula:
-    :func:`stock_columns` calls it for one run's stockpiles, the compiled exposure sweep
-    (:mod:`supplychain.uncertainty.kernel`) for a block of samples (arrays samples × stockpiles).
+    a year's layout calls it (:meth:`~supplychain.graph.layout.YearLayout.available`: one run's
+    stockpiles, or a block of samples of the compiled exposure sweep, arrays samples × stockpiles).
 
     Parameters
     ----------

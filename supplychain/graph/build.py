@@ -36,7 +36,8 @@ country's market of the flow's commodity) and ``imports`` (one edge per partner,
 ``total × share``; the remainder to ``remainder_to``: :func:`import_split`). A flow to or
 from a facility bypasses the facility's home market: the facility's own supply (or input)
 edge is reduced by the direct flow (:func:`net_of_direct`). These formulas and demand growth
-(:func:`grown`) take arrays: the compiled exposure sweep calls them for a block of samples.
+(:func:`grown`) take arrays: a year's layout (:mod:`supplychain.graph.layout`) calls them on
+the central values for a run, on a block of samples for the compiled exposure sweep.
 """
 
 from __future__ import annotations
@@ -396,9 +397,9 @@ Numbers = TypeVar("Numbers", float, npt.NDArray[np.float64])
 def grown(tonnes: Numbers, growth: Numbers, years: Numbers) -> Numbers:
     r"""Return demand grown over a number of years, :math:`t \, (1 + g)^{n}`.
 
-    The one formula of demand growth (docs/domain.md, "Demand"): :func:`demand_in_year` calls it
-    for one entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block
-    of samples.
+    The one formula of demand growth (docs/domain.md, "Demand"), called by a year's layout
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: the central values for a run, a
+    block of samples for the compiled exposure sweep) and :func:`demand_in_year`.
 
     Parameters
     ----------
@@ -533,8 +534,8 @@ def net_of_direct(made: npt.NDArray[np.float64],
     :math:`g` tonnes the facility makes (uses), :math:`\max(0, g - f)` go to (come from) the
     market, with :math:`f` the tonnes of its direct flows; the flows are *over* when
     :math:`f > g (1 + 10^{-6}) + 10^{-6}` (a problem in a run, a failed sample in a sweep).
-    The one formula: :func:`observed_columns` calls it for a year's facilities, the compiled
-    exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block of samples.
+    The one formula: a year's layout calls it for its facilities
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: one sample for a run, a block for the sweep).
 
     Parameters
     ----------
@@ -568,9 +569,8 @@ def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64]
     With total :math:`T` and listed shares :math:`s_p`, the remainder share is
     :math:`r = \max(0, 1 - \sum_p s_p)`, dropped (:math:`r = 0`, no edge) when
     :math:`r T \le 10^{-9} \max(T, 1)`: shares that add up to 1 within round-off leave
-    nothing to ``remainder_to``. The one formula: :func:`observed_columns` calls it per
-    import entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a
-    block of samples.
+    nothing to ``remainder_to``. The one formula: a year's layout calls it for its import rows
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: one sample for a run, a block for the sweep).
 
     Parameters
     ----------

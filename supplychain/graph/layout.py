@@ -32,7 +32,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -104,8 +104,7 @@ def made(production: Numbers, ref: Numbers, coefficient: Numbers) -> Numbers:
     return out
 
 
-@dataclass(frozen=True)
-class _Facility:
+class _Facility(NamedTuple):
     """One facility's formula: production = :func:`produced` of slots ``a``, ``b`` and ``scale``."""
 
     facility: str
