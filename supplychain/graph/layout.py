@@ -409,26 +409,31 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
         flow_ids.append(fid)
         flow_slot.append(slots(("flows", fid, "tonnes"), flow.tonnes))
 
-    # every facility's supply and input edges
-    pair_fac, pair_coef, pair_ref, pair_kind, pair_edge = [], [], [], [], []
+    # every facility's supply and input edges; the direct flows that leave or enter them
+    pair_fac: list[int] = []
+    pair_edge: list[int] = []
+    pair_coef: list[float] = []
+    pair_ref: list[float] = []
+    pair_kind: list[tuple[str, bool, list[int]]] = []
+    d_out, d_in = np.full(len(flow_ids), -1, dtype=np.int64), np.full(len(flow_ids), -1, dtype=np.int64)
+    stage_of = {c: _stage(scenario, c) for c in scenario.commodities}
     for n, fx in enumerate(fac):
+        fid, country = fx.facility, fx.country
         for outgoing, coefs in ((True, fx.outputs), (False, fx.inputs)):
+            kind = "supply" if outgoing else "input"
             for commodity, coef in coefs.items():
-                kind = "supply" if outgoing else "input"
-                market = market_id(fx.country, commodity)
-                supplier, buyer = (fx.facility, market) if outgoing else (market, fx.facility)
+                market = market_id(country, commodity)
+                supplier, buyer = (fid, market) if outgoing else (market, fid)
+                flows = direct.get((fid, commodity, outgoing), [])
+                if flows:
+                    (d_out if outgoing else d_in)[flows] = len(pair_fac)
                 pair_edge.append(len(rows.rows))
-                rows.add(f"{kind}.{fx.facility}.{commodity}", f"facilities.{fx.facility}", supplier, buyer,
-                         fx.country, fx.country, commodity, _stage(scenario, commodity), 0.0, kind)
+                rows.add(f"{kind}.{fid}.{commodity}", f"facilities.{fid}", supplier, buyer, country, country, commodity,
+                         stage_of.get(commodity, ""), 0.0, kind)
                 pair_fac.append(n)
                 pair_coef.append(coef)
                 pair_ref.append(fx.ref)
-                pair_kind.append((commodity, outgoing, direct.get((fx.facility, commodity, outgoing), [])))
-    pair_of = {(fac[f].facility, c, o): p for p, (f, (c, o, _)) in enumerate(zip(pair_fac, pair_kind, strict=True))}
-    d_out, d_in = np.full(len(flow_ids), -1, dtype=np.int64), np.full(len(flow_ids), -1, dtype=np.int64)
-    for (ref, commodity, outgoing), flows in direct.items():
-        for i in flows:
-            (d_out if outgoing else d_in)[i] = pair_of.get((ref, commodity, outgoing), -1)
+                pair_kind.append((commodity, outgoing, flows))
 
     # imports: total × share per partner, the remainder to remainder_to
     imp_edge, imp_total, imp_share, imp_rest, imp_entry, listed = [], [], [], [], [], []
