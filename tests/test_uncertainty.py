@@ -569,6 +569,51 @@ def test_fast_path_reproduces_compute_measures_sample_by_sample(base_world: Scen
     assert us.loc["traced_share", "central"] > us.loc["direct_import_share", "central"] == pytest.approx(0.7)
 
 
+def test_fast_path_evaluates_the_runs_layout_on_every_kind_of_row() -> None:
+    """The kernel evaluates the layout a run evaluates: a sweep over every kind of row equals the per-sample path.
+
+    China's mines run at capacity × utilisation (both sampled: nameplate × ramp-up share 1 ×
+    utilisation), the US import remainder goes to a listed partner (China: its row is
+    total × (share + remainder), once a limit of the kernel), Japan's stock is given in months
+    of its sampled demand with a sampled release share. Each sample's tables are those of
+    ``build_tables`` on the patched scenario: every measure within 1e-9.
+    """
+    data = one_year_world()
+    cn = data["facilities"]["cn_mine"]
+    cn["production"] = {}
+    cn["capacity"] = {"dist": "uniform", "low": 280000, "high": 300000}
+    data["imports"]["us_oxide"]["remainder_to"] = "CN"
+    data["demand"]["jp"]["tonnes"] = {"dist": "uniform", "low": 4500, "high": 5500}
+    data["stockpiles"]["jp"] = {"country": "JP", "commodity": "ndpr_oxide", "year": 2024, "months_of_cover": 2,
+                                "max_release_share": {"dist": "uniform", "low": 0.2, "high": 0.6}}
+    sc = Scenario.model_validate(data)
+    fast = run_sweep(sc, samples=30, seed=5, mode="exposure", on_error="nan", cache=False, quiet=True)
+    slow = run_sweep(sc, samples=30, seed=5, mode="exposure", on_error="nan", fast=False, cache=False, quiet=True)
+    assert fast.info["fast_path"] == "used"
+    sampled = {"facilities.cn_mine.capacity", "facilities.cn_mine.utilisation", "demand.jp.tonnes",
+               "stockpiles.jp.max_release_share", "imports.us_oxide.partners.CN"}
+    assert sampled <= set(fast.inputs.columns)
+    assert fast.failures.empty
+    assert slow.failures.empty
+    pd.testing.assert_frame_equal(fast.measures.drop(columns="central"), slow.measures.drop(columns="central"))
+    np.testing.assert_allclose(fast.values, slow.values, rtol=1e-9, atol=1e-12)
+
+
+def test_a_layout_restricted_to_what_varies_gives_the_full_evaluation(base_world: Scenario) -> None:
+    # the kernel computes only the facility rows a sampled number feeds; the others keep their
+    # central tonnes: the same numbers as evaluating every row
+    from supplychain.graph.layout import year_layout
+
+    lay = year_layout(base_world, 2024)
+    vary = np.array([i for i, p in enumerate(lay.paths) if p[:2] in (("flows", "us_cn"), ("facilities", "my_sep"))])
+    q = np.repeat(lay.central[None], 5, axis=0)
+    q[:, vary] *= np.linspace(0.9, 1.1, 5)[:, None]
+    full = lay.evaluate(q)
+    part = lay.varying(vary)
+    assert 0 < len(part.pair_row) < len(lay.pair_row)
+    np.testing.assert_array_equal(part.evaluate(q, lay.evaluate(lay.central[None]).tonnes[0]).tonnes, full.tonnes)
+
+
 def test_fast_path_results_do_not_depend_on_chunking(base_world: Scenario) -> None:
     world = base_world
     a = run_sweep(world, samples=500, seed=9, mode="exposure", cache=False, quiet=True)

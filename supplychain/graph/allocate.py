@@ -66,10 +66,8 @@ from supplychain.graph.build import (
     Columns,
     _EdgeRows,
     concat_edges,
-    demand_in_year,
     edge_columns,
     edge_frame,
-    market_id,
     sort_edges,
     stock_id,
     surplus_id,
@@ -140,14 +138,9 @@ def demand_table(scenario: Scenario, year: int) -> pd.DataFrame:
 
 def demand_columns(scenario: Scenario, year: int) -> Columns:
     """:func:`demand_table` as columns (:data:`~supplychain.graph.build.Columns`)."""
-    items = sorted(scenario.demand.items())
-    return _columns([
-        [f"demand.{did}" for did, _ in items],
-        [market_id(d.country, d.commodity) for _, d in items],
-        [d.country for _, d in items],
-        [d.commodity for _, d in items],
-        [demand_in_year(d, year) for _, d in items],
-    ], _DEMAND)
+    from supplychain.graph.layout import central_tables, year_layout
+
+    return central_tables(scenario, year_layout(scenario, year, observed=False))[3]
 
 
 def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = None, *,
@@ -194,21 +187,13 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
 
 def stock_columns(scenario: Scenario, year: int, demand: Columns, *, after: int | None = None) -> Columns:
     """:func:`stock_table` as columns (:data:`~supplychain.graph.build.Columns`), from :func:`demand_columns`."""
+    from supplychain.graph.layout import year_layout
+
+    lay = year_layout(scenario, year, observed=False, after=after)
     dem = group_sums(demand["market"].tolist(), demand["tonnes"].tolist())
-    held = [(sid, sp) for sid, sp in sorted(scenario.stockpiles.items())
-            if sp.year <= year and (after is None or sp.year > after)]
-    market = [market_id(sp.country, sp.commodity) for _, sp in held]
-    available = releasable(
-        np.array([sp.tonnes.central if sp.tonnes is not None else 0.0 for _, sp in held], dtype=np.float64),
-        np.array([sp.months_of_cover.central if sp.months_of_cover is not None else 0.0 for _, sp in held],
-                 dtype=np.float64),
-        np.array([float(dem.get(m, 0.0)) for m in market], dtype=np.float64),
-        np.array([sp.max_release_share.central if sp.max_release_share is not None else 1.0 for _, sp in held],
-                 dtype=np.float64),
-        np.array([sp.tonnes is None for _, sp in held], dtype=bool),  # the Stockpile validator: one level given
-    )
-    return _columns([[f"stockpiles.{sid}" for sid, _ in held], market, [sp.country for _, sp in held],
-                     [sp.commodity for _, sp in held], available.tolist()], _STOCK)
+    market = lay.stocks["market"].tolist()
+    available = lay.available(lay.central[None], np.array([[float(dem.get(m, 0.0)) for m in market]]))
+    return {**lay.stocks, "available": available[0]}
 
 
 def releasable(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64], demand: npt.NDArray[np.float64],
@@ -218,8 +203,8 @@ def releasable(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64],
     The level :math:`L` is the stockpile's tonnes, or, where it is given in months of cover
     (`in_months`), :math:`m / 12 \times D` with :math:`m` the months and :math:`D` the market's given
     demand in the year; :math:`s` is ``max_release_share`` (1 when not given). The one formula:
-    :func:`stock_columns` calls it for one run's stockpiles, the compiled exposure sweep
-    (:mod:`supplychain.uncertainty.kernel`) for a block of samples (arrays samples × stockpiles).
+    a year's layout calls it (:meth:`~supplychain.graph.layout.YearLayout.available`: one run's
+    stockpiles, or a block of samples of the compiled exposure sweep, arrays samples × stockpiles).
 
     Parameters
     ----------

@@ -36,13 +36,13 @@ country's market of the flow's commodity) and ``imports`` (one edge per partner,
 ``total × share``; the remainder to ``remainder_to``: :func:`import_split`). A flow to or
 from a facility bypasses the facility's home market: the facility's own supply (or input)
 edge is reduced by the direct flow (:func:`net_of_direct`). These formulas and demand growth
-(:func:`grown`) take arrays: the compiled exposure sweep calls them for a block of samples.
+(:func:`grown`) take arrays: a year's layout (:mod:`supplychain.graph.layout`) calls them on
+the central values for a run, on a block of samples for the compiled exposure sweep.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -50,12 +50,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
+from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.graph.sums import group_sums, is_market
 from supplychain.schema.model import Demand, Facility, Scenario
-from supplychain.schema.references import problem_at
 from supplychain.schema.types import Quantity
-from supplychain.schema.units import commodity_units
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -74,6 +72,7 @@ __all__ = [
     "grown",
     "import_split",
     "market_id",
+    "nameplate_at",
     "nameplate_in_year",
     "net_of_direct",
     "node_kind",
@@ -240,11 +239,18 @@ def nameplate_in_year(facility: Facility, year: int) -> Quantity | None:
     >>> [nameplate_in_year(f, y).central for y in (2025, 2026)]
     [100.0, 150.0]
     """
-    nameplate = facility.capacity
-    for step in sorted(facility.capacity_changes, key=lambda s: s.year):
+    found = nameplate_at(facility, year)
+    return found[1] if found is not None else None
+
+
+def nameplate_at(facility: Facility, year: int) -> tuple[tuple[str | int, ...], Quantity] | None:
+    """Return the nameplate in force in a year (:func:`nameplate_in_year`) and its key path below the facility."""
+    found: tuple[tuple[str | int, ...], Quantity] | None = (("capacity",), facility.capacity) \
+        if facility.capacity is not None else None  # fmt: skip
+    for i, step in sorted(enumerate(facility.capacity_changes), key=lambda s: s[1].year):
         if step.year <= year:
-            nameplate = step.capacity
-    return nameplate
+            found = (("capacity_changes", i, "capacity"), step.capacity)
+    return found
 
 
 def ramp_share(facility: Facility, year: int) -> float:
@@ -358,45 +364,9 @@ def facility_year(scenario: Scenario, facility_id: str, year: int) -> FacilityYe
     >>> fy.outputs, fy.inputs
     ({'oxide': 30.0}, {'ore': 60.0})
     """
-    f = scenario.facilities[facility_id]
-    base: KeyPath = ("facilities", facility_id)
-    problems: list[Problem] = []
-    cap = capacity_in_year(f, year)
-    if year in f.production:
-        production = f.production[year].central
-        how, path = "production", (*base, "production", year)
-    elif cap is not None and f.utilisation is not None:
-        production = cap * f.utilisation.central
-        how, path = "capacity x utilisation", (*base, "utilisation")
-    else:
-        production, how, path = 0.0, "unknown", base
-    production = float(production)
+    from supplychain.graph.layout import facility_at_central
 
-    if f.output is not None:
-        return FacilityYear(facility_id, f.country, f.output, production, cap, how, path,
-                            {f.output: production}, {}, True, problems)
-
-    assert f.process is not None  # the Facility validator guarantees output or process
-    process = scenario.processes.get(f.process)
-    if process is None:
-        problems.append(problem_at(scenario, (*base, "process"), f"process {f.process!r} is not declared",
-                                   "declare it under `processes`"))
-        return FacilityYear(facility_id, f.country, f.process, production, cap, how, path, {}, {}, False, problems)
-    ref = process.reference_output
-    c_ref = process.outputs[ref].central
-    if c_ref <= 0:
-        problems.append(problem_at(
-            scenario, ("processes", f.process, "outputs", ref),
-            f"reference output {ref!r} of process {f.process!r} has coefficient {c_ref:g}; "
-            f"facility {facility_id!r} cannot be sized from it",
-            "give the reference output a positive coefficient or choose another `reference`"))
-        activity = 0.0
-    else:
-        activity = production / c_ref
-    outputs = {c: activity * q.central for c, q in sorted(process.outputs.items())}
-    inputs = {c: activity * q.central for c, q in sorted(process.inputs.items())}
-    return FacilityYear(facility_id, f.country, ref, production, cap, how, path, outputs, inputs,
-                        not process.inputs, problems)
+    return facility_at_central(scenario, facility_id, year)
 
 
 def demand_in_year(demand: Demand, year: int) -> float:
@@ -415,10 +385,9 @@ def demand_in_year(demand: Demand, year: int) -> float:
     >>> round(demand_in_year(d, 2026), 6), demand_in_year(d, 2030)
     (121.0, 500.0)
     """
-    if year in demand.by_year:
-        return float(demand.by_year[year].central)
-    growth = demand.growth.central if demand.growth is not None else 0.0
-    return float(grown(demand.tonnes.central, growth, float(year - demand.year)))
+    from supplychain.graph.layout import demand_at_central
+
+    return demand_at_central("", demand, year)
 
 
 Numbers = TypeVar("Numbers", float, npt.NDArray[np.float64])
@@ -428,9 +397,9 @@ Numbers = TypeVar("Numbers", float, npt.NDArray[np.float64])
 def grown(tonnes: Numbers, growth: Numbers, years: Numbers) -> Numbers:
     r"""Return demand grown over a number of years, :math:`t \, (1 + g)^{n}`.
 
-    The one formula of demand growth (docs/domain.md, "Demand"): :func:`demand_in_year` calls it
-    for one entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block
-    of samples.
+    The one formula of demand growth (docs/domain.md, "Demand"), called by a year's layout
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: the central values for a run, a
+    block of samples for the compiled exposure sweep) and :func:`demand_in_year`.
 
     Parameters
     ----------
@@ -443,13 +412,18 @@ def grown(tonnes: Numbers, growth: Numbers, years: Numbers) -> Numbers:
 
     Examples
     --------
-    >>> round(grown(100.0, 0.1, 2.0), 6)
+    >>> round(float(grown(100.0, 0.1, 2.0)), 6)
     121.0
     >>> grown(np.array([[100.0, 50.0]]), np.array([[0.1, 0.0]]), np.array([0.0, 3.0])).tolist()
     [[100.0, 50.0]]
     """
-    out: Numbers = tonnes * (1.0 + growth) ** years
+    factor = np.asarray(_POW(1.0 + growth, years), dtype=np.float64)
+    out: Numbers = tonnes * factor  # type: ignore[assignment]  # a float times a 0-d array is a numpy float
     return out
+
+
+_POW = np.frompyfunc(math.pow, 2, 1)
+"""The C library's ``pow`` elementwise (as Python's ``**``; numpy's own ``power`` may differ in the last bit)."""
 
 
 # ------------------------------------------------------------------ the tables
@@ -546,80 +520,10 @@ def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, 
     facilities : dict
     problems : list of Problem
     """
-    rows = _EdgeRows()
-    problems: list[Problem] = []
-    fac = {fid: facility_year(scenario, fid, year) for fid in sorted(scenario.facilities)}
-    for fy in fac.values():
-        problems.extend(fy.problems)
+    from supplychain.graph.layout import central_tables, year_layout
 
-    # direct flows to/from facilities (they bypass the facility's home market)
-    direct_out: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
-    direct_in: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
-
-    def endpoint(ref: str, commodity: str) -> tuple[str, str]:
-        if ref in fac:
-            return ref, fac[ref].country
-        return market_id(ref, commodity), ref
-
-    for fid_flow in sorted(scenario.flows):
-        flow = scenario.flows[fid_flow]
-        if flow.year != year:
-            continue
-        tonnes = flow.tonnes.central
-        sup, s_country = endpoint(flow.supplier, flow.commodity)
-        buy, b_country = endpoint(flow.buyer, flow.commodity)
-        rows.add(f"flows.{fid_flow}", f"flows.{fid_flow}", sup, buy, s_country, b_country, flow.commodity,
-                 _stage(scenario, flow.commodity), tonnes, "trade")
-        if flow.supplier in fac:
-            if flow.commodity not in fac[flow.supplier].outputs:
-                problems.append(problem_at(
-                    scenario, ("flows", fid_flow, "supplier"),
-                    f"facility {flow.supplier!r} does not produce {flow.commodity!r} "
-                    f"(its outputs: {', '.join(fac[flow.supplier].outputs) or 'none'})",
-                    f"send the flow from the country's market: use {fac[flow.supplier].country!r} as supplier"))
-            direct_out[(flow.supplier, flow.commodity)].append((fid_flow, tonnes))
-        if flow.buyer in fac:
-            if flow.commodity not in fac[flow.buyer].inputs:
-                problems.append(problem_at(
-                    scenario, ("flows", fid_flow, "buyer"),
-                    f"facility {flow.buyer!r} does not use {flow.commodity!r} "
-                    f"(its inputs: {', '.join(fac[flow.buyer].inputs) or 'none'})",
-                    f"deliver the flow to the country's market: use {fac[flow.buyer].country!r} as buyer"))
-            direct_in[(flow.buyer, flow.commodity)].append((fid_flow, tonnes))
-
-    # every facility's supply and input edges, net of its direct flows (one call for the year)
-    made = [(fy, commodity, tonnes, outgoing, (direct_out if outgoing else direct_in).get((fid, commodity), []))
-            for fid, fy in sorted(fac.items())
-            for outgoing, per in ((True, fy.outputs), (False, fy.inputs)) for commodity, tonnes in per.items()]
-    net, over = net_of_direct(np.array([m[2] for m in made], dtype=np.float64),
-                              np.array([sum(t for _, t in m[4]) for m in made], dtype=np.float64))
-    for (fy, commodity, tonnes, outgoing, direct), left, too_much in zip(made, net.tolist(), over.tolist(),
-                                                                         strict=True):
-        if too_much:
-            problems.append(_facility_flow_problem(scenario, fy, commodity, tonnes, direct, year, outgoing=outgoing))
-        market = market_id(fy.country, commodity)
-        kind, supplier, buyer = ("supply", fy.facility, market) if outgoing else ("input", market, fy.facility)
-        rows.add(f"{kind}.{fy.facility}.{commodity}", f"facilities.{fy.facility}", supplier, buyer,
-                 fy.country, fy.country, commodity, _stage(scenario, commodity), left, kind)
-
-    for iid in sorted(scenario.imports):
-        imp = scenario.imports[iid]
-        if imp.year != year:
-            continue
-        partners = sorted(imp.partners)
-        to_partner, to_rest = import_split(np.asarray(imp.total.central, dtype=np.float64),
-                                           np.array([imp.partners[p].central for p in partners], dtype=np.float64),
-                                           np.asarray(sum(q.central for q in imp.partners.values()), dtype=np.float64))
-        split = dict(zip(partners, to_partner.tolist(), strict=True))
-        if to_rest > 0:  # kept: r·T beyond round-off
-            split[imp.remainder_to] = split.get(imp.remainder_to, 0.0) + float(to_rest)
-        stage = _stage(scenario, imp.commodity)
-        buyer = market_id(imp.importer, imp.commodity)
-        for partner in sorted(split):
-            rows.add(f"imports.{iid}.{partner}", f"imports.{iid}", market_id(partner, imp.commodity), buyer,
-                     partner, imp.importer, imp.commodity, stage, split[partner], "trade")
-
-    return sort_edges(rows.columns()), fac, problems
+    observed, fac, problems, _, _ = central_tables(scenario, year_layout(scenario, year))
+    return observed, fac, problems
 
 
 def net_of_direct(made: npt.NDArray[np.float64],
@@ -630,8 +534,8 @@ def net_of_direct(made: npt.NDArray[np.float64],
     :math:`g` tonnes the facility makes (uses), :math:`\max(0, g - f)` go to (come from) the
     market, with :math:`f` the tonnes of its direct flows; the flows are *over* when
     :math:`f > g (1 + 10^{-6}) + 10^{-6}` (a problem in a run, a failed sample in a sweep).
-    The one formula: :func:`observed_columns` calls it for a year's facilities, the compiled
-    exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a block of samples.
+    The one formula: a year's layout calls it for its facilities
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: one sample for a run, a block for the sweep).
 
     Parameters
     ----------
@@ -665,9 +569,8 @@ def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64]
     With total :math:`T` and listed shares :math:`s_p`, the remainder share is
     :math:`r = \max(0, 1 - \sum_p s_p)`, dropped (:math:`r = 0`, no edge) when
     :math:`r T \le 10^{-9} \max(T, 1)`: shares that add up to 1 within round-off leave
-    nothing to ``remainder_to``. The one formula: :func:`observed_columns` calls it per
-    import entry, the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) for a
-    block of samples.
+    nothing to ``remainder_to``. The one formula: a year's layout calls it for its import rows
+    (:meth:`~supplychain.graph.layout.YearLayout.evaluate`: one sample for a run, a block for the sweep).
 
     Parameters
     ----------
@@ -698,24 +601,6 @@ def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64]
     to_partner: npt.NDArray[np.float64] = total * shares
     to_rest: npt.NDArray[np.float64] = total * rest
     return to_partner, to_rest
-
-
-def _facility_flow_problem(scenario: Scenario, fy: FacilityYear, commodity: str, tonnes: float,
-                           flows: list[tuple[str, float]], year: int, *, outgoing: bool) -> Problem:
-    total = sum(t for _, t in flows)
-    biggest = max(flows, key=lambda ft: (ft[1], ft[0]))[0]
-    verb, noun = ("makes", "out of") if outgoing else ("uses", "into")
-    unit = commodity_units(scenario).get(commodity, "t")
-    ids = ", ".join(f"flows.{fid} ({t:g} {unit})" for fid, t in flows)
-    msg = (f"facility {fy.facility!r} {verb} {tonnes:g} {unit} of {commodity} in {year} "
-           f"({fy.how}), but flows {noun} it total {total:g} {unit}: {ids}")
-    hint = (f"lower the flows, or raise the facility's production (key {_fmt(fy.path)})" if outgoing
-            else f"lower the flows, or raise the facility's production so that it uses them (key {_fmt(fy.path)})")
-    return problem_at(scenario, ("flows", biggest, "tonnes"), msg, hint)
-
-
-def _fmt(path: KeyPath) -> str:
-    return format_path(path)
 
 
 def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear],
@@ -807,12 +692,11 @@ def _merge_duplicates(edges: Columns) -> Columns:
 def _year_edges(scenario: Scenario, year: int, base: BaseYear | None) -> tuple[Columns, dict[str, FacilityYear],
                                                                                list[Problem]]:
     """Edge columns of a year (:func:`build_tables`, before the node table and the balance check)."""
-    from supplychain.graph.allocate import allocate_columns, demand_columns, stock_columns
+    from supplychain.graph.allocate import allocate_columns
+    from supplychain.graph.layout import central_tables, year_layout
     from supplychain.graph.pattern import carry_pattern
 
-    observed, fac, problems = observed_columns(scenario, year)
-    demand = demand_columns(scenario, year)
-    stocks = stock_columns(scenario, year, demand)
+    observed, fac, problems, demand, stocks = central_tables(scenario, year_layout(scenario, year))
     if year > scenario.scenario.base_year:
         base = base if base is not None else base_year(scenario)
         out_ratio, in_ratio = _ratios(fac, base.facilities)

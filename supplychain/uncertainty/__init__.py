@@ -14,9 +14,9 @@ every measure; one-at-a-time sweeps give tornado charts of what matters most.
   (:mod:`~supplychain.uncertainty.scheduling`) through a sweep model
   (:mod:`~supplychain.uncertainty.models`); the network is compiled once and only
   the sampled numbers are patched where the exposure measures allow it
-  (:mod:`~supplychain.uncertainty.fastpath`, :class:`~supplychain.uncertainty.kernel.ExposureKernel`,
-  with :mod:`~supplychain.uncertainty.paths` and :mod:`~supplychain.uncertainty.plan`;
-  the traced share is the engine's, :func:`~supplychain.engine.batch.compile_batch`);
+  (:class:`~supplychain.uncertainty.kernel.ExposureKernel`: the year's layout a run evaluates,
+  :mod:`supplychain.graph.layout`, evaluated on a block of samples; the traced share is the
+  engine's, :func:`~supplychain.engine.batch.compile_batch`);
 * :func:`one_at_a_time` → ranking and :func:`tornado_chart`, :func:`toggle_grid`
   (:mod:`~supplychain.uncertainty.sensitivity`);
 * local worker processes or a Dask cluster (:mod:`~supplychain.parallel.executors`),

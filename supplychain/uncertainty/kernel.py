@@ -1,21 +1,22 @@
-"""The compiled array fast path: one year's exposure measures for a block of samples.
+"""The compiled exposure sweep: one year's exposure measures for a block of samples, on arrays.
 
-:class:`ExposureKernel` is built once per sweep and year from the central
-scenario (the observed edges, the demand and stock rows, the candidate
-allocation pairs and the node structure of the traced share); per block of
-samples it patches the sampled tonnes in, runs the allocation rules on arrays,
-solves the traced share with the engine (the block compiled as copies of the
-network side by side, :func:`~supplychain.engine.batch.compile_batch`, and solved
-by :func:`~supplychain.engine.trace.traced_share`) and computes the first-hop
-measures. Which slot feeds which table row is worked out in
-:mod:`supplychain.uncertainty.paths`; which edges vary between samples in
-:mod:`supplychain.uncertainty.plan`.
+:class:`ExposureKernel` is built once per sweep and year: the year's observed edges, given
+demand and stock rows are the build's own layout (:func:`~supplychain.graph.layout.year_layout`,
+the one walk of the scenario a run also evaluates), here evaluated on a block of samples
+(:meth:`~supplychain.graph.layout.YearLayout.evaluate`); then the allocation rules
+(:func:`~supplychain.graph.allocate.close_markets`), the traced share (the block compiled as
+copies of the network side by side, :func:`~supplychain.engine.batch.compile_batch`, solved by
+:func:`~supplychain.engine.trace.traced_share`) and the first-hop measures
+(:mod:`supplychain.metrics.trade`) — the functions a run calls, with a sample axis.
+:func:`patched_model` prepares one kernel per year or says why the sweep computes each
+sample with :func:`~supplychain.metrics.measures.compute_measures` instead.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -23,29 +24,26 @@ import pandas as pd
 from supplychain.engine.batch import compile_batch
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
-from supplychain.errors import EngineError
-from supplychain.graph.allocate import MarketLayout, close_markets, releasable
-from supplychain.graph.build import grown, import_split, net_of_direct
+from supplychain.errors import EngineError, KeyPath
+from supplychain.graph.allocate import MarketLayout, close_markets
+from supplychain.graph.layout import YearLayout, central_tables, year_layout
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
 from supplychain.schema.model import Scenario
-from supplychain.uncertainty.paths import (
-    Quantities,
-    Unsupported,
-    demand_slots,
-    facility_pairs,
-    facility_slots,
-    flow_slots,
-    import_slots,
-    is_inert,
-    is_relevant,
-    stock_slots,
+from supplychain.uncertainty.models import (
+    ATTRIBUTE_COLUMNS,
+    ChunkResult,
+    MeasureFilter,
+    Mode,
+    SweepModel,
+    chunk_result,
+    empty_catalogue,
+    normalise_measures,
 )
-from supplychain.uncertainty.plan import VaryPlan, multiply_slots
 from supplychain.uncertainty.sampling import SamplingSpec
 
-__all__ = ["FAST_METRICS", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
-           "first_hop_measures"]
+__all__ = ["FAST_METRICS", "INERT", "KERNEL_CELLS", "SWEEP_METRICS", "ExposureKernel", "KernelTables",
+           "PatchedExposureModel", "Unsupported", "first_hop_measures", "is_inert", "is_relevant", "patched_model"]
 
 
 FAST_METRICS: tuple[str, ...] = (
@@ -74,7 +72,7 @@ class KernelTables:
     primary : numpy.ndarray, shape (samples, nodes)
         Primary production per node of the traced share.
     var : numpy.ndarray
-        The varying edges' tonnes (``plan.var_edges`` order).
+        The tonnes of the edges that vary between samples (``ExposureKernel.var_edges``).
     failed : numpy.ndarray of bool
         Samples whose markets do not balance.
     reasons : list of str
@@ -137,121 +135,146 @@ def first_hop_measures(
     return out, present, fuzzy
 
 
+INERT = (
+    ("policies",),
+    ("agreements",),
+    ("countries",),
+    ("toggles",),
+    ("commodities",),
+)
+"""Key-path prefixes that cannot change the fast metrics of the unshocked network.
+
+Policies, agreements and toggles act only through a shock (modes ``fixed`` and
+``rebalance``); governance indicators, prices and ownership stakes feed other
+metrics (supply risk, owner shares) that the fast path does not compute.
+"""
+
+
+def is_inert(path: KeyPath) -> bool:
+    """Whether a sampled quantity cannot change the fast metrics (see :data:`INERT`)."""
+    if any(path[: len(p)] == p for p in INERT):
+        return True
+    # ownership stakes and recycled shares feed owner_share / supply_risk only
+    return len(path) >= 3 and path[0] == "facilities" and (path[2] == "owners" or path[2] == "recycled_share")
+
+
+class Unsupported(Exception):  # noqa: N818 - internal signal, never leaves the fast path
+    """The fast path cannot reproduce this scenario; use the per-sample path."""
+
+
+def is_relevant(scenario: Scenario, path: KeyPath, year: int) -> bool:
+    """Whether a quantity can change the tables of ``year`` at all (conservative: True when unsure)."""
+    section = path[0]
+    ident = path[1] if len(path) > 1 else None
+    if section == "flows" and ident in scenario.flows:
+        return scenario.flows[str(ident)].year == year
+    if section == "imports" and ident in scenario.imports:
+        return scenario.imports[str(ident)].year == year
+    if section == "facilities" and ident in scenario.facilities and len(path) > 2:
+        f = scenario.facilities[str(ident)]
+        if path[2] == "production" and len(path) > 3:
+            return path[3] == year
+        if path[2] in ("capacity", "utilisation", "capacity_changes", "commissioning_year", "ramp_up_years"):
+            return year not in f.production
+    if section == "demand" and ident in scenario.demand and len(path) > 3 and path[2] == "by_year":
+        return path[3] == year
+    if section == "stockpiles" and ident in scenario.stockpiles:
+        return scenario.stockpiles[str(ident)].year <= year
+    return True
+
+
 @dataclass(frozen=True)
 class ExposureKernel:
     r"""One year's exposure measures for a block of samples, on arrays.
 
-    Mirrors, for the metrics of :data:`FAST_METRICS`, the chain
-    :func:`~supplychain.graph.build.build_tables` (observed edges, then the
-    allocation rules of :mod:`supplychain.graph.allocate`, then the mass-balance
-    check) → :func:`~supplychain.metrics.measures.measures_from_tables`, with the
-    sampled numbers patched in and everything else fixed at build time:
+    The chain :func:`~supplychain.graph.build.build_tables` (observed edges, the
+    allocation rules of :mod:`supplychain.graph.allocate`, the mass-balance check) →
+    :func:`~supplychain.metrics.measures.measures_from_tables` for the metrics of
+    :data:`FAST_METRICS`, with the sampled numbers in the values matrix:
 
-    * observed edges: ``flows`` tonnes, ``imports`` (total × partner share, the
-      remainder to ``remainder_to``: :func:`~supplychain.graph.build.import_split`),
-      facility production (``production[year]``, else capacity × ramp-up × utilisation)
-      times the process coefficients, less direct flows
-      (:func:`~supplychain.graph.build.net_of_direct`);
-    * given demand (``by_year`` or ``tonnes × (1 + growth)^(year − year₀)``:
-      :func:`~supplychain.graph.build.grown`) and releasable stock
-      (:func:`~supplychain.graph.allocate.releasable`) — the functions a run calls, here
-      with a sample axis;
-    * the allocation rules themselves, :func:`~supplychain.graph.allocate.close_markets`
-      (the function every run calls, here with a sample axis): deficits to producers'
-      spare output, then to other surpluses except round trips, stock draws, surplus
-      or stock build — every pair of markets of a commodity is an edge;
+    * observed edges, given demand and releasable stock: the year's
+      :class:`~supplychain.graph.layout.YearLayout` evaluated on the block — the rows and
+      formulas a run evaluates on the central values (the facility rows no sampled
+      number feeds keep their central tonnes, :meth:`~supplychain.graph.layout.YearLayout.varying`);
+    * the allocation rules, :func:`~supplychain.graph.allocate.close_markets` (the
+      function every run calls): deficits to producers' spare output, then to other
+      surpluses except round trips, stock draws, surplus or stock build — every pair of
+      markets of a commodity is an edge;
     * traced share (:func:`~supplychain.engine.trace.traced_share` on the block's samples
-      compiled side by side, :func:`~supplychain.engine.batch.compile_batch`), direct import share, direct share of
-      apparent consumption and net import reliance (USGS; a net exporter is NaN,
-      "E"), as in :mod:`supplychain.metrics.trade`.
+      compiled side by side, :func:`~supplychain.engine.batch.compile_batch`), direct
+      import share, direct share of apparent consumption and net import reliance (USGS;
+      a net exporter is NaN, "E"), as in :mod:`supplychain.metrics.trade`.
 
-    A sample whose markets do not balance (the case where ``build_tables``
-    raises) is flagged as failed. :func:`patched_model` checks the kernel against
-    the per-sample path before using it.
+    A sample whose facilities send more than they make or whose markets do not balance
+    (where ``build_tables`` raises) is flagged as failed.
     """
 
     year: int
-    q: Quantities
-    # observed edges
-    n_obs: int
-    flow_edge: np.ndarray
-    flow_slot: np.ndarray
-    fac_pairs_edge: np.ndarray
-    fac_pairs_prod: np.ndarray
-    fac_pairs_ratio: np.ndarray
-    fac_prod_slots: np.ndarray
-    fac_prod_scale: np.ndarray
-    imp_edge: np.ndarray
-    imp_total: np.ndarray
-    imp_share: np.ndarray
-    imp_remainder: np.ndarray
-    obs_base: np.ndarray
-    # demand and stock
-    dem_slots: np.ndarray
-    dem_growth: np.ndarray
-    dem_power: np.ndarray
-    dem_market: Groups
-    stock_level: np.ndarray
-    stock_months: np.ndarray
-    stock_share: np.ndarray
-    # markets
-    n_markets: int
+    layout: YearLayout
+    base: np.ndarray
+    sampled: np.ndarray
+    sampled_names: tuple[str, ...]
+    held: np.ndarray
+    # the observed rows that vary (the others keep their central tonnes, summed once)
+    var_obs: np.ndarray
+    # markets: inflow, outflow and facility output over the observed and demand edges
+    m_const: np.ndarray
     m_in: Groups
     m_out: Groups
     m_prod: Groups
-    layout: MarketLayout
-    # the full edge list
+    market: MarketLayout
+    # the full edge list: observed, demand, allocation pairs, draws, builds or surplus
     n_edges: int
-    e_obs: np.ndarray
-    e_dem: np.ndarray
-    e_pair: np.ndarray
-    e_draw: np.ndarray
-    e_build: np.ndarray
-    e_use: np.ndarray
+    tonnes_base: np.ndarray
+    var_edges: np.ndarray
     n_nodes: int
     edge_src: np.ndarray
     edge_dst: np.ndarray
-    prim_fac_node: np.ndarray
-    prim_fac_pos: np.ndarray
+    primary_base: np.ndarray
+    prim_var_node: np.ndarray
+    prim_var_pos: np.ndarray
     stock_node_groups: Groups
     stock_nodes: np.ndarray
     source: np.ndarray
-    # measures: where each edge counts, markets in the index's order
+    # measures: where each edge counts, markets in the index's order; sums over constant edges
     trade: TradeIndex
+    trade_var: TradeIndex
+    sums_const: np.ndarray
+    pairs_const: np.ndarray
     source_countries: frozenset[str]
     market_node: np.ndarray
     cat_metric: np.ndarray
     cat_market: np.ndarray
-    # what varies between samples (the rest is computed once, at the central values)
-    plan: VaryPlan | None = None
 
     @classmethod
     def build(cls, scenario: Scenario, spec: SamplingSpec, year: int, source: frozenset[str],
               catalogue: pd.DataFrame) -> ExposureKernel:
         """Prepare the kernel of one year.
 
-        Raises :class:`~supplychain.uncertainty.paths.Unsupported` when it cannot mirror the scenario.
+        Raises :class:`Unsupported` for the limits listed in docs/uncertainty.md ("Compiled fast path").
         """
-        from supplychain.graph.allocate import demand_table, stock_table
-        from supplychain.graph.build import observed_edges, stock_id, surplus_id, use_id
+        from supplychain.graph.build import stock_id, surplus_id, use_id
 
-        q = Quantities(spec)
-        obs, fac, problems = observed_edges(scenario, year)
+        lay = year_layout(scenario, year)
+        observed, fac, problems, dem_cols, stock_cols = central_tables(scenario, lay)
         if problems:
             raise Unsupported("the central scenario has facility problems")
-        edge_pos = {str(e): i for i, e in enumerate(obs["edge"])}
+        names = {p.path: p.name for p in spec if p.kind == "quantity"}
+        slot_names = [names.get(path) for path in lay.paths]
+        read = set(lay.paths)
+        unused = [p.name for p in spec if p.kind == "quantity" and p.path not in read
+                  and not is_inert(p.path) and is_relevant(scenario, p.path, year)]
+        if unused:
+            msg = f"the fast path cannot patch {', '.join(unused[:3])}"
+            raise Unsupported(msg)
+        varies = np.array([n is not None for n in slot_names], dtype=bool)
+        with_rest = set(lay.imp_entry[lay.imp_rest].tolist())
+        if any(e not in with_rest and varies[s] for e, s in zip(lay.imp_entry.tolist(), lay.imp_share.tolist(),
+                                                                strict=True)):
+            raise Unsupported("an import's remainder edge appears only in some samples (its central shares add up "
+                              "to 1 and some are sampled)")
+        obs, dem, stocks = pd.DataFrame(observed), pd.DataFrame(dem_cols), pd.DataFrame(stock_cols)
         n_obs = len(obs)
-        base = obs["tonnes"].to_numpy(dtype=float).copy()
-
-        flow_edge, flow_slot = flow_slots(q, scenario, year, edge_pos)
-        fac_ids, prod_slots, prod_scale = facility_slots(q, scenario, fac, year)
-        pair_edge, pair_prod, pair_ratio, d_out, d_in = facility_pairs(
-            scenario, fac, fac_ids, year, edge_pos, flow_edge
-        )
-        imp_edge, imp_total, imp_share, imp_rem = import_slots(q, scenario, year, edge_pos)
-        dem = demand_table(scenario, year)
-        stocks = stock_table(scenario, year, dem)
-        dem_slots, dem_growth, dem_power = demand_slots(q, scenario, year, dem)
 
         dem_edges = pd.DataFrame({
             "edge": dem["entity"].astype(str), "supplier": dem["market"].astype(str),
@@ -272,7 +295,10 @@ class ExposureKernel:
         for mk in dem["market"].astype(str):
             has_demand[m_pos[mk]] = True
 
-        st_market, st_level, st_months, st_share, st_nodes = stock_slots(q, scenario, stocks, m_pos)
+        # stock rows of the markets (as allocate_columns keeps them)
+        held = [n for n, mk in enumerate(stocks["market"].astype(str)) if mk in m_pos]
+        st_market = [m_pos[str(stocks["market"].iloc[n])] for n in held]
+        st_nodes = [stock_id(str(stocks["country"].iloc[n]), str(stocks["commodity"].iloc[n])) for n in held]
         layout = MarketLayout.of(markets, obs, st_market)
 
         # the full edge list: observed, demand, allocation pairs, draws, builds, surplus
@@ -292,24 +318,18 @@ class ExposureKernel:
             com.append(k)
             return len(sup_ids) - 1
 
-        e_obs = np.arange(n_obs)
-        e_dem = np.arange(n_obs, n_obs + len(dem_edges))
         e_pair = np.array([add(markets[j], markets[i], "trade", markets[j].split(":")[0], markets[i].split(":")[0],
                                markets[i].split(":", 1)[1])
                            for i, j in zip(layout.pair_i.tolist(), layout.pair_j.tolist(), strict=True)],
                           dtype=np.int64)
         e_draw = np.array([add(node, markets[m], "stock", markets[m].split(":")[0], markets[m].split(":")[0],
-                               markets[m].split(":", 1)[1]) for (_, node), m in zip(st_nodes, st_market, strict=True)],
+                               markets[m].split(":", 1)[1]) for node, m in zip(st_nodes, st_market, strict=True)],
                           dtype=np.int64)
-        e_build, e_use = [], []
+        e_left = []
         for m, mk in enumerate(markets):
             c, k = mk.split(":", 1)
-            if has_demand[m]:
-                e_build.append(add(mk, stock_id(c, k), "stock", c, c, k))
-                e_use.append(-1)
-            else:
-                e_build.append(-1)
-                e_use.append(add(mk, surplus_id(c, k), "surplus", c, c, k))
+            e_left.append(add(mk, stock_id(c, k), "stock", c, c, k) if has_demand[m]
+                          else add(mk, surplus_id(c, k), "surplus", c, c, k))
 
         node_table_ids = sorted(set(sup_ids) | set(buy_ids))
         n_pos = {nd: i for i, nd in enumerate(node_table_ids)}
@@ -318,16 +338,15 @@ class ExposureKernel:
         node_country = [fac[nd].country if nd in fac else nd.split(":")[0] for nd in node_table_ids]
         in_source = np.array([c in source for c in node_country], dtype=bool)
         prim_nodes, prim_pos = [], []
-        for fi, fid in enumerate(fac_ids):
-            if fac[fid].primary and fid in n_pos:
-                prim_nodes.append(n_pos[fid])
+        for fi, fx in enumerate(lay.facilities):
+            if fx.primary and fx.facility in n_pos:
+                prim_nodes.append(n_pos[fx.facility])
                 prim_pos.append(fi)
         stock_node_group = np.full(len(sup_ids), -1, dtype=np.int64)
-        stock_nodes = sorted({node for _, node in st_nodes})
+        stock_nodes = sorted(set(st_nodes))
         sn_pos = {nd: i for i, nd in enumerate(stock_nodes)}
-        for e, (_, node) in zip(e_draw, st_nodes, strict=True):
+        for e, node in zip(e_draw, st_nodes, strict=True):
             stock_node_group[e] = sn_pos[node]
-        stock_node_index = np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64)
 
         # where each edge counts in the first-hop measures (supplychain.metrics.trade)
         m_key = [mk.split(":", 1) for mk in markets]
@@ -348,45 +367,52 @@ class ExposureKernel:
         if (cat_market < 0).any() or np.isnan(cat_metric.astype(float)).any():
             raise Unsupported("a measure row has no market in the kernel")
 
-        unused = [p.name for p in spec if p.kind == "quantity" and p.path not in q.used
-                  and not is_inert(p.path) and is_relevant(scenario, p.path, year)]
-        if unused:
-            msg = f"the fast path cannot patch {', '.join(unused[:3])}"
-            raise Unsupported(msg)
-
-        kernel = cls(
-            year=year, q=q, n_obs=n_obs,
-            flow_edge=np.array(flow_edge, dtype=np.int64), flow_slot=np.array(flow_slot, dtype=np.int64),
-            fac_pairs_edge=np.array(pair_edge, dtype=np.int64), fac_pairs_prod=np.array(pair_prod, dtype=np.int64),
-            fac_pairs_ratio=np.array(pair_ratio, dtype=float),
-            fac_prod_slots=np.array(prod_slots, dtype=np.int64).reshape(len(fac_ids), 3),
-            fac_prod_scale=np.array(prod_scale, dtype=float),
-            imp_edge=np.array(imp_edge, dtype=np.int64), imp_total=np.array(imp_total, dtype=np.int64),
-            imp_share=np.array(imp_share, dtype=np.int64), imp_remainder=np.array(imp_rem, dtype=np.int64),
-            obs_base=base,
-            dem_slots=np.array(dem_slots, dtype=np.int64), dem_growth=np.array(dem_growth, dtype=np.int64),
-            dem_power=np.array(dem_power, dtype=float),
-            dem_market=Groups.of(np.array([m_pos[str(m)] for m in dem["market"]], dtype=np.int64), n_m),
-            stock_level=np.array(st_level, dtype=np.int64),
-            stock_months=np.array(st_months, dtype=np.int64), stock_share=np.array(st_share, dtype=np.int64),
-            n_markets=n_m,
-            m_in=Groups.of(buy_m, n_m), m_out=Groups.of(sup_m, n_m),
-            m_prod=Groups.of(np.where(is_supply, buy_m, -1), n_m),
-            layout=layout,
-            n_edges=len(sup_ids), e_obs=e_obs, e_dem=e_dem, e_pair=e_pair, e_draw=e_draw,
-            e_build=np.array(e_build, dtype=np.int64), e_use=np.array(e_use, dtype=np.int64),
-            n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx,
-            prim_fac_node=np.array(prim_nodes, dtype=np.int64), prim_fac_pos=np.array(prim_pos, dtype=np.int64),
-            stock_node_groups=Groups.of(stock_node_group, len(stock_nodes)),
-            stock_nodes=stock_node_index,
-            source=in_source,
-            trade=trade, source_countries=source,
+        # what varies: the layout's rows that read a sampled slot, demand, and everything allocated
+        part = lay.varying(np.flatnonzero(varies))
+        imp_v = np.isin(part.imp_entry, part.imp_entry[varies[part.imp_total] | varies[part.imp_share]])
+        var_obs = np.unique(np.concatenate([part.flow_row[varies[part.flow_slot]], part.pair_row,
+                                            part.imp_row[imp_v]])).astype(np.int64)
+        var_both = np.concatenate([var_obs, np.arange(n_obs, n_obs + len(dem_edges))])
+        var_edges = np.concatenate([var_both, e_pair, e_draw, np.array(e_left, dtype=np.int64)]).astype(np.int64)
+        tonnes_base = np.zeros(len(sup_ids))
+        tonnes_base[:n_obs] = observed["tonnes"]
+        tonnes_base[var_edges] = 0.0
+        const_m = [np.bincount(g[g >= 0], weights=tonnes_base[: len(g)][g >= 0], minlength=n_m)
+                   for g in (buy_m, sup_m, np.where(is_supply, buy_m, -1))]
+        production = lay.evaluate(lay.central[None]).production[0]
+        primary_base = np.zeros(len(node_table_ids))
+        primary_base[prim_nodes] = production[prim_pos]
+        var_fac = np.full(len(lay.facilities), -1, dtype=np.int64)
+        var_fac[part.fac_rows] = np.arange(len(part.fac_rows))
+        prim_var = var_fac[prim_pos] if prim_pos else np.zeros(0, dtype=np.int64)
+        return cls(
+            year=year, layout=part, base=observed["tonnes"], sampled=np.flatnonzero(varies),
+            sampled_names=tuple(str(slot_names[i]) for i in np.flatnonzero(varies)),
+            held=np.array(held, dtype=np.int64), var_obs=var_obs, m_const=np.stack(const_m),
+            m_in=Groups.of(buy_m[var_both], n_m), m_out=Groups.of(sup_m[var_both], n_m),
+            m_prod=Groups.of(np.where(is_supply, buy_m, -1)[var_both], n_m), market=layout,
+            n_edges=len(sup_ids), tonnes_base=tonnes_base, var_edges=var_edges,
+            n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx, primary_base=primary_base,
+            prim_var_node=np.array(prim_nodes, dtype=np.int64)[prim_var >= 0], prim_var_pos=prim_var[prim_var >= 0],
+            stock_node_groups=Groups.of(stock_node_group[var_edges], len(stock_nodes)),
+            stock_nodes=np.array([n_pos[nd] for nd in stock_nodes], dtype=np.int64),
+            source=in_source, trade=trade, trade_var=trade.subset(var_edges),
+            sums_const=market_sums(trade, tonnes_base), pairs_const=pair_sums(trade, tonnes_base),
+            source_countries=source,
             market_node=np.array([n_pos[f"{c}:{k}"] for c, k in key_pos], dtype=np.int64),
             cat_metric=cat_metric.astype(np.int64), cat_market=cat_market,
         )
-        return replace(kernel, plan=VaryPlan.of(kernel, d_out, d_in))
 
     # ------------------------------------------------------------- evaluate
+    def matrix(self, x: np.ndarray, columns: Sequence[str]) -> np.ndarray:
+        """Return the layout's values matrix (samples × slots) of sample rows (``x``: samples × ``columns``)."""
+        q = np.empty((x.shape[0], len(self.layout.central)))
+        q[:] = self.layout.central
+        if len(self.sampled):
+            pos = {c: i for i, c in enumerate(columns)}
+            q[:, self.sampled] = x[:, [pos[name] for name in self.sampled_names]]
+        return q
+
     def __call__(
         self, x: np.ndarray, columns: Sequence[str]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
@@ -396,8 +422,8 @@ class ExposureKernel:
         """
         step = max(1, KERNEL_CELLS // max(self.n_edges, 1))
         if len(x) <= step:
-            return self._block(self.q.matrix(x, columns))
-        parts = [self._block(self.q.matrix(x[i : i + step], columns)) for i in range(0, len(x), step)]
+            return self._block(self.matrix(x, columns))
+        parts = [self._block(self.matrix(x[i : i + step], columns)) for i in range(0, len(x), step)]
         return (
             np.vstack([p[0] for p in parts]),
             np.vstack([p[1] for p in parts]),
@@ -406,16 +432,14 @@ class ExposureKernel:
             [r for p in parts for r in p[4]],
         )
 
-    def tables(self, qv: np.ndarray) -> KernelTables:
-        """Return the year's baseline edge tonnes and primary production for slot rows (``Quantities.matrix``).
+    def tables(self, q: np.ndarray) -> KernelTables:
+        """Return the year's baseline edge tonnes and primary production for a values matrix (:meth:`matrix`).
 
-        As :func:`~supplychain.graph.build.build_tables`: observed edges with the sampled numbers, then the
-        allocation rules (:func:`~supplychain.graph.allocate.close_markets`); samples whose markets do not
-        balance are flagged in ``failed``.
+        As :func:`~supplychain.graph.build.build_tables`: the layout's rows evaluated, then the
+        allocation rules (:func:`~supplychain.graph.allocate.close_markets`); samples whose
+        facilities send more than they make or whose markets do not balance are flagged in ``failed``.
         """
-        plan = self.plan
-        assert plan is not None
-        n_s = qv.shape[0]
+        n_s = q.shape[0]
         failed = np.zeros(n_s, dtype=bool)
         reasons = [""] * n_s
 
@@ -424,58 +448,22 @@ class ExposureKernel:
                 reasons[i] = why
             failed[:] |= mask
 
-        # observed edges that vary: flows, facility supply/input edges, imports
-        obs_v = np.zeros((n_s, len(plan.var_obs)))
-        flows_v = qv[:, self.flow_slot[plan.flow_var]]
-        obs_v[:, plan.flow_col] = flows_v
-        prod_v = multiply_slots(qv, self.fac_prod_slots[plan.fac_var]) * self.fac_prod_scale[plan.fac_var]
-        if len(plan.pair_var):
-            prod_all = np.array(np.broadcast_to(plan.prod_base, (n_s, len(plan.prod_base))))
-            prod_all[:, plan.fac_var] = prod_v
-            gross = prod_all[:, self.fac_pairs_prod[plan.pair_var]] * self.fac_pairs_ratio[plan.pair_var]
-            sent = plan.sent_const + plan.sent_out.sum(flows_v) + plan.sent_in.sum(flows_v)
-            net, over = net_of_direct(gross, sent)
-            fail(np.asarray(over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
-            obs_v[:, plan.pair_col] = net
-        if len(plan.imp_rows):
-            rows = plan.imp_rows
-            total = qv[:, self.imp_total[rows]]
-            shares = self.imp_share[rows]
-            share = np.where(shares >= 0, qv[:, np.maximum(shares, 0)], 0.0)
-            to_partner, to_rest = import_split(total, share, plan.imp_rem_groups.sum(share))
-            obs_v[:, plan.imp_col] = np.where(self.imp_remainder[rows] > 0, to_rest, to_partner)
-        # demand
-        d = qv[:, self.dem_slots]
-        if len(self.dem_slots):
-            g = np.where(self.dem_growth >= 0, qv[:, np.maximum(self.dem_growth, 0)], 0.0)
-            d = grown(d, g, self.dem_power)
-        dem_m = self.dem_market.sum(d)
-        # releasable stock
-        stock_market = self.layout.stock_market
-        avail = np.zeros((n_s, len(stock_market)))
-        if len(stock_market):
-            avail = releasable(np.where(self.stock_level >= 0, qv[:, np.maximum(self.stock_level, 0)], 0.0),
-                               np.where(self.stock_months >= 0, qv[:, np.maximum(self.stock_months, 0)], 0.0),
-                               dem_m[:, stock_market], qv[:, self.stock_share], self.stock_months >= 0)
-        # the allocation rules (graph.allocate): market sums of constant edges once, of varying edges per sample
-        closed = close_markets(plan.m_in_const + plan.m_in_var.sum(obs_v),
-                               plan.m_out_const + plan.m_out_var.sum(obs_v) + dem_m,
-                               plan.m_prod_const + plan.m_prod_var.sum(obs_v), avail, self.layout)
+        v = self.layout.evaluate(q, self.base)
+        fail(np.asarray(v.over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
+        both = np.hstack([v.tonnes[:, self.var_obs], v.demand])
+        closed = close_markets(self.m_const[0] + self.m_in.sum(both), self.m_const[1] + self.m_out.sum(both),
+                               self.m_const[2] + self.m_prod.sum(both), v.available[:, self.held], self.market)
         fail(np.asarray(closed.short.any(axis=1)), "a market is short (no spare production or stock covers it)")
-        var = np.empty((n_s, len(plan.var_edges)))
-        var[:, plan.v_obs] = obs_v
-        var[:, plan.v_dem] = d
-        var[:, plan.v_pair] = closed.trade
-        var[:, plan.v_draw] = closed.draw
-        var[:, plan.v_left] = closed.left
-        tonnes = np.array(np.broadcast_to(plan.tonnes_base, (n_s, self.n_edges)))
-        tonnes[:, plan.var_edges] = var
+        var = np.hstack([both, closed.trade, closed.draw, closed.left])
+        tonnes = np.empty((n_s, self.n_edges))
+        tonnes[:] = self.tonnes_base
+        tonnes[:, self.var_edges] = var
         # nodes: primary production of primary producers and stock releases
-        primary = np.array(np.broadcast_to(plan.primary_base, (n_s, self.n_nodes)))
-        if len(plan.prim_var_node):
-            primary[:, plan.prim_var_node] = prod_v[:, plan.prim_var_pos]
+        primary = np.empty((n_s, self.n_nodes))
+        primary[:] = self.primary_base
+        primary[:, self.prim_var_node] = v.production[:, self.prim_var_pos]
         if self.stock_node_groups.n:
-            primary[:, self.stock_nodes] = plan.stock_node_var.sum(var)
+            primary[:, self.stock_nodes] = self.stock_node_groups.sum(var)
         return KernelTables(tonnes, primary, var, failed, reasons)
 
     def traced(self, tonnes: np.ndarray, primary: np.ndarray, failed: np.ndarray, reasons: list[str]) -> np.ndarray:
@@ -506,15 +494,13 @@ class ExposureKernel:
                     reasons[i] = f"EngineError: {exc}"
             return out
 
-    def _block(self, qv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
-        plan = self.plan
-        assert plan is not None
-        tab = self.tables(qv)
-        tonnes, primary, var, failed = tab.tonnes, tab.primary, tab.var, tab.failed
-        t = self.traced(tonnes, primary, failed, tab.reasons)
+    def _block(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        tab = self.tables(q)
+        failed = tab.failed
+        t = self.traced(tab.tonnes, tab.primary, failed, tab.reasons)
         # first-hop measures (supplychain.metrics.trade): constant edges summed once, varying edges per sample
-        sums = plan.sums_const + market_sums(plan.trade_var, var)
-        imports, from_source = source_imports(self.trade, plan.pairs_const + pair_sums(plan.trade_var, var),
+        sums = self.sums_const + market_sums(self.trade_var, tab.var)
+        imports, from_source = source_imports(self.trade, self.pairs_const + pair_sums(self.trade_var, tab.var),
                                               self.source_countries)
         out, present, fuzzy = first_hop_measures(t[:, self.market_node], sums, imports, from_source,
                                                  self.cat_metric, self.cat_market)
@@ -522,3 +508,182 @@ class ExposureKernel:
         present[failed] = False
         return out, present, fuzzy, failed, tab.reasons
 
+
+@dataclass(frozen=True)
+class PatchedExposureModel:
+    """Sweep model of the compiled fast path: one :class:`ExposureKernel` per year.
+
+    Parameters
+    ----------
+    kernels : tuple of ExposureKernel
+        One per year, in year order.
+    catalogue : pandas.DataFrame
+        The measure rows the kernels fill, in kernel order (normalised).
+    on_error : {"raise", "nan"}
+        What to do with a sample whose markets do not balance.
+    """
+
+    kernels: tuple[ExposureKernel, ...]
+    catalogue: pd.DataFrame
+    on_error: str = "raise"
+
+    @property
+    def description(self) -> str:
+        """What the model computes."""
+        return "compiled exposure kernel (network built once, sampled tonnes patched, solved on arrays)"
+
+    def evaluate(self, inputs: pd.DataFrame, *, detail: bool = False) -> ChunkResult:
+        """Compute the catalogue's measures for each sample row.
+
+        Parameters
+        ----------
+        inputs : pandas.DataFrame
+            Sample rows.
+        detail : bool
+            Keep per-cell ``present`` and ``fuzzy`` masks (to check the kernel);
+            by default only which measures are present at all is returned, to keep
+            what workers send back small.
+
+        Returns
+        -------
+        ChunkResult
+            Values aligned on :attr:`catalogue`.
+
+        Raises
+        ------
+        SampleError
+            With ``on_error="raise"``, for the first sample whose tables do not balance.
+        """
+        t0 = time.perf_counter()
+        blocks = []
+        shows = []
+        failed = np.zeros(len(inputs), dtype=bool)
+        reasons = [""] * len(inputs)
+        fuzzies = []
+        x = inputs.to_numpy(dtype=float) if len(inputs.columns) else np.zeros((len(inputs), 0))
+        columns = [str(c) for c in inputs.columns]
+        for k in self.kernels:
+            vals, present, fuzzy, bad, why = k(x, columns)
+            blocks.append(vals)
+            shows.append(present)
+            fuzzies.append(fuzzy)
+            for j in np.flatnonzero(bad & ~failed).tolist():
+                reasons[j] = f"{k.year}: {why[j]}"
+            failed |= bad
+        samples = np.asarray(inputs.index, dtype=np.int64)
+        values = np.hstack(blocks) if blocks else np.empty((len(inputs), 0))
+        present = np.hstack(shows) if shows else np.empty((len(inputs), 0), dtype=bool)
+        fuzzy = np.hstack(fuzzies) if fuzzies else np.empty((len(inputs), 0), dtype=bool)
+        return chunk_result(samples, self.catalogue, values, present, fuzzy, failed, reasons,
+                            on_error=self.on_error, detail=detail, started=t0)
+
+
+def _potential_rows(central: pd.DataFrame, select: MeasureFilter, source_name: str) -> pd.DataFrame:
+    """Add the rows that exist only in some samples to a year's central catalogue.
+
+    Direct share of consumption and NIR exist only where apparent consumption is
+    positive, which a sample may change; every market (known from its traced-share
+    row) gets both rows, and rows that exist in no sample are dropped later.
+    """
+    metrics = [m for m in ("direct_share_of_consumption", "net_import_reliance") if m in select.metrics]
+    base = central[central["metric"].eq("traced_share")]
+    if not metrics or not len(base):
+        return central
+    extra = []
+    for metric in metrics:
+        have = central[central["metric"].eq(metric)]
+        rows = base.copy()
+        rows["metric"] = metric
+        rows["source_country"] = source_name if metric == "direct_share_of_consumption" else ""
+        rows["unit"] = have["unit"].iloc[0] if len(have) else "share"
+        extra.append(rows)
+    keys = [c for c in central.columns if c not in ATTRIBUTE_COLUMNS]
+    out = pd.concat([central, *extra], ignore_index=True).drop_duplicates(subset=keys, keep="first")
+    return out.reset_index(drop=True)
+
+
+def patched_model(
+    scenario: Scenario,
+    spec: SamplingSpec,
+    *,
+    mode: Mode,
+    years: Sequence[int],
+    source: str | None,
+    select: MeasureFilter,
+    on_error: str = "raise",
+) -> tuple[SweepModel | None, str]:
+    """Compile the fast path, or say why it does not apply.
+
+    The fast path applies to ``mode="exposure"`` when every kept metric is in
+    :data:`FAST_METRICS` and every sampled quantity is one the kernel can patch
+    (flows, imports, facility production/capacity/utilisation, demand, stock),
+    or cannot change the unshocked network (policies, agreements, toggles,
+    governance indicators, prices, ownership stakes), and the year's layout has the
+    same rows in every sample (:class:`Unsupported`: the limits listed in
+    docs/uncertainty.md). The kernel evaluates the layout a run evaluates, so it is
+    not checked against the per-sample path at run time (the tests do that).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    spec : SamplingSpec
+        Sampled parameters.
+    mode : {"exposure", "fixed", "rebalance"}
+        Only ``exposure`` has a fast path.
+    years : sequence of int
+        Years.
+    source : str or None
+        Source country (default: the scenario's).
+    select : MeasureFilter
+        Measure rows kept.
+    on_error : {"raise", "nan"}
+        Passed to the model.
+
+    Returns
+    -------
+    model : SweepModel or None
+        The compiled model, or ``None``.
+    reason : str
+        Why the fast path is not used (empty when it is).
+    """
+    from supplychain.simulation.toggles import switches_world
+
+    if switches_world(scenario):
+        return None, ("toggles switch facilities, flows, stockpiles or offtakes: each sample is computed "
+                      "in its own world")
+    if mode != "exposure":
+        return None, f"mode {mode!r} runs the supply response (simulate) per sample"
+    later = [y for y in years if y > scenario.scenario.base_year]
+    if later:
+        return None, (f"the compiled path does not carry the base year's trade pattern to later years "
+                      f"({later[0]}…; supplychain.graph.pattern): every sample is computed")
+    extra = sorted(set(select.metrics) - set(FAST_METRICS) - {"shortfall_share"}) if select.metrics else ["(all)"]
+    if extra:
+        return None, f"metrics {', '.join(extra)} are not computed by the fast path"
+    from supplychain.graph.build import build_tables
+    from supplychain.metrics.measures import compute_measures, resolve_source
+
+    src_name = source or scenario.scenario.source_country
+    fast_select = MeasureFilter(
+        tuple(m for m in (select.metrics or FAST_METRICS) if m in FAST_METRICS),
+        select.countries,
+        select.commodities,
+        select.years,
+        tuple(k for k in select.always if k[0] in FAST_METRICS),
+    )
+    kernels = []
+    catalogues = []
+    try:
+        for year in years:
+            nodes, _ = build_tables(scenario, year)
+            universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
+            src = resolve_source(scenario, src_name, universe)
+            central = normalise_measures(fast_select.apply(compute_measures(scenario, year, source=src_name)))
+            cat = _potential_rows(central.drop(columns="value"), fast_select, src_name)
+            kernels.append(ExposureKernel.build(scenario, spec, year, src, cat))
+            catalogues.append(cat)
+    except Unsupported as exc:
+        return None, str(exc)
+    catalogue = pd.concat(catalogues, ignore_index=True) if catalogues else empty_catalogue()
+    return PatchedExposureModel(tuple(kernels), catalogue, on_error), ""

@@ -8,7 +8,7 @@ the scenario (:func:`~supplychain.uncertainty.sampling.apply`) and a measure
 function is called. The built-in measure functions call the public API
 (:class:`SimulateMeasures`: :func:`supplychain.api.simulate`;
 :class:`ExposureMeasures`: :func:`supplychain.metrics.measures.compute_measures`).
-The compiled fast path is :class:`~supplychain.uncertainty.fastpath.PatchedExposureModel`.
+The compiled fast path is :class:`~supplychain.uncertainty.kernel.PatchedExposureModel`.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ The driver (:func:`run_sweep`) does the same thing whatever runs the samples:
    parameter, so the table does not depend on workers or chunking);
 2. prepare a *sweep model* once: the object that turns a block of sample rows
    into measure values (:func:`build_model`; the models are in
-   :mod:`~supplychain.uncertainty.models` and :mod:`~supplychain.uncertainty.fastpath`);
+   :mod:`~supplychain.uncertainty.models` and :mod:`~supplychain.uncertainty.kernel`);
 3. cut the samples into contiguous chunks, send ``(model, chunk)`` to the
    executor (in process, local worker processes or Dask), and put the results
    back in sample order, keyed by the measure catalogue (sorted), so the output is
@@ -29,9 +29,10 @@ Sweep models
     is called. The built-in measure functions call the public API
     (:func:`supplychain.api.simulate`, or :func:`supplychain.metrics.measures.compute_measures`
     for ``mode="exposure"``).
-:class:`~supplychain.uncertainty.fastpath.PatchedExposureModel`
+:class:`~supplychain.uncertainty.kernel.PatchedExposureModel`
     "Compile the network once per sweep and only patch the numbers that vary":
-    see :func:`~supplychain.uncertainty.fastpath.patched_model`.
+    the year's layout a run evaluates, evaluated on a block of samples;
+    see :func:`~supplychain.uncertainty.kernel.patched_model`.
 
 The result is a :class:`~supplychain.uncertainty.result.SweepResult`. The public
 names of the modules above are re-exported here, so imports from
@@ -62,8 +63,13 @@ from supplychain.schema.model import Scenario, Target
 from supplychain.simulation.targets import TARGET_METRIC_ALIASES
 from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.cache import SweepCache, cache_key
-from supplychain.uncertainty.fastpath import PatchedExposureModel, patched_model
-from supplychain.uncertainty.kernel import FAST_METRICS, SWEEP_METRICS, ExposureKernel
+from supplychain.uncertainty.kernel import (
+    FAST_METRICS,
+    SWEEP_METRICS,
+    ExposureKernel,
+    PatchedExposureModel,
+    patched_model,
+)
 from supplychain.uncertainty.models import (
     ATTRIBUTE_COLUMNS,
     KEY_COLUMNS,
@@ -131,14 +137,12 @@ def build_model(
     select: MeasureFilter,
     model: MeasureFunction | None = None,
     fast: bool = True,
-    verify: pd.DataFrame | None = None,
     on_error: str = "raise",
 ) -> tuple[SweepModel, str]:
     """Choose and prepare the sweep model.
 
     * ``model`` given → :class:`FunctionModel` around it.
-    * ``fast=True`` and the fast path applies (:func:`patched_model`, checked on
-      the central values and the ``verify`` rows) → :class:`PatchedExposureModel`.
+    * ``fast=True`` and the fast path applies (:func:`patched_model`) → :class:`PatchedExposureModel`.
     * otherwise → :class:`FunctionModel` around :class:`ExposureMeasures`
       (``mode="exposure"``) or :class:`SimulateMeasures` (``fixed``/``rebalance``).
 
@@ -164,8 +168,6 @@ def build_model(
         Custom measure function.
     fast : bool
         Allow the compiled fast path.
-    verify : pandas.DataFrame, optional
-        Sample rows the fast path is checked on.
     on_error : {"raise", "nan"}
         Failing samples: stop, or NaN and record.
 
@@ -182,7 +184,7 @@ def build_model(
     reason = "disabled (fast=False)"
     if fast:
         patched, reason = patched_model(
-            scenario, spec, mode=mode, years=years, source=source, select=select, verify=verify, on_error=on_error,
+            scenario, spec, mode=mode, years=years, source=source, select=select, on_error=on_error,
         )
         if patched is not None:
             return patched, "used"
@@ -443,7 +445,6 @@ def run_sweep(
         select=select,
         model=model,
         fast=fast,
-        verify=inputs.iloc[:VERIFY_ROWS],
         on_error=on_error,
     )
     prep = time.perf_counter() - t0
@@ -500,10 +501,6 @@ def _central_run(model: SweepModel, central_inputs: pd.DataFrame) -> ChunkResult
         msg = f"the central run (every input at its central value) failed: {next(iter(part.failed.values()))}"
         raise SampleError(msg)
     return part
-
-
-VERIFY_ROWS = 3
-"""Sample rows (besides the central values) on which the fast path is checked against the per-sample path."""
 
 
 def _resolve_cache(cache: bool | str | Path | SweepCache) -> SweepCache | None:
