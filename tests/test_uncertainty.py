@@ -540,7 +540,7 @@ def test_the_compiled_paths_say_why_they_do_not_apply(world: Scenario) -> None:
     assert r2.info["fast_path"] == "mode 'rebalance' runs the supply response (simulate) per sample"
     assert r2.info["model"] == "simulate(mode='rebalance') per sample"
     from supplychain.api import simulate
-    from supplychain.uncertainty.patch import apply
+    from supplychain.uncertainty.sampling import apply
 
     row = r2.inputs.iloc[1]
     alone = simulate(apply(one, {str(k): float(v) for k, v in row.items() if not str(k).startswith("toggles.")}),

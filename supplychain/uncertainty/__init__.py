@@ -4,8 +4,7 @@ docs/domain.md, "Uncertainty": any number may be a range or distribution and any
 toggle a probability; Monte Carlo with a seeded generator gives distributions of
 every measure; one-at-a-time sweeps give tornado charts of what matters most.
 
-* :func:`find_parameters`, :func:`draw` (:mod:`~supplychain.uncertainty.sampling`), :func:`apply`
-  (:mod:`~supplychain.uncertainty.patch`)
+* :func:`find_parameters`, :func:`draw`, :func:`apply` (:mod:`~supplychain.uncertainty.sampling`)
   — the uncertain inputs of a scenario, reproducible samples of them (one random
   stream per parameter), and a scenario with one sample patched in;
 * :func:`run_sweep` (:mod:`~supplychain.uncertainty.montecarlo`) → :class:`SweepResult`

@@ -23,7 +23,7 @@ import pandas as pd
 
 from supplychain.errors import SupplyChainError
 from supplychain.schema.model import Scenario
-from supplychain.uncertainty.patch import apply
+from supplychain.uncertainty.sampling import apply
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
