@@ -505,6 +505,31 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
 
 
+def test_a_preference_owes_its_parties_the_reserved_exports_without_it() -> None:
+    # Edges of NdPr oxide US→JP, US→KR, JP→KR. A US programme (one party) reserves the US's exports
+    # to everyone, US→JP and US→KR; a US–JP deal reserves its parties' exports to non-parties, US→KR
+    # and JP→KR, and makes US→JP a partner edge. Together: US→KR and JP→KR (US→JP is the deal's).
+    # The deal's counterfactual (Participation) is the programme's alone, US→JP and US→KR, owed to
+    # US and JP users. Removing the programme leaves the reserved exports as they are (the deal
+    # reserves US→KR too): its counterfactual would be the solve itself, so it gets none.
+    from supplychain.simulation.agreements import preferences
+
+    edges = pd.DataFrame({"supplier_country": ["US", "US", "JP"], "buyer_country": ["JP", "KR", "KR"],
+                          "commodity": ["ndpr_oxide"] * 3, "stage": ["oxide"] * 3})
+    cover = {"commodities": ["ndpr_oxide"]}
+    w = world(agreements={
+        "home": {"name": "US programme", "parties": ["US"], "start": "2025-01-01", "preference": 0.05, "covers": cover},
+        "pact": {"name": "US–JP", "parties": ["US", "JP"], "start": "2025-01-01", "preference": 0.05, "covers": cover}})
+    p = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    assert p.reserved.tolist() == [False, True, True]
+    assert [(o.agreement, sorted(o.parties), o.reserved.tolist()) for o in p.without] == [
+        ("pact", ["JP", "US"], [True, True, False])]
+    # the programme alone: without it nothing is reserved, owed to US users
+    alone = preferences(edges, year=2025, agreements={"home": w.agreements["home"]}, scenario=w)
+    assert [(o.agreement, sorted(o.parties), o.reserved.tolist()) for o in alone.without] == [
+        ("home", ["US"], [False, False, False])]
+
+
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
     # No ban. A US programme (one party) builds 500 t/yr of US separation from 2027 (USD 1 bn × 0.5 /
     # USD 1 M per t/yr, start 2025-01-01 + 2 years) and prefers US supply by 5 %. Imports of 700 t

@@ -29,8 +29,9 @@ SHIPPED_WHY: Final[dict[str, str]] = {
     "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
                        "worse off than under the fixed response), freed supply goes to the users short of the largest "
                        "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
-                       "its own users and its partners first, max-min fair among them, so a partner can be "
-                       "served while the party's own users are as short as it is.",
+                       "its own users and its partners first, max-min fair among them, but never leaves a party's "
+                       "users shorter than without the preference: a partner is served while the party's own users "
+                       "are short only where they would be as short without it.",
     "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
                   "offtakes.",
     "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
