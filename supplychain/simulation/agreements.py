@@ -20,8 +20,8 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
   first (:mod:`supplychain.simulation.rationing`, ``contracts_first`` and
   ``home_first``: its exports to non-partners are *reserved*, held at their baseline
   while partners are rationed), never leaving a party's users shorter than without the
-  preference (``contracts_first``: :class:`Participation`); and partner supply is cheaper by ``preference`` ×
-  price: in the LP's cost stage every import of a party from a non-party (of covered
+  preference (``contracts_first``: :class:`Participation`); and partner supply is cheaper
+  by ``preference`` × price: in the LP's cost stage every import of a party from a non-party (of covered
   material) carries a surcharge :math:`\pi \, p_k`. A surcharge on the alternatives
   rather than a discount on partners keeps the LP from moving useless partner material
   just to earn the discount. A preference in force for part of a year (φ, the year
