@@ -59,7 +59,7 @@ import pandas as pd
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
 from supplychain.parallel.executors import map_in_order
-from supplychain.report.answers import UNMET_MARK, country_answer, is_unmet, short_name
+from supplychain.report.answers import UNMET_MARK, country_answer, focus_commodity, is_unmet, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of, pair_name
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
@@ -310,12 +310,13 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
         names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
     source = source_name([r.source for run in runs for r in run.results], names)
     focus = focus_of(runs, countries)
-    answers = [country_answer(runs, c, commodity, names, slugs) for c in focus]
-    for a in answers:
-        a["slug"] = _slug(f"answer-{a['code']}", taken)
-    chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
+    chains = [(c, k) for c in focus if (k := focus_commodity(runs, c, commodity)) is not None]
     sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
                                             for run, slug in zip(runs, slugs, strict=True)], workers)
+    limits = {s.view["slug"]: s.tables["limits"] for s in sections}
+    answers = [country_answer(runs, c, commodity, names, slugs, limits) for c in focus]
+    for a in answers:
+        a["slug"] = _slug(f"answer-{a['code']}", taken)
     verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
     for a in answers:
         for row in a["rows"]:
