@@ -44,7 +44,7 @@ _MAX_SHIPPED_PARTS: Final = 3
 
 
 def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str:
-    """Say where a short country's supply went: ``71% short in 2030; 1.2k t REO to Japan (deal)``.
+    """Say where a short country's supply went: ``71% short in 2030; 688 t REO to Japan (deal)``.
 
     ``part`` holds one country and commodity's rows of
     :func:`~supplychain.simulation.shipped.shipped_while_short`; the text is about ``year`` when it
