@@ -148,6 +148,61 @@ def test_a_deal_with_a_preference_changes_who_gets_scarce_supply() -> None:
     assert got["JP"] == pytest.approx(0.5, abs=1e-9)
 
 
+def partners_world() -> Scenario:
+    # CN mine 400 t → CN use 100, US 120, JP 60, KR 100. The US mine makes nothing in the base year
+    # but can make 130 t (new capacity, like MP's 10X plant); JP's mine makes its 40 t (at capacity).
+    # Demand: US 120, JP 100, KR 100. China's exports are banned: outside China 130 + 40 = 170 t
+    # for 320 t. Two agreements, each behind a toggle: `us_prog`, a US-only programme whose
+    # preference keeps US supply for US users first (as the DoD-MP deal), and `us_jp`, a US-Japan
+    # deal with a preference (partners first).
+    pref = {"covers": {"commodities": ["x"]}, "start": "2024-01-01", "preference": 0.05}
+    agreements = {"us_prog": {"name": "US programme", "parties": ["US"], **pref},
+                  "us_jp": {"name": "US-Japan deal", "parties": ["US", "JP"], **pref}}
+    return world({"CN": (400, 400), "US": (0, 130), "JP": (40, 40)}, {"CN": 100, "US": 120, "JP": 100, "KR": 100},
+                 {"cn_us": ("CN", "US", 120), "cn_jp": ("CN", "JP", 60), "cn_kr": ("CN", "KR", 100)},
+                 agreements=agreements,
+                 toggles={"ban": {"controls": ["cn_ban"], "default": True},
+                          "prog": {"controls": ["us_prog"], "default": True},
+                          "deal": {"controls": ["us_jp"], "default": True}})
+
+
+def test_a_deal_never_leaves_a_party_shorter_than_without_it() -> None:
+    s = partners_world()
+    # fixed: the US gets nothing (100 % short), Japan its own 40 t (60 %), Korea nothing: the
+    # floors of contracts_first, which bind none of the outcomes below.
+    # Without the US-Japan deal: the US programme holds US exports while the users are rationed,
+    # so the US mine serves US users first: 120 t, 0 % short. Japan keeps its 40 t (its floor;
+    # 60 % short); the US's 10 t beyond its own use then go where the share is worst, Korea
+    # (90 % short).
+    got = shortfall(s, toggles={"deal": False})
+    assert got["US"] == pytest.approx(0.0, abs=1e-9)
+    assert got["JP"] == pytest.approx(0.6, abs=1e-9)
+    assert got["KR"] == pytest.approx(0.9, abs=1e-9)
+    # With the deal, partners first pooled the two parties: 170 t for 220 t of US and Japanese
+    # demand, max-min fair 50/220 = 22.7 % short each, the US sending 130 - 92.7 = 37.3 t to Japan
+    # while its own users went short. The deal owes each party what it gets without it (US 0 t
+    # short, Japan 60 t): the US keeps 120 t, and partners first applies to the 10 t beyond
+    # that, which now go to Japan (50 t, 50 % short) instead of Korea (100 % short).
+    got = shortfall(s)
+    assert got["US"] == pytest.approx(0.0, abs=1e-9)
+    assert got["JP"] == pytest.approx(0.5, abs=1e-9)
+    assert got["KR"] == pytest.approx(1.0, abs=1e-9)
+    r = simulate(s, years=[2024, YEAR])
+    f = r.flows[(r.flows["year"] == YEAR) & (r.flows["supplier_country"] == "US") & (r.flows["buyer_country"] == "JP")]
+    assert f["simulated"].sum() == pytest.approx(10.0, abs=1e-6)
+    # Where pooling leaves neither party worse off it stays. Without the US programme, the US
+    # has no home preference: without the deal all 170 t are rationed max-min fair over the
+    # 320 t (150/320 = 46.9 % short each, Japan above its floor); with it the parties pool the
+    # 170 t for their 220 t (22.7 % each, Korea 100 %), better for both than 46.9 %.
+    got = shortfall(s, toggles={"prog": False, "deal": False})
+    assert got["US"] == pytest.approx(150 / 320, abs=1e-9)
+    assert got["JP"] == pytest.approx(150 / 320, abs=1e-9)
+    got = shortfall(s, toggles={"prog": False})
+    assert got["US"] == pytest.approx(50 / 220, abs=1e-9)
+    assert got["JP"] == pytest.approx(50 / 220, abs=1e-9)
+    assert got["KR"] == pytest.approx(1.0, abs=1e-9)
+
+
 def test_a_plant_that_cannot_sell_is_curtailed_and_reported() -> None:
     # CN mine 100 t → CN use 40, US 60. China's exports are banned: 60 t find no buyer.
     s = world({"CN": (100, 100)}, {"CN": 40, "US": 60}, {"cn_us": ("CN", "US", 60)})

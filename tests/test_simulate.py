@@ -470,6 +470,22 @@ def test_a_preference_in_force_for_a_quarter_of_the_year_moves_a_quarter_of_the_
     assert g.loc[("CN", "US"), "simulated"] == pytest.approx(400.0)
 
 
+def two_preferences(pairs: list[tuple[str, str]], partner: str, home_start: str,
+                    pact_start: str) -> tuple[pd.DataFrame, Scenario]:
+    """NdPr oxide edges (supplier, buyer country) ``pairs``, and a world with two 5 % preferences on NdPr oxide.
+
+    ``home``: a US programme (one party) from ``home_start``; ``pact``: a US–``partner`` deal from ``pact_start``.
+    """
+    edges = pd.DataFrame({"supplier_country": [a for a, _ in pairs], "buyer_country": [b for _, b in pairs],
+                          "commodity": ["ndpr_oxide"] * len(pairs), "stage": ["oxide"] * len(pairs)})
+    cover = {"commodities": ["ndpr_oxide"]}
+    w = world(agreements={
+        "home": {"name": "US programme", "parties": ["US"], "start": home_start, "preference": 0.05, "covers": cover},
+        "pact": {"name": f"US–{partner}", "parties": ["US", partner], "start": pact_start, "preference": 0.05,
+                 "covers": cover}})
+    return edges, w
+
+
 def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     # A US programme (one party, 5 %) from 1 July 2025 and a US–AU deal (5 %) from 1 October 2025
     # on the edges CN→US and AU→US of NdPr oxide (USD 60,000/t). Jan–Jun (1/2): nothing in force;
@@ -478,12 +494,7 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     # average: CN→US 0.25 × 3,000 + 0.25 × 6,000 = 2,250, AU→US 0.5 × 3,000 = 1,500 USD/t.
     from supplychain.simulation.agreements import preference_periods, preference_surcharge, preferences
 
-    edges = pd.DataFrame({"supplier_country": ["CN", "AU"], "buyer_country": ["US", "US"],
-                          "commodity": ["ndpr_oxide"] * 2, "stage": ["oxide"] * 2})
-    cover = {"commodities": ["ndpr_oxide"]}
-    w = world(agreements={
-        "home": {"name": "US programme", "parties": ["US"], "start": "2025-07-01", "preference": 0.05, "covers": cover},
-        "pact": {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-10-01", "preference": 0.05, "covers": cover}})
+    edges, w = two_preferences([("CN", "US"), ("AU", "US")], "AU", "2025-07-01", "2025-10-01")
     avg = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
     periods = preference_periods(edges, year=2025, agreements=w.agreements, scenario=w)
     assert [(sorted(p.agreements), p.weight, p.preferences.surcharge.tolist()) for p in periods] == [
@@ -503,6 +514,26 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
                                                                   "price_usd_per_t": 500000}})
     periods = preference_periods(edges, year=2025, agreements=g.agreements, scenario=g)
     assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
+
+
+def test_a_preference_owes_its_parties_the_reserved_exports_without_it() -> None:
+    # Edges of NdPr oxide US→JP, US→KR, JP→KR. A US programme (one party) reserves the US's exports
+    # to everyone, US→JP and US→KR; a US–JP deal reserves its parties' exports to non-parties, US→KR
+    # and JP→KR, and makes US→JP a partner edge. Together: US→KR and JP→KR (US→JP is the deal's).
+    # The deal's counterfactual (Participation) is the programme's alone, US→JP and US→KR, owed to
+    # US and JP users. Removing the programme leaves the reserved exports as they are (the deal
+    # reserves US→KR too): its counterfactual would be the solve itself, so it gets none.
+    from supplychain.simulation.agreements import preferences
+
+    edges, w = two_preferences([("US", "JP"), ("US", "KR"), ("JP", "KR")], "JP", "2025-01-01", "2025-01-01")
+    p = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    assert p.reserved.tolist() == [False, True, True]
+    assert [(o.agreement, sorted(o.parties), o.reserved.tolist()) for o in p.without] == [
+        ("pact", ["JP", "US"], [True, True, False])]
+    # the programme alone: without it nothing is reserved, owed to US users
+    alone = preferences(edges, year=2025, agreements={"home": w.agreements["home"]}, scenario=w)
+    assert [(o.agreement, sorted(o.parties), o.reserved.tolist()) for o in alone.without] == [
+        ("home", ["US"], [False, False, False])]
 
 
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:

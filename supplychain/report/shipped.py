@@ -29,8 +29,9 @@ SHIPPED_WHY: Final[dict[str, str]] = {
     "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
                        "worse off than under the fixed response), freed supply goes to the users short of the largest "
                        "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
-                       "its own users and its partners first, max-min fair among them, so a partner can be "
-                       "served while the party's own users are as short as it is.",
+                       "its own users and its partners first, max-min fair among them, but never leaves a party's "
+                       "users shorter than without the preference: a partner is served while the party's own users "
+                       "are short only where they would be as short without it.",
     "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
                   "offtakes.",
     "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
@@ -43,7 +44,7 @@ _MAX_SHIPPED_PARTS: Final = 3
 
 
 def shipped_text(part: pd.DataFrame, year: int, names: Mapping[str, str]) -> str:
-    """Say where a short country's supply went: ``28% short in 2030; 812 t NdFeB product to Japan (deal)``.
+    """Say where a short country's supply went: ``71% short in 2030; 688 t REO to Japan (deal)``.
 
     ``part`` holds one country and commodity's rows of
     :func:`~supplychain.simulation.shipped.shipped_while_short`; the text is about ``year`` when it

@@ -19,8 +19,9 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
 * **Preference** — when supply is scarce, a party's extra supply serves its partners
   first (:mod:`supplychain.simulation.rationing`, ``contracts_first`` and
   ``home_first``: its exports to non-partners are *reserved*, held at their baseline
-  while partners are rationed); and partner supply is cheaper by ``preference`` ×
-  price: in the LP's cost stage every import of a party from a non-party (of covered
+  while partners are rationed), never leaving a party's users shorter than without the
+  preference (``contracts_first``: :class:`Participation`); and partner supply is cheaper
+  by ``preference`` × price: in the LP's cost stage every import of a party from a non-party (of covered
   material) carries a surcharge :math:`\pi \, p_k`. A surcharge on the alternatives
   rather than a discount on partners keeps the LP from moving useless partner material
   just to earn the discount. A preference in force for part of a year (φ, the year
@@ -54,6 +55,7 @@ from supplychain.simulation.policies import Coded, Membership, edge_text, matche
 
 __all__ = [
     "OfftakeBound",
+    "Participation",
     "PreferencePeriod",
     "Preferences",
     "investment_capacity",
@@ -286,10 +288,41 @@ class Preferences:
         Cross-border exports of covered material from a party of an agreement with a
         preference to a non-party: what the party's extra supply may serve only after its
         partners (:mod:`supplychain.simulation.rationing`, ``contracts_first``).
+    without : tuple of Participation
+        Per agreement with a preference in force whose parties it could leave worse off, the
+        outcome its parties' users are owed (:class:`Participation`).
     """
 
     surcharge: FloatArray
     partner: npt.NDArray[np.bool_]
+    reserved: npt.NDArray[np.bool_]
+    without: tuple[Participation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Participation:
+    r"""A preference's participation constraint: its parties' users get at least what they get without it.
+
+    The allocation rule is solved a first time with the reserved exports of the *other*
+    agreements in force (``reserved``: as if this agreement were not in force; its exemptions,
+    capacity and offtakes are bounds of the LP and stay), and every user in a party country then
+    may not be shorter than there, :math:`z_u \le z^{-a}_u`
+    (:mod:`supplychain.simulation.rationing`, ``docs/rebalance.md``, "A deal never leaves a party
+    worse off"). Only agreements whose removal changes the reserved exports get one: otherwise
+    the first solve would be the solve itself.
+
+    Attributes
+    ----------
+    agreement : str
+        The agreement's id.
+    parties : frozenset of str
+        The countries of the edge table that are its parties (groups resolved).
+    reserved : numpy.ndarray of bool
+        Per edge, the reserved exports of the other agreements in force.
+    """
+
+    agreement: str
+    parties: frozenset[str]
     reserved: npt.NDArray[np.bool_]
 
 
@@ -400,19 +433,41 @@ class _Term:
     surcharge: FloatArray
     partner: npt.NDArray[np.bool_]
     reserved: npt.NDArray[np.bool_]
+    parties: frozenset[str]
 
 
 def _combine(n: int, terms: Sequence[tuple[_Term, float]]) -> Preferences:
-    """Add up agreements' terms, each surcharge weighed by its factor; reserved exports exclude partner edges."""
+    """Add up agreements' terms, each surcharge weighed by its factor; reserved exports exclude partner edges.
+
+    Each preference's :class:`Participation` holds the reserved exports of the terms without it.
+    """
     sur = np.zeros(n)
-    partner = np.zeros(n, dtype=bool)
-    reserved = np.zeros(n, dtype=bool)
     for t, factor in terms:
-        partner |= t.partner
         if t.preference:
             sur += t.surcharge * factor
+    reserved = _reserved(n, [t for t, _ in terms])
+    without = []
+    for t, _ in terms:
+        if t.preference:
+            other = _reserved(n, [u for u, _ in terms if u is not t])
+            if not np.array_equal(other, reserved):
+                without.append(Participation(t.agreement, t.parties, other))
+    partner = np.zeros(n, dtype=bool)
+    for t, _ in terms:
+        partner |= t.partner
+    return Preferences(sur, partner, reserved, tuple(without))
+
+
+def _reserved(n: int, terms: Sequence[_Term]) -> npt.NDArray[np.bool_]:
+    """Reserved exports of some agreements' terms: their preferences' reserved, less every partner edge."""
+    partner = np.zeros(n, dtype=bool)
+    reserved = np.zeros(n, dtype=bool)
+    for t in terms:
+        partner |= t.partner
+        if t.preference:
             reserved |= t.reserved
-    return Preferences(sur, partner, reserved & ~partner)
+    out: npt.NDArray[np.bool_] = reserved & ~partner
+    return out
 
 
 def _preference_terms(
@@ -458,7 +513,8 @@ def _preference_terms(
                                              *unpriced_preference(unpriced))])
             sur[hit] = pref * np.nan_to_num(price[hit], nan=1.0)
             reserved = cross & covered & s_in & ~b_in
-        out.append(_Term(aid, (ag.start, ag.end), phi, ag.preference is not None, sur, partner, reserved))
+        parties = frozenset(c for c in {*sc_coded.distinct, *bc_coded.distinct} if in_parties(c))
+        out.append(_Term(aid, (ag.start, ag.end), phi, ag.preference is not None, sur, partner, reserved, parties))
     return out
 
 

@@ -196,6 +196,7 @@ class LPAssembly(ModelStructure):
         ukey = uses["country"].astype(str) + "|" + uses["commodity"].astype(str)
         codes, groups = pd.factorize(ukey)
         self._use_group = np.asarray(codes, dtype=np.intp)
+        self._use_country = uses["country"].astype(str).to_numpy()
         self._use_com = np.asarray(pd.factorize(uses["commodity"].astype(str))[0], dtype=np.intp)
         ekey = (self.edges["supplier_country"].astype(str) + "|" + self.edges["commodity"].astype(str)).to_numpy()
         ne = len(self.edges)

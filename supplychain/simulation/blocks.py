@@ -280,7 +280,7 @@ class BlockRebalance:
         plan = m.rationing(inputs)
         floor = np.nan_to_num(plan.floor, nan=-1.0)
         key = ((m.objective, lv.has_stock, lv.has_cost, plan.rule), (col_lo, col_hi, *costs),
-               (row_lo, row_hi), (plan.demand, floor), plan.reserved.tobytes())
+               (row_lo, row_hi), (plan.demand, floor), plan.preference_key())
         quotas = [(q.policy, m._quota_lp_coef(q), float(q.cap)) for q in inputs.quotas]
         quota_keys = [self._quota_want(b, quotas) for b in self.blocks]
         if warm and self.reuse:

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from supplychain.simulation.agreements import Participation
 from supplychain.simulation.fixed import BALANCE_TOL, NetworkIndex
 from supplychain.simulation.rationing import Rule
 
@@ -82,6 +83,9 @@ class YearInputs:
     reserved : numpy.ndarray of bool, optional
         Per model edge: an export of a party with a preference to a non-partner, held at
         its baseline while partners are served first.
+    participation : tuple of Participation
+        The preferences' participation constraints (:class:`~supplychain.simulation.agreements.Participation`):
+        per agreement, the reserved exports (per model edge) without it and its parties.
     """
 
     baseline: FloatArray
@@ -97,6 +101,7 @@ class YearInputs:
     rule: Rule | None = None
     floor: FloatArray | None = None
     reserved: npt.NDArray[np.bool_] | None = None
+    participation: tuple[Participation, ...] = ()
 
 
 @dataclass(frozen=True)

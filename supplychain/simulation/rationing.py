@@ -30,7 +30,7 @@ short.
     where an agreement in force grants a *preference*, a party's extra supply serves its
     partners (and its own users) first: a first rationing with every export of a
     preferring party to a non-partner held at its baseline (:math:`f^{hi}_e = 0`), then
-    one without.
+    one without; never leaving a party's users shorter than without the preference (below).
 ``home_first``
     A country's own output serves its own final use before it is exported: no country
     exports commodity k while its own users of k are short, beyond committed offtakes.
@@ -46,6 +46,19 @@ short.
     with :math:`D_k` the total demand of commodity k (tonnes of different bases are never
     added); the users are then rationed max-min fair among the most efficient outcomes.
     An upper bound on what re-routing can deliver, not a forecast of who gets it.
+
+**A deal never leaves a party worse off** (``contracts_first``). Serving partners first pools
+the parties' users: rationed max-min fair among them, a party whose users are less short sends
+its own supply to a partner's, until both are short alike — an agreement no party would sign.
+So each preference in force first gets its *counterfactual*: the rule solved with the reserved
+exports of the other agreements only (:class:`Without`; its exemptions, capacity and offtakes
+are bounds of the LP and stay), and no user in one of its party countries may end shorter than
+there, :math:`z_u \le z^{-a}_u` (the least over the agreements it is a party to; a round like
+the floors' minimises the largest excess over these bounds, 0 whenever they come from one
+counterfactual, a point of the LP). Partners first then applies to supply beyond that.
+``home_first`` needs no such bound for this: a country exports nothing, to partners neither,
+while its own users are short; and a bound taken from another solve can contradict its staged
+export closures (which are hard bounds), so it gets none.
 
 After the rule, every user's shortfall is kept (bounded at its value) while the model
 minimises stock draws, cost, unsold output and deviation from the baseline, in that order.
@@ -71,6 +84,7 @@ __all__ = [
     "Rationing",
     "Rule",
     "ShareRows",
+    "Without",
     "check_rule",
     "leximin",
     "ration",
@@ -84,6 +98,9 @@ RULES: tuple[Rule, ...] = get_args(Rule)
 """The allocation rules (``response.allocation`` of the scenario language), in the order of ``--help``."""
 DEFAULT_RULE: Rule = "contracts_first"
 """The rule of ``simulate``, ``compare`` and the CLI unless a scenario's ``response:`` or the caller says otherwise."""
+
+PREFERRING: tuple[Rule, ...] = ("contracts_first", "home_first")
+"""The rules under which an agreement's preference serves partners first."""
 
 SHARE_TOL = 1e-9
 """Shortfall shares (and duals of share rows) at most this are 0."""
@@ -101,6 +118,25 @@ def check_rule(rule: str) -> Rule:
         msg = f"allocation must be one of {', '.join(RULES)}, not {rule!r}"
         raise ValueError(msg)
     return rule
+
+
+@dataclass(frozen=True)
+class Without:
+    """One preference's counterfactual in the columns of one HiGHS model (module docstring, "worse off").
+
+    Attributes
+    ----------
+    agreement : str
+        The agreement's id.
+    reserved : numpy.ndarray
+        HiGHS columns reserved by the other agreements in force (as :attr:`Rationing.reserved`).
+    party : numpy.ndarray of bool
+        Per user, whether it is in a party country of the agreement.
+    """
+
+    agreement: str
+    reserved: Int32Array
+    party: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -128,6 +164,8 @@ class Rationing:
         of exports of a party with preference to a non-partner.
     efficiency : numpy.ndarray
         ``max_delivery``: :math:`1/D_k` per user.
+    without : tuple of Without
+        ``contracts_first``: per preference in force, its counterfactual.
     """
 
     rule: Rule
@@ -138,6 +176,14 @@ class Rationing:
     exports: tuple[Int32Array, ...] = ()
     reserved: Int32Array = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     efficiency: FloatArray = field(default_factory=lambda: np.zeros(0))
+    without: tuple[Without, ...] = ()
+
+    def preference_key(self) -> bytes:
+        """Return the reserved exports and counterfactuals as bytes (a block's LP is the same only if they are)."""
+        parts = [self.reserved.tobytes()]
+        for w in self.without:
+            parts += [w.agreement.encode(), w.reserved.tobytes(), w.party.tobytes()]
+        return b"|".join(parts)
 
     def local(self, cols: IntArray) -> Rationing:
         """Return the rule restricted to the HiGHS columns ``cols`` (a block), renumbered to them."""
@@ -159,6 +205,7 @@ class Rationing:
             group=np.array([remap[int(g)] for g in self.group[keep].tolist()], dtype=np.intp),
             exports=exports, reserved=reserved,
             efficiency=self.efficiency[keep] if self.efficiency.size else self.efficiency,
+            without=tuple(Without(w.agreement, sub(w.reserved)[0], w.party[keep]) for w in self.without),
         )
 
 
@@ -217,6 +264,7 @@ class ShareRows:
 
 
 Run = Callable[[str, FloatArray], float]
+_NONE: Int32Array = np.zeros(0, dtype=np.int32)
 
 
 def _solution(h: Any) -> FloatArray:
@@ -299,7 +347,7 @@ def leximin(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n
 def _ration_open(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int,
                  closed: Int32Array) -> FloatArray:
     """Ration with ``closed`` columns held; under a preference, first with the reserved exports held too."""
-    if plan.reserved.size and plan.rule in ("contracts_first", "home_first"):
+    if plan.reserved.size and plan.rule in PREFERRING:
         extra = np.setdiff1d(plan.reserved, closed).astype(np.int32)
         before = _close(h, extra)
         try:
@@ -328,6 +376,37 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
         # the served countries export again; their own users keep what they got (bounded)
         _restore(h, cols[served], (original[0][served], original[1][served]))
         closed_g = still
+
+
+def _participation(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
+    r"""Bound every party's users by their counterfactual shortfall (module docstring, "worse off"); return the point.
+
+    Each counterfactual is the rest of the rule (partners first, then leximin) solved from ``x``
+    with the other agreements' reserved exports; the bounds it set are then restored, so the LP
+    is as before but for the new bounds :math:`z_u \le \max(x_u, z^{-a}_u)` of the users owed
+    one (:math:`x` the point after this round). A counterfactual with the reserved columns of
+    ``plan`` itself (an agreement acting in another block) would be the rule itself: skipped.
+    """
+    same = np.sort(plan.reserved)
+    owed = [w for w in plan.without if w.party.any() and not np.array_equal(np.sort(w.reserved), same)]
+    if not owed or plan.rule != "contracts_first":
+        return x
+    watched = np.unique(np.concatenate([plan.short, plan.reserved, *(w.reserved for w in owed)])).astype(np.int32)
+    before: tuple[FloatArray, FloatArray] = h.col_bounds(watched)
+    d = plan.demand
+    bound = np.full(len(d), np.inf)
+    for w in owed:
+        xc = _ration_open(h, run, rows, replace(plan, reserved=w.reserved, without=()), x, n_cols, _NONE)
+        _restore(h, watched, before)
+        bound[w.party] = np.minimum(bound[w.party], np.maximum(xc[plan.short[w.party]], 0.0))
+    hi_before = before[1][np.searchsorted(watched, plan.short)]
+    users = np.isfinite(bound)
+    x = leximin(h, run, rows, plan, x, n_cols, rhs=np.where(users, bound, d), name="participation")
+    cols = plan.short
+    z = np.maximum(x[cols], 0.0)
+    h.changeColsBounds(cols.size, cols, np.zeros(cols.size),
+                       np.where(users, np.minimum(hi_before, np.maximum(z, bound)), hi_before))
+    return x
 
 
 def ration(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray) -> FloatArray:
@@ -360,4 +439,5 @@ def ration(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray) ->
                            np.maximum(np.maximum(x[cols], 0.0), np.minimum(floor, d)))
     if plan.rule == "home_first":
         return _home_first(h, run, rows, plan, x, n_cols)
-    return _ration_open(h, run, rows, plan, x, n_cols, np.zeros(0, dtype=np.int32))
+    x = _participation(h, run, rows, plan, x, n_cols)
+    return _ration_open(h, run, rows, plan, x, n_cols, _NONE)

@@ -118,7 +118,7 @@ from supplychain.simulation.levels import (
 )
 from supplychain.simulation.lpdata import BALANCE_TOL, FLOW_TOL, QuotaRow, RebalanceSolution, YearInputs
 from supplychain.simulation.lpinputs import YearInputBuilder
-from supplychain.simulation.rationing import DEFAULT_RULE, Rationing, Rule, check_rule
+from supplychain.simulation.rationing import DEFAULT_RULE, Rationing, Rule, Without, check_rule
 
 __all__ = [
     "BALANCE_TOL",
@@ -305,17 +305,25 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         floor = np.full(nu, np.nan)
         if rule == "contracts_first" and inputs.floor is not None:
             floor = np.minimum(np.asarray(inputs.floor, dtype=float), d)
-        ne = len(self.edges)
-        reserved = np.zeros(0, dtype=np.int32)
-        if inputs.reserved is not None:
-            e = np.flatnonzero(np.asarray(inputs.reserved, dtype=bool) & self._cross)
-            cols = self._fold.col_of[e + ne]
-            reserved = cols[cols >= 0].astype(np.int32)
+        reserved = self._reserved_cols(inputs.reserved)
+        without = tuple(Without(w.agreement, self._reserved_cols(w.reserved),
+                                np.isin(self._use_country, sorted(w.parties)))
+                        for w in inputs.participation) if rule == "contracts_first" else ()
         dk = np.bincount(self._use_com, weights=d, minlength=int(self._use_com.max()) + 1 if nu else 0)
         eff = np.where(dk[self._use_com] > 0, 1.0 / np.where(dk[self._use_com] > 0, dk[self._use_com], 1.0), 0.0) \
             if nu else np.zeros(0)
         return Rationing(rule=rule, short=self._short_cols, demand=np.asarray(d, dtype=np.float64), floor=floor,
-                         group=self._use_group, exports=self._export_cols, reserved=reserved, efficiency=eff)
+                         group=self._use_group, exports=self._export_cols, reserved=reserved, efficiency=eff,
+                         without=without)
+
+    def _reserved_cols(self, reserved: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.int32]:
+        """HiGHS columns of the above-baseline flows of the ``reserved`` cross-border edges (folded edges have none)."""
+        if reserved is None:
+            return np.zeros(0, dtype=np.int32)
+        e = np.flatnonzero(np.asarray(reserved, dtype=bool) & self._cross)
+        cols = self._fold.col_of[e + len(self.edges)]
+        out: npt.NDArray[np.int32] = cols[cols >= 0].astype(np.int32)
+        return out
 
     def crashes(self) -> bool:
         """Whether a solve from scratch starts from the baseline basis (simplex, ``cold_start="baseline"``).

@@ -33,6 +33,7 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulation.aftershock import element_exposure, measures_after_shock, shortfall_measures
 from supplychain.simulation.agreements import (
+    Participation,
     PreferencePeriod,
     investment_facilities,
     offtake_bounds,
@@ -143,6 +144,9 @@ class YearPolicies:
     reserved : numpy.ndarray of bool
         Exports of a party with a preference to a non-partner (served after the partners;
         :class:`~supplychain.simulation.agreements.Preferences`), offtakes excepted.
+    participation : tuple of Participation
+        Per preference, its parties and the reserved exports without it, offtakes excepted
+        (:class:`~supplychain.simulation.agreements.Participation`).
     periods : tuple of PreferencePeriod
         The parts of the year with the same preferences in force, each solved with its own
         surcharges and reserved exports (:func:`~supplychain.simulation.agreements.preference_periods`);
@@ -155,20 +159,28 @@ class YearPolicies:
     lower: dict[str, float]
     offtake: np.ndarray[Any, np.dtype[np.bool_]]
     reserved: np.ndarray[Any, np.dtype[np.bool_]]
+    participation: tuple[Participation, ...] = ()
     periods: tuple[PreferencePeriod, ...] = ()
 
     def period_inputs(self, inputs: YearInputs) -> list[tuple[float, YearInputs]]:
         """Return the LP inputs of each period of the year with its weight (one, weight 1, when nothing changes).
 
         A period's costs are the policies' plus its preferences' surcharges at full strength;
-        its reserved exports are those of its preferences (offtakes excepted).
+        its reserved exports and participation constraints are those of its preferences
+        (offtakes excepted).
         """
         if len(self.periods) <= 1:
             return [(1.0, inputs)]
         policy_cost = self.effects.edges["cost_per_t"].to_numpy(dtype=float)
         return [(p.weight, replace(inputs, cost=policy_cost + p.preferences.surcharge,
-                                   reserved=p.preferences.reserved & ~self.offtake))
+                                   reserved=p.preferences.reserved & ~self.offtake,
+                                   participation=_owed(p.preferences.without, self.offtake)))
                 for p in self.periods]
+
+
+def _owed(without: Sequence[Participation], offtake: np.ndarray[Any, np.dtype[np.bool_]]) -> tuple[Participation, ...]:
+    """Return the participation constraints with the ``offtake`` edges never reserved (as the year's reserved)."""
+    return tuple(replace(w, reserved=w.reserved & ~offtake) for w in without)
 
 
 def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.DataFrame,
@@ -203,7 +215,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
     return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges,
-                        tuple(periods))
+                        _owed(pref.without, offtake_edges), tuple(periods))
 
 
 class YearNodes(Mapping[int, pd.DataFrame]):
@@ -629,7 +641,8 @@ class Simulator:
             inputs = replace(inputs, capacity=inputs.capacity * np.where(np.isnan(scale), 1.0, scale))
         inputs = routes.limit(inputs, ledger.available())
         floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
-        inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved)
+        inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
+                         participation=pol.participation)
         solver = self._solver()
         sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
         short = model.shortfall_table(inputs, sol)
