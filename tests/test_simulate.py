@@ -13,6 +13,7 @@ import yaml
 from supplychain.api import Result, compare, simulate
 from supplychain.errors import ScenarioError
 from supplychain.schema.model import Scenario
+from supplychain.simulation.run import Mode, Simulator
 
 YEARS = (2024, 2025, 2026, 2027)
 
@@ -542,3 +543,20 @@ def test_toggle_table_says_what_is_not_representable() -> None:
     assert t.loc["mou", "note"] == "mou: not representable: non-binding, no quantities"
     assert t.loc["deal", "note"] == "truce: partly representable, left out: a price floor"
     assert t.loc["ban", "note"] == ""
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_simulator_without_exposure_gives_the_response_alone(mode: Mode) -> None:
+    # exposure=False (the report's fixed bound, capacity_limits) skips the measures of the network after
+    # the response: the response's own tables are those of the full run, the measures only its
+    # shortfall rows, and the target (it reads the exposed share) is not evaluated.
+    full = Simulator(world(), source="CN").run(mode=mode)
+    alone = Simulator(world(), source="CN", exposure=False).run(mode=mode)
+    for table in ("shortfall", "utilisation", "flows", "stocks"):
+        pd.testing.assert_frame_equal(getattr(alone, table), getattr(full, table))
+    assert set(alone.measures["metric"]) == {"shortfall_share"}
+    kept = full.measures[full.measures["metric"] == "shortfall_share"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.measures, kept)
+    assert len(full.targets) == 2  # us_25 in 2026 and 2027
+    assert alone.targets.empty
+    assert list(alone.targets.columns) == list(full.targets.columns)

@@ -101,7 +101,7 @@ def run_scenario(
     fixed = None
     if mode == "rebalance":  # the pessimistic bound beside the best case (no LP: cheap)
         units = commodity_units(scenario)
-        bound = run_variants(scenario, runs, mode="fixed", source=source, metrics=["shortfall_share"])
+        bound = run_variants(scenario, runs, mode="fixed", source=source, exposure=False)
         fixed = pd.concat([public_table("shortfall", out.shortfall, units).assign(variant=label)
                            for label, out in zip(labels, bound, strict=True)], ignore_index=True)  # fmt: skip
     return ScenarioRun(scenario, tuple(results), file, fixed)
