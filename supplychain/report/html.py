@@ -291,7 +291,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
 
     The sections (their charts and pictures) are drawn on ``workers`` local processes
-    (1: in this process; 0: one per CPU), each section whole by one worker.
+    (1: in this process; 0: one per CPU), each section whole by one worker, those of the most
+    variant-years first.
 
     ``countries`` and ``year`` choose what each section is about (``report --country``,
     ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
@@ -315,7 +316,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
         a["slug"] = _slug(f"answer-{a['code']}", taken)
     chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
     sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
-                                            for run, slug in zip(runs, slugs, strict=True)], workers)
+                                            for run, slug in zip(runs, slugs, strict=True)], workers,
+                            cost=lambda task: len(task[0].results) * len(task[0].results[0].years))
     verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
     for a in answers:
         for row in a["rows"]:
