@@ -477,7 +477,12 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     # Jul–Sep (1/4): the programme surcharges both imports 3,000 USD/t; Oct–Dec (1/4): both, CN→US
     # 6,000 USD/t, AU→US 3,000 (AU is the deal's partner but not the programme's). The year's
     # average: CN→US 0.25 × 3,000 + 0.25 × 6,000 = 2,250, AU→US 0.5 × 3,000 = 1,500 USD/t.
-    from supplychain.simulation.agreements import preference_periods, preference_surcharge, preferences
+    from supplychain.simulation.agreements import (
+        preference_periods,
+        preference_surcharge,
+        preferences,
+        year_preferences,
+    )
 
     edges = pd.DataFrame({"supplier_country": ["CN", "AU"], "buyer_country": ["US", "US"],
                           "commodity": ["ndpr_oxide"] * 2, "stage": ["oxide"] * 2})
@@ -504,6 +509,15 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
                                                                   "price_usd_per_t": 500000}})
     periods = preference_periods(edges, year=2025, agreements=g.agreements, scenario=g)
     assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
+    # the year's average and its periods from one reading of the agreements (what the LP's year uses)
+    both_avg, both_periods = year_preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    again = preference_periods(edges, year=2025, agreements=w.agreements, scenario=w)
+    assert both_avg.surcharge.tolist() == avg.surcharge.tolist()
+    assert both_avg.partner.tolist() == avg.partner.tolist()
+    assert both_avg.reserved.tolist() == avg.reserved.tolist()
+    assert [(p.weight, p.agreements, p.preferences.surcharge.tolist(), p.preferences.reserved.tolist())
+            for p in both_periods] == [(p.weight, p.agreements, p.preferences.surcharge.tolist(),
+                                        p.preferences.reserved.tolist()) for p in again]
 
 
 def test_domestic_programme_runs_its_new_plant_before_imports() -> None:

@@ -36,10 +36,9 @@ from supplychain.simulation.agreements import (
     PreferencePeriod,
     investment_facilities,
     offtake_bounds,
-    preference_periods,
     preference_surcharge,
-    preferences,
     with_investments,
+    year_preferences,
 )
 from supplychain.simulation.fixed import FixedResult, propagate_fixed, shortfall_table
 from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
@@ -193,8 +192,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     YearPolicies
     """
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
-    pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
-    periods = preference_periods(table, year=year, agreements=world.agreements, scenario=world, active=active)
+    pref, periods = year_preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
     offtake_edges = np.zeros(len(table), dtype=bool)
     for ob in offtake_bounds(world, year, active):
