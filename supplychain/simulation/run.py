@@ -499,8 +499,9 @@ class Simulator:
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
         rows, element_short = shortfall_measures(inputs["content"], short, year)
-        if not self.exposure:
-            r.out["measures"].extend(p for p in (rows,) if len(p))
+        if not self.exposure:  # the shortfall rows alone
+            if len(rows):
+                r.out["measures"].append(rows)
             return
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
                                  inputs=inputs, metrics=self.metrics)
