@@ -532,7 +532,7 @@ def compare(
     The runs are cut into a few groups that depend on the runs alone
     (:func:`~supplychain.simulation.groups.split_runs`: up to 4 per world, of at least 2
     runs). Each group is simulated whole, by one worker process when ``workers`` ≠ 1
-    (:func:`~supplychain.uncertainty.executors.map_in_order`), year by year (every variant
+    (:func:`~supplychain.parallel.executors.map_in_order`), year by year (every variant
     of a year, then the next year: :meth:`~supplychain.simulation.run.Simulator.run_many`),
     each variant with its own stocks, so each re-solve starts from the same year with other
     toggles; each variant's results are those of :func:`simulate` for it, up to the
@@ -587,12 +587,12 @@ def compare(
         country code in ``source`` or ``countries`` (with a did-you-mean).
     RuntimeError
         Worker processes that stopped unexpectedly
-        (:func:`~supplychain.uncertainty.executors.broken_pool_message`).
+        (:func:`~supplychain.parallel.executors.broken_pool_message`).
     """
     from functools import partial
 
+    from supplychain.parallel.executors import map_in_order
     from supplychain.simulation.groups import run_group, split_runs
-    from supplychain.uncertainty.executors import map_in_order
 
     scenario = as_scenario(scenario)
     if variants is not None and toggles_grid is not None:

@@ -21,9 +21,9 @@ import pytest
 from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
+from supplychain.parallel.executors import map_in_order, submission_order
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
-from supplychain.uncertainty.executors import map_in_order, submission_order
 
 DATA = Path(__file__).parent / "data" / "cli"
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

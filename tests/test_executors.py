@@ -20,10 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from supplychain.processes import usable_cpus
-from supplychain.schema.model import Scenario
-from supplychain.uncertainty import executors
-from supplychain.uncertainty.executors import (
+from supplychain.parallel import executors
+from supplychain.parallel.executors import (
     SerialExecutor,
     broken_pool_message,
     chunk_bounds,
@@ -31,6 +29,8 @@ from supplychain.uncertainty.executors import (
     open_executor,
     parse_executor,
 )
+from supplychain.parallel.processes import usable_cpus
+from supplychain.schema.model import Scenario
 from supplychain.uncertainty.montecarlo import SampleError, SweepResult, run_sweep
 
 

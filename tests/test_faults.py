@@ -236,7 +236,7 @@ def test_a_service_that_is_not_dask_is_a_clear_error_at_once(not_dask: Callable[
 
 
 def test_a_silent_service_or_a_closed_port_is_a_clear_error(not_dask: Callable[[bytes | None], int]) -> None:
-    from supplychain.uncertainty.executors import probe_dask_scheduler
+    from supplychain.parallel.executors import probe_dask_scheduler
 
     silent = not_dask(None)
     with pytest.raises(ConnectionError, match=r"sent nothing within 0\.5 s; it is not a Dask scheduler"):
@@ -251,7 +251,7 @@ def test_a_silent_service_or_a_closed_port_is_a_clear_error(not_dask: Callable[[
 
 def test_a_real_scheduler_passes_the_probe() -> None:
     distributed = pytest.importorskip("distributed")
-    from supplychain.uncertainty.executors import probe_dask_scheduler
+    from supplychain.parallel.executors import probe_dask_scheduler
 
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster:  # fmt: skip
@@ -468,8 +468,8 @@ def test_samples_beyond_memory_are_refused_before_drawing() -> None:
 
 def test_workers_above_the_cpus_warn_and_are_capped() -> None:
     from supplychain.errors import SupplyChainWarning
-    from supplychain.uncertainty.executors import parse_executor
-    from supplychain.uncertainty.resources import usable_cpus
+    from supplychain.parallel.executors import parse_executor
+    from supplychain.parallel.processes import usable_cpus
 
     with pytest.warns(SupplyChainWarning, match=f"using {usable_cpus()}"):
         spec = parse_executor(None, workers=usable_cpus() + 1000)
@@ -595,7 +595,7 @@ def test_html_and_markdown_reports_hold_no_control_characters(hostile_report: Pa
 
 
 def test_progress_bar_label_is_cleaned(capsys: pytest.CaptureFixture[str]) -> None:
-    from supplychain.uncertainty.progress import progress_bar
+    from supplychain.parallel.progress import progress_bar
 
     with progress_bar(2, f"sweep {HOSTILE_NAME} [bold]x[/bold]", kind="rich") as bar:
         bar.advance(2)

@@ -81,9 +81,12 @@ def test_market_sums_and_first_hop_over_a_sample_axis() -> None:
     assert pairs.tolist() == [[40.0, 30.0, 10.0, 20.0], [70.0, 20.0, 0.0, 30.0]]
     imports, from_cn = source_imports(index, pairs, frozenset({"CN"}))
     hop = first_hop(sums, imports, from_cn)
-    # JP: 30 / 70 and 20 / 90; US: 20 / 30 and 30 / 30; exporters import nothing (share 0)
+    # JP: 30 / 70 and 20 / 90; US: 20 / 30 and 30 / 30; exporters import nothing: 0 / 0, undefined (NaN)
     assert hop.direct_import_share[:, 2:] == pytest.approx(np.array([[30 / 70, 20 / 30], [20 / 90, 30 / 30]]))
-    assert hop.direct_import_share[:, :2].tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    assert np.isnan(hop.direct_import_share[:, :2]).all()
+    assert hop.has_imports.tolist() == [[False, False, True, True], [False, False, True, True]]
+    # every market gets material: AU and CN produce, JP and US import
+    assert hop.supplied.all()
     # AU: AC = 100 − 50 = 50 (sample 0), 100 − 70 = 30 (sample 1), net imports < 0: "E";
     # CN: AC = 50 − 50 = 0: no consumption, no NIR row
     assert hop.exporter[:, 0].tolist() == [True, True]
@@ -146,9 +149,45 @@ def test_one_sample_of_the_arrays_is_what_one_run_gives(sample: int) -> None:
     pairs = pair_sums(index, SAMPLES)
     hop = first_hop(sums, *source_imports(index, pairs, frozenset({"CN"})))
     dis = m[m["metric"].eq("direct_import_share")].set_index("country")["value"]
-    assert dis.reindex(["AU", "CN", "JP", "US"]).tolist() == pytest.approx(hop.direct_import_share[sample].tolist())
+    np.testing.assert_allclose(dis.reindex(["AU", "CN", "JP", "US"]).to_numpy(dtype=float),
+                               hop.direct_import_share[sample], rtol=1e-12)  # NaN (no imports) where NaN
     hhi = m[m["metric"].eq("hhi_sourcing")].set_index("country")["value"]
     supply = {"JP": pairs[sample, :2], "US": pairs[sample, 2:]}
     for country, tonnes in supply.items():
         h, *_ = group_concentration(tonnes[tonnes > 0], np.zeros(int((tonnes > 0).sum()), dtype=int), 1)
         assert hhi[country] == pytest.approx(h[0])
+
+
+def test_a_share_of_nothing_is_n_a_not_zero() -> None:
+    # After a ban the US receives nothing: au_us and cn_us carry 0 t, so US:ore has no imports
+    # (I = 0) and no material at all (P + I + R = 0). Its direct import share I_CN / I = 0 / 0 and
+    # its traced share (the China share of the material in the market) are undefined: NaN, shown
+    # as "n/a" — not 0 %, which would read as "no dependence on China". Japan still imports
+    # 40 + 30 = 70 t, 30 t from China: 3/7 both ways (CN's mine is in the source: t = 1, AU's 0).
+    nodes, edges = tables()
+    edges = edges.assign(tonnes=[100.0, 50.0, 40.0, 0.0, 30.0, 0.0, 70.0, 0.0])
+    m = measures_from_tables(nodes, edges, year=2024, source={"CN"}, source_name="CN")
+    v = m[m["metric"].isin(["direct_import_share", "traced_share"])].set_index(["country", "metric"])["value"]
+    assert np.isnan(v[("US", "direct_import_share")])
+    assert np.isnan(v[("US", "traced_share")])
+    assert v[("JP", "direct_import_share")] == pytest.approx(3 / 7)
+    assert v[("JP", "traced_share")] == pytest.approx(3 / 7)
+    # Australia imports nothing but has its own ore: no direct import share, a traced share of 0
+    assert np.isnan(v[("AU", "direct_import_share")])
+    assert v[("AU", "traced_share")] == 0.0
+    # the report's percentages print NaN as n/a
+    from supplychain.report.numbers import format_percent
+
+    assert format_percent(v[("US", "traced_share")]) == "n/a"
+    # and the share chart marks such a year n/a instead of drawing 0 % or leaving a silent gap:
+    # the US with its 2024 shares (sample 0: traced 20/30, direct 20/30), then this year's
+    from supplychain.report.charts import share_chart
+
+    us = m[m["country"].eq("US") & m["metric"].isin(["traced_share", "direct_import_share"])]
+    before = us.assign(year=2024, value=2 / 3)
+    chart = share_chart(pd.concat([before, us.assign(year=2025)]), country="US", commodity="ore")
+    assert [t.get_text() for t in chart.axes[0].texts] == ["n/a"]
+    # Australia: a traced share (0) but no imports: only the direct share is n/a
+    au = m[m["country"].eq("AU") & m["metric"].isin(["traced_share", "direct_import_share"])]
+    chart = share_chart(au.assign(year=2024), country="AU", commodity="ore")
+    assert [t.get_text() for t in chart.axes[0].texts] == ["direct n/a"]

@@ -199,8 +199,12 @@ def test_measures_table_contract(exporter: pd.DataFrame) -> None:
     assert set(exporter["year"]) == {YEAR}
     assert set(exporter["scenario"]) == {"metrics"}
     nan = exporter["value"].isna()
-    assert exporter.loc[nan, "label"].eq("E").all()
-    assert exporter.loc[nan, "metric"].eq("net_import_reliance").all()
+    # NaN is a net exporter's NIR ("E") or a share with no denominator: Australia imports nothing,
+    # so its direct import share is undefined (n/a), not 0
+    nir = exporter["metric"].eq("net_import_reliance")
+    assert exporter.loc[nan & nir, "label"].eq("E").all()
+    undefined = exporter.loc[nan & ~nir]
+    assert list(zip(undefined["country"], undefined["metric"], strict=True)) == [("AU", "direct_import_share")]
     assert np.isfinite(exporter.loc[~nan, "value"]).all()
     shares = exporter.loc[exporter["unit"].eq("share") & ~nan, "value"]
     assert shares.between(0.0, 1.0).all()

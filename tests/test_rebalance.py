@@ -485,3 +485,83 @@ def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> No
 
         sb = BlockRebalance(RebalanceModel(nodes, edges, objective=objective), min_cols=1).solve(inp)
         np.testing.assert_allclose(sb.tonnes, sol.tonnes, rtol=1e-9, atol=1e-6)
+
+
+def test_no_cross_haul_where_the_deviation_is_tied() -> None:
+    # JP mine 60 t (at capacity) and CN's 160 t feed JP's market: 200 t to JP use, 20 t on to the US
+    # (e_jp_us). The US mine (100 t, at capacity) and those 20 t feed US use (120 t). CN's exports are
+    # banned (the observed edge and its re-routing candidate to the US).
+    # Left: 60 + 100 = 160 t for 200 + 120 = 320 t of demand. Proportional rationing: every user
+    # gets 160/320 = 50 %, JP 100 t, US 60 t. JP makes 60 t, so 40 t net must go from the US to JP,
+    # over the candidate reroute.x.US.JP. Two ways, equally close to the baseline (deviation, t):
+    #   X, a cross-haul: keep e_jp_us at 20, send 60 to JP:   |0| + 60      = 60
+    #   Y:               cut e_jp_us to 0, send 40 to JP:     |−20| + 40    = 60
+    # (every other edge moves alike: the uses −100 and −60, CN's edges −160). The hash alone
+    # (1 + τh on every column) picks X when h(reroute.x.US.JP) < h(e_jp_us): X − Y = 20τ(h_r − h_t).
+    # With a tonne of new cross-border trade weighing τ more (NEW_TRADE), X − Y = 20τ(1 + h_r − h_t) > 0:
+    # Y, whatever the hashes.
+    from supplychain.simulation.levels import TIE_BREAK, tie_factors
+
+    nodes, edges = table(
+        [("jp_mine", "facility", "JP", "x", 60.0), ("us_mine", "facility", "US", "x", 100.0),
+         ("cn_mine", "facility", "CN", "x", 160.0),
+         ("JP:x", "market", "JP", "x", NAN), ("US:x", "market", "US", "x", NAN), ("CN:x", "market", "CN", "x", NAN),
+         ("JP:x:use", "use", "JP", "x", NAN), ("US:x:use", "use", "US", "x", NAN)],
+        [("s_jp", "jp_mine", "JP:x", 60, "supply"), ("s_us", "us_mine", "US:x", 100, "supply"),
+         ("s_cn", "cn_mine", "CN:x", 160, "supply"), ("t_cn_jp", "CN:x", "JP:x", 160, "trade"),
+         ("e_jp_us", "JP:x", "US:x", 20, "trade"),
+         ("u_jp", "JP:x", "JP:x:use", 200, "use"), ("u_us", "US:x", "US:x:use", 120, "use")],
+    )
+    h_r, h_t = (tie_factors(["reroute.x.US.JP", "e_jp_us"]) - 1.0) / TIE_BREAK
+    assert h_r < h_t  # the premise: the hash alone would keep the cross-haul
+    m = RebalanceModel(nodes, edges, allocation="proportional")
+    inp = m.year_inputs(nodes, edges, blocked={"t_cn_jp": 1.0, "reroute.x.CN.US": 1.0})
+    sol = m.solve(inp)
+    flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
+    assert flow["e_jp_us"] == pytest.approx(0.0, abs=1e-6)
+    assert flow["reroute.x.US.JP"] == pytest.approx(40.0)
+    short = m.shortfall_table(inp, sol).set_index("node")["shortfall_t"]
+    assert short["JP:x:use"] == pytest.approx(100.0)
+    assert short["US:x:use"] == pytest.approx(60.0)
+    # the deviation is reported without the tie-break, in tonnes here (one commodity): the uses 100 + 60,
+    # CN's edges 160 + 160, and Y's 20 + 40 = 540 t (X's would be 540 t too)
+    assert sol.objectives["deviation"] == pytest.approx(540.0)
+
+
+def test_a_joint_product_nobody_else_takes_displaces_a_home_plant_that_can_stop() -> None:
+    # AU's plant makes y for AU's users (100 t, at capacity) and, jointly, 50 t of x (0.5 t per t
+    # of y), all sold to CN in the baseline. The US plant makes 60 t of x (capacity 60): 40 t to
+    # US use, 20 t to the US surplus (no known destination: not demand, at most its baseline 20 t).
+    # CN, which has no users of x of its own (its imports go to its surplus), stops importing x (the
+    # edge and the re-routing candidate from the US are blocked).
+    # Level 1: AU's users need all 100 t of y, so AU's plant runs in full and makes 50 t of x.
+    # Level 4 (unsold, Σ_m u_m / T_k): those 50 t are unsold at AU unless a buyer takes them. The US
+    # market takes them (a new route AU→US) if the US plant makes 50 t less, which is not unsold
+    # but curtailed, and curtailed output does not count: unsold 0 t against 50 t. So the US plant
+    # makes 10 t, and the US market gets 50 + 10 = 60 t: 40 t to its users, 20 t to its surplus.
+    # This is the rule, not a tie: material made anyway (a joint product) is sold before a plant
+    # that can stop runs. (Counting curtailed output like unsold would not help: a plant that stops
+    # also stops its suppliers, so a stopped chain would count at every stage, more than the same
+    # tonnes made and left unsold at the last one, and making for nobody would win.)
+    nodes, edges = table(
+        [("au_plant", "facility", "AU", "y", 100.0), ("us_plant", "facility", "US", "x", 60.0),
+         ("AU:y", "market", "AU", "y", NAN), ("AU:x", "market", "AU", "x", NAN), ("US:x", "market", "US", "x", NAN),
+         ("CN:x", "market", "CN", "x", NAN),
+         ("AU:y:use", "use", "AU", "y", NAN), ("US:x:use", "use", "US", "x", NAN),
+         ("CN:x:surplus", "surplus", "CN", "x", NAN), ("US:x:surplus", "surplus", "US", "x", NAN)],
+        [("s_au_y", "au_plant", "AU:y", 100, "supply"), ("s_au_x", "au_plant", "AU:x", 50, "supply"),
+         ("s_us", "us_plant", "US:x", 60, "supply"), ("t_au_cn", "AU:x", "CN:x", 50, "trade"),
+         ("u_au", "AU:y", "AU:y:use", 100, "use"), ("u_us", "US:x", "US:x:use", 40, "use"),
+         ("surplus.CN:x", "CN:x", "CN:x:surplus", 50, "surplus"),
+         ("surplus.US:x", "US:x", "US:x:surplus", 20, "surplus")],
+    )
+    m = RebalanceModel(nodes, edges)
+    inp = m.year_inputs(nodes, edges, blocked={"t_au_cn": 1.0, "reroute.x.US.CN": 1.0})
+    sol = m.solve(inp)
+    flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))
+    assert flow["s_au_x"] == pytest.approx(50.0)
+    assert flow["reroute.x.AU.US"] == pytest.approx(50.0)
+    assert flow["s_us"] == pytest.approx(10.0)
+    assert flow["surplus.US:x"] == pytest.approx(20.0)
+    assert flow["u_us"] == pytest.approx(40.0)
+    assert float(sol.unsold.sum()) == pytest.approx(0.0, abs=1e-9)

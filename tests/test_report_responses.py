@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
-from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS
+import pandas as pd
+
+from supplychain.report.answers import PEAK_TIE, RESPONSE_GAP, RESPONSE_WORDS
 from supplychain.report.html import build_view, write_report
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import run_scenario
@@ -63,8 +66,32 @@ def test_a_small_gap_shows_the_rebalance_figure_alone() -> None:
         "United States · Magnets", "56% in 2025 (56 t in all)", "none"]
     assert "under the rebalance response" in md
     assert "its peak follows" not in md
-    assert "Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base)." in md
+    # AU's 44 t of capacity (a bare number in the hand world: an assumption) bounds the shortfall (What
+    # limits supply: 10% more of it cuts the unmet 56 t by 4.4 t), so the sentence says so
+    assert ("Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base), bounded by "
+            "Magnets capacity outside China, assumed: see What limits supply.") in md
     assert "Under the fixed response" not in md
+
+
+def test_the_answer_says_when_an_assumed_capacity_bounds_its_worst_shortfall() -> None:
+    # The world of the small gap: AU's 44 t of capacity binds the US's 56% shortfall in 2025. Assumed (a
+    # bare number), the sentence carries the clause; sourced (the same 44 t citing a source), it does not,
+    # though What limits supply still names the stage.
+    def sentence(s: Scenario) -> tuple[str, list[dict[str, str]]]:
+        view, _ = build_view([run_scenario(s)], countries=("US",))
+        return view["answers"][0]["sentence"], view["scenarios"][0]["limits"]["rows"]
+
+    clause = "bounded by Magnets capacity outside China, assumed: see What limits supply"
+    said, rows = sentence(rerouted_world(44))
+    assert clause in said
+    assert [r["plants"] for r in rows] == ["au_mine*"]
+    data = rerouted_world(44).model_dump(exclude_none=True)
+    data["facilities"]["au_mine"]["capacity"] = {"value": 44, "source": "au_report"}
+    data["sources"] = {"au_report": {"title": "AU mine annual report"}}
+    said, rows = sentence(Scenario.model_validate(data))
+    assert "bounded by" not in said
+    assert said.endswith("Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base).")
+    assert [r["plants"] for r in rows] == ["au_mine"]
 
 
 def test_the_fixed_response_says_so_and_no_shortfall_says_under_which() -> None:
@@ -82,24 +109,49 @@ def test_the_fixed_response_says_so_and_no_shortfall_says_under_which() -> None:
     assert "No shortfall in any variant under the rebalance response, nor under the fixed response." in md
 
 
-def test_the_overview_gives_the_fixed_bound_of_the_same_pair_as_the_rebalance_peak() -> None:
-    from types import SimpleNamespace
+def _table(rows: list[tuple[str, str, int, float]]) -> pd.DataFrame:
+    """A shortfall table of variant ``base``: (country, commodity, year, shortfall share), 100 t of demand each."""
+    return pd.DataFrame({"variant": "base", "country": [c for c, _, _, _ in rows],
+                         "commodity": [k for _, k, _, _ in rows], "year": [y for _, _, y, _ in rows],
+                         "shortfall": [100 * v for *_, v in rows], "shortfall_share": [v for *_, v in rows]})
 
-    import pandas as pd
 
+def _overview(rebalance: list[tuple[str, str, int, float]], fixed: list[tuple[str, str, int, float]]) -> str:
     from supplychain.report.tables import worst_shortfall_text
 
-    # rebalance: Japan's magnets 18% short (the peak), US gallium 0%. fixed: US gallium 43% (the worst
-    # of all), Japan's magnets 26%. The overview pairs 18% with Japan's own 26%, not with gallium's 43%;
-    # with no rebalance shortfall it names fixed's worst pair.
-    def table(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
-        return pd.DataFrame({"variant": "base", "year": 2025, "country": [c for c, _, _ in rows],
-                             "commodity": [k for _, k, _ in rows], "shortfall": [100 * v for _, _, v in rows],
-                             "shortfall_share": [v for _, _, v in rows]})
+    run = SimpleNamespace(fixed_shortfall=_table(fixed), results=[SimpleNamespace(mode="rebalance")])
+    return worst_shortfall_text(run, _table(rebalance), "base", {"magnet": "Magnets", "gallium": "Gallium"})
 
-    fixed = table([("JP", "magnet", 0.26), ("US", "gallium", 0.43)])
-    run = SimpleNamespace(fixed_shortfall=fixed, results=[SimpleNamespace(mode="rebalance")])
-    text = worst_shortfall_text(run, table([("JP", "magnet", 0.18), ("US", "gallium", 0.0)]), "base", {})
-    assert text == "18% (Japan · magnet, 2025); fixed: 26% (Japan · magnet, 2025)"
-    assert worst_shortfall_text(run, table([("US", "gallium", 0.0)]), "base", {}) == \
-        "none; fixed: 43% (United States · gallium, 2025)"
+
+def test_the_overview_names_every_country_tied_at_the_peak_and_the_fixed_runs_own_peak() -> None:
+    # The analyst's case (path_to_2030 status_quo, 2025): EU, JP, KR, ROW and US magnets all 17.9991%
+    # short under rebalance; under fixed the US is 31.8% short, Korea 26%. Ties within PEAK_TIE (0.05
+    # points) reach the peak: JP's 17.96% does (0.0391 points below), CN's 17.9% does not (0.0991 below).
+    # The fixed bound is the fixed run's own peak, the US at 31.8% (not Korea's 26%), and only its country
+    # and year are said: the commodity is the rebalance peak's.
+    assert PEAK_TIE == 0.0005
+    tied = [("EU", "magnet", 2025, 0.179991), ("KR", "magnet", 2025, 0.179991), ("ROW", "magnet", 2025, 0.179991),
+            ("US", "magnet", 2025, 0.179991), ("JP", "magnet", 2025, 0.1796), ("CN", "magnet", 2025, 0.179),
+            ("US", "magnet", 2026, 0.05)]
+    fixed = [("US", "magnet", 2025, 0.318), ("KR", "magnet", 2025, 0.26), ("EU", "magnet", 2025, 0.25)]
+    assert _overview(tied, fixed) == ("18% (European Union, Japan, Rest of world, South Korea, United States · "
+                                      "Magnets, 2025); fixed: 32% (United States, 2025)")
+    # the same in any row order: the names are sorted, not picked by which row came first
+    assert _overview(tied[::-1], fixed[::-1]) == _overview(tied, fixed)
+    # a sixth tied country is counted, not named (MAX_NAMED = 5)
+    assert _overview([*tied, ("TW", "magnet", 2025, 0.179991)], fixed).startswith(
+        "18% (European Union, Japan, Rest of world, South Korea, Taiwan · Magnets, 2025; +1 more); fixed: 32%")
+
+
+def test_the_overview_gives_the_fixed_runs_own_peak_pair_where_it_differs() -> None:
+    # rebalance: Japan's magnets 18% short (the peak), US gallium 0%. fixed: US gallium 43% (its peak),
+    # Japan's magnets 26%. The fixed bound is fixed's own peak, another pair, so both are named; with no
+    # rebalance shortfall it is named in full; fixed's peak on the same pair says only the year.
+    fixed = [("JP", "magnet", 2025, 0.26), ("US", "gallium", 2025, 0.43)]
+    assert _overview([("JP", "magnet", 2025, 0.18), ("US", "gallium", 2025, 0.0)], fixed) == \
+        "18% (Japan · Magnets, 2025); fixed: 43% (United States · Gallium, 2025)"
+    assert _overview([("US", "gallium", 2025, 0.0)], fixed) == "none; fixed: 43% (United States · Gallium, 2025)"
+    assert _overview([("JP", "magnet", 2025, 0.18)], [("JP", "magnet", 2026, 0.26)]) == \
+        "18% (Japan · Magnets, 2025); fixed: 26% (2026)"
+    # fixed 4 points worse (under RESPONSE_GAP): the rebalance peak alone
+    assert _overview([("JP", "magnet", 2025, 0.18)], [("US", "magnet", 2025, 0.22)]) == "18% (Japan · Magnets, 2025)"

@@ -125,7 +125,7 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.processes import start_worker_server
+    from supplychain.parallel.processes import start_worker_server
 
     if workers != 1 and (grid or len(variant or []) != 1):
         # unless one --variant is asked, workers are likely (api.compare groups the runs), so their server

@@ -93,7 +93,7 @@ def report(
 
     allocation_arg = parse_allocation(allocation)
 
-    from supplychain.processes import start_worker_server
+    from supplychain.parallel.processes import start_worker_server
 
     if workers != 1:  # scenarios and sections are simulated and drawn on workers: their server imports now
         start_worker_server()

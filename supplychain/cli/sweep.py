@@ -251,7 +251,7 @@ def sweep(
         if measure is None:
             fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
 
-    from supplychain.processes import start_worker_server
+    from supplychain.parallel.processes import start_worker_server
 
     if workers != 1 and executor is None:  # local workers: their server imports the package now, beside ours
         start_worker_server()

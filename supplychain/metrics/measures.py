@@ -406,6 +406,15 @@ class _Rows:
         return out
 
 
+def _lookup_markets(index: TradeIndex, values: npt.NDArray[Any], country: npt.NDArray[Any],
+                    commodity: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` of the trade index's markets (its market order) at the markets ``country, commodity``."""
+    keys = pd.MultiIndex.from_arrays([index.market_country.astype(str), index.market_commodity.astype(str)])
+    at = keys.get_indexer(pd.MultiIndex.from_arrays([np.asarray(country).astype(str),
+                                                      np.asarray(commodity).astype(str)]))
+    return np.where(at >= 0, values[at], values.dtype.type(0))
+
+
 def _long(shares: npt.NDArray[np.floating[Any]], origins: npt.NDArray[Any], at: npt.NDArray[np.int64],
           country: npt.NDArray[Any], commodity: npt.NDArray[Any]) -> tuple[Any, Any, Any, Any]:
     """Rows of the markets at solve positions ``at`` of a node × origin matrix.
@@ -553,7 +562,9 @@ def measures_from_tables(
              label=np.where(hop.exporter[ac], "E", "").astype(object))
     # item 3: traced share at the market nodes
     t = traced_share(cg, info.in_source(src))
-    rows.add(m_country, m_com, "traced_share", np.where(m_at >= 0, t[m_at], np.nan), "share", source_name)
+    supplied = _lookup_markets(index, hop.supplied, m_country, m_com)  # no material reaching it: n/a, not 0
+    rows.add(m_country, m_com, "traced_share", np.where((m_at >= 0) & supplied, t[m_at], np.nan), "share",
+             source_name)
     # item 7: exposure counting unmet demand
     ce = np.flatnonzero(consumption_edges(edges))
     supplier_at = np.asarray(cg.nodes.get_indexer(pd.Index(edges["supplier"].to_numpy()[ce].astype(str))))

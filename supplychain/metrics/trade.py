@@ -294,7 +294,7 @@ class FirstHop:
     Attributes
     ----------
     direct_import_share : numpy.ndarray
-        :math:`I_s / I`, 0 without imports.
+        :math:`I_s / I` where ``has_imports``, else NaN (undefined: no imports to take a share of).
     direct_share_of_consumption : numpy.ndarray
         :math:`I_s / AC` where ``has_consumption``, else NaN.
     net_import_reliance : numpy.ndarray
@@ -303,6 +303,10 @@ class FirstHop:
     has_consumption, exporter : numpy.ndarray of bool
         Apparent consumption positive beyond round-off (:data:`AC_RTOL`); net imports
         negative beyond it.
+    has_imports, supplied : numpy.ndarray of bool
+        Imports :math:`I`, and material reaching the market :math:`P + I + R`, positive beyond
+        the same round-off: where the direct import share, and a share of the market's
+        material such as the traced share, are defined (NaN elsewhere).
     round_off : numpy.ndarray of bool
         Apparent consumption zero up to round-off (within :data:`AC_RTOL` of the throughput
         either way): whether ``has_consumption`` hangs on the order of additions.
@@ -314,6 +318,8 @@ class FirstHop:
     has_consumption: npt.NDArray[np.bool_]
     exporter: npt.NDArray[np.bool_]
     round_off: npt.NDArray[np.bool_]
+    has_imports: npt.NDArray[np.bool_]
+    supplied: npt.NDArray[np.bool_]
 
 
 def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
@@ -328,8 +334,9 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
     and built :math:`B` (:func:`market_sums`), apparent consumption is
     :math:`AC = P + I - E + R - B`; it counts only above :data:`AC_RTOL` of the
     throughput :math:`\max(P + I + E, 1)` (zero up to round-off: the ratios are undefined).
+    Every share here is NaN (``n/a``) where its denominator is zero up to that round-off.
 
-    * direct import share :math:`I_s / I` (0 without imports; docs/domain.md item 1);
+    * direct import share :math:`I_s / I` (NaN without imports; docs/domain.md item 1);
     * direct share of consumption :math:`I_s / AC` (it exceeds 1 for a transit hub);
     * USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`, a net
       exporter (net imports below minus the tolerance) reported NaN with label ``"E"``
@@ -348,12 +355,13 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
 
     Examples
     --------
-    Australia mines 100 t and exports 40 t to Japan; Japan imports 40 t, all from Australia:
+    Australia mines 100 t and exports 40 t to Japan; Japan imports 40 t, all from Australia.
+    Australia imports nothing: its direct import share is undefined (NaN), not 0:
 
     >>> s = np.array([[100.0, 0.0], [0.0, 40.0], [40.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
     >>> h = first_hop(s, np.array([0.0, 40.0]), np.array([0.0, 40.0]))
     >>> h.direct_import_share.tolist(), h.exporter.tolist(), h.net_import_reliance[1]
-    ([0.0, 1.0], [True, False], np.float64(1.0))
+    ([nan, 1.0], [True, False], np.float64(1.0))
     """
     p, i_, e_, dr, bu = (sums[..., j, :] for j in range(len(FLOWS)))
     ac = p + i_ - e_ + dr - bu
@@ -361,11 +369,12 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
     tol = AC_RTOL * np.maximum(i_ + e_ + p, 1.0)
     has = ac > tol
     exporter = has & (net < -tol)
+    has_imports = imports > tol
     with np.errstate(divide="ignore", invalid="ignore"):
-        dis = np.where(imports > 0, from_source / np.where(imports > 0, imports, 1.0), 0.0)
+        dis = np.where(has_imports, from_source / np.where(has_imports, imports, 1.0), np.nan)
         dsc = np.where(has, from_source / np.where(has, ac, 1.0), np.nan)
         nir = np.where(has & ~exporter, np.clip(net / np.where(has, ac, 1.0), 0.0, 1.0), np.nan)
-    return FirstHop(dis, dsc, nir, has, exporter, np.abs(ac) <= tol)
+    return FirstHop(dis, dsc, nir, has, exporter, np.abs(ac) <= tol, has_imports, p + i_ + dr > tol)
 
 
 def source_imports(index: TradeIndex, pairs: FloatArray, source: frozenset[str]) -> tuple[FloatArray, FloatArray]:

@@ -44,6 +44,7 @@ from supplychain.report.headline import (
     source_name,
     source_phrase,
 )
+from supplychain.report.limits import assumed_bound
 from supplychain.report.numbers import format_percent
 from supplychain.report.shipped import shipped_text
 
@@ -51,8 +52,9 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Series", "country_answer", "is_unmet",
-           "mark_unmet", "peak", "short_name", "shortfall_peak"]
+__all__ = ["PEAK_TIE", "RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Peak", "Series",
+           "country_answer", "focus_commodity", "is_unmet", "mark_unmet", "pair_peaks", "peak", "short_name",
+           "shortfall_peak", "worst_peak"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -60,6 +62,9 @@ MAX_OTHERS: Final = 8
 RESPONSE_GAP: Final = 0.05
 """How much larger a share of demand the ``fixed`` response must leave unmet than ``rebalance``, at the peak of a
 country · commodity and variant, for the report to show its figure beside the ``rebalance`` one."""
+
+PEAK_TIE: Final = 0.0005
+"""Pairs whose peak shortfall shares are within this (0.05 percentage points) of the largest reach the peak too."""
 
 RESPONSE_WORDS: Final = {
     "rebalance": "freed and spare supply re-routed within capacities to whoever is short: a best case, perfect "
@@ -103,14 +108,74 @@ def peak(series: Series) -> tuple[float, int] | None:
     return float(series.values[i]), series.years[i]
 
 
-def shortfall_peak(part: pd.DataFrame) -> tuple[float, int] | None:
-    """Return :func:`peak` of one country · commodity and variant's ``shortfall_share`` over its years.
+def pair_peaks(shortfall: pd.DataFrame) -> pd.DataFrame:
+    """Return each country · commodity's peak of a shortfall table: :func:`peak`'s rule, for every pair at once.
 
-    ``part``: its rows of a shortfall table (one per year: a country's users of a commodity are one
-    use node).
+    ``shortfall``: rows of one variant (one per pair and year: a country's users of a commodity
+    are one use node). Each pair's ``share`` is its largest ``shortfall_share`` and ``year`` the
+    first year reaching it (shares equal to :data:`SHARE_DIGITS` decimals tie); a pair with no
+    finite share has no row.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"country": ["US", "US", "JP"], "commodity": ["m", "m", "m"], "year": [2026, 2025, 2025],
+    ...                   "shortfall_share": [0.2, 0.2000000000001, float("nan")]})
+    >>> pair_peaks(t).to_dict("records")
+    [{'country': 'US', 'commodity': 'm', 'share': 0.2000000000001, 'year': 2025}]
     """
-    part = part.sort_values("year", kind="stable")
-    return peak(Series(tuple(int(y) for y in part["year"]), tuple(float(v) for v in part["shortfall_share"])))
+    cols = ["country", "commodity", "share", "year"]
+    if shortfall.empty:
+        return pd.DataFrame(columns=cols)
+    s = shortfall[np.isfinite(shortfall["shortfall_share"].to_numpy(dtype=float))]
+    s = s.assign(level=s["shortfall_share"].astype(float).round(SHARE_DIGITS)).sort_values(
+        ["country", "commodity", "year"], kind="stable")
+    top = s.loc[s.groupby(["country", "commodity"], sort=True)["level"].idxmax()]  # the first year of the largest
+    return pd.DataFrame({"country": top["country"].astype(str).to_numpy(),
+                         "commodity": top["commodity"].astype(str).to_numpy(),
+                         "share": top["shortfall_share"].astype(float).to_numpy(),
+                         "year": top["year"].astype(int).to_numpy()}, columns=cols)
+
+
+def shortfall_peak(part: pd.DataFrame) -> tuple[float, int] | None:
+    """Return :func:`pair_peaks` of one country · commodity and variant's rows: (share, year), ``None`` without any."""
+    top = pair_peaks(part)
+    return None if top.empty else (float(top["share"].iloc[0]), int(top["year"].iloc[0]))
+
+
+@dataclass(frozen=True)
+class Peak:
+    """The largest shortfall of a variant over its pairs, and every pair within :data:`PEAK_TIE` of it.
+
+    ``where`` holds (country, commodity, year of the pair's own peak), sorted by commodity, year, country.
+    """
+
+    share: float
+    where: tuple[tuple[str, str, int], ...]
+
+
+def worst_peak(shortfall: pd.DataFrame) -> Peak | None:
+    """Return the peak shortfall of one variant's table: the largest of its :func:`pair_peaks`, ties all named.
+
+    The one rule for "the peak" over pairs (the overview's "peak shortfall" and its ``fixed``
+    bound): each pair's peak is :func:`pair_peaks`'; the peak share is the largest of them, and
+    every pair whose own peak is within :data:`PEAK_TIE` of it reaches it too, so a reader is not
+    shown one country of five equally short. ``None`` when no pair has unmet demand (:func:`is_unmet`).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"country": ["US", "JP", "KR"], "commodity": "m", "year": 2025,
+    ...                   "shortfall_share": [0.179991, 0.1799912, 0.17]})
+    >>> worst_peak(t)
+    Peak(share=0.1799912, where=(('JP', 'm', 2025), ('US', 'm', 2025)))
+    """
+    peaks = pair_peaks(shortfall)
+    peaks = peaks[[is_unmet(v) for v in peaks["share"]]]
+    if peaks.empty:
+        return None
+    share = float(peaks["share"].max())
+    tied = peaks[peaks["share"] >= share - PEAK_TIE].sort_values(["commodity", "year", "country"], kind="stable")
+    return Peak(share, tuple((str(c), str(k), int(y)) for c, k, y in
+                             zip(tied["country"], tied["commodity"], tied["year"], strict=True)))
 
 
 def short_name(run: ScenarioRun) -> str:
@@ -250,12 +315,16 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
 
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
-              mode: str | None = None, bound: tuple[float, int, str, str] | None = None) -> str:  # fmt: skip
+              mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
+              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
     ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`);
     ``mode`` the supply response of every row, named with the shortfall; ``bound`` the ``fixed``
-    response's worst shortfall (:func:`_fixed_worst`), said too where it is :data:`RESPONSE_GAP` larger.
+    response's worst shortfall (:func:`_fixed_worst`), said too where it is :data:`RESPONSE_GAP` larger;
+    ``limits`` the "What limits supply" rows by (scenario, variant): when the worst shortfall's
+    binding stage rests on an assumed capacity, the sentence says so
+    (:func:`~supplychain.report.limits.assumed_bound`).
     """
     if not rows:
         return ""
@@ -283,8 +352,10 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     if worst is None:
         parts.append(f"No demand goes unmet in any scenario{response}.")
     else:
+        caveat = assumed_bound((limits or {}).get((worst[2], worst[3])), worst[1], commodity, source_phrase(source),
+                               names)  # fmt: skip
         parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
-                     f"({worst[2]}, {worst[3]}).")  # fmt: skip
+                     f"({worst[2]}, {worst[3]}){', ' + caveat if caveat else ''}.")  # fmt: skip
     if bound is not None and bound[0] - (worst[0] if worst else 0.0) >= RESPONSE_GAP:
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
                      f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
@@ -341,8 +412,15 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     return lines
 
 
+def focus_commodity(runs: Sequence[ScenarioRun], country: str, commodity: str | None) -> str | None:
+    """Return a focus country's answer commodity: ``commodity``, else the headline rule's over every run."""
+    pairs = headline_pairs(_uses(runs), [country], commodity)
+    return pairs[0][1] if pairs else None
+
+
 def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | None,
-                   names: Mapping[str, str], slugs: Sequence[str]) -> dict[str, Any]:  # fmt: skip
+                   names: Mapping[str, str], slugs: Sequence[str],
+                   limits: Mapping[str, pd.DataFrame] | None = None) -> dict[str, Any]:  # fmt: skip
     """Build the view of one focus country's answer (plain dicts; text unescaped, the template escapes it).
 
     Parameters
@@ -358,6 +436,9 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
         Display names of countries and commodities.
     slugs : sequence of str
         Each run's section id on the page (for links), in the order of ``runs``.
+    limits : mapping of str to pandas.DataFrame, optional
+        Each section's "What limits supply" rows by its id (:func:`~supplychain.report.limits.limits_table`'s
+        ``table``), for the sentence to say when the worst shortfall rests on an assumed capacity.
 
     Returns
     -------
@@ -370,7 +451,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
         whether a shortfall cell is marked :data:`SHIPPED_MARK`.
     """
     pairs = headline_pairs(_uses(runs), [country], commodity, every_use=True)
-    k = pairs[0][1] if pairs else None
+    k = pairs[0][1] if pairs else None  # focus_commodity's, with the country's other uses after it
     source = source_name([r.source for run in runs for r in run.results], names)
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
@@ -396,8 +477,10 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
             first = False
     view["years"] = next(iter(spans)) if len(spans) == 1 else ""
     modes = {r.mode for run in runs for r in run.results}
+    bounds = {(short_name(run), str(v)): part for run, slug in zip(runs, slugs, strict=True)
+              for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
-                                 _fixed_worst(runs, country, k))  # fmt: skip
+                                 _fixed_worst(runs, country, k), bounds)  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])

@@ -230,7 +230,9 @@ def share_chart(
         sel = sel[sel["source_country"].fillna(source_country) == source_country]
     if "partner" in sel.columns:
         sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
-    sel = sel[np.isfinite(pd.to_numeric(sel["value"], errors="coerce"))]
+    finite = np.isfinite(pd.to_numeric(sel["value"], errors="coerce"))
+    undefined = sel[~finite]  # a share with nothing to take it of (no imports, nothing arriving): n/a
+    sel = sel[finite]
     with _style():
         fig = _new_figure(6.4, 3.4)
         if sel.empty:
@@ -253,6 +255,11 @@ def share_chart(
                 what = "traced" if metric == "traced_share" else "direct"
                 ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width + 1.2 * under, marker=marker,
                         ms=3.5 + 1.5 * under, label=what, zorder=2 + i)
+            na = undefined[_variant_col(undefined) == group[0]] if not undefined.empty else undefined
+            for year, metrics in na.groupby("year")["metric"]:
+                what = "n/a" if metrics.nunique() == 2 else f"{metrics.iloc[0].split('_')[0]} n/a"
+                ax.annotate(what, (year, 0.0), xytext=(0, 3 + 9 * i), textcoords="offset points", ha="center",
+                            va="bottom", fontsize=7, color=colour, zorder=5)
             label = group[0] or "scenario"
             if len(group) > 1:
                 label += "\n" + textwrap.fill("= " + ", ".join(group[1:]), width=28, subsequent_indent="  ")
@@ -276,6 +283,9 @@ def share_chart(
         ]
         if targets:
             style_handles.append(Line2D([], [], color="#252525", lw=1.2, ls=":", marker="v", label="target"))
+        if not undefined.empty:
+            style_handles.append(Line2D([], [], ls="none", label="n/a: no share (nothing arrives;\n"
+                                                                 "direct: no imports)"))
         ax.legend(handles=style_handles, title="measure", loc="lower left", bbox_to_anchor=(1.01, 0.0))
     return fig
 

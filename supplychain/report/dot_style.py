@@ -229,6 +229,22 @@ def country_name(code: str, names: Mapping[str, str] | None = None) -> str:
     return code
 
 
+def short_country_name(code: str, names: Mapping[str, str] | None = None) -> str:
+    """Return a country's short common name, for lists of several: :func:`country_name` before the scenario's name.
+
+    A scenario may name a region at length ("European Union (demand region; …)"); a list of
+    five such names does not read. Codes without a common name keep the scenario's.
+
+    Examples
+    --------
+    >>> names = {"EU": "European Union (demand region)", "KR": "Korea, Republic of", "XA": "Region A"}
+    >>> [short_country_name(c, names) for c in ("EU", "KR", "JP", "XA", "XX")]
+    ['European Union', 'South Korea', 'Japan', 'Region A', 'XX']
+    """
+    common = country_name(code)
+    return common if common != code else country_name(code, names)
+
+
 def pair_name(country: str, commodity: str, names: Mapping[str, str]) -> str:
     """``United States · NdPr oxide``: a country and one of its commodities, by their display names."""
     return f"{country_name(country, names)} · {names.get(commodity, commodity.replace('_', ' '))}"

@@ -58,7 +58,8 @@ import pandas as pd
 
 from supplychain import __version__
 from supplychain.io.atomic import atomic_write_dir
-from supplychain.report.answers import UNMET_MARK, country_answer, is_unmet, short_name
+from supplychain.parallel.executors import map_in_order
+from supplychain.report.answers import UNMET_MARK, country_answer, focus_commodity, is_unmet, short_name
 from supplychain.report.dot_style import country_name, format_share, names_of, pair_name
 from supplychain.report.escape import clean_text
 from supplychain.report.figures import FigureOptions, _chart_images, _graph_images, _Image
@@ -88,7 +89,6 @@ from supplychain.report.tables import (
     worst_shortfall_text,
 )
 from supplychain.report.workbook import reported_measures, stacked, write_workbook
-from supplychain.uncertainty.executors import map_in_order
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -270,7 +270,7 @@ def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
 
 
 def _section_task(task: tuple[Any, ...]) -> _Section:
-    """:func:`_section` of one argument tuple (a task for :func:`~supplychain.uncertainty.executors.map_in_order`)."""
+    """:func:`_section` of one argument tuple (a task for :func:`~supplychain.parallel.executors.map_in_order`)."""
     return _section(*task)
 
 
@@ -315,15 +315,16 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
         names.update({k: v for k, v in names_of(run.scenario).items() if k not in names})
     source = source_name([r.source for run in runs for r in run.results], names)
     focus = focus_of(runs, countries)
-    answers = [country_answer(runs, c, commodity, names, slugs) for c in focus]
-    for a in answers:
-        a["slug"] = _slug(f"answer-{a['code']}", taken)
-    chains = [(a["code"], a["commodity_id"]) for a in answers if a["commodity_id"]]
+    chains = [(c, k) for c in focus if (k := focus_commodity(runs, c, commodity)) is not None]
     sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
                                             for run, slug in zip(runs, slugs, strict=True)], workers,
                             cost=lambda task: len(task[0].results) * len(task[0].results[0].years))
     for run, section in zip(runs, sections, strict=True):
         section.tables = _section_tables(run, section)
+    limits = {s.view["slug"]: s.tables["limits"] for s in sections}
+    answers = [country_answer(runs, c, commodity, names, slugs, limits) for c in focus]
+    for a in answers:
+        a["slug"] = _slug(f"answer-{a['code']}", taken)
     verdicts = {(s.view["slug"], row[1]): row[3] for s in sections for row in s.overview}
     for a in answers:
         for row in a["rows"]:

@@ -21,7 +21,7 @@ from supplychain.simulation.limits import COLUMNS, TOGETHER, capacity_limits
 if TYPE_CHECKING:
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["LIMITS_NOTE", "STEP", "limits_table"]
+__all__ = ["LIMITS_NOTE", "STEP", "assumed_bound", "limits_table"]
 
 STEP: Final = 0.10
 """Capacity added to every plant of a stage, as a share of its capacity."""
@@ -77,6 +77,44 @@ def limits_table(run: ScenarioRun, focus: int, names: Mapping[str, str]) -> dict
     if out["rows"]:
         out["note"] = LIMITS_NOTE.format(source=country_name(source, names))
     return out
+
+
+def assumed_bound(table: pd.DataFrame | None, year: int, commodity: str, source: str,
+                  names: Mapping[str, str]) -> str:  # fmt: skip
+    """Say, in one clause, that a shortfall is bounded by an assumed capacity: ``""`` when it is not, or not known.
+
+    ``table``: one variant's :func:`~supplychain.simulation.limits.capacity_limits` rows (its
+    :func:`limits_table` ``table``); ``year`` and ``commodity``: the shortfall's. The stages that
+    bind it are those with relief on ``commodity`` in ``year`` (else, when none does alone, every
+    stage together). When some of their plants at capacity have an assumed capacity (the
+    table's ``assumed``, ``*`` in the table), the clause names the stages and says whether all
+    ("assumed") or some ("partly assumed") of that capacity is an assumption. ``""`` when every
+    binding plant's capacity is sourced, nothing binds, or ``table`` does not hold ``year`` (the
+    report explains the focus year only).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"year": 2030, "stage": ["ndpr_metal", "ndpr_oxide"], "commodity": "magnet",
+    ...                   "facilities": ["jp_metal, mp_metal", "lynas"], "assumed": ["jp_metal", ""],
+    ...                   "relief": [1300.0, 0.0]})
+    >>> assumed_bound(t, 2030, "magnet", "China", {"ndpr_metal": "NdPr metal"})
+    'bounded by NdPr metal capacity outside China, partly assumed: see What limits supply'
+    >>> assumed_bound(t.assign(assumed=""), 2030, "magnet", "China", {}), assumed_bound(t, 2027, "magnet", "China", {})
+    ('', '')
+    """
+    if table is None or table.empty:
+        return ""
+    rows = table[(table["year"] == year) & (table["commodity"] == commodity) & (table["relief"] > 0)]
+    alone = rows[rows["stage"] != TOGETHER]
+    binding = alone if not alone.empty else rows
+    plants = {f for fs in binding["facilities"] for f in str(fs).split(", ") if f}
+    assumed = {f for fs in binding["assumed"] for f in str(fs).split(", ") if f}
+    if not assumed:
+        return ""
+    stages = " and ".join(dict.fromkeys("every stage at capacity together" if st == TOGETHER else names.get(st, st)
+                                        for st in binding["stage"].astype(str)))
+    how = "assumed" if assumed >= plants else "partly assumed"
+    return f"bounded by {stages} capacity outside {source}, {how}: see What limits supply"
 
 
 def _plants(part: pd.Series) -> str:

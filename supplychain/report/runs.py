@@ -108,7 +108,7 @@ def run_scenario(
 
 
 def _run_task(task: tuple[Scenario, str | None, Mode, Rule | None]) -> ScenarioRun:
-    """:func:`run_scenario` of one tuple (a task of :func:`~supplychain.uncertainty.executors.map_in_order`)."""
+    """:func:`run_scenario` of one tuple (a task of :func:`~supplychain.parallel.executors.map_in_order`)."""
     scenario, file, mode, allocation = task
     return run_scenario(scenario, mode=mode, file=file, allocation=allocation)
 
@@ -123,7 +123,7 @@ def run_all(
     """Simulate several scenarios for one report, on worker processes when there are several.
 
     Scenarios are independent, so they run side by side on ``workers`` local processes
-    (:func:`~supplychain.uncertainty.executors.map_in_order`, the executors ``sweep``
+    (:func:`~supplychain.parallel.executors.map_in_order`, the executors ``sweep``
     uses); the numbers are those of :func:`run_scenario` in one process (each scenario is
     simulated whole by one worker), the largest first (:func:`simulated_years`). Warnings
     raised in a worker are raised again here.
@@ -142,7 +142,7 @@ def run_all(
     list of ScenarioRun
         In the order given.
     """
-    from supplychain.uncertainty.executors import map_in_order
+    from supplychain.parallel.executors import map_in_order
 
     return map_in_order(_run_task, [(sc, file, mode, allocation) for sc, file in scenarios], workers,
                         cost=lambda task: simulated_years(task[0]))

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, mark_unmet, shortfall_peak
-from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin
+from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, Peak, mark_unmet, shortfall_peak, worst_peak
+from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
@@ -27,6 +27,8 @@ SECTION_METRICS: Final = (
 """A scenario section's headline rows: the one headline's measures (:mod:`supplychain.report.headline`), then the
 first-hop ones (``{source}``: :func:`~supplychain.report.headline.metric_labels`)."""
 _MAX_SHORTFALL_ROWS: Final = 12
+MAX_NAMED: Final = 5
+"""The overview's peak shortfall names at most this many countries reaching it; the rest are counted."""
 
 
 def _slug(text: str, taken: set[str]) -> str:
@@ -164,43 +166,65 @@ def _positive(shortfall: pd.DataFrame | None) -> pd.DataFrame:
     return shortfall[shortfall["shortfall"] > 0]
 
 
-def worst_shortfall(shortfall: pd.DataFrame, names: Mapping[str, str]) -> tuple[float, str]:
-    """Return the largest shortfall share over a run's pairs and years, and its text: "57% (US · Sb, 2025)".
+def peak_text(top: Peak | None, names: Mapping[str, str], beside: Peak | None = None) -> str:
+    """Say a :func:`~supplychain.report.answers.worst_peak`: "18% (Japan, United States · Magnets, 2025)".
 
-    ``(0.0, "none")`` when no demand goes unmet. The overview's "peak shortfall" column.
-    """
-    sh = _positive(shortfall)
-    if sh.empty or not (sh["shortfall_share"] > 0).any():
-        return 0.0, "none"
-    row = sh.iloc[int(np.argmax(sh["shortfall_share"].to_numpy(dtype=float)))]
-    share = float(row["shortfall_share"])
-    where = pair_name(str(row["country"]), str(row["commodity"]), names)
-    return share, f"{format_share(share)} ({where}, {int(row['year'])})"
-
-
-def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
-    """Say :func:`worst_shortfall` of one variant, then the ``fixed`` response's where :data:`RESPONSE_GAP` larger.
-
-    The ``fixed`` figure is of the same country · commodity as the ``rebalance`` peak (else, with
-    no ``rebalance`` shortfall, the ``fixed`` response's own worst pair), so the two read as one
-    pair's range.
+    Every pair reaching the peak is named (countries by :func:`short_country_name`, in alphabetical
+    order; pairs of one commodity and year share it), at most :data:`MAX_NAMED` countries and then
+    "+N more". ``beside``: the peak this one follows (a ``fixed`` bound after the ``rebalance`` peak),
+    whose countries, or single commodity, are not repeated. ``"none"`` for no peak.
 
     Examples
     --------
-    ``none; fixed: 57% (United States · Antimony, 2025)``: no shortfall when re-routed, 57 % when not.
+    >>> from supplychain.report.answers import Peak
+    >>> tie = Peak(0.18, tuple((c, "m", 2025) for c in ("US", "JP", "EU", "KR", "ROW", "TW")))
+    >>> peak_text(tie, {"m": "Magnets"})
+    '18% (European Union, Japan, Rest of world, South Korea, Taiwan · Magnets, 2025; +1 more)'
+    >>> peak_text(Peak(0.32, (("US", "m", 2025),)), {}, beside=tie), peak_text(None, {})
+    ('32% (United States, 2025)', 'none')
     """
-    mine = shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall
-    share, text = worst_shortfall(mine, names)
+    if top is None:
+        return "none"
+    groups: dict[tuple[str, int], list[str]] = {}
+    for country, commodity, year in top.where:
+        groups.setdefault((commodity, year), []).append(short_country_name(country, names))
+    same_countries = beside is not None and {c for c, _, _ in beside.where} == {c for c, _, _ in top.where}
+    same_commodity = beside is not None and len({k for _, k, _ in beside.where} | {k for _, k, _ in top.where}) == 1
+    parts, left = [], MAX_NAMED
+    for (commodity, year), countries in groups.items():
+        shown = sorted(countries)[:left]
+        left -= len(shown)
+        if not shown:
+            continue
+        what = [] if same_countries else [", ".join(shown)]
+        what += [] if same_commodity else [names.get(commodity, commodity.replace("_", " "))]
+        parts.append(", ".join(w for w in (" · ".join(what), str(year)) if w))
+    more = len(top.where) - (MAX_NAMED - left)
+    parts += [f"+{more} more"] if more > 0 else []
+    return f"{format_share(top.share)} ({'; '.join(parts)})"
+
+
+def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
+    """Say the peak shortfall of one variant (:func:`peak_text`), then the ``fixed`` response's own where larger.
+
+    The overview's "peak shortfall". The ``fixed`` peak (of the same variant, over every pair:
+    :func:`~supplychain.report.answers.worst_peak`, the one rule) follows where it is at least
+    :data:`RESPONSE_GAP` larger, naming its pairs only where they differ from the ``rebalance``
+    peak's.
+
+    Examples
+    --------
+    ``18% (European Union, Japan, South Korea, Rest of world, United States · Magnets, 2025); fixed:
+    32% (United States, 2025)``: five countries equally short when re-routed; the United States
+    worst when not.
+    """
+    top = worst_peak(shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall)
+    text = peak_text(top, names)
     fixed = run.fixed_shortfall
     if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
-        fixed = fixed[fixed["variant"] == variant]
-        top = _positive(mine)
-        if share > 0 and not top.empty:  # the bound of the same country · commodity, not of another pair
-            row = top.iloc[int(np.argmax(top["shortfall_share"].to_numpy(dtype=float)))]
-            fixed = fixed[(fixed["country"] == row["country"]) & (fixed["commodity"] == row["commodity"])]
-        fixed_share, fixed_text = worst_shortfall(fixed, names)
-        if fixed_share - share >= RESPONSE_GAP:
-            text = f"{text}; fixed: {fixed_text}"
+        bound = worst_peak(fixed[fixed["variant"] == variant])
+        if bound is not None and bound.share - (top.share if top is not None else 0.0) >= RESPONSE_GAP:
+            text = f"{text}; fixed: {peak_text(bound, names, beside=top)}"
     return text
 
 

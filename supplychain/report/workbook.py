@@ -42,7 +42,7 @@ from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import headline_measures, headline_pairs, source_name
-from supplychain.report.numbers import NET_EXPORTER, snap
+from supplychain.report.numbers import NET_EXPORTER, measure_text, snap
 from supplychain.report.runs import focus_of
 
 if TYPE_CHECKING:
@@ -66,6 +66,8 @@ ELEMENT_METRICS: Final = ("element_exposed_share", "element_dependence", "elemen
 
 PERCENT: Final = "0.0%"
 """Excel number format of a share."""
+NOT_AVAILABLE: Final = measure_text(None)
+"""A share cell without a value: a share of nothing, ``n/a`` (:func:`~supplychain.report.numbers.format_percent`)."""
 WHOLE: Final = "#,##0"
 """Excel number format of a quantity of 100 or more (thousands separators)."""
 SMALL: Final = "#,##0.00"
@@ -228,7 +230,8 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
     out.put([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
     ws["A1"].font = Font(bold=True, size=13)
     out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
-             f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined."])
+             f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined; "
+             "“n/a”: a share of nothing (no imports, or nothing arriving)."])
     widest = 0
     # the headline rule: the country's focus commodity first, then its other uses (report.headline)
     ranked = [k for _, k in headline_pairs([r.shortfall for run in runs for r in run.results], [country], commodity,
@@ -253,8 +256,9 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                 cell.font, cell.fill = bold, head_fill
             m = headline_measures(result.measures, result.source, [k for k, _ in REPORTED_METRICS], countries=[country])
             labels = m["label"].tolist() if "label" in m.columns else [None] * len(m)
+            # a share of nothing (NaN, or no row: no consumption for net import reliance) reads n/a
             cells: dict[tuple[str, str, int], str | float | None] = {
-                (str(k), str(x), int(y)): NET_EXPORTER if isinstance(lab, str) and lab == "E" else _number(v)
+                (str(k), str(x), int(y)): measure_text(v, lab) if _number(v) is None else _number(v)
                 for k, x, y, v, lab in zip(m["commodity"], m["metric"], m["year"], m["value"], labels, strict=True)}
             for commodity in commodities:
                 rows = mine[mine["commodity"] == commodity]
@@ -262,7 +266,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                 label = names.get(commodity, commodity.replace("_", " "))
                 for metric, text in REPORTED_METRICS:
                     row = out.put([label, "%", text.format(source=who),
-                                   *(cells.get((commodity, metric, y)) for y in years)])
+                                   *(cells.get((commodity, metric, y), NOT_AVAILABLE) for y in years)])
                     for cell in row[3:]:
                         cell.number_format = PERCENT
                         if isinstance(cell.value, str):

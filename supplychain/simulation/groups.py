@@ -112,7 +112,7 @@ def run_group(
 ) -> list[_T]:
     """Simulate the runs at ``positions`` as one group and reduce each output where it was computed.
 
-    A task for :func:`~supplychain.uncertainty.executors.map_in_order`
+    A task for :func:`~supplychain.parallel.executors.map_in_order`
     (``functools.partial`` of everything but ``positions``): ``reduce`` keeps what the
     caller needs of each :class:`~supplychain.simulation.run.RunOutput`, so a worker
     process sends back that rather than every table of every year.

@@ -3,7 +3,9 @@ r"""The objective of the re-routing LP, level by level (``docs/rebalance.md``, "
 The levels' costs (:class:`LevelCosts`, built by
 :meth:`RebalanceModel._level_costs <supplychain.simulation.rebalance.RebalanceModel._level_costs>`),
 their weighted sum (:func:`weighted_costs`, :data:`WEIGHTS`), the deterministic tie-break of
-the deviation level (:func:`tie_factors`, :data:`TIE_BREAK`) and the lexicographic solve from
+the deviation level (:func:`tie_factors`, :data:`TIE_BREAK`; a tonne of new cross-border trade weighs more,
+:func:`new_trade_factors`, :data:`NEW_TRADE`, so among responses equally close to the baseline the one opening
+the fewest new tonnes of trade wins and cross-hauls go) and the lexicographic solve from
 the weighted start (:func:`lexicographic_levels`, :func:`settled`), shared by the model and
 every block of :class:`~supplychain.simulation.blocks.BlockRebalance`.
 """
@@ -22,6 +24,7 @@ from supplychain.simulation.highs import PERTURB, keep_optimal_face
 from supplychain.simulation.rationing import Rationing, ShareRows, ration
 
 __all__ = [
+    "NEW_TRADE",
     "SETTLED_TOL",
     "TIE_BREAK",
     "TIE_BROKEN",
@@ -29,6 +32,7 @@ __all__ = [
     "LevelCosts",
     "dot",
     "lexicographic_levels",
+    "new_trade_factors",
     "perturbation",
     "settled",
     "tie_factors",
@@ -46,6 +50,11 @@ objective and the lexicographic solve's start (each level normalised to a larges
 TIE_BREAK = 1e-3
 """Relative spread of the deterministic tie-break of the deviation level (:mod:`supplychain.simulation.rebalance`,
 "Tie-break"; ``docs/rebalance.md``)."""
+
+NEW_TRADE = 1.0
+"""Extra deviation weight, in units of :data:`TIE_BREAK`, of a tonne above the baseline on a cross-border edge
+(:func:`new_trade_factors`): at least the hash's whole spread, so among responses equally close to the baseline
+the one that opens fewer new tonnes of trade wins whatever the hashes."""
 
 TIE_BROKEN = frozenset({"weighted", "start", "deviation"})
 """Levels whose costs carry the deterministic tie-break, solved without HiGHS' cost perturbation."""
@@ -224,6 +233,31 @@ def tie_factors(ids: Sequence[str]) -> FloatArray:
     r"""Return :math:`1 + \tau h(\text{id})` per id (:data:`TIE_BREAK`; :math:`h` from CRC-32, stable across runs)."""
     h = np.array([zlib.crc32(str(i).encode()) for i in ids], dtype=np.float64) / 2.0**32
     return 1.0 + TIE_BREAK * h
+
+
+def new_trade_factors(ids: Sequence[str], cross: npt.NDArray[np.bool_]) -> FloatArray:
+    r"""Return the deviation level's factors on the flow columns above the baseline, :math:`f^{hi}_e`.
+
+    :math:`1 + \tau\,(h(\text{id}) + \nu\,[e \text{ crosses a border}])`, with :math:`\tau` =
+    :data:`TIE_BREAK`, :math:`h` as in :func:`tie_factors` and :math:`\nu` = :data:`NEW_TRADE` = 1.
+
+    Every other deviation column's factor is :math:`1 + \tau h \in [1, 1 + \tau)`; a tonne of new
+    cross-border trade weighs :math:`[1 + \tau, 1 + 2\tau)`, so it is dearer than any tonne that is
+    not, whatever the hashes. Where the deviation :math:`\sum_e |f_e - f^0_e| / T_k` is tied, the response
+    opening the fewest new tonnes of cross-border trade wins (``docs/rebalance.md``, "Tie-break"). That
+    removes cross-hauls: keeping a baseline flow A→B of x t while B→A carries x + y t above its baseline
+    deviates by x + y, exactly as much as cutting A→B by x and carrying only y on B→A, but opens x t
+    more of new trade. Like the hash, it can trade at most a share :math:`2\tau` of the deviation.
+
+    Parameters
+    ----------
+    ids : sequence of str
+        Edge ids.
+    cross : numpy.ndarray of bool
+        Whether each edge crosses a border (supplier and buyer countries differ).
+    """
+    out: FloatArray = tie_factors(ids) + TIE_BREAK * NEW_TRADE * np.asarray(cross, dtype=np.float64)
+    return out
 
 
 def dot(a: FloatArray, b: FloatArray) -> float:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from supplychain.simulation.fixed import NetworkIndex
+from supplychain.simulation.fixed import BALANCE_TOL, NetworkIndex
 from supplychain.simulation.rationing import Rule
 
 __all__ = ["BALANCE_TOL", "FLOW_TOL", "ModelStructure", "QuotaRow", "RebalanceSolution", "YearInputs"]
@@ -32,21 +31,6 @@ of a switched-off investment in ``path_to_2030`` 2030 when the variant's year fo
 another variant's. Left in, such a flow gives a market with no material measures of its
 own (an HHI of 10,000 on 10⁻⁸ t) and makes the tables depend on the order of the solves.
 The same threshold as a flow's status (:data:`supplychain.simulation.run.TOL`)."""
-
-BALANCE_TOL = 1e-9
-"""Differences of baseline sums up to this share of the sums are round-off (:func:`_beyond_round_off`)."""
-
-
-def _beyond_round_off(diff: npt.NDArray[Any], scale: npt.NDArray[Any]) -> FloatArray:
-    """Return ``max(0, diff)``, with differences up to :data:`BALANCE_TOL` × ``scale`` as 0.
-
-    A market whose baseline inflows and outflows balance gets ``out − in`` of a few
-    10⁻¹⁴ t from floating-point sums; as a bound (unrecorded supply, re-exports) that
-    is a column HiGHS warns about ("excessively small bounds") and a spurious flow.
-    """
-    out: FloatArray = np.where(diff > BALANCE_TOL * scale, diff, 0.0).astype(np.float64)
-    return out
-
 
 # ------------------------------------------------------------------- inputs
 @dataclass(frozen=True)

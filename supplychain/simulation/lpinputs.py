@@ -16,7 +16,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import EngineError
-from supplychain.simulation.lpdata import ModelStructure, QuotaRow, YearInputs, _beyond_round_off
+from supplychain.simulation.fixed import beyond_round_off
+from supplychain.simulation.lpdata import ModelStructure, QuotaRow, YearInputs
 from supplychain.simulation.policies import PolicyEffects
 
 __all__ = ["YearInputBuilder"]
@@ -231,11 +232,11 @@ class YearInputBuilder(ModelStructure):
         k = np.where(present | (ref_out > 0), k, 0.0)
         k = np.where(np.isnan(capacity_override), k, capacity_override)
         demand = in0[self.uses]
-        unrec_all = _beyond_round_off(out0 - in0, np.maximum(out0, in0))
+        unrec_all = beyond_round_off(out0 - in0, np.maximum(out0, in0))
         unrec = unrec_all[self.markets]
         exp0 = np.bincount(src[self._cross_out], weights=f0[self._cross_out], minlength=n)
         dom0 = np.bincount(dst[self._dom_in], weights=f0[self._dom_in], minlength=n)
-        rex = _beyond_round_off(exp0 - dom0 - unrec_all, np.maximum(exp0, dom0))[self.reexport_markets]
+        rex = beyond_round_off(exp0 - dom0 - unrec_all, np.maximum(exp0, dom0))[self.reexport_markets]
         return YearInputs(
             baseline=f0, blocked=blocked, cost=cost, lower=lower, capacity=k, demand=demand.astype(np.float64),
             unrecorded=unrec, stock=stock, reexport=rex, quotas=quotas,

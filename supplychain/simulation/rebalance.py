@@ -57,7 +57,9 @@ and which one a solver returns would depend on where it started (the previous
 year, the previous variant). To make such choices depend on the inputs rather
 than on the solve history, the coefficients of the last level (deviation) are
 multiplied by :math:`1 + \tau\,h(\text{id})` with :math:`\tau` = :data:`~supplychain.simulation.levels.TIE_BREAK`
-and :math:`h \in [0, 1)` a fixed hash of the edge or market id, and HiGHS runs
+and :math:`h \in [0, 1)` a fixed hash of the edge or market id (a tonne above the baseline on a
+cross-border edge by :math:`1 + \tau(1 + h)`, :func:`~supplychain.simulation.levels.new_trade_factors`: the
+fewest new tonnes of trade first, then the hash), and HiGHS runs
 with a dual feasibility tolerance of :data:`~supplychain.simulation.highs.DUAL_TOL` so that the perturbation
 still counts for high-tonnage commodities (small normalised weights). Levels 1–3
 are not perturbed (a perturbation there would trade real shortfall or cost for
@@ -108,6 +110,7 @@ from supplychain.simulation.levels import (
     LevelCosts,
     dot,
     lexicographic_levels,
+    new_trade_factors,
     perturbation,
     tie_factors,
     weighted_costs,
@@ -271,11 +274,12 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._market_com = codes[len(com) :]
         self._n_com = len(names)
         node_names = self.node_ids
-        self._tie_edge = tie_factors(self.edges["edge"].astype(str).tolist())
+        edge_ids = self.edges["edge"].astype(str).tolist()
+        self._tie_edge = tie_factors(edge_ids)
         self._tie_market = tie_factors(node_names[self.markets].tolist())
         tie = np.ones(self._cols.n)
         tie[: len(self.edges)] = self._tie_edge
-        tie[len(self.edges) : 2 * len(self.edges)] = self._tie_edge
+        tie[len(self.edges) : 2 * len(self.edges)] = new_trade_factors(edge_ids, self._cross)
         tie[self._cols.gap : self._cols.draw] = self._tie_market
         tie.flags.writeable = False
         self._tie_cols: FloatArray = tie  # per LP column, the same for every solve (_tie)

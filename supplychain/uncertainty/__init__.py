@@ -17,12 +17,12 @@ every measure; one-at-a-time sweeps give tornado charts of what matters most.
   (:mod:`~supplychain.uncertainty.fastpath`, :class:`~supplychain.uncertainty.kernel.ExposureKernel`,
   with :mod:`~supplychain.uncertainty.paths` and :mod:`~supplychain.uncertainty.plan`;
   the traced share is the engine's, :func:`~supplychain.engine.batch.compile_batch`);
-* :func:`one_at_a_time` → ranking and :func:`tornado_chart` (:mod:`~supplychain.uncertainty.tornado`);
-  :func:`toggle_grid` (:mod:`~supplychain.uncertainty.sensitivity`);
-* local worker processes or a Dask cluster (:mod:`~supplychain.uncertainty.executors`),
+* :func:`one_at_a_time` → ranking and :func:`tornado_chart`, :func:`toggle_grid`
+  (:mod:`~supplychain.uncertainty.sensitivity`);
+* local worker processes or a Dask cluster (:mod:`~supplychain.parallel.executors`),
   a Parquet cache keyed by everything that determines the numbers
   (:mod:`~supplychain.uncertainty.cache`) and progress bars
-  (:mod:`~supplychain.uncertainty.progress`).
+  (:mod:`~supplychain.parallel.progress`).
 
 Example (run from the repository root; ``tests/test_uncertainty.py`` exercises the same calls)::
 
@@ -33,8 +33,9 @@ Example (run from the repository root; ``tests/test_uncertainty.py`` exercises t
 
 from __future__ import annotations
 
+from supplychain.parallel.executors import open_executor, parse_executor
+from supplychain.parallel.progress import progress_bar
 from supplychain.uncertainty.cache import SweepCache, cache_key
-from supplychain.uncertainty.executors import open_executor, parse_executor
 from supplychain.uncertainty.montecarlo import (
     FAST_METRICS,
     SWEEP_METRICS,
@@ -42,7 +43,6 @@ from supplychain.uncertainty.montecarlo import (
     SweepResult,
     run_sweep,
 )
-from supplychain.uncertainty.progress import progress_bar
 from supplychain.uncertainty.sampling import Parameter, SamplingSpec, apply, draw, find_parameters
 from supplychain.uncertainty.sensitivity import (
     GridResult,

@@ -101,7 +101,8 @@ def first_hop_measures(
     With production :math:`P`, imports :math:`I`, exports :math:`E`, imports from the
     source :math:`I_s`, stock draws :math:`R` and builds :math:`B` of a market,
     apparent consumption is :math:`AC = P + I - E + R - B`; direct import share
-    :math:`I_s / I` (0 without imports), direct share of consumption :math:`I_s / AC`
+    :math:`I_s / I` (NaN without imports; the traced share NaN for a market no material
+    reaches), direct share of consumption :math:`I_s / AC`
     and USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`
     (NaN for a net exporter, "E") exist only where :math:`AC` is positive beyond
     round-off: :func:`supplychain.metrics.trade.first_hop`, the one implementation.
@@ -124,7 +125,8 @@ def first_hop_measures(
         Values, whether the row exists, and whether its existence hangs on round-off.
     """
     hop = first_hop(sums, imports, from_source)
-    per_metric = np.stack([traced, hop.direct_import_share, hop.direct_share_of_consumption,
+    per_metric = np.stack([np.where(hop.supplied, traced, np.nan), hop.direct_import_share,
+                           hop.direct_share_of_consumption,
                            hop.net_import_reliance])  # FAST_METRICS order
     out = per_metric[cat_metric, :, cat_market].T.copy()
     has_ac = hop.has_consumption

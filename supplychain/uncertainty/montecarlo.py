@@ -4,7 +4,7 @@ The driver (:func:`run_sweep`) does the same thing whatever runs the samples:
 
 0. check the network once (:func:`~supplychain.engine.check.check_network`: nothing to
    simulate, a closed trade loop — located errors, before any sample is drawn) and that
-   the tables fit in memory (:func:`~supplychain.uncertainty.resources.check_memory`);
+   the tables fit in memory (:func:`~supplychain.uncertainty.scheduling.check_memory`);
 1. find the uncertain inputs (:func:`~supplychain.uncertainty.sampling.find_parameters`)
    and draw every sample up front in this process
    (:func:`~supplychain.uncertainty.sampling.draw`: one independent random stream per
@@ -56,11 +56,12 @@ import pandas as pd
 from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.load import as_scenario
+from supplychain.parallel.executors import ExecutorLike
+from supplychain.parallel.progress import ProgressLike
 from supplychain.schema.model import Scenario, Target
 from supplychain.simulation.targets import TARGET_METRIC_ALIASES
 from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.cache import SweepCache, cache_key
-from supplychain.uncertainty.executors import ExecutorLike
 from supplychain.uncertainty.fastpath import PatchedExposureModel, patched_model
 from supplychain.uncertainty.kernel import FAST_METRICS, SWEEP_METRICS, ExposureKernel
 from supplychain.uncertainty.models import (
@@ -77,11 +78,9 @@ from supplychain.uncertainty.models import (
     SweepModel,
     normalise_measures,
 )
-from supplychain.uncertainty.progress import ProgressLike
-from supplychain.uncertainty.resources import check_memory
 from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
-from supplychain.uncertainty.scheduling import evaluate_samples
+from supplychain.uncertainty.scheduling import check_memory, evaluate_samples
 
 __all__ = [
     "ATTRIBUTE_COLUMNS",
@@ -339,7 +338,7 @@ def run_sweep(
         short): stop with :class:`SampleError`, or give it NaN values and list it,
         with its inputs, in :attr:`SweepResult.failures`.
     executor : None, str, Executor or distributed.Client
-        Where samples run (see :mod:`supplychain.uncertainty.executors`).
+        Where samples run (see :mod:`supplychain.parallel.executors`).
     workers : int
         Local worker processes (0 = one per CPU).
     chunk_size : int, optional
@@ -349,7 +348,7 @@ def run_sweep(
         A cache that cannot be read is a miss; one that cannot be written a
         :class:`~supplychain.errors.SupplyChainWarning`.
     progress : None, bool, str or callable
-        Progress display (see :func:`~supplychain.uncertainty.progress.progress_bar`).
+        Progress display (see :func:`~supplychain.parallel.progress.progress_bar`).
     quiet : bool
         No progress display.
 
@@ -366,7 +365,7 @@ def run_sweep(
     ScenarioError
         Nothing to simulate, or a closed trade loop (located; built-in modes only).
     SweepTooLargeError
-        The tables would not fit in memory (:func:`~supplychain.uncertainty.resources.check_memory`).
+        The tables would not fit in memory (:func:`~supplychain.uncertainty.scheduling.check_memory`).
     SampleError
         If a sample cannot be computed (``on_error="raise"``), or the central run
         cannot (whatever ``on_error``).

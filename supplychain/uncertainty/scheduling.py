@@ -1,14 +1,21 @@
-"""Chunk scheduling: evaluate a sweep model on sample rows, in chunks, on an executor.
+"""Running a sweep's samples: what it may ask of the machine, and its chunks on an executor.
 
-The samples are cut into contiguous chunks and ``(model, chunk)`` is sent to the
-executor (in process, local worker processes or Dask); the results are put back
-in sample order, keyed by the measure catalogue (sorted), so the output is
-identical for any executor, worker count and chunk size.
+A sweep keeps every sample's inputs and measure values in memory (``8`` bytes a
+value; while the chunks are assembled and the quantiles taken, about three copies
+of the values). :func:`check_memory` refuses a sweep whose tables would take more
+than :data:`MEMORY_SHARE` of the memory available now, before anything is drawn,
+with the largest number of samples that would fit.
+
+:func:`evaluate_samples` cuts the samples into contiguous chunks and sends
+``(model, chunk)`` to the executor (in process, local worker processes or Dask); the
+results are put back in sample order, keyed by the measure catalogue (sorted), so the
+output is identical for any executor, worker count and chunk size.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import threading
 import time
@@ -16,22 +23,99 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-from supplychain.uncertainty.executors import (
+from supplychain.errors import SupplyChainError
+from supplychain.parallel.executors import (
     ExecutorLike,
     chunk_bounds,
     describe_executor,
     open_executor,
     parse_executor,
 )
+from supplychain.parallel.progress import ProgressLike, progress_bar
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS, ChunkResult, SweepModel, empty_catalogue
-from supplychain.uncertainty.progress import ProgressLike, progress_bar
 
-__all__ = ["evaluate_samples"]
+__all__ = ["MEMORY_SHARE", "SweepTooLargeError", "available_memory", "check_memory", "evaluate_samples"]
+
+MEMORY_SHARE: Final = 0.5
+"""Largest share of the available memory a sweep's tables may take."""
+
+VALUE_BYTES: Final = 8
+"""Bytes per stored value (float64)."""
+
+
+class SweepTooLargeError(SupplyChainError, ValueError):
+    """A sweep's tables would not fit in memory; the message says how many samples would."""
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to new allocations now (Linux ``MemAvailable``), or ``None`` when unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text(encoding="ascii").splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(n: float) -> str:
+    """Bytes in words: ``_size(3 * 2**40) == '3.0 TB'``."""
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1024:
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n:,.1f} PB"
+
+
+def check_memory(samples: int, values_per_sample: int, *, available: int | None = None) -> None:
+    """Refuse a sweep whose tables would take more than :data:`MEMORY_SHARE` of the available memory.
+
+    Parameters
+    ----------
+    samples : int
+        Number of samples.
+    values_per_sample : int
+        Values kept per sample (inputs, and three copies of the measures while
+        they are assembled and summarised).
+    available : int, optional
+        Bytes available (default: :func:`available_memory`; no check when unknown).
+
+    Raises
+    ------
+    SweepTooLargeError
+        Saying how much memory it would need and how many samples fit.
+
+    Examples
+    --------
+    >>> check_memory(1000, 50, available=2**30)
+    >>> check_memory(10**7, 30_000, available=16 * 2**30)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    supplychain.uncertainty.scheduling.SweepTooLargeError: 10,000,000 samples of 30,000 values need about 2.2 TB ...
+    """
+    free = available_memory() if available is None else available
+    if free is None:
+        return
+    per_sample = max(values_per_sample, 1) * VALUE_BYTES
+    need = samples * per_sample
+    budget = free * MEMORY_SHARE
+    if need <= budget:
+        return
+    fits = int(budget // per_sample)
+    msg = (f"{samples:,} samples of {values_per_sample:,} values need about {_size(need)} of memory, more than "
+           f"half of the {_size(free)} available; use at most {fits:,} samples, or fewer measures "
+           "(--measure, --country, --commodity, --years)")  # fmt: skip
+    raise SweepTooLargeError(msg)
+
 
 _MODEL_CACHE: OrderedDict[str, SweepModel] = OrderedDict()
 _MODEL_CACHE_SIZE = 4
@@ -119,9 +203,9 @@ def evaluate_samples(
     inputs : pandas.DataFrame
         Sample rows; the index must be ``0 … n−1`` (sample numbers).
     executor, workers, chunk_size
-        See :mod:`supplychain.uncertainty.executors`.
+        See :mod:`supplychain.parallel.executors`.
     progress, quiet
-        See :func:`~supplychain.uncertainty.progress.progress_bar`.
+        See :func:`~supplychain.parallel.progress.progress_bar`.
     description : str
         Progress bar label.
     evaluated : sequence of ChunkResult

@@ -3,7 +3,7 @@
 Worker processes are started with the ``forkserver`` method where the platform has it
 (``spawn`` elsewhere): safe with threads in the parent (a Dask client, a Jupyter kernel),
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
-from it starts with the package loaded. :mod:`supplychain.uncertainty.executors` starts
+from it starts with the package loaded. :mod:`supplychain.parallel.executors` starts
 its pools with :func:`mp_context`; a command that will likely use workers (``compare`` unless
 one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
 :func:`start_worker_server` before its own imports, so that the server's imports run beside
@@ -57,7 +57,7 @@ def start_worker_server() -> None:
     The first pool then forks its workers at once instead of waiting ~0.75 s of CPU for the
     server's imports. If no worker is started after all, the server ends with this process,
     having cost that CPU time. A no-op without ``forkserver`` and with one usable CPU (where
-    no pool is made: :func:`~supplychain.uncertainty.executors.parse_executor`).
+    no pool is made: :func:`~supplychain.parallel.executors.parse_executor`).
     """
     if usable_cpus() > 1 and mp_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver

@@ -22,8 +22,8 @@ imported only when asked for.
 Local processes are started with the ``forkserver`` method where the platform
 has it (``spawn`` elsewhere): safe with threads in the parent (a Dask client,
 a Jupyter kernel), and the fork server imports the package once so later
-workers start quickly (:mod:`supplychain.processes`). More workers than the CPUs this process may use
-(:func:`~supplychain.uncertainty.resources.usable_cpus`) only compete for them:
+workers start quickly (:mod:`supplychain.parallel.processes`). More workers than the CPUs this process may use
+(:func:`~supplychain.parallel.processes.usable_cpus`) only compete for them:
 the count is capped, with a warning. An interrupted sweep (an exception, Ctrl-C,
 or SIGTERM on the command line) terminates the worker processes it started
 instead of waiting for them; a sweep killed outright (SIGKILL) cannot, so each
@@ -55,8 +55,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from supplychain.errors import SupplyChainWarning
-from supplychain.processes import importing_main_again, mp_context, unguarded_main_line
-from supplychain.uncertainty.resources import usable_cpus
+from supplychain.parallel.processes import importing_main_again, mp_context, unguarded_main_line, usable_cpus
 
 __all__ = [
     "DASK_SCHEME",
@@ -150,10 +149,10 @@ def parse_executor(executor: ExecutorLike = None, workers: int = 1) -> ExecutorS
         See the module docstring.
     workers : int
         Local worker processes (0 = one per CPU); ignored for Dask. More than
-        :func:`~supplychain.uncertainty.resources.usable_cpus` is capped to it, with a
+        :func:`~supplychain.parallel.processes.usable_cpus` is capped to it, with a
         :class:`~supplychain.errors.SupplyChainWarning`. Called from a script's
         module-level code outside ``if __name__ == "__main__":``
-        (:func:`~supplychain.processes.unguarded_main_line`), where each worker would run
+        (:func:`~supplychain.parallel.processes.unguarded_main_line`), where each worker would run
         the script again, local workers are not started: the work runs in this process,
         with a :class:`~supplychain.errors.SupplyChainWarning` at the script's line.
 
@@ -508,7 +507,7 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1, 
         The tasks.
     workers : int, default 1
         Worker processes: 1 = in this process, 0 = one per usable CPU
-        (:func:`~supplychain.uncertainty.resources.usable_cpus`); never more than ``len(items)``.
+        (:func:`~supplychain.parallel.processes.usable_cpus`); never more than ``len(items)``.
     cost : callable, optional
         An estimate of each task's work: on workers, tasks are handed out largest first (ties
         in order), so that the longest does not start last while the other workers wait
