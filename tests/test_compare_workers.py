@@ -12,14 +12,16 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
-from supplychain.parallel.executors import map_in_order
+from supplychain.parallel.executors import map_in_order, submission_order
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
 
@@ -117,8 +119,15 @@ def warn_and_double(x: int) -> int:
     return 2 * x
 
 
-def test_map_in_order_raises_the_workers_warnings_here_in_order() -> None:
+@pytest.mark.parametrize("cost", [None, float])
+def test_map_in_order_raises_the_workers_warnings_here_in_order(cost: Callable[[int], float] | None) -> None:
+    # with cost=float the last item (the largest) is handed out first; results and warnings keep the items' order
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert map_in_order(warn_and_double, [1, 2, 3], workers=2) == [2, 4, 6]
+        assert map_in_order(warn_and_double, [1, 2, 3], workers=2, cost=cost) == [2, 4, 6]
     assert [(w.category, str(w.message)) for w in caught] == [(SupplyChainWarning, f"item {i}") for i in (1, 2, 3)]
+
+
+def test_tasks_are_handed_out_largest_first_ties_in_order() -> None:
+    assert submission_order([1.0, 5.0, 3.0, 5.0]) == [1, 3, 2, 0]
+    assert submission_order([]) == []

@@ -15,6 +15,7 @@ from supplychain.report.limits import limits_table
 from supplychain.report.runs import run_scenario
 from supplychain.schema.model import Scenario
 from supplychain.simulation.limits import TOGETHER, capacity_limits
+from supplychain.simulation.run import RunOutput, Simulator
 
 YEAR = 2025
 
@@ -178,3 +179,44 @@ def test_a_capacity_is_sourced_when_the_figure_the_lp_uses_cites_a_source() -> N
     assert capacity_is_sourced(s, "a", 2025)
     assert capacity_is_sourced(s, "b", 2024)
     assert not capacity_is_sourced(s, "b", 2025)
+
+
+def _unmet_metal(out: RunOutput) -> float:
+    s = out.shortfall
+    return float(s.loc[(s["year"] == YEAR) & (s["commodity"] == "metal"), "shortfall_t"].sum())
+
+
+def test_a_shared_simulator_keeps_no_capacity_or_basis_of_the_run_before() -> None:
+    # capacity_limits solves every stage on one simulator: after a run with Japan's smelter at +10 %
+    # (US 290 t short: test above), a run with the scale taken away is the base run again (300 t short),
+    # not the scaled one, and a scaled run after it is 290 t again, as on simulators of their own.
+    s = two_stage(br_spare=True)
+    scale = {YEAR: {"jp_smelter": 1.1}}
+    sim = Simulator(s, years=[YEAR], source="CN", exposure=False)
+    got = []
+    for sc in (scale, {}, scale):
+        sim.capacity_scale = sc
+        sim.restart()
+        got.append(_unmet_metal(sim.run()))
+    alone = [_unmet_metal(Simulator(s, years=[YEAR], source="CN", capacity_scale=sc).run()) for sc in (scale, {})]
+    assert got == pytest.approx([290.0, 300.0, 290.0])
+    assert got == pytest.approx([alone[0], alone[1], alone[0]], rel=1e-12)
+
+
+def test_relief_on_a_shared_simulator_is_that_of_a_simulator_per_stage() -> None:
+    # The bundled full ban, 2030 (with rationing rows in its LP): each stage's unmet demand equals a
+    # separate simulation with that stage's plants at +10 %, up to the solver's round-off.
+    from supplychain.io.load import load
+    from supplychain.simulation.variants import run_variants
+
+    s = load("scenarios/china_full_ban_2025.yaml")
+    got = capacity_limits(s, 2030)
+    for stage, part in got[got["stage"] != TOGETHER].groupby("stage"):
+        scale = {2030: dict.fromkeys(str(part["facilities"].iloc[0]).split(", "), 1.1)}
+        (out,) = run_variants(s, [(None, None)], years=[2030], source="CN", capacity_scale=scale)
+        short = out.shortfall[out.shortfall["shortfall_t"] > 0].groupby("commodity")["shortfall_t"].sum()
+        for _, row in part.iterrows():
+            after = float(short.get(row["commodity"], 0.0))
+            relief = row["unmet"] - after
+            assert row["relief"] == pytest.approx(relief if abs(relief) > 1e-9 * row["unmet"] else 0.0,
+                                                  rel=1e-9, abs=1e-6), (stage, row["commodity"])

@@ -13,6 +13,7 @@ import yaml
 from supplychain.api import Result, compare, simulate
 from supplychain.errors import ScenarioError
 from supplychain.schema.model import Scenario
+from supplychain.simulation.run import Mode, Simulator
 
 YEARS = (2024, 2025, 2026, 2027)
 
@@ -492,7 +493,12 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
     # Jul–Sep (1/4): the programme surcharges both imports 3,000 USD/t; Oct–Dec (1/4): both, CN→US
     # 6,000 USD/t, AU→US 3,000 (AU is the deal's partner but not the programme's). The year's
     # average: CN→US 0.25 × 3,000 + 0.25 × 6,000 = 2,250, AU→US 0.5 × 3,000 = 1,500 USD/t.
-    from supplychain.simulation.agreements import preference_periods, preference_surcharge, preferences
+    from supplychain.simulation.agreements import (
+        preference_periods,
+        preference_surcharge,
+        preferences,
+        year_preferences,
+    )
 
     edges, w = two_preferences([("CN", "US"), ("AU", "US")], "AU", "2025-07-01", "2025-10-01")
     avg = preferences(edges, year=2025, agreements=w.agreements, scenario=w)
@@ -514,6 +520,15 @@ def test_periods_of_two_preferences_starting_at_different_dates() -> None:
                                                                   "price_usd_per_t": 500000}})
     periods = preference_periods(edges, year=2025, agreements=g.agreements, scenario=g)
     assert [(sorted(p.agreements), p.weight) for p in periods] == [(["ga"], 0.75), (["ga", "pact"], 0.25)]
+    # the year's average and its periods from one reading of the agreements (what the LP's year uses)
+    both_avg, both_periods = year_preferences(edges, year=2025, agreements=w.agreements, scenario=w)
+    again = preference_periods(edges, year=2025, agreements=w.agreements, scenario=w)
+    assert both_avg.surcharge.tolist() == avg.surcharge.tolist()
+    assert both_avg.partner.tolist() == avg.partner.tolist()
+    assert both_avg.reserved.tolist() == avg.reserved.tolist()
+    assert [(p.weight, p.agreements, p.preferences.surcharge.tolist(), p.preferences.reserved.tolist())
+            for p in both_periods] == [(p.weight, p.agreements, p.preferences.surcharge.tolist(),
+                                        p.preferences.reserved.tolist()) for p in again]
 
 
 def test_a_preference_owes_its_parties_the_reserved_exports_without_it() -> None:
@@ -573,3 +588,20 @@ def test_toggle_table_says_what_is_not_representable() -> None:
     assert t.loc["mou", "note"] == "mou: not representable: non-binding, no quantities"
     assert t.loc["deal", "note"] == "truce: partly representable, left out: a price floor"
     assert t.loc["ban", "note"] == ""
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_simulator_without_exposure_gives_the_response_alone(mode: Mode) -> None:
+    # exposure=False (the report's fixed bound, capacity_limits) skips the measures of the network after
+    # the response: the response's own tables are those of the full run, the measures only its
+    # shortfall rows, and the target (it reads the exposed share) is not evaluated.
+    full = Simulator(world(), source="CN").run(mode=mode)
+    alone = Simulator(world(), source="CN", exposure=False).run(mode=mode)
+    for table in ("shortfall", "utilisation", "flows", "stocks"):
+        pd.testing.assert_frame_equal(getattr(alone, table), getattr(full, table))
+    assert set(alone.measures["metric"]) == {"shortfall_share"}
+    kept = full.measures[full.measures["metric"] == "shortfall_share"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.measures, kept)
+    assert len(full.targets) == 2  # us_25 in 2026 and 2027
+    assert alone.targets.empty
+    assert list(alone.targets.columns) == list(full.targets.columns)

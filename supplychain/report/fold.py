@@ -58,17 +58,40 @@ def _node_throughput(nodes: pd.DataFrame, edges: pd.DataFrame, col: str) -> dict
 
 
 def _aggregate_edges(edges: pd.DataFrame, mapping: Mapping[str, str]) -> pd.DataFrame:
-    """Edges between groups: tonnes summed per (supplier group, buyer group, commodity, status)."""
+    """Edges between groups: tonnes summed per (supplier group, buyer group, commodity, status).
+
+    Columns ``tonnes`` and ``before`` (summed; ``before`` NaN where every member's is), ``n``
+    (members) and ``edge`` (the first member id in sorted order), groups in sorted order.
+    """
     if not len(edges):
         return edges.assign(n=pd.Series(dtype=int))
     e = edges.assign(supplier=edges["supplier"].map(mapping), buyer=edges["buyer"].map(mapping))
     e = e[e["supplier"] != e["buyer"]]
-    return (
-        e.groupby(["supplier", "buyer", "commodity", "status"], sort=True, dropna=False)
-        .agg(tonnes=("tonnes", "sum"), before=("before", lambda s: s.sum(min_count=1)), n=("edge", "size"),
-             edge=("edge", "min"))
-        .reset_index()
-    )
+    codes, ids = pd.factorize(e["edge"].to_numpy(), sort=True)  # the smallest code is the smallest id
+    g = e.assign(edge=codes).groupby(["supplier", "buyer", "commodity", "status"], sort=True, dropna=False)
+    out = g["tonnes"].sum().to_frame()
+    out["before"] = _group_sums(e["before"].to_numpy(dtype=float), g.ngroup().to_numpy(), len(out))
+    out["n"] = g.size()
+    out["edge"] = ids[g["edge"].min().to_numpy()]
+    return out.reset_index()
+
+
+def _group_sums(values: np.ndarray, group: np.ndarray, n: int) -> list[float]:
+    """Sum of ``values`` per group ``0 … n-1`` as ``Series.sum(min_count=1)`` gives it: NaN skipped, NaN if all are.
+
+    Each group's members are summed in their order by NumPy, as that method does, so the last
+    bits are those of summing the group on its own (pictures and folding read these sums).
+
+    Examples
+    --------
+    >>> _group_sums(np.array([1.0, np.nan, 2.0, np.nan]), np.array([0, 1, 0, 1]), 2)
+    [3.0, nan]
+    """
+    if n == 0:
+        return []
+    order = np.argsort(group, kind="stable")
+    parts = np.split(values[order], np.cumsum(np.bincount(group, minlength=n))[:-1])
+    return [float("nan") if np.isnan(p).all() else float(np.where(np.isnan(p), 0.0, p).sum()) for p in parts]
 
 
 def _small_groups(groups: Mapping[str, _Group], edges: pd.DataFrame, threshold: float) -> list[str]:

@@ -160,7 +160,6 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     measures = _concat(run.results, "measures")
     shortfall = _concat(run.results, "shortfall")
     targets = _concat(run.results, "targets")
-    flows = _concat(run.results, "flows")
     utilisation = _concat(run.results, "utilisation")
     meta = sc.scenario if sc is not None else None
     variants = []
@@ -203,13 +202,6 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs, options.png)
     view["graphs"] = [g.view() for g in graphs if g.inline]
     view["charts"] = [c.view() for c in charts]
-    tables = {
-        "measures": measures.assign(scenario=slug),
-        "shortfall": shortfall.assign(scenario=slug),
-        "flows": flows.assign(scenario=slug),
-        "targets": targets.assign(scenario=slug),
-        "limits": view["limits"]["table"].assign(scenario=slug),
-    }
     overview = []
     pair = pairs[:1]
     for r in run.results:
@@ -245,7 +237,19 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "shortfall": view["shortfall"],
         "images": [f"images/{name}" for i in [*graphs, *charts] for name in i.files()],
     }
-    return _Section(view, [*graphs, *charts], tables, overview, summary)
+    return _Section(view, [*graphs, *charts], {}, overview, summary)
+
+
+def _section_tables(run: ScenarioRun, section: _Section) -> dict[str, pd.DataFrame]:
+    """Return the tidy tables of a section's run for the CSV files (:data:`CSV_FILES`), with its ``scenario`` slug.
+
+    Stacked here, in the process that writes them, from the runs it holds: a section drawn on a
+    worker process sends back its view and pictures, not another copy of every measure and flow.
+    """
+    slug = section.view["slug"]
+    tables = {name: _concat(run.results, name).assign(scenario=slug) for name in CSV_FILES if name != "limits"}
+    tables["limits"] = section.view["limits"]["table"].assign(scenario=slug)
+    return tables
 
 
 def _sources(runs: Sequence[ScenarioRun]) -> list[dict[str, Any]]:
@@ -291,7 +295,8 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
     """Build the report's view model (plain dicts, unescaped text) and the per-scenario sections.
 
     The sections (their charts and pictures) are drawn on ``workers`` local processes
-    (1: in this process; 0: one per CPU), each section whole by one worker.
+    (1: in this process; 0: one per CPU), each section whole by one worker, those of the most
+    variant-years first.
 
     ``countries`` and ``year`` choose what each section is about (``report --country``,
     ``--year``; :func:`~supplychain.report.runs._focus_pairs`, ``_focus_year``); the
@@ -312,7 +317,10 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
     focus = focus_of(runs, countries)
     chains = [(c, k) for c in focus if (k := focus_commodity(runs, c, commodity)) is not None]
     sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
-                                            for run, slug in zip(runs, slugs, strict=True)], workers)
+                                            for run, slug in zip(runs, slugs, strict=True)], workers,
+                            cost=lambda task: len(task[0].results) * len(task[0].results[0].years))
+    for run, section in zip(runs, sections, strict=True):
+        section.tables = _section_tables(run, section)
     limits = {s.view["slug"]: s.tables["limits"] for s in sections}
     answers = [country_answer(runs, c, commodity, names, slugs, limits) for c in focus]
     for a in answers:

@@ -101,7 +101,7 @@ def run_scenario(
     fixed = None
     if mode == "rebalance":  # the pessimistic bound beside the best case (no LP: cheap)
         units = commodity_units(scenario)
-        bound = run_variants(scenario, runs, mode="fixed", source=source, metrics=["shortfall_share"])
+        bound = run_variants(scenario, runs, mode="fixed", source=source, exposure=False)
         fixed = pd.concat([public_table("shortfall", out.shortfall, units).assign(variant=label)
                            for label, out in zip(labels, bound, strict=True)], ignore_index=True)  # fmt: skip
     return ScenarioRun(scenario, tuple(results), file, fixed)
@@ -125,7 +125,8 @@ def run_all(
     Scenarios are independent, so they run side by side on ``workers`` local processes
     (:func:`~supplychain.parallel.executors.map_in_order`, the executors ``sweep``
     uses); the numbers are those of :func:`run_scenario` in one process (each scenario is
-    simulated whole by one worker). Warnings raised in a worker are raised again here.
+    simulated whole by one worker), the largest first (:func:`simulated_years`). Warnings
+    raised in a worker are raised again here.
 
     Parameters
     ----------
@@ -143,7 +144,17 @@ def run_all(
     """
     from supplychain.parallel.executors import map_in_order
 
-    return map_in_order(_run_task, [(sc, file, mode, allocation) for sc, file in scenarios], workers)
+    return map_in_order(_run_task, [(sc, file, mode, allocation) for sc, file in scenarios], workers,
+                        cost=lambda task: simulated_years(task[0]))
+
+
+def simulated_years(scenario: Scenario) -> int:
+    """Variant-years a report simulates of ``scenario`` (base run and variants × years): the estimate of its work.
+
+    Each is a year of one variant (``rebalance``, its ``fixed`` bound, and any re-solve of
+    What limits supply); :func:`run_all` and the report's sections hand out the largest first.
+    """
+    return (1 + len(scenario.variants)) * len(scenario.years)
 
 
 def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:

@@ -66,6 +66,7 @@ __all__ = [
     "preferences",
     "ramp_capacity",
     "with_investments",
+    "year_preferences",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -407,7 +408,27 @@ def preference_periods(
     [(0.75, [0.0]), (0.25, [0.05])]
     """
     terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
-    n = len(edges)
+    return _periods(terms, len(edges), year)
+
+
+def year_preferences(
+    edges: pd.DataFrame,
+    *,
+    year: int,
+    agreements: Mapping[str, Agreement],
+    scenario: Scenario | None = None,
+    active: Collection[str] | None = None,
+) -> tuple[Preferences, list[PreferencePeriod]]:
+    """Return :func:`preferences` and :func:`preference_periods` of one year, the agreements read once for both.
+
+    Parameters are those of :func:`preference_surcharge`.
+    """
+    terms = _preference_terms(edges, year=year, agreements=agreements, scenario=scenario, active=active)
+    return _combine(len(edges), [(t, t.phi) for t in terms]), _periods(terms, len(edges), year)
+
+
+def _periods(terms: Sequence[_Term], n: int, year: int) -> list[PreferencePeriod]:
+    """Return the periods of :func:`preference_periods` from the year's agreement terms on ``n`` edges."""
     spans = {t.agreement: t.period for t in terms if t.preference}
     out: list[PreferencePeriod] = []
     for keys, w in year_periods(spans, year):

@@ -561,6 +561,16 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         """
         return self._tie_cols
 
+    def restart(self) -> None:
+        """Let the next :meth:`solve` start from scratch, as a new model's first solve does.
+
+        The compiled LP is kept, with the rows that solves added to it (quota rows, the
+        rationing's share rows, relaxed until a solve uses them again): the next solve reaches
+        the optimum a new model reaches, up to round-off (the same vertex from another basis).
+        """
+        self._solved = False
+        self._start_basis = {}
+
     def basis(self) -> dict[str, Any]:
         """Return the optimal basis of the last solve's first run, to start a later solve from.
 

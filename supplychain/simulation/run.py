@@ -37,10 +37,9 @@ from supplychain.simulation.agreements import (
     PreferencePeriod,
     investment_facilities,
     offtake_bounds,
-    preference_periods,
     preference_surcharge,
-    preferences,
     with_investments,
+    year_preferences,
 )
 from supplychain.simulation.fixed import FixedResult, propagate_fixed, shortfall_table
 from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
@@ -205,8 +204,7 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     YearPolicies
     """
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
-    pref = preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
-    periods = preference_periods(table, year=year, agreements=world.agreements, scenario=world, active=active)
+    pref, periods = year_preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
     offtake_edges = np.zeros(len(table), dtype=bool)
     for ob in offtake_bounds(world, year, active):
@@ -295,7 +293,13 @@ class Simulator:
     capacity_scale : mapping, optional
         Year → facility id → factor on the facility's capacity :math:`K_v` in the re-routing
         LP of that year (its baseline output unchanged): "what if this plant could make 10 %
-        more" (:func:`~supplychain.simulation.limits.capacity_limits`).
+        more" (:func:`~supplychain.simulation.limits.capacity_limits`). Kept as the attribute
+        ``capacity_scale``, which may be replaced between runs (with :meth:`restart`).
+    exposure : bool
+        Measure the network after the response (default). ``False``: the response alone, for
+        callers that read only its shortfall and utilisation (the report's ``fixed`` bound,
+        :func:`~supplychain.simulation.limits.capacity_limits`): the measures hold only the
+        shortfall rows, and the targets, which read exposure, are an empty table.
     """
 
     def __init__(
@@ -311,8 +315,10 @@ class Simulator:
         allocation: Rule | None = None,
         metrics: Collection[str] | None = None,
         capacity_scale: Mapping[int, Mapping[str, float]] | None = None,
+        exposure: bool = True,
     ) -> None:
         self.scenario = scenario
+        self.exposure = exposure
         self.capacity_scale = {int(y): dict(v) for y, v in (capacity_scale or {}).items()}
         self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
         response = getattr(scenario, "response", None)
@@ -363,7 +369,8 @@ class Simulator:
         if self._inputs is None:
             from supplychain.metrics.measures import scenario_inputs
 
-            self._inputs = scenario_inputs(self.world, owners=self.metrics is None or "owner_share" in self.metrics)
+            owners = self.exposure and (self.metrics is None or "owner_share" in self.metrics)
+            self._inputs = scenario_inputs(self.world, owners=owners)
         return self._inputs
 
     def model(self) -> RebalanceModel:
@@ -389,6 +396,18 @@ class Simulator:
             )
             self.timings["build_model_s"] = time.perf_counter() - t0
         return self._model
+
+    def restart(self) -> None:
+        """Let the next run's first solve start from scratch, as a new simulator's does.
+
+        The tables and the compiled LP are kept (:meth:`RebalanceModel.restart
+        <supplychain.simulation.rebalance.RebalanceModel.restart>`); the block solver is made
+        anew from the model. A run after it gives a new simulator's numbers up to the solver's
+        round-off, whatever was solved before.
+        """
+        if self._model is not None:
+            self._model.restart()
+        self._blocks = None
 
     def _solver(self) -> RebalanceModel | BlockRebalance:
         """Return the monolithic model, or the block-by-block solver over it (``blocks``)."""
@@ -491,9 +510,13 @@ class Simulator:
         r.out["att"].append(att)
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
+        rows, element_short = shortfall_measures(inputs["content"], short, year)
+        if not self.exposure:  # the shortfall rows alone
+            if len(rows):
+                r.out["measures"].append(rows)
+            return
         m = measures_after_shock(self.world, sim_nodes, sim_edges, year, self.source, label, planned=edges,
                                  inputs=inputs, metrics=self.metrics)
-        rows, element_short = shortfall_measures(inputs["content"], short, year)
         parts = [m, rows, element_exposure(m, element_short)]
         r.out["measures"].extend(p for p in parts if len(p))
 
@@ -502,7 +525,8 @@ class Simulator:
         label = r.label
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
-        targets = evaluate_targets(self.scenario.targets, measures, self.years, variant=label)
+        targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
+                                   variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return RunOutput(
