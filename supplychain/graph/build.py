@@ -76,8 +76,6 @@ __all__ = [
     "nameplate_in_year",
     "net_of_direct",
     "node_kind",
-    "observed_columns",
-    "observed_edges",
     "ramp_share",
     "sort_edges",
     "stock_id",
@@ -480,50 +478,6 @@ class _EdgeRows:
 def _stage(scenario: Scenario, commodity: str) -> str:
     c = scenario.commodities.get(commodity)
     return c.stage if c is not None else ""
-
-
-def observed_edges(scenario: Scenario, year: int) -> tuple[pd.DataFrame, dict[str, FacilityYear], list[Problem]]:
-    """Supply, input and trade edges of a year, before allocation.
-
-    :func:`observed_columns` as a frame.
-
-    Parameters
-    ----------
-    scenario : Scenario
-        The scenario.
-    year : int
-        Calendar year.
-
-    Returns
-    -------
-    edges : DataFrame
-        Edge table (contract columns) of the observed edges: ``supply``, ``input``
-        and ``trade`` from ``flows`` and ``imports``.
-    facilities : dict
-        Facility id -> :class:`FacilityYear`.
-    problems : list of Problem
-        Flows that take more out of (or put more into) a facility than it makes
-        (or uses), flows of a commodity the facility does not make or use, and
-        unusable processes.
-    """
-    edges, fac, problems = observed_columns(scenario, year)
-    return edge_frame(edges), fac, problems
-
-
-def observed_columns(scenario: Scenario, year: int) -> tuple[Columns, dict[str, FacilityYear], list[Problem]]:
-    """Supply, input and trade edges of a year, before allocation, as edge columns sorted by ``edge``.
-
-    Returns
-    -------
-    edges : Columns
-        The observed edges (:data:`Columns`); the rest as :func:`observed_edges`.
-    facilities : dict
-    problems : list of Problem
-    """
-    from supplychain.graph.layout import central_tables, year_layout
-
-    observed, fac, problems, _, _ = central_tables(scenario, year_layout(scenario, year))
-    return observed, fac, problems
 
 
 def net_of_direct(made: npt.NDArray[np.float64],

@@ -18,8 +18,7 @@ implementation of each formula, on a ``(samples, slots)`` matrix:
 * a stockpile: releasable stock (:func:`~supplychain.graph.allocate.releasable`).
 
 A run evaluates the layout on the central values (one sample:
-:func:`~supplychain.graph.build.observed_columns`,
-:func:`~supplychain.graph.allocate.demand_columns`,
+:func:`central_tables`, :func:`~supplychain.graph.allocate.demand_columns`,
 :func:`~supplychain.graph.allocate.stock_columns`); the compiled exposure sweep
 (:mod:`supplychain.uncertainty.kernel`) on a block of samples. Which rows exist is
 decided on the central values (an import's remainder row exists when the central shares
@@ -260,7 +259,7 @@ class YearLayout:
     problems : list of Problem
         Problems of the layout itself (flows of a commodity a facility does not make or use,
         unusable processes); flows larger than a facility's output are found on the
-        evaluated numbers (:func:`~supplychain.graph.build.observed_columns`).
+        evaluated numbers (:func:`central_tables`).
     """
 
     year: int
@@ -513,7 +512,7 @@ def central_tables(scenario: Scenario, lay: YearLayout) -> tuple[Columns, dict[s
     Returns
     -------
     observed : Columns
-        The observed edges (:func:`~supplychain.graph.build.observed_columns`).
+        The observed edges: ``supply``, ``input`` and ``trade`` from ``flows`` and ``imports``, sorted by ``edge``.
     facilities : dict
         Facility id -> :class:`~supplychain.graph.build.FacilityYear`.
     problems : list of Problem

@@ -128,7 +128,7 @@ def pair_peaks(shortfall: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     s = shortfall[np.isfinite(shortfall["shortfall_share"].to_numpy(dtype=float))]
     s = s.assign(level=s["shortfall_share"].astype(float).round(SHARE_DIGITS)).sort_values(
-        ["country", "commodity", "year"], kind="stable")
+        ["country", "commodity", "year"], kind="stable").reset_index(drop=True)  # idxmax reads labels
     top = s.loc[s.groupby(["country", "commodity"], sort=True)["level"].idxmax()]  # the first year of the largest
     return pd.DataFrame({"country": top["country"].astype(str).to_numpy(),
                          "commodity": top["commodity"].astype(str).to_numpy(),

@@ -214,7 +214,7 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
 
     Examples
     --------
-    ``18% (European Union, Japan, South Korea, Rest of world, United States · Magnets, 2025); fixed:
+    ``18% (European Union, Japan, Rest of world, South Korea, United States · Magnets, 2025); fixed:
     32% (United States, 2025)``: five countries equally short when re-routed; the United States
     worst when not.
     """

@@ -397,7 +397,9 @@ def curtail(
         :math:`f_e \rho_{b(e)}` per edge.
     unsold : numpy.ndarray
         Unsold output per edge position: for each (facility, commodity) with output,
-        :math:`\rho_v \sum f - \sum f \rho_b` on the first of its output edges, 0 elsewhere.
+        what it makes of the output less what its buyers take,
+        :math:`\rho_v M_{vk} - \sum_{e \in out_k(v)} f_e \rho_{b(e)}` (:math:`M_{vk}` from ``made``),
+        on the first of its output edges, 0 elsewhere.
     iterations : int
         Passes made.
 

@@ -136,7 +136,8 @@ class SweepResult:
             samples: :math:`(\#\{v_i < c\} + \#\{v_i = c\}/2)/n`, so 0.5 when every sample equals
             it; an announced schedule taken as central is the optimistic end of a one-sided
             delay, and the central then sits low), ``n`` (samples with a finite value), ``n_nan``
-            (samples without one: failed samples, and a net exporter's NIR "E") and
+            (samples without one: failed samples, a net exporter's NIR "E", and a share of nothing —
+            a direct import share without imports, the traced share of a market nothing reaches) and
             ``n_exporter`` (of those, the samples in which the country is a net exporter;
             0 outside ``net_import_reliance``). The statistics
             are over the ``n`` samples with a value: a net import reliance's over the

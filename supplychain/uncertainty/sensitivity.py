@@ -18,8 +18,8 @@ Tornado chart
     :func:`tornado_chart` draws a ranking: one bar per input from the measure at its
     low value to the measure at its high value.
 
-Both reuse the Monte Carlo machinery (sweep models, executors, progress), so
-they scale out the same way.
+The one-at-a-time sweep and the toggle grid reuse the Monte Carlo machinery (sweep models,
+executors, progress), so they scale out the same way.
 """
 
 from __future__ import annotations
