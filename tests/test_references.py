@@ -269,3 +269,22 @@ def test_rules_locate_problems_in_yaml() -> None:
 
 def test_did_you_mean_without_match_returns_default() -> None:
     assert ref.did_you_mean("zzz", ["capacity"], "no idea") == "no idea"
+
+
+def test_a_growth_of_minus_one_is_not_carried_back_before_its_year(scenario_dict: Build) -> None:
+    # Demand before its entry's year is t (1 + g)^n with n < 0: for g = -1 that is t / 0, which
+    # used to end in a ZeroDivisionError traceback. From its own year on it is t, then 0.
+    data = scenario_dict()
+    base = data["scenario"]["base_year"]
+    data["demand"] = {"us": {"country": "US", "commodity": "ndpr_oxide", "year": base + 1, "tonnes": 100,
+                             "growth": {"value": 0.0, "dist": "uniform", "low": -1.0, "high": 0.1}}}
+    (problem,) = ref.check_years(scenario(data))
+    assert messages([problem]) == [(
+        "demand.us.growth",
+        f"a growth of -100 % a year cannot be carried back from {base + 1} to {base}: demand there would be t / 0",
+        f"give the years before {base + 1} in `by_year`, or a growth above -1")]
+    data["demand"]["us"]["by_year"] = {base: 120}  # the year before given: nothing is carried back
+    assert ref.check_years(scenario(data)) == []
+    data["demand"]["us"].pop("by_year")
+    data["demand"]["us"]["year"] = base  # its year is the base year: nothing before it is simulated
+    assert ref.check_years(scenario(data)) == []

@@ -667,7 +667,11 @@ def unpriced_preference(commodities: Sequence[str]) -> tuple[str, str]:
 
 
 def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """Years of demand and production are at most 50 years before the base year."""
+    """Years of demand and production are at most 50 years before the base year; a growth of -1 is never back-cast.
+
+    Demand before its entry's year is :math:`t (1 + g)^{n}` with :math:`n < 0`
+    (:func:`~supplychain.graph.build.grown`), undefined for :math:`g = -1`.
+    """
     first = scenario.scenario.base_year - _YEARS_BEFORE_BASE
     refs: list[tuple[KeyPath, int]] = []
     for key, d in scenario.demand.items():
@@ -675,7 +679,20 @@ def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
     for key, f in scenario.facilities.items():
         refs += [(("facilities", key, "production", y), y) for y in f.production]
     hint = f"years before {first} (base_year - {_YEARS_BEFORE_BASE}) are almost certainly a typo"
-    return [problem_at(scenario, p, f"year {y} is too far before the base year", hint) for p, y in refs if y < first]
+    problems = [problem_at(scenario, p, f"year {y} is too far before the base year", hint)
+                for p, y in refs if y < first]
+    base = scenario.scenario.base_year
+    for key, d in scenario.demand.items():
+        g = d.growth
+        rates = [] if g is None else [g.central, *(v for v in (g.low, g.high) if v is not None), *(g.choices or [])]
+        back = [y for y in range(base, d.year) if y not in d.by_year]
+        if back and any(r <= -1.0 for r in rates):
+            problems.append(problem_at(
+                scenario, ("demand", key, "growth"),
+                f"a growth of -100 % a year cannot be carried back from {d.year} to {back[0]}: "
+                "demand there would be t / 0",
+                f"give the years before {d.year} in `by_year`, or a growth above -1"))
+    return problems
 
 
 def check_citations(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
