@@ -77,6 +77,7 @@ from supplychain.report.runs import (
     _target_pairs,
     focus_of,
     run_scenario,
+    run_years,
 )
 from supplychain.report.shipped import shipped_table
 from supplychain.report.tables import (
@@ -318,7 +319,7 @@ def build_view(runs: Sequence[ScenarioRun], *, title: str | None = None, countri
     chains = [(c, k) for c in focus if (k := focus_commodity(runs, c, commodity)) is not None]
     sections = map_in_order(_section_task, [(run, slug, fallback, countries, year, chains, options)
                                             for run, slug in zip(runs, slugs, strict=True)], workers,
-                            cost=lambda task: len(task[0].results) * len(task[0].results[0].years))
+                            cost=lambda task: run_years(task[0]))
     for run, section in zip(runs, sections, strict=True):
         section.tables = _section_tables(run, section)
     limits = {s.view["slug"]: s.tables["limits"] for s in sections}

@@ -152,9 +152,15 @@ def simulated_years(scenario: Scenario) -> int:
     """Variant-years a report simulates of ``scenario`` (base run and variants × years): the estimate of its work.
 
     Each is a year of one variant (``rebalance``, its ``fixed`` bound, and any re-solve of
-    What limits supply); :func:`run_all` and the report's sections hand out the largest first.
+    What limits supply); :func:`run_all` hands out the largest first, the report's sections
+    by the same count of a run already made (:func:`run_years`).
     """
     return (1 + len(scenario.variants)) * len(scenario.years)
+
+
+def run_years(run: ScenarioRun) -> int:
+    """Variant-years a scenario's run simulated (its results × their years): :func:`simulated_years` of a made run."""
+    return len(run.results) * len(run.results[0].years) if run.results else 0
 
 
 def focus_of(runs: Sequence[ScenarioRun], countries: Sequence[str] = ()) -> list[str]:
