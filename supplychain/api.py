@@ -24,6 +24,7 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.io.load import as_scenario
+from supplychain.metrics.exposure import shortfall_share
 from supplychain.schema.countries import require_codes
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
@@ -251,7 +252,7 @@ class Result:
         s = self.shortfall
         s = s[s["shortfall"] > 0]
         return s.groupby(["year", "country", "commodity", "unit"], sort=True)[["demand", "shortfall"]].sum().assign(
-            shortfall_share=lambda d: d["shortfall"] / d["demand"]).reset_index()
+            shortfall_share=lambda d: shortfall_share(d["shortfall"], d["demand"])).reset_index()
 
     def draw(self, year: int | None = None, *, country: str | None = None,
              commodity: str | Sequence[str] | None = None, baseline: bool = False, max_nodes: int = 60) -> Picture:

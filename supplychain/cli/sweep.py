@@ -311,7 +311,10 @@ def sweep(
     summary = result.summary()
     summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
     summary = summary.rename(columns={"central_rank": CENTRAL_AT})
-    keep = [c for c in summary.columns if c not in ("source_country", "partner", "stage", "unit", "sd", "n_nan")]
+    # n_na: the samples whose measure is n/a (a share of nothing), left out of the statistics
+    hidden = ("source_country", "partner", "stage", "unit", "sd", "n_nan",
+              *(() if summary["n_na"].any() else ("n_na",)))
+    keep = [c for c in summary.columns if c not in hidden]
     if "partner" in summary.columns:
         summary = summary[summary["partner"] == ""]
     title = f"Measures over the samples ({CENTRAL_NOTE})"
@@ -337,8 +340,9 @@ def sweep(
         echo(EXPORTER_NOTE)
     if len(targets):
         required = targets[targets["required"]] if targets["required"].any() else targets
+        na = ["n_na"] if required["n_na"].any() else []  # samples whose measure is n/a: counted as not met
         print_table(
-            required[["target", "year", "threshold", "probability", "central_met"]],
+            required[["target", "year", "threshold", "probability", *na, "central_met"]],
             "Probability that each target is met, in the years it is checked (every year: Python API "
             "SweepResult.target_probability())", shares=("threshold", "probability"),
         )

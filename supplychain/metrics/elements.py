@@ -25,7 +25,9 @@ elements, ``NdPr``) instead, with the contents declared per commodity
   .. math:: D_X(c) = \frac{\sum_{u \in U(c)} f_X(u)\, t_X(u)}{\sum_{u \in U(c)} f_X(u)}
 
   over the final-use nodes ``U(c)`` of the country, ``f_X(u)`` the element flowing
-  into ``u``; 0 when the country uses none of the element;
+  into ``u``; NaN (``n/a``: a share of nothing) when none of the element reaches the
+  country's final use (:data:`~supplychain.metrics.trade.AC_RTOL`, the round-off of the
+  first-hop shares) — a row for every country with a final use of a product carrying it;
 * **value-weighted dependence** over several elements (:func:`value_weighted`):
 
   .. math:: D_V(c) = \frac{\sum_X P_X E_X(c) D_X(c)}{\sum_X P_X E_X(c)}
@@ -51,6 +53,8 @@ import pandas as pd
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
 from supplychain.graph.sums import group_sums
+from supplychain.metrics.exposure import shortfall_share
+from supplychain.metrics.trade import AC_RTOL
 from supplychain.schema.model import Scenario
 
 __all__ = [
@@ -202,18 +206,19 @@ def element_dependence(
     Returns
     -------
     dependence : ndarray, shape (n_groups,) or (n_groups, S)
-        ``D_X(c) = Σ_u f_X(u) t_X(u) / Σ_u f_X(u)``; 0 where the country uses none.
+        ``D_X(c) = Σ_u f_X(u) t_X(u) / Σ_u f_X(u)``; NaN (a share of nothing, ``n/a``) where
+        the country uses none (:math:`E_X(c)` at most :data:`~supplychain.metrics.trade.AC_RTOL`).
     element_use : ndarray, same shape
         ``E_X(c) = Σ_u f_X(u)``, tonnes of element in the country's final use.
 
     Examples
     --------
     Country 0 uses 9,530 t of magnets (2,859 t NdPr, 96.1 % Chinese) and 15 t of
-    NdPr oxide (12.75 t NdPr, 0 % Chinese):
+    NdPr oxide (12.75 t NdPr, 0 % Chinese); country 1 none at all (its dependence is undefined):
 
-    >>> d, e = element_dependence([2859.0, 12.75], [0.961, 0.0], [0, 0], 1)
-    >>> round(float(d[0]), 4), float(e[0])
-    (0.9567, 2871.75)
+    >>> d, e = element_dependence([2859.0, 12.75], [0.961, 0.0], [0, 0], 2)
+    >>> d.round(4).tolist(), e.tolist()
+    ([0.9567, nan], [2871.75, 0.0])
     """
     f = np.asarray(element_t, dtype=np.float64)
     t = np.asarray(traced, dtype=np.float64)
@@ -223,7 +228,7 @@ def element_dependence(
     den = np.zeros(shape)
     np.add.at(num, g, f * t)
     np.add.at(den, g, f)
-    dep = np.divide(num, den, out=np.zeros(shape), where=den > 0)
+    dep = np.divide(num, den, out=np.full(shape, np.nan), where=den > AC_RTOL)
     return dep, den
 
 
@@ -240,7 +245,8 @@ def value_weighted(dependence: npt.ArrayLike, element_use: npt.ArrayLike, price:
     Returns
     -------
     ndarray, shape (g,) or (g, S)
-        ``D_V(c) = Σ_X P_X E_X D_X / Σ_X P_X E_X``; 0 where the country uses none.
+        ``D_V(c) = Σ_X P_X E_X D_X / Σ_X P_X E_X`` over the elements the country uses (an
+        element it uses none of, ``D_X`` NaN, weighs 0); NaN where it uses none of them.
 
     Examples
     --------
@@ -253,9 +259,10 @@ def value_weighted(dependence: npt.ArrayLike, element_use: npt.ArrayLike, price:
     d = np.asarray(dependence, dtype=np.float64)
     e = np.asarray(element_use, dtype=np.float64)
     p = np.asarray(price, dtype=np.float64).reshape((1, -1) + (1,) * (d.ndim - 2))
-    num = (p * e * d).sum(axis=1)
-    den = (p * e).sum(axis=1)
-    out: FloatArray = np.divide(num, den, out=np.zeros(den.shape), where=den > 0)
+    used = ~np.isnan(d)
+    num = (p * e * np.where(used, d, 0.0)).sum(axis=1)
+    den = (p * np.where(used, e, 0.0)).sum(axis=1)
+    out: FloatArray = np.divide(num, den, out=np.full(den.shape, np.nan), where=den > 0)
     return out
 
 
@@ -334,8 +341,13 @@ def element_columns(
         deps.append(dep)
         uses.append(tot)
     dep_m, use_m = np.stack(deps, axis=1), np.stack(uses, axis=1)
-    # rows: per key, per country with use of it, its dependence then its use
-    j, i = np.nonzero(use_m.T > 0)
+    # rows: per key, per country with a final use of a product carrying it (whether or not any arrives:
+    # none arriving is a dependence of n/a, not 0), its dependence then its use
+    use_com = node_code[use]
+    carries = np.stack([np.bincount(group, weights=np.array([content.get(k, {}).get(key, 0.0) > 0 for k in
+                                                             node_commodity.tolist()], dtype=float)[use_com],
+                                    minlength=len(countries)) > 0 for key in keys], axis=1)
+    j, i = np.nonzero((carries | (use_m > 0)).T)
     n = len(i)
     key_arr = np.asarray(keys, dtype=object)
     out: dict[str, Any] = {
@@ -349,7 +361,7 @@ def element_columns(
     if prices is not None and all(k in prices for k in keys):
         dv = value_weighted(dep_m, use_m, [prices[k] for k in keys])
         label = value_key(keys)
-        some = np.flatnonzero(use_m.sum(axis=1) > 0)
+        some = np.flatnonzero((carries | (use_m > 0)).any(axis=1))
         extra = {"country": countries[some].astype(object), "commodity": np.full(len(some), label, dtype=object),
                  "metric": np.full(len(some), VALUE_METRIC, dtype=object), "value": dv[some],
                  "unit": np.full(len(some), "share", dtype=object),
@@ -367,17 +379,28 @@ def element_exposure(dependence: npt.ArrayLike, shortfall: npt.ArrayLike) -> Flo
     delivered, over the element in demand — ``exposed_share``
     (:mod:`supplychain.metrics.exposure`) for the element inside products.
 
+    A share of nothing is handled as the formula's tonnes say: where none of the element arrives
+    (:math:`D_X` NaN, ``n/a``) and all of its demand is unmet (:math:`S_X = 1` up to
+    :data:`~supplychain.metrics.trade.AC_RTOL`), the delivered part weighs 0 and the exposure is
+    :math:`S_X = 1` — a ban that starves a country is full exposure, not n/a; where the element
+    has no demand in the data (:math:`S_X` NaN) nothing counts as unmet (:math:`S_X = 0`: the
+    exposure is :math:`D_X`, NaN when that is n/a too). A NaN :math:`D_X` beside demand partly met
+    (it cannot arise from one year's tables) stays NaN.
+
     Examples
     --------
     Half of the US's NdPr demand is unmet, and the NdPr that arrives is 20 % Chinese:
-    ``0.2 · 0.5 + 0.5 = 0.6``.
+    ``0.2 · 0.5 + 0.5 = 0.6``; the EU gets no NdPr at all and lacks all of it: ``1``; a country
+    without NdPr demand in the data keeps its dependence, ``0.3``:
 
-    >>> element_exposure([0.2], [0.5]).tolist()
-    [0.6]
+    >>> element_exposure([0.2, np.nan, 0.3], [0.5, 1.0, np.nan]).tolist()
+    [0.6, 1.0, 0.3]
     """
     d = np.asarray(dependence, dtype=np.float64)
     s = np.asarray(shortfall, dtype=np.float64)
-    out: FloatArray = d * (1.0 - s) + s
+    s = np.where(np.isnan(s), 0.0, s)
+    delivered = np.where(np.isnan(d) & (s >= 1.0 - AC_RTOL), 0.0, d * (1.0 - s))
+    out: FloatArray = delivered + s
     return out
 
 
@@ -400,7 +423,8 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
     -------
     DataFrame
         ``country, commodity`` (the element key), ``value`` (the share), one row per
-        country and key with element in its demand.
+        country and key with element in its demand (a share of no demand is n/a: no row;
+        :func:`supplychain.metrics.exposure.shortfall_share`).
 
     Examples
     --------
@@ -423,8 +447,9 @@ def element_shortfall(short: pd.DataFrame, content: Mapping[str, Mapping[str, fl
         demand = group_sums(country, (c * demand_t).tolist())
         lacking = group_sums(country, (c * short_t).tolist())
         for i in sorted(demand):
-            if demand[i] > 0:
+            share = float(shortfall_share(lacking[i], demand[i]))
+            if share == share:  # no row without demand for the element (n/a)
                 cols["country"].append(i)
                 cols["commodity"].append(key)
-                cols["value"].append(float(lacking[i] / demand[i]))
+                cols["value"].append(share)
     return pd.DataFrame(cols)

@@ -37,10 +37,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from supplychain.metrics.trade import distinct_keys
+from supplychain.metrics.trade import AC_RTOL, distinct_keys
 
 __all__ = ["CONSUMING_KINDS", "consumption", "consumption_edges", "exposed_share", "exposure_arrays",
-           "exposure_shares"]
+           "exposure_shares", "shortfall_share"]
 
 CONSUMING_KINDS = frozenset({"use", "facility"})
 """Kinds of buyer node whose inflow a country consumes (``docs/architecture.md``, node kinds)."""
@@ -173,3 +173,37 @@ def exposed_share(traced: npt.ArrayLike, consumed: npt.ArrayLike, planned: npt.A
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(ok, (tr + np.maximum(0.0, p - c)) / np.where(ok, denom, 1.0), np.nan)
     return np.clip(out, 0.0, 1.0)
+
+
+def shortfall_share(shortfall: npt.ArrayLike, demand: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    r"""Share of demand left unmet, :math:`S = \mathrm{shortfall} / \mathrm{demand}`; NaN (``n/a``) without demand.
+
+    The one implementation of ``shortfall_share``, per final-use node (the shortfall table of
+    both supply responses) and for sums over nodes (a country's commodity in a year). Where the
+    demand is zero up to round-off (:data:`~supplychain.metrics.trade.AC_RTOL` of at least 1 t:
+    the round-off of the first-hop shares) nothing was asked for: the share of it left unmet is
+    undefined, NaN and printed ``n/a`` — not 0 %, which would read "demand met"
+    (``docs/measures.md``, "A share of nothing is n/a").
+
+    Parameters
+    ----------
+    shortfall, demand : array_like
+        Tonnes (any unit, both the same) short and asked for; any shape, broadcast together.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The share, NaN where there is no demand.
+
+    Examples
+    --------
+    The US asks for 9,530 t of magnets and lacks 4,165 t; a use without demand in the year:
+
+    >>> shortfall_share([4165.0, 0.0], [9530.0, 0.0]).round(4).tolist()
+    [0.437, nan]
+    """
+    s, d = np.asarray(shortfall, dtype=np.float64), np.asarray(demand, dtype=np.float64)
+    asked = d > AC_RTOL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: npt.NDArray[np.float64] = np.where(asked, s / np.where(asked, d, 1.0), np.nan)
+    return out

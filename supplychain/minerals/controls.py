@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from supplychain.io.load import as_scenario
+from supplychain.metrics.exposure import shortfall_share
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode
@@ -79,7 +80,7 @@ def controls_table(
             wide = m.pivot_table(index=["year", "commodity"], columns="metric", values="value", aggfunc="first")
             wide = wide.reindex(columns=["direct_import_share", "traced_share"]).reset_index()
             t = s.merge(wide, on=["year", "commodity"], how="left")
-            t["shortfall_share"] = (t["shortfall"] / t["demand"].where(t["demand"] > 0)).fillna(0.0)
+            t["shortfall_share"] = shortfall_share(t["shortfall"], t["demand"])  # n/a (NaN) without demand
             t["unit"] = t["commodity"].map(dict(units)).fillna("t")
             t.insert(0, "variant", variant)
             t.insert(0, "mode", mode)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
 
+from supplychain.metrics.exposure import shortfall_share
 from supplychain.report.answers import Series
 from supplychain.report.answers import peak as peak_of
 from supplychain.report.fold import SHARE_DIGITS
@@ -102,7 +103,7 @@ def headline_table(result: Result, countries: Sequence[str] | None = None) -> pd
         unit = str(mine.loc[(mine["country"] == c) & (mine["commodity"] == k), "unit"].iloc[0]) \
             if "unit" in mine.columns else ""
         # shares equal up to round-off (67 % in 2026 … 2030) are one peak, dated by its first year
-        share = (part["shortfall"] / part["demand"]).fillna(0.0).round(SHARE_DIGITS)
+        share = pd.Series(shortfall_share(part["shortfall"], part["demand"]), index=part.index).round(SHARE_DIGITS)
         last = f"{format_percent(share.get(y1, float('nan')))} ({format_number(part['shortfall'].get(y1))} {unit})"
         top = peak_of(Series(tuple(int(y) for y in share.index), tuple(float(v) for v in share.to_numpy())))
         if top is not None and top[0] > 0:

@@ -122,8 +122,14 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             margins = np.nan_to_num(decisive["margin"].to_numpy(dtype=float), nan=np.inf)
             worst = decisive.iloc[int(np.argmin(margins))]
             reason = str(worst["reason"])
-        if known.empty:
+        # a year whose measure is n/a (a share of nothing) is not evaluable: never a silent pass
+        undefined = part[part["status"].eq("n/a")] if "status" in part.columns else part.iloc[:0]
+        if known.empty and undefined.empty:
             verdict, detail = "no data", "the measure was not computed"
+        elif fails.empty and not undefined.empty:
+            years = ", ".join(str(int(y)) for y in undefined["year"])
+            verdict, detail = "n/a", f"not evaluable in {years} (the measure is n/a)"
+            reason = str(undefined["reason"].iloc[0]) if "reason" in undefined.columns else reason
         elif fails.empty:
             verdict = "pass"
             detail = f"holds in every year {int(known['year'].min())}–{int(known['year'].max())}"

@@ -68,10 +68,10 @@ def element_exposure(m: pd.DataFrame, short: pd.DataFrame) -> pd.DataFrame:
     if len(short):
         by_key = dict(zip(zip(short["country"].tolist(), short["commodity"].tolist(), strict=True),
                           short["value"].to_numpy(dtype=float).tolist(), strict=True))
-    gap = np.array([by_key.get(k, 0.0) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
-                                                      strict=True)], dtype=float)
+    gap = np.array([by_key.get(k, np.nan) for k in zip(dep["country"].tolist(), dep["commodity"].tolist(),
+                                                         strict=True)], dtype=float)  # NaN: no element demand
     dep["metric"] = np.full(at.size, "element_exposed_share", dtype=object)
-    dep["value"] = element_exposure(np.asarray(dep["value"], dtype=float), np.where(np.isnan(gap), 0.0, gap))
+    dep["value"] = element_exposure(np.asarray(dep["value"], dtype=float), gap)
     return pd.DataFrame(dep, copy=False)
 
 

@@ -493,7 +493,8 @@ def shortfall_table(
     -------
     pandas.DataFrame
         ``node``, ``country``, ``commodity``, ``stage``, ``demand_t``, ``delivered_t``,
-        ``shortfall_t`` = max(0, demand − delivered), ``shortfall_share`` = shortfall / demand.
+        ``shortfall_t`` = max(0, demand − delivered), ``shortfall_share`` = shortfall / demand (NaN
+        without demand).
     """
     n = index.n
     use = index.kind == "use"
@@ -512,10 +513,12 @@ def shortfall_frame(nodes: pd.DataFrame, rows: IntArray, demand: FloatArray, del
                     shortfall: FloatArray) -> pd.DataFrame:
     """Build the shortfall table of both supply responses, one row per use node (``rows`` of ``nodes``).
 
-    ``shortfall_share`` = shortfall / demand (0 where there is no demand).
+    ``shortfall_share`` = shortfall / demand, NaN (n/a) where there is no demand
+    (:func:`supplychain.metrics.exposure.shortfall_share`).
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(demand > 0, shortfall / demand, 0.0)
+    from supplychain.metrics.exposure import shortfall_share
+
+    share = shortfall_share(shortfall, demand)
 
     def text(col: str) -> npt.NDArray[np.object_]:
         if col not in nodes:

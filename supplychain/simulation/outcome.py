@@ -167,8 +167,11 @@ def apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.Dat
     """Deliver stock drawn at a final use's market against its shortfall (the fixed response's stock cover).
 
     Per row: ``cover = min(drawn(market), shortfall_t)`` moves from ``shortfall_t`` to
-    ``delivered_t``; ``shortfall_share = shortfall_t / demand_t`` (0 without demand).
+    ``delivered_t``; ``shortfall_share = shortfall_t / demand_t`` (NaN without demand:
+    :func:`supplychain.metrics.exposure.shortfall_share`).
     """
+    from supplychain.metrics.exposure import shortfall_share
+
     if not drawn:
         return short
     keys = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
@@ -178,7 +181,7 @@ def apply_stock_cover(short: pd.DataFrame, drawn: Mapping[str, float]) -> pd.Dat
     d = short["demand_t"].to_numpy(dtype=float)
     left = gap - cover
     return short.assign(delivered_t=short["delivered_t"].to_numpy(dtype=float) + cover, shortfall_t=left,
-                        shortfall_share=np.where(d > 0, left / np.where(d > 0, d, 1), 0))
+                        shortfall_share=shortfall_share(left, d))
 
 
 def simulated_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws: Mapping[str, float]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from supplychain.metrics.exposure import shortfall_share
 from supplychain.simulation.outcome import TOL
 
 __all__ = ["SHIPPED_COLUMNS", "shipped_while_short"]
@@ -86,7 +87,8 @@ def shipped_while_short(flows: pd.DataFrame, shortfall: pd.DataFrame) -> pd.Data
            .groupby([*keys, "year", "country", "commodity", "destination", "status"], sort=False)["simulated"]
            .sum().rename("shipped").reset_index())  # fmt: skip
     both = short.merge(out, on=[*keys, "year", "country", "commodity"])
-    both["shortfall_share"] = both["shortfall"] / both["demand"]
+    both["shortfall_share"] = shortfall_share(both["shortfall"].to_numpy(dtype=float),
+                                              both["demand"].to_numpy(dtype=float))
     order = [*keys, "year", "country", "commodity"]
     both = both.sort_values([*order, "shipped"], ascending=[True] * len(order) + [False], kind="stable")
     return both[cols].reset_index(drop=True)

@@ -4,8 +4,11 @@ A target such as "China's share of US NdFeB magnet supply ≤ 25 % by 2030" is
 evaluated in every simulated year from ``by`` on (docs/domain.md, "Policies and
 deals"): the measure's value, the threshold, pass/fail and the margin, positive
 when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
-A year without the measure is reported with ``status`` ``"no data"``, never
-as a pass. Targets on dependence use ``exposed_share`` by default (traced tonnes
+A year without the measure is reported with ``status`` ``"no data"``, and a year whose
+measure is n/a — a share of nothing, such as the traced share of a market nothing reaches
+(``docs/measures.md``, "A share of nothing is n/a"), or a net exporter's net import reliance
+("E") — with ``status`` ``"n/a"`` (not evaluable); neither is ever a pass (``passed`` None,
+a missed target-year for ``run --check-targets``). Targets on dependence use ``exposed_share`` by default (traced tonnes
 plus unmet demand, :mod:`supplychain.metrics.exposure`; ``element_exposed_share`` for
 the element inside products), so a ban that starves a country fails the target; a
 target that names ``traced_share`` or ``element_dependence`` (traced shares of what is
@@ -98,12 +101,18 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     'passes: traced share 22% ≤ 25% in 2030, no unmet demand'
     >>> verdict_reason("traced_share", 0.0, "max", 0.25, "pass", 0.44, 2030)
     'passes on the traced share of delivered supply: 0% ≤ 25% in 2030, but 44% of demand unmet'
+    >>> verdict_reason("traced_share", float("nan"), "max", 0.25, "n/a", 1.0, 2030)
+    'not evaluable: traced share n/a in 2030, a share of nothing (100% of demand unmet)'
     """
     name = _NAMES.get(metric, metric)
     op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
     unmet = shortfall if shortfall == shortfall else 0.0  # NaN: no final demand in the data
     if status == "no data":
         return f"no data: no {name} in {year}"
+    if status == "n/a":
+        why = "a net exporter (E)" if metric == "net_import_reliance" else "a share of nothing"
+        tail = f" ({_pct(unmet)} of demand unmet)" if unmet > 1e-9 else ""
+        return f"not evaluable: {name} n/a in {year}, {why}{tail}"
     if status == "fail (shortfall)":
         return (f"fails: {_pct(unmet)} of demand unmet in {year} > {_pct(max_shortfall or 0.0)} allowed "
                 f"({name} {_pct(value)} {op_ok} {_pct(threshold)})")
@@ -142,7 +151,10 @@ def evaluate_targets(
     -------
     pandas.DataFrame
         Columns :data:`TARGET_COLUMNS`; ``passed`` is True/False, or None with
-        ``status`` "no data".
+        ``status`` "no data" (no row of the measure) or "n/a" (its rows are NaN: a share of
+        nothing, not evaluable). Several rows of the measure in a year (use nodes, sources)
+        are read by their worst finite value; ``shortfall_share`` beside it is the largest
+        finite one (NaN: no demand).
 
     Examples
     --------
@@ -191,15 +203,17 @@ def evaluate_targets(
             if y < t.by:
                 continue
             vals = m_value[m_year == y]
+            rows_of_year = vals.size
             vals = vals[np.isfinite(vals)]
-            if vals.size == 0:
-                value, passed, margin, status = np.nan, None, np.nan, "no data"
+            if vals.size == 0:  # no row, or only shares of nothing: never a pass
+                value, passed, margin, status = np.nan, None, np.nan, "n/a" if rows_of_year else "no data"
             else:
                 value = float(vals.max() if bound == "max" else vals.min())
                 margin = threshold - value if bound == "max" else value - threshold
                 passed = bool(margin >= -1e-12)
                 status = "pass" if passed else "fail"
             gap = s_value[s_year == y]
+            gap = gap[np.isfinite(gap)]  # a use without demand has no shortfall share (n/a)
             shortfall = float(gap.max()) if gap.size else np.nan
             if passed and t.max_shortfall_share is not None and shortfall > t.max_shortfall_share + 1e-12:
                 passed, status = False, "fail (shortfall)"

@@ -137,11 +137,15 @@ class SweepResult:
             it; an announced schedule taken as central is the optimistic end of a one-sided
             delay, and the central then sits low), ``n`` (samples with a finite value), ``n_nan``
             (samples without one: failed samples, a net exporter's NIR "E", and a share of nothing —
-            a direct import share without imports, the traced share of a market nothing reaches) and
-            ``n_exporter`` (of those, the samples in which the country is a net exporter;
-            0 outside ``net_import_reliance``). The statistics
-            are over the ``n`` samples with a value: a net import reliance's over the
-            samples where the country is no net exporter.
+            a direct import share without imports, the traced share of a market nothing reaches, a
+            shortfall share without demand, an element dependence without the element), ``n_na``
+            (of those, the computed samples whose measure is n/a: ``n_nan`` less the failed samples
+            and the net exporters) and ``n_exporter`` (the samples in which the country is a net
+            exporter; 0 outside ``net_import_reliance``). The statistics (mean, sd, P5/P50/P95,
+            ``central_rank``) are over the ``n`` samples with a value, never with an n/a read as
+            0: a net import reliance's over the samples where the country is no net exporter, a
+            traced share's over the samples in which material reaches the market; ``n_na`` says
+            how many samples they leave out (a P50 over 30 of 100 samples is a P50 of those 30).
         """
         out = self.measures.copy()
         v = self.values
@@ -150,6 +154,7 @@ class SweepResult:
         out["n"] = count
         out["n_nan"] = self.n - count
         out["n_exporter"] = self._net_exporter_counts()
+        out["n_na"] = (~finite & self._computed()[:, None]).sum(axis=0) - out["n_exporter"].to_numpy()
         with np.errstate(all="ignore"):
             safe = np.where(finite, v, 0.0)
             mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
@@ -174,6 +179,7 @@ class SweepResult:
             "central_rank",
             "n",
             "n_nan",
+            "n_na",
             "n_exporter",
         ]
         return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
@@ -202,8 +208,7 @@ class SweepResult:
         nir = np.flatnonzero(metric == "net_import_reliance")
         if not len(nir):
             return counts
-        computed = np.ones(self.n, dtype=bool)
-        computed[[int(s) for s in self.info.get("failed", {}) if 0 <= int(s) < self.n]] = False
+        computed = self._computed()
         market = [c for c in self.key_columns if c not in ("metric", "source_country", "partner")]
         keys = list(zip(*(m[c].tolist() for c in market), strict=True)) if market else [()] * len(m)
         dsc: dict[tuple[Any, ...], int] = {}
@@ -217,22 +222,50 @@ class SweepResult:
             counts[j] = int(exporter.sum())
         return counts
 
+    def _computed(self) -> np.ndarray:
+        """Tell, per sample, whether it was computed (not one of the failed samples, ``info["failed"]``)."""
+        computed = np.ones(self.n, dtype=bool)
+        computed[[int(s) for s in self.info.get("failed", {}) if 0 <= int(s) < self.n]] = False
+        return computed
+
     def target_probability(self) -> pd.DataFrame:
-        """Probability that each target is met, per year.
+        r"""Probability that each target is met, per year.
 
         A sample meets a ``max`` target in a year when the measure is at most the
-        threshold (``min``: at least). Samples without a finite value are left
-        out and counted in ``n_nan``.
+        threshold (``min``: at least). A computed sample whose measure is n/a (a share of
+        nothing, or a net exporter's NIR "E": the run's verdict "n/a", not evaluable) does
+        **not** meet it — it is never silently met — and is counted in ``n_na``; failed
+        samples are left out. So :math:`p = \#	ext{met} / (n + n_{na})`, with ``n`` the
+        samples with a value (:meth:`summary`'s rule) and ``n_nan`` every sample without one
+        (failed or n/a).
 
         Returns
         -------
         pandas.DataFrame
             ``target``, ``year``, ``required`` (year ≥ ``by``), ``threshold``,
-            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_nan``,
-            ``central_met``. Targets whose measure was not computed in the sweep
-            have ``probability`` NaN and ``n`` 0.
+            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_na``, ``n_nan``,
+            ``central_met`` (NA when the central run's measure is n/a). Targets whose
+            measure was not computed in the sweep have ``probability`` NaN and ``n`` 0.
+
+        Examples
+        --------
+        Four samples of a ceiling of 25 %: 10 % and 40 %, one n/a (nothing reaches the market),
+        one failed: met 1 of the 3 computed samples.
+
+        >>> r = SweepResult(pd.DataFrame(index=pd.RangeIndex(4, name="sample")),
+        ...                 pd.DataFrame({"metric": ["traced_share"], "country": ["US"], "commodity": ["m"],
+        ...                               "year": [2030], "source_country": ["CN"], "central": [0.1]}),
+        ...                 np.array([[0.1], [0.4], [np.nan], [np.nan]]),
+        ...                 pd.DataFrame({"target": ["t"], "country": ["US"], "commodity": ["m"],
+        ...                               "metric": ["traced_share"], "source_country": ["CN"], "max": [0.25],
+        ...                               "min": [np.nan], "by": [2030], "description": [""]}),
+        ...                 {"failed": {3: "infeasible"}})
+        >>> p = r.target_probability().iloc[0]
+        >>> round(float(p["probability"]), 4), int(p["n"]), int(p["n_na"]), int(p["n_nan"])
+        (0.3333, 2, 1, 2)
         """
         rows: list[dict[str, Any]] = []
+        computed = self._computed()
         years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
         for t in target_specs(self.targets):
             for year in years:
@@ -245,19 +278,22 @@ class SweepResult:
                     "threshold": t.threshold,
                 }
                 if idx is None:
-                    row.update(probability=np.nan, n=0, n_nan=self.n, central_met=pd.NA)
+                    row.update(probability=np.nan, n=0, n_na=0, n_nan=self.n, central_met=pd.NA)
                 else:
                     v = self.values[:, idx]
                     ok = np.isfinite(v)
+                    n_na = int((~ok & computed).sum())  # computed, but the measure is n/a: not met
                     c = float(self.measures["central"].iloc[idx])
                     row.update(
-                        probability=float(t.met(v[ok]).mean()) if ok.any() else np.nan,
+                        probability=float(t.met(v[ok]).sum() / (ok.sum() + n_na)) if ok.any() or n_na else np.nan,
                         n=int(ok.sum()),
+                        n_na=n_na,
                         n_nan=int((~ok).sum()),
                         central_met=bool(t.met(np.array([c]))[0]) if math.isfinite(c) else pd.NA,
                     )
                 rows.append(row)
-        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_nan", "central_met"]
+        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_na", "n_nan",
+                "central_met"]
         return pd.DataFrame(rows, columns=cols)
 
     def save(self, path: str | Path) -> Path:

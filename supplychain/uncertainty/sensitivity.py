@@ -369,7 +369,7 @@ class GridResult:
         -------
         pandas.DataFrame
             Toggle states, ``target``, ``year``, ``required`` (year ≥ ``by``),
-            ``value``, ``threshold``, ``met`` (NA when the measure is missing).
+            ``value``, ``threshold``, ``met`` (NA when the measure is missing or n/a: not evaluable).
         """
         rows = []
         years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
