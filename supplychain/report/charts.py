@@ -328,7 +328,7 @@ def shortfall_chart(
         if share_col is None or shortfall.empty or "year" not in shortfall.columns:
             return _empty(_new_figure(6.4, 2.0), title, "no shortfall computed")
         df = shortfall.assign(
-            _share=pd.to_numeric(shortfall[share_col], errors="coerce").fillna(0.0),
+            _share=pd.to_numeric(shortfall[share_col], errors="coerce"),  # n/a (no demand): a gap, not 0
             _t=pd.to_numeric(shortfall[tonnes_col], errors="coerce").fillna(0.0) if tonnes_col else np.nan,
             _variant=_variant_col(shortfall),
             _series=shortfall["country"].map(lambda c: country_name(str(c), names)).astype(str)
