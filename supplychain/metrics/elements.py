@@ -326,7 +326,7 @@ def element_columns(
     use_pos = np.full(len(ids), -1)
     use_pos[use] = np.arange(len(use))
     into_use = use_pos[dst] >= 0
-    deps, uses = [], []
+    deps, uses, carry = [], [], []
     edge_commodity, edge_code = np.unique(edges["commodity"].to_numpy().astype(str), return_inverse=True)
     node_commodity, node_code = np.unique(nodes["commodity"].to_numpy().astype(str), return_inverse=True)
     edge_code, node_code = np.asarray(edge_code, dtype=np.int64).ravel(), np.asarray(node_code, dtype=np.int64).ravel()
@@ -340,13 +340,12 @@ def element_columns(
         dep, tot = element_dependence(into, t_x[use], group, len(countries))
         deps.append(dep)
         uses.append(tot)
+        # the countries with a final use of a product that carries the element (their rows)
+        carry.append(np.bincount(group, weights=c_node[node_code[use]] > 0, minlength=len(countries)) > 0)
     dep_m, use_m = np.stack(deps, axis=1), np.stack(uses, axis=1)
     # rows: per key, per country with a final use of a product carrying it (whether or not any arrives:
     # none arriving is a dependence of n/a, not 0), its dependence then its use
-    use_com = node_code[use]
-    carries = np.stack([np.bincount(group, weights=np.array([content.get(k, {}).get(key, 0.0) > 0 for k in
-                                                             node_commodity.tolist()], dtype=float)[use_com],
-                                    minlength=len(countries)) > 0 for key in keys], axis=1)
+    carries = np.stack(carry, axis=1)
     j, i = np.nonzero((carries | (use_m > 0)).T)
     n = len(i)
     key_arr = np.asarray(keys, dtype=object)

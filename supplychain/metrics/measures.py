@@ -44,7 +44,9 @@ commodity, stage, metric, partner, value, label, unit, basis, source_country,
 scenario, variant``. ``source_country`` names the source for source-dependent
 metrics (``direct_*``, ``traced_share``, ``exposed_share``, ``secure_share``) and is empty otherwise; ``partner`` is
 empty for metrics without partners. Every value is finite except NIR of a net
-exporter (NaN, label ``"E"``).
+exporter (NaN, label ``"E"``) and a share of nothing (NaN, shown ``n/a``: a direct import
+share without imports, the traced share of a market nothing reaches, an element dependence
+without the element; ``docs/measures.md``).
 
 The source is a country code, a group or region of the scenario (a group with
 ``complement_of`` is every country not in that group: "not allied" works), or any
