@@ -157,3 +157,21 @@ def test_sweep_statistics_leave_n_a_samples_out_and_count_them() -> None:
     p = r.target_probability().iloc[0]
     assert p["probability"] == pytest.approx(0.5)
     assert (p["n"], p["n_na"], p["n_nan"]) == (3, 1, 2)
+
+
+def test_the_report_s_verdict_on_a_target_with_an_n_a_year_is_n_a_not_pass() -> None:
+    # The US traced-share target holds in 2031 (10 % ≤ 25 %) but is n/a in 2030 (nothing arrives):
+    # no year fails, yet the target is not met in every year — the report says N/A with the n/a
+    # year's reason (before: "pass", holding "in every year 2031–2031").
+    from supplychain.report.runs import ScenarioRun
+    from supplychain.report.tables import _verdicts
+
+    t = Target(country="US", commodity="magnet", metric="traced_share", max=0.25, by=2030)
+    m = pd.DataFrame({"year": [2030, 2031], "country": ["US"] * 2, "commodity": ["magnet"] * 2,
+                      "metric": ["traced_share"] * 2, "source_country": ["CN"] * 2, "value": [np.nan, 0.1]})
+    targets = evaluate_targets({"t": t}, m, [2030, 2031], variant="")
+    run = ScenarioRun(scenario=None, results=())
+    (v,) = _verdicts(run, targets)
+    assert v["verdict"] == "n/a"
+    assert v["detail"] == "not evaluable in 2030 (the measure is n/a)"
+    assert v["reason"] == "not evaluable: traced share n/a in 2030, a share of nothing"
