@@ -175,3 +175,17 @@ def test_the_report_s_verdict_on_a_target_with_an_n_a_year_is_n_a_not_pass() -> 
     assert v["verdict"] == "n/a"
     assert v["detail"] == "not evaluable in 2030 (the measure is n/a)"
     assert v["reason"] == "not evaluable: traced share n/a in 2030, a share of nothing"
+
+
+def test_the_shortfall_chart_leaves_a_year_without_demand_as_a_gap() -> None:
+    # US magnets: 40 of 100 t short in 2025 (0.4), no demand in 2026 (n/a). The line has a gap in
+    # 2026; before, the n/a was drawn as 0 % short ("demand met").
+    from supplychain.report.charts import shortfall_chart
+
+    s = pd.DataFrame({"year": [2025, 2026], "country": ["US"] * 2, "commodity": ["magnet"] * 2,
+                      "shortfall": [40.0, 0.0], "shortfall_share": [0.4, np.nan]})
+    fig = shortfall_chart(s)
+    (line,) = fig.axes[0].lines
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert y[0] == pytest.approx(0.4)
+    assert np.isnan(y[1])
