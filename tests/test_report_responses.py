@@ -155,3 +155,31 @@ def test_the_overview_gives_the_fixed_runs_own_peak_pair_where_it_differs() -> N
         "18% (Japan · Magnets, 2025); fixed: 26% (2026)"
     # fixed 4 points worse (under RESPONSE_GAP): the rebalance peak alone
     assert _overview([("JP", "magnet", 2025, 0.18)], [("US", "magnet", 2025, 0.22)]) == "18% (Japan · Magnets, 2025)"
+
+
+# ------------------------------------------------------- the fixed bound in the data files and the other uses
+def test_the_fixed_bound_the_page_quotes_is_in_shortfall_csv_and_the_workbook(tmp_path: Path) -> None:
+    # rerouted_world(100): US demand 100 t; CN 60 t banned from 2025, AU 40 t of 100 t capacity.
+    # rebalance: AU's 60 t spare go to the US: 0 t short in 2025. fixed: the US keeps AU's 40 t: 60 t, 60 %.
+    # The page says "none; fixed: 60% ..."; shortfall.csv and the Shortfall sheet used to hold the
+    # rebalance rows only (0 t), with no column telling the responses apart.
+    import openpyxl
+
+    out = write_report(run_scenario(rerouted_world(100)), tmp_path / "r", countries=("US",))
+    sh = pd.read_csv(out / "shortfall.csv")
+    us = sh[(sh["country"] == "US") & (sh["year"] == 2025)].set_index(["variant", "response"])
+    assert sorted(us.index) == [("base", "fixed"), ("base", "rebalance"), ("no_ban", "fixed"), ("no_ban", "rebalance")]
+    assert us.loc[("base", "rebalance"), "shortfall"] == 0
+    assert us.loc[("base", "fixed"), "shortfall"] == 60
+    assert us.loc[("base", "fixed"), "shortfall_share"] == 0.6
+    assert us.loc[("no_ban", "fixed"), "shortfall"] == 0  # no ban: the trade pattern serves all 100 t
+    assert (sh["response"] == "rebalance").sum() == (sh["response"] == "fixed").sum()  # the same uses, twice
+
+    ws = openpyxl.load_workbook(out / "tables.xlsx")["Shortfall"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = list(rows[0])
+    assert head[:4] == ["scenario", "variant", "response", "year"]
+    col = {h: i for i, h in enumerate(head)}
+    fixed = [r for r in rows[1:] if r[col["response"]] == "fixed" and r[col["variant"]] == "base"
+             and r[col["year"]] == 2025 and r[col["country"]] == "US"]
+    assert [r[col["shortfall (unit)"]] for r in fixed] == [60]
