@@ -183,3 +183,34 @@ def test_the_fixed_bound_the_page_quotes_is_in_shortfall_csv_and_the_workbook(tm
     fixed = [r for r in rows[1:] if r[col["response"]] == "fixed" and r[col["variant"]] == "base"
              and r[col["year"]] == 2025 and r[col["country"]] == "US"]
     assert [r[col["shortfall (unit)"]] for r in fixed] == [60]
+
+
+# ----------------------------------------------------------- the headline range says when an end is unmet demand
+def test_a_range_end_that_is_unmet_demand_says_so() -> None:
+    # Exposure = traced to China + unmet demand, over demand. Three runs in 2030:
+    #   ban:     nothing arrives from China, 22 % of demand unmet → exposure 22 %, all of it unmet;
+    #   deal:    38 % traced, all demand met → 38 %;
+    #   partial: 84 % traced + 7 % unmet → 91 %.
+    # The range's low end (ban) is all shortfall and its high end (partial) 7 % of it: both are said.
+    # On main: "ranges from 22% (s, ban) to 91% (s, partial)", the ban reading as the best case.
+    from supplychain.report.answers import Series, _sentence
+
+    def run(variant: str, exposed: float, unmet: float) -> tuple[str, str, dict[str, Series]]:
+        return "s", variant, {"exposed_share": Series((2024, 2030), (0.96, exposed)),
+                              "shortfall_share": Series((2024, 2030), (0.0, unmet))}
+
+    said = _sentence("US", "m", {"m": "Magnets"}, [run("ban", 0.22, 0.22), run("deal", 0.38, 0.0),
+                                                   run("partial", 0.91, 0.07)], "China")  # fmt: skip
+    assert ("Exposure by 2030 ranges from 22% (s, ban: all of it unmet demand) "
+            "to 91% (s, partial: 7% of demand unmet).") in said
+    said = _sentence("US", "m", {"m": "Magnets"}, [run("deal", 0.38, 0.0), run("high", 0.91, 0.0)], "China")
+    assert "Exposure by 2030 ranges from 38% (s, deal) to 91% (s, high)." in said
+
+
+def test_the_report_sentence_says_the_ban_case_is_unmet_demand() -> None:
+    # rerouted_world(44) under rebalance, 2025: the ban (base) leaves the US AU's 44 t of 100 t: 56 % unmet,
+    # nothing traced to China: exposure 56 %, all of it unmet. no_ban: CN 60 t + AU 40 t arrive, 60 % traced
+    # to China, nothing unmet: exposure 60 %.
+    view, _ = build_view([run_scenario(rerouted_world(44))], countries=("US",))
+    assert ("Exposure by 2025 ranges from 56% (hand, base: all of it unmet demand) to 60% (hand, no_ban)."
+            in view["answers"][0]["sentence"])

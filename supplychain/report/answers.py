@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PEAK_TIE", "RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Peak", "Series",
            "country_answer", "focus_commodity", "is_unmet", "mark_unmet", "pair_peaks", "peak", "short_name",
-           "shortfall_peak", "worst_peak"]
+           "shortfall_peak", "unmet_part", "worst_peak"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -313,11 +313,35 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
     return worst
 
 
+def unmet_part(exposed: float, unmet: float) -> str:
+    """Say how much of an exposure is demand left unmet, for a range end of the answer's sentence.
+
+    Exposure counts what arrives traced to the source plus unmet demand (``exposed_share``,
+    ``docs/measures.md``), so a low exposure can be a run in which little arrives at all: a full
+    ban whose 22 % is all shortfall is no best case. When the run leaves demand unmet that year
+    (:func:`is_unmet`), the end says so: ": all of it unmet demand" when nothing traced to the
+    source is left (exposure − unmet within round-off, :func:`is_unmet`'s), else ": 15% of demand
+    unmet"; nothing when all demand is met (or the shortfall is unknown).
+
+    Examples
+    --------
+    >>> unmet_part(0.218, 0.218), unmet_part(0.52, 0.15), unmet_part(0.91, 0.0), unmet_part(0.3, float("nan"))
+    (': all of it unmet demand', ': 15% of demand unmet', '', '')
+    """
+    if not is_unmet(unmet):
+        return ""
+    if not is_unmet(exposed - unmet):
+        return ": all of it unmet demand"
+    return f": {format_percent(unmet)} of demand unmet"
+
+
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
               limits: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
+
+    An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
 
     ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`);
     ``mode`` the supply response of every row, named with the shortfall; ``bound`` the ``fixed``
@@ -334,15 +358,16 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     if exp0 is not None:
         parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to {source_phrase(source)} "
                      f"in {exp0.years[0]}.")
-    ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant)
+    ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant,
+             _value_at(s.get("shortfall_share"), s["exposed_share"].years[-1]))
             for scen, variant, s in rows if "exposed_share" in s and np.isfinite(s["exposed_share"].values[-1])]
     if ends:
         lo = min(ends, key=lambda e: e[0])
         hi = max(ends, key=lambda e: e[0])
         years = sorted({e[1] for e in ends})
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
-        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}) "
-                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}).")  # fmt: skip
+        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}{unmet_part(lo[0], lo[4])}) "
+                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}{unmet_part(hi[0], hi[4])}).")  # fmt: skip
     worst: tuple[float, int, str, str] | None = None
     for scen, variant, s in rows:
         top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
