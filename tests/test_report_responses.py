@@ -185,6 +185,73 @@ def test_the_fixed_bound_the_page_quotes_is_in_shortfall_csv_and_the_workbook(tm
     assert [r[col["shortfall (unit)"]] for r in fixed] == [60]
 
 
+def _sf(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
+    """A fixed shortfall table of commodity ``ga``, country US: (variant, year, shortfall share)."""
+    return pd.DataFrame({"country": "US", "commodity": "ga", "variant": [v for v, _, _ in rows],
+                         "year": [y for _, y, _ in rows], "shortfall_share": [s for *_, s in rows]})
+
+
+def test_other_uses_give_the_fixed_bound_beside_a_rebalance_zero_and_rank_by_it() -> None:
+    # Two scenarios under rebalance: a (variants v1, v2), b (v1). US uses ga and ge besides its headline.
+    # rebalance: ga exposed at most 30 %, never short; ge exposed at most 50 %, never short.
+    # fixed (the runs' fixed_shortfall): ga peaks at 60 % in a/v1 (2025) and again 60 % in b/v1 (2026),
+    # 10 % in a/v2; ge is never short under fixed either.
+    # ga: 60 % - 0 % >= RESPONSE_GAP, so its cell reads the rebalance 0 "in every rebalance run" (the fixed
+    #     runs are short) and the fixed bound as the overview does: 60 % (a, v1, 2025; 1 more run: b, v1).
+    #     Its line ranks by the larger of what it shows, max(30 %, 0 %, 60 %) = 60 % > ge's 50 %: first.
+    # ge: 0 under both responses: "0% (in every run)".
+    # On main the ga cell said "0% (in every run)" and ge came first (50 % > 30 %).
+    from supplychain.report.answers import OTHERS_FIXED_NOTE, _others
+
+    def frame(ga: float, ge: float) -> pd.DataFrame:
+        rows = [(k, "exposed_share", 2025, v) for k, v in (("ga", ga), ("ge", ge))]
+        rows += [(k, "shortfall_share", 2025, 0.0) for k in ("ga", "ge")]
+        return pd.DataFrame(rows, columns=["commodity", "metric", "year", "value"])
+
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2")),
+                            fixed_shortfall=_sf([("v1", 2025, 0.6), ("v1", 2026, 0.2), ("v2", 2025, 0.1)])),
+            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),),
+                            fixed_shortfall=_sf([("v1", 2025, 0.0), ("v1", 2026, 0.6)]))]
+    own = [[frame(0.3, 0.5), frame(0.2, 0.4)], [frame(0.1, 0.1)]]
+    lines = _others(runs, own, ["ga", "ge"], {}, "US", "rebalance")
+    assert [line["commodity"] for line in lines] == ["ga", "ge"]
+    assert lines[0]["shortfall"] == "0% (in every rebalance run); fixed: 60% (a, v1, 2025; 1 more run)"
+    assert lines[0]["rank"] == 0.6
+    assert lines[0]["fixed"]
+    assert not lines[1]["fixed"]
+    assert lines[1]["shortfall"] == "0% (in every run)"
+    assert lines[1]["exposed"] == "50% (a, v1, 2025)"
+    assert "at least 5 percentage points above the rebalance one" in OTHERS_FIXED_NOTE
+
+
+def test_other_uses_keep_a_fixed_bound_within_the_gap_out_but_name_the_response() -> None:
+    # fixed leaves ga 3 % short (a, v1, 2025), rebalance 0 %: 3 points < RESPONSE_GAP, so no "fixed:"
+    # figure (as in the overview), but "in every run" would be false: the cell names the response.
+    from supplychain.report.answers import _others
+
+    frame = pd.DataFrame([("ga", "exposed_share", 2025, 0.3), ("ga", "shortfall_share", 2025, 0.0)],
+                         columns=["commodity", "metric", "year", "value"])
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"),),
+                            fixed_shortfall=_sf([("v1", 2025, 0.03)]))]
+    (line,) = _others(runs, [[frame]], ["ga"], {}, "US", "rebalance")
+    assert line["shortfall"] == "0% (in every rebalance run)"
+    assert line["rank"] == 0.3
+    assert not line["fixed"]
+
+
+def test_summary_md_carries_the_note_of_the_fixed_bound_of_other_uses() -> None:
+    # the note that explains "fixed:" under "also uses" is written when a line shows one, and only then
+    from supplychain.report.answers import OTHERS_FIXED_NOTE
+    from supplychain.report.markdown import _answer, md_escape
+
+    answer = {"country": "United States", "commodity": "M", "source": "China", "sentence": "s",
+              "years": "2024–2025", "rows": [{"scenario": "a", "variant": "v", "first": True, "cells": []}],
+              "others": [{"commodity": "ga", "exposed": "30%", "shortfall": "0%; fixed: 60% (a, v1, 2025)"}],
+              "others_more": 0, "others_note": OTHERS_FIXED_NOTE, "metrics": [], "shipped": False}
+    assert md_escape(OTHERS_FIXED_NOTE) in _answer(answer)
+    assert md_escape(OTHERS_FIXED_NOTE) not in _answer({**answer, "others_note": ""})
+
+
 # ----------------------------------------------------------- the headline range says when an end is unmet demand
 def test_a_range_end_that_is_unmet_demand_says_so() -> None:
     # Exposure = traced to China + unmet demand, over demand. Three runs in 2030:
