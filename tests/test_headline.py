@@ -180,8 +180,9 @@ def test_other_uses_name_the_first_run_at_the_highest_value_and_count_the_others
         rows += [("ga", "shortfall_share", y, 0.0) for y in (2026, 2027)]
         return pd.DataFrame(rows, columns=["commodity", "metric", "year", "value"])
 
-    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2"))),
-            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),))]
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2")),
+                            fixed_shortfall=None),
+            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),), fixed_shortfall=None)]
     own = [[frame([0.9, 0.2], [0.1, 0.1]), frame([0.5, 0.5], [0.1, 0.7])], [frame([0.1, 0.9], [0.3, 0.3])]]
     lines = {line["commodity"]: line for line in _others(runs, own, ["ga", "ge"], {})}
     assert lines["ga"]["exposed"] == "90% (a, v1, 2026; 1 more run)"

@@ -155,3 +155,129 @@ def test_the_overview_gives_the_fixed_runs_own_peak_pair_where_it_differs() -> N
         "18% (Japan · Magnets, 2025); fixed: 26% (2026)"
     # fixed 4 points worse (under RESPONSE_GAP): the rebalance peak alone
     assert _overview([("JP", "magnet", 2025, 0.18)], [("US", "magnet", 2025, 0.22)]) == "18% (Japan · Magnets, 2025)"
+
+
+# ------------------------------------------------------- the fixed bound in the data files and the other uses
+def test_the_fixed_bound_the_page_quotes_is_in_shortfall_csv_and_the_workbook(tmp_path: Path) -> None:
+    # rerouted_world(100): US demand 100 t; CN 60 t banned from 2025, AU 40 t of 100 t capacity.
+    # rebalance: AU's 60 t spare go to the US: 0 t short in 2025. fixed: the US keeps AU's 40 t: 60 t, 60 %.
+    # The page says "none; fixed: 60% ..."; shortfall.csv and the Shortfall sheet used to hold the
+    # rebalance rows only (0 t), with no column telling the responses apart.
+    import openpyxl
+
+    out = write_report(run_scenario(rerouted_world(100)), tmp_path / "r", countries=("US",))
+    sh = pd.read_csv(out / "shortfall.csv")
+    us = sh[(sh["country"] == "US") & (sh["year"] == 2025)].set_index(["variant", "response"])
+    assert sorted(us.index) == [("base", "fixed"), ("base", "rebalance"), ("no_ban", "fixed"), ("no_ban", "rebalance")]
+    assert us.loc[("base", "rebalance"), "shortfall"] == 0
+    assert us.loc[("base", "fixed"), "shortfall"] == 60
+    assert us.loc[("base", "fixed"), "shortfall_share"] == 0.6
+    assert us.loc[("no_ban", "fixed"), "shortfall"] == 0  # no ban: the trade pattern serves all 100 t
+    assert (sh["response"] == "rebalance").sum() == (sh["response"] == "fixed").sum()  # the same uses, twice
+
+    ws = openpyxl.load_workbook(out / "tables.xlsx")["Shortfall"]
+    rows = list(ws.iter_rows(values_only=True))
+    head = list(rows[0])
+    assert head[:4] == ["scenario", "variant", "response", "year"]
+    col = {h: i for i, h in enumerate(head)}
+    fixed = [r for r in rows[1:] if r[col["response"]] == "fixed" and r[col["variant"]] == "base"
+             and r[col["year"]] == 2025 and r[col["country"]] == "US"]
+    assert [r[col["shortfall (unit)"]] for r in fixed] == [60]
+
+
+def _sf(rows: list[tuple[str, int, float]]) -> pd.DataFrame:
+    """A fixed shortfall table of commodity ``ga``, country US: (variant, year, shortfall share)."""
+    return pd.DataFrame({"country": "US", "commodity": "ga", "variant": [v for v, _, _ in rows],
+                         "year": [y for _, y, _ in rows], "shortfall_share": [s for *_, s in rows]})
+
+
+def test_other_uses_give_the_fixed_bound_beside_a_rebalance_zero_and_rank_by_it() -> None:
+    # Two scenarios under rebalance: a (variants v1, v2), b (v1). US uses ga and ge besides its headline.
+    # rebalance: ga exposed at most 30 %, never short; ge exposed at most 50 %, never short.
+    # fixed (the runs' fixed_shortfall): ga peaks at 60 % in a/v1 (2025) and again 60 % in b/v1 (2026),
+    # 10 % in a/v2; ge is never short under fixed either.
+    # ga: 60 % - 0 % >= RESPONSE_GAP, so its cell reads the rebalance 0 "in every rebalance run" (the fixed
+    #     runs are short) and the fixed bound as the overview does: 60 % (a, v1, 2025; 1 more run: b, v1).
+    #     Its line ranks by the larger of what it shows, max(30 %, 0 %, 60 %) = 60 % > ge's 50 %: first.
+    # ge: 0 under both responses: "0% (in every run)".
+    # On main the ga cell said "0% (in every run)" and ge came first (50 % > 30 %).
+    from supplychain.report.answers import OTHERS_FIXED_NOTE, _others
+
+    def frame(ga: float, ge: float) -> pd.DataFrame:
+        rows = [(k, "exposed_share", 2025, v) for k, v in (("ga", ga), ("ge", ge))]
+        rows += [(k, "shortfall_share", 2025, 0.0) for k in ("ga", "ge")]
+        return pd.DataFrame(rows, columns=["commodity", "metric", "year", "value"])
+
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2")),
+                            fixed_shortfall=_sf([("v1", 2025, 0.6), ("v1", 2026, 0.2), ("v2", 2025, 0.1)])),
+            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),),
+                            fixed_shortfall=_sf([("v1", 2025, 0.0), ("v1", 2026, 0.6)]))]
+    own = [[frame(0.3, 0.5), frame(0.2, 0.4)], [frame(0.1, 0.1)]]
+    lines = _others(runs, own, ["ga", "ge"], {}, "US", "rebalance")
+    assert [line["commodity"] for line in lines] == ["ga", "ge"]
+    assert lines[0]["shortfall"] == "0% (in every rebalance run); fixed: 60% (a, v1, 2025; 1 more run)"
+    assert lines[0]["rank"] == 0.6
+    assert lines[0]["fixed"]
+    assert not lines[1]["fixed"]
+    assert lines[1]["shortfall"] == "0% (in every run)"
+    assert lines[1]["exposed"] == "50% (a, v1, 2025)"
+    assert "at least 5 percentage points above the rebalance one" in OTHERS_FIXED_NOTE
+
+
+def test_other_uses_keep_a_fixed_bound_within_the_gap_out_but_name_the_response() -> None:
+    # fixed leaves ga 3 % short (a, v1, 2025), rebalance 0 %: 3 points < RESPONSE_GAP, so no "fixed:"
+    # figure (as in the overview), but "in every run" would be false: the cell names the response.
+    from supplychain.report.answers import _others
+
+    frame = pd.DataFrame([("ga", "exposed_share", 2025, 0.3), ("ga", "shortfall_share", 2025, 0.0)],
+                         columns=["commodity", "metric", "year", "value"])
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"),),
+                            fixed_shortfall=_sf([("v1", 2025, 0.03)]))]
+    (line,) = _others(runs, [[frame]], ["ga"], {}, "US", "rebalance")
+    assert line["shortfall"] == "0% (in every rebalance run)"
+    assert line["rank"] == 0.3
+    assert not line["fixed"]
+
+
+def test_summary_md_carries_the_note_of_the_fixed_bound_of_other_uses() -> None:
+    # the note that explains "fixed:" under "also uses" is written when a line shows one, and only then
+    from supplychain.report.answers import OTHERS_FIXED_NOTE
+    from supplychain.report.markdown import _answer, md_escape
+
+    answer = {"country": "United States", "commodity": "M", "source": "China", "sentence": "s",
+              "years": "2024–2025", "rows": [{"scenario": "a", "variant": "v", "first": True, "cells": []}],
+              "others": [{"commodity": "ga", "exposed": "30%", "shortfall": "0%; fixed: 60% (a, v1, 2025)"}],
+              "others_more": 0, "others_note": OTHERS_FIXED_NOTE, "metrics": [], "shipped": False}
+    assert md_escape(OTHERS_FIXED_NOTE) in _answer(answer)
+    assert md_escape(OTHERS_FIXED_NOTE) not in _answer({**answer, "others_note": ""})
+
+
+# ----------------------------------------------------------- the headline range says when an end is unmet demand
+def test_a_range_end_that_is_unmet_demand_says_so() -> None:
+    # Exposure = traced to China + unmet demand, over demand. Three runs in 2030:
+    #   ban:     nothing arrives from China, 22 % of demand unmet → exposure 22 %, all of it unmet;
+    #   deal:    38 % traced, all demand met → 38 %;
+    #   partial: 84 % traced + 7 % unmet → 91 %.
+    # The range's low end (ban) is all shortfall and its high end (partial) 7 % of it: both are said.
+    # On main: "ranges from 22% (s, ban) to 91% (s, partial)", the ban reading as the best case.
+    from supplychain.report.answers import Series, _sentence
+
+    def run(variant: str, exposed: float, unmet: float) -> tuple[str, str, dict[str, Series]]:
+        return "s", variant, {"exposed_share": Series((2024, 2030), (0.96, exposed)),
+                              "shortfall_share": Series((2024, 2030), (0.0, unmet))}
+
+    said = _sentence("US", "m", {"m": "Magnets"}, [run("ban", 0.22, 0.22), run("deal", 0.38, 0.0),
+                                                   run("partial", 0.91, 0.07)], "China")  # fmt: skip
+    assert ("Exposure by 2030 ranges from 22% (s, ban: all of it unmet demand) "
+            "to 91% (s, partial: 7% of demand unmet).") in said
+    said = _sentence("US", "m", {"m": "Magnets"}, [run("deal", 0.38, 0.0), run("high", 0.91, 0.0)], "China")
+    assert "Exposure by 2030 ranges from 38% (s, deal) to 91% (s, high)." in said
+
+
+def test_the_report_sentence_says_the_ban_case_is_unmet_demand() -> None:
+    # rerouted_world(44) under rebalance, 2025: the ban (base) leaves the US AU's 44 t of 100 t: 56 % unmet,
+    # nothing traced to China: exposure 56 %, all of it unmet. no_ban: CN 60 t + AU 40 t arrive, 60 % traced
+    # to China, nothing unmet: exposure 60 %.
+    view, _ = build_view([run_scenario(rerouted_world(44))], countries=("US",))
+    assert ("Exposure by 2025 ranges from 56% (hand, base: all of it unmet demand) to 60% (hand, no_ban)."
+            in view["answers"][0]["sentence"])

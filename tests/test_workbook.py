@@ -84,13 +84,14 @@ def test_shortfall_and_flows_are_excel_tables_with_units_in_headers(run: Scenari
                                                                       book: openpyxl.Workbook) -> None:
     ws = book["Shortfall"]
     header = [c.value for c in ws[1]]
-    assert header == ["scenario", "variant", "year", "country", "commodity", "stage", "unit", "demand (unit)",
-                      "delivered (unit)", "shortfall (unit)", "shortfall (% of demand)"]
-    assert ws.tables["Shortfall"].ref == f"A1:K{ws.max_row}"
+    assert header == ["scenario", "variant", "response", "year", "country", "commodity", "stage", "unit",
+                      "demand (unit)", "delivered (unit)", "shortfall (unit)", "shortfall (% of demand)"]
+    assert ws.tables["Shortfall"].ref == f"A1:L{ws.max_row}"
     rows = [dict(zip(header, (c.value for c in r), strict=True)) for r in ws.iter_rows(min_row=2)]
     base = run.results[0].shortfall
     want = base[(base["country"] == "US") & (base["year"] == 2030)].iloc[0]
-    got = next(r for r in rows if r["variant"] == "base" and r["country"] == "US" and r["year"] == 2030)
+    got = next(r for r in rows if r["variant"] == "base" and r["response"] == run.results[0].mode
+               and r["country"] == "US" and r["year"] == 2030)
     assert got["shortfall (unit)"] == pytest.approx(float(want["shortfall"]))
     assert got["unit"] == "t REO"
     assert ws.cell(2, header.index("shortfall (% of demand)") + 1).number_format == "0.0%"

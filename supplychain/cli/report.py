@@ -74,7 +74,8 @@ def report(
     variant), summary.md, tables.xlsx (a sheet per focus country: measures × years per
     variant; shortfall and flows as Excel tables), measures.csv (the measures the report
     shows, of the focus countries; every measure with --full-measures, as
-    measures_full.csv.gz), shortfall.csv, flows.csv.gz (every flow, gzipped),
+    measures_full.csv.gz), shortfall.csv (with the fixed bound's rows under rebalance:
+    column response), flows.csv.gz (every flow, gzipped),
     targets.csv, results.json and images/ (SVG; PNG with --png).
     It is written atomically; an existing folder is replaced only if it holds
     nothing but an earlier report (files you added there make it refuse).

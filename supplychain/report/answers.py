@@ -21,7 +21,8 @@ the runs' source (:func:`~supplychain.report.headline.source_name`).
 
 Under the table, the country's other commodities (the :data:`MAX_OTHERS` most exposed)
 get one line each: the highest exposure and shortfall over every scenario and variant,
-and where.
+and where, with the ``fixed`` response's shortfall where it is :data:`RESPONSE_GAP` larger
+(the overview's rule).
 """
 
 from __future__ import annotations
@@ -52,9 +53,9 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["PEAK_TIE", "RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Peak", "Series",
-           "country_answer", "focus_commodity", "is_unmet", "mark_unmet", "pair_peaks", "peak", "short_name",
-           "shortfall_peak", "worst_peak"]
+__all__ = ["OTHERS_FIXED_NOTE", "PEAK_TIE", "RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Peak",
+           "Series", "country_answer", "focus_commodity", "is_unmet", "mark_unmet", "pair_peaks", "peak",
+           "short_name", "shortfall_peak", "unmet_part", "worst_peak"]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
@@ -72,6 +73,10 @@ RESPONSE_WORDS: Final = {
     "fixed": "the trade pattern kept, blocked tonnes lost: the pessimistic bound",
 }
 """What each supply response assumes, as the report's notes say it (``docs/rebalance.md``)."""
+OTHERS_FIXED_NOTE: Final = (f"\"fixed:\" the highest shortfall under the fixed response ({RESPONSE_WORDS['fixed']}), "
+                            f"shown where it is at least {RESPONSE_GAP * 100:g} percentage points above the "
+                            "rebalance one.")
+"""The note under the answer's other commodities when one of them shows the ``fixed`` bound (:func:`_others`)."""
 
 UNMET_MARK: Final = "†"
 """Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
@@ -293,14 +298,15 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str,
     return cells, s
 
 
-def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> tuple[float, int, str, str] | None:
-    """Return the ``fixed`` response's worst shortfall of a pair over the runs holding it: (share, year, run, variant).
+def _fixed_peaks(runs: Sequence[ScenarioRun], country: str, commodity: str) -> list[tuple[float, int, str, str]]:
+    """Return the ``fixed`` response's peak shortfall of a pair in each run and variant: (share, year, run, variant).
 
     The runs reported under ``rebalance`` carry the ``fixed`` shortfall of the same variants
-    (:attr:`~supplychain.report.runs.ScenarioRun.fixed_shortfall`; :func:`shortfall_peak`).
-    ``None`` when no such run leaves its demand unmet.
+    (:attr:`~supplychain.report.runs.ScenarioRun.fixed_shortfall`); each variant's peak is
+    :func:`shortfall_peak`'s. In page order (runs, then variants as simulated); a variant whose
+    rows hold no finite share has none, and runs without a ``fixed`` bound add nothing.
     """
-    worst: tuple[float, int, str, str] | None = None
+    out: list[tuple[float, int, str, str]] = []
     for run in runs:
         f = run.fixed_shortfall
         if f is None or f.empty:
@@ -308,9 +314,44 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
         part = f[(f["country"] == country) & (f["commodity"] == commodity)]
         for variant, pv in part.groupby("variant", sort=False):
             top = shortfall_peak(pv)
-            if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
-                worst = (top[0], top[1], short_name(run), str(variant))
+            if top is not None:
+                out.append((top[0], top[1], short_name(run), str(variant)))
+    return out
+
+
+def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> tuple[float, int, str, str] | None:
+    """Return the ``fixed`` response's worst shortfall of a pair over the runs holding it: (share, year, run, variant).
+
+    The largest of :func:`_fixed_peaks` (the first run and variant reaching it); ``None`` when no
+    such run leaves its demand unmet.
+    """
+    worst: tuple[float, int, str, str] | None = None
+    for top in _fixed_peaks(runs, country, commodity):
+        if is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
+            worst = top
     return worst
+
+
+def unmet_part(exposed: float, unmet: float) -> str:
+    """Say how much of an exposure is demand left unmet, for a range end of the answer's sentence.
+
+    Exposure counts what arrives traced to the source plus unmet demand (``exposed_share``,
+    ``docs/measures.md``), so a low exposure can be a run in which little arrives at all: a full
+    ban whose 22 % is all shortfall is no best case. When the run leaves demand unmet that year
+    (:func:`is_unmet`), the end says so: ": all of it unmet demand" when nothing traced to the
+    source is left (exposure − unmet within round-off, :func:`is_unmet`'s), else ": 15% of demand
+    unmet"; nothing when all demand is met (or the shortfall is unknown).
+
+    Examples
+    --------
+    >>> unmet_part(0.218, 0.218), unmet_part(0.52, 0.15), unmet_part(0.91, 0.0), unmet_part(0.3, float("nan"))
+    (': all of it unmet demand', ': 15% of demand unmet', '', '')
+    """
+    if not is_unmet(unmet):
+        return ""
+    if not is_unmet(exposed - unmet):
+        return ": all of it unmet demand"
+    return f": {format_percent(unmet)} of demand unmet"
 
 
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
@@ -318,6 +359,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
               limits: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
+
+    An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
 
     ``source`` is the display name of what exposure is measured to (:func:`~supplychain.report.headline.source_name`);
     ``mode`` the supply response of every row, named with the shortfall; ``bound`` the ``fixed``
@@ -334,15 +377,16 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     if exp0 is not None:
         parts.append(f"{what}: {format_percent(exp0.values[0])} exposed to {source_phrase(source)} "
                      f"in {exp0.years[0]}.")
-    ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant)
+    ends = [(s["exposed_share"].values[-1], s["exposed_share"].years[-1], scen, variant,
+             _value_at(s.get("shortfall_share"), s["exposed_share"].years[-1]))
             for scen, variant, s in rows if "exposed_share" in s and np.isfinite(s["exposed_share"].values[-1])]
     if ends:
         lo = min(ends, key=lambda e: e[0])
         hi = max(ends, key=lambda e: e[0])
         years = sorted({e[1] for e in ends})
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
-        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}) "
-                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}).")  # fmt: skip
+        parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}{unmet_part(lo[0], lo[4])}) "
+                     f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}{unmet_part(hi[0], hi[4])}).")  # fmt: skip
     worst: tuple[float, int, str, str] | None = None
     for scen, variant, s in rows:
         top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
@@ -371,43 +415,78 @@ def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
     return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
 
 
+def _highest(found: Iterable[tuple[float, str]]) -> tuple[float, str, int] | None:
+    """Return the highest value of ``(value, where)`` pairs in page order: (value, first ``where`` reaching it, ties).
+
+    Values equal to :data:`SHARE_DIGITS` decimals tie, as in :func:`peak`; ``ties`` counts the
+    later pairs reaching the highest value. ``None`` for no pairs.
+
+    Examples
+    --------
+    >>> _highest([(0.5, "a"), (0.9, "b"), (0.9000000000001, "c"), (0.2, "d")])
+    (0.9, 'b', 1)
+    """
+    hi: tuple[float, str, int] | None = None
+    for value, where in found:
+        level = round(value, SHARE_DIGITS)
+        if hi is None or level > round(hi[0], SHARE_DIGITS):
+            hi = (value, where, 0)
+        elif level == round(hi[0], SHARE_DIGITS):
+            hi = (hi[0], hi[1], hi[2] + 1)
+    return hi
+
+
+def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run") -> str:
+    """Say a :func:`_highest`: "71% (a, base, 2025; 3 more runs)"; a highest value of 0 is ``zero``; none is "–"."""
+    if hi is None:
+        return "–"
+    value, where, ties = hi
+    if round(value, SHARE_DIGITS) == 0:
+        return f"{format_percent(value)} ({zero})"
+    more = f"; {ties} more run{'s' if ties > 1 else ''}" if ties else ""
+    return f"{format_percent(value)} ({where}{more})"
+
+
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
-            names: Mapping[str, str]) -> list[dict[str, Any]]:  # fmt: skip
+            names: Mapping[str, str], country: str = "", mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
 
     ``own`` holds the country's headline rows of each run's results (:func:`_own`); ``used``,
-    the commodities it has final demand of other than the headline's. The first run (scenario
-    and variant, in page order) to reach the highest value is named, with how many others
-    reach it too; a highest value of 0 is "in every run".
+    the commodities it has final demand of other than the headline's; ``mode``, the supply
+    response of every result (``None`` when they differ). The first run (scenario and variant,
+    in page order) to reach the highest value is named, with how many others reach it too
+    (:func:`_highest`); a highest value of 0 is "in every run".
+
+    The shortfall follows the overview's rule for the two responses: where the runs carry the
+    ``fixed`` response's shortfall of ``country`` (:func:`_fixed_peaks`) and its highest peak is at
+    least :data:`RESPONSE_GAP` above the reported one, it follows as "; fixed: 43% (run, variant,
+    year)"; a shortfall of 0 that the ``fixed`` response does not share is "in every rebalance run".
+    Lines are ranked by the largest share they show: exposure, shortfall or its ``fixed`` bound.
+    Returns dicts with ``commodity, exposed, shortfall, rank, fixed`` (``fixed``: whether a
+    ``fixed`` bound is shown).
     """
     lines: list[dict[str, Any]] = []
     for k in sorted(used):
-        hi: dict[str, tuple[float, str, int]] = {}  # metric -> (value, first run reaching it, other runs reaching it)
+        found: dict[str, list[tuple[float, str]]] = {}  # metric -> each run's peak and where, in page order
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
-                    if top is None:
-                        continue
-                    best = hi.get(metric)
-                    level = round(top[0], SHARE_DIGITS)  # values equal to SHARE_DIGITS decimals tie, as in peak
-                    if best is None or level > round(best[0], SHARE_DIGITS):
-                        hi[metric] = (top[0], f"{short_name(run)}, {r.variant}, {top[1]}", 0)
-                    elif level == round(best[0], SHARE_DIGITS):
-                        hi[metric] = (best[0], best[1], best[2] + 1)
-
-        def say(metric: str, hi: dict[str, tuple[float, str, int]] = hi) -> str:
-            if metric not in hi:
-                return "–"
-            value, where, ties = hi[metric]
-            if round(value, SHARE_DIGITS) == 0:
-                return f"{format_percent(value)} (in every run)"
-            more = f"; {ties} more run{'s' if ties > 1 else ''}" if ties else ""
-            return f"{format_percent(value)} ({where}{more})"
-
-        rank = max(hi.get("exposed_share", (0.0, ""))[0], hi.get("shortfall_share", (0.0, ""))[0])
-        lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": say("exposed_share"),
-                      "shortfall": say("shortfall_share"), "rank": rank})  # fmt: skip
+                    if top is not None:
+                        found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
+        hi = {metric: _highest(values) for metric, values in found.items()}
+        bound = _highest((share, f"{scen}, {variant}, {year}")
+                         for share, year, scen, variant in _fixed_peaks(runs, country, k))  # fmt: skip
+        short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
+        reported = short[0] if short is not None else 0.0
+        worst = bound[0] if bound is not None and is_unmet(bound[0]) else 0.0  # the fixed runs' highest, if short
+        fixed = worst - reported >= RESPONSE_GAP
+        shortfall = _highest_text(short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
+        if fixed:
+            shortfall = f"{shortfall}; fixed: {_highest_text(bound)}"
+        rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
+        lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": _highest_text(exposed),
+                      "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
     lines.sort(key=lambda line: -float(line["rank"]))
     return lines
 
@@ -444,7 +523,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     -------
     dict
         ``country, code, commodity, commodity_id, source, sentence, years, rows, others,
-        others_more, metrics, shipped`` (``source``: the runs' source in a sentence,
+        others_more, others_note, metrics, shipped`` (``others_note``: :data:`OTHERS_FIXED_NOTE` when a
+        line of ``others`` shows a ``fixed`` bound, else empty; ``source``: the runs' source in a sentence,
         :func:`~supplychain.report.headline.source_phrase`; ``metrics``: the headings, naming
         it); ``rows`` hold ``scenario, title, slug, variant, first,
         cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`); ``shipped``:
@@ -455,7 +535,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     source = source_name([r.source for run in runs for r in run.results], names)
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
-                            "rows": [], "others": [], "others_more": 0, "shipped": False,
+                            "rows": [], "others": [], "others_more": 0, "others_note": "", "shipped": False,
                             "metrics": [label for _, label in metric_labels(HEADLINE_METRICS, source)]}  # fmt: skip
     if k is None:
         return view
@@ -481,8 +561,10 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
               for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
                                  _fixed_worst(runs, country, k), bounds)  # fmt: skip
-    others = _others(runs, own, [use for _, use in pairs[1:]], names)
+    others = _others(runs, own, [use for _, use in pairs[1:]], names, country,
+                     next(iter(modes)) if len(modes) == 1 else None)
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
+    view["others_note"] = OTHERS_FIXED_NOTE if any(o["fixed"] for o in view["others"]) else ""
     view["shipped"] = any(c.get("mark") for row in view["rows"] for c in row["cells"])
     return view

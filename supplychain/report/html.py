@@ -8,7 +8,8 @@
     summary.md     the headline tables and figures in Markdown, for documents
     measures.csv  shortfall.csv  flows.csv.gz  targets.csv   every scenario, tidy (measures: what the
                    report shows, supplychain.report.workbook.reported_measures; every measure in
-                   measures_full.csv.gz with full_measures=True)
+                   measures_full.csv.gz with full_measures=True; shortfall: both supply
+                   responses, a response column, supplychain.report.runs.shortfall_by_response)
     tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
     results.json   the headline numbers and verdicts, machine-readable
     images/        every picture as .svg (the page's chain pictures and charts, and the
@@ -78,6 +79,7 @@ from supplychain.report.runs import (
     focus_of,
     run_scenario,
     run_years,
+    shortfall_by_response,
 )
 from supplychain.report.shipped import shipped_table
 from supplychain.report.tables import (
@@ -248,7 +250,9 @@ def _section_tables(run: ScenarioRun, section: _Section) -> dict[str, pd.DataFra
     worker process sends back its view and pictures, not another copy of every measure and flow.
     """
     slug = section.view["slug"]
-    tables = {name: _concat(run.results, name).assign(scenario=slug) for name in CSV_FILES if name != "limits"}
+    tables = {name: _concat(run.results, name).assign(scenario=slug) for name in CSV_FILES
+              if name not in ("limits", "shortfall")}
+    tables["shortfall"] = shortfall_by_response(run).assign(scenario=slug)  # with the fixed bound's rows
     tables["limits"] = section.view["limits"]["table"].assign(scenario=slug)
     return tables
 

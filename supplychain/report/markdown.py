@@ -98,6 +98,8 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
         rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]
         out += [md_table([f"{a['country']} also uses", "highest exposure (scenario, variant, year)",
                           "highest shortfall (scenario, variant, year)"], rows), ""]
+        if a.get("others_note"):
+            out += [md_escape(a["others_note"]), ""]
         if a["others_more"]:
             out += [f"{a['others_more']} more commodities, less exposed, are in `measures.csv`.", ""]
     return out

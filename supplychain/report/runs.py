@@ -59,6 +59,30 @@ class ScenarioRun:
         return self.results[0].scenario if self.results else "scenario"
 
 
+def shortfall_by_response(run: ScenarioRun) -> pd.DataFrame:
+    """Return every final use of a run under each supply response it was simulated with: a ``response`` column.
+
+    The rows of the reported response (each result's ``shortfall`` table, with its ``variant``;
+    ``response`` is the result's ``mode``) come first, then, when the run carries it, the
+    ``fixed`` response's shortfall of the same variants (:attr:`ScenarioRun.fixed_shortfall`,
+    ``response`` ``"fixed"``): the bound the page quotes beside ``rebalance`` ("fixed: 43%"), in
+    the report's ``shortfall.csv`` and the workbook's Shortfall sheet. Rows of different
+    responses describe the same demand twice: never add them up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :attr:`Result.shortfall <supplychain.api.Result.shortfall>` (with its
+        ``variant``), then ``response``; empty when no result has rows.
+    """
+    frames = [r.shortfall.assign(variant=r.variant, response=r.mode) for r in run.results if not r.shortfall.empty]
+    if run.fixed_shortfall is not None and not run.fixed_shortfall.empty:
+        frames.append(run.fixed_shortfall.assign(response="fixed"))
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
 def run_scenario(
     scenario: Scenario,
     *,

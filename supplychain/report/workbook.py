@@ -8,8 +8,10 @@
   years, one block per scenario and variant — exposed share (traced to the source country plus
   unmet demand), traced share, direct import share, net import reliance, shortfall
   share (all as Excel percentages), then demand and shortfall in the commodity's unit;
-* **Shortfall**: every final use with demand, per scenario, variant and year, as an
-  Excel table (filter buttons, banded rows);
+* **Shortfall**: every final use with demand, per scenario, variant, supply response and
+  year, as an Excel table (filter buttons, banded rows): under ``rebalance`` the ``fixed``
+  bound's rows too, ``response`` telling them apart
+  (:func:`~supplychain.report.runs.shortfall_by_response`);
 * **Flows**: every trade flow into or out of a focus country that the supply response
   changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
   deal), as an Excel table; every flow of every kind stays in ``flows.csv.gz``;
@@ -43,7 +45,7 @@ from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import headline_measures, headline_pairs, source_name
 from supplychain.report.numbers import NET_EXPORTER, measure_text, snap
-from supplychain.report.runs import focus_of
+from supplychain.report.runs import focus_of, shortfall_by_response
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -80,8 +82,8 @@ _FLOW_COLUMNS: Final = (
     ("change", "change (unit)", WHOLE), ("status", "status", None),
 )
 _SHORTFALL_COLUMNS: Final = (
-    ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
-    ("country", "country", None), ("commodity", "commodity", None), ("stage", "stage", None),
+    ("scenario", "scenario", None), ("variant", "variant", None), ("response", "response", None),
+    ("year", "year", "0"), ("country", "country", None), ("commodity", "commodity", None), ("stage", "stage", None),
     ("unit", "unit", None), ("demand", "demand (unit)", WHOLE), ("delivered", "delivered (unit)", WHOLE),
     ("shortfall", "shortfall (unit)", WHOLE), ("shortfall_share", "shortfall (% of demand)", PERCENT),
 )
@@ -341,8 +343,11 @@ _ABOUT: Final = (
     ("<country>", "One per focus country (report --country, else the countries the targets name, else US): "
                   "measures × years, one block per scenario and variant. Shares in %, demand and shortfall in "
                   "the row's unit."),
-    ("Shortfall", "Every final use with demand, per scenario, variant and year: demand, delivered, shortfall "
-                  "(in the row's unit) and the share of demand not met. An Excel table: filter with its buttons."),
+    ("Shortfall", "Every final use with demand, per scenario, variant, supply response and year: demand, "
+                  "delivered, shortfall (in the row's unit) and the share of demand not met. Under rebalance the "
+                  "report also runs fixed (the trade pattern kept, blocked tonnes lost: the pessimistic bound the "
+                  "page quotes as 'fixed:'); its rows have response 'fixed'. Filter on one response: rows of "
+                  "different responses describe the same demand. An Excel table: filter with its buttons."),
     ("Flows", "Every trade flow into or out of a focus country that the supply response changed (blocked, reduced, "
               "re-routed, new, deal), in the row's unit; every flow of every kind is in flows.csv.gz."),
     ("Shipped while short", "A focus country's own supply of a commodity that still goes abroad in a year its own "
@@ -368,11 +373,12 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
         ws = wb.active if i == 0 else wb.create_sheet()
         ws.title = title
         _country_sheet(ws, country, runs, commodity)
-    sh = stacked(runs, "shortfall")
+    frames = [f.assign(scenario=run.name) for run in runs if not (f := shortfall_by_response(run)).empty]
+    sh = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # both responses: a response column
     if not sh.empty:
         sh = sh[sh["demand"] > 0]
     _table_sheet(wb.create_sheet(_title("Shortfall", taken)), "Shortfall", sh, _SHORTFALL_COLUMNS,
-                 [28, 26, 7, 9, 18, 9, 16, 14, 14, 14, 14])
+                 [28, 26, 10, 7, 9, 18, 9, 16, 14, 14, 14, 14])
     fl = stacked(runs, "flows")
     if not fl.empty:
         fl = fl[(fl["kind"] == "trade") & (fl["status"] != "normal")
