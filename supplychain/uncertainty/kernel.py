@@ -199,8 +199,9 @@ class ExposureKernel:
       number feeds keep their central tonnes, :meth:`~supplychain.graph.layout.YearLayout.varying`);
     * the allocation rules, :func:`~supplychain.graph.allocate.close_markets` (the
       function every run calls): deficits to producers' spare output, then to other
-      surpluses except round trips, stock draws, surplus or stock build — every pair of
-      markets of a commodity is an edge;
+      surpluses except round trips, stock draws, surplus or stock build, on the markets and
+      closing edges a run lays out (:class:`~supplychain.graph.allocate.MarketClosing`), all
+      kept: every pair of markets of a commodity is an edge;
     * traced share (:func:`~supplychain.engine.trace.traced_share` on the block's samples
       compiled side by side, :func:`~supplychain.engine.batch.compile_batch`), direct
       import share, direct share of apparent consumption and net import reliance (USGS;
@@ -284,9 +285,7 @@ class ExposureKernel:
         sup_m = np.array([m_pos.get(s, -1) for s in both["supplier"].tolist()], dtype=np.int64)
         is_supply = both["kind"] == "supply"
         held = closing.held
-        e_pair = n_both + np.arange(len(layout.pair_i), dtype=np.int64)
-        e_draw = n_both + len(e_pair) + np.arange(len(held), dtype=np.int64)
-        e_left = n_both + len(e_pair) + len(held) + np.arange(n_m, dtype=np.int64)
+        e_draw = n_both + len(layout.pair_i) + np.arange(len(held), dtype=np.int64)  # closing edges: pairs, draws, …
         sup_ids, buy_ids = edges["supplier"].tolist(), edges["buyer"].tolist()
         st_nodes = [sup_ids[e] for e in e_draw.tolist()]
 
@@ -332,7 +331,7 @@ class ExposureKernel:
         var_obs = np.unique(np.concatenate([part.flow_row[varies[part.flow_slot]], part.pair_row,
                                             part.imp_row[imp_v]])).astype(np.int64)
         var_both = np.concatenate([var_obs, np.arange(n_obs, n_both)])
-        var_edges = np.concatenate([var_both, e_pair, e_draw, e_left]).astype(np.int64)
+        var_edges = np.concatenate([var_both, np.arange(n_both, len(sup_ids))]).astype(np.int64)
         tonnes_base = np.zeros(len(sup_ids))
         tonnes_base[:n_obs] = observed["tonnes"]
         tonnes_base[var_edges] = 0.0
