@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from supplychain.io import cache as cache_mod
 from supplychain.parallel.progress import progress_bar
 from supplychain.schema.model import Scenario
 from supplychain.schema.types import Quantity
-from supplychain.uncertainty import cache as cache_mod
-from supplychain.uncertainty.cache import SweepCache, cache_key
+from supplychain.uncertainty import SweepCache, cache_key
 from supplychain.uncertainty.montecarlo import SampleError, normalise_measures, run_sweep
 from supplychain.uncertainty.sampling import (
     Parameter,

@@ -257,10 +257,10 @@ def sweep(
         start_worker_server()
 
     from supplychain.io.atomic import output_path
+    from supplychain.io.cache import SweepCache
     from supplychain.io.load import load
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
-    from supplychain.uncertainty.cache import SweepCache
     from supplychain.uncertainty.montecarlo import run_sweep
     from supplychain.uncertainty.sensitivity import one_at_a_time
 

@@ -45,10 +45,13 @@ Whatever deficit is left after step 4 stays in the table and is reported by
 :mod:`supplychain.graph.balance` as a located problem.
 
 Steps 2–5 are one function on arrays with a sample axis, :func:`close_markets`, over a
-:class:`MarketLayout` (the markets and every pair of markets of a commodity):
-:func:`allocate_columns` calls it for one sample and turns its non-zero results into
-edges; the compiled exposure sweep (:mod:`supplychain.uncertainty.kernel`) calls it for a
-block of samples.
+:class:`MarketLayout` (the markets and every pair of markets of a commodity). The markets,
+their layout and the edge each of its results goes on (an allocation pair, a stock draw, a
+market's stock build or surplus) are laid out once by :meth:`MarketClosing.of`, from the
+edges before closing (:func:`demand_edges`: the observed edges and the given demand):
+:func:`allocate_columns` closes one sample and keeps the edges with tonnes; the compiled
+exposure sweep (:mod:`supplychain.uncertainty.kernel`) keeps every edge and closes a block
+of samples.
 """
 
 from __future__ import annotations
@@ -78,11 +81,13 @@ from supplychain.schema.model import Scenario
 
 __all__ = [
     "Closure",
+    "MarketClosing",
     "MarketLayout",
     "allocate",
     "allocate_columns",
     "close_markets",
     "demand_columns",
+    "demand_edges",
     "demand_table",
     "market_flow_sums",
     "market_flows",
@@ -458,6 +463,140 @@ def close_markets(inflow: npt.NDArray[np.float64], outflow: npt.NDArray[np.float
     return Closure(trade, draw, np.where(r > tol, r, 0.0), r < -tol)
 
 
+def demand_edges(demand: Columns, *, stage_of: Callable[[str], str] = lambda _c: "") -> Columns:
+    """Step 1: each given-demand row as a ``use`` edge ``demand.<id>`` from its market to its use node.
+
+    Parameters
+    ----------
+    demand : Columns
+        :func:`demand_columns` (``entity, market, country, commodity, tonnes``).
+    stage_of : callable, optional
+        Commodity -> stage, for the ``stage`` column.
+
+    Returns
+    -------
+    Columns
+        Edge columns (:data:`~supplychain.graph.build.EDGE_COLUMNS`), one row per demand row, in its order.
+    """
+    rows = _EdgeRows()
+    for entity, market, country, commodity, tonnes in zip(
+            demand["entity"].tolist(), demand["market"].tolist(), demand["country"].tolist(),
+            demand["commodity"].tolist(), demand["tonnes"].tolist(), strict=True):
+        rows.add(entity, entity, market, use_id(country, commodity), country, country, commodity,
+                 stage_of(commodity), tonnes, "use", False)
+    return rows.columns()
+
+
+@dataclass(frozen=True)
+class MarketClosing:
+    """A year's markets and every edge that may close them: what :func:`close_markets` runs over, where its tonnes go.
+
+    Laid out once from the edges before closing (the observed edges and :func:`demand_edges`);
+    only tonnes vary between the samples of a sweep. A run keeps the edges that carry tonnes
+    (:func:`allocate_columns`); the compiled exposure sweep keeps them all
+    (:class:`~supplychain.uncertainty.kernel.ExposureKernel`).
+
+    Attributes
+    ----------
+    markets : list of str
+        The market ids ``"{country}:{commodity}"``, sorted (:func:`market_flow_sums`' order), M of them.
+    layout : MarketLayout
+        Their candidate pairs and stock rows.
+    held : numpy.ndarray of int, shape (R,)
+        The stock rows (positions in the stock columns) whose market is one of `markets`.
+    stock_entity : tuple of str
+        The entity (``stockpiles.<id>``) of each held stock row.
+    has_demand : numpy.ndarray of bool, shape (M,)
+        Whether a market has given demand (its surplus goes into stock, rule 5).
+    """
+
+    markets: list[str]
+    layout: MarketLayout
+    held: npt.NDArray[np.int64]
+    stock_entity: tuple[str, ...]
+    has_demand: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, markets: Sequence[str], edges: Columns | pd.DataFrame, demand: Columns,
+           stocks: Columns) -> MarketClosing:
+        """Lay out the markets of edges before closing.
+
+        Parameters
+        ----------
+        markets : sequence of str
+            The market ids of `edges` (:func:`market_flow_sums`).
+        edges : Columns or DataFrame
+            The edges before closing (their ``trade`` edges say who exports to whom, :meth:`MarketLayout.of`).
+        demand, stocks : Columns
+            :func:`demand_columns` and :func:`stock_columns` of the year.
+        """
+        known = {m: i for i, m in enumerate(markets)}
+        market_of = stocks["market"].tolist()
+        held = [n for n, m in enumerate(market_of) if m in known]
+        has_demand = np.zeros(len(known), dtype=bool)
+        has_demand[[known[m] for m in demand["market"].tolist()]] = True
+        return cls(list(markets), MarketLayout.of(markets, edges, [known[market_of[n]] for n in held]),
+                   np.array(held, dtype=np.int64), tuple(str(stocks["entity"][n]) for n in held), has_demand)
+
+    @property
+    def size(self) -> int:
+        """Number of closing edges: allocation pairs, stock draws, then one per market."""
+        return len(self.layout.pair_i) + len(self.held) + len(self.markets)
+
+    @staticmethod
+    def tonnes(closed: Closure) -> npt.NDArray[np.float64]:
+        """Return the tonnes of every closing edge per sample (samples × :attr:`size`), in :meth:`edges` order."""
+        return np.hstack([closed.trade, closed.draw, closed.left])
+
+    def edges(self, tonnes: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_] | None = None, *,
+              stage_of: Callable[[str], str] = lambda _c: "") -> Columns:
+        """Return the closing edges (rules 3–5) as edge columns, ``allocated`` true.
+
+        In the order of :meth:`tonnes`: the allocation pair ``j → i`` of each candidate pair
+        (``alloc.<commodity>.<country j>.<country i>``, ``trade``), each held stock row's draw
+        (``stockpiles.<id>``, from the stock node ``"{country}:{commodity}:stock"``, ``stock``),
+        then each market's surplus: into stock where it has given demand
+        (``stock.<market>.build``, ``stock``), else to its surplus node (``surplus.<market>``, ``surplus``).
+
+        Parameters
+        ----------
+        tonnes : numpy.ndarray, shape (size,)
+            Tonnes of each closing edge (one sample of :meth:`tonnes`).
+        keep : numpy.ndarray of bool, optional
+            Which edges to return (all when omitted).
+        stage_of : callable, optional
+            Commodity -> stage, for the ``stage`` column.
+        """
+        rows = _EdgeRows()
+        markets, layout = self.markets, self.layout
+        n_pair, n_draw = len(layout.pair_i), len(self.held)
+        chosen = range(self.size) if keep is None else np.flatnonzero(keep).tolist()
+        for e in chosen:
+            t = float(tonnes[e])
+            if e < n_pair:
+                i, j = markets[layout.pair_i[e]], markets[layout.pair_j[e]]
+                (ci, commodity), cj = i.split(":", 1), j.split(":", 1)[0]
+                rows.add(f"alloc.{commodity}.{cj}.{ci}", "allocation", j, i, cj, ci, commodity, stage_of(commodity),
+                         t, "trade", True)
+            elif e < n_pair + n_draw:
+                m = markets[layout.stock_market[e - n_pair]]
+                country, commodity = m.split(":", 1)
+                entity = self.stock_entity[e - n_pair]
+                rows.add(entity, entity, stock_id(country, commodity), m, country, country, commodity,
+                         stage_of(commodity), t, "stock", True)
+            else:
+                n = e - n_pair - n_draw
+                m = markets[n]
+                country, commodity = m.split(":", 1)
+                if self.has_demand[n]:
+                    rows.add(f"stock.{m}.build", "stock_build", m, stock_id(country, commodity), country, country,
+                             commodity, stage_of(commodity), t, "stock", True)
+                else:
+                    rows.add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country,
+                             commodity, stage_of(commodity), t, "surplus", True)
+        return rows.columns()
+
+
 def allocate(
     observed: pd.DataFrame,
     demand: pd.DataFrame | None = None,
@@ -523,49 +662,12 @@ def allocate_columns(observed: Columns, demand: Columns, stocks: Columns, *,
 
     ``demand`` and ``stocks`` are :func:`demand_columns` and :func:`stock_columns`.
     """
-    rows = _EdgeRows()
-
-    # 1. given demand (observed, not derived)
-    has_demand: set[str] = set()
-    for entity, market, country, commodity, tonnes in zip(
-            demand["entity"].tolist(), demand["market"].tolist(), demand["country"].tolist(),
-            demand["commodity"].tolist(), demand["tonnes"].tolist(), strict=True):
-        has_demand.add(market)
-        rows.add(entity, entity, market, use_id(country, commodity), country, country, commodity,
-                 stage_of(commodity), tonnes, "use", False)
-
-    def add(edge: str, entity: str, supplier: str, buyer: str, s_country: str, b_country: str, commodity: str,
-            tonnes: float, kind: str) -> None:
-        rows.add(edge, entity, supplier, buyer, s_country, b_country, commodity, stage_of(commodity), tonnes, kind,
-                 True)
-
+    given = demand_edges(demand, stage_of=stage_of)  # 1. given demand (observed, not derived)
     # 2.–5. residuals, allocation, stock draws, surplus: close_markets on one sample
-    current = concat_edges(observed, rows.columns()) if has_demand else observed
+    current = concat_edges(observed, given)
     markets, inflow, outflow, made = market_flow_sums(current)
-    known = {m: i for i, m in enumerate(markets)}
-    held = [n for n, m in enumerate(stocks["market"].tolist()) if m in known]
-    stock_markets = [str(stocks["market"][n]) for n in held]
-    layout = MarketLayout.of(markets, current, [known[m] for m in stock_markets])
-    closed = close_markets(inflow[None], outflow[None], made[None], stocks["available"][held][None], layout)
-
-    for p in np.flatnonzero(closed.trade[0] > 0.0).tolist():
-        i, j = markets[layout.pair_i[p]], markets[layout.pair_j[p]]
-        (ci, commodity), cj = i.split(":", 1), j.split(":", 1)[0]
-        add(f"alloc.{commodity}.{cj}.{ci}", "allocation", j, i, cj, ci, commodity, float(closed.trade[0, p]), "trade")
-    for n, m, tonnes in zip(held, stock_markets, closed.draw[0].tolist(), strict=True):
-        if tonnes > 0.0:
-            country, commodity = m.split(":", 1)
-            entity = str(stocks["entity"][n])
-            add(entity, entity, stock_id(country, commodity), m, country, country, commodity, tonnes, "stock")
-    for m, r_m in zip(markets, closed.left[0].tolist(), strict=True):
-        if r_m <= 0.0:
-            continue
-        country, commodity = m.split(":", 1)
-        if m in has_demand:
-            add(f"stock.{m}.build", "stock_build", m, stock_id(country, commodity), country, country, commodity, r_m,
-                "stock")
-        else:
-            add(f"surplus.{m}", "surplus", m, surplus_id(country, commodity), country, country, commodity, r_m,
-                "surplus")
-
-    return sort_edges(concat_edges(observed, rows.columns()))
+    closing = MarketClosing.of(markets, current, demand, stocks)
+    closed = close_markets(inflow[None], outflow[None], made[None], stocks["available"][closing.held][None],
+                           closing.layout)
+    tonnes = closing.tonnes(closed)[0]
+    return sort_edges(concat_edges(current, closing.edges(tonnes, tonnes > 0.0, stage_of=stage_of)))

@@ -20,7 +20,7 @@ every measure; one-at-a-time sweeps give tornado charts of what matters most.
   (:mod:`~supplychain.uncertainty.sensitivity`);
 * local worker processes or a Dask cluster (:mod:`~supplychain.parallel.executors`),
   a Parquet cache keyed by everything that determines the numbers
-  (:mod:`~supplychain.uncertainty.cache`) and progress bars
+  (:mod:`~supplychain.io.cache`) and progress bars
   (:mod:`~supplychain.parallel.progress`).
 
 Example (run from the repository root; ``tests/test_uncertainty.py`` exercises the same calls)::
@@ -32,9 +32,9 @@ Example (run from the repository root; ``tests/test_uncertainty.py`` exercises t
 
 from __future__ import annotations
 
+from supplychain.io.cache import SweepCache, cache_key
 from supplychain.parallel.executors import open_executor, parse_executor
 from supplychain.parallel.progress import progress_bar
-from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.montecarlo import (
     FAST_METRICS,
     SWEEP_METRICS,

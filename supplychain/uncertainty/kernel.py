@@ -25,7 +25,8 @@ from supplychain.engine.batch import compile_batch
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
 from supplychain.errors import EngineError, KeyPath
-from supplychain.graph.allocate import MarketLayout, close_markets
+from supplychain.graph.allocate import MarketClosing, MarketLayout, close_markets, demand_edges, market_flow_sums
+from supplychain.graph.build import concat_edges
 from supplychain.graph.layout import YearLayout, central_tables, year_layout
 from supplychain.graph.sums import Groups
 from supplychain.metrics.trade import TradeIndex, first_hop, market_sums, pair_sums, source_imports, trade_index
@@ -198,8 +199,9 @@ class ExposureKernel:
       number feeds keep their central tonnes, :meth:`~supplychain.graph.layout.YearLayout.varying`);
     * the allocation rules, :func:`~supplychain.graph.allocate.close_markets` (the
       function every run calls): deficits to producers' spare output, then to other
-      surpluses except round trips, stock draws, surplus or stock build — every pair of
-      markets of a commodity is an edge;
+      surpluses except round trips, stock draws, surplus or stock build, on the markets and
+      closing edges a run lays out (:class:`~supplychain.graph.allocate.MarketClosing`), all
+      kept: every pair of markets of a commodity is an edge;
     * traced share (:func:`~supplychain.engine.trace.traced_share` on the block's samples
       compiled side by side, :func:`~supplychain.engine.batch.compile_batch`), direct
       import share, direct share of apparent consumption and net import reliance (USGS;
@@ -253,8 +255,6 @@ class ExposureKernel:
 
         Raises :class:`Unsupported` for the limits listed in docs/uncertainty.md ("Compiled fast path").
         """
-        from supplychain.graph.build import stock_id, surplus_id, use_id
-
         lay = year_layout(scenario, year)
         observed, fac, problems, dem_cols, stock_cols = central_tables(scenario, lay)
         if problems:
@@ -273,63 +273,21 @@ class ExposureKernel:
                                                                 strict=True)):
             raise Unsupported("an import's remainder edge appears only in some samples (its central shares add up "
                               "to 1 and some are sampled)")
-        obs, dem, stocks = pd.DataFrame(observed), pd.DataFrame(dem_cols), pd.DataFrame(stock_cols)
-        n_obs = len(obs)
-
-        dem_edges = pd.DataFrame({
-            "edge": dem["entity"].astype(str), "supplier": dem["market"].astype(str),
-            "buyer": [use_id(c, k) for c, k in zip(dem["country"], dem["commodity"], strict=True)],
-            "commodity": dem["commodity"].astype(str), "kind": "use",
-        })
-        both = pd.concat([obs[["supplier", "buyer", "commodity", "kind"]], dem_edges[
-            ["supplier", "buyer", "commodity", "kind"]]], ignore_index=True)
-        is_m_buy = both["buyer"].str.count(":").eq(1).to_numpy()
-        is_m_sup = both["supplier"].str.count(":").eq(1).to_numpy()
-        markets = sorted(set(both["buyer"][is_m_buy]) | set(both["supplier"][is_m_sup]))
+        # the edges before closing, the markets and every edge that may close them: as a run lays them out
+        both = concat_edges(observed, demand_edges(dem_cols))
+        n_obs, n_both = len(observed["edge"]), len(both["edge"])
+        markets = market_flow_sums(both)[0]
+        closing = MarketClosing.of(markets, both, dem_cols, stock_cols)
+        edges = concat_edges(both, closing.edges(np.zeros(closing.size)))
+        layout, n_m = closing.layout, len(markets)
         m_pos = {m: i for i, m in enumerate(markets)}
-        n_m = len(markets)
-        buy_m = np.array([m_pos.get(b, -1) if ib else -1 for b, ib in zip(both["buyer"], is_m_buy, strict=True)])
-        sup_m = np.array([m_pos.get(s, -1) if im else -1 for s, im in zip(both["supplier"], is_m_sup, strict=True)])
-        is_supply = both["kind"].eq("supply").to_numpy()
-        has_demand = np.zeros(n_m, dtype=bool)
-        for mk in dem["market"].astype(str):
-            has_demand[m_pos[mk]] = True
-
-        # stock rows of the markets (as allocate_columns keeps them)
-        held = [n for n, mk in enumerate(stocks["market"].astype(str)) if mk in m_pos]
-        st_market = [m_pos[str(stocks["market"].iloc[n])] for n in held]
-        st_nodes = [stock_id(str(stocks["country"].iloc[n]), str(stocks["commodity"].iloc[n])) for n in held]
-        layout = MarketLayout.of(markets, obs, st_market)
-
-        # the full edge list: observed, demand, allocation pairs, draws, builds, surplus
-        sup_ids = list(obs["supplier"].astype(str)) + list(dem_edges["supplier"])
-        buy_ids = list(obs["buyer"].astype(str)) + list(dem_edges["buyer"])
-        kinds = list(obs["kind"].astype(str)) + ["use"] * len(dem_edges)
-        s_country = list(obs["supplier_country"].astype(str)) + list(dem["country"].astype(str))
-        b_country = list(obs["buyer_country"].astype(str)) + list(dem["country"].astype(str))
-        com = list(obs["commodity"].astype(str)) + list(dem_edges["commodity"])
-
-        def add(s: str, b: str, kind: str, sc: str, bc: str, k: str) -> int:
-            sup_ids.append(s)
-            buy_ids.append(b)
-            kinds.append(kind)
-            s_country.append(sc)
-            b_country.append(bc)
-            com.append(k)
-            return len(sup_ids) - 1
-
-        e_pair = np.array([add(markets[j], markets[i], "trade", markets[j].split(":")[0], markets[i].split(":")[0],
-                               markets[i].split(":", 1)[1])
-                           for i, j in zip(layout.pair_i.tolist(), layout.pair_j.tolist(), strict=True)],
-                          dtype=np.int64)
-        e_draw = np.array([add(node, markets[m], "stock", markets[m].split(":")[0], markets[m].split(":")[0],
-                               markets[m].split(":", 1)[1]) for node, m in zip(st_nodes, st_market, strict=True)],
-                          dtype=np.int64)
-        e_left = []
-        for m, mk in enumerate(markets):
-            c, k = mk.split(":", 1)
-            e_left.append(add(mk, stock_id(c, k), "stock", c, c, k) if has_demand[m]
-                          else add(mk, surplus_id(c, k), "surplus", c, c, k))
+        buy_m = np.array([m_pos.get(b, -1) for b in both["buyer"].tolist()], dtype=np.int64)
+        sup_m = np.array([m_pos.get(s, -1) for s in both["supplier"].tolist()], dtype=np.int64)
+        is_supply = both["kind"] == "supply"
+        held = closing.held
+        e_draw = n_both + len(layout.pair_i) + np.arange(len(held), dtype=np.int64)  # closing edges: pairs, draws, …
+        sup_ids, buy_ids = edges["supplier"].tolist(), edges["buyer"].tolist()
+        st_nodes = [sup_ids[e] for e in e_draw.tolist()]
 
         node_table_ids = sorted(set(sup_ids) | set(buy_ids))
         n_pos = {nd: i for i, nd in enumerate(node_table_ids)}
@@ -353,8 +311,8 @@ class ExposureKernel:
         trade = trade_index(
             pd.DataFrame({"node": markets, "kind": "market", "country": [c for c, _ in m_key],
                           "commodity": [k for _, k in m_key], "stage": "", "basis": ""}),
-            pd.DataFrame({"supplier": sup_ids, "buyer": buy_ids, "supplier_country": s_country,
-                          "buyer_country": b_country, "commodity": com, "kind": kinds}),
+            pd.DataFrame({c: edges[c] for c in ("supplier", "buyer", "supplier_country", "buyer_country",
+                                                "commodity", "kind")}),
         )
         key_pos = {(str(c), str(k)): i for i, (c, k) in enumerate(zip(trade.market_country, trade.market_commodity,
                                                                          strict=True))}
@@ -372,8 +330,8 @@ class ExposureKernel:
         imp_v = np.isin(part.imp_entry, part.imp_entry[varies[part.imp_total] | varies[part.imp_share]])
         var_obs = np.unique(np.concatenate([part.flow_row[varies[part.flow_slot]], part.pair_row,
                                             part.imp_row[imp_v]])).astype(np.int64)
-        var_both = np.concatenate([var_obs, np.arange(n_obs, n_obs + len(dem_edges))])
-        var_edges = np.concatenate([var_both, e_pair, e_draw, np.array(e_left, dtype=np.int64)]).astype(np.int64)
+        var_both = np.concatenate([var_obs, np.arange(n_obs, n_both)])
+        var_edges = np.concatenate([var_both, np.arange(n_both, len(sup_ids))]).astype(np.int64)
         tonnes_base = np.zeros(len(sup_ids))
         tonnes_base[:n_obs] = observed["tonnes"]
         tonnes_base[var_edges] = 0.0
@@ -388,7 +346,7 @@ class ExposureKernel:
         return cls(
             year=year, layout=part, base=observed["tonnes"], sampled=np.flatnonzero(varies),
             sampled_names=tuple(str(slot_names[i]) for i in np.flatnonzero(varies)),
-            held=np.array(held, dtype=np.int64), var_obs=var_obs, m_const=np.stack(const_m),
+            held=held, var_obs=var_obs, m_const=np.stack(const_m),
             m_in=Groups.of(buy_m[var_both], n_m), m_out=Groups.of(sup_m[var_both], n_m),
             m_prod=Groups.of(np.where(is_supply, buy_m, -1)[var_both], n_m), market=layout,
             n_edges=len(sup_ids), tonnes_base=tonnes_base, var_edges=var_edges,
@@ -454,7 +412,7 @@ class ExposureKernel:
         closed = close_markets(self.m_const[0] + self.m_in.sum(both), self.m_const[1] + self.m_out.sum(both),
                                self.m_const[2] + self.m_prod.sum(both), v.available[:, self.held], self.market)
         fail(np.asarray(closed.short.any(axis=1)), "a market is short (no spare production or stock covers it)")
-        var = np.hstack([both, closed.trade, closed.draw, closed.left])
+        var = np.hstack([both, MarketClosing.tonnes(closed)])
         tonnes = np.empty((n_s, self.n_edges))
         tonnes[:] = self.tonnes_base
         tonnes[:, self.var_edges] = var

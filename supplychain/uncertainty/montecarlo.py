@@ -17,7 +17,7 @@ The driver (:func:`run_sweep`) does the same thing whatever runs the samples:
    back in sample order, keyed by the measure catalogue (sorted), so the output is
    identical for any executor, worker count and chunk size
    (:func:`~supplychain.uncertainty.scheduling.evaluate_samples`);
-4. keep the result in the on-disk cache (:mod:`supplychain.uncertainty.cache`); a cache
+4. keep the result in the on-disk cache (:mod:`supplychain.io.cache`); a cache
    that cannot be written is a :class:`~supplychain.errors.SupplyChainWarning`, not an
    error — the result is returned all the same.
 
@@ -56,13 +56,13 @@ import pandas as pd
 
 from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
+from supplychain.io.cache import SweepCache, cache_key
 from supplychain.io.load import as_scenario
 from supplychain.parallel.executors import ExecutorLike
 from supplychain.parallel.progress import ProgressLike
 from supplychain.schema.model import Scenario, Target
 from supplychain.simulation.targets import TARGET_METRIC_ALIASES
 from supplychain.simulation.toggles import resolve_toggles
-from supplychain.uncertainty.cache import SweepCache, cache_key
 from supplychain.uncertainty.kernel import (
     FAST_METRICS,
     SWEEP_METRICS,

@@ -1,5 +1,9 @@
 """On-disk cache of sweep results, keyed by everything that determines them.
 
+Storage, as the other outputs the package writes: a folder of Parquet tables per key,
+written atomically. What a sweep keeps in it and when is
+:func:`supplychain.uncertainty.montecarlo.run_sweep`'s.
+
 A result is stored as Parquet files under a cache folder (default
 ``.supplychain-cache/`` in the working directory; ``SUPPLYCHAIN_CACHE_DIR`` or
 the ``directory`` argument override it). The key is the SHA-256 of a canonical
