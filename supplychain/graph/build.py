@@ -71,13 +71,13 @@ __all__ = [
     "facility_year",
     "grown",
     "import_split",
-    "remainder_part",
     "market_id",
     "nameplate_at",
     "nameplate_in_year",
     "net_of_direct",
     "node_kind",
     "ramp_share",
+    "remainder_part",
     "sort_edges",
     "stock_id",
     "surplus_id",
@@ -560,7 +560,7 @@ def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64]
 
 def remainder_part(to_rest: npt.NDArray[np.float64], weight: npt.NDArray[np.float64],
                    weight_sum: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    r"""Split an import entry's remainder :math:`T r` over its remainder partners: :math:`T r \, w_q / \sum_{q'} w_{q'}`.
+    r"""Split an import entry's remainder :math:`T r` over its partners: :math:`T r \, w_q / \sum_{q'} w_{q'}`.
 
     ``remainder_to`` is one partner of weight 1 (all of :math:`T r`); ``remainder_split``
     gives the weights :math:`w_q`, e.g. the shares of a recorded split, so that a sampled share

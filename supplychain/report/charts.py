@@ -117,7 +117,7 @@ class TargetLine:
 
     @classmethod
     def of(cls, target: Target, label: str = "") -> TargetLine:
-        """The line of a scenario's target: its threshold, year, direction and metric.
+        """Return the line of a scenario's target: its threshold, year, direction and metric.
 
         Examples
         --------
@@ -208,7 +208,7 @@ def share_chart(
     names: Mapping[str, str] | None = None,
     metric: str = "traced_share",
 ) -> Figure:
-    """Traced or exposed (solid) and direct (dashed) share of the source country by year, one colour and marker per variant.
+    """Traced or exposed (solid) and direct (dashed) share of the source country by year, a colour per variant.
 
     Variants whose series are identical in every year are drawn once and named together
     in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
@@ -248,15 +248,16 @@ def share_chart(
     --------
     >>> m = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": "US", "commodity": "ndpr_oxide",
     ...                   "metric": ["traced_share"] * 2 + ["direct_share"] * 2, "value": [0.8, 0.3, 0.7, 0.2]})
-    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030, metric="traced_share")])
+    >>> aim = TargetLine(0.25, 2030, metric="traced_share")
+    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[aim])
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['traced', 'direct']
     >>> fig.axes[0].get_legend().get_title().get_text()
     'measure'
-    >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])
+    >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: target ≤ 25% by 2030 reads exposed_share, but this chart draws traced_share: pass metric='exposed_share' (a target is drawn only against the measure it reads)
+    ValueError: target ≤ 25% by 2030 reads exposed_share, but this chart draws traced_share: pass ...
     """
     if metric not in SHARE_CHART_METRICS:
         msg = f"share_chart draws one of {', '.join(SHARE_CHART_METRICS)}, not {metric!r}"

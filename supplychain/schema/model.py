@@ -356,7 +356,9 @@ class ImportSources(StrictModel):
     remainder_to: CountryRef = "ROW"
     """Who supplies the part of the total the partner shares leave over."""
     remainder_split: dict[CountryRef, ShareQ] = Field(default_factory=dict)
-    """Instead of ``remainder_to``: partner → weight of the part the partner shares leave over, which is split in proportion to the weights (normalised to sum 1; e.g. the shares of a recorded split, so that a sampled share of one partner leaves the others their proportions)."""
+    """Instead of ``remainder_to``: partner → weight of the part the partner shares leave over, which
+    is split in proportion to the weights (normalised to sum 1; e.g. the shares of a recorded split, so
+    that a sampled share of one partner leaves the others their proportions)."""
 
     @model_validator(mode="after")
     def _sum(self) -> ImportSources:
@@ -371,7 +373,8 @@ class ImportSources(StrictModel):
             both = sorted(set(self.partners) & set(self.remainder_split))
             if both:
                 msg = f"{', '.join(both)} in both `partners` and `remainder_split`"
-                raise InvalidValueError(msg, "a partner has a share of the total or a weight of the remainder, not both")
+                hint = "a partner has a share of the total or a weight of the remainder, not both"
+                raise InvalidValueError(msg, hint)
             if sum(q.central for q in self.remainder_split.values()) <= 0.0:
                 msg = "the `remainder_split` weights sum to 0"
                 raise InvalidValueError(msg, "give at least one partner a positive weight")
