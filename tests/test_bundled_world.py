@@ -357,3 +357,20 @@ def test_raw_figures_cite_declared_sources(baseline: Scenario) -> None:
     assert {"source", "what", "value", "unit", "period", "where_read", "as_read"} <= set(raw.columns)
     assert set(raw["source"]) <= set(baseline.sources), set(raw["source"]) - set(baseline.sources)
     assert raw["where_read"].str.startswith(("http", "same")).all()
+
+
+def test_no18_approvals_elsewhere_are_sampled_as_observed(baseline: Scenario) -> None:
+    # China's magnet exports to destinations other than the US, month / 2024 monthly average
+    # ((58,152 - 7,957.55) / 12 = 4,182.9 t), capped at 1: June (3,188 - 353) / 4,182.9 = 0.678,
+    # July 1.185, September 1.280, October 1.152 -> 0.678, 1, 1, 1, mean 0.9195. The samples are
+    # those observations, so their mean is the central run's 0.92 (within its rounding); the old
+    # triangle (0.68, 0.92, 1.0) had mean (0.68 + 0.92 + 1.0) / 3 = 0.867.
+    observed = [min(1.0, x) for x in ((3188 - 353) / 4182.9, (5577 - 619) / 4182.9,
+                                      (5774 - 420.5) / 4182.9, (5473 - 656) / 4182.9)]
+    q = baseline.policies["cn_mofcom_no18"].share_approved
+    assert (q.dist, q.choices) == ("choice", [0.678, 1.0])
+    assert q.weights is not None
+    assert sorted(round(x, 3) for x in observed) == [0.678, 1.0, 1.0, 1.0]
+    mean = sum(c * w for c, w in zip(q.choices, q.weights, strict=True))
+    assert mean == pytest.approx(sum(observed) / 4, abs=1e-3)
+    assert mean == pytest.approx(q.central, abs=1e-3)

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from supplychain.graph.build import capacity_in_year
+from supplychain.graph.layout import year_layout
 from supplychain.importers.usgs_mcs.figures import RANKED_LISTED_SHARE, ranked_split
 from supplychain.io import load
 from supplychain.schema.model import Scenario
+from supplychain.uncertainty import run_sweep
 
 REPO = Path(__file__).resolve().parent.parent
 COPY = REPO / "scenarios" / "world" / "data" / "usgs_mcs2025_ga_ge_us.csv"
@@ -147,3 +151,52 @@ def test_us_gallium_consumption_and_stage(copy: pd.DataFrame, baseline: Scenario
     assert baseline.demand["us_gallium"].tonnes.central == _one(copy, "gallium", "Consump_kg", "2024")
     # low-purity primary gallium is a metal (as in the critical-minerals world), not an oxide
     assert baseline.commodities["gallium"].stage == "metal"
+
+
+def test_us_gallium_gap_is_split_like_the_recorded_imports(copy: pd.DataFrame, baseline: Scenario) -> None:
+    # the 8,000 kg consumed beyond the recorded metal imports (19,000 - 11,000) get China's
+    # sampled share s, and the rest (1 - s) x 8,000 kg is split over JP, EU, CA, ROW in the
+    # recorded split's proportions: at the central s = 0.149268 each partner has its recorded
+    # share (JP 8,000 x 0.597073 = 4,776.6 kg); at s = 0.99 JP has 80 x 0.597073 / 0.850732 = 56.1 kg
+    gap = baseline.imports["us_gallium_2024_unrecorded"]
+    recorded = baseline.imports["us_gallium_2024"]
+    assert gap.total.central == _one(copy, "gallium", "Consump_kg", "2024") - _one(copy, "gallium",
+                                                                                  "Imports_Metal_kg", "2024")
+    cn = gap.partners["CN"]
+    assert list(gap.partners) == ["CN"]
+    assert cn.central == recorded.partners["CN"].central
+    assert (cn.dist, cn.low, cn.high) == ("triangular", 0.0, 0.99)
+    rest = {p: q.central for p, q in recorded.partners.items() if p != "CN"}
+    rest["ROW"] = 1 - sum(q.central for q in recorded.partners.values())
+    assert {p: q.central for p, q in gap.remainder_split.items()} == pytest.approx(rest, abs=1e-6)
+
+    lay = year_layout(baseline, 2024)
+    rows = {str(e): i for i, e in enumerate(lay.edges["edge"]) if str(e).startswith("imports.us_gallium_2024_unr")}
+    q = np.tile(lay.central, (3, 1))
+    q[1, lay.paths.index(("imports", "us_gallium_2024_unrecorded", "partners", "CN"))] = 0.99
+    q[2, lay.paths.index(("imports", "us_gallium_2024_unrecorded", "partners", "CN"))] = 0.0
+    tonnes = lay.evaluate(q).tonnes[:, list(rows.values())]
+    got = [dict(zip((e.rsplit(".", 1)[1] for e in rows), t.tolist(), strict=True)) for t in tonnes]
+    assert got[0]["JP"] == pytest.approx(8000 * 0.597073, abs=0.01)
+    assert got[0]["CN"] == pytest.approx(8000 * 0.149268, abs=0.01)
+    assert got[1]["CN"] == pytest.approx(7920.0)
+    assert got[1]["JP"] == pytest.approx(80 * 0.597073 / 0.850732, abs=0.01)
+    assert got[2]["CN"] == 0.0
+    assert got[2]["JP"] == pytest.approx(8000 * 0.597073 / 0.850732, abs=0.01)
+    assert [sum(g.values()) for g in got] == pytest.approx([8000.0] * 3)
+
+
+def test_sampled_china_share_of_the_gallium_gap_in_a_sweep(baseline: Scenario) -> None:
+    # exposure sweep of the import records only: the compiled path (which evaluates the
+    # remainder split on a block of samples) equals the per-sample path, and the US direct
+    # China share of gallium in 2024 is (recorded 11,000 x 0.149268 + 8,000 s) / 19,000
+    kw: dict[str, Any] = {"samples": 12, "seed": 3, "mode": "exposure", "years": [2024], "countries": ["US"],
+                          "commodities": ["gallium"], "parameters": ["imports.*"], "cache": False, "quiet": True}
+    fast, slow = run_sweep(baseline, fast=True, **kw), run_sweep(baseline, fast=False, **kw)
+    assert fast.info["fast_path"] == "used"
+    np.testing.assert_allclose(np.asarray(fast.values, float), np.asarray(slow.values, float), atol=1e-12)
+    s = fast.inputs["imports.us_gallium_2024_unrecorded.partners.CN"].to_numpy()
+    assert s.min() < 0.149268 < s.max()
+    col = fast.measures.reset_index(drop=True).index[fast.measures["metric"].to_numpy() == "direct_import_share"][0]
+    np.testing.assert_allclose(np.asarray(fast.values, float)[:, col], (11000 * 0.149268 + 8000 * s) / 19000,
+                               atol=1e-6)

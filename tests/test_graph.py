@@ -185,6 +185,34 @@ def test_import_remainder_to_a_listed_partner_adds_to_its_share() -> None:
     assert int(edges["edge"].eq("imports.us.ROW").sum()) == 1  # one edge, not a partner row and a remainder row
 
 
+def test_import_remainder_split_by_weights() -> None:
+    # 1 000 t: CN 40 %; the remaining 60 % (600 t) split by the weights JP 0.6, MY 0.2, ROW 0.2
+    # (normalised by their sum 1.0): JP 360, MY 120, ROW 120. Weights of a recorded split
+    # JP 0.3, MY 0.1, ROW 0.1 (sum 0.5) give the same: 600 x 0.3 / 0.5 = 360.
+    for w in ({"JP": 0.6, "MY": 0.2, "ROW": 0.2}, {"JP": 0.3, "MY": 0.1, "ROW": 0.1}):
+        s = scenario(
+            facilities={"cn": mine("CN", 2000), "jp": mine("JP", 500), "my": mine("MY", 500), "row": mine("ROW", 500)},
+            imports={"us": {"importer": "US", "commodity": "ore", "year": YEAR, "total": 1000,
+                            "partners": {"CN": 0.4}, "remainder_split": w}},
+        )
+        _, edges = build_tables(s, YEAR)
+        got = {e.removeprefix("imports.us."): t for e, t in zip(edges["edge"], edges["tonnes"], strict=True)
+               if e.startswith("imports.us.")}
+        assert got == pytest.approx({"CN": 400.0, "JP": 360.0, "MY": 120.0, "ROW": 120.0})
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"remainder_to": "ROW"}, "not both"),
+    ({"partners": {"CN": 0.4, "JP": 0.1}}, "in both `partners` and `remainder_split`"),
+    ({"remainder_split": {"JP": 0.0}}, "sum to 0"),
+])
+def test_import_remainder_split_is_refused_when_ambiguous(extra: dict[str, Any], message: str) -> None:
+    imp = {"importer": "US", "commodity": "ore", "year": YEAR, "total": 1000, "partners": {"CN": 0.4},
+           "remainder_split": {"JP": 0.5}, **extra}
+    with pytest.raises(Exception, match=message):
+        scenario(imports={"us": imp})
+
+
 def test_flow_from_a_facility_bypasses_its_home_market() -> None:
     # the AU mine ships 40 t straight to Malaysia: only 60 t reach the AU market
     s = scenario(facilities={"au": mine("AU", 100)}, flows={"direct": flow("au", "MY", 40)})

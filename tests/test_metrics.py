@@ -134,6 +134,29 @@ def test_hhi_sourcing_includes_domestic_production() -> None:
     assert one(m, "US", "traced_share")["value"] == pytest.approx(0.3)
 
 
+def test_world_production_leaves_out_secondary_output() -> None:
+    """As above, plus a US recycler making 50 t (secondary output, e.g. refined scrap).
+
+    The US's own sourcing counts it: domestic 50 + 50 = 100 t, China 30, Australia 20 of
+    150 t → top-1 100/150 = 0.667, HHI (66.7² + 20² + 13.3²) = 4 444.4 + 400 + 177.8 = 5 022.2.
+    World production is primary output only: China 300, Australia 100, US 50 t of 450 t,
+    as without the recycler (HHI 5 061.7, top-1 300/450); counted, the recycler would make
+    it 300/500 = 0.6.
+    """
+    s = scenario(
+        facilities={"us": mine("US", 50), "cn": mine("CN", 300), "au": mine("AU", 100),
+                    "us_scrap": {**mine("US", 50), "kind": "recycler", "name": "US scrap"}},
+        flows={"cn_us": flow("CN", "US", 30), "au_us": flow("AU", "US", 20)},
+    )
+    m = compute_measures(s, YEAR)
+    assert one(m, "US", "top1_share")["value"] == pytest.approx(100 / 150)
+    assert one(m, "US", "hhi_sourcing")["value"] == pytest.approx(sum((100 * x / 150) ** 2 for x in (100, 30, 20)))
+    assert one(m, "WORLD", "top1_share")["value"] == pytest.approx(300 / 450)
+    world = sum((100 * x / 450) ** 2 for x in (300, 100, 50))
+    assert one(m, "WORLD", "hhi_production")["value"] == pytest.approx(world)
+    assert one(m, "WORLD", "top3_share")["value"] == pytest.approx(1.0)
+
+
 # --------------------------------------------------------------------- JRC
 def test_hhi_wgi_and_supply_risk_by_hand() -> None:
     """HHI_WGI on fractional shares, WGI ×10, t = 1 + restriction.

@@ -21,6 +21,7 @@ from supplychain.report import charts
 from supplychain.report import html as report_html
 from supplychain.report.html import MARKER, ReportError, ScenarioRun, run_scenario, safe_url, write_report
 from supplychain.report.markdown import md_escape, md_table
+from supplychain.schema.model import Target
 
 needs_dot = pytest.mark.needs_dot  # Graphviz `dot` must be installed (`make setup` does it); never skipped
 
@@ -358,7 +359,8 @@ def test_shortfall_panels_share_a_y_range_that_fits_every_panel() -> None:
 def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     before = dict(mpl.rcParams)
     backend = mpl.get_backend()
-    fig = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide", targets=[charts.TargetLine(0.25, 2026)])
+    fig = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
+                             targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])
     short = pd.DataFrame({"year": [2024, 2025], "country": "US", "commodity": "ndpr_oxide",
                           "shortfall": [0.0, 500.0], "shortfall_share": [0.0, 0.2], "variant": "ban"})  # fmt: skip
     cap = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": ["US", "US", "CN", "CN"],
@@ -378,12 +380,37 @@ def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     assert dict(mpl.rcParams) == before
     assert mpl.get_backend() == backend
     again = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
-                               targets=[charts.TargetLine(0.25, 2026)])  # fmt: skip
+                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])  # fmt: skip
     fresh = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
-                               targets=[charts.TargetLine(0.25, 2026)])  # fmt: skip
+                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])  # fmt: skip
     assert charts.figure_svg(again) == charts.figure_svg(fresh), "SVG output is deterministic"
     with pytest.raises(ValueError, match=r"use a \.svg or \.png file name"):
         charts.save_figure(fig, tmp_path / "c.pdf")
+
+
+def test_a_target_line_is_drawn_only_against_the_measure_it_reads() -> None:
+    # A full ban: nothing Chinese arrives (traced 0 %) and 52 % of planned use is unmet, so the
+    # exposed share (traced share of what arrives x delivered + unmet, of planned use) is 0 x 0.48
+    # + 0.52 = 52 %. A 25 % target on the exposed share (a scenario target's default metric) drawn
+    # against the traced line would read "met" (0 <= 25 %); it fails (52 % > 25 %). The chart
+    # refuses that pairing, and with metric="exposed_share" draws the 52 % the target reads.
+    m = pd.DataFrame({"year": [2026] * 3, "country": "US", "commodity": "ndfeb_magnet", "variant": "ban",
+                      "metric": ["traced_share", "exposed_share", "direct_import_share"],
+                      "value": [0.0, 0.52, 0.0], "source_country": "CN"})
+    target = Target(country="US", commodity="ndfeb_magnet", max=0.25, by=2026)
+    line = charts.TargetLine.of(target)
+    assert (line.value, line.by, line.kind, line.metric) == (0.25, 2026, "max", "exposed_share")
+    with pytest.raises(ValueError, match="reads exposed_share, but this chart draws traced_share"):
+        charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[line])
+    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[line], metric="exposed_share")
+    solid = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "exposed")
+    assert list(solid.get_ydata()) == [0.52]
+    traced = charts.TargetLine.of(Target(country="US", commodity="ndfeb_magnet", metric="traced_share", max=0.25,
+                                         by=2026))
+    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[traced])
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()][:2] == ["traced", "direct"]
+    with pytest.raises(ValueError, match="draws one of traced_share, exposed_share"):
+        charts.share_chart(m, country="US", commodity="ndfeb_magnet", metric="shortfall_share")
 
 
 def test_share_chart_keeps_coinciding_variants_visible() -> None:

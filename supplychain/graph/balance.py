@@ -94,6 +94,8 @@ def edge_path(scenario: Scenario, edge: pd.Series, year: int,
         partner = str(edge["edge"]).removeprefix(f"imports.{ident}.")
         if imp is not None and partner in imp.partners:
             return ("imports", ident, "partners", partner)
+        if imp is not None and partner in imp.remainder_split:
+            return ("imports", ident, "remainder_split", partner)
         return ("imports", ident, "remainder_to")
     if section == "facilities":
         if facilities is not None and ident in facilities:

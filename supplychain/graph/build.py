@@ -77,6 +77,7 @@ __all__ = [
     "net_of_direct",
     "node_kind",
     "ramp_share",
+    "remainder_part",
     "sort_edges",
     "stock_id",
     "surplus_id",
@@ -555,6 +556,34 @@ def import_split(total: npt.NDArray[np.float64], shares: npt.NDArray[np.float64]
     to_partner: npt.NDArray[np.float64] = total * shares
     to_rest: npt.NDArray[np.float64] = total * rest
     return to_partner, to_rest
+
+
+def remainder_part(to_rest: npt.NDArray[np.float64], weight: npt.NDArray[np.float64],
+                   weight_sum: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    r"""Split an import entry's remainder :math:`T r` over its partners: :math:`T r \, w_q / \sum_{q'} w_{q'}`.
+
+    ``remainder_to`` is one partner of weight 1 (all of :math:`T r`); ``remainder_split``
+    gives the weights :math:`w_q`, e.g. the shares of a recorded split, so that a sampled share
+    of a listed partner leaves the others their proportions. The sum of the weights is 0 only
+    where a sample draws every weight at 0: the remainder then has no partner and is 0.
+
+    Parameters
+    ----------
+    to_rest : numpy.ndarray
+        :math:`T r` (:func:`import_split`), per remainder row.
+    weight, weight_sum : numpy.ndarray
+        :math:`w_q` and :math:`\sum_{q'} w_{q'}` over the entry's remainder partners, shaped as `to_rest`.
+
+    Examples
+    --------
+    >>> remainder_part(np.array([20.0, 20.0]), np.array([0.6, 0.2]), np.array([0.8, 0.8])).tolist()
+    [15.0, 5.0]
+    >>> remainder_part(np.array([20.0]), np.array([1.0]), np.array([1.0])).tolist()
+    [20.0]
+    """
+    positive = weight_sum > 0
+    part: npt.NDArray[np.float64] = np.where(positive, to_rest * weight / np.where(positive, weight_sum, 1.0), 0.0)
+    return part
 
 
 def _node_table(scenario: Scenario, edges: Columns, fac: dict[str, FacilityYear],

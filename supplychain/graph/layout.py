@@ -12,8 +12,9 @@ implementation of each formula, on a ``(samples, slots)`` matrix:
   nameplate × ramp-up share × utilisation), tonnes of commodity :math:`c` made or used
   :math:`p / c_{ref} \times c_c` (:func:`made`), net of the facility's direct flows
   (:func:`~supplychain.graph.build.net_of_direct`);
-* an import: total × partner share, the remainder to ``remainder_to``
-  (:func:`~supplychain.graph.build.import_split`);
+* an import: total × partner share, the remainder to ``remainder_to`` or split over
+  ``remainder_split`` by its weights (:func:`~supplychain.graph.build.import_split`,
+  :func:`~supplychain.graph.build.remainder_part`);
 * given demand: ``by_year``, else grown (:func:`~supplychain.graph.build.grown`);
 * a stockpile: releasable stock (:func:`~supplychain.graph.allocate.releasable`).
 
@@ -51,6 +52,7 @@ from supplychain.graph.build import (
     nameplate_at,
     net_of_direct,
     ramp_share,
+    remainder_part,
 )
 from supplychain.graph.sums import Groups
 from supplychain.schema.references import problem_at
@@ -243,10 +245,11 @@ class YearLayout:
         Per flow (``flow_row`` order): the pair its tonnes are taken from / added to (−1: none).
     flow_row, flow_slot : numpy.ndarray
         Per flow of the year: its edge row and the slot of its tonnes.
-    imp_row, imp_total, imp_share, imp_rest, imp_listed : numpy.ndarray and Groups
+    imp_row, imp_total, imp_share, imp_rest, imp_weight, imp_listed, imp_resting : numpy.ndarray and Groups
         Per import row: edge row, total and share slots (:data:`ZERO` on a remainder row),
-        whether it takes the remainder, and the listed partner rows grouped by import entry
-        (``imp_entry``: each row's entry).
+        whether it takes part of the remainder and the slot of its weight there (:data:`ONE` for
+        ``remainder_to``, :data:`ZERO` on a listed partner's row), and the listed partner rows and the
+        remainder rows grouped by import entry (``imp_entry``: each row's entry).
     demand, stocks : Columns
         Demand rows (``entity, market, country, commodity``) and stock rows (the same).
     dem_slot, dem_growth, dem_years : numpy.ndarray
@@ -282,8 +285,10 @@ class YearLayout:
     imp_total: I64
     imp_share: I64
     imp_rest: npt.NDArray[np.bool_]
+    imp_weight: I64
     imp_entry: I64
     imp_listed: Groups
+    imp_resting: Groups
     demand: Columns
     dem_slot: I64
     dem_growth: I64
@@ -348,7 +353,9 @@ class YearLayout:
         tonnes[:, self.pair_row] = net
         share = q[:, self.imp_share]
         to_partner, to_rest = import_split(q[:, self.imp_total], share, self.imp_listed.sum(share)[:, self.imp_entry])
-        tonnes[:, self.imp_row] = to_partner + np.where(self.imp_rest, to_rest, 0.0)
+        weight = q[:, self.imp_weight]
+        tonnes[:, self.imp_row] = to_partner + remainder_part(to_rest, weight,
+                                                              self.imp_resting.sum(weight)[:, self.imp_entry])
         demand = grown(q[:, self.dem_slot], q[:, self.dem_growth], self.dem_years)
         available = self.available(q, self.st_dem.sum(demand)[:, self.st_market])
         return Values(tonnes, production, gross, over, demand, available)
@@ -434,25 +441,28 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
                 pair_ref.append(fx.ref)
                 pair_kind.append((commodity, outgoing, flows))
 
-    # imports: total × share per partner, the remainder to remainder_to
-    imp_edge, imp_total, imp_share, imp_rest, imp_entry, listed = [], [], [], [], [], []
+    # imports: total × share per partner, the remainder to remainder_to (weight 1) or split by remainder_split
+    imp_edge, imp_total, imp_share, imp_weight, imp_entry, listed, resting = [], [], [], [], [], [], []
     entries = sorted(iid for iid, imp in scenario.imports.items() if imp.year == year) if observed else []
     for e, iid in enumerate(entries):
         imp = scenario.imports[iid]
         total = slots(("imports", iid, "total"), imp.total)
         stage, buyer = _stage(scenario, imp.commodity), market_id(imp.importer, imp.commodity)
         shares = {p: slots(("imports", iid, "partners", p), imp.partners[p]) for p in sorted(imp.partners)}
+        weights = ({p: slots(("imports", iid, "remainder_split", p), q) for p, q in sorted(imp.remainder_split.items())}
+                   or {imp.remainder_to: ONE})
         _, rest = import_split(np.asarray(slots.central[total]), np.array([slots.central[s] for s in shares.values()]),
                                np.asarray(sum(slots.central[s] for s in shares.values())))
-        for p in sorted(set(shares) | ({imp.remainder_to} if rest > 0 else set())):
+        for p in sorted(set(shares) | (set(weights) if rest > 0 else set())):
             imp_edge.append(len(rows.rows))
             rows.add(f"imports.{iid}.{p}", f"imports.{iid}", market_id(p, imp.commodity), buyer, p, imp.importer,
                      imp.commodity, stage, 0.0, "trade")
             imp_total.append(total)
             imp_share.append(shares.get(p, ZERO))
-            imp_rest.append(p == imp.remainder_to)
+            imp_weight.append(weights.get(p, ZERO))
             imp_entry.append(e)
             listed.append(e if p in shares else -1)
+            resting.append(e if p in weights else -1)
 
     cols = rows.columns()
     order = np.argsort(cols["edge"], kind="stable")
@@ -489,8 +499,8 @@ def year_layout(scenario: Scenario, year: int, *, observed: bool = True, after: 
         flow_out=d_out, flow_in=d_in,
         flow_row=position[:len(flow_ids)], flow_slot=ints(flow_slot), flow_ids=flow_ids,
         imp_row=position[ints(imp_edge)], imp_total=ints(imp_total), imp_share=ints(imp_share),
-        imp_rest=np.array(imp_rest, dtype=bool), imp_entry=ints(imp_entry),
-        imp_listed=Groups.of(ints(listed), len(entries)),
+        imp_rest=ints(resting) >= 0, imp_weight=ints(imp_weight), imp_entry=ints(imp_entry),
+        imp_listed=Groups.of(ints(listed), len(entries)), imp_resting=Groups.of(ints(resting), len(entries)),
         demand={"entity": text([f"demand.{did}" for did, _ in dem_items]), "market": text(dem_market),
                 "country": text([d.country for _, d in dem_items]),
                 "commodity": text([d.commodity for _, d in dem_items])},

@@ -431,6 +431,39 @@ def _long(shares: npt.NDArray[np.floating[Any]], origins: npt.NDArray[Any], at: 
     return country[r], commodity[r], np.asarray(origins, dtype=object)[c], vals[r, c]
 
 
+def world_production(index: TradeIndex, nodes: pd.DataFrame, edges: pd.DataFrame,
+                     tonnes: npt.NDArray[np.float64], production: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    r"""Primary production of each market, the basis of world production shares: :math:`P_m - P^{rec}_m`.
+
+    :math:`P_m` is the market's production (:func:`~supplychain.metrics.trade.market_sums`),
+    :math:`P^{rec}_m` what facilities of kind ``recycler`` supply to it: secondary output
+    (scrap refining, or a residual that may hold stock changes) is supply to its country but
+    not world production, which USGS and the OFR report as primary (mine or refinery) output.
+
+    Examples
+    --------
+    >>> from supplychain.graph import build_tables
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"ge": {"name": "Ge", "stage": "metal"}},
+    ...     "facilities": {"cn": {"name": "CN", "country": "CN", "kind": "aggregate", "output": "ge",
+    ...                           "production": {2024: 180}},
+    ...                    "us2": {"name": "US scrap", "country": "US", "kind": "recycler", "output": "ge",
+    ...                            "production": {2024: 4}}}})
+    >>> nodes, edges = build_tables(s, 2024)
+    >>> index = trade_index(nodes, edges)
+    >>> t = edges["tonnes"].to_numpy(dtype=float)
+    >>> world_production(index, nodes, edges, t, market_sums(index, t)[0]).tolist()
+    [180.0, 0.0]
+    """
+    kind = nodes["facility_kind"] if "facility_kind" in nodes.columns else pd.Series("", index=nodes.index)
+    recyclers = nodes.loc[kind.eq("recycler").to_numpy(), "node"]
+    rec = np.flatnonzero((edges["kind"].eq("supply") & edges["supplier"].isin(recyclers)).to_numpy())
+    if not len(rec):
+        return production
+    primary: npt.NDArray[np.float64] = production - market_sums(index.subset(rec), tonnes[rec])[0]
+    return primary
+
+
 def _runs(*columns: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     """Group number of each row of sorted ``columns``: rows with equal values in all of them are one group."""
     n = len(columns[0])
@@ -604,7 +637,8 @@ def measures_from_tables(
         wk = mk[order]
         w_group = _runs(wk)
         n_w = int(w_group.max(initial=-1)) + 1
-        h, top1, top3, total = group_concentration(sums[0][order], w_group, n_w)
+        primary = world_production(index, nodes, edges, tonnes, sums[0])[order]
+        h, top1, top3, total = group_concentration(primary, w_group, n_w)
         ok = total > 0
         w_first = np.flatnonzero(np.r_[True, wk[1:] != wk[:-1]]) if len(wk) else np.zeros(0, dtype=int)
         for metric, value, unit in (("hhi_production", h, "points"), ("top1_share", top1, "share"),
@@ -621,7 +655,7 @@ def measures_from_tables(
                     recycled[key] = recycled.get(key, 0.0) + float(r["production"]) * recycled_share[str(r["node"])]
             summary = summary_frame(index, sums)
             sourcing = pd.DataFrame({**keys, "tonnes": supply}).loc[supply > 0]
-            world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": sums[0][order]})
+            world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": primary})
             nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
                                index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
             sr = supply_risk_table(summary, sourcing, world.loc[world["tonnes"] > 0], nir, wgi, trade_restriction,

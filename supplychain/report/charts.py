@@ -24,7 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -36,6 +36,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name
+
+if TYPE_CHECKING:
+    from supplychain.schema.model import Target
 
 __all__ = [
     "CHINA_COLOUR",
@@ -88,9 +91,18 @@ _DIRECT: Final = ("direct_import_share", "direct_share")
 _METADATA: Final = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}
 
 
+SHARE_CHART_METRICS: Final = ("traced_share", "exposed_share")
+"""The measures :func:`share_chart` draws as its solid line (the dashed line is the direct share)."""
+
+
 @dataclass(frozen=True)
 class TargetLine:
-    """A goal drawn on a share chart: at most (or at least) ``value`` from year ``by`` on."""
+    """A goal drawn on a share chart: at most (or at least) ``value`` of ``metric`` from year ``by`` on.
+
+    A target line is drawn only on a chart of the measure it reads (:func:`share_chart`
+    refuses it on another): a target on the exposed share drawn against the traced share
+    would read a ban that starves the country (traced share 0) as "target met".
+    """
 
     value: float
     """Threshold as a share in [0, 1]."""
@@ -100,6 +112,21 @@ class TargetLine:
     """``max``: pass when the share is at most ``value``; ``min``: at least."""
     label: str = ""
     """Annotation text (default: "target ≤ 25% by 2030")."""
+    metric: str = "exposed_share"
+    """The measure the goal reads (a scenario target's default, ``exposed_share``: unmet demand counts as exposed)."""
+
+    @classmethod
+    def of(cls, target: Target, label: str = "") -> TargetLine:
+        """Return the line of a scenario's target: its threshold, year, direction and metric.
+
+        Examples
+        --------
+        >>> from supplychain.schema.model import Target
+        >>> TargetLine.of(Target(country="US", commodity="ndfeb_magnet", max=0.25, by=2030))
+        TargetLine(value=0.25, by=2030, kind='max', label='', metric='exposed_share')
+        """
+        value = target.max if target.max is not None else target.min if target.min is not None else 0.0
+        return cls(value, target.by, "max" if target.max is not None else "min", label, target.metric)
 
     @property
     def text(self) -> str:
@@ -179,8 +206,9 @@ def share_chart(
     targets: Sequence[TargetLine] = (),
     title: str | None = None,
     names: Mapping[str, str] | None = None,
+    metric: str = "traced_share",
 ) -> Figure:
-    """Traced (solid) and direct (dashed) share of the source country by year, one colour and marker per variant.
+    """Traced or exposed (solid) and direct (dashed) share of the source country by year, a colour per variant.
 
     Variants whose series are identical in every year are drawn once and named together
     in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
@@ -190,42 +218,65 @@ def share_chart(
     ----------
     measures : DataFrame
         Tidy measures (``year, country, commodity, metric, value`` and optionally
-        ``variant``, ``source_country``); rows with metric ``traced_share`` and
+        ``variant``, ``source_country``); rows with metric `metric` and
         ``direct_import_share`` (or ``direct_share``) are drawn.
     country, commodity : str
         Whose exposure, in which commodity.
     source_country : str, default "CN"
         Exposure to whom (rows with another ``source_country`` are ignored).
     targets : sequence of TargetLine
-        Goals drawn as a dotted line at their threshold with a marker at their ``by`` year.
+        Goals drawn as a dotted line at their threshold with a marker at their ``by`` year;
+        each must read `metric` (:attr:`TargetLine.metric`).
     title : str, optional
         Chart title (default: "{source} share · {country} · {commodity}", with display names).
     names : mapping, optional
         Display names of country and commodity ids.
+    metric : {"traced_share", "exposed_share"}, default "traced_share"
+        The solid line: the traced share (of what arrives), or the exposed share (traced
+        share plus unmet demand, of planned use), the default measure of a scenario's targets.
 
     Returns
     -------
     matplotlib.figure.Figure
 
+    Raises
+    ------
+    ValueError
+        A target reads another measure than `metric`, or `metric` is not one the chart draws.
+
     Examples
     --------
     >>> m = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": "US", "commodity": "ndpr_oxide",
     ...                   "metric": ["traced_share"] * 2 + ["direct_share"] * 2, "value": [0.8, 0.3, 0.7, 0.2]})
-    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])
+    >>> aim = TargetLine(0.25, 2030, metric="traced_share")
+    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[aim])
     >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
     ['traced', 'direct']
     >>> fig.axes[0].get_legend().get_title().get_text()
     'measure'
+    >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: target ≤ 25% by 2030 reads exposed_share, but this chart draws traced_share: pass ...
     """
+    if metric not in SHARE_CHART_METRICS:
+        msg = f"share_chart draws one of {', '.join(SHARE_CHART_METRICS)}, not {metric!r}"
+        raise ValueError(msg)
+    for t in targets:
+        if t.metric != metric:
+            msg = (f"{t.text} reads {t.metric}, but this chart draws {metric}: pass metric={t.metric!r} "
+                   "(a target is drawn only against the measure it reads)")
+            raise ValueError(msg)
+    solid = "traced" if metric == "traced_share" else "exposed"
     names = names or {}
     title = title or (f"{country_name(source_country, names)} share · {country_name(country, names)} · "
                       f"{names.get(commodity, commodity)}")
     sel = measures[
         (measures["country"] == country)
         & (measures["commodity"] == commodity)
-        & measures["metric"].isin(["traced_share", *_DIRECT])
+        & measures["metric"].isin([metric, *_DIRECT])
     ]
-    sel = sel.assign(metric=sel["metric"].where(sel["metric"] == "traced_share", "direct_share"))
+    sel = sel.assign(metric=sel["metric"].where(sel["metric"] == metric, "direct_share"))
     if "source_country" in sel.columns:
         sel = sel[sel["source_country"].fillna(source_country) == source_country]
     if "partner" in sel.columns:
@@ -236,7 +287,7 @@ def share_chart(
     with _style():
         fig = _new_figure(6.4, 3.4)
         if sel.empty:
-            return _empty(fig, title, "no traced or direct share for this country and commodity")
+            return _empty(fig, title, f"no {solid} or direct share for this country and commodity")
         ax = fig.add_subplot()
         vcol = _variant_col(sel)
         groups = _same_series(sel, vcol)
@@ -247,12 +298,12 @@ def share_chart(
             # lines of different variants may still meet in some years: earlier ones are drawn
             # a little wider underneath, later ones on top, each with its own marker
             under = len(groups) - 1 - i
-            for metric, style, width in (("traced_share", "-", 2.0), ("direct_share", "--", 1.3)):
-                part = sel[(vcol == group[0]) & (sel["metric"] == metric)].groupby("year")["value"].mean()
+            for drawn, style, width in ((metric, "-", 2.0), ("direct_share", "--", 1.3)):
+                part = sel[(vcol == group[0]) & (sel["metric"] == drawn)].groupby("year")["value"].mean()
                 if part.empty:
                     continue
                 part = part.sort_index()
-                what = "traced" if metric == "traced_share" else "direct"
+                what = solid if drawn == metric else "direct"
                 ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width + 1.2 * under, marker=marker,
                         ms=3.5 + 1.5 * under, label=what, zorder=2 + i)
             na = undefined[_variant_col(undefined) == group[0]] if not undefined.empty else undefined
@@ -278,7 +329,8 @@ def share_chart(
         first = ax.legend(handles=variant_handles, title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.add_artist(first)
         style_handles = [
-            Line2D([], [], color="#252525", lw=2.0, label="traced (any upstream stage)"),
+            Line2D([], [], color="#252525", lw=2.0, label="traced (any upstream stage)" if metric == "traced_share"
+                   else "exposed (traced + unmet demand)"),
             Line2D([], [], color="#252525", lw=1.3, ls="--", label="direct (first hop)"),
         ]
         if targets:

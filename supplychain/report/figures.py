@@ -219,8 +219,8 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
     targets = run.scenario.targets if run.scenario is not None else {}
     who = source_name([r.source for r in run.results], names)
     for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
-        lines = [TargetLine(t.max if t.max is not None else t.min or 0.0, t.by, "max" if t.max is not None else "min")
-                 for t in targets.values()
+        # the chart draws the traced share: only targets that read it are drawn on it (share_chart refuses others)
+        lines = [TargetLine.of(t) for t in targets.values()
                  if t.country == country and t.commodity == commodity and t.metric == "traced_share"]  # fmt: skip
         fig = share_chart(measures, country=country, commodity=commodity, source_country=run.results[0].source,
                           targets=lines, names=names)  # fmt: skip

@@ -304,6 +304,11 @@ PUBLISHED_CHECKS: tuple[Check, ...] = (
           "(the atlas's rule; the model's world is the country rows, 762,000 kg)",
           750_000 / 760_000, "USGS MCS 2025 (750,000 / 760,000)", 0.01,
           lambda b: value(b.measures, "WORLD", "gallium", "top1_share")),
+    Check("g_china_germanium_share",
+          "China's share of world refined germanium production (OFR 2024-1057 Table 1.14, 2022, held for 2024: "
+          "primary refinery rows; the US secondary residual, kind recycler, is not world production)",
+          180 / 210, "USGS OFR 2024-1057 Table 1.14 (180 / 210 t)", 0.01,
+          lambda b: value(b.measures, "WORLD", "germanium", "top1_share")),
 )
 """The published figures the bundled world must reproduce (absolute tolerances on shares, relative on tonnes)."""
 

@@ -339,7 +339,8 @@ class ImportSources(StrictModel):
     """A country's total imports of a commodity split by partner shares (how USGS reports them).
 
     Expanded into one flow per partner: tonnes = total × share. Shares sum to at
-    most 1; the remainder is attributed to ``remainder_to`` (default ``ROW``).
+    most 1; the remainder is attributed to ``remainder_to`` (default ``ROW``), or split
+    over ``remainder_split`` in proportion to its weights.
     """
 
     importer: CountryRef
@@ -354,6 +355,10 @@ class ImportSources(StrictModel):
     """Partner → share of the total."""
     remainder_to: CountryRef = "ROW"
     """Who supplies the part of the total the partner shares leave over."""
+    remainder_split: dict[CountryRef, ShareQ] = Field(default_factory=dict)
+    """Instead of ``remainder_to``: partner → weight of the part the partner shares leave over, which
+    is split in proportion to the weights (normalised to sum 1; e.g. the shares of a recorded split, so
+    that a sampled share of one partner leaves the others their proportions)."""
 
     @model_validator(mode="after")
     def _sum(self) -> ImportSources:
@@ -361,6 +366,18 @@ class ImportSources(StrictModel):
         if s > 1.0 + 1e-6:
             msg = f"partner shares sum to {s:g}, above 1"
             raise InvalidValueError(msg, "lower the shares so they sum to at most 1 (0.25 for 25 %)")
+        if self.remainder_split:
+            if "remainder_to" in self.model_fields_set:
+                msg = "give `remainder_to` or `remainder_split`, not both"
+                raise InvalidValueError(msg, "`remainder_split: {ROW: 1}` sends the whole remainder to ROW")
+            both = sorted(set(self.partners) & set(self.remainder_split))
+            if both:
+                msg = f"{', '.join(both)} in both `partners` and `remainder_split`"
+                hint = "a partner has a share of the total or a weight of the remainder, not both"
+                raise InvalidValueError(msg, hint)
+            if sum(q.central for q in self.remainder_split.values()) <= 0.0:
+                msg = "the `remainder_split` weights sum to 0"
+                raise InvalidValueError(msg, "give at least one partner a positive weight")
         return self
 
 

@@ -95,7 +95,7 @@ _COUNTRY_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
     Group: ("members", "complement_of"),
     Owner: ("country",),
     Facility: ("country",),
-    ImportSources: ("importer", "partners", "remainder_to"),
+    ImportSources: ("importer", "partners", "remainder_to", "remainder_split"),
     Demand: ("country",),
     Stockpile: ("country",),
     Destinations: ("include", "exclude"),

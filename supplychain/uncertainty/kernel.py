@@ -327,7 +327,8 @@ class ExposureKernel:
 
         # what varies: the layout's rows that read a sampled slot, demand, and everything allocated
         part = lay.varying(np.flatnonzero(varies))
-        imp_v = np.isin(part.imp_entry, part.imp_entry[varies[part.imp_total] | varies[part.imp_share]])
+        imp_v = np.isin(part.imp_entry, part.imp_entry[varies[part.imp_total] | varies[part.imp_share]
+                                                            | varies[part.imp_weight]])
         var_obs = np.unique(np.concatenate([part.flow_row[varies[part.flow_slot]], part.pair_row,
                                             part.imp_row[imp_v]])).astype(np.int64)
         var_both = np.concatenate([var_obs, np.arange(n_obs, n_both)])
