@@ -614,7 +614,7 @@ def base_year(scenario: Scenario) -> BaseYear:
 
 
 def base_tables(scenario: Scenario, *, check_balance: bool = True) -> tuple[BaseYear, pd.DataFrame, pd.DataFrame]:
-    """The base year's :class:`BaseYear` and its node and edge tables, its edges built once.
+    """Return the base year's :class:`BaseYear` and its node and edge tables, its edges built once.
 
     What :func:`base_year` and :func:`build_tables` of the base year give, for a caller that
     needs both (a simulation from the base year on).

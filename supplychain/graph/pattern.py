@@ -69,13 +69,17 @@ import numpy.typing as npt
 from supplychain.graph.allocate import ATOL
 from supplychain.graph.build import Columns, _EdgeRows, concat_edges
 from supplychain.graph.sums import group_sums, is_market, subtract
+from supplychain.memo import Memo
 
-__all__ = ["RAS_TOL", "carry_pattern", "new_exports", "ras"]
+__all__ = ["RAS_MEMO_SIZE", "RAS_TOL", "carry_pattern", "new_exports", "ras"]
 
 FloatArray = npt.NDArray[np.float64]
 
 RAS_TOL = 1e-10
 """Relative tolerance of the biproportional balance (:func:`ras`)."""
+RAS_MEMO_SIZE = 256
+"""Balances :func:`ras` keeps (a sweep's years × commodities)."""
+_RAS: Memo[FloatArray] = Memo(RAS_MEMO_SIZE)
 
 
 def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = RAS_TOL,
@@ -114,12 +118,24 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     >>> x = ras(np.array([[60.0, 40.0], [20.0, 30.0]]), np.array([140.0, 80.0]), np.array([80.0, 140.0]))
     >>> np.round(x, 6).tolist()
     [[60.0, 80.0], [20.0, 60.0]]
+
+    Notes
+    -----
+    The last :data:`RAS_MEMO_SIZE` results are kept, keyed on the inputs themselves
+    (:class:`~supplychain.memo.Memo`): a sweep balances the same matrix to the same sums in
+    every sample for a commodity no sampled quantity touches.
     """
     x = np.array(prior, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.float64)
     cols = np.asarray(cols, dtype=np.float64)
     if x.size == 0:
         return x
+    key = (x.shape, x.tobytes(), rows.tobytes(), cols.tobytes(), tol, max_iter)
+    return _RAS.get(key, lambda: _ras(x, rows, cols, tol, max_iter)).copy()
+
+
+def _ras(x: FloatArray, rows: FloatArray, cols: FloatArray, tol: float, max_iter: int) -> FloatArray:
+    """Run the iteration of :func:`ras` on ``x`` (a copy of the prior, scaled in place)."""
     within = tol * np.maximum(rows, 1e-300)
     n_rows, n_cols = x.shape
     add, every = np.add.reduce, np.logical_and.reduce
