@@ -532,7 +532,7 @@ class Simulator:
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
                                    variant=label)
-        util = _stack(r.out["util"])
+        util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return RunOutput(
             measures=measures,
@@ -706,23 +706,6 @@ def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> p
     return stacked.sort_values(key).reset_index(drop=True)
 
 
-def _stack(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """``pd.concat(frames, ignore_index=True)``, column by column when every frame has the same columns and dtypes.
-
-    The frames a year loop collects share their columns (in any order) and dtypes: their
-    arrays are joined directly (the first frame's column order, as ``concat``), without
-    ``concat``'s alignment. Other frames go through ``concat``.
-    """
-    first = frames[0]
-    dtypes = dict(zip(first.columns, first.dtypes, strict=True))
-    same = first.columns.is_unique and all(isinstance(d, np.dtype) for d in dtypes.values()) and all(
-        len(f.columns) == len(dtypes) and all(dtypes.get(c) == d for c, d in zip(f.columns, f.dtypes, strict=True))
-        for f in frames[1:])
-    if not same:
-        return pd.concat(frames, ignore_index=True)
-    return pd.DataFrame({c: np.concatenate([f[c].to_numpy() for f in frames]) for c in first.columns}, copy=False)
-
-
 def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | None = None,
             years: Sequence[int] | None = None) -> pd.DataFrame:
     """Stack the non-empty ``frames``: ``columns`` first (those present), then the others in order of appearance.
@@ -733,7 +716,7 @@ def _concat(frames: list[pd.DataFrame], columns: list[str], *, variant: str | No
     keep = [i for i, f in enumerate(frames) if not f.empty]
     if not keep:
         return pd.DataFrame(columns=columns)
-    df = _stack([frames[i] for i in keep])
+    df = pd.concat([frames[i] for i in keep], ignore_index=True)
     if years is not None:
         df["year"] = np.repeat(np.array([years[i] for i in keep], dtype=np.int64), [len(frames[i]) for i in keep])
     if variant is not None:
