@@ -110,6 +110,12 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     numpy.ndarray
         :math:`X`, row sums ≤ ``rows`` and column sums ≤ ``cols``.
 
+    Notes
+    -----
+    The last :data:`RAS_MEMO_SIZE` results are kept, keyed on the inputs themselves
+    (:class:`~supplychain.memo.Memo`): a sweep balances the same matrix to the same sums in
+    every sample for a commodity no sampled quantity touches.
+
     Examples
     --------
     Two exporters, two importers; the second importer needs twice as much (140 t instead of
@@ -118,12 +124,6 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     >>> x = ras(np.array([[60.0, 40.0], [20.0, 30.0]]), np.array([140.0, 80.0]), np.array([80.0, 140.0]))
     >>> np.round(x, 6).tolist()
     [[60.0, 80.0], [20.0, 60.0]]
-
-    Notes
-    -----
-    The last :data:`RAS_MEMO_SIZE` results are kept, keyed on the inputs themselves
-    (:class:`~supplychain.memo.Memo`): a sweep balances the same matrix to the same sums in
-    every sample for a commodity no sampled quantity touches.
     """
     x = np.array(prior, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.float64)
