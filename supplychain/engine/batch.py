@@ -42,6 +42,7 @@ from supplychain.engine.compile import (
     coo_to_csr,
 )
 from supplychain.errors import EngineError
+from supplychain.memo import Memo
 
 __all__ = ["COPIES_CACHE_SIZE", "LAYOUT_CACHE_SIZE", "compile_batch"]
 
@@ -82,18 +83,18 @@ class _Layout:
     copies: OrderedDict[int, _Copies] = field(default_factory=OrderedDict)
 
 
-_LAYOUTS: OrderedDict[tuple[int, bytes, bytes], _Layout] = OrderedDict()
+_LAYOUTS: Memo[_Layout] = Memo(LAYOUT_CACHE_SIZE)
 _LAYOUTS_LOCK = threading.Lock()
+"""Guards each layout's ``copies``."""
 
 
 def _layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
     """Return the :class:`_Layout` of a structure (cached, keyed by its endpoints)."""
-    key = (n, src.tobytes(), dst.tobytes())
-    with _LAYOUTS_LOCK:
-        hit = _LAYOUTS.get(key)
-        if hit is not None:
-            _LAYOUTS.move_to_end(key)
-            return hit
+    return _LAYOUTS.get((n, src.tobytes(), dst.tobytes()), lambda: _make_layout(n, src, dst))
+
+
+def _make_layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
+    """Compute the :class:`_Layout` of a structure (:func:`_layout`)."""
     m = len(src)
     plan = _plan(n, src, dst)
     edges = coo_to_csr(n, n, plan.pos[dst], plan.pos[src], np.arange(m, dtype=np.int64))
@@ -114,13 +115,8 @@ def _layout(n: int, src: IntArray, dst: IntArray) -> _Layout:
     else:
         loop_edge = loop_node = loop_seg = loop_src = loop_dst = np.zeros(0, dtype=np.int64)
         loop_sum = sp.csr_matrix((0, 0))
-    out = _Layout(n, m, plan, edges.indptr.astype(np.int64), edges.data, start[cols], size[cols],
-                  cols - start[cols], loop_edge, loop_src, loop_dst, loop_sum, loop_node, loop_seg)
-    with _LAYOUTS_LOCK:
-        _LAYOUTS[key] = out
-        while len(_LAYOUTS) > LAYOUT_CACHE_SIZE:
-            _LAYOUTS.popitem(last=False)
-    return out
+    return _Layout(n, m, plan, edges.indptr.astype(np.int64), edges.data, start[cols], size[cols],
+                   cols - start[cols], loop_edge, loop_src, loop_dst, loop_sum, loop_node, loop_seg)
 
 
 def _check_closed(lay: _Layout, share: npt.NDArray[np.float64], inflow: npt.NDArray[np.float64]) -> None:

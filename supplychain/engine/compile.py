@@ -40,8 +40,6 @@ edges carry no share and are left out of the matrix.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,6 +51,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from supplychain.errors import EngineError, Problem, ScenarioError
+from supplychain.memo import Memo
 
 _T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
@@ -421,8 +420,7 @@ PLAN_CACHE_SIZE = 64
 """Plans kept (least recently used dropped first) by :func:`_plan`."""
 PLAN_CACHE_EDGES = 20_000
 """Only networks with at most this many edges are kept (a key holds their endpoints: ≤ 320 kB)."""
-_PLANS: OrderedDict[tuple[int, bytes, bytes], _Plan] = OrderedDict()
-_PLANS_LOCK = threading.Lock()
+_PLANS: Memo[_Plan] = Memo(PLAN_CACHE_SIZE)
 
 
 def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
@@ -434,13 +432,13 @@ def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
     cache key itself (compared in full, so a hit is the same structure); a sweep
     compiles the same structure with other tonnes sample after sample.
     """
-    key = (n, src.tobytes(), dst.tobytes()) if len(src) <= PLAN_CACHE_EDGES else None
-    if key is not None:
-        with _PLANS_LOCK:
-            hit = _PLANS.get(key)
-            if hit is not None:
-                _PLANS.move_to_end(key)
-                return hit
+    if len(src) > PLAN_CACHE_EDGES:
+        return _make_plan(n, src, dst)
+    return _PLANS.get((n, src.tobytes(), dst.tobytes()), lambda: _make_plan(n, src, dst))
+
+
+def _make_plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
+    """Compute the :class:`_Plan` of a structure (:func:`_plan`)."""
     node_level = _kahn(n, src, dst)
     labels: IntArray | None = None
     loop_comp: BoolArray | None = None
@@ -472,11 +470,6 @@ def _plan(n: int, src: IntArray, dst: IntArray) -> _Plan:
     for arr in (order, pos, starts, stops, labels, loop_comp):
         if arr is not None:
             arr.flags.writeable = False
-    if key is not None:
-        with _PLANS_LOCK:
-            _PLANS[key] = plan
-            while len(_PLANS) > PLAN_CACHE_SIZE:
-                _PLANS.popitem(last=False)
     return plan
 
 

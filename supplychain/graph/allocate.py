@@ -77,6 +77,7 @@ from supplychain.graph.build import (
     use_id,
 )
 from supplychain.graph.sums import Groups, group_sums, is_market
+from supplychain.memo import Memo
 from supplychain.schema.model import Scenario
 
 __all__ = [
@@ -330,10 +331,26 @@ class MarketLayout:
             (columns ``kind``, ``commodity``, ``supplier_country``, ``buyer_country``).
         stock_markets : sequence of int
             Market of each stock row (its position in `markets`).
+
+        Notes
+        -----
+        The last :data:`LAYOUT_MEMO_SIZE` layouts are kept, keyed on the markets, who exports
+        what to whom and the stock rows' markets (:class:`~supplychain.memo.Memo`): a sweep's
+        samples mostly have the same markets and trade. A layout is shared then: it must not
+        be changed in place.
         """
         trade = np.asarray(edges["kind"], dtype=object) == "trade"
-        exports_to = set(zip(*(np.asarray(edges[c], dtype=object)[trade].tolist()
-                               for c in ("commodity", "supplier_country", "buyer_country")), strict=True))
+        exports_to = frozenset((str(k), str(a), str(b)) for k, a, b in zip(
+            *(np.asarray(edges[c], dtype=object)[trade].tolist() for c in ("commodity", "supplier_country",
+                                                                           "buyer_country")), strict=True))
+        stock = tuple(int(m) for m in stock_markets)
+        key = (tuple(markets), exports_to, stock)
+        return _LAYOUTS.get(key, lambda: cls._of(key[0], exports_to, stock))
+
+    @classmethod
+    def _of(cls, markets: Sequence[str], exports_to: frozenset[tuple[str, str, str]],
+            stock_markets: Sequence[int]) -> MarketLayout:
+        """Compute the layout (:meth:`of`) of ``exports_to``: (commodity, exporter, importer) of the trade edges."""
         split = [m.split(":", 1) for m in markets]
         names = sorted({k for _, k in split})
         k_pos = {k: n for n, k in enumerate(names)}
@@ -359,6 +376,11 @@ class MarketLayout:
         return (Groups.of(self.pair_i, n_m), Groups.of(self.pair_j, n_m),
                 Groups.of(self.commodity, int(self.commodity.max()) + 1 if n_m else 0),
                 Groups.of(self.stock_market, n_m))
+
+
+LAYOUT_MEMO_SIZE = 32
+"""Market layouts :meth:`MarketLayout.of` keeps (a sweep's years, a few trade structures each)."""
+_LAYOUTS: Memo[MarketLayout] = Memo(LAYOUT_MEMO_SIZE)
 
 
 @dataclass(frozen=True)

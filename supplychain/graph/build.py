@@ -61,6 +61,7 @@ __all__ = [
     "BaseYear",
     "Columns",
     "FacilityYear",
+    "base_tables",
     "base_year",
     "build_tables",
     "capacity_in_year",
@@ -641,6 +642,23 @@ def base_year(scenario: Scenario) -> BaseYear:
     return BaseYear(edges, fac)
 
 
+def base_tables(scenario: Scenario, *, check_balance: bool = True) -> tuple[BaseYear, pd.DataFrame, pd.DataFrame]:
+    """Return the base year's :class:`BaseYear` and its node and edge tables, its edges built once.
+
+    What :func:`base_year` and :func:`build_tables` of the base year give, for a caller that
+    needs both (a simulation from the base year on).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`build_tables`.
+    """
+    year = scenario.scenario.base_year
+    edges, fac, problems = _year_edges(scenario, year, None)
+    nodes, table = _finish_tables(scenario, year, edges, fac, problems, check_balance=check_balance)
+    return BaseYear(edges, fac), nodes, table
+
+
 def _ratios(now: dict[str, FacilityYear], then: dict[str, FacilityYear]) -> tuple[dict[tuple[str, str], float],
                                                                               dict[tuple[str, str], float]]:
     """(facility, commodity) → output (input) in the year over the base year's (facilities in both)."""
@@ -750,9 +768,15 @@ def build_tables(scenario: Scenario, year: int, *, check_balance: bool = True,
     surplus.AU:ore   AU:ore AU:ore:surplus    60.0
     surplus.JP:ore   JP:ore JP:ore:surplus    40.0
     """
+    edges, fac, problems = _year_edges(scenario, year, base)
+    return _finish_tables(scenario, year, edges, fac, problems, check_balance=check_balance)
+
+
+def _finish_tables(scenario: Scenario, year: int, edges: Columns, fac: dict[str, FacilityYear],
+                   problems: list[Problem], *, check_balance: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node and edge tables of a year's edge columns, its balance checked (:func:`build_tables`)."""
     from supplychain.graph.balance import balance_problems
 
-    edges, fac, problems = _year_edges(scenario, year, base)
     draws = (edges["kind"] == "stock") & is_market(edges["buyer"])
     stock_draws = group_sums(edges["supplier"][draws].tolist(), edges["tonnes"][draws].tolist())
     nodes = _node_table(scenario, edges, fac, {str(k): float(v) for k, v in stock_draws.items()})

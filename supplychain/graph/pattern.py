@@ -69,13 +69,17 @@ import numpy.typing as npt
 from supplychain.graph.allocate import ATOL
 from supplychain.graph.build import Columns, _EdgeRows, concat_edges
 from supplychain.graph.sums import group_sums, is_market, subtract
+from supplychain.memo import Memo
 
-__all__ = ["RAS_TOL", "carry_pattern", "new_exports", "ras"]
+__all__ = ["RAS_MEMO_SIZE", "RAS_TOL", "carry_pattern", "new_exports", "ras"]
 
 FloatArray = npt.NDArray[np.float64]
 
 RAS_TOL = 1e-10
 """Relative tolerance of the biproportional balance (:func:`ras`)."""
+RAS_MEMO_SIZE = 256
+"""Balances :func:`ras` keeps (a sweep's years × commodities)."""
+_RAS: Memo[FloatArray] = Memo(RAS_MEMO_SIZE)
 
 
 def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = RAS_TOL,
@@ -106,6 +110,12 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     numpy.ndarray
         :math:`X`, row sums ≤ ``rows`` and column sums ≤ ``cols``.
 
+    Notes
+    -----
+    The last :data:`RAS_MEMO_SIZE` results are kept, keyed on the inputs themselves
+    (:class:`~supplychain.memo.Memo`): a sweep balances the same matrix to the same sums in
+    every sample for a commodity no sampled quantity touches.
+
     Examples
     --------
     Two exporters, two importers; the second importer needs twice as much (140 t instead of
@@ -120,6 +130,12 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     cols = np.asarray(cols, dtype=np.float64)
     if x.size == 0:
         return x
+    key = (x.shape, x.tobytes(), rows.tobytes(), cols.tobytes(), tol, max_iter)
+    return _RAS.get(key, lambda: _ras(x, rows, cols, tol, max_iter)).copy()
+
+
+def _ras(x: FloatArray, rows: FloatArray, cols: FloatArray, tol: float, max_iter: int) -> FloatArray:
+    """Run the iteration of :func:`ras` on ``x`` (a copy of the prior, scaled in place)."""
     within = tol * np.maximum(rows, 1e-300)
     n_rows, n_cols = x.shape
     add, every = np.add.reduce, np.logical_and.reduce
@@ -232,9 +248,13 @@ def carry_pattern(
         r0 = subtract(subtract(r0, group_sums(b_sup[use].tolist(), b_tonnes[use].tolist())), unnamed)
         made = o_kind == "supply"  # a market's own output this year: all a new exporter can sell
         output = group_sums(o_buy[made].tolist(), obs_t[made].tolist())
+        by_commodity: dict[str, dict[str, float]] = {}  # each commodity's markets (in the order of r)
+        for m, v in r.items():
+            by_commodity.setdefault(m.split(":", 1)[1], {})[m] = v
         for commodity in sorted(set(com[mm].tolist())):
             part = mm[com[mm] == commodity]
-            tonnes[part], sold = _balance(sup[part], buy[part], ton[part], r, r0, commodity, output)
+            tonnes[part], sold = _balance(sup[part], buy[part], ton[part], r, r0, by_commodity.get(commodity, {}),
+                                          output)
             pieces.append(part[tonnes[part] > 0])
             stage = str(base["stage"][rows[part[0]]])
             for (seller, importer), t in sold.items():
@@ -269,13 +289,14 @@ def _codes(ids: list[str]) -> tuple[list[str], npt.NDArray[np.intp]]:
 
 
 def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r: Mapping[str, float],
-             r0: Mapping[str, float], commodity: str,
+             r0: Mapping[str, float], markets: Mapping[str, float],
              output: Mapping[str, float]) -> tuple[FloatArray, dict[tuple[str, str], float]]:
     """RAS one commodity's market-to-market pattern edges to the year's margins (module docstring, steps 2 and 3).
 
     ``r`` and ``r0``: each market's surplus before trade in the year and in the base year;
-    ``output``: each market's own output in the year (a new exporter sells no more than it makes:
-    tonnes a given flow brought in are not new capacity). Returns the edges' tonnes in the year
+    ``markets``: the entries of ``r`` of the commodity's markets; ``output``: each market's own
+    output in the year (a new exporter sells no more than it makes: tonnes a given flow brought
+    in are not new capacity). Returns the edges' tonnes in the year
     (0 for an edge the balance drops) and the new exporters' sales, (seller, importer) → tonnes
     (:func:`new_exports`).
     """
@@ -290,7 +311,6 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
     shares = {m: _share(e0[m] - t[m], r0.get(m, 0.0)) for m in exporters}
     rows = np.array([t[m] + max(0.0, r.get(m, 0.0)) * shares[m] for m in exporters])
     own = np.array([max(0.0, -r.get(m, 0.0)) * _share(i0[m] - t[m], -r0.get(m, 0.0)) for m in importers])
-    markets = {m: v for m, v in r.items() if m.split(":", 1)[1] == commodity}
     sold = new_exports({m: min(v, output.get(m, 0.0)) for m, v in markets.items() if shares.get(m, 0.0) == 0.0},
                        {m: -v for m, v in markets.items()})
     bought = group_sums([b for _, b in sold], list(sold.values()))

@@ -312,9 +312,8 @@ def element_columns(
     keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
     if not keys or nodes.empty:
         return {c: np.zeros(0, dtype=float if c == "value" else object) for c in cols}
-    ids = pd.Index([str(v) for v in nodes["node"].tolist()], dtype=object)
-    src = ids.get_indexer(pd.Index([str(v) for v in edges["supplier"].tolist()], dtype=object))
-    dst = ids.get_indexer(pd.Index([str(v) for v in edges["buyer"].tolist()], dtype=object))
+    ids = [str(v) for v in nodes["node"].tolist()]
+    src, dst = (_positions(ids, [str(v) for v in edges[c].tolist()]) for c in ("supplier", "buyer"))
     tonnes = edges["tonnes"].to_numpy(dtype=float)
     primary = nodes["primary"].to_numpy(dtype=float)
     node_country = nodes["country"].to_numpy().astype(str)
@@ -367,6 +366,14 @@ def element_columns(
                  "basis": np.full(len(some), "USD of contained " + label, dtype=object)}
         out = {c: np.concatenate([out[c], extra[c]]) for c in cols}
     return out
+
+
+def _positions(ids: list[str], wanted: list[str]) -> npt.NDArray[np.intp]:
+    """Position of each of ``wanted`` among the distinct ``ids``, −1 if absent (``Index.get_indexer``)."""
+    pos = {v: i for i, v in enumerate(ids)}
+    if len(pos) < len(ids):  # repeated ids: pandas' error
+        return np.asarray(pd.Index(ids, dtype=object).get_indexer(pd.Index(wanted, dtype=object)), dtype=np.intp)
+    return np.array([pos.get(v, -1) for v in wanted], dtype=np.intp)
 
 
 def element_exposure(dependence: npt.ArrayLike, shortfall: npt.ArrayLike) -> FloatArray:

@@ -411,9 +411,11 @@ class _Rows:
 def _lookup_markets(index: TradeIndex, values: npt.NDArray[Any], country: npt.NDArray[Any],
                     commodity: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """``values`` of the trade index's markets (its market order) at the markets ``country, commodity``."""
-    keys = pd.MultiIndex.from_arrays([index.market_country.astype(str), index.market_commodity.astype(str)])
-    at = keys.get_indexer(pd.MultiIndex.from_arrays([np.asarray(country).astype(str),
-                                                      np.asarray(commodity).astype(str)]))
+    pos = {k: i for i, k in enumerate(zip(index.market_country.astype(str).tolist(),
+                                          index.market_commodity.astype(str).tolist(), strict=True))}
+    at = np.array([pos.get(k, -1) for k in zip(np.asarray(country).astype(str).tolist(),
+                                               np.asarray(commodity).astype(str).tolist(), strict=True)],
+                  dtype=np.intp)
     return np.where(at >= 0, values[at], values.dtype.type(0))
 
 

@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from supplychain.engine.compile import coo_to_csr
 from supplychain.graph.sums import is_market
+from supplychain.memo import Memo
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -211,7 +212,30 @@ def trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     -----
     Countries and commodities are compared as text; markets and pairs are the first
     row of each distinct key, in key order (``drop_duplicates`` then ``sort_values``).
+    The index depends only on the text columns it reads; the last :data:`INDEX_MEMO_SIZE`
+    indexes are kept, keyed on those columns (:class:`~supplychain.memo.Memo`; when they are
+    all text): a sweep's samples mostly have the same network with other tonnes. The
+    index is shared then: it must not be changed in place.
     """
+    key = tuple(tuple(nodes[c].tolist()) for c in _INDEX_NODE_COLUMNS) + tuple(
+        tuple(edges[c].tolist()) for c in _INDEX_EDGE_COLUMNS)
+    try:
+        for column in key:
+            "".join(column)  # text only (else TypeError): equal keys are then equal texts
+    except TypeError:
+        return _trade_index(nodes, edges)
+    return _INDEXES.get(key, lambda: _trade_index(nodes, edges))
+
+
+INDEX_MEMO_SIZE = 32
+"""Trade indexes :func:`trade_index` keeps (a sweep's years, a few structures each)."""
+_INDEX_NODE_COLUMNS = ("kind", "country", "commodity", "stage", "basis")
+_INDEX_EDGE_COLUMNS = ("supplier", "buyer", "supplier_country", "buyer_country", "commodity", "kind")
+_INDEXES: Memo[TradeIndex] = Memo(INDEX_MEMO_SIZE)
+
+
+def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
+    """Build the :class:`TradeIndex` (:func:`trade_index`) from the columns it names."""
     is_mkt = np.asarray(nodes["kind"].to_numpy() == "market", dtype=bool)
     m_country, m_com = nodes["country"].to_numpy()[is_mkt], nodes["commodity"].to_numpy()[is_mkt]
     n = len(edges)

@@ -513,7 +513,7 @@ def _attribution(
 ) -> pd.DataFrame:
     """Attribution table (:data:`ATTRIBUTION_COLUMNS`) of the policies' rows; ``labels``: the edges' text columns."""
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in ATTRIBUTION_COLUMNS})
+        return pd.DataFrame({c: np.zeros(0, dtype=_dtype(c)) for c in ATTRIBUTION_COLUMNS})
     pos = np.concatenate([p.idx for p in parts])
     b = np.concatenate([quota_b[p.policy] if isinstance(p.pol, ExportQuota) else p.b for p in parts])
 

@@ -357,11 +357,16 @@ class Simulator:
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern)."""
         if year not in self._tables:
-            from supplychain.graph.build import base_year, build_tables
+            from supplychain.graph.build import base_tables, base_year, build_tables
 
-            if self._base is None and year > self.world.scenario.base_year:
-                self._base = base_year(self.world)
-            self._tables[year] = build_tables(self.world, year, base=self._base)
+            first = self.world.scenario.base_year
+            if self._base is None and year == first:  # the base year's edges, built once for both
+                self._base, nodes, edges = base_tables(self.world)
+                self._tables[year] = (nodes, edges)
+            else:
+                if self._base is None and year > first:
+                    self._base = base_year(self.world)
+                self._tables[year] = build_tables(self.world, year, base=self._base)
         return self._tables[year]
 
     def _measure_inputs(self) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""Results of pure functions kept for their last inputs: what a sweep computes again sample after sample.
+
+A sweep simulates every sample from scratch, and much of a sample's work has the same
+inputs as the last sample's: a network's structure (which edges exist, its text columns)
+changes far less often than its tonnes, and a commodity whose inputs no sampled quantity
+touches gives the same numbers in every sample. :class:`Memo` keeps a pure function's
+results keyed on its inputs themselves (compared in full, never a digest or a guess), so a
+hit is the result the function would give.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+__all__ = ["Memo"]
+
+_V = TypeVar("_V")
+
+
+class Memo(Generic[_V]):
+    """The results of the last ``size`` keys (least recently used dropped first); thread-safe.
+
+    The key must hold every input of the result (equal keys: equal results). The results are
+    shared between callers: they must not be changed in place.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> memo = Memo[int](2)
+    >>> def square(x):
+    ...     calls.append(x)
+    ...     return x * x
+    >>> [memo.get(x, lambda: square(x)) for x in (3, 3, 4, 5, 3)]
+    [9, 9, 16, 25, 9]
+    >>> calls  # 3 was computed again after 4 and 5 took its place
+    [3, 4, 5, 3]
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], _V]) -> _V:
+        """Return the result kept for ``key``, else ``compute()`` (then kept)."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        """Drop every kept result."""
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
