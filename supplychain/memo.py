@@ -10,21 +10,26 @@ hit is the result the function would give.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["Memo"]
+import numpy as np
+
+__all__ = ["Memo", "read_only"]
 
 _V = TypeVar("_V")
+_T = TypeVar("_T")
 
 
 class Memo(Generic[_V]):
     """The results of the last ``size`` keys (least recently used dropped first); thread-safe.
 
     The key must hold every input of the result (equal keys: equal results). The results are
-    shared between callers: they must not be changed in place.
+    shared between callers, so their arrays are made read-only (:func:`read_only`): a caller
+    that writes into one gets an error, not a wrong answer in the next sample.
 
     Examples
     --------
@@ -37,6 +42,11 @@ class Memo(Generic[_V]):
     [9, 9, 16, 25, 9]
     >>> calls  # 3 was computed again after 4 and 5 took its place
     [3, 4, 5, 3]
+    >>> kept = Memo[np.ndarray](1).get("k", lambda: np.zeros(2))
+    >>> kept[0] = 1.0
+    Traceback (most recent call last):
+    ...
+    ValueError: assignment destination is read-only
     """
 
     def __init__(self, size: int) -> None:
@@ -50,7 +60,7 @@ class Memo(Generic[_V]):
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
-        value = compute()
+        value = read_only(compute())
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
@@ -64,3 +74,16 @@ class Memo(Generic[_V]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+def read_only(value: _T) -> _T:
+    """Mark ``value``'s numpy arrays read-only: the array itself, or a dataclass's array fields.
+
+    Returns ``value`` (the same object).
+    """
+    arrays = [value] if isinstance(value, np.ndarray) else (
+        [getattr(value, f.name) for f in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else [])
+    for a in arrays:
+        if isinstance(a, np.ndarray):
+            a.flags.writeable = False
+    return value

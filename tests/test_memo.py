@@ -7,6 +7,7 @@ function's own, keyed on every input, and never changed by a caller.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -103,3 +104,19 @@ def test_base_tables_are_the_base_year_and_its_tables(name: str) -> None:
     for c, v in ref.columns.items():
         assert base.columns[c].tolist() == v.tolist()
     assert base.facilities == ref.facilities
+
+
+def test_a_kept_result_cannot_be_changed_in_place() -> None:
+    """The kept result is shared by every later caller with the same key: writing into its
+    arrays would change what the next sample gets, so they are read-only (an error, not a
+    wrong answer)."""
+    @dataclass(frozen=True)
+    class Layout:
+        pos: np.ndarray
+        name: str
+
+    memo = Memo[Layout](4)
+    first = memo.get("k", lambda: Layout(np.arange(3), "a"))
+    with pytest.raises(ValueError, match="read-only"):
+        first.pos[0] = 7
+    assert memo.get("k", lambda: Layout(np.zeros(3, dtype=int), "b")).pos.tolist() == [0, 1, 2]
