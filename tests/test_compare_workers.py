@@ -8,6 +8,7 @@ the same bit for bit (checked with ``check_exact``).
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
 from supplychain.parallel.executors import map_in_order, submission_order
+from supplychain.parallel.processes import mp_context, usable_cpus
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
 
@@ -131,3 +133,17 @@ def test_map_in_order_raises_the_workers_warnings_here_in_order(cost: Callable[[
 def test_tasks_are_handed_out_largest_first_ties_in_order() -> None:
     assert submission_order([1.0, 5.0, 3.0, 5.0]) == [1, 3, 2, 0]
     assert submission_order([]) == []
+
+
+def frozen_objects(_: int) -> int:
+    """Objects in the collector's permanent generation of the process running the task (module level: it pickles)."""
+    return gc.get_freeze_count()
+
+
+@pytest.mark.skipif(usable_cpus() < 2 or mp_context().get_start_method() != "forkserver",
+                    reason="workers are forked from a fork server only with forkserver and 2 CPUs")
+def test_workers_start_with_the_preloaded_modules_frozen() -> None:
+    # the fork server imports PRELOAD and, last, supplychain.parallel.frozen (gc.freeze): a worker forked from it
+    # holds the package, pandas and SciPy in the permanent generation, which no collection walks (a fresh
+    # interpreter, as the fork server was before: 0)
+    assert all(n > 10_000 for n in map_in_order(frozen_objects, [0, 1], workers=2))

@@ -3,8 +3,9 @@
 Worker processes are started with the ``forkserver`` method where the platform has it
 (``spawn`` elsewhere): safe with threads in the parent (a Dask client, a Jupyter kernel),
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
-from it starts with the package loaded. :mod:`supplychain.parallel.executors` starts
-its pools with :func:`mp_context`; a command that will likely use workers (``compare`` unless
+from it starts with the package loaded, and frozen (:func:`gc.freeze`: no garbage collection
+in a worker walks it again). :mod:`supplychain.parallel.executors` starts its pools with
+:func:`mp_context`; a command that will likely use workers (``compare`` unless
 one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
 :func:`start_worker_server` before its own imports, so that the server's imports run beside
 them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
@@ -30,8 +31,9 @@ from typing import Any, Final
 __all__ = ["PRELOAD", "importing_main_again", "mp_context", "start_worker_server", "unguarded_main_line",
            "usable_cpus"]
 
-PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api")
-"""Modules the fork server imports once for every worker (a sweep's and a simulation's)."""
+PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen")
+"""Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last
+freezes them (:mod:`supplychain.parallel.frozen`: no garbage collection in a worker walks them)."""
 
 
 def usable_cpus() -> int:
