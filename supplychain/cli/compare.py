@@ -92,7 +92,7 @@ def compare(
     ] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
-    blocks: BlocksOption = 0,
+    blocks: BlocksOption = 1,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
@@ -110,7 +110,8 @@ def compare(
     commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
     countries (--country, else the targets', else the US) come first. The variants are
     cut into up to 4 groups per world, each simulated whole on one compiled model
-    (warm-started LP), the groups side by side on --workers processes.
+    (warm-started LP, solved block by block: --blocks), the groups side by side on --workers
+    processes.
 
     Example:
 
