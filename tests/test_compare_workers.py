@@ -23,7 +23,7 @@ from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
 from supplychain.parallel.executors import map_in_order, submission_order
-from supplychain.parallel.processes import mp_context, usable_cpus
+from supplychain.parallel.processes import COMPARE_PRELOAD, mp_context, usable_cpus
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
 
@@ -147,3 +147,16 @@ def test_workers_start_with_the_preloaded_modules_frozen() -> None:
     # holds the package, pandas and SciPy in the permanent generation, which no collection walks (a fresh
     # interpreter, as the fork server was before: 0)
     assert all(n > 10_000 for n in map_in_order(frozen_objects, [0, 1], workers=2))
+
+
+def test_a_compare_worker_imports_nothing_of_the_package_beyond_the_compare_preload() -> None:
+    # what the command's fork server imports (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
+    # (block by block, the default) and fixed; run here in a fresh interpreter, as a worker forked from the server
+    small = str(DATA / "small.yaml")
+    code = (f"import sys\nfor m in {list(COMPARE_PRELOAD)!r}: __import__(m)\nbefore = set(sys.modules)\n"
+            f"from supplychain.api import compare\ncompare({small!r}, mode='rebalance')\n"
+            f"compare({small!r}, mode='fixed')\n"
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith('supplychain')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
