@@ -160,3 +160,25 @@ def test_a_compare_worker_imports_nothing_of_the_package_beyond_the_compare_prel
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_compare_solves_block_by_block_by_default_with_one_lps_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bundled world's LP is 3 independent blocks (rare earths, germanium, gallium): compare solves them one by
+    # one unless blocks=False; the optima are the same, so the shares equal one LP's up to the solver's round-off
+    import supplychain.simulation.blocks as blocks_module
+
+    solves: list[int] = []
+    block_solve = blocks_module.BlockRebalance.solve
+
+    def counted(self: blocks_module.BlockRebalance, *args: object, **kwargs: object) -> object:
+        solves.append(1)
+        return block_solve(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(blocks_module.BlockRebalance, "solve", counted)
+    sc = load(SCENARIOS / "us_japan_framework.yaml")
+    by_block = compare(sc, years=[2025, 2026], workers=1)
+    assert solves  # every run-year of the 4 runs
+    del solves[:]
+    one_lp = compare(sc, years=[2025, 2026], workers=1, blocks=False)
+    assert not solves
+    pd.testing.assert_frame_equal(by_block, one_lp, check_exact=False, rtol=1e-9, atol=1e-9)
