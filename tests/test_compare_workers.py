@@ -8,6 +8,7 @@ the same bit for bit (checked with ``check_exact``).
 
 from __future__ import annotations
 
+import gc
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
 from supplychain.parallel.executors import map_in_order, submission_order
+from supplychain.parallel.processes import COMPARE_PRELOAD, mp_context, usable_cpus
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
 
@@ -131,3 +133,52 @@ def test_map_in_order_raises_the_workers_warnings_here_in_order(cost: Callable[[
 def test_tasks_are_handed_out_largest_first_ties_in_order() -> None:
     assert submission_order([1.0, 5.0, 3.0, 5.0]) == [1, 3, 2, 0]
     assert submission_order([]) == []
+
+
+def frozen_objects(_: int) -> int:
+    """Objects in the collector's permanent generation of the process running the task (module level: it pickles)."""
+    return gc.get_freeze_count()
+
+
+@pytest.mark.skipif(usable_cpus() < 2 or mp_context().get_start_method() != "forkserver",
+                    reason="workers are forked from a fork server only with forkserver and 2 CPUs")
+def test_workers_start_with_the_preloaded_modules_frozen() -> None:
+    # the fork server imports PRELOAD and, last, supplychain.parallel.frozen (gc.freeze): a worker forked from it
+    # holds the package, pandas and SciPy in the permanent generation, which no collection walks (a fresh
+    # interpreter, as the fork server was before: 0)
+    assert all(n > 10_000 for n in map_in_order(frozen_objects, [0, 1], workers=2))
+
+
+def test_a_compare_worker_imports_nothing_of_the_package_beyond_the_compare_preload() -> None:
+    # what the command's fork server imports (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
+    # (block by block, the default) and fixed; run here in a fresh interpreter, as a worker forked from the server
+    small = str(DATA / "small.yaml")
+    code = (f"import sys\nfor m in {list(COMPARE_PRELOAD)!r}: __import__(m)\nbefore = set(sys.modules)\n"
+            f"from supplychain.api import compare\ncompare({small!r}, mode='rebalance')\n"
+            f"compare({small!r}, mode='fixed')\n"
+            "print(sorted(m for m in set(sys.modules) - before if m.startswith('supplychain')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_compare_solves_block_by_block_by_default_with_one_lps_shares(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the bundled world's LP is 3 independent blocks (rare earths, germanium, gallium): compare solves them one by
+    # one unless blocks=False; the optima are the same, so the shares equal one LP's up to the solver's round-off
+    import supplychain.simulation.blocks as blocks_module
+
+    solves: list[int] = []
+    block_solve = blocks_module.BlockRebalance.solve
+
+    def counted(self: blocks_module.BlockRebalance, *args: object, **kwargs: object) -> object:
+        solves.append(1)
+        return block_solve(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(blocks_module.BlockRebalance, "solve", counted)
+    sc = load(SCENARIOS / "us_japan_framework.yaml")
+    by_block = compare(sc, years=[2025, 2026], workers=1)
+    assert solves  # every run-year of the 4 runs
+    del solves[:]
+    one_lp = compare(sc, years=[2025, 2026], workers=1, blocks=False)
+    assert not solves
+    pd.testing.assert_frame_equal(by_block, one_lp, check_exact=False, rtol=1e-9, atol=1e-9)

@@ -92,7 +92,7 @@ def compare(
     ] = "rebalance",
     allocation: AllocationOption = None,
     objective: ObjectiveOption = "lexicographic",
-    blocks: BlocksOption = 0,
+    blocks: BlocksOption = 1,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Also write the long table as CSV (atomically).")
     ] = None,
@@ -110,7 +110,8 @@ def compare(
     commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
     countries (--country, else the targets', else the US) come first. The variants are
     cut into up to 4 groups per world, each simulated whole on one compiled model
-    (warm-started LP), the groups side by side on --workers processes.
+    (warm-started LP, solved block by block: --blocks), the groups side by side on --workers
+    processes.
 
     Example:
 
@@ -125,13 +126,13 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.parallel.processes import start_worker_server
+    from supplychain.parallel.processes import COMPARE_PRELOAD, start_worker_server
 
     if workers != 1 and (grid or len(variant or []) != 1):
         # unless one --variant is asked, workers are likely (api.compare groups the runs), so their server
-        # imports the package now, beside this process's imports and load; a compare whose runs make one
-        # group (a scenario without variants, or 2–3 runs of one world) loses that ~0.75 s of CPU
-        start_worker_server()
+        # imports what they run now, beside this process's imports and load; a compare whose runs make one
+        # group (a scenario without variants, or 2–3 runs of one world) loses that ~1 s of CPU
+        start_worker_server(COMPARE_PRELOAD)
 
     from supplychain.api import compare as api_compare
     from supplychain.io import load

@@ -3,8 +3,9 @@
 Worker processes are started with the ``forkserver`` method where the platform has it
 (``spawn`` elsewhere): safe with threads in the parent (a Dask client, a Jupyter kernel),
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
-from it starts with the package loaded. :mod:`supplychain.parallel.executors` starts
-its pools with :func:`mp_context`; a command that will likely use workers (``compare`` unless
+from it starts with the package loaded, and frozen (:func:`gc.freeze`: no garbage collection
+in a worker walks it again). :mod:`supplychain.parallel.executors` starts its pools with
+:func:`mp_context`; a command that will likely use workers (``compare`` unless
 one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
 :func:`start_worker_server` before its own imports, so that the server's imports run beside
 them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
@@ -24,14 +25,24 @@ import inspect
 import multiprocessing
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["PRELOAD", "importing_main_again", "mp_context", "start_worker_server", "unguarded_main_line",
-           "usable_cpus"]
+__all__ = ["COMPARE_PRELOAD", "PRELOAD", "importing_main_again", "mp_context", "start_worker_server",
+           "unguarded_main_line", "usable_cpus"]
 
-PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api")
-"""Modules the fork server imports once for every worker (a sweep's and a simulation's)."""
+PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen")
+"""Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last
+freezes them (:mod:`supplychain.parallel.frozen`: no garbage collection in a worker walks them)."""
+COMPARE_PRELOAD: Final = (
+    "supplychain.api", "supplychain.metrics.measures", "supplychain.simulation.groups", "supplychain.simulation.blocks",
+    "supplychain.graph.pattern", "supplychain.graph.layout", "supplychain.report.headline",
+    "supplychain.parallel.executors", "supplychain.parallel.frozen",
+)
+"""What a ``compare`` worker imports (:func:`~supplychain.simulation.groups.run_group` and what it imports when
+computing), none of the sweep's: the command's server is ready sooner (it, not the command's own imports, is what
+the first worker waits for) and no worker imports a module of its own."""
 
 
 def usable_cpus() -> int:
@@ -51,17 +62,21 @@ def mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
-def start_worker_server() -> None:
-    """Start the fork server now, importing :data:`PRELOAD` beside the caller's work.
+def start_worker_server(preload: Sequence[str] = PRELOAD) -> None:
+    """Start the fork server now, importing ``preload`` (default :data:`PRELOAD`) beside the caller's work.
 
-    The first pool then forks its workers at once instead of waiting ~0.75 s of CPU for the
+    The first pool then forks its workers at once instead of waiting ~1 s of CPU for the
     server's imports. If no worker is started after all, the server ends with this process,
     having cost that CPU time. A no-op without ``forkserver`` and with one usable CPU (where
-    no pool is made: :func:`~supplychain.parallel.executors.parse_executor`).
+    no pool is made: :func:`~supplychain.parallel.executors.parse_executor`). The server keeps
+    the modules it started with for the life of this process (pools made later by
+    :func:`mp_context` use it as it is): a command that knows its workers' work passes
+    their modules (:data:`COMPARE_PRELOAD`).
     """
     if usable_cpus() > 1 and mp_context().get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
+        forkserver.set_forkserver_preload(list(preload))
         forkserver.ensure_running()
 
 
