@@ -142,3 +142,69 @@ def test_the_python_result_lists_the_inert_inputs(mode: str) -> None:
     r = run_sweep(sc, samples=2, seed=1, mode=mode, years=[2024], countries=["US"], cache=False, quiet=True)
     assert sorted(r.info["inert"]) == ["policies.later.share_approved", "policies.old.share_approved",
                                        "toggles.later_on"]
+
+
+# ------------------------------------------------------------ F-I: element targets in mode exposure
+def element_world() -> dict[str, Any]:
+    """small.yaml with NdPr oxide carrying 0.85 t NdPr per t and its target on the element's exposed share."""
+    data = small()
+    data["commodities"]["ndpr"]["content"] = {"NdPr": 0.85}
+    data["targets"] = {"us_ndpr_element": {"country": "US", "commodity": "NdPr", "metric": "element_exposed_share",
+                                           "max": 0.25, "by": 2024}}
+    return data
+
+
+def test_the_unshocked_network_has_the_elements_exposed_share() -> None:
+    # Without a shock nothing is unmet (S = 0): exposed share of NdPr = D (1 - 0) + 0 = D, the traced
+    # China share of the NdPr in US final use. The US uses NdPr oxide only: 2,000 t from China
+    # (Chinese ore) and 1,000 t from Malaysia (Australian ore, 0 % China): D = 2,000/3,000 = 2/3.
+    from supplychain.metrics.measures import compute_measures
+
+    m = compute_measures(Scenario.model_validate(element_world()), 2024)
+    us = m[m["country"].eq("US") & m["commodity"].eq("NdPr")].set_index("metric")
+    assert us.loc["element_dependence", "value"] == pytest.approx(2 / 3, rel=1e-12)
+    assert us.loc["element_exposed_share", "value"] == us.loc["element_dependence", "value"]
+    assert us.loc["element_exposed_share", "source_country"] == "CN"
+
+
+@pytest.mark.parametrize("years", [[2024], [2024, 2025]], ids=["base year (fast path applies)", "later year"])
+def test_an_element_target_gets_its_probability_in_mode_exposure(years: list[int]) -> None:
+    # The exposed share of US NdPr is 2/3 (above) in every sample (no uncertain input): above the 25 %
+    # target, so the probability is 0 and the central run fails too. In the base year alone the
+    # compiled fast path would apply, but it computes no element rows: the sweep runs per sample
+    # and says why.
+    r = run_sweep(Scenario.model_validate(element_world()), samples=2, seed=1, mode="exposure", years=years,
+                  cache=False, quiet=True)
+    tp = r.target_probability().set_index("year")
+    assert tp.loc[2024, "n"] == 2
+    assert tp.loc[2024, "probability"] == 0.0
+    assert bool(tp.loc[2024, "central_met"]) is False
+    if years == [2024]:
+        assert r.info["fast_path"].startswith("targets read element_exposed_share")
+
+
+# ------------------------------------------------------------ F-F: round-off is no swing
+def test_ranking_counts_round_off_as_no_swing_and_agrees_with_the_tornado() -> None:
+    # Three inputs on one share (central 0.38): a moves it 0.30 → 0.50 (swing 0.2); b moves it by
+    # 5.55e-17 (one unit in the last place of 0.38: sums taken in another order, path_to_2030's
+    # round-off swings on the US magnets), c by 2.05e-13 (the largest round-off there): both below
+    # 1e-9 × max(1, 0.38) = 1e-9, so their swing is 0, and the tornado hides them ("2 inputs with no
+    # effect"), as the ranking ranks them after a.
+    import pandas as pd
+
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult, tornado_chart
+
+    q = Quantity(dist="uniform", low=0, high=1)
+    spec = SamplingSpec(tuple(Parameter((name,), "quantity", q) for name in ("a", "b", "c")))
+    measures = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["x"], "metric": ["traced_share"],
+                             "unit": ["share"], "basis": [""]})
+    c = 0.38
+    oat = OATResult(spec, [0.0] * 3, [1.0] * 3, measures, np.array([c]),
+                    np.array([[0.30], [c], [c]]), np.array([[0.50], [c + 5.551115123125783e-17], [c + 2.0522e-13]]))
+    rank = oat.ranking(metric="traced_share")
+    assert rank["parameter"].tolist() == ["a", "b", "c"]
+    assert rank["swing"].tolist() == [pytest.approx(0.2, abs=1e-15), 0.0, 0.0]
+    fig = tornado_chart(rank)
+    assert "2 inputs with no effect not shown" in fig.axes[0].get_xlabel()

@@ -439,9 +439,13 @@ def sweep(
             where["source_country"] = source
         ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
         oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
+        moving = ranking[ranking["swing"].fillna(0.0) > 0.0]  # as the tornado draws them
         print_table(
-            ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
+            moving[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
             max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
+        if len(moving) < len(ranking):
+            hidden = len(ranking) - len(moving)
+            echo(f"{hidden} input{'s' if hidden != 1 else ''} with no effect (swing 0, round-off included) not shown")
         echo(f"wrote {tornado}", err=True)

@@ -142,7 +142,8 @@ def build_model(
     """Choose and prepare the sweep model.
 
     * ``model`` given → :class:`FunctionModel` around it.
-    * ``fast=True`` and the fast path applies (:func:`patched_model`) → :class:`PatchedExposureModel`.
+    * ``fast=True`` and the fast path applies (:func:`patched_model`; not when a target reads a metric
+      outside :data:`FAST_METRICS`, which the kernel does not compute) → :class:`PatchedExposureModel`.
     * otherwise → :class:`FunctionModel` around :class:`ExposureMeasures`
       (``mode="exposure"``) or :class:`SimulateMeasures` (``fixed``/``rebalance``).
 
@@ -182,6 +183,10 @@ def build_model(
         desc = f"custom function {_function_identity(model).split(':')[0]}"
         return FunctionModel(scenario, model, select, description=desc, on_error=on_error), "custom model function"
     reason = "disabled (fast=False)"
+    unread = sorted({m for m, _, _ in select.always} - set(FAST_METRICS))
+    if fast and unread:  # the kernel computes FAST_METRICS only: a target on another metric would get no value
+        fast, reason = False, (f"targets read {', '.join(unread)}, which the fast path does not compute: "
+                               "every sample is computed")
     if fast:
         patched, reason = patched_model(
             scenario, spec, mode=mode, years=years, source=source, select=select, on_error=on_error,
