@@ -392,10 +392,10 @@ def inert_parameters(
                 if reason is not None:
                     out[p.name] = reason
             continue
-        tog = scenario.toggles.get(str(p.path[-1]))
-        if tog is None:
+        toggle = scenario.toggles.get(str(p.path[-1]))
+        if toggle is None:
             continue
-        entities = [e for control in tog.controls for e in names.get(control, [("policies", control)])]
+        entities = [e for control in toggle.controls for e in names.get(control, [("policies", control)])]
         reasons = [why(sec, eid) if sec in ("policies", "agreements") else None for sec, eid in entities]
         if entities and all(r is not None for r in reasons):
             out[p.name] = "; ".join(dict.fromkeys(r for r in reasons if r is not None))
