@@ -208,3 +208,16 @@ def test_ranking_counts_round_off_as_no_swing_and_agrees_with_the_tornado() -> N
     assert rank["swing"].tolist() == [pytest.approx(0.2, abs=1e-15), 0.0, 0.0]
     fig = tornado_chart(rank)
     assert "2 inputs with no effect not shown" in fig.axes[0].get_xlabel()
+
+
+def test_a_policy_that_ended_before_the_base_year_is_inert_and_a_toggle_of_a_facility_never_is() -> None:
+    # `old` in force 2020-01-01 to 2023-06-30, before the base year 2024: its share cannot act. A sampled
+    # toggle that switches `old` and the Australian mine can (the mine is in every year's network).
+    data = later_world()
+    data["policies"]["old"]["start"] = "2020-01-01"
+    data["policies"]["old"]["end"] = "2023-06-30"
+    data["toggles"]["old_on"] = {"controls": ["old", "au_mine"], "default": True, "probability": 0.9}
+    sc = Scenario.model_validate(data)
+    inert = inert_parameters(sc, find_parameters(sc), years=[2024, 2025], fixed={"china_ban": True})
+    assert inert["policies.old.share_approved"] == "policy old ended 2023-06-30, before the base year 2024"
+    assert "toggles.old_on" not in inert
