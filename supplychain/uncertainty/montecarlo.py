@@ -183,15 +183,15 @@ def build_model(
         desc = f"custom function {_function_identity(model).split(':')[0]}"
         return FunctionModel(scenario, model, select, description=desc, on_error=on_error), "custom model function"
     reason = "disabled (fast=False)"
-    unread = sorted({m for m, _, _ in select.always} - set(FAST_METRICS))
-    if fast and unread:  # the kernel computes FAST_METRICS only: a target on another metric would get no value
-        fast, reason = False, (f"targets read {', '.join(unread)}, which the fast path does not compute: "
-                               "every sample is computed")
     if fast:
         patched, reason = patched_model(
             scenario, spec, mode=mode, years=years, source=source, select=select, on_error=on_error,
         )
-        if patched is not None:
+        # the kernel computes FAST_METRICS only: a target on another metric would get no value
+        unread = sorted({m for m, _, _ in select.always} - set(FAST_METRICS))
+        if patched is not None and unread:
+            reason = f"targets read {', '.join(unread)}, which the fast path does not compute: every sample is computed"
+        elif patched is not None:
             return patched, "used"
     func: MeasureFunction
     if mode == "exposure":
