@@ -446,6 +446,6 @@ def sweep(
             max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
         if len(moving) < len(ranking):
-            hidden = len(ranking) - len(moving)
-            echo(f"{hidden} input{'s' if hidden != 1 else ''} with no effect (swing 0, round-off included) not shown")
+            still = len(ranking) - len(moving)
+            echo(f"{still} input{'s' if still != 1 else ''} with no effect (swing 0, round-off included) not shown")
         echo(f"wrote {tornado}", err=True)
