@@ -42,6 +42,6 @@ bench: setup
 clean:
 	rm -rf $(OUT) build *.egg-info
 
-## scenario-results: regenerate the Results tables of scenarios/README.md (a few minutes)
+## scenario-results: regenerate the Results tables and uncertainty figures of scenarios/README.md (minutes)
 scenario-results:
 	$(BIN)/python -m supplychain.report.scenario_results

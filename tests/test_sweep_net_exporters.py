@@ -116,12 +116,12 @@ def test_sweep_command_shows_e_and_the_share_of_net_exporter_samples(sweep: Swee
     assert out.exit_code == 0, out.output
     lines = {line.split("│")[2].strip(): [c.strip() for c in line.split("│")[5:-1]]
              for line in out.output.splitlines() if "net_import_reliance" in line}  # fmt: skip
-    # columns: central, mean, p5, p50, p95, central_at, n, net_exporter
-    assert lines["AU"] == ["E"] * 5 + ["", "0", "100%"]  # no value to rank the central run among
+    # columns: central, mean, p5, p50, p95, central_at, n, net_exporter, samples ("all equal")
+    assert lines["AU"] == ["E"] * 5 + ["", "0", "100%", ""]  # no value to rank the central run among
     my = _nir_row(sweep.summary(), "MY")
     assert lines["MY"][0] == "0%"
     assert lines["MY"][3] == format_percent(my["p50"])
-    assert lines["MY"][-1] == format_percent(my["n_exporter"] / N)
-    assert lines["US"] == ["100%"] * 5 + ["P50", str(N), ""]  # every sample equals the central run
+    assert lines["MY"][-2] == format_percent(my["n_exporter"] / N)
+    assert lines["US"] == ["100%"] * 5 + ["P50", str(N), "", "all equal"]  # every sample equals the central run
     assert "n/a" not in out.output
     assert " ".join(EXPORTER_NOTE.split()) in " ".join(out.output.split())

@@ -17,6 +17,7 @@ from supplychain.cli.common import echo, fail, freeze_imports, print_table, warn
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from supplychain.uncertainty.result import SweepResult
@@ -130,6 +131,75 @@ def _exporter_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     out.insert(list(out.columns).index("n") + 1, EXPORTER_COLUMN,
                [format_percent(e / (e + k)) if e > 0 else "" for e, k in zip(exporters, n, strict=True)])
     return out, [*stats, EXPORTER_COLUMN]
+
+
+SAME_COLUMN = "samples"
+"""Column of the summary table that marks a measure whose samples are all equal."""
+SAME_LABEL = "all equal"
+"""Its text."""
+SAME_NOTE = ("all equal: every sample gives the same value, so no sampled input moves this measure and its "
+             "P5–P95 is no spread (what is uncertain about it is not sampled)")
+"""Note printed under the summary when a row's samples are all equal."""
+
+
+def _all_equal(values: np.ndarray) -> np.ndarray:
+    """Tell per measure (column) whether its finite samples are all equal, with at least two of them.
+
+    Exact equality: the same inputs give the same floats (docs/uncertainty.md, "Reproducibility"),
+    and a measure a sampled input reaches differs in the last bits at least.
+    """
+    import numpy as np
+
+    finite = np.isfinite(values)
+    with np.errstate(all="ignore"):
+        hi = np.where(finite, values, -np.inf).max(axis=0, initial=-np.inf)
+        lo = np.where(finite, values, np.inf).min(axis=0, initial=np.inf)
+    out: np.ndarray = (finite.sum(axis=0) >= 2) & (hi == lo)
+    return out
+
+
+def _span_text(years: list[int]) -> str:
+    """``2024–2025`` (or ``2030``, or ``2024, 2030``) for the years a sweep ran."""
+    if not years:
+        return "no year"
+    if len(years) == 1:
+        return str(years[0])
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}–{years[-1]}"
+    return ", ".join(map(str, years))
+
+
+def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -> None:
+    """Print the probability of each target in the years it is checked, and say which ones have none.
+
+    A target is checked in the swept years on or after its ``by`` (``required``), the same
+    rule as the measures table (:func:`_targets_rows`); a target with no such year gets a
+    line saying so, not a probability of years it is not checked in. A checked year whose
+    measure the sweep did not compute says why.
+    """
+    from supplychain.uncertainty.kernel import FAST_METRICS
+
+    checked = targets[targets["required"]]
+    if len(checked):
+        na = ["n_na"] if checked["n_na"].any() else []  # samples whose measure is n/a: counted as not met
+        print_table(
+            checked[["target", "year", "threshold", "probability", *na, "central_met"]],
+            "Probability that each target is met, in the years it is checked (every year: Python API "
+            "SweepResult.target_probability())", shares=("threshold", "probability"),
+        )
+    by = dict(zip(result.targets["target"], result.targets["by"], strict=True))
+    for t in sorted(set(targets["target"]) - set(checked["target"])):
+        echo(f"target {t} is checked from {int(by[t])}; this sweep runs {span_text}: no probability")
+    missing = checked[(checked["n"] == 0) & (checked["n_na"] == 0)]  # the measure not computed at all
+    if len(missing):
+        spec = result.targets.set_index("target")
+        mode = result.info.get("mode", "")
+        for t in dict.fromkeys(missing["target"]):
+            row = spec.loc[t]
+            fast = " (the compiled fast path computes only " + ", ".join(FAST_METRICS) + ")" \
+                if result.info.get("fast_path") == "used" else ""
+            echo(f"target {t}: its measure ({row['metric']}, {row['country']}, {row['commodity']}) is not "
+                 f"computed in this sweep (mode {mode}){fast}: no probability")
 
 
 def _report_failures(result: SweepResult) -> None:
@@ -299,18 +369,29 @@ def sweep(
         if info.get("cached")
         else f"{info['wall_seconds']:.2f} s, {info['samples_per_second']:,.0f} samples/s on {info['executor']}"
     )
-    echo(
-        f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, "
-        f"{info['parameters']} uncertain inputs ({info['model']}); {timing}"
-    )
+    swept = sorted({int(y) for y in result.measures["year"]}) if len(result.measures) else list(year_list or sc.years)
+    span_text = _span_text(swept)
+    inert: dict[str, str] = info.get("inert") or {}
+    inputs = f"{info['parameters']} uncertain inputs"
+    if inert:
+        inputs += f" ({info['parameters'] - len(inert)} can act in {span_text}, {len(inert)} cannot: listed below)"
+    echo(f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, {inputs} ({info['model']}); "
+         f"{timing}")
     if info["parameters"] == 0:
         echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
+    if inert:
+        echo(f"Sampled but cannot act in {span_text} (they move no measure of this sweep):")
+        for name, why in inert.items():
+            echo(f"  {name}: {why}")
     _report_failures(result)
+    import numpy as np
+
     from supplychain.report.numbers import is_share
 
     summary = result.summary()
     summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
     summary = summary.rename(columns={"central_rank": CENTRAL_AT})
+    summary[SAME_COLUMN] = np.where(_all_equal(result.values), SAME_LABEL, "")
     # n_na: the samples whose measure is n/a (a share of nothing), left out of the statistics
     hidden = ("source_country", "partner", "stage", "unit", "sd", "n_nan",
               *(() if summary["n_na"].any() else ("n_na",)))
@@ -319,33 +400,35 @@ def sweep(
         summary = summary[summary["partner"] == ""]
     title = f"Measures over the samples ({CENTRAL_NOTE})"
     targets = result.target_probability()
+    checked = targets[targets["required"]]
     every = f"({CENTRAL_NOTE}; every measure: --output, or narrow with --measure/--country/--commodity/--years)"
     if not (measure or country or commodity or year_spans):
-        if len(targets):
-            summary = _targets_rows(summary, result)
+        rows = _targets_rows(summary, result) if len(checked) else summary.iloc[:0]
+        if len(rows):
+            summary = rows
             title = ("Measures over the samples: the targets' countries and commodities in the years they are "
                      f"checked {every}")
         elif len(summary):
             from supplychain.report.headline import DEFAULT_COUNTRY
 
+            why = "no target is checked in the swept years" if len(targets) else "no targets"
             summary, title = _focus_rows(summary, DEFAULT_COUNTRY), (
-                f"Measures over the samples: the final uses of {DEFAULT_COUNTRY} (no targets) in "
+                f"Measures over the samples: the final uses of {DEFAULT_COUNTRY} ({why}) in "
                 f"{int(summary['year'].max())} {every}")
-    shown, text_columns = _exporter_rows(summary[keep])
-    print_table(shown, title,
-                max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
-                share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None,
-                right=text_columns)
-    if text_columns:
-        echo(EXPORTER_NOTE)
+    if summary.empty:
+        echo(f"No measure matches the selection in {span_text} (mode {mode}); every measure: --output")
+    else:
+        shown, text_columns = _exporter_rows(summary[keep])
+        print_table(shown, title,
+                    max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
+                    share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None,
+                    right=text_columns)
+        if text_columns:
+            echo(EXPORTER_NOTE)
+        if (summary[SAME_COLUMN] == SAME_LABEL).any():
+            echo(SAME_NOTE)
     if len(targets):
-        required = targets[targets["required"]] if targets["required"].any() else targets
-        na = ["n_na"] if required["n_na"].any() else []  # samples whose measure is n/a: counted as not met
-        print_table(
-            required[["target", "year", "threshold", "probability", *na, "central_met"]],
-            "Probability that each target is met, in the years it is checked (every year: Python API "
-            "SweepResult.target_probability())", shares=("threshold", "probability"),
-        )
+        _print_targets(targets, result, span_text)
     if output is not None:
         written = result.save(output)
         echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
@@ -356,9 +439,13 @@ def sweep(
             where["source_country"] = source
         ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
         oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
+        moving = ranking[ranking["swing"].fillna(0.0) > 0.0]  # as the tornado draws them
         print_table(
-            ranking[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
+            moving[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
             max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
+        if len(moving) < len(ranking):
+            still = len(ranking) - len(moving)
+            echo(f"{still} input{'s' if still != 1 else ''} with no effect (swing 0, round-off included) not shown")
         echo(f"wrote {tornado}", err=True)

@@ -34,6 +34,9 @@ metric                        partner  meaning
                                        country's final use; ``commodity`` = the
                                        element key (``NdPr``), when contents are
                                        declared (:mod:`~supplychain.metrics.elements`)
+``element_exposed_share``              the same counting unmet demand; without a
+                                       shock (``compute_measures``) equal to
+                                       ``element_dependence``
 ``element_use``                        tonnes of that element in final use
 ``element_dependence_value``           value-weighted over the element keys
                                        (``commodity`` = ``NdPr+Dy+Tb``)
@@ -66,7 +69,7 @@ import pandas as pd
 from supplychain.engine.compile import CompiledGraph, compile_tables
 from supplychain.engine.trace import origin_shares, traced_share, weighted_origin_shares
 from supplychain.metrics.concentration import group_concentration
-from supplychain.metrics.elements import element_columns, element_content, element_prices
+from supplychain.metrics.elements import element_columns, element_content, element_exposure, element_prices
 from supplychain.metrics.exposure import consumption_edges, exposure_arrays
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
@@ -548,7 +551,10 @@ def measures_from_tables(
         The compiled tables, when already at hand.
     planned : pandas.DataFrame, optional
         The year's planned consumption before any shock (:func:`~supplychain.metrics.exposure.consumption`
-        of the baseline edges) for ``exposed_share``; default: what the tables consume.
+        of the baseline edges) for ``exposed_share``; default: what the tables consume. Without it
+        (an unshocked network, nothing unmet) the element rows include ``element_exposed_share``,
+        equal to ``element_dependence`` (:func:`~supplychain.metrics.elements.element_exposure` with no
+        shortfall); with it the simulator adds that metric from the element shortfall.
     metrics : collection of str, optional
         Only these metrics (default: every one). The import shares, origin decompositions,
         concentration, supply risk and element rows are computed only when one of their
@@ -674,6 +680,13 @@ def measures_from_tables(
             rows.add(elem["country"][part], e_com, str(e_metric), elem["value"][part], str(elem["unit"][part][0]),
                      source_name if e_metric != "element_use" else "",
                      basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
+            if e_metric == "element_dependence" and planned is None:
+                # no shock: nothing is unmet (S_X = 0), so the element's exposed share D_X (1 - 0) + 0 is D_X
+                # (metrics.elements.element_exposure); after a shock the simulator adds it with S_X
+                rows.add(elem["country"][part], e_com, "element_exposed_share",
+                         element_exposure(elem["value"][part], np.zeros(int(part.sum()))),
+                         str(elem["unit"][part][0]), source_name,
+                         basis=np.array([e_basis[c] for c in e_com.tolist()], dtype=object))
 
     cols = rows.columns()
     # stage and basis of each row's commodity (the first node's), looked up once per commodity

@@ -18,6 +18,10 @@ These Markdown sections are written between ``<!-- results:start -->`` and
   furthest down the chain, :mod:`supplychain.report.headline`: NdFeB magnets) and of the
   USGS compounds aggregate, and the targets met in :data:`HORIZON`.
 
+It also rewrites the uncertainty figures of the ``path_to_2030`` notes, between
+``<!-- uncertainty:start -->`` and ``<!-- uncertainty:end -->``
+(:mod:`supplychain.report.uncertainty_prose`: a 200-sample sweep and a one-at-a-time sweep).
+
 Usage::
 
     python -m supplychain.report.scenario_results            # rewrite the README (a few minutes)
@@ -562,11 +566,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{readme}: the published-check table is up to date", file=sys.stderr)
             return 0
         extract_between(text, RESULTS_START, RESULTS_END)  # fail before the long runs if markers are missing
+        from supplychain.report import uncertainty_prose as unc
+
+        extract_between(text, unc.START, unc.END)
         from supplychain.report.element_tables import element_tables_markdown
         from supplychain.report.hindcast import hindcast, hindcast_markdown
 
         more = (hindcast_markdown(hindcast(args.scenarios)), element_tables_markdown(args.scenarios))
         outcomes = outcomes_markdown(run_scenarios(args.scenarios))
+        text = replace_between(text, unc.START, unc.END, unc.uncertainty_markdown(unc.measure(args.scenarios)))
         atomic_write_text(readme, replace_between(text, RESULTS_START, RESULTS_END,
                                                   results_block(published, outcomes, *more)))
     except MarkerError as err:

@@ -85,7 +85,7 @@ from supplychain.uncertainty.models import (
     normalise_measures,
 )
 from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
-from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters
+from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters, inert_parameters
 from supplychain.uncertainty.scheduling import check_memory, evaluate_samples
 
 __all__ = [
@@ -142,7 +142,8 @@ def build_model(
     """Choose and prepare the sweep model.
 
     * ``model`` given → :class:`FunctionModel` around it.
-    * ``fast=True`` and the fast path applies (:func:`patched_model`) → :class:`PatchedExposureModel`.
+    * ``fast=True`` and the fast path applies (:func:`patched_model`; not when a target reads a metric
+      outside :data:`FAST_METRICS`, which the kernel does not compute) → :class:`PatchedExposureModel`.
     * otherwise → :class:`FunctionModel` around :class:`ExposureMeasures`
       (``mode="exposure"``) or :class:`SimulateMeasures` (``fixed``/``rebalance``).
 
@@ -186,7 +187,11 @@ def build_model(
         patched, reason = patched_model(
             scenario, spec, mode=mode, years=years, source=source, select=select, on_error=on_error,
         )
-        if patched is not None:
+        # the kernel computes FAST_METRICS only: a target on another metric would get no value
+        unread = sorted({m for m, _, _ in select.always} - set(FAST_METRICS))
+        if patched is not None and unread:
+            reason = f"targets read {', '.join(unread)}, which the fast path does not compute: every sample is computed"
+        elif patched is not None:
             return patched, "used"
     func: MeasureFunction
     if mode == "exposure":
@@ -408,8 +413,12 @@ def run_sweep(
     if outside:
         msg = f"year {outside[0]} is outside the scenario's years {sc.years[0]}–{sc.years[-1]}"
         raise ValueError(msg)
+    state = resolve_toggles(sc, variant=variant, overrides=toggles)
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
-        check_network(sc, yrs, resolve_toggles(sc, variant=variant, overrides=toggles))
+        check_network(sc, yrs, state)
+    sampled = {str(p.path[-1]) for p in spec.toggles}
+    inert = inert_parameters(sc, spec, years=yrs, fixed={t: on for t, on in state.states.items() if t not in sampled},
+                             policies_act=mode != "exposure")
     select = measure_filter(measures, countries, commodities, years, custom=model is not None,
                             targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {
@@ -429,7 +438,9 @@ def run_sweep(
     if store is not None:
         hit = store.load(key)
         if hit is not None:
-            return _from_cache(hit, sc, key)
+            cached = _from_cache(hit, sc, key)
+            cached.info["inert"] = inert
+            return cached
 
     t0 = time.perf_counter()
     check_memory(samples, len(spec) + 1)  # the inputs, before they are drawn
@@ -474,6 +485,7 @@ def run_sweep(
         model=sweep_model.description,
         fast_path=fast_path,
         parameters=len(spec),
+        inert=inert,
         prepare_seconds=prep,
         cached=False,
         key=key,

@@ -36,7 +36,9 @@ class SweepResult:
         ``source_country``, ``max``, ``min``, ``by``, ``description``).
     info : dict
         Seed, number of samples, mode, the sweep model used, executor, timings,
-        whether the result came from the cache, and the cache key.
+        whether the result came from the cache, the cache key, and ``inert``: the
+        sampled inputs that cannot act in the swept years, each with the reason
+        (:func:`~supplychain.uncertainty.sampling.inert_parameters`).
     """
 
     inputs: pd.DataFrame

@@ -48,6 +48,7 @@ __all__ = [
     "central_row",
     "draw",
     "find_parameters",
+    "inert_parameters",
     "parameter_stream",
     "parse_path",
 ]
@@ -301,6 +302,104 @@ def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) ->
                 found.append(Parameter(path, "toggle", obj.probability, default=bool(obj.default)))
     found.sort(key=lambda p: p.name)
     return SamplingSpec(tuple(found))
+
+
+def inert_parameters(
+    scenario: Scenario,
+    spec: SamplingSpec,
+    *,
+    years: Sequence[int],
+    fixed: Mapping[str, bool],
+    policies_act: bool = True,
+) -> dict[str, str]:
+    """Find the sampled inputs that cannot act in the years a run computes, each with the reason.
+
+    Decided from the scenario's structure only, never from sampled values. An input is
+    inert when it belongs to a policy or agreement (its key path starts with
+    ``policies.<id>`` / ``agreements.<id>``) that is in force in no year of the run:
+
+    * a toggle that controls it is off and not sampled (``fixed``: the states of the
+      toggles that are not sampled, after defaults, variant and overrides; an entity
+      controlled by several toggles is on only when all of them are on);
+    * it starts after the last year run (``start.year > max(years)``), or ended before the
+      scenario's base year (a policy that ended before the base year cannot have left a
+      stock or a shortfall either);
+    * ``policies_act=False`` (``mode="exposure"``: the unshocked network) and it is a policy.
+
+    A toggle with a probability is inert when every entity it controls is a policy or
+    agreement that is inert for one of those reasons (a toggle that switches a facility,
+    flow, stockpile or offtake is never called inert).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    spec : SamplingSpec
+        The sampled inputs.
+    years : sequence of int
+        Years the run computes.
+    fixed : mapping of str to bool
+        Toggle id → state, for the toggles that are not sampled.
+    policies_act : bool
+        Whether policies act in the run (``False`` in ``mode="exposure"``).
+
+    Returns
+    -------
+    dict of str to str
+        Parameter name → why it cannot act (absent: it can).
+
+    Examples
+    --------
+    >>> from supplychain.schema.model import Scenario
+    >>> s = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024, "horizon": 2025},
+    ...     "policies": {"later": {"type": "export_licensing", "country": "CN", "start": "2026-11-10",
+    ...                            "share_approved": {"dist": "uniform", "low": 0.5, "high": 1}}}})
+    >>> inert_parameters(s, find_parameters(s), years=[2024, 2025], fixed={})
+    {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
+    """
+    from supplychain.schema.references import switchable_entities
+
+    names = switchable_entities(scenario)
+    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed-off toggle that keeps it out
+    for tid, tog in sorted(scenario.toggles.items()):
+        if tid in fixed and not fixed[tid]:
+            for control in tog.controls:
+                for entity in names.get(control, [("policies", control)]):
+                    off_by.setdefault(entity, tid)
+    last = max(years) if len(years) else scenario.scenario.base_year
+    base = scenario.scenario.base_year
+
+    def why(section: str, eid: str) -> str | None:
+        kind = "policy" if section == "policies" else "agreement"
+        entity = getattr(scenario, section).get(eid)
+        if entity is None:
+            return None
+        if (section, eid) in off_by:
+            return f"{kind} {eid} is switched off (toggle {off_by[(section, eid)]} off, not sampled)"
+        if entity.start.year > last:
+            return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
+        if entity.end is not None and entity.end.year < base:
+            return f"{kind} {eid} ended {entity.end.isoformat()}, before the base year {base}"
+        if section == "policies" and not policies_act:
+            return "policies do not act on the unshocked network (mode exposure)"
+        return None
+
+    out: dict[str, str] = {}
+    for p in spec:
+        if p.kind == "quantity":
+            if len(p.path) >= 2 and p.path[0] in ("policies", "agreements"):
+                reason = why(str(p.path[0]), str(p.path[1]))
+                if reason is not None:
+                    out[p.name] = reason
+            continue
+        toggle = scenario.toggles.get(str(p.path[-1]))
+        if toggle is None:
+            continue
+        entities = [e for control in toggle.controls for e in names.get(control, [("policies", control)])]
+        reasons = [why(sec, eid) if sec in ("policies", "agreements") else None for sec, eid in entities]
+        if entities and all(r is not None for r in reasons):
+            out[p.name] = "; ".join(dict.fromkeys(r for r in reasons if r is not None))
+    return out
 
 
 def _walk(obj: Any, path: KeyPath) -> Iterator[tuple[KeyPath, Any]]:

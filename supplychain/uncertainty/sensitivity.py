@@ -54,10 +54,34 @@ from supplychain.uncertainty.scheduling import evaluate_samples
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["GridResult", "OATResult", "one_at_a_time", "toggle_grid", "tornado_chart"]
+__all__ = ["SWING_ROUNDOFF", "GridResult", "OATResult", "one_at_a_time", "swing", "toggle_grid", "tornado_chart"]
 
 MAX_GRID_TOGGLES = 12
 """Largest number of toggles in a grid (2^12 = 4096 runs)."""
+SWING_ROUNDOFF = 1e-9
+"""Relative round-off below which a swing is zero (:func:`swing`)."""
+
+
+def swing(low: float, high: float) -> float:
+    r"""Swing of a measure between an input's low and high run, round-off counted as none.
+
+    .. math:: s = |v_{high} - v_{low}| \text{ when above } \epsilon \max(1, |v_{low}|, |v_{high}|),
+              \text{ else } 0
+
+    with :math:`\epsilon` = :data:`SWING_ROUNDOFF`: an input that does not reach a measure can
+    still move it in the last bits (the same sums taken in another order), ~1e-16 to 1e-13 on a
+    share; counted as a swing it would rank that input and hide it from the tornado at once.
+    NaN when either value is.
+
+    Examples
+    --------
+    >>> swing(0.5, 0.3), swing(0.3, 0.3 + 5.551115123125783e-17), swing(12_000.0, 12_000.000001)
+    (0.2, 0.0, 0.0)
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return float("nan")
+    s = abs(high - low)
+    return s if s > SWING_ROUNDOFF * max(1.0, abs(low), abs(high)) else 0.0
 
 
 def _match(measures: pd.DataFrame, where: Mapping[str, Any]) -> int:
@@ -141,8 +165,8 @@ class OATResult:
         pandas.DataFrame
             ``rank``, ``parameter``, ``kind``, ``distribution``, ``input_low``,
             ``input_central``, ``input_high``, ``value_low``, ``value_central``,
-            ``value_high``, ``swing`` (``|value_high − value_low|``), sorted by
-            swing (largest first; ties by name). The measure selected is in
+            ``value_high``, ``swing`` (``|value_high − value_low|``, 0 when it is round-off:
+            :func:`swing`), sorted by swing (largest first; ties by name). The measure selected is in
             ``attrs["measure"]``.
 
         Raises
@@ -166,7 +190,7 @@ class OATResult:
                     "value_low": lo,
                     "value_central": float(self.central[j]),
                     "value_high": hi,
-                    "swing": abs(hi - lo) if np.isfinite(hi) and np.isfinite(lo) else np.nan,
+                    "swing": swing(lo, hi),
                 }
             )
         cols = ["parameter", "kind", "distribution", "input_low", "input_central", "input_high", "value_low",

@@ -1,0 +1,223 @@
+"""What ``supplychain sweep`` claims about its samples: which inputs can act, which targets are checked.
+
+The world is ``tests/data/cli/small.yaml`` (China 2,000 t and Malaysia 1,000 t of NdPr oxide
+to the US, a Chinese export ban from September 2025; the target ``us_ndpr_25`` reads the US
+share of NdPr oxide from 2030), cut or extended per test; every number is worked out by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from supplychain.cli.app import app
+from supplychain.cli.sweep import SAME_LABEL, SAME_NOTE, _all_equal
+from supplychain.schema.model import Scenario
+from supplychain.uncertainty import run_sweep
+from supplychain.uncertainty.sampling import find_parameters, inert_parameters
+
+SMALL = Path(__file__).resolve().parent / "data" / "cli" / "small.yaml"
+
+
+def small(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+def write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def sweep_cli(*args: str | Path) -> str:
+    result = CliRunner().invoke(app, ["sweep", *map(str, args), "--no-cache", "-q"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# ------------------------------------------------------------ F-C: one rule for "the years it is checked"
+def test_a_target_checked_after_the_sweeps_last_year_gets_no_probability(tmp_path: Path) -> None:
+    # small.yaml cut at 2025: us_ndpr_25 is checked from 2030 (`by`), a year this run never reaches.
+    # Neither table may speak of 2024 or 2025 as years it is checked: no probability table, a line
+    # saying why, and (rather than an empty table) the US final uses of the last year, 2025.
+    # In 2025 the ban (from 1 September, 4 of 12 months) cuts a third of China's 2,000 t in `fixed`:
+    # 2,000 × 4/12 = 666.7 t of 3,000 t unmet = 22 %.
+    meta = small()["scenario"] | {"horizon": 2025}
+    out = sweep_cli(write(tmp_path, small(scenario=meta)), "-n", "2", "--mode", "fixed")
+    assert "Probability that each target is met" not in out
+    assert "target us_ndpr_25 is checked from 2030; this sweep runs 2024–2025: no probability" in out
+    assert "the final uses of US (no target is checked in the swept years) in 2025" in out
+    body = [line for line in out.splitlines() if line.startswith("│")]
+    assert body
+    assert all(" 2025 " in line and " US " in line and " ndpr " in line for line in body)
+    assert any("shortfall_share" in line and " 22% " in line for line in body)
+
+
+def test_years_before_the_target_give_no_probability_either() -> None:
+    # --years 2024-2025 on the full file: the same rule whatever narrowed the years.
+    out = sweep_cli(SMALL, "-n", "2", "--mode", "fixed", "--years", "2024-2025")
+    assert "Probability that each target is met" not in out
+    assert "target us_ndpr_25 is checked from 2030; this sweep runs 2024–2025: no probability" in out
+
+
+# ------------------------------------------------------------ F-E: inputs that cannot act, spreads of nothing
+def later_world() -> dict[str, Any]:
+    """small.yaml with three sampled inputs that cannot act in 2024–2030 and one that can.
+
+    * ``later``: licensing from 2031-01-01 (after the 2030 horizon) with a sampled approval share,
+      switched by ``later_on`` (sampled, p = 0.5): both inert, whatever the draws;
+    * ``old``: licensing in force from 2025 with a sampled share, but its toggle ``old_on`` is off
+      and has no probability: inert;
+    * the flow ``my_jp_ndpr`` (900–1,000 t, U): it can act (on Japan's market).
+    """
+    data = small()
+    data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "dist": "uniform", "low": 900, "high": 1000,
+                                             "assumption": "test"}
+    share = {"value": 0.8, "dist": "uniform", "low": 0.6, "high": 1.0, "assumption": "test"}
+    data["policies"]["later"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                                 "start": "2031-01-01", "share_approved": dict(share), "assumption": "test"}
+    data["policies"]["old"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                               "start": "2025-01-01", "share_approved": dict(share), "assumption": "test"}
+    data["toggles"]["later_on"] = {"controls": ["later"], "default": True, "probability": 0.5}
+    data["toggles"]["old_on"] = {"controls": ["old"], "default": False}
+    return data
+
+
+def test_inert_inputs_are_found_from_the_scenarios_structure() -> None:
+    sc = Scenario.model_validate(later_world())
+    spec = find_parameters(sc)
+    assert spec.names == ["flows.my_jp_ndpr.tonnes", "policies.later.share_approved",
+                          "policies.old.share_approved", "toggles.later_on"]
+    inert = inert_parameters(sc, spec, years=range(2024, 2031), fixed={"china_ban": True, "old_on": False})
+    assert inert == {
+        "policies.later.share_approved": "policy later starts 2031-01-01, after 2030",
+        "policies.old.share_approved": "policy old is switched off (toggle old_on off, not sampled)",
+        "toggles.later_on": "policy later starts 2031-01-01, after 2030",
+    }
+    # switched on (a variant or --toggle): old can act; in mode exposure no policy acts
+    assert "policies.old.share_approved" not in inert_parameters(sc, spec, years=[2030],
+                                                                 fixed={"china_ban": True, "old_on": True})
+    exposure = inert_parameters(sc, spec, years=[2030], fixed={"china_ban": True, "old_on": True},
+                                policies_act=False)
+    assert exposure["policies.old.share_approved"] == "policies do not act on the unshocked network (mode exposure)"
+    assert "flows.my_jp_ndpr.tonnes" not in exposure
+
+
+def test_the_sweep_header_separates_inputs_that_can_act_and_flags_rows_without_spread(tmp_path: Path) -> None:
+    # 4 inputs sampled, 3 inert (above): "1 can act in 2024–2030, 3 cannot". The US rows: only
+    # the ban and the fixed flows reach them (the sampled flow goes to Japan), so every US sample
+    # equals the central run (2030: 2,000 of 3,000 t unmet = 67 %) and the row is flagged
+    # "all equal", its P5–P95 being no spread.
+    out = sweep_cli(write(tmp_path, later_world()), "-n", "6", "--mode", "fixed", "--seed", "3",
+                    "--measure", "shortfall_share", "--country", "US")
+    assert "4 uncertain inputs (1 can act in 2024–2030, 3 cannot: listed below)" in out
+    assert "  policies.later.share_approved: policy later starts 2031-01-01, after 2030" in out
+    assert "  toggles.later_on: policy later starts 2031-01-01, after 2030" in out
+    rows = [line for line in out.splitlines() if line.startswith("│") and " 2030 " in line and "shortfall" in line]
+    assert len(rows) == 1
+    assert " 67% " in rows[0]
+    assert SAME_LABEL in rows[0]
+    assert SAME_NOTE.split(":")[0] in out
+
+
+def test_all_equal_is_exact_and_needs_two_finite_samples() -> None:
+    # column 0: 0.3 three times (all equal); 1: 0.3 and 0.3 + 1e-16 differ in the last bit of
+    # 0.3's neighbour (0.30000000000000004): not equal; 2: one finite sample (nothing to compare);
+    # 3: 0.5, NaN, 0.5 (equal over the finite ones)
+    v = np.array([[0.3, 0.3, np.nan, 0.5], [0.3, 0.30000000000000004, np.nan, np.nan], [0.3, 0.3, 1.0, 0.5]])
+    assert _all_equal(v).tolist() == [True, False, False, True]
+
+
+@pytest.mark.parametrize("mode", ["fixed"])
+def test_the_python_result_lists_the_inert_inputs(mode: str) -> None:
+    sc = Scenario.model_validate(later_world())
+    r = run_sweep(sc, samples=2, seed=1, mode=mode, years=[2024], countries=["US"], cache=False, quiet=True)
+    assert sorted(r.info["inert"]) == ["policies.later.share_approved", "policies.old.share_approved",
+                                       "toggles.later_on"]
+
+
+# ------------------------------------------------------------ F-I: element targets in mode exposure
+def element_world() -> dict[str, Any]:
+    """small.yaml with NdPr oxide carrying 0.85 t NdPr per t and its target on the element's exposed share."""
+    data = small()
+    data["commodities"]["ndpr"]["content"] = {"NdPr": 0.85}
+    data["targets"] = {"us_ndpr_element": {"country": "US", "commodity": "NdPr", "metric": "element_exposed_share",
+                                           "max": 0.25, "by": 2024}}
+    return data
+
+
+def test_the_unshocked_network_has_the_elements_exposed_share() -> None:
+    # Without a shock nothing is unmet (S = 0): exposed share of NdPr = D (1 - 0) + 0 = D, the traced
+    # China share of the NdPr in US final use. The US uses NdPr oxide only: 2,000 t from China
+    # (Chinese ore) and 1,000 t from Malaysia (Australian ore, 0 % China): D = 2,000/3,000 = 2/3.
+    from supplychain.metrics.measures import compute_measures
+
+    m = compute_measures(Scenario.model_validate(element_world()), 2024)
+    us = m[m["country"].eq("US") & m["commodity"].eq("NdPr")].set_index("metric")
+    assert us.loc["element_dependence", "value"] == pytest.approx(2 / 3, rel=1e-12)
+    assert us.loc["element_exposed_share", "value"] == us.loc["element_dependence", "value"]
+    assert us.loc["element_exposed_share", "source_country"] == "CN"
+
+
+@pytest.mark.parametrize("years", [[2024], [2024, 2025]], ids=["base year (fast path applies)", "later year"])
+def test_an_element_target_gets_its_probability_in_mode_exposure(years: list[int]) -> None:
+    # The exposed share of US NdPr is 2/3 (above) in every sample (no uncertain input): above the 25 %
+    # target, so the probability is 0 and the central run fails too. In the base year alone the
+    # compiled fast path would apply, but it computes no element rows: the sweep runs per sample
+    # and says why.
+    r = run_sweep(Scenario.model_validate(element_world()), samples=2, seed=1, mode="exposure", years=years,
+                  cache=False, quiet=True)
+    tp = r.target_probability().set_index("year")
+    assert tp.loc[2024, "n"] == 2
+    assert tp.loc[2024, "probability"] == 0.0
+    assert bool(tp.loc[2024, "central_met"]) is False
+    if years == [2024]:
+        assert r.info["fast_path"].startswith("targets read element_exposed_share")
+
+
+# ------------------------------------------------------------ F-F: round-off is no swing
+def test_ranking_counts_round_off_as_no_swing_and_agrees_with_the_tornado() -> None:
+    # Three inputs on one share (central 0.38): a moves it 0.30 → 0.50 (swing 0.2); b moves it by
+    # 5.55e-17 (one unit in the last place of 0.38: sums taken in another order, path_to_2030's
+    # round-off swings on the US magnets), c by 2.05e-13 (the largest round-off there): both below
+    # 1e-9 × max(1, 0.38) = 1e-9, so their swing is 0, and the tornado hides them ("2 inputs with no
+    # effect"), as the ranking ranks them after a.
+    import pandas as pd
+
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult, tornado_chart
+
+    q = Quantity(dist="uniform", low=0, high=1)
+    spec = SamplingSpec(tuple(Parameter((name,), "quantity", q) for name in ("a", "b", "c")))
+    measures = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["x"], "metric": ["traced_share"],
+                             "unit": ["share"], "basis": [""]})
+    c = 0.38
+    oat = OATResult(spec, [0.0] * 3, [1.0] * 3, measures, np.array([c]),
+                    np.array([[0.30], [c], [c]]), np.array([[0.50], [c + 5.551115123125783e-17], [c + 2.0522e-13]]))
+    rank = oat.ranking(metric="traced_share")
+    assert rank["parameter"].tolist() == ["a", "b", "c"]
+    assert rank["swing"].tolist() == [pytest.approx(0.2, abs=1e-15), 0.0, 0.0]
+    fig = tornado_chart(rank)
+    assert "2 inputs with no effect not shown" in fig.axes[0].get_xlabel()
+
+
+def test_a_policy_that_ended_before_the_base_year_is_inert_and_a_toggle_of_a_facility_never_is() -> None:
+    # `old` in force 2020-01-01 to 2023-06-30, before the base year 2024: its share cannot act. A sampled
+    # toggle that switches `old` and the Australian mine can (the mine is in every year's network).
+    data = later_world()
+    data["policies"]["old"]["start"] = "2020-01-01"
+    data["policies"]["old"]["end"] = "2023-06-30"
+    data["toggles"]["old_on"] = {"controls": ["old", "au_mine"], "default": True, "probability": 0.9}
+    sc = Scenario.model_validate(data)
+    inert = inert_parameters(sc, find_parameters(sc), years=[2024, 2025], fixed={"china_ban": True})
+    assert inert["policies.old.share_approved"] == "policy old ended 2023-06-30, before the base year 2024"
+    assert "toggles.old_on" not in inert
