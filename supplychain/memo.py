@@ -17,6 +17,7 @@ from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["Memo", "read_only"]
 
@@ -28,8 +29,9 @@ class Memo(Generic[_V]):
     """The results of the last ``size`` keys (least recently used dropped first); thread-safe.
 
     The key must hold every input of the result (equal keys: equal results). The results are
-    shared between callers, so their arrays are made read-only (:func:`read_only`): a caller
-    that writes into one gets an error, not a wrong answer in the next sample.
+    shared between callers, so the arrays they hold are made read-only (:func:`read_only`, which
+    says what it covers): a caller that writes into one gets an error, not a wrong answer in the
+    next sample.
 
     Examples
     --------
@@ -77,13 +79,42 @@ class Memo(Generic[_V]):
 
 
 def read_only(value: _T) -> _T:
-    """Mark ``value``'s numpy arrays read-only: the array itself, or a dataclass's array fields.
+    """Mark the arrays ``value`` holds read-only, and return ``value`` (the same object).
 
-    Returns ``value`` (the same object).
+    Covered: numpy arrays, SciPy sparse matrices and arrays (their ``data``, ``indices``,
+    ``indptr``), and these inside dataclass fields, tuples, lists and dict values, at any depth.
+    Not covered: what an object computes later (a ``functools.cached_property`` filled after
+    the result was kept) and other mutable objects; those are shared as they are.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> m = read_only((np.zeros(2), sp.csr_matrix(np.eye(2))))
+    >>> m[0].flags.writeable, m[1].data.flags.writeable
+    (False, False)
     """
-    arrays = [value] if isinstance(value, np.ndarray) else (
-        [getattr(value, f.name) for f in dataclasses.fields(value)] if dataclasses.is_dataclass(value) else [])
-    for a in arrays:
-        if isinstance(a, np.ndarray):
-            a.flags.writeable = False
+    _freeze(value, set())
     return value
+
+
+def _freeze(value: object, seen: set[int]) -> None:
+    """Mark the arrays of ``value`` read-only (:func:`read_only`), each object once."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif sparse.issparse(value):
+        for name in ("data", "indices", "indptr"):
+            part = getattr(value, name, None)
+            if isinstance(part, np.ndarray):
+                part.flags.writeable = False
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _freeze(getattr(value, f.name), seen)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _freeze(item, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _freeze(item, seen)
