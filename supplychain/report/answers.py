@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -53,16 +53,50 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
 
-__all__ = ["OTHERS_FIXED_NOTE", "PEAK_TIE", "RESPONSE_GAP", "RESPONSE_WORDS", "SHIPPED_MARK", "UNMET_MARK", "Peak",
-           "Series", "country_answer", "focus_commodity", "is_unmet", "mark_unmet", "pair_peaks", "peak",
-           "short_name", "shortfall_peak", "unmet_part", "worst_peak"]
+__all__ = [
+    "OTHERS_FIXED_NOTE",
+    "PEAK_TIE",
+    "RESPONSE_GAP",
+    "RESPONSE_WORDS",
+    "SHIPPED_MARK",
+    "UNMET_MARK",
+    "Peak",
+    "Series",
+    "country_answer",
+    "focus_commodity",
+    "is_unmet",
+    "mark_unmet",
+    "pair_peaks",
+    "peak",
+    "short_name",
+    "shortfall_peak",
+    "shows_fixed",
+    "unmet_part",
+    "worst_peak",
+]
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
 
+_W = TypeVar("_W")
+
 RESPONSE_GAP: Final = 0.05
 """How much larger a share of demand the ``fixed`` response must leave unmet than ``rebalance``, at the peak of a
 country · commodity and variant, for the report to show its figure beside the ``rebalance`` one."""
+
+
+def shows_fixed(bound: float | None, reported: float | None) -> bool:
+    """Whether the ``fixed`` response's shortfall ``bound`` is shown beside the ``reported`` one.
+
+    Shown where it is at least :data:`RESPONSE_GAP` larger (a missing reported share counts as 0;
+    a missing bound is never shown): the one rule of the sentence, the tables and the overview.
+
+    Examples
+    --------
+    >>> shows_fixed(0.43, 0.0), shows_fixed(0.20, 0.18), shows_fixed(None, 0.0)
+    (True, False, False)
+    """
+    return bound is not None and bound - (reported or 0.0) >= RESPONSE_GAP
 
 PEAK_TIE: Final = 0.0005
 """Pairs whose peak shortfall shares are within this (0.05 percentage points) of the largest reach the peak too."""
@@ -325,11 +359,8 @@ def _fixed_worst(runs: Sequence[ScenarioRun], country: str, commodity: str) -> t
     The largest of :func:`_fixed_peaks` (the first run and variant reaching it); ``None`` when no
     such run leaves its demand unmet.
     """
-    worst: tuple[float, int, str, str] | None = None
-    for top in _fixed_peaks(runs, country, commodity):
-        if is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
-            worst = top
-    return worst
+    hi = _highest((top[0], top) for top in _fixed_peaks(runs, country, commodity) if is_unmet(top[0]))
+    return hi[1] if hi is not None else None
 
 
 def unmet_part(exposed: float, unmet: float) -> str:
@@ -400,7 +431,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
                                names)  # fmt: skip
         parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
                      f"({worst[2]}, {worst[3]}){', ' + caveat if caveat else ''}.")  # fmt: skip
-    if bound is not None and bound[0] - (worst[0] if worst else 0.0) >= RESPONSE_GAP:
+    if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
                      f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
     return " ".join(parts)
@@ -415,7 +446,7 @@ def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
     return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
 
 
-def _highest(found: Iterable[tuple[float, str]]) -> tuple[float, str, int] | None:
+def _highest(found: Iterable[tuple[float, _W]]) -> tuple[float, _W, int] | None:
     """Return the highest value of ``(value, where)`` pairs in page order: (value, first ``where`` reaching it, ties).
 
     Values equal to :data:`SHARE_DIGITS` decimals tie, as in :func:`peak`; ``ties`` counts the
@@ -426,7 +457,7 @@ def _highest(found: Iterable[tuple[float, str]]) -> tuple[float, str, int] | Non
     >>> _highest([(0.5, "a"), (0.9, "b"), (0.9000000000001, "c"), (0.2, "d")])
     (0.9, 'b', 1)
     """
-    hi: tuple[float, str, int] | None = None
+    hi: tuple[float, _W, int] | None = None
     for value, where in found:
         level = round(value, SHARE_DIGITS)
         if hi is None or level > round(hi[0], SHARE_DIGITS):
@@ -480,7 +511,7 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
         short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
         reported = short[0] if short is not None else 0.0
         worst = bound[0] if bound is not None and is_unmet(bound[0]) else 0.0  # the fixed runs' highest, if short
-        fixed = worst - reported >= RESPONSE_GAP
+        fixed = shows_fixed(worst, reported)
         shortfall = _highest_text(short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
         if fixed:
             shortfall = f"{shortfall}; fixed: {_highest_text(bound)}"

@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
-from supplychain.report.answers import RESPONSE_GAP, RESPONSE_WORDS, Peak, mark_unmet, shortfall_peak, worst_peak
+from supplychain.report.answers import (
+    RESPONSE_GAP,
+    RESPONSE_WORDS,
+    Peak,
+    mark_unmet,
+    shortfall_peak,
+    shows_fixed,
+    worst_peak,
+)
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
@@ -229,7 +237,7 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
     fixed = run.fixed_shortfall
     if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
         bound = worst_peak(fixed[fixed["variant"] == variant])
-        if bound is not None and bound.share - (top.share if top is not None else 0.0) >= RESPONSE_GAP:
+        if bound is not None and shows_fixed(bound.share, top.share if top is not None else None):
             text = f"{text}; fixed: {peak_text(bound, names, beside=top)}"
     return text
 
@@ -262,7 +270,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                 share, text = _peak_text(pv) if not pv.empty else (0.0, "none")
                 if not fv.empty:
                     fixed_share, fixed_text = _peak_text(fv)
-                    if fixed_share - share >= RESPONSE_GAP:
+                    if shows_fixed(fixed_share, share):
                         text, shown = f"{text}; fixed: {fixed_text}", True
                 cells.append(text)
             if shown:
