@@ -106,7 +106,7 @@ def test_inert_inputs_are_found_from_the_scenarios_structure() -> None:
     assert "policies.old.share_approved" not in inert_parameters(sc, spec, years=[2030],
                                                                  fixed={"china_ban": True, "old_on": True})
     exposure = inert_parameters(sc, spec, years=[2030], fixed={"china_ban": True, "old_on": True},
-                                policies_act=False)
+                                shocks_act=False)
     assert exposure["policies.old.share_approved"] == "policies do not act on the unshocked network (mode exposure)"
     assert "flows.my_jp_ndpr.tonnes" not in exposure
 
@@ -221,3 +221,19 @@ def test_a_policy_that_ended_before_the_base_year_is_inert_and_a_toggle_of_a_fac
     inert = inert_parameters(sc, find_parameters(sc), years=[2024, 2025], fixed={"china_ban": True})
     assert inert["policies.old.share_approved"] == "policy old ended 2023-06-30, before the base year 2024"
     assert "toggles.old_on" not in inert
+
+
+def test_in_mode_exposure_agreements_cannot_act_either() -> None:
+    """The unshocked network has no shortfall and no response: an agreement's preferences and
+    investments (the 10X metal line's lead time, sampled 3-5 years) change nothing there, as the
+    compiled path's ``kernel.INERT`` says; the header must not count them as inputs that can act."""
+    from supplychain.io.load import load
+    from tests.conftest import REPO
+
+    sc = load(REPO / "scenarios" / "path_to_2030.yaml")
+    spec = find_parameters(sc)
+    lead = "agreements.us_dod_mp_2025.investment.projects.mp_10x_metal.lead_time_years"
+    assert lead in spec.names
+    assert lead not in inert_parameters(sc, spec, years=[2030], fixed={})  # it can act under a response
+    exposure = inert_parameters(sc, spec, years=[2030], fixed={}, shocks_act=False)
+    assert exposure[lead] == "agreements do not act on the unshocked network (mode exposure)"

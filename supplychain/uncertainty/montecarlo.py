@@ -418,7 +418,7 @@ def run_sweep(
         check_network(sc, yrs, state)
     sampled = {str(p.path[-1]) for p in spec.toggles}
     inert = inert_parameters(sc, spec, years=yrs, fixed={t: on for t, on in state.states.items() if t not in sampled},
-                             policies_act=mode != "exposure")
+                             shocks_act=mode != "exposure")
     select = measure_filter(measures, countries, commodities, years, custom=model is not None,
                             targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {

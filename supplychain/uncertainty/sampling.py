@@ -310,7 +310,7 @@ def inert_parameters(
     *,
     years: Sequence[int],
     fixed: Mapping[str, bool],
-    policies_act: bool = True,
+    shocks_act: bool = True,
 ) -> dict[str, str]:
     """Find the sampled inputs that cannot act in the years a run computes, each with the reason.
 
@@ -324,7 +324,9 @@ def inert_parameters(
     * it starts after the last year run (``start.year > max(years)``), or ended before the
       scenario's base year (a policy that ended before the base year cannot have left a
       stock or a shortfall either);
-    * ``policies_act=False`` (``mode="exposure"``: the unshocked network) and it is a policy.
+    * ``shocks_act=False`` (``mode="exposure"``: the unshocked network, where policies and
+      agreements do not act; :data:`~supplychain.uncertainty.kernel.INERT` says the same for the
+      compiled path).
 
     A toggle with a probability is inert when every entity it controls is a policy or
     agreement that is inert for one of those reasons (a toggle that switches a facility,
@@ -340,8 +342,8 @@ def inert_parameters(
         Years the run computes.
     fixed : mapping of str to bool
         Toggle id → state, for the toggles that are not sampled.
-    policies_act : bool
-        Whether policies act in the run (``False`` in ``mode="exposure"``).
+    shocks_act : bool
+        Whether policies and agreements act in the run (``False`` in ``mode="exposure"``).
 
     Returns
     -------
@@ -380,8 +382,8 @@ def inert_parameters(
             return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
         if entity.end is not None and entity.end.year < base:
             return f"{kind} {eid} ended {entity.end.isoformat()}, before the base year {base}"
-        if section == "policies" and not policies_act:
-            return "policies do not act on the unshocked network (mode exposure)"
+        if not shocks_act:
+            return f"{section} do not act on the unshocked network (mode exposure)"
         return None
 
     out: dict[str, str] = {}
