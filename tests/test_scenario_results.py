@@ -230,15 +230,15 @@ def test_the_uncertainty_text_counts_a_nan_swing_as_not_evaluable() -> None:
 
 
 def test_the_uncertainty_text_states_where_the_central_run_falls_and_checks_its_claims() -> None:
-    # Central 0.38 below all four samples: central_rank 0, "falls at P0: 0% of the samples give a lower
-    # share" (was a fixed "optimistic edge" sentence). The claims that are not figures raise when false:
+    # Central 0.38 below all four samples: central_rank 0, "falls at P0: 0.0% of the samples give a
+    # lower share" (was a fixed "optimistic edge" sentence). The claims that are not figures raise when false:
     # b's swing 0.3 (0.38 → 0.68) above the lead time's 0.2 makes b the largest driver; a central lead
     # time of 3 years above the shortest sampled 2.6 breaks "delays only push later".
     from supplychain.report.uncertainty_prose import ClaimError, figures, uncertainty_markdown
 
     measures, sweep = _uncertainty_fixture()
     text = uncertainty_markdown(figures(sweep, _oat(measures, high_b=0.38)))
-    assert "**The central run falls at P0 of the sweep: 0% of the samples give a lower share.**" in text
+    assert "**The central run falls at P0 of the sweep: 0.0% of the samples give a lower share**" in text
     assert "optimistic" not in text
     with pytest.raises(ClaimError, match="largest one-at-a-time swing"):
         figures(sweep, _oat(measures, high_b=0.68))
