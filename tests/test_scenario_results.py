@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -167,15 +168,28 @@ def test_the_uncertainty_figures_are_read_off_the_sweeps() -> None:
     # Lead times drawn 3.0, 4.4, 4.6, 2.6 are read as whole years 3, 4, 5, 3: means 3 y (0.40 + 0.50)/2
     # = 0.45, 4 y 0.60, 5 y 0.80. Vulcan on in samples 0 and 2: (0.40 + 0.80)/2 = 0.60, off
     # (0.60 + 0.50)/2 = 0.55: a gap of 0.05. P50 of 0.4, 0.5, 0.6, 0.8 (linear) = 0.55, mean 0.575; the
-    # central run lies below every sample: central_rank 0. One-at-a-time: a moves the magnets by 0.2,
-    # b by 1e-17 (round-off: no swing), c only the compounds (by 0.01): 1 input on each.
+    # central run lies below every sample: central_rank 0. One-at-a-time: the lead time moves the
+    # magnets by 0.2 (the largest swing, as the text says), b by 1e-17 (round-off: no swing), c only
+    # the compounds (by 0.01): 1 input on each, none not evaluable.
+    from supplychain.report.uncertainty_prose import figures
+
+    measures, sweep = _uncertainty_fixture()
+    oat = _oat(measures, high_b=0.38 + 1e-17)
+    f = figures(sweep, oat)
+    assert f.inputs == 2
+    assert (f.central, f.p50, f.mean, f.central_rank) == pytest.approx((0.38, 0.55, 0.575, 0.0))
+    assert f.by_lead == pytest.approx({3: 0.45, 4: 0.60, 5: 0.80})
+    assert f.vulcan_gap == pytest.approx(0.05)
+    assert (f.moving_magnets, f.moving_compounds) == (1, 1)
+    assert (f.not_evaluable_magnets, f.not_evaluable_compounds) == (0, 0)
+
+
+def _uncertainty_fixture() -> tuple[pd.DataFrame, Any]:
+    """The four-sample sweep of the test above (its measures and the SweepResult)."""
     import numpy as np
 
-    from supplychain.report.uncertainty_prose import COMPOUNDS, LEAD_TIME, MAGNETS, VULCAN, figures
-    from supplychain.schema.types import Quantity
+    from supplychain.report.uncertainty_prose import COMPOUNDS, LEAD_TIME, MAGNETS, VULCAN
     from supplychain.uncertainty.result import SweepResult
-    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
-    from supplychain.uncertainty.sensitivity import OATResult
 
     measures = pd.DataFrame({"year": [2030, 2030], "country": ["US", "US"], "commodity": [MAGNETS, COMPOUNDS],
                              "metric": ["traced_share"] * 2, "source_country": ["CN", "CN"],
@@ -183,17 +197,53 @@ def test_the_uncertainty_figures_are_read_off_the_sweeps() -> None:
     inputs = pd.DataFrame({LEAD_TIME: [3.0, 4.4, 4.6, 2.6], VULCAN: [True, False, True, False]},
                           index=pd.RangeIndex(4, name="sample"))
     values = np.array([[0.40, 0.8], [0.60, 0.8], [0.80, 0.8], [0.50, 0.8]])
-    sweep = SweepResult(inputs, measures, values, pd.DataFrame())
-    spec = SamplingSpec(tuple(Parameter((n,), "quantity", Quantity(dist="uniform", low=0, high=1)) for n in "abc"))
-    oat = OATResult(spec, [0.0] * 3, [1.0] * 3, measures.drop(columns="central"), np.array([0.38, 0.80]),
-                    np.array([[0.30, 0.80], [0.38, 0.80], [0.38, 0.80]]),
-                    np.array([[0.50, 0.80], [0.38 + 1e-17, 0.80], [0.38, 0.81]]))
-    f = figures(sweep, oat)
-    assert f.inputs == 2
-    assert (f.central, f.p50, f.mean, f.central_rank) == pytest.approx((0.38, 0.55, 0.575, 0.0))
-    assert f.by_lead == pytest.approx({3: 0.45, 4: 0.60, 5: 0.80})
-    assert f.vulcan_gap == pytest.approx(0.05)
-    assert (f.moving_magnets, f.moving_compounds) == (1, 1)
+    return measures, SweepResult(inputs, measures, values, pd.DataFrame())
+
+
+def _oat(measures: pd.DataFrame, *, high_b: float, high_lead: float = 0.50, lead_central: float = 2.0) -> Any:
+    """One-at-a-time sweep over the lead time (0.30 → ``high_lead`` on the magnets), b and c."""
+    import numpy as np
+
+    from supplychain.report.uncertainty_prose import LEAD_TIME
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult
+
+    lead = Quantity(value=lead_central, dist="uniform", low=2, high=5)
+    spec = SamplingSpec((Parameter((LEAD_TIME,), "quantity", lead),
+                         *(Parameter((n,), "quantity", Quantity(dist="uniform", low=0, high=1)) for n in "bc")))
+    return OATResult(spec, [2.0, 0.0, 0.0], [5.0, 1.0, 1.0], measures.drop(columns="central"), np.array([0.38, 0.80]),
+                     np.array([[0.30, 0.80], [0.38, 0.80], [0.38, 0.80]]),
+                     np.array([[high_lead, 0.80], [high_b, 0.80], [0.38, 0.81]]))
+
+
+def test_the_uncertainty_text_counts_a_nan_swing_as_not_evaluable() -> None:
+    # As above, but b's high run has no value on the magnets (NaN): its swing is NaN, so 1 input
+    # moves the magnets (the lead time) and 1 is not evaluable at one end, not "no swing"; the text says so.
+    from supplychain.report.uncertainty_prose import figures, uncertainty_markdown
+
+    measures, sweep = _uncertainty_fixture()
+    f = figures(sweep, _oat(measures, high_b=float("nan")))
+    assert (f.moving_magnets, f.not_evaluable_magnets, f.moving_compounds, f.not_evaluable_compounds) == (1, 1, 1, 0)
+    text = uncertainty_markdown(f)
+    assert "gives a swing to 1 inputs on the traced China share of US magnets (1 more not evaluable at one end" in text
+
+
+def test_the_uncertainty_text_states_where_the_central_run_falls_and_checks_its_claims() -> None:
+    # Central 0.38 below all four samples: central_rank 0, "falls at P0: 0.0% of the samples give a
+    # lower share" (was a fixed "optimistic edge" sentence). The claims that are not figures raise when false:
+    # b's swing 0.3 (0.38 → 0.68) above the lead time's 0.2 makes b the largest driver; a central lead
+    # time of 3 years above the shortest sampled 2.6 breaks "delays only push later".
+    from supplychain.report.uncertainty_prose import ClaimError, figures, uncertainty_markdown
+
+    measures, sweep = _uncertainty_fixture()
+    text = uncertainty_markdown(figures(sweep, _oat(measures, high_b=0.38)))
+    assert "**The central run falls at P0 of the sweep: 0.0% of the samples give a lower share**" in text
+    assert "optimistic" not in text
+    with pytest.raises(ClaimError, match="largest one-at-a-time swing"):
+        figures(sweep, _oat(measures, high_b=0.68))
+    with pytest.raises(ClaimError, match="not the shortest sampled"):
+        figures(sweep, _oat(measures, high_b=0.38, lead_central=3.0))
 
 
 def test_the_readme_quotes_the_generated_uncertainty_figures() -> None:

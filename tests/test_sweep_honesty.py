@@ -128,12 +128,29 @@ def test_the_sweep_header_separates_inputs_that_can_act_and_flags_rows_without_s
     assert SAME_NOTE.split(":")[0] in out
 
 
-def test_all_equal_is_exact_and_needs_two_finite_samples() -> None:
-    # column 0: 0.3 three times (all equal); 1: 0.3 and 0.3 + 1e-16 differ in the last bit of
-    # 0.3's neighbour (0.30000000000000004): not equal; 2: one finite sample (nothing to compare);
-    # 3: 0.5, NaN, 0.5 (equal over the finite ones)
-    v = np.array([[0.3, 0.3, np.nan, 0.5], [0.3, 0.30000000000000004, np.nan, np.nan], [0.3, 0.3, 1.0, 0.5]])
-    assert _all_equal(v).tolist() == [True, False, False, True]
+def test_all_equal_is_within_round_off_and_needs_two_finite_samples() -> None:
+    # The one rule of sensitivity.roundoff_equal: max − min ≤ 1e-9 · max(1, |max|, |min|).
+    # column 0: 0.3 three times: equal. 1: 0.3 and 0.30000000000000004 (0.3 + 5.55e-17, the same sum
+    # in another order): 5.55e-17 ≤ 1e-9 · 1, equal within round-off (was "not equal" by exact
+    # equality, while the one-at-a-time sweep gave that difference no swing). 2: one finite sample
+    # (nothing to compare). 3: 0.5, NaN, 0.5: equal over the finite ones. 4: 0.3 and 0.31: 0.01 > 1e-9,
+    # not equal. 5: 12,000 and 12,000.000011: 1.1e-5 > 1e-9 · 12,000.000011 = 1.2e-5? no, 1.1e-5 ≤
+    # 1.2e-5: equal. 6: 12,000 and 12,000.00002: 2e-5 > 1.2e-5: not equal (the bound scales with the value).
+    v = np.array([[0.3, 0.3, np.nan, 0.5, 0.3, 12_000.0, 12_000.0],
+                  [0.3, 0.30000000000000004, np.nan, np.nan, 0.3, 12_000.000011, 12_000.00002],
+                  [0.3, 0.3, 1.0, 0.5, 0.31, 12_000.0, 12_000.0]])  # fmt: skip
+    assert _all_equal(v).tolist() == [True, True, False, True, False, True, False]
+
+
+def test_all_equal_and_the_swing_read_one_rule() -> None:
+    # Two values of a measure are "the same" for the summary's "all equal" flag exactly when the
+    # one-at-a-time swing between them is 0: 0.38 and 0.38 + 2.05e-13 (path_to_2030's largest
+    # round-off swing on the US magnets) both ways; 0.38 and 0.38 + 2e-9 (> 1e-9 · 1) neither.
+    from supplychain.uncertainty.sensitivity import swing
+
+    for lo, hi, same in ((0.38, 0.38 + 2.0522e-13, True), (0.38, 0.38 + 2e-9, False)):
+        assert _all_equal(np.array([[lo], [hi]])).tolist() == [same]
+        assert (swing(lo, hi) == 0.0) is same
 
 
 @pytest.mark.parametrize("mode", ["fixed"])
@@ -208,6 +225,31 @@ def test_ranking_counts_round_off_as_no_swing_and_agrees_with_the_tornado() -> N
     assert rank["swing"].tolist() == [pytest.approx(0.2, abs=1e-15), 0.0, 0.0]
     fig = tornado_chart(rank)
     assert "2 inputs with no effect not shown" in fig.axes[0].get_xlabel()
+
+
+def test_a_nan_swing_is_not_evaluable_never_no_effect() -> None:
+    # Four inputs on one share (central 0.38): a moves it 0.30 → 0.50 (swing 0.2); b by 5.55e-17
+    # (round-off: swing 0, no effect); c's high run has no value (NaN: swing NaN) and d's low run
+    # too: neither is "no effect", both are "not evaluable at one end". So 1 input moves the share,
+    # 1 has no effect, 2 are not evaluable; the tornado draws a alone and says so.
+    import pandas as pd
+
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult, tornado_chart
+
+    q = Quantity(dist="uniform", low=0, high=1)
+    spec = SamplingSpec(tuple(Parameter((name,), "quantity", q) for name in "abcd"))
+    measures = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["x"], "metric": ["traced_share"],
+                             "unit": ["share"], "basis": [""]})
+    c = 0.38
+    oat = OATResult(spec, [0.0] * 4, [1.0] * 4, measures, np.array([c]), np.array([[0.30], [c], [c], [np.nan]]),
+                    np.array([[0.50], [c + 5.551115123125783e-17], [np.nan], [c]]))
+    split = oat.moving(metric="traced_share")
+    assert split.rows["parameter"].tolist() == ["a"]
+    assert (split.still, split.not_evaluable) == (1, 2)
+    label = tornado_chart(oat.ranking(metric="traced_share")).axes[0].get_xlabel()
+    assert "1 input with no effect, 2 not evaluable at one end not shown" in label
 
 
 def test_a_policy_that_ended_before_the_base_year_is_inert_and_a_toggle_of_a_facility_never_is() -> None:

@@ -137,24 +137,28 @@ SAME_COLUMN = "samples"
 """Column of the summary table that marks a measure whose samples are all equal."""
 SAME_LABEL = "all equal"
 """Its text."""
-SAME_NOTE = ("all equal: every sample gives the same value, so no sampled input moves this measure and its "
-             "P5–P95 is no spread (what is uncertain about it is not sampled)")
+SAME_NOTE = ("all equal: every sample gives the same value (round-off, at most 1e-9, aside), so no sampled input "
+             "moves this measure and its P5–P95 is no spread (what is uncertain about it is not sampled)")
 """Note printed under the summary when a row's samples are all equal."""
 
 
 def _all_equal(values: np.ndarray) -> np.ndarray:
     """Tell per measure (column) whether its finite samples are all equal, with at least two of them.
 
-    Exact equality: the same inputs give the same floats (docs/uncertainty.md, "Reproducibility"),
-    and a measure a sampled input reaches differs in the last bits at least.
+    Equal within round-off: the largest and the smallest finite sample pass
+    :func:`~supplychain.uncertainty.sensitivity.roundoff_equal` (``max − min ≤ 1e-9 · max(1, |max|, |min|)``),
+    the rule by which the one-at-a-time sweep gives an input no swing; a measure no sampled input
+    reaches can still differ in the last bits (the same sums taken in another order).
     """
     import numpy as np
+
+    from supplychain.uncertainty.sensitivity import roundoff_equal
 
     finite = np.isfinite(values)
     with np.errstate(all="ignore"):
         hi = np.where(finite, values, -np.inf).max(axis=0, initial=-np.inf)
         lo = np.where(finite, values, np.inf).min(axis=0, initial=np.inf)
-    out: np.ndarray = (finite.sum(axis=0) >= 2) & (hi == lo)
+    out: np.ndarray = (finite.sum(axis=0) >= 2) & roundoff_equal(lo, hi)
     return out
 
 
@@ -437,15 +441,19 @@ def sweep(
         where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
         if source is not None:
             where["source_country"] = source
-        ranking = oat.ranking(**{k: v for k, v in where.items() if v is not None})
-        oat.tornado(tornado, **{k: v for k, v in where.items() if v is not None})
-        moving = ranking[ranking["swing"].fillna(0.0) > 0.0]  # as the tornado draws them
+        chosen = {k: v for k, v in where.items() if v is not None}
+        oat.tornado(tornado, **chosen)
+        split = oat.moving(**chosen)  # as the tornado draws them
         print_table(
-            moving[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
+            split.rows[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
             max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
-        if len(moving) < len(ranking):
-            still = len(ranking) - len(moving)
-            echo(f"{still} input{'s' if still != 1 else ''} with no effect (swing 0, round-off included) not shown")
+        if split.still:
+            echo(f"{split.still} input{'s' if split.still != 1 else ''} with no effect (swing 0, round-off "
+                 "included) not shown")
+        if split.not_evaluable:
+            n = split.not_evaluable
+            echo(f"{n} input{'s' if n != 1 else ''} not evaluable at one end (the low or high run has no value) "
+                 "not shown")
         echo(f"wrote {tornado}", err=True)

@@ -13,15 +13,21 @@ typed in:
   (:data:`LEAD_TIME`, whole years) and by Vulcan's toggle (:data:`VULCAN`: mean with it on
   minus mean with it off);
 * the number of inputs with a swing on that share and on the USGS aggregate's in a
-  one-at-a-time sweep (:meth:`~supplychain.uncertainty.sensitivity.OATResult.ranking`,
-  round-off counted as no swing).
+  one-at-a-time sweep (:meth:`~supplychain.uncertainty.sensitivity.OATResult.moving`,
+  round-off counted as no swing), and apart the inputs not evaluable at one end.
+
+The sentences that are not figures are checked by :func:`figures`, which raises
+:class:`ClaimError` when one does not hold for the sweeps (so ``make scenario-results`` fails
+rather than printing it): the central lead time is the shortest sampled, Vulcan is off in the
+central run, and the lead time has the largest one-at-a-time swing on the magnets' share.
 
 Examples
 --------
->>> f = Figures(inputs=3, central=0.38, mean=0.56, p5=0.28, p50=0.57, p95=0.79, central_rank=0.105,
+>>> f = Figures(inputs=3, central=0.38, mean=0.56, p5=0.28, p50=0.57, p95=0.79, central_rank=0.285,
 ...             by_lead={3: 0.46, 4: 0.57}, vulcan_gap=0.07, moving_magnets=2, moving_compounds=1)
->>> "57.0% at the median (P5 28.0%, P95 79.0%; mean 56.0%)" in uncertainty_markdown(f)
-True
+>>> text = uncertainty_markdown(f)
+>>> "57.0% at the median (P5 28.0%, P95 79.0%; mean 56.0%;" in text, "at P28 of the sweep: 28.5% of the" in text
+(True, True)
 """
 
 from __future__ import annotations
@@ -34,8 +40,8 @@ if TYPE_CHECKING:
     from supplychain.uncertainty.result import SweepResult
     from supplychain.uncertainty.sensitivity import OATResult
 
-__all__ = ["END", "LEAD_TIME", "SAMPLES", "SCENARIO", "SEED", "START", "VULCAN", "YEAR", "Figures", "figures",
-           "measure", "uncertainty_markdown"]
+__all__ = ["END", "LEAD_TIME", "SAMPLES", "SCENARIO", "SEED", "START", "VULCAN", "YEAR", "ClaimError", "Figures",
+           "figures", "measure", "uncertainty_markdown"]
 
 START: Final = "<!-- uncertainty:start -->"
 END: Final = "<!-- uncertainty:end -->"
@@ -50,6 +56,10 @@ LEAD_TIME: Final = "agreements.us_dod_mp_2025.investment.projects.mp_10x_metal.l
 """The 10X metal line's lead time (years from the DoD agreement to commissioning)."""
 VULCAN: Final = "toggles.us_osc_vulcan"
 """Vulcan's loan (on with p = 0.5)."""
+
+
+class ClaimError(ValueError):
+    """A sentence of the README's uncertainty text does not hold for the sweeps (:func:`figures`)."""
 
 
 @dataclass(frozen=True)
@@ -67,19 +77,32 @@ class Figures:
     vulcan_gap: float
     moving_magnets: int
     moving_compounds: int
+    not_evaluable_magnets: int = 0
+    not_evaluable_compounds: int = 0
 
 
 def figures(sweep: SweepResult, oat: OATResult) -> Figures:
     r"""Read :class:`Figures` off a sweep and a one-at-a-time sweep of the scenario.
 
     ``by_lead``: the mean of the samples' magnet share per whole-year lead time
-    (:math:`\lfloor x + 0.5 \rfloor`, as the model reads a sampled year); ``vulcan_gap``: the
-    mean with Vulcan on minus the mean with it off (NaN when one group is empty);
-    ``moving_*``: inputs whose one-at-a-time swing is non-zero (round-off is zero).
+    (:func:`~supplychain.schema.types.nearest_year`, :math:`\lfloor x + 0.5 \rfloor`, as the model
+    reads a sampled year); ``vulcan_gap``: the mean with Vulcan on minus the mean with it off (NaN
+    when one group is empty); ``moving_*``: inputs whose one-at-a-time swing is non-zero (round-off
+    is zero), ``not_evaluable_*``: those whose swing is NaN
+    (:meth:`~supplychain.uncertainty.sensitivity.OATResult.moving`).
+
+    Raises
+    ------
+    ClaimError
+        If a sentence of :func:`uncertainty_markdown` that is not a figure does not hold: the
+        central lead time is above a sampled one, Vulcan is on in the central run, or the lead
+        time is not the input with the largest one-at-a-time swing on the magnets' share.
     """
     import math
 
     import numpy as np
+
+    from supplychain.schema.types import nearest_year
 
     key = {"metric": "traced_share", "country": COUNTRY, "year": YEAR}
     summary = sweep.summary()
@@ -87,18 +110,30 @@ def figures(sweep: SweepResult, oat: OATResult) -> Figures:
                   & (summary["commodity"] == MAGNETS) & (summary["year"] == YEAR)
                   & (summary["source_country"] == "CN")].iloc[0]
     v = sweep.measure(commodity=MAGNETS, source_country="CN", **key).to_numpy(dtype=float)
-    lead = np.floor(sweep.inputs[LEAD_TIME].to_numpy(dtype=float) + 0.5).astype(int)
+    drawn = sweep.inputs[LEAD_TIME].to_numpy(dtype=float)
+    lead = np.array([nearest_year(x) for x in drawn], dtype=int)
     on = sweep.inputs[VULCAN].to_numpy(dtype=bool)
     gap = float(v[on].mean() - v[~on].mean()) if on.any() and (~on).any() else math.nan
+    magnets, compounds = oat.moving(commodity=MAGNETS, **key), oat.moving(commodity=COMPOUNDS, **key)
 
-    def moving(commodity: str) -> int:
-        return int((oat.ranking(commodity=commodity, **key)["swing"].fillna(0.0) > 0.0).sum())
-
+    central = {p.name: p.central for p in oat.spec}
+    if LEAD_TIME in central and len(drawn) and float(central[LEAD_TIME]) > drawn.min():
+        msg = (f"the central lead time {central[LEAD_TIME]} is not the shortest sampled ({drawn.min()}): "
+               "'delays only push later' does not hold")
+        raise ClaimError(msg)
+    if central.get(VULCAN, False):
+        msg = "Vulcan is on in the central run: 'Vulcan's loans off' does not hold"
+        raise ClaimError(msg)
+    top = magnets.rows["parameter"].iloc[0] if len(magnets.rows) else None
+    if top != LEAD_TIME:
+        msg = f"the largest one-at-a-time swing on the US magnets is {top}, not {LEAD_TIME}"
+        raise ClaimError(msg)
     return Figures(inputs=len(sweep.inputs.columns), central=float(row["central"]), mean=float(row["mean"]),
                    p5=float(row["p5"]), p50=float(row["p50"]), p95=float(row["p95"]),
                    central_rank=float(row["central_rank"]),
                    by_lead={int(y): float(v[lead == y].mean()) for y in sorted(set(lead.tolist()))},
-                   vulcan_gap=gap, moving_magnets=moving(MAGNETS), moving_compounds=moving(COMPOUNDS))
+                   vulcan_gap=gap, moving_magnets=len(magnets.rows), moving_compounds=len(compounds.rows),
+                   not_evaluable_magnets=magnets.not_evaluable, not_evaluable_compounds=compounds.not_evaluable)
 
 
 def measure(scenarios: str | Path = "scenarios") -> Figures:
@@ -117,23 +152,33 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _not_evaluable(n: int) -> str:
+    return f" ({n} more not evaluable at one end: the low or high run has no value)" if n else ""
+
+
 def uncertainty_markdown(f: Figures) -> str:
-    """Write the README's text between :data:`START` and :data:`END`."""
+    """Write the README's text between :data:`START` and :data:`END`.
+
+    Every figure is read off :class:`Figures`; the other sentences are checked by :func:`figures`.
+    """
     leads = ", ".join(f"{y} years {_pct(m)}" for y, m in f.by_lead.items())
+    rank = round(100 * f.central_rank)
     return (
         f"A one-at-a-time sweep of `path_to_2030` ({f.inputs} inputs; rebalance, {YEAR}, US) gives a swing to "
-        f"{f.moving_magnets} inputs on the traced China share of US magnets and to {f.moving_compounds} on the "
-        "USGS aggregate (`one_at_a_time(load(\"scenarios/path_to_2030.yaml\"), mode=\"rebalance\", "
-        f"years=[{YEAR}], countries=[\"US\"])`, `.ranking(metric=\"traced_share\", country=\"US\", "
+        f"{f.moving_magnets} inputs on the traced China share of US magnets{_not_evaluable(f.not_evaluable_magnets)} "
+        f"and to {f.moving_compounds} on the USGS aggregate{_not_evaluable(f.not_evaluable_compounds)} "
+        "(`one_at_a_time(load(\"scenarios/path_to_2030.yaml\"), mode=\"rebalance\", "
+        f"years=[{YEAR}], countries=[\"US\"])`, `.moving(metric=\"traced_share\", country=\"US\", "
         "commodity=...)`, rows with `swing > 0`; a swing of round-off, at most 1e-9, counts as none).\n\n"
-        "**The central run is the optimistic edge of the sweep.** `central` sets every input to its\n"
+        f"**The central run falls at P{rank} of the sweep: {100 * f.central_rank:.1f}% of the samples give a lower "
+        "share** (ties counted half).\n`central` sets every input to its "
         "`value`: for the projects that is the announced schedule, the shortest lead time of their\n"
-        "`choice` (delays only push later), Vulcan's loans off (p = 0.5) and utilisation at its mode.\n"
-        f"So in {SAMPLES} samples of `path_to_2030` (rebalance, seed {SEED}) the US traced China share of magnets "
-        f"in {YEAR} is {_pct(f.central)} in the central run — the figure the tables above publish — but "
-        f"{_pct(f.p50)} at the median (P5 {_pct(f.p5)}, P95 {_pct(f.p95)}; mean {_pct(f.mean)}), and the central "
-        f"run falls at P{round(100 * f.central_rank)} (`central_rank` {f.central_rank:.3f}; the sweep table's "
-        f"`central_at`). The largest single driver is the 10X metal line's lead time: samples with {leads} on "
+        "`choice` (delays only push later), and Vulcan's loans off.\n"
+        f"In {SAMPLES} samples of `path_to_2030` (rebalance, seed {SEED}) the US traced China share of magnets "
+        f"in {YEAR} is {_pct(f.central)} in the central run — the figure the tables above publish — and "
+        f"{_pct(f.p50)} at the median (P5 {_pct(f.p5)}, P95 {_pct(f.p95)}; mean {_pct(f.mean)}; `central_rank` "
+        f"{f.central_rank:.3f}; the sweep table's `central_at`). The input with the largest "
+        f"one-at-a-time swing is the 10X metal line's lead time: samples with {leads} on "
         f"average; Vulcan on adds {100 * f.vulcan_gap:.1f} points on average (it feeds on Chinese NdPr metal, "
         "`docs/rebalance.md`, \"What is not modelled\"). Generated by `make scenario-results` "
         "(`supplychain.report.uncertainty_prose`: `run_sweep(\"scenarios/path_to_2030.yaml\", "

@@ -55,6 +55,7 @@ __all__ = [
     "YearKey",
     "YearQ",
     "YearsQ",
+    "nearest_year",
     "quantity_value",
     "t_named_keys",
     "unit_neutral",
@@ -425,8 +426,21 @@ def whole_years(v: int | Quantity) -> int:
     3
     """
     if isinstance(v, Quantity):
-        return math.floor(v.central + 0.5)
+        return nearest_year(v.central)
     return int(v)
+
+
+def nearest_year(x: float) -> int:
+    """Round a sampled number of years as the model reads it: to the nearest whole year, halves up, ``floor(x + 0.5)``.
+
+    The one rounding rule of :func:`whole_years` (reports that group samples by year call it too).
+
+    Examples
+    --------
+    >>> nearest_year(2.5), nearest_year(2.49), nearest_year(4.6)
+    (3, 2, 5)
+    """
+    return math.floor(x + 0.5)
 
 
 def iso_country_codes() -> frozenset[str]:

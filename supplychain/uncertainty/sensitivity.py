@@ -28,7 +28,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -53,8 +53,10 @@ from supplychain.uncertainty.scheduling import evaluate_samples
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
-__all__ = ["SWING_ROUNDOFF", "GridResult", "OATResult", "one_at_a_time", "swing", "toggle_grid", "tornado_chart"]
+__all__ = ["SWING_ROUNDOFF", "GridResult", "Movers", "OATResult", "movers", "one_at_a_time", "roundoff_equal", "swing",
+           "toggle_grid", "tornado_chart"]
 
 MAX_GRID_TOGGLES = 12
 """Largest number of toggles in a grid (2^12 = 4096 runs)."""
@@ -62,16 +64,38 @@ SWING_ROUNDOFF = 1e-9
 """Relative round-off below which a swing is zero (:func:`swing`)."""
 
 
-def swing(low: float, high: float) -> float:
-    r"""Swing of a measure between an input's low and high run, round-off counted as none.
+def roundoff_equal(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    r"""Tell whether two values of a measure are equal within round-off (elementwise).
 
-    .. math:: s = |v_{high} - v_{low}| \text{ when above } \epsilon \max(1, |v_{low}|, |v_{high}|),
-              \text{ else } 0
+    .. math:: |a - b| \le \epsilon \max(1, |a|, |b|)
 
     with :math:`\epsilon` = :data:`SWING_ROUNDOFF`: an input that does not reach a measure can
     still move it in the last bits (the same sums taken in another order), ~1e-16 to 1e-13 on a
-    share; counted as a swing it would rank that input and hide it from the tornado at once.
-    NaN when either value is.
+    share. This is the one rule for "no input moves this measure": :func:`swing` (one at a time)
+    and the sweep summary's "all equal" flag (the largest and smallest sample) both read it.
+    False when either value is NaN or infinite.
+
+    Examples
+    --------
+    >>> roundoff_equal([0.3, 0.3, 12_000.0, 0.3], [0.3 + 5.551115123125783e-17, 0.31, 12_000.000001, float("nan")])
+    array([ True, False,  True, False])
+    """
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out: np.ndarray = (np.isfinite(x) & np.isfinite(y)
+                           & (np.abs(y - x) <= SWING_ROUNDOFF * np.maximum(1.0, np.maximum(np.abs(x), np.abs(y)))))
+    return out
+
+
+def swing(low: float, high: float) -> float:
+    r"""Swing of a measure between an input's low and high run, round-off counted as none.
+
+    .. math:: s = |v_{high} - v_{low}| \text{ unless } v_{low}, v_{high} \text{ are equal within round-off}
+              \text{ (:func:`roundoff_equal`), else } 0
+
+    Counted as a swing, round-off would rank an input that does not reach the measure and hide
+    it from the tornado at once. NaN when either value is (the input is not evaluable at that
+    end; :func:`movers` counts it apart, never as "no effect").
 
     Examples
     --------
@@ -80,8 +104,47 @@ def swing(low: float, high: float) -> float:
     """
     if not (np.isfinite(low) and np.isfinite(high)):
         return float("nan")
-    s = abs(high - low)
-    return s if s > SWING_ROUNDOFF * max(1.0, abs(low), abs(high)) else 0.0
+    return 0.0 if bool(roundoff_equal(low, high)) else abs(high - low)
+
+
+class Movers(NamedTuple):
+    """A ranking split by what each input does to the measure (:func:`movers`)."""
+
+    rows: pd.DataFrame
+    """Ranking rows with a swing (``swing > 0``), largest first."""
+    still: int
+    """Inputs with no effect: swing 0, round-off included."""
+    not_evaluable: int
+    """Inputs whose low or high run has no value (n/a or failed): swing NaN, effect unknown."""
+
+    def hidden_text(self) -> str:
+        """``"3 inputs with no effect, 1 not evaluable at one end"`` (empty when nothing is hidden)."""
+        parts = []
+        if self.still:
+            parts.append(f"{self.still} input{'s' if self.still != 1 else ''} with no effect")
+        if self.not_evaluable:
+            n = self.not_evaluable
+            parts.append(f"{n}{'' if self.still else (' inputs' if n != 1 else ' input')} not evaluable at one end")
+        return ", ".join(parts)
+
+
+def movers(ranking: pd.DataFrame) -> Movers:
+    """Split a ranking (:meth:`OATResult.ranking`) into the inputs that move its measure and the others.
+
+    An input moves the measure when its :func:`swing` is above 0; a swing of 0 (round-off
+    included) is "no effect"; a NaN swing (the low or high run has no value) is "not evaluable"
+    and counted apart, never as no effect.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = movers(pd.DataFrame({"parameter": ["a", "b", "c"], "swing": [0.2, 0.0, float("nan")]}))
+    >>> m.rows["parameter"].tolist(), m.still, m.not_evaluable, m.hidden_text()
+    (['a'], 1, 1, '1 input with no effect, 1 not evaluable at one end')
+    """
+    s = ranking["swing"].to_numpy(dtype=float)
+    nan = np.isnan(s)
+    return Movers(ranking[~nan & (s > 0.0)], int((~nan & (s <= 0.0)).sum()), int(nan.sum()))
 
 
 def _match(measures: pd.DataFrame, where: Mapping[str, Any]) -> int:
@@ -221,6 +284,21 @@ class OATResult:
             The chart.
         """
         return tornado_chart(self.ranking(**where), path=path, top=top)
+
+    def moving(self, **where: Any) -> Movers:
+        """Split one measure's ranking into the inputs that move it, those that do not and those not evaluable.
+
+        Parameters
+        ----------
+        **where
+            Selects the measure, as for :meth:`ranking`.
+
+        Returns
+        -------
+        Movers
+            ``rows`` (ranking rows with ``swing > 0``), ``still`` (swing 0), ``not_evaluable`` (swing NaN).
+        """
+        return movers(self.ranking(**where))
 
 
 def _plain(v: Any) -> Any:
@@ -557,9 +635,8 @@ def tornado_chart(
     if path is not None and Path(path).suffix.lower() not in (".svg", ".png", ".pdf"):
         msg = f"cannot save a chart as {Path(path).name!r}: use .svg, .png or .pdf"
         raise ValueError(msg)
-    moving = ranking[ranking["swing"].fillna(0.0) > 0.0]
-    hidden = len(ranking) - len(moving)
-    data = moving.head(top).iloc[::-1]
+    split = movers(ranking)
+    data = split.rows.head(top).iloc[::-1]
     measure = ranking.attrs.get("measure", {})
     central = float(ranking["value_central"].iloc[0]) if len(ranking) else 0.0
     height = 1.6 + 0.38 * max(len(data), 1)
@@ -583,7 +660,8 @@ def tornado_chart(
     metric = measure.get("metric", "measure")
     what = " ".join(str(measure[k]) for k in ("country", "commodity", "year") if measure.get(k) not in (None, ""))
     unit = measure.get("unit", "")
-    note = f"; {hidden} input{'s' if hidden != 1 else ''} with no effect not shown" if hidden else ""
+    hidden = split.hidden_text()
+    note = f"; {hidden} not shown" if hidden else ""
     ax.set_xlabel(f"{metric}{f' [{unit}]' if unit else ''} (central {central:.4g}){note}", fontsize=8)
     fig.suptitle(title or f"What moves {metric} {what}".strip(), fontsize=10)
     fig.legend(
