@@ -185,7 +185,8 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
 
     checked = targets[targets["required"]]
     if len(checked):
-        na = ["n_na"] if checked["n_na"].any() else []  # samples whose measure is n/a: counted as not met
+        # samples whose measure is n/a (a share of nothing; a net exporter's NIR): counted as not met
+        na = [c for c in ("n_na", "n_exporter") if checked[c].any()]
         print_table(
             checked[["target", "year", "threshold", "probability", *na, "central_met"]],
             "Probability that each target is met, in the years it is checked (every year: Python API "
@@ -194,7 +195,7 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
     by = dict(zip(result.targets["target"], result.targets["by"], strict=True))
     for t in sorted(set(targets["target"]) - set(checked["target"])):
         echo(f"target {t} is checked from {int(by[t])}; this sweep runs {span_text}: no probability")
-    missing = checked[(checked["n"] == 0) & (checked["n_na"] == 0)]  # the measure not computed at all
+    missing = checked[(checked["n"] == 0) & (checked["n_na"] == 0) & (checked["n_exporter"] == 0)]  # not computed
     if len(missing):
         spec = result.targets.set_index("target")
         mode = result.info.get("mode", "")

@@ -21,6 +21,7 @@ Every verdict carries a ``reason`` in words (:func:`verdict_reason`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,7 +30,19 @@ import pandas as pd
 
 from supplychain.schema.model import Target
 
-__all__ = ["TARGET_COLUMNS", "TARGET_METRIC_ALIASES", "evaluate_targets", "target_metrics", "verdict_reason"]
+__all__ = [
+    "TARGET_COLUMNS",
+    "TARGET_METRIC_ALIASES",
+    "TARGET_TOLERANCE",
+    "evaluate_targets",
+    "shortfall_metric",
+    "shortfall_too_large",
+    "target_met",
+    "target_metrics",
+    "threshold_met",
+    "verdict_metrics",
+    "verdict_reason",
+]
 
 TARGET_COLUMNS = [
     "target",
@@ -54,9 +67,83 @@ TARGET_METRIC_ALIASES: dict[str, str] = {"direct_share": "direct_import_share"}
 """Target metric names that read another measure."""
 
 
-def _shortfall_metric(metric: str) -> str:
+TARGET_TOLERANCE = 1e-12
+"""Round-off allowed on a target's threshold and on its ``max_shortfall_share``."""
+
+
+def shortfall_metric(metric: str) -> str:
     """Return the shortfall a target on ``metric`` reads beside it (the element's for an element metric)."""
     return "element_shortfall_share" if metric in ("element_dependence", "element_exposed_share") else "shortfall_share"
+
+
+def threshold_met(value: Any, sense: str, threshold: float) -> np.ndarray:
+    r"""Tell element-wise whether a measure meets a target's threshold.
+
+    ``max``: :math:`v \le t + \varepsilon`; ``min``: :math:`v \ge t - \varepsilon`, with
+    :math:`\varepsilon` = :data:`TARGET_TOLERANCE`. A NaN value (n/a) never meets it.
+
+    Examples
+    --------
+    >>> threshold_met(np.array([0.2, 0.25, 0.3, np.nan]), "max", 0.25).tolist()
+    [True, True, False, False]
+    """
+    v = np.asarray(value, dtype=float)
+    if sense == "max":
+        return np.asarray(v <= threshold + TARGET_TOLERANCE)
+    return np.asarray(v >= threshold - TARGET_TOLERANCE)
+
+
+def shortfall_too_large(shortfall: Any, max_shortfall_share: float | None) -> np.ndarray:
+    r"""Tell element-wise whether the unmet share fails a target's ``max_shortfall_share``.
+
+    Fails when :math:`s > s_{max} + \varepsilon`; never without a ``max_shortfall_share``,
+    nor where the shortfall share is NaN (no demand: nothing can be unmet).
+
+    Examples
+    --------
+    >>> shortfall_too_large(np.array([0.05, 0.6, np.nan]), 0.1).tolist()
+    [False, True, False]
+    >>> shortfall_too_large(np.array([0.6]), None).tolist()
+    [False]
+    """
+    s = np.asarray(shortfall, dtype=float)
+    if max_shortfall_share is None or not math.isfinite(max_shortfall_share):
+        return np.zeros(s.shape, dtype=bool)
+    return np.asarray(s > max_shortfall_share + TARGET_TOLERANCE)
+
+
+def target_met(value: Any, shortfall: Any, sense: str, threshold: float,
+               max_shortfall_share: float | None) -> np.ndarray:
+    """Tell element-wise whether a target is met: the run's verdict "pass" (:func:`evaluate_targets`).
+
+    Met when the measure meets the threshold (:func:`threshold_met`) and the unmet share
+    does not exceed ``max_shortfall_share`` (:func:`shortfall_too_large`); a NaN measure
+    (n/a) is never met. The sweep's :meth:`~supplychain.uncertainty.result.SweepResult.target_probability`
+    counts its samples with this predicate.
+
+    Examples
+    --------
+    A traced share of 0 under a 25 % ceiling, with 60 % of demand unmet and at most 10 % allowed:
+
+    >>> target_met(np.array([0.0, 0.0]), np.array([0.05, 0.6]), "max", 0.25, 0.1).tolist()
+    [True, False]
+    """
+    return np.asarray(threshold_met(value, sense, threshold) & ~shortfall_too_large(shortfall, max_shortfall_share))
+
+
+def verdict_metrics(target: Target) -> frozenset[str]:
+    """Return the metrics a target's pass/fail reads: its own, and the shortfall when it sets ``max_shortfall_share``.
+
+    A sweep keeps these rows (:func:`supplychain.uncertainty.montecarlo.measure_filter`) so its
+    verdicts are the run's (:func:`target_met`).
+
+    Examples
+    --------
+    >>> sorted(verdict_metrics(Target(country="US", commodity="m", max=0.25, by=2030, max_shortfall_share=0.1)))
+    ['exposed_share', 'shortfall_share']
+    """
+    metric = TARGET_METRIC_ALIASES.get(target.metric, target.metric)
+    return frozenset({metric} | ({shortfall_metric(metric)} if target.max_shortfall_share is not None else set()))
 
 
 def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
@@ -74,7 +161,7 @@ def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
     out: set[str] = set()
     for t in targets.values():
         metric = TARGET_METRIC_ALIASES.get(t.metric, t.metric)
-        out |= {metric, _shortfall_metric(metric)}
+        out |= {metric, shortfall_metric(metric)}
         if metric == "element_exposed_share":
             out.add("element_dependence")
     return frozenset(out)
@@ -195,7 +282,7 @@ def evaluate_targets(
         if source is not None and no_source is not None and t.metric != "shortfall_share":
             sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
         m_year, m_value = year[at[sel]], measured[at[sel]]
-        short = at[here & (kind == _shortfall_metric(t.metric))]
+        short = at[here & (kind == shortfall_metric(t.metric))]
         s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None
@@ -210,12 +297,12 @@ def evaluate_targets(
             else:
                 value = float(vals.max() if bound == "max" else vals.min())
                 margin = threshold - value if bound == "max" else value - threshold
-                passed = bool(margin >= -1e-12)
+                passed = bool(threshold_met(value, bound, threshold))
                 status = "pass" if passed else "fail"
             gap = s_value[s_year == y]
             gap = gap[np.isfinite(gap)]  # a use without demand has no shortfall share (n/a)
             shortfall = float(gap.max()) if gap.size else np.nan
-            if passed and t.max_shortfall_share is not None and shortfall > t.max_shortfall_share + 1e-12:
+            if passed and shortfall_too_large(shortfall, t.max_shortfall_share):
                 passed, status = False, "fail (shortfall)"
             rows.append({
                 "target": tid, "year": y, "country": t.country, "commodity": t.commodity, "metric": t.metric,

@@ -61,7 +61,7 @@ from supplychain.io.load import as_scenario
 from supplychain.parallel.executors import ExecutorLike
 from supplychain.parallel.progress import ProgressLike
 from supplychain.schema.model import Scenario, Target
-from supplychain.simulation.targets import TARGET_METRIC_ALIASES
+from supplychain.simulation.targets import verdict_metrics
 from supplychain.simulation.toggles import resolve_toggles
 from supplychain.uncertainty.kernel import (
     FAST_METRICS,
@@ -236,7 +236,8 @@ def measure_filter(
     ``measures=None`` keeps :data:`SWEEP_METRICS` (every metric of a custom model
     function, ``custom=True``); ``"all"`` keeps every metric. The measures ``targets``
     read are kept whatever the other arguments say (:attr:`MeasureFilter.always`), so
-    every target's probability can be computed.
+    every target's probability can be computed: its metric, and the shortfall beside it for a
+    target with ``max_shortfall_share`` (:func:`~supplychain.simulation.targets.verdict_metrics`).
     """
     if measures is None:
         metrics: tuple[str, ...] = () if custom else SWEEP_METRICS
@@ -244,8 +245,8 @@ def measure_filter(
         metrics = () if measures == "all" else (measures,)
     else:
         metrics = tuple(measures)
-    always = tuple(sorted({(TARGET_METRIC_ALIASES.get(t.metric, t.metric), t.country, t.commodity)
-                           for t in (targets or {}).values()}))
+    always = tuple(sorted({(metric, t.country, t.commodity)
+                           for t in (targets or {}).values() for metric in verdict_metrics(t)}))
     return MeasureFilter(
         metrics, tuple(countries or ()), tuple(commodities or ()), tuple(int(y) for y in years or ()), always
     )

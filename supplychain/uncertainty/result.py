@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.schema.model import Scenario
-from supplychain.simulation.targets import TARGET_METRIC_ALIASES
+from supplychain.simulation.targets import TARGET_METRIC_ALIASES, shortfall_metric, target_met
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
 
 __all__ = ["TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
@@ -33,7 +33,8 @@ class SweepResult:
         Shape ``(samples, measures)``.
     targets : pandas.DataFrame
         The scenario's targets (``target``, ``country``, ``commodity``, ``metric``,
-        ``source_country``, ``max``, ``min``, ``by``, ``description``).
+        ``source_country``, ``max``, ``min``, ``by``, ``description``, ``max_shortfall_share``;
+        a table without the last column reads as targets without one).
     info : dict
         Seed, number of samples, mode, the sweep model used, executor, timings,
         whether the result came from the cache, the cache key, and ``inert``: the
@@ -155,8 +156,7 @@ class SweepResult:
         count = finite.sum(axis=0)
         out["n"] = count
         out["n_nan"] = self.n - count
-        out["n_exporter"] = self._net_exporter_counts()
-        out["n_na"] = (~finite & self._computed()[:, None]).sum(axis=0) - out["n_exporter"].to_numpy()
+        out["n_na"], out["n_exporter"] = self._unevaluable_counts()
         with np.errstate(all="ignore"):
             safe = np.where(finite, v, 0.0)
             mean = np.where(count > 0, safe.sum(axis=0) / np.maximum(count, 1), np.nan)
@@ -185,6 +185,18 @@ class SweepResult:
             "n_exporter",
         ]
         return out[[c for c in cols if c in out.columns]].reset_index(drop=True)
+
+    def _unevaluable_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Count, per measure, the computed samples without a value, by why: ``(n_na, n_exporter)``.
+
+        ``n_exporter``: the samples in which the country is a net exporter
+        (:meth:`_net_exporter_counts`, ``net_import_reliance`` only); ``n_na``: the other
+        computed samples without a value (a share of nothing). Failed samples are in
+        neither. The one rule of :meth:`summary` and :meth:`target_probability`.
+        """
+        exporter = self._net_exporter_counts()
+        without = (~np.isfinite(self.values) & self._computed()[:, None]).sum(axis=0)
+        return without - exporter, exporter
 
     def _net_exporter_counts(self) -> np.ndarray:
         r"""Count, per measure, the samples in which the country is a net exporter (its NIR undefined, "E").
@@ -233,20 +245,25 @@ class SweepResult:
     def target_probability(self) -> pd.DataFrame:
         r"""Probability that each target is met, per year.
 
-        A sample meets a ``max`` target in a year when the measure is at most the
-        threshold (``min``: at least). A computed sample whose measure is n/a (a share of
-        nothing, or a net exporter's NIR "E": the run's verdict "n/a", not evaluable) does
-        **not** meet it — it is never silently met — and is counted in ``n_na``; failed
-        samples are left out. So :math:`p = \#	ext{met} / (n + n_{na})`, with ``n`` the
-        samples with a value (:meth:`summary`'s rule) and ``n_nan`` every sample without one
-        (failed or n/a).
+        A sample meets a target in a year by the run's rule
+        (:func:`~supplychain.simulation.targets.target_met`, the verdict "pass" of
+        ``run --check-targets``): the measure is at most the threshold (``min``: at least),
+        and, for a target with ``max_shortfall_share``, the share of demand left unmet in that
+        sample (its ``shortfall_share``, ``element_shortfall_share`` for an element target)
+        is at most that share. A computed sample whose measure is n/a — a share of nothing
+        (counted in ``n_na``) or a net exporter's NIR "E" (counted in ``n_exporter``), the
+        run's verdict "n/a", not evaluable — does **not** meet it: it is never silently met.
+        Failed samples are left out. So :math:`p = \#\text{met} / (n + n_{na} + n_{exporter})`,
+        with ``n`` the samples with a value; ``n_na`` and ``n_exporter`` are counted as in
+        :meth:`summary` (one rule, :meth:`_unevaluable_counts`), and ``n_nan`` is every
+        sample without a value (failed, n/a or net exporter).
 
         Returns
         -------
         pandas.DataFrame
             ``target``, ``year``, ``required`` (year ≥ ``by``), ``threshold``,
-            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_na``, ``n_nan``,
-            ``central_met`` (NA when the central run's measure is n/a). Targets whose
+            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_na``, ``n_exporter``,
+            ``n_nan``, ``central_met`` (NA when the central run's measure is n/a). Targets whose
             measure was not computed in the sweep have ``probability`` NaN and ``n`` 0.
 
         Examples
@@ -267,8 +284,9 @@ class SweepResult:
         (0.3333, 2, 1, 2)
         """
         rows: list[dict[str, Any]] = []
-        computed = self._computed()
+        n_na_all, n_exporter_all = self._unevaluable_counts()
         years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
+        central = self.measures["central"].to_numpy(dtype=float) if len(self.measures) else np.empty(0)
         for t in target_specs(self.targets):
             for year in years:
                 idx = t.locate(self.measures, year)
@@ -280,22 +298,26 @@ class SweepResult:
                     "threshold": t.threshold,
                 }
                 if idx is None:
-                    row.update(probability=np.nan, n=0, n_na=0, n_nan=self.n, central_met=pd.NA)
+                    row.update(probability=np.nan, n=0, n_na=0, n_exporter=0, n_nan=self.n, central_met=pd.NA)
                 else:
                     v = self.values[:, idx]
                     ok = np.isfinite(v)
-                    n_na = int((~ok & computed).sum())  # computed, but the measure is n/a: not met
-                    c = float(self.measures["central"].iloc[idx])
+                    n_na, n_exporter = int(n_na_all[idx]), int(n_exporter_all[idx])
+                    short = t.shortfall(self.measures, self.values, year)
+                    central_short = t.shortfall(self.measures, central[None, :], year)
+                    c = float(central[idx])
+                    evaluable = int(ok.sum()) + n_na + n_exporter  # computed samples: the not-evaluable are not met
                     row.update(
-                        probability=float(t.met(v[ok]).sum() / (ok.sum() + n_na)) if ok.any() or n_na else np.nan,
+                        probability=float(t.met(v[ok], short[ok]).sum() / evaluable) if evaluable else np.nan,
                         n=int(ok.sum()),
                         n_na=n_na,
+                        n_exporter=n_exporter,
                         n_nan=int((~ok).sum()),
-                        central_met=bool(t.met(np.array([c]))[0]) if math.isfinite(c) else pd.NA,
+                        central_met=bool(t.met(np.array([c]), central_short)[0]) if math.isfinite(c) else pd.NA,
                     )
                 rows.append(row)
-        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_na", "n_nan",
-                "central_met"]
+        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_na", "n_exporter",
+                "n_nan", "central_met"]
         return pd.DataFrame(rows, columns=cols)
 
     def save(self, path: str | Path) -> Path:
@@ -400,6 +422,9 @@ class TargetSpec:
         The bound.
     by : int
         First year the target must hold.
+    max_shortfall_share : float or None
+        The target's ``max_shortfall_share``: not met when a larger share of demand is unmet
+        (the run's "fail (shortfall)"); None when the target sets none.
     """
 
     target: str
@@ -410,32 +435,59 @@ class TargetSpec:
     sense: str
     threshold: float
     by: int
+    max_shortfall_share: float | None = None
 
-    def met(self, values: np.ndarray) -> np.ndarray:
-        """Tell element-wise whether each value meets the target (1e-12 tolerance)."""
-        if self.sense == "max":
-            return np.asarray(values <= self.threshold + 1e-12)
-        return np.asarray(values >= self.threshold - 1e-12)
+    def met(self, values: np.ndarray, shortfall: np.ndarray | None = None) -> np.ndarray:
+        """Tell element-wise whether each value meets the target, by the run's rule.
+
+        :func:`~supplychain.simulation.targets.target_met`; ``shortfall`` is the unmet share
+        beside each value (NaN, or None for all: none known, no ``max_shortfall_share`` gate).
+        """
+        s = np.full(np.shape(values), np.nan) if shortfall is None else shortfall
+        return target_met(values, s, self.sense, self.threshold, self.max_shortfall_share)
 
     def locate(self, measures: pd.DataFrame, year: int) -> int | None:
         """Find the position of this target's measure for ``year`` in a catalogue (``None`` when absent)."""
         if not len(measures):
             return None
         metric = TARGET_METRIC_ALIASES.get(self.metric, self.metric)
+        mask = self._market(measures, metric, year) & measures["source_country"].isin(
+            [self.source_country, ""]).to_numpy()  # metrics without a source (NIR, shortfall) have ""
+        idx = np.flatnonzero(mask)
+        if len(idx) > 1:
+            idx = idx[(measures["source_country"].to_numpy()[idx] == self.source_country)]
+        return int(idx[0]) if len(idx) == 1 else None
+
+    def shortfall(self, measures: pd.DataFrame, values: np.ndarray, year: int) -> np.ndarray:
+        """Return the unmet share the target's verdict reads in ``year``, per row of ``values``.
+
+        The largest finite value over the catalogue's rows of the shortfall measure beside the
+        target's (:func:`~supplychain.simulation.targets.shortfall_metric`), as
+        :func:`~supplychain.simulation.targets.evaluate_targets` reads it; NaN where there is
+        none (no row, or no demand). Only a target with ``max_shortfall_share`` reads it
+        (the sweep keeps those rows: :func:`~supplychain.uncertainty.montecarlo.measure_filter`).
+        """
+        out = np.full(values.shape[0], np.nan)
+        if self.max_shortfall_share is None or not len(measures):
+            return out
+        metric = shortfall_metric(TARGET_METRIC_ALIASES.get(self.metric, self.metric))
+        cols = np.flatnonzero(self._market(measures, metric, year))
+        if len(cols):
+            with np.errstate(invalid="ignore"):
+                out = np.fmax.reduce(values[:, cols], axis=1)  # fmax: the largest finite value, NaN if none
+        return np.asarray(out, dtype=float)
+
+    def _market(self, measures: pd.DataFrame, metric: str, year: int) -> np.ndarray:
+        """Mark the catalogue rows of ``metric`` for the target's country, commodity and ``year`` (no partner)."""
         mask = (
             (measures["metric"] == metric)
             & (measures["country"] == self.country)
             & (measures["commodity"] == self.commodity)
             & (measures["year"] == year)
-            # metrics without a source (NIR, shortfall) have an empty source_country
-            & measures["source_country"].isin([self.source_country, ""])
         ).to_numpy()
         if "partner" in measures.columns:
             mask &= (measures["partner"] == "").to_numpy()
-        idx = np.flatnonzero(mask)
-        if len(idx) > 1:
-            idx = idx[(measures["source_country"].to_numpy()[idx] == self.source_country)]
-        return int(idx[0]) if len(idx) == 1 else None
+        return np.asarray(mask)
 
 
 def target_specs(targets: pd.DataFrame) -> list[TargetSpec]:
@@ -464,6 +516,7 @@ def target_specs(targets: pd.DataFrame) -> list[TargetSpec]:
                 sense=sense,
                 threshold=float(rec[sense]),
                 by=int(rec["by"]),
+                max_shortfall_share=float(cap) if pd.notna(cap := rec.get("max_shortfall_share")) else None,
             )
         )
     return out
@@ -482,7 +535,8 @@ def targets_table(scenario: Scenario) -> pd.DataFrame:
     pandas.DataFrame
         One row per target.
     """
-    cols = ["target", "country", "commodity", "metric", "source_country", "max", "min", "by", "description"]
+    cols = ["target", "country", "commodity", "metric", "source_country", "max", "min", "by", "description",
+            "max_shortfall_share"]
     rows = [
         {
             "target": tid,
@@ -494,9 +548,10 @@ def targets_table(scenario: Scenario) -> pd.DataFrame:
             "min": t.min,
             "by": t.by,
             "description": t.description or "",
+            "max_shortfall_share": t.max_shortfall_share,
         }
         for tid, t in sorted(scenario.targets.items())
     ]
     df = pd.DataFrame(rows, columns=cols)
-    return df.astype({"max": float, "min": float})
+    return df.astype({"max": float, "min": float, "max_shortfall_share": float})
 

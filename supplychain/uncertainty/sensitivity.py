@@ -481,9 +481,10 @@ class GridResult:
                 j = t.locate(self.measures, year)
                 if j is None:
                     continue
+                short = t.shortfall(self.measures, self.values, year)  # max_shortfall_share: the run's gate
                 for c, combo in enumerate(states):
                     v = float(self.values[c, j])
-                    met: Any = bool(t.met(np.array([v]))[0]) if np.isfinite(v) else pd.NA
+                    met: Any = bool(t.met(np.array([v]), short[c:c + 1])[0]) if np.isfinite(v) else pd.NA
                     rows.append(
                         {
                             **combo,
