@@ -34,8 +34,8 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.references import investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "parse_toggle_args", "resolve_toggles",
-           "switches_world", "world_toggles"]
+__all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
+           "resolve_toggles", "switches_world", "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -157,17 +157,13 @@ def resolve_toggles(
         set_by[t] = "override"
     if problems:
         raise ScenarioError(problems)
-    names = switchable_entities(scenario)
-    off: set[tuple[str, str]] = set()
-    for t, tog in scenario.toggles.items():
-        if not states[t]:
-            for control in tog.controls:
-                off.update(names.get(control, [("policies", control)]))
+    controlled = controlled_entities(scenario)
+    off = {e for t, of_t in controlled.items() if not states[t] for e in of_t}
     entities = set(scenario.policies) | set(scenario.agreements)
     off_ids = {eid for section, eid in off if section in ("policies", "agreements")}
     notes = {}
-    for t, tog in scenario.toggles.items():
-        agreements = [eid for c in tog.controls for sec, eid in names.get(c, []) if sec == "agreements"]
+    for t, of_t in controlled.items():
+        agreements = [eid for sec, eid in of_t if sec == "agreements"]
         texts = [f"{a}: {scenario.agreements[a].representation}" for a in agreements
                  if scenario.agreements[a].representation]
         if texts:
@@ -183,6 +179,25 @@ def resolve_toggles(
     )
 
 
+def controlled_entities(scenario: Scenario) -> dict[str, list[tuple[str, str]]]:
+    """Toggle id → ``(section, id)`` of every entity it controls, in the order of its ``controls``.
+
+    A name that is no switchable entity (:func:`~supplychain.schema.references.switchable_entities`)
+    is read as a policy id, as the loader's reference check allows.
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "policies": {"ban": {"type": "export_ban", "country": "CN", "start": 2025}},
+    ...     "toggles": {"t": {"controls": ["ban"]}}})
+    >>> controlled_entities(sc)
+    {'t': [('policies', 'ban')]}
+    """
+    names = switchable_entities(scenario)
+    return {t: [e for c in tog.controls for e in names.get(c, [("policies", c)])]
+            for t, tog in scenario.toggles.items()}
+
+
 def world_toggles(scenario: Scenario) -> list[str]:
     """List the toggles that control a facility, flow, stockpile or offtake (a different world when off).
 
@@ -194,9 +209,8 @@ def world_toggles(scenario: Scenario) -> list[str]:
     >>> world_toggles(sc)
     []
     """
-    names = switchable_entities(scenario)
-    return sorted(t for t, tog in scenario.toggles.items()
-                  if any(sec in _WORLD_SECTIONS for c in tog.controls for sec, _ in names.get(c, [])))
+    return sorted(t for t, entities in controlled_entities(scenario).items()
+                  if any(sec in _WORLD_SECTIONS for sec, _ in entities))
 
 
 def switches_world(scenario: Scenario) -> bool:

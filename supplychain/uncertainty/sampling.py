@@ -359,15 +359,14 @@ def inert_parameters(
     >>> inert_parameters(s, find_parameters(s), years=[2024, 2025], fixed={})
     {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
     """
-    from supplychain.schema.references import switchable_entities
+    from supplychain.simulation.toggles import controlled_entities
 
-    names = switchable_entities(scenario)
+    controlled = controlled_entities(scenario)
     off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed-off toggle that keeps it out
-    for tid, tog in sorted(scenario.toggles.items()):
+    for tid, entities in sorted(controlled.items()):
         if tid in fixed and not fixed[tid]:
-            for control in tog.controls:
-                for entity in names.get(control, [("policies", control)]):
-                    off_by.setdefault(entity, tid)
+            for entity in entities:
+                off_by.setdefault(entity, tid)
     last = max(years) if len(years) else scenario.scenario.base_year
     base = scenario.scenario.base_year
 
@@ -394,10 +393,7 @@ def inert_parameters(
                 if reason is not None:
                     out[p.name] = reason
             continue
-        toggle = scenario.toggles.get(str(p.path[-1]))
-        if toggle is None:
-            continue
-        entities = [e for control in toggle.controls for e in names.get(control, [("policies", control)])]
+        entities = controlled.get(str(p.path[-1]), [])
         reasons = [why(sec, eid) if sec in ("policies", "agreements") else None for sec, eid in entities]
         if entities and all(r is not None for r in reasons):
             out[p.name] = "; ".join(dict.fromkeys(r for r in reasons if r is not None))
