@@ -121,6 +121,51 @@ def test_home_first_exports_nothing_while_its_own_use_is_short() -> None:
     assert f["simulated"].sum() == pytest.approx(0.0, abs=1e-9)
 
 
+def hub_world() -> Scenario:
+    # CN mine 300 t → CN use 100, US 100, KR 100. US mine 100 t (at capacity) → the US market, which
+    # also imports China's 100 t and sends 50 t on to KR. AU mine: makes nothing in the base year but
+    # can make 30 t. Demand: US 150, KR 150. China's exports are banned: outside China 130 t for 300 t.
+    return world({"CN": (300, 300), "US": (100, 100), "AU": (0, 30)}, {"CN": 100, "US": 150, "KR": 150},
+                 {"cn_us": ("CN", "US", 100), "cn_kr": ("CN", "KR", 100), "us_kr": ("US", "KR", 50)})
+
+
+def test_a_country_held_at_its_fixed_floor_goes_on_exporting_to_a_shorter_one() -> None:
+    # docs/rebalance.md, "Allocation rules": under contracts_first a country's users are guaranteed
+    # their fixed deliveries, not first call on the supply in their country (the US's 688 t of
+    # compounds to Japan in china_full_ban_2025 full_ban, 2030, on a small network).
+    s = hub_world()
+    # fixed: the US market keeps its own 100 t of the 200 t it had (σ = 1/2) and passes half on to
+    # each buyer: US use 75 t (short 75/150 = 50 %), KR 25 t from the US (short 125/150 = 83.3 %)
+    fixed = shortfall(s, mode="fixed")
+    assert fixed["US"] == pytest.approx(0.5)
+    assert fixed["KR"] == pytest.approx(125 / 150)
+    # contracts_first: floors z_US <= 75, z_KR <= 125; 170 t unmet in all (300 - 130). Max-min fair
+    # alone would leave both 170/300 = 56.7 % short (z_US = 85 > 75), so the US's floor binds: the
+    # US keeps its 75 t (50 %), KR gets the other 55 t (short 95/150 = 63.3 %) - through the US.
+    # Routes (level 5): with a = AU -> US, AU -> KR = 30 - a and US -> KR = 100 + a - 75 = 25 + a,
+    # the deviation |a| + |30 - a| + |25 + a - 50| = 30 + |a - 25| is least at a = 25: the US ships
+    # KR its baseline 50 t while its own users are 50 % short, and AU sends KR the last 5 t.
+    r = simulate(s, years=[2024, YEAR], allocation="contracts_first")
+    got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall_share"]
+    assert got["US"] == pytest.approx(0.5, abs=1e-9)
+    assert got["KR"] == pytest.approx(95 / 150, abs=1e-9)
+    flows = r.flows[r.flows["year"] == YEAR].set_index("edge")["simulated"]
+    assert flows["flows.us_kr"] == pytest.approx(50.0, abs=1e-6)
+    assert flows["reroute.x.AU.US"] == pytest.approx(25.0, abs=1e-6)
+    assert flows["reroute.x.AU.KR"] == pytest.approx(5.0, abs=1e-6)
+    shipped = r.shipped_while_short()
+    assert shipped[["country", "destination", "shipped"]].values.tolist() == [["US", "KR", pytest.approx(50.0)]]
+    # home_first: the US's exports close while its users are short: it keeps its 100 t (short
+    # 50/150 = 33.3 %) and AU's 30 t go to KR, the shorter (short 120/150 = 80 %)
+    got = shortfall(s, allocation="home_first")
+    assert got["US"] == pytest.approx(50 / 150, abs=1e-9)
+    assert got["KR"] == pytest.approx(120 / 150, abs=1e-9)
+    # proportional (no floors): 130 t for 300 t, both 56.7 % short
+    got = shortfall(s, allocation="proportional")
+    assert got["US"] == pytest.approx(170 / 300, abs=1e-9)
+    assert got["KR"] == pytest.approx(170 / 300, abs=1e-9)
+
+
 def preference_world(deal: bool) -> Scenario:
     # CN mine 300 t → CN use 100, US 100, JP 100. AU mine: produces nothing but can make 100 t
     # (spare capacity). China's exports are banned: only AU's 100 t for US and JP (100 t each).

@@ -26,9 +26,11 @@ __all__ = ["SHIPPED_WHY", "shipped_table", "shipped_text"]
 SHIPPED_WHY: Final[dict[str, str]] = {
     "fixed": "Under the fixed response every buyer keeps its share of what a supplier still has, so a country that is "
              "short goes on exporting in proportion.",
-    "contracts_first": "Under the contracts_first rule deliveries that survive the policy are contracts (no user ends "
-                       "worse off than under the fixed response), freed supply goes to the users short of the largest "
-                       "share, and where an agreement grants a preference (status deal) a party's extra supply serves "
+    "contracts_first": "Under the contracts_first rule a country's users are guaranteed what they get under the fixed "
+                       "response, not first call on the supply in their country: beyond that, supply goes to the users "
+                       "short of the largest share wherever they are, so a country less short than others goes on "
+                       "exporting while short (the home_first rule forbids it). Where an agreement grants a preference "
+                       "(status deal) a party's extra supply serves "
                        "its own users and its partners first, max-min fair among them, but never leaves a party's "
                        "users shorter than without the preference: a partner is served while the party's own users "
                        "are short only where they would be as short without it.",
