@@ -333,11 +333,13 @@ def _gap_split(sources: ImportSources, recorded: str) -> dict[str, Any]:
         rank = sources.rank(k)
         out[k] = {"value": round(v, 6), "assumption": f"{base} ({recorded})",
                   **({"note": f"rank {rank} of {len(sources.ranked)}"} if rank and not sources.sourced else {})}
-    if rest > 1e-6 or not out:
+    if rest > 1e-6:
         note = (f"the recorded split's remainder, 1 - {round(sum(sources.shares.values()), 6)}" if sources.shares
                 else "the recorded imports have no origin in the release: all ROW")
-        out["ROW"] = {"value": round(rest, 6) if sources.shares and rest > 1e-6 else 1,
-                      "assumption": f"{base} ({recorded})", "note": note}
+        out["ROW"] = {"value": _num(round(rest, 6)), "assumption": f"{base} ({recorded})", "note": note}
+    elif not out:  # China alone is the whole recorded split: the rest of the gap has no recorded partner
+        out["ROW"] = {"value": 1, "assumption": f"{GAP_SPLIT} (assumption): China is the only recorded partner "
+                      f"({recorded}); the part of the gap that is not China's is given to ROW"}
     return out
 
 
@@ -443,10 +445,12 @@ def commodity_fragment(release: Release, cid: str, spec: CommoditySpec, minerals
     sources = import_sources(release, spec)
     facilities = _facilities(cid, spec, world, us, left_out)
     imports, flows = _trade(cid, spec, us, sources, hold_to, left_out)
-    us_facility = f"{cid}_us" in facilities
     demand = _demand(cid, spec, us, left_out)
-    unrecorded, gaps = _unrecorded(cid, spec, us, sources, world, us_facility, hold_to, left_out) if demand else ({},
-                                                                                                            [])
+    unrecorded: dict[int, dict[str, Any]] = {}
+    gaps: list[SupplyGap] = []
+    if demand:  # without US demand (consumption not a number) there is no gap to close
+        unrecorded, gaps = _unrecorded(cid, spec, us, sources, world, f"{cid}_us" in facilities, hold_to,
+                                       left_out)
     imports = _with_gaps(cid, imports, unrecorded)
     data: dict[str, Any] = {"commodities": {cid: {
         "name": spec.name, "stage": spec.stage, "basis": spec.basis, "family": cid, "elements": spec.elements}}}
