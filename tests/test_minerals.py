@@ -22,6 +22,7 @@ from supplychain.importers.usgs_mcs import (
     us_figures,
 )
 from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
+from supplychain.importers.usgs_mcs.fragments import GAP_SPLIT
 from supplychain.io import load
 from supplychain.minerals import (
     atlas,
@@ -218,9 +219,11 @@ def test_every_generated_fragment_validates(fragment, tmp_path):
                         "scenario: {name: one, base_year: 2024}\nregions: {ROW: {name: rest of the world}}\n")
     s = load(scenario, require_sources=True)
     assert len(s.commodities) == 1
-    for imp in s.imports.values():
-        for share in imp.partners.values():
-            assert share.source is not None or share.assumption.startswith(ASSUMED_SPLIT)
+    for iid, imp in s.imports.items():
+        # recorded imports: a chapter's percentages or the ranked split; a supply gap's record: its own split
+        flag = GAP_SPLIT if iid.endswith("_unrecorded") else ASSUMED_SPLIT
+        for share in [*imp.partners.values(), *imp.remainder_split.values()]:
+            assert share.source is not None or share.assumption.startswith(flag)
 
 
 def test_withheld_figures_are_listed_not_invented():
@@ -274,28 +277,30 @@ def test_gallium_shortfall_hand_worked(controls):
     """Gallium, fixed response, documented controls (No. 46 clause 2: no gallium to the US).
 
     2024, China's deliveries to the US: imports 11,000 kg, China's share 0.149268 (rank 2 of 4,
-    RANKED-SOURCE SPLIT) → 1,641.95 kg direct. US demand 19,000 kg, no US output, exports NA → deficit
-    8,000 kg, allocated pro rata from producers' spare output (graph.allocate, rule 3a): China 750,000 −
-    1,641.95 (its direct exports to the US) = 748,358.05 kg, Russia 6,000, Korea 3,000 (Japan ships more to
-    the US than it makes and is short itself) → 8,000 × 748,358.05 / 757,358.05 = 7,904.93 kg from China;
-    together 9,546.88 kg. No shortfall in 2024 (the observed year: the ban of 2024-12-03 is in its figures).
+    RANKED-SOURCE SPLIT) → 1,641.95 kg direct. US demand 19,000 kg, no US output, exports NA → a gap of
+    8,000 kg, written as the import record us_gallium_2024_unrecorded with China's share at its central
+    value, the recorded 0.149268 → 1,194.14 kg (before that record the allocation rule gave China
+    7,904.93 kg of it, pro rata to the producers' spare output); together 19,000 × 0.149268 = 2,836.09 kg.
+    No shortfall in 2024 (the observed year: the ban of 2024-12-03 is in its figures).
     In 2025 China's deliveries to the US, B, are the baseline tonnes of its two edges that year (the 2025
-    import entry holds the 2024 pattern, 1,641.95 kg; the allocated top-up on the same pair carries with the
-    pattern, and 2025's production and demand are 2024's, so B = 9,546.88 kg again);
+    import records hold 2024's, and 2025's production and demand are 2024's, so B = 2,836.09 kg again);
     the ban is modelled from 2025-01-01 to 2025-11-08: 10 + 8/30 months, φ = 10.266667 / 12 = 0.855556; the
-    US has no other use to share the loss, so shortfall = φ B.
+    US has no other use to share the loss, so shortfall = φ B = 2,426.43 kg, 12.77 % of 19,000 kg (was
+    8,167.89 kg, 43.0 %, with the allocated gap).
     """
     s = load(CONTROLS)
     total = s.imports["us_gallium_2024"].total.central
-    direct = total * s.imports["us_gallium_2024"].partners["CN"].central
-    supply = {f.country: f.production[2024].central for f in s.facilities.values() if f.output == "gallium"}
-    spare_cn = supply["CN"] - direct
-    allocated = (s.demand["us_gallium"].tonnes.central - total) * spare_cn / (spare_cn + supply["RU"] + supply["KR"])
-    assert direct + allocated == pytest.approx(9546.88, abs=0.01)
+    share = s.imports["us_gallium_2024"].partners["CN"].central
+    gap = s.imports["us_gallium_2024_unrecorded"]
+    assert gap.total.central == s.demand["us_gallium"].tonnes.central - total == 8000
+    assert gap.partners["CN"].central == share
+    direct = (total + gap.total.central) * share
+    assert direct == pytest.approx(2836.09, abs=0.01)
     run = simulate(s, mode="fixed", years=[2024, 2025])
     f = run.flows
     cn_us = f[(f["commodity"] == "gallium") & (f["supplier_country"] == "CN") & (f["buyer_country"] == "US")]
-    assert cn_us[cn_us["year"] == 2024]["baseline"].sum() == pytest.approx(direct + allocated, rel=1e-9)
+    assert cn_us[cn_us["year"] == 2024]["baseline"].sum() == pytest.approx(direct, rel=1e-9)
+    assert not (f[(f["commodity"] == "gallium") & (f["buyer_country"] == "US")]["entity"] == "allocation").any()
     phi = months_in_force(dt.date(2025, 1, 1), dt.date(2025, 11, 8), 2025) / 12
     assert phi == pytest.approx((10 + 8 / 30) / 12)
     expected = phi * cn_us[cn_us["year"] == 2025]["baseline"].sum()
@@ -303,8 +308,8 @@ def test_gallium_shortfall_hand_worked(controls):
                    & (controls["commodity"] == "gallium")].set_index("year")
     assert float(row.at[2024, "shortfall"]) == pytest.approx(0.0, abs=1e-6)
     assert float(row.at[2025, "shortfall"]) == pytest.approx(expected, rel=1e-6)
-    assert cn_us[cn_us["year"] == 2025]["baseline"].sum() == pytest.approx(direct + allocated, rel=1e-9)
-    assert expected == pytest.approx(0.855556 * 9546.88, abs=0.1)  # 8,167.89 kg, test_cli_atlas_controls_section
+    assert cn_us[cn_us["year"] == 2025]["baseline"].sum() == pytest.approx(direct, rel=1e-9)
+    assert expected == pytest.approx(0.855556 * 2836.09, abs=0.1)  # 2,426.43 kg, test_cli_atlas_controls_section
     rebalance = controls[(controls["mode"] == "rebalance") & (controls["variant"] == "base")
                          & (controls["year"] == 2025) & (controls["commodity"] == "gallium")]
     assert math.isclose(float(rebalance["shortfall"].iloc[0]), 0.0, abs_tol=1e-6)  # China's spare capacity
@@ -354,7 +359,7 @@ def test_cli_atlas_controls_section(run_cli, tmp_path):
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "a.md").read_text()
     assert "**China's export controls across all critical minerals, variant base, 2025" in text
-    # gallium, 2025: the fixed response's shortfall (8,167.89 kg of 19,000 kg, the 2024 pattern carried to
+    # gallium, 2025: the fixed response's shortfall (2,426.43 kg of 19,000 kg, the 2024 pattern carried to
     # 2025 with the ban in force 10 + 8/30 months) against none when re-routed
     controls = text.split("**China's export controls", 1)[1]  # the atlas table above has a Gallium row too
     row = next(line for line in controls.splitlines() if line.startswith("| Gallium |"))

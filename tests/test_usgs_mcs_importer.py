@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from supplychain.errors import ScenarioError
+from supplychain.graph import build_tables
+from supplychain.graph.balance import market_balance
 from supplychain.importers.usgs_mcs import (
     Catalogue,
     computed_nir,
@@ -292,3 +294,73 @@ def test_refuses_to_replace_a_folder_it_did_not_write(tmp_path):
     with pytest.raises(ScenarioError, match="not an earlier import"):
         import_usgs_mcs(FIXTURE, out, catalogue=_subset("gallium"))
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+# ------------------------------------------------------------ unrecorded US supply
+def test_us_supply_gap_is_an_import_record_split_like_the_recorded_imports(tmp_path):
+    """Consumption beyond production + recorded imports - exports: a stated import record, not the allocation rule.
+
+    Gallium (fixture salient file, the whole real file; Fig2 row 6 ranks Japan, China, Germany, Canada):
+
+    * gap = C - (P + I - E), exports NA counted 0: 2024 19,000 - (0 + 11,000 - 0) = 8,000 kg (42.1 % of
+      consumption); 2020 15,700 - 4,430 = 11,270 kg = 71.8 % of 15,700: above half, flagged LARGE GAP;
+      2025 and 2026 hold 2024's 8,000 kg (demand, output and imports are 2024's there);
+    * China's share, central = its recorded share, 0.85 x (1/2^2) / (1 + 1/4 + 1/9 + 1/16)
+      = 0.2125 / 1.4236111 = 0.149268; range 0 to China's share of world output 2024,
+      750,000 / 760,000 kg (world-data rows 33 and 38) = 0.986842;
+    * the rest of the gap in the recorded proportions: JP 0.597073, DE 0.066341, CA 0.037317,
+      ROW 1 - 0.85 = 0.15 (weights; they sum to 1 - 0.149268);
+    * in the 2024 network China sells the US 0.149268 x (11,000 + 8,000) = 2,836.09 kg, Japan
+      0.597073 x 19,000 = 11,344.39 kg, and nothing reaches the US by the allocation rule.
+
+    Beryllium (net exporter; T5's primary source Kazakhstan, a list of one: KZ 0.85, ROW 0.15):
+    2020 196 - (165 + 48 - 25) = 8 t, 2022 187 - (175 + 39 - 61) = 34 t, 2024 170 - (180 + 20 - 30) = 0:
+    no record; China is not a recorded source, so its central share is 0, range up to 77 / 360 = 0.213889
+    (world-data rows 23 and 28). Antimony: supply exceeds consumption in every year (2024: 3,500 + 24,757
+    - 3,832 = 24,425 > 24,000 t), so no record.
+    """
+    out = tmp_path / "minerals"
+    import_usgs_mcs(FIXTURE, out, catalogue=_subset(*FIXTURE_COMMODITIES))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: [minerals/minerals.yaml]\nscenario: {name: t, base_year: 2024}\n")
+    s = load(scenario, require_sources=True)
+    gaps = {k: v for k, v in s.imports.items() if k.endswith("_unrecorded")}
+    assert sorted(k for k in gaps if k.startswith("us_gallium")) == [
+        f"us_gallium_{y}_unrecorded" for y in range(2020, 2027)]
+    assert sorted(k for k in gaps if k.startswith("us_beryllium")) == [
+        "us_beryllium_2020_unrecorded", "us_beryllium_2021_unrecorded", "us_beryllium_2022_unrecorded",
+        "us_beryllium_2023_unrecorded"]
+    assert not any(k.startswith("us_antimony") for k in gaps)
+
+    ga = gaps["us_gallium_2024_unrecorded"]
+    assert ga.total.central == 19_000 - 11_000
+    assert ga.total.source == "usgs_mcs2025_salient_galli"
+    assert "mcs2025-galli_salient.csv row 6, Consump_kg" in ga.total.note
+    assert "mcs2025-galli_salient.csv row 6, Imports_Metal_kg" in ga.total.note
+    assert "LARGE GAP" not in ga.total.note
+    assert gaps["us_gallium_2020_unrecorded"].total.central == 15_700 - 4_430
+    assert "LARGE GAP" in gaps["us_gallium_2020_unrecorded"].total.note
+    assert gaps["us_gallium_2026_unrecorded"].total.central == 8_000
+    cn = ga.partners["CN"]
+    assert list(ga.partners) == ["CN"]
+    assert (cn.dist, cn.low) == ("triangular", 0.0)
+    assert cn.central == pytest.approx(0.2125 / (1 + 1 / 4 + 1 / 9 + 1 / 16), abs=1e-6)
+    assert cn.central == s.imports["us_gallium_2024"].partners["CN"].central
+    assert cn.high == pytest.approx(750_000 / 760_000, abs=1e-6)
+    assert cn.assumption.startswith("UNRECORDED-SUPPLY SPLIT (assumption)")
+    assert {p: q.central for p, q in ga.remainder_split.items()} == pytest.approx(
+        {"JP": 0.597073, "DE": 0.066341, "CA": 0.037317, "ROW": 0.15}, abs=1e-6)
+
+    be = gaps["us_beryllium_2022_unrecorded"]
+    assert (gaps["us_beryllium_2020_unrecorded"].total.central, be.total.central) == (8, 34)
+    assert (be.partners["CN"].central, be.partners["CN"].high) == (0.0, pytest.approx(77 / 360, abs=1e-6))
+    assert {p: q.central for p, q in be.remainder_split.items()} == pytest.approx({"KZ": 0.85, "ROW": 0.15})
+
+    _, edges = build_tables(s, 2024)
+    assert market_balance(edges)["balanced"].all()
+    to_us = edges[(edges["buyer"] == "US:gallium") & (edges["kind"] == "trade")]
+    assert not (to_us["entity"] == "allocation").any()
+    by = to_us.groupby("supplier_country")["tonnes"].sum()
+    assert by["CN"] == pytest.approx(0.149268 * 19_000, abs=0.01)  # 2,836.09 kg
+    assert by["JP"] == pytest.approx(0.597073 * 19_000, abs=0.01)  # 11,344.39 kg
+    assert by.sum() == pytest.approx(19_000)

@@ -10,7 +10,11 @@
   formula);
 * :func:`import_sources` — Fig2's ranked US import sources 2020–23 and the shares
   used for them: a chapter's printed percentages where the catalogue has them,
-  else the ranked-list split of :func:`ranked_split` (an assumption).
+  else the ranked-list split of :func:`ranked_split` (an assumption);
+* :func:`supply_gap` — US consumption a year's recorded supply leaves uncovered,
+  ``C − (P + I − E)``, and :func:`gap_china_share`, the central value and range of
+  China's share of it (the fragments write it as an import record split like the
+  recorded imports, rather than leave it to the engine's allocation rule).
 """
 
 from __future__ import annotations
@@ -30,17 +34,21 @@ from supplychain.metrics.trade import net_import_reliance
 
 __all__ = [
     "ASSUMED_SPLIT",
+    "LARGE_GAP_SHARE",
     "RANKED_EXPONENT",
     "RANKED_LISTED_SHARE",
     "YEARS",
     "Figure",
     "ImportSources",
     "Ref",
+    "SupplyGap",
     "USFigures",
     "WorldFigures",
     "computed_nir",
+    "gap_china_share",
     "import_sources",
     "ranked_split",
+    "supply_gap",
     "us_figures",
     "world_figures",
 ]
@@ -432,3 +440,117 @@ def import_sources(release: Release, spec: CommoditySpec) -> ImportSources:
             f"without percentages; shares 1/rank^{RANKED_EXPONENT:g} of {RANKED_LISTED_SHARE:.0%} together, "
             "the rest ROW")
     return ImportSources(ranked, ref, names, ranked_split(ranked), False, note)
+
+
+# ------------------------------------------------------------ unrecorded supply
+LARGE_GAP_SHARE = 0.5
+"""A supply gap above this share of US consumption is flagged ``LARGE GAP`` in the record's note.
+
+A gap that size is more than the data can be said to describe: the record still closes it
+(the allocation rule would close it otherwise, with a less visible assumption), but every
+output that reads the note can see that most of the year's use has no recorded origin."""
+
+
+@dataclass(frozen=True)
+class SupplyGap:
+    """US consumption of a year that the recorded supply does not cover (:func:`supply_gap`)."""
+
+    year: int
+    value: float
+    """``C − (P + I − E)`` (> 0), in the catalogue's unit."""
+    consumption: Figure
+    production: Figure
+    """The production figure; counted only where ``production_counted``."""
+    imports: Figure
+    exports: Figure
+    production_counted: bool
+    """US production is a number and the fragment models it (a US facility)."""
+
+    @property
+    def share(self) -> float:
+        """The gap as a share of consumption, ``gap / C``."""
+        return self.value / self.consumption.value
+
+    @property
+    def large(self) -> bool:
+        """More than :data:`LARGE_GAP_SHARE` of consumption."""
+        return self.share > LARGE_GAP_SHARE
+
+
+def supply_gap(us: USFigures, year: int, *, production_modelled: bool) -> SupplyGap | None:
+    """US consumption that production and recorded trade leave uncovered in a year.
+
+    ``gap = C − (P + I − E)`` with ``C`` apparent (or reported) consumption, ``P`` US production,
+    ``I`` recorded imports and ``E`` exports, every one a figure of the salient file as the
+    fragment writes it: ``I`` and ``E`` count 0 where they are not a number (the fragment has
+    no flow for them), ``P`` counts 0 where the fragment has no US facility
+    (`production_modelled` False: 2024 output withheld, not available or 0). What the gap
+    is, no figure of the release says: USGS's implied stock change (the ``ΔS`` of
+    :func:`computed_nir`), forms outside the recorded import series, withheld production.
+
+    Parameters
+    ----------
+    us : USFigures
+        The commodity's US figures.
+    year : int
+        One of :data:`YEARS`.
+    production_modelled : bool
+        The fragment has a US facility (its production counts where it is a number).
+
+    Returns
+    -------
+    SupplyGap or None
+        ``None`` when ``C`` is not a number, when the gap is not positive (more
+        than ``1e-9 C``; a surplus is the engine's to place), or when ``P`` would
+        count but is not a number (the model's output that year is not this figure).
+
+    Examples
+    --------
+    Gallium 2024 (MCS 2025): no primary output, imports of metal 11,000 kg, exports NA,
+    consumption 19,000 kg: 19,000 − (0 + 11,000 − 0) = 8,000 kg, 42 % of consumption.
+
+    >>> f = lambda v: Figure(float(v), "number")
+    >>> us = USFigures({2024: f(0)}, {2024: f(11000)}, {2024: Figure(math.nan, "na")}, {2024: f(19000)}, {})
+    >>> g = supply_gap(us, 2024, production_modelled=False); g.value, round(g.share, 4), g.large
+    (8000.0, 0.4211, False)
+    """
+    c, p, i, e = us.consumption[year], us.production[year], us.imports[year], us.exports[year]
+    if not c.known or c.value <= 0:
+        return None
+    if production_modelled and not p.known:
+        return None
+    counted = production_modelled and p.known
+    value = c.value - ((p.value if counted else 0.0) + (i.value if i.known else 0.0)
+                       - (e.value if e.known else 0.0))
+    if value <= 1e-9 * c.value:
+        return None
+    return SupplyGap(year, value, c, p, i, e, counted)
+
+
+def gap_china_share(sources: ImportSources, world: WorldFigures) -> tuple[float, float]:
+    """Central value and upper bound of China's share of a US supply gap (lower bound 0).
+
+    ``s`` = China's share of the recorded imports (0 when the recorded split does not
+    list China): the gap is taken to come from where the recorded imports come from;
+    ``w`` = China's share of world production 2024 (:meth:`WorldFigures.share`, the
+    published total; 0 when China has no row or the share is not a number): the gap
+    follows world output, roughly what the engine's allocation rule (pro rata to the
+    producers' spare output) gave it. The range is ``[0, max(s, w)]``, 0 being a gap
+    that is wholly non-Chinese (stock draws, non-Chinese material outside the record).
+
+    Examples
+    --------
+    Gallium: China second of four ranked sources (0.149268), 750,000 of the 760,000 kg
+    world total (0.986842):
+
+    >>> sources = ImportSources(("JP", "CN", "DE", "CA"), None, shares=ranked_split(("JP", "CN", "DE", "CA")))
+    >>> world = WorldFigures((CountryOutput("CN", "China", Figure(0, "blank"), Figure(750000.0, "number"),
+    ...                                     Figure(0, "blank"), ()),), Figure(0, "blank"),
+    ...                      Figure(760000.0, "number"), False)
+    >>> [round(x, 6) for x in gap_china_share(sources, world)]
+    [0.149268, 0.986842]
+    """
+    central = sources.shares.get("CN", 0.0)
+    world_share = world.share("CN")
+    high = max(central, world_share if math.isfinite(world_share) else 0.0)
+    return central, high
