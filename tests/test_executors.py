@@ -193,8 +193,8 @@ US_JAPAN = Path(__file__).parent.parent / "scenarios" / "us_japan_framework.yaml
 
 _TWO_CPUS = pytest.mark.skipif(usable_cpus() < 2, reason="two worker processes need two usable CPUs")
 _SWEEP_CALL = ("from supplychain.uncertainty import run_sweep\n"
-               f"r = run_sweep({str(SMALL)!r}, samples=4, seed=1, mode='exposure', workers=2, cache=False, "
-               "quiet=True)\n"
+               f"r = run_sweep({str(SMALL)!r}, samples=4, seed=1, mode='exposure', workers=2, chunk_size=1, "
+               "cache=False, quiet=True)\n"
                "print(r.info['executor'])\n")
 # base + 3 variants: two groups, so two worker processes
 _COMPARE_CALL = ("from supplychain.api import compare\n"
@@ -242,3 +242,15 @@ def test_broken_pool_message_with_a_guard_points_elsewhere(tmp_path: Path) -> No
     script.write_text('if __name__ == "__main__":\n    pass\n', encoding="utf-8")
     main = types.SimpleNamespace(__file__=str(script))
     assert broken_pool_message(main).startswith("a worker process stopped unexpectedly")
+
+
+def test_chunk_bounds_size_slow_samples_by_their_cost() -> None:
+    # 40 samples, 2 workers: ⌈40 / (4 · 2)⌉ = 5 a chunk, raised to the 32-sample floor when the cost is unknown
+    # (chunks 0–32 and 32–40: one worker does 4/5 of the work). A sample of 0.3 s lowers the floor to
+    # ⌈0.5 / 0.3⌉ = 2, so the 5-sample chunks stand: 8 of them, 4 for each worker.
+    assert chunk_bounds(40, 2) == [(0, 32), (32, 40)]
+    assert chunk_bounds(40, 2, sample_seconds=0.3) == [(s, s + 5) for s in range(0, 40, 5)]
+    # a sample of 2 s: floor ⌈0.5 / 2⌉ = 1; 3 samples on 2 workers, ⌈3 / 8⌉ = 1 a chunk
+    assert chunk_bounds(3, 2, sample_seconds=2.0) == [(0, 1), (1, 2), (2, 3)]
+    # a fast sample (1 ms): ⌈0.5 / 0.001⌉ = 500, clipped to the 32-sample floor
+    assert chunk_bounds(40, 2, sample_seconds=0.001) == [(0, 32), (32, 40)]

@@ -231,8 +231,10 @@ def sweep(
         ),
     ] = "rebalance",
     workers: Annotated[
-        int, typer.Option("--workers", "-w", min=0, help="Local worker processes (0 = one per CPU).")
-    ] = 1,
+        int, typer.Option("--workers", "-w", min=0,
+                          help="Local worker processes (0 = one per CPU, as in compare and report; 1 = in this "
+                               "process); the numbers are the same for any number.")
+    ] = 0,
     executor: Annotated[
         str | None,
         typer.Option(
@@ -328,7 +330,7 @@ def sweep(
 
     from supplychain.parallel.processes import start_worker_server
 
-    if workers != 1 and executor is None:  # local workers: their server imports the package now, beside ours
+    if workers != 1 and executor is None and samples > 1:  # local workers: their server imports the package now
         start_worker_server()
 
     from supplychain.io.atomic import output_path

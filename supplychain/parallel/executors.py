@@ -83,7 +83,9 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 MIN_CHUNK = 32
-"""Smallest chunk sent to a worker (amortises pickling and scheduling)."""
+"""Smallest chunk sent to a worker when a sample's cost is not known (amortises pickling and scheduling)."""
+MIN_CHUNK_SECONDS = 0.5
+"""Smallest chunk, in computing time, when a sample's cost is known: slow samples go a few at a time."""
 MAX_CHUNK = 2000
 """Largest chunk (keeps progress updates and load balance reasonable)."""
 CHUNKS_PER_WORKER = 4
@@ -428,8 +430,9 @@ def open_executor(spec: ExecutorSpec) -> Iterator[Executor]:
     yield spec.obj
 
 
-def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tuple[int, int]]:
-    """Split ``range(n)`` into contiguous chunks.
+def chunk_bounds(n: int, workers: int, chunk_size: int | None = None, *,
+                 sample_seconds: float | None = None) -> list[tuple[int, int]]:  # fmt: skip
+    r"""Split ``range(n)`` into contiguous chunks.
 
     Parameters
     ----------
@@ -438,8 +441,14 @@ def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tu
     workers : int
         Workers that will share them.
     chunk_size : int, optional
-        Samples per chunk; default ``n / (4 · workers)`` clipped to [32, 2000],
-        large enough to amortise sending the model and small enough to balance.
+        Samples per chunk; default :math:`\lceil n / (4 w) \rceil` clipped to
+        :math:`[m, 2000]`, large enough to amortise sending the model and small enough to
+        balance: the floor :math:`m` is :data:`MIN_CHUNK` samples, or, when a sample's cost
+        :math:`t` is known, :math:`\lceil 0.5\,\mathrm{s} / t \rceil` clipped to
+        :math:`[1, 32]` (a simulated sample of 0.3 s goes two at a time, so that 40 of
+        them keep two workers busy instead of filling one chunk of 32).
+    sample_seconds : float, optional
+        Computing time of one sample (e.g. the sweep's central run), :math:`t`.
 
     Returns
     -------
@@ -452,12 +461,17 @@ def chunk_bounds(n: int, workers: int, chunk_size: int | None = None) -> list[tu
     [(0, 4), (4, 8), (8, 10)]
     >>> chunk_bounds(0, 2)
     []
+    >>> len(chunk_bounds(40, 2)), len(chunk_bounds(40, 2, sample_seconds=0.3))
+    (2, 8)
     """
     if n <= 0:
         return []
     if chunk_size is None:
+        floor = MIN_CHUNK
+        if sample_seconds is not None and sample_seconds > 0.0:
+            floor = max(1, min(MIN_CHUNK, math.ceil(MIN_CHUNK_SECONDS / sample_seconds)))
         size = math.ceil(n / (CHUNKS_PER_WORKER * max(workers, 1)))
-        size = max(MIN_CHUNK, min(MAX_CHUNK, size))
+        size = max(floor, min(MAX_CHUNK, size))
     else:
         if chunk_size < 1:
             msg = f"chunk_size must be ≥ 1, got {chunk_size}"

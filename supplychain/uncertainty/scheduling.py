@@ -210,7 +210,8 @@ def evaluate_samples(
         Progress bar label.
     evaluated : sequence of ChunkResult
         Rows already computed (e.g. the central run), numbered ``n``, ``n + 1`` …
-        after the inputs; assembled with the others.
+        after the inputs; assembled with the others. Their computing time per sample sizes
+        the chunks (:func:`~supplychain.parallel.executors.chunk_bounds`).
 
     Returns
     -------
@@ -226,7 +227,11 @@ def evaluate_samples(
     if not inputs.index.equals(pd.RangeIndex(n)):
         inputs = inputs.reset_index(drop=True)
     spec = parse_executor(executor, workers)
-    bounds = chunk_bounds(n, spec.workers, chunk_size)
+    ran = sum(len(p.samples) for p in evaluated)
+    cost = sum(p.seconds for p in evaluated) / ran if ran else None
+    bounds = chunk_bounds(n, spec.workers, chunk_size, sample_seconds=cost)
+    if spec.kind == "processes" and len(bounds) <= 1:  # one chunk: starting workers would only add their start-up
+        spec = parse_executor(None, 1)
     t0 = time.perf_counter()
     parts: list[ChunkResult] = []
     with progress_bar(n, description, kind=progress, quiet=quiet) as bar, open_executor(spec) as ex:
