@@ -13,11 +13,15 @@ run's NIR target read "no data" whatever the NIR: its rows carry source ``""``, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from supplychain.api import simulate
+from supplychain.cli.app import app
 from supplychain.io import load_text
 from supplychain.schema.model import Target
 from supplychain.simulation.targets import evaluate_targets
@@ -106,3 +110,21 @@ def test_a_run_reads_its_nir_rows_for_a_target_and_says_why_one_is_n_a() -> None
     assert t.loc["my_nir", "reason"] == "fails: net import reliance 100% > 50% in 2024"
     assert t.loc["au_nir", "status"] == "n/a"
     assert t.loc["au_nir", "reason"] == "not evaluable: net import reliance n/a in 2024, a net exporter (E)"
+
+
+def test_the_sweep_says_a_target_measure_it_did_not_compute_has_no_probability(tmp_path: Path) -> None:
+    # A target on Germany's NIR: Germany has no market of the concentrate, so no sample has the
+    # measure (n = n_na = n_exporter = 0): the sweep says so in one line. The run uses the
+    # compiled fast path (exposure mode, the base year, NIR among its metrics); the line no
+    # longer adds "the compiled fast path computes only …", which is never the reason: the fast
+    # path is used only when every target's metric is one it computes (build_model falls back
+    # otherwise), so a target's measure it lacks is one whose market no sample has.
+    path = tmp_path / "hub.yaml"
+    de = "  de_nir: {country: DE, commodity: conc, metric: net_import_reliance, max: 0.5, by: 2024}\n"
+    path.write_text(WORLD + de)
+    out = CliRunner().invoke(app, ["sweep", str(path), "-n", "8", "--mode", "exposure", "--no-cache", "-q"])
+    assert out.exit_code == 0, out.output
+    assert ("target de_nir: its measure (net_import_reliance, DE, conc) is not computed in this sweep "
+            "(mode exposure): no probability") in out.output
+    assert "compiled exposure kernel" in out.output  # the fast path was used
+    assert "fast path computes only" not in out.output
