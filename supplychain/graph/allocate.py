@@ -572,7 +572,7 @@ class MarketClosing:
 
     @property
     def draws(self) -> slice:
-        """Positions of the held stock rows' draws among the closing edges: ``Closure.draw``, one per :attr:`held`."""
+        """Positions of the held stock rows' draws among the closing edges: ``draw``, one per :attr:`held`."""
         return slice(self.pairs.stop, self.pairs.stop + len(self.held))
 
     @property
