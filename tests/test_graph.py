@@ -389,6 +389,44 @@ def test_the_rules_on_a_sample_axis_worked_by_hand() -> None:
             np.testing.assert_array_equal(got[s], alone[0])
 
 
+def test_closing_edges_are_read_by_their_named_positions() -> None:
+    """Sample 0 of the test above, laid out as closing edges (MarketClosing): each part by its name.
+
+    The 12 candidate pairs (4 markets, every ordered pair but the round trip DE → US), then the
+    US's two stock rows (``stockpiles.a`` 6.25 t, ``stockpiles.b`` 18.75 t), then one surplus
+    edge per market (DE's 25 t: to its surplus node, DE has no given demand; the US has demand,
+    so its surplus edge is its stock build). ``tonnes`` puts ``Closure.draw`` at
+    :attr:`~MarketClosing.draws` and :meth:`~MarketClosing.edges` lays the stock edges there,
+    so a reader of the draws (the compiled sweep) takes them by that name, not by counting.
+    """
+    import numpy as np
+
+    from supplychain.graph.allocate import MarketClosing, MarketLayout, close_markets
+
+    markets = ["AU:ore", "DE:ore", "JP:ore", "US:ore"]
+    observed = pd.DataFrame({"kind": ["trade"], "commodity": ["ore"], "supplier_country": ["US"],
+                             "buyer_country": ["DE"]})
+    layout = MarketLayout.of(markets, observed, [3, 3])
+    closing = MarketClosing(markets, layout, np.array([0, 1]), ("stockpiles.a", "stockpiles.b"),
+                            np.array([False, False, True, True]))
+    closed = close_markets(np.array([[100.0, 50.0, 0.0, 60.0]]), np.array([[60.0, 10.0, 30.0, 110.0]]),
+                           np.array([[100.0, 0.0, 0.0, 60.0]]), np.array([[20.0, 60.0]]), layout)
+    tonnes = closing.tonnes(closed)[0]
+    edges = pd.DataFrame(closing.edges(tonnes))
+    n_pair = len(layout.pair_i)
+    assert (closing.pairs, closing.draws, closing.surplus) == (slice(0, n_pair), slice(n_pair, n_pair + 2),
+                                                               slice(n_pair + 2, n_pair + 6))
+    assert closing.size == len(edges) == n_pair + 2 + 4
+    draws = edges.iloc[closing.draws]
+    assert draws["edge"].tolist() == ["stockpiles.a", "stockpiles.b"]
+    assert draws["kind"].tolist() == ["stock", "stock"]
+    assert draws["tonnes"].tolist() == [6.25, 18.75]
+    assert (edges.iloc[closing.pairs]["kind"] == "trade").all()
+    surplus = edges.iloc[closing.surplus]
+    assert surplus["edge"].tolist() == ["surplus.AU:ore", "surplus.DE:ore", "stock.JP:ore.build", "stock.US:ore.build"]
+    assert surplus["tonnes"].tolist() == [0.0, 25.0, 0.0, 0.0]
+
+
 def test_no_reexport_back_to_a_market_the_deficit_market_exports_to() -> None:
     """The US exports 50 t to Japan and is then short; Japan's surplus is not sent back.
 

@@ -181,8 +181,6 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
     line saying so, not a probability of years it is not checked in. A checked year whose
     measure the sweep did not compute says why.
     """
-    from supplychain.uncertainty.kernel import FAST_METRICS
-
     checked = targets[targets["required"]]
     if len(checked):
         # samples whose measure is n/a (a share of nothing; a net exporter's NIR): counted as not met
@@ -201,10 +199,8 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
         mode = result.info.get("mode", "")
         for t in dict.fromkeys(missing["target"]):
             row = spec.loc[t]
-            fast = " (the compiled fast path computes only " + ", ".join(FAST_METRICS) + ")" \
-                if result.info.get("fast_path") == "used" else ""
             echo(f"target {t}: its measure ({row['metric']}, {row['country']}, {row['commodity']}) is not "
-                 f"computed in this sweep (mode {mode}){fast}: no probability")
+                 f"computed in this sweep (mode {mode}): no probability")
 
 
 def _report_failures(result: SweepResult) -> None:

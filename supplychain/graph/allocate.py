@@ -563,12 +563,35 @@ class MarketClosing:
     @property
     def size(self) -> int:
         """Number of closing edges: allocation pairs, stock draws, then one per market."""
-        return len(self.layout.pair_i) + len(self.held) + len(self.markets)
+        return int(self.surplus.stop)
 
-    @staticmethod
-    def tonnes(closed: Closure) -> npt.NDArray[np.float64]:
-        """Return the tonnes of every closing edge per sample (samples × :attr:`size`), in :meth:`edges` order."""
-        return np.hstack([closed.trade, closed.draw, closed.left])
+    @property
+    def pairs(self) -> slice:
+        """Positions of the allocation pairs among the closing edges (:meth:`edges`, :meth:`tonnes`): ``trade``."""
+        return slice(0, len(self.layout.pair_i))
+
+    @property
+    def draws(self) -> slice:
+        """Positions of the held stock rows' draws among the closing edges: ``draw``, one per :attr:`held`."""
+        return slice(self.pairs.stop, self.pairs.stop + len(self.held))
+
+    @property
+    def surplus(self) -> slice:
+        """Positions of each market's surplus (stock build or surplus node) among the closing edges: ``left``."""
+        return slice(self.draws.stop, self.draws.stop + len(self.markets))
+
+    def tonnes(self, closed: Closure) -> npt.NDArray[np.float64]:
+        """Return the tonnes of every closing edge per sample (samples × :attr:`size`), in :meth:`edges` order.
+
+        Each part of ``closed`` goes to its named positions (:attr:`pairs`, :attr:`draws`,
+        :attr:`surplus`), the one statement of the order that :meth:`edges` and a reader of the
+        tonnes (the compiled sweep, :class:`~supplychain.uncertainty.kernel.ExposureKernel`) follow.
+        """
+        out = np.empty((closed.trade.shape[0], self.size))
+        out[:, self.pairs] = closed.trade
+        out[:, self.draws] = closed.draw
+        out[:, self.surplus] = closed.left
+        return out
 
     def edges(self, tonnes: npt.NDArray[np.float64], keep: npt.NDArray[np.bool_] | None = None, *,
               stage_of: Callable[[str], str] = lambda _c: "") -> Columns:
@@ -591,23 +614,23 @@ class MarketClosing:
         """
         rows = _EdgeRows()
         markets, layout = self.markets, self.layout
-        n_pair, n_draw = len(layout.pair_i), len(self.held)
+        pairs, draws, surplus = self.pairs, self.draws, self.surplus
         chosen = range(self.size) if keep is None else np.flatnonzero(keep).tolist()
         for e in chosen:
             t = float(tonnes[e])
-            if e < n_pair:
-                i, j = markets[layout.pair_i[e]], markets[layout.pair_j[e]]
+            if pairs.start <= e < pairs.stop:
+                i, j = markets[layout.pair_i[e - pairs.start]], markets[layout.pair_j[e - pairs.start]]
                 (ci, commodity), cj = i.split(":", 1), j.split(":", 1)[0]
                 rows.add(f"alloc.{commodity}.{cj}.{ci}", "allocation", j, i, cj, ci, commodity, stage_of(commodity),
                          t, "trade", True)
-            elif e < n_pair + n_draw:
-                m = markets[layout.stock_market[e - n_pair]]
+            elif draws.start <= e < draws.stop:
+                m = markets[layout.stock_market[e - draws.start]]
                 country, commodity = m.split(":", 1)
-                entity = self.stock_entity[e - n_pair]
+                entity = self.stock_entity[e - draws.start]
                 rows.add(entity, entity, stock_id(country, commodity), m, country, country, commodity,
                          stage_of(commodity), t, "stock", True)
             else:
-                n = e - n_pair - n_draw
+                n = e - surplus.start
                 m = markets[n]
                 country, commodity = m.split(":", 1)
                 if self.has_demand[n]:

@@ -77,6 +77,8 @@ __all__ = [
 
 MAX_OTHERS: Final = 8
 """The answer lists at most this many other commodities (the most exposed); the rest are counted."""
+MAX_TIED_NAMED: Final = 3
+"""The answer's worst shortfall names at most this many other runs reaching it too; the rest are counted."""
 
 _W = TypeVar("_W")
 
@@ -418,19 +420,19 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
         parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}{unmet_part(lo[0], lo[4])}) "
                      f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}{unmet_part(hi[0], hi[4])}).")  # fmt: skip
-    worst: tuple[float, int, str, str] | None = None
-    for scen, variant, s in rows:
-        top = peak(s["shortfall_share"]) if "shortfall_share" in s else None
-        if top is not None and is_unmet(top[0]) and (worst is None or top[0] > worst[0] + 10**-SHARE_DIGITS):
-            worst = (top[0], top[1], scen, variant)
+    tops = ((top[0], (top[1], scen, variant)) for scen, variant, s in rows
+            if "shortfall_share" in s and (top := peak(s["shortfall_share"])) is not None and is_unmet(top[0]))
+    reached = _top(tops)  # every run reaching the worst shortfall, in page order
+    worst = None if reached is None else (reached[0], *reached[1][0])
     response = f" under the {mode} response" if mode else ""
-    if worst is None:
+    if reached is None or worst is None:
         parts.append(f"No demand goes unmet in any scenario{response}.")
     else:
         caveat = assumed_bound((limits or {}).get((worst[2], worst[3])), worst[1], commodity, source_phrase(source),
                                names)  # fmt: skip
+        tied = _tied_text(reached[1][1:])
         parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
-                     f"({worst[2]}, {worst[3]}){', ' + caveat if caveat else ''}.")  # fmt: skip
+                     f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}.")  # fmt: skip
     if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
                      f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
@@ -446,25 +448,65 @@ def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
     return [[headline_measures(r.measures, r.source, countries=[country]) for r in run.results] for run in runs]
 
 
+def _top(found: Iterable[tuple[float, _W]]) -> tuple[float, list[_W]] | None:
+    """Return the highest value of ``(value, where)`` pairs and every ``where`` reaching it, in page order.
+
+    Values equal to :data:`SHARE_DIGITS` decimals tie, as in :func:`peak`; the value is the
+    first one reaching the highest level. ``None`` for no pairs. The one rule of ties over runs
+    (:func:`_highest`, the answer's worst shortfall).
+
+    Examples
+    --------
+    >>> _top([(0.5, "a"), (0.9, "b"), (0.9000000000001, "c"), (0.2, "d")])
+    (0.9, ['b', 'c'])
+    """
+    hi: tuple[float, list[_W]] | None = None
+    for value, where in found:
+        level = round(value, SHARE_DIGITS)
+        if hi is None or level > round(hi[0], SHARE_DIGITS):
+            hi = (value, [where])
+        elif level == round(hi[0], SHARE_DIGITS):
+            hi[1].append(where)
+    return hi
+
+
 def _highest(found: Iterable[tuple[float, _W]]) -> tuple[float, _W, int] | None:
     """Return the highest value of ``(value, where)`` pairs in page order: (value, first ``where`` reaching it, ties).
 
-    Values equal to :data:`SHARE_DIGITS` decimals tie, as in :func:`peak`; ``ties`` counts the
-    later pairs reaching the highest value. ``None`` for no pairs.
+    :func:`_top`'s rule; ``ties`` counts the later pairs reaching the highest value. ``None`` for no pairs.
 
     Examples
     --------
     >>> _highest([(0.5, "a"), (0.9, "b"), (0.9000000000001, "c"), (0.2, "d")])
     (0.9, 'b', 1)
     """
-    hi: tuple[float, _W, int] | None = None
-    for value, where in found:
-        level = round(value, SHARE_DIGITS)
-        if hi is None or level > round(hi[0], SHARE_DIGITS):
-            hi = (value, where, 0)
-        elif level == round(hi[0], SHARE_DIGITS):
-            hi = (hi[0], hi[1], hi[2] + 1)
-    return hi
+    hi = _top(found)
+    return None if hi is None else (hi[0], hi[1][0], len(hi[1]) - 1)
+
+
+def _tied_text(others: Sequence[tuple[int, str, str]]) -> str:
+    """Name the other runs reaching the worst shortfall, for the answer's sentence (empty when none do).
+
+    Each as "scenario, variant in YEAR" (its own first year at that share, which may differ from
+    the first run's); in page order (deterministic: the report's runs, then their variants as
+    simulated), separated by semicolons, at most :data:`MAX_TIED_NAMED`, then "and N others".
+
+    Examples
+    --------
+    >>> _tied_text([(2026, "b", "ban"), (2025, "c", "base")])
+    '; also b, ban in 2026; c, base in 2025'
+    >>> _tied_text([(2025, f"s{i}", "base") for i in range(5)])
+    '; also s0, base in 2025; s1, base in 2025; s2, base in 2025; and 2 others'
+    >>> _tied_text([])
+    ''
+    """
+    if not others:
+        return ""
+    named = [f"{scen}, {variant} in {year}" for year, scen, variant in others[:MAX_TIED_NAMED]]
+    more = len(others) - len(named)
+    if more:
+        named.append(f"and {more} other{'s' if more > 1 else ''}")
+    return "; also " + "; ".join(named)
 
 
 def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run") -> str:

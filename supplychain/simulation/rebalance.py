@@ -224,7 +224,6 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         fold: bool = True,
         allocation: Rule | None = None,
     ) -> None:
-        t0 = time.perf_counter()
         if objective not in ("lexicographic", "weighted"):
             msg = f"objective must be 'lexicographic' or 'weighted', not {objective!r}"
             raise ValueError(msg)
@@ -287,7 +286,6 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
         self._start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
-        self.build_seconds = time.perf_counter() - t0
 
     def rule_of(self, inputs: YearInputs) -> Rule:
         """Return the allocation rule of a solve: its inputs' rule, else the model's (:attr:`allocation`)."""

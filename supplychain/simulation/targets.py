@@ -7,7 +7,8 @@ when passing (``max − value`` for a ceiling, ``value − min`` for a floor).
 A year without the measure is reported with ``status`` ``"no data"``, and a year whose
 measure is n/a — a share of nothing, such as the traced share of a market nothing reaches
 (``docs/measures.md``, "A share of nothing is n/a"), or a net exporter's net import reliance
-("E") — with ``status`` ``"n/a"`` (not evaluable); neither is ever a pass (``passed`` None,
+(label ``"E"``, set where the value is computed; the reason reads the label) — with
+``status`` ``"n/a"`` (not evaluable); neither is ever a pass (``passed`` None,
 a missed target-year for ``run --check-targets``). Targets on dependence use ``exposed_share`` by default (traced tonnes
 plus unmet demand, :mod:`supplychain.metrics.exposure`; ``element_exposed_share`` for
 the element inside products), so a ban that starves a country fails the target; a
@@ -177,8 +178,13 @@ def _pct(x: float) -> str:
 
 
 def verdict_reason(metric: str, value: float, bound: str, threshold: float, status: str, shortfall: float,
-                   year: int, max_shortfall: float | None = None) -> str:
+                   year: int, max_shortfall: float | None = None, label: str = "") -> str:
     """Say in words why a target passes or fails in a year.
+
+    ``label`` is the n/a measure's label (status ``"n/a"``): ``"E"``, set where the value is
+    computed (:func:`supplychain.metrics.trade.first_hop`, ``exporter``), reads as a net
+    exporter; any other n/a is a share of nothing (for net import reliance: no apparent
+    consumption to rely on).
 
     Examples
     --------
@@ -190,6 +196,8 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     'passes on the traced share of delivered supply: 0% ≤ 25% in 2030, but 44% of demand unmet'
     >>> verdict_reason("traced_share", float("nan"), "max", 0.25, "n/a", 1.0, 2030)
     'not evaluable: traced share n/a in 2030, a share of nothing (100% of demand unmet)'
+    >>> verdict_reason("net_import_reliance", float("nan"), "max", 0.5, "n/a", 0.0, 2030, label="E")
+    'not evaluable: net import reliance n/a in 2030, a net exporter (E)'
     """
     name = _NAMES.get(metric, metric)
     op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
@@ -197,7 +205,7 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     if status == "no data":
         return f"no data: no {name} in {year}"
     if status == "n/a":
-        why = "a net exporter (E)" if metric == "net_import_reliance" else "a share of nothing"
+        why = "a net exporter (E)" if label == "E" else "a share of nothing"
         tail = f" ({_pct(unmet)} of demand unmet)" if unmet > 1e-9 else ""
         return f"not evaluable: {name} n/a in {year}, {why}{tail}"
     if status == "fail (shortfall)":
@@ -271,9 +279,12 @@ def evaluate_targets(
     commodity = measures["commodity"].to_numpy(dtype=object)
     metric = measures["metric"].to_numpy(dtype=object)
     source = measures["source_country"].to_numpy(dtype=object) if has_src else None
-    no_source = pd.isna(source) if source is not None else None
+    # a row without a source (NIR, shortfall: "" in a run's measures, or missing) counts for any source
+    no_source = (pd.isna(source) | (source == "")) if source is not None else None
     year = measures["year"].to_numpy()
     measured = measures["value"].to_numpy(dtype=float)
+    labels = (measures["label"].fillna("").astype(str).to_numpy(dtype=object) if "label" in measures.columns
+              else np.full(len(measures), "", dtype=object))
     for tid, t in sorted(targets.items()):
         at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
         here = commodity[at] == t.commodity
@@ -281,7 +292,7 @@ def evaluate_targets(
         sel = here & (kind == TARGET_METRIC_ALIASES.get(t.metric, t.metric))
         if source is not None and no_source is not None and t.metric != "shortfall_share":
             sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
-        m_year, m_value = year[at[sel]], measured[at[sel]]
+        m_year, m_value, m_label = year[at[sel]], measured[at[sel]], labels[at[sel]]
         short = at[here & (kind == shortfall_metric(t.metric))]
         s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
@@ -291,6 +302,7 @@ def evaluate_targets(
                 continue
             vals = m_value[m_year == y]
             rows_of_year = vals.size
+            na_labels = set(m_label[m_year == y].tolist())  # the reason set where the value was computed
             vals = vals[np.isfinite(vals)]
             if vals.size == 0:  # no row, or only shares of nothing: never a pass
                 value, passed, margin, status = np.nan, None, np.nan, "n/a" if rows_of_year else "no data"
@@ -309,7 +321,7 @@ def evaluate_targets(
                 "source_country": t.source_country, "value": value, "bound": bound, "threshold": threshold,
                 "passed": passed, "margin": margin, "status": status, "shortfall_share": shortfall,
                 "reason": verdict_reason(t.metric, value, bound, threshold, status, shortfall, y,
-                                         t.max_shortfall_share),
+                                         t.max_shortfall_share, na_labels.pop() if len(na_labels) == 1 else ""),
                 "variant": variant,
             })
     return pd.DataFrame(rows, columns=TARGET_COLUMNS)

@@ -25,7 +25,7 @@ from supplychain.engine.batch import compile_batch
 from supplychain.engine.compile import compile_arrays
 from supplychain.engine.trace import traced_share
 from supplychain.errors import EngineError, KeyPath
-from supplychain.graph.allocate import MarketClosing, MarketLayout, close_markets, demand_edges, market_flow_sums
+from supplychain.graph.allocate import MarketClosing, close_markets, demand_edges, market_flow_sums
 from supplychain.graph.build import concat_edges
 from supplychain.graph.layout import YearLayout, central_tables, year_layout
 from supplychain.graph.sums import Groups
@@ -216,7 +216,6 @@ class ExposureKernel:
     base: np.ndarray
     sampled: np.ndarray
     sampled_names: tuple[str, ...]
-    held: np.ndarray
     # the observed rows that vary (the others keep their central tonnes, summed once)
     var_obs: np.ndarray
     # markets: inflow, outflow and facility output over the observed and demand edges
@@ -224,7 +223,8 @@ class ExposureKernel:
     m_in: Groups
     m_out: Groups
     m_prod: Groups
-    market: MarketLayout
+    # the markets and their closing edges (pairs, stock draws, surplus: read by their named slices)
+    closing: MarketClosing
     # the full edge list: observed, demand, allocation pairs, draws, builds or surplus
     n_edges: int
     tonnes_base: np.ndarray
@@ -279,13 +279,12 @@ class ExposureKernel:
         markets = market_flow_sums(both)[0]
         closing = MarketClosing.of(markets, both, dem_cols, stock_cols)
         edges = concat_edges(both, closing.edges(np.zeros(closing.size)))
-        layout, n_m = closing.layout, len(markets)
+        n_m = len(markets)
         m_pos = {m: i for i, m in enumerate(markets)}
         buy_m = np.array([m_pos.get(b, -1) for b in both["buyer"].tolist()], dtype=np.int64)
         sup_m = np.array([m_pos.get(s, -1) for s in both["supplier"].tolist()], dtype=np.int64)
         is_supply = both["kind"] == "supply"
-        held = closing.held
-        e_draw = n_both + len(layout.pair_i) + np.arange(len(held), dtype=np.int64)  # closing edges: pairs, draws, …
+        e_draw = n_both + np.arange(closing.size, dtype=np.int64)[closing.draws]  # the stock draws' closing edges
         sup_ids, buy_ids = edges["supplier"].tolist(), edges["buyer"].tolist()
         st_nodes = [sup_ids[e] for e in e_draw.tolist()]
 
@@ -347,9 +346,9 @@ class ExposureKernel:
         return cls(
             year=year, layout=part, base=observed["tonnes"], sampled=np.flatnonzero(varies),
             sampled_names=tuple(str(slot_names[i]) for i in np.flatnonzero(varies)),
-            held=held, var_obs=var_obs, m_const=np.stack(const_m),
+            var_obs=var_obs, m_const=np.stack(const_m),
             m_in=Groups.of(buy_m[var_both], n_m), m_out=Groups.of(sup_m[var_both], n_m),
-            m_prod=Groups.of(np.where(is_supply, buy_m, -1)[var_both], n_m), market=layout,
+            m_prod=Groups.of(np.where(is_supply, buy_m, -1)[var_both], n_m), closing=closing,
             n_edges=len(sup_ids), tonnes_base=tonnes_base, var_edges=var_edges,
             n_nodes=len(node_table_ids), edge_src=src_idx, edge_dst=dst_idx, primary_base=primary_base,
             prim_var_node=np.array(prim_nodes, dtype=np.int64)[prim_var >= 0], prim_var_pos=prim_var[prim_var >= 0],
@@ -411,9 +410,10 @@ class ExposureKernel:
         fail(np.asarray(v.over.any(axis=1)), "flows out of (or into) a facility exceed what it makes (or uses)")
         both = np.hstack([v.tonnes[:, self.var_obs], v.demand])
         closed = close_markets(self.m_const[0] + self.m_in.sum(both), self.m_const[1] + self.m_out.sum(both),
-                               self.m_const[2] + self.m_prod.sum(both), v.available[:, self.held], self.market)
+                               self.m_const[2] + self.m_prod.sum(both), v.available[:, self.closing.held],
+                               self.closing.layout)
         fail(np.asarray(closed.short.any(axis=1)), "a market is short (no spare production or stock covers it)")
-        var = np.hstack([both, MarketClosing.tonnes(closed)])
+        var = np.hstack([both, self.closing.tonnes(closed)])
         tonnes = np.empty((n_s, self.n_edges))
         tonnes[:] = self.tonnes_base
         tonnes[:, self.var_edges] = var

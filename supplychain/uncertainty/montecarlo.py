@@ -84,7 +84,7 @@ from supplychain.uncertainty.models import (
     SweepModel,
     normalise_measures,
 )
-from supplychain.uncertainty.result import SweepResult, TargetSpec, target_specs, targets_table
+from supplychain.uncertainty.result import NIR_COMPANION, SweepResult, TargetSpec, target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters, inert_parameters
 from supplychain.uncertainty.scheduling import check_memory, evaluate_samples
 
@@ -238,6 +238,15 @@ def measure_filter(
     read are kept whatever the other arguments say (:attr:`MeasureFilter.always`), so
     every target's probability can be computed: its metric, and the shortfall beside it for a
     target with ``max_shortfall_share`` (:func:`~supplychain.simulation.targets.verdict_metrics`).
+    A kept ``net_import_reliance`` keeps ``direct_share_of_consumption`` beside it
+    (:data:`NIR_COMPANION`): a sweep keeps values only, and that row tells a sample without
+    apparent consumption (both n/a) from a net exporter (NIR alone n/a, "E")
+    (:meth:`~supplychain.uncertainty.result.SweepResult.summary`'s ``n_na``/``n_exporter``).
+
+    Examples
+    --------
+    >>> measure_filter(["net_import_reliance"], None, None, None).metrics
+    ('net_import_reliance', 'direct_share_of_consumption')
     """
     if measures is None:
         metrics: tuple[str, ...] = () if custom else SWEEP_METRICS
@@ -245,8 +254,11 @@ def measure_filter(
         metrics = () if measures == "all" else (measures,)
     else:
         metrics = tuple(measures)
-    always = tuple(sorted({(metric, t.country, t.commodity)
-                           for t in (targets or {}).values() for metric in verdict_metrics(t)}))
+    nir = "net_import_reliance"
+    if nir in metrics and NIR_COMPANION not in metrics:
+        metrics = (*metrics, NIR_COMPANION)
+    kept = {(metric, t.country, t.commodity) for t in (targets or {}).values() for metric in verdict_metrics(t)}
+    always = tuple(sorted(kept | {(NIR_COMPANION, c, k) for metric, c, k in kept if metric == nir}))
     return MeasureFilter(
         metrics, tuple(countries or ()), tuple(commodities or ()), tuple(int(y) for y in years or ()), always
     )

@@ -15,7 +15,16 @@ from supplychain.schema.model import Scenario
 from supplychain.simulation.targets import TARGET_METRIC_ALIASES, shortfall_metric, target_met
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
 
-__all__ = ["TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
+__all__ = ["NIR_COMPANION", "TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
+
+NIR_COMPANION = "direct_share_of_consumption"
+"""The measure a sweep keeps beside every ``net_import_reliance``.
+
+:func:`~supplychain.uncertainty.montecarlo.measure_filter` keeps it.
+
+It is n/a exactly where apparent consumption is not positive: where it has a value and the
+NIR has none, the country is a net exporter (:meth:`SweepResult._net_exporter_counts`).
+"""
 
 
 @dataclass(frozen=True)
@@ -208,8 +217,10 @@ class SweepResult:
         value is a net exporter, unless its apparent consumption vanished too: then its
         ``direct_share_of_consumption`` (:math:`I_s / AC`, NaN exactly when :math:`AC` is
         not positive) is NaN as well. That check needs a ``direct_share_of_consumption``
-        measure of the same market in the sweep (the default measures have one); without
-        it, every computed sample without a value counts. Failed samples never count.
+        measure of the same market in the sweep (:data:`NIR_COMPANION`: the built-in models
+        keep it beside every NIR, :func:`~supplychain.uncertainty.montecarlo.measure_filter`);
+        without it (a custom model function that leaves it out), every computed sample without
+        a value counts. Failed samples never count.
 
         Returns
         -------
@@ -226,7 +237,7 @@ class SweepResult:
         market = [c for c in self.key_columns if c not in ("metric", "source_country", "partner")]
         keys = list(zip(*(m[c].tolist() for c in market), strict=True)) if market else [()] * len(m)
         dsc: dict[tuple[Any, ...], int] = {}
-        for j in np.flatnonzero(metric == "direct_share_of_consumption"):
+        for j in np.flatnonzero(metric == NIR_COMPANION):
             dsc.setdefault(keys[j], int(j))  # any source's: AC is the market's, whatever the source
         for j in nir:
             exporter = ~np.isfinite(self.values[:, j]) & computed
