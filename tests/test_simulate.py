@@ -577,6 +577,59 @@ def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
     assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "home.us_sep"), "output"] == 0.0
 
 
+@pytest.mark.parametrize("bought", ["plant_a", "plant_b"])
+def test_a_plant_whose_output_an_offtake_buys_runs_before_an_uncontracted_one(bought: str) -> None:
+    # Findings R-9: two new US plants of NdPr oxide, each 400 t/yr from 2026 (USD 1 bn × 0.4 / USD 1 M
+    # per t/yr; start 2025-01-01 + 1 year), one per US programme; an offtake of the one programme buys all
+    # of its plant's output (no quantity: no floor), the other programme has none. CN bans exports to
+    # the US from 1 September 2025. 2026: CN→US (600 t) is closed, the US needs 600 t and its two plants
+    # can make 800 t: demand is short of capacity. No user need be short, and there is no stock, cost or
+    # unsold output, so the deviation level decides: a tonne from a US plant deviates by one edge (its
+    # supply edge above its baseline of 0), a tonne of AU's spare capacity by two (AU's plant and AU→US),
+    # so the US plants make the 600 t and AU stays at 100 t. Between the two plants the deviation is
+    # tied (the same edges, yields and commodity): the contracted plant comes first, 400 t (its
+    # capacity), the other makes the remaining 600 − 400 = 200 t, whichever of the two is bought.
+    # (Before, the tie went to the edge-id hash, and the bought plant could stand idle.)
+    # 2025: the plants do not exist yet (capacity 0); AU fills the 200 t gap as without them.
+    from supplychain.graph.balance import market_balance
+
+    def programme(project: str) -> dict[str, Any]:
+        return {"name": f"US programme {project}", "parties": ["US"], "start": "2025-01-01",
+                "covers": {"commodities": ["ndpr_oxide"]},
+                "investment": {"fund_usd": 1e9, "projects": {project: {
+                    "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.4,
+                    "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 1}}}}
+
+    agreements = {"a": programme("plant_a"), "b": programme("plant_b")}
+    owner = "a" if bought == "plant_a" else "b"
+    agreements[owner]["offtakes"] = [{"supplier": bought, "buyer": "US", "commodity": "ndpr_oxide",
+                                      "start_year": 2025}]
+    res = simulate(world(agreements=agreements, toggles={"ban": {"default": True, "controls": ["cn_ban"]}},
+                         variants={}), mode="rebalance")
+    u = res.utilisation.set_index(["year", "facility"])["output"]
+    other = "b.plant_b" if owner == "a" else "a.plant_a"
+    for y in (2026, 2027):
+        assert u[(y, f"{owner}.{bought}")] == pytest.approx(400.0)
+        assert u[(y, other)] == pytest.approx(200.0)
+        assert u[(y, "au_sep")] == pytest.approx(100.0)
+    assert u[(2025, "au_sep")] == pytest.approx(300.0)
+    assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 0.0, 2027: 0.0}
+    for y in YEARS:
+        edges = res.tables(y)[1]
+        assert market_balance(edges.assign(tonnes=edges["simulated"]))["balanced"].all(), y
+
+
+def test_an_offtake_of_all_output_names_a_plant() -> None:
+    from supplychain.schema.references import check_nodes
+
+    deal = {"name": "US deal", "parties": ["US"], "start": "2025-01-01",
+            "offtakes": [{"supplier": "AU", "buyer": "US", "commodity": "ndpr_oxide", "start_year": 2025}]}
+    problems = check_nodes(world(agreements={"deal": deal}))
+    assert [p.message for p in problems] == ["an offtake of all output needs a plant as supplier, not 'AU'"]
+    deal["offtakes"][0]["quantity_per_year"] = 50  # a quantity from a country's market: a floor, allowed
+    assert check_nodes(world(agreements={"deal": deal})) == []
+
+
 def test_toggle_table_says_what_is_not_representable() -> None:
     # An MOU with no modelled effect is "not representable"; one with an exemption is partly so.
     mou = {"name": "US–TH MOU", "parties": ["US", "TH"], "start": "2025-10-26",

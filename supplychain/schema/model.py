@@ -559,8 +559,10 @@ class Offtake(StrictModel):
     """Buying country."""
     commodity: EntityId
     """Commodity id."""
-    tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
-    """Committed quantity per year, in the commodity's unit."""
+    tonnes_per_year: Tonnes | None = unit_neutral("quantity_per_year", "tonnes_per_year", default=None)
+    """Committed quantity per year, in the commodity's unit (a floor on the route). Omitted: the buyer takes all the
+    supplier's output, with no floor (the supplier must be a plant): in the re-routing response the plant's output then
+    comes before that of plants with no offtake."""
     start_year: Year
     """First year of deliveries."""
 

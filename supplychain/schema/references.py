@@ -450,7 +450,8 @@ def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
     """Flow and offtake endpoints are a facility id or a country/region code (not a group).
 
     An offtake's supplier may also be an investment project of an agreement
-    (:func:`investment_projects`). An unknown name gets the nearest id of any kind.
+    (:func:`investment_projects`). An unknown name gets the nearest id of any kind. An offtake
+    without a quantity (all the supplier's output) names a plant, not a country.
     """
     known = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.facilities)
     projects = investment_projects(scenario)
@@ -479,6 +480,12 @@ def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
             where = {k: v for k, v in kinds.items() if k not in ISO_COUNTRIES}
             problems.append(problem_at(scenario, path, f"unknown facility or country '{node}'",
                                        nearest(node, where, default)))
+    for path, node in nodes or walk(scenario):
+        if isinstance(node, Offtake) and node.tonnes_per_year is None and (
+                node.supplier in ISO_COUNTRIES or node.supplier in scenario.regions):
+            msg = f"an offtake of all output needs a plant as supplier, not '{node.supplier}'"
+            hint = "name the facility or investment project whose output is bought, or give `quantity_per_year`"
+            problems.append(problem_at(scenario, (*path, "supplier"), msg, hint))
     return problems
 
 
