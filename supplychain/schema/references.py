@@ -67,6 +67,7 @@ __all__ = [
     "check_nodes",
     "check_policy_names",
     "check_preference_prices",
+    "check_preference_size",
     "check_processes",
     "check_references",
     "check_selectors",
@@ -787,7 +788,38 @@ def check_lookalike_ids(scenario: Scenario, nodes: Nodes | None = None) -> list[
     return problems
 
 
-WARNINGS: tuple[Rule, ...] = (check_lookalike_ids,)
+def check_preference_size(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    r"""Warn of a preference whose size cannot change any result (allowed, but its value is no sensitivity).
+
+    A preference acts twice (``docs/rebalance.md``): as a priority, its parties' spare supply serving
+    partners first (any positive value), and as a surcharge :math:`\pi\,p_k` on a party's imports from
+    non-parties in the cost level. Alone, the surcharges are one cost vector times :math:`\pi`, which
+    moves no optimum; the size only counts against other costs: export taxes, tariffs and the surcharges
+    of another preference of the same party. Reported when the scenario has none of them.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "agreements": {"d": {"name": "D", "parties": ["US", "JP"], "start": 2025, "preference": 0.05}}})
+    >>> [p.message for p in check_preference_size(s)]
+    ['any positive preference gives the same results here (0.05 acts as an on/off priority)']
+    """
+    prefs = {aid: (ag, ag.preference) for aid, ag in scenario.agreements.items() if ag.preference is not None}
+    if any(isinstance(p, ExportTax | Tariff) for p in scenario.policies.values()):
+        return []
+    parties = [c for ag, _ in prefs.values() for c in dict.fromkeys(ag.parties)]
+    problems = []
+    for aid, (ag, pref) in prefs.items():
+        if any(parties.count(c) > 1 for c in ag.parties):
+            continue  # another preference of a party: their sizes compare
+        message = f"any positive preference gives the same results here ({pref.central:g} acts as an on/off priority)"
+        hint = ("its size only counts against export taxes, tariffs or another preference of the same party "
+                "(docs/rebalance.md, level 3); a sensitivity to it shows nothing")
+        problems.append(problem_at(scenario, ("agreements", aid, "preference"), message, hint))
+    return problems
+
+
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 
