@@ -630,6 +630,36 @@ def test_an_offtake_of_all_output_names_a_plant() -> None:
     assert check_nodes(world(agreements={"deal": deal})) == []
 
 
+def test_a_preference_size_counts_only_against_other_costs() -> None:
+    # Findings R-3. No ban. A US–AU deal prefers partner supply from 2025-01-01 (whole years).
+    # Without other costs the cost level is π × (60,000 USD/t × CN→US tonnes): moving a tonne of
+    # CN→US to AU's spare capacity saves π × 60,000 for any π > 0, so AU fills its spare 200 t
+    # (AU→US 100 → 300 t, CN→US 600 → 400 t) whether π is 0.001 or 0.5: the size is an on/off
+    # priority, and validate says so. A US tariff of 2,000 USD/t on AU's supply gives the size a
+    # cost to weigh against: a US tonne from AU costs 2,000, one from CN 60,000 π. π = 0.05 (3,000):
+    # AU is the cheaper, as much as it can make, 300 t, CN 400 t. π = 0.02 (1,200): CN is the
+    # cheaper, the US takes all 700 t from CN and AU none; CN's extra 100 t come from its 300 t to
+    # Japan, which takes AU's 100 t instead (no cost on AU→JP), so no user is short.
+    from supplychain.schema.references import check_preference_size
+
+    def run(pref: float, tariff: bool) -> tuple[float, float]:
+        deal = {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-01-01", "preference": pref,
+                "covers": {"commodities": ["ndpr_oxide"]}}
+        policies = {"us_tariff": {"type": "tariff", "country": "US", "start": "2025-01-01", "usd_per_t": 2000,
+                                  "partners": {"include": ["AU"]}}} if tariff else {}
+        toggles = {"deal": {"default": True, "controls": ["pact"]}}
+        w = world(agreements={"pact": deal}, policies=policies, toggles=toggles, variants={}, targets={})
+        assert bool(check_preference_size(w)) is not tariff  # warned exactly when no cost weighs the size
+        f = simulate(w, mode="rebalance", years=[2026]).flows
+        g = f.groupby(["supplier_country", "buyer_country"])["simulated"].sum()
+        return float(g[("AU", "US")]), float(g[("CN", "US")])
+
+    assert run(0.001, tariff=False) == pytest.approx((300.0, 400.0))
+    assert run(0.5, tariff=False) == pytest.approx((300.0, 400.0))
+    assert run(0.05, tariff=True) == pytest.approx((300.0, 400.0))
+    assert run(0.02, tariff=True) == pytest.approx((0.0, 700.0))
+
+
 def test_toggle_table_says_what_is_not_representable() -> None:
     # An MOU with no modelled effect is "not representable"; one with an exemption is partly so.
     mou = {"name": "US–TH MOU", "parties": ["US", "TH"], "start": "2025-10-26",
