@@ -194,8 +194,6 @@ class OfftakeBound:
     """Minimum tonnes in the year (t/yr × year fraction in force; 0 for an offtake of all output)."""
     in_force: bool = True
     """Whether the offtake is in force in some part of the year (the agreement, and from ``start_year``)."""
-    all_output: bool = False
-    """Whether the buyer takes all the supplier's output (no quantity: no floor)."""
 
     @property
     def contracted(self) -> str | None:
@@ -242,7 +240,6 @@ def offtake_bounds(
                     commodity=off.commodity,
                     tonnes=0.0 if off.tonnes_per_year is None else off.tonnes_per_year.central * phi,
                     in_force=phi > 0,
-                    all_output=off.tonnes_per_year is None,
                 )
             )
     return out

@@ -283,13 +283,14 @@ def contracted_factors(tie: FloatArray, contracted: npt.NDArray[np.bool_] | None
 
     .. math:: t^{hi}_e = 1 + \tau\,(h_e + \nu\,[\text{cross}_e] - \kappa), \qquad t^{lo}_e = 1 + \tau\,(h_e + \kappa).
 
-    A tonne more of a contracted plant's output then weighs at most :math:`1 - \tau` times its deviation, less
-    than a tonne of any other plant's (at least 1 times), and a tonne less of it at least :math:`1 + 2\tau` times,
-    more than any other's (below :math:`1 + \tau`): among responses equally close to the baseline the
-    contracted plant makes the most it can sell, whatever the hashes. It is a tie-break, not a floor: it never
-    trades unmet demand, stock, cost or unsold output (levels 1-4), and like the other tie-breaks it trades at
-    most a share :math:`(\kappa + 2)\tau` of the deviation. The factors stay positive (:math:`\tau \ll 1`), so
-    the costs stay convex in a folded plant's activity (:mod:`supplychain.simulation.fold`).
+    A tonne more on a contracted plant's flow then weighs less than its deviation (factor below 1, the
+    new-trade term included), a tonne more on any other flow at least its deviation (factor 1 or more); a tonne
+    less of it weighs at least :math:`1 + 2\tau` times, on any other flow less than :math:`1 + \tau`. So among
+    responses equally close to the baseline the contracted plant makes the most it can sell, whatever the
+    hashes. It is a tie-break, not a floor: it never trades unmet demand, stock, cost or unsold output
+    (levels 1-4), and like the other tie-breaks it can trade only a share of order :math:`\tau` of the
+    deviation. The factors stay positive (:math:`\tau \ll 1`), so the costs stay convex in a folded plant's
+    activity (:mod:`supplychain.simulation.fold`).
 
     Parameters
     ----------
