@@ -577,6 +577,89 @@ def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
     assert off.utilisation.set_index(["year", "facility"]).loc[(2027, "home.us_sep"), "output"] == 0.0
 
 
+@pytest.mark.parametrize("bought", ["plant_a", "plant_b"])
+def test_a_plant_whose_output_an_offtake_buys_runs_before_an_uncontracted_one(bought: str) -> None:
+    # Findings R-9: two new US plants of NdPr oxide, each 400 t/yr from 2026 (USD 1 bn × 0.4 / USD 1 M
+    # per t/yr; start 2025-01-01 + 1 year), one per US programme; an offtake of the one programme buys all
+    # of its plant's output (no quantity: no floor), the other programme has none. CN bans exports to
+    # the US from 1 September 2025. 2026: CN→US (600 t) is closed, the US needs 600 t and its two plants
+    # can make 800 t: demand is short of capacity. No user need be short, and there is no stock, cost or
+    # unsold output, so the deviation level decides: a tonne from a US plant deviates by one edge (its
+    # supply edge above its baseline of 0), a tonne of AU's spare capacity by two (AU's plant and AU→US),
+    # so the US plants make the 600 t and AU stays at 100 t. Between the two plants the deviation is
+    # tied (the same edges, yields and commodity): the contracted plant comes first, 400 t (its
+    # capacity), the other makes the remaining 600 − 400 = 200 t, whichever of the two is bought.
+    # (Before, the tie went to the edge-id hash, and the bought plant could stand idle.)
+    # 2025: the plants do not exist yet (capacity 0); AU fills the 200 t gap as without them.
+    from supplychain.graph.balance import market_balance
+
+    def programme(project: str) -> dict[str, Any]:
+        return {"name": f"US programme {project}", "parties": ["US"], "start": "2025-01-01",
+                "covers": {"commodities": ["ndpr_oxide"]},
+                "investment": {"fund_usd": 1e9, "projects": {project: {
+                    "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.4,
+                    "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 1}}}}
+
+    agreements = {"a": programme("plant_a"), "b": programme("plant_b")}
+    owner = "a" if bought == "plant_a" else "b"
+    agreements[owner]["offtakes"] = [{"supplier": bought, "buyer": "US", "commodity": "ndpr_oxide",
+                                      "start_year": 2025}]
+    res = simulate(world(agreements=agreements, toggles={"ban": {"default": True, "controls": ["cn_ban"]}},
+                         variants={}), mode="rebalance")
+    u = res.utilisation.set_index(["year", "facility"])["output"]
+    other = "b.plant_b" if owner == "a" else "a.plant_a"
+    for y in (2026, 2027):
+        assert u[(y, f"{owner}.{bought}")] == pytest.approx(400.0)
+        assert u[(y, other)] == pytest.approx(200.0)
+        assert u[(y, "au_sep")] == pytest.approx(100.0)
+    assert u[(2025, "au_sep")] == pytest.approx(300.0)
+    assert us_short(res) == {2024: 0.0, 2025: 0.0, 2026: 0.0, 2027: 0.0}
+    for y in YEARS:
+        edges = res.tables(y)[1]
+        assert market_balance(edges.assign(tonnes=edges["simulated"]))["balanced"].all(), y
+
+
+def test_an_offtake_of_all_output_names_a_plant() -> None:
+    from supplychain.schema.references import check_nodes
+
+    deal = {"name": "US deal", "parties": ["US"], "start": "2025-01-01",
+            "offtakes": [{"supplier": "AU", "buyer": "US", "commodity": "ndpr_oxide", "start_year": 2025}]}
+    problems = check_nodes(world(agreements={"deal": deal}))
+    assert [p.message for p in problems] == ["an offtake of all output needs a plant as supplier, not 'AU'"]
+    deal["offtakes"][0]["quantity_per_year"] = 50  # a quantity from a country's market: a floor, allowed
+    assert check_nodes(world(agreements={"deal": deal})) == []
+
+
+def test_a_preference_size_counts_only_against_other_costs() -> None:
+    # Findings R-3. No ban. A US–AU deal prefers partner supply from 2025-01-01 (whole years).
+    # Without other costs the cost level is π × (60,000 USD/t × CN→US tonnes): moving a tonne of
+    # CN→US to AU's spare capacity saves π × 60,000 for any π > 0, so AU fills its spare 200 t
+    # (AU→US 100 → 300 t, CN→US 600 → 400 t) whether π is 0.001 or 0.5: the size is an on/off
+    # priority, and validate says so. A US tariff of 2,000 USD/t on AU's supply gives the size a
+    # cost to weigh against: a US tonne from AU costs 2,000, one from CN 60,000 π. π = 0.05 (3,000):
+    # AU is the cheaper, as much as it can make, 300 t, CN 400 t. π = 0.02 (1,200): CN is the
+    # cheaper, the US takes all 700 t from CN and AU none; CN's extra 100 t come from its 300 t to
+    # Japan, which takes AU's 100 t instead (no cost on AU→JP), so no user is short.
+    from supplychain.schema.references import check_preference_size
+
+    def run(pref: float, tariff: bool) -> tuple[float, float]:
+        deal = {"name": "US–AU", "parties": ["US", "AU"], "start": "2025-01-01", "preference": pref,
+                "covers": {"commodities": ["ndpr_oxide"]}}
+        policies = {"us_tariff": {"type": "tariff", "country": "US", "start": "2025-01-01", "usd_per_t": 2000,
+                                  "partners": {"include": ["AU"]}}} if tariff else {}
+        toggles = {"deal": {"default": True, "controls": ["pact"]}}
+        w = world(agreements={"pact": deal}, policies=policies, toggles=toggles, variants={}, targets={})
+        assert bool(check_preference_size(w)) is not tariff  # warned exactly when no cost weighs the size
+        f = simulate(w, mode="rebalance", years=[2026]).flows
+        g = f.groupby(["supplier_country", "buyer_country"])["simulated"].sum()
+        return float(g[("AU", "US")]), float(g[("CN", "US")])
+
+    assert run(0.001, tariff=False) == pytest.approx((300.0, 400.0))
+    assert run(0.5, tariff=False) == pytest.approx((300.0, 400.0))
+    assert run(0.05, tariff=True) == pytest.approx((300.0, 400.0))
+    assert run(0.02, tariff=True) == pytest.approx((0.0, 700.0))
+
+
 def test_toggle_table_says_what_is_not_representable() -> None:
     # An MOU with no modelled effect is "not representable"; one with an exemption is partly so.
     mou = {"name": "US–TH MOU", "parties": ["US", "TH"], "start": "2025-10-26",

@@ -559,8 +559,10 @@ class Offtake(StrictModel):
     """Buying country."""
     commodity: EntityId
     """Commodity id."""
-    tonnes_per_year: Tonnes = unit_neutral("quantity_per_year", "tonnes_per_year")
-    """Committed quantity per year, in the commodity's unit."""
+    tonnes_per_year: Tonnes | None = unit_neutral("quantity_per_year", "tonnes_per_year", default=None)
+    """Committed quantity per year, in the commodity's unit (a floor on the route). Omitted: the buyer takes all the
+    supplier's output, with no floor (the supplier must be a plant): in the re-routing response the plant's output then
+    comes before that of plants with no offtake."""
     start_year: Year
     """First year of deliveries."""
 
@@ -633,7 +635,10 @@ class Agreement(StrictModel):
     lifts: list[EntityId] = Field(default_factory=list)
     """Specific policy ids this agreement lifts between the parties."""
     preference: ShareQ | None = None
-    """Cost advantage of partner supply in re-routing, as a share of the price (every covered commodity has one)."""
+    """Partners first in re-routing: any positive value puts a party's spare supply to its partners first and
+    surcharges its imports from non-parties by this share of the price (every covered commodity has one). The size
+    counts only against export taxes, tariffs and another preference of the same party; otherwise any positive value
+    gives the same results (an on/off priority, ``docs/rebalance.md``, level 3)."""
     offtakes: list[Offtake] = Field(default_factory=list)
     """Supply commitments."""
     investment: Investment | None = None

@@ -67,6 +67,7 @@ __all__ = [
     "check_nodes",
     "check_policy_names",
     "check_preference_prices",
+    "check_preference_size",
     "check_processes",
     "check_references",
     "check_selectors",
@@ -450,7 +451,8 @@ def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
     """Flow and offtake endpoints are a facility id or a country/region code (not a group).
 
     An offtake's supplier may also be an investment project of an agreement
-    (:func:`investment_projects`). An unknown name gets the nearest id of any kind.
+    (:func:`investment_projects`). An unknown name gets the nearest id of any kind. An offtake
+    without a quantity (all the supplier's output) names a plant, not a country.
     """
     known = set(ISO_COUNTRIES) | set(scenario.regions) | set(scenario.facilities)
     projects = investment_projects(scenario)
@@ -479,6 +481,12 @@ def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
             where = {k: v for k, v in kinds.items() if k not in ISO_COUNTRIES}
             problems.append(problem_at(scenario, path, f"unknown facility or country '{node}'",
                                        nearest(node, where, default)))
+    for path, node in nodes or walk(scenario):
+        if isinstance(node, Offtake) and node.tonnes_per_year is None and (
+                node.supplier in ISO_COUNTRIES or node.supplier in scenario.regions):
+            msg = f"an offtake of all output needs a plant as supplier, not '{node.supplier}'"
+            hint = "name the facility or investment project whose output is bought, or give `quantity_per_year`"
+            problems.append(problem_at(scenario, (*path, "supplier"), msg, hint))
     return problems
 
 
@@ -780,7 +788,38 @@ def check_lookalike_ids(scenario: Scenario, nodes: Nodes | None = None) -> list[
     return problems
 
 
-WARNINGS: tuple[Rule, ...] = (check_lookalike_ids,)
+def check_preference_size(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    r"""Warn of a preference whose size cannot change any result (allowed, but its value is no sensitivity).
+
+    A preference acts twice (``docs/rebalance.md``): as a priority, its parties' spare supply serving
+    partners first (any positive value), and as a surcharge :math:`\pi\,p_k` on a party's imports from
+    non-parties in the cost level. Alone, the surcharges are one cost vector times :math:`\pi`, which
+    moves no optimum; the size only counts against other costs: export taxes, tariffs and the surcharges
+    of another preference of the same party. Reported when the scenario has none of them.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "agreements": {"d": {"name": "D", "parties": ["US", "JP"], "start": 2025, "preference": 0.05}}})
+    >>> [p.message for p in check_preference_size(s)]
+    ['any positive preference gives the same results here (0.05 acts as an on/off priority)']
+    """
+    prefs = {aid: (ag, ag.preference) for aid, ag in scenario.agreements.items() if ag.preference is not None}
+    if any(isinstance(p, ExportTax | Tariff) for p in scenario.policies.values()):
+        return []
+    parties = [c for ag, _ in prefs.values() for c in dict.fromkeys(ag.parties)]
+    problems = []
+    for aid, (ag, pref) in prefs.items():
+        if any(parties.count(c) > 1 for c in ag.parties):
+            continue  # another preference of a party: their sizes compare
+        message = f"any positive preference gives the same results here ({pref.central:g} acts as an on/off priority)"
+        hint = ("its size only counts against export taxes, tariffs or another preference of the same party "
+                "(docs/rebalance.md, level 3); a sensitivity to it shows nothing")
+        problems.append(problem_at(scenario, ("agreements", aid, "preference"), message, hint))
+    return problems
+
+
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 

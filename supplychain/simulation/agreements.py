@@ -16,6 +16,10 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
 * **Offtake** — a committed minimum flow ``quantity_per_year`` from the supplier
   (facility, investment project, or a country's market) to the buyer's market, from
   ``start_year`` while the agreement is in force (a lower bound in the re-routing LP).
+  Without a quantity the buyer takes all of a plant's output, with no floor. Either way a plant
+  whose output an offtake buys is *contracted*: where responses are equally close to the
+  baseline, its output comes before that of plants with no offtake
+  (:func:`~supplychain.simulation.levels.contracted_factors`).
 * **Preference** — when supply is scarce, a party's extra supply serves its partners
   first (:mod:`supplychain.simulation.rationing`, ``contracts_first`` and
   ``home_first``: its exports to non-partners are *reserved*, held at their baseline
@@ -187,7 +191,14 @@ class OfftakeBound:
     commodity: str
     """Commodity id."""
     tonnes: float
-    """Minimum tonnes in the year (t/yr × year fraction in force)."""
+    """Minimum tonnes in the year (t/yr × year fraction in force; 0 for an offtake of all output)."""
+    in_force: bool = True
+    """Whether the offtake is in force in some part of the year (the agreement, and from ``start_year``)."""
+
+    @property
+    def contracted(self) -> str | None:
+        """The plant whose output the offtake buys, in force this year (its output comes first), else None."""
+        return self.supplier if self.in_force and ":" not in self.supplier else None
 
     @property
     def edge(self) -> str:
@@ -227,7 +238,8 @@ def offtake_bounds(
                     supplier_country=s_country,
                     buyer_country=off.buyer,
                     commodity=off.commodity,
-                    tonnes=off.tonnes_per_year.central * phi,
+                    tonnes=0.0 if off.tonnes_per_year is None else off.tonnes_per_year.central * phi,
+                    in_force=phi > 0,
                 )
             )
     return out

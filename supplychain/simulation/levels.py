@@ -5,7 +5,8 @@ The levels' costs (:class:`LevelCosts`, built by
 their weighted sum (:func:`weighted_costs`, :data:`WEIGHTS`), the deterministic tie-break of
 the deviation level (:func:`tie_factors`, :data:`TIE_BREAK`; a tonne of new cross-border trade weighs more,
 :func:`new_trade_factors`, :data:`NEW_TRADE`, so among responses equally close to the baseline the one opening
-the fewest new tonnes of trade wins and cross-hauls go) and the lexicographic solve from
+the fewest new tonnes of trade wins and cross-hauls go; a plant whose output an offtake buys comes first,
+:func:`contracted_factors`, :data:`CONTRACTED`) and the lexicographic solve from
 the weighted start (:func:`lexicographic_levels`, :func:`settled`), shared by the model and
 every block of :class:`~supplychain.simulation.blocks.BlockRebalance`.
 """
@@ -24,12 +25,14 @@ from supplychain.simulation.highs import PERTURB, keep_optimal_face
 from supplychain.simulation.rationing import Rationing, ShareRows, ration
 
 __all__ = [
+    "CONTRACTED",
     "NEW_TRADE",
     "SETTLED_TOL",
     "TIE_BREAK",
     "TIE_BROKEN",
     "WEIGHTS",
     "LevelCosts",
+    "contracted_factors",
     "dot",
     "lexicographic_levels",
     "new_trade_factors",
@@ -55,6 +58,11 @@ NEW_TRADE = 1.0
 """Extra deviation weight, in units of :data:`TIE_BREAK`, of a tonne above the baseline on a cross-border edge
 (:func:`new_trade_factors`): at least the hash's whole spread, so among responses equally close to the baseline
 the one that opens fewer new tonnes of trade wins whatever the hashes."""
+
+CONTRACTED = 2.0
+"""Deviation weight taken off a tonne of a contracted plant's flows above the baseline (and added to one below it), in
+units of :data:`TIE_BREAK` (:func:`contracted_factors`): more than the hash's and the new-trade rule's spread together,
+so among responses equally close to the baseline the contracted plant's output comes first whatever the hashes."""
 
 TIE_BROKEN = frozenset({"weighted", "start", "deviation"})
 """Levels whose costs carry the deterministic tie-break, solved without HiGHS' cost perturbation."""
@@ -88,6 +96,9 @@ class LevelCosts:
         The scales divided out of ``cost1`` and ``cost3`` (their reported values are multiplied back).
     has_stock, has_cost : bool
         Whether levels 2 and 3 have anything to minimise (else they are skipped).
+    tie : numpy.ndarray
+        The deviation level's tie-break factor per column (:func:`tie_factors`, :func:`new_trade_factors`,
+        :func:`contracted_factors`; 1 on the columns the level does not cost).
     """
 
     cost1: FloatArray
@@ -100,6 +111,7 @@ class LevelCosts:
     cscale: float
     has_stock: bool
     has_cost: bool
+    tie: FloatArray
 
 
 SETTLED_TOL = 1e-12
@@ -257,6 +269,43 @@ def new_trade_factors(ids: Sequence[str], cross: npt.NDArray[np.bool_]) -> Float
         Whether each edge crosses a border (supplier and buyer countries differ).
     """
     out: FloatArray = tie_factors(ids) + TIE_BREAK * NEW_TRADE * np.asarray(cross, dtype=np.float64)
+    return out
+
+
+def contracted_factors(tie: FloatArray, contracted: npt.NDArray[np.bool_] | None) -> FloatArray:
+    r"""Return the tie-break factors with a contracted plant's flows first (``docs/rebalance.md``, "Tie-break").
+
+    A plant is *contracted* in a year when an offtake in force buys its output
+    (:class:`~supplychain.simulation.agreements.OfftakeBound`); its flows are its output and input edges.
+    On those edges the factor of the column above the baseline, :math:`f^{hi}_e`, is lowered and that of the
+    column below it, :math:`f^{lo}_e` (cost :math:`-w_e`), raised by :math:`\kappa\tau`, :math:`\kappa` =
+    :data:`CONTRACTED` = 2:
+
+    .. math:: t^{hi}_e = 1 + \tau\,(h_e + \nu\,[\text{cross}_e] - \kappa), \qquad t^{lo}_e = 1 + \tau\,(h_e + \kappa).
+
+    A tonne more on a contracted plant's flow then weighs less than its deviation (factor below 1, the
+    new-trade term included), a tonne more on any other flow at least its deviation (factor 1 or more); a tonne
+    less of it weighs at least :math:`1 + 2\tau` times, on any other flow less than :math:`1 + \tau`. So among
+    responses equally close to the baseline the contracted plant makes the most it can sell, whatever the
+    hashes. It is a tie-break, not a floor: it never trades unmet demand, stock, cost or unsold output
+    (levels 1-4), and like the other tie-breaks it can trade only a share of order :math:`\tau` of the
+    deviation. The factors stay positive (:math:`\tau \ll 1`), so the costs stay convex in a folded plant's
+    activity (:mod:`supplychain.simulation.fold`).
+
+    Parameters
+    ----------
+    tie : numpy.ndarray
+        The factors per LP column, the model's edges' :math:`f^{lo}` columns first, then their :math:`f^{hi}`
+        columns (:meth:`RebalanceModel._tie <supplychain.simulation.rebalance.RebalanceModel._tie>`).
+    contracted : numpy.ndarray of bool, optional
+        Per model edge, whether it is a flow of a contracted plant; None: none is.
+    """
+    if contracted is None or not contracted.any():
+        return tie
+    ne = len(contracted)
+    out = tie.copy()
+    out[:ne][contracted] += TIE_BREAK * CONTRACTED
+    out[ne : 2 * ne][contracted] -= TIE_BREAK * CONTRACTED
     return out
 
 

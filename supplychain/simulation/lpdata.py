@@ -86,6 +86,10 @@ class YearInputs:
     participation : tuple of Participation
         The preferences' participation constraints (:class:`~supplychain.simulation.agreements.Participation`):
         per agreement, the reserved exports (per model edge) without it and its parties.
+    contracted : numpy.ndarray of bool, optional
+        Per model edge: a flow (output or input) of a plant whose output an offtake in force buys; its output
+        comes first among responses equally close to the baseline
+        (:func:`~supplychain.simulation.levels.contracted_factors`). None: no plant is contracted.
     """
 
     baseline: FloatArray
@@ -102,6 +106,7 @@ class YearInputs:
     floor: FloatArray | None = None
     reserved: npt.NDArray[np.bool_] | None = None
     participation: tuple[Participation, ...] = ()
+    contracted: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass(frozen=True)

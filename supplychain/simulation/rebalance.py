@@ -108,6 +108,7 @@ from supplychain.simulation.fold import Geometry
 from supplychain.simulation.highs import INF, iterations, open_solve, run_highs
 from supplychain.simulation.levels import (
     LevelCosts,
+    contracted_factors,
     dot,
     lexicographic_levels,
     new_trade_factors,
@@ -538,7 +539,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         # unsold: Σ_m u_m / T_k(m)
         unsold = np.zeros(c.n)
         unsold[c.uns :] = wm / float(wm.max()) if wm.size else 0.0
-        return LevelCosts(cost1, cost2, cost3, cost4, unsold, dev_const, ws_scale, cscale, has_stock, has_cost)
+        tie = contracted_factors(self._tie(), inputs.contracted)
+        return LevelCosts(cost1, cost2, cost3, cost4, unsold, dev_const, ws_scale, cscale, has_stock, has_cost, tie)
 
     def _lp_costs(self, lv: LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
         """Return the costs of a solve's HiGHS runs, in HiGHS' (folded) columns.
@@ -546,7 +548,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         ``objective="weighted"``: ``(weighted,)``; lexicographic: ``(shortfall, stock, cost,
         deviation with the tie-break, weighted start, unsold)``. Shared by :meth:`solve` and ``BlockRebalance``.
         """
-        tie = self._tie()
+        tie = lv.tie
         if self.objective == "weighted":
             return (self._fold.costs(weighted_costs(lv, tie), geo),)
         levels = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie), lv.unsold)

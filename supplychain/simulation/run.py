@@ -150,6 +150,9 @@ class YearPolicies:
         The parts of the year with the same preferences in force, each solved with its own
         surcharges and reserved exports (:func:`~supplychain.simulation.agreements.preference_periods`);
         ``surcharge`` and ``reserved`` above are the year's average and union.
+    contracted : numpy.ndarray of bool, optional
+        Edges (output and input) of the plants whose output an offtake in force buys
+        (:attr:`YearInputs.contracted <supplychain.simulation.lpdata.YearInputs>`); None: none.
     """
 
     effects: PolicyEffects
@@ -160,6 +163,7 @@ class YearPolicies:
     reserved: np.ndarray[Any, np.dtype[np.bool_]]
     participation: tuple[Participation, ...] = ()
     periods: tuple[PreferencePeriod, ...] = ()
+    contracted: np.ndarray[Any, np.dtype[np.bool_]] | None = None
 
     def period_inputs(self, inputs: YearInputs) -> list[tuple[float, YearInputs]]:
         """Return the LP inputs of each period of the year with its weight (one, weight 1, when nothing changes).
@@ -207,13 +211,19 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     pref, periods = year_preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
     lower: dict[str, float] = {}
     offtake_edges = np.zeros(len(table), dtype=bool)
+    plants: set[str] = set()
     for ob in offtake_bounds(world, year, active):
         eid = model.route_edge(ob.supplier, ob.buyer, ob.commodity)
         if eid is not None and ob.tonnes > 0:
             lower[eid] = lower.get(eid, 0.0) + ob.tonnes
             offtake_edges[model.edge_positions([eid])[0]] = True
+        if ob.contracted is not None:
+            plants.add(ob.contracted)
+    contracted = None
+    if plants:
+        contracted = (table["supplier"].isin(plants) | table["buyer"].isin(plants)).to_numpy(dtype=bool)
     return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges,
-                        _owed(pref.without, offtake_edges), tuple(periods))
+                        _owed(pref.without, offtake_edges), tuple(periods), contracted)
 
 
 class YearNodes(Mapping[int, pd.DataFrame]):
@@ -671,7 +681,7 @@ class Simulator:
         inputs = routes.limit(inputs, ledger.available())
         floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
-                         participation=pol.participation)
+                         participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
         sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
         short = model.shortfall_table(inputs, sol)
