@@ -14,6 +14,7 @@ allowed values of a choice, the ``type`` options of a policy.
 
 from __future__ import annotations
 
+import copy
 import os
 import stat
 import types
@@ -329,12 +330,75 @@ def _check_size(composition: Composition) -> None:
     raise ScenarioError([Problem(file, line, column, (), message, hint)])
 
 
+_PRUNE_ROUNDS: Final = 5
+"""Rounds of :func:`_references_of_the_rest` (each removes what the previous validation refused)."""
+
+
+def _prune(data: Any, path: KeyPath) -> KeyPath | None:
+    """Delete the deepest mapping key on ``path`` present in ``data``; return its path (None: none at depth >= 2).
+
+    A list item is never deleted (the items after it would shift, and their problems be
+    located on the wrong line): the key holding the list goes. A key that is missing (a
+    required field) takes its parent with it, down to the entity (``section.id``).
+    """
+    node, target = data, None
+    for i, part in enumerate(path):
+        if isinstance(node, dict) and part in node:
+            target = (node, path[: i + 1])
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+    if target is None or len(target[1]) < 2:
+        return None
+    container, where = target
+    del container[where[-1]]
+    return where
+
+
+def _references_of_the_rest(composition: Composition, problems: Sequence[Problem],
+                            require_sources: bool) -> list[Problem]:
+    """Run the reference rules on what passed the schema, so that one pass reports every problem.
+
+    The keys the schema refused are removed from a copy of the data (:func:`_prune`; an entity
+    with a missing or refused required field is removed whole) and the copy is validated again,
+    up to :data:`_PRUNE_ROUNDS` times. The reference problems of the rest are returned, except
+    those under a removed key and those naming a removed entity (a toggle that controls a
+    policy removed here is not wrong). Empty when the rest never validates.
+    """
+    data = copy.deepcopy(composition.data)
+    removed: list[KeyPath] = []
+    paths = [p.path for p in problems]
+    for _ in range(_PRUNE_ROUNDS):
+        for path in paths:
+            if path[:2] in removed:  # its entity is gone already
+                continue
+            gone = _prune(data, path)
+            if gone is None:
+                return []
+            removed.append(gone)
+        try:
+            rest = Scenario.model_validate(data)
+        except ValidationError as exc:
+            paths = [p.path for p in problems_from_validation(exc, data, composition.provenance)]
+            continue
+        rest._provenance = composition.provenance
+        entities = {f"'{where[1]}'" for where in removed if len(where) == 2}
+        return [p for p in check_references(rest, require_sources=require_sources)
+                if not any(p.path[: len(where)] == where for where in removed)
+                and not any(e in p.message for e in entities)]
+    return []
+
+
 def _validate(composition: Composition, require_sources: bool) -> Scenario:
     _check_size(composition)
     try:
         scenario = Scenario.model_validate(composition.data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, composition.data, composition.provenance)) from None
+        problems = problems_from_validation(exc, composition.data, composition.provenance)
+        rest = _references_of_the_rest(composition, problems, require_sources)
+        raise ScenarioError([*problems, *rest]) from None
     scenario._provenance = composition.provenance
     problems = check_references(scenario, require_sources=require_sources)
     if problems:
