@@ -1,0 +1,69 @@
+"""``compare`` output an analyst can quote (review #3, R-4): runs described, twins named, labels, CSV provenance.
+
+tests/data/cli/small.yaml: China's ban (toggle ``china_ban``, default on) from 2025-09-01; variant
+``no_ban`` sets it off; target ``us_ndpr_25``: US ndpr exposed share ≤ 25 % by 2030.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from supplychain.cli.compare import variant_legend
+from supplychain.io import load_text
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = REPO / "tests" / "data" / "cli" / "small.yaml"
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "supplychain", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, check=False, timeout=600)
+
+
+def test_compare_describes_runs_labels_measures_and_records_mode(tmp_path: Path) -> None:
+    out = tmp_path / "c.csv"
+    proc = cli("compare", SMALL, "--year", "2030", "--mode", "fixed", "--output", out)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    # base described, the variant by its description and the toggle it moves; base listed first
+    assert "  base: the scenario as written, every toggle at its default\n" in text
+    assert "  no_ban: The ban is lifted; sets china_ban off\n" in text
+    assert text.index("│ base") < text.index("│ no_ban")
+    # ids become labels (the source is named), the target says what it checks and shows its value
+    assert "US ndpr traced China share of what arrives" in text
+    assert "exposed_share" not in text
+    assert "US ndpr target us_ndpr_25: exposure incl. unmet demand ≤ 25% by 2030" in text
+    # the CSV keeps the ids and says which scenario, response, source and kind of value each row is
+    csv = pd.read_csv(out)
+    assert list(csv.columns) == ["scenario", "mode", "allocation", "source", "variant", "year", "country",
+                                 "commodity", "metric", "kind", "value"]
+    assert set(csv["mode"]) == {"fixed"}
+    assert set(csv["source"]) == {"CN"}
+    assert csv["allocation"].isna().all()
+    assert set(csv.loc[csv["metric"].str.startswith("target:"), "kind"]) == {"verdict"}
+    assert set(csv.loc[~csv["metric"].str.startswith("target:"), "kind"]) == {"share"}
+    # the printed target cell is the measure's value and the verdict: exposed share of base, 2030
+    base = csv[(csv["variant"] == "base") & (csv["year"] == 2030)].set_index("metric")["value"]
+    shown = f"{round(100 * base['exposed_share'])}% {'pass' if base['target:us_ndpr_25'] == 1 else 'fail'}"
+    assert shown in text
+
+
+def test_legend_names_runs_with_the_same_numbers() -> None:
+    # A variant that sets its toggle to the default runs the same world as base: every value equal,
+    # so each is said to be the same as the other; a 1e-6 difference in one row breaks the tie.
+    s = load_text("scenario: {name: x, base_year: 2024}\npolicies:\n  p: {type: export_ban, country: CN, start: 2025}\n"
+                  "toggles:\n  ban: {controls: [p], default: on}\n"
+                  "variants:\n  kept: {toggles: {ban: on}}\n  lifted: {description: lifted, toggles: {ban: off}}\n")
+    t = pd.DataFrame({"variant": ["base", "base", "kept", "kept", "lifted", "lifted"],
+                      "value": [0.5, float("nan"), 0.5, float("nan"), 0.5, 0.2]})
+    assert variant_legend(s, t, ["base", "kept", "lifted"]) == [
+        "base: the scenario as written, every toggle at its default — same numbers as kept",
+        "kept: sets no toggle away from its default — same numbers as base",
+        "lifted: lifted; sets ban off",
+    ]
+    t.loc[2, "value"] = 0.5 + 1e-6
+    assert variant_legend(s, t, ["base", "kept"])[0] == "base: the scenario as written, every toggle at its default"
