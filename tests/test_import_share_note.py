@@ -57,7 +57,7 @@ def test_run_explains_a_net_exporter_importing_only_from_the_source(tmp_path: Pa
 def test_report_headline_notes_group_variants_with_the_same_sentence() -> None:
     def rows(variant: str, dis: float) -> list[dict[str, object]]:
         return [{"variant": variant, "year": 2030, "country": "US", "commodity": "mag", "metric": metric,
-                 "value": value, "label": label, "source_country": "CN"}
+                 "value": value, "label": label, "source_country": "" if label else "CN"}
                 for metric, value, label in (("direct_import_share", dis, ""),
                                              ("direct_share_of_consumption", 2 / 7, ""),
                                              ("traced_share", 1 / 6, ""),

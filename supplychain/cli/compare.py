@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
     from supplychain.schema.model import Scenario, Target
 
-__all__ = ["COMPARE_LABELS", "compare", "csv_table", "display_side_by_side", "side_by_side", "variant_legend"]
+__all__ = ["COMPARE_LABELS", "NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "side_by_side",
+           "variant_legend"]
 
 
 def side_by_side(table: pd.DataFrame, years: list[int] | None, variants: Sequence[str] = ()) -> pd.DataFrame:
@@ -131,6 +132,33 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
         else f"{p[0]} {labels.get(p[-1], p[-1])}" if len(p) == 2 else m
         for m, p, t in zip(measures, parts, target, strict=True)]
     return out
+
+
+NA_NOTE: Final = ("n/a: a share of nothing — no imports (the source's share of imports), nothing arriving (traced "
+                  "shares) or no demand (shortfall); docs/measures.md.")
+"""The line under a comparison that shows an n/a cell."""
+
+
+def block_cut(measures: Sequence[str], limit: int) -> int:
+    """Rows of a side-by-side table to print: at most ``limit``, ending where a country's rows end.
+
+    A cut inside a country's block would hide the rest of that country's measures behind
+    "… more rows"; the cut falls where the country (the measure's first word) changes, else
+    where a measure changes, else at ``limit``.
+
+    Examples
+    --------
+    >>> block_cut(["US a", "US a", "US b", "EU a", "EU a", "EU b"], 5), block_cut(["US a", "US a", "US b"], 2)
+    (3, 2)
+    """
+    if len(measures) <= limit:
+        return len(measures)
+    country = [m.split(" ", 1)[0] for m in measures]
+    for same in (country, list(measures)):
+        ends = [i for i in range(1, limit + 1) if same[i] != same[i - 1]]
+        if ends:
+            return ends[-1]
+    return limit
 
 
 def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
@@ -312,7 +340,10 @@ def compare(
     wide = side_by_side(table, year, runs)
     shown = display_side_by_side(wide, sc, country_name(source_code, names_of(sc)))
     print_table(shown, f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
-                max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip
+                max_rows=block_cut(wide["measure"].astype(str).tolist(), 200),
+                more_hint="use --year, --country or --output", right=wide.columns[2:])  # fmt: skip
+    if shown[wide.columns[2:]].isin(["n/a"]).any().any():
+        echo(NA_NOTE)
     if output is not None:
         csv = csv_table(table, scenario=str(scenario), mode=mode_arg, allocation=rule_name, source=source_code)
         atomic_write_text(output, csv.to_csv(index=False))

@@ -125,7 +125,7 @@ def _exporter_notes(m: pd.DataFrame, variants: Sequence[str], year: int, src: st
     sel = m[(m["year"] == year) & m["metric"].isin(
         ["direct_import_share", "direct_share_of_consumption", "traced_share", "net_import_reliance"])]
     if "source_country" in sel.columns:
-        sel = sel[sel["source_country"].isna() | (sel["source_country"].astype(str) == src)]
+        sel = sel[sel["source_country"].fillna("").astype(str).isin(["", src])]  # NIR has no source
     found: dict[str, list[str]] = {}
     for country, commodity in pairs:
         part = sel[(sel["country"] == country) & (sel["commodity"] == commodity)]
