@@ -67,3 +67,17 @@ def test_legend_names_runs_with_the_same_numbers() -> None:
     ]
     t.loc[2, "value"] = 0.5 + 1e-6
     assert variant_legend(s, t, ["base", "kept"])[0] == "base: the scenario as written, every toggle at its default"
+
+
+def test_legend_says_what_a_run_switches_on_stays_off() -> None:
+    # lift is controlled by both toggles a and b: on only when both are on. The grid run a=off,b=on
+    # does not put it in force (b's label reads as the lift), and the legend says so; a=on,b=on does.
+    s = load_text("scenario: {name: x, base_year: 2024}\n"
+                  "policies:\n  lift: {type: export_ban, country: CN, start: 2025}\n"
+                  "toggles:\n  a: {controls: [lift], default: off}\n  b: {controls: [lift], default: off}\n")
+    runs = ["a=off,b=on", "a=on,b=on"]
+    t = pd.DataFrame({"variant": runs, "value": [0.1, 0.2]})
+    assert variant_legend(s, t, runs, ["a", "b"]) == [
+        "a=off,b=on: every other toggle at its default; but lift stays off (a off)",
+        "a=on,b=on: every other toggle at its default",
+    ]

@@ -161,6 +161,33 @@ def block_cut(measures: Sequence[str], limit: int) -> int:
     return limit
 
 
+def _held_off(scenario: Scenario, run: str, grid: Sequence[str]) -> list[str]:
+    """Entities a run switches on that stay off, because another toggle that controls them is off.
+
+    An entity controlled by several toggles is on only when all of them are on
+    (:func:`~supplychain.simulation.toggles.resolve_toggles`): a grid label ``a=off,b=on`` or
+    a variant setting ``b on`` does not put in force what ``a`` also controls.
+    """
+    from supplychain.simulation.toggles import controlled_entities, resolve_toggles
+
+    if run in scenario.variants:
+        state, setting = resolve_toggles(scenario, variant=run), dict(scenario.variants[run].toggles)
+    elif grid:
+        setting = {k: v == "on" for k, _, v in (part.partition("=") for part in run.split(","))}
+        state = resolve_toggles(scenario, overrides=setting)
+    else:
+        return []
+    controlled = controlled_entities(scenario)
+    off = set(state.inactive) | {eid for _, eid in state.switched_off}
+    held = set()
+    for tid, on in setting.items():
+        for entity in controlled.get(tid, []) if on else []:
+            if entity[1] in off:
+                by = [t for t, ents in controlled.items() if entity in ents and not state.states[t]]
+                held.add(f"{entity[1]} stays off ({', '.join(by)} off)")
+    return sorted(held)
+
+
 def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
     """Say what each run of a comparison is and which runs give the same numbers.
 
@@ -206,6 +233,8 @@ def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str],
             what = f"{var.description}; {sets}" if var.description else sets
         else:
             what = "every other toggle at its default" if grid else ""
+        held = _held_off(scenario, run, grid)
+        what += f"; but {', '.join(held)}" if held else ""
         twins = [o for o in runs if o != run and same(run, o)]
         lines.append(f"{run}: {what}" + (f" — same numbers as {', '.join(twins)}" if twins else ""))
     return lines
