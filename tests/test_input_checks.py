@@ -137,9 +137,12 @@ def test_dates_outside_the_years_are_warned_with_the_years(scenario_dict: Build)
 
 
 def test_validate_cli_lists_every_problem_and_warns(run_cli: Callable[..., Any], write: Callable[..., Path]) -> None:
+    # all five mistakes in one pass: four errors, and the start after the horizon as a warning
     bad = run_cli("validate", write("deal.yaml", DEAL))
     assert bad.returncode == 1
     assert "4 problems found" in bad.stderr
+    assert "warn " in bad.stderr
+    assert "it starts in 2052, after the horizon" in bad.stderr
     fixed = DEAL.replace("exempt_partys", "exempt_parties").replace("KOR", "KR").replace(
         "buyer: NZ", "buyer: US").replace("share_approved: 1.4", "share_approved: 0.4")
     ok = run_cli("validate", write("fixed.yaml", fixed))
