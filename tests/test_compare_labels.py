@@ -81,3 +81,14 @@ def test_legend_says_what_a_run_switches_on_stays_off() -> None:
         "a=off,b=on: every other toggle at its default; but lift stays off (a off)",
         "a=on,b=on: every other toggle at its default",
     ]
+
+
+def test_a_target_after_the_horizon_is_said_not_silently_absent(tmp_path: Path) -> None:
+    # horizon 2030; the target is checked from 2035: it has no row in any year, and a line says why
+    path = tmp_path / "late.yaml"
+    path.write_text(SMALL.read_text(encoding="utf-8").replace("max: 0.25, by: 2030", "max: 0.25, by: 2035"),
+                    encoding="utf-8")
+    proc = cli("compare", path, "--year", "2030", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "target us_ndpr_25 (US ndpr) is checked from 2035, after the horizon 2030: no row" in proc.stdout
+    assert "target us_ndpr_25:" not in proc.stdout
