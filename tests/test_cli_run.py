@@ -164,7 +164,7 @@ def test_compare_prints_variants_side_by_side(tmp_path: Path) -> None:
     assert "no_ban" in proc.stdout
     assert "base" in proc.stdout
     text = (tmp_path / "c.csv").read_text()
-    assert text.splitlines()[0].startswith("variant")
+    assert text.splitlines()[0] == "scenario,mode,allocation,source,variant,year,country,commodity,metric,kind,value"
 
 
 def test_compare_accepts_blocks_and_objective() -> None:

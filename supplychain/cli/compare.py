@@ -6,8 +6,9 @@ measure × year.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -30,14 +31,18 @@ from supplychain.cli.options import CountryOption, PathOption
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["compare", "display_side_by_side", "side_by_side"]
+    from supplychain.schema.model import Scenario, Target
+
+__all__ = ["COMPARE_LABELS", "NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "side_by_side",
+           "variant_legend"]
 
 
-def side_by_side(table: pd.DataFrame, years: list[int] | None) -> pd.DataFrame:
+def side_by_side(table: pd.DataFrame, years: list[int] | None, variants: Sequence[str] = ()) -> pd.DataFrame:
     """Pivot :func:`supplychain.api.compare` output: rows measure × variant, columns years.
 
     Rows keep the order of ``table`` (:func:`~supplychain.api.compare` puts the focus
-    countries first), measures grouped, variants in their order within each.
+    countries first), measures grouped, variants in the order of ``variants`` within each
+    (``base`` first, as run), else in their order in ``table``.
     """
     import pandas as pd
 
@@ -46,32 +51,217 @@ def side_by_side(table: pd.DataFrame, years: list[int] | None) -> pd.DataFrame:
     wide = t.pivot_table(index=["measure", "variant"], columns="year", values="value", aggfunc="first")
     order = list(dict.fromkeys(zip(t["measure"], t["variant"], strict=True)))
     measures = list(dict.fromkeys(m for m, _ in order))
-    rows = sorted(order, key=lambda mv: measures.index(mv[0]))
+    rank = {v: i for i, v in enumerate(variants)}
+    rows = sorted(order, key=lambda mv: (measures.index(mv[0]), rank.get(mv[1], len(rank))))
     wide = wide.reindex(pd.MultiIndex.from_tuples(rows, names=["measure", "variant"])) if rows else wide
     wide.columns = [str(c) for c in wide.columns]
     return wide.reset_index()
 
 
-def display_side_by_side(wide: pd.DataFrame) -> pd.DataFrame:
-    """Format :func:`side_by_side` for print: shares as percentages, ``target:<id>`` rows as pass/fail.
+COMPARE_LABELS: Final = (
+    ("exposed_share", "exposure incl. unmet demand"),
+    ("traced_share", "traced {source} share of what arrives"),
+    ("direct_import_share", "{source} share of its imports (first hop)"),
+    ("shortfall_share", "shortfall (share of demand)"),
+    ("element_exposed_share", "element exposure incl. unmet demand"),
+    ("element_dependence", "element traced to {source} (share of what arrives)"),
+    ("element_shortfall_share", "element shortfall (share of demand)"),
+)
+"""What the printed table calls each measure of :data:`supplychain.api.COMPARE_METRICS` (the CSV keeps the ids;
+docs/measures.md defines them). ``{source}``: the source's name (:func:`~supplychain.report.headline.metric_labels`)."""
+
+
+def _target_text(target: Target, labels: Mapping[str, str]) -> str:
+    """Say what a target checks: ``target us_dy_2030: element exposure incl. unmet demand ≤ 25% by 2030``."""
+    from supplychain.report.numbers import format_percent
+
+    bounds = [f"≤ {format_percent(target.max)}" if target.max is not None else "",
+              f"≥ {format_percent(target.min)}" if target.min is not None else ""]
+    text = f"{labels.get(target.metric, target.metric)} {' and '.join(b for b in bounds if b)}".strip()
+    if target.max_shortfall_share is not None:
+        text += f", shortfall ≤ {format_percent(target.max_shortfall_share)}"
+    return f"{text} by {target.by}"
+
+
+def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, source: str = "") -> pd.DataFrame:
+    """Format :func:`side_by_side` for print: shares as percentages, measures by name, targets with their value.
+
+    A measure id becomes its label (:data:`COMPARE_LABELS`; ``source``: the source's name).
+    A ``target:<id>`` row reads what the target checks (from ``scenario``) and, in its
+    years, the measure's value beside the verdict (``19% pass``); before its ``by``
+    year a target is not checked (``–``).
 
     Examples
     --------
     >>> import pandas as pd
     >>> wide = pd.DataFrame({"measure": ["US ndpr exposed_share", "US ndpr target:t1"], "variant": ["base"] * 2,
     ...                      "2030": [0.2549, 0.0]})
-    >>> display_side_by_side(wide)["2030"].tolist()
-    ['25%', 'fail']
+    >>> shown = display_side_by_side(wide, source="China")
+    >>> shown["measure"].tolist(), shown["2030"].tolist()
+    (['US ndpr exposure incl. unmet demand', 'US ndpr target:t1'], ['25%', 'fail'])
     """
+    from supplychain.report.headline import metric_labels
     from supplychain.report.numbers import format_cell, is_share
 
+    labels = dict(metric_labels(COMPARE_LABELS, source or "source"))
+    targets = scenario.targets if scenario is not None else {}
     out = wide.astype(object)
     measures = wide["measure"].astype(str).tolist()
-    target = [m.rsplit(" ", 1)[-1].startswith("target:") for m in measures]
+    variants = wide["variant"].astype(str).tolist()
+    parts = [m.rsplit(" ", 1) for m in measures]
+    target = [p[-1].startswith("target:") for p in parts]
     share = [is_share(m) for m in measures]
+    where = {(m, v): i for i, (m, v) in enumerate(zip(measures, variants, strict=True))}
+
+    def measured(i: int, col: str) -> str:
+        tid = parts[i][-1].removeprefix("target:")
+        if tid not in targets:
+            return ""
+        j = where.get((f"{parts[i][0]} {targets[tid].metric}", variants[i]))
+        return "" if j is None else format_cell(wide[col].iloc[j], share=True) + " "
+
     for col in [c for c in wide.columns if c not in ("measure", "variant")]:
-        out[col] = [{1.0: "pass", 0.0: "fail"}.get(float(v), "–") if t else format_cell(v, share=sh)
-                    for v, t, sh in zip(wide[col].tolist(), target, share, strict=True)]
+        verdicts = {1.0: "pass", 0.0: "fail"}
+        out[col] = [(measured(i, col) + verdicts[float(v)] if float(v) in verdicts else "–") if t
+                    else format_cell(v, share=sh)
+                    for i, (v, t, sh) in enumerate(zip(wide[col].tolist(), target, share, strict=True))]
+    out["measure"] = [
+        f"{p[0]} target {p[-1].removeprefix('target:')}: "
+        f"{_target_text(targets[p[-1].removeprefix('target:')], labels)}"
+        if t and p[-1].removeprefix("target:") in targets
+        else f"{p[0]} {labels.get(p[-1], p[-1])}" if len(p) == 2 else m
+        for m, p, t in zip(measures, parts, target, strict=True)]
+    return out
+
+
+NA_NOTE: Final = ("n/a: a share of nothing — no imports (the source's share of imports), nothing arriving (traced "
+                  "shares) or no demand (shortfall); docs/measures.md.")
+"""The line under a comparison that shows an n/a cell."""
+
+
+def block_cut(measures: Sequence[str], limit: int) -> int:
+    """Rows of a side-by-side table to print: at most ``limit``, ending where a country's rows end.
+
+    A cut inside a country's block would hide the rest of that country's measures behind
+    "… more rows"; the cut falls where the country (the measure's first word) changes, else
+    where a measure changes, else at ``limit``.
+
+    Examples
+    --------
+    >>> block_cut(["US a", "US a", "US b", "EU a", "EU a", "EU b"], 5), block_cut(["US a", "US a", "US b"], 2)
+    (3, 2)
+    """
+    if len(measures) <= limit:
+        return len(measures)
+    country = [m.split(" ", 1)[0] for m in measures]
+    for same in (country, list(measures)):
+        ends = [i for i in range(1, limit + 1) if same[i] != same[i - 1]]
+        if ends:
+            return ends[-1]
+    return limit
+
+
+def _held_off(scenario: Scenario, run: str, grid: Sequence[str]) -> list[str]:
+    """Entities a run switches on that stay off, because another toggle that controls them is off.
+
+    An entity controlled by several toggles is on only when all of them are on
+    (:func:`~supplychain.simulation.toggles.resolve_toggles`): a grid label ``a=off,b=on`` or
+    a variant setting ``b on`` does not put in force what ``a`` also controls.
+    """
+    from supplychain.simulation.toggles import controlled_entities, resolve_toggles
+
+    if run in scenario.variants:
+        state, setting = resolve_toggles(scenario, variant=run), dict(scenario.variants[run].toggles)
+    elif grid:
+        setting = {k: v == "on" for k, _, v in (part.partition("=") for part in run.split(","))}
+        state = resolve_toggles(scenario, overrides=setting)
+    else:
+        return []
+    controlled = controlled_entities(scenario)
+    off = set(state.inactive) | {eid for _, eid in state.switched_off}
+    held = set()
+    for tid, on in setting.items():
+        for entity in controlled.get(tid, []) if on else []:
+            if entity[1] in off:
+                by = [t for t, ents in controlled.items() if entity in ents and not state.states[t]]
+                held.add(f"{entity[1]} stays off ({', '.join(by)} off)")
+    return sorted(held)
+
+
+def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
+    """Say what each run of a comparison is and which runs give the same numbers.
+
+    ``base`` is the scenario as written (every toggle at its default); a named variant is its
+    description and the toggles it sets away from their defaults; a grid run sets the grid's
+    toggles and leaves every other at its default. Runs whose values are equal (within
+    1e-9, n/a equal to n/a) in every row of ``table`` (every year and measure, shown or not)
+    are said to be the same.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from supplychain.schema.model import Scenario
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "policies": {"p": {"type": "export_ban", "country": "CN", "start": "2025-01-01"}},
+    ...     "toggles": {"ban": {"default": True, "controls": ["p"]}},
+    ...     "variants": {"lifted": {"description": "the ban is lifted", "toggles": {"ban": False}},
+    ...                  "kept": {"toggles": {"ban": True}}}})
+    >>> t = pd.DataFrame({"variant": ["base", "kept", "lifted"], "value": [0.5, 0.5, 0.1]})
+    >>> for line in variant_legend(s, t, ["base", "kept", "lifted"]):
+    ...     print(line)
+    base: the scenario as written, every toggle at its default — same numbers as kept
+    kept: sets no toggle away from its default — same numbers as base
+    lifted: the ban is lifted; sets ban off
+    """
+    import numpy as np
+
+    values = {r: table.loc[table["variant"] == r, "value"].to_numpy(dtype=float) for r in runs}
+
+    def same(a: str, b: str) -> bool:
+        x, y = values[a], values[b]
+        return x.shape == y.shape and bool(np.all((np.abs(x - y) <= 1e-9) | (np.isnan(x) & np.isnan(y))))
+
+    lines = []
+    for run in runs:
+        if run == "base":
+            what = "the scenario as written, every toggle at its default"
+        elif run in scenario.variants:
+            var = scenario.variants[run]
+            moved = [f"{k} {'on' if on else 'off'}" for k, on in var.toggles.items()
+                     if k not in scenario.toggles or bool(scenario.toggles[k].default) != on]
+            sets = f"sets {', '.join(moved)}" if moved else "sets no toggle away from its default"
+            what = f"{var.description}; {sets}" if var.description else sets
+        else:
+            what = "every other toggle at its default" if grid else ""
+        held = _held_off(scenario, run, grid)
+        what += f"; but {', '.join(held)}" if held else ""
+        twins = [o for o in runs if o != run and same(run, o)]
+        lines.append(f"{run}: {what}" + (f" — same numbers as {', '.join(twins)}" if twins else ""))
+    return lines
+
+
+def csv_table(table: pd.DataFrame, *, scenario: str, mode: str, allocation: str, source: str) -> pd.DataFrame:
+    """Make the ``--output`` CSV: :func:`supplychain.api.compare`'s rows, with what produced them and what ``value`` is.
+
+    Columns ``scenario``, ``mode``, ``allocation`` (empty in ``fixed``) and ``source`` come first, so that
+    the CSVs of two runs of one scenario stay apart; ``kind`` says what ``value`` holds: ``share``
+    (a measure, 0–1) or ``verdict`` (a ``target:<id>`` row: 1 pass, 0 fail).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"variant": ["base"] * 2, "year": [2030] * 2, "country": ["US"] * 2,
+    ...                   "commodity": ["ndpr"] * 2, "metric": ["exposed_share", "target:t1"], "value": [0.3, 1.0]})
+    >>> out = csv_table(t, scenario="s.yaml", mode="fixed", allocation="", source="CN")
+    >>> out[["mode", "metric", "kind"]].values.tolist()
+    [['fixed', 'exposed_share', 'share'], ['fixed', 'target:t1', 'verdict']]
+    """
+    out = table.copy()
+    kind = ["verdict" if str(m).startswith("target:") else "share" for m in out["metric"]]
+    out.insert(list(out.columns).index("metric") + 1, "kind", kind)
+    for i, (name, value) in enumerate((("scenario", scenario), ("mode", mode), ("allocation", allocation),
+                                       ("source", source))):
+        out.insert(i, name, value)
     return out
 
 
@@ -105,10 +295,14 @@ def compare(
 ) -> None:
     """Run named variants, or every combination of chosen toggles, and print one side-by-side table.
 
-    Rows are measure × variant (exposed share, traced share, direct import share and
-    shortfall share, in per cent, of the target pairs — or, with --country, of every
-    commodity those countries use — and target:<id>, pass or fail), columns are years; the focus
-    countries (--country, else the targets', else the US) come first. The variants are
+    First each run: what base and each variant set (toggles away from their defaults) and
+    which runs give the same numbers in every row. Rows are measure × variant (exposure,
+    traced share, the source's share of imports and shortfall, in per cent, of the target
+    pairs — or, with --country, of every commodity those countries use — and each target:
+    what it checks, then the measure's value and pass or fail), columns are years; the focus
+    countries (--country, else the targets', else the US) come first. --output writes the
+    long table with the measure ids, the scenario, mode, allocation and source of every
+    row, and a kind column (share, or verdict: 1 pass, 0 fail). The variants are
     cut into up to 4 groups per world, each simulated whole on one compiled model
     (warm-started LP, solved block by block: --blocks), the groups side by side on --workers
     processes.
@@ -154,13 +348,32 @@ def compare(
                         objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
                         workers=workers)  # fmt: skip
 
+    from supplychain.report.dot_style import country_name, names_of
+
     rule = ""
+    rule_name = str(allocation_arg or sc.response.allocation) if mode_arg == "rebalance" else ""
     if mode_arg == "rebalance":
-        rule = f", allocation {allocation_arg or sc.response.allocation}"
+        rule = f", allocation {rule_name}"
         rule += f"; {WEIGHTED_NOTE}" if objective_arg == "weighted" else ""
-    wide = side_by_side(table, year)
-    print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
-                max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip
+    runs = list(dict.fromkeys(table["variant"].astype(str)))
+    runs = [r for r in dict.fromkeys(variant) if r in runs] if variant else sorted(runs, key=lambda r: (r != "base", r))
+    source_code = source or sc.scenario.source_country
+    echo("Runs (rows below, in this order):")
+    for line in variant_legend(sc, table, runs, grid or ()):
+        echo(f"  {line}")
+    last = sc.years[-1]
+    for tid, tg in sc.targets.items():
+        if tg.by > last:
+            echo(f"  target {tid} ({tg.country} {tg.commodity}) is checked from {tg.by}, after the horizon {last}: "
+                 "no row")
+    wide = side_by_side(table, year, runs)
+    shown = display_side_by_side(wide, sc, country_name(source_code, names_of(sc)))
+    print_table(shown, f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
+                max_rows=block_cut(wide["measure"].astype(str).tolist(), 200),
+                more_hint="use --year, --country or --output", right=wide.columns[2:])  # fmt: skip
+    if shown[wide.columns[2:]].isin(["n/a"]).any().any():
+        echo(NA_NOTE)
     if output is not None:
-        atomic_write_text(output, table.to_csv(index=False))
+        csv = csv_table(table, scenario=str(scenario), mode=mode_arg, allocation=rule_name, source=source_code)
+        atomic_write_text(output, csv.to_csv(index=False))
         echo(f"wrote {output}", err=True)

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "policies_in_force", "response_tables", "result_json", "run", "solver_line"]
+__all__ = ["HEADLINE", "exporter_import_notes", "policies_in_force", "response_tables", "result_json", "run",
+           "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
@@ -46,6 +47,38 @@ FORMATS = ("table", "json", "csv")
 EXPORTER_NOTE = ("net exporter: the country exports more than it uses, so USGS net import reliance "
                  "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
 """The line under a table that shows a net exporter."""
+
+
+def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
+    """One sentence per row of :func:`headline_table` that is a net exporter importing from the source.
+
+    Such a row prints a direct import share (of imports only, often 100 %) beside "net exporter"
+    and a lower traced share; :func:`~supplychain.report.headline.import_share_note` says what
+    each is a share of, with the source's imports as a share of use
+    (``direct_share_of_consumption``).
+    """
+    from supplychain.report.dot_style import country_name
+    from supplychain.report.headline import import_share_note
+    from supplychain.report.numbers import NET_EXPORTER
+
+    if table.empty or "direct_import_share" not in table.columns or "net_import_reliance" not in table.columns:
+        return []
+    m = result.measures
+    m = m[(m["metric"] == "direct_share_of_consumption")]
+    if "source_country" in m.columns:
+        m = m[m["source_country"].astype(str) == str(result.source)]
+    consumption = {(int(y), str(c), str(k)): float(v)
+                   for y, c, k, v in zip(m["year"], m["country"], m["commodity"], m["value"], strict=True)}
+    notes = []
+    for row in table.to_dict("records"):
+        key = (int(row["year"]), str(row["country"]), str(row["commodity"]))
+        dis, traced = row["direct_import_share"], row.get("traced_share", float("nan"))
+        if row["net_import_reliance"] != NET_EXPORTER or not isinstance(dis, float) or not dis > 0:
+            continue
+        if key in consumption:
+            notes.append(import_share_note(f"{key[1]} {key[2]} {key[0]}", country_name(str(result.source)),
+                                           dis, consumption[key], float(traced)))
+    return notes
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
@@ -377,7 +410,8 @@ def run(
                       source=source, toggles=overrides or None,
                       variant=None if variant == "base" else variant, mode=mode_arg, objective=objective_arg,
                       blocks=blocks_arg, allocation=allocation_arg,
-                      metrics=HEADLINE if output_format == "table" else None)  # fmt: skip
+                      metrics=(*HEADLINE, "direct_share_of_consumption") if output_format == "table"
+                      else None)  # fmt: skip
 
     if output_format == "table":
         words = [f"allocation {result.allocation}", *([WEIGHTED_NOTE] if objective_arg == "weighted" else [])]
@@ -392,6 +426,8 @@ def run(
             print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(EXPORTER_NOTE)
+            for note in exporter_import_notes(result, table):
+                echo(note)
             if not country:
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
         _print_response(result, years, countries)

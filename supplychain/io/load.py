@@ -14,6 +14,7 @@ allowed values of a choice, the ``type`` options of a policy.
 
 from __future__ import annotations
 
+import copy
 import os
 import stat
 import types
@@ -26,7 +27,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.errors import KeyPath, Problem, ScenarioError, sort_problems
 from supplychain.io.atomic import file_kind
 from supplychain.io.compose import (
     AppliedOverride,
@@ -329,15 +330,93 @@ def _check_size(composition: Composition) -> None:
     raise ScenarioError([Problem(file, line, column, (), message, hint)])
 
 
-def _validate(composition: Composition, require_sources: bool) -> Scenario:
+_PRUNE_ROUNDS: Final = 5
+"""Rounds of :func:`_references_of_the_rest` (each removes what the previous validation refused)."""
+
+
+def _prune(data: Any, path: KeyPath) -> KeyPath | None:
+    """Delete the deepest mapping key on ``path`` present in ``data``; return its path (None: none at depth >= 2).
+
+    A list item is never deleted (the items after it would shift, and their problems be
+    located on the wrong line): the key holding the list goes. A key that is missing (a
+    required field) takes its parent with it, down to the entity (``section.id``).
+    """
+    node, target = data, None
+    for i, part in enumerate(path):
+        if isinstance(node, dict) and part in node:
+            target = (node, path[: i + 1])
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            break
+    if target is None or len(target[1]) < 2:
+        return None
+    container, where = target
+    del container[where[-1]]
+    return where
+
+
+def _references_of_the_rest(composition: Composition, problems: Sequence[Problem], require_sources: bool,
+                            warnings: list[Problem] | None = None) -> list[Problem]:
+    """Run the reference rules on what passed the schema, so that one pass reports every problem.
+
+    The keys the schema refused are removed from a copy of the data (:func:`_prune`; an entity
+    with a missing or refused required key is removed whole) and the copy is validated again,
+    up to :data:`_PRUNE_ROUNDS` times. The reference problems of the rest are returned (and its
+    warnings added to ``warnings``), except those under a removed key and those naming a removed
+    entity (a toggle that controls a policy removed here is not wrong). Empty when the rest
+    never validates.
+    """
+    data = copy.deepcopy(composition.data)
+    removed: list[KeyPath] = []
+    paths = [p.path for p in problems]
+    for _ in range(_PRUNE_ROUNDS):
+        for path in paths:
+            if path[:2] in removed:  # its entity is gone already
+                continue
+            gone = _prune(data, path)
+            if gone is None:
+                return []
+            removed.append(gone)
+        try:
+            rest = Scenario.model_validate(data)
+        except ValidationError as exc:
+            paths = [p.path for p in problems_from_validation(exc, data, composition.provenance)]
+            continue
+        rest._provenance = composition.provenance
+        if warnings is not None:
+            warnings.extend(_outside(check_warnings(rest), removed))
+        return _outside(check_references(rest, require_sources=require_sources), removed)
+    return []
+
+
+def _outside(found: Iterable[Problem], removed: Sequence[KeyPath]) -> list[Problem]:
+    """Keep the problems of ``found`` not under a removed key and not naming a removed entity (``section.id``)."""
+    entities = {f"'{where[1]}'" for where in removed if len(where) == 2}
+    return [p for p in found if not any(p.path[: len(where)] == where for where in removed)
+            and not any(e in p.message for e in entities)]
+
+
+def _validate(composition: Composition, require_sources: bool, warnings: list[Problem] | None = None) -> Scenario:
+    """Validate composed data: the schema, then the reference rules (on the rest when the schema refused part).
+
+    ``warnings``, when given, receives the warnings (:func:`check_warnings`) of a file that
+    fails, so that ``validate`` lists them in the same pass; a valid file's are added by
+    :func:`_checked`.
+    """
     _check_size(composition)
     try:
         scenario = Scenario.model_validate(composition.data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, composition.data, composition.provenance)) from None
+        problems = problems_from_validation(exc, composition.data, composition.provenance)
+        rest = _references_of_the_rest(composition, problems, require_sources, warnings)
+        raise ScenarioError([*problems, *rest]) from None
     scenario._provenance = composition.provenance
     problems = check_references(scenario, require_sources=require_sources)
     if problems:
+        if warnings is not None:
+            warnings.extend(check_warnings(scenario))
         raise ScenarioError(problems)
     return scenario
 
@@ -500,26 +579,28 @@ def _not_regular(path: Path) -> str:
 
 
 def _validate_found(file: Path, display: str, require_sources: bool, root: str | Path | None,
-                    roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument]) -> FileReport:
+                    roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument],
+                    warnings: list[Problem]) -> FileReport:
     doc = read_parsed(file.resolve(), display, parsed)
     if not isinstance(doc.data, dict) or "scenario" not in doc.data:
         return FileReport(display, skipped="no `scenario:` section (a base fragment for `extends`)")
     composition = compose_document(doc, folder=file.parent, root=root, top_level=file, extra_roots=roots,
                                    parsed=parsed)
-    return FileReport(display, scenario=_validate(composition, require_sources))
+    return FileReport(display, scenario=_validate(composition, require_sources, warnings))
 
 
 def _one(target: Path, display: str, explicit: bool, require_sources: bool, root: str | Path | None,
          roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument]) -> FileReport:
+    warnings: list[Problem] = []  # of a file that fails (a valid file's come from _checked)
     try:
         if explicit:
-            report = FileReport(display, scenario=load(target, require_sources=require_sources, root=root,
-                                                       extra_roots=roots))
+            scenario = _validate(compose_file(target, root=root, extra_roots=roots), require_sources, warnings)
+            report = FileReport(display, scenario=scenario)
         else:
-            report = _validate_found(target, display, require_sources, root, roots, parsed)
+            report = _validate_found(target, display, require_sources, root, roots, parsed, warnings)
         return _checked(report)
     except ScenarioError as err:
-        return FileReport(display, error=err)
+        return FileReport(display, error=err, warnings=sort_problems(warnings))
     except OSError as err:
         problem = Problem(display, 0, 0, (), f"cannot read: {err.strerror or err}", "check the path and permissions")
         return FileReport(display, error=ScenarioError([problem]))

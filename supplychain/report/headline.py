@@ -54,7 +54,7 @@ from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
 __all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "headline_measures",
-           "headline_pairs", "metric_labels", "ranked_uses", "source_name", "source_phrase"]
+           "headline_pairs", "import_share_note", "metric_labels", "ranked_uses", "source_name", "source_phrase"]
 
 HEADLINE_METRICS: Final = (
     ("exposed_share", "exposure incl. unmet demand"),
@@ -130,6 +130,32 @@ def metric_labels(metrics: Iterable[tuple[str, str]], source: str) -> list[tuple
     ('traced_share', 'traced Japan share of what arrives')
     """
     return [(metric, label.format(source=source)) for metric, label in metrics]
+
+
+def import_share_note(pair: str, source: str, direct_import_share: float, direct_share_of_consumption: float,
+                      traced_share: float) -> str:
+    r"""Explain a direct import share printed beside "net exporter" and a lower traced share, in one sentence.
+
+    A country can import a commodity only from the source while exporting more of its own
+    (US magnets in 2030 under China's licensing: 3,033 t imported, all Chinese, 3,450 t
+    exported): the direct import share :math:`I_s / I` is then 100 %, net import reliance
+    is undefined (a net exporter) and the traced share counts the source in everything the
+    country uses. The sentence says which base each share has, with the imports from the
+    source as a share of use (``direct_share_of_consumption``, :math:`I_s / AC`).
+
+    Examples
+    --------
+    >>> print(import_share_note("US magnets 2030", "China", 1.0, 0.2373, 0.3808))  # doctest: +NORMALIZE_WHITESPACE
+    US magnets 2030: the direct import share (100%) is China's share of imports only; those imports are 24% of
+    use, and the country exports more than it uses (net exporter); the traced share (38%) is China's share of
+    everything used, through every stage.
+    """
+    from supplychain.report.numbers import format_percent
+
+    return (f"{pair}: the direct import share ({format_percent(direct_import_share)}) is {source}'s share of imports "
+            f"only; those imports are {format_percent(direct_share_of_consumption)} of use, and the country exports "
+            f"more than it uses (net exporter); the traced share ({format_percent(traced_share)}) is {source}'s share "
+            "of everything used, through every stage.")
 
 
 def _frames(uses: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

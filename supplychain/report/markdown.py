@@ -121,6 +121,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [f"### Headline measures ({md_escape(head['span'])})", ""]
         rows = [[r["label"], r["metric"], *(c["text"] for c in r["cells"])] for r in head["rows"]]
         out += [md_table(["", "measure", *head["variants"]], rows), ""]
+        out += [line for note in head.get("notes", []) for line in (md_escape(note), "")]
     if sv["targets"]:
         out += ["### Targets", ""]
         rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["reason"]]

@@ -56,6 +56,7 @@ from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 __all__ = [
     "RULES",
     "WARNINGS",
+    "check_agreement_parties",
     "check_citations",
     "check_code_clashes",
     "check_commodities",
@@ -75,7 +76,9 @@ __all__ = [
     "check_units",
     "check_variants",
     "check_warnings",
+    "check_world_parties",
     "check_years",
+    "check_years_in_force",
     "did_you_mean",
     "entity_kinds",
     "investment_projects",
@@ -83,6 +86,7 @@ __all__ = [
     "problem_at",
     "switchable_entities",
     "unpriced_preference",
+    "world_codes",
 ]
 
 Nodes = Sequence[tuple[KeyPath, Any]]
@@ -362,6 +366,72 @@ def check_countries(scenario: Scenario, nodes: Nodes | None = None) -> list[Prob
     return [problem_at(scenario, path, f"unknown country or region code '{code}'", code_hint(code, known, default))
             for path, code in refs if code not in known]
 
+
+def world_codes(scenario: Scenario) -> set[str]:
+    """Country and region codes that name a node of the world (a market, a facility's country, an import party).
+
+    A code is in the world when the graph (:mod:`supplychain.graph.build`) gives it a node:
+    it is the country of a facility, of a demand entry, of a stockpile or of an agreement's
+    investment project (a new facility), a supplier or buyer of a flow that is not a
+    facility, or an importer, partner or remainder of an ``imports`` entry. Any other valid
+    code (ISO or declared) has no market, so a policy, offtake or agreement naming it covers nothing.
+    """
+    codes = {f.country for f in scenario.facilities.values()}
+    codes |= {d.country for d in scenario.demand.values()} | {s.country for s in scenario.stockpiles.values()}
+    codes |= {n for fl in scenario.flows.values() for n in (fl.supplier, fl.buyer) if n not in scenario.facilities}
+    for imp in scenario.imports.values():
+        codes |= {imp.importer, imp.remainder_to, *imp.partners, *imp.remainder_split}
+    for agreement in scenario.agreements.values():
+        if agreement.investment is not None:
+            codes |= {p.country for p in agreement.investment.projects.values()}
+    return codes
+
+
+def _absent(scenario: Scenario, refs: Iterable[tuple[KeyPath, str, str]], consequence: str) -> list[Problem]:
+    """Problems for the valid, non-group codes of `refs` (path, code, entity) that name no node of the world."""
+    world = world_codes(scenario)
+    known = _codes(scenario)
+    present = ", ".join(sorted(c for c in world if c in ISO_COUNTRIES or c in scenario.regions))
+    hint = f"the world's countries and regions are {present}; add the country (a demand, flow or facility) or remove it"
+    return [problem_at(scenario, path, f"'{code}' is a valid code but no market or facility of this world: "
+                                       f"{what} {consequence}", hint)
+            for path, code, what in refs if code in known and code not in scenario.groups and code not in world]
+
+
+def check_world_parties(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a policy's included partner or an offtake's buyer that is not in the world (an error).
+
+    A valid code with no node (:func:`world_codes`; e.g. ``NZ`` in a world of US, CN, JP …)
+    makes the entity cover nothing: a policy ``partners: {include: [NZ]}`` licenses no
+    edge, an offtake to ``NZ`` has no buyer. That is an error: the run would otherwise list
+    the policy as in force while it acts on nothing. Groups are not checked (a group may list
+    members the world does not model), nor ``exclude`` (excluding a country that is not there
+    changes nothing), nor the policy's own ``country`` (the exporter: a policy-only scenario
+    is a common test fixture). An agreement's parties are a warning (:func:`check_agreement_parties`).
+    """
+    refs: list[tuple[KeyPath, str, str]] = []
+    for pid, pol in scenario.policies.items():
+        refs += [(("policies", pid, "partners", "include", i), c, f"policy {pid}")
+                 for i, c in enumerate(pol.partners.include or [])]
+    for aid, agr in scenario.agreements.items():
+        refs += [(("agreements", aid, "offtakes", i, "buyer"), o.buyer, f"an offtake of agreement {aid}")
+                 for i, o in enumerate(agr.offtakes)]
+    return _absent(scenario, refs, "covers nothing there")
+
+
+def check_agreement_parties(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report an agreement's party with no node in the world (a warning), unless its ``not_representable`` says so.
+
+    A deal with a country the world does not model is legitimate (the bundled US-Cambodia
+    trade agreement: Cambodia is inside ``ROW``, which its ``not_representable`` says), but
+    its preference and exemptions reach nothing in that country; an agreement without a
+    ``not_representable`` note gets the warning, so that a deal written for ``NZ`` does not
+    pass silently.
+    """
+    refs = [(("agreements", aid, "parties", i), c, f"agreement {aid}")
+            for aid, agr in scenario.agreements.items() if agr.not_representable is None
+            for i, c in enumerate(agr.parties)]
+    return _absent(scenario, refs, "reaches nothing there (its preference and exemptions act on nodes)")
 
 def check_code_clashes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Region and group codes are not ISO codes; regions, groups and facilities do not share ids."""
@@ -732,6 +802,7 @@ RULES: tuple[Rule, ...] = (
     check_preference_prices,
     check_units,
     check_years,
+    check_world_parties,
 )
 """Every cross-reference rule, run in this order by :func:`check_references`."""
 
@@ -819,7 +890,52 @@ def check_preference_size(scenario: Scenario, nodes: Nodes | None = None) -> lis
     return problems
 
 
-WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size)
+def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a policy, agreement or offtake that is in force in none of the scenario's years (a warning).
+
+    Its span is [start, end] (an offtake: from ``start_year``); the scenario's years are
+    ``base_year`` … ``horizon``. It can never act when it starts after the horizon or ended
+    before the base year. That is a warning, not an error: a shared world legitimately holds
+    policies that start after a short scenario's horizon (``china_controls_all_minerals``,
+    horizon 2025, extends controls announced for November 2026), as the sweep's "inert:
+    starts after the horizon" says. A start before the base year is in force from the base
+    year on (the 2023 gallium and germanium controls) and is not reported.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024, "horizon": 2030},
+    ...     "policies": {"late": {"type": "export_ban", "country": "CN", "start": "2052-01-01"}}})
+    >>> [p.message for p in check_years_in_force(s)]
+    ['policy late is never in force in 2024–2030: it starts in 2052, after the horizon']
+    """
+    years = scenario.years
+    first, last = years[0], years[-1]
+    span = f"{first}–{last}" if last > first else str(first)
+    hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
+    spans: list[tuple[KeyPath, str, int, int | None]] = []
+    for pid, pol in scenario.policies.items():
+        spans.append((("policies", pid), f"policy {pid}", pol.start.year, None if pol.end is None else pol.end.year))
+    for aid, agr in scenario.agreements.items():
+        spans.append((("agreements", aid), f"agreement {aid}", agr.start.year,
+                      None if agr.end is None else agr.end.year))
+        spans += [(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", o.start_year, None)
+                  for i, o in enumerate(agr.offtakes)]
+    problems = []
+    for path, what, start, end in spans:
+        if start > last:
+            key = "start_year" if path[-2:-1] == ("offtakes",) else "start"
+            problems.append(problem_at(scenario, (*path, key),
+                                       f"{what} is never in force in {span}: it starts in {start}, after the horizon",
+                                       hint))
+        elif end is not None and end < first:
+            problems.append(problem_at(scenario, (*path, "end"),
+                                       f"{what} is never in force in {span}: it ended in {end}, before the base year",
+                                       hint))
+    return problems
+
+
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
+                                check_agreement_parties)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 

@@ -1,0 +1,94 @@
+"""``compare`` output an analyst can quote (review #3, R-4): runs described, twins named, labels, CSV provenance.
+
+tests/data/cli/small.yaml: China's ban (toggle ``china_ban``, default on) from 2025-09-01; variant
+``no_ban`` sets it off; target ``us_ndpr_25``: US ndpr exposed share ≤ 25 % by 2030.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from supplychain.cli.compare import variant_legend
+from supplychain.io import load_text
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = REPO / "tests" / "data" / "cli" / "small.yaml"
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "supplychain", *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, check=False, timeout=600)
+
+
+def test_compare_describes_runs_labels_measures_and_records_mode(tmp_path: Path) -> None:
+    out = tmp_path / "c.csv"
+    proc = cli("compare", SMALL, "--year", "2030", "--mode", "fixed", "--output", out)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    # base described, the variant by its description and the toggle it moves; base listed first
+    assert "  base: the scenario as written, every toggle at its default\n" in text
+    assert "  no_ban: The ban is lifted; sets china_ban off\n" in text
+    assert text.index("│ base") < text.index("│ no_ban")
+    # ids become labels (the source is named), the target says what it checks and shows its value
+    assert "US ndpr traced China share of what arrives" in text
+    assert "exposed_share" not in text
+    assert "US ndpr target us_ndpr_25: exposure incl. unmet demand ≤ 25% by 2030" in text
+    # the CSV keeps the ids and says which scenario, response, source and kind of value each row is
+    csv = pd.read_csv(out)
+    assert list(csv.columns) == ["scenario", "mode", "allocation", "source", "variant", "year", "country",
+                                 "commodity", "metric", "kind", "value"]
+    assert set(csv["mode"]) == {"fixed"}
+    assert set(csv["source"]) == {"CN"}
+    assert csv["allocation"].isna().all()
+    assert set(csv.loc[csv["metric"].str.startswith("target:"), "kind"]) == {"verdict"}
+    assert set(csv.loc[~csv["metric"].str.startswith("target:"), "kind"]) == {"share"}
+    # the printed target cell is the measure's value and the verdict: exposed share of base, 2030
+    base = csv[(csv["variant"] == "base") & (csv["year"] == 2030)].set_index("metric")["value"]
+    shown = f"{round(100 * base['exposed_share'])}% {'pass' if base['target:us_ndpr_25'] == 1 else 'fail'}"
+    assert shown in text
+
+
+def test_legend_names_runs_with_the_same_numbers() -> None:
+    # A variant that sets its toggle to the default runs the same world as base: every value equal,
+    # so each is said to be the same as the other; a 1e-6 difference in one row breaks the tie.
+    s = load_text("scenario: {name: x, base_year: 2024}\npolicies:\n  p: {type: export_ban, country: CN, start: 2025}\n"
+                  "toggles:\n  ban: {controls: [p], default: on}\n"
+                  "variants:\n  kept: {toggles: {ban: on}}\n  lifted: {description: lifted, toggles: {ban: off}}\n")
+    t = pd.DataFrame({"variant": ["base", "base", "kept", "kept", "lifted", "lifted"],
+                      "value": [0.5, float("nan"), 0.5, float("nan"), 0.5, 0.2]})
+    assert variant_legend(s, t, ["base", "kept", "lifted"]) == [
+        "base: the scenario as written, every toggle at its default — same numbers as kept",
+        "kept: sets no toggle away from its default — same numbers as base",
+        "lifted: lifted; sets ban off",
+    ]
+    t.loc[2, "value"] = 0.5 + 1e-6
+    assert variant_legend(s, t, ["base", "kept"])[0] == "base: the scenario as written, every toggle at its default"
+
+
+def test_legend_says_what_a_run_switches_on_stays_off() -> None:
+    # lift is controlled by both toggles a and b: on only when both are on. The grid run a=off,b=on
+    # does not put it in force (b's label reads as the lift), and the legend says so; a=on,b=on does.
+    s = load_text("scenario: {name: x, base_year: 2024}\n"
+                  "policies:\n  lift: {type: export_ban, country: CN, start: 2025}\n"
+                  "toggles:\n  a: {controls: [lift], default: off}\n  b: {controls: [lift], default: off}\n")
+    runs = ["a=off,b=on", "a=on,b=on"]
+    t = pd.DataFrame({"variant": runs, "value": [0.1, 0.2]})
+    assert variant_legend(s, t, runs, ["a", "b"]) == [
+        "a=off,b=on: every other toggle at its default; but lift stays off (a off)",
+        "a=on,b=on: every other toggle at its default",
+    ]
+
+
+def test_a_target_after_the_horizon_is_said_not_silently_absent(tmp_path: Path) -> None:
+    # horizon 2030; the target is checked from 2035: it has no row in any year, and a line says why
+    path = tmp_path / "late.yaml"
+    path.write_text(SMALL.read_text(encoding="utf-8").replace("max: 0.25, by: 2030", "max: 0.25, by: 2035"),
+                    encoding="utf-8")
+    proc = cli("compare", path, "--year", "2030", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "target us_ndpr_25 (US ndpr) is checked from 2035, after the horizon 2030: no row" in proc.stdout
+    assert "target us_ndpr_25:" not in proc.stdout

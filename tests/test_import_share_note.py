@@ -1,0 +1,70 @@
+"""A direct import share of 100 % beside "net exporter" and a lower traced share, explained (review #3, R-10).
+
+World (fixed response, 2024): a US magnet plant makes P = 100 t into the US market; China ships
+I = 20 t to it; the US market ships E = 50 t to Japan. US apparent consumption AC = P + I − E = 70 t.
+* direct import share I_CN / I = 20 / 20 = 100 %;
+* imports from China as a share of use I_CN / AC = 20 / 70 = 28.6 % → "29%";
+* net import reliance (I − E) / AC < 0: a net exporter;
+* traced China share of what the US market holds: 20 of the 120 t that reach it (proportional
+  tracing, the 50 t exported and the 70 t used alike) = 16.7 % → "17%".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from supplychain.report.tables import _exporter_notes
+
+REPO = Path(__file__).resolve().parent.parent
+
+WORLD = """\
+scenario: {name: exporter, base_year: 2024}
+commodities:
+  mag: {name: Magnets, stage: magnet, basis: t product}
+facilities:
+  us_plant: {name: US plant, country: US, kind: aggregate, output: mag, capacity: 100, production: {2024: 100}}
+  cn_plant: {name: CN plant, country: CN, kind: aggregate, output: mag, capacity: 200, production: {2024: 200}}
+flows:
+  cn_us: {supplier: cn_plant, buyer: US, commodity: mag, year: 2024, tonnes: 20}
+  us_jp: {supplier: US, buyer: JP, commodity: mag, year: 2024, tonnes: 50}
+demand:
+  us: {country: US, commodity: mag, year: 2024, tonnes: 70}
+  jp: {country: JP, commodity: mag, year: 2024, tonnes: 50}
+  cn: {country: CN, commodity: mag, year: 2024, tonnes: 180}
+"""
+
+SENTENCE = ("US mag 2024: the direct import share (100%) is China's share of imports only; those imports are 29% of "
+            "use, and the country exports more than it uses (net exporter); the traced share (17%) is China's share "
+            "of everything used, through every stage.")
+
+
+def test_run_explains_a_net_exporter_importing_only_from_the_source(tmp_path: Path) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(WORLD, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "supplychain", "run", path, "--mode", "fixed", "--year", "2024",
+                           "-c", "US", "-c", "JP"],
+                          capture_output=True, text=True, cwd=REPO, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert SENTENCE in " ".join(proc.stdout.split())
+    # Japan imports (50 t, none Chinese) and is no exporter: no sentence for it
+    assert "JP mag" not in proc.stdout
+
+
+def test_report_headline_notes_group_variants_with_the_same_sentence() -> None:
+    def rows(variant: str, dis: float) -> list[dict[str, object]]:
+        return [{"variant": variant, "year": 2030, "country": "US", "commodity": "mag", "metric": metric,
+                 "value": value, "label": label, "source_country": "" if label else "CN"}
+                for metric, value, label in (("direct_import_share", dis, ""),
+                                             ("direct_share_of_consumption", 2 / 7, ""),
+                                             ("traced_share", 1 / 6, ""),
+                                             ("net_import_reliance", float("nan"), "E"))]
+
+    m = pd.DataFrame([*rows("a", 1.0), *rows("b", 1.0), *rows("c", 0.0)])
+    notes = _exporter_notes(m, ["a", "b", "c"], 2030, "CN", {"mag": "mag"}, [("US", "mag")])
+    assert len(notes) == 1  # c imports nothing from China (0 %): no sentence
+    assert notes[0].endswith("through every stage. (a, b)")
+    assert "(100%) is China's share of imports only; those imports are 29% of use" in notes[0]

@@ -1,0 +1,152 @@
+"""Five analyst mistakes in a deal/policy file (review #3, R-8): each is reported, all in one pass.
+
+The world of :data:`tests.conftest.MINIMAL` has nodes for US (the mine, 2024 demand-side buyer of
+``cn_us``), CN (the plant, supplier of ``cn_us``) and nothing else; its years are 2024-2030.
+``NZ`` is a valid ISO code with no node there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from supplychain.errors import ScenarioError, format_path
+from supplychain.io import load_text
+from supplychain.schema import references as ref
+from supplychain.schema.model import Scenario
+
+Build = Callable[..., dict[str, Any]]
+
+# One file, five mistakes: a misspelt key (exempt_partys), a share above 1 (1.4), an unknown code
+# (KOR), a partner with no node (NZ) and a start after the horizon (2052).
+DEAL = """\
+scenario: {name: deal, base_year: 2024, horizon: 2030}
+commodities:
+  ndpr_oxide: {name: NdPr oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Nd, Pr]}
+facilities:
+  plant: {name: Plant, country: CN, kind: separation, output: ndpr_oxide, capacity: 100, production: {2024: 80}}
+flows:
+  cn_us: {supplier: plant, buyer: US, commodity: ndpr_oxide, year: 2024, tonnes: 50}
+agreements:
+  us_kr_deal:
+    name: US-Korea deal
+    parties: [US, KOR]
+    start: 2052-01-01
+    exempt_partys: true
+    offtakes:
+      - {supplier: plant, buyer: NZ, commodity: ndpr_oxide, tonnes_per_year: 10, start_year: 2026}
+policies:
+  cn_kr_licence:
+    type: export_licensing
+    country: CN
+    partners: {include: [US]}
+    start: 2026-01-01
+    share_approved: 1.4
+toggles:
+  deal: {controls: [us_kr_deal, cn_kr_licence], default: on}
+"""
+
+
+def messages(problems: list[Any]) -> list[tuple[str, str]]:
+    return [(format_path(p.path), p.message) for p in problems]
+
+
+def test_schema_and_reference_problems_come_in_one_pass() -> None:
+    # The schema refuses `exempt_partys` (line 13) and `share_approved: 1.4` (line 22). Before, the
+    # reference rules ran only on a file the schema accepted, so `KOR` (line 11) and the offtake to
+    # NZ (line 15) showed on a second pass. Now the refused keys are removed from a copy and the rest
+    # is checked: 4 problems at once. The policy loses a required key (`share_approved`), so it is
+    # removed whole, and the toggle that controls it is not reported as naming an unknown entity.
+    with pytest.raises(ScenarioError) as info:
+        load_text(DEAL, file="deal.yaml")
+    found = [(p.line, format_path(p.path), p.message) for p in info.value.problems]
+    assert found == [
+        (11, "agreements.us_kr_deal.parties[1]", "unknown country or region code 'KOR'"),
+        (13, "agreements.us_kr_deal.exempt_partys", "unknown key 'exempt_partys'"),
+        (15, "agreements.us_kr_deal.offtakes[0].buyer",
+         "'NZ' is a valid code but no market or facility of this world: an offtake of agreement us_kr_deal "
+         "covers nothing there"),
+        (22, "policies.cn_kr_licence.share_approved", "a share must be in [0, 1]; got 1.4"),
+    ]
+    assert info.value.problems[0].hint == "did you mean 'KR' (Korea, Republic of)?"
+
+
+def test_a_required_key_refused_drops_its_entity_without_echoes() -> None:
+    # `start: 2026-13-01` is refused; `start` is required, so the policy goes; the variant's unknown
+    # toggle is still reported in the same pass, the toggle naming the removed policy is not.
+    text = DEAL.replace("exempt_partys: true", "exempt_parties: true").replace("KOR", "KR").replace(
+        "buyer: NZ", "buyer: US").replace("share_approved: 1.4", "share_approved: 0.4").replace(
+        "start: 2026-01-01", "start: 2026-13-01") + "variants:\n  v: {toggles: {dael: off}}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, file="deal.yaml")
+    assert [(format_path(p.path), p.message.split(":")[0]) for p in info.value.problems] == [
+        ("policies.cn_kr_licence.start", "invalid date '2026-13-01'"),
+        ("variants.v.toggles.dael", "unknown toggle 'dael'"),
+    ]
+
+
+def test_a_policy_partner_with_no_node_is_an_error(scenario_dict: Build) -> None:
+    # MINIMAL's nodes: US (the mine's country, buyer of cn_us), CN (the plant's country, supplier of
+    # cn_us). ROW is declared but names no node. NZ is ISO. Excluding NZ changes nothing: not reported.
+    data = scenario_dict()
+    data["policies"]["cn_ban"]["partners"] = {"include": ["NZ", "US"], "exclude": ["JP"]}
+    found = messages(ref.check_world_parties(Scenario.model_validate(data), None))
+    assert found == [
+        ("policies.cn_ban.partners.include[0]",
+         "'NZ' is a valid code but no market or facility of this world: policy cn_ban covers nothing there"),
+    ]
+    assert ref.world_codes(Scenario.model_validate(data)) == {"US", "CN"}
+
+
+def test_an_agreement_party_with_no_node_is_a_warning_unless_declared(scenario_dict: Build) -> None:
+    # A deal with a country outside the world is legitimate (bundled us_kh_mou: Cambodia is inside
+    # ROW, said in its not_representable), so it is a warning, and none when the agreement says it.
+    data = scenario_dict(agreements={"us_nz": {"name": "US-NZ", "parties": ["US", "NZ"], "start": "2026-01-01"}})
+    s = Scenario.model_validate(data)
+    assert ref.check_references(s) == []
+    assert [m for _, m in messages(ref.check_warnings(s))] == [
+        "'NZ' is a valid code but no market or facility of this world: agreement us_nz reaches nothing there "
+        "(its preference and exemptions act on nodes)"]
+    data["agreements"]["us_nz"]["not_representable"] = "New Zealand is inside ROW"
+    assert ref.check_warnings(Scenario.model_validate(data)) == []
+
+
+def test_dates_outside_the_years_are_warned_with_the_years(scenario_dict: Build) -> None:
+    # Years 2024-2030. Never in force: an agreement starting 2052, its offtake from 2060, a policy that
+    # ended 2023-06-30. In force from the base year on (the bundled 2023 gallium controls): a policy
+    # from 2019; in force in 2030 only: a policy from 2030-12-01. Neither of the last two is reported.
+    data = scenario_dict(agreements={"late": {
+        "name": "Late", "parties": ["US", "CN"], "start": "2052-01-01",
+        "offtakes": [{"supplier": "plant", "buyer": "US", "commodity": "ndpr_oxide", "tonnes_per_year": 10,
+                      "start_year": 2060}]}})
+    data["policies"]["cn_ban"]["start"] = "2019-01-01"
+    data["policies"]["old"] = {"type": "export_ban", "country": "CN", "start": "2020-01-01", "end": "2023-06-30"}
+    data["policies"]["december"] = {"type": "export_ban", "country": "CN", "start": "2030-12-01"}
+    found = messages(ref.check_years_in_force(Scenario.model_validate(data), None))
+    assert found == [
+        ("policies.old.end", "policy old is never in force in 2024–2030: it ended in 2023, before the base year"),
+        ("agreements.late.start",
+         "agreement late is never in force in 2024–2030: it starts in 2052, after the horizon"),
+        ("agreements.late.offtakes[0].start_year",
+         "offtake 0 of agreement late is never in force in 2024–2030: it starts in 2060, after the horizon"),
+    ]
+    assert ref.check_references(Scenario.model_validate(data)) == []
+
+
+def test_validate_cli_lists_every_problem_and_warns(run_cli: Callable[..., Any], write: Callable[..., Path]) -> None:
+    # all five mistakes in one pass: four errors, and the start after the horizon as a warning
+    bad = run_cli("validate", write("deal.yaml", DEAL))
+    assert bad.returncode == 1
+    assert "4 problems found" in bad.stderr
+    assert "warn " in bad.stderr
+    assert "it starts in 2052, after the horizon" in bad.stderr
+    fixed = DEAL.replace("exempt_partys", "exempt_parties").replace("KOR", "KR").replace(
+        "buyer: NZ", "buyer: US").replace("share_approved: 1.4", "share_approved: 0.4")
+    ok = run_cli("validate", write("fixed.yaml", fixed))
+    assert ok.returncode == 0, ok.stderr
+    assert ("agreements.us_kr_deal.start: agreement us_kr_deal is never in force in 2024–2030: it starts in 2052, "
+            "after the horizon") in ok.stderr
+    assert "hint: the scenario's years are 2024–2030 (base_year to horizon)" in ok.stderr
