@@ -74,7 +74,7 @@ def graph(
 
     Example:
 
-        supplychain graph scenarios/us_japan.yaml -t china_ban=on --compare-toggle us_japan_deal -o deal.svg
+        supplychain graph scenarios/us_japan_framework.yaml -t cn_ree_full_ban=on --compare-toggle us_japan_framework -o deal.svg
     """
     if output.suffix.lower() not in _SUFFIXES:
         fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")
