@@ -50,7 +50,7 @@ def examples(help_text: str) -> list[list[str]]:
         if raw.strip().startswith("Example"):
             seen = True
             continue
-        words = shlex.split(raw, comments=True) if seen else []
+        words = shlex.split(raw.rstrip().removesuffix("\\"), comments=True) if seen else []  # a shell's \ continues
         if words[:1] == ["supplychain"]:
             commands.append(words)
         elif words and commands:
