@@ -116,7 +116,7 @@ _TEMPLATES: Final = Path(__file__).parent / "templates"
 
 CSV_FILES: Final = {"measures": "measures.csv", "shortfall": "shortfall.csv", "flows": "flows.csv.gz",
                     "targets": "targets.csv", "limits": "limits.csv"}
-"""File of each tidy table; every flow of every run is large (12.6 MB for the bundled scenarios), so gzipped."""
+"""File of each tidy table; every flow of every run is large (about 13 MB for the bundled scenarios), so gzipped."""
 
 
 def safe_url(url: str | None) -> str | None:
