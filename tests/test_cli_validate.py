@@ -184,9 +184,23 @@ def test_validate_reports_a_later_year_that_run_would_stop_on(run_cli: Run, writ
     result = run_cli("validate", path)
     assert_clean_failure(result, f"FAIL {path}: 2 problems found:")
     ore = "flows.au_jp_26.quantity: market AU:ore is short in 2026: outflow 400 t exceeds inflow 150 t"
-    gallium = "flows.cn_jp_ga_26.quantity: market CN:ga is short in 2026: outflow 1500 kg Ga exceeds inflow 1000 kg Ga"
+    gallium = ("flows.cn_jp_ga_26.quantity: market CN:ga is short in 2026: outflow 1,500 kg Ga exceeds inflow "
+               "1,000 kg Ga")
     assert ore in result.stderr
     assert gallium in result.stderr
     run = run_cli("run", path)
     assert run.returncode == 1
     assert "market AU:ore is short in 2026" in run.stderr
+
+
+def test_balance_message_reads_numbers_in_plain_digits(run_cli: Run, write: Write) -> None:
+    # docs/outputs.md "How numbers read": never scientific notation. A 2026 flow of 1e9 kg of gallium out of
+    # a plant making 1,000 kg: outflow 1,000,000,000 exceeds inflow 1,000 by 1e9 - 1,000 = 999,999,000 kg
+    # (main printed "outflow 1e+09 kg Ga exceeds inflow 1000 kg Ga by 1e+09 kg Ga").
+    path = write("huge.yaml", LATER_YEAR.replace("quantity: 1500}", "quantity: 1000000000}"))
+    result = run_cli("validate", path)
+    assert_clean_failure(result, f"FAIL {path}: 2 problems found:")
+    assert ("market CN:ga is short in 2026: outflow 1,000,000,000 kg Ga exceeds inflow 1,000 kg Ga by 999,999,000 kg Ga"
+            " (in: domestic output 1,000 kg Ga; out: trade 1,000,000,000 kg Ga)") in result.stderr
+    assert "(largest: flows.cn_jp_ga_26 (1,000,000,000 kg Ga))" in result.stderr
+    assert "e+" not in result.stderr

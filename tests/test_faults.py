@@ -120,7 +120,7 @@ def test_validate_checks_every_world_a_run_would_build() -> None:
     [problem] = network_problems(on)  # only the variant's world is short; one problem for the 7 years
     assert problem.path == ("facilities", "my_sep", "utilisation")
     assert problem.message.startswith("in variant `au_closed` (switching off facilities.au_mine): market MY:conc "
-                                      "is short in 2024 (and in 2025–2030): outflow 10000 t REO exceeds inflow 0")
+                                      "is short in 2024 (and in 2025–2030): outflow 10,000 t REO exceeds inflow 0")
     assert network_problems(on, toggles=[resolve_toggles(on)]) == []  # the default world balances
     off = load_text(_with_switchable_mine("off"), "off.yaml")
     [problem] = network_problems(off)

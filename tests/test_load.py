@@ -131,6 +131,18 @@ def test_negative_tonnes() -> None:
         load_text(text, file="s.yaml")
 
 
+def test_too_short_assumption_says_how_short() -> None:
+    # An `assumption` needs at least 3 characters (schema min_length=3): "x" is 1 character, so the message
+    # says so — main said "must not be empty" about text that is not empty. An empty name is still "empty".
+    text = HEAD + COMMODITIES + ("flows:\n  f: {supplier: US, buyer: CN, commodity: ore, year: 2024,"
+                                 " tonnes: {value: 5, assumption: x}}\n")
+    err = problems_of(text)
+    assert "flows.f.tonnes.assumption: is too short: at least 3 characters, got 1 ('x')" in str(err)
+    assert "must not be empty" not in str(err)
+    empty = problems_of(HEAD + "commodities:\n  ore: {name: '', stage: ore}\n")
+    assert "commodities.ore.name: must not be empty" in str(empty)
+
+
 def test_nan_is_refused() -> None:
     text = HEAD + COMMODITIES + "flows:\n  f: {supplier: US, buyer: CN, commodity: ore, year: 2024, tonnes: .nan}\n"
     with pytest.raises(ScenarioError, match=r"s\.yaml:5:\d+: .*NaN and infinity are not allowed"):

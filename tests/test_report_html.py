@@ -282,6 +282,36 @@ def test_refuses_to_replace_a_folder_that_is_not_a_report(run: ScenarioRun, tmp_
 
 
 @needs_dot
+def test_files_footer_links_what_was_written(report_dir: Path) -> None:
+    """The "Files" footer links exactly the files written beside the page, and each link resolves.
+
+    Written at the top of the folder (full_measures=False): summary.md, tables.xlsx, measures.csv, shortfall.csv,
+    flows.csv.gz, targets.csv, limits.csv, results.json — the page (index.html), the manifest (hidden) and the
+    images/ folder are not listed. On main the footer linked ``flows.csv`` (the file is ``flows.csv.gz``) and
+    neither ``tables.xlsx`` nor ``limits.csv``.
+    """
+    c = _parse(report_dir / "index.html")
+    html = (report_dir / "index.html").read_text(encoding="utf-8")
+    footer = html[html.index('id="files"'):html.index("</footer>")]
+    linked = re.findall(r'href="([^"]+)"', footer)
+    on_disk = sorted(p.name for p in report_dir.iterdir() if p.is_file() and p.name not in {"index.html", MARKER})
+    assert sorted(linked) == on_disk
+    assert linked == ["summary.md", "tables.xlsx", "measures.csv", "shortfall.csv", "flows.csv.gz", "targets.csv",
+                      "limits.csv", "results.json"]  # fmt: skip
+    assert report_html.written_files(report_dir) == linked
+    local = [v for tag, k, v in c.attrs if tag == "a" and k == "href" and not v.startswith(("#", "http"))]
+    assert local
+    assert [v for v in local if not (report_dir / v).is_file()] == [], "every local link of the page resolves"
+
+
+def test_files_footer_lists_measures_full(run: ScenarioRun, tmp_path: Path) -> None:
+    """With ``full_measures=True`` the page links ``measures_full.csv.gz`` too (it is written, so it is listed)."""
+    out = write_report([run], tmp_path / "r", full_measures=True)
+    footer = (out / "index.html").read_text(encoding="utf-8").split('id="files"')[1]
+    assert 'href="measures_full.csv.gz"' in footer
+    assert (out / "measures_full.csv.gz").is_file()
+
+
 def test_failure_leaves_the_previous_report(run: ScenarioRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = write_report([run], tmp_path / "r")
     before = (out / "index.html").read_bytes()

@@ -219,7 +219,9 @@ def test_page_parses_light_and_fetches_nothing(bundled: Path) -> None:
                 assert ref[1:] in ids, f"{tag} {key}={ref} points nowhere"
             elif ref:
                 assert tag == "a", (tag, key, ref)
-                assert ref.startswith(("images/", "https://", "http://")) or re.fullmatch(r"[a-z]+\.(csv|json|md)", ref)
+                local = re.fullmatch(r"[a-z_]+\.(csv|json|md|xlsx|csv\.gz)", ref)
+                assert ref.startswith(("images/", "https://", "http://")) or local, ref
+                assert not local or (bundled / ref).is_file(), f"the page links {ref}, which was not written"
         assert not any(k.startswith("on") for k in attrs), (tag, attrs)
     assert {t for t, _ in page.starts}.isdisjoint({"script", "img", "iframe", "link", "object", "embed"})
     assert not re.search(r"@import|url\((?!#)|@font-face", raw)

@@ -228,6 +228,17 @@ def test_docs_examples_load_and_match_the_schema(validator: jsonschema.Draft2020
         assert list(validator.iter_errors(_json_compatible(parse_yaml_text(block).data))) == []
 
 
+def test_field_reference_links_only_its_own_sections() -> None:
+    # Every `[Model](#model)` type link of the generated reference has a `### Model` table: on main the
+    # Scenario table linked `[Response](#response)` (the `response:` key) with no Response section, so
+    # `response.allocation` and its values were documented in prose only.
+    text = scenario_field_tables()
+    linked = set(re.findall(r"\]\(#([a-z0-9_-]+)\)", text))
+    headings = {h.lower() for h in re.findall(r"^### (\w+)$", text, re.MULTILINE)}
+    assert "response" in linked
+    assert linked - headings == set()
+
+
 def test_docs_field_reference_is_current() -> None:
     text = DOCS.read_text(encoding="utf-8")
     generated = text.split("<!-- fields:begin -->\n")[1].split("<!-- fields:end -->")[0]

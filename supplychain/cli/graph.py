@@ -65,7 +65,7 @@ def graph(
     title: Annotated[str | None, typer.Option("--title", help="Heading (default: scenario name and view).")] = None,
     path: PathOption = None,
 ) -> None:
-    """Draw the supply network, coloured by the traced share of the scenario's source country, as SVG, PNG or DOT.
+    r"""Draw the supply network, coloured by the traced share of the scenario's source country, as SVG, PNG or DOT.
 
     By default the simulated network of the chosen toggles is drawn against the
     baseline: blocked flows dashed blue, deal and new flows green, labels read
@@ -74,7 +74,8 @@ def graph(
 
     Example:
 
-        supplychain graph scenarios/us_japan.yaml -t china_ban=on --compare-toggle us_japan_deal -o deal.svg
+        supplychain graph scenarios/us_japan_framework.yaml -o deal.svg \
+            -t cn_ree_full_ban=on --compare-toggle us_japan_framework
     """
     if output.suffix.lower() not in _SUFFIXES:
         fail(f"cannot tell the image format from {output.name!r}: use a .svg, .png or .dot file name")

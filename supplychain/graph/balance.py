@@ -28,6 +28,7 @@ import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
 from supplychain.graph.allocate import market_flow_sums, market_flows, tolerance
+from supplychain.report.numbers import format_number
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -121,7 +122,7 @@ def _breakdown(rows: pd.DataFrame, unit: str) -> str:
         return "nothing"
     parts = []
     for kind, t in rows.groupby("kind", sort=True)["tonnes"].sum().items():
-        parts.append(f"{_KIND_WORDS.get(str(kind), str(kind))} {t:.6g} {unit}")
+        parts.append(f"{_KIND_WORDS.get(str(kind), str(kind))} {format_number(t)} {unit}")
     return ", ".join(parts)
 
 
@@ -173,24 +174,24 @@ def balance_problems(
         for _, e in touching.iterrows():
             path = edge_path(scenario, e, year, facilities)
             if path is not None:
-                culprit = f"{e['edge']} ({float(e['tonnes']):.6g} {units.get(str(e['commodity']), 't')})"
+                culprit = f"{e['edge']} ({format_number(float(e['tonnes']))} {units.get(str(e['commodity']), 't')})"
                 break
         inflow_rows = edges.loc[edges["buyer"].eq(market)]
         outflow_rows = edges.loc[edges["supplier"].eq(market)]
         country, commodity = market.split(":", 1)
         u = units.get(commodity, "t")
         if short:
-            msg = (f"market {market} is short in {year}: outflow {outflow[i]:.6g} {u} exceeds inflow "
-                   f"{inflow[i]:.6g} {u} by {-gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} is short in {year}: outflow {format_number(outflow[i])} {u} exceeds inflow "
+                   f"{format_number(inflow[i])} {u} by {format_number(-gap)} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)}); no spare production of {commodity} anywhere "
                    f"and no stock to draw covers it")
             hint = (f"add supply of {commodity} to {country}: a facility producing it, a `flows` or `imports` "
                     f"entry into {country}, or a `stockpiles` entry; or reduce the outflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         else:
-            msg = (f"market {market} has material left over in {year}: inflow {inflow[i]:.6g} {u} exceeds "
-                   f"outflow {outflow[i]:.6g} {u} by {gap:.6g} {u} (in: {_breakdown(inflow_rows, u)}; "
-                   f"out: {_breakdown(outflow_rows, u)})")
+            msg = (f"market {market} has material left over in {year}: inflow {format_number(inflow[i])} {u} "
+                   f"exceeds outflow {format_number(outflow[i])} {u} by {format_number(gap)} {u} "
+                   f"(in: {_breakdown(inflow_rows, u)}; out: {_breakdown(outflow_rows, u)})")
             hint = ("add a `demand` entry, exports or a stockpile for it, or reduce the inflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         problems.append(problem_at(scenario, path if path is not None else (), msg, hint))

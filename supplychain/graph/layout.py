@@ -55,6 +55,7 @@ from supplychain.graph.build import (
     remainder_part,
 )
 from supplychain.graph.sums import Groups
+from supplychain.report.numbers import format_number
 from supplychain.schema.references import problem_at
 from supplychain.schema.types import Quantity
 from supplychain.schema.units import commodity_units
@@ -551,9 +552,9 @@ def _flow_problem(scenario: Scenario, year: int, fy: FacilityYear, commodity: st
     biggest = max(flows, key=lambda ft: (ft[1], ft[0]))[0]
     verb, noun = ("makes", "out of") if outgoing else ("uses", "into")
     unit = commodity_units(scenario).get(commodity, "t")
-    ids = ", ".join(f"flows.{fid} ({t:g} {unit})" for fid, t in flows)
-    msg = (f"facility {fy.facility!r} {verb} {tonnes:g} {unit} of {commodity} in {year} "
-           f"({fy.how}), but flows {noun} it total {total:g} {unit}: {ids}")
+    ids = ", ".join(f"flows.{fid} ({format_number(t)} {unit})" for fid, t in flows)
+    msg = (f"facility {fy.facility!r} {verb} {format_number(tonnes)} {unit} of {commodity} in {year} "
+           f"({fy.how}), but flows {noun} it total {format_number(total)} {unit}: {ids}")
     hint = (f"lower the flows, or raise the facility's production (key {format_path(fy.path)})" if outgoing
             else f"lower the flows, or raise the facility's production so that it uses them "
                  f"(key {format_path(fy.path)})")

@@ -262,7 +262,11 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
     if kind in ("int_from_float", "int_parsing"):
         return f"expected a whole number, got {_describe(value)}", "write a whole number such as 2030"
     if kind == "string_too_short":
-        return "must not be empty", "write some text, or leave the key out"
+        least = int(ctx.get("min_length", 1))
+        if least <= 1 or not isinstance(value, str) or not value:
+            return "must not be empty", "write some text, or leave the key out"
+        return (f"is too short: at least {least} characters, got {len(value)} ({value!r})",
+                f"write at least {least} characters (say what the figure assumes), or leave the key out")
     if kind == "too_short":
         return (f"needs at least {ctx.get('min_length')} entries, got {ctx.get('actual_length')}",
                 f"give at least {ctx.get('min_length')}")  # fmt: skip

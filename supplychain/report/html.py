@@ -6,14 +6,18 @@
                    files fetched from anywhere; a Content-Security-Policy says so to
                    the browser)
     summary.md     the headline tables and figures in Markdown, for documents
-    measures.csv  shortfall.csv  flows.csv.gz  targets.csv   every scenario, tidy (measures: what the
-                   report shows, supplychain.report.workbook.reported_measures; every measure in
+    measures.csv  shortfall.csv  flows.csv.gz  targets.csv  limits.csv   every scenario, tidy (measures:
+                   what the report shows, supplychain.report.workbook.reported_measures; every measure in
                    measures_full.csv.gz with full_measures=True; shortfall: both supply
-                   responses, a response column, supplychain.report.runs.shortfall_by_response)
+                   responses, a response column, supplychain.report.runs.shortfall_by_response;
+                   limits: what bounds each shortfall, supplychain.report.limits)
     tables.xlsx    the same as Excel: a sheet per focus country, shortfall and flows tables
     results.json   the headline numbers and verdicts, machine-readable
     images/        every picture as .svg (the page's chain pictures and charts, and the
                    whole networks it links); .png too with ``png=True``
+
+The page is written last; its "Files" footer links every file written beside it
+(:func:`written_files`), so it names no file that is not there.
 
 The page reads top to bottom: a table of contents; one answer per focus country
 (:mod:`supplychain.report.answers`: exposure including unmet demand, traced China
@@ -46,7 +50,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -105,13 +109,14 @@ __all__ = [
     "names_of",
     "run_scenario",
     "write_report",
+    "written_files",
 ]
 
 _TEMPLATES: Final = Path(__file__).parent / "templates"
 
 CSV_FILES: Final = {"measures": "measures.csv", "shortfall": "shortfall.csv", "flows": "flows.csv.gz",
                     "targets": "targets.csv", "limits": "limits.csv"}
-"""File of each tidy table; every flow of every run is large (12.6 MB for the bundled scenarios), so gzipped."""
+"""File of each tidy table; every flow of every run is large (about 13 MB for the bundled scenarios), so gzipped."""
 
 
 def safe_url(url: str | None) -> str | None:
@@ -407,11 +412,27 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_Section], meta: dict[str, Any],
-                runs: Sequence[ScenarioRun] = (), focus: Sequence[str] = (), full_measures: bool = False,
-                commodity: str | None = None) -> None:
+FILE_ORDER: Final = ("summary.md", "tables.xlsx", "measures.csv", "measures_full.csv.gz", "shortfall.csv",
+                     "flows.csv.gz", "targets.csv", "limits.csv", "results.json")
+"""Order of the files the page's "Files" footer links (any other file written beside them follows, by name)."""
+
+
+def written_files(folder: Path) -> list[str]:
+    """Return the files written at the top of a report ``folder`` that the page links, in :data:`FILE_ORDER`.
+
+    The page itself (``index.html``), hidden files (the manifest) and folders (``images/``,
+    whose files the page links where it shows them) are left out.
+    """
+    names = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != "index.html"]
+    order = {name: i for i, name in enumerate(FILE_ORDER)}
+    return sorted(names, key=lambda name: (order.get(name, len(order)), name))
+
+
+def _write_tree(folder: Path, render_html: Callable[[list[str]], str], md_text: str, sections: Sequence[_Section],
+                meta: dict[str, Any], runs: Sequence[ScenarioRun] = (), focus: Sequence[str] = (),
+                full_measures: bool = False, commodity: str | None = None) -> None:
+    """Write the report into ``folder``: every other file first, then the page, which links the files written."""
     (folder / "images").mkdir()
-    (folder / "index.html").write_text(html_text, encoding="utf-8")
     (folder / "summary.md").write_text(md_text, encoding="utf-8")
     for name in CSV_FILES:
         frames = [s.tables[name] for s in sections if not s.tables[name].empty]
@@ -433,6 +454,7 @@ def _write_tree(folder: Path, html_text: str, md_text: str, sections: Sequence[_
                 (folder / "images" / name).write_bytes(data)
     text = json.dumps(_plain(meta), indent=2, ensure_ascii=False, allow_nan=False)
     (folder / "results.json").write_text(text + "\n", encoding="utf-8")
+    (folder / "index.html").write_text(render_html(written_files(folder)), encoding="utf-8")
     write_manifest(folder)
 
 
@@ -504,7 +526,7 @@ def write_report(
     options = FigureOptions(png=png, full_networks=full_networks)
     view, sections = build_view(runs, title=title, countries=countries, year=year, commodity=commodity,
                                 options=options, workers=workers)
-    html_text = _environment().get_template("report.html.j2").render(**view)
+    template = _environment().get_template("report.html.j2")
     md_text = summary_markdown(view)
     meta = {
         "title": view["title"],
@@ -512,6 +534,6 @@ def write_report(
         "scenarios": [s.summary for s in sections],
         "overview": [dict(zip(view["overview"]["headers"], row, strict=True)) for row in view["overview"]["rows"]],
     }
-    atomic_write_dir(out, lambda tmp: _write_tree(tmp, html_text, md_text, sections, meta, runs, view["focus"],
-                                                  full_measures, commodity))
+    atomic_write_dir(out, lambda tmp: _write_tree(tmp, lambda files: template.render(**view, files=files), md_text,
+                                                  sections, meta, runs, view["focus"], full_measures, commodity))
     return out

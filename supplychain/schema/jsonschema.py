@@ -206,8 +206,8 @@ def scenario_json_schema_text() -> str:
 
 # ------------------------------------------------------------ field reference
 _ORDER: Final = (
-    "Scenario", "ScenarioMeta", "Source", "CountryInfo", "Region", "Group", "Commodity", "Process", "Facility",
-    "Owner", "CapacityStep", "Flow", "ImportSources", "Demand", "Stockpile", "Selector", "Destinations",
+    "Scenario", "ScenarioMeta", "Response", "Source", "CountryInfo", "Region", "Group", "Commodity", "Process",
+    "Facility", "Owner", "CapacityStep", "Flow", "ImportSources", "Demand", "Stockpile", "Selector", "Destinations",
     "ExportBan", "ExportLicensing", "ExportQuota", "ExportTax", "Tariff", "ImportBan", "Agreement", "Offtake",
     "Investment", "InvestmentProject", "Toggle", "Variant", "Target", "Quantity",
 )  # fmt: skip
