@@ -9,13 +9,62 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from supplychain.io import load
+from supplychain.report.same import SAME_TOL, SameAs, agreement_toggles, same_as, same_notes
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+# ------------------------------------------------------------------ the rule (hand-worked)
+def _table(values: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"variant": v, "k": i, "value": x} for v, xs in values.items() for i, x in enumerate(xs)])
+
+
+def test_same_as_groups_by_the_largest_difference_within_the_tolerance() -> None:
+    # A = (0.5, 0.2, n/a). B differs from A by 0.1 in the first value: its own group.
+    # C differs from A by 1e-7 <= SAME_TOL (1e-6) and has n/a where A has: the same as A,
+    # largest difference 1e-7. D differs from B by 2e-6 > SAME_TOL: not the same as B, nor as A.
+    # E has a number where A has n/a: different from A; equal to D (0 difference): D's group.
+    t = _table({"A": [0.5, 0.2, np.nan], "B": [0.6, 0.2, np.nan], "C": [0.5 + 1e-7, 0.2, np.nan],
+                "D": [0.6 + 2e-6, 0.2, 0.3], "E": [0.6 + 2e-6, 0.2, 0.3]})
+    states = {"A": {"x": False, "y": False}, "B": {"x": True, "y": False}, "C": {"x": False, "y": True},
+              "D": {"x": True, "y": True}, "E": {"x": True, "y": True}}
+    groups = same_as(t, ["k"], ["A", "B", "C", "D", "E"], states, {"y"})
+    assert [(g.like, g.variants, g.toggles, g.agreements_only) for g in groups] == [
+        ("A", ("C",), ("y",), True),  # C differs from A by y alone, which controls agreements only
+        ("D", ("E",), (), False),  # the same toggle states
+    ]
+    assert groups[0].largest == pytest.approx(1e-7, rel=1e-6)
+    assert groups[1].largest == 0.0
+    assert SAME_TOL == 1e-6
+
+
+def test_same_notes_say_which_toggles_change_nothing_and_why_under_fixed() -> None:
+    g = SameAs(("ban_kept", "no_memoranda"), "base", 1e-7, ("asean_memoranda", "my_ban_lifted_for_us"), True)
+    (rebalance,) = same_notes([g], "rebalance")
+    assert rebalance == ("ban_kept, no_memoranda give the same numbers as base (largest difference 1e-07): "
+                         "the toggles they differ by (asean_memoranda, my_ban_lifted_for_us) change none of them.")
+    (fixed,) = same_notes([g], "fixed")
+    assert fixed.startswith(rebalance)
+    assert "only under rebalance" in fixed
+    # a toggle that also controls a policy: no "agreements cannot act" sentence, even under fixed
+    (policy,) = same_notes([SameAs(("v",), "base", 0.0, ("ban",), False)], "fixed")
+    assert "rebalance" not in policy
+
+
+def test_agreement_toggles_are_those_controlling_agreements_only() -> None:
+    sc = load(SCENARIOS / "path_to_2030.yaml")
+    agreements = agreement_toggles(sc)
+    assert {"us_japan_framework", "asean_memoranda", "my_ban_lifted_for_us"} <= agreements
+    assert not {"cn_ree_full_ban", "my_raw_export_ban", "mp_china_halt"} & agreements  # policies
 
 
 # ------------------------------------------------------------------ Malaysia's ban binds
@@ -41,3 +90,31 @@ def test_malaysias_ore_keeps_its_2024_buyer_as_far_as_the_ban_allows() -> None:
     assert kept["simulated"] == 0.0
     assert lifted["blocked_share"] == 0.0
     assert lifted["simulated"] == pytest.approx(130.0, abs=0.1)
+
+
+# ------------------------------------------------------------------ compare and report say it
+def test_compare_says_which_variants_give_the_same_numbers_and_why_under_fixed() -> None:
+    # asean_memoranda under fixed: base, ban_kept, ban_lifted_for_us and no_memoranda share toggle
+    # states but for asean_memoranda and my_ban_lifted_for_us (agreements only, which cannot act
+    # under fixed: no US-Malaysian trade for the exemption to free); ban_lifted differs (130 t of ore).
+    proc = subprocess.run([sys.executable, "-m", "supplychain", "compare", str(SCENARIOS / "asean_memoranda.yaml"),
+                           "--mode", "fixed", "--year", "2026", "--workers", "1"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if "give the same numbers" in line]
+    assert len(notes) == 1, proc.stdout[-2000:]
+    assert notes[0].startswith("ban_kept, ban_lifted_for_us, no_memoranda give the same numbers in this table as base")
+    assert "(asean_memoranda, my_ban_lifted_for_us) change none of them" in notes[0]
+    assert "only under rebalance" in notes[0]
+    assert "ban_lifted," not in notes[0].split(" give ")[0]
+
+
+def test_report_tables_carry_the_same_note() -> None:
+    from supplychain.report.runs import run_scenario
+    from supplychain.report.tables import _concat, same_numbers
+
+    sc = load(SCENARIOS / "asean_memoranda.yaml")
+    run = run_scenario(sc, mode="fixed", variants=["ban_kept", "ban_lifted"])
+    (note,) = same_numbers(run, _concat(run.results, "measures"))
+    # base and ban_kept: the same toggle states; ban_lifted differs by the 130 t of ore
+    assert note.startswith("ban_kept gives the same measures as base (largest difference 0): the same toggle states")

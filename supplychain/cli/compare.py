@@ -30,6 +30,8 @@ from supplychain.cli.options import CountryOption, PathOption
 if TYPE_CHECKING:
     import pandas as pd
 
+    from supplychain.schema.model import Scenario
+
 __all__ = ["compare", "display_side_by_side", "side_by_side"]
 
 
@@ -73,6 +75,20 @@ def display_side_by_side(wide: pd.DataFrame) -> pd.DataFrame:
         out[col] = [{1.0: "pass", 0.0: "fail"}.get(float(v), "–") if t else format_cell(v, share=sh)
                     for v, t, sh in zip(wide[col].tolist(), target, share, strict=True)]
     return out
+
+
+def _same_lines(sc: Scenario, table: pd.DataFrame, variants: list[str] | None, grid: list[str] | None,
+               mode: str) -> list[str]:
+    """Say, under the table, which runs give the same numbers as another (:mod:`supplychain.report.same`)."""
+    from supplychain.api import _compare_runs
+    from supplychain.report.same import agreement_toggles, same_as, same_notes
+    from supplychain.simulation.toggles import resolve_toggles
+
+    runs = _compare_runs(sc, variants or None, grid or None)
+    states = {label: resolve_toggles(sc, variant=v, overrides=t).states for label, (v, t) in runs}
+    groups = same_as(table, ["year", "country", "commodity", "metric"], [label for label, _ in runs], states,
+                     agreement_toggles(sc))
+    return same_notes(groups, mode, "numbers in this table")
 
 
 def compare(
@@ -161,6 +177,8 @@ def compare(
     wide = side_by_side(table, year)
     print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip
+    for line in _same_lines(sc, table, variant, grid, mode_arg):
+        echo(line)
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))
         echo(f"wrote {output}", err=True)

@@ -121,6 +121,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [f"### Headline measures ({md_escape(head['span'])})", ""]
         rows = [[r["label"], r["metric"], *(c["text"] for c in r["cells"])] for r in head["rows"]]
         out += [md_table(["", "measure", *head["variants"]], rows), ""]
+        out += [line for note in head.get("same", ()) for line in (md_escape(note), "")]
     if sv["targets"]:
         out += ["### Targets", ""]
         rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["reason"]]
@@ -132,6 +133,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         rows = [[s["what"], *s["cells"]] for s in short["rows"]]
         more = f" {short['more']} smaller rows are in `shortfall.csv`." if short.get("more") else ""
         out += [md_table(["country · commodity", *short["variants"]], rows), "", md_escape(short["note"]) + more, ""]
+        out += [line for note in short.get("same", ()) for line in (md_escape(note), "")]
     else:
         out += [md_escape(short["none"]), ""]
     shipped = sv["shipped"]
