@@ -118,3 +118,30 @@ def test_report_tables_carry_the_same_note() -> None:
     (note,) = same_numbers(run, _concat(run.results, "measures"))
     # base and ban_kept: the same toggle states; ban_lifted differs by the 130 t of ore
     assert note.startswith("ban_kept gives the same measures as base (largest difference 0): the same toggle states")
+
+
+# ------------------------------------------------------------------ the full ban without the framework
+def test_us_japan_framework_compares_the_full_ban_with_and_without_the_framework() -> None:
+    sc = load(SCENARIOS / "us_japan_framework.yaml")
+    with_framework = dict(sc.variants["framework_under_full_ban"].toggles)
+    without = dict(sc.variants["full_ban_no_framework"].toggles)
+    assert with_framework.pop("us_japan_framework") is True
+    assert without.pop("us_japan_framework") is False
+    assert with_framework == without == {"cn_ree_licensing": True, "cn_ree_full_ban": True}
+
+
+# ------------------------------------------------------------------ what the framework's exemption can lift
+def test_the_frameworks_exemption_has_no_restriction_to_lift() -> None:
+    # scenarios/README.md and us_japan_framework.yaml say the exemption lifts nothing: no policy of
+    # the bundled world is imposed by one party on trade with the other. A policy of the US or
+    # Japan covers the other party unless it lists its partners without it (include) or excludes
+    # it. If this fails, a restriction the exemption lifts was added: the texts must change.
+    sc = load(SCENARIOS / "path_to_2030.yaml")
+    a = sc.agreements["us_jp_framework"]
+    assert a.exempt_parties
+    parties = set(a.parties)
+    lifted = [pid for pid, p in sc.policies.items() if p.country in parties
+              for other in parties - {p.country}
+              if (p.partners.include is None or other in p.partners.include) and other not in p.partners.exclude]
+    assert lifted == []
+    assert sc.policies["us_mp_china_halt_2025"].partners.include == ["CN"]  # the one US restriction: on China
