@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,20 @@ def test_us_japan_framework_compares_the_full_ban_with_and_without_the_framework
     assert with_framework.pop("us_japan_framework") is True
     assert without.pop("us_japan_framework") is False
     assert with_framework == without == {"cn_ree_licensing": True, "cn_ree_full_ban": True}
+
+
+# ------------------------------------------------------------------ the fund's shares as its text says
+def test_fund_project_shares_sum_to_what_the_agreement_says() -> None:
+    # au_mine 0.15 + vn_mine 0.10 + my_mine 0.05 + jp_separation 0.05 + us_separation 0.05 = 0.40;
+    # the text says so, and that the rest (0.60) is the unmodelled part.
+    a = load(SCENARIOS / "us_japan_framework.yaml").agreements["us_jp_framework"]
+    assert a.investment is not None
+    total = sum(p.share_of_fund.value for p in a.investment.projects.values())
+    assert total == pytest.approx(0.40)
+    stated = re.search(r"project shares sum to (\d\.\d+)", a.assumption or "")
+    assert stated is not None
+    assert float(stated.group(1)) == pytest.approx(total)
+    assert "60 %" in (a.not_representable or "")
 
 
 # ------------------------------------------------------------------ what the framework's exemption can lift
