@@ -188,39 +188,28 @@ def _held_off(scenario: Scenario, run: str, grid: Sequence[str]) -> list[str]:
     return sorted(held)
 
 
-def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
-    """Say what each run of a comparison is and which runs give the same numbers.
+def variant_legend(scenario: Scenario, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
+    """Say what each run of a comparison is.
 
     ``base`` is the scenario as written (every toggle at its default); a named variant is its
     description and the toggles it sets away from their defaults; a grid run sets the grid's
-    toggles and leaves every other at its default. Runs whose values are equal (within
-    1e-9, n/a equal to n/a) in every row of ``table`` (every year and measure, shown or not)
-    are said to be the same.
+    toggles and leaves every other at its default. Which runs give the same numbers is said
+    under the table, by :mod:`supplychain.report.same` (one rule for ``compare`` and the report).
 
     Examples
     --------
-    >>> import pandas as pd
     >>> from supplychain.schema.model import Scenario
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
     ...     "policies": {"p": {"type": "export_ban", "country": "CN", "start": "2025-01-01"}},
     ...     "toggles": {"ban": {"default": True, "controls": ["p"]}},
     ...     "variants": {"lifted": {"description": "the ban is lifted", "toggles": {"ban": False}},
     ...                  "kept": {"toggles": {"ban": True}}}})
-    >>> t = pd.DataFrame({"variant": ["base", "kept", "lifted"], "value": [0.5, 0.5, 0.1]})
-    >>> for line in variant_legend(s, t, ["base", "kept", "lifted"]):
+    >>> for line in variant_legend(s, ["base", "kept", "lifted"]):
     ...     print(line)
-    base: the scenario as written, every toggle at its default — same numbers as kept
-    kept: sets no toggle away from its default — same numbers as base
+    base: the scenario as written, every toggle at its default
+    kept: sets no toggle away from its default
     lifted: the ban is lifted; sets ban off
     """
-    import numpy as np
-
-    values = {r: table.loc[table["variant"] == r, "value"].to_numpy(dtype=float) for r in runs}
-
-    def same(a: str, b: str) -> bool:
-        x, y = values[a], values[b]
-        return x.shape == y.shape and bool(np.all((np.abs(x - y) <= 1e-9) | (np.isnan(x) & np.isnan(y))))
-
     lines = []
     for run in runs:
         if run == "base":
@@ -235,8 +224,7 @@ def variant_legend(scenario: Scenario, table: pd.DataFrame, runs: Sequence[str],
             what = "every other toggle at its default" if grid else ""
         held = _held_off(scenario, run, grid)
         what += f"; but {', '.join(held)}" if held else ""
-        twins = [o for o in runs if o != run and same(run, o)]
-        lines.append(f"{run}: {what}" + (f" — same numbers as {', '.join(twins)}" if twins else ""))
+        lines.append(f"{run}: {what}")
     return lines
 
 
@@ -263,6 +251,20 @@ def csv_table(table: pd.DataFrame, *, scenario: str, mode: str, allocation: str,
                                        ("source", source))):
         out.insert(i, name, value)
     return out
+
+
+def _same_lines(sc: Scenario, table: pd.DataFrame, variants: list[str] | None, grid: list[str] | None,
+               mode: str) -> list[str]:
+    """Say, under the table, which runs give the same numbers as another (:mod:`supplychain.report.same`)."""
+    from supplychain.api import _compare_runs
+    from supplychain.report.same import agreement_toggles, same_as, same_notes
+    from supplychain.simulation.toggles import resolve_toggles
+
+    runs = _compare_runs(sc, variants or None, grid or None)
+    states = {label: resolve_toggles(sc, variant=v, overrides=t).states for label, (v, t) in runs}
+    groups = same_as(table, ["year", "country", "commodity", "metric"], [label for label, _ in runs], states,
+                     agreement_toggles(sc))
+    return same_notes(groups, mode, "numbers in this table")
 
 
 def compare(
@@ -359,7 +361,7 @@ def compare(
     runs = [r for r in dict.fromkeys(variant) if r in runs] if variant else sorted(runs, key=lambda r: (r != "base", r))
     source_code = source or sc.scenario.source_country
     echo("Runs (rows below, in this order):")
-    for line in variant_legend(sc, table, runs, grid or ()):
+    for line in variant_legend(sc, runs, grid or ()):
         echo(f"  {line}")
     last = sc.years[-1]
     for tid, tg in sc.targets.items():
@@ -373,6 +375,8 @@ def compare(
                 more_hint="use --year, --country or --output", right=wide.columns[2:])  # fmt: skip
     if shown[wide.columns[2:]].isin(["n/a"]).any().any():
         echo(NA_NOTE)
+    for line in _same_lines(sc, table, variant, grid, mode_arg):
+        echo(line)
     if output is not None:
         csv = csv_table(table, scenario=str(scenario), mode=mode_arg, allocation=rule_name, source=source_code)
         atomic_write_text(output, csv.to_csv(index=False))

@@ -93,6 +93,7 @@ from supplychain.report.tables import (
     _shortfall_table,
     _slug,
     _verdicts,
+    same_numbers,
     worst_shortfall_text,
 )
 from supplychain.report.workbook import reported_measures, stacked, write_workbook
@@ -205,6 +206,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
                                  focus),
         "limits": limits_table(run, focus, names),
     }  # fmt: skip
+    view["headline"]["same"] = view["shortfall"]["same"] = same_numbers(run, measures)
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
     charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs, options.png)

@@ -6,7 +6,8 @@ selectable. Every picture on the page then shares one id space: Graphviz numbers
 groups ``node1``, ``edge1`` … in every picture, and matplotlib names clip paths and
 glyphs. :func:`inline_svg` prefixes every ``id`` and every reference to one (``url(#…)``,
 ``href="#…"``, ``xlink:href="#…"``) with a prefix unique to the picture, drops the XML
-prolog, DOCTYPE and comments, and makes the picture scale down to the page width
+prolog, DOCTYPE, comments and the layout whitespace between elements (kept before and after a
+``<tspan>``, where it is a space in the text), and makes the picture scale down to the page width
 (``width:100%`` with the natural width as ``max-width``, the ``viewBox`` kept), so
 a network never makes the page scroll sideways.
 
@@ -38,6 +39,7 @@ _SIZE: Final = re.compile(r'\s(width|height)="([\d.]+)(pt|px)?"')
 _GEOMETRY: Final = re.compile(r'(\s(?:d|points|x|y|x1|y1|x2|y2|transform|font-size|stroke-width)=")([^"]*)(")')
 _DECIMAL: Final = re.compile(r"-?\d+\.\d{2,}")
 _FONT: Final = re.compile(r'\sfont-family="([^"]*)"')
+_BETWEEN_TAGS: Final = re.compile(r">\s+<(?!/?tspan\b)")
 _GROUP_TITLE: Final = re.compile(r'(<g id="[^"]*" class="(?:graph|node|edge|cluster)">\s*)<title>[^<]*</title>')
 
 
@@ -69,7 +71,7 @@ def natural_width(svg: str) -> float | None:
 
 
 def inline_svg(svg: bytes | str, prefix: str, *, label: str = "") -> markupsafe.Markup:
-    """Return ``svg`` ready to be written into an HTML page (module docstring).
+    r"""Return ``svg`` ready to be written into an HTML page (module docstring).
 
     Parameters
     ----------
@@ -101,6 +103,9 @@ def inline_svg(svg: bytes | str, prefix: str, *, label: str = "") -> markupsafe.
     >>> print(inline_svg(s, "p1"))  # doctest: +NORMALIZE_WHITESPACE
     <svg style="width:100%;height:auto;max-width:200px" viewBox="0 0 150 30"><g id="p1-node1"><a
     xlink:href="#p1-node1"><path d="M 1.2 0" clip-path="url(#p1-c1)"/></a></g></svg>
+    >>> t = '<svg viewBox="0 0 9 9">\n  <g>\n    <text>a <tspan>b</tspan> <tspan>c</tspan></text>\n  </g>\n</svg>'
+    >>> print(inline_svg(t, "p"))
+    <svg style="width:100%;height:auto" viewBox="0 0 9 9"><g><text>a <tspan>b</tspan> <tspan>c</tspan></text></g></svg>
     """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", prefix):
         msg = f"an SVG id prefix is letters, digits and '-', starting with a letter; got {prefix!r}"
@@ -131,6 +136,7 @@ def inline_svg(svg: bytes | str, prefix: str, *, label: str = "") -> markupsafe.
         body = _FONT.sub("", body)
     body = _GROUP_TITLE.sub(r"\1", body)  # Graphviz's node ids as titles; the tooltips stay (xlink:title)
     text = text[: head.start()] + tag + body
+    text = _BETWEEN_TAGS.sub("><", text)
     text = _GEOMETRY.sub(lambda m: m.group(1) + _DECIMAL.sub(_one_decimal, m.group(2)) + m.group(3), text)
     text = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", text)

@@ -122,6 +122,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         rows = [[r["label"], r["metric"], *(c["text"] for c in r["cells"])] for r in head["rows"]]
         out += [md_table(["", "measure", *head["variants"]], rows), ""]
         out += [line for note in head.get("notes", []) for line in (md_escape(note), "")]
+        out += [line for note in head.get("same", ()) for line in (md_escape(note), "")]
     if sv["targets"]:
         out += ["### Targets", ""]
         rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["reason"]]
@@ -133,6 +134,7 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         rows = [[s["what"], *s["cells"]] for s in short["rows"]]
         more = f" {short['more']} smaller rows are in `shortfall.csv`." if short.get("more") else ""
         out += [md_table(["country · commodity", *short["variants"]], rows), "", md_escape(short["note"]) + more, ""]
+        out += [line for note in short.get("same", ()) for line in (md_escape(note), "")]
     else:
         out += [md_escape(short["none"]), ""]
     shipped = sv["shipped"]

@@ -143,6 +143,26 @@ def _exporter_notes(m: pd.DataFrame, variants: Sequence[str], year: int, src: st
     return [f"{text} ({', '.join(vs)})" if len(variants) > 1 else text for text, vs in found.items()]
 
 
+def same_numbers(run: ScenarioRun, measures: pd.DataFrame) -> list[str]:
+    """Say, under the headline and shortfall tables, which variants' every measure equals an earlier variant's.
+
+    Compared on every row of the runs' measures (:func:`supplychain.report.same.same_as`), not only those
+    shown; said by :func:`supplychain.report.same.same_notes`, as under ``compare``'s table.
+    """
+    from supplychain.report.same import agreement_toggles, same_as, same_notes
+
+    if measures.empty or "variant" not in measures.columns:
+        return []
+    states = {r.variant: {str(t): st == "on" for t, st in zip(r.toggles.get("toggle", []), r.toggles.get("state", []),
+                                                              strict=True)}
+              for r in run.results}  # fmt: skip
+    key = [c for c in measures.columns if c not in ("value", "variant", "scenario")]
+    agreements = agreement_toggles(run.scenario) if run.scenario is not None else set()
+    groups = same_as(measures, key, [r.variant for r in run.results], states, agreements)
+    mode = run.results[0].mode if run.results else "rebalance"
+    return same_notes(groups, mode, "measures")
+
+
 def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if targets.empty:
