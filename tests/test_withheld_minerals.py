@@ -63,21 +63,43 @@ def test_reliance_without_net_imports_stays_zero():
     assert not bool(h.unrecorded[0])
 
 
-def test_measures_label_the_unrecorded_use():
-    """Japan imports 40 t of ore from Australia and nothing uses it (no demand, no plant): n/a, labelled."""
-    sc = Scenario.model_validate({
+def _ore_world(with_metal_demand: bool) -> Scenario:
+    """Australia mines 100 t of ore and ships 40 t to Japan; optionally Japan mines 10 t of metal and uses it."""
+    doc: dict = {
         "scenario": {"name": "t", "base_year": 2024},
-        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}, "metal": {"name": "Metal", "stage": "metal"}},
         "facilities": {"au_mine": {"name": "AU mine", "country": "AU", "kind": "mine", "output": "ore",
                                    "production": {2024: {"value": 100, "assumption": "test"}}}},
         "flows": {"au_jp": {"supplier": "AU", "buyer": "JP", "commodity": "ore", "year": 2024,
                             "quantity": {"value": 40, "assumption": "test"}}},
-    })
-    m = compute_measures(sc, 2024, source="AU")
-    nir = m[(m["metric"] == "net_import_reliance") & (m["country"] == "JP")]
-    assert len(nir) == 1
-    assert math.isnan(float(nir["value"].iloc[0]))
-    assert nir["label"].iloc[0] == UNRECORDED_USE
+    }
+    if with_metal_demand:
+        doc["facilities"]["jp_metal"] = {"name": "JP metal", "country": "JP", "kind": "mine", "output": "metal",
+                                         "production": {2024: {"value": 10, "assumption": "test"}}}
+        doc["demand"] = {"jp_metal": {"country": "JP", "commodity": "metal", "year": 2024,
+                                      "tonnes": {"value": 10, "assumption": "test"}}}
+    return Scenario.model_validate(doc)
+
+
+def test_measures_label_the_unrecorded_use():
+    """Japan's ore: AC = 0 + 40 - 0 = 40 t, net imports 40 t.
+
+    In a scenario of trade and production only (no use of anything recorded) the 40 t are
+    USGS's apparent consumption and NIR = 40 / 40 = 1, as before. Once the scenario records a
+    use (Japan's 10 t of metal) but none of ore, the 40 t are only what trade leaves: n/a,
+    label "use not recorded" (the minerals world's tungsten: US demand for 28 other minerals,
+    none for tungsten).
+    """
+    def jp_nir(with_metal_demand: bool) -> tuple[float, str]:
+        m = compute_measures(_ore_world(with_metal_demand), 2024, source="AU")
+        row = m[(m["metric"] == "net_import_reliance") & (m["country"] == "JP") & (m["commodity"] == "ore")]
+        assert len(row) == 1
+        return float(row["value"].iloc[0]), str(row["label"].iloc[0])
+
+    assert jp_nir(False) == (1.0, "")
+    value, label = jp_nir(True)
+    assert math.isnan(value)
+    assert label == UNRECORDED_USE
 
 
 # ------------------------------------------------------- R-6: against USGS's figures

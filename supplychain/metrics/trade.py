@@ -10,11 +10,11 @@ docs/domain.md, "Measures of exposure", items 1–2, computed from one year's ed
   are not trade;
 * stock change ``ΔS`` — stock drawn (``+``) minus stock built (``−``);
 * apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries);
-* recorded use — whether anything the scenario records uses the market's material
-  (a final demand, or a plant's input); without one, ``AC`` is only what production
-  and trade leave (the market's surplus), not a consumption figure, and a net import
-  reliance with net imports is not computed (label :data:`UNRECORDED_USE`), as the
-  atlas computes none where USGS withholds consumption.
+* recorded use — whether a scenario that records uses (final demands, plants' inputs)
+  records any of the commodity; where it records none, ``AC`` is only what production
+  and trade leave (surplus), not a consumption figure, and a net import reliance with
+  net imports is not computed (label :data:`UNRECORDED_USE`), as the atlas computes none
+  where USGS withholds consumption.
 
 The structure of a year's network (which edge counts where) is a :class:`TradeIndex`,
 built once from the tables; the measures are functions of edge tonnes with any
@@ -70,13 +70,15 @@ AC_RTOL = 1e-9
 """Apparent consumption at most this share of a market's throughput (``P + I + E``, at least 1 t) is zero."""
 
 UNRECORDED_USE = "use not recorded"
-"""Label of a net import reliance not computed because nothing in the scenario uses the market's material.
+"""Label of a net import reliance not computed because the scenario records no use of the commodity.
 
-A market whose material goes to no final demand and no plant has an apparent consumption
-``P + I − E + ΔS`` that is only what production and trade leave (its surplus), not a
-consumption figure: the critical-minerals world's US markets where USGS withholds US
-consumption (tungsten, tellurium …: ``docs/minerals-data.md``). There its ratio is no
-reliance (tellurium: 3 t of residual, all of it net imports, "100 %" against USGS's "<25").
+In a scenario that records uses (final demands, plants' inputs) but none of a commodity,
+every market's apparent consumption ``P + I − E + ΔS`` of it is only what production and
+trade leave (its surplus), not a consumption figure: the critical-minerals world's
+commodities whose US consumption USGS withholds (tungsten, tellurium …: the importer then
+writes no US demand, and only the US has demand there; ``docs/minerals-data.md``). There the
+ratio is no reliance (tellurium: 3 t of residual, all of it net imports, "100 %" against
+USGS's "<25").
 """
 
 
@@ -99,8 +101,10 @@ class TradeIndex:
     pair_market : numpy.ndarray of int
         Market of each pair (−1 when the buyer has no market of the commodity).
     market_use : numpy.ndarray of bool
-        Whether each market's material has a recorded use: an edge of kind ``use`` (final
-        demand) or ``input`` (a plant) out of the market (see :data:`UNRECORDED_USE`).
+        Whether the use of each market's commodity is recorded: an edge of kind ``use`` (final
+        demand) or ``input``, or a flow into a plant, of that commodity in some country — or no such edge of any
+        commodity in the network (a scenario of trade and production only, whose apparent
+        consumption is USGS's) (see :data:`UNRECORDED_USE`).
     """
 
     market_country: npt.NDArray[Any]
@@ -286,8 +290,11 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
-    use = np.zeros(m, dtype=bool)  # a final demand or a plant's input out of the market
-    use[at_supplier[((kind == "use") | (kind == "input")) & (at_supplier >= 0)]] = True
+    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or none in the scenario
+    to_plant = np.fromiter((":" not in str(v) for v in buy.tolist()), dtype=bool, count=n)  # a flow into a plant
+    used = (kind == "use") | (kind == "input") | to_plant
+    used_commodities = {str(c) for c in com[used].tolist()}
+    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~used.any()
     cross_at = np.flatnonzero(cross)
     pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)
