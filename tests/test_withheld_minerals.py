@@ -153,3 +153,35 @@ def test_simulated_us_reliance_within_the_published_bound_or_not_computed(publis
     assert not bad, bad
     unrecorded = set(m.loc[m["label"] == UNRECORDED_USE, "commodity"])
     assert unrecorded == set(WITHHELD)
+
+
+# ------------------------------------------------ R-5: covered minerals are listed
+def test_controls_table_lists_every_covered_mineral_without_us_demand():
+    """China's No. 10 list (cn_no10_2025) covers bismuth, indium, molybdenum, tellurium and tungsten.
+
+    The US has demand for the first three in the world, none for tellurium and tungsten
+    (USGS: US consumption W, so the importer writes no demand). On main the two had no row
+    at all; now each has one per mode and year, with no demand or shortfall (NaN: a loss of
+    the surplus they end in is no shortfall) and the atlas's reason.
+    """
+    from supplychain.minerals import controls_summary, controls_table
+
+    t = controls_table(CONTROLS, variants=["base"], years=[2024, 2025])
+    covered = {"bismuth", "indium", "molybdenum", "tellurium", "tungsten"}
+    for mode in ("fixed", "rebalance"):
+        rows = t[(t["mode"] == mode) & (t["year"] == 2025)].set_index("commodity")
+        assert covered <= set(rows.index)
+        for k in ("tellurium", "tungsten"):
+            assert rows.at[k, "note"] == "not evaluated: US consumption withheld (W) in USGS's release"
+            assert math.isnan(float(rows.at[k, "shortfall_share"]))
+            assert math.isnan(float(rows.at[k, "demand"]))
+        assert (rows.loc[["bismuth", "indium", "molybdenum"], "note"] == "").all()
+    s = controls_summary(t, 2025).set_index("commodity")
+    assert s.at["tungsten", "note"].startswith("not evaluated")
+    assert list(s.index[-2:]) == ["tellurium", "tungsten"]  # not evaluated: after every share
+
+
+def test_run_names_the_covered_minerals_it_cannot_evaluate(run_cli):
+    """`run`'s table has US rows only for final demands; the line under it names tellurium and tungsten."""
+    out = run_cli("run", str(CONTROLS), "--year", "2025", "--country", "US", "--mode", "fixed").stdout
+    assert "Not evaluated for US: tellurium, tungsten — a policy in force covers them" in " ".join(out.split())

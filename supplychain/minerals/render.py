@@ -162,15 +162,24 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``mineral`` (named as in the atlas, :func:`~supplychain.minerals.atlas.commodity_names`;
         a commodity outside the catalogue keeps its id), shortfall share and traced
-        China share in the ``fixed`` and ``rebalance`` modes.
+        China share in the ``fixed`` and ``rebalance`` modes; a not-evaluated mineral
+        (a policy covers it, the US has no demand of it) reads "not evaluated" in both
+        shortfall columns and its reason in a last ``note`` column (only when there is one).
     """
     cols = {"shortfall_share_fixed": "US shortfall, fixed", "shortfall_share_rebalance": "US shortfall, rebalance",
             "traced_share_fixed": "traced China share, fixed",
             "traced_share_rebalance": "traced China share, rebalance"}
     names = commodity_names()
     out = pd.DataFrame({"mineral": [names.get(str(c), str(c)) for c in summary["commodity"]]})
+    notes = summary["note"].fillna("").astype(str) if "note" in summary.columns else pd.Series("", index=summary.index)
     for col, title in cols.items():
-        out[title] = summary[col].map(lambda v: _pct(float(v))) if col in summary.columns else "—"
+        shown = (summary[col].map(lambda v: _pct(float(v))) if col in summary.columns
+                 else pd.Series("—", index=summary.index))
+        if col.startswith("shortfall_share"):
+            shown = shown.where(notes.eq(""), notes.str.split(":").str[0])  # "not evaluated"
+        out[title] = shown.to_numpy()
+    if notes.ne("").any():
+        out["note"] = notes.to_numpy()
     return out
 
 

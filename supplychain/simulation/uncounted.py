@@ -1,0 +1,84 @@
+"""Materials a policy in force covers whose loss a run cannot count: the country has no recorded final use of them.
+
+A shortfall is counted against final demand (``docs/measures.md``, section 7). Where a
+country trades a commodity but the scenario records no final demand of it by that
+country — the critical-minerals world's US tungsten, tellurium and seven others, whose US
+consumption USGS withholds — what arrives ends in the market's surplus, which no
+response protects: a policy can cut it and the run reports no unmet demand. Such a
+commodity is *not evaluated*, and says so, rather than missing silently from the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Set
+
+from supplychain.schema.coverage import covered_commodities
+from supplychain.schema.model import Scenario
+
+__all__ = ["live_policies", "uncounted_uses"]
+
+
+def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -> list[str]:
+    """Policies switched on (``active``) and in force at some time between the years ``first`` and ``last``.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "policies": {
+    ...     "ban": {"type": "export_ban", "country": "CN", "start": "2025-07-01", "covers": {}},
+    ...     "old": {"type": "export_ban", "country": "CN", "start": "2020-01-01", "end": "2023-12-31",
+    ...             "covers": {}}}})
+    >>> live_policies(s, {"ban", "old"}, 2024, 2025), live_policies(s, {"ban"}, 2024, 2024)
+    (['ban'], [])
+    """
+    live = []
+    for pid in sorted(set(active) & set(scenario.policies)):
+        pol = scenario.policies[pid]
+        if pol.start.year <= last and (pol.end is None or pol.end.year >= first):
+            live.append(pid)
+    return live
+
+
+def uncounted_uses(
+    scenario: Scenario,
+    policies: Iterable[str],
+    traded: Set[tuple[str, str]],
+    demanded: Set[tuple[str, str]],
+    countries: Iterable[str],
+) -> list[tuple[str, str, list[str]]]:
+    """List ``(country, commodity, policies)`` a policy covers that ``country`` trades but has no final demand of.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its policies and commodities).
+    policies : iterable of str
+        Policies in force (:func:`live_policies`).
+    traded : set of (country, commodity)
+        The run's markets (a country that produces, imports or exports the commodity).
+    demanded : set of (country, commodity)
+        Final demands of the run (``Result.shortfall``'s pairs).
+    countries : iterable of str
+        Whose uses to check.
+
+    Returns
+    -------
+    list of (str, str, list of str)
+        Sorted by country and commodity; the covering policies sorted.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "commodities": {
+    ...     "w": {"name": "Tungsten", "stage": "ore", "family": "w"},
+    ...     "sb": {"name": "Antimony", "stage": "ore", "family": "sb"}},
+    ...     "policies": {"no10": {"type": "export_licensing", "country": "CN", "start": "2025-02-04",
+    ...                           "share_approved": 0, "covers": {"families": ["w", "sb"]}}}})
+    >>> uncounted_uses(s, ["no10"], {("US", "w"), ("US", "sb")}, {("US", "sb")}, ["US"])
+    [('US', 'w', ['no10'])]
+    """
+    covering: dict[str, list[str]] = {}
+    for pid in sorted(policies):
+        for commodity in covered_commodities(scenario.policies[pid].covers, scenario.commodities):
+            covering.setdefault(commodity, []).append(pid)
+    wanted = set(countries)
+    return [(country, commodity, covering[commodity]) for country, commodity in sorted(traded)
+            if country in wanted and commodity in covering and (country, commodity) not in demanded]
