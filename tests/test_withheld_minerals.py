@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from supplychain.api import simulate
 from supplychain.importers.usgs_mcs import load_catalogue, read_release
 from supplychain.io import load
 from supplychain.metrics.measures import compute_measures
@@ -185,3 +186,14 @@ def test_run_names_the_covered_minerals_it_cannot_evaluate(run_cli):
     """`run`'s table has US rows only for final demands; the line under it names tellurium and tungsten."""
     out = run_cli("run", str(CONTROLS), "--year", "2025", "--country", "US", "--mode", "fixed").stdout
     assert "Not evaluated for US: tellurium, tungsten — a policy in force covers them" in " ".join(out.split())
+
+
+def test_report_shortfall_note_names_the_covered_minerals_it_cannot_evaluate():
+    """The report's shortfall section (summary.md and the page) carries the same line as `run` (one implementation)."""
+    from supplychain.report.runs import ScenarioRun
+    from supplychain.report.tables import _shortfall_table
+
+    sc = load(CONTROLS)
+    run = ScenarioRun(sc, (simulate(sc, mode="fixed"),))
+    note = _shortfall_table(run, run.results[0].shortfall.assign(variant="base"), {})["note"]
+    assert "Not evaluated for US: tellurium, tungsten — a policy in force covers them" in note

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "not_evaluated", "policies_in_force", "response_tables", "result_json", "run", "solver_line"]
+__all__ = ["HEADLINE", "policies_in_force", "response_tables", "result_json", "run", "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
@@ -276,30 +276,6 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
                                                   result.years[-1]))
 
 
-def not_evaluated(result: Result, scenario: Scenario, years: list[int], countries: list[str]) -> list[str]:
-    """Say, per country, which materials a policy in force covers but the run cannot count a loss of.
-
-    The country trades them (a market in ``years``) but has no final demand of them, so what
-    it receives ends in the market's surplus, which no response protects and no shortfall
-    counts (:func:`~supplychain.simulation.uncounted.uncounted_uses`). One line per country;
-    none when there is nothing to say.
-    """
-    from supplychain.simulation.uncounted import live_policies, uncounted_uses
-
-    m = result.measures[result.measures["year"].isin(years)]
-    traded = set(zip(m["country"].astype(str), m["commodity"].astype(str), strict=True))
-    sf = result.shortfall[result.shortfall["year"].isin(years)]
-    demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
-    live = live_policies(scenario, result.toggle_state.active, result.years[0], result.years[-1])
-    by_country: dict[str, list[str]] = {}
-    for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, countries):
-        by_country.setdefault(country, []).append(commodity)
-    return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario has "
-            f"no final demand of them by {country} (what arrives ends in its surplus, which no response protects), "
-            "so no loss of them is counted as unmet demand."
-            for country, coms in sorted(by_country.items())]
-
-
 def _print_header(result: Result, scenario: Scenario) -> None:
     """Print the policies in force (what each covers, at what share) and what the toggles switched off."""
     lines = policies_in_force(result, scenario)
@@ -376,6 +352,7 @@ def run(
     from supplychain.report.numbers import NET_EXPORTER
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
+    from supplychain.simulation.uncounted import not_evaluated_lines
 
     freeze_imports()
     sc = load(scenario, extra_roots=path or ())
@@ -414,7 +391,7 @@ def run(
                 echo(EXPORTER_NOTE)
             if not country:
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
-        for line in not_evaluated(result, sc, years, focus):
+        for line in not_evaluated_lines(result, sc, years, focus):
             echo(line)
         _print_response(result, years, countries)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty

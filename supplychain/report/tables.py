@@ -286,7 +286,21 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
+    uncounted = _not_evaluated(run)
+    if uncounted:
+        table["note"] += " " + uncounted
+        table["none"] += " " + uncounted
     return table
+
+
+def _not_evaluated(run: ScenarioRun) -> str:
+    """Join the variants' :func:`~supplychain.simulation.uncounted.not_evaluated_lines`, each line once."""
+    from supplychain.simulation.uncounted import not_evaluated_lines
+
+    if run.scenario is None:
+        return ""
+    lines = [line for r in run.results for line in not_evaluated_lines(r, run.scenario, r.years)]
+    return " ".join(dict.fromkeys(lines))
 
 
 def _changed_toggles(toggles: pd.DataFrame) -> str:

@@ -11,11 +11,15 @@ commodity is *not evaluated*, and says so, rather than missing silently from the
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
+from typing import TYPE_CHECKING
 
 from supplychain.schema.coverage import covered_commodities
 from supplychain.schema.model import Scenario
 
-__all__ = ["live_policies", "uncounted_uses"]
+if TYPE_CHECKING:
+    from supplychain.api import Result
+
+__all__ = ["live_policies", "not_evaluated_lines", "uncounted_uses"]
 
 
 def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -> list[str]:
@@ -82,3 +86,41 @@ def uncounted_uses(
     wanted = set(countries)
     return [(country, commodity, covering[commodity]) for country, commodity in sorted(traded)
             if country in wanted and commodity in covering and (country, commodity) not in demanded]
+
+
+def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int],
+                        countries: Iterable[str] | None = None) -> list[str]:
+    """Say, per country, which materials a policy in force in a run covers but the run cannot count a loss of.
+
+    ``run`` prints these lines under its table and the report under its shortfall table.
+
+    Parameters
+    ----------
+    result : Result
+        A run (its measures, shortfall, toggle state and years).
+    scenario : Scenario
+        Its scenario (policies, commodities).
+    years : iterable of int
+        Years looked at (the markets and demands of those years).
+    countries : iterable of str, optional
+        Whose uses (default: every country with a final demand in those years).
+
+    Returns
+    -------
+    list of str
+        One line per country with such materials (:func:`uncounted_uses`), sorted; empty when none.
+    """
+    wanted = set(years)
+    m = result.measures[result.measures["year"].isin(wanted)]
+    traded = set(zip(m["country"].astype(str), m["commodity"].astype(str), strict=True))
+    sf = result.shortfall[result.shortfall["year"].isin(wanted)]
+    demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
+    who = list(countries) if countries is not None else sorted({c for c, _ in demanded})
+    live = live_policies(scenario, result.toggle_state.active, result.years[0], result.years[-1])
+    by_country: dict[str, list[str]] = {}
+    for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
+        by_country.setdefault(country, []).append(commodity)
+    return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario has "
+            f"no final demand of them by {country} (what arrives ends in its surplus, which no response protects), "
+            "so no loss of them is counted as unmet demand."
+            for country, coms in sorted(by_country.items())]
