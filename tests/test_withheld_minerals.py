@@ -197,3 +197,68 @@ def test_report_shortfall_note_names_the_covered_minerals_it_cannot_evaluate():
     run = ScenarioRun(sc, (simulate(sc, mode="fixed"),))
     note = _shortfall_table(run, run.results[0].shortfall.assign(variant="base"), {})["note"]
     assert "Not evaluated for US: tellurium, tungsten — a policy in force covers them" in note
+
+
+# ------------------------------------- R-13: a world with one user, under rebalance
+def _one_user_world() -> Scenario:
+    """The US uses 10 t of ore a year; China mines 8 t and ships them to the US; Australia mines 5 t, no user.
+
+    2024 (observed): the US gets China's 8 t and, by the allocation rule (deficit pro rata to
+    exporters' surplus), 2 t of Australia's; Australia's other 3 t go to its surplus.
+    2025: China bans exports to the US for the whole year.
+    """
+    return Scenario.model_validate({
+        "scenario": {"name": "one user", "base_year": 2024, "horizon": 2025},
+        "commodities": {"ore": {"name": "Ore", "stage": "ore"}},
+        "facilities": {
+            "cn_mine": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "ore",
+                        "production": {y: {"value": 8, "assumption": "test"} for y in (2024, 2025)}},
+            "au_mine": {"name": "AU mine", "country": "AU", "kind": "mine", "output": "ore",
+                        "production": {y: {"value": 5, "assumption": "test"} for y in (2024, 2025)}},
+        },
+        "flows": {f"cn_us_{y}": {"supplier": "CN", "buyer": "US", "commodity": "ore", "year": y,
+                                 "quantity": {"value": 8, "assumption": "test"}} for y in (2024, 2025)},
+        "demand": {"us": {"country": "US", "commodity": "ore", "year": 2024, "tonnes": {"value": 10,
+                                                                                       "assumption": "test"}}},
+        "policies": {"ban": {"type": "export_ban", "country": "CN", "partners": {"include": ["US"]},
+                             "start": "2025-01-01", "assumption": "test"}},
+    })
+
+
+def test_one_user_world_rebalance_is_a_best_case_by_construction():
+    """Fixed: the 2024 pattern kept, China's 8 t lost -> 8 / 10 = 80 % short.
+
+    Rebalance: Australia's 3 t of surplus (5 - 2 already shipped) have no recorded user, so
+    the LP hands them to the US -> 10 - 2 - 3 = 5 t short, 50 %. Had Australia a demand of its
+    own for those 3 t, they would not be free: the 50 % rests on the world having one user,
+    which :func:`rebalance_caveat` names.
+    """
+    from supplychain.simulation.uncounted import rebalance_caveat, sole_demand_country
+
+    sc = _one_user_world()
+    short = {}
+    for mode in ("fixed", "rebalance"):
+        s = simulate(sc, mode=mode).shortfall
+        row = s[(s["year"] == 2025) & (s["country"] == "US")]
+        short[mode] = float(row["shortfall_share"].iloc[0])
+    assert short["fixed"] == pytest.approx(0.8)
+    assert short["rebalance"] == pytest.approx(0.5)
+    assert sole_demand_country(sc) == "US"
+    assert "only US has final demand" in (rebalance_caveat(sc) or "")
+    assert rebalance_caveat(load(REPO / "scenarios" / "path_to_2030.yaml")) is None  # many users: no caveat
+
+
+def test_run_never_prints_no_unmet_demand_without_the_caveat(run_cli):
+    """`cn_us_ban_all` on, default (rebalance) response: 0 % short; the caveat and the fixed bound follow.
+
+    Fixed response, 2025 (China's exports to the US stop on 2025-07-01): antimony 14,352 t of
+    24,000 t short, 60 % — printed under the rebalance run, as on `--mode fixed`.
+    """
+    out = " ".join(run_cli("run", str(CONTROLS), "-t", "cn_us_ban_all=on", "--year", "2025",
+                           "--country", "US").stdout.split())
+    assert "no unmet demand in 2025 under the rebalance response (see the caveat)" in out
+    assert "Caveat: only US has final demand in this scenario" in out
+    assert "Unmet demand under the fixed response (the pessimistic bound" in out
+    assert "14,352" in out
+    plain = " ".join(run_cli("run", str(REPO / "scenarios" / "baseline_2024.yaml")).stdout.split())
+    assert "Caveat: only" not in plain

@@ -161,6 +161,11 @@ def compare(
     wide = side_by_side(table, year)
     print_table(display_side_by_side(wide), f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
                 max_rows=200, more_hint="use --year or --output", right=wide.columns[2:])  # fmt: skip
+    from supplychain.simulation.uncounted import rebalance_caveat
+
+    caveat = rebalance_caveat(sc) if mode_arg == "rebalance" else None
+    if caveat:
+        echo(f"{caveat} Run with --mode fixed for it.")
     if output is not None:
         atomic_write_text(output, table.to_csv(index=False))
         echo(f"wrote {output}", err=True)

@@ -201,7 +201,9 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
     ``inactive`` (investment projects the ``fixed`` response leaves idle); and ``solver``, the
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
-    iterations, whether it was warm-started and each level's optimum).
+    iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
+    :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
+    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`.
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
@@ -239,16 +241,32 @@ _RESPONSE_TITLES = {
 }
 
 
-def _print_response(result: Result, years: list[int], countries: list[str] | None) -> None:
-    """Print :func:`response_tables` (a line for an empty one) and the solver line."""
+def _print_response(result: Result, years: list[int], countries: list[str] | None,
+                    caveat: str | None = None, fixed: Result | None = None) -> None:
+    """Print :func:`response_tables` (a line for an empty one) and the solver line.
+
+    With ``caveat`` (:func:`~supplychain.simulation.uncounted.rebalance_caveat`: a ``rebalance``
+    run of a world with one user) it follows the unmet demand, and then the unmet demand of the
+    ``fixed`` response of the same run, when given: both responses, never a bare "no unmet demand".
+    """
     shown = ", ".join(map(str, years))
     hint = "all rows with --format json; narrow with --country"
     for key, df in response_tables(result, years, countries).items():
         title, none = _RESPONSE_TITLES[key]
         if df.empty:
-            echo(f"{title}: {none} in {shown}.")
+            echo(f"{title}: {none} in {shown}" + (" under the rebalance response (see the caveat)." if caveat and
+                                                  key == "shortfall" else "."))
         else:
             print_table(df, title, max_rows=20, more_hint=hint)
+        if key == "shortfall" and caveat:
+            echo(caveat)
+            if fixed is not None:
+                short = response_tables(fixed, years, countries)["shortfall"]
+                title = "Unmet demand under the fixed response (the pessimistic bound; each row's unit)"
+                if short.empty:
+                    echo(f"{title}: none in {shown}.")
+                else:
+                    print_table(short, title, max_rows=20, more_hint=hint)
     line = solver_line(result.solver) if result.mode == "rebalance" else None
     if line:
         echo(line)
@@ -352,7 +370,7 @@ def run(
     from supplychain.report.numbers import NET_EXPORTER
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
-    from supplychain.simulation.uncounted import not_evaluated_lines
+    from supplychain.simulation.uncounted import not_evaluated_lines, rebalance_caveat
 
     freeze_imports()
     sc = load(scenario, extra_roots=path or ())
@@ -393,12 +411,20 @@ def run(
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
         for line in not_evaluated_lines(result, sc, years, focus):
             echo(line)
-        _print_response(result, years, countries)
+        caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
+        fixed = None
+        if caveat:  # the same run under the fixed response: its unmet demand is printed beside the best case
+            fixed = simulate(sc, years=list(result.years), source=source, toggles=overrides or None,
+                             variant=None if variant == "base" else variant, mode="fixed",
+                             metrics=("shortfall_share",))
+        _print_response(result, years, countries, caveat, fixed)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip
     else:
         if output_format == "json":
             doc = result_json(result, years, policies_in_force(result, sc))
+            caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
+            doc["caveats"] = [*([caveat] if caveat else []), *not_evaluated_lines(result, sc, years)]
             text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         else:
             text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)

@@ -23,6 +23,7 @@ from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
+from supplychain.simulation.uncounted import rebalance_caveat
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -286,6 +287,10 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
+    caveat = rebalance_caveat(run.scenario) if run.scenario is not None and mode == "rebalance" else None
+    if caveat:
+        table["note"] += " " + caveat
+        table["none"] += " " + caveat
     uncounted = _not_evaluated(run)
     if uncounted:
         table["note"] += " " + uncounted

@@ -6,6 +6,10 @@ country — the critical-minerals world's US tungsten, tellurium and seven other
 consumption USGS withholds — what arrives ends in the market's surplus, which no
 response protects: a policy can cut it and the run reports no unmet demand. Such a
 commodity is *not evaluated*, and says so, rather than missing silently from the answer.
+
+The same world has final demand for the US alone, so the ``rebalance`` response can hand
+the US every other country's unclaimed output: :func:`rebalance_caveat` is printed next
+to any ``rebalance`` result of a world with one user (:func:`sole_demand_country`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from supplychain.schema.model import Scenario
 if TYPE_CHECKING:
     from supplychain.api import Result
 
-__all__ = ["live_policies", "not_evaluated_lines", "uncounted_uses"]
+__all__ = ["live_policies", "not_evaluated_lines", "rebalance_caveat", "sole_demand_country", "uncounted_uses"]
 
 
 def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -> list[str]:
@@ -124,3 +128,46 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
             f"no final demand of them by {country} (what arrives ends in its surplus, which no response protects), "
             "so no loss of them is counted as unmet demand."
             for country, coms in sorted(by_country.items())]
+
+
+def sole_demand_country(scenario: Scenario) -> str | None:
+    """Return the one country with final demand where plants elsewhere produce for no recorded user, else ``None``.
+
+    In such a world (the critical-minerals world: USGS gives apparent consumption for the US
+    alone) every other country's output that does not go to that country ends in its surplus,
+    which the ``rebalance`` response does not protect as demand: it re-routes all of it to the
+    one user, so that user's unmet demand under ``rebalance`` is a best case by construction
+    (:func:`rebalance_caveat`).
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"w": {"name": "W", "stage": "ore"}},
+    ...     "facilities": {"cn": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "w",
+    ...                           "production": {2024: {"value": 80, "assumption": "x"}}}},
+    ...     "demand": {"us": {"country": "US", "commodity": "w", "year": 2024,
+    ...                       "tonnes": {"value": 10, "assumption": "x"}}}})
+    >>> sole_demand_country(s)
+    'US'
+    """
+    users = {d.country for d in scenario.demand.values()}
+    if len(users) != 1:
+        return None
+    (user,) = users
+    producers = {f.country for f in scenario.facilities.values()}
+    return user if producers - users else None
+
+
+def rebalance_caveat(scenario: Scenario) -> str | None:
+    """Return the caveat printed next to any ``rebalance`` result of a world with one user, else ``None``.
+
+    The world's one user is :func:`sole_demand_country`'s.
+    """
+    user = sole_demand_country(scenario)
+    if user is None:
+        return None
+    return (f"Caveat: only {user} has final demand in this scenario, so the rebalance response hands it every "
+            "other country's output that has no recorded user (their surplus, which it does not protect as "
+            f"demand): {user}'s unmet demand under rebalance is a best case by construction, not an expectation. "
+            "The fixed response (the base-year pattern kept, blocked tonnes lost) is the pessimistic bound; "
+            "the truth lies between.")
