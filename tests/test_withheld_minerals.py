@@ -262,3 +262,37 @@ def test_run_never_prints_no_unmet_demand_without_the_caveat(run_cli):
     assert "14,352" in out
     plain = " ".join(run_cli("run", str(REPO / "scenarios" / "baseline_2024.yaml")).stdout.split())
     assert "Caveat: only" not in plain
+
+
+# --------------------------------------- R-7: shares on the ranked-source assumption
+def test_traced_shares_on_the_ranked_split_are_starred_to_the_whole_percent():
+    """Graphite: Fig2 ranks China first of the US's sources and gives no percentages, so China's share of
+    US imports is the assumption 1/1^2 of 85 % over (1 + 1/4 + 1/9 + 1/16) = 59.7 %, and the traced share
+    built on it (0.750) reads "75%*", as the atlas stars it; rare earths use the chapter's printed
+    percentages (China 70 %), so their traced share keeps its decimal and no star.
+    """
+    from supplychain.minerals import controls_summary, controls_table
+    from supplychain.minerals.render import controls_display
+
+    t = controls_table(CONTROLS, variants=["base"], years=[2024, 2025])
+    shown = controls_display(controls_summary(t, 2025)).set_index("mineral")
+    assert shown.at["Graphite (natural)", "traced China share, fixed"] == "75%*"
+    assert shown.at["Rare earths (14 lanthanides)", "traced China share, fixed"] == "77.5%"
+    assert bool(t.loc[t["commodity"] == "graphite", "assumed_split"].all())
+    assert not bool(t.loc[t["commodity"] == "rare_earths", "assumed_split"].any())
+
+
+def test_run_and_report_star_the_assumed_split(run_cli, tmp_path):
+    """`run` marks the commodity ("graphite*") and says why; the report's answer marks its cells."""
+    out = " ".join(run_cli("run", str(CONTROLS), "--year", "2025", "--country", "US").stdout.split())
+    assert "graphite*" in out
+    assert "rare_earths*" not in out
+    assert "* import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT" in out
+    from supplychain.report.answers import ASSUMED_MARK, country_answer
+    from supplychain.report.runs import ScenarioRun
+
+    sc = load(CONTROLS)
+    run = ScenarioRun(sc, (simulate(sc, mode="fixed"),))
+    view = country_answer([run], "US", "graphite", {}, ["s"])
+    assert view["assumed"]
+    assert {c["mark"] for c in view["rows"][0]["cells"][:6]} == {ASSUMED_MARK}  # exposure and traced cells

@@ -294,6 +294,35 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
                                                   result.years[-1]))
 
 
+def _star_assumed(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`)."""
+    from supplychain.minerals.atlas import assumed_split
+
+    assumed = {c: assumed_split(scenario, c) for c in set(table["country"].astype(str))}
+    return table.assign(commodity=[f"{k}*" if k in assumed[str(c)] else k
+                                   for c, k in zip(table["country"], table["commodity"], strict=True)])
+
+
+def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
+    """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
+
+    Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
+    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`).
+    """
+    from supplychain.minerals.atlas import assumed_split
+
+    rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
+    named: dict[str, list[str]] = {}
+    for country in dict.fromkeys(c for c, _ in rows):
+        assumed = assumed_split(scenario, country)
+        named[country] = list(dict.fromkeys(k for c, k in rows if c == country and k in assumed))
+    parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
+    if not parts:
+        return None
+    return ("* import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages published; "
+            f"{'; '.join(parts)}): their direct, traced and exposed shares are an order of magnitude.")
+
+
 def _print_header(result: Result, scenario: Scenario) -> None:
     """Print the policies in force (what each covers, at what share) and what the toggles switched off."""
     lines = policies_in_force(result, scenario)
@@ -404,9 +433,13 @@ def run(
             typer.echo(f"{', '.join(country or focus)}: no final demand in {', '.join(map(str, years))} "
                        "in this scenario" + ("." if country else "; other countries with --country."))
         else:
-            print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
+            starred = _assumed_split_note(sc, table)
+            print_table(_star_assumed(sc, table), title, max_rows=80, more_hint="narrow with --country",
+                        right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(EXPORTER_NOTE)
+            if starred:
+                echo(starred)
             if not country:
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
         for line in not_evaluated_lines(result, sc, years, focus):

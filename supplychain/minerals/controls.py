@@ -29,7 +29,7 @@ import pandas as pd
 from supplychain.importers.usgs_mcs import Release, computed_nir, load_catalogue, read_release, us_figures
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
-from supplychain.minerals.atlas import bundled_release
+from supplychain.minerals.atlas import assumed_split, bundled_release
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode
@@ -40,9 +40,11 @@ __all__ = ["CONTROLS_COLUMNS", "NOT_EVALUATED", "controls_section", "controls_su
            "not_evaluated_note"]
 
 CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "unit", "demand", "shortfall", "shortfall_share",
-                    "direct_import_share", "traced_share", "note")
+                    "direct_import_share", "traced_share", "assumed_split", "note")
 """Columns of :func:`controls_table` (``demand`` and ``shortfall`` in the commodity's ``unit``: kg Ga, t Sb …;
-``note`` says why a row is not evaluated, else empty)."""
+``assumed_split`` True where the country's import shares are a ranked-source split, so the direct and traced
+shares are an order of magnitude (:func:`~supplychain.minerals.atlas.assumed_split`); ``note`` says why a row is
+not evaluated, else empty)."""
 
 NOT_EVALUATED = "not evaluated"
 """How a ``note`` of :func:`controls_table` begins: the commodity's loss cannot be counted."""
@@ -121,6 +123,7 @@ def controls_table(
     units = commodity_units(scenario)
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
     runs = [(None if v == "base" else v, dict(toggles) if toggles else None) for v in names]
+    assumed = assumed_split(scenario, country)
     frames = []
     for mode in modes:
         outs = run_variants(scenario, runs, mode=mode, years=years, source=source)
@@ -139,6 +142,7 @@ def controls_table(
             if not extra.empty:
                 t = pd.concat([t, extra.merge(wide, on=["year", "commodity"], how="left")], ignore_index=True)
             t["unit"] = t["commodity"].map(dict(units)).fillna("t")
+            t["assumed_split"] = t["commodity"].isin(assumed)
             t.insert(0, "variant", variant)
             t.insert(0, "mode", mode)
             frames.append(t)
@@ -167,7 +171,7 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     -------
     DataFrame
         ``commodity``, ``unit`` and ``<metric>_<mode>`` columns for ``shortfall_share``,
-        ``shortfall`` and ``traced_share``, and ``note`` (a not-evaluated row's reason),
+        ``shortfall`` and ``traced_share``, ``assumed_split`` and ``note`` (a not-evaluated row's reason),
         sorted by the fixed-mode shortfall share (largest first; not-evaluated rows last).
     """
     t = table[(table["year"] == year) & (table["variant"] == variant)]
@@ -179,6 +183,8 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     if "note" in t.columns:
         notes = t.groupby("commodity")["note"].agg(lambda n: next((x for x in n if x), ""))
         wide["note"] = wide["commodity"].map(notes).fillna("")
+    if "assumed_split" in t.columns:
+        wide["assumed_split"] = wide["commodity"].map(t.groupby("commodity")["assumed_split"].any()).fillna(False)
     key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]
     return wide.sort_values([key, "commodity"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
