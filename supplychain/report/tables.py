@@ -287,7 +287,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
-    caveat = rebalance_caveat(run.scenario) if run.scenario is not None and mode == "rebalance" else None
+    scenario = getattr(run, "scenario", None)  # a stand-in run may carry results only
+    caveat = rebalance_caveat(scenario) if scenario is not None and mode == "rebalance" else None
     if caveat:
         table["note"] += " " + caveat
         table["none"] += " " + caveat
@@ -302,9 +303,10 @@ def _not_evaluated(run: ScenarioRun) -> str:
     """Join the variants' :func:`~supplychain.simulation.uncounted.not_evaluated_lines`, each line once."""
     from supplychain.simulation.uncounted import not_evaluated_lines
 
-    if run.scenario is None:
+    scenario = getattr(run, "scenario", None)
+    if scenario is None:
         return ""
-    lines = [line for r in run.results for line in not_evaluated_lines(r, run.scenario, r.years)]
+    lines = [line for r in run.results for line in not_evaluated_lines(r, scenario, r.years)]
     return " ".join(dict.fromkeys(lines))
 
 
