@@ -10,8 +10,8 @@ docs/domain.md, "Measures of exposure", items 1–2, computed from one year's ed
   are not trade;
 * stock change ``ΔS`` — stock drawn (``+``) minus stock built (``−``);
 * apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries);
-* recorded use — whether a scenario that records uses (final demands, plants' inputs)
-  records any of the commodity; where it records none, ``AC`` is only what production
+* recorded use — whether a scenario that records final demand records any use of the
+  commodity (a final demand, a plant's input); where it records none, ``AC`` is only what production
   and trade leave (surplus), not a consumption figure, and a net import reliance with
   net imports is not computed (label :data:`UNRECORDED_USE`), as the atlas computes none
   where USGS withholds consumption.
@@ -72,7 +72,7 @@ AC_RTOL = 1e-9
 UNRECORDED_USE = "use not recorded"
 """Label of a net import reliance not computed because the scenario records no use of the commodity.
 
-In a scenario that records uses (final demands, plants' inputs) but none of a commodity,
+In a scenario that records final demand but no use of a commodity (no final demand of it, no plant's input),
 every market's apparent consumption ``P + I − E + ΔS`` of it is only what production and
 trade leave (its surplus), not a consumption figure: the critical-minerals world's
 commodities whose US consumption USGS withholds (tungsten, tellurium …: the importer then
@@ -102,9 +102,9 @@ class TradeIndex:
         Market of each pair (−1 when the buyer has no market of the commodity).
     market_use : numpy.ndarray of bool
         Whether the use of each market's commodity is recorded: an edge of kind ``use`` (final
-        demand) or ``input``, or a flow into a plant, of that commodity in some country — or no such edge of any
-        commodity in the network (a scenario of trade and production only, whose apparent
-        consumption is USGS's) (see :data:`UNRECORDED_USE`).
+        demand) or ``input``, or a flow into a plant, of that commodity in some country — or no final
+        demand of any commodity in the network (a scenario of trade and production only, whose
+        apparent consumption is USGS's) (see :data:`UNRECORDED_USE`).
     """
 
     market_country: npt.NDArray[Any]
@@ -290,11 +290,11 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
-    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or none in the scenario
+    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or no final demand at all
     to_plant = np.fromiter((":" not in str(v) for v in buy.tolist()), dtype=bool, count=n)  # a flow into a plant
     used = (kind == "use") | (kind == "input") | to_plant
     used_commodities = {str(c) for c in com[used].tolist()}
-    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~used.any()
+    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~(kind == "use").any()
     cross_at = np.flatnonzero(cross)
     pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)

@@ -144,9 +144,9 @@ def sole_demand_country(scenario: Scenario) -> str | None:
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
     ...     "commodities": {"w": {"name": "W", "stage": "ore"}},
     ...     "facilities": {"cn": {"name": "CN mine", "country": "CN", "kind": "mine", "output": "w",
-    ...                           "production": {2024: {"value": 80, "assumption": "x"}}}},
+    ...                           "production": {2024: {"value": 80, "assumption": "test"}}}},
     ...     "demand": {"us": {"country": "US", "commodity": "w", "year": 2024,
-    ...                       "tonnes": {"value": 10, "assumption": "x"}}}})
+    ...                       "tonnes": {"value": 10, "assumption": "test"}}}})
     >>> sole_demand_country(s)
     'US'
     """
