@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from supplychain.engine import compile_tables, traced_share
 from supplychain.graph import build_tables
 from supplychain.metrics.measures import compute_measures, origin_by_node, owner_table, traced_share_by_node
-from supplychain.metrics.trade import trade_summary
+from supplychain.metrics.trade import UNRECORDED_USE, trade_summary
 from supplychain.schema.model import Scenario
 
 YEAR = 2024
@@ -138,20 +138,32 @@ def test_every_share_is_finite_and_in_unit_interval(data: dict[str, Any]) -> Non
         assert np.isfinite(o.to_numpy()).all()
         assert ((o >= 0) & (o <= 1)).all().all()
     m = compute_measures(s, YEAR)
-    # NaN only for a net exporter's NIR ("E") and a share of nothing (n/a): the direct import share
-    # of a market without imports, the traced share of a market nothing reaches
-    undefined = m["value"].isna() & ~m["label"].eq("E")
+    # NaN only for a net exporter's NIR ("E"), a share of nothing (n/a): the direct import share
+    # of a market without imports, the traced share of a market nothing reaches, and NIR and direct share of
+    # consumption of a market with net imports whose commodity the scenario records no use of ("use not recorded")
+    unrecorded = m.loc[m["label"].eq(UNRECORDED_USE), ["country", "commodity"]]
+    keys = set(zip(unrecorded["country"], unrecorded["commodity"], strict=True))
+    residual = pd.Series([(c, k) in keys and metric == "direct_share_of_consumption"
+                          for c, k, metric in zip(m["country"], m["commodity"], m["metric"], strict=True)],
+                         index=m.index)
+    undefined = m["value"].isna() & ~m["label"].isin(["E", UNRECORDED_USE]) & ~residual
     summary = trade_summary(nodes, edges)
+    for c, k in keys:
+        row = summary.loc[(c, k)]
+        net = row["imports"] - row["exports"] + row["stock_draw"] - row["stock_build"]
+        assert net > 0, (c, k)  # net imports: the ratio would hang on the residual
+        assert not set(edges.loc[(edges["commodity"] == k) & edges["kind"].isin(["use", "input"]), "edge"])
     for c, k, metric in zip(*(m.loc[undefined, col] for col in ("country", "commodity", "metric")), strict=True):
         row = summary.loc[(c, k)]
         reaching = row["imports"] if metric == "direct_import_share" else \
             row["production"] + row["imports"] + row["stock_draw"]
         assert metric in ("direct_import_share", "traced_share"), (c, k, metric)
         assert reaching <= 1e-9, (c, k, metric)
-    shares = m.loc[m["unit"].eq("share") & ~m["label"].eq("E") & ~undefined, "value"]
+    known = ~m["label"].isin(["E", UNRECORDED_USE]) & ~residual & ~undefined
+    shares = m.loc[m["unit"].eq("share") & known, "value"]
     assert np.isfinite(shares).all()
     assert shares.between(0.0, 1.0).all()
-    assert np.isfinite(m.loc[~m["label"].eq("E") & ~undefined, "value"]).all()
+    assert np.isfinite(m.loc[known, "value"]).all()
 
 
 @SETTINGS

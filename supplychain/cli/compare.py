@@ -377,6 +377,11 @@ def compare(
         echo(NA_NOTE)
     for line in _same_lines(sc, table, variant, grid, mode_arg):
         echo(line)
+    from supplychain.simulation.uncounted import rebalance_caveat
+
+    caveat = rebalance_caveat(sc) if mode_arg == "rebalance" else None
+    if caveat:
+        echo(f"{caveat} Run with --mode fixed for it.")
     if output is not None:
         csv = csv_table(table, scenario=str(scenario), mode=mode_arg, allocation=rule_name, source=source_code)
         atomic_write_text(output, csv.to_csv(index=False))

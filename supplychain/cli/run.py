@@ -234,7 +234,9 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
     ``inactive`` (investment projects the ``fixed`` response leaves idle); and ``solver``, the
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
-    iterations, whether it was warm-started and each level's optimum).
+    iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
+    :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
+    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`.
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return df[df["year"].isin(years)] if "year" in df.columns else df
@@ -272,16 +274,32 @@ _RESPONSE_TITLES = {
 }
 
 
-def _print_response(result: Result, years: list[int], countries: list[str] | None) -> None:
-    """Print :func:`response_tables` (a line for an empty one) and the solver line."""
+def _print_response(result: Result, years: list[int], countries: list[str] | None,
+                    caveat: str | None = None, fixed: Result | None = None) -> None:
+    """Print :func:`response_tables` (a line for an empty one) and the solver line.
+
+    With ``caveat`` (:func:`~supplychain.simulation.uncounted.rebalance_caveat`: a ``rebalance``
+    run of a world with one user) it follows the unmet demand, and then the unmet demand of the
+    ``fixed`` response of the same run, when given: both responses, never a bare "no unmet demand".
+    """
     shown = ", ".join(map(str, years))
     hint = "all rows with --format json; narrow with --country"
     for key, df in response_tables(result, years, countries).items():
         title, none = _RESPONSE_TITLES[key]
         if df.empty:
-            echo(f"{title}: {none} in {shown}.")
+            echo(f"{title}: {none} in {shown}" + (" under the rebalance response (see the caveat)." if caveat and
+                                                  key == "shortfall" else "."))
         else:
             print_table(df, title, max_rows=20, more_hint=hint)
+        if key == "shortfall" and caveat:
+            echo(caveat)
+            if fixed is not None:
+                short = response_tables(fixed, years, countries)["shortfall"]
+                title = "Unmet demand under the fixed response (the pessimistic bound; each row's unit)"
+                if short.empty:
+                    echo(f"{title}: none in {shown}.")
+                else:
+                    print_table(short, title, max_rows=20, more_hint=hint)
     line = solver_line(result.solver) if result.mode == "rebalance" else None
     if line:
         echo(line)
@@ -303,14 +321,39 @@ def _print_targets(targets: pd.DataFrame) -> None:
 def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
     """List what each policy in force in the run covers, at what share (one line each; ``run``'s header)."""
     from supplychain.schema.coverage import coverage_lines
+    from supplychain.simulation.uncounted import live_policies
 
-    first, last = result.years[0], result.years[-1]
-    live = []
-    for pid in result.toggle_state.active & set(scenario.policies):
-        pol = scenario.policies[pid]
-        if pol.start.year <= last and (pol.end is None or pol.end.year >= first):
-            live.append(pid)
-    return coverage_lines(scenario, live)
+    return coverage_lines(scenario, live_policies(scenario, result.toggle_state.active, result.years[0],
+                                                  result.years[-1]))
+
+
+def _star_assumed(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`)."""
+    from supplychain.minerals.atlas import assumed_split
+
+    assumed = {c: assumed_split(scenario, c) for c in set(table["country"].astype(str))}
+    return table.assign(commodity=[f"{k}*" if k in assumed[str(c)] else k
+                                   for c, k in zip(table["country"], table["commodity"], strict=True)])
+
+
+def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
+    """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
+
+    Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
+    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`).
+    """
+    from supplychain.minerals.atlas import assumed_split
+
+    rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
+    named: dict[str, list[str]] = {}
+    for country in dict.fromkeys(c for c, _ in rows):
+        assumed = assumed_split(scenario, country)
+        named[country] = list(dict.fromkeys(k for c, k in rows if c == country and k in assumed))
+    parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
+    if not parts:
+        return None
+    return ("* import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages published; "
+            f"{'; '.join(parts)}): their direct, traced and exposed shares are an order of magnitude.")
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
@@ -389,6 +432,7 @@ def run(
     from supplychain.report.numbers import NET_EXPORTER
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
+    from supplychain.simulation.uncounted import not_evaluated_lines, rebalance_caveat
 
     freeze_imports()
     sc = load(scenario, extra_roots=path or ())
@@ -423,19 +467,33 @@ def run(
             typer.echo(f"{', '.join(country or focus)}: no final demand in {', '.join(map(str, years))} "
                        "in this scenario" + ("." if country else "; other countries with --country."))
         else:
-            print_table(table, title, max_rows=80, more_hint="narrow with --country", right=HEADLINE)
+            starred = _assumed_split_note(sc, table)
+            print_table(_star_assumed(sc, table), title, max_rows=80, more_hint="narrow with --country",
+                        right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(EXPORTER_NOTE)
+            if starred:
+                echo(starred)
             for note in exporter_import_notes(result, table):
                 echo(note)
             if not country:
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
-        _print_response(result, years, countries)
+        for line in not_evaluated_lines(result, sc, years, focus):
+            echo(line)
+        caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
+        fixed = None
+        if caveat:  # the same run under the fixed response: its unmet demand is printed beside the best case
+            fixed = simulate(sc, years=list(result.years), source=source, toggles=overrides or None,
+                             variant=None if variant == "base" else variant, mode="fixed",
+                             metrics=("shortfall_share",))
+        _print_response(result, years, countries, caveat, fixed)
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip
     else:
         if output_format == "json":
             doc = result_json(result, years, policies_in_force(result, sc))
+            caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
+            doc["caveats"] = [*([caveat] if caveat else []), *not_evaluated_lines(result, sc, years)]
             text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         else:
             text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)

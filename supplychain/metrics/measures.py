@@ -13,7 +13,9 @@ metric                        partner  meaning
 ``import_share``              yes      each partner's share of imports (item 1)
 ``direct_share_of_consumption``        imports from source / apparent consumption
 ``net_import_reliance``                USGS NIR; NaN with label ``"E"`` for a net
-                                       exporter (item 2)
+                                       exporter (item 2), with label ``"use not
+                                       recorded"`` where nothing in the scenario uses
+                                       the material (``metrics.trade.UNRECORDED_USE``)
 ``traced_share``                       traced upstream share from the source (item 3)
 ``exposed_share``                      consumption traced to the source plus planned
                                        consumption not met, over planned consumption
@@ -47,8 +49,9 @@ commodity, stage, metric, partner, value, label, unit, basis, source_country,
 scenario, variant``. ``source_country`` names the source for source-dependent
 metrics (``direct_*``, ``traced_share``, ``exposed_share``, ``secure_share``) and is empty otherwise; ``partner`` is
 empty for metrics without partners. Every value is finite except NIR of a net
-exporter (NaN, label ``"E"``) and a share of nothing (NaN, shown ``n/a``: a direct import
-share without imports, the traced share of a market nothing reaches, an element dependence
+exporter (NaN, label ``"E"``), NIR and direct share of consumption of a market without
+recorded use (NaN; NIR labelled ``"use not recorded"``) and a share of nothing (NaN, shown
+``n/a``: a direct import share without imports, the traced share of a market nothing reaches, an element dependence
 without the element; ``docs/measures.md``).
 
 The source is a country code, a group or region of the scenario (a group with
@@ -73,6 +76,7 @@ from supplychain.metrics.elements import element_columns, element_content, eleme
 from supplychain.metrics.exposure import consumption_edges, exposure_arrays
 from supplychain.metrics.risk import supply_risk_table
 from supplychain.metrics.trade import (
+    UNRECORDED_USE,
     TradeIndex,
     distinct_keys,
     first_hop,
@@ -585,7 +589,7 @@ def measures_from_tables(
     sums = market_sums(index, tonnes)
     pairs = pair_sums(index, tonnes)
     imports, from_source = source_imports(index, pairs, src)
-    hop = first_hop(sums, imports, from_source)
+    hop = first_hop(sums, imports, from_source, index.market_use)
     mc, mk = index.market_country, index.market_commodity
     rows = _Rows(wanted)
 
@@ -602,7 +606,7 @@ def measures_from_tables(
              source_name)
     # item 2: NIR
     rows.add(mc[ac], mk[ac], "net_import_reliance", hop.net_import_reliance[ac], "share",
-             label=np.where(hop.exporter[ac], "E", "").astype(object))
+             label=np.where(hop.exporter[ac], "E", np.where(hop.unrecorded[ac], UNRECORDED_USE, "")).astype(object))
     # item 3: traced share at the market nodes
     t = traced_share(cg, info.in_source(src))
     supplied = _lookup_markets(index, hop.supplied, m_country, m_com)  # no material reaching it: n/a, not 0

@@ -9,7 +9,12 @@ docs/domain.md, "Measures of exposure", items 1–2, computed from one year's ed
   of ``c`` from / to another country; flows between two nodes of the same country
   are not trade;
 * stock change ``ΔS`` — stock drawn (``+``) minus stock built (``−``);
-* apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries).
+* apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries);
+* recorded use — whether a scenario that records final demand records any use of the
+  commodity (a final demand, a plant's input); where it records none, ``AC`` is only what production
+  and trade leave (surplus), not a consumption figure, and a net import reliance with
+  net imports is not computed (label :data:`UNRECORDED_USE`), as the atlas computes none
+  where USGS withholds consumption.
 
 The structure of a year's network (which edge counts where) is a :class:`TradeIndex`,
 built once from the tables; the measures are functions of edge tonnes with any
@@ -36,6 +41,7 @@ from supplychain.memo import Memo
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "UNRECORDED_USE",
     "FirstHop",
     "TradeIndex",
     "distinct_keys",
@@ -63,6 +69,18 @@ FLOWS = SUMMARY_COLUMNS[:5]
 AC_RTOL = 1e-9
 """Apparent consumption at most this share of a market's throughput (``P + I + E``, at least 1 t) is zero."""
 
+UNRECORDED_USE = "use not recorded"
+"""Label of a net import reliance not computed because the scenario records no use of the commodity.
+
+In a scenario that records final demand but no use of a commodity (no final demand of it, no plant's input),
+every market's apparent consumption ``P + I − E + ΔS`` of it is only what production and
+trade leave (its surplus), not a consumption figure: the critical-minerals world's
+commodities whose US consumption USGS withholds (tungsten, tellurium …: the importer then
+writes no US demand, and only the US has demand there; ``docs/minerals-data.md``). There the
+ratio is no reliance (tellurium: 3 t of residual, all of it net imports, "100 %" against
+USGS's "<25").
+"""
+
 
 @dataclass(frozen=True)
 class TradeIndex:
@@ -82,6 +100,11 @@ class TradeIndex:
         Adds each pair's edges.
     pair_market : numpy.ndarray of int
         Market of each pair (−1 when the buyer has no market of the commodity).
+    market_use : numpy.ndarray of bool
+        Whether the use of each market's commodity is recorded: an edge of kind ``use`` (final
+        demand) or ``input``, or a flow into a plant, of that commodity in some country — or no final
+        demand of any commodity in the network (a scenario of trade and production only, whose
+        apparent consumption is USGS's) (see :data:`UNRECORDED_USE`).
     """
 
     market_country: npt.NDArray[Any]
@@ -94,6 +117,7 @@ class TradeIndex:
     pair_partner: npt.NDArray[Any]
     pair_edges: sp.csr_matrix
     pair_market: npt.NDArray[np.int64]
+    market_use: npt.NDArray[np.bool_]
 
     @property
     def markets(self) -> pd.DataFrame:
@@ -266,6 +290,11 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
+    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or no final demand at all
+    to_plant = np.fromiter((":" not in str(v) for v in buy.tolist()), dtype=bool, count=n)  # a flow into a plant
+    used = (kind == "use") | (kind == "input") | to_plant
+    used_commodities = {str(c) for c in com[used].tolist()}
+    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~(kind == "use").any()
     cross_at = np.flatnonzero(cross)
     pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)
@@ -275,7 +304,7 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     return TradeIndex(
         m_country[first], m_com[first], nodes["stage"].to_numpy()[is_mkt][first],
         nodes["basis"].to_numpy()[is_mkt][first], flows, text[0], text[1], text[2],
-        indicator(pair_of, len(pe), n), at_buyer[pe],
+        indicator(pair_of, len(pe), n), at_buyer[pe], use,
     )
 
 
@@ -320,10 +349,11 @@ class FirstHop:
     direct_import_share : numpy.ndarray
         :math:`I_s / I` where ``has_imports``, else NaN (undefined: no imports to take a share of).
     direct_share_of_consumption : numpy.ndarray
-        :math:`I_s / AC` where ``has_consumption``, else NaN.
+        :math:`I_s / AC` where ``has_consumption`` and not ``unrecorded``, else NaN.
     net_import_reliance : numpy.ndarray
         :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)` where ``has_consumption``; NaN for a
-        net exporter (``exporter``) and where there is no consumption.
+        net exporter (``exporter``), where there is no consumption and where the use is not
+        recorded (``unrecorded``).
     has_consumption, exporter : numpy.ndarray of bool
         Apparent consumption positive beyond round-off (:data:`AC_RTOL`); net imports
         negative beyond it.
@@ -334,6 +364,10 @@ class FirstHop:
     round_off : numpy.ndarray of bool
         Apparent consumption zero up to round-off (within :data:`AC_RTOL` of the throughput
         either way): whether ``has_consumption`` hangs on the order of additions.
+    unrecorded : numpy.ndarray of bool
+        Apparent consumption and net imports positive, but no recorded use (``recorded_use``
+        of :func:`first_hop` False): net import reliance NaN, label :data:`UNRECORDED_USE`.
+        Without net imports the reliance is 0 whatever the use, so it stays computed.
     """
 
     direct_import_share: FloatArray
@@ -344,6 +378,7 @@ class FirstHop:
     round_off: npt.NDArray[np.bool_]
     has_imports: npt.NDArray[np.bool_]
     supplied: npt.NDArray[np.bool_]
+    unrecorded: npt.NDArray[np.bool_]
 
 
 def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
@@ -351,7 +386,8 @@ def _by_market(index: TradeIndex, pairs: FloatArray) -> FloatArray:
     return _apply(index.pair_to_market, pairs)
 
 
-def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) -> FirstHop:
+def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray,
+              recorded_use: npt.NDArray[np.bool_] | None = None) -> FirstHop:
     r"""Direct import share, direct share of consumption and net import reliance per market.
 
     With production :math:`P`, imports :math:`I`, exports :math:`E`, stock drawn :math:`R`
@@ -364,7 +400,10 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
     * direct share of consumption :math:`I_s / AC` (it exceeds 1 for a transit hub);
     * USGS net import reliance :math:`\mathrm{clip}((I - E + R - B) / AC, 0, 1)`, a net
       exporter (net imports below minus the tolerance) reported NaN with label ``"E"``
-      (item 2).
+      (item 2); NaN too where ``recorded_use`` is False and net imports are positive
+      (``unrecorded``, label :data:`UNRECORDED_USE`): :math:`AC` is then a residual, not a use,
+      and the direct share of consumption is NaN too (so a sweep does not count the NaN as a
+      net exporter: :meth:`~supplychain.uncertainty.result.SweepResult.summary`).
 
     Parameters
     ----------
@@ -372,6 +411,8 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
         :func:`market_sums`.
     imports, from_source : numpy.ndarray, shape (..., markets)
         Imports summed over partners, and from the source's partners.
+    recorded_use : numpy.ndarray of bool, shape (markets,), optional
+        :attr:`TradeIndex.market_use` (default: every market's use recorded).
 
     Returns
     -------
@@ -386,6 +427,15 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
     >>> h = first_hop(s, np.array([0.0, 40.0]), np.array([0.0, 40.0]))
     >>> h.direct_import_share.tolist(), h.exporter.tolist(), h.net_import_reliance[1]
     ([nan, 1.0], [True, False], np.float64(1.0))
+
+    If nothing in Japan is recorded as using the ore (no demand, no plant: the 40 t are
+    what trade leaves), its reliance is not computed; Australia stays a net exporter:
+
+    >>> h = first_hop(s, np.array([0.0, 40.0]), np.array([0.0, 40.0]), np.array([False, False]))
+    >>> h.net_import_reliance.tolist(), h.unrecorded.tolist(), h.exporter.tolist()
+    ([nan, nan], [False, True], [True, False])
+    >>> h.direct_share_of_consumption.tolist()
+    [0.0, nan]
     """
     p, i_, e_, dr, bu = (sums[..., j, :] for j in range(len(FLOWS)))
     ac = p + i_ - e_ + dr - bu
@@ -396,9 +446,11 @@ def first_hop(sums: FloatArray, imports: FloatArray, from_source: FloatArray) ->
     has_imports = imports > tol
     with np.errstate(divide="ignore", invalid="ignore"):
         dis = np.where(has_imports, from_source / np.where(has_imports, imports, 1.0), np.nan)
-        dsc = np.where(has, from_source / np.where(has, ac, 1.0), np.nan)
-        nir = np.where(has & ~exporter, np.clip(net / np.where(has, ac, 1.0), 0.0, 1.0), np.nan)
-    return FirstHop(dis, dsc, nir, has, exporter, np.abs(ac) <= tol, has_imports, p + i_ + dr > tol)
+        recorded = np.ones(has.shape[-1:], dtype=bool) if recorded_use is None else np.asarray(recorded_use, dtype=bool)
+        unrecorded = has & (net > tol) & ~recorded  # the ratio hangs on the residual only with net imports
+        dsc = np.where(has & ~unrecorded, from_source / np.where(has, ac, 1.0), np.nan)
+        nir = np.where(has & ~exporter & ~unrecorded, np.clip(net / np.where(has, ac, 1.0), 0.0, 1.0), np.nan)
+    return FirstHop(dis, dsc, nir, has, exporter, np.abs(ac) <= tol, has_imports, p + i_ + dr > tol, unrecorded)
 
 
 def source_imports(index: TradeIndex, pairs: FloatArray, source: frozenset[str]) -> tuple[FloatArray, FloatArray]:

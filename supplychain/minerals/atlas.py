@@ -36,9 +36,9 @@ from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.importers.usgs_mcs.release import FIG2, T5
 from supplychain.schema.model import Scenario
 
-__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "RARE_EARTHS", "SORT_KEYS", "atlas", "bundled_release",
-           "china_listed", "commodity_names", "display_name", "output_stage", "published_nir", "reliance_class",
-           "sort_atlas", "stage_text"]
+__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "RARE_EARTHS", "SORT_KEYS", "assumed_split", "atlas",
+           "bundled_release", "china_listed", "commodity_names", "display_name", "output_stage", "published_nir",
+           "reliance_class", "sort_atlas", "stage_text"]
 
 ATLAS_COLUMNS = (
     "mineral", "name", "list", "usgs_commodity", "usgs_name",
@@ -287,9 +287,14 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
     return row
 
 
-def _assumed_split(scenario: Scenario) -> set[str]:
-    """Commodities whose US import shares are a ranked-source split (an assumption) in a scenario."""
-    return {imp.commodity for imp in scenario.imports.values() if imp.importer == "US"
+def assumed_split(scenario: Scenario, country: str = "US") -> set[str]:
+    """Commodities whose import shares of ``country`` are a ranked-source split (an assumption) in a scenario.
+
+    Every share derived from them (direct import share, traced share) is starred ``*`` where
+    shown, and rounded to the whole percent: an order of magnitude (docs/minerals-data.md,
+    "Ranked sources, not shares").
+    """
+    return {imp.commodity for imp in scenario.imports.values() if imp.importer == country
             and any((q.assumption or "").startswith(ASSUMED_SPLIT) for q in imp.partners.values())}
 
 
@@ -308,7 +313,7 @@ def _traced(frame: pd.DataFrame, scenarios: Sequence[str | Path], year: int, sou
         m = compute_measures(scenario, year, source=source)
         m = m[(m["metric"] == "traced_share") & (m["country"] == "US")]
         values = dict(zip(m["commodity"], m["value"].astype(float), strict=True))
-        traced.append((Path(path).name, values, _assumed_split(scenario)))
+        traced.append((Path(path).name, values, assumed_split(scenario)))
     for i, cid in frame.loc[frame["usgs_commodity"].ne(""), "usgs_commodity"].items():
         candidates = [*CHAIN_COMMODITIES.get(str(cid), ()), str(cid)]
         found = next(((name, k, values[k], assumed) for k in candidates for name, values, assumed in traced

@@ -7,27 +7,79 @@ LP re-routes through spare capacity), and returns one row per mode, variant,
 year and commodity of the US: demand, shortfall, and the direct and traced China
 shares of what arrives. The two modes bound the answer (docs/domain.md, "Supply
 response after a shock").
+
+A commodity a policy in force covers that the US trades but has no demand of in the
+world — where USGS withholds US consumption (tungsten, tellurium, lithium …), the importer
+writes none — gets a row too, with no demand or shortfall and ``note`` "not evaluated: US
+consumption withheld (W) in USGS's release" (the atlas's reason,
+:func:`~supplychain.importers.usgs_mcs.computed_nir`): what the US receives of it ends in
+its market's surplus, which no response protects, so a loss of it is no shortfall
+(:mod:`supplychain.simulation.uncounted`). It is listed, not left out.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from supplychain.importers.usgs_mcs import Release, computed_nir, load_catalogue, read_release, us_figures
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
+from supplychain.minerals.atlas import assumed_split, bundled_release
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode
+from supplychain.simulation.uncounted import live_policies, uncounted_uses
 from supplychain.simulation.variants import run_variants
 
-__all__ = ["CONTROLS_COLUMNS", "controls_section", "controls_summary", "controls_table"]
+__all__ = ["CONTROLS_COLUMNS", "NOT_EVALUATED", "controls_section", "controls_summary", "controls_table",
+           "not_evaluated_note"]
 
 CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "unit", "demand", "shortfall", "shortfall_share",
-                    "direct_import_share", "traced_share")
-"""Columns of :func:`controls_table` (``demand`` and ``shortfall`` in the commodity's ``unit``: kg Ga, t Sb …)."""
+                    "direct_import_share", "traced_share", "assumed_split", "note")
+"""Columns of :func:`controls_table` (``demand`` and ``shortfall`` in the commodity's ``unit``: kg Ga, t Sb …;
+``assumed_split`` True where the country's import shares are a ranked-source split, so the direct and traced
+shares are an order of magnitude (:func:`~supplychain.minerals.atlas.assumed_split`); ``note`` says why a row is
+not evaluated, else empty)."""
+
+NOT_EVALUATED = "not evaluated"
+"""How a ``note`` of :func:`controls_table` begins: the commodity's loss cannot be counted."""
+
+
+@functools.lru_cache(maxsize=1)
+def _release() -> Release:
+    files = sorted({s.salient.file for s in load_catalogue().commodities.values() if s.salient})
+    return read_release(bundled_release(), salient_files=files)
+
+
+def not_evaluated_note(commodity: str, country: str = "US") -> str:
+    """Say why a covered commodity without the country's demand is not evaluated.
+
+    For the US and a commodity of the USGS catalogue whose consumption the bundled release
+    does not give as a number, the reason the atlas gives (``computed_nir``'s label); else
+    that the scenario has no final demand of it.
+
+    Examples
+    --------
+    >>> not_evaluated_note("tungsten")
+    "not evaluated: US consumption withheld (W) in USGS's release"
+    >>> not_evaluated_note("zirconium")
+    "not evaluated: US consumption given only as <100000 in USGS's release"
+    >>> not_evaluated_note("tungsten", "JP")
+    'not evaluated: no final demand of it by JP in the scenario'
+    """
+    spec = load_catalogue().commodities.get(commodity)
+    if country == "US" and spec is not None and spec.salient is not None:
+        nir = computed_nir(us_figures(_release(), spec))
+        if nir.method == "not computed" and nir.label.startswith("consumption"):
+            return f"{NOT_EVALUATED}: US {nir.label} in USGS's release"
+        if nir.method == "not computed" and nir.label.startswith("no consumption"):
+            return f"{NOT_EVALUATED}: no US consumption in USGS's release"
+    return f"{NOT_EVALUATED}: no final demand of it by {country} in the scenario"
 
 
 def controls_table(
@@ -61,13 +113,17 @@ def controls_table(
     -------
     DataFrame
         :data:`CONTROLS_COLUMNS`; ``shortfall_share = shortfall / demand`` of
-        the country's final use (given demand, or the residual use of what
-        production and trade leave where USGS withholds consumption).
+        the country's final demand. A commodity a policy in force in the run covers
+        that the country trades but has no demand of (USGS withholds its US consumption:
+        the world's US use of it is only the surplus that production and trade leave,
+        which a policy can cut without any shortfall) has NaN demand, shortfall and
+        shortfall share and the ``note`` of :func:`not_evaluated_note`.
     """
     scenario = as_scenario(scenario)
     units = commodity_units(scenario)
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
     runs = [(None if v == "base" else v, dict(toggles) if toggles else None) for v in names]
+    assumed = assumed_split(scenario, country)
     frames = []
     for mode in modes:
         outs = run_variants(scenario, runs, mode=mode, years=years, source=source)
@@ -81,12 +137,31 @@ def controls_table(
             wide = wide.reindex(columns=["direct_import_share", "traced_share"]).reset_index()
             t = s.merge(wide, on=["year", "commodity"], how="left")
             t["shortfall_share"] = shortfall_share(t["shortfall"], t["demand"])  # n/a (NaN) without demand
+            t["note"] = ""
+            extra = _not_evaluated(scenario, run.toggles.active, run.years, m, t, country)
+            if not extra.empty:
+                t = pd.concat([t, extra.merge(wide, on=["year", "commodity"], how="left")], ignore_index=True)
             t["unit"] = t["commodity"].map(dict(units)).fillna("t")
+            t["assumed_split"] = t["commodity"].isin(assumed)
             t.insert(0, "variant", variant)
             t.insert(0, "mode", mode)
             frames.append(t)
     table = pd.concat(frames, ignore_index=True)[list(CONTROLS_COLUMNS)]
     return table.sort_values(["mode", "variant", "year", "commodity"], kind="stable").reset_index(drop=True)
+
+
+def _not_evaluated(scenario: Scenario, active: frozenset[str] | set[str], years: Sequence[int], measures: pd.DataFrame,
+                   table: pd.DataFrame, country: str) -> pd.DataFrame:
+    """Rows of the commodities a policy in force covers that ``country`` trades without demand, per year."""
+    live = live_policies(scenario, active, years[0], years[-1])
+    rows = []
+    for year in sorted(set(measures["year"].astype(int))):
+        traded = {(country, str(k)) for k in measures.loc[measures["year"] == year, "commodity"]}
+        demanded = {(country, str(k)) for k in table.loc[table["year"] == year, "commodity"]}
+        rows += [(year, k) for _c, k, _p in uncounted_uses(scenario, live, traded, demanded, [country])]
+    return pd.DataFrame({"year": [y for y, _ in rows], "commodity": [k for _, k in rows], "demand": np.nan,
+                         "shortfall": np.nan, "shortfall_share": np.nan,
+                         "note": [not_evaluated_note(k, country) for _, k in rows]})
 
 
 def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> pd.DataFrame:
@@ -96,14 +171,20 @@ def controls_summary(table: pd.DataFrame, year: int, variant: str = "base") -> p
     -------
     DataFrame
         ``commodity``, ``unit`` and ``<metric>_<mode>`` columns for ``shortfall_share``,
-        ``shortfall`` and ``traced_share``, sorted by the fixed-mode shortfall
-        share (largest first).
+        ``shortfall`` and ``traced_share``, ``assumed_split`` and ``note`` (a not-evaluated row's reason),
+        sorted by the fixed-mode shortfall share (largest first; not-evaluated rows last).
     """
     t = table[(table["year"] == year) & (table["variant"] == variant)]
-    wide = t.pivot_table(index=["commodity", "unit"], columns="mode",
-                         values=["shortfall_share", "shortfall", "traced_share"], aggfunc="first")
+    # unstack, not pivot_table: a not-evaluated row (NaN shortfall in every mode) stays
+    wide = pd.DataFrame(t.groupby(["commodity", "unit", "mode"])[["shortfall", "shortfall_share", "traced_share"]]
+                        .first().unstack("mode"))
     wide.columns = [f"{pair[0]}_{pair[1]}" for pair in wide.columns]
     wide = wide.reset_index()
+    if "note" in t.columns:
+        notes = t.groupby("commodity")["note"].agg(lambda n: next((x for x in n if x), ""))
+        wide["note"] = wide["commodity"].map(notes).fillna("")
+    if "assumed_split" in t.columns:
+        wide["assumed_split"] = wide["commodity"].map(t.groupby("commodity")["assumed_split"].any()).fillna(False)
     key = "shortfall_share_fixed" if "shortfall_share_fixed" in wide.columns else wide.columns[1]
     return wide.sort_values([key, "commodity"], ascending=[False, True], kind="stable").reset_index(drop=True)
 

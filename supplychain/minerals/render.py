@@ -162,15 +162,31 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``mineral`` (named as in the atlas, :func:`~supplychain.minerals.atlas.commodity_names`;
         a commodity outside the catalogue keeps its id), shortfall share and traced
-        China share in the ``fixed`` and ``rebalance`` modes.
+        China share in the ``fixed`` and ``rebalance`` modes (a traced share built on a
+        ranked-source split to the whole percent, starred ``*``); a not-evaluated mineral
+        (a policy covers it, the US has no demand of it) reads "not evaluated" in both
+        shortfall columns and its reason in a last ``note`` column (only when there is one).
     """
     cols = {"shortfall_share_fixed": "US shortfall, fixed", "shortfall_share_rebalance": "US shortfall, rebalance",
             "traced_share_fixed": "traced China share, fixed",
             "traced_share_rebalance": "traced China share, rebalance"}
     names = commodity_names()
     out = pd.DataFrame({"mineral": [names.get(str(c), str(c)) for c in summary["commodity"]]})
+    notes = summary["note"].fillna("").astype(str) if "note" in summary.columns else pd.Series("", index=summary.index)
+    assumed = (summary["assumed_split"].fillna(False).astype(bool) if "assumed_split" in summary.columns
+               else pd.Series(False, index=summary.index))
     for col, title in cols.items():
-        out[title] = summary[col].map(lambda v: _pct(float(v))) if col in summary.columns else "—"
+        shown = (summary[col].map(lambda v: _pct(float(v))) if col in summary.columns
+                 else pd.Series("—", index=summary.index))
+        if col.startswith("traced_share") and col in summary.columns:
+            # built on a ranked-source split: whole percent and starred, as in the atlas
+            starred = summary[col].map(lambda v: f"{float(v):.0%}*" if not math.isnan(float(v)) else "—")
+            shown = shown.where(~assumed, starred)
+        if col.startswith("shortfall_share"):
+            shown = shown.where(notes.eq(""), notes.str.split(":").str[0])  # "not evaluated"
+        out[title] = shown.to_numpy()
+    if notes.ne("").any():
+        out["note"] = notes.to_numpy()
     return out
 
 
@@ -179,7 +195,17 @@ def _controls_md(controls: tuple[str, pd.DataFrame] | None) -> list[str]:
         return []
     caption, summary = controls
     table = controls_display(summary)
-    return ["", f"**{caption}**", "", md_table(list(table.columns), table.astype(str).values.tolist())]
+    return ["", f"**{caption}**", "", md_table(list(table.columns), table.astype(str).values.tolist()),
+            *(["", f"_{CONTROLS_STAR_NOTE}_"] if _starred(table) else [])]
+
+
+CONTROLS_STAR_NOTE = ("* traced share built on a RANKED-SOURCE SPLIT of US imports (assumed from Fig2's ranked "
+                      "list, no percentages published): an order of magnitude, to the whole percent.")
+"""Footnote of a controls table with a starred traced share."""
+
+
+def _starred(table: pd.DataFrame) -> bool:
+    return bool(table.astype(str).apply(lambda c: c.str.endswith("*")).to_numpy().any())
 
 
 def atlas_markdown(frame: pd.DataFrame, h: Headline | None = None, *, level: int = 2,
@@ -226,6 +252,8 @@ def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = 
     extra = ""
     if controls is not None:
         heading = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>"
-        extra = f"{heading}\n{_html_table(controls_display(controls[1]))}\n"
+        shown = controls_display(controls[1])
+        star = f'<p class="note">{html.escape(CONTROLS_STAR_NOTE)}</p>\n' if _starred(shown) else ""
+        extra = f"{heading}\n{_html_table(shown)}\n{star}"
     return (f'<section class="atlas">\n<h{level}>{html.escape(TITLE)}</h{level}>\n<ul>{items}</ul>\n'
             f'<figure class="chart">{svg}</figure>\n{_html_table(display_table(frame))}\n{notes}\n{extra}</section>\n')

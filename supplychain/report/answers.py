@@ -52,8 +52,10 @@ from supplychain.report.shipped import shipped_text
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
+    from supplychain.schema.model import Scenario
 
 __all__ = [
+    "ASSUMED_MARK",
     "OTHERS_FIXED_NOTE",
     "PEAK_TIE",
     "RESPONSE_GAP",
@@ -116,6 +118,8 @@ OTHERS_FIXED_NOTE: Final = (f"\"fixed:\" the highest shortfall under the fixed r
 
 UNMET_MARK: Final = "†"
 """Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
+ASSUMED_MARK: Final = "*"
+"""Mark of a share built on import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT)."""
 SHIPPED_MARK: Final = "‡"
 """Marks a shortfall cell of a year the country still ships its own supply of the commodity abroad."""
 _UNMET: Final = 1e-9
@@ -307,12 +311,15 @@ def _shipped_notes(result: Result, country: str, commodity: str, names: Mapping[
     return {int(y): shipped_text(rows[years == y], int(y), names) for y in np.unique(years)}
 
 
-def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str,
-         names: Mapping[str, str]) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
+def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, names: Mapping[str, str],
+         assumed: bool = False) -> tuple[list[dict[str, str]], dict[str, Series]] | None:  # fmt: skip
     """One row's cells and series: ``measures`` are the result's headline rows for the country (:func:`_own`).
 
     A shortfall cell of a year the country still ships its own supply abroad is marked
-    :data:`SHIPPED_MARK`, with what went where as its note (:func:`_shipped_notes`).
+    :data:`SHIPPED_MARK`, with what went where as its note (:func:`_shipped_notes`). With
+    ``assumed`` (the country's import shares of the commodity are a ranked-source split:
+    :func:`~supplychain.minerals.atlas.assumed_split`) the exposure and traced cells are marked
+    :data:`ASSUMED_MARK`: an order of magnitude, as the atlas stars them.
     """
     s = _series(measures, commodity)
     if not s:
@@ -330,6 +337,8 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str,
             cell = _cell(metric, value, shown, float("nan") if year is None else _value_at(short, year))
             if metric == "shortfall_share" and year in shipped:
                 cell.update(mark=SHIPPED_MARK, note=shipped[year])
+            if assumed and metric in ("exposed_share", "traced_share"):
+                cell["mark"] = ASSUMED_MARK
             cells.append(cell)
     return cells, s
 
@@ -596,12 +605,13 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     -------
     dict
         ``country, code, commodity, commodity_id, source, sentence, years, rows, others,
-        others_more, others_note, metrics, shipped`` (``others_note``: :data:`OTHERS_FIXED_NOTE` when a
+        others_more, others_note, metrics, shipped, assumed`` (``others_note``: :data:`OTHERS_FIXED_NOTE` when a
         line of ``others`` shows a ``fixed`` bound, else empty; ``source``: the runs' source in a sentence,
         :func:`~supplychain.report.headline.source_phrase`; ``metrics``: the headings, naming
         it); ``rows`` hold ``scenario, title, slug, variant, first,
         cells`` (nine cells: base, peak, horizon of each of :data:`HEADLINE_METRICS`); ``shipped``:
-        whether a shortfall cell is marked :data:`SHIPPED_MARK`.
+        whether a shortfall cell is marked :data:`SHIPPED_MARK`; ``assumed``: whether a cell is marked
+        :data:`ASSUMED_MARK`.
     """
     pairs = headline_pairs(_uses(runs), [country], commodity, every_use=True)
     k = pairs[0][1] if pairs else None  # focus_commodity's, with the country's other uses after it
@@ -609,6 +619,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view: dict[str, Any] = {"country": country_name(country, names), "code": country, "commodity": "",
                             "commodity_id": k or "", "source": source_phrase(source), "sentence": "", "years": "",
                             "rows": [], "others": [], "others_more": 0, "others_note": "", "shipped": False,
+                            "assumed": False,
                             "metrics": [label for _, label in metric_labels(HEADLINE_METRICS, source)]}  # fmt: skip
     if k is None:
         return view
@@ -618,8 +629,9 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     own = _own(runs, country)
     for run, slug, measures in zip(runs, slugs, own, strict=True):
         first = True
+        assumed = run.scenario is not None and k in _assumed_split(run.scenario, country)
         for r, m in zip(run.results, measures, strict=True):
-            row = _row(r, m, country, k, names)
+            row = _row(r, m, country, k, names, assumed)
             if row is None:
                 continue
             cells, series = row
@@ -639,5 +651,13 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["others"] = others[:MAX_OTHERS]
     view["others_more"] = len(others) - len(view["others"])
     view["others_note"] = OTHERS_FIXED_NOTE if any(o["fixed"] for o in view["others"]) else ""
-    view["shipped"] = any(c.get("mark") for row in view["rows"] for c in row["cells"])
+    view["shipped"] = any(c.get("mark") == SHIPPED_MARK for row in view["rows"] for c in row["cells"])
+    view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
     return view
+
+
+def _assumed_split(scenario: Scenario, country: str) -> set[str]:
+    """:func:`supplychain.minerals.atlas.assumed_split` (imported when a report needs it)."""
+    from supplychain.minerals.atlas import assumed_split
+
+    return assumed_split(scenario, country)

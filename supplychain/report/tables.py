@@ -23,6 +23,7 @@ from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
+from supplychain.simulation.uncounted import rebalance_caveat
 
 if TYPE_CHECKING:
     from supplychain.api import Result
@@ -337,7 +338,27 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
+    scenario = getattr(run, "scenario", None)  # a stand-in run may carry results only
+    caveat = rebalance_caveat(scenario) if scenario is not None and mode == "rebalance" else None
+    if caveat:
+        table["note"] += " " + caveat
+        table["none"] += " " + caveat
+    uncounted = _not_evaluated(run)
+    if uncounted:
+        table["note"] += " " + uncounted
+        table["none"] += " " + uncounted
     return table
+
+
+def _not_evaluated(run: ScenarioRun) -> str:
+    """Join the variants' :func:`~supplychain.simulation.uncounted.not_evaluated_lines`, each line once."""
+    from supplychain.simulation.uncounted import not_evaluated_lines
+
+    scenario = getattr(run, "scenario", None)
+    if scenario is None:
+        return ""
+    lines = [line for r in run.results for line in not_evaluated_lines(r, scenario, r.years)]
+    return " ".join(dict.fromkeys(lines))
 
 
 def _changed_toggles(toggles: pd.DataFrame) -> str:

@@ -183,8 +183,9 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
 
     ``label`` is the n/a measure's label (status ``"n/a"``): ``"E"``, set where the value is
     computed (:func:`supplychain.metrics.trade.first_hop`, ``exporter``), reads as a net
-    exporter; any other n/a is a share of nothing (for net import reliance: no apparent
-    consumption to rely on).
+    exporter; another label (``"use not recorded"``, set by the same function where the scenario
+    records no use of the commodity) is said as it is; an n/a without a label is a share of nothing
+    (for net import reliance: no apparent consumption to rely on).
 
     Examples
     --------
@@ -198,6 +199,8 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     'not evaluable: traced share n/a in 2030, a share of nothing (100% of demand unmet)'
     >>> verdict_reason("net_import_reliance", float("nan"), "max", 0.5, "n/a", 0.0, 2030, label="E")
     'not evaluable: net import reliance n/a in 2030, a net exporter (E)'
+    >>> verdict_reason("net_import_reliance", float("nan"), "max", 0.5, "n/a", 0.0, 2030, label="use not recorded")
+    'not evaluable: net import reliance n/a in 2030, use not recorded'
     """
     name = _NAMES.get(metric, metric)
     op_ok, op_bad = ("≤", ">") if bound == "max" else ("≥", "<")
@@ -205,7 +208,7 @@ def verdict_reason(metric: str, value: float, bound: str, threshold: float, stat
     if status == "no data":
         return f"no data: no {name} in {year}"
     if status == "n/a":
-        why = "a net exporter (E)" if label == "E" else "a share of nothing"
+        why = "a net exporter (E)" if label == "E" else label or "a share of nothing"
         tail = f" ({_pct(unmet)} of demand unmet)" if unmet > 1e-9 else ""
         return f"not evaluable: {name} n/a in {year}, {why}{tail}"
     if status == "fail (shortfall)":

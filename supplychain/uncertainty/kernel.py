@@ -94,6 +94,7 @@ def first_hop_measures(
     from_source: np.ndarray,
     cat_metric: np.ndarray,
     cat_market: np.ndarray,
+    recorded_use: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Compute the :data:`FAST_METRICS` of catalogue rows from per-market sums (:mod:`supplychain.metrics.trade`).
 
@@ -117,13 +118,16 @@ def first_hop_measures(
         (:func:`~supplychain.metrics.trade.source_imports`).
     cat_metric, cat_market : numpy.ndarray
         Metric code (:data:`FAST_METRICS` position) and market of each catalogue row.
+    recorded_use : numpy.ndarray of bool, optional
+        :attr:`~supplychain.metrics.trade.TradeIndex.market_use`: no net import reliance where
+        a market's use is not recorded (:data:`~supplychain.metrics.trade.UNRECORDED_USE`).
 
     Returns
     -------
     values, present, fuzzy : numpy.ndarray, shape (samples, rows)
         Values, whether the row exists, and whether its existence hangs on round-off.
     """
-    hop = first_hop(sums, imports, from_source)
+    hop = first_hop(sums, imports, from_source, recorded_use)
     per_metric = np.stack([np.where(hop.supplied, traced, np.nan), hop.direct_import_share,
                            hop.direct_share_of_consumption,
                            hop.net_import_reliance])  # FAST_METRICS order
@@ -462,7 +466,7 @@ class ExposureKernel:
         imports, from_source = source_imports(self.trade, self.pairs_const + pair_sums(self.trade_var, tab.var),
                                               self.source_countries)
         out, present, fuzzy = first_hop_measures(t[:, self.market_node], sums, imports, from_source,
-                                                 self.cat_metric, self.cat_market)
+                                                 self.cat_metric, self.cat_market, self.trade.market_use)
         out[failed] = np.nan
         present[failed] = False
         return out, present, fuzzy, failed, tab.reasons
