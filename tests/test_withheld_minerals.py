@@ -22,6 +22,7 @@ from supplychain.metrics.trade import UNRECORDED_USE, first_hop
 from supplychain.minerals import bundled_release
 from supplychain.minerals.atlas import published_nir
 from supplychain.schema.model import Scenario
+from supplychain.simulation.uncounted import not_evaluated_lines, uncounted_uses
 
 REPO = Path(__file__).resolve().parent.parent
 CONTROLS = REPO / "scenarios" / "china_controls_all_minerals.yaml"
@@ -296,3 +297,21 @@ def test_run_and_report_star_the_assumed_split(run_cli, tmp_path):
     view = country_answer([run], "US", "graphite", {}, ["s"])
     assert view["assumed"]
     assert {c["mark"] for c in view["rows"][0]["cells"][:6]} == {ASSUMED_MARK}  # exposure and traced cells
+
+
+def test_not_evaluated_leaves_out_a_policy_own_country_and_used_commodities() -> None:
+    # China's export rule covers w: it cuts what China sells, not what China has, so China's own w market is not
+    # "not evaluated"; the US trades w with no recorded use of it, so the US's is.
+    s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+                                 "commodities": {"w": {"name": "W", "stage": "ore", "family": "w"}},
+                                 "policies": {"ban": {"type": "export_ban", "country": "CN", "start": "2025-01-01",
+                                                      "covers": {"families": ["w"]}}}})
+    assert uncounted_uses(s, ["ban"], {("CN", "w"), ("US", "w")}, set(), ["CN", "US"]) == [("US", "w", ["ban"])]
+
+
+def test_the_rare_earth_world_has_nothing_not_evaluated() -> None:
+    # Every commodity China's rules cover in the rare-earth world is used there: oxides and metal by plants,
+    # magnets, compounds, gallium and germanium by final demand. Before, China's own oxides, gallium and
+    # germanium (no Chinese final demand of them) were listed as "not evaluated for CN".
+    r = simulate(REPO / "scenarios" / "asean_memoranda.yaml", mode="fixed", years=[2024, 2025])
+    assert not_evaluated_lines(r, load(REPO / "scenarios" / "asean_memoranda.yaml"), r.years) == []

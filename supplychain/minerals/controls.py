@@ -32,8 +32,8 @@ from supplychain.metrics.exposure import shortfall_share
 from supplychain.minerals.atlas import assumed_split, bundled_release
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
-from supplychain.simulation.run import Mode
-from supplychain.simulation.uncounted import live_policies, uncounted_uses
+from supplychain.simulation.run import Mode, RunOutput
+from supplychain.simulation.uncounted import live_policies, uncounted_uses, unused_markets
 from supplychain.simulation.variants import run_variants
 
 __all__ = ["CONTROLS_COLUMNS", "NOT_EVALUATED", "controls_section", "controls_summary", "controls_table",
@@ -138,7 +138,7 @@ def controls_table(
             t = s.merge(wide, on=["year", "commodity"], how="left")
             t["shortfall_share"] = shortfall_share(t["shortfall"], t["demand"])  # n/a (NaN) without demand
             t["note"] = ""
-            extra = _not_evaluated(scenario, run.toggles.active, run.years, m, t, country)
+            extra = _not_evaluated(scenario, run, t, country)
             if not extra.empty:
                 t = pd.concat([t, extra.merge(wide, on=["year", "commodity"], how="left")], ignore_index=True)
             t["unit"] = t["commodity"].map(dict(units)).fillna("t")
@@ -150,13 +150,16 @@ def controls_table(
     return table.sort_values(["mode", "variant", "year", "commodity"], kind="stable").reset_index(drop=True)
 
 
-def _not_evaluated(scenario: Scenario, active: frozenset[str] | set[str], years: Sequence[int], measures: pd.DataFrame,
-                   table: pd.DataFrame, country: str) -> pd.DataFrame:
-    """Rows of the commodities a policy in force covers that ``country`` trades without demand, per year."""
-    live = live_policies(scenario, active, years[0], years[-1])
+def _not_evaluated(scenario: Scenario, run: RunOutput, table: pd.DataFrame, country: str) -> pd.DataFrame:
+    """Rows of the commodities a policy in force covers that ``country`` trades without a recorded use, per year."""
+    live = live_policies(scenario, run.toggles.active, run.years[0], run.years[-1])
     rows = []
-    for year in sorted(set(measures["year"].astype(int))):
-        traded = {(country, str(k)) for k in measures.loc[measures["year"] == year, "commodity"]}
+
+    def tables(year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return run.nodes[year], run.flows[run.flows["year"] == year]
+
+    for year in run.years:
+        traded = {(c, k) for c, k in unused_markets(tables, [year]) if c == country}
         demanded = {(country, str(k)) for k in table.loc[table["year"] == year, "commodity"]}
         rows += [(year, k) for _c, k, _p in uncounted_uses(scenario, live, traded, demanded, [country])]
     return pd.DataFrame({"year": [y for y, _ in rows], "commodity": [k for _, k in rows], "demand": np.nan,

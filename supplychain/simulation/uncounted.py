@@ -1,11 +1,14 @@
-"""Materials a policy in force covers whose loss a run cannot count: the country has no recorded final use of them.
+"""Materials a policy in force covers whose loss a run cannot count: the scenario records no use of them.
 
 A shortfall is counted against final demand (``docs/measures.md``, section 7). Where a
-country trades a commodity but the scenario records no final demand of it by that
-country — the critical-minerals world's US tungsten, tellurium and seven others, whose US
-consumption USGS withholds — what arrives ends in the market's surplus, which no
-response protects: a policy can cut it and the run reports no unmet demand. Such a
-commodity is *not evaluated*, and says so, rather than missing silently from the answer.
+country trades a commodity that nothing in the scenario uses (no final demand, no plant's
+input: :attr:`~supplychain.metrics.trade.TradeIndex.market_use`, the rule that also makes
+net import reliance "use not recorded") and a policy of another country covers it — the
+critical-minerals world's US tungsten, tellurium and seven others, whose US consumption
+USGS withholds — what arrives ends in the market's surplus, which no response protects: a
+policy can cut it and the run reports no unmet demand. Such a commodity is *not evaluated*,
+and says so, rather than missing silently from the answer. A policy's own country is not
+listed for it (an export rule cuts what the country sells, not what it has).
 
 The same world has final demand for the US alone, so the ``rebalance`` response can hand
 the US every other country's unclaimed output: :func:`rebalance_caveat` is printed next
@@ -14,16 +17,19 @@ to any ``rebalance`` result of a world with one user (:func:`sole_demand_country
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from typing import TYPE_CHECKING
 
 from supplychain.schema.coverage import covered_commodities
 from supplychain.schema.model import Scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from supplychain.api import Result
 
-__all__ = ["live_policies", "not_evaluated_lines", "rebalance_caveat", "sole_demand_country", "uncounted_uses"]
+__all__ = ["live_policies", "not_evaluated_lines", "rebalance_caveat", "sole_demand_country", "uncounted_uses",
+           "unused_markets"]
 
 
 def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -> list[str]:
@@ -53,7 +59,10 @@ def uncounted_uses(
     demanded: Set[tuple[str, str]],
     countries: Iterable[str],
 ) -> list[tuple[str, str, list[str]]]:
-    """List ``(country, commodity, policies)`` a policy covers that ``country`` trades but has no final demand of.
+    """List ``(country, commodity, policies)`` a policy of another country covers that ``country`` trades without a use.
+
+    A policy's own country (its exporter) is left out: its export rules cut what it sells,
+    not what it has.
 
     Parameters
     ----------
@@ -62,7 +71,8 @@ def uncounted_uses(
     policies : iterable of str
         Policies in force (:func:`live_policies`).
     traded : set of (country, commodity)
-        The run's markets (a country that produces, imports or exports the commodity).
+        The run's markets (a country that produces, imports or exports the commodity) whose
+        commodity has no recorded use (:attr:`~supplychain.metrics.trade.TradeIndex.market_use`).
     demanded : set of (country, commodity)
         Final demands of the run (``Result.shortfall``'s pairs).
     countries : iterable of str
@@ -88,8 +98,33 @@ def uncounted_uses(
         for commodity in covered_commodities(scenario.policies[pid].covers, scenario.commodities):
             covering.setdefault(commodity, []).append(pid)
     wanted = set(countries)
-    return [(country, commodity, covering[commodity]) for country, commodity in sorted(traded)
-            if country in wanted and commodity in covering and (country, commodity) not in demanded]
+    out = []
+    for country, commodity in sorted(traded):
+        if country not in wanted or (country, commodity) in demanded:
+            continue
+        pids = [pid for pid in covering.get(commodity, []) if scenario.policies[pid].country != country]
+        if pids:
+            out.append((country, commodity, pids))
+    return out
+
+
+def unused_markets(tables: Callable[[int], tuple[pd.DataFrame, pd.DataFrame]],
+                   years: Iterable[int]) -> set[tuple[str, str]]:
+    """Markets ``(country, commodity)`` of the years whose commodity nothing in the scenario uses.
+
+    The rule is :attr:`~supplychain.metrics.trade.TradeIndex.market_use` (no final demand and
+    no plant's input of the commodity anywhere, in a scenario with final demand), read from
+    each year's simulated tables (``tables(year)``, e.g. :meth:`supplychain.api.Result.tables`).
+    """
+    from supplychain.metrics.trade import trade_index
+
+    out: set[tuple[str, str]] = set()
+    for year in years:
+        index = trade_index(*tables(year))
+        unused = ~index.market_use
+        out |= set(zip(index.market_country[unused].astype(str), index.market_commodity[unused].astype(str),
+                       strict=True))
+    return out
 
 
 def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int],
@@ -115,8 +150,7 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
         One line per country with such materials (:func:`uncounted_uses`), sorted; empty when none.
     """
     wanted = set(years)
-    m = result.measures[result.measures["year"].isin(wanted)]
-    traded = set(zip(m["country"].astype(str), m["commodity"].astype(str), strict=True))
+    traded = unused_markets(result.tables, sorted(wanted & set(result.years)))
     sf = result.shortfall[result.shortfall["year"].isin(wanted)]
     demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
     who = list(countries) if countries is not None else sorted({c for c, _ in demanded})
@@ -124,8 +158,9 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
     by_country: dict[str, list[str]] = {}
     for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
         by_country.setdefault(country, []).append(commodity)
-    return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario has "
-            f"no final demand of them by {country} (what arrives ends in its surplus, which no response protects), "
+    return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario "
+            "records no use of them (no final demand, no plant's input: what arrives ends in a surplus, which no "
+            "response protects), "
             "so no loss of them is counted as unmet demand."
             for country, coms in sorted(by_country.items())]
 
