@@ -104,7 +104,8 @@ def test_compare_says_which_variants_give_the_same_numbers_and_why_under_fixed()
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stdout.splitlines() if "give the same numbers" in line]
     assert len(notes) == 1, proc.stdout[-2000:]
-    assert notes[0].startswith("ban_kept, ban_lifted_for_us, no_memoranda give the same numbers in this table as base")
+    assert notes[0].startswith("ban_kept, ban_lifted_for_us, no_memoranda give the same numbers in this comparison "
+                               "as base")
     assert "(asean_memoranda, my_ban_lifted_for_us) change none of them" in notes[0]
     assert "only under rebalance" in notes[0]
     assert "ban_lifted," not in notes[0].split(" give ")[0]

@@ -264,7 +264,7 @@ def _same_lines(sc: Scenario, table: pd.DataFrame, variants: list[str] | None, g
     states = {label: resolve_toggles(sc, variant=v, overrides=t).states for label, (v, t) in runs}
     groups = same_as(table, ["year", "country", "commodity", "metric"], [label for label, _ in runs], states,
                      agreement_toggles(sc))
-    return same_notes(groups, mode, "numbers in this table")
+    return same_notes(groups, mode, "numbers in this comparison")
 
 
 def compare(

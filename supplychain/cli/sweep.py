@@ -324,9 +324,12 @@ def sweep(
         if measure is None:
             fail("--tornado needs --measure (and usually --country and --commodity) to choose what to chart")
 
+    from supplychain.parallel.executors import MIN_CHUNK
     from supplychain.parallel.processes import start_worker_server
 
-    if workers != 1 and executor is None and samples > 1:  # local workers: their server imports the package now
+    # local workers: their server imports the package now, beside ours, when the sweep surely makes two chunks
+    # (more than MIN_CHUNK samples, whatever a sample costs: chunk_bounds); a smaller one may run in this process
+    if workers != 1 and executor is None and samples > MIN_CHUNK:
         start_worker_server()
 
     from supplychain.io.atomic import output_path

@@ -445,8 +445,8 @@ def chunk_bounds(n: int, workers: int, chunk_size: int | None = None, *,
         :math:`[m, 2000]`, large enough to amortise sending the model and small enough to
         balance: the floor :math:`m` is :data:`MIN_CHUNK` samples, or, when a sample's cost
         :math:`t` is known, :math:`\lceil 0.5\,\mathrm{s} / t \rceil` clipped to
-        :math:`[1, 32]` (a simulated sample of 0.3 s goes two at a time, so that 40 of
-        them keep two workers busy instead of filling one chunk of 32).
+        :math:`[1, 32]`: the floor of a simulated sample of 0.3 s is 2, so 40 such samples
+        on two workers go in 8 chunks of 5 instead of one chunk of 32 and one of 8.
     sample_seconds : float, optional
         Computing time of one sample (e.g. the sweep's central run), :math:`t`.
 

@@ -206,7 +206,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
                                  focus),
         "limits": limits_table(run, focus, names),
     }  # fmt: skip
-    view["headline"]["same"] = view["shortfall"]["same"] = same_numbers(run, measures)
+    view["headline"]["same"] = same_numbers(run, measures)  # every measure of the runs: said once, under the headline
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
     charts = _chart_images(run, slug, names, measures, shortfall, utilisation, pairs, options.png)

@@ -137,7 +137,6 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         rows = [[s["what"], *s["cells"]] for s in short["rows"]]
         more = f" {short['more']} smaller rows are in `shortfall.csv`." if short.get("more") else ""
         out += [md_table(["country · commodity", *short["variants"]], rows), "", md_escape(short["note"]) + more, ""]
-        out += [line for note in short.get("same", ()) for line in (md_escape(note), "")]
     else:
         out += [md_escape(short["none"]), ""]
     shipped = sv["shipped"]
