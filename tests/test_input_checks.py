@@ -88,6 +88,24 @@ def test_a_required_key_refused_drops_its_entity_without_echoes() -> None:
     ]
 
 
+@pytest.mark.parametrize("typo", ["polices:\n  x: {type: export_ban, country: CN, start: 2026-01-01}\n",
+                                  "scenario_notes: hi\n"])
+def test_a_misspelt_section_does_not_hide_the_reference_problems(typo: str) -> None:
+    # DEAL with its schema mistakes fixed keeps one reference problem, KOR (line 11). An unknown
+    # top-level key (a misspelt `policies:`, or a section the format does not have) is a schema
+    # problem at a path of length 1; before, the rest was not checked at all and KOR showed only on
+    # a second pass. Nothing refers to an unknown section, so it is dropped from the copy: 2 problems.
+    text = DEAL.replace("exempt_partys", "exempt_parties").replace("buyer: NZ", "buyer: US").replace(
+        "share_approved: 1.4", "share_approved: 0.4") + typo
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, file="deal.yaml")
+    key = typo.split(":")[0]
+    assert [(p.line, format_path(p.path), p.message) for p in info.value.problems] == [
+        (11, "agreements.us_kr_deal.parties[1]", "unknown country or region code 'KOR'"),
+        (25, key, f"unknown key '{key}'"),
+    ]
+
+
 def test_a_policy_partner_with_no_node_is_an_error(scenario_dict: Build) -> None:
     # MINIMAL's nodes: US (the mine's country, buyer of cn_us), CN (the plant's country, supplier of
     # cn_us). ROW is declared but names no node. NZ is ISO. Excluding NZ changes nothing: not reported.
