@@ -88,3 +88,30 @@ def test_a_target_after_the_horizon_is_said_not_silently_absent(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr
     assert "target us_ndpr_25 (US ndpr) is checked from 2035, after the horizon 2030: no row" in proc.stdout
     assert "target us_ndpr_25:" not in proc.stdout
+
+
+def test_a_target_on_an_aliased_metric_reads_its_measure_everywhere() -> None:
+    # `metric: direct_share` is an alias of direct_import_share (TARGET_METRIC_ALIASES). Measures of
+    # US ndpr in 2030: direct import share 0.4, exposed share 0.9. The target max 0.5 reads the
+    # direct import share: 0.4 <= 0.5 -> pass (not the exposed share's 0.9 -> fail). The run's verdict,
+    # the sweep's TargetSpec and compare's cell must all read the 0.4 row: compare prints "40% pass"
+    # and names the measure by the direct import share's label, not the raw id "direct_share".
+    from supplychain.cli.compare import COMPARE_LABELS, display_side_by_side
+    from supplychain.report.headline import metric_labels
+    from supplychain.simulation.targets import evaluate_targets
+    from supplychain.uncertainty.result import target_specs, targets_table
+
+    s = load_text(SMALL.read_text(encoding="utf-8").replace(
+        "max: 0.25, by: 2030}", "metric: direct_share, max: 0.5, by: 2030}"))
+    measures = pd.DataFrame({"year": 2030, "country": "US", "commodity": "ndpr", "source_country": "CN",
+                             "metric": ["direct_import_share", "exposed_share"], "value": [0.4, 0.9]})
+    verdict = evaluate_targets(s.targets, measures, [2030])
+    assert verdict[["value", "status"]].values.tolist() == [[0.4, "pass"]]
+    spec = target_specs(targets_table(s))[0]
+    assert spec.locate(measures.assign(partner=""), 2030) == 0
+    rows = ["US ndpr direct_import_share", "US ndpr exposed_share", "US ndpr target:us_ndpr_25"]
+    wide = pd.DataFrame({"measure": rows, "variant": ["base"] * 3, "2030": [0.4, 0.9, 1.0]})
+    shown = display_side_by_side(wide, s, source="China")
+    label = dict(metric_labels(COMPARE_LABELS, "China"))["direct_import_share"]
+    assert shown["2030"].tolist()[-1] == "40% pass"
+    assert shown["measure"].tolist()[-1] == f"US ndpr target us_ndpr_25: {label} ≤ 50% by 2030"

@@ -88,6 +88,24 @@ def test_a_required_key_refused_drops_its_entity_without_echoes() -> None:
     ]
 
 
+@pytest.mark.parametrize("typo", ["polices:\n  x: {type: export_ban, country: CN, start: 2026-01-01}\n",
+                                  "scenario_notes: hi\n"])
+def test_a_misspelt_section_does_not_hide_the_reference_problems(typo: str) -> None:
+    # DEAL with its schema mistakes fixed keeps one reference problem, KOR (line 11). An unknown
+    # top-level key (a misspelt `policies:`, or a section the format does not have) is a schema
+    # problem at a path of length 1; before, the rest was not checked at all and KOR showed only on
+    # a second pass. Nothing refers to an unknown section, so it is dropped from the copy: 2 problems.
+    text = DEAL.replace("exempt_partys", "exempt_parties").replace("buyer: NZ", "buyer: US").replace(
+        "share_approved: 1.4", "share_approved: 0.4") + typo
+    with pytest.raises(ScenarioError) as info:
+        load_text(text, file="deal.yaml")
+    key = typo.split(":")[0]
+    assert [(p.line, format_path(p.path), p.message) for p in info.value.problems] == [
+        (11, "agreements.us_kr_deal.parties[1]", "unknown country or region code 'KOR'"),
+        (25, key, f"unknown key '{key}'"),
+    ]
+
+
 def test_a_policy_partner_with_no_node_is_an_error(scenario_dict: Build) -> None:
     # MINIMAL's nodes: US (the mine's country, buyer of cn_us), CN (the plant's country, supplier of
     # cn_us). ROW is declared but names no node. NZ is ISO. Excluding NZ changes nothing: not reported.
@@ -134,6 +152,50 @@ def test_dates_outside_the_years_are_warned_with_the_years(scenario_dict: Build)
          "offtake 0 of agreement late is never in force in 2024–2030: it starts in 2060, after the horizon"),
     ]
     assert ref.check_references(Scenario.model_validate(data)) == []
+
+
+def test_an_offtake_from_after_its_agreement_ends_is_warned(scenario_dict: Build) -> None:
+    # Agreement `short` is in force 2024-01-01 .. 2027-12-31. offtake_bounds commits
+    # t/yr x phi, phi = year_fraction(2024-01-01, 2027-12-31, y) for y >= start_year, else 0:
+    #   offtake 0 from 2029: y < 2029 -> 0; y in 2029-2030 -> phi = 0 (after the end) -> 0 t in every year;
+    #   offtake 1 from 2027: y = 2027 -> phi = 12/12 -> 10 t; in force, not reported.
+    # Both start inside 2024-2030, so the horizon check alone let offtake 0 pass silently.
+    from supplychain.simulation.agreements import offtake_bounds
+
+    offtake = {"supplier": "plant", "buyer": "US", "commodity": "ndpr_oxide", "tonnes_per_year": 10}
+    data = scenario_dict(agreements={"short": {
+        "name": "Short", "parties": ["US", "CN"], "start": "2024-01-01", "end": "2027-12-31",
+        "offtakes": [{**offtake, "start_year": 2029}, {**offtake, "start_year": 2027}]}})
+    s = Scenario.model_validate(data)
+    tonnes = {y: [b.tonnes for b in offtake_bounds(s, y)] for y in s.years}
+    assert all(t[0] == 0 for t in tonnes.values())
+    assert tonnes[2027][1] == 10
+    assert messages(ref.check_years_in_force(s, None)) == [
+        ("agreements.short.offtakes[0].start_year",
+         "offtake 0 of agreement short is never in force: it starts in 2029, after its agreement ends (2027-12-31)"),
+    ]
+
+
+def test_in_force_is_one_rule_for_validate_the_sweep_and_the_run(scenario_dict: Build) -> None:
+    # Years 2024-2030 (base year 2024). A policy is in force in some year y when phi(y) > 0:
+    #   from 2030-12-01: phi(2030) = 1/12 -> in force;  from 2031-01-01: phi = 0 in every year -> never;
+    #   2020-01-01 .. 2024-01-01: phi(2024) = (1/31)/12 > 0 -> in force;  .. 2023-12-31: never.
+    # validate warns about exactly the two "never", the sweep calls exactly their inputs inert,
+    # and the run counts the other two (and cn_ban, from 2025-09-01) as policies in force.
+    from supplychain.simulation.uncounted import live_policies
+    from supplychain.uncertainty.sampling import find_parameters, inert_parameters
+
+    share = {"dist": "uniform", "low": 0.2, "high": 0.8}
+    data = scenario_dict()
+    for pid, start, end in (("dec", "2030-12-01", None), ("late", "2031-01-01", None),
+                            ("jan1", "2020-01-01", "2024-01-01"), ("gone", "2020-01-01", "2023-12-31")):
+        data["policies"][pid] = {"type": "export_licensing", "country": "CN", "start": start, "end": end,
+                                 "share_approved": share}
+    s = Scenario.model_validate(data)
+    warned = sorted(format_path(p.path).split(".")[1] for p in ref.check_years_in_force(s, None))
+    inert = sorted(name.split(".")[1] for name in inert_parameters(s, find_parameters(s), years=s.years, fixed={}))
+    assert warned == inert == ["gone", "late"]
+    assert live_policies(s, set(s.policies), 2024, 2030) == ["cn_ban", "dec", "jan1"]
 
 
 def test_validate_cli_lists_every_problem_and_warns(run_cli: Callable[..., Any], write: Callable[..., Path]) -> None:

@@ -74,10 +74,11 @@ docs/measures.md defines them). ``{source}``: the source's name (:func:`~supplyc
 def _target_text(target: Target, labels: Mapping[str, str]) -> str:
     """Say what a target checks: ``target us_dy_2030: element exposure incl. unmet demand ≤ 25% by 2030``."""
     from supplychain.report.numbers import format_percent
+    from supplychain.simulation.targets import target_measure
 
     bounds = [f"≤ {format_percent(target.max)}" if target.max is not None else "",
               f"≥ {format_percent(target.min)}" if target.min is not None else ""]
-    text = f"{labels.get(target.metric, target.metric)} {' and '.join(b for b in bounds if b)}".strip()
+    text = f"{labels.get(target_measure(target), target.metric)} {' and '.join(b for b in bounds if b)}".strip()
     if target.max_shortfall_share is not None:
         text += f", shortfall ≤ {format_percent(target.max_shortfall_share)}"
     return f"{text} by {target.by}"
@@ -102,6 +103,7 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     """
     from supplychain.report.headline import metric_labels
     from supplychain.report.numbers import format_cell, is_share
+    from supplychain.simulation.targets import target_measure
 
     labels = dict(metric_labels(COMPARE_LABELS, source or "source"))
     targets = scenario.targets if scenario is not None else {}
@@ -117,7 +119,7 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
         tid = parts[i][-1].removeprefix("target:")
         if tid not in targets:
             return ""
-        j = where.get((f"{parts[i][0]} {targets[tid].metric}", variants[i]))
+        j = where.get((f"{parts[i][0]} {target_measure(targets[tid])}", variants[i]))
         return "" if j is None else format_cell(wide[col].iloc[j], share=True) + " "
 
     for col in [c for c in wide.columns if c not in ("measure", "variant")]:

@@ -339,11 +339,21 @@ _PRUNE_ROUNDS: Final = 5
 
 
 def _prune(data: Any, path: KeyPath) -> KeyPath | None:
-    """Delete the deepest mapping key on ``path`` present in ``data``; return its path (None: none at depth >= 2).
+    """Delete the deepest mapping key on ``path`` present in ``data``; return its path (None: nothing to delete).
 
     A list item is never deleted (the items after it would shift, and their problems be
     located on the wrong line): the key holding the list goes. A key that is missing (a
-    required field) takes its parent with it, down to the entity (``section.id``).
+    required field) takes its parent with it, down to the entity (``section.id``). A
+    top-level key goes only when it is no section of the format (a misspelt ``polices:``,
+    ``scenario_notes:``): nothing else refers to it. A known section refused whole
+    (``policies: 5``, ``scenario`` itself) is never deleted (the rest names its entities):
+    None.
+
+    Examples
+    --------
+    >>> data = {"scenario": {"name": "x"}, "polices": {"a": 1}, "policies": 5}
+    >>> _prune(data, ("polices",)), _prune(data, ("policies",)), sorted(data)
+    (('polices',), None, ['policies', 'scenario'])
     """
     node, target = data, None
     for i, part in enumerate(path):
@@ -354,7 +364,7 @@ def _prune(data: Any, path: KeyPath) -> KeyPath | None:
             node = node[part]
         else:
             break
-    if target is None or len(target[1]) < 2:
+    if target is None or (len(target[1]) < 2 and target[1][0] in Scenario.model_fields):
         return None
     container, where = target
     del container[where[-1]]
@@ -377,7 +387,8 @@ def _references_of_the_rest(composition: Composition, problems: Sequence[Problem
     paths = [p.path for p in problems]
     for _ in range(_PRUNE_ROUNDS):
         for path in paths:
-            if path[:2] in removed:  # its entity is gone already
+            # its entity (``section.id``) or its unknown section is gone already
+            if any(path[: len(cut)] == cut for cut in removed if len(cut) <= 2):
                 continue
             gone = _prune(data, path)
             if gone is None:

@@ -731,7 +731,8 @@ class Target(StrictModel):
     """Measure compared with the threshold. The default, ``exposed_share``, counts unmet demand as
     exposed, so a ban that starves a country cannot pass a dependence target (``element_exposed_share``
     likewise for the element inside products); ``traced_share`` and ``element_dependence`` (traced shares
-    of what is delivered) pass with unmet demand, and the verdict says so."""
+    of what is delivered) pass with unmet demand, and the verdict says so. ``direct_share`` reads the
+    measure ``direct_import_share`` (in ``run``, ``sweep`` and ``compare`` alike)."""
     source_country: CountryRef = "CN"
     """Country (or group) the exposure is to."""
     max: Share | None = None

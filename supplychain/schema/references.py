@@ -13,6 +13,7 @@ them; they do not make a file invalid).
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -893,13 +894,17 @@ def check_preference_size(scenario: Scenario, nodes: Nodes | None = None) -> lis
 def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Report a policy, agreement or offtake that is in force in none of the scenario's years (a warning).
 
-    Its span is [start, end] (an offtake: from ``start_year``); the scenario's years are
-    ``base_year`` … ``horizon``. It can never act when it starts after the horizon or ended
-    before the base year. That is a warning, not an error: a shared world legitimately holds
-    policies that start after a short scenario's horizon (``china_controls_all_minerals``,
-    horizon 2025, extends controls announced for November 2026), as the sweep's "inert:
-    starts after the horizon" says. A start before the base year is in force from the base
-    year on (the 2023 gallium and germanium controls) and is not reported.
+    Its span is [start, end]; an offtake's is its agreement's from 1 January of ``start_year``
+    (``offtake_bounds`` commits φ = 0 before ``start_year`` and after the agreement's end).
+    The scenario's years are ``base_year`` … ``horizon``. The rule is
+    :func:`~supplychain.simulation.calendar.never_in_force` (the sweep's inert inputs use it
+    too): it can never act when it starts after the horizon, ended before the base year, or
+    (an offtake) starts in a year after its agreement has ended. That is a warning, not an
+    error: a shared world legitimately holds policies that start after a short scenario's
+    horizon (``china_controls_all_minerals``, horizon 2025, extends controls announced for
+    November 2026). A start before the base year is in force from the base year on (the 2023
+    gallium and germanium controls) and is not reported. An offtake of an agreement that is
+    itself never in force is reported only when its own ``start_year`` is after the horizon.
 
     Examples
     --------
@@ -908,29 +913,39 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     >>> [p.message for p in check_years_in_force(s)]
     ['policy late is never in force in 2024–2030: it starts in 2052, after the horizon']
     """
+    from supplychain.simulation.calendar import never_in_force  # the simulation package imports the schema
+
     years = scenario.years
     first, last = years[0], years[-1]
     span = f"{first}–{last}" if last > first else str(first)
     hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
-    spans: list[tuple[KeyPath, str, int, int | None]] = []
-    for pid, pol in scenario.policies.items():
-        spans.append((("policies", pid), f"policy {pid}", pol.start.year, None if pol.end is None else pol.end.year))
-    for aid, agr in scenario.agreements.items():
-        spans.append((("agreements", aid), f"agreement {aid}", agr.start.year,
-                      None if agr.end is None else agr.end.year))
-        spans += [(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", o.start_year, None)
-                  for i, o in enumerate(agr.offtakes)]
     problems = []
-    for path, what, start, end in spans:
-        if start > last:
-            key = "start_year" if path[-2:-1] == ("offtakes",) else "start"
-            problems.append(problem_at(scenario, (*path, key),
-                                       f"{what} is never in force in {span}: it starts in {start}, after the horizon",
-                                       hint))
-        elif end is not None and end < first:
-            problems.append(problem_at(scenario, (*path, "end"),
-                                       f"{what} is never in force in {span}: it ended in {end}, before the base year",
-                                       hint))
+
+    def report(path: KeyPath, what: str, start: dt.date, end: dt.date | None, start_key: str = "start") -> bool:
+        why = never_in_force(start, end, first, last)
+        if why == "after":
+            message = f"{what} is never in force in {span}: it starts in {start.year}, after the horizon"
+            problems.append(problem_at(scenario, (*path, start_key), message, hint))
+        elif why == "before" and end is not None:
+            message = f"{what} is never in force in {span}: it ended in {end.year}, before the base year"
+            problems.append(problem_at(scenario, (*path, "end"), message, hint))
+        elif why == "empty" and end is not None:
+            message = (f"{what} is never in force: it starts in {start.year}, after its agreement ends "
+                       f"({end.isoformat()})")
+            problems.append(problem_at(scenario, (*path, start_key), message,
+                                       "check `start_year`, or the agreement's `end`"))
+        return why is not None
+
+    for pid, pol in scenario.policies.items():
+        report(("policies", pid), f"policy {pid}", pol.start, pol.end)
+    for aid, agr in scenario.agreements.items():
+        agreement_never = report(("agreements", aid), f"agreement {aid}", agr.start, agr.end)
+        for i, o in enumerate(agr.offtakes):
+            start = max(agr.start, dt.date(o.start_year, 1, 1))
+            if agreement_never and o.start_year <= last:
+                continue  # the agreement's own warning says it
+            report(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", start, agr.end,
+                   "start_year")
     return problems
 
 

@@ -15,9 +15,10 @@ import calendar as _cal
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import TypeVar
+from typing import Literal, TypeVar
 
-__all__ = ["Interval", "months_in_force", "subtract", "year_fraction", "year_fraction_of", "year_periods"]
+__all__ = ["Interval", "NeverInForce", "months_in_force", "never_in_force", "subtract", "year_fraction",
+           "year_fraction_of", "year_periods"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -109,6 +110,52 @@ def year_fraction(start: dt.date, end: dt.date | None, year: int) -> float:
     0.5
     """
     return months_in_force(start, end, year) / 12.0
+
+
+NeverInForce = Literal["after", "before", "empty"]
+"""Why an interval is in force in none of some years: it starts after the last, ended before the first, or
+is empty (it ends before it starts, e.g. an offtake from a year after its agreement's end)."""
+
+
+def never_in_force(start: dt.date, end: dt.date | None, first: int, last: int) -> NeverInForce | None:
+    """Tell why the closed interval [start, end] is in force in none of the years ``first`` … ``last``.
+
+    The one rule of "never in force in these years", for validation's warning
+    (:func:`~supplychain.schema.references.check_years_in_force`), the sweep's inert inputs
+    (:func:`~supplychain.uncertainty.sampling.inert_parameters`) and the policies a run counts
+    as in force (:func:`~supplychain.simulation.uncounted.live_policies`).
+
+    Parameters
+    ----------
+    start : datetime.date
+        First day in force.
+    end : datetime.date or None
+        Last day in force; ``None`` for open-ended.
+    first, last : int
+        The years looked at (inclusive).
+
+    Returns
+    -------
+    {"after", "before", "empty"} or None
+        None when φ(y) = :func:`year_fraction` (start, end, y) > 0 for some y in
+        ``first`` … ``last``; otherwise ``"after"`` (``start.year > last``), ``"before"``
+        (``end.year < first``) or ``"empty"`` (``end < start``).
+
+    Examples
+    --------
+    >>> never_in_force(dt.date(2030, 12, 1), None, 2024, 2030) is None
+    True
+    >>> never_in_force(dt.date(2052, 1, 1), None, 2024, 2030), never_in_force(dt.date(2020, 1, 1),
+    ...     dt.date(2023, 6, 30), 2024, 2030), never_in_force(dt.date(2029, 1, 1), dt.date(2027, 12, 31), 2024, 2030)
+    ('after', 'before', 'empty')
+    """
+    if any(months_in_force(start, end, year) > 0 for year in range(first, last + 1)):
+        return None
+    if start.year > last:
+        return "after"
+    if end is not None and end.year < first:
+        return "before"
+    return "empty"
 
 
 def _clip(iv: Interval, year: int) -> tuple[dt.date, dt.date] | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ __all__ = [
     "evaluate_targets",
     "shortfall_metric",
     "shortfall_too_large",
+    "target_measure",
     "target_met",
     "target_metrics",
     "threshold_met",
@@ -65,7 +66,31 @@ TARGET_COLUMNS = [
 """Columns of the targets table."""
 
 TARGET_METRIC_ALIASES: dict[str, str] = {"direct_share": "direct_import_share"}
-"""Target metric names that read another measure."""
+"""Target metric names that read another measure (read through :func:`target_measure`)."""
+
+
+class _ReadsMetric(Protocol):
+    """A target as written (:class:`~supplychain.schema.model.Target`) or as a sweep checks it (``TargetSpec``)."""
+
+    @property
+    def metric(self) -> str: ...
+
+
+def target_measure(target: _ReadsMetric) -> str:
+    """Return the measure (the measures table's ``metric``) a target reads: its ``metric`` through the aliases.
+
+    The one place :data:`TARGET_METRIC_ALIASES` is read: the run's verdicts
+    (:func:`evaluate_targets`), ``compare``'s value beside a verdict and the sweep's
+    ``TargetSpec`` all find the target's row with it.
+
+    Examples
+    --------
+    >>> target_measure(Target(country="US", commodity="m", metric="direct_share", max=0.5, by=2030))
+    'direct_import_share'
+    >>> target_measure(Target(country="US", commodity="m", max=0.5, by=2030))
+    'exposed_share'
+    """
+    return TARGET_METRIC_ALIASES.get(target.metric, target.metric)
 
 
 TARGET_TOLERANCE = 1e-12
@@ -143,7 +168,7 @@ def verdict_metrics(target: Target) -> frozenset[str]:
     >>> sorted(verdict_metrics(Target(country="US", commodity="m", max=0.25, by=2030, max_shortfall_share=0.1)))
     ['exposed_share', 'shortfall_share']
     """
-    metric = TARGET_METRIC_ALIASES.get(target.metric, target.metric)
+    metric = target_measure(target)
     return frozenset({metric} | ({shortfall_metric(metric)} if target.max_shortfall_share is not None else set()))
 
 
@@ -161,7 +186,7 @@ def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
     """
     out: set[str] = set()
     for t in targets.values():
-        metric = TARGET_METRIC_ALIASES.get(t.metric, t.metric)
+        metric = target_measure(t)
         out |= {metric, shortfall_metric(metric)}
         if metric == "element_exposed_share":
             out.add("element_dependence")
@@ -292,11 +317,12 @@ def evaluate_targets(
         at = np.flatnonzero(country == t.country)  # the target's country's rows, then tests on those
         here = commodity[at] == t.commodity
         kind = metric[at]
-        sel = here & (kind == TARGET_METRIC_ALIASES.get(t.metric, t.metric))
-        if source is not None and no_source is not None and t.metric != "shortfall_share":
+        reads = target_measure(t)
+        sel = here & (kind == reads)
+        if source is not None and no_source is not None and reads != "shortfall_share":
             sel &= no_source[at] | (source[at] == t.source_country)  # a row without a source counts for any
         m_year, m_value, m_label = year[at[sel]], measured[at[sel]], labels[at[sel]]
-        short = at[here & (kind == shortfall_metric(t.metric))]
+        short = at[here & (kind == shortfall_metric(reads))]
         s_year, s_value = year[short], measured[short]
         bound, threshold = ("max", t.max) if t.max is not None else ("min", t.min)
         assert threshold is not None

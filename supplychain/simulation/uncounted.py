@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from supplychain.schema.coverage import covered_commodities
 from supplychain.schema.model import Scenario
+from supplychain.simulation.calendar import never_in_force
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +36,9 @@ __all__ = ["live_policies", "not_evaluated_lines", "rebalance_caveat", "sole_dem
 def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -> list[str]:
     """Policies switched on (``active``) and in force at some time between the years ``first`` and ``last``.
 
+    In force: :func:`~supplychain.simulation.calendar.never_in_force` says None (the rule of
+    validation's "never in force" warning and of the sweep's inert inputs).
+
     Examples
     --------
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "policies": {
@@ -44,12 +48,8 @@ def live_policies(scenario: Scenario, active: Set[str], first: int, last: int) -
     >>> live_policies(s, {"ban", "old"}, 2024, 2025), live_policies(s, {"ban"}, 2024, 2024)
     (['ban'], [])
     """
-    live = []
-    for pid in sorted(set(active) & set(scenario.policies)):
-        pol = scenario.policies[pid]
-        if pol.start.year <= last and (pol.end is None or pol.end.year >= first):
-            live.append(pid)
-    return live
+    return [pid for pid in sorted(set(active) & set(scenario.policies))
+            if never_in_force(scenario.policies[pid].start, scenario.policies[pid].end, first, last) is None]
 
 
 def uncounted_uses(

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.schema.model import Scenario
-from supplychain.simulation.targets import TARGET_METRIC_ALIASES, shortfall_metric, target_met
+from supplychain.simulation.targets import TARGET_METRIC_ALIASES, shortfall_metric, target_measure, target_met
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
 
 __all__ = ["NIR_COMPANION", "TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
@@ -461,7 +461,7 @@ class TargetSpec:
         """Find the position of this target's measure for ``year`` in a catalogue (``None`` when absent)."""
         if not len(measures):
             return None
-        metric = TARGET_METRIC_ALIASES.get(self.metric, self.metric)
+        metric = target_measure(self)
         mask = self._market(measures, metric, year) & measures["source_country"].isin(
             [self.source_country, ""]).to_numpy()  # metrics without a source (NIR, shortfall) have ""
         idx = np.flatnonzero(mask)
@@ -481,7 +481,7 @@ class TargetSpec:
         out = np.full(values.shape[0], np.nan)
         if self.max_shortfall_share is None or not len(measures):
             return out
-        metric = shortfall_metric(TARGET_METRIC_ALIASES.get(self.metric, self.metric))
+        metric = shortfall_metric(target_measure(self))
         cols = np.flatnonzero(self._market(measures, metric, year))
         if len(cols):
             with np.errstate(invalid="ignore"):

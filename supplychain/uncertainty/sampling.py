@@ -321,9 +321,11 @@ def inert_parameters(
     * a toggle that controls it is off and not sampled (``fixed``: the states of the
       toggles that are not sampled, after defaults, variant and overrides; an entity
       controlled by several toggles is on only when all of them are on);
-    * it starts after the last year run (``start.year > max(years)``), or ended before the
-      scenario's base year (a policy that ended before the base year cannot have left a
-      stock or a shortfall either);
+    * it is in force in none of the years from the scenario's base year to the last year run
+      (:func:`~supplychain.simulation.calendar.never_in_force`, the rule of validation's
+      "never in force" warning): it starts after ``max(years)``, or ended before the base
+      year (a policy that ended before the base year cannot have left a stock or a shortfall
+      either);
     * ``shocks_act=False`` (``mode="exposure"``: the unshocked network, where policies and
       agreements do not act; :data:`~supplychain.uncertainty.kernel.INERT` says the same for the
       compiled path).
@@ -359,6 +361,7 @@ def inert_parameters(
     >>> inert_parameters(s, find_parameters(s), years=[2024, 2025], fixed={})
     {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
     """
+    from supplychain.simulation.calendar import never_in_force
     from supplychain.simulation.toggles import controlled_entities
 
     controlled = controlled_entities(scenario)
@@ -377,9 +380,10 @@ def inert_parameters(
             return None
         if (section, eid) in off_by:
             return f"{kind} {eid} is switched off (toggle {off_by[(section, eid)]} off, not sampled)"
-        if entity.start.year > last:
+        never = never_in_force(entity.start, entity.end, base, last)
+        if never == "after":
             return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
-        if entity.end is not None and entity.end.year < base:
+        if never == "before" and entity.end is not None:
             return f"{kind} {eid} ended {entity.end.isoformat()}, before the base year {base}"
         if not shocks_act:
             return f"{section} do not act on the unshocked network (mode exposure)"
