@@ -99,11 +99,12 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     flows = draw(st.dictionaries(ids, st.fixed_dictionaries(
         {"supplier": nodes, "buyer": countries, "commodity": commodity, "year": years,
          "tonnes": quantity(nonneg, source_ids)}), max_size=2))  # fmt: skip
+    # growth above -1: a growth of -1 carried back before its entry's year is refused (references.check_years)
     demand = draw(st.dictionaries(ids, st.fixed_dictionaries(
         {"country": countries, "commodity": commodity, "year": recent,
          "tonnes": quantity(nonneg, source_ids)},
         optional={"by_year": st.dictionaries(recent, quantity(nonneg, source_ids), max_size=2),
-                  "growth": quantity(st.floats(-1, 10), source_ids)}), max_size=2))  # fmt: skip
+                  "growth": quantity(st.floats(-1, 10, exclude_min=True), source_ids)}), max_size=2))  # fmt: skip
     start = st.dates(dt.date(1950, 1, 1), dt.date(2150, 12, 31))
     policies = draw(st.dictionaries(ids, st.fixed_dictionaries(
         {"type": st.just("export_ban"), "country": countries, "start": start.map(dt.date.isoformat)},
