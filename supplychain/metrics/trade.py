@@ -290,11 +290,13 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
-    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or no final demand at all
+    # recorded use, per market: a final demand or a plant's input of the commodity in the market's country (the
+    # buyer's country and commodity of a use or input edge, or of any flow into a plant), or no final demand at all
     to_plant = np.fromiter((":" not in str(v) for v in buy.tolist()), dtype=bool, count=n)  # a flow into a plant
-    used = (kind == "use") | (kind == "input") | to_plant
-    used_commodities = {str(c) for c in com[used].tolist()}
-    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~(kind == "use").any()
+    used_at = at_buyer[((kind == "use") | (kind == "input") | to_plant) & (at_buyer >= 0)]
+    use = np.zeros(m, dtype=bool)
+    use[used_at] = True
+    use |= ~(kind == "use").any()
     cross_at = np.flatnonzero(cross)
     pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)

@@ -33,6 +33,7 @@ from supplychain.minerals.atlas import assumed_split, bundled_release
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode, RunOutput
+from supplychain.simulation.tables import PUBLIC_NAMES
 from supplychain.simulation.uncounted import live_policies, uncounted_uses, unused_markets
 from supplychain.simulation.variants import run_variants
 
@@ -156,7 +157,7 @@ def _not_evaluated(scenario: Scenario, run: RunOutput, table: pd.DataFrame, coun
     rows = []
 
     def tables(year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return run.nodes[year], run.flows[run.flows["year"] == year]
+        return run.nodes[year], run.flows[run.flows["year"] == year].rename(columns=PUBLIC_NAMES["flows"])
 
     for year in run.years:
         traded = {(c, k) for c, k in unused_markets(tables, [year]) if c == country}

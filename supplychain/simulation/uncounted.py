@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Set
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from supplychain.schema.coverage import covered_commodities
 from supplychain.schema.model import Scenario
 
@@ -110,18 +112,26 @@ def uncounted_uses(
 
 def unused_markets(tables: Callable[[int], tuple[pd.DataFrame, pd.DataFrame]],
                    years: Iterable[int]) -> set[tuple[str, str]]:
-    """Markets ``(country, commodity)`` of the years whose commodity nothing in the scenario uses.
+    """Markets ``(country, commodity)`` of the years whose net imports nothing in that country uses.
 
-    The rule is :attr:`~supplychain.metrics.trade.TradeIndex.market_use` (no final demand and
-    no plant's input of the commodity anywhere, in a scenario with final demand), read from
-    each year's simulated tables (``tables(year)``, e.g. :meth:`supplychain.api.Result.tables`).
+    The rule is the one that makes net import reliance "use not recorded"
+    (:attr:`~supplychain.metrics.trade.FirstHop.unrecorded`): the scenario records final
+    demand but no use of the commodity in the market's country
+    (:attr:`~supplychain.metrics.trade.TradeIndex.market_use`: no final demand, no plant's
+    input there), and the market's net imports :math:`I - E + R - B` are positive — what
+    arrives ends in its surplus. Read from each year's tables (``tables(year)``, e.g.
+    :meth:`supplychain.api.Result.tables`) at the scenario's recorded tonnes (the edges'
+    ``baseline``), so a policy that cuts the imports does not take the market off the list.
     """
-    from supplychain.metrics.trade import trade_index
+    from supplychain.metrics.trade import first_hop, market_sums, trade_index
 
     out: set[tuple[str, str]] = set()
     for year in years:
-        index = trade_index(*tables(year))
-        unused = ~index.market_use
+        nodes, edges = tables(year)
+        index = trade_index(nodes, edges)
+        sums = market_sums(index, edges["baseline"].to_numpy(dtype=np.float64))
+        none = np.zeros(len(index.market_country))
+        unused = first_hop(sums, sums[1], none, index.market_use).unrecorded
         out |= set(zip(index.market_country[unused].astype(str), index.market_commodity[unused].astype(str),
                        strict=True))
     return out

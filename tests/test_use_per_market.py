@@ -1,0 +1,83 @@
+"""Whether a market's use is recorded is decided per market, not per commodity (session 33, finding F5).
+
+Net import reliance :math:`(I - E + R - B) / AC` reads :math:`AC` as a consumption. Where the
+scenario records final demand but no use of the commodity in the market's COUNTRY (no final
+demand there, no plant's input there), :math:`AC` is only the surplus trade leaves, and the
+ratio is "use not recorded" (``metrics.trade.UNRECORDED_USE``). Before, the use was decided per
+commodity (any use anywhere): in the critical-minerals world, whose only demand country is the
+US, ROW kept 15 finite NIRs against its residual (antimony, beryllium … 100 %).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from supplychain.api import simulate
+from supplychain.io import load_text
+from supplychain.metrics.trade import UNRECORDED_USE, trade_index
+from supplychain.simulation.uncounted import not_evaluated_lines, unused_markets
+
+# Australia mines 100 t of ore (2024); it sends 40 t to Japan and 30 t to Korea (observed flows).
+# Japan has final demand of 40 t; Korea has none, and no plant: its 30 t end in its surplus.
+# * Japan: P = 0, I = 40, E = 0 -> AC = 40, NIR = 40 / 40 = 1 (its use is recorded: its demand).
+# * Korea: P = 0, I = 30, E = 0 -> AC = 30, net imports 30 > 0, but nothing in Korea uses the ore:
+#   AC is a residual, NIR is not computed (NaN, label "use not recorded"). Per commodity (before) the
+#   ore was "used" (Japan's demand), and Korea read NIR = 30 / 30 = 1.
+# * Australia: P = 100, E = 70 -> net imports -70 < 0: a net exporter ("E"), whatever its use.
+# An Australian export ban from 2024-06-01 covers the ore: Korea's 30 t are cut into a surplus no
+# response protects, so for Korea the ore is "not evaluated"; Japan's loss is counted (its demand).
+WORLD = """
+scenario: {name: Two buyers, base_year: 2024, horizon: 2024, source_country: AU}
+commodities:
+  ore: {name: Ore, stage: ore, family: ore}
+facilities:
+  au_mine:
+    {name: AU mine, country: AU, kind: mine, output: ore,
+     capacity: {value: 100, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
+flows:
+  au_jp: {supplier: AU, buyer: JP, commodity: ore, year: 2024, tonnes: {value: 40, assumption: illustrative}}
+  au_kr: {supplier: AU, buyer: KR, commodity: ore, year: 2024, tonnes: {value: 30, assumption: illustrative}}
+demand:
+  jp: {country: JP, commodity: ore, year: 2024, tonnes: {value: 40, assumption: illustrative}}
+policies:
+  au_ban: {type: export_ban, country: AU, start: 2024-06-01, covers: {families: [ore]}}
+"""
+
+
+def _nir(r, country: str) -> tuple[float, str]:
+    m = r.measures
+    row = m[(m["metric"] == "net_import_reliance") & (m["country"] == country) & (m["commodity"] == "ore")]
+    assert len(row) == 1
+    return float(row["value"].iloc[0]), str(row["label"].iloc[0])
+
+
+def test_a_country_that_only_trades_has_no_reliance_computed() -> None:
+    r = simulate(load_text(WORLD), mode="fixed")
+    assert _nir(r, "JP") == (1.0, "")
+    value, label = _nir(r, "KR")
+    assert math.isnan(value) and label == UNRECORDED_USE
+    value, label = _nir(r, "AU")
+    assert math.isnan(value) and label == "E"
+    index = trade_index(*r.tables(2024))
+    use = dict(zip(index.market_country.astype(str), index.market_use.tolist(), strict=True))
+    assert use == {"AU": False, "JP": True, "KR": False}
+
+
+def test_only_the_country_that_only_trades_is_not_evaluated() -> None:
+    s = load_text(WORLD)
+    r = simulate(s, mode="fixed")
+    # AU has no use either, but it is a net exporter: nothing arrives there to end in a surplus.
+    assert unused_markets(r.tables, [2024]) == {("KR", "ore")}
+    assert not_evaluated_lines(r, s, [2024], ["JP"]) == []
+    (line,) = not_evaluated_lines(r, s, [2024], ["KR"])
+    assert line.startswith("Not evaluated for KR: ore — a policy in force covers them")
+
+
+def test_a_scenario_without_final_demand_keeps_every_reliance() -> None:
+    # Trade only (USGS's apparent consumption is the consumption): Korea's NIR is 30 / 30 = 1.
+    s = load_text(WORLD.split("demand:")[0] + "policies:" + WORLD.split("policies:")[1])
+    r = simulate(s, mode="fixed")
+    assert _nir(r, "KR") == (1.0, "")
+    assert bool(np.all(trade_index(*r.tables(2024)).market_use))
