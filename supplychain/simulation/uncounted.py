@@ -1,9 +1,9 @@
 """Materials a policy in force covers whose loss a run cannot count: the scenario records no use of them.
 
 A shortfall is counted against final demand (``docs/measures.md``, section 7). Where a
-country trades a commodity that nothing in the scenario uses (no final demand, no plant's
-input: :attr:`~supplychain.metrics.trade.TradeIndex.market_use`, the rule that also makes
-net import reliance "use not recorded") and a policy of another country covers it — the
+country imports, net, a commodity that nothing in that country uses (no final demand, no
+plant's input there: :func:`unused_markets`, the rule that also makes net import reliance
+"use not recorded") and a policy of another country covers it — the
 critical-minerals world's US tungsten, tellurium and seven others, whose US consumption
 USGS withholds — what arrives ends in the market's surplus, which no response protects: a
 policy can cut it and the run reports no unmet demand. Such a commodity is *not evaluated*,
@@ -61,7 +61,7 @@ def uncounted_uses(
     demanded: Set[tuple[str, str]],
     countries: Iterable[str],
 ) -> list[tuple[str, str, list[str]]]:
-    """List ``(country, commodity, policies)`` a policy of another country covers that ``country`` trades without a use.
+    """List ``(country, commodity, policies)`` a policy of another country covers that ``country`` imports unused.
 
     A policy's own country (its exporter) is left out: its export rules cut what it sells,
     not what it has.
@@ -73,8 +73,8 @@ def uncounted_uses(
     policies : iterable of str
         Policies in force (:func:`live_policies`).
     traded : set of (country, commodity)
-        The run's markets (a country that produces, imports or exports the commodity) whose
-        commodity has no recorded use (:attr:`~supplychain.metrics.trade.TradeIndex.market_use`).
+        The run's markets whose net imports have no recorded use in their country
+        (:func:`unused_markets`).
     demanded : set of (country, commodity)
         Final demands of the run (``Result.shortfall``'s pairs).
     countries : iterable of str
@@ -169,7 +169,7 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
     for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
         by_country.setdefault(country, []).append(commodity)
     return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario "
-            "records no use of them (no final demand, no plant's input: what arrives ends in a surplus, which no "
+            "records no use of them there (no final demand, no plant's input: what arrives ends in a surplus, which no "
             "response protects), "
             "so no loss of them is counted as unmet demand."
             for country, coms in sorted(by_country.items())]
