@@ -11,11 +11,12 @@ US, ROW kept 15 finite NIRs against its residual (antimony, beryllium … 100 %)
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from supplychain.api import simulate
-from supplychain.io import load_text
+from supplychain.io import load, load_text
 from supplychain.metrics.trade import UNRECORDED_USE, trade_index
 from supplychain.simulation.uncounted import not_evaluated_lines, unused_markets
 
@@ -57,9 +58,11 @@ def test_a_country_that_only_trades_has_no_reliance_computed() -> None:
     r = simulate(load_text(WORLD), mode="fixed")
     assert _nir(r, "JP") == (1.0, "")
     value, label = _nir(r, "KR")
-    assert math.isnan(value) and label == UNRECORDED_USE
+    assert math.isnan(value)
+    assert label == UNRECORDED_USE
     value, label = _nir(r, "AU")
-    assert math.isnan(value) and label == "E"
+    assert math.isnan(value)
+    assert label == "E"
     index = trade_index(*r.tables(2024))
     use = dict(zip(index.market_country.astype(str), index.market_use.tolist(), strict=True))
     assert use == {"AU": False, "JP": True, "KR": False}
@@ -81,3 +84,18 @@ def test_a_scenario_without_final_demand_keeps_every_reliance() -> None:
     r = simulate(s, mode="fixed")
     assert _nir(r, "KR") == (1.0, "")
     assert bool(np.all(trade_index(*r.tables(2024)).market_use))
+
+
+def test_not_evaluated_reads_the_policies_in_force_in_the_years_looked_at() -> None:
+    # The minerals world runs 2024-2025; China's No. 10 list (cn_no10_2025), the only policy covering US
+    # tellurium and tungsten (no US use recorded), starts 2025-02-04. Looking at 2024 alone, no policy in force
+    # covers them: nothing is "not evaluated" (before, the run's years 2024-2025 decided "in force", and the
+    # line named them for 2024). Looking at 2025, they are listed.
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "china_controls_all_minerals.yaml"
+    s = load(path)
+    r = simulate(s, mode="fixed")
+    assert r.years == (2024, 2025)
+    assert not_evaluated_lines(r, s, [2024], ["US"]) == []
+    (line,) = not_evaluated_lines(r, s, [2025], ["US"])
+    assert "tellurium" in line
+    assert "tungsten" in line

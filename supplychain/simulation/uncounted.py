@@ -150,7 +150,8 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
     scenario : Scenario
         Its scenario (policies, commodities).
     years : iterable of int
-        Years looked at (the markets and demands of those years).
+        Years looked at: the markets and demands of those years, and the policies in force at
+        some time between the first and the last of them (:func:`live_policies`).
     countries : iterable of str, optional
         Whose uses (default: every country with a final demand in those years).
 
@@ -160,11 +161,14 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
         One line per country with such materials (:func:`uncounted_uses`), sorted; empty when none.
     """
     wanted = set(years)
-    traded = unused_markets(result.tables, sorted(wanted & set(result.years)))
+    looked = sorted(wanted & set(result.years))
+    if not looked:
+        return []
+    traded = unused_markets(result.tables, looked)
     sf = result.shortfall[result.shortfall["year"].isin(wanted)]
     demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
     who = list(countries) if countries is not None else sorted({c for c, _ in demanded})
-    live = live_policies(scenario, result.toggle_state.active, result.years[0], result.years[-1])
+    live = live_policies(scenario, result.toggle_state.active, looked[0], looked[-1])  # in force in the years looked at
     by_country: dict[str, list[str]] = {}
     for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
         by_country.setdefault(country, []).append(commodity)
