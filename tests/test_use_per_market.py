@@ -99,3 +99,15 @@ def test_not_evaluated_reads_the_policies_in_force_in_the_years_looked_at() -> N
     (line,) = not_evaluated_lines(r, s, [2025], ["US"])
     assert "tellurium" in line
     assert "tungsten" in line
+
+
+def test_the_controls_table_lists_a_mineral_only_in_years_a_policy_covers_it() -> None:
+    # The same rule per row: cn_no10_2025 starts 2025-02-04, so the 2024 rows have no "not evaluated" tellurium
+    # or tungsten (before, a policy in force at any time of the run listed them in 2024 too); 2025's have them.
+    from supplychain.minerals import controls_table
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "china_controls_all_minerals.yaml"
+    t = controls_table(path, variants=["base"], years=[2024, 2025], modes=["fixed"])
+    listed = t.loc[t["note"].str.startswith("not evaluated"), ["year", "commodity"]]
+    assert set(listed.loc[listed["year"] == 2024, "commodity"]) == set()
+    assert {"tellurium", "tungsten"} <= set(listed.loc[listed["year"] == 2025, "commodity"])
