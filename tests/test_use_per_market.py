@@ -111,3 +111,29 @@ def test_the_controls_table_lists_a_mineral_only_in_years_a_policy_covers_it() -
     listed = t.loc[t["note"].str.startswith("not evaluated"), ["year", "commodity"]]
     assert set(listed.loc[listed["year"] == 2024, "commodity"]) == set()
     assert {"tellurium", "tungsten"} <= set(listed.loc[listed["year"] == 2025, "commodity"])
+
+
+def test_a_target_on_a_withheld_minerals_reliance_says_use_not_recorded() -> None:
+    # The minerals world records no US use of tungsten (USGS withholds US consumption: no US demand), so its US
+    # net import reliance is n/a with label "use not recorded" (docs/measures.md, section 2). A target on it,
+    # through evaluate_targets on the run's measures, is not evaluable and says that reason, not "a share of
+    # nothing" (AC is positive) nor "a net exporter" (net imports are positive).
+    from supplychain.schema.model import Target
+    from supplychain.simulation.targets import evaluate_targets
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "china_controls_all_minerals.yaml"
+    r = simulate(load(path), mode="fixed", years=[2024])
+    t = {"w": Target(country="US", commodity="tungsten", metric="net_import_reliance", max=0.5, by=2024)}
+    row = evaluate_targets(t, r.measures, [2024]).iloc[0]
+    assert row["status"] == "n/a"
+    assert row["passed"] is None
+    assert row["reason"] == "not evaluable: net import reliance n/a in 2024, use not recorded"
+
+
+def test_a_run_target_on_a_market_without_use_says_use_not_recorded() -> None:
+    # Korea (above): NIR n/a, "use not recorded"; a run's own target on it says so (before: NIR 100 % > 50 %, fails).
+    world = WORLD + ("targets:\n"
+                     "  kr_nir: {country: KR, commodity: ore, metric: net_import_reliance, max: 0.5, by: 2024}\n")
+    t = simulate(load_text(world), mode="fixed").targets.set_index("target")
+    assert t.loc["kr_nir", "status"] == "n/a"
+    assert t.loc["kr_nir", "reason"] == "not evaluable: net import reliance n/a in 2024, use not recorded"
