@@ -11,6 +11,8 @@ US, ROW kept 15 finite NIRs against its residual (antimony, beryllium … 100 %)
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +139,23 @@ def test_a_run_target_on_a_market_without_use_says_use_not_recorded() -> None:
     t = simulate(load_text(world), mode="fixed").targets.set_index("target")
     assert t.loc["kr_nir", "status"] == "n/a"
     assert t.loc["kr_nir", "reason"] == "not evaluable: net import reliance n/a in 2024, use not recorded"
+
+
+def test_compare_says_why_a_target_row_is_not_evaluable(tmp_path: Path) -> None:
+    # compare's target row shows "–" where its measure is n/a (as before its `by` year); a line under the table
+    # gives the reason the target's verdict read from the measure's label: Korea's NIR, "use not recorded".
+    from supplychain.api import compare
+
+    world = WORLD + ("targets:\n"
+                     "  kr_nir: {country: KR, commodity: ore, metric: net_import_reliance, max: 0.5, by: 2024}\n")
+    table = compare(load_text(world), mode="fixed", countries=["KR"])
+    reason = "not evaluable: net import reliance n/a in 2024, use not recorded"
+    assert table.attrs["not_evaluable"] == {("base", 2024, "target:kr_nir"): reason}
+    assert "reason" not in table.columns
+    path = tmp_path / "two_buyers.yaml"
+    path.write_text(world)
+    out = subprocess.run([sys.executable, "-m", "supplychain", "compare", str(path), "--mode", "fixed",
+                          "--country", "KR"], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert f"target kr_nir (base): – {reason}" in text
