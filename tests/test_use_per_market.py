@@ -47,6 +47,8 @@ demand:
 policies:
   au_ban: {type: export_ban, country: AU, start: 2024-06-01, covers: {families: [ore]}}
 """
+KR_TARGET = "targets:\n  kr_nir: {country: KR, commodity: ore, metric: net_import_reliance, max: 0.5, by: 2024}\n"
+"""A target on Korea's net import reliance (n/a: use not recorded)."""
 
 
 def _nir(r, country: str) -> tuple[float, str]:
@@ -134,8 +136,7 @@ def test_a_target_on_a_withheld_minerals_reliance_says_use_not_recorded() -> Non
 
 def test_a_run_target_on_a_market_without_use_says_use_not_recorded() -> None:
     # Korea (above): NIR n/a, "use not recorded"; a run's own target on it says so (before: NIR 100 % > 50 %, fails).
-    world = WORLD + ("targets:\n"
-                     "  kr_nir: {country: KR, commodity: ore, metric: net_import_reliance, max: 0.5, by: 2024}\n")
+    world = WORLD + KR_TARGET
     t = simulate(load_text(world), mode="fixed").targets.set_index("target")
     assert t.loc["kr_nir", "status"] == "n/a"
     assert t.loc["kr_nir", "reason"] == "not evaluable: net import reliance n/a in 2024, use not recorded"
@@ -146,8 +147,7 @@ def test_compare_says_why_a_target_row_is_not_evaluable(tmp_path: Path) -> None:
     # gives the reason the target's verdict read from the measure's label: Korea's NIR, "use not recorded".
     from supplychain.api import compare
 
-    world = WORLD + ("targets:\n"
-                     "  kr_nir: {country: KR, commodity: ore, metric: net_import_reliance, max: 0.5, by: 2024}\n")
+    world = WORLD + KR_TARGET
     table = compare(load_text(world), mode="fixed", countries=["KR"])
     reason = "not evaluable: net import reliance n/a in 2024, use not recorded"
     assert table.attrs["not_evaluable"] == {("base", 2024, "target:kr_nir"): reason}
@@ -159,3 +159,16 @@ def test_compare_says_why_a_target_row_is_not_evaluable(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     text = " ".join(out.stdout.split())
     assert f"target kr_nir (base): – {reason}" in text
+
+
+def test_the_sweep_names_use_not_recorded_beside_a_reliance_target_n_a(tmp_path: Path) -> None:
+    # Korea's NIR is n/a in every sample (no use recorded there): the targets' table counts them in n_na and the
+    # line under it names that reason beside "a share of nothing".
+    path = tmp_path / "two_buyers.yaml"
+    path.write_text(WORLD + KR_TARGET)
+    out = subprocess.run([sys.executable, "-m", "supplychain", "sweep", str(path), "--samples", "4", "--workers", "1",
+                          "--mode", "fixed"], capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "n_na: samples whose measure is n/a (a share of nothing" in text
+    assert "A net import reliance is also n/a where the scenario records no use of the commodity in that" in text
