@@ -450,7 +450,8 @@ def _headline_rows(
     -------
     tuple
         The rows (``variant``, ``year``, ``country``, ``commodity``,
-        ``metric``, ``value``) and ``{"seconds", "iterations"}`` summed over the years.
+        ``metric``, ``value``, ``reason``: an n/a target's reason, else empty) and
+        ``{"seconds", "iterations"}`` summed over the years.
     """
     m = out.measures
     m = m[m["metric"].isin(list(metrics))]
@@ -459,7 +460,7 @@ def _headline_rows(
                if x.startswith("element_")}
     keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
     m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
-    rows = m[["year", "country", "commodity", "metric", "value"]].copy()
+    rows = m[["year", "country", "commodity", "metric", "value"]].assign(reason="")
     t = out.targets
     if not t.empty:
         t = t[t["country"].isin(focus)] if countries else t
@@ -467,6 +468,7 @@ def _headline_rows(
             "year": t["year"], "country": t["country"], "commodity": t["commodity"],
             "metric": "target:" + t["target"].astype(str),
             "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+            "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
     rows.insert(0, "variant", labels[position])
     work = out.solver
@@ -586,7 +588,10 @@ def compare(
         (value 1 pass, 0 fail). Rows are sorted by variant, year, focus countries first,
         commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
         variant, ``seconds`` and simplex ``iterations`` summed over its years (empty
-        under ``fixed``).
+        under ``fixed``). A target row whose measure is n/a (status ``n/a``: value NaN)
+        has its reason, read from the measure's label (a net exporter "E", "use not
+        recorded" …: :func:`~supplychain.simulation.targets.verdict_reason`), in
+        ``table.attrs["not_evaluable"]``, keyed ``(variant, year, "target:<id>")``.
 
     Raises
     ------
@@ -627,5 +632,10 @@ def compare(
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
     table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
         columns="_focus").reset_index(drop=True)
+    na = table[table["reason"] != ""]
+    reasons = {(str(v), int(y), str(k)): str(r)
+               for v, y, k, r in zip(na["variant"], na["year"], na["metric"], na["reason"], strict=True)}
+    table = table.drop(columns="reason")
     table.attrs["solver"] = solver
+    table.attrs["not_evaluable"] = reasons
     return table

@@ -269,3 +269,32 @@ def test_imports_by_partner_ignores_domestic_flows() -> None:
     _nodes, edges = build_tables(s, YEAR)
     p = imports_by_partner(edges)
     assert p.to_dict("records") == [{"country": "JP", "commodity": "ore", "partner": "AU", "tonnes": 5.0}]
+
+
+def test_supply_risk_has_no_import_reliance_where_the_use_is_not_recorded() -> None:
+    """IR = 0 only for a net exporter; a market whose use is not recorded has no supply risk.
+
+    China mines 300 t (WGI 6, t 1.2), Australia 100 t (WGI 2); the US imports 60 t from China
+    and 40 t from Australia but has no final demand and no plant: its AC = 100 t is what trade
+    leaves, not a use, so its net import reliance is "use not recorded" (NaN). Japan buys
+    10 t from Australia for its final demand of 10 t (the scenario records final demand).
+
+    * US: IR unknown -> no supply_risk row. Before, the NaN was read as a net exporter's IR = 0:
+      SR = HHI_sourcing = 0.36·7.2 + 0.16·2 = 2.912.
+    * China: production 300, exports 60: a net exporter ("E"), IR = 0; it sources only itself,
+      HHI_sourcing = 1·7.2 = 7.2, so SR = 7.2·(1 − 0/2) = 7.2.
+    * Japan: IR = 10/10 = 1; HHI_GS = 0.75²·7.2 + 0.25²·2 = 4.175, sourcing AU only: 1·2 = 2;
+      SR = 4.175/2 + 2/2 = 3.0875.
+    """
+    s = scenario(
+        countries={"CN": {"wgi": 0.6, "trade_restriction": 0.2}, "AU": {"wgi": 0.2}, "US": {"wgi": 0.1},
+                   "JP": {"wgi": 0.1}},
+        facilities={"cn": mine("CN", 300), "au": mine("AU", 100)},
+        flows={"cn_us": flow("CN", "US", 60), "au_us": flow("AU", "US", 40), "au_jp": flow("AU", "JP", 10)},
+        demand={"jp": {"country": "JP", "commodity": "ore", "year": YEAR, "tonnes": 10}},
+    )
+    m = compute_measures(s, YEAR)
+    assert one(m, "US", "net_import_reliance")["label"] == "use not recorded"
+    assert rows(m, "US", "supply_risk").empty
+    assert one(m, "CN", "supply_risk")["value"] == pytest.approx(7.2)
+    assert one(m, "JP", "supply_risk")["value"] == pytest.approx(4.175 / 2 + 2 / 2)

@@ -13,6 +13,10 @@ Hand-worked world (one commodity, 2024, ``exposure`` mode: the network as observ
   ``G < 1000`` (half the samples in expectation), else ``NIR = (G - 1000) / (1000 + G)``.
 * The US imports its 1,000 t and produces nothing: NIR 1 in every sample.
 
+No final demand (production and trade only): apparent consumption is USGS's, every market's
+use taken as recorded (docs/measures.md, section 2). With a US demand and none in Malaysia,
+Malaysia's importing samples would read "use not recorded", not a reliance.
+
 At the central value ``G = 1000`` Malaysia's net imports are 0: NIR 0 %, not "E".
 """
 
@@ -52,8 +56,6 @@ flows:
     {supplier: AU, buyer: MY, commodity: conc, year: 2024,
      tonnes: {dist: uniform, low: 500, high: 1500, assumption: illustrative}}
   my_us: {supplier: MY, buyer: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
-demand:
-  us: {country: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
 """
 N = 400
 SEED = 3

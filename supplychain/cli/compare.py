@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
     from supplychain.schema.model import Scenario, Target
 
-__all__ = ["COMPARE_LABELS", "NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "side_by_side",
-           "variant_legend"]
+__all__ = ["COMPARE_LABELS", "NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side",
+           "not_evaluable_lines", "side_by_side", "variant_legend"]
 
 
 def side_by_side(table: pd.DataFrame, years: list[int] | None, variants: Sequence[str] = ()) -> pd.DataFrame:
@@ -139,6 +139,28 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
 NA_NOTE: Final = ("n/a: a share of nothing — no imports (the source's share of imports), nothing arriving (traced "
                   "shares) or no demand (shortfall); docs/measures.md.")
 """The line under a comparison that shows an n/a cell."""
+
+
+def not_evaluable_lines(reasons: Mapping[tuple[str, int, str], str], years: Sequence[str]) -> list[str]:
+    """Say why a target row shows ``–`` in a checked year: its measure is n/a, for the reason its label gives.
+
+    ``reasons`` is :func:`supplychain.api.compare`'s ``table.attrs["not_evaluable"]``; one line
+    per target and reason, naming the runs.
+
+    Examples
+    --------
+    >>> r = {("base", 2024, "target:w"): "not evaluable: net import reliance n/a in 2024, use not recorded",
+    ...      ("v", 2024, "target:w"): "not evaluable: net import reliance n/a in 2024, use not recorded"}
+    >>> not_evaluable_lines(r, ["2024"])
+    ['target w (base, v): – not evaluable: net import reliance n/a in 2024, use not recorded']
+    """
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for (variant, year, metric), reason in reasons.items():
+        if str(year) in years:
+            grouped.setdefault((metric.removeprefix("target:"), reason.removeprefix("not evaluable: ")),
+                               []).append(variant)
+    return [f"target {tid} ({', '.join(dict.fromkeys(runs))}): – not evaluable: {why}"
+            for (tid, why), runs in grouped.items()]
 
 
 def block_cut(measures: Sequence[str], limit: int) -> int:
@@ -377,6 +399,8 @@ def compare(
                 more_hint="use --year, --country or --output", right=wide.columns[2:])  # fmt: skip
     if shown[wide.columns[2:]].isin(["n/a"]).any().any():
         echo(NA_NOTE)
+    for line in not_evaluable_lines(table.attrs.get("not_evaluable", {}), [str(c) for c in wide.columns[2:]]):
+        echo(line)
     for line in _same_lines(sc, table, variant, grid, mode_arg):
         echo(line)
     from supplychain.simulation.uncounted import rebalance_caveat

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
@@ -137,6 +137,15 @@ SAME_COLUMN = "samples"
 """Column of the summary table that marks a measure whose samples are all equal."""
 SAME_LABEL = "all equal"
 """Its text."""
+TARGET_NA_NOTE: Final = ("n_na: samples whose measure is n/a (a share of nothing: no consumption, no imports, "
+                         "nothing arriving), counted as not met.")
+"""The line under the targets' table when a target has samples without a value."""
+
+TARGET_NIR_NA_NOTE: Final = ("A net import reliance is also n/a where the scenario records no use of the commodity in "
+                             "that country (label \"use not recorded\": its apparent consumption is a surplus; "
+                             "docs/measures.md, section 2).")
+"""Added to :data:`TARGET_NA_NOTE` when a net import reliance target has such samples."""
+
 SAME_NOTE = ("all equal: every sample gives the same value (round-off, at most 1e-9, aside), so no sampled input "
              "moves this measure and its P5–P95 is no spread (what is uncertain about it is not sampled)")
 """Note printed under the summary when a row's samples are all equal."""
@@ -183,13 +192,17 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
     """
     checked = targets[targets["required"]]
     if len(checked):
-        # samples whose measure is n/a (a share of nothing; a net exporter's NIR): counted as not met
+        # samples whose measure is n/a (n_na; a net exporter's NIR: n_exporter): counted as not met
         na = [c for c in ("n_na", "n_exporter") if checked[c].any()]
         print_table(
             checked[["target", "year", "threshold", "probability", *na, "central_met"]],
             "Probability that each target is met, in the years it is checked (every year: Python API "
             "SweepResult.target_probability())", shares=("threshold", "probability"),
         )
+        metric = dict(zip(result.targets["target"], result.targets["metric"], strict=True))
+        nir_na = checked[(checked["n_na"] > 0) & checked["target"].map(metric).eq("net_import_reliance")]
+        if "n_na" in na:
+            echo(TARGET_NA_NOTE + (f" {TARGET_NIR_NA_NOTE}" if len(nir_na) else ""))
     by = dict(zip(result.targets["target"], result.targets["by"], strict=True))
     for t in sorted(set(targets["target"]) - set(checked["target"])):
         echo(f"target {t} is checked from {int(by[t])}; this sweep runs {span_text}: no probability")

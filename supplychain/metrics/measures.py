@@ -605,8 +605,8 @@ def measures_from_tables(
     rows.add(mc[ac], mk[ac], "direct_share_of_consumption", hop.direct_share_of_consumption[ac], "ratio",
              source_name)
     # item 2: NIR
-    rows.add(mc[ac], mk[ac], "net_import_reliance", hop.net_import_reliance[ac], "share",
-             label=np.where(hop.exporter[ac], "E", np.where(hop.unrecorded[ac], UNRECORDED_USE, "")).astype(object))
+    nir_label = np.where(hop.exporter[ac], "E", np.where(hop.unrecorded[ac], UNRECORDED_USE, "")).astype(object)
+    rows.add(mc[ac], mk[ac], "net_import_reliance", hop.net_import_reliance[ac], "share", label=nir_label)
     # item 3: traced share at the market nodes
     t = traced_share(cg, info.in_source(src))
     supplied = _lookup_markets(index, hop.supplied, m_country, m_com)  # no material reaching it: n/a, not 0
@@ -668,7 +668,7 @@ def measures_from_tables(
             summary = summary_frame(index, sums)
             sourcing = pd.DataFrame({**keys, "tonnes": supply}).loc[supply > 0]
             world = pd.DataFrame({"commodity": wk, "partner": mc[order], "tonnes": primary})
-            nir = pd.DataFrame({"value": hop.net_import_reliance[ac]},
+            nir = pd.DataFrame({"value": hop.net_import_reliance[ac], "label": nir_label},
                                index=pd.MultiIndex.from_arrays([mc[ac], mk[ac]], names=["country", "commodity"]))
             sr = supply_risk_table(summary, sourcing, world.loc[world["tonnes"] > 0], nir, wgi, trade_restriction,
                                    recycled, si_sr)

@@ -20,7 +20,10 @@ Scaling used here (state of verification below):
   trade_restriction``. (JRC's values below 1 for countries with an EU trade
   agreement cannot be expressed by that field.);
 * ``IR`` — import reliance as a fraction in [0, 1]: the net import reliance of
-  :func:`~supplychain.metrics.trade.net_import_reliance`, 0 for a net exporter;
+  :func:`~supplychain.metrics.trade.net_import_reliance`, 0 for a net exporter (label
+  ``"E"``); where it is not computed for another reason (label
+  :data:`~supplychain.metrics.trade.UNRECORDED_USE`: apparent consumption is a residual,
+  not a use) there is no ``IR`` and so no supply risk;
 * ``EoL_RIR`` — end-of-life recycling input rate: recycled output in the country
   (``facilities.<id>.recycled_share`` × production) over its supply
   (production + imports), clipped to [0, 1];
@@ -153,7 +156,9 @@ def supply_risk_table(
     world : DataFrame
         ``commodity, partner, tonnes`` of world production by producing country, positive only.
     nir : DataFrame
-        :func:`~supplychain.metrics.trade.net_import_reliance`.
+        :func:`~supplychain.metrics.trade.net_import_reliance`: ``value`` and ``label``, indexed
+        by ``(country, commodity)``. ``IR`` is the value, 0 where the label is ``"E"`` (a net
+        exporter); a NaN with any other label (``"use not recorded"``) gives no row.
     wgi, trade_restriction : mapping
         Country -> [0, 1] (module docstring).
     recycled : mapping, optional
@@ -166,7 +171,7 @@ def supply_risk_table(
     DataFrame
         ``country, commodity, value, hhi_wgi_gs, hhi_wgi_sourcing, ir, eol_rir,
         si_sr``; a row only where every country with a positive share in both
-        mixes has a WGI and the country has apparent consumption.
+        mixes has a WGI, the country has apparent consumption and ``IR`` is known.
     """
     rows = []
     world_mix: dict[str, dict[str, float]] = {}
@@ -175,18 +180,18 @@ def supply_risk_table(
     mixes: dict[tuple[str, str], dict[str, float]] = {}
     for rec in sourcing.to_dict("records"):
         mixes.setdefault((str(rec["country"]), str(rec["commodity"])), {})[str(rec["partner"])] = float(rec["tonnes"])
-    nir_value = {(str(r["country"]), str(r["commodity"])): float(r["value"])
+    nir_value = {(str(r["country"]), str(r["commodity"])): 0.0 if r["label"] == "E" else float(r["value"])
                  for r in nir.reset_index().to_dict("records")}
     supply_of = {(str(r["country"]), str(r["commodity"])): float(r["production"]) + float(r["imports"])
                  for r in summary.reset_index().to_dict("records")}
     recycled_of = dict(recycled) if recycled is not None else {}
     for (country, commodity), mix in sorted(mixes.items()):
         gs = world_mix.get(commodity)
-        if gs is None or (country, commodity) not in nir_value:
+        if gs is None or np.isnan(nir_value.get((country, commodity), np.nan)):
             continue
         if not (set(gs) | set(mix)) <= set(wgi):
             continue
-        ir = 0.0 if np.isnan(nir_value[(country, commodity)]) else nir_value[(country, commodity)]
+        ir = nir_value[(country, commodity)]
         supply = supply_of.get((country, commodity), 0.0)
         rec_t = recycled_of.get((country, commodity), 0.0)
         eol = float(np.clip(rec_t / supply, 0.0, 1.0)) if supply > 0 else 0.0

@@ -10,11 +10,11 @@ docs/domain.md, "Measures of exposure", items 1–2, computed from one year's ed
   are not trade;
 * stock change ``ΔS`` — stock drawn (``+``) minus stock built (``−``);
 * apparent consumption ``AC = P + I − E + ΔS`` (USGS, Mineral Commodity Summaries);
-* recorded use — whether a scenario that records final demand records any use of the
-  commodity (a final demand, a plant's input); where it records none, ``AC`` is only what production
-  and trade leave (surplus), not a consumption figure, and a net import reliance with
-  net imports is not computed (label :data:`UNRECORDED_USE`), as the atlas computes none
-  where USGS withholds consumption.
+* recorded use — per market: whether a scenario that records final demand records a use of
+  the commodity in the market's country (a final demand, a plant's input there); where it
+  records none, ``AC`` is only what production and trade leave (surplus), not a consumption
+  figure, and a net import reliance with net imports is not computed (label
+  :data:`UNRECORDED_USE`), as the atlas computes none where USGS withholds consumption.
 
 The structure of a year's network (which edge counts where) is a :class:`TradeIndex`,
 built once from the tables; the measures are functions of edge tonnes with any
@@ -70,15 +70,17 @@ AC_RTOL = 1e-9
 """Apparent consumption at most this share of a market's throughput (``P + I + E``, at least 1 t) is zero."""
 
 UNRECORDED_USE = "use not recorded"
-"""Label of a net import reliance not computed because the scenario records no use of the commodity.
+"""Label of a net import reliance not computed because the scenario records no use of the commodity in the country.
 
-In a scenario that records final demand but no use of a commodity (no final demand of it, no plant's input),
-every market's apparent consumption ``P + I − E + ΔS`` of it is only what production and
-trade leave (its surplus), not a consumption figure: the critical-minerals world's
+Decided per market (:attr:`TradeIndex.market_use`). In a scenario that records final demand
+but no use of a commodity in a country (no final demand of it there, no plant's input there),
+that country's apparent consumption ``P + I − E + ΔS`` of it is only what production and
+trade leave (its surplus), not a consumption figure, whatever other countries use: in the
+critical-minerals world, where only the US has final demand, the US markets of the
 commodities whose US consumption USGS withholds (tungsten, tellurium …: the importer then
-writes no US demand, and only the US has demand there; ``docs/minerals-data.md``). There the
-ratio is no reliance (tellurium: 3 t of residual, all of it net imports, "100 %" against
-USGS's "<25").
+writes no US demand; ``docs/minerals-data.md``) and every ``ROW`` market. There the ratio is
+no reliance (US tellurium: 3 t of residual, all of it net imports, "100 %" against USGS's
+"<25"; ``ROW`` antimony "100 %" of its residual).
 """
 
 
@@ -101,10 +103,10 @@ class TradeIndex:
     pair_market : numpy.ndarray of int
         Market of each pair (−1 when the buyer has no market of the commodity).
     market_use : numpy.ndarray of bool
-        Whether the use of each market's commodity is recorded: an edge of kind ``use`` (final
-        demand) or ``input``, or a flow into a plant, of that commodity in some country — or no final
-        demand of any commodity in the network (a scenario of trade and production only, whose
-        apparent consumption is USGS's) (see :data:`UNRECORDED_USE`).
+        Whether each market's use is recorded: an edge of kind ``use`` (final demand) or
+        ``input``, or a flow into a plant, of the market's commodity bought in the market's
+        country — or no final demand of any commodity in the network (a scenario of trade and
+        production only, whose apparent consumption is USGS's) (see :data:`UNRECORDED_USE`).
     """
 
     market_country: npt.NDArray[Any]
@@ -290,11 +292,13 @@ def _trade_index(nodes: pd.DataFrame, edges: pd.DataFrame) -> TradeIndex:
     ]
     row = np.concatenate([np.where(r >= 0, r + j * m, -1) for j, r in enumerate(rows)])
     flows = _ones(row, np.tile(np.arange(n, dtype=np.int64), len(rows)), len(FLOWS) * m, n)
-    # recorded use: a final demand or a plant's input of the market's commodity anywhere, or no final demand at all
+    # recorded use, per market: a final demand or a plant's input of the commodity in the market's country (the
+    # buyer's country and commodity of a use or input edge, or of any flow into a plant), or no final demand at all
     to_plant = np.fromiter((":" not in str(v) for v in buy.tolist()), dtype=bool, count=n)  # a flow into a plant
-    used = (kind == "use") | (kind == "input") | to_plant
-    used_commodities = {str(c) for c in com[used].tolist()}
-    use = np.array([str(c) in used_commodities for c in m_com[first].tolist()], dtype=bool) | ~(kind == "use").any()
+    used_at = at_buyer[((kind == "use") | (kind == "input") | to_plant) & (at_buyer >= 0)]
+    use = np.zeros(m, dtype=bool)
+    use[used_at] = True
+    use |= ~(kind == "use").any()
     cross_at = np.flatnonzero(cross)
     pair_first, (pair_code,) = distinct_keys([bc[cross_at]], [com[cross_at]], [sc[cross_at]])
     pair_of = np.full(n, -1, dtype=np.int64)

@@ -33,6 +33,7 @@ from supplychain.minerals.atlas import assumed_split, bundled_release
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode, RunOutput
+from supplychain.simulation.tables import PUBLIC_NAMES
 from supplychain.simulation.uncounted import live_policies, uncounted_uses, unused_markets
 from supplychain.simulation.variants import run_variants
 
@@ -151,14 +152,14 @@ def controls_table(
 
 
 def _not_evaluated(scenario: Scenario, run: RunOutput, table: pd.DataFrame, country: str) -> pd.DataFrame:
-    """Rows of the commodities a policy in force covers that ``country`` trades without a recorded use, per year."""
-    live = live_policies(scenario, run.toggles.active, run.years[0], run.years[-1])
+    """Rows of the commodities a policy in force in the year covers that ``country`` imports unused, per year."""
     rows = []
 
     def tables(year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return run.nodes[year], run.flows[run.flows["year"] == year]
+        return run.nodes[year], run.flows[run.flows["year"] == year].rename(columns=PUBLIC_NAMES["flows"])
 
     for year in run.years:
+        live = live_policies(scenario, run.toggles.active, year, year)  # in force in the row's year
         traded = {(c, k) for c, k in unused_markets(tables, [year]) if c == country}
         demanded = {(country, str(k)) for k in table.loc[table["year"] == year, "commodity"]}
         rows += [(year, k) for _c, k, _p in uncounted_uses(scenario, live, traded, demanded, [country])]

@@ -1,9 +1,9 @@
 """Materials a policy in force covers whose loss a run cannot count: the scenario records no use of them.
 
 A shortfall is counted against final demand (``docs/measures.md``, section 7). Where a
-country trades a commodity that nothing in the scenario uses (no final demand, no plant's
-input: :attr:`~supplychain.metrics.trade.TradeIndex.market_use`, the rule that also makes
-net import reliance "use not recorded") and a policy of another country covers it — the
+country imports, net, a commodity that nothing in that country uses (no final demand, no
+plant's input there: :func:`unused_markets`, the rule that also makes net import reliance
+"use not recorded") and a policy of another country covers it — the
 critical-minerals world's US tungsten, tellurium and seven others, whose US consumption
 USGS withholds — what arrives ends in the market's surplus, which no response protects: a
 policy can cut it and the run reports no unmet demand. Such a commodity is *not evaluated*,
@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Set
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from supplychain.schema.coverage import covered_commodities
 from supplychain.schema.model import Scenario
@@ -59,7 +61,7 @@ def uncounted_uses(
     demanded: Set[tuple[str, str]],
     countries: Iterable[str],
 ) -> list[tuple[str, str, list[str]]]:
-    """List ``(country, commodity, policies)`` a policy of another country covers that ``country`` trades without a use.
+    """List ``(country, commodity, policies)`` a policy of another country covers that ``country`` imports unused.
 
     A policy's own country (its exporter) is left out: its export rules cut what it sells,
     not what it has.
@@ -71,8 +73,8 @@ def uncounted_uses(
     policies : iterable of str
         Policies in force (:func:`live_policies`).
     traded : set of (country, commodity)
-        The run's markets (a country that produces, imports or exports the commodity) whose
-        commodity has no recorded use (:attr:`~supplychain.metrics.trade.TradeIndex.market_use`).
+        The run's markets whose net imports have no recorded use in their country
+        (:func:`unused_markets`).
     demanded : set of (country, commodity)
         Final demands of the run (``Result.shortfall``'s pairs).
     countries : iterable of str
@@ -110,18 +112,26 @@ def uncounted_uses(
 
 def unused_markets(tables: Callable[[int], tuple[pd.DataFrame, pd.DataFrame]],
                    years: Iterable[int]) -> set[tuple[str, str]]:
-    """Markets ``(country, commodity)`` of the years whose commodity nothing in the scenario uses.
+    """Markets ``(country, commodity)`` of the years whose net imports nothing in that country uses.
 
-    The rule is :attr:`~supplychain.metrics.trade.TradeIndex.market_use` (no final demand and
-    no plant's input of the commodity anywhere, in a scenario with final demand), read from
-    each year's simulated tables (``tables(year)``, e.g. :meth:`supplychain.api.Result.tables`).
+    The rule is the one that makes net import reliance "use not recorded"
+    (:attr:`~supplychain.metrics.trade.FirstHop.unrecorded`): the scenario records final
+    demand but no use of the commodity in the market's country
+    (:attr:`~supplychain.metrics.trade.TradeIndex.market_use`: no final demand, no plant's
+    input there), and the market's net imports :math:`I - E + R - B` are positive — what
+    arrives ends in its surplus. Read from each year's tables (``tables(year)``, e.g.
+    :meth:`supplychain.api.Result.tables`) at the scenario's recorded tonnes (the edges'
+    ``baseline``), so a policy that cuts the imports does not take the market off the list.
     """
-    from supplychain.metrics.trade import trade_index
+    from supplychain.metrics.trade import first_hop, market_sums, trade_index
 
     out: set[tuple[str, str]] = set()
     for year in years:
-        index = trade_index(*tables(year))
-        unused = ~index.market_use
+        nodes, edges = tables(year)
+        index = trade_index(nodes, edges)
+        sums = market_sums(index, edges["baseline"].to_numpy(dtype=np.float64))
+        none = np.zeros(len(index.market_country))
+        unused = first_hop(sums, sums[1], none, index.market_use).unrecorded
         out |= set(zip(index.market_country[unused].astype(str), index.market_commodity[unused].astype(str),
                        strict=True))
     return out
@@ -140,7 +150,8 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
     scenario : Scenario
         Its scenario (policies, commodities).
     years : iterable of int
-        Years looked at (the markets and demands of those years).
+        Years looked at: the markets and demands of those years, and the policies in force at
+        some time between the first and the last of them (:func:`live_policies`).
     countries : iterable of str, optional
         Whose uses (default: every country with a final demand in those years).
 
@@ -150,16 +161,19 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
         One line per country with such materials (:func:`uncounted_uses`), sorted; empty when none.
     """
     wanted = set(years)
-    traded = unused_markets(result.tables, sorted(wanted & set(result.years)))
+    looked = sorted(wanted & set(result.years))
+    if not looked:
+        return []
+    traded = unused_markets(result.tables, looked)
     sf = result.shortfall[result.shortfall["year"].isin(wanted)]
     demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
     who = list(countries) if countries is not None else sorted({c for c, _ in demanded})
-    live = live_policies(scenario, result.toggle_state.active, result.years[0], result.years[-1])
+    live = live_policies(scenario, result.toggle_state.active, looked[0], looked[-1])  # in force in the years looked at
     by_country: dict[str, list[str]] = {}
     for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
         by_country.setdefault(country, []).append(commodity)
     return [f"Not evaluated for {country}: {', '.join(coms)} — a policy in force covers them, but the scenario "
-            "records no use of them (no final demand, no plant's input: what arrives ends in a surplus, which no "
+            "records no use of them there (no final demand, no plant's input: what arrives ends in a surplus, which no "
             "response protects), "
             "so no loss of them is counted as unmet demand."
             for country, coms in sorted(by_country.items())]

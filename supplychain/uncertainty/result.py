@@ -22,8 +22,10 @@ NIR_COMPANION = "direct_share_of_consumption"
 
 :func:`~supplychain.uncertainty.montecarlo.measure_filter` keeps it.
 
-It is n/a exactly where apparent consumption is not positive: where it has a value and the
-NIR has none, the country is a net exporter (:meth:`SweepResult._net_exporter_counts`).
+It is n/a exactly where apparent consumption is not positive or the market's use is not
+recorded (NIR label :data:`~supplychain.metrics.trade.UNRECORDED_USE`, where the NIR is n/a
+too): where it has a value and the NIR has none, the country is a net exporter
+(:meth:`SweepResult._net_exporter_counts`).
 """
 
 
@@ -214,13 +216,14 @@ class SweepResult:
         ``"E"``, where net imports are negative (:func:`supplychain.metrics.trade.first_hop`);
         a sweep keeps the values only. A ``net_import_reliance`` measure exists where the
         central run has apparent consumption :math:`AC > 0`, so a computed sample without a
-        value is a net exporter, unless its apparent consumption vanished too: then its
-        ``direct_share_of_consumption`` (:math:`I_s / AC`, NaN exactly when :math:`AC` is
-        not positive) is NaN as well. That check needs a ``direct_share_of_consumption``
-        measure of the same market in the sweep (:data:`NIR_COMPANION`: the built-in models
-        keep it beside every NIR, :func:`~supplychain.uncertainty.montecarlo.measure_filter`);
-        without it (a custom model function that leaves it out), every computed sample without
-        a value counts. Failed samples never count.
+        value is a net exporter, unless its apparent consumption vanished or its use is not
+        recorded (the NIR "use not recorded"): then its ``direct_share_of_consumption``
+        (:math:`I_s / AC`, NaN exactly in those two cases) is NaN as well. That check needs a
+        ``direct_share_of_consumption`` measure of the same market in the sweep
+        (:data:`NIR_COMPANION`: the built-in models keep it beside every NIR,
+        :func:`~supplychain.uncertainty.montecarlo.measure_filter`); without it (a custom model
+        function that leaves it out), every computed sample without a value counts. Failed
+        samples never count.
 
         Returns
         -------
