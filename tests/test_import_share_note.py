@@ -4,7 +4,9 @@ World (fixed response, 2024): a US magnet plant makes P = 100 t into the US mark
 I = 20 t to it; the US market ships E = 50 t to Japan. US apparent consumption AC = P + I − E = 70 t.
 * direct import share I_CN / I = 20 / 20 = 100 %;
 * imports from China as a share of use I_CN / AC = 20 / 70 = 28.6 % → "29%";
-* net import reliance (I − E) / AC < 0: a net exporter;
+* net imports I − E = 20 − 50 = −30 t < 0: a net exporter, net import reliance undefined ("E").
+  It exports more than it IMPORTS (50 > 20 t), not more than it uses (50 < AC = 70 t): the
+  sentence must say the former (review s33 F3: it said "exports more than it uses");
 * traced China share of what the US market holds: 20 of the 120 t that reach it (proportional
   tracing, the 50 t exported and the 70 t used alike) = 16.7 % → "17%".
 """
@@ -38,8 +40,10 @@ demand:
 """
 
 SENTENCE = ("US mag 2024: the direct import share (100%) is China's share of imports only; those imports are 29% of "
-            "use, and the country exports more than it uses (net exporter); the traced share (17%) is China's share "
-            "of everything used, through every stage.")
+            "use, and the country, a net exporter, exports more than it imports (net imports I − E ± ΔS below zero); "
+            "the traced share (17%) is China's share of everything used, through every stage.")
+RUN_NOTE = ("net exporter: the country exports more than it imports (net imports I − E ± ΔS below zero), so USGS net "
+            "import reliance (imports − exports as a share of use) is not defined")
 
 
 def test_run_explains_a_net_exporter_importing_only_from_the_source(tmp_path: Path) -> None:
@@ -49,7 +53,10 @@ def test_run_explains_a_net_exporter_importing_only_from_the_source(tmp_path: Pa
                            "-c", "US", "-c", "JP"],
                           capture_output=True, text=True, cwd=REPO, check=False, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    assert SENTENCE in " ".join(proc.stdout.split())
+    out = " ".join(proc.stdout.split())
+    assert SENTENCE in out
+    assert RUN_NOTE in out
+    assert "more than it uses" not in out  # E = 50 t < AC = 70 t: that would be false here
     # Japan imports (50 t, none Chinese) and is no exporter: no sentence for it
     assert "JP mag" not in proc.stdout
 

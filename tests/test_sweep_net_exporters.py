@@ -26,7 +26,7 @@ import pytest
 from typer.testing import CliRunner
 
 from supplychain.cli.app import app
-from supplychain.cli.sweep import EXPORTER_NOTE
+from supplychain.cli.sweep import exporter_note
 from supplychain.io import load_text
 from supplychain.report.numbers import format_percent
 from supplychain.uncertainty import run_sweep
@@ -124,4 +124,4 @@ def test_sweep_command_shows_e_and_the_share_of_net_exporter_samples(sweep: Swee
     assert lines["MY"][-2] == format_percent(my["n_exporter"] / N)
     assert lines["US"] == ["100%"] * 5 + ["P50", str(N), "", "all equal"]  # every sample equals the central run
     assert "n/a" not in out.output
-    assert " ".join(EXPORTER_NOTE.split()) in " ".join(out.output.split())
+    assert " ".join(exporter_note().split()) in " ".join(out.output.split())

@@ -36,17 +36,25 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "exporter_import_notes", "policies_in_force", "response_tables", "result_json", "run",
-           "solver_line"]
+__all__ = ["HEADLINE", "exporter_import_notes", "exporter_note", "policies_in_force", "response_tables", "result_json",
+           "run", "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
 
 FORMATS = ("table", "json", "csv")
 
-EXPORTER_NOTE = ("net exporter: the country exports more than it uses, so USGS net import reliance "
-                 "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
-"""The line under a table that shows a net exporter."""
+
+def exporter_note() -> str:
+    """Return the line under a table that shows a net exporter.
+
+    What one is: :data:`~supplychain.report.numbers.NET_EXPORTER_MEANING`. A function, not a
+    constant, so ``supplychain --help`` does not import the report's formats.
+    """
+    from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING
+
+    return (f"{NET_EXPORTER}: the country {NET_EXPORTER_MEANING}, so USGS net import reliance "
+            "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
 
 
 def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
@@ -408,7 +416,7 @@ def run(
     report's answers — and per year: the exposed share (traced
     to the source country plus demand not met), the traced (upstream) share of what
     arrives, the direct import share, USGS net import reliance ("net exporter" where
-    exports exceed use: "E" in json and csv) and the share of demand not met, all in
+    exports exceed imports: "E" in json and csv) and the share of demand not met, all in
     per cent; then what the supply response did (unmet
     demand, the flows it changed, the suppliers that gained, the plants whose output
     moved — each quantity in its commodity's unit —, the solver's time); then the
@@ -471,7 +479,7 @@ def run(
             print_table(_star_assumed(sc, table), title, max_rows=80, more_hint="narrow with --country",
                         right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
-                echo(EXPORTER_NOTE)
+                echo(exporter_note())
             if starred:
                 echo(starred)
             for note in exporter_import_notes(result, table):

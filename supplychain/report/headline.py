@@ -147,15 +147,15 @@ def import_share_note(pair: str, source: str, direct_import_share: float, direct
     --------
     >>> print(import_share_note("US magnets 2030", "China", 1.0, 0.2373, 0.3808))  # doctest: +NORMALIZE_WHITESPACE
     US magnets 2030: the direct import share (100%) is China's share of imports only; those imports are 24% of
-    use, and the country exports more than it uses (net exporter); the traced share (38%) is China's share of
-    everything used, through every stage.
+    use, and the country, a net exporter, exports more than it imports (net imports I − E ± ΔS below zero); the
+    traced share (38%) is China's share of everything used, through every stage.
     """
-    from supplychain.report.numbers import format_percent
+    from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, format_percent
 
     return (f"{pair}: the direct import share ({format_percent(direct_import_share)}) is {source}'s share of imports "
-            f"only; those imports are {format_percent(direct_share_of_consumption)} of use, and the country exports "
-            f"more than it uses (net exporter); the traced share ({format_percent(traced_share)}) is {source}'s share "
-            "of everything used, through every stage.")
+            f"only; those imports are {format_percent(direct_share_of_consumption)} of use, and the country, a "
+            f"{NET_EXPORTER}, {NET_EXPORTER_MEANING}; the traced share ({format_percent(traced_share)}) is "
+            f"{source}'s share of everything used, through every stage.")
 
 
 def _frames(uses: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

@@ -32,14 +32,23 @@ from supplychain.report.dot_style import format_share
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame", "format_cell",
-           "format_number", "format_percent", "is_share", "measure_text", "snap"]
+__all__ = ["NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame",
+           "format_cell", "format_number", "format_percent", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
 
 NET_EXPORTER: Final = "net exporter"
-"""What a cell shows where net import reliance is labelled ``"E"`` (exports exceed use: USGS leaves it undefined)."""
+"""What a cell shows where net import reliance is labelled ``"E"`` (see :data:`NET_EXPORTER_MEANING`)."""
+
+NET_EXPORTER_MEANING: Final = "exports more than it imports (net imports I − E ± ΔS below zero)"
+"""What a "net exporter" does, in every sentence that says it: "the country …" (run, sweep, report, workbook, notebook).
+
+USGS net import reliance (I − E ± ΔS) / AC is left undefined (label ``"E"``) where net
+imports I − E ± ΔS are below zero (``docs/measures.md``, section 2). Exports exceed
+*imports*, not use: a producer making 100 t, importing 20 t and exporting 50 t is one,
+though it uses 70 t.
+"""
 
 SHARE_COLUMNS: Final = frozenset({"utilisation", "net_import_reliance", "element_dependence",
                                   "direct_share_of_consumption", "probability"})
