@@ -63,30 +63,21 @@ def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
     Such a row prints a direct import share (of imports only, often 100 %) beside "net exporter"
     and a lower traced share; :func:`~supplychain.report.headline.import_share_note` says what
     each is a share of, with the source's imports as a share of use
-    (``direct_share_of_consumption``).
+    (``direct_share_of_consumption``). Which rows: :func:`~supplychain.report.headline.exporter_imports`,
+    the report's rule too; in the table's order.
     """
     from supplychain.report.dot_style import country_name
-    from supplychain.report.headline import import_share_note
-    from supplychain.report.numbers import NET_EXPORTER
+    from supplychain.report.headline import exporter_imports, import_share_note
 
-    if table.empty or "direct_import_share" not in table.columns or "net_import_reliance" not in table.columns:
+    if table.empty:
         return []
-    m = result.measures
-    m = m[(m["metric"] == "direct_share_of_consumption")]
-    if "source_country" in m.columns:
-        m = m[m["source_country"].astype(str) == str(result.source)]
-    consumption = {(int(y), str(c), str(k)): float(v)
-                   for y, c, k, v in zip(m["year"], m["country"], m["commodity"], m["value"], strict=True)}
-    notes = []
-    for row in table.to_dict("records"):
-        key = (int(row["year"]), str(row["country"]), str(row["commodity"]))
-        dis, traced = row["direct_import_share"], row.get("traced_share", float("nan"))
-        if row["net_import_reliance"] != NET_EXPORTER or not isinstance(dis, float) or not dis > 0:
-            continue
-        if key in consumption:
-            notes.append(import_share_note(f"{key[1]} {key[2]} {key[0]}", country_name(str(result.source)),
-                                           dis, consumption[key], float(traced)))
-    return notes
+    keys = [(int(y), str(c), str(k)) for y, c, k in zip(table["year"], table["country"], table["commodity"],
+                                                        strict=True)]
+    found = {key[1:]: shares  # one result: one variant
+             for key, shares in exporter_imports(result.measures, str(result.source),
+                                                 {(c, k) for _, c, k in keys}).items()}
+    return [import_share_note(f"{c} {k} {y}", country_name(str(result.source)), *found[(y, c, k)])
+            for y, c, k in keys if (y, c, k) in found]
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
