@@ -327,7 +327,11 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
 
 
 def _star_assumed(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
-    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`)."""
+    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`).
+
+    The mark stands for every share of the row (direct import, traced, exposed), which the table
+    prints to the whole percent already (:func:`~supplychain.report.numbers.format_percent`).
+    """
     from supplychain.minerals.atlas import assumed_split
 
     assumed = {c: assumed_split(scenario, c) for c in set(table["country"].astype(str))}
@@ -339,9 +343,11 @@ def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
     """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
 
     Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
-    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`).
+    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`); the note is the
+    one of every output (:data:`~supplychain.report.answers.ASSUMED_NOTE`).
     """
     from supplychain.minerals.atlas import assumed_split
+    from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE
 
     rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
     named: dict[str, list[str]] = {}
@@ -351,8 +357,7 @@ def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
     parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
     if not parts:
         return None
-    return ("* import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages published; "
-            f"{'; '.join(parts)}): their direct, traced and exposed shares are an order of magnitude.")
+    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})."
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
