@@ -88,3 +88,24 @@ def test_a_target_after_the_horizon_is_said_not_silently_absent(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr
     assert "target us_ndpr_25 (US ndpr) is checked from 2035, after the horizon 2030: no row" in proc.stdout
     assert "target us_ndpr_25:" not in proc.stdout
+
+
+def test_compare_names_measures_as_the_report_does() -> None:
+    """Review s33 F15: compare called the direct import share "China share of its imports (first hop)", the
+    report and workbook "direct import share from China". One table (METRIC_LABELS) now: a row of 0.5 prints
+    "US ndpr direct import share from China" and 50%, the label the report's section rows carry."""
+    from supplychain.cli.compare import display_side_by_side
+    from supplychain.report.headline import metric_labels
+    from supplychain.report.tables import SECTION_METRICS
+    from supplychain.report.workbook import REPORTED_METRICS
+
+    wide = pd.DataFrame({"measure": ["US ndpr direct_import_share", "US ndpr exposed_share"],
+                         "variant": ["base", "base"], "2030": [0.5, 0.25]})
+    shown = display_side_by_side(wide, source="China")
+    assert shown["measure"].tolist() == ["US ndpr direct import share from China",
+                                         "US ndpr exposure incl. unmet demand"]
+    assert shown["2030"].tolist() == ["50%", "25%"]
+    report = dict(metric_labels(SECTION_METRICS, "China"))
+    workbook = dict(metric_labels(REPORTED_METRICS, "China"))
+    assert report["direct_import_share"] == workbook["direct_import_share"] == "direct import share from China"
+    assert report["exposed_share"] == workbook["exposed_share"] == "exposure incl. unmet demand"

@@ -54,14 +54,37 @@ from supplychain.report.dot_style import country_name
 from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
-__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "exporter_imports", "headline_measures",
-           "headline_pairs", "import_share_note", "metric_labels", "ranked_uses", "source_name", "source_phrase"]
+__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "METRIC_LABELS", "default_focus", "exporter_imports",
+           "headline_measures", "headline_pairs", "import_share_note", "labelled", "metric_labels", "ranked_uses",
+           "source_name", "source_phrase"]
 
-HEADLINE_METRICS: Final = (
-    ("exposed_share", "exposure incl. unmet demand"),
-    ("traced_share", "traced {source} share of what arrives"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
+METRIC_LABELS: Final[Mapping[str, str]] = {
+    "exposed_share": "exposure incl. unmet demand",
+    "traced_share": "traced {source} share of what arrives",
+    "direct_import_share": "direct import share from {source}",
+    "net_import_reliance": "net import reliance",
+    "shortfall_share": "shortfall (share of demand)",
+    "element_exposed_share": "element exposure incl. unmet demand",
+    "element_dependence": "element traced to {source} (share of what arrives)",
+    "element_shortfall_share": "element shortfall (share of demand)",
+}
+"""The one name of each measure a person reads, in every output that names measures: the report's answers and
+sections, the workbook, ``compare``'s table (``{source}``: the source's name, :func:`metric_labels`;
+docs/measures.md defines them; CSV and json keep the ids)."""
+
+
+def labelled(metrics: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Pair each measure id with its :data:`METRIC_LABELS` name, in the order given.
+
+    Examples
+    --------
+    >>> labelled(["direct_import_share", "net_import_reliance"])
+    (('direct_import_share', 'direct import share from {source}'), ('net_import_reliance', 'net import reliance'))
+    """
+    return tuple((metric, METRIC_LABELS[metric]) for metric in metrics)
+
+
+HEADLINE_METRICS: Final = labelled(("exposed_share", "traced_share", "shortfall_share"))
 """The headline measures, in column order, with the answers' headings (``{source}``: :func:`metric_labels`)."""
 SOME_SOURCE: Final = "source"
 """What a heading calls the source when the runs it covers were measured to different sources."""

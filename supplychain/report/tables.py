@@ -20,7 +20,7 @@ from supplychain.report.answers import (
 )
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
-from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
+from supplychain.report.headline import HEADLINE_METRICS, labelled, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
 from supplychain.simulation.uncounted import rebalance_caveat
@@ -28,11 +28,7 @@ from supplychain.simulation.uncounted import rebalance_caveat
 if TYPE_CHECKING:
     from supplychain.api import Result
 
-SECTION_METRICS: Final = (
-    *HEADLINE_METRICS,
-    ("direct_import_share", "direct import share from {source}"),
-    ("net_import_reliance", "net import reliance"),
-)
+SECTION_METRICS: Final = (*HEADLINE_METRICS, *labelled(("direct_import_share", "net_import_reliance")))
 """A scenario section's headline rows: the one headline's measures (:mod:`supplychain.report.headline`), then the
 first-hop ones (``{source}``: :func:`~supplychain.report.headline.metric_labels`)."""
 _MAX_SHORTFALL_ROWS: Final = 12

@@ -43,7 +43,7 @@ import pandas as pd
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.headline import headline_measures, headline_pairs, source_name
+from supplychain.report.headline import headline_measures, headline_pairs, labelled, source_name
 from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, measure_text, snap
 from supplychain.report.runs import focus_of, shortfall_by_response
 
@@ -54,14 +54,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "reported_measures", "stacked", "write_workbook"]
 
-REPORTED_METRICS: Final = (
-    ("exposed_share", "exposed share (traced to {source} + unmet demand)"),
-    ("traced_share", "traced {source} share of what arrives"),
-    ("direct_import_share", "direct import share from {source}"),
-    ("net_import_reliance", "net import reliance"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
-"""The measures the report shows per country and commodity with final use, and their row labels."""
+REPORTED_METRICS: Final = labelled(("exposed_share", "traced_share", "direct_import_share", "net_import_reliance",
+                                     "shortfall_share"))
+"""The measures the report shows per country and commodity with final use, and their row labels (the one
+:data:`~supplychain.report.headline.METRIC_LABELS`)."""
 
 ELEMENT_METRICS: Final = ("element_exposed_share", "element_dependence", "element_shortfall_share")
 """Element measures (NdPr, Dy, Tb inside what a country uses) kept in the trimmed ``measures.csv``."""
