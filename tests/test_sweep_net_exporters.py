@@ -31,20 +31,9 @@ from supplychain.io import load_text
 from supplychain.report.numbers import format_percent
 from supplychain.uncertainty import run_sweep
 from supplychain.uncertainty.result import SweepResult
+from tests.conftest import au_conc_world
 
-WORLD = """
-scenario:
-  name: Net exporter sweep
-  base_year: 2024
-  horizon: 2024
-  source_country: AU
-commodities:
-  conc: {name: Concentrate, stage: ore, basis: t REO}
-facilities:
-  au_mine:
-    {name: AU mine, country: AU, kind: mine, output: conc,
-     capacity: {value: 5000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
-  my_mine:
+WORLD = au_conc_world("Net exporter sweep", """  my_mine:
     {name: MY mine, country: MY, kind: mine, output: conc,
      capacity: {value: 2000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
 flows:
@@ -54,7 +43,7 @@ flows:
   my_us: {supplier: MY, buyer: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
 demand:
   us: {country: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
-"""
+""")
 N = 400
 SEED = 3
 
