@@ -63,6 +63,25 @@ MINIMAL: dict[str, Any] = {
 """A small valid scenario; tests copy it and break one thing."""
 
 
+_AU_CONC: str = """commodities:
+  conc: {name: Concentrate, stage: ore, basis: t REO}
+facilities:
+  au_mine:
+    {name: AU mine, country: AU, kind: mine, output: conc,
+     capacity: {value: 5000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
+"""
+
+
+def au_conc_world(name: str, more: str) -> str:
+    """A one-commodity 2024 world measured to Australia, whose mine makes 5,000 t of concentrate, plus ``more``.
+
+    ``more`` goes on after the ``au_mine`` facility: further facilities (indented two spaces),
+    then ``flows``, ``demand`` and so on. The head of tests/test_nir_na_reason.py's transit
+    hub and tests/test_sweep_net_exporters.py's net exporters (review s33 F2: written twice).
+    """
+    return f"scenario: {{name: {name}, base_year: 2024, horizon: 2024, source_country: AU}}\n{_AU_CONC}{more}"
+
+
 def minimal_scenario(**sections: Any) -> dict[str, Any]:
     """Return a deep copy of :data:`MINIMAL` with whole sections replaced (``None`` drops one)."""
     data = copy.deepcopy(MINIMAL)

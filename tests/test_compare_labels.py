@@ -96,8 +96,8 @@ def test_a_target_on_an_aliased_metric_reads_its_measure_everywhere() -> None:
     # direct import share: 0.4 <= 0.5 -> pass (not the exposed share's 0.9 -> fail). The run's verdict,
     # the sweep's TargetSpec and compare's cell must all read the 0.4 row: compare prints "40% pass"
     # and names the measure by the direct import share's label, not the raw id "direct_share".
-    from supplychain.cli.compare import COMPARE_LABELS, display_side_by_side
-    from supplychain.report.headline import metric_labels
+    from supplychain.cli.compare import display_side_by_side
+    from supplychain.report.headline import METRIC_LABELS, metric_labels
     from supplychain.simulation.targets import evaluate_targets
     from supplychain.uncertainty.result import target_specs, targets_table
 
@@ -112,6 +112,27 @@ def test_a_target_on_an_aliased_metric_reads_its_measure_everywhere() -> None:
     rows = ["US ndpr direct_import_share", "US ndpr exposed_share", "US ndpr target:us_ndpr_25"]
     wide = pd.DataFrame({"measure": rows, "variant": ["base"] * 3, "2030": [0.4, 0.9, 1.0]})
     shown = display_side_by_side(wide, s, source="China")
-    label = dict(metric_labels(COMPARE_LABELS, "China"))["direct_import_share"]
+    label = dict(metric_labels(METRIC_LABELS.items(), "China"))["direct_import_share"]
     assert shown["2030"].tolist()[-1] == "40% pass"
     assert shown["measure"].tolist()[-1] == f"US ndpr target us_ndpr_25: {label} ≤ 50% by 2030"
+
+
+def test_compare_names_measures_as_the_report_does() -> None:
+    """Review s33 F15: compare called the direct import share "China share of its imports (first hop)", the
+    report and workbook "direct import share from China". One table (METRIC_LABELS) now: a row of 0.5 prints
+    "US ndpr direct import share from China" and 50%, the label the report's section rows carry."""
+    from supplychain.cli.compare import display_side_by_side
+    from supplychain.report.headline import metric_labels
+    from supplychain.report.tables import SECTION_METRICS
+    from supplychain.report.workbook import REPORTED_METRICS
+
+    wide = pd.DataFrame({"measure": ["US ndpr direct_import_share", "US ndpr exposed_share"],
+                         "variant": ["base", "base"], "2030": [0.5, 0.25]})
+    shown = display_side_by_side(wide, source="China")
+    assert shown["measure"].tolist() == ["US ndpr direct import share from China",
+                                         "US ndpr exposure incl. unmet demand"]
+    assert shown["2030"].tolist() == ["50%", "25%"]
+    report = dict(metric_labels(SECTION_METRICS, "China"))
+    workbook = dict(metric_labels(REPORTED_METRICS, "China"))
+    assert report["direct_import_share"] == workbook["direct_import_share"] == "direct import share from China"
+    assert report["exposed_share"] == workbook["exposed_share"] == "exposure incl. unmet demand"

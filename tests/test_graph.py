@@ -462,6 +462,24 @@ def test_exports_above_production_are_located_at_the_flow() -> None:
     assert "flows.au_jp (150 t REO)" in p.hint
 
 
+def test_a_sub_tonne_gap_reads_in_both_totals() -> None:
+    """Review s33 F16: Australia mines 12,345.6 t and exports 12,345.9 t, 0.3 t short (tolerance ~0.012 t).
+
+    To five figures both totals read "12,346", contradicting "by 0.3 t"; one decimal tells them
+    apart: outflow 12,345.9, inflow 12,345.6. The facility's own check says the same of its flow.
+    """
+    s = scenario(facilities={"au": mine("AU", 12345.6)}, flows={"au_jp": flow("AU", "JP", 12345.9)})
+    with pytest.raises(ScenarioError, match=r"market AU:ore is short in 2024") as info:
+        build_tables(s, YEAR)
+    (p,) = info.value.problems
+    assert "outflow 12,345.9 t REO exceeds inflow 12,345.6 t REO by 0.3 t REO" in p.message
+    s = scenario(facilities={"au": mine("AU", 12345.6)}, flows={"big": flow("au", "JP", 12345.9)})
+    with pytest.raises(ScenarioError) as info:
+        build_tables(s, YEAR)
+    assert any("makes 12,345.6 t REO of ore in 2024 (production), but flows out of it total 12,345.9 t REO" in m
+               for m in (p.message for p in info.value.problems))
+
+
 def test_facility_inputs_without_any_supply_are_located_at_its_production() -> None:
     s = scenario(facilities={"jp": plant("JP", 30)})
     with pytest.raises(ScenarioError, match=r"JP:ore is short") as info:

@@ -119,7 +119,7 @@ def test_every_output_leads_with_the_same_row_and_numbers(result: Result, tmp_pa
     head = next(i for i, r in enumerate(rows) if r[:3] == ("commodity", "unit", "measure"))
     first = rows[head + 1]
     assert first[0] == names_of(sc)["ndfeb_magnet"]
-    assert first[2] == "exposed share (traced to China + unmet demand)"
+    assert first[2] == "exposure incl. unmet demand"  # the one name (METRIC_LABELS), as in the report and compare
     assert first[3 + result.years.index(y1)] == pytest.approx(exposed_y1)
 
     outcome = ScenarioOutcome(PATH_2030.name, sc, pd.DataFrame(), result.shortfall)

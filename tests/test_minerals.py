@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -207,6 +208,23 @@ def test_bundled_world_is_a_fresh_import(tmp_path):
     assert fresh == committed, "scenarios/world/minerals is stale: run `supplychain import usgs-mcs " \
         "supplychain/data/usgs_mcs2025 --output scenarios/world/minerals`"
     assert len(result.fragments) == 37
+
+
+def test_generated_notes_write_amounts_in_plain_digits():
+    """Review s33 F17: the gap notes read "consumption 1.66e+06 t" (``f"{x:,.6g}"``); plain digits now.
+
+    Copper 2020 (mcs2025-coppe_salient.csv row 2, kt × 1,000 = t): consumption 1,660 kt, production
+    1,076 kt, recorded imports 678 kt, exports 424 kt: gap = 1,660 − (1,076 + 678 − 424) = 330 kt.
+    The world total 2024 in the header (72 Mt of aluminium) was "7.2e+07" the same way.
+    (test_bundled_world_is_a_fresh_import keeps these files the importer's output.)
+    """
+    copper = (WORLD / "copper.yaml").read_text(encoding="utf-8")
+    assert ("computed: consumption 1,660,000 t (mcs2025-coppe_salient.csv row 2, Consump_Apparent_kt) less "
+            "production 1,076,000 t") in copper
+    assert "= 330,000 t, 19.9% of consumption" in copper  # 330 / 1,660 = 19.88 %
+    assert "world total 2024 72,000,000." in (WORLD / "aluminum.yaml").read_text(encoding="utf-8")
+    for path in WORLD.glob("*.yaml"):
+        assert not re.search(r"\de[+-]\d", path.read_text(encoding="utf-8")), path.name
 
 
 @pytest.mark.parametrize("fragment", sorted(p.name for p in WORLD.glob("*.yaml")

@@ -26,6 +26,7 @@ from supplychain.io import load_text
 from supplychain.schema.model import Target
 from supplychain.simulation.targets import evaluate_targets
 from supplychain.uncertainty import run_sweep
+from tests.conftest import au_conc_world
 
 # Malaysia is a transit hub that sometimes keeps some for itself (one commodity, 2024, the
 # network as observed, exposure mode):
@@ -40,15 +41,7 @@ from supplychain.uncertainty import run_sweep
 # * D = 0: AC = 0 — nothing consumed, nothing to rely on: NIR and the direct share of
 #   consumption are both n/a (a share of nothing), and Malaysia is no net exporter
 #   (net imports I - E = 0).
-WORLD = """
-scenario: {name: Transit hub, base_year: 2024, horizon: 2024, source_country: AU}
-commodities:
-  conc: {name: Concentrate, stage: ore, basis: t REO}
-facilities:
-  au_mine:
-    {name: AU mine, country: AU, kind: mine, output: conc,
-     capacity: {value: 5000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
-flows:
+WORLD = au_conc_world("Transit hub", """flows:
   au_my: {supplier: AU, buyer: MY, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
   my_us: {supplier: MY, buyer: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
 demand:
@@ -56,7 +49,7 @@ demand:
   us: {country: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
 targets:
   my_nir: {country: MY, commodity: conc, metric: net_import_reliance, max: 0.5, by: 2024}
-"""
+""")
 
 
 @pytest.mark.parametrize("measures", [["net_import_reliance"], ["exposed_share"]])

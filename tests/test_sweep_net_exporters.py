@@ -30,25 +30,14 @@ import pytest
 from typer.testing import CliRunner
 
 from supplychain.cli.app import app
-from supplychain.cli.sweep import EXPORTER_NOTE
+from supplychain.cli.sweep import exporter_note
 from supplychain.io import load_text
 from supplychain.report.numbers import format_percent
 from supplychain.uncertainty import run_sweep
 from supplychain.uncertainty.result import SweepResult
+from tests.conftest import au_conc_world
 
-WORLD = """
-scenario:
-  name: Net exporter sweep
-  base_year: 2024
-  horizon: 2024
-  source_country: AU
-commodities:
-  conc: {name: Concentrate, stage: ore, basis: t REO}
-facilities:
-  au_mine:
-    {name: AU mine, country: AU, kind: mine, output: conc,
-     capacity: {value: 5000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
-  my_mine:
+WORLD = au_conc_world("Net exporter sweep", """  my_mine:
     {name: MY mine, country: MY, kind: mine, output: conc,
      capacity: {value: 2000, assumption: illustrative}, utilisation: {value: 1, assumption: illustrative}}
 flows:
@@ -56,7 +45,7 @@ flows:
     {supplier: AU, buyer: MY, commodity: conc, year: 2024,
      tonnes: {dist: uniform, low: 500, high: 1500, assumption: illustrative}}
   my_us: {supplier: MY, buyer: US, commodity: conc, year: 2024, tonnes: {value: 1000, assumption: illustrative}}
-"""
+""")
 N = 400
 SEED = 3
 
@@ -126,4 +115,4 @@ def test_sweep_command_shows_e_and_the_share_of_net_exporter_samples(sweep: Swee
     assert lines["MY"][-2] == format_percent(my["n_exporter"] / N)
     assert lines["US"] == ["100%"] * 5 + ["P50", str(N), "", "all equal"]  # every sample equals the central run
     assert "n/a" not in out.output
-    assert " ".join(EXPORTER_NOTE.split()) in " ".join(out.output.split())
+    assert " ".join(exporter_note().split()) in " ".join(out.output.split())

@@ -299,6 +299,34 @@ def test_run_and_report_star_the_assumed_split(run_cli, tmp_path):
     assert {c["mark"] for c in view["rows"][0]["cells"][:6]} == {ASSUMED_MARK}  # exposure and traced cells
 
 
+def test_one_footnote_for_the_assumed_split_in_every_output(run_cli):
+    """Review s33 F8: run, the report (Markdown and HTML) and the controls table each worded the footnote;
+    now one ASSUMED_NOTE. run names after it, in brackets, the US commodities on a ranked-source split
+    (graphite among them, rare earths not: chapter percentages); the controls footnote shows only when a
+    SHARE is starred ("75%*"), not when a note or a name ends in '*'."""
+    import pandas as pd
+
+    from supplychain.minerals.render import CONTROLS_STAR_NOTE, starred
+    from supplychain.report.answers import ASSUMED_NOTE, country_answer
+    from supplychain.report.markdown import _answer
+    from supplychain.report.runs import ScenarioRun
+
+    note = ("import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages published): "
+            "every share built on them is an order of magnitude, read to the whole percent")
+    assert note == ASSUMED_NOTE
+    out = " ".join(run_cli("run", str(CONTROLS), "--year", "2025", "--country", "US").stdout.split())
+    named = out.split(f"* {note} (US: ")[1].split(").")[0].split(", ")
+    assert "graphite" in named
+    assert "rare_earths" not in named
+    assert f"* {note}." == CONTROLS_STAR_NOTE
+    sc = load(CONTROLS)
+    view = country_answer([ScenarioRun(sc, (simulate(sc, mode="fixed"),))], "US", "graphite", {}, ["s"])
+    assert view["assumed_note"] == f"* {note}."
+    assert f"* {note}." in " ".join(_answer(view))  # the Markdown report's answer
+    assert starred(pd.DataFrame({"traced": ["75%*", "77.5%"]}))
+    assert not starred(pd.DataFrame({"traced": ["77.5%"], "note": ["not evaluated: see *"]}))
+
+
 def test_not_evaluated_leaves_out_a_policy_own_country_and_used_commodities() -> None:
     # China's export rule covers w: it cuts what China sells, not what China has, so China's own w market is not
     # "not evaluated"; the US trades w with no recorded use of it, so the US's is.

@@ -82,7 +82,7 @@ def atlas(
     from supplychain.minerals import atlas as build
     from supplychain.minerals.chart import save_ranked_chart
     from supplychain.minerals.headline import headline_lines
-    from supplychain.minerals.render import CONTROLS_STAR_NOTE, controls_display, display_notes
+    from supplychain.minerals.render import CONTROLS_STAR_NOTE, controls_display, display_notes, starred
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
 
     if sort not in SORT_KEYS:
@@ -111,7 +111,7 @@ def atlas(
     if table is not None:
         shown = controls_display(table[1])
         print_table(shown, table[0], max_rows=100)
-        if shown.astype(str).apply(lambda c: c.str.endswith("*")).to_numpy().any():
+        if starred(shown):
             echo(CONTROLS_STAR_NOTE)
     try:
         if chart is not None:

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
     from supplychain.schema.model import Scenario, Target
 
-__all__ = ["COMPARE_LABELS", "NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side",
-           "not_evaluable_lines", "side_by_side", "variant_legend"]
+__all__ = ["NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "not_evaluable_lines",
+           "side_by_side", "variant_legend"]
 
 
 def side_by_side(table: pd.DataFrame, years: list[int] | None, variants: Sequence[str] = ()) -> pd.DataFrame:
@@ -58,19 +58,6 @@ def side_by_side(table: pd.DataFrame, years: list[int] | None, variants: Sequenc
     return wide.reset_index()
 
 
-COMPARE_LABELS: Final = (
-    ("exposed_share", "exposure incl. unmet demand"),
-    ("traced_share", "traced {source} share of what arrives"),
-    ("direct_import_share", "{source} share of its imports (first hop)"),
-    ("shortfall_share", "shortfall (share of demand)"),
-    ("element_exposed_share", "element exposure incl. unmet demand"),
-    ("element_dependence", "element traced to {source} (share of what arrives)"),
-    ("element_shortfall_share", "element shortfall (share of demand)"),
-)
-"""What the printed table calls each measure of :data:`supplychain.api.COMPARE_METRICS` (the CSV keeps the ids;
-docs/measures.md defines them). ``{source}``: the source's name (:func:`~supplychain.report.headline.metric_labels`)."""
-
-
 def _target_text(target: Target, labels: Mapping[str, str]) -> str:
     """Say what a target checks: ``target us_dy_2030: element exposure incl. unmet demand ≤ 25% by 2030``."""
     from supplychain.report.numbers import format_percent
@@ -87,7 +74,8 @@ def _target_text(target: Target, labels: Mapping[str, str]) -> str:
 def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, source: str = "") -> pd.DataFrame:
     """Format :func:`side_by_side` for print: shares as percentages, measures by name, targets with their value.
 
-    A measure id becomes its label (:data:`COMPARE_LABELS`; ``source``: the source's name).
+    A measure id becomes its name in every output (:data:`~supplychain.report.headline.METRIC_LABELS`;
+    ``source``: the source's name).
     A ``target:<id>`` row reads what the target checks (from ``scenario``) and, in its
     years, the measure's value beside the verdict (``19% pass``); before its ``by``
     year a target is not checked (``–``).
@@ -101,11 +89,11 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     >>> shown["measure"].tolist(), shown["2030"].tolist()
     (['US ndpr exposure incl. unmet demand', 'US ndpr target:t1'], ['25%', 'fail'])
     """
-    from supplychain.report.headline import metric_labels
+    from supplychain.report.headline import METRIC_LABELS, metric_labels
     from supplychain.report.numbers import format_cell, is_share
     from supplychain.simulation.targets import target_measure
 
-    labels = dict(metric_labels(COMPARE_LABELS, source or "source"))
+    labels = dict(metric_labels(METRIC_LABELS.items(), source or "source"))
     targets = scenario.targets if scenario is not None else {}
     out = wide.astype(object)
     measures = wide["measure"].astype(str).tolist()
@@ -136,7 +124,7 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     return out
 
 
-NA_NOTE: Final = ("n/a: a share of nothing — no imports (the source's share of imports), nothing arriving (traced "
+NA_NOTE: Final = ("n/a: a share of nothing — no imports (the direct import share), nothing arriving (traced "
                   "shares) or no demand (shortfall); docs/measures.md.")
 """The line under a comparison that shows an n/a cell."""
 
@@ -323,7 +311,7 @@ def compare(
 
     First each run: what base and each variant set (toggles away from their defaults) and
     which runs give the same numbers in every row. Rows are measure × variant (exposure,
-    traced share, the source's share of imports and shortfall, in per cent, of the target
+    traced share, the direct import share and shortfall, in per cent, of the target
     pairs — or, with --country, of every commodity those countries use — and each target:
     what it checks, then the measure's value and pass or fail), columns are years; the focus
     countries (--country, else the targets', else the US) come first. --output writes the

@@ -36,17 +36,25 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "exporter_import_notes", "policies_in_force", "response_tables", "result_json", "run",
-           "solver_line"]
+__all__ = ["HEADLINE", "exporter_import_notes", "exporter_note", "policies_in_force", "response_tables", "result_json",
+           "run", "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
 """Measures shown in the terminal table, one column each."""
 
 FORMATS = ("table", "json", "csv")
 
-EXPORTER_NOTE = ("net exporter: the country exports more than it uses, so USGS net import reliance "
-                 "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
-"""The line under a table that shows a net exporter."""
+
+def exporter_note() -> str:
+    """Return the line under a table that shows a net exporter.
+
+    What one is: :data:`~supplychain.report.numbers.NET_EXPORTER_MEANING`. A function, not a
+    constant, so ``supplychain --help`` does not import the report's formats.
+    """
+    from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING
+
+    return (f"{NET_EXPORTER}: the country {NET_EXPORTER_MEANING}, so USGS net import reliance "
+            "(imports − exports as a share of use) is not defined (label \"E\" in json and csv).")
 
 
 def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
@@ -55,30 +63,21 @@ def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
     Such a row prints a direct import share (of imports only, often 100 %) beside "net exporter"
     and a lower traced share; :func:`~supplychain.report.headline.import_share_note` says what
     each is a share of, with the source's imports as a share of use
-    (``direct_share_of_consumption``).
+    (``direct_share_of_consumption``). Which rows: :func:`~supplychain.report.headline.exporter_imports`,
+    the report's rule too; in the table's order.
     """
     from supplychain.report.dot_style import country_name
-    from supplychain.report.headline import import_share_note
-    from supplychain.report.numbers import NET_EXPORTER
+    from supplychain.report.headline import exporter_imports, import_share_note
 
-    if table.empty or "direct_import_share" not in table.columns or "net_import_reliance" not in table.columns:
+    if table.empty:
         return []
-    m = result.measures
-    m = m[(m["metric"] == "direct_share_of_consumption")]
-    if "source_country" in m.columns:
-        m = m[m["source_country"].astype(str) == str(result.source)]
-    consumption = {(int(y), str(c), str(k)): float(v)
-                   for y, c, k, v in zip(m["year"], m["country"], m["commodity"], m["value"], strict=True)}
-    notes = []
-    for row in table.to_dict("records"):
-        key = (int(row["year"]), str(row["country"]), str(row["commodity"]))
-        dis, traced = row["direct_import_share"], row.get("traced_share", float("nan"))
-        if row["net_import_reliance"] != NET_EXPORTER or not isinstance(dis, float) or not dis > 0:
-            continue
-        if key in consumption:
-            notes.append(import_share_note(f"{key[1]} {key[2]} {key[0]}", country_name(str(result.source)),
-                                           dis, consumption[key], float(traced)))
-    return notes
+    keys = [(int(y), str(c), str(k)) for y, c, k in zip(table["year"], table["country"], table["commodity"],
+                                                        strict=True)]
+    found = {key[1:]: shares  # one result: one variant
+             for key, shares in exporter_imports(result.measures, str(result.source),
+                                                 {(c, k) for _, c, k in keys}).items()}
+    return [import_share_note(f"{c} {k} {y}", country_name(str(result.source)), *found[(y, c, k)])
+            for y, c, k in keys if (y, c, k) in found]
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
@@ -328,7 +327,11 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
 
 
 def _star_assumed(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
-    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`)."""
+    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`).
+
+    The mark stands for every share of the row (direct import, traced, exposed), which the table
+    prints to the whole percent already (:func:`~supplychain.report.numbers.format_percent`).
+    """
     from supplychain.minerals.atlas import assumed_split
 
     assumed = {c: assumed_split(scenario, c) for c in set(table["country"].astype(str))}
@@ -340,9 +343,11 @@ def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
     """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
 
     Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
-    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`).
+    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`); the note is the
+    one of every output (:data:`~supplychain.report.answers.ASSUMED_NOTE`).
     """
     from supplychain.minerals.atlas import assumed_split
+    from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE
 
     rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
     named: dict[str, list[str]] = {}
@@ -352,8 +357,7 @@ def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
     parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
     if not parts:
         return None
-    return ("* import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages published; "
-            f"{'; '.join(parts)}): their direct, traced and exposed shares are an order of magnitude.")
+    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})."
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
@@ -408,7 +412,7 @@ def run(
     report's answers — and per year: the exposed share (traced
     to the source country plus demand not met), the traced (upstream) share of what
     arrives, the direct import share, USGS net import reliance ("net exporter" where
-    exports exceed use: "E" in json and csv) and the share of demand not met, all in
+    exports exceed imports: "E" in json and csv) and the share of demand not met, all in
     per cent; then what the supply response did (unmet
     demand, the flows it changed, the suppliers that gained, the plants whose output
     moved — each quantity in its commodity's unit —, the solver's time); then the
@@ -471,7 +475,7 @@ def run(
             print_table(_star_assumed(sc, table), title, max_rows=80, more_hint="narrow with --country",
                         right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
-                echo(EXPORTER_NOTE)
+                echo(exporter_note())
             if starred:
                 echo(starred)
             for note in exporter_import_notes(result, table):

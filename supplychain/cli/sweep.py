@@ -89,10 +89,19 @@ EXPORTER_COLUMN = "net_exporter"
 """Column of the summary table: the share of samples in which a country is a net exporter (its NIR rows)."""
 EXPORTER_LABEL = "E"
 """USGS's label of a net exporter's net import reliance, in the summary's statistics (as in ``run``'s json and csv)."""
-EXPORTER_NOTE = ("E: the country exports more than it uses in every sample (in the central run, for central), so its "
-                 "USGS net import reliance is not defined; net_exporter: the share of the samples in which it does, "
-                 "the net import reliance figures being over the others (n)")
-"""Note printed under the summary when a net import reliance row has net-exporter samples."""
+
+
+def exporter_note() -> str:
+    """Return the note printed under the summary when a net import reliance row has net-exporter samples.
+
+    What a net exporter is: :data:`~supplychain.report.numbers.NET_EXPORTER_MEANING`. A
+    function, not a constant, so ``supplychain --help`` does not import the report's formats.
+    """
+    from supplychain.report.numbers import NET_EXPORTER_MEANING
+
+    return (f"{EXPORTER_LABEL}: the country {NET_EXPORTER_MEANING} in every sample (in the central run, for "
+            f"central), so its USGS net import reliance is not defined; {EXPORTER_COLUMN}: the share of the samples "
+            "in which it does, the net import reliance figures being over the others (n)")
 
 
 def _exporter_rows(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -443,7 +452,7 @@ def sweep(
                     share_rows=[is_share(str(m)) for m in summary["metric"]] if "metric" in summary.columns else None,
                     right=text_columns)
         if text_columns:
-            echo(EXPORTER_NOTE)
+            echo(exporter_note())
         if (summary[SAME_COLUMN] == SAME_LABEL).any():
             echo(SAME_NOTE)
     if len(targets):

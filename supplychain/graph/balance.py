@@ -28,7 +28,7 @@ import pandas as pd
 
 from supplychain.errors import KeyPath, Problem
 from supplychain.graph.allocate import market_flow_sums, market_flows, tolerance
-from supplychain.report.numbers import format_number
+from supplychain.report.numbers import format_apart, format_number
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -180,17 +180,18 @@ def balance_problems(
         outflow_rows = edges.loc[edges["supplier"].eq(market)]
         country, commodity = market.split(":", 1)
         u = units.get(commodity, "t")
+        shown_out, shown_in = format_apart(outflow[i], inflow[i])  # read different when they differ
         if short:
-            msg = (f"market {market} is short in {year}: outflow {format_number(outflow[i])} {u} exceeds inflow "
-                   f"{format_number(inflow[i])} {u} by {format_number(-gap)} {u} (in: {_breakdown(inflow_rows, u)}; "
+            msg = (f"market {market} is short in {year}: outflow {shown_out} {u} exceeds inflow "
+                   f"{shown_in} {u} by {format_number(-gap)} {u} (in: {_breakdown(inflow_rows, u)}; "
                    f"out: {_breakdown(outflow_rows, u)}); no spare production of {commodity} anywhere "
                    f"and no stock to draw covers it")
             hint = (f"add supply of {commodity} to {country}: a facility producing it, a `flows` or `imports` "
                     f"entry into {country}, or a `stockpiles` entry; or reduce the outflows"
                     + (f" (largest: {culprit})" if culprit else ""))
         else:
-            msg = (f"market {market} has material left over in {year}: inflow {format_number(inflow[i])} {u} "
-                   f"exceeds outflow {format_number(outflow[i])} {u} by {format_number(gap)} {u} "
+            msg = (f"market {market} has material left over in {year}: inflow {shown_in} {u} "
+                   f"exceeds outflow {shown_out} {u} by {format_number(gap)} {u} "
                    f"(in: {_breakdown(inflow_rows, u)}; out: {_breakdown(outflow_rows, u)})")
             hint = ("add a `demand` entry, exports or a stockpile for it, or reduce the inflows"
                     + (f" (largest: {culprit})" if culprit else ""))

@@ -55,7 +55,7 @@ from supplychain.graph.build import (
     remainder_part,
 )
 from supplychain.graph.sums import Groups
-from supplychain.report.numbers import format_number
+from supplychain.report.numbers import format_apart, format_number
 from supplychain.schema.references import problem_at
 from supplychain.schema.types import Quantity
 from supplychain.schema.units import commodity_units
@@ -553,8 +553,9 @@ def _flow_problem(scenario: Scenario, year: int, fy: FacilityYear, commodity: st
     verb, noun = ("makes", "out of") if outgoing else ("uses", "into")
     unit = commodity_units(scenario).get(commodity, "t")
     ids = ", ".join(f"flows.{fid} ({format_number(t)} {unit})" for fid, t in flows)
-    msg = (f"facility {fy.facility!r} {verb} {format_number(tonnes)} {unit} of {commodity} in {year} "
-           f"({fy.how}), but flows {noun} it total {format_number(total)} {unit}: {ids}")
+    made, flowing = format_apart(tonnes, total)  # read different when they differ
+    msg = (f"facility {fy.facility!r} {verb} {made} {unit} of {commodity} in {year} "
+           f"({fy.how}), but flows {noun} it total {flowing} {unit}: {ids}")
     hint = (f"lower the flows, or raise the facility's production (key {format_path(fy.path)})" if outgoing
             else f"lower the flows, or raise the facility's production so that it uses them "
                  f"(key {format_path(fy.path)})")

@@ -290,9 +290,17 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
 def assumed_split(scenario: Scenario, country: str = "US") -> set[str]:
     """Commodities whose import shares of ``country`` are a ranked-source split (an assumption) in a scenario.
 
-    Every share derived from them (direct import share, traced share) is starred ``*`` where
-    shown, and rounded to the whole percent: an order of magnitude (docs/minerals-data.md,
-    "Ranked sources, not shares").
+    The one rule for the shares built on them (direct import share, traced share, exposure): each
+    output marks them ``*`` (:data:`~supplychain.report.answers.ASSUMED_MARK`), reads them to the
+    whole percent and prints the one footnote :data:`~supplychain.report.answers.ASSUMED_NOTE`:
+    an order of magnitude (docs/minerals-data.md, "Ranked sources, not shares").
+
+    * ``supplychain run`` stars the row's commodity (``graphite*``): it stands for every share
+      of the row, which the table prints to the whole percent (``format_percent``).
+    * The report stars the exposure and traced cells (its answer table shows no direct import
+      share), whole percents as every share on the page.
+    * The atlas's ``--controls`` table stars the traced share and rounds it to the whole
+      percent (``75%*``; its other shares keep one decimal). Its direct import share is not shown.
     """
     return {imp.commodity for imp in scenario.imports.values() if imp.importer == country
             and any((q.assumption or "").startswith(ASSUMED_SPLIT) for q in imp.partners.values())}

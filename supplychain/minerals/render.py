@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.minerals.atlas import RARE_EARTHS, china_listed, commodity_names, display_name, stage_text
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
+from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE
 from supplychain.report.charts import figure_svg
 from supplychain.report.markdown import md_table
 
@@ -196,16 +197,24 @@ def _controls_md(controls: tuple[str, pd.DataFrame] | None) -> list[str]:
     caption, summary = controls
     table = controls_display(summary)
     return ["", f"**{caption}**", "", md_table(list(table.columns), table.astype(str).values.tolist()),
-            *(["", f"_{CONTROLS_STAR_NOTE}_"] if _starred(table) else [])]
+            *(["", f"_{CONTROLS_STAR_NOTE}_"] if starred(table) else [])]
 
 
-CONTROLS_STAR_NOTE = ("* traced share built on a RANKED-SOURCE SPLIT of US imports (assumed from Fig2's ranked "
-                      "list, no percentages published): an order of magnitude, to the whole percent.")
-"""Footnote of a controls table with a starred traced share."""
+CONTROLS_STAR_NOTE: Final = f"{ASSUMED_MARK} {ASSUMED_NOTE}."
+"""Footnote of a controls table with a starred traced share: the one note of every output."""
 
 
-def _starred(table: pd.DataFrame) -> bool:
-    return bool(table.astype(str).apply(lambda c: c.str.endswith("*")).to_numpy().any())
+def starred(table: pd.DataFrame) -> bool:
+    """Tell whether a :func:`controls_display` table has a starred share (``"75%*"``), for its footnote.
+
+    Only a share ends in ``%*``: a note or a mineral's name ending in ``*`` does not count.
+
+    Examples
+    --------
+    >>> starred(pd.DataFrame({"a": ["75%*", "3.2%"]})), starred(pd.DataFrame({"note": ["see *"]}))
+    (True, False)
+    """
+    return bool(table.astype(str).apply(lambda c: c.str.endswith(f"%{ASSUMED_MARK}")).to_numpy().any())
 
 
 def atlas_markdown(frame: pd.DataFrame, h: Headline | None = None, *, level: int = 2,
@@ -253,7 +262,7 @@ def atlas_html(frame: pd.DataFrame, h: Headline | None = None, *, chart: bool = 
     if controls is not None:
         heading = f"<h{level + 1}>{html.escape(controls[0])}</h{level + 1}>"
         shown = controls_display(controls[1])
-        star = f'<p class="note">{html.escape(CONTROLS_STAR_NOTE)}</p>\n' if _starred(shown) else ""
+        star = f'<p class="note">{html.escape(CONTROLS_STAR_NOTE)}</p>\n' if starred(shown) else ""
         extra = f"{heading}\n{_html_table(shown)}\n{star}"
     return (f'<section class="atlas">\n<h{level}>{html.escape(TITLE)}</h{level}>\n<ul>{items}</ul>\n'
             f'<figure class="chart">{svg}</figure>\n{_html_table(display_table(frame))}\n{notes}\n{extra}</section>\n')

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSUMED_MARK",
+    "ASSUMED_NOTE",
     "OTHERS_FIXED_NOTE",
     "PEAK_TIE",
     "RESPONSE_GAP",
@@ -120,6 +121,10 @@ UNMET_MARK: Final = "†"
 """Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
 ASSUMED_MARK: Final = "*"
 """Mark of a share built on import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT)."""
+ASSUMED_NOTE: Final = ("import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages "
+                       "published): every share built on them is an order of magnitude, read to the whole percent")
+"""The footnote of an :data:`ASSUMED_MARK`, after the mark, in every output: ``run``, the report (Markdown and
+HTML), the atlas's controls table (the rule: :func:`~supplychain.minerals.atlas.assumed_split`)."""
 SHIPPED_MARK: Final = "‡"
 """Marks a shortfall cell of a year the country still ships its own supply of the commodity abroad."""
 _UNMET: Final = 1e-9
@@ -653,6 +658,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["others_note"] = OTHERS_FIXED_NOTE if any(o["fixed"] for o in view["others"]) else ""
     view["shipped"] = any(c.get("mark") == SHIPPED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
+    view["assumed_note"] = f"{ASSUMED_MARK} {ASSUMED_NOTE}." if view["assumed"] else ""
     return view
 
 

@@ -44,6 +44,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
@@ -53,14 +54,37 @@ from supplychain.report.dot_style import country_name
 from supplychain.schema.types import STAGES
 from supplychain.schema.units import TONNES_PER
 
-__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "default_focus", "headline_measures",
-           "headline_pairs", "import_share_note", "metric_labels", "ranked_uses", "source_name", "source_phrase"]
+__all__ = ["DEFAULT_COUNTRY", "HEADLINE_METRICS", "METRIC_LABELS", "default_focus", "exporter_imports",
+           "headline_measures", "headline_pairs", "import_share_note", "labelled", "metric_labels", "ranked_uses",
+           "source_name", "source_phrase"]
 
-HEADLINE_METRICS: Final = (
-    ("exposed_share", "exposure incl. unmet demand"),
-    ("traced_share", "traced {source} share of what arrives"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
+METRIC_LABELS: Final[Mapping[str, str]] = {
+    "exposed_share": "exposure incl. unmet demand",
+    "traced_share": "traced {source} share of what arrives",
+    "direct_import_share": "direct import share from {source}",
+    "net_import_reliance": "net import reliance",
+    "shortfall_share": "shortfall (share of demand)",
+    "element_exposed_share": "element exposure incl. unmet demand",
+    "element_dependence": "element traced to {source} (share of what arrives)",
+    "element_shortfall_share": "element shortfall (share of demand)",
+}
+"""The one name of each measure a person reads, in every output that names measures: the report's answers and
+sections, the workbook, ``compare``'s table (``{source}``: the source's name, :func:`metric_labels`;
+docs/measures.md defines them; CSV and json keep the ids)."""
+
+
+def labelled(metrics: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """Pair each measure id with its :data:`METRIC_LABELS` name, in the order given.
+
+    Examples
+    --------
+    >>> labelled(["direct_import_share", "net_import_reliance"])
+    (('direct_import_share', 'direct import share from {source}'), ('net_import_reliance', 'net import reliance'))
+    """
+    return tuple((metric, METRIC_LABELS[metric]) for metric in metrics)
+
+
+HEADLINE_METRICS: Final = labelled(("exposed_share", "traced_share", "shortfall_share"))
 """The headline measures, in column order, with the answers' headings (``{source}``: :func:`metric_labels`)."""
 SOME_SOURCE: Final = "source"
 """What a heading calls the source when the runs it covers were measured to different sources."""
@@ -136,6 +160,8 @@ def import_share_note(pair: str, source: str, direct_import_share: float, direct
                       traced_share: float) -> str:
     r"""Explain a direct import share printed beside "net exporter" and a lower traced share, in one sentence.
 
+    Which rows get it: :func:`exporter_imports`.
+
     A country can import a commodity only from the source while exporting more of its own
     (US magnets in 2030 under China's licensing: 3,033 t imported, all Chinese, 3,450 t
     exported): the direct import share :math:`I_s / I` is then 100 %, net import reliance
@@ -147,15 +173,93 @@ def import_share_note(pair: str, source: str, direct_import_share: float, direct
     --------
     >>> print(import_share_note("US magnets 2030", "China", 1.0, 0.2373, 0.3808))  # doctest: +NORMALIZE_WHITESPACE
     US magnets 2030: the direct import share (100%) is China's share of imports only; those imports are 24% of
-    use, and the country exports more than it uses (net exporter); the traced share (38%) is China's share of
-    everything used, through every stage.
+    use, and the country, a net exporter, exports more than it imports (net imports I − E ± ΔS below zero); the
+    traced share (38%) is China's share of everything used, through every stage.
     """
-    from supplychain.report.numbers import format_percent
+    from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, format_percent
 
     return (f"{pair}: the direct import share ({format_percent(direct_import_share)}) is {source}'s share of imports "
-            f"only; those imports are {format_percent(direct_share_of_consumption)} of use, and the country exports "
-            f"more than it uses (net exporter); the traced share ({format_percent(traced_share)}) is {source}'s share "
-            "of everything used, through every stage.")
+            f"only; those imports are {format_percent(direct_share_of_consumption)} of use, and the country, a "
+            f"{NET_EXPORTER}, {NET_EXPORTER_MEANING}; the traced share ({format_percent(traced_share)}) is "
+            f"{source}'s share of everything used, through every stage.")
+
+
+_EXPORTER_METRICS: Final = ("direct_import_share", "direct_share_of_consumption", "traced_share",
+                             "net_import_reliance")
+
+
+def exporter_imports(measures: pd.DataFrame, source: str,
+                     pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, int, str, str], tuple[float, float, float]]:
+    r"""Find the rows :func:`import_share_note` explains: a net exporter importing from the source, traced lower.
+
+    A row (variant, year, country, commodity) gets the sentence when all of
+
+    * net import reliance is labelled ``"E"`` (a net exporter: net imports
+      :math:`I - E \pm \Delta S < 0`);
+    * the direct import share from the source :math:`I_s / I` is above zero;
+    * the source's imports as a share of use :math:`I_s / AC` (``direct_share_of_consumption``)
+      is known, the sentence's third figure;
+    * the traced share is *lower* than the direct import share: the two side by side then
+      look contradictory (100 % of imports, 38 % traced) and the sentence says their bases.
+      A traced share at or above the direct one (a US plant working Chinese ore as well as
+      Chinese imports: both 100 %) needs no explanation.
+
+    The one rule for ``supplychain run``'s notes and the report's headline notes.
+
+    Parameters
+    ----------
+    measures : pandas.DataFrame
+        Long measures (``metric``, ``value``, ``label``, ``year``, ``country``,
+        ``commodity``, optionally ``source_country`` and ``variant``).
+    source : str
+        Source country code: rows of another source are skipped (net import reliance has none).
+    pairs : iterable of (str, str)
+        (country, commodity) pairs to look at.
+
+    Returns
+    -------
+    dict
+        ``(variant, year, country, commodity)`` (variant ``""`` without that column) →
+        (direct import share, direct share of consumption, traced share).
+
+    Examples
+    --------
+    US magnets, 2030: all 20 t of imports Chinese (100 %), 20 / 70 t of use, traced 1/6;
+    Japan the same but traced at 100 % — no sentence:
+
+    >>> rows = [(c, metric, v, lab, src) for c, tr in (("US", 1 / 6), ("JP", 1.0))
+    ...         for metric, v, lab, src in (("direct_import_share", 1.0, "", "CN"),
+    ...                                     ("direct_share_of_consumption", 2 / 7, "", "CN"),
+    ...                                     ("traced_share", tr, "", "CN"),
+    ...                                     ("net_import_reliance", float("nan"), "E", ""))]
+    >>> m = pd.DataFrame(rows, columns=["country", "metric", "value", "label", "source_country"]).assign(
+    ...     year=2030, commodity="mag")
+    >>> {k: tuple(round(x, 3) for x in v) for k, v in exporter_imports(m, "CN", [("US", "mag"), ("JP", "mag")]).items()}
+    {('', 2030, 'US', 'mag'): (1.0, 0.286, 0.167)}
+    """
+    wanted = set(pairs)
+    sel = measures[measures["metric"].isin(_EXPORTER_METRICS)]
+    sel = sel[[(c, k) in wanted for c, k in zip(sel["country"], sel["commodity"], strict=True)]]
+    if "source_country" in sel.columns:
+        sel = sel[sel["source_country"].fillna("").astype(str).isin(["", source])]  # NIR has no source
+    variants = sel["variant"].astype(str) if "variant" in sel.columns else pd.Series("", index=sel.index)
+    labels = sel["label"].fillna("").astype(str) if "label" in sel.columns else pd.Series("", index=sel.index)
+    value: dict[tuple[str, int, str, str], dict[str, float]] = {}
+    exporter: set[tuple[str, int, str, str]] = set()
+    for v, y, c, k, metric, x, lab in zip(variants, sel["year"], sel["country"], sel["commodity"], sel["metric"],
+                                          sel["value"], labels, strict=True):
+        key = (v, int(y), str(c), str(k))
+        value.setdefault(key, {})[str(metric)] = float(x)
+        if metric == "net_import_reliance" and lab == "E":
+            exporter.add(key)
+    found = {}
+    for key in sorted(exporter):
+        got = value[key]
+        dis, dsc = got.get("direct_import_share", math.nan), got.get("direct_share_of_consumption", math.nan)
+        traced = got.get("traced_share", math.nan)
+        if dis > 0 and math.isfinite(dsc) and traced < dis:
+            found[key] = (dis, dsc, traced)
+    return found
 
 
 def _frames(uses: pd.DataFrame | Sequence[pd.DataFrame]) -> list[pd.DataFrame]:

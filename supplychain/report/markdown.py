@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from supplychain.report.answers import ASSUMED_MARK, SHIPPED_MARK, UNMET_MARK
+from supplychain.report.answers import SHIPPED_MARK, UNMET_MARK
 from supplychain.report.escape import clean_text
 
 __all__ = ["md_escape", "md_table", "summary_markdown"]
@@ -93,9 +93,7 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
             "over planned use. " + _UNMET_NOTE
             + (f" {SHIPPED_MARK} short while part of its own supply of it still goes abroad (the scenario's "
                "\"Shipped abroad while short\")." if a.get("shipped") else "")
-            + (f" {ASSUMED_MARK} exposure and traced share built on import shares assumed from a ranked list of "
-               "sources (RANKED-SOURCE SPLIT, no percentages published): an order of magnitude."
-               if a.get("assumed") else ""),
+            + (f" {a['assumed_note']}" if a.get("assumed_note") else ""),
             ""]
     if a["others"]:
         rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]

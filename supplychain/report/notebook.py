@@ -31,7 +31,7 @@ from supplychain.report.answers import Series
 from supplychain.report.answers import peak as peak_of
 from supplychain.report.fold import SHARE_DIGITS
 from supplychain.report.headline import default_focus, headline_measures, headline_pairs, source_name
-from supplychain.report.numbers import format_number, format_percent, measure_text
+from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, format_number, format_percent, measure_text
 
 if TYPE_CHECKING:
     import graphviz
@@ -141,8 +141,9 @@ def result_html(result: Result) -> str:
         parts += [f"<b>Headline measures</b> (exposed share = traced to {_esc(source_name([result.source]))} "
                   "+ unmet demand; "
                   "shortfall in each commodity's unit)", _table(list(head.columns), head.itertuples(index=False))]
-        if head.isin(["net exporter"]).any().any():
-            parts.append("<p><i>net exporter</i>: exports exceed use, so net import reliance is not defined.</p>")
+        if head.isin([NET_EXPORTER]).any().any():
+            parts.append(f"<p><i>{NET_EXPORTER}</i>: the country {_esc(NET_EXPORTER_MEANING)}, so net import reliance "
+                         "is not defined.</p>")
     t = result.targets
     if not t.empty:
         last = t[t["year"] == result.years[-1]]

@@ -32,14 +32,23 @@ from supplychain.report.dot_style import format_share
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NET_EXPORTER", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame", "format_cell",
-           "format_number", "format_percent", "is_share", "measure_text", "snap"]
+__all__ = ["NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame",
+           "format_apart", "format_cell", "format_number", "format_percent", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
 
 NET_EXPORTER: Final = "net exporter"
-"""What a cell shows where net import reliance is labelled ``"E"`` (exports exceed use: USGS leaves it undefined)."""
+"""What a cell shows where net import reliance is labelled ``"E"`` (see :data:`NET_EXPORTER_MEANING`)."""
+
+NET_EXPORTER_MEANING: Final = "exports more than it imports (net imports I − E ± ΔS below zero)"
+"""What a "net exporter" does, in every sentence that says it: "the country …" (run, sweep, report, workbook, notebook).
+
+USGS net import reliance (I − E ± ΔS) / AC is left undefined (label ``"E"``) where net
+imports I − E ± ΔS are below zero (``docs/measures.md``, section 2). Exports exceed
+*imports*, not use: a producer making 100 t, importing 20 t and exporting 50 t is one,
+though it uses 70 t.
+"""
 
 SHARE_COLUMNS: Final = frozenset({"utilisation", "net_import_reliance", "element_dependence",
                                   "direct_share_of_consumption", "probability"})
@@ -108,6 +117,38 @@ def format_number(value: Any) -> str:
     decimals = max(0, _DIGITS - 1 - math.floor(math.log10(abs(x))))
     text = f"{x:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_APART_DECIMALS: Final = 6
+"""Most decimals :func:`format_apart` adds: a difference below 10⁻⁶ is the solver's round-off (:data:`ROUND_OFF`)."""
+
+
+def format_apart(a: float, b: float) -> tuple[str, str]:
+    """Format two quantities compared in one message so that they read different when they differ.
+
+    :func:`format_number` each; if the two texts are equal but the values differ by more than
+    :data:`ROUND_OFF`, both get the fewest decimals ``k`` (at most :data:`_APART_DECIMALS`)
+    at which they differ, with thousands separators: ``f"{x:,.{k}f}"``. Used where a message
+    states two totals and the gap between them ("outflow … exceeds inflow … by 0.3 t").
+
+    Examples
+    --------
+    A market 0.3 t short at 12,345.9 t out against 12,345.6 t in: both are "12,346" to five
+    figures, one decimal tells them apart.
+
+    >>> format_apart(12345.9, 12345.6)
+    ('12,345.9', '12,345.6')
+    >>> format_apart(999.96, 999.94), format_apart(150.0, 100.0), format_apart(5.0, 5.0 + 1e-9)
+    (('1,000.0', '999.9'), ('150', '100'), ('5', '5'))
+    """
+    fa, fb = format_number(a), format_number(b)
+    if fa != fb or not abs(float(a) - float(b)) > ROUND_OFF:
+        return fa, fb
+    for k in range(1, _APART_DECIMALS + 1):
+        fa, fb = f"{float(a):,.{k}f}", f"{float(b):,.{k}f}"
+        if fa != fb:
+            break
+    return fa, fb
 
 
 def csv_number(value: object) -> str:

@@ -20,7 +20,7 @@ from supplychain.report.answers import (
 )
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
-from supplychain.report.headline import HEADLINE_METRICS, metric_labels, source_name
+from supplychain.report.headline import HEADLINE_METRICS, labelled, metric_labels, source_name
 from supplychain.report.numbers import format_percent, measure_text
 from supplychain.report.runs import ScenarioRun
 from supplychain.simulation.uncounted import rebalance_caveat
@@ -28,11 +28,7 @@ from supplychain.simulation.uncounted import rebalance_caveat
 if TYPE_CHECKING:
     from supplychain.api import Result
 
-SECTION_METRICS: Final = (
-    *HEADLINE_METRICS,
-    ("direct_import_share", "direct import share from {source}"),
-    ("net_import_reliance", "net import reliance"),
-)
+SECTION_METRICS: Final = (*HEADLINE_METRICS, *labelled(("direct_import_share", "net_import_reliance")))
 """A scenario section's headline rows: the one headline's measures (:mod:`supplychain.report.headline`), then the
 first-hop ones (``{source}``: :func:`~supplychain.report.headline.metric_labels`)."""
 _MAX_SHORTFALL_ROWS: Final = 12
@@ -118,29 +114,20 @@ def _exporter_notes(m: pd.DataFrame, variants: Sequence[str], year: int, src: st
                     pairs: Sequence[tuple[str, str]]) -> list[str]:
     """Sentences for the pairs that, in ``year``, import from the source while being net exporters.
 
-    :func:`~supplychain.report.headline.import_share_note` per pair and variant; variants with
-    the same sentence share it (named in brackets).
+    :func:`~supplychain.report.headline.import_share_note` per pair and variant, for the rows
+    :func:`~supplychain.report.headline.exporter_imports` picks (``run``'s rule too); variants
+    with the same sentence share it (named in brackets).
     """
-    from supplychain.report.headline import import_share_note
+    from supplychain.report.headline import exporter_imports, import_share_note
 
-    sel = m[(m["year"] == year) & m["metric"].isin(
-        ["direct_import_share", "direct_share_of_consumption", "traced_share", "net_import_reliance"])]
-    if "source_country" in sel.columns:
-        sel = sel[sel["source_country"].fillna("").astype(str).isin(["", src])]  # NIR has no source
+    rows = exporter_imports(m[m["year"] == year], src, pairs)
     found: dict[str, list[str]] = {}
     for country, commodity in pairs:
-        part = sel[(sel["country"] == country) & (sel["commodity"] == commodity)]
         for v in variants:
-            rows = part[part["variant"] == v]
-            value = dict(zip(rows["metric"], rows["value"], strict=True))
-            label = dict(zip(rows["metric"], rows["label"], strict=True)) if "label" in rows.columns else {}
-            dis = float(value.get("direct_import_share", float("nan")))
-            if label.get("net_import_reliance") != "E" or not dis > 0 or "direct_share_of_consumption" not in value:
-                continue
-            text = import_share_note(f"{pair_name(country, commodity, names)}, {year}", source_name([src], names),
-                                     dis, float(value["direct_share_of_consumption"]),
-                                     float(value.get("traced_share", float("nan"))))
-            found.setdefault(text, []).append(v)
+            if (key := (str(v), int(year), country, commodity)) in rows:
+                text = import_share_note(f"{pair_name(country, commodity, names)}, {year}", source_name([src], names),
+                                         *rows[key])
+                found.setdefault(text, []).append(v)
     return [f"{text} ({', '.join(vs)})" if len(variants) > 1 else text for text, vs in found.items()]
 
 

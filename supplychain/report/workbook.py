@@ -43,8 +43,8 @@ import pandas as pd
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.escape import clean_text
-from supplychain.report.headline import headline_measures, headline_pairs, source_name
-from supplychain.report.numbers import NET_EXPORTER, measure_text, snap
+from supplychain.report.headline import headline_measures, headline_pairs, labelled, source_name
+from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, measure_text, snap
 from supplychain.report.runs import focus_of, shortfall_by_response
 
 if TYPE_CHECKING:
@@ -54,14 +54,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "reported_measures", "stacked", "write_workbook"]
 
-REPORTED_METRICS: Final = (
-    ("exposed_share", "exposed share (traced to {source} + unmet demand)"),
-    ("traced_share", "traced {source} share of what arrives"),
-    ("direct_import_share", "direct import share from {source}"),
-    ("net_import_reliance", "net import reliance"),
-    ("shortfall_share", "shortfall (share of demand)"),
-)
-"""The measures the report shows per country and commodity with final use, and their row labels."""
+REPORTED_METRICS: Final = labelled(("exposed_share", "traced_share", "direct_import_share", "net_import_reliance",
+                                     "shortfall_share"))
+"""The measures the report shows per country and commodity with final use, and their row labels (the one
+:data:`~supplychain.report.headline.METRIC_LABELS`)."""
 
 ELEMENT_METRICS: Final = ("element_exposed_share", "element_dependence", "element_shortfall_share")
 """Element measures (NdPr, Dy, Tb inside what a country uses) kept in the trimmed ``measures.csv``."""
@@ -232,7 +228,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
     out.put([f"{country_name(country, names)} ({country}): measures × years, one block per scenario and variant"])
     ws["A1"].font = Font(bold=True, size=13)
     out.put(["Shares are percentages; demand and shortfall are in the row's unit. "
-             f"“{NET_EXPORTER}”: exports exceed use, so net import reliance is not defined; "
+             f"“{NET_EXPORTER}”: the country {NET_EXPORTER_MEANING}, so net import reliance is not defined; "
              "“n/a”: a share of nothing (no imports, or nothing arriving)."])
     widest = 0
     # the headline rule: the country's focus commodity first, then its other uses (report.headline)
@@ -358,7 +354,7 @@ _ABOUT: Final = (
                            "more of its capacity (docs/rebalance.md, 'What limits supply')."),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
-    (NET_EXPORTER, "Net import reliance is not defined: the country exports more than it uses (USGS's 'E')."),
+    (NET_EXPORTER, f"USGS's 'E': the country {NET_EXPORTER_MEANING}, so net import reliance is not defined."),
     ("units", "Every quantity is in its commodity's unit (t REO, kg Ga, t NdFeB product …): never add rows of "
               "different units."),
 )

@@ -47,6 +47,7 @@ __all__ = [
     "computed_nir",
     "gap_china_share",
     "import_sources",
+    "plain_number",
     "ranked_split",
     "supply_gap",
     "us_figures",
@@ -70,6 +71,24 @@ An assumption, not a fit."""
 RANKED_EXPONENT = 2.0
 """Shares of the ranked countries fall as ``1 / rank ** RANKED_EXPONENT`` (an assumption)."""
 
+
+
+def plain_number(x: float) -> str:
+    """Write a figure of the release in plain digits: six significant figures, thousands separators.
+
+    The digits of ``f"{x:,.6g}"`` without its scientific notation, which a note an analyst reads
+    must never hold (``docs/outputs.md``: "never scientific notation"): 1,660,000, not 1.66e+06.
+
+    Examples
+    --------
+    >>> [plain_number(x) for x in (1.66e6, 7.2e7, 1076000.0, 678000.0, 1234.56, 12.5, 0.25, 0.0, -1.5e6)]
+    ['1,660,000', '72,000,000', '1,076,000', '678,000', '1,234.56', '12.5', '0.25', '0', '-1,500,000']
+    """
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    decimals = max(0, 5 - math.floor(math.log10(abs(float(f"{x:.6g}")))))
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 @dataclass(frozen=True)
 class Ref:
@@ -128,7 +147,7 @@ class Figure:
     def text(self) -> str:
         """How it reads in a table: the number or its flag."""
         if self.known:
-            return f"{self.value:,.6g}"
+            return plain_number(self.value)
         return self.label or self.kind
 
     @staticmethod

@@ -41,6 +41,7 @@ from supplychain.importers.usgs_mcs.figures import (
     WorldFigures,
     gap_china_share,
     import_sources,
+    plain_number,
     supply_gap,
     us_figures,
     world_figures,
@@ -253,7 +254,7 @@ def _trade(cid: str, spec: CommoditySpec, us: USFigures, sources: ImportSources,
 
 
 def _amount(x: float, unit: str) -> str:
-    return f"{x:,.6g} {unit}"
+    return f"{plain_number(x)} {unit}"
 
 
 def _gap_note(gap: SupplyGap, unit: str, recorded: str) -> str:
