@@ -124,9 +124,13 @@ class TargetLine:
         >>> from supplychain.schema.model import Target
         >>> TargetLine.of(Target(country="US", commodity="ndfeb_magnet", max=0.25, by=2030))
         TargetLine(value=0.25, by=2030, kind='max', label='', metric='exposed_share')
+        >>> TargetLine.of(Target(country="US", commodity="ndfeb", metric="direct_share", max=0.5, by=2030)).metric
+        'direct_import_share'
         """
+        from supplychain.simulation.targets import target_measure
+
         value = target.max if target.max is not None else target.min if target.min is not None else 0.0
-        return cls(value, target.by, "max" if target.max is not None else "min", label, target.metric)
+        return cls(value, target.by, "max" if target.max is not None else "min", label, target_measure(target))
 
     @property
     def text(self) -> str:

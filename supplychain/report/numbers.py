@@ -124,12 +124,13 @@ _APART_DECIMALS: Final = 6
 
 
 def format_apart(a: float, b: float) -> tuple[str, str]:
-    """Format two quantities compared in one message so that they read different when they differ.
+    r"""Format two quantities compared in one message so that they read different when they differ.
 
     :func:`format_number` each; if the two texts are equal but the values differ by more than
-    :data:`ROUND_OFF`, both get the fewest decimals ``k`` (at most :data:`_APART_DECIMALS`)
-    at which they differ, with thousands separators: ``f"{x:,.{k}f}"``. Used where a message
-    states two totals and the gap between them ("outflow … exceeds inflow … by 0.3 t").
+    :data:`ROUND_OFF`, both get :math:`k = \lceil -\log_{10} |a - b| \rceil` decimals (at least 1, at
+    most :data:`_APART_DECIMALS`, more while they still read alike) with thousands separators,
+    ``f"{x:,.{k}f}"``: the gap's first digit shows, so the two read as far apart as they are. Used
+    where a message states two totals and the gap between them ("outflow … exceeds inflow … by 0.3 t").
 
     Examples
     --------
@@ -139,12 +140,13 @@ def format_apart(a: float, b: float) -> tuple[str, str]:
     >>> format_apart(12345.9, 12345.6)
     ('12,345.9', '12,345.6')
     >>> format_apart(999.96, 999.94), format_apart(150.0, 100.0), format_apart(5.0, 5.0 + 1e-9)
-    (('1,000.0', '999.9'), ('150', '100'), ('5', '5'))
+    (('999.96', '999.94'), ('150', '100'), ('5', '5'))
     """
     fa, fb = format_number(a), format_number(b)
     if fa != fb or not abs(float(a) - float(b)) > ROUND_OFF:
         return fa, fb
-    for k in range(1, _APART_DECIMALS + 1):
+    gap = max(1, math.ceil(-math.log10(abs(float(a) - float(b)))))
+    for k in range(min(gap, _APART_DECIMALS), _APART_DECIMALS + 1):
         fa, fb = f"{float(a):,.{k}f}", f"{float(b):,.{k}f}"
         if fa != fb:
             break

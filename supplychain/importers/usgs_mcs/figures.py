@@ -72,9 +72,10 @@ RANKED_EXPONENT = 2.0
 """Shares of the ranked countries fall as ``1 / rank ** RANKED_EXPONENT`` (an assumption)."""
 
 
-
 def plain_number(x: float) -> str:
-    """Write a figure of the release in plain digits: six significant figures, thousands separators.
+    """Write a figure of the release in plain digits with thousands separators.
+
+    Six significant figures below a million; every integer digit above (1,234,567).
 
     The digits of ``f"{x:,.6g}"`` without its scientific notation, which a note an analyst reads
     must never hold (``docs/outputs.md``: "never scientific notation"): 1,660,000, not 1.66e+06.
