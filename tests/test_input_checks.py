@@ -212,3 +212,13 @@ def test_validate_cli_lists_every_problem_and_warns(run_cli: Callable[..., Any],
     assert ("agreements.us_kr_deal.start: agreement us_kr_deal is never in force in 2024–2030: it starts in 2052, "
             "after the horizon") in ok.stderr
     assert "hint: the scenario's years are 2024–2030 (base_year to horizon)" in ok.stderr
+
+
+def test_an_agreement_that_ends_before_it_starts_is_an_error() -> None:
+    # 2029-01-01 to 2027-12-31 is an empty span: refused where it is written, as a policy's is (not a warning that
+    # it "starts after its agreement ends", as if it had an agreement of its own)
+    text = ("scenario: {name: x, base_year: 2024, horizon: 2030}\n"
+            "agreements:\n  bad: {name: Bad, parties: [US, JP], start: 2029-01-01, end: 2027-12-31}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_text(text)
+    assert "end 2027-12-31 is before start 2029-01-01" in str(err.value)

@@ -651,6 +651,13 @@ class Agreement(StrictModel):
     """What the agreement contains that the model cannot represent, and why (e.g. a non-binding memorandum
     without quantities, a price floor); outputs then say "not representable", not "no effect"."""
 
+    @model_validator(mode="after")
+    def _dates(self) -> Agreement:
+        if self.end is not None and self.end < self.start:
+            msg = f"end {self.end} is before start {self.start}"
+            raise InvalidValueError(msg, "set `end` on or after `start`, or leave `end` out (in force to the horizon)")
+        return self
+
     @property
     def effects(self) -> list[str]:
         """Name the effects the model represents.
