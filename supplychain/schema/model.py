@@ -14,6 +14,7 @@ See ``docs/scenario-format.md`` for a complete annotated example.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
@@ -117,6 +118,13 @@ class ScenarioMeta(StrictModel):
             msg = f"horizon {self.horizon} is before base_year {self.base_year}"
             raise InvalidValueError(msg, "set `horizon` to the base year or later")
         return self
+
+
+def _check_span(start: dt.date, end: dt.date | None) -> None:
+    """Refuse an ``end`` before ``start`` (a policy's or an agreement's span; ``None``: open-ended)."""
+    if end is not None and end < start:
+        msg = f"end {end} is before start {start}"
+        raise InvalidValueError(msg, "set `end` on or after `start`, or leave `end` out (in force to the horizon)")
 
 
 class Source(StrictModel):
@@ -474,9 +482,7 @@ class _PolicyBase(StrictModel):
 
     @model_validator(mode="after")
     def _dates(self) -> _PolicyBase:
-        if self.end is not None and self.end < self.start:
-            msg = f"end {self.end} is before start {self.start}"
-            raise InvalidValueError(msg, "set `end` on or after `start`, or leave `end` out (in force to the horizon)")
+        _check_span(self.start, self.end)
         return self
 
 
@@ -653,9 +659,7 @@ class Agreement(StrictModel):
 
     @model_validator(mode="after")
     def _dates(self) -> Agreement:
-        if self.end is not None and self.end < self.start:
-            msg = f"end {self.end} is before start {self.start}"
-            raise InvalidValueError(msg, "set `end` on or after `start`, or leave `end` out (in force to the horizon)")
+        _check_span(self.start, self.end)
         return self
 
     @property
