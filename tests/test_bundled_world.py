@@ -327,7 +327,7 @@ def test_the_base_network_balances_at_the_sampled_extremes(baseline: Scenario, s
 
 
 # ---------------------------------------- the 2025 events: dated, sourced, behind toggles
-MEASURES_2025 = ("cn_mofcom_no18", "cn_mofcom_no18_us", "cn_mofcom_no61_62", "cn_ree_full_ban_2025",
+MEASURES_2025 = ("cn_mofcom_no18", "cn_mofcom_no18_us", "cn_mofcom_no57_resumed", "cn_ree_full_ban_2025",
                  "us_mp_china_halt_2025", "us_dod_mp_2025", "us_osc_vulcan_2025", "us_jp_framework",
                  "us_my_mou", "us_kh_mou", "us_th_mou", "us_vn_mou", "us_my_raw_ban_lift")
 

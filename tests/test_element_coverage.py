@@ -18,7 +18,9 @@ import pytest
 from supplychain.errors import ScenarioError
 from supplychain.io import load, load_text
 from supplychain.schema.model import Scenario
+from supplychain.simulation.calendar import months_in_force
 from supplychain.simulation.policies import scenario_policy_effects
+from supplychain.simulation.toggles import resolve_toggles
 
 REPO = Path(__file__).resolve().parent.parent
 HEAD = (
@@ -85,15 +87,14 @@ def world() -> Scenario:
 
 def test_bundled_controls_follow_their_published_lists(world: Scenario) -> None:
     # MOFCOM/GAC No. 18 (2025-04-04): Sm, Gd, Tb, Dy, Lu, Sc, Y — metals, alloys, oxides, compounds,
-    # targets, magnet materials; Nos. 61/62 (2025-10-09) add Ho, Er, Tm, Eu, Yb.
+    # targets, magnet materials; No. 57 (announced 2025-10-09, suspended before it applied) adds Ho, Er, Tm, Eu, Yb.
     no18 = world.policies["cn_mofcom_no18"].covers
     assert (no18.elements, no18.stages) == (["Sm", "Gd", "Tb", "Dy", "Lu", "Sc", "Y"], ["oxide", "metal", "magnet"])
-    for pid in ("cn_mofcom_no61_62", "cn_mofcom_no61_62_resumed"):
-        assert world.policies[pid].covers.elements == ["Ho", "Er", "Tm", "Eu", "Yb"]
+    assert world.policies["cn_mofcom_no57_resumed"].covers.elements == ["Ho", "Er", "Tm", "Eu", "Yb"]
     shares = {k: q.central for k, q in no18.coverage.items()}
     assert shares["other_reo"] < 0.2
     assert shares["ree_compounds"] < 0.2
-    for pid in ("cn_mofcom_no18", "cn_mofcom_no61_62"):
+    for pid in ("cn_mofcom_no18", "cn_mofcom_no57_resumed"):
         for q in world.policies[pid].covers.coverage.values():
             assert q.source or q.assumption
 
@@ -115,3 +116,32 @@ def test_validate_explain_and_run_header_list_coverage() -> None:
     proc = cli("run", path, "--variant", "documented", "--mode", "fixed", "--year", "2025", "-c", "US")
     assert proc.returncode == 0, proc.stderr
     assert f"  {line}" in proc.stdout
+
+
+def test_ho_to_yb_are_licensed_only_when_no70s_suspension_ends(world: Scenario) -> None:
+    # MOFCOM/GAC No. 57 (Ho, Er, Tm, Eu, Yb) was announced 2025-10-09 to apply from 2025-11-08 and was
+    # suspended on 2025-11-07 by No. 70 until 2026-11-10 (mofcom_oct2025_package, mofcom_no70_2025;
+    # data/policy_events_export_controls.csv): never in force in 2025. In `suspension_ends` it starts
+    # 2026-11-10, so in 2026 (calendar.months_in_force) November counts 10..30 = 21 of 30 days, December
+    # whole: 21/30 + 1 = 1.7 months, φ = 1.7/12 = 0.141667 (52 of 365 days by the day). No delay, 75 %
+    # approved, coverage other_reo 2 %, ree_compounds 1 %: blocked share = φ × c × (1 − 0.75) =
+    # 0.141667 × 0.02 × 0.25 = 0.000708 (other_reo) and 0.000354 (ree_compounds).
+    # (main had it in force 2025-10-09..11-07 in `documented` and from 2026-11-08: 23/30 + 1 months.)
+    ho_yb = {"Ho", "Er", "Tm", "Eu", "Yb"}
+    licences = [p for p, pol in world.policies.items() if pol.covers and set(pol.covers.elements or ()) & ho_yb]
+    edges = pd.DataFrame({"edge": ["other", "compounds"], "supplier_country": "CN", "buyer_country": "US",
+                          "commodity": ["other_reo", "ree_compounds"], "stage": "oxide", "tonnes": 1000.0})
+
+    def blocked(variant: str, year: int) -> dict[str, float]:
+        eff = scenario_policy_effects(world, edges, year, active=resolve_toggles(world, variant=variant).active)
+        att = eff.attribution[eff.attribution["policy"].isin(licences)]
+        return dict(zip(att["edge"], att["blocked_share"], strict=True))
+
+    for variant in ("documented", "suspension_ends"):
+        assert blocked(variant, 2025) == {}, variant
+    assert blocked("documented", 2026) == {}
+    phi = (21 / 30 + 1) / 12
+    assert months_in_force(world.policies["cn_mofcom_no57_resumed"].start, None, 2026) == pytest.approx(1.7)
+    assert blocked("suspension_ends", 2026) == pytest.approx({"other": phi * 0.02 * 0.25,
+                                                              "compounds": phi * 0.01 * 0.25})
+    assert blocked("suspension_ends", 2027) == pytest.approx({"other": 0.02 * 0.25, "compounds": 0.01 * 0.25})

@@ -47,7 +47,7 @@ __all__ = ["DATA_FILE", "POLICY", "SCENARIO_FILE", "Hindcast", "hindcast", "hind
 SCENARIO_FILE: Final = "china_licensing_2025.yaml"
 """The scenario whose ``documented`` variant is hindcast."""
 POLICY: Final = "cn_mofcom_no18_us"
-"""The licence that covers NdFeB magnets to the US (Nos. 61/62 list no magnet element; No. 18 has its own US share)."""
+"""The licence that covers NdFeB magnets to the US (No. 57 lists no magnet element; No. 18 has its own US share)."""
 DATA_FILE: Final = Path("world") / "data" / "china_magnet_exports_us_2025.csv"
 """Observed exports, relative to the scenario folder."""
 YEAR: Final = 2025
