@@ -352,6 +352,36 @@ def test_memoranda_without_quantities_say_so(baseline: Scenario) -> None:
         assert agreement.representation.startswith("not representable: "), a
 
 
+def test_a_source_id_names_one_text_in_every_bundled_file() -> None:
+    # Audit D-25: an id defined in two fragments must not say two things. The two worlds (world.yaml and
+    # minerals/minerals.yaml + china_controls_minerals.yaml) are never composed together, so a later file
+    # would not silently override an earlier one, but a reader of either file must read the same entry:
+    # hand-written documents both worlds cite are defined once (sources_cn_controls.yaml, extended by both);
+    # the USGS data-release files the rare-earth world shares with the generated minerals/sources.yaml are
+    # copied word for word. (main: press_mineral_diplomacy_2025 and three USGS ids had two texts.)
+    import yaml
+
+    texts: dict[str, list[tuple[str, object]]] = {}
+    for path in sorted(SCENARIOS.rglob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for sid, entry in ((doc or {}).get("sources") or {}).items():
+            texts.setdefault(sid, []).append((str(path.relative_to(SCENARIOS)), entry))
+    differ = {sid: [f for f, _ in defs] for sid, defs in texts.items() if any(e != defs[0][1] for _, e in defs)}
+    assert differ == {}
+    shared = {sid for sid, defs in texts.items() if any(f == "world/sources_cn_controls.yaml" for f, _ in defs)}
+    assert {"mofcom_oct2025_package", "mofcom_no70_2025", "press_mineral_diplomacy_2025"} <= shared
+    assert all(len(texts[sid]) == 1 for sid in shared)
+
+
+def test_the_data_readme_lists_every_data_file() -> None:
+    # Audit D-29: raw_figures.csv, china_magnet_exports_us_2025.csv and element_content.csv were missing
+    # from the table of world/data/README.md.
+    data = SCENARIOS / "world" / "data"
+    table = (data / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted(data.glob("*.csv")) if f"| `{p.name}` |" not in table]
+    assert missing == []
+
+
 def test_raw_figures_cite_declared_sources(baseline: Scenario) -> None:
     raw = pd.read_csv(SCENARIOS / "world" / "data" / "raw_figures.csv")
     assert {"source", "what", "value", "unit", "period", "where_read", "as_read"} <= set(raw.columns)
