@@ -25,6 +25,7 @@ from supplychain.schema.types import (
     Flag,
     InvalidValueError,
     Money,
+    MonthsQ,
     Quantity,
     Rate,
     Share,
@@ -502,8 +503,9 @@ class ExportLicensing(_PolicyBase):
     """Policy type."""
     share_approved: ShareQ
     """Share of the would-be exports that is licensed."""
-    delay_months: Annotated[float, Field(ge=0, le=24)] = 0.0
-    """Months of licensing delay at the start (nothing flows until licences arrive)."""
+    delay_months: MonthsQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Months of licensing delay at the start (nothing flows until licences arrive); a quantity, so a sweep can
+    sample it (``{value: 2, dist: triangular, low: 1, mode: 2, high: 3}``)."""
 
 
 class ExportQuota(_PolicyBase):
