@@ -594,7 +594,9 @@ class InvestmentProject(StrictModel):
         "capital_intensity_usd_per_unit_pa", "capital_intensity_usd_per_tpa")
     """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …)."""
     lead_time_years: YearsQ
-    """Years from the agreement's start to commissioning; a distribution is sampled in whole years."""
+    """Years from the agreement's start year to commissioning; a distribution is sampled in whole years. The
+    commissioning year is the start's calendar year plus the lead time, and the plant counts from January of it:
+    for a deal signed late in a year the lead time reads up to a year shorter (write one year more if it must)."""
     ramp_up_years: YearsQ = Field(default_factory=lambda: Quantity(value=0.0))
     """Years of linear ramp-up after commissioning (default 0); sampled in whole years."""
     owners: list[Owner] = Field(default_factory=list)
