@@ -288,6 +288,26 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._solved = False
         self._start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
 
+    def can_make(self, capacity: FloatArray) -> dict[tuple[str, str], float]:
+        r"""Return what each facility can make of each of its outputs in a year, :math:`M_{vk} = y_{vk} K_v`.
+
+        Parameters
+        ----------
+        capacity : numpy.ndarray
+            :math:`K_v` per model facility (:attr:`YearInputs.capacity <supplychain.simulation.lpdata.YearInputs>`).
+
+        Returns
+        -------
+        dict
+            Tonnes by (facility, commodity), :math:`y_{vk}` the output yields (:func:`facility_yields`).
+        """
+        k = dict(zip(self.node_ids[self.facilities].tolist(), np.asarray(capacity, dtype=float).tolist(), strict=True))
+        y = self.yields
+        out = y["role"].to_numpy() == "output"
+        return {(f, c): coef * k.get(f, 0.0) for f, c, coef in zip(
+            y["facility"].astype(str).to_numpy()[out].tolist(), y["commodity"].astype(str).to_numpy()[out].tolist(),
+            y["coef"].to_numpy(dtype=float)[out].tolist(), strict=True)}
+
     def rule_of(self, inputs: YearInputs) -> Rule:
         """Return the allocation rule of a solve: its inputs' rule, else the model's (:attr:`allocation`)."""
         return check_rule(inputs.rule or self.allocation)
