@@ -391,14 +391,15 @@ def test_lynas_heavy_re_circuit_is_fed_from_mt_weld_not_pro_rata_from_every_prod
     # output is 13,000 t for Kalgoorlie + 600 t.
     from supplychain.graph.build import facility_year
 
-    expected = {2025: 75 * 0.5 * 0.8 / 0.05, **{y: 250 * 0.8 / 0.05 for y in range(2026, 2031)}}
+    expected = {2025: 75 * 0.5 * 0.8 / 0.05, **dict.fromkeys(range(2026, 2031), 250 * 0.8 / 0.05)}
     assert expected[2025] == pytest.approx(600.0)
     assert expected[2026] == pytest.approx(4000.0)
     for year, feed in expected.items():
         assert facility_year(baseline, "lynas_malaysia_hre", year).inputs["ree_concentrate"] == pytest.approx(feed)
         flow = baseline.flows[f"mt_weld_my_hre_feed_{year}"]
         assert (flow.supplier, flow.buyer, flow.commodity, flow.year) == ("mt_weld", "MY", "ree_concentrate", year)
-        assert flow.tonnes is not None and flow.tonnes.value == pytest.approx(feed)
+        assert flow.tonnes is not None
+        assert flow.tonnes.value == pytest.approx(feed)
         _nodes, edges = build_tables(baseline, year)
         into = edges[(edges["buyer"] == "MY:ree_concentrate") & (edges["tonnes"] > 1e-9)]
         assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx(
