@@ -112,6 +112,12 @@ class Result:
         Investment projects with ``capacity`` that the ``fixed`` response leaves idle (it keeps
         the baseline's trade pattern, which a new plant has no part in), per year; empty
         under ``rebalance``.
+    offtakes : pandas.DataFrame
+        Per year, each offtake with a quantity in force (``rebalance``; ``fixed`` has no offtakes):
+        ``agreement``, ``offtake``, ``supplier``, ``buyer``, ``commodity``, ``unit``, ``committed``
+        (quantity × year fraction in force), ``can_make`` (what its plant can make of the commodity that
+        year; NaN for a country's market), ``floor`` (the commitment cut to that) and ``cut``: an offtake
+        commits at most what its plant can make (``docs/rebalance.md``, "Variables").
     """
 
     scenario: str
@@ -131,6 +137,7 @@ class Result:
     toggles: pd.DataFrame
     solver: pd.DataFrame
     inactive: pd.DataFrame
+    offtakes: pd.DataFrame
     toggle_state: ToggleState = field(repr=False)
     _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
 
@@ -155,7 +162,8 @@ class Result:
             utilisation=public("utilisation", out.utilisation), gainers=public("gainers", out.gainers),
             targets=out.targets, attribution=public("attribution", out.attribution),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
-            inactive=public("inactive", out.inactive), toggle_state=out.toggles, _nodes=out.nodes,
+            inactive=public("inactive", out.inactive), offtakes=public("offtakes", out.offtakes),
+            toggle_state=out.toggles, _nodes=out.nodes,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:

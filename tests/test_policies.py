@@ -133,6 +133,24 @@ def test_licensing_delay_fully_blocked_then_share_approved() -> None:
     assert blocked(scenario_policy_effects(sc, e, 2026))["CN_US_dy_oxide"] == pytest.approx(0.5)
 
 
+def test_licensing_delay_is_a_quantity_a_sweep_samples() -> None:
+    # review #4 R-3: the delay carries much of a licensing year's loss, so a sweep must be able to vary it.
+    from supplychain.uncertainty.sampling import apply, find_parameters
+
+    sc = scenario(policies={"lic": {
+        "type": "export_licensing", "country": "CN", "start": "2025-04-01", "share_approved": 0.5,
+        "delay_months": {"value": 2, "dist": "triangular", "low": 1, "mode": 2, "high": 3, "assumption": "test"},
+        "covers": {"commodities": ["dy_oxide"]},
+    }})
+    assert "policies.lic.delay_months" in find_parameters(sc).names
+    e = edges(("CN", "US", "dy_oxide", 120))
+    # central 2 months: b = 2/12 + 0.5 x 7/12 = 5.5/12, as above
+    assert blocked(scenario_policy_effects(sc, e, 2025))["CN_US_dy_oxide"] == pytest.approx(5.5 / 12)
+    # a sample of 3 months: April-June stopped, July-December half refused: b = 3/12 + 0.5 x 6/12 = 6/12
+    late = apply(sc, {"policies.lic.delay_months": 3.0})
+    assert blocked(scenario_policy_effects(late, e, 2025))["CN_US_dy_oxide"] == pytest.approx(6 / 12)
+
+
 def test_import_ban_applies_to_origins() -> None:
     sc = scenario(policies={"us_imp": {
         "type": "import_ban", "country": "US", "start": "2025-01-01", "partners": {"include": ["CN"]},

@@ -231,7 +231,8 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     ``flows`` (the re-routed flows: edges whose flow differs from the baseline,
     :func:`_changed`), ``gainers`` (supplier countries whose exports grew), ``utilisation``
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
-    ``inactive`` (investment projects the ``fixed`` response leaves idle); and ``solver``, the
+    ``inactive`` (investment projects the ``fixed`` response leaves idle), ``offtakes`` (each offtake with a
+    quantity: committed, what its plant can make, the floor and the ``cut``); and ``solver``, the
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
     iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
     :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
@@ -259,6 +260,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "utilisation": _records(in_years(result.utilisation)),
         "stocks": _records(in_years(result.stocks)),
         "inactive": _records(in_years(result.inactive)),
+        "offtakes": _records(in_years(result.offtakes)),
         "solver": _records(result.solver),
     }
 
@@ -306,6 +308,19 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     if not idle.empty:
         names = ", ".join(sorted(set(idle["facility"])))
         echo(f"Inactive in the fixed response (new plants have no baseline trade; see --mode rebalance): {names}.")
+    cut = _offtakes_cut(result, years)
+    if cut:
+        echo(f"Offtakes cut to what their plant can make (committed → floor): {cut}.")
+
+
+def _offtakes_cut(result: Result, years: list[int]) -> str:
+    """List the offtakes whose commitment exceeds what their plant can make in ``years`` (committed → floor)."""
+    from supplychain.simulation.run import TOL
+
+    o = result.offtakes
+    o = o[o["year"].isin(years) & (o["cut"] > TOL * o["committed"].abs().clip(lower=1.0))]
+    return ", ".join(f"{r.offtake} {r.year} ({r.committed:,.0f} → {r.floor:,.0f} {r.unit})"
+                     for r in o.itertuples(index=False))
 
 
 def _print_targets(targets: pd.DataFrame) -> None:

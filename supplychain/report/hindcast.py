@@ -79,11 +79,12 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     [1.0, 0.1, 0.0, 0.675, 0.75]
     """
     a = policy.share_approved.central
-    delay_end = add_months(policy.start, policy.delay_months)
+    delay = float(policy.delay_months.central)
+    delay_end = add_months(policy.start, delay)
     out = np.ones(12)
     for m in range(1, 13):
         blocked_delay = _month_share(policy.start, min(delay_end - dt.timedelta(days=1), policy.end or dt.date.max),
-                                     year, m) if policy.delay_months > 0 else 0.0
+                                     year, m) if delay > 0 else 0.0
         after = _month_share(max(delay_end, policy.start), policy.end, year, m)
         out[m - 1] = 1.0 - blocked_delay - (1.0 - a) * after
     return out
@@ -167,7 +168,7 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
     return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
-                    policy.share_approved.central, policy.delay_months)
+                    policy.share_approved.central, float(policy.delay_months.central))
 
 
 def hindcast_markdown(h: Hindcast) -> str:

@@ -25,6 +25,7 @@ from supplychain.schema.types import (
     Flag,
     InvalidValueError,
     Money,
+    MonthsQ,
     Quantity,
     Rate,
     Share,
@@ -502,8 +503,9 @@ class ExportLicensing(_PolicyBase):
     """Policy type."""
     share_approved: ShareQ
     """Share of the would-be exports that is licensed."""
-    delay_months: Annotated[float, Field(ge=0, le=24)] = 0.0
-    """Months of licensing delay at the start (nothing flows until licences arrive)."""
+    delay_months: MonthsQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Months of licensing delay at the start (nothing flows until licences arrive); a quantity, so a sweep can
+    sample it (``{value: 2, dist: triangular, low: 1, mode: 2, high: 3}``)."""
 
 
 class ExportQuota(_PolicyBase):
@@ -592,7 +594,9 @@ class InvestmentProject(StrictModel):
         "capital_intensity_usd_per_unit_pa", "capital_intensity_usd_per_tpa")
     """Capital cost per unit-per-year of reference output capacity (USD per t/yr, per kg/yr …)."""
     lead_time_years: YearsQ
-    """Years from the agreement's start to commissioning; a distribution is sampled in whole years."""
+    """Years from the agreement's start year to commissioning; a distribution is sampled in whole years. The
+    commissioning year is the start's calendar year plus the lead time, and the plant counts from January of it:
+    for a deal signed late in a year the lead time reads up to a year shorter (write one year more if it must)."""
     ramp_up_years: YearsQ = Field(default_factory=lambda: Quantity(value=0.0))
     """Years of linear ramp-up after commissioning (default 0); sampled in whole years."""
     owners: list[Owner] = Field(default_factory=list)

@@ -67,6 +67,7 @@ __all__ = [
     "check_groups",
     "check_lookalike_ids",
     "check_nodes",
+    "check_offtake_capacity",
     "check_policy_names",
     "check_preference_prices",
     "check_preference_size",
@@ -949,8 +950,71 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     return problems
 
 
+def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report an offtake whose plant's offtakes commit more than it can make in a year they are in force (a warning).
+
+    An offtake's commitment in year y is t/yr × the year fraction in force
+    (:func:`~supplychain.simulation.agreements.offtake_bounds`), summed over the offtakes of the same plant and
+    commodity (they share what it can make); the plant's capacity is
+    :func:`~supplychain.graph.build.capacity_in_year` (0 before commissioning, ramp-up, capacity steps,
+    closure) times its process's yield of the commodity per tonne of reference output. The response
+    cuts such a commitment to what the plant can make
+    (:func:`~supplychain.simulation.agreements.offtake_floors`), so it is allowed; but a commitment on a
+    plant not yet built is probably not meant. A plant of unknown capacity is not reported.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024, "horizon": 2026},
+    ...     "facilities": {"p": {"name": "P", "country": "AU", "kind": "mine", "output": "ore", "capacity": 100,
+    ...                          "commissioning_year": 2026}},
+    ...     "agreements": {"d": {"name": "D", "parties": ["AU", "US"], "start": "2025-01-01", "offtakes": [
+    ...         {"supplier": "p", "buyer": "US", "commodity": "ore", "start_year": 2025, "quantity_per_year": 80}]}}})
+    >>> print(*(p.message for p in check_offtake_capacity(s)))
+    offtake 0 of agreement d: the offtakes of p commit more than it can make in 2025 (80 t committed, 0 t of capacity)
+    """
+    from supplychain.graph.build import capacity_in_year  # the graph and simulation packages import the schema
+    from supplychain.schema.units import commodity_units
+    from supplychain.simulation.agreements import offtake_bounds, with_investments
+
+    world = with_investments(scenario)
+    over: dict[tuple[str, int], list[tuple[int, float, float]]] = {}
+    for year in scenario.years:
+        plants: dict[tuple[str, str], list[tuple[str, int, float]]] = {}
+        for b in offtake_bounds(world, year):
+            if b.supplier in world.facilities and b.tonnes > 0:
+                plants.setdefault((b.supplier, b.commodity), []).append((b.agreement, b.position, b.tonnes))
+        for (fid, commodity), offs in plants.items():
+            fac = world.facilities[fid]
+            cap = capacity_in_year(fac, year)
+            if cap is None:
+                continue
+            proc = world.processes.get(fac.process) if fac.process is not None else None
+            if proc is not None:
+                out = proc.outputs.get(commodity)
+                can = cap * (out.central / proc.outputs[proc.reference_output].central if out is not None else 0.0)
+            else:
+                can = cap if (fac.output or commodity) == commodity else 0.0
+            total = sum(t for _, _, t in offs)
+            if total > can * (1.0 + 1e-9) + 1e-9:
+                for aid, i, _ in offs:
+                    over.setdefault((aid, i), []).append((year, total, can))
+    problems = []
+    for (aid, i), rows in over.items():
+        off = scenario.agreements[aid].offtakes[i]
+        u = commodity_units(scenario).get(off.commodity, "t")
+        years = ", ".join(str(y) for y, _, _ in rows)
+        y0, t0, c0 = rows[0]
+        message = (f"offtake {off.id or i} of agreement {aid}: the offtakes of {off.supplier} commit more than it can "
+                   f"make in {years} ({t0:,.0f} {u} committed, {c0:,.0f} {u} of capacity"
+                   + (f" in {y0})" if len(rows) > 1 else ")"))
+        hint = ("the re-routing response cuts the commitments to what the plant can make in those years "
+                "(Result.offtakes); check `start_year` against the plant's commissioning and ramp-up")
+        problems.append(problem_at(scenario, ("agreements", aid, "offtakes", i, "tonnes_per_year"), message, hint))
+    return problems
+
+
 WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
-                                check_agreement_parties)
+                                check_agreement_parties, check_offtake_capacity)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 

@@ -404,6 +404,9 @@ YearsQ = Annotated[Quantity, _range_check(0.0, 30.0, "a number of years")]
 Read as a whole number by :func:`whole_years` (a sample is rounded to the nearest year).
 """
 
+MonthsQ = Annotated[Quantity, _range_check(0.0, 24.0, "a number of months")]
+"""A number of months in [0, 24] (a licensing delay) as a quantity, so that Monte Carlo can sample it."""
+
 YearQ = Annotated[Quantity, _range_check(1900.0, 2200.0, "a year")]
 """A calendar year (commissioning) as a quantity, so that Monte Carlo can sample it.
 

@@ -15,7 +15,8 @@ r"""What agreements do besides lifting restrictions: investment, offtakes, prefe
   ids ``<agreement>.<project>`` so the graph builder treats them as any plant.
 * **Offtake** — a committed minimum flow ``quantity_per_year`` from the supplier
   (facility, investment project, or a country's market) to the buyer's market, from
-  ``start_year`` while the agreement is in force (a lower bound in the re-routing LP).
+  ``start_year`` while the agreement is in force (a lower bound in the re-routing LP), at most what
+  its plant can make that year (:func:`offtake_floors`).
   Without a quantity the buyer takes all of a plant's output, with no floor. Either way a plant
   whose output an offtake buys is *contracted*: where responses are equally close to the
   baseline, its output comes before that of plants with no offtake
@@ -58,6 +59,7 @@ from supplychain.simulation.calendar import Interval, year_fraction, year_period
 from supplychain.simulation.policies import Coded, Membership, edge_text, matches_selector
 
 __all__ = [
+    "OFFTAKE_COLUMNS",
     "OfftakeBound",
     "Participation",
     "PreferencePeriod",
@@ -65,6 +67,8 @@ __all__ = [
     "investment_capacity",
     "investment_facilities",
     "offtake_bounds",
+    "offtake_floors",
+    "offtake_table",
     "preference_periods",
     "preference_surcharge",
     "preferences",
@@ -194,6 +198,13 @@ class OfftakeBound:
     """Minimum tonnes in the year (t/yr × year fraction in force; 0 for an offtake of all output)."""
     in_force: bool = True
     """Whether the offtake is in force in some part of the year (the agreement, and from ``start_year``)."""
+    id: str | None = None
+    """The offtake's ``id``, when it has one."""
+
+    @property
+    def label(self) -> str:
+        """The offtake's ``id``, else ``<agreement>.offtakes[<position>]``."""
+        return self.id or f"{self.agreement}.offtakes[{self.position}]"
 
     @property
     def contracted(self) -> str | None:
@@ -240,9 +251,95 @@ def offtake_bounds(
                     commodity=off.commodity,
                     tonnes=0.0 if off.tonnes_per_year is None else off.tonnes_per_year.central * phi,
                     in_force=phi > 0,
+                    id=off.id,
                 )
             )
     return out
+
+
+def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, str], float]) -> FloatArray:
+    r"""Return each offtake's floor in the year: its commitment, cut to what its plant can make.
+
+    An offtake commits at most what its plant can make that year. With :math:`L_i` the commitment
+    of offtake i (t/yr × year fraction in force, :attr:`OfftakeBound.tonnes`) and :math:`O_{vk}` the
+    offtakes of commodity k from plant v,
+
+    .. math:: \ell_i = L_i \, \min\Bigl(1, \frac{M_{vk}}{\sum_{j \in O_{vk}} L_j}\Bigr),
+              \qquad M_{vk} = y_{vk} K_v ,
+
+    :math:`K_v` the plant's capacity in the re-routing LP that year (capacity with commissioning and ramp-up,
+    or its baseline output when larger or the capacity is unknown; 0 before commissioning) and :math:`y_{vk}`
+    its yield of k per tonne of reference output: the plant's offtakes share what it can make in proportion
+    to their commitments. Without it a commitment on a plant not yet commissioned, or above a ramp-up year's
+    capacity, makes the LP infeasible (its floor :math:`f_e \ge L_e` against :math:`a_v \le K_v`). An
+    offtake from a country's market is not cut (``docs/rebalance.md``, "Variables").
+
+    Parameters
+    ----------
+    bounds : sequence of OfftakeBound
+        The year's offtakes (:func:`offtake_bounds`).
+    can_make : mapping
+        :math:`M_{vk}` by (plant, commodity); a plant missing from it for a commodity makes none of it.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`\ell_i` per bound, in order.
+
+    Examples
+    --------
+    >>> b = [OfftakeBound("a", 0, "p", "US:x", "AU", "US", "x", 300.0), OfftakeBound("a", 1, "p", "JP:x", "AU", "JP",
+    ...      "x", 100.0), OfftakeBound("b", 0, "AU:x", "US:x", "AU", "US", "x", 50.0)]
+    >>> offtake_floors(b, {("p", "x"): 200.0}).tolist()
+    [150.0, 50.0, 50.0]
+    """
+    committed = np.array([b.tonnes for b in bounds], dtype=np.float64)
+    plant = [(b.supplier, b.commodity) if ":" not in b.supplier else None for b in bounds]
+    total: dict[tuple[str, str], float] = {}
+    for key, t in zip(plant, committed.tolist(), strict=True):
+        if key is not None:
+            total[key] = total.get(key, 0.0) + t
+    share = np.array([1.0 if key is None or total[key] <= 0 else min(1.0, max(0.0, can_make.get(key, 0.0)) / total[key])
+                      for key in plant], dtype=np.float64)
+    out: FloatArray = committed * share
+    return out
+
+
+OFFTAKE_COLUMNS = ["year", "agreement", "offtake", "supplier", "buyer", "commodity", "committed_t", "can_make_t",
+                   "floor_t", "cut_t", "edge"]
+"""Columns of :func:`offtake_table` (``Result.offtakes`` without ``edge``, under public names)."""
+
+
+def offtake_table(year: int, committed: Sequence[tuple[OfftakeBound, str]],
+                  can_make: Mapping[tuple[str, str], float]) -> pd.DataFrame:
+    r"""Return the year's offtakes with a quantity: commitment, what the plant can make, floor and cut.
+
+    Parameters
+    ----------
+    year : int
+        The year.
+    committed : sequence of (OfftakeBound, str)
+        The offtakes with a quantity in force and the model edge each commits.
+    can_make : mapping
+        :math:`M_{vk}` by (plant, commodity) (:func:`offtake_floors`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`OFFTAKE_COLUMNS`: ``committed_t`` :math:`L_i`, ``can_make_t`` :math:`M_{vk}` (NaN for an offtake
+        from a country's market), ``floor_t`` :math:`\ell_i` (:func:`offtake_floors`) and ``cut_t``
+        :math:`L_i - \ell_i`, the tonnes committed that the plant cannot make.
+    """
+    bounds = [b for b, _ in committed]
+    floor = offtake_floors(bounds, can_make)
+    made = [np.nan if ":" in b.supplier else can_make.get((b.supplier, b.commodity), 0.0) for b in bounds]
+    tonnes = np.array([b.tonnes for b in bounds], dtype=np.float64)
+    return pd.DataFrame({
+        "year": np.full(len(bounds), year, dtype=np.int64), "agreement": [b.agreement for b in bounds],
+        "offtake": [b.label for b in bounds], "supplier": [b.supplier for b in bounds],
+        "buyer": [b.buyer_country for b in bounds], "commodity": [b.commodity for b in bounds],
+        "committed_t": tonnes, "can_make_t": np.array(made, dtype=np.float64), "floor_t": floor,
+        "cut_t": tonnes - floor, "edge": [e for _, e in committed]}, columns=OFFTAKE_COLUMNS)
 
 
 def preference_surcharge(

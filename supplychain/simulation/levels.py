@@ -87,8 +87,8 @@ class LevelCosts:
     cost1, cost2, cost3, cost4 : numpy.ndarray
         Unmet demand (:math:`1/D_u` on each shortfall column), stock draws (:math:`1/S_m`),
         cost (taxes, tariffs, surcharges on both flow columns of an edge) and deviation from
-        the baseline (:math:`\mp 1/T_k` on the flow columns below / above the baseline,
-        :math:`-1/T_k` on unrecorded supply).
+        the baseline (:math:`\mp 1/T_k` on the flow columns below / above the baseline, 0 on edges into
+        surplus nodes, :math:`-1/T_k` on unrecorded supply).
     dev_const : float
         The deviation level's constant (:math:`\sum_e f^0_e/T_k + \sum_m G_m/T_k`, scaled as
         ``cost4``): the deviation is ``cost4 @ x + dev_const``.

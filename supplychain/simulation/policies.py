@@ -284,9 +284,10 @@ def _policy_pieces(pol: Policy, year: int) -> list[tuple[Interval, float]]:
         return [((pol.start, pol.end), pol.share_blocked.central)]
     if isinstance(pol, ExportLicensing):
         approved = pol.share_approved.central
-        if pol.delay_months <= 0:
+        delay = float(pol.delay_months.central)
+        if delay <= 0:
             return [((pol.start, pol.end), 1.0 - approved)]
-        licensed_from = add_months(pol.start, pol.delay_months)
+        licensed_from = add_months(pol.start, delay)
         delay_end = licensed_from - dt.timedelta(days=1)
         if pol.end is not None and delay_end >= pol.end:
             return [((pol.start, pol.end), 1.0)]

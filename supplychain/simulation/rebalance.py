@@ -45,8 +45,9 @@ non-negative costs, e.g. no shortfall at all — is not solved:
        face is kept (:func:`~supplychain.simulation.highs.keep_optimal_face`: columns with a non-zero reduced
        cost and rows with a non-zero dual fixed at their values);
     4. minimise deviation from the baseline
-       :math:`\sum_e |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
-       (:math:`T_k` the baseline tonnes of commodity k, again base-free).
+       :math:`\sum_{e \notin S} |f_e - f^0_e| / T_{k(e)} + \sum_m (G_m - g_m)/T_{k(m)}`
+       (:math:`T_k` the baseline tonnes of commodity k, again base-free; S the edges into surplus nodes,
+       material with no known use, whose change is not counted).
 
 Levels 2 and 3 are skipped when there is nothing to minimise. Each level's
 coefficients are scaled to a largest value of 1.
@@ -268,6 +269,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         com = self.edges["commodity"].astype(str).to_numpy()
         node_com = self.nodes["commodity"].astype(str).to_numpy()
         self._is_ref_out = (kind[src] == "facility") & (com == node_com[src])
+        # flows into surplus nodes: not counted in the deviation level (_level_costs)
+        self._into_surplus = kind[self.index.dst] == "surplus"
         # commodity codes of edges and markets (deviation weights per commodity, _level_costs)
         codes, names = pd.factorize(np.concatenate([com, node_com[self.markets]]))
         self._edge_com = codes[: len(com)]
@@ -287,6 +290,26 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
         self._start_basis: dict[str, Any] = {}  # optimal basis of the last solve's weighted start
+
+    def can_make(self, capacity: FloatArray) -> dict[tuple[str, str], float]:
+        r"""Return what each facility can make of each of its outputs in a year, :math:`M_{vk} = y_{vk} K_v`.
+
+        Parameters
+        ----------
+        capacity : numpy.ndarray
+            :math:`K_v` per model facility (:attr:`YearInputs.capacity <supplychain.simulation.lpdata.YearInputs>`).
+
+        Returns
+        -------
+        dict
+            Tonnes by (facility, commodity), :math:`y_{vk}` the output yields (:func:`facility_yields`).
+        """
+        k = dict(zip(self.node_ids[self.facilities].tolist(), np.asarray(capacity, dtype=float).tolist(), strict=True))
+        y = self.yields
+        out = y["role"].to_numpy() == "output"
+        return {(f, c): coef * k.get(f, 0.0) for f, c, coef in zip(
+            y["facility"].astype(str).to_numpy()[out].tolist(), y["commodity"].astype(str).to_numpy()[out].tolist(),
+            y["coef"].to_numpy(dtype=float)[out].tolist(), strict=True)}
 
     def rule_of(self, inputs: YearInputs) -> Rule:
         """Return the allocation rule of a solve: its inputs' rule, else the model's (:attr:`allocation`)."""
@@ -531,11 +554,12 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         tm = tk_by[self._market_com]
         wm = 1.0 / np.where(tm > 0, tm, 1.0)
         dscale = float(max(w.max() if w.size else 1.0, wm.max() if wm.size else 1.0))
+        wf = np.where(self._into_surplus, 0.0, w)  # a flow into a surplus node is not counted
         cost4 = np.zeros(c.n)
-        cost4[:ne] = -w / dscale
-        cost4[ne : 2 * ne] = w / dscale
+        cost4[:ne] = -wf / dscale
+        cost4[ne : 2 * ne] = wf / dscale
         cost4[c.gap : c.draw] = -wm / dscale
-        dev_const = (float(np.sum(w * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
+        dev_const = (float(np.sum(wf * f0)) + float(np.sum(inputs.unrecorded * wm))) / dscale
         # unsold: Σ_m u_m / T_k(m)
         unsold = np.zeros(c.n)
         unsold[c.uns :] = wm / float(wm.max()) if wm.size else 0.0

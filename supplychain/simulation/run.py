@@ -33,10 +33,13 @@ from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.simulation.aftershock import element_exposure, measures_after_shock, shortfall_measures
 from supplychain.simulation.agreements import (
+    OFFTAKE_COLUMNS,
+    OfftakeBound,
     Participation,
     PreferencePeriod,
     investment_facilities,
     offtake_bounds,
+    offtake_table,
     preference_surcharge,
     with_investments,
     year_preferences,
@@ -117,6 +120,7 @@ class RunOutput:
     toggles: ToggleState
     solver: pd.DataFrame
     inactive: pd.DataFrame
+    offtakes: pd.DataFrame
     nodes: Mapping[int, pd.DataFrame]
     mode: Mode
     source: str
@@ -136,8 +140,10 @@ class YearPolicies:
         Preference surcharge per model edge (USD/t).
     partner : numpy.ndarray of bool
         Edges between agreement partners with a preference.
-    lower : dict
-        Committed offtake tonnes by edge id.
+    offtakes : tuple of (OfftakeBound, str)
+        The offtakes with a quantity in force and the id of the model edge each commits
+        (its floor, cut to what its plant can make, is set once the year's capacities are known:
+        :func:`~supplychain.simulation.agreements.offtake_floors`).
     offtake : numpy.ndarray of bool
         Edges carrying an offtake.
     reserved : numpy.ndarray of bool
@@ -158,7 +164,7 @@ class YearPolicies:
     effects: PolicyEffects
     surcharge: np.ndarray[Any, np.dtype[np.float64]]
     partner: np.ndarray[Any, np.dtype[np.bool_]]
-    lower: dict[str, float]
+    offtakes: tuple[tuple[OfftakeBound, str], ...]
     offtake: np.ndarray[Any, np.dtype[np.bool_]]
     reserved: np.ndarray[Any, np.dtype[np.bool_]]
     participation: tuple[Participation, ...] = ()
@@ -209,21 +215,21 @@ def year_policies(world: Scenario, model: RebalanceModel, year: int, table: pd.D
     """
     eff: PolicyEffects = scenario_policy_effects(world, table, year, active)
     pref, periods = year_preferences(table, year=year, agreements=world.agreements, scenario=world, active=active)
-    lower: dict[str, float] = {}
+    committed: list[tuple[OfftakeBound, str]] = []
     offtake_edges = np.zeros(len(table), dtype=bool)
     plants: set[str] = set()
     for ob in offtake_bounds(world, year, active):
         eid = model.route_edge(ob.supplier, ob.buyer, ob.commodity)
         if eid is not None and ob.tonnes > 0:
-            lower[eid] = lower.get(eid, 0.0) + ob.tonnes
+            committed.append((ob, str(eid)))
             offtake_edges[model.edge_positions([eid])[0]] = True
         if ob.contracted is not None:
             plants.add(ob.contracted)
     contracted = None
     if plants:
         contracted = (table["supplier"].isin(plants) | table["buyer"].isin(plants)).to_numpy(dtype=bool)
-    return YearPolicies(eff, pref.surcharge, pref.partner, lower, offtake_edges, pref.reserved & ~offtake_edges,
-                        _owed(pref.without, offtake_edges), tuple(periods), contracted)
+    return YearPolicies(eff, pref.surcharge, pref.partner, tuple(committed), offtake_edges,
+                        pref.reserved & ~offtake_edges, _owed(pref.without, offtake_edges), tuple(periods), contracted)
 
 
 class YearNodes(Mapping[int, pd.DataFrame]):
@@ -257,6 +263,11 @@ class YearNodes(Mapping[int, pd.DataFrame]):
         return len(self._nodes)
 
 
+YearTables = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
+                   dict[str, Any]]
+"""One year's response: flows, shortfall, utilisation, attribution, simulated nodes and edges, offtakes, solver."""
+
+
 @dataclass
 class _Run:
     """One variant while its years are simulated (:meth:`Simulator.run_many`): its toggles, stocks and tables."""
@@ -266,7 +277,7 @@ class _Run:
     off_capacity: dict[str, float]
     ledger: StockLedger
     out: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: {
-        k: [] for k in ("flows", "shortfall", "util", "att", "measures")})
+        k: [] for k in ("flows", "shortfall", "util", "att", "measures", "offtakes")})
     years: list[int] = field(default_factory=list)
     solver: list[dict[str, Any]] = field(default_factory=list)
     nodes: YearNodes = field(default_factory=lambda: YearNodes({}, {}))
@@ -516,13 +527,14 @@ class Simulator:
             res = self._year_rebalance(year, nodes, edges, active, r.off_capacity, r.ledger, warm)
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
-        flows, short, util, att, sim_nodes, sim_edges, stats = res
+        flows, short, util, att, sim_nodes, sim_edges, offtakes, stats = res
         r.nodes.add(year, sim_nodes, flows)
         r.years.append(year)
         r.out["flows"].append(flows)
         r.out["shortfall"].append(short)
         r.out["util"].append(util)
         r.out["att"].append(att)
+        r.out["offtakes"].append(offtakes)
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
         rows, element_short = shortfall_measures(inputs["content"], short, year)
@@ -556,6 +568,7 @@ class Simulator:
             toggles=r.toggles,
             solver=pd.DataFrame(r.solver),
             inactive=self._inactive(util, mode),
+            offtakes=_concat(r.out["offtakes"], OFFTAKE_COLUMNS, variant=label).drop(columns="edge"),
             nodes=r.nodes,
             mode=mode,
             source=self.source,
@@ -625,7 +638,7 @@ class Simulator:
         active: frozenset[str],
         off_capacity: Mapping[str, float],
         ledger: StockLedger,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    ) -> YearTables:
         t0 = time.perf_counter()
         eff, res, short, drawn = self._fixed_response(year, nodes, edges, active, ledger)
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
@@ -641,7 +654,7 @@ class Simulator:
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold))
         att = eff.attribution
-        return flows, short, util, att, sim_nodes, sim_edges, {
+        return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
             "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
         }
 
@@ -667,17 +680,22 @@ class Simulator:
         off_capacity: Mapping[str, float],
         ledger: StockLedger,
         warm: bool,
-    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    ) -> YearTables:
         model = self.model()
         pos = model.edge_positions(edges["edge"])
         table = model.edge_table(edges, pos)
         pol = self.year_policies(year, table, active)
-        eff, sur, partner, lower, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.lower, pol.offtake
+        eff, sur, partner, offtake_edges = pol.effects, pol.surcharge, pol.partner, pol.offtake
         routes = self._stock_routes()
-        inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, lower=lower, capacity=off_capacity)
+        inputs = model.year_inputs(nodes, edges, effects=eff, cost=sur, capacity=off_capacity)
         if year in self.capacity_scale:
             scale = model.facility_values(self.capacity_scale[year])
             inputs = replace(inputs, capacity=inputs.capacity * np.where(np.isnan(scale), 1.0, scale))
+        offtakes = offtake_table(year, pol.offtakes, model.can_make(inputs.capacity))
+        lower: dict[str, float] = {}
+        for eid, t in zip(offtakes["edge"].tolist(), offtakes["floor_t"].to_numpy(dtype=float).tolist(), strict=True):
+            lower[eid] = lower.get(eid, 0.0) + t
+        inputs = replace(inputs, lower=model.edge_values(lower))
         inputs = routes.limit(inputs, ledger.available())
         floor = self._floors(year, nodes, edges, eff, ledger, pos) if self.allocation == "contracts_first" else None
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
@@ -706,7 +724,7 @@ class Simulator:
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), stats
+        return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
 
 
 # --------------------------------------------------------------- helpers

@@ -1,0 +1,97 @@
+"""An offtake commits at most what its plant can make that year (``docs/rebalance.md``, "Variables"), by hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from supplychain.api import simulate
+from supplychain.graph.balance import market_balance
+from supplychain.schema.model import Scenario
+from supplychain.schema.references import check_offtake_capacity, check_warnings
+
+YEARS = (2024, 2025, 2026, 2027)
+
+
+def offtake_world(start: str = "2025-07-01") -> Scenario:
+    """CN makes 1,000 t of NdPr oxide (600 t to the US, 300 t to JP, 100 t at home), AU 150 t (100 t US, 50 t KR).
+
+    A US programme from ``start`` builds a US separation plant, USD 1 bn × 0.5 / USD 1 M per t/yr = 500 t/yr,
+    commissioned one year after its start's year and ramped up over one year, and commits it to two offtakes
+    from 2025: 400 t/yr to JP and 100 t/yr to KR.
+    """
+    data: dict[str, Any] = {
+        "scenario": {"name": "offtakes", "base_year": 2024, "horizon": 2027},
+        "commodities": {"ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths",
+                                       "elements": ["Nd", "Pr"], "price_usd_per_t": 60000}},
+        "facilities": {
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "output": "ndpr_oxide",
+                       "capacity": 1000, "production": dict.fromkeys(YEARS, 1000)},
+            "au_sep": {"name": "AU separation", "country": "AU", "kind": "separation", "output": "ndpr_oxide",
+                       "capacity": 300, "production": dict.fromkeys(YEARS, 150)},
+        },
+        "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": "ndpr_oxide", "year": y, "tonnes": t}
+                  for y in YEARS
+                  for k, s, b, t in (("cn_us", "CN", "US", 600), ("cn_jp", "CN", "JP", 300), ("au_us", "AU", "US", 100),
+                                     ("au_kr", "AU", "KR", 50))},
+        "demand": {c: {"country": c, "commodity": "ndpr_oxide", "year": 2024, "tonnes": t}
+                   for c, t in (("US", 700), ("JP", 300), ("CN", 100), ("KR", 50))},
+        "agreements": {"home": {
+            "name": "US programme", "parties": ["US"], "start": start,
+            "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
+                "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.5,
+                "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 1, "ramp_up_years": 1}}},
+            "offtakes": [
+                {"id": "to_jp", "supplier": "us_sep", "buyer": "JP", "commodity": "ndpr_oxide", "start_year": 2025,
+                 "quantity_per_year": 400},
+                {"id": "to_kr", "supplier": "us_sep", "buyer": "KR", "commodity": "ndpr_oxide", "start_year": 2025,
+                 "quantity_per_year": 100}]}},
+    }
+    return Scenario.model_validate(data)
+
+
+def test_an_offtake_commits_at_most_what_its_plant_can_make() -> None:
+    # The plant (500 t/yr) is commissioned in 2026 (2025 + 1) at 1/(1 + 1) = 1/2 of its capacity, in full from 2027:
+    # K = 0 t in 2025, 250 t in 2026, 500 t in 2027.
+    # 2025, a partial year: the programme is in force from 1 July, φ = 6/12, so the offtakes commit 400 × 0.5 = 200 t
+    #   and 100 × 0.5 = 50 t. The plant can make 0 t: both floors are 0 (cut 200 and 50 t). On main the floors stay
+    #   200 and 50 t against a capacity of 0 and the LP is infeasible.
+    # 2026, a ramp-up year: 400 + 100 = 500 t committed, 250 t can be made; the offtakes share it in proportion to
+    #   their commitments, 250/500 = 1/2: 200 t to JP, 50 t to KR (cut 200 and 50 t); the plant runs at 250 t.
+    # 2027: 500 t committed, 500 t can be made: nothing is cut, the plant runs at 500 t, 400 t to JP, 100 t to KR.
+    res = simulate(offtake_world(), mode="rebalance")
+    o = res.offtakes.set_index(["year", "offtake"])
+    want = {(2025, "to_jp"): (200.0, 0.0, 0.0), (2025, "to_kr"): (50.0, 0.0, 0.0),
+            (2026, "to_jp"): (400.0, 250.0, 200.0), (2026, "to_kr"): (100.0, 250.0, 50.0),
+            (2027, "to_jp"): (400.0, 500.0, 400.0), (2027, "to_kr"): (100.0, 500.0, 100.0)}
+    assert sorted(o.index) == sorted(want)
+    for k, (committed, can_make, floor) in want.items():
+        assert o.loc[k, "committed"] == pytest.approx(committed)
+        assert o.loc[k, "can_make"] == pytest.approx(can_make)
+        assert o.loc[k, "floor"] == pytest.approx(floor)
+        assert o.loc[k, "cut"] == pytest.approx(committed - floor)
+    u = res.utilisation.set_index(["year", "facility"])["output"]
+    assert [u[(y, "home.us_sep")] for y in (2025, 2026, 2027)] == pytest.approx([0.0, 250.0, 500.0])
+    f = res.flows.set_index(["year", "edge"])["simulated"]
+    for y, jp, kr in ((2026, 200.0, 50.0), (2027, 400.0, 100.0)):
+        assert f[(y, "offtake.home.0")] == pytest.approx(jp)
+        assert f[(y, "offtake.home.1")] == pytest.approx(kr)
+    for y in YEARS:
+        edges = res.tables(y)[1]
+        assert market_balance(edges.assign(tonnes=edges["simulated"]))["balanced"].all(), y
+    assert simulate(offtake_world(), mode="fixed").offtakes.empty  # the fixed response has no offtakes
+
+
+def test_validate_warns_of_offtakes_above_their_plants_capacity() -> None:
+    # The plant's offtakes together against its capacity in each year they are in force: 2025, 200 + 50 = 250 t
+    # against 0 t; 2026, 400 + 100 = 500 t against 250 t; 2027, 500 t against 500 t, within it.
+    messages = [p.message for p in check_offtake_capacity(offtake_world())]
+    assert messages == [
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025, 2026 "
+        "(250 t committed, 0 t of capacity in 2025)" for o in ("to_jp", "to_kr")]
+    assert [p.message for p in check_warnings(offtake_world()) if "offtakes of us_sep" in p.message] == messages
+    # From 1 January 2024 the plant is commissioned in 2025 (250 t) and full in 2026: only 2025 is over.
+    assert [p.message for p in check_offtake_capacity(offtake_world(start="2024-01-01"))] == [
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025 "
+        "(500 t committed, 250 t of capacity)" for o in ("to_jp", "to_kr")]
