@@ -399,3 +399,15 @@ def test_pgm_production_says_its_basis_year_by_year(mineral, mine_2020, mine_202
         assert "also holds the year's secondary output" in gap
     assert "Secondary_prod" in prod[2024]["note"]
     assert "usgs_mcs2025_t5" in prod[2024]["note"]
+
+
+def test_cells_below_half_a_unit_are_counted_0_and_say_so():
+    # mcs2025-coppe_salient.csv row 6 (2024): Imports_Ores_kt 'Less than ½ unit.', Imports_Refined_kt 810 kt:
+    # US copper imports 2024 = 0 + 810 x 1,000 = 810,000 t, and the note names the cell counted as 0 (audit D-17).
+    import yaml
+
+    path = Path(__file__).parents[1] / "scenarios" / "world" / "minerals" / "copper.yaml"
+    total = yaml.safe_load(path.read_text(encoding="utf-8"))["imports"]["us_copper_2024"]["total"]
+    assert total["value"] == 810 * 1000
+    assert total["note"] == ("mcs2025-coppe_salient.csv row 6, Imports_Ores_kt + Imports_Refined_kt; "
+                             "Imports_Ores_kt reads 'Less than ½ unit': counted 0")

@@ -100,7 +100,8 @@ def _q(fig: Figure, note: str = "") -> dict[str, Any]:
         out["assumption"] = "no such column in the release's file: 0"
         return out
     out["source"] = source_id(ref.file)
-    out["note"] = fig.cite() + (f"; {note}" if note else "")
+    zero = "".join(f"; {r.column} reads 'Less than ½ unit': counted 0" for r in fig.negligible)
+    out["note"] = fig.cite() + zero + (f"; {note}" if note else "")
     return out
 
 
