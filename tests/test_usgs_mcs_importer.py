@@ -364,3 +364,50 @@ def test_us_supply_gap_is_an_import_record_split_like_the_recorded_imports(tmp_p
     assert by["CN"] == pytest.approx(0.149268 * 19_000, abs=0.01)  # 2,836.09 kg
     assert by["JP"] == pytest.approx(0.597073 * 19_000, abs=0.01)  # 11,344.39 kg
     assert by.sum() == pytest.approx(19_000)
+
+
+def test_t5_production_needs_the_basis_of_the_earlier_years():
+    # T5's columns add to 2024 only, so a catalogue entry that uses them must say what 2020-2023 hold.
+    from pydantic import ValidationError
+
+    from supplychain.importers.usgs_mcs.catalogue import SalientSpec
+
+    fields = {"file": "x.csv", "production": ["P"], "t5_production": ["Secondary_prod"], "imports": [],
+              "exports": [], "consumption": None, "nir": None, "why": "mine plus secondary"}
+    with pytest.raises(ValidationError, match="why_before_t5"):
+        SalientSpec(**fields)
+    assert SalientSpec(**fields, why_before_t5="mine output only").why_before_t5 == "mine output only"
+
+
+@pytest.mark.parametrize(("mineral", "mine_2020", "mine_2024", "secondary_2024"),
+                         [("palladium", 14_600, 8_000, 45_000), ("platinum", 4_200, 2_000, 8_500)])
+def test_pgm_production_says_its_basis_year_by_year(mineral, mine_2020, mine_2024, secondary_2024):
+    # The bundled fragment, as the importer writes it (audit D-16). 2024 = salient USprod (mine) + T5 row
+    # Secondary_prod in metric tons x 1,000 kg: palladium 8,000 + 45 t = 53,000 kg, platinum 2,000 + 8.5 t =
+    # 10,500 kg; 2020-2023 are the salient mine column alone (T5 has no earlier years), and the notes say so.
+    import yaml
+
+    path = Path(__file__).parents[1] / "scenarios" / "world" / "minerals" / f"{mineral}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    prod = data["facilities"][f"{mineral}_us"]["production"]
+    assert prod[2020]["value"] == mine_2020
+    assert prod[2024]["value"] == mine_2024 + secondary_2024
+    for y in (2020, 2021, 2022, 2023):
+        assert prod[y]["note"].endswith("mine output only (secondary not given before 2024)"), y
+        gap = data["imports"][f"us_{mineral}_{y}_unrecorded"]["total"]["note"]
+        assert f"Production in {y} is mine output only" in gap
+        assert "also holds the year's secondary output" in gap
+    assert "Secondary_prod" in prod[2024]["note"]
+    assert "usgs_mcs2025_t5" in prod[2024]["note"]
+
+
+def test_cells_below_half_a_unit_are_counted_0_and_say_so():
+    # mcs2025-coppe_salient.csv row 6 (2024): Imports_Ores_kt 'Less than ½ unit.', Imports_Refined_kt 810 kt:
+    # US copper imports 2024 = 0 + 810 x 1,000 = 810,000 t, and the note names the cell counted as 0 (audit D-17).
+    import yaml
+
+    path = Path(__file__).parents[1] / "scenarios" / "world" / "minerals" / "copper.yaml"
+    total = yaml.safe_load(path.read_text(encoding="utf-8"))["imports"]["us_copper_2024"]["total"]
+    assert total["value"] == 810 * 1000
+    assert total["note"] == ("mcs2025-coppe_salient.csv row 6, Imports_Ores_kt + Imports_Refined_kt; "
+                             "Imports_Ores_kt reads 'Less than ½ unit': counted 0")

@@ -63,6 +63,16 @@ class SalientSpec(_Strict):
     """Net import reliance, percent."""
     why: str
     """Why these production columns."""
+    why_before_t5: str | None = None
+    """What the production columns hold in the years T5 does not cover (2020–2023), when ``t5_production`` adds
+    to 2024 only: the series then changes basis in 2024, and the notes and gap records must say so."""
+
+    @model_validator(mode="after")
+    def _t5_basis(self) -> SalientSpec:
+        if self.t5_production and not self.why_before_t5:
+            msg = "`t5_production` adds to 2024 only: say `why_before_t5` (what 2020-2023 production holds)"
+            raise ValueError(msg)
+        return self
 
 
 class ChapterShares(_Strict):

@@ -127,6 +127,8 @@ class Figure:
     refs: tuple[Ref, ...] = ()
     label: str = ""
     relation: str = ""
+    negligible: tuple[Ref, ...] = ()
+    """Cells of a number that read ``Less than ½ unit`` and were counted as 0."""
 
     @property
     def known(self) -> bool:
@@ -174,7 +176,7 @@ class Figure:
                 value = cell.value * factor if kind == "bound" else math.nan
                 return Figure(value, kind, refs, cell.label(), cell.relation)
         value = sum((0.0 if c.kind == "negligible" else c.value * f for c, f, _ in cells), 0.0)
-        return Figure(value, "number", refs)
+        return Figure(value, "number", refs, negligible=tuple(r for c, _, r in cells if c.kind == "negligible"))
 
 
 # ------------------------------------------------------------------- world data

@@ -100,7 +100,8 @@ def _q(fig: Figure, note: str = "") -> dict[str, Any]:
         out["assumption"] = "no such column in the release's file: 0"
         return out
     out["source"] = source_id(ref.file)
-    out["note"] = fig.cite() + (f"; {note}" if note else "")
+    zero = "".join(f"; {r.column} reads 'Less than ½ unit': counted 0" for r in fig.negligible)
+    out["note"] = fig.cite() + zero + (f"; {note}" if note else "")
     return out
 
 
@@ -186,13 +187,25 @@ def _facilities(cid: str, spec: CommoditySpec, world: WorldFigures, us: USFigure
         out[f"{cid}_us"] = {
             "name": f"United States {_short(spec)} (domestic supply counted in apparent consumption)",
             "country": "US", "kind": "aggregate", "output": cid,
-            "production": {y: _q(p[y], spec.salient.why if spec.salient else "") for y in years},
+            "production": {y: _q(p[y], _production_why(spec, y)) for y in years},
             "capacity": {"value": _num(p[2024].value), "assumption": "2024 output held flat"},
             "utilisation": {"value": 1, "assumption": "output held at the 2024 level"},
         }
     elif not p[2024].known:
         left_out.append(f"US production 2024 {p[2024].text()} ({p[2024].cite()})")
     return out
+
+
+def _production_why(spec: CommoditySpec, year: int) -> str:
+    """Say what US production holds in `year`: T5's columns add to 2024 only, so earlier years name their basis."""
+    s = spec.salient
+    if s is None:
+        return ""
+    if not s.t5_production:
+        return s.why
+    if year == 2024:
+        return f"{s.why} (T5 cell: {source_id(T5.rsplit('/', 1)[-1])})"
+    return str(s.why_before_t5)
 
 
 def _held(years: range, entry: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -364,9 +377,12 @@ def _unrecorded(cid: str, spec: CommoditySpec, us: USFigures, sources: ImportSou
         gaps.append(gap)
         recorded = f"us_{cid}_{y}" if sources.shares else f"row_us_{cid}_{y}"
         src = gap.consumption.refs[0].file
+        note = _gap_note(gap, spec.unit, recorded)
+        if spec.salient is not None and spec.salient.t5_production and y != 2024:
+            note += (f". Production in {y} is {spec.salient.why_before_t5}, so this gap also holds the year's "
+                     f"secondary output, which 2024 counts as production ({' + '.join(spec.salient.t5_production)})")
         out[y] = {"importer": "US", "commodity": cid, "year": y,
-                  "total": {"value": _num(gap.value), "source": source_id(src),
-                            "note": _gap_note(gap, spec.unit, recorded)},
+                  "total": {"value": _num(gap.value), "source": source_id(src), "note": note},
                   "partners": {"CN": _china_gap_share(gap, spec.unit, sources, world, recorded)},
                   "remainder_split": _gap_split(sources, recorded)}
     if 2024 in out:
@@ -473,7 +489,9 @@ def commodity_fragment(release: Release, cid: str, spec: CommoditySpec, minerals
         f"{total.text()}" + (" (EXCLUDES US production)" if world.excludes_us else "") + ".",
         f"US production, imports, exports and apparent consumption 2020-2024: {spec.salient.file}; "
         f"production = {' + '.join(spec.salient.production + spec.salient.t5_production) or 'none'} "
-        f"({spec.salient.why}).",
+        f"({spec.salient.why})"
+        + (f"; 2020-2023 production = {' + '.join(spec.salient.production)} ({spec.salient.why_before_t5})"
+           if spec.salient.t5_production else "") + ".",
         ("US import sources 2020-23: " + (sources.note if sources.ranked else
                                           "not in the release (imports from ROW, an assumption)") + "."),
         *(f"Caveat: {n}." for n in spec.notes),
