@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,20 +19,23 @@ import pytest
 from scipy import stats
 
 from supplychain.errors import ScenarioError, format_path
-from supplychain.io import load_text
+from supplychain.io import load, load_text
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import check_references, check_warnings
 from supplychain.schema.types import Quantity
+from supplychain.uncertainty.montecarlo import run_sweep
 from supplychain.uncertainty.sampling import (
     Parameter,
     SamplingSpec,
     apply,
     draw,
+    find_parameters,
     inverse_cdf,
     parameter_stream,
     tie_draws,
 )
 
+REPO = Path(__file__).resolve().parent.parent
 SEED = 11
 
 
@@ -266,3 +270,49 @@ def test_a_tie_with_one_member_is_a_warning(run_cli: Any, write: Any) -> None:
     assert "warn " in result.stdout + result.stderr
     assert "s.yaml:12:" in result.stdout + result.stderr
     assert "tie 'out' has one member: nothing shares its draw" in result.stdout + result.stderr
+
+
+# --------------------------------------------------------------- the bundled world
+def cn_output(sc: Scenario) -> pd.DataFrame:
+    """China's mine output the sample's scenario holds in 2026 and 2030 (what a run reads)."""
+    prod = sc.facilities["cn_mining"].production
+    return pd.DataFrame({"year": [2026, 2030], "metric": ["cn_mine_output"] * 2,
+                         "value": [prod[2026].central, prod[2030].central]})
+
+
+def test_path_to_2030_sweep_draws_china_output_once_for_every_year() -> None:
+    """China's undocumented output (USGS fn14) is one fact: high in every year of a sample or low in every year.
+
+    Each year is triangular(path, path, path x 300,000 / 270,000) with mode = low, so a sample at u is
+    path x (1 + (1/9)(1 − sqrt(1 − u))): the same fraction of its range in every year, and the 2026 and
+    2030 figures the sweep's model reads have rank correlation 1.
+    """
+    s = load(REPO / "scenarios" / "path_to_2030.yaml")
+    spec = find_parameters(s)
+    years = [p for p in spec if p.name.startswith("facilities.cn_mining.production")]
+    assert [p.name[-5:-1] for p in years] == [str(y) for y in range(2024, 2031)]
+    assert {p.tie for p in years} == {"cn_undocumented_output"}
+
+    r = run_sweep(s, samples=30, seed=SEED, model=cn_output, cache=False, quiet=True, workers=1)
+    y26, y30 = r.measure(metric="cn_mine_output", year=2026), r.measure(metric="cn_mine_output", year=2030)
+    assert stats.spearmanr(y26, y30).statistic == pytest.approx(1.0)
+    assert y26.nunique() == 30
+    u = tie_draws(SEED, "cn_undocumented_output", 30)
+    for p in years:
+        lo, hi = p.quantity.low, p.quantity.high
+        assert lo is not None
+        assert hi is not None
+        frac = (r.inputs[p.name] - lo) / (hi - lo)
+        np.testing.assert_allclose(frac, 1 - np.sqrt(1 - u), atol=1e-9, err_msg=p.name)
+
+
+def test_bundled_magnet_demand_growth_is_one_draw_for_every_region() -> None:
+    """The IEA's rate is the world's, applied to every region alike: every region's sampled growth is equal."""
+    s = load(REPO / "scenarios" / "path_to_2030.yaml")
+    spec = find_parameters(s)
+    growth = [p.name for p in spec if p.name.endswith("_magnets.growth")]
+    assert len(growth) == 6
+    assert spec.ties["magnet_demand_growth"] == growth
+    df = draw(spec, 40, SEED)[growth]
+    assert (df.nunique(axis=1) == 1).all()
+    assert df.iloc[:, 0].nunique() == 40
