@@ -316,3 +316,41 @@ def test_bundled_magnet_demand_growth_is_one_draw_for_every_region() -> None:
     df = draw(spec, 40, SEED)[growth]
     assert (df.nunique(axis=1) == 1).all()
     assert df.iloc[:, 0].nunique() == 40
+
+
+# ------------------------------------------------------------------ files and the CLI
+MINIMAL = REPO / "tests" / "data" / "minimal" / "base.yaml"
+TIED_CHILD = """extends: [minimal.yaml]
+flows:
+  cn_us_oxide:
+    tonnes: {value: 2000, dist: uniform, low: 1800, high: 2000, tie: us_oxide, assumption: "test"}
+demand:
+  us_ndpr:
+    tonnes: {value: 2000, dist: uniform, low: 1800, high: 2000, tie: us_oxide, assumption: "test"}
+"""
+
+
+def test_a_child_file_ties_a_base_quantity_by_writing_only_the_tie(write: Any) -> None:
+    """``{tie: NAME}`` has neither ``value`` nor ``dist``: it merges into the base's quantity (scenario-format.md)."""
+    write("minimal.yaml", MINIMAL.read_text(encoding="utf-8"))
+    base = write("base.yaml", TIED_CHILD.replace(", tie: us_oxide", ""))
+    child = write("child.yaml", f"extends: [{base.name}]\nflows:\n  cn_us_oxide:\n    tonnes: {{tie: us_oxide}}\n"
+                                "demand:\n  us_ndpr:\n    tonnes: {tie: us_oxide}\n")
+    s = load(child)
+    t = s.flows["cn_us_oxide"].tonnes
+    assert (t.dist, t.low, t.high, t.tie, t.assumption) == ("uniform", 1800, 2000, "us_oxide", "test")
+    assert find_parameters(s).ties == {"us_oxide": ["demand.us_ndpr.tonnes", "flows.cn_us_oxide.tonnes"]}
+
+
+def test_sweep_command_names_the_ties(write: Any) -> None:
+    from typer.testing import CliRunner
+
+    from supplychain.cli.app import app
+
+    write("minimal.yaml", MINIMAL.read_text(encoding="utf-8"))
+    path = write("tied.yaml", TIED_CHILD)
+    res = CliRunner().invoke(app, ["sweep", str(path), "-n", "4", "--mode", "exposure", "--years", "2024",
+                                   "--no-cache", "-q"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "2 uncertain inputs" in res.output
+    assert "Tied draws (one draw per sample moves all of a tie's inputs together): us_oxide (2 inputs)" in res.output
