@@ -407,6 +407,11 @@ def sweep(
          f"{timing}")
     if info["parameters"] == 0:
         echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
+    ties: dict[str, list[str]] = info.get("ties") or {}
+    if ties:
+        echo("Tied draws (one draw per sample moves all of a tie's inputs together): "
+             + ", ".join(f"{name} ({len(members)} input{'s' if len(members) != 1 else ''})"
+                         for name, members in ties.items()))
     if inert:
         echo(f"Sampled but cannot act in {span_text} (they move no measure of this sweep):")
         for name, why in inert.items():

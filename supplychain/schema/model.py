@@ -717,6 +717,19 @@ class Toggle(StrictModel):
     """Ids it switches: policies, agreements, facilities, flows, stockpiles, offtakes (``section.id`` if ambiguous)."""
     probability: ShareQ | None = None
     """Probability that it is on, for Monte Carlo (default: the ``default`` state)."""
+    tie: EntityId | None = None
+    """Name of a shared draw: toggles with the same ``tie`` are switched by one uniform draw per Monte Carlo
+    sample (each is on when that draw is below its probability)."""
+
+    @model_validator(mode="after")
+    def _check_tie(self) -> Toggle:
+        if self.probability is not None and self.probability.tie is not None:
+            msg = "`tie` on a toggle's probability: the draw a toggle shares is its on/off draw"
+            raise InvalidValueError(msg, f"move `tie: {self.probability.tie}` up to the toggle itself")
+        if self.tie is not None and self.probability is None:
+            msg = f"`tie: {self.tie}` on a toggle without a `probability`: it is not drawn"
+            raise InvalidValueError(msg, "add `probability:` (the chance it is on), or remove `tie:`")
+        return self
 
 
 class Variant(StrictModel):

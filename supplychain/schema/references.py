@@ -22,7 +22,7 @@ from typing import get_origin as typing_origin
 
 from pydantic import BaseModel
 
-from supplychain.errors import KeyPath, Problem, sort_problems
+from supplychain.errors import KeyPath, Problem, format_path, sort_problems
 from supplychain.schema.countries import code_hint
 from supplychain.schema.coverage import covered_commodities, matches, undeclared
 from supplychain.schema.model import (
@@ -51,6 +51,7 @@ from supplychain.schema.model import (
     Stockpile,
     Target,
     Tariff,
+    Toggle,
 )
 from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 
@@ -75,6 +76,8 @@ __all__ = [
     "check_references",
     "check_selectors",
     "check_sources",
+    "check_tie_members",
+    "check_ties",
     "check_units",
     "check_variants",
     "check_warnings",
@@ -87,6 +90,7 @@ __all__ = [
     "nearest",
     "problem_at",
     "switchable_entities",
+    "tie_members",
     "unpriced_preference",
     "world_codes",
 ]
@@ -788,6 +792,68 @@ def check_citations(scenario: Scenario, nodes: Nodes | None = None) -> list[Prob
     ]
 
 
+def tie_members(scenario: Scenario, nodes: Nodes | None = None) -> dict[str, list[tuple[KeyPath, str]]]:
+    """Tie name → its members as ``(key path of the tie: key, kind)``, kind ``quantity`` or ``toggle``, in file order.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "demand": {
+    ...     "d": {"country": "US", "commodity": "m", "year": 2024, "tonnes": 1,
+    ...           "growth": {"dist": "uniform", "low": 0, "high": 0.05, "tie": "g"}}}})
+    >>> tie_members(s)
+    {'g': [(('demand', 'd', 'growth', 'tie'), 'quantity')]}
+    """
+    out: dict[str, list[tuple[KeyPath, str]]] = {}
+    for path, node in nodes or walk(scenario):
+        if isinstance(node, Quantity | Toggle) and node.tie is not None:
+            kind = "toggle" if isinstance(node, Toggle) else "quantity"
+            out.setdefault(node.tie, []).append(((*path, "tie"), kind))
+    return out
+
+
+def check_ties(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Check that a tie's members are all quantities or all toggles.
+
+    Quantities of one tie take their quantiles at one shared draw; toggles of one tie are
+    switched by one shared draw. A tie of both kinds is refused: each member that is not of
+    the first member's kind is reported, naming the first.
+    """
+    problems = []
+    for tie, members in tie_members(scenario, nodes).items():
+        first_path, first_kind = members[0]
+        for path, kind in members[1:]:
+            if kind != first_kind:
+                message = (f"tie '{tie}' joins a {kind} to a {first_kind} ({format_path(first_path[:-1])}): "
+                           "a tie holds quantities or toggles, not both")
+                hint = (f"quantities of a tie share one quantile, toggles one on/off draw; "
+                        f"give the {kind}s their own tie name")
+                problems.append(problem_at(scenario, path, message, hint))
+    return problems
+
+
+def check_tie_members(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a tie with one member (a warning): nothing shares its draw, perhaps a misspelt name.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "demand": {
+    ...     "d": {"country": "US", "commodity": "m", "year": 2024, "tonnes": 1,
+    ...           "growth": {"dist": "uniform", "low": 0, "high": 0.05, "tie": "g"}}}})
+    >>> [p.message for p in check_tie_members(s)]
+    ["tie 'g' has one member: nothing shares its draw"]
+    """
+    ties = tie_members(scenario, nodes)
+    problems = []
+    for tie, members in ties.items():
+        if len(members) == 1:
+            others = [t for t in ties if t != tie]
+            what = "quantities that state this fact" if members[0][1] == "quantity" else "toggles it should switch with"
+            hint = did_you_mean(tie, others, f"write the same `tie:` on the other {what}, or remove it")
+            problems.append(problem_at(scenario, members[0][0], f"tie '{tie}' has one member: nothing shares its draw",
+                                       hint))
+    return problems
+
+
 RULES: tuple[Rule, ...] = (
     check_sources,
     check_countries,
@@ -805,6 +871,7 @@ RULES: tuple[Rule, ...] = (
     check_units,
     check_years,
     check_world_parties,
+    check_ties,
 )
 """Every cross-reference rule, run in this order by :func:`check_references`."""
 
@@ -1014,7 +1081,7 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
 
 
 WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
-                                check_agreement_parties, check_offtake_capacity)
+                                check_agreement_parties, check_offtake_capacity, check_tie_members)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 

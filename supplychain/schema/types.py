@@ -262,6 +262,10 @@ class Quantity(StrictModel):
     """Possible values (choice)."""
     weights: list[Annotated[float, Field(ge=0)]] | None = None
     """Probabilities of ``choices`` (default equal)."""
+    tie: EntityId | None = None
+    """Name of a shared draw: every quantity with the same ``tie`` takes, in each Monte Carlo sample,
+    its own distribution's quantile at one shared uniform draw (high in all or low in all). For one
+    fact that several quantities state, such as one range written for every year of a path."""
 
     @model_validator(mode="before")
     @classmethod
@@ -284,6 +288,9 @@ class Quantity(StrictModel):
             if extra:
                 msg = f"{', '.join(extra)} given without `dist`"
                 raise InvalidValueError(msg, "add e.g. `dist: triangular`, or remove them")
+            if self.tie is not None:
+                msg = f"`tie: {self.tie}` on a quantity without a distribution: there is no draw to share"
+                raise InvalidValueError(msg, "add the range it shares (`dist:` with its bounds), or remove `tie:`")
         elif d in ("uniform", "triangular"):
             if self.low is None or self.high is None:
                 msg = f"a {d} distribution needs `low` and `high`"

@@ -452,7 +452,7 @@ def run_sweep(
         hit = store.load(key)
         if hit is not None:
             cached = _from_cache(hit, sc, key)
-            cached.info["inert"] = inert
+            cached.info.update(inert=inert, ties=spec.ties)
             return cached
 
     t0 = time.perf_counter()
@@ -499,6 +499,7 @@ def run_sweep(
         fast_path=fast_path,
         parameters=len(spec),
         inert=inert,
+        ties=spec.ties,
         prepare_seconds=prep,
         cached=False,
         key=key,

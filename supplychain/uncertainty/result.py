@@ -48,9 +48,10 @@ class SweepResult:
         a table without the last column reads as targets without one).
     info : dict
         Seed, number of samples, mode, the sweep model used, executor, timings,
-        whether the result came from the cache, the cache key, and ``inert``: the
+        whether the result came from the cache, the cache key, ``inert``: the
         sampled inputs that cannot act in the swept years, each with the reason
-        (:func:`~supplychain.uncertainty.sampling.inert_parameters`).
+        (:func:`~supplychain.uncertainty.sampling.inert_parameters`), and ``ties``: each
+        tie's sampled inputs (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.ties`).
     """
 
     inputs: pd.DataFrame

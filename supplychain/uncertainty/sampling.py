@@ -6,7 +6,11 @@ A scenario states uncertainty in two ways (docs/domain.md, "Uncertainty"):
   (``uniform``, ``triangular``, ``normal`` with optional truncation at
   ``low``/``high``, or ``choice`` with weights);
 * any :class:`~supplychain.schema.model.Toggle` may carry a ``probability`` that
-  it is on (a Bernoulli draw per sample).
+  it is on (a Bernoulli draw per sample);
+* either may carry a ``tie``: the members of one tie share one uniform draw per
+  sample, each taking its own distribution's quantile at it (quantities) or being
+  on when it is below its probability (toggles), so one fact written in several
+  places (a range stated for every year of a path) is high in all or low in all.
 
 :func:`find_parameters` walks the validated model and records every such input
 with its key path; :func:`draw` samples them into a DataFrame (one row per
@@ -17,10 +21,12 @@ rendered key path such as ``facilities.mp.production[2024]`` — back into keys)
 Reproducibility
 ---------------
 Every parameter has its own random stream, seeded from the sweep's seed and a
-stable hash of the parameter's key path (:func:`parameter_stream`). The values a
-parameter takes therefore depend only on ``(seed, path, sample number)``: not
-on which other parameters exist, not on the order of the YAML, and not on how
-the samples are later split among workers.
+stable hash of the parameter's key path (:func:`parameter_stream`); every tie has
+one, seeded from the hash of ``tie:<name>`` (:func:`tie_draws`). The values a
+parameter takes therefore depend only on ``(seed, path, sample number)``, or
+for a tied one ``(seed, tie name, sample number)``: not on which other parameters
+exist, not on the order of the YAML, and not on how the samples are later split
+among workers.
 """
 
 from __future__ import annotations
@@ -49,8 +55,10 @@ __all__ = [
     "draw",
     "find_parameters",
     "inert_parameters",
+    "inverse_cdf",
     "parameter_stream",
     "parse_path",
+    "tie_draws",
 ]
 
 ParameterKind = Literal["quantity", "toggle"]
@@ -71,12 +79,20 @@ class Parameter:
         The quantity itself; for a toggle, its ``probability``.
     default : bool or None
         For a toggle, its deterministic state (``Toggle.default``).
+    tie : str or None
+        Name of the shared draw it belongs to (``tie:`` of the quantity or the
+        toggle); defaults to the quantity's ``tie`` for a quantity.
     """
 
     path: KeyPath
     kind: ParameterKind
     quantity: Quantity
     default: bool | None = None
+    tie: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "quantity" and self.tie is None and self.quantity.tie is not None:
+            object.__setattr__(self, "tie", self.quantity.tie)
 
     @property
     def name(self) -> str:
@@ -121,17 +137,21 @@ class Parameter:
         return (float(lo), float(hi))
 
     def describe(self) -> str:
-        """Short text of the distribution, e.g. ``triangular(40000, 45000, 50000)``.
+        """Short text of the distribution, e.g. ``triangular(40000, 45000, 50000)``, and its tie.
 
         Examples
         --------
         >>> Parameter(("x",), "quantity", Quantity(dist="uniform", low=1, high=3)).describe()
         'uniform(1, 3)'
+        >>> Parameter(("x",), "quantity", Quantity(dist="uniform", low=1, high=3, tie="cn_output")).describe()
+        'uniform(1, 3), tie cn_output'
         """
         q = self.quantity
         if self.kind == "toggle":
-            return f"bernoulli(p={_fmt(q.central)})" if not q.is_uncertain else f"bernoulli(p~{_describe_q(q)})"
-        return _describe_q(q)
+            text = f"bernoulli(p={_fmt(q.central)})" if not q.is_uncertain else f"bernoulli(p~{_describe_q(q)})"
+        else:
+            text = _describe_q(q)
+        return text if self.tie is None else f"{text}, tie {self.tie}"
 
 
 def _fmt(x: float | None) -> str:
@@ -233,12 +253,13 @@ class SamplingSpec:
         return SamplingSpec(kept)
 
     def table(self) -> pd.DataFrame:
-        """One row per parameter: name, kind, distribution, central value, low/high span.
+        """One row per parameter: name, kind, distribution, central value, low/high span, tie.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``parameter``, ``kind``, ``distribution``, ``central``, ``low``, ``high``.
+            Columns ``parameter``, ``kind``, ``distribution``, ``central``, ``low``, ``high``,
+            ``tie`` (the shared draw's name, empty for a parameter drawn on its own).
         """
         rows = []
         for p in self.parameters:
@@ -251,9 +272,19 @@ class SamplingSpec:
                     "central": float(p.central),
                     "low": float(lo),
                     "high": float(hi),
+                    "tie": p.tie or "",
                 }
             )
-        return pd.DataFrame(rows, columns=["parameter", "kind", "distribution", "central", "low", "high"])
+        return pd.DataFrame(rows, columns=["parameter", "kind", "distribution", "central", "low", "high", "tie"])
+
+    @property
+    def ties(self) -> dict[str, list[str]]:
+        """Tie name → the names of its parameters, in this spec's order."""
+        out: dict[str, list[str]] = {}
+        for p in self.parameters:
+            if p.tie is not None:
+                out.setdefault(p.tie, []).append(p.name)
+        return out
 
 
 # ---------------------------------------------------------------------- finding
@@ -263,7 +294,7 @@ def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) ->
     The validated model is walked field by field (mappings by key, lists by
     index); a :class:`Quantity` with a ``dist`` becomes a ``quantity`` parameter
     at its key path, a :class:`Toggle` with a ``probability`` becomes a
-    ``toggle`` parameter at ``("toggles", id)``. The probability of a toggle is
+    ``toggle`` parameter at ``("toggles", id)``; each keeps its ``tie``. The probability of a toggle is
     not a separate parameter: when it is itself uncertain, each sample draws the
     probability first and then the Bernoulli state (see :func:`draw`).
 
@@ -299,7 +330,7 @@ def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) ->
         elif isinstance(obj, Toggle):
             tid = path[-1]
             if obj.probability is not None and tid not in fixed:
-                found.append(Parameter(path, "toggle", obj.probability, default=bool(obj.default)))
+                found.append(Parameter(path, "toggle", obj.probability, default=bool(obj.default), tie=obj.tie))
     found.sort(key=lambda p: p.name)
     return SamplingSpec(tuple(found))
 
@@ -465,6 +496,37 @@ def parameter_stream(seed: int, path: KeyPath | str, *, sub: int = 0) -> np.rand
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=spawn_key))
 
 
+def tie_draws(seed: int, name: str, n: int) -> np.ndarray:
+    """Return the shared uniform draws of one tie, one per sample.
+
+    ``parameter_stream(seed, "tie:" + name).random(n)``: the stream of the text
+    ``tie:<name>``, which no key path can spell (a rendered key path starts with a
+    section name and a ``.``; ids hold no ``:``), so a tie's stream is never a
+    parameter's. The draws depend only on ``(seed, name, sample number)``, and the
+    first ``k`` of ``n`` are the draws of ``k``.
+
+    Parameters
+    ----------
+    seed : int
+        The sweep's seed.
+    name : str
+        The tie's name (``tie:`` in the scenario).
+    n : int
+        Number of samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n`` floats in [0, 1).
+
+    Examples
+    --------
+    >>> bool((tie_draws(7, "cn_output", 5)[:3] == tie_draws(7, "cn_output", 3)).all())
+    True
+    """
+    return parameter_stream(seed, f"tie:{name}").random(n)
+
+
 def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
     """Draw ``n`` samples of every parameter.
 
@@ -485,16 +547,26 @@ def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
 
     Notes
     -----
-    * ``uniform(low, high)``: :meth:`numpy.random.Generator.uniform`.
-    * ``triangular(low, mode, high)``: :meth:`numpy.random.Generator.triangular`
-      (``mode`` defaults to ``value``); a degenerate ``low == high`` is constant.
-    * ``normal(mean, sd)`` truncated to ``[low, high]`` (either may be open):
-      :data:`scipy.stats.truncnorm` with ``a = (low − mean)/sd``, ``b = (high − mean)/sd``.
+    A parameter drawn on its own uses its stream (:func:`parameter_stream`):
+
+    * ``uniform``, ``triangular`` and a ``normal`` truncated on at least one side:
+      the inverse CDF (:func:`inverse_cdf`) at ``u ~ U(0, 1)`` from
+      :meth:`numpy.random.Generator.random` (the very numbers
+      :meth:`~numpy.random.Generator.uniform`, :meth:`~numpy.random.Generator.triangular`
+      and :data:`scipy.stats.truncnorm` draw from that stream); a degenerate
+      ``low == high`` is constant.
+    * ``normal(mean, sd)`` without truncation: :meth:`numpy.random.Generator.normal`.
     * ``choice(choices, weights)``: :meth:`numpy.random.Generator.choice` with the
       weights renormalised to sum to exactly 1.
-    * toggle with probability ``p``: on when ``u < p``, ``u ~ U(0, 1)``; if ``p``
-      itself has a distribution, it is drawn first from the same stream (the
-      marginal probability of "on" is then the mean of ``p``).
+    * toggle with probability ``p``: on when ``u < p``, ``u ~ U(0, 1)`` from the
+      toggle's sub-stream 1; if ``p`` itself has a distribution, it is drawn from
+      the main stream (the marginal probability of "on" is then the mean of ``p``).
+
+    The parameters of one tie share ``u = tie_draws(seed, tie, n)``: a quantity is
+    its distribution's inverse CDF at ``u`` (:func:`inverse_cdf`; every distribution,
+    ``choice`` with its values in increasing order), so the members are comonotonic
+    (rank correlation 1); a toggle is on when ``u < p``. Each member's marginal
+    distribution is the same as drawn on its own.
 
     Examples
     --------
@@ -510,15 +582,18 @@ def draw(spec: SamplingSpec | Scenario, n: int, seed: int) -> pd.DataFrame:
     if n < 0:
         msg = f"the number of samples must be ≥ 0, got {n}"
         raise ValueError(msg)
+    shared = {tie: tie_draws(seed, tie, n) for tie in spec.ties}
     columns: dict[str, np.ndarray] = {}
     for p in spec:
         rng = parameter_stream(seed, p.path)
         if p.kind == "toggle":
             # the probability and the on/off draw use separate streams, so that the first k
             # samples of a sweep of n are the samples of a sweep of k
-            u = parameter_stream(seed, p.path, sub=1).random(n)
+            u = shared[p.tie] if p.tie is not None else parameter_stream(seed, p.path, sub=1).random(n)
             prob = _sample_quantity(p.quantity, n, rng) if p.quantity.is_uncertain else np.full(n, p.quantity.central)
             columns[p.name] = u < np.clip(prob, 0.0, 1.0)
+        elif p.tie is not None:
+            columns[p.name] = inverse_cdf(p.quantity, shared[p.tie])
         else:
             columns[p.name] = _sample_quantity(p.quantity, n, rng)
     return pd.DataFrame(columns, index=pd.RangeIndex(n, name="sample"), columns=spec.names)
@@ -541,23 +616,13 @@ def _truncnorm_args(q: Quantity) -> tuple[float, float, float, float]:
 
 
 def _sample_quantity(q: Quantity, n: int, rng: np.random.Generator) -> np.ndarray:
-    if q.dist == "uniform":
-        assert q.low is not None  # validated by Quantity
-        assert q.high is not None
-        return rng.uniform(q.low, q.high, n)
-    if q.dist == "triangular":
-        assert q.low is not None
-        assert q.high is not None
-        if q.low == q.high:
-            return np.full(n, float(q.low))
-        return rng.triangular(q.low, _tri_mode(q), q.high, n)
+    """Draw ``n`` values of a quantity drawn on its own, from its stream ``rng`` (see :func:`draw`, Notes)."""
     if q.dist == "normal":
-        from scipy.stats import truncnorm
-
         a, b, mean, sd = _truncnorm_args(q)
         if math.isinf(a) and math.isinf(b):
             return rng.normal(mean, sd, n)
-        return np.asarray(truncnorm.rvs(a, b, loc=mean, scale=sd, size=n, random_state=rng), dtype=float)
+    if q.dist in ("uniform", "triangular", "normal"):
+        return inverse_cdf(q, rng.random(n))
     if q.dist == "choice":
         choices = np.asarray(q.choices, dtype=float)
         if q.weights is None:
@@ -567,41 +632,71 @@ def _sample_quantity(q: Quantity, n: int, rng: np.random.Generator) -> np.ndarra
     return np.full(n, q.central)
 
 
-def _quantiles(q: Quantity, probs: Sequence[float]) -> list[float]:
-    """Quantiles of a quantity's distribution (exact, not sampled)."""
-    out: list[float] = []
-    for pr in probs:
-        if q.dist == "uniform":
-            assert q.low is not None
-            assert q.high is not None
-            out.append(q.low + pr * (q.high - q.low))
-        elif q.dist == "triangular":
-            assert q.low is not None
-            assert q.high is not None
-            lo, mo, hi = q.low, _tri_mode(q), q.high
-            if hi == lo:
-                out.append(lo)
-                continue
-            cut = (mo - lo) / (hi - lo)
-            if pr <= cut:
-                out.append(lo + math.sqrt(pr * (hi - lo) * (mo - lo)))
-            else:
-                out.append(hi - math.sqrt((1 - pr) * (hi - lo) * (hi - mo)))
-        elif q.dist == "normal":
-            from scipy.stats import truncnorm
+def inverse_cdf(q: Quantity, u: np.ndarray) -> np.ndarray:
+    r"""Inverse CDF of a quantity's distribution at the probabilities ``u`` (the one implementation).
 
-            a, b, mean, sd = _truncnorm_args(q)
-            out.append(float(truncnorm.ppf(pr, a, b, loc=mean, scale=sd)))
-        elif q.dist == "choice":
-            choices = np.asarray(q.choices, dtype=float)
-            w = np.asarray(q.weights if q.weights is not None else [1.0] * len(choices), dtype=float)
-            order = np.argsort(choices, kind="stable")
-            cdf = np.cumsum(w[order]) / w.sum()
-            idx = min(int(np.searchsorted(cdf, pr - 1e-12)), len(choices) - 1)
-            out.append(float(choices[order][idx]))
-        else:
-            out.append(q.central)
-    return out
+    * uniform: :math:`l + u\,(h - l)`;
+    * triangular (``l``, ``m``, ``h``), with :math:`b = h - l`: :math:`l + \sqrt{u\,(m - l)\,b}` for
+      :math:`u \le (m - l)/b`, else :math:`h - \sqrt{(1 - u)\,(h - m)\,b}`, products grouped as
+      :meth:`numpy.random.Generator.triangular` groups them, so that a draw on its own is that
+      method's, bit for bit; ``l == h`` is constant;
+    * normal, truncated to ``[low, high]`` (either open): :data:`scipy.stats.truncnorm` ``ppf``
+      with ``a = (low − mean)/sd``, ``b = (high − mean)/sd`` (:data:`scipy.stats.norm` when both are open);
+    * choice: the smallest value, in increasing order, whose cumulative weight reaches ``u``
+      (a tolerance of 1e-12 absorbs the round-off of the cumulative sum), so that a larger ``u``
+      never gives a smaller value;
+    * no distribution: the central value.
+
+    Parameters
+    ----------
+    q : Quantity
+        The quantity.
+    u : numpy.ndarray
+        Probabilities in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        One value per probability.
+
+    Examples
+    --------
+    >>> inverse_cdf(Quantity(dist="triangular", low=0, mode=1, high=2), np.array([0.125, 0.5, 0.875])).tolist()
+    [0.5, 1.0, 1.5]
+    """
+    u = np.asarray(u, dtype=float)
+    if q.dist == "uniform":
+        assert q.low is not None  # validated by Quantity
+        assert q.high is not None
+        return q.low + u * (q.high - q.low)
+    if q.dist == "triangular":
+        assert q.low is not None
+        assert q.high is not None
+        lo, mo, hi = float(q.low), _tri_mode(q), float(q.high)
+        if lo == hi:
+            return np.full(u.shape, lo)
+        base = hi - lo
+        left = lo + np.sqrt(u * ((mo - lo) * base))
+        right = hi - np.sqrt((1.0 - u) * ((hi - mo) * base))
+        return np.where(u <= (mo - lo) / base, left, right)
+    if q.dist == "normal":
+        from scipy.stats import truncnorm
+
+        a, b, mean, sd = _truncnorm_args(q)
+        return np.asarray(truncnorm.ppf(u, a, b, loc=mean, scale=sd), dtype=float)
+    if q.dist == "choice":
+        choices = np.asarray(q.choices, dtype=float)
+        w = np.asarray(q.weights if q.weights is not None else [1.0] * len(choices), dtype=float)
+        order = np.argsort(choices, kind="stable")
+        cdf = np.cumsum(w[order]) / w.sum()
+        idx = np.minimum(np.searchsorted(cdf, u - 1e-12), len(choices) - 1)
+        return np.asarray(choices[order][idx], dtype=float)
+    return np.full(u.shape, q.central)
+
+
+def _quantiles(q: Quantity, probs: Sequence[float]) -> list[float]:
+    """Quantiles of a quantity's distribution (exact, not sampled): :func:`inverse_cdf` at ``probs``."""
+    return [float(x) for x in inverse_cdf(q, np.asarray(probs, dtype=float))]
 
 
 def central_row(spec: SamplingSpec) -> pd.Series:
@@ -670,9 +765,10 @@ def apply(scenario: Scenario, sample_row: Mapping[str, Any] | pd.Series) -> Scen
     """Return a copy of the scenario with one sample's values patched in.
 
     A quantity keeps its provenance (``source``, ``assumption``, ``note``) and
-    becomes a plain number: ``value`` is the sample, the distribution fields are
-    cleared, so the patched scenario is deterministic. A toggle's ``default`` is
-    set to the sampled state. Frozen models are rebuilt along each path with
+    becomes a plain number: ``value`` is the sample, the distribution fields and
+    ``tie`` are cleared, so the patched scenario is deterministic. A toggle's
+    ``default`` is set to the sampled state (its ``probability`` and ``tie``
+    cleared). Frozen models are rebuilt along each path with
     ``model_copy(update=...)``; untouched branches are shared, not copied.
 
     Parameters
@@ -728,7 +824,8 @@ class _Leaf:
     name: str
 
 
-_CLEARED = {"dist": None, "low": None, "mode": None, "high": None, "sd": None, "choices": None, "weights": None}
+_CLEARED = {"dist": None, "low": None, "mode": None, "high": None, "sd": None, "choices": None, "weights": None,
+            "tie": None}
 
 
 def _patch(obj: Any, tree: dict[Any, Any], path: KeyPath) -> Any:
@@ -782,6 +879,6 @@ def _leaf_value(target: Any, leaf: _Leaf) -> Any:
             raise ValueError(msg)
         return target.model_copy(update={"value": value, **_CLEARED})
     if isinstance(target, Toggle):
-        return target.model_copy(update={"default": bool(leaf.value), "probability": None})
+        return target.model_copy(update={"default": bool(leaf.value), "probability": None, "tie": None})
     msg = f"{leaf.name} is neither a quantity nor a toggle (it is a {type(target).__name__})"
     raise KeyError(msg)
