@@ -1,0 +1,51 @@
+"""One fact, one draw, in the bundled world (review #4 R-7; the Lynas feed of s34).
+
+* the 10X plant's magnet and metal lines share their lead time and their ramp-up: a magnet line commissioned
+  before its own metal line (running on Chinese metal) was 31 % of samples with independent draws;
+* No. 18's delay is one licensing start for every destination;
+* Lynas's heavy-RE circuit's Mt Weld feed follows the circuit's sampled utilisation from 2026.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from supplychain.io import load
+from supplychain.uncertainty.sampling import draw, find_parameters
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+TENX = "agreements.us_dod_mp_2025.investment.projects.mp_10x_{}.{}"
+
+
+@pytest.fixture(scope="module")
+def samples():
+    return draw(find_parameters(load(SCENARIOS / "path_to_2030.yaml")), 400, seed=3)
+
+
+def test_the_10x_lines_share_their_schedule(samples) -> None:
+    for field in ("lead_time_years", "ramp_up_years"):
+        magnets, metal = samples[TENX.format("magnets", field)], samples[TENX.format("metal", field)]
+        assert (magnets.to_numpy() == metal.to_numpy()).all()
+    # the shared lead time still follows its weights (0.5, 0.3, 0.2 on 3, 4, 5 years): 400 draws
+    lead = samples[TENX.format("magnets", "lead_time_years")]
+    assert set(lead.unique()) <= {3, 4, 5}
+    assert lead.eq(3).mean() == pytest.approx(0.5, abs=0.08)
+
+
+def test_no18_has_one_delay_for_every_destination(samples) -> None:
+    a, b = samples["policies.cn_mofcom_no18.delay_months"], samples["policies.cn_mofcom_no18_us.delay_months"]
+    assert (a.to_numpy() == b.to_numpy()).all()
+    assert a.between(1.0, 3.0).all()
+
+
+def test_lynas_feed_is_the_circuits_sampled_utilisation_times_5000_t(samples) -> None:
+    # utilisation ~ triangular(0.5, 0.8, 1.0) and the feed ~ triangular(2,500, 4,000, 5,000) = 5,000 x the same
+    # triangle, both read at one uniform u: feed = 5,000 t x utilisation in every sample, i.e. the circuit's own
+    # feed at 250 t/yr Dy oxide / 0.05 t Dy2O3 per t feed (ree_trade.yaml).
+    u = samples["facilities.lynas_malaysia_hre.utilisation"].to_numpy()
+    for year in range(2026, 2031):
+        feed = samples[f"flows.mt_weld_my_hre_feed_{year}.tonnes"].to_numpy()
+        np.testing.assert_allclose(feed, 5000.0 * u, rtol=1e-12)
