@@ -16,13 +16,13 @@ from typing import Any, Final
 
 import pandas as pd
 
-from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.minerals.atlas import RARE_EARTHS, china_listed, commodity_names, display_name, stage_text
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
-from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE
 from supplychain.report.charts import figure_svg
 from supplychain.report.markdown import md_table
+from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE
+from supplychain.schema.assumptions import ASSUMED_SPLIT
 
 __all__ = ["DISPLAY_COLUMNS", "NOT_LISTED", "TITLE", "atlas_html", "atlas_markdown", "controls_display",
            "display_notes", "display_table", "nir_text"]
