@@ -25,12 +25,14 @@ from supplychain.cli.common import (
     parse_mode,
     parse_objective,
     print_table,
+    print_warnings,
 )
 from supplychain.cli.options import CountryOption, PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from supplychain.errors import Problem
     from supplychain.schema.model import Scenario, Target
 
 __all__ = ["NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "not_evaluable_lines",
@@ -355,7 +357,9 @@ def compare(
     from supplychain.io import load
     from supplychain.simulation.toggles import check_cli_names
 
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
     from supplychain.io.atomic import atomic_write_text, output_path

@@ -27,6 +27,7 @@ from supplychain.cli.common import (
     parse_mode,
     parse_objective,
     print_table,
+    print_warnings,
 )
 from supplychain.cli.options import PathOption
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from supplychain.api import Result
+    from supplychain.errors import Problem
     from supplychain.schema.model import Scenario
 
 __all__ = ["HEADLINE", "exporter_import_notes", "exporter_note", "policies_in_force", "response_tables", "result_json",
@@ -444,7 +446,9 @@ def run(
     from supplychain.simulation.uncounted import not_evaluated_lines, rebalance_caveat
 
     freeze_imports()
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     overrides = parse_toggle_args(toggle or [])
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
