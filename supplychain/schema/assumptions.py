@@ -29,8 +29,10 @@ def assumed_split(scenario: Scenario, country: str = "US") -> set[str]:
 
     The one rule for the shares built on them (direct import share, traced share, exposure): each
     output marks them ``*`` (:data:`~supplychain.report.numbers.ASSUMED_MARK`), reads them to the
-    whole percent and prints the one footnote :data:`~supplychain.report.numbers.ASSUMED_NOTE`: an
-    order of magnitude (docs/minerals-data.md, "Ranked sources, not shares").
+    whole percent (:func:`~supplychain.report.numbers.format_percent`, then the mark:
+    :func:`~supplychain.report.numbers.assumed_percent`) and prints the one footnote
+    :data:`~supplychain.report.numbers.ASSUMED_NOTE`: an order of magnitude (docs/minerals-data.md,
+    "Ranked sources, not shares").
 
     * ``supplychain run`` stars the row's commodity (``graphite*``): it stands for every share
       of the row, which the table prints to the whole percent (``format_percent``).
