@@ -196,3 +196,23 @@ def test_compare_names_unknown_grid_toggles_and_variants_at_their_option() -> No
     assert proc.returncode == 1
     assert "<cli>: --variant.nope: unknown variant 'nope'" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_run_reads_the_ranked_split_without_the_importer() -> None:
+    """``run`` of a scenario with starred (ranked-source) shares imports neither the USGS importer nor the report.
+
+    baseline_2024's US germanium and gallium are on a ranked-source split: the star and its
+    note are read from the scenario's records (``schema.assumptions``) and the note's text from
+    ``report.numbers``; importing the importer package or the report's answers (networkx, via
+    its limits) cost ``run`` ~0.15 s over the import floor (issue 23).
+    """
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys\nfrom supplychain.cli.app import app\n"
+            f"sys.argv = ['supplychain', 'run', {str(root / 'scenarios' / 'baseline_2024.yaml')!r}]\n"
+            "try:\n    app()\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in ('supplychain.importers.usgs_mcs', 'supplychain.report.answers',"
+            " 'supplychain.minerals') if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "germanium*" in proc.stdout  # the star is there
+    assert "LOADED []" in proc.stdout

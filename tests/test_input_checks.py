@@ -222,3 +222,55 @@ def test_an_agreement_that_ends_before_it_starts_is_an_error() -> None:
     with pytest.raises(ScenarioError) as err:
         load_text(text)
     assert "end 2027-12-31 is before start 2029-01-01" in str(err.value)
+
+
+def test_run_compare_and_report_print_the_load_warnings(run_cli: Callable[..., Any], write: Callable[..., Path],
+                                                          tmp_path: Path) -> None:
+    # The small command-line world (years 2024-2030) with a policy from 2052: valid, one warning (never in
+    # force, after the horizon). validate prints it as "warn file:line:col: ...", its hint below; run,
+    # compare and report print the same two lines on stderr, once, and no traceback (before, only
+    # validate printed them).
+    small = (Path(__file__).parent / "data" / "cli" / "small.yaml").read_text(encoding="utf-8")
+    late = "  late: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2052-01-01}\n"
+    path = write("late.yaml", small.replace("toggles:\n", late + "toggles:\n", 1))
+    checked = run_cli("validate", path)
+    assert checked.returncode == 0, checked.stderr
+    warned = [line for line in checked.stderr.splitlines() if line.startswith(("warn ", "    hint:"))]
+    assert len(warned) == 2
+    assert warned[0].endswith("policies.late.start: policy late is never in force in 2024–2030: it starts in 2052, "
+                              "after the horizon")
+    for args in (("run", path), ("compare", path, "--workers", "1"),
+                 ("report", path, "--output", tmp_path / "out", "--workers", "1")):
+        proc = run_cli(*args)
+        assert proc.returncode == 0, proc.stderr
+        assert [line for line in proc.stderr.splitlines() if line.startswith(("warn ", "    hint:"))] == warned, args
+        assert "Traceback" not in proc.stderr
+
+
+def test_an_offtake_never_in_force_is_inert_in_the_sweep_as_validate_warns(scenario_dict: Build) -> None:
+    # Years 2024-2030. Agreement `short` is in force 2024-01-01 .. 2027-12-31, so it is no inert input;
+    # offtake_bounds commits t/yr x phi(y) in the years y >= start_year, phi the agreement's year fraction:
+    #   offtake 0 from 2029: phi(2029) = phi(2030) = 0 (after the end) -> 0 t in every year: never in force;
+    #   offtake 1 from 2027: phi(2027) = 12/12 -> committed: in force;
+    # agreement `open` (from 2024, open-ended), offtake `far` from 2031: after the last year 2030: never.
+    # validate warns of exactly offtakes 0 and `far`; the sweep called neither's sampled tonnes inert (it
+    # read the agreement only) and now lists exactly those two, with the same rule and its reason.
+    from supplychain.uncertainty.sampling import find_parameters, inert_parameters
+
+    tonnes = {"value": 10, "dist": "uniform", "low": 5, "high": 15}
+    offtake = {"supplier": "plant", "buyer": "US", "commodity": "ndpr_oxide", "tonnes_per_year": tonnes}
+    data = scenario_dict(agreements={
+        "short": {"name": "Short", "parties": ["US", "CN"], "start": "2024-01-01", "end": "2027-12-31",
+                  "offtakes": [{**offtake, "start_year": 2029}, {**offtake, "start_year": 2027}]},
+        "open": {"name": "Open", "parties": ["US", "CN"], "start": "2024-01-01",
+                 "offtakes": [{**offtake, "id": "far", "start_year": 2031}]}})
+    s = Scenario.model_validate(data)
+    warned = sorted(format_path(p.path).rsplit(".", 1)[0] for p in ref.check_years_in_force(s, None))
+    assert warned == ["agreements.open.offtakes[0]", "agreements.short.offtakes[0]"]
+    inert = inert_parameters(s, find_parameters(s), years=s.years, fixed={})
+    assert sorted(inert) == ["agreements.open.offtakes[0].tonnes_per_year",
+                             "agreements.short.offtakes[0].tonnes_per_year"]
+    assert inert["agreements.short.offtakes[0].tonnes_per_year"] == (
+        "offtake 0 of agreement short starts 2029-01-01, after its agreement ends 2027-12-31")
+    assert inert["agreements.open.offtakes[0].tonnes_per_year"] == (
+        "offtake far of agreement open starts 2031-01-01, after 2030")

@@ -316,3 +316,44 @@ def test_inline_svg_prefixes_ids_and_refuses_scripts() -> None:
             inline_svg(bad, "p")
     with pytest.raises(ValueError, match="prefix"):
         inline_svg(svg, "1 bad")
+
+
+@pytest.mark.parametrize("ranked", [True, False])
+def test_page_shows_the_star_footnote_only_with_a_starred_share(tmp_path: Path, ranked: bool) -> None:
+    """The answer's footnote for a share built on a ranked-source split, on the page itself (review s33).
+
+    The small command-line world with the US's 3,000 t of NdPr oxide written as one ``imports``
+    record (China 2/3, Malaysia 1/3: the 2,000 t and 1,000 t of its two flows).
+    Written as a ranked-source split (an ``assumption`` starting RANKED-SOURCE SPLIT), the US
+    answer's exposure and traced cells carry the star and the page prints, once, the footnote
+    ``* import shares assumed from a ranked list ...``; with the same shares from a source, no
+    cell is starred and the footnote is absent.
+    """
+    from supplychain.io import load
+    from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE
+    from supplychain.schema.assumptions import ASSUMED_SPLIT
+
+    small = (Path(__file__).parent / "data" / "cli" / "small.yaml").read_text(encoding="utf-8")
+    why = f'assumption: "{ASSUMED_SPLIT} (assumption): ranked China, Malaysia"' if ranked else "source: chapter"
+    record = ("imports:\n  us_ndpr:\n    {importer: US, commodity: ndpr, year: 2024, remainder_to: MY,\n"
+              "     total: {value: 3000, assumption: illustrative},\n"
+              f"     partners: {{CN: {{value: 0.6666666666666666, {why}}},\n"
+              f"                 MY: {{value: 0.3333333333333333, {why}}}}}}}\n")
+    text = (small.replace("../../../schema", str(Path(__file__).parent.parent / "schema"))
+            .replace("  cn_us_ndpr:", "  # cn_us_ndpr:").replace("  my_us_ndpr:", "  # my_us_ndpr:")
+            .replace("demand:\n", record + "demand:\n", 1))
+    if not ranked:
+        text = text.replace("scenario:\n", "sources:\n  chapter: {title: A chapter's percentages}\nscenario:\n", 1)
+    path = tmp_path / "small.yaml"
+    path.write_text(text, encoding="utf-8")
+    sc = load(path)
+    out = write_report([run_scenario(sc, mode="fixed", file=path.name)], tmp_path / "report", countries=("US",))
+    page = (out / "index.html").read_text(encoding="utf-8")
+    answer = page.split('class="answer', 1)[1].split("</section>", 1)[0]
+    starred = re.findall(r"%(?: \(\d{4}\))? \*</td>", answer)  # a share cell with the mark
+    if ranked:
+        assert len(starred) == 12  # rows base and no_ban x (exposure, traced) x (base year, peak, horizon)
+        assert page.count(f"{ASSUMED_MARK} {ASSUMED_NOTE}.") == 1
+    else:
+        assert starred == []
+        assert ASSUMED_NOTE not in page

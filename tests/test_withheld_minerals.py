@@ -283,6 +283,30 @@ def test_traced_shares_on_the_ranked_split_are_starred_to_the_whole_percent():
     assert not bool(t.loc[t["commodity"] == "rare_earths", "assumed_split"].any())
 
 
+def test_a_starred_share_reads_one_way_in_the_controls_table_run_and_the_report():
+    """Review s33: a traced share of 0.996 on a ranked-source split read "100%*" in the controls table
+    (``f"{v:.0%}*"``) but ">99%" in run's table and the report's cells (``format_percent``: 0.995 <= v < 1
+    is ">99%", so that a share short of all is never printed as all). One rule now: ``format_percent``,
+    then the mark. Hand-worked: 0.996 -> ">99%*"; 0.75 -> "75%*"; 1.0 -> "100%*"; an unstarred 0.996 keeps
+    the table's one decimal ("99.6%"); NaN reads "—".
+    """
+    import pandas as pd
+
+    from supplychain.minerals.render import controls_display
+    from supplychain.report.answers import _cell
+    from supplychain.report.numbers import ASSUMED_MARK, format_percent
+
+    summary = pd.DataFrame({"commodity": ["graphite", "tungsten", "gallium", "rare_earths"],
+                            "traced_share_fixed": [0.996, 0.75, 1.0, 0.996],
+                            "traced_share_rebalance": [math.nan, 0.75, 1.0, 0.996],
+                            "assumed_split": [True, True, True, False]})
+    shown = controls_display(summary)["traced China share, fixed"].tolist()
+    assert shown == [">99%*", "75%*", "100%*", "99.6%"]
+    assert controls_display(summary)["traced China share, rebalance"].tolist()[0] == "—"
+    assert shown[0] == format_percent(0.996) + ASSUMED_MARK  # run's cell under "graphite*"
+    assert _cell("traced_share", 0.996, None, 0.0)["text"] + ASSUMED_MARK == shown[0]  # the report's cell
+
+
 def test_run_and_report_star_the_assumed_split(run_cli, tmp_path):
     """`run` marks the commodity ("graphite*") and says why; the report's answer marks its cells."""
     out = " ".join(run_cli("run", str(CONTROLS), "--year", "2025", "--country", "US").stdout.split())

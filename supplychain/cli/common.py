@@ -27,14 +27,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, NoReturn, Para
 
 import typer
 
-from supplychain.errors import EngineError, ScenarioError, SolverError, SupplyChainError, SupplyChainWarning
+from supplychain.errors import EngineError, Problem, ScenarioError, SolverError, SupplyChainError, SupplyChainWarning
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "freeze_imports",
            "guarded", "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
-           "print_table", "warn"]
+           "print_table", "print_warnings", "warn"]
 
 ALLOCATIONS = ("contracts_first", "home_first", "proportional", "max_delivery")
 """The allocation rules (``supplychain.simulation.rationing.RULES``; kept here so ``--help`` imports no numpy)."""
@@ -56,6 +56,18 @@ def echo(message: object, *, err: bool = False, nl: bool = True) -> None:
 def warn(message: object) -> None:
     """Print ``warning: message`` to stderr."""
     echo(f"warning: {message}", err=True)
+
+
+def print_warnings(problems: Sequence[Problem]) -> None:
+    """Print a scenario's load warnings on stderr, one ``warn file:line:column: …`` each, its hint below.
+
+    The warnings of :func:`~supplychain.schema.references.check_warnings` (allowed, probably not
+    meant: a policy never in force in the scenario's years, a preference that cannot matter),
+    as :func:`supplychain.io.load` collects them with ``warnings=``; ``validate`` prints them so
+    and ``run``, ``compare`` and ``report`` once after loading, without a traceback.
+    """
+    for problem in problems:
+        echo(f"warn {problem}", err=True)
 
 
 def fail(message: object, code: int = 1) -> NoReturn:

@@ -25,12 +25,14 @@ from supplychain.cli.common import (
     parse_mode,
     parse_objective,
     print_table,
+    print_warnings,
 )
 from supplychain.cli.options import CountryOption, PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from supplychain.errors import Problem
     from supplychain.schema.model import Scenario, Target
 
 __all__ = ["NA_NOTE", "block_cut", "compare", "csv_table", "display_side_by_side", "not_evaluable_lines",
@@ -173,19 +175,24 @@ def block_cut(measures: Sequence[str], limit: int) -> int:
     return limit
 
 
-def _held_off(scenario: Scenario, run: str, grid: Sequence[str]) -> list[str]:
+Runs = Sequence[tuple[str, tuple[str | None, dict[str, bool] | None]]]
+"""A comparison's runs as :func:`supplychain.api._compare_runs` labels them: ``(label, (variant, toggles))``."""
+
+
+def _held_off(scenario: Scenario, variant: str | None, toggles: Mapping[str, bool] | None) -> list[str]:
     """Entities a run switches on that stay off, because another toggle that controls them is off.
 
-    An entity controlled by several toggles is on only when all of them are on
-    (:func:`~supplychain.simulation.toggles.resolve_toggles`): a grid label ``a=off,b=on`` or
+    The run is a named ``variant`` or a grid's ``toggles`` (one of :data:`Runs`; both None: the
+    base). An entity controlled by several toggles is on only when all of them are on
+    (:func:`~supplychain.simulation.toggles.resolve_toggles`): a grid run ``a=off,b=on`` or
     a variant setting ``b on`` does not put in force what ``a`` also controls.
     """
     from supplychain.simulation.toggles import controlled_entities, resolve_toggles
 
-    if run in scenario.variants:
-        state, setting = resolve_toggles(scenario, variant=run), dict(scenario.variants[run].toggles)
-    elif grid:
-        setting = {k: v == "on" for k, _, v in (part.partition("=") for part in run.split(","))}
+    if variant is not None:
+        state, setting = resolve_toggles(scenario, variant=variant), dict(scenario.variants[variant].toggles)
+    elif toggles:
+        setting = dict(toggles)
         state = resolve_toggles(scenario, overrides=setting)
     else:
         return []
@@ -200,13 +207,16 @@ def _held_off(scenario: Scenario, run: str, grid: Sequence[str]) -> list[str]:
     return sorted(held)
 
 
-def variant_legend(scenario: Scenario, runs: Sequence[str], grid: Sequence[str] = ()) -> list[str]:
+def variant_legend(scenario: Scenario, runs: Sequence[str], grid: Sequence[str] = (),
+                   labelled: Runs | None = None) -> list[str]:
     """Say what each run of a comparison is.
 
     ``base`` is the scenario as written (every toggle at its default); a named variant is its
     description and the toggles it sets away from their defaults; a grid run sets the grid's
     toggles and leaves every other at its default. Which runs give the same numbers is said
     under the table, by :mod:`supplychain.report.same` (one rule for ``compare`` and the report).
+    ``runs`` are labels of ``labelled`` (:data:`Runs`; default: the runs of ``grid``, else the
+    variants ``runs``, as :func:`supplychain.api.compare` makes them).
 
     Examples
     --------
@@ -222,6 +232,9 @@ def variant_legend(scenario: Scenario, runs: Sequence[str], grid: Sequence[str] 
     kept: sets no toggle away from its default
     lifted: the ban is lifted; sets ban off
     """
+    from supplychain.api import _compare_runs
+
+    settings = dict(labelled if labelled is not None else _compare_runs(scenario, None if grid else runs, grid or None))
     lines = []
     for run in runs:
         if run == "base":
@@ -234,7 +247,7 @@ def variant_legend(scenario: Scenario, runs: Sequence[str], grid: Sequence[str] 
             what = f"{var.description}; {sets}" if var.description else sets
         else:
             what = "every other toggle at its default" if grid else ""
-        held = _held_off(scenario, run, grid)
+        held = _held_off(scenario, *settings[run])
         what += f"; but {', '.join(held)}" if held else ""
         lines.append(f"{run}: {what}")
     return lines
@@ -265,14 +278,11 @@ def csv_table(table: pd.DataFrame, *, scenario: str, mode: str, allocation: str,
     return out
 
 
-def _same_lines(sc: Scenario, table: pd.DataFrame, variants: list[str] | None, grid: list[str] | None,
-               mode: str) -> list[str]:
-    """Say, under the table, which runs give the same numbers as another (:mod:`supplychain.report.same`)."""
-    from supplychain.api import _compare_runs
+def _same_lines(sc: Scenario, table: pd.DataFrame, runs: Runs, mode: str) -> list[str]:
+    """Say, under the table, which ``runs`` give the same numbers as another (:mod:`supplychain.report.same`)."""
     from supplychain.report.same import agreement_toggles, same_as, same_notes
     from supplychain.simulation.toggles import resolve_toggles
 
-    runs = _compare_runs(sc, variants or None, grid or None)
     states = {label: resolve_toggles(sc, variant=v, overrides=t).states for label, (v, t) in runs}
     groups = same_as(table, ["year", "country", "commodity", "metric"], [label for label, _ in runs], states,
                      agreement_toggles(sc))
@@ -342,11 +352,14 @@ def compare(
         # group (a scenario without variants, or 2–3 runs of one world) loses that ~1 s of CPU
         start_worker_server(COMPARE_PRELOAD)
 
+    from supplychain.api import _compare_runs
     from supplychain.api import compare as api_compare
     from supplychain.io import load
     from supplychain.simulation.toggles import check_cli_names
 
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
     from supplychain.io.atomic import atomic_write_text, output_path
@@ -372,8 +385,9 @@ def compare(
     runs = list(dict.fromkeys(table["variant"].astype(str)))
     runs = [r for r in dict.fromkeys(variant) if r in runs] if variant else sorted(runs, key=lambda r: (r != "base", r))
     source_code = source or sc.scenario.source_country
+    labelled = _compare_runs(sc, variant or None, grid or None)  # what api_compare ran, labelled
     echo("Runs (rows below, in this order):")
-    for line in variant_legend(sc, runs, grid or ()):
+    for line in variant_legend(sc, runs, grid or (), labelled):
         echo(f"  {line}")
     last = sc.years[-1]
     for tid, tg in sc.targets.items():
@@ -389,7 +403,7 @@ def compare(
         echo(NA_NOTE)
     for line in not_evaluable_lines(table.attrs.get("not_evaluable", {}), [str(c) for c in wide.columns[2:]]):
         echo(line)
-    for line in _same_lines(sc, table, variant, grid, mode_arg):
+    for line in _same_lines(sc, table, labelled, mode_arg):
         echo(line)
     from supplychain.simulation.uncounted import rebalance_caveat
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from supplychain.cli.common import AllocationOption, echo, fail, freeze_imports, parse_allocation
+from supplychain.cli.common import AllocationOption, echo, fail, freeze_imports, parse_allocation, print_warnings
 from supplychain.cli.options import CountryOption, PathOption
 
 __all__ = ["report"]
@@ -109,8 +109,10 @@ def report(
     check_target(output)  # before simulating: a folder in the way is refused at once
     reports = validate_paths(paths, extra_roots=path or ())
     bad = [r for r in reports if r.error is not None]
-    for r in bad:
-        echo(f"FAIL {r.file}: {r.error}", err=True)
+    for r in reports:
+        if r.error is not None:
+            echo(f"FAIL {r.file}: {r.error}", err=True)
+        print_warnings(r.warnings)
     if bad:
         fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
     found = [r for r in reports if r.scenario is not None]

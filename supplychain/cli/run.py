@@ -27,6 +27,7 @@ from supplychain.cli.common import (
     parse_mode,
     parse_objective,
     print_table,
+    print_warnings,
 )
 from supplychain.cli.options import PathOption
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from supplychain.api import Result
+    from supplychain.errors import Problem
     from supplychain.schema.model import Scenario
 
 __all__ = ["HEADLINE", "exporter_import_notes", "exporter_note", "policies_in_force", "response_tables", "result_json",
@@ -341,39 +343,43 @@ def policies_in_force(result: Result, scenario: Scenario) -> list[str]:
                                                   result.years[-1]))
 
 
-def _star_assumed(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
-    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (:func:`_assumed_split_note`).
+def _assumed(scenario: Scenario, table: pd.DataFrame) -> dict[str, set[str]]:
+    """Each of the table's countries' commodities whose import shares are a ranked-source split.
+
+    :func:`~supplychain.schema.assumptions.assumed_split`, read from the scenario's records
+    (the importer is not imported).
+    """
+    from supplychain.schema.assumptions import assumed_split
+
+    return {c: assumed_split(scenario, c) for c in dict.fromkeys(table["country"].astype(str))}
+
+
+def _star_assumed(table: pd.DataFrame, assumed: dict[str, set[str]]) -> pd.DataFrame:
+    """Mark ``*`` each row's commodity whose import shares are a ranked-source split (``assumed``: :func:`_assumed`).
 
     The mark stands for every share of the row (direct import, traced, exposed), which the table
     prints to the whole percent already (:func:`~supplychain.report.numbers.format_percent`).
     """
-    from supplychain.minerals.atlas import assumed_split
+    from supplychain.report.numbers import ASSUMED_MARK
 
-    assumed = {c: assumed_split(scenario, c) for c in set(table["country"].astype(str))}
-    return table.assign(commodity=[f"{k}*" if k in assumed[str(c)] else k
+    return table.assign(commodity=[f"{k}{ASSUMED_MARK}" if k in assumed[str(c)] else k
                                    for c, k in zip(table["country"], table["commodity"], strict=True)])
 
 
-def _assumed_split_note(scenario: Scenario, table: pd.DataFrame) -> str | None:
+def _assumed_split_note(table: pd.DataFrame, assumed: dict[str, set[str]]) -> str | None:
     """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
 
     Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
-    the atlas's ``*`` says (:func:`~supplychain.minerals.atlas.assumed_split`); the note is the
-    one of every output (:data:`~supplychain.report.answers.ASSUMED_NOTE`).
+    the atlas's ``*`` says (``assumed``: :func:`_assumed`); the note is the one of every output
+    (:data:`~supplychain.report.numbers.ASSUMED_NOTE`).
     """
-    from supplychain.minerals.atlas import assumed_split
+    from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE
 
     rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
-    named: dict[str, list[str]] = {}
-    for country in dict.fromkeys(c for c, _ in rows):
-        assumed = assumed_split(scenario, country)
-        named[country] = list(dict.fromkeys(k for c, k in rows if c == country and k in assumed))
+    named = {country: list(dict.fromkeys(k for c, k in rows if c == country and k in coms))
+             for country, coms in assumed.items()}
     parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
-    if not parts:
-        return None
-    from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE  # only when there is a note (~0.09 s)
-
-    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})."
+    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})." if parts else None
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
@@ -455,7 +461,9 @@ def run(
     from supplychain.simulation.uncounted import not_evaluated_lines, rebalance_caveat
 
     freeze_imports()
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     overrides = parse_toggle_args(toggle or [])
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
@@ -487,8 +495,9 @@ def run(
             typer.echo(f"{', '.join(country or focus)}: no final demand in {', '.join(map(str, years))} "
                        "in this scenario" + ("." if country else "; other countries with --country."))
         else:
-            starred = _assumed_split_note(sc, table)
-            print_table(_star_assumed(sc, table), title, max_rows=80, more_hint="narrow with --country",
+            assumed = _assumed(sc, table)
+            starred = _assumed_split_note(table, assumed)
+            print_table(_star_assumed(table, assumed), title, max_rows=80, more_hint="narrow with --country",
                         right=HEADLINE)
             if table.isin([NET_EXPORTER]).any().any():
                 echo(exporter_note())

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.common import echo, freeze_imports
+from supplychain.cli.common import echo, freeze_imports, print_warnings
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
@@ -46,8 +46,7 @@ def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: b
         if explain:
             for line in coverage_lines(report.scenario):
                 echo(f"     policy {line}")
-    for warning in report.warnings:
-        echo(f"warn {warning}", err=True)
+    print_warnings(report.warnings)
 
 
 def validate(

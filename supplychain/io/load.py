@@ -416,9 +416,9 @@ def _outside(found: Iterable[Problem], removed: Sequence[KeyPath]) -> list[Probl
 def _validate(composition: Composition, require_sources: bool, warnings: list[Problem] | None = None) -> Scenario:
     """Validate composed data: the schema, then the reference rules (on the rest when the schema refused part).
 
-    ``warnings``, when given, receives the warnings (:func:`check_warnings`) of a file that
-    fails, so that ``validate`` lists them in the same pass; a valid file's are added by
-    :func:`_checked`.
+    ``warnings``, when given, receives the warnings (:func:`check_warnings`): a valid file's, and
+    those of a file that fails (of what passed the schema), so that ``validate`` lists them in the
+    same pass as its problems.
     """
     _check_size(composition)
     try:
@@ -429,15 +429,15 @@ def _validate(composition: Composition, require_sources: bool, warnings: list[Pr
         raise ScenarioError([*problems, *rest]) from None
     scenario._provenance = composition.provenance
     problems = check_references(scenario, require_sources=require_sources)
+    if warnings is not None:
+        warnings.extend(check_warnings(scenario))
     if problems:
-        if warnings is not None:
-            warnings.extend(check_warnings(scenario))
         raise ScenarioError(problems)
     return scenario
 
 
 def load(path: str | Path, *, require_sources: bool = False, root: str | Path | None = None,
-         extra_roots: Iterable[str | os.PathLike[str]] = ()) -> Scenario:
+         extra_roots: Iterable[str | os.PathLike[str]] = (), warnings: list[Problem] | None = None) -> Scenario:
     """Load a scenario file, with the bases it extends.
 
     Parameters
@@ -453,6 +453,11 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     extra_roots : iterable of path, optional
         Further folders bases may lie in (``--path DIR``), besides those of the
         ``SUPPLYCHAIN_PATH`` environment variable (:mod:`supplychain.io.roots`).
+    warnings : list of Problem, optional
+        Receives the file's warnings, located (:func:`~supplychain.schema.references.check_warnings`:
+        allowed, probably not meant, e.g. a policy never in force in the scenario's years), sorted;
+        a file that fails leaves there those of what passed the schema. What ``validate`` prints
+        with ``warn`` and ``run``, ``compare`` and ``report`` print on stderr.
 
     Returns
     -------
@@ -472,7 +477,7 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     'Minimal child'
     """
     roots = tuple(_extra_roots(extra_roots))
-    return _validate(compose_file(path, root=root, extra_roots=roots), require_sources)
+    return _validate(compose_file(path, root=root, extra_roots=roots), require_sources, warnings)
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -606,14 +611,14 @@ def _validate_found(file: Path, display: str, require_sources: bool, root: str |
 
 def _one(target: Path, display: str, explicit: bool, require_sources: bool, root: str | Path | None,
          roots: tuple[Path, ...], parsed: dict[tuple[Path, str], YamlDocument]) -> FileReport:
-    warnings: list[Problem] = []  # of a file that fails (a valid file's come from _checked)
+    warnings: list[Problem] = []  # a valid file's and a failing one's (load's)
     try:
         if explicit:
-            scenario = _validate(compose_file(target, root=root, extra_roots=roots), require_sources, warnings)
+            scenario = load(target, require_sources=require_sources, root=root, extra_roots=roots, warnings=warnings)
             report = FileReport(display, scenario=scenario)
         else:
             report = _validate_found(target, display, require_sources, root, roots, parsed, warnings)
-        return _checked(report)
+        return _checked(report, warnings)
     except ScenarioError as err:
         return FileReport(display, error=err, warnings=sort_problems(warnings))
     except OSError as err:
@@ -621,8 +626,8 @@ def _one(target: Path, display: str, explicit: bool, require_sources: bool, root
         return FileReport(display, error=ScenarioError([problem]))
 
 
-def _checked(report: FileReport) -> FileReport:
-    """Add what needs the whole network (closed trade loops, an error) and the warnings to a valid file's report."""
+def _checked(report: FileReport, warnings: list[Problem]) -> FileReport:
+    """Add what needs the whole network (closed trade loops, an error) and the ``warnings`` to a valid file's report."""
     if report.scenario is None:
         return report
     from supplychain.engine.check import network_problems  # the engine is a later stage: imported on use
@@ -630,7 +635,7 @@ def _checked(report: FileReport) -> FileReport:
     loops = network_problems(report.scenario)
     if loops:
         return FileReport(report.file, error=ScenarioError(loops))
-    return FileReport(report.file, scenario=report.scenario, warnings=check_warnings(report.scenario))
+    return FileReport(report.file, scenario=report.scenario, warnings=sort_problems(warnings))
 
 
 def validate_paths(

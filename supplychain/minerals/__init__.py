@@ -28,7 +28,7 @@ _LAZY = {
     **dict.fromkeys(("atlas_html", "atlas_markdown", "display_table"), "render"),
 }
 """Names imported on first use: the controls table and the renderer import the chart's matplotlib
-(~0.5 s), which ``run`` reading :func:`~supplychain.minerals.atlas.assumed_split` does not need."""
+(~0.5 s), which the atlas's rows do not need."""
 
 
 def __getattr__(name: str) -> Any:

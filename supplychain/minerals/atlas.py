@@ -32,11 +32,10 @@ from supplychain.importers.usgs_mcs import (
     world_figures,
 )
 from supplychain.importers.usgs_mcs.cells import Cell
-from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.importers.usgs_mcs.release import FIG2, T5
-from supplychain.schema.model import Scenario
+from supplychain.schema.assumptions import ASSUMED_SPLIT, assumed_split
 
-__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "RARE_EARTHS", "SORT_KEYS", "assumed_split", "atlas",
+__all__ = ["ATLAS_COLUMNS", "CHAIN_COMMODITIES", "RARE_EARTHS", "SORT_KEYS", "atlas",
            "bundled_release", "china_listed", "commodity_names", "display_name", "output_stage", "published_nir",
            "reliance_class", "sort_atlas", "stage_text"]
 
@@ -285,25 +284,6 @@ def _row(release: Release, mineral: str, name: str, list_: str, cid: str | None)
         notes.append(f"not modelled: {spec.why_not}")
     row["notes"] = "; ".join(notes)
     return row
-
-
-def assumed_split(scenario: Scenario, country: str = "US") -> set[str]:
-    """Commodities whose import shares of ``country`` are a ranked-source split (an assumption) in a scenario.
-
-    The one rule for the shares built on them (direct import share, traced share, exposure): each
-    output marks them ``*`` (:data:`~supplychain.report.answers.ASSUMED_MARK`), reads them to the
-    whole percent and prints the one footnote :data:`~supplychain.report.answers.ASSUMED_NOTE`:
-    an order of magnitude (docs/minerals-data.md, "Ranked sources, not shares").
-
-    * ``supplychain run`` stars the row's commodity (``graphite*``): it stands for every share
-      of the row, which the table prints to the whole percent (``format_percent``).
-    * The report stars the exposure and traced cells (its answer table shows no direct import
-      share), whole percents as every share on the page.
-    * The atlas's ``--controls`` table stars the traced share and rounds it to the whole
-      percent (``75%*``; its other shares keep one decimal). Its direct import share is not shown.
-    """
-    return {imp.commodity for imp in scenario.imports.values() if imp.importer == country
-            and any((q.assumption or "").startswith(ASSUMED_SPLIT) for q in imp.partners.values())}
 
 
 def _traced(frame: pd.DataFrame, scenarios: Sequence[str | Path], year: int, source: str) -> None:

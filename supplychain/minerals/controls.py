@@ -29,7 +29,8 @@ import pandas as pd
 from supplychain.importers.usgs_mcs import Release, computed_nir, load_catalogue, read_release, us_figures
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
-from supplychain.minerals.atlas import assumed_split, bundled_release
+from supplychain.minerals.atlas import bundled_release
+from supplychain.schema.assumptions import assumed_split
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.run import Mode, RunOutput
@@ -44,7 +45,7 @@ CONTROLS_COLUMNS = ("mode", "variant", "year", "commodity", "unit", "demand", "s
                     "direct_import_share", "traced_share", "assumed_split", "note")
 """Columns of :func:`controls_table` (``demand`` and ``shortfall`` in the commodity's ``unit``: kg Ga, t Sb …;
 ``assumed_split`` True where the country's import shares are a ranked-source split, so the direct and traced
-shares are an order of magnitude (:func:`~supplychain.minerals.atlas.assumed_split`); ``note`` says why a row is
+shares are an order of magnitude (:func:`~supplychain.schema.assumptions.assumed_split`); ``note`` says why a row is
 not evaluated, else empty)."""
 
 NOT_EVALUATED = "not evaluated"

@@ -16,13 +16,13 @@ from typing import Any, Final
 
 import pandas as pd
 
-from supplychain.importers.usgs_mcs.figures import ASSUMED_SPLIT
 from supplychain.minerals.atlas import RARE_EARTHS, china_listed, commodity_names, display_name, stage_text
 from supplychain.minerals.chart import ranked_chart
 from supplychain.minerals.headline import Headline, headline, headline_lines
-from supplychain.report.answers import ASSUMED_MARK, ASSUMED_NOTE
 from supplychain.report.charts import figure_svg
 from supplychain.report.markdown import md_table
+from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE, assumed_percent
+from supplychain.schema.assumptions import ASSUMED_SPLIT
 
 __all__ = ["DISPLAY_COLUMNS", "NOT_LISTED", "TITLE", "atlas_html", "atlas_markdown", "controls_display",
            "display_notes", "display_table", "nir_text"]
@@ -164,7 +164,8 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
         ``mineral`` (named as in the atlas, :func:`~supplychain.minerals.atlas.commodity_names`;
         a commodity outside the catalogue keeps its id), shortfall share and traced
         China share in the ``fixed`` and ``rebalance`` modes (a traced share built on a
-        ranked-source split to the whole percent, starred ``*``); a not-evaluated mineral
+        ranked-source split to the whole percent, starred: :func:`~supplychain.report.numbers.assumed_percent`,
+        ``>99%*`` for 0.996 as ``run`` and the report read it); a not-evaluated mineral
         (a policy covers it, the US has no demand of it) reads "not evaluated" in both
         shortfall columns and its reason in a last ``note`` column (only when there is one).
     """
@@ -180,8 +181,8 @@ def controls_display(summary: pd.DataFrame) -> pd.DataFrame:
         shown = (summary[col].map(lambda v: _pct(float(v))) if col in summary.columns
                  else pd.Series("—", index=summary.index))
         if col.startswith("traced_share") and col in summary.columns:
-            # built on a ranked-source split: whole percent and starred, as in the atlas
-            starred = summary[col].map(lambda v: f"{float(v):.0%}*" if not math.isnan(float(v)) else "—")
+            # built on a ranked-source split: whole percent and starred, as run and the report read it
+            starred = summary[col].map(lambda v: assumed_percent(v) if not math.isnan(float(v)) else "—")
             shown = shown.where(~assumed, starred)
         if col.startswith("shortfall_share"):
             shown = shown.where(notes.eq(""), notes.str.split(":").str[0])  # "not evaluated"

@@ -46,13 +46,13 @@ from supplychain.report.headline import (
     source_phrase,
 )
 from supplychain.report.limits import assumed_bound
-from supplychain.report.numbers import format_percent
+from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE, format_percent
 from supplychain.report.shipped import shipped_text
+from supplychain.schema.assumptions import assumed_split
 
 if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
-    from supplychain.schema.model import Scenario
 
 __all__ = [
     "ASSUMED_MARK",
@@ -119,12 +119,6 @@ OTHERS_FIXED_NOTE: Final = (f"\"fixed:\" the highest shortfall under the fixed r
 
 UNMET_MARK: Final = "†"
 """Marks, in text, a traced share read while demand goes unmet (the page's hatched "unmet" cell)."""
-ASSUMED_MARK: Final = "*"
-"""Mark of a share built on import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT)."""
-ASSUMED_NOTE: Final = ("import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages "
-                       "published): every share built on them is an order of magnitude, read to the whole percent")
-"""The footnote of an :data:`ASSUMED_MARK`, after the mark, in every output: ``run``, the report (Markdown and
-HTML), the atlas's controls table (the rule: :func:`~supplychain.minerals.atlas.assumed_split`)."""
 SHIPPED_MARK: Final = "‡"
 """Marks a shortfall cell of a year the country still ships its own supply of the commodity abroad."""
 _UNMET: Final = 1e-9
@@ -323,7 +317,7 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, n
     A shortfall cell of a year the country still ships its own supply abroad is marked
     :data:`SHIPPED_MARK`, with what went where as its note (:func:`_shipped_notes`). With
     ``assumed`` (the country's import shares of the commodity are a ranked-source split:
-    :func:`~supplychain.minerals.atlas.assumed_split`) the exposure and traced cells are marked
+    :func:`~supplychain.schema.assumptions.assumed_split`) the exposure and traced cells are marked
     :data:`ASSUMED_MARK`: an order of magnitude, as the atlas stars them.
     """
     s = _series(measures, commodity)
@@ -634,7 +628,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     own = _own(runs, country)
     for run, slug, measures in zip(runs, slugs, own, strict=True):
         first = True
-        assumed = run.scenario is not None and k in _assumed_split(run.scenario, country)
+        assumed = run.scenario is not None and k in assumed_split(run.scenario, country)
         for r, m in zip(run.results, measures, strict=True):
             row = _row(r, m, country, k, names, assumed)
             if row is None:
@@ -660,10 +654,3 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed_note"] = f"{ASSUMED_MARK} {ASSUMED_NOTE}." if view["assumed"] else ""
     return view
-
-
-def _assumed_split(scenario: Scenario, country: str) -> set[str]:
-    """:func:`supplychain.minerals.atlas.assumed_split` (imported when a report needs it)."""
-    from supplychain.minerals.atlas import assumed_split
-
-    return assumed_split(scenario, country)

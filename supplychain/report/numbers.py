@@ -32,8 +32,9 @@ from supplychain.report.dot_style import format_share
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS", "csv_number", "display_frame",
-           "format_apart", "format_cell", "format_number", "format_percent", "is_share", "measure_text", "snap"]
+__all__ = ["ASSUMED_MARK", "ASSUMED_NOTE", "NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS",
+           "assumed_percent", "csv_number", "display_frame", "format_apart", "format_cell", "format_number",
+           "format_percent", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
@@ -49,6 +50,14 @@ imports I − E ± ΔS are below zero (``docs/measures.md``, section 2). Exports
 *imports*, not use: a producer making 100 t, importing 20 t and exporting 50 t is one,
 though it uses 70 t.
 """
+
+ASSUMED_MARK: Final = "*"
+"""Mark of a share built on import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT)."""
+
+ASSUMED_NOTE: Final = ("import shares assumed from a ranked list of sources (RANKED-SOURCE SPLIT, no percentages "
+                       "published): every share built on them is an order of magnitude, read to the whole percent")
+"""The footnote of an :data:`ASSUMED_MARK`, after the mark, in every output: ``run``, the report (Markdown and
+HTML), the atlas's controls table (the rule: :func:`~supplychain.schema.assumptions.assumed_split`)."""
 
 SHARE_COLUMNS: Final = frozenset({"utilisation", "net_import_reliance", "element_dependence",
                                   "direct_share_of_consumption", "probability"})
@@ -183,6 +192,22 @@ def format_percent(value: Any) -> str:
     except (TypeError, ValueError):
         return "n/a"
     return format_share(snap(x) if math.isfinite(x) else x)
+
+
+def assumed_percent(value: Any) -> str:
+    """Format a share built on a ranked-source split: :func:`format_percent`, then :data:`ASSUMED_MARK`.
+
+    The one rounding of a starred share (:func:`~supplychain.schema.assumptions.assumed_split`):
+    the report's cells and ``run``'s table (whose starred commodity stands for its row's shares)
+    print :func:`format_percent`, the controls table this; so 0.996 reads ``>99%*``, never ``100%*``
+    beside a ``>99%`` elsewhere.
+
+    Examples
+    --------
+    >>> [assumed_percent(x) for x in (0.75, 0.996, 1.0, 0.004)]
+    ['75%*', '>99%*', '100%*', '<1%*']
+    """
+    return f"{format_percent(value)}{ASSUMED_MARK}"
 
 
 def measure_text(value: Any, label: Any = None, *, share: bool = True) -> str:

@@ -981,7 +981,7 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     >>> [p.message for p in check_years_in_force(s)]
     ['policy late is never in force in 2024–2030: it starts in 2052, after the horizon']
     """
-    from supplychain.simulation.calendar import never_in_force  # the simulation package imports the schema
+    from supplychain.simulation.calendar import never_in_force, offtake_span  # the simulation imports the schema
 
     years = scenario.years
     first, last = years[0], years[-1]
@@ -1009,10 +1009,10 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     for aid, agr in scenario.agreements.items():
         agreement_never = report(("agreements", aid), f"agreement {aid}", agr.start, agr.end)
         for i, o in enumerate(agr.offtakes):
-            start = max(agr.start, dt.date(o.start_year, 1, 1))
+            start, end = offtake_span(agr.start, agr.end, o.start_year)
             if agreement_never and o.start_year <= last:
                 continue  # the agreement's own warning says it
-            report(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", start, agr.end,
+            report(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", start, end,
                    "start_year")
     return problems
 

@@ -17,8 +17,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Literal, TypeVar
 
-__all__ = ["Interval", "NeverInForce", "months_in_force", "never_in_force", "subtract", "year_fraction",
-           "year_fraction_of", "year_periods"]
+__all__ = ["Interval", "NeverInForce", "months_in_force", "never_in_force", "offtake_span", "subtract",
+           "year_fraction", "year_fraction_of", "year_periods"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -156,6 +156,24 @@ def never_in_force(start: dt.date, end: dt.date | None, first: int, last: int) -
     if end is not None and end.year < first:
         return "before"
     return "empty"
+
+
+def offtake_span(start: dt.date, end: dt.date | None, start_year: int) -> Interval:
+    """Return the days an offtake commits: its agreement's ``[start, end]`` from 1 January of ``start_year`` on.
+
+    :func:`~supplychain.simulation.agreements.offtake_bounds` commits t/yr × φ(y), φ the
+    agreement's year fraction, in the years y ≥ ``start_year``: φ > 0 in exactly the years this
+    span is in force in, so :func:`never_in_force` of it is the one rule of an offtake that never
+    commits a tonne, for validation's warning and the sweep's inert inputs.
+
+    Examples
+    --------
+    >>> offtake_span(dt.date(2024, 1, 1), dt.date(2027, 12, 31), 2029)
+    (datetime.date(2029, 1, 1), datetime.date(2027, 12, 31))
+    >>> never_in_force(*offtake_span(dt.date(2024, 1, 1), dt.date(2027, 12, 31), 2029), 2024, 2030)
+    'empty'
+    """
+    return max(start, dt.date(start_year, 1, 1)), end
 
 
 def _clip(iv: Interval, year: int) -> tuple[dt.date, dt.date] | None:

@@ -164,11 +164,13 @@ def not_evaluated_lines(result: Result, scenario: Scenario, years: Iterable[int]
     looked = sorted(wanted & set(result.years))
     if not looked:
         return []
+    live = live_policies(scenario, result.toggle_state.active, looked[0], looked[-1])  # in force in the years looked at
+    if not live:  # nothing covered: no year's markets to read
+        return []
     traded = unused_markets(result.tables, looked)
     sf = result.shortfall[result.shortfall["year"].isin(wanted)]
     demanded = set(zip(sf["country"].astype(str), sf["commodity"].astype(str), strict=True))
     who = list(countries) if countries is not None else sorted({c for c, _ in demanded})
-    live = live_policies(scenario, result.toggle_state.active, looked[0], looked[-1])  # in force in the years looked at
     by_country: dict[str, list[str]] = {}
     for country, commodity, _pids in uncounted_uses(scenario, live, traded, demanded, who):
         by_country.setdefault(country, []).append(commodity)

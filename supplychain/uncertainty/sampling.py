@@ -356,7 +356,9 @@ def inert_parameters(
       (:func:`~supplychain.simulation.calendar.never_in_force`, the rule of validation's
       "never in force" warning): it starts after ``max(years)``, or ended before the base
       year (a policy that ended before the base year cannot have left a stock or a shortfall
-      either);
+      either); an offtake's input (``agreements.<id>.offtakes.<i>``) also when the offtake
+      itself is (:func:`~supplychain.simulation.calendar.offtake_span`: its ``start_year`` is
+      after ``max(years)`` or after its agreement ends), as validation warns of it;
     * ``shocks_act=False`` (``mode="exposure"``: the unshocked network, where policies and
       agreements do not act; :data:`~supplychain.uncertainty.kernel.INERT` says the same for the
       compiled path).
@@ -392,7 +394,7 @@ def inert_parameters(
     >>> inert_parameters(s, find_parameters(s), years=[2024, 2025], fixed={})
     {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
     """
-    from supplychain.simulation.calendar import never_in_force
+    from supplychain.simulation.calendar import never_in_force, offtake_span
     from supplychain.simulation.toggles import controlled_entities
 
     controlled = controlled_entities(scenario)
@@ -420,11 +422,26 @@ def inert_parameters(
             return f"{section} do not act on the unshocked network (mode exposure)"
         return None
 
+    def offtake_why(aid: str, i: int) -> str | None:
+        """Why offtake ``i`` of agreement ``aid`` (in force itself) never commits a tonne in the years run."""
+        agr = scenario.agreements[aid]
+        o = agr.offtakes[i]
+        start, end = offtake_span(agr.start, agr.end, o.start_year)
+        never = never_in_force(start, end, base, last)
+        what = f"offtake {o.id or i} of agreement {aid} starts {start.isoformat()}"
+        if never == "after":
+            return f"{what}, after {last}"
+        if never == "empty" and end is not None:
+            return f"{what}, after its agreement ends {end.isoformat()}"
+        return None
+
     out: dict[str, str] = {}
     for p in spec:
         if p.kind == "quantity":
             if len(p.path) >= 2 and p.path[0] in ("policies", "agreements"):
                 reason = why(str(p.path[0]), str(p.path[1]))
+                if reason is None and len(p.path) >= 4 and p.path[0] == "agreements" and p.path[2] == "offtakes":
+                    reason = offtake_why(str(p.path[1]), int(p.path[3]))
                 if reason is not None:
                     out[p.name] = reason
             continue

@@ -31,6 +31,7 @@ from supplychain.importers.usgs_mcs.cells import Cell, CellKind
 from supplychain.importers.usgs_mcs.names import country_code
 from supplychain.importers.usgs_mcs.release import T5, Release, SalientFile, WorldRow, unit_factor
 from supplychain.metrics.trade import net_import_reliance
+from supplychain.schema.assumptions import ASSUMED_SPLIT
 
 __all__ = [
     "ASSUMED_SPLIT",
@@ -53,9 +54,6 @@ __all__ = [
     "us_figures",
     "world_figures",
 ]
-
-ASSUMED_SPLIT = "RANKED-SOURCE SPLIT"
-"""How every assumption on ranked import sources starts (outputs search for it)."""
 
 YEARS = (2020, 2021, 2022, 2023, 2024)
 """Years of the salient-statistics tables."""
