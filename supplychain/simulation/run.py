@@ -603,7 +603,7 @@ class Simulator:
         return eff, res, short, drawn
 
     def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger) -> dict[str, list[tuple[float, float]]]:
-        """Return the months of ``year`` each stock's gap arises in (:func:`~supplychain.simulation.stocks.shock_spans`)."""
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`)."""
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}

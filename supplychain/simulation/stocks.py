@@ -16,7 +16,8 @@ released in one year", 1 when not given; :func:`~supplychain.graph.allocate.rele
 where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
 holder's own final use left short: in ``rebalance`` after the re-routing,
 :meth:`StockRoutes.record`; in ``fixed`` the shortfall of the market's own final use).
-A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t, then 1,500 t of the 3,000 t left, and keeps 1,500 t.
+A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
+then 1,500 t of the 3,000 t left, and keeps 1,500 t.
 
 When the gap exceeds the year's release, the release runs out within the year. The gap
 arises over the months the policies cutting the market's imports are in force
