@@ -15,6 +15,7 @@ import pytest
 
 from supplychain.api import simulate
 from supplychain.io import load_text
+from supplychain.schema.model import Scenario
 from supplychain.simulation.stocks import StockLedger, months_lasting
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,7 @@ SMALL = Path(__file__).parent / "data" / "cli"
 YEARS = [2024, 2025, 2026]
 
 
-def full_ban(stock: str = "") -> pd.DataFrame | object:
+def full_ban(stock: str = "") -> Scenario:
     """The bundled full-ban scenario, plus a US magnet stock entry (YAML mapping body) when given."""
     text = "extends: [china_full_ban_2025.yaml]\n"
     if stock:
@@ -50,7 +51,8 @@ def test_release_share_caps_each_year_and_the_ledger_keeps_the_whole_stock() -> 
     res = simulate(full_ban("quantity: 6000, max_release_share: 0.5"), variant="full_ban", mode="fixed",
                    years=YEARS)
     st = res.stocks.set_index("year")
-    assert st.loc[2025, "level_start"] == 6000.0 and st.loc[2025, "added"] == 6000.0
+    assert st.loc[2025, "level_start"] == 6000.0
+    assert st.loc[2025, "added"] == 6000.0
     assert st.loc[2025, "releasable"] == 3000.0
     assert st.loc[2025, "draw"] == pytest.approx(min(6000.0, g25, 3000.0))
     assert st.loc[2026, "level_start"] == pytest.approx(3000.0)
@@ -79,7 +81,8 @@ def test_rebalance_stock_covers_its_holder_only_and_carries_the_rest() -> None:
     assert st.loc[2026, "draw"] == pytest.approx(z.loc[2026], rel=1e-6)
     short = us_magnets(res)
     assert short.loc[2025] == pytest.approx(0.0, abs=1e-6)
-    assert short.loc[2026] == pytest.approx(0.0, abs=1e-6) and short.loc[2026] < z.loc[2026]
+    assert short.loc[2026] == pytest.approx(0.0, abs=1e-6)
+    assert short.loc[2026] < z.loc[2026]
     key = ["year", "country", "commodity"]
     others = [s[s["country"] != "US"].set_index(key)["shortfall"] for s in (none.shortfall, res.shortfall)]
     pd.testing.assert_series_equal(others[0], others[1], rtol=1e-6, atol=1e-6)
