@@ -259,12 +259,13 @@ class StockLedger:
     @staticmethod
     def _by_market(table: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
         """Level and level-weighted release share per market of a :func:`~supplychain.graph.allocate.stock_table`."""
+        from supplychain.graph.sums import group_sums
+
+        markets = [str(m) for m in table["market"].tolist()]
         level = table["level"].to_numpy(dtype=float)
-        t = table.assign(_weighted=level * table["share"].to_numpy(dtype=float)).groupby("market")
-        levels = t["level"].sum()
-        weighted = t["_weighted"].sum()
-        return ({str(k): float(v) for k, v in levels.items()},
-                {str(k): float(weighted[k] / v) if v > 0 else 1.0 for k, v in levels.items()})
+        levels = group_sums(markets, level.tolist())
+        weighted = group_sums(markets, (level * table["share"].to_numpy(dtype=float)).tolist())
+        return levels, {m: weighted[m] / v if v > 0 else 1.0 for m, v in levels.items()}
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> StockLedger:
