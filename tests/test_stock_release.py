@@ -124,8 +124,8 @@ def test_full_ban_three_month_stock_runs_out_in_december() -> None:
 
 
 def test_months_lasting_over_spans_and_no_policy_means_even() -> None:
-    # 100 t a month in Jan–Feb and Jul–Aug (400 t over 4 months): 150 t last Jan, Feb (200 t would) ...
-    # 150 t = 1.5 months of the spans: Jan and half of Feb -> 1.5.
+    # 100 t a month in Jan–Feb and Jul–Aug (400 t over 4 months): 150 t = 1.5 months of the spans,
+    # January and half of February -> 1.5.
     assert months_lasting(150.0, 400.0, [(0.0, 2.0), (6.0, 8.0)]) == 1.5
     # 250 t: Jan–Feb (200 t) and half of July -> 6.5
     assert months_lasting(250.0, 400.0, [(0.0, 2.0), (6.0, 8.0)]) == 6.5

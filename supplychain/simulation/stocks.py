@@ -117,7 +117,7 @@ def months_lasting(level: float, yearly_gap: float, spans: Sequence[tuple[float,
 
     >>> round(months_lasting(2502.0, 3210.6, [(8.0, 12.0)]), 3)
     11.117
-    >>> months_lasting(150.0, 400.0, [(0.0, 2.0), (6.0, 8.0)])  # 100 t a month in Jan–Feb and Jul–Aug
+    >>> months_lasting(250.0, 400.0, [(0.0, 2.0), (6.0, 8.0)])  # 100 t a month in Jan–Feb and Jul–Aug
     6.5
     """
     if yearly_gap <= 0 or level >= yearly_gap:
