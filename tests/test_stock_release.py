@@ -106,9 +106,9 @@ def test_run_out_month_counts_from_the_shock() -> None:
     for mode in ("fixed", "rebalance"):
         row = simulate(load_text(text, base_dir=SMALL), mode=mode).stocks.set_index("year").loc[2025]
         assert row["gap"] == pytest.approx(2000.0 * 4 / 12)
-        assert row["gap_over"] == "Sep-Dec"
         assert row["runs_out_after_months"] == pytest.approx(8 + 12 * (4 / 12) * 450 / (2000 * 4 / 12))
         assert row["runs_out_month"] == "2025-11"
+        assert row["gap_over"] == "Sep-Dec"
 
 
 def test_full_ban_three_month_stock_runs_out_in_december() -> None:
@@ -117,10 +117,10 @@ def test_full_ban_three_month_stock_runs_out_in_december() -> None:
     # 1 September, m = 11.117 -> early December, not "2025-10".
     res = simulate(full_ban("months_of_cover: 3"), variant="full_ban", mode="fixed", years=YEARS)
     row = res.stocks.set_index("year").loc[2025]
-    assert row["gap_over"] == "Sep-Dec"
     assert row["runs_out_after_months"] == pytest.approx(8 + 4 * row["level_start"] / row["gap"])
     assert row["runs_out_after_months"] == pytest.approx(11.117, abs=1e-3)
     assert row["runs_out_month"] == "2025-12"
+    assert row["gap_over"] == "Sep-Dec"
 
 
 def test_months_lasting_over_spans_and_no_policy_means_even() -> None:
