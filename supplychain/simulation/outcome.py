@@ -219,11 +219,12 @@ def simulated_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws
 
 
 def deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float]) -> np.ndarray[Any, np.dtype[Any]]:
-    """Add what the ``fixed`` response draws from a market's stock to that market's final-use edges.
+    """Add what a response draws from a market's stock to that market's final-use edges.
 
-    The stock covers its own market's final use (:meth:`Simulator._fixed_response`); the draw is
-    split over the market's use edges by their shortfall, so each use edge carries what its use
-    node gets.
+    The stock covers its own market's final use (:meth:`Simulator._fixed_response`, and in
+    ``rebalance`` what is left short after the re-routing:
+    :meth:`~supplychain.simulation.stocks.StockRoutes.record`); the draw is split over the
+    market's use edges by their shortfall, so each use edge carries what its use node gets.
     """
     t = np.array(tonnes, dtype=float)
     if not drawn:

@@ -664,7 +664,10 @@ class Simulator:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
         ``effects``: the year's policy effects on the model's edges (the year's edges are among them, at
-        ``pos``). A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``pos``). A dry run on a copy of ``ledger``, before stock cover: the stocks cover their holders'
+        final use after the re-routing (:meth:`~supplychain.simulation.stocks.StockRoutes.record`), so a
+        floor that counted them would ask the LP for supply the stock then adds again. NaN for use nodes
+        the year lacks.
         """
         model = self.model()
         blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
