@@ -30,7 +30,8 @@ are known". These are the rules, applied per commodity to every market node
    some trade between them is observed (it then tops the observed flow up).
 4. **Stock draws.** A deficit left after step 3 is drawn from the country's
    stockpiles of that commodity (:func:`stock_table`: the entries whose year is at
-   most the year, their levels times ``max_release_share`` added up), as an edge
+   most the year, each releasing at most its level times ``max_release_share`` in the year:
+   :func:`releasable`), as an edge
    ``stockpiles.<id>`` from the stock node ``"{country}:{commodity}:stock"``. The
    stock node's ``primary`` is the draw: stocked material has no traceable origin
    and counts as produced in the holding country.
@@ -94,6 +95,7 @@ __all__ = [
     "market_flows",
     "releasable",
     "stock_columns",
+    "stock_level",
     "stock_table",
     "tolerance",
 ]
@@ -157,7 +159,9 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     the entries whose year is at most `year` (and after `after`, when given) are
     used, and several entries of one country and commodity add up. A level given
     in ``months_of_cover`` is ``months / 12 ×`` that market's given demand in
-    `year` (0 without demand). Releasable = level × ``max_release_share`` (default 1): :func:`releasable`.
+    `year` (0 without demand): ``level`` (:func:`stock_level`). ``available`` is what the stock
+    may release in the year, level × ``max_release_share`` (default 1, :func:`releasable`);
+    ``share`` the release share.
 
     Parameters
     ----------
@@ -175,7 +179,8 @@ def stock_table(scenario: Scenario, year: int, demand: pd.DataFrame | None = Non
     -------
     DataFrame
         Columns ``entity`` (``stockpiles.<id>``), ``market``, ``country``,
-        ``commodity``, ``available`` (in the commodity's unit), sorted by ``entity``.
+        ``commodity``, ``available``, ``level`` (both in the commodity's unit) and ``share``,
+        sorted by ``entity``.
 
     Examples
     --------
@@ -198,39 +203,56 @@ def stock_columns(scenario: Scenario, year: int, demand: Columns, *, after: int 
     lay = year_layout(scenario, year, observed=False, after=after)
     dem = group_sums(demand["market"].tolist(), demand["tonnes"].tolist())
     market = lay.stocks["market"].tolist()
-    available = lay.available(lay.central[None], np.array([[float(dem.get(m, 0.0)) for m in market]]))
-    return {**lay.stocks, "available": available[0]}
+    d = np.array([[float(dem.get(m, 0.0)) for m in market]])
+    level = lay.level(lay.central[None], d)
+    return {**lay.stocks, "available": lay.available(lay.central[None], d)[0], "level": level[0],
+            "share": lay.central[None][:, lay.st_share][0]}
 
 
-def releasable(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64], demand: npt.NDArray[np.float64],
-               share: npt.NDArray[np.float64], in_months: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
-    r"""Return the stock a stockpile may release, :math:`L \, s`.
+def stock_level(tonnes: npt.NDArray[np.float64], months: npt.NDArray[np.float64], demand: npt.NDArray[np.float64],
+                in_months: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    r"""Return a stockpile's level :math:`L` when it enters: its tonnes, or :math:`m / 12 \times D` in months of cover.
 
-    The level :math:`L` is the stockpile's tonnes, or, where it is given in months of cover
-    (`in_months`), :math:`m / 12 \times D` with :math:`m` the months and :math:`D` the market's given
-    demand in the year; :math:`s` is ``max_release_share`` (1 when not given). The one formula:
-    a year's layout calls it (:meth:`~supplychain.graph.layout.YearLayout.available`: one run's
-    stockpiles, or a block of samples of the compiled exposure sweep, arrays samples × stockpiles).
-
-    Parameters
-    ----------
-    tonnes, months : numpy.ndarray
-        Level in tonnes and in months of cover (the one not given is ignored).
-    demand : numpy.ndarray
-        Given demand :math:`D` of the stockpile's market in the year.
-    share : numpy.ndarray
-        Release share :math:`s`.
-    in_months : numpy.ndarray of bool
-        Whether the level is given in months of cover.
+    Where the level is given in months of cover (`in_months`), :math:`m` is the months and :math:`D`
+    the market's given demand in the year the stock enters.
 
     Examples
     --------
-    >>> releasable(np.array([100.0, 0.0]), np.array([0.0, 3.0]), np.array([50.0, 400.0]),
-    ...            np.array([0.5, 1.0]), np.array([False, True])).tolist()  # 100 × 0.5; 3/12 × 400
-    [50.0, 100.0]
+    >>> stock_level(np.array([100.0, 0.0]), np.array([0.0, 3.0]), np.array([50.0, 400.0]),
+    ...             np.array([False, True])).tolist()  # 100 t; 3/12 × 400
+    [100.0, 100.0]
     """
-    level = np.where(in_months, months / 12.0 * demand, tonnes)
-    out: npt.NDArray[np.float64] = level * share
+    level: npt.NDArray[np.float64] = np.where(in_months, months / 12.0 * demand, tonnes)
+    return level
+
+
+def releasable(level: npt.NDArray[np.float64] | float,
+               share: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
+    r"""Return the most a stock at level :math:`L` may release in one year, :math:`R = s \, L`.
+
+    :math:`s` is ``max_release_share``, "the largest share of the stock that may be released in one
+    year" (1 when not given), applied to the level at the start of each year: the stock keeps
+    :math:`L`, and a year's draw is :math:`\delta_y = \min(L_y, \Delta_y, s L_y)`
+    (:class:`~supplychain.simulation.stocks.StockLedger`; a 6,000 t stock at :math:`s = 0.5`
+    releases at most 3,000 t in its first year and, if all of it is drawn, 1,500 t of the 3,000 t
+    left in the next). The one formula: the year's layout calls it for the stock a year's
+    baseline may draw (:meth:`~supplychain.graph.layout.YearLayout.available`: one run's
+    stockpiles, or a block of samples of the compiled exposure sweep, arrays samples ×
+    stockpiles) and the ledger for each simulated year's cap.
+
+    Parameters
+    ----------
+    level : numpy.ndarray or float
+        Level :math:`L` at the start of the year (:func:`stock_level` when it enters).
+    share : numpy.ndarray or float
+        Release share :math:`s` in [0, 1].
+
+    Examples
+    --------
+    >>> releasable(np.array([6000.0, 3000.0, 100.0]), np.array([0.5, 0.5, 1.0])).tolist()
+    [3000.0, 1500.0, 100.0]
+    """
+    out: npt.NDArray[np.float64] = np.asarray(level, dtype=np.float64) * np.asarray(share, dtype=np.float64)
     return out
 
 

@@ -16,7 +16,8 @@ implementation of each formula, on a ``(samples, slots)`` matrix:
   ``remainder_split`` by its weights (:func:`~supplychain.graph.build.import_split`,
   :func:`~supplychain.graph.build.remainder_part`);
 * given demand: ``by_year``, else grown (:func:`~supplychain.graph.build.grown`);
-* a stockpile: releasable stock (:func:`~supplychain.graph.allocate.releasable`).
+* a stockpile: its level (:func:`~supplychain.graph.allocate.stock_level`) and what it may release in
+  the year (:func:`~supplychain.graph.allocate.releasable`).
 
 A run evaluates the layout on the central values (one sample:
 :func:`central_tables`, :func:`~supplychain.graph.allocate.demand_columns`,
@@ -38,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from supplychain.errors import KeyPath, Problem, format_path
-from supplychain.graph.allocate import releasable
+from supplychain.graph.allocate import releasable, stock_level
 from supplychain.graph.build import (
     Columns,
     FacilityYear,
@@ -361,9 +362,13 @@ class YearLayout:
         available = self.available(q, self.st_dem.sum(demand)[:, self.st_market])
         return Values(tonnes, production, gross, over, demand, available)
 
+    def level(self, q: F64, demand: F64) -> F64:
+        """Return the level of each stock row when it enters (:func:`~supplychain.graph.allocate.stock_level`)."""
+        return stock_level(q[:, self.st_level], q[:, self.st_months], demand, self.st_in_months)
+
     def available(self, q: F64, demand: F64) -> F64:
-        """Return the releasable stock of each stock row (:func:`~supplychain.graph.allocate.releasable`)."""
-        return releasable(q[:, self.st_level], q[:, self.st_months], demand, q[:, self.st_share], self.st_in_months)
+        """Return what each stock row may release in the year (:func:`~supplychain.graph.allocate.releasable`)."""
+        return releasable(self.level(q, demand), q[:, self.st_share])
 
     def central_facilities(self, values: Values) -> dict[str, FacilityYear]:
         """Each facility's :class:`~supplychain.graph.build.FacilityYear` from the first row of ``values``."""

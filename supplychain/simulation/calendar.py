@@ -17,8 +17,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Literal, TypeVar
 
-__all__ = ["Interval", "NeverInForce", "months_in_force", "never_in_force", "offtake_span", "subtract",
-           "year_fraction", "year_fraction_of", "year_periods"]
+__all__ = ["Interval", "NeverInForce", "month_spans", "months_in_force", "never_in_force", "offtake_span",
+           "subtract", "year_fraction", "year_fraction_of", "year_periods"]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -224,6 +224,37 @@ def subtract(base: Interval, holes: Iterable[Interval], year: int) -> list[tuple
                 out.append((h[1] + dt.timedelta(days=1), hi))
         pieces = out
     return pieces
+
+
+def month_spans(intervals: Iterable[Interval], year: int) -> list[tuple[float, float]]:
+    r"""Return the union of ``intervals`` within ``year``, as spans of months counted from 1 January.
+
+    Each merged piece ``[lo, hi]`` (dates; pieces that overlap or touch are one) becomes
+    ``(a, b)`` with :math:`a` the months of the year before ``lo`` and :math:`b - a` the months
+    the piece covers (:func:`months_in_force`: partial months by their days), so
+    :math:`\sum (b - a) = 12 \varphi` with :math:`\varphi` the union's year fraction.
+
+    Examples
+    --------
+    >>> month_spans([(dt.date(2025, 9, 1), None)], 2025)
+    [(8.0, 12.0)]
+    >>> month_spans([(dt.date(2025, 3, 1), dt.date(2025, 4, 30)), (dt.date(2025, 4, 1), dt.date(2025, 5, 31)),
+    ...              (dt.date(2025, 10, 1), None), (dt.date(2024, 1, 1), dt.date(2024, 12, 31))], 2025)
+    [(2.0, 5.0), (9.0, 12.0)]
+    """
+    pieces = sorted(c for iv in intervals if (c := _clip(iv, year)) is not None)
+    merged: list[tuple[dt.date, dt.date]] = []
+    for lo, hi in pieces:
+        if merged and lo <= merged[-1][1] + dt.timedelta(days=1):
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    first = dt.date(year, 1, 1)
+    out = []
+    for lo, hi in merged:
+        a = months_in_force(first, lo - dt.timedelta(days=1), year) if lo > first else 0.0
+        out.append((a, a + months_in_force(lo, hi, year)))
+    return out
 
 
 def year_fraction_of(pieces: Sequence[Interval], year: int) -> float:

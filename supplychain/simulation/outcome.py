@@ -129,14 +129,15 @@ def stock_edge_draws(edges: pd.DataFrame) -> dict[str, float]:
 
 def limit_stock_edges(edges: pd.DataFrame, b: np.ndarray[Any, np.dtype[np.float64]],
                       ledger: StockLedger) -> np.ndarray[Any, np.dtype[np.float64]]:
-    r"""Block the part of each stock edge's baseline draw that the stock no longer holds.
+    r"""Block the part of each stock edge's baseline draw that the stock may not release this year.
 
-    A stock edge ``C:k:stock → C:k`` drawing :math:`t` from a stock at level :math:`L < t`
-    loses the share :math:`x = 1 - L/t`, combined with the share :math:`b` already blocked
-    as independent cuts: :math:`b' = 1 - (1 - b)(1 - x) = b + x - b x`. ``b`` is updated in
-    place and returned.
+    A stock edge ``C:k:stock → C:k`` drawing :math:`t` from a stock that may release
+    :math:`R < t` this year (:meth:`~supplychain.simulation.stocks.StockLedger.available`:
+    :math:`R = s L`, the level times the release share) loses the share :math:`x = 1 - R/t`,
+    combined with the share :math:`b` already blocked as independent cuts:
+    :math:`b' = 1 - (1 - b)(1 - x) = b + x - b x`. ``b`` is updated in place and returned.
     """
-    levels = ledger.levels
+    levels = ledger.available()
     if not levels:
         return b
     tonnes = edges["tonnes"].to_numpy(dtype=float)
@@ -218,11 +219,12 @@ def simulated_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws
 
 
 def deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float]) -> np.ndarray[Any, np.dtype[Any]]:
-    """Add what the ``fixed`` response draws from a market's stock to that market's final-use edges.
+    """Add what a response draws from a market's stock to that market's final-use edges.
 
-    The stock covers its own market's final use (:meth:`Simulator._fixed_response`); the draw is
-    split over the market's use edges by their shortfall, so each use edge carries what its use
-    node gets.
+    The stock covers its own market's final use (:meth:`Simulator._fixed_response`, and in
+    ``rebalance`` what is left short after the re-routing:
+    :meth:`~supplychain.simulation.stocks.StockRoutes.record`); the draw is split over the
+    market's use edges by their shortfall, so each use edge carries what its use node gets.
     """
     t = np.array(tonnes, dtype=float)
     if not drawn:

@@ -67,7 +67,7 @@ from supplychain.simulation.outcome import (
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
-from supplychain.simulation.stocks import StockLedger, StockRoutes
+from supplychain.simulation.stocks import StockLedger, StockRoutes, shock_spans
 from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
@@ -612,12 +612,26 @@ class Simulator:
         """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
         eff = scenario_policy_effects(self.world, edges, year, active)
         res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                                            ledger)
+                                            ledger, self._spans(year, eff.attribution, ledger))
         return eff, res, short, drawn
 
+    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger) -> dict[str, list[tuple[float, float]]]:
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`)."""
+        if not ledger.levels:
+            return {}
+        periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
+        return shock_spans(sorted(ledger.levels), attribution, periods, year)
+
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
-                   ledger: StockLedger) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run)."""
+                   ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
+                   cover: bool = True) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
+        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run).
+
+        ``spans``: the months each stock's gap arises in (:meth:`~supplychain.simulation.stocks.StockLedger.record`);
+        ``cover``: whether the stock drawn covers the shortfall returned (the floors of ``contracts_first``
+        are the shortfall before stock cover: in ``rebalance`` the stocks cover what is left after the
+        re-routing, :meth:`~supplychain.simulation.stocks.StockRoutes.record`).
+        """
         b = limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
@@ -626,9 +640,9 @@ class Simulator:
         gaps = dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
         demand = dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True))
         base = stock_edge_draws(edges)
-        drawn = ledger.record(year, baseline_stock_gap(base, gaps), demand)
+        drawn = ledger.record(year, baseline_stock_gap(base, gaps), demand, spans)
         drawn = net_of_baseline_draw(base, drawn)
-        return res, apply_stock_cover(short, drawn), drawn
+        return res, apply_stock_cover(short, drawn) if cover else short, drawn
 
     def _year_fixed(
         self,
@@ -663,11 +677,14 @@ class Simulator:
         """Per use node of the model, the shortfall of the ``fixed`` response (``contracts_first``'s floors).
 
         ``effects``: the year's policy effects on the model's edges (the year's edges are among them, at
-        ``pos``). A dry run: the stocks are drawn on a copy of ``ledger``. NaN for use nodes the year lacks.
+        ``pos``). A dry run on a copy of ``ledger``, before stock cover: the stocks cover their holders'
+        final use after the re-routing (:meth:`~supplychain.simulation.stocks.StockRoutes.record`), so a
+        floor that counted them would ask the LP for supply the stock then adds again. NaN for use nodes
+        the year lacks.
         """
         model = self.model()
         blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
-        _, short, _ = self._propagate(year, nodes, edges, blocked, StockLedger(dict(ledger.levels)))
+        _, short, _ = self._propagate(year, nodes, edges, blocked, ledger.copy(), cover=False)
         z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
         return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
@@ -702,8 +719,9 @@ class Simulator:
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
         sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
-        short = model.shortfall_table(inputs, sol)
-        draws = routes.record(ledger, year, inputs, sol)
+        # a stock covers its holder's own final use left short after the re-routing (StockRoutes.record)
+        draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger))
+        short = apply_stock_cover(model.shortfall_table(inputs, sol), draws)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
         in_year = np.zeros(len(table), dtype=bool)
         in_year[pos] = True
@@ -711,10 +729,11 @@ class Simulator:
         kept = table.loc[keep]
         ids = model.node_ids
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        flows = flow_frame(year, kept, inputs.baseline[keep], sol.tonnes[keep],
+        tonnes = deliver_draws(kept, sol.tonnes[keep], draws)
+        flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
-        sim_edges = kept.assign(tonnes=sol.tonnes[keep])
+        sim_edges = kept.assign(tonnes=tonnes)
         sim_nodes = simulated_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = add_release_edges(sim_edges, draws)
         util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(

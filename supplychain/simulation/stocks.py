@@ -4,31 +4,46 @@ A stockpile of commodity k held by country c sits at market ``c:k``. Each
 ``stockpiles`` entry is one stock that enters the ledger at the start of its
 ``year`` — those dated at or before the first simulated year make the opening
 level, a later one is added at the start of the first simulated year on or after
-its date — as the releasable stock of :func:`supplychain.graph.allocate.stock_table`
-(level × ``max_release_share``, ``months_of_cover`` turned into the commodity's
-unit with that year's demand). Each year, with :math:`A_y` the stock entering at
-its start,
+its date — at its whole level (:func:`supplychain.graph.allocate.stock_table`,
+``months_of_cover`` turned into the commodity's unit with that year's demand).
+Each year, with :math:`A_y` the stock entering at its start and :math:`s` the
+release share (``max_release_share``, "the largest share of the stock that may be
+released in one year", 1 when not given; :func:`~supplychain.graph.allocate.releasable`),
 
-.. math:: L_y = L^{end}_{y-1} + A_y, \qquad \delta_y = \min(L_y, \Delta_y), \qquad L^{end}_y = L_y - \delta_y,
+.. math:: L_y = L^{end}_{y-1} + A_y, \qquad R_y = s \, L_y, \qquad
+          \delta_y = \min(L_y, \Delta_y, R_y), \qquad L^{end}_y = L_y - \delta_y,
 
 where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
-re-routing LP's stock draw, or in the ``fixed`` response the shortfall of the
-market's own final use). At annual resolution the gap is spread evenly over
-the year, so when it exceeds the level the stock runs out after
+holder's own final use left short: in ``rebalance`` after the re-routing,
+:meth:`StockRoutes.record`; in ``fixed`` the shortfall of the market's own final use).
+A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
+then 1,500 t of the 3,000 t left, and keeps 1,500 t.
 
-.. math:: m_y = 12 \, L_y / \Delta_y \ \text{months}
+When the gap exceeds the year's release, the release runs out within the year. The gap
+arises over the months the policies cutting the market's imports are in force
+(:func:`shock_spans`: the union of the periods of the policies that block an edge into
+the market, within the year: :math:`12\varphi` months from month :math:`a`), evenly over
+them; so the release lasts
 
-(e.g. 500 t against a 1 200 t/yr gap lasts 5 months: it runs out at the end of
-May, month ⌈m⌉; a level that lasts a whole number of months up to round-off, such
-as 40/3 t against 80 t/yr = 2 months, runs out in that month, February, not the
-next). Cover left at the end of the year is :math:`12 L^{end}_y / D_y` months,
-:math:`D_y` the market's final demand of that year.
+.. math:: m_y = a + 12 \varphi \, R_y / \Delta_y \ \text{months from 1 January}
+
+(a ban from 1 September, :math:`a = 8`, :math:`\varphi = 4/12`: 2,502 t against a
+3,210.6 t gap last 3.1 months from September, to early December; with a licensing
+regime also in force from April, the union runs from April). Where no policy cuts the
+market's imports (a gap from demand growth alone, or from a cut further up its chain) the
+gap is spread evenly over the whole year, :math:`m_y = 12 R_y / \Delta_y` (e.g. 500 t against a 1 200 t/yr gap
+lasts 5 months: it runs out at the end of May, month ⌈m⌉; a level that lasts a whole
+number of months up to round-off, such as 40/3 t against 80 t/yr = 2 months, runs out
+in that month, February, not the next). With :math:`s < 1` it is the year's release
+that runs out, not the stock (``level_end`` > 0). Cover left at the end of the year is
+:math:`12 L^{end}_y / D_y` months, :math:`D_y` the market's final demand of that year.
 
 The stocks table (:data:`STOCK_COLUMNS`, ``Result.stocks``), one row per market and year:
-``level_start`` (:math:`L_y`, after ``added``), ``added`` (:math:`A_y`), ``gap`` (:math:`\Delta_y`),
-``draw`` (:math:`\delta_y`), ``level_end``, ``demand`` (:math:`D_y`), ``cover_end_months``
-(cover left at year end — an output, not the input field ``months_of_cover``),
-``runs_out_after_months`` (:math:`m_y`, ∞ when the stock lasts the year) and
+``level_start`` (:math:`L_y`, after ``added``), ``added`` (:math:`A_y`), ``releasable``
+(:math:`R_y`), ``gap`` (:math:`\Delta_y`), ``gap_over`` (the months the gap is spread over:
+``year``, or e.g. ``Sep-Dec``), ``draw`` (:math:`\delta_y`), ``level_end``, ``demand``
+(:math:`D_y`), ``cover_end_months`` (cover left at year end — an output, not the input field
+``months_of_cover``), ``runs_out_after_months`` (:math:`m_y`, ∞ when the release lasts the year) and
 ``runs_out_month`` (``YYYY-MM``; ``""`` when it lasts the year, ``empty`` when nothing
 was left at the start of a year with a gap); quantities in the commodity's unit (the
 ``unit`` column of ``Result.stocks``).
@@ -38,18 +53,22 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from supplychain.graph.allocate import releasable
+
 if TYPE_CHECKING:
     from supplychain.schema.model import Scenario
+    from supplychain.simulation.calendar import Interval
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
-__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting", "run_out_month"]
+__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting", "run_out_month", "shock_spans",
+           "spans_label"]
 
 STOCK_COLUMNS = [
     "year",
@@ -58,7 +77,9 @@ STOCK_COLUMNS = [
     "commodity",
     "level_start",
     "added",
+    "releasable",
     "gap",
+    "gap_over",
     "draw",
     "level_end",
     "demand",
@@ -72,8 +93,15 @@ MONTH_TOL = 1e-9
 """Months within which a run-out time counts as a whole month (floating-point round-off of 12 L / Δ)."""
 
 
-def months_lasting(level: float, yearly_gap: float) -> float:
-    """Months a stock lasts against an even yearly gap (∞ when it covers the year), to 10⁻⁹ month.
+def months_lasting(level: float, yearly_gap: float, spans: Sequence[tuple[float, float]] = ()) -> float:
+    r"""Months from 1 January after which a stock runs out against a year's gap (∞ when it covers it), to 10⁻⁹ month.
+
+    The gap :math:`\Delta` arises evenly over the months of `spans` (months counted from 1 January,
+    :func:`~supplychain.simulation.calendar.month_spans`; the whole year when none), :math:`12\varphi`
+    months in all: :math:`\Delta / (12 \varphi)` a month. A level :math:`L` then lasts
+    :math:`12 \varphi L / \Delta` months of them, counted from the first span's start; for one span
+    starting at :math:`a`, :math:`m = a + 12 \varphi L / \Delta` (the whole year:
+    :math:`m = 12 L / \Delta`).
 
     Examples
     --------
@@ -83,10 +111,101 @@ def months_lasting(level: float, yearly_gap: float) -> float:
     2.0
     >>> months_lasting(500.0, 0.0)
     inf
+
+    A ban from 1 September (spans ``[(8, 12)]``): a 2,502 t stock against a 3,210.6 t gap, all of it
+    arising September–December at 802.65 t a month, lasts 3.117 months from 1 September:
+
+    >>> round(months_lasting(2502.0, 3210.6, [(8.0, 12.0)]), 3)
+    11.117
+    >>> months_lasting(250.0, 400.0, [(0.0, 2.0), (6.0, 8.0)])  # 100 t a month in Jan–Feb and Jul–Aug
+    6.5
     """
     if yearly_gap <= 0 or level >= yearly_gap:
         return math.inf
-    return round(12.0 * level / yearly_gap, 9)
+    spans = [(a, b) for a, b in spans if b > a] or [(0.0, 12.0)]
+    need = level / yearly_gap * sum(b - a for a, b in spans)  # months of the spans the level lasts
+    for a, b in spans:
+        if need <= b - a:
+            return round(a + need, 9)
+        need -= b - a
+    return round(spans[-1][1], 9)  # round-off only: level < gap
+
+
+def spans_label(spans: Sequence[tuple[float, float]]) -> str:
+    """``year`` (the gap spread over the whole year), or the months it is spread over.
+
+    Whole months by name (``Sep-Dec``: months 8 to 12 counted from 1 January); a span starting or
+    ending within a month as months from 1 January (``months 3.5-12``).
+
+    Examples
+    --------
+    >>> spans_label([]), spans_label([(8.0, 12.0)]), spans_label([(0.0, 12.0)])
+    ('year', 'Sep-Dec', 'year')
+    >>> spans_label([(2.5, 5.0), (9.0, 10.0)])
+    'months 2.5-5, Oct'
+    """
+    if not spans or (len(spans) == 1 and spans[0][0] <= 0.0 and spans[0][1] >= 12.0):
+        return "year"
+    names = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    parts = []
+    for a, b in spans:
+        if a == int(a) and b == int(b):
+            first, last = names[int(a)], names[int(b) - 1]
+            parts.append(first if first == last else f"{first}-{last}")
+        else:
+            parts.append(f"months {a:g}-{b:g}")
+    return ", ".join(parts)
+
+
+def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
+                year: int) -> dict[str, list[tuple[float, float]]]:
+    """For each market, the months of ``year`` in which the policies that cut its imports are in force.
+
+    A policy cuts a market's imports when it blocks a share of an edge into it (``blocked_share > 0``
+    on an edge with baseline tonnes whose buyer country and commodity are the market's, in the year's
+    ``attribution``). The spans are the union of those policies' periods within the year
+    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts directly has
+    none: its gap (from demand growth, or from a cut further up its chain) is spread over the year.
+
+    Parameters
+    ----------
+    markets : iterable of str
+        Market ids ``"{country}:{commodity}"`` (the stocks' markets).
+    attribution : DataFrame
+        The year's attribution (``buyer_country``, ``commodity``, ``policy``, ``baseline_t``,
+        ``blocked_share``; :class:`~supplychain.simulation.policies.PolicyEffects`).
+    periods : mapping of str to Interval
+        Policy id → its ``(start, end)``.
+    year : int
+        The year.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> att = pd.DataFrame({"buyer_country": ["US", "US", "JP"], "commodity": ["magnet"] * 3,
+    ...                     "policy": ["ban", "tariff", "old"], "baseline_t": [80.0, 80.0, 5.0],
+    ...                     "blocked_share": [1 / 3, 0.0, 1.0]})
+    >>> periods = {"ban": (dt.date(2025, 9, 1), None), "tariff": (dt.date(2025, 1, 1), None),
+    ...            "old": (dt.date(2020, 1, 1), None)}
+    >>> shock_spans(["US:magnet", "JP:magnet", "EU:magnet"], att, periods, 2025)
+    {'US:magnet': [(8.0, 12.0)], 'JP:magnet': [(0.0, 12.0)]}
+    """
+    from supplychain.simulation.calendar import month_spans
+
+    if attribution.empty:
+        return {}
+    cut = attribution.loc[(attribution["blocked_share"].to_numpy(dtype=float) > 0)
+                          & (attribution["baseline_t"].to_numpy(dtype=float) > 0)]
+    by_market: dict[str, set[str]] = {}
+    for c, k, p in zip(cut["buyer_country"].astype(str).tolist(), cut["commodity"].astype(str).tolist(),
+                       cut["policy"].astype(str).tolist(), strict=True):
+        by_market.setdefault(f"{c}:{k}", set()).add(p)
+    out: dict[str, list[tuple[float, float]]] = {}
+    for market in markets:
+        spans = month_spans([periods[p] for p in sorted(by_market.get(market, ())) if p in periods], year)
+        if spans:
+            out[market] = spans
+    return out
 
 
 def run_out_month(year: int, months: float) -> str:
@@ -111,29 +230,50 @@ def run_out_month(year: int, months: float) -> str:
 
 @dataclass
 class StockLedger:
-    """Running stock levels of one simulation.
+    r"""Running stock levels of one simulation.
 
     Parameters
     ----------
     levels : mapping of str to float
-        Market node id → releasable quantity at the start of the first year.
+        Market node id → level :math:`L` (the whole stock) at the start of the first year.
+    shares : mapping of str to float, optional
+        Market → release share :math:`s` (``max_release_share``; 1 where not given): at most
+        :math:`s L_y` is drawn in year y (:func:`~supplychain.graph.allocate.releasable`). Several
+        stocks of one market are one stock whose share is their level-weighted mean,
+        :math:`s = \sum_i s_i L_i / \sum_i L_i`, taken again when a stock enters.
     entering : mapping of int to mapping of str to float
-        Year → market → stock entering the ledger at the start of that year
+        Year → market → level entering the ledger at the start of that year
         (:meth:`from_scenario`; the first year's stocks are in ``levels``).
+    entering_shares : mapping of int to mapping of str to float, optional
+        Year → market → release share of the stock entering then (1 where not given).
     """
 
     levels: dict[str, float]
+    shares: dict[str, float] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     entering: dict[int, dict[str, float]] = field(default_factory=dict)
+    entering_shares: dict[int, dict[str, float]] = field(default_factory=dict)
     _opened: dict[str, float] = field(default_factory=dict)
     _year: int | None = None
 
+    @staticmethod
+    def _by_market(table: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+        """Level and level-weighted release share per market of a :func:`~supplychain.graph.allocate.stock_table`."""
+        from supplychain.graph.sums import group_sums
+
+        markets = [str(m) for m in table["market"].tolist()]
+        level = table["level"].to_numpy(dtype=float)
+        levels = group_sums(markets, level.tolist())
+        weighted = group_sums(markets, (level * table["share"].to_numpy(dtype=float)).tolist())
+        return levels, {m: weighted[m] / v if v > 0 else 1.0 for m, v in levels.items()}
+
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> StockLedger:
-        """Start from :func:`~supplychain.graph.allocate.stock_table` (``market``, ``available``)."""
+        """Start from :func:`~supplychain.graph.allocate.stock_table` (``market``, ``level``, ``share``)."""
         if table.empty:
             return cls({})
-        return cls({str(k): float(v) for k, v in table.groupby("market")["available"].sum().items()})
+        levels, shares = cls._by_market(table)
+        return cls(levels, shares)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, years: Sequence[int]) -> StockLedger:
@@ -143,10 +283,10 @@ class StockLedger:
         --------
         >>> from supplychain.schema.model import Scenario
         >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "stockpiles": {
-        ...     "us": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40}}})
+        ...     "us": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40, "max_release_share": 0.5}}})
         >>> ledger = StockLedger.from_scenario(s, [2024, 2025, 2026])
-        >>> ledger.levels, ledger.entering
-        ({}, {2026: {'US:ore': 40.0}})
+        >>> ledger.levels, ledger.entering, ledger.entering_shares
+        ({}, {2026: {'US:ore': 40.0}}, {2026: {'US:ore': 0.5}})
         """
         from supplychain.graph.allocate import stock_table
 
@@ -157,9 +297,13 @@ class StockLedger:
         for before, year in itertools.pairwise(ordered):
             table = stock_table(scenario, year, after=before)
             if not table.empty:
-                grouped = table.groupby("market")["available"].sum()
-                ledger.entering[year] = {str(k): float(v) for k, v in grouped.items()}
+                ledger.entering[year], ledger.entering_shares[year] = cls._by_market(table)
         return ledger
+
+    def copy(self) -> StockLedger:
+        """Return a ledger at the same levels and shares, without rows (a dry run's)."""
+        return StockLedger(dict(self.levels), dict(self.shares), entering=self.entering,
+                           entering_shares=self.entering_shares, _opened=dict(self._opened), _year=self._year)
 
     def open(self, year: int) -> None:
         """Start ``year``: the stocks dated to enter then are added (once; :meth:`record` opens it too)."""
@@ -167,14 +311,24 @@ class StockLedger:
             return
         self._year = year
         self._opened = dict(self.entering.get(year, {}))
+        new_shares = self.entering_shares.get(year, {})
         for market, added in self._opened.items():
-            self.levels[market] = self.levels.get(market, 0.0) + added
+            level = self.levels.get(market, 0.0)
+            total = level + added
+            weighted = self.share(market) * level + new_shares.get(market, 1.0) * added
+            self.shares[market] = weighted / total if total > 0 else 1.0
+            self.levels[market] = total
+
+    def share(self, market: str) -> float:
+        """Release share :math:`s` of a market's stock (1 when not given)."""
+        return self.shares.get(market, 1.0)
 
     def available(self) -> dict[str, float]:
-        """Return the current level per market."""
-        return dict(self.levels)
+        """Return what each market's stock may release this year, :math:`R = s L` (the year's cap on its draw)."""
+        return {m: float(releasable(level, self.share(m))) for m, level in self.levels.items()}
 
-    def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float]) -> dict[str, float]:
+    def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float],
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
         """Draw every stock against its gap of ``year``; return the quantity drawn per market.
 
         Parameters
@@ -185,21 +339,27 @@ class StockLedger:
             Market → Δ, the quantity the stock is asked to cover.
         demand : mapping
             Market → D, final demand of the year (for months of cover).
+        spans : mapping, optional
+            Market → the months of the year over which its gap arises (:func:`shock_spans`);
+            a market without spans has its gap spread over the whole year.
 
         Returns
         -------
         dict of str to float
-            Market → δ = min(L, Δ).
+            Market → δ = min(L, Δ, s L).
         """
         self.open(year)
         drawn: dict[str, float] = {}
+        spans = spans or {}
         for market in sorted(self.levels):
             level = self.levels[market]
+            cap = min(level, float(releasable(level, self.share(market))))
             gap = max(0.0, float(gaps.get(market, 0.0)))
-            draw = min(level, gap)
+            draw = min(cap, gap)
             end = level - draw
             d = float(demand.get(market, 0.0))
-            months = months_lasting(level, gap)
+            over = tuple(spans.get(market, ()))
+            months = months_lasting(cap, gap, over)
             country, _, commodity = market.partition(":")
             self.rows.append({
                 "year": year,
@@ -208,7 +368,9 @@ class StockLedger:
                 "commodity": commodity,
                 "level_start": level,
                 "added": self._opened.get(market, 0.0),
+                "releasable": cap,
                 "gap": gap,
+                "gap_over": spans_label(over),
                 "draw": draw,
                 "level_end": end,
                 "demand": d,
@@ -270,9 +432,14 @@ class StockRoutes:
     def limit(self, inputs: YearInputs, levels: Mapping[str, float]) -> YearInputs:
         r"""Return ``inputs`` with the stocks' levels applied.
 
-        A baseline draw larger than the level left is blocked down to it (combined with
-        the policies' blocked share as :math:`B + b - Bb`), and the LP may draw what is
-        left beyond the baseline draws, :math:`S_m = \max(0, L_m - \text{baseline draw}_m)`.
+        ``levels``: what each stock may release in the year, :math:`R_m = s_m L_m`
+        (:meth:`StockLedger.available`). A baseline draw larger than that is blocked down to it
+        (combined with the policies' blocked share as :math:`B + b - Bb`). The LP's own stock
+        draw is closed, :math:`S_m = 0`: a stock is national, it covers its holder's own final use
+        after the re-routing (:meth:`record`), so no stock tonne crosses a border. (Drawn as
+        supply of the LP, :math:`0 \le d_m \le S_m`, it joined the market's pool and the
+        re-routing carried it to whoever was short that year, worldwide: a 15,000 t US stock
+        drained in one year, 11,537 t of it shipped abroad.)
         """
         if not levels:
             return inputs
@@ -283,22 +450,24 @@ class StockRoutes:
             if t > 0 and m in levels and levels[m] < t:
                 share = 1.0 - levels[m] / t
                 blocked[e] = blocked[e] + share - blocked[e] * share
-        base = self._by_market(f0)
-        stock = np.array([max(0.0, levels[m] - base.get(m, 0.0)) if m in levels else 0.0 for m in self.markets])
-        return replace(inputs, blocked=blocked, stock=stock)
+        return replace(inputs, blocked=blocked, stock=np.zeros(len(self.markets)))
 
-    def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution) -> dict[str, float]:
-        """Draw the ledger's stocks by what the solve took from them; return the LP's draw per stock market.
+    def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution,
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
+        r"""Draw the ledger's stocks against their holders' own final use left short; return the release per market.
 
-        The gap of a stock is the LP's draw, the baseline stock edges' simulated
-        tonnes and the final-use shortfall left at its market.
+        The gap of the stock at market :math:`m` is its holder's own unmet final use after the
+        re-routing, :math:`z_m = \sum_{u \in use(m)} z_u` (the market's final demand not met by
+        other supply), plus the baseline stock edges' simulated tonnes :math:`b_m`; the ledger
+        draws :math:`\delta_m = \min(L_m, s L_m, b_m + z_m)` (:meth:`StockLedger.record`), and the
+        release beyond the baseline draws, :math:`\max(0, \delta_m - b_m)`, is returned: it covers
+        the holder's users (:func:`~supplychain.simulation.outcome.apply_stock_cover`), the rest of
+        the stock stays for the next year. ``spans`` as in :meth:`StockLedger.record`.
         """
         from supplychain.simulation.rebalance import RebalanceModel
 
-        drawn = dict(zip(self.markets, sol.stock_draw.tolist(), strict=True))
-        levels = ledger.available()
-        if not levels:
-            return drawn
+        if not ledger.levels:
+            return {}
         z = RebalanceModel.shortfall(inputs, sol)
         short: dict[str, float] = {}
         demand: dict[str, float] = {}
@@ -306,6 +475,6 @@ class StockRoutes:
             short[m] = short.get(m, 0.0) + zi
             demand[m] = demand.get(m, 0.0) + di
         along = self._by_market(sol.tonnes)
-        gaps = {m: drawn.get(m, 0.0) + along.get(m, 0.0) + short.get(m, 0.0) for m in levels}
-        ledger.record(year, gaps, demand)
-        return drawn
+        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) for m in ledger.levels}
+        drawn = ledger.record(year, gaps, demand, spans)
+        return {m: max(0.0, d - along.get(m, 0.0)) for m, d in drawn.items()}

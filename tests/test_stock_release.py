@@ -1,0 +1,145 @@
+"""Stockpiles an analyst can publish (s34 review findings R-1, R-2, R-8).
+
+R-1: ``max_release_share`` caps each year's draw at s × the level at the year's start; the ledger keeps the
+whole stock. R-8: under ``rebalance`` a stock covers its holder's own final use left short after re-routing,
+never anyone else's; the rest carries to the next year. R-2: the run-out month spreads the gap over the months
+the policies cutting the market's imports are in force, not over the whole year.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from supplychain.api import simulate
+from supplychain.io import load_text
+from supplychain.schema.model import Scenario
+from supplychain.simulation.stocks import StockLedger, months_lasting
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+SMALL = Path(__file__).parent / "data" / "cli"
+YEARS = [2024, 2025, 2026]
+
+
+def full_ban(stock: str = "") -> Scenario:
+    """The bundled full-ban scenario, plus a US magnet stock entry (YAML mapping body) when given."""
+    text = "extends: [china_full_ban_2025.yaml]\n"
+    if stock:
+        text += f"stockpiles:\n  us_magnet_reserve: {{country: US, commodity: ndfeb_magnet, year: 2025, {stock}}}\n"
+    return load_text(text, base_dir=SCENARIOS)
+
+
+def us_magnets(res: object, column: str = "shortfall") -> pd.Series:
+    sf = res.shortfall  # type: ignore[attr-defined]
+    sel = sf[(sf["country"] == "US") & (sf["commodity"] == "ndfeb_magnet")]
+    return sel.set_index("year")[column]
+
+
+def test_release_share_caps_each_year_and_the_ledger_keeps_the_whole_stock() -> None:
+    # Fixed response, full ban from 2025-09-01. Without a stock the US magnet market is short
+    # g25 = 3,210.6 t (2025) and g26 = 9,371.7 t (2026). A 6,000 t stock with s = 0.5:
+    #   2025: L = 6,000, R = 0.5 × 6,000 = 3,000, δ = min(6,000, 3,210.6, 3,000) = 3,000, left 3,000;
+    #   2026: L = 3,000, R = 0.5 × 3,000 = 1,500, δ = min(3,000, 9,371.7, 1,500) = 1,500, left 1,500.
+    # US shortfall: 2025 3,210.6 − 3,000 = 210.6 t; 2026 9,371.7 − 1,500 = 7,871.7 t.
+    # (main applied s once to the level: the ledger held 3,000 t, all drawn in 2025, nothing after.)
+    base = us_magnets(simulate(full_ban(), variant="full_ban", mode="fixed", years=YEARS))
+    g25, g26 = base.loc[2025], base.loc[2026]
+    assert (g25, g26) == (pytest.approx(3210.6, abs=0.1), pytest.approx(9371.7, abs=0.1))
+    res = simulate(full_ban("quantity: 6000, max_release_share: 0.5"), variant="full_ban", mode="fixed",
+                   years=YEARS)
+    st = res.stocks.set_index("year")
+    assert st.loc[2025, "level_start"] == 6000.0
+    assert st.loc[2025, "added"] == 6000.0
+    assert st.loc[2025, "releasable"] == 3000.0
+    assert st.loc[2025, "draw"] == pytest.approx(min(6000.0, g25, 3000.0))
+    assert st.loc[2026, "level_start"] == pytest.approx(3000.0)
+    assert st.loc[2026, "releasable"] == pytest.approx(1500.0)
+    assert st.loc[2026, "draw"] == pytest.approx(min(3000.0, g26, 1500.0))
+    assert st.loc[2026, "level_end"] == pytest.approx(1500.0)
+    short = us_magnets(res)
+    assert short.loc[2025] == pytest.approx(g25 - 3000.0)
+    assert short.loc[2026] == pytest.approx(g26 - 1500.0)
+
+
+def test_rebalance_stock_covers_its_holder_only_and_carries_the_rest() -> None:
+    # Rebalance (contracts_first), full ban, a 15,000 t US magnet stock. Without a stock the US is short
+    # z25 = 2,841.2 t (2025) and z26 = 9,204.3 t (2026) after re-routing. The stock covers the US's own
+    # final use left short: 2025 δ = min(15,000, z25) = z25, 15,000 − z25 = 12,158.8 t carried; 2026
+    # δ = min(12,158.8, z26) = z26: the US is short 0 in both years instead of z26 in 2026. Nobody else's
+    # shortfall moves and no more US magnets leave the US than without the stock (main drew all
+    # 15,000 t in 2025 and shipped 11,537 t of it to the EU, Korea and ROW; the US 2026 shortfall was z26).
+    none = simulate(full_ban(), variant="full_ban", mode="rebalance", years=YEARS)
+    res = simulate(full_ban("quantity: 15000"), variant="full_ban", mode="rebalance", years=YEARS)
+    z = us_magnets(none)
+    assert (z.loc[2025], z.loc[2026]) == (pytest.approx(2841.2, abs=0.1), pytest.approx(9204.3, abs=0.1))
+    st = res.stocks.set_index("year")
+    assert st.loc[2025, "draw"] == pytest.approx(z.loc[2025], rel=1e-6)
+    assert st.loc[2025, "level_end"] == pytest.approx(15000.0 - z.loc[2025], rel=1e-6)
+    assert st.loc[2026, "draw"] == pytest.approx(z.loc[2026], rel=1e-6)
+    short = us_magnets(res)
+    assert short.loc[2025] == pytest.approx(0.0, abs=1e-6)
+    assert short.loc[2026] == pytest.approx(0.0, abs=1e-6)
+    assert short.loc[2026] < z.loc[2026]
+    key = ["year", "country", "commodity"]
+    others = [s[s["country"] != "US"].set_index(key)["shortfall"] for s in (none.shortfall, res.shortfall)]
+    pd.testing.assert_series_equal(others[0], others[1], rtol=1e-6, atol=1e-6)
+
+    def exported(r: object) -> pd.Series:
+        fl = r.flows  # type: ignore[attr-defined]
+        out = fl[(fl["supplier_country"] == "US") & (fl["buyer_country"] != "US") & (fl["commodity"] == "ndfeb_magnet")]
+        return out.groupby("year")["simulated"].sum().reindex(YEARS, fill_value=0.0)
+
+    pd.testing.assert_series_equal(exported(none), exported(res), rtol=1e-6, atol=1e-6)
+
+
+def test_run_out_month_counts_from_the_shock() -> None:
+    # Small world, fixed response: China's 2,000 t/yr of NdPr to the US is banned from 2025-09-01
+    # (φ = 4/12), so the US is short Δ = 2,000 × 4/12 = 666.7 t in 2025, all of it September–December:
+    # 666.7 / 4 = 166.7 t a month. A 450 t stock lasts 450 / 166.7 = 2.7 months from 1 September:
+    # m = 8 + 12 × (4/12) × 450 / 666.7 = 10.7 months from 1 January -> runs out in November 2025.
+    # Spread over the whole year (main) it read 12 × 450 / 666.7 = 8.1 -> "2025-09", five days after
+    # the ban began.
+    text = "extends: [small.yaml]\nstockpiles:\n  us: {country: US, commodity: ndpr, year: 2025, quantity: 450}\n"
+    for mode in ("fixed", "rebalance"):
+        row = simulate(load_text(text, base_dir=SMALL), mode=mode).stocks.set_index("year").loc[2025]
+        assert row["gap"] == pytest.approx(2000.0 * 4 / 12)
+        assert row["runs_out_after_months"] == pytest.approx(8 + 12 * (4 / 12) * 450 / (2000 * 4 / 12))
+        assert row["runs_out_month"] == "2025-11"
+        assert row["gap_over"] == "Sep-Dec"
+
+
+def test_full_ban_three_month_stock_runs_out_in_december() -> None:
+    # The reviewer's case (R-2): 3 months of cover = 3/12 × 10,008.0 = 2,502.0 t against the 2025 gap of
+    # 3,210.6 t arising September–December (802.65 t a month): 2,502.0 / 802.65 = 3.117 months from
+    # 1 September, m = 11.117 -> early December, not "2025-10".
+    res = simulate(full_ban("months_of_cover: 3"), variant="full_ban", mode="fixed", years=YEARS)
+    row = res.stocks.set_index("year").loc[2025]
+    assert row["runs_out_after_months"] == pytest.approx(8 + 4 * row["level_start"] / row["gap"])
+    assert row["runs_out_after_months"] == pytest.approx(11.117, abs=1e-3)
+    assert row["runs_out_month"] == "2025-12"
+    assert row["gap_over"] == "Sep-Dec"
+
+
+def test_months_lasting_over_spans_and_no_policy_means_even() -> None:
+    # 100 t a month in Jan–Feb and Jul–Aug (400 t over 4 months): 150 t = 1.5 months of the spans,
+    # January and half of February -> 1.5.
+    assert months_lasting(150.0, 400.0, [(0.0, 2.0), (6.0, 8.0)]) == 1.5
+    # 250 t: Jan–Feb (200 t) and half of July -> 6.5
+    assert months_lasting(250.0, 400.0, [(0.0, 2.0), (6.0, 8.0)]) == 6.5
+    # no spans (no policy cuts the market): even over the year, 12 × 150 / 400 = 4.5
+    assert months_lasting(150.0, 400.0) == 4.5
+
+
+def test_ledger_weighs_the_shares_of_stocks_of_one_market_by_level() -> None:
+    # 100 t at s = 0.5 held, 300 t at s = 1 entering 2026: s = (0.5 × 100 + 1 × 300) / 400 = 0.875,
+    # release 350 t of 400.
+    ledger = StockLedger({"US:x": 100.0}, {"US:x": 0.5}, entering={2026: {"US:x": 300.0}},
+                         entering_shares={2026: {"US:x": 1.0}})
+    assert ledger.available() == {"US:x": 50.0}
+    ledger.open(2026)
+    assert ledger.available() == {"US:x": pytest.approx(350.0)}
+    assert ledger.record(2026, {"US:x": 1000.0}, {"US:x": 1200.0}) == {"US:x": pytest.approx(350.0)}
+    assert ledger.levels["US:x"] == pytest.approx(50.0)
