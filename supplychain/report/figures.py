@@ -212,6 +212,25 @@ def _chart(fig: Any, title: str, caption: str, stem: str, png: bool = False) -> 
     return _Image(title, caption, stem, figure_svg(fig).encode("utf-8"), figure_png(fig) if png else None)
 
 
+def share_caption(who: str, targets_drawn: int = 0, targets_elsewhere: int = 0) -> str:
+    """Return the caption of a share chart (:func:`~supplychain.report.charts.share_chart`): which line is which.
+
+    Examples
+    --------
+    >>> share_caption("China", 1)[:52]
+    'Thick line: exposed share, material from China at an'
+    """
+    text = (f"Thick line: exposed share, material from {source_phrase(who)} at any upstream stage plus demand left "
+            "unmet, of planned use (the tables' first column; 100 % when nothing arrives). Thin line: traced "
+            "share, of what still arrives (0 % or n/a under a ban that starves the country). Dashed: direct share, "
+            "first-hop imports only.")
+    if targets_drawn:
+        text += " Dotted: the scenario's target on the exposed share."
+    if targets_elsewhere:
+        text += f" {targets_elsewhere} target(s) on other measures of this pair: see Targets."
+    return text
+
+
 def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
                   shortfall: pd.DataFrame, utilisation: pd.DataFrame,
                   pairs: Sequence[tuple[str, str]], png: bool = False) -> list[_Image]:  # fmt: skip
@@ -219,17 +238,17 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
     targets = run.scenario.targets if run.scenario is not None else {}
     who = source_name([r.source for r in run.results], names)
     for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
-        # the chart draws the traced share: only targets that read it are drawn on it (share_chart refuses others)
-        lines = [TargetLine.of(t) for t in targets.values()
-                 if t.country == country and t.commodity == commodity and t.metric == "traced_share"]  # fmt: skip
+        # the thick line is the exposed share (the page's first column, unmet demand counted): the targets that
+        # read it are drawn on it; a target on another measure is in the Targets table (share_chart refuses it)
+        lines = [TargetLine.of(t) for t in targets.values() if t.country == country and t.commodity == commodity]
+        drawn = [line for line in lines if line.metric == "exposed_share"]
         fig = share_chart(measures, country=country, commodity=commodity, source_country=run.results[0].source,
-                          targets=lines, names=names)  # fmt: skip
+                          targets=drawn, names=names, metric="exposed_share")  # fmt: skip
         images.append(
             _chart(
                 fig,
                 f"{who} share: {pair_name(country, commodity, names)}",
-                f"Traced share (solid) counts material mined or processed in {source_phrase(who)} at any upstream "
-                "stage; direct share (dashed) counts first-hop imports only.",
+                share_caption(who, len(drawn), len(lines) - len(drawn)),
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
                 png,
             )
