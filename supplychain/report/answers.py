@@ -404,7 +404,7 @@ def unmet_part(exposed: float, unmet: float) -> str:
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
-              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> str:  # fmt: skip
+              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "") -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
     An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
@@ -414,7 +414,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     response's worst shortfall (:func:`_fixed_worst`), said too where it is :data:`RESPONSE_GAP` larger;
     ``limits`` the "What limits supply" rows by (scenario, variant): when the worst shortfall's
     binding stage rests on an assumed capacity, the sentence says so
-    (:func:`~supplychain.report.limits.assumed_bound`).
+    (:func:`~supplychain.report.limits.assumed_bound`); ``bound_with``: the measures of other
+    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`).
     """
     if not rows:
         return ""
@@ -449,7 +450,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
                      f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}.")  # fmt: skip
     if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
-                     f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
+                     f"in {bound[1]} ({bound[2]}, {bound[3]}){bound_with}.")  # fmt: skip
     return " ".join(parts)
 
 
@@ -562,15 +563,17 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
                     if top is not None:
                         found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
         hi = {metric: _highest(values) for metric, values in found.items()}
-        bound = _highest((share, f"{scen}, {variant}, {year}")
-                         for share, year, scen, variant in _fixed_peaks(runs, country, k))  # fmt: skip
+        peaks = _fixed_peaks(runs, country, k)
+        first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
+        bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
         short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
         reported = short[0] if short is not None else 0.0
         worst = bound[0] if bound is not None and is_unmet(bound[0]) else 0.0  # the fixed runs' highest, if short
         fixed = shows_fixed(worst, reported)
         shortfall = _highest_text(short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
         if fixed:
-            shortfall = f"{shortfall}; fixed: {_highest_text(bound)}"
+            others = _with_others(runs, first[1] if first is not None else None, k, names)
+            shortfall = f"{shortfall}; fixed: {_highest_text(bound)}{others}"
         rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
         lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": _highest_text(exposed),
                       "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
@@ -649,8 +652,9 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     modes = {r.mode for run in runs for r in run.results}
     bounds = {(short_name(run), str(v)): part for run, slug in zip(runs, slugs, strict=True)
               for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
+    bound = _fixed_worst(runs, country, k)
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
-                                 _fixed_worst(runs, country, k), bounds)  # fmt: skip
+                                 bound, bounds, _with_others(runs, bound, k, names))  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names, country,
                      next(iter(modes)) if len(modes) == 1 else None)
     view["others"] = others[:MAX_OTHERS]
@@ -660,6 +664,26 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed_note"] = f"{ASSUMED_MARK} {ASSUMED_NOTE}." if view["assumed"] else ""
     return view
+
+
+def _with_others(runs: Sequence[ScenarioRun], bound: tuple[float, int, str, str] | None, commodity: str,
+                 names: Mapping[str, str]) -> str:  # fmt: skip
+    """Say the measures of countries other than the source in force in a ``fixed`` bound's run (or nothing).
+
+    ``bound``: (share, year, scenario, variant), :func:`_fixed_worst`'s; the measures are those
+    blocking flows of `commodity`'s family in that run (:func:`~supplychain.report.blockers.other_blockers`).
+    """
+    from supplychain.report.blockers import other_blockers, with_others_text
+
+    if bound is None:
+        return ""
+    for run in runs:
+        if short_name(run) != bound[2]:
+            continue
+        for r in run.results:
+            if r.variant == bound[3]:
+                return with_others_text(other_blockers(r, run.scenario, names, [commodity]))
+    return ""
 
 
 def _assumed_split(scenario: Scenario, country: str) -> set[str]:
