@@ -260,7 +260,8 @@ def peak_text(top: Peak | None, names: Mapping[str, str], beside: Peak | None = 
 
 def _other_blockers(run: ScenarioRun, names: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
     """Return each variant's measures of countries other than the source that block flows (:mod:`.blockers`)."""
-    return {r.variant: other_blockers(r, getattr(run, "scenario", None), names) for r in run.results}
+    return {str(getattr(r, "variant", "")): other_blockers(r, getattr(run, "scenario", None), names)
+            for r in run.results}
 
 
 def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
@@ -283,7 +284,7 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
     if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
         bound = worst_peak(fixed[fixed["variant"] == variant])
         if bound is not None and shows_fixed(bound.share, top.share if top is not None else None):
-            mine = next((r for r in run.results if r.variant == variant), None)
+            mine = next((r for r in run.results if getattr(r, "variant", None) == variant), None)
             where = [k for _, k, _ in bound.where]
             others = other_blockers(mine, getattr(run, "scenario", None), names, where) if mine is not None else []
             text = f"{text}; fixed: {peak_text(bound, names, beside=top)}{with_others_text(others)}"
@@ -306,7 +307,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     both = pd.concat([s, f], ignore_index=True) if not f.empty else s
     compared = False
     others = _other_blockers(run, names) if not f.empty else {}
-    blocking = ({(r.variant, k): {p for p, _ in other_blockers(r, getattr(run, "scenario", None), names, [k])}
+    blocking = ({(str(getattr(r, "variant", "")), k): {p for p, _ in other_blockers(r, getattr(run, "scenario", None),
+                                                                                   names, [k])}
                  for r in run.results for k in set(f["commodity"].astype(str))} if others else {})  # fmt: skip
     if not both.empty:
         worst = both.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False,
