@@ -101,3 +101,15 @@ def test_the_answer_sentence_names_them_beside_its_fixed_bound(run: ScenarioRun)
     view = country_answer([run], "JP", "oxide", names_of(run.scenario), ["s"])
     assert "Under the fixed response" in view["sentence"]
     assert "20% unmet in 2025 (halt, base) (with us_halt in force)." in view["sentence"]
+
+
+def test_the_overview_gives_the_focus_commodity_fixed_bound_too(run: ScenarioRun) -> None:
+    # review 4, R-10(d): the variant's largest fixed bound is the US's gallium (100 %); the section's
+    # focus commodity is the oxide, whose own fixed bound (20 %, China and Japan, by the US halt) the
+    # overview used to drop. Both are said, each with the other countries' measures its run carries.
+    names = names_of(run.scenario)
+    text = worst_shortfall_text(run, _concat(run.results, "shortfall"), run.results[0].variant, names, "oxide")
+    assert text == ("none; fixed: 100% (United States · Gallium, 2025); fixed, REE oxide: 20% (China, Japan · "
+                    "REE oxide, 2025) (with us_halt in force)")
+    assert worst_shortfall_text(run, _concat(run.results, "shortfall"), "base", names, "gallium") == (
+        "none; fixed: 100% (United States · Gallium, 2025)")

@@ -13,8 +13,9 @@ every other output follows), one row per scenario × variant reads three measure
   "Measures of exposure", item 3);
 * ``shortfall_share`` — the share of final demand not met;
 
-each in the base year, its peak (the first year of its largest value, with that year)
-and the horizon. A traced share is shaded on the colour scale of the network pictures
+each in the base year, its peak after the base year (the first year of its largest value
+after it, with that year: a peak over every year was the base year in every row of the bundled
+runs, a column that said nothing) and the horizon. A traced share is shaded on the colour scale of the network pictures
 only in a year with no unmet demand: 0 % traced to the source while demand goes unmet is
 not a good result, so that cell is marked "unmet" instead. Headings and the sentence name
 the runs' source (:func:`~supplychain.report.headline.source_name`).
@@ -335,7 +336,7 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, n
     cells: list[dict[str, str]] = []
     for metric, _ in HEADLINE_METRICS:
         ser = s.get(metric)
-        top = peak(ser) if ser is not None else None
+        top = peak(_after(ser, y0)) if ser is not None else None
         years = (y0, None if top is None else top[1], y1)
         values = (_value_at(ser, y0), float("nan") if top is None else top[0], _value_at(ser, y1))
         for year, value, shown in zip(years, values, (None, years[1], None), strict=True):
@@ -346,6 +347,22 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, n
                 cell["mark"] = ASSUMED_MARK
             cells.append(cell)
     return cells, s
+
+
+def _after(series: Series, year: int) -> Series:
+    """Return the part of ``series`` after ``year`` (the whole series when nothing comes after it).
+
+    Examples
+    --------
+    >>> _after(Series((2024, 2025, 2026), (0.9, 0.5, 0.6)), 2024)
+    Series(years=(2025, 2026), values=(0.5, 0.6))
+    >>> _after(Series((2024,), (0.9,)), 2024)
+    Series(years=(2024,), values=(0.9,))
+    """
+    keep = [i for i, y in enumerate(series.years) if y > year]
+    if not keep:
+        return series
+    return Series(tuple(series.years[i] for i in keep), tuple(series.values[i] for i in keep))
 
 
 def _fixed_peaks(runs: Sequence[ScenarioRun], country: str, commodity: str) -> list[tuple[float, int, str, str]]:
@@ -535,6 +552,26 @@ def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run")
     return f"{format_percent(value)} ({where}{more})"
 
 
+def _every_run_text(hi: tuple[float, str, int] | None, years: Sequence[int]) -> str:
+    """Say a highest value every run reaches: "97% in 2024 (every run)"; empty when some run does not, or it is 0.
+
+    ``hi``: :func:`_highest` of one value per run (its ``ties`` counts the later runs reaching it);
+    ``years``: each run's year of its value. A value tied in every run (a base-year figure no
+    scenario moves) is credited to no run: naming the first would read as that run's doing.
+
+    Examples
+    --------
+    >>> _every_run_text((0.97, "asean_memoranda, base, 2024", 28), [2024] * 29)
+    '97% in 2024 (every run)'
+    >>> _every_run_text((0.97, "a, b, 2024", 1), [2024, 2026]), _every_run_text((0.97, "a, v, 2024", 0), [2024, 2025])
+    ('97% (every run)', '')
+    """
+    if hi is None or len(years) < 2 or hi[2] + 1 < len(years) or round(hi[0], SHARE_DIGITS) == 0:
+        return ""
+    when = f" in {years[0]}" if len(set(years)) == 1 else ""
+    return f"{format_percent(hi[0])}{when} (every run)"
+
+
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
             names: Mapping[str, str], country: str = "", mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
@@ -556,13 +593,16 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     lines: list[dict[str, Any]] = []
     for k in sorted(used):
         found: dict[str, list[tuple[float, str]]] = {}  # metric -> each run's peak and where, in page order
+        years: dict[str, list[int]] = {}  # metric -> each run's peak year, in the same order
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
                     if top is not None:
                         found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
+                        years.setdefault(metric, []).append(top[1])
         hi = {metric: _highest(values) for metric, values in found.items()}
+        every = {metric: _every_run_text(hi[metric], years[metric]) for metric in found}
         peaks = _fixed_peaks(runs, country, k)
         first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
         bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
@@ -570,12 +610,14 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
         reported = short[0] if short is not None else 0.0
         worst = bound[0] if bound is not None and is_unmet(bound[0]) else 0.0  # the fixed runs' highest, if short
         fixed = shows_fixed(worst, reported)
-        shortfall = _highest_text(short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
+        shortfall = every.get("shortfall_share") or _highest_text(
+            short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
         if fixed:
             others = _with_others(runs, first[1] if first is not None else None, k, names)
             shortfall = f"{shortfall}; fixed: {_highest_text(bound)}{others}"
         rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
-        lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": _highest_text(exposed),
+        lines.append({"commodity": names.get(k, k.replace("_", " ")),
+                      "exposed": every.get("exposed_share") or _highest_text(exposed),
                       "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
     lines.sort(key=lambda line: -float(line["rank"]))
     return lines
@@ -681,8 +723,8 @@ def _with_others(runs: Sequence[ScenarioRun], bound: tuple[float, int, str, str]
         if short_name(run) != bound[2]:
             continue
         for r in run.results:
-            if r.variant == bound[3]:
-                return with_others_text(other_blockers(r, run.scenario, names, [commodity]))
+            if getattr(r, "variant", None) == bound[3]:
+                return with_others_text(other_blockers(r, getattr(run, "scenario", None), names, [commodity]))
     return ""
 
 

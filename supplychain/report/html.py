@@ -227,7 +227,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         n_pass = sum(t["verdict"] == "pass" for t in verdicts)
         target_text = f"{n_pass}/{len(verdicts)} pass" if verdicts else "–"
         sh = shortfall[(shortfall["variant"] == r.variant)] if not shortfall.empty else shortfall
-        peak = worst_shortfall_text(run, shortfall, r.variant, names)
+        peak = worst_shortfall_text(run, shortfall, r.variant, names, pair[0][1] if pair else None)
         traced = "–"
         if pair and not measures.empty:
             c, k = pair[0]

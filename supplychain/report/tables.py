@@ -264,13 +264,17 @@ def _other_blockers(run: ScenarioRun, names: Mapping[str, str]) -> dict[str, lis
             for r in run.results}
 
 
-def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
+def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str],
+                         focus: str | None = None) -> str:  # fmt: skip
     """Say the peak shortfall of one variant (:func:`peak_text`), then the ``fixed`` response's own where larger.
 
     The overview's "peak shortfall". The ``fixed`` peak (of the same variant, over every pair:
     :func:`~supplychain.report.answers.worst_peak`, the one rule) follows where it is at least
     :data:`RESPONSE_GAP` larger, naming its pairs only where they differ from the ``rebalance``
-    peak's.
+    peak's, and the measures of other countries its run carries (:mod:`.blockers`). With ``focus``
+    (the section's focus commodity) whose own ``fixed`` peak is not that one, the focus commodity's
+    follows too ("; fixed, Magnets: 10% (United States, 2027)"), by the same rule against its own
+    ``rebalance`` peak: a gallium bound must not hide the rare-earth one of a rare-earth scenario.
 
     Examples
     --------
@@ -278,16 +282,31 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
     32% (United States, 2025)``: five countries equally short when re-routed; the United States
     worst when not.
     """
-    top = worst_peak(shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall)
+    mine = next((r for r in run.results if getattr(r, "variant", None) == variant), None)
+    scenario = getattr(run, "scenario", None)
+
+    def bound_text(rows: pd.DataFrame, fixed_rows: pd.DataFrame) -> tuple[str, Any] | None:
+        top = worst_peak(rows)
+        bound = worst_peak(fixed_rows)
+        if bound is None or not shows_fixed(bound.share, top.share if top is not None else None):
+            return None
+        where = [k for _, k, _ in bound.where]
+        others = other_blockers(mine, scenario, names, where) if mine is not None else []
+        return f"{peak_text(bound, names, beside=top)}{with_others_text(others)}", bound
+
+    own = shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall
+    top = worst_peak(own)
     text = peak_text(top, names)
     fixed = run.fixed_shortfall
     if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
-        bound = worst_peak(fixed[fixed["variant"] == variant])
-        if bound is not None and shows_fixed(bound.share, top.share if top is not None else None):
-            mine = next((r for r in run.results if getattr(r, "variant", None) == variant), None)
-            where = [k for _, k, _ in bound.where]
-            others = other_blockers(mine, getattr(run, "scenario", None), names, where) if mine is not None else []
-            text = f"{text}; fixed: {peak_text(bound, names, beside=top)}{with_others_text(others)}"
+        fv = fixed[fixed["variant"] == variant]
+        found = bound_text(own, fv)
+        if found is not None:
+            text = f"{text}; fixed: {found[0]}"
+        if focus is not None and (found is None or focus not in {k for _, k, _ in found[1].where}):
+            part = bound_text(own[own["commodity"] == focus] if not own.empty else own, fv[fv["commodity"] == focus])
+            if part is not None:
+                text = f"{text}; fixed, {names.get(focus, focus)}: {part[0]}"
     return text
 
 
