@@ -67,9 +67,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> ScenarioRun:
 def test_other_blockers_name_the_us_halt_not_chinas_ban(run: ScenarioRun) -> None:
     (result,) = run.results
     found = other_blockers(result, run.scenario, names_of(run.scenario))
-    assert found == [("us_halt", "us_halt (United States; up to 20 t REO of REE ore a year)")]
+    assert found == [("us_halt", "US", "us_halt (United States; up to 20 t REO of REE ore a year)")]
     assert other_blockers(result, run.scenario, {}, ["gallium"]) == []  # another family: not named
-    assert [p for p, _ in other_blockers(result, run.scenario, {}, ["oxide"])] == ["us_halt"]
+    assert [p for p, _, _ in other_blockers(result, run.scenario, {}, ["oxide"])] == ["us_halt"]
 
 
 def test_fixed_figures_say_which_other_measures_they_carry(run: ScenarioRun) -> None:
@@ -83,7 +83,7 @@ def test_fixed_figures_say_which_other_measures_they_carry(run: ScenarioRun) -> 
     oxide = [c for what, c in cells.items() if "REE oxide" in what]
     gallium = [c for what, c in cells.items() if "Gallium" in what]
     assert oxide
-    assert oxide == ["none; fixed: 20% in 2025 (2.0 t REO in all) (with us_halt in force)"] * 2
+    assert oxide == ["none; fixed: 20% in 2025 (2.0 t REO in all) (with US measures in force)"] * 2
     assert gallium == ["none; fixed: 100% in 2025 (10 t in all)"]
     assert "us_halt (United States; up to 20 t REO of REE ore a year)" in table["note"]
     assert "a cut to China's own imports reaches every buyer of its products pro rata" in table["note"]
@@ -100,7 +100,7 @@ def test_the_answer_sentence_names_them_beside_its_fixed_bound(run: ScenarioRun)
 
     view = country_answer([run], "JP", "oxide", names_of(run.scenario), ["s"])
     assert "Under the fixed response" in view["sentence"]
-    assert "20% unmet in 2025 (halt, base) (with us_halt in force)." in view["sentence"]
+    assert "20% unmet in 2025 (halt, base) (with US measures in force)." in view["sentence"]
 
 
 def test_the_overview_gives_the_focus_commodity_fixed_bound_too(run: ScenarioRun) -> None:
@@ -110,6 +110,6 @@ def test_the_overview_gives_the_focus_commodity_fixed_bound_too(run: ScenarioRun
     names = names_of(run.scenario)
     text = worst_shortfall_text(run, _concat(run.results, "shortfall"), run.results[0].variant, names, "oxide")
     assert text == ("none; fixed: 100% (United States · Gallium, 2025); fixed, REE oxide: 20% (China, Japan · "
-                    "REE oxide, 2025) (with us_halt in force)")
+                    "REE oxide, 2025) (with US measures in force)")
     assert worst_shortfall_text(run, _concat(run.results, "shortfall"), "base", names, "gallium") == (
         "none; fixed: 100% (United States · Gallium, 2025)")

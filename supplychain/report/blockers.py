@@ -26,7 +26,7 @@ __all__ = ["other_blockers", "others_note", "with_others_text"]
 
 
 def other_blockers(result: Result, scenario: Scenario | None, names: Mapping[str, str] | None = None,
-                   commodities: Iterable[str] | None = None) -> list[tuple[str, str]]:  # fmt: skip
+                   commodities: Iterable[str] | None = None) -> list[tuple[str, str, str]]:  # fmt: skip
     """Name the measures of countries outside the run's source that block flows in the run, largest first.
 
     Parameters
@@ -45,10 +45,11 @@ def other_blockers(result: Result, scenario: Scenario | None, names: Mapping[str
 
     Returns
     -------
-    list of (str, str)
-        (policy id, "us_mp_china_halt_2025 (United States; up to 44.7k t REO of ree_concentrate a
-        year)"): per policy with a positive ``blocked`` in some year, its commodity with the largest
-        quantity blocked in one year (summed over that commodity's edges), ordered by that quantity.
+    list of (str, str, str)
+        (policy id, its country's code, "us_mp_china_halt_2025 (United States; up to 45k t REO of
+        Rare-earth mineral concentrate a year)"): per policy with a positive ``blocked`` in some
+        year, its commodity with the largest quantity blocked in one year (summed over that
+        commodity's edges), ordered by that quantity.
     """
     from supplychain.metrics.measures import resolve_source
 
@@ -75,34 +76,38 @@ def other_blockers(result: Result, scenario: Scenario | None, names: Mapping[str
     per_year = pd.DataFrame(a.groupby(["policy", "imposed_by", "commodity", "unit", "year"],
                                       as_index=False)["blocked"].sum())  # fmt: skip
     top = per_year.sort_values("blocked", ascending=False, kind="stable").drop_duplicates("policy")
-    return [(str(p), f"{p} ({country_name(str(c), names)}; up to {format_tonnes(float(q), str(u))} of "
+    return [(str(p), str(c), f"{p} ({country_name(str(c), names)}; up to {format_tonnes(float(q), str(u))} of "
                      f"{names.get(str(k), str(k))} a year)")
             for p, c, k, u, q in zip(top["policy"], top["imposed_by"], top["commodity"], top["unit"], top["blocked"],
                                      strict=True)]  # fmt: skip
 
 
-def with_others_text(blockers: list[tuple[str, str]]) -> str:
-    """Say, after a ``fixed`` figure, the other countries' measures it also carries (empty when none).
+def with_others_text(blockers: list[tuple[str, str, str]]) -> str:
+    """Say, after a ``fixed`` figure, whose other measures it also carries: their countries (empty when none).
+
+    Country codes, short enough for a table of ten variants; the note under the table names the
+    measures (:func:`others_note`).
 
     Examples
     --------
-    >>> with_others_text([("us_halt", "us_halt (United States; ...)"), ("my_ban", "my_ban (Malaysia; ...)")])
-    ' (with us_halt, my_ban in force)'
+    >>> with_others_text([("us_halt", "US", "us_halt (...)"), ("my_ban", "MY", "my_ban (...)")])
+    ' (with US, MY measures in force)'
     >>> with_others_text([])
     ''
     """
-    return f" (with {', '.join(p for p, _ in blockers)} in force)" if blockers else ""
+    codes = list(dict.fromkeys(c for _, c, _ in blockers))
+    return f" (with {', '.join(codes)} measures in force)" if codes else ""
 
 
-def others_note(blockers: Mapping[str, list[tuple[str, str]]], source: str) -> str:
+def others_note(blockers: Mapping[str, list[tuple[str, str, str]]], source: str) -> str:
     """Say, under a table of ``fixed`` figures, what each variant's other measures block (empty when none).
 
     ``blockers``: :func:`other_blockers` by variant; ``source``: the source's display name.
 
     Examples
     --------
-    >>> print(others_note({"a": [("h", "h (US; up to 1k t a year)")], "b": [("h", "h (US; up to 1k t a year)")],
-    ...                    "c": []}, "China"))  # doctest: +NORMALIZE_WHITESPACE
+    >>> h = ("h", "US", "h (US; up to 1k t a year)")
+    >>> print(others_note({"a": [h], "b": [h], "c": []}, "China"))  # doctest: +NORMALIZE_WHITESPACE
     A "fixed:" figure also carries what measures of countries other than China block in the same run: nothing
     is re-routed around them, so a cut to China's own imports reaches every buyer of its products pro rata
     (docs/rebalance.md). a, b: h (US; up to 1k t a year).
@@ -110,7 +115,7 @@ def others_note(blockers: Mapping[str, list[tuple[str, str]]], source: str) -> s
     by_text: dict[str, list[str]] = {}
     for variant, found in blockers.items():
         if found:
-            by_text.setdefault("; ".join(text for _, text in found), []).append(variant)
+            by_text.setdefault("; ".join(text for _, _, text in found), []).append(variant)
     if not by_text:
         return ""
     parts = [f"{', '.join(variants)}: {text}" for text, variants in by_text.items()]

@@ -231,6 +231,36 @@ def share_caption(who: str, targets_drawn: int = 0, targets_elsewhere: int = 0) 
     return text
 
 
+def capacity_variant(capacity: pd.DataFrame, headline: str) -> tuple[str, str]:
+    """Choose the variant the capacity chart draws and say which: the headline variant, if it adds capacity.
+
+    ``capacity``: the utilisation rows with a finite ``capacity`` (``variant, year, capacity``);
+    ``headline``: the section's first variant, whose figures the page leads with. A variant that
+    adds more is named in the caption, not drawn: drawing it (review 4, R-10e: path_to_2030's
+    ``full_ban_all_deals_and_vulcan``, 25k t/yr of magnet plants, 10k of them in no headline
+    variant) showed a build-out the headline does not have.
+
+    Examples
+    --------
+    >>> cap = pd.DataFrame({"variant": ["base", "base", "big", "big"], "year": [2024, 2030] * 2,
+    ...                     "capacity": [10.0, 15.0, 10.0, 25.0]})
+    >>> print(capacity_variant(cap, "base")[1])
+    Nameplate capacity added against the base year in variant “base” (the headline variant). Variant “big” adds more.
+    >>> capacity_variant(cap.assign(capacity=[10.0, 10.0, 10.0, 25.0]), "base")[0]
+    'big'
+    """
+    per_variant = capacity.groupby(["variant", "year"])["capacity"].sum().unstack("year")
+    gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
+    largest = str(gain.index[0])
+    variant = headline if headline in gain.index and abs(float(gain[headline])) > 1e-9 else largest
+    caption = (f"Nameplate capacity added against the base year in variant “{variant}” "
+               + ("(the headline variant)." if variant == headline else "(the largest additions; the headline variant "
+                  f"“{headline}” adds none)."))  # fmt: skip
+    if variant != largest and float(gain[largest]) > float(gain[variant]) + 1e-9:
+        caption += f" Variant “{largest}” adds more."
+    return variant, caption
+
+
 def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
                   shortfall: pd.DataFrame, utilisation: pd.DataFrame,
                   pairs: Sequence[tuple[str, str]], png: bool = False) -> list[_Image]:  # fmt: skip
@@ -259,21 +289,11 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         cap = utilisation
         cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
         if not cap.empty:
-            per_variant = cap.groupby(["variant", "year"])["capacity"].sum().unstack("year")
-            gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
-            variant = str(gain.index[0])
+            variant, caption = capacity_variant(cap, run.results[0].variant)
             one = cap[cap["variant"] == variant]
             one = one.groupby(["year", "country", "commodity", "unit"], as_index=False)["capacity"].sum()
             fig = capacity_additions_chart(one, names=names, title=f"Capacity added since the base year ({variant})")
-            images.append(
-                _chart(
-                    fig,
-                    "Capacity additions",
-                    f"Nameplate capacity added against the base year in variant “{variant}” (largest additions).",
-                    f"{slug}-capacity",
-                    png,
-                )
-            )
+            images.append(_chart(fig, "Capacity additions", caption, f"{slug}-capacity", png))
     return images
 
 

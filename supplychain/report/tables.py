@@ -258,7 +258,7 @@ def peak_text(top: Peak | None, names: Mapping[str, str], beside: Peak | None = 
     return f"{format_share(top.share)} ({'; '.join(parts)})"
 
 
-def _other_blockers(run: ScenarioRun, names: Mapping[str, str]) -> dict[str, list[tuple[str, str]]]:
+def _other_blockers(run: ScenarioRun, names: Mapping[str, str]) -> dict[str, list[tuple[str, str, str]]]:
     """Return each variant's measures of countries other than the source that block flows (:mod:`.blockers`)."""
     return {str(getattr(r, "variant", "")): other_blockers(r, getattr(run, "scenario", None), names)
             for r in run.results}
@@ -326,8 +326,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     both = pd.concat([s, f], ignore_index=True) if not f.empty else s
     compared = False
     others = _other_blockers(run, names) if not f.empty else {}
-    blocking = ({(str(getattr(r, "variant", "")), k): {p for p, _ in other_blockers(r, getattr(run, "scenario", None),
-                                                                                   names, [k])}
+    scenario = getattr(run, "scenario", None)
+    blocking = ({(str(getattr(r, "variant", "")), k): {p for p, _, _ in other_blockers(r, scenario, names, [k])}
                  for r in run.results for k in set(f["commodity"].astype(str))} if others else {})  # fmt: skip
     if not both.empty:
         worst = both.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False,
