@@ -194,7 +194,7 @@ def test_other_uses_name_the_first_run_at_the_highest_value_and_count_the_others
 def test_a_value_every_run_reaches_is_credited_to_no_run() -> None:
     # review 4, R-10(c): a base-year value the same in every run (97 % in 2024 in all three) read
     # "97% (a, v1, 2024; 2 more runs)", credited to the first run; it reads "97% in 2024 (every run)".
-    # Ge: 70 % in every run but in different years: "70% (every run)".
+    # Ge: 70 % in every run but in different years (2024, 2025, 2024): the first run is named.
     from types import SimpleNamespace
 
     from supplychain.report.answers import _others
@@ -210,4 +210,4 @@ def test_a_value_every_run_reaches_is_credited_to_no_run() -> None:
     own = [[frame([0.97, 0.5], [0.7, 0.1]), frame([0.97, 0.2], [0.1, 0.7])], [frame([0.97, 0.9], [0.7, 0.7])]]
     lines = {line["commodity"]: line for line in _others(runs, own, ["ga", "ge"], {})}
     assert lines["ga"]["exposed"] == "97% in 2024 (every run)"
-    assert lines["ge"]["exposed"] == "70% (every run)"
+    assert lines["ge"]["exposed"] == "70% (a, v1, 2024; 2 more runs)"  # reached in different years: first named

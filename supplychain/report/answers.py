@@ -552,24 +552,29 @@ def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run")
     return f"{format_percent(value)} ({where}{more})"
 
 
-def _every_run_text(hi: tuple[float, str, int] | None, years: Sequence[int]) -> str:
-    """Say a highest value every run reaches: "97% in 2024 (every run)"; empty when some run does not, or it is 0.
+def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
+    """Say a highest value several runs reach in one same year: "97% in 2024 (every run)", "(29 of 34 runs)".
 
-    ``hi``: :func:`_highest` of one value per run (its ``ties`` counts the later runs reaching it);
-    ``years``: each run's year of its value. A value tied in every run (a base-year figure no
-    scenario moves) is credited to no run: naming the first would read as that run's doing.
+    ``values``, ``years``: each run's peak and its year, in page order. When more than one run
+    reaches the highest value (:func:`_top`'s ties) and all of them in the same year — a
+    base-year figure no scenario moves — it is credited to no run: naming the first would read
+    as that run's doing. Empty otherwise (one run reaches it, or in different years: the first is
+    named, :func:`_highest_text`), and for a highest value of 0.
 
     Examples
     --------
-    >>> _every_run_text((0.97, "asean_memoranda, base, 2024", 28), [2024] * 29)
+    >>> _every_run_text([0.97] * 29, [2024] * 29)
     '97% in 2024 (every run)'
-    >>> _every_run_text((0.97, "a, b, 2024", 1), [2024, 2026]), _every_run_text((0.97, "a, v, 2024", 0), [2024, 2025])
-    ('97% (every run)', '')
+    >>> _every_run_text([0.97, 0.5, 0.97], [2024, 2026, 2024])
+    '97% in 2024 (2 of 3 runs)'
+    >>> _every_run_text([0.97, 0.97], [2024, 2026]), _every_run_text([0.97, 0.5], [2024, 2025])
+    ('', '')
     """
-    if hi is None or len(years) < 2 or hi[2] + 1 < len(years) or round(hi[0], SHARE_DIGITS) == 0:
+    hi = _top(zip(values, years, strict=True))
+    if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or round(hi[0], SHARE_DIGITS) == 0:
         return ""
-    when = f" in {years[0]}" if len(set(years)) == 1 else ""
-    return f"{format_percent(hi[0])}{when} (every run)"
+    runs = "every run" if len(hi[1]) == len(values) else f"{len(hi[1])} of {len(values)} runs"
+    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs})"
 
 
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
@@ -602,7 +607,7 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
                         found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
                         years.setdefault(metric, []).append(top[1])
         hi = {metric: _highest(values) for metric, values in found.items()}
-        every = {metric: _every_run_text(hi[metric], years[metric]) for metric in found}
+        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric]) for metric in found}
         peaks = _fixed_peaks(runs, country, k)
         first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
         bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
