@@ -63,7 +63,8 @@ def part_year_notes(scenario: Scenario, active: Set[str], years: Iterable[int]) 
             if not 0.0 < m < 12.0 - 1e-9:
                 continue
             text = f"{pid} in force {_months(m)} of 12 months"
-            delay = float(getattr(pol, "delay_months", 0.0) or 0.0)
+            d = getattr(pol, "delay_months", 0.0)  # a number, or a quantity (its central value) where sampled
+            delay = float(getattr(d, "central", d) or 0.0)
             if delay > 0 and pol.start.year == year:
                 text += f" (the first {_months(min(delay, m))} with no licences granted)"
             parts.append(text)
