@@ -370,6 +370,7 @@ def share_chart(
             what = ", ".join(labels[:-1]) + " or " + labels[-1]
             return _empty(fig, title, f"no {what} share for this country and commodity")
         ax = fig.add_subplot()
+        marked = next(m for m in drawn if m in set(sel["metric"]))  # the main line, else the first one drawn
         variant_handles = []
         for i, group in enumerate(groups):
             colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
@@ -384,9 +385,11 @@ def share_chart(
                 part = part.sort_index()
                 label, style, width, _ = styles[m]
                 main = m == metric
+                # markers on the main line only: they tell variants apart where lines meet, and the page
+                # inlines every chart (three marked lines per variant made it heavier than its cap)
                 ax.plot(part.index, part.to_numpy(), linestyle=style, color=colour,
-                        lw=width + (1.2 if main else 0.5) * under, marker=marker,
-                        ms=(3.5 if main else 2.0) + 1.5 * under, label=label, zorder=2 + i)
+                        lw=width + (1.2 if main else 0.5) * under, marker=marker if m == marked else "",
+                        ms=3.5 + 1.5 * under, label=label, zorder=2 + i)
             na = undefined[_variant_col(undefined) == group[0]] if not undefined.empty else undefined
             for year, metrics in na.groupby("year")["metric"]:
                 gone = [styles[m][0] for m in drawn if m in set(metrics)]
