@@ -189,3 +189,25 @@ def test_other_uses_name_the_first_run_at_the_highest_value_and_count_the_others
     assert lines["ga"]["shortfall"] == "0% (in every run)"
     assert lines["ge"]["exposed"] == "70% (a, v2, 2027)"
     assert lines["ge"]["shortfall"] == "–"
+
+
+def test_a_value_every_run_reaches_is_credited_to_no_run() -> None:
+    # review 4, R-10(c): a base-year value the same in every run (97 % in 2024 in all three) read
+    # "97% (a, v1, 2024; 2 more runs)", credited to the first run; it reads "97% in 2024 (every run)".
+    # Ge: 70 % in every run but in different years (2024, 2025, 2024): the first run is named.
+    from types import SimpleNamespace
+
+    from supplychain.report.answers import _others
+
+    def frame(ga: list[float], ge: list[float]) -> pd.DataFrame:
+        rows = [(k, "exposed_share", y, v) for k, vals in (("ga", ga), ("ge", ge))
+                for y, v in zip((2024, 2025), vals, strict=True)]
+        return pd.DataFrame(rows, columns=["commodity", "metric", "year", "value"])
+
+    runs = [SimpleNamespace(file="a.yaml", results=(SimpleNamespace(variant="v1"), SimpleNamespace(variant="v2")),
+                            fixed_shortfall=None),
+            SimpleNamespace(file="b.yaml", results=(SimpleNamespace(variant="v1"),), fixed_shortfall=None)]
+    own = [[frame([0.97, 0.5], [0.7, 0.1]), frame([0.97, 0.2], [0.1, 0.7])], [frame([0.97, 0.9], [0.7, 0.7])]]
+    lines = {line["commodity"]: line for line in _others(runs, own, ["ga", "ge"], {})}
+    assert lines["ga"]["exposed"] == "97% in 2024 (every run)"
+    assert lines["ge"]["exposed"] == "70% (a, v1, 2024; 2 more runs)"  # reached in different years: first named

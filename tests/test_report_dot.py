@@ -491,3 +491,16 @@ def test_folded_edges_sum_as_each_group_on_its_own(seed: int) -> None:
     pd.testing.assert_frame_equal(got, _aggregate_by_definition(edges, mapping), check_exact=True)
     assert got["before"].isna().any()
     assert got["n"].max() > 8  # groups long enough for NumPy's pairwise sum
+
+
+def test_a_surplus_node_is_not_named_as_its_market() -> None:
+    # review 4, R-10e: "United States · Other separated oxides 9.7k t" was the market and, below it, its
+    # surplus node (what nobody there takes) under the same name; the surplus node now says so.
+    from supplychain.report.fold import _Group
+    from supplychain.report.labels import _display_name
+
+    names = {"US": "United States", "oxide": "Other oxides"}
+    market = _Group("US:oxide", "market", "US", "oxide", "oxide", "")
+    surplus = _Group("US:oxide:surplus", "surplus", "US", "oxide", "oxide", "")
+    assert _display_name(market, names) == ("United States", "Other oxides")
+    assert _display_name(surplus, names) == ("United States (unsold)", "surplus · Other oxides")

@@ -14,7 +14,6 @@ from subprocess import CompletedProcess
 import matplotlib as mpl
 import pandas as pd
 import pytest
-from matplotlib.legend import Legend
 
 from supplychain.io import load
 from supplychain.report import charts
@@ -220,6 +219,13 @@ def test_targets_and_verdicts(report_dir: Path) -> None:
     assert 'class="badge fail">FAIL<' in raw
 
 
+def test_part_year_figures_are_footnoted(report_dir: Path) -> None:
+    # review 4, R-10(a): the ban is in force from 2025-09-01, 4 of 2025's 12 months, in variant china_ban only;
+    # its 2025 shortfall is an annual average, and the Shortfall table says so.
+    summary = (report_dir / "summary.md").read_text(encoding="utf-8")
+    assert "Part-year figures: 2025: cn\\_ban in force 4 of 12 months; annual average (china\\_ban)." in summary
+
+
 def test_results_json_is_strict(report_dir: Path) -> None:
     text = (report_dir / "results.json").read_text(encoding="utf-8")
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard JSON constant {c}"))
@@ -390,7 +396,7 @@ def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     before = dict(mpl.rcParams)
     backend = mpl.get_backend()
     fig = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
-                             targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])
+                             targets=[charts.TargetLine(0.25, 2026, metric="traced_share")], metric="traced_share")
     short = pd.DataFrame({"year": [2024, 2025], "country": "US", "commodity": "ndpr_oxide",
                           "shortfall": [0.0, 500.0], "shortfall_share": [0.0, 0.2], "variant": "ban"})  # fmt: skip
     cap = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": ["US", "US", "CN", "CN"],
@@ -410,9 +416,11 @@ def test_charts_render_without_leaking_state(tmp_path: Path) -> None:
     assert dict(mpl.rcParams) == before
     assert mpl.get_backend() == backend
     again = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
-                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])  # fmt: skip
+                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")],
+                               metric="traced_share")  # fmt: skip
     fresh = charts.share_chart(_measures(), country="US", commodity="ndpr_oxide",
-                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")])  # fmt: skip
+                               targets=[charts.TargetLine(0.25, 2026, metric="traced_share")],
+                               metric="traced_share")  # fmt: skip
     assert charts.figure_svg(again) == charts.figure_svg(fresh), "SVG output is deterministic"
     with pytest.raises(ValueError, match=r"use a \.svg or \.png file name"):
         charts.save_figure(fig, tmp_path / "c.pdf")
@@ -431,15 +439,15 @@ def test_a_target_line_is_drawn_only_against_the_measure_it_reads() -> None:
     line = charts.TargetLine.of(target)
     assert (line.value, line.by, line.kind, line.metric) == (0.25, 2026, "max", "exposed_share")
     with pytest.raises(ValueError, match="reads exposed_share, but this chart draws traced_share"):
-        charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[line])
+        charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[line], metric="traced_share")
     fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[line], metric="exposed_share")
     solid = next(ln for ln in fig.axes[0].get_lines() if ln.get_label() == "exposed")
     assert list(solid.get_ydata()) == [0.52]
     traced = charts.TargetLine.of(Target(country="US", commodity="ndfeb_magnet", metric="traced_share", max=0.25,
                                          by=2026))
-    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[traced])
+    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[traced], metric="traced_share")
     assert [ln.get_label() for ln in fig.axes[0].get_lines()][:2] == ["traced", "direct"]
-    with pytest.raises(ValueError, match="draws one of traced_share, exposed_share"):
+    with pytest.raises(ValueError, match="draws one of exposed_share, traced_share"):
         charts.share_chart(m, country="US", commodity="ndfeb_magnet", metric="shortfall_share")
 
 
@@ -455,7 +463,7 @@ def test_share_chart_keeps_coinciding_variants_visible() -> None:
     assert traced[0].get_marker() != traced[1].get_marker()
     assert traced[0].get_linewidth() > traced[1].get_linewidth()
     assert traced[0].get_zorder() < traced[1].get_zorder()
-    variant_legend = next(a for a in ax.artists if isinstance(a, Legend))  # the other legend is "measure"
+    variant_legend = ax.get_legend()  # the other legend, "measure", is the figure's, under the axes
     assert variant_legend.get_title().get_text() == "variant"
     assert [t.get_text() for t in variant_legend.get_texts()] == ["base\n= deal off", "ban"]
     assert [h.get_marker() for h in variant_legend.legend_handles] == [line.get_marker() for line in traced]
@@ -464,7 +472,67 @@ def test_share_chart_keeps_coinciding_variants_visible() -> None:
 def test_share_chart_without_data_says_so() -> None:
     fig = charts.share_chart(_measures(), country="JP", commodity="ndpr_oxide")
     texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any("no traced or direct share" in t for t in texts)
+    assert any("no exposed, traced or direct share" in t for t in texts)
+
+
+def test_share_chart_draws_the_exposed_share_thick_traced_thin_and_the_target_on_it() -> None:
+    # A full ban from 2025 (review 4, R-5): in 2024 the US gets 70 % of its magnets traced to China and
+    # no shortfall, so exposed = traced = 0.7 and direct 0.6. In 2026 nothing Chinese arrives (traced
+    # 0 %, direct 0 %) and 90 % of planned use is unmet: exposed = (0 x 0.1 + 0.9) / 1 = 0.9. The chart
+    # used to draw only the traced line, which falls to 0 %; the exposed line must be the thick one, at
+    # 0.7 and 0.9, the traced thin, the direct dashed, and a 25 % aim on the exposed share drawn on it.
+    m = pd.DataFrame({"year": [2024, 2026] * 3, "country": "US", "commodity": "ndfeb_magnet", "variant": "ban",
+                      "metric": ["exposed_share"] * 2 + ["traced_share"] * 2 + ["direct_import_share"] * 2,
+                      "value": [0.7, 0.9, 0.7, 0.0, 0.6, 0.0], "source_country": "CN"})  # fmt: skip
+    aim = charts.TargetLine.of(Target(country="US", commodity="ndfeb_magnet", max=0.25, by=2030))
+    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet", targets=[aim])
+    ax = fig.axes[0]
+    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    assert [float(v) for v in lines["exposed"].get_ydata()] == [0.7, 0.9]
+    assert [float(v) for v in lines["traced"].get_ydata()] == [0.7, 0.0]
+    assert [float(v) for v in lines["direct"].get_ydata()] == [0.6, 0.0]
+    assert lines["exposed"].get_linewidth() > lines["traced"].get_linewidth()
+    assert lines["exposed"].get_linestyle() == lines["traced"].get_linestyle() == "-"
+    assert lines["direct"].get_linestyle() == "--"
+    assert [float(v) for v in lines["target ≤ 25% by 2030"].get_ydata()] == [0.25]  # the aim's marker, at 2030
+    measure_legend = fig.legends[0]
+    texts = [t.get_text() for t in measure_legend.get_texts()]
+    assert texts[0].startswith("exposed: traced + unmet demand")
+    assert texts[1].startswith("traced: of what arrives")
+    assert texts[-1] == "target on the exposed share"
+
+
+def test_report_share_chart_draws_the_scenario_target_on_the_exposed_share(run: ScenarioRun) -> None:
+    # The fixture's target (US NdPr oxide <= 25 % by 2026) reads exposed_share, the default of a target:
+    # the report's chart used to draw the traced share and so drew no target at all.
+    from supplychain.report.dot_style import names_of
+    from supplychain.report.figures import _chart_images
+    from supplychain.report.tables import _concat
+
+    measures = _concat(run.results, "measures")
+    images = _chart_images(run, "s", names_of(run.scenario), measures, _concat(run.results, "shortfall"),
+                           _concat(run.results, "utilisation"), [("US", "ndpr_oxide")])  # fmt: skip
+    share = next(i for i in images if "-share-" in i.stem)
+    assert share.caption.startswith("Thick line: exposed share")
+    assert "Dotted: the scenario's target on the exposed share." in share.caption
+    svg = share.svg.decode()
+    assert "target ≤ 25% by 2026" in svg
+    assert "exposed: traced + unmet demand" in svg
+
+
+def test_percent_ticks_keep_a_decimal_on_half_steps() -> None:
+    # review 4, R-6: 2.5 % gridlines were labelled "0, 2, 5, 8, 10, 12, 15, 18 %" (2.5 rounded half to even)
+    short = pd.DataFrame({"year": [2024, 2025, 2026], "country": "US", "commodity": "magnet",
+                          "shortfall": [0.0, 181.0, 90.0], "shortfall_share": [0.0, 0.181, 0.09],
+                          "variant": "documented"})  # fmt: skip
+    fig = charts.shortfall_chart(short)
+    ax = fig.axes[0]
+    assert isinstance(ax.yaxis.get_major_formatter(), charts.PercentTicks)
+    steps = [0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175]
+    assert charts.PercentTicks().format_ticks(steps) == ["0.0%", "2.5%", "5.0%", "7.5%", "10.0%", "12.5%", "15.0%",
+                                                         "17.5%"]  # fmt: skip
+    assert charts.PercentTicks().format_ticks([0.0, 0.05, 0.1]) == ["0%", "5%", "10%"]
+    assert charts.wrap_id("full_ban_with_us_2025_measures", 24) == "full_ban_with_us_2025_\n  measures"
 
 
 def test_capacity_by_year() -> None:

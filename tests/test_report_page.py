@@ -107,7 +107,9 @@ def test_answers_come_first_one_per_focus_country(bundled: Path, bundled_runs: l
 @needs_dot
 def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs: list[ScenarioRun]) -> None:
     page = _page(bundled)
-    table = next(t for t in page.tables if t and t[0][:2] == ["scenario", "variant"] and "peak (year)" in t[1])
+    # the peak column reads the years after the base year (review 4, R-10b: over every year it was 2024 in every row)
+    table = next(t for t in page.tables
+                 if t and t[0][:2] == ["scenario", "variant"] and "peak after 2024 (year)" in t[1])
     rows = table[2:]
     with_magnets = sum(len(r.results) for r in bundled_runs
                        if ((r.results[0].shortfall["country"] == "US")
@@ -118,6 +120,7 @@ def test_answer_rows_every_variant_with_a_peak_year(bundled: Path, bundled_runs:
         assert re.fullmatch(r"–|\d+/\d+ pass", row[11]), row[11]
         for peak_cell in (row[3], row[6], row[9]):
             assert re.fullmatch(r"(<1|>99|\d+)% \(20\d\d\)( ‡)?", peak_cell), peak_cell
+            assert int(peak_cell.split("(")[1][:4]) > 2024, "the peak after the base year"
     # china_full_ban_2025 base: US magnet users 90 % short in 2030 (11,485 of 12,783 t) while US
     # makers ship 1,000 t to the rest of the world (max-min fair under contracts_first): the
     # shortfall cells say so
@@ -159,7 +162,8 @@ def test_summary_md_opens_with_the_pages_answers(bundled: Path) -> None:
     md = (bundled / "summary.md").read_text(encoding="utf-8")
     assert md.index("## United States: Sintered NdFeB permanent magnets") < md.index("## Overview")
     page = _page(bundled)
-    html_rows = next(t for t in page.tables if t and t[0][:2] == ["scenario", "variant"] and "peak (year)" in t[1])[2:]
+    html_rows = next(t for t in page.tables
+                     if t and t[0][:2] == ["scenario", "variant"] and "peak after 2024 (year)" in t[1])[2:]
     md_rows = _md_rows(md, "scenario")
     assert len(md_rows) == len(html_rows) > 0
     marked = 0

@@ -516,6 +516,10 @@ def run(
                              variant=None if variant == "base" else variant, mode="fixed",
                              metrics=("shortfall_share",))
         _print_response(result, years, countries, caveat, fixed)
+        from supplychain.report.part_year import part_year_notes  # a year a policy starts or ends: an average
+
+        for note in part_year_notes(sc, result.toggle_state.active, years):
+            echo(f"Part-year figure, {note}.")
         _print_targets(result.targets[result.targets["year"].isin(years)] if not result.targets.empty
                        else result.targets)  # fmt: skip
     else:

@@ -13,8 +13,9 @@ every other output follows), one row per scenario × variant reads three measure
   "Measures of exposure", item 3);
 * ``shortfall_share`` — the share of final demand not met;
 
-each in the base year, its peak (the first year of its largest value, with that year)
-and the horizon. A traced share is shaded on the colour scale of the network pictures
+each in the base year, its peak after the base year (the first year of its largest value
+after it, with that year: a peak over every year was the base year in every row of the bundled
+runs, a column that said nothing) and the horizon. A traced share is shaded on the colour scale of the network pictures
 only in a year with no unmet demand: 0 % traced to the source while demand goes unmet is
 not a good result, so that cell is marked "unmet" instead. Headings and the sentence name
 the runs' source (:func:`~supplychain.report.headline.source_name`).
@@ -329,7 +330,7 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, n
     cells: list[dict[str, str]] = []
     for metric, _ in HEADLINE_METRICS:
         ser = s.get(metric)
-        top = peak(ser) if ser is not None else None
+        top = peak(_after(ser, y0)) if ser is not None else None
         years = (y0, None if top is None else top[1], y1)
         values = (_value_at(ser, y0), float("nan") if top is None else top[0], _value_at(ser, y1))
         for year, value, shown in zip(years, values, (None, years[1], None), strict=True):
@@ -340,6 +341,22 @@ def _row(result: Result, measures: pd.DataFrame, country: str, commodity: str, n
                 cell["mark"] = ASSUMED_MARK
             cells.append(cell)
     return cells, s
+
+
+def _after(series: Series, year: int) -> Series:
+    """Return the part of ``series`` after ``year`` (the whole series when nothing comes after it).
+
+    Examples
+    --------
+    >>> _after(Series((2024, 2025, 2026), (0.9, 0.5, 0.6)), 2024)
+    Series(years=(2025, 2026), values=(0.5, 0.6))
+    >>> _after(Series((2024,), (0.9,)), 2024)
+    Series(years=(2024,), values=(0.9,))
+    """
+    keep = [i for i, y in enumerate(series.years) if y > year]
+    if not keep:
+        return series
+    return Series(tuple(series.years[i] for i in keep), tuple(series.values[i] for i in keep))
 
 
 def _fixed_peaks(runs: Sequence[ScenarioRun], country: str, commodity: str) -> list[tuple[float, int, str, str]]:
@@ -398,7 +415,7 @@ def unmet_part(exposed: float, unmet: float) -> str:
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
-              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None) -> str:  # fmt: skip
+              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "") -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
     An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
@@ -408,7 +425,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     response's worst shortfall (:func:`_fixed_worst`), said too where it is :data:`RESPONSE_GAP` larger;
     ``limits`` the "What limits supply" rows by (scenario, variant): when the worst shortfall's
     binding stage rests on an assumed capacity, the sentence says so
-    (:func:`~supplychain.report.limits.assumed_bound`).
+    (:func:`~supplychain.report.limits.assumed_bound`); ``bound_with``: the measures of other
+    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`).
     """
     if not rows:
         return ""
@@ -443,7 +461,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
                      f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}.")  # fmt: skip
     if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
-                     f"in {bound[1]} ({bound[2]}, {bound[3]}).")  # fmt: skip
+                     f"in {bound[1]} ({bound[2]}, {bound[3]}){bound_with}.")  # fmt: skip
     return " ".join(parts)
 
 
@@ -528,6 +546,31 @@ def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run")
     return f"{format_percent(value)} ({where}{more})"
 
 
+def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
+    """Say a highest value several runs reach in one same year: "97% in 2024 (every run)", "(29 of 34 runs)".
+
+    ``values``, ``years``: each run's peak and its year, in page order. When more than one run
+    reaches the highest value (:func:`_top`'s ties) and all of them in the same year — a
+    base-year figure no scenario moves — it is credited to no run: naming the first would read
+    as that run's doing. Empty otherwise (one run reaches it, or in different years: the first is
+    named, :func:`_highest_text`), and for a highest value of 0.
+
+    Examples
+    --------
+    >>> _every_run_text([0.97] * 29, [2024] * 29)
+    '97% in 2024 (every run)'
+    >>> _every_run_text([0.97, 0.5, 0.97], [2024, 2026, 2024])
+    '97% in 2024 (2 of 3 runs)'
+    >>> _every_run_text([0.97, 0.97], [2024, 2026]), _every_run_text([0.97, 0.5], [2024, 2025])
+    ('', '')
+    """
+    hi = _top(zip(values, years, strict=True))
+    if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or round(hi[0], SHARE_DIGITS) == 0:
+        return ""
+    runs = "every run" if len(hi[1]) == len(values) else f"{len(hi[1])} of {len(values)} runs"
+    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs})"
+
+
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
             names: Mapping[str, str], country: str = "", mode: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """List the country's other commodities: the highest exposure and shortfall, and where; most exposed first.
@@ -549,24 +592,31 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     lines: list[dict[str, Any]] = []
     for k in sorted(used):
         found: dict[str, list[tuple[float, str]]] = {}  # metric -> each run's peak and where, in page order
+        years: dict[str, list[int]] = {}  # metric -> each run's peak year, in the same order
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
                 for metric, ser in _series(m, k).items():
                     top = peak(ser)
                     if top is not None:
                         found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
+                        years.setdefault(metric, []).append(top[1])
         hi = {metric: _highest(values) for metric, values in found.items()}
-        bound = _highest((share, f"{scen}, {variant}, {year}")
-                         for share, year, scen, variant in _fixed_peaks(runs, country, k))  # fmt: skip
+        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric]) for metric in found}
+        peaks = _fixed_peaks(runs, country, k)
+        first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
+        bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
         short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
         reported = short[0] if short is not None else 0.0
         worst = bound[0] if bound is not None and is_unmet(bound[0]) else 0.0  # the fixed runs' highest, if short
         fixed = shows_fixed(worst, reported)
-        shortfall = _highest_text(short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
+        shortfall = every.get("shortfall_share") or _highest_text(
+            short, f"in every {mode} run" if mode is not None and worst > 0 else "in every run")
         if fixed:
-            shortfall = f"{shortfall}; fixed: {_highest_text(bound)}"
+            others = _with_others(runs, first[1] if first is not None else None, k, names)
+            shortfall = f"{shortfall}; fixed: {_highest_text(bound)}{others}"
         rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
-        lines.append({"commodity": names.get(k, k.replace("_", " ")), "exposed": _highest_text(exposed),
+        lines.append({"commodity": names.get(k, k.replace("_", " ")),
+                      "exposed": every.get("exposed_share") or _highest_text(exposed),
                       "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
     lines.sort(key=lambda line: -float(line["rank"]))
     return lines
@@ -643,8 +693,9 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     modes = {r.mode for run in runs for r in run.results}
     bounds = {(short_name(run), str(v)): part for run, slug in zip(runs, slugs, strict=True)
               for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
+    bound = _fixed_worst(runs, country, k)
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
-                                 _fixed_worst(runs, country, k), bounds)  # fmt: skip
+                                 bound, bounds, _with_others(runs, bound, k, names))  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names, country,
                      next(iter(modes)) if len(modes) == 1 else None)
     view["others"] = others[:MAX_OTHERS]
@@ -654,3 +705,24 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed_note"] = f"{ASSUMED_MARK} {ASSUMED_NOTE}." if view["assumed"] else ""
     return view
+
+
+def _with_others(runs: Sequence[ScenarioRun], bound: tuple[float, int, str, str] | None, commodity: str,
+                 names: Mapping[str, str]) -> str:  # fmt: skip
+    """Say the measures of countries other than the source in force in a ``fixed`` bound's run (or nothing).
+
+    ``bound``: (share, year, scenario, variant), :func:`_fixed_worst`'s; the measures are those
+    blocking flows of `commodity`'s family in that run (:func:`~supplychain.report.blockers.other_blockers`).
+    """
+    from supplychain.report.blockers import other_blockers, with_others_text
+
+    if bound is None:
+        return ""
+    for run in runs:
+        if short_name(run) != bound[2]:
+            continue
+        for r in run.results:
+            if getattr(r, "variant", None) == bound[3]:
+                return with_others_text(other_blockers(r, getattr(run, "scenario", None), names, [commodity]))
+    return ""
+

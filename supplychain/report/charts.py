@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 import os
+import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,7 +33,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CHINA_COLOUR",
     "VARIANT_COLOURS",
+    "PercentTicks",
     "TargetLine",
     "capacity_additions_chart",
     "capacity_by_year",
@@ -51,6 +53,7 @@ __all__ = [
     "save_figure",
     "share_chart",
     "shortfall_chart",
+    "wrap_id",
 ]
 
 VARIANT_COLOURS: Final = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
@@ -91,8 +94,39 @@ _DIRECT: Final = ("direct_import_share", "direct_share")
 _METADATA: Final = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None}}
 
 
-SHARE_CHART_METRICS: Final = ("traced_share", "exposed_share")
-"""The measures :func:`share_chart` draws as its solid line (the dashed line is the direct share)."""
+SHARE_CHART_METRICS: Final = ("exposed_share", "traced_share")
+"""The measures :func:`share_chart` draws as its main (thick) line; the direct share is dashed."""
+
+_LINES: Final[dict[str, tuple[str, Any, float, str]]] = {
+    # metric: (legend label, line style, width, measure legend text)
+    "exposed_share": ("exposed", "-", 2.2, "exposed: traced + unmet demand,\nof planned use"),
+    "traced_share": ("traced", "-", 0.9, "traced: of what arrives\n(any upstream stage)"),
+    "direct_share": ("direct", "--", 1.2, "direct: first-hop imports"),
+}
+"""How :func:`share_chart` draws each measure (docs/measures.md §3, §3b, §1)."""
+
+
+def wrap_id(text: str, width: int) -> str:
+    """Wrap a variant or scenario id for a legend at underscores, spaces and commas, never inside a word.
+
+    Examples
+    --------
+    >>> print(wrap_id("full_ban_with_us_2025_measures", 16))
+    full_ban_with_
+      us_2025_measures
+    >>> wrap_id("base", 16)
+    'base'
+    """
+    lines: list[str] = []
+    line = ""
+    for token in re.split(r"(?<=[_ ,])", text):
+        if line and len(line) + len(token) > width:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    lines.append(line.rstrip())
+    return "\n  ".join(lines)
 
 
 @dataclass(frozen=True)
@@ -139,6 +173,30 @@ class TargetLine:
             return self.label
         sign = "≤" if self.kind == "max" else "≥"
         return f"target {sign} {self.value * 100:.0f}% by {self.by}"
+
+
+class PercentTicks(Formatter):
+    """Percent tick labels of a share axis: whole percents when every tick is one, else one decimal on all.
+
+    A step of 2.5 % printed with no decimal read "0, 2, 5, 8, 10, 12 %" (2.5 rounded half to even),
+    so a value on the 17.5 % line seemed to sit on "18 %".
+
+    Examples
+    --------
+    >>> PercentTicks().format_ticks([0.0, 0.025, 0.05, 0.075])
+    ['0.0%', '2.5%', '5.0%', '7.5%']
+    >>> PercentTicks().format_ticks([0.0, 0.2, 0.4])
+    ['0%', '20%', '40%']
+    """
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        """Return one value's label (whole percent when it is one)."""
+        return self.format_ticks([x])[0]
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        """Return the labels of all ticks, with one decimal on every one when any is not a whole percent."""
+        whole = all(abs(v * 100 - round(v * 100)) < 1e-6 for v in values)
+        return [f"{v * 100:.{0 if whole else 1}f}%" for v in values]
 
 
 @contextmanager
@@ -210,9 +268,16 @@ def share_chart(
     targets: Sequence[TargetLine] = (),
     title: str | None = None,
     names: Mapping[str, str] | None = None,
-    metric: str = "traced_share",
+    metric: str = "exposed_share",
 ) -> Figure:
-    """Traced or exposed (solid) and direct (dashed) share of the source country by year, a colour per variant.
+    """Draw the source country's share by year, a colour per variant: main measure thick, traced thin, direct dashed.
+
+    With ``metric="exposed_share"`` (the default) the thick line is the exposed share,
+    traced share plus unmet demand, of planned use (docs/measures.md §3b): under a ban
+    that starves a country it rises to 100 % where the traced share, a share of what still
+    arrives, falls to 0 or n/a. The traced share is drawn thin beside it, the direct
+    (first-hop import) share dashed. With ``metric="traced_share"`` the traced share is
+    the thick line and no exposed share is drawn.
 
     Variants whose series are identical in every year are drawn once and named together
     in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
@@ -222,8 +287,8 @@ def share_chart(
     ----------
     measures : DataFrame
         Tidy measures (``year, country, commodity, metric, value`` and optionally
-        ``variant``, ``source_country``); rows with metric `metric` and
-        ``direct_import_share`` (or ``direct_share``) are drawn.
+        ``variant``, ``source_country``); rows with metric `metric`, ``traced_share``
+        and ``direct_import_share`` (or ``direct_share``) are drawn.
     country, commodity : str
         Whose exposure, in which commodity.
     source_country : str, default "CN"
@@ -235,9 +300,9 @@ def share_chart(
         Chart title (default: "{source} share · {country} · {commodity}", with display names).
     names : mapping, optional
         Display names of country and commodity ids.
-    metric : {"traced_share", "exposed_share"}, default "traced_share"
-        The solid line: the traced share (of what arrives), or the exposed share (traced
-        share plus unmet demand, of planned use), the default measure of a scenario's targets.
+    metric : {"exposed_share", "traced_share"}, default "exposed_share"
+        The thick line: the exposed share (traced share plus unmet demand, of planned use),
+        the default measure of a scenario's targets, or the traced share (of what arrives).
 
     Returns
     -------
@@ -250,15 +315,16 @@ def share_chart(
 
     Examples
     --------
-    >>> m = pd.DataFrame({"year": [2024, 2025, 2024, 2025], "country": "US", "commodity": "ndpr_oxide",
-    ...                   "metric": ["traced_share"] * 2 + ["direct_share"] * 2, "value": [0.8, 0.3, 0.7, 0.2]})
-    >>> aim = TargetLine(0.25, 2030, metric="traced_share")
-    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[aim])
-    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
-    ['traced', 'direct']
-    >>> fig.axes[0].get_legend().get_title().get_text()
-    'measure'
-    >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])  # doctest: +ELLIPSIS
+    >>> m = pd.DataFrame({"year": [2024, 2025] * 3, "country": "US", "commodity": "ndpr_oxide",
+    ...                   "metric": ["exposed_share"] * 2 + ["traced_share"] * 2 + ["direct_share"] * 2,
+    ...                   "value": [0.8, 0.9, 0.8, 0.0, 0.7, 0.0]})
+    >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])
+    >>> [(ln.get_label(), [float(v) for v in ln.get_ydata()]) for ln in fig.axes[0].get_lines()][:3]
+    [('exposed', [0.8, 0.9]), ('traced', [0.8, 0.0]), ('direct', [0.7, 0.0])]
+    >>> fig.legends[0].get_title().get_text(), fig.axes[0].get_legend().get_title().get_text()
+    ('measure', 'variant')
+    >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)],
+    ...             metric="traced_share")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: target ≤ 25% by 2030 reads exposed_share, but this chart draws traced_share: pass ...
@@ -271,30 +337,40 @@ def share_chart(
             msg = (f"{t.text} reads {t.metric}, but this chart draws {metric}: pass metric={t.metric!r} "
                    "(a target is drawn only against the measure it reads)")
             raise ValueError(msg)
-    solid = "traced" if metric == "traced_share" else "exposed"
+    # what is drawn, thickest first: the main measure, the traced share beside the exposed one, the direct share
+    drawn = list(dict.fromkeys([metric, "traced_share", "direct_share"]))
+    styles = {m: _LINES[m] for m in drawn}
+    if metric == "traced_share":  # the traced share as the main line: drawn as thick as the exposed one would be
+        styles["traced_share"] = ("traced", "-", _LINES["exposed_share"][2], "traced (any upstream stage)")
     names = names or {}
     title = title or (f"{country_name(source_country, names)} share · {country_name(country, names)} · "
                       f"{names.get(commodity, commodity)}")
     sel = measures[
         (measures["country"] == country)
         & (measures["commodity"] == commodity)
-        & measures["metric"].isin([metric, *_DIRECT])
+        & measures["metric"].isin([*drawn, *_DIRECT])
     ]
-    sel = sel.assign(metric=sel["metric"].where(sel["metric"] == metric, "direct_share"))
+    sel = sel.assign(metric=sel["metric"].where(~sel["metric"].isin(_DIRECT), "direct_share"))
     if "source_country" in sel.columns:
         sel = sel[sel["source_country"].fillna(source_country) == source_country]
     if "partner" in sel.columns:
         sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
+    present = set(sel["metric"])
     finite = np.isfinite(pd.to_numeric(sel["value"], errors="coerce"))
     undefined = sel[~finite]  # a share with nothing to take it of (no imports, nothing arriving): n/a
     sel = sel[finite]
     with _style():
-        fig = _new_figure(6.4, 3.4)
-        if sel.empty:
-            return _empty(fig, title, f"no {solid} or direct share for this country and commodity")
-        ax = fig.add_subplot()
         vcol = _variant_col(sel)
-        groups = _same_series(sel, vcol)
+        groups = _same_series(sel, vcol) if not sel.empty else []
+        legend_lines = sum(len(g) + 2 for g in groups)  # a variant's name (often wrapped) and its "= others"
+        # the variant legend stands right of the axes: the figure is as tall as it needs, the measures below
+        fig = _new_figure(7.2, max(3.2, 0.14 * legend_lines + 0.9) + 0.8)
+        if sel.empty:
+            labels = [styles[m][0] for m in drawn]
+            what = ", ".join(labels[:-1]) + " or " + labels[-1]
+            return _empty(fig, title, f"no {what} share for this country and commodity")
+        ax = fig.add_subplot()
+        marked = next(m for m in drawn if m in set(sel["metric"]))  # the main line, else the first one drawn
         variant_handles = []
         for i, group in enumerate(groups):
             colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
@@ -302,47 +378,50 @@ def share_chart(
             # lines of different variants may still meet in some years: earlier ones are drawn
             # a little wider underneath, later ones on top, each with its own marker
             under = len(groups) - 1 - i
-            for drawn, style, width in ((metric, "-", 2.0), ("direct_share", "--", 1.3)):
-                part = sel[(vcol == group[0]) & (sel["metric"] == drawn)].groupby("year")["value"].mean()
+            for m in drawn:
+                part = sel[(vcol == group[0]) & (sel["metric"] == m)].groupby("year")["value"].mean()
                 if part.empty:
                     continue
                 part = part.sort_index()
-                what = solid if drawn == metric else "direct"
-                ax.plot(part.index, part.to_numpy(), style, color=colour, lw=width + 1.2 * under, marker=marker,
-                        ms=3.5 + 1.5 * under, label=what, zorder=2 + i)
+                label, style, width, _ = styles[m]
+                main = m == metric
+                # markers on the main line only: they tell variants apart where lines meet, and the page
+                # inlines every chart (three marked lines per variant made it heavier than its cap)
+                ax.plot(part.index, part.to_numpy(), linestyle=style, color=colour,
+                        lw=width + (1.2 if main else 0.5) * under, marker=marker if m == marked else "",
+                        ms=3.5 + 1.5 * under, label=label, zorder=2 + i)
             na = undefined[_variant_col(undefined) == group[0]] if not undefined.empty else undefined
             for year, metrics in na.groupby("year")["metric"]:
-                what = "n/a" if metrics.nunique() == 2 else f"{metrics.iloc[0].split('_')[0]} n/a"
+                gone = [styles[m][0] for m in drawn if m in set(metrics)]
+                what = "n/a" if len(gone) == len(present) else f"{'/'.join(gone)} n/a"
                 ax.annotate(what, (year, 0.0), xytext=(0, 3 + 9 * i), textcoords="offset points", ha="center",
                             va="bottom", fontsize=7, color=colour, zorder=5)
-            label = group[0] or "scenario"
+            label = wrap_id(group[0] or "scenario", 24)
             if len(group) > 1:
-                label += "\n" + textwrap.fill("= " + ", ".join(group[1:]), width=28, subsequent_indent="  ")
+                label += "\n" + wrap_id("= " + ", ".join(group[1:]), 24)
             variant_handles.append(Line2D([], [], color=colour, lw=2.5, marker=marker, ms=5, label=label))
         for t in targets:
             ax.axhline(t.value, ls=":", color="#252525", lw=1.2)
-            ax.plot([t.by], [t.value], marker="v" if t.kind == "max" else "^", color="#252525", ms=7, zorder=5)
+            ax.plot([t.by], [t.value], marker="v" if t.kind == "max" else "^", color="#252525", ms=7, zorder=5,
+                    label=t.text)
             ax.annotate(t.text, (0.01, t.value), xycoords=("axes fraction", "data"), xytext=(0, 4),
                         textcoords="offset points", ha="left", va="bottom", fontsize=8, color="#252525",
                         bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
         ax.set_ylim(0, 1.02)
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        ax.yaxis.set_major_formatter(PercentTicks())
         _year_axis(ax)
         ax.set_title(title)
-        ax.set_ylabel("share of supply")
-        first = ax.legend(handles=variant_handles, title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        ax.add_artist(first)
-        style_handles = [
-            Line2D([], [], color="#252525", lw=2.0, label="traced (any upstream stage)" if metric == "traced_share"
-                   else "exposed (traced + unmet demand)"),
-            Line2D([], [], color="#252525", lw=1.3, ls="--", label="direct (first hop)"),
-        ]
+        ax.set_ylabel("share")
+        ax.legend(handles=variant_handles, title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        style_handles = [Line2D([], [], color="#252525", lw=styles[m][2], ls=styles[m][1], label=styles[m][3])
+                         for m in drawn if m in present]  # fmt: skip
         if targets:
-            style_handles.append(Line2D([], [], color="#252525", lw=1.2, ls=":", marker="v", label="target"))
+            style_handles.append(Line2D([], [], color="#252525", lw=1.2, ls=":", marker="v",
+                                        label=f"target on the {styles[metric][0]} share"))
         if not undefined.empty:
             style_handles.append(Line2D([], [], ls="none", label="n/a: no share (nothing arrives;\n"
                                                                  "direct: no imports)"))
-        ax.legend(handles=style_handles, title="measure", loc="lower left", bbox_to_anchor=(1.01, 0.0))
+        fig.legend(handles=style_handles, title="measure", loc="outside lower left", ncols=2, fontsize=7)
     return fig
 
 
@@ -422,8 +501,8 @@ def shortfall_chart(
                     # that coincide apart
                     ax.plot(line.index, line.to_numpy(), linestyle=dashes[s], lw=1.4, color=colours[s],
                             label=label[s])
-            ax.set_title(variant or "shortfall", fontsize=9)
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.set_title(wrap_id(variant or "shortfall", 40), fontsize=9)
+            ax.yaxis.set_major_formatter(PercentTicks())
             _year_axis(ax, nbins=4)  # a few labelled years: narrow panels must not overprint
         # the panels share one y axis: its range is set once all are drawn (setting it per panel
         # froze it at the first panel's data and cut off larger shortfalls in later panels)

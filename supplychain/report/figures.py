@@ -212,6 +212,55 @@ def _chart(fig: Any, title: str, caption: str, stem: str, png: bool = False) -> 
     return _Image(title, caption, stem, figure_svg(fig).encode("utf-8"), figure_png(fig) if png else None)
 
 
+def share_caption(who: str, targets_drawn: int = 0, targets_elsewhere: int = 0) -> str:
+    """Return the caption of a share chart (:func:`~supplychain.report.charts.share_chart`): which line is which.
+
+    Examples
+    --------
+    >>> share_caption("China", 1)[:52]
+    'Thick line: exposed share, material from China at an'
+    """
+    text = (f"Thick line: exposed share, material from {source_phrase(who)} at any upstream stage plus demand left "
+            "unmet, of planned use (the tables' first column; 100 % when nothing arrives). Thin line: traced "
+            "share, of what still arrives (0 % or n/a under a ban that starves the country). Dashed: direct share, "
+            "first-hop imports only.")
+    if targets_drawn:
+        text += " Dotted: the scenario's target on the exposed share."
+    if targets_elsewhere:
+        text += f" {targets_elsewhere} target(s) on other measures of this pair: see Targets."
+    return text
+
+
+def capacity_variant(capacity: pd.DataFrame, headline: str) -> tuple[str, str]:
+    """Choose the variant the capacity chart draws and say which: the headline variant, if it adds capacity.
+
+    ``capacity``: the utilisation rows with a finite ``capacity`` (``variant, year, capacity``);
+    ``headline``: the section's first variant, whose figures the page leads with. A variant that
+    adds more is named in the caption, not drawn: drawing it (review 4, R-10e: path_to_2030's
+    ``full_ban_all_deals_and_vulcan``, 25k t/yr of magnet plants, 10k of them in no headline
+    variant) showed a build-out the headline does not have.
+
+    Examples
+    --------
+    >>> cap = pd.DataFrame({"variant": ["base", "base", "big", "big"], "year": [2024, 2030] * 2,
+    ...                     "capacity": [10.0, 15.0, 10.0, 25.0]})
+    >>> print(capacity_variant(cap, "base")[1])
+    Nameplate capacity added against the base year in variant “base” (the headline variant). Variant “big” adds more.
+    >>> capacity_variant(cap.assign(capacity=[10.0, 10.0, 10.0, 25.0]), "base")[0]
+    'big'
+    """
+    per_variant = capacity.groupby(["variant", "year"])["capacity"].sum().unstack("year")
+    gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
+    largest = str(gain.index[0])
+    variant = headline if headline in gain.index and abs(float(gain[headline])) > 1e-9 else largest
+    caption = (f"Nameplate capacity added against the base year in variant “{variant}” "
+               + ("(the headline variant)." if variant == headline else "(the largest additions; the headline variant "
+                  f"“{headline}” adds none)."))  # fmt: skip
+    if variant != largest and float(gain[largest]) > float(gain[variant]) + 1e-9:
+        caption += f" Variant “{largest}” adds more."
+    return variant, caption
+
+
 def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measures: pd.DataFrame,
                   shortfall: pd.DataFrame, utilisation: pd.DataFrame,
                   pairs: Sequence[tuple[str, str]], png: bool = False) -> list[_Image]:  # fmt: skip
@@ -219,17 +268,17 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
     targets = run.scenario.targets if run.scenario is not None else {}
     who = source_name([r.source for r in run.results], names)
     for country, commodity in pairs[:_MAX_SHARE_CHARTS]:
-        # the chart draws the traced share: only targets that read it are drawn on it (share_chart refuses others)
-        lines = [TargetLine.of(t) for t in targets.values()
-                 if t.country == country and t.commodity == commodity and t.metric == "traced_share"]  # fmt: skip
+        # the thick line is the exposed share (the page's first column, unmet demand counted): the targets that
+        # read it are drawn on it; a target on another measure is in the Targets table (share_chart refuses it)
+        lines = [TargetLine.of(t) for t in targets.values() if t.country == country and t.commodity == commodity]
+        drawn = [line for line in lines if line.metric == "exposed_share"]
         fig = share_chart(measures, country=country, commodity=commodity, source_country=run.results[0].source,
-                          targets=lines, names=names)  # fmt: skip
+                          targets=drawn, names=names, metric="exposed_share")  # fmt: skip
         images.append(
             _chart(
                 fig,
                 f"{who} share: {pair_name(country, commodity, names)}",
-                f"Traced share (solid) counts material mined or processed in {source_phrase(who)} at any upstream "
-                "stage; direct share (dashed) counts first-hop imports only.",
+                share_caption(who, len(drawn), len(lines) - len(drawn)),
                 f"{slug}-share-{_slug(country, set())}-{_slug(commodity, set())}",
                 png,
             )
@@ -240,21 +289,11 @@ def _chart_images(run: ScenarioRun, slug: str, names: Mapping[str, str], measure
         cap = utilisation
         cap = cap[np.isfinite(pd.to_numeric(cap["capacity"], errors="coerce"))]
         if not cap.empty:
-            per_variant = cap.groupby(["variant", "year"])["capacity"].sum().unstack("year")
-            gain = (per_variant.iloc[:, -1] - per_variant.iloc[:, 0]).sort_values(ascending=False, kind="stable")
-            variant = str(gain.index[0])
+            variant, caption = capacity_variant(cap, run.results[0].variant)
             one = cap[cap["variant"] == variant]
             one = one.groupby(["year", "country", "commodity", "unit"], as_index=False)["capacity"].sum()
             fig = capacity_additions_chart(one, names=names, title=f"Capacity added since the base year ({variant})")
-            images.append(
-                _chart(
-                    fig,
-                    "Capacity additions",
-                    f"Nameplate capacity added against the base year in variant “{variant}” (largest additions).",
-                    f"{slug}-capacity",
-                    png,
-                )
-            )
+            images.append(_chart(fig, "Capacity additions", caption, f"{slug}-capacity", png))
     return images
 
 

@@ -73,6 +73,7 @@ from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.limits import limits_table
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.numbers import csv_number
+from supplychain.report.part_year import variants_part_year_notes
 from supplychain.report.runs import (
     ReportError,
     ScenarioRun,
@@ -206,6 +207,13 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
                                  focus),
         "limits": limits_table(run, focus, names),
     }  # fmt: skip
+    runs_active = [(r.variant, r.toggle_state.active) for r in run.results]
+    part = variants_part_year_notes(sc, runs_active, [years[0], focus])
+    if part and view["headline"].get("rows"):
+        view["headline"]["notes"] = [*view["headline"].get("notes", []), part]
+    part = variants_part_year_notes(sc, runs_active, years)
+    if part and view["shortfall"].get("rows"):
+        view["shortfall"]["note"] += " " + part
     view["headline"]["same"] = same_numbers(run, measures)  # every measure of the runs: said once, under the headline
     options = options or FigureOptions()
     graphs = _graph_images(run, slug, focus, names, pairs, chain, chain_of, options)
@@ -219,7 +227,7 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         n_pass = sum(t["verdict"] == "pass" for t in verdicts)
         target_text = f"{n_pass}/{len(verdicts)} pass" if verdicts else "–"
         sh = shortfall[(shortfall["variant"] == r.variant)] if not shortfall.empty else shortfall
-        peak = worst_shortfall_text(run, shortfall, r.variant, names)
+        peak = worst_shortfall_text(run, shortfall, r.variant, names, pair[0][1] if pair else None)
         traced = "–"
         if pair and not measures.empty:
             c, k = pair[0]

@@ -70,6 +70,8 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
         return f"{country_name(grp.country, names)}", f"demand · {commodity}"
     if grp.kind == "stock":
         return f"{country_name(grp.country, names)}", f"stock · {commodity}"
+    if grp.kind == "surplus":  # not the market of the same name (review 4, R-10e): what nobody there takes
+        return f"{country_name(grp.country, names)} (unsold)", f"surplus · {commodity}"
     if grp.kind == "facility":
         name = grp.name or names.get(grp.id, grp.id.replace("_", " "))
         return name, f"{grp.country} · {commodity}"

@@ -83,7 +83,8 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
     first, last = a["years"].split("–") if a["years"] else ("first year", "last year")
     headers = ["scenario", "variant"]
     for m in a["metrics"]:
-        headers += [f"{m} {first}", f"{m} peak (year)", f"{m} {last}"]
+        headers += [f"{m} {first}", f"{m} peak after {first} (year)" if a["years"] else f"{m} peak (year)",
+                    f"{m} {last}"]
     rows = [[r["scenario"] if r["first"] else "", r["variant"],
              *(c["text"] + (f" {UNMET_MARK}" if c["cls"] == "unmet" else "")
                + (f" {c['mark']}" if c.get("mark") else "") for c in r["cells"]),

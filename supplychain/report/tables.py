@@ -18,6 +18,7 @@ from supplychain.report.answers import (
     shows_fixed,
     worst_peak,
 )
+from supplychain.report.blockers import other_blockers, others_note, with_others_text
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, labelled, metric_labels, source_name
@@ -257,13 +258,23 @@ def peak_text(top: Peak | None, names: Mapping[str, str], beside: Peak | None = 
     return f"{format_share(top.share)} ({'; '.join(parts)})"
 
 
-def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str]) -> str:
+def _other_blockers(run: ScenarioRun, names: Mapping[str, str]) -> dict[str, list[tuple[str, str, str]]]:
+    """Return each variant's measures of countries other than the source that block flows (:mod:`.blockers`)."""
+    return {str(getattr(r, "variant", "")): other_blockers(r, getattr(run, "scenario", None), names)
+            for r in run.results}
+
+
+def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str, names: Mapping[str, str],
+                         focus: str | None = None) -> str:  # fmt: skip
     """Say the peak shortfall of one variant (:func:`peak_text`), then the ``fixed`` response's own where larger.
 
     The overview's "peak shortfall". The ``fixed`` peak (of the same variant, over every pair:
     :func:`~supplychain.report.answers.worst_peak`, the one rule) follows where it is at least
     :data:`RESPONSE_GAP` larger, naming its pairs only where they differ from the ``rebalance``
-    peak's.
+    peak's, and the measures of other countries its run carries (:mod:`.blockers`). With ``focus``
+    (the section's focus commodity) whose own ``fixed`` peak is not that one, the focus commodity's
+    follows too ("; fixed, Magnets: 10% (United States, 2027)"), by the same rule against its own
+    ``rebalance`` peak: a gallium bound must not hide the rare-earth one of a rare-earth scenario.
 
     Examples
     --------
@@ -271,13 +282,31 @@ def worst_shortfall_text(run: ScenarioRun, shortfall: pd.DataFrame, variant: str
     32% (United States, 2025)``: five countries equally short when re-routed; the United States
     worst when not.
     """
-    top = worst_peak(shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall)
+    mine = next((r for r in run.results if getattr(r, "variant", None) == variant), None)
+    scenario = getattr(run, "scenario", None)
+
+    def bound_text(rows: pd.DataFrame, fixed_rows: pd.DataFrame) -> tuple[str, Any] | None:
+        top = worst_peak(rows)
+        bound = worst_peak(fixed_rows)
+        if bound is None or not shows_fixed(bound.share, top.share if top is not None else None):
+            return None
+        where = [k for _, k, _ in bound.where]
+        others = other_blockers(mine, scenario, names, where) if mine is not None else []
+        return f"{peak_text(bound, names, beside=top)}{with_others_text(others)}", bound
+
+    own = shortfall[shortfall["variant"] == variant] if not shortfall.empty else shortfall
+    top = worst_peak(own)
     text = peak_text(top, names)
     fixed = run.fixed_shortfall
     if fixed is not None and not fixed.empty:  # set only under rebalance (run_scenario)
-        bound = worst_peak(fixed[fixed["variant"] == variant])
-        if bound is not None and shows_fixed(bound.share, top.share if top is not None else None):
-            text = f"{text}; fixed: {peak_text(bound, names, beside=top)}"
+        fv = fixed[fixed["variant"] == variant]
+        found = bound_text(own, fv)
+        if found is not None:
+            text = f"{text}; fixed: {found[0]}"
+        if focus is not None and (found is None or focus not in {k for _, k, _ in found[1].where}):
+            part = bound_text(own[own["commodity"] == focus] if not own.empty else own, fv[fv["commodity"] == focus])
+            if part is not None:
+                text = f"{text}; fixed, {names.get(focus, focus)}: {part[0]}"
     return text
 
 
@@ -296,6 +325,10 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     table: dict[str, Any] = {"variants": variants, "rows": [], "more": 0}
     both = pd.concat([s, f], ignore_index=True) if not f.empty else s
     compared = False
+    others = _other_blockers(run, names) if not f.empty else {}
+    scenario = getattr(run, "scenario", None)
+    blocking = ({(str(getattr(r, "variant", "")), k): {p for p, _, _ in other_blockers(r, scenario, names, [k])}
+                 for r in run.results for k in set(f["commodity"].astype(str))} if others else {})  # fmt: skip
     if not both.empty:
         worst = both.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False,
                                                                                              kind="stable")
@@ -310,7 +343,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                 if not fv.empty:
                     fixed_share, fixed_text = _peak_text(fv)
                     if shows_fixed(fixed_share, share):
-                        text, shown = f"{text}; fixed: {fixed_text}", True
+                        mine = [b for b in others.get(v, []) if b[0] in blocking.get((v, str(commodity)), set())]
+                        text, shown = f"{text}; fixed: {fixed_text}{with_others_text(mine)}", True
                 cells.append(text)
             if shown:
                 rows.append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
@@ -322,6 +356,9 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                      + (f" Where the fixed response ({RESPONSE_WORDS['fixed']}) leaves at least "
                         f"{RESPONSE_GAP * 100:g} percentage points more of demand unmet, its peak follows "
                         "(\"fixed:\")." if compared else ""))  # fmt: skip
+    if compared:
+        note = others_note(others, source_name([r.source for r in run.results], names))
+        table["note"] += f" {note}" if note else ""
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
                         else "."))  # fmt: skip
