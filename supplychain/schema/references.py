@@ -1080,8 +1080,36 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
     return problems
 
 
+def check_stock_users(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a stockpile whose holder has no final demand of its commodity (a warning).
+
+    A stock is drawn only to cover its holder's own final use of the commodity left short (both responses;
+    ``docs/scenario-format.md``, "Stocks"), so a stock of an intermediate (oxide, metal) held where nobody
+    consumes it finally is never drawn: it cannot feed the holder's plants or anyone abroad.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "demand": {"d": {"country": "US", "commodity": "magnet", "year": 2024, "tonnes": 1}},
+    ...     "stockpiles": {"s": {"country": "US", "commodity": "metal", "year": 2025, "tonnes": 5}}})
+    >>> [p.message for p in check_stock_users(s)]
+    ["stockpile s: US has no final demand of metal, and a stock is drawn only for its holder's final use"]
+    """
+    used = {(d.country, d.commodity) for d in scenario.demand.values()}
+    problems = []
+    for sid, st in scenario.stockpiles.items():
+        if (st.country, st.commodity) not in used:
+            message = (f"stockpile {sid}: {st.country} has no final demand of {st.commodity}, and a stock is drawn "
+                       "only for its holder's final use")
+            hint = ("this stock is never drawn: it does not feed the holder's plants or other countries; hold it as "
+                    "the product its users consume, or add that final demand")
+            problems.append(problem_at(scenario, ("stockpiles", sid, "commodity"), message, hint))
+    return problems
+
+
 WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
-                                check_agreement_parties, check_offtake_capacity, check_tie_members)
+                                check_agreement_parties, check_offtake_capacity, check_tie_members,
+                                check_stock_users)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 
