@@ -503,4 +503,4 @@ def test_a_surplus_node_is_not_named_as_its_market() -> None:
     market = _Group("US:oxide", "market", "US", "oxide", "oxide", "")
     surplus = _Group("US:oxide:surplus", "surplus", "US", "oxide", "oxide", "")
     assert _display_name(market, names) == ("United States", "Other oxides")
-    assert _display_name(surplus, names) == ("United States (unsold)", "surplus · Other oxides")
+    assert _display_name(surplus, names) == ("United States (destination not given)", "surplus · Other oxides")

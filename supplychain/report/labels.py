@@ -71,7 +71,7 @@ def _display_name(grp: _Group, names: Mapping[str, str]) -> tuple[str, str]:
     if grp.kind == "stock":
         return f"{country_name(grp.country, names)}", f"stock · {commodity}"
     if grp.kind == "surplus":  # not the market of the same name (review 4, R-10e): what nobody there takes
-        return f"{country_name(grp.country, names)} (unsold)", f"surplus · {commodity}"
+        return f"{country_name(grp.country, names)} (destination not given)", f"surplus · {commodity}"
     if grp.kind == "facility":
         name = grp.name or names.get(grp.id, grp.id.replace("_", " "))
         return name, f"{grp.country} · {commodity}"
