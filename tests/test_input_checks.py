@@ -224,12 +224,12 @@ def test_an_agreement_that_ends_before_it_starts_is_an_error() -> None:
     assert "end 2027-12-31 is before start 2029-01-01" in str(err.value)
 
 
-def test_run_compare_and_report_print_the_load_warnings(run_cli: Callable[..., Any], write: Callable[..., Path],
-                                                          tmp_path: Path) -> None:
+def test_every_command_prints_the_load_warnings(run_cli: Callable[..., Any], write: Callable[..., Path],
+                                                tmp_path: Path) -> None:
     # The small command-line world (years 2024-2030) with a policy from 2052: valid, one warning (never in
     # force, after the horizon). validate prints it as "warn file:line:col: ...", its hint below; run,
-    # compare and report print the same two lines on stderr, once, and no traceback (before, only
-    # validate printed them).
+    # compare, report, sweep and graph print the same two lines on stderr, once, and no traceback (before,
+    # only validate printed them; then run, compare and report, not sweep and graph).
     small = (Path(__file__).parent / "data" / "cli" / "small.yaml").read_text(encoding="utf-8")
     late = "  late: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2052-01-01}\n"
     path = write("late.yaml", small.replace("toggles:\n", late + "toggles:\n", 1))
@@ -240,7 +240,9 @@ def test_run_compare_and_report_print_the_load_warnings(run_cli: Callable[..., A
     assert warned[0].endswith("policies.late.start: policy late is never in force in 2024–2030: it starts in 2052, "
                               "after the horizon")
     for args in (("run", path), ("compare", path, "--workers", "1"),
-                 ("report", path, "--output", tmp_path / "out", "--workers", "1")):
+                 ("report", path, "--output", tmp_path / "out", "--workers", "1"),
+                 ("sweep", path, "--samples", "4", "--workers", "1", "--no-cache"),
+                 ("graph", path, "--output", tmp_path / "g.dot")):
         proc = run_cli(*args)
         assert proc.returncode == 0, proc.stderr
         assert [line for line in proc.stderr.splitlines() if line.startswith(("warn ", "    hint:"))] == warned, args

@@ -64,7 +64,7 @@ def print_warnings(problems: Sequence[Problem]) -> None:
     The warnings of :func:`~supplychain.schema.references.check_warnings` (allowed, probably not
     meant: a policy never in force in the scenario's years, a preference that cannot matter),
     as :func:`supplychain.io.load` collects them with ``warnings=``; ``validate`` prints them so
-    and ``run``, ``compare`` and ``report`` once after loading, without a traceback.
+    and ``run``, ``compare``, ``report``, ``sweep`` and ``graph`` once after loading, without a traceback.
     """
     for problem in problems:
         echo(f"warn {problem}", err=True)

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.common import echo, fail
+from supplychain.cli.common import echo, fail, print_warnings
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
+    from supplychain.errors import Problem
     from supplychain.simulation.run import Mode
 
 __all__ = ["graph"]
@@ -88,7 +89,9 @@ def graph(
     from supplychain.io.atomic import output_path
 
     output_path(output)  # refuse a folder or a device now, not after the simulation
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     if compare_toggle is not None and compare_toggle not in sc.toggles:
         known = ", ".join(sorted(sc.toggles)) or "(none)"
         fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from supplychain.cli.common import echo, fail, freeze_imports, print_table, warn
+from supplychain.cli.common import echo, fail, freeze_imports, print_table, print_warnings, warn
 from supplychain.cli.options import PathOption
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from supplychain.errors import Problem
     from supplychain.uncertainty.result import SweepResult
 
 __all__ = ["sweep"]
@@ -367,7 +368,9 @@ def sweep(
         if target is not None:
             output_path(target)  # a folder or a device in the way: refused now, not after the sweep
     toggles = parse_toggle_args(toggle or [])
-    sc = load(scenario, extra_roots=path or ())
+    warned: list[Problem] = []
+    sc = load(scenario, extra_roots=path or (), warnings=warned)
+    print_warnings(warned)
     check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])

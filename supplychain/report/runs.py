@@ -73,13 +73,15 @@ def shortfall_by_response(run: ScenarioRun) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The columns of :attr:`Result.shortfall <supplychain.api.Result.shortfall>` (with its
-        ``variant``), then ``response``; empty when no result has rows.
+        ``variant``), then ``response``; no rows but those columns when no result has rows (no final
+        demand), so ``shortfall.csv`` keeps its header.
     """
-    frames = [r.shortfall.assign(variant=r.variant, response=r.mode) for r in run.results if not r.shortfall.empty]
+    every = [r.shortfall.assign(variant=r.variant, response=r.mode) for r in run.results]
+    frames = [f for f in every if not f.empty]
     if run.fixed_shortfall is not None and not run.fixed_shortfall.empty:
         frames.append(run.fixed_shortfall.assign(response="fixed"))
     if not frames:
-        return pd.DataFrame()
+        return every[0].iloc[:0] if every else pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
 
 

@@ -55,12 +55,15 @@ def _pct_cell(value: float, label: str = "", *, shade: bool = False) -> dict[str
 
 
 def _concat(results: Sequence[Result], attr: str) -> pd.DataFrame:
-    frames = [getattr(r, attr) for r in results]
-    frames = [
-        f if "variant" in f.columns else f.assign(variant=r.variant) for f, r in zip(frames, results, strict=True)
+    """Stack ``attr`` of every result, with ``variant``; no rows but its columns when none has rows (the CSV header)."""
+    every: list[pd.DataFrame] = [getattr(r, attr) for r in results]
+    every = [
+        f if "variant" in f.columns else f.assign(variant=r.variant) for f, r in zip(every, results, strict=True)
     ]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [f for f in every if not f.empty]
+    if not frames:
+        return every[0].iloc[:0] if every else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
 
 
 def _headline(run: ScenarioRun, measures: pd.DataFrame, year0: int, year1: int,

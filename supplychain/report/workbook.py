@@ -285,9 +285,15 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
 
 def _table_sheet(ws: Worksheet, name: str, df: pd.DataFrame,
                  columns: Sequence[tuple[str, str, str | None]], widths: Sequence[int]) -> None:
-    """Write ``df`` as an Excel table named ``name`` (filter buttons, banded rows, number formats)."""
+    """Write ``df`` as an Excel table named ``name`` (filter buttons, banded rows, number formats).
+
+    A frame without columns (nothing to stack: no run has such rows, e.g. no final demand) is
+    written with every header of ``columns`` over one ``(none)`` row, as the CSV files keep theirs.
+    """
     from openpyxl.worksheet.table import Table, TableStyleInfo
 
+    if df.columns.empty:
+        df = pd.DataFrame(columns=[src for src, _, _ in columns])
     cols = [(src, head, fmt) for src, head, fmt in columns if src in df.columns]
     ws.append([head for _, head, _ in cols])
     data = df[[src for src, _, _ in cols]]
