@@ -95,3 +95,28 @@ def test_validate_warns_of_offtakes_above_their_plants_capacity() -> None:
     assert [p.message for p in check_offtake_capacity(offtake_world(start="2024-01-01"))] == [
         f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025 "
         "(500 t committed, 250 t of capacity)" for o in ("to_jp", "to_kr")]
+
+
+def test_a_ban_caps_an_offtake_before_the_plant_is_shared() -> None:
+    # offtake_world + a US export ban on NdPr oxide to JP from 2025. In 2026 the plant can make K = 250 t (ramp-up
+    # year). The ban caps the JP offtake first: U = (1 − 1) × f0 = 0, so L' = min(400, 0) = 0 t (blocked 400 t);
+    # the KR offtake is not banned, L' = 100 t. The plant's 250 t are shared among what may still be delivered,
+    # 0 + 100 = 100 t ≤ 250 t: nothing is cut, KR's floor is 100 t and the plant runs at least 100 t. Sharing the
+    # 250 t before the ban (as on main) gave KR 250 × 100/500 = 50 t, a floor of 200 t to JP that the ban makes 0,
+    # and 200 t of capacity no offtake could use.
+    data = offtake_world().model_dump(by_alias=True, exclude_unset=True)
+    data["policies"] = {"us_jp": {"type": "export_ban", "country": "US", "partners": {"include": ["JP"]},
+                                  "start": "2025-01-01", "covers": {"commodities": ["ndpr_oxide"]},
+                                  "assumption": "a test ban"}}
+    res = simulate(Scenario.model_validate(data), mode="rebalance")
+    o = res.offtakes.set_index(["year", "offtake"])
+    for k, (committed, blocked, floor, cut) in {(2026, "to_jp"): (400.0, 400.0, 0.0, 0.0),
+                                                 (2026, "to_kr"): (100.0, 0.0, 100.0, 0.0)}.items():
+        assert o.loc[k, "committed"] == pytest.approx(committed)
+        assert o.loc[k, "blocked"] == pytest.approx(blocked)
+        assert o.loc[k, "can_make"] == pytest.approx(250.0)
+        assert o.loc[k, "floor"] == pytest.approx(floor)
+        assert o.loc[k, "cut"] == pytest.approx(cut)
+    f = res.flows.set_index(["year", "edge"])["simulated"]
+    assert f[(2026, "offtake.home.1")] >= 100.0 - 1e-6
+    assert f.get((2026, "offtake.home.0"), 0.0) == pytest.approx(0.0, abs=1e-6)
