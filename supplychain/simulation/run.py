@@ -744,7 +744,8 @@ class Simulator:
         if year in self.capacity_scale:
             scale = model.facility_values(self.capacity_scale[year])
             inputs = replace(inputs, capacity=inputs.capacity * np.where(np.isnan(scale), 1.0, scale))
-        caps = dict(zip(model.edges["edge"].astype(str).tolist(), model.edge_caps(inputs).tolist(), strict=True))
+        off_edges = [e for _, e in pol.offtakes]
+        caps = dict(zip(off_edges, model.edge_caps(inputs)[model.edge_positions(off_edges)].tolist(), strict=True))
         offtakes = offtake_table(year, pol.offtakes, model.can_make(inputs.capacity), caps)
         lower: dict[str, float] = {}
         for eid, t in zip(offtakes["edge"].tolist(), offtakes["floor_t"].to_numpy(dtype=float).tolist(), strict=True):
