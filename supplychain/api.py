@@ -115,9 +115,10 @@ class Result:
     offtakes : pandas.DataFrame
         Per year, each offtake with a quantity in force (``rebalance``; ``fixed`` has no offtakes):
         ``agreement``, ``offtake``, ``supplier``, ``buyer``, ``commodity``, ``unit``, ``committed``
-        (quantity × year fraction in force), ``can_make`` (what its plant can make of the commodity that
-        year; NaN for a country's market), ``floor`` (the commitment cut to that) and ``cut``: an offtake
-        commits at most what its plant can make (``docs/rebalance.md``, "Variables").
+        (quantity × year fraction in force), ``blocked`` (the part a ban on its route caps), ``can_make``
+        (what its plant can make of the commodity that year; NaN for a country's market), ``floor`` (the
+        commitment less ``blocked``, cut to its share of that) and ``cut`` (the part not banned that the plant
+        cannot make): an offtake commits at most what its plant can make (``docs/rebalance.md``, "Variables").
     """
 
     scenario: str

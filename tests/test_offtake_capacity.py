@@ -88,10 +88,59 @@ def test_validate_warns_of_offtakes_above_their_plants_capacity() -> None:
     # against 0 t; 2026, 400 + 100 = 500 t against 250 t; 2027, 500 t against 500 t, within it.
     messages = [p.message for p in check_offtake_capacity(offtake_world())]
     assert messages == [
-        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025, 2026 "
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than its capacity in 2025, 2026 "
         "(250 t committed, 0 t of capacity in 2025)" for o in ("to_jp", "to_kr")]
     assert [p.message for p in check_warnings(offtake_world()) if "offtakes of us_sep" in p.message] == messages
     # From 1 January 2024 the plant is commissioned in 2025 (250 t) and full in 2026: only 2025 is over.
     assert [p.message for p in check_offtake_capacity(offtake_world(start="2024-01-01"))] == [
-        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025 "
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than its capacity in 2025 "
         "(500 t committed, 250 t of capacity)" for o in ("to_jp", "to_kr")]
+
+
+def test_a_ban_caps_an_offtake_before_the_plant_is_shared() -> None:
+    # offtake_world + a US export ban on NdPr oxide to JP from 2025. In 2026 the plant can make K = 250 t (ramp-up
+    # year). The ban caps the JP offtake first: U = (1 − 1) × f0 = 0, so L' = min(400, 0) = 0 t (blocked 400 t);
+    # the KR offtake is not banned, L' = 100 t. The plant's 250 t are shared among what may still be delivered,
+    # 0 + 100 = 100 t ≤ 250 t: nothing is cut, KR's floor is 100 t and the plant runs at least 100 t. Sharing the
+    # 250 t before the ban (as on main) gave KR 250 × 100/500 = 50 t, a floor of 200 t to JP that the ban makes 0,
+    # and 200 t of capacity no offtake could use.
+    data = offtake_world().model_dump(by_alias=True, exclude_unset=True)
+    data["policies"] = {"us_jp": {"type": "export_ban", "country": "US", "partners": {"include": ["JP"]},
+                                  "start": "2025-01-01", "covers": {"commodities": ["ndpr_oxide"]},
+                                  "assumption": "a test ban"}}
+    res = simulate(Scenario.model_validate(data), mode="rebalance")
+    o = res.offtakes.set_index(["year", "offtake"])
+    for k, (committed, blocked, floor, cut) in {(2026, "to_jp"): (400.0, 400.0, 0.0, 0.0),
+                                                 (2026, "to_kr"): (100.0, 0.0, 100.0, 0.0)}.items():
+        assert o.loc[k, "committed"] == pytest.approx(committed)
+        assert o.loc[k, "blocked"] == pytest.approx(blocked)
+        assert o.loc[k, "can_make"] == pytest.approx(250.0)
+        assert o.loc[k, "floor"] == pytest.approx(floor)
+        assert o.loc[k, "cut"] == pytest.approx(cut)
+    f = res.flows.set_index(["year", "edge"])["simulated"]
+    assert f[(2026, "offtake.home.1")] >= 100.0 - 1e-6
+    assert f.get((2026, "offtake.home.0"), 0.0) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_validate_warns_of_capacity_not_of_what_the_response_cuts_to() -> None:
+    # offtake_world with AU's plant at capacity 100 t (it made 150 t in 2024) and a third offtake of the
+    # programme, 140 t/yr from au_sep to the US from 2025 (φ = 6/12 in 2025: 70 t). validate compares the
+    # commitment with the scenario's capacity: 140 t > 100 t in 2026 and 2027 (70 t ≤ 100 t in 2025). The LP's
+    # M = y K, K = max(capacity 100, baseline output 150) = 150 t ≥ 140 t: the response does not cut it. The
+    # warning therefore says "more than its capacity" and does not claim the response cuts there.
+    data = offtake_world().model_dump(by_alias=True, exclude_unset=True)
+    data["facilities"]["au_sep"]["capacity"] = 100
+    data["agreements"]["home"]["offtakes"].append({"id": "au_us", "supplier": "au_sep", "buyer": "US",
+                                                   "commodity": "ndpr_oxide", "start_year": 2025,
+                                                   "quantity_per_year": 140})
+    s = Scenario.model_validate(data)
+    (p,) = [p for p in check_offtake_capacity(s) if "au_sep" in p.message]
+    assert p.message == ("offtake au_us of agreement home: the offtakes of au_sep commit more than its capacity in "
+                         "2026, 2027 (140 t committed, 100 t of capacity in 2026)")
+    assert "cuts the commitments to what the plant can make" not in p.hint
+    assert "can_make" in p.hint
+    o = simulate(s, mode="rebalance").offtakes.set_index(["year", "offtake"])
+    for y in (2026, 2027):
+        assert o.loc[(y, "au_us"), "can_make"] == pytest.approx(150.0)
+        assert o.loc[(y, "au_us"), "floor"] == pytest.approx(140.0)
+        assert o.loc[(y, "au_us"), "cut"] == pytest.approx(0.0)

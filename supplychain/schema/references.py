@@ -1018,16 +1018,20 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
 
 
 def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """Report an offtake whose plant's offtakes commit more than it can make in a year they are in force (a warning).
+    """Report an offtake whose plant's offtakes commit more than its capacity in a year they are in force (a warning).
 
     An offtake's commitment in year y is t/yr × the year fraction in force
     (:func:`~supplychain.simulation.agreements.offtake_bounds`), summed over the offtakes of the same plant and
-    commodity (they share what it can make); the plant's capacity is
+    commodity (they share what it can make); the plant's capacity here is the scenario's alone:
     :func:`~supplychain.graph.build.capacity_in_year` (0 before commissioning, ramp-up, capacity steps,
-    closure) times its process's yield of the commodity per tonne of reference output. The response
-    cuts such a commitment to what the plant can make
-    (:func:`~supplychain.simulation.agreements.offtake_floors`), so it is allowed; but a commitment on a
-    plant not yet built is probably not meant. A plant of unknown capacity is not reported.
+    closure) times its process's yield of the commodity per tonne of reference output. That is not
+    always what the re-routing response cuts to: the LP's :math:`M_{vk}` takes the larger of the capacity and
+    the plant's baseline output, and the yields observed in the baseline flows
+    (:meth:`~supplychain.simulation.rebalance.RebalanceModel.can_make`,
+    :func:`~supplychain.simulation.agreements.offtake_floors`), which this check, reading the scenario
+    without its graph, does not know; ``Result.offtakes`` gives the cut. A commitment above the capacity is
+    allowed, but one on a plant not yet built is probably not meant. A plant of unknown capacity is not
+    reported.
 
     Examples
     --------
@@ -1037,7 +1041,7 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
     ...     "agreements": {"d": {"name": "D", "parties": ["AU", "US"], "start": "2025-01-01", "offtakes": [
     ...         {"supplier": "p", "buyer": "US", "commodity": "ore", "start_year": 2025, "quantity_per_year": 80}]}}})
     >>> print(*(p.message for p in check_offtake_capacity(s)))
-    offtake 0 of agreement d: the offtakes of p commit more than it can make in 2025 (80 t committed, 0 t of capacity)
+    offtake 0 of agreement d: the offtakes of p commit more than its capacity in 2025 (80 t committed, 0 t of capacity)
     """
     from supplychain.graph.build import capacity_in_year  # the graph and simulation packages import the schema
     from supplychain.schema.units import commodity_units
@@ -1071,11 +1075,12 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
         u = commodity_units(scenario).get(off.commodity, "t")
         years = ", ".join(str(y) for y, _, _ in rows)
         y0, t0, c0 = rows[0]
-        message = (f"offtake {off.id or i} of agreement {aid}: the offtakes of {off.supplier} commit more than it can "
-                   f"make in {years} ({t0:,.0f} {u} committed, {c0:,.0f} {u} of capacity"
+        message = (f"offtake {off.id or i} of agreement {aid}: the offtakes of {off.supplier} commit more than its "
+                   f"capacity in {years} ({t0:,.0f} {u} committed, {c0:,.0f} {u} of capacity"
                    + (f" in {y0})" if len(rows) > 1 else ")"))
-        hint = ("the re-routing response cuts the commitments to what the plant can make in those years "
-                "(Result.offtakes); check `start_year` against the plant's commissioning and ramp-up")
+        hint = ("check `start_year` against the plant's commissioning and ramp-up; the re-routing response cuts a "
+                "commitment to what the plant can make in its LP (the larger of capacity and baseline output, at "
+                "the observed yields), which may be more: Result.offtakes `can_make` and `cut` give it")
         problems.append(problem_at(scenario, ("agreements", aid, "offtakes", i, "tonnes_per_year"), message, hint))
     return problems
 

@@ -257,22 +257,27 @@ def offtake_bounds(
     return out
 
 
-def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, str], float]) -> FloatArray:
-    r"""Return each offtake's floor in the year: its commitment, cut to what its plant can make.
+def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, str], float],
+                   cap: Sequence[float] | None = None) -> FloatArray:
+    r"""Return each offtake's floor in the year: its commitment, capped by bans, then cut to what its plant can make.
 
-    An offtake commits at most what its plant can make that year. With :math:`L_i` the commitment
-    of offtake i (t/yr × year fraction in force, :attr:`OfftakeBound.tonnes`) and :math:`O_{vk}` the
-    offtakes of commodity k from plant v,
+    A ban caps a commitment first (a commitment never overrides a ban): with :math:`L_i` the commitment of
+    offtake i (t/yr × year fraction in force, :attr:`OfftakeBound.tonnes`) and :math:`U_i` the upper bound of
+    its edge in the re-routing LP that year (:meth:`RebalanceModel.edge_caps
+    <supplychain.simulation.rebalance.RebalanceModel.edge_caps>`: :math:`(1-b_e) f^0_e` on an edge a policy
+    blocks by share :math:`b_e`, else unbounded), :math:`L'_i = \min(L_i, U_i)`. An offtake then commits at
+    most what its plant can make: with :math:`O_{vk}` the offtakes of commodity k from plant v,
 
-    .. math:: \ell_i = L_i \, \min\Bigl(1, \frac{M_{vk}}{\sum_{j \in O_{vk}} L_j}\Bigr),
+    .. math:: \ell_i = L'_i \, \min\Bigl(1, \frac{M_{vk}}{\sum_{j \in O_{vk}} L'_j}\Bigr),
               \qquad M_{vk} = y_{vk} K_v ,
 
     :math:`K_v` the plant's capacity in the re-routing LP that year (capacity with commissioning and ramp-up,
     or its baseline output when larger or the capacity is unknown; 0 before commissioning) and :math:`y_{vk}`
-    its yield of k per tonne of reference output: the plant's offtakes share what it can make in proportion
-    to their commitments. Without it a commitment on a plant not yet commissioned, or above a ramp-up year's
-    capacity, makes the LP infeasible (its floor :math:`f_e \ge L_e` against :math:`a_v \le K_v`). An
-    offtake from a country's market is not cut (``docs/rebalance.md``, "Variables").
+    its yield of k per tonne of reference output: the plant's offtakes that may still deliver share what it
+    can make in proportion to their commitments; a banned offtake takes no share. Without the cut a commitment
+    on a plant not yet commissioned, or above a ramp-up year's capacity, makes the LP infeasible (its floor
+    :math:`f_e \ge L_e` against :math:`a_v \le K_v`). An offtake from a country's market is only capped by
+    bans (``docs/rebalance.md``, "Variables").
 
     Parameters
     ----------
@@ -280,6 +285,8 @@ def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, 
         The year's offtakes (:func:`offtake_bounds`).
     can_make : mapping
         :math:`M_{vk}` by (plant, commodity); a plant missing from it for a commodity makes none of it.
+    cap : sequence of float, optional
+        :math:`U_i` per bound, in order (``inf`` when nothing caps it); none by default.
 
     Returns
     -------
@@ -292,8 +299,15 @@ def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, 
     ...      "x", 100.0), OfftakeBound("b", 0, "AU:x", "US:x", "AU", "US", "x", 50.0)]
     >>> offtake_floors(b, {("p", "x"): 200.0}).tolist()
     [150.0, 50.0, 50.0]
+
+    A ban on the first offtake's edge leaves the plant's 200 t to the second (:math:`L' = 0, 100`):
+
+    >>> offtake_floors(b, {("p", "x"): 200.0}, cap=[0.0, float("inf"), float("inf")]).tolist()
+    [0.0, 100.0, 50.0]
     """
     committed = np.array([b.tonnes for b in bounds], dtype=np.float64)
+    if cap is not None:
+        committed = np.minimum(committed, np.maximum(np.asarray(cap, dtype=np.float64), 0.0))
     plant = [(b.supplier, b.commodity) if ":" not in b.supplier else None for b in bounds]
     total: dict[tuple[str, str], float] = {}
     for key, t in zip(plant, committed.tolist(), strict=True):
@@ -305,14 +319,14 @@ def offtake_floors(bounds: Sequence[OfftakeBound], can_make: Mapping[tuple[str, 
     return out
 
 
-OFFTAKE_COLUMNS = ["year", "agreement", "offtake", "supplier", "buyer", "commodity", "committed_t", "can_make_t",
-                   "floor_t", "cut_t", "edge"]
+OFFTAKE_COLUMNS = ["year", "agreement", "offtake", "supplier", "buyer", "commodity", "committed_t", "blocked_t",
+                   "can_make_t", "floor_t", "cut_t", "edge"]
 """Columns of :func:`offtake_table` (``Result.offtakes`` without ``edge``, under public names)."""
 
 
 def offtake_table(year: int, committed: Sequence[tuple[OfftakeBound, str]],
-                  can_make: Mapping[tuple[str, str], float]) -> pd.DataFrame:
-    r"""Return the year's offtakes with a quantity: commitment, what the plant can make, floor and cut.
+                  can_make: Mapping[tuple[str, str], float], cap: Mapping[str, float] | None = None) -> pd.DataFrame:
+    r"""Return the year's offtakes with a quantity: commitment, part a ban blocks, what the plant can make, floor, cut.
 
     Parameters
     ----------
@@ -322,24 +336,29 @@ def offtake_table(year: int, committed: Sequence[tuple[OfftakeBound, str]],
         The offtakes with a quantity in force and the model edge each commits.
     can_make : mapping
         :math:`M_{vk}` by (plant, commodity) (:func:`offtake_floors`).
+    cap : mapping, optional
+        :math:`U_e` by edge id (:func:`offtake_floors`); an edge missing from it is not capped.
 
     Returns
     -------
     pandas.DataFrame
-        :data:`OFFTAKE_COLUMNS`: ``committed_t`` :math:`L_i`, ``can_make_t`` :math:`M_{vk}` (NaN for an offtake
-        from a country's market), ``floor_t`` :math:`\ell_i` (:func:`offtake_floors`) and ``cut_t``
-        :math:`L_i - \ell_i`, the tonnes committed that the plant cannot make.
+        :data:`OFFTAKE_COLUMNS`: ``committed_t`` :math:`L_i`, ``blocked_t`` :math:`L_i - L'_i` (the part a ban
+        caps), ``can_make_t`` :math:`M_{vk}` (NaN for an offtake from a country's market), ``floor_t``
+        :math:`\ell_i` (:func:`offtake_floors`) and ``cut_t`` :math:`L'_i - \ell_i`, the tonnes committed and
+        not banned that the plant cannot make.
     """
     bounds = [b for b, _ in committed]
-    floor = offtake_floors(bounds, can_make)
+    caps = [float("inf") if cap is None else cap.get(e, float("inf")) for _, e in committed]
+    floor = offtake_floors(bounds, can_make, caps)
     made = [np.nan if ":" in b.supplier else can_make.get((b.supplier, b.commodity), 0.0) for b in bounds]
     tonnes = np.array([b.tonnes for b in bounds], dtype=np.float64)
+    allowed = np.minimum(tonnes, np.maximum(np.array(caps, dtype=np.float64), 0.0))
     return pd.DataFrame({
         "year": np.full(len(bounds), year, dtype=np.int64), "agreement": [b.agreement for b in bounds],
         "offtake": [b.label for b in bounds], "supplier": [b.supplier for b in bounds],
         "buyer": [b.buyer_country for b in bounds], "commodity": [b.commodity for b in bounds],
-        "committed_t": tonnes, "can_make_t": np.array(made, dtype=np.float64), "floor_t": floor,
-        "cut_t": tonnes - floor, "edge": [e for _, e in committed]}, columns=OFFTAKE_COLUMNS)
+        "committed_t": tonnes, "blocked_t": tonnes - allowed, "can_make_t": np.array(made, dtype=np.float64),
+        "floor_t": floor, "cut_t": allowed - floor, "edge": [e for _, e in committed]}, columns=OFFTAKE_COLUMNS)
 
 
 def preference_surcharge(

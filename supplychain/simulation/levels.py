@@ -90,8 +90,9 @@ class LevelCosts:
         the baseline (:math:`\mp 1/T_k` on the flow columns below / above the baseline, 0 on edges into
         surplus nodes, :math:`-1/T_k` on unrecorded supply).
     dev_const : float
-        The deviation level's constant (:math:`\sum_e f^0_e/T_k + \sum_m G_m/T_k`, scaled as
-        ``cost4``): the deviation is ``cost4 @ x + dev_const``.
+        The deviation level's constant (:math:`\sum_{e \notin S} f^0_e/T_{k(e)} + \sum_m G_m/T_k`, S the edges
+        into surplus nodes, which the deviation does not count; scaled as ``cost4``): the deviation is
+        ``cost4 @ x + dev_const``.
     ws_scale, cscale : float
         The scales divided out of ``cost1`` and ``cost3`` (their reported values are multiplied back).
     has_stock, has_cost : bool

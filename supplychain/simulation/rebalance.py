@@ -488,13 +488,35 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         hi[r.reexport : r.n] = inputs.reexport
         return lo, hi
 
+    def edge_caps(self, inputs: YearInputs) -> FloatArray:
+        r"""Return each model edge's upper bound in a year, :math:`U_e`.
+
+        :math:`U_e = (1 - b_e) f^0_e` on an edge a policy blocks by share :math:`b_e > 0`, else :math:`\infty`;
+        at most :math:`f^0_e` on an edge that may not grow above its baseline (out of a node that is neither a
+        market nor a facility, or into a surplus or stock node); never below 0.
+        A commitment never overrides it (:func:`~supplychain.simulation.agreements.offtake_floors`).
+
+        Parameters
+        ----------
+        inputs : YearInputs
+            From :meth:`year_inputs`.
+
+        Returns
+        -------
+        numpy.ndarray
+            :math:`U_e` per model edge, in the order of :attr:`edges`.
+        """
+        f0 = inputs.baseline
+        cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
+        cap = np.where(self._capped, np.minimum(cap, f0), cap)
+        out: FloatArray = np.maximum(cap, 0.0)
+        return out
+
     def _col_bounds(self, inputs: YearInputs) -> tuple[FloatArray, FloatArray]:
         """Column bounds of a year (flows split at the baseline, capacities, unrecorded supply, stocks)."""
         c, ne = self._cols, len(self.edges)
         f0 = inputs.baseline
-        cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
-        cap = np.where(self._capped, np.minimum(cap, f0), cap)
-        cap = np.maximum(cap, 0.0)
+        cap = self.edge_caps(inputs)
         lo_ub = np.minimum(f0, cap)
         hi_ub = np.where(np.isinf(cap), INF, cap - lo_ub)
         need = np.minimum(inputs.lower, cap)  # a commitment never overrides a ban

@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from supplychain.engine.check import empty_network_problem
-from supplychain.errors import Problem, ScenarioError
+from supplychain.errors import Problem, ScenarioError, SolverError
 from supplychain.schema.model import Scenario
+from supplychain.schema.references import problem_at
+from supplychain.schema.units import commodity_units
 from supplychain.simulation.aftershock import element_exposure, measures_after_shock, shortfall_measures
 from supplychain.simulation.agreements import (
     OFFTAKE_COLUMNS,
@@ -688,6 +690,57 @@ class Simulator:
         z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
         return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
+    def _unmet_offtakes(self, year: int, err: SolverError, pol: YearPolicies, inputs: YearInputs,
+                        offtakes: pd.DataFrame) -> SolverError | ScenarioError:
+        """Return the error to raise when the year's LP fails: the offtakes it cannot meet, else ``err`` with the year.
+
+        An offtake's floor is cut to what its plant can make and capped by bans (:func:`offtake_floors`), not to
+        the supply that can reach its buyer: a plant whose feed a ban removes, or a country's market with no
+        supply, still cannot meet it. When the LP is infeasible with the floors, each offtake with a floor is
+        tried alone (the year's LP with only its floor); those infeasible alone (or, when none is, all of them
+        together if the LP without floors is feasible) are reported as a :class:`ScenarioError` at
+        ``agreements.<id>.offtakes[i]``. Otherwise ``err``, its message prefixed with the year.
+        """
+        plain = SolverError(f"year {year}: {err}")
+        floors = offtakes.loc[offtakes["floor_t"].to_numpy(dtype=float) > 0]
+        if "infeasible" not in str(err) or floors.empty:
+            return plain
+        model, solver = self.model(), self._solver()
+
+        def feasible(rows: pd.DataFrame) -> bool:
+            lower: dict[str, float] = {}
+            for eid, t in zip(rows["edge"].tolist(), rows["floor_t"].to_numpy(dtype=float).tolist(), strict=True):
+                lower[eid] = lower.get(eid, 0.0) + t
+            try:
+                for _, part in pol.period_inputs(replace(inputs, lower=model.edge_values(lower))):
+                    solver.solve(part, warm=False)
+            except SolverError:
+                return False
+            return True
+
+        if not feasible(floors.iloc[:0]):
+            return plain  # infeasible without any floor: the offtakes are not the cause
+        alone = [i for i in range(len(floors)) if not feasible(floors.iloc[i : i + 1])]
+        culprits = floors.iloc[alone] if alone else floors
+        by_label = {(b.agreement, b.label): b for b, _ in pol.offtakes}
+        units = commodity_units(self.world)
+        problems = []
+        names = zip(culprits["agreement"].astype(str).tolist(), culprits["offtake"].astype(str).tolist(), strict=True)
+        for (aid, label), floor in zip(names, culprits["floor_t"].to_numpy(dtype=float).tolist(), strict=True):
+            b = by_label[(aid, label)]
+            u = units.get(b.commodity, "t")
+            together = "" if alone else " together with the other offtakes in force"
+            message = (f"offtake {b.id or b.position} of agreement {aid} cannot be met in {year}{together}: it "
+                       f"commits {floor:,.0f} {u} of {b.commodity} from {b.supplier} to {b.buyer_country}, more than "
+                       "the response can deliver to it")
+            hint = ("an offtake's floor is cut only to what its plant can make and capped by bans on its own route, "
+                    "not to the supply that can reach the plant or market (a ban on the plant's feed, a country's "
+                    "market with no supply of it): lower `quantity_per_year`, move `start_year`, or check the "
+                    "policies in force on the supplier's inputs (docs/rebalance.md, \"Variables\")")
+            problems.append(problem_at(self.world, ("agreements", b.agreement, "offtakes", b.position,
+                                                    "tonnes_per_year"), message, hint))
+        return ScenarioError(problems)
+
     def _year_rebalance(
         self,
         year: int,
@@ -708,7 +761,9 @@ class Simulator:
         if year in self.capacity_scale:
             scale = model.facility_values(self.capacity_scale[year])
             inputs = replace(inputs, capacity=inputs.capacity * np.where(np.isnan(scale), 1.0, scale))
-        offtakes = offtake_table(year, pol.offtakes, model.can_make(inputs.capacity))
+        off_edges = [e for _, e in pol.offtakes]
+        caps = dict(zip(off_edges, model.edge_caps(inputs)[model.edge_positions(off_edges)].tolist(), strict=True))
+        offtakes = offtake_table(year, pol.offtakes, model.can_make(inputs.capacity), caps)
         lower: dict[str, float] = {}
         for eid, t in zip(offtakes["edge"].tolist(), offtakes["floor_t"].to_numpy(dtype=float).tolist(), strict=True):
             lower[eid] = lower.get(eid, 0.0) + t
@@ -718,7 +773,10 @@ class Simulator:
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
-        sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
+        try:
+            sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
+        except SolverError as err:
+            raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
         # a stock covers its holder's own final use left short after the re-routing (StockRoutes.record)
         draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger))
         short = apply_stock_cover(model.shortfall_table(inputs, sol), draws)

@@ -27,7 +27,8 @@ PUBLIC_NAMES: Final[dict[str, dict[str, str]]] = {
     "attribution": {"baseline_t": "baseline", "blocked_tonnes": "blocked", "cost_per_t": "cost_per_unit"},
     "stocks": {},
     "inactive": {"capacity_t": "capacity"},
-    "offtakes": {"committed_t": "committed", "can_make_t": "can_make", "floor_t": "floor", "cut_t": "cut"},
+    "offtakes": {"committed_t": "committed", "blocked_t": "blocked",
+                 "can_make_t": "can_make", "floor_t": "floor", "cut_t": "cut"},
 }
 """Per table of a run: internal column → public (unit-neutral) column."""
 
