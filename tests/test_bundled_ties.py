@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from supplychain.graph.build import capacity_in_year
 from supplychain.io import load
 from supplychain.uncertainty.sampling import draw, find_parameters
 
@@ -48,7 +49,11 @@ def test_lynas_feed_is_the_circuits_sampled_utilisation_times_its_capacity_over_
     # 2,680 t x u, 4,400 t x u, then 5,000 t x u (ree_trade.yaml mt_weld_my_hre_feed_*).
     u = samples["facilities.lynas_malaysia_hre.utilisation"].to_numpy()
     per_u = {2026: 134 / 0.05, 2027: 220 / 0.05, **dict.fromkeys(range(2028, 2031), 250 / 0.05)}
-    assert per_u[2026] == pytest.approx(2680.0) and per_u[2027] == pytest.approx(4400.0)
+    assert per_u[2026] == pytest.approx(2680.0)
+    assert per_u[2027] == pytest.approx(4400.0)
+    circuit = load(SCENARIOS / "path_to_2030.yaml").facilities["lynas_malaysia_hre"]
+    for year, scale in per_u.items():  # the flows follow the circuit's capacity (the identity, not a copy of it)
+        assert capacity_in_year(circuit, year) == pytest.approx(scale * 0.05)
     for year, scale in per_u.items():
         feed = samples[f"flows.mt_weld_my_hre_feed_{year}.tonnes"].to_numpy()
         np.testing.assert_allclose(feed, scale * u, rtol=1e-12)
