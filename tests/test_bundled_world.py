@@ -412,18 +412,22 @@ def test_lynas_heavy_re_circuit_is_fed_from_mt_weld_not_pro_rata_from_every_prod
     # 0.05 t Dy2O3) separates the heavy compound (SEGH) of Lynas's own Mt Weld ore (lynas_hre_circuit_2024;
     # the 2025 expansion: Mt Weld plus sources "to be developed", lynas_hre_facility_2025). Central feed:
     #   2025: 75 t Dy oxide x 0.5 (ramp-up, first year) x 0.8 utilisation / 0.05 = 600 t REO;
-    #   2026-2030: 250 t Dy oxide (the expansion) x 0.8 / 0.05 = 4,000 t REO.
+    #   the expansion reaches 250 t 'within two years' of 2025-10-28, a linear build whose yearly means are
+    #   134 t (2026) and 220 t (2027): 134 x 0.8 / 0.05 = 2,144 t, 220 x 0.8 / 0.05 = 3,520 t REO;
+    #   2028-2030: 250 t Dy oxide (the expansion) x 0.8 / 0.05 = 4,000 t REO.
     # Flows mt_weld_my_hre_feed_<year> carry exactly that from Mt Weld to Malaysia's concentrate market, so the
     # market's inflows are Mt Weld's flow and Malaysia's own mine (130 t, which goes to China): no allocation
     # edge brings anyone else's concentrate to Malaysia. On main the circuit's 4,000 t in 2026 came from the
     # allocation rule, pro rata to every producer's spare output (US 1,325 t, Myanmar 1,235 t, Nigeria 518 t, ...).
     # Mt Weld can spare it: 2026 output 23,788 t - Kalgoorlie 17,841 t = 5,947 t >= 4,000 t; in 2025 Mt Weld's
-    # output is 13,000 t for Kalgoorlie + 600 t.
-    from supplychain.graph.build import facility_year
+    # output is 13,000 t for Kalgoorlie + 600 t, and its 2025 capacity 13,600 t (no output above capacity).
+    from supplychain.graph.build import capacity_in_year, facility_year
 
-    expected = {2025: 75 * 0.5 * 0.8 / 0.05, **dict.fromkeys(range(2026, 2031), 250 * 0.8 / 0.05)}
+    expected = {2025: 75 * 0.5 * 0.8 / 0.05, 2026: 134 * 0.8 / 0.05, 2027: 220 * 0.8 / 0.05,
+                **dict.fromkeys(range(2028, 2031), 250 * 0.8 / 0.05)}
     assert expected[2025] == pytest.approx(600.0)
-    assert expected[2026] == pytest.approx(4000.0)
+    assert (expected[2026], expected[2027], expected[2028]) == pytest.approx((2144.0, 3520.0, 4000.0))
+    assert capacity_in_year(baseline.facilities["mt_weld"], 2025) == pytest.approx(13600.0)
     for year, feed in expected.items():
         assert facility_year(baseline, "lynas_malaysia_hre", year).inputs["ree_concentrate"] == pytest.approx(feed)
         flow = baseline.flows[f"mt_weld_my_hre_feed_{year}"]

@@ -123,10 +123,13 @@ def test_ho_to_yb_are_licensed_only_when_no70s_suspension_ends(world: Scenario) 
     # suspended on 2025-11-07 by No. 70 until 2026-11-10 (mofcom_oct2025_package, mofcom_no70_2025;
     # data/policy_events_export_controls.csv): never in force in 2025. In `suspension_ends` it starts
     # 2026-11-10, so in 2026 (calendar.months_in_force) November counts 10..30 = 21 of 30 days, December
-    # whole: 21/30 + 1 = 1.7 months, φ = 1.7/12 = 0.141667 (52 of 365 days by the day). No delay, 75 %
-    # approved, coverage other_reo 2 %, ree_compounds 1 %: blocked share = φ × c × (1 − 0.75) =
-    # 0.141667 × 0.02 × 0.25 = 0.000708 (other_reo) and 0.000354 (ree_compounds).
-    # (main had it in force 2025-10-09..11-07 in `documented` and from 2026-11-08: 23/30 + 1 months.)
+    # whole: 21/30 + 1 = 1.7 months, φ = 1.7/12 = 0.141667 (52 of 365 days by the day). Its delay is No. 18's
+    # 2 months (one set of parameters with the minerals world's cn_no57_2025_resumed; main had no delay here),
+    # so licences come 2027-01-10 and all of 2026's 1.7 months are blocked: share = φ × c =
+    # 0.141667 × 0.02 = 0.002833 (other_reo, coverage 2 %) and 0.141667 × 0.01 = 0.001417 (ree_compounds, 1 %).
+    # 2027: January 1-9 blocked, d = (9/31)/12 = 0.024194, the rest at 75 % approved:
+    # d + (1 − d) × 0.25 = 0.268145, × c: 0.005363 and 0.002681.
+    # (an older main had it in force 2025-10-09..11-07 in `documented` and from 2026-11-08: 23/30 + 1 months.)
     ho_yb = {"Ho", "Er", "Tm", "Eu", "Yb"}
     licences = [p for p, pol in world.policies.items() if pol.covers and set(pol.covers.elements or ()) & ho_yb]
     edges = pd.DataFrame({"edge": ["other", "compounds"], "supplier_country": "CN", "buyer_country": "US",
@@ -142,6 +145,8 @@ def test_ho_to_yb_are_licensed_only_when_no70s_suspension_ends(world: Scenario) 
     assert blocked("documented", 2026) == {}
     phi = (21 / 30 + 1) / 12
     assert months_in_force(world.policies["cn_mofcom_no57_resumed"].start, None, 2026) == pytest.approx(1.7)
-    assert blocked("suspension_ends", 2026) == pytest.approx({"other": phi * 0.02 * 0.25,
-                                                              "compounds": phi * 0.01 * 0.25})
-    assert blocked("suspension_ends", 2027) == pytest.approx({"other": 0.02 * 0.25, "compounds": 0.01 * 0.25})
+    assert blocked("suspension_ends", 2026) == pytest.approx({"other": phi * 0.02, "compounds": phi * 0.01})
+    d = (9 / 31) / 12
+    in_2027 = d + (1 - d) * (1 - 0.75)
+    assert in_2027 == pytest.approx(0.268145, abs=1e-6)
+    assert blocked("suspension_ends", 2027) == pytest.approx({"other": 0.02 * in_2027, "compounds": 0.01 * in_2027})

@@ -504,8 +504,9 @@ class ExportLicensing(_PolicyBase):
     share_approved: ShareQ
     """Share of the would-be exports that is licensed."""
     delay_months: MonthsQ = Field(default_factory=lambda: Quantity(value=0.0))
-    """Months of licensing delay at the start (nothing flows until licences arrive); a quantity, so a sweep can
-    sample it (``{value: 2, dist: triangular, low: 1, mode: 2, high: 3}``)."""
+    """Months of licensing delay at the start (default 0: licences from the first day; nothing flows until licences
+    arrive); a quantity, so a sweep can sample it, with its reason like every bundled figure (``{value: 2, dist:
+    triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the monthly exports ..."}``)."""
 
 
 class ExportQuota(_PolicyBase):
