@@ -46,3 +46,21 @@ def test_run_prints_the_part_year_note(run_cli: Callable[..., CompletedProcess[s
     assert "Part-year figure, 2025: " in out.stdout
     assert "cn_ree_full_ban_2025 in force 4 of 12 months" in out.stdout
     assert "Part-year figure, 2026" not in out.stdout
+
+
+def test_the_first_screen_answer_says_its_part_years_are_averages() -> None:
+    # review part 2 (G-4): the first screen's "peak after 2024 (year)" is mostly 2025, a part year. One run whose
+    # ban starts 2025-09-01 (4 of 12 months) gives the example; a run without a part year gives no note.
+    from types import SimpleNamespace
+
+    from supplychain.report.answers import _part_year_note
+
+    def run(active: set[str]) -> SimpleNamespace:
+        result = SimpleNamespace(toggle_state=SimpleNamespace(active=active), years=[2024, 2025, 2026],
+                                 variant="full_ban")
+        return SimpleNamespace(scenario=_scenario(), results=[result], name="x", file="scenarios/x.yaml")
+
+    note = _part_year_note([run(set()), run({"ban"})])
+    assert note.startswith("Part-year figures: a year in which a policy of the run starts or ends is an annual average")
+    assert "full_ban: 2025: ban in force 4 of 12 months; annual average)" in note
+    assert _part_year_note([run(set())]) == ""

@@ -704,7 +704,28 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
     view["shipped"] = any(c.get("mark") == SHIPPED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed"] = any(c.get("mark") == ASSUMED_MARK for row in view["rows"] for c in row["cells"])
     view["assumed_note"] = f"{ASSUMED_MARK} {ASSUMED_NOTE}." if view["assumed"] else ""
+    view["part_year_note"] = _part_year_note(runs)
     return view
+
+
+def _part_year_note(runs: Sequence[ScenarioRun]) -> str:
+    """Say that the table's years in which a policy starts or ends mid-year are annual averages (or nothing).
+
+    The first such note of the runs (:func:`~supplychain.report.part_year.part_year_notes`, after the base
+    year) is given as the example, with its run; each scenario's Shortfall note lists all of its own.
+    """
+    from supplychain.report.part_year import part_year_notes
+
+    for run in runs:
+        if run.scenario is None:
+            continue
+        for r in run.results:
+            notes = part_year_notes(run.scenario, r.toggle_state.active, r.years[1:])
+            if notes:
+                return ("Part-year figures: a year in which a policy of the run starts or ends is an annual "
+                        f"average (e.g. in {short_name(run)}, {r.variant}: {notes[0]}); each scenario's Shortfall "
+                        "note lists them.")
+    return ""
 
 
 def _with_others(runs: Sequence[ScenarioRun], bound: tuple[float, int, str, str] | None, commodity: str,

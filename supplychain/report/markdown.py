@@ -94,7 +94,8 @@ def _answer(a: Mapping[str, Any]) -> list[str]:
             "over planned use. " + _UNMET_NOTE
             + (f" {SHIPPED_MARK} short while part of its own supply of it still goes abroad (the scenario's "
                "\"Shipped abroad while short\")." if a.get("shipped") else "")
-            + (f" {a['assumed_note']}" if a.get("assumed_note") else ""),
+            + (f" {a['assumed_note']}" if a.get("assumed_note") else "")
+            + (f" {md_escape(a['part_year_note'])}" if a.get("part_year_note") else ""),
             ""]
     if a["others"]:
         rows = [[o["commodity"], o["exposed"], o["shortfall"]] for o in a["others"]]
