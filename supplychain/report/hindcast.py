@@ -79,7 +79,7 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     [1.0, 0.1, 0.0, 0.675, 0.75]
     """
     a = policy.share_approved.central
-    delay = float(policy.delay_months.central)
+    delay = policy.delay
     delay_end = add_months(policy.start, delay)
     out = np.ones(12)
     for m in range(1, 13):
@@ -168,7 +168,7 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
     return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
-                    policy.share_approved.central, float(policy.delay_months.central))
+                    policy.share_approved.central, policy.delay)
 
 
 def hindcast_markdown(h: Hindcast) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
+from supplychain.schema.model import ExportLicensing
 from supplychain.simulation.calendar import months_in_force
 
 if TYPE_CHECKING:
@@ -63,8 +64,7 @@ def part_year_notes(scenario: Scenario, active: Set[str], years: Iterable[int]) 
             if not 0.0 < m < 12.0 - 1e-9:
                 continue
             text = f"{pid} in force {_months(m)} of 12 months"
-            d = getattr(pol, "delay_months", 0.0)  # a number, or a quantity (its central value) where sampled
-            delay = float(getattr(d, "central", d) or 0.0)
+            delay = pol.delay if isinstance(pol, ExportLicensing) else 0.0
             if delay > 0 and pol.start.year == year:
                 text += f" (the first {_months(min(delay, m))} with no licences granted)"
             parts.append(text)

@@ -508,6 +508,11 @@ class ExportLicensing(_PolicyBase):
     arrive); a quantity, so a sweep can sample it, with its reason like every bundled figure (``{value: 2, dist:
     triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the monthly exports ..."}``)."""
 
+    @property
+    def delay(self) -> float:
+        """The delay in months: ``delay_months``' central value (a sweep's sample once applied)."""
+        return float(self.delay_months.central)
+
 
 class ExportQuota(_PolicyBase):
     """A cap on yearly exports of the covered material (0 = export ban on that stage)."""

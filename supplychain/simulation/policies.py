@@ -284,7 +284,7 @@ def _policy_pieces(pol: Policy, year: int) -> list[tuple[Interval, float]]:
         return [((pol.start, pol.end), pol.share_blocked.central)]
     if isinstance(pol, ExportLicensing):
         approved = pol.share_approved.central
-        delay = float(pol.delay_months.central)
+        delay = pol.delay
         if delay <= 0:
             return [((pol.start, pol.end), 1.0 - approved)]
         licensed_from = add_months(pol.start, delay)
