@@ -121,6 +121,83 @@ def test_home_first_exports_nothing_while_its_own_use_is_short() -> None:
     assert f["simulated"].sum() == pytest.approx(0.0, abs=1e-9)
 
 
+def metal_world(jp_metal_2025: float, jp_use: float, cn_magnets: float) -> Scenario:
+    """Two stages: metal m (1 t per t of magnet x) and magnets x, in JP, the US and China.
+
+    CN metal plant 200 + cn_magnets t → 100 t each to JP and the US, the rest to its own magnet plant,
+    which sends ``cn_magnets`` t of magnets to JP. JP makes 100 t of metal in 2024 and
+    ``jp_metal_2025`` t in 2025 (capacity the same); its magnet plant can make 200 t, the US's 200 t.
+    Demand: JP ``jp_use`` t of magnets, the US 100 t. China bans both commodities from 2025.
+    """
+    cn = 200 + cn_magnets
+    fac: dict[str, Any] = {
+        "cn_metal": {"name": "CN metal", "country": "CN", "kind": "metal", "output": "m",
+                     "production": {2024: cn, YEAR: cn}, "capacity": cn},
+        "jp_metal": {"name": "JP metal", "country": "JP", "kind": "metal", "output": "m",
+                     "production": {2024: 100, YEAR: jp_metal_2025}, "capacity": max(100, jp_metal_2025)},
+        "jp_mag": {"name": "JP magnets", "country": "JP", "kind": "magnet", "process": "mag",
+                   "production": {2024: 200, YEAR: 200}, "capacity": 200},
+        "us_mag": {"name": "US magnets", "country": "US", "kind": "magnet", "process": "mag",
+                   "production": {2024: 100, YEAR: 100}, "capacity": 200},
+    }
+    flows: dict[str, Any] = {
+        "cn_jp": {"supplier": "CN", "buyer": "JP", "commodity": "m", "year": 2024, "tonnes": 100},
+        "cn_us": {"supplier": "CN", "buyer": "US", "commodity": "m", "year": 2024, "tonnes": 100},
+    }
+    if cn_magnets:
+        fac["cn_mag"] = {"name": "CN magnets", "country": "CN", "kind": "magnet", "process": "mag",
+                         "production": {2024: cn_magnets, YEAR: cn_magnets}, "capacity": cn_magnets}
+        flows["cn_jp_x"] = {"supplier": "CN", "buyer": "JP", "commodity": "x", "year": 2024, "tonnes": cn_magnets}
+    return Scenario.model_validate({
+        "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
+        "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
+                        "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
+        "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
+        "facilities": fac,
+        "demand": {"jp_use": {"country": "JP", "commodity": "x", "year": 2024, "tonnes": jp_use},
+                   "us_use": {"country": "US", "commodity": "x", "year": 2024, "tonnes": 100}},
+        "flows": flows,
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
+                                "start": "2025-01-01"}},
+        "toggles": {"ban": {"controls": ["cn_ban"], "default": True}},
+    })
+
+
+def test_home_first_keeps_the_metal_its_own_magnet_makers_need() -> None:
+    # JP's 100 t of metal are all that is left outside China, for 200 t (JP) + 100 t (US) of magnets.
+    # Max-min fair over magnet users (proportional) makes 100 t of magnets for 300 t of demand: both
+    # 2/3 short, JP shipping 100/3 t of its metal to the US magnet plant while its own users are short.
+    # home_first: JP's magnet users are short, so JP's exports of magnets AND of the metal its own
+    # magnet plant turns into magnets stay home: JP makes 100 t of magnets (short 100/200 = 50 %),
+    # the US gets nothing (100 %). (Before, only magnet exports were closed and JP ended 2/3 short.)
+    s = metal_world(100, 200, 0)
+    got = shortfall(s, allocation="proportional")
+    assert got["JP"] == pytest.approx(2 / 3, abs=1e-9)
+    assert got["US"] == pytest.approx(2 / 3, abs=1e-9)
+    r = simulate(s, years=[2024, YEAR], allocation="home_first")
+    got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall_share"]
+    assert got["JP"] == pytest.approx(0.5, abs=1e-9)
+    assert got["US"] == pytest.approx(1.0, abs=1e-9)
+    f = r.flows[(r.flows["year"] == YEAR) & (r.flows["supplier_country"] == "JP") & (r.flows["buyer_country"] != "JP")]
+    assert f["simulated"].sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_home_first_lets_metal_its_own_plants_cannot_use_go_abroad() -> None:
+    # JP makes 300 t of metal in 2025, but its magnet plant makes at most 200 t for 250 t of demand:
+    # JP is short (50/250 = 20 %) whatever it keeps. Holding its metal exports while it is short would
+    # strand 100 t and leave the US (no metal of its own) 100 % short; the held feeds open once every
+    # user is bounded at its share: JP's 100 t spare metal make the US's 100 t (short 0), JP still 20 %,
+    # and no magnets leave a short country (the US is not short; JP ships none).
+    r = simulate(metal_world(300, 250, 50), years=[2024, YEAR], allocation="home_first")
+    got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall_share"]
+    assert got["JP"] == pytest.approx(50 / 250, abs=1e-9)
+    assert got["US"] == pytest.approx(0.0, abs=1e-9)
+    f = r.flows[(r.flows["year"] == YEAR) & (r.flows["supplier_country"] != r.flows["buyer_country"])
+                & (r.flows["simulated"] > 1e-9)]
+    assert f[["supplier_country", "buyer_country", "commodity"]].values.tolist() == [["JP", "US", "m"]]
+    assert f["simulated"].sum() == pytest.approx(100.0, abs=1e-6)
+
+
 def hub_world() -> Scenario:
     # CN mine 300 t → CN use 100, US 100, KR 100. US mine 100 t (at capacity) → the US market, which
     # also imports China's 100 t and sends 50 t on to KR. AU mine: makes nothing in the base year but

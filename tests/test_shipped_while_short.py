@@ -118,8 +118,9 @@ def test_the_report_says_where_a_short_countrys_supply_went_and_why(tmp_path: Pa
                          "50% short in 2025; 100 t shipped: Japan 50 t (new), South Korea 50 t (new)"]
     assert "contracts\\_first rule" in section  # the note names the rule that decided it
     assert 'id="sc-hand-shipped"' in (out / "index.html").read_text(encoding="utf-8")
-    ws = load_workbook(out / "tables.xlsx", read_only=True)["Shipped while short"]
-    rows = list(ws.iter_rows(values_only=True))
+    book = load_workbook(out / "tables.xlsx", read_only=True)  # read-only keeps the file open: close it
+    rows = list(book["Shipped while short"].iter_rows(values_only=True))
+    book.close()
     assert rows[0] == ("scenario", "variant", "year", "country", "commodity", "unit", "shortfall (% of demand)", "to",
                        "status", "shipped (unit)")
     got = sorted((r[1], r[7], r[8], round(float(r[9]), 6)) for r in rows[1:])  # type: ignore[arg-type]

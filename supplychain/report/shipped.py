@@ -35,7 +35,8 @@ SHIPPED_WHY: Final[dict[str, str]] = {
                        "users shorter than without the preference: a partner is served while the party's own users "
                        "are short only where they would be as short without it.",
     "home_first": "Under the home_first rule a country exports while its own users are short only under committed "
-                  "offtakes.",
+                  "offtakes; it keeps the inputs its own plants turn into the commodity too, and exports only what "
+                  "they cannot use.",
     "proportional": "Under the proportional rule every user of a commodity loses the same share, so supply goes on "
                     "crossing borders to users as short as the exporter's own.",
     "max_delivery": "Under the max_delivery rule the most tonnes are delivered, and users are rationed max-min "

@@ -22,7 +22,7 @@ from supplychain.simulation.highs import INF, SentHighs, quiet_highs
 from supplychain.simulation.lpdata import ModelStructure, _Cols, _Rows
 from supplychain.simulation.rationing import ShareRows
 
-__all__ = ["LPAssembly"]
+__all__ = ["LPAssembly", "home_inputs"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -187,10 +187,12 @@ class LPAssembly(ModelStructure):
         self._row_hi_base = row_hi
 
     def _rationing_groups(self, cross: npt.NDArray[np.bool_]) -> None:
-        """Group the users by (country, commodity) and find each group's exports in HiGHS' columns.
+        r"""Group the users by (country, commodity) and find each group's exports in HiGHS' columns.
 
         Used by the allocation rules (:meth:`rationing`): ``home_first`` closes a group's
-        exports while its users are short.
+        exports while its users are short: c's cross-border exports of k, and of every commodity
+        c's own plants turn into k (its *feeds*, :func:`home_inputs`) while they can serve them: a
+        country that keeps its magnets home keeps the metal its magnet makers need too.
         """
         uses = self.nodes.iloc[self.uses]
         ukey = uses["country"].astype(str) + "|" + uses["commodity"].astype(str)
@@ -198,18 +200,73 @@ class LPAssembly(ModelStructure):
         self._use_group = np.asarray(codes, dtype=np.intp)
         self._use_country = uses["country"].astype(str).to_numpy()
         self._use_com = np.asarray(pd.factorize(uses["commodity"].astype(str))[0], dtype=np.intp)
-        ekey = (self.edges["supplier_country"].astype(str) + "|" + self.edges["commodity"].astype(str)).to_numpy()
+        fac = self.nodes.iloc[self.facilities]
+        upstream = home_inputs(self.yields, dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)))
+        supplier = self.edges["supplier_country"].astype(str).to_numpy()
+        commodity = self.edges["commodity"].astype(str).to_numpy()
         ne = len(self.edges)
         col_of = self._fold.col_of
-        group_of_edge = np.where(cross, pd.Index(groups).get_indexer(ekey), -1)
-        e = np.flatnonzero(group_of_edge >= 0)
-        e = e[np.argsort(group_of_edge[e], kind="stable")]  # edges of group 0, then 1 … in edge order
-        bounds = np.searchsorted(group_of_edge[e], np.arange(len(groups) + 1))
-        exports = []
-        for g in range(len(groups)):
-            mine = e[bounds[g] : bounds[g + 1]]
+
+        def columns(country: str, commodities: list[str]) -> npt.NDArray[np.int32]:
+            mine = np.flatnonzero(cross & (supplier == country) & np.isin(commodity, commodities))
             cols = np.concatenate([col_of[mine], col_of[mine + ne]])
-            exports.append(cols[cols >= 0].astype(np.int32))
+            return cols[cols >= 0].astype(np.int32)
+
+        exports, feeds = [], []
+        for key in groups:
+            country, k = str(key).split("|", 1)
+            exports.append(columns(country, [k]))
+            feeds.append(columns(country, sorted(upstream.get((country, k), ()))))
         self._export_cols = tuple(exports)
+        self._feed_cols = tuple(feeds)
         self._cross = cross
+
+
+def home_inputs(yields: pd.DataFrame, country_of: dict[str, str]) -> dict[tuple[str, str], frozenset[str]]:
+    r"""Return, per (country c, commodity k), the commodities c's own plants turn into k, at any depth.
+
+    :math:`U(c, k)` is the least set with :math:`j \in U(c, k)` whenever a facility of c has k
+    (or a member of :math:`U(c, k)`) among its outputs and j among its inputs: the inputs of c's
+    plants making k, the inputs of c's plants making those, and so on.
+
+    Parameters
+    ----------
+    yields : pandas.DataFrame
+        ``facility``, ``commodity``, ``role`` (``input`` | ``output``), one row per coefficient.
+    country_of : dict
+        Facility id → country code.
+
+    Returns
+    -------
+    dict
+        ``(c, k)`` → frozenset of input commodities; pairs with none are absent.
+
+    Examples
+    --------
+    >>> y = pd.DataFrame({"facility": ["mag", "mag", "met", "met"], "commodity": ["x", "m", "m", "o"],
+    ...                   "role": ["output", "input", "output", "input"]})
+    >>> sorted(home_inputs(y, {"mag": "JP", "met": "JP"})[("JP", "x")])
+    ['m', 'o']
+    """
+    direct: dict[tuple[str, str], set[str]] = {}
+    inputs: dict[str, set[str]] = {}
+    outputs: dict[str, set[str]] = {}
+    for f, k, role in zip(yields["facility"].astype(str), yields["commodity"].astype(str),
+                          yields["role"].astype(str), strict=True):
+        (outputs if role == "output" else inputs).setdefault(f, set()).add(k)
+    for f, outs in outputs.items():
+        if f in country_of:
+            for k in outs:
+                direct.setdefault((country_of[f], k), set()).update(inputs.get(f, ()))
+    closed: dict[tuple[str, str], frozenset[str]] = {}
+    for (c, k), first in direct.items():
+        seen, todo = set(), list(first)
+        while todo:
+            j = todo.pop()
+            if j not in seen and j != k:
+                seen.add(j)
+                todo.extend(direct.get((c, j), ()))
+        if seen:
+            closed[(c, k)] = frozenset(seen)
+    return closed
 

@@ -33,11 +33,15 @@ short.
     one without; never leaving a party's users shorter than without the preference (below).
 ``home_first``
     A country's own output serves its own final use before it is exported: no country
-    exports commodity k while its own users of k are short, beyond committed offtakes.
-    First every country with users of k has its exports of k closed (down to its
-    offtakes) and users are rationed max-min fair; countries whose users of k are then
-    fully served open their exports again, and the rest is rationed; repeated until no
-    more countries are served in full. Exports of countries still short stay closed.
+    exports commodity k while its own users of k are short, beyond committed offtakes, nor
+    what its own plants turn into k (its *feeds*: the metal of its magnet makers) while they
+    can use it. First every country with users of k has its exports of k and of its feeds
+    closed (down to its offtakes) and users are rationed max-min fair; countries whose users
+    of k are then fully served open their exports again, and the rest is rationed; repeated
+    until no more countries are served in full. Exports of k of countries still short stay
+    closed; their feeds open once every user is bounded at its share, so what their plants
+    cannot use (beyond their capacity or their other inputs) serves others, and no user ends
+    shorter for it.
 ``proportional``
     Every user of a commodity loses the same share, as far as the network allows:
     max-min fair from the start, without floors or preference.
@@ -159,6 +163,10 @@ class Rationing:
         Per (country, commodity): HiGHS columns of its cross-border exports (both flow columns
         of every edge), closed under ``home_first`` while its users are short (held at their
         lower bounds: committed offtakes).
+    feeds : tuple of numpy.ndarray
+        Per (country, commodity), as :attr:`exports`: the cross-border exports of what the
+        country's own plants turn into the commodity (:func:`~supplychain.simulation.assembly.home_inputs`),
+        closed with them under ``home_first`` while they can serve its users.
     reserved : numpy.ndarray
         HiGHS columns closed while partners are served first: the above-baseline flow columns
         of exports of a party with preference to a non-partner.
@@ -174,6 +182,7 @@ class Rationing:
     floor: FloatArray
     group: IntArray
     exports: tuple[Int32Array, ...] = ()
+    feeds: tuple[Int32Array, ...] = ()
     reserved: Int32Array = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     efficiency: FloatArray = field(default_factory=lambda: np.zeros(0))
     without: tuple[Without, ...] = ()
@@ -199,11 +208,12 @@ class Rationing:
         groups = np.unique(self.group[keep]) if keep.any() else np.zeros(0, dtype=np.intp)
         remap = {int(g): i for i, g in enumerate(groups.tolist())}
         exports = tuple(sub(self.exports[g])[0] for g in groups.tolist())
+        feeds = tuple(sub(self.feeds[g])[0] for g in groups.tolist()) if self.feeds else ()
         reserved, _ = sub(self.reserved)
         return replace(
             self, short=short, demand=self.demand[keep], floor=self.floor[keep],
             group=np.array([remap[int(g)] for g in self.group[keep].tolist()], dtype=np.intp),
-            exports=exports, reserved=reserved,
+            exports=exports, feeds=feeds, reserved=reserved,
             efficiency=self.efficiency[keep] if self.efficiency.size else self.efficiency,
             without=tuple(Without(w.agreement, sub(w.reserved)[0], w.party[keep]) for w in self.without),
         )
@@ -359,23 +369,42 @@ def _ration_open(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArr
 
 
 def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
-    """Own users first: exports closed while a country's own users of the commodity are short."""
+    """Own users first: exports closed while a country's own users of the commodity are short.
+
+    A group holds its exports of the commodity and its feeds (:attr:`Rationing.feeds`: what its
+    country's plants turn into it); one feed column can belong to several groups and is held
+    while any of them is. When no more countries are served in full, every user's shortfall is
+    bounded at its value (leximin's last step) and the feeds still held open again, so that what
+    a short country's plants cannot use (metal beyond its magnet plants' capacity) serves others:
+    no user ends shorter for it, and the commodity itself stays home.
+    """
     closed_g = np.unique(plan.group).tolist()  # sorted, distinct
-    owner = np.concatenate([np.full(len(plan.exports[g]), g) for g in closed_g]) if closed_g else np.zeros(0)
-    cols = np.concatenate([plan.exports[g] for g in closed_g]).astype(np.int32) if closed_g else \
-        np.zeros(0, dtype=np.int32)
+
+    def held(groups: list[int], *, feeds: bool = True) -> Int32Array:
+        parts = [plan.exports[g] for g in groups] + ([plan.feeds[g] for g in groups] if feeds and plan.feeds else [])
+        return np.unique(np.concatenate(parts)).astype(np.int32) if parts else _NONE
+
+    cols = held(closed_g)
     original = _close(h, cols)
+
+    def reopen(keep: Int32Array) -> None:
+        free = ~np.isin(cols, keep)
+        _restore(h, cols[free], (original[0][free], original[1][free]))
+
     while True:
-        x = _ration_open(h, run, rows, plan, x, n_cols, cols[np.isin(owner, closed_g)])
+        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g))
         z = np.maximum(x[plan.short], 0.0)
         short = z > SHARE_TOL * np.maximum(1.0, plan.demand)
         still = sorted(set(np.unique(plan.group[short]).tolist()) & set(closed_g))
-        served = np.isin(owner, closed_g) & ~np.isin(owner, still)
-        if not served.any():
-            return x  # the exports of countries still short stay closed to the end of the solve
-        # the served countries export again; their own users keep what they got (bounded)
-        _restore(h, cols[served], (original[0][served], original[1][served]))
-        closed_g = still
+        if still == closed_g:
+            break
+        closed_g = still  # the served countries export again; their own users keep what they got (bounded)
+        reopen(held(closed_g))
+    fed = held(closed_g, feeds=False)
+    if not plan.feeds or np.array_equal(fed, held(closed_g)):
+        return x  # the exports of countries still short stay closed to the end of the solve
+    reopen(fed)
+    return _ration_open(h, run, rows, plan, x, n_cols, fed)
 
 
 def _participation(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
