@@ -230,22 +230,34 @@ def run_out_month(year: int, months: float) -> str:
 
 @dataclass
 class StockLedger:
-    r"""Running stock levels of one simulation.
+    r"""Running stock levels of one simulation, each stock with its own level and release share.
+
+    Several stocks of one market are drawn as one, each keeping its own ledger: the market may
+    release :math:`R = \sum_i s_i L_i` in a year (each stock's own cap,
+    :func:`~supplychain.graph.allocate.releasable`), and a draw :math:`\delta \le R` is taken
+    from the stocks pro rata to their caps, :math:`\delta_i = \delta \, R_i / R \le R_i`
+    (exact: any draw up to :math:`R` respects every stock's cap). Two stocks, 6,000 t at
+    :math:`s = 0.5` and 2,000 t at :math:`s = 1`, against large gaps release 5,000 t
+    (3,000 + 2,000), then 1,500 t (half of the 3,000 t left of the first), then 750 t; one
+    stock at their level-weighted share, :math:`s = 0.625`, would release 1,875 t in the
+    second year.
 
     Parameters
     ----------
     levels : mapping of str to float
         Market node id → level :math:`L` (the whole stock) at the start of the first year.
     shares : mapping of str to float, optional
-        Market → release share :math:`s` (``max_release_share``; 1 where not given): at most
-        :math:`s L_y` is drawn in year y (:func:`~supplychain.graph.allocate.releasable`). Several
-        stocks of one market are one stock whose share is their level-weighted mean,
-        :math:`s = \sum_i s_i L_i / \sum_i L_i`, taken again when a stock enters.
+        Market → release share :math:`s` of that level (``max_release_share``; 1 where not given).
     entering : mapping of int to mapping of str to float
         Year → market → level entering the ledger at the start of that year
         (:meth:`from_scenario`; the first year's stocks are in ``levels``).
     entering_shares : mapping of int to mapping of str to float, optional
         Year → market → release share of the stock entering then (1 where not given).
+    parts : mapping of str to list of [level, share], optional
+        Market → its stocks, each ``[L_i, s_i]`` (:meth:`from_scenario`: one per ``stockpiles``
+        entry); by default one stock per market of ``levels`` and ``shares``.
+    entering_parts : mapping of int to mapping of str to list of (level, share), optional
+        Year → market → the stocks entering then (default: one of ``entering``, ``entering_shares``).
     """
 
     levels: dict[str, float]
@@ -253,27 +265,32 @@ class StockLedger:
     rows: list[dict[str, Any]] = field(default_factory=list)
     entering: dict[int, dict[str, float]] = field(default_factory=dict)
     entering_shares: dict[int, dict[str, float]] = field(default_factory=dict)
+    parts: dict[str, list[list[float]]] = field(default_factory=dict)
+    entering_parts: dict[int, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     _opened: dict[str, float] = field(default_factory=dict)
     _year: int | None = None
 
-    @staticmethod
-    def _by_market(table: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
-        """Level and level-weighted release share per market of a :func:`~supplychain.graph.allocate.stock_table`."""
-        from supplychain.graph.sums import group_sums
+    def __post_init__(self) -> None:
+        for market, level in self.levels.items():
+            self.parts.setdefault(market, [[float(level), self.shares.get(market, 1.0)]])
+        self.levels = {m: sum(lv for lv, _ in ps) for m, ps in self.parts.items()}
 
-        markets = [str(m) for m in table["market"].tolist()]
-        level = table["level"].to_numpy(dtype=float)
-        levels = group_sums(markets, level.tolist())
-        weighted = group_sums(markets, (level * table["share"].to_numpy(dtype=float)).tolist())
-        return levels, {m: weighted[m] / v if v > 0 else 1.0 for m, v in levels.items()}
+    @staticmethod
+    def _by_market(table: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+        """The stocks ``(level, share)`` per market of a :func:`~supplychain.graph.allocate.stock_table`."""
+        out: dict[str, list[tuple[float, float]]] = {}
+        for m, lv, s in zip(table["market"].tolist(), table["level"].to_numpy(dtype=float).tolist(),
+                            table["share"].to_numpy(dtype=float).tolist(), strict=True):
+            out.setdefault(str(m), []).append((lv, s))
+        return out
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> StockLedger:
         """Start from :func:`~supplychain.graph.allocate.stock_table` (``market``, ``level``, ``share``)."""
         if table.empty:
             return cls({})
-        levels, shares = cls._by_market(table)
-        return cls(levels, shares)
+        parts = {m: [[lv, s] for lv, s in ps] for m, ps in cls._by_market(table).items()}
+        return cls({m: sum(lv for lv, _ in ps) for m, ps in parts.items()}, parts=parts)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, years: Sequence[int]) -> StockLedger:
@@ -285,8 +302,8 @@ class StockLedger:
         >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "stockpiles": {
         ...     "us": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40, "max_release_share": 0.5}}})
         >>> ledger = StockLedger.from_scenario(s, [2024, 2025, 2026])
-        >>> ledger.levels, ledger.entering, ledger.entering_shares
-        ({}, {2026: {'US:ore': 40.0}}, {2026: {'US:ore': 0.5}})
+        >>> ledger.levels, ledger.entering, ledger.entering_parts
+        ({}, {2026: {'US:ore': 40.0}}, {2026: {'US:ore': [(40.0, 0.5)]}})
         """
         from supplychain.graph.allocate import stock_table
 
@@ -297,13 +314,17 @@ class StockLedger:
         for before, year in itertools.pairwise(ordered):
             table = stock_table(scenario, year, after=before)
             if not table.empty:
-                ledger.entering[year], ledger.entering_shares[year] = cls._by_market(table)
+                parts = cls._by_market(table)
+                ledger.entering_parts[year] = parts
+                ledger.entering[year] = {m: sum(lv for lv, _ in ps) for m, ps in parts.items()}
         return ledger
 
     def copy(self) -> StockLedger:
         """Return a ledger at the same levels and shares, without rows (a dry run's)."""
         return StockLedger(dict(self.levels), dict(self.shares), entering=self.entering,
-                           entering_shares=self.entering_shares, _opened=dict(self._opened), _year=self._year)
+                           entering_shares=self.entering_shares,
+                           parts={m: [list(p) for p in ps] for m, ps in self.parts.items()},
+                           entering_parts=self.entering_parts, _opened=dict(self._opened), _year=self._year)
 
     def open(self, year: int) -> None:
         """Start ``year``: the stocks dated to enter then are added (once; :meth:`record` opens it too)."""
@@ -311,21 +332,33 @@ class StockLedger:
             return
         self._year = year
         self._opened = dict(self.entering.get(year, {}))
-        new_shares = self.entering_shares.get(year, {})
-        for market, added in self._opened.items():
-            level = self.levels.get(market, 0.0)
-            total = level + added
-            weighted = self.share(market) * level + new_shares.get(market, 1.0) * added
-            self.shares[market] = weighted / total if total > 0 else 1.0
-            self.levels[market] = total
+        shares = self.entering_shares.get(year, {})
+        entering = self.entering_parts.get(year) or {m: [(a, shares.get(m, 1.0))] for m, a in self._opened.items()}
+        for market, stocks in entering.items():
+            self.parts.setdefault(market, []).extend([float(lv), float(s)] for lv, s in stocks)
+            self.levels[market] = sum(lv for lv, _ in self.parts[market])
+            self._opened[market] = sum(lv for lv, _ in stocks)
 
     def share(self, market: str) -> float:
-        """Release share :math:`s` of a market's stock (1 when not given)."""
-        return self.shares.get(market, 1.0)
+        r"""Release share of a market's stocks this year, :math:`R / L` (1 when it has none or is empty)."""
+        level = self.levels.get(market, 0.0)
+        return self.cap(market) / level if level > 0 else 1.0
+
+    def cap(self, market: str) -> float:
+        r"""Most a market's stocks may release this year, :math:`R = \sum_i s_i L_i`."""
+        return sum(float(releasable(lv, s)) for lv, s in self.parts.get(market, ()))
 
     def available(self) -> dict[str, float]:
-        """Return what each market's stock may release this year, :math:`R = s L` (the year's cap on its draw)."""
-        return {m: float(releasable(level, self.share(m))) for m, level in self.levels.items()}
+        r"""Return what each market's stock may release this year, :math:`R = \sum_i s_i L_i` (the year's cap)."""
+        return {m: self.cap(m) for m in self.levels}
+
+    def _take(self, market: str, draw: float) -> None:
+        """Take ``draw`` from the market's stocks pro rata to their caps :math:`R_i` (class docstring)."""
+        caps = [float(releasable(lv, s)) for lv, s in self.parts[market]]
+        total = sum(caps)
+        for part, c in zip(self.parts[market], caps, strict=True):
+            part[0] = max(0.0, part[0] - draw * c / total) if total > 0 else part[0]
+        self.levels[market] = sum(lv for lv, _ in self.parts[market])
 
     def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float],
                spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
@@ -346,20 +379,21 @@ class StockLedger:
         Returns
         -------
         dict of str to float
-            Market → δ = min(L, Δ, s L).
+            Market → δ = min(L, Δ, R), R = Σ s_i L_i.
         """
         self.open(year)
         drawn: dict[str, float] = {}
         spans = spans or {}
         for market in sorted(self.levels):
             level = self.levels[market]
-            cap = min(level, float(releasable(level, self.share(market))))
+            cap = min(level, self.cap(market))
             gap = max(0.0, float(gaps.get(market, 0.0)))
             draw = min(cap, gap)
-            end = level - draw
             d = float(demand.get(market, 0.0))
             over = tuple(spans.get(market, ()))
             months = months_lasting(cap, gap, over)
+            self._take(market, draw)
+            end = self.levels[market]
             country, _, commodity = market.partition(":")
             self.rows.append({
                 "year": year,
@@ -378,7 +412,6 @@ class StockLedger:
                 "runs_out_after_months": months,
                 "runs_out_month": run_out_month(year, months),
             })
-            self.levels[market] = end
             drawn[market] = draw
         return drawn
 
