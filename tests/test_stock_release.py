@@ -166,3 +166,27 @@ def test_a_draw_below_the_cap_is_taken_pro_rata_to_the_stocks_caps() -> None:
     assert ledger.parts["US:x"] == [[pytest.approx(4500.0), 0.5], [pytest.approx(1000.0), 1.0]]
     assert ledger.record(2027, {"US:x": 10000.0}, {})["US:x"] == pytest.approx(3250.0)
     assert ledger.levels["US:x"] == pytest.approx(2250.0)
+
+
+def test_run_out_month_spreads_a_gap_cut_upstream_over_the_policy_months() -> None:
+    # G-7. The small test world plus an Australian concentrate export ban from 1 September 2025 and a 200 t
+    # Japanese NdPr oxide stock. Japan imports all its NdPr (1,000 t) from Malaysia, whose separation plant
+    # runs on 10,000 t of Australian concentrate; no policy blocks Japan's imports, the cut is upstream.
+    # 2025: the ban blocks 4/12 of the concentrate edge, so Malaysia makes 2,000 x 8/12 = 1,333.3 t, shared
+    # pro rata over its two 1,000 t buyers: Japan gets 666.7 t, gap 333.3 t, all of it Sep-Dec
+    # (83.3 t a month). The 200 t last 200 / 83.3 = 2.4 months from 1 September: m = 8 + 4 x 200 / 333.3
+    # = 10.4 -> "2025-11" (spread over the year it read 12 x 200 / 333.3 = 7.2 -> "2025-08", before the ban).
+    text = """extends: [small.yaml]
+policies:
+  au_ban: {type: export_ban, name: AU bans concentrate exports, country: AU, covers: {commodities: [conc]},
+           start: 2025-09-01, assumption: test}
+stockpiles:
+  jp: {country: JP, commodity: ndpr, year: 2025, quantity: 200}
+"""
+    sc = load_text(text, base_dir=SMALL)
+    for mode in ("fixed", "rebalance"):
+        row = simulate(sc, mode=mode, years=[2024, 2025]).stocks.set_index("year").loc[2025]
+        assert row["gap"] == pytest.approx(1000.0 / 3.0), mode
+        assert row["gap_over"] == "Sep-Dec", mode
+        assert row["runs_out_after_months"] == pytest.approx(10.4), mode
+        assert row["runs_out_month"] == "2025-11", mode

@@ -614,15 +614,16 @@ class Simulator:
         """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
         eff = scenario_policy_effects(self.world, edges, year, active)
         res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                                            ledger, self._spans(year, eff.attribution, ledger))
+                                            ledger, self._spans(year, eff.attribution, ledger, edges))
         return eff, res, short, drawn
 
-    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger) -> dict[str, list[tuple[float, float]]]:
-        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`)."""
+    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger,
+               edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`; ``edges``: the year's)."""
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
-        return shock_spans(sorted(ledger.levels), attribution, periods, year)
+        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges)
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
@@ -778,7 +779,7 @@ class Simulator:
         except SolverError as err:
             raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
         # a stock covers its holder's own final use left short after the re-routing (StockRoutes.record)
-        draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger))
+        draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges))
         short = apply_stock_cover(model.shortfall_table(inputs, sol), draws)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
         in_year = np.zeros(len(table), dtype=bool)

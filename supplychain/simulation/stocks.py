@@ -67,8 +67,8 @@ if TYPE_CHECKING:
     from supplychain.simulation.calendar import Interval
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
-__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting", "run_out_month", "shock_spans",
-           "spans_label"]
+__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges", "months_lasting",
+           "run_out_month", "shock_spans", "spans_label"]
 
 STOCK_COLUMNS = [
     "year",
@@ -157,38 +157,108 @@ def spans_label(spans: Sequence[tuple[float, float]]) -> str:
     return ", ".join(parts)
 
 
-def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
-                year: int) -> dict[str, list[tuple[float, float]]]:
-    """For each market, the months of ``year`` in which the policies that cut its imports are in force.
+def holder_edges(edges: pd.DataFrame, market: str) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Positions of the edges that deliver a stock's commodity to its holder's own users: the stock's consumers.
 
-    A policy cuts a market's imports when it blocks a share of an edge into it (``blocked_share > 0``
-    on an edge with baseline tonnes whose buyer country and commodity are the market's, in the year's
-    ``attribution``). The spans are the union of those policies' periods within the year
-    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts directly has
-    none: its gap (from demand growth, or from a cut further up its chain) is spread over the year.
+    For the stock at market ``c:k``: the edges into its final use (``c:k:use``) and the edges of
+    commodity k into facilities of country c (the holder's plants of the next stage, whichever
+    market or supplier they buy from). A stock covers what these edges would have carried but did
+    not (:func:`holder_gaps`).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"supplier": ["JP:m", "JP:m", "CN:m", "JP:m", "JP:m"],
+    ...                   "buyer": ["JP:m:use", "jp_plant", "cn_plant", "US:m", "jp_plant"],
+    ...                   "buyer_country": ["JP", "JP", "CN", "US", "JP"], "commodity": ["m", "m", "m", "m", "dy"]})
+    >>> holder_edges(e, "JP:m").tolist()
+    [0, 1]
+    """
+    from supplychain.graph.build import node_kind, use_id
+
+    country, _, commodity = market.partition(":")
+    buyer = [str(b) for b in edges["buyer"].tolist()]
+    com = [str(k) for k in edges["commodity"].tolist()]
+    bc = [str(c) for c in edges["buyer_country"].tolist()]
+    use = use_id(country, commodity)
+    at = [i for i, (b, k, c) in enumerate(zip(buyer, com, bc, strict=True))
+          if b == use or (k == commodity and c == country and node_kind(b) == "facility")]
+    return np.asarray(at, dtype=np.intp)
+
+
+def feeding_edges(edges: pd.DataFrame, market: str) -> list[set[str]]:
+    """Ids of the edges upstream of a stock's consumers (:func:`holder_edges`), nearest first, one set per step.
+
+    Step 0: the consumer edges and the market's own inflows (its imports); step n + 1: the edges into the
+    suppliers of step n not met before (a plant's inputs, the market feeding it, the mines feeding that),
+    and so on up the chain: the flows whose cut can leave the holder's users short.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"edge": ["use", "imp", "sep_out", "conc", "other"],
+    ...                   "supplier": ["JP:o", "MY:o", "my_sep", "au_mine", "CN:o"],
+    ...                   "buyer": ["JP:o:use", "JP:o", "MY:o", "my_sep", "US:o"],
+    ...                   "buyer_country": ["JP", "JP", "MY", "MY", "US"], "commodity": ["o", "o", "o", "c", "o"]})
+    >>> [sorted(step) for step in feeding_edges(e, "JP:o")]
+    [['imp', 'use'], ['sep_out'], ['conc']]
+    """
+    ids = [str(x) for x in edges["edge"].tolist()]
+    sup = [str(x) for x in edges["supplier"].tolist()]
+    into: dict[str, list[int]] = {}
+    for i, b in enumerate(str(x) for x in edges["buyer"].tolist()):
+        into.setdefault(b, []).append(i)
+    step = sorted(set(holder_edges(edges, market).tolist()) | set(into.get(market, ())))
+    seen = set(step)
+    out = []
+    while step:
+        out.append({ids[i] for i in step})
+        step = sorted({j for i in step for j in into.get(sup[i], ()) if j not in seen})
+        seen.update(step)
+    return out
+
+
+def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
+                year: int, edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+    """For each market, the months of ``year`` in which the policies that cut the flows feeding it are in force.
+
+    A policy cuts a flow when it blocks a share of an edge with baseline tonnes (``blocked_share > 0``
+    in the year's ``attribution``). The policies taken to cause a stock's gap are those cutting the
+    flows nearest its holder's users (:func:`feeding_edges`, step by step): the market's own imports
+    and its holder's plants' inputs, or, when no policy cuts those, the first step further up the chain
+    where one does (an Australian concentrate ban that idles a Malaysian separation plant cuts Japan's
+    oxide imports from Malaysia). The spans are the union of those policies' periods within the year
+    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts anywhere up its
+    chain has none: its gap (from demand growth) is spread over the year. Nearest first, because a
+    policy further up (a ban already in force upstream) reaches the market only through the nearer
+    flows, which the nearer policy cuts too; a gap with causes at several steps is dated by the nearest.
 
     Parameters
     ----------
     markets : iterable of str
         Market ids ``"{country}:{commodity}"`` (the stocks' markets).
     attribution : DataFrame
-        The year's attribution (``buyer_country``, ``commodity``, ``policy``, ``baseline_t``,
-        ``blocked_share``; :class:`~supplychain.simulation.policies.PolicyEffects`).
+        The year's attribution (``edge``, ``policy``, ``baseline_t``, ``blocked_share``;
+        :class:`~supplychain.simulation.policies.PolicyEffects`).
     periods : mapping of str to Interval
         Policy id → its ``(start, end)``.
     year : int
         The year.
+    edges : DataFrame
+        The year's edges (``edge``, ``supplier``, ``buyer``, ``buyer_country``, ``commodity``).
 
     Examples
     --------
+    An Australian concentrate ban from September cuts Japan's oxide through Malaysia; a Chinese ban
+    in force all year cuts only the US:
+
     >>> import datetime as dt
-    >>> att = pd.DataFrame({"buyer_country": ["US", "US", "JP"], "commodity": ["magnet"] * 3,
-    ...                     "policy": ["ban", "tariff", "old"], "baseline_t": [80.0, 80.0, 5.0],
-    ...                     "blocked_share": [1 / 3, 0.0, 1.0]})
-    >>> periods = {"ban": (dt.date(2025, 9, 1), None), "tariff": (dt.date(2025, 1, 1), None),
-    ...            "old": (dt.date(2020, 1, 1), None)}
-    >>> shock_spans(["US:magnet", "JP:magnet", "EU:magnet"], att, periods, 2025)
-    {'US:magnet': [(8.0, 12.0)], 'JP:magnet': [(0.0, 12.0)]}
+    >>> e = pd.DataFrame({"edge": ["imp", "sep_out", "conc", "cn_us"],
+    ...                   "supplier": ["MY:o", "my_sep", "au_mine", "CN:o"], "buyer": ["JP:o", "MY:o", "my_sep", "US:o"],
+    ...                   "buyer_country": ["JP", "MY", "MY", "US"], "commodity": ["o", "o", "c", "o"]})
+    >>> att = pd.DataFrame({"edge": ["conc", "cn_us"], "policy": ["au_ban", "cn_ban"], "baseline_t": [10.0, 5.0],
+    ...                     "blocked_share": [1 / 3, 1.0]})
+    >>> periods = {"au_ban": (dt.date(2025, 9, 1), None), "cn_ban": (dt.date(2020, 1, 1), None)}
+    >>> shock_spans(["JP:o", "US:o", "KR:o"], att, periods, 2025, e)
+    {'JP:o': [(8.0, 12.0)], 'US:o': [(0.0, 12.0)]}
     """
     from supplychain.simulation.calendar import month_spans
 
@@ -196,13 +266,19 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
         return {}
     cut = attribution.loc[(attribution["blocked_share"].to_numpy(dtype=float) > 0)
                           & (attribution["baseline_t"].to_numpy(dtype=float) > 0)]
-    by_market: dict[str, set[str]] = {}
-    for c, k, p in zip(cut["buyer_country"].astype(str).tolist(), cut["commodity"].astype(str).tolist(),
-                       cut["policy"].astype(str).tolist(), strict=True):
-        by_market.setdefault(f"{c}:{k}", set()).add(p)
+    by_edge: dict[str, set[str]] = {}
+    for e, p in zip(cut["edge"].astype(str).tolist(), cut["policy"].astype(str).tolist(), strict=True):
+        by_edge.setdefault(e, set()).add(p)
     out: dict[str, list[tuple[float, float]]] = {}
+    if not by_edge:
+        return out
     for market in markets:
-        spans = month_spans([periods[p] for p in sorted(by_market.get(market, ())) if p in periods], year)
+        policies: set[str] = set()
+        for step in feeding_edges(edges, market):
+            policies = {p for e in step for p in by_edge.get(e, ())}
+            if policies:
+                break
+        spans = month_spans([periods[p] for p in sorted(policies) if p in periods], year)
         if spans:
             out[market] = spans
     return out
