@@ -69,7 +69,7 @@ from supplychain.simulation.outcome import (
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
-from supplychain.simulation.stocks import StockLedger, StockRoutes, shock_spans
+from supplychain.simulation.stocks import StockLedger, StockRoutes, plant_gaps, shock_spans, split_release
 from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
@@ -610,12 +610,15 @@ class Simulator:
 
     # ------------------------------------------------------------ one year
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
-                        ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
+                        ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float],
+                                                      dict[str, float]]:
+        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock released per market
+        and the part of it covering final use (:meth:`_propagate`)."""
         eff = scenario_policy_effects(self.world, edges, year, active)
-        res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                                            ledger, self._spans(year, eff.attribution, ledger, edges))
-        return eff, res, short, drawn
+        res, short, drawn, use = self._propagate(year, nodes, edges,
+                                                 eff.edges["total_blocked_share"].to_numpy(dtype=float), ledger,
+                                                 self._spans(year, eff.attribution, ledger, edges))
+        return eff, res, short, drawn, use
 
     def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger,
                edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
@@ -627,25 +630,45 @@ class Simulator:
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
-                   cover: bool = True) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run).
+                   cover: bool = True) -> tuple[FixedResult, pd.DataFrame, dict[str, float], dict[str, float]]:
+        r"""Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run).
+
+        A stock at market ``c:k`` covers its holder's users of k (:func:`.stocks.holder_edges`): the gap is
+        :math:`\Delta = b + U + \sum_v G_v`, with :math:`b` the baseline stock edges' draws, :math:`U` the
+        final use's shortfall and :math:`G_v` what each of the holder's plants would have received of k and
+        could use but did not (:func:`.stocks.plant_gaps`); the release beyond :math:`b` is shared over them
+        pro rata to their gaps (:func:`.stocks.split_release`). A plant's share arrives on its input edge and
+        the response is propagated again, so its output reaches its buyers; the final use's share covers the
+        shortfall (:func:`~supplychain.simulation.outcome.apply_stock_cover`). Returns the result, the
+        shortfall, the release per market (beyond the baseline draws) and the part of it for final use.
 
         ``spans``: the months each stock's gap arises in (:meth:`~supplychain.simulation.stocks.StockLedger.record`);
-        ``cover``: whether the stock drawn covers the shortfall returned (the floors of ``contracts_first``
-        are the shortfall before stock cover: in ``rebalance`` the stocks cover what is left after the
-        re-routing, :meth:`~supplychain.simulation.stocks.StockRoutes.record`).
+        ``cover``: whether the stock covers the holder's users (the floors of ``contracts_first`` are the
+        shortfall before stock cover: in ``rebalance`` the stocks cover what is left after the re-routing,
+        :meth:`~supplychain.simulation.stocks.StockRoutes.record`).
         """
         b = limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
-        # stocks cover the final use of their own market (nothing is re-routed)
-        markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
-        gaps = dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
-        demand = dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True))
         base = stock_edge_draws(edges)
-        drawn = ledger.record(year, baseline_stock_gap(base, gaps), demand, spans)
+        f0 = edges["tonnes"].to_numpy(dtype=float)
+        plants = {m: g for m in ledger.levels if (g := plant_gaps(edges, f0, res.arrived, m))}
+        into_plants = {m: sum(g.values()) for m, g in plants.items()}
+        gaps, demand = _use_gaps(short)
+        if plants and cover:  # the plants' shares arrive on their input edges, and the response runs again
+            dry = net_of_baseline_draw(base, ledger.copy().record(
+                year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand))
+            x = np.zeros(len(edges))
+            for m, g in plants.items():
+                for e, t in split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1].items():
+                    x[e] += t
+            res = propagate_fixed(nodes, edges, b, extra=x)
+            short = shortfall_table(res.index, edges, res.tonnes)
+            gaps, demand = _use_gaps(short)
+        drawn = ledger.record(year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand, spans)
         drawn = net_of_baseline_draw(base, drawn)
-        return res, apply_stock_cover(short, drawn) if cover else short, drawn
+        use = {m: split_release(d, gaps.get(m, 0.0), plants[m])[0] if m in plants else d for m, d in drawn.items()}
+        return res, apply_stock_cover(short, use) if cover else short, drawn, use
 
     def _year_fixed(
         self,
@@ -657,11 +680,11 @@ class Simulator:
         ledger: StockLedger,
     ) -> YearTables:
         t0 = time.perf_counter()
-        eff, res, short, drawn = self._fixed_response(year, nodes, edges, active, ledger)
+        eff, res, short, drawn, use = self._fixed_response(year, nodes, edges, active, ledger)
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
-        tonnes = deliver_draws(edges, res.tonnes, drawn)
+        tonnes = deliver_draws(edges, res.tonnes, use)
         unsold = facility_unsold(edges, res.unsold)
         flows = flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
@@ -687,7 +710,7 @@ class Simulator:
         """
         model = self.model()
         blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
-        _, short, _ = self._propagate(year, nodes, edges, blocked, ledger.copy(), cover=False)
+        _, short, _, _ = self._propagate(year, nodes, edges, blocked, ledger.copy(), cover=False)
         z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
         return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
@@ -806,6 +829,18 @@ class Simulator:
 
 
 # --------------------------------------------------------------- helpers
+def _use_gaps(short: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    """Final use's shortfall and demand per market of a shortfall table."""
+    markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
+    return (dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True)),
+            dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True)))
+
+
+def _plus(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
+    """Per key, ``a + b`` (0 where missing)."""
+    return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in set(a) | set(b)}
+
+
 def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> pd.DataFrame:
     """Stack ``frames`` keeping one row per ``key`` (its first, or ``last``, occurrence), sorted by ``key``."""
     stacked = pd.concat(frames, ignore_index=True).drop_duplicates(key, keep="last" if last else "first")

@@ -68,7 +68,8 @@ if TYPE_CHECKING:
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
 __all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges", "months_lasting",
-           "run_out_month", "shock_spans", "spans_label"]
+           "plant_gaps", "run_out_month",
+           "split_release", "shock_spans", "spans_label"]
 
 STOCK_COLUMNS = [
     "year",
@@ -183,6 +184,91 @@ def holder_edges(edges: pd.DataFrame, market: str) -> np.ndarray[Any, np.dtype[n
     at = [i for i, (b, k, c) in enumerate(zip(buyer, com, bc, strict=True))
           if b == use or (k == commodity and c == country and node_kind(b) == "facility")]
     return np.asarray(at, dtype=np.intp)
+
+
+def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str, *,
+               leontief: bool = True) -> dict[int, float]:
+    r"""What each of a stock holder's plants would have received of the stock's commodity but did not.
+
+    For the stock at market ``c:k`` and each facility v of country c with inputs of k
+    (:func:`holder_edges`), with :math:`F_{vj}` its baseline input of commodity j and :math:`A_{vj}`
+    what arrived (``arrived`` summed over its edges of j): under ``leontief`` (the ``fixed``
+    response, where a plant runs at its scarcest input,
+    :math:`s_v = \min_j A_{vj} / F_{vj}`), the input of k it could use with its other inputs as
+    they are,
+
+    .. math:: G_v = \max\bigl(0,\ s^*_v F_{vk} - A_{vk}\bigr), \qquad
+              s^*_v = \min\bigl(1, \min_{j \ne k} A_{vj} / F_{vj}\bigr);
+
+    without (the re-routing LP, whose flows into a plant all scale with its activity, so that the
+    ratios cannot tell which input was short), :math:`G_v = \max(0, F_{vk} - A_{vk})`, and the LP's
+    re-solve draws only what it can use (:meth:`StockRoutes.record`).
+
+    Returns
+    -------
+    dict of int to float
+        Edge position → :math:`G_v` > 0, on one edge of k into each plant: the one from the holder's
+        market ``c:k`` when the plant has it, else its k edge with the largest baseline (where the
+        release is delivered).
+
+    Examples
+    --------
+    A Japanese magnet plant (NdPr 100 t, Dy 10 t at baseline) received 40 t of NdPr and 8 t of Dy: with
+    Dy at 80 %, it can use 80 t of NdPr, so the NdPr stock may fill 80 − 40 = 40 t (not 60):
+
+    >>> e = pd.DataFrame({"supplier": ["JP:ndpr", "JP:dy", "JP:ndpr"], "buyer": ["jp_mag", "jp_mag", "JP:ndpr:use"],
+    ...                   "buyer_country": ["JP"] * 3, "commodity": ["ndpr", "dy", "ndpr"]})
+    >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr")
+    {0: 40.0}
+    >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr", leontief=False)
+    {0: 60.0}
+    """
+    from supplychain.graph.build import node_kind
+
+    f0 = np.asarray(baseline, dtype=float)
+    got = np.asarray(arrived, dtype=float)
+    commodity = market.partition(":")[2]
+    buyer = [str(b) for b in edges["buyer"].tolist()]
+    sup = [str(x) for x in edges["supplier"].tolist()]
+    com = [str(k) for k in edges["commodity"].tolist()]
+    plants = {buyer[i] for i in holder_edges(edges, market).tolist() if node_kind(buyer[i]) == "facility"}
+    into: dict[str, dict[str, list[int]]] = {}
+    for i, b in enumerate(buyer):
+        if b in plants:
+            into.setdefault(b, {}).setdefault(com[i], []).append(i)
+    out: dict[int, float] = {}
+    for v in sorted(plants):
+        groups = into[v]
+        own = groups[commodity]
+        base, came = float(f0[own].sum()), float(got[own].sum())
+        ratios = [float(got[g].sum()) / float(f0[g].sum()) for j, g in groups.items()
+                  if j != commodity and float(f0[g].sum()) > 0]
+        can = min([1.0, *ratios]) if leontief else 1.0
+        gap = can * base - came
+        if gap > 0:
+            at = [i for i in own if sup[i] == market] or sorted(own, key=lambda i: -float(f0[i]))
+            out[at[0]] = gap
+    return out
+
+
+def split_release(release: float, use_gap: float, plants: Mapping[int, float]) -> tuple[float, dict[int, float]]:
+    r"""Share a stock's release over its holder's users pro rata to their gaps.
+
+    The release beyond the baseline draws, :math:`r = \max(0, \delta - b)`, covers the final use's gap
+    :math:`U` and each plant's :math:`G_v` (:func:`plant_gaps`) alike: the final use gets
+    :math:`r\,U / (U + \sum_v G_v)`, plant v :math:`r\,G_v / (U + \sum_v G_v)` (all of each gap when
+    :math:`r` covers them, since :math:`\delta \le b + U + \sum_v G_v`).
+
+    Examples
+    --------
+    >>> split_release(60.0, 40.0, {3: 80.0})
+    (20.0, {3: 40.0})
+    """
+    total = use_gap + sum(plants.values())
+    if total <= 0 or release <= 0:
+        return 0.0, {}
+    part = min(1.0, release / total)
+    return use_gap * part, {e: g * part for e, g in plants.items()}
 
 
 def feeding_edges(edges: pd.DataFrame, market: str) -> list[set[str]]:
