@@ -797,13 +797,25 @@ class Simulator:
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
-        try:
-            sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
-        except SolverError as err:
-            raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
-        # a stock covers its holder's own final use left short after the re-routing (StockRoutes.record)
-        draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges))
-        short = apply_stock_cover(model.shortfall_table(inputs, sol), draws)
+
+        def solve(inputs: YearInputs) -> RebalanceSolution:
+            try:
+                return RebalanceSolution.blend([(w, solver.solve(part, warm=warm))
+                                                for w, part in pol.period_inputs(inputs)])
+            except SolverError as err:
+                raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
+
+        sol = solve(inputs)
+        # a stock covers its holder's users left short after the re-routing: its plants' share in a re-solve
+        # (StockRoutes.plant_release), its final use's after it (StockRoutes.record)
+        opened = routes.plant_release(ledger, year, table, inputs, sol) if ledger.levels else None
+        plants: dict[str, float] = {}
+        if opened is not None:
+            inputs, plants = opened
+            sol = solve(inputs)
+        draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
+                                   plants)
+        short = apply_stock_cover(model.shortfall_table(inputs, sol), use)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
         in_year = np.zeros(len(table), dtype=bool)
         in_year[pos] = True
@@ -811,7 +823,7 @@ class Simulator:
         kept = table.loc[keep]
         ids = model.node_ids
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        tonnes = deliver_draws(kept, sol.tonnes[keep], draws)
+        tonnes = deliver_draws(kept, sol.tonnes[keep], use)
         flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)

@@ -523,7 +523,8 @@ class StockLedger:
         self.levels[market] = sum(lv for lv, _ in self.parts[market])
 
     def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float],
-               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+               taken: Mapping[str, float] | None = None) -> dict[str, float]:
         """Draw every stock against its gap of ``year``; return the quantity drawn per market.
 
         Parameters
@@ -537,11 +538,14 @@ class StockLedger:
         spans : mapping, optional
             Market → the months of the year over which its gap arises (:func:`shock_spans`);
             a market without spans has its gap spread over the whole year.
+        taken : mapping, optional
+            Market → the most its users take of the release (the re-routing LP's own draw for the
+            holder's plants, :meth:`StockRoutes.record`); the draw is at most this.
 
         Returns
         -------
         dict of str to float
-            Market → δ = min(L, Δ, R), R = Σ s_i L_i.
+            Market → δ = min(L, Δ, R), R = Σ s_i L_i (and at most ``taken``).
         """
         self.open(year)
         drawn: dict[str, float] = {}
@@ -550,7 +554,7 @@ class StockLedger:
             level = self.levels[market]
             cap = min(level, self.cap(market))
             gap = max(0.0, float(gaps.get(market, 0.0)))
-            draw = min(cap, gap)
+            draw = min(cap, gap, float(taken.get(market, gap)) if taken is not None else gap)
             d = float(demand.get(market, 0.0))
             over = tuple(spans.get(market, ()))
             months = months_lasting(cap, gap, over)
@@ -647,9 +651,53 @@ class StockRoutes:
                 blocked[e] = blocked[e] + share - blocked[e] * share
         return replace(inputs, blocked=blocked, stock=np.zeros(len(self.markets)))
 
+    def _gaps(self, ledger: StockLedger, inputs: YearInputs,
+              sol: RebalanceSolution) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Per stock market: the baseline stock edges' tonnes, the final use left short, and the final demand."""
+        from supplychain.simulation.rebalance import RebalanceModel
+
+        z = RebalanceModel.shortfall(inputs, sol)
+        short: dict[str, float] = {}
+        demand: dict[str, float] = {}
+        for m, zi, di in zip(self.use_market, z.tolist(), inputs.demand.tolist(), strict=True):
+            short[m] = short.get(m, 0.0) + zi
+            demand[m] = demand.get(m, 0.0) + di
+        return self._by_market(sol.tonnes), short, demand
+
+    def plant_release(self, ledger: StockLedger, year: int, table: pd.DataFrame, inputs: YearInputs,
+                      sol: RebalanceSolution) -> tuple[YearInputs, dict[str, float]] | None:
+        r"""Open each stock's share for its holder's plants to the LP; None when no holder's plant is short.
+
+        Returns ``inputs`` with the LP's draw bounds set, and :math:`\sum_v G_v` per market (the plants'
+        part of the gap, :meth:`record`).
+
+        After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lack
+        :math:`G_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps` without
+        the Leontief reading: the LP's inputs all scale with a plant's activity). The stock's gap is
+        :math:`\Delta_m = b_m + z_m + \sum_v G_v` (as :meth:`record`), a dry run of the ledger draws
+        :math:`\delta_m`, and the plants' share of its release (:func:`split_release`),
+        :math:`x_m`, becomes the bound of the LP's own draw, :math:`0 \le d_m \le x_m`, for a re-solve:
+        the LP then draws what its plants can turn into supply that lowers unmet demand (a plant short of
+        another input, or whose output nobody lacks, draws nothing). The draw joins the holder's market,
+        whose re-export row does not count it as domestic supply, so it licenses no exports
+        (:mod:`~supplychain.simulation.assembly`).
+        """
+        plants = {m: g for m in self.markets if m in ledger.levels
+                  if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
+        if not plants:
+            return None
+        along, short, demand = self._gaps(ledger, inputs, sol)
+        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + sum(plants.get(m, {}).values()) for m in ledger.levels}
+        dry = ledger.copy().record(year, gaps, demand)
+        x = {m: sum(split_release(max(0.0, dry[m] - along.get(m, 0.0)), short.get(m, 0.0), g)[1].values())
+             for m, g in plants.items()}
+        return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
+                {m: sum(g.values()) for m, g in plants.items()})
+
     def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution,
-               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
-        r"""Draw the ledger's stocks against their holders' own final use left short; return the release per market.
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+               plants: Mapping[str, float] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+        r"""Draw the ledger's stocks against their holders' users left short; return the release and its final-use part.
 
         The gap of the stock at market :math:`m` is its holder's own unmet final use after the
         re-routing, :math:`z_m = \sum_{u \in use(m)} z_u` (the market's final demand not met by
@@ -657,19 +705,21 @@ class StockRoutes:
         draws :math:`\delta_m = \min(L_m, s L_m, b_m + z_m)` (:meth:`StockLedger.record`), and the
         release beyond the baseline draws, :math:`\max(0, \delta_m - b_m)`, is returned: it covers
         the holder's users (:func:`~supplychain.simulation.outcome.apply_stock_cover`), the rest of
-        the stock stays for the next year. ``spans`` as in :meth:`StockLedger.record`.
+        the stock stays for the next year. A stock whose holder's plants were short had its plants'
+        share open to a re-solve (:meth:`plant_release`): the plants' part of the gap, :math:`\sum_v G_v`
+        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``; the draw is
+        at most what the users took, :math:`b_m + z_m + d_m` with :math:`d_m` the LP's own draw, and the
+        final use's part of the release is :math:`\max(0, \delta_m - b_m - d_m)` (:math:`d_m` already
+        reached the plants in the LP's flows). ``spans`` as in :meth:`StockLedger.record`.
         """
-        from supplychain.simulation.rebalance import RebalanceModel
-
         if not ledger.levels:
-            return {}
-        z = RebalanceModel.shortfall(inputs, sol)
-        short: dict[str, float] = {}
-        demand: dict[str, float] = {}
-        for m, zi, di in zip(self.use_market, z.tolist(), inputs.demand.tolist(), strict=True):
-            short[m] = short.get(m, 0.0) + zi
-            demand[m] = demand.get(m, 0.0) + di
-        along = self._by_market(sol.tonnes)
-        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) for m in ledger.levels}
-        drawn = ledger.record(year, gaps, demand, spans)
-        return {m: max(0.0, d - along.get(m, 0.0)) for m, d in drawn.items()}
+            return {}, {}
+        along, short, demand = self._gaps(ledger, inputs, sol)
+        lp = {m: float(d) for m, d, cap in zip(self.markets, sol.stock_draw.tolist(), inputs.stock.tolist(), strict=True)
+              if cap > 0}
+        plants = plants or {}
+        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + plants.get(m, 0.0) for m in ledger.levels}
+        taken = {m: along.get(m, 0.0) + short.get(m, 0.0) + lp[m] for m in lp}
+        drawn = ledger.record(year, gaps, demand, spans, taken)
+        release = {m: max(0.0, d - along.get(m, 0.0)) for m, d in drawn.items()}
+        return release, {m: max(0.0, r - lp.get(m, 0.0)) for m, r in release.items()}
