@@ -56,8 +56,10 @@ DY = {
           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
   au_dy: {name: Australian Dy, country: AU, kind: separation, output: dy,
           capacity: {value: 30, assumption: test}, utilisation: {value: 1, assumption: test}}""",
-    "dy_flows": """  cn_jp_dy: {supplier: CN, buyer: JP, commodity: dy, year: 2024, tonnes: {value: 30, assumption: test}}
-  au_jp_dy: {supplier: au_dy, buyer: JP, commodity: dy, year: 2024, tonnes: {value: 30, assumption: test}}""",
+    "dy_flows": """  cn_jp_dy: {supplier: CN, buyer: JP, commodity: dy, year: 2024,
+             tonnes: {value: 30, assumption: test}}
+  au_jp_dy: {supplier: au_dy, buyer: JP, commodity: dy, year: 2024,
+             tonnes: {value: 30, assumption: test}}""",
     "dy_demand": "  cn_dy: {country: CN, commodity: dy, year: 2024, tonnes: {value: 70, assumption: test}}",
 }
 

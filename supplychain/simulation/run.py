@@ -612,8 +612,10 @@ class Simulator:
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
                         ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float],
                                                       dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock released per market
-        and the part of it covering final use (:meth:`_propagate`)."""
+        """Run the ``fixed`` response of one year (:meth:`_propagate`).
+
+        Returns the policies, flows, shortfall after stocks, stock released per market and its final-use part.
+        """
         eff = scenario_policy_effects(self.world, edges, year, active)
         res, short, drawn, use = self._propagate(year, nodes, edges,
                                                  eff.edges["total_blocked_share"].to_numpy(dtype=float), ledger,
@@ -622,7 +624,7 @@ class Simulator:
 
     def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger,
                edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
-        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`; ``edges``: the year's)."""
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`, the year's edges)."""
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
@@ -842,7 +844,7 @@ class Simulator:
 
 # --------------------------------------------------------------- helpers
 def _use_gaps(short: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
-    """Final use's shortfall and demand per market of a shortfall table."""
+    """Return the final use's shortfall and demand per market of a shortfall table."""
     markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
     return (dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True)),
             dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True)))

@@ -67,9 +67,8 @@ if TYPE_CHECKING:
     from supplychain.simulation.calendar import Interval
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
-__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges", "months_lasting",
-           "plant_gaps", "run_out_month",
-           "split_release", "shock_spans", "spans_label"]
+__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges",
+           "months_lasting", "plant_gaps", "run_out_month", "shock_spans", "spans_label", "split_release"]
 
 STOCK_COLUMNS = [
     "year",
@@ -188,7 +187,7 @@ def holder_edges(edges: pd.DataFrame, market: str) -> np.ndarray[Any, np.dtype[n
 
 def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str, *,
                leontief: bool = True) -> dict[int, float]:
-    r"""What each of a stock holder's plants would have received of the stock's commodity but did not.
+    r"""Return what each of a stock holder's plants would have received of the stock's commodity but did not.
 
     For the stock at market ``c:k`` and each facility v of country c with inputs of k
     (:func:`holder_edges`), with :math:`F_{vj}` its baseline input of commodity j and :math:`A_{vj}`
@@ -338,7 +337,8 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
 
     >>> import datetime as dt
     >>> e = pd.DataFrame({"edge": ["imp", "sep_out", "conc", "cn_us"],
-    ...                   "supplier": ["MY:o", "my_sep", "au_mine", "CN:o"], "buyer": ["JP:o", "MY:o", "my_sep", "US:o"],
+    ...                   "supplier": ["MY:o", "my_sep", "au_mine", "CN:o"],
+    ...                   "buyer": ["JP:o", "MY:o", "my_sep", "US:o"],
     ...                   "buyer_country": ["JP", "MY", "MY", "US"], "commodity": ["o", "o", "c", "o"]})
     >>> att = pd.DataFrame({"edge": ["conc", "cn_us"], "policy": ["au_ban", "cn_ban"], "baseline_t": [10.0, 5.0],
     ...                     "blocked_share": [1 / 3, 1.0]})
@@ -439,7 +439,7 @@ class StockLedger:
 
     @staticmethod
     def _by_market(table: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
-        """The stocks ``(level, share)`` per market of a :func:`~supplychain.graph.allocate.stock_table`."""
+        """Return the stocks ``(level, share)`` per market of a :func:`~supplychain.graph.allocate.stock_table`."""
         out: dict[str, list[tuple[float, float]]] = {}
         for m, lv, s in zip(table["market"].tolist(), table["level"].to_numpy(dtype=float).tolist(),
                             table["share"].to_numpy(dtype=float).tolist(), strict=True):
@@ -715,8 +715,8 @@ class StockRoutes:
         if not ledger.levels:
             return {}, {}
         along, short, demand = self._gaps(ledger, inputs, sol)
-        lp = {m: float(d) for m, d, cap in zip(self.markets, sol.stock_draw.tolist(), inputs.stock.tolist(), strict=True)
-              if cap > 0}
+        caps = inputs.stock.tolist()
+        lp = {m: float(d) for m, d, cap in zip(self.markets, sol.stock_draw.tolist(), caps, strict=True) if cap > 0}
         plants = plants or {}
         gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + plants.get(m, 0.0) for m in ledger.levels}
         taken = {m: along.get(m, 0.0) + short.get(m, 0.0) + lp[m] for m in lp}
