@@ -13,27 +13,38 @@ released in one year", 1 when not given; :func:`~supplychain.graph.allocate.rele
 .. math:: L_y = L^{end}_{y-1} + A_y, \qquad R_y = s \, L_y, \qquad
           \delta_y = \min(L_y, \Delta_y, R_y), \qquad L^{end}_y = L_y - \delta_y,
 
-where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
-holder's own final use left short: in ``rebalance`` after the re-routing,
-:meth:`StockRoutes.record`; in ``fixed`` the shortfall of the market's own final use).
-A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
-then 1,500 t of the 3,000 t left, and keeps 1,500 t.
+where :math:`\Delta_y` is the gap the stock is asked to fill that year. A stock is
+national and covers its holder's own users of the commodity (:func:`holder_edges`): the
+final use of its market and the holder's plants of the next stage that take it as an input,
+one rule for both, :math:`\Delta = b + U + \sum_v G_v` — :math:`b` the baseline stock edges'
+draws, :math:`U` the final use left short, :math:`G_v` the input plant v would have received
+but did not (:func:`plant_gaps`; in ``fixed`` what the plant could use with its other inputs,
+in ``rebalance`` its lost input, of which the LP's re-solve draws what the plant can use,
+:meth:`StockRoutes.plant_release`). The release beyond :math:`b` is shared over them pro rata
+to their gaps (:func:`split_release`); a plant's share is fed to it and its output reaches its
+buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A stock of
+an intermediate (Japan's oxide stock for its magnet makers) thus works like one of a final
+product. A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
+then 1,500 t of the 3,000 t left, and keeps 1,500 t. Several stocks of one market keep
+their own levels and shares (:class:`StockLedger`): :math:`R_y = \sum_i s_i L_{i,y}`.
 
 When the gap exceeds the year's release, the release runs out within the year. The gap
-arises over the months the policies cutting the market's imports are in force
-(:func:`shock_spans`: the union of the periods of the policies that block an edge into
-the market, within the year: :math:`12\varphi` months from month :math:`a`), evenly over
+arises over the months the policies causing it are in force (:func:`shock_spans`: the
+policies nearest the holder's users that cut a flow feeding them — its imports, its plants'
+inputs, else the first step up the chain where a policy cuts one — and the union of their
+periods within the year: :math:`12\varphi` months from month :math:`a`), evenly over
 them; so the release lasts
 
 .. math:: m_y = a + 12 \varphi \, R_y / \Delta_y \ \text{months from 1 January}
 
 (a ban from 1 September, :math:`a = 8`, :math:`\varphi = 4/12`: 2,502 t against a
 3,210.6 t gap last 3.1 months from September, to early December; with a licensing
-regime also in force from April, the union runs from April). Where no policy cuts the
-market's imports (a gap from demand growth alone, or from a cut further up its chain) the
-gap is spread evenly over the whole year, :math:`m_y = 12 R_y / \Delta_y` (e.g. 500 t against a 1 200 t/yr gap
-lasts 5 months: it runs out at the end of May, month ⌈m⌉; a level that lasts a whole
-number of months up to round-off, such as 40/3 t against 80 t/yr = 2 months, runs out
+regime also in force from April, the union runs from April; an Australian concentrate ban
+from September that idles the Malaysian plant feeding Japan dates Japan's oxide gap
+September–December). Where no policy cuts any flow up the chain (a gap from demand growth
+alone) the gap is spread evenly over the whole year, :math:`m_y = 12 R_y / \Delta_y`
+(e.g. 500 t against a 1 200 t/yr gap lasts 5 months: it runs out at the end of May, month
+⌈m⌉; a level that lasts a whole number of months up to round-off, such as 40/3 t against 80 t/yr = 2 months, runs out
 in that month, February, not the next). With :math:`s < 1` it is the year's release
 that runs out, not the stock (``level_end`` > 0). Cover left at the end of the year is
 :math:`12 L^{end}_y / D_y` months, :math:`D_y` the market's final demand of that year.
@@ -634,8 +645,9 @@ class StockRoutes:
         ``levels``: what each stock may release in the year, :math:`R_m = s_m L_m`
         (:meth:`StockLedger.available`). A baseline draw larger than that is blocked down to it
         (combined with the policies' blocked share as :math:`B + b - Bb`). The LP's own stock
-        draw is closed, :math:`S_m = 0`: a stock is national, it covers its holder's own final use
-        after the re-routing (:meth:`record`), so no stock tonne crosses a border. (Drawn as
+        draw is closed, :math:`S_m = 0`: a stock is national, it covers its holder's own users
+        after the re-routing (:meth:`record`; its plants' share in a re-solve, :meth:`plant_release`),
+        so no stock tonne crosses a border. (Drawn as
         supply of the LP, :math:`0 \le d_m \le S_m`, it joined the market's pool and the
         re-routing carried it to whoever was short that year, worldwide: a 15,000 t US stock
         drained in one year, 11,537 t of it shipped abroad.)
