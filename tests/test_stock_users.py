@@ -128,3 +128,33 @@ def test_the_warning_is_only_for_a_stock_nobody_at_home_uses() -> None:
     assert [p.message for p in problems] == [
         "stockpile us: US has no final demand of ndpr and no plant that takes it, and a stock is drawn only for its "
         "holder's users"]
+
+
+def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
+    # rebalance. Add a Japanese separation plant making 100 t of NdPr oxide, all of it sold to Korea, whose other
+    # 300 t come from China (banned); Korea's final use is 400 t. In the re-solve the stock's draw joins
+    # Japan's oxide market; Korea is short 300 of 400 t and Japan's magnets 600 of 600, so a tonne sent to Korea
+    # lowers the rationed share 1/400 > 1/600: were a draw domestic supply in the re-export row, the LP would
+    # ship it. It is not (a stock is national): Japan's exports stay at 100 t (its own output), Korea stays
+    # 300 t short, and the plant gets the 500 t released (magnets short 100 t), as without Korea.
+    # (With the draw counted as domestic supply, 140 t of the stock went to Korea.) China's separation makes
+    # 1,300 t: 400 for its own use, 600 for Japan and 300 for Korea at baseline.
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK}
+    korea = load_text(text.replace("flows:\n", """flows:
+  jp_kr: {supplier: jp_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 300, assumption: test}}
+""").replace("demand:\n", """demand:
+  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+""").replace("facilities:\n", """facilities:
+  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
+        base_dir=HERE)
+    res = simulate(korea, mode="rebalance", years=[2024, 2025])
+    f = res.flows[(res.flows["year"] == 2025) & (res.flows["commodity"] == "ndpr")]
+    to_kr = f[(f["supplier_country"] == "JP") & (f["buyer_country"] == "KR")]["simulated"].sum()
+    assert to_kr == pytest.approx(100.0)
+    sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
+    assert sf["KR:ndpr:use"] == pytest.approx(300.0)
+    assert sf["JP:magnet:use"] == pytest.approx(100.0)
+    assert res.stocks.set_index("year").loc[2025, "draw"] == pytest.approx(500.0)
