@@ -654,7 +654,8 @@ class Simulator:
         short = shortfall_table(res.index, edges, res.tonnes)
         base = stock_edge_draws(edges)
         f0 = edges["tonnes"].to_numpy(dtype=float)
-        plants = {m: g for m in ledger.levels if (g := plant_gaps(edges, f0, res.arrived, m))}
+        plants = {m: g for m, level in ledger.levels.items()
+                  if level > 0 and (g := plant_gaps(edges, f0, res.arrived, m))}
         into_plants = {m: sum(g.values()) for m, g in plants.items()}
         gaps, demand = _use_gaps(short)
         if plants and cover:  # the plants' shares arrive on their input edges, and the response runs again

@@ -694,7 +694,7 @@ class StockRoutes:
         whose re-export row does not count it as domestic supply, so it licenses no exports
         (:mod:`~supplychain.simulation.assembly`).
         """
-        plants = {m: g for m in self.markets if m in ledger.levels
+        plants = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
                   if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
         if not plants:
             return None
@@ -703,6 +703,8 @@ class StockRoutes:
         dry = ledger.copy().record(year, gaps, demand)
         x = {m: sum(split_release(max(0.0, dry[m] - along.get(m, 0.0)), short.get(m, 0.0), g)[1].values())
              for m, g in plants.items()}
+        if not any(v > 0 for v in x.values()):
+            return None
         return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
                 {m: sum(g.values()) for m, g in plants.items()})
 
