@@ -138,13 +138,55 @@ def test_months_lasting_over_spans_and_no_policy_means_even() -> None:
     assert months_lasting(150.0, 400.0) == 4.5
 
 
-def test_ledger_weighs_the_shares_of_stocks_of_one_market_by_level() -> None:
-    # 100 t at s = 0.5 held, 300 t at s = 1 entering 2026: s = (0.5 × 100 + 1 × 300) / 400 = 0.875,
-    # release 350 t of 400.
-    ledger = StockLedger({"US:x": 100.0}, {"US:x": 0.5}, entering={2026: {"US:x": 300.0}},
+def test_stocks_of_one_market_keep_their_own_release_caps() -> None:
+    # G-12. Two stocks of US:x, A = 6,000 t at s = 0.5 and B = 2,000 t at s = 1, gaps of 10,000 t a year
+    # (larger than any release). Each stock keeps its own level and cap R_i = s_i L_i; the market releases
+    # R = R_A + R_B, taken from each pro rata to R_i (so each draws exactly its cap when R is drawn):
+    #   2026: R = 0.5 x 6,000 + 1 x 2,000 = 5,000 -> A 3,000 left, B 0 left, level 3,000
+    #   2027: R = 0.5 x 3,000 + 0 = 1,500           -> A 1,500 left
+    #   2028: R = 0.5 x 1,500 = 750                 -> A 750 left
+    # (one stock at the level-weighted share s = (3,000 + 2,000) / 8,000 = 0.625 would release 0.625 x 3,000
+    # = 1,875 t in 2027: 375 t beyond A's cap.)
+    ledger = StockLedger({"US:x": 6000.0}, {"US:x": 0.5}, entering={2026: {"US:x": 2000.0}},
                          entering_shares={2026: {"US:x": 1.0}})
-    assert ledger.available() == {"US:x": 50.0}
-    ledger.open(2026)
-    assert ledger.available() == {"US:x": pytest.approx(350.0)}
-    assert ledger.record(2026, {"US:x": 1000.0}, {"US:x": 1200.0}) == {"US:x": pytest.approx(350.0)}
-    assert ledger.levels["US:x"] == pytest.approx(50.0)
+    draws = [ledger.record(y, {"US:x": 10000.0}, {"US:x": 12000.0})["US:x"] for y in (2026, 2027, 2028)]
+    assert draws == [pytest.approx(5000.0), pytest.approx(1500.0), pytest.approx(750.0)]
+    assert ledger.levels["US:x"] == pytest.approx(750.0)
+    rows = ledger.table()
+    assert rows["level_start"].tolist() == [pytest.approx(8000.0), pytest.approx(3000.0), pytest.approx(1500.0)]
+    assert rows["added"].tolist() == [2000.0, 0.0, 0.0]
+
+
+def test_a_draw_below_the_cap_is_taken_pro_rata_to_the_stocks_caps() -> None:
+    # The same two stocks, both held at the start; a 2,500 t gap in 2026 (< R = 5,000): A gives
+    # 2,500 x 3,000 / 5,000 = 1,500 (4,500 left), B 2,500 x 2,000 / 5,000 = 1,000 (1,000 left).
+    # 2027, gap 10,000: R = 0.5 x 4,500 + 1 x 1,000 = 3,250, level 5,500 -> 2,250 left (all of it A's).
+    ledger = StockLedger({}, parts={"US:x": [[6000.0, 0.5], [2000.0, 1.0]]})
+    assert ledger.record(2026, {"US:x": 2500.0}, {})["US:x"] == pytest.approx(2500.0)
+    assert ledger.parts["US:x"] == [[pytest.approx(4500.0), 0.5], [pytest.approx(1000.0), 1.0]]
+    assert ledger.record(2027, {"US:x": 10000.0}, {})["US:x"] == pytest.approx(3250.0)
+    assert ledger.levels["US:x"] == pytest.approx(2250.0)
+
+
+def test_run_out_month_spreads_a_gap_cut_upstream_over_the_policy_months() -> None:
+    # G-7. The small test world plus an Australian concentrate export ban from 1 September 2025 and a 200 t
+    # Japanese NdPr oxide stock. Japan imports all its NdPr (1,000 t) from Malaysia, whose separation plant
+    # runs on 10,000 t of Australian concentrate; no policy blocks Japan's imports, the cut is upstream.
+    # 2025: the ban blocks 4/12 of the concentrate edge, so Malaysia makes 2,000 x 8/12 = 1,333.3 t, shared
+    # pro rata over its two 1,000 t buyers: Japan gets 666.7 t, gap 333.3 t, all of it Sep-Dec
+    # (83.3 t a month). The 200 t last 200 / 83.3 = 2.4 months from 1 September: m = 8 + 4 x 200 / 333.3
+    # = 10.4 -> "2025-11" (spread over the year it read 12 x 200 / 333.3 = 7.2 -> "2025-08", before the ban).
+    text = """extends: [small.yaml]
+policies:
+  au_ban: {type: export_ban, name: AU bans concentrate exports, country: AU, covers: {commodities: [conc]},
+           start: 2025-09-01, assumption: test}
+stockpiles:
+  jp: {country: JP, commodity: ndpr, year: 2025, quantity: 200}
+"""
+    sc = load_text(text, base_dir=SMALL)
+    for mode in ("fixed", "rebalance"):
+        row = simulate(sc, mode=mode, years=[2024, 2025]).stocks.set_index("year").loc[2025]
+        assert row["gap"] == pytest.approx(1000.0 / 3.0), mode
+        assert row["gap_over"] == "Sep-Dec", mode
+        assert row["runs_out_after_months"] == pytest.approx(10.4), mode
+        assert row["runs_out_month"] == "2025-11", mode

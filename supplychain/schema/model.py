@@ -408,12 +408,16 @@ class Demand(StrictModel):
 
 
 class Stockpile(StrictModel):
-    """A strategic or industry stock of a commodity held in a country."""
+    """A strategic or industry stock of a commodity held in a country.
+
+    It covers its holder's own users of the commodity left short by a shock: the country's final use of it
+    and its plants that take it as an input (an oxide stock for the holder's magnet makers).
+    """
 
     country: CountryRef
     """Holder."""
     commodity: EntityId
-    """Commodity id."""
+    """Commodity id: the stock covers the holder's final use of it and the holder's plants that take it as an input."""
     year: Year
     """Year the stock enters: it is available from the start of this year (also when after the first year)."""
     tonnes: Tonnes | None = unit_neutral("quantity", "tonnes", default=None)
@@ -421,7 +425,7 @@ class Stockpile(StrictModel):
     months_of_cover: Tonnes | None = None
     """Stock level in months of that year's demand (alternative to ``quantity``)."""
     max_release_share: ShareQ | None = None
-    """Largest share of the stock that may be released in one year (default 1)."""
+    """Largest share of the stock that may be released in one year, of its level at the year's start (default 1)."""
 
     @model_validator(mode="after")
     def _one_level(self) -> Stockpile:

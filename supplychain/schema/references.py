@@ -1086,28 +1086,33 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
 
 
 def check_stock_users(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """Report a stockpile whose holder has no final demand of its commodity (a warning).
+    """Report a stockpile whose holder has no user of its commodity: no final demand and no plant taking it (a warning).
 
-    A stock is drawn only to cover its holder's own final use of the commodity left short (both responses;
-    ``docs/scenario-format.md``, "Stocks"), so a stock of an intermediate (oxide, metal) held where nobody
-    consumes it finally is never drawn: it cannot feed the holder's plants or anyone abroad.
+    A stock covers its holder's own users of the commodity left short: its final use, and its plants of
+    the next stage that take the commodity as an input (both responses; ``docs/scenario-format.md``,
+    "Stocks"). A stock held where neither exists (an oxide stock in a country without final demand of
+    the oxide or a plant that converts it) is never drawn: it does not feed anyone abroad.
 
     Examples
     --------
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
     ...     "demand": {"d": {"country": "US", "commodity": "magnet", "year": 2024, "tonnes": 1}},
     ...     "stockpiles": {"s": {"country": "US", "commodity": "metal", "year": 2025, "tonnes": 5}}})
-    >>> [p.message for p in check_stock_users(s)]
-    ["stockpile s: US has no final demand of metal, and a stock is drawn only for its holder's final use"]
+    >>> print(check_stock_users(s)[0].message.split(",")[0])
+    stockpile s: US has no final demand of metal and no plant that takes it
     """
     used = {(d.country, d.commodity) for d in scenario.demand.values()}
+    for f in scenario.facilities.values():
+        process = scenario.processes.get(f.process) if f.process is not None else None
+        if process is not None:
+            used.update((f.country, k) for k in process.inputs)
     problems = []
     for sid, st in scenario.stockpiles.items():
         if (st.country, st.commodity) not in used:
-            message = (f"stockpile {sid}: {st.country} has no final demand of {st.commodity}, and a stock is drawn "
-                       "only for its holder's final use")
-            hint = ("this stock is never drawn: it does not feed the holder's plants or other countries; hold it as "
-                    "the product its users consume, or add that final demand")
+            message = (f"stockpile {sid}: {st.country} has no final demand of {st.commodity} and no plant that takes "
+                       "it, and a stock is drawn only for its holder's users")
+            hint = ("this stock is never drawn: it does not feed other countries; hold it as the product its users "
+                    "consume, or add that final demand or plant")
             problems.append(problem_at(scenario, ("stockpiles", sid, "commodity"), message, hint))
     return problems
 

@@ -116,7 +116,7 @@ class LPAssembly(ModelStructure):
         put(market_row[self.stock_markets], c.draw + np.arange(ns, dtype=np.intp), np.ones(ns))
         # unsold material of each market: what its balance row leaves over (in + g + d − out − u = 0)
         put(market_row[self.markets], c.uns + np.arange(nm, dtype=np.intp), -np.ones(nm))
-        # re-export limit: cross-border exports − domestic-origin inflow − g − d ≤ R⁰
+        # re-export limit: cross-border exports − domestic-origin inflow − g ≤ R⁰
         rex_row = np.full(n_nodes, -1, dtype=np.intp)
         rex_row[rex_nodes] = r.reexport + np.arange(nx_)
         self._rex_row = rex_row
@@ -126,8 +126,7 @@ class LPAssembly(ModelStructure):
         put(rex_row[dst[dom]], eidx[dom], -np.ones(int(dom.sum())))
         mk = rex_row[self.markets] >= 0
         put(rex_row[self.markets[mk]], c.gap + np.flatnonzero(mk).astype(np.intp), -np.ones(int(mk.sum())))
-        sk = rex_row[self.stock_markets] >= 0
-        put(rex_row[self.stock_markets[sk]], c.draw + np.flatnonzero(sk).astype(np.intp), -np.ones(int(sk.sum())))
+        # (a stock draw is not domestic supply here: it licenses no exports, StockRoutes.plant_release)
         self._cross_out = cross_out
         self._dom_in = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market")
         rr = np.concatenate(rows_l)

@@ -182,6 +182,10 @@ class FixedResult:
         Output made and taken by no buyer, per edge-table position of the facility's
         output edges summed per (facility, commodity) and put on the first such edge
         (0 elsewhere; :func:`curtail`).
+    arrived : numpy.ndarray
+        Forward flow per edge, :math:`f_e` (plus any ``extra``): what reached each buyer, before a
+        converter takes only what it uses and before the backward pass (what a plant would have
+        received; :func:`~supplychain.simulation.stocks.plant_gaps`).
     """
 
     tonnes: FloatArray
@@ -189,6 +193,7 @@ class FixedResult:
     index: NetworkIndex
     iterations: int
     unsold: FloatArray
+    arrived: FloatArray
 
 
 def propagate_fixed(
@@ -198,8 +203,9 @@ def propagate_fixed(
     *,
     tol: float = 1e-13,
     max_iter: int | None = None,
+    extra: FloatArray | None = None,
 ) -> FixedResult:
-    """Propagate blocked tonnes down the chain with fixed trade patterns.
+    r"""Propagate blocked tonnes down the chain with fixed trade patterns.
 
     Parameters
     ----------
@@ -213,6 +219,11 @@ def propagate_fixed(
         Convergence tolerance on the supply ratios.
     max_iter : int, optional
         Largest number of passes (default: number of nodes + 1000).
+    extra : numpy.ndarray, optional
+        Tonnes :math:`x_e` per edge arriving on top of the forward flow, :math:`f_e + x_e`, from no
+        seller of the network: an intermediate stock released into its holder's plants
+        (:meth:`~supplychain.simulation.run.Simulator._propagate`). A plant's activity then counts them
+        with its other inputs.
 
     Returns
     -------
@@ -249,6 +260,7 @@ def propagate_fixed(
     n = idx.n
     f0 = edges["tonnes"].to_numpy(dtype=float)
     b = np.zeros(len(edges)) if blocked_share is None else np.asarray(blocked_share, dtype=float)
+    x = np.zeros(len(edges)) if extra is None else np.asarray(extra, dtype=float)
     passed = f0 * (1.0 - b)
     is_market = idx.kind == "market"
     is_fac = idx.kind == "facility"
@@ -281,7 +293,7 @@ def propagate_fixed(
     it = 0
     while True:
         it += 1
-        flow = _forward(passed, s, idx.src, from_fac, ocodes, ofac, spread)
+        flow = _forward(passed, s, idx.src, from_fac, ocodes, ofac, spread) + x
         got = np.bincount(idx.dst, weights=flow, minlength=n)
         node_ratio = np.divide(got + gap, keep, out=np.ones(n), where=fed)
         new = np.where(is_fac, 1.0, np.minimum(1.0, node_ratio))
@@ -301,7 +313,8 @@ def propagate_fixed(
                 "a loop in the network passes almost all of its material"
             )
             raise EngineError(msg)
-    tonnes = _forward(passed, s, idx.src, from_fac, ocodes, ofac, spread)
+    tonnes = _forward(passed, s, idx.src, from_fac, ocodes, ofac, spread) + x
+    arrived = tonnes.copy()
     if ng:
         # a converter takes only what it uses: each input edge scaled by s_v / r_k (Σ over group = s_v Σ f⁰)
         gsum = np.bincount(gcodes, weights=tonnes[e_fac], minlength=ng)
@@ -311,7 +324,7 @@ def propagate_fixed(
         tonnes[e_fac] = tonnes[e_fac] * scale[gcodes]
     made = np.where(from_fac, f0 * s[idx.src], tonnes)  # what each facility output edge stands for of s_v O⁰_vk
     taken, unsold, back = curtail(idx, tonnes, com_code, gap, made=made, tol=tol, max_iter=limit)
-    return FixedResult(tonnes=taken, ratio=s, index=idx, iterations=it + back, unsold=unsold)
+    return FixedResult(tonnes=taken, ratio=s, index=idx, iterations=it + back, unsold=unsold, arrived=arrived)
 
 
 def _forward(passed: FloatArray, s: FloatArray, src: IntArray, from_fac: npt.NDArray[np.bool_], ocodes: IntArray,

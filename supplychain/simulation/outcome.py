@@ -221,6 +221,8 @@ def simulated_nodes(nodes: pd.DataFrame, edges: pd.DataFrame, tonnes: Any, draws
 def deliver_draws(edges: pd.DataFrame, tonnes: Any, drawn: Mapping[str, float]) -> np.ndarray[Any, np.dtype[Any]]:
     """Add what a response draws from a market's stock to that market's final-use edges.
 
+    ``drawn`` is the final use's part of each release (the holder's plants' part is on their
+    input edges already: :meth:`Simulator._propagate`, and in ``rebalance`` the LP's re-solve).
     The stock covers its own market's final use (:meth:`Simulator._fixed_response`, and in
     ``rebalance`` what is left short after the re-routing:
     :meth:`~supplychain.simulation.stocks.StockRoutes.record`); the draw is split over the

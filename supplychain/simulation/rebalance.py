@@ -25,9 +25,10 @@ Constraints
     * demand: :math:`\sum_{in(u)} f + z_u = D_u`;
     * blocked edges: :math:`f_e \le (1 - B_e)\, f^0_e` when :math:`B_e > 0`;
     * export quotas: :math:`\sum_{e \in E_q} w_e f_e \le \text{cap}_q`;
-    * re-exports: :math:`\sum_{e \in x(m)} f_e - \sum_{e \in dom(m)} f_e - g_m - d_m \le R^0_m`
-      (x(m) cross-border exports, dom(m) inflows from facilities and stocks,
-      :math:`R^0_m` the baseline re-exports): no new transshipment of banned material;
+    * re-exports: :math:`\sum_{e \in x(m)} f_e - \sum_{e \in dom(m)} f_e - g_m \le R^0_m`
+      (x(m) cross-border exports, dom(m) inflows from facilities and stock nodes,
+      :math:`R^0_m` the baseline re-exports): no new transshipment of banned material, and
+      no export licensed by a stock draw :math:`d_m` (a stock is national);
     * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
       unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
 

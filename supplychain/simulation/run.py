@@ -69,7 +69,7 @@ from supplychain.simulation.outcome import (
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
-from supplychain.simulation.stocks import StockLedger, StockRoutes, shock_spans
+from supplychain.simulation.stocks import StockLedger, StockRoutes, plant_gaps, shock_spans, split_release
 from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
@@ -610,41 +610,68 @@ class Simulator:
 
     # ------------------------------------------------------------ one year
     def _fixed_response(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, active: frozenset[str],
-                        ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float]]:
-        """Run the ``fixed`` response of one year: policies, flows, shortfall after stocks, stock drawn per market."""
-        eff = scenario_policy_effects(self.world, edges, year, active)
-        res, short, drawn = self._propagate(year, nodes, edges, eff.edges["total_blocked_share"].to_numpy(dtype=float),
-                                            ledger, self._spans(year, eff.attribution, ledger))
-        return eff, res, short, drawn
+                        ledger: StockLedger) -> tuple[PolicyEffects, FixedResult, pd.DataFrame, dict[str, float],
+                                                      dict[str, float]]:
+        """Run the ``fixed`` response of one year (:meth:`_propagate`).
 
-    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger) -> dict[str, list[tuple[float, float]]]:
-        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`)."""
+        Returns the policies, flows, shortfall after stocks, stock released per market and its final-use part.
+        """
+        eff = scenario_policy_effects(self.world, edges, year, active)
+        res, short, drawn, use = self._propagate(year, nodes, edges,
+                                                 eff.edges["total_blocked_share"].to_numpy(dtype=float), ledger,
+                                                 self._spans(year, eff.attribution, ledger, edges))
+        return eff, res, short, drawn, use
+
+    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger,
+               edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`, the year's edges)."""
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
-        return shock_spans(sorted(ledger.levels), attribution, periods, year)
+        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges)
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
-                   cover: bool = True) -> tuple[FixedResult, pd.DataFrame, dict[str, float]]:
-        """Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run).
+                   cover: bool = True) -> tuple[FixedResult, pd.DataFrame, dict[str, float], dict[str, float]]:
+        r"""Propagate the fixed response from the edges' blocked shares; draw ``ledger``'s stocks (a copy: dry run).
+
+        A stock at market ``c:k`` covers its holder's users of k (:func:`.stocks.holder_edges`): the gap is
+        :math:`\Delta = b + U + \sum_v G_v`, with :math:`b` the baseline stock edges' draws, :math:`U` the
+        final use's shortfall and :math:`G_v` what each of the holder's plants would have received of k and
+        could use but did not (:func:`.stocks.plant_gaps`); the release beyond :math:`b` is shared over them
+        pro rata to their gaps (:func:`.stocks.split_release`). A plant's share arrives on its input edge and
+        the response is propagated again, so its output reaches its buyers; the final use's share covers the
+        shortfall (:func:`~supplychain.simulation.outcome.apply_stock_cover`). Returns the result, the
+        shortfall, the release per market (beyond the baseline draws) and the part of it for final use.
 
         ``spans``: the months each stock's gap arises in (:meth:`~supplychain.simulation.stocks.StockLedger.record`);
-        ``cover``: whether the stock drawn covers the shortfall returned (the floors of ``contracts_first``
-        are the shortfall before stock cover: in ``rebalance`` the stocks cover what is left after the
-        re-routing, :meth:`~supplychain.simulation.stocks.StockRoutes.record`).
+        ``cover``: whether the stock covers the holder's users (the floors of ``contracts_first`` are the
+        shortfall before stock cover: in ``rebalance`` the stocks cover what is left after the re-routing,
+        :meth:`~supplychain.simulation.stocks.StockRoutes.record`).
         """
         b = limit_stock_edges(edges, np.array(blocked, dtype=float), ledger)
         res = propagate_fixed(nodes, edges, b)
         short = shortfall_table(res.index, edges, res.tonnes)
-        # stocks cover the final use of their own market (nothing is re-routed)
-        markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
-        gaps = dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
-        demand = dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True))
         base = stock_edge_draws(edges)
-        drawn = ledger.record(year, baseline_stock_gap(base, gaps), demand, spans)
+        f0 = edges["tonnes"].to_numpy(dtype=float)
+        plants = {m: g for m, level in ledger.levels.items()
+                  if level > 0 and (g := plant_gaps(edges, f0, res.arrived, m))}
+        into_plants = {m: sum(g.values()) for m, g in plants.items()}
+        gaps, demand = _use_gaps(short)
+        if plants and cover:  # the plants' shares arrive on their input edges, and the response runs again
+            dry = net_of_baseline_draw(base, ledger.copy().record(
+                year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand))
+            x = np.zeros(len(edges))
+            for m, g in plants.items():
+                for e, t in split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1].items():
+                    x[e] += t
+            res = propagate_fixed(nodes, edges, b, extra=x)
+            short = shortfall_table(res.index, edges, res.tonnes)
+            gaps, demand = _use_gaps(short)
+        drawn = ledger.record(year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand, spans)
         drawn = net_of_baseline_draw(base, drawn)
-        return res, apply_stock_cover(short, drawn) if cover else short, drawn
+        use = {m: split_release(d, gaps.get(m, 0.0), plants[m])[0] if m in plants else d for m, d in drawn.items()}
+        return res, apply_stock_cover(short, use) if cover else short, drawn, use
 
     def _year_fixed(
         self,
@@ -656,11 +683,11 @@ class Simulator:
         ledger: StockLedger,
     ) -> YearTables:
         t0 = time.perf_counter()
-        eff, res, short, drawn = self._fixed_response(year, nodes, edges, active, ledger)
+        eff, res, short, drawn, use = self._fixed_response(year, nodes, edges, active, ledger)
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
-        tonnes = deliver_draws(edges, res.tonnes, drawn)
+        tonnes = deliver_draws(edges, res.tonnes, use)
         unsold = facility_unsold(edges, res.unsold)
         flows = flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
@@ -686,7 +713,7 @@ class Simulator:
         """
         model = self.model()
         blocked = effects.edges["total_blocked_share"].to_numpy(dtype=float)[pos]
-        _, short, _ = self._propagate(year, nodes, edges, blocked, ledger.copy(), cover=False)
+        _, short, _, _ = self._propagate(year, nodes, edges, blocked, ledger.copy(), cover=False)
         z = dict(zip(short["node"].tolist(), short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True))
         return np.array([z.get(i, np.nan) for i in model.node_ids[model.uses].tolist()], dtype=float)
 
@@ -773,13 +800,25 @@ class Simulator:
         inputs = replace(inputs, rule=self.allocation, floor=floor, reserved=pol.reserved,
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
-        try:
-            sol = RebalanceSolution.blend([(w, solver.solve(part, warm=warm)) for w, part in pol.period_inputs(inputs)])
-        except SolverError as err:
-            raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
-        # a stock covers its holder's own final use left short after the re-routing (StockRoutes.record)
-        draws = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger))
-        short = apply_stock_cover(model.shortfall_table(inputs, sol), draws)
+
+        def solve(inputs: YearInputs) -> RebalanceSolution:
+            try:
+                return RebalanceSolution.blend([(w, solver.solve(part, warm=warm))
+                                                for w, part in pol.period_inputs(inputs)])
+            except SolverError as err:
+                raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
+
+        sol = solve(inputs)
+        # a stock covers its holder's users left short after the re-routing: its plants' share in a re-solve
+        # (StockRoutes.plant_release), its final use's after it (StockRoutes.record)
+        opened = routes.plant_release(ledger, year, table, inputs, sol) if ledger.levels else None
+        plants: dict[str, float] = {}
+        if opened is not None:
+            inputs, plants = opened
+            sol = solve(inputs)
+        draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
+                                   plants)
+        short = apply_stock_cover(model.shortfall_table(inputs, sol), use)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
         in_year = np.zeros(len(table), dtype=bool)
         in_year[pos] = True
@@ -787,7 +826,7 @@ class Simulator:
         kept = table.loc[keep]
         ids = model.node_ids
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        tonnes = deliver_draws(kept, sol.tonnes[keep], draws)
+        tonnes = deliver_draws(kept, sol.tonnes[keep], use)
         flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
@@ -805,6 +844,18 @@ class Simulator:
 
 
 # --------------------------------------------------------------- helpers
+def _use_gaps(short: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
+    """Return the final use's shortfall and demand per market of a shortfall table."""
+    markets = [f"{c}:{k}" for c, k in zip(short["country"].tolist(), short["commodity"].tolist(), strict=True)]
+    return (dict(zip(markets, short["shortfall_t"].to_numpy(dtype=float).tolist(), strict=True)),
+            dict(zip(markets, short["demand_t"].to_numpy(dtype=float).tolist(), strict=True)))
+
+
+def _plus(a: Mapping[str, float], b: Mapping[str, float]) -> dict[str, float]:
+    """Per key, ``a + b`` (0 where missing)."""
+    return {k: a.get(k, 0.0) + b.get(k, 0.0) for k in set(a) | set(b)}
+
+
 def _union(frames: Sequence[pd.DataFrame], key: str, *, last: bool = False) -> pd.DataFrame:
     """Stack ``frames`` keeping one row per ``key`` (its first, or ``last``, occurrence), sorted by ``key``."""
     stacked = pd.concat(frames, ignore_index=True).drop_duplicates(key, keep="last" if last else "first")

@@ -13,27 +13,38 @@ released in one year", 1 when not given; :func:`~supplychain.graph.allocate.rele
 .. math:: L_y = L^{end}_{y-1} + A_y, \qquad R_y = s \, L_y, \qquad
           \delta_y = \min(L_y, \Delta_y, R_y), \qquad L^{end}_y = L_y - \delta_y,
 
-where :math:`\Delta_y` is the gap the stock is asked to fill that year (the
-holder's own final use left short: in ``rebalance`` after the re-routing,
-:meth:`StockRoutes.record`; in ``fixed`` the shortfall of the market's own final use).
-A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
-then 1,500 t of the 3,000 t left, and keeps 1,500 t.
+where :math:`\Delta_y` is the gap the stock is asked to fill that year. A stock is
+national and covers its holder's own users of the commodity (:func:`holder_edges`): the
+final use of its market and the holder's plants of the next stage that take it as an input,
+one rule for both, :math:`\Delta = b + U + \sum_v G_v` — :math:`b` the baseline stock edges'
+draws, :math:`U` the final use left short, :math:`G_v` the input plant v would have received
+but did not (:func:`plant_gaps`; in ``fixed`` what the plant could use with its other inputs,
+in ``rebalance`` its lost input, of which the LP's re-solve draws what the plant can use,
+:meth:`StockRoutes.plant_release`). The release beyond :math:`b` is shared over them pro rata
+to their gaps (:func:`split_release`); a plant's share is fed to it and its output reaches its
+buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A stock of
+an intermediate (Japan's oxide stock for its magnet makers) thus works like one of a final
+product. A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
+then 1,500 t of the 3,000 t left, and keeps 1,500 t. Several stocks of one market keep
+their own levels and shares (:class:`StockLedger`): :math:`R_y = \sum_i s_i L_{i,y}`.
 
 When the gap exceeds the year's release, the release runs out within the year. The gap
-arises over the months the policies cutting the market's imports are in force
-(:func:`shock_spans`: the union of the periods of the policies that block an edge into
-the market, within the year: :math:`12\varphi` months from month :math:`a`), evenly over
+arises over the months the policies causing it are in force (:func:`shock_spans`: the
+policies nearest the holder's users that cut a flow feeding them — its imports, its plants'
+inputs, else the first step up the chain where a policy cuts one — and the union of their
+periods within the year: :math:`12\varphi` months from month :math:`a`), evenly over
 them; so the release lasts
 
 .. math:: m_y = a + 12 \varphi \, R_y / \Delta_y \ \text{months from 1 January}
 
 (a ban from 1 September, :math:`a = 8`, :math:`\varphi = 4/12`: 2,502 t against a
 3,210.6 t gap last 3.1 months from September, to early December; with a licensing
-regime also in force from April, the union runs from April). Where no policy cuts the
-market's imports (a gap from demand growth alone, or from a cut further up its chain) the
-gap is spread evenly over the whole year, :math:`m_y = 12 R_y / \Delta_y` (e.g. 500 t against a 1 200 t/yr gap
-lasts 5 months: it runs out at the end of May, month ⌈m⌉; a level that lasts a whole
-number of months up to round-off, such as 40/3 t against 80 t/yr = 2 months, runs out
+regime also in force from April, the union runs from April; an Australian concentrate ban
+from September that idles the Malaysian plant feeding Japan dates Japan's oxide gap
+September–December). Where no policy cuts any flow up the chain (a gap from demand growth
+alone) the gap is spread evenly over the whole year, :math:`m_y = 12 R_y / \Delta_y`
+(e.g. 500 t against a 1 200 t/yr gap lasts 5 months: it runs out at the end of May, month
+⌈m⌉; a level that lasts a whole number of months up to round-off, such as 40/3 t against 80 t/yr = 2 months, runs out
 in that month, February, not the next). With :math:`s < 1` it is the year's release
 that runs out, not the stock (``level_end`` > 0). Cover left at the end of the year is
 :math:`12 L^{end}_y / D_y` months, :math:`D_y` the market's final demand of that year.
@@ -67,8 +78,8 @@ if TYPE_CHECKING:
     from supplychain.simulation.calendar import Interval
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
-__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "months_lasting", "run_out_month", "shock_spans",
-           "spans_label"]
+__all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges",
+           "months_lasting", "plant_gaps", "run_out_month", "shock_spans", "spans_label", "split_release"]
 
 STOCK_COLUMNS = [
     "year",
@@ -157,38 +168,194 @@ def spans_label(spans: Sequence[tuple[float, float]]) -> str:
     return ", ".join(parts)
 
 
-def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
-                year: int) -> dict[str, list[tuple[float, float]]]:
-    """For each market, the months of ``year`` in which the policies that cut its imports are in force.
+def holder_edges(edges: pd.DataFrame, market: str) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Positions of the edges that deliver a stock's commodity to its holder's own users: the stock's consumers.
 
-    A policy cuts a market's imports when it blocks a share of an edge into it (``blocked_share > 0``
-    on an edge with baseline tonnes whose buyer country and commodity are the market's, in the year's
-    ``attribution``). The spans are the union of those policies' periods within the year
-    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts directly has
-    none: its gap (from demand growth, or from a cut further up its chain) is spread over the year.
+    For the stock at market ``c:k``: the edges into its final use (``c:k:use``) and the edges of
+    commodity k into facilities of country c (the holder's plants of the next stage, whichever
+    market or supplier they buy from). A stock covers what these edges would have carried but did
+    not (:func:`holder_gaps`).
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"supplier": ["JP:m", "JP:m", "CN:m", "JP:m", "JP:m"],
+    ...                   "buyer": ["JP:m:use", "jp_plant", "cn_plant", "US:m", "jp_plant"],
+    ...                   "buyer_country": ["JP", "JP", "CN", "US", "JP"], "commodity": ["m", "m", "m", "m", "dy"]})
+    >>> holder_edges(e, "JP:m").tolist()
+    [0, 1]
+    """
+    from supplychain.graph.build import node_kind, use_id
+
+    country, _, commodity = market.partition(":")
+    buyer = [str(b) for b in edges["buyer"].tolist()]
+    com = [str(k) for k in edges["commodity"].tolist()]
+    bc = [str(c) for c in edges["buyer_country"].tolist()]
+    use = use_id(country, commodity)
+    at = [i for i, (b, k, c) in enumerate(zip(buyer, com, bc, strict=True))
+          if b == use or (k == commodity and c == country and node_kind(b) == "facility")]
+    return np.asarray(at, dtype=np.intp)
+
+
+def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str, *,
+               leontief: bool = True) -> dict[int, float]:
+    r"""Return what each of a stock holder's plants would have received of the stock's commodity but did not.
+
+    For the stock at market ``c:k`` and each facility v of country c with inputs of k
+    (:func:`holder_edges`), with :math:`F_{vj}` its baseline input of commodity j and :math:`A_{vj}`
+    what arrived (``arrived`` summed over its edges of j): under ``leontief`` (the ``fixed``
+    response, where a plant runs at its scarcest input,
+    :math:`s_v = \min_j A_{vj} / F_{vj}`), the input of k it could use with its other inputs as
+    they are,
+
+    .. math:: G_v = \max\bigl(0,\ s^*_v F_{vk} - A_{vk}\bigr), \qquad
+              s^*_v = \min\bigl(1, \min_{j \ne k} A_{vj} / F_{vj}\bigr);
+
+    without (the re-routing LP, whose flows into a plant all scale with its activity, so that the
+    ratios cannot tell which input was short), :math:`G_v = \max(0, F_{vk} - A_{vk})`, and the LP's
+    re-solve draws only what it can use (:meth:`StockRoutes.record`).
+
+    Returns
+    -------
+    dict of int to float
+        Edge position → :math:`G_v` > 0, on one edge of k into each plant: the one from the holder's
+        market ``c:k`` when the plant has it, else its k edge with the largest baseline (where the
+        release is delivered).
+
+    Examples
+    --------
+    A Japanese magnet plant (NdPr 100 t, Dy 10 t at baseline) received 40 t of NdPr and 8 t of Dy: with
+    Dy at 80 %, it can use 80 t of NdPr, so the NdPr stock may fill 80 − 40 = 40 t (not 60):
+
+    >>> e = pd.DataFrame({"supplier": ["JP:ndpr", "JP:dy", "JP:ndpr"], "buyer": ["jp_mag", "jp_mag", "JP:ndpr:use"],
+    ...                   "buyer_country": ["JP"] * 3, "commodity": ["ndpr", "dy", "ndpr"]})
+    >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr")
+    {0: 40.0}
+    >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr", leontief=False)
+    {0: 60.0}
+    """
+    from supplychain.graph.build import node_kind
+
+    f0 = np.asarray(baseline, dtype=float)
+    got = np.asarray(arrived, dtype=float)
+    commodity = market.partition(":")[2]
+    buyer = [str(b) for b in edges["buyer"].tolist()]
+    sup = [str(x) for x in edges["supplier"].tolist()]
+    com = [str(k) for k in edges["commodity"].tolist()]
+    plants = {buyer[i] for i in holder_edges(edges, market).tolist() if node_kind(buyer[i]) == "facility"}
+    into: dict[str, dict[str, list[int]]] = {}
+    for i, b in enumerate(buyer):
+        if b in plants:
+            into.setdefault(b, {}).setdefault(com[i], []).append(i)
+    out: dict[int, float] = {}
+    for v in sorted(plants):
+        groups = into[v]
+        own = groups[commodity]
+        base, came = float(f0[own].sum()), float(got[own].sum())
+        ratios = [float(got[g].sum()) / float(f0[g].sum()) for j, g in groups.items()
+                  if j != commodity and float(f0[g].sum()) > 0]
+        can = min([1.0, *ratios]) if leontief else 1.0
+        gap = can * base - came
+        if gap > 0:
+            at = [i for i in own if sup[i] == market] or sorted(own, key=lambda i: -float(f0[i]))
+            out[at[0]] = gap
+    return out
+
+
+def split_release(release: float, use_gap: float, plants: Mapping[int, float]) -> tuple[float, dict[int, float]]:
+    r"""Share a stock's release over its holder's users pro rata to their gaps.
+
+    The release beyond the baseline draws, :math:`r = \max(0, \delta - b)`, covers the final use's gap
+    :math:`U` and each plant's :math:`G_v` (:func:`plant_gaps`) alike: the final use gets
+    :math:`r\,U / (U + \sum_v G_v)`, plant v :math:`r\,G_v / (U + \sum_v G_v)` (all of each gap when
+    :math:`r` covers them, since :math:`\delta \le b + U + \sum_v G_v`).
+
+    Examples
+    --------
+    >>> split_release(60.0, 40.0, {3: 80.0})
+    (20.0, {3: 40.0})
+    """
+    total = use_gap + sum(plants.values())
+    if total <= 0 or release <= 0:
+        return 0.0, {}
+    part = min(1.0, release / total)
+    return use_gap * part, {e: g * part for e, g in plants.items()}
+
+
+def feeding_edges(edges: pd.DataFrame, market: str) -> list[set[str]]:
+    """Ids of the edges upstream of a stock's consumers (:func:`holder_edges`), nearest first, one set per step.
+
+    Step 0: the consumer edges and the market's own inflows (its imports); step n + 1: the edges into the
+    suppliers of step n not met before (a plant's inputs, the market feeding it, the mines feeding that),
+    and so on up the chain: the flows whose cut can leave the holder's users short.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"edge": ["use", "imp", "sep_out", "conc", "other"],
+    ...                   "supplier": ["JP:o", "MY:o", "my_sep", "au_mine", "CN:o"],
+    ...                   "buyer": ["JP:o:use", "JP:o", "MY:o", "my_sep", "US:o"],
+    ...                   "buyer_country": ["JP", "JP", "MY", "MY", "US"], "commodity": ["o", "o", "o", "c", "o"]})
+    >>> [sorted(step) for step in feeding_edges(e, "JP:o")]
+    [['imp', 'use'], ['sep_out'], ['conc']]
+    """
+    ids = [str(x) for x in edges["edge"].tolist()]
+    sup = [str(x) for x in edges["supplier"].tolist()]
+    into: dict[str, list[int]] = {}
+    for i, b in enumerate(str(x) for x in edges["buyer"].tolist()):
+        into.setdefault(b, []).append(i)
+    step = sorted(set(holder_edges(edges, market).tolist()) | set(into.get(market, ())))
+    seen = set(step)
+    out = []
+    while step:
+        out.append({ids[i] for i in step})
+        step = sorted({j for i in step for j in into.get(sup[i], ()) if j not in seen})
+        seen.update(step)
+    return out
+
+
+def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
+                year: int, edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+    """For each market, the months of ``year`` in which the policies that cut the flows feeding it are in force.
+
+    A policy cuts a flow when it blocks a share of an edge with baseline tonnes (``blocked_share > 0``
+    in the year's ``attribution``). The policies taken to cause a stock's gap are those cutting the
+    flows nearest its holder's users (:func:`feeding_edges`, step by step): the market's own imports
+    and its holder's plants' inputs, or, when no policy cuts those, the first step further up the chain
+    where one does (an Australian concentrate ban that idles a Malaysian separation plant cuts Japan's
+    oxide imports from Malaysia). The spans are the union of those policies' periods within the year
+    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts anywhere up its
+    chain has none: its gap (from demand growth) is spread over the year. Nearest first, because a
+    policy further up (a ban already in force upstream) reaches the market only through the nearer
+    flows, which the nearer policy cuts too; a gap with causes at several steps is dated by the nearest.
 
     Parameters
     ----------
     markets : iterable of str
         Market ids ``"{country}:{commodity}"`` (the stocks' markets).
     attribution : DataFrame
-        The year's attribution (``buyer_country``, ``commodity``, ``policy``, ``baseline_t``,
-        ``blocked_share``; :class:`~supplychain.simulation.policies.PolicyEffects`).
+        The year's attribution (``edge``, ``policy``, ``baseline_t``, ``blocked_share``;
+        :class:`~supplychain.simulation.policies.PolicyEffects`).
     periods : mapping of str to Interval
         Policy id → its ``(start, end)``.
     year : int
         The year.
+    edges : DataFrame
+        The year's edges (``edge``, ``supplier``, ``buyer``, ``buyer_country``, ``commodity``).
 
     Examples
     --------
+    An Australian concentrate ban from September cuts Japan's oxide through Malaysia; a Chinese ban
+    in force all year cuts only the US:
+
     >>> import datetime as dt
-    >>> att = pd.DataFrame({"buyer_country": ["US", "US", "JP"], "commodity": ["magnet"] * 3,
-    ...                     "policy": ["ban", "tariff", "old"], "baseline_t": [80.0, 80.0, 5.0],
-    ...                     "blocked_share": [1 / 3, 0.0, 1.0]})
-    >>> periods = {"ban": (dt.date(2025, 9, 1), None), "tariff": (dt.date(2025, 1, 1), None),
-    ...            "old": (dt.date(2020, 1, 1), None)}
-    >>> shock_spans(["US:magnet", "JP:magnet", "EU:magnet"], att, periods, 2025)
-    {'US:magnet': [(8.0, 12.0)], 'JP:magnet': [(0.0, 12.0)]}
+    >>> e = pd.DataFrame({"edge": ["imp", "sep_out", "conc", "cn_us"],
+    ...                   "supplier": ["MY:o", "my_sep", "au_mine", "CN:o"],
+    ...                   "buyer": ["JP:o", "MY:o", "my_sep", "US:o"],
+    ...                   "buyer_country": ["JP", "MY", "MY", "US"], "commodity": ["o", "o", "c", "o"]})
+    >>> att = pd.DataFrame({"edge": ["conc", "cn_us"], "policy": ["au_ban", "cn_ban"], "baseline_t": [10.0, 5.0],
+    ...                     "blocked_share": [1 / 3, 1.0]})
+    >>> periods = {"au_ban": (dt.date(2025, 9, 1), None), "cn_ban": (dt.date(2020, 1, 1), None)}
+    >>> shock_spans(["JP:o", "US:o", "KR:o"], att, periods, 2025, e)
+    {'JP:o': [(8.0, 12.0)], 'US:o': [(0.0, 12.0)]}
     """
     from supplychain.simulation.calendar import month_spans
 
@@ -196,13 +363,19 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
         return {}
     cut = attribution.loc[(attribution["blocked_share"].to_numpy(dtype=float) > 0)
                           & (attribution["baseline_t"].to_numpy(dtype=float) > 0)]
-    by_market: dict[str, set[str]] = {}
-    for c, k, p in zip(cut["buyer_country"].astype(str).tolist(), cut["commodity"].astype(str).tolist(),
-                       cut["policy"].astype(str).tolist(), strict=True):
-        by_market.setdefault(f"{c}:{k}", set()).add(p)
+    by_edge: dict[str, set[str]] = {}
+    for e, p in zip(cut["edge"].astype(str).tolist(), cut["policy"].astype(str).tolist(), strict=True):
+        by_edge.setdefault(e, set()).add(p)
     out: dict[str, list[tuple[float, float]]] = {}
+    if not by_edge:
+        return out
     for market in markets:
-        spans = month_spans([periods[p] for p in sorted(by_market.get(market, ())) if p in periods], year)
+        policies: set[str] = set()
+        for step in feeding_edges(edges, market):
+            policies = {p for e in step for p in by_edge.get(e, ())}
+            if policies:
+                break
+        spans = month_spans([periods[p] for p in sorted(policies) if p in periods], year)
         if spans:
             out[market] = spans
     return out
@@ -230,22 +403,34 @@ def run_out_month(year: int, months: float) -> str:
 
 @dataclass
 class StockLedger:
-    r"""Running stock levels of one simulation.
+    r"""Running stock levels of one simulation, each stock with its own level and release share.
+
+    Several stocks of one market are drawn as one, each keeping its own ledger: the market may
+    release :math:`R = \sum_i s_i L_i` in a year (each stock's own cap,
+    :func:`~supplychain.graph.allocate.releasable`), and a draw :math:`\delta \le R` is taken
+    from the stocks pro rata to their caps, :math:`\delta_i = \delta \, R_i / R \le R_i`
+    (exact: any draw up to :math:`R` respects every stock's cap). Two stocks, 6,000 t at
+    :math:`s = 0.5` and 2,000 t at :math:`s = 1`, against large gaps release 5,000 t
+    (3,000 + 2,000), then 1,500 t (half of the 3,000 t left of the first), then 750 t; one
+    stock at their level-weighted share, :math:`s = 0.625`, would release 1,875 t in the
+    second year.
 
     Parameters
     ----------
     levels : mapping of str to float
         Market node id → level :math:`L` (the whole stock) at the start of the first year.
     shares : mapping of str to float, optional
-        Market → release share :math:`s` (``max_release_share``; 1 where not given): at most
-        :math:`s L_y` is drawn in year y (:func:`~supplychain.graph.allocate.releasable`). Several
-        stocks of one market are one stock whose share is their level-weighted mean,
-        :math:`s = \sum_i s_i L_i / \sum_i L_i`, taken again when a stock enters.
+        Market → release share :math:`s` of that level (``max_release_share``; 1 where not given).
     entering : mapping of int to mapping of str to float
         Year → market → level entering the ledger at the start of that year
         (:meth:`from_scenario`; the first year's stocks are in ``levels``).
     entering_shares : mapping of int to mapping of str to float, optional
         Year → market → release share of the stock entering then (1 where not given).
+    parts : mapping of str to list of [level, share], optional
+        Market → its stocks, each ``[L_i, s_i]`` (:meth:`from_scenario`: one per ``stockpiles``
+        entry); by default one stock per market of ``levels`` and ``shares``.
+    entering_parts : mapping of int to mapping of str to list of (level, share), optional
+        Year → market → the stocks entering then (default: one of ``entering``, ``entering_shares``).
     """
 
     levels: dict[str, float]
@@ -253,27 +438,32 @@ class StockLedger:
     rows: list[dict[str, Any]] = field(default_factory=list)
     entering: dict[int, dict[str, float]] = field(default_factory=dict)
     entering_shares: dict[int, dict[str, float]] = field(default_factory=dict)
+    parts: dict[str, list[list[float]]] = field(default_factory=dict)
+    entering_parts: dict[int, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
     _opened: dict[str, float] = field(default_factory=dict)
     _year: int | None = None
 
-    @staticmethod
-    def _by_market(table: pd.DataFrame) -> tuple[dict[str, float], dict[str, float]]:
-        """Level and level-weighted release share per market of a :func:`~supplychain.graph.allocate.stock_table`."""
-        from supplychain.graph.sums import group_sums
+    def __post_init__(self) -> None:
+        for market, level in self.levels.items():
+            self.parts.setdefault(market, [[float(level), self.shares.get(market, 1.0)]])
+        self.levels = {m: sum(lv for lv, _ in ps) for m, ps in self.parts.items()}
 
-        markets = [str(m) for m in table["market"].tolist()]
-        level = table["level"].to_numpy(dtype=float)
-        levels = group_sums(markets, level.tolist())
-        weighted = group_sums(markets, (level * table["share"].to_numpy(dtype=float)).tolist())
-        return levels, {m: weighted[m] / v if v > 0 else 1.0 for m, v in levels.items()}
+    @staticmethod
+    def _by_market(table: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+        """Return the stocks ``(level, share)`` per market of a :func:`~supplychain.graph.allocate.stock_table`."""
+        out: dict[str, list[tuple[float, float]]] = {}
+        for m, lv, s in zip(table["market"].tolist(), table["level"].to_numpy(dtype=float).tolist(),
+                            table["share"].to_numpy(dtype=float).tolist(), strict=True):
+            out.setdefault(str(m), []).append((lv, s))
+        return out
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> StockLedger:
         """Start from :func:`~supplychain.graph.allocate.stock_table` (``market``, ``level``, ``share``)."""
         if table.empty:
             return cls({})
-        levels, shares = cls._by_market(table)
-        return cls(levels, shares)
+        parts = {m: [[lv, s] for lv, s in ps] for m, ps in cls._by_market(table).items()}
+        return cls({m: sum(lv for lv, _ in ps) for m, ps in parts.items()}, parts=parts)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, years: Sequence[int]) -> StockLedger:
@@ -285,8 +475,8 @@ class StockLedger:
         >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024}, "stockpiles": {
         ...     "us": {"country": "US", "commodity": "ore", "year": 2026, "quantity": 40, "max_release_share": 0.5}}})
         >>> ledger = StockLedger.from_scenario(s, [2024, 2025, 2026])
-        >>> ledger.levels, ledger.entering, ledger.entering_shares
-        ({}, {2026: {'US:ore': 40.0}}, {2026: {'US:ore': 0.5}})
+        >>> ledger.levels, ledger.entering, ledger.entering_parts
+        ({}, {2026: {'US:ore': 40.0}}, {2026: {'US:ore': [(40.0, 0.5)]}})
         """
         from supplychain.graph.allocate import stock_table
 
@@ -297,13 +487,17 @@ class StockLedger:
         for before, year in itertools.pairwise(ordered):
             table = stock_table(scenario, year, after=before)
             if not table.empty:
-                ledger.entering[year], ledger.entering_shares[year] = cls._by_market(table)
+                parts = cls._by_market(table)
+                ledger.entering_parts[year] = parts
+                ledger.entering[year] = {m: sum(lv for lv, _ in ps) for m, ps in parts.items()}
         return ledger
 
     def copy(self) -> StockLedger:
         """Return a ledger at the same levels and shares, without rows (a dry run's)."""
         return StockLedger(dict(self.levels), dict(self.shares), entering=self.entering,
-                           entering_shares=self.entering_shares, _opened=dict(self._opened), _year=self._year)
+                           entering_shares=self.entering_shares,
+                           parts={m: [list(p) for p in ps] for m, ps in self.parts.items()},
+                           entering_parts=self.entering_parts, _opened=dict(self._opened), _year=self._year)
 
     def open(self, year: int) -> None:
         """Start ``year``: the stocks dated to enter then are added (once; :meth:`record` opens it too)."""
@@ -311,24 +505,37 @@ class StockLedger:
             return
         self._year = year
         self._opened = dict(self.entering.get(year, {}))
-        new_shares = self.entering_shares.get(year, {})
-        for market, added in self._opened.items():
-            level = self.levels.get(market, 0.0)
-            total = level + added
-            weighted = self.share(market) * level + new_shares.get(market, 1.0) * added
-            self.shares[market] = weighted / total if total > 0 else 1.0
-            self.levels[market] = total
+        shares = self.entering_shares.get(year, {})
+        entering = self.entering_parts.get(year) or {m: [(a, shares.get(m, 1.0))] for m, a in self._opened.items()}
+        for market, stocks in entering.items():
+            self.parts.setdefault(market, []).extend([float(lv), float(s)] for lv, s in stocks)
+            self.levels[market] = sum(lv for lv, _ in self.parts[market])
+            self._opened[market] = sum(lv for lv, _ in stocks)
 
     def share(self, market: str) -> float:
-        """Release share :math:`s` of a market's stock (1 when not given)."""
-        return self.shares.get(market, 1.0)
+        r"""Release share of a market's stocks this year, :math:`R / L` (1 when it has none or is empty)."""
+        level = self.levels.get(market, 0.0)
+        return self.cap(market) / level if level > 0 else 1.0
+
+    def cap(self, market: str) -> float:
+        r"""Most a market's stocks may release this year, :math:`R = \sum_i s_i L_i`."""
+        return sum(float(releasable(lv, s)) for lv, s in self.parts.get(market, ()))
 
     def available(self) -> dict[str, float]:
-        """Return what each market's stock may release this year, :math:`R = s L` (the year's cap on its draw)."""
-        return {m: float(releasable(level, self.share(m))) for m, level in self.levels.items()}
+        r"""Return what each market's stock may release this year, :math:`R = \sum_i s_i L_i` (the year's cap)."""
+        return {m: self.cap(m) for m in self.levels}
+
+    def _take(self, market: str, draw: float) -> None:
+        """Take ``draw`` from the market's stocks pro rata to their caps :math:`R_i` (class docstring)."""
+        caps = [float(releasable(lv, s)) for lv, s in self.parts[market]]
+        total = sum(caps)
+        for part, c in zip(self.parts[market], caps, strict=True):
+            part[0] = max(0.0, part[0] - draw * c / total) if total > 0 else part[0]
+        self.levels[market] = sum(lv for lv, _ in self.parts[market])
 
     def record(self, year: int, gaps: Mapping[str, float], demand: Mapping[str, float],
-               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+               taken: Mapping[str, float] | None = None) -> dict[str, float]:
         """Draw every stock against its gap of ``year``; return the quantity drawn per market.
 
         Parameters
@@ -342,24 +549,28 @@ class StockLedger:
         spans : mapping, optional
             Market → the months of the year over which its gap arises (:func:`shock_spans`);
             a market without spans has its gap spread over the whole year.
+        taken : mapping, optional
+            Market → the most its users take of the release (the re-routing LP's own draw for the
+            holder's plants, :meth:`StockRoutes.record`); the draw is at most this.
 
         Returns
         -------
         dict of str to float
-            Market → δ = min(L, Δ, s L).
+            Market → δ = min(L, Δ, R), R = Σ s_i L_i (and at most ``taken``).
         """
         self.open(year)
         drawn: dict[str, float] = {}
         spans = spans or {}
         for market in sorted(self.levels):
             level = self.levels[market]
-            cap = min(level, float(releasable(level, self.share(market))))
+            cap = min(level, self.cap(market))
             gap = max(0.0, float(gaps.get(market, 0.0)))
-            draw = min(cap, gap)
-            end = level - draw
+            draw = min(cap, gap, float(taken.get(market, gap)) if taken is not None else gap)
             d = float(demand.get(market, 0.0))
             over = tuple(spans.get(market, ()))
             months = months_lasting(cap, gap, over)
+            self._take(market, draw)
+            end = self.levels[market]
             country, _, commodity = market.partition(":")
             self.rows.append({
                 "year": year,
@@ -378,7 +589,6 @@ class StockLedger:
                 "runs_out_after_months": months,
                 "runs_out_month": run_out_month(year, months),
             })
-            self.levels[market] = end
             drawn[market] = draw
         return drawn
 
@@ -435,8 +645,9 @@ class StockRoutes:
         ``levels``: what each stock may release in the year, :math:`R_m = s_m L_m`
         (:meth:`StockLedger.available`). A baseline draw larger than that is blocked down to it
         (combined with the policies' blocked share as :math:`B + b - Bb`). The LP's own stock
-        draw is closed, :math:`S_m = 0`: a stock is national, it covers its holder's own final use
-        after the re-routing (:meth:`record`), so no stock tonne crosses a border. (Drawn as
+        draw is closed, :math:`S_m = 0`: a stock is national, it covers its holder's own users
+        after the re-routing (:meth:`record`; its plants' share in a re-solve, :meth:`plant_release`),
+        so no stock tonne crosses a border. (Drawn as
         supply of the LP, :math:`0 \le d_m \le S_m`, it joined the market's pool and the
         re-routing carried it to whoever was short that year, worldwide: a 15,000 t US stock
         drained in one year, 11,537 t of it shipped abroad.)
@@ -452,9 +663,55 @@ class StockRoutes:
                 blocked[e] = blocked[e] + share - blocked[e] * share
         return replace(inputs, blocked=blocked, stock=np.zeros(len(self.markets)))
 
+    def _gaps(self, ledger: StockLedger, inputs: YearInputs,
+              sol: RebalanceSolution) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Per stock market: the baseline stock edges' tonnes, the final use left short, and the final demand."""
+        from supplychain.simulation.rebalance import RebalanceModel
+
+        z = RebalanceModel.shortfall(inputs, sol)
+        short: dict[str, float] = {}
+        demand: dict[str, float] = {}
+        for m, zi, di in zip(self.use_market, z.tolist(), inputs.demand.tolist(), strict=True):
+            short[m] = short.get(m, 0.0) + zi
+            demand[m] = demand.get(m, 0.0) + di
+        return self._by_market(sol.tonnes), short, demand
+
+    def plant_release(self, ledger: StockLedger, year: int, table: pd.DataFrame, inputs: YearInputs,
+                      sol: RebalanceSolution) -> tuple[YearInputs, dict[str, float]] | None:
+        r"""Open each stock's share for its holder's plants to the LP; None when no holder's plant is short.
+
+        Returns ``inputs`` with the LP's draw bounds set, and :math:`\sum_v G_v` per market (the plants'
+        part of the gap, :meth:`record`).
+
+        After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lack
+        :math:`G_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps` without
+        the Leontief reading: the LP's inputs all scale with a plant's activity). The stock's gap is
+        :math:`\Delta_m = b_m + z_m + \sum_v G_v` (as :meth:`record`), a dry run of the ledger draws
+        :math:`\delta_m`, and the plants' share of its release (:func:`split_release`),
+        :math:`x_m`, becomes the bound of the LP's own draw, :math:`0 \le d_m \le x_m`, for a re-solve:
+        the LP then draws what its plants can turn into supply that lowers unmet demand (a plant short of
+        another input, or whose output nobody lacks, draws nothing). The draw joins the holder's market,
+        whose re-export row does not count it as domestic supply, so it licenses no exports
+        (:mod:`~supplychain.simulation.assembly`).
+        """
+        plants = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
+                  if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
+        if not plants:
+            return None
+        along, short, demand = self._gaps(ledger, inputs, sol)
+        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + sum(plants.get(m, {}).values()) for m in ledger.levels}
+        dry = ledger.copy().record(year, gaps, demand)
+        x = {m: sum(split_release(max(0.0, dry[m] - along.get(m, 0.0)), short.get(m, 0.0), g)[1].values())
+             for m, g in plants.items()}
+        if not any(v > 0 for v in x.values()):
+            return None
+        return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
+                {m: sum(g.values()) for m, g in plants.items()})
+
     def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution,
-               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None) -> dict[str, float]:
-        r"""Draw the ledger's stocks against their holders' own final use left short; return the release per market.
+               spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+               plants: Mapping[str, float] | None = None) -> tuple[dict[str, float], dict[str, float]]:
+        r"""Draw the ledger's stocks against their holders' users left short; return the release and its final-use part.
 
         The gap of the stock at market :math:`m` is its holder's own unmet final use after the
         re-routing, :math:`z_m = \sum_{u \in use(m)} z_u` (the market's final demand not met by
@@ -462,19 +719,21 @@ class StockRoutes:
         draws :math:`\delta_m = \min(L_m, s L_m, b_m + z_m)` (:meth:`StockLedger.record`), and the
         release beyond the baseline draws, :math:`\max(0, \delta_m - b_m)`, is returned: it covers
         the holder's users (:func:`~supplychain.simulation.outcome.apply_stock_cover`), the rest of
-        the stock stays for the next year. ``spans`` as in :meth:`StockLedger.record`.
+        the stock stays for the next year. A stock whose holder's plants were short had its plants'
+        share open to a re-solve (:meth:`plant_release`): the plants' part of the gap, :math:`\sum_v G_v`
+        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``; the draw is
+        at most what the users took, :math:`b_m + z_m + d_m` with :math:`d_m` the LP's own draw, and the
+        final use's part of the release is :math:`\max(0, \delta_m - b_m - d_m)` (:math:`d_m` already
+        reached the plants in the LP's flows). ``spans`` as in :meth:`StockLedger.record`.
         """
-        from supplychain.simulation.rebalance import RebalanceModel
-
         if not ledger.levels:
-            return {}
-        z = RebalanceModel.shortfall(inputs, sol)
-        short: dict[str, float] = {}
-        demand: dict[str, float] = {}
-        for m, zi, di in zip(self.use_market, z.tolist(), inputs.demand.tolist(), strict=True):
-            short[m] = short.get(m, 0.0) + zi
-            demand[m] = demand.get(m, 0.0) + di
-        along = self._by_market(sol.tonnes)
-        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) for m in ledger.levels}
-        drawn = ledger.record(year, gaps, demand, spans)
-        return {m: max(0.0, d - along.get(m, 0.0)) for m, d in drawn.items()}
+            return {}, {}
+        along, short, demand = self._gaps(ledger, inputs, sol)
+        caps = inputs.stock.tolist()
+        lp = {m: float(d) for m, d, cap in zip(self.markets, sol.stock_draw.tolist(), caps, strict=True) if cap > 0}
+        plants = plants or {}
+        gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + plants.get(m, 0.0) for m in ledger.levels}
+        taken = {m: along.get(m, 0.0) + short.get(m, 0.0) + lp[m] for m in lp}
+        drawn = ledger.record(year, gaps, demand, spans, taken)
+        release = {m: max(0.0, d - along.get(m, 0.0)) for m, d in drawn.items()}
+        return release, {m: max(0.0, r - lp.get(m, 0.0)) for m, r in release.items()}

@@ -1,0 +1,160 @@
+"""A stock covers its holder's users of the commodity: final use and the holder's plants (s34 diff review G-1).
+
+A stockpile of an intermediate (Japan's JOGMEC holding NdPr oxide that its magnet makers use) is drawn to cover
+the input its holder's plants of the next stage would have received but did not because of the shock, in both
+responses, with the release cap and ledger of a final-use stock; the plants' extra output reaches their buyers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from supplychain.api import simulate
+from supplychain.io import load_text
+from supplychain.schema.model import Scenario
+from supplychain.schema.references import check_stock_users
+
+HERE = Path(__file__).parent
+
+WORLD = """scenario: {name: Intermediate stock, base_year: 2024, horizon: 2026}
+commodities:
+  ndpr: {name: NdPr oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Nd, Pr]}
+  dy: {name: Dy oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Dy]}
+  magnet: {name: NdFeB magnet, stage: magnet, basis: t product, family: rare_earths, elements: [Nd, Pr, Dy]}
+processes:
+  mag:
+    inputs: {ndpr: {value: 1, assumption: "test"}%(dy_input)s}
+    outputs: {magnet: {value: 1, assumption: reference output}}
+facilities:
+  cn_sep: {name: China separation, country: CN, kind: aggregate, output: ndpr,
+           capacity: {value: 1000, assumption: test}, utilisation: {value: 1, assumption: test}}
+  jp_mag: {name: Japan magnets, country: JP, kind: magnet, process: mag,
+           capacity: {value: 600, assumption: test}, utilisation: {value: 1, assumption: test}}
+%(dy_facilities)s
+flows:
+  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}
+%(dy_flows)s
+demand:
+  cn: {country: CN, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+  jp: {country: JP, commodity: magnet, year: 2024, tonnes: {value: 600, assumption: test}}
+%(dy_demand)s
+policies:
+  ban: {type: export_ban, name: China bans oxide exports, country: CN, covers: {commodities: [ndpr, dy]},
+        start: 2025-01-01, assumption: test}
+%(stock)s
+"""
+
+STOCK = """stockpiles:
+  jogmec: {country: JP, commodity: ndpr, year: 2025, quantity: 1000, max_release_share: 0.5}
+"""
+
+DY = {
+    "dy_input": ", dy: {value: 0.1, assumption: test}",
+    "dy_facilities": """  cn_dy: {name: China Dy, country: CN, kind: aggregate, output: dy,
+          capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+  au_dy: {name: Australian Dy, country: AU, kind: separation, output: dy,
+          capacity: {value: 30, assumption: test}, utilisation: {value: 1, assumption: test}}""",
+    "dy_flows": """  cn_jp_dy: {supplier: CN, buyer: JP, commodity: dy, year: 2024,
+             tonnes: {value: 30, assumption: test}}
+  au_jp_dy: {supplier: au_dy, buyer: JP, commodity: dy, year: 2024,
+             tonnes: {value: 30, assumption: test}}""",
+    "dy_demand": "  cn_dy: {country: CN, commodity: dy, year: 2024, tonnes: {value: 70, assumption: test}}",
+}
+
+
+def world(stock: bool = True, dy: bool = False) -> Scenario:
+    parts = DY if dy else dict.fromkeys(DY, "")
+    return load_text(WORLD % {**parts, "stock": STOCK if stock else ""}, base_dir=HERE)
+
+
+def magnets_short(res: object) -> dict[int, float]:
+    sf = res.shortfall  # type: ignore[attr-defined]
+    sel = sf[sf["node"] == "JP:magnet:use"]
+    return dict(zip(sel["year"].tolist(), sel["shortfall"].tolist(), strict=True))
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_an_oxide_stock_feeds_its_holders_magnet_plant(mode: str) -> None:
+    # Japan's magnet plant makes 600 t of magnets from 600 t of NdPr oxide (1 t a t), all of it from China,
+    # whose export ban is in force all of 2025 and 2026; Japan has no final use of the oxide. Without the
+    # stock the plant gets nothing: 600 t of magnets short each year.
+    # The 1,000 t oxide stock, max_release_share 0.5, covers the plant's lost input, 600 t a year:
+    #   2025: R = 0.5 x 1,000 = 500 -> draw 500, plant makes 500, magnets short 600 - 500 = 100, level 500
+    #   2026: R = 0.5 x 500 = 250   -> draw 250, plant makes 250, magnets short 350, level 250
+    # The gap arises over the whole year (the ban is in force all year): the release lasts
+    # 12 x 500 / 600 = 10 months -> 2025-10; 12 x 250 / 600 = 5 -> 2026-05.
+    assert magnets_short(simulate(world(stock=False), mode=mode)) == {2024: 0.0, 2025: 600.0, 2026: 600.0}
+    res = simulate(world(), mode=mode)
+    st = res.stocks.set_index("year")
+    assert st["gap"].tolist() == [pytest.approx(600.0)] * 2
+    assert st["draw"].tolist() == [pytest.approx(500.0), pytest.approx(250.0)]
+    assert st["level_end"].tolist() == [pytest.approx(500.0), pytest.approx(250.0)]
+    assert st["runs_out_month"].tolist() == ["2025-10", "2026-05"]
+    assert magnets_short(res) == {2024: 0.0, 2025: pytest.approx(100.0), 2026: pytest.approx(350.0)}
+    # the release is a flow into Japan's oxide market, and on into the plant (the market's flows close)
+    f = res.flows[res.flows["year"] == 2025].set_index("edge")["simulated"]
+    assert f["stockpiles.release.JP:ndpr"] == pytest.approx(500.0)
+    assert f["input.jp_mag.ndpr"] == pytest.approx(500.0)
+    assert f["supply.jp_mag.magnet"] == pytest.approx(500.0)
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_plant_short_of_another_input_draws_only_what_it_can_use(mode: str) -> None:
+    # As above, and the plant also needs 0.1 t of Dy oxide a t (60 t: 30 t from China, banned, 30 t from
+    # Australia). With half its Dy the plant can make at most 300 t of magnets, so the NdPr stock can be used
+    # for 300 t only: draw 300 of the 500 releasable in 2025, magnets short 600 - 300 = 300, level 700.
+    # fixed: the plant's gap is what it could use with its other inputs as they are,
+    #   G = min(1, 30/60) x 600 - 0 = 300 (stocks.plant_gaps, Leontief);
+    # rebalance: the LP's inputs all scale with the plant's activity, so the gap is the plant's lost input,
+    #   600, and the re-solve with the LP's draw open up to 500 draws what the plant can turn into magnets, 300.
+    res = simulate(world(dy=True), mode=mode, years=[2024, 2025])
+    row = res.stocks.set_index("year").loc[2025]
+    assert row["gap"] == pytest.approx(300.0 if mode == "fixed" else 600.0)
+    assert row["draw"] == pytest.approx(300.0)
+    assert row["level_end"] == pytest.approx(700.0)
+    assert magnets_short(res)[2025] == pytest.approx(300.0)
+
+
+def test_the_warning_is_only_for_a_stock_nobody_at_home_uses() -> None:
+    # Japan's magnet plant takes NdPr oxide: the oxide stock has a user, no warning. A US oxide stock
+    # (no US final use of the oxide, no US plant taking it) is never drawn: warned.
+    assert check_stock_users(world()) == []
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK + """  us: {country: US, commodity: ndpr, year: 2025,
+       quantity: 10}
+"""}
+    problems = check_stock_users(load_text(text, base_dir=HERE))
+    assert [p.message for p in problems] == [
+        "stockpile us: US has no final demand of ndpr and no plant that takes it, and a stock is drawn only for its "
+        "holder's users"]
+
+
+def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
+    # rebalance. Add a Japanese separation plant making 100 t of NdPr oxide, all of it sold to Korea, whose other
+    # 300 t come from China (banned); Korea's final use is 400 t. In the re-solve the stock's draw joins
+    # Japan's oxide market; Korea is short 300 of 400 t and Japan's magnets 600 of 600, so a tonne sent to Korea
+    # lowers the rationed share 1/400 > 1/600: were a draw domestic supply in the re-export row, the LP would
+    # ship it. It is not (a stock is national): Japan's exports stay at 100 t (its own output), Korea stays
+    # 300 t short, and the plant gets the 500 t released (magnets short 100 t), as without Korea.
+    # (With the draw counted as domestic supply, 140 t of the stock went to Korea.) China's separation makes
+    # 1,300 t: 400 for its own use, 600 for Japan and 300 for Korea at baseline.
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK}
+    korea = load_text(text.replace("flows:\n", """flows:
+  jp_kr: {supplier: jp_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 300, assumption: test}}
+""").replace("demand:\n", """demand:
+  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+""").replace("facilities:\n", """facilities:
+  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
+        base_dir=HERE)
+    res = simulate(korea, mode="rebalance", years=[2024, 2025])
+    f = res.flows[(res.flows["year"] == 2025) & (res.flows["commodity"] == "ndpr")]
+    to_kr = f[(f["supplier_country"] == "JP") & (f["buyer_country"] == "KR")]["simulated"].sum()
+    assert to_kr == pytest.approx(100.0)
+    sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
+    assert sf["KR:ndpr:use"] == pytest.approx(300.0)
+    assert sf["JP:magnet:use"] == pytest.approx(100.0)
+    assert res.stocks.set_index("year").loc[2025, "draw"] == pytest.approx(500.0)
