@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ASSUMED_MARK", "ASSUMED_NOTE", "NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS",
            "assumed_percent", "csv_number", "display_frame", "format_apart", "format_cell", "format_number",
-           "format_percent", "is_share", "measure_text", "snap"]
+           "format_percent", "format_points", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
@@ -192,6 +192,27 @@ def format_percent(value: Any) -> str:
     except (TypeError, ValueError):
         return "n/a"
     return format_share(snap(x) if math.isfinite(x) else x)
+
+
+def format_points(value: Any) -> str:
+    r"""Format a difference of two shares in percentage points, one decimal (NaN as ``n/a``).
+
+    A target's margin is its threshold less its value, :math:`m = \theta - x` (``max`` targets):
+    25 % less 18.7 % is 6.3 points, not "6 %" of anything.
+
+    Examples
+    --------
+    >>> [format_points(x) for x in (0.0631, -0.154, 1e-12, None)]
+    ['6.3 pt', '−15.4 pt', '0.0 pt', 'n/a']
+    """
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    if not math.isfinite(x):
+        return "n/a"
+    text = f"{abs(snap(x)) * 100:.1f} pt"
+    return f"−{text}" if snap(x) < 0 and text != "0.0 pt" else text
 
 
 def assumed_percent(value: Any) -> str:

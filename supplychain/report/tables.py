@@ -22,7 +22,7 @@ from supplychain.report.blockers import other_blockers, others_note, with_others
 from supplychain.report.dot_style import _finite, format_share, format_tonnes, pair_name, share_bin, short_country_name
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import HEADLINE_METRICS, labelled, metric_labels, source_name
-from supplychain.report.numbers import format_percent, measure_text
+from supplychain.report.numbers import format_percent, format_points, measure_text
 from supplychain.report.runs import ScenarioRun
 from supplychain.simulation.uncounted import rebalance_caveat
 
@@ -199,7 +199,7 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             "year": int(first["year"]),
             "value": format_percent(_finite(first["value"])),
             "threshold": f"{sign} {format_percent(_finite(first['threshold']))}",
-            "margin": format_percent(_finite(known["margin"].min())) if not known.empty else "n/a",
+            "margin": format_points(_finite(known["margin"].min())) if not known.empty else "n/a",
             "verdict": verdict,
             "detail": detail,
             "reason": reason,
