@@ -45,7 +45,7 @@ def _block(ws: openpyxl.worksheet.worksheet.Worksheet, variant: str) -> dict[tup
 
 def test_sheets_one_per_focus_country_then_tables(book: openpyxl.Workbook) -> None:
     # the scenario's only target is on the US, so the US is the focus country
-    assert book.sheetnames == ["US United States", "Shortfall", "Flows", "Shipped while short", "About"]
+    assert book.sheetnames == ["US United States", "Shortfall", "Flows", "Shipped while short", "Targets", "About"]
     assert set(book["Shortfall"].tables) == {"Shortfall"}
     assert set(book["Flows"].tables) == {"Flows"}
 
@@ -162,3 +162,35 @@ def test_hostile_text_is_neither_a_formula_nor_a_control_sequence(run: ScenarioR
     names = [c.value for c in book["Shortfall"]["A"][1:]]
     assert names
     assert all(n.startswith("'=HYPERLINK") for n in names)
+
+
+def test_targets_sheet_gives_every_verdict_with_its_margin_in_points(run: ScenarioRun,
+                                                                     book: openpyxl.Workbook) -> None:
+    # the small world's one target (traced China share of US NdPr oxide <= 25 % by 2030), every year it is
+    # checked: the value, the verdict and the margin 25 % - value in percentage points (×100, "0.0 pt")
+    rows = list(book["Targets"].iter_rows(values_only=True))
+    head = rows[0]
+    got = [dict(zip(head, r, strict=True)) for r in rows[1:]]
+    want = run.results[0].targets
+    base = [g for g in got if g["variant"] == "base"]
+    assert [g["year"] for g in base] == want["year"].tolist()
+    for g, (_, w) in zip(base, want.iterrows(), strict=True):
+        assert g["value (%)"] == pytest.approx(w["value"])
+        assert g["margin (percentage points)"] == pytest.approx((0.25 - w["value"]) * 100)
+        assert g["verdict"] == w["status"]
+    assert book["Targets"].cell(2, 13).number_format == '0.0" pt"'
+
+
+def test_country_sheet_has_the_elements_inside_what_it_uses(tmp_path: Path) -> None:
+    # tests/test_elements.py's chain: the US uses 1,000 t of Japanese magnets (Dy 0.008 t/t, from Chinese
+    # Dy oxide) and 5 t of Australian Dy oxide (Dy 0.8): Dy in US final use 8 + 4 = 12 t, 8 t traced to
+    # China: 2/3; its NdPr (300 t) is Australian: 0. These rows are what an element target reads.
+    from supplychain.schema.model import Scenario
+    from tests.test_elements import chain
+
+    run = run_scenario(Scenario.model_validate(chain()))
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "t.xlsx", [run], ["US"]))["US United States"]
+    rows = {(r[0], r[2]): r[3] for r in ws.iter_rows(values_only=True) if r[0] and str(r[0]).endswith(" contained")}
+    assert rows[("Dy contained", "element traced to China (share of what arrives)")] == pytest.approx(2 / 3)
+    assert rows[("NdPr contained", "element traced to China (share of what arrives)")] == pytest.approx(0.0)
+    assert ("Dy contained", "element exposure incl. unmet demand") in rows

@@ -7,7 +7,8 @@
   commodity first, then its other uses: :mod:`supplychain.report.headline`), columns are
   years, one block per scenario and variant — exposed share (traced to the source country plus
   unmet demand), traced share, direct import share, net import reliance, shortfall
-  share (all as Excel percentages), then demand and shortfall in the commodity's unit;
+  share (all as Excel percentages), then demand and shortfall in the commodity's unit, and the
+  elements contained in what the country uses (NdPr, Dy, Tb: exposed, traced, short);
 * **Shortfall**: every final use with demand, per scenario, variant, supply response and
   year, as an Excel table (filter buttons, banded rows): under ``rebalance`` the ``fixed``
   bound's rows too, ``response`` telling them apart
@@ -15,6 +16,8 @@
 * **Flows**: every trade flow into or out of a focus country that the supply response
   changed (status other than ``normal``: blocked, reduced, re-routed, new, enabled by a
   deal), as an Excel table; every flow of every kind stays in ``flows.csv.gz``;
+* **Targets** (when a scenario has targets): every target, variant and year, with its value,
+  threshold, verdict and margin, as an Excel table;
 * **What limits supply** (when the report has rows for it): each stage outside the source
   running at capacity and how much less demand goes unmet with 10 % more of it
   (:mod:`supplychain.report.limits`);
@@ -66,6 +69,8 @@ PERCENT: Final = "0.0%"
 """Excel number format of a share."""
 NOT_AVAILABLE: Final = measure_text(None)
 """A share cell without a value: a share of nothing, ``n/a`` (:func:`~supplychain.report.numbers.format_percent`)."""
+POINTS: Final = '0.0" pt"'
+"""Excel number format of a difference of shares in percentage points (a target's margin ×100)."""
 WHOLE: Final = "#,##0"
 """Excel number format of a quantity of 100 or more (thousands separators)."""
 SMALL: Final = "#,##0.00"
@@ -96,6 +101,15 @@ _LIMITS_COLUMNS: Final = (
     ("commodity", "short commodity", None), ("unit", "unit", None), ("unmet", "unmet", WHOLE),
     ("relief", "less unmet", WHOLE), ("relief_share", "less unmet (% of unmet)", PERCENT),
 )
+_TARGET_COLUMNS: Final = (
+    ("scenario", "scenario", None), ("variant", "variant", None), ("target", "target", None),
+    ("description", "what it asks", None), ("year", "year", "0"), ("country", "country", None),
+    ("commodity", "commodity or element", None), ("metric", "measure", None), ("value", "value (%)", PERCENT),
+    ("bound", "bound", None), ("threshold", "threshold (%)", PERCENT), ("status", "verdict", None),
+    ("margin_points", "margin (percentage points)", POINTS), ("reason", "why", None),
+)
+ELEMENT_ROWS: Final = labelled(ELEMENT_METRICS)
+"""The element rows of a country's block (the NdPr, Dy and Tb inside what it uses; targets read them)."""
 _BAD_TITLE: Final = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -276,6 +290,22 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                     big = max((abs(v) for v in values if v is not None), default=0.0) >= 100
                     for cell in row[3:]:
                         cell.number_format = WHOLE if big else SMALL
+            # the elements inside everything the country uses (NdPr, Dy, Tb: what element targets read)
+            em = headline_measures(result.measures, result.source, list(ELEMENT_METRICS), countries=[country])
+            for element in dict.fromkeys(em["commodity"].astype(str)) if not em.empty else ():
+                mine_e = em[em["commodity"].astype(str) == element]
+                by = {(str(x), int(y)): _number(v) for x, y, v in zip(mine_e["metric"], mine_e["year"],
+                                                                       mine_e["value"], strict=True)}
+                for metric, text in ELEMENT_ROWS:
+                    if not any((metric, y) in by for y in years):
+                        continue
+                    values = [by.get((metric, y)) for y in years]
+                    row = out.put([f"{element} contained", "%", text.format(source=who),
+                                   *(NOT_AVAILABLE if v is None else v for v in values)])
+                    for cell in row[3:]:
+                        cell.number_format = PERCENT
+                        if isinstance(cell.value, str):
+                            cell.alignment = Alignment(horizontal="right")
     if widest == 0:
         out.put([])
         out.put([f"{country} has no final demand in these scenarios."])
@@ -355,6 +385,9 @@ _ABOUT: Final = (
     ("Shipped while short", "A focus country's own supply of a commodity that still goes abroad in a year its own "
                             "users of it are short: to whom, with the flow's status (deal, new, normal …), in the "
                             "row's unit. Why the response does it: docs/report.md, 'Shipped abroad while short'."),
+    ("Targets", "Every target of every scenario and variant, year by year: the measure's value, the threshold, the "
+                "verdict (pass, fail, n/a) and the margin (threshold less value, in percentage points; negative: "
+                "missed by that much). Element targets read the element rows of the country sheets."),
     ("What limits supply", "Per rebalance variant with a user at least 1% short in the focus year: each stage "
                            "outside the source running at capacity, and how much less demand goes unmet with 10% "
                            "more of its capacity (docs/rebalance.md, 'What limits supply')."),
@@ -395,6 +428,15 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
     if limits is not None and not limits.empty:
         _table_sheet(wb.create_sheet(_title("What limits supply", taken)), "Limits", limits, _LIMITS_COLUMNS,
                      [28, 26, 7, 18, 14, 40, 30, 12, 12, 18, 16, 12, 12, 12])
+    targets = stacked(runs, "targets")
+    if not targets.empty:
+        descriptions = {(run.name, tid): t.description or tid for run in runs if run.scenario is not None
+                        for tid, t in run.scenario.targets.items()}
+        targets = targets.assign(description=[descriptions.get((sc, str(t)), str(t)) for sc, t in
+                                              zip(targets["scenario"], targets["target"], strict=True)],
+                                 margin_points=pd.to_numeric(targets["margin"], errors="coerce") * 100)
+        _table_sheet(wb.create_sheet(_title("Targets", taken)), "Targets", targets, _TARGET_COLUMNS,
+                     [28, 26, 20, 50, 7, 9, 16, 24, 10, 7, 12, 8, 14, 60])
     about = wb.create_sheet(_title("About", taken))
     for row in _ABOUT:
         about.append(list(row))
