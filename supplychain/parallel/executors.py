@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import socket
 import struct
 import sys
@@ -331,7 +332,14 @@ def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> N
 
 
 def _exit_with_driver(driver: int) -> None:
-    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL)."""
+    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL).
+
+    It also puts back the default SIGTERM handler: a worker forked from the command line's
+    process (:func:`~supplychain.parallel.processes.fork_workers_from_here`) would otherwise
+    inherit its handler, and a pool stopped by :func:`_stop_workers` would see a task fail with
+    ``SystemExit`` instead of its worker ending.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch() -> None:
         while True:
