@@ -5,16 +5,15 @@ Worker processes are started with the ``forkserver`` method where the platform h
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
 from it starts with the package loaded, and frozen (:func:`gc.freeze`: no garbage collection
 in a worker walks it again). :mod:`supplychain.parallel.executors` starts its pools with
-:func:`mp_context`; a command that will likely use workers (``compare`` unless
-one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
-:func:`start_worker_server` before its own imports, so that the server's imports run beside
-them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
+:func:`mp_context`; a command that will likely use workers (``report`` and ``sweep`` with
+``--workers`` other than 1) calls :func:`start_worker_server` before its own imports, so that
+the server's imports run beside them instead of delaying the first worker. This module
 imports only the standard library, so calling it costs nothing before the package is loaded.
 
 A command whose process has imported what its workers run, and holds no thread of its own,
 may have them forked from itself instead (:func:`fork_workers_from_here`; ``compare``): no
-fork server imports the package a second time (~0.8 s of CPU on ``compare path_to_2030``,
-taken from its workers on two busy CPUs), and the workers start with the scenario and
+fork server imports the package a second time (~0.9 s of CPU on ``compare path_to_2030``,
+6.4 → 5.4 s of CPU over all its processes), and the workers start with the scenario and
 every module already loaded and frozen.
 
 Each worker process runs the main script again (as ``__mp_main__``) before it takes any
