@@ -31,12 +31,14 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "importing_main_again", "mp_context",
-           "start_worker_server", "unguarded_main_line", "usable_cpus"]
+__all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "importing_main_again",
+           "mp_context", "start_worker_server", "unguarded_main_line", "usable_cpus"]
 
 PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen")
 """Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last
@@ -82,6 +84,25 @@ def fork_workers_from_here() -> None:
     No script is run again in a forked worker (the unguarded-script case does not arise).
     """
     _FORK_FROM_HERE[0] = True
+
+
+@contextmanager
+def forking_quietly() -> Iterator[None]:
+    """Within, after :func:`fork_workers_from_here`: Python's warning at a fork of a process with native threads is off.
+
+    Python 3.12 and later warn (``DeprecationWarning``) at every ``fork()`` of a process with more
+    than one thread, counting native ones: after NumPy, SciPy and pandas are imported that is
+    always so (OpenBLAS' pools, jemalloc's background thread), which their libraries make
+    fork-safe (:func:`fork_workers_from_here`). Only that warning, only in a process that asked
+    for forked workers; a no-op otherwise.
+    """
+    if not _FORK_FROM_HERE[0]:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
+                                category=DeprecationWarning)
+        yield
 
 
 def mp_context() -> Any:
