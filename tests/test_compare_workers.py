@@ -212,7 +212,7 @@ def test_pythons_fork_with_threads_warning_is_off_only_while_forking_from_here(m
 
 
 def test_a_compare_worker_imports_nothing_of_the_package_beyond_the_compare_preload() -> None:
-    # what the command's fork server imports (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
+    # what the command imports before forking its workers (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
     # (block by block, the default) and fixed; run here in a fresh interpreter, as a worker forked from the server
     small = str(DATA / "small.yaml")
     code = (f"import sys\nfor m in {list(COMPARE_PRELOAD)!r}: __import__(m)\nbefore = set(sys.modules)\n"

@@ -50,7 +50,7 @@ COMPARE_PRELOAD: Final = (
 )
 """What a ``compare`` worker imports (:func:`~supplychain.simulation.groups.run_group` and what it imports when
 computing), none of the sweep's: the command imports them before its workers are forked from it
-(:func:`fork_workers_from_here`; else a fork server's preload), so that no worker imports a module of its own."""
+(:func:`fork_workers_from_here`), so that no worker imports a module of its own."""
 
 _FORK_FROM_HERE: list[bool] = [False]
 """Whether :func:`fork_workers_from_here` was called in this process."""
