@@ -11,7 +11,9 @@ Usage::
     .venv/bin/python benchmarks/bench_versions.py --base 407b404 --repeat 3
     .venv/bin/python benchmarks/bench_versions.py --base 407b404 --command "compare scenarios/path_to_2030.yaml"
 
-Prints, per command and tree, the median wall time and CPU time (user + system of the child),
+Prints, per command and tree, the median wall time and CPU time (user + system of the command
+and every process it started: on Linux this process is made a subreaper, so that a fork server
+and its workers, left running when the command exits, are waited for here and counted too),
 samples per second for a sweep (on wall time) and the ratio this tree / base. The default
 commands are the figures of ``docs/performance.md``: Python's import floor of the package,
 ``run``, ``compare`` and ``sweep`` in both supply-response modes on the bundled scenarios.
@@ -44,6 +46,26 @@ DEFAULT_COMMANDS = (
 )
 
 
+def _adopt_orphans() -> bool:
+    """Make this process the subreaper of its descendants (Linux ``PR_SET_CHILD_SUBREAPER``); whether it worked."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(36, 1, 0, 0, 0) == 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap() -> None:
+    """Wait for every descendant adopted here (a fork server ends once its command has exited)."""
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
 def _time(tree: Path, command: str, cwd: Path) -> tuple[float, float]:
     env = dict(os.environ, PYTHONPATH=str(tree))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -52,6 +74,7 @@ def _time(tree: Path, command: str, cwd: Path) -> tuple[float, float]:
     proc = subprocess.run([sys.executable, *argv], cwd=cwd, env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    _reap()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         msg = f"{command!r} failed in {tree} ({proc.returncode}):\n{proc.stderr[-2000:]}"
@@ -68,9 +91,11 @@ def main() -> None:
     parser.add_argument("--base-files", action="store_true", help="run both trees on the base commit's files")
     args = parser.parse_args()
     commands = args.command or list(DEFAULT_COMMANDS)
+    whole = _adopt_orphans()
     with base_worktree(args.base, "bench-versions-") as (base, _tmp):
         files = "the base commit's files" if args.base_files else "each tree's own files"
-        print(f"this tree: {ROOT}; base: {args.base}; {files}; {args.repeat} interleaved runs each; median s")
+        print(f"this tree: {ROOT}; base: {args.base}; {files}; {args.repeat} interleaved runs each; median s; "
+              f"cpu: {'every process a command starts' if whole else 'the command and the children it waited for'}")
         print(f"{'command':90s} {'tree':6s} {'wall':>7s} {'cpu':>7s} {'samples/s':>10s}")
         for command in commands:
             times: dict[str, list[tuple[float, float]]] = {"base": [], "this": []}

@@ -9,9 +9,13 @@ the same bit for bit (checked with ``check_exact``).
 from __future__ import annotations
 
 import gc
+import multiprocessing
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +27,13 @@ from supplychain.api import compare
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
 from supplychain.parallel.executors import map_in_order, submission_order
-from supplychain.parallel.processes import COMPARE_PRELOAD, mp_context, usable_cpus
+from supplychain.parallel.processes import (
+    COMPARE_PRELOAD,
+    fork_workers_from_here,
+    forking_quietly,
+    mp_context,
+    usable_cpus,
+)
 from supplychain.schema.model import Scenario
 from supplychain.simulation.groups import group_sizes, split_runs
 
@@ -149,8 +159,60 @@ def test_workers_start_with_the_preloaded_modules_frozen() -> None:
     assert all(n > 10_000 for n in map_in_order(frozen_objects, [0, 1], workers=2))
 
 
+def worker_state(_: int) -> tuple[int, bool]:
+    """The parent of the worker running the task, and whether SIGTERM has its default handler there (it pickles)."""
+    return os.getppid(), signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods() or usable_cpus() < 2,
+                    reason="workers are forked only where the platform has fork, and made only with 2 CPUs")
+def test_workers_are_forked_from_the_command_only_while_it_runs_its_main_thread_alone(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # compare's command calls fork_workers_from_here once it has loaded everything: mp_context is then `fork`, unless
+    # another thread runs here when the pool is made (a fork would copy that thread's locks): the default context
+    import supplychain.parallel.processes as processes
+
+    default = mp_context().get_start_method()
+    monkeypatch.setattr(processes, "_FORK_FROM_HERE", [False])
+    fork_workers_from_here()
+    assert mp_context().get_start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert mp_context().get_start_method() == default
+    finally:
+        stop.set()
+        other.join()
+    # the workers are this process's children, and do not keep its SIGTERM handler (the command's turns a signal
+    # into SystemExit, which a worker would report as its task's error instead of ending): the default is put back
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        assert map_in_order(worker_state, [0, 1], workers=2) == [(os.getpid(), True)] * 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def test_pythons_fork_with_threads_warning_is_off_only_while_forking_from_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python >= 3.12 warns at a fork of a process with native threads (OpenBLAS' after NumPy's import): silenced by
+    # forking_quietly in a process that asked for forked workers, that warning alone; elsewhere left as it is
+    import supplychain.parallel.processes as processes
+
+    text = "This process (pid=1) is multi-threaded, use of fork() may lead to deadlocks in the child."
+    monkeypatch.setattr(processes, "_FORK_FROM_HERE", [False])
+    with pytest.warns(DeprecationWarning, match="multi-threaded"), forking_quietly():
+        warnings.warn(text, DeprecationWarning, stacklevel=1)
+    fork_workers_from_here()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with forking_quietly():
+            warnings.warn(text, DeprecationWarning, stacklevel=1)
+            warnings.warn("something else", DeprecationWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["something else"]
+
+
 def test_a_compare_worker_imports_nothing_of_the_package_beyond_the_compare_preload() -> None:
-    # what the command's fork server imports (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
+    # what the command imports before forking its workers (COMPARE_PRELOAD) is all a compare's runs import, in rebalance
     # (block by block, the default) and fixed; run here in a fresh interpreter, as a worker forked from the server
     small = str(DATA / "small.yaml")
     code = (f"import sys\nfor m in {list(COMPARE_PRELOAD)!r}: __import__(m)\nbefore = set(sys.modules)\n"

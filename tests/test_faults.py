@@ -426,6 +426,34 @@ def test_an_interrupted_sweep_stops_its_workers_and_leaves_no_partial_cache_entr
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
+def test_an_interrupted_compare_stops_the_workers_forked_from_it(tmp_path: Path) -> None:
+    # compare forks its workers from the command's process (fork_workers_from_here), which turns SIGTERM into a clean
+    # exit: the workers put the default handler back, so the pool's stop ends them, and the command exits with 143
+    command = [sys.executable, "-m", "supplychain", "compare", str(REPO / "scenarios" / "path_to_2030.yaml"), "-w", "2"]
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp_path)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
+            time.sleep(0.05)
+            workers |= _descendants(proc.pid)
+        assert len(workers) >= 2, "the compare started its workers"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 15
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(workers), "every worker process stopped"
+        assert "Traceback" not in errors.read_text(encoding="utf-8")
+    finally:
+        for pid in _alive(workers | {proc.pid}):
+            os.kill(pid, signal.SIGKILL)
+
+
 # ------------------------------------------------------------------ 11. bounded work
 def test_too_many_entities_are_refused_before_validation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib

@@ -344,13 +344,7 @@ def compare(
     if variant and grid:
         fail("give either --variant or --grid, not both")
 
-    from supplychain.parallel.processes import COMPARE_PRELOAD, start_worker_server
-
-    if workers != 1 and (grid or len(variant or []) != 1):
-        # unless one --variant is asked, workers are likely (api.compare groups the runs), so their server
-        # imports what they run now, beside this process's imports and load; a compare whose runs make one
-        # group (a scenario without variants, or 2–3 runs of one world) loses that ~1 s of CPU
-        start_worker_server(COMPARE_PRELOAD)
+    import importlib
 
     from supplychain.api import _compare_runs
     from supplychain.api import compare as api_compare
@@ -363,9 +357,13 @@ def compare(
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
     from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.parallel.processes import COMPARE_PRELOAD, fork_workers_from_here
     from supplychain.schema.countries import require_codes
 
+    for module in COMPARE_PRELOAD:  # what the workers run, so that each starts with it (forked from here, frozen)
+        importlib.import_module(module)
     freeze_imports()
+    fork_workers_from_here()
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
     if output is not None:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import socket
 import struct
 import sys
@@ -55,7 +56,13 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from supplychain.errors import SupplyChainWarning
-from supplychain.parallel.processes import importing_main_again, mp_context, unguarded_main_line, usable_cpus
+from supplychain.parallel.processes import (
+    forking_quietly,
+    importing_main_again,
+    mp_context,
+    unguarded_main_line,
+    usable_cpus,
+)
 
 __all__ = [
     "DASK_SCHEME",
@@ -331,7 +338,14 @@ def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> N
 
 
 def _exit_with_driver(driver: int) -> None:
-    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL)."""
+    """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL).
+
+    It also puts back the default SIGTERM handler: a worker forked from the command line's
+    process (:func:`~supplychain.parallel.processes.fork_workers_from_here`) would otherwise
+    inherit its handler, and a pool stopped by :func:`_stop_workers` would see a task fail with
+    ``SystemExit`` instead of its worker ending.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch() -> None:
         while True:
@@ -545,7 +559,8 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1, 
         return [fn(item) for item in items]
     order = range(len(items)) if cost is None else submission_order([cost(item) for item in items])
     with open_executor(spec) as ex:
-        futures = {i: ex.submit(_warnings_recorded, fn, items[i]) for i in order}
+        with forking_quietly():  # a pool forks its workers at the first submission
+            futures = {i: ex.submit(_warnings_recorded, fn, items[i]) for i in order}
         done = [futures[i].result() for i in range(len(items))]
     for _, caught in done:
         for category, message in caught:

@@ -5,11 +5,16 @@ Worker processes are started with the ``forkserver`` method where the platform h
 and the fork server imports the package once (:data:`PRELOAD`) so that each worker forked
 from it starts with the package loaded, and frozen (:func:`gc.freeze`: no garbage collection
 in a worker walks it again). :mod:`supplychain.parallel.executors` starts its pools with
-:func:`mp_context`; a command that will likely use workers (``compare`` unless
-one ``--variant`` is asked, ``report`` and ``sweep`` with ``--workers`` other than 1) calls
-:func:`start_worker_server` before its own imports, so that the server's imports run beside
-them instead of delaying the first worker (``compare path_to_2030`` 3.3 → 2.7 s). This module
+:func:`mp_context`; a command that will likely use workers (``report`` and ``sweep`` with
+``--workers`` other than 1) calls :func:`start_worker_server` before its own imports, so that
+the server's imports run beside them instead of delaying the first worker. This module
 imports only the standard library, so calling it costs nothing before the package is loaded.
+
+A command whose process has imported what its workers run, and holds no thread of its own,
+may have them forked from itself instead (:func:`fork_workers_from_here`; ``compare``): no
+fork server imports the package a second time (~0.9 s of CPU on ``compare path_to_2030``,
+6.4 → 5.4 s of CPU over all its processes), and the workers start with the scenario and
+every module already loaded and frozen.
 
 Each worker process runs the main script again (as ``__mp_main__``) before it takes any
 work. A script that starts workers from its module-level code outside
@@ -25,12 +30,15 @@ import inspect
 import multiprocessing
 import os
 import sys
-from collections.abc import Sequence
+import threading
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["COMPARE_PRELOAD", "PRELOAD", "importing_main_again", "mp_context", "start_worker_server",
-           "unguarded_main_line", "usable_cpus"]
+__all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "importing_main_again",
+           "mp_context", "start_worker_server", "unguarded_main_line", "usable_cpus"]
 
 PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen")
 """Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last
@@ -41,8 +49,11 @@ COMPARE_PRELOAD: Final = (
     "supplychain.parallel.executors", "supplychain.parallel.frozen",
 )
 """What a ``compare`` worker imports (:func:`~supplychain.simulation.groups.run_group` and what it imports when
-computing), none of the sweep's: the command's server is ready sooner (it, not the command's own imports, is what
-the first worker waits for) and no worker imports a module of its own."""
+computing), none of the sweep's: the command imports them before its workers are forked from it
+(:func:`fork_workers_from_here`), so that no worker imports a module of its own."""
+
+_FORK_FROM_HERE: list[bool] = [False]
+"""Whether :func:`fork_workers_from_here` was called in this process."""
 
 
 def usable_cpus() -> int:
@@ -53,8 +64,55 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def fork_workers_from_here() -> None:
+    """Have this process's local worker processes forked from it (``fork``), not from a fork server.
+
+    For a command-line process (``compare``) that calls it once the package, the scenario and
+    what its workers run are loaded (and frozen: :func:`~supplychain.cli.common.freeze_imports`).
+    :func:`mp_context` then returns the ``fork`` context where the platform has it, as long as
+    this process runs no other Python thread when a pool is made (else ``forkserver``, as
+    without the call).
+
+    Why forking is safe there: the process runs only its main thread, and has not solved an
+    LP (HiGHS' threads start with a solve, in the workers) nor used Dask; the native threads it
+    holds after importing NumPy, SciPy and pandas (OpenBLAS' pools and pyarrow's jemalloc
+    background thread) are made fork-safe by their libraries (``pthread_atfork`` handlers stop
+    or lock them and the child starts them again); :mod:`multiprocessing` flushes the standard
+    streams before it forks and :class:`~concurrent.futures.ProcessPoolExecutor` forks every
+    worker before it starts its own threads; each worker puts back the default SIGTERM handler
+    (:mod:`supplychain.parallel.executors`), so that stopping a pool still ends its workers.
+    No script is run again in a forked worker (the unguarded-script case does not arise).
+    """
+    _FORK_FROM_HERE[0] = True
+
+
+@contextmanager
+def forking_quietly() -> Iterator[None]:
+    """Within, after :func:`fork_workers_from_here`: Python's warning at a fork of a process with native threads is off.
+
+    Python 3.12 and later warn (``DeprecationWarning``) at every ``fork()`` of a process with more
+    than one thread, counting native ones: after NumPy, SciPy and pandas are imported that is
+    always so (OpenBLAS' pools, jemalloc's background thread), which their libraries make
+    fork-safe (:func:`fork_workers_from_here`). Only that warning, only in a process that asked
+    for forked workers; a no-op otherwise.
+    """
+    if not _FORK_FROM_HERE[0]:
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
+                                category=DeprecationWarning)
+        yield
+
+
 def mp_context() -> Any:
-    """Return the :mod:`multiprocessing` context local worker processes start with (``forkserver``, else ``spawn``)."""
+    """Return the :mod:`multiprocessing` context local worker processes start with (``forkserver``, else ``spawn``).
+
+    ``fork`` after :func:`fork_workers_from_here`, when this process runs its main thread alone.
+    """
+    if (_FORK_FROM_HERE[0] and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1):  # fmt: skip
+        return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(list(PRELOAD))
