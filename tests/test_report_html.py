@@ -223,7 +223,7 @@ def test_part_year_figures_are_footnoted(report_dir: Path) -> None:
     # review 4, R-10(a): the ban is in force from 2025-09-01, 4 of 2025's 12 months, in variant china_ban only;
     # its 2025 shortfall is an annual average, and the Shortfall table says so.
     summary = (report_dir / "summary.md").read_text(encoding="utf-8")
-    assert "Part-year figures: 2025: cn\\_ban in force 4 of 12 months; annual average (china\\_ban)." in summary
+    assert "Part-year figures: 2025: cn\\_ban in force 4 of 12 months (china\\_ban); annual average." in summary
 
 
 def test_results_json_is_strict(report_dir: Path) -> None:
