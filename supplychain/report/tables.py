@@ -371,8 +371,8 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                         "(\"fixed:\")." if compared else ""))  # fmt: skip
     if compared:
         order = {v: [b[0] for b in found] for v, found in others.items()}  # largest first (other_blockers)
-        note = others_note({v: sorted(found, key=lambda b: order[v].index(b[0])) for v, found in attached.items()},
-                           source_name([r.source for r in run.results], names))
+        note = others_note({v: sorted(attached[v], key=lambda b: order[v].index(b[0]))  # the table's column order
+                            for v in variants if v in attached}, source_name([r.source for r in run.results], names))
         table["note"] += f" {note}" if note else ""
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None
