@@ -353,7 +353,7 @@ def compare(
 
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
     from supplychain.io.atomic import atomic_write_text, output_path

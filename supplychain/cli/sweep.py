@@ -370,7 +370,7 @@ def sweep(
     toggles = parse_toggle_args(toggle or [])
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])

@@ -968,11 +968,15 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     :func:`~supplychain.simulation.calendar.never_in_force` (the sweep's inert inputs use it
     too): it can never act when it starts after the horizon, ended before the base year, or
     (an offtake) starts in a year after its agreement has ended. That is a warning, not an
-    error: a shared world legitimately holds policies that start after a short scenario's
-    horizon (``china_controls_all_minerals``, horizon 2025, extends controls announced for
-    November 2026). A start before the base year is in force from the base year on (the 2023
-    gallium and germanium controls) and is not reported. An offtake of an agreement that is
-    itself never in force is reported only when its own ``start_year`` is after the horizon.
+    error, and only for what the scenario's own file writes: a dated measure of a shared world
+    file the scenario extends (its start or end written there, not overridden) that lies outside
+    a short scenario's years is the world's data, which the scenario leaves out by its years, not
+    a slip the scenario's author can fix (``china_controls_all_minerals``, horizon 2025, extends
+    the suspended controls' returns dated November 2026; run it to 2026 to see them). A start
+    before the base year is in force from the base year on (the 2023 gallium and germanium
+    controls) and is not reported. An offtake of an agreement that is itself never in force is
+    reported only when its own ``start_year`` is after the horizon. An offtake that starts after
+    its own agreement ends is reported wherever it is written (it can act in no scenario).
 
     Examples
     --------
@@ -989,8 +993,17 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
     problems = []
 
+    provenance = scenario._provenance
+    own = getattr(provenance, "file", None)
+
+    def elsewhere(path: KeyPath) -> bool:
+        """Whether ``path`` is written in a file the scenario extends (not in its own file)."""
+        return own is not None and problem_at(scenario, path, "").file != own
+
     def report(path: KeyPath, what: str, start: dt.date, end: dt.date | None, start_key: str = "start") -> bool:
         why = never_in_force(start, end, first, last)
+        if why in ("after", "before") and elsewhere((*path, start_key if why == "after" else "end")):
+            return True  # a shared world's dated measure outside this scenario's years
         if why == "after":
             message = f"{what} is never in force in {span}: it starts in {start.year}, after the horizon"
             problems.append(problem_at(scenario, (*path, start_key), message, hint))

@@ -628,7 +628,8 @@ class Simulator:
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
-        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges)
+        lifted = {aid: (a.start, a.end) for aid, a in self.world.agreements.items()}
+        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges, lifted)
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
