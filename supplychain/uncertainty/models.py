@@ -398,10 +398,12 @@ class SimulateMeasures:
         sweep never reads), on the public basis (:func:`supplychain.api.public_measures`).
         """
         from supplychain.api import public_measures
+        from supplychain.schema.countries import require_codes
         from supplychain.schema.units import commodity_units
         from supplychain.simulation.variants import run_variants
 
         source = self.source or scenario.scenario.source_country
+        require_codes(scenario, [source], ("source",))  # as simulate: a located error for an unknown code
         (out,) = run_variants(scenario, [(self.variant, dict(self.toggles))], mode=self.mode,  # type: ignore[arg-type]
                               years=list(self.years) if self.years else None, source=source,
                               metrics=list(self.metrics) if self.metrics else None, outputs="measures")
