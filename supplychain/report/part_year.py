@@ -119,9 +119,24 @@ def variants_part_year_notes(scenario: Scenario | None, runs: Sequence[tuple[str
             for key, text in _parts(scenario, active, year):
                 found.setdefault(key, (text, []))[1].append(variant)
         if found:
-            items = [text + _which(vs, names) for _, (text, vs) in sorted(found.items())]  # policies, then agreements
+            items = [_joined(text, _which(vs, names)) for _, (text, vs) in sorted(found.items())]  # policies first
             lines.append(f"{year}: {', '.join(items)}; annual average{'s' if len(items) > 1 else ''}")
     return ("Part-year figures: " + "; ".join(lines) + ".") if lines else ""
+
+
+def _joined(text: str, which: str) -> str:
+    """``text`` and its variants, one parenthesis: "… (the first 2 with no licences granted; not in no_controls)".
+
+    Examples
+    --------
+    >>> _joined("x in force 8.9 of 12 months (the first 2 with no licences granted)", " (not in b)")
+    'x in force 8.9 of 12 months (the first 2 with no licences granted; not in b)'
+    >>> _joined("y in force 4 of 12 months", " (a)")
+    'y in force 4 of 12 months (a)'
+    """
+    if which and text.endswith(")"):
+        return f"{text[:-1]}; {which.strip()[1:]}"
+    return text + which
 
 
 def _which(variants: Sequence[str], every: Sequence[str]) -> str:
