@@ -141,7 +141,8 @@ codes:
     with pytest.raises(ScenarioError) as info:
         load_mapping(path)
     text = str(info.value)
-    assert "map.yaml:3:3: commodities.gallium: basis 'lb Ga' must start with a unit of mass (t, kg, g, kt or Mt)" in text
+    assert "map.yaml:3:3: commodities.gallium: basis 'lb Ga' must start with a unit of mass (t, kg, g, kt or Mt)" \
+        in text
     assert "map.yaml:5:3: codes[850511]: key 850511: expected text, got the number 850511" in text
     assert "hint: quote it if you mean text: '850511'" in text
     assert "map.yaml:13:17: codes.811292.targets.gallium.factr: unknown key 'factr'" in text
