@@ -13,7 +13,7 @@ from supplychain.graph import build_tables
 from supplychain.metrics import MEASURE_COLUMNS, compute_measures, hhi_wgi, jrc_supply_risk
 from supplychain.metrics.concentration import group_concentration
 from supplychain.metrics.measures import resolve_source, source_label
-from supplychain.metrics.trade import imports_by_partner, net_import_reliance, trade_summary
+from supplychain.metrics.trade import net_import_reliance, pair_sums, trade_index, trade_summary
 from supplychain.schema.model import Scenario
 
 YEAR = 2024
@@ -269,8 +269,9 @@ def test_default_source_is_the_scenarios_source_country() -> None:
 
 def test_imports_by_partner_ignores_domestic_flows() -> None:
     s = scenario(facilities={"au": mine("AU", 100)}, flows={"dom": flow("au", "AU", 10), "x": flow("AU", "JP", 5)})
-    _nodes, edges = build_tables(s, YEAR)
-    p = imports_by_partner(edges)
+    nodes, edges = build_tables(s, YEAR)
+    index = trade_index(nodes, edges)
+    p = index.pairs.assign(tonnes=pair_sums(index, edges["tonnes"].to_numpy(dtype=float)))
     assert p.to_dict("records") == [{"country": "JP", "commodity": "ore", "partner": "AU", "tonnes": 5.0}]
 
 
