@@ -56,7 +56,6 @@ __all__ = [
     "YearQ",
     "YearsQ",
     "nearest_year",
-    "quantity_value",
     "t_named_keys",
     "unit_neutral",
     "whole_years",
@@ -352,23 +351,6 @@ class Quantity(StrictModel):
     def is_uncertain(self) -> bool:
         """True when the quantity has a distribution."""
         return self.dist is not None
-
-
-def quantity_value(q: Quantity | float | None, default: float = 0.0) -> float:
-    """Central value of a quantity, or ``default`` when it is absent.
-
-    Examples
-    --------
-    >>> quantity_value(Quantity(value=3.0))
-    3.0
-    >>> quantity_value(None, default=1.0)
-    1.0
-    """
-    if q is None:
-        return default
-    if isinstance(q, Quantity):
-        return q.central
-    return float(q)
 
 
 def _range_check(lo: float, hi: float, what: str) -> Any:

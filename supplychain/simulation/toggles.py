@@ -23,7 +23,6 @@ where the id is used in two sections (``facilities.mp_10x``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,7 +30,7 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.schema.references import investment_projects, switchable_entities
+from supplychain.schema.references import did_you_mean, investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
 __all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
@@ -87,14 +86,8 @@ def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, 
              ) -> Problem:
     """Return the problem of an unknown name, with a did-you-mean hint (``source``: where the name came from)."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        hint = f"did you mean {close[0]!r}?"
-    elif known:
-        hint = f"known {what}s: {', '.join(known)}"
-    else:
-        hint = f"the scenario declares no {what}s"
-    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", hint)
+    listed = f"known {what}s: {', '.join(known)}" if known else f"the scenario declares no {what}s"
+    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", did_you_mean(name, known, listed))
 
 
 def resolve_toggles(
