@@ -351,7 +351,8 @@ def inert_parameters(
 
     * a toggle that controls it is off and not sampled (``fixed``: the states of the
       toggles that are not sampled, after defaults, variant and overrides; an entity
-      controlled by several toggles is on only when all of them are on);
+      controlled by several toggles is on only when all of them are on), or a toggle that
+      lists it under ``switches_off`` is on and not sampled;
     * it is in force in none of the years from the scenario's base year to the last year run
       (:func:`~supplychain.simulation.calendar.never_in_force`, the rule of validation's
       "never in force" warning): it starts after ``max(years)``, or ended before the base
@@ -363,7 +364,7 @@ def inert_parameters(
       agreements do not act; :data:`~supplychain.uncertainty.kernel.INERT` says the same for the
       compiled path).
 
-    A toggle with a probability is inert when every entity it controls is a policy or
+    A toggle with a probability is inert when every entity it controls or switches off is a policy or
     agreement that is inert for one of those reasons (a toggle that switches a facility,
     flow, stockpile or offtake is never called inert).
 
@@ -395,14 +396,19 @@ def inert_parameters(
     {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
     """
     from supplychain.simulation.calendar import never_in_force, offtake_span
-    from supplychain.simulation.toggles import controlled_entities
+    from supplychain.simulation.toggles import controlled_entities, switched_off_entities
 
     controlled = controlled_entities(scenario)
-    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed-off toggle that keeps it out
+    switched = switched_off_entities(scenario)
+    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed toggle that keeps it out
     for tid, entities in sorted(controlled.items()):
         if tid in fixed and not fixed[tid]:
             for entity in entities:
-                off_by.setdefault(entity, tid)
+                off_by.setdefault(entity, f"toggle {tid} off")
+    for tid, entities in sorted(switched.items()):
+        if fixed.get(tid, False):
+            for entity in entities:
+                off_by.setdefault(entity, f"toggle {tid} on")
     last = max(years) if len(years) else scenario.scenario.base_year
     base = scenario.scenario.base_year
 
@@ -412,7 +418,7 @@ def inert_parameters(
         if entity is None:
             return None
         if (section, eid) in off_by:
-            return f"{kind} {eid} is switched off (toggle {off_by[(section, eid)]} off, not sampled)"
+            return f"{kind} {eid} is switched off ({off_by[(section, eid)]}, not sampled)"
         never = never_in_force(entity.start, entity.end, base, last)
         if never == "after":
             return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
