@@ -279,3 +279,84 @@ def test_in_mode_exposure_agreements_cannot_act_either() -> None:
     assert lead not in inert_parameters(sc, spec, years=[2030], fixed={})  # it can act under a response
     exposure = inert_parameters(sc, spec, years=[2030], fixed={}, shocks_act=False)
     assert exposure[lead] == "agreements do not act on the unshocked network (mode exposure)"
+
+
+# ------------------------------------------------------------ review #5, R-5 / R-3 / R-4: what the probabilities mix
+def coin_world() -> dict[str, Any]:
+    """small.yaml with China's ban drawn (p = 0.5), a lift of it for the US behind two toggles, and a cut range.
+
+    * ``china_ban`` (p 0.5): on, China's 2,000 t to the US are blocked from 2025-09-01, so in 2030 the US
+      gets Malaysia's 1,000 t only: traced China share 0 % (the target, read here on ``traced_share``, is
+      met: ≤ 25 %); off, 2,000 / 3,000 = 67 % (not met).
+    * ``us_lift`` (agreement lifting ``cn_ban`` between CN and US from 2025) is controlled by ``mou``
+      (p 0.6) and ``lifted`` (p 0.2): in force only in the samples where both are drawn on; there the
+      ban does not reach the US, 67 %, not met.
+    * ``flows.my_jp_ndpr.tonnes`` (900–1,000 t, U, ``truncated: high``): reaches Japan only.
+
+    So a sample meets the target exactly when the ban is on and not (mou and lifted): P(met | ban on) =
+    share of the ban-on samples without both deal toggles, P(met | ban off) = 0.
+    """
+    data = small()
+    data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "dist": "uniform", "low": 900, "high": 1000,
+                                             "truncated": "high", "assumption": "test: more would not balance"}
+    data["agreements"] = {"us_lift": {"name": "Lift for the US", "parties": ["CN", "US"], "start": 2025,
+                                      "lifts": ["cn_ban"], "assumption": "test"}}
+    data["toggles"]["china_ban"]["probability"] = 0.5
+    data["targets"]["us_ndpr_25"]["metric"] = "traced_share"
+    data["toggles"]["mou"] = {"controls": ["us_lift"], "default": False, "probability": 0.6}
+    data["toggles"]["lifted"] = {"controls": ["us_lift"], "default": False, "probability": 0.2}
+    return data
+
+
+def test_target_probabilities_are_split_by_each_sampled_toggle(tmp_path: Path) -> None:
+    from supplychain.io.load import load
+
+    path = write(tmp_path, coin_world())
+    r = run_sweep(load(path), samples=40, seed=5, mode="fixed", years=[2030], cache=False, quiet=True)
+    ban = r.inputs["toggles.china_ban"].to_numpy(dtype=bool)
+    deal = r.inputs["toggles.mou"].to_numpy(dtype=bool) & r.inputs["toggles.lifted"].to_numpy(dtype=bool)
+    met = ban & ~deal  # the rule derived in coin_world
+    p = r.target_probability().set_index("target").loc["us_ndpr_25"]
+    assert float(p["probability"]) == pytest.approx(met.mean())
+    split = r.target_probability_by_toggle().set_index("toggle")
+    assert set(split.index) == {"china_ban", "mou", "lifted"}
+    row = split.loc["china_ban"]
+    assert float(row["p_on"]) == pytest.approx(ban.mean())
+    assert float(row["p_met_on"]) == pytest.approx(met[ban].mean())
+    assert float(row["p_met_off"]) == 0.0
+    assert bool(row["moves"])
+    # the mixture: P(met) = P(on) P(met | on) + P(off) P(met | off)
+    mixture = row["p_on"] * row["p_met_on"] + (1 - row["p_on"]) * row["p_met_off"]
+    assert float(p["probability"]) == pytest.approx(mixture)
+    lifted = split.loc["lifted"]
+    assert float(lifted["p_met_on"]) == pytest.approx(met[r.inputs["toggles.lifted"].to_numpy(dtype=bool)].mean())
+    # R-3: the lift is in force where both toggles are on, not at either toggle's probability
+    lift = r.info["in_force"]["us_lift"]
+    assert lift["in_force"] == pytest.approx(deal.mean())
+    assert lift["toggles"] == {"mou": pytest.approx(r.inputs["toggles.mou"].mean()),
+                               "lifted": pytest.approx(r.inputs["toggles.lifted"].mean())}
+    # R-4: the declared cut
+    assert r.info["truncated"] == {"flows.my_jp_ndpr.tonnes": "high"}
+
+
+def test_the_sweep_prints_the_split_the_mixture_and_the_cut(tmp_path: Path) -> None:
+    out = " ".join(sweep_cli(write(tmp_path, coin_world()), "-n", "40", "--seed", "5", "--mode", "fixed",
+                             "--years", "2030").split())  # rich wraps long lines: compare words
+    assert "by sampled toggle: with it on and off" in out
+    assert ("The percentiles and probabilities mix the parameter draws and 3 sampled on/off toggles "
+            "(china_ban, lifted, mou)") in out
+    assert ("Ranges cut at an engine limit, not where the evidence ends (the statistics are of the outcomes the "
+            "model can compute): flows.my_jp_ndpr.tonnes: high.") in out
+    assert "us_lift is in force in " in out
+    assert "not at any one toggle's probability: mou on in " in out
+    assert "(in force only when all are on)" in out
+
+
+def test_truncated_needs_a_range() -> None:
+    from supplychain.errors import ScenarioError
+    from supplychain.io import load_text
+
+    data = small()
+    data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "truncated": "high", "assumption": "test"}
+    with pytest.raises(ScenarioError, match="`truncated: high` on a quantity without a distribution"):
+        load_text(yaml.safe_dump(data, sort_keys=False))
