@@ -360,3 +360,26 @@ def test_truncated_needs_a_range() -> None:
     data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "truncated": "high", "assumption": "test"}
     with pytest.raises(ScenarioError, match="`truncated: high` on a quantity without a distribution"):
         load_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_an_entity_a_drawn_toggle_switches_off_is_in_force_when_it_is_off() -> None:
+    # the Ga/Ge-like return `back` (controlled by `ret`, fixed on) is switched off by `renewed`
+    # (drawn): in force in exactly the samples with `renewed` off, 3 of 5 here.
+    import pandas as pd
+
+    from supplychain.uncertainty.result import SweepResult
+    from supplychain.uncertainty.sampling import in_force_shares
+
+    data = small()
+    data["policies"]["back"] = {"type": "export_ban", "country": "CN", "covers": {"families": ["rare_earths"]},
+                                "partners": {"include": ["US"]}, "start": "2026-11-28", "assumption": "test"}
+    data["toggles"]["ret"] = {"controls": ["back"], "default": True}
+    data["toggles"]["renewed"] = {"controls": ["cn_ban"], "switches_off": ["back"], "default": False,
+                                  "probability": 0.5}
+    sc = Scenario.model_validate(data)
+    inputs = pd.DataFrame({"toggles.renewed": [True, False, False, True, False]})
+    shares = in_force_shares(sc, inputs, {"china_ban": True, "ret": True})
+    assert shares["back"] == {"in_force": 0.6, "toggles": {"ret": 1.0, "renewed": 0.4}, "switches_off": ["renewed"]}
+    r = SweepResult(inputs, pd.DataFrame(), np.empty((5, 0)), pd.DataFrame(), {"in_force": shares})
+    assert ("back is in force in 60% of the samples, not at any one toggle's probability: ret on in 100%, renewed on "
+            "in 40% (in force only while it is off); the others must be on.") in r.caveats()

@@ -471,7 +471,9 @@ class SweepResult:
             drawn = ", ".join(f"{t} on in {100 * share:.0f}%"
                               + (" (in force only while it is off)" if t in offs else "")
                               for t, share in what["toggles"].items())
-            rule = " (in force only when all are on)" if len(what["toggles"]) - len(offs) > 1 else ""
+            controls = len(what["toggles"]) - len(offs)
+            rule = "; the others must be on" if offs and controls else (
+                " (in force only when all are on)" if controls > 1 else "")
             lines.append(f"{entity} is in force in {100 * what['in_force']:.0f}% of the samples, not at any one "
                          f"toggle's probability: {drawn}{rule}.")
         return lines
