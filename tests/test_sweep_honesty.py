@@ -383,3 +383,18 @@ def test_an_entity_a_drawn_toggle_switches_off_is_in_force_when_it_is_off() -> N
     r = SweepResult(inputs, pd.DataFrame(), np.empty((5, 0)), pd.DataFrame(), {"in_force": shares})
     assert ("back is in force in 60% of the samples, not at any one toggle's probability: ret on in 100%, renewed on "
             "in 40% (in force only while it is off); the others must be on.") in r.caveats()
+
+
+def test_a_toggle_that_cannot_act_never_moves_a_target(tmp_path: Path) -> None:
+    # `later_on` switches licensing from 2031 (after the 2030 horizon): inert, so whatever its on/off
+    # samples happen to meet by chance (the ban's draws), it is not shown as moving the target.
+    data = coin_world()
+    data["policies"]["later"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                                 "start": "2031-01-01", "share_approved": 0.5, "assumption": "test"}
+    data["toggles"]["later_on"] = {"controls": ["later"], "default": True, "probability": 0.5}
+    r = run_sweep(Scenario.model_validate(data), samples=30, seed=5, mode="fixed", years=[2030], cache=False,
+                  quiet=True)
+    assert "toggles.later_on" in r.info["inert"]
+    split = r.target_probability_by_toggle().set_index("toggle")
+    assert not bool(split.loc["later_on", "moves"])
+    assert bool(split.loc["china_ban", "moves"])

@@ -238,14 +238,15 @@ def _print_toggle_split(result: SweepResult) -> None:
         return
     moving = split[split["moves"]]
     if len(moving):
-        table = moving[["target", "year", "toggle", "p_on", "p_met_on", "p_met_off"]].rename(columns={
-            "p_on": "P(on)", "p_met_on": "P(met | on)", "p_met_off": "P(met | off)"})
+        table = moving[["target", "year", "toggle", "p_on", "p_met_on", "p_met_off", "n_on", "n_off"]].rename(
+            columns={"p_on": "P(on)", "p_met_on": "P(met | on)", "p_met_off": "P(met | off)"})
         print_table(table, "Probability that each target is met, by sampled toggle: with it on and off (the "
-                    "probability above mixes the two at P(on))", shares=("P(on)", "P(met | on)", "P(met | off)"))
+                    "probability above mixes the two at P(on); over n_on and n_off samples, a gap of a few points "
+                    "can be sampling noise)", shares=("P(on)", "P(met | on)", "P(met | off)"))
     still = len(split) - len(moving)
     if still:
         echo(f"{still} target-year-toggle pair{'s' if still != 1 else ''} with the same probability on and off "
-             "(or one state never sampled) not shown")
+             "(or one state never sampled, or a toggle that cannot act) not shown")
 
 
 def _report_failures(result: SweepResult) -> None:

@@ -372,8 +372,9 @@ class SweepResult:
         pandas.DataFrame
             ``target``, ``year``, ``required``, ``toggle``, ``p_on`` (share of the computed samples with
             the toggle on), ``n_on``, ``n_off``, ``p_met_on``, ``p_met_off`` (NaN where no computed sample
-            has that state), ``moves`` (both states sampled and the two probabilities differ). Targets whose
-            measure was not computed have no rows.
+            has that state), ``moves`` (both states sampled, the two probabilities differ, and the toggle is not
+            one that cannot act, ``info["inert"]``; a difference over few samples can still be sampling noise:
+            read it with ``n_on`` and ``n_off``). Targets whose measure was not computed have no rows.
 
         Examples
         --------
@@ -393,6 +394,7 @@ class SweepResult:
         """
         rows: list[dict[str, Any]] = []
         toggles = self.sampled_toggles()
+        inert = set(self.info.get("inert") or {})
         years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
         for t in target_specs(self.targets):
             for year in years:
@@ -409,7 +411,7 @@ class SweepResult:
                         "target": t.target, "year": year, "required": year >= t.by, "toggle": tog,
                         "p_on": n_on / (n_on + n_off) if n_on + n_off else np.nan, "n_on": n_on, "n_off": n_off,
                         "p_met_on": p_on_met, "p_met_off": p_off_met,
-                        "moves": bool(n_on and n_off and p_on_met != p_off_met),
+                        "moves": bool(n_on and n_off and p_on_met != p_off_met and f"toggles.{tog}" not in inert),
                     })  # fmt: skip
         cols = ["target", "year", "required", "toggle", "p_on", "n_on", "n_off", "p_met_on", "p_met_off", "moves"]
         return pd.DataFrame(rows, columns=cols)
