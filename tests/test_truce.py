@@ -24,7 +24,8 @@ RETURNS = {"cn_mofcom_no57_resumed", "cn_gage_us_ban_resumed"}
 
 @pytest.fixture(scope="module")
 def truce() -> pd.DataFrame:
-    r = sc.simulate(SCENARIOS / "china_licensing_2025.yaml", variant="truce_renewed", mode="fixed")
+    r = sc.simulate(SCENARIOS / "china_licensing_2025.yaml", variant="documented_truce", mode="fixed",
+                    toggles={"us_cn_truce_renewed": True})
     a = r.attribution
     return a[(a["commodity"] == "ndfeb_magnet") & (a["supplier_country"] == "CN")]
 
@@ -78,7 +79,8 @@ def test_when_the_truce_lapses_no18_and_no57_come_back_in_november_2026(lapsed: 
         assert us.loc[year, "exempted_share"] == 0.0
     # ... and No. 57 takes effect (2026-11-10), which it never does when the truce is renewed
     assert set(lapsed.loc[lapsed["policy"] == "cn_mofcom_no57_resumed", "year"]) == set(range(2026, 2031))
-    renewed = sc.simulate(SCENARIOS / "china_licensing_2025.yaml", variant="truce_renewed", mode="fixed")
+    renewed = sc.simulate(SCENARIOS / "china_licensing_2025.yaml", variant="documented_truce", mode="fixed",
+                          toggles={"us_cn_truce_renewed": True})
     assert "cn_mofcom_no57_resumed" not in set(renewed.attribution["policy"])
 
 
