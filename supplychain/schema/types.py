@@ -265,6 +265,10 @@ class Quantity(StrictModel):
     """Name of a shared draw: every quantity with the same ``tie`` takes, in each Monte Carlo sample,
     its own distribution's quantile at one shared uniform draw (high in all or low in all). For one
     fact that several quantities state, such as one range written for every year of a path."""
+    truncated: Literal["low", "high", "both"] | None = None
+    """Which end of the range stops short of the evidence because the model cannot compute beyond it (an engine
+    limit, not a claim): ``low``, ``high`` or ``both``; say why in ``assumption``/``note``. A sweep prints it
+    beside its percentiles: they are then of the outcomes the model can compute."""
 
     @model_validator(mode="before")
     @classmethod
@@ -290,6 +294,9 @@ class Quantity(StrictModel):
             if self.tie is not None:
                 msg = f"`tie: {self.tie}` on a quantity without a distribution: there is no draw to share"
                 raise InvalidValueError(msg, "add the range it shares (`dist:` with its bounds), or remove `tie:`")
+            if self.truncated is not None:
+                msg = f"`truncated: {self.truncated}` on a quantity without a distribution: it has no range to cut"
+                raise InvalidValueError(msg, "add the range (`dist:` with its bounds), or remove `truncated:`")
         elif d in ("uniform", "triangular"):
             if self.low is None or self.high is None:
                 msg = f"a {d} distribution needs `low` and `high`"
