@@ -31,6 +31,22 @@ def test_monthly_factor_by_hand() -> None:
     assert f.mean() == pytest.approx((3 + 0.1 + 0.675 + 4.5) / 12)
 
 
+def test_monthly_factor_releases_the_held_volume_over_the_licensed_months() -> None:
+    """Catch-up u = 0.5 on the licence above (from 2025-04-04, 2 months' delay, 75 % approved).
+
+    Held H = April 0.9 + May 1 + June 0.1 = 2.0 months of flow; half (1.0 month) ships again, spread over
+    the licensed months in proportion to their licensed days: June 0.9, July-December 1 each, Σ = 6.9.
+    June 0.675 + 1.0 · 0.9/6.9 = 0.805435; July 0.75 + 1/6.9 = 0.894928. The year's open share is
+    (3 + 0.1 + 0.675 + 4.5 + 1.0)/12 = 9.275/12 = 1 − b with b = (1 − 0.5) · 2/12 + 0.25 · 6.9/12 (annual engine).
+    """
+    p = ExportLicensing(type="export_licensing", country="CN", start="2025-04-04", share_approved=0.75,
+                        delay_months=2, catch_up=0.5)
+    f = monthly_factor(p, 2025)
+    np.testing.assert_allclose(f, [1, 1, 1, 0.1, 0, 0.675 + 0.9 / 6.9] + [0.75 + 1 / 6.9] * 6)
+    assert f.sum() == pytest.approx(9.275)
+    assert 1 - f.mean() == pytest.approx(0.5 * 2 / 12 + 0.25 * 6.9 / 12)
+
+
 def test_months_spread_the_tools_annual_flow_by_the_licence_calendar(result: Hindcast) -> None:
     """x_m = A · o_m / Σ o, No. 18 to the US (``cn_mofcom_no18_us``): from 2025-04-04, 2 months' delay, 77 % approved.
 

@@ -28,7 +28,6 @@ it would have predicted it.
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -39,7 +38,7 @@ import pandas as pd
 from supplychain.report.markdown import md_table
 from supplychain.schema.model import ExportLicensing, Scenario
 from supplychain.simulation.calendar import _month_overlap as _month_share
-from supplychain.simulation.policies import add_months
+from supplychain.simulation.policies import licence_calendar
 
 __all__ = ["DATA_FILE", "POLICY", "SCENARIO_FILE", "Hindcast", "hindcast", "hindcast_markdown", "monthly_factor",
            "observed_exports"]
@@ -54,12 +53,22 @@ YEAR: Final = 2025
 
 
 def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
-    r"""Share of each month's flow that a licence lets through, ``1 − φ_m(D) − (1 − a) φ_m(P \\ D)``.
+    r"""Share of each month's flow that a licence lets through, the annual blocked share read month by month.
+
+    With the licence's calendar (:func:`~supplychain.simulation.policies.licence_calendar`: D the delay,
+    L = P \\ D the licensed rest, a approved, u the catch-up released in this year) and ``φ_m`` the share of
+    month m an interval covers:
+
+    .. math:: o_m = 1 - φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(L)}{\sum_{m'} φ_{m'}(L)},
+       \qquad H = \sum_{m'} φ_{m'}(D)
+
+    the held volume H (in months of flow) released evenly over the licensed months of the year.
+    ``Σ_m o_m / 12 = 1 − b``, the year's open share of :func:`~supplychain.simulation.policies.apply_policies`.
 
     Parameters
     ----------
     policy : ExportLicensing
-        Start, end, ``share_approved`` (central value) and ``delay_months``.
+        Start, end, ``share_approved``, ``delay_months`` and ``catch_up`` (central values).
     year : int
         Calendar year.
 
@@ -78,15 +87,13 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     >>> monthly_factor(p, 2025)[2:7].round(4).tolist()
     [1.0, 0.1, 0.0, 0.675, 0.75]
     """
-    a = policy.share_approved.central
-    delay = policy.delay
-    delay_end = add_months(policy.start, delay)
-    out = np.ones(12)
-    for m in range(1, 13):
-        blocked_delay = _month_share(policy.start, min(delay_end - dt.timedelta(days=1), policy.end or dt.date.max),
-                                     year, m) if delay > 0 else 0.0
-        after = _month_share(max(delay_end, policy.start), policy.end, year, m)
-        out[m - 1] = 1.0 - blocked_delay - (1.0 - a) * after
+    cal = licence_calendar(policy, year)
+    months = range(1, 13)
+    held = np.array([_month_share(*cal.held, year, m) for m in months]) if cal.held else np.zeros(12)
+    lic = np.array([_month_share(*cal.licensed, year, m) for m in months]) if cal.licensed else np.zeros(12)
+    out = 1.0 - held - (1.0 - cal.approved) * lic
+    if cal.catch_up > 0 and lic.sum() > 0:
+        out += cal.catch_up * held.sum() * lic / lic.sum()
     return out
 
 
