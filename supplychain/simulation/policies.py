@@ -77,10 +77,10 @@ from supplychain.simulation.calendar import Interval, subtract, year_fraction, y
 __all__ = [
     "ATTRIBUTION_COLUMNS",
     "Coded",
+    "LicenceCalendar",
     "Membership",
     "PolicyEffects",
     "Quota",
-    "LicenceCalendar",
     "add_months",
     "apply_policies",
     "edge_text",
@@ -301,7 +301,7 @@ class LicenceCalendar:
     arrive in this year)."""
 
     def pieces(self) -> list[tuple[Interval, float]]:
-        """Sub-periods with their blocked intensity: D at ``1 − u``, P \\ D at ``1 − a``."""
+        r"""Sub-periods with their blocked intensity: D at ``1 − u``, P \ D at ``1 − a``."""
         out: list[tuple[Interval, float]] = []
         if self.held is not None:
             out.append((self.held, 1.0 - self.catch_up))
