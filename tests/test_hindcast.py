@@ -88,16 +88,16 @@ def test_every_destination_out_of_sample(result: Hindcast) -> None:
     """Review #5 R-9: China's total magnet exports, the series no US parameter was read from.
 
     Model month = US month + the other destinations' 2025 flow A spread by No. 18's calendar (from 2025-04-04,
-    delay 2, a = 0.92, catch-up u = 0.71: held April 0.9 + May 1 + June 0.1 = 2.0 months, 0.71 · 2.0 = 1.42
-    released over the 6.9 licensed months, 0.205797 a licensed month): Jan-Mar 1, April 0.1, May 0,
-    June 0.9 · 0.92 + 0.9 · 0.205797 = 1.013217, July-December 0.92 + 0.205797 = 1.125797;
-    Σ o = 3.1 + 1.013217 + 6 · 1.125797 = 10.868. Observed January-October 45,290 t, of which the in-sample
+    delay 2, a = 0.92, catch-up u = 0.53: held April 0.9 + May 1 + June 0.1 = 2.0 months, 0.53 · 2.0 = 1.06
+    released over the 6.9 licensed months, 0.153623 a licensed month): Jan-Mar 1, April 0.1, May 0,
+    June 0.9 · 0.92 + 0.9 · 0.153623 = 0.966261, July-December 0.92 + 0.153623 = 1.073623;
+    Σ o = 3.1 + 0.966261 + 6 · 1.073623 = 10.508. Observed January-October 45,290 t, of which the in-sample
     months (June 3,188, July 5,577, September 5,774, October 5,473) 20,012 t: out of sample 25,278 t.
     """
     e = result.all_destinations.set_index("month")
     us = result.monthly.set_index("month")["model_t"]
-    assert e.loc[7, "model_t"] == pytest.approx(us[7] + result.others_annual_t * 1.125797 / 10.868, rel=1e-5)
-    assert e.loc[1, "model_t"] == pytest.approx(us[1] + result.others_annual_t / 10.868, rel=1e-5)
+    assert e.loc[7, "model_t"] == pytest.approx(us[7] + result.others_annual_t * 1.073623 / 10.508, rel=1e-5)
+    assert e.loc[1, "model_t"] == pytest.approx(us[1] + result.others_annual_t / 10.508, rel=1e-5)
     assert e.loc[5, "model_t"] == 0.0
     assert e["model_t"].sum() == pytest.approx(result.all_annual_t)
     assert list(e.index[e["in_sample"]]) == [6, 7, 9, 10]
