@@ -1,13 +1,14 @@
-r"""Hindcast: the 2025 licensing episode against China's observed monthly magnet exports to the US.
+r"""Hindcast: the 2025 licensing episode against China's observed monthly magnet exports.
 
-The tool works at annual resolution; an export licence with approved share ``a`` and a
-delay of ``d`` months from ``start`` blocks (``supplychain.simulation.policies``)
+The tool works at annual resolution; an export licence with approved share ``a``, a
+delay of ``d`` months from ``start`` and catch-up ``u`` blocks (``supplychain.simulation.policies``)
 
-.. math:: b = φ(D) + (1 − a)\, φ(P \setminus D)
+.. math:: b = (1 − u)\, φ(D) + (1 − a)\, φ(P \setminus D)
 
 of a year's flow, ``D`` the first ``d`` months of the period ``P``. The same formula
 read month by month (``φ_m`` the share of month ``m`` covered) gives each month's
-open share ``o_m = 1 − φ_m(D) − (1 − a)\, φ_m(P \setminus D)``, which spreads the tool's
+open share ``o_m`` (:func:`monthly_factor`: nothing in D, ``a`` after it, and the held
+volume ``u Σ φ_m(D)`` released evenly over the licensed months), which spreads the tool's
 annual result over the calendar:
 
 .. math:: x_m = A \, \frac{o_m}{\sum_{m'} o_{m'}}
