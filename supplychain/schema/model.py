@@ -511,6 +511,11 @@ class ExportLicensing(_PolicyBase):
     """Months of licensing delay at the start (default 0: licences from the first day; nothing flows until licences
     arrive); a quantity, so a sweep can sample it, with its reason like every bundled figure (``{value: 2, dist:
     triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the monthly exports ..."}``)."""
+    catch_up: ShareQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Share of the exports held during the delay that ship once licences arrive, in the same calendar year
+    (default 0: the held volume is lost). The year's blocked share is ``(1 − catch_up) φ(D) + (1 − a) φ(P \\ D)``
+    (``supplychain.simulation.policies.licence_calendar``); a delay that runs into the next year releases
+    nothing into the year it started in."""
 
     @property
     def delay(self) -> float:
