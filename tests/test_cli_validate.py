@@ -164,7 +164,7 @@ commodities:
   ga: {name: Gallium, stage: metal, basis: kg Ga}
 facilities:
   au_mine: {name: AU mine, country: AU, kind: mine, output: ore, capacity: 150, utilisation: 1.0}
-  cn_ga: {name: CN gallium, country: CN, kind: refinery, output: ga, capacity: 1000, utilisation: 1.0}
+  cn_ga: {name: CN gallium, country: CN, kind: aggregate, output: ga, capacity: 1000, utilisation: 1.0}
 flows:
   au_jp: {supplier: AU, buyer: JP, commodity: ore, year: 2024, quantity: 100}
   au_jp_26: {supplier: AU, buyer: JP, commodity: ore, year: 2026, quantity: 400}

@@ -131,6 +131,33 @@ def test_processes(scenario_dict: Build) -> None:
     ]
 
 
+def test_converting_kinds_need_a_process(scenario_dict: Build) -> None:
+    """N-3: a separation plant (a converting kind) with `output:` would make its output from nothing; a mine,
+    recycler or aggregate may; an investment project is checked alike; the hint names the makers."""
+    data = scenario_dict()
+    data["facilities"]["plant"] = {"name": "Plant", "country": "CN", "kind": "separation", "output": "ndpr_oxide"}
+    data["facilities"]["agg"] = {"name": "Agg", "country": "JP", "kind": "aggregate", "output": "ndpr_oxide"}
+    data["facilities"]["rec"] = {"name": "Rec", "country": "JP", "kind": "recycler", "output": "ndpr_oxide"}
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025, "investment": {
+        "fund_usd": 1e9, "projects": {"p": {"country": "US", "kind": "metal", "output": "concentrate",
+                                            "share_of_fund": 1.0, "capital_intensity_usd_per_tpa": 1e5,
+                                            "lead_time_years": 2}}}}}
+    got = messages(ref.check_converter_kinds(scenario(data)))
+    assert got == [
+        ("facilities.plant.output",
+         "facility plant is a separation plant with `output: ndpr_oxide` and no `process:`: it would make "
+         "ndpr_oxide from nothing",
+         "give `process: <id>` instead of `output:` (this scenario's processes making ndpr_oxide: separation); "
+         "or use `kind: aggregate` (or `mine`) if its inputs are outside the scenario"),
+        ("agreements.deal.investment.projects.p.output",
+         "investment project p is a metal plant with `output: concentrate` and no `process:`: it would make "
+         "concentrate from nothing",
+         "give `process: <id>` instead of `output:` (no process of this scenario makes concentrate: declare one "
+         "under `processes:`); or use `kind: aggregate` (or `mine`) if its inputs are outside the scenario"),
+    ]
+    assert ref.check_converter_kinds in ref.RULES
+
+
 def test_flow_and_offtake_nodes(scenario_dict: Build) -> None:
     data = scenario_dict(groups={"ASEAN": {"members": ["MY"]}})
     data["flows"]["mine_plant"]["buyer"] = "plnt"

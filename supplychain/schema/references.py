@@ -56,6 +56,7 @@ from supplychain.schema.model import (
 from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 
 __all__ = [
+    "CONVERTING_KINDS",
     "RULES",
     "WARNINGS",
     "check_agreement_parties",
@@ -63,6 +64,7 @@ __all__ = [
     "check_code_clashes",
     "check_commodities",
     "check_contents",
+    "check_converter_kinds",
     "check_countries",
     "check_coverage",
     "check_groups",
@@ -523,6 +525,48 @@ def check_processes(scenario: Scenario, nodes: Nodes | None = None) -> list[Prob
     return _missing(scenario, refs, scenario.processes, "process", "processes")
 
 
+CONVERTING_KINDS = ("separation", "refinery", "metal", "magnet", "manufacturer")
+"""Facility kinds that turn inputs into their output: they need a ``process:`` (``mine``, ``recycler`` and
+``aggregate`` may be primary producers with ``output:``)."""
+
+
+def check_converter_kinds(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """A facility or investment project of a converting kind gives ``process:``, not ``output:``.
+
+    A plant with ``output:`` is a primary producer: its output comes from no input
+    (:func:`~supplychain.graph.build.build` gives it no input edge). A magnet plant written
+    so makes magnets from nothing, even under a ban on every input it would need. A
+    converting kind (:data:`CONVERTING_KINDS`) with ``output:`` is therefore an error; the
+    hint names the scenario's processes that make that output.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {"p": {"name": "P", "country": "IN", "kind": "magnet", "output": "magnet"}}})
+    >>> print(check_converter_kinds(s)[0].message)
+    facility p is a magnet plant with `output: magnet` and no `process:`: it would make magnet from nothing
+    """
+    entities: list[tuple[KeyPath, str, str, str | None]] = [
+        (("facilities", fid), "facility", f.kind, f.output) for fid, f in scenario.facilities.items()]
+    for aid, ag in scenario.agreements.items():
+        if ag.investment is not None:
+            entities += [(("agreements", aid, "investment", "projects", pid), "investment project", p.kind, p.output)
+                         for pid, p in ag.investment.projects.items()]
+    problems = []
+    for path, what, kind, output in entities:
+        if kind not in CONVERTING_KINDS or output is None:
+            continue
+        makers = sorted(pid for pid, p in scenario.processes.items() if output in p.outputs)
+        ids = (f"this scenario's processes making {output}: {', '.join(makers)}" if makers
+               else f"no process of this scenario makes {output}: declare one under `processes:`")
+        message = (f"{what} {path[-1]} is a {kind} plant with `output: {output}` and no `process:`: "
+                   f"it would make {output} from nothing")
+        hint = (f"give `process: <id>` instead of `output:` ({ids}); or use `kind: aggregate` (or `mine`) if its "
+                "inputs are outside the scenario")
+        problems.append(problem_at(scenario, (*path, "output"), message, hint))
+    return problems
+
+
 def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Flow and offtake endpoints are a facility id or a country/region code (not a group).
 
@@ -862,6 +906,7 @@ RULES: tuple[Rule, ...] = (
     check_commodities,
     check_contents,
     check_processes,
+    check_converter_kinds,
     check_nodes,
     check_policy_names,
     check_variants,
