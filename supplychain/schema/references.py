@@ -531,7 +531,7 @@ CONVERTING_KINDS = ("separation", "refinery", "metal", "magnet", "manufacturer")
 
 
 def check_converter_kinds(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """A facility or investment project of a converting kind gives ``process:``, not ``output:``.
+    """Report a facility or investment project of a converting kind that gives ``output:``, not ``process:``.
 
     A plant with ``output:`` is a primary producer: its output comes from no input
     (:func:`~supplychain.graph.build.build` gives it no input edge). A magnet plant written
