@@ -67,6 +67,7 @@ __all__ = [
     "check_converter_kinds",
     "check_countries",
     "check_coverage",
+    "check_dated_rows",
     "check_groups",
     "check_lookalike_ids",
     "check_nodes",
@@ -1062,6 +1063,72 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     return problems
 
 
+def _bundled_file(file: str) -> bool:
+    """Whether a problem's file is part of the bundled world (named ``bundled:…`` or under its folder)."""
+    from pathlib import Path
+
+    from supplychain.io.roots import BUNDLED_PREFIX, bundled_root  # io imports the schema
+
+    if file.startswith(BUNDLED_PREFIX):
+        return True
+    try:
+        return Path(file).resolve().is_relative_to(bundled_root())
+    except (OSError, ValueError):
+        return False
+
+
+def check_dated_rows(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a flow, import record, stock or demand ``by_year`` figure dated where it is never used (a warning).
+
+    A flow or an import record is observed trade of its own ``year`` only
+    (:mod:`supplychain.graph.layout` takes the rows whose year is the year built), so one dated
+    outside ``base_year`` … ``horizon`` is in no year's network; a demand ``by_year`` figure is read
+    for its year only. A stock enters in its ``year`` (one dated before the base year in the base
+    year), so one dated after the horizon never enters. A demand entry's own ``year`` is not
+    reported: its quantity is grown (or back-cast) to every year. The bundled world's rows are not
+    reported: its mineral files hold 2020–23 history (and 2026 rows) for scenarios with other years
+    on purpose.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024, "horizon": 2030},
+    ...     "flows": {"old": {"supplier": "AU", "buyer": "US", "commodity": "ore", "year": 2023, "tonnes": 1}}})
+    >>> [p.message for p in check_dated_rows(s)]
+    ["2023 is outside the scenario's years 2024–2030: this flow is not used"]
+    """
+    years = scenario.years
+    first, last = years[0], years[-1]
+    span = f"{first}–{last}" if last > first else str(first)
+    rows: list[tuple[KeyPath, int, str, str]] = []
+    for fid, f in scenario.flows.items():
+        if not first <= f.year <= last:
+            rows.append((("flows", fid, "year"), f.year, "flow is not used",
+                         f"a flow is trade of its own year: set `year: {first}` (the base year) to use it, "
+                         "or change `base_year`/`horizon`"))
+    for iid, imp in scenario.imports.items():
+        if not first <= imp.year <= last:
+            rows.append((("imports", iid, "year"), imp.year, "import record is not used",
+                         f"an import record is trade of its own year: set `year: {first}` (the base year) to use "
+                         "it, or change `base_year`/`horizon`"))
+    for sid, st in scenario.stockpiles.items():
+        if st.year > last:
+            rows.append((("stockpiles", sid, "year"), st.year, "stock never enters",
+                         "a stock enters in its year: check the year, or extend `horizon`"))
+    for did, d in scenario.demand.items():
+        for y in d.by_year:
+            if not first <= y <= last:
+                rows.append((("demand", did, "by_year", y), y, "figure is not used",
+                             "a `by_year` figure is read for its own year only: check the year, or change "
+                             "`base_year`/`horizon`"))
+    problems = []
+    for path, year, what, hint in rows:
+        message = f"{year} is outside the scenario's years {span}: this {what}"
+        problem = problem_at(scenario, path, message, hint)
+        if not _bundled_file(problem.file):
+            problems.append(problem)
+    return problems
+
+
 def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Report an offtake whose plant's offtakes commit more than its capacity in a year they are in force (a warning).
 
@@ -1162,7 +1229,7 @@ def check_stock_users(scenario: Scenario, nodes: Nodes | None = None) -> list[Pr
     return problems
 
 
-WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force, check_dated_rows,
                                 check_agreement_parties, check_offtake_capacity, check_tie_members,
                                 check_stock_users)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
