@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output, check_years
 from supplychain.cli.common import echo, fail, freeze_imports, print_table, print_warnings, warn
 from supplychain.cli.options import PathOption
 
@@ -355,9 +356,9 @@ def sweep(
     if workers != 1 and executor is None and samples > MIN_CHUNK:
         start_worker_server()
 
-    from supplychain.io.atomic import output_path
     from supplychain.io.cache import SweepCache
     from supplychain.io.load import load
+    from supplychain.metrics.measures import METRIC_IDS
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
     from supplychain.uncertainty.montecarlo import run_sweep
@@ -365,8 +366,7 @@ def sweep(
 
     freeze_imports()
     for target in (output, tornado):
-        if target is not None:
-            output_path(target)  # a folder or a device in the way: refused now, not after the sweep
+        check_output(target)  # a folder, a device or a folder that cannot be written: refused now, not after the sweep
     toggles = parse_toggle_args(toggle or [])
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
@@ -375,6 +375,10 @@ def sweep(
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
     year_list = _years_in(year_spans, sc.years, str(years)) if year_spans is not None else None
+    if year is not None:
+        check_years("--year", [year], year_list or sc.years)
+    check_ids("--measure", [measure] if measure else [], METRIC_IDS, "measure")  # a typo costs no sweep
+    check_ids("--commodity", [commodity] if commodity else [], sc.commodities, "commodity of this scenario")
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
     select: dict[str, Any] = {
         "measures": [measure] if measure else None,
