@@ -129,3 +129,30 @@ def test_help_shows_the_bundled_prefix(run_cli: Cli, command: str) -> None:
     proc = run_cli(command, "--help")
     assert proc.returncode == 0
     assert "[bundled:NAME]" in " ".join(proc.stdout.split())
+
+
+def test_help_shows_no_bool_beside_flags_and_copyable_examples(run_cli: Cli) -> None:
+    """N-2: a flag shows no `<bool>` (it takes no value); at 80 columns prose is not ragged and each example is
+    one command, its lines continued with `\\` (pasting it runs the whole command)."""
+    import os
+    import sys
+
+    env = {**os.environ, "COLUMNS": "80", "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for command in ("report", "sweep", "run"):
+        proc = subprocess.run([sys.executable, "-m", "supplychain", command, "--help"], capture_output=True,
+                              text=True, env=env, check=False, timeout=120)
+        assert proc.returncode == 0
+        assert "<bool>" not in proc.stdout
+        lines = [line.rstrip() for line in proc.stdout.splitlines()]
+        assert not [line for line in lines if re.fullmatch(r" \w+", line)]  # no line of one word (ragged wrap)
+        examples = [i for i, line in enumerate(lines) if line.startswith("     supplychain ")]
+        assert examples
+        for i in examples:
+            j = i
+            while lines[j].endswith("\\"):
+                j += 1
+                assert lines[j].startswith("         "), lines[i:j + 1]
+            assert lines[j + 1].strip() == "" or lines[j + 1].startswith("     supplychain"), lines[i:j + 2]
+    proc = subprocess.run([sys.executable, "-m", "supplychain", "report", "--help"], capture_output=True,
+                          text=True, env=env, check=False, timeout=120)
+    assert re.search(r"--png +Also write", proc.stdout)

@@ -8,6 +8,7 @@ imported at module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
@@ -318,7 +319,7 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     path: PathOption = None,
 ) -> None:
-    """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
+    r"""Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
 
     Every quantity with a distribution (uniform, triangular, normal, choice) and
     every toggle with a probability is sampled; the same seed gives the same
@@ -332,8 +333,8 @@ def sweep(
 
         supplychain sweep scenarios/baseline_2024.yaml --mode exposure --samples 5000 --seed 7 --workers 2
 
-        supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US
-        --commodity ndpr_oxide --tornado tornado.svg
+        supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US \
+            --commodity ndpr_oxide --tornado tornado.svg
     """
     if mode not in ("fixed", "rebalance", "exposure"):
         fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
@@ -395,6 +396,7 @@ def sweep(
         "executor": executor,
         "workers": workers,
         "quiet": quiet,
+        "progress": None if sys.stderr.isatty() else "lines",  # a log or a pipe gets a line per tenth, not nothing
         **select,
     }
     result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, on_error="nan", **common)
