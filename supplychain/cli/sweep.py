@@ -331,7 +331,7 @@ def sweep(
 
     Example:
 
-        supplychain sweep scenarios/baseline_2024.yaml --mode exposure --samples 5000 --seed 7 --workers 2
+        supplychain sweep scenarios/baseline_2024.yaml --mode exposure --years 2024 --samples 500 --seed 7
 
         supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US \
             --commodity ndpr_oxide --tornado tornado.svg
