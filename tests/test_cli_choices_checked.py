@@ -156,3 +156,27 @@ def test_help_shows_no_bool_beside_flags_and_copyable_examples(run_cli: Cli) -> 
     proc = subprocess.run([sys.executable, "-m", "supplychain", "report", "--help"], capture_output=True,
                           text=True, env=env, check=False, timeout=120)
     assert re.search(r"--png +Also write", proc.stdout)
+
+
+def test_a_flow_dated_before_the_base_year_is_warned_located(run_cli: Cli, tmp_path: Path) -> None:
+    """N-5: last year's trade pasted into a scenario based this year is in no year's network: validate says so."""
+    path = tmp_path / "flow2023.yaml"
+    path.write_text("extends: [bundled:china_full_ban_2025]\nflows:\n"
+                    "  au_us_old: {supplier: AU, buyer: US, commodity: ree_concentrate, year: 2023, quantity: 1000}\n",
+                    encoding="utf-8")
+    proc = run_cli("validate", path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (f"warn {path}:3:68: flows.au_us_old.year: 2023 is outside the scenario's years 2024–2030: "
+            "this flow is not used") in proc.stderr
+    assert "set `year: 2024` (the base year)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_lower_case_country_code_gets_its_iso_code(run_cli: Cli, tmp_path: Path) -> None:
+    """N-11: `country: in` is refused with the obvious did-you-mean."""
+    path = tmp_path / "in.yaml"
+    path.write_text("extends: [bundled:baseline_2024]\nscenario: {name: x, base_year: 2024}\nfacilities:\n"
+                    "  f: {name: F, country: in, kind: mine, output: gallium, capacity: 3}\n", encoding="utf-8")
+    proc = run_cli("validate", path)
+    assert proc.returncode == 1
+    assert "facilities.f.country: invalid country code 'in'\n    hint: did you mean 'IN' (India)?" in proc.stderr
