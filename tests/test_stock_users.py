@@ -54,7 +54,7 @@ DY = {
     "dy_input": ", dy: {value: 0.1, assumption: test}",
     "dy_facilities": """  cn_dy: {name: China Dy, country: CN, kind: aggregate, output: dy,
           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
-  au_dy: {name: Australian Dy, country: AU, kind: separation, output: dy,
+  au_dy: {name: Australian Dy, country: AU, kind: aggregate, output: dy,
           capacity: {value: 30, assumption: test}, utilisation: {value: 1, assumption: test}}""",
     "dy_flows": """  cn_jp_dy: {supplier: CN, buyer: JP, commodity: dy, year: 2024,
              tonnes: {value: 30, assumption: test}}
@@ -146,7 +146,7 @@ def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
 """).replace("demand:\n", """demand:
   kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
 """).replace("facilities:\n", """facilities:
-  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+  jp_sep: {name: Japan separation, country: JP, kind: aggregate, output: ndpr,
            capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
 """).replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
         base_dir=HERE)

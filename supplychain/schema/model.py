@@ -280,9 +280,9 @@ class Facility(StrictModel):
     kind: FacilityKind
     """What it does."""
     output: EntityId | None = None
-    """For a primary producer: the commodity it mines."""
+    """For a primary producer (kind mine, recycler or aggregate): the commodity it makes from no input."""
     process: EntityId | None = None
-    """For a converter: the id of its process."""
+    """For a converter (kinds separation, refinery, metal, magnet, manufacturer): the id of its process."""
     owners: list[Owner] = Field(default_factory=list)
     """Owners and stakes (stakes sum to at most 1; the rest is unattributed)."""
     capacity: Tonnes | None = None
@@ -600,7 +600,7 @@ class InvestmentProject(StrictModel):
     kind: FacilityKind
     """Type of facility created."""
     output: EntityId | None = None
-    """Commodity mined (for a mine)."""
+    """Commodity made from no input (for kind mine, recycler or aggregate)."""
     process: EntityId | None = None
     """Process run (for a converter)."""
     share_of_fund: ShareQ
