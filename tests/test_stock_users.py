@@ -242,3 +242,39 @@ def test_a_stock_is_not_drawn_for_a_plant_whose_output_cannot_be_sold(mode: str)
     assert row["level_end"] == pytest.approx(1000.0)
     f = res.flows[res.flows["year"] == 2025]
     assert f.loc[f["edge"].str.startswith("stockpiles.release"), "simulated"].sum() == pytest.approx(0.0)
+
+
+def test_a_stock_does_not_free_its_holders_imports_for_others() -> None:
+    # rebalance, the other side of D-2. Japan's plant buys 550 t of oxide from China (banned 2025) and 50 t from
+    # Korea, whose market gets 350 t from China and 100 t from a Korean separator and whose use is 400 t.
+    # Without the stock, 2025: Korea's 100 t are shared over its buyers as at baseline (contracts_first: the
+    # fixed response's floors, 50 : 400): Japan gets i = 100 x 50 / 450 = 11.111 t, Korea's use 88.889 t,
+    # short 311.111; magnets short 600 - 11.111 = 588.889.
+    # With the stock (R = 500 against the plant's gap 588.889: draw 500), a free re-solve let the stock replace
+    # Japan's Korean oxide (Korea kept it: short 300, magnets short 100). Held at the first solve's, Japan's
+    # imports stay i: Korea is as short as without the stock, and the plant gets i + 500 = 511.111 t,
+    # magnets short 600 - 511.111 = 88.889.
+    def korea(stock: bool) -> Scenario:
+        text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK if stock else ""}
+        return load_text(text.replace(
+            "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}",
+            """  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}
+  kr_jp: {supplier: KR, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}
+  sep_kr: {supplier: kr_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}""",
+        ).replace("demand:\n", """demand:
+  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+""").replace("facilities:\n", """facilities:
+  kr_sep: {name: Korea separation, country: KR, kind: separation, output: ndpr,
+           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
+            base_dir=HERE)
+
+    i = 100.0 * 50.0 / 450.0
+    for stock, magnets in ((False, 600.0 - i), (True, 600.0 - i - 500.0)):
+        res = simulate(korea(stock), mode="rebalance", years=[2024, 2025])
+        f = res.flows[(res.flows["year"] == 2025) & (res.flows["commodity"] == "ndpr")]
+        assert f[(f["supplier_country"] == "KR") & (f["buyer_country"] == "JP")]["simulated"].sum() == pytest.approx(i)
+        sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
+        assert sf["KR:ndpr:use"] == pytest.approx(400.0 - (100.0 - i))
+        assert sf["JP:magnet:use"] == pytest.approx(magnets)

@@ -29,7 +29,9 @@ Constraints
       (x(m) cross-border exports, dom(m) inflows from facilities and stock nodes,
       :math:`R^0_m` the baseline re-exports): no new transshipment of banned material, and
       no export licensed by a stock draw :math:`d_m` (a stock is national);
-    * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
+    * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`, and in the re-solve that opens
+      them the holder's exports held, :math:`f_e \le H_e` (:meth:`StockRoutes.held
+      <supplychain.simulation.stocks.StockRoutes.held>`);
       unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
 
 Objective, lexicographic (one solve per level, the optimum of a level kept in the

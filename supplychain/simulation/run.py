@@ -842,21 +842,25 @@ class Simulator:
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
 
-        def solve(inputs: YearInputs) -> RebalanceSolution:
+        def solve(inputs: YearInputs, first: Sequence[RebalanceSolution] = (),
+                  held: tuple[np.ndarray, np.ndarray] | None = None) -> list[RebalanceSolution]:
+            """Solve each period of the year (``held``: the trade held at each period's ``first`` solve)."""
             try:
-                return RebalanceSolution.blend([(w, solver.solve(part, warm=warm))
-                                                for w, part in pol.period_inputs(inputs)])
+                return [solver.solve(part if held is None else routes.hold(part, first[i], held), warm=warm)
+                        for i, (_, part) in enumerate(pol.period_inputs(inputs))]
             except SolverError as err:
                 raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
 
-        sol = solve(inputs)
+        weights = [w for w, _ in pol.period_inputs(inputs)]
+        parts = solve(inputs)
+        sol = RebalanceSolution.blend(list(zip(weights, parts, strict=True)))
         # a stock covers its holder's users left short after the re-routing: its plants' share in a re-solve
         # (StockRoutes.plant_release), its final use's after it (StockRoutes.record)
         opened = routes.plant_release(ledger, year, table, inputs, sol) if ledger.levels else None
         plants: dict[str, float] = {}
         if opened is not None:
-            inputs, plants = opened
-            sol = solve(inputs)
+            inputs, plants, held = opened
+            sol = RebalanceSolution.blend(list(zip(weights, solve(inputs, parts, held), strict=True)))
         draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
                                    plants)
         short = apply_stock_cover(model.shortfall_table(inputs, sol), use)

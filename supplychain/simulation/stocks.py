@@ -20,9 +20,12 @@ one rule for both, :math:`\Delta = b + U + \sum_v G_v` — :math:`b` the baselin
 draws, :math:`U` the final use left short, :math:`G_v` the input plant v would have received
 but did not (:func:`plant_gaps`; in ``fixed`` what the plant could use with its other inputs,
 in ``rebalance`` its lost input, of which the LP's re-solve draws what the plant can use,
-:meth:`StockRoutes.plant_release`). The release beyond :math:`b` is shared over them pro rata
+:meth:`StockRoutes.plant_release`, with the holder's exports held at the first solve's,
+:meth:`StockRoutes.held`). The release beyond :math:`b` is shared over them pro rata
 to their gaps (:func:`split_release`); a plant's share is fed to it and its output reaches its
-buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A stock of
+buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A plant that
+keeps less of its share than offered could use no more: its gap is then what it kept, in both
+responses (:func:`plant_need`), for the draw and the run-out month alike. A stock of
 an intermediate (Japan's oxide stock for its magnet makers) thus works like one of a final
 product. A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
 then 1,500 t of the 3,000 t left, and keeps 1,500 t. Several stocks of one market keep
@@ -662,7 +665,8 @@ class StockRoutes:
     use_market : tuple of str
         The market of each use node.
     exports : pandas.DataFrame
-        Per model edge: ``country`` (the supplier's), ``commodity``, ``cross`` (whether it crosses a border).
+        Per model edge: ``country`` (the supplier's), ``buyer_country``, ``commodity``, ``cross`` (whether it
+        crosses a border).
     yields : pandas.DataFrame
         The model's yield coefficients (``facility``, ``commodity``, ``role``; :func:`.assembly.home_inputs`).
     plant_country : dict of str to str
@@ -693,6 +697,7 @@ class StockRoutes:
                                                         strict=True)),
             exports=pd.DataFrame({
                 "country": model.edges["supplier_country"].astype(str).to_numpy(),
+                "buyer_country": model.edges["buyer_country"].astype(str).to_numpy(),
                 "commodity": model.edges["commodity"].astype(str).to_numpy(),
                 "cross": (model.edges["supplier_country"].astype(str)
                           != model.edges["buyer_country"].astype(str)).to_numpy()}),
@@ -744,11 +749,13 @@ class StockRoutes:
         return self._by_market(sol.tonnes), short, demand
 
     def plant_release(self, ledger: StockLedger, year: int, table: pd.DataFrame, inputs: YearInputs,
-                      sol: RebalanceSolution) -> tuple[YearInputs, dict[str, float]] | None:
+                      sol: RebalanceSolution
+                      ) -> tuple[YearInputs, dict[str, float], tuple[np.ndarray, np.ndarray]] | None:
         r"""Open each stock's share for its holder's plants to the LP; None when no holder's plant is short.
 
-        Returns ``inputs`` with the LP's draw bounds set, and :math:`\sum_v G_v` per market (the plants'
-        part of the gap, :meth:`record`).
+        Returns ``inputs`` with the LP's draw bounds set, :math:`\sum_v G_v` per market (the plants'
+        part of the gap, :meth:`record`) and the holders' trade to hold in the re-solve (:meth:`held`,
+        applied with :meth:`hold`).
 
         After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lack
         :math:`G_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps` without
@@ -759,9 +766,9 @@ class StockRoutes:
         the LP then draws what its plants can turn into supply that lowers unmet demand (a plant short of
         another input, or whose output nobody lacks, draws nothing). The draw joins the holder's market,
         whose re-export row does not count it as domestic supply, so it licenses no exports
-        (:mod:`~supplychain.simulation.assembly`); nor may it free the holder's own output for export:
-        in the re-solve the holder's cross-border exports of k, and of what its plants turn into k, are
-        held at most at the first solve's (:meth:`held`).
+        (:mod:`~supplychain.simulation.assembly`); nor may it free the holder's own output for export,
+        or its imports for others: in the re-solve the holder's cross-border trade in k, and in what its
+        plants turn into k, is held at the first solve's (:meth:`held`).
         """
         plants = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
                   if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
@@ -774,22 +781,22 @@ class StockRoutes:
              for m, g in plants.items()}
         if not any(v > 0 for v in x.values()):
             return None
-        return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float),
-                        held=self.held([m for m, v in x.items() if v > 0], inputs.capacity, sol.tonnes)),
-                {m: sum(g.values()) for m, g in plants.items()})
+        return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
+                {m: sum(g.values()) for m, g in plants.items()},
+                self.held([m for m, v in x.items() if v > 0], inputs.capacity))
 
-    def held(self, markets: Iterable[str], capacity: Any, tonnes: Any) -> np.ndarray:
-        r"""Ceilings :math:`H_e` that keep a stock opened for its holder's plants at home (∞ on other edges).
+    def held(self, markets: Iterable[str], capacity: Any) -> tuple[np.ndarray, np.ndarray]:
+        r"""Return the trade a stock opened for its holder's plants leaves as it was: (exports, imports) per edge.
 
-        A stock at market :math:`m = c\!:\!k` drawn for c's plants replaces, at home, the k those plants
-        got from c's own supply; were c's exports free in the re-solve, that domestic k (or the inputs
-        of c's plants making k, :func:`~supplychain.simulation.assembly.home_inputs`, among plants with
-        capacity :math:`K_v > 0` that year) would go abroad in its place: the stock would cross the
-        border by substitution (a US NdPr-metal stock in the full ban: 86 of 324 t drawn for US magnet
-        plants left the US as metal). Each such cross-border export e of c is held at its first-solve
-        flow, :math:`f_e \le H_e = f^{(1)}_e`: a draw never raises the holder's exports of k or its
-        feeds, and other countries get what they got without the stock, except the extra output of
-        the holder's plants.
+        A stock at market :math:`m = c\!:\!k` drawn for c's plants replaces, at home, k the plants got
+        from c's own supply or imports. Were c's trade free in the re-solve, that k (or the inputs of c's
+        plants making k, :func:`~supplychain.simulation.assembly.home_inputs`, among plants with
+        capacity :math:`K_v > 0` that year) would go abroad in its place, or be left abroad: the stock
+        would cross the border by substitution (a 1,000 t US NdPr-metal stock in the full ban: 86 of the
+        324 t drawn for US magnet plants in 2026 left the US as metal). So c's cross-border exports of
+        those commodities are held at most, and its cross-border imports of them at least, at the first
+        solve's flows (:meth:`hold`): other countries get what they got without the stock, except the
+        extra output of the holder's plants.
 
         Parameters
         ----------
@@ -797,24 +804,38 @@ class StockRoutes:
             The stock markets opened (``c:k``).
         capacity : numpy.ndarray
             :math:`K_v` per model facility of the year.
-        tonnes : numpy.ndarray
-            First-solve flow per model edge, :math:`f^{(1)}_e`.
 
         Returns
         -------
-        numpy.ndarray
-            :math:`H_e` per model edge.
+        tuple of numpy.ndarray of bool
+            Per model edge: a holder's export to hold, a holder's import to hold.
         """
         running = {f: c for (f, c), cap in zip(self.plant_country.items(), np.asarray(capacity).tolist(), strict=True)
                    if cap > 0}
         feeds = home_inputs(self.yields, running)
         ex = self.exports
-        out = np.full(len(ex), np.inf)
+        out = np.zeros(len(ex), dtype=bool)
+        into = np.zeros(len(ex), dtype=bool)
         for m in markets:
             c, _, k = m.partition(":")
-            on = (ex["cross"] & (ex["country"] == c) & ex["commodity"].isin({k, *feeds.get((c, k), ())})).to_numpy()
-            out[on] = np.minimum(out[on], np.asarray(tonnes, dtype=float)[on])
-        return out
+            of = (ex["cross"] & ex["commodity"].isin({k, *feeds.get((c, k), ())})).to_numpy()
+            out |= of & (ex["country"] == c).to_numpy()
+            into |= of & (ex["buyer_country"] == c).to_numpy()
+        return out, into
+
+    @staticmethod
+    def hold(inputs: YearInputs, first: RebalanceSolution, held: tuple[np.ndarray, np.ndarray]) -> YearInputs:
+        r"""Return ``inputs`` with the holders' trade :meth:`held` at a first solve's flows :math:`f^{(1)}_e`.
+
+        Exports :math:`f_e \le H_e = f^{(1)}_e`; imports :math:`f_e \ge f^{(1)}_e` (less a relative
+        :data:`USED_TOL`, the solver's round-off; at most the edge's cap). Applied per period of the year,
+        each with its own first solve, so that the first solve stays a feasible point of the re-solve.
+        """
+        out, into = held
+        f1 = np.asarray(first.tonnes, dtype=float)
+        lower = np.asarray(inputs.lower, dtype=float)
+        floor = np.maximum(0.0, f1 - USED_TOL * np.maximum(1.0, f1))
+        return replace(inputs, held=np.where(out, f1, np.inf), lower=np.where(into, np.maximum(lower, floor), lower))
 
     def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution,
                spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
@@ -829,7 +850,8 @@ class StockRoutes:
         the holder's users (:func:`~supplychain.simulation.outcome.apply_stock_cover`), the rest of
         the stock stays for the next year. A stock whose holder's plants were short had its plants'
         share open to a re-solve (:meth:`plant_release`): the plants' part of the gap, :math:`\sum_v G_v`
-        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``; the draw is
+        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``, or
+        :math:`d_m` when the LP drew less than its bound :math:`x_m` (:func:`plant_need`); the draw is
         at most what the users took, :math:`b_m + z_m + d_m` with :math:`d_m` the LP's own draw, and the
         final use's part of the release is :math:`\max(0, \delta_m - b_m - d_m)` (:math:`d_m` already
         reached the plants in the LP's flows). ``spans`` as in :meth:`StockLedger.record`.
