@@ -415,7 +415,8 @@ def unmet_part(exposed: float, unmet: float) -> str:
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
-              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "") -> str:  # fmt: skip
+              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "",
+              rules: str = "") -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
     An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
@@ -426,7 +427,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     ``limits`` the "What limits supply" rows by (scenario, variant): when the worst shortfall's
     binding stage rests on an assumed capacity, the sentence says so
     (:func:`~supplychain.report.limits.assumed_bound`); ``bound_with``: the measures of other
-    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`).
+    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`); ``rules``: the
+    worst shortfall under the other allocation rules (:func:`_rules_note`), said after it.
     """
     if not rows:
         return ""
@@ -446,9 +448,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
         parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}{unmet_part(lo[0], lo[4])}) "
                      f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}{unmet_part(hi[0], hi[4])}).")  # fmt: skip
-    tops = ((top[0], (top[1], scen, variant)) for scen, variant, s in rows
-            if "shortfall_share" in s and (top := peak(s["shortfall_share"])) is not None and is_unmet(top[0]))
-    reached = _top(tops)  # every run reaching the worst shortfall, in page order
+    reached = _reached(rows)  # every run reaching the worst shortfall, in page order
     worst = None if reached is None else (reached[0], *reached[1][0])
     response = f" under the {mode} response" if mode else ""
     if reached is None or worst is None:
@@ -458,11 +458,55 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
                                names)  # fmt: skip
         tied = _tied_text(reached[1][1:])
         parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
-                     f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}.")  # fmt: skip
+                     f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}"
+                     f"{f'; {rules}' if rules else ''}.")  # fmt: skip
     if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
                      f"in {bound[1]} ({bound[2]}, {bound[3]}){bound_with}.")  # fmt: skip
     return " ".join(parts)
+
+
+def _reached(rows: Sequence[tuple[str, str, dict[str, Series]]]) -> tuple[float, list[tuple[int, str, str]]] | None:
+    """Return the worst shortfall of the answer's rows and every run reaching it: (share, [(year, run, variant)]).
+
+    Each row's peak (:func:`peak`) where it leaves demand unmet (:func:`is_unmet`); ties by
+    :func:`_top`'s rule, in page order. ``None`` when no row leaves demand unmet.
+    """
+    tops = ((top[0], (top[1], scen, variant)) for scen, variant, s in rows
+            if "shortfall_share" in s and (top := peak(s["shortfall_share"])) is not None and is_unmet(top[0]))
+    return _top(tops)
+
+
+def _rules_note(runs: Sequence[ScenarioRun], rows: Sequence[tuple[str, str, dict[str, Series]]], country: str,
+                commodity: str) -> str:  # fmt: skip
+    """Say the answer's worst shortfall under the other allocation rules (or nothing).
+
+    Only for a ``rebalance`` run with its scenario at hand: the first run reaching the worst
+    shortfall (:func:`_reached`) is simulated once per other rule with the same toggles, up to the
+    worst year (:func:`~supplychain.report.rule_range.rule_outcomes`), and said with whether the
+    world's delivered total moves (:func:`~supplychain.report.rule_range.rules_text`). The report
+    pays one simulation per other rule (three) per focus country with unmet demand.
+    """
+    from supplychain.report.rule_range import outcome, rule_outcomes, rules_text
+    from supplychain.simulation.rationing import RULES
+
+    reached = _reached(rows)
+    if reached is None:
+        return ""
+    year, scen, variant = reached[1][0]
+    for run in runs:
+        if short_name(run) != scen or run.scenario is None:
+            continue
+        for r in run.results:
+            if r.variant != variant or r.mode != "rebalance":
+                continue
+            own = outcome(r, year, country, commodity)
+            if own is None:
+                return ""
+            others = rule_outcomes(run.scenario, year, country, commodity, [x for x in RULES if x != r.allocation],
+                                   toggles=r.toggle_state.states)  # fmt: skip
+            return rules_text(own, others)
+    return ""
 
 
 def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
@@ -695,7 +739,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
               for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
     bound = _fixed_worst(runs, country, k)
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
-                                 bound, bounds, _with_others(runs, bound, k, names))  # fmt: skip
+                                 bound, bounds, _with_others(runs, bound, k, names),
+                                 _rules_note(runs, found, country, k))  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names, country,
                      next(iter(modes)) if len(modes) == 1 else None)
     view["others"] = others[:MAX_OTHERS]
