@@ -393,29 +393,27 @@ def _assumed(scenario: Scenario, table: pd.DataFrame) -> dict[str, set[str]]:
 def _star_assumed(table: pd.DataFrame, assumed: dict[str, set[str]]) -> pd.DataFrame:
     """Mark ``*`` each row's commodity whose import shares are a ranked-source split (``assumed``: :func:`_assumed`).
 
-    The mark stands for every share of the row (direct import, traced, exposed), which the table
-    prints to the whole percent already (:func:`~supplychain.report.numbers.format_percent`).
+    :func:`~supplychain.report.numbers.assumed_commodity`, ``compare``'s rule too. The mark stands for every
+    share of the row (direct import, traced, exposed), which the table prints to the whole percent already
+    (:func:`~supplychain.report.numbers.format_percent`).
     """
-    from supplychain.report.numbers import ASSUMED_MARK
+    from supplychain.report.numbers import assumed_commodity
 
-    return table.assign(commodity=[f"{k}{ASSUMED_MARK}" if k in assumed[str(c)] else k
+    return table.assign(commodity=[assumed_commodity(str(c), str(k), assumed)
                                    for c, k in zip(table["country"], table["commodity"], strict=True)])
 
 
 def _assumed_split_note(table: pd.DataFrame, assumed: dict[str, set[str]]) -> str | None:
-    """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
+    """Name the table's commodities whose import shares are a ranked-source split, if any.
 
     Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
-    the atlas's ``*`` says (``assumed``: :func:`_assumed`); the note is the one of every output
-    (:data:`~supplychain.report.numbers.ASSUMED_NOTE`).
+    the atlas's ``*`` says (``assumed``: :func:`_assumed`); the note is
+    :func:`~supplychain.report.numbers.assumed_split_note`, ``compare``'s too.
     """
-    from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE
+    from supplychain.report.numbers import assumed_split_note
 
-    rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
-    named = {country: list(dict.fromkeys(k for c, k in rows if c == country and k in coms))
-             for country, coms in assumed.items()}
-    parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
-    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})." if parts else None
+    return assumed_split_note(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True),
+                              assumed)
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
