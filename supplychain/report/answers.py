@@ -590,10 +590,63 @@ def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run")
     return f"{format_percent(value)} ({where}{more})"
 
 
-def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
+def _apart_text(entries: Sequence[tuple[str, Series, Result, str]], values: Sequence[float], years: Sequence[int],
+               country: str, imports: bool) -> str:  # fmt: skip
+    """Say what the runs that do not reach a base-year highest value read in that year, and why (or nothing).
+
+    ``entries``: each run's (scenario, series, result, commodity id), in the order of ``values``
+    and ``years`` (each run's peak and its year). When several runs reach the highest value in one
+    same year (:func:`_every_run_text`'s case), the base year of every run, and others do not, each other
+    value that year is said
+    with the scenarios reading it (at most :data:`MAX_TIED_NAMED`, then "N others") and their count
+    of runs: "; 83% in china_controls_all_minerals (2 runs)". In the base year every variant of a
+    scenario reads the same observed data, so two values are two scenarios' models of one year. With
+    ``imports`` (an exposure or traced line) the direct import share from the source that year is
+    compared over every run (:func:`~supplychain.report.headline.headline_measures`): the same in all,
+    the sentence says the difference is upstream tracing, "the same imports from China (direct share
+    15% in all), traced through each scenario's own upstream chains"; else it names each value's.
+    """
+    hi = _top(zip(values, years, strict=True))
+    if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or len(hi[1]) == len(values):
+        return ""
+    level, year = round(hi[0], SHARE_DIGITS), hi[1][0]
+    if any(not ser.years or ser.years[0] != year for _, ser, _, _ in entries):
+        return ""  # not every run's base year: variants of one scenario may differ, so no scenario reads one value
+    other: dict[str, list[str]] = {}  # the value read that year -> scenario per run
+    for (scen, ser, _, _), value in zip(entries, values, strict=True):
+        at = _value_at(ser, year)
+        if round(value, SHARE_DIGITS) == level and year in ser.years and round(at, SHARE_DIGITS) == level:
+            continue
+        other.setdefault(format_percent(at), []).append(scen)
+    if not other:
+        return ""
+    parts = []
+    for text, scens in other.items():
+        named = list(dict.fromkeys(scens))
+        more = len(named) - MAX_TIED_NAMED
+        who = ", ".join(named[:MAX_TIED_NAMED]) + (f" and {more} other{'s' if more > 1 else ''}" if more > 0 else "")
+        parts.append(f"{text} in {who} ({len(scens)} run{'s' if len(scens) > 1 else ''})")
+    why = ""
+    if imports:
+        direct = {format_percent(_value_at(_series(headline_measures(r.measures, r.source, ["direct_import_share"],
+                                                                     countries=[country]), kid)
+                                           .get("direct_import_share"), year))
+                  for _, _, r, kid in entries}  # fmt: skip
+        sources = {source_phrase(source_name([r.source])) for _, _, r, _ in entries}
+        src = next(iter(sources)) if len(sources) == 1 else "the source"
+        if len(direct) == 1 and "n/a" not in direct:
+            why = (f": the same imports from {src} (direct share {next(iter(direct))} in all), traced through each "
+                   "scenario's own upstream chains")
+        else:
+            why = f": direct import share from {src} {' / '.join(sorted(direct))}"
+    return f"; {'; '.join(parts)}{why}"
+
+
+def _every_run_text(values: Sequence[float], years: Sequence[int], apart: str = "") -> str:
     """Say a highest value several runs reach in one same year: "97% in 2024 (every run)", "(29 of 34 runs)".
 
-    ``values``, ``years``: each run's peak and its year, in page order. When more than one run
+    ``values``, ``years``: each run's peak and its year, in page order; ``apart``: what the other
+    runs read that year (:func:`_apart_text`), after the count. When more than one run
     reaches the highest value (:func:`_top`'s ties) and all of them in the same year — a
     base-year figure no scenario moves — it is credited to no run: naming the first would read
     as that run's doing. Empty otherwise (one run reaches it, or in different years: the first is
@@ -612,7 +665,7 @@ def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
     if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or round(hi[0], SHARE_DIGITS) == 0:
         return ""
     runs = "every run" if len(hi[1]) == len(values) else f"{len(hi[1])} of {len(values)} runs"
-    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs})"
+    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs}){apart}"
 
 
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
@@ -634,19 +687,29 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     ``fixed`` bound is shown).
     """
     lines: list[dict[str, Any]] = []
+    groups: dict[str, list[str]] = {}  # one line per name: ids of different worlds with one name are one use
     for k in sorted(used):
+        groups.setdefault(names.get(k, k.replace("_", " ")), []).append(k)
+    for label, ks in groups.items():
+        k = ks[0]
         found: dict[str, list[tuple[float, str]]] = {}  # metric -> each run's peak and where, in page order
         years: dict[str, list[int]] = {}  # metric -> each run's peak year, in the same order
+        apart: dict[str, list[tuple[str, Series, Result, str]]] = {}  # metric -> (scenario, series, result, id)
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
-                for metric, ser in _series(m, k).items():
-                    top = peak(ser)
-                    if top is not None:
-                        found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
-                        years.setdefault(metric, []).append(top[1])
+                for kid in ks:
+                    for metric, ser in _series(m, kid).items():
+                        top = peak(ser)
+                        if top is not None:
+                            found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
+                            years.setdefault(metric, []).append(top[1])
+                            apart.setdefault(metric, []).append((short_name(run), ser, r, kid))
         hi = {metric: _highest(values) for metric, values in found.items()}
-        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric]) for metric in found}
-        peaks = _fixed_peaks(runs, country, k)
+        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric],
+                                         _apart_text(apart[metric], [v for v, _ in found[metric]], years[metric],
+                                                     country, metric == "exposed_share"))
+                 for metric in found}  # fmt: skip
+        peaks = [p for kid in ks for p in _fixed_peaks(runs, country, kid)]
         first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
         bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
         short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
@@ -659,7 +722,7 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
             others = _with_others(runs, first[1] if first is not None else None, k, names)
             shortfall = f"{shortfall}; fixed: {_highest_text(bound)}{others}"
         rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
-        lines.append({"commodity": names.get(k, k.replace("_", " ")),
+        lines.append({"commodity": label,
                       "exposed": every.get("exposed_share") or _highest_text(exposed),
                       "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
     lines.sort(key=lambda line: -float(line["rank"]))
