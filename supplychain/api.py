@@ -146,12 +146,7 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = out.measures
-        if not measures.empty:  # a share of demand, on the commodity's basis
-            short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share")
-            basis = measures["basis"].to_numpy(dtype=object, copy=True)
-            basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
-            measures = measures.assign(basis=basis)
+        measures = public_measures(out.measures, units)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return public_table(name, table, units)
@@ -313,6 +308,20 @@ class Result:
                 f"allocation={self.allocation!r}, "
                 f"years={self.years[0]}–{self.years[-1]}, flows={len(self.flows)}, "
                 f"shortfall_rows={n_short}, targets={len(self.targets)})")
+
+
+def public_measures(measures: pd.DataFrame, units: Mapping[str, str]) -> pd.DataFrame:
+    """Return a run's measures as :attr:`Result.measures` has them: ``shortfall_share`` on its commodity's basis.
+
+    ``units``: each commodity's unit (:func:`~supplychain.schema.units.commodity_units`; ``t`` when absent).
+    A sweep's per-sample measures (:class:`~supplychain.uncertainty.models.SimulateMeasures`) go through here too.
+    """
+    if measures.empty:
+        return measures
+    short = np.flatnonzero(measures["metric"].to_numpy() == "shortfall_share")  # a share of demand
+    basis = measures["basis"].to_numpy(dtype=object, copy=True)
+    basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
+    return measures.assign(basis=basis)
 
 
 def simulate(

@@ -198,6 +198,80 @@ def test_home_first_lets_metal_its_own_plants_cannot_use_go_abroad() -> None:
     assert f["simulated"].sum() == pytest.approx(100.0, abs=1e-6)
 
 
+def test_home_first_reopens_exports_of_a_country_its_neighbours_feeds_serve_in_full() -> None:
+    # JP makes 300 t of metal: its magnet plant can use 100 t (JP's 200 t of demand stays 100 t short
+    # whatever it keeps), the US magnet plant (200 t) lives on the other 200 t, and the US sells 100 t of
+    # magnets to KR. China's 100 t of magnets to JP are banned. Held feeds strand JP's 200 t and leave the US
+    # unserved; once they open (every user bounded), the US is served in full and must export again: its
+    # plant's 200 t serve its own 100 t, and JP (its own 100 t made, bounded at 100 t short) and KR share
+    # the other 100 t max-min fair. With a t to JP and 100 - a to KR: JP short 100 - a of 200, KR short a
+    # of 100; (100 - a)/200 = a/100 gives a = 100/3: JP 200/3 t short, KR 100/3 t (both 1/3), the US none.
+    # (Had the US's magnet exports stayed closed, JP and KR would stay 100 t short each.)
+    s = Scenario.model_validate({
+        "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
+        "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
+                        "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
+        "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
+        "facilities": {
+            f"{c.lower()}_{k}": {"name": f"{c} {k}", "country": c, "kind": "metal" if k == "metal" else "magnet",
+                                 **({"output": "m"} if k == "metal" else {"process": "mag"}),
+                                 "production": {2024: t, YEAR: t}, "capacity": t}
+            for c, k, t in (("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 300), ("JP", "mag", 100),
+                            ("US", "mag", 200))
+        },
+        "demand": {f"{c.lower()}_use": {"country": c, "commodity": "x", "year": 2024, "tonnes": t}
+                   for c, t in (("JP", 200), ("US", 100), ("KR", 100))},
+        "flows": {"jp_us": {"supplier": "JP", "buyer": "US", "commodity": "m", "year": 2024, "tonnes": 200},
+                  "us_kr": {"supplier": "US", "buyer": "KR", "commodity": "x", "year": 2024, "tonnes": 100},
+                  "cn_jp": {"supplier": "CN", "buyer": "JP", "commodity": "x", "year": 2024, "tonnes": 100}},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
+                                "start": "2025-01-01"}},
+    })
+    r = simulate(s, years=[2024, YEAR], allocation="home_first")
+    got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall"]
+    assert got["JP"] == pytest.approx(200 / 3, abs=1e-6)
+    assert got["KR"] == pytest.approx(100 / 3, abs=1e-6)
+    assert got["US"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_home_first_feeds_count_only_plants_running_that_year() -> None:
+    # JP's 200 t of metal feed the US magnet plant (200 t: 100 t for US use, 100 t to KR); China's 100 t of
+    # magnets to JP are banned. A JP magnet plant planned for 2030 turns nothing into magnets in 2025, so it
+    # keeps no metal home: 2025 is the same with and without it (US served, JP and KR share the US's other
+    # 100 t: 50 t short each).
+    def world(planned: bool) -> Scenario:
+        fac: dict[str, Any] = {
+            f"{c.lower()}_{k}": {"name": f"{c} {k}", "country": c, "kind": "metal" if k == "metal" else "magnet",
+                                 **({"output": "m"} if k == "metal" else {"process": "mag"}),
+                                 "production": {2024: t, YEAR: t}, "capacity": t}
+            for c, k, t in (("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 200), ("US", "mag", 200))
+        }
+        if planned:
+            fac["jp_mag"] = {"name": "JP magnets (planned)", "country": "JP", "kind": "magnet", "process": "mag",
+                             "capacity": 100, "commissioning_year": 2030, "utilisation": 1.0}
+        return Scenario.model_validate({
+            "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
+            "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
+                            "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
+            "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
+            "facilities": fac,
+            "demand": {f"{c.lower()}_use": {"country": c, "commodity": "x", "year": 2024, "tonnes": 100}
+                       for c in ("JP", "US", "KR")},
+            "flows": {"jp_us": {"supplier": "JP", "buyer": "US", "commodity": "m", "year": 2024, "tonnes": 200},
+                      "cn_jp": {"supplier": "CN", "buyer": "JP", "commodity": "x", "year": 2024, "tonnes": 100},
+                      "us_kr": {"supplier": "US", "buyer": "KR", "commodity": "x", "year": 2024, "tonnes": 100}},
+            "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
+                                    "start": "2025-01-01"}},
+        })
+
+    for planned in (False, True):
+        r = simulate(world(planned), years=[2024, YEAR], allocation="home_first")
+        got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall"]
+        assert got["JP"] == pytest.approx(50.0, abs=1e-6), planned
+        assert got["KR"] == pytest.approx(50.0, abs=1e-6), planned
+        assert got["US"] == pytest.approx(0.0, abs=1e-6), planned
+
+
 def hub_world() -> Scenario:
     # CN mine 300 t → CN use 100, US 100, KR 100. US mine 100 t (at capacity) → the US market, which
     # also imports China's 100 t and sends 50 t on to KR. AU mine: makes nothing in the base year but

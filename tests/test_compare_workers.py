@@ -171,26 +171,35 @@ def test_workers_are_forked_from_the_command_only_while_it_runs_its_main_thread_
     # compare's command calls fork_workers_from_here once it has loaded everything: mp_context is then `fork`, unless
     # another thread runs here when the pool is made (a fork would copy that thread's locks): the default context
     import supplychain.parallel.processes as processes
+    import supplychain.simulation.highs as highs
 
     default = mp_context().get_start_method()
     monkeypatch.setattr(processes, "_FORK_FROM_HERE", [False])
-    fork_workers_from_here()
-    assert mp_context().get_start_method() == "fork"
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)
-    other.start()
-    try:
+    monkeypatch.setattr(highs, "MADE", [False])  # as in the command: no solver made before its pool
+    with fork_workers_from_here():
+        assert mp_context().get_start_method() == "fork"
+        stop = threading.Event()
+        other = threading.Thread(target=stop.wait)
+        other.start()
+        try:
+            assert mp_context().get_start_method() == default
+        finally:
+            stop.set()
+            other.join()
+        # the workers are this process's children, and do not keep its SIGTERM handler (the command's turns a signal
+        # into SystemExit, which a worker would report as its task's error instead of ending): the default is put back
+        previous = signal.signal(signal.SIGTERM, lambda *_: None)
+        try:
+            assert map_in_order(worker_state, [0, 1], workers=2) == [(os.getpid(), True)] * 2
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        # a process that has made a HiGHS solver (whose threads a fork would not copy) is never forked
+        highs.MADE[0] = True
         assert mp_context().get_start_method() == default
-    finally:
-        stop.set()
-        other.join()
-    # the workers are this process's children, and do not keep its SIGTERM handler (the command's turns a signal
-    # into SystemExit, which a worker would report as its task's error instead of ending): the default is put back
-    previous = signal.signal(signal.SIGTERM, lambda *_: None)
-    try:
-        assert map_in_order(worker_state, [0, 1], workers=2) == [(os.getpid(), True)] * 2
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        highs.MADE[0] = False
+    # the request ends with the command's pool: a process that ran the command in-process (a test, a notebook)
+    # makes its later pools as before
+    assert mp_context().get_start_method() == default
 
 
 def test_pythons_fork_with_threads_warning_is_off_only_while_forking_from_here(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,8 +211,7 @@ def test_pythons_fork_with_threads_warning_is_off_only_while_forking_from_here(m
     monkeypatch.setattr(processes, "_FORK_FROM_HERE", [False])
     with pytest.warns(DeprecationWarning, match="multi-threaded"), forking_quietly():
         warnings.warn(text, DeprecationWarning, stacklevel=1)
-    fork_workers_from_here()
-    with warnings.catch_warnings(record=True) as caught:
+    with fork_workers_from_here(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         with forking_quietly():
             warnings.warn(text, DeprecationWarning, stacklevel=1)

@@ -276,3 +276,43 @@ def test_an_offtake_never_in_force_is_inert_in_the_sweep_as_validate_warns(scena
         "offtake 0 of agreement short starts 2029-01-01, after its agreement ends 2027-12-31")
     assert inert["agreements.open.offtakes[0].tonnes_per_year"] == (
         "offtake far of agreement open starts 2031-01-01, after 2030")
+
+
+def test_a_shared_worlds_dated_measures_are_not_warned_and_its_warnings_name_the_scenario(
+        run_cli: Callable[..., Any], write: Callable[..., Path]) -> None:  # fmt: skip
+    # G-6. A world fragment (the small command-line world without its scenario section) holds a measure from
+    # 2052 and one that ended in 2020, and an agreement with New Zealand, which has no node there. A scenario
+    # extends it (years 2024-2030) and writes one policy of its own from 2052. The world's two dated measures
+    # lie outside the scenario's years by the world's data, not by a slip in the scenario: not warned (before,
+    # both were, at the world file's lines, naming no scenario). The scenario's own late policy is warned at
+    # its own line, as before; the world's party warning is still printed, its scenario named first.
+    small = (Path(__file__).parent / "data" / "cli" / "small.yaml").read_text(encoding="utf-8")
+    head, rest = small.split("scenario:\n", 1)
+    body = rest.split("commodities:\n", 1)[1]
+    dated = ("  late: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2052-01-01}\n"
+             "  old: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2020-01-01,\n"
+             "        end: 2020-12-31}\n")
+    world = head + "commodities:\n" + body.replace("toggles:\n", dated + "toggles:\n", 1).replace(
+        "variants:\n", "agreements:\n  us_nz: {name: US-NZ, parties: [US, NZ], start: 2026-01-01}\nvariants:\n", 1)
+    write("world/small_world.yaml", world)
+    scenario = write("dated.yaml", "extends: [world/small_world.yaml]\n"
+                                   "scenario: {name: Dated, base_year: 2024, horizon: 2030}\n"
+                                   "policies:\n"
+                                   "  mine_late: {type: export_ban, country: CN, covers: {families: [rare_earths]},\n"
+                                   "              start: 2052-01-01}\n")
+    checked = run_cli("validate", scenario)
+    assert checked.returncode == 0, checked.stderr
+    warned = [line for line in checked.stderr.splitlines() if line.startswith("warn ")]
+    assert len(warned) == 2, checked.stderr
+    assert warned[0].startswith(f"warn {scenario}:") or warned[1].startswith(f"warn {scenario}:")
+    own = next(line for line in warned if line.startswith(f"warn {scenario}:"))
+    assert own.endswith("policies.mine_late.start: policy mine_late is never in force in 2024–2030: it starts in "
+                        "2052, after the horizon")
+    shared = next(line for line in warned if line != own)
+    assert shared.startswith(f"warn [{scenario}] {scenario.parent / 'world' / 'small_world.yaml'}:")
+    assert "'NZ' is a valid code but no market or facility of this world" in shared
+    assert "late is never" not in checked.stderr.replace("mine_late is never", "")
+    assert "old is never" not in checked.stderr
+    compared = run_cli("compare", scenario, "--workers", "1")
+    assert compared.returncode == 0, compared.stderr
+    assert [line for line in compared.stderr.splitlines() if line.startswith("warn ")] == warned

@@ -83,18 +83,19 @@ def test_an_offtake_commits_at_most_what_its_plant_can_make() -> None:
     assert simulate(offtake_world(), mode="fixed").offtakes.empty  # the fixed response has no offtakes
 
 
-def test_validate_warns_of_offtakes_above_their_plants_capacity() -> None:
-    # The plant's offtakes together against its capacity in each year they are in force: 2025, 200 + 50 = 250 t
-    # against 0 t; 2026, 400 + 100 = 500 t against 250 t; 2027, 500 t against 500 t, within it.
+def test_validate_warns_of_offtakes_above_what_their_plant_can_make() -> None:
+    # The plant's offtakes together against what it can make in each year they are in force (no output of its
+    # own: K = its capacity): 2025, 200 + 50 = 250 t against 0 t, cut to 0 t; 2026, 400 + 100 = 500 t against
+    # 250 t, cut to 250 t; 2027, 500 t against 500 t, within it.
     messages = [p.message for p in check_offtake_capacity(offtake_world())]
     assert messages == [
-        f"offtake {o} of agreement home: the offtakes of us_sep commit more than its capacity in 2025, 2026 "
-        "(250 t committed, 0 t of capacity in 2025)" for o in ("to_jp", "to_kr")]
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025, 2026 "
+        "(250 t committed, 0 t it can make: cut to 0 t in 2025)" for o in ("to_jp", "to_kr")]
     assert [p.message for p in check_warnings(offtake_world()) if "offtakes of us_sep" in p.message] == messages
     # From 1 January 2024 the plant is commissioned in 2025 (250 t) and full in 2026: only 2025 is over.
     assert [p.message for p in check_offtake_capacity(offtake_world(start="2024-01-01"))] == [
-        f"offtake {o} of agreement home: the offtakes of us_sep commit more than its capacity in 2025 "
-        "(500 t committed, 250 t of capacity)" for o in ("to_jp", "to_kr")]
+        f"offtake {o} of agreement home: the offtakes of us_sep commit more than it can make in 2025 "
+        "(500 t committed, 250 t it can make: cut to 250 t)" for o in ("to_jp", "to_kr")]
 
 
 def test_a_ban_caps_an_offtake_before_the_plant_is_shared() -> None:
@@ -122,25 +123,60 @@ def test_a_ban_caps_an_offtake_before_the_plant_is_shared() -> None:
     assert f.get((2026, "offtake.home.0"), 0.0) == pytest.approx(0.0, abs=1e-6)
 
 
-def test_validate_warns_of_capacity_not_of_what_the_response_cuts_to() -> None:
-    # offtake_world with AU's plant at capacity 100 t (it made 150 t in 2024) and a third offtake of the
-    # programme, 140 t/yr from au_sep to the US from 2025 (φ = 6/12 in 2025: 70 t). validate compares the
-    # commitment with the scenario's capacity: 140 t > 100 t in 2026 and 2027 (70 t ≤ 100 t in 2025). The LP's
-    # M = y K, K = max(capacity 100, baseline output 150) = 150 t ≥ 140 t: the response does not cut it. The
-    # warning therefore says "more than its capacity" and does not claim the response cuts there.
+def _with_au_offtake(capacity: float | None, per_year: float) -> Scenario:
+    """offtake_world with AU's plant (150 t of output every year) at ``capacity`` and an offtake au_us of it."""
     data = offtake_world().model_dump(by_alias=True, exclude_unset=True)
-    data["facilities"]["au_sep"]["capacity"] = 100
+    if capacity is None:
+        del data["facilities"]["au_sep"]["capacity"]
+    else:
+        data["facilities"]["au_sep"]["capacity"] = capacity
     data["agreements"]["home"]["offtakes"].append({"id": "au_us", "supplier": "au_sep", "buyer": "US",
                                                    "commodity": "ndpr_oxide", "start_year": 2025,
-                                                   "quantity_per_year": 140})
-    s = Scenario.model_validate(data)
-    (p,) = [p for p in check_offtake_capacity(s) if "au_sep" in p.message]
-    assert p.message == ("offtake au_us of agreement home: the offtakes of au_sep commit more than its capacity in "
-                         "2026, 2027 (140 t committed, 100 t of capacity in 2026)")
-    assert "cuts the commitments to what the plant can make" not in p.hint
-    assert "can_make" in p.hint
+                                                   "quantity_per_year": per_year})
+    return Scenario.model_validate(data)
+
+
+def test_validate_judges_an_offtake_by_what_the_response_cuts_to() -> None:
+    # F-3: offtake_world with AU's plant at capacity 100 t (it makes 150 t every year) and a third offtake of the
+    # programme, 140 t/yr from au_sep to the US from 2025 (φ = 6/12 in 2025: 70 t). The LP's M = y K with
+    # K = max(capacity 100, output 150) = 150 t and y = 1 (the plant's one output): 140 t ≤ 150 t, nothing is cut.
+    # On main validate compared 140 t with the capacity alone (100 t) and warned for 2026 and 2027; now it uses
+    # the LP's rule (plant_capacity, offtake_floors) and says nothing, as the response cuts nothing.
+    s = _with_au_offtake(100, 140)
+    assert not [p for p in check_offtake_capacity(s) if "au_sep" in p.message]
     o = simulate(s, mode="rebalance").offtakes.set_index(["year", "offtake"])
     for y in (2026, 2027):
         assert o.loc[(y, "au_us"), "can_make"] == pytest.approx(150.0)
         assert o.loc[(y, "au_us"), "floor"] == pytest.approx(140.0)
         assert o.loc[(y, "au_us"), "cut"] == pytest.approx(0.0)
+
+
+def test_validate_warns_of_a_plant_of_unknown_capacity_as_the_response_cuts_it() -> None:
+    # The same plant with no capacity and a 200 t/yr offtake: K = its output, 150 t (no spare capacity), so the
+    # response cuts 200 t to 150 t in 2026 and 2027 (2025: 100 t ≤ 150 t). On main a plant of unknown capacity was
+    # never reported. The warning gives what the LP's Result.offtakes gives: can_make 150 t, floor 150 t, cut 50 t.
+    s = _with_au_offtake(None, 200)
+    (p,) = [p for p in check_offtake_capacity(s) if "au_sep" in p.message]
+    assert p.message == ("offtake au_us of agreement home: the offtakes of au_sep commit more than it can make in "
+                         "2026, 2027 (200 t committed, 150 t it can make: cut to 150 t in 2026)")
+    assert "Result.offtakes" in p.hint
+    o = simulate(s, mode="rebalance").offtakes.set_index(["year", "offtake"])
+    for y in (2026, 2027):
+        assert (o.loc[(y, "au_us"), "can_make"], o.loc[(y, "au_us"), "floor"], o.loc[(y, "au_us"), "cut"]) == (
+            pytest.approx(150.0), pytest.approx(150.0), pytest.approx(50.0))
+
+
+@pytest.mark.parametrize("world", [offtake_world(), offtake_world(start="2024-01-01"), _with_au_offtake(100, 140),
+                                   _with_au_offtake(None, 200), _with_au_offtake(120, 90)])
+def test_what_validate_says_a_plant_can_make_is_the_lps(world: Scenario) -> None:
+    # plant_can_make (the scenario's M_vk, validate's) against the LP's can_make of every offtake with a quantity
+    # (Result.offtakes, rebalance, every year): a plant being commissioned and ramped up (us_sep: 0, 250, 500 t),
+    # one whose output is above its capacity (150 t against 100 t), one of unknown capacity (150 t) and one with
+    # spare capacity (120 t): one rule, the same tonnes. (No bundled scenario has an offtake with a quantity.)
+    from supplychain.simulation.agreements import plant_can_make, with_investments
+
+    o = simulate(world, mode="rebalance").offtakes
+    plants = with_investments(world)
+    assert len(o) > 0
+    for year, sup, com, lp in zip(o["year"], o["supplier"], o["commodity"], o["can_make"], strict=True):
+        assert plant_can_make(plants, int(year), [(sup, com)])[(sup, com)] == pytest.approx(lp, rel=1e-12, abs=1e-9)

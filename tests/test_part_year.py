@@ -1,10 +1,16 @@
-"""Part-year figures are footnoted: a year in which a policy of the run starts or ends is an annual average (R-10a)."""
+"""Part-year figures are footnoted: a year in which a policy or agreement of the run starts or ends is an average.
+
+R-10a; G-10: an agreement switched on in force for part of a year (the US-China truce from 2025-12-01) too, and a
+stock's gap arises only over the months its market's cutting policy is not lifted by an agreement.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
+
+import pytest
 
 from supplychain.report.part_year import part_year_notes, variants_part_year_notes
 from supplychain.schema.model import Scenario
@@ -33,9 +39,66 @@ def test_months_in_force_by_hand() -> None:
 
 
 def test_a_note_held_by_some_variants_names_them() -> None:
+    # each measure once per year, with the variants it holds in (all: none named; more than half: the others)
     text = variants_part_year_notes(_scenario(), [("base", {"halt"}), ("full_ban", {"halt", "ban"})], [2025])
-    assert text == ("Part-year figures: 2025: halt in force 8.5 of 12 months; annual average (base); "
-                    "2025: ban in force 4 of 12 months, halt in force 8.5 of 12 months; annual averages (full_ban).")
+    assert text == ("Part-year figures: 2025: ban in force 4 of 12 months (full_ban), halt in force 8.5 of 12 "
+                    "months; annual averages.")
+    three = [("a", {"ban"}), ("b", {"ban"}), ("c", {"halt"})]
+    assert variants_part_year_notes(_scenario(), three, [2025, 2026]) == (
+        "Part-year figures: 2025: ban in force 4 of 12 months (not in c), halt in force 8.5 of 12 months (c); "
+        "annual averages.")
+
+
+def _truce() -> Scenario:
+    data = _scenario().model_dump(mode="json", exclude_none=True)
+    data["agreements"] = {"truce": {"name": "Truce", "parties": ["US", "CN"], "start": "2025-12-01",
+                                    "lifts": ["lic"]},
+                          "later": {"name": "Later", "parties": ["US", "JP"], "start": "2026-07-01",
+                                    "end": "2026-09-30"}}
+    return Scenario.model_validate(data)
+
+
+def test_an_agreement_in_force_for_part_of_a_year_is_noted() -> None:
+    # G-10: the truce from 1 December is in force December only, 31/31 = 1 month of 2025 (it lifts lic for the
+    # US then: 2025 is an average of 8 months with the licensing and 1 without). In 2026 it is in force all
+    # year: no note. "later", 1 July to 30 September 2026: 3 whole months. Switched off: no note.
+    s = _truce()
+    assert part_year_notes(s, {"lic", "truce", "later"}, [2025, 2026]) == [
+        "2025: lic in force 8.9 of 12 months (the first 2 with no licences granted), agreement truce in force 1 of 12 "
+        "months; annual averages",
+        "2026: agreement later in force 3 of 12 months; annual average"]
+    assert part_year_notes(s, {"lic"}, [2025]) == [
+        "2025: lic in force 8.9 of 12 months (the first 2 with no licences granted); annual average"]
+    assert variants_part_year_notes(s, [("documented", {"lic"}), ("documented_truce", {"lic", "truce"})],
+                                    [2025]) == (
+        "Part-year figures: 2025: lic in force 8.9 of 12 months (the first 2 with no licences granted), agreement "
+        "truce in force 1 of 12 months (documented_truce); annual averages.")
+
+
+def test_a_stock_gap_arises_until_an_agreement_lifts_the_cut() -> None:
+    # G-10 (stocks.shock_spans). Small world: China's 2,000 t/yr of NdPr to the US banned from 2025-09-01; a
+    # truce (US, CN) lifts the ban from 2025-11-01. On the US edge the ban is in force September-October:
+    # φ = 2/12, the US is short Δ = 2,000 × 2/12 = 333.3 t, all of it in those 2 months (166.7 t a month).
+    # A 200 t stock lasts 200 / 166.7 = 1.2 months from 1 September: m = 8 + 12 × (2/12) × 200 / 333.3 = 9.2
+    # months from 1 January -> runs out in October 2025, gap over "Sep-Oct". Before, the span was the ban's
+    # own (September-December): m = 8 + 4 × 200 / 333.3 = 10.4 -> "2025-11", a month after the last tonne short.
+    from supplychain.api import simulate
+    from supplychain.io import load_text
+
+    small = Path(__file__).parent / "data" / "cli"
+    text = ("extends: [small.yaml]\n"
+            "stockpiles:\n  us: {country: US, commodity: ndpr, year: 2025, quantity: 200}\n"
+            "agreements:\n  truce: {name: Truce, parties: [US, CN], start: 2025-11-01, lifts: [cn_ban]}\n")
+    for mode in ("fixed", "rebalance"):
+        res = simulate(load_text(text, base_dir=small), mode=mode)
+        row = res.stocks.set_index("year").loc[2025]
+        assert row["gap"] == pytest.approx(2000.0 * 2 / 12)
+        assert row["runs_out_after_months"] == pytest.approx(8 + 12 * (2 / 12) * 200 / (2000 * 2 / 12))
+        assert row["runs_out_after_months"] == pytest.approx(9.2)
+        assert row["runs_out_month"] == "2025-10"
+        assert row["gap_over"] == "Sep-Oct"
+        assert part_year_notes(load_text(text, base_dir=small), res.toggle_state.active, [2025]) == [
+            "2025: cn_ban in force 4 of 12 months, agreement truce in force 2 of 12 months; annual averages"]
 
 
 def test_run_prints_the_part_year_note(run_cli: Callable[..., CompletedProcess[str]]) -> None:
@@ -61,6 +124,7 @@ def test_the_first_screen_answer_says_its_part_years_are_averages() -> None:
         return SimpleNamespace(scenario=_scenario(), results=[result], name="x", file="scenarios/x.yaml")
 
     note = _part_year_note([run(set()), run({"ban"})])
-    assert note.startswith("Part-year figures: a year in which a policy of the run starts or ends is an annual average")
+    assert note.startswith("Part-year figures: a year in which a policy or agreement of the run starts or ends is an "
+                           "annual average")
     assert "full_ban: 2025: ban in force 4 of 12 months; annual average)" in note
     assert _part_year_note([run(set())]) == ""

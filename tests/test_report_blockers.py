@@ -93,9 +93,51 @@ def test_fixed_figures_say_which_other_measures_they_carry(run: ScenarioRun) -> 
     assert worst == "none; fixed: 100% (United States · Gallium, 2025)"
 
 
-def test_the_shared_fixed_rule_is_documented() -> None:
-    text = (Path(__file__).parents[1] / "docs" / "rebalance.md").read_text(encoding="utf-8")
-    assert "propagates pro rata to every buyer" in text
+def test_a_fixed_cut_reaches_every_buyer_of_the_plant_pro_rata(run: ScenarioRun) -> None:
+    # The rule the blockers exist for (docs/rebalance.md, "`fixed`: patterns stay, losses propagate"): China's
+    # plant gets 80 of its 100 t of ore, makes 80 / 5 = 16 of 20 t, and each buyer gets 10 x 16/20 = 8 t,
+    # China's own users as Japan: both 2 of 10 t short (20 %), in 2025 only; the US 10 of 10 t of gallium.
+    # Under rebalance nobody is short (China mines 20 t more; Japan's idle 10 t of gallium go to the US).
+    fixed = run.fixed_shortfall
+    assert fixed is not None
+    rows = zip(fixed["country"], fixed["commodity"], fixed["year"], fixed["shortfall_share"], strict=True)
+    got = {(str(c), str(k)): float(x) for c, k, y, x in rows if y == 2025 and x > 0}
+    assert got == pytest.approx({("CN", "oxide"): 0.2, ("JP", "oxide"): 0.2, ("US", "gallium"): 1.0})
+    assert float(run.results[0].shortfall["shortfall"].sum()) == pytest.approx(0.0, abs=1e-6)
+
+
+# G-5: the same world, but the US sells China only 2 t of ore (China's mine 98 t): the halt blocks 2 t a year,
+# China's plant makes 100/5 -> 98/5 = 19.6 t under fixed, each buyer gets 9.8 of 10 t, 2 % short, less than the
+# 5-point gap (RESPONSE_GAP), so no oxide row is shown. The table has the gallium row only, whose cell names no
+# other measure (another family), and so the note names none either: before, it named the halt from the run's
+# unfiltered list ("us_halt (United States; up to 2 t REO of REE ore a year)") under a gallium-only table.
+SMALL_HALT = (SCENARIO.replace("production: {2024: 80}, utilisation: 0.8", "production: {2024: 98}, utilisation: 0.98")
+              .replace("capacity: 20, production: {2024: 20}, utilisation: 1.0}\n  cn_sep",
+                       "capacity: 20, production: {2024: 2}, utilisation: 0.1}\n  cn_sep")
+              .replace("us_cn: {supplier: US, buyer: CN, commodity: ore, year: 2024, tonnes: 20}",
+                       "us_cn: {supplier: US, buyer: CN, commodity: ore, year: 2024, tonnes: 2}"))
+
+
+def test_the_note_names_only_the_measures_its_cells_carry(tmp_path: Path) -> None:
+    assert SMALL_HALT.count("98") == 2  # the three edits took
+    assert "tonnes: 2}" in SMALL_HALT
+    assert "{2024: 2}" in SMALL_HALT
+    path = tmp_path / "small_halt.yaml"
+    path.write_text(SMALL_HALT, encoding="utf-8")
+    small = run_scenario(load(path), file=str(path))
+    names = names_of(small.scenario)
+    (result,) = small.results
+    assert [p for p, _, _ in other_blockers(result, small.scenario, names)] == ["us_halt"]  # in force, 2 t a year
+    fixed = small.fixed_shortfall
+    assert fixed is not None
+    oxide = fixed[(fixed["commodity"] == "oxide") & (fixed["year"] == 2025)]
+    assert sorted(oxide["shortfall_share"]) == pytest.approx([0.02, 0.02])  # 0.2 t of 10 t each
+    table = _shortfall_table(small, _concat(small.results, "shortfall"), names)
+    assert [(row["what"], row["cells"]) for row in table["rows"]] == [
+        ("United States · Gallium", ["none; fixed: 100% in 2025 (10 t in all)"])]
+    assert "fixed:" in table["note"]  # the fixed rule is explained ...
+    assert "us_halt" not in table["note"]  # ... but no measure that no cell carries is named
+    assert "countries other than China" not in table["note"]
 
 
 def test_the_answer_sentence_names_them_beside_its_fixed_bound(run: ScenarioRun) -> None:

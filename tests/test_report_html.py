@@ -223,7 +223,7 @@ def test_part_year_figures_are_footnoted(report_dir: Path) -> None:
     # review 4, R-10(a): the ban is in force from 2025-09-01, 4 of 2025's 12 months, in variant china_ban only;
     # its 2025 shortfall is an annual average, and the Shortfall table says so.
     summary = (report_dir / "summary.md").read_text(encoding="utf-8")
-    assert "Part-year figures: 2025: cn\\_ban in force 4 of 12 months; annual average (china\\_ban)." in summary
+    assert "Part-year figures: 2025: cn\\_ban in force 4 of 12 months (china\\_ban); annual average." in summary
 
 
 def test_results_json_is_strict(report_dir: Path) -> None:
@@ -449,6 +449,34 @@ def test_a_target_line_is_drawn_only_against_the_measure_it_reads() -> None:
     assert [ln.get_label() for ln in fig.axes[0].get_lines()][:2] == ["traced", "direct"]
     with pytest.raises(ValueError, match="draws one of exposed_share, traced_share"):
         charts.share_chart(m, country="US", commodity="ndfeb_magnet", metric="shortfall_share")
+
+
+def test_a_ban_and_no_ban_with_the_same_exposed_share_differ_at_a_glance() -> None:
+    # G-13, the bundled full-ban chart in 2026: under the ban nothing Chinese arrives (traced 0 %) and 88 % of the
+    # US's planned magnets are unmet, exposed = 0 x 0.12 + 0.88 = 88 %; without it 89 % of what arrives is
+    # traced to China and nothing is unmet, exposed = 89 %. The thick lines lie together; the ban's unmet part is
+    # shaded from 0.88 - 0.88 = 0 (the axis) up to its line, the no-ban variant has no band.
+    m = pd.DataFrame({"year": [2026] * 4 + [2027] * 4, "country": "US", "commodity": "ndfeb_magnet",
+                      "variant": ["ban", "ban", "no_ban", "no_ban"] * 2,
+                      "metric": ["exposed_share", "shortfall_share"] * 4,
+                      "value": [0.88, 0.88, 0.89, 0.0, 0.90, 0.90, 0.91, 0.0]})
+    m = pd.concat([m, m[m["metric"] == "exposed_share"].assign(metric="traced_share",
+                                                                value=[0.0, 0.89, 0.0, 0.91])])
+    m["source_country"] = "CN"
+    m.loc[m["metric"] == "shortfall_share", "source_country"] = ""  # as Result.measures has it
+    fig = charts.share_chart(m, country="US", commodity="ndfeb_magnet")
+    bands = [c for c in fig.axes[0].patches if c.get_label() == "unmet"]
+    assert len(bands) == 1  # the ban's only
+    ys = bands[0].get_xy()[:, 1]
+    assert min(ys) == pytest.approx(0.0)
+    assert max(ys) == pytest.approx(0.90)
+    assert bands[0].get_facecolor()[:3] == pytest.approx(mpl.colors.to_rgb(charts.VARIANT_COLOURS[0]))
+    measure_legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "shaded: unmet demand" in measure_legend
+    from supplychain.report.figures import share_caption
+
+    assert "Shaded below the thick line: its unmet part (shortfall share); no band, nothing unmet." in share_caption(
+        "China")
 
 
 def test_share_chart_keeps_coinciding_variants_visible() -> None:

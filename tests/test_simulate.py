@@ -688,3 +688,24 @@ def test_a_simulator_without_exposure_gives_the_response_alone(mode: Mode) -> No
     assert len(full.targets) == 2  # us_25 in 2026 and 2027
     assert alone.targets.empty
     assert list(alone.targets.columns) == list(full.targets.columns)
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_simulator_keeping_the_measures_alone_gives_the_full_runs_measures(mode: Mode) -> None:
+    # outputs="measures" (a sweep's per-sample run) skips the flows, utilisation and the tables made
+    # from them, not the response: with a stock drawn in 2026 (it carries between years), the measures
+    # are the full run's, row for row; every other table is empty; the sweep's measure function gives
+    # what simulate(...).measures gives.
+    from supplychain.uncertainty.models import SimulateMeasures
+
+    full = Simulator(stocked(), source="CN").run(mode=mode)
+    alone = Simulator(stocked(), source="CN", outputs="measures").run(mode=mode)
+    assert full.stocks.set_index("year").loc[2026, "draw"] > 0
+    pd.testing.assert_frame_equal(alone.measures, full.measures)
+    for table in ("flows", "shortfall", "utilisation", "gainers", "targets", "attribution", "stocks", "offtakes"):
+        assert getattr(alone, table).empty
+    metrics = ("traced_share", "shortfall_share")
+    via_api = simulate(stocked(), mode=mode, metrics=list(metrics)).measures
+    pd.testing.assert_frame_equal(SimulateMeasures(mode, source="CN", metrics=metrics)(stocked()), via_api)
+    with pytest.raises(ValueError, match="outputs must be"):
+        Simulator(stocked(), outputs="flows")  # type: ignore[arg-type]

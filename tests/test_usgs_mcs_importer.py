@@ -411,3 +411,39 @@ def test_cells_below_half_a_unit_are_counted_0_and_say_so():
     assert total["value"] == 810 * 1000
     assert total["note"] == ("mcs2025-coppe_salient.csv row 6, Imports_Ores_kt + Imports_Refined_kt; "
                              "Imports_Ores_kt reads 'Less than ½ unit': counted 0")
+
+
+def test_a_minerals_gap_shares_are_one_tied_fact(tmp_path):
+    """China's share of the US supply gap is one fact per mineral, so its years share one draw (``tie:``).
+
+    Its range is read from the recorded sources (2020-23) and world output 2024, the same in every year:
+    gallium triangular(0, 0.149268, 0.986842) in each of 2020 … 2026 (2025 and 2026 hold 2024's record),
+    beryllium triangular(0, 0, 0.213889) in 2020 … 2023. A tie puts every member at its own quantile of one
+    uniform u; with the same distribution in every year that is the same value, so in each sample of a sweep
+    the seven gallium shares are equal (drawn apart, as on main, they differed in almost every sample), and
+    each keeps its distribution: the mean over many samples tends to (0 + 0.149268 + 0.986842) / 3 = 0.378703.
+    The ties are per mineral (gallium's and beryllium's are two names, so two draws).
+    """
+    from supplychain.importers.usgs_mcs.fragments import gap_tie
+    from supplychain.uncertainty.sampling import draw, find_parameters
+
+    out = tmp_path / "minerals"
+    import_usgs_mcs(FIXTURE, out, catalogue=_subset(*FIXTURE_COMMODITIES))
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("extends: [minerals/minerals.yaml]\nscenario: {name: t, base_year: 2024}\n")
+    warnings: list = []
+    s = load(scenario, require_sources=True, warnings=warnings)
+    assert not [w for w in warnings if "tie" in w.message]
+    ga = [s.imports[f"us_gallium_{y}_unrecorded"].partners["CN"] for y in range(2020, 2027)]
+    assert {q.tie for q in ga} == {gap_tie("gallium")} == {"us_gallium_gap_china_share"}
+    be = [s.imports[f"us_beryllium_{y}_unrecorded"].partners["CN"] for y in range(2020, 2024)]
+    assert {q.tie for q in be} == {"us_beryllium_gap_china_share"}
+    assert "every year's share is one draw (tie: us_gallium_gap_china_share)" in (out / "gallium.yaml").read_text()
+
+    spec = find_parameters(s)
+    assert spec.ties["us_gallium_gap_china_share"] == [
+        f"imports.us_gallium_{y}_unrecorded.partners.CN" for y in range(2020, 2027)]
+    sample = draw(spec, 4000, seed=11)
+    years = sample[[f"imports.us_gallium_{y}_unrecorded.partners.CN" for y in range(2020, 2027)]].to_numpy()
+    assert (years == years[:, :1]).all()  # one draw: every year the same value in each sample
+    assert years[:, 0].mean() == pytest.approx((0 + 0.149268 + 0.986842) / 3, abs=0.01)

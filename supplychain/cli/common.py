@@ -58,16 +58,21 @@ def warn(message: object) -> None:
     echo(f"warning: {message}", err=True)
 
 
-def print_warnings(problems: Sequence[Problem]) -> None:
+def print_warnings(problems: Sequence[Problem], scenario: str | os.PathLike[str] | None = None) -> None:
     """Print a scenario's load warnings on stderr, one ``warn file:line:column: …`` each, its hint below.
 
     The warnings of :func:`~supplychain.schema.references.check_warnings` (allowed, probably not
     meant: a policy never in force in the scenario's years, a preference that cannot matter),
     as :func:`supplychain.io.load` collects them with ``warnings=``; ``validate`` prints them so
     and ``run``, ``compare``, ``report``, ``sweep`` and ``graph`` once after loading, without a traceback.
+    With ``scenario`` (the file loaded), a warning located in another file (a world file it
+    extends, shared by many scenarios) names the scenario first: ``warn [scenarios/x.yaml]
+    scenarios/world/y.yaml:12:5: …``.
     """
     for problem in problems:
-        echo(f"warn {problem}", err=True)
+        read_for = scenario is not None and os.path.normpath(problem.file) != os.path.normpath(scenario)
+        echo(f"warn [{os.fspath(scenario)}] {problem}" if read_for and scenario is not None else f"warn {problem}",
+             err=True)
 
 
 def fail(message: object, code: int = 1) -> NoReturn:

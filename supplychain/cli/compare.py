@@ -380,7 +380,7 @@ def compare(
 
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
     from supplychain.io.atomic import atomic_write_text, output_path
@@ -390,15 +390,15 @@ def compare(
     for module in COMPARE_PRELOAD:  # what the workers run, so that each starts with it (forked from here, frozen)
         importlib.import_module(module)
     freeze_imports()
-    fork_workers_from_here()
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
     if output is not None:
         output_path(output)  # refuse a folder or a device now, not after the simulations
-    table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
-                        source=source, countries=country or None, mode=mode_arg,
-                        objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
-                        workers=workers)  # fmt: skip
+    with fork_workers_from_here():
+        table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
+                            source=source, countries=country or None, mode=mode_arg,
+                            objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
+                            workers=workers)  # fmt: skip
 
     from supplychain.report.dot_style import country_name, names_of
 

@@ -91,7 +91,7 @@ def graph(
     output_path(output)  # refuse a folder or a device now, not after the simulation
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     if compare_toggle is not None and compare_toggle not in sc.toggles:
         known = ", ".join(sorted(sc.toggles)) or "(none)"
         fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")

@@ -112,7 +112,7 @@ def report(
     for r in reports:
         if r.error is not None:
             echo(f"FAIL {r.file}: {r.error}", err=True)
-        print_warnings(r.warnings)
+        print_warnings(r.warnings, r.file)
     if bad:
         fail(f"{len(bad)} scenario file(s) have problems; nothing was written")
     found = [r for r in reports if r.scenario is not None]

@@ -499,7 +499,7 @@ def run(
     freeze_imports()
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     overrides = parse_toggle_args(toggle or [])
     check_cli_names(sc, toggles=overrides, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")

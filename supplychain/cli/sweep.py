@@ -370,7 +370,7 @@ def sweep(
     toggles = parse_toggle_args(toggle or [])
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
-    print_warnings(warned)
+    print_warnings(warned, scenario)
     check_cli_names(sc, toggles=toggles, variants=[variant] if variant else [])
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
@@ -481,6 +481,10 @@ def sweep(
             f"What matters most for {measure} (one at a time)",
             max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
         )
+        for label, members in zip(split.rows["parameter"].head(15), split.rows["members"].head(15), strict=True):
+            if len(members) > 1:
+                echo(f"{label}: its {len(members)} inputs move together, each to its own low, then its own high "
+                     f"(one draw of the tie; input_low/input_high –): {', '.join(members)}")
         if split.still:
             echo(f"{split.still} input{'s' if split.still != 1 else ''} with no effect (swing 0, round-off "
                  "included) not shown")

@@ -46,7 +46,7 @@ def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: b
         if explain:
             for line in coverage_lines(report.scenario):
                 echo(f"     policy {line}")
-    print_warnings(report.warnings)
+    print_warnings(report.warnings, report.file)
 
 
 def validate(

@@ -53,7 +53,7 @@ computing), none of the sweep's: the command imports them before its workers are
 (:func:`fork_workers_from_here`), so that no worker imports a module of its own."""
 
 _FORK_FROM_HERE: list[bool] = [False]
-"""Whether :func:`fork_workers_from_here` was called in this process."""
+"""Whether this process is within :func:`fork_workers_from_here`."""
 
 
 def usable_cpus() -> int:
@@ -64,17 +64,22 @@ def usable_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def fork_workers_from_here() -> None:
-    """Have this process's local worker processes forked from it (``fork``), not from a fork server.
+@contextmanager
+def fork_workers_from_here() -> Iterator[None]:
+    """Within, this process's local worker processes are forked from it (``fork``), not from a fork server.
 
-    For a command-line process (``compare``) that calls it once the package, the scenario and
-    what its workers run are loaded (and frozen: :func:`~supplychain.cli.common.freeze_imports`).
-    :func:`mp_context` then returns the ``fork`` context where the platform has it, as long as
-    this process runs no other Python thread when a pool is made (else ``forkserver``, as
-    without the call).
+    For a command-line process (``compare``) that enters it once the package, the scenario and
+    what its workers run are loaded (and frozen: :func:`~supplychain.cli.common.freeze_imports`),
+    around the work that makes its pool. :func:`mp_context` then returns the ``fork`` context
+    where the platform has it, as long as this process runs no other Python thread and has made
+    no HiGHS solver when a pool is made (else ``forkserver``, as outside); on leaving, pools are
+    made as before, so a process that runs the command in-process (a test, a notebook) and
+    solves LPs afterwards never forks them from itself.
 
     Why forking is safe there: the process runs only its main thread, and has not solved an
-    LP (HiGHS' threads start with a solve, in the workers) nor used Dask; the native threads it
+    LP (HiGHS' threads start with a solve, in the workers;
+    :data:`supplychain.simulation.highs.MADE` says whether this process made a solver) nor used
+    Dask; the native threads it
     holds after importing NumPy, SciPy and pandas (OpenBLAS' pools and pyarrow's jemalloc
     background thread) are made fork-safe by their libraries (``pthread_atfork`` handlers stop
     or lock them and the child starts them again); :mod:`multiprocessing` flushes the standard
@@ -83,12 +88,23 @@ def fork_workers_from_here() -> None:
     (:mod:`supplychain.parallel.executors`), so that stopping a pool still ends its workers.
     No script is run again in a forked worker (the unguarded-script case does not arise).
     """
+    before = _FORK_FROM_HERE[0]
     _FORK_FROM_HERE[0] = True
+    try:
+        yield
+    finally:
+        _FORK_FROM_HERE[0] = before
+
+
+def _made_a_solver() -> bool:
+    """Whether this process has made a HiGHS solver (whose threads a fork would not copy)."""
+    highs = sys.modules.get("supplychain.simulation.highs")
+    return bool(highs is not None and highs.MADE[0])
 
 
 @contextmanager
 def forking_quietly() -> Iterator[None]:
-    """Within, after :func:`fork_workers_from_here`: Python's warning at a fork of a process with native threads is off.
+    """Within :func:`fork_workers_from_here`: Python's warning at a fork of a process with native threads is off.
 
     Python 3.12 and later warn (``DeprecationWarning``) at every ``fork()`` of a process with more
     than one thread, counting native ones: after NumPy, SciPy and pandas are imported that is
@@ -108,10 +124,11 @@ def forking_quietly() -> Iterator[None]:
 def mp_context() -> Any:
     """Return the :mod:`multiprocessing` context local worker processes start with (``forkserver``, else ``spawn``).
 
-    ``fork`` after :func:`fork_workers_from_here`, when this process runs its main thread alone.
+    ``fork`` within :func:`fork_workers_from_here`, when this process runs its main thread alone and has
+    made no HiGHS solver.
     """
     if (_FORK_FROM_HERE[0] and "fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1):  # fmt: skip
+            and threading.active_count() == 1 and not _made_a_solver()):  # fmt: skip
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")

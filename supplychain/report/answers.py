@@ -817,7 +817,7 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
 
 
 def _part_year_note(runs: Sequence[ScenarioRun]) -> str:
-    """Say that the table's years in which a policy starts or ends mid-year are annual averages (or nothing).
+    """Say that the table's years in which a policy or agreement starts or ends mid-year are averages (or nothing).
 
     The first such note of the runs (:func:`~supplychain.report.part_year.part_year_notes`, after the base
     year) is given as the example, with its run; each scenario's Shortfall note lists all of its own.
@@ -830,9 +830,9 @@ def _part_year_note(runs: Sequence[ScenarioRun]) -> str:
         for r in run.results:
             notes = part_year_notes(run.scenario, r.toggle_state.active, r.years[1:])
             if notes:
-                return ("Part-year figures: a year in which a policy of the run starts or ends is an annual "
-                        f"average (e.g. in {short_name(run)}, {r.variant}: {notes[0]}); each scenario's Shortfall "
-                        "note lists them.")
+                return ("Part-year figures: a year in which a policy or agreement of the run starts or ends is an "
+                        f"annual average (e.g. in {short_name(run)}, {r.variant}: {notes[0]}); each scenario's "
+                        "Shortfall note lists them.")
     return ""
 
 

@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from supplychain.io.atomic import atomic_write
@@ -276,8 +278,13 @@ def share_chart(
     traced share plus unmet demand, of planned use (docs/measures.md §3b): under a ban
     that starves a country it rises to 100 % where the traced share, a share of what still
     arrives, falls to 0 or n/a. The traced share is drawn thin beside it, the direct
-    (first-hop import) share dashed. With ``metric="traced_share"`` the traced share is
-    the thick line and no exposed share is drawn.
+    (first-hop import) share dashed. The unmet part is shaded: a band of the variant's
+    colour hangs from its exposed line ``e`` down by its ``shortfall_share`` ``s`` (final
+    demand not met), from ``max(0, e − s)`` to ``e``, so a ban that starves the country
+    (exposure all shortfall) fills down to the axis while the same exposed share with
+    nothing unmet has no band (the full-ban chart: ``full_ban`` 88 %, all unmet, beside
+    ``no_ban`` 89 %, all traced). With ``metric="traced_share"`` the traced share is
+    the thick line and no exposed share or band is drawn.
 
     Variants whose series are identical in every year are drawn once and named together
     in the legend (``base`` / ``= framework``); variants that meet in some years are drawn
@@ -288,7 +295,8 @@ def share_chart(
     measures : DataFrame
         Tidy measures (``year, country, commodity, metric, value`` and optionally
         ``variant``, ``source_country``); rows with metric `metric`, ``traced_share``
-        and ``direct_import_share`` (or ``direct_share``) are drawn.
+        and ``direct_import_share`` (or ``direct_share``) are drawn; ``shortfall_share`` rows
+        shade the unmet part under the exposed line.
     country, commodity : str
         Whose exposure, in which commodity.
     source_country : str, default "CN"
@@ -321,6 +329,11 @@ def share_chart(
     >>> fig = share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)])
     >>> [(ln.get_label(), [float(v) for v in ln.get_ydata()]) for ln in fig.axes[0].get_lines()][:3]
     [('exposed', [0.8, 0.9]), ('traced', [0.8, 0.0]), ('direct', [0.7, 0.0])]
+    >>> short = pd.DataFrame({"year": [2024, 2025], "country": "US", "commodity": "ndpr_oxide",
+    ...                       "metric": "shortfall_share", "value": [0.0, 0.9]})
+    >>> band = share_chart(pd.concat([m, short]), country="US", commodity="ndpr_oxide").axes[0].patches[0]
+    >>> band.get_label(), [[round(float(v), 2) for v in xy] for xy in band.get_xy()][:4]
+    ('unmet', [[2024.0, 0.8], [2025.0, 0.0], [2025.0, 0.9], [2024.0, 0.8]])
     >>> fig.legends[0].get_title().get_text(), fig.axes[0].get_legend().get_title().get_text()
     ('measure', 'variant')
     >>> share_chart(m, country="US", commodity="ndpr_oxide", targets=[TargetLine(0.25, 2030)],
@@ -355,6 +368,7 @@ def share_chart(
         sel = sel[sel["source_country"].fillna(source_country) == source_country]
     if "partner" in sel.columns:
         sel = sel[sel["partner"].isna() | (sel["partner"].astype(str) == "")]
+    unmet = _unmet(measures, country, commodity) if metric == "exposed_share" else sel.iloc[:0]
     present = set(sel["metric"])
     finite = np.isfinite(pd.to_numeric(sel["value"], errors="coerce"))
     undefined = sel[~finite]  # a share with nothing to take it of (no imports, nothing arriving): n/a
@@ -372,6 +386,7 @@ def share_chart(
         ax = fig.add_subplot()
         marked = next(m for m in drawn if m in set(sel["metric"]))  # the main line, else the first one drawn
         variant_handles = []
+        banded = False
         for i, group in enumerate(groups):
             colour = VARIANT_COLOURS[i % len(VARIANT_COLOURS)]
             marker = VARIANT_MARKERS[i % len(VARIANT_MARKERS)]
@@ -390,6 +405,13 @@ def share_chart(
                 ax.plot(part.index, part.to_numpy(), linestyle=style, color=colour,
                         lw=width + (1.2 if main else 0.5) * under, marker=marker if m == marked else "",
                         ms=3.5 + 1.5 * under, label=label, zorder=2 + i)
+            shaded = _band(sel[(vcol == group[0]) & (sel["metric"] == metric)],
+                           unmet[_variant_col(unmet) == group[0]] if not unmet.empty else unmet)
+            if shaded is not None:  # the unmet part of the exposed share, hanging from its line
+                years, low, high = shaded  # one polygon (a plain SVG path: the page inlines every chart)
+                ax.fill(np.concatenate([years, years[::-1]]), np.concatenate([low, high[::-1]]), color=colour,
+                        alpha=0.16, lw=0, zorder=1, label="unmet", clip_on=False)  # within the axes: 0 ≤ share ≤ 1
+                banded = True
             na = undefined[_variant_col(undefined) == group[0]] if not undefined.empty else undefined
             for year, metrics in na.groupby("year")["metric"]:
                 gone = [styles[m][0] for m in drawn if m in set(metrics)]
@@ -413,8 +435,11 @@ def share_chart(
         ax.set_title(title)
         ax.set_ylabel("share")
         ax.legend(handles=variant_handles, title="variant", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        style_handles = [Line2D([], [], color="#252525", lw=styles[m][2], ls=styles[m][1], label=styles[m][3])
-                         for m in drawn if m in present]  # fmt: skip
+        style_handles: list[Artist] = [Line2D([], [], color="#252525", lw=styles[m][2], ls=styles[m][1],
+                                              label=styles[m][3]) for m in drawn if m in present]  # fmt: skip
+        if banded:
+            style_handles.insert(1, Patch(facecolor="#252525", alpha=0.16, lw=0,
+                                          label="shaded: unmet demand"))
         if targets:
             style_handles.append(Line2D([], [], color="#252525", lw=1.2, ls=":", marker="v",
                                         label=f"target on the {styles[metric][0]} share"))
@@ -423,6 +448,40 @@ def share_chart(
                                                                  "direct: no imports)"))
         fig.legend(handles=style_handles, title="measure", loc="outside lower left", ncols=2, fontsize=7)
     return fig
+
+
+def _unmet(measures: pd.DataFrame, country: str, commodity: str) -> pd.DataFrame:
+    """Return the pair's finite ``shortfall_share`` rows (a share of demand: no source country, no partner)."""
+    rows = measures[(measures["metric"] == "shortfall_share") & (measures["country"] == country)
+                    & (measures["commodity"] == commodity)]  # fmt: skip
+    if "partner" in rows.columns:
+        rows = rows[rows["partner"].isna() | (rows["partner"].astype(str) == "")]
+    return pd.DataFrame(rows[np.isfinite(pd.to_numeric(rows["value"], errors="coerce"))])
+
+
+def _band(exposed: pd.DataFrame, unmet: pd.DataFrame) -> tuple[Any, Any, Any] | None:
+    """Years, ``max(0, e − s)`` and ``e``: the unmet part under a variant's exposed line; None when nothing is unmet.
+
+    ``exposed`` and ``unmet``: one variant's ``exposed_share`` (e) and ``shortfall_share`` (s)
+    rows, by year (the mean of duplicate rows, as the lines); years with both only.
+
+    Examples
+    --------
+    >>> e = pd.DataFrame({"year": [2024, 2025, 2026], "value": [0.9, 0.9, 0.5]})
+    >>> s = pd.DataFrame({"year": [2024, 2025, 2026], "value": [0.0, 0.9, 0.7]})
+    >>> [list(map(float, a)) for a in _band(e, s)]
+    [[2024.0, 2025.0, 2026.0], [0.9, 0.0, 0.0], [0.9, 0.9, 0.5]]
+    >>> _band(e, s.assign(value=0.0)) is None
+    True
+    """
+    if exposed.empty or unmet.empty:
+        return None
+    both = pd.concat([exposed.groupby("year")["value"].mean().rename("e"),
+                      unmet.groupby("year")["value"].mean().rename("s")], axis=1).dropna().sort_index()  # fmt: skip
+    if both.empty or not (both["s"] > 1e-9).any():
+        return None
+    high = both["e"].to_numpy(dtype=float)
+    return both.index.to_numpy(dtype=float), np.maximum(0.0, high - both["s"].to_numpy(dtype=float)), high
 
 
 # ----------------------------------------------------------------- shortfall

@@ -222,8 +222,9 @@ def share_caption(who: str, targets_drawn: int = 0, targets_elsewhere: int = 0) 
     """
     text = (f"Thick line: exposed share, material from {source_phrase(who)} at any upstream stage plus demand left "
             "unmet, of planned use (the tables' first column; 100 % when nothing arrives). Thin line: traced "
-            "share, of what still arrives (0 % or n/a under a ban that starves the country). Dashed: direct share, "
-            "first-hop imports only.")
+            "share, of what still arrives (0 % or n/a under a ban that starves the country). Shaded below the thick "
+            "line: its unmet part (shortfall share); no band, nothing unmet. Dashed: direct share, first-hop imports "
+            "only.")
     if targets_drawn:
         text += " Dotted: the scenario's target on the exposed share."
     if targets_elsewhere:

@@ -320,6 +320,10 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     response's peak of the same runs (:attr:`ScenarioRun.fixed_shortfall`) follows where it is at
     least :data:`RESPONSE_GAP` larger ("0% ...; fixed: 56.5% in 2025 ..."), so a best case with
     no shortfall is not read as the only answer; a pair short under either response has a row.
+    A ``fixed`` figure names, by country code, the other countries' measures of its commodity's
+    family its run carries (:mod:`.blockers`); the note under the table names what those measures
+    block, built from the measures the table's shown cells name (one rule: no note when no
+    cell names one, so a rare-earth measure is never named under a gallium-only table).
     """
     variants = [r.variant for r in run.results]
     mode = run.results[0].mode if run.results else "rebalance"
@@ -332,6 +336,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     scenario = getattr(run, "scenario", None)
     blocking = ({(str(getattr(r, "variant", "")), k): {p for p, _, _ in other_blockers(r, scenario, names, [k])}
                  for r in run.results for k in set(f["commodity"].astype(str))} if others else {})  # fmt: skip
+    attached: dict[str, list[tuple[str, str, str]]] = {}  # the other measures the rows shown name, by variant
     if not both.empty:
         worst = both.groupby(["country", "commodity"])["shortfall_share"].max().sort_values(ascending=False,
                                                                                              kind="stable")
@@ -340,6 +345,7 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
             part = s[(s["country"] == country) & (s["commodity"] == commodity)]
             bound = f[(f["country"] == country) & (f["commodity"] == commodity)]
             cells, shown = [], not part.empty  # a pair short only under fixed, by less than the gap: no row
+            named: dict[str, list[tuple[str, str, str]]] = {}  # the other measures its cells name, by variant
             for v in variants:
                 pv, fv = part[part["variant"] == v], bound[bound["variant"] == v]
                 share, text = _peak_text(pv) if not pv.empty else (0.0, "none")
@@ -347,11 +353,15 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                     fixed_share, fixed_text = _peak_text(fv)
                     if shows_fixed(fixed_share, share):
                         mine = [b for b in others.get(v, []) if b[0] in blocking.get((v, str(commodity)), set())]
-                        text, shown = f"{text}; fixed: {fixed_text}{with_others_text(mine)}", True
+                        text, shown, named[v] = f"{text}; fixed: {fixed_text}{with_others_text(mine)}", True, mine
                 cells.append(text)
             if shown:
-                rows.append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
-        table["rows"] = rows[:_MAX_SHORTFALL_ROWS]
+                rows.append(({"what": pair_name(str(country), str(commodity), names), "cells": cells}, named))
+        for _, named in rows[:_MAX_SHORTFALL_ROWS]:
+            for v, mine in named.items():
+                have = attached.setdefault(v, [])
+                have += [b for b in mine if b not in have]
+        table["rows"] = [row for row, _ in rows[:_MAX_SHORTFALL_ROWS]]
         table["more"] = max(0, len(rows) - _MAX_SHORTFALL_ROWS)
         compared = any("; fixed: " in c for r in table["rows"] for c in r["cells"])
     table["note"] = (f"Peak share of final demand not met under the {mode} response ({RESPONSE_WORDS[mode]}), "
@@ -360,7 +370,9 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
                         f"{RESPONSE_GAP * 100:g} percentage points more of demand unmet, its peak follows "
                         "(\"fixed:\")." if compared else ""))  # fmt: skip
     if compared:
-        note = others_note(others, source_name([r.source for r in run.results], names))
+        order = {v: [b[0] for b in found] for v, found in others.items()}  # largest first (other_blockers)
+        note = others_note({v: sorted(attached[v], key=lambda b: order[v].index(b[0]))  # the table's column order
+                            for v in variants if v in attached}, source_name([r.source for r in run.results], names))
         table["note"] += f" {note}" if note else ""
     table["none"] = (f"No shortfall in any variant under the {mode} response"
                      + (", nor under the fixed response." if run.fixed_shortfall is not None

@@ -79,6 +79,8 @@ class Figures:
     moving_compounds: int
     not_evaluable_magnets: int = 0
     not_evaluable_compounds: int = 0
+    lead_tie: str = ""
+    """The tie the lead time is drawn with ("" when drawn on its own): the one-at-a-time sweep swings it whole."""
 
 
 def figures(sweep: SweepResult, oat: OATResult) -> Figures:
@@ -88,15 +90,17 @@ def figures(sweep: SweepResult, oat: OATResult) -> Figures:
     (:func:`~supplychain.schema.types.nearest_year`, :math:`\lfloor x + 0.5 \rfloor`, as the model
     reads a sampled year); ``vulcan_gap``: the mean with Vulcan on minus the mean with it off (NaN
     when one group is empty); ``moving_*``: inputs whose one-at-a-time swing is non-zero (round-off
-    is zero), ``not_evaluable_*``: those whose swing is NaN
-    (:meth:`~supplychain.uncertainty.sensitivity.OATResult.moving`).
+    is zero; a tie is one input, :func:`~supplychain.uncertainty.sensitivity.oat_inputs`), ``not_evaluable_*``:
+    those whose swing is NaN (:meth:`~supplychain.uncertainty.sensitivity.OATResult.moving`); ``lead_tie``: the
+    tie of :data:`LEAD_TIME`, whose bar is then the tie's.
 
     Raises
     ------
     ClaimError
         If a sentence of :func:`uncertainty_markdown` that is not a figure does not hold: the
         central lead time is above a sampled one, Vulcan is on in the central run, or the lead
-        time is not the input with the largest one-at-a-time swing on the magnets' share.
+        time (with its tie, when it has one) is not the input with the largest one-at-a-time swing on the
+        magnets' share.
     """
     import math
 
@@ -125,15 +129,18 @@ def figures(sweep: SweepResult, oat: OATResult) -> Figures:
         msg = "Vulcan is on in the central run: 'Vulcan's loans off' does not hold"
         raise ClaimError(msg)
     top = magnets.rows["parameter"].iloc[0] if len(magnets.rows) else None
-    if top != LEAD_TIME:
-        msg = f"the largest one-at-a-time swing on the US magnets is {top}, not {LEAD_TIME}"
+    lead_bar = oat.label_of(LEAD_TIME) if LEAD_TIME in central else LEAD_TIME  # its tie's bar when it is tied
+    if top != lead_bar:
+        msg = f"the largest one-at-a-time swing on the US magnets is {top}, not {lead_bar}"
         raise ClaimError(msg)
+    lead_tie = (oat.spec[LEAD_TIME].tie or "") if LEAD_TIME in central else ""
     return Figures(inputs=len(sweep.inputs.columns), central=float(row["central"]), mean=float(row["mean"]),
                    p5=float(row["p5"]), p50=float(row["p50"]), p95=float(row["p95"]),
                    central_rank=float(row["central_rank"]),
                    by_lead={int(y): float(v[lead == y].mean()) for y in sorted(set(lead.tolist()))},
                    vulcan_gap=gap, moving_magnets=len(magnets.rows), moving_compounds=len(compounds.rows),
-                   not_evaluable_magnets=magnets.not_evaluable, not_evaluable_compounds=compounds.not_evaluable)
+                   not_evaluable_magnets=magnets.not_evaluable, not_evaluable_compounds=compounds.not_evaluable,
+                   lead_tie=lead_tie)
 
 
 def measure(scenarios: str | Path = "scenarios") -> Figures:
@@ -156,6 +163,10 @@ def _not_evaluable(n: int) -> str:
     return f" ({n} more not evaluable at one end: the low or high run has no value)" if n else ""
 
 
+def _with_tie(tie: str) -> str:
+    return f" (with the rest of its tie `{tie}`, drawn as one)" if tie else ""
+
+
 def uncertainty_markdown(f: Figures) -> str:
     """Write the README's text between :data:`START` and :data:`END`.
 
@@ -166,7 +177,8 @@ def uncertainty_markdown(f: Figures) -> str:
     return (
         f"A one-at-a-time sweep of `path_to_2030` ({f.inputs} inputs; rebalance, {YEAR}, US) gives a swing to "
         f"{f.moving_magnets} inputs on the traced China share of US magnets{_not_evaluable(f.not_evaluable_magnets)} "
-        f"and to {f.moving_compounds} on the USGS aggregate{_not_evaluable(f.not_evaluable_compounds)} "
+        f"and to {f.moving_compounds} on the USGS aggregate{_not_evaluable(f.not_evaluable_compounds)}, "
+        "the members of a `tie:` swung together as one input "
         "(`one_at_a_time(load(\"scenarios/path_to_2030.yaml\"), mode=\"rebalance\", "
         f"years=[{YEAR}], countries=[\"US\"])`, `.moving(metric=\"traced_share\", country=\"US\", "
         "commodity=...)`, rows with `swing > 0`; a swing of round-off, at most 1e-9, counts as none).\n\n"
@@ -178,7 +190,7 @@ def uncertainty_markdown(f: Figures) -> str:
         f"in {YEAR} is {_pct(f.central)} in the central run — the figure the tables above publish — and "
         f"{_pct(f.p50)} at the median (P5 {_pct(f.p5)}, P95 {_pct(f.p95)}; mean {_pct(f.mean)}; `central_rank` "
         f"{f.central_rank:.3f}; the sweep table's `central_at`). The input with the largest "
-        f"one-at-a-time swing is the 10X metal line's lead time: samples with {leads} on "
+        f"one-at-a-time swing is the 10X metal line's lead time{_with_tie(f.lead_tie)}: samples with {leads} on "
         f"average; Vulcan on adds {100 * f.vulcan_gap:.1f} points on average (it feeds on Chinese NdPr metal, "
         "`docs/rebalance.md`, \"What is not modelled\"). Generated by `make scenario-results` "
         "(`supplychain.report.uncertainty_prose`: `run_sweep(\"scenarios/path_to_2030.yaml\", "

@@ -968,11 +968,15 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     :func:`~supplychain.simulation.calendar.never_in_force` (the sweep's inert inputs use it
     too): it can never act when it starts after the horizon, ended before the base year, or
     (an offtake) starts in a year after its agreement has ended. That is a warning, not an
-    error: a shared world legitimately holds policies that start after a short scenario's
-    horizon (``china_controls_all_minerals``, horizon 2025, extends controls announced for
-    November 2026). A start before the base year is in force from the base year on (the 2023
-    gallium and germanium controls) and is not reported. An offtake of an agreement that is
-    itself never in force is reported only when its own ``start_year`` is after the horizon.
+    error, and only for what the scenario's own file writes: a dated measure of a shared world
+    file the scenario extends (its start or end written there, not overridden) that lies outside
+    a short scenario's years is the world's data, which the scenario leaves out by its years, not
+    a slip the scenario's author can fix (``china_controls_all_minerals``, horizon 2025, extends
+    the suspended controls' returns dated November 2026; run it to 2026 to see them). A start
+    before the base year is in force from the base year on (the 2023 gallium and germanium
+    controls) and is not reported. An offtake of an agreement that is itself never in force is
+    reported only when its own ``start_year`` is after the horizon. An offtake that starts after
+    its own agreement ends is reported wherever it is written (it can act in no scenario).
 
     Examples
     --------
@@ -989,8 +993,17 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
     problems = []
 
+    provenance = scenario._provenance
+    own = getattr(provenance, "file", None)
+
+    def elsewhere(path: KeyPath) -> bool:
+        """Whether ``path`` is written in a file the scenario extends (not in its own file)."""
+        return own is not None and problem_at(scenario, path, "").file != own
+
     def report(path: KeyPath, what: str, start: dt.date, end: dt.date | None, start_key: str = "start") -> bool:
         why = never_in_force(start, end, first, last)
+        if why in ("after", "before") and elsewhere((*path, start_key if why == "after" else "end")):
+            return True  # a shared world's dated measure outside this scenario's years
         if why == "after":
             message = f"{what} is never in force in {span}: it starts in {start.year}, after the horizon"
             problems.append(problem_at(scenario, (*path, start_key), message, hint))
@@ -1018,20 +1031,22 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
 
 
 def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """Report an offtake whose plant's offtakes commit more than its capacity in a year they are in force (a warning).
+    r"""Report an offtake whose plant's offtakes commit more than it can make in a year they are in force (a warning).
 
     An offtake's commitment in year y is t/yr × the year fraction in force
     (:func:`~supplychain.simulation.agreements.offtake_bounds`), summed over the offtakes of the same plant and
-    commodity (they share what it can make); the plant's capacity here is the scenario's alone:
-    :func:`~supplychain.graph.build.capacity_in_year` (0 before commissioning, ramp-up, capacity steps,
-    closure) times its process's yield of the commodity per tonne of reference output. That is not
-    always what the re-routing response cuts to: the LP's :math:`M_{vk}` takes the larger of the capacity and
-    the plant's baseline output, and the yields observed in the baseline flows
-    (:meth:`~supplychain.simulation.rebalance.RebalanceModel.can_make`,
-    :func:`~supplychain.simulation.agreements.offtake_floors`), which this check, reading the scenario
-    without its graph, does not know; ``Result.offtakes`` gives the cut. A commitment above the capacity is
-    allowed, but one on a plant not yet built is probably not meant. A plant of unknown capacity is not
-    reported.
+    commodity (they share what it can make). What the plant can make is the re-routing LP's
+    :math:`M_{vk} = y_{vk} K_v` by the LP's own rules, read off the scenario
+    (:func:`~supplychain.simulation.agreements.plant_can_make`: :math:`K_v` the larger of the plant's capacity
+    that year, with commissioning, ramp-up, steps and closure, and its output that year; :math:`y_{vk}` its
+    recipe's yield), and the commitments are cut by :func:`~supplychain.simulation.agreements.offtake_floors`,
+    the LP's function, so the warning states the cut the re-routing response makes. What this check, reading
+    the scenario without the year's tables and policies, does not see: a ban on the offtake's route (the LP
+    caps the commitment first, ``Result.offtakes`` ``blocked``), a toggle that switches an investment off (its
+    capacity 0 in a run), and a plant whose base-year edges do not carry its recipe's outputs in the recipe's
+    ratios (the LP calibrates its yields on those edges,
+    :func:`~supplychain.simulation.candidates.facility_yields`). A commitment above what the plant can make is
+    allowed (the response cuts it), but one on a plant not yet built is probably not meant.
 
     Examples
     --------
@@ -1040,47 +1055,45 @@ def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> li
     ...                          "commissioning_year": 2026}},
     ...     "agreements": {"d": {"name": "D", "parties": ["AU", "US"], "start": "2025-01-01", "offtakes": [
     ...         {"supplier": "p", "buyer": "US", "commodity": "ore", "start_year": 2025, "quantity_per_year": 80}]}}})
-    >>> print(*(p.message for p in check_offtake_capacity(s)))
-    offtake 0 of agreement d: the offtakes of p commit more than its capacity in 2025 (80 t committed, 0 t of capacity)
+    >>> (p,) = check_offtake_capacity(s)
+    >>> p.message.split(": ", 1)[1]
+    'the offtakes of p commit more than it can make in 2025 (80 t committed, 0 t it can make: cut to 0 t)'
     """
-    from supplychain.graph.build import capacity_in_year  # the graph and simulation packages import the schema
     from supplychain.schema.units import commodity_units
-    from supplychain.simulation.agreements import offtake_bounds, with_investments
+    from supplychain.simulation.agreements import (  # the simulation imports the schema
+        offtake_bounds,
+        offtake_floors,
+        plant_can_make,
+        with_investments,
+    )
 
     world = with_investments(scenario)
-    over: dict[tuple[str, int], list[tuple[int, float, float]]] = {}
+    over: dict[tuple[str, int], list[tuple[int, float, float, float]]] = {}
     for year in scenario.years:
-        plants: dict[tuple[str, str], list[tuple[str, int, float]]] = {}
-        for b in offtake_bounds(world, year):
-            if b.supplier in world.facilities and b.tonnes > 0:
-                plants.setdefault((b.supplier, b.commodity), []).append((b.agreement, b.position, b.tonnes))
-        for (fid, commodity), offs in plants.items():
-            fac = world.facilities[fid]
-            cap = capacity_in_year(fac, year)
-            if cap is None:
-                continue
-            proc = world.processes.get(fac.process) if fac.process is not None else None
-            if proc is not None:
-                out = proc.outputs.get(commodity)
-                can = cap * (out.central / proc.outputs[proc.reference_output].central if out is not None else 0.0)
-            else:
-                can = cap if (fac.output or commodity) == commodity else 0.0
-            total = sum(t for _, _, t in offs)
-            if total > can * (1.0 + 1e-9) + 1e-9:
-                for aid, i, _ in offs:
-                    over.setdefault((aid, i), []).append((year, total, can))
+        bounds = [b for b in offtake_bounds(world, year) if b.supplier in world.facilities and b.tonnes > 0]
+        can_make = plant_can_make(world, year, dict.fromkeys((b.supplier, b.commodity) for b in bounds))
+        floors = offtake_floors(bounds, can_make).tolist()
+        total: dict[tuple[str, str], float] = {}
+        cut: dict[tuple[str, str], float] = {}
+        for b, floor in zip(bounds, floors, strict=True):
+            total[(b.supplier, b.commodity)] = total.get((b.supplier, b.commodity), 0.0) + b.tonnes
+            cut[(b.supplier, b.commodity)] = cut.get((b.supplier, b.commodity), 0.0) + floor
+        for b in bounds:
+            key = (b.supplier, b.commodity)
+            if total[key] > can_make[key] * (1.0 + 1e-9) + 1e-9:
+                over.setdefault((b.agreement, b.position), []).append((year, total[key], can_make[key], cut[key]))
     problems = []
     for (aid, i), rows in over.items():
         off = scenario.agreements[aid].offtakes[i]
         u = commodity_units(scenario).get(off.commodity, "t")
-        years = ", ".join(str(y) for y, _, _ in rows)
-        y0, t0, c0 = rows[0]
-        message = (f"offtake {off.id or i} of agreement {aid}: the offtakes of {off.supplier} commit more than its "
-                   f"capacity in {years} ({t0:,.0f} {u} committed, {c0:,.0f} {u} of capacity"
+        years = ", ".join(str(y) for y, _, _, _ in rows)
+        y0, t0, c0, f0 = rows[0]
+        message = (f"offtake {off.id or i} of agreement {aid}: the offtakes of {off.supplier} commit more than it "
+                   f"can make in {years} ({t0:,.0f} {u} committed, {c0:,.0f} {u} it can make: cut to {f0:,.0f} {u}"
                    + (f" in {y0})" if len(rows) > 1 else ")"))
-        hint = ("check `start_year` against the plant's commissioning and ramp-up; the re-routing response cuts a "
-                "commitment to what the plant can make in its LP (the larger of capacity and baseline output, at "
-                "the observed yields), which may be more: Result.offtakes `can_make` and `cut` give it")
+        hint = ("check `start_year` against the plant's commissioning and ramp-up; what it can make is the re-routing "
+                "response's: the larger of its capacity and its output that year, times its recipe's yield; a ban on "
+                "the route or an investment switched off cuts more (Result.offtakes `can_make` and `cut`)")
         problems.append(problem_at(scenario, ("agreements", aid, "offtakes", i, "tonnes_per_year"), message, hint))
     return problems
 

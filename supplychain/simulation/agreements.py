@@ -69,6 +69,7 @@ __all__ = [
     "offtake_bounds",
     "offtake_floors",
     "offtake_table",
+    "plant_can_make",
     "preference_periods",
     "preference_surcharge",
     "preferences",
@@ -254,6 +255,55 @@ def offtake_bounds(
                     id=off.id,
                 )
             )
+    return out
+
+
+def plant_can_make(world: Scenario, year: int, plants: Collection[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    r"""Return what each plant can make of a commodity in a year, :math:`M_{vk} = y_{vk} K_v`, from the scenario.
+
+    The LP's rules read off the scenario instead of the year's tables:
+    :math:`K_v` = :func:`~supplychain.simulation.candidates.plant_capacity` of the plant's capacity that year
+    (:func:`~supplychain.graph.build.capacity_in_year`, NaN when unknown) and its baseline output
+    (:func:`~supplychain.graph.build.facility_year`, the production the year's tables carry out of the plant);
+    :math:`y_{vk}` its recipe's yield (:func:`~supplychain.simulation.candidates.recipe_yields`). It equals the
+    LP's :meth:`~supplychain.simulation.rebalance.RebalanceModel.can_make` except where a run changes
+    :math:`K_v` (an investment a toggle switches off: 0) or a plant's base-year edges do not carry its recipe's
+    outputs in the recipe's ratios (the LP calibrates its yields on them,
+    :func:`~supplychain.simulation.candidates.facility_yields`).
+    Validation's offtake warning uses it (:func:`~supplychain.schema.references.check_offtake_capacity`).
+
+    Parameters
+    ----------
+    world : Scenario
+        The scenario with its investments' plants (:func:`with_investments`).
+    year : int
+        The year.
+    plants : collection of (str, str)
+        (facility id, commodity) pairs.
+
+    Returns
+    -------
+    dict
+        :math:`M_{vk}` in tonnes by (facility, commodity).
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {"p": {"name": "P", "country": "AU", "kind": "mine", "output": "ore", "capacity": 100,
+    ...                          "production": {2024: 150}}}})
+    >>> plant_can_make(s, 2024, [("p", "ore"), ("p", "oxide")])
+    {('p', 'ore'): 150.0, ('p', 'oxide'): 0.0}
+    """
+    from supplychain.graph.build import capacity_in_year, facility_year
+    from supplychain.simulation.candidates import plant_capacity, recipe_yields
+
+    out: dict[tuple[str, str], float] = {}
+    for fid, commodity in plants:
+        fac = world.facilities[fid]
+        fy = facility_year(world, fid, year)
+        cap = capacity_in_year(fac, year)
+        k = float(plant_capacity(math.nan if cap is None else cap, fy.production))
+        out[(fid, commodity)] = recipe_yields(fac, world.processes, fy.reference)[0].get(commodity, 0.0) * k
     return out
 
 

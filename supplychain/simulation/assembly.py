@@ -199,26 +199,32 @@ class LPAssembly(ModelStructure):
         self._use_group = np.asarray(codes, dtype=np.intp)
         self._use_country = uses["country"].astype(str).to_numpy()
         self._use_com = np.asarray(pd.factorize(uses["commodity"].astype(str))[0], dtype=np.intp)
-        fac = self.nodes.iloc[self.facilities]
-        upstream = home_inputs(self.yields, dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)))
-        supplier = self.edges["supplier_country"].astype(str).to_numpy()
-        commodity = self.edges["commodity"].astype(str).to_numpy()
-        ne = len(self.edges)
-        col_of = self._fold.col_of
-
-        def columns(country: str, commodities: list[str]) -> npt.NDArray[np.int32]:
-            mine = np.flatnonzero(cross & (supplier == country) & np.isin(commodity, commodities))
-            cols = np.concatenate([col_of[mine], col_of[mine + ne]])
-            return cols[cols >= 0].astype(np.int32)
-
-        exports, feeds = [], []
-        for key in groups:
-            country, k = str(key).split("|", 1)
-            exports.append(columns(country, [k]))
-            feeds.append(columns(country, sorted(upstream.get((country, k), ()))))
-        self._export_cols = tuple(exports)
-        self._feed_cols = tuple(feeds)
+        self._group_keys = [tuple(str(key).split("|", 1)) for key in groups]
+        self._export_supplier = self.edges["supplier_country"].astype(str).to_numpy()
+        self._export_commodity = self.edges["commodity"].astype(str).to_numpy()
         self._cross = cross
+        self._export_cols = tuple(self._exports_of(country, [k]) for country, k in self._group_keys)
+
+    def _exports_of(self, country: str, commodities: list[str]) -> npt.NDArray[np.int32]:
+        """HiGHS columns (both flow columns) of ``country``'s cross-border exports of ``commodities``."""
+        mine = np.flatnonzero(self._cross & (self._export_supplier == country)
+                              & np.isin(self._export_commodity, commodities))
+        ne = len(self.edges)
+        cols = np.concatenate([self._fold.col_of[mine], self._fold.col_of[mine + ne]])
+        return cols[cols >= 0].astype(np.int32)
+
+    def _feed_cols(self, capacity: FloatArray) -> tuple[npt.NDArray[np.int32], ...]:
+        """Per user group (c, k), the export columns of c's feeds of k (:func:`home_inputs`) in a year.
+
+        Only the plants that can run that year (capacity :math:`K_v > 0`) count: a plant not yet
+        commissioned turns nothing into k, so it keeps nothing home.
+        """
+        fac = self.nodes.iloc[self.facilities]
+        running = np.asarray(capacity, dtype=float) > 0
+        upstream = home_inputs(self.yields, dict(zip(fac["node"].astype(str).to_numpy()[running],
+                                                     fac["country"].astype(str).to_numpy()[running], strict=True)))
+        return tuple(self._exports_of(country, sorted(upstream.get((country, k), ())))
+                     for country, k in self._group_keys)
 
 
 def home_inputs(yields: pd.DataFrame, country_of: dict[str, str]) -> dict[tuple[str, str], frozenset[str]]:

@@ -1,7 +1,10 @@
 """The edges of the re-routing LP besides the observed ones, and the facilities' yields.
 
 :func:`facility_yields` calibrates each facility's input and output coefficients per tonne
-of reference output; :func:`candidate_edges` completes the edge set: completion edges of
+of reference output (:func:`recipe_yields` for a facility without base-year output);
+:func:`plant_capacity` is the capacity :math:`K_v` a plant runs at most in the LP (what an offtake
+is cut to, :func:`~supplychain.simulation.agreements.offtake_floors`, and what validation warns of);
+:func:`candidate_edges` completes the edge set: completion edges of
 facilities, re-routing candidates from every producing to every consuming market of a
 commodity (:func:`role_masks`), committed offtake routes (``docs/rebalance.md``, "Edges").
 """
@@ -18,12 +21,86 @@ import pandas as pd
 from supplychain.graph.sums import group_sums
 from supplychain.schema.model import Facility, Process
 
-__all__ = ["EDGE_COLUMNS", "candidate_edges", "facility_yields", "role_masks"]
+__all__ = ["EDGE_COLUMNS", "candidate_edges", "facility_yields", "plant_capacity", "recipe_yields", "role_masks"]
 
 EDGE_COLUMNS = ["edge", "supplier", "buyer", "supplier_country", "buyer_country", "commodity", "stage", "kind"]
 
 
 # ------------------------------------------------------------------- yields
+def plant_capacity(capacity: npt.ArrayLike, baseline_output: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    r"""Return a plant's capacity in the re-routing LP, :math:`K_v = \max(\text{capacity}_v, \text{output}_v)`.
+
+    The one rule, used by the LP's year inputs
+    (:meth:`~supplychain.simulation.lpinputs.YearInputBuilder.inputs_from_arrays`) and by validation's
+    offtake warning (:func:`~supplychain.schema.references.check_offtake_capacity`): a plant may run at its
+    capacity that year (commissioning, ramp-up, steps, closure:
+    :func:`~supplychain.graph.build.capacity_in_year`) or at its baseline output of its reference commodity
+    when that is larger (the data's own figure is feasible); an unknown capacity (NaN) leaves it its baseline
+    output, no spare capacity.
+
+    Parameters
+    ----------
+    capacity : array_like
+        :math:`\text{capacity}_v`, tonnes of reference output (NaN: unknown).
+    baseline_output : array_like
+        The plant's baseline output of its reference commodity that year.
+
+    Returns
+    -------
+    numpy.ndarray
+        :math:`K_v`, elementwise.
+
+    Examples
+    --------
+    >>> plant_capacity([100.0, 100.0, float("nan"), 0.0], [150.0, 40.0, 50.0, 0.0]).tolist()
+    [150.0, 100.0, 50.0, 0.0]
+    """
+    cap = np.asarray(capacity, dtype=np.float64)
+    out = np.asarray(baseline_output, dtype=np.float64)
+    k: npt.NDArray[np.float64] = np.where(np.isnan(cap), out, np.maximum(np.nan_to_num(cap), out))
+    return k
+
+
+def recipe_yields(facility: Facility | None, processes: Mapping[str, Process],
+                  reference: str) -> tuple[dict[str, float], dict[str, float]]:
+    r"""Return a facility's outputs and inputs per tonne of its reference output, from its recipe.
+
+    With a process: :math:`y_k = \text{outputs}_k / \text{outputs}_r` and
+    :math:`c_k = \text{inputs}_k / \text{outputs}_r` (central values, ``r`` the process's reference
+    output); without one, one tonne of its ``output`` (else ``reference``) per tonne of activity, no
+    inputs. The one reading of a recipe's yields: :func:`facility_yields` for a facility without
+    base-year output, validation's offtake warning for every plant
+    (:func:`~supplychain.schema.references.check_offtake_capacity`).
+
+    Parameters
+    ----------
+    facility : Facility or None
+        The facility (``None``: unknown, one tonne of ``reference``).
+    processes : mapping
+        The scenario's processes.
+    reference : str
+        The facility's reference commodity, used when it has neither process nor ``output``.
+
+    Returns
+    -------
+    tuple of dict
+        Outputs and inputs, commodity → tonnes per tonne of reference output.
+
+    Examples
+    --------
+    >>> p = Process.model_validate({"inputs": {"ore": 4}, "outputs": {"oxide": 2, "by": 0.5}})
+    >>> f = Facility.model_validate({"name": "P", "country": "AU", "kind": "separation", "process": "sep"})
+    >>> recipe_yields(f, {"sep": p}, "oxide")
+    ({'oxide': 1.0, 'by': 0.25}, {'ore': 2.0})
+    """
+    proc = processes.get(facility.process) if facility is not None and facility.process is not None else None
+    if proc is None:
+        return {facility.output if facility is not None and facility.output is not None else reference: 1.0}, {}
+    base = proc.outputs[proc.reference_output].central
+    return ({k: q.central / base for k, q in proc.outputs.items()},
+            {k: q.central / base for k, q in proc.inputs.items()})
+
+
 def facility_yields(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -95,17 +172,11 @@ def facility_yields(
     for f, r in sorted(ref.items()):
         if f in calibrated:
             continue
-        ent = facilities.get(f)
-        proc = processes.get(ent.process) if ent is not None and ent.process is not None else None
-        if proc is not None:
-            r = proc.reference_output
-            base = proc.outputs[r].central
-            for k, q in proc.outputs.items():
-                add(f, k, "output", q.central / base)
-            for k, q in proc.inputs.items():
-                add(f, k, "input", q.central / base)
-        else:
-            add(f, ent.output if ent is not None and ent.output is not None else r, "output", 1.0)
+        outputs, inputs = recipe_yields(facilities.get(f), processes, r)
+        for k, coef in outputs.items():
+            add(f, k, "output", coef)
+        for k, coef in inputs.items():
+            add(f, k, "input", coef)
     for f, k, _ in out_items:
         add(f, k, "output", 0.0)
     for f, k, _ in in_items:

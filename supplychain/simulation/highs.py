@@ -45,6 +45,11 @@ INF = highspy.kHighsInf
 _HIGHS: Any = highspy  # highspy's stubs lack parts of the Highs API used here
 
 
+MADE: list[bool] = [False]
+"""Whether this process has made a HiGHS solver (:func:`quiet_highs`): a process that has is not forked
+(:func:`supplychain.parallel.processes.mp_context`)."""
+
+
 def quiet_highs(options: Mapping[str, Any] | None = None) -> Any:
     """Make a ``Highs`` object without letting its construction print, with the model's options.
 
@@ -63,6 +68,7 @@ def quiet_highs(options: Mapping[str, Any] | None = None) -> Any:
         with Path(os.devnull).open("wb") as null:
             os.dup2(null.fileno(), 1)
             h = _HIGHS.Highs()
+            MADE[0] = True
     finally:
         os.dup2(saved, 1)
         os.close(saved)

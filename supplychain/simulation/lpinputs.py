@@ -16,6 +16,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from supplychain.errors import EngineError
+from supplychain.simulation.candidates import plant_capacity
 from supplychain.simulation.fixed import beyond_round_off
 from supplychain.simulation.lpdata import ModelStructure, QuotaRow, YearInputs
 from supplychain.simulation.policies import PolicyEffects
@@ -216,7 +217,8 @@ class YearInputBuilder(ModelStructure):
         Returns
         -------
         YearInputs
-            With :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`, demand
+            With :math:`K_v = \max(\text{capacity}_v, \text{baseline output}_v)`
+            (:func:`~supplychain.simulation.candidates.plant_capacity`), demand
             :math:`D_u` = baseline inflow of each use node, unrecorded supply
             :math:`G_m = \max(0, \text{out}^0_m - \text{in}^0_m)` and re-export limits (differences
             up to :data:`BALANCE_TOL` of the sums are round-off, taken as 0).
@@ -228,7 +230,7 @@ class YearInputBuilder(ModelStructure):
         in0 = np.bincount(dst, weights=f0, minlength=n)
         # capacity of facilities: reference-output tonnes
         ref_out = np.bincount(src[self._is_ref_out], weights=f0[self._is_ref_out], minlength=n)[self.facilities]
-        k = np.where(np.isnan(capacity), ref_out, np.maximum(np.nan_to_num(capacity), ref_out))
+        k = plant_capacity(capacity, ref_out)
         k = np.where(present | (ref_out > 0), k, 0.0)
         k = np.where(np.isnan(capacity_override), k, capacity_override)
         demand = in0[self.uses]

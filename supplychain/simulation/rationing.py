@@ -41,7 +41,7 @@ short.
     until no more countries are served in full. Exports of k of countries still short stay
     closed; their feeds open once every user is bounded at its share, so what their plants
     cannot use (beyond their capacity or their other inputs) serves others, and no user ends
-    shorter for it.
+    shorter for it; the rounds then go on (a country those feeds serve in full exports again).
 ``proportional``
     Every user of a commodity loses the same share, as far as the network allows:
     max-min fair from the start, without floors or preference.
@@ -373,10 +373,12 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
 
     A group holds its exports of the commodity and its feeds (:attr:`Rationing.feeds`: what its
     country's plants turn into it); one feed column can belong to several groups and is held
-    while any of them is. When no more countries are served in full, every user's shortfall is
-    bounded at its value (leximin's last step) and the feeds still held open again, so that what
-    a short country's plants cannot use (metal beyond its magnet plants' capacity) serves others:
-    no user ends shorter for it, and the commodity itself stays home.
+    while any of them is. Each round rations with what is held, and the countries then served in
+    full export again. When no more are, every user's shortfall is bounded at its value
+    (leximin's last step) and the feeds still held open, so that what a short country's plants
+    cannot use (metal beyond its magnet plants' capacity) serves others; the rounds go on, as
+    the countries those feeds serve in full export again, until no more are: no user ends
+    shorter for it, and the commodity itself stays home while its users are short.
     """
     closed_g = np.unique(plan.group).tolist()  # sorted, distinct
 
@@ -391,20 +393,19 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
         free = ~np.isin(cols, keep)
         _restore(h, cols[free], (original[0][free], original[1][free]))
 
+    feeds = bool(plan.feeds)  # feeds held (until no more countries are served in full)
     while True:
-        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g))
+        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g, feeds=feeds))
         z = np.maximum(x[plan.short], 0.0)
         short = z > SHARE_TOL * np.maximum(1.0, plan.demand)
         still = sorted(set(np.unique(plan.group[short]).tolist()) & set(closed_g))
-        if still == closed_g:
-            break
-        closed_g = still  # the served countries export again; their own users keep what they got (bounded)
-        reopen(held(closed_g))
-    fed = held(closed_g, feeds=False)
-    if not plan.feeds or np.array_equal(fed, held(closed_g)):
-        return x  # the exports of countries still short stay closed to the end of the solve
-    reopen(fed)
-    return _ration_open(h, run, rows, plan, x, n_cols, fed)
+        if still != closed_g:
+            closed_g = still  # the served countries export again; their own users keep what they got (bounded)
+        elif feeds and not np.array_equal(held(closed_g, feeds=False), held(closed_g)):
+            feeds = False  # every user bounded at its share: the feeds open for what their plants cannot use
+        else:
+            return x  # the exports of countries still short stay closed to the end of the solve
+        reopen(held(closed_g, feeds=feeds))
 
 
 def _participation(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:

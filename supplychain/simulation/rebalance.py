@@ -336,7 +336,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         eff = np.where(dk[self._use_com] > 0, 1.0 / np.where(dk[self._use_com] > 0, dk[self._use_com], 1.0), 0.0) \
             if nu else np.zeros(0)
         return Rationing(rule=rule, short=self._short_cols, demand=np.asarray(d, dtype=np.float64), floor=floor,
-                         group=self._use_group, exports=self._export_cols, feeds=self._feed_cols, reserved=reserved,
+                         group=self._use_group, exports=self._export_cols,
+                         feeds=self._feed_cols(inputs.capacity) if rule == "home_first" else (), reserved=reserved,
                          efficiency=eff, without=without)
 
     def _reserved_cols(self, reserved: npt.NDArray[np.bool_] | None) -> npt.NDArray[np.int32]:

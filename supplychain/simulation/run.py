@@ -91,6 +91,7 @@ __all__ = [
 
 Mode = Literal["fixed", "rebalance"]
 Objective = Literal["lexicographic", "weighted"]
+Outputs = Literal["all", "measures"]
 
 
 SHORTFALL_COLUMNS = [
@@ -323,6 +324,13 @@ class Simulator:
         callers that read only its shortfall and utilisation (the report's ``fixed`` bound,
         :func:`~supplychain.simulation.limits.capacity_limits`): the measures hold only the
         shortfall rows, and the targets, which read exposure, are an empty table.
+    outputs : {"all", "measures"}
+        ``"all"`` (default): every table of :class:`RunOutput`. ``"measures"``: the measures table
+        alone, for a sweep, which keeps nothing else (:class:`~supplychain.uncertainty.models.SimulateMeasures`):
+        the flows, utilisation and preference columns of each year and the tables assembled from them
+        (flows, shortfall, utilisation, gainers, targets, attribution, stocks, solver, inactive projects,
+        offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
+        of ``"all"``, computed by the same functions.
     """
 
     def __init__(
@@ -339,9 +347,14 @@ class Simulator:
         metrics: Collection[str] | None = None,
         capacity_scale: Mapping[int, Mapping[str, float]] | None = None,
         exposure: bool = True,
+        outputs: Outputs = "all",
     ) -> None:
+        if outputs not in ("all", "measures"):
+            msg = f"outputs must be 'all' or 'measures', not {outputs!r}"
+            raise ValueError(msg)
         self.scenario = scenario
         self.exposure = exposure
+        self.outputs: Outputs = outputs
         self.capacity_scale = {int(y): dict(v) for y, v in (capacity_scale or {}).items()}
         self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
         response = getattr(scenario, "response", None)
@@ -530,8 +543,9 @@ class Simulator:
         else:
             res = self._year_fixed(year, nodes, edges, active, r.off_capacity, r.ledger)
         flows, short, util, att, sim_nodes, sim_edges, offtakes, stats = res
-        r.nodes.add(year, sim_nodes, flows)
         r.years.append(year)
+        if self.outputs == "all":
+            r.nodes.add(year, sim_nodes, flows)
         r.out["flows"].append(flows)
         r.out["shortfall"].append(short)
         r.out["util"].append(util)
@@ -553,6 +567,12 @@ class Simulator:
         """Assemble the tables of a variant whose years are all simulated."""
         label = r.label
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
+        if self.outputs == "measures":
+            empty = pd.DataFrame()
+            return RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
+                             targets=empty, attribution=empty, stocks=empty, toggles=r.toggles, solver=empty,
+                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
+                             years=self.years, allocation=self.allocation)
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
                                    variant=label)
@@ -628,7 +648,8 @@ class Simulator:
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
-        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges)
+        lifted = {aid: (a.start, a.end) for aid, a in self.world.agreements.items()}
+        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges, lifted)
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
@@ -684,22 +705,26 @@ class Simulator:
     ) -> YearTables:
         t0 = time.perf_counter()
         eff, res, short, drawn, use = self._fixed_response(year, nodes, edges, active, ledger)
+        tonnes = deliver_draws(edges, res.tonnes, use)
+        sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
+        sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
+        stats = {"iterations": res.iterations, "warm": False}
+        if self.outputs == "measures":  # no flows, utilisation or preferences (Simulator, outputs=)
+            empty = pd.DataFrame()
+            return empty, short, empty, eff.attribution, sim_nodes, sim_edges, empty, {
+                "seconds": time.perf_counter() - t0, **stats}
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner
-        tonnes = deliver_draws(edges, res.tonnes, use)
         unsold = facility_unsold(edges, res.unsold)
         flows = flow_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
                             drawn=drawn)
-        sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
-        sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold))
         att = eff.attribution
         return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
-            "seconds": time.perf_counter() - t0, "iterations": res.iterations, "warm": False,
-        }
+            "seconds": time.perf_counter() - t0, **stats}
 
     def _floors(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, effects: PolicyEffects,
                 ledger: StockLedger, pos: np.ndarray[Any, np.dtype[np.intp]]) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -825,21 +850,24 @@ class Simulator:
         keep = in_year | (sol.tonnes > TOL)
         kept = table.loc[keep]
         ids = model.node_ids
-        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
         tonnes = deliver_draws(kept, sol.tonnes[keep], use)
-        flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
-                            eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
-                            unsold=unsold, drawn=draws)
         sim_edges = kept.assign(tonnes=tonnes)
         sim_nodes = simulated_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = add_release_edges(sim_edges, draws)
-        util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
-            zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
-        att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
+        if self.outputs == "measures":  # no flows or utilisation (Simulator, outputs=)
+            empty = pd.DataFrame()
+            return empty, short, empty, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+        unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
+        flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
+                            eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
+                            unsold=unsold, drawn=draws)
+        util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
+            zip(ids[model.facilities], inputs.capacity, strict=True)))
+        att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
 
 

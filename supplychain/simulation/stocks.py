@@ -32,7 +32,8 @@ When the gap exceeds the year's release, the release runs out within the year. T
 arises over the months the policies causing it are in force (:func:`shock_spans`: the
 policies nearest the holder's users that cut a flow feeding them — its imports, its plants'
 inputs, else the first step up the chain where a policy cuts one — and the union of their
-periods within the year: :math:`12\varphi` months from month :math:`a`), evenly over
+periods within the year, less on each edge the periods of the agreements lifting the policy
+there: :math:`12\varphi` months from month :math:`a`), evenly over
 them; so the release lasts
 
 .. math:: m_y = a + 12 \varphi \, R_y / \Delta_y \ \text{months from 1 January}
@@ -313,7 +314,8 @@ def feeding_edges(edges: pd.DataFrame, market: str) -> list[set[str]]:
 
 
 def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapping[str, Interval],
-                year: int, edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
+                year: int, edges: pd.DataFrame,
+                lifted: Mapping[str, Interval] | None = None) -> dict[str, list[tuple[float, float]]]:
     """For each market, the months of ``year`` in which the policies that cut the flows feeding it are in force.
 
     A policy cuts a flow when it blocks a share of an edge with baseline tonnes (``blocked_share > 0``
@@ -322,7 +324,10 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
     and its holder's plants' inputs, or, when no policy cuts those, the first step further up the chain
     where one does (an Australian concentrate ban that idles a Malaysian separation plant cuts Japan's
     oxide imports from Malaysia). The spans are the union of those policies' periods within the year
-    (:func:`~supplychain.simulation.calendar.month_spans`). A market no policy cuts anywhere up its
+    (:func:`~supplychain.simulation.calendar.month_spans`), less, on each edge, the periods of the
+    agreements that lift the policy there (the row's ``exempted_by``, their periods in ``lifted``):
+    No. 18 from 4 April cuts the US's imports until the truce lifts it on 1 December, so the US gap
+    of 2025 arises April–November, not April–December. A market no policy cuts anywhere up its
     chain has none: its gap (from demand growth) is spread over the year. Nearest first, because a
     policy further up (a ban already in force upstream) reaches the market only through the nearer
     flows, which the nearer policy cuts too; a gap with causes at several steps is dated by the nearest.
@@ -340,6 +345,8 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
         The year.
     edges : DataFrame
         The year's edges (``edge``, ``supplier``, ``buyer``, ``buyer_country``, ``commodity``).
+    lifted : mapping of str to Interval, optional
+        Agreement id → its ``(start, end)``: the agreements an ``exempted_by`` may name.
 
     Examples
     --------
@@ -356,26 +363,37 @@ def shock_spans(markets: Iterable[str], attribution: pd.DataFrame, periods: Mapp
     >>> periods = {"au_ban": (dt.date(2025, 9, 1), None), "cn_ban": (dt.date(2020, 1, 1), None)}
     >>> shock_spans(["JP:o", "US:o", "KR:o"], att, periods, 2025, e)
     {'JP:o': [(8.0, 12.0)], 'US:o': [(0.0, 12.0)]}
+
+    A truce lifting China's ban for the US from 1 December (the US edge's ``exempted_by``):
+
+    >>> att["exempted_by"] = ["", "truce"]
+    >>> shock_spans(["US:o"], att, periods, 2025, e, {"truce": (dt.date(2025, 12, 1), None)})
+    {'US:o': [(0.0, 11.0)]}
     """
-    from supplychain.simulation.calendar import month_spans
+    from supplychain.simulation.calendar import month_spans, subtract
 
     if attribution.empty:
         return {}
     cut = attribution.loc[(attribution["blocked_share"].to_numpy(dtype=float) > 0)
                           & (attribution["baseline_t"].to_numpy(dtype=float) > 0)]
-    by_edge: dict[str, set[str]] = {}
-    for e, p in zip(cut["edge"].astype(str).tolist(), cut["policy"].astype(str).tolist(), strict=True):
-        by_edge.setdefault(e, set()).add(p)
+    lifts = (cut["exempted_by"].fillna("").astype(str).tolist() if "exempted_by" in cut.columns
+             else [""] * len(cut))  # fmt: skip
+    by_edge: dict[str, set[tuple[str, str]]] = {}  # edge -> (policy, the agreements lifting it there)
+    for e, p, x in zip(cut["edge"].astype(str).tolist(), cut["policy"].astype(str).tolist(), lifts, strict=True):
+        by_edge.setdefault(e, set()).add((p, x))
     out: dict[str, list[tuple[float, float]]] = {}
     if not by_edge:
         return out
+    holes = lifted or {}
     for market in markets:
-        policies: set[str] = set()
+        cuts: set[tuple[str, str]] = set()
         for step in feeding_edges(edges, market):
-            policies = {p for e in step for p in by_edge.get(e, ())}
-            if policies:
+            cuts = {c for e in step for c in by_edge.get(e, ())}
+            if cuts:
                 break
-        spans = month_spans([periods[p] for p in sorted(policies) if p in periods], year)
+        spans = month_spans([piece for p, x in sorted(cuts) if p in periods
+                             for piece in subtract(periods[p], [holes[a] for a in x.split(",") if a in holes], year)],
+                            year)  # fmt: skip
         if spans:
             out[market] = spans
     return out

@@ -391,21 +391,23 @@ class SimulateMeasures:
     metrics: tuple[str, ...] = ()
 
     def __call__(self, scenario: Scenario) -> pd.DataFrame:
-        """Simulate and return ``Result.measures``."""
-        from supplychain import api
+        """Simulate as :func:`supplychain.api.simulate` does and return its ``Result.measures``.
 
-        kwargs: dict[str, Any] = {"mode": self.mode, "toggles": dict(self.toggles)}
-        if self.years:
-            kwargs["years"] = list(self.years)
-        if self.source is not None:
-            kwargs["source"] = self.source
-        if self.variant is not None:
-            kwargs["variant"] = self.variant
-        if self.metrics:
-            kwargs["metrics"] = list(self.metrics)
-        result = api.simulate(scenario, **kwargs)
-        measures: pd.DataFrame = result.measures
-        return measures
+        The same run (:func:`~supplychain.simulation.variants.run_variants`), keeping its measures
+        alone (``Simulator(outputs="measures")``: no flows, utilisation or other tables, which a
+        sweep never reads), on the public basis (:func:`supplychain.api.public_measures`).
+        """
+        from supplychain.api import public_measures
+        from supplychain.schema.countries import require_codes
+        from supplychain.schema.units import commodity_units
+        from supplychain.simulation.variants import run_variants
+
+        source = self.source or scenario.scenario.source_country
+        require_codes(scenario, [source], ("source",))  # as simulate: a located error for an unknown code
+        (out,) = run_variants(scenario, [(self.variant, dict(self.toggles))], mode=self.mode,  # type: ignore[arg-type]
+                              years=list(self.years) if self.years else None, source=source,
+                              metrics=list(self.metrics) if self.metrics else None, outputs="measures")
+        return public_measures(out.measures, commodity_units(scenario))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,10 @@
 
 One-at-a-time (OAT)
     Every uncertain input is moved to its low and then its high value while all
-    others stay at their central value (toggles: off, then on). The *swing* of a
+    others stay at their central value (toggles: off, then on). The members of a
+    ``tie`` (one fact written in several places, drawn once per sample) move as ONE
+    input, every member to its own low, then to its own high, as one draw would move
+    them (:func:`oat_inputs`). The *swing* of a
     measure is ``|y(high) − y(low)|``; inputs ranked by swing give a tornado
     chart (docs/domain.md, "Uncertainty": "one-at-a-time sweeps give tornado charts of
     what matters most"). OAT ignores interactions between inputs; the Monte
@@ -25,6 +28,7 @@ executors, progress), so they scale out the same way.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,13 +59,57 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from numpy.typing import ArrayLike
 
-__all__ = ["SWING_ROUNDOFF", "GridResult", "Movers", "OATResult", "movers", "one_at_a_time", "roundoff_equal", "swing",
-           "toggle_grid", "tornado_chart"]
+__all__ = ["SWING_ROUNDOFF", "TIE_LABEL", "GridResult", "Movers", "OATInput", "OATResult", "movers", "oat_inputs",
+           "one_at_a_time", "roundoff_equal", "swing", "toggle_grid", "tornado_chart"]
 
 MAX_GRID_TOGGLES = 12
 """Largest number of toggles in a grid (2^12 = 4096 runs)."""
 SWING_ROUNDOFF = 1e-9
 """Relative round-off below which a swing is zero (:func:`swing`)."""
+TIE_LABEL = "tie:"
+"""Prefix of a tie's name in a ranking (``tie:cn_undocumented_output``): no key path can spell it."""
+
+
+class OATInput(NamedTuple):
+    """One input of a one-at-a-time sweep: a parameter drawn on its own, or every member of one tie."""
+
+    label: str
+    """The parameter's name, or :data:`TIE_LABEL` + the tie's name."""
+    members: tuple[int, ...]
+    """Positions of its parameters in the sweep's :class:`~supplychain.uncertainty.sampling.SamplingSpec`."""
+    tie: str | None = None
+    """The tie's name (``None`` for a parameter drawn on its own)."""
+
+
+def oat_inputs(spec: SamplingSpec) -> tuple[OATInput, ...]:
+    """Return the inputs a one-at-a-time sweep moves: each untied parameter alone, each tie as one.
+
+    A tie is one fact written in several places (a range stated for every year of a path), drawn
+    once per sample (:func:`~supplychain.uncertainty.sampling.draw`: every member at its own
+    quantile of one uniform ``u``). Moved member by member, a tie of seven years would show as
+    seven small bars, each the effect of one year alone, a case no sample contains; moved as one,
+    its bar is the fact's. Order: the spec's, a tie at its first member's place.
+
+    Examples
+    --------
+    >>> from supplychain.schema.types import Quantity
+    >>> from supplychain.uncertainty.sampling import Parameter
+    >>> q = Quantity(dist="uniform", low=0, high=1)
+    >>> spec = SamplingSpec((Parameter(("a",), "quantity", q), Parameter(("b",), "quantity", q.model_copy(
+    ...     update={"tie": "t"})), Parameter(("c",), "quantity", q), Parameter(("d",), "quantity", q.model_copy(
+    ...     update={"tie": "t"}))))
+    >>> [(i.label, i.members) for i in oat_inputs(spec)]
+    [('a', (0,)), ('tie:t', (1, 3)), ('c', (2,))]
+    """
+    ties = spec.ties
+    members = {tie: tuple(i for i, p in enumerate(spec) if p.tie == tie) for tie in ties}
+    out: list[OATInput] = []
+    for i, p in enumerate(spec):
+        if p.tie is None:
+            out.append(OATInput(p.name, (i,)))
+        elif members[p.tie][0] == i:
+            out.append(OATInput(f"{TIE_LABEL}{p.tie}", members[p.tie], p.tie))
+    return tuple(out)
 
 
 def roundoff_equal(a: ArrayLike, b: ArrayLike) -> np.ndarray:
@@ -191,17 +239,19 @@ class OATResult:
     Attributes
     ----------
     spec : SamplingSpec
-        The inputs varied.
+        The parameters varied.
     lows, highs : list
-        Input value used for "low" and "high", one per parameter.
+        Value used for "low" and "high", one per parameter (a tie's members each at their own).
     measures : pandas.DataFrame
         Measure catalogue (key columns, ``unit``, ``basis``).
     central : numpy.ndarray
         Measure values with every input central.
     low_values, high_values : numpy.ndarray
-        Shape ``(parameters, measures)``.
+        Shape ``(inputs, measures)``, one row per :attr:`inputs` entry.
     info : dict
         Mode, span, executor and timing.
+    groups : tuple of OATInput
+        The inputs moved (:func:`oat_inputs`); empty: one per parameter (a result built by hand).
     """
 
     spec: SamplingSpec
@@ -212,6 +262,27 @@ class OATResult:
     low_values: np.ndarray
     high_values: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[OATInput, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[OATInput, ...]:
+        """The inputs moved, one per row of :attr:`low_values` (:func:`oat_inputs`)."""
+        return self.groups or tuple(OATInput(p.name, (i,)) for i, p in enumerate(self.spec))
+
+    def label_of(self, parameter: str) -> str:
+        """Return the ranking's name of the input that moves ``parameter``: its own, or its tie's.
+
+        Raises
+        ------
+        KeyError
+            If no input moves a parameter of that name.
+        """
+        names = self.spec.names
+        for g in self.inputs:
+            if any(names[i] == parameter for i in g.members):
+                return g.label
+        msg = f"no input of this sweep moves {parameter!r}"
+        raise KeyError(msg)
 
     def ranking(self, **where: Any) -> pd.DataFrame:
         """Rank the inputs by the swing of one measure.
@@ -226,11 +297,12 @@ class OATResult:
         Returns
         -------
         pandas.DataFrame
-            ``rank``, ``parameter``, ``kind``, ``distribution``, ``input_low``,
-            ``input_central``, ``input_high``, ``value_low``, ``value_central``,
+            ``rank``, ``parameter`` (a tie: ``tie:NAME``, :func:`oat_inputs`), ``kind``, ``distribution``
+            (a tie: its members' count and name), ``input_low``, ``input_central``, ``input_high`` (NaN for a
+            tie of several members: each is at its own value), ``value_low``, ``value_central``,
             ``value_high``, ``swing`` (``|value_high − value_low|``, 0 when it is round-off:
-            :func:`swing`), sorted by swing (largest first; ties by name). The measure selected is in
-            ``attrs["measure"]``.
+            :func:`swing`), ``members`` (the parameters moved), sorted by swing (largest first; equal swings
+            by name). The measure selected is in ``attrs["measure"]``.
 
         Raises
         ------
@@ -240,24 +312,29 @@ class OATResult:
         where = _default_where(self.measures, where)
         j = _match(self.measures, where)
         rows = []
-        for i, p in enumerate(self.spec):
-            lo, hi = float(self.low_values[i, j]), float(self.high_values[i, j])
+        params = self.spec.parameters
+        for g, inp in enumerate(self.inputs):
+            lo, hi = float(self.low_values[g, j]), float(self.high_values[g, j])
+            first = params[inp.members[0]]
+            one = len(inp.members) == 1
             rows.append(
                 {
-                    "parameter": p.name,
-                    "kind": p.kind,
-                    "distribution": p.describe(),
-                    "input_low": float(self.lows[i]),
-                    "input_central": float(p.central),
-                    "input_high": float(self.highs[i]),
+                    "parameter": inp.label,
+                    "kind": first.kind,
+                    "distribution": first.describe() if one else
+                    f"{len(inp.members)} inputs drawn together, tie {inp.tie}",
+                    "input_low": float(self.lows[inp.members[0]]) if one else math.nan,
+                    "input_central": float(first.central) if one else math.nan,
+                    "input_high": float(self.highs[inp.members[0]]) if one else math.nan,
                     "value_low": lo,
                     "value_central": float(self.central[j]),
                     "value_high": hi,
                     "swing": swing(lo, hi),
+                    "members": [params[i].name for i in inp.members],
                 }
             )
         cols = ["parameter", "kind", "distribution", "input_low", "input_central", "input_high", "value_low",
-                "value_central", "value_high", "swing"]  # fmt: skip
+                "value_central", "value_high", "swing", "members"]  # fmt: skip
         df = pd.DataFrame(rows, columns=cols)
         if len(df):
             df = df.sort_values(["swing", "parameter"], ascending=[False, True], na_position="last", kind="mergesort")
@@ -336,11 +413,13 @@ def one_at_a_time(
         What is computed per run (as in :func:`~supplychain.uncertainty.montecarlo.run_sweep`).
     span : {"bounds", "p5-p95"}
         Low/high of each input: the distribution's bounds (normal without
-        bounds: mean ± 1.96 sd) or its 5th/95th percentiles. Toggles: off/on.
+        bounds: mean ± 1.96 sd) or its 5th/95th percentiles. Toggles: off/on. The members
+        of a tie move together as one input (:func:`oat_inputs`), each to its own low, then
+        to its own high (with ``p5-p95`` the quantiles 0.05 and 0.95 of one shared draw).
     measures, countries, commodities, years, source, toggles, variant, parameters, exclude, model, fast
         As for :func:`~supplychain.uncertainty.montecarlo.run_sweep`.
     executor, workers, progress, quiet
-        Where and how visibly the ``2·k + 1`` runs are computed.
+        Where and how visibly the ``2·k + 1`` runs are computed (``k`` inputs, a tie counted once).
 
     Returns
     -------
@@ -383,13 +462,13 @@ def one_at_a_time(
         model=model,
         fast=fast,
     )
-    centre = central_row(spec)
+    centre = central_row(spec).to_dict()
     spans = [p.span(span) for p in spec]
-    rows = [centre.to_dict()]
-    for p, (lo, _hi) in zip(spec, spans, strict=True):
-        rows.append({**centre.to_dict(), p.name: lo})
-    for p, (_lo, hi) in zip(spec, spans, strict=True):
-        rows.append({**centre.to_dict(), p.name: hi})
+    groups = oat_inputs(spec)
+    names = spec.names
+    rows = [centre]
+    for end in (0, 1):  # every input at its low, then every input at its high
+        rows.extend({**centre, **{names[i]: spans[i][end] for i in g.members}} for g in groups)
     inputs = pd.DataFrame(rows, columns=spec.names)
     for p in spec:
         inputs[p.name] = inputs[p.name].astype(bool if p.kind == "toggle" else float)
@@ -402,8 +481,9 @@ def one_at_a_time(
         quiet=quiet,
         description="one-at-a-time",
     )
-    k = len(spec)
-    info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=k)
+    k = len(groups)
+    info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=len(spec),
+                inputs=k, ties=spec.ties)
     return OATResult(
         spec=spec,
         lows=[s[0] for s in spans],
@@ -413,6 +493,7 @@ def one_at_a_time(
         low_values=values[1 : 1 + k],
         high_values=values[1 + k : 1 + 2 * k],
         info=info,
+        groups=groups,
     )
 
 
@@ -606,7 +687,8 @@ def tornado_chart(
 
     Each input is a horizontal bar from the measure at the input's low value to
     the measure at its high value, split at the central value; the largest
-    swing is on top. The Agg backend is used (no display needed).
+    swing is on top. A tie is one bar, labelled ``tie:NAME`` and annotated "all low" / "all high"
+    (:func:`oat_inputs`). The Agg backend is used (no display needed).
 
     Parameters
     ----------
@@ -649,10 +731,15 @@ def tornado_chart(
     ax.barh(y, data["value_low"] - central, left=central, color=low_colour, height=0.6)
     ax.barh(y, data["value_high"] - central, left=central, color=high_colour, height=0.6)
     for yi, row in zip(y, data.to_dict("records"), strict=True):
-        for val, inp in ((float(row["value_low"]), row["input_low"]), (float(row["value_high"]), row["input_high"])):
+        tied = len(row.get("members") or ()) > 1  # a tie: each member at its own value
+        for end, val, inp in (("low", float(row["value_low"]), row["input_low"]),
+                              ("high", float(row["value_high"]), row["input_high"])):
             if not np.isfinite(val) or val == central:
                 continue
-            text = ("on" if inp else "off") if row["kind"] == "toggle" else f"{float(inp):,.4g}"
+            if tied:
+                text = ("all on" if end == "high" else "all off") if row["kind"] == "toggle" else f"all {end}"
+            else:
+                text = ("on" if inp else "off") if row["kind"] == "toggle" else f"{float(inp):,.4g}"
             ha = "left" if val > central else "right"
             ax.annotate(text, (val, yi), xytext=(3 if ha == "left" else -3, 0), textcoords="offset points",
                         ha=ha, va="center", fontsize=7, color="#333333")  # fmt: skip

@@ -14,7 +14,10 @@ import record of its own, ``us_<id>_<year>_unrecorded``, split as the recorded i
 are (``remainder_split`` over the recorded partners' shares) with China's share an
 uncertain quantity (:func:`~supplychain.importers.usgs_mcs.figures.gap_china_share`),
 its assumption starting with ``UNRECORDED-SUPPLY SPLIT``; the engine's allocation rule
-(pro rata to the producers' spare output) no longer decides who supplies it. A gap above
+(pro rata to the producers' spare output) no longer decides who supplies it. That share is
+one fact per mineral (its range is read from the recorded sources and 2024 world output, the
+same for every year), so the years' shares carry one ``tie:`` (:func:`gap_tie`): a sweep
+draws them once, high in every year or low in every year. A gap above
 half of consumption is flagged ``LARGE GAP`` in the record's note and the header.
 
 The YAML text is built from plain dicts in a fixed order and dumped without
@@ -57,6 +60,7 @@ __all__ = [
     "commodity_fragment",
     "coverage_markdown",
     "dump_yaml",
+    "gap_tie",
     "index_fragment",
     "source_id",
     "sources_fragment",
@@ -357,6 +361,37 @@ def _gap_split(sources: ImportSources, recorded: str) -> dict[str, Any]:
     return out
 
 
+def gap_tie(cid: str) -> str:
+    """Return the tie of China's share of a mineral's US supply gap, one for all its years.
+
+    China's share of the gap in year y is triangular(0, s, max(s, w)) with ``s`` China's share of
+    the recorded imports 2020–23 and ``w`` its share of world production 2024
+    (:func:`~supplychain.importers.usgs_mcs.figures.gap_china_share`): the same figures in every
+    year, one uncertain fact written per year. Drawn apart, a sweep would make China the gap's
+    source in 2022 and not in 2023 with no evidence for either; tied, every year sits at the same
+    quantile (``docs/uncertainty.md``, "Tied draws").
+
+    Examples
+    --------
+    >>> gap_tie("gallium")
+    'us_gallium_gap_china_share'
+    """
+    return f"us_{cid}_gap_china_share"
+
+
+def _tie_gap_shares(cid: str, out: dict[int, dict[str, Any]]) -> None:
+    """Give the years' uncertain China shares one tie (:func:`gap_tie`) when there are two or more."""
+    drawn = [r["partners"]["CN"] for r in out.values() if "dist" in r["partners"]["CN"]]
+    if len(drawn) < 2:  # a tie of one member is a validation warning: nothing to share
+        return
+    for r in out.values():
+        cn = r["partners"]["CN"]
+        if "dist" in cn:
+            at = list(cn).index("high") + 1
+            items = list(cn.items())
+            r["partners"] = {**r["partners"], "CN": dict([*items[:at], ("tie", gap_tie(cid)), *items[at:]])}
+
+
 def _unrecorded(cid: str, spec: CommoditySpec, us: USFigures, sources: ImportSources, world: WorldFigures,
                 production_modelled: bool, hold_to: int, left_out: list[str]) -> tuple[dict[int, dict[str, Any]],
                                                                                        list[SupplyGap]]:
@@ -387,6 +422,7 @@ def _unrecorded(cid: str, spec: CommoditySpec, us: USFigures, sources: ImportSou
                   "remainder_split": _gap_split(sources, recorded)}
     if 2024 in out:
         out.update(_held(range(2025, hold_to + 1), out[2024]))
+    _tie_gap_shares(cid, out)
     return out, gaps
 
 
@@ -420,10 +456,11 @@ def _gap_line(cid: str, unit: str, gaps: list[SupplyGap], unrecorded: dict[int, 
     held = [y for y in unrecorded if y > 2024]
     cn = unrecorded[gaps[-1].year]["partners"]["CN"]
     dist = (f"triangular({cn['low']:g}, {cn['mode']:g}, {cn['high']:g})" if "dist" in cn else f"{cn['value']:g}")
+    tied = f"; every year's share is one draw (tie: {cn['tie']})" if "tie" in cn else ""
     return (f"Unrecorded US supply: consumption exceeds production + imports - exports in {years}"
             + (f"; 2024's held in {', '.join(map(str, held))}" if held else "")
             + f". Written as imports us_{cid}_<year>_unrecorded split like the recorded imports, China's share "
-            f"{dist} ({gaps[-1].year}), an {GAP_SPLIT} assumption, not left to the allocation rule.")
+            f"{dist} ({gaps[-1].year}){tied}, an {GAP_SPLIT} assumption, not left to the allocation rule.")
 
 
 def _header(title: str, lines: list[str]) -> str:
