@@ -32,7 +32,6 @@ from supplychain.report.published import (
     Baseline,
     Check,
     load_baseline,
-    traced_share_of_imports,
     value,
 )
 from supplychain.schema.model import Facility, Scenario
@@ -45,6 +44,32 @@ HORIZON = {"china_controls_all_minerals.yaml": 2025}
 """Horizons other than 2030: the all-minerals scenario stops in 2025, the year the controls bite (its header)."""
 BASELINE = SCENARIOS / "baseline_2024.yaml"
 YEAR = 2024
+
+
+def traced_share_of_imports(m: pd.DataFrame, country: str, commodity: str) -> float:
+    """Compute the traced China share of a country's imports: Σ_p import_share(p) · traced_share(p's market).
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Measures table (see :func:`supplychain.report.published.value`).
+    country, commodity : str
+        The importer and the commodity.
+
+    Returns
+    -------
+    float
+        The import-weighted traced share of the partners' markets (0 without imports).
+
+    Raises
+    ------
+    LookupError
+        A partner has no single ``traced_share`` row.
+    """
+    shares = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq("import_share")]
+    partners = shares["partner"].astype(str).tolist()
+    weights = shares["value"].astype(float).tolist()
+    return float(sum(w * value(m, p, commodity, "traced_share") for p, w in zip(partners, weights, strict=True)))
 
 
 # ---------------------------------------------------------------- fixtures

@@ -17,6 +17,15 @@ from supplychain.schema.model import Scenario
 YEAR = 2024
 
 
+def plants_of(nodes: pd.DataFrame) -> pd.DataFrame:
+    """``facility, capacity, output`` from a baseline node table (capacity = production where unknown)."""
+    fac = nodes.loc[nodes["kind"].eq("facility")]
+    prod = fac["production"].to_numpy(dtype=float)
+    cap = fac["capacity"].to_numpy(dtype=float)
+    return pd.DataFrame({"facility": fac["node"].astype(str).to_numpy(),
+                         "capacity": np.where(np.isfinite(cap), cap, prod), "output": prod})
+
+
 def chain() -> dict[str, Any]:
     """A Japanese magnet plant on Australian NdPr metal and Chinese Dy oxide, selling to the US.
 
@@ -144,7 +153,7 @@ def test_binding_input_of_a_magnet_plant() -> None:
     Dy oxide 10 t → 0.5. Dy binds: at most 0.5 · 2,000 = 1,000 t of magnets.
     """
     from supplychain.graph import build_tables
-    from supplychain.metrics.inputs import binding_inputs, plants_of
+    from supplychain.metrics.inputs import binding_inputs
 
     s = magnet_plant_world()
     nodes, edges = build_tables(s, YEAR)
@@ -181,7 +190,7 @@ def test_binding_input_counts_what_the_country_keeps_not_what_it_re_exports() ->
     Japan's market now sending 150 t of that metal on to Korea: 300 t stay, coverage 300 / 600 = 0.5, tied
     with Dy's 10 / 20 = 0.5 — both bind, where counting the re-exported metal gave 0.75 and Dy alone."""
     from supplychain.graph import build_tables
-    from supplychain.metrics.inputs import binding_inputs, plants_of
+    from supplychain.metrics.inputs import binding_inputs
 
     s = magnet_plant_world()
     nodes, edges = build_tables(s, YEAR)

@@ -97,6 +97,12 @@ def test_shipped_mapping_bases_are_the_bundled_worlds() -> None:
 def test_basis_units_and_hs_codes() -> None:
     assert basis_unit("t REO") == 1.0
     assert basis_unit("kg Ga") == 1000.0
+    # every unit of mass a scenario's basis may start with (schema.units.MASS_UNITS), as
+    # units in one tonne: 1 t = 10^6 g = 10^-3 kt = 10^-6 Mt (one reading of a basis, shared
+    # with the scenario checks; the importer refused g, kt and Mt before)
+    assert basis_unit("g Ge") == 1e6
+    assert basis_unit("kt ore") == 1e-3
+    assert basis_unit("Mt ore") == 1e-6
     with pytest.raises(ValueError, match="unit of mass"):
         basis_unit("lb Ga")
     assert normalise_hs("2846.90") == "284690"
@@ -135,7 +141,8 @@ codes:
     with pytest.raises(ScenarioError) as info:
         load_mapping(path)
     text = str(info.value)
-    assert "map.yaml:3:3: commodities.gallium: basis 'lb Ga' does not start with a unit of mass" in text
+    assert "map.yaml:3:3: commodities.gallium: basis 'lb Ga' must start with a unit of mass (t, kg, g, kt or Mt)" \
+        in text
     assert "map.yaml:5:3: codes[850511]: key 850511: expected text, got the number 850511" in text
     assert "hint: quote it if you mean text: '850511'" in text
     assert "map.yaml:13:17: codes.811292.targets.gallium.factr: unknown key 'factr'" in text

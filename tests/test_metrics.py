@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 from supplychain.graph import build_tables
-from supplychain.metrics import MEASURE_COLUMNS, compute_measures, hhi, hhi_wgi, jrc_supply_risk, top_k_share
+from supplychain.metrics import MEASURE_COLUMNS, compute_measures, hhi_wgi, jrc_supply_risk
+from supplychain.metrics.concentration import group_concentration
 from supplychain.metrics.measures import resolve_source, source_label
-from supplychain.metrics.trade import imports_by_partner, net_import_reliance, trade_summary
+from supplychain.metrics.trade import net_import_reliance, pair_sums, trade_index, trade_summary
 from supplychain.schema.model import Scenario
 
 YEAR = 2024
@@ -97,14 +98,16 @@ def test_net_import_reliance_pure_function() -> None:
 
 # --------------------------------------------------------------------- (e) HHI
 def test_hhi_of_three_suppliers() -> None:
-    """Shares 50 %, 30 %, 20 %: HHI = 2 500 + 900 + 400 = 3 800; top-1 0.5, top-3 1."""
-    assert hhi([50, 30, 20]) == pytest.approx(3800.0)
-    assert hhi([0.5, 0.3, 0.2]) == pytest.approx(3800.0)  # shares or tonnes alike
-    assert hhi([7.0]) == 10_000.0
-    assert hhi([0.0, 0.0]) == 0.0
-    assert (top_k_share([20, 50, 30], 1), top_k_share([20, 50, 30], 3)) == (0.5, 1.0)
-    with pytest.raises(ValueError, match="non-negative"):
-        hhi([1.0, -1.0])
+    """Shares 50 %, 30 %, 20 %: HHI = 2 500 + 900 + 400 = 3 800; top-1 0.5, top-3 1.
+
+    Shares or tonnes alike (0.5, 0.3, 0.2 gives 3 800 too); one supplier: 100² = 10 000;
+    a group with nothing: 0. Five groups at once, each group's members contiguous.
+    """
+    values = [50, 30, 20, 0.5, 0.3, 0.2, 7.0, 0.0, 0.0, 20, 50, 30]
+    h, top1, top3, total = group_concentration(values, [0, 0, 0, 1, 1, 1, 2, 3, 3, 4, 4, 4], 5)
+    assert h.tolist() == pytest.approx([3800.0, 3800.0, 10_000.0, 0.0, 3800.0])
+    assert (top1[4], top3[4]) == (0.5, 1.0)
+    assert total.tolist() == pytest.approx([100.0, 1.0, 7.0, 0.0, 100.0])
 
 
 def test_hhi_sourcing_includes_domestic_production() -> None:
@@ -266,8 +269,9 @@ def test_default_source_is_the_scenarios_source_country() -> None:
 
 def test_imports_by_partner_ignores_domestic_flows() -> None:
     s = scenario(facilities={"au": mine("AU", 100)}, flows={"dom": flow("au", "AU", 10), "x": flow("AU", "JP", 5)})
-    _nodes, edges = build_tables(s, YEAR)
-    p = imports_by_partner(edges)
+    nodes, edges = build_tables(s, YEAR)
+    index = trade_index(nodes, edges)
+    p = index.pairs.assign(tonnes=pair_sums(index, edges["tonnes"].to_numpy(dtype=float)))
     assert p.to_dict("records") == [{"country": "JP", "commodity": "ore", "partner": "AU", "tonnes": 5.0}]
 
 

@@ -171,6 +171,23 @@ def test_toggles_and_lifts_name_real_entities(scenario_dict: Build) -> None:
     ]
 
 
+def test_switches_off_names_real_entities_not_also_controlled(scenario_dict: Build) -> None:
+    # review #5, R-1: a toggle's `switches_off` (entities in force only while it is off) is checked as `controls`
+    # is, and an entity in both lists of one toggle would never be in force: a located error
+    data = scenario_dict()
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "CN"], "start": 2025}}
+    data["toggles"]["ban"]["controls"] = ["deal"]
+    data["toggles"]["ban"]["switches_off"] = ["cn_bann", "deal"]
+    assert messages(ref.check_policy_names(scenario(data))) == [
+        ("toggles.ban.switches_off[0]", "unknown entity 'cn_bann'",
+         "did you mean 'cn_ban' (a policy, under `policies:`)?"),
+        ("toggles.ban.switches_off[1]", "'deal' is also in this toggle's `controls`",
+         "an entity a toggle both switches on and off is never in force: keep it in one list"),
+    ]  # fmt: skip
+    data["toggles"]["ban"]["switches_off"] = ["cn_ban"]
+    assert ref.check_policy_names(scenario(data)) == []
+
+
 PROJECT = {"ru_mine": {"country": "AU", "kind": "mine", "output": "concentrate", "share_of_fund": 1,
                        "capital_intensity_usd_per_unit_pa": 1e5, "lead_time_years": 2}}
 

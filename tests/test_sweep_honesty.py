@@ -279,3 +279,122 @@ def test_in_mode_exposure_agreements_cannot_act_either() -> None:
     assert lead not in inert_parameters(sc, spec, years=[2030], fixed={})  # it can act under a response
     exposure = inert_parameters(sc, spec, years=[2030], fixed={}, shocks_act=False)
     assert exposure[lead] == "agreements do not act on the unshocked network (mode exposure)"
+
+
+# ------------------------------------------------------------ review #5, R-5 / R-3 / R-4: what the probabilities mix
+def coin_world() -> dict[str, Any]:
+    """small.yaml with China's ban drawn (p = 0.5), a lift of it for the US behind two toggles, and a cut range.
+
+    * ``china_ban`` (p 0.5): on, China's 2,000 t to the US are blocked from 2025-09-01, so in 2030 the US
+      gets Malaysia's 1,000 t only: traced China share 0 % (the target, read here on ``traced_share``, is
+      met: ≤ 25 %); off, 2,000 / 3,000 = 67 % (not met).
+    * ``us_lift`` (agreement lifting ``cn_ban`` between CN and US from 2025) is controlled by ``mou``
+      (p 0.6) and ``lifted`` (p 0.2): in force only in the samples where both are drawn on; there the
+      ban does not reach the US, 67 %, not met.
+    * ``flows.my_jp_ndpr.tonnes`` (900–1,000 t, U, ``truncated: high``): reaches Japan only.
+
+    So a sample meets the target exactly when the ban is on and not (mou and lifted): P(met | ban on) =
+    share of the ban-on samples without both deal toggles, P(met | ban off) = 0.
+    """
+    data = small()
+    data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "dist": "uniform", "low": 900, "high": 1000,
+                                             "truncated": "high", "assumption": "test: more would not balance"}
+    data["agreements"] = {"us_lift": {"name": "Lift for the US", "parties": ["CN", "US"], "start": 2025,
+                                      "lifts": ["cn_ban"], "assumption": "test"}}
+    data["toggles"]["china_ban"]["probability"] = 0.5
+    data["targets"]["us_ndpr_25"]["metric"] = "traced_share"
+    data["toggles"]["mou"] = {"controls": ["us_lift"], "default": False, "probability": 0.6}
+    data["toggles"]["lifted"] = {"controls": ["us_lift"], "default": False, "probability": 0.2}
+    return data
+
+
+def test_target_probabilities_are_split_by_each_sampled_toggle(tmp_path: Path) -> None:
+    from supplychain.io.load import load
+
+    path = write(tmp_path, coin_world())
+    r = run_sweep(load(path), samples=40, seed=5, mode="fixed", years=[2030], cache=False, quiet=True)
+    ban = r.inputs["toggles.china_ban"].to_numpy(dtype=bool)
+    deal = r.inputs["toggles.mou"].to_numpy(dtype=bool) & r.inputs["toggles.lifted"].to_numpy(dtype=bool)
+    met = ban & ~deal  # the rule derived in coin_world
+    p = r.target_probability().set_index("target").loc["us_ndpr_25"]
+    assert float(p["probability"]) == pytest.approx(met.mean())
+    split = r.target_probability_by_toggle().set_index("toggle")
+    assert set(split.index) == {"china_ban", "mou", "lifted"}
+    row = split.loc["china_ban"]
+    assert float(row["p_on"]) == pytest.approx(ban.mean())
+    assert float(row["p_met_on"]) == pytest.approx(met[ban].mean())
+    assert float(row["p_met_off"]) == 0.0
+    assert bool(row["moves"])
+    # the mixture: P(met) = P(on) P(met | on) + P(off) P(met | off)
+    mixture = row["p_on"] * row["p_met_on"] + (1 - row["p_on"]) * row["p_met_off"]
+    assert float(p["probability"]) == pytest.approx(mixture)
+    lifted = split.loc["lifted"]
+    assert float(lifted["p_met_on"]) == pytest.approx(met[r.inputs["toggles.lifted"].to_numpy(dtype=bool)].mean())
+    # R-3: the lift is in force where both toggles are on, not at either toggle's probability
+    lift = r.info["in_force"]["us_lift"]
+    assert lift["in_force"] == pytest.approx(deal.mean())
+    assert lift["toggles"] == {"mou": pytest.approx(r.inputs["toggles.mou"].mean()),
+                               "lifted": pytest.approx(r.inputs["toggles.lifted"].mean())}
+    # R-4: the declared cut
+    assert r.info["truncated"] == {"flows.my_jp_ndpr.tonnes": "high"}
+
+
+def test_the_sweep_prints_the_split_the_mixture_and_the_cut(tmp_path: Path) -> None:
+    out = " ".join(sweep_cli(write(tmp_path, coin_world()), "-n", "40", "--seed", "5", "--mode", "fixed",
+                             "--years", "2030").split())  # rich wraps long lines: compare words
+    assert "by sampled toggle: with it on and off" in out
+    assert ("The percentiles and probabilities mix the parameter draws and 3 sampled on/off toggles "
+            "(china_ban, lifted, mou)") in out
+    assert ("Ranges cut at an engine limit, not where the evidence ends (the statistics are of the outcomes the "
+            "model can compute): flows.my_jp_ndpr.tonnes: high.") in out
+    assert "us_lift is in force in " in out
+    assert "not at any one toggle's probability: mou on in " in out
+    assert "(in force only when all are on)" in out
+
+
+def test_truncated_needs_a_range() -> None:
+    from supplychain.errors import ScenarioError
+    from supplychain.io import load_text
+
+    data = small()
+    data["flows"]["my_jp_ndpr"]["tonnes"] = {"value": 1000, "truncated": "high", "assumption": "test"}
+    with pytest.raises(ScenarioError, match="`truncated: high` on a quantity without a distribution"):
+        load_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_an_entity_a_drawn_toggle_switches_off_is_in_force_when_it_is_off() -> None:
+    # R-1 / R-3: the Ga/Ge-like return `back` (controlled by `ret`, fixed on) is switched off by `renewed`
+    # (drawn): in force in exactly the samples with `renewed` off, 3 of 5 here.
+    import pandas as pd
+
+    from supplychain.uncertainty.result import SweepResult
+    from supplychain.uncertainty.sampling import in_force_shares
+
+    data = small()
+    data["policies"]["back"] = {"type": "export_ban", "country": "CN", "covers": {"families": ["rare_earths"]},
+                                "partners": {"include": ["US"]}, "start": "2026-11-28", "assumption": "test"}
+    data["toggles"]["ret"] = {"controls": ["back"], "default": True}
+    data["toggles"]["renewed"] = {"controls": ["cn_ban"], "switches_off": ["back"], "default": False,
+                                  "probability": 0.5}
+    sc = Scenario.model_validate(data)
+    inputs = pd.DataFrame({"toggles.renewed": [True, False, False, True, False]})
+    shares = in_force_shares(sc, inputs, {"china_ban": True, "ret": True})
+    assert shares["back"] == {"in_force": 0.6, "toggles": {"ret": 1.0, "renewed": 0.4}, "switches_off": ["renewed"]}
+    r = SweepResult(inputs, pd.DataFrame(), np.empty((5, 0)), pd.DataFrame(), {"in_force": shares})
+    assert ("back is in force in 60% of the samples, not at any one toggle's probability: ret on in 100%, renewed on "
+            "in 40% (in force only while it is off); the others must be on.") in r.caveats()
+
+
+def test_a_toggle_that_cannot_act_never_moves_a_target(tmp_path: Path) -> None:
+    # `later_on` switches licensing from 2031 (after the 2030 horizon): inert, so whatever its on/off
+    # samples happen to meet by chance (the ban's draws), it is not shown as moving the target.
+    data = coin_world()
+    data["policies"]["later"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                                 "start": "2031-01-01", "share_approved": 0.5, "assumption": "test"}
+    data["toggles"]["later_on"] = {"controls": ["later"], "default": True, "probability": 0.5}
+    r = run_sweep(Scenario.model_validate(data), samples=30, seed=5, mode="fixed", years=[2030], cache=False,
+                  quiet=True)
+    assert "toggles.later_on" in r.info["inert"]
+    split = r.target_probability_by_toggle().set_index("toggle")
+    assert not bool(split.loc["later_on", "moves"])
+    assert bool(split.loc["china_ban", "moves"])

@@ -332,6 +332,39 @@ def test_bundled_no18_physical_shares_are_one_draw_for_both_destinations() -> No
         assert df[pair[0]].nunique() == 40
 
 
+def test_bundled_fund_projects_draw_cost_and_lead_time_once() -> None:
+    """Review #5, R-12: what a greenfield RE mine (separation plant) costs and takes is one unknown read from the same
+    comparables for the US-Japan fund's three mines (two plants): identical ranges, so identical draws per sample."""
+    s = load(REPO / "scenarios" / "path_to_2030.yaml")
+    spec = find_parameters(s)
+    df = draw(spec, 40, SEED)
+    base = "agreements.us_jp_framework.investment.projects"
+    for tie, projects, field in [
+        ("fund_mine_capex", ("au_mine", "my_mine", "vn_mine"), "capital_intensity_usd_per_tpa"),
+        ("fund_mine_lead", ("au_mine", "my_mine", "vn_mine"), "lead_time_years"),
+        ("fund_separation_capex", ("jp_separation", "us_separation"), "capital_intensity_usd_per_tpa"),
+        ("fund_separation_lead", ("jp_separation", "us_separation"), "lead_time_years"),
+    ]:
+        names = [f"{base}.{p}.{field}" for p in projects]
+        assert spec.ties[tie] == names
+        assert (df[names].nunique(axis=1) == 1).all()
+        assert df[names[0]].nunique() > 1
+
+
+def test_bundled_myanmar_undercount_holds_in_every_year() -> None:
+    """Review #5, R-14: the mirror statistic's undercount is one fact for every year the 2024 figure is held flat:
+    2024-2030 drawn together (31,000-43,000 t each), the later years' central value the flat path (31,000 t)."""
+    s = load(REPO / "scenarios" / "path_to_2030.yaml")
+    spec = find_parameters(s)
+    names = [f"facilities.mm_mining.production[{y}]" for y in range(2024, 2031)]
+    assert spec.ties["mm_undercount"] == names
+    assert all(s.facilities["mm_mining"].production[y].central == 31000 for y in range(2024, 2031))
+    df = draw(spec, 40, SEED)[names]
+    assert (df.nunique(axis=1) == 1).all()
+    assert df.iloc[:, 0].between(31000, 43000).all()
+    assert df.iloc[:, 0].nunique() == 40
+
+
 # ------------------------------------------------------------------ files and the CLI
 MINIMAL = REPO / "tests" / "data" / "minimal" / "base.yaml"
 TIED_CHILD = """extends: [minimal.yaml]

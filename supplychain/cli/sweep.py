@@ -226,6 +226,29 @@ def _print_targets(targets: pd.DataFrame, result: SweepResult, span_text: str) -
                  f"computed in this sweep (mode {mode}): no probability")
 
 
+def _print_toggle_split(result: SweepResult) -> None:
+    """Print, per target in the years it is checked, its probability with each sampled toggle on and off.
+
+    Only the toggles that move it (both states sampled, the two probabilities differ:
+    :meth:`~supplychain.uncertainty.result.SweepResult.target_probability_by_toggle`); a line counts the rest.
+    """
+    split = result.target_probability_by_toggle()
+    split = split[split["required"]]
+    if split.empty:
+        return
+    moving = split[split["moves"]]
+    if len(moving):
+        table = moving[["target", "year", "toggle", "p_on", "p_met_on", "p_met_off", "n_on", "n_off"]].rename(
+            columns={"p_on": "P(on)", "p_met_on": "P(met | on)", "p_met_off": "P(met | off)"})
+        print_table(table, "Probability that each target is met, by sampled toggle: with it on and off (the "
+                    "probability above mixes the two at P(on); over n_on and n_off samples, a gap of a few points "
+                    "can be sampling noise)", shares=("P(on)", "P(met | on)", "P(met | off)"))
+    still = len(split) - len(moving)
+    if still:
+        echo(f"{still} target-year-toggle pair{'s' if still != 1 else ''} with the same probability on and off "
+             "(or one state never sampled, or a toggle that cannot act) not shown")
+
+
 def _report_failures(result: SweepResult) -> None:
     """Say how many samples could not be computed and list the first, with their inputs."""
     failures = result.failures
@@ -463,8 +486,11 @@ def sweep(
             echo(exporter_note())
         if (summary[SAME_COLUMN] == SAME_LABEL).any():
             echo(SAME_NOTE)
+    for line in result.caveats():  # next to the percentiles: what they mix, where ranges are cut
+        echo(line)
     if len(targets):
         _print_targets(targets, result, span_text)
+        _print_toggle_split(result)
     if output is not None:
         written = result.save(output)
         echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)

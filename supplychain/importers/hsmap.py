@@ -18,8 +18,8 @@ passes their own with ``--mapping FILE`` (start from a copy of the shipped one):
             factor: {value: 1.0, assumption: "counted as oxide: ..."}
 
 A flow of ``w`` tonnes of traded weight becomes ``w × factor × unit`` in the
-commodity's basis, where ``unit`` is 1 for a basis in tonnes (``t REO``) and
-1000 for one in kilograms (``kg Ga``), read from the basis's first word.
+commodity's basis, where ``unit`` is the basis's units of mass in a tonne, read from its
+first word (:func:`supplychain.schema.units.basis_unit`): 1 for ``t REO``, 1000 for ``kg Ga``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from pydantic import Field, ValidationError, model_validator
 from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.schema.model import Source
 from supplychain.schema.types import EntityId, Quantity, StrictModel
+from supplychain.schema.units import TONNES_PER
+from supplychain.schema.units import basis_unit as mass_unit
 
 __all__ = [
-    "BASIS_UNITS",
     "SHIPPED_MAPPING",
     "CommodityBasis",
     "HsCode",
@@ -51,9 +52,6 @@ __all__ = [
 SHIPPED_MAPPING: Final = Path(__file__).resolve().parent.parent / "data" / "hs_map.yaml"
 """The mapping shipped with supplychain (the bundled world's commodities)."""
 
-BASIS_UNITS: Final = {"t": 1.0, "kg": 1000.0}
-"""Units a basis may start with, as multiples of a tonne."""
-
 HsSix = Annotated[str, Field(pattern=r"^\d{6}$")]
 """A six-digit HS subheading written without dots, e.g. ``"284690"``."""
 
@@ -61,23 +59,23 @@ _HS_TEXT = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
 
 
 def basis_unit(basis: str) -> float:
-    """Tonnes-to-basis multiplier of a commodity basis: its first word, ``t`` → 1, ``kg`` → 1000.
+    """Tonnes-to-basis multiplier of a commodity basis: units of its first word in a tonne.
+
+    ``1 / TONNES_PER[u]`` for the unit of mass ``u`` the basis starts with
+    (:func:`supplychain.schema.units.basis_unit`): ``t`` → 1, ``kg`` → 1000, ``g`` → 10⁶,
+    ``kt`` → 10⁻³, ``Mt`` → 10⁻⁶.
 
     Raises
     ------
     ValueError
-        For a basis whose first word is not a known unit.
+        For a basis whose first word is not a unit of mass.
 
     Examples
     --------
-    >>> basis_unit("t REO"), basis_unit("kg Ga")
-    (1.0, 1000.0)
+    >>> basis_unit("t REO"), basis_unit("kg Ga"), basis_unit("g Ge")
+    (1.0, 1000.0, 1000000.0)
     """
-    word = basis.split()[0] if basis.split() else ""
-    if word not in BASIS_UNITS:
-        msg = f"basis {basis!r} does not start with a unit of mass ({' or '.join(BASIS_UNITS)})"
-        raise ValueError(msg)
-    return BASIS_UNITS[word]
+    return 1.0 / TONNES_PER[mass_unit(basis)]
 
 
 def normalise_hs(text: str) -> str:

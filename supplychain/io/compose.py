@@ -37,7 +37,6 @@ Composition rules (also in ``docs/scenario-format.md``):
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -244,12 +243,12 @@ def _is_absolute(text: str) -> bool:
 
 
 def _near_names(folder: Path, name: str) -> str:
+    from supplychain.schema.references import did_you_mean
+
     try:
-        names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+        return did_you_mean(name, [p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml")])
     except OSError:
         return ""
-    close = difflib.get_close_matches(name, names, n=1)
-    return f"did you mean '{close[0]}'?" if close else ""
 
 
 def _own_layer(doc: YamlDocument) -> _Layer:

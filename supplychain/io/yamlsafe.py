@@ -44,7 +44,6 @@ from yaml.events import (
 from supplychain.errors import KeyPath, Problem, ScenarioError
 
 __all__ = [
-    "MAX_ALIAS_EXPANSION",
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_INT_DIGITS",
@@ -59,8 +58,6 @@ MAX_FILE_BYTES: Final = 50 * 1024 * 1024
 """Largest file :func:`read_yaml_file` will read."""
 MAX_DEPTH: Final = 64
 """Deepest nesting of mappings and lists (the top-level mapping is level 1)."""
-MAX_ALIAS_EXPANSION: Final = 0
-"""Aliases are refused outright, so no alias is ever expanded."""
 MAX_INT_DIGITS: Final = 18
 """Longest integer literal accepted (it always fits a signed 64-bit integer)."""
 MAX_NODES: Final = 2_000_000

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-from supplychain.metrics.concentration import hhi, top_k_share
 from supplychain.metrics.measures import (
     MEASURE_COLUMNS,
     compute_measures,
@@ -24,14 +23,12 @@ from supplychain.metrics.trade import net_import_reliance, trade_summary
 __all__ = [
     "MEASURE_COLUMNS",
     "compute_measures",
-    "hhi",
     "hhi_wgi",
     "jrc_supply_risk",
     "measures_from_tables",
     "net_import_reliance",
     "origin_by_node",
     "resolve_source",
-    "top_k_share",
     "traced_share_by_node",
     "trade_summary",
 ]

@@ -17,61 +17,16 @@ import numpy.typing as npt
 
 __all__ = [
     "group_concentration",
-    "hhi",
-    "top_k_share",
 ]
-
-
-def _shares(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    x = np.asarray(values, dtype=np.float64).ravel()
-    if (x < 0).any() or not np.isfinite(x).all():
-        msg = "concentration needs finite, non-negative quantities"
-        raise ValueError(msg)
-    total = x.sum()
-    return x / total if total > 0 else np.zeros_like(x)
-
-
-def hhi(values: npt.ArrayLike) -> float:
-    """Herfindahl–Hirschman index (0–10 000) of quantities or shares.
-
-    Parameters
-    ----------
-    values : array_like
-        Non-negative quantities (tonnes) or shares; normalised to shares first.
-
-    Returns
-    -------
-    float
-        ``Σ (100 · s_i)²``; 10 000 for a single supplier, 0 when all are zero.
-
-    Examples
-    --------
-    Three suppliers with 50, 30 and 20 t: ``50² + 30² + 20² = 3 800``.
-
-    >>> hhi([50, 30, 20])
-    3800.0
-    """
-    s = _shares(values)
-    return float(min(10_000.0, np.sum((100.0 * s) ** 2)))
-
-
-def top_k_share(values: npt.ArrayLike, k: int) -> float:
-    """Share of the `k` largest suppliers.
-
-    Examples
-    --------
-    >>> top_k_share([50, 30, 20], 1), top_k_share([50, 30, 20], 3)
-    (0.5, 1.0)
-    """
-    s = np.sort(_shares(values))[::-1]
-    return float(min(1.0, s[:k].sum()))
 
 
 def group_concentration(values: npt.ArrayLike, group: npt.ArrayLike, n_groups: int) -> tuple[
         npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """HHI, top-1 and top-3 share and total of every group of quantities (any leading axes).
 
-    The same formulas as :func:`hhi` and :func:`top_k_share`, for all groups at once.
+    With a group's shares ``s_i = x_i / Σ_j x_j``: ``HHI = Σ_i (100 · s_i)²`` (0–10 000,
+    10 000 for a single supplier) and the top-k share the sum of its k largest ``s_i``;
+    every group at once.
 
     Parameters
     ----------

@@ -37,8 +37,7 @@ elements, ``NdPr``) instead, with the contents declared per commodity
   → USD 65.9/kg NdPr).
 
 The array functions take numpy arrays (a trailing sample axis is allowed) and
-return arrays; :func:`element_columns` gives the rows the measures table uses, and
-:func:`element_measures` the same rows as a table.
+return arrays; :func:`element_columns` gives the rows the measures table uses.
 """
 
 from __future__ import annotations
@@ -64,7 +63,6 @@ __all__ = [
     "element_content",
     "element_dependence",
     "element_exposure",
-    "element_measures",
     "element_prices",
     "element_shortfall",
     "element_traced_share",
@@ -267,13 +265,13 @@ def value_weighted(dependence: npt.ArrayLike, element_use: npt.ArrayLike, price:
 
 
 # ------------------------------------------------------------------ table
-def element_measures(
+def element_columns(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
     content: Mapping[str, Mapping[str, float]],
     source: Iterable[str],
     prices: Mapping[str, float] | None = None,
-) -> pd.DataFrame:
+) -> dict[str, npt.NDArray[Any]]:
     """Element dependence, element in final use and the value-weighted dependence per country.
 
     Parameters
@@ -291,23 +289,13 @@ def element_measures(
 
     Returns
     -------
-    DataFrame
-        ``country, commodity, metric, value, unit, basis``: per country with final use
-        of an element, ``element_dependence`` (share) and ``element_use`` (t) with the
-        element key in ``commodity``; ``element_dependence_value`` with
-        :func:`value_key` in ``commodity`` where every key has a price.
+    dict of str to ndarray
+        Columns ``country, commodity, metric, value, unit, basis`` (object arrays, ``value``
+        float), the rows of the measures table: per country with final use of an element,
+        ``element_dependence`` (share) and ``element_use`` (t) with the element key in
+        ``commodity``; ``element_dependence_value`` with :func:`value_key` in ``commodity``
+        where every key has a price.
     """
-    return pd.DataFrame(element_columns(nodes, edges, content, source, prices))
-
-
-def element_columns(
-    nodes: pd.DataFrame,
-    edges: pd.DataFrame,
-    content: Mapping[str, Mapping[str, float]],
-    source: Iterable[str],
-    prices: Mapping[str, float] | None = None,
-) -> dict[str, npt.NDArray[Any]]:
-    """:func:`element_measures` as columns (object arrays, ``value`` float), in its row order."""
     cols = ("country", "commodity", "metric", "value", "unit", "basis")
     keys = sorted({k for c in content.values() for k in c}, key=lambda k: (len(k) < 3, k))
     if not keys or nodes.empty:

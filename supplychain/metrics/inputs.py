@@ -30,7 +30,7 @@ import pandas as pd
 
 from supplychain.schema.model import Scenario
 
-__all__ = ["BINDING_COLUMNS", "TIE", "binding_inputs", "input_coverage", "plants_of"]
+__all__ = ["BINDING_COLUMNS", "TIE", "binding_inputs", "input_coverage"]
 
 TIE = 1e-6
 """Relative difference of coverage under which two inputs bind together."""
@@ -87,8 +87,9 @@ def binding_inputs(
         (:func:`~supplychain.graph.build_tables`) or simulated (:meth:`supplychain.api.Result.tables`).
     plants : DataFrame
         ``facility``, ``capacity`` and ``output`` of the same year, in the unit of each
-        facility's reference output: :func:`plants_of` for baseline tables, the
-        year's rows of :attr:`supplychain.api.Result.utilisation` after a simulation.
+        facility's reference output: a baseline table's facilities (``capacity``
+        and ``production``, capacity = production where unknown), or the year's rows
+        of :attr:`supplychain.api.Result.utilisation` after a simulation.
     weight : str
         Column of ``edges`` with the quantities: ``"tonnes"`` in the baseline tables,
         ``"simulated"`` (or ``"baseline"``) in :meth:`~supplychain.api.Result.tables`.
@@ -129,18 +130,3 @@ def binding_inputs(
     return pd.DataFrame(rows, columns=BINDING_COLUMNS)
 
 
-def plants_of(nodes: pd.DataFrame) -> pd.DataFrame:
-    """``facility, capacity, output`` from a baseline node table (capacity = production where unknown).
-
-    Examples
-    --------
-    >>> n = pd.DataFrame({"node": ["m", "US:x"], "kind": ["facility", "market"],
-    ...                   "capacity": [float("nan"), float("nan")], "production": [5.0, 0.0]})
-    >>> plants_of(n).to_dict("records")
-    [{'facility': 'm', 'capacity': 5.0, 'output': 5.0}]
-    """
-    fac = nodes.loc[nodes["kind"].eq("facility")]
-    prod = fac["production"].to_numpy(dtype=float)
-    cap = fac["capacity"].to_numpy(dtype=float)
-    return pd.DataFrame({"facility": fac["node"].astype(str).to_numpy(),
-                         "capacity": np.where(np.isfinite(cap), cap, prod), "output": prod})

@@ -95,7 +95,6 @@ __all__ = [
     "measures_from_tables",
     "origin_by_node",
     "owner_table",
-    "processing_nodes",
     "resolve_source",
     "scenario_inputs",
     "source_label",
@@ -266,23 +265,16 @@ def traced_share_by_node(nodes: pd.DataFrame, edges: pd.DataFrame, source: Itera
 
 def _processing(kind: npt.NDArray[Any], facility_kind: npt.NDArray[Any], stage: npt.NDArray[Any]) -> npt.NDArray[
         np.bool_]:
-    """:func:`processing_nodes` on the columns ``kind``, ``facility_kind`` and ``stage``."""
-    return np.fromiter((k == "facility" and (f in PROCESSING_KINDS or s == "oxide")
-                        for k, f, s in zip(kind.tolist(), facility_kind.tolist(), stage.tolist(), strict=True)),
-                       dtype=bool, count=len(kind))
-
-
-def processing_nodes(nodes: pd.DataFrame) -> pd.Series:
     """Boolean per node: a separation/refining facility (the first processing stage).
 
     A facility is a processing node when its kind is ``separation`` or ``refinery``
-    or its reference output is at the ``oxide`` stage (separated or refined
-    compounds, :data:`~supplychain.schema.types.STAGES`).
+    (:data:`PROCESSING_KINDS`) or its reference output is at the ``oxide`` stage (separated
+    or refined compounds, :data:`~supplychain.schema.types.STAGES`); read from the node
+    table's columns ``kind``, ``facility_kind`` and ``stage``.
     """
-    blank = np.full(len(nodes), "", dtype=object)
-    kind = nodes["facility_kind"].to_numpy() if "facility_kind" in nodes.columns else blank
-    stage = nodes["stage"].to_numpy() if "stage" in nodes.columns else blank
-    return pd.Series(_processing(nodes["kind"].to_numpy(), kind, stage), index=nodes.index, name="processing")
+    return np.fromiter((k == "facility" and (f in PROCESSING_KINDS or s == "oxide")
+                        for k, f, s in zip(kind.tolist(), facility_kind.tolist(), stage.tolist(), strict=True)),
+                       dtype=bool, count=len(kind))
 
 
 def owner_table(scenario: Scenario) -> pd.DataFrame:
@@ -318,7 +310,7 @@ def origin_by_node(
         Node table.
     kind : {"mining", "processing", "owner"}
         ``mining``: by country of primary production (mines, stock); ``processing``:
-        by country of the separation/refining facility (:func:`processing_nodes`,
+        by country of the separation/refining facility (:data:`PROCESSING_KINDS` or an ``oxide`` output,
         their inputs ignored); ``owner``: by owners' home country of primary
         producers, stake-weighted, stakes not listed → ``"unattributed"``.
     owners : DataFrame, optional

@@ -19,8 +19,8 @@ docs/domain.md, "Measures of exposure", items 1–2, computed from one year's ed
 The structure of a year's network (which edge counts where) is a :class:`TradeIndex`,
 built once from the tables; the measures are functions of edge tonnes with any
 leading axes (a sample axis: ``tonnes`` of shape ``(samples, edges)``), so that one
-run and a sweep of many samples call the same code. :func:`trade_summary` and
-:func:`imports_by_partner` give the same numbers as labelled DataFrames.
+run and a sweep of many samples call the same code. :func:`trade_summary` gives the
+same numbers as a labelled DataFrame.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ __all__ = [
     "TradeIndex",
     "distinct_keys",
     "first_hop",
-    "imports_by_partner",
     "indicator",
     "market_sums",
     "net_import_reliance",
@@ -501,19 +500,6 @@ def summary_frame(index: TradeIndex, sums: FloatArray) -> pd.DataFrame:
     out["apparent_consumption"] = (out["production"] + out["imports"] - out["exports"] + out["stock_draw"]
                                    - out["stock_build"])
     return out
-
-
-def imports_by_partner(edges: pd.DataFrame) -> pd.DataFrame:
-    """Sum imports per country, commodity and partner (the supplying country).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``country``, ``commodity``, ``partner``, ``tonnes``; sorted.
-    """
-    empty = pd.DataFrame({"node": pd.Series(dtype=object), "kind": pd.Series(dtype=object)})
-    index = trade_index(empty.assign(country="", commodity="", stage="", basis=""), edges)
-    return index.pairs.assign(tonnes=pair_sums(index, edges["tonnes"].to_numpy(dtype=float)))
 
 
 def net_import_reliance(summary: pd.DataFrame) -> pd.DataFrame:

@@ -195,7 +195,8 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
         "variants": variants,
         "toggles": [
             {"id": tid, "default": "on" if t.default else "off", "description": t.description or "",
-             "controls": ", ".join(t.controls)}
+             "controls": ", ".join(t.controls)
+                         + (f"; switches off: {', '.join(t.switches_off)}" if t.switches_off else "")}
             for tid, t in sorted(sc.toggles.items())
         ] if sc is not None else [],
         "sources": sorted(sc.sources) if sc is not None else [],

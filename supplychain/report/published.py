@@ -22,10 +22,6 @@ Examples
 ...                   "partner": ["CN", "MY", None], "value": [0.7, 0.3, 1.0]})
 >>> value(m, "US", "x", "import_share", "CN")
 0.7
->>> m = pd.concat([m, pd.DataFrame({"country": ["MY"], "commodity": ["x"], "metric": ["traced_share"],
-...                                 "partner": [None], "value": [0.5]})], ignore_index=True)
->>> round(traced_share_of_imports(m, "US", "x"), 4)
-0.85
 """
 
 from __future__ import annotations
@@ -51,7 +47,6 @@ __all__ = [
     "evaluate",
     "load_baseline",
     "separation_share",
-    "traced_share_of_imports",
     "value",
 ]
 
@@ -165,32 +160,6 @@ def value(m: pd.DataFrame, country: str, commodity: str, metric: str, partner: s
         msg = f"expected one {metric} row for {country} {commodity} {partner!r}, got {len(rows)}"
         raise LookupError(msg)
     return float(rows["value"].iloc[0])
-
-
-def traced_share_of_imports(m: pd.DataFrame, country: str, commodity: str) -> float:
-    """Compute the traced China share of a country's imports: Σ_p import_share(p) · traced_share(p's market).
-
-    Parameters
-    ----------
-    m : pandas.DataFrame
-        Measures table (see :func:`value`).
-    country, commodity : str
-        The importer and the commodity.
-
-    Returns
-    -------
-    float
-        The import-weighted traced share of the partners' markets (0 without imports).
-
-    Raises
-    ------
-    LookupError
-        A partner has no single ``traced_share`` row.
-    """
-    shares = m.loc[m["country"].eq(country) & m["commodity"].eq(commodity) & m["metric"].eq("import_share")]
-    partners = shares["partner"].astype(str).tolist()
-    weights = shares["value"].astype(float).tolist()
-    return float(sum(w * value(m, p, commodity, "traced_share") for p, w in zip(partners, weights, strict=True)))
 
 
 @dataclass(frozen=True)

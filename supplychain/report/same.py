@@ -78,10 +78,11 @@ def agreement_toggles(scenario: Scenario) -> set[str]:
     >>> agreement_toggles(sc)
     set()
     """
-    from supplychain.simulation.toggles import controlled_entities
+    from supplychain.simulation.toggles import controlled_entities, switched_off_entities
 
+    off = switched_off_entities(scenario)
     return {t for t, entities in controlled_entities(scenario).items()
-            if entities and all(section == "agreements" for section, _ in entities)}
+            if entities and all(section == "agreements" for section, _ in [*entities, *off.get(t, [])])}
 
 
 def same_as(values: pd.DataFrame, key: Sequence[str], order: Sequence[str],

@@ -725,6 +725,9 @@ class Toggle(StrictModel):
     """State when nothing overrides it."""
     controls: list[ControlRef] = Field(min_length=1)
     """Ids it switches: policies, agreements, facilities, flows, stockpiles, offtakes (``section.id`` if ambiguous)."""
+    switches_off: list[ControlRef] = Field(default_factory=list)
+    """Ids in force only while it is off (the reverse of ``controls``): e.g. the controls a renewed truce keeps
+    suspended, so that one toggle decides both halves of one event."""
     probability: ShareQ | None = None
     """Probability that it is on, for Monte Carlo (default: the ``default`` state)."""
     tie: EntityId | None = None

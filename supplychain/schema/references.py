@@ -567,14 +567,20 @@ def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]
 
 
 def check_policy_names(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
-    """Toggles control real entities (unambiguously); agreements lift real policies; offtake ids are unique."""
+    """Toggles control (or switch off) real entities unambiguously; agreements lift real policies; unique offtakes."""
     switchable = switchable_entities(scenario)
     kinds = entity_kinds(scenario)
     problems = []
     for t, tog in scenario.toggles.items():
-        for i, c in enumerate(tog.controls):
-            path = ("toggles", t, "controls", i)
+        refs = [("controls", i, c) for i, c in enumerate(tog.controls)]
+        refs += [("switches_off", i, c) for i, c in enumerate(tog.switches_off)]
+        for field, i, c in refs:
+            path: KeyPath = ("toggles", t, field, i)
             found = switchable.get(c, [])
+            if field == "switches_off" and c in tog.controls:
+                hint = "an entity a toggle both switches on and off is never in force: keep it in one list"
+                problems.append(problem_at(scenario, path, f"'{c}' is also in this toggle's `controls`", hint))
+                continue
             if len(found) > 1:
                 options = " or ".join(f"'{sec}.{eid}'" for sec, eid in found)
                 problems.append(problem_at(scenario, path, f"'{c}' names entities in {len(found)} sections",

@@ -56,7 +56,6 @@ __all__ = [
     "YearQ",
     "YearsQ",
     "nearest_year",
-    "quantity_value",
     "t_named_keys",
     "unit_neutral",
     "whole_years",
@@ -266,6 +265,10 @@ class Quantity(StrictModel):
     """Name of a shared draw: every quantity with the same ``tie`` takes, in each Monte Carlo sample,
     its own distribution's quantile at one shared uniform draw (high in all or low in all). For one
     fact that several quantities state, such as one range written for every year of a path."""
+    truncated: Literal["low", "high", "both"] | None = None
+    """Which end of the range stops short of the evidence because the model cannot compute beyond it (an engine
+    limit, not a claim): ``low``, ``high`` or ``both``; say why in ``assumption``/``note``. A sweep prints it
+    beside its percentiles: they are then of the outcomes the model can compute."""
 
     @model_validator(mode="before")
     @classmethod
@@ -291,6 +294,9 @@ class Quantity(StrictModel):
             if self.tie is not None:
                 msg = f"`tie: {self.tie}` on a quantity without a distribution: there is no draw to share"
                 raise InvalidValueError(msg, "add the range it shares (`dist:` with its bounds), or remove `tie:`")
+            if self.truncated is not None:
+                msg = f"`truncated: {self.truncated}` on a quantity without a distribution: it has no range to cut"
+                raise InvalidValueError(msg, "add the range (`dist:` with its bounds), or remove `truncated:`")
         elif d in ("uniform", "triangular"):
             if self.low is None or self.high is None:
                 msg = f"a {d} distribution needs `low` and `high`"
@@ -352,23 +358,6 @@ class Quantity(StrictModel):
     def is_uncertain(self) -> bool:
         """True when the quantity has a distribution."""
         return self.dist is not None
-
-
-def quantity_value(q: Quantity | float | None, default: float = 0.0) -> float:
-    """Central value of a quantity, or ``default`` when it is absent.
-
-    Examples
-    --------
-    >>> quantity_value(Quantity(value=3.0))
-    3.0
-    >>> quantity_value(None, default=1.0)
-    1.0
-    """
-    if q is None:
-        return default
-    if isinstance(q, Quantity):
-        return q.central
-    return float(q)
 
 
 def _range_check(lo: float, hi: float, what: str) -> Any:

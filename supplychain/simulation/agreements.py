@@ -73,42 +73,11 @@ __all__ = [
     "preference_periods",
     "preference_surcharge",
     "preferences",
-    "ramp_capacity",
     "with_investments",
     "year_preferences",
 ]
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def ramp_capacity(capacity: float, commissioning_year: int | None, ramp_up_years: int, year: int) -> float:
-    """Capacity in ``year`` of a plant with a linear ramp-up.
-
-    Parameters
-    ----------
-    capacity : float
-        Nameplate capacity, t/yr.
-    commissioning_year : int or None
-        First year of operation (None: operating already).
-    ramp_up_years : int
-        Years of ramp-up r; capacity share in year y is min(1, (y − y_c + 1)/(r + 1)).
-    year : int
-        Calendar year.
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
-    >>> [ramp_capacity(900.0, 2028, 2, y) for y in (2027, 2028, 2029, 2030, 2031)]
-    [0.0, 300.0, 600.0, 900.0, 900.0]
-    """
-    if commissioning_year is None:
-        return capacity
-    if year < commissioning_year:
-        return 0.0
-    return capacity * min(1.0, (year - commissioning_year + 1) / (ramp_up_years + 1))
 
 
 def investment_capacity(fund_usd: float, share_of_fund: float, capital_intensity: float) -> float:

@@ -119,7 +119,6 @@ class LPAssembly(ModelStructure):
         # re-export limit: cross-border exports − domestic-origin inflow − g ≤ R⁰
         rex_row = np.full(n_nodes, -1, dtype=np.intp)
         rex_row[rex_nodes] = r.reexport + np.arange(nx_)
-        self._rex_row = rex_row
         m = cross_out & (rex_row[src] >= 0)
         put(rex_row[src[m]], eidx[m], np.ones(int(m.sum())))
         dom = ~np.isin(kind[src], ["market", "use"]) & (kind[dst] == "market") & (rex_row[dst] >= 0)

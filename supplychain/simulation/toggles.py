@@ -9,7 +9,10 @@ Order of precedence, lowest first (STYLE.md practice 2):
 
 Every toggle's final state is recorded with the layer that set it, so a user
 can see why a policy was on. An entity that no toggle controls is always on; one
-controlled by several toggles is on only when all of them are on.
+controlled by several toggles is on only when all of them are on. A toggle's
+``switches_off`` lists entities the other way round: each is in force only while that
+toggle is off (and every toggle controlling it is on), so one toggle can decide both
+halves of one event (a renewed truce: its licences on, the controls it suspends off).
 
 A toggle switches policies and agreements (they act on the year's trade edges,
 :mod:`~supplychain.simulation.policies`) and also facilities, flows, stockpiles and
@@ -23,7 +26,6 @@ where the id is used in two sections (``facilities.mp_10x``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -31,11 +33,11 @@ import pandas as pd
 
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
-from supplychain.schema.references import investment_projects, switchable_entities
+from supplychain.schema.references import did_you_mean, investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
 __all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
-           "resolve_toggles", "switches_world", "world_toggles"]
+           "resolve_toggles", "switched_off_entities", "switches_world", "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -87,14 +89,8 @@ def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, 
              ) -> Problem:
     """Return the problem of an unknown name, with a did-you-mean hint (``source``: where the name came from)."""
     known = sorted(known)
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        hint = f"did you mean {close[0]!r}?"
-    elif known:
-        hint = f"known {what}s: {', '.join(known)}"
-    else:
-        hint = f"the scenario declares no {what}s"
-    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", hint)
+    listed = f"known {what}s: {', '.join(known)}" if known else f"the scenario declares no {what}s"
+    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", did_you_mean(name, known, listed))
 
 
 def resolve_toggles(
@@ -159,6 +155,7 @@ def resolve_toggles(
         raise ScenarioError(problems)
     controlled = controlled_entities(scenario)
     off = {e for t, of_t in controlled.items() if not states[t] for e in of_t}
+    off |= {e for t, of_t in switched_off_entities(scenario).items() if states[t] for e in of_t}
     entities = set(scenario.policies) | set(scenario.agreements)
     off_ids = {eid for section, eid in off if section in ("policies", "agreements")}
     notes = {}
@@ -198,6 +195,28 @@ def controlled_entities(scenario: Scenario) -> dict[str, list[tuple[str, str]]]:
             for t, tog in scenario.toggles.items()}
 
 
+def switched_off_entities(scenario: Scenario) -> dict[str, list[tuple[str, str]]]:
+    """Toggle id → ``(section, id)`` of every entity it switches off while on (its ``switches_off``).
+
+    Read as :func:`controlled_entities` reads ``controls``.
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "policies": {"ban": {"type": "export_ban", "country": "CN", "start": 2025}},
+    ...     "agreements": {"deal": {"name": "d", "parties": ["CN", "US"], "start": 2025}},
+    ...     "toggles": {"t": {"controls": ["deal"], "switches_off": ["ban"]}}})
+    >>> switched_off_entities(sc)
+    {'t': [('policies', 'ban')]}
+    >>> on, off = resolve_toggles(sc, overrides={"t": True}), resolve_toggles(sc, overrides={"t": False})
+    >>> sorted(on.active), sorted(off.active)
+    (['deal'], ['ban'])
+    """
+    names = switchable_entities(scenario)
+    return {t: [e for c in tog.switches_off for e in names.get(c, [("policies", c)])]
+            for t, tog in scenario.toggles.items() if tog.switches_off}
+
+
 def world_toggles(scenario: Scenario) -> list[str]:
     """List the toggles that control a facility, flow, stockpile or offtake (a different world when off).
 
@@ -209,8 +228,9 @@ def world_toggles(scenario: Scenario) -> list[str]:
     >>> world_toggles(sc)
     []
     """
+    off = switched_off_entities(scenario)
     return sorted(t for t, entities in controlled_entities(scenario).items()
-                  if any(sec in _WORLD_SECTIONS for sec, _ in entities))
+                  if any(sec in _WORLD_SECTIONS for sec, _ in [*entities, *off.get(t, [])]))
 
 
 def switches_world(scenario: Scenario) -> bool:

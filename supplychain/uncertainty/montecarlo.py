@@ -85,7 +85,14 @@ from supplychain.uncertainty.models import (
     normalise_measures,
 )
 from supplychain.uncertainty.result import NIR_COMPANION, SweepResult, TargetSpec, target_specs, targets_table
-from supplychain.uncertainty.sampling import SamplingSpec, central_row, draw, find_parameters, inert_parameters
+from supplychain.uncertainty.sampling import (
+    SamplingSpec,
+    central_row,
+    draw,
+    find_parameters,
+    in_force_shares,
+    inert_parameters,
+)
 from supplychain.uncertainty.scheduling import check_memory, evaluate_samples
 
 __all__ = [
@@ -430,8 +437,8 @@ def run_sweep(
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
         check_network(sc, yrs, state)
     sampled = {str(p.path[-1]) for p in spec.toggles}
-    inert = inert_parameters(sc, spec, years=yrs, fixed={t: on for t, on in state.states.items() if t not in sampled},
-                             shocks_act=mode != "exposure")
+    fixed = {t: on for t, on in state.states.items() if t not in sampled}
+    inert = inert_parameters(sc, spec, years=yrs, fixed=fixed, shocks_act=mode != "exposure")
     select = measure_filter(measures, countries, commodities, years, custom=model is not None,
                             targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {
@@ -452,7 +459,8 @@ def run_sweep(
         hit = store.load(key)
         if hit is not None:
             cached = _from_cache(hit, sc, key)
-            cached.info.update(inert=inert, ties=spec.ties)
+            cached.info.update(inert=inert, ties=spec.ties, truncated=spec.truncated,
+                               in_force=in_force_shares(sc, cached.inputs, fixed))
             return cached
 
     t0 = time.perf_counter()
@@ -500,6 +508,8 @@ def run_sweep(
         parameters=len(spec),
         inert=inert,
         ties=spec.ties,
+        truncated=spec.truncated,
+        in_force=in_force_shares(sc, inputs, fixed),
         prepare_seconds=prep,
         cached=False,
         key=key,

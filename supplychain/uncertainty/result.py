@@ -50,8 +50,12 @@ class SweepResult:
         Seed, number of samples, mode, the sweep model used, executor, timings,
         whether the result came from the cache, the cache key, ``inert``: the
         sampled inputs that cannot act in the swept years, each with the reason
-        (:func:`~supplychain.uncertainty.sampling.inert_parameters`), and ``ties``: each
-        tie's sampled inputs (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.ties`).
+        (:func:`~supplychain.uncertainty.sampling.inert_parameters`), ``ties``: each
+        tie's sampled inputs (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.ties`),
+        ``truncated``: the inputs whose range is cut at an engine limit
+        (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.truncated`), and ``in_force``: the
+        entities switched by several toggles, with the share of samples in which each is in force
+        (:func:`~supplychain.uncertainty.sampling.in_force_shares`); :meth:`caveats` says them.
     """
 
     inputs: pd.DataFrame
@@ -318,12 +322,12 @@ class SweepResult:
                     v = self.values[:, idx]
                     ok = np.isfinite(v)
                     n_na, n_exporter = int(n_na_all[idx]), int(n_exporter_all[idx])
-                    short = t.shortfall(self.measures, self.values, year)
+                    met, computed = self._verdicts(t, idx, year)
                     central_short = t.shortfall(self.measures, central[None, :], year)
                     c = float(central[idx])
-                    evaluable = int(ok.sum()) + n_na + n_exporter  # computed samples: the not-evaluable are not met
+                    evaluable = int(computed.sum())  # = n + n_na + n_exporter: the not-evaluable are not met
                     row.update(
-                        probability=float(t.met(v[ok], short[ok]).sum() / evaluable) if evaluable else np.nan,
+                        probability=float(met.sum() / evaluable) if evaluable else np.nan,
                         n=int(ok.sum()),
                         n_na=n_na,
                         n_exporter=n_exporter,
@@ -334,6 +338,147 @@ class SweepResult:
         cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_na", "n_exporter",
                 "n_nan", "central_met"]
         return pd.DataFrame(rows, columns=cols)
+
+    def _verdicts(self, t: TargetSpec, idx: int, year: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per sample: whether it meets target ``t`` in ``year`` (measure ``idx``), and whether it was computed.
+
+        The one rule of :meth:`target_probability` and :meth:`target_probability_by_toggle`: a
+        computed sample without a value (n/a, a net exporter's NIR) is computed and not met.
+        """
+        v = self.values[:, idx]
+        ok = np.isfinite(v)
+        short = t.shortfall(self.measures, self.values, year)
+        met = np.zeros(self.n, dtype=bool)
+        met[ok] = t.met(v[ok], short[ok])
+        return met, self._computed()
+
+    def sampled_toggles(self) -> list[str]:
+        """Ids of the toggles drawn on/off in this sweep (the ``toggles.<id>`` columns of :attr:`inputs`)."""
+        return [str(c).split(".", 1)[1] for c in self.inputs.columns if str(c).startswith("toggles.")]
+
+    def target_probability_by_toggle(self) -> pd.DataFrame:
+        r"""Probability that each target is met, split by each sampled toggle: on and off.
+
+        A target's probability over a sweep that draws toggles is a mixture,
+        :math:`P(\text{met}) = P(\text{on})\,P(\text{met} \mid \text{on}) + P(\text{off})\,P(\text{met}
+        \mid \text{off})`, weighted by the toggles' probabilities — which, for a political event with "no
+        information either way", are a convention, not evidence. The conditional probabilities are what a
+        reader can use. Each is counted as :meth:`target_probability` counts (one rule,
+        :meth:`_verdicts`): over the computed samples in which the toggle is on (off), the share that
+        meet the target; the other toggles and every parameter keep their sampled values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``target``, ``year``, ``required``, ``toggle``, ``p_on`` (share of the computed samples with
+            the toggle on), ``n_on``, ``n_off``, ``p_met_on``, ``p_met_off`` (NaN where no computed sample
+            has that state), ``moves`` (both states sampled, the two probabilities differ, and the toggle is not
+            one that cannot act, ``info["inert"]``; a difference over few samples can still be sampling noise:
+            read it with ``n_on`` and ``n_off``). Targets whose measure was not computed have no rows.
+
+        Examples
+        --------
+        Four samples, a ceiling of 25 %: with the toggle on 40 % and 10 %, off 10 % and 10 %.
+
+        >>> r = SweepResult(pd.DataFrame({"toggles.deal": [True, True, False, False]},
+        ...                              index=pd.RangeIndex(4, name="sample")),
+        ...                 pd.DataFrame({"metric": ["traced_share"], "country": ["US"], "commodity": ["m"],
+        ...                               "year": [2030], "source_country": ["CN"], "central": [0.1]}),
+        ...                 np.array([[0.4], [0.1], [0.1], [0.1]]),
+        ...                 pd.DataFrame({"target": ["t"], "country": ["US"], "commodity": ["m"],
+        ...                               "metric": ["traced_share"], "source_country": ["CN"], "max": [0.25],
+        ...                               "min": [np.nan], "by": [2030], "description": [""]}))
+        >>> row = r.target_probability_by_toggle().iloc[0]
+        >>> float(row["p_on"]), float(row["p_met_on"]), float(row["p_met_off"]), bool(row["moves"])
+        (0.5, 0.5, 1.0, True)
+        """
+        rows: list[dict[str, Any]] = []
+        toggles = self.sampled_toggles()
+        inert = set(self.info.get("inert") or {})
+        years = sorted({int(y) for y in self.measures["year"].unique()}) if len(self.measures) else []
+        for t in target_specs(self.targets):
+            for year in years:
+                idx = t.locate(self.measures, year)
+                if idx is None:
+                    continue
+                met, computed = self._verdicts(t, idx, year)
+                for tog in toggles:
+                    on = self.inputs[f"toggles.{tog}"].to_numpy(dtype=bool)
+                    n_on, n_off = int((on & computed).sum()), int((~on & computed).sum())
+                    p_on_met = float(met[on & computed].sum() / n_on) if n_on else np.nan
+                    p_off_met = float(met[~on & computed].sum() / n_off) if n_off else np.nan
+                    rows.append({
+                        "target": t.target, "year": year, "required": year >= t.by, "toggle": tog,
+                        "p_on": n_on / (n_on + n_off) if n_on + n_off else np.nan, "n_on": n_on, "n_off": n_off,
+                        "p_met_on": p_on_met, "p_met_off": p_off_met,
+                        "moves": bool(n_on and n_off and p_on_met != p_off_met and f"toggles.{tog}" not in inert),
+                    })  # fmt: skip
+        cols = ["target", "year", "required", "toggle", "p_on", "n_on", "n_off", "p_met_on", "p_met_off", "moves"]
+        return pd.DataFrame(rows, columns=cols)
+
+    def caveats(self) -> list[str]:
+        """Say, in sentences, what the sweep's percentiles and probabilities are a mixture or a cut of.
+
+        One line each, when it applies (the text ``supplychain sweep`` prints under its tables and
+        the README's uncertainty block quotes):
+
+        * the sampled on/off toggles: the percentiles and probabilities mix their states
+          (:meth:`target_probability_by_toggle` splits the targets by them);
+        * the ranges cut at an engine limit (``info["truncated"]``, a quantity's ``truncated``),
+          a tie named once for its members;
+        * each entity switched by several toggles, or switched off by one, with the share of the
+          samples in which it is in force against the share in which each toggle was drawn on
+          (``info["in_force"]``, :func:`~supplychain.uncertainty.sampling.in_force_shares`).
+
+        Examples
+        --------
+        >>> r = SweepResult(pd.DataFrame({"toggles.deal": [True, False]}, index=pd.RangeIndex(2, name="sample")),
+        ...                 pd.DataFrame(), np.empty((2, 0)), pd.DataFrame(),
+        ...                 {"truncated": {"a.growth": "high", "b.growth": "high"}, "ties": {"growth": ["a.growth",
+        ...                  "b.growth"]}, "in_force": {"lift": {"in_force": 0.12, "toggles": {"mou": 0.6, "deal": 0.5},
+        ...                  "switches_off": []}}})
+        >>> for line in r.caveats():
+        ...     print(line)  # doctest: +NORMALIZE_WHITESPACE
+        The percentiles and probabilities mix the parameter draws and 1 sampled on/off toggle (deal): a toggle
+        makes a measure two-valued and a statistic over both states describes neither; read the target
+        probabilities split by toggle (SweepResult.target_probability_by_toggle()).
+        Ranges cut at an engine limit, not where the evidence ends (the statistics are of the outcomes the
+        model can compute): tie growth (2 inputs): high.
+        lift is in force in 12% of the samples, not at any one toggle's probability: mou on in 60%, deal on in
+        50% (in force only when all are on).
+        """
+        lines: list[str] = []
+        toggles = self.sampled_toggles()
+        if toggles:
+            k = len(toggles)
+            lines.append(
+                f"The percentiles and probabilities mix the parameter draws and {k} sampled on/off "
+                f"toggle{'s' if k != 1 else ''} ({', '.join(toggles)}): a toggle makes a measure two-valued and a "
+                "statistic over both states describes neither; read the target probabilities split by toggle "
+                "(SweepResult.target_probability_by_toggle()).")
+        truncated: dict[str, str] = self.info.get("truncated") or {}
+        if truncated:
+            parts: list[str] = []
+            done: set[str] = set()
+            for tie, members in (self.info.get("ties") or {}).items():
+                sides = {truncated.get(m) for m in members}
+                if len(sides) == 1 and None not in sides:
+                    parts.append(f"tie {tie} ({len(members)} inputs): {sides.pop()}")
+                    done |= set(members)
+            parts += [f"{name}: {side}" for name, side in truncated.items() if name not in done]
+            lines.append("Ranges cut at an engine limit, not where the evidence ends (the statistics are of the "
+                         f"outcomes the model can compute): {'; '.join(parts)}.")
+        for entity, what in (self.info.get("in_force") or {}).items():
+            offs = set(what.get("switches_off", []))
+            drawn = ", ".join(f"{t} on in {100 * share:.0f}%"
+                              + (" (in force only while it is off)" if t in offs else "")
+                              for t, share in what["toggles"].items())
+            controls = len(what["toggles"]) - len(offs)
+            rule = "; the others must be on" if offs and controls else (
+                " (in force only when all are on)" if controls > 1 else "")
+            lines.append(f"{entity} is in force in {100 * what['in_force']:.0f}% of the samples, not at any one "
+                         f"toggle's probability: {drawn}{rule}.")
+        return lines
 
     def save(self, path: str | Path) -> Path:
         """Write the tidy :attr:`samples` table to Parquet (``.parquet``) or CSV (``.csv``).

@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -54,6 +55,7 @@ __all__ = [
     "central_row",
     "draw",
     "find_parameters",
+    "in_force_shares",
     "inert_parameters",
     "inverse_cdf",
     "parameter_stream",
@@ -151,6 +153,8 @@ class Parameter:
             text = f"bernoulli(p={_fmt(q.central)})" if not q.is_uncertain else f"bernoulli(p~{_describe_q(q)})"
         else:
             text = _describe_q(q)
+        if self.kind == "quantity" and q.truncated is not None:
+            text = f"{text}, truncated {q.truncated}"
         return text if self.tie is None else f"{text}, tie {self.tie}"
 
 
@@ -286,6 +290,15 @@ class SamplingSpec:
                 out.setdefault(p.tie, []).append(p.name)
         return out
 
+    @property
+    def truncated(self) -> dict[str, str]:
+        """Parameter name → the end of its range cut at an engine limit (its quantity's ``truncated``).
+
+        ``low``, ``high`` or ``both``, for the parameters that declare one, in this spec's order.
+        """
+        return {p.name: p.quantity.truncated for p in self.parameters
+                if p.kind == "quantity" and p.quantity.truncated is not None}
+
 
 # ---------------------------------------------------------------------- finding
 def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) -> SamplingSpec:
@@ -351,7 +364,8 @@ def inert_parameters(
 
     * a toggle that controls it is off and not sampled (``fixed``: the states of the
       toggles that are not sampled, after defaults, variant and overrides; an entity
-      controlled by several toggles is on only when all of them are on);
+      controlled by several toggles is on only when all of them are on), or a toggle that
+      lists it under ``switches_off`` is on and not sampled;
     * it is in force in none of the years from the scenario's base year to the last year run
       (:func:`~supplychain.simulation.calendar.never_in_force`, the rule of validation's
       "never in force" warning): it starts after ``max(years)``, or ended before the base
@@ -363,7 +377,7 @@ def inert_parameters(
       agreements do not act; :data:`~supplychain.uncertainty.kernel.INERT` says the same for the
       compiled path).
 
-    A toggle with a probability is inert when every entity it controls is a policy or
+    A toggle with a probability is inert when every entity it controls or switches off is a policy or
     agreement that is inert for one of those reasons (a toggle that switches a facility,
     flow, stockpile or offtake is never called inert).
 
@@ -395,14 +409,19 @@ def inert_parameters(
     {'policies.later.share_approved': 'policy later starts 2026-11-10, after 2025'}
     """
     from supplychain.simulation.calendar import never_in_force, offtake_span
-    from supplychain.simulation.toggles import controlled_entities
+    from supplychain.simulation.toggles import controlled_entities, switched_off_entities
 
     controlled = controlled_entities(scenario)
-    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed-off toggle that keeps it out
+    switched = switched_off_entities(scenario)
+    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed toggle that keeps it out
     for tid, entities in sorted(controlled.items()):
         if tid in fixed and not fixed[tid]:
             for entity in entities:
-                off_by.setdefault(entity, tid)
+                off_by.setdefault(entity, f"toggle {tid} off")
+    for tid, entities in sorted(switched.items()):
+        if fixed.get(tid, False):
+            for entity in entities:
+                off_by.setdefault(entity, f"toggle {tid} on")
     last = max(years) if len(years) else scenario.scenario.base_year
     base = scenario.scenario.base_year
 
@@ -412,7 +431,7 @@ def inert_parameters(
         if entity is None:
             return None
         if (section, eid) in off_by:
-            return f"{kind} {eid} is switched off (toggle {off_by[(section, eid)]} off, not sampled)"
+            return f"{kind} {eid} is switched off ({off_by[(section, eid)]}, not sampled)"
         never = never_in_force(entity.start, entity.end, base, last)
         if never == "after":
             return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
@@ -445,10 +464,82 @@ def inert_parameters(
                 if reason is not None:
                     out[p.name] = reason
             continue
-        entities = controlled.get(str(p.path[-1]), [])
+        entities = [*controlled.get(str(p.path[-1]), []), *switched.get(str(p.path[-1]), [])]
         reasons = [why(sec, eid) if sec in ("policies", "agreements") else None for sec, eid in entities]
         if entities and all(r is not None for r in reasons):
             out[p.name] = "; ".join(dict.fromkeys(r for r in reasons if r is not None))
+    return out
+
+
+def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str, bool]) -> dict[str, dict[str, Any]]:
+    """Share of the samples in which each entity switched by several toggles is in force, against what was drawn.
+
+    An entity that several toggles control is in force only when all of them are on, and one
+    in a toggle's ``switches_off`` only while that toggle is off
+    (:func:`~supplychain.simulation.toggles.resolve_toggles`): its probability in a sweep is
+    not the probability written on any one toggle. For every entity so switched by at least
+    one sampled toggle (several toggles, or a ``switches_off``), the share of the samples in
+    which it is in force, each sample's toggles resolved as a run resolves them.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    inputs : pandas.DataFrame
+        The drawn inputs (:func:`draw`): the ``toggles.<id>`` columns are read.
+    fixed : mapping of str to bool
+        States of the toggles that are not sampled.
+
+    Returns
+    -------
+    dict
+        Entity id → ``{"in_force": share, "toggles": {toggle: share of samples on (drawn) or the fixed
+        state as 1.0 / 0.0}, "switches_off": [the toggles that switch it off while on]}``.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "agreements": {"lift": {"name": "l", "parties": ["US", "MY"], "start": 2025}},
+    ...     "toggles": {"mou": {"controls": ["lift"], "probability": 0.6},
+    ...                 "lifted": {"controls": ["lift"], "probability": 0.2}}})
+    >>> inputs = pd.DataFrame({"toggles.mou": [True, True, False, True, False],
+    ...                        "toggles.lifted": [True, False, True, False, False]})
+    >>> in_force_shares(s, inputs, {})["lift"]
+    {'in_force': 0.2, 'toggles': {'mou': 0.6, 'lifted': 0.4}, 'switches_off': []}
+    """
+    from supplychain.simulation.toggles import controlled_entities, resolve_toggles, switched_off_entities
+
+    sampled = [str(c).split(".", 1)[1] for c in inputs.columns if str(c).startswith("toggles.")]
+    if not sampled or not len(inputs):
+        return {}
+    by: dict[tuple[str, str], list[str]] = {}
+    offs: dict[tuple[str, str], list[str]] = {}
+    for t, entities in controlled_entities(scenario).items():
+        for e in entities:
+            by.setdefault(e, []).append(t)
+    for t, entities in switched_off_entities(scenario).items():
+        for e in entities:
+            by.setdefault(e, []).append(t)
+            offs.setdefault(e, []).append(t)
+    chosen = {e: ts for e, ts in by.items() if set(ts) & set(sampled) and (len(ts) > 1 or e in offs)}
+    if not chosen:
+        return {}
+    states = inputs[[f"toggles.{t}" for t in sampled]].astype(bool)
+    combos = Counter(tuple(bool(x) for x in row) for row in states.to_numpy(dtype=bool))
+    n = len(states)
+    in_force = dict.fromkeys(chosen, 0)
+    for combo, count in combos.items():
+        drawn = dict(zip(sampled, combo, strict=True))
+        st = resolve_toggles(scenario, overrides={**{k: v for k, v in fixed.items() if k in scenario.toggles},
+                                                  **drawn})
+        for sec, eid in chosen:
+            on = (sec, eid) not in st.switched_off and not (sec in ("policies", "agreements") and eid in st.inactive)
+            in_force[(sec, eid)] += int(count) if on else 0
+    out: dict[str, dict[str, Any]] = {}
+    for entity, ts in chosen.items():
+        shares = {t: float(states[f"toggles.{t}"].mean()) if t in sampled else float(bool(fixed.get(t, True)))
+                  for t in ts}
+        out[entity[1]] = {"in_force": in_force[entity] / n, "toggles": shares, "switches_off": offs.get(entity, [])}
     return out
 
 

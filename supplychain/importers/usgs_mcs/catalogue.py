@@ -146,10 +146,6 @@ class Catalogue(_Strict):
             raise ValueError(msg)
         return self
 
-    def of_list(self, year: str) -> list[Mineral]:
-        """Return the minerals of one list (``"2022"`` or ``"2025"``), in list order."""
-        return [m for m in self.minerals if m.list == year]
-
 
 @cache
 def load_catalogue() -> Catalogue:
@@ -158,8 +154,8 @@ def load_catalogue() -> Catalogue:
     Examples
     --------
     >>> cat = load_catalogue()
-    >>> len(cat.of_list("2022")), len(cat.of_list("2025")), cat.commodities["cobalt"].salient.production
-    (50, 10, ['USprod_Secondary_t'])
+    >>> [sum(m.list == y for m in cat.minerals) for y in ("2022", "2025")], cat.commodities["cobalt"].salient.production
+    ([50, 10], ['USprod_Secondary_t'])
     """
     text = resources.files("supplychain").joinpath("data/usgs_mcs2025_catalogue.yaml").read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
