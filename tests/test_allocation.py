@@ -131,9 +131,9 @@ def metal_world(jp_metal_2025: float, jp_use: float, cn_magnets: float) -> Scena
     """
     cn = 200 + cn_magnets
     fac: dict[str, Any] = {
-        "cn_metal": {"name": "CN metal", "country": "CN", "kind": "metal", "output": "m",
+        "cn_metal": {"name": "CN metal", "country": "CN", "kind": "aggregate", "output": "m",
                      "production": {2024: cn, YEAR: cn}, "capacity": cn},
-        "jp_metal": {"name": "JP metal", "country": "JP", "kind": "metal", "output": "m",
+        "jp_metal": {"name": "JP metal", "country": "JP", "kind": "aggregate", "output": "m",
                      "production": {2024: 100, YEAR: jp_metal_2025}, "capacity": max(100, jp_metal_2025)},
         "jp_mag": {"name": "JP magnets", "country": "JP", "kind": "magnet", "process": "mag",
                    "production": {2024: 200, YEAR: 200}, "capacity": 200},

@@ -431,6 +431,32 @@ def test_no18_approvals_elsewhere_are_sampled_as_observed(baseline: Scenario) ->
     assert mean == pytest.approx(q.central, abs=1e-3)
 
 
+def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Scenario) -> None:
+    """Review #5 R-9: the backlog held during No. 18's delay that shipped later in 2025.
+
+    Each month to destinations other than the US (total minus US, world/data: china_magnet_exports_2025.csv and
+    china_magnet_exports_us_2025.csv) / 4,182.9 t = approval (capped at 1) + release (above 1): June nothing,
+    July 0.1853, September 0.2799, October 0.1516; Σ 0.6168 months, mean over the four 0.1542 a month. Held
+    during the delay (2025-04-04 to 06-03): April 27/30 + May 1 + June 3/30 = 2.0 months. Central: the mean
+    release over the 6.9 licensed months of 2025, 0.1542 · 6.9 / 2.0 = 0.532 → 0.53; low: only what was seen,
+    0.6168 / 2.0 = 0.308 → 0.31; high 1 (the whole backlog). To the US: no month above its reference, 0.
+    """
+    data = SCENARIOS / "world" / "data"
+    total = pd.read_csv(data / "china_magnet_exports_2025.csv", comment="#", dtype={"period": str})
+    us = pd.read_csv(data / "china_magnet_exports_us_2025.csv", comment="#", dtype={"period": str})
+    both = total.merge(us, on="period", suffixes=("", "_us"))
+    assert list(both["period"]) == ["2025-06", "2025-07", "2025-09", "2025-10"]
+    ratio = (both["quantity_t"] - both["quantity_t_us"]) / ((58152 - 7957.55) / 12)
+    release = (ratio - 1).clip(lower=0)
+    held = 27 / 30 + 1 + 3 / 30
+    q = baseline.policies["cn_mofcom_no18"].catch_up
+    assert q.central == pytest.approx(release.mean() * 6.9 / held, abs=0.005)
+    assert q.low == pytest.approx(release.sum() / held, abs=0.005)
+    assert (q.dist, q.high) == ("triangular", 1.0)
+    assert (us.loc[us["period"].isin(both["period"]), "quantity_t"] / (7957.55 / 12)).max() < 1
+    assert baseline.policies["cn_mofcom_no18_us"].catch_up.central == 0.0
+
+
 # ------------------------------------------- Lynas's heavy-RE circuit runs on Lynas's own feed
 def test_lynas_heavy_re_circuit_is_fed_from_mt_weld_not_pro_rata_from_every_producer(baseline: Scenario) -> None:
     # The circuit (facilities.lynas_malaysia_hre, process hre_separation: 1 t REO of heavy feed ->

@@ -70,8 +70,10 @@ def test_folder_skips_fragments_but_named_fragment_fails(run_cli: Run, write: Wr
     write("child.yaml", "extends: [base.yaml]\nscenario: {name: C, base_year: 2024}\n")
     result = run_cli("validate", tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "skip " in result.stdout
-    assert "no `scenario:` section" in result.stdout
+    assert "skip 1 base fragment(s) without a `scenario:` section" in result.stdout  # one line, not one per file
+    assert "base.yaml" not in result.stdout
+    verbose = run_cli("validate", tmp_path, "--verbose")
+    assert "base.yaml: no `scenario:` section" in verbose.stdout
     named = run_cli("validate", tmp_path / "base.yaml")
     assert_clean_failure(named, "missing required key 'scenario'")
 
@@ -164,7 +166,7 @@ commodities:
   ga: {name: Gallium, stage: metal, basis: kg Ga}
 facilities:
   au_mine: {name: AU mine, country: AU, kind: mine, output: ore, capacity: 150, utilisation: 1.0}
-  cn_ga: {name: CN gallium, country: CN, kind: refinery, output: ga, capacity: 1000, utilisation: 1.0}
+  cn_ga: {name: CN gallium, country: CN, kind: aggregate, output: ga, capacity: 1000, utilisation: 1.0}
 flows:
   au_jp: {supplier: AU, buyer: JP, commodity: ore, year: 2024, quantity: 100}
   au_jp_26: {supplier: AU, buyer: JP, commodity: ore, year: 2026, quantity: 400}

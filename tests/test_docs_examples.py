@@ -39,7 +39,7 @@ def test_every_complete_example_is_checked() -> None:
     examples = blocks()
     assert len(examples) >= 2
     assert [m.split()[0] for doc, m, _ in examples if m and doc == "scenario-format.md"] == [
-        "simulate", "simulate", "folder"]
+        "simulate", "simulate", "folder", "folder"]
     unmarked = [doc for doc, marker, _ in examples if not marker]
     assert unmarked == [], "mark each complete example `<!-- check: simulate -->` or `<!-- check: folder PATH -->`"
     assert {m.split()[0] for _, m, _ in examples} <= {"simulate", "folder", "file"}
@@ -65,7 +65,7 @@ def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def own_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The documented own-folder example, written where the docs say, outside the project."""
-    ((marker, text),) = [(m, t) for _, m, t in blocks() if m.startswith("folder")]
+    ((marker, text),) = [(m, t) for _, m, t in blocks() if m == "folder my_world/us_gallium.yaml"]
     home = tmp_path_factory.mktemp("researcher")
     assert not home.resolve().is_relative_to(REPO)
     path = home / marker.split()[1]
@@ -129,3 +129,37 @@ def test_own_folder_example_compares_with_the_focus_country_first(own_folder: tu
     measures = re.findall(r"│ (US|[A-Z]{2}) (\w+) (\w+)", proc.stdout)
     assert measures
     assert {c for c, _, _ in measures} == {"US"}
+
+
+def test_converter_example_draws_its_inputs_and_its_output_form_is_refused(tmp_path: Path) -> None:
+    """The "Add a converter plant" example (N-3): with `process:` the plant's magnets are made of metal that
+    reached India; the same plant written with `output:` (a primary producer) is refused, located, with a hint."""
+    ((marker, text),) = [(m, t) for _, m, t in blocks() if m == "folder my_world/in_magnets.yaml"]
+    path = tmp_path / marker.split()[1]
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    proc = cli("validate", path.relative_to(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    res = simulate(path, variant="with_in_plant", mode="fixed")
+    f = res.flows[(res.flows.year == 2030) & (res.flows.edge.str.contains(".in_magnets."))]
+    base = dict(zip(f.edge, f.baseline, strict=True))
+    sim = dict(zip(f.edge, f.simulated, strict=True))
+    # observed network: 2,000 t x 0.8 = 1,600 t of magnets; ndfeb_sintering takes 0.30 t NdPr metal a tonne
+    # (480 t), 0.0075 t Dy oxide (12 t) and 0.0015 t Tb oxide (2.4 t), each from India's own market
+    assert base["supply.in_magnets.ndfeb_magnet"] == pytest.approx(1600.0)
+    assert base["input.in_magnets.ndpr_metal"] == pytest.approx(0.30 * 1600.0)
+    assert base["input.in_magnets.dy_oxide"] == pytest.approx(0.0075 * 1600.0)
+    # under the full ban the plant makes no more than its inputs allow: nothing here (what reached India was cut),
+    # where the same plant written with `output:` made 1,600 t of magnets out of nothing (finding N-3)
+    assert sim["supply.in_magnets.ndfeb_magnet"] == pytest.approx(sim["input.in_magnets.ndpr_metal"] / 0.30)
+    assert sim["supply.in_magnets.ndfeb_magnet"] < base["supply.in_magnets.ndfeb_magnet"]
+    bad = text.replace("process: ndfeb_sintering", "output: ndfeb_magnet")
+    path.write_text(bad, encoding="utf-8")
+    proc = cli("validate", path.relative_to(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 1
+    line = next(i for i, t in enumerate(bad.splitlines(), 1) if "output: ndfeb_magnet" in t)
+    assert f"in_magnets.yaml:{line}:" in proc.stdout + proc.stderr
+    assert "facilities.in_magnets.output: facility in_magnets is a magnet plant with `output: ndfeb_magnet`" \
+        in proc.stdout + proc.stderr
+    assert "ndfeb_sintering" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

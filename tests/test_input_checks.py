@@ -27,7 +27,7 @@ scenario: {name: deal, base_year: 2024, horizon: 2030}
 commodities:
   ndpr_oxide: {name: NdPr oxide, stage: oxide, basis: t REO, family: rare_earths, elements: [Nd, Pr]}
 facilities:
-  plant: {name: Plant, country: CN, kind: separation, output: ndpr_oxide, capacity: 100, production: {2024: 80}}
+  plant: {name: Plant, country: CN, kind: aggregate, output: ndpr_oxide, capacity: 100, production: {2024: 80}}
 flows:
   cn_us: {supplier: plant, buyer: US, commodity: ndpr_oxide, year: 2024, tonnes: 50}
 agreements:

@@ -26,9 +26,9 @@ def offtake_world(start: str = "2025-07-01") -> Scenario:
         "commodities": {"ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths",
                                        "elements": ["Nd", "Pr"], "price_usd_per_t": 60000}},
         "facilities": {
-            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "output": "ndpr_oxide",
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "aggregate", "output": "ndpr_oxide",
                        "capacity": 1000, "production": dict.fromkeys(YEARS, 1000)},
-            "au_sep": {"name": "AU separation", "country": "AU", "kind": "separation", "output": "ndpr_oxide",
+            "au_sep": {"name": "AU separation", "country": "AU", "kind": "aggregate", "output": "ndpr_oxide",
                        "capacity": 300, "production": dict.fromkeys(YEARS, 150)},
         },
         "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": "ndpr_oxide", "year": y, "tonnes": t}
@@ -40,7 +40,7 @@ def offtake_world(start: str = "2025-07-01") -> Scenario:
         "agreements": {"home": {
             "name": "US programme", "parties": ["US"], "start": start,
             "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
-                "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.5,
+                "country": "US", "kind": "aggregate", "output": "ndpr_oxide", "share_of_fund": 0.5,
                 "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 1, "ramp_up_years": 1}}},
             "offtakes": [
                 {"id": "to_jp", "supplier": "us_sep", "buyer": "JP", "commodity": "ndpr_oxide", "start_year": 2025,

@@ -130,7 +130,7 @@ def new_plant_world(ee_capacity: float = 30) -> Scenario:
     * EE plant, ``ee_capacity`` t (default 30), commissioned 2026: nothing in 2024 and 2025.
     """
     def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
-        return {"name": f"{country} plant", "country": country, "kind": "magnet", "output": "magnet",
+        return {"name": f"{country} plant", "country": country, "kind": "aggregate", "output": "magnet",
                 "capacity": capacity, "utilisation": 1.0, **extra}
 
     def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:

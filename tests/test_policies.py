@@ -151,6 +151,33 @@ def test_licensing_delay_is_a_quantity_a_sweep_samples() -> None:
     assert blocked(scenario_policy_effects(late, e, 2025))["CN_US_dy_oxide"] == pytest.approx(6 / 12)
 
 
+def test_licensing_catch_up_releases_the_held_volume_in_the_same_year() -> None:
+    """Review #5 R-9: a licence's delay holds shipments that ship once licences arrive (``catch_up``).
+
+    Licence from 2025-04-01, delay d = 2 months (April-May held), approval a = 0.5, catch-up u = 0.6;
+    a 120 t/yr edge (10 t a month). Held in April-May: 2 months = 20 t; 60 % of it (12 t) ships from June.
+    June-December: 7 months at a = 0.5 refuse 35 t. Lost: 20 − 12 + 35 = 43 t of 120:
+    b = (1 − u) · 2/12 + (1 − a) · 7/12 = (0.8 + 3.5)/12 = 4.3/12 = 0.358333.
+    Without catch-up (u = 0) b = 5.5/12 (the test above): the catch-up gives back u · φ(D) = 0.6 · 2/12 = 1.2/12.
+    """
+    pol = {"type": "export_licensing", "country": "CN", "start": "2025-04-01", "share_approved": 0.5,
+           "delay_months": 2, "catch_up": 0.6, "covers": {"commodities": ["dy_oxide"]}}
+    e = edges(("CN", "US", "dy_oxide", 120))
+    eff = scenario_policy_effects(scenario(policies={"lic": pol}), e, 2025)
+    assert blocked(eff)["CN_US_dy_oxide"] == pytest.approx(4.3 / 12)
+    assert eff.attribution["blocked_tonnes"].iloc[0] == pytest.approx(43.0)
+    # 2026: no delay, nothing held, nothing to release: b = 1 − a = 0.5, as without catch-up
+    assert blocked(scenario_policy_effects(scenario(policies={"lic": pol}), e, 2026))["CN_US_dy_oxide"] == 0.5
+    # a delay that runs into the next year: from 2025-11-01, d = 3 (Nov-Jan held, licences from 1 Feb 2026).
+    # 2025: Nov-Dec held, nothing released in 2025: b = 2/12. 2026: January held, released in 2026 at u:
+    # b = (1 − 0.6) · 1/12 + 0.5 · 11/12 = (0.4 + 5.5)/12 = 5.9/12.
+    late = {**pol, "start": "2025-11-01", "delay_months": 3}
+    assert blocked(scenario_policy_effects(scenario(policies={"lic": late}), e, 2025))["CN_US_dy_oxide"] == \
+        pytest.approx(2 / 12)
+    assert blocked(scenario_policy_effects(scenario(policies={"lic": late}), e, 2026))["CN_US_dy_oxide"] == \
+        pytest.approx(5.9 / 12)
+
+
 def test_import_ban_applies_to_origins() -> None:
     sc = scenario(policies={"us_imp": {
         "type": "import_ban", "country": "US", "start": "2025-01-01", "partners": {"include": ["CN"]},

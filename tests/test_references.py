@@ -131,6 +131,65 @@ def test_processes(scenario_dict: Build) -> None:
     ]
 
 
+def test_converting_kinds_need_a_process(scenario_dict: Build) -> None:
+    """N-3: a separation plant (a converting kind) with `output:` would make its output from nothing; a mine,
+    recycler or aggregate may; an investment project is checked alike; the hint names the makers."""
+    data = scenario_dict()
+    data["facilities"]["plant"] = {"name": "Plant", "country": "CN", "kind": "separation", "output": "ndpr_oxide"}
+    data["facilities"]["agg"] = {"name": "Agg", "country": "JP", "kind": "aggregate", "output": "ndpr_oxide"}
+    data["facilities"]["rec"] = {"name": "Rec", "country": "JP", "kind": "recycler", "output": "ndpr_oxide"}
+    data["agreements"] = {"deal": {"name": "D", "parties": ["US", "JP"], "start": 2025, "investment": {
+        "fund_usd": 1e9, "projects": {"p": {"country": "US", "kind": "metal", "output": "concentrate",
+                                            "share_of_fund": 1.0, "capital_intensity_usd_per_tpa": 1e5,
+                                            "lead_time_years": 2}}}}}
+    got = messages(ref.check_converter_kinds(scenario(data)))
+    assert got == [
+        ("facilities.plant.output",
+         "facility plant is a separation plant with `output: ndpr_oxide` and no `process:`: it would make "
+         "ndpr_oxide from nothing",
+         "give `process: <id>` instead of `output:` (this scenario's processes making ndpr_oxide: separation); "
+         "or use `kind: aggregate` (or `mine`) if its inputs are outside the scenario"),
+        ("agreements.deal.investment.projects.p.output",
+         "investment project p is a metal plant with `output: concentrate` and no `process:`: it would make "
+         "concentrate from nothing",
+         "give `process: <id>` instead of `output:` (no process of this scenario makes concentrate: declare one "
+         "under `processes:`); or use `kind: aggregate` (or `mine`) if its inputs are outside the scenario"),
+    ]
+    assert ref.check_converter_kinds in ref.RULES
+
+
+def test_rows_dated_where_they_are_never_used_are_warned(scenario_dict: Build) -> None:
+    """N-5: a flow or import of a year outside base_year..horizon is in no year's network; a stock after the horizon
+    never enters; a demand by_year figure outside is never read. A stock before the base year enters in it and a
+    demand entry's own year is grown to every year: not reported."""
+    data = scenario_dict()
+    data["scenario"]["horizon"] = 2030
+    data["flows"]["old"] = {"supplier": "mine", "buyer": "plant", "commodity": "concentrate", "year": 2023,
+                            "tonnes": 1}
+    data["stockpiles"] = {"late": {"country": "US", "commodity": "ndpr_oxide", "year": 2031, "tonnes": 5},
+                          "early": {"country": "US", "commodity": "ndpr_oxide", "year": 2020, "tonnes": 5}}
+    data["demand"] = {"d": {"country": "US", "commodity": "ndpr_oxide", "year": 2019, "tonnes": 5,
+                            "by_year": {2040: 7, 2025: 6}}}
+    got = messages(ref.check_dated_rows(scenario(data)))
+    assert [(p, m) for p, m, _ in got] == [
+        ("flows.old.year", "2023 is outside the scenario's years 2024–2030: this flow is not used"),
+        ("stockpiles.late.year", "2031 is outside the scenario's years 2024–2030: this stock never enters"),
+        ("demand.d.by_year[2040]", "2040 is outside the scenario's years 2024–2030: this figure is not used"),
+    ]
+    assert "set `year: 2024` (the base year)" in got[0][2]
+    assert ref.check_dated_rows in ref.WARNINGS
+
+
+def test_bundled_history_rows_are_not_warned() -> None:
+    """The bundled minerals world holds 2020-23 and 2026 flows and imports for a 2024-2025 scenario on purpose."""
+    from supplychain.io import load
+    from supplychain.io.roots import bundled_root
+
+    s = load(bundled_root() / "china_controls_all_minerals.yaml")
+    assert any(f.year == 2020 for f in s.flows.values())
+    assert ref.check_dated_rows(s) == []
+
+
 def test_flow_and_offtake_nodes(scenario_dict: Build) -> None:
     data = scenario_dict(groups={"ASEAN": {"members": ["MY"]}})
     data["flows"]["mine_plant"]["buyer"] = "plnt"

@@ -652,7 +652,7 @@ def test_cli_graph(run_cli: Callable[..., CompletedProcess[str]], scenario_file:
         (["-t", "ban=maybe", "-o", "x.svg"], "expected on/off"),
         (["-t", "nope=on", "-o", "x.svg"], "unknown toggle 'nope'"),
         (["--year", "1999", "-o", "x.svg"], "outside the scenario's years 2024–2027"),
-        (["--commodity", "lead", "-o", "x.svg"], "commodity 'lead' is not in the scenario"),
+        (["--commodity", "lead", "-o", "x.svg"], "--commodity 'lead' is not a commodity of this scenario"),
         (["--compare-toggle", "zzz", "-o", "x.svg"], "unknown toggle 'zzz' for --compare-toggle"),
         (["--baseline", "--compare-toggle", "ban", "-o", "x.svg"], "not both"),
     ],

@@ -30,9 +30,9 @@ def world_data(**extra: Any) -> dict[str, Any]:
         "commodities": {"ndpr_oxide": {"name": "NdPr oxide", "stage": "oxide", "family": "rare_earths",
                                        "elements": ["Nd", "Pr"], "price_usd_per_t": 60000}},
         "facilities": {
-            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "output": "ndpr_oxide",
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "aggregate", "output": "ndpr_oxide",
                        "capacity": 1000, "production": dict.fromkeys(YEARS, 1000)},
-            "au_sep": {"name": "AU separation", "country": "AU", "kind": "separation", "output": "ndpr_oxide",
+            "au_sep": {"name": "AU separation", "country": "AU", "kind": "aggregate", "output": "ndpr_oxide",
                        "capacity": 300, "production": dict.fromkeys(YEARS, 100)},
         },
         "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": "ndpr_oxide", "year": y, "tonnes": t}
@@ -227,7 +227,7 @@ def fund(toggle_default: bool = True) -> Scenario:
         agreements={**{k: v.model_dump(exclude_defaults=True) for k, v in w.agreements.items()},
                     "fund": {"name": "US–JP fund", "parties": ["US", "JP"], "start": "2025-01-01",
                              "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
-                                 "country": "US", "kind": "separation", "output": "ndpr_oxide",
+                                 "country": "US", "kind": "aggregate", "output": "ndpr_oxide",
                                  "share_of_fund": 0.5, "capital_intensity_usd_per_tpa": 1e6,
                                  "lead_time_years": 2}}}}},
         toggles={"ban": {"default": True, "controls": ["cn_ban"]},
@@ -560,7 +560,7 @@ def test_domestic_programme_runs_its_new_plant_before_imports() -> None:
     programme = {"name": "US programme", "parties": ["US"], "start": "2025-01-01", "preference": 0.05,
                  "covers": {"commodities": ["ndpr_oxide"]},
                  "investment": {"fund_usd": 1e9, "projects": {"us_sep": {
-                     "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.5,
+                     "country": "US", "kind": "aggregate", "output": "ndpr_oxide", "share_of_fund": 0.5,
                      "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 2}}}}
     w = world(agreements={"home": programme},
               toggles={"ban": {"default": False, "controls": ["cn_ban"]},
@@ -597,7 +597,7 @@ def test_a_plant_whose_output_an_offtake_buys_runs_before_an_uncontracted_one(bo
         return {"name": f"US programme {project}", "parties": ["US"], "start": "2025-01-01",
                 "covers": {"commodities": ["ndpr_oxide"]},
                 "investment": {"fund_usd": 1e9, "projects": {project: {
-                    "country": "US", "kind": "separation", "output": "ndpr_oxide", "share_of_fund": 0.4,
+                    "country": "US", "kind": "aggregate", "output": "ndpr_oxide", "share_of_fund": 0.4,
                     "capital_intensity_usd_per_tpa": 1e6, "lead_time_years": 1}}}}
 
     agreements = {"a": programme("plant_a"), "b": programme("plant_b")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from supplychain.api import simulate
@@ -54,7 +55,7 @@ DY = {
     "dy_input": ", dy: {value: 0.1, assumption: test}",
     "dy_facilities": """  cn_dy: {name: China Dy, country: CN, kind: aggregate, output: dy,
           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
-  au_dy: {name: Australian Dy, country: AU, kind: separation, output: dy,
+  au_dy: {name: Australian Dy, country: AU, kind: aggregate, output: dy,
           capacity: {value: 30, assumption: test}, utilisation: {value: 1, assumption: test}}""",
     "dy_flows": """  cn_jp_dy: {supplier: CN, buyer: JP, commodity: dy, year: 2024,
              tonnes: {value: 30, assumption: test}}
@@ -107,11 +108,15 @@ def test_a_plant_short_of_another_input_draws_only_what_it_can_use(mode: str) ->
     # for 300 t only: draw 300 of the 500 releasable in 2025, magnets short 600 - 300 = 300, level 700.
     # fixed: the plant's gap is what it could use with its other inputs as they are,
     #   G = min(1, 30/60) x 600 - 0 = 300 (stocks.plant_gaps, Leontief);
-    # rebalance: the LP's inputs all scale with the plant's activity, so the gap is the plant's lost input,
-    #   600, and the re-solve with the LP's draw open up to 500 draws what the plant can turn into magnets, 300.
+    # rebalance: the LP's inputs all scale with the plant's activity, so the plant's lost input is 600, and the
+    #   re-solve with the LP's draw open up to 500 draws what the plant can turn into magnets, 300.
+    # Offered 500 and taking 300, the plant could use no more: its gap is 300 in both modes (stocks.plant_need),
+    # and the year's release of 500 covers it, so it lasts the year: runs_out_month '' (not 12 x 500 / 600 = 10
+    # months, 2025-10, as were the stock asked for the 600 the plant could not use).
     res = simulate(world(dy=True), mode=mode, years=[2024, 2025])
     row = res.stocks.set_index("year").loc[2025]
-    assert row["gap"] == pytest.approx(300.0 if mode == "fixed" else 600.0)
+    assert row["gap"] == pytest.approx(300.0)
+    assert row["runs_out_month"] == ""
     assert row["draw"] == pytest.approx(300.0)
     assert row["level_end"] == pytest.approx(700.0)
     assert magnets_short(res)[2025] == pytest.approx(300.0)
@@ -146,7 +151,7 @@ def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
 """).replace("demand:\n", """demand:
   kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
 """).replace("facilities:\n", """facilities:
-  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+  jp_sep: {name: Japan separation, country: JP, kind: aggregate, output: ndpr,
            capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
 """).replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
         base_dir=HERE)
@@ -158,3 +163,118 @@ def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
     assert sf["KR:ndpr:use"] == pytest.approx(300.0)
     assert sf["JP:magnet:use"] == pytest.approx(100.0)
     assert res.stocks.set_index("year").loc[2025, "draw"] == pytest.approx(500.0)
+
+
+def _displaced(stock: bool) -> Scenario:
+    """The world above with a Japanese separator selling 100 t into Japan's oxide market, which re-exports 50 t."""
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK if stock else ""}
+    return load_text(text.replace(
+        "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}",
+        """  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}
+  sep_jp: {supplier: jp_sep, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  jp_kr: {supplier: JP, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}
+  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}""",
+    ).replace("demand:\n", """demand:
+  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+""").replace("facilities:\n", """facilities:
+  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
+        base_dir=HERE)
+
+
+@pytest.mark.parametrize("allocation", ["contracts_first", "proportional"])
+def test_a_stock_does_not_free_its_holders_own_output_for_export(allocation: str) -> None:
+    # rebalance (s35 diff review D-2). Japan's oxide market gets 550 t from China (banned 2025) and 100 t from a
+    # Japanese separator, and sells 600 t to Japan's magnet plant and 50 t to Korea (whose other 350 t come
+    # from China; Korea's use is 400 t). Without the stock, 2025: the market's 100 t are shared over its
+    # buyers as at baseline (contracts_first: the fixed response's floors, 600 : 50), Korea gets
+    # e = 100 x 50 / 650 = 7.692 t, the plant 92.308 t: Korea short 400 - 7.692 = 392.308, magnets short
+    # 600 - 92.308 = 507.692.
+    # With the stock (R = 500, the plant's gap 507.692 -> draw 500) the stock replaces, at home, oxide the
+    # plant took from Japan's own output; with Japan's exports free in the re-solve that oxide went to Korea
+    # instead (Korea got 100 t, short 300: the stock crossed the border by substitution). Held at the first
+    # solve's, Japan's exports stay e: Korea is as short as without the stock, and the plant gets
+    # (100 - e) + 500 = 592.308 t: magnets short 600 - 592.308 = 7.692 t.
+    bare = simulate(_displaced(False), mode="rebalance", years=[2024, 2025], allocation=allocation)
+    res = simulate(_displaced(True), mode="rebalance", years=[2024, 2025], allocation=allocation)
+
+    def exported(r: object) -> float:
+        f = r.flows  # type: ignore[attr-defined]
+        f = f[(f["year"] == 2025) & (f["commodity"] == "ndpr")]
+        return float(f[(f["supplier_country"] == "JP") & (f["buyer_country"] == "KR")]["simulated"].sum())
+
+    def short(r: object) -> pd.Series:
+        sf = r.shortfall  # type: ignore[attr-defined]
+        return sf[sf["year"] == 2025].set_index("node")["shortfall"]
+
+    e = exported(bare)
+    if allocation == "contracts_first":
+        assert e == pytest.approx(100.0 * 50.0 / 650.0)
+        assert short(bare)["JP:magnet:use"] == pytest.approx(600.0 - (100.0 - e))
+    assert exported(res) == pytest.approx(e)
+    assert short(res)["KR:ndpr:use"] == pytest.approx(short(bare)["KR:ndpr:use"])
+    assert short(res)["KR:ndpr:use"] == pytest.approx(400.0 - e)
+    assert res.stocks.set_index("year").loc[2025, "draw"] == pytest.approx(500.0)
+    assert short(res)["JP:magnet:use"] == pytest.approx(600.0 - (100.0 - e) - 500.0)
+
+
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_stock_is_not_drawn_for_a_plant_whose_output_cannot_be_sold(mode: str) -> None:
+    # s35 diff review D-8. Japan's magnet plant sells its 600 t to the US (no Japanese use of magnets), and
+    # Japan bans magnet exports from 2025 while China bans the oxide: the plant lost all its oxide, a gap of
+    # 600 t, but whatever it made would be unsold. Offered its 500 t share it keeps none (fixed: its input is
+    # cut back to 0 with its unsellable output; rebalance: the re-solve draws 0), so its gap is 0
+    # (stocks.plant_need) and nothing is drawn: the stock stays at 1,000 t, and no release edge carries
+    # tonnes that reach nobody (before, fixed drew 500 t into Japan's oxide market that went nowhere).
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK}
+    text = text.replace(
+        "  jp: {country: JP, commodity: magnet, year: 2024, tonnes: {value: 600, assumption: test}}",
+        "  us: {country: US, commodity: magnet, year: 2024, tonnes: {value: 600, assumption: test}}",
+    ).replace("flows:\n", "flows:\n  jp_us: {supplier: jp_mag, buyer: US, commodity: magnet, year: 2024, "
+                          "tonnes: {value: 600, assumption: test}}\n"
+    ).replace("policies:\n", "policies:\n  jp_ban: {type: export_ban, name: JP bans magnet exports, country: JP, "
+                             "covers: {commodities: [magnet]}, start: 2025-01-01, assumption: test}\n")
+    res = simulate(load_text(text, base_dir=HERE), mode=mode, years=[2024, 2025])
+    row = res.stocks.set_index("year").loc[2025]
+    assert row["gap"] == pytest.approx(0.0)
+    assert row["draw"] == pytest.approx(0.0)
+    assert row["level_end"] == pytest.approx(1000.0)
+    f = res.flows[res.flows["year"] == 2025]
+    assert f.loc[f["edge"].str.startswith("stockpiles.release"), "simulated"].sum() == pytest.approx(0.0)
+
+
+def test_a_stock_does_not_free_its_holders_imports_for_others() -> None:
+    # rebalance, the other side of D-2. Japan's plant buys 550 t of oxide from China (banned 2025) and 50 t from
+    # Korea, whose market gets 350 t from China and 100 t from a Korean separator and whose use is 400 t.
+    # Without the stock, 2025: Korea's 100 t are shared over its buyers as at baseline (contracts_first: the
+    # fixed response's floors, 50 : 400): Japan gets i = 100 x 50 / 450 = 11.111 t, Korea's use 88.889 t,
+    # short 311.111; magnets short 600 - 11.111 = 588.889.
+    # With the stock (R = 500 against the plant's gap 588.889: draw 500), a free re-solve let the stock replace
+    # Japan's Korean oxide (Korea kept it: short 300, magnets short 100). Held at the first solve's, Japan's
+    # imports stay i: Korea is as short as without the stock, and the plant gets i + 500 = 511.111 t,
+    # magnets short 600 - 511.111 = 88.889.
+    def korea(stock: bool) -> Scenario:
+        text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK if stock else ""}
+        return load_text(text.replace(
+            "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}",
+            """  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}
+  kr_jp: {supplier: KR, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}
+  sep_kr: {supplier: kr_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}""",
+        ).replace("demand:\n", """demand:
+  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
+""").replace("facilities:\n", """facilities:
+  kr_sep: {name: Korea separation, country: KR, kind: separation, output: ndpr,
+           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
+            base_dir=HERE)
+
+    i = 100.0 * 50.0 / 450.0
+    for stock, magnets in ((False, 600.0 - i), (True, 600.0 - i - 500.0)):
+        res = simulate(korea(stock), mode="rebalance", years=[2024, 2025])
+        f = res.flows[(res.flows["year"] == 2025) & (res.flows["commodity"] == "ndpr")]
+        assert f[(f["supplier_country"] == "KR") & (f["buyer_country"] == "JP")]["simulated"].sum() == pytest.approx(i)
+        sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
+        assert sf["KR:ndpr:use"] == pytest.approx(400.0 - (100.0 - i))
+        assert sf["JP:magnet:use"] == pytest.approx(magnets)

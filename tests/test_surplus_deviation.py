@@ -32,9 +32,9 @@ def surplus_world() -> Scenario:
                         "production": dict.fromkeys(YEARS, 2000)},
             "au_sep": {"name": "AU separation", "country": "AU", "kind": "separation", "process": "sep",
                        "capacity": 200, "production": dict.fromkeys(YEARS, 100)},
-            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "separation", "output": "oxide",
+            "cn_sep": {"name": "CN separation", "country": "CN", "kind": "aggregate", "output": "oxide",
                        "capacity": 100, "production": dict.fromkeys(YEARS, 100)},
-            "kr_sep": {"name": "KR separation", "country": "KR", "kind": "separation", "output": "oxide",
+            "kr_sep": {"name": "KR separation", "country": "KR", "kind": "aggregate", "output": "oxide",
                        "capacity": 50, "production": dict.fromkeys(YEARS, 50)},
         },
         "flows": {f"{k}_{y}": {"supplier": s, "buyer": b, "commodity": c, "year": y, "tonnes": t}

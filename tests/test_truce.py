@@ -57,12 +57,13 @@ def test_the_truce_lifts_no18_on_chinas_magnets_to_the_us_from_december_2025(tru
 
 
 def test_the_truce_leaves_no18_on_every_other_destination(truce: pd.DataFrame) -> None:
-    # No. 18 elsewhere (approved 0.92): 2025 b = (2.0 + 0.08 x 6.9) / 12 = 0.212667; 2026 on 0.08.
+    # No. 18 elsewhere (approved 0.92, catch-up 0.53 of the 2.0 months held, review #5 R-9):
+    # 2025 b = ((1 - 0.53) x 2.0 + 0.08 x 6.9) / 12 = (0.94 + 0.552) / 12 = 0.124333; 2026 on 0.08.
     others = truce[truce["buyer_country"] != "US"]
     assert set(others["policy"]) == {"cn_mofcom_no18"}
     assert (others["exempted_share"] == 0.0).all()
     b2025 = others.loc[others["year"] == 2025, "blocked_share"]
-    assert b2025.to_numpy() == pytest.approx((2.0 + 0.08 * 6.9) / 12, abs=1e-6)
+    assert b2025.to_numpy() == pytest.approx(((1 - 0.53) * 2.0 + 0.08 * 6.9) / 12, abs=1e-6)
     assert others.loc[others["year"] == 2026, "blocked_share"].to_numpy() == pytest.approx(0.08)
 
 

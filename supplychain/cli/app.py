@@ -9,12 +9,15 @@ clean error messages (no traceback for anything the package raises on purpose).
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperOption
 
 from supplychain import __version__
 from supplychain.cli.common import guarded, install_signal_handlers
+from supplychain.cli.helptext import help_text
 from supplychain.cli.importers import import_app
 from supplychain.cli.schema import schema
 from supplychain.cli.sweep import sweep
@@ -51,18 +54,49 @@ def _root(
     """
 
 
-app.command("validate")(guarded(validate))
-app.command("run")(guarded(__import__("supplychain.cli.run", fromlist=["run"]).run))
-app.command("compare")(guarded(__import__("supplychain.cli.compare", fromlist=["compare"]).compare))
-app.command("schema")(guarded(schema))
-app.command("sweep")(guarded(sweep, also=(ValueError, KeyError)))
-app.command("graph")(guarded(__import__("supplychain.cli.graph", fromlist=["graph"]).graph, also=(ValueError,)))
-app.command("report")(guarded(__import__("supplychain.cli.report", fromlist=["report"]).report, also=(ValueError,)))
-app.command("atlas")(guarded(__import__("supplychain.cli.atlas", fromlist=["atlas"]).atlas))
-for _info in import_app.registered_commands:  # `import …` commands: the same clean errors
+def _command(name: str, command: Callable[..., None], also: tuple[type[BaseException], ...] = ()) -> None:
+    """Register ``command`` as ``name`` with :func:`guarded`'s clean errors and :func:`help_text`'s layout."""
+    app.command(name, help=help_text(command.__doc__))(guarded(command, also=also))
+
+
+def _module(name: str) -> Any:
+    return __import__(f"supplychain.cli.{name}", fromlist=[name])
+
+
+_command("validate", validate)
+_command("run", _module("run").run)
+_command("compare", _module("compare").compare)
+_command("schema", schema)
+_command("sweep", sweep, also=(ValueError, KeyError))
+_command("graph", _module("graph").graph, also=(ValueError,))
+_command("report", _module("report").report, also=(ValueError,))
+_command("atlas", _module("atlas").atlas)
+for _info in import_app.registered_commands:  # `import …` commands: the same clean errors and layout
     if _info.callback is not None:
+        _info.help = help_text(_info.help or _info.callback.__doc__)
         _info.callback = guarded(_info.callback, also=(ValueError,))
 app.add_typer(import_app, name="import")
+
+
+def _flag_type(original: Callable[[TyperOption, Any], str | None]) -> Callable[[TyperOption, Any], str | None]:
+    """Show no ``<bool>`` beside a flag (``--png``, ``--help``: they take no value) and ``<int>`` for ``<list[int]>``.
+
+    typer 0.29 prints an option's type in ``--help``; ``--png <bool>`` reads as ``--png true``.
+    """
+
+    def display(self: TyperOption, ctx: Any) -> str | None:
+        if self.is_flag and self.metavar is None:
+            return None
+        shown = original(self, ctx)
+        if shown is not None and shown.startswith("<list[") and shown.endswith("]>"):
+            return f"<{shown[6:-2]}>"  # repeatable options say so in their help
+        return shown
+
+    return display
+
+
+if hasattr(TyperOption, "display_type_rich"):
+    TyperOption.display_type_rich = _flag_type(TyperOption.display_type_rich)  # type: ignore[method-assign,assignment]
 
 
 def main() -> None:

@@ -130,6 +130,24 @@ def _warning_printer(default: Callable[..., None]) -> Callable[..., None]:
     return show
 
 
+def interrupted_line(output: object, existed: bool) -> str:
+    """Say what became of a command's ``--output`` when Ctrl-C stopped it (one line, printed instead of a traceback).
+
+    Every output is written atomically (:mod:`supplychain.io.atomic`): an interrupted command
+    leaves an earlier output as it was and writes no part of a new one.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> interrupted_line(Path("out"), True), interrupted_line(Path("out"), False), interrupted_line(None, False)
+    ('interrupted: out left as it was', 'interrupted: nothing written to out', 'interrupted')
+    """
+    if not isinstance(output, os.PathLike):
+        return "interrupted"
+    where = os.fspath(output)
+    return f"interrupted: {where} left as it was" if existed else f"interrupted: nothing written to {where}"
+
+
 def guarded(command: Callable[_P, _R], *, also: tuple[type[BaseException], ...] = ()) -> Callable[_P, _R]:
     """Wrap a command so the errors it reports are clean messages and its warnings ``warning:`` lines.
 
@@ -149,6 +167,8 @@ def guarded(command: Callable[_P, _R], *, also: tuple[type[BaseException], ...] 
 
     @functools.wraps(command)
     def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        output = kwargs.get("output")
+        existed = isinstance(output, os.PathLike) and os.path.lexists(output)
         with warnings.catch_warnings():
             warnings.simplefilter("always", SupplyChainWarning)
             warnings.showwarning = _warning_printer(warnings.showwarning)
@@ -157,6 +177,9 @@ def guarded(command: Callable[_P, _R], *, also: tuple[type[BaseException], ...] 
             except caught as err:
                 message, code = describe_error(err)
                 fail(message, code)
+            except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (outputs are written whole or not at all)
+                echo(interrupted_line(output, existed), err=True)
+                raise typer.Exit(130) from None
 
     return run
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output, check_years
 from supplychain.cli.common import (
     WEIGHTED_NOTE,
     AllocationOption,
@@ -27,7 +28,7 @@ from supplychain.cli.common import (
     print_table,
     print_warnings,
 )
-from supplychain.cli.options import CountryOption, PathOption
+from supplychain.cli.options import CommodityOption, CountryOption, PathOption
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -328,6 +329,7 @@ def compare(
     year: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to show (default: all).")] = None,
     source: Annotated[str | None, typer.Option("--source", help="Country or group exposure is measured to.")] = None,
     country: CountryOption = None,
+    commodity: CommodityOption = None,
     mode: Annotated[
         str, typer.Option("--mode", help="Supply response: rebalance (the default, as in sweep) | fixed.")
     ] = "rebalance",
@@ -383,7 +385,7 @@ def compare(
     print_warnings(warned, scenario)
     check_cli_names(sc, variants=variant or [], grid=grid or [])
 
-    from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.io.atomic import atomic_write_text
     from supplychain.parallel.processes import COMPARE_PRELOAD, fork_workers_from_here
     from supplychain.schema.countries import require_codes
 
@@ -392,13 +394,16 @@ def compare(
     freeze_imports()
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
-    if output is not None:
-        output_path(output)  # refuse a folder or a device now, not after the simulations
+    check_years("--year", year or [], sc.years)
+    check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
+    check_output(output)  # a folder, a device or a folder that cannot be written: refused now, not after
     with fork_workers_from_here():
         table = api_compare(sc, variants=variant or None, toggles_grid=grid or None,
                             source=source, countries=country or None, mode=mode_arg,
                             objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
                             workers=workers)  # fmt: skip
+    if commodity:
+        table = table[table["commodity"].isin(commodity)]
 
     from supplychain.report.dot_style import country_name, names_of
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output, check_years
 from supplychain.cli.common import echo, fail, print_warnings
 from supplychain.cli.options import PathOption
 
@@ -86,9 +87,8 @@ def graph(
         fail(f"--mode must be fixed or rebalance, not {mode!r}")
 
     from supplychain.io import load
-    from supplychain.io.atomic import output_path
 
-    output_path(output)  # refuse a folder or a device now, not after the simulation
+    check_output(output)  # a folder, a device or a folder that cannot be written: refused now, not after
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
     print_warnings(warned, scenario)
@@ -97,12 +97,8 @@ def graph(
         fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
     years = sc.years
     draw_year = year if year is not None else (years[0] if baseline else years[-1])
-    if draw_year not in years:
-        fail(f"--year {draw_year} is outside the scenario's years {years[0]}–{years[-1]}")
-    for k in commodity or []:
-        if k not in sc.commodities:
-            known = ", ".join(sorted(sc.commodities)) or "(none)"
-            fail(f"commodity {k!r} is not in the scenario; it has: {known}")
+    check_years("--year", [draw_year], years)
+    check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
 
     from supplychain.api import simulate
     from supplychain.report.dot import names_of, render, to_dot

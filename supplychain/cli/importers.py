@@ -110,13 +110,14 @@ def baci(
     prefix: Prefix = None,
     remainder_to: Remainder = "ROW",
 ) -> None:
-    """Import CEPII BACI data (t,i,j,k,v,q) as a scenario fragment of flows or imports.
+    r"""Import CEPII BACI data (t,i,j,k,v,q) as a scenario fragment of flows or imports.
 
     Prints what was read, mapped, converted and skipped (and why) to stderr.
 
     Example:
 
-        supplychain import baci BACI_HS22_Y2024_V202501.csv --hs 2846 --importer US --as imports -o us_ree.yaml
+        supplychain import baci tests/data/trade/baci/BACI_HS22_Y2024_V202501.csv --hs 2846 \
+            --importer US --as imports -o us_ree.yaml
     """
     from supplychain.importers import import_baci
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output
 from supplychain.cli.common import AllocationOption, echo, fail, freeze_imports, parse_allocation, print_warnings
 from supplychain.cli.options import CountryOption, PathOption
 
@@ -107,6 +108,7 @@ def report(
 
     freeze_imports()
     check_target(output)  # before simulating: a folder in the way is refused at once
+    check_output(output, folder=True)  # and a folder that cannot be written
     reports = validate_paths(paths, extra_roots=path or ())
     bad = [r for r in reports if r.error is not None]
     for r in reports:
@@ -123,8 +125,8 @@ def report(
         fail("\n".join(sorted(unknown)))
     if year is not None and not any(r.scenario is not None and year in r.scenario.years for r in found):
         fail(f"--year {year} is outside the years of every scenario given")
-    if commodity is not None and not any(commodity in r.scenario.commodities for r in found if r.scenario):
-        fail(f"--commodity {commodity!r} is not a commodity of any scenario given")
+    check_ids("--commodity", [commodity] if commodity else [],
+              (k for r in found if r.scenario for k in r.scenario.commodities), "commodity of any scenario given")
     todo = [(r.scenario, r.file) for r in found if r.scenario is not None]
     echo(f"simulating {len(todo)} scenario(s) ({mode}): {', '.join(str(f) for _, f in todo)}", err=True)
     runs = run_all(todo, mode="fixed" if mode == "fixed" else "rebalance", allocation=allocation_arg, workers=workers)

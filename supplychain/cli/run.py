@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output, check_years
 from supplychain.cli.common import (
     WEIGHTED_NOTE,
     AllocationOption,
@@ -29,9 +30,11 @@ from supplychain.cli.common import (
     print_table,
     print_warnings,
 )
-from supplychain.cli.options import PathOption
+from supplychain.cli.options import CommodityOption, PathOption
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
     from supplychain.api import Result
@@ -121,6 +124,13 @@ def allocation_rule_lines(result: Result, scenario: Scenario, years: list[int], 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
     """Return the re-routed flows: edges whose status (``simulation.outcome.flow_status``) is not ``normal``."""
     return flows[flows["status"] != "normal"]
+
+
+def only_commodities(df: pd.DataFrame, commodities: Sequence[str] | None) -> pd.DataFrame:
+    """Keep the rows of ``df`` about ``commodities`` (all rows without them, or for a table without a commodity)."""
+    if not commodities or "commodity" not in df.columns:
+        return df
+    return df[df["commodity"].isin(list(commodities))]
 
 
 def headline_table(result: Result, years: list[int], countries: list[str]) -> pd.DataFrame:
@@ -253,7 +263,8 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def result_json(result: Result, years: list[int], policies: list[str] | None = None) -> dict[str, Any]:
+def result_json(result: Result, years: list[int], policies: list[str] | None = None,
+                commodities: Sequence[str] | None = None) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
     An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided
@@ -274,10 +285,11 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
     iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
     :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
-    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`.
+    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`. With
+    ``commodities`` (``--commodity``), the tables with a ``commodity`` column hold those commodities' rows only.
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
-        return df[df["year"].isin(years)] if "year" in df.columns else df
+        return only_commodities(df[df["year"].isin(years)] if "year" in df.columns else df, commodities)
 
     return {
         "scenario": result.scenario,
@@ -314,7 +326,8 @@ _RESPONSE_TITLES = {
 
 
 def _print_response(result: Result, years: list[int], countries: list[str] | None,
-                    caveat: str | None = None, fixed: Result | None = None) -> None:
+                    caveat: str | None = None, fixed: Result | None = None,
+                    commodities: Sequence[str] | None = None) -> None:
     """Print :func:`response_tables` (a line for an empty one) and the solver line.
 
     With ``caveat`` (:func:`~supplychain.simulation.uncounted.rebalance_caveat`: a ``rebalance``
@@ -324,6 +337,7 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     shown = ", ".join(map(str, years))
     hint = "all rows with --format json; narrow with --country"
     for key, df in response_tables(result, years, countries).items():
+        df = only_commodities(df, commodities)
         title, none = _RESPONSE_TITLES[key]
         if df.empty:
             echo(f"{title}: {none} in {shown}" + (" under the rebalance response (see the caveat)." if caveat and
@@ -333,7 +347,7 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
         if key == "shortfall" and caveat:
             echo(caveat)
             if fixed is not None:
-                short = response_tables(fixed, years, countries)["shortfall"]
+                short = only_commodities(response_tables(fixed, years, countries)["shortfall"], commodities)
                 title = "Unmet demand under the fixed response (the pessimistic bound; each row's unit)"
                 if short.empty:
                     echo(f"{title}: none in {shown}.")
@@ -451,6 +465,7 @@ def run(
         typer.Option("--country", "-c", help="Only these countries in the tables (the measures table's default: "
                                              "the targets' countries, else US); repeatable."),
     ] = None,
+    commodity: CommodityOption = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table | json | csv.")] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write json/csv here (atomically) instead of stdout.")
@@ -490,7 +505,7 @@ def run(
 
     from supplychain.api import focus_countries, simulate
     from supplychain.io import load
-    from supplychain.io.atomic import atomic_write_text, output_path
+    from supplychain.io.atomic import atomic_write_text
     from supplychain.report.numbers import NET_EXPORTER
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
@@ -508,11 +523,10 @@ def run(
     countries = focus if country else None
     all_years = sc.years
     years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
-    outside = [y for y in years if y not in all_years]
-    if outside:
-        fail(f"--year {outside[0]} is outside the scenario's years {all_years[0]}–{all_years[-1]}")
-    if output is not None and output_format != "table":
-        output_path(output)  # refuse a folder or a device now, not after the simulation
+    check_years("--year", years, all_years)
+    check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
+    if output_format != "table":
+        check_output(output)  # a folder, a device or a folder that cannot be written: refused now, not after
     # Years run from the base year (stocks carry over) up to the last one asked for.
     result = simulate(sc, years=[y for y in all_years if y <= years[-1]],
                       source=source, toggles=overrides or None,
@@ -526,7 +540,7 @@ def run(
         rule = f" ({'; '.join(words)})" if result.mode == "rebalance" else ""
         title = f"{result.scenario} — {result.variant}, {result.mode}{rule}, exposure to {result.source}"
         _print_header(result, sc)
-        table = headline_table(result, years, focus)
+        table = only_commodities(headline_table(result, years, focus), commodity)
         if table.empty:
             typer.echo(f"{', '.join(country or focus)}: no final demand in {', '.join(map(str, years))} "
                        "in this scenario" + ("." if country else "; other countries with --country."))
@@ -553,7 +567,7 @@ def run(
             fixed = simulate(sc, years=list(result.years), source=source, toggles=overrides or None,
                              variant=None if variant == "base" else variant, mode="fixed",
                              metrics=("shortfall_share",))
-        _print_response(result, years, countries, caveat, fixed)
+        _print_response(result, years, countries, caveat, fixed, commodity)
         from supplychain.report.part_year import part_year_notes  # a year a policy starts or ends: an average
 
         for note in part_year_notes(sc, result.toggle_state.active, years):
@@ -562,12 +576,12 @@ def run(
                        else result.targets)  # fmt: skip
     else:
         if output_format == "json":
-            doc = result_json(result, years, policies_in_force(result, sc))
+            doc = result_json(result, years, policies_in_force(result, sc), commodity)
             caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
             doc["caveats"] = [*([caveat] if caveat else []), *not_evaluated_lines(result, sc, years)]
             text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
         else:
-            text = result.measures[result.measures["year"].isin(years)].to_csv(index=False)
+            text = only_commodities(result.measures[result.measures["year"].isin(years)], commodity).to_csv(index=False)
         if output is None:
             echo(text, nl=False)
         else:

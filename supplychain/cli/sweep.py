@@ -8,11 +8,13 @@ imported at module level so ``supplychain --help`` stays fast.
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
+from supplychain.cli.checks import check_ids, check_output, check_years
 from supplychain.cli.common import echo, fail, freeze_imports, print_table, print_warnings, warn
 from supplychain.cli.options import PathOption
 
@@ -340,7 +342,7 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     path: PathOption = None,
 ) -> None:
-    """Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
+    r"""Monte Carlo sweep of a scenario's uncertain inputs; print P5/P50/P95 per measure.
 
     Every quantity with a distribution (uniform, triangular, normal, choice) and
     every toggle with a probability is sampled; the same seed gives the same
@@ -352,10 +354,10 @@ def sweep(
 
     Example:
 
-        supplychain sweep scenarios/baseline_2024.yaml --mode exposure --samples 5000 --seed 7 --workers 2
+        supplychain sweep scenarios/baseline_2024.yaml --mode exposure --years 2024 --samples 500 --seed 7
 
-        supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US
-        --commodity ndpr_oxide --tornado tornado.svg
+        supplychain sweep scenarios/baseline_2024.yaml -m traced_share --country US \
+            --commodity ndpr_oxide --tornado tornado.svg
     """
     if mode not in ("fixed", "rebalance", "exposure"):
         fail(f"--mode must be fixed, rebalance or exposure, not {mode!r}")
@@ -378,9 +380,9 @@ def sweep(
     if workers != 1 and executor is None and samples > MIN_CHUNK:
         start_worker_server()
 
-    from supplychain.io.atomic import output_path
     from supplychain.io.cache import SweepCache
     from supplychain.io.load import load
+    from supplychain.metrics.measures import METRIC_IDS
     from supplychain.schema.countries import require_codes
     from supplychain.simulation.toggles import check_cli_names, parse_toggle_args
     from supplychain.uncertainty.montecarlo import run_sweep
@@ -388,8 +390,7 @@ def sweep(
 
     freeze_imports()
     for target in (output, tornado):
-        if target is not None:
-            output_path(target)  # a folder or a device in the way: refused now, not after the sweep
+        check_output(target)  # a folder, a device or a folder that cannot be written: refused now, not after the sweep
     toggles = parse_toggle_args(toggle or [])
     warned: list[Problem] = []
     sc = load(scenario, extra_roots=path or (), warnings=warned)
@@ -398,6 +399,10 @@ def sweep(
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
     year_list = _years_in(year_spans, sc.years, str(years)) if year_spans is not None else None
+    if year is not None:
+        check_years("--year", [year], year_list or sc.years)
+    check_ids("--measure", [measure] if measure else [], METRIC_IDS, "measure")  # a typo costs no sweep
+    check_ids("--commodity", [commodity] if commodity else [], sc.commodities, "commodity of this scenario")
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
     select: dict[str, Any] = {
         "measures": [measure] if measure else None,
@@ -414,6 +419,7 @@ def sweep(
         "executor": executor,
         "workers": workers,
         "quiet": quiet,
+        "progress": None if sys.stderr.isatty() else "lines",  # a log or a pipe gets a line per tenth, not nothing
         **select,
     }
     result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, on_error="nan", **common)

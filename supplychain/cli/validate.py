@@ -29,14 +29,17 @@ def _counts(scenario: Scenario) -> str:
     return ", ".join(parts) or "no entities"
 
 
-def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: bool = False) -> None:
+def _report(report: FileReport, *, quiet: bool, show_overrides: bool, explain: bool = False,
+            verbose: bool = True) -> None:
     from supplychain.io import applied_overrides
     from supplychain.schema.coverage import coverage_lines
 
     if report.error is not None:
         echo(f"FAIL {report.file}: {report.error}", err=True)
     elif report.skipped:
-        if not quiet:
+        from supplychain.io.load import FRAGMENT
+
+        if not quiet and (verbose or report.skipped != FRAGMENT):  # base fragments: one line at the end
             echo(f"skip {report.file}: {report.skipped}")
     elif report.scenario is not None and not quiet:
         echo(f"ok   {report.file}: {_counts(report.scenario)}")
@@ -68,14 +71,17 @@ def validate(
         bool, typer.Option("--explain", help="List what each policy covers, commodity by commodity, at what share.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print problems only.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="List every base fragment skipped (default: how many).")
+    ] = False,
     path: PathOption = None,
 ) -> None:
     """Check scenario files and report every problem with file:line:column.
 
     Exit status 0 when every file is valid, 1 when any has a problem (a closed
     trade loop too). Files in folders without a `scenario:` section are base
-    fragments: reported as skipped (they are checked through the scenarios that
-    extend them), as are named pipes and dangling links. Warnings (ids that
+    fragments: counted as skipped in one line (--verbose lists them; they are checked
+    through the scenarios that extend them); named pipes and dangling links are listed as skipped. Warnings (ids that
     differ only by case or -/_) do not change the exit status.
 
     Example:
@@ -87,9 +93,15 @@ def validate(
     freeze_imports()
     reports = validate_paths(paths, require_sources=require_sources, extra_roots=path or ())
     for report in reports:
-        _report(report, quiet=quiet, show_overrides=show_overrides, explain=explain)
+        _report(report, quiet=quiet, show_overrides=show_overrides, explain=explain, verbose=verbose)
     failed = sum(1 for r in reports if not r.ok)
     if not quiet:
+        from supplychain.io.load import FRAGMENT
+
+        fragments = sum(1 for r in reports if r.skipped == FRAGMENT)
+        if fragments and not verbose:
+            echo(f"skip {fragments} base fragment(s) without a `scenario:` section (checked through the scenarios "
+                 "that extend them; --verbose lists them)")
         skipped = sum(1 for r in reports if r.skipped)
         summary = (
             f"{len(reports)} file(s): {len(reports) - failed - skipped} valid, {failed} invalid, {skipped} skipped"

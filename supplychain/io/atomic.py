@@ -33,6 +33,7 @@ __all__ = [
     "atomic_write",
     "atomic_write_dir",
     "atomic_write_text",
+    "check_writable",
     "file_kind",
     "output_path",
     "remove_stale",
@@ -109,6 +110,61 @@ def output_path(target: str | os.PathLike[str], *, folder: bool = False) -> Path
             raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder; choose another output", name)
         return final
     raise OSError(errno.EINVAL, f"not a regular file ({file_kind(info.st_mode)}); refusing to replace it", name)
+
+
+def _cannot_write(target: str | os.PathLike[str], err: OSError, own: tuple[Path, ...]) -> OSError:
+    """Say the error ``err`` met writing ``target`` as ``cannot write TARGET: reason`` (no temporary name).
+
+    ``own`` are the paths of the write itself (the target, its temporary file or folder);
+    a failure on one of them is the target's; on another path (a parent folder) it names that path too.
+    """
+    reason = err.strerror or str(err)
+    where = os.fsdecode(err.filename) if err.filename is not None else ""
+    if where and not any(Path(where) == p or Path(where).is_relative_to(p) for p in own):
+        reason = f"{where}: {reason}"
+    out = OSError(err.errno, f"cannot write {os.fspath(target)}: {reason}") if err.errno else OSError(
+        f"cannot write {os.fspath(target)}: {reason}")
+    out.strerror = f"cannot write {os.fspath(target)}: {reason}"
+    return out
+
+
+def check_writable(target: str | os.PathLike[str], *, folder: bool = False) -> Path:
+    """Check, before any work, that ``target`` can be written: :func:`output_path`, then a probe.
+
+    The nearest folder of ``target`` that exists must be a folder in which a file can be
+    created: a temporary file (named as :func:`remove_stale` knows) is created there and
+    removed at once. The test is made by creating a file, not with :func:`os.access`, which
+    says yes to root on a read-only file system (``/proc``).
+
+    Returns
+    -------
+    Path
+        As :func:`output_path`.
+
+    Raises
+    ------
+    OSError
+        ``cannot write TARGET: reason`` (its ``strerror``), or :func:`output_path`'s error.
+
+    Examples
+    --------
+    >>> check_writable("/proc/x.svg")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: [Errno 2] cannot write /proc/x.svg: No such file or directory
+    """
+    final = output_path(target, folder=folder)
+    probe = final.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        err = NotADirectoryError(errno.ENOTDIR, "is not a folder", os.fspath(probe))
+        raise _cannot_write(target, err, ()) from None
+    try:
+        temp_file(probe / final.name).unlink()
+    except OSError as err:
+        raise _cannot_write(target, err, (probe,)) from None
+    return final
 
 
 def _prefix(target: Path) -> str:
@@ -250,11 +306,14 @@ def atomic_write_dir(target: str | os.PathLike[str], write: Callable[[Path], obj
 def _write_atomically(target: str | os.PathLike[str], write: Callable[[Path], object], *, folder: bool) -> Path:
     """Write a file or a folder beside ``target`` and rename it into place (the body of both public writers)."""
     final = output_path(target, folder=folder)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(final)
-    # mkstemp/mkdtemp make 0600/0700; outputs are for others to read (a replaced file keeps its mode)
-    mode = 0o755 if folder else _mode(final)
-    tmp = temp_dir(final) if folder else temp_file(final)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(final)
+        # mkstemp/mkdtemp make 0600/0700; outputs are for others to read (a replaced file keeps its mode)
+        mode = 0o755 if folder else _mode(final)
+        tmp = temp_dir(final) if folder else temp_file(final)
+    except OSError as err:  # the folder cannot be made or written: say so of the user's path
+        raise _cannot_write(target, err, (final.parent,)) from None
     try:
         write(tmp)
         tmp.chmod(mode)
@@ -262,11 +321,13 @@ def _write_atomically(target: str | os.PathLike[str], write: Callable[[Path], ob
             replace_dir(tmp, final)
         else:
             tmp.replace(final)
-    except BaseException:
+    except BaseException as err:
         if folder:
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             tmp.unlink(missing_ok=True)
+        if isinstance(err, OSError) and err.filename is not None and Path(os.fsdecode(err.filename)) in (tmp, final):
+            raise _cannot_write(target, err, (tmp, final)) from None  # never the temporary name
         raise
     return Path(target)
 

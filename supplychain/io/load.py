@@ -44,6 +44,7 @@ from supplychain.schema.references import check_references, check_warnings, did_
 from supplychain.schema.types import InvalidValueError, Quantity, t_named_keys
 
 __all__ = [
+    "FRAGMENT",
     "MAX_ENTITIES",
     "FileReport",
     "applied_overrides",
@@ -54,6 +55,9 @@ __all__ = [
     "problems_from_validation",
     "validate_paths",
 ]
+
+FRAGMENT: Final = "no `scenario:` section (a base fragment for `extends`)"
+"""Why a file of a folder is skipped when it has no ``scenario:`` key (``validate`` counts these in one line)."""
 
 _PATTERNS: Final = {
     r"^[A-Za-z][A-Za-z0-9_\-]{0,79}$": (
@@ -246,6 +250,11 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
         return f"unknown type '{tag}'; expected one of: {listed}", hint
     if kind == "string_pattern_mismatch":
         label, hint = _PATTERNS.get(str(ctx.get("pattern")), ("invalid value", f"must match {ctx.get('pattern')}"))
+        if label == "invalid country code" and isinstance(value, str):  # 'in' → 'IN' (India), 'China' → 'CN'
+            from supplychain.schema.countries import code_hint
+            from supplychain.schema.types import ISO_COUNTRIES
+
+            hint = code_hint(value, ISO_COUNTRIES, hint)
         return f"{label} {value!r}", hint
     if kind in ("model_type", "model_attributes_type") and where.tp is Quantity:
         hint = "remove the quotes around the number" if _is_number_text(value) else "write e.g. 45000 or {value: 45000}"
@@ -603,7 +612,7 @@ def _validate_found(file: Path, display: str, require_sources: bool, root: str |
                     warnings: list[Problem]) -> FileReport:
     doc = read_parsed(file.resolve(), display, parsed)
     if not isinstance(doc.data, dict) or "scenario" not in doc.data:
-        return FileReport(display, skipped="no `scenario:` section (a base fragment for `extends`)")
+        return FileReport(display, skipped=FRAGMENT)
     composition = compose_document(doc, folder=file.parent, root=root, top_level=file, extra_roots=roots,
                                    parsed=parsed)
     return FileReport(display, scenario=_validate(composition, require_sources, warnings))

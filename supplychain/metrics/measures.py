@@ -90,6 +90,7 @@ from supplychain.schema.model import Scenario
 
 __all__ = [
     "MEASURE_COLUMNS",
+    "METRIC_IDS",
     "PROCESSING_KINDS",
     "compute_measures",
     "measures_from_tables",
@@ -106,6 +107,15 @@ MEASURE_COLUMNS: tuple[str, ...] = (
     "source_country", "scenario", "variant",
 )
 """Columns of the measures table, in order."""
+
+METRIC_IDS: tuple[str, ...] = (
+    "direct_import_share", "import_share", "net_import_reliance", "direct_share_of_consumption", "traced_share",
+    "exposed_share", "secure_share", "shortfall_share", "origin_share_mining", "origin_share_processing",
+    "owner_share", "hhi_sourcing", "top1_share", "top3_share", "hhi_production", "supply_risk",
+    "element_dependence", "element_use", "element_dependence_value", "element_exposed_share",
+    "element_shortfall_share",
+)
+"""Every ``metric`` the measures table may hold (``docs/measures.md``, sections 1-7), for checking a name asked for."""
 
 PROCESSING_KINDS = frozenset({"separation", "refinery"})
 """Facility kinds that are a processing stage whatever their output."""

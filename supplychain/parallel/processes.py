@@ -40,13 +40,15 @@ from typing import Any, Final
 __all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "importing_main_again",
            "mp_context", "start_worker_server", "unguarded_main_line", "usable_cpus"]
 
-PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen")
-"""Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last
-freezes them (:mod:`supplychain.parallel.frozen`: no garbage collection in a worker walks them)."""
+PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen",
+                  "supplychain.parallel.sigint")
+"""Modules the fork server imports once for every worker (a sweep's and a simulation's), in order; the last but one
+freezes them (:mod:`supplychain.parallel.frozen`: no garbage collection in a worker walks them), the last gives
+SIGINT back the handler it had before :func:`start_worker_server` (:mod:`supplychain.parallel.sigint`)."""
 COMPARE_PRELOAD: Final = (
     "supplychain.api", "supplychain.metrics.measures", "supplychain.simulation.groups", "supplychain.simulation.blocks",
     "supplychain.graph.pattern", "supplychain.graph.layout", "supplychain.report.headline",
-    "supplychain.parallel.executors", "supplychain.parallel.frozen",
+    "supplychain.parallel.executors", "supplychain.parallel.frozen", "supplychain.parallel.sigint",
 )
 """What a ``compare`` worker imports (:func:`~supplychain.simulation.groups.run_group` and what it imports when
 computing), none of the sweep's: the command imports them before its workers are forked from it
@@ -146,13 +148,25 @@ def start_worker_server(preload: Sequence[str] = PRELOAD) -> None:
     no pool is made: :func:`~supplychain.parallel.executors.parse_executor`). The server keeps
     the modules it started with for the life of this process (pools made later by
     :func:`mp_context` use it as it is): a command that knows its workers' work passes
-    their modules (:data:`COMPARE_PRELOAD`).
+    their modules (:data:`COMPARE_PRELOAD`). The server starts with SIGINT ignored until its
+    imports are done (:mod:`supplychain.parallel.sigint`): a Ctrl-C then prints no traceback from it.
     """
     if usable_cpus() > 1 and mp_context().get_start_method() == "forkserver":
+        import signal
+        import threading
         from multiprocessing import forkserver
 
         forkserver.set_forkserver_preload(list(preload))
-        forkserver.ensure_running()
+        if threading.current_thread() is not threading.main_thread():
+            forkserver.ensure_running()
+            return
+        # the server starts with SIGINT ignored (inherited): a Ctrl-C while it imports the preload modules stops
+        # the command, not the server with a traceback; its last preload module gives SIGINT back its handler
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            forkserver.ensure_running()
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 def importing_main_again() -> bool:

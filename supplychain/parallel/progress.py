@@ -6,7 +6,9 @@
 * inside a Jupyter kernel → :mod:`tqdm.auto` (a widget when ``ipywidgets`` is
   installed, plain text otherwise);
 * on a terminal (standard error is a TTY) → a :mod:`rich` progress bar on stderr;
-* anywhere else (pipes, CI logs, pytest) → nothing.
+* anywhere else (pipes, CI logs, pytest) → nothing, unless ``kind="lines"`` is asked for
+  (the ``sweep`` command does when its standard error is not a terminal): one plain line
+  on stderr at the start and one each tenth of the work, for a log or a pipe.
 
 A caller may also pass a plain callable ``f(done, total)`` to receive updates.
 """
@@ -21,7 +23,7 @@ from typing import Any, Literal, Protocol
 
 __all__ = ["ProgressBar", "ProgressLike", "in_notebook", "progress_bar"]
 
-ProgressKind = Literal["auto", "rich", "tqdm", "none"]
+ProgressKind = Literal["auto", "rich", "tqdm", "lines", "none"]
 ProgressLike = bool | str | Callable[[int, int], object] | None
 """What ``progress=`` accepts: ``None``/``True`` (auto), ``False`` (silent), a kind name, or ``f(done, total)``."""
 
@@ -48,6 +50,33 @@ class _Callback:
         """Count and report ``(done, total)``."""
         self.done += n
         self.func(self.done, self.total)
+
+
+class _Lines:
+    """One plain line on stderr at the start and at each tenth of ``total`` (a log, a pipe: no bar)."""
+
+    def __init__(self, description: str, total: int) -> None:
+        import time
+
+        self.description, self.total, self.done, self.shown = description, total, 0, 0
+        self.start = time.monotonic()
+        self._line()
+
+    def _line(self) -> None:
+        import time
+
+        seconds = time.monotonic() - self.start
+        share = 100 * self.done // max(self.total, 1)
+        print(f"{self.description}: {self.done:,}/{self.total:,} ({share} %), {seconds:.0f} s", file=sys.stderr,
+              flush=True)
+
+    def advance(self, n: int = 1) -> None:
+        """Count ``n`` more; print a line when a further tenth of the work is done."""
+        self.done += n
+        tenth = 10 * self.done // max(self.total, 1)
+        if tenth > self.shown:
+            self.shown = tenth
+            self._line()
 
 
 class _Rich:
@@ -96,9 +125,9 @@ def _resolve(kind: ProgressLike, quiet: bool) -> ProgressKind | Callable[[int, i
         stream = sys.stderr
         isatty = getattr(stream, "isatty", None)
         return "rich" if isatty is not None and isatty() else "none"
-    if kind in ("rich", "tqdm", "none"):
+    if kind in ("rich", "tqdm", "lines", "none"):
         return kind  # type: ignore[return-value]
-    msg = f"unknown progress display {kind!r}; use 'auto', 'rich', 'tqdm', 'none', a bool or a callable"
+    msg = f"unknown progress display {kind!r}; use 'auto', 'rich', 'tqdm', 'lines', 'none', a bool or a callable"
     raise ValueError(msg)
 
 
@@ -116,8 +145,8 @@ def progress_bar(
         Label shown next to the bar.
     kind : None, bool, str or callable
         ``None``/``True``/``"auto"``: choose from the environment (see module
-        docstring); ``False``/``"none"``: silent; ``"rich"`` or ``"tqdm"``: force
-        one; a callable: called as ``f(done, total)`` after each update.
+        docstring); ``False``/``"none"``: silent; ``"rich"``, ``"tqdm"`` or ``"lines"``
+        (plain lines on stderr, one per tenth): force one; a callable: called as ``f(done, total)`` after each update.
     quiet : bool
         Silence every display (overrides ``kind``).
 
@@ -149,6 +178,9 @@ def progress_bar(
         return
     if chosen == "none":
         yield _Silent()
+        return
+    if chosen == "lines":
+        yield _Lines(description, total)
         return
     if chosen == "tqdm":
         with warnings.catch_warnings():

@@ -31,6 +31,8 @@ module                                     what it does
 :mod:`supplychain.report.figures`          the report's network pictures and charts
 :mod:`supplychain.report.inline_svg`       SVG pictures inlined into the page (ids
                                            prefixed, sized to the page, checked)
+:mod:`supplychain.report.svg_minify`       the same SVG drawing in fewer bytes (ids,
+                                           numbers, styles, whitespace written shorter)
 :mod:`supplychain.report.html`             :func:`write_report` (self-contained
                                            ``index.html``, CSV tables, images) and its
                                            templates

@@ -1,13 +1,14 @@
-r"""Hindcast: the 2025 licensing episode against China's observed monthly magnet exports to the US.
+r"""Hindcast: the 2025 licensing episode against China's observed monthly magnet exports.
 
-The tool works at annual resolution; an export licence with approved share ``a`` and a
-delay of ``d`` months from ``start`` blocks (``supplychain.simulation.policies``)
+The tool works at annual resolution; an export licence with approved share ``a``, a
+delay of ``d`` months from ``start`` and catch-up ``u`` blocks (``supplychain.simulation.policies``)
 
-.. math:: b = φ(D) + (1 − a)\, φ(P \setminus D)
+.. math:: b = (1 − u)\, φ(D) + (1 − a)\, φ(P \setminus D)
 
 of a year's flow, ``D`` the first ``d`` months of the period ``P``. The same formula
 read month by month (``φ_m`` the share of month ``m`` covered) gives each month's
-open share ``o_m = 1 − φ_m(D) − (1 − a)\, φ_m(P \setminus D)``, which spreads the tool's
+open share ``o_m`` (:func:`monthly_factor`: nothing in D, ``a`` after it, and the held
+volume ``u Σ φ_m(D)`` released evenly over the licensed months), which spreads the tool's
 annual result over the calendar:
 
 .. math:: x_m = A \, \frac{o_m}{\sum_{m'} o_{m'}}
@@ -19,16 +20,22 @@ China cuts China's feed, and so its exports), which the licence calendar does no
 It is compared with China's customs data for the months our sources give
 (``scenarios/world/data/china_magnet_exports_us_2025.csv``).
 
-*Caveat.* The licence parameters (``share_approved``, ``delay_months``) were
-read from these same monthly exports (``world/policies.yaml``), so this hindcast is
-in-sample: it shows the annual model and its calendar reproduce the episode, not that
-it would have predicted it.
+The same is done for China's magnet exports to **every destination**
+(``scenarios/world/data/china_magnet_exports_2025.csv``): the tool's China → US flow spread by
+No. 18's US calendar plus its China → other destinations flow spread by No. 18's own (``cn_mofcom_no18``),
+against the months and the January–October total the data give.
+
+*In-sample and out of sample.* The US licence's parameters (``share_approved``, ``delay_months``) were read
+from the US months, and No. 18's ``share_approved`` and ``catch_up`` for other destinations from the totals
+of June, July, September and October minus the US (``world/policies.yaml``): on those months the hindcast is
+in-sample, it shows the annual model and its calendar reproduce the episode, not that it would have predicted
+it. No parameter was read from the US August (computed from September's month-on-month change) nor from the
+totals of January–May and August, which only the January–October total contains: those are out of sample.
 """
 
 from __future__ import annotations
 
 import calendar
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -39,27 +46,45 @@ import pandas as pd
 from supplychain.report.markdown import md_table
 from supplychain.schema.model import ExportLicensing, Scenario
 from supplychain.simulation.calendar import _month_overlap as _month_share
-from supplychain.simulation.policies import add_months
+from supplychain.simulation.policies import licence_calendar
 
-__all__ = ["DATA_FILE", "POLICY", "SCENARIO_FILE", "Hindcast", "hindcast", "hindcast_markdown", "monthly_factor",
-           "observed_exports"]
+__all__ = ["ALL_FILE", "DATA_FILE", "POLICY", "POLICY_OTHERS", "SCENARIO_FILE", "Hindcast", "hindcast",
+           "hindcast_markdown", "monthly_factor", "observed_all_destinations", "observed_exports"]
 
 SCENARIO_FILE: Final = "china_licensing_2025.yaml"
 """The scenario whose ``documented`` variant is hindcast."""
 POLICY: Final = "cn_mofcom_no18_us"
 """The licence that covers NdFeB magnets to the US (No. 57 lists no magnet element; No. 18 has its own US share)."""
+POLICY_OTHERS: Final = "cn_mofcom_no18"
+"""The licence that covers NdFeB magnets to every other destination."""
 DATA_FILE: Final = Path("world") / "data" / "china_magnet_exports_us_2025.csv"
-"""Observed exports, relative to the scenario folder."""
+"""Observed exports to the US, relative to the scenario folder."""
+ALL_FILE: Final = Path("world") / "data" / "china_magnet_exports_2025.csv"
+"""Observed exports to every destination (months and the January–October total), relative to the scenario folder."""
+US_2024_BOUND_T: Final = 400.0
+"""'>400 t per month to the US in 2024' (the May row of :data:`DATA_FILE`): the one observed bound on the US rate."""
+IN_SAMPLE_ALL: Final = (6, 7, 9, 10)
+"""Months of the all-destination series No. 18's other-destination parameters were read from."""
 YEAR: Final = 2025
 
 
 def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
-    r"""Share of each month's flow that a licence lets through, ``1 − φ_m(D) − (1 − a) φ_m(P \\ D)``.
+    r"""Share of each month's flow that a licence lets through, the annual blocked share read month by month.
+
+    With the licence's calendar (:func:`~supplychain.simulation.policies.licence_calendar`: D the delay,
+    L = P \\ D the licensed rest, a approved, u the catch-up released in this year) and ``φ_m`` the share of
+    month m an interval covers:
+
+    .. math:: o_m = 1 - φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(L)}{\sum_{m'} φ_{m'}(L)},
+       \qquad H = \sum_{m'} φ_{m'}(D)
+
+    the held volume H (in months of flow) released evenly over the licensed months of the year.
+    ``Σ_m o_m / 12 = 1 − b``, the year's open share of :func:`~supplychain.simulation.policies.apply_policies`.
 
     Parameters
     ----------
     policy : ExportLicensing
-        Start, end, ``share_approved`` (central value) and ``delay_months``.
+        Start, end, ``share_approved``, ``delay_months`` and ``catch_up`` (central values).
     year : int
         Calendar year.
 
@@ -78,15 +103,13 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     >>> monthly_factor(p, 2025)[2:7].round(4).tolist()
     [1.0, 0.1, 0.0, 0.675, 0.75]
     """
-    a = policy.share_approved.central
-    delay = policy.delay
-    delay_end = add_months(policy.start, delay)
-    out = np.ones(12)
-    for m in range(1, 13):
-        blocked_delay = _month_share(policy.start, min(delay_end - dt.timedelta(days=1), policy.end or dt.date.max),
-                                     year, m) if delay > 0 else 0.0
-        after = _month_share(max(delay_end, policy.start), policy.end, year, m)
-        out[m - 1] = 1.0 - blocked_delay - (1.0 - a) * after
+    cal = licence_calendar(policy, year)
+    months = range(1, 13)
+    held = np.array([_month_share(*cal.held, year, m) for m in months]) if cal.held else np.zeros(12)
+    lic = np.array([_month_share(*cal.licensed, year, m) for m in months]) if cal.licensed else np.zeros(12)
+    out = 1.0 - held - (1.0 - cal.approved) * lic
+    if cal.catch_up > 0 and lic.sum() > 0:
+        out += cal.catch_up * held.sum() * lic / lic.sum()
     return out
 
 
@@ -96,6 +119,29 @@ def observed_exports(scenarios: str | Path = "scenarios") -> pd.DataFrame:
     month = raw["period"].astype(str).str.slice(5, 7).astype(int)
     return pd.DataFrame({"month": month, "observed_t": raw["quantity_t"].astype(float),
                          "source_url": raw["source_url"].astype(str)}).sort_values("month").reset_index(drop=True)
+
+
+def observed_all_destinations(scenarios: str | Path = "scenarios") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """China's observed magnet exports to every destination.
+
+    Returns
+    -------
+    months : pandas.DataFrame
+        ``month``, ``observed_t`` (the rows with a single month).
+    spans : pandas.DataFrame
+        ``first``, ``last`` (months), ``observed_t``, ``change_yoy`` (the cumulative rows, ``YYYY-MM..YYYY-MM``).
+    """
+    raw = pd.read_csv(Path(scenarios) / ALL_FILE, comment="#", dtype={"period": str})
+    span = raw["period"].str.contains("..", regex=False)
+    single = raw.loc[~span]
+    months = pd.DataFrame({"month": single["period"].str.slice(5, 7).astype(int),
+                           "observed_t": single["quantity_t"].astype(float)}).sort_values("month")
+    cum = raw.loc[span]
+    spans = pd.DataFrame({"first": cum["period"].str.slice(5, 7).astype(int),
+                          "last": cum["period"].str.slice(14, 16).astype(int),
+                          "observed_t": cum["quantity_t"].astype(float),
+                          "change_yoy": cum["change_yoy"].astype(float)})
+    return months.reset_index(drop=True), spans.reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -114,6 +160,16 @@ class Hindcast:
         The tool's 2024 China → US flow (from the 2024 trade data).
     share_approved, delay_months : float
         The licence's parameters (central values) that shape the calendar.
+    all_destinations : pandas.DataFrame
+        China → every destination: ``month``, ``model_t``, ``observed_t`` (NaN where not observed),
+        ``in_sample`` (a month a parameter was read from).
+    all_spans : pandas.DataFrame
+        The cumulative observations (``first``, ``last``, ``observed_t``, ``change_yoy``) with ``model_t``, the
+        model over the same months, and ``out_of_sample_observed_t`` / ``out_of_sample_model_t``, the same
+        span without the in-sample months.
+    all_2024_t, all_annual_t, others_baseline_t, others_annual_t : float
+        The tool's China → every destination flow in 2024 and 2025 (with the licences), and its China → other
+        destinations flow in the 2025 baseline and with the licences.
     """
 
     monthly: pd.DataFrame
@@ -122,6 +178,12 @@ class Hindcast:
     flow_2024_t: float
     share_approved: float
     delay_months: float
+    all_destinations: pd.DataFrame
+    all_spans: pd.DataFrame
+    all_2024_t: float
+    all_annual_t: float
+    others_baseline_t: float
+    others_annual_t: float
 
     @property
     def observed(self) -> pd.DataFrame:
@@ -155,20 +217,42 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
     scenario: Scenario = load(Path(scenarios) / SCENARIO_FILE, require_sources=True)
     policy = scenario.policies[POLICY]
     assert isinstance(policy, ExportLicensing)
+    others = scenario.policies[POLICY_OTHERS]
+    assert isinstance(others, ExportLicensing)
     res = simulate(scenario, variant="documented", mode="fixed", years=[YEAR - 1, YEAR])
     f = res.flows
-    cn_us = f.loc[f["commodity"].eq("ndfeb_magnet") & f["supplier_country"].eq("CN") & f["buyer_country"].eq("US")]
-    by_year = cn_us.groupby("year")[["baseline", "simulated"]].sum()  # t NdFeB product (the magnets' unit)
+    cn = f.loc[f["commodity"].eq("ndfeb_magnet") & f["supplier_country"].eq("CN") & f["buyer_country"].ne("CN")]
+    to_us = cn["buyer_country"].eq("US")
+    by_year = cn.loc[to_us].groupby("year")[["baseline", "simulated"]].sum()  # t NdFeB product (the magnets' unit)
+    rest = cn.loc[~to_us].groupby("year")[["baseline", "simulated"]].sum()
     base = float(by_year["baseline"].get(YEAR, np.nan))
     annual = float(by_year["simulated"].get(YEAR, np.nan))
+    annual_others = float(rest["simulated"].get(YEAR, np.nan))
     # the tool's 2025 flow spread over the months by the licence calendar: every other 2025 effect
     # (MP's halt of sales to China cuts China's feed) is in the annual flow, not in the calendar
     factor = monthly_factor(policy, YEAR)
-    monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": annual * factor / factor.sum()})
+    us_months = annual * factor / factor.sum()
+    monthly = pd.DataFrame({"month": np.arange(1, 13), "model_t": us_months})
     obs = observed_exports(scenarios)
     monthly = monthly.merge(obs[["month", "observed_t"]], on="month", how="left")
+    # every destination: the US months plus the other destinations' flow spread by No. 18's own calendar
+    f_others = monthly_factor(others, YEAR)
+    seen, spans = observed_all_destinations(scenarios)
+    every = pd.DataFrame({"month": np.arange(1, 13), "model_t": us_months + annual_others * f_others / f_others.sum()})
+    every = every.merge(seen, on="month", how="left")
+    every["in_sample"] = every["month"].isin(IN_SAMPLE_ALL)
+    model_t, oos_obs, oos_model = [], [], []
+    for first, last, observed in spans[["first", "last", "observed_t"]].itertuples(index=False):
+        inside = every["month"].between(first, last)
+        held_out = inside & ~every["in_sample"]
+        model_t.append(float(every.loc[inside, "model_t"].sum()))
+        oos_model.append(float(every.loc[held_out, "model_t"].sum()))
+        oos_obs.append(float(observed) - float(every.loc[inside & every["in_sample"], "observed_t"].sum()))
+    spans = spans.assign(model_t=model_t, out_of_sample_observed_t=oos_obs, out_of_sample_model_t=oos_model)
     return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
-                    policy.share_approved.central, policy.delay)
+                    policy.share_approved.central, policy.delay, every, spans,
+                    float(by_year["simulated"].get(YEAR - 1, np.nan) + rest["simulated"].get(YEAR - 1, np.nan)),
+                    annual + annual_others, float(rest["baseline"].get(YEAR, np.nan)), annual_others)
 
 
 def hindcast_markdown(h: Hindcast) -> str:
@@ -194,8 +278,60 @@ def hindcast_markdown(h: Hindcast) -> str:
         f"{h.flow_2024_t:,.0f} t in 2024 (the 2024 trade pattern carried to 2025's production and demand, "
         "`graph/pattern.py`). "
         f"**In-sample:** `share_approved` ({h.share_approved:g}) and `delay_months` ({h.delay_months:g}) were read "
-        "from these monthly exports, so this shows that the annual model and its calendar reproduce the episode, "
-        "not that they predicted it."
+        "from these monthly exports (all but August, computed from September's month-on-month change, which no "
+        "parameter was read from), so this shows that the annual model and its calendar reproduce the episode, "
+        f"not that they predicted it. The US reference the approvals are read against ({h.flow_2024_t / 12:,.0f} t "
+        "a month, the tool's 2024 flow) is not an observation: it is the 2020 US share of China's magnet exports "
+        f"times the 2024 total; against the sources' '>{US_2024_BOUND_T:,.0f} t per month to the US in 2024' the "
+        f"same months give approvals {_approvals_at_bound(h)}.\n\n" + _all_destinations_markdown(h)
+    )
+
+
+def _approvals_at_bound(h: Hindcast) -> str:
+    """Read the US months the approvals came from against :data:`US_2024_BOUND_T`, capped at 1."""
+    o = h.observed
+    seen = o.loc[o["month"].isin(IN_SAMPLE_ALL), "observed_t"].to_numpy(dtype=float)
+    shares = np.minimum(seen / US_2024_BOUND_T, 1)
+    return ", ".join(f"{x:.2g}" for x in shares)
+
+
+def _all_destinations_markdown(h: Hindcast) -> str:
+    """Render the out-of-sample check: China's magnet exports to every destination."""
+    e = h.all_destinations
+    rows = []
+    for m, x, y, ins in e[["month", "model_t", "observed_t", "in_sample"]].itertuples(index=False):
+        seen = not np.isnan(y)
+        rows.append([calendar.month_abbr[int(m)], f"{x:,.0f}", f"{y:,.0f}" if seen else "—",
+                     f"{x - y:+,.0f}" if seen else "—", ("in-sample" if ins else "out of sample") if seen else ""])
+    table = md_table(["2025", "model (t)", "observed (t)", "model − observed (t)", ""], rows)
+    spans = []
+    for first, last, observed, yoy, model, oos_obs, oos_model in h.all_spans[
+            ["first", "last", "observed_t", "change_yoy", "model_t", "out_of_sample_observed_t",
+             "out_of_sample_model_t"]].to_numpy(dtype=float).tolist():
+        months = f"{calendar.month_abbr[int(first)]}–{calendar.month_abbr[int(last)]}"
+        held = ", ".join(calendar.month_abbr[m] for m in range(int(first), int(last) + 1) if m not in IN_SAMPLE_ALL)
+        ref = h.all_2024_t * (last - first + 1) / 12
+        spans.append(
+            f"Over {months} 2025 the tool gives {model:,.0f} t against {observed:,.0f} t observed "
+            f"(ratio {model / observed:.2f}; {model / ref - 1:+.1%} on its 2024 rate against "
+            f"{yoy:+.1%} y/y observed). Without the in-sample months ({held}: no parameter was read from "
+            f"them) it gives {oos_model:,.0f} t against {oos_obs:,.0f} t (ratio {oos_model / oos_obs:.2f}).")
+    loss = 1 - h.others_annual_t / h.others_baseline_t
+    sp = h.all_spans
+    gap = float(sp["out_of_sample_model_t"].sum() / sp["out_of_sample_observed_t"].sum()) if len(sp) else 0.0
+    return (
+        "**Out of sample: every destination.** The same run's China → every destination NdFeB flow "
+        f"({h.all_annual_t:,.0f} t in 2025 against {h.all_2024_t:,.0f} t in 2024): the US months above plus the "
+        f"other destinations' flow ({h.others_annual_t:,.0f} t, {loss:.0%} below their 2025 baseline) spread by "
+        f"No. 18's own calendar (`{POLICY_OTHERS}`: approvals, delay and `catch_up`, the backlog held during the "
+        "delay that ships once licences arrive, released evenly over the licensed months), against China's "
+        f"customs totals (`world/data/china_magnet_exports_2025.csv`).\n\n{table}\n\n" + " ".join(spans) +
+        " June, July, September and October are in-sample: No. 18's approvals and catch-up for other destinations "
+        "were read from them; the model releases the backlog evenly from the day licences arrive (June 4), the "
+        "data show it from July, hence June's gap. The model stops every covered export for the delay "
+        "(April–May), while the January–October total leaves more for the unobserved months than that allows: "
+        "the annual losses the licences book for 2025 are upper bounds" + (
+            f" (over the out-of-sample months the model ships {1 - gap:.0%} less than observed)." if gap else ".")
     )
 
 

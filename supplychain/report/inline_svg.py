@@ -1,15 +1,13 @@
 """SVG pictures inlined into the report page: ids made unique per picture, sized to the page.
 
 An ``<svg>`` written into the page (rather than an ``<img>``) keeps its hover tooltips
-(Graphviz writes a node's or flow's ``tooltip`` as ``<title>``/``xlink:title``) and its text
-selectable. Every picture on the page then shares one id space: Graphviz numbers its
-groups ``node1``, ``edge1`` … in every picture, and matplotlib names clip paths and
-glyphs. :func:`inline_svg` prefixes every ``id`` and every reference to one (``url(#…)``,
-``href="#…"``, ``xlink:href="#…"``) with a prefix unique to the picture, drops the XML
-prolog, DOCTYPE, comments and the layout whitespace between elements (kept before and after a
-``<tspan>``, where it is a space in the text), and makes the picture scale down to the page width
-(``width:100%`` with the natural width as ``max-width``, the ``viewBox`` kept), so
-a network never makes the page scroll sideways.
+(Graphviz writes a node's or flow's ``tooltip`` as ``xlink:title``) and its text
+selectable. Every picture on the page then shares one id space: :func:`inline_svg` writes the
+picture shorter (:func:`~supplychain.report.svg_minify.minify_svg`: the ids nothing refers to
+dropped, the others renamed ``a``, ``b`` …), then prefixes every ``id`` and every reference to
+one (``url(#…)``, ``href="#…"``, ``xlink:href="#…"``) with a prefix unique to the picture, and
+makes the picture scale down to the page width (``width:100%`` with the natural width as
+``max-width``, the ``viewBox`` kept), so a network never makes the page scroll sideways.
 
 The SVG comes from Graphviz and matplotlib, which escape the user text they draw;
 as a second guard the picture is refused when it holds an element or attribute that
@@ -25,9 +23,10 @@ from typing import Final
 
 import markupsafe
 
+from supplychain.report.svg_minify import minify_svg
+
 __all__ = ["UnsafeSvgError", "inline_svg", "natural_width"]
 
-_PROLOG: Final = re.compile(r"<\?xml[^>]*\?>|<!DOCTYPE[^>[]*(\[[^\]]*\])?>|<!--.*?-->", re.DOTALL)
 _ID: Final = re.compile(r'\bid="([^"]+)"')
 _URL_REF: Final = re.compile(r"url\(#([^)\s]+)\)")
 _HREF: Final = re.compile(r'\b((?:xlink:)?href)="([^"]*)"')
@@ -36,21 +35,10 @@ _UNSAFE_TAG: Final = re.compile(r"<\s*(script|foreignObject|image|iframe|object|
 _HANDLER: Final = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
 _SVG_OPEN: Final = re.compile(r"<svg\b[^>]*>", re.DOTALL)
 _SIZE: Final = re.compile(r'\s(width|height)="([\d.]+)(pt|px)?"')
-_GEOMETRY: Final = re.compile(r'(\s(?:d|points|x|y|x1|y1|x2|y2|transform|font-size|stroke-width)=")([^"]*)(")')
-_DECIMAL: Final = re.compile(r"-?\d+\.\d{2,}")
-_FONT: Final = re.compile(r'\sfont-family="([^"]*)"')
-_BETWEEN_TAGS: Final = re.compile(r">\s+<(?!/?tspan\b)")
-_GROUP_TITLE: Final = re.compile(r'(<g id="[^"]*" class="(?:graph|node|edge|cluster)">\s*)<title>[^<]*</title>')
 
 
 class UnsafeSvgError(ValueError):
     """An SVG picture holds something that could run script or fetch a resource."""
-
-
-def _one_decimal(m: re.Match[str]) -> str:
-    """Write a coordinate to 0.1 (of a point or pixel: finer than a screen shows), trailing zeros dropped."""
-    text = f"{float(m.group(0)):.1f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def natural_width(svg: str) -> float | None:
@@ -98,20 +86,17 @@ def inline_svg(svg: bytes | str, prefix: str, *, label: str = "") -> markupsafe.
 
     Examples
     --------
-    >>> s = ('<?xml version="1.0"?><svg width="150pt" height="30pt" viewBox="0 0 150 30">'
-    ...      '<g id="node1"><a xlink:href="#node1"><path d="M 1.2345 0.04" clip-path="url(#c1)"/></a></g></svg>')
+    >>> s = ('<?xml version="1.0"?><svg width="150pt" height="30pt" viewBox="0 0 150 30"><g id="node1">'
+    ...      '<clipPath id="c1"><rect/></clipPath><a xlink:title="x"><path d="M 1.2345 0.04" clip-path="url(#c1)"/>'
+    ...      '</a></g></svg>')
     >>> print(inline_svg(s, "p1"))  # doctest: +NORMALIZE_WHITESPACE
-    <svg style="width:100%;height:auto;max-width:200px" viewBox="0 0 150 30"><g id="p1-node1"><a
-    xlink:href="#p1-node1"><path d="M 1.2 0" clip-path="url(#p1-c1)"/></a></g></svg>
-    >>> t = '<svg viewBox="0 0 9 9">\n  <g>\n    <text>a <tspan>b</tspan> <tspan>c</tspan></text>\n  </g>\n</svg>'
-    >>> print(inline_svg(t, "p"))
-    <svg style="width:100%;height:auto" viewBox="0 0 9 9"><g><text>a <tspan>b</tspan> <tspan>c</tspan></text></g></svg>
+    <svg style="width:100%;height:auto;max-width:200px" viewBox="0 0 150 30"><clipPath id="p1-a"><rect/></clipPath><a
+    xlink:title="x"><path d="M1.2 0" clip-path="url(#p1-a)"/></a></svg>
     """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", prefix):
         msg = f"an SVG id prefix is letters, digits and '-', starting with a letter; got {prefix!r}"
         raise ValueError(msg)
-    text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
-    text = _PROLOG.sub("", text).strip()
+    text = minify_svg(svg.decode("utf-8") if isinstance(svg, bytes) else svg)
     if _UNSAFE_TAG.search(text) or _HANDLER.search(text):
         msg = "the SVG picture holds a script, an embedded object or an event handler; it is not inlined"
         raise UnsafeSvgError(msg)
@@ -124,20 +109,11 @@ def inline_svg(svg: bytes | str, prefix: str, *, label: str = "") -> markupsafe.
         msg = "not an SVG picture: no <svg> element"
         raise ValueError(msg)
     width = natural_width(text)
-    tag = _SIZE.sub("", head.group(0))
-    fonts = set(_FONT.findall(text))
-    font = f";font-family:{next(iter(fonts))}" if len(fonts) == 1 and '"' not in next(iter(fonts)) else ""
-    size = ' style="width:100%;height:auto' + (f";max-width:{round(width)}px" if width else "") + font + '"'
+    size = ' style="width:100%;height:auto' + (f";max-width:{round(width)}px" if width else "") + '"'
     if label:
         size += f' role="img" aria-label="{markupsafe.escape(label)}"'
-    tag = tag.replace("<svg", "<svg" + size, 1)
-    body = text[head.end() :]
-    if font:  # one font for every text: said once, on the picture
-        body = _FONT.sub("", body)
-    body = _GROUP_TITLE.sub(r"\1", body)  # Graphviz's node ids as titles; the tooltips stay (xlink:title)
-    text = text[: head.start()] + tag + body
-    text = _BETWEEN_TAGS.sub("><", text)
-    text = _GEOMETRY.sub(lambda m: m.group(1) + _DECIMAL.sub(_one_decimal, m.group(2)) + m.group(3), text)
+    tag = _SIZE.sub("", head.group(0)).replace("<svg", "<svg" + size, 1)
+    text = text[: head.start()] + tag + text[head.end() :]
     text = _ID.sub(lambda m: f'id="{prefix}-{m.group(1)}"', text)
     text = _URL_REF.sub(lambda m: f"url(#{prefix}-{m.group(1)})", text)
     text = _HREF.sub(lambda m: f'{m.group(1)}="#{prefix}-{m.group(2)[1:]}"', text)

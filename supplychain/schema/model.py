@@ -280,9 +280,9 @@ class Facility(StrictModel):
     kind: FacilityKind
     """What it does."""
     output: EntityId | None = None
-    """For a primary producer: the commodity it mines."""
+    """For a primary producer (kind mine, recycler or aggregate): the commodity it makes from no input."""
     process: EntityId | None = None
-    """For a converter: the id of its process."""
+    """For a converter (kinds separation, refinery, metal, magnet, manufacturer): the id of its process."""
     owners: list[Owner] = Field(default_factory=list)
     """Owners and stakes (stakes sum to at most 1; the rest is unattributed)."""
     capacity: Tonnes | None = None
@@ -511,6 +511,11 @@ class ExportLicensing(_PolicyBase):
     """Months of licensing delay at the start (default 0: licences from the first day; nothing flows until licences
     arrive); a quantity, so a sweep can sample it, with its reason like every bundled figure (``{value: 2, dist:
     triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the monthly exports ..."}``)."""
+    catch_up: ShareQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Share of the exports held during the delay that ship once licences arrive, in the same calendar year
+    (default 0: the held volume is lost). The year's blocked share is ``(1 − catch_up) φ(D) + (1 − a) φ(P \\ D)``
+    (``supplychain.simulation.policies.licence_calendar``); a delay that runs into the next year releases
+    nothing into the year it started in."""
 
     @property
     def delay(self) -> float:
@@ -595,7 +600,7 @@ class InvestmentProject(StrictModel):
     kind: FacilityKind
     """Type of facility created."""
     output: EntityId | None = None
-    """Commodity mined (for a mine)."""
+    """Commodity made from no input (for kind mine, recycler or aggregate)."""
     process: EntityId | None = None
     """Process run (for a converter)."""
     share_of_fund: ShareQ

@@ -56,6 +56,7 @@ from supplychain.schema.model import (
 from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 
 __all__ = [
+    "CONVERTING_KINDS",
     "RULES",
     "WARNINGS",
     "check_agreement_parties",
@@ -63,8 +64,10 @@ __all__ = [
     "check_code_clashes",
     "check_commodities",
     "check_contents",
+    "check_converter_kinds",
     "check_countries",
     "check_coverage",
+    "check_dated_rows",
     "check_groups",
     "check_lookalike_ids",
     "check_nodes",
@@ -523,6 +526,48 @@ def check_processes(scenario: Scenario, nodes: Nodes | None = None) -> list[Prob
     return _missing(scenario, refs, scenario.processes, "process", "processes")
 
 
+CONVERTING_KINDS = ("separation", "refinery", "metal", "magnet", "manufacturer")
+"""Facility kinds that turn inputs into their output: they need a ``process:`` (``mine``, ``recycler`` and
+``aggregate`` may be primary producers with ``output:``)."""
+
+
+def check_converter_kinds(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a facility or investment project of a converting kind that gives ``output:``, not ``process:``.
+
+    A plant with ``output:`` is a primary producer: its output comes from no input
+    (:func:`~supplychain.graph.build.build` gives it no input edge). A magnet plant written
+    so makes magnets from nothing, even under a ban on every input it would need. A
+    converting kind (:data:`CONVERTING_KINDS`) with ``output:`` is therefore an error; the
+    hint names the scenario's processes that make that output.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {"p": {"name": "P", "country": "IN", "kind": "magnet", "output": "magnet"}}})
+    >>> print(check_converter_kinds(s)[0].message)
+    facility p is a magnet plant with `output: magnet` and no `process:`: it would make magnet from nothing
+    """
+    entities: list[tuple[KeyPath, str, str, str | None]] = [
+        (("facilities", fid), "facility", f.kind, f.output) for fid, f in scenario.facilities.items()]
+    for aid, ag in scenario.agreements.items():
+        if ag.investment is not None:
+            entities += [(("agreements", aid, "investment", "projects", pid), "investment project", p.kind, p.output)
+                         for pid, p in ag.investment.projects.items()]
+    problems = []
+    for path, what, kind, output in entities:
+        if kind not in CONVERTING_KINDS or output is None:
+            continue
+        makers = sorted(pid for pid, p in scenario.processes.items() if output in p.outputs)
+        ids = (f"this scenario's processes making {output}: {', '.join(makers)}" if makers
+               else f"no process of this scenario makes {output}: declare one under `processes:`")
+        message = (f"{what} {path[-1]} is a {kind} plant with `output: {output}` and no `process:`: "
+                   f"it would make {output} from nothing")
+        hint = (f"give `process: <id>` instead of `output:` ({ids}); or use `kind: aggregate` (or `mine`) if its "
+                "inputs are outside the scenario")
+        problems.append(problem_at(scenario, (*path, "output"), message, hint))
+    return problems
+
+
 def check_nodes(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Flow and offtake endpoints are a facility id or a country/region code (not a group).
 
@@ -868,6 +913,7 @@ RULES: tuple[Rule, ...] = (
     check_commodities,
     check_contents,
     check_processes,
+    check_converter_kinds,
     check_nodes,
     check_policy_names,
     check_variants,
@@ -1036,6 +1082,72 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     return problems
 
 
+def _bundled_file(file: str) -> bool:
+    """Whether a problem's file is part of the bundled world (named ``bundled:…`` or under its folder)."""
+    from pathlib import Path
+
+    from supplychain.io.roots import BUNDLED_PREFIX, bundled_root  # io imports the schema
+
+    if file.startswith(BUNDLED_PREFIX):
+        return True
+    try:
+        return Path(file).resolve().is_relative_to(bundled_root())
+    except (OSError, ValueError):
+        return False
+
+
+def check_dated_rows(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    """Report a flow, import record, stock or demand ``by_year`` figure dated where it is never used (a warning).
+
+    A flow or an import record is observed trade of its own ``year`` only
+    (:mod:`supplychain.graph.layout` takes the rows whose year is the year built), so one dated
+    outside ``base_year`` … ``horizon`` is in no year's network; a demand ``by_year`` figure is read
+    for its year only. A stock enters in its ``year`` (one dated before the base year in the base
+    year), so one dated after the horizon never enters. A demand entry's own ``year`` is not
+    reported: its quantity is grown (or back-cast) to every year. The bundled world's rows are not
+    reported: its mineral files hold 2020–23 history (and 2026 rows) for scenarios with other years
+    on purpose.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024, "horizon": 2030},
+    ...     "flows": {"old": {"supplier": "AU", "buyer": "US", "commodity": "ore", "year": 2023, "tonnes": 1}}})
+    >>> [p.message for p in check_dated_rows(s)]
+    ["2023 is outside the scenario's years 2024–2030: this flow is not used"]
+    """
+    years = scenario.years
+    first, last = years[0], years[-1]
+    span = f"{first}–{last}" if last > first else str(first)
+    rows: list[tuple[KeyPath, int, str, str]] = []
+    for fid, f in scenario.flows.items():
+        if not first <= f.year <= last:
+            rows.append((("flows", fid, "year"), f.year, "flow is not used",
+                         f"a flow is trade of its own year: set `year: {first}` (the base year) to use it, "
+                         "or change `base_year`/`horizon`"))
+    for iid, imp in scenario.imports.items():
+        if not first <= imp.year <= last:
+            rows.append((("imports", iid, "year"), imp.year, "import record is not used",
+                         f"an import record is trade of its own year: set `year: {first}` (the base year) to use "
+                         "it, or change `base_year`/`horizon`"))
+    for sid, st in scenario.stockpiles.items():
+        if st.year > last:
+            rows.append((("stockpiles", sid, "year"), st.year, "stock never enters",
+                         "a stock enters in its year: check the year, or extend `horizon`"))
+    for did, d in scenario.demand.items():
+        for y in d.by_year:
+            if not first <= y <= last:
+                rows.append((("demand", did, "by_year", y), y, "figure is not used",
+                             "a `by_year` figure is read for its own year only: check the year, or change "
+                             "`base_year`/`horizon`"))
+    problems = []
+    for path, year, what, hint in rows:
+        message = f"{year} is outside the scenario's years {span}: this {what}"
+        problem = problem_at(scenario, path, message, hint)
+        if not _bundled_file(problem.file):
+            problems.append(problem)
+    return problems
+
+
 def check_offtake_capacity(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     r"""Report an offtake whose plant's offtakes commit more than it can make in a year they are in force (a warning).
 
@@ -1136,7 +1248,7 @@ def check_stock_users(scenario: Scenario, nodes: Nodes | None = None) -> list[Pr
     return problems
 
 
-WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force,
+WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force, check_dated_rows,
                                 check_agreement_parties, check_offtake_capacity, check_tie_members,
                                 check_stock_users)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""

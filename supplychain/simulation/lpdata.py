@@ -90,6 +90,10 @@ class YearInputs:
         Per model edge: a flow (output or input) of a plant whose output an offtake in force buys; its output
         comes first among responses equally close to the baseline
         (:func:`~supplychain.simulation.levels.contracted_factors`). None: no plant is contracted.
+    held : numpy.ndarray, optional
+        :math:`H_e` per model edge, a ceiling on its flow (∞ where none): in the re-solve that opens a stock
+        for its holder's plants, the holder's exports held at the first solve's
+        (:meth:`~supplychain.simulation.stocks.StockRoutes.plant_release`). None: no edge is held.
     """
 
     baseline: FloatArray
@@ -107,6 +111,7 @@ class YearInputs:
     reserved: npt.NDArray[np.bool_] | None = None
     participation: tuple[Participation, ...] = ()
     contracted: npt.NDArray[np.bool_] | None = None
+    held: FloatArray | None = None
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ agreements that exempt edge e from policy i; ``P \ A_e`` what is left;
 reaches only part of a mixed commodity):
 
 * export ban / import ban: :math:`b = c_k \, s \, φ(P \setminus A_e)`, s = ``share_blocked``;
-* export licensing with approved share a and delay d months:
-  :math:`b = c_k \, [φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)]`,
-  D = the first d months of P (nothing flows until licences arrive);
+* export licensing with approved share a, delay d months and catch-up u:
+  :math:`b = c_k \, [(1 - u)\, φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)]`,
+  D = the first d months of P (nothing flows until licences arrive); u = ``catch_up``, the share of
+  what was held during D that ships once licences arrive, counted only in a year in which they arrive
+  (:func:`licence_calendar`; u = 0 by default: the held volume is lost);
 * export tax / tariff: :math:`c = c_k (r \, p_k + u)\, φ(P \setminus A_e)`,
   r the ad-valorem rate, :math:`p_k` the commodity's price per unit, u ``usd_per_unit``;
 * export quota Q per year (in the covered commodities' unit) over covered edges E_q, with weights
@@ -75,12 +77,14 @@ from supplychain.simulation.calendar import Interval, subtract, year_fraction, y
 __all__ = [
     "ATTRIBUTION_COLUMNS",
     "Coded",
+    "LicenceCalendar",
     "Membership",
     "PolicyEffects",
     "Quota",
     "add_months",
     "apply_policies",
     "edge_text",
+    "licence_calendar",
     "matches_selector",
     "scenario_policy_effects",
 ]
@@ -278,20 +282,80 @@ class PolicyEffects:
     quotas: tuple[Quota, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class LicenceCalendar:
+    """An export licence's year: the delay without licences, the licensed rest and what the delay releases.
+
+    The one description of a licence's timing that the annual blocked share (:func:`apply_policies`) and
+    the monthly hindcast (``supplychain.report.hindcast.monthly_factor``) both read.
+    """
+
+    held: Interval | None
+    """D: from the start to the day before licences arrive (nothing flows); None without a delay."""
+    licensed: Interval | None
+    """P \\ D: from the day licences arrive to the end; None if they never arrive within the period."""
+    approved: float
+    """a: share of the flow licensed once licences arrive."""
+    catch_up: float
+    """u: share of the flow held in D ∩ year that ships in the licensed part of the year (0 unless licences
+    arrive in this year)."""
+
+    def pieces(self) -> list[tuple[Interval, float]]:
+        r"""Sub-periods with their blocked intensity: D at ``1 − u``, P \ D at ``1 − a``."""
+        out: list[tuple[Interval, float]] = []
+        if self.held is not None:
+            out.append((self.held, 1.0 - self.catch_up))
+        if self.licensed is not None:
+            out.append((self.licensed, 1.0 - self.approved))
+        return out
+
+
+def licence_calendar(pol: ExportLicensing, year: int) -> LicenceCalendar:
+    r"""Split an export licence's period at the day licences arrive, for one calendar year.
+
+    Parameters
+    ----------
+    pol : ExportLicensing
+        ``start``, ``end``, ``share_approved`` a, ``delay_months`` d and ``catch_up`` u (central values).
+    year : int
+        Calendar year.
+
+    Returns
+    -------
+    LicenceCalendar
+        D = [start, start + d months − 1 day], P \ D = [start + d months, end]. The year's blocked share of
+        a covered flow is :math:`b = (1 - u')\, φ(D) + (1 - a)\, φ(P \setminus D)` with :math:`u' = u` if
+        licences arrive in ``year`` (the held volume of this year ships later in it) and 0 otherwise (a delay
+        that runs into the next year: what it holds in this year is not released in it).
+
+    Examples
+    --------
+    From 2025-01-01, 3 months' delay, a = 0.5, u = 0.6: D = Jan-Mar, licences from 1 April;
+    b = 0.4 · 3/12 + 0.5 · 9/12 = 0.475.
+
+    >>> p = ExportLicensing(type="export_licensing", country="CN", start="2025-01-01", share_approved=0.5,
+    ...                     delay_months=3, catch_up=0.6)
+    >>> c = licence_calendar(p, 2025)
+    >>> c.held, c.licensed[0], c.catch_up
+    ((datetime.date(2025, 1, 1), datetime.date(2025, 3, 31)), datetime.date(2025, 4, 1), 0.6)
+    """
+    approved = pol.share_approved.central
+    if pol.delay <= 0:
+        return LicenceCalendar(None, (pol.start, pol.end), approved, 0.0)
+    licensed_from = add_months(pol.start, pol.delay)
+    delay_end = licensed_from - dt.timedelta(days=1)
+    if pol.end is not None and delay_end >= pol.end:
+        return LicenceCalendar((pol.start, pol.end), None, approved, 0.0)
+    u = pol.catch_up.central if licensed_from.year == year else 0.0
+    return LicenceCalendar((pol.start, delay_end), (licensed_from, pol.end), approved, u)
+
+
 def _policy_pieces(pol: Policy, year: int) -> list[tuple[Interval, float]]:
     """Sub-periods of a restricting policy with their intensity (share blocked)."""
     if isinstance(pol, ExportBan | ImportBan):
         return [((pol.start, pol.end), pol.share_blocked.central)]
     if isinstance(pol, ExportLicensing):
-        approved = pol.share_approved.central
-        delay = pol.delay
-        if delay <= 0:
-            return [((pol.start, pol.end), 1.0 - approved)]
-        licensed_from = add_months(pol.start, delay)
-        delay_end = licensed_from - dt.timedelta(days=1)
-        if pol.end is not None and delay_end >= pol.end:
-            return [((pol.start, pol.end), 1.0)]
-        return [((pol.start, delay_end), 1.0), ((licensed_from, pol.end), 1.0 - approved)]
+        return licence_calendar(pol, year).pieces()
     return [((pol.start, pol.end), 1.0)]
 
 

@@ -29,7 +29,9 @@ Constraints
       (x(m) cross-border exports, dom(m) inflows from facilities and stock nodes,
       :math:`R^0_m` the baseline re-exports): no new transshipment of banned material, and
       no export licensed by a stock draw :math:`d_m` (a stock is national);
-    * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`;
+    * offtakes: :math:`f_e \ge L_e`; stocks: :math:`0 \le d_m \le S_m`, and in the re-solve that opens
+      them the holder's exports held, :math:`f_e \le H_e` (:meth:`StockRoutes.held
+      <supplychain.simulation.stocks.StockRoutes.held>`);
       unrecorded supply: :math:`0 \le g_m \le \max(0, \sum_{out} f^0 - \sum_{in} f^0)`.
 
 Objective, lexicographic (one solve per level, the optimum of a level kept in the
@@ -495,7 +497,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
 
         :math:`U_e = (1 - b_e) f^0_e` on an edge a policy blocks by share :math:`b_e > 0`, else :math:`\infty`;
         at most :math:`f^0_e` on an edge that may not grow above its baseline (out of a node that is neither a
-        market nor a facility, or into a surplus or stock node); never below 0.
+        market nor a facility, or into a surplus or stock node); at most :math:`H_e` on an edge ``inputs.held``
+        holds (a stock holder's exports in the re-solve for its plants); never below 0.
         A commitment never overrides it (:func:`~supplychain.simulation.agreements.offtake_floors`).
 
         Parameters
@@ -511,6 +514,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         f0 = inputs.baseline
         cap = np.where(inputs.blocked > 0, (1.0 - inputs.blocked) * f0, INF)
         cap = np.where(self._capped, np.minimum(cap, f0), cap)
+        if inputs.held is not None:
+            cap = np.minimum(cap, inputs.held)
         out: FloatArray = np.maximum(cap, 0.0)
         return out
 

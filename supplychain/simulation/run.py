@@ -69,7 +69,14 @@ from supplychain.simulation.outcome import (
 from supplychain.simulation.policies import ATTRIBUTION_COLUMNS, PolicyEffects, scenario_policy_effects
 from supplychain.simulation.rationing import DEFAULT_RULE, Rule, check_rule
 from supplychain.simulation.rebalance import RebalanceModel, facility_yields
-from supplychain.simulation.stocks import StockLedger, StockRoutes, plant_gaps, shock_spans, split_release
+from supplychain.simulation.stocks import (
+    StockLedger,
+    StockRoutes,
+    plant_gaps,
+    plant_need,
+    shock_spans,
+    split_release,
+)
 from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
 
@@ -679,6 +686,7 @@ class Simulator:
                   if level > 0 and (g := plant_gaps(edges, f0, res.arrived, m))}
         into_plants = {m: sum(g.values()) for m, g in plants.items()}
         gaps, demand = _use_gaps(short)
+        used: dict[str, float] = {}
         if plants and cover:  # the plants' shares arrive on their input edges, and the response runs again
             dry = net_of_baseline_draw(base, ledger.copy().record(
                 year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand))
@@ -686,12 +694,20 @@ class Simulator:
             for m, g in plants.items():
                 for e, t in split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1].items():
                     x[e] += t
+            first = res.tonnes
             res = propagate_fixed(nodes, edges, b, extra=x)
+            # what each plant kept of its share once unsellable output is cut back: min(x_e, f_e - f_e^(1))
+            kept = np.minimum(x, np.maximum(0.0, res.tonnes - first))
+            used = {m: float(sum(kept[e] for e in g)) for m, g in plants.items()}
+            into_plants = {m: sum(plant_need(t, float(x[e]), float(kept[e])) for e, t in g.items())
+                           for m, g in plants.items()}
             short = shortfall_table(res.index, edges, res.tonnes)
             gaps, demand = _use_gaps(short)
-        drawn = ledger.record(year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand, spans)
+        drawn = ledger.record(year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand, spans,
+                              baseline_stock_gap(base, _plus(gaps, used)) if used else None)
         drawn = net_of_baseline_draw(base, drawn)
-        use = {m: split_release(d, gaps.get(m, 0.0), plants[m])[0] if m in plants else d for m, d in drawn.items()}
+        use = {m: (max(0.0, d - used[m]) if m in used else split_release(d, gaps.get(m, 0.0), plants[m])[0])
+               if m in plants else d for m, d in drawn.items()}
         return res, apply_stock_cover(short, use) if cover else short, drawn, use
 
     def _year_fixed(
@@ -826,21 +842,25 @@ class Simulator:
                          participation=pol.participation, contracted=pol.contracted)
         solver = self._solver()
 
-        def solve(inputs: YearInputs) -> RebalanceSolution:
+        def solve(inputs: YearInputs, first: Sequence[RebalanceSolution] = (),
+                  held: tuple[np.ndarray, np.ndarray] | None = None) -> list[RebalanceSolution]:
+            """Solve each period of the year (``held``: the trade held at each period's ``first`` solve)."""
             try:
-                return RebalanceSolution.blend([(w, solver.solve(part, warm=warm))
-                                                for w, part in pol.period_inputs(inputs)])
+                return [solver.solve(part if held is None else routes.hold(part, first[i], held), warm=warm)
+                        for i, (_, part) in enumerate(pol.period_inputs(inputs))]
             except SolverError as err:
                 raise self._unmet_offtakes(year, err, pol, inputs, offtakes) from err
 
-        sol = solve(inputs)
+        weights = [w for w, _ in pol.period_inputs(inputs)]
+        parts = solve(inputs)
+        sol = RebalanceSolution.blend(list(zip(weights, parts, strict=True)))
         # a stock covers its holder's users left short after the re-routing: its plants' share in a re-solve
         # (StockRoutes.plant_release), its final use's after it (StockRoutes.record)
         opened = routes.plant_release(ledger, year, table, inputs, sol) if ledger.levels else None
         plants: dict[str, float] = {}
         if opened is not None:
-            inputs, plants = opened
-            sol = solve(inputs)
+            inputs, plants, held = opened
+            sol = RebalanceSolution.blend(list(zip(weights, solve(inputs, parts, held), strict=True)))
         draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
                                    plants)
         short = apply_stock_cover(model.shortfall_table(inputs, sol), use)

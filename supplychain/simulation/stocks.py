@@ -20,9 +20,12 @@ one rule for both, :math:`\Delta = b + U + \sum_v G_v` — :math:`b` the baselin
 draws, :math:`U` the final use left short, :math:`G_v` the input plant v would have received
 but did not (:func:`plant_gaps`; in ``fixed`` what the plant could use with its other inputs,
 in ``rebalance`` its lost input, of which the LP's re-solve draws what the plant can use,
-:meth:`StockRoutes.plant_release`). The release beyond :math:`b` is shared over them pro rata
+:meth:`StockRoutes.plant_release`, with the holder's exports held at the first solve's,
+:meth:`StockRoutes.held`). The release beyond :math:`b` is shared over them pro rata
 to their gaps (:func:`split_release`); a plant's share is fed to it and its output reaches its
-buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A stock of
+buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A plant that
+keeps less of its share than offered could use no more: its gap is then what it kept, in both
+responses (:func:`plant_need`), for the draw and the run-out month alike. A stock of
 an intermediate (Japan's oxide stock for its magnet makers) thus works like one of a final
 product. A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
 then 1,500 t of the 3,000 t left, and keeps 1,500 t. Several stocks of one market keep
@@ -73,6 +76,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.graph.allocate import releasable
+from supplychain.simulation.assembly import home_inputs
 
 if TYPE_CHECKING:
     from supplychain.schema.model import Scenario
@@ -103,6 +107,10 @@ STOCK_COLUMNS = [
 
 MONTH_TOL = 1e-9
 """Months within which a run-out time counts as a whole month (floating-point round-off of 12 L / Δ)."""
+
+USED_TOL = 1e-7
+"""Relative margin (of a plant's offer, at least 1 t) within which it counts as having taken all of it
+(:func:`plant_need`: an LP draw within the solver's feasibility tolerance of its bound is at the bound)."""
 
 
 def months_lasting(level: float, yearly_gap: float, spans: Sequence[tuple[float, float]] = ()) -> float:
@@ -260,6 +268,30 @@ def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str, *,
             at = [i for i in own if sup[i] == market] or sorted(own, key=lambda i: -float(f0[i]))
             out[at[0]] = gap
     return out
+
+
+def plant_need(gap: float, offered: float, used: float) -> float:
+    r"""Return a holder's plant's part of a stock's gap once it was offered part of the release.
+
+    A plant offered :math:`x` of a stock's release (its share, :func:`split_release`) against its gap
+    :math:`G` kept :math:`u \le x` of it (``fixed``: what reached its input once unsellable output was
+    cut back; ``rebalance``: the re-solve's own draw). Taking less than offered, :math:`u < x`, shows it
+    could use no more: its gap is :math:`u`; taking all of it, it might have used up to :math:`G`:
+
+    .. math:: G' = u \ \text{if}\ u < x, \qquad G' = G \ \text{otherwise}.
+
+    One rule in both modes for the gap that dates a stock's running out (:meth:`StockLedger.record`):
+    a release the plant could not use neither is drawn nor makes the stock run out sooner.
+
+    Examples
+    --------
+    A Dy-bound plant offered 500 t uses 300 t: its gap is 300 t. A plant whose whole 500 t share was
+    used against a 600 t gap still lacks 100 t: its gap stays 600 t.
+
+    >>> plant_need(600.0, 500.0, 300.0), plant_need(600.0, 500.0, 500.0)
+    (300.0, 600.0)
+    """
+    return used if used < offered - USED_TOL * max(1.0, offered) else gap
 
 
 def split_release(release: float, use_gap: float, plants: Mapping[int, float]) -> tuple[float, dict[int, float]]:
@@ -568,13 +600,16 @@ class StockLedger:
             Market → the months of the year over which its gap arises (:func:`shock_spans`);
             a market without spans has its gap spread over the whole year.
         taken : mapping, optional
-            Market → the most its users take of the release (the re-routing LP's own draw for the
-            holder's plants, :meth:`StockRoutes.record`); the draw is at most this.
+            Market → T, what its users took of the release (the baseline draws and the final use's gap
+            plus what the holder's plants kept of their shares: the re-routing LP's own draw,
+            :meth:`StockRoutes.record`; the extra input the plants used in ``fixed``,
+            :meth:`~supplychain.simulation.run.Simulator._propagate`); the draw is at most T. (Their gaps,
+            for the run-out month and the row's ``gap``, are the plants' :func:`plant_need`.)
 
         Returns
         -------
         dict of str to float
-            Market → δ = min(L, Δ, R), R = Σ s_i L_i (and at most ``taken``).
+            Market → δ = min(L, Δ, R, T), R = Σ s_i L_i.
         """
         self.open(year)
         drawn: dict[str, float] = {}
@@ -583,7 +618,7 @@ class StockLedger:
             level = self.levels[market]
             cap = min(level, self.cap(market))
             gap = max(0.0, float(gaps.get(market, 0.0)))
-            draw = min(cap, gap, float(taken.get(market, gap)) if taken is not None else gap)
+            draw = min(cap, gap, max(0.0, float(taken.get(market, gap))) if taken is not None else gap)
             d = float(demand.get(market, 0.0))
             over = tuple(spans.get(market, ()))
             months = months_lasting(cap, gap, over)
@@ -629,12 +664,22 @@ class StockRoutes:
         The stock markets of the LP's stock-draw columns.
     use_market : tuple of str
         The market of each use node.
+    exports : pandas.DataFrame
+        Per model edge: ``country`` (the supplier's), ``buyer_country``, ``commodity``, ``cross`` (whether it
+        crosses a border).
+    yields : pandas.DataFrame
+        The model's yield coefficients (``facility``, ``commodity``, ``role``; :func:`.assembly.home_inputs`).
+    plant_country : dict of str to str
+        Facility node id → its country, in the model's facility order.
     """
 
     edges: np.ndarray
     edge_market: tuple[str, ...]
     markets: tuple[str, ...]
     use_market: tuple[str, ...]
+    exports: pd.DataFrame
+    yields: pd.DataFrame
+    plant_country: dict[str, str]
 
     @classmethod
     def of(cls, model: RebalanceModel) -> StockRoutes:
@@ -643,12 +688,21 @@ class StockRoutes:
         edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
         ids = model.node_ids
         uses = model.nodes.iloc[model.uses]
+        fac = model.nodes.iloc[model.facilities]
         return cls(
             edges=edges,
             edge_market=tuple(s.rsplit(":", 1)[0] for s in sup.iloc[edges]),
             markets=tuple(ids[model.stock_markets]),
             use_market=tuple(f"{c}:{k}" for c, k in zip(uses["country"].astype(str), uses["commodity"].astype(str),
                                                         strict=True)),
+            exports=pd.DataFrame({
+                "country": model.edges["supplier_country"].astype(str).to_numpy(),
+                "buyer_country": model.edges["buyer_country"].astype(str).to_numpy(),
+                "commodity": model.edges["commodity"].astype(str).to_numpy(),
+                "cross": (model.edges["supplier_country"].astype(str)
+                          != model.edges["buyer_country"].astype(str)).to_numpy()}),
+            yields=model.yields,
+            plant_country=dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)),
         )
 
     def _by_market(self, tonnes: np.ndarray) -> dict[str, float]:
@@ -695,11 +749,13 @@ class StockRoutes:
         return self._by_market(sol.tonnes), short, demand
 
     def plant_release(self, ledger: StockLedger, year: int, table: pd.DataFrame, inputs: YearInputs,
-                      sol: RebalanceSolution) -> tuple[YearInputs, dict[str, float]] | None:
+                      sol: RebalanceSolution
+                      ) -> tuple[YearInputs, dict[str, float], tuple[np.ndarray, np.ndarray]] | None:
         r"""Open each stock's share for its holder's plants to the LP; None when no holder's plant is short.
 
-        Returns ``inputs`` with the LP's draw bounds set, and :math:`\sum_v G_v` per market (the plants'
-        part of the gap, :meth:`record`).
+        Returns ``inputs`` with the LP's draw bounds set, :math:`\sum_v G_v` per market (the plants'
+        part of the gap, :meth:`record`) and the holders' trade to hold in the re-solve (:meth:`held`,
+        applied with :meth:`hold`).
 
         After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lack
         :math:`G_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps` without
@@ -710,7 +766,9 @@ class StockRoutes:
         the LP then draws what its plants can turn into supply that lowers unmet demand (a plant short of
         another input, or whose output nobody lacks, draws nothing). The draw joins the holder's market,
         whose re-export row does not count it as domestic supply, so it licenses no exports
-        (:mod:`~supplychain.simulation.assembly`).
+        (:mod:`~supplychain.simulation.assembly`); nor may it free the holder's own output for export,
+        or its imports for others: in the re-solve the holder's cross-border trade in k, and in what its
+        plants turn into k, is held at the first solve's (:meth:`held`).
         """
         plants = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
                   if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
@@ -724,7 +782,60 @@ class StockRoutes:
         if not any(v > 0 for v in x.values()):
             return None
         return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
-                {m: sum(g.values()) for m, g in plants.items()})
+                {m: sum(g.values()) for m, g in plants.items()},
+                self.held([m for m, v in x.items() if v > 0], inputs.capacity))
+
+    def held(self, markets: Iterable[str], capacity: Any) -> tuple[np.ndarray, np.ndarray]:
+        r"""Return the trade a stock opened for its holder's plants leaves as it was: (exports, imports) per edge.
+
+        A stock at market :math:`m = c\!:\!k` drawn for c's plants replaces, at home, k the plants got
+        from c's own supply or imports. Were c's trade free in the re-solve, that k (or the inputs of c's
+        plants making k, :func:`~supplychain.simulation.assembly.home_inputs`, among plants with
+        capacity :math:`K_v > 0` that year) would go abroad in its place, or be left abroad: the stock
+        would cross the border by substitution (a 1,000 t US NdPr-metal stock in the full ban: 86 of the
+        324 t drawn for US magnet plants in 2026 left the US as metal). So c's cross-border exports of
+        those commodities are held at most, and its cross-border imports of them at least, at the first
+        solve's flows (:meth:`hold`): other countries get what they got without the stock, except the
+        extra output of the holder's plants.
+
+        Parameters
+        ----------
+        markets : iterable of str
+            The stock markets opened (``c:k``).
+        capacity : numpy.ndarray
+            :math:`K_v` per model facility of the year.
+
+        Returns
+        -------
+        tuple of numpy.ndarray of bool
+            Per model edge: a holder's export to hold, a holder's import to hold.
+        """
+        running = {f: c for (f, c), cap in zip(self.plant_country.items(), np.asarray(capacity).tolist(), strict=True)
+                   if cap > 0}
+        feeds = home_inputs(self.yields, running)
+        ex = self.exports
+        out = np.zeros(len(ex), dtype=bool)
+        into = np.zeros(len(ex), dtype=bool)
+        for m in markets:
+            c, _, k = m.partition(":")
+            of = (ex["cross"] & ex["commodity"].isin({k, *feeds.get((c, k), ())})).to_numpy()
+            out |= of & (ex["country"] == c).to_numpy()
+            into |= of & (ex["buyer_country"] == c).to_numpy()
+        return out, into
+
+    @staticmethod
+    def hold(inputs: YearInputs, first: RebalanceSolution, held: tuple[np.ndarray, np.ndarray]) -> YearInputs:
+        r"""Return ``inputs`` with the holders' trade :meth:`held` at a first solve's flows :math:`f^{(1)}_e`.
+
+        Exports :math:`f_e \le H_e = f^{(1)}_e`; imports :math:`f_e \ge f^{(1)}_e` (less a relative
+        :data:`USED_TOL`, the solver's round-off; at most the edge's cap). Applied per period of the year,
+        each with its own first solve, so that the first solve stays a feasible point of the re-solve.
+        """
+        out, into = held
+        f1 = np.asarray(first.tonnes, dtype=float)
+        lower = np.asarray(inputs.lower, dtype=float)
+        floor = np.maximum(0.0, f1 - USED_TOL * np.maximum(1.0, f1))
+        return replace(inputs, held=np.where(out, f1, np.inf), lower=np.where(into, np.maximum(lower, floor), lower))
 
     def record(self, ledger: StockLedger, year: int, inputs: YearInputs, sol: RebalanceSolution,
                spans: Mapping[str, Sequence[tuple[float, float]]] | None = None,
@@ -739,7 +850,8 @@ class StockRoutes:
         the holder's users (:func:`~supplychain.simulation.outcome.apply_stock_cover`), the rest of
         the stock stays for the next year. A stock whose holder's plants were short had its plants'
         share open to a re-solve (:meth:`plant_release`): the plants' part of the gap, :math:`\sum_v G_v`
-        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``; the draw is
+        (``plants``), is added to it, :math:`\Delta_m = b_m + z_m + \sum_v G_v` as in ``fixed``, or
+        :math:`d_m` when the LP drew less than its bound :math:`x_m` (:func:`plant_need`); the draw is
         at most what the users took, :math:`b_m + z_m + d_m` with :math:`d_m` the LP's own draw, and the
         final use's part of the release is :math:`\max(0, \delta_m - b_m - d_m)` (:math:`d_m` already
         reached the plants in the LP's flows). ``spans`` as in :meth:`StockLedger.record`.
@@ -749,7 +861,8 @@ class StockRoutes:
         along, short, demand = self._gaps(ledger, inputs, sol)
         caps = inputs.stock.tolist()
         lp = {m: float(d) for m, d, cap in zip(self.markets, sol.stock_draw.tolist(), caps, strict=True) if cap > 0}
-        plants = plants or {}
+        plants = {m: plant_need(g, caps[self.markets.index(m)], lp.get(m, 0.0)) if m in lp else g
+                  for m, g in (plants or {}).items()}
         gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + plants.get(m, 0.0) for m in ledger.levels}
         taken = {m: along.get(m, 0.0) + short.get(m, 0.0) + lp[m] for m in lp}
         drawn = ledger.record(year, gaps, demand, spans, taken)
