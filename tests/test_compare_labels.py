@@ -136,3 +136,47 @@ def test_compare_names_measures_as_the_report_does() -> None:
     workbook = dict(metric_labels(REPORTED_METRICS, "China"))
     assert report["direct_import_share"] == workbook["direct_import_share"] == "direct import share from China"
     assert report["exposed_share"] == workbook["exposed_share"] == "exposure incl. unmet demand"
+
+
+def test_an_element_measure_is_named_as_its_commodity_measure() -> None:
+    """Review 5, R-8: one ``compare`` table said "US Dy element traced to China (share of what arrives)" and
+    "US gallium traced China share of what arrives" for the same measure on an element and a commodity. Each
+    element measure is now its commodity measure's name after "element " (METRIC_LABELS, the one source)."""
+    from supplychain.cli.compare import display_side_by_side
+    from supplychain.report.headline import METRIC_LABELS
+
+    for element, commodity in (("element_dependence", "traced_share"), ("element_exposed_share", "exposed_share"),
+                               ("element_shortfall_share", "shortfall_share")):
+        assert METRIC_LABELS[element] == f"element {METRIC_LABELS[commodity]}"
+    wide = pd.DataFrame({"measure": ["US Dy element_dependence", "US gallium traced_share"], "variant": "base",
+                         "2030": [0.0, 0.97]})
+    assert display_side_by_side(wide, source="China")["measure"].tolist() == [
+        "US Dy element traced China share of what arrives", "US gallium traced China share of what arrives"]
+
+
+def test_compare_stars_a_ranked_source_split_as_run_does() -> None:
+    """Review 5, R-8: ``run`` printed "gallium*" and the ranked-source footnote, ``compare`` the same shares bare.
+    Both now star a commodity whose import shares are a ranked-source split (report.numbers.assumed_commodity)
+    and print the one footnote naming the pairs shown (report.numbers.assumed_split_note). In the bundled
+    full-ban world, US gallium and germanium shares are split by rank (USGS MCS 2025), magnets are not."""
+    from supplychain.cli.compare import assumed_pairs, display_side_by_side
+    from supplychain.cli.run import _assumed_split_note, _star_assumed
+    from supplychain.io import load
+    from supplychain.report.numbers import ASSUMED_NOTE, assumed_split_note
+
+    sc = load(REPO / "scenarios" / "china_full_ban_2025.yaml")
+    wide = pd.DataFrame({"measure": ["US gallium traced_share", "US ndfeb_magnet traced_share",
+                                     "US Dy element_dependence", "US ndpr target:us_x"],
+                         "variant": "base", "2030": [0.97, 0.0, 0.0, 1.0]})
+    assumed, pairs = assumed_pairs(sc, wide)
+    assert pairs == [("US", "gallium"), ("US", "ndfeb_magnet"), ("US", "Dy")]
+    shown = display_side_by_side(wide, source="China", assumed=assumed)["measure"].tolist()
+    assert shown[:3] == ["US gallium* traced China share of what arrives",
+                         "US ndfeb_magnet traced China share of what arrives",
+                         "US Dy element traced China share of what arrives"]
+    note = assumed_split_note(pairs, assumed)
+    assert note == f"* {ASSUMED_NOTE} (US: gallium)."
+    # run's table of the same pairs: the same star and the same footnote
+    table = pd.DataFrame({"country": ["US", "US"], "commodity": ["gallium", "ndfeb_magnet"]})
+    assert _star_assumed(table, assumed)["commodity"].tolist() == ["gallium*", "ndfeb_magnet"]
+    assert _assumed_split_note(table, assumed) == note

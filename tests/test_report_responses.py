@@ -68,8 +68,10 @@ def test_a_small_gap_shows_the_rebalance_figure_alone() -> None:
     assert "its peak follows" not in md
     # AU's 44 t of capacity (a bare number in the hand world: an assumption) bounds the shortfall (What
     # limits supply: 10% more of it cuts the unmet 56 t by 4.4 t), so the sentence says so
+    # one user short: every allocation rule gives it the same share of the same 44 t (R-13's clause)
     assert ("Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base), bounded by "
-            "Magnets capacity outside China, assumed: see What limits supply.") in md
+            "Magnets capacity outside China, assumed: see What limits supply; the same under the other allocation "
+            "rules (home\\_first, proportional, max\\_delivery); every rule delivers the same 44 t worldwide") in md
     assert "Under the fixed response" not in md
 
 
@@ -90,7 +92,8 @@ def test_the_answer_says_when_an_assumed_capacity_bounds_its_worst_shortfall() -
     data["sources"] = {"au_report": {"title": "AU mine annual report"}}
     said, rows = sentence(Scenario.model_validate(data))
     assert "bounded by" not in said
-    assert said.endswith("Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base).")
+    assert ("Worst shortfall under the rebalance response: 56% of demand unmet in 2025 (hand, base); the same "
+            "under the other allocation rules") in said
     assert [r["plants"] for r in rows] == ["au_mine"]
 
 

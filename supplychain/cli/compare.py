@@ -74,11 +74,14 @@ def _target_text(target: Target, labels: Mapping[str, str]) -> str:
     return f"{text} by {target.by}"
 
 
-def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, source: str = "") -> pd.DataFrame:
+def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, source: str = "",
+                         assumed: Mapping[str, set[str]] | None = None) -> pd.DataFrame:  # fmt: skip
     """Format :func:`side_by_side` for print: shares as percentages, measures by name, targets with their value.
 
     A measure id becomes its name in every output (:data:`~supplychain.report.headline.METRIC_LABELS`;
-    ``source``: the source's name).
+    ``source``: the source's name). A measure row of a commodity whose import shares are a
+    ranked-source split (``assumed``: :func:`assumed_pairs`) stars it as ``run`` does
+    (:func:`~supplychain.report.numbers.assumed_commodity`: ``US gallium* traced China share of what arrives``).
     A ``target:<id>`` row reads what the target checks (from ``scenario``) and, in its
     years, the measure's value beside the verdict (``19% pass``); before its ``by``
     year a target is not checked (``–``).
@@ -91,6 +94,8 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     >>> shown = display_side_by_side(wide, source="China")
     >>> shown["measure"].tolist(), shown["2030"].tolist()
     (['US ndpr exposure incl. unmet demand', 'US ndpr target:t1'], ['25%', 'fail'])
+    >>> display_side_by_side(wide, source="China", assumed={"US": {"ndpr"}})["measure"].tolist()[0]
+    'US ndpr* exposure incl. unmet demand'
     """
     from supplychain.report.headline import METRIC_LABELS, metric_labels
     from supplychain.report.numbers import format_cell, is_share
@@ -122,9 +127,31 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
         f"{p[0]} target {p[-1].removeprefix('target:')}: "
         f"{_target_text(targets[p[-1].removeprefix('target:')], labels)}"
         if t and p[-1].removeprefix("target:") in targets
-        else f"{p[0]} {labels.get(p[-1], p[-1])}" if len(p) == 2 else m
+        else f"{_starred(p[0], assumed or {})} {labels.get(p[-1], p[-1])}" if len(p) == 2 else m
         for m, p, t in zip(measures, parts, target, strict=True)]
     return out
+
+
+def _starred(pair: str, assumed: Mapping[str, set[str]]) -> str:
+    """``US gallium`` → ``US gallium*`` where :func:`~supplychain.report.numbers.assumed_commodity` stars it."""
+    from supplychain.report.numbers import assumed_commodity
+
+    country, _, commodity = pair.partition(" ")
+    return f"{country} {assumed_commodity(country, commodity, assumed)}" if commodity else pair
+
+
+def assumed_pairs(scenario: Scenario, wide: pd.DataFrame) -> tuple[dict[str, set[str]], list[tuple[str, str]]]:
+    """Each country's commodities with a ranked-source split, and the (country, commodity) pairs of the rows.
+
+    :func:`~supplychain.schema.assumptions.assumed_split` for the countries of ``wide``'s
+    measure rows (``"US gallium traced_share"``), the rule and footnote of ``run``
+    (:func:`~supplychain.report.numbers.assumed_split_note` takes both).
+    """
+    from supplychain.schema.assumptions import assumed_split
+
+    parts = [str(m).split(" ") for m in wide["measure"]]  # country, commodity (or element), measure id
+    pairs = [(p[0], p[1]) for p in parts if len(p) == 3 and not p[2].startswith("target:")]
+    return {c: assumed_split(scenario, c) for c in dict.fromkeys(c for c, _ in pairs)}, pairs
 
 
 NA_NOTE: Final = ("n/a: a share of nothing — no imports (the direct import share), nothing arriving (traced "
@@ -398,10 +425,16 @@ def compare(
             echo(f"  target {tid} ({tg.country} {tg.commodity}) is checked from {tg.by}, after the horizon {last}: "
                  "no row")
     wide = side_by_side(table, year, runs)
-    shown = display_side_by_side(wide, sc, country_name(source_code, names_of(sc)))
-    print_table(shown, f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})",
-                max_rows=block_cut(wide["measure"].astype(str).tolist(), 200),
+    assumed, _ = assumed_pairs(sc, wide)
+    shown = display_side_by_side(wide, sc, country_name(source_code, names_of(sc)), assumed)
+    cut = block_cut(wide["measure"].astype(str).tolist(), 200)
+    print_table(shown, f"{sc.scenario.name} — variants side by side ({mode_arg}{rule})", max_rows=cut,
                 more_hint="use --year, --country or --output", right=wide.columns[2:])  # fmt: skip
+    from supplychain.report.numbers import assumed_split_note
+
+    starred = assumed_split_note(assumed_pairs(sc, wide.iloc[:cut])[1], assumed)  # the rows printed
+    if starred:
+        echo(starred)
     if shown[wide.columns[2:]].isin(["n/a"]).any().any():
         echo(NA_NOTE)
     for line in not_evaluable_lines(table.attrs.get("not_evaluable", {}), [str(c) for c in wide.columns[2:]]):

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
     from supplychain.errors import Problem
     from supplychain.schema.model import Scenario
 
-__all__ = ["HEADLINE", "exporter_import_notes", "exporter_note", "policies_in_force", "response_tables", "result_json",
+__all__ = ["HEADLINE", "allocation_rule_lines", "exporter_import_notes", "exporter_note", "policies_in_force",
+           "response_tables", "result_json",
            "run", "solver_line"]
 
 HEADLINE = ("exposed_share", "traced_share", "direct_import_share", "net_import_reliance", "shortfall_share")
@@ -83,6 +84,41 @@ def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
                                                  {(c, k) for _, c, k in keys}).items()}
     return [import_share_note(f"{c} {k} {y}", country_name(str(result.source)), *found[(y, c, k)])
             for y, c, k in keys if (y, c, k) in found]
+
+
+def allocation_rule_lines(result: Result, scenario: Scenario, years: list[int], countries: list[str]) -> list[str]:
+    """One line per focus country short of its headline commodity: its shortfall under the other allocation rules.
+
+    For each country's headline pair (:func:`~supplychain.report.headline.headline_pairs`) the
+    year of ``years`` with its largest shortfall share, when demand goes unmet then, of a
+    ``rebalance`` run: the run simulated once per other rule with the same toggles
+    (:func:`~supplychain.report.rule_range.rule_outcomes`), said as the report's answers say it
+    (:func:`~supplychain.report.rule_range.rules_text`). Nothing under ``fixed``.
+    """
+    from supplychain.report.headline import headline_pairs
+    from supplychain.report.numbers import format_percent
+    from supplychain.report.rule_range import outcome, rule_outcomes, rules_text
+    from supplychain.simulation.rationing import RULES
+
+    if result.mode != "rebalance":
+        return []
+    used = result.shortfall
+    used = used[(used["demand"] > 0) & used["year"].isin(years)]
+    lines = []
+    for country, commodity in headline_pairs(used, countries):
+        part = used[(used["country"] == country) & (used["commodity"] == commodity)]
+        part = part.sort_values(["shortfall_share", "year"], ascending=[False, True], kind="stable")
+        if part.empty or not float(part["shortfall_share"].iloc[0]) > 1e-9:
+            continue
+        year = int(part["year"].iloc[0])
+        own = outcome(result, year, country, commodity)
+        if own is None:
+            continue
+        others = rule_outcomes(scenario, year, country, commodity, [r for r in RULES if r != result.allocation],
+                               toggles=result.toggle_state.states)  # fmt: skip
+        lines.append(f"Allocation rules: {country} {commodity} {format_percent(own.share)} short in {year} under "
+                     f"{own.rule}; {rules_text(own, others)} (docs/rebalance.md, \"Allocation rules\").")
+    return lines
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
@@ -371,29 +407,27 @@ def _assumed(scenario: Scenario, table: pd.DataFrame) -> dict[str, set[str]]:
 def _star_assumed(table: pd.DataFrame, assumed: dict[str, set[str]]) -> pd.DataFrame:
     """Mark ``*`` each row's commodity whose import shares are a ranked-source split (``assumed``: :func:`_assumed`).
 
-    The mark stands for every share of the row (direct import, traced, exposed), which the table
-    prints to the whole percent already (:func:`~supplychain.report.numbers.format_percent`).
+    :func:`~supplychain.report.numbers.assumed_commodity`, ``compare``'s rule too. The mark stands for every
+    share of the row (direct import, traced, exposed), which the table prints to the whole percent already
+    (:func:`~supplychain.report.numbers.format_percent`).
     """
-    from supplychain.report.numbers import ASSUMED_MARK
+    from supplychain.report.numbers import assumed_commodity
 
-    return table.assign(commodity=[f"{k}{ASSUMED_MARK}" if k in assumed[str(c)] else k
+    return table.assign(commodity=[assumed_commodity(str(c), str(k), assumed)
                                    for c, k in zip(table["country"], table["commodity"], strict=True)])
 
 
 def _assumed_split_note(table: pd.DataFrame, assumed: dict[str, set[str]]) -> str | None:
-    """Name the table's commodities whose import shares are a ranked-source split (an assumption), if any.
+    """Name the table's commodities whose import shares are a ranked-source split, if any.
 
     Their direct and traced shares (and the exposure built on them) are an order of magnitude, as
-    the atlas's ``*`` says (``assumed``: :func:`_assumed`); the note is the one of every output
-    (:data:`~supplychain.report.numbers.ASSUMED_NOTE`).
+    the atlas's ``*`` says (``assumed``: :func:`_assumed`); the note is
+    :func:`~supplychain.report.numbers.assumed_split_note`, ``compare``'s too.
     """
-    from supplychain.report.numbers import ASSUMED_MARK, ASSUMED_NOTE
+    from supplychain.report.numbers import assumed_split_note
 
-    rows = list(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True))
-    named = {country: list(dict.fromkeys(k for c, k in rows if c == country and k in coms))
-             for country, coms in assumed.items()}
-    parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
-    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})." if parts else None
+    return assumed_split_note(zip(table["country"].astype(str), table["commodity"].astype(str), strict=True),
+                              assumed)
 
 
 def _print_header(result: Result, scenario: Scenario) -> None:
@@ -450,7 +484,9 @@ def run(
     to the source country plus demand not met), the traced (upstream) share of what
     arrives, the direct import share, USGS net import reliance ("net exporter" where
     exports exceed imports: "E" in json and csv) and the share of demand not met, all in
-    per cent; then what the supply response did (unmet
+    per cent; under rebalance, a focus country short of its first commodity gets a line with
+    that shortfall under the other allocation rules (who goes short is a rule, not a fact: one
+    simulation per rule); then what the supply response did (unmet
     demand, the flows it changed, the suppliers that gained, the plants whose output
     moved — each quantity in its commodity's unit —, the solver's time); then the
     targets with pass/fail and margin. json holds every measure and those tables in
@@ -519,6 +555,8 @@ def run(
                 echo(starred)
             for note in exporter_import_notes(result, table):
                 echo(note)
+            for line in allocation_rule_lines(result, sc, years, focus):
+                echo(line)
             if not country:
                 echo(f"Focus countries: {', '.join(focus)} (the targets' countries, else US); others with --country.")
         for line in not_evaluated_lines(result, sc, years, focus):

@@ -415,7 +415,8 @@ def unmet_part(exposed: float, unmet: float) -> str:
 def _sentence(country: str, commodity: str, names: Mapping[str, str],
               rows: Sequence[tuple[str, str, dict[str, Series]]], source: str,
               mode: str | None = None, bound: tuple[float, int, str, str] | None = None,
-              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "") -> str:  # fmt: skip
+              limits: Mapping[tuple[str, str], pd.DataFrame] | None = None, bound_with: str = "",
+              rules: str = "") -> str:  # fmt: skip
     """Say the answer in words: exposure in the base year, its range at the horizon, the worst shortfall.
 
     An end of the range in a run that leaves demand unmet says how much (:func:`unmet_part`).
@@ -426,7 +427,8 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
     ``limits`` the "What limits supply" rows by (scenario, variant): when the worst shortfall's
     binding stage rests on an assumed capacity, the sentence says so
     (:func:`~supplychain.report.limits.assumed_bound`); ``bound_with``: the measures of other
-    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`).
+    countries the bound's run carries (:func:`~supplychain.report.blockers.with_others_text`); ``rules``: the
+    worst shortfall under the other allocation rules (:func:`_rules_note`), said after it.
     """
     if not rows:
         return ""
@@ -446,9 +448,7 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
         at = f"by {years[0]}" if len(years) == 1 else "at each scenario's horizon"
         parts.append(f"Exposure {at} ranges from {format_percent(lo[0])} ({lo[2]}, {lo[3]}{unmet_part(lo[0], lo[4])}) "
                      f"to {format_percent(hi[0])} ({hi[2]}, {hi[3]}{unmet_part(hi[0], hi[4])}).")  # fmt: skip
-    tops = ((top[0], (top[1], scen, variant)) for scen, variant, s in rows
-            if "shortfall_share" in s and (top := peak(s["shortfall_share"])) is not None and is_unmet(top[0]))
-    reached = _top(tops)  # every run reaching the worst shortfall, in page order
+    reached = _reached(rows)  # every run reaching the worst shortfall, in page order
     worst = None if reached is None else (reached[0], *reached[1][0])
     response = f" under the {mode} response" if mode else ""
     if reached is None or worst is None:
@@ -458,11 +458,55 @@ def _sentence(country: str, commodity: str, names: Mapping[str, str],
                                names)  # fmt: skip
         tied = _tied_text(reached[1][1:])
         parts.append(f"Worst shortfall{response}: {format_percent(worst[0])} of demand unmet in {worst[1]} "
-                     f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}.")  # fmt: skip
+                     f"({worst[2]}, {worst[3]}{tied}){', ' + caveat if caveat else ''}"
+                     f"{f'; {rules}' if rules else ''}.")  # fmt: skip
     if bound is not None and shows_fixed(bound[0], worst[0] if worst else None):
         parts.append(f"Under the fixed response ({RESPONSE_WORDS['fixed']}): {format_percent(bound[0])} unmet "
                      f"in {bound[1]} ({bound[2]}, {bound[3]}){bound_with}.")  # fmt: skip
     return " ".join(parts)
+
+
+def _reached(rows: Sequence[tuple[str, str, dict[str, Series]]]) -> tuple[float, list[tuple[int, str, str]]] | None:
+    """Return the worst shortfall of the answer's rows and every run reaching it: (share, [(year, run, variant)]).
+
+    Each row's peak (:func:`peak`) where it leaves demand unmet (:func:`is_unmet`); ties by
+    :func:`_top`'s rule, in page order. ``None`` when no row leaves demand unmet.
+    """
+    tops = ((top[0], (top[1], scen, variant)) for scen, variant, s in rows
+            if "shortfall_share" in s and (top := peak(s["shortfall_share"])) is not None and is_unmet(top[0]))
+    return _top(tops)
+
+
+def _rules_note(runs: Sequence[ScenarioRun], rows: Sequence[tuple[str, str, dict[str, Series]]], country: str,
+                commodity: str) -> str:  # fmt: skip
+    """Say the answer's worst shortfall under the other allocation rules (or nothing).
+
+    Only for a ``rebalance`` run with its scenario at hand: the first run reaching the worst
+    shortfall (:func:`_reached`) is simulated once per other rule with the same toggles, up to the
+    worst year (:func:`~supplychain.report.rule_range.rule_outcomes`), and said with whether the
+    world's delivered total moves (:func:`~supplychain.report.rule_range.rules_text`). The report
+    pays one simulation per other rule (three) per focus country with unmet demand.
+    """
+    from supplychain.report.rule_range import outcome, rule_outcomes, rules_text
+    from supplychain.simulation.rationing import RULES
+
+    reached = _reached(rows)
+    if reached is None:
+        return ""
+    year, scen, variant = reached[1][0]
+    for run in runs:
+        if short_name(run) != scen or run.scenario is None:
+            continue
+        for r in run.results:
+            if r.variant != variant or r.mode != "rebalance":
+                continue
+            own = outcome(r, year, country, commodity)
+            if own is None:
+                return ""
+            others = rule_outcomes(run.scenario, year, country, commodity, [x for x in RULES if x != r.allocation],
+                                   toggles=r.toggle_state.states)  # fmt: skip
+            return rules_text(own, others)
+    return ""
 
 
 def _own(runs: Sequence[ScenarioRun], country: str) -> list[list[pd.DataFrame]]:
@@ -546,10 +590,63 @@ def _highest_text(hi: tuple[float, str, int] | None, zero: str = "in every run")
     return f"{format_percent(value)} ({where}{more})"
 
 
-def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
+def _apart_text(entries: Sequence[tuple[str, Series, Result, str]], values: Sequence[float], years: Sequence[int],
+               country: str, imports: bool) -> str:  # fmt: skip
+    """Say what the runs that do not reach a base-year highest value read in that year, and why (or nothing).
+
+    ``entries``: each run's (scenario, series, result, commodity id), in the order of ``values``
+    and ``years`` (each run's peak and its year). When several runs reach the highest value in one
+    same year (:func:`_every_run_text`'s case), the base year of every run, and others do not, each other
+    value that year is said
+    with the scenarios reading it (at most :data:`MAX_TIED_NAMED`, then "N others") and their count
+    of runs: "; 83% in china_controls_all_minerals (2 runs)". In the base year every variant of a
+    scenario reads the same observed data, so two values are two scenarios' models of one year. With
+    ``imports`` (an exposure or traced line) the direct import share from the source that year is
+    compared over every run (:func:`~supplychain.report.headline.headline_measures`): the same in all,
+    the sentence says the difference is upstream tracing, "the same imports from China (direct share
+    15% in all), traced through each scenario's own upstream chains"; else it names each value's.
+    """
+    hi = _top(zip(values, years, strict=True))
+    if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or len(hi[1]) == len(values):
+        return ""
+    level, year = round(hi[0], SHARE_DIGITS), hi[1][0]
+    if any(not ser.years or ser.years[0] != year for _, ser, _, _ in entries):
+        return ""  # not every run's base year: variants of one scenario may differ, so no scenario reads one value
+    other: dict[str, list[str]] = {}  # the value read that year -> scenario per run
+    for (scen, ser, _, _), value in zip(entries, values, strict=True):
+        at = _value_at(ser, year)
+        if round(value, SHARE_DIGITS) == level and year in ser.years and round(at, SHARE_DIGITS) == level:
+            continue
+        other.setdefault(format_percent(at), []).append(scen)
+    if not other:
+        return ""
+    parts = []
+    for text, scens in other.items():
+        named = list(dict.fromkeys(scens))
+        more = len(named) - MAX_TIED_NAMED
+        who = ", ".join(named[:MAX_TIED_NAMED]) + (f" and {more} other{'s' if more > 1 else ''}" if more > 0 else "")
+        parts.append(f"{text} in {who} ({len(scens)} run{'s' if len(scens) > 1 else ''})")
+    why = ""
+    if imports:
+        direct = {format_percent(_value_at(_series(headline_measures(r.measures, r.source, ["direct_import_share"],
+                                                                     countries=[country]), kid)
+                                           .get("direct_import_share"), year))
+                  for _, _, r, kid in entries}  # fmt: skip
+        sources = {source_phrase(source_name([r.source])) for _, _, r, _ in entries}
+        src = next(iter(sources)) if len(sources) == 1 else "the source"
+        if len(direct) == 1 and "n/a" not in direct:
+            why = (f": the same imports from {src} (direct share {next(iter(direct))} in all), traced through each "
+                   "scenario's own upstream chains")
+        else:
+            why = f": direct import share from {src} {' / '.join(sorted(direct))}"
+    return f"; {'; '.join(parts)}{why}"
+
+
+def _every_run_text(values: Sequence[float], years: Sequence[int], apart: str = "") -> str:
     """Say a highest value several runs reach in one same year: "97% in 2024 (every run)", "(29 of 34 runs)".
 
-    ``values``, ``years``: each run's peak and its year, in page order. When more than one run
+    ``values``, ``years``: each run's peak and its year, in page order; ``apart``: what the other
+    runs read that year (:func:`_apart_text`), after the count. When more than one run
     reaches the highest value (:func:`_top`'s ties) and all of them in the same year — a
     base-year figure no scenario moves — it is credited to no run: naming the first would read
     as that run's doing. Empty otherwise (one run reaches it, or in different years: the first is
@@ -568,7 +665,7 @@ def _every_run_text(values: Sequence[float], years: Sequence[int]) -> str:
     if hi is None or len(hi[1]) < 2 or len(set(hi[1])) > 1 or round(hi[0], SHARE_DIGITS) == 0:
         return ""
     runs = "every run" if len(hi[1]) == len(values) else f"{len(hi[1])} of {len(values)} runs"
-    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs})"
+    return f"{format_percent(hi[0])} in {hi[1][0]} ({runs}){apart}"
 
 
 def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], used: Iterable[str],
@@ -590,19 +687,29 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
     ``fixed`` bound is shown).
     """
     lines: list[dict[str, Any]] = []
+    groups: dict[str, list[str]] = {}  # one line per name: ids of different worlds with one name are one use
     for k in sorted(used):
+        groups.setdefault(names.get(k, k.replace("_", " ")), []).append(k)
+    for label, ks in groups.items():
+        k = ks[0]
         found: dict[str, list[tuple[float, str]]] = {}  # metric -> each run's peak and where, in page order
         years: dict[str, list[int]] = {}  # metric -> each run's peak year, in the same order
+        apart: dict[str, list[tuple[str, Series, Result, str]]] = {}  # metric -> (scenario, series, result, id)
         for run, measures in zip(runs, own, strict=True):
             for r, m in zip(run.results, measures, strict=True):
-                for metric, ser in _series(m, k).items():
-                    top = peak(ser)
-                    if top is not None:
-                        found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
-                        years.setdefault(metric, []).append(top[1])
+                for kid in ks:
+                    for metric, ser in _series(m, kid).items():
+                        top = peak(ser)
+                        if top is not None:
+                            found.setdefault(metric, []).append((top[0], f"{short_name(run)}, {r.variant}, {top[1]}"))
+                            years.setdefault(metric, []).append(top[1])
+                            apart.setdefault(metric, []).append((short_name(run), ser, r, kid))
         hi = {metric: _highest(values) for metric, values in found.items()}
-        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric]) for metric in found}
-        peaks = _fixed_peaks(runs, country, k)
+        every = {metric: _every_run_text([v for v, _ in found[metric]], years[metric],
+                                         _apart_text(apart[metric], [v for v, _ in found[metric]], years[metric],
+                                                     country, metric == "exposed_share"))
+                 for metric in found}  # fmt: skip
+        peaks = [p for kid in ks for p in _fixed_peaks(runs, country, kid)]
         first = _highest((share, (share, year, scen, variant)) for share, year, scen, variant in peaks)
         bound = _highest((share, f"{scen}, {variant}, {year}") for share, year, scen, variant in peaks)
         short, exposed = hi.get("shortfall_share"), hi.get("exposed_share")
@@ -615,7 +722,7 @@ def _others(runs: Sequence[ScenarioRun], own: Sequence[Sequence[pd.DataFrame]], 
             others = _with_others(runs, first[1] if first is not None else None, k, names)
             shortfall = f"{shortfall}; fixed: {_highest_text(bound)}{others}"
         rank = max(exposed[0] if exposed is not None else 0.0, reported, worst if fixed else 0.0)
-        lines.append({"commodity": names.get(k, k.replace("_", " ")),
+        lines.append({"commodity": label,
                       "exposed": every.get("exposed_share") or _highest_text(exposed),
                       "shortfall": shortfall, "rank": rank, "fixed": fixed})  # fmt: skip
     lines.sort(key=lambda line: -float(line["rank"]))
@@ -695,7 +802,8 @@ def country_answer(runs: Sequence[ScenarioRun], country: str, commodity: str | N
               for v, part in (limits or {}).get(slug, pd.DataFrame(columns=["variant"])).groupby("variant")}
     bound = _fixed_worst(runs, country, k)
     view["sentence"] = _sentence(country, k, names, found, source, next(iter(modes)) if len(modes) == 1 else None,
-                                 bound, bounds, _with_others(runs, bound, k, names))  # fmt: skip
+                                 bound, bounds, _with_others(runs, bound, k, names),
+                                 _rules_note(runs, found, country, k))  # fmt: skip
     others = _others(runs, own, [use for _, use in pairs[1:]], names, country,
                      next(iter(modes)) if len(modes) == 1 else None)
     view["others"] = others[:MAX_OTHERS]

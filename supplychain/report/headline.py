@@ -65,12 +65,14 @@ METRIC_LABELS: Final[Mapping[str, str]] = {
     "net_import_reliance": "net import reliance",
     "shortfall_share": "shortfall (share of demand)",
     "element_exposed_share": "element exposure incl. unmet demand",
-    "element_dependence": "element traced to {source} (share of what arrives)",
+    "element_dependence": "element traced {source} share of what arrives",
     "element_shortfall_share": "element shortfall (share of demand)",
 }
 """The one name of each measure a person reads, in every output that names measures: the report's answers and
 sections, the workbook, ``compare``'s table (``{source}``: the source's name, :func:`metric_labels`;
-docs/measures.md defines them; CSV and json keep the ids)."""
+docs/measures.md defines them; CSV and json keep the ids). An element's measure is named as the commodity's, after
+"element " (``traced China share of what arrives``, ``element traced China share of what arrives``): one scheme in
+one table."""
 
 
 def labelled(metrics: Iterable[str]) -> tuple[tuple[str, str], ...]:

@@ -24,7 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, SupportsFloat, cast
 
 from supplychain.report.dot_style import format_share
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["ASSUMED_MARK", "ASSUMED_NOTE", "NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS",
-           "assumed_percent", "csv_number", "display_frame", "format_apart", "format_cell", "format_number",
+           "assumed_commodity", "assumed_percent", "assumed_split_note", "csv_number", "display_frame", "format_apart",
+           "format_cell", "format_number",
            "format_percent", "format_points", "is_share", "measure_text", "snap"]
 
 ROUND_OFF: Final = 1e-6
@@ -229,6 +230,41 @@ def assumed_percent(value: Any) -> str:
     ['75%*', '>99%*', '100%*', '<1%*']
     """
     return f"{format_percent(value)}{ASSUMED_MARK}"
+
+
+def assumed_commodity(country: str, commodity: str, assumed: Mapping[str, Collection[str]]) -> str:
+    """Star a country's commodity whose import shares are a ranked-source split: ``gallium*``, else unchanged.
+
+    ``assumed``: each country's such commodities (:func:`~supplychain.schema.assumptions.assumed_split`).
+    The mark stands for every share of the row it names (direct import, traced, exposed). The one
+    rule of ``run``'s table and ``compare``'s rows.
+
+    Examples
+    --------
+    >>> assumed_commodity("US", "gallium", {"US": {"gallium"}}), assumed_commodity("JP", "gallium", {"US": {"gallium"}})
+    ('gallium*', 'gallium')
+    """
+    return f"{commodity}{ASSUMED_MARK}" if commodity in assumed.get(country, ()) else commodity
+
+
+def assumed_split_note(pairs: Iterable[tuple[str, str]], assumed: Mapping[str, Collection[str]]) -> str | None:
+    """Name the (country, commodity) pairs shown whose import shares are a ranked-source split, under the footnote.
+
+    The note is the one of every output (:data:`ASSUMED_NOTE`), with the starred commodities by
+    country in the order shown (:func:`assumed_commodity`); ``None`` when none is starred.
+
+    Examples
+    --------
+    >>> assumed_split_note([("US", "magnet"), ("US", "gallium"), ("US", "gallium")], {"US": {"gallium"}})[-28:]
+    'whole percent (US: gallium).'
+    >>> assumed_split_note([("US", "magnet")], {"US": {"gallium"}}) is None
+    True
+    """
+    rows = list(pairs)
+    named = {country: list(dict.fromkeys(k for c, k in rows if c == country and k in coms))
+             for country, coms in assumed.items()}
+    parts = [f"{country}: {', '.join(coms)}" for country, coms in named.items() if coms]
+    return f"{ASSUMED_MARK} {ASSUMED_NOTE} ({'; '.join(parts)})." if parts else None
 
 
 def measure_text(value: Any, label: Any = None, *, share: bool = True) -> str:
