@@ -222,7 +222,7 @@ def test_docs_examples_load_and_match_the_schema(validator: jsonschema.Draft2020
     # each is also simulated (tests/test_docs_examples.py)
     blocks = re.findall(r"<!-- check: (?:simulate|folder [^>]*) -->\n```yaml\n(.*?)```",
                         DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     complete = load_text(blocks[0], file="docs/scenario-format.md", require_sources=True)
     assert all(len(section) > 0 for section in (complete.policies, complete.agreements, complete.targets))
     for block in blocks:

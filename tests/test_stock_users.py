@@ -177,7 +177,7 @@ def _displaced(stock: bool) -> Scenario:
     ).replace("demand:\n", """demand:
   kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
 """).replace("facilities:\n", """facilities:
-  jp_sep: {name: Japan separation, country: JP, kind: separation, output: ndpr,
+  jp_sep: {name: Japan separation, country: JP, kind: aggregate, output: ndpr,
            capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
 """).replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
         base_dir=HERE)
@@ -265,7 +265,7 @@ def test_a_stock_does_not_free_its_holders_imports_for_others() -> None:
         ).replace("demand:\n", """demand:
   kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
 """).replace("facilities:\n", """facilities:
-  kr_sep: {name: Korea separation, country: KR, kind: separation, output: ndpr,
+  kr_sep: {name: Korea separation, country: KR, kind: aggregate, output: ndpr,
            capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
 """).replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
             base_dir=HERE)
