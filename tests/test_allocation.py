@@ -198,6 +198,33 @@ def test_home_first_lets_metal_its_own_plants_cannot_use_go_abroad() -> None:
     assert f["simulated"].sum() == pytest.approx(100.0, abs=1e-6)
 
 
+def chain_world(plants: tuple[tuple[str, str, float], ...], demand: dict[str, float],
+                flows: dict[str, tuple[str, str, str, float]], extra: dict[str, Any] | None = None) -> Scenario:
+    """Metal m (1 t per t of magnet x) and magnets x: ``plants`` (country, "metal" | "mag", t/yr at capacity in
+    both years), ``demand`` country → t of magnets, base-year ``flows`` id → (supplier, buyer, commodity, t),
+    ``extra`` more facilities. China bans both commodities from 2025.
+    """
+    fac: dict[str, Any] = {
+        f"{c.lower()}_{k}": {"name": f"{c} {k}", "country": c, "kind": "metal" if k == "metal" else "magnet",
+                             **({"output": "m"} if k == "metal" else {"process": "mag"}),
+                             "production": {2024: t, YEAR: t}, "capacity": t}
+        for c, k, t in plants
+    }
+    return Scenario.model_validate({
+        "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
+        "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
+                        "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
+        "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
+        "facilities": {**fac, **(extra or {})},
+        "demand": {f"{c.lower()}_use": {"country": c, "commodity": "x", "year": 2024, "tonnes": t}
+                   for c, t in demand.items()},
+        "flows": {fid: {"supplier": a, "buyer": b, "commodity": k, "year": 2024, "tonnes": t}
+                  for fid, (a, b, k, t) in flows.items()},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
+                                "start": "2025-01-01"}},
+    })
+
+
 def test_home_first_reopens_exports_of_a_country_its_neighbours_feeds_serve_in_full() -> None:
     # JP makes 300 t of metal: its magnet plant can use 100 t (JP's 200 t of demand stays 100 t short
     # whatever it keeps), the US magnet plant (200 t) lives on the other 200 t, and the US sells 100 t of
@@ -207,26 +234,9 @@ def test_home_first_reopens_exports_of_a_country_its_neighbours_feeds_serve_in_f
     # the other 100 t max-min fair. With a t to JP and 100 - a to KR: JP short 100 - a of 200, KR short a
     # of 100; (100 - a)/200 = a/100 gives a = 100/3: JP 200/3 t short, KR 100/3 t (both 1/3), the US none.
     # (Had the US's magnet exports stayed closed, JP and KR would stay 100 t short each.)
-    s = Scenario.model_validate({
-        "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
-        "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
-                        "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
-        "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
-        "facilities": {
-            f"{c.lower()}_{k}": {"name": f"{c} {k}", "country": c, "kind": "metal" if k == "metal" else "magnet",
-                                 **({"output": "m"} if k == "metal" else {"process": "mag"}),
-                                 "production": {2024: t, YEAR: t}, "capacity": t}
-            for c, k, t in (("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 300), ("JP", "mag", 100),
-                            ("US", "mag", 200))
-        },
-        "demand": {f"{c.lower()}_use": {"country": c, "commodity": "x", "year": 2024, "tonnes": t}
-                   for c, t in (("JP", 200), ("US", 100), ("KR", 100))},
-        "flows": {"jp_us": {"supplier": "JP", "buyer": "US", "commodity": "m", "year": 2024, "tonnes": 200},
-                  "us_kr": {"supplier": "US", "buyer": "KR", "commodity": "x", "year": 2024, "tonnes": 100},
-                  "cn_jp": {"supplier": "CN", "buyer": "JP", "commodity": "x", "year": 2024, "tonnes": 100}},
-        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
-                                "start": "2025-01-01"}},
-    })
+    s = chain_world((("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 300), ("JP", "mag", 100),
+                     ("US", "mag", 200)), {"JP": 200, "US": 100, "KR": 100},
+                    {"jp_us": ("JP", "US", "m", 200), "us_kr": ("US", "KR", "x", 100), "cn_jp": ("CN", "JP", "x", 100)})
     r = simulate(s, years=[2024, YEAR], allocation="home_first")
     got = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall"]
     assert got["JP"] == pytest.approx(200 / 3, abs=1e-6)
@@ -240,29 +250,12 @@ def test_home_first_feeds_count_only_plants_running_that_year() -> None:
     # keeps no metal home: 2025 is the same with and without it (US served, JP and KR share the US's other
     # 100 t: 50 t short each).
     def world(planned: bool) -> Scenario:
-        fac: dict[str, Any] = {
-            f"{c.lower()}_{k}": {"name": f"{c} {k}", "country": c, "kind": "metal" if k == "metal" else "magnet",
-                                 **({"output": "m"} if k == "metal" else {"process": "mag"}),
-                                 "production": {2024: t, YEAR: t}, "capacity": t}
-            for c, k, t in (("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 200), ("US", "mag", 200))
-        }
-        if planned:
-            fac["jp_mag"] = {"name": "JP magnets (planned)", "country": "JP", "kind": "magnet", "process": "mag",
-                             "capacity": 100, "commissioning_year": 2030, "utilisation": 1.0}
-        return Scenario.model_validate({
-            "scenario": {"name": "hand", "base_year": 2024, "horizon": YEAR},
-            "commodities": {"m": {"name": "Metal", "stage": "metal", "family": "rare_earths"},
-                            "x": {"name": "Magnets", "stage": "magnet", "family": "rare_earths"}},
-            "processes": {"mag": {"inputs": {"m": 1}, "outputs": {"x": 1}}},
-            "facilities": fac,
-            "demand": {f"{c.lower()}_use": {"country": c, "commodity": "x", "year": 2024, "tonnes": 100}
-                       for c in ("JP", "US", "KR")},
-            "flows": {"jp_us": {"supplier": "JP", "buyer": "US", "commodity": "m", "year": 2024, "tonnes": 200},
-                      "cn_jp": {"supplier": "CN", "buyer": "JP", "commodity": "x", "year": 2024, "tonnes": 100},
-                      "us_kr": {"supplier": "US", "buyer": "KR", "commodity": "x", "year": 2024, "tonnes": 100}},
-            "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["m", "x"]},
-                                    "start": "2025-01-01"}},
-        })
+        extra = {"jp_mag": {"name": "JP magnets (planned)", "country": "JP", "kind": "magnet", "process": "mag",
+                            "capacity": 100, "commissioning_year": 2030, "utilisation": 1.0}} if planned else None
+        return chain_world((("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 200), ("US", "mag", 200)),
+                           {"JP": 100, "US": 100, "KR": 100},
+                           {"jp_us": ("JP", "US", "m", 200), "cn_jp": ("CN", "JP", "x", 100),
+                            "us_kr": ("US", "KR", "x", 100)}, extra)
 
     for planned in (False, True):
         r = simulate(world(planned), years=[2024, YEAR], allocation="home_first")

@@ -22,7 +22,7 @@ from supplychain.simulation.highs import INF, SentHighs, quiet_highs
 from supplychain.simulation.lpdata import ModelStructure, _Cols, _Rows
 from supplychain.simulation.rationing import ShareRows
 
-__all__ = ["LPAssembly", "home_inputs"]
+__all__ = ["LPAssembly", "home_inputs", "year_feeds"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -219,11 +219,23 @@ class LPAssembly(ModelStructure):
         commissioned turns nothing into k, so it keeps nothing home.
         """
         fac = self.nodes.iloc[self.facilities]
-        running = np.asarray(capacity, dtype=float) > 0
-        upstream = home_inputs(self.yields, dict(zip(fac["node"].astype(str).to_numpy()[running],
-                                                     fac["country"].astype(str).to_numpy()[running], strict=True)))
+        upstream = year_feeds(self.yields, dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)),
+                              capacity)
         return tuple(self._exports_of(country, sorted(upstream.get((country, k), ())))
                      for country, k in self._group_keys)
+
+
+def year_feeds(yields: pd.DataFrame, plant_country: dict[str, str],
+               capacity: Any) -> dict[tuple[str, str], frozenset[str]]:  # fmt: skip
+    """:func:`home_inputs` over the plants that can run in a year (capacity :math:`K_v > 0`).
+
+    ``plant_country``: facility id → country, in the order of ``capacity`` (:math:`K_v` per model
+    facility). A plant not yet commissioned turns nothing into its outputs, so it keeps nothing home
+    (``home_first``'s feeds) and a stock drawn for its holder's plants holds no trade for it.
+    """
+    running = {f: c for (f, c), k in zip(plant_country.items(), np.asarray(capacity, dtype=float).tolist(),
+                                         strict=True) if k > 0}
+    return home_inputs(yields, running)
 
 
 def home_inputs(yields: pd.DataFrame, country_of: dict[str, str]) -> dict[tuple[str, str], frozenset[str]]:

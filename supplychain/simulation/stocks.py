@@ -76,7 +76,7 @@ import numpy as np
 import pandas as pd
 
 from supplychain.graph.allocate import releasable
-from supplychain.simulation.assembly import home_inputs
+from supplychain.simulation.assembly import year_feeds
 
 if TYPE_CHECKING:
     from supplychain.schema.model import Scenario
@@ -810,9 +810,7 @@ class StockRoutes:
         tuple of numpy.ndarray of bool
             Per model edge: a holder's export to hold, a holder's import to hold.
         """
-        running = {f: c for (f, c), cap in zip(self.plant_country.items(), np.asarray(capacity).tolist(), strict=True)
-                   if cap > 0}
-        feeds = home_inputs(self.yields, running)
+        feeds = year_feeds(self.yields, self.plant_country, capacity)
         ex = self.exports
         out = np.zeros(len(ex), dtype=bool)
         into = np.zeros(len(ex), dtype=bool)
