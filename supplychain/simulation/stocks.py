@@ -837,8 +837,11 @@ class StockRoutes:
         would cross the border by substitution (a 1,000 t US NdPr-metal stock in the full ban: 86 of the
         324 t drawn for US magnet plants in 2026 left the US as metal). So c's cross-border exports of
         those commodities are held at most, and its cross-border imports of them at least, at the first
-        solve's flows (:meth:`hold`): other countries get what they got without the stock, except the
-        extra output of the holder's plants.
+        solve's flows (:meth:`hold`): the stock frees none of those commodities for other countries (the
+        holder exports no more of them and imports no less than without it); they gain only the extra
+        output of the holder's plants. The holder's trade in its plants'
+        other inputs (Dy for a magnet plant whose NdPr the stock replaces) is not held: plants the stock
+        makes able to run may take them from abroad, as they would with NdPr of their own.
 
         Parameters
         ----------
