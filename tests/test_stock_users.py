@@ -106,13 +106,14 @@ def test_a_plant_short_of_another_input_draws_only_what_it_can_use(mode: str) ->
     # As above, and the plant also needs 0.1 t of Dy oxide a t (60 t: 30 t from China, banned, 30 t from
     # Australia). With half its Dy the plant can make at most 300 t of magnets, so the NdPr stock can be used
     # for 300 t only: draw 300 of the 500 releasable in 2025, magnets short 600 - 300 = 300, level 700.
-    # fixed: the plant's gap is what it could use with its other inputs as they are,
-    #   G = min(1, 30/60) x 600 - 0 = 300 (stocks.plant_gaps, Leontief);
-    # rebalance: the LP's inputs all scale with the plant's activity, so the plant's lost input is 600, and the
-    #   re-solve with the LP's draw open up to 500 draws what the plant can turn into magnets, 300.
-    # Offered 500 and taking 300, the plant could use no more: its gap is 300 in both modes (stocks.plant_need),
-    # and the year's release of 500 covers it, so it lasts the year: runs_out_month '' (not 12 x 500 / 600 = 10
-    # months, 2025-10, as were the stock asked for the 600 the plant could not use).
+    # The plant lost 600 t of oxide; offered all of it, it keeps what it can use with its other inputs, its gap
+    # (stocks.plant_kept, one rule for both responses):
+    # fixed: the propagation runs again with the 600 t on its input and the plant runs at its scarcest input,
+    #   min(1, 30/60) = 0.5: it takes 300 (the Leontief reading G = min(1, 30/60) x 600 - 0 = 300);
+    # rebalance: the LP's inputs all scale with the plant's activity, so its flows cannot tell which input was
+    #   short; the re-solve with the LP's draw open up to 600 draws what the plant can turn into magnets, 300.
+    # The year's release of 500 covers the 300 t gap: 300 drawn, and it lasts the year: runs_out_month '' (not
+    # 12 x 500 / 600 = 10 months, 2025-10, as were the stock asked for the 600 the plant could not use).
     res = simulate(world(dy=True), mode=mode, years=[2024, 2025])
     row = res.stocks.set_index("year").loc[2025]
     assert row["gap"] == pytest.approx(300.0)
@@ -278,3 +279,55 @@ def test_a_stock_does_not_free_its_holders_imports_for_others() -> None:
         sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
         assert sf["KR:ndpr:use"] == pytest.approx(400.0 - (100.0 - i))
         assert sf["JP:magnet:use"] == pytest.approx(magnets)
+
+
+def _bound_world(limit: str) -> Scenario:
+    """The magnet-plant world with a 400 t oxide stock (share 0.5) and the plant able to use only 300 t of oxide.
+
+    ``limit`` ``dy``: half its Dy (30 of 60 t) comes from Australia, the rest is banned; ``sale``: it sells 300 t
+    of its magnets at home and 300 t to the US, and Japan bans magnet exports from 2025.
+    """
+    stock = STOCK.replace("quantity: 1000", "quantity: 400")
+    if limit == "dy":
+        return load_text(WORLD % {**DY, "stock": stock}, base_dir=HERE)
+    text = WORLD % {**dict.fromkeys(DY, ""), "stock": stock}
+    text = text.replace(
+        "  jp: {country: JP, commodity: magnet, year: 2024, tonnes: {value: 600, assumption: test}}",
+        "  jp: {country: JP, commodity: magnet, year: 2024, tonnes: {value: 300, assumption: test}}\n"
+        "  us: {country: US, commodity: magnet, year: 2024, tonnes: {value: 300, assumption: test}}",
+    ).replace("flows:\n", "flows:\n  jp_us: {supplier: jp_mag, buyer: US, commodity: magnet, year: 2024, "
+                          "tonnes: {value: 300, assumption: test}}\n"
+    ).replace("policies:\n", "policies:\n  jp_ban: {type: export_ban, name: JP bans magnet exports, country: JP, "
+                             "covers: {commodities: [magnet]}, start: 2025-01-01, assumption: test}\n")
+    return load_text(text, base_dir=HERE)
+
+
+@pytest.mark.parametrize("limit", ["dy", "sale"])
+@pytest.mark.parametrize("mode", ["fixed", "rebalance"])
+def test_a_plant_that_takes_its_whole_share_has_as_gap_only_what_it_can_use(mode: str, limit: str) -> None:
+    # s36. Japan's magnet plant (1 t of NdPr oxide a t of magnets, 600 t at baseline) loses all its Chinese
+    # oxide in 2025 (ban in force all year): it lost 600 t. But it can use only 300 t: with half its Dy
+    # (limit "dy": 30 of the 60 t it needs, 0.1 t a t) it makes at most 300 t of magnets; or (limit "sale")
+    # it can sell only 300 t, Japan's own use, its 300 t to the US being banned. The stock, 400 t at share
+    # 0.5, releases R = 200 t, less than the plant can use: the plant takes all 200 t it is offered.
+    # What the stock can replace is 300 t, so the gap is 300 t (one rule for both responses: the plant is
+    # offered its whole lost input, 600 t, and its gap is what it keeps of it, stocks.plant_kept):
+    #   draw = min(400, 300, 200) = 200, level 200, magnets made 200 (short: "dy" 600 - 200 = 400;
+    #   "sale" Japan 300 - 200 = 100, the US 300, as without the stock);
+    #   the gap arises all year: the release lasts 12 x 200 / 300 = 8 months -> "2025-08".
+    # Before, a plant that took its whole share kept its lost input, 600 t, as its gap (rebalance, "dy";
+    # both responses, "sale"): the release lasted 12 x 200 / 600 = 4 months -> "2025-04", dated from
+    # 300 t the stock could never replace.
+    res = simulate(_bound_world(limit), mode=mode, years=[2024, 2025])
+    row = res.stocks.set_index("year").loc[2025]
+    assert row["gap"] == pytest.approx(300.0)
+    assert row["draw"] == pytest.approx(200.0)
+    assert row["level_end"] == pytest.approx(200.0)
+    assert row["runs_out_after_months"] == pytest.approx(12.0 * 200.0 / 300.0)
+    assert row["runs_out_month"] == "2025-08"
+    sf = res.shortfall[res.shortfall["year"] == 2025].set_index("node")["shortfall"]
+    if limit == "dy":
+        assert sf["JP:magnet:use"] == pytest.approx(400.0)
+    else:
+        assert sf["JP:magnet:use"] == pytest.approx(100.0)
+        assert sf["US:magnet:use"] == pytest.approx(300.0)

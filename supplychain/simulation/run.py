@@ -73,6 +73,7 @@ from supplychain.simulation.stocks import (
     StockLedger,
     StockRoutes,
     plant_gaps,
+    plant_kept,
     plant_need,
     shock_spans,
     split_release,
@@ -665,10 +666,13 @@ class Simulator:
 
         A stock at market ``c:k`` covers its holder's users of k (:func:`.stocks.holder_edges`): the gap is
         :math:`\Delta = b + U + \sum_v G_v`, with :math:`b` the baseline stock edges' draws, :math:`U` the
-        final use's shortfall and :math:`G_v` what each of the holder's plants would have received of k and
-        could use but did not (:func:`.stocks.plant_gaps`); the release beyond :math:`b` is shared over them
-        pro rata to their gaps (:func:`.stocks.split_release`). A plant's share arrives on its input edge and
-        the response is propagated again, so its output reaches its buyers; the final use's share covers the
+        final use's shortfall and :math:`G_v` what the stock can replace of the input of k each of the holder's
+        plants lost (:func:`.stocks.plant_gaps`): offered all of it on its input edge, the response propagated
+        again, what the plant keeps (:func:`.stocks.plant_kept`: it runs at its scarcest input, and its
+        unsellable output is cut back). The release beyond :math:`b` is shared over them pro rata to their
+        gaps (:func:`.stocks.split_release`). A plant's share arrives on its input edge and the response is
+        propagated again (the offer's propagation when the shares are the whole lost inputs), so its output
+        reaches its buyers; the final use's share covers the
         shortfall (:func:`~supplychain.simulation.outcome.apply_stock_cover`). Returns the result, the
         shortfall, the release per market (beyond the baseline draws) and the part of it for final use.
 
@@ -682,32 +686,38 @@ class Simulator:
         short = shortfall_table(res.index, edges, res.tonnes)
         base = stock_edge_draws(edges)
         f0 = edges["tonnes"].to_numpy(dtype=float)
-        plants = {m: g for m, level in ledger.levels.items()
-                  if level > 0 and (g := plant_gaps(edges, f0, res.arrived, m))}
-        into_plants = {m: sum(g.values()) for m, g in plants.items()}
+        lost = {m: g for m, level in ledger.levels.items()
+                if level > 0 and (g := plant_gaps(edges, f0, res.arrived, m))} if cover else {}
         gaps, demand = _use_gaps(short)
+        plants: dict[str, dict[int, float]] = {}
+        into_plants: dict[str, float] = {}
         used: dict[str, float] = {}
-        if plants and cover:  # the plants' shares arrive on their input edges, and the response runs again
+        if lost:  # each plant is offered its whole lost input: its gap is what it keeps of it (stocks.plant_kept)
+            first = res.tonnes
+            offer = np.zeros(len(edges))
+            for g in lost.values():
+                for e, t in g.items():
+                    offer[e] += t
+            probe = propagate_fixed(nodes, edges, b, extra=offer)
+            plants = {m: plant_kept(edges, first, probe.tonnes, g) for m, g in lost.items()}
             dry = net_of_baseline_draw(base, ledger.copy().record(
-                year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand))
+                year, baseline_stock_gap(base, _plus(gaps, {m: sum(g.values()) for m, g in plants.items()})), demand))
+            # the plants' shares arrive on their input edges, and the response runs again
             x = np.zeros(len(edges))
             for m, g in plants.items():
                 for e, t in split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1].items():
                     x[e] += t
-            first = res.tonnes
-            res = propagate_fixed(nodes, edges, b, extra=x)
-            # what each plant kept of its share once unsellable output is cut back: min(x_e, f_e - f_e^(1))
-            kept = np.minimum(x, np.maximum(0.0, res.tonnes - first))
-            used = {m: float(sum(kept[e] for e in g)) for m, g in plants.items()}
-            into_plants = {m: sum(plant_need(t, float(x[e]), float(kept[e])) for e, t in g.items())
+            res = probe if np.array_equal(x, offer) else propagate_fixed(nodes, edges, b, extra=x)
+            kept = {m: plant_kept(edges, first, res.tonnes, {e: float(x[e]) for e in g}) for m, g in plants.items()}
+            used = {m: sum(k.values()) for m, k in kept.items()}
+            into_plants = {m: sum(plant_need(t, float(x[e]), kept[m][e]) for e, t in g.items())
                            for m, g in plants.items()}
             short = shortfall_table(res.index, edges, res.tonnes)
             gaps, demand = _use_gaps(short)
         drawn = ledger.record(year, baseline_stock_gap(base, _plus(gaps, into_plants)), demand, spans,
                               baseline_stock_gap(base, _plus(gaps, used)) if used else None)
         drawn = net_of_baseline_draw(base, drawn)
-        use = {m: (max(0.0, d - used[m]) if m in used else split_release(d, gaps.get(m, 0.0), plants[m])[0])
-               if m in plants else d for m, d in drawn.items()}
+        use = {m: max(0.0, d - used[m]) if m in used else d for m, d in drawn.items()}
         return res, apply_stock_cover(short, use) if cover else short, drawn, use
 
     def _year_fixed(
@@ -856,11 +866,13 @@ class Simulator:
         sol = RebalanceSolution.blend(list(zip(weights, parts, strict=True)))
         # a stock covers its holder's users left short after the re-routing: its plants' share in a re-solve
         # (StockRoutes.plant_release), its final use's after it (StockRoutes.record)
-        opened = routes.plant_release(ledger, year, table, inputs, sol) if ledger.levels else None
+        opened = routes.plant_release(
+            ledger, year, table, inputs, sol,
+            lambda opened, held: RebalanceSolution.blend(list(zip(weights, solve(opened, parts, held), strict=True))),
+        ) if ledger.levels else None
         plants: dict[str, float] = {}
         if opened is not None:
-            inputs, plants, held = opened
-            sol = RebalanceSolution.blend(list(zip(weights, solve(inputs, parts, held), strict=True)))
+            inputs, plants, sol = opened
         draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
                                    plants)
         short = apply_stock_cover(model.shortfall_table(inputs, sol), use)

@@ -17,15 +17,20 @@ where :math:`\Delta_y` is the gap the stock is asked to fill that year. A stock 
 national and covers its holder's own users of the commodity (:func:`holder_edges`): the
 final use of its market and the holder's plants of the next stage that take it as an input,
 one rule for both, :math:`\Delta = b + U + \sum_v G_v` — :math:`b` the baseline stock edges'
-draws, :math:`U` the final use left short, :math:`G_v` the input plant v would have received
-but did not (:func:`plant_gaps`; in ``fixed`` what the plant could use with its other inputs,
-in ``rebalance`` its lost input, of which the LP's re-solve draws what the plant can use,
-:meth:`StockRoutes.plant_release`, with the holder's exports held at the first solve's,
-:meth:`StockRoutes.held`). The release beyond :math:`b` is shared over them pro rata
-to their gaps (:func:`split_release`); a plant's share is fed to it and its output reaches its
-buyers (``fixed``: the propagation runs again with it; ``rebalance``: a re-solve). A plant that
-keeps less of its share than offered could use no more: its gap is then what it kept, in both
-responses (:func:`plant_need`), for the draw and the run-out month alike. A stock of
+draws, :math:`U` the final use left short, :math:`G_v` what the stock can replace of the input
+plant v lost (:func:`plant_gaps`): offered all of its lost input, what the plant keeps of it
+(:func:`plant_kept`; ``fixed``: the propagation runs again with the offer, the plant running
+at its scarcest input and its unsellable output cut back; ``rebalance``: a re-solve with the LP's
+draw open up to the offer, :meth:`StockRoutes.plant_release`, with the holder's trade held at the
+first solve's, :meth:`StockRoutes.held`) — what it could use with its other inputs as they can be
+had and its output as it can be sold, one rule for both responses. The release beyond :math:`b`
+is shared over them pro rata to their gaps (:func:`split_release`); a plant's share is fed to it
+and its output reaches its buyers (``fixed``: the propagation runs again with it; ``rebalance``: a
+re-solve). A plant that keeps less of its share than offered could use no more: its gap is then
+what it kept, in both responses (:func:`plant_need`), for the draw and the run-out month alike. A
+plant offered less than it can use (a 200 t release against a plant that lost 600 t of oxide and,
+with half its Dy, can use 300 t) takes all of it, and its gap is the 300 t, not the 600 t lost:
+the release lasts 12 × 200 / 300 = 8 months, not 4. A stock of
 an intermediate (Japan's oxide stock for its magnet makers) thus works like one of a final
 product. A 6,000 t stock with :math:`s = 0.5` against gaps of 3,210.6 t and 9,372 t releases 3,000 t,
 then 1,500 t of the 3,000 t left, and keeps 1,500 t. Several stocks of one market keep
@@ -68,7 +73,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -84,7 +89,8 @@ if TYPE_CHECKING:
     from supplychain.simulation.rebalance import RebalanceModel, RebalanceSolution, YearInputs
 
 __all__ = ["MONTH_TOL", "STOCK_COLUMNS", "StockLedger", "StockRoutes", "feeding_edges", "holder_edges",
-           "months_lasting", "plant_gaps", "run_out_month", "shock_spans", "spans_label", "split_release"]
+           "months_lasting", "plant_gaps", "plant_kept", "plant_need",
+           "run_out_month", "shock_spans", "spans_label", "split_release"]
 
 STOCK_COLUMNS = [
     "year",
@@ -205,68 +211,93 @@ def holder_edges(edges: pd.DataFrame, market: str) -> np.ndarray[Any, np.dtype[n
     return np.asarray(at, dtype=np.intp)
 
 
-def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str, *,
-               leontief: bool = True) -> dict[int, float]:
-    r"""Return what each of a stock holder's plants would have received of the stock's commodity but did not.
+def plant_gaps(edges: pd.DataFrame, baseline: Any, arrived: Any, market: str) -> dict[int, float]:
+    r"""Return the input of the stock's commodity each of a stock holder's plants lost: what it is offered first.
 
     For the stock at market ``c:k`` and each facility v of country c with inputs of k
-    (:func:`holder_edges`), with :math:`F_{vj}` its baseline input of commodity j and :math:`A_{vj}`
-    what arrived (``arrived`` summed over its edges of j): under ``leontief`` (the ``fixed``
-    response, where a plant runs at its scarcest input,
-    :math:`s_v = \min_j A_{vj} / F_{vj}`), the input of k it could use with its other inputs as
-    they are,
+    (:func:`holder_edges`), with :math:`F_{vk}` its baseline input of k and :math:`A_{vk}` what arrived
+    (``arrived`` summed over its edges of k: ``fixed``, the forward flows,
+    :attr:`~supplychain.simulation.fixed.FixedResult.arrived`; ``rebalance``, the LP's flows),
 
-    .. math:: G_v = \max\bigl(0,\ s^*_v F_{vk} - A_{vk}\bigr), \qquad
-              s^*_v = \min\bigl(1, \min_{j \ne k} A_{vj} / F_{vj}\bigr);
+    .. math:: G^{lost}_v = \max(0,\ F_{vk} - A_{vk}).
 
-    without (the re-routing LP, whose flows into a plant all scale with its activity, so that the
-    ratios cannot tell which input was short), :math:`G_v = \max(0, F_{vk} - A_{vk})`, and the LP's
-    re-solve draws only what it can use (:meth:`StockRoutes.record`).
+    Not every lost tonne can be used: a plant short of another input too, or whose output cannot all be
+    sold, uses less. Its gap is what it keeps when offered all of :math:`G^{lost}_v` (:func:`plant_kept`:
+    ``fixed``, the propagation run again with the offer on its input, the plant running at its scarcest
+    input, :func:`~supplychain.simulation.fixed.propagate_fixed`; ``rebalance``, the LP's re-solve with its
+    draw open up to the offer, :meth:`StockRoutes.plant_release`) — one rule for both responses.
 
     Returns
     -------
     dict of int to float
-        Edge position → :math:`G_v` > 0, on one edge of k into each plant: the one from the holder's
+        Edge position → :math:`G^{lost}_v` > 0, on one edge of k into each plant: the one from the holder's
         market ``c:k`` when the plant has it, else its k edge with the largest baseline (where the
         release is delivered).
 
     Examples
     --------
-    A Japanese magnet plant (NdPr 100 t, Dy 10 t at baseline) received 40 t of NdPr and 8 t of Dy: with
-    Dy at 80 %, it can use 80 t of NdPr, so the NdPr stock may fill 80 − 40 = 40 t (not 60):
+    A Japanese magnet plant (NdPr 100 t, Dy 10 t at baseline) received 40 t of NdPr and 8 t of Dy: it lost 60 t
+    of NdPr (of which, with Dy at 80 %, it can use 40 t: :func:`plant_kept`).
 
     >>> e = pd.DataFrame({"supplier": ["JP:ndpr", "JP:dy", "JP:ndpr"], "buyer": ["jp_mag", "jp_mag", "JP:ndpr:use"],
     ...                   "buyer_country": ["JP"] * 3, "commodity": ["ndpr", "dy", "ndpr"]})
     >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr")
-    {0: 40.0}
-    >>> plant_gaps(e, [100.0, 10.0, 5.0], [40.0, 8.0, 5.0], "JP:ndpr", leontief=False)
     {0: 60.0}
     """
     from supplychain.graph.build import node_kind
 
     f0 = np.asarray(baseline, dtype=float)
     got = np.asarray(arrived, dtype=float)
-    commodity = market.partition(":")[2]
     buyer = [str(b) for b in edges["buyer"].tolist()]
     sup = [str(x) for x in edges["supplier"].tolist()]
-    com = [str(k) for k in edges["commodity"].tolist()]
-    plants = {buyer[i] for i in holder_edges(edges, market).tolist() if node_kind(buyer[i]) == "facility"}
-    into: dict[str, dict[str, list[int]]] = {}
-    for i, b in enumerate(buyer):
-        if b in plants:
-            into.setdefault(b, {}).setdefault(com[i], []).append(i)
+    own: dict[str, list[int]] = {}
+    for i in holder_edges(edges, market).tolist():
+        if node_kind(buyer[i]) == "facility":
+            own.setdefault(buyer[i], []).append(i)
     out: dict[int, float] = {}
-    for v in sorted(plants):
-        groups = into[v]
-        own = groups[commodity]
-        base, came = float(f0[own].sum()), float(got[own].sum())
-        ratios = [float(got[g].sum()) / float(f0[g].sum()) for j, g in groups.items()
-                  if j != commodity and float(f0[g].sum()) > 0]
-        can = min([1.0, *ratios]) if leontief else 1.0
-        gap = can * base - came
+    for v in sorted(own):
+        at = own[v]
+        gap = float(f0[at].sum()) - float(got[at].sum())
         if gap > 0:
-            at = [i for i in own if sup[i] == market] or sorted(own, key=lambda i: -float(f0[i]))
-            out[at[0]] = gap
+            first = [i for i in at if sup[i] == market] or sorted(at, key=lambda i: -float(f0[i]))
+            out[first[0]] = gap
+    return out
+
+
+def plant_kept(edges: pd.DataFrame, before: Any, after: Any, offered: Mapping[int, float]) -> dict[int, float]:
+    r"""Return what each of a stock holder's plants kept of the stock's commodity it was offered.
+
+    Plant v, offered :math:`x_v` of commodity k on its edge e (:func:`plant_gaps`' edge), took
+    :math:`\sum_{e' \in in_k(v)} f_{e'}` of k before the offer and :math:`f'_{e'}` after it (all its edges of
+    k: the offer may displace what it took elsewhere); it kept
+
+    .. math:: u_v = \min\bigl(x_v,\ \max(0,\ \textstyle\sum_{e' \in in_k(v)} (f'_{e'} - f_{e'}))\bigr),
+
+    what it could use of the offer with its other inputs as they can be had and its output as it can be
+    sold. One reading in both responses, of their own flows: ``fixed``, the propagation's taken tonnes (a
+    plant runs at its scarcest input, :func:`~supplychain.simulation.fixed.propagate_fixed`, and its
+    unsellable output is cut back, :func:`~supplychain.simulation.fixed.curtail`); ``rebalance``, the LP's
+    flows before and after the re-solve that opens the stock's draw (:meth:`StockRoutes.plant_release`).
+    Offered its whole lost input, the plant keeps its gap; offered its share of a release, what it used of it
+    (:func:`plant_need`).
+
+    Examples
+    --------
+    The plant of :func:`plant_gaps` (NdPr 100 t, Dy 10 t, 8 t of Dy arrived) takes 40 t of NdPr; offered its
+    60 t lost, it runs at 80 % and takes 80 t: it kept 40 t. Offered 30 t, it takes 70 t: it kept all 30 t.
+
+    >>> e = pd.DataFrame({"buyer": ["jp_mag", "jp_mag"], "commodity": ["ndpr", "dy"]})
+    >>> plant_kept(e, [40.0, 4.0], [80.0, 8.0], {0: 60.0}), plant_kept(e, [40.0, 4.0], [70.0, 7.0], {0: 30.0})
+    ({0: 40.0}, {0: 30.0})
+    """
+    f1 = np.asarray(before, dtype=float)
+    f2 = np.asarray(after, dtype=float)
+    buyer = edges["buyer"].astype(str).to_numpy()
+    com = edges["commodity"].astype(str).to_numpy()
+    out: dict[int, float] = {}
+    for e, x in offered.items():
+        group = (buyer == buyer[e]) & (com == com[e])
+        out[e] = min(float(x), max(0.0, float(f2[group].sum()) - float(f1[group].sum())))
     return out
 
 
@@ -274,9 +305,10 @@ def plant_need(gap: float, offered: float, used: float) -> float:
     r"""Return a holder's plant's part of a stock's gap once it was offered part of the release.
 
     A plant offered :math:`x` of a stock's release (its share, :func:`split_release`) against its gap
-    :math:`G` kept :math:`u \le x` of it (``fixed``: what reached its input once unsellable output was
-    cut back; ``rebalance``: the re-solve's own draw). Taking less than offered, :math:`u < x`, shows it
-    could use no more: its gap is :math:`u`; taking all of it, it might have used up to :math:`G`:
+    :math:`G` (what it kept of its whole lost input, :func:`plant_kept`; so :math:`x \le G`) kept
+    :math:`u \le x` of it (``fixed``: what reached its input once unsellable output was cut back,
+    :func:`plant_kept`; ``rebalance``: the re-solve's own draw). Taking less than offered, :math:`u < x`,
+    shows it could use no more: its gap is :math:`u`; taking all of it, it can use up to :math:`G`:
 
     .. math:: G' = u \ \text{if}\ u < x, \qquad G' = G \ \text{otherwise}.
 
@@ -285,8 +317,8 @@ def plant_need(gap: float, offered: float, used: float) -> float:
 
     Examples
     --------
-    A Dy-bound plant offered 500 t uses 300 t: its gap is 300 t. A plant whose whole 500 t share was
-    used against a 600 t gap still lacks 100 t: its gap stays 600 t.
+    A plant offered 500 t uses 300 t: its gap is 300 t. A plant whose whole 500 t share was used against
+    a 600 t gap (600 t it could use) still lacks 100 t: its gap stays 600 t.
 
     >>> plant_need(600.0, 500.0, 300.0), plant_need(600.0, 500.0, 500.0)
     (300.0, 600.0)
@@ -298,7 +330,7 @@ def split_release(release: float, use_gap: float, plants: Mapping[int, float]) -
     r"""Share a stock's release over its holder's users pro rata to their gaps.
 
     The release beyond the baseline draws, :math:`r = \max(0, \delta - b)`, covers the final use's gap
-    :math:`U` and each plant's :math:`G_v` (:func:`plant_gaps`) alike: the final use gets
+    :math:`U` and each plant's :math:`G_v` (:func:`plant_kept`) alike: the final use gets
     :math:`r\,U / (U + \sum_v G_v)`, plant v :math:`r\,G_v / (U + \sum_v G_v)` (all of each gap when
     :math:`r` covers them, since :math:`\delta \le b + U + \sum_v G_v`).
 
@@ -749,31 +781,39 @@ class StockRoutes:
         return self._by_market(sol.tonnes), short, demand
 
     def plant_release(self, ledger: StockLedger, year: int, table: pd.DataFrame, inputs: YearInputs,
-                      sol: RebalanceSolution
-                      ) -> tuple[YearInputs, dict[str, float], tuple[np.ndarray, np.ndarray]] | None:
+                      sol: RebalanceSolution, solve: Callable[[YearInputs, tuple[np.ndarray, np.ndarray]],
+                                                             RebalanceSolution],
+                      ) -> tuple[YearInputs, dict[str, float], RebalanceSolution] | None:
         r"""Open each stock's share for its holder's plants to the LP; None when no holder's plant is short.
 
         Returns ``inputs`` with the LP's draw bounds set, :math:`\sum_v G_v` per market (the plants'
-        part of the gap, :meth:`record`) and the holders' trade to hold in the re-solve (:meth:`held`,
-        applied with :meth:`hold`).
+        part of the gap, :meth:`record`) and the re-solve's solution. ``solve(inputs, held)`` solves the
+        year with the holders' trade :meth:`held` at ``sol``'s flows (:meth:`hold`).
 
-        After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lack
-        :math:`G_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps` without
-        the Leontief reading: the LP's inputs all scale with a plant's activity). The stock's gap is
+        After a solve, the holder's plants of a stock at market :math:`m` = ``c:k`` lost
+        :math:`G^{lost}_v = \max(0, F_{vk} - f_{vk})` of their baseline input of k (:func:`plant_gaps`).
+        The LP's inputs all scale with a plant's activity, so its flows cannot tell which input was short:
+        the plants are offered all of it, :math:`0 \le d_m \le \sum_v G^{lost}_v`, in a first re-solve, and
+        each plant's gap is what it took of it, :math:`G_v = u_v` (:func:`plant_kept`; as in ``fixed``: a
+        plant short of another input, or whose output nobody lacks, takes only what it can turn into supply
+        that lowers unmet demand — stage 2 of the objective minimises draws). The stock's gap is
         :math:`\Delta_m = b_m + z_m + \sum_v G_v` (as :meth:`record`), a dry run of the ledger draws
-        :math:`\delta_m`, and the plants' share of its release (:func:`split_release`),
-        :math:`x_m`, becomes the bound of the LP's own draw, :math:`0 \le d_m \le x_m`, for a re-solve:
-        the LP then draws what its plants can turn into supply that lowers unmet demand (a plant short of
-        another input, or whose output nobody lacks, draws nothing). The draw joins the holder's market,
-        whose re-export row does not count it as domestic supply, so it licenses no exports
-        (:mod:`~supplychain.simulation.assembly`); nor may it free the holder's own output for export,
-        or its imports for others: in the re-solve the holder's cross-border trade in k, and in what its
-        plants turn into k, is held at the first solve's (:meth:`held`).
+        :math:`\delta_m`, and the plants' share of its release (:func:`split_release`), :math:`x_m \le
+        \sum_v G_v`, becomes the bound of the LP's own draw, :math:`0 \le d_m \le x_m`, for the re-solve
+        that counts (the first one's when :math:`x_m = \sum_v G^{lost}_v` for every market: the same
+        problem). The draw joins the holder's market, whose re-export row does not count it as domestic
+        supply, so it licenses no exports (:mod:`~supplychain.simulation.assembly`); nor may it free the
+        holder's own output for export, or its imports for others: in both re-solves the holder's
+        cross-border trade in k, and in what its plants turn into k, is held at the first solve's
+        (:meth:`held`).
         """
-        plants = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
-                  if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m, leontief=False))}
-        if not plants:
+        lost = {m: g for m in self.markets if ledger.levels.get(m, 0.0) > 0
+                if (g := plant_gaps(table, inputs.baseline, sol.tonnes, m))}
+        if not lost:
             return None
+        offer = np.array([sum(lost.get(m, {}).values()) for m in self.markets], dtype=float)
+        probe = solve(replace(inputs, stock=offer), self.held(lost, inputs.capacity))
+        plants = {m: plant_kept(table, sol.tonnes, probe.tonnes, g) for m, g in lost.items()}
         along, short, demand = self._gaps(ledger, inputs, sol)
         gaps = {m: along.get(m, 0.0) + short.get(m, 0.0) + sum(plants.get(m, {}).values()) for m in ledger.levels}
         dry = ledger.copy().record(year, gaps, demand)
@@ -781,9 +821,11 @@ class StockRoutes:
              for m, g in plants.items()}
         if not any(v > 0 for v in x.values()):
             return None
-        return (replace(inputs, stock=np.array([x.get(m, 0.0) for m in self.markets], dtype=float)),
-                {m: sum(g.values()) for m, g in plants.items()},
-                self.held([m for m, v in x.items() if v > 0], inputs.capacity))
+        bounds = np.array([x.get(m, 0.0) for m in self.markets], dtype=float)
+        opened = replace(inputs, stock=bounds)
+        final = probe if np.array_equal(bounds, offer) else solve(
+            opened, self.held([m for m, v in x.items() if v > 0], inputs.capacity))
+        return opened, {m: sum(g.values()) for m, g in plants.items()}, final
 
     def held(self, markets: Iterable[str], capacity: Any) -> tuple[np.ndarray, np.ndarray]:
         r"""Return the trade a stock opened for its holder's plants leaves as it was: (exports, imports) per edge.
@@ -795,8 +837,11 @@ class StockRoutes:
         would cross the border by substitution (a 1,000 t US NdPr-metal stock in the full ban: 86 of the
         324 t drawn for US magnet plants in 2026 left the US as metal). So c's cross-border exports of
         those commodities are held at most, and its cross-border imports of them at least, at the first
-        solve's flows (:meth:`hold`): other countries get what they got without the stock, except the
-        extra output of the holder's plants.
+        solve's flows (:meth:`hold`): the stock frees none of those commodities for other countries (the
+        holder exports no more of them and imports no less than without it); they gain only the extra
+        output of the holder's plants. The holder's trade in its plants'
+        other inputs (Dy for a magnet plant whose NdPr the stock replaces) is not held: plants the stock
+        makes able to run may take them from abroad, as they would with NdPr of their own.
 
         Parameters
         ----------
