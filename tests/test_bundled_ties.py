@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from supplychain.graph.build import capacity_in_year
 from supplychain.io import load
 from supplychain.uncertainty.sampling import draw, find_parameters
 
