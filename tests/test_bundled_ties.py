@@ -47,7 +47,8 @@ def test_lynas_heavy_circuit_is_feed_limited_from_2026_so_only_its_2025_output_i
     # (0.5, 0.8, 1.0) moves 2025 alone and no Mt Weld feed flow is drawn with it (the flows
     # mt_weld_my_hre_feed_* and their tie lynas_hre_utilisation are gone; R-3, review #6).
     u = samples["facilities.lynas_malaysia_hre.utilisation"].to_numpy()
-    assert u.min() >= 0.5 and u.max() <= 1.0
+    assert u.min() >= 0.5
+    assert u.max() <= 1.0
     assert not [c for c in samples.columns if "mt_weld_my_hre_feed" in c]
     circuit = load(SCENARIOS / "path_to_2030.yaml").facilities["lynas_malaysia_hre"]
     assert {y: circuit.production[y].central for y in range(2026, 2031)} == dict.fromkeys(range(2026, 2031), 89.2)
