@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from supplychain.graph.build import capacity_in_year
 from supplychain.io import load
 from supplychain.uncertainty.sampling import draw, find_parameters
 
@@ -42,18 +40,16 @@ def test_no18_has_one_delay_for_every_destination(samples) -> None:
     assert a.between(1.8, 2.35).all()  # the range the May/June 2025 exports allow (policies.yaml cn_mofcom_no18)
 
 
-def test_lynas_feed_is_the_circuits_sampled_utilisation_times_its_capacity_over_the_dy_yield(samples) -> None:
-    # utilisation ~ triangular(0.5, 0.8, 1.0) and each year's feed ~ the same triangle x K_y / 0.05, K_y the
-    # circuit's capacity in t Dy oxide (the expansion's linear build, ree_separation.yaml: 134 t in 2026, 220 t in
-    # 2027, 250 t from 2028), both read at one uniform u: feed = utilisation x K_y / 0.05 in every sample, i.e.
-    # 2,680 t x u, 4,400 t x u, then 5,000 t x u (ree_trade.yaml mt_weld_my_hre_feed_*).
+def test_lynas_heavy_circuit_is_feed_limited_from_2026_so_only_its_2025_output_is_drawn(samples) -> None:
+    # The circuit takes the SEGH of Lynas's own separation (processes.separation_lynas, 0.1 t per t REO fed), at
+    # most 1,784 t a year from 2026 (89.2 t Dy oxide), below capacity x utilisation at the central 0.8
+    # (134 x 0.8 = 107.2 t in 2026): its output is written (production) from 2026, so the utilisation triangle
+    # (0.5, 0.8, 1.0) moves 2025 alone and no Mt Weld feed flow is drawn with it (the flows
+    # mt_weld_my_hre_feed_* and their tie lynas_hre_utilisation are gone; R-3, review #6).
     u = samples["facilities.lynas_malaysia_hre.utilisation"].to_numpy()
-    per_u = {2026: 134 / 0.05, 2027: 220 / 0.05, **dict.fromkeys(range(2028, 2031), 250 / 0.05)}
-    assert per_u[2026] == pytest.approx(2680.0)
-    assert per_u[2027] == pytest.approx(4400.0)
+    assert u.min() >= 0.5
+    assert u.max() <= 1.0
+    assert not [c for c in samples.columns if "mt_weld_my_hre_feed" in c]
     circuit = load(SCENARIOS / "path_to_2030.yaml").facilities["lynas_malaysia_hre"]
-    for year, scale in per_u.items():  # the flows follow the circuit's capacity (the identity, not a copy of it)
-        assert capacity_in_year(circuit, year) == pytest.approx(scale * 0.05)
-    for year, scale in per_u.items():
-        feed = samples[f"flows.mt_weld_my_hre_feed_{year}.tonnes"].to_numpy()
-        np.testing.assert_allclose(feed, scale * u, rtol=1e-12)
+    assert {y: circuit.production[y].central for y in range(2026, 2031)} == dict.fromkeys(range(2026, 2031), 89.2)
+    assert circuit.utilisation.tie is None

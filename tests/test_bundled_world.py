@@ -458,35 +458,39 @@ def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Sce
 
 
 # ------------------------------------------- Lynas's heavy-RE circuit runs on Lynas's own feed
-def test_lynas_heavy_re_circuit_is_fed_from_mt_weld_not_pro_rata_from_every_producer(baseline: Scenario) -> None:
-    # The circuit (facilities.lynas_malaysia_hre, process hre_separation: 1 t REO of heavy feed ->
-    # 0.05 t Dy2O3) separates the heavy compound (SEGH) of Lynas's own Mt Weld ore (lynas_hre_circuit_2024;
-    # the 2025 expansion: Mt Weld plus sources "to be developed", lynas_hre_facility_2025). Central feed:
-    #   2025: 75 t Dy oxide x 0.5 (ramp-up, first year) x 0.8 utilisation / 0.05 = 600 t REO;
-    #   the expansion reaches 250 t 'within two years' of 2025-10-28, a linear build whose yearly means are
-    #   134 t (2026) and 220 t (2027): 134 x 0.8 / 0.05 = 2,144 t, 220 x 0.8 / 0.05 = 3,520 t REO;
-    #   2028-2030: 250 t Dy oxide (the expansion) x 0.8 / 0.05 = 4,000 t REO.
-    # Flows mt_weld_my_hre_feed_<year> carry exactly that from Mt Weld to Malaysia's concentrate market, so the
-    # market's inflows are Mt Weld's flow and Malaysia's own mine (130 t, which goes to China): no allocation
-    # edge brings anyone else's concentrate to Malaysia. On main the circuit's 4,000 t in 2026 came from the
-    # allocation rule, pro rata to every producer's spare output (US 1,325 t, Myanmar 1,235 t, Nigeria 518 t, ...).
-    # Mt Weld can spare it: 2026 output 23,788 t - Kalgoorlie 17,841 t = 5,947 t >= 4,000 t; in 2025 Mt Weld's
-    # output is 13,000 t for Kalgoorlie + 600 t, and its 2025 capacity 13,600 t (no output above capacity).
+def test_lynas_heavy_re_circuit_makes_no_more_dy_than_lynas_feed_carries(baseline: Scenario) -> None:
+    # The circuit (facilities.lynas_malaysia_hre, process hre_separation: 1 t SEGH -> 0.05 t Dy2O3 + 0.01 t
+    # Tb4O7) separates the heavy compound (SEGH) that Lynas's separation of Mt Weld feed leaves
+    # (lynas_hre_circuit_2024): separation_lynas yields 0.1 t SEGH per t REO fed, which carries all the feed's
+    # Dy and Tb at the concentrate's content (0.005 t Dy2O3, 0.001 t Tb4O7 per t REO). Its SEGH:
+    #   2025: Lynas separates 6,558 / 0.504461538 = 13,000 t REO -> 1,300 t SEGH; the circuit takes
+    #         75 t x 0.5 (ramp-up, first year) x 0.8 / 0.05 = 600 t of it (30 t Dy oxide);
+    #   2026-2030: 9,000 / 0.504461538 = 17,840.85 t REO -> 1,784.085 t SEGH -> at most 89.204 t Dy oxide;
+    #         the circuit's capacity x utilisation (134 x 0.8 = 107.2 t in 2026, 176 t, then 200 t) would need
+    #         more, so its output is written feed-limited, 89.2 t (rounded down), taking 89.2 / 0.05 = 1,784 t.
+    # Dy out <= Dy in: 89.2 x 0.87132 = 77.72 t Dy <= 17,840.85 x 0.0043566 = 77.73 t. On main the circuit made
+    # 200 t Dy oxide (174 t Dy) from 4,000 t of Mt Weld concentrate carrying 17.4 t Dy (R-3, review #6). Its only
+    # supplier is Lynas's separation (Malaysia's SEGH market): no concentrate and no allocation edge reach it.
     from supplychain.graph.build import capacity_in_year, facility_year
 
-    expected = {2025: 75 * 0.5 * 0.8 / 0.05, 2026: 134 * 0.8 / 0.05, 2027: 220 * 0.8 / 0.05,
-                **dict.fromkeys(range(2028, 2031), 250 * 0.8 / 0.05)}
-    assert expected[2025] == pytest.approx(600.0)
-    assert (expected[2026], expected[2027], expected[2028]) == pytest.approx((2144.0, 3520.0, 4000.0))
-    assert capacity_in_year(baseline.facilities["mt_weld"], 2025) == pytest.approx(13600.0)
-    for year, feed in expected.items():
-        assert facility_year(baseline, "lynas_malaysia_hre", year).inputs["ree_concentrate"] == pytest.approx(feed)
-        flow = baseline.flows[f"mt_weld_my_hre_feed_{year}"]
-        assert (flow.supplier, flow.buyer, flow.commodity, flow.year) == ("mt_weld", "MY", "ree_concentrate", year)
-        assert flow.tonnes is not None
-        assert flow.tonnes.value == pytest.approx(feed)
+    lynas_feed = {2025: 6558 / 0.504461538462, **dict.fromkeys(range(2026, 2031), 9000 / 0.504461538462)}
+    taken = {2025: 75 * 0.5 * 0.8 / 0.05, **dict.fromkeys(range(2026, 2031), 89.2 / 0.05)}
+    assert lynas_feed[2025] == pytest.approx(13000.0)
+    assert (taken[2025], taken[2026]) == pytest.approx((600.0, 1784.0))
+    assert capacity_in_year(baseline.facilities["mt_weld"], 2025) == pytest.approx(13000.0)
+    assert not any(fid.startswith("mt_weld_my_hre_feed") for fid in baseline.flows)
+    dy_oxide, seg = baseline.commodities["dy_oxide"], baseline.commodities["ree_concentrate"]
+    for year in range(2025, 2031):
+        segh = facility_year(baseline, "lynas_malaysia", year).outputs["ree_heavy_compound"]
+        assert segh == pytest.approx(0.1 * lynas_feed[year])
+        circuit = facility_year(baseline, "lynas_malaysia_hre", year)
+        assert circuit.inputs == pytest.approx({"ree_heavy_compound": taken[year]})
+        assert circuit.inputs["ree_heavy_compound"] <= segh
+        dy_out = circuit.outputs["dy_oxide"] * dy_oxide.content["Dy"].central
+        assert dy_out <= lynas_feed[year] * seg.content["Dy"].central
         _nodes, edges = build_tables(baseline, year)
-        into = edges[(edges["buyer"] == "MY:ree_concentrate") & (edges["tonnes"] > 1e-9)]
+        into = edges[(edges["buyer"] == "lynas_malaysia_hre") & (edges["tonnes"] > 1e-9)]
         assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx(
-            {"mt_weld": feed, "my_mining": 130.0})
-        assert not into["edge"].str.startswith("alloc.").any()
+            {"MY:ree_heavy_compound": taken[year]})
+        into = edges[(edges["buyer"] == "MY:ree_heavy_compound") & (edges["tonnes"] > 1e-9)]
+        assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx({"lynas_malaysia": segh})

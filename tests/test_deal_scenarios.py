@@ -74,7 +74,7 @@ def test_malaysias_ore_keeps_its_2024_buyer_as_far_as_the_ban_allows() -> None:
     # year 2025-2030, as an assumption (Lynas's plant runs on Mt Weld feed). Malaysia's ban is an
     # export quota of 0 t on ore from 2025-01-01, so with the ban kept the whole flow is blocked
     # (blocked share 1, 0 t delivered); lifted, the 130 t go to China (Malaysia's market takes in
-    # only its own ore and Mt Weld's heavy-RE feed, flows mt_weld_my_hre_feed_*, so China's licensing
+    # only its own ore (Lynas's heavy-RE circuit takes the SEGH of its own separation), so China's licensing
     # takes nothing from it; while the circuit's feed was allocated, 1.5 t of its 4,130 t in 2026 were
     # Chinese: 130 x 1.5/4,130 = 0.05 t less). Before these flows the pattern sent the ore to Lynas's
     # heavy-RE circuit and the MY -> CN edge carried 0 t from 2025, so the ban bound nothing.

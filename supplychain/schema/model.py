@@ -225,6 +225,9 @@ class Process(StrictModel):
     """Commodity id → tonnes produced per unit of activity (co-products allowed)."""
     reference: EntityId | None = None
     """Output whose tonnes measure capacity and production (default: first output)."""
+    calibration: dict[ElementKey, str] = Field(default_factory=dict)
+    """Element key (a key of the commodities' ``content``, e.g. ``NdPr``) → why the yields make more of it than the
+    inputs carry (a disclosed calibration; without it ``validate`` warns of the element's creation)."""
 
     @model_validator(mode="after")
     def _reference(self) -> Process:

@@ -57,6 +57,7 @@ from supplychain.schema.types import ISO_COUNTRIES, Quantity, t_named_keys
 
 __all__ = [
     "CONVERTING_KINDS",
+    "ELEMENT_TOLERANCE",
     "RULES",
     "WARNINGS",
     "check_agreement_parties",
@@ -68,6 +69,7 @@ __all__ = [
     "check_countries",
     "check_coverage",
     "check_dated_rows",
+    "check_element_balance",
     "check_groups",
     "check_lookalike_ids",
     "check_nodes",
@@ -88,6 +90,7 @@ __all__ = [
     "check_years",
     "check_years_in_force",
     "did_you_mean",
+    "element_balance",
     "entity_kinds",
     "investment_projects",
     "nearest",
@@ -1248,9 +1251,84 @@ def check_stock_users(scenario: Scenario, nodes: Nodes | None = None) -> list[Pr
     return problems
 
 
+ELEMENT_TOLERANCE = 1e-3
+"""Relative room of :func:`check_element_balance` for the contents' printed digits (e.g. 0.16999 for 0.2 x 0.849943)."""
+
+
+def element_balance(process: Process, commodities: dict[str, Commodity]) -> dict[str, tuple[float, float]]:
+    r"""Element key → (tonnes in, tonnes out) per unit of the process's activity, by the commodities' contents.
+
+    :math:`\mathrm{in}_K = \sum_{k \in \mathrm{inputs}} a_k\, c_{k,K}` and
+    :math:`\mathrm{out}_K = \sum_{k \in \mathrm{outputs}} b_k\, c_{k,K}`, with :math:`a_k, b_k` the central
+    coefficients and :math:`c_{k,K}` the central ``content[K]`` of commodity :math:`k` (0 when not declared or the
+    commodity is unknown). Only keys some input or output declares are listed.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"ore": {"name": "Ore", "stage": "ore", "elements": ["Dy"], "content": {"Dy": 0.004}},
+    ...                     "dy": {"name": "Dy oxide", "stage": "oxide", "elements": ["Dy"], "content": {"Dy": 0.87}}},
+    ...     "processes": {"sep": {"inputs": {"ore": 1}, "outputs": {"dy": 0.05}}}})
+    >>> {k: (round(i, 6), round(o, 6)) for k, (i, o) in element_balance(s.processes["sep"], s.commodities).items()}
+    {'Dy': (0.004, 0.0435)}
+    """
+    def side(table: dict[str, Quantity]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for cid, q in table.items():
+            com = commodities.get(cid)
+            for key, c in (com.content.items() if com is not None else ()):
+                out[key] = out.get(key, 0.0) + q.central * c.central
+        return out
+
+    ins, outs = side(process.inputs), side(process.outputs)
+    return {key: (ins.get(key, 0.0), outs.get(key, 0.0)) for key in dict.fromkeys([*ins, *outs])}
+
+
+def check_element_balance(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+    r"""Warn of a process that makes more of an element than its inputs carry, unless its ``calibration`` says why.
+
+    By the commodities' ``content`` (t of element per t of commodity), a process creates element :math:`K`
+    when :math:`\mathrm{out}_K > \mathrm{in}_K (1 + \tau)` (:func:`element_balance`, central values,
+    :math:`\tau` = :data:`ELEMENT_TOLERANCE`): the element measures (``element_dependence``,
+    ``element_exposed_share``) then count tonnes no mine produced. A yield calibrated on another basis may
+    do so on purpose; ``calibration: {K: why}`` on the process discloses it and silences the warning. A
+    calibration note for an element the process does not create is reported too (a stale note).
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "commodities": {"ore": {"name": "Ore", "stage": "ore", "elements": ["Dy"], "content": {"Dy": 0.004}},
+    ...                     "dy": {"name": "Dy oxide", "stage": "oxide", "elements": ["Dy"], "content": {"Dy": 0.87}}},
+    ...     "processes": {"sep": {"inputs": {"ore": 1}, "outputs": {"dy": 0.05}}}})
+    >>> print(check_element_balance(s)[0].message)
+    process sep makes 0.0435 t Dy per unit of activity from inputs carrying 0.004 t (10.9 x)
+    """
+    problems = []
+    for pid, process in scenario.processes.items():
+        balance = element_balance(process, scenario.commodities)
+        created = {k: (i, o) for k, (i, o) in balance.items() if o > i * (1 + ELEMENT_TOLERANCE) + 1e-12}
+        for key, (i, o) in created.items():
+            if key in process.calibration:
+                continue
+            ratio = f"{o / i:.3g} x" if i > 0 else "none in"
+            message = (f"process {pid} makes {o:.4g} t {key} per unit of activity from inputs carrying {i:.4g} t "
+                       f"({ratio})")
+            hint = (f"lower the outputs' yields or the contents (commodities.<id>.content.{key}) so that out <= in, or "
+                    f"disclose a calibration: `calibration: {{{key}: <why>}}` on the process")
+            largest = max((c for c in process.outputs if key in getattr(scenario.commodities.get(c), "content", {})),
+                          key=lambda c: process.outputs[c].central * scenario.commodities[c].content[key].central)
+            problems.append(problem_at(scenario, ("processes", pid, "outputs", largest), message, hint))
+        for key in process.calibration:
+            if key not in created:
+                message = f"process {pid} has a calibration for {key}, but it makes no more {key} than its inputs carry"
+                hint = "remove the stale `calibration` entry (or check the contents it was written for)"
+                problems.append(problem_at(scenario, ("processes", pid, "calibration", key), message, hint))
+    return problems
+
+
 WARNINGS: tuple[Rule, ...] = (check_lookalike_ids, check_preference_size, check_years_in_force, check_dated_rows,
                                 check_agreement_parties, check_offtake_capacity, check_tie_members,
-                                check_stock_users)
+                                check_stock_users, check_element_balance)
 """Rules whose problems are warnings (allowed, probably not meant), run by :func:`check_warnings`."""
 
 
