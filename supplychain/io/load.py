@@ -233,7 +233,8 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
             new, old = (pair[key], key) if key in renamed else (key, pair[key])
             return (f"give either `{new}` or `{old}` (its older name, for commodities in t), not both",
                     f"keep `{new}`: the figure in the commodity's unit")
-        return f"unknown key '{key}'", did_you_mean(key, fields, f"allowed keys: {', '.join(fields)}")
+        synonyms = getattr(where.owner, "key_synonyms", None)
+        return f"unknown key '{key}'", did_you_mean(key, fields, f"allowed keys: {', '.join(fields)}", synonyms)
     if kind == "missing":
         return f"missing required key '{key}'", _field_hint(where.owner, key)
     if kind == "literal_error":

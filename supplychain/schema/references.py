@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 from typing import get_origin as typing_origin
 
@@ -201,15 +201,27 @@ def _as_written(marks: Any, path: KeyPath) -> KeyPath:
     return tuple(out)
 
 
-def did_you_mean(word: str, options: Iterable[str], default: str = "") -> str:
+def did_you_mean(
+    word: str, options: Iterable[str], default: str = "", synonyms: Mapping[str, str] | None = None
+) -> str:
     """Suggest the closest option as ``did you mean 'x'?``, or return `default`.
+
+    `synonyms` maps a word to the option it means where the two are not spelt alike
+    (a target's ``year`` for ``by``, :attr:`~supplychain.schema.types.StrictModel.key_synonyms`);
+    it is read first, and only for an option that is offered.
 
     Examples
     --------
     >>> did_you_mean("capacty", ["capacity", "country"])
     "did you mean 'capacity'?"
+    >>> did_you_mean("year", ["by", "country"], synonyms={"year": "by"})
+    "did you mean 'by'?"
     """
-    close = difflib.get_close_matches(word, sorted(set(options)), n=1, cutoff=0.6)
+    options = sorted(set(options))
+    meant = (synonyms or {}).get(word)
+    if meant in options:
+        return f"did you mean '{meant}'?"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else default
 
 
