@@ -151,7 +151,7 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
     Quantities are in each row's ``unit`` (the commodity's basis: ``t REO``, ``kg Ga`` …).
     Tidy tables keyed ``shortfall`` (final uses left short: quantity and share of demand),
-    ``shipped`` (a short country's own supply still going abroad:
+    ``shipped`` (a short country's own supply, or its feeds, still going abroad:
     :meth:`~supplychain.api.Result.shipped_while_short`), ``flows`` (edges whose flow differs
     from the baseline: :func:`_changed`), ``gainers``
     (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
@@ -188,7 +188,8 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
         ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
     return {
         "shortfall": sf[["year", "country", "commodity", "stage", "unit", "demand", "shortfall", "shortfall_share"]],
-        "shipped": sh[["year", "country", "commodity", "unit", "shortfall_share", "destination", "status", "shipped"]],
+        "shipped": sh[["year", "country", "commodity", "unit", "shortfall_share", "destination", "status", "shipped",
+                       "feed_of"]],
         "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "unit", "baseline", "simulated", "change",
                      "status"]],
         "gainers": ga[["year", "supplier_country", "commodity", "unit", "baseline", "simulated", "gain", "buyers"]],
@@ -257,7 +258,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     (exposure after the shock; rows hold at least ``country``, ``commodity``, ``stage``,
     ``year``, ``metric``, ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``,
     ``shortfall`` (every final use: demand, delivered, short), ``shipped_while_short`` (a short
-    country's own supply still exported, :meth:`~supplychain.api.Result.shipped_while_short`),
+    country's own supply, or its feeds, still exported, :meth:`~supplychain.api.Result.shipped_while_short`),
     ``flows`` (the re-routed flows: edges whose flow differs from the baseline,
     :func:`_changed`), ``gainers`` (supplier countries whose exports grew), ``utilisation``
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
@@ -303,7 +304,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
 
 _RESPONSE_TITLES = {
     "shortfall": ("Unmet demand (quantity in each row's unit, and share of demand)", "no unmet demand"),
-    "shipped": ("Shipped abroad while short (a short country's own supply still exported; each row's unit)",
+    "shipped": ("Shipped abroad while short (a short country's own supply, or a feed of it: feed_of; each row's unit)",
                 "no country exports what its own users are short of"),
     "flows": ("Flows changed by the response (largest first)", "no flow changed"),
     "gainers": ("Suppliers whose exports grew", "no supplier's exports grew"),
