@@ -30,7 +30,7 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import Mode, Objective, RunOutput
-from supplychain.simulation.shipped import shipped_while_short
+from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState
 from supplychain.simulation.variants import run_variants
@@ -141,6 +141,7 @@ class Result:
     offtakes: pd.DataFrame
     toggle_state: ToggleState = field(repr=False)
     _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
+    _yields: pd.DataFrame | None = field(repr=False, default=None)
 
     @classmethod
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
@@ -159,7 +160,7 @@ class Result:
             targets=out.targets, attribution=public("attribution", out.attribution),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
             inactive=public("inactive", out.inactive), offtakes=public("offtakes", out.offtakes),
-            toggle_state=out.toggles, _nodes=out.nodes,
+            toggle_state=out.toggles, _nodes=out.nodes, _yields=out.yields,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
@@ -237,19 +238,22 @@ class Result:
         return g[cols].sort_values(["year", "blocked"], ascending=[True, False]).reset_index(drop=True)
 
     def shipped_while_short(self) -> pd.DataFrame:
-        """List the exports of a commodity from a country in a year its own users of it are short.
+        """List the exports of a commodity, or of its feeds, from a country in a year its own users of it are short.
 
         Per year, country, commodity, destination and flow status: the tonnes shipped, with
         the country's demand, shortfall and shortfall share
-        (:func:`supplychain.simulation.shipped.shipped_while_short`). It says why a country can be short
-        and a net exporter in the same year, and where those tonnes went.
+        (:func:`supplychain.simulation.shipped.shipped_while_short`); a row of a feed (what the
+        country's plants running that year turn into the short commodity,
+        :func:`~supplychain.simulation.shipped.feeds_table`) names the short commodity in ``feed_of``.
+        It says why a country can be short and a net exporter in the same year, and where those tonnes went.
         """
         return self._shipped.copy()
 
     @cached_property
     def _shipped(self) -> pd.DataFrame:
         """:meth:`shipped_while_short`, worked out once (the report reads it per answer, section and sheet)."""
-        return shipped_while_short(self.flows, self.shortfall)
+        feeds = feeds_table(self._yields, self.utilisation) if self._yields is not None else None
+        return shipped_while_short(self.flows, self.shortfall, feeds)
 
     def summary(self) -> pd.DataFrame:
         """Total shortfall per year, country and commodity with any (rows with shortfall only), in its unit."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,40 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 """Root of the repository (where ``scenarios/`` and ``schema/`` live)."""
+
+PATIENCE = 600.0
+"""Seconds a test waits for a condition (workers up, a process gone) before it fails: generous, because the
+machine may be loaded (2 CPUs shared by several test suites); the condition is what a test waits on, never a
+fixed time, and no duration is asserted."""
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = PATIENCE, poll: float = 0.05) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
+
+
+@contextmanager
+def local_dask_cluster(n_workers: int) -> Iterator[Any]:
+    """A Dask ``LocalCluster`` on loopback only (127.0.0.1, ports chosen by the system: 0), no dashboards.
+
+    Its connection timeouts are :data:`PATIENCE` and it is handed over once its ``n_workers`` worker
+    processes have joined (``wait_for_workers``): worker processes start slowly on a loaded machine.
+    """
+    distributed = pytest.importorskip("distributed")
+    import dask
+
+    patience = f"{PATIENCE:g}s"
+    with dask.config.set({"distributed.comm.timeouts.connect": patience, "distributed.comm.timeouts.tcp": patience}), \
+            distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     scheduler_port=0, dashboard_address=None, worker_dashboard_address=None,
+                                     silence_logs=40) as cluster:  # fmt: skip
+        cluster.wait_for_workers(n_workers, timeout=PATIENCE)
+        yield cluster
 
 MINIMAL: dict[str, Any] = {
     "scenario": {"name": "Minimal", "base_year": 2024, "horizon": 2030},

@@ -75,6 +75,23 @@ def test_run_json_has_the_response_tables() -> None:
     assert doc["stocks"] == []
     # the solver of every simulated year (2024-2026): the base year from scratch, the others warm
     assert [(r["year"], r["warm"]) for r in doc["solver"]] == [(2024, False), (2025, True), (2026, True)]
+    # the allocation-rule range of the text's line: the US is 2,000/3,000 short under contracts_first; under
+    # the other rules Malaysia's 2,000 t go to 4,000 t of US and Japanese demand alike (Malaysia has no users
+    # of its own to keep them for under home_first): 50 % each, the US 1,500 t short. Every rule delivers the
+    # same 10,000 t worldwide: China's 8,000 t plus Malaysia's 2,000 t.
+    (rules,) = doc["allocation_rules"]
+    assert (rules["country"], rules["commodity"], rules["year"], rules["unit"], rules["rule"]) == (
+        "US", "ndpr", 2026, "t REO", "contracts_first")
+    assert {r["rule"]: r["shortfall_share"] for r in rules["rules"]} == {
+        "contracts_first": pytest.approx(2 / 3), "home_first": pytest.approx(0.5),
+        "proportional": pytest.approx(0.5), "max_delivery": pytest.approx(0.5)}
+    assert [r["delivered"] for r in rules["rules"]] == [pytest.approx(10000.0)] * 4
+    assert rules["same_total"] is True
+    assert rules["text"].startswith("50% under the other allocation rules (home_first, proportional, max_delivery)")
+    table = cli("run", DATA / "small.yaml", "--year", "2026")
+    assert f"US ndpr 67% short in 2026 under contracts_first; {rules['text']} (docs/rebalance.md" in table.stdout
+    fixed = cli("run", DATA / "small.yaml", "--format", "json", "--year", "2026", "--mode", "fixed")
+    assert json.loads(fixed.stdout)["allocation_rules"] == []
 
 
 def test_run_table_prints_the_response() -> None:

@@ -1,12 +1,14 @@
 """Sweeps give identical results on every executor, worker count and chunk size.
 
-The local Dask cluster is started once for the module (processes, no dashboard).
+The local Dask cluster is started once for the module (processes, loopback only, no dashboard:
+``tests.conftest.local_dask_cluster``).
 The model function is a module-level pure function, so worker processes import
 it from this module by name.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from supplychain.parallel.executors import (
 from supplychain.parallel.processes import usable_cpus
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty.montecarlo import SampleError, SweepResult, run_sweep
+from tests.conftest import PATIENCE, local_dask_cluster
 
 
 def make_scenario() -> Scenario:
@@ -90,11 +93,16 @@ def reference() -> SweepResult:
 
 @pytest.fixture(scope="module")
 def dask_address() -> Iterator[str]:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-    ) as cluster:
+    with local_dask_cluster(2) as cluster:
         yield cluster.scheduler_address
+
+
+@pytest.fixture
+def patient_dask(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give the sweep's connection to a scheduler and its probe :data:`~tests.conftest.PATIENCE` (a loaded machine)."""
+    monkeypatch.setattr(executors, "DASK_CONNECT_TIMEOUT", PATIENCE)
+    monkeypatch.setattr(executors, "probe_dask_scheduler",
+                        functools.partial(executors.probe_dask_scheduler, timeout=PATIENCE))
 
 
 def test_serial_results_do_not_depend_on_chunk_size(reference: SweepResult) -> None:
@@ -115,6 +123,7 @@ def test_any_concurrent_futures_executor_gives_identical_results(reference: Swee
         assert_identical(reference, sweep(executor=pool, chunk_size=33))
 
 
+@pytest.mark.usefixtures("patient_dask")
 def test_dask_cluster_gives_identical_results(reference: SweepResult, dask_address: str) -> None:
     host_port = dask_address.removeprefix("tcp://")
     on_dask = sweep(executor=f"dask://{host_port}", chunk_size=64)
@@ -124,7 +133,7 @@ def test_dask_cluster_gives_identical_results(reference: SweepResult, dask_addre
 
 def test_dask_client_object_is_accepted(reference: SweepResult, dask_address: str) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.Client(dask_address, set_as_default=False) as client:
+    with distributed.Client(dask_address, set_as_default=False, timeout=f"{PATIENCE:g}s") as client:
         assert_identical(reference, sweep(executor=client, chunk_size=200))
 
 

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typer.testing import CliRunner, Result
 
 from supplychain.cli.app import app
 from supplychain.errors import ScenarioError
+from tests.conftest import PATIENCE, local_dask_cluster, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
 SMALL = REPO / "tests" / "data" / "cli" / "small.yaml"
@@ -192,6 +192,7 @@ def test_an_empty_scenario_is_a_located_error(tmp_path: Path, command: list[str]
 def not_dask() -> Iterator[Callable[[bytes | None], int]]:
     """Start services on 127.0.0.1 that answer a connection with fixed bytes (``None``: say nothing)."""
     servers: list[socket.socket] = []
+    threads: list[threading.Thread] = []
     stop = threading.Event()
 
     def start(reply: bytes | None) -> int:
@@ -214,12 +215,15 @@ def not_dask() -> Iterator[Callable[[bytes | None], int]]:
             for conn in held:
                 conn.close()
 
-        threading.Thread(target=serve, daemon=True).start()
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        threads.append(thread)
         return int(server.getsockname()[1])
 
     yield start
     stop.set()
-    time.sleep(0.3)
+    for thread in threads:  # each notices `stop` within its accept timeout (0.2 s) and closes what it holds
+        thread.join(timeout=PATIENCE)
     for server in servers:
         server.close()
 
@@ -229,7 +233,7 @@ def test_a_service_that_is_not_dask_is_a_clear_error_at_once(not_dask: Callable[
     port = not_dask(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
     result = subprocess.run([sys.executable, "-m", "supplychain", "sweep", str(SMALL), "-n", "3", "--no-cache", "-q",
                              "--executor", f"dask://127.0.0.1:{port}"],
-                            capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+                            capture_output=True, text=True, timeout=PATIENCE, check=False)  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert f"the service at tcp://127.0.0.1:{port} is not a Dask scheduler" in result.stderr
     assert "Traceback" not in result.stderr
@@ -250,13 +254,11 @@ def test_a_silent_service_or_a_closed_port_is_a_clear_error(not_dask: Callable[[
 
 
 def test_a_real_scheduler_passes_the_probe() -> None:
-    distributed = pytest.importorskip("distributed")
     from supplychain.parallel.executors import probe_dask_scheduler
 
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=40) as cluster:  # fmt: skip
+    with local_dask_cluster(1) as cluster:
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
-        probe_dask_scheduler(cluster.scheduler_address)
+        probe_dask_scheduler(cluster.scheduler_address, timeout=PATIENCE)  # its greeting, however loaded the machine
 
 
 # ------------------------------------------------------------------ 7. never replace what is not a file
@@ -361,6 +363,20 @@ def test_leftovers_of_a_killed_process_are_removed_by_the_next_write(tmp_path: P
 
 
 # ------------------------------------------------------------------ 10. SIGTERM stops a sweep's workers
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text(encoding="ascii")
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
 def _descendants(pid: int) -> set[int]:
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -379,6 +395,23 @@ def _descendants(pid: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def _cmdline(pid: int) -> str:
+    """A process's command line (empty once it is gone)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, from ``/proc/<pid>/stat`` (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _alive(pids: set[int]) -> set[int]:
@@ -403,21 +436,25 @@ def test_an_interrupted_sweep_stops_its_workers_and_leaves_no_partial_cache_entr
     with errors.open("wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp_path)
     workers: set[int] = set()
+
+    def working() -> bool:
+        # the two pool workers (forked by the fork server: the processes below the driver with none below them,
+        # other than multiprocessing's resource tracker) have each used 0.5 s of CPU: past their start, inside
+        # their first chunk. A condition, whatever the machine's load.
+        found = _descendants(proc.pid)
+        workers.update(found)
+        pool = {p for p in found if not _children(p) and "resource_tracker" not in _cmdline(p)}
+        return proc.poll() is not None or (len(pool) >= 2 and all(_cpu_seconds(p) >= 0.5 for p in pool))
+
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(workers) < 3:  # the fork server and two workers
-            time.sleep(0.2)
-            workers |= _descendants(proc.pid)
-        assert len(workers) >= 3, "the sweep started its workers"
-        time.sleep(1.0)
+        assert wait_until(working, poll=0.2), "the sweep started its workers and they are sampling"
+        assert proc.poll() is None, "the sweep is still running"
+        workers |= _descendants(proc.pid)  # the fork server, its workers (and a resource tracker)
         proc.send_signal(sig)
-        proc.wait(timeout=60)
+        proc.wait(timeout=PATIENCE)
         # SIGTERM: a clean exit with status 143; SIGKILL: the workers notice their driver is gone
         assert proc.returncode == (128 + signal.SIGTERM if sig == signal.SIGTERM else -signal.SIGKILL)
-        deadline = time.monotonic() + 15
-        while _alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(workers), "every worker process stopped"
+        assert wait_until(lambda: not _alive(workers), poll=0.2), "every worker process stopped"
         assert "Traceback" not in errors.read_text(encoding="utf-8")
         leftovers = list(cache.rglob("*")) if cache.exists() else []
         assert not [p for p in leftovers if p.is_file()], f"no partial cache entry: {leftovers}"
@@ -435,19 +472,18 @@ def test_an_interrupted_compare_stops_the_workers_forked_from_it(tmp_path: Path)
     with errors.open("wb") as err:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=tmp_path)
     workers: set[int] = set()
+
+    def started() -> bool:
+        workers.update(_descendants(proc.pid))
+        return len(workers) >= 2 or proc.poll() is not None
+
     try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
-            time.sleep(0.05)
-            workers |= _descendants(proc.pid)
+        assert wait_until(started), "the compare is running"
         assert len(workers) >= 2, "the compare started its workers"
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        proc.wait(timeout=PATIENCE)
         assert proc.returncode == 128 + signal.SIGTERM
-        deadline = time.monotonic() + 15
-        while _alive(workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(workers), "every worker process stopped"
+        assert wait_until(lambda: not _alive(workers), poll=0.2), "every worker process stopped"
         assert "Traceback" not in errors.read_text(encoding="utf-8")
     finally:
         for pid in _alive(workers | {proc.pid}):

@@ -316,3 +316,48 @@ def test_a_shared_worlds_dated_measures_are_not_warned_and_its_warnings_name_the
     compared = run_cli("compare", scenario, "--workers", "1")
     assert compared.returncode == 0, compared.stderr
     assert [line for line in compared.stderr.splitlines() if line.startswith("warn ")] == warned
+
+
+def test_a_world_files_dated_measures_are_warned_once_for_the_world_file_itself(
+        run_cli: Callable[..., Any], write: Callable[..., Path], tmp_path: Path) -> None:  # fmt: skip
+    # G-6's other half. The world fragment of the test above holds `late` (from 2052: a mistyped 2025, say), `old`
+    # (2020 only) and `soon` (from 2027). Two scenarios extend it: `dated` (2024-2030, with its own late policy)
+    # and `short` (2024-2025). Validating the folder reads every world measure once against the years of the
+    # scenarios validated together, 2024-2030: `late` starts after every horizon and `old` ended before every base
+    # year: each warned once, at its line of the world file (start, end), naming no scenario; `soon` is in force in
+    # 2027-2030 (dated's years; short leaves it out by its own): not warned. The scenario's own late policy is
+    # warned as before, by its scenario alone.
+    small = (Path(__file__).parent / "data" / "cli" / "small.yaml").read_text(encoding="utf-8")
+    head, rest = small.split("scenario:\n", 1)
+    body = rest.split("commodities:\n", 1)[1]
+    dated = ("  late: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2052-01-01}\n"
+             "  old: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2020-01-01,\n"
+             "        end: 2020-12-31}\n"
+             "  soon: {type: export_ban, country: CN, covers: {families: [rare_earths]}, start: 2027-01-01}\n")
+    world = write("world/small_world.yaml",
+                  head + "commodities:\n" + body.replace("toggles:\n", dated + "toggles:\n", 1))
+    lines = world.read_text(encoding="utf-8").splitlines()
+    late = next(i for i, line in enumerate(lines, 1) if line.startswith("  late:"))
+    late_at = f"{world}:{late}:{lines[late - 1].index('start:') + 1}"
+    old_at = f"{world}:{late + 2}:{lines[late + 1].index('end:') + 1}"
+    own = write("dated.yaml", "extends: [world/small_world.yaml]\n"
+                              "scenario: {name: Dated, base_year: 2024, horizon: 2030}\n"
+                              "policies:\n"
+                              "  mine_late: {type: export_ban, country: CN, covers: {families: [rare_earths]},\n"
+                              "              start: 2052-01-01}\n")
+    write("short.yaml", "extends: [world/small_world.yaml]\nscenario: {name: Short, base_year: 2024, horizon: 2025}\n")
+    checked = run_cli("validate", tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    warned = [line for line in checked.stderr.splitlines() if line.startswith("warn ")]
+    assert warned == [
+        f"warn {own}:5:15: policies.mine_late.start: policy mine_late is never in force in 2024–2030: it starts in "
+        "2052, after the horizon",
+        f"warn {late_at}: policies.late.start: policy late is never in force in the years of the scenarios validated "
+        "(2024–2030): it starts in 2052, after every horizon",
+        f"warn {old_at}: policies.old.end: policy old is never in force in the years of the scenarios validated "
+        "(2024–2030): it ended in 2020, before every base year",
+    ], checked.stderr
+    assert "soon" not in checked.stderr
+    # a scenario alone (its world file not validated with it) warns only of its own measures, as before
+    alone = run_cli("validate", own)
+    assert [line for line in alone.stderr.splitlines() if line.startswith("warn ")] == warned[:1]

@@ -114,6 +114,22 @@ def test_unknown_key_with_did_you_mean() -> None:
     assert "did you mean 'capacity'?" in str(info.value)
 
 
+def test_target_year_for_by_is_named_as_by() -> None:
+    """A target's year is `by:`; `year:` (the word every dated entry uses) is spelt too unlike `by` for the
+    spelling match, so the target's key synonyms name it: located at the key, with its key path."""
+    text = HEAD + "targets:\n  t:\n    country: US\n    commodity: ore\n    max: 0.25\n    year: 2030\n"
+    error = problems_of(text)
+    problems = {p.message: p for p in error.problems}
+    unknown = problems["unknown key 'year'"]
+    assert (unknown.file, unknown.line, unknown.column, unknown.path) == ("s.yaml", 7, 5, ("targets", "t", "year"))
+    assert unknown.hint == "did you mean 'by'?"
+    assert "s.yaml:7:5: targets.t.year: unknown key 'year'\n    hint: did you mean 'by'?" in str(error)
+    # the synonym belongs to targets: elsewhere an unknown `year` still gets the list of allowed keys
+    other = problems_of(HEAD + "commodities:\n  c: {name: C, stage: ore, year: 2030}\n").problems[0]
+    assert other.message == "unknown key 'year'"
+    assert other.hint.startswith("allowed keys: ")
+
+
 def test_unknown_top_level_section_suggests_section() -> None:
     with pytest.raises(ScenarioError, match=r"s\.yaml:2:1: .*unknown key 'facility'.*\n.*did you mean 'facilities'"):
         load_text(HEAD + "facility: {}\n", file="s.yaml")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import pytest
 
 from supplychain.api import simulate
-from supplychain.cli.run import allocation_rule_lines
+from supplychain.cli.run import allocation_rule_lines, result_json
 from supplychain.report.answers import country_answer
-from supplychain.report.rule_range import outcome, rule_outcomes, rules_text
+from supplychain.report.rule_range import focus_ranges, outcome, rule_outcomes, rules_text
 from supplychain.report.runs import run_scenario
 from tests.test_allocation import YEAR, exporter_world
 
@@ -60,3 +60,31 @@ def test_run_prints_the_range_beside_the_shortfall_and_none_under_fixed() -> Non
     assert line.startswith("Allocation rules: JP x 17% short in 2025 under home_first; 29% (contracts_first) to "
                            "50% (proportional, max_delivery) under the other allocation rules")
     assert allocation_rule_lines(simulate(s, years=[2024, YEAR], mode="fixed"), s, [2024, YEAR], ["JP"]) == []
+
+
+def test_run_json_holds_the_range_of_the_line() -> None:
+    """``run --format json``'s ``allocation_rules``: the figures of the line, per focus country short.
+
+    Under ``contracts_first`` (the module's derivations): Japan 2/7 short, 1/6 under ``home_first``,
+    1/2 under ``proportional`` and ``max_delivery``; Korea (80 − 20·5/7)/80, 1, 1/2, 1/2; every rule
+    delivers 200 t in the world.
+    """
+    s = exporter_world()
+    r = simulate(s, years=[2024, YEAR])
+    doc = result_json(r, [2024, YEAR], rule_ranges=focus_ranges(r, s, [2024, YEAR], ["JP", "KR"]))
+    got = {rec["country"]: rec for rec in doc["allocation_rules"]}
+    assert set(got) == {"JP", "KR"}
+    expected = {"JP": {"contracts_first": 2 / 7, "home_first": 1 / 6, "proportional": 0.5, "max_delivery": 0.5},
+                "KR": {"contracts_first": (80 - 20 * 5 / 7) / 80, "home_first": 1.0, "proportional": 0.5,
+                       "max_delivery": 0.5}}  # fmt: skip
+    for country, rec in got.items():
+        assert (rec["commodity"], rec["year"], rec["rule"], rec["unit"]) == ("x", YEAR, "contracts_first", "t")
+        assert [x["rule"] for x in rec["rules"]] == ["contracts_first", "home_first", "proportional", "max_delivery"]
+        assert {x["rule"]: x["shortfall_share"] for x in rec["rules"]} == pytest.approx(expected[country], abs=1e-9)
+        assert all(x["delivered"] == pytest.approx(200.0, abs=1e-6) for x in rec["rules"])
+        assert rec["same_total"] is True
+    lines = allocation_rule_lines(r, s, [2024, YEAR], ["JP", "KR"])
+    assert [f"{rec['country']} x" in line and rec["text"] in line for rec, line in
+            zip(doc["allocation_rules"], lines, strict=True)] == [True, True]
+    assert result_json(r, [YEAR], commodities=["y"], rule_ranges=focus_ranges(r, s, [YEAR], ["JP"]))[
+        "allocation_rules"] == []

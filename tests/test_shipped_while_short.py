@@ -17,8 +17,8 @@ from supplychain.report.html import write_report
 from supplychain.report.markdown import summary_markdown
 from supplychain.report.runs import run_scenario
 from supplychain.schema.model import Scenario
-from supplychain.simulation.shipped import SHIPPED_COLUMNS, shipped_while_short
-from tests.test_allocation import YEAR, exporter_world, world
+from supplychain.simulation.shipped import SHIPPED_COLUMNS, feeds_table, shipped_while_short
+from tests.test_allocation import YEAR, chain_world, exporter_world, world
 
 
 def _shipped(s: Scenario, **kw: Any) -> pd.DataFrame:
@@ -122,7 +122,7 @@ def test_the_report_says_where_a_short_countrys_supply_went_and_why(tmp_path: Pa
     rows = list(book["Shipped while short"].iter_rows(values_only=True))
     book.close()
     assert rows[0] == ("scenario", "variant", "year", "country", "commodity", "unit", "shortfall (% of demand)", "to",
-                       "status", "shipped (unit)")
+                       "status", "shipped (unit)", "feed of (short commodity)")
     got = sorted((r[1], r[7], r[8], round(float(r[9]), 6)) for r in rows[1:])  # type: ignore[arg-type]
     assert got == [("base", "JP", "deal", 75.0), ("no_deal", "JP", "new", 50.0), ("no_deal", "KR", "new", 50.0)]
 
@@ -152,6 +152,66 @@ def test_run_prints_and_writes_the_shipped_rows() -> None:
     doc = result_json(r, [YEAR])
     assert [(d["country"], d["destination"], d["shipped"]) for d in doc["shipped_while_short"]] == [
         ("US", "JP", pytest.approx(75.0))]
+
+
+def metal_world() -> Scenario:
+    """test_allocation's reopened-feeds world: JP makes 300 t of metal m, its magnet plant turns 100 t of it into
+    magnets x, the US magnet plant (200 t) lives on the other 200 t of JP metal and sells 100 t of magnets to KR;
+    China's 100 t of magnets to JP are banned from 2025. Demand: JP 200, US 100, KR 100 t of magnets."""
+    return chain_world((("CN", "metal", 100), ("CN", "mag", 100), ("JP", "metal", 300), ("JP", "mag", 100),
+                        ("US", "mag", 200)), {"JP": 200, "US": 100, "KR": 100},
+                       {"jp_us": ("JP", "US", "m", 200), "us_kr": ("US", "KR", "x", 100),
+                        "cn_jp": ("CN", "JP", "x", 100)})
+
+
+def test_the_metal_a_country_short_of_magnets_exports_is_shipped_while_short() -> None:
+    # Metal is a feed of JP's magnets: JP's magnet plant (capacity 100 t in 2025) turns it into them.
+    # fixed: JP's magnet plant makes its 100 t, China's 100 t are blocked: JP is 100/200 = 50 % short of
+    # magnets, exports no magnet (no row of x) but still ships its 200 t of metal to the US (the US
+    # plant keeps its share of JP's unchanged 300 t): one row, commodity m, feed_of x, with x's share.
+    got = _shipped(metal_world(), mode="fixed")
+    assert got[["country", "commodity", "feed_of", "unit", "destination", "status"]].values.tolist() == [
+        ["JP", "m", "x", "t", "US", "normal"]]
+    assert got["shipped"].tolist() == pytest.approx([200.0])
+    assert (got["demand"].iloc[0], got["shortfall"].iloc[0]) == pytest.approx((200.0, 100.0))
+    assert got["shortfall_share"].iloc[0] == pytest.approx(0.5)
+    # home_first (test_allocation: JP 200/3 t short, 1/3): JP's plant can use 100 t of its metal, so the other
+    # 200 t still go to the US while JP is short: the same row, at JP's 1/3.
+    got = _shipped(metal_world(), allocation="home_first")
+    assert got[["country", "commodity", "feed_of", "destination"]].values.tolist() == [["JP", "m", "x", "US"]]
+    assert got["shipped"].tolist() == pytest.approx([200.0])
+    assert got["shortfall_share"].iloc[0] == pytest.approx(1 / 3)
+    # proportional: 300 t of magnets can be made (JP 100, US 200) for 400 t of demand: every user 25 % short.
+    # JP needs 150 t: its own 100 t + 50 t from the US; KR gets 75 t, the US keeps 75 t. JP still ships its
+    # 200 t of metal (feed row at 25 %); the US, 25 % short, ships magnets itself: rows of x with no feed_of,
+    # 75 t to KR (reduced from 100) and 50 t to JP (a new route). The US's metal imports are not exports.
+    got = _shipped(metal_world(), allocation="proportional")
+    assert got[["country", "commodity", "feed_of", "destination", "status"]].values.tolist() == [
+        ["JP", "m", "x", "US", "normal"], ["US", "x", "", "KR", "reduced"], ["US", "x", "", "JP", "new"]]
+    assert got["shipped"].tolist() == pytest.approx([200.0, 75.0, 50.0], abs=1e-6)
+    assert got["shortfall_share"].tolist() == pytest.approx([0.25] * 3, abs=1e-9)
+
+
+def test_a_plant_that_cannot_run_feeds_nothing() -> None:
+    # feeds are read from the plants with capacity that year (assembly.year_feeds): JP, 50 t of 100 t short of
+    # magnets, ships 40 t of metal to the US. With its magnet plant at 80 t capacity the metal is a feed (a
+    # row, feed_of x, at 50 %); with the plant at capacity 0 (not commissioned) it turns nothing into magnets
+    # and the metal is no feed of them: no row.
+    yields = pd.DataFrame({"facility": ["jp_mag", "jp_mag"], "commodity": ["x", "m"], "role": ["output", "input"],
+                           "coef": 1.0})
+    flows = pd.DataFrame({"year": [2030], "supplier_country": ["JP"], "buyer_country": ["US"], "commodity": ["m"],
+                          "unit": ["t"], "simulated": [40.0], "status": ["normal"]})
+    short = pd.DataFrame({"year": [2030], "country": ["JP"], "commodity": ["x"], "unit": ["t"], "demand": [100.0],
+                          "shortfall": [50.0]})
+
+    def util(capacity: float) -> pd.DataFrame:
+        return pd.DataFrame({"year": [2030], "facility": ["jp_mag"], "country": ["JP"], "capacity": [capacity]})
+
+    got = shipped_while_short(flows, short, feeds_table(yields, util(80.0)))
+    assert got[["country", "commodity", "feed_of", "destination", "shipped", "shortfall_share"]].values.tolist() == [
+        ["JP", "m", "x", "US", 40.0, 0.5]]
+    assert shipped_while_short(flows, short, feeds_table(yields, util(0.0))).empty
+    assert shipped_while_short(flows, short).empty  # without feeds: the short commodity's own exports only
 
 
 def test_a_shortfall_within_the_lps_round_off_is_not_short() -> None:

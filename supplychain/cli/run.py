@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from supplychain.api import Result
     from supplychain.errors import Problem
+    from supplychain.report.rule_range import RuleRange
     from supplychain.schema.model import Scenario
 
 __all__ = ["HEADLINE", "allocation_rule_lines", "exporter_import_notes", "exporter_note", "policies_in_force",
@@ -89,36 +90,16 @@ def exporter_import_notes(result: Result, table: pd.DataFrame) -> list[str]:
 def allocation_rule_lines(result: Result, scenario: Scenario, years: list[int], countries: list[str]) -> list[str]:
     """One line per focus country short of its headline commodity: its shortfall under the other allocation rules.
 
-    For each country's headline pair (:func:`~supplychain.report.headline.headline_pairs`) the
-    year of ``years`` with its largest shortfall share, when demand goes unmet then, of a
-    ``rebalance`` run: the run simulated once per other rule with the same toggles
-    (:func:`~supplychain.report.rule_range.rule_outcomes`), said as the report's answers say it
+    The ranges of :func:`~supplychain.report.rule_range.focus_ranges` (the country's worst year of
+    ``years``, the run simulated once per other rule), said as the report's answers say it
     (:func:`~supplychain.report.rule_range.rules_text`). Nothing under ``fixed``.
     """
-    from supplychain.report.headline import headline_pairs
     from supplychain.report.numbers import format_percent
-    from supplychain.report.rule_range import outcome, rule_outcomes, rules_text
-    from supplychain.simulation.rationing import RULES
+    from supplychain.report.rule_range import focus_ranges
 
-    if result.mode != "rebalance":
-        return []
-    used = result.shortfall
-    used = used[(used["demand"] > 0) & used["year"].isin(years)]
-    lines = []
-    for country, commodity in headline_pairs(used, countries):
-        part = used[(used["country"] == country) & (used["commodity"] == commodity)]
-        part = part.sort_values(["shortfall_share", "year"], ascending=[False, True], kind="stable")
-        if part.empty or not float(part["shortfall_share"].iloc[0]) > 1e-9:
-            continue
-        year = int(part["year"].iloc[0])
-        own = outcome(result, year, country, commodity)
-        if own is None:
-            continue
-        others = rule_outcomes(scenario, year, country, commodity, [r for r in RULES if r != result.allocation],
-                               toggles=result.toggle_state.states)  # fmt: skip
-        lines.append(f"Allocation rules: {country} {commodity} {format_percent(own.share)} short in {year} under "
-                     f"{own.rule}; {rules_text(own, others)} (docs/rebalance.md, \"Allocation rules\").")
-    return lines
+    return [f"Allocation rules: {r.country} {r.commodity} {format_percent(r.own.share)} short in {r.year} under "
+            f"{r.own.rule}; {r.text()} (docs/rebalance.md, \"Allocation rules\")."
+            for r in focus_ranges(result, scenario, years, countries)]
 
 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
@@ -170,7 +151,7 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
 
     Quantities are in each row's ``unit`` (the commodity's basis: ``t REO``, ``kg Ga`` …).
     Tidy tables keyed ``shortfall`` (final uses left short: quantity and share of demand),
-    ``shipped`` (a short country's own supply still going abroad:
+    ``shipped`` (a short country's own supply, or its feeds, still going abroad:
     :meth:`~supplychain.api.Result.shipped_while_short`), ``flows`` (edges whose flow differs
     from the baseline: :func:`_changed`), ``gainers``
     (supplier countries whose exports grew) and ``utilisation`` (facilities whose output
@@ -207,7 +188,8 @@ def response_tables(result: Result, years: list[int], countries: list[str] | Non
         ["year", "_size"], ascending=[True, False], kind="stable")  # fmt: skip
     return {
         "shortfall": sf[["year", "country", "commodity", "stage", "unit", "demand", "shortfall", "shortfall_share"]],
-        "shipped": sh[["year", "country", "commodity", "unit", "shortfall_share", "destination", "status", "shipped"]],
+        "shipped": sh[["year", "country", "commodity", "unit", "shortfall_share", "destination", "status", "shipped",
+                       "feed_of"]],
         "flows": fl[["year", "supplier", "buyer", "commodity", "kind", "unit", "baseline", "simulated", "change",
                      "status"]],
         "gainers": ga[["year", "supplier_country", "commodity", "unit", "baseline", "simulated", "gain", "buyers"]],
@@ -264,7 +246,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def result_json(result: Result, years: list[int], policies: list[str] | None = None,
-                commodities: Sequence[str] | None = None) -> dict[str, Any]:
+                commodities: Sequence[str] | None = None, rule_ranges: Sequence[RuleRange] = ()) -> dict[str, Any]:
     """Build the JSON document of ``run --format json``.
 
     An object with ``scenario``, ``variant``, ``mode``, ``allocation`` (the rule that decided
@@ -276,7 +258,7 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     (exposure after the shock; rows hold at least ``country``, ``commodity``, ``stage``,
     ``year``, ``metric``, ``value``; ``value`` is null where ``label`` is ``"E"``), ``targets``,
     ``shortfall`` (every final use: demand, delivered, short), ``shipped_while_short`` (a short
-    country's own supply still exported, :meth:`~supplychain.api.Result.shipped_while_short`),
+    country's own supply, or its feeds, still exported, :meth:`~supplychain.api.Result.shipped_while_short`),
     ``flows`` (the re-routed flows: edges whose flow differs from the baseline,
     :func:`_changed`), ``gainers`` (supplier countries whose exports grew), ``utilisation``
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
@@ -285,8 +267,12 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
     iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
     :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
-    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`. With
-    ``commodities`` (``--commodity``), the tables with a ``commodity`` column hold those commodities' rows only.
+    with one user, and :func:`~supplychain.simulation.uncounted.not_evaluated_lines`; and
+    ``allocation_rules``, ``rule_ranges`` as records (:meth:`~supplychain.report.rule_range.RuleRange.record`:
+    a focus country short of its headline commodity, its shortfall share and the world's delivered
+    tonnes under every allocation rule, the figures of the line under ``run``'s table; empty under
+    ``fixed``). With ``commodities`` (``--commodity``), the tables with a ``commodity`` column and
+    ``allocation_rules`` hold those commodities' rows only.
     """
     def in_years(df: pd.DataFrame) -> pd.DataFrame:
         return only_commodities(df[df["year"].isin(years)] if "year" in df.columns else df, commodities)
@@ -312,12 +298,13 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "inactive": _records(in_years(result.inactive)),
         "offtakes": _records(in_years(result.offtakes)),
         "solver": _records(result.solver),
+        "allocation_rules": [r.record() for r in rule_ranges if not commodities or r.commodity in commodities],
     }
 
 
 _RESPONSE_TITLES = {
     "shortfall": ("Unmet demand (quantity in each row's unit, and share of demand)", "no unmet demand"),
-    "shipped": ("Shipped abroad while short (a short country's own supply still exported; each row's unit)",
+    "shipped": ("Shipped abroad while short (a short country's own supply, or a feed of it: feed_of; each row's unit)",
                 "no country exports what its own users are short of"),
     "flows": ("Flows changed by the response (largest first)", "no flow changed"),
     "gainers": ("Suppliers whose exports grew", "no supplier's exports grew"),
@@ -490,7 +477,7 @@ def run(
     demand, the flows it changed, the suppliers that gained, the plants whose output
     moved — each quantity in its commodity's unit —, the solver's time); then the
     targets with pass/fail and margin. json holds every measure and those tables in
-    full; csv every measure.
+    full, and the other rules' shortfalls under allocation_rules; csv every measure.
 
     Example:
 
@@ -576,7 +563,10 @@ def run(
                        else result.targets)  # fmt: skip
     else:
         if output_format == "json":
-            doc = result_json(result, years, policies_in_force(result, sc), commodity)
+            from supplychain.report.rule_range import focus_ranges
+
+            doc = result_json(result, years, policies_in_force(result, sc), commodity,
+                              focus_ranges(result, sc, years, focus))
             caveat = rebalance_caveat(sc) if result.mode == "rebalance" else None
             doc["caveats"] = [*([caveat] if caveat else []), *not_evaluated_lines(result, sc, years)]
             text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -233,7 +233,8 @@ def _humanize(err: ErrorDetails, where: _Located) -> tuple[str, str]:
             new, old = (pair[key], key) if key in renamed else (key, pair[key])
             return (f"give either `{new}` or `{old}` (its older name, for commodities in t), not both",
                     f"keep `{new}`: the figure in the commodity's unit")
-        return f"unknown key '{key}'", did_you_mean(key, fields, f"allowed keys: {', '.join(fields)}")
+        synonyms = getattr(where.owner, "key_synonyms", None)
+        return f"unknown key '{key}'", did_you_mean(key, fields, f"allowed keys: {', '.join(fields)}", synonyms)
     if kind == "missing":
         return f"missing required key '{key}'", _field_hint(where.owner, key)
     if kind == "literal_error":
@@ -695,4 +696,28 @@ def validate_paths(
             why = _not_regular(file)
             reports.append(FileReport(display, skipped=why) if why else _one(file, display, False, require_sources,
                                                                              root, roots, parsed))  # fmt: skip
-    return reports
+    return _with_shared_warnings(reports)
+
+
+def _with_shared_warnings(reports: list[FileReport]) -> list[FileReport]:
+    """Add to the report of each base file validated its dated measures no scenario here has in force.
+
+    :func:`~supplychain.schema.references.shared_years_in_force` over the valid scenarios: each warning is
+    located in a file the scenarios extend and goes to that file's report (a base fragment's, counted as
+    skipped), once; a base file not among the files validated gets none (its scenarios leave it out by their
+    years: :func:`~supplychain.schema.references.check_years_in_force`).
+    """
+    from supplychain.schema.references import shared_years_in_force
+
+    found = shared_years_in_force([r.scenario for r in reports if r.scenario is not None])
+    if not found:
+        return reports
+
+    def key(file: str) -> Path:
+        return Path(file).resolve()
+
+    by_file: dict[Path, list[Problem]] = {}
+    for problem in found:
+        by_file.setdefault(key(problem.file), []).append(problem)
+    return [FileReport(r.file, r.scenario, r.error, r.skipped, sort_problems([*r.warnings, *by_file[key(r.file)]]))
+            if key(r.file) in by_file else r for r in reports]

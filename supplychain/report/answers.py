@@ -305,8 +305,8 @@ def _cell(metric: str, value: float, year: int | None, unmet: float) -> dict[str
 
 def _shipped_notes(result: Result, country: str, commodity: str, names: Mapping[str, str]) -> dict[int, str]:
     """Per year the country ships its own supply of the commodity abroad while short: what and where."""
-    rows = result.shipped_while_short()
-    rows = rows[(rows["country"] == country) & (rows["commodity"] == commodity)]
+    rows = result.shipped_while_short()  # the commodity itself: its feeds are the section's table's
+    rows = rows[(rows["country"] == country) & (rows["commodity"] == commodity) & (rows["feed_of"] == "")]
     years = rows["year"].to_numpy()
     return {int(y): shipped_text(rows[years == y], int(y), names) for y in np.unique(years)}
 

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from supplychain.api import Result
     from supplychain.schema.model import Scenario
 
-__all__ = ["SAME_TOTAL", "RuleOutcome", "outcome", "rule_outcomes", "rules_text"]
+__all__ = ["SAME_TOTAL", "RuleOutcome", "RuleRange", "focus_ranges", "outcome", "rule_outcomes", "rules_text",
+           "same_total"]
 
 SAME_TOTAL: Final = 1e-6
 """Delivered totals of two rules within this share of the larger count as the same (LP round-off)."""
@@ -62,6 +63,53 @@ class RuleOutcome:
     share: float
     delivered: float
     unit: str
+
+
+@dataclass(frozen=True)
+class RuleRange:
+    """A pair's shortfall under the run's own allocation rule and under each other rule, in one year.
+
+    Attributes
+    ----------
+    country, commodity : str
+        The pair.
+    year : int
+        The year of the figure.
+    own : RuleOutcome
+        The run's own rule.
+    others : tuple of RuleOutcome
+        The other rules (:func:`rule_outcomes`), in :data:`~supplychain.simulation.rationing.RULES` order.
+    """
+
+    country: str
+    commodity: str
+    year: int
+    own: RuleOutcome
+    others: tuple[RuleOutcome, ...]
+
+    def text(self) -> str:
+        """Say it in words (:func:`rules_text`)."""
+        return rules_text(self.own, self.others)
+
+    def record(self) -> dict[str, object]:
+        """Give the figures of :meth:`text` as a JSON-ready mapping (``run --format json``, ``allocation_rules``).
+
+        ``country``, ``commodity``, ``year``, ``unit``, ``rule`` (the run's own), ``rules`` (one
+        ``{rule, shortfall_share, delivered}`` per rule, the run's own first), ``same_total``
+        (:func:`same_total`) and ``text``.
+
+        Examples
+        --------
+        >>> own = RuleOutcome("contracts_first", 0.9, 200.0, "t")
+        >>> RuleRange("US", "x", 2030, own, (RuleOutcome("home_first", 1.0, 200.0, "t"),)).record()["rules"]
+        [{'rule': 'contracts_first', 'shortfall_share': 0.9, 'delivered': 200.0}, \
+{'rule': 'home_first', 'shortfall_share': 1.0, 'delivered': 200.0}]
+        """
+        return {"country": self.country, "commodity": self.commodity, "year": self.year, "unit": self.own.unit,
+                "rule": self.own.rule,
+                "rules": [{"rule": o.rule, "shortfall_share": o.share, "delivered": o.delivered}
+                          for o in (self.own, *self.others)],
+                "same_total": same_total((self.own, *self.others)), "text": self.text()}  # fmt: skip
 
 
 def outcome(result: Result, year: int, country: str, commodity: str) -> RuleOutcome | None:
@@ -124,6 +172,52 @@ def rule_outcomes(scenario: Scenario, year: int, country: str, commodity: str, r
     return found
 
 
+def focus_ranges(result: Result, scenario: Scenario, years: Sequence[int], countries: Sequence[str]) -> list[RuleRange]:
+    """Each focus country short of its headline commodity: its shortfall under every allocation rule.
+
+    For each country's headline pair (:func:`~supplychain.report.headline.headline_pairs`) the
+    year of ``years`` with its largest shortfall share (the earliest of equal ones), when demand
+    goes unmet then, of a ``rebalance`` run: the run simulated once per other rule with the same
+    toggles (:func:`rule_outcomes`). Nothing under ``fixed``. ``run``'s lines under its table and its
+    JSON key ``allocation_rules`` are both read from this.
+    """
+    from supplychain.report.headline import headline_pairs
+    from supplychain.simulation.rationing import RULES
+
+    if result.mode != "rebalance":
+        return []
+    used = result.shortfall
+    used = used[(used["demand"] > 0) & used["year"].isin(list(years))]
+    found = []
+    for country, commodity in headline_pairs(used, list(countries)):
+        part = used[(used["country"] == country) & (used["commodity"] == commodity)]
+        part = part.sort_values(["shortfall_share", "year"], ascending=[False, True], kind="stable")
+        if part.empty or not float(part["shortfall_share"].iloc[0]) > 1e-9:
+            continue
+        year = int(part["year"].iloc[0])
+        own = outcome(result, year, country, commodity)
+        if own is None:
+            continue
+        others = rule_outcomes(scenario, year, country, commodity, [r for r in RULES if r != result.allocation],
+                               toggles=result.toggle_state.states)  # fmt: skip
+        found.append(RuleRange(country, commodity, year, own, tuple(others)))
+    return found
+
+
+def same_total(outcomes: Sequence[RuleOutcome]) -> bool:
+    """Whether every rule delivers the same world total: all within :data:`SAME_TOTAL` of the largest.
+
+    Examples
+    --------
+    >>> same_total([RuleOutcome("a", 0.5, 200.0, "t"), RuleOutcome("b", 0.9, 200.0001, "t")])
+    True
+    >>> same_total([RuleOutcome("a", 0.5, 200.0, "t"), RuleOutcome("b", 0.9, 180.0, "t")])
+    False
+    """
+    top = max(o.delivered for o in outcomes)
+    return top - min(o.delivered for o in outcomes) <= SAME_TOTAL * max(abs(top), 1.0)
+
+
 def _rules(outcomes: Sequence[RuleOutcome], share: float) -> str:
     return ", ".join(o.rule for o in outcomes if format_percent(o.share) == format_percent(share))
 
@@ -159,8 +253,7 @@ the same 223k t NdFeB product worldwide: the rule moves who goes short, not the 
         shares = (f"{format_percent(lo.share)} ({_rules(others, lo.share)}) to {format_percent(hi.share)} "
                   f"({_rules(others, hi.share)}) under the other allocation {rule_s}")
     every = [own, *others]
-    top = max(o.delivered for o in every)
-    if max(o.delivered for o in every) - min(o.delivered for o in every) <= SAME_TOTAL * max(abs(top), 1.0):
+    if same_total(every):
         total = (f"every rule delivers the same {format_tonnes(own.delivered, own.unit)} worldwide: the rule moves "
                  "who goes short, not the world's total")
     else:

@@ -80,6 +80,7 @@ def shipped_table(run: ScenarioRun, names: Mapping[str, str], countries: Sequenc
     base = run.results[0]
     rule = "fixed" if base.mode == "fixed" else base.allocation
     note = (f"Supply of a country that crosses a border in a year its own users of that commodity are short, "
+            f"or that its own running plants turn into it (a feed: the short share is the fed commodity's), "
             f"in {year} (else the year the most is shipped), by destination and flow status (deal: a flow an "
             f"agreement exempted, committed or favoured; new: a route without baseline tonnes; normal, reduced, "
             f"rerouted: a baseline trade at, below or above its baseline). "
@@ -87,8 +88,11 @@ def shipped_table(run: ScenarioRun, names: Mapping[str, str], countries: Sequenc
     table: dict[str, Any] = {"variants": variants, "rows": [], "note": note}
     s = pd.concat([r.shipped_while_short() for r in run.results], ignore_index=True)
     s = s[s["country"].isin(list(countries))]
-    for (country, commodity), part in s.groupby(["country", "commodity"], sort=True):
+    for (country, feed_of, commodity), part in s.groupby(["country", "feed_of", "commodity"], sort=True):
         cells = [shipped_text(pv, year, names) if not (pv := part[part["variant"] == v]).empty else "–"
                  for v in variants]  # fmt: skip
-        table["rows"].append({"what": pair_name(str(country), str(commodity), names), "cells": cells})
+        what = pair_name(str(country), str(commodity), names)
+        if feed_of:  # the share is the short commodity's: say which
+            what += f" (a feed of {names.get(str(feed_of), str(feed_of).replace('_', ' '))})"
+        table["rows"].append({"what": what, "cells": cells})
     return table

@@ -92,7 +92,7 @@ _SHIPPED_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("country", "country", None), ("commodity", "commodity", None), ("unit", "unit", None),
     ("shortfall_share", "shortfall (% of demand)", PERCENT), ("destination", "to", None), ("status", "status", None),
-    ("shipped", "shipped (unit)", WHOLE),
+    ("shipped", "shipped (unit)", WHOLE), ("feed_of", "feed of (short commodity)", None),
 )
 _LIMITS_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
@@ -424,7 +424,7 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
     shipped = (shipped[shipped["country"].isin(focus)] if not shipped.empty
                else pd.DataFrame(columns=[c for c, _, _ in _SHIPPED_COLUMNS]))  # no rows: the headers still
     _table_sheet(wb.create_sheet(_title("Shipped while short", taken)), "Shipped", shipped, _SHIPPED_COLUMNS,
-                 [28, 26, 7, 9, 18, 16, 14, 9, 10, 14])
+                 [28, 26, 7, 9, 18, 16, 14, 9, 10, 14, 18])
     if limits is not None and not limits.empty:
         _table_sheet(wb.create_sheet(_title("What limits supply", taken)), "Limits", limits, _LIMITS_COLUMNS,
                      [28, 26, 7, 18, 14, 40, 30, 12, 12, 18, 16, 12, 12, 12])

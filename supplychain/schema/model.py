@@ -15,7 +15,8 @@ See ``docs/scenario-format.md`` for a complete annotated example.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -794,6 +795,8 @@ class Target(StrictModel):
     """Also require at most this share of demand unmet (an exposure share can fall to 0 because nothing arrives)."""
     source: EntityId | None = None
     """Where the goal is stated."""
+
+    key_synonyms: ClassVar[Mapping[str, str]] = {"year": "by"}
 
     @model_validator(mode="after")
     def _bound(self) -> Target:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 from typing import get_origin as typing_origin
 
@@ -60,6 +61,7 @@ __all__ = [
     "ELEMENT_TOLERANCE",
     "RULES",
     "WARNINGS",
+    "DatedVerdict",
     "check_agreement_parties",
     "check_citations",
     "check_code_clashes",
@@ -89,12 +91,14 @@ __all__ = [
     "check_world_parties",
     "check_years",
     "check_years_in_force",
+    "dated_verdicts",
     "did_you_mean",
     "element_balance",
     "entity_kinds",
     "investment_projects",
     "nearest",
     "problem_at",
+    "shared_years_in_force",
     "switchable_entities",
     "tie_members",
     "unpriced_preference",
@@ -204,15 +208,27 @@ def _as_written(marks: Any, path: KeyPath) -> KeyPath:
     return tuple(out)
 
 
-def did_you_mean(word: str, options: Iterable[str], default: str = "") -> str:
+def did_you_mean(
+    word: str, options: Iterable[str], default: str = "", synonyms: Mapping[str, str] | None = None
+) -> str:
     """Suggest the closest option as ``did you mean 'x'?``, or return `default`.
+
+    `synonyms` maps a word to the option it means where the two are not spelt alike
+    (a target's ``year`` for ``by``, :attr:`~supplychain.schema.types.StrictModel.key_synonyms`);
+    it is read first, and only for an option that is offered.
 
     Examples
     --------
     >>> did_you_mean("capacty", ["capacity", "country"])
     "did you mean 'capacity'?"
+    >>> did_you_mean("year", ["by", "country"], synonyms={"year": "by"})
+    "did you mean 'by'?"
     """
-    close = difflib.get_close_matches(word, sorted(set(options)), n=1, cutoff=0.6)
+    options = sorted(set(options))
+    meant = (synonyms or {}).get(word)
+    if meant in options:
+        return f"did you mean '{meant}'?"
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else default
 
 
@@ -1014,21 +1030,103 @@ def check_preference_size(scenario: Scenario, nodes: Nodes | None = None) -> lis
     return problems
 
 
+@dataclass(frozen=True)
+class DatedVerdict:
+    """A policy's, agreement's or offtake's span read against one scenario's years (:func:`dated_verdicts`).
+
+    Attributes
+    ----------
+    item : tuple
+        The entry's key path (``("policies", "cn_ban")``, ``("agreements", "d", "offtakes", 0)``).
+    start_key : str
+        The key of its start (``start``; an offtake's ``start_year``).
+    what : str
+        ``policy <id>``, ``agreement <id>``, ``offtake <id> of agreement <id>``.
+    why : str or None
+        :func:`~supplychain.simulation.calendar.never_in_force`'s verdict: ``"after"`` (starts after the
+        horizon), ``"before"`` (ended before the base year), ``"empty"`` (an offtake starting after its
+        agreement ends), ``None`` (in force in some year).
+    start, end : datetime.date, datetime.date or None
+        The span.
+    """
+
+    item: KeyPath
+    start_key: str
+    what: str
+    why: str | None
+    start: dt.date
+    end: dt.date | None
+
+    def at(self, why: str | None) -> KeyPath:
+        """Return the key a warning with verdict ``why`` is located at: the end for ``"before"``, else the start."""
+        return (*self.item, "end" if why == "before" else self.start_key)
+
+
+def dated_verdicts(scenario: Scenario) -> list[DatedVerdict]:
+    """Read every policy, agreement and offtake span against the scenario's years (base_year … horizon).
+
+    The rule is :func:`~supplychain.simulation.calendar.never_in_force` (the sweep's inert inputs use it
+    too); an offtake's span is its agreement's from 1 January of ``start_year``
+    (:func:`~supplychain.simulation.calendar.offtake_span`). An offtake of an agreement that is itself never
+    in force has a verdict only when its own ``start_year`` is after the horizon (else the agreement's says it).
+    """
+    from supplychain.simulation.calendar import never_in_force, offtake_span  # the simulation imports the schema
+
+    years = scenario.years
+    first, last = years[0], years[-1]
+    found: list[DatedVerdict] = []
+
+    def read(item: KeyPath, what: str, start: dt.date, end: dt.date | None, start_key: str = "start") -> bool:
+        why = never_in_force(start, end, first, last)
+        found.append(DatedVerdict(item, start_key, what, why, start, end))
+        return why is not None
+
+    for pid, pol in scenario.policies.items():
+        read(("policies", pid), f"policy {pid}", pol.start, pol.end)
+    for aid, agr in scenario.agreements.items():
+        agreement_never = read(("agreements", aid), f"agreement {aid}", agr.start, agr.end)
+        for i, o in enumerate(agr.offtakes):
+            start, end = offtake_span(agr.start, agr.end, o.start_year)
+            if agreement_never and o.start_year <= last:
+                continue  # the agreement's own warning says it
+            read(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", start, end,
+                 "start_year")
+    return found
+
+
+def _written_elsewhere(scenario: Scenario, path: KeyPath) -> bool:
+    """Whether ``path`` is written in a file the scenario extends (not in its own file)."""
+    own = getattr(scenario._provenance, "file", None)
+    return own is not None and problem_at(scenario, path, "").file != own
+
+
+def _never_message(v: DatedVerdict, why: str | None, span: str, horizon: str = "the horizon",
+                   base: str = "the base year") -> str:  # fmt: skip
+    if why == "after":
+        return f"{v.what} is never in force in {span}: it starts in {v.start.year}, after {horizon}"
+    if why == "before" and v.end is not None:
+        return f"{v.what} is never in force in {span}: it ended in {v.end.year}, before {base}"
+    end = v.end.isoformat() if v.end is not None else "?"
+    return f"{v.what} is never in force: it starts in {v.start.year}, after its agreement ends ({end})"
+
+
 def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Report a policy, agreement or offtake that is in force in none of the scenario's years (a warning).
 
     Its span is [start, end]; an offtake's is its agreement's from 1 January of ``start_year``
     (``offtake_bounds`` commits φ = 0 before ``start_year`` and after the agreement's end).
     The scenario's years are ``base_year`` … ``horizon``. The rule is
-    :func:`~supplychain.simulation.calendar.never_in_force` (the sweep's inert inputs use it
-    too): it can never act when it starts after the horizon, ended before the base year, or
+    :func:`~supplychain.simulation.calendar.never_in_force` (:func:`dated_verdicts`): it can never act
+    when it starts after the horizon, ended before the base year, or
     (an offtake) starts in a year after its agreement has ended. That is a warning, not an
     error, and only for what the scenario's own file writes: a dated measure of a shared world
     file the scenario extends (its start or end written there, not overridden) that lies outside
     a short scenario's years is the world's data, which the scenario leaves out by its years, not
     a slip the scenario's author can fix (``china_controls_all_minerals``, horizon 2025, extends
-    the suspended controls' returns dated November 2026; run it to 2026 to see them). A start
-    before the base year is in force from the base year on (the 2023 gallium and germanium
+    the suspended controls' returns dated November 2026; run it to 2026 to see them). Such a measure
+    is warned about once, for the world file itself, when it lies outside the years of every scenario
+    validated with the world file (``validate scenarios/``: :func:`shared_years_in_force`).
+    A start before the base year is in force from the base year on (the 2023 gallium and germanium
     controls) and is not reported. An offtake of an agreement that is itself never in force is
     reported only when its own ``start_year`` is after the horizon. An offtake that starts after
     its own agreement ends is reported wherever it is written (it can act in no scenario).
@@ -1040,49 +1138,62 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     >>> [p.message for p in check_years_in_force(s)]
     ['policy late is never in force in 2024–2030: it starts in 2052, after the horizon']
     """
-    from supplychain.simulation.calendar import never_in_force, offtake_span  # the simulation imports the schema
-
     years = scenario.years
     first, last = years[0], years[-1]
     span = f"{first}–{last}" if last > first else str(first)
     hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
     problems = []
-
-    provenance = scenario._provenance
-    own = getattr(provenance, "file", None)
-
-    def elsewhere(path: KeyPath) -> bool:
-        """Whether ``path`` is written in a file the scenario extends (not in its own file)."""
-        return own is not None and problem_at(scenario, path, "").file != own
-
-    def report(path: KeyPath, what: str, start: dt.date, end: dt.date | None, start_key: str = "start") -> bool:
-        why = never_in_force(start, end, first, last)
-        if why in ("after", "before") and elsewhere((*path, start_key if why == "after" else "end")):
-            return True  # a shared world's dated measure outside this scenario's years
-        if why == "after":
-            message = f"{what} is never in force in {span}: it starts in {start.year}, after the horizon"
-            problems.append(problem_at(scenario, (*path, start_key), message, hint))
-        elif why == "before" and end is not None:
-            message = f"{what} is never in force in {span}: it ended in {end.year}, before the base year"
-            problems.append(problem_at(scenario, (*path, "end"), message, hint))
-        elif why == "empty" and end is not None:
-            message = (f"{what} is never in force: it starts in {start.year}, after its agreement ends "
-                       f"({end.isoformat()})")
-            problems.append(problem_at(scenario, (*path, start_key), message,
-                                       "check `start_year`, or the agreement's `end`"))
-        return why is not None
-
-    for pid, pol in scenario.policies.items():
-        report(("policies", pid), f"policy {pid}", pol.start, pol.end)
-    for aid, agr in scenario.agreements.items():
-        agreement_never = report(("agreements", aid), f"agreement {aid}", agr.start, agr.end)
-        for i, o in enumerate(agr.offtakes):
-            start, end = offtake_span(agr.start, agr.end, o.start_year)
-            if agreement_never and o.start_year <= last:
-                continue  # the agreement's own warning says it
-            report(("agreements", aid, "offtakes", i), f"offtake {o.id or i} of agreement {aid}", start, end,
-                   "start_year")
+    for v in dated_verdicts(scenario):
+        if v.why is None or (v.why == "before" and v.end is None):
+            continue
+        if v.why in ("after", "before") and _written_elsewhere(scenario, v.at(v.why)):
+            continue  # a shared world's dated measure outside this scenario's years
+        fix = "check `start_year`, or the agreement's `end`" if v.why == "empty" else hint
+        problems.append(problem_at(scenario, v.at(v.why), _never_message(v, v.why, span), fix))
     return problems
+
+
+def shared_years_in_force(scenarios: Sequence[Scenario]) -> list[Problem]:
+    """Report, once, a world file's dated measure in force in none of the years of the scenarios validated.
+
+    :func:`check_years_in_force` leaves out what a scenario's bases write; a mistyped date in a shared
+    world file (``start: 2062-01-01`` for 2026) would then never be warned about. Here every policy,
+    agreement and offtake the ``scenarios`` read from a file they extend (:func:`dated_verdicts`) is read
+    once against the years of all of them together, the earliest base year to the latest horizon
+    (:func:`~supplychain.simulation.calendar.never_in_force`), and reported, located in the world file,
+    when it starts after that span or ended before it. A measure of the world that only a short
+    scenario reads but another scenario's years include (the bundled China controls' returns of
+    November 2026, read by ``china_controls_all_minerals`` to 2025, within ``path_to_2030``'s years) is
+    the world's data, not reported.
+
+    Examples
+    --------
+    >>> from supplychain.io import load
+    >>> shared_years_in_force([load("tests/data/minimal/child.yaml")])
+    []
+    """
+    from supplychain.simulation.calendar import never_in_force  # the simulation imports the schema
+
+    if not scenarios:
+        return []
+    first = min(s.years[0] for s in scenarios)
+    last = max(s.years[-1] for s in scenarios)
+    span = f"{first}–{last}" if last > first else str(first)
+    problems: dict[tuple[str, int, int, KeyPath], Problem] = {}
+    for scenario in scenarios:
+        for v in dated_verdicts(scenario):
+            why = never_in_force(v.start, v.end, first, last)
+            if why not in ("after", "before") or (why == "before" and v.end is None):
+                continue
+            at = v.at(why)
+            if not _written_elsewhere(scenario, at):
+                continue  # the scenario's own file: its own warning (check_years_in_force)
+            message = _never_message(v, why, f"the years of the scenarios validated ({span})", "every horizon",
+                                     "every base year")
+            p = problem_at(scenario, at, message,
+                           "check the year; a scenario that should use it needs those years (`base_year`, `horizon`)")
+            problems.setdefault((p.file, p.line, p.column, at), p)
+    return sort_problems(list(problems.values()))
 
 
 def _bundled_file(file: str) -> bool:

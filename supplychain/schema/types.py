@@ -21,7 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 import pycountry
 from pydantic import (
@@ -78,6 +79,10 @@ class StrictModel(BaseModel):
         validate_default=False,
         populate_by_name=True,
     )
+
+    key_synonyms: ClassVar[Mapping[str, str]] = {}
+    """Unknown key → the key it most likely means where the two are not spelt alike (a target's
+    ``year:`` for ``by:``); the loader's did-you-mean hint for an unknown key reads it before spelling."""
 
 
 class InvalidValueError(ValueError):

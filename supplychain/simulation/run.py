@@ -137,6 +137,10 @@ class RunOutput:
     source: str
     years: tuple[int, ...]
     allocation: str
+    yields: pd.DataFrame | None = None
+    """The model's yield coefficients (:func:`~supplychain.simulation.candidates.facility_yields`): which
+    commodities each plant turns into which, for the feeds of ``shipped_while_short``; ``None`` with
+    ``outputs="measures"``."""
 
 
 @dataclass(frozen=True)
@@ -396,6 +400,7 @@ class Simulator:
         self.timings: dict[str, float] = {}
         self._inputs: dict[str, Any] | None = None
         self._routes: StockRoutes | None = None
+        self._yields: pd.DataFrame | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -422,16 +427,27 @@ class Simulator:
             self._inputs = scenario_inputs(self.world, owners=owners)
         return self._inputs
 
+    def yields(self) -> pd.DataFrame:
+        """Return the facilities' yield coefficients over the union of the years' nodes (read once).
+
+        :func:`~supplychain.simulation.candidates.facility_yields` on the base year's edges: the LP's
+        coefficients (:meth:`model`) and the feeds of a run's ``shipped_while_short``, under either response.
+        """
+        if self._yields is None:
+            all_nodes = _union([self.tables(y)[0] for y in self.years], "node", last=True)
+            _base_nodes, base_edges = self.tables(self.years[0])
+            self._yields = facility_yields(
+                all_nodes, base_edges, facilities=self.world.facilities, processes=self.world.processes
+            )
+        return self._yields
+
     def model(self) -> RebalanceModel:
         """Return the re-routing LP over the union of the years' networks (built once)."""
         if self._model is None:
             t0 = time.perf_counter()
             all_nodes = _union([self.tables(y)[0] for y in self.years], "node", last=True)
             all_edges = _union([self.tables(y)[1] for y in reversed(self.years)], "edge")
-            _base_nodes, base_edges = self.tables(self.years[0])
-            yields = facility_yields(
-                all_nodes, base_edges, facilities=self.world.facilities, processes=self.world.processes
-            )
+            yields = self.yields()
             offtakes = []
             for y in self.years:
                 for ob in offtake_bounds(self.world, y):
@@ -604,6 +620,7 @@ class Simulator:
             source=self.source,
             years=self.years,
             allocation=self.allocation,
+            yields=self.yields(),
         )
 
     def _stock_routes(self) -> StockRoutes:
