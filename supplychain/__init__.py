@@ -16,6 +16,8 @@ stays cheap (the command line starts fast)::
     sc.compare(world)
     sc.atlas()          # every critical mineral: US import reliance and China (USGS MCS 2025)
     sc.capacity_limits(world, 2030, variant="full_ban_no_deals")   # which capacity binds a shortfall
+    sc.measures(world, 2024)    # every exposure measure of the observed network in a year
+    sc.sweep(world, samples=100, seed=1)   # Monte Carlo (also sc.one_at_a_time, sc.toggle_grid, sc.find_parameters)
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["Result", "ScenarioError", "__version__", "atlas", "capacity_limits", "compare", "load", "load_text",
-           "simulate"]
+__all__ = ["Result", "ScenarioError", "__version__", "atlas", "capacity_limits", "compare", "find_parameters", "load",
+           "load_text", "measures", "one_at_a_time", "simulate", "sweep", "toggle_grid"]
 
 if TYPE_CHECKING:
-    from supplychain.api import Result, compare, simulate
+    from supplychain.api import Result, compare, measures, simulate
     from supplychain.errors import ScenarioError
     from supplychain.io import load, load_text
     from supplychain.minerals import atlas
     from supplychain.simulation.limits import capacity_limits
+    from supplychain.uncertainty import find_parameters, one_at_a_time, toggle_grid
+    from supplychain.uncertainty import run_sweep as sweep
 
 _LAZY = {
     "load": "supplychain.io",
@@ -43,13 +47,20 @@ _LAZY = {
     "ScenarioError": "supplychain.errors",
     "atlas": "supplychain.minerals",
     "capacity_limits": "supplychain.simulation.limits",
+    "measures": "supplychain.api",
+    "sweep": "supplychain.uncertainty:run_sweep",
+    "one_at_a_time": "supplychain.uncertainty",
+    "toggle_grid": "supplychain.uncertainty",
+    "find_parameters": "supplychain.uncertainty",
 }
+"""Public name → module (``module:attribute`` where the name differs)."""
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attr = _LAZY[name].partition(":")
+        return getattr(importlib.import_module(module), attr or name)
     msg = f"module 'supplychain' has no attribute {name!r}"
     raise AttributeError(msg)

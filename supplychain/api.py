@@ -6,7 +6,8 @@ Notebooks and the command line use the same functions::
     world = sc.load("scenarios/us_japan.yaml")
     res = sc.simulate(world, toggles={"china_ree_ban": True}, mode="rebalance")
     res.shortfall            # quantity (in each commodity's unit) and share of demand not met, per year
-    res.explain("US", "ndpr_oxide")   # which policy caused which loss
+    res.explain("US", "ndpr_oxide")   # tonnes each policy blocked on US imports
+    res.losses("US", "ndpr_oxide")    # lost from whom: every source and use, with its change and cause
     sc.compare(world, toggles_grid=["us_japan_deal", "malaysia_mou"])
 """
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "focus_countries", "load", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "measures", "simulate"]
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -52,6 +53,29 @@ def load(path: str | Path) -> Scenario:
     from supplychain.io.load import load as _load
 
     return _load(path)
+
+
+def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequence[str] | None = "CN") -> pd.DataFrame:
+    """Every exposure measure of the scenario's network as observed in ``year``, no shock (a tidy DataFrame).
+
+    One row per country, commodity, metric (and ``partner`` for per-partner metrics; '' otherwise):
+    ``year``, ``country``, ``commodity``, ``stage``, ``metric``, ``partner``, ``value``, ``label``, ``unit``,
+    ``basis``, ``source_country`` … (docs/measures.md;
+    :func:`supplychain.metrics.measures.compute_measures`). Element measures put the element key
+    (``NdPr``, ``Dy`` …) in ``commodity``. :func:`simulate` gives the same measures after a shock.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A loaded scenario or the path of its file.
+    year : int
+        Year of the network.
+    source : str, sequence of str or None
+        Country (or countries) exposure is measured to.
+    """
+    from supplychain.metrics import compute_measures
+
+    return compute_measures(as_scenario(scenario), year, source=source)
 
 
 @dataclass(frozen=True)
@@ -83,10 +107,35 @@ class Result:
         ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
         ``partner``, ``label``, ``variant``), including ``shortfall_share``.
     flows : pandas.DataFrame
-        Every edge and year with ``unit``, ``baseline``, ``simulated`` quantity, ``change`` (their
-        difference; a flow within 10⁻⁶ of its baseline is the solver's round-off and reported
-        as the baseline, ``simulation.run.TOL``), ``cost_per_unit`` and ``status``
-        (normal | blocked | reduced | rerouted | deal | new).
+        One row per edge and year (docs/architecture.md, "Edge table"); every market closes
+        (in = out). Columns:
+
+        * ``year``; ``edge`` (id: ``imports.<id>.<partner>``, ``flows.<id>``, ``alloc.<commodity>.<from>.<to>``,
+          ``supply.<facility>.<commodity>``, ``input.<facility>.<commodity>``, ``demand.<id>``,
+          ``surplus.<market>``, ``stockpiles.<id>``, ``stock.<market>.build``, ``reroute.<commodity>.<from>.<to>``,
+          ``unsold.<…>``, ``stockpiles.release.<market>``); ``entity`` (the scenario entity it came from,
+          ``section.id``, or a rule: ``allocation``, ``surplus``, ``stock_build``, ``reroute``,
+          ``response.unsold``, ``stock_release``);
+        * ``supplier``, ``buyer`` (node ids: a facility id, a market ``CC:commodity``, a use node
+          ``CC:commodity:use``, ``…:surplus``, ``…:stock``, ``…:unsold``), ``supplier_country``,
+          ``buyer_country``, ``commodity``, ``unit`` (the commodity's), ``stage``;
+        * ``kind``: ``trade`` (between countries, or a plant's direct delivery: observed, allocated
+          and ``reroute.*`` edges), ``supply`` (plant → its country's market), ``input`` (market → plant),
+          ``use`` (market → final demand), ``surplus`` (material with no known destination),
+          ``stock`` (draw or build), ``unsold`` (made, taken by nobody); group trade by
+          country with ``kind == "trade"``, or plant supply and final use mix in;
+        * ``origin``: ``observed`` (the scenario's network), ``completion`` (a plant's missing
+          supply/input edge), ``offtake``, ``reroute`` (a candidate route the response may open,
+          ``rebalance`` only), ``response`` (``unsold`` and stock-release rows);
+        * ``baseline``, ``simulated`` quantity, ``change`` (their difference; a flow within 10⁻⁶
+          of its baseline is the solver's round-off and reported as the baseline, ``simulation.run.TOL``),
+          ``blocked_share`` (share of the edge policies block), ``cost_per_unit`` (tax or tariff);
+        * ``status``: ``normal``, ``blocked`` (a policy cut it to nothing), ``reduced``, ``rerouted``
+          (above its baseline), ``new`` (no baseline), ``deal`` (an agreement exempted, committed or
+          favoured it), ``unsold``, ``stock`` (release beyond the baseline)
+          (:func:`~supplychain.simulation.outcome.flow_status`); ``variant``.
+
+        Who lost what from whom, with causes: :meth:`losses`.
     shortfall : pandas.DataFrame
         ``country``, ``commodity``, ``unit``, ``stage``, ``year``, ``demand``, ``delivered``,
         ``shortfall``, ``shortfall_share`` per final-use node.
@@ -201,7 +250,13 @@ class Result:
         return self._nodes[year], f
 
     def explain(self, country: str, commodity: str) -> pd.DataFrame:
-        """Loss of a country's supply of a commodity, by policy and year.
+        """Tonnes policies blocked on a country's direct imports of a commodity, by policy and year.
+
+        Only the blocked part of the country's cross-border import edges: not its own plants
+        curtailed because their inputs were blocked upstream, nor imports that fell without a
+        block (re-allocated), nor changes in its exports, so the rows need not add up to the
+        country's shortfall. Every source with its whole change and cause is :meth:`losses`; the
+        shortfall itself is :attr:`shortfall`.
 
         Parameters
         ----------
@@ -215,13 +270,13 @@ class Result:
         pandas.DataFrame
             ``year``, ``policy``, ``policy_type``, ``imposed_by``, ``unit``, ``baseline`` (imports
             on the affected edges), ``blocked``, ``share_of_imports`` (of all the
-            country's baseline imports of the commodity), ``exempted_by``, and the
-            year's ``shortfall`` of the country's final use of that commodity.
+            country's baseline imports of the commodity) and ``exempted_by``; one row per
+            policy and year, so ``blocked`` sums across rows.
         """
         a = self.attribution
         a = a[(a["buyer_country"] == country) & (a["commodity"] == commodity)]
         cols = ["year", "policy", "policy_type", "imposed_by", "unit", "baseline", "blocked", "share_of_imports",
-                "exempted_by", "shortfall"]
+                "exempted_by"]
         if a.empty:
             return pd.DataFrame(columns=cols)
         g = a.groupby(["year", "policy", "policy_type", "imposed_by", "unit"], sort=True).agg(
@@ -232,10 +287,53 @@ class Result:
         imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
                  & (fl["supplier_country"] != fl["buyer_country"])].groupby("year")["baseline"].sum()
         g["share_of_imports"] = g["blocked"] / g["year"].map(imp).where(lambda s: s > 0)
-        s = self.shortfall
-        sh = s[(s["country"] == country) & (s["commodity"] == commodity)].groupby("year")["shortfall"].sum()
-        g["shortfall"] = g["year"].map(sh)
         return g[cols].sort_values(["year", "blocked"], ascending=[True, False]).reset_index(drop=True)
+
+    def losses(self, country: str, commodity: str, year: int | None = None) -> pd.DataFrame:
+        r"""Lost from whom: each source (and use) of a country's supply of a commodity, with its change and cause.
+
+        One row per supplier country, per plant of the country (``domestic``) and stock draw
+        (``side`` ``supply``), and per use: ``final use``, the country's ``plants``, each export
+        destination, stock built, surplus, unsold (``side`` ``use``), each with ``baseline``,
+        ``simulated``, ``change``, the tonnes policies ``blocked`` and the ``cause`` (a policy id,
+        ``upstream input`` for a plant curtailed because its inputs were cut, ``re-allocated``,
+        ``re-routed``, ``deal``, ``shortfall`` …: :data:`supplychain.simulation.losses.CAUSES`).
+        Per year the supply rows' changes add up to the change in the country's delivered supply,
+        which equals the use rows' changes:
+
+        .. math::
+
+            \sum_{	ext{supply}} \Delta = \Delta\,	ext{final use} + \Delta\,	ext{plant inputs}
+            + \Delta\,	ext{exports} + \Delta\,	ext{stock built} + \Delta\,	ext{surplus} + \Delta\,	ext{unsold},
+
+        where :math:`\Delta\,	ext{final use}` is minus the country's shortfall (:attr:`shortfall`):
+        a short country that re-exports more lost less from its sources than its users did
+        (:func:`supplychain.simulation.losses.supply_losses`).
+
+        Parameters
+        ----------
+        country : str
+            Country code.
+        commodity : str
+            Commodity id.
+        year : int, optional
+            One year (default every simulated year).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``year``, ``country``, ``commodity``, ``unit``, ``side``, ``counterpart``, ``facility``,
+            ``baseline``, ``simulated``, ``change``, ``blocked``, ``cause``; biggest loss first per side.
+
+        Examples
+        --------
+        >>> import supplychain as sc                                                   # doctest: +SKIP
+        >>> r = sc.simulate("scenarios/china_full_ban_2025.yaml", variant="full_ban")  # doctest: +SKIP
+        >>> r.losses("US", "ndfeb_magnet", 2030).groupby("side")["change"].sum()       # doctest: +SKIP
+        """
+        from supplychain.simulation.losses import supply_losses
+
+        return supply_losses(self.flows, self.attribution, country, commodity, year)
 
     def shipped_while_short(self) -> pd.DataFrame:
         """List the exports of a commodity, or of its feeds, from a country in a year its own users of it are short.
