@@ -38,9 +38,9 @@ Because every market and plant of :math:`c` closes, for each year
 
 with :math:`\Delta = \text{simulated} - \text{baseline}`, and
 :math:`\Delta\,\text{final use} = -(\text{shortfall} - \text{baseline shortfall})` (``Result.shortfall``;
-the baseline meets demand, so this is minus the shortfall). A country that is short and re-exports
-loses more at its final use than its sources lost only if its exports fell; when its exports grew,
-its sources lost less than its users did.
+the baseline meets demand, so this is minus the shortfall). So a country's users lose more than its
+sources did when its exports (or its plants' inputs, or the stock it builds) grew — a short country
+shipping re-routed material abroad — and less when they fell.
 
 Each row's change is split into the tonnes a policy blocked on its edges (``blocked``, from
 ``attribution``) and the rest, which the response moved (``cause``): see :data:`CAUSES`.
