@@ -47,6 +47,22 @@ def test_monthly_factor_releases_the_held_volume_over_the_licensed_months() -> N
     assert 1 - f.mean() == pytest.approx(0.5 * 2 / 12 + 0.25 * 6.9 / 12)
 
 
+def test_monthly_factor_ships_during_the_delay_and_releases_after_the_lag() -> None:
+    """Session 36: the licence above (2025-04-04, 2 months' delay, 75 % approved, u = 0.5) with 10 % shipped
+    during the delay (s = 0.1) and the release 0.9 months after the licences (June 4 + 27 days = July 1).
+
+    April: 3 open days + 27 days at 0.1 → 0.1 + 0.9 · 0.1 = 0.19; May 0.1; June: 3 days at 0.1, 27 days at
+    0.75 → 0.01 + 0.675 = 0.685. Held H = (1 − 0.1) · 2.0 = 1.8 months; u H = 0.9 month released over July-December
+    (6 months): 0.15 a month, July-December 0.75 + 0.15 = 0.9. Year: 3 + 0.19 + 0.1 + 0.685 + 5.4 = 9.375
+    = 12 (1 − b), b = 0.9 · 0.5 · 2/12 + 0.25 · 6.9/12 (the annual engine, ``licence_calendar``).
+    """
+    p = ExportLicensing(type="export_licensing", country="CN", start="2025-04-04", share_approved=0.75,
+                        delay_months=2, catch_up=0.5, shipped_during_delay=0.1, release_lag_months=0.9)
+    f = monthly_factor(p, 2025)
+    np.testing.assert_allclose(f, [1, 1, 1, 0.19, 0.1, 0.685] + [0.9] * 6)
+    assert 1 - f.mean() == pytest.approx(0.9 * 0.5 * 2 / 12 + 0.25 * 6.9 / 12)
+
+
 def test_months_spread_the_tools_annual_flow_by_the_licence_calendar(result: Hindcast) -> None:
     """x_m = A · o_m / Σ o, No. 18 to the US (``cn_mofcom_no18_us``): from 2025-04-04, 2 months' delay, 77 % approved.
 

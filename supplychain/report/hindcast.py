@@ -45,6 +45,7 @@ import pandas as pd
 
 from supplychain.report.markdown import md_table
 from supplychain.schema.model import ExportLicensing, Scenario
+from supplychain.simulation.calendar import Interval
 from supplychain.simulation.calendar import _month_overlap as _month_share
 from supplychain.simulation.policies import licence_calendar
 
@@ -72,19 +73,20 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     r"""Share of each month's flow that a licence lets through, the annual blocked share read month by month.
 
     With the licence's calendar (:func:`~supplychain.simulation.policies.licence_calendar`: D the delay,
-    L = P \\ D the licensed rest, a approved, u the catch-up released in this year) and ``φ_m`` the share of
-    month m an interval covers:
+    L = P \\ D the licensed rest, R ⊂ L the release, a approved, s shipped during D, u the catch-up released in
+    this year) and ``φ_m`` the share of month m an interval covers:
 
-    .. math:: o_m = 1 - φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(L)}{\sum_{m'} φ_{m'}(L)},
-       \qquad H = \sum_{m'} φ_{m'}(D)
+    .. math:: o_m = 1 - (1 - s)\, φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(R)}{\sum_{m'} φ_{m'}(R)},
+       \qquad H = (1 - s) \sum_{m'} φ_{m'}(D)
 
-    the held volume H (in months of flow) released evenly over the licensed months of the year.
+    the held volume H (in months of flow) released evenly over the release months of the year.
     ``Σ_m o_m / 12 = 1 − b``, the year's open share of :func:`~supplychain.simulation.policies.apply_policies`.
 
     Parameters
     ----------
     policy : ExportLicensing
-        Start, end, ``share_approved``, ``delay_months`` and ``catch_up`` (central values).
+        Start, end, ``share_approved``, ``delay_months``, ``catch_up``, ``shipped_during_delay`` and
+        ``release_lag_months`` (central values).
     year : int
         Calendar year.
 
@@ -105,11 +107,14 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     """
     cal = licence_calendar(policy, year)
     months = range(1, 13)
-    held = np.array([_month_share(*cal.held, year, m) for m in months]) if cal.held else np.zeros(12)
-    lic = np.array([_month_share(*cal.licensed, year, m) for m in months]) if cal.licensed else np.zeros(12)
-    out = 1.0 - held - (1.0 - cal.approved) * lic
-    if cal.catch_up > 0 and lic.sum() > 0:
-        out += cal.catch_up * held.sum() * lic / lic.sum()
+
+    def share(iv: Interval | None) -> np.ndarray:
+        return np.array([_month_share(*iv, year, m) for m in months]) if iv else np.zeros(12)
+
+    held, lic, rel = share(cal.held), share(cal.licensed), share(cal.released)
+    out = 1.0 - (1.0 - cal.shipped) * held - (1.0 - cal.approved) * lic
+    if cal.catch_up > 0 and rel.sum() > 0:
+        out += cal.catch_up * (1.0 - cal.shipped) * held.sum() * rel / rel.sum()
     return out
 
 
