@@ -64,15 +64,16 @@ def test_monthly_factor_ships_during_the_delay_and_releases_after_the_lag() -> N
 
 
 def test_months_spread_the_tools_annual_flow_by_the_licence_calendar(result: Hindcast) -> None:
-    """x_m = A · o_m / Σ o, No. 18 to the US (``cn_mofcom_no18_us``): from 2025-04-04, 2 months' delay, 77 % approved.
+    """x_m = A · o_m / Σ o, No. 18 to the US (``cn_mofcom_no18_us``): from 2025-04-04, 2 months' delay, 77 % approved,
+    6.9 % shipped during the delay (s = 0.069, read from May's 46 t), no catch-up.
 
-    Open shares: Jan-Mar 1, April 0.1, May 0, June 0.9 · 0.77 = 0.693, July-December 0.77;
-    Σ o = 3 + 0.1 + 0 + 0.693 + 6 · 0.77 = 8.413.
+    Open shares: Jan-Mar 1, April 0.1 + 0.9 · 0.069 = 0.1621, May 0.069, June 0.1 · 0.069 + 0.9 · 0.77 = 0.6999,
+    July-December 0.77; Σ o = 3 + 0.1621 + 0.069 + 0.6999 + 6 · 0.77 = 8.551.
     """
     m = result.monthly.set_index("month")["model_t"]
     assert m.sum() == pytest.approx(result.annual_t)
-    assert m[6] == pytest.approx(result.annual_t * 0.693 / 8.413)
-    assert m[5] == 0.0
+    assert m[6] == pytest.approx(result.annual_t * 0.6999 / 8.551)
+    assert m[5] == pytest.approx(result.annual_t * 0.069 / 8.551)
     assert result.annual_t < result.baseline_t
 
 
@@ -104,17 +105,19 @@ def test_every_destination_out_of_sample(result: Hindcast) -> None:
     """Review #5 R-9: China's total magnet exports, the series no US parameter was read from.
 
     Model month = US month + the other destinations' 2025 flow A spread by No. 18's calendar (from 2025-04-04,
-    delay 2, a = 0.92, catch-up u = 0.53: held April 0.9 + May 1 + June 0.1 = 2.0 months, 0.53 · 2.0 = 1.06
-    released over the 6.9 licensed months, 0.153623 a licensed month): Jan-Mar 1, April 0.1, May 0,
-    June 0.9 · 0.92 + 0.9 · 0.153623 = 0.966261, July-December 0.92 + 0.153623 = 1.073623;
-    Σ o = 3.1 + 0.966261 + 6 · 1.073623 = 10.508. Observed January-October 45,290 t, of which the in-sample
-    months (June 3,188, July 5,577, September 5,774, October 5,473) 20,012 t: out of sample 25,278 t.
+    delay 2, a = 0.92, s = 0.069 shipped during the delay, catch-up u = 0.66 released from July 1 (0.9 months
+    after the licences of June 4): held H = (1 − 0.069) · (April 0.9 + May 1 + June 0.1) = 1.862 months,
+    0.66 · 1.862 = 1.22892 released over July-December, 0.20482 a month): Jan-Mar 1, April 0.1 + 0.9 · 0.069
+    = 0.1621, May 0.069, June 0.1 · 0.069 + 0.9 · 0.92 = 0.8349, July-December 0.92 + 0.20482 = 1.12482;
+    Σ o = 3 + 0.1621 + 0.069 + 0.8349 + 6 · 1.12482 = 10.81492. Observed January-October 45,290 t, of which the
+    in-sample months (June 3,188, July 5,577, September 5,774, October 5,473) 20,012 t: out of sample 25,278 t.
     """
     e = result.all_destinations.set_index("month")
     us = result.monthly.set_index("month")["model_t"]
-    assert e.loc[7, "model_t"] == pytest.approx(us[7] + result.others_annual_t * 1.073623 / 10.508, rel=1e-5)
-    assert e.loc[1, "model_t"] == pytest.approx(us[1] + result.others_annual_t / 10.508, rel=1e-5)
-    assert e.loc[5, "model_t"] == 0.0
+    assert e.loc[7, "model_t"] == pytest.approx(us[7] + result.others_annual_t * 1.12482 / 10.81492, rel=1e-5)
+    assert e.loc[6, "model_t"] == pytest.approx(us[6] + result.others_annual_t * 0.8349 / 10.81492, rel=1e-5)
+    assert e.loc[1, "model_t"] == pytest.approx(us[1] + result.others_annual_t / 10.81492, rel=1e-5)
+    assert e.loc[5, "model_t"] == pytest.approx(us[5] + result.others_annual_t * 0.069 / 10.81492, rel=1e-5)
     assert e["model_t"].sum() == pytest.approx(result.all_annual_t)
     assert list(e.index[e["in_sample"]]) == [6, 7, 9, 10]
     span = result.all_spans.iloc[0]
