@@ -80,7 +80,8 @@ def test_months_spread_the_tools_annual_flow_by_the_licence_calendar(result: Hin
 def test_how_close_the_tool_comes(result: Hindcast) -> None:
     """Observed May-Oct 2025 (6 months, 2,684.3 t, August computed: 420.5 / (1 − 0.287) = 589.8 t).
 
-    Measured: ratio 0.91, mean absolute error 98 t a month (97.8).
+    Measured: ratio 0.93, mean absolute error 91 t a month (0.92 and 97 before session 36's share shipped
+    during the delay).
 
     The bounds (15 %, 100 t) were set from those measured figures: a regression guard on the
     reported closeness, not an independent pass criterion (the hindcast is in-sample).
@@ -89,14 +90,14 @@ def test_how_close_the_tool_comes(result: Hindcast) -> None:
     assert list(o["month"]) == [5, 6, 7, 8, 9, 10]
     assert o["observed_t"].sum() == pytest.approx(46 + 353 + 619 + 589.8 + 420.5 + 656)
     assert abs(result.ratio - 1) < 0.15
-    assert result.mean_absolute_error < 110  # measured 99.8
+    assert result.mean_absolute_error < 110  # measured 91.0
     text = hindcast_markdown(result)
     assert "In-sample" in text
     assert "| May |" in text
     # the text names the licence's own parameters (cn_mofcom_no18_us: 0.77, 2 months), not a stale copy;
     # a licensed month carries that share of an unlicensed one (Jul 484.3 t = 0.77 × Jan 629.0 t)
-    assert (result.share_approved, result.delay_months) == (0.77, 2)
-    assert "`share_approved` (0.77) and `delay_months` (2)" in text
+    assert (result.share_approved, result.delay_months, result.shipped_during_delay) == (0.77, 2, 0.069)
+    assert "`share_approved` (0.77), `delay_months` (2) and `shipped_during_delay` (0.069" in text
     m = result.monthly.set_index("month")["model_t"]
     assert m[7] == pytest.approx(0.77 * m[1])
 
