@@ -309,8 +309,8 @@ class LicenceCalendar:
     def pieces(self) -> list[tuple[Interval, float]]:
         r"""Sub-periods with their blocked intensity: D at ``(1 − s)(1 − u)``, P \ D at ``1 − a``.
 
-        The release (u of the held 1 − s) is booked against D: over the year the tonnes it ships equal those D
-        held; :attr:`released` says when they ship.
+        The release (u of what D held, 1 − s of D's flow) is booked against D's interval, which gives the year's
+        total; :attr:`released` says when in the year it ships (the hindcast's months).
         """
         out: list[tuple[Interval, float]] = []
         if self.held is not None:
