@@ -34,7 +34,7 @@ from supplychain.report.published import (
     load_baseline,
     value,
 )
-from supplychain.schema.model import Facility, Scenario
+from supplychain.schema.model import ExportLicensing, Facility, Scenario
 from supplychain.schema.types import Quantity
 
 REPO = Path(__file__).resolve().parent.parent
@@ -432,14 +432,22 @@ def test_no18_approvals_elsewhere_are_sampled_as_observed(baseline: Scenario) ->
 
 
 def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Scenario) -> None:
-    """Review #5 R-9: the backlog held during No. 18's delay that shipped later in 2025.
+    """Review #5 R-9, session 36: the backlog held during No. 18's delay that shipped later in 2025, and when.
 
     Each month to destinations other than the US (total minus US, world/data: china_magnet_exports_2025.csv and
     china_magnet_exports_us_2025.csv) / 4,182.9 t = approval (capped at 1) + release (above 1): June nothing,
-    July 0.1853, September 0.2799, October 0.1516; Σ 0.6168 months, mean over the four 0.1542 a month. Held
-    during the delay (2025-04-04 to 06-03): April 27/30 + May 1 + June 3/30 = 2.0 months. Central: the mean
-    release over the 6.9 licensed months of 2025, 0.1542 · 6.9 / 2.0 = 0.532 → 0.53; low: only what was seen,
-    0.6168 / 2.0 = 0.308 → 0.31; high 1 (the whole backlog). To the US: no month above its reference, 0.
+    July 0.1853, September 0.2799, October 0.1516. June shows no release and July does: the release begins
+    between the licences (June 4) and July 1, central July 1 = 27/30 = 0.9 months after them
+    (``release_lag_months``); high: July's 0.1853 at no more than September's rate 0.2799 needs 0.662 of July,
+    a start by July 11: 0.9 + 31 · (1 − 0.662)/31 = 1.24 → 1.2. Σ release 0.6168 months over the three months
+    since, 0.2056 a month. Held during the delay (2025-04-04 to 06-03): (1 − 0.069 shipped all the same) ·
+    (April 27/30 + May 1 + June 3/30) = 1.862 months. Central: the mean release over the 6 release months of 2025
+    (July-December), 0.2056 · 6 / 1.862 = 0.6625 → 0.66; low: only what was seen, 0.6168 / 1.862 = 0.331 → 0.33;
+    high 1 (the whole backlog). To the US: no month above its reference, 0.
+
+    ``shipped_during_delay``, to the US: May 2025, the one month wholly inside the delay, 46 t / 663.1 t = 0.0694
+    → 0.069; high 46 / 400 ('>400 t per month in 2024') = 0.115; low 0 (the delay's low end reads the 46 t as
+    licences: drawn with it, tie no18_delay). Other destinations: the same (assumption), drawn together.
     """
     data = SCENARIOS / "world" / "data"
     total = pd.read_csv(data / "china_magnet_exports_2025.csv", comment="#", dtype={"period": str})
@@ -448,13 +456,28 @@ def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Sce
     assert list(both["period"]) == ["2025-06", "2025-07", "2025-09", "2025-10"]
     ratio = (both["quantity_t"] - both["quantity_t_us"]) / ((58152 - 7957.55) / 12)
     release = (ratio - 1).clip(lower=0)
-    held = 27 / 30 + 1 + 3 / 30
-    q = baseline.policies["cn_mofcom_no18"].catch_up
-    assert q.central == pytest.approx(release.mean() * 6.9 / held, abs=0.005)
+    assert release.iloc[0] == 0  # June none,
+    assert (release.iloc[1:] > 0).all()  # from July on
+    no18, no18_us = baseline.policies["cn_mofcom_no18"], baseline.policies["cn_mofcom_no18_us"]
+    assert isinstance(no18, ExportLicensing)
+    assert isinstance(no18_us, ExportLicensing)
+    may = float(us.loc[us["period"].eq("2025-05"), "quantity_t"].iloc[0])
+    s = no18_us.shipped_during_delay
+    assert s.central == pytest.approx(may / (7957.55 / 12), abs=5e-4)
+    assert (s.dist, s.low, s.high, s.tie) == ("triangular", 0.0, pytest.approx(may / 400, abs=5e-4), "no18_delay")
+    other = no18.shipped_during_delay
+    assert (other.value, other.dist, other.low, other.mode, other.high, other.tie) == \
+        (s.value, s.dist, s.low, s.mode, s.high, s.tie)
+    lag = no18.release_lag_months
+    assert lag.central == pytest.approx(27 / 30)
+    assert lag.high == pytest.approx(0.9 + 31 * (1 - release.iloc[1] / release.max()) / 31, abs=0.05)
+    held = (1 - s.central) * (27 / 30 + 1 + 3 / 30)
+    q = no18.catch_up
+    assert q.central == pytest.approx(release.iloc[1:].mean() * 6 / held, abs=0.005)
     assert q.low == pytest.approx(release.sum() / held, abs=0.005)
     assert (q.dist, q.high) == ("triangular", 1.0)
     assert (us.loc[us["period"].isin(both["period"]), "quantity_t"] / (7957.55 / 12)).max() < 1
-    assert baseline.policies["cn_mofcom_no18_us"].catch_up.central == 0.0
+    assert no18_us.catch_up.central == 0.0
 
 
 # ------------------------------------------- Lynas's heavy-RE circuit runs on Lynas's own feed

@@ -178,6 +178,32 @@ def test_licensing_catch_up_releases_the_held_volume_in_the_same_year() -> None:
         pytest.approx(5.9 / 12)
 
 
+def test_licensing_ships_a_share_during_the_delay_and_releases_after_a_lag() -> None:
+    """Session 36: part of the covered flow ships during the delay (``shipped_during_delay`` s), and the volume the
+    delay held starts to ship ``release_lag_months`` ℓ after the licences.
+
+    The licence above (from 2025-04-01, d = 2, a = 0.5, u = 0.6) with s = 0.1, ℓ = 1; a 120 t/yr edge (10 t a
+    month). April-May: 20 t would flow, 10 % ships (2 t), 18 t held; 60 % of the held (10.8 t) ships from July
+    (licences 1 June + 1 month). June-December: 7 months at a = 0.5 refuse 35 t. Lost 18 − 10.8 + 35 = 42.2 t:
+    b = (1 − s)(1 − u) · 2/12 + (1 − a) · 7/12 = (0.9 · 0.4 · 2 + 3.5)/12 = 4.22/12 = 0.351667.
+    The lag moves the release within the year, not its size. A lag that carries the release into 2026
+    (ℓ = 7: from 2026-01-01) releases nothing in 2025: b = 0.9 · 2/12 + 3.5/12 = 5.3/12.
+    """
+    pol = {"type": "export_licensing", "country": "CN", "start": "2025-04-01", "share_approved": 0.5,
+           "delay_months": 2, "catch_up": 0.6, "shipped_during_delay": 0.1, "release_lag_months": 1,
+           "covers": {"commodities": ["dy_oxide"]}}
+    e = edges(("CN", "US", "dy_oxide", 120))
+    eff = scenario_policy_effects(scenario(policies={"lic": pol}), e, 2025)
+    assert blocked(eff)["CN_US_dy_oxide"] == pytest.approx(4.22 / 12)
+    assert eff.attribution["blocked_tonnes"].iloc[0] == pytest.approx(42.2)
+    assert blocked(scenario_policy_effects(scenario(policies={"lic": {**pol, "release_lag_months": 0}}), e,
+                                           2025))["CN_US_dy_oxide"] == pytest.approx(4.22 / 12)
+    into_2026 = scenario(policies={"lic": {**pol, "release_lag_months": 7}})
+    assert blocked(scenario_policy_effects(into_2026, e, 2025))["CN_US_dy_oxide"] == pytest.approx(5.3 / 12)
+    # 2026: no delay, nothing held: b = 1 − a = 0.5
+    assert blocked(scenario_policy_effects(into_2026, e, 2026))["CN_US_dy_oxide"] == pytest.approx(0.5)
+
+
 def test_import_ban_applies_to_origins() -> None:
     sc = scenario(policies={"us_imp": {
         "type": "import_ban", "country": "US", "start": "2025-01-01", "partners": {"include": ["CN"]},

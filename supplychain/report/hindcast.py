@@ -1,15 +1,16 @@
 r"""Hindcast: the 2025 licensing episode against China's observed monthly magnet exports.
 
 The tool works at annual resolution; an export licence with approved share ``a``, a
-delay of ``d`` months from ``start`` and catch-up ``u`` blocks (``supplychain.simulation.policies``)
+delay of ``d`` months from ``start``, a share ``s`` shipped during it and catch-up ``u`` blocks
+(``supplychain.simulation.policies``)
 
-.. math:: b = (1 − u)\, φ(D) + (1 − a)\, φ(P \setminus D)
+.. math:: b = (1 − s)(1 − u)\, φ(D) + (1 − a)\, φ(P \setminus D)
 
 of a year's flow, ``D`` the first ``d`` months of the period ``P``. The same formula
 read month by month (``φ_m`` the share of month ``m`` covered) gives each month's
-open share ``o_m`` (:func:`monthly_factor`: nothing in D, ``a`` after it, and the held
-volume ``u Σ φ_m(D)`` released evenly over the licensed months), which spreads the tool's
-annual result over the calendar:
+open share ``o_m`` (:func:`monthly_factor`: ``s`` in D, ``a`` after it, and the held
+volume ``u (1 − s) Σ φ_m(D)`` released evenly from ``release_lag_months`` after the licences), which
+spreads the tool's annual result over the calendar:
 
 .. math:: x_m = A \, \frac{o_m}{\sum_{m'} o_{m'}}
 
@@ -25,12 +26,13 @@ The same is done for China's magnet exports to **every destination**
 No. 18's US calendar plus its China → other destinations flow spread by No. 18's own (``cn_mofcom_no18``),
 against the months and the January–October total the data give.
 
-*In-sample and out of sample.* The US licence's parameters (``share_approved``, ``delay_months``) were read
-from the US months, and No. 18's ``share_approved`` and ``catch_up`` for other destinations from the totals
-of June, July, September and October minus the US (``world/policies.yaml``): on those months the hindcast is
-in-sample, it shows the annual model and its calendar reproduce the episode, not that it would have predicted
-it. No parameter was read from the US August (computed from September's month-on-month change) nor from the
-totals of January–May and August, which only the January–October total contains: those are out of sample.
+*In-sample and out of sample.* The US licence's parameters (``share_approved``, ``delay_months``,
+``shipped_during_delay``) were read from the US months, and No. 18's ``share_approved``, ``catch_up`` and
+``release_lag_months`` for other destinations from the totals of June, July, September and October minus the
+US (``world/policies.yaml``): on those months the hindcast is in-sample, it shows the annual model and its
+calendar reproduce the episode, not that it would have predicted it. No parameter was read from the US August
+(computed from September's month-on-month change) nor from the totals of January–May and August, which only
+the January–October total contains: those are out of sample.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ import pandas as pd
 
 from supplychain.report.markdown import md_table
 from supplychain.schema.model import ExportLicensing, Scenario
+from supplychain.simulation.calendar import Interval
 from supplychain.simulation.calendar import _month_overlap as _month_share
-from supplychain.simulation.policies import licence_calendar
+from supplychain.simulation.policies import LicenceCalendar, licence_calendar
 
 __all__ = ["ALL_FILE", "DATA_FILE", "POLICY", "POLICY_OTHERS", "SCENARIO_FILE", "Hindcast", "hindcast",
            "hindcast_markdown", "monthly_factor", "observed_all_destinations", "observed_exports"]
@@ -72,19 +75,20 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     r"""Share of each month's flow that a licence lets through, the annual blocked share read month by month.
 
     With the licence's calendar (:func:`~supplychain.simulation.policies.licence_calendar`: D the delay,
-    L = P \\ D the licensed rest, a approved, u the catch-up released in this year) and ``φ_m`` the share of
-    month m an interval covers:
+    L = P \\ D the licensed rest, R ⊂ L the release, a approved, s shipped during D, u the catch-up released in
+    this year) and ``φ_m`` the share of month m an interval covers:
 
-    .. math:: o_m = 1 - φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(L)}{\sum_{m'} φ_{m'}(L)},
-       \qquad H = \sum_{m'} φ_{m'}(D)
+    .. math:: o_m = 1 - (1 - s)\, φ_m(D) - (1 - a)\, φ_m(L) + u\, H \, \frac{φ_m(R)}{\sum_{m'} φ_{m'}(R)},
+       \qquad H = (1 - s) \sum_{m'} φ_{m'}(D)
 
-    the held volume H (in months of flow) released evenly over the licensed months of the year.
+    the held volume H (in months of flow) released evenly over the release months of the year.
     ``Σ_m o_m / 12 = 1 − b``, the year's open share of :func:`~supplychain.simulation.policies.apply_policies`.
 
     Parameters
     ----------
     policy : ExportLicensing
-        Start, end, ``share_approved``, ``delay_months`` and ``catch_up`` (central values).
+        Start, end, ``share_approved``, ``delay_months``, ``catch_up``, ``shipped_during_delay`` and
+        ``release_lag_months`` (central values).
     year : int
         Calendar year.
 
@@ -105,11 +109,14 @@ def monthly_factor(policy: ExportLicensing, year: int) -> np.ndarray:
     """
     cal = licence_calendar(policy, year)
     months = range(1, 13)
-    held = np.array([_month_share(*cal.held, year, m) for m in months]) if cal.held else np.zeros(12)
-    lic = np.array([_month_share(*cal.licensed, year, m) for m in months]) if cal.licensed else np.zeros(12)
-    out = 1.0 - held - (1.0 - cal.approved) * lic
-    if cal.catch_up > 0 and lic.sum() > 0:
-        out += cal.catch_up * held.sum() * lic / lic.sum()
+
+    def share(iv: Interval | None) -> np.ndarray:
+        return np.array([_month_share(*iv, year, m) for m in months]) if iv else np.zeros(12)
+
+    held, lic, rel = share(cal.held), share(cal.licensed), share(cal.released)
+    out = 1.0 - (1.0 - cal.shipped) * held - (1.0 - cal.approved) * lic
+    if cal.catch_up > 0 and rel.sum() > 0:
+        out += cal.catch_up * (1.0 - cal.shipped) * held.sum() * rel / rel.sum()
     return out
 
 
@@ -158,8 +165,8 @@ class Hindcast:
         The tool's 2025 flow with the documented licences (``fixed`` response).
     flow_2024_t : float
         The tool's 2024 China → US flow (from the 2024 trade data).
-    share_approved, delay_months : float
-        The licence's parameters (central values) that shape the calendar.
+    share_approved, delay_months, shipped_during_delay : float
+        The US licence's parameters (central values) that shape the calendar.
     all_destinations : pandas.DataFrame
         China → every destination: ``month``, ``model_t``, ``observed_t`` (NaN where not observed),
         ``in_sample`` (a month a parameter was read from).
@@ -170,6 +177,8 @@ class Hindcast:
     all_2024_t, all_annual_t, others_baseline_t, others_annual_t : float
         The tool's China → every destination flow in 2024 and 2025 (with the licences), and its China → other
         destinations flow in the 2025 baseline and with the licences.
+    others_calendar : LicenceCalendar
+        No. 18's 2025 calendar for other destinations (delay, share shipped during it, release).
     """
 
     monthly: pd.DataFrame
@@ -178,12 +187,14 @@ class Hindcast:
     flow_2024_t: float
     share_approved: float
     delay_months: float
+    shipped_during_delay: float
     all_destinations: pd.DataFrame
     all_spans: pd.DataFrame
     all_2024_t: float
     all_annual_t: float
     others_baseline_t: float
     others_annual_t: float
+    others_calendar: LicenceCalendar
 
     @property
     def observed(self) -> pd.DataFrame:
@@ -250,9 +261,10 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
         oos_obs.append(float(observed) - float(every.loc[inside & every["in_sample"], "observed_t"].sum()))
     spans = spans.assign(model_t=model_t, out_of_sample_observed_t=oos_obs, out_of_sample_model_t=oos_model)
     return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
-                    policy.share_approved.central, policy.delay, every, spans,
+                    policy.share_approved.central, policy.delay, policy.shipped_during_delay.central, every, spans,
                     float(by_year["simulated"].get(YEAR - 1, np.nan) + rest["simulated"].get(YEAR - 1, np.nan)),
-                    annual + annual_others, float(rest["baseline"].get(YEAR, np.nan)), annual_others)
+                    annual + annual_others, float(rest["baseline"].get(YEAR, np.nan)), annual_others,
+                    licence_calendar(others, YEAR))
 
 
 def hindcast_markdown(h: Hindcast) -> str:
@@ -277,9 +289,10 @@ def hindcast_markdown(h: Hindcast) -> str:
         f"In the baseline the tool sends {h.baseline_t:,.0f} t to the US in 2025 against "
         f"{h.flow_2024_t:,.0f} t in 2024 (the 2024 trade pattern carried to 2025's production and demand, "
         "`graph/pattern.py`). "
-        f"**In-sample:** `share_approved` ({h.share_approved:g}) and `delay_months` ({h.delay_months:g}) were read "
-        "from these monthly exports (all but August, computed from September's month-on-month change, which no "
-        "parameter was read from), so this shows that the annual model and its calendar reproduce the episode, "
+        f"**In-sample:** `share_approved` ({h.share_approved:g}), `delay_months` ({h.delay_months:g}) and "
+        f"`shipped_during_delay` ({h.shipped_during_delay:g}, May's tonnes) were read from these monthly exports "
+        "(all but August, computed from September's month-on-month change, which no parameter was read from), "
+        "so this shows that the annual model and its calendar reproduce the episode, "
         f"not that they predicted it. The US reference the approvals are read against ({h.flow_2024_t / 12:,.0f} t "
         "a month, the tool's 2024 flow) is not an observation: it is the 2020 US share of China's magnet exports "
         f"times the 2024 total; against the sources' '>{US_2024_BOUND_T:,.0f} t per month to the US in 2024' the "
@@ -323,16 +336,25 @@ def _all_destinations_markdown(h: Hindcast) -> str:
         "**Out of sample: every destination.** The same run's China → every destination NdFeB flow "
         f"({h.all_annual_t:,.0f} t in 2025 against {h.all_2024_t:,.0f} t in 2024): the US months above plus the "
         f"other destinations' flow ({h.others_annual_t:,.0f} t, {loss:.0%} below their 2025 baseline) spread by "
-        f"No. 18's own calendar (`{POLICY_OTHERS}`: approvals, delay and `catch_up`, the backlog held during the "
-        "delay that ships once licences arrive, released evenly over the licensed months), against China's "
+        f"No. 18's own calendar (`{POLICY_OTHERS}`: approvals, delay, `shipped_during_delay` and `catch_up`, the "
+        "backlog held during the delay that ships later, released evenly from `release_lag_months` after the "
+        "licences), against China's "
         f"customs totals (`world/data/china_magnet_exports_2025.csv`).\n\n{table}\n\n" + " ".join(spans) +
-        " June, July, September and October are in-sample: No. 18's approvals and catch-up for other destinations "
-        "were read from them; the model releases the backlog evenly from the day licences arrive (June 4), the "
-        "data show it from July, hence June's gap. The model stops every covered export for the delay "
-        "(April–May), while the January–October total leaves more for the unobserved months than that allows: "
+        " June, July, September and October are in-sample: No. 18's approvals, catch-up and the release's start "
+        "for other destinations were read from them (June shows no export above the 2024 rate, July does: the "
+        f"model releases the backlog evenly from {_day(h.others_calendar.released)}); the share that ships during "
+        f"the delay ({h.others_calendar.shipped:.1%}) from the US May. The model passes only that share of the "
+        f"covered exports during the delay ({_day(h.others_calendar.held)} to {_day(h.others_calendar.held, 1)}), "
+        "while the January–October total leaves more for the unobserved months than that allows: "
         "the annual losses the licences book for 2025 are upper bounds" + (
             f" (over the out-of-sample months the model ships {1 - gap:.0%} less than observed)." if gap else ".")
     )
+
+
+def _day(iv: Interval | None, end: int = 0) -> str:
+    """Write the first (``end`` 0) or last day of an interval as '4 June'; '—' for none."""
+    day = iv[end] if iv is not None else None
+    return "—" if day is None else f"{day.day} {calendar.month_name[day.month]}"
 
 
 def _worst(observed: pd.DataFrame) -> str:

@@ -512,14 +512,24 @@ class ExportLicensing(_PolicyBase):
     share_approved: ShareQ
     """Share of the would-be exports that is licensed."""
     delay_months: MonthsQ = Field(default_factory=lambda: Quantity(value=0.0))
-    """Months of licensing delay at the start (default 0: licences from the first day; nothing flows until licences
-    arrive); a quantity, so a sweep can sample it, with its reason like every bundled figure (``{value: 2, dist:
-    triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the monthly exports ..."}``)."""
+    """Months of licensing delay at the start (default 0: licences from the first day; during the delay only
+    ``shipped_during_delay`` of the covered flow ships); a quantity, so a sweep can sample it, with its reason like
+    every bundled figure (``{value: 2, dist: triangular, low: 1.8, mode: 2, high: 2.35, assumption: "read from the
+    monthly exports ..."}``)."""
     catch_up: ShareQ = Field(default_factory=lambda: Quantity(value=0.0))
     """Share of the exports held during the delay that ship once licences arrive, in the same calendar year
-    (default 0: the held volume is lost). The year's blocked share is ``(1 − catch_up) φ(D) + (1 − a) φ(P \\ D)``
+    (default 0: the held volume is lost). The year's blocked share is
+    ``(1 − shipped_during_delay)(1 − catch_up) φ(D) + (1 − a) φ(P \\ D)``
     (``supplychain.simulation.policies.licence_calendar``); a delay that runs into the next year releases
-    nothing into the year it started in."""
+    nothing into the year it started in, nor does a release that starts in the next year."""
+    shipped_during_delay: ShareQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Share of the covered exports that ships during the delay all the same (licences approved early, shipments
+    the customs let through; default 0: nothing covered flows until licences arrive). The delay then holds
+    ``1 − shipped_during_delay`` of the flow, and ``catch_up`` is a share of that."""
+    release_lag_months: MonthsQ = Field(default_factory=lambda: Quantity(value=0.0))
+    """Months from the day licences arrive to the day the held volume starts to ship (default 0: with the licences).
+    The release is counted in a year only if it starts in that year and before the licence ends; it spreads evenly
+    over the rest of the licensed part of the year."""
 
     @property
     def delay(self) -> float:

@@ -18,11 +18,12 @@ agreements that exempt edge e from policy i; ``P \ A_e`` what is left;
 reaches only part of a mixed commodity):
 
 * export ban / import ban: :math:`b = c_k \, s \, φ(P \setminus A_e)`, s = ``share_blocked``;
-* export licensing with approved share a, delay d months and catch-up u:
-  :math:`b = c_k \, [(1 - u)\, φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)]`,
-  D = the first d months of P (nothing flows until licences arrive); u = ``catch_up``, the share of
-  what was held during D that ships once licences arrive, counted only in a year in which they arrive
-  (:func:`licence_calendar`; u = 0 by default: the held volume is lost);
+* export licensing with approved share a, delay d months, catch-up u and a share s shipped during the delay:
+  :math:`b = c_k \, [(1 - s)(1 - u)\, φ(D \setminus A_e) + (1 - a)\, φ((P \setminus D) \setminus A_e)]`,
+  D = the first d months of P (only s of the flow ships until licences arrive, ``shipped_during_delay``,
+  0 by default); u = ``catch_up``, the share of what D held that ships later, counted only in a year in
+  which its release starts (``release_lag_months`` after the licences; :func:`licence_calendar`; u = 0 by
+  default: the held volume is lost);
 * export tax / tariff: :math:`c = c_k (r \, p_k + u)\, φ(P \setminus A_e)`,
   r the ad-valorem rate, :math:`p_k` the commodity's price per unit, u ``usd_per_unit``;
 * export quota Q per year (in the covered commodities' unit) over covered edges E_q, with weights
@@ -284,27 +285,36 @@ class PolicyEffects:
 
 @dataclass(frozen=True)
 class LicenceCalendar:
-    """An export licence's year: the delay without licences, the licensed rest and what the delay releases.
+    """An export licence's year: the delay, the licensed rest and when what the delay held ships.
 
     The one description of a licence's timing that the annual blocked share (:func:`apply_policies`) and
     the monthly hindcast (``supplychain.report.hindcast.monthly_factor``) both read.
     """
 
     held: Interval | None
-    """D: from the start to the day before licences arrive (nothing flows); None without a delay."""
+    """D: from the start to the day before licences arrive (only ``shipped`` of the flow ships); None without a
+    delay."""
     licensed: Interval | None
     """P \\ D: from the day licences arrive to the end; None if they never arrive within the period."""
     approved: float
     """a: share of the flow licensed once licences arrive."""
     catch_up: float
-    """u: share of the flow held in D ∩ year that ships in the licensed part of the year (0 unless licences
-    arrive in this year)."""
+    """u: share of the volume held in D ∩ year that ships in this year (0 unless the release starts in it)."""
+    shipped: float = 0.0
+    """s: share of the covered flow that ships during D all the same; D holds 1 − s of it."""
+    released: Interval | None = None
+    """R: the part of P \\ D over which the held volume ships, from ``release_lag_months`` after licences arrive;
+    None when nothing is released in this year."""
 
     def pieces(self) -> list[tuple[Interval, float]]:
-        r"""Sub-periods with their blocked intensity: D at ``1 − u``, P \ D at ``1 − a``."""
+        r"""Sub-periods with their blocked intensity: D at ``(1 − s)(1 − u)``, P \ D at ``1 − a``.
+
+        The release (u of what D held, 1 − s of D's flow) is booked against D's interval, which gives the year's
+        total; :attr:`released` says when in the year it ships (the hindcast's months).
+        """
         out: list[tuple[Interval, float]] = []
         if self.held is not None:
-            out.append((self.held, 1.0 - self.catch_up))
+            out.append((self.held, (1.0 - self.shipped) * (1.0 - self.catch_up)))
         if self.licensed is not None:
             out.append((self.licensed, 1.0 - self.approved))
         return out
@@ -316,17 +326,22 @@ def licence_calendar(pol: ExportLicensing, year: int) -> LicenceCalendar:
     Parameters
     ----------
     pol : ExportLicensing
-        ``start``, ``end``, ``share_approved`` a, ``delay_months`` d and ``catch_up`` u (central values).
+        ``start``, ``end``, ``share_approved`` a, ``delay_months`` d, ``catch_up`` u, ``shipped_during_delay`` s
+        and ``release_lag_months`` ℓ (central values).
     year : int
         Calendar year.
 
     Returns
     -------
     LicenceCalendar
-        D = [start, start + d months − 1 day], P \ D = [start + d months, end]. The year's blocked share of
-        a covered flow is :math:`b = (1 - u')\, φ(D) + (1 - a)\, φ(P \setminus D)` with :math:`u' = u` if
-        licences arrive in ``year`` (the held volume of this year ships later in it) and 0 otherwise (a delay
-        that runs into the next year: what it holds in this year is not released in it).
+        D = [start, start + d months − 1 day], P \ D = [start + d months, end], the release
+        R = [start + d months + ℓ months, end]. The year's blocked share of a covered flow is
+
+        .. math:: b = (1 - s)(1 - u')\, φ(D) + (1 - a)\, φ(P \setminus D)
+
+        with :math:`u' = u` if R starts in ``year`` (the volume held in this year ships later in it) and 0
+        otherwise (a delay or a release that runs into the next year: what D holds in this year is not
+        released in it).
 
     Examples
     --------
@@ -338,16 +353,29 @@ def licence_calendar(pol: ExportLicensing, year: int) -> LicenceCalendar:
     >>> c = licence_calendar(p, 2025)
     >>> c.held, c.licensed[0], c.catch_up
     ((datetime.date(2025, 1, 1), datetime.date(2025, 3, 31)), datetime.date(2025, 4, 1), 0.6)
+
+    With s = 0.1 shipped during the delay and the release 2 months after the licences (from 1 June):
+    b = 0.9 · 0.4 · 3/12 + 0.5 · 9/12 = 0.465.
+
+    >>> p = ExportLicensing(type="export_licensing", country="CN", start="2025-01-01", share_approved=0.5,
+    ...                     delay_months=3, catch_up=0.6, shipped_during_delay=0.1, release_lag_months=2)
+    >>> c = licence_calendar(p, 2025)
+    >>> c.released[0], [round(x, 4) for _, x in c.pieces()]
+    (datetime.date(2025, 6, 1), [0.36, 0.5])
     """
     approved = pol.share_approved.central
+    shipped = pol.shipped_during_delay.central
     if pol.delay <= 0:
         return LicenceCalendar(None, (pol.start, pol.end), approved, 0.0)
     licensed_from = add_months(pol.start, pol.delay)
     delay_end = licensed_from - dt.timedelta(days=1)
     if pol.end is not None and delay_end >= pol.end:
-        return LicenceCalendar((pol.start, pol.end), None, approved, 0.0)
-    u = pol.catch_up.central if licensed_from.year == year else 0.0
-    return LicenceCalendar((pol.start, delay_end), (licensed_from, pol.end), approved, u)
+        return LicenceCalendar((pol.start, pol.end), None, approved, 0.0, shipped)
+    release_from = add_months(licensed_from, pol.release_lag_months.central)
+    releases = release_from.year == year and (pol.end is None or release_from <= pol.end)
+    u = pol.catch_up.central if releases and pol.catch_up.central > 0 else 0.0
+    return LicenceCalendar((pol.start, delay_end), (licensed_from, pol.end), approved, u, shipped,
+                           (release_from, pol.end) if u > 0 else None)
 
 
 def _policy_pieces(pol: Policy, year: int) -> list[tuple[Interval, float]]:
