@@ -655,7 +655,8 @@ def compare(
     The runs are cut into a few groups that depend on the runs alone
     (:func:`~supplychain.simulation.groups.split_runs`: up to 4 per world, of at least 2
     runs). Each group is simulated whole, by one worker process when ``workers`` ≠ 1
-    (:func:`~supplychain.parallel.executors.map_in_order`), year by year (every variant
+    (:func:`~supplychain.parallel.executors.map_in_order`, the groups of most runs handed out
+    first), year by year (every variant
     of a year, then the next year: :meth:`~supplychain.simulation.run.Simulator.run_many`),
     each variant with its own stocks, so each re-solve starts from the same year with other
     toggles; each variant's results are those of :func:`simulate` for it, up to the
@@ -741,10 +742,11 @@ def compare(
                        countries=bool(countries))
     task = partial(run_group, scenario, runs, headline, mode=mode, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
-        "allocation": allocation, "metrics": tuple(metrics)})
+        "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
     groups = split_runs(scenario, runs)
-    done = {i: part for positions, parts in zip(groups, map_in_order(task, groups, workers), strict=True)
-            for i, part in zip(positions, parts, strict=True)}
+    outs = map_in_order(task, groups, workers, cost=len)  # a group's work: its runs; largest first
+    done = {i: part for positions, parts in zip(groups, outs, strict=True) for i, part in zip(positions, parts,
+                                                                                              strict=True)}
     frames = [done[i][0] for i in range(len(runs))]
     solver = {labelled[i][0]: done[i][1] for i in range(len(runs))}
     table = pd.concat(frames, ignore_index=True)

@@ -233,3 +233,28 @@ def test_run_reads_the_ranked_split_without_the_importer() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "germanium*" in proc.stdout  # the star is there
     assert "LOADED []" in proc.stdout
+
+
+def test_the_console_script_imports_only_the_command_it_runs() -> None:
+    """``supplychain run …`` (:func:`supplychain.cli.main`) makes the application of ``run`` alone (issue 23).
+
+    The other commands' modules are not imported, and ``run --help`` reads as in the application
+    of every command (:data:`supplychain.cli.app.app`).
+    """
+    root = Path(__file__).resolve().parent.parent
+    others = sorted(f"supplychain.cli.{m}" for m in ("compare", "sweep", "report", "graph", "atlas", "validate",
+                                                     "schema", "importers"))
+    code = ("import sys\nfrom supplychain.cli import main\n"
+            f"sys.argv = ['supplychain', 'run', {str(root / 'scenarios' / 'baseline_2024.yaml')!r}]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            f"print('LOADED', [m for m in {others!r} if m in sys.modules])\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "germanium*" in proc.stdout
+    assert "LOADED []" in proc.stdout
+    helps = [subprocess.run([sys.executable, "-c", f"import sys\nsys.argv = ['supplychain', 'run', '--help']\n{run}"],
+                            capture_output=True, text=True, check=False).stdout
+             for run in ("from supplychain.cli import main\nmain()",
+                         "from supplychain.cli.app import app\napp(prog_name='supplychain')")]
+    assert "Usage: supplychain run [OPTIONS]" in helps[0]
+    assert helps[0] == helps[1]

@@ -319,6 +319,18 @@ def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
         assert got["tonnes"].to_numpy() == pytest.approx(want["tonnes"].to_numpy(), abs=1e-9)
 
 
+def test_headline_outputs_keep_what_compare_reads() -> None:
+    """``Simulator(outputs="headline")``: the measures, shortfall, targets and solver tables of ``"all"``, no others."""
+    full = Simulator(world()).run()
+    head = Simulator(world(), outputs="headline").run()
+    for name in ("measures", "shortfall", "targets"):
+        pd.testing.assert_frame_equal(getattr(head, name), getattr(full, name))
+    pd.testing.assert_frame_equal(head.solver.drop(columns="seconds"), full.solver.drop(columns="seconds"))
+    for name in ("flows", "utilisation", "gainers", "attribution", "stocks", "inactive", "offtakes"):
+        assert len(getattr(head, name).columns) == 0
+    assert min(len(full.flows), len(full.utilisation), len(full.attribution)) > 0
+
+
 def test_compare_toggle_grid_reuses_the_model() -> None:
     table = compare(world(), toggles_grid=["deal"], years=[2026])
     assert set(table["variant"]) == {"deal=off", "deal=on"}

@@ -99,7 +99,7 @@ __all__ = [
 
 Mode = Literal["fixed", "rebalance"]
 Objective = Literal["lexicographic", "weighted"]
-Outputs = Literal["all", "measures"]
+Outputs = Literal["all", "headline", "measures"]
 
 
 SHORTFALL_COLUMNS = [
@@ -336,13 +336,14 @@ class Simulator:
         callers that read only its shortfall and utilisation (the report's ``fixed`` bound,
         :func:`~supplychain.simulation.limits.capacity_limits`): the measures hold only the
         shortfall rows, and the targets, which read exposure, are an empty table.
-    outputs : {"all", "measures"}
+    outputs : {"all", "headline", "measures"}
         ``"all"`` (default): every table of :class:`RunOutput`. ``"measures"``: the measures table
         alone, for a sweep, which keeps nothing else (:class:`~supplychain.uncertainty.models.SimulateMeasures`):
         the flows, utilisation and preference columns of each year and the tables assembled from them
         (flows, shortfall, utilisation, gainers, targets, attribution, stocks, solver, inactive projects,
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
-        of ``"all"``, computed by the same functions.
+        of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
+        targets and solver tables too (what :func:`supplychain.api.compare` reads of a run).
     """
 
     def __init__(
@@ -361,8 +362,8 @@ class Simulator:
         exposure: bool = True,
         outputs: Outputs = "all",
     ) -> None:
-        if outputs not in ("all", "measures"):
-            msg = f"outputs must be 'all' or 'measures', not {outputs!r}"
+        if outputs not in ("all", "headline", "measures"):
+            msg = f"outputs must be 'all', 'headline' or 'measures', not {outputs!r}"
             raise ValueError(msg)
         self.scenario = scenario
         self.exposure = exposure
@@ -588,31 +589,38 @@ class Simulator:
         r.out["measures"].extend(p for p in parts if len(p))
 
     def _close(self, r: _Run, mode: Mode) -> RunOutput:
-        """Assemble the tables of a variant whose years are all simulated."""
-        label = r.label
+        """Assemble the tables of a variant whose years are all simulated (those :attr:`outputs` asks for)."""
+        label, toggles = r.label, r.toggles
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
+        empty = pd.DataFrame()
         if self.outputs == "measures":
-            empty = pd.DataFrame()
             return RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
-                             targets=empty, attribution=empty, stocks=empty, toggles=r.toggles, solver=empty,
+                             targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
+                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
+                             years=self.years, allocation=self.allocation)
+        targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
+                                   variant=label)
+        shortfall = _concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years)
+        solver = pd.DataFrame(r.solver)
+        if self.outputs == "headline":
+            return RunOutput(measures=measures, flows=empty, shortfall=shortfall, utilisation=empty, gainers=empty,
+                             targets=targets, attribution=empty, stocks=empty, toggles=toggles, solver=solver,
                              inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
                              years=self.years, allocation=self.allocation)
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
-        targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
-                                   variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return RunOutput(
             measures=measures,
             flows=flows,
-            shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
+            shortfall=shortfall,
             utilisation=util,
             gainers=gainers_table(flows),
             targets=targets,
             attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
             stocks=r.ledger.table().assign(variant=label),
-            toggles=r.toggles,
-            solver=pd.DataFrame(r.solver),
+            toggles=toggles,
+            solver=solver,
             inactive=self._inactive(util, mode),
             offtakes=_concat(r.out["offtakes"], OFFTAKE_COLUMNS, variant=label).drop(columns="edge"),
             nodes=r.nodes,
@@ -752,7 +760,7 @@ class Simulator:
         sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         stats = {"iterations": res.iterations, "warm": False}
-        if self.outputs == "measures":  # no flows, utilisation or preferences (Simulator, outputs=)
+        if self.outputs != "all":  # no flows, utilisation or preferences (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, eff.attribution, sim_nodes, sim_edges, empty, {
                 "seconds": time.perf_counter() - t0, **stats}
@@ -907,7 +915,7 @@ class Simulator:
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        if self.outputs == "measures":  # no flows or utilisation (Simulator, outputs=)
+        if self.outputs != "all":  # no flows or utilisation (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
