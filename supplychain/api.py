@@ -33,7 +33,7 @@ from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import Mode, Objective, RunOutput
 from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
-from supplychain.simulation.toggles import ToggleState
+from supplychain.simulation.toggles import ToggleState, resolve_toggles
 from supplychain.simulation.variants import run_variants
 
 if TYPE_CHECKING:
@@ -655,8 +655,8 @@ def compare(
     The runs are cut into a few groups that depend on the runs alone
     (:func:`~supplychain.simulation.groups.split_runs`: up to 4 per world, of at least 2
     runs). Each group is simulated whole, by one worker process when ``workers`` ≠ 1
-    (:func:`~supplychain.parallel.executors.map_in_order`, the groups of most runs handed out
-    first), year by year (every variant
+    (:func:`~supplychain.parallel.executors.map_in_order`, the groups with the most runs to
+    simulate handed out first), year by year (every variant
     of a year, then the next year: :meth:`~supplychain.simulation.run.Simulator.run_many`),
     each variant with its own stocks, so each re-solve starts from the same year with other
     toggles; each variant's results are those of :func:`simulate` for it, up to the
@@ -709,8 +709,10 @@ def compare(
         (value 1 pass, 0 fail). Rows are sorted by variant, year, focus countries first,
         commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
         variant, ``seconds`` and simplex ``iterations`` summed over its years (empty
-        under ``fixed``). A target row whose measure is n/a (status ``n/a``: value NaN)
-        has its reason, read from the measure's label (a net exporter "E", "use not
+        under ``fixed``; 0 for a variant with the same policies and agreements in force as
+        an earlier one of its group, which is simulated once:
+        :meth:`~supplychain.simulation.run.Simulator.run_many`). A target row whose measure is n/a
+        (status ``n/a``: value NaN) has its reason, read from the measure's label (a net exporter "E", "use not
         recorded" …: :func:`~supplychain.simulation.targets.verdict_reason`), in
         ``table.attrs["not_evaluable"]``, keyed ``(variant, year, "target:<id>")``.
 
@@ -744,7 +746,9 @@ def compare(
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
     groups = split_runs(scenario, runs)
-    outs = map_in_order(task, groups, workers, cost=len)  # a group's work: its runs; largest first
+    # a group's work: its runs with distinct policies and agreements in force (each simulated once); largest first
+    active = [resolve_toggles(scenario, variant=v, overrides=t).active for v, t in runs]
+    outs = map_in_order(task, groups, workers, cost=lambda g: len({active[i] for i in g}))
     done = {i: part for positions, parts in zip(groups, outs, strict=True) for i, part in zip(positions, parts,
                                                                                               strict=True)}
     frames = [done[i][0] for i in range(len(runs))]

@@ -319,6 +319,39 @@ def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
         assert got["tonnes"].to_numpy() == pytest.approx(want["tonnes"].to_numpy(), abs=1e-9)
 
 
+def test_runs_with_the_same_policies_in_force_are_simulated_once() -> None:
+    """``run_many``: a variant that sets no toggle away from its default is ``base``'s simulation, labelled its own.
+
+    ``same`` sets ``ban`` on, its default: the same policies and agreements are in force as in
+    ``base`` (``cn_ban``), so each year is simulated once for both (4 years, 2 distinct runs:
+    8 simulated years, not 12); ``same`` gets ``base``'s numbers under its own label and toggles,
+    and no solver work of its own (0 s, 0 iterations each year).
+    """
+    s = world(variants={"with_deal": {"toggles": {"deal": True}}, "same": {"toggles": {"ban": True}}})
+    sim = Simulator(s)
+    steps: list[str] = []
+    one_year = sim._step
+
+    def counting(r: Any, *args: Any) -> Any:
+        steps.append(r.label)
+        return one_year(r, *args)
+
+    sim._step = counting  # type: ignore[method-assign]
+    base, same, deal = sim.run_many([(None, None), ("same", None), ("with_deal", None)])
+    assert steps == ["base", "with_deal"] * len(YEARS)
+    assert set(same.measures["variant"]) == {"same"}
+    assert set(base.measures["variant"]) == {"base"}
+    pd.testing.assert_frame_equal(same.measures.drop(columns="variant"), base.measures.drop(columns="variant"))
+    pd.testing.assert_frame_equal(same.flows.drop(columns="variant"), base.flows.drop(columns="variant"))
+    assert same.toggles.variant == "same"
+    assert base.toggles.variant is None
+    assert same.solver["variant"].tolist() == ["same"] * len(YEARS)
+    assert same.solver["iterations"].tolist() == [0] * len(YEARS)
+    assert same.solver["seconds"].tolist() == [0.0] * len(YEARS)
+    assert base.solver["iterations"].sum() > 0
+    assert deal.measures["value"].to_numpy().tolist() != base.measures["value"].to_numpy().tolist()
+
+
 def test_headline_outputs_keep_what_compare_reads() -> None:
     """``Simulator(outputs="headline")``: the measures, shortfall, targets and solver tables of ``"all"``, no others."""
     full = Simulator(world()).run()

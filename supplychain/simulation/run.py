@@ -532,6 +532,14 @@ class Simulator:
         a block that a variant's toggles do not touch keeps its solution
         (measured in the LP tuning history, ``git log -p docs/performance.md``).
 
+        Runs that put the same policies and agreements in force (equal
+        :attr:`ToggleState.active <supplychain.simulation.toggles.ToggleState>`: a variant that
+        sets no toggle away from its default, and ``base``) are one simulation: everything a
+        year reads of a run is the scenario, the year, its stocks (which start equal) and that
+        set. It is simulated once, for the first of them; each of the others gets its tables
+        under its own label and toggles, with no solver work of its own (``seconds`` and
+        ``iterations`` 0 in its ``solver`` table).
+
         Parameters
         ----------
         runs : sequence of (variant, toggles)
@@ -547,17 +555,20 @@ class Simulator:
         if mode not in ("fixed", "rebalance"):
             msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
             raise ValueError(msg)
-        states = []
+        states, labels, simulated = [], [], {}
         for variant, toggles in runs:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
-            label = variant if variant is not None else ("custom" if toggles else "base")
-            states.append(_Run(label, state, self.switched_off(state.active),
-                               StockLedger.from_scenario(self.world, self.years)))
+            labels.append(variant if variant is not None else ("custom" if toggles else "base"))
+            states.append(state)
+            if state.active not in simulated:  # one simulation per set of policies and agreements in force
+                simulated[state.active] = _Run(labels[-1], state, self.switched_off(state.active),
+                                               StockLedger.from_scenario(self.world, self.years))
         for year in self.years:
             nodes, edges = self.tables(year)
-            for r in states:
+            for r in simulated.values():
                 self._step(r, year, nodes, edges, mode, warm)
-        return [self._close(r, mode) for r in states]
+        return [self._close(simulated[state.active], mode, label, state) for label, state in zip(labels, states,
+                                                                                                 strict=True)]
 
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
         """Simulate one year of the variant ``r`` and keep its tables (``variant`` is added in :meth:`_close`)."""
@@ -588,9 +599,12 @@ class Simulator:
         parts = [m, rows, element_exposure(m, element_short)]
         r.out["measures"].extend(p for p in parts if len(p))
 
-    def _close(self, r: _Run, mode: Mode) -> RunOutput:
-        """Assemble the tables of a variant whose years are all simulated (those :attr:`outputs` asks for)."""
-        label, toggles = r.label, r.toggles
+    def _close(self, r: _Run, mode: Mode, label: str, toggles: ToggleState) -> RunOutput:
+        """Assemble the tables of a variant whose years are all simulated (``r``'s, as ``label`` with ``toggles``).
+
+        ``r`` is the run simulated for every variant with the same policies and agreements in force
+        (:meth:`run_many`); a variant other than the one simulated (``toggles`` not ``r``'s) did no solver work.
+        """
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
         empty = pd.DataFrame()
         if self.outputs == "measures":
@@ -601,7 +615,8 @@ class Simulator:
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
                                    variant=label)
         shortfall = _concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years)
-        solver = pd.DataFrame(r.solver)
+        solver = pd.DataFrame(r.solver if toggles is r.toggles else
+                              [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
         if self.outputs == "headline":
             return RunOutput(measures=measures, flows=empty, shortfall=shortfall, utilisation=empty, gainers=empty,
                              targets=targets, attribution=empty, stocks=empty, toggles=toggles, solver=solver,
