@@ -139,10 +139,10 @@ def capacity_limits(
 
     Raises
     ------
-    ValueError
-        ``year`` outside the scenario's years, or ``step`` not positive.
     ScenarioError
-        An unknown variant, toggle or source.
+        ``year`` outside the scenario's years, ``step`` not positive, or an unknown variant,
+        toggle, toggle state or ``allocation`` (located ``argument NAME=``, as
+        :func:`supplychain.api.simulate`'s).
 
     Examples
     --------
@@ -153,13 +153,13 @@ def capacity_limits(
     >>> lim.loc[0, ["stage", "commodity"]].tolist(), lim.loc[0, ["added", "relief"]].astype(float).round(1).tolist()
     (['ndpr_metal', 'ndfeb_magnet'], [390.0, 1300.0])
     """
+    from supplychain.arguments import argument_error, check_year
+
     scenario = as_scenario(scenario)
-    if year not in scenario.years:
-        msg = f"year {year} is not simulated by the scenario (years {scenario.years[0]}–{scenario.years[-1]})"
-        raise ValueError(msg)
+    check_year(year, scenario.years)
     if not step > 0:
-        msg = f"step must be a positive share of capacity, not {step!r}"
-        raise ValueError(msg)
+        raise argument_error("step", f"step must be a positive share of capacity, not {step!r}",
+                             "give e.g. step=0.10 (capacity raised by 10 %)")
     source = source or scenario.scenario.source_country
     banned = resolve_source(scenario, source)
     run = (variant, toggles)

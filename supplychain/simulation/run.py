@@ -23,13 +23,14 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from supplychain.arguments import check_choice, check_years
 from supplychain.engine.check import empty_network_problem
-from supplychain.errors import Problem, ScenarioError, SolverError
+from supplychain.errors import ScenarioError, SolverError
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -97,6 +98,8 @@ __all__ = [
 ]
 
 Mode = Literal["fixed", "rebalance"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""The supply responses: ``fixed`` trade patterns, or ``rebalance`` through the LP."""
 Objective = Literal["lexicographic", "weighted"]
 Outputs = Literal["all", "measures"]
 
@@ -375,14 +378,8 @@ class Simulator:
         empty = empty_network_problem(scenario)
         if empty is not None:  # nothing to simulate: a located error, not an empty LP
             raise ScenarioError([empty])
-        if not self.years:
-            raise ScenarioError([Problem("<api>", 0, 0, ("years",), "no years to simulate",
-                                         "pass years=[...] or set scenario.base_year/horizon")])
-        outside = [y for y in self.years if y < scenario.scenario.base_year]
-        if outside:
-            raise ScenarioError([Problem("<api>", 0, 0, ("years",),
-                                         f"year {outside[0]} is before the base year {scenario.scenario.base_year}",
-                                         "simulate years from the base year on")])
+        years_of = scenario.years
+        check_years(self.years, years_of[0], years_of[-1])
         self.source = source
         self.options = dict(options or {})
         self.reroute = reroute
@@ -526,9 +523,7 @@ class Simulator:
         list of RunOutput
             One per pair of ``runs``, in their order.
         """
-        if mode not in ("fixed", "rebalance"):
-            msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
-            raise ValueError(msg)
+        check_choice("mode", mode, MODES)
         states = []
         for variant, toggles in runs:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
