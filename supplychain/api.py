@@ -436,8 +436,10 @@ def simulate(
         A wrong argument, located ``argument NAME=``: unknown toggle, variant, measure,
         ``mode`` or ``allocation`` names, a toggle state that is no on/off, a ``source`` that is
         no country, region or group of the scenario (each with a did-you-mean hint: ``China`` →
-        ``CN``), ``years`` before the base year or after the horizon; or nothing to simulate
-        (no facilities, flows, imports, demand or stockpiles).
+        ``CN``), ``years`` before the base year, or after the horizon where the scenario's
+        markets do not balance (one problem naming ``horizon:``,
+        :func:`~supplychain.arguments.after_horizon`); or nothing to simulate (no facilities,
+        flows, imports, demand or stockpiles).
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
@@ -677,7 +679,7 @@ def compare(
     ------
     ScenarioError
         Both ``variants`` and ``toggles_grid`` given, unknown variant, toggle, measure,
-        ``mode`` or ``allocation`` names, years outside the base year … horizon, or an unknown
+        ``mode`` or ``allocation`` names, years as :func:`simulate` refuses them, or an unknown
         country code in ``source`` or ``countries`` (each with a did-you-mean; as :func:`simulate`).
     RuntimeError
         Worker processes that stopped unexpectedly

@@ -3,7 +3,7 @@
 A wrong argument of :func:`~supplychain.api.simulate`, :func:`~supplychain.api.compare`,
 :func:`~supplychain.simulation.limits.capacity_limits`, a sweep or a
 :class:`~supplychain.api.Result` query method is a :class:`~supplychain.errors.ScenarioError`
-(a ``ValueError``), never a bare ``KeyError`` or ``TypeError`` from deep inside, so a
+(a ``ValueError``), never a bare ``KeyError`` or a silent misreading, so a
 notebook that catches ``sc.ScenarioError`` around user input catches every one. Its
 problem is located at the argument as the caller wrote it::
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 
-__all__ = ["argument_error", "argument_problem", "check_choice", "check_metrics", "check_name", "check_year",
-           "check_years", "closest"]
+__all__ = ["after_horizon", "argument_error", "argument_problem", "check_choice", "check_metrics", "check_name",
+           "check_year", "check_years", "closest"]
 
 _LISTED = 12
 """How many known names a hint lists when none is close."""
@@ -171,12 +171,14 @@ def check_metrics(metrics: str | Iterable[str] | None, name: str = "metrics",
     return asked
 
 
-def check_years(years: Iterable[int], base_year: int, horizon: int, name: str = "years") -> tuple[int, ...]:
-    """Return ``years`` sorted, or raise for one outside the scenario's base year … horizon.
+def check_years(years: Iterable[int], base_year: int, horizon: int | None = None, name: str = "years"
+                ) -> tuple[int, ...]:
+    """Return ``years`` sorted, or raise for one before the base year (or, given ``horizon``, after it).
 
-    A year before the base year has no data; one after the horizon has no demand or
-    capacity written for it (the mass balance would fail at every market), so it is
-    refused with the scenario's ``horizon:`` named, not simulated.
+    A year before the base year has no data. :func:`~supplychain.api.simulate` may run past
+    the horizon (a scenario whose figures reach further: a target read in longer runs); when
+    such a year's tables do not balance it reports :func:`after_horizon` instead. A sweep
+    keeps to the scenario's years (``horizon`` given).
 
     Examples
     --------
@@ -195,11 +197,41 @@ def check_years(years: Iterable[int], base_year: int, horizon: int, name: str = 
     if out[0] < base_year:
         raise argument_error(name, f"year {out[0]} is before the base year {base_year}",
                              "simulate years from the base year on")
-    if out[-1] > horizon:
+    if horizon is not None and out[-1] > horizon:
         raise argument_error(name, f"year {out[-1]} is after the scenario's horizon {horizon}",
                              f"simulate years {base_year}–{horizon}, or extend `horizon:` in the scenario file "
                              "(scenario.horizon)")
     return out
+
+
+def after_horizon(year: int, base_year: int, horizon: int, err: ScenarioError, name: str = "years"
+                  ) -> ScenarioError:
+    """Return the one problem of a year after the horizon whose tables do not balance (``err``: their problems).
+
+    Past the horizon a scenario usually has no figures (demand grows on, supply stays at
+    the last year's), so every market reads short; the reader is told the year is after
+    the horizon, with the first of those problems, not a page of them.
+
+    Examples
+    --------
+    >>> from supplychain.errors import Problem
+    >>> e = ScenarioError([Problem("w.yaml", 3, 5, ("demand", "us"), "market US:x is short in 2040", "add supply")])
+    >>> p = after_horizon(2040, 2024, 2030, e).problems[0]
+    >>> p.file
+    'argument years='
+    >>> p.message  # doctest: +ELLIPSIS
+    "year 2040 is after the scenario's horizon 2030, and its markets do not balance (1 problem; first: w.yaml:3:5: ..."
+    >>> p.hint  # doctest: +ELLIPSIS
+    'simulate years 2024–2030, or extend `horizon:` in the scenario file (scenario.horizon) with figures for ...'
+    """
+    first = err.problems[0]
+    shown = f"{first.location}: {format_path(first.path)}: {first.message}" if first.path else (
+        f"{first.location}: {first.message}")
+    n = len(err.problems)
+    return argument_error(name, f"year {year} is after the scenario's horizon {horizon}, and its markets do not "
+                                f"balance ({n} problem{'s' if n != 1 else ''}; first: {shown})",
+                          f"simulate years {base_year}–{horizon}, or extend `horizon:` in the scenario file "
+                          "(scenario.horizon) with figures for the later years")
 
 
 def check_year(year: Any, years: Sequence[int], name: str = "year") -> int:

@@ -124,13 +124,19 @@ def test_result_queries_check_countries_and_commodities(banned: Result) -> None:
 
 
 # ---------------------------------------------------------------- A-4 years
-def test_a_year_after_the_horizon_is_one_problem_naming_the_horizon(toy: Scenario) -> None:
-    msg = (r"1 problem found:\nargument years=: year 2030 is after the scenario's horizon 2026\n"
-           r"    hint: simulate years 2024–2026, or extend `horizon:`")
+def test_a_year_after_the_horizon_that_cannot_balance_is_one_problem_naming_the_horizon(toy: Scenario) -> None:
+    # the toy's flows are written for 2024-2026 only: in 2030 nothing comes in to the US market while its
+    # final use is still 600 t, so the market is short of 600 t (main: that problem alone, no word of the horizon)
+    msg = (r"1 problem found:\nargument years=: year 2030 is after the scenario's horizon 2026, and its markets do "
+           r"not balance \(1 problem; first: <api>: demand.us.tonnes: market US:ndpr_oxide is short in 2030: "
+           r"outflow 600 t exceeds inflow 0 t by 600 t .*\)\n    hint: simulate years 2024–2026, or extend `horizon:`")
     with pytest.raises(ScenarioError, match=msg):
-        simulate(toy, years=[2024, 2030])
+        simulate(toy, years=[2024, 2030], mode="fixed")
     with pytest.raises(ScenarioError, match=msg):
         compare(toy, years=[2030])
+    # before the base year: refused before any work, as on main
+    with pytest.raises(ScenarioError, match=r"argument years=: year 2020 is before the base year 2024"):
+        simulate(toy, years=[2020])
 
 
 # ---------------------------------------------------------------- loading
@@ -174,6 +180,8 @@ def test_argument_errors_are_one_type_with_a_did_you_mean(toy: Scenario, banned:
         (lambda: banned.tables(2030), r"argument year=: year 2030 was not simulated\n.*2024–2026"),
         (lambda: banned.graph(2030), r"argument year=: year 2030 was not simulated"),
         (lambda: capacity_limits(toy, 2030), r"argument year=: year 2030 was not simulated"),
+        (lambda: capacity_limits(toy, 2026, commodities=["ndpr"]),
+         r"argument commodities=: unknown commodity 'ndpr'\n.*did you mean 'ndpr_oxide'"),
     ]
     for call, message in cases:
         with pytest.raises(ScenarioError, match=message):

@@ -46,6 +46,7 @@ from typing import Final
 import networkx as nx
 import pandas as pd
 
+from supplychain.errors import ScenarioError
 from supplychain.graph.build import capacity_in_year, nameplate_in_year
 from supplychain.io.load import as_scenario
 from supplychain.metrics.measures import resolve_source
@@ -141,7 +142,7 @@ def capacity_limits(
     ------
     ScenarioError
         ``year`` outside the scenario's years, ``step`` not positive, or an unknown variant,
-        toggle, toggle state or ``allocation`` (located ``argument NAME=``, as
+        toggle, toggle state, commodity or ``allocation`` (located ``argument NAME=``, as
         :func:`supplychain.api.simulate`'s).
 
     Examples
@@ -153,10 +154,14 @@ def capacity_limits(
     >>> lim.loc[0, ["stage", "commodity"]].tolist(), lim.loc[0, ["added", "relief"]].astype(float).round(1).tolist()
     (['ndpr_metal', 'ndfeb_magnet'], [390.0, 1300.0])
     """
-    from supplychain.arguments import argument_error, check_year
+    from supplychain.arguments import argument_error, check_name, check_year
 
     scenario = as_scenario(scenario)
     check_year(year, scenario.years)
+    unknown = [p for k in commodities or () if (p := check_name("commodities", k, scenario.commodities,
+                                                                "commodity")) is not None]
+    if unknown:
+        raise ScenarioError(unknown)
     if not step > 0:
         raise argument_error("step", f"step must be a positive share of capacity, not {step!r}",
                              "give e.g. step=0.10 (capacity raised by 10 %)")

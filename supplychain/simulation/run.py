@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from supplychain.arguments import check_choice, check_years
+from supplychain.arguments import after_horizon, check_choice, check_years
 from supplychain.engine.check import empty_network_problem
 from supplychain.errors import ScenarioError, SolverError
 from supplychain.schema.model import Scenario
@@ -378,8 +378,7 @@ class Simulator:
         empty = empty_network_problem(scenario)
         if empty is not None:  # nothing to simulate: a located error, not an empty LP
             raise ScenarioError([empty])
-        years_of = scenario.years
-        check_years(self.years, years_of[0], years_of[-1])
+        check_years(self.years, scenario.scenario.base_year)  # past the horizon: see tables()
         self.source = source
         self.options = dict(options or {})
         self.reroute = reroute
@@ -395,7 +394,11 @@ class Simulator:
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern)."""
+        """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern).
+
+        A year after the scenario's horizon whose tables do not balance is one problem saying
+        so (:func:`~supplychain.arguments.after_horizon`), not one per market.
+        """
         if year not in self._tables:
             from supplychain.graph.build import base_tables, base_year, build_tables
 
@@ -406,7 +409,13 @@ class Simulator:
             else:
                 if self._base is None and year > first:
                     self._base = base_year(self.world)
-                self._tables[year] = build_tables(self.world, year, base=self._base)
+                try:
+                    self._tables[year] = build_tables(self.world, year, base=self._base)
+                except ScenarioError as err:
+                    horizon = self.world.years[-1]
+                    if year <= horizon:
+                        raise
+                    raise after_horizon(year, first, horizon, err) from None
         return self._tables[year]
 
     def _measure_inputs(self) -> dict[str, Any]:
