@@ -23,14 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from supplychain.errors import Problem, ScenarioError
+from supplychain.arguments import argument_error, argument_problem, check_choice, check_metrics, check_name, check_year
+from supplychain.errors import ScenarioError
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
-from supplychain.schema.countries import require_codes
+from supplychain.schema.countries import code_hint, require_codes
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
 from supplychain.simulation.rationing import Rule
-from supplychain.simulation.run import Mode, Objective, RunOutput
+from supplychain.simulation.run import MODES, Mode, Objective, RunOutput
 from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState, resolve_toggles
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "focus_countries", "load", "measures", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "measures", "same_toggles", "simulate"]
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -78,9 +79,13 @@ def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequen
     return compute_measures(as_scenario(scenario), year, source=source)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Result:
     """What one simulation produced, as tidy tables.
+
+    Two results are equal only when they are the same object (``==`` is identity, and a
+    result is hashable): the frames inside stay mutable, so compare them with
+    ``DataFrame.equals`` when that is the question.
 
     Every quantity is in its commodity's unit (``kg Ga`` for gallium, ``t REO`` for
     rare-earth oxides …): the tables of quantities carry a ``unit`` column, the
@@ -220,7 +225,7 @@ class Result:
 
         Raises
         ------
-        KeyError
+        ScenarioError
             ``year`` was not simulated.
         """
         from supplychain.graph.nxview import to_networkx
@@ -240,12 +245,10 @@ class Result:
 
         Raises
         ------
-        KeyError
-            ``year`` was not simulated.
+        ScenarioError
+            ``year`` was not simulated (a ``ValueError``, with the years that were).
         """
-        if year not in self._nodes:
-            msg = f"year {year} was not simulated (years: {', '.join(map(str, self.years))})"
-            raise KeyError(msg)
+        check_year(year, self.years)
         f = self.flows[self.flows["year"] == year].drop(columns=["year", "variant"]).reset_index(drop=True)
         return self._nodes[year], f
 
@@ -261,7 +264,7 @@ class Result:
         Parameters
         ----------
         country : str
-            Importing country.
+            Importing country (code: ``JP``).
         commodity : str
             Commodity id.
 
@@ -272,7 +275,15 @@ class Result:
             on the affected edges), ``blocked``, ``share_of_imports`` (of all the
             country's baseline imports of the commodity) and ``exempted_by``; one row per
             policy and year, so ``blocked`` sums across rows.
+
+        Raises
+        ------
+        ScenarioError
+            ``country`` or ``commodity`` is not one of the result's (with a did-you-mean:
+            ``Japan`` → ``JP``, ``magnets`` → ``ndfeb_magnet``).
         """
+        self.check_country(country)
+        self.check_commodity(commodity)
         a = self.attribution
         a = a[(a["buyer_country"] == country) & (a["commodity"] == commodity)]
         cols = ["year", "policy", "policy_type", "imposed_by", "unit", "baseline", "blocked", "share_of_imports",
@@ -303,10 +314,10 @@ class Result:
 
         .. math::
 
-            \sum_{	ext{supply}} \Delta = \Delta\,	ext{final use} + \Delta\,	ext{plant inputs}
-            + \Delta\,	ext{exports} + \Delta\,	ext{stock built} + \Delta\,	ext{surplus} + \Delta\,	ext{unsold},
+            \sum_{\text{supply}} \Delta = \Delta\,\text{final use} + \Delta\,\text{plant inputs}
+            + \Delta\,\text{exports} + \Delta\,\text{stock built} + \Delta\,\text{surplus} + \Delta\,\text{unsold},
 
-        where :math:`\Delta\,	ext{final use}` is minus the country's shortfall (:attr:`shortfall`):
+        where :math:`\Delta\,\text{final use}` is minus the country's shortfall (:attr:`shortfall`):
         a short country that re-exports more lost less from its sources than its users did
         (:func:`supplychain.simulation.losses.supply_losses`).
 
@@ -333,7 +344,40 @@ class Result:
         """
         from supplychain.simulation.losses import supply_losses
 
+        self.check_country(country)
+        self.check_commodity(commodity)
         return supply_losses(self.flows, self.attribution, country, commodity, year)
+    def check_country(self, code: str, argument: str = "country") -> None:
+        """Raise a :class:`ScenarioError` unless ``code`` is a country (or region) of this result's tables.
+
+        The hint reads the common mistakes as :func:`~supplychain.schema.countries.code_hint`
+        does for ``compare(countries=…)``: a name (``Japan`` → ``JP``), an alpha-3 code, lower case.
+        """
+        known = self._countries
+        if code in known:
+            return
+        listed = ", ".join(sorted(known))
+        hint = code_hint(str(code), known, f"the countries and regions of this result: {listed}")
+        raise argument_error(argument, f"{code!r} is no country or region of this result", hint)
+
+    def check_commodity(self, commodity: str, argument: str = "commodity") -> None:
+        """Raise a :class:`ScenarioError` unless ``commodity`` is a commodity of this result (with a did-you-mean)."""
+        problem = check_name(argument, commodity, self._commodities, "commodity")
+        if problem is not None:
+            raise ScenarioError([problem])
+
+    @cached_property
+    def _countries(self) -> frozenset[str]:
+        """Every country and region in the flows, shortfall and utilisation tables."""
+        f, s, u = self.flows, self.shortfall, self.utilisation
+        cols = [f.get("supplier_country"), f.get("buyer_country"), s.get("country"), u.get("country")]
+        return frozenset(str(c) for col in cols if col is not None for c in col.unique())
+
+    @cached_property
+    def _commodities(self) -> frozenset[str]:
+        """Every commodity in the flows and shortfall tables."""
+        cols = [self.flows.get("commodity"), self.shortfall.get("commodity")]
+        return frozenset(str(c) for col in cols if col is not None for c in col.unique())
 
     def shipped_while_short(self) -> pd.DataFrame:
         """List the exports of a commodity, or of its feeds, from a country in a year its own users of it are short.
@@ -390,8 +434,10 @@ class Result:
 
         Raises
         ------
-        KeyError
-            ``year`` was not simulated, or ``country`` has no final demand and no ``commodity`` is given.
+        ScenarioError
+            ``year`` was not simulated, ``country`` or ``commodity`` is not one of the result's
+            (with a did-you-mean, as :meth:`explain`), or ``country`` has no final demand and no
+            ``commodity`` is given.
         ValueError
             ``country`` has no use (or pool) of ``commodity``.
         """
@@ -452,7 +498,9 @@ def simulate(
         Country or group exposure is measured to (default: the scenario's
         ``scenario.source_country``, as ``run`` and ``sweep`` take it).
     toggles : mapping of str to bool, optional
-        Toggle overrides; they win over the variant and the file defaults.
+        Toggle overrides; they win over the variant and the file defaults. ``True``/``False``,
+        or ``"on"``/``"off"`` as on the command line (anything else is an error, never read
+        as Python's truthiness: :func:`~supplychain.simulation.toggles.toggle_flag`).
     variant : str, optional
         A named variant of the scenario.
     mode : {"rebalance", "fixed"}
@@ -476,7 +524,9 @@ def simulate(
         Compute only these measures, and those the scenario's targets read (default: every
         measure; the shortfall rows are always there). Faster when only a few are needed
         (a sweep keeps a few): the origin decompositions and the element tracing are skipped
-        unless one of their measures is asked for. The numbers are the same.
+        unless one of their measures is asked for. The numbers are the same. Each name must
+        be a measure of ``docs/measures.md``
+        (:data:`~supplychain.metrics.measures.METRIC_IDS`; a typo is an error with a did-you-mean).
 
     Returns
     -------
@@ -485,12 +535,18 @@ def simulate(
     Raises
     ------
     ScenarioError
-        Unknown toggle or variant names, a ``source`` that is no country, region or
-        group of the scenario (each with a did-you-mean hint: ``China`` → ``CN``), or
-        nothing to simulate (no facilities, flows, imports, demand or stockpiles).
+        A wrong argument, located ``argument NAME=``: unknown toggle, variant, measure,
+        ``mode`` or ``allocation`` names, a toggle state that is no on/off, a ``source`` that is
+        no country, region or group of the scenario (each with a did-you-mean hint: ``China`` →
+        ``CN``), ``years`` before the base year, or after the horizon where the scenario's
+        markets do not balance (one problem naming ``horizon:``,
+        :func:`~supplychain.arguments.after_horizon`); or nothing to simulate (no facilities,
+        flows, imports, demand or stockpiles).
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
+    check_choice("mode", mode, MODES)
+    metrics = check_metrics(metrics)
     scenario = as_scenario(scenario)
     source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
@@ -505,7 +561,7 @@ def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str,
     if unknown:
         from supplychain.simulation.toggles import _unknown
 
-        raise ScenarioError([_unknown(n, scenario.toggles, "toggle", ("toggles", n)) for n in unknown])
+        raise ScenarioError([_unknown(n, scenario.toggles, "toggle", ("toggles_grid", n)) for n in unknown])
     out = []
     for states in itertools.product((False, True), repeat=len(names)):
         setting = dict(zip(names, states, strict=True))
@@ -535,6 +591,10 @@ def _compare_runs(
     if toggles_grid is not None:
         return [(label, (None, setting)) for label, setting in _grid(scenario, toggles_grid)]
     names = list(variants) if variants is not None else ["base", *sorted(scenario.variants)]
+    problems = [p for v in names if v != "base"
+                and (p := check_name("variants", v, scenario.variants, "variant")) is not None]
+    if problems:
+        raise ScenarioError(problems)
     return [(v, (None if v == "base" else v, None)) for v in names]
 
 
@@ -714,13 +774,18 @@ def compare(
         :meth:`~supplychain.simulation.run.Simulator.run_many`). A target row whose measure is n/a
         (status ``n/a``: value NaN) has its reason, read from the measure's label (a net exporter "E", "use not
         recorded" …: :func:`~supplychain.simulation.targets.verdict_reason`), in
-        ``table.attrs["not_evaluable"]``, keyed ``(variant, year, "target:<id>")``.
+        ``table.attrs["not_evaluable"]``, keyed ``(variant, year, "target:<id>")``. Runs whose
+        toggles resolve to the same states — ``base`` (the file's defaults) and the variant
+        that repeats them, e.g. ``framework`` in ``us_japan_framework.yaml`` — are listed in
+        ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
+        numbers are the same case.
 
     Raises
     ------
     ScenarioError
-        Both ``variants`` and ``toggles_grid`` given, unknown names, or an unknown
-        country code in ``source`` or ``countries`` (with a did-you-mean).
+        Both ``variants`` and ``toggles_grid`` given, unknown variant, toggle, measure,
+        ``mode`` or ``allocation`` names, years as :func:`simulate` refuses them, or an unknown
+        country code in ``source`` or ``countries`` (each with a did-you-mean; as :func:`simulate`).
     RuntimeError
         Worker processes that stopped unexpectedly
         (:func:`~supplychain.parallel.executors.broken_pool_message`).
@@ -730,10 +795,12 @@ def compare(
     from supplychain.parallel.executors import map_in_order
     from supplychain.simulation.groups import run_group, split_runs
 
-    scenario = as_scenario(scenario)
+    check_choice("mode", mode, MODES)
+    metrics = check_metrics(metrics) or ()
     if variants is not None and toggles_grid is not None:
-        raise ScenarioError([Problem("<api>", 0, 0, ("compare",), "give either variants or toggles_grid, not both",
-                                     "run compare twice")])
+        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both",
+                                              "run compare twice")])
+    scenario = as_scenario(scenario)
     source = source or scenario.scenario.source_country
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
@@ -764,4 +831,30 @@ def compare(
     table = table.drop(columns="reason")
     table.attrs["solver"] = solver
     table.attrs["not_evaluable"] = reasons
+    table.attrs["same_toggles"] = same_toggles(scenario, labelled)
     return table
+
+
+def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]
+                 ) -> list[tuple[str, ...]]:
+    """Return the groups of runs that resolve to the same toggle states (hence the same numbers), by label.
+
+    ``base`` is the file's defaults, which often are one named variant's toggles (a scenario
+    file written for its main case); :func:`compare` runs both, and a reader of its table
+    should know that two columns are one case.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "toggles": {"deal": {"default": True, "controls": ["cn_ban"]}},
+    ...     "variants": {"deal_on": {"toggles": {"deal": True}}, "deal_off": {"toggles": {"deal": False}}}})
+    >>> same_toggles(s, _compare_runs(s))
+    [('base', 'deal_on')]
+    """
+    from supplychain.simulation.toggles import resolve_toggles
+
+    groups: dict[tuple[tuple[str, bool], ...], list[str]] = {}
+    for label, (variant, toggles) in labelled:
+        states = resolve_toggles(scenario, variant=variant, overrides=toggles).states
+        groups.setdefault(tuple(sorted(states.items())), []).append(label)
+    return [tuple(g) for g in groups.values() if len(g) > 1]

@@ -63,10 +63,10 @@ def test_api_arguments_are_checked() -> None:
     sc = load(SMALL)
     for call in (lambda: simulate(sc, source="China"), lambda: compute_measures(sc, 2024, source="China"),
                  lambda: compare(sc, source="China")):  # fmt: skip
-        with pytest.raises(ScenarioError, match=r"<api>: source: unknown country, region or group code 'China'\n"
+        with pytest.raises(ScenarioError, match=r"argument source=: unknown country, region or group code 'China'\n"
                                                 r"    hint: did you mean 'CN' \(China\)\?"):
             call()
-    with pytest.raises(ScenarioError, match=r"countries: unknown country, region or group code 'USA'"):
+    with pytest.raises(ScenarioError, match=r"argument countries=: unknown country, region or group code 'USA'"):
         compare(sc, countries=["USA"])
 
 

@@ -552,7 +552,7 @@ def test_years_outside_the_scenario_are_an_error_that_says_so(years: str) -> Non
 def test_run_sweep_refuses_years_outside_the_scenario() -> None:
     from supplychain.uncertainty.montecarlo import run_sweep
 
-    with pytest.raises(ValueError, match="year 2031 is outside the scenario's years 2024–2030"):
+    with pytest.raises(ScenarioError, match="argument years=: year 2031 is after the scenario's horizon 2030"):
         run_sweep(SMALL, samples=2, seed=1, years=[2031], cache=False, quiet=True)
 
 

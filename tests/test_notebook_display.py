@@ -9,6 +9,7 @@ import pytest
 
 import supplychain as sc
 from supplychain.api import Result
+from supplychain.errors import ScenarioError
 from supplychain.report.notebook import Picture, headline_table
 
 SMALL = Path(__file__).parent / "data" / "cli" / "small.yaml"
@@ -74,9 +75,9 @@ def test_draw_returns_an_inline_picture(result: Result, tmp_path: Path) -> None:
     assert pic.save(tmp_path / "net.dot").read_text(encoding="utf-8") == pic.source
     base = result.draw(2024, commodity="ndpr", baseline=True)
     assert "blocked" not in base.source
-    with pytest.raises(KeyError, match="2040"):
+    with pytest.raises(ScenarioError, match="argument year=: year 2040 was not simulated"):
         result.draw(2040)
-    with pytest.raises(KeyError, match="no final demand"):
+    with pytest.raises(ScenarioError, match="no final demand"):
         result.draw(2026, country="AU")
 
 

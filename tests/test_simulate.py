@@ -382,7 +382,7 @@ def test_result_views(rebal: Result) -> None:
     assert isinstance(g, nx.MultiDiGraph)
     assert g.edges["CN:ndpr_oxide", "US:ndpr_oxide", "flows.cn_us_2026"]["status"] == "blocked"
     assert g.edges["au_sep", "AU:ndpr_oxide", "supply.au_sep.ndpr_oxide"]["simulated"] == pytest.approx(300.0)
-    with pytest.raises(KeyError, match="year 2031 was not simulated"):
+    with pytest.raises(ScenarioError, match="argument year=: year 2031 was not simulated"):
         rebal.graph(2031)
     html = rebal._repr_html_()
     for part in ("Toggles", "Headline measures", "exposed share", "peak shortfall", "Targets"):
@@ -398,7 +398,7 @@ def test_unknown_toggle_is_a_scenario_error() -> None:
         simulate(world(), toggles={"dael": True})
     with pytest.raises(ScenarioError, match=r"unknown variant 'with_dael'"):
         simulate(world(), variant="with_dael")
-    with pytest.raises(ValueError, match="mode must be 'fixed' or 'rebalance'"):
+    with pytest.raises(ScenarioError, match="argument mode=: unknown mode 'reroute'"):
         simulate(world(), mode="reroute")  # type: ignore[arg-type]
 
 
@@ -417,7 +417,7 @@ def test_simulate_and_compare_take_a_path(tmp_path: Path, rebal: Result) -> None
 
 
 def test_years_before_the_base_year_are_refused() -> None:
-    with pytest.raises(ScenarioError, match=r"years: year 2020 is before the base year 2024"):
+    with pytest.raises(ScenarioError, match=r"argument years=: year 2020 is before the base year 2024"):
         simulate(world(), years=[2020])
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "AppliedOverride",
     "Composition",
     "Provenance",
+    "bundled_name",
     "compose_document",
     "compose_file",
     "confinement_root",
@@ -251,6 +252,33 @@ def _near_names(folder: Path, name: str) -> str:
         return ""
 
 
+def bundled_name(entry: str) -> tuple[str | None, str]:
+    """Return the file of the bundled world that ``bundled:NAME`` names, relative to it, or None and a hint.
+
+    ``.yaml`` is added when NAME has no suffix; NAME must stay inside the bundled world
+    (:func:`~supplychain.io.roots.bundled_root`). The one reading of ``bundled:`` for
+    ``extends`` and for :func:`supplychain.io.load.load`.
+
+    Examples
+    --------
+    >>> bundled_name("bundled:baseline_2024")
+    ('baseline_2024.yaml', '')
+    >>> bundled_name("bundled:baseline_2042")
+    (None, "did you mean 'baseline_2024.yaml'?")
+    """
+    name = entry.removeprefix(BUNDLED_PREFIX).strip()
+    parts = PurePosixPath(name).parts
+    if not name or _is_absolute(name) or ".." in parts or "\\" in name:
+        return None, "write bundled:<file> with a path inside the bundled world, e.g. bundled:baseline_2024"
+    if not PurePosixPath(name).suffix:
+        name += ".yaml"
+    home = bundled_root()
+    if not (home / name).is_file():
+        listed = sorted(p.stem for p in home.glob("*.yaml"))
+        return None, _near_names(home, PurePosixPath(name).name) or f"the bundled world has: {', '.join(listed)}"
+    return name, ""
+
+
 def _own_layer(doc: YamlDocument) -> _Layer:
     data = doc.data if isinstance(doc.data, dict) else {}
     return _Layer({k: v for k, v in data.items() if k != "extends"}, doc.marks)
@@ -328,21 +356,12 @@ class _Composer:
         return None
 
     def bundled(self, doc: YamlDocument, where: KeyPath, entry: str) -> tuple[Path, str] | None:
-        """Resolve ``bundled:NAME`` in the bundled world (``.yaml`` added when NAME has no suffix)."""
-        name = entry.removeprefix(BUNDLED_PREFIX).strip()
-        parts = PurePosixPath(name).parts
-        if not name or _is_absolute(name) or ".." in parts or "\\" in name:
-            hint = "write bundled:<file> with a path inside the bundled world, e.g. bundled:baseline_2024"
+        """Resolve ``bundled:NAME`` in the bundled world (:func:`bundled_name`)."""
+        name, hint = bundled_name(entry)
+        if name is None:
             self.problem(doc, where, f"{entry!r} is not a file of the bundled world", hint)
             return None
-        if not PurePosixPath(name).suffix:
-            name += ".yaml"
         home = bundled_root()
-        if not (home / name).is_file():
-            listed = sorted(p.stem for p in home.glob("*.yaml"))
-            hint = _near_names(home, PurePosixPath(name).name) or f"the bundled world has: {', '.join(listed)}"
-            self.problem(doc, where, f"{entry!r} is not a file of the bundled world", hint)
-            return None
         found = self.resolve(doc, home, where, name, roots=[home])
         if found is None:
             return None

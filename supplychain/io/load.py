@@ -19,7 +19,7 @@ import os
 import stat
 import types
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -33,10 +33,12 @@ from supplychain.io.compose import (
     AppliedOverride,
     Composition,
     Provenance,
+    bundled_name,
     compose_document,
     compose_file,
     read_parsed,
 )
+from supplychain.io.roots import BUNDLED_PREFIX, bundled_root
 from supplychain.io.roots import extra_roots as _extra_roots
 from supplychain.io.yamlsafe import YamlDocument, parse_yaml_text
 from supplychain.schema.model import _CONTROL_PATTERN, Scenario
@@ -453,7 +455,10 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     Parameters
     ----------
     path : str or Path
-        The scenario file. Problems name it as given.
+        The scenario file. Problems name it as given. ``"bundled:NAME"`` loads a scenario
+        that ships with supplychain (``bundled:china_full_ban_2025``; the bundled world of
+        :func:`~supplychain.io.roots.bundled_root`, as ``extends`` reads it), wherever it is
+        installed. YAML text is read by :func:`load_text`.
     require_sources : bool, optional
         Also require a ``source`` or ``assumption`` on every figure written.
     root : str or Path, optional
@@ -478,16 +483,57 @@ def load(path: str | Path, *, require_sources: bool = False, root: str | Path | 
     Raises
     ------
     ScenarioError
-        Listing every problem in every file, each with file:line:column.
+        Listing every problem in every file, each with file:line:column; a string that is
+        no file but reads as YAML text points to :func:`load_text`.
+    TypeError
+        ``path`` is a mapping (give it to :func:`load_text`) or not a path at all.
 
     Examples
     --------
     >>> s = load("tests/data/minimal/child.yaml")
     >>> s.scenario.name
     'Minimal child'
+    >>> load("bundled:china_full_ban_2025").scenario.base_year
+    2024
     """
+    if isinstance(path, Mapping):
+        msg = ("load reads a scenario file; a scenario written as a dict is loaded by "
+               "supplychain.load_text(d) (it takes a mapping as well as YAML text)")
+        raise TypeError(msg)
+    if not isinstance(path, str | os.PathLike):
+        msg = f"load reads a scenario file: give its path (str or pathlib.Path), not {type(path).__name__}"
+        raise TypeError(msg)
     roots = tuple(_extra_roots(extra_roots))
+    if isinstance(path, str) and path.startswith(BUNDLED_PREFIX):
+        name, hint = bundled_name(path)
+        if name is None:
+            raise ScenarioError([Problem(path, 0, 0, (), "is not a scenario of the bundled world", hint)])
+        home = bundled_root()
+        shown = BUNDLED_PREFIX + name
+        return _validate(compose_file(home / name, display_name=shown, root=home if root is None else root,
+                                      extra_roots=roots), require_sources, warnings)
+    if isinstance(path, str) and _looks_like_text(path):
+        first = path.strip().splitlines()[0] if path.strip() else path
+        shown = first if len(first) <= 40 else first[:39] + "…"
+        raise ScenarioError([Problem(shown, 0, 0, (), "is YAML text, not the path of a file",
+                                     "load YAML text with supplychain.load_text(text)")])
     return _validate(compose_file(path, root=root, extra_roots=roots), require_sources, warnings)
+
+
+def _looks_like_text(path: str) -> bool:
+    """Whether a string given as a path is no file but reads as YAML text (a line break, or ``key: value``).
+
+    Examples
+    --------
+    >>> _looks_like_text("scenario: {name: x}"), _looks_like_text("scenarios/path_to_2030.yaml")
+    (True, False)
+    """
+    if "\n" not in path and ": " not in path:
+        return False
+    try:
+        return not Path(path).exists()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL
+        return True
 
 
 def as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -505,20 +551,25 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     if isinstance(scenario, str | os.PathLike):
         return load(scenario)
     msg = f"scenario must be a Scenario (supplychain.load) or a path to a YAML file, not {type(scenario).__name__}"
+    if isinstance(scenario, Mapping):
+        msg += "; a scenario written as a dict is loaded by supplychain.load_text(d)"
     raise TypeError(msg)
 
 
 def load_text(
-    text: str, file: str = "<string>", *, require_sources: bool = False, base_dir: str | Path | None = None
+    text: str | Mapping[str, Any], file: str = "<string>", *, require_sources: bool = False,
+    base_dir: str | Path | None = None,
 ) -> Scenario:
-    """Load a scenario from YAML text (never a path).
+    """Load a scenario from YAML text (never a path), or from a mapping of plain values.
 
     Parameters
     ----------
-    text : str
-        YAML source.
+    text : str or mapping
+        YAML source; or the scenario as a ``dict`` (of dicts, lists, strings and numbers, as
+        YAML would read it: it is written as YAML and read back, so it is checked the same way,
+        its problems located at its keys).
     file : str, optional
-        Name used in problems.
+        Name used in problems (``<dict>`` for a mapping unless given).
     require_sources : bool, optional
         As in :func:`load`.
     base_dir : str or Path, optional
@@ -537,7 +588,18 @@ def load_text(
     --------
     >>> load_text("scenario: {name: Tiny, base_year: 2024}").years
     [2024]
+    >>> load_text({"scenario": {"name": "Tiny", "base_year": 2024, "horizon": 2025}}).years
+    [2024, 2025]
     """
+    if isinstance(text, Mapping):
+        import yaml
+
+        file = "<dict>" if file == "<string>" else file
+        try:
+            text = yaml.safe_dump(dict(text), sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as err:
+            hint = "give plain values: dicts, lists, strings, numbers, booleans, dates"
+            raise ScenarioError([Problem(file, 0, 0, (), f"cannot be written as YAML: {err}", hint)]) from None
     doc = parse_yaml_text(text, file=file)
     return _validate(compose_document(doc, folder=base_dir, extra_roots=tuple(_extra_roots())), require_sources)
 

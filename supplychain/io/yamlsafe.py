@@ -439,6 +439,26 @@ def _file_error(file: str, message: str, hint: str) -> ScenarioError:
     return ScenarioError([Problem(file, 0, 0, (), message, hint)])
 
 
+def _not_found_hint(path: Path) -> str:
+    """Check the path; a scenario that ships with supplychain is loaded by name (``bundled:NAME``, any folder).
+
+    Examples
+    --------
+    >>> _not_found_hint(Path("/nowhere/china_full_ban_2025.yaml"))  # doctest: +ELLIPSIS
+    "check the path (relative to ...); did you mean 'bundled:china_full_ban_2025' (shipped with supplychain)?"
+    """
+    from supplychain.io.roots import bundled_root
+
+    where = f"check the path (relative to {Path.cwd()})"
+    try:
+        shipped = (bundled_root() / path.name).is_file() and path.suffix in (".yaml", ".yml")
+    except (OSError, ValueError):
+        shipped = False
+    if shipped:
+        return f"{where}; did you mean 'bundled:{path.stem}' (shipped with supplychain)?"
+    return f"{where}, or load a scenario shipped with supplychain by name: bundled:NAME (e.g. bundled:path_to_2030)"
+
+
 def _read_bytes(path: Path, file: str) -> bytes:
     """Read a regular file of at most MAX_FILE_BYTES, or raise ScenarioError."""
     too_big = (f"file is larger than {MAX_FILE_BYTES // 2**20} MB", "split the scenario into several files")
@@ -452,8 +472,10 @@ def _read_bytes(path: Path, file: str) -> bytes:
             raise _file_error(file, *too_big)
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
+    except ScenarioError:  # raised above (a folder, not a regular file, too big): not a read error
+        raise
     except FileNotFoundError:
-        raise _file_error(file, "file not found", f"check the path (relative to {Path.cwd()})") from None
+        raise _file_error(file, "file not found", _not_found_hint(path)) from None
     except PermissionError:
         raise _file_error(file, "permission denied", "check the file's read permission") from None
     except (OSError, ValueError) as err:  # ValueError: e.g. a NUL in the path

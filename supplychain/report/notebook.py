@@ -240,20 +240,22 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
          commodity: str | Sequence[str] | None = None, baseline: bool = False, max_nodes: int = 60,
          names: dict[str, str] | None = None) -> Picture:
     """Draw one simulated year's network (see :meth:`Result.draw <supplychain.api.Result.draw>`)."""
+    from supplychain.arguments import argument_error, check_year
     from supplychain.report.dot import to_dot
     from supplychain.report.figures import result_tables, traced_by_node
 
-    year = result.years[-1] if year is None else year
-    if year not in result.years:
-        msg = f"year {year} was not simulated (years: {result.years[0]}–{result.years[-1]})"
-        raise KeyError(msg)
+    year = result.years[-1] if year is None else check_year(year, result.years)
     chain: list[str] = [commodity] if isinstance(commodity, str) else list(commodity or [])
+    if country is not None:
+        result.check_country(country)
+    for k in chain:
+        result.check_commodity(k)
     if country is not None and not chain:
         sh = result.shortfall
         chain = sorted(set(sh.loc[(sh["country"] == country) & (sh["demand"] > 0), "commodity"].astype(str)))
         if not chain:
-            msg = f"{country} has no final demand in this scenario: give commodity=…"
-            raise KeyError(msg)
+            raise argument_error("country", f"{country} has no final demand in this scenario",
+                                 "give commodity=… to draw the chain of one of its commodities")
     nodes, edges = result_tables(result, year)
     focus = [country] if country else _focus(result)
     common: dict[str, Any] = {"year": year, "commodity": chain or None, "max_nodes": max_nodes, "names": names,

@@ -39,7 +39,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import pandas as pd
 
@@ -53,9 +53,11 @@ from supplychain.report.runs import focus_of, shortfall_by_response
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from supplychain.api import Result
     from supplychain.report.runs import ScenarioRun
+    from supplychain.schema.model import Scenario
 
-__all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "reported_measures", "stacked", "write_workbook"]
+__all__ = ["ELEMENT_METRICS", "REPORTED_METRICS", "reported_measures", "results_as_runs", "stacked", "write_workbook"]
 
 REPORTED_METRICS: Final = labelled(("exposed_share", "traced_share", "direct_import_share", "net_import_reliance",
                                      "shortfall_share"))
@@ -447,17 +449,69 @@ def _fill(wb: Any, runs: Sequence[ScenarioRun], focus: Sequence[str], commodity:
     _widths(about, [18, 110])
 
 
-def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
+def results_as_runs(runs: Sequence[ScenarioRun] | Sequence[Result], scenario: Scenario | None = None
+                    ) -> list[ScenarioRun]:
+    """Return ``runs`` as ScenarioRuns (:class:`~supplychain.report.runs.ScenarioRun`): Results grouped by scenario.
+
+    Results are grouped by :attr:`~supplychain.api.Result.scenario` (its name), in the order
+    given; ``scenario`` (a Result does not hold its scenario) is attached to the group of its
+    name. ScenarioRuns are returned as they are.
+
+    Raises
+    ------
+    TypeError
+        Anything else in ``runs`` (naming ScenarioRun and the one-liner that builds it), a mix
+        of both kinds, or ``scenario`` given with ScenarioRuns or named like none of the Results.
+
+    Examples
+    --------
+    >>> results_as_runs([])
+    []
+    """
+    from supplychain.api import Result
+    from supplychain.report.runs import ScenarioRun
+
+    items = list(runs)
+    how = ("give ScenarioRuns (supplychain.report.runs.ScenarioRun(scenario=world, results=tuple(results))) "
+           "or Results of supplychain.simulate (with scenario=world)")
+    if all(isinstance(r, ScenarioRun) for r in items):
+        if scenario is not None and items:
+            msg = f"scenario= is for runs given as Results; a ScenarioRun holds its scenario. {how}"
+            raise TypeError(msg)
+        return cast("list[ScenarioRun]", items)
+    if not all(isinstance(r, Result) for r in items):
+        kinds = sorted({type(r).__name__ for r in items if not isinstance(r, Result | ScenarioRun)})
+        what = ", ".join(kinds) or "a mix of ScenarioRun and Result"
+        msg = f"write_workbook takes ScenarioRuns or Results, not {what}: {how}"
+        raise TypeError(msg)
+    groups: dict[str, list[Result]] = {}
+    for r in cast("list[Result]", items):
+        groups.setdefault(r.scenario, []).append(r)
+    if scenario is not None and scenario.scenario.name not in groups:
+        msg = (f"scenario= is {scenario.scenario.name!r}, none of the Results' scenarios "
+               f"({', '.join(map(repr, groups))})")
+        raise TypeError(msg)
+    return [ScenarioRun(scenario=scenario if scenario is not None and scenario.scenario.name == name else None,
+                        results=tuple(rs)) for name, rs in groups.items()]
+
+
+def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun] | Sequence[Result],
                    countries: Sequence[str] = (), commodity: str | None = None, *,
-                   focus: Sequence[str] | None = None, limits: pd.DataFrame | None = None) -> Path:
+                   focus: Sequence[str] | None = None, limits: pd.DataFrame | None = None,
+                   scenario: Scenario | None = None) -> Path:
     """Write the report's workbook to ``target`` atomically.
 
     Parameters
     ----------
     target : path-like
         The ``.xlsx`` file to write (replaced atomically if it exists).
-    runs : sequence of ScenarioRun
-        The simulated scenarios (:func:`~supplychain.report.runs.run_scenario`).
+    runs : sequence of ScenarioRun, or of Result
+        The simulated scenarios (:func:`~supplychain.report.runs.run_scenario`), or the
+        :class:`~supplychain.api.Result` of each variant a notebook simulated
+        (:func:`results_as_runs`: one scenario per ``Result.scenario``, its runs in the order given).
+    scenario : Scenario, optional
+        The scenario ``runs`` given as Results were simulated from (its toggles, targets
+        and sources fill the summary; a Result does not hold it). Only with Results.
     countries : sequence of str, optional
         Focus countries, one sheet each (default: the targets' countries, else US).
     commodity : str, optional
@@ -474,9 +528,15 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun],
     -------
     pathlib.Path
         ``target``.
+
+    Raises
+    ------
+    TypeError
+        ``runs`` is neither ScenarioRuns nor Results (:func:`results_as_runs`).
     """
     from openpyxl import Workbook
 
+    runs = results_as_runs(runs, scenario)
     wb = Workbook()
     _fill(wb, runs, focus_of(runs, countries) if focus is None else focus, commodity, limits)
     return Path(atomic_write(target, lambda p: wb.save(p)))

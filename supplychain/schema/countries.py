@@ -90,7 +90,7 @@ def check_codes(
     codes: Iterable[str],
     where: KeyPath,
     *,
-    origin: str = "<api>",
+    origin: str | None = None,
     extra: Iterable[str] = (),
 ) -> list[Problem]:
     r"""Problems for the codes that are no country, region or group of the scenario.
@@ -103,8 +103,9 @@ def check_codes(
         The codes given.
     where : tuple
         The option or argument they were given as, e.g. ``("--source",)`` or ``("source",)``.
-    origin : str
-        ``<cli>`` or ``<api>``.
+    origin : str, optional
+        ``<cli>`` (then ``where`` is the option); default: an argument of the Python API, the
+        problem located ``argument source=`` (:func:`~supplychain.arguments.argument_problem`).
     extra : iterable of str
         Further codes accepted here (``WORLD`` for world-level measure rows).
 
@@ -122,8 +123,15 @@ def check_codes(
     default = "give an ISO 3166-1 alpha-2 code such as 'CN' or 'US'"
     if declared:
         default += f", or one of the scenario's regions and groups: {', '.join(declared)}"
-    return [Problem(origin, 0, 0, where, f"unknown country, region or group code '{c}'", code_hint(c, known, default))
-            for c in codes if c not in known]
+    from supplychain.arguments import argument_problem
+
+    def problem(c: str) -> Problem:
+        message, hint = f"unknown country, region or group code '{c}'", code_hint(c, known, default)
+        if origin is None and where:
+            return argument_problem(str(where[0]), message, hint, where[1:])
+        return Problem(origin or "<api>", 0, 0, where, message, hint)
+
+    return [problem(c) for c in codes if c not in known]
 
 
 def require_codes(
@@ -131,7 +139,7 @@ def require_codes(
     codes: Iterable[str],
     where: KeyPath,
     *,
-    origin: str = "<api>",
+    origin: str | None = None,
     extra: Iterable[str] = (),
 ) -> None:
     """Raise :class:`ScenarioError` listing every unknown code (:func:`check_codes`).
@@ -142,7 +150,7 @@ def require_codes(
     Traceback (most recent call last):
     ...
     supplychain.errors.ScenarioError: 1 problem found:
-    <api>: source: unknown country, region or group code 'USA'
+    argument source=: unknown country, region or group code 'USA'
         hint: did you mean 'US' (United States)?
     """
     problems = check_codes(scenario, codes, where, origin=origin, extra=extra)

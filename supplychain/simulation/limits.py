@@ -46,6 +46,7 @@ from typing import Final
 import networkx as nx
 import pandas as pd
 
+from supplychain.errors import ScenarioError
 from supplychain.graph.build import capacity_in_year, nameplate_in_year
 from supplychain.io.load import as_scenario
 from supplychain.metrics.measures import resolve_source
@@ -139,10 +140,10 @@ def capacity_limits(
 
     Raises
     ------
-    ValueError
-        ``year`` outside the scenario's years, or ``step`` not positive.
     ScenarioError
-        An unknown variant, toggle or source.
+        ``year`` outside the scenario's years, ``step`` not positive, or an unknown variant,
+        toggle, toggle state, commodity or ``allocation`` (located ``argument NAME=``, as
+        :func:`supplychain.api.simulate`'s).
 
     Examples
     --------
@@ -153,13 +154,17 @@ def capacity_limits(
     >>> lim.loc[0, ["stage", "commodity"]].tolist(), lim.loc[0, ["added", "relief"]].astype(float).round(1).tolist()
     (['ndpr_metal', 'ndfeb_magnet'], [390.0, 1300.0])
     """
+    from supplychain.arguments import argument_error, check_name, check_year
+
     scenario = as_scenario(scenario)
-    if year not in scenario.years:
-        msg = f"year {year} is not simulated by the scenario (years {scenario.years[0]}–{scenario.years[-1]})"
-        raise ValueError(msg)
+    check_year(year, scenario.years)
+    unknown = [p for k in commodities or () if (p := check_name("commodities", k, scenario.commodities,
+                                                                "commodity")) is not None]
+    if unknown:
+        raise ScenarioError(unknown)
     if not step > 0:
-        msg = f"step must be a positive share of capacity, not {step!r}"
-        raise ValueError(msg)
+        raise argument_error("step", f"step must be a positive share of capacity, not {step!r}",
+                             "give e.g. step=0.10 (capacity raised by 10 %)")
     source = source or scenario.scenario.source_country
     banned = resolve_source(scenario, source)
     run = (variant, toggles)

@@ -72,7 +72,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, get_args
+from typing import Any, cast, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -111,17 +111,22 @@ SHARE_TOL = 1e-9
 
 
 def check_rule(rule: str) -> Rule:
-    """Return ``rule`` if it is one of :data:`RULES`, else raise ``ValueError`` naming them.
+    """Return ``rule`` if it is one of :data:`RULES`, else raise a ScenarioError (a ``ValueError``) with a did-you-mean.
 
     Examples
     --------
     >>> check_rule("home_first")
     'home_first'
+    >>> check_rule("home")
+    Traceback (most recent call last):
+    ...
+    supplychain.errors.ScenarioError: 1 problem found:
+    argument allocation=: unknown allocation 'home'
+        hint: did you mean 'home_first'?
     """
-    if rule not in RULES:
-        msg = f"allocation must be one of {', '.join(RULES)}, not {rule!r}"
-        raise ValueError(msg)
-    return rule
+    from supplychain.arguments import check_choice
+
+    return cast("Rule", check_choice("allocation", rule, RULES))
 
 
 @dataclass(frozen=True)

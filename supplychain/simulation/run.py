@@ -23,13 +23,14 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
 
+from supplychain.arguments import after_horizon, check_choice, check_years
 from supplychain.engine.check import empty_network_problem
-from supplychain.errors import Problem, ScenarioError, SolverError
+from supplychain.errors import ScenarioError, SolverError
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import problem_at
 from supplychain.schema.units import commodity_units
@@ -98,6 +99,8 @@ __all__ = [
 ]
 
 Mode = Literal["fixed", "rebalance"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+"""The supply responses: ``fixed`` trade patterns, or ``rebalance`` through the LP."""
 Objective = Literal["lexicographic", "weighted"]
 Outputs = Literal["all", "headline", "measures"]
 
@@ -381,14 +384,7 @@ class Simulator:
         empty = empty_network_problem(scenario)
         if empty is not None:  # nothing to simulate: a located error, not an empty LP
             raise ScenarioError([empty])
-        if not self.years:
-            raise ScenarioError([Problem("<api>", 0, 0, ("years",), "no years to simulate",
-                                         "pass years=[...] or set scenario.base_year/horizon")])
-        outside = [y for y in self.years if y < scenario.scenario.base_year]
-        if outside:
-            raise ScenarioError([Problem("<api>", 0, 0, ("years",),
-                                         f"year {outside[0]} is before the base year {scenario.scenario.base_year}",
-                                         "simulate years from the base year on")])
+        check_years(self.years, scenario.scenario.base_year)  # past the horizon: see tables()
         self.source = source
         self.options = dict(options or {})
         self.reroute = reroute
@@ -405,7 +401,11 @@ class Simulator:
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern)."""
+        """Baseline node and edge tables of ``year`` (built once; later years carry the base year's pattern).
+
+        A year after the scenario's horizon whose tables do not balance is one problem saying
+        so (:func:`~supplychain.arguments.after_horizon`), not one per market.
+        """
         if year not in self._tables:
             from supplychain.graph.build import base_tables, base_year, build_tables
 
@@ -416,7 +416,13 @@ class Simulator:
             else:
                 if self._base is None and year > first:
                     self._base = base_year(self.world)
-                self._tables[year] = build_tables(self.world, year, base=self._base)
+                try:
+                    self._tables[year] = build_tables(self.world, year, base=self._base)
+                except ScenarioError as err:
+                    horizon = self.world.years[-1]
+                    if year <= horizon:
+                        raise
+                    raise after_horizon(year, first, horizon, err) from None
         return self._tables[year]
 
     def _measure_inputs(self) -> dict[str, Any]:
@@ -552,9 +558,7 @@ class Simulator:
         list of RunOutput
             One per pair of ``runs``, in their order.
         """
-        if mode not in ("fixed", "rebalance"):
-            msg = f"mode must be 'fixed' or 'rebalance', not {mode!r}"
-            raise ValueError(msg)
+        check_choice("mode", mode, MODES)
         states, labels, simulated = [], [], {}
         for variant, toggles in runs:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)

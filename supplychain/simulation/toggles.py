@@ -31,13 +31,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from supplychain.arguments import argument_problem
 from supplychain.errors import Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.schema.references import did_you_mean, investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
 __all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
-           "resolve_toggles", "switched_off_entities", "switches_world", "world_toggles"]
+           "read_overrides", "resolve_toggles", "switched_off_entities", "switches_world", "toggle_flag",
+           "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -85,12 +87,109 @@ class ToggleState:
         return pd.DataFrame(rows, columns=["toggle", "state", "set_by", "note"])
 
 
-def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...], source: str = "<api>"
+def _unknown(name: str, known: Iterable[str], what: str, path: tuple[str | int, ...], source: str | None = None
              ) -> Problem:
-    """Return the problem of an unknown name, with a did-you-mean hint (``source``: where the name came from)."""
+    """Return the problem of an unknown name, with a did-you-mean hint.
+
+    ``source``: where the name came from (``<cli>``, with ``path`` the option); default the API
+    argument ``path[0]`` (``argument toggles=``, :func:`~supplychain.arguments.argument_problem`).
+    """
     known = sorted(known)
     listed = f"known {what}s: {', '.join(known)}" if known else f"the scenario declares no {what}s"
-    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", did_you_mean(name, known, listed))
+    hint = did_you_mean(name, known, listed)
+    if source is None:
+        return argument_problem(str(path[0]), f"unknown {what} {name!r}", hint)
+    return Problem(source, 0, 0, path, f"unknown {what} {name!r}", hint)
+
+
+def toggle_flag(name: str, value: object, argument: str = "toggles") -> bool | Problem:
+    """Read a toggle's state given in Python: ``True``/``False`` (numpy's too), or the command line's words.
+
+    ``"on"``/``"off"`` (and ``yes``/``no``, ``true``/``false``, any case) are read as
+    ``--toggle NAME=on|off`` reads them (:func:`~supplychain.schema.types._parse_flag`, the
+    one parser of on/off words). Anything else — ``"maybe"``, ``1``, ``None`` — is a problem:
+    Python's truthiness would read ``"off"`` as on.
+
+    Parameters
+    ----------
+    name : str
+        The toggle.
+    value : object
+        Its state as given.
+    argument : str
+        The argument it was given in (for the problem's location).
+
+    Returns
+    -------
+    bool or Problem
+        The state, or the problem of a value that is no state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> toggle_flag("deal", "off"), toggle_flag("deal", "ON"), toggle_flag("deal", np.bool_(True))
+    (False, True, True)
+    >>> print(toggle_flag("deal", "maybe"))
+    argument toggles=: deal: 'maybe' is not on or off
+        hint: give True or False (or 'on'/'off', as --toggle deal=on|off on the command line)
+    """
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str):
+        try:
+            flag = _parse_flag(value)
+        except ValueError:
+            flag = None
+        if isinstance(flag, bool):
+            return flag
+    return argument_problem(argument, f"{value!r} is not on or off",
+                            f"give True or False (or 'on'/'off', as --toggle {name}=on|off on the command line)",
+                            (name,))
+
+
+def _read_overrides(scenario: Scenario, overrides: Mapping[str, object] | None, argument: str
+                    ) -> tuple[dict[str, bool], list[Problem]]:
+    """Read toggle overrides given in Python: the states of the known names, and the problems of the rest."""
+    read: dict[str, bool] = {}
+    problems: list[Problem] = []
+    for t, on in (overrides or {}).items():
+        if t not in scenario.toggles:
+            problems.append(_unknown(t, scenario.toggles, "toggle", (argument, t)))
+            continue
+        flag = toggle_flag(t, on, argument)
+        if isinstance(flag, Problem):
+            problems.append(flag)
+        else:
+            read[t] = flag
+    return read, problems
+
+
+def read_overrides(scenario: Scenario, overrides: Mapping[str, object] | None, argument: str = "toggles"
+                   ) -> dict[str, bool]:
+    """Return toggle overrides given in Python as states: names checked, ``"off"`` read as off (:func:`toggle_flag`).
+
+    What :func:`resolve_toggles` reads its ``overrides`` with; a sweep reads its
+    ``toggles=`` (``fixed=`` of a toggle grid) with it before they reach its cache key.
+
+    Raises
+    ------
+    ScenarioError
+        Every unknown name (with a did-you-mean) and every state that is no on/off, at once,
+        located at ``argument``.
+
+    Examples
+    --------
+    >>> sc = Scenario.model_validate({"scenario": {"name": "t", "base_year": 2024},
+    ...     "toggles": {"ban": {"default": True, "controls": ["cn_ban"]}}})
+    >>> read_overrides(sc, {"ban": "off"})
+    {'ban': False}
+    """
+    read, problems = _read_overrides(scenario, overrides, argument)
+    if problems:
+        raise ScenarioError(problems)
+    return read
 
 
 def resolve_toggles(
@@ -108,7 +207,8 @@ def resolve_toggles(
     variant : str, optional
         Name of a variant in ``scenario.variants``.
     overrides : mapping of str to bool, optional
-        Explicit states (API ``toggles=`` or CLI ``--toggle``).
+        Explicit states (API ``toggles=`` or CLI ``--toggle``): ``True``/``False``, or the
+        command line's ``"on"``/``"off"`` (:func:`toggle_flag`).
 
     Returns
     -------
@@ -118,8 +218,8 @@ def resolve_toggles(
     Raises
     ------
     ScenarioError
-        An unknown variant or toggle name (with a did-you-mean hint); every
-        unknown name is listed at once.
+        An unknown variant or toggle name (with a did-you-mean hint), or an override that
+        is no on/off state (:func:`toggle_flag`); every problem is listed at once.
 
     Examples
     --------
@@ -137,20 +237,18 @@ def resolve_toggles(
     set_by = dict.fromkeys(states, "default")
     if variant is not None:
         if variant not in scenario.variants:
-            problems.append(_unknown(variant, scenario.variants, "variant", ("variants", variant)))
+            problems.append(_unknown(variant, scenario.variants, "variant", ("variant",)))
         else:
             for t, on in scenario.variants[variant].toggles.items():
                 if t not in states:
-                    problems.append(_unknown(t, states, "toggle", ("variants", variant, "toggles", t)))
+                    problems.append(_unknown(t, states, "toggle", ("variants", variant, "toggles", t), "<api>"))
                     continue
                 states[t] = bool(on)
                 set_by[t] = f"variant:{variant}"
-    for t, on in (overrides or {}).items():
-        if t not in scenario.toggles:
-            problems.append(_unknown(t, scenario.toggles, "toggle", ("toggles", t)))
-            continue
-        states[t] = bool(on)
-        set_by[t] = "override"
+    read, wrong = _read_overrides(scenario, overrides, "toggles")
+    problems += wrong
+    states.update(read)
+    set_by.update(dict.fromkeys(read, "override"))
     if problems:
         raise ScenarioError(problems)
     controlled = controlled_entities(scenario)

@@ -54,6 +54,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from supplychain.arguments import check_choice, check_metrics, check_years
 from supplychain.engine.check import check_network
 from supplychain.errors import ScenarioError, SupplyChainWarning
 from supplychain.io.cache import SweepCache, cache_key
@@ -62,7 +63,7 @@ from supplychain.parallel.executors import ExecutorLike
 from supplychain.parallel.progress import ProgressLike
 from supplychain.schema.model import Scenario, Target
 from supplychain.simulation.targets import verdict_metrics
-from supplychain.simulation.toggles import resolve_toggles
+from supplychain.simulation.toggles import read_overrides, resolve_toggles
 from supplychain.uncertainty.kernel import (
     FAST_METRICS,
     SWEEP_METRICS,
@@ -229,6 +230,20 @@ def require_sweep_codes(scenario: Scenario, source: str | None, countries: Seque
         raise ScenarioError(problems)
 
 
+def check_sweep_choices(mode: str, measures: Sequence[str] | str | None, *, custom: bool) -> None:
+    """Check a sweep's ``mode`` and, without a custom model function, its ``measures`` (with a did-you-mean).
+
+    Raises
+    ------
+    ScenarioError
+        A ``mode`` that is not ``exposure``, ``fixed`` or ``rebalance``, or a measure name
+        that is no measure of ``docs/measures.md`` (:func:`~supplychain.arguments.check_metrics`).
+    """
+    check_choice("mode", mode, ("exposure", "fixed", "rebalance"))
+    if not custom and measures is not None and measures != "all":
+        check_metrics(measures, "measures")
+
+
 def measure_filter(
     measures: Sequence[str] | str | None,
     countries: Sequence[str] | None,
@@ -340,7 +355,8 @@ def run_sweep(
         the compiled fast path when it applies (:func:`patched_model`).
     measures : sequence of str or "all", optional
         Metric names to keep; default :data:`SWEEP_METRICS` (with a custom ``model``:
-        every metric it returns); ``"all"`` keeps every metric.
+        every metric it returns); ``"all"`` keeps every metric. Without a custom ``model``
+        each name must be a measure of ``docs/measures.md`` (a typo is an error with a did-you-mean).
     countries, commodities : sequence of str, optional
         Keep only these countries / commodities.
     years : sequence of int, optional
@@ -387,10 +403,11 @@ def run_sweep(
     Raises
     ------
     ValueError
-        For a non-positive number of samples, a negative seed, an unknown mode,
-        years outside the scenario's or a parameter pattern that matches nothing.
+        For a non-positive number of samples, a negative seed, or a parameter pattern that matches nothing.
     ScenarioError
-        Nothing to simulate, or a closed trade loop (located; built-in modes only).
+        An unknown ``mode``, measure, variant or toggle name, a toggle state that is no on/off, years
+        outside the scenario's (each located ``argument NAME=``, as :func:`supplychain.api.simulate`'s);
+        nothing to simulate, or a closed trade loop (located; built-in modes only).
     SweepTooLargeError
         The tables would not fit in memory (:func:`~supplychain.uncertainty.scheduling.check_memory`).
     SampleError
@@ -418,21 +435,16 @@ def run_sweep(
     if seed < 0:
         msg = f"seed must be a non-negative integer, got {seed}"
         raise ValueError(msg)
-    if mode not in ("exposure", "fixed", "rebalance"):
-        msg = f"mode must be 'fixed', 'rebalance' or 'exposure', not {mode!r}"
-        raise ValueError(msg)
+    check_sweep_choices(mode, measures, custom=model is not None)
     if on_error not in ("raise", "nan"):
         msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
         raise ValueError(msg)
     sc = as_scenario(scenario)
     require_sweep_codes(sc, source, countries)
-    toggles = dict(toggles or {})
+    toggles = read_overrides(sc, toggles)  # "off" read once as False, before the cache key
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    outside = sorted(set(yrs) - set(sc.years))
-    if outside:
-        msg = f"year {outside[0]} is outside the scenario's years {sc.years[0]}–{sc.years[-1]}"
-        raise ValueError(msg)
+    check_years(yrs, sc.years[0], sc.years[-1])
     state = resolve_toggles(sc, variant=variant, overrides=toggles)
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
         check_network(sc, yrs, state)

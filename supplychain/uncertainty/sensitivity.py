@@ -42,6 +42,7 @@ from supplychain.io.load import as_scenario
 from supplychain.parallel.executors import ExecutorLike
 from supplychain.parallel.progress import ProgressLike
 from supplychain.schema.model import Scenario
+from supplychain.simulation.toggles import read_overrides
 from supplychain.uncertainty.models import (
     ATTRIBUTE_COLUMNS,
     ExposureMeasures,
@@ -50,7 +51,13 @@ from supplychain.uncertainty.models import (
     Mode,
     SimulateMeasures,
 )
-from supplychain.uncertainty.montecarlo import build_model, measure_filter, require_sweep_codes, sweep_spec
+from supplychain.uncertainty.montecarlo import (
+    build_model,
+    check_sweep_choices,
+    measure_filter,
+    require_sweep_codes,
+    sweep_spec,
+)
 from supplychain.uncertainty.result import target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
 from supplychain.uncertainty.scheduling import evaluate_samples
@@ -444,9 +451,10 @@ def one_at_a_time(
     >>> r.ranking(metric="total")[["parameter", "swing"]].values.tolist()
     [['flows.a.tonnes', 10.0], ['flows.b.tonnes', 2.0]]
     """
+    check_sweep_choices(mode, measures, custom=model is not None)
     sc = as_scenario(scenario)
     require_sweep_codes(sc, source, countries)
-    toggles = dict(toggles or {})
+    toggles = read_overrides(sc, toggles)
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs = tuple(int(y) for y in (years if years is not None else sc.years))
     select = measure_filter(measures, countries, commodities, years, custom=model is not None)
@@ -626,20 +634,21 @@ def toggle_grid(
 
     Raises
     ------
+    ScenarioError
+        An unknown toggle (with a did-you-mean), a ``fixed`` state that is no on/off, an unknown
+        ``mode`` or measure (a ``ValueError`` too).
     ValueError
-        For an unknown toggle or more than :data:`MAX_GRID_TOGGLES` toggles.
+        More than :data:`MAX_GRID_TOGGLES` toggles, or a toggle both in the grid and fixed.
     """
+    check_sweep_choices(mode, measures, custom=model is not None)
     sc = as_scenario(scenario)
     require_sweep_codes(sc, source, countries)
     chosen = list(toggles) if toggles is not None else sorted(sc.toggles)
-    unknown = [t for t in chosen if t not in sc.toggles]
-    if unknown:
-        msg = f"unknown toggle(s) {', '.join(map(repr, unknown))}; known: {', '.join(sorted(sc.toggles)) or '(none)'}"
-        raise ValueError(msg)
+    read_overrides(sc, dict.fromkeys(chosen, True))  # the names: unknown ones with a did-you-mean
     if len(chosen) > MAX_GRID_TOGGLES:
         msg = f"a grid over {len(chosen)} toggles has 2^{len(chosen)} runs; choose at most {MAX_GRID_TOGGLES}"
         raise ValueError(msg)
-    fixed_states = dict(fixed or {})
+    fixed_states = read_overrides(sc, fixed, "fixed")
     overlap = sorted(set(fixed_states) & set(chosen))
     if overlap:
         msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
