@@ -244,6 +244,78 @@ def test_home_first_reopens_exports_of_a_country_its_neighbours_feeds_serve_in_f
     assert got["US"] == pytest.approx(0.0, abs=1e-6)
 
 
+def dy_world(japan: str) -> Scenario:
+    """NdPr oxide, Dy oxide and magnets (1 t NdPr + 0.1 t Dy per t); Japan's 600 t of NdPr from ``japan``
+    (``"separator"``: its own plant; ``"stock"``: a 1,000 t stockpile). China bans NdPr to Japan and all Dy
+    from 2025 (the s36 stocks helper's reproducer).
+    """
+    def plant(c: str, out: str, t: float, kind: str = "aggregate") -> dict[str, Any]:
+        return {"name": f"{c} {out}", "country": c, "kind": kind, "capacity": t, "utilisation": 1.0,
+                **({"process": "mag"} if kind == "magnet" else {"output": out})}
+
+    ree = {"stage": "oxide", "basis": "t REO", "family": "rare_earths"}
+    fac = {"cn_sep": plant("CN", "ndpr", 1600), "cn_dy": plant("CN", "dy", 100), "au_dy": plant("AU", "dy", 60),
+           "jp_mag": plant("JP", "magnet", 600, "magnet"), "kr_mag": plant("KR", "magnet", 600, "magnet")}
+    flows = {"cn_jp": ("CN", "JP", "ndpr", 600), "cn_kr": ("CN", "KR", "ndpr", 600), "au_jp": ("au_dy", "JP", "dy", 30),
+             "au_kr": ("au_dy", "KR", "dy", 30), "cn_jp_dy": ("CN", "JP", "dy", 30), "cn_kr_dy": ("CN", "KR", "dy", 30)}
+    extra: dict[str, Any] = {}
+    if japan == "separator":
+        fac["jp_sep"] = plant("JP", "ndpr", 600)
+        flows["jpsep"] = ("jp_sep", "JP", "ndpr", 600)
+    else:
+        extra["stockpiles"] = {"jogmec": {"country": "JP", "commodity": "ndpr", "year": YEAR, "quantity": 1000}}
+    return Scenario.model_validate({
+        "scenario": {"name": "Dy pull", "base_year": 2024, "horizon": YEAR},
+        "commodities": {"ndpr": {"name": "NdPr oxide", "elements": ["Nd", "Pr"], **ree},
+                        "dy": {"name": "Dy oxide", "elements": ["Dy"], **ree},
+                        "magnet": {"name": "NdFeB magnet", "stage": "magnet", "basis": "t product",
+                                   "family": "rare_earths", "elements": ["Nd", "Pr", "Dy"]}},
+        "processes": {"mag": {"inputs": {"ndpr": 1, "dy": 0.1}, "outputs": {"magnet": 1}}},
+        "facilities": fac,
+        "flows": {fid: {"supplier": a, "buyer": b, "commodity": k, "year": 2025 if fid == "jpsep" else 2024,
+                        "tonnes": t} for fid, (a, b, k, t) in flows.items()},
+        "demand": {"cn": {"country": "CN", "commodity": "ndpr", "year": 2024, "tonnes": 400},
+                   "cnd": {"country": "CN", "commodity": "dy", "year": 2024, "tonnes": 40},
+                   "jp": {"country": "JP", "commodity": "magnet", "year": 2024, "tonnes": 600},
+                   "kr": {"country": "KR", "commodity": "magnet", "year": 2024, "tonnes": 600}},
+        "policies": {"ban_jp": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["ndpr"]},
+                                "partners": {"include": ["JP"]}, "start": "2025-01-01"},
+                     "ban_dy": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["dy"]},
+                                "start": "2025-01-01"}},
+        **extra,
+    })
+
+
+@pytest.mark.parametrize("japan", ["separator", "stock"])
+def test_home_first_holds_no_exports_of_a_country_whose_users_are_never_short(japan: str) -> None:
+    # 2025: outside China only Australia's 60 t of Dy are left (China bans all Dy), enough for 60/0.1 = 600 t
+    # of magnets of the 1,200 t JP and KR need. NdPr is not short: JP has its own 600 t (its separator, or its
+    # stock), KR its 600 t from China (the ban on NdPr covers JP only). China's users are served in full
+    # (400 t of its 1,600 t NdPr, 40 t of its 100 t Dy), so under home_first China's exports are never held:
+    # KR's NdPr arrives and its plant can use Dy. JP and KR are short of magnets, so each holds its magnet
+    # exports and its feeds (NdPr, Dy: what its magnet plant turns into magnets); AU has no users and its
+    # 60 t are rationed max-min fair: a t to JP, 60 - a to KR, JP short 600 - 10a, KR short 10a; equal at
+    # a = 30: 300 t short each (50 %, as proportional), KR keeps its 30 t of Australian Dy and makes 300 t
+    # of magnets, and no Dy crosses between them. With the stock JP draws only the 300 t its 30 t of Dy
+    # can use (the least stock drawn). (Before: China's NdPr exports were held in the first round, KR made
+    # nothing, JP was served in full with all 60 t and kept that bound: KR re-exported its 30 t of Dy to
+    # JP and ended 600 t short, JP 0.)
+    r = simulate(dy_world(japan), years=[YEAR], allocation="home_first")
+    got = r.shortfall.set_index("node")["shortfall"]
+    assert got["JP:magnet:use"] == pytest.approx(300.0, abs=1e-6)
+    assert got["KR:magnet:use"] == pytest.approx(300.0, abs=1e-6)
+    assert got["CN:ndpr:use"] == pytest.approx(0.0, abs=1e-6)
+    assert got["CN:dy:use"] == pytest.approx(0.0, abs=1e-6)
+    f = {(a, b): t for a, b, t in r.flows[["supplier", "buyer", "simulated"]].itertuples(index=False)}
+    assert f[("KR:dy", "kr_mag")] == pytest.approx(30.0, abs=1e-6)
+    assert f[("kr_mag", "KR:magnet")] == pytest.approx(300.0, abs=1e-6)
+    cross = r.flows[(r.flows["supplier_country"].isin(["JP", "KR"])) & (r.flows["buyer_country"].isin(["JP", "KR"]))
+                    & (r.flows["supplier_country"] != r.flows["buyer_country"])]
+    assert cross["simulated"].sum() == pytest.approx(0.0, abs=1e-6)
+    if japan == "stock":
+        assert r.stocks["draw"].sum() == pytest.approx(300.0, abs=1e-6)
+
+
 def test_home_first_feeds_count_only_plants_running_that_year() -> None:
     # JP's 200 t of metal feed the US magnet plant (200 t: 100 t for US use, 100 t to KR); China's 100 t of
     # magnets to JP are banned. A JP magnet plant planned for 2030 turns nothing into magnets in 2025, so it

@@ -35,9 +35,11 @@ short.
     A country's own output serves its own final use before it is exported: no country
     exports commodity k while its own users of k are short, beyond committed offtakes, nor
     what its own plants turn into k (its *feeds*: the metal of its magnet makers) while they
-    can use it. First every country with users of k has its exports of k and of its feeds
-    closed (down to its offtakes) and users are rationed max-min fair; countries whose users
-    of k are then fully served open their exports again, and the rest is rationed; repeated
+    can use it. First the *held* countries are found: users are rationed max-min fair with
+    no exports closed, then with the exports of k and of the feeds of every country short so
+    far closed (down to its offtakes), until no more are short (a country never short is never
+    held). Users are rationed with those closed; countries whose users of k are then fully
+    served open their exports again, and the rest is rationed; repeated
     until no more countries are served in full. Exports of k of countries still short stay
     closed; their feeds open once every user is bounded at its share, so what their plants
     cannot use (beyond their capacity or their other inputs) serves others, and no user ends
@@ -378,39 +380,58 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
 
     A group holds its exports of the commodity and its feeds (:attr:`Rationing.feeds`: what its
     country's plants turn into it); one feed column can belong to several groups and is held
-    while any of them is. Each round rations with what is held, and the countries then served in
-    full export again. When no more are, every user's shortfall is bounded at its value
-    (leximin's last step) and the feeds still held open, so that what a short country's plants
-    cannot use (metal beyond its magnet plants' capacity) serves others; the rounds go on, as
-    the countries those feeds serve in full export again, until no more are: no user ends
-    shorter for it, and the commodity itself stays home while its users are short.
+    while any of them is. First the held groups are found: none at first, then every group short
+    after rationing with those held, repeated (the users' shortfalls free again each time) until
+    no more groups are short; a group whose users are never short is never held, so its closure
+    cannot starve another country's plants while a third country's users are bounded at what
+    they got. Then each round rations with what is held, and the countries then served in full
+    export again. When no more are, every user's shortfall is bounded at its value (leximin's
+    last step) and the feeds still held open, so that what a short country's plants cannot use
+    (metal beyond its magnet plants' capacity) serves others; the rounds go on, as the countries
+    those feeds serve in full export again, until no more are: no user ends shorter for it, and
+    the commodity itself stays home while its users are short.
     """
-    closed_g = np.unique(plan.group).tolist()  # sorted, distinct
+    groups = np.unique(plan.group).tolist()  # sorted, distinct
 
-    def held(groups: list[int], *, feeds: bool = True) -> Int32Array:
-        parts = [plan.exports[g] for g in groups] + ([plan.feeds[g] for g in groups] if feeds and plan.feeds else [])
+    def held(closed: list[int], *, feeds: bool = True) -> Int32Array:
+        parts = [plan.exports[g] for g in closed] + ([plan.feeds[g] for g in closed] if feeds and plan.feeds else [])
         return np.unique(np.concatenate(parts)).astype(np.int32) if parts else _NONE
 
-    cols = held(closed_g)
-    original = _close(h, cols)
+    cols = held(groups)
+    original: tuple[FloatArray, FloatArray] = h.col_bounds(cols)
 
-    def reopen(keep: Int32Array) -> None:
-        free = ~np.isin(cols, keep)
-        _restore(h, cols[free], (original[0][free], original[1][free]))
+    def hold(keep: Int32Array) -> None:
+        """Hold ``keep`` at its lower bound, the other export columns at their bounds before the rule."""
+        if cols.size:
+            h.changeColsBounds(cols.size, cols, original[0], np.where(np.isin(cols, keep), original[0], original[1]))
+
+    def short_groups(x: FloatArray) -> list[int]:
+        z = np.maximum(x[plan.short], 0.0)
+        return sorted(set(np.unique(plan.group[z > SHARE_TOL * np.maximum(1.0, plan.demand)]).tolist()))
+
+    # the held groups: those short when the groups short before them are held (a growing set)
+    users = h.col_bounds(plan.short)
+    closed_g: list[int] = []
+    while True:
+        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g))
+        grown = sorted(set(closed_g) | set(short_groups(x)))
+        if grown == closed_g:
+            break
+        closed_g = grown
+        hold(held(closed_g))
+        h.changeColsBounds(plan.short.size, plan.short, users[0], users[1])  # shortfalls free again
 
     feeds = bool(plan.feeds)  # feeds held (until no more countries are served in full)
     while True:
-        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g, feeds=feeds))
-        z = np.maximum(x[plan.short], 0.0)
-        short = z > SHARE_TOL * np.maximum(1.0, plan.demand)
-        still = sorted(set(np.unique(plan.group[short]).tolist()) & set(closed_g))
+        still = sorted(set(short_groups(x)) & set(closed_g))
         if still != closed_g:
             closed_g = still  # the served countries export again; their own users keep what they got (bounded)
         elif feeds and not np.array_equal(held(closed_g, feeds=False), held(closed_g)):
             feeds = False  # every user bounded at its share: the feeds open for what their plants cannot use
         else:
             return x  # the exports of countries still short stay closed to the end of the solve
-        reopen(held(closed_g, feeds=feeds))
+        hold(held(closed_g, feeds=feeds))
+        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g, feeds=feeds))
 
 
 def _participation(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:
