@@ -441,6 +441,14 @@ def compare(
         echo(line)
     for line in _same_lines(sc, table, labelled, mode_arg):
         echo(line)
+    from supplychain.report.exposure_falls import exposure_falls_note
+
+    world = table.attrs.get("world_shortfall")
+    shown_years = {int(str(c)) for c in wide.columns[2:]}
+    falls = "" if world is None else exposure_falls_note(table[table["year"].isin(shown_years)], world,
+                                                         {k: c.basis for k, c in sc.commodities.items()})
+    if falls:
+        echo(falls)
     from supplychain.simulation.uncounted import rebalance_caveat
 
     caveat = rebalance_caveat(sc) if mode_arg == "rebalance" else None
