@@ -96,3 +96,22 @@ def test_compare_prints_one_note_when_exposure_falls(run_cli: Callable[..., Any]
     assert "Exposure falls" not in fixed.stdout
     year_2024 = run_cli("compare", path, "--workers", "1", "--year", "2024")  # no ban yet: nothing to say
     assert "Exposure falls" not in year_2024.stdout
+
+
+def test_the_report_says_it_and_shows_the_unmet_share_beside_each_verdict(
+        run_cli: Callable[..., Any], write: Callable[..., Path], tmp_path: Path) -> None:
+    # the same world with a target "US m exposed <= 90 % by 2025": under the ban it passes at 50 % exposed,
+    # with 50 % of demand unmet (hand: above); with no ban it fails at 100 %, 0 % unmet. The summary's targets
+    # table carries the unmet share beside the value, and the headline the note.
+    path = write("tiny.yaml", TINY + "targets:\n  us_m: {country: US, commodity: m, max: 0.9, by: 2025}\n")
+    out = run_cli("report", path, "--output", tmp_path / "rep", "--workers", "1")
+    assert out.returncode == 0, out.stderr
+    summary = (tmp_path / "rep" / "summary.md").read_text(encoding="utf-8")
+    assert "| target | variant | value | unmet | threshold | verdict | reason |" in summary
+    assert "| us\\_m | base | 50% | 50% | ≤ 90% | PASS |" in summary
+    assert "| us\\_m | no\\_ban | 100% | 0% | ≤ 90% | FAIL |" in summary
+    assert summary.count("Exposure falls where more is unmet: US m 2025 is 50% exposed under base") == 1
+    run = run_cli("run", path)
+    assert run.returncode == 0, run.stderr
+    row = next(line for line in run.stdout.splitlines() if "us_m" in line and "2025" in line)
+    assert [c.strip() for c in row.split("│")[6:9]] == ["50%", "50%", "90%"]  # value, unmet, threshold
