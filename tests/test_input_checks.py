@@ -391,6 +391,6 @@ def test_a_bare_year_end_is_warned_where_written(run_cli: Callable[..., Any], wr
     assert warned[1] == "    hint: write 2027-12-31 for the whole year, or 2026-12-31 to end before it"
     assert warned[3] == "    hint: write 2028-12-31 for the whole year, or 2027-12-31 to end before it"
     assert warned[0].endswith(":5:6: policies.ban.end: `end: 2027` keeps policy ban in force on 1 January 2027 only "
-                              "(a bare year is 1 January, and `end` is the last day in force)")
+                              "(a bare year is 1 January; `end` is the last day)")
     assert warned[2].endswith(":9:60: agreements.deal.end: `end: 2028` keeps agreement deal in force on 1 January "
-                              "2028 only (a bare year is 1 January, and `end` is the last day in force)")
+                              "2028 only (a bare year is 1 January; `end` is the last day)")

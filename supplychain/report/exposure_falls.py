@@ -1,4 +1,4 @@
-"""Say when a harsher variant shows a lower exposed share than a milder one (``compare`` and the report).
+r"""Say when a harsher variant shows a lower exposed share than a milder one (``compare`` and the report).
 
 Under ``rebalance`` a ban frees the non-source supply the source used to absorb and the
 re-routing sends it to the users left short, so a country's *secure* tonnes (planned use met
@@ -10,11 +10,11 @@ harsher one as the safer. This module finds such pairs and words one note.
 "Harsher" is decided by the world's shortfall, never by a variant's name: for commodity *k*
 in year *y*, variant *A* is harsher than *B* when more of *k*'s final demand is unmet worldwide,
 
-.. math:: S_A(k, y) > S_B(k, y) + \\varepsilon\\,\\max(1, S_B(k, y)),
-          \\qquad S_v(k, y) = \\sum_c \\text{shortfall}_v(c, k, y),
+.. math:: S_A(k, y) > S_B(k, y) + \varepsilon\,\max(1, S_B(k, y)),
+          \qquad S_v(k, y) = \sum_c \text{shortfall}_v(c, k, y),
 
-and the exposure falls for country *c* when :math:`e_A(c,k,y) < e_B(c,k,y) - \\varepsilon`
-(:math:`\\varepsilon` = :data:`TOLERANCE`, above the LP's round-off).
+and the exposure falls for country *c* when :math:`e_A(c,k,y) < e_B(c,k,y) - \varepsilon`
+(:math:`\varepsilon` = :data:`TOLERANCE`, above the LP's round-off).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _COLUMNS = ["country", "commodity", "year", "harsher", "milder", "exposed_harshe
 
 
 def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
-    """Sum a run's (or several runs') shortfall table over countries: ``variant``, ``year``, ``commodity``, ``shortfall``.
+    """Sum a shortfall table over countries: ``variant``, ``year``, ``commodity``, ``shortfall``.
 
     ``shortfall`` is :attr:`Result.shortfall <supplychain.simulation.run.Result.shortfall>`
     (``shortfall`` in the commodity's unit; a ``variant`` column).
@@ -47,11 +47,13 @@ def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
     >>> world_shortfall(s).values.tolist()
     [['v', 2025, 'm', 60.0]]
     """
-    return (shortfall.groupby(["variant", "year", "commodity"], as_index=False, sort=True)["shortfall"].sum())
+    out: pd.DataFrame = shortfall.groupby(["variant", "year", "commodity"], as_index=False, sort=True)[
+        ["shortfall"]].sum()
+    return out
 
 
 def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
-    """Find each (country, commodity, year) whose exposed share is lower in a harsher variant than in a milder one.
+    r"""Find each (country, commodity, year) whose exposed share is lower in a harsher variant than in a milder one.
 
     Parameters
     ----------
@@ -67,7 +69,7 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         One row per (country, commodity, year, harsher, milder) pair with
         :math:`S_h > S_m` (more unmet worldwide, beyond the tolerance) and
-        :math:`e_h < e_m - \\varepsilon`: ``exposed_harsher``, ``exposed_milder``,
+        :math:`e_h < e_m - \varepsilon`: ``exposed_harsher``, ``exposed_milder``,
         ``short_harsher``, ``short_milder`` (the world's shortfall of the commodity),
         the largest fall first.
 
@@ -82,8 +84,8 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
     >>> w = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "commodity": ["m"] * 2,
     ...                   "shortfall": [50.0, 0.0]})
     >>> r = exposure_falls(m, w).iloc[0]
-    >>> r["harsher"], r["milder"], float(r["exposed_harsher"]), float(r["exposed_milder"]), float(r["short_harsher"])
-    ('base', 'no_ban', 0.5, 1.0, 50.0)
+    >>> r["harsher"], r["milder"], float(r["exposed_harsher"]), float(r["exposed_milder"])
+    ('base', 'no_ban', 0.5, 1.0)
     """
     rows = measures[measures["metric"] == "exposed_share"]
     if "partner" in rows.columns:

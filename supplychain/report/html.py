@@ -152,7 +152,7 @@ class _Section:
 
 def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.DataFrame,
                     pairs: Sequence[tuple[str, str]]) -> str:
-    """The note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's headline pairs."""
+    """Return the note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's pairs."""
     from supplychain.report.exposure_falls import exposure_falls_note, world_shortfall
 
     if measures.empty or shortfall.empty or len(run.results) < 2:

@@ -1169,9 +1169,11 @@ def check_bare_year_ends(scenario: Scenario, data: Mapping[str, Any]) -> list[Pr
     --------
     >>> raw = {"scenario": {"name": "x", "base_year": 2024}, "policies": {"ban": {"type": "export_ban",
     ...        "country": "CN", "start": "2025-01-01", "end": 2027}}}
-    >>> [(p.message, p.hint) for p in check_bare_year_ends(Scenario.model_validate(raw), raw)]  # doctest: +NORMALIZE_WHITESPACE
-    [('`end: 2027` keeps policy ban in force on 1 January 2027 only (a bare year is 1 January, and `end` is the last day in force)',
-      'write 2027-12-31 for the whole year, or 2026-12-31 to end before it')]
+    >>> [found] = check_bare_year_ends(Scenario.model_validate(raw), raw)
+    >>> print(found.message)
+    `end: 2027` keeps policy ban in force on 1 January 2027 only (a bare year is 1 January; `end` is the last day)
+    >>> print(found.hint)
+    write 2027-12-31 for the whole year, or 2026-12-31 to end before it
     """
     problems = []
     for section, what in (("policies", "policy"), ("agreements", "agreement")):
@@ -1183,8 +1185,8 @@ def check_bare_year_ends(scenario: Scenario, data: Mapping[str, Any]) -> list[Pr
             year = int(end)
             problems.append(problem_at(
                 scenario, (section, eid, "end"),
-                f"`end: {end}` keeps {what} {eid} in force on 1 January {year} only (a bare year is 1 January, "
-                "and `end` is the last day in force)",
+                f"`end: {end}` keeps {what} {eid} in force on 1 January {year} only (a bare year is 1 January; "
+                "`end` is the last day)",
                 f"write {year}-12-31 for the whole year, or {year - 1}-12-31 to end before it"))
     return problems
 
