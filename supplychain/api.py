@@ -48,6 +48,9 @@ COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shor
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
 """Measures :func:`compare` reports per variant and year (element rows name the element key in ``commodity``)."""
 
+_WORLD_SHORTFALL = "_world_shortfall"
+"""The metric of :func:`compare`'s rows of the world's shortfall per commodity, moved to ``table.attrs``."""
+
 
 def load(path: str | Path) -> Scenario:
     """Load and validate a scenario file (see :func:`supplychain.io.load.load`)."""
@@ -650,6 +653,10 @@ def _headline_rows(
             "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
+    world = out.shortfall.groupby(["year", "commodity"], as_index=False, sort=True)["shortfall_t"].sum()
+    rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall, for compare's note (table.attrs, not a row)
+        "year": world["year"], "country": "", "commodity": world["commodity"], "metric": _WORLD_SHORTFALL,
+        "value": world["shortfall_t"].astype(float), "reason": ""})], ignore_index=True)
     rows.insert(0, "variant", labels[position])
     work = out.solver
     return rows, {
@@ -778,7 +785,10 @@ def compare(
         toggles resolve to the same states — ``base`` (the file's defaults) and the variant
         that repeats them, e.g. ``framework`` in ``us_japan_framework.yaml`` — are listed in
         ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
-        numbers are the same case.
+        numbers are the same case. The world's shortfall per variant, year and commodity
+        (``shortfall``, summed over countries, in the commodity's unit) is in
+        ``table.attrs["world_shortfall"]``: ``compare`` decides by it which variant is harsher
+        (:mod:`supplychain.report.exposure_falls`).
 
     Raises
     ------
@@ -821,6 +831,9 @@ def compare(
     frames = [done[i][0] for i in range(len(runs))]
     solver = {labelled[i][0]: done[i][1] for i in range(len(runs))}
     table = pd.concat(frames, ignore_index=True)
+    at_world = table["metric"] == _WORLD_SHORTFALL
+    world = table.loc[at_world, ["variant", "year", "commodity", "value"]].rename(columns={"value": "shortfall"})
+    table = table.loc[~at_world]
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
     table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
@@ -832,6 +845,7 @@ def compare(
     table.attrs["solver"] = solver
     table.attrs["not_evaluable"] = reasons
     table.attrs["same_toggles"] = same_toggles(scenario, labelled)
+    table.attrs["world_shortfall"] = world.reset_index(drop=True)
     return table
 
 

@@ -361,3 +361,36 @@ def test_a_world_files_dated_measures_are_warned_once_for_the_world_file_itself(
     # a scenario alone (its world file not validated with it) warns only of its own measures, as before
     alone = run_cli("validate", own)
     assert [line for line in alone.stderr.splitlines() if line.startswith("warn ")] == warned[:1]
+
+
+def test_a_bare_year_end_is_warned_where_written(run_cli: Callable[..., Any], write: Callable[..., Path]) -> None:
+    # `end: 2027` is 1 January 2027 (a bare year, supplychain.schema.types.Date), and `end` is the last day in
+    # force (closed span): the ban is in force on one day of 2027, at month resolution 1/31 of January's 1/12:
+    # year_fraction = 1/(12 x 31) = 1/372, not the whole year the author meant. validate warns located at the
+    # `end` value (line 5, column 6), with the hint. The same date written out (2027-01-01), a
+    # year's end (2027-12-31) and a bare-year `start` (from 1 January: what it says) are not warned about; an
+    # agreement's bare-year `end`, quoted or not, is (line 9, at its quote).
+    from supplychain.simulation.calendar import year_fraction
+
+    text = ("scenario: {name: x, base_year: 2024, horizon: 2030}\n"
+            "policies:\n"
+            "  ban:\n"
+            "    {type: export_ban, country: CN, start: 2025,\n"
+            "     end: 2027}\n"
+            "  ban2: {type: export_ban, country: CN, start: 2025-01-01, end: 2027-01-01}\n"
+            "  ban3: {type: export_ban, country: CN, start: 2025-01-01, end: 2027-12-31}\n"
+            "agreements:\n"
+            "  deal: {name: Deal, parties: [US, JP], start: 2025-01-01, end: '2028'}\n")
+    scenario = load_text(text)
+    assert year_fraction(scenario.policies["ban"].start, scenario.policies["ban"].end, 2027) == pytest.approx(1 / 372)
+    checked = run_cli("validate", write("bare.yaml", text))
+    assert checked.returncode == 0, checked.stderr
+    lines = checked.stderr.splitlines()  # also: the agreement's parties have no node in this world (a warning)
+    warned = [x for i, line in enumerate(lines) if "`end: " in line for x in (line, lines[i + 1])]
+    assert len(warned) == 4
+    assert warned[1] == "    hint: write 2027-12-31 for the whole year, or 2026-12-31 to end before it"
+    assert warned[3] == "    hint: write 2028-12-31 for the whole year, or 2027-12-31 to end before it"
+    assert warned[0].endswith(":5:6: policies.ban.end: `end: 2027` keeps policy ban in force on 1 January 2027 only "
+                              "(a bare year is 1 January; `end` is the last day)")
+    assert warned[2].endswith(":9:60: agreements.deal.end: `end: 2028` keeps agreement deal in force on 1 January "
+                              "2028 only (a bare year is 1 January; `end` is the last day)")

@@ -83,7 +83,8 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     ranked-source split (``assumed``: :func:`assumed_pairs`) stars it as ``run`` does
     (:func:`~supplychain.report.numbers.assumed_commodity`: ``US gallium* traced China share of what arrives``).
     A ``target:<id>`` row reads what the target checks (from ``scenario``) and, in its
-    years, the measure's value beside the verdict (``19% pass``); before its ``by``
+    years, the measure's value beside the verdict and the share of demand unmet after it
+    (``19% pass (0% unmet)``, where the shortfall row is in ``wide``); before its ``by``
     year a target is not checked (``–``).
 
     Examples
@@ -99,7 +100,7 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
     """
     from supplychain.report.headline import METRIC_LABELS, metric_labels
     from supplychain.report.numbers import format_cell, is_share
-    from supplychain.simulation.targets import target_measure
+    from supplychain.simulation.targets import shortfall_metric, target_measure
 
     labels = dict(metric_labels(METRIC_LABELS.items(), source or "source"))
     targets = scenario.targets if scenario is not None else {}
@@ -118,9 +119,17 @@ def display_side_by_side(wide: pd.DataFrame, scenario: Scenario | None = None, s
         j = where.get((f"{parts[i][0]} {target_measure(targets[tid])}", variants[i]))
         return "" if j is None else format_cell(wide[col].iloc[j], share=True) + " "
 
+    def unmet(i: int, col: str) -> str:
+        """`` (31% unmet)`` after a verdict: a ban can lower the exposed share (docs/measures.md §3b)."""
+        tid = parts[i][-1].removeprefix("target:")
+        if tid not in targets:
+            return ""
+        j = where.get((f"{parts[i][0]} {shortfall_metric(target_measure(targets[tid]))}", variants[i]))
+        return "" if j is None else f" ({format_cell(wide[col].iloc[j], share=True)} unmet)"
+
     for col in [c for c in wide.columns if c not in ("measure", "variant")]:
         verdicts = {1.0: "pass", 0.0: "fail"}
-        out[col] = [(measured(i, col) + verdicts[float(v)] if float(v) in verdicts else "–") if t
+        out[col] = [(measured(i, col) + verdicts[float(v)] + unmet(i, col) if float(v) in verdicts else "–") if t
                     else format_cell(v, share=sh)
                     for i, (v, t, sh) in enumerate(zip(wide[col].tolist(), target, share, strict=True))]
     out["measure"] = [
@@ -441,6 +450,14 @@ def compare(
         echo(line)
     for line in _same_lines(sc, table, labelled, mode_arg):
         echo(line)
+    from supplychain.report.exposure_falls import exposure_falls_note
+
+    world = table.attrs.get("world_shortfall")
+    shown_years = {int(str(c)) for c in wide.columns[2:]}
+    falls = "" if world is None else exposure_falls_note(table[table["year"].isin(shown_years)], world,
+                                                         {k: c.basis for k, c in sc.commodities.items()})
+    if falls:
+        echo(falls)
     from supplychain.simulation.uncounted import rebalance_caveat
 
     caveat = rebalance_caveat(sc) if mode_arg == "rebalance" else None

@@ -365,10 +365,12 @@ def _offtakes_cut(result: Result, years: list[int]) -> str:
 def _print_targets(targets: pd.DataFrame) -> None:
     if targets.empty:
         return
-    cols = ["target", "year", "country", "commodity", "metric", "value", "threshold", "status", "reason"]
+    # the share of demand unmet beside the value: a ban can lower the exposed share (docs/measures.md §3b)
+    cols = ["target", "year", "country", "commodity", "metric", "value", "unmet", "threshold", "status", "reason"]
+    shown = targets.rename(columns={"shortfall_share": "unmet"})
     # every target measure is a share of use or of what arrives (schema.model.MetricName)
-    print_table(targets[[c for c in cols if c in targets.columns]], "Targets", max_rows=60,
-                shares=("value", "threshold"))
+    print_table(shown[[c for c in cols if c in shown.columns]], "Targets", max_rows=60,
+                shares=("value", "unmet", "threshold"))
 
 
 def policies_in_force(result: Result, scenario: Scenario) -> list[str]:

@@ -42,7 +42,13 @@ from supplychain.io.roots import BUNDLED_PREFIX, bundled_root
 from supplychain.io.roots import extra_roots as _extra_roots
 from supplychain.io.yamlsafe import YamlDocument, parse_yaml_text
 from supplychain.schema.model import _CONTROL_PATTERN, Scenario
-from supplychain.schema.references import check_references, check_warnings, did_you_mean, problem_at
+from supplychain.schema.references import (
+    check_bare_year_ends,
+    check_references,
+    check_warnings,
+    did_you_mean,
+    problem_at,
+)
 from supplychain.schema.types import InvalidValueError, Quantity, t_named_keys
 
 __all__ = [
@@ -442,7 +448,7 @@ def _validate(composition: Composition, require_sources: bool, warnings: list[Pr
     scenario._provenance = composition.provenance
     problems = check_references(scenario, require_sources=require_sources)
     if warnings is not None:
-        warnings.extend(check_warnings(scenario))
+        warnings.extend(sort_problems([*check_warnings(scenario), *check_bare_year_ends(scenario, composition.data)]))
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -150,6 +150,19 @@ class _Section:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.DataFrame,
+                    pairs: Sequence[tuple[str, str]]) -> str:
+    """Return the note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's pairs."""
+    from supplychain.report.exposure_falls import exposure_falls_note, world_shortfall
+
+    if measures.empty or shortfall.empty or len(run.results) < 2:
+        return ""
+    keep = set(pairs)
+    mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
+    units = {k: c.basis for k, c in run.scenario.commodities.items()} if run.scenario is not None else {}
+    return exposure_falls_note(mine, world_shortfall(shortfall), units)
+
+
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),
              countries: Sequence[str] = (), year: int | None = None,
              chains: Sequence[tuple[str, str]] = (), options: FigureOptions | None = None) -> _Section:
@@ -212,6 +225,9 @@ def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = 
     part = variants_part_year_notes(sc, runs_active, [years[0], focus])
     if part and view["headline"].get("rows"):
         view["headline"]["notes"] = [*view["headline"].get("notes", []), part]
+    falls = _exposure_falls(run, measures, shortfall, pairs)
+    if falls and view["headline"].get("rows"):
+        view["headline"]["notes"] = [*view["headline"].get("notes", []), falls]
     part = variants_part_year_notes(sc, runs_active, years)
     if part and view["shortfall"].get("rows"):
         view["shortfall"]["note"] += " " + part

@@ -128,9 +128,9 @@ def _section(sv: Mapping[str, Any]) -> list[str]:
         out += [line for note in head.get("same", ()) for line in (md_escape(note), "")]
     if sv["targets"]:
         out += ["### Targets", ""]
-        rows = [[t["description"], t["variant"], t["value"], t["threshold"], t["verdict"].upper(), t["reason"]]
-                for t in sv["targets"]]  # fmt: skip
-        out += [md_table(["target", "variant", "value", "threshold", "verdict", "reason"], rows), ""]
+        rows = [[t["description"], t["variant"], t["value"], t.get("shortfall", "n/a"), t["threshold"],
+                 t["verdict"].upper(), t["reason"]] for t in sv["targets"]]  # fmt: skip
+        out += [md_table(["target", "variant", "value", "unmet", "threshold", "verdict", "reason"], rows), ""]
     out += ["### Shortfall", ""]
     short = sv["shortfall"]
     if short["rows"]:

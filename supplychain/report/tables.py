@@ -198,6 +198,8 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
             "variant": str(variant),
             "year": int(first["year"]),
             "value": format_percent(_finite(first["value"])),
+            # the share of demand unmet beside the value: a ban can lower the exposed share (docs/measures.md §3b)
+            "shortfall": format_percent(_finite(first["shortfall_share"])) if "shortfall_share" in first else "n/a",
             "threshold": f"{sign} {format_percent(_finite(first['threshold']))}",
             "margin": format_points(_finite(known["margin"].min())) if not known.empty else "n/a",
             "verdict": verdict,

@@ -63,6 +63,7 @@ __all__ = [
     "WARNINGS",
     "DatedVerdict",
     "check_agreement_parties",
+    "check_bare_year_ends",
     "check_citations",
     "check_code_clashes",
     "check_commodities",
@@ -1150,6 +1151,43 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
             continue  # a shared world's dated measure outside this scenario's years
         fix = "check `start_year`, or the agreement's `end`" if v.why == "empty" else hint
         problems.append(problem_at(scenario, v.at(v.why), _never_message(v, v.why, span), fix))
+    return problems
+
+
+def check_bare_year_ends(scenario: Scenario, data: Mapping[str, Any]) -> list[Problem]:
+    """Report a policy's or agreement's ``end`` written as a bare year (a warning): in force on 1 January only.
+
+    A date written ``YYYY`` is 1 January of that year (``supplychain.schema.types.Date``) and ``end``
+    is the last day in force (a closed span, :mod:`supplychain.simulation.calendar`), so ``end: 2027``
+    keeps the measure in force on 1 January 2027 and no later: one day of 2027 (1/365 of the year
+    at day resolution, the month's share at month resolution), not the year it seems to say. The
+    rule reads the composed data as written (``data``: :attr:`~supplychain.io.compose.Composition.data`,
+    before the schema turns ``2027`` into a date), so ``2027-01-01`` — the same date, written out —
+    is not reported. ``start: 2027`` (from 1 January) says what it seems to and is not reported.
+
+    Examples
+    --------
+    >>> raw = {"scenario": {"name": "x", "base_year": 2024}, "policies": {"ban": {"type": "export_ban",
+    ...        "country": "CN", "start": "2025-01-01", "end": 2027}}}
+    >>> [found] = check_bare_year_ends(Scenario.model_validate(raw), raw)
+    >>> print(found.message)
+    `end: 2027` keeps policy ban in force on 1 January 2027 only (a bare year is 1 January; `end` is the last day)
+    >>> print(found.hint)
+    write 2027-12-31 for the whole year, or 2026-12-31 to end before it
+    """
+    problems = []
+    for section, what in (("policies", "policy"), ("agreements", "agreement")):
+        entries = data.get(section)
+        for eid, entry in (entries.items() if isinstance(entries, Mapping) else ()):
+            end = entry.get("end") if isinstance(entry, Mapping) else None
+            if isinstance(end, bool) or not (isinstance(end, int) or (isinstance(end, str) and end.isdigit())):
+                continue
+            year = int(end)
+            problems.append(problem_at(
+                scenario, (section, eid, "end"),
+                f"`end: {end}` keeps {what} {eid} in force on 1 January {year} only (a bare year is 1 January; "
+                "`end` is the last day)",
+                f"write {year}-12-31 for the whole year, or {year - 1}-12-31 to end before it"))
     return problems
 
 
