@@ -3,7 +3,9 @@
 * :func:`build_tables` — node and edge tables of a scenario in a year
   (:mod:`~supplychain.graph.build`), with baseline flows closed by the documented
   allocation rules (:mod:`~supplychain.graph.allocate`) and checked for mass
-  balance (:mod:`~supplychain.graph.balance`);
+  balance (:mod:`~supplychain.graph.balance`); after the base year, spare capacity of
+  country aggregates meets what the paths leave short (:func:`meet_deficits`,
+  :mod:`~supplychain.graph.spare`);
 * :func:`to_networkx` — a ``networkx.MultiDiGraph`` view for users and reports
   (:mod:`~supplychain.graph.nxview`).
 
@@ -29,6 +31,7 @@ from supplychain.graph.build import (
     use_id,
 )
 from supplychain.graph.nxview import to_networkx
+from supplychain.graph.spare import meet_deficits
 
 __all__ = [
     "EDGE_COLUMNS",
@@ -43,6 +46,7 @@ __all__ = [
     "facility_year",
     "market_balance",
     "market_id",
+    "meet_deficits",
     "node_kind",
     "stock_id",
     "stock_table",

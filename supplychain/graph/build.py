@@ -692,14 +692,28 @@ def _merge_duplicates(edges: Columns) -> Columns:
 
 def _year_edges(scenario: Scenario, year: int, base: BaseYear | None) -> tuple[Columns, dict[str, FacilityYear],
                                                                                list[Problem]]:
-    """Edge columns of a year (:func:`build_tables`, before the node table and the balance check)."""
+    """Edge columns of a year (:func:`build_tables`, before the node table and the balance check).
+
+    After the base year, spare capacity meets what the year's paths leave short
+    (:func:`supplychain.graph.spare.meet_deficits`).
+    """
+    if year <= scenario.scenario.base_year:
+        return _closed_edges(scenario, year, None)
+    from supplychain.graph.spare import meet_deficits
+
+    carried = base if base is not None else base_year(scenario)
+    return meet_deficits(scenario, year, lambda world: _closed_edges(world, year, carried))
+
+
+def _closed_edges(scenario: Scenario, year: int, base: BaseYear | None) -> tuple[Columns, dict[str, FacilityYear],
+                                                                                 list[Problem]]:
+    """Return a year's observed edges (after the base year: its pattern carried) closed by the allocation rules."""
     from supplychain.graph.allocate import allocate_columns
     from supplychain.graph.layout import central_tables, year_layout
     from supplychain.graph.pattern import carry_pattern
 
     observed, fac, problems, demand, stocks = central_tables(scenario, year_layout(scenario, year))
-    if year > scenario.scenario.base_year:
-        base = base if base is not None else base_year(scenario)
+    if base is not None:
         out_ratio, in_ratio = _ratios(fac, base.facilities)
         observed = carry_pattern(base.columns, observed, demand, out_ratio, in_ratio)
     edges = allocate_columns(observed, demand, stocks, stage_of=lambda c: _stage(scenario, c))

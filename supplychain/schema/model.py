@@ -300,7 +300,8 @@ class Facility(StrictModel):
     closure_year: Year | None = None
     """First year it no longer operates."""
     production: dict[YearKey, Tonnes] = Field(default_factory=dict)
-    """Observed or planned production by year."""
+    """Observed or planned production by year; after the base year an aggregate's figure is a path that rises,
+    within its capacity, to meet demand the paths leave short (docs/measures.md)."""
     utilisation: ShareQ | None = None
     """Utilisation of capacity used when production is not given for a year."""
     recycled_share: ShareQ | None = None

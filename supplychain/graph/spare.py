@@ -1,0 +1,161 @@
+r"""Spare capacity meets what a later year's paths leave short: the base network's supply response to demand.
+
+A year's base network (:func:`~supplychain.graph.build.build_tables`) fixes every facility's
+output before it closes the markets. After the base year a *given* output (``production``
+for the year) is a projected path, not a record; where the year's demand is more than the
+paths and the allocation rules can supply (a sampled demand above the rate the paths were
+computed for, docs/uncertainty.md), the producers whose path stays below their capacity
+raise their output to meet it, as a market short of a good draws on spare capacity
+(docs/domain.md, "The material graph": capacity, production, utilisation). The rule, for a
+year :math:`y` after the base year (:func:`meet_deficits`):
+
+1. Close the markets (the allocation rules of :mod:`supplychain.graph.allocate`). For each
+   commodity :math:`k`, :math:`D_k` is the sum of the deficits left over, the markets whose
+   outflow exceeds their inflow beyond the balance tolerance
+   (:func:`~supplychain.graph.allocate.tolerance`).
+2. The *spare producers* of :math:`k` are the country aggregates (``kind: aggregate``) with a
+   ``production`` figure for :math:`y`, making :math:`k`, whose capacity in :math:`y`,
+   :math:`K_v` (:func:`~supplychain.graph.build.capacity_in_year`), exceeds that figure
+   :math:`p_v`. With :math:`c_v = O_{vk} / p_v` the tonnes of :math:`k` per tonne of reference
+   output and :math:`h_v = (K_v - p_v)\,c_v` the room in tonnes of :math:`k`, each raises its
+   output of :math:`k` by its share of the deficit, pro rata to room, at most its room:
+
+   .. math::
+
+       p'_v = p_v + \min\!\left(1, \frac{D_k}{\sum_u h_u}\right) \frac{h_v}{c_v}
+
+   (a facility short of room for several commodities — co-products — takes the largest raise).
+   Its inputs rise with its output (its recipe), so an upstream market may now be short.
+   Only aggregates respond: an aggregate stands for a country's industry of a stage, whose
+   path the data compute as the balancing item (China's magnet, metal, separation and mine
+   paths: the world's needs less the others' supply); a named plant's path is its operator's
+   plan, tied to its own feed (Lynas Malaysia to Mt Weld through Kalgoorlie), and stays as given.
+3. Rebuild the year with the raised outputs and repeat, until no market is short, no spare
+   producer of a short commodity has room left, or :data:`MAX_PASSES` passes.
+
+What is still short then is reported as before (:mod:`supplychain.graph.balance`): the world
+has no more capacity for it. The base year keeps its recorded outputs (no raise). A scenario
+whose years balance is not changed (no deficit, no raise): the rule only acts where the data
+would otherwise leave a market short.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from supplychain.errors import Problem
+from supplychain.graph.allocate import market_flow_sums, tolerance
+from supplychain.graph.build import Columns, FacilityYear, capacity_in_year
+from supplychain.schema.model import Scenario
+from supplychain.schema.types import Quantity
+
+__all__ = ["MAX_PASSES", "deficits", "meet_deficits", "raised_outputs"]
+
+MAX_PASSES = 12
+"""Most rebuilds of a year (one per stage a raise travels up, with room for the pattern's re-spreading)."""
+
+YearEdges = tuple[Columns, dict[str, FacilityYear], list[Problem]]
+
+
+def deficits(edges: Columns) -> dict[str, float]:
+    r"""Commodity → tonnes the year's markets are short after the allocation rules, :math:`D_k`.
+
+    Examples
+    --------
+    >>> e = {"edge": np.array(["a", "b"]), "supplier": np.array(["m", "AU:ore"]),
+    ...      "buyer": np.array(["AU:ore", "JP:ore"]), "tonnes": np.array([100.0, 150.0]),
+    ...      "kind": np.array(["supply", "trade"])}
+    >>> deficits(e)
+    {'ore': 50.0}
+    """
+    markets, inflow, outflow, _ = market_flow_sums(edges)
+    gap = inflow - outflow
+    out: dict[str, float] = {}
+    for i in np.flatnonzero(gap < -tolerance(inflow, outflow)).tolist():
+        commodity = markets[i].split(":", 1)[1]
+        out[commodity] = out.get(commodity, 0.0) - float(gap[i])
+    return out
+
+
+def raised_outputs(scenario: Scenario, year: int, facilities: dict[str, FacilityYear],
+                   short: dict[str, float]) -> dict[str, float]:
+    r"""Facility → its raised output :math:`p'_v` (tonnes of reference output), step 2 of the module's rule.
+
+    Only facilities whose output rises are returned.
+
+    Examples
+    --------
+    Two spare producers of magnets, room 30 t and 10 t; 20 t short: each covers half its room.
+
+    >>> def fy(fid, p):
+    ...     return FacilityYear(fid, "CN", "mag", p, None, "production", (), {"mag": p}, {}, True)
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {f: {"name": f, "country": "CN", "kind": "aggregate", "output": "mag",
+    ...                        "production": {2025: 100}, "capacity": cap} for f, cap in (("a", 130), ("b", 110))}})
+    >>> raised_outputs(s, 2025, {"a": fy("a", 100.0), "b": fy("b", 100.0)}, {"mag": 20.0})
+    {'a': 115.0, 'b': 105.0}
+    """
+    new: dict[str, float] = {}
+    for commodity, short_t in sorted(short.items()):
+        spare: list[tuple[str, float, float, float]] = []  # facility, p_v, c_v, h_v
+        for fid, fy in sorted(facilities.items()):
+            f = scenario.facilities.get(fid)
+            made = fy.outputs.get(commodity, 0.0)
+            if f is None or f.kind != "aggregate" or year not in f.production or made <= 0 or fy.production <= 0:
+                continue
+            cap = capacity_in_year(f, year)
+            if cap is None or cap <= fy.production:
+                continue
+            per = made / fy.production
+            spare.append((fid, fy.production, per, (cap - fy.production) * per))
+        room = sum(h for *_, h in spare)
+        if room <= 0:
+            continue
+        share = min(1.0, short_t / room)
+        for fid, p, per, h in spare:
+            new[fid] = max(new.get(fid, p), p + share * h / per)
+    return {fid: p for fid, p in new.items() if p > facilities[fid].production}
+
+
+def _with_outputs(scenario: Scenario, year: int, outputs: dict[str, float]) -> Scenario:
+    """Return the scenario with the facilities' ``production`` of ``year`` set to the raised outputs."""
+    facilities = dict(scenario.facilities)
+    for fid, p in outputs.items():
+        f = facilities[fid]
+        given = f.production[year]
+        q = Quantity(value=p, assumption=f"raised from {given.central:.6g} t to meet demand the year's paths leave "
+                                         "short, within capacity (supplychain.graph.spare)")
+        facilities[fid] = f.model_copy(update={"production": {**f.production, year: q}})
+    return scenario.model_copy(update={"facilities": facilities})
+
+
+def meet_deficits(scenario: Scenario, year: int, build: Callable[[Scenario], YearEdges]) -> YearEdges:
+    """Return the year's closed edges after spare producers have met what is short (the module's rule).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+    year : int
+        A year after the base year (the base year keeps its recorded outputs: pass it to ``build`` alone).
+    build : callable
+        Scenario → the year's closed edge columns, facility years and facility problems
+        (``supplychain.graph.build._closed_edges`` for the year).
+
+    Returns
+    -------
+    tuple
+        As ``build`` returns, of the scenario with the raised outputs (unchanged when nothing is short).
+    """
+    world = scenario
+    edges, fac, problems = build(world)
+    for _ in range(MAX_PASSES):
+        short = deficits(edges)
+        up = raised_outputs(world, year, fac, short) if short else {}
+        if not up:
+            break
+        world = _with_outputs(world, year, up)
+        edges, fac, problems = build(world)
+    return edges, fac, problems
