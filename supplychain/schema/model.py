@@ -669,7 +669,7 @@ class Agreement(StrictModel):
     start: Date
     """Date it takes effect."""
     end: Date | None = None
-    """Date it lapses."""
+    """Last day in force (open-ended if omitted), as a policy's."""
     exempt_parties: Flag = False
     """Lift the parties' restrictions on trade with each other (bans, licensing, quotas, taxes)."""
     lifts: list[EntityId] = Field(default_factory=list)
@@ -791,7 +791,9 @@ class Target(StrictModel):
     metric: MetricName = "exposed_share"
     """Measure compared with the threshold. The default, ``exposed_share``, counts unmet demand as
     exposed, so a ban that starves a country cannot pass a dependence target (``element_exposed_share``
-    likewise for the element inside products); ``traced_share`` and ``element_dependence`` (traced shares
+    likewise for the element inside products) — though under `rebalance` a ban can *lower* it, as freed supply
+    from outside the source is re-routed to the short (docs/measures.md §3b), so `run`, `compare` and the report
+    show the unmet share beside every verdict; ``traced_share`` and ``element_dependence`` (traced shares
     of what is delivered) pass with unmet demand, and the verdict says so. ``direct_share`` reads the
     measure ``direct_import_share`` (in ``run``, ``sweep`` and ``compare`` alike)."""
     source_country: CountryRef = "CN"
