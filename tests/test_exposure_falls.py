@@ -87,7 +87,7 @@ def test_compare_prints_one_note_when_exposure_falls(run_cli: Callable[..., Any]
     assert out.returncode == 0, out.stderr
     notes = [line for line in out.stdout.splitlines() if line.startswith("Exposure falls where more is unmet")]
     assert notes == [
-        "Exposure falls where more is unmet: US m 2025 is 50% exposed under base, where 50 t product of m is "
+        "Exposure falls where more is unmet: US m 2025 is 50% exposed under base, where 50 t product is "
         "unmet worldwide, against 100% under no_ban (0 t product unmet). A deeper ban frees supply from outside "
         "the source that the re-routing sends to the short, so the secure share rises while what is lost counts "
         "once: compare severities on the shortfall share (docs/measures.md §3b)."]

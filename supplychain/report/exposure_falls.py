@@ -122,7 +122,7 @@ def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: dict
     >>> w = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "commodity": ["m"] * 2,
     ...                   "shortfall": [50.0, 0.0]})
     >>> print(exposure_falls_note(m, w))  # doctest: +NORMALIZE_WHITESPACE
-    Exposure falls where more is unmet: US m 2025 is 50% exposed under base, where 50 t of m is unmet
+    Exposure falls where more is unmet: US m 2025 is 50% exposed under base, where 50 t is unmet
     worldwide, against 100% under no_ban (0 t unmet). A deeper ban frees supply from outside the source
     that the re-routing sends to the short, so the secure share rises while what is lost counts once:
     compare severities on the shortfall share (docs/measures.md §3b).
@@ -136,7 +136,7 @@ def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: dict
     others = f" ({more} more such comparison{'s' if more != 1 else ''})" if more else ""
     return (f"Exposure falls where more is unmet: {top['country']} {top['commodity']} {int(top['year'])} is "
             f"{format_percent(top['exposed_harsher'])} exposed under {top['harsher']}, where "
-            f"{top['short_harsher']:,.0f} {unit} of {top['commodity']} is unmet worldwide, against "
+            f"{top['short_harsher']:,.0f} {unit} is unmet worldwide, against "
             f"{format_percent(top['exposed_milder'])} under {top['milder']} ({top['short_milder']:,.0f} {unit} "
             f"unmet){others}. A deeper ban frees supply from outside the source that the re-routing sends to "
             "the short, so the secure share rises while what is lost counts once: compare severities on the "
