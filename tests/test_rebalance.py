@@ -504,10 +504,11 @@ def test_no_cross_haul_where_the_deviation_is_tied(monkeypatch: pytest.MonkeyPat
     from supplychain.simulation import rebalance as rb
     from supplychain.simulation.levels import tie_ranks
 
-    def adverse(keys: Any, ids: Any) -> tuple[Any, Any]:
-        lo, hi = tie_ranks(keys, ids)
-        ids = list(ids)
-        if "e_jp_us" in ids:
+    ids: list[str] = []  # the model's edge ids, filled once it is built
+
+    def adverse(keys: Any, h: Any) -> tuple[Any, Any]:
+        lo, hi = tie_ranks(keys, h)
+        if len(lo) == len(ids):  # the edges' ranks (not the markets')
             lo[ids.index("e_jp_us")] = 0.99
             hi[ids.index("reroute.x.US.JP")] = 0.0
         return lo, hi
@@ -525,6 +526,7 @@ def test_no_cross_haul_where_the_deviation_is_tied(monkeypatch: pytest.MonkeyPat
          ("u_jp", "JP:x", "JP:x:use", 200, "use"), ("u_us", "US:x", "US:x:use", 120, "use")],
     )
     m = RebalanceModel(nodes, edges, allocation="proportional")
+    ids.extend(m.edges["edge"].astype(str))
     inp = m.year_inputs(nodes, edges, blocked={"t_cn_jp": 1.0, "reroute.x.CN.US": 1.0})
     sol = m.solve(inp)
     flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))

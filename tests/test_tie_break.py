@@ -13,7 +13,7 @@ import pytest
 
 import supplychain as sc
 from supplychain.schema.model import Scenario
-from supplychain.simulation.levels import tie_ranks
+from supplychain.simulation.levels import id_hash, tie_ranks
 from supplychain.simulation.rebalance import RebalanceModel
 from tests.conftest import REPO
 from tests.test_rebalance import NAN, table
@@ -96,7 +96,7 @@ def test_identical_plants_split_by_the_hash_only_which_one_runs_moves_with_the_n
 
 def test_tie_ranks_order_by_keys_and_use_the_hash_only_within_equal_keys() -> None:
     keys = np.array([[200.0, 50.0], [100.0, 25.0], [100.0, 25.0], [0.0, 0.0]])
-    lo, hi = tie_ranks(keys, ["e1", "e2", "e3", "e4"])
+    lo, hi = tie_ranks(keys, id_hash(["e1", "e2", "e3", "e4"]))
     # ranks 2, 1, 1, 0 of R = 3 distinct keys: r_lo = (ρ + h/2)/3, r_hi = (2 − ρ + h/2)/3
     assert lo[0] > max(lo[1], lo[2])
     assert min(lo[1], lo[2]) > lo[3]
@@ -104,7 +104,7 @@ def test_tie_ranks_order_by_keys_and_use_the_hash_only_within_equal_keys() -> No
     assert max(hi[1], hi[2]) < hi[3]
     assert np.all((lo >= 0) & (lo < 1) & (hi >= 0) & (hi < 1))
     # reordering or renaming the columns moves no rank but among the two with equal keys
-    lo2, _ = tie_ranks(keys[::-1], ["x4", "x3", "x2", "x1"])
+    lo2, _ = tie_ranks(keys[::-1], id_hash(["x4", "x3", "x2", "x1"]))
     assert lo2[3] == pytest.approx(lo[0], abs=0.5 / 3)
     assert lo2[0] == pytest.approx(lo[3], abs=0.5 / 3)
     assert lo2[3] > max(lo2[1], lo2[2]) > lo2[0]

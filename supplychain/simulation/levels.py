@@ -253,7 +253,7 @@ def id_hash(ids: Sequence[str]) -> FloatArray:
     return np.array([zlib.crc32(str(i).encode()) for i in ids], dtype=np.float64) / 2.0**32
 
 
-def tie_ranks(keys: FloatArray, ids: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+def tie_ranks(keys: FloatArray, h: FloatArray) -> tuple[FloatArray, FloatArray]:
     r"""Return the tie-break positions :math:`(r^{lo}, r^{hi})`, each in :math:`[0, 1)`, of columns with these keys.
 
     The rows of ``keys`` are ranked lexicographically (first key column first), equal rows sharing a rank
@@ -272,16 +272,21 @@ def tie_ranks(keys: FloatArray, ids: Sequence[str]) -> tuple[FloatArray, FloatAr
     ----------
     keys : numpy.ndarray
         One row per column, shape (n, k); NaN is ranked as 0.
-    ids : sequence of str
-        The columns' ids (edge or market ids), for exact ties only.
+    h : numpy.ndarray
+        :func:`id_hash` of the columns' ids (edge or market ids), for exact ties only.
     """
-    k = np.nan_to_num(np.asarray(keys, dtype=np.float64).reshape(len(ids), -1))
-    h = id_hash(ids)
-    if len(ids) == 0:
-        return h, h
-    _, inverse = np.unique(k, axis=0, return_inverse=True)
-    rank = np.asarray(inverse, dtype=np.float64).reshape(-1)
-    n_rank = float(rank.max()) + 1.0
+    h = np.asarray(h, dtype=np.float64)
+    n = len(h)
+    k = np.nan_to_num(np.asarray(keys, dtype=np.float64).reshape(n, -1))
+    if n == 0:
+        return h.copy(), h.copy()
+    order = np.lexsort(k.T[::-1])  # by the first key column, then the next, ...
+    ks = k[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    rank = np.empty(n)
+    rank[order] = np.cumsum(new) - 1.0
+    n_rank = float(new.sum())
     lo: FloatArray = (rank + 0.5 * h) / n_rank
     hi: FloatArray = (n_rank - 1.0 - rank + 0.5 * h) / n_rank
     return lo, hi

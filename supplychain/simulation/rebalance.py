@@ -116,6 +116,7 @@ from supplychain.simulation.levels import (
     LevelCosts,
     contracted_factors,
     dot,
+    id_hash,
     lexicographic_levels,
     new_trade_factors,
     perturbation,
@@ -282,8 +283,9 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._edge_com = codes[: len(com)]
         self._market_com = codes[len(com) :]
         self._n_com = len(names)
-        self._edge_ids = self.edges["edge"].astype(str).tolist()
-        self._market_ids = self.node_ids[self.markets].tolist()
+        # hashes of the ids: they order only columns whose tie-break keys are all equal (_tie)
+        self._edge_hash = id_hash(self.edges["edge"].astype(str).tolist())
+        self._market_hash = id_hash(self.node_ids[self.markets].tolist())
         # the tie-break factors of the last keys (_tie): the keys change only with capacities and baselines
         self._tie_memo: tuple[bytes, FloatArray] | None = None
         self._quota_rows: dict[str, int] = {}
@@ -625,8 +627,8 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         k_fac = np.where(self.index.kind[src] == "facility", k_node[src], k_node[dst])
         out0 = np.bincount(src, weights=f0, minlength=n_nodes)
         in0 = np.bincount(dst, weights=f0, minlength=n_nodes)
-        lo, hi = tie_ranks(np.column_stack([k_fac, f0, out0[src], in0[dst]]), self._edge_ids)
-        m_lo, _ = tie_ranks(np.column_stack([in0[self.markets], out0[self.markets]]), self._market_ids)
+        lo, hi = tie_ranks(np.column_stack([k_fac, f0, out0[src], in0[dst]]), self._edge_hash)
+        m_lo, _ = tie_ranks(np.column_stack([in0[self.markets], out0[self.markets]]), self._market_hash)
         tie = np.ones(self._cols.n)
         tie[:ne] = tie_factors(lo)
         tie[ne : 2 * ne] = new_trade_factors(hi, self._cross)
