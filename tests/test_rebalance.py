@@ -487,7 +487,7 @@ def test_lexicographic_restores_the_priority_the_weighted_start_gives_up() -> No
         np.testing.assert_allclose(sb.tonnes, sol.tonnes, rtol=1e-9, atol=1e-6)
 
 
-def test_no_cross_haul_where_the_deviation_is_tied() -> None:
+def test_no_cross_haul_where_the_deviation_is_tied(monkeypatch: pytest.MonkeyPatch) -> None:
     # JP mine 60 t (at capacity) and CN's 160 t feed JP's market: 200 t to JP use, 20 t on to the US
     # (e_jp_us). The US mine (100 t, at capacity) and those 20 t feed US use (120 t). CN's exports are
     # banned (the observed edge and its re-routing candidate to the US).
@@ -496,11 +496,24 @@ def test_no_cross_haul_where_the_deviation_is_tied() -> None:
     # over the candidate reroute.x.US.JP. Two ways, equally close to the baseline (deviation, t):
     #   X, a cross-haul: keep e_jp_us at 20, send 60 to JP:   |0| + 60      = 60
     #   Y:               cut e_jp_us to 0, send 40 to JP:     |−20| + 40    = 60
-    # (every other edge moves alike: the uses −100 and −60, CN's edges −160). The hash alone
-    # (1 + τh on every column) picks X when h(reroute.x.US.JP) < h(e_jp_us): X − Y = 20τ(h_r − h_t).
-    # With a tonne of new cross-border trade weighing τ more (NEW_TRADE), X − Y = 20τ(1 + h_r − h_t) > 0:
-    # Y, whatever the hashes.
-    from supplychain.simulation.levels import TIE_BREAK, tie_factors
+    # (every other edge moves alike: the uses −100 and −60, CN's edges −160). The ranks alone
+    # (1 + τr on every column, levels.tie_ranks) pick X when r_hi(reroute.x.US.JP) < r_lo(e_jp_us):
+    # X − Y = 20τ(r_hi − r_lo). With a tonne of new cross-border trade weighing τ more (NEW_TRADE),
+    # X − Y = 20τ(1 + r_hi − r_lo) > 0: Y, whatever the ranks. The ranks are set here to the case where
+    # they alone would keep the cross-haul (r_hi = 0 on the candidate, r_lo = 0.99 on e_jp_us).
+    from supplychain.simulation import rebalance as rb
+    from supplychain.simulation.levels import tie_ranks
+
+    ids: list[str] = []  # the model's edge ids, filled once it is built
+
+    def adverse(keys: Any, h: Any) -> tuple[Any, Any]:
+        lo, hi = tie_ranks(keys, h)
+        if len(lo) == len(ids):  # the edges' ranks (not the markets')
+            lo[ids.index("e_jp_us")] = 0.99
+            hi[ids.index("reroute.x.US.JP")] = 0.0
+        return lo, hi
+
+    monkeypatch.setattr(rb, "tie_ranks", adverse)
 
     nodes, edges = table(
         [("jp_mine", "facility", "JP", "x", 60.0), ("us_mine", "facility", "US", "x", 100.0),
@@ -512,9 +525,8 @@ def test_no_cross_haul_where_the_deviation_is_tied() -> None:
          ("e_jp_us", "JP:x", "US:x", 20, "trade"),
          ("u_jp", "JP:x", "JP:x:use", 200, "use"), ("u_us", "US:x", "US:x:use", 120, "use")],
     )
-    h_r, h_t = (tie_factors(["reroute.x.US.JP", "e_jp_us"]) - 1.0) / TIE_BREAK
-    assert h_r < h_t  # the premise: the hash alone would keep the cross-haul
     m = RebalanceModel(nodes, edges, allocation="proportional")
+    ids.extend(m.edges["edge"].astype(str))
     inp = m.year_inputs(nodes, edges, blocked={"t_cn_jp": 1.0, "reroute.x.CN.US": 1.0})
     sol = m.solve(inp)
     flow = dict(zip(m.edges["edge"], sol.tonnes, strict=True))

@@ -34,11 +34,13 @@ __all__ = [
     "LevelCosts",
     "contracted_factors",
     "dot",
+    "id_hash",
     "lexicographic_levels",
     "new_trade_factors",
     "perturbation",
     "settled",
     "tie_factors",
+    "tie_ranks",
     "weighted_costs",
     "weighted_value",
 ]
@@ -242,34 +244,82 @@ def lexicographic_levels(h: Any, run: Callable[[str, FloatArray], float], values
     return x
 
 
-def tie_factors(ids: Sequence[str]) -> FloatArray:
-    r"""Return :math:`1 + \tau h(\text{id})` per id (:data:`TIE_BREAK`; :math:`h` from CRC-32, stable across runs)."""
-    h = np.array([zlib.crc32(str(i).encode()) for i in ids], dtype=np.float64) / 2.0**32
-    return 1.0 + TIE_BREAK * h
+def id_hash(ids: Sequence[str]) -> FloatArray:
+    r"""Return :math:`h(\text{id}) \in [0, 1)` per id, from CRC-32 (stable across runs and processes).
+
+    Only orders columns whose tie-break keys are equal (:func:`tie_ranks`): the spelling of an id decides
+    nothing that a quantity of the scenario can decide.
+    """
+    return np.array([zlib.crc32(str(i).encode()) for i in ids], dtype=np.float64) / 2.0**32
 
 
-def new_trade_factors(ids: Sequence[str], cross: npt.NDArray[np.bool_]) -> FloatArray:
-    r"""Return the deviation level's factors on the flow columns above the baseline, :math:`f^{hi}_e`.
+def tie_ranks(keys: FloatArray, h: FloatArray) -> tuple[FloatArray, FloatArray]:
+    r"""Return the tie-break positions :math:`(r^{lo}, r^{hi})`, each in :math:`[0, 1)`, of columns with these keys.
 
-    :math:`1 + \tau\,(h(\text{id}) + \nu\,[e \text{ crosses a border}])`, with :math:`\tau` =
-    :data:`TIE_BREAK`, :math:`h` as in :func:`tie_factors` and :math:`\nu` = :data:`NEW_TRADE` = 1.
+    The rows of ``keys`` are ranked lexicographically (first key column first), equal rows sharing a rank
+    :math:`\rho \in \{0, \dots, R-1\}` (:math:`R` distinct rows); then
 
-    Every other deviation column's factor is :math:`1 + \tau h \in [1, 1 + \tau)`; a tonne of new
-    cross-border trade weighs :math:`[1 + \tau, 1 + 2\tau)`, so it is dearer than any tonne that is
-    not, whatever the hashes. Where the deviation :math:`\sum_e |f_e - f^0_e| / T_k` is tied, the response
-    opening the fewest new tonnes of cross-border trade wins (``docs/rebalance.md``, "Tie-break"). That
-    removes cross-hauls: keeping a baseline flow A→B of x t while B→A carries x + y t above its baseline
-    deviates by x + y, exactly as much as cutting A→B by x and carrying only y on B→A, but opens x t
-    more of new trade. Like the hash, it can trade at most a share :math:`2\tau` of the deviation.
+    .. math:: r^{lo} = (\rho + \tfrac12 h)/R, \qquad r^{hi} = (R - 1 - \rho + \tfrac12 h)/R,
+
+    with :math:`h` = :func:`id_hash` of the column's id. A larger key gets a larger :math:`r^{lo}` (the factor
+    of a tonne kept up to the baseline, :math:`1 + \tau r^{lo}`: it is cut last) and a smaller :math:`r^{hi}`
+    (the factor of a tonne above the baseline, :math:`1 + \tau r^{hi}`: it grows first). Distinct keys are
+    at least :math:`\tfrac1{2R}` apart whatever the hashes, so the hash orders only columns whose keys are
+    all equal (``docs/rebalance.md``, "Tie-break"). The ranks depend on the keys' order, not their spelling
+    or the columns' order, so renaming or reordering the scenario's entities moves no column's rank.
 
     Parameters
     ----------
-    ids : sequence of str
-        Edge ids.
+    keys : numpy.ndarray
+        One row per column, shape (n, k); NaN is ranked as 0.
+    h : numpy.ndarray
+        :func:`id_hash` of the columns' ids (edge or market ids), for exact ties only.
+    """
+    h = np.asarray(h, dtype=np.float64)
+    n = len(h)
+    k = np.nan_to_num(np.asarray(keys, dtype=np.float64).reshape(n, -1))
+    if n == 0:
+        return h.copy(), h.copy()
+    order = np.lexsort(k.T[::-1])  # by the first key column, then the next, ...
+    ks = k[order]
+    new = np.ones(n, dtype=bool)
+    new[1:] = np.any(ks[1:] != ks[:-1], axis=1)
+    rank = np.empty(n)
+    rank[order] = np.cumsum(new) - 1.0
+    n_rank = float(new.sum())
+    lo: FloatArray = (rank + 0.5 * h) / n_rank
+    hi: FloatArray = (n_rank - 1.0 - rank + 0.5 * h) / n_rank
+    return lo, hi
+
+
+def tie_factors(r: FloatArray) -> FloatArray:
+    r"""Return :math:`1 + \tau r` per column (:data:`TIE_BREAK`; :math:`r` from :func:`tie_ranks`)."""
+    out: FloatArray = 1.0 + TIE_BREAK * np.asarray(r, dtype=np.float64)
+    return out
+
+
+def new_trade_factors(r_hi: FloatArray, cross: npt.NDArray[np.bool_]) -> FloatArray:
+    r"""Return the deviation level's factors on the flow columns above the baseline, :math:`f^{hi}_e`.
+
+    :math:`1 + \tau\,(r^{hi}_e + \nu\,[e \text{ crosses a border}])`, with :math:`\tau` =
+    :data:`TIE_BREAK`, :math:`r^{hi}` from :func:`tie_ranks` and :math:`\nu` = :data:`NEW_TRADE` = 1.
+
+    Every other deviation column's factor is :math:`1 + \tau r \in [1, 1 + \tau)`; a tonne of new
+    cross-border trade weighs :math:`[1 + \tau, 1 + 2\tau)`, so it is dearer than any tonne that is
+    not, whatever the keys. Where the deviation :math:`\sum_e |f_e - f^0_e| / T_k` is tied, the response
+    opening the fewest new tonnes of cross-border trade wins (``docs/rebalance.md``, "Tie-break"). That
+    removes cross-hauls: keeping a baseline flow A→B of x t while B→A carries x + y t above its baseline
+    deviates by x + y, exactly as much as cutting A→B by x and carrying only y on B→A, but opens x t
+    more of new trade. Like the ranks, it can trade at most a share :math:`2\tau` of the deviation.
+
+    Parameters
+    ----------
+    r_hi : numpy.ndarray
+        :math:`r^{hi}` per edge (:func:`tie_ranks`).
     cross : numpy.ndarray of bool
         Whether each edge crosses a border (supplier and buyer countries differ).
     """
-    out: FloatArray = tie_factors(ids) + TIE_BREAK * NEW_TRADE * np.asarray(cross, dtype=np.float64)
+    out: FloatArray = tie_factors(r_hi) + TIE_BREAK * NEW_TRADE * np.asarray(cross, dtype=np.float64)
     return out
 
 

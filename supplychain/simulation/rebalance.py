@@ -60,10 +60,12 @@ capacity at the same deviation from the baseline), any optimal vertex would do,
 and which one a solver returns would depend on where it started (the previous
 year, the previous variant). To make such choices depend on the inputs rather
 than on the solve history, the coefficients of the last level (deviation) are
-multiplied by :math:`1 + \tau\,h(\text{id})` with :math:`\tau` = :data:`~supplychain.simulation.levels.TIE_BREAK`
-and :math:`h \in [0, 1)` a fixed hash of the edge or market id (a tonne above the baseline on a
-cross-border edge by :math:`1 + \tau(1 + h)`, :func:`~supplychain.simulation.levels.new_trade_factors`: the
-fewest new tonnes of trade first, then the hash), and HiGHS runs
+multiplied by :math:`1 + \tau\,r` with :math:`\tau` = :data:`~supplychain.simulation.levels.TIE_BREAK`
+and :math:`r \in [0, 1)` the column's rank by quantities of the inputs, never by ids
+(:func:`~supplychain.simulation.levels.tie_ranks`: the larger plant, then the larger baseline route, grows
+first and is cut last; a hash of the id orders only columns whose keys are all equal), a tonne above the
+baseline on a cross-border edge by :math:`1 + \tau(1 + r)` (:func:`~supplychain.simulation.levels.new_trade_factors`:
+the fewest new tonnes of trade first, then the ranks), and HiGHS runs
 with a dual feasibility tolerance of :data:`~supplychain.simulation.highs.DUAL_TOL` so that the perturbation
 still counts for high-tonnage commodities (small normalised weights). Levels 1–3
 are not perturbed (a perturbation there would trade real shortfall or cost for
@@ -114,10 +116,12 @@ from supplychain.simulation.levels import (
     LevelCosts,
     contracted_factors,
     dot,
+    id_hash,
     lexicographic_levels,
     new_trade_factors,
     perturbation,
     tie_factors,
+    tie_ranks,
     weighted_costs,
     weighted_value,
 )
@@ -279,16 +283,11 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         self._edge_com = codes[: len(com)]
         self._market_com = codes[len(com) :]
         self._n_com = len(names)
-        node_names = self.node_ids
-        edge_ids = self.edges["edge"].astype(str).tolist()
-        self._tie_edge = tie_factors(edge_ids)
-        self._tie_market = tie_factors(node_names[self.markets].tolist())
-        tie = np.ones(self._cols.n)
-        tie[: len(self.edges)] = self._tie_edge
-        tie[len(self.edges) : 2 * len(self.edges)] = new_trade_factors(edge_ids, self._cross)
-        tie[self._cols.gap : self._cols.draw] = self._tie_market
-        tie.flags.writeable = False
-        self._tie_cols: FloatArray = tie  # per LP column, the same for every solve (_tie)
+        # hashes of the ids: they order only columns whose tie-break keys are all equal (_tie)
+        self._edge_hash = id_hash(self.edges["edge"].astype(str).tolist())
+        self._market_hash = id_hash(self.node_ids[self.markets].tolist())
+        # the tie-break factors of the last keys (_tie): the keys change only with capacities and baselines
+        self._tie_memo: tuple[bytes, FloatArray] | None = None
         self._quota_rows: dict[str, int] = {}
         self._quota_coef: dict[str, dict[int, float]] = {}
         self._solved = False
@@ -592,7 +591,7 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         # unsold: Σ_m u_m / T_k(m)
         unsold = np.zeros(c.n)
         unsold[c.uns :] = wm / float(wm.max()) if wm.size else 0.0
-        tie = contracted_factors(self._tie(), inputs.contracted)
+        tie = contracted_factors(self._tie(inputs), inputs.contracted)
         return LevelCosts(cost1, cost2, cost3, cost4, unsold, dev_const, ws_scale, cscale, has_stock, has_cost, tie)
 
     def _lp_costs(self, lv: LevelCosts, geo: Geometry) -> tuple[FloatArray, ...]:
@@ -607,12 +606,36 @@ class RebalanceModel(LPAssembly, YearInputBuilder):
         levels = (lv.cost1, lv.cost2, lv.cost3, lv.cost4 * tie, weighted_costs(lv, tie), lv.unsold)
         return tuple(self._fold.costs(k, geo) for k in levels)
 
-    def _tie(self) -> FloatArray:
-        """Tie-break factor per LP column of the deviation level (module docstring; 1 elsewhere).
+    def _tie(self, inputs: YearInputs) -> FloatArray:
+        r"""Tie-break factor per LP column of the deviation level (``docs/rebalance.md``, "Tie-break"; 1 elsewhere).
 
-        The same for every solve: built once, read-only.
+        Keyed on quantities of the year's inputs, never on ids (:func:`~supplychain.simulation.levels.tie_ranks`):
+        an edge's key is (:math:`K_v` of its facility end, 0 if none; its baseline :math:`f^0_e`; its supplier's
+        baseline outflow; its buyer's baseline inflow), a market's (its baseline inflow, outflow). A larger key
+        is cut last and grows first; only columns with equal keys are ordered by a hash of their ids. Read-only,
+        rebuilt only when the capacities or baselines change.
         """
-        return self._tie_cols
+        f0 = np.asarray(inputs.baseline, dtype=np.float64)
+        cap = np.asarray(inputs.capacity, dtype=np.float64)
+        memo_key = f0.tobytes() + cap.tobytes()
+        if self._tie_memo is not None and self._tie_memo[0] == memo_key:
+            return self._tie_memo[1]
+        n_nodes, ne = len(self.node_ids), len(self.edges)
+        src, dst = self.index.src, self.index.dst
+        k_node = np.zeros(n_nodes)
+        k_node[self.facilities] = np.nan_to_num(cap)
+        k_fac = np.where(self.index.kind[src] == "facility", k_node[src], k_node[dst])
+        out0 = np.bincount(src, weights=f0, minlength=n_nodes)
+        in0 = np.bincount(dst, weights=f0, minlength=n_nodes)
+        lo, hi = tie_ranks(np.column_stack([k_fac, f0, out0[src], in0[dst]]), self._edge_hash)
+        m_lo, _ = tie_ranks(np.column_stack([in0[self.markets], out0[self.markets]]), self._market_hash)
+        tie = np.ones(self._cols.n)
+        tie[:ne] = tie_factors(lo)
+        tie[ne : 2 * ne] = new_trade_factors(hi, self._cross)
+        tie[self._cols.gap : self._cols.draw] = tie_factors(m_lo)
+        tie.flags.writeable = False
+        self._tie_memo = (memo_key, tie)
+        return tie
 
     def restart(self) -> None:
         """Let the next :meth:`solve` start from scratch, as a new model's first solve does.
