@@ -180,6 +180,26 @@ def test_us_compounds_salient_statistics(summary: pd.DataFrame) -> None:
     assert row["apparent_consumption"] == pytest.approx(6_600)
 
 
+def test_us_compounds_draw_on_the_separated_output(baseline: Scenario) -> None:
+    """US compounds and metals are one stock with the oxide chain (review #6, R-6).
+
+    Derivation: USGS's 1,300 t of US production of compounds and metals (fn3: PrNd compounds from California,
+    RE compounds from Utah) is part of the 7,600 t of US separated output, which ``separation_mountain_pass``
+    splits into NdPr oxide and ``other_reo`` (6,306 t). The pool ``us_compounds_usgs`` (``pool_compounds``:
+    1 t other_reo -> 1 t ree_compounds) takes its 1,300 t from ``US:other_reo``, so the US market of
+    ``other_reo`` balances as supply 6,306 = pool 1,300 + exports to ROW + surplus, and a cut to US separation
+    reaches US compounds through that market. A primary node (the earlier version) had no input edge.
+    """
+    _, edges = build_tables(baseline, YEAR)
+    by_edge = edges.set_index("edge")["tonnes"]
+    assert by_edge["input.us_compounds_usgs.other_reo"] == pytest.approx(1_300)
+    assert by_edge["supply.us_compounds_usgs.ree_compounds"] == pytest.approx(1_300)
+    supply = edges.loc[edges["buyer"].eq("US:other_reo"), "tonnes"].sum()
+    uses = edges.loc[edges["supplier"].eq("US:other_reo"), "tonnes"].sum()
+    assert supply == pytest.approx(6_306, abs=0.01)
+    assert uses == pytest.approx(supply)
+
+
 def test_us_traced_china_share_above_first_hop(measures: pd.DataFrame) -> None:
     direct = value(measures, "US", "ree_compounds", "direct_import_share")
     traced_imports = traced_share_of_imports(measures, "US", "ree_compounds")

@@ -258,3 +258,83 @@ def given_pair_world(demand: dict[str, float]) -> Scenario:
                   for y in (2024, 2025)},
         "demand": {c.lower(): {"country": c, "commodity": "ore", "year": 2024, "tonnes": t} for c, t in demand.items()},
     })
+
+
+def own_plant_world(kr_plant: float) -> Scenario:
+    """China and Japan export magnets to Korea and the US; Korea may build its own plant (review #6, R-1).
+
+    Base year 2024 (magnets, t; every plant at capacity × utilisation 1):
+
+    * CN plant 100 t: 10 t to China's own use, 60 t to KR, 30 t to the US (flows).
+    * JP plant 10 t: all to the US (a flow); Japan has no demand and sold nothing to Korea.
+    * KR demand 60 t, US demand 40 t: all imported (the US 30 : 10 from China and Japan).
+    * KR plant, ``kr_plant`` t, commissioned 2026 (a non-Chinese plant with no inputs);
+      a Chinese export ban from 2026 (policy ``cn_ban``).
+    """
+    def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
+        return {"name": f"{country} plant", "country": country, "kind": "aggregate", "output": "magnet",
+                "capacity": capacity, "utilisation": 1.0, **extra}
+
+    def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:
+        return {"supplier": supplier, "buyer": buyer, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+    def demand(country: str, tonnes: float) -> dict[str, Any]:
+        return {"country": country, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+    facilities = {"cn": plant("CN", 100), "jp": plant("JP", 10)}
+    if kr_plant:
+        facilities["kr"] = plant("KR", kr_plant, commissioning_year=2026)
+    return Scenario.model_validate({
+        "scenario": {"name": "own plant", "base_year": 2024, "horizon": 2026},
+        "commodities": {"magnet": {"name": "Magnet", "stage": "magnet"}},
+        "facilities": facilities,
+        "flows": {"cn_kr": flow("CN", "KR", 60), "cn_us": flow("CN", "US", 30), "jp_us": flow("JP", "US", 10)},
+        "demand": {"cn": demand("CN", 10), "kr": demand("KR", 60), "us": demand("US", 40)},
+        "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["magnet"]},
+                                "start": "2026-01-01"}},
+        "toggles": {"ban": {"controls": ["cn_ban"], "default": False}},
+    })
+
+
+def test_an_importers_own_plant_costs_only_its_suppliers_sales() -> None:
+    # 2026 with the KR plant (20 t), surpluses before trade: CN 100 − 10 = 90, JP 10, KR 20 − 60 = −40,
+    # US −40. Rows (each exporter the 2024 share of its surplus: all of it): CN 90, JP 10 = 100;
+    # columns (each importer the 2024 share of its deficit: all of it): KR 40, US 40 = 80.
+    # The importers' side is the smaller: it is met, the exporters' sums are caps. Each column keeps
+    # its 2024 partner shares: KR 40 all from China; US 40 as 30 : 10, i.e. CN 30, JP 10. Rows: CN 70
+    # ≤ 90, JP 10 ≤ 10: no cap binds. China, the only supplier of Korea, sells the 20 t less (into
+    # stock); Japan, which sold nothing to Korea, loses nothing. (Scaling both rows down to 80, as
+    # before review #6, gave CN 72, JP 8 and then CN → US 32, JP → US 8: the US 80 % Chinese instead of
+    # 75 % because Korea built a plant.)
+    _, e = build_tables(own_plant_world(20), 2026)
+    t = e.set_index("edge")["tonnes"]
+    assert t["flows.cn_kr"] == pytest.approx(40.0)
+    assert t["flows.cn_us"] == pytest.approx(30.0)
+    assert t["flows.jp_us"] == pytest.approx(10.0)
+    assert t["stock.CN:magnet.build"] == pytest.approx(20.0)
+
+
+@pytest.mark.parametrize("kr_plant", [5.0, 20.0, 60.0])
+def test_a_new_plant_outside_the_source_never_raises_dependence_on_it(kr_plant: float) -> None:
+    # Metamorphic: adding a non-Chinese plant (Korea's, any size up to its whole demand) never raises
+    # any market's traced share of China, nor any shortfall under the `fixed` response to a Chinese
+    # ban. Without the plant (2026): the US buys 30 : 10 (75 % Chinese), KR 60 t from China; the ban
+    # leaves the US 30 t short (Japan's 10 t stay), KR 60 t. With it: KR's column falls by the plant's
+    # output and only China's sales fall (test above), so the US stays 75 % Chinese and 30 t short
+    # and KR is short by 60 − kr_plant (its own plant is not banned).
+    def measures_and_shortfall(s: Scenario) -> tuple[pd.Series, pd.Series]:
+        traced = compute_measures(s, 2026, source="CN")
+        traced = traced.loc[traced["metric"].eq("traced_share")].set_index(["country", "commodity"])["value"]
+        res = simulate(s, years=[2024, 2026], mode="fixed", toggles={"ban": True})
+        short = res.shortfall.query("year == 2026").set_index("country")["shortfall"]
+        return traced, short
+
+    traced_0, short_0 = measures_and_shortfall(own_plant_world(0))
+    traced_1, short_1 = measures_and_shortfall(own_plant_world(kr_plant))
+    assert traced_0[("US", "magnet")] == pytest.approx(0.75)
+    assert short_0["US"] == pytest.approx(30.0)
+    for key, before in traced_0.items():
+        assert traced_1[key] <= before + 1e-12, key
+    for country, before in short_0.items():
+        assert short_1[country] <= before + 1e-9, country
+    assert short_1["KR"] == pytest.approx(60.0 - kr_plant)

@@ -28,8 +28,9 @@ base year's **trade pattern** (``docs/measures.md``, "Later years"):
    (the fraction is 0 where the base year had no such surplus or deficit): a market
    exports the same share of its surplus and imports the same share of its deficit as in
    the base year (the rest of a deficit came from its stock).
-   Where the world's exports and imports differ, the larger side is scaled down
-   proportionally to the smaller.
+   Where the world's exports and imports differ, the smaller side is met and the larger
+   side's sums are upper bounds (:func:`ras` with ``capped``): when an importer's imports
+   fall, the exporters that sold to it sell less, not every exporter in proportion.
 3. **A new exporter sells its surplus first** (:func:`new_exports`). A market to which the
    pattern gives no export share (:math:`E^0_m = T_m` or :math:`r^0_m \le 0`: it had nothing
    of its own to export in the base year) but which has a surplus in the year — new capacity,
@@ -83,7 +84,7 @@ _RAS: Memo[FloatArray] = Memo(RAS_MEMO_SIZE)
 
 
 def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = RAS_TOL,
-        max_iter: int = 1000) -> FloatArray:
+        max_iter: int = 1000, capped: bool = False) -> FloatArray:
     r"""Scale a non-negative matrix biproportionally to row and column sums (RAS, iterative proportional fitting).
 
     Finds :math:`X = \operatorname{diag}(r)\, X^0 \operatorname{diag}(s)` with row sums ``rows``
@@ -93,6 +94,13 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     the iteration stops after ``max_iter`` passes (or at a pass that leaves :math:`X` exactly as it
     was: every later pass would too) and the result is scaled down so that no row or column
     exceeds its sum (what is left is for the caller to place).
+
+    With ``capped``, the totals may differ: the side with the smaller total is met exactly (as far
+    as the zeros allow) and the other side's sums are upper bounds, each of its lines scaled down
+    only where it would exceed its sum (iterative proportional fitting with one side's margins as
+    inequalities). Each line of the exact side keeps its shares of the prior except where a
+    capped line binds, so a line of the larger side that has no entry in a line of the smaller
+    side that fell loses nothing to it (``docs/measures.md``, "Later years", step 2).
 
     Parameters
     ----------
@@ -104,6 +112,8 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
         Largest relative difference of a sum from its target.
     max_iter : int
         Largest number of row-and-column passes.
+    capped : bool
+        Take the larger total's sums as upper bounds (above); without it the totals must be equal.
 
     Returns
     -------
@@ -124,29 +134,42 @@ def ras(prior: FloatArray, rows: FloatArray, cols: FloatArray, *, tol: float = R
     >>> x = ras(np.array([[60.0, 40.0], [20.0, 30.0]]), np.array([140.0, 80.0]), np.array([80.0, 140.0]))
     >>> np.round(x, 6).tolist()
     [[60.0, 80.0], [20.0, 60.0]]
+
+    Capped: the first importer's purchases fall from 60 t to 40 t (its own new plant), the
+    exporters' sums stay at what they could sell (90 t and 10 t). Imports are met exactly in the
+    base year's partner shares; only the first exporter, the one that sold to the first
+    importer, sells less (70 t of its 90 t):
+
+    >>> x = ras(np.array([[60.0, 30.0], [0.0, 10.0]]), np.array([90.0, 10.0]), np.array([40.0, 40.0]), capped=True)
+    >>> np.round(x, 6).tolist()
+    [[40.0, 30.0], [0.0, 10.0]]
     """
     x = np.array(prior, dtype=np.float64)
     rows = np.asarray(rows, dtype=np.float64)
     cols = np.asarray(cols, dtype=np.float64)
     if x.size == 0:
         return x
-    key = (x.shape, x.tobytes(), rows.tobytes(), cols.tobytes(), tol, max_iter)
-    return _RAS.get(key, lambda: _ras(x, rows, cols, tol, max_iter)).copy()
+    key = (x.shape, x.tobytes(), rows.tobytes(), cols.tobytes(), tol, max_iter, capped)
+    if capped and rows.sum() < cols.sum():  # the rows are exact, the columns caps: fit the transpose
+        return _RAS.get(key, lambda: np.ascontiguousarray(_ras(x.T.copy(), cols, rows, tol, max_iter, True).T)).copy()
+    return _RAS.get(key, lambda: _ras(x, rows, cols, tol, max_iter, capped)).copy()
 
 
-def _ras(x: FloatArray, rows: FloatArray, cols: FloatArray, tol: float, max_iter: int) -> FloatArray:
-    """Run the iteration of :func:`ras` on ``x`` (a copy of the prior, scaled in place)."""
+def _ras(x: FloatArray, rows: FloatArray, cols: FloatArray, tol: float, max_iter: int,
+         capped: bool = False) -> FloatArray:
+    """Run the iteration of :func:`ras` on ``x`` (a copy of the prior, scaled in place); ``capped``: rows are caps."""
     within = tol * np.maximum(rows, 1e-300)
     n_rows, n_cols = x.shape
     add, every = np.add.reduce, np.logical_and.reduce
     rs = add(x, axis=1)
     for i in range(max_iter):
         before = x.copy() if i % 16 == 15 else None  # every 16th pass: is X a fixed point?
-        x *= np.divide(rows, rs, out=np.zeros(n_rows), where=rs > 0)[:, None]
+        f = np.divide(rows, rs, out=np.zeros(n_rows), where=rs > 0)
+        x *= (np.minimum(f, 1.0) if capped else f)[:, None]
         cs = add(x, axis=0)
         x *= np.divide(cols, cs, out=np.zeros(n_cols), where=cs > 0)[None, :]
         rs = add(x, axis=1)
-        if every(np.abs(rs - rows) <= within):
+        if every((rs - rows <= within) if capped else (np.abs(rs - rows) <= within)):
             break
         if before is not None and every(x == before, axis=None):
             break  # a fixed point: every further pass would give the same X
@@ -315,10 +338,9 @@ def _balance(sup: npt.NDArray[Any], buy: npt.NDArray[Any], tonnes: FloatArray, r
                        {m: -v for m, v in markets.items()})
     bought = group_sums([b for _, b in sold], list(sold.values()))
     cols = np.array([t[m] for m in importers]) + np.maximum(0.0, own - [bought.get(m, 0.0) for m in importers])
-    total = min(rows.sum(), cols.sum())
-    if total <= 0:
+    if min(rows.sum(), cols.sum()) <= 0:
         return np.zeros(len(tonnes)), sold
-    x = ras(prior, rows * (total / rows.sum()), cols * (total / cols.sum()))
+    x = ras(prior, rows, cols, capped=True)  # the smaller side met, the larger side's sums are caps
     v = prior[si, bi]
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(v > 0, x[si, bi] / np.where(v > 0, v, 1.0), 0.0)
