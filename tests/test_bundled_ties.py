@@ -3,7 +3,8 @@
 * the 10X plant's magnet and metal lines share their lead time and their ramp-up: a magnet line commissioned
   before its own metal line (running on Chinese metal) was 31 % of samples with independent draws;
 * No. 18's delay is one licensing start for every destination;
-* Lynas's heavy-RE circuit's Mt Weld feed follows the circuit's sampled utilisation from 2026.
+* Lynas's heavy-RE circuit's Mt Weld feed follows the circuit's sampled utilisation from 2026;
+* the feed-limited circuit's output moves with the SEGH yield of Lynas's separation (tie lynas_segh_basis, D-5).
 """
 
 from __future__ import annotations
@@ -53,3 +54,24 @@ def test_lynas_heavy_circuit_is_feed_limited_from_2026_so_only_its_2025_output_i
     circuit = load(SCENARIOS / "path_to_2030.yaml").facilities["lynas_malaysia_hre"]
     assert {y: circuit.production[y].central for y in range(2026, 2031)} == dict.fromkeys(range(2026, 2031), 89.2)
     assert circuit.utilisation.tie is None
+    assert {circuit.production[y].tie for y in range(2026, 2031)} == {"lynas_segh_basis"}
+
+
+def test_lynas_circuit_output_moves_with_the_segh_yield_and_stays_within_the_segh(samples) -> None:
+    # processes.separation_lynas yields triangular(0.1, 0.1, 0.252) t SEGH per t REO fed (0.252 = 0.1 x 2.52, the
+    # NdPr yield's calibration basis), tied (lynas_segh_basis) with the circuit's written output from 2026,
+    # triangular(89.2, 89.2, H) with H = min(17,841 t REO x 0.252 x 0.05 = 224.8, capacity x 0.8) = 107.2 (2026),
+    # 176 (2027), 200 (2028-2030). One draw u puts every member at q = 1 - sqrt(1 - u) of its range (mode = low):
+    #   yield y = 0.1 + 0.152 q, so q = (y - 0.1) / 0.152, and output(year) = 89.2 + (H - 89.2) q.
+    # E.g. y = 0.176 (q = 0.5): 2026 98.2 t, 2028 144.6 t Dy oxide. The SEGH Lynas makes from 2026,
+    # 9,000 / 0.504461538462 x y = 17,840.85 y t, carries the output at 0.05 t Dy2O3 per t SEGH (hre_separation):
+    # 20 t SEGH per t Dy oxide <= 17,840.85 y, e.g. at q = 1: 20 x 200 = 4,000 <= 4,495.9.
+    y = samples["processes.separation_lynas.outputs.ree_heavy_compound"].to_numpy()
+    assert y.min() >= 0.1
+    assert y.max() <= 0.252
+    assert y.max() > 0.2  # 400 draws reach the upper part of the range
+    q = (y - 0.1) / 0.152
+    for year, high in {2026: 107.2, 2027: 176.0, 2028: 200.0, 2029: 200.0, 2030: 200.0}.items():
+        out = samples[f"facilities.lynas_malaysia_hre.production[{year}]"].to_numpy()
+        assert out == pytest.approx(89.2 + (high - 89.2) * q, abs=1e-6)
+        assert (20 * out <= 9000 / 0.504461538462 * y + 1e-6).all()

@@ -542,3 +542,28 @@ def test_lynas_heavy_re_circuit_makes_no_more_dy_than_lynas_feed_carries(baselin
             {"MY:ree_heavy_compound": taken[year]})
         into = edges[(edges["buyer"] == "MY:ree_heavy_compound") & (edges["tonnes"] > 1e-9)]
         assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx({"lynas_malaysia": segh})
+        # What the circuit does not take goes to Malaysia's SEGH surplus node (review D-7): in 2025, its first part-year,
+        # 1,300 - 600 = 700 t (35 t Dy oxide, 7 t Tb oxide at 0.05 / 0.01 per t SEGH); from 2026 the rounding
+        # down leaves 9,000 / 0.504461538462 x 0.1 - 1,784 = 1,784.0805 - 1,784 = 0.0805 t.
+        out = edges[(edges["supplier"] == "MY:ree_heavy_compound") & (edges["buyer"] != "lynas_malaysia_hre")]
+        assert dict(zip(out["buyer"], out["tonnes"], strict=True)) == pytest.approx(
+            {"MY:ree_heavy_compound:surplus": segh - taken[year]})
+    assert segh - taken[2030] == pytest.approx(0.0805, abs=1e-4)
+
+
+def test_mt_weld_ore_goes_to_lynas_alone(baseline: Scenario) -> None:
+    # Lynas sells no Mt Weld concentrate (ree_trade.yaml: all its feed goes Kalgoorlie -> Malaysia). Mt Weld's
+    # expansion (capacity 23,788 t REO from 2026) outruns Kalgoorlie's nameplate (9,000 t NdPr / 0.504461538 =
+    # 17,841 t REO); with the mine at capacity the pattern's new-exporter rule sold the 23,788 - 17,841 = 5,947 t
+    # excess where concentrate was short, 5,885.4 t to China and 61.6 t to Estonia in 2026 (review D-4, s36). Mt Weld's
+    # output is written at Kalgoorlie's intake from 2026 (2025: 13,000 = 13,000), so AU's concentrate market
+    # has one buyer, Kalgoorlie, which takes all of it: 13,000 t (2025), 17,841 t (2026-2030).
+    intake = {2025: 13000.0, **dict.fromkeys(range(2026, 2031), 17841.0)}
+    assert baseline.facilities["kalgoorlie"].capacity.central == 17841.0
+    assert capacity_in_year(baseline.facilities["mt_weld"], 2026) == pytest.approx(23788.0)
+    for year, tonnes in intake.items():
+        _nodes, edges = build_tables(baseline, year)
+        out = edges[(edges["supplier"] == "AU:ree_concentrate") & (edges["tonnes"] > 1e-9)]
+        assert dict(zip(out["buyer"], out["tonnes"], strict=True)) == pytest.approx({"kalgoorlie": tonnes})
+        into = edges[(edges["buyer"] == "AU:ree_concentrate") & (edges["tonnes"] > 1e-9)]
+        assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx({"mt_weld": tonnes})
