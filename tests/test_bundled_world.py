@@ -542,8 +542,8 @@ def test_lynas_heavy_re_circuit_makes_no_more_dy_than_lynas_feed_carries(baselin
             {"MY:ree_heavy_compound": taken[year]})
         into = edges[(edges["buyer"] == "MY:ree_heavy_compound") & (edges["tonnes"] > 1e-9)]
         assert dict(zip(into["supplier"], into["tonnes"], strict=True)) == pytest.approx({"lynas_malaysia": segh})
-        # What the circuit does not take goes to Malaysia's SEGH surplus node (review D-7): in 2025, its first part-year,
-        # 1,300 - 600 = 700 t (35 t Dy oxide, 7 t Tb oxide at 0.05 / 0.01 per t SEGH); from 2026 the rounding
+        # What the circuit does not take goes to Malaysia's SEGH surplus node (review D-7): in 2025, its first
+        # part-year, 1,300 - 600 = 700 t (35 t Dy oxide, 7 t Tb oxide at 0.05 / 0.01 per t SEGH); from 2026 the rounding
         # down leaves 9,000 / 0.504461538462 x 0.1 - 1,784 = 1,784.0805 - 1,784 = 0.0805 t.
         out = edges[(edges["supplier"] == "MY:ree_heavy_compound") & (edges["buyer"] != "lynas_malaysia_hre")]
         assert dict(zip(out["buyer"], out["tonnes"], strict=True)) == pytest.approx(
