@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from supplychain.io import load
@@ -38,7 +39,45 @@ def test_the_10x_lines_share_their_schedule(samples) -> None:
 def test_no18_has_one_delay_for_every_destination(samples) -> None:
     a, b = samples["policies.cn_mofcom_no18.delay_months"], samples["policies.cn_mofcom_no18_us.delay_months"]
     assert (a.to_numpy() == b.to_numpy()).all()
-    assert a.between(1.8, 2.35).all()  # the range the May/June 2025 exports allow (policies.yaml cn_mofcom_no18)
+    assert a.between(1.8, 2.4).all()  # the range the May/June 2025 exports allow (policies.yaml cn_mofcom_no18)
+
+
+def test_no_sample_reads_mays_46_t_twice(samples) -> None:
+    """Session 36, D-8: May 2025's 46 t to the US are one reading, ``shipped_during_delay`` s (0 / 0.069 / 0.115:
+    46 t against the 663.1 t reference, 46 / 400 against the sources' '>400 t per month').
+
+    A sample with magnet coverage c passes (1 − c) + c·s of the US flow during the delay. Until session 36 c was
+    drawn 0.88–1 (its low end 1 − 46/400, the same tonnes) independently of s: at (0.88, 0.115) May passed
+    0.12 + 0.88 · 0.115 = 0.221 (3.2 × the 0.069 observed), and the samples' mean was E[1 − c] + E[c] E[s] =
+    0.06 + 0.94 · 0.0613 = 0.118 (1.7 ×). With c = 1 (not sampled) it is s: at most 46 / 400 = 0.115, mean
+    E[s] = (0 + 0.069 + 0.115) / 3 = 0.0613 (the triangle's mean; the 400 draws within 0.005).
+
+    The model's whole May (``monthly_factor``: s over the delay's days, the approval a over the licensed ones)
+    stays in the reading's range too: from a delay of 1.9 (licences on or after June 1) May is all delay and
+    ships c·s; at the delay's low end 1.8 (licences May 29, s = 0 by the tie no18_delay) it ships a · 3/31
+    ≤ 0.99 · 3/31 = 0.096; in between s is small (at d = 1.85, licences May 30: s = 0.013 by the tie, May
+    0.013 · 29/31 + 0.99 · 2/31 = 0.076).
+    """
+    from supplychain.report.hindcast import monthly_factor
+    from supplychain.schema.model import ExportLicensing
+
+    col = "policies.cn_mofcom_no18_us.{}"
+    us = load(SCENARIOS / "path_to_2030.yaml").policies["cn_mofcom_no18_us"]
+    assert isinstance(us, ExportLicensing)
+    cov = col.format("covers.coverage.ndfeb_magnet")
+    c = samples[cov].to_numpy() if cov in samples else np.full(len(samples), us.covers.coverage["ndfeb_magnet"].central)
+    s = samples[col.format("shipped_during_delay")].to_numpy()
+    delay_pass = (1 - c) + c * s
+    assert delay_pass.max() <= 46 / 400 + 1e-9
+    assert delay_pass.min() >= 0
+    assert delay_pass.mean() == pytest.approx((0 + 0.069 + 0.115) / 3, abs=0.005)
+    may = []
+    for d, si, ai, ci in zip(samples[col.format("delay_months")], s, samples[col.format("share_approved")], c,
+                             strict=True):
+        p = ExportLicensing(type="export_licensing", country="CN", start=us.start, share_approved=float(ai),
+                            delay_months=float(d), shipped_during_delay=float(si))
+        may.append(1 - ci * (1 - monthly_factor(p, 2025)[4]))
+    assert max(may) <= 46 / 400 + 1e-9
 
 
 def test_lynas_heavy_circuit_is_feed_limited_from_2026_so_only_its_2025_output_is_drawn(samples) -> None:

@@ -456,19 +456,59 @@ def test_no18_approvals_elsewhere_are_sampled_as_observed(baseline: Scenario) ->
     assert mean == pytest.approx(q.central, abs=1e-3)
 
 
+def test_no18_delay_is_read_with_the_share_shipped_during_it(baseline: Scenario) -> None:
+    """Session 36, D-8 (3): No. 18's delay read from the US months (month / 663.1 t: May 46 t = 0.0694, June 353 t
+    = 0.5323) with May's 0.069 shipped during it (``shipped_during_delay``), not at 0.
+
+    A delay of d months from 2025-04-04 licenses from June 4 + round((d − 2) · 30) days (d ≥ 2); May is then all
+    delay (s) and June s · (D − 1)/30 + a · (31 − D)/30, licences from June D. Mode 2.23 (June 11) at the mean
+    approval a = 0.77, s = 0.069: May + June = 0.069 + (10 · 0.069 + 20 · 0.77)/30 = 0.069 + 0.53633 = 0.60533
+    against 0.60172 observed (June 12 gives 0.58200, June 10 0.62867). The old mode 2.0 (June 4) with the same s
+    gave 0.069 + (3 · 0.069 + 27 · 0.77)/30 = 0.76890, 1.28 × observed. High end 2.4 (June 16) at a = 0.99:
+    June (15 · 0.069 + 15 · 0.99)/30 = 0.52950 ≈ 0.5323. Low end 1.8 (May 4 + round(0.8 · 31) = 25 days: May 29)
+    with s = 0 (the tie's low end): May = a · 3/31 = 0.051–0.096 at a = 0.53–0.99, around the 0.0694 observed.
+    """
+    from supplychain.report.hindcast import monthly_factor
+
+    no18_us = baseline.policies["cn_mofcom_no18_us"]
+    assert isinstance(no18_us, ExportLicensing)
+    d, s = no18_us.delay_months, no18_us.shipped_during_delay
+    assert (d.low, d.mode, d.high, d.tie, s.tie) == (1.8, 2.23, 2.4, "no18_delay", "no18_delay")
+    observed_may, observed_june = 46 / (7957.55 / 12), 353 / (7957.55 / 12)
+
+    def months(delay: float, a: float, shipped: float) -> tuple[float, float]:
+        p = ExportLicensing(type="export_licensing", country="CN", start="2025-04-04", share_approved=a,
+                            delay_months=delay, shipped_during_delay=shipped)
+        f = monthly_factor(p, 2025)
+        return float(f[4]), float(f[5])
+
+    may, june = months(d.mode, 0.77, s.central)
+    assert (may, june) == (pytest.approx(0.069), pytest.approx((10 * 0.069 + 20 * 0.77) / 30))
+    assert may + june == pytest.approx(observed_may + observed_june, abs=0.005)
+    for other_day in (d.mode - 1 / 30, d.mode + 1 / 30):  # June 10 and June 12 fit worse
+        assert abs(sum(months(other_day, 0.77, s.central)) - observed_may - observed_june) > abs(
+            may + june - observed_may - observed_june)
+    assert months(d.high, 0.99, s.central)[1] == pytest.approx((15 * 0.069 + 15 * 0.99) / 30)
+    assert months(d.high, 0.99, s.central)[1] == pytest.approx(observed_june, abs=0.005)
+    low = [months(d.low, a, s.low)[0] for a in (0.53, 0.99)]
+    assert low == pytest.approx([0.53 * 3 / 31, 0.99 * 3 / 31])
+    assert low[0] < observed_may < low[1]
+
+
 def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Scenario) -> None:
     """Review #5 R-9, session 36: the backlog held during No. 18's delay that shipped later in 2025, and when.
 
     Each month to destinations other than the US (total minus US, world/data: china_magnet_exports_2025.csv and
     china_magnet_exports_us_2025.csv) / 4,182.9 t = approval (capped at 1) + release (above 1): June nothing,
     July 0.1853, September 0.2799, October 0.1516. June shows no release and July does: the release begins
-    between the licences (June 4) and July 1, central July 1 = 27/30 = 0.9 months after them
-    (``release_lag_months``); high: July's 0.1853 at no more than September's rate 0.2799 needs 0.662 of July,
-    a start by July 11: 0.9 + 31 · (1 − 0.662)/31 = 1.24 → 1.2. Σ release 0.6168 months over the three months
-    since, 0.2056 a month. Held during the delay (2025-04-04 to 06-03): (1 − 0.069 shipped all the same) ·
-    (April 27/30 + May 1 + June 3/30) = 1.862 months. Central: the mean release over the 6 release months of 2025
-    (July-December), 0.2056 · 6 / 1.862 = 0.6625 → 0.66; low: only what was seen, 0.6168 / 1.862 = 0.331 → 0.33;
-    high 1 (the whole backlog). To the US: no month above its reference, 0.
+    between the licences (June 11: delay 2.23, June 4 + round(0.23 · 30) = 7 days) and July 1, central July 1
+    = 20/30 = 0.667 → 0.67 months after them (``release_lag_months``); high: July's 0.1853 at no more than
+    September's rate 0.2799 needs 0.662 of July, a start by July 11: 0.667 + 31 · (1 − 0.662)/31 = 1.005 → 1.0.
+    Σ release 0.6168 months over the three months since, 0.2056 a month. Held during the delay (2025-04-04 to
+    06-10): (1 − 0.069 shipped all the same) · (April 27/30 + May 1 + June 10/30) = 2.0792 months. Central: the
+    mean release over the 6 release months of 2025 (July-December), 0.2056 · 6 / 2.0792 = 0.5933 → 0.59; low:
+    only what was seen, 0.6168 / 2.0792 = 0.2966 → 0.30; high 1 (the whole backlog). To the US: no month above
+    its reference, 0.
 
     ``shipped_during_delay``, to the US: May 2025, the one month wholly inside the delay, 46 t / 663.1 t = 0.0694
     → 0.069; high 46 / 400 ('>400 t per month in 2024') = 0.115; low 0 (the delay's low end reads the 46 t as
@@ -494,9 +534,10 @@ def test_no18_catch_up_is_read_from_the_months_above_the_2024_rate(baseline: Sce
     assert (other.value, other.dist, other.low, other.mode, other.high, other.tie) == \
         (s.value, s.dist, s.low, s.mode, s.high, s.tie)
     lag = no18.release_lag_months
-    assert lag.central == pytest.approx(27 / 30)
-    assert lag.high == pytest.approx(0.9 + 31 * (1 - release.iloc[1] / release.max()) / 31, abs=0.05)
-    held = (1 - s.central) * (27 / 30 + 1 + 3 / 30)
+    assert no18.delay == pytest.approx(2 + 7 / 30, abs=0.005)  # licences from June 11
+    assert lag.central == pytest.approx(20 / 30, abs=0.005)
+    assert lag.high == pytest.approx(20 / 30 + 31 * (1 - release.iloc[1] / release.max()) / 31, abs=0.05)
+    held = (1 - s.central) * (27 / 30 + 1 + 10 / 30)
     q = no18.catch_up
     assert q.central == pytest.approx(release.iloc[1:].mean() * 6 / held, abs=0.005)
     assert q.low == pytest.approx(release.sum() / held, abs=0.005)

@@ -37,17 +37,20 @@ def lapsed() -> pd.DataFrame:
 
 
 def test_the_truce_lifts_no18_on_chinas_magnets_to_the_us_from_december_2025(truce: pd.DataFrame) -> None:
-    # No. 18 to the US: in force from 2025-04-04, the first 2 months with no licences (delay: 6.9 % of the
-    # flow ships all the same, shipped_during_delay, no catch-up), then 23 % of the flow refused (approved
-    # share 0.77). Months of 2025 by days (calendar: a month's fraction is its days in force over its days):
-    #   delay     2025-04-04 .. 06-03 = 27/30 (April) + 1 (May) + 3/30 (June)          = 2.0 months
-    #   licensed  2025-06-04 .. 11-30 = 27/30 (June) + 5 (July-November)              = 5.9 months
+    # No. 18 to the US: in force from 2025-04-04, the first 2.23 months with no licences (to June 4 +
+    # round(0.23 x 30) = 7 days: licences from June 11; delay: 6.9 % of the flow ships all the same,
+    # shipped_during_delay, no catch-up), then 23 % of the flow refused (approved share 0.77). Months of 2025 by
+    # days (calendar: a month's fraction is its days in force over its days):
+    #   delay     2025-04-04 .. 06-10 = 27/30 (April) + 1 (May) + 10/30 (June)         = 2.233333 months
+    #   licensed  2025-06-11 .. 11-30 = 20/30 (June) + 5 (July-November)              = 5.666667 months
     #   lifted    2025-12-01 .. 12-31 by the truce (exempted)                          = 1.0 month
-    # blocked share b = ((1 - 0.069) x 2.0 + (1 - 0.77) x 5.9) / 12 = (1.862 + 1.357) / 12 = 0.268250
-    # (without the truce the licensed months run to December: (1.862 + 0.23 x 6.9) / 12 = 0.287417).
+    # blocked share b = ((1 - 0.069) x 2.233333 + (1 - 0.77) x 5.666667) / 12 = (2.079233 + 1.303333) / 12
+    # = 0.281881 (without the truce the licensed months run to December: (2.079233 + 0.23 x 6.666667) / 12
+    # = 0.301047).
     us = truce[truce["buyer_country"] == "US"].set_index("year")
     assert us.loc[2025, "policy"] == "cn_mofcom_no18_us"
-    assert us.loc[2025, "blocked_share"] == pytest.approx((0.931 * 2.0 + 0.23 * 5.9) / 12, abs=1e-9)
+    assert us.loc[2025, "blocked_share"] == pytest.approx((0.931 * (2 + 7 / 30) + 0.23 * (5 + 2 / 3)) / 12,
+                                                          abs=1e-9)
     assert us.loc[2025, "exempted_by"] == "us_cn_truce_2025"
     # renewed: from 2026 the whole year is lifted (the documented year to 2026-11-09, the renewal from
     # 2026-11-10): nothing blocked, all of the policy's share exempted
@@ -57,14 +60,16 @@ def test_the_truce_lifts_no18_on_chinas_magnets_to_the_us_from_december_2025(tru
 
 
 def test_the_truce_leaves_no18_on_every_other_destination(truce: pd.DataFrame) -> None:
-    # No. 18 elsewhere (approved 0.92; 6.9 % shipped during the delay, catch-up 0.66 of the 0.931 x 2.0 = 1.862
-    # months held, released from July 1, in 2025: review #5 R-9, session 36):
-    # 2025 b = ((1 - 0.069)(1 - 0.66) x 2.0 + 0.08 x 6.9) / 12 = (0.63308 + 0.552) / 12 = 0.0987567; 2026 on 0.08.
+    # No. 18 elsewhere (approved 0.92; 6.9 % shipped during the delay, catch-up 0.59 of the 0.931 x 2.233333
+    # = 2.079233 months held, released from July 1, in 2025: review #5 R-9, session 36):
+    # 2025 b = ((1 - 0.069)(1 - 0.59) x 2.233333 + 0.08 x 6.666667) / 12 = (0.852486 + 0.533333) / 12 = 0.115485;
+    # 2026 on 0.08.
     others = truce[truce["buyer_country"] != "US"]
     assert set(others["policy"]) == {"cn_mofcom_no18"}
     assert (others["exempted_share"] == 0.0).all()
     b2025 = others.loc[others["year"] == 2025, "blocked_share"]
-    assert b2025.to_numpy() == pytest.approx(((1 - 0.069) * (1 - 0.66) * 2.0 + 0.08 * 6.9) / 12, abs=1e-6)
+    assert b2025.to_numpy() == pytest.approx(((1 - 0.069) * (1 - 0.59) * (2 + 7 / 30) + 0.08 * (6 + 2 / 3)) / 12,
+                                                abs=1e-6)
     assert others.loc[others["year"] == 2026, "blocked_share"].to_numpy() == pytest.approx(0.08)
 
 
