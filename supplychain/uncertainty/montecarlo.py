@@ -443,8 +443,7 @@ def run_sweep(
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)  # "off" read once as False, before the cache key
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
-    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    check_years(yrs, sc.years[0], sc.years[-1])
+    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
     state = resolve_toggles(sc, variant=variant, overrides=toggles)
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
         check_network(sc, yrs, state)
