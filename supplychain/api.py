@@ -853,6 +853,8 @@ def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | N
     Examples
     --------
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-01-01",
+    ...                             "covers": {"families": ["rare_earths"]}}},
     ...     "toggles": {"deal": {"default": True, "controls": ["cn_ban"]}},
     ...     "variants": {"deal_on": {"toggles": {"deal": True}}, "deal_off": {"toggles": {"deal": False}}}})
     >>> same_toggles(s, _compare_runs(s))

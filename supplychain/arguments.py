@@ -283,8 +283,8 @@ def check_year(year: Any, years: Sequence[int], name: str = "year") -> int:
     argument year=: year 2040 was not simulated
         hint: give one of the simulated years 2024–2025
     """
-    year = read_year(year, name)
-    if year in years:
-        return year
+    y = read_year(year, name)
+    if y in years:
+        return y
     span = f"{years[0]}–{years[-1]}" if years else "(none)"
-    raise argument_error(name, f"year {year!r} was not simulated", f"give one of the simulated years {span}")
+    raise argument_error(name, f"year {y!r} was not simulated", f"give one of the simulated years {span}")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from supplychain.api import Result, simulate
-from supplychain.simulation.losses import supply_losses
 from supplychain.schema.model import Scenario
+from supplychain.simulation.losses import supply_losses
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = (2024, 2025)
@@ -148,7 +148,8 @@ def test_the_example_docs_outputs_md_gives(full_ban: Result) -> None:
     assert round(-by[("supply", "domestic", "upstream input")]) == 1129
     assert round(-by[("supply", "ROW", "supplier short")]) == 765
     assert round(by[("use", "KR", "re-routed")] + by[("use", "ROW", "re-routed")]) == 1888
-    for figure in ("11,484 t short", "7,702 t blocked", "1,129 t down", "765 t from ROW, itself short", "1,888 t of magnets"):
+    for figure in ("11,484 t short", "7,702 t blocked", "1,129 t down", "765 t from ROW, itself short",
+                   "1,888 t of magnets"):
         assert figure in " ".join(text.split()), figure
 
 

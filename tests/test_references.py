@@ -119,7 +119,8 @@ def test_commodities_everywhere(scenario_dict: Build) -> None:
     assert messages(ref.check_commodities(scenario(data))) == [
         ("processes.separation.inputs.concentrat", "unknown commodity 'concentrat'", "did you mean 'concentrate'?"),
         ("facilities.mine.output", "unknown commodity 'ore'", "declare it under `commodities:`"),
-        ("policies.cn_ban.covers.commodities[0]", "unknown commodity 'ndpr'", "declare it under `commodities:`"),
+        # the one option 'ndpr' begins (arguments.closest, the API's rule too: s36 D-14)
+        ("policies.cn_ban.covers.commodities[0]", "unknown commodity 'ndpr'", "did you mean 'ndpr_oxide'?"),
     ]
 
 

@@ -48,7 +48,7 @@ Each row's change is split into the tonnes a policy blocked on its edges (``bloc
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -201,7 +201,7 @@ def _blocked(attribution: pd.DataFrame, f: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fell(flows: pd.DataFrame, end: str, nodes: set[str]) -> pd.MultiIndex:
-    r"""The (year, node, commodity) whose flows at ``end`` fell: a plant's inputs (``buyer``), a node's out-flows.
+    r"""Return the (year, node, commodity) whose flows at ``end`` fell: a plant's inputs (``buyer``), out-flows.
 
     Per year, node :math:`n` of ``nodes`` at the ``end`` of its edges (``buyer``: what flows in;
     ``supplier``: what flows out) and commodity :math:`k`, with :math:`\Delta` and :math:`B` the
@@ -211,7 +211,7 @@ def _fell(flows: pd.DataFrame, end: str, nodes: set[str]) -> pd.MultiIndex:
     """
     at = flows[flows[end].isin(nodes)]
     d = at.groupby(["year", end, "commodity"])[["change", "baseline"]].sum()
-    return d.index[d["change"] < -TOL * np.maximum(1.0, d["baseline"])]
+    return cast(pd.MultiIndex, d.index[d["change"] < -TOL * np.maximum(1.0, d["baseline"])])
 
 
 def _label(side: str, kind: str, status: str, plant: bool, inputs_fell: bool, supplier_short: bool,

@@ -417,7 +417,7 @@ def by_world(states: Sequence[ToggleState]) -> list[list[int]]:
 
 
 def run_key(state: ToggleState) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
-    """What a run reads of its toggles: the policies and agreements in force and the entities switched off.
+    """Return what a run reads of its toggles: the policies and agreements in force and the entities switched off.
 
     Two runs with equal keys are one case, whatever their toggle states (``base`` and a
     variant that repeats the defaults; two toggles that control one policy, either of them
