@@ -10,7 +10,9 @@ problem is located at the argument as the caller wrote it::
     argument mode=: unknown mode 'rebalanced'
         hint: did you mean 'rebalance'?
 
-The command line checks its options itself (located ``<cli>: --option``).
+The command line checks its options itself (located ``<cli>: --option``). An argument of the
+wrong type altogether (a dict where a scenario path goes, a name where a
+:class:`~supplychain.api.Result` goes) is Python's ``TypeError``, naming what to give instead.
 """
 
 from __future__ import annotations

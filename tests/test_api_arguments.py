@@ -207,6 +207,11 @@ def test_write_workbook_takes_results(toy: Scenario, tmp_path: Path) -> None:
     assert "US United States" in load_workbook(path).sheetnames
     with pytest.raises(TypeError, match=r"not str: give ScenarioRuns \(supplychain.report.runs.ScenarioRun\("):
         write_workbook(tmp_path / "x.xlsx", ["banned"], ["US"])  # type: ignore[list-item]
+    # a scenario of another name is a wrong value, the one error type (s36 diff review D-20; main: TypeError)
+    other = Scenario.model_validate({**toy_data(), "scenario": {"name": "other", "base_year": 2024, "horizon": 2026}})
+    with pytest.raises(ScenarioError, match=r"argument scenario=: scenario 'other' is none of the Results' "
+                                            r"scenarios \('toy'\)"):
+        write_workbook(tmp_path / "x.xlsx", runs, ["US"], scenario=other)
 
 
 # ---------------------------------------------------------------- A-24 base = a variant
@@ -288,3 +293,12 @@ def test_load_text_reads_numpy_numbers_and_locates_what_it_cannot_write() -> Non
     with pytest.raises(ScenarioError, match=r"<dict>: flows\.cn_us_2025\.tonnes: cannot be written as YAML: "
                                             r"\{600\} \(set\)"):
         sc.load_text(data)
+
+
+def test_a_sweeps_on_error_is_checked_like_every_choice(toy: Scenario) -> None:
+    # s36 diff review D-16; main: a bare ValueError "on_error must be 'raise' or 'nan'"
+    from supplychain.uncertainty import run_sweep
+
+    with pytest.raises(ScenarioError, match=r"argument on_error=: unknown on_error 'Raise'\n"
+                                            r"    hint: did you mean 'raise'\?"):
+        run_sweep(toy, samples=2, seed=1, on_error="Raise", cache=False, quiet=True)  # type: ignore[arg-type]

@@ -69,6 +69,7 @@ __all__ = [
     "check_converter_kinds",
     "check_countries",
     "check_coverage",
+    "check_data_years",
     "check_dated_rows",
     "check_element_balance",
     "check_groups",
@@ -88,7 +89,6 @@ __all__ = [
     "check_variants",
     "check_warnings",
     "check_world_parties",
-    "check_years",
     "check_years_in_force",
     "dated_verdicts",
     "did_you_mean",
@@ -828,7 +828,7 @@ def unpriced_preference(commodities: Sequence[str]) -> tuple[str, str]:
     return message, hint
 
 
-def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+def check_data_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Years of demand and production are at most 50 years before the base year; a growth of -1 is never back-cast.
 
     Demand before its entry's year is :math:`t (1 + g)^{n}` with :math:`n < 0`
@@ -948,7 +948,7 @@ RULES: tuple[Rule, ...] = (
     check_coverage,
     check_preference_prices,
     check_units,
-    check_years,
+    check_data_years,
     check_world_parties,
     check_ties,
 )

@@ -405,7 +405,7 @@ def run_sweep(
     ValueError
         For a non-positive number of samples, a negative seed, or a parameter pattern that matches nothing.
     ScenarioError
-        An unknown ``mode``, measure, variant or toggle name, a toggle state that is no on/off, years
+        An unknown ``mode``, ``on_error``, measure, variant or toggle name, a toggle state that is no on/off, years
         outside the scenario's (each located ``argument NAME=``, as :func:`supplychain.api.simulate`'s);
         nothing to simulate, or a closed trade loop (located; built-in modes only).
     SweepTooLargeError
@@ -436,9 +436,7 @@ def run_sweep(
         msg = f"seed must be a non-negative integer, got {seed}"
         raise ValueError(msg)
     check_sweep_choices(mode, measures, custom=model is not None)
-    if on_error not in ("raise", "nan"):
-        msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
-        raise ValueError(msg)
+    check_choice("on_error", on_error, ("raise", "nan"))
     sc = as_scenario(scenario)
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)  # "off" read once as False, before the cache key
