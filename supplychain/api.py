@@ -336,6 +336,12 @@ class Result:
             ``year``, ``country``, ``commodity``, ``unit``, ``side``, ``counterpart``, ``facility``,
             ``baseline``, ``simulated``, ``change``, ``blocked``, ``cause``; biggest loss first per side.
 
+        Raises
+        ------
+        ScenarioError
+            An unknown country or commodity, or a ``year`` that was not simulated or is no year
+            (``"2025"``), each located ``argument NAME=`` (:mod:`supplychain.arguments`).
+
         Examples
         --------
         >>> import supplychain as sc                                                   # doctest: +SKIP
