@@ -260,8 +260,8 @@ class Result:
 
         Only the blocked part of the country's cross-border import edges: not its own plants
         curtailed because their inputs were blocked upstream, nor imports that fell without a
-        block (re-allocated), nor changes in its exports, so the rows need not add up to the
-        country's shortfall. Every source with its whole change and cause is :meth:`losses`; the
+        block (supplier short, re-allocated), nor changes in its exports, so the rows need not add
+        up to the country's shortfall. Every source with its whole change and cause is :meth:`losses`; the
         shortfall itself is :attr:`shortfall`.
 
         Parameters
@@ -310,8 +310,8 @@ class Result:
         (``side`` ``supply``), and per use: ``final use``, the country's ``plants``, each export
         destination, stock built, surplus, unsold (``side`` ``use``), each with ``baseline``,
         ``simulated``, ``change``, the tonnes policies ``blocked`` and the ``cause`` (a policy id,
-        ``upstream input`` for a plant curtailed because its inputs were cut, ``re-allocated``,
-        ``re-routed``, ``deal``, ``shortfall`` …: :data:`supplychain.simulation.losses.CAUSES`).
+        ``upstream input`` for a plant curtailed because an input was cut, ``supplier short``,
+        ``re-allocated``, ``re-routed``, ``deal``, ``shortfall`` …: :data:`supplychain.simulation.losses.CAUSES`).
         Per year the supply rows' changes add up to the change in the country's delivered supply,
         which equals the use rows' changes:
 
@@ -331,13 +331,19 @@ class Result:
         commodity : str
             Commodity id.
         year : int, optional
-            One year (default every simulated year).
+            One of the simulated years (default every simulated year).
 
         Returns
         -------
         pandas.DataFrame
             ``year``, ``country``, ``commodity``, ``unit``, ``side``, ``counterpart``, ``facility``,
             ``baseline``, ``simulated``, ``change``, ``blocked``, ``cause``; biggest loss first per side.
+
+        Raises
+        ------
+        ScenarioError
+            An unknown country or commodity, or a ``year`` that was not simulated or is no year
+            (``"2025"``), each located ``argument NAME=`` (:mod:`supplychain.arguments`).
 
         Examples
         --------
@@ -349,7 +355,10 @@ class Result:
 
         self.check_country(country)
         self.check_commodity(commodity)
+        if year is not None:
+            year = check_year(year, self.years)
         return supply_losses(self.flows, self.attribution, country, commodity, year)
+
     def check_country(self, code: str, argument: str = "country") -> None:
         """Raise a :class:`ScenarioError` unless ``code`` is a country (or region) of this result's tables.
 
@@ -782,8 +791,9 @@ def compare(
         (status ``n/a``: value NaN) has its reason, read from the measure's label (a net exporter "E", "use not
         recorded" …: :func:`~supplychain.simulation.targets.verdict_reason`), in
         ``table.attrs["not_evaluable"]``, keyed ``(variant, year, "target:<id>")``. Runs whose
-        toggles resolve to the same states — ``base`` (the file's defaults) and the variant
-        that repeats them, e.g. ``framework`` in ``us_japan_framework.yaml`` — are listed in
+        toggles put the same policies and agreements in force and switch off the same
+        entities — ``base`` (the file's defaults) and the variant that repeats them, e.g.
+        ``framework`` in ``us_japan_framework.yaml`` — are listed in
         ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
         numbers are the same case. The world's shortfall per variant, year and commodity
         (``shortfall``, summed over countries, in the commodity's unit) is in
@@ -851,24 +861,26 @@ def compare(
 
 def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]
                  ) -> list[tuple[str, ...]]:
-    """Return the groups of runs that resolve to the same toggle states (hence the same numbers), by label.
+    """Return the groups of runs that are one case (hence the same numbers), by label.
 
-    ``base`` is the file's defaults, which often are one named variant's toggles (a scenario
-    file written for its main case); :func:`compare` runs both, and a reader of its table
-    should know that two columns are one case.
+    One case: the same policies and agreements in force and the same entities switched off
+    (:func:`~supplychain.simulation.toggles.same_runs`, the rule by which
+    :meth:`~supplychain.simulation.run.Simulator.run_many` simulates them once), whatever
+    the toggle states that led there. ``base`` is the file's defaults, which often are one
+    named variant's toggles (a scenario file written for its main case); :func:`compare`
+    runs both, and a reader of its table should know that two columns are one case.
 
     Examples
     --------
     >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "policies": {"cn_ban": {"type": "export_ban", "country": "CN", "start": "2025-01-01",
+    ...                             "covers": {"families": ["rare_earths"]}}},
     ...     "toggles": {"deal": {"default": True, "controls": ["cn_ban"]}},
     ...     "variants": {"deal_on": {"toggles": {"deal": True}}, "deal_off": {"toggles": {"deal": False}}}})
     >>> same_toggles(s, _compare_runs(s))
     [('base', 'deal_on')]
     """
-    from supplychain.simulation.toggles import resolve_toggles
+    from supplychain.simulation.toggles import resolve_toggles, same_runs
 
-    groups: dict[tuple[tuple[str, bool], ...], list[str]] = {}
-    for label, (variant, toggles) in labelled:
-        states = resolve_toggles(scenario, variant=variant, overrides=toggles).states
-        groups.setdefault(tuple(sorted(states.items())), []).append(label)
-    return [tuple(g) for g in groups.values() if len(g) > 1]
+    states = [resolve_toggles(scenario, variant=variant, overrides=toggles) for _, (variant, toggles) in labelled]
+    return [tuple(labelled[i][0] for i in g) for g in same_runs(states) if len(g) > 1]

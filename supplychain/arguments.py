@@ -10,18 +10,21 @@ problem is located at the argument as the caller wrote it::
     argument mode=: unknown mode 'rebalanced'
         hint: did you mean 'rebalance'?
 
-The command line checks its options itself (located ``<cli>: --option``).
+The command line checks its options itself (located ``<cli>: --option``). An argument of the
+wrong type altogether (a dict where a scenario path goes, a name where a
+:class:`~supplychain.api.Result` goes) is Python's ``TypeError``, naming what to give instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from numbers import Integral
 from typing import Any
 
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 
 __all__ = ["after_horizon", "argument_error", "argument_problem", "check_choice", "check_metrics", "check_name",
-           "check_year", "check_years", "closest"]
+           "check_year", "check_years", "closest", "read_year"]
 
 _LISTED = 12
 """How many known names a hint lists when none is close."""
@@ -171,27 +174,61 @@ def check_metrics(metrics: str | Iterable[str] | None, name: str = "metrics",
     return asked
 
 
-def check_years(years: Iterable[int], base_year: int, horizon: int | None = None, name: str = "years"
-                ) -> tuple[int, ...]:
-    """Return ``years`` sorted, or raise for one before the base year (or, given ``horizon``, after it).
+def read_year(value: Any, name: str = "year") -> int:
+    """Return ``value`` as a year (an integer: ``int`` or a NumPy integer), else raise a :class:`ScenarioError`.
 
-    A year before the base year has no data. :func:`~supplychain.api.simulate` may run past
-    the horizon (a scenario whose figures reach further: a target read in longer runs); when
-    such a year's tables do not balance it reports :func:`after_horizon` instead. A sweep
-    keeps to the scenario's years (``horizon`` given).
+    A string (``"2025"``), a fraction (``2025.5``) or anything else is the caller's slip,
+    refused at the argument rather than read as another year or as no year.
 
     Examples
     --------
-    >>> check_years([2026, 2025], 2024, 2030)
-    (2025, 2026)
+    >>> import numpy as np
+    >>> read_year(np.int64(2025))
+    2025
+    >>> read_year("2025")
+    Traceback (most recent call last):
+    ...
+    supplychain.errors.ScenarioError: 1 problem found:
+    argument year=: '2025' (str) is not a year
+        hint: give the year as an integer, e.g. 2025
+    """
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return int(value)
+    raise argument_error(name, f"{value!r} ({type(value).__name__}) is not a year",
+                         "give the year as an integer, e.g. 2025")
+
+
+def check_years(years: int | Iterable[int], base_year: int, horizon: int | None = None, name: str = "years"
+                ) -> tuple[int, ...]:
+    """Return ``years`` sorted, or raise for one before the base year (or, given ``horizon``, after it).
+
+    One year may be given alone (``years=2025``); each year is read by :func:`read_year`
+    (a string or a fraction is refused, not truncated). A year before the base year has no
+    data. :func:`~supplychain.api.simulate` may run past the horizon (a scenario whose
+    figures reach further: a target read in longer runs); when such a year's tables do not
+    balance it reports :func:`after_horizon` instead. A sweep keeps to the scenario's years
+    (``horizon`` given).
+
+    Examples
+    --------
+    >>> check_years([2026, 2025], 2024, 2030), check_years(2025, 2024)
+    ((2025, 2026), (2025,))
     >>> check_years([2040], 2024, 2030)
     Traceback (most recent call last):
     ...
     supplychain.errors.ScenarioError: 1 problem found:
     argument years=: year 2040 is after the scenario's horizon 2030
         hint: simulate years 2024–2030, or extend `horizon:` in the scenario file (scenario.horizon)
+    >>> check_years("2025", 2024)
+    Traceback (most recent call last):
+    ...
+    supplychain.errors.ScenarioError: 1 problem found:
+    argument years=: '2025' (str) is not a year
+        hint: give the year as an integer, e.g. 2025
     """
-    out = tuple(sorted(int(y) for y in years))
+    if isinstance(years, Integral) or not isinstance(years, Iterable) or isinstance(years, (str, bytes)):
+        years = [years]  # type: ignore[list-item]  # one year, or a non-year read_year refuses
+    out = tuple(sorted(read_year(y, name) for y in years))
     if not out:
         raise argument_error(name, "no years to simulate", "pass years=[...] or set scenario.base_year/horizon")
     if out[0] < base_year:
@@ -237,6 +274,8 @@ def after_horizon(year: int, base_year: int, horizon: int, err: ScenarioError, n
 def check_year(year: Any, years: Sequence[int], name: str = "year") -> int:
     """Return ``year`` if it is one of the simulated ``years``, else raise (:class:`ScenarioError`, not KeyError).
 
+    ``year`` is read by :func:`read_year` (``"2025"`` is refused, not matched against nothing).
+
     Examples
     --------
     >>> check_year(2040, (2024, 2025))
@@ -246,7 +285,8 @@ def check_year(year: Any, years: Sequence[int], name: str = "year") -> int:
     argument year=: year 2040 was not simulated
         hint: give one of the simulated years 2024–2025
     """
-    if year in years:
-        return int(year)
+    y = read_year(year, name)
+    if y in years:
+        return y
     span = f"{years[0]}–{years[-1]}" if years else "(none)"
-    raise argument_error(name, f"year {year!r} was not simulated", f"give one of the simulated years {span}")
+    raise argument_error(name, f"year {y!r} was not simulated", f"give one of the simulated years {span}")

@@ -207,6 +207,11 @@ def test_write_workbook_takes_results(toy: Scenario, tmp_path: Path) -> None:
     assert "US United States" in load_workbook(path).sheetnames
     with pytest.raises(TypeError, match=r"not str: give ScenarioRuns \(supplychain.report.runs.ScenarioRun\("):
         write_workbook(tmp_path / "x.xlsx", ["banned"], ["US"])  # type: ignore[list-item]
+    # a scenario of another name is a wrong value, the one error type (s36 diff review D-20; main: TypeError)
+    other = Scenario.model_validate({**toy_data(), "scenario": {"name": "other", "base_year": 2024, "horizon": 2026}})
+    with pytest.raises(ScenarioError, match=r"argument scenario=: scenario 'other' is none of the Results' "
+                                            r"scenarios \('toy'\)"):
+        write_workbook(tmp_path / "x.xlsx", runs, ["US"], scenario=other)
 
 
 # ---------------------------------------------------------------- A-24 base = a variant
@@ -215,3 +220,85 @@ def test_compare_says_which_runs_are_the_same_case(toy: Scenario) -> None:
     table = compare(toy, mode="fixed")
     assert table.attrs["same_toggles"] == [("base", "banned")]
     assert compare(toy, variants=["open", "banned"], mode="fixed").attrs["same_toggles"] == []
+
+
+# ---------------------------------------------------------------- s36 diff review D-12, D-13: years as given
+@pytest.mark.parametrize("years", ["2025", ["2025"], [2025.5], [2024, None]])
+def test_years_that_are_no_years_are_refused_at_the_argument(toy: Scenario, years: object) -> None:
+    # main: years="2025" and ["2025"] a bare TypeError deep in tables(); 2025.5 silently simulated as 2025
+    with pytest.raises(ScenarioError, match=r"argument years=: .* is not a year\n    hint: give the year as an "
+                                            r"integer, e.g. 2025"):
+        simulate(toy, years=years, mode="fixed")  # type: ignore[arg-type]
+
+
+def test_one_year_alone_and_numpy_years_are_read_as_years(toy: Scenario) -> None:
+    # main: years=2025 a bare TypeError ('int' object is not iterable); the result's years are plain ints
+    assert simulate(toy, years=2025, mode="fixed").years == (2025,)  # type: ignore[arg-type]
+    r = simulate(toy, years=np.array([2026, 2025]), mode="fixed")  # type: ignore[arg-type]
+    assert r.years == (2025, 2026)
+    assert all(type(y) is int for y in r.years)
+
+
+def test_losses_checks_its_year(banned: Result) -> None:
+    # main: a year not simulated, or "2025" for 2025, gave an empty table with no word
+    with pytest.raises(ScenarioError, match=r"argument year=: year 2030 was not simulated\n.*2024–2026"):
+        banned.losses("US", "ndpr_oxide", 2030)
+    with pytest.raises(ScenarioError, match=r"argument year=: '2025' \(str\) is not a year"):
+        banned.losses("US", "ndpr_oxide", "2025")  # type: ignore[arg-type]
+    # the ban's 4 months of 600 t, 200 t blocked in 2025 (toy_data), read with a NumPy year as well
+    t = banned.losses("US", "ndpr_oxide", np.int64(2025))  # type: ignore[arg-type]
+    assert t.set_index("counterpart").loc["CN", "blocked"] == pytest.approx(200.0)
+
+
+# ---------------------------------------------------------------- D-14, D-15: one did-you-mean
+def test_variant_and_toggle_names_get_the_same_hint_as_mode(toy: Scenario) -> None:
+    # arguments.closest's rule everywhere: the same word in another case first. main: "known variants: …"
+    with pytest.raises(ScenarioError, match=r"argument variant=: unknown variant 'BANNED'\n"
+                                            r"    hint: did you mean 'banned'\?"):
+        simulate(toy, variant="BANNED")
+    with pytest.raises(ScenarioError, match=r"argument toggles=: unknown toggle 'BAN'\n"
+                                            r"    hint: did you mean 'ban'\?"):
+        simulate(toy, toggles={"BAN": False})
+
+
+def test_a_mistyped_bundled_name_is_hinted_in_the_form_written() -> None:
+    # main: "did you mean 'china_full_ban_2025.yaml'?" for what was typed as bundled:NAME
+    with pytest.raises(ScenarioError, match=r"hint: did you mean 'bundled:china_full_ban_2025'\?"):
+        sc.load("bundled:China_full_ban_2025")
+
+
+# ---------------------------------------------------------------- D-18: one case, one rule
+def test_two_toggles_that_leave_one_case_are_listed_as_one(toy: Scenario) -> None:
+    # "ban2" controls the same policy as "ban": with either off, cn_ban is out of force, so "open" (ban off) and
+    # "open2" (ban2 off) are one case (the simulator runs it once); main compared toggle states: [] listed
+    data = toy_data()
+    data["toggles"]["ban2"] = {"default": True, "controls": ["cn_ban"]}
+    data["variants"]["open2"] = {"toggles": {"ban2": False}}
+    two = Scenario.model_validate(data)
+    table = compare(two, variants=["open", "open2", "banned"], mode="fixed")
+    assert table.attrs["same_toggles"] == [("open", "open2")]
+    lost_open = table.query("variant in ['open', 'open2']").pivot_table(index=["year", "country", "commodity",
+                                                                              "metric"], columns="variant",
+                                                                       values="value")
+    assert (lost_open["open"] == lost_open["open2"]).all()
+
+
+# ---------------------------------------------------------------- D-19: a dict from a DataFrame
+def test_load_text_reads_numpy_numbers_and_locates_what_it_cannot_write() -> None:
+    data = toy_data()
+    data["scenario"]["base_year"] = np.int64(2024)  # main: "<dict>: cannot be written as YAML", no key
+    data["facilities"]["cn_sep"]["production"] = {np.int64(y): np.float64(600) for y in YEARS}
+    assert sc.load_text(data) == Scenario.model_validate(toy_data())
+    data["flows"]["cn_us_2025"]["tonnes"] = {600}
+    with pytest.raises(ScenarioError, match=r"<dict>: flows\.cn_us_2025\.tonnes: cannot be written as YAML: "
+                                            r"\{600\} \(set\)"):
+        sc.load_text(data)
+
+
+def test_a_sweeps_on_error_is_checked_like_every_choice(toy: Scenario) -> None:
+    # s36 diff review D-16; main: a bare ValueError "on_error must be 'raise' or 'nan'"
+    from supplychain.uncertainty import run_sweep
+
+    with pytest.raises(ScenarioError, match=r"argument on_error=: unknown on_error 'Raise'\n"
+                                            r"    hint: did you mean 'raise'\?"):
+        run_sweep(toy, samples=2, seed=1, on_error="Raise", cache=False, quiet=True)  # type: ignore[arg-type]

@@ -59,7 +59,7 @@ def test_an_unknown_bundled_name_lists_or_suggests(tmp_path: Path) -> None:
     mine = write(tmp_path / "mine.yaml", "extends: [bundled:baseline_2042]\nscenario: {name: x, base_year: 2024}\n")
     with pytest.raises(ScenarioError) as err:
         load(mine)
-    assert err.value.problems[0].hint == "did you mean 'baseline_2024.yaml'?"
+    assert err.value.problems[0].hint == "did you mean 'bundled:baseline_2024'?"  # in the form written (D-15)
 
 
 def test_extra_roots_by_option_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

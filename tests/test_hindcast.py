@@ -132,3 +132,18 @@ def test_every_destination_out_of_sample(result: Hindcast) -> None:
     assert "**Out of sample: every destination.**" in text
     assert "upper bounds" in text
     assert "2020 US share of China's magnet exports" in text
+
+
+def test_the_scenario_file_quotes_the_hindcast_it_gives(result: Hindcast) -> None:
+    """s36 diff review D-10: china_licensing_2025.yaml's header quotes the out-of-sample figures as computed.
+
+    Its text: "model <all> t against 45,290 t observed (the six months no parameter was read from: <out> against
+    25,278 t, <ratio>" with <all> and <out> the January-October model totals (``all_spans``), rounded to the
+    tonne (main quoted 41,492 and 21,384 t, an earlier run's; the code gives 41,488 and 21,382 t).
+    """
+    span = result.all_spans.iloc[0]
+    text = " ".join((SCENARIOS / "china_licensing_2025.yaml").read_text(encoding="utf-8").replace("#", " ").split())
+    quoted = (f"{span['model_t']:,.0f} t against {span['observed_t']:,.0f} t observed (the six months no parameter "
+              f"was read from: {span['out_of_sample_model_t']:,.0f} against {span['out_of_sample_observed_t']:,.0f} "
+              f"t, {span['out_of_sample_model_t'] / span['out_of_sample_observed_t']:.2f};")
+    assert quoted in text

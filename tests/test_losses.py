@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from supplychain.api import Result, simulate
 from supplychain.schema.model import Scenario
+from supplychain.simulation.losses import supply_losses
 
 ROOT = Path(__file__).resolve().parents[1]
 YEARS = (2024, 2025)
@@ -144,7 +146,57 @@ def test_the_example_docs_outputs_md_gives(full_ban: Result) -> None:
     assert round(-by[("use", "final use", "shortfall")]) == 11484
     assert round(-by[("supply", "CN", "cn_ree_full_ban_2025")]) == 7702
     assert round(-by[("supply", "domestic", "upstream input")]) == 1129
-    assert round(-by[("supply", "ROW", "re-allocated")]) == 765
+    assert round(-by[("supply", "ROW", "supplier short")]) == 765
     assert round(by[("use", "KR", "re-routed")] + by[("use", "ROW", "re-routed")]) == 1888
-    for figure in ("11,484 t short", "7,702 t blocked", "1,129 t down", "765 t from ROW", "1,888 t of magnets"):
+    for figure in ("11,484 t short", "7,702 t blocked", "1,129 t down", "765 t from ROW, itself short",
+                   "1,888 t of magnets"):
         assert figure in " ".join(text.split()), figure
+
+
+def synthetic_flows(rows: list[tuple[str, str, str, str, float, float]]) -> pd.DataFrame:
+    """``Result.flows``-like rows (supplier, buyer, commodity, kind, baseline, simulated), 2025, status ``kept``.
+
+    A node with ``:`` is a market (``US:x``), else a plant of the country its name starts with (``us_p``).
+    """
+    def country(node: str) -> str:
+        return node.split(":")[0] if ":" in node else node.split("_")[0].upper()
+
+    return pd.DataFrame([{"year": 2025, "edge": f"{a}->{b}", "supplier": a, "buyer": b, "commodity": k,
+                          "supplier_country": country(a), "buyer_country": country(b), "kind": kind,
+                          "status": "kept", "unit": "t", "baseline": b0, "simulated": b1, "change": b1 - b0}
+                         for a, b, k, kind, b0, b1 in rows])
+
+
+NO_BLOCKS = pd.DataFrame(columns=["year", "edge", "policy", "blocked"])
+
+
+def test_a_plant_whose_one_input_fell_is_upstream_input_whatever_its_other_inputs_did() -> None:
+    # plant us_p makes x from a and b; in 2025 it gets 10 t less a and 10 t more b (other units, other roles:
+    # not to be netted), and makes 10 t less x. An input fell (a: -10 < -1e-6 x max(1, 20)), so its drop is
+    # "upstream input". main summed the inputs' changes over commodities: -10 + 10 = 0, "plant curtailed".
+    f = synthetic_flows([("US:a", "us_p", "a", "input", 20, 10), ("US:b", "us_p", "b", "input", 20, 30),
+                         ("us_p", "US:x", "x", "supply", 20, 10), ("US:x", "US:x:use", "x", "use", 20, 10)])
+    t = supply_losses(f, NO_BLOCKS, "US", "x", 2025).set_index("counterpart")
+    assert t.loc["domestic", "cause"] == "upstream input"
+    assert t.loc["domestic", "change"] == pytest.approx(-10.0)
+    # both inputs up or unchanged: the plant made less with no input down
+    f = synthetic_flows([("US:a", "us_p", "a", "input", 20, 20), ("US:b", "us_p", "b", "input", 20, 30),
+                         ("us_p", "US:x", "x", "supply", 20, 10), ("US:x", "US:x:use", "x", "use", 20, 10)])
+    assert supply_losses(f, NO_BLOCKS, "US", "x", 2025).set_index("counterpart").loc["domestic", "cause"] == (
+        "plant curtailed")
+
+
+def test_a_supplier_that_had_less_is_told_from_one_that_sent_elsewhere() -> None:
+    # JP:x sends the US 100 t and Korea 50 t in the baseline; in 2025 the US gets 60 t (-40, nothing blocked).
+    # (a) Korea gets 90 t: JP sent 150 t in all both times, the 40 t went to Korea: "re-allocated".
+    # (b) Korea keeps 50 t: JP sent 150 -> 110 t in all (-40 < -1e-6 x 150): it had less, "supplier short"
+    #     (main: "re-allocated" both times, "the supplier sent its tonnes elsewhere" where it sent nothing else).
+    def us_from_jp(korea: float) -> str:
+        f = synthetic_flows([("jp_p", "JP:x", "x", "supply", 150, 60 + korea), ("JP:x", "US:x", "x", "trade", 100, 60),
+                             ("JP:x", "KR:x", "x", "trade", 50, korea), ("US:x", "US:x:use", "x", "use", 100, 60)])
+        t = supply_losses(f, NO_BLOCKS, "US", "x", 2025).set_index("counterpart")
+        assert t.loc["JP", "change"] == pytest.approx(-40.0)
+        return str(t.loc["JP", "cause"])
+
+    assert us_from_jp(90.0) == "re-allocated"
+    assert us_from_jp(50.0) == "supplier short"

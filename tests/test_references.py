@@ -119,7 +119,8 @@ def test_commodities_everywhere(scenario_dict: Build) -> None:
     assert messages(ref.check_commodities(scenario(data))) == [
         ("processes.separation.inputs.concentrat", "unknown commodity 'concentrat'", "did you mean 'concentrate'?"),
         ("facilities.mine.output", "unknown commodity 'ore'", "declare it under `commodities:`"),
-        ("policies.cn_ban.covers.commodities[0]", "unknown commodity 'ndpr'", "declare it under `commodities:`"),
+        # the one option 'ndpr' begins (arguments.closest, the API's rule too: s36 D-14)
+        ("policies.cn_ban.covers.commodities[0]", "unknown commodity 'ndpr'", "did you mean 'ndpr_oxide'?"),
     ]
 
 
@@ -309,7 +310,7 @@ def test_years_far_before_base_year(scenario_dict: Build) -> None:
     data = scenario_dict(demand={"d": {"country": "US", "commodity": "ndpr_oxide", "year": 2024, "tonnes": 5,
                                        "by_year": {1970: 1, 1980: 1}}})  # fmt: skip
     data["facilities"]["mine"]["production"] = {1950: 1}
-    assert [m[0] for m in messages(ref.check_years(scenario(data)))] == [
+    assert [m[0] for m in messages(ref.check_data_years(scenario(data)))] == [
         "demand.d.by_year[1970]",
         "facilities.mine.production[1950]",
     ]
@@ -354,13 +355,13 @@ def test_a_growth_of_minus_one_is_not_carried_back_before_its_year(scenario_dict
     base = data["scenario"]["base_year"]
     data["demand"] = {"us": {"country": "US", "commodity": "ndpr_oxide", "year": base + 1, "tonnes": 100,
                              "growth": {"value": 0.0, "dist": "uniform", "low": -1.0, "high": 0.1}}}
-    (problem,) = ref.check_years(scenario(data))
+    (problem,) = ref.check_data_years(scenario(data))
     assert messages([problem]) == [(
         "demand.us.growth",
         f"a growth of -100 % a year cannot be carried back from {base + 1} to {base}: demand there would be t / 0",
         f"give the years before {base + 1} in `by_year`, or a growth above -1")]
     data["demand"]["us"]["by_year"] = {base: 120}  # the year before given: nothing is carried back
-    assert ref.check_years(scenario(data)) == []
+    assert ref.check_data_years(scenario(data)) == []
     data["demand"]["us"].pop("by_year")
     data["demand"]["us"]["year"] = base  # its year is the base year: nothing before it is simulated
-    assert ref.check_years(scenario(data)) == []
+    assert ref.check_data_years(scenario(data)) == []

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from supplychain.cli.common import fail
 
-__all__ = ["check_ids", "check_output", "check_years"]
+__all__ = ["check_ids", "check_output", "check_year_options"]
 
 _LISTED = 40
 """At most this many choices are listed when no close match is found."""
 
 
-def check_years(flag: str, asked: Iterable[int], years: Sequence[int]) -> None:
+def check_year_options(flag: str, asked: Iterable[int], years: Sequence[int]) -> None:
     """Fail on the first year of ``asked`` outside the scenario's ``years`` (``--year 2040 is outside …``)."""
     for y in asked:
         if y not in years:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
-from supplychain.cli.checks import check_ids, check_output, check_years
+from supplychain.cli.checks import check_ids, check_output, check_year_options
 from supplychain.cli.common import (
     WEIGHTED_NOTE,
     AllocationOption,
@@ -403,7 +403,7 @@ def compare(
     freeze_imports()
     require_codes(sc, [source] if source else [], ("--source",), origin="<cli>")
     require_codes(sc, country or [], ("--country",), origin="<cli>")
-    check_years("--year", year or [], sc.years)
+    check_year_options("--year", year or [], sc.years)
     check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
     check_output(output)  # a folder, a device or a folder that cannot be written: refused now, not after
     with fork_workers_from_here():

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from supplychain.cli.checks import check_ids, check_output, check_years
+from supplychain.cli.checks import check_ids, check_output, check_year_options
 from supplychain.cli.common import echo, fail, print_warnings
 from supplychain.cli.options import PathOption
 
@@ -97,7 +97,7 @@ def graph(
         fail(f"unknown toggle {compare_toggle!r} for --compare-toggle; the scenario has: {known}")
     years = sc.years
     draw_year = year if year is not None else (years[0] if baseline else years[-1])
-    check_years("--year", [draw_year], years)
+    check_year_options("--year", [draw_year], years)
     check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
 
     from supplychain.api import simulate

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from supplychain.cli.checks import check_ids, check_output, check_years
+from supplychain.cli.checks import check_ids, check_output, check_year_options
 from supplychain.cli.common import (
     WEIGHTED_NOTE,
     AllocationOption,
@@ -512,7 +512,7 @@ def run(
     countries = focus if country else None
     all_years = sc.years
     years = sorted(set(year)) if year else sorted({all_years[0], all_years[-1]})
-    check_years("--year", years, all_years)
+    check_year_options("--year", years, all_years)
     check_ids("--commodity", commodity or [], sc.commodities, "commodity of this scenario")
     if output_format != "table":
         check_output(output)  # a folder, a device or a folder that cannot be written: refused now, not after

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from supplychain.cli.checks import check_ids, check_output, check_years
+from supplychain.cli.checks import check_ids, check_output, check_year_options
 from supplychain.cli.common import echo, fail, freeze_imports, print_table, print_warnings, warn
 from supplychain.cli.options import PathOption
 
@@ -400,7 +400,7 @@ def sweep(
     require_codes(sc, [country] if country else [], ("--country",), origin="<cli>", extra=["WORLD"])
     year_list = _years_in(year_spans, sc.years, str(years)) if year_spans is not None else None
     if year is not None:
-        check_years("--year", [year], year_list or sc.years)
+        check_year_options("--year", [year], year_list or sc.years)
     check_ids("--measure", [measure] if measure else [], METRIC_IDS, "measure")  # a typo costs no sweep
     check_ids("--commodity", [commodity] if commodity else [], sc.commodities, "commodity of this scenario")
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)

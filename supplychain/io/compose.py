@@ -264,18 +264,28 @@ def bundled_name(entry: str) -> tuple[str | None, str]:
     >>> bundled_name("bundled:baseline_2024")
     ('baseline_2024.yaml', '')
     >>> bundled_name("bundled:baseline_2042")
-    (None, "did you mean 'baseline_2024.yaml'?")
+    (None, "did you mean 'bundled:baseline_2024'?")
+    >>> bundled_name("bundled:Baseline_2024.yml")
+    (None, "did you mean 'bundled:baseline_2024.yaml'?")
+
+    The hint is in the form the caller wrote (``bundled:NAME``, with a suffix only if NAME had one).
     """
+    from supplychain.arguments import closest
+
     name = entry.removeprefix(BUNDLED_PREFIX).strip()
     parts = PurePosixPath(name).parts
     if not name or _is_absolute(name) or ".." in parts or "\\" in name:
         return None, "write bundled:<file> with a path inside the bundled world, e.g. bundled:baseline_2024"
-    if not PurePosixPath(name).suffix:
+    suffixed = bool(PurePosixPath(name).suffix)
+    if not suffixed:
         name += ".yaml"
     home = bundled_root()
     if not (home / name).is_file():
-        listed = sorted(p.stem for p in home.glob("*.yaml"))
-        return None, _near_names(home, PurePosixPath(name).name) or f"the bundled world has: {', '.join(listed)}"
+        files = sorted(p.name for p in home.glob("*.yaml"))
+        near = closest(PurePosixPath(name).name, files)
+        if near is None:
+            return None, f"the bundled world has: {', '.join(PurePosixPath(f).stem for f in files)}"
+        return None, f"did you mean '{BUNDLED_PREFIX}{near if suffixed else PurePosixPath(near).stem}'?"
     return name, ""
 
 

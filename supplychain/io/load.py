@@ -15,6 +15,7 @@ allowed values of a choice, the ``type`` options of a policy.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 import stat
 import types
@@ -573,7 +574,8 @@ def load_text(
     text : str or mapping
         YAML source; or the scenario as a ``dict`` (of dicts, lists, strings and numbers, as
         YAML would read it: it is written as YAML and read back, so it is checked the same way,
-        its problems located at its keys).
+        its problems located at its keys). NumPy numbers (a dict built from a DataFrame) are
+        read as numbers; a value YAML cannot write is refused at its key path.
     file : str, optional
         Name used in problems (``<dict>`` for a mapping unless given).
     require_sources : bool, optional
@@ -601,13 +603,56 @@ def load_text(
         import yaml
 
         file = "<dict>" if file == "<string>" else file
-        try:
-            text = yaml.safe_dump(dict(text), sort_keys=False, allow_unicode=True)
-        except yaml.YAMLError as err:
-            hint = "give plain values: dicts, lists, strings, numbers, booleans, dates"
-            raise ScenarioError([Problem(file, 0, 0, (), f"cannot be written as YAML: {err}", hint)]) from None
+        text = yaml.safe_dump(_plain(text, file, ()), sort_keys=False, allow_unicode=True)
     doc = parse_yaml_text(text, file=file)
     return _validate(compose_document(doc, folder=base_dir, extra_roots=tuple(_extra_roots())), require_sources)
+
+
+_PLAIN: Final = (str, int, float, bool, dt.date, type(None))
+"""The scalars YAML writes as they are (``datetime`` is a ``date``)."""
+
+
+def _plain(value: Any, file: str, path: KeyPath) -> Any:
+    """``value`` (a scenario given as a mapping) with NumPy scalars and arrays as plain numbers and lists.
+
+    A dict built from a DataFrame holds ``numpy.int64``/``float64``: they ARE numbers, so they are
+    read as such (``.item()``), tuples as lists. Anything else YAML cannot write is refused at its
+    key path (of hundreds of values, the one that is wrong).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _plain({"scenario": {"base_year": np.int64(2024)}, "years": (np.float64(1.5),)}, "<dict>", ())
+    {'scenario': {'base_year': 2024}, 'years': [1.5]}
+    >>> _plain({"facilities": {"a": {"capacity": {1, 2}}}}, "<dict>", ())
+    Traceback (most recent call last):
+    ...
+    supplychain.errors.ScenarioError: 1 problem found:
+    <dict>: facilities.a.capacity: cannot be written as YAML: {1, 2} (set)
+        hint: give plain values: dicts, lists, strings, numbers, booleans, dates
+    """
+    import numpy as np
+
+    if isinstance(value, np.generic | np.ndarray):
+        value = value.tolist()  # a NumPy scalar's .tolist() is its .item()
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            key = _plain(k, file, path) if isinstance(k, (np.generic, *_PLAIN)) else _unwritable(k, file, path)
+            out[key] = _plain(v, file, (*path, str(key)))
+        return out
+    if isinstance(value, list | tuple):
+        return [_plain(v, file, (*path, i)) for i, v in enumerate(value)]
+    return _unwritable(value, file, path)
+
+
+def _unwritable(value: Any, file: str, path: KeyPath) -> Any:
+    """Raise the problem of a value (or key) at ``path`` YAML cannot write (:func:`_plain`)."""
+    hint = "give plain values: dicts, lists, strings, numbers, booleans, dates"
+    raise ScenarioError([Problem(file, 0, 0, path, f"cannot be written as YAML: {value!r} ({type(value).__name__})",
+                                 hint)])
 
 
 def applied_overrides(scenario: Scenario) -> list[AppliedOverride]:

@@ -461,7 +461,10 @@ def results_as_runs(runs: Sequence[ScenarioRun] | Sequence[Result], scenario: Sc
     ------
     TypeError
         Anything else in ``runs`` (naming ScenarioRun and the one-liner that builds it), a mix
-        of both kinds, or ``scenario`` given with ScenarioRuns or named like none of the Results.
+        of both kinds, or ``scenario`` given with ScenarioRuns (a wrong type, as Python's).
+    ScenarioError
+        ``scenario`` named like none of the Results (a wrong value, located ``argument scenario=``,
+        as :mod:`supplychain.arguments`).
 
     Examples
     --------
@@ -488,9 +491,11 @@ def results_as_runs(runs: Sequence[ScenarioRun] | Sequence[Result], scenario: Sc
     for r in cast("list[Result]", items):
         groups.setdefault(r.scenario, []).append(r)
     if scenario is not None and scenario.scenario.name not in groups:
-        msg = (f"scenario= is {scenario.scenario.name!r}, none of the Results' scenarios "
-               f"({', '.join(map(repr, groups))})")
-        raise TypeError(msg)
+        from supplychain.arguments import argument_error
+
+        raise argument_error("scenario", f"scenario {scenario.scenario.name!r} is none of the Results' scenarios "
+                                         f"({', '.join(map(repr, groups))})",
+                             "give the scenario the Results were simulated from (sc.load of the same file)")
     return [ScenarioRun(scenario=scenario if scenario is not None and scenario.scenario.name == name else None,
                         results=tuple(rs)) for name, rs in groups.items()]
 
@@ -509,9 +514,6 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun] |
         The simulated scenarios (:func:`~supplychain.report.runs.run_scenario`), or the
         :class:`~supplychain.api.Result` of each variant a notebook simulated
         (:func:`results_as_runs`: one scenario per ``Result.scenario``, its runs in the order given).
-    scenario : Scenario, optional
-        The scenario ``runs`` given as Results were simulated from (its toggles, targets
-        and sources fill the summary; a Result does not hold it). Only with Results.
     countries : sequence of str, optional
         Focus countries, one sheet each (default: the targets' countries, else US).
     commodity : str, optional
@@ -523,6 +525,9 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun] |
     limits : pandas.DataFrame, optional
         The report's "What limits supply" rows (``scenario``, ``variant`` and the columns of
         :func:`~supplychain.simulation.limits.capacity_limits`), a sheet of their own when not empty.
+    scenario : Scenario, optional
+        The scenario ``runs`` given as Results were simulated from (its toggles, targets
+        and sources fill the summary; a Result does not hold it). Only with Results.
 
     Returns
     -------
@@ -532,7 +537,10 @@ def write_workbook(target: str | os.PathLike[str], runs: Sequence[ScenarioRun] |
     Raises
     ------
     TypeError
-        ``runs`` is neither ScenarioRuns nor Results (:func:`results_as_runs`).
+        ``runs`` is neither ScenarioRuns nor Results, or ``scenario`` is given with ScenarioRuns
+        (:func:`results_as_runs`).
+    ScenarioError
+        ``scenario`` is named like none of the Results.
     """
     from openpyxl import Workbook
 

@@ -14,7 +14,6 @@ them; they do not make a file invalid).
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +70,7 @@ __all__ = [
     "check_converter_kinds",
     "check_countries",
     "check_coverage",
+    "check_data_years",
     "check_dated_rows",
     "check_element_balance",
     "check_groups",
@@ -90,7 +90,6 @@ __all__ = [
     "check_variants",
     "check_warnings",
     "check_world_parties",
-    "check_years",
     "check_years_in_force",
     "dated_verdicts",
     "did_you_mean",
@@ -216,7 +215,10 @@ def did_you_mean(
 
     `synonyms` maps a word to the option it means where the two are not spelt alike
     (a target's ``year`` for ``by``, :attr:`~supplychain.schema.types.StrictModel.key_synonyms`);
-    it is read first, and only for an option that is offered.
+    it is read first, and only for an option that is offered. Otherwise the option is
+    :func:`supplychain.arguments.closest`'s (the same word in another case, the one option
+    it begins, the closest spelling): one rule for every did-you-mean, a scenario's keys and
+    ids, a variant or toggle name, an API argument or a command-line option.
 
     Examples
     --------
@@ -224,13 +226,17 @@ def did_you_mean(
     "did you mean 'capacity'?"
     >>> did_you_mean("year", ["by", "country"], synonyms={"year": "by"})
     "did you mean 'by'?"
+    >>> did_you_mean("FULL_BAN", ["full_ban", "no_ban", "base"])
+    "did you mean 'full_ban'?"
     """
+    from supplychain.arguments import closest
+
     options = sorted(set(options))
     meant = (synonyms or {}).get(word)
     if meant in options:
         return f"did you mean '{meant}'?"
-    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else default
+    near = closest(word, options)
+    return f"did you mean '{near}'?" if near is not None else default
 
 
 _KIND_SECTION = {
@@ -267,21 +273,23 @@ def entity_kinds(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def nearest(word: str, kinds: dict[str, list[str]], default: str) -> str:
-    """Hint naming the closest id of any kind and where it is declared, or `default`.
+    """Hint naming the closest id of any kind (:func:`did_you_mean`'s rule) and where it is declared, or `default`.
 
     Examples
     --------
     >>> nearest("mp10x", {"mp_10x": ["facility"], "cn_ban": ["policy"]}, "none")
     "did you mean 'mp_10x' (a facility, under `facilities:`)?"
     """
-    close = difflib.get_close_matches(word, sorted(kinds), n=1, cutoff=0.6)
-    if not close:
+    from supplychain.arguments import closest
+
+    close = closest(word, kinds)
+    if close is None:
         return default
-    kind = kinds[close[0]][0]
+    kind = kinds[close][0]
     section = _KIND_SECTION.get(kind, "")
     where = f", under `{section}:`" if section else ""
     article = "an" if kind[0] in "aeiou" else "a"
-    return f"did you mean '{close[0]}' ({article} {kind}{where})?"
+    return f"did you mean '{close}' ({article} {kind}{where})?"
 
 
 def investment_projects(scenario: Scenario) -> dict[str, str]:
@@ -821,7 +829,7 @@ def unpriced_preference(commodities: Sequence[str]) -> tuple[str, str]:
     return message, hint
 
 
-def check_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
+def check_data_years(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Years of demand and production are at most 50 years before the base year; a growth of -1 is never back-cast.
 
     Demand before its entry's year is :math:`t (1 + g)^{n}` with :math:`n < 0`
@@ -941,7 +949,7 @@ RULES: tuple[Rule, ...] = (
     check_coverage,
     check_preference_prices,
     check_units,
-    check_years,
+    check_data_years,
     check_world_parties,
     check_ties,
 )

@@ -48,7 +48,7 @@ Each row's change is split into the tonnes a policy blocked on its edges (``bloc
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -65,11 +65,15 @@ LOSS_COLUMNS: Final = (
 
 CAUSES: Final = {
     "<policy id>": "the tonnes that policy blocked on the row's edges (``attribution``; the ``blocked`` column)",
-    "re-allocated": "a flow not blocked that fell: the supplier sent its tonnes elsewhere, or had less to send",
+    "supplier short": "a flow not blocked that fell, its supplier's total out-flow of the commodity down: it had "
+                      "less to send (for an export, the country itself)",
+    "re-allocated": "a flow not blocked that fell, its supplier's total out-flow not down: it sent the tonnes "
+                    "elsewhere",
     "re-routed": "a flow that grew or started (status ``rerouted`` or ``new``): re-routed material",
     "deal": "a flow an agreement exempted, committed or favoured (status ``deal``)",
-    "upstream input": "a plant of the country made less because its inputs fell (blocked or short upstream)",
-    "plant curtailed": "a plant of the country made less with its inputs not down (it sold less)",
+    "upstream input": "a plant of the country made less because an input fell (any one commodity it takes: "
+                      "blocked or short upstream)",
+    "plant curtailed": "a plant of the country made less with none of its inputs down (it sold less)",
     "more output": "a plant of the country made more (spare or new capacity)",
     "plant took less": "a plant of the country took less of the commodity as input",
     "plant took more": "a plant of the country took more of the commodity as input",
@@ -114,11 +118,15 @@ def supply_losses(flows: pd.DataFrame, attribution: pd.DataFrame, country: str, 
     -----
     Per edge :math:`e` with change :math:`\Delta_e` and tonnes :math:`b_{e,p}` blocked by policy :math:`p`,
     the response's part is :math:`r_e = \Delta_e + \sum_p b_{e,p}`, named by the edge: ``deal`` for a
-    flow of status ``deal``; for a plant's output ``upstream input`` when the plant's inputs (any
-    commodity) fell by more than 10⁻⁶ t, else ``plant curtailed`` (:math:`r_e < 0`) or ``more output``; for a
-    plant's input ``plant took less`` / ``more``; ``shortfall`` for final use; ``stock``, ``surplus``,
-    ``unsold`` for those flows; else ``re-allocated`` (:math:`r_e < 0`) or ``re-routed``. Parts within
-    10⁻⁶ × max(1, baseline) of zero (the LP's round-off, ``outcome.TOL``) are left out of ``cause``.
+    flow of status ``deal``; for a plant's output ``upstream input`` when the plant's input of any one
+    commodity fell (its change below :math:`-10^{-6}\max(1, \text{baseline})`, summed over that
+    commodity's edges; inputs are not added across commodities, which have different units and
+    roles), else ``plant curtailed`` (:math:`r_e < 0`) or ``more output``; for a plant's input
+    ``plant took less`` / ``more``; ``shortfall`` for final use; ``stock``, ``surplus``, ``unsold`` for
+    those flows; else, for :math:`r_e < 0`, ``supplier short`` when the edge's supplier (market or plant)
+    sent less of the commodity in all (the same test on its out-flows) and ``re-allocated`` when it did
+    not, and ``re-routed`` for :math:`r_e > 0`. Parts within 10⁻⁶ × max(1, baseline) of zero (the LP's
+    round-off, ``outcome.TOL``) are left out of ``cause``.
     """
     f = flows[(flows["commodity"] == commodity)
               & ((flows["supplier_country"] == country) | (flows["buyer_country"] == country))]
@@ -145,7 +153,11 @@ def supply_losses(flows: pd.DataFrame, attribution: pd.DataFrame, country: str, 
     blocked = _blocked(attribution, f)
     rest = f["change"].to_numpy(dtype=float) + blocked.sum(axis=1).to_numpy(dtype=float)
     tol = TOL * np.maximum(1.0, f["baseline"].to_numpy(dtype=float))
-    fell = _inputs_fell(flows, f, sup)
+    plants = set(sup[~sup.str.contains(":", regex=False)])
+    inputs_fell = _fell(flows, "buyer", plants).droplevel("commodity")  # any one input commodity
+    fell = np.asarray(pd.MultiIndex.from_arrays([f["year"], sup]).isin(inputs_fell), dtype=bool)
+    short = np.asarray(pd.MultiIndex.from_arrays([f["year"], sup, f["commodity"]]).isin(
+        _fell(flows, "supplier", set(sup))), dtype=bool)
     rows = []
     for side, who, fac in (("supply", supply, np.where(plant_sup, sup, "")),
                            ("use", use, np.where(plant_buy, buy, ""))):
@@ -154,7 +166,8 @@ def supply_losses(flows: pd.DataFrame, attribution: pd.DataFrame, country: str, 
             r = f.iloc[i]
             part = {p: -float(t) for p, t in blocked.iloc[i].items() if t > 0}
             if abs(rest[i]) > tol[i]:
-                label = _label(side, str(r["kind"]), str(r["status"]), bool(fac[i]), bool(fell[i]), rest[i])
+                label = _label(side, str(r["kind"]), str(r["status"]), bool(fac[i]), bool(fell[i]),
+                               bool(short[i]), rest[i])
                 part[label] = part.get(label, 0.0) + float(rest[i])
             rows.append({"year": int(r["year"]), "side": side, "counterpart": str(who.iloc[i]),
                          "facility": str(fac[i]), "unit": r["unit"], "baseline": float(r["baseline"]),
@@ -187,17 +200,22 @@ def _blocked(attribution: pd.DataFrame, f: pd.DataFrame) -> pd.DataFrame:
                         columns=wide.columns.astype(str))
 
 
-def _inputs_fell(flows: pd.DataFrame, f: pd.DataFrame, sup: pd.Series) -> np.ndarray:
-    """Per row of ``f``: its supplier is a plant whose inputs (every commodity) fell that year beyond round-off."""
-    plants = set(sup[~sup.str.contains(":", regex=False)])
-    into = flows[flows["buyer"].isin(plants)]
-    d = into.groupby(["year", "buyer"])[["change", "baseline"]].sum()
-    fell = d.index[(d["change"] < -TOL * np.maximum(1.0, d["baseline"]))]
-    keys = pd.MultiIndex.from_arrays([f["year"], sup])
-    return np.asarray(keys.isin(fell), dtype=bool)
+def _fell(flows: pd.DataFrame, end: str, nodes: set[str]) -> pd.MultiIndex:
+    r"""Return the (year, node, commodity) whose flows at ``end`` fell: a plant's inputs (``buyer``), out-flows.
+
+    Per year, node :math:`n` of ``nodes`` at the ``end`` of its edges (``buyer``: what flows in;
+    ``supplier``: what flows out) and commodity :math:`k`, with :math:`\Delta` and :math:`B` the
+    change and baseline summed over those edges, the flow fell when
+    :math:`\Delta < -10^{-6}\max(1, B)` (``outcome.TOL``: beyond the LP's round-off). One
+    commodity at a time: tonnes of different commodities are not added.
+    """
+    at = flows[flows[end].isin(nodes)]
+    d = at.groupby(["year", end, "commodity"])[["change", "baseline"]].sum()
+    return cast(pd.MultiIndex, d.index[d["change"] < -TOL * np.maximum(1.0, d["baseline"])])
 
 
-def _label(side: str, kind: str, status: str, plant: bool, inputs_fell: bool, rest: float) -> str:
+def _label(side: str, kind: str, status: str, plant: bool, inputs_fell: bool, supplier_short: bool,
+           rest: float) -> str:
     """Name the response's part of an edge's change (:data:`CAUSES`)."""
     if status == "deal":
         return "deal"
@@ -209,7 +227,9 @@ def _label(side: str, kind: str, status: str, plant: bool, inputs_fell: bool, re
         return "shortfall"
     if kind in ("stock", "surplus", "unsold"):
         return kind
-    return "re-allocated" if rest < 0 else "re-routed"
+    if rest > 0:
+        return "re-routed"
+    return "supplier short" if supplier_short else "re-allocated"
 
 
 def _merge(parts: pd.Series) -> dict[str, float]:

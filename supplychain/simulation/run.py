@@ -80,7 +80,7 @@ from supplychain.simulation.stocks import (
     split_release,
 )
 from supplychain.simulation.targets import evaluate_targets, target_metrics
-from supplychain.simulation.toggles import ToggleState, resolve_toggles
+from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key
 
 if TYPE_CHECKING:
     from supplychain.graph.build import BaseYear
@@ -380,11 +380,11 @@ class Simulator:
         self.allocation: Rule = check_rule(allocation or default)
         self.world = with_investments(scenario)
         self.investments = investment_facilities(scenario)
-        self.years: tuple[int, ...] = tuple(sorted(years)) if years is not None else tuple(scenario.years)
         empty = empty_network_problem(scenario)
         if empty is not None:  # nothing to simulate: a located error, not an empty LP
             raise ScenarioError([empty])
-        check_years(self.years, scenario.scenario.base_year)  # past the horizon: see tables()
+        # past the horizon: see tables()
+        self.years = check_years(years if years is not None else scenario.years, scenario.scenario.base_year)
         self.source = source
         self.options = dict(options or {})
         self.reroute = reroute
@@ -538,13 +538,15 @@ class Simulator:
         a block that a variant's toggles do not touch keeps its solution
         (measured in the LP tuning history, ``git log -p docs/performance.md``).
 
-        Runs that put the same policies and agreements in force (equal
-        :attr:`ToggleState.active <supplychain.simulation.toggles.ToggleState>`: a variant that
-        sets no toggle away from its default, and ``base``) are one simulation: everything a
-        year reads of a run is the scenario, the year, its stocks (which start equal) and that
-        set. It is simulated once, for the first of them; each of the others gets its tables
-        under its own label and toggles, with no solver work of its own (``seconds`` and
-        ``iterations`` 0 in its ``solver`` table).
+        Runs that put the same policies and agreements in force and switch off the same
+        entities (equal :func:`~supplychain.simulation.toggles.run_key`: a variant that sets no
+        toggle away from its default, and ``base``) are one simulation: everything a year reads
+        of a run is this simulator's world (:func:`~supplychain.simulation.variants.run_variants`
+        gives each set of switched-off entities its own), the year, its stocks (which start
+        equal) and that set. It is simulated once, for the first of them; each of the others
+        gets its tables under its own label and toggles, with no solver work of its own
+        (``seconds`` and ``iterations`` 0 in its ``solver`` table). Runs that differ in what
+        they switch off are never merged, even when a caller gives them to one simulator.
 
         Parameters
         ----------
@@ -564,15 +566,15 @@ class Simulator:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
             labels.append(variant if variant is not None else ("custom" if toggles else "base"))
             states.append(state)
-            if state.active not in simulated:  # one simulation per set of policies and agreements in force
-                simulated[state.active] = _Run(labels[-1], state, self.switched_off(state.active),
-                                               StockLedger.from_scenario(self.world, self.years))
+            if run_key(state) not in simulated:  # one simulation per case (policies in force, entities off)
+                simulated[run_key(state)] = _Run(labels[-1], state, self.switched_off(state.active),
+                                                 StockLedger.from_scenario(self.world, self.years))
         for year in self.years:
             nodes, edges = self.tables(year)
             for r in simulated.values():
                 self._step(r, year, nodes, edges, mode, warm)
-        return [self._close(simulated[state.active], mode, label, state) for label, state in zip(labels, states,
-                                                                                                 strict=True)]
+        return [self._close(simulated[run_key(state)], mode, label, state) for label, state in zip(labels, states,
+                                                                                                   strict=True)]
 
     def _step(self, r: _Run, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, mode: Mode, warm: bool) -> None:
         """Simulate one year of the variant ``r`` and keep its tables (``variant`` is added in :meth:`_close`)."""

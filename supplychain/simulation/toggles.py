@@ -38,8 +38,8 @@ from supplychain.schema.references import did_you_mean, investment_projects, swi
 from supplychain.schema.types import _parse_flag
 
 __all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
-           "read_overrides", "resolve_toggles", "switched_off_entities", "switches_world", "toggle_flag",
-           "world_toggles"]
+           "read_overrides", "resolve_toggles", "run_key", "same_runs", "switched_off_entities", "switches_world",
+           "toggle_flag", "world_toggles"]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -414,6 +414,45 @@ def by_world(states: Sequence[ToggleState]) -> list[list[int]]:
     for i, state in enumerate(states):
         worlds.setdefault(state.switched_off, []).append(i)
     return list(worlds.values())
+
+
+def run_key(state: ToggleState) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    """Return what a run reads of its toggles: the policies and agreements in force and the entities switched off.
+
+    Two runs with equal keys are one case, whatever their toggle states (``base`` and a
+    variant that repeats the defaults; two toggles that control one policy, either of them
+    off): :meth:`~supplychain.simulation.run.Simulator.run_many` simulates them once and
+    :func:`supplychain.api.same_toggles` lists them together (:func:`same_runs`).
+
+    Examples
+    --------
+    >>> a = ToggleState({"x": False}, {}, frozenset(), frozenset({"ban"}))
+    >>> b = ToggleState({"y": False}, {}, frozenset(), frozenset({"ban"}))
+    >>> run_key(a) == run_key(b)
+    True
+    """
+    return state.active, state.switched_off
+
+
+def same_runs(states: Sequence[ToggleState]) -> list[list[int]]:
+    """Group resolved toggles into cases: positions of the states with equal :func:`run_key`.
+
+    Returns
+    -------
+    list of list of int
+        Positions in ``states``, in their order; cases in the order of their first state.
+
+    Examples
+    --------
+    >>> on = ToggleState({}, {}, frozenset({"ban"}), frozenset())
+    >>> dropped = ToggleState({}, {}, frozenset({"ban"}), frozenset(), switched_off=frozenset({("flows", "f")}))
+    >>> same_runs([on, dropped, on])
+    [[0, 2], [1]]
+    """
+    cases: dict[tuple[frozenset[str], frozenset[tuple[str, str]]], list[int]] = {}
+    for i, state in enumerate(states):
+        cases.setdefault(run_key(state), []).append(i)
+    return list(cases.values())
 
 
 def check_cli_names(scenario: Scenario, *, toggles: Iterable[str] = (), variants: Iterable[str] = (),

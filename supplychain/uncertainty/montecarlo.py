@@ -405,7 +405,7 @@ def run_sweep(
     ValueError
         For a non-positive number of samples, a negative seed, or a parameter pattern that matches nothing.
     ScenarioError
-        An unknown ``mode``, measure, variant or toggle name, a toggle state that is no on/off, years
+        An unknown ``mode``, ``on_error``, measure, variant or toggle name, a toggle state that is no on/off, years
         outside the scenario's (each located ``argument NAME=``, as :func:`supplychain.api.simulate`'s);
         nothing to simulate, or a closed trade loop (located; built-in modes only).
     SweepTooLargeError
@@ -436,15 +436,12 @@ def run_sweep(
         msg = f"seed must be a non-negative integer, got {seed}"
         raise ValueError(msg)
     check_sweep_choices(mode, measures, custom=model is not None)
-    if on_error not in ("raise", "nan"):
-        msg = f"on_error must be 'raise' or 'nan', not {on_error!r}"
-        raise ValueError(msg)
+    check_choice("on_error", on_error, ("raise", "nan"))
     sc = as_scenario(scenario)
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)  # "off" read once as False, before the cache key
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
-    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    check_years(yrs, sc.years[0], sc.years[-1])
+    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
     state = resolve_toggles(sc, variant=variant, overrides=toggles)
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
         check_network(sc, yrs, state)
