@@ -118,12 +118,13 @@ def test_run_out_month_counts_from_the_shock() -> None:
 
 def test_full_ban_three_month_stock_runs_out_in_december() -> None:
     # The reviewer's case (R-2): 3 months of cover = 3/12 × 10,008.0 = 2,502.0 t against the 2025 gap of
-    # 3,210.6 t arising September–December (802.65 t a month): 2,502.0 / 802.65 = 3.117 months from
-    # 1 September, m = 11.117 -> early December, not "2025-10".
+    # 3,207.1 t arising September–December (801.78 t a month; 3,210.6 t before the later-year trade pattern
+    # took an importer's fall out of its own suppliers' sales alone, s36 R-1): 2,502.0 / 801.78 = 3.121 months
+    # from 1 September, m = 11.121 -> early December, not "2025-10".
     res = simulate(full_ban("months_of_cover: 3"), variant="full_ban", mode="fixed", years=YEARS)
     row = res.stocks.set_index("year").loc[2025]
     assert row["runs_out_after_months"] == pytest.approx(8 + 4 * row["level_start"] / row["gap"])
-    assert row["runs_out_after_months"] == pytest.approx(11.117, abs=1e-3)
+    assert row["runs_out_after_months"] == pytest.approx(11.121, abs=1e-3)
     assert row["runs_out_month"] == "2025-12"
     assert row["gap_over"] == "Sep-Dec"
 
