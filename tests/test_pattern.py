@@ -118,6 +118,22 @@ def test_ras_never_exceeds_a_margin_it_cannot_reach() -> None:
     assert x[1, 1] == 0.0
 
 
+def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
+    """A country's magnet plant (an aggregate at full utilisation) for the hand worlds below."""
+    return {"name": f"{country} plant", "country": country, "kind": "aggregate", "output": "magnet",
+            "capacity": capacity, "utilisation": 1.0, **extra}
+
+
+def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:
+    """A 2024 magnet flow."""
+    return {"supplier": supplier, "buyer": buyer, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+
+def demand(country: str, tonnes: float) -> dict[str, Any]:
+    """A country's 2024 magnet demand."""
+    return {"country": country, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
+
+
 def new_plant_world(ee_capacity: float = 30) -> Scenario:
     """Two exporters, two importers, a market with output nobody names, and a plant commissioned in 2026.
 
@@ -129,16 +145,6 @@ def new_plant_world(ee_capacity: float = 30) -> Scenario:
     * EU demand 60 t, US demand 30 t: all imported, 2 : 1 from both exporters (a rank-one pattern).
     * EE plant, ``ee_capacity`` t (default 30), commissioned 2026: nothing in 2024 and 2025.
     """
-    def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
-        return {"name": f"{country} plant", "country": country, "kind": "aggregate", "output": "magnet",
-                "capacity": capacity, "utilisation": 1.0, **extra}
-
-    def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:
-        return {"supplier": supplier, "buyer": buyer, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
-
-    def demand(country: str, tonnes: float) -> dict[str, Any]:
-        return {"country": country, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
-
     return Scenario.model_validate({
         "scenario": {"name": "new plant", "base_year": 2024, "horizon": 2027},
         "commodities": {"magnet": {"name": "Magnet", "stage": "magnet"}},
@@ -271,16 +277,6 @@ def own_plant_world(kr_plant: float) -> Scenario:
     * KR plant, ``kr_plant`` t, commissioned 2026 (a non-Chinese plant with no inputs);
       a Chinese export ban from 2026 (policy ``cn_ban``).
     """
-    def plant(country: str, capacity: float, **extra: Any) -> dict[str, Any]:
-        return {"name": f"{country} plant", "country": country, "kind": "aggregate", "output": "magnet",
-                "capacity": capacity, "utilisation": 1.0, **extra}
-
-    def flow(supplier: str, buyer: str, tonnes: float) -> dict[str, Any]:
-        return {"supplier": supplier, "buyer": buyer, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
-
-    def demand(country: str, tonnes: float) -> dict[str, Any]:
-        return {"country": country, "commodity": "magnet", "year": 2024, "tonnes": tonnes}
-
     facilities = {"cn": plant("CN", 100), "jp": plant("JP", 10)}
     if kr_plant:
         facilities["kr"] = plant("KR", kr_plant, commissioning_year=2026)

@@ -166,22 +166,30 @@ def test_a_stock_drawn_for_the_holders_plants_is_not_exported() -> None:
     assert res.stocks.set_index("year").loc[2025, "draw"] == pytest.approx(500.0)
 
 
-def _displaced(stock: bool) -> Scenario:
-    """The world above with a Japanese separator selling 100 t into Japan's oxide market, which re-exports 50 t."""
+def _with_separator(stock: bool, country: str, flows: str) -> Scenario:
+    """The world above with a 100 t separator in ``country``, Korea's 400 t use of oxide, China's 550 t to Japan and
+    350 t to Korea, and ``flows`` between (the separator's and the re-export)."""
     text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK if stock else ""}
+    sep = country.lower()
     return load_text(text.replace(
         "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}",
-        """  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}
-  sep_jp: {supplier: jp_sep, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
-  jp_kr: {supplier: JP, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}
-  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}""",
+        "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}\n"
+        + flows
+        + "\n  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}",
     ).replace("demand:\n", """demand:
   kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
-""").replace("facilities:\n", """facilities:
-  jp_sep: {name: Japan separation, country: JP, kind: aggregate, output: ndpr,
-           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
+""").replace("facilities:\n", f"""facilities:
+  {sep}_sep: {{name: {country} separation, country: {country}, kind: aggregate, output: ndpr,
+           capacity: {{value: 100, assumption: test}}, utilisation: {{value: 1, assumption: test}}}}
 """).replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
         base_dir=HERE)
+
+
+def _displaced(stock: bool) -> Scenario:
+    """The world above with a Japanese separator selling 100 t into Japan's oxide market, which re-exports 50 t."""
+    return _with_separator(stock, "JP", """\
+  sep_jp: {supplier: jp_sep, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
+  jp_kr: {supplier: JP, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}""")
 
 
 @pytest.mark.parametrize("allocation", ["contracts_first", "proportional"])
@@ -256,20 +264,9 @@ def test_a_stock_does_not_free_its_holders_imports_for_others() -> None:
     # imports stay i: Korea is as short as without the stock, and the plant gets i + 500 = 511.111 t,
     # magnets short 600 - 511.111 = 88.889.
     def korea(stock: bool) -> Scenario:
-        text = WORLD % {**dict.fromkeys(DY, ""), "stock": STOCK if stock else ""}
-        return load_text(text.replace(
-            "  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 600, assumption: test}}",
-            """  cn_jp: {supplier: CN, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 550, assumption: test}}
+        return _with_separator(stock, "KR", """\
   kr_jp: {supplier: KR, buyer: JP, commodity: ndpr, year: 2024, tonnes: {value: 50, assumption: test}}
-  sep_kr: {supplier: kr_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}
-  cn_kr: {supplier: CN, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 350, assumption: test}}""",
-        ).replace("demand:\n", """demand:
-  kr: {country: KR, commodity: ndpr, year: 2024, tonnes: {value: 400, assumption: test}}
-""").replace("facilities:\n", """facilities:
-  kr_sep: {name: Korea separation, country: KR, kind: aggregate, output: ndpr,
-           capacity: {value: 100, assumption: test}, utilisation: {value: 1, assumption: test}}
-""").replace("value: 1000, assumption: test}, utilisation", "value: 1300, assumption: test}, utilisation"),
-            base_dir=HERE)
+  sep_kr: {supplier: kr_sep, buyer: KR, commodity: ndpr, year: 2024, tonnes: {value: 100, assumption: test}}""")
 
     i = 100.0 * 50.0 / 450.0
     for stock, magnets in ((False, 600.0 - i), (True, 600.0 - i - 500.0)):
