@@ -363,21 +363,8 @@ def test_leftovers_of_a_killed_process_are_removed_by_the_next_write(tmp_path: P
 
 
 # ------------------------------------------------------------------ 10. SIGTERM stops a sweep's workers
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid``."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text(encoding="ascii")
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry.name))
-    return found
-
-
-def _descendants(pid: int) -> set[int]:
+def _parents() -> dict[int, int]:
+    """Every process's parent, read from ``/proc``."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -386,6 +373,16 @@ def _descendants(pid: int) -> set[int]:
             except OSError:
                 continue
             parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return parents
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid``."""
+    return {child for child, parent in _parents().items() if parent == pid}
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = _parents()
     found: set[int] = set()
     todo = [pid]
     while todo:
