@@ -22,6 +22,7 @@ from typing import get_origin as typing_origin
 
 from pydantic import BaseModel
 
+from supplychain.arguments import closest
 from supplychain.errors import KeyPath, Problem, format_path, sort_problems
 from supplychain.schema.countries import code_hint
 from supplychain.schema.coverage import covered_commodities, matches, undeclared
@@ -229,8 +230,6 @@ def did_you_mean(
     >>> did_you_mean("FULL_BAN", ["full_ban", "no_ban", "base"])
     "did you mean 'full_ban'?"
     """
-    from supplychain.arguments import closest
-
     options = sorted(set(options))
     meant = (synonyms or {}).get(word)
     if meant in options:
@@ -280,8 +279,6 @@ def nearest(word: str, kinds: dict[str, list[str]], default: str) -> str:
     >>> nearest("mp10x", {"mp_10x": ["facility"], "cn_ban": ["policy"]}, "none")
     "did you mean 'mp_10x' (a facility, under `facilities:`)?"
     """
-    from supplychain.arguments import closest
-
     close = closest(word, kinds)
     if close is None:
         return default
