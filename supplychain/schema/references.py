@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from typing import get_origin as typing_origin
 
@@ -1246,8 +1247,6 @@ def shared_years_in_force(scenarios: Sequence[Scenario]) -> list[Problem]:
 
 def _bundled_file(file: str) -> bool:
     """Whether a problem's file is part of the bundled world (named ``bundled:…`` or under its folder)."""
-    from pathlib import Path
-
     from supplychain.io.roots import BUNDLED_PREFIX, bundled_root  # io imports the schema
 
     if file.startswith(BUNDLED_PREFIX):
