@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["AllocationOption", "BlocksOption", "ObjectiveOption", "describe_error", "echo", "fail", "freeze_imports",
-           "guarded", "install_signal_handlers", "parse_allocation", "parse_blocks", "parse_mode", "parse_objective",
-           "print_table", "print_warnings", "warn"]
+           "guarded", "install_signal_handlers", "only_commodities", "parse_allocation", "parse_blocks", "parse_mode",
+           "parse_objective", "print_table", "print_warnings", "warn"]
 
 ALLOCATIONS = ("contracts_first", "home_first", "proportional", "max_delivery")
 """The allocation rules (``supplychain.simulation.rationing.RULES``; kept here so ``--help`` imports no numpy)."""
@@ -285,6 +285,13 @@ def parse_blocks(blocks: int) -> bool | int:
     if blocks < 0:
         fail(f"--blocks must be 0 (one LP), 1 (block by block) or the number of threads, not {blocks}")
     return blocks if blocks > 1 else blocks == 1
+
+
+def only_commodities(df: pd.DataFrame, commodities: Sequence[str] | None) -> pd.DataFrame:
+    """Keep the rows of ``df`` about ``commodities`` (all rows without them, or for a table without a commodity)."""
+    if not commodities or "commodity" not in df.columns:
+        return df
+    return df[df["commodity"].isin(list(commodities))]
 
 
 def print_table(df: pd.DataFrame, title: str, *, max_rows: int = 40, more_hint: str = "use --output",

@@ -21,6 +21,7 @@ from supplychain.cli.common import (
     echo,
     fail,
     freeze_imports,
+    only_commodities,
     parse_allocation,
     parse_blocks,
     parse_mode,
@@ -411,8 +412,7 @@ def compare(
                             source=source, countries=country or None, mode=mode_arg,
                             objective=objective_arg, blocks=blocks_arg, allocation=allocation_arg,
                             workers=workers)  # fmt: skip
-    if commodity:
-        table = table[table["commodity"].isin(commodity)]
+    table = only_commodities(table, commodity)
 
     from supplychain.report.dot_style import country_name, names_of
 

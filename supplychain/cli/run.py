@@ -23,6 +23,7 @@ from supplychain.cli.common import (
     echo,
     fail,
     freeze_imports,
+    only_commodities,
     parse_allocation,
     parse_blocks,
     parse_mode,
@@ -105,13 +106,6 @@ def allocation_rule_lines(result: Result, scenario: Scenario, years: list[int], 
 def _changed(flows: pd.DataFrame) -> pd.DataFrame:
     """Return the re-routed flows: edges whose status (``simulation.outcome.flow_status``) is not ``normal``."""
     return flows[flows["status"] != "normal"]
-
-
-def only_commodities(df: pd.DataFrame, commodities: Sequence[str] | None) -> pd.DataFrame:
-    """Keep the rows of ``df`` about ``commodities`` (all rows without them, or for a table without a commodity)."""
-    if not commodities or "commodity" not in df.columns:
-        return df
-    return df[df["commodity"].isin(list(commodities))]
 
 
 def headline_table(result: Result, years: list[int], countries: list[str]) -> pd.DataFrame:

@@ -122,9 +122,9 @@ def _cannot_write(target: str | os.PathLike[str], err: OSError, own: tuple[Path,
     where = os.fsdecode(err.filename) if err.filename is not None else ""
     if where and not any(Path(where) == p or Path(where).is_relative_to(p) for p in own):
         reason = f"{where}: {reason}"
-    out = OSError(err.errno, f"cannot write {os.fspath(target)}: {reason}") if err.errno else OSError(
-        f"cannot write {os.fspath(target)}: {reason}")
-    out.strerror = f"cannot write {os.fspath(target)}: {reason}"
+    text = f"cannot write {os.fspath(target)}: {reason}"
+    out = OSError(err.errno, text) if err.errno else OSError(text)  # with an errno: FileNotFoundError …
+    out.strerror = text
     return out
 
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final, Literal
 
+from supplychain.arguments import closest
 from supplychain.errors import KeyPath, Problem, ScenarioError, format_path
 from supplychain.io.roots import BUNDLED_PREFIX, allowed_roots, bundled_root
 from supplychain.io.yamlsafe import MAX_NODES, Mark, YamlDocument, read_yaml_file
@@ -270,8 +271,6 @@ def bundled_name(entry: str) -> tuple[str | None, str]:
 
     The hint is in the form the caller wrote (``bundled:NAME``, with a suffix only if NAME had one).
     """
-    from supplychain.arguments import closest
-
     name = entry.removeprefix(BUNDLED_PREFIX).strip()
     parts = PurePosixPath(name).parts
     if not name or _is_absolute(name) or ".." in parts or "\\" in name:

@@ -21,7 +21,7 @@ import stat
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -826,11 +826,11 @@ def _with_shared_warnings(reports: list[FileReport]) -> list[FileReport]:
     if not found:
         return reports
 
-    def key(file: str) -> Path:
-        return Path(file).resolve()
-
     by_file: dict[Path, list[Problem]] = {}
     for problem in found:
-        by_file.setdefault(key(problem.file), []).append(problem)
-    return [FileReport(r.file, r.scenario, r.error, r.skipped, sort_problems([*r.warnings, *by_file[key(r.file)]]))
-            if key(r.file) in by_file else r for r in reports]
+        by_file.setdefault(Path(problem.file).resolve(), []).append(problem)
+    out = []
+    for r in reports:
+        shared = by_file.get(Path(r.file).resolve())
+        out.append(r if shared is None else replace(r, warnings=sort_problems([*r.warnings, *shared])))
+    return out

@@ -42,6 +42,7 @@ from yaml.events import (
 )
 
 from supplychain.errors import KeyPath, Problem, ScenarioError
+from supplychain.io.roots import bundled_root
 
 __all__ = [
     "MAX_DEPTH",
@@ -447,8 +448,6 @@ def _not_found_hint(path: Path) -> str:
     >>> _not_found_hint(Path("/nowhere/china_full_ban_2025.yaml"))  # doctest: +ELLIPSIS
     "check the path (relative to ...); did you mean 'bundled:china_full_ban_2025' (shipped with supplychain)?"
     """
-    from supplychain.io.roots import bundled_root
-
     where = f"check the path (relative to {Path.cwd()})"
     try:
         shipped = (bundled_root() / path.name).is_file() and path.suffix in (".yaml", ".yml")

@@ -17,6 +17,7 @@ from functools import cache
 
 import pycountry
 
+from supplychain.arguments import argument_problem
 from supplychain.errors import KeyPath, Problem, ScenarioError
 from supplychain.schema.model import Scenario
 from supplychain.schema.types import ISO_COUNTRIES
@@ -123,8 +124,6 @@ def check_codes(
     default = "give an ISO 3166-1 alpha-2 code such as 'CN' or 'US'"
     if declared:
         default += f", or one of the scenario's regions and groups: {', '.join(declared)}"
-    from supplychain.arguments import argument_problem
-
     def problem(c: str) -> Problem:
         message, hint = f"unknown country, region or group code '{c}'", code_hint(c, known, default)
         if origin is None and where:

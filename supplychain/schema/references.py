@@ -17,11 +17,13 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 from typing import get_origin as typing_origin
 
 from pydantic import BaseModel
 
+from supplychain.arguments import closest
 from supplychain.errors import KeyPath, Problem, format_path, sort_problems
 from supplychain.schema.countries import code_hint
 from supplychain.schema.coverage import covered_commodities, matches, undeclared
@@ -229,8 +231,6 @@ def did_you_mean(
     >>> did_you_mean("FULL_BAN", ["full_ban", "no_ban", "base"])
     "did you mean 'full_ban'?"
     """
-    from supplychain.arguments import closest
-
     options = sorted(set(options))
     meant = (synonyms or {}).get(word)
     if meant in options:
@@ -280,8 +280,6 @@ def nearest(word: str, kinds: dict[str, list[str]], default: str) -> str:
     >>> nearest("mp10x", {"mp_10x": ["facility"], "cn_ban": ["policy"]}, "none")
     "did you mean 'mp_10x' (a facility, under `facilities:`)?"
     """
-    from supplychain.arguments import closest
-
     close = closest(word, kinds)
     if close is None:
         return default
@@ -1103,6 +1101,11 @@ def dated_verdicts(scenario: Scenario) -> list[DatedVerdict]:
     return found
 
 
+def _years_span(first: int, last: int) -> str:
+    """``2024–2030``, or ``2024`` for one year: the years a dated-row or in-force warning is read against."""
+    return f"{first}–{last}" if last > first else str(first)
+
+
 def _written_elsewhere(scenario: Scenario, path: KeyPath) -> bool:
     """Whether ``path`` is written in a file the scenario extends (not in its own file)."""
     own = getattr(scenario._provenance, "file", None)
@@ -1149,11 +1152,11 @@ def check_years_in_force(scenario: Scenario, nodes: Nodes | None = None) -> list
     """
     years = scenario.years
     first, last = years[0], years[-1]
-    span = f"{first}–{last}" if last > first else str(first)
+    span = _years_span(first, last)
     hint = f"the scenario's years are {span} (base_year to horizon): check the year, or extend `horizon`"
     problems = []
     for v in dated_verdicts(scenario):
-        if v.why is None or (v.why == "before" and v.end is None):
+        if v.why is None:
             continue
         if v.why in ("after", "before") and _written_elsewhere(scenario, v.at(v.why)):
             continue  # a shared world's dated measure outside this scenario's years
@@ -1224,12 +1227,12 @@ def shared_years_in_force(scenarios: Sequence[Scenario]) -> list[Problem]:
         return []
     first = min(s.years[0] for s in scenarios)
     last = max(s.years[-1] for s in scenarios)
-    span = f"{first}–{last}" if last > first else str(first)
+    span = _years_span(first, last)
     problems: dict[tuple[str, int, int, KeyPath], Problem] = {}
     for scenario in scenarios:
         for v in dated_verdicts(scenario):
             why = never_in_force(v.start, v.end, first, last)
-            if why not in ("after", "before") or (why == "before" and v.end is None):
+            if why not in ("after", "before"):
                 continue
             at = v.at(why)
             if not _written_elsewhere(scenario, at):
@@ -1244,8 +1247,6 @@ def shared_years_in_force(scenarios: Sequence[Scenario]) -> list[Problem]:
 
 def _bundled_file(file: str) -> bool:
     """Whether a problem's file is part of the bundled world (named ``bundled:…`` or under its folder)."""
-    from pathlib import Path
-
     from supplychain.io.roots import BUNDLED_PREFIX, bundled_root  # io imports the schema
 
     if file.startswith(BUNDLED_PREFIX):
@@ -1277,7 +1278,7 @@ def check_dated_rows(scenario: Scenario, nodes: Nodes | None = None) -> list[Pro
     """
     years = scenario.years
     first, last = years[0], years[-1]
-    span = f"{first}–{last}" if last > first else str(first)
+    span = _years_span(first, last)
     rows: list[tuple[KeyPath, int, str, str]] = []
     for fid, f in scenario.flows.items():
         if not first <= f.year <= last:
