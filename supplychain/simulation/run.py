@@ -613,42 +613,32 @@ class Simulator:
         """
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
         empty = pd.DataFrame()
+        out = RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
+                        targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
+                        inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
+                        years=self.years, allocation=self.allocation)
         if self.outputs == "measures":
-            return RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
-                             targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
-                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                             years=self.years, allocation=self.allocation)
+            return out
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
                                    variant=label)
-        shortfall = _concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years)
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
+        out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
+                      targets=targets, solver=solver)
         if self.outputs == "headline":
-            return RunOutput(measures=measures, flows=empty, shortfall=shortfall, utilisation=empty, gainers=empty,
-                             targets=targets, attribution=empty, stocks=empty, toggles=toggles, solver=solver,
-                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                             years=self.years, allocation=self.allocation)
+            return out
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
-        return RunOutput(
-            measures=measures,
+        return replace(
+            out,
             flows=flows,
-            shortfall=shortfall,
             utilisation=util,
             gainers=gainers_table(flows),
-            targets=targets,
             attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
             stocks=r.ledger.table().assign(variant=label),
-            toggles=toggles,
-            solver=solver,
             inactive=self._inactive(util, mode),
             offtakes=_concat(r.out["offtakes"], OFFTAKE_COLUMNS, variant=label).drop(columns="edge"),
-            nodes=r.nodes,
-            mode=mode,
-            source=self.source,
-            years=self.years,
-            allocation=self.allocation,
             yields=self.yields(),
         )
 
