@@ -720,7 +720,6 @@ class StockRoutes:
         edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
         ids = model.node_ids
         uses = model.nodes.iloc[model.uses]
-        fac = model.nodes.iloc[model.facilities]
         return cls(
             edges=edges,
             edge_market=tuple(s.rsplit(":", 1)[0] for s in sup.iloc[edges]),
@@ -734,7 +733,7 @@ class StockRoutes:
                 "cross": (model.edges["supplier_country"].astype(str)
                           != model.edges["buyer_country"].astype(str)).to_numpy()}),
             yields=model.yields,
-            plant_country=dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)),
+            plant_country=model.plant_country(),
         )
 
     def _by_market(self, tonnes: np.ndarray) -> dict[str, float]:
