@@ -212,15 +212,18 @@ class LPAssembly(ModelStructure):
         cols = np.concatenate([self._fold.col_of[mine], self._fold.col_of[mine + ne]])
         return cols[cols >= 0].astype(np.int32)
 
+    def plant_country(self) -> dict[str, str]:
+        """Return facility node id → its country, in the model's facility order (that of a year's capacities)."""
+        fac = self.nodes.iloc[self.facilities]
+        return dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True))
+
     def _feed_cols(self, capacity: FloatArray) -> tuple[npt.NDArray[np.int32], ...]:
         """Per user group (c, k), the export columns of c's feeds of k (:func:`home_inputs`) in a year.
 
         Only the plants that can run that year (capacity :math:`K_v > 0`) count: a plant not yet
         commissioned turns nothing into k, so it keeps nothing home.
         """
-        fac = self.nodes.iloc[self.facilities]
-        upstream = year_feeds(self.yields, dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)),
-                              capacity)
+        upstream = year_feeds(self.yields, self.plant_country(), capacity)
         return tuple(self._exports_of(country, sorted(upstream.get((country, k), ())))
                      for country, k in self._group_keys)
 

@@ -153,8 +153,8 @@ def supply_losses(flows: pd.DataFrame, attribution: pd.DataFrame, country: str, 
     blocked = _blocked(attribution, f)
     rest = f["change"].to_numpy(dtype=float) + blocked.sum(axis=1).to_numpy(dtype=float)
     tol = TOL * np.maximum(1.0, f["baseline"].to_numpy(dtype=float))
-    plants = set(sup[~sup.str.contains(":", regex=False)])
-    inputs_fell = _fell(flows, "buyer", plants).droplevel("commodity")  # any one input commodity
+    # a plant's inputs are read only for its own output rows (_label): the country's own plants
+    inputs_fell = _fell(flows, "buyer", set(sup[plant_sup])).droplevel("commodity")  # any one input commodity
     fell = np.asarray(pd.MultiIndex.from_arrays([f["year"], sup]).isin(inputs_fell), dtype=bool)
     short = np.asarray(pd.MultiIndex.from_arrays([f["year"], sup, f["commodity"]]).isin(
         _fell(flows, "supplier", set(sup))), dtype=bool)

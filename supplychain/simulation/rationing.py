@@ -419,7 +419,7 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
             break
         closed_g = grown
         hold(held(closed_g))
-        h.changeColsBounds(plan.short.size, plan.short, users[0], users[1])  # shortfalls free again
+        _restore(h, plan.short, users)  # shortfalls free again
 
     feeds = bool(plan.feeds)  # feeds held (until no more countries are served in full)
     while True:
@@ -430,8 +430,9 @@ def _home_first(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArra
             feeds = False  # every user bounded at its share: the feeds open for what their plants cannot use
         else:
             return x  # the exports of countries still short stay closed to the end of the solve
-        hold(held(closed_g, feeds=feeds))
-        x = _ration_open(h, run, rows, plan, x, n_cols, held(closed_g, feeds=feeds))
+        keep = held(closed_g, feeds=feeds)
+        hold(keep)
+        x = _ration_open(h, run, rows, plan, x, n_cols, keep)
 
 
 def _participation(h: Any, run: Run, rows: ShareRows, plan: Rationing, x: FloatArray, n_cols: int) -> FloatArray:

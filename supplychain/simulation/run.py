@@ -21,7 +21,7 @@ variants and only bounds and costs change.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
@@ -203,6 +203,15 @@ class YearPolicies:
                                    reserved=p.preferences.reserved & ~self.offtake,
                                    participation=_owed(p.preferences.without, self.offtake)))
                 for p in self.periods]
+
+
+def _on_edges(n: int, parts: Iterable[Mapping[int, float]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Return the tonnes of ``parts`` (edge position → tonnes, one mapping per stock) summed per edge, n edges."""
+    out = np.zeros(n)
+    for part in parts:
+        for e, t in part.items():
+            out[e] += t
+    return out
 
 
 def _owed(without: Sequence[Participation], offtake: np.ndarray[Any, np.dtype[np.bool_]]) -> tuple[Participation, ...]:
@@ -613,42 +622,32 @@ class Simulator:
         """
         measures = _concat(r.out["measures"], MEASURE_COLUMNS, variant=label)
         empty = pd.DataFrame()
+        out = RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
+                        targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
+                        inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
+                        years=self.years, allocation=self.allocation)
         if self.outputs == "measures":
-            return RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
-                             targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
-                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                             years=self.years, allocation=self.allocation)
+            return out
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
                                    variant=label)
-        shortfall = _concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years)
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
+        out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
+                      targets=targets, solver=solver)
         if self.outputs == "headline":
-            return RunOutput(measures=measures, flows=empty, shortfall=shortfall, utilisation=empty, gainers=empty,
-                             targets=targets, attribution=empty, stocks=empty, toggles=toggles, solver=solver,
-                             inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                             years=self.years, allocation=self.allocation)
+            return out
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
-        return RunOutput(
-            measures=measures,
+        return replace(
+            out,
             flows=flows,
-            shortfall=shortfall,
             utilisation=util,
             gainers=gainers_table(flows),
-            targets=targets,
             attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
             stocks=r.ledger.table().assign(variant=label),
-            toggles=toggles,
-            solver=solver,
             inactive=self._inactive(util, mode),
             offtakes=_concat(r.out["offtakes"], OFFTAKE_COLUMNS, variant=label).drop(columns="edge"),
-            nodes=r.nodes,
-            mode=mode,
-            source=self.source,
-            years=self.years,
-            allocation=self.allocation,
             yields=self.yields(),
         )
 
@@ -740,19 +739,14 @@ class Simulator:
         used: dict[str, float] = {}
         if lost:  # each plant is offered its whole lost input: its gap is what it keeps of it (stocks.plant_kept)
             first = res.tonnes
-            offer = np.zeros(len(edges))
-            for g in lost.values():
-                for e, t in g.items():
-                    offer[e] += t
+            offer = _on_edges(len(edges), lost.values())
             probe = propagate_fixed(nodes, edges, b, extra=offer)
             plants = {m: plant_kept(edges, first, probe.tonnes, g) for m, g in lost.items()}
             dry = net_of_baseline_draw(base, ledger.copy().record(
                 year, baseline_stock_gap(base, _plus(gaps, {m: sum(g.values()) for m, g in plants.items()})), demand))
             # the plants' shares arrive on their input edges, and the response runs again
-            x = np.zeros(len(edges))
-            for m, g in plants.items():
-                for e, t in split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1].items():
-                    x[e] += t
+            x = _on_edges(len(edges), (split_release(dry.get(m, 0.0), gaps.get(m, 0.0), g)[1]
+                                       for m, g in plants.items()))
             res = probe if np.array_equal(x, offer) else propagate_fixed(nodes, edges, b, extra=x)
             kept = {m: plant_kept(edges, first, res.tonnes, {e: float(x[e]) for e in g}) for m, g in plants.items()}
             used = {m: sum(k.values()) for m, k in kept.items()}

@@ -697,8 +697,7 @@ class StockRoutes:
     use_market : tuple of str
         The market of each use node.
     exports : pandas.DataFrame
-        Per model edge: ``country`` (the supplier's), ``buyer_country``, ``commodity``, ``cross`` (whether it
-        crosses a border).
+        Per model edge: ``country`` (the supplier's), ``buyer_country``, ``commodity``.
     yields : pandas.DataFrame
         The model's yield coefficients (``facility``, ``commodity``, ``role``; :func:`.assembly.home_inputs`).
     plant_country : dict of str to str
@@ -720,7 +719,6 @@ class StockRoutes:
         edges = np.flatnonzero(sup.str.endswith(":stock").to_numpy())
         ids = model.node_ids
         uses = model.nodes.iloc[model.uses]
-        fac = model.nodes.iloc[model.facilities]
         return cls(
             edges=edges,
             edge_market=tuple(s.rsplit(":", 1)[0] for s in sup.iloc[edges]),
@@ -730,11 +728,9 @@ class StockRoutes:
             exports=pd.DataFrame({
                 "country": model.edges["supplier_country"].astype(str).to_numpy(),
                 "buyer_country": model.edges["buyer_country"].astype(str).to_numpy(),
-                "commodity": model.edges["commodity"].astype(str).to_numpy(),
-                "cross": (model.edges["supplier_country"].astype(str)
-                          != model.edges["buyer_country"].astype(str)).to_numpy()}),
+                "commodity": model.edges["commodity"].astype(str).to_numpy()}),
             yields=model.yields,
-            plant_country=dict(zip(fac["node"].astype(str), fac["country"].astype(str), strict=True)),
+            plant_country=model.plant_country(),
         )
 
     def _by_market(self, tonnes: np.ndarray) -> dict[str, float]:
@@ -857,11 +853,12 @@ class StockRoutes:
         """
         feeds = year_feeds(self.yields, self.plant_country, capacity)
         ex = self.exports
+        cross = (ex["country"] != ex["buyer_country"]).to_numpy()
         out = np.zeros(len(ex), dtype=bool)
         into = np.zeros(len(ex), dtype=bool)
         for m in markets:
             c, _, k = m.partition(":")
-            of = (ex["cross"] & ex["commodity"].isin({k, *feeds.get((c, k), ())})).to_numpy()
+            of = cross & ex["commodity"].isin({k, *feeds.get((c, k), ())}).to_numpy()
             out |= of & (ex["country"] == c).to_numpy()
             into |= of & (ex["buyer_country"] == c).to_numpy()
         return out, into

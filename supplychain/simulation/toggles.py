@@ -26,7 +26,7 @@ where the id is used in two sections (``facilities.mp_10x``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -410,10 +410,7 @@ def by_world(states: Sequence[ToggleState]) -> list[list[int]]:
     >>> by_world([on, off, on, off, off])
     [[0, 2], [1, 3, 4]]
     """
-    worlds: dict[frozenset[tuple[str, str]], list[int]] = {}
-    for i, state in enumerate(states):
-        worlds.setdefault(state.switched_off, []).append(i)
-    return list(worlds.values())
+    return _grouped(states, lambda state: state.switched_off)
 
 
 def run_key(state: ToggleState) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
@@ -449,10 +446,15 @@ def same_runs(states: Sequence[ToggleState]) -> list[list[int]]:
     >>> same_runs([on, dropped, on])
     [[0, 2], [1]]
     """
-    cases: dict[tuple[frozenset[str], frozenset[tuple[str, str]]], list[int]] = {}
+    return _grouped(states, run_key)
+
+
+def _grouped(states: Sequence[ToggleState], key: Callable[[ToggleState], Hashable]) -> list[list[int]]:
+    """Positions of the states with equal ``key``, in their order; groups in the order of their first state."""
+    groups: dict[Hashable, list[int]] = {}
     for i, state in enumerate(states):
-        cases.setdefault(run_key(state), []).append(i)
-    return list(cases.values())
+        groups.setdefault(key(state), []).append(i)
+    return list(groups.values())
 
 
 def check_cli_names(scenario: Scenario, *, toggles: Iterable[str] = (), variants: Iterable[str] = (),
