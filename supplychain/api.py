@@ -797,8 +797,8 @@ def compare(
         ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
         numbers are the same case. The world's shortfall per variant, year and commodity
         (``shortfall``, summed over countries, in the commodity's unit) is in
-        ``table.attrs["world_shortfall"]``: ``compare`` decides by it which variant is harsher
-        (:mod:`supplychain.report.exposure_falls`).
+        ``table.attrs["world_shortfall"]``: by it :mod:`supplychain.report.exposure_falls` decides
+        which variant is harsher (the note ``supplychain compare`` prints under its table).
 
     Raises
     ------
