@@ -34,7 +34,7 @@ from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import MODES, Mode, Objective, RunOutput
 from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
-from supplychain.simulation.toggles import ToggleState, resolve_toggles
+from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, same_runs
 from supplychain.simulation.variants import run_variants
 
 if TYPE_CHECKING:
@@ -797,8 +797,8 @@ def compare(
         ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
         numbers are the same case. The world's shortfall per variant, year and commodity
         (``shortfall``, summed over countries, in the commodity's unit) is in
-        ``table.attrs["world_shortfall"]``: ``compare`` decides by it which variant is harsher
-        (:mod:`supplychain.report.exposure_falls`).
+        ``table.attrs["world_shortfall"]``: by it :mod:`supplychain.report.exposure_falls` decides
+        which variant is harsher (the note ``supplychain compare`` prints under its table).
 
     Raises
     ------
@@ -833,9 +833,9 @@ def compare(
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
     groups = split_runs(scenario, runs)
-    # a group's work: its runs with distinct policies and agreements in force (each simulated once); largest first
-    active = [resolve_toggles(scenario, variant=v, overrides=t).active for v, t in runs]
-    outs = map_in_order(task, groups, workers, cost=lambda g: len({active[i] for i in g}))
+    # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
+    states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
+    outs = map_in_order(task, groups, workers, cost=lambda g: len({run_key(states[i]) for i in g}))
     done = {i: part for positions, parts in zip(groups, outs, strict=True) for i, part in zip(positions, parts,
                                                                                               strict=True)}
     frames = [done[i][0] for i in range(len(runs))]
@@ -854,7 +854,7 @@ def compare(
     table = table.drop(columns="reason")
     table.attrs["solver"] = solver
     table.attrs["not_evaluable"] = reasons
-    table.attrs["same_toggles"] = same_toggles(scenario, labelled)
+    table.attrs["same_toggles"] = _same_cases([label for label, _run in labelled], states)
     table.attrs["world_shortfall"] = world.reset_index(drop=True)
     return table
 
@@ -880,7 +880,10 @@ def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | N
     >>> same_toggles(s, _compare_runs(s))
     [('base', 'deal_on')]
     """
-    from supplychain.simulation.toggles import resolve_toggles, same_runs
-
     states = [resolve_toggles(scenario, variant=variant, overrides=toggles) for _, (variant, toggles) in labelled]
-    return [tuple(labelled[i][0] for i in g) for g in same_runs(states) if len(g) > 1]
+    return _same_cases([label for label, _run in labelled], states)
+
+
+def _same_cases(labels: Sequence[str], states: Sequence[ToggleState]) -> list[tuple[str, ...]]:
+    """:func:`same_toggles` of resolved toggles: the labels of each group of two or more equal run keys."""
+    return [tuple(labels[i] for i in g) for g in same_runs(states) if len(g) > 1]

@@ -16,6 +16,7 @@ A caller may also pass a plain callable ``f(done, total)`` to receive updates.
 from __future__ import annotations
 
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -56,15 +57,11 @@ class _Lines:
     """One plain line on stderr at the start and at each tenth of ``total`` (a log, a pipe: no bar)."""
 
     def __init__(self, description: str, total: int) -> None:
-        import time
-
         self.description, self.total, self.done, self.shown = description, total, 0, 0
         self.start = time.monotonic()
         self._line()
 
     def _line(self) -> None:
-        import time
-
         seconds = time.monotonic() - self.start
         share = 100 * self.done // max(self.total, 1)
         print(f"{self.description}: {self.done:,}/{self.total:,} ({share} %), {seconds:.0f} s", file=sys.stderr,

@@ -19,6 +19,7 @@ and the exposure falls for country *c* when :math:`e_A(c,k,y) < e_B(c,k,y) - \va
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import pandas as pd
@@ -109,7 +110,7 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
     return out.loc[order, _COLUMNS].reset_index(drop=True)
 
 
-def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: dict[str, str] | None = None) -> str:
+def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: Mapping[str, str] | None = None) -> str:
     """Word :func:`exposure_falls` as one note ("" when no harsher variant shows a lower exposed share).
 
     The note names the largest fall and counts the others; ``units`` gives each commodity's unit

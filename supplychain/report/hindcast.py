@@ -260,11 +260,13 @@ def hindcast(scenarios: str | Path = "scenarios") -> Hindcast:
         oos_model.append(float(every.loc[held_out, "model_t"].sum()))
         oos_obs.append(float(observed) - float(every.loc[inside & every["in_sample"], "observed_t"].sum()))
     spans = spans.assign(model_t=model_t, out_of_sample_observed_t=oos_obs, out_of_sample_model_t=oos_model)
-    return Hindcast(monthly, base, annual, float(by_year["simulated"].get(YEAR - 1, np.nan)),
-                    policy.share_approved.central, policy.delay, policy.shipped_during_delay.central, every, spans,
-                    float(by_year["simulated"].get(YEAR - 1, np.nan) + rest["simulated"].get(YEAR - 1, np.nan)),
-                    annual + annual_others, float(rest["baseline"].get(YEAR, np.nan)), annual_others,
-                    licence_calendar(others, YEAR))
+    us_2024 = float(by_year["simulated"].get(YEAR - 1, np.nan))
+    return Hindcast(monthly=monthly, baseline_t=base, annual_t=annual, flow_2024_t=us_2024,
+                    share_approved=policy.share_approved.central, delay_months=policy.delay,
+                    shipped_during_delay=policy.shipped_during_delay.central, all_destinations=every, all_spans=spans,
+                    all_2024_t=us_2024 + float(rest["simulated"].get(YEAR - 1, np.nan)),
+                    all_annual_t=annual + annual_others, others_baseline_t=float(rest["baseline"].get(YEAR, np.nan)),
+                    others_annual_t=annual_others, others_calendar=licence_calendar(others, YEAR))
 
 
 def hindcast_markdown(h: Hindcast) -> str:

@@ -154,12 +154,13 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
                     pairs: Sequence[tuple[str, str]]) -> str:
     """Return the note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's pairs."""
     from supplychain.report.exposure_falls import exposure_falls_note, world_shortfall
+    from supplychain.schema.units import commodity_units
 
     if measures.empty or shortfall.empty or len(run.results) < 2:
         return ""
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
-    units = {k: c.basis for k, c in run.scenario.commodities.items()} if run.scenario is not None else {}
+    units = commodity_units(run.scenario) if run.scenario is not None else {}
     return exposure_falls_note(mine, world_shortfall(shortfall), units)
 
 

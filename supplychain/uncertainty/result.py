@@ -14,6 +14,7 @@ import pandas as pd
 from supplychain.schema.model import Scenario
 from supplychain.simulation.targets import TARGET_METRIC_ALIASES, shortfall_metric, target_measure, target_met
 from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS
+from supplychain.uncertainty.sampling import sampled_toggles
 
 __all__ = ["NIR_COMPANION", "TARGET_METRIC_ALIASES", "SweepResult", "TargetSpec", "target_specs", "targets_table"]
 
@@ -354,7 +355,7 @@ class SweepResult:
 
     def sampled_toggles(self) -> list[str]:
         """Ids of the toggles drawn on/off in this sweep (the ``toggles.<id>`` columns of :attr:`inputs`)."""
-        return [str(c).split(".", 1)[1] for c in self.inputs.columns if str(c).startswith("toggles.")]
+        return sampled_toggles(self.inputs)
 
     def target_probability_by_toggle(self) -> pd.DataFrame:
         r"""Probability that each target is met, split by each sampled toggle: on and off.

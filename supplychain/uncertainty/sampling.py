@@ -60,6 +60,7 @@ __all__ = [
     "inverse_cdf",
     "parameter_stream",
     "parse_path",
+    "sampled_toggles",
     "tie_draws",
 ]
 
@@ -471,6 +472,17 @@ def inert_parameters(
     return out
 
 
+def sampled_toggles(inputs: pd.DataFrame) -> list[str]:
+    """Ids of the toggles drawn on/off: the ``toggles.<id>`` columns of the drawn inputs (:func:`draw`), in order.
+
+    Examples
+    --------
+    >>> sampled_toggles(pd.DataFrame(columns=["flows.a.tonnes", "toggles.deal"]))
+    ['deal']
+    """
+    return [str(c).split(".", 1)[1] for c in inputs.columns if str(c).startswith("toggles.")]
+
+
 def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str, bool]) -> dict[str, dict[str, Any]]:
     """Share of the samples in which each entity switched by several toggles is in force, against what was drawn.
 
@@ -509,7 +521,7 @@ def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str
     """
     from supplychain.simulation.toggles import controlled_entities, resolve_toggles, switched_off_entities
 
-    sampled = [str(c).split(".", 1)[1] for c in inputs.columns if str(c).startswith("toggles.")]
+    sampled = sampled_toggles(inputs)
     if not sampled or not len(inputs):
         return {}
     by: dict[tuple[str, str], list[str]] = {}
