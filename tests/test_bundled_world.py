@@ -376,6 +376,55 @@ def test_the_base_network_balances_at_the_sampled_extremes(baseline: Scenario, s
         assert len(edges) > 0
 
 
+
+CHINA_AGGREGATES = ("cn_magnets", "cn_metal", "cn_separation", "cn_mining")
+CAPACITY_STEP = 10_000.0
+"""China's capacities are rounded up to a multiple of this many tonnes (assumption: a round figure with room)."""
+
+
+def china_capacities(s: Scenario) -> tuple[dict[str, float], dict[str, float]]:
+    r"""China's four aggregates' capacity: the output the sampled extreme needs, rounded up to 10,000 t.
+
+    No capacity of China's magnet, metal, separation or mining industry of a recent vintage is in our sources
+    (the world's ``assumption:`` texts give the cross-checks), so each capacity is computed as the room every
+    Monte Carlo sample needs. At the extreme that needs most (:func:`_extreme` with ``supply="low"``: demand
+    growth at its highest, every non-Chinese plant at its lowest sampled output, the Dy/Tb recipe at its highest,
+    China's mines at their path) the spare-capacity rule (:mod:`supplychain.graph.spare`) raises each aggregate
+    :math:`v` above its path to :math:`p'_v(y)`; with a single spare producer per commodity the raise is the
+    deficit itself, whatever the capacity, as long as the capacity holds it. The capacity is
+
+    .. math::
+
+        K_v = 10\,000 \left\lceil \max_{2025 \le y \le 2030} p'_v(y) / 10\,000 \right\rceil
+
+    Returns the capacities and the outputs :math:`\max_y p'_v(y)` they are read from.
+    """
+    world = _extreme(s, supply="low")
+    need = dict.fromkeys(CHINA_AGGREGATES, 0.0)
+    for year in range(2025, 2031):
+        nodes, _edges = build_tables(world, year)
+        out = nodes.set_index("node")["production"]
+        for k in CHINA_AGGREGATES:
+            need[k] = max(need[k], float(out[k]))
+    return {k: math.ceil(v / CAPACITY_STEP) * CAPACITY_STEP for k, v in need.items()}, need
+
+
+def test_china_capacities_are_their_derivation(baseline: Scenario) -> None:
+    # The extreme's 2030 outputs (the largest year: demand grows): magnets 326,567 t -> 330,000; metal 99,350 t
+    # -> 100,000; separation 111,440 t NdPr oxide -> 120,000; mining 449,398 t REO -> 450,000 (above the 2030
+    # path's upward range, 445,261 t, too). A change of demand, of a plant abroad or of the recipes that moves
+    # one of them past its multiple of 10,000 t fails here: re-derive the capacity (it moves rebalance results).
+    derived, need = china_capacities(baseline)
+    print(f"China's capacities (derived = written): {derived}; outputs at the extreme: {need}")
+    written = {k: baseline.facilities[k].capacity.central for k in CHINA_AGGREGATES}
+    assert written == derived
+    for k in CHINA_AGGREGATES:  # the extreme is raised above the central path: the rule, not the path, sizes K_v
+        assert need[k] > baseline.facilities[k].production[2030].central, k
+    top = baseline.facilities["cn_mining"].production[2030]
+    assert top.high is not None
+    assert top.high <= derived["cn_mining"]  # the upward range of the 2030 path fits too
+
+
 # ---------------------------------------- the 2025 events: dated, sourced, behind toggles
 MEASURES_2025 = ("cn_mofcom_no18", "cn_mofcom_no18_us", "cn_mofcom_no57_resumed", "cn_ree_full_ban_2025",
                  "us_mp_china_halt_2025", "us_dod_mp_2025", "us_osc_vulcan_2025", "us_jp_framework",
