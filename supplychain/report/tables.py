@@ -388,7 +388,35 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     if uncounted:
         table["note"] += " " + uncounted
         table["none"] += " " + uncounted
+    world = _world_note(run, shortfall)
+    if world and table["rows"]:
+        table["note"] += " " + world
+    raised = _raised_note(run)
+    if raised:
+        table["note"] += " " + raised
+        table["none"] += " " + raised
     return table
+
+
+def _world_note(run: ScenarioRun, shortfall: pd.DataFrame) -> str:
+    """Say that the world is short, where it is in some variant and year (:func:`~.engine_notes.world_short_note`)."""
+    from supplychain.report.engine_notes import world_short_note
+    from supplychain.simulation.world import world_balance, world_short
+
+    if shortfall.empty or not run.results:
+        return ""
+    first = run.results[0]
+    return world_short_note(world_short(world_balance(shortfall)), first.mode, first.allocation)
+
+
+def _raised_note(run: ScenarioRun) -> str:
+    """Say that the base network raised outputs above their paths (the same in every variant of a scenario)."""
+    from supplychain.report.engine_notes import raised_note
+
+    raised = getattr(run.results[0], "raised", None) if run.results else None  # a stand-in run may carry none
+    if raised is None or raised.empty:
+        return ""
+    return raised_note(raised, dict(zip(raised["commodity"], raised["unit"], strict=True)))
 
 
 def _not_evaluated(run: ScenarioRun) -> str:
