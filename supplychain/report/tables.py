@@ -403,10 +403,11 @@ def _world_note(run: ScenarioRun, shortfall: pd.DataFrame) -> str:
     from supplychain.report.engine_notes import world_short_note
     from supplychain.simulation.world import world_balance, world_short
 
-    if shortfall.empty or not run.results:
-        return ""
+    if shortfall.empty or not run.results or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns):
+        return ""  # a stand-in run may carry shares only
     first = run.results[0]
-    return world_short_note(world_short(world_balance(shortfall)), first.mode, first.allocation)
+    return world_short_note(world_short(world_balance(shortfall)), str(getattr(first, "mode", "rebalance")),
+                            getattr(first, "allocation", None))
 
 
 def _raised_note(run: ScenarioRun) -> str:
