@@ -113,6 +113,8 @@ def test_run_and_report_say_the_world_is_short(capsys: pytest.CaptureFixture[str
     assert said in out
     table = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {})
     assert "The world is short of x in 2025 under base: its users demand 300 t and 200 t reach them" in table["note"]
+    named = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {"x": "Magnets"})  # the page's display names
+    assert "The world is short of Magnets in 2025 under base" in named["note"]
     # fixed: the same tonnes, but nothing is re-routed, so the sentence does not call it the world's shortage
     f = simulate(s, years=[2024, YEAR], mode="fixed")
     _print_response(f, [YEAR], None)

@@ -34,13 +34,15 @@ ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally 
 SPARE_DOC: Final = "docs/measures.md, \"Later years: spare capacity meets demand above the paths\""
 
 
-def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None) -> str:
+def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None,
+                names: Mapping[str, str] | None = None) -> str:
     """Say in one sentence that outputs were raised above their paths ("" when none was).
 
     ``raised`` is :attr:`Result.raised <supplychain.api.Result>` (``year``, ``facility``,
     ``commodity``, ``path``, ``raised``, ``capacity``, ``assumed``); ``units`` gives each
-    commodity's unit (default ``t``). The sentence names the largest raise (``raised − path``) and
-    counts the other facility-years.
+    commodity's unit (default ``t``), ``names`` display names of facilities and commodities (default
+    their ids). The sentence names the largest raise (``raised − path``) and counts the other
+    facility-years.
 
     Examples
     --------
@@ -63,21 +65,25 @@ def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None) ->
                 if np.isfinite(cap) else "capacity unknown")
     more = len(r) - 1
     others = f", and {more} more facility-year{'s' if more != 1 else ''}" if more else ""
-    return (f"Outputs raised above their paths: {top['facility']} makes {float(top['raised']):,.0f} {unit} of "
-            f"{top['commodity']} in {int(top['year'])} against a path of {float(top['path']):,.0f} {unit} "
+    name = names or {}
+    return (f"Outputs raised above their paths: {name.get(str(top['facility']), top['facility'])} makes "
+            f"{float(top['raised']):,.0f} {unit} of {name.get(str(top['commodity']), top['commodity'])} in "
+            f"{int(top['year'])} against a path of {float(top['path']):,.0f} {unit} "
             f"({cap_text}){others}; demand the paths leave short is met from spare capacity, so these outputs "
             f"are the model's, not a projection's ({SPARE_DOC}).")
 
 
-def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = None) -> str:
+def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = None,
+                     names: Mapping[str, str] | None = None) -> str:
     """Say in one sentence that the world is short of a commodity ("" when it is not).
 
     ``short`` holds the rows of :func:`~supplychain.simulation.world.world_balance` where the
     world is short (:func:`~supplychain.simulation.world.world_short`); the sentence names the
     largest share (and its variant, where ``short`` has a ``variant`` column) and counts the other
-    rows. Under ``rebalance`` the shortage is the world's under the run's bans and capacities and
-    the rule (``allocation``) decides only who bears it; under ``fixed`` nothing is re-routed, so
-    part of it may be supply the kept pattern strands (:mod:`supplychain.simulation.world`).
+    rows; ``names`` gives commodities' display names (default their ids). Under ``rebalance`` the
+    shortage is the world's under the run's bans and capacities and the rule (``allocation``)
+    decides only who bears it; under ``fixed`` nothing is re-routed, so part of it may be supply
+    the kept pattern strands (:mod:`supplychain.simulation.world`).
 
     Examples
     --------
@@ -97,7 +103,8 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
     what = "variant-commodity-year" if "variant" in r.columns else "commodity-year"
     others = f" ({more} more {what}{'s' if more != 1 else ''} short)" if more else ""
     under = f" under {top['variant']}" if "variant" in r.columns else ""
-    head = (f"The world is short of {top['commodity']} in {int(top['year'])}{under}: its users demand "
+    commodity = (names or {}).get(str(top["commodity"]), top["commodity"])
+    head = (f"The world is short of {commodity} in {int(top['year'])}{under}: its users demand "
             f"{float(top['demand']):,.0f} {unit} and {float(top['delivered']):,.0f} {unit} reach them, "
             f"{float(top['shortfall']):,.0f} {unit} ({format_percent(float(top['shortfall_share']))}) short")
     if mode == "rebalance":
