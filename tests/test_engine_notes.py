@@ -88,7 +88,7 @@ def test_the_world_is_short_by_the_same_tonnes_whoever_bears_them(mode: str, rul
     # outside China only Japan's mine, 100 t at capacity, can serve JP and KR: S = 100 + 100 = 200 t,
     # Z = D - S = 100 t, Z/D = 1/3, under every rule and under fixed. Who bears it moves
     # (tests/test_allocation.py): fixed and contracts_first JP 120 x 2/7 = 34.3 t, KR 80 - 20 x 5/7 = 65.7 t;
-    # home_first JP 20 t, KR 80 t; proportional and max_delivery 60 t each: always 100 t in all.
+    # home_first JP 20 t, KR 80 t; proportional and max_delivery 50 % each, JP 60 t and KR 40 t: always 100 t.
     kw = {"allocation": rule} if rule else {}
     r = simulate(exporter_world(), years=[2024, YEAR], mode=mode, **kw)  # type: ignore[arg-type]
     b = r.world_balance()
@@ -100,6 +100,12 @@ def test_the_world_is_short_by_the_same_tonnes_whoever_bears_them(mode: str, rul
     assert float(row["shortfall_share"]) == pytest.approx(1 / 3, abs=1e-9)
     # 2024, before the ban: 300 t for 300 t, the world is not short
     assert world_short(b)["year"].tolist() == [YEAR]
+    # who bears the 100 t: the rule's, always JP + KR = 100 t
+    bears = {None: (240 / 7, 80 - 100 / 7), "contracts_first": (240 / 7, 80 - 100 / 7), "home_first": (20.0, 80.0),
+             "proportional": (60.0, 40.0), "max_delivery": (60.0, 40.0)}[rule]
+    short = r.shortfall[r.shortfall["year"] == YEAR].set_index("country")["shortfall"]
+    assert (float(short["JP"]), float(short["KR"])) == pytest.approx(bears, abs=1e-6)
+    assert float(short["CN"]) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_run_and_report_say_the_world_is_short(capsys: pytest.CaptureFixture[str]) -> None:
