@@ -15,9 +15,11 @@ quotas), capacities and response.
 Under ``rebalance`` every allocation rule is Pareto efficient: no tonne is left unused that could
 reach a short user (docs/rebalance.md, "Allocation rules"). Where the users of :math:`k` draw only
 on :math:`k`'s own supply (a single commodity over a network of capacities), the tonnes the
-network can deliver form a polymatroid, whose maximal points all deliver the same total: every
-rule then leaves the world :math:`Z` short, and :math:`Z > 0` is a physical shortage under the
-run's bans and capacities — the rule decides only who bears it. Where users of :math:`k` compete
+network can deliver form a polymatroid, whose maximal points all deliver the same total (also
+those that meet ``contracts_first``'s floors, which only guarantee deliveries): the rules leave
+the world :math:`Z` short, and :math:`Z > 0` is a shortage under the run's bans and capacities —
+the rule decides only who bears it. ``home_first`` closes the exports of short countries, a
+smaller network, so its total can be lower. Where users of :math:`k` compete
 with plants that turn :math:`k` into something else (NdPr oxide for final use or for metal), the
 total can move with the rule; ``run``'s allocation-rule line and the report's answers say when it
 does (:func:`~supplychain.report.rule_range.same_total`). Under ``fixed`` (the baseline's trade
