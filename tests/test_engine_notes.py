@@ -117,6 +117,9 @@ def test_run_and_report_say_the_world_is_short(capsys: pytest.CaptureFixture[str
     said = ("The world is short of x in 2025: its users demand 300 t and 200 t reach them, 100 t (33%) short "
             "under the run's bans and capacities; the allocation rule (proportional) decides only who bears it")
     assert said in out
+    _print_response(simulate(s, years=[2024, YEAR], allocation="home_first"), [YEAR], None)
+    out = " ".join(capsys.readouterr().out.split())  # home_first closes exports: it does not say "only"
+    assert "the allocation rule (home_first) decides who bears it, and the exports it holds home can leave" in out
     table = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {})
     assert "The world is short of x in 2025 under base: its users demand 300 t and 200 t reach them" in table["note"]
     named = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {"x": "Magnets"})  # the page's display names

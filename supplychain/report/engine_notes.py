@@ -109,6 +109,10 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
             f"{float(top['shortfall']):,.0f} {unit} ({format_percent(float(top['shortfall_share']))}) short")
     if mode == "rebalance":
         rule = f" ({allocation})" if allocation else ""
+        if allocation == "home_first":  # its held exports are a smaller network: its total can be lower
+            return (f"{head} under the run's bans and capacities{others}; the allocation rule{rule} decides who "
+                    "bears it, and the exports it holds home can leave more unmet than the other rules "
+                    "(docs/outputs.md, \"World balance\").")
         return (f"{head} under the run's bans and capacities{others}; the allocation rule{rule} decides only who "
                 "bears it (docs/outputs.md, \"World balance\").")
     return (f"{head} under the fixed response{others}, which re-routes nothing: part of it may be supply the kept "
