@@ -176,6 +176,13 @@ class Result:
         (what its plant can make of the commodity that year; NaN for a country's market), ``floor`` (the
         commitment less ``blocked``, cut to its share of that) and ``cut`` (the part not banned that the plant
         cannot make): an offtake commits at most what its plant can make (``docs/rebalance.md``, "Variables").
+    raised : pandas.DataFrame
+        Country aggregates whose output the base network raised above their path after the base
+        year, to meet demand the paths leave short (:mod:`supplychain.graph.spare`), per year:
+        ``facility``, ``country``, ``commodity``, ``unit``, ``path`` (the given output), ``raised``
+        (the output both responses start from), ``capacity`` and ``assumed`` (the capacity figure
+        has no source); the same for every variant and response of a scenario; empty when no output
+        was raised.
     """
 
     scenario: str
@@ -196,6 +203,7 @@ class Result:
     solver: pd.DataFrame
     inactive: pd.DataFrame
     offtakes: pd.DataFrame
+    raised: pd.DataFrame
     toggle_state: ToggleState = field(repr=False)
     _nodes: Mapping[int, pd.DataFrame] = field(repr=False, default_factory=dict)
     _yields: pd.DataFrame | None = field(repr=False, default=None)
@@ -217,7 +225,7 @@ class Result:
             targets=out.targets, attribution=public("attribution", out.attribution),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
             inactive=public("inactive", out.inactive), offtakes=public("offtakes", out.offtakes),
-            toggle_state=out.toggles, _nodes=out.nodes, _yields=out.yields,
+            raised=public("raised", out.raised), toggle_state=out.toggles, _nodes=out.nodes, _yields=out.yields,
         )
 
     def graph(self, year: int) -> nx.MultiDiGraph:
@@ -408,6 +416,19 @@ class Result:
         """:meth:`shipped_while_short`, worked out once (the report reads it per answer, section and sheet)."""
         feeds = feeds_table(self._yields, self.utilisation) if self._yields is not None else None
         return shipped_while_short(self.flows, self.shortfall, feeds)
+
+    def world_balance(self) -> pd.DataFrame:
+        r"""Return the world's balance of each commodity with users, per year: demand, delivered, shortfall.
+
+        :func:`supplychain.simulation.world.world_balance` of :attr:`shortfall`: per ``variant``,
+        ``year`` and ``commodity`` (with its ``unit``), :math:`D = \sum_u D_u`, what reaches the
+        users :math:`S = \sum_u (D_u - z_u)`, :math:`Z = D - S` and :math:`Z / D`. Where :math:`Z > 0`
+        the world, not only some of its users, is short: under ``rebalance`` the allocation rule
+        decides who bears it, not whether there is a shortage (docs/outputs.md, "World balance").
+        """
+        from supplychain.simulation.world import world_balance
+
+        return world_balance(self.shortfall)
 
     def summary(self) -> pd.DataFrame:
         """Total shortfall per year, country and commodity with any (rows with shortfall only), in its unit."""

@@ -257,7 +257,10 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
     :func:`_changed`), ``gainers`` (supplier countries whose exports grew), ``utilisation``
     (every facility: capacity, baseline and simulated output, curtailment), ``stocks`` and
     ``inactive`` (investment projects the ``fixed`` response leaves idle), ``offtakes`` (each offtake with a
-    quantity: committed, what its plant can make, the floor and the ``cut``); and ``solver``, the
+    quantity: committed, what its plant can make, the floor and the ``cut``), ``world_balance`` (per
+    commodity with users and year: the world's demand, delivered and shortfall,
+    :meth:`~supplychain.api.Result.world_balance`), ``raised`` (country aggregates whose output the base
+    network raised above their path, :attr:`~supplychain.api.Result.raised`); and ``solver``, the
     response's solve in every simulated year (for ``rebalance``: the LP's seconds, simplex
     iterations, whether it was warm-started and each level's optimum). ``run`` adds ``caveats``:
     :func:`~supplychain.simulation.uncounted.rebalance_caveat` for a ``rebalance`` run of a world
@@ -291,6 +294,8 @@ def result_json(result: Result, years: list[int], policies: list[str] | None = N
         "stocks": _records(in_years(result.stocks)),
         "inactive": _records(in_years(result.inactive)),
         "offtakes": _records(in_years(result.offtakes)),
+        "world_balance": _records(in_years(result.world_balance())),
+        "raised": _records(in_years(result.raised)),
         "solver": _records(result.solver),
         "allocation_rules": [r.record() for r in rule_ranges if not commodities or r.commodity in commodities],
     }
@@ -315,6 +320,8 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     run of a world with one user) it follows the unmet demand, and then the unmet demand of the
     ``fixed`` response of the same run, when given: both responses, never a bare "no unmet demand".
     """
+    from supplychain.report.engine_notes import ONE_OPTIMUM, raised_note
+
     shown = ", ".join(map(str, years))
     hint = "all rows with --format json; narrow with --country"
     for key, df in response_tables(result, years, countries).items():
@@ -325,6 +332,10 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
                                                   key == "shortfall" else "."))
         else:
             print_table(df, title, max_rows=20, more_hint=hint)
+        if key == "shortfall":
+            _print_world(result, years, commodities)
+        if key == "utilisation" and not df.empty and result.mode == "rebalance":
+            echo(ONE_OPTIMUM)
         if key == "shortfall" and caveat:
             echo(caveat)
             if fixed is not None:
@@ -344,6 +355,28 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     cut = _offtakes_cut(result, years)
     if cut:
         echo(f"Offtakes cut to what their plant can make (committed → floor): {cut}.")
+    raised = only_commodities(result.raised[result.raised["year"].isin(years)], commodities)
+    note = raised_note(raised, dict(zip(raised["commodity"], raised["unit"], strict=True)))
+    if note:
+        echo(note)
+
+
+def _print_world(result: Result, years: list[int], commodities: Sequence[str] | None) -> None:
+    """Print the world's balance of each commodity it is short of in ``years``, and the sentence that says so.
+
+    :meth:`~supplychain.api.Result.world_balance` kept where the world is short
+    (:func:`~supplychain.simulation.world.world_short`); every country's users, whatever ``--country``.
+    """
+    from supplychain.report.engine_notes import world_short_note
+    from supplychain.simulation.world import world_short
+
+    balance = result.world_balance().drop(columns="variant")
+    short = world_short(only_commodities(balance[balance["year"].isin(years)], commodities))
+    if short.empty:
+        return
+    print_table(short, "World balance: commodities the world is short of (every user; each row's unit)",
+                max_rows=20, more_hint="all rows with --format json")
+    echo(world_short_note(short, result.mode, result.allocation))
 
 
 def _offtakes_cut(result: Result, years: list[int]) -> str:

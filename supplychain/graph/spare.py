@@ -37,6 +37,14 @@ What is still short then is reported as before (:mod:`supplychain.graph.balance`
 has no more capacity for it. The base year keeps its recorded outputs (no raise). A scenario
 whose years balance is not changed (no deficit, no raise): the rule only acts where the data
 would otherwise leave a market short.
+
+A raise is said, not only shown in the tables: :func:`raised_table` lists each aggregate whose
+year's output is above its path (path, raised output, capacity, whether that capacity is an
+assumption), :attr:`Result.raised <supplychain.api.Result>`, ``run``'s line and the report's
+sentence (:func:`supplychain.report.engine_notes.raised_note`). The capacities the rule raises
+into are as good as their figures: the bundled world's China aggregates (magnets 330,000 t
+NdFeB product, metal 100,000 t, separation 120,000 t NdPr oxide, mining 450,000 t REO,
+``scenarios/world/``) are assumptions with no source, headroom above the 2030 paths.
 """
 
 from __future__ import annotations
@@ -44,17 +52,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from supplychain.errors import Problem
 from supplychain.graph.allocate import market_flow_sums, tolerance
-from supplychain.graph.build import Columns, FacilityYear, capacity_in_year
+from supplychain.graph.build import Columns, FacilityYear, capacity_in_year, nameplate_in_year
 from supplychain.schema.model import Scenario
 from supplychain.schema.types import Quantity
 
-__all__ = ["MAX_PASSES", "deficits", "meet_deficits", "raised_outputs"]
+__all__ = ["MAX_PASSES", "RAISED_COLUMNS", "RAISED_TOL", "deficits", "meet_deficits", "raised_outputs", "raised_table"]
 
 MAX_PASSES = 12
 """Most rebuilds of a year (one per stage a raise travels up, with room for the pattern's re-spreading)."""
+
+RAISED_COLUMNS: tuple[str, ...] = ("year", "facility", "country", "commodity", "path_t", "raised_t", "capacity_t",
+                                   "assumed")
+"""Columns of :func:`raised_table` (``Result.raised`` names them ``path``, ``raised``, ``capacity``)."""
+
+RAISED_TOL = 1e-9
+"""An output counts as raised when it exceeds its path by more than this share of the path (at least 1 unit)."""
 
 YearEdges = tuple[Columns, dict[str, FacilityYear], list[Problem]]
 
@@ -159,3 +175,64 @@ def meet_deficits(scenario: Scenario, year: int, build: Callable[[Scenario], Yea
         world = _with_outputs(world, year, up)
         edges, fac, problems = build(world)
     return edges, fac, problems
+
+
+def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataFrame:
+    r"""List the aggregates whose output in ``year``'s base network is above their path: the module's raise.
+
+    An aggregate :math:`v` (``kind: aggregate``, a ``production`` figure :math:`p_v` for ``year``,
+    a year after the base year) is raised when its node's ``production`` :math:`p'_v` (what
+    :func:`meet_deficits` left) exceeds the path, :math:`p'_v > p_v + \epsilon \max(1, p_v)`
+    (:math:`\epsilon` = :data:`RAISED_TOL`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the tables were built from.
+    year : int
+        The year of ``nodes``.
+    nodes : pandas.DataFrame
+        The year's node table (:func:`~supplychain.graph.build.build_tables`: ``node``, ``kind``,
+        ``country``, ``commodity``, ``production``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`RAISED_COLUMNS`: ``path_t`` :math:`p_v`, ``raised_t`` :math:`p'_v`,
+        ``capacity_t`` :math:`K_v` (:func:`~supplychain.graph.build.capacity_in_year`), all in
+        tonnes of the reference output ``commodity``; ``assumed`` is true when the capacity
+        figure in force has no ``source`` (an assumption). Largest raise first.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {"a": {"name": "A", "country": "CN", "kind": "aggregate", "output": "mag",
+    ...                          "production": {2024: 90, 2025: 100},
+    ...                          "capacity": {"value": 150, "assumption": "headroom"}}}})
+    >>> n = pd.DataFrame({"node": ["a"], "kind": ["facility"], "country": ["CN"], "commodity": ["mag"],
+    ...                   "production": [110.0]})
+    >>> raised_table(s, 2025, n).values.tolist()
+    [[2025, 'a', 'CN', 'mag', 100.0, 110.0, 150.0, True]]
+    >>> len(raised_table(s, 2024, n.assign(production=[95.0])))  # the base year is a record: never raised
+    0
+    """
+    rows: list[tuple[object, ...]] = []
+    if year > scenario.scenario.base_year:
+        fac = nodes[nodes["kind"] == "facility"]
+        for fid, country, commodity, made in zip(fac["node"].tolist(), fac["country"].tolist(),
+                                                 fac["commodity"].tolist(), fac["production"].tolist(), strict=True):
+            f = scenario.facilities.get(str(fid))
+            if f is None or f.kind != "aggregate" or year not in f.production:
+                continue
+            path = f.production[year].central
+            if not made > path + RAISED_TOL * max(1.0, abs(path)):
+                continue
+            nameplate = nameplate_in_year(f, year)
+            capacity = capacity_in_year(f, year)
+            rows.append((year, str(fid), str(country), str(commodity), float(path), float(made),
+                         float(capacity) if capacity is not None else float("nan"),
+                         nameplate is None or nameplate.source is None))
+    out = pd.DataFrame(rows, columns=list(RAISED_COLUMNS))
+    order = (out["raised_t"] - out["path_t"]).sort_values(ascending=False, kind="stable").index
+    return out.loc[order].reset_index(drop=True)
+

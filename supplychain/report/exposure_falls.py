@@ -38,19 +38,22 @@ _COLUMNS = ["country", "commodity", "year", "harsher", "milder", "exposed_harshe
 def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
     """Sum a shortfall table over countries: ``variant``, ``year``, ``commodity``, ``shortfall``.
 
-    ``shortfall`` is :attr:`Result.shortfall <supplychain.simulation.run.Result.shortfall>`
-    (``shortfall`` in the commodity's unit; a ``variant`` column).
+    ``shortfall`` is :attr:`Result.shortfall <supplychain.api.Result.shortfall>`
+    (``demand``, ``delivered``, ``shortfall`` in the commodity's unit; a ``variant`` column): the
+    ``shortfall`` column of :func:`~supplychain.simulation.world.world_balance`.
 
     Examples
     --------
     >>> s = pd.DataFrame({"variant": ["v"] * 2, "year": [2025] * 2, "country": ["US", "JP"],
-    ...                   "commodity": ["m"] * 2, "shortfall": [50.0, 10.0]})
+    ...                   "commodity": ["m"] * 2, "demand": [100.0, 20.0], "delivered": [50.0, 10.0],
+    ...                   "shortfall": [50.0, 10.0]})
     >>> world_shortfall(s).values.tolist()
     [['v', 2025, 'm', 60.0]]
     """
-    out: pd.DataFrame = shortfall.groupby(["variant", "year", "commodity"], as_index=False, sort=True)[
-        ["shortfall"]].sum()
-    return out
+    from supplychain.simulation.world import world_balance
+
+    out = world_balance(shortfall)
+    return pd.DataFrame(out[["variant", "year", "commodity", "shortfall"]])
 
 
 def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:

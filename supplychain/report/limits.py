@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import pandas as pd
 
 from supplychain.report.dot_style import country_name, format_tonnes
+from supplychain.report.engine_notes import ONE_OPTIMUM
 from supplychain.report.numbers import format_percent
 from supplychain.simulation.limits import COLUMNS, TOGETHER, capacity_limits
 
@@ -75,7 +76,7 @@ def limits_table(run: ScenarioRun, focus: int, names: Mapping[str, str]) -> dict
     if tables:
         out["table"] = pd.concat(tables, ignore_index=True)
     if out["rows"]:
-        out["note"] = LIMITS_NOTE.format(source=country_name(source, names))
+        out["note"] = f"{LIMITS_NOTE.format(source=country_name(source, names))} {ONE_OPTIMUM}"
     return out
 
 

@@ -388,7 +388,40 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
     if uncounted:
         table["note"] += " " + uncounted
         table["none"] += " " + uncounted
+    world = _world_note(run, shortfall, names)
+    if world and table["rows"]:
+        table["note"] += " " + world
+    raised = _raised_note(run, names)
+    if raised:
+        table["note"] += " " + raised
+        table["none"] += " " + raised
     return table
+
+
+def _world_note(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> str:
+    """Say that the world is short, where it is in some variant and year (:func:`~.engine_notes.world_short_note`)."""
+    from supplychain.report.engine_notes import world_short_note
+    from supplychain.simulation.world import world_balance, world_short
+
+    if shortfall.empty or not run.results or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns):
+        return ""  # a stand-in run may carry shares only
+    first = run.results[0]
+    short = world_short(world_balance(shortfall))
+    if "variant" in short.columns:  # ties name the first variant of the section (base first), not the first by name
+        order = {str(getattr(r, "variant", "")): i for i, r in enumerate(run.results)}
+        short = short.iloc[short["variant"].map(lambda v: order.get(str(v), len(order))).argsort(kind="stable")]
+    return world_short_note(short, str(getattr(first, "mode", "rebalance")), getattr(first, "allocation", None),
+                            names)
+
+
+def _raised_note(run: ScenarioRun, names: Mapping[str, str]) -> str:
+    """Say that the base network raised outputs above their paths (the same in every variant of a scenario)."""
+    from supplychain.report.engine_notes import raised_note
+
+    raised = getattr(run.results[0], "raised", None) if run.results else None  # a stand-in run may carry none
+    if raised is None or raised.empty:
+        return ""
+    return raised_note(raised, dict(zip(raised["commodity"], raised["unit"], strict=True)), names)
 
 
 def _not_evaluated(run: ScenarioRun) -> str:

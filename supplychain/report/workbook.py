@@ -45,6 +45,7 @@ import pandas as pd
 
 from supplychain.io.atomic import atomic_write
 from supplychain.report.dot_style import country_name, names_of
+from supplychain.report.engine_notes import ONE_OPTIMUM
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import headline_measures, headline_pairs, labelled, source_name
 from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, measure_text, snap
@@ -392,7 +393,7 @@ _ABOUT: Final = (
                 "missed by that much). Element targets read the element rows of the country sheets."),
     ("What limits supply", "Per rebalance variant with a user at least 1% short in the focus year: each stage "
                            "outside the source running at capacity, and how much less demand goes unmet with 10% "
-                           "more of its capacity (docs/rebalance.md, 'What limits supply')."),
+                           "more of its capacity (docs/rebalance.md, 'What limits supply'). " + ONE_OPTIMUM),
     ("exposed share", "What is traced to the source country plus what goes unmet, as a share of demand."),
     ("traced share", "The source country's share of what arrives, traced upstream through every stage."),
     (NET_EXPORTER, f"USGS's 'E': the country {NET_EXPORTER_MEANING}, so net import reliance is not defined."),

@@ -140,6 +140,9 @@ class RunOutput:
     source: str
     years: tuple[int, ...]
     allocation: str
+    raised: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """Aggregates whose output the base network raised above their path to meet demand
+    (:func:`~supplychain.graph.spare.raised_table` over the years); empty with ``outputs="measures"``."""
     yields: pd.DataFrame | None = None
     """The model's yield coefficients (:func:`~supplychain.simulation.candidates.facility_yields`): which
     commodities each plant turns into which, for the feeds of ``shipped_while_short``; ``None`` with
@@ -434,6 +437,17 @@ class Simulator:
                     raise after_horizon(year, first, horizon, err) from None
         return self._tables[year]
 
+    def raised(self) -> pd.DataFrame:
+        """Return the aggregates whose output the base network raised above their path, every simulated year.
+
+        :func:`~supplychain.graph.spare.raised_table` of each year's baseline node table: the same
+        for every variant and response (the raise is part of the baseline both start from).
+        """
+        from supplychain.graph.spare import RAISED_COLUMNS, raised_table
+
+        frames = [t for y in self.years if not (t := raised_table(self.world, y, self.tables(y)[0])).empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RAISED_COLUMNS))
+
     def _measure_inputs(self) -> dict[str, Any]:
         """Return the scenario facts the measures read besides the tables (computed once)."""
         if self._inputs is None:
@@ -633,7 +647,7 @@ class Simulator:
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver)
+                      targets=targets, solver=solver, raised=self.raised())
         if self.outputs == "headline":
             return out
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)

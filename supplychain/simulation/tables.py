@@ -27,6 +27,7 @@ PUBLIC_NAMES: Final[dict[str, dict[str, str]]] = {
     "attribution": {"baseline_t": "baseline", "blocked_tonnes": "blocked", "cost_per_t": "cost_per_unit"},
     "stocks": {},
     "inactive": {"capacity_t": "capacity"},
+    "raised": {"path_t": "path", "raised_t": "raised", "capacity_t": "capacity"},
     "offtakes": {"committed_t": "committed", "blocked_t": "blocked",
                  "can_make_t": "can_make", "floor_t": "floor", "cut_t": "cut"},
 }
