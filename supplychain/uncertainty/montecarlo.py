@@ -309,7 +309,7 @@ def sweep_spec(
     spec = find_parameters(scenario, fixed_toggles=fixed).select(parameters, exclude)
     if mode == "exposure":
         world = {f"toggles.{t}" for t in world_toggles(scenario)}
-        spec = SamplingSpec(tuple(p for p in spec if p.kind == "quantity" or p.name in world))
+        spec = SamplingSpec(tuple(p for p in spec if p.kind == "quantity" or p.name in world), spec.tie_changes)
     return spec
 
 
@@ -468,7 +468,8 @@ def run_sweep(
         hit = store.load(key)
         if hit is not None:
             cached = _from_cache(hit, sc, key)
-            cached.info.update(inert=inert, ties=spec.ties, truncated=spec.truncated,
+            cached.info.update(inert=inert, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes],
+                               truncated=spec.truncated,
                                in_force=in_force_shares(sc, cached.inputs, fixed))
             return cached
 
@@ -517,6 +518,7 @@ def run_sweep(
         parameters=len(spec),
         inert=inert,
         ties=spec.ties,
+        tie_selection=[c.as_dict() for c in spec.tie_changes],
         truncated=spec.truncated,
         in_force=in_force_shares(sc, inputs, fixed),
         prepare_seconds=prep,
