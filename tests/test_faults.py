@@ -492,12 +492,18 @@ def test_an_interrupted_compare_stops_the_workers_forked_from_it(tmp_path: Path)
 
 
 _SIGTERM_WHILE_FORKING = """
-import multiprocessing, os, signal
-from supplychain.cli.common import install_signal_handlers
-from supplychain.parallel.executors import map_in_order
-from supplychain.parallel.processes import fork_workers_from_here
+import multiprocessing, os, signal, time
+from supplychain.cli.common import _terminate
+from supplychain.parallel.executors import open_executor, parse_executor
+from supplychain.parallel.processes import fork_workers_from_here, forking_quietly, mp_context
 
 FORKS = [0]
+HANDLED = []
+
+
+def handler(signum, frame):  # the command's (install_signal_handlers), watched
+    HANDLED.append(signum)
+    _terminate(signum, frame)
 
 
 def after_fork_in_parent():  # a `kill` that arrives while the command forks its second worker
@@ -507,12 +513,17 @@ def after_fork_in_parent():  # a `kill` that arrives while the command forks its
 
 
 if __name__ == "__main__":
-    install_signal_handlers()
+    signal.signal(signal.SIGTERM, handler)
     os.register_at_fork(after_in_parent=after_fork_in_parent)
     try:
         with fork_workers_from_here():
-            map_in_order(abs, [-1, -2, -3, -4], workers=2)
-        print("ran to its end")
+            assert mp_context().get_start_method() == "fork"
+            with open_executor(parse_executor(None, workers=2)) as ex:
+                with forking_quietly():  # as map_in_order submits
+                    futures = [ex.submit(abs, -i) for i in range(4)]
+                while not HANDLED:  # the pool works on until the handler has run: only an exit it lost ends this
+                    time.sleep(0.01)
+        print("ran on after the signal")
     finally:
         print("forks", FORKS[0], "workers left", len(multiprocessing.active_children()))
 """
@@ -525,7 +536,9 @@ def test_a_sigterm_while_the_command_forks_its_workers_is_not_lost() -> None:
     # exception raised in one is printed as ignored: the command's SIGTERM handler, had it raised its SystemExit in
     # one (a signal that arrives during the fork), would leave the command running to its end with status 0. Here
     # the signal is sent from such a function, after the second worker's fork: it ends the command (143) once the
-    # workers are forked, and the pool stops both (on main: "ran to its end", status 0, "Exception ignored")
+    # workers are forked, and the pool stops both. The pool is kept busy until the handler has run, whenever that
+    # is (another thread may take the signal): no timing. On main: "ran on after the signal", status 0, "Exception
+    # ignored in: <function after_fork_in_parent>".
     out = subprocess.run([sys.executable, "-c", _SIGTERM_WHILE_FORKING], capture_output=True, text=True,
                          timeout=PATIENCE, check=False)  # fmt: skip
     assert out.returncode == 128 + signal.SIGTERM, out.stdout + out.stderr

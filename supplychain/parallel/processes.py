@@ -149,10 +149,12 @@ def forking_quietly() -> Iterator[None]:
                                     category=DeprecationWarning)
             yield
     finally:
-        _FORKING[0] = None
-        held = _HELD_EXIT[:1]
-        _HELD_EXIT.clear()
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a SIGTERM pending on this thread is handled here
+        try:
+            _FORKING[0] = None  # from here the handler exits at once
+            held = _HELD_EXIT[:1]
+            _HELD_EXIT.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a SIGTERM pending on this thread is handled here
         if held:
             raise SystemExit(held[0])
 
