@@ -23,6 +23,7 @@ sent), and naming ``T`` samples ``U`` with it; ``info["tie_selection"]`` and a l
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from typer.testing import CliRunner
@@ -151,3 +152,31 @@ def test_bundled_path_to_2030_without_its_processes_has_no_failed_sample() -> No
     assert change["by"] == ["processes.separation_lynas.outputs.ree_heavy_compound"]
     assert change["members"] == [f"facilities.lynas_malaysia_hre.production[{y}]" for y in range(2026, 2031)]
     assert not any(c.startswith("facilities.lynas_malaysia_hre.production") for c in r.inputs.columns)
+
+
+def test_an_exposure_sweep_names_only_the_tied_toggles_it_samples() -> None:
+    # A tie of two toggles: `flow_deal` switches a flow (it acts on the unshocked network), `ban_deal` a policy (it
+    # does not: an exposure sweep does not sample it). Naming `flow_deal` brings `ban_deal` into a fixed/rebalance
+    # sweep, said as such; an exposure sweep samples `flow_deal` alone and says nothing was added.
+    from supplychain.uncertainty.montecarlo import sweep_spec
+
+    flow = {"supplier": "CN", "buyer": "US", "commodity": "x", "year": 2024}
+    sc = Scenario.model_validate({
+        "scenario": {"name": "tied toggles", "base_year": 2024},
+        "flows": {"a": {**flow, "tonnes": 10}, "b": {**flow, "supplier": "AU", "tonnes": 5}},
+        "policies": {"ban": {"type": "export_ban", "country": "CN", "covers": {"commodities": ["x"]},
+                             "start": "2024-06-01"}},
+        "toggles": {
+            "flow_deal": {"controls": ["b"], "default": False, "probability": 0.5, "tie": "deals"},
+            "ban_deal": {"controls": ["ban"], "default": False, "probability": 0.3, "tie": "deals"}},
+    })  # fmt: skip
+    common: dict[str, Any] = {"toggles": {}, "variant": None, "parameters": ["toggles.flow_deal"], "exclude": ()}
+    fixed = sweep_spec(sc, mode="fixed", **common)
+    assert fixed.names == ["toggles.ban_deal", "toggles.flow_deal"]
+    assert fixed.tie_changes == (TieChange("deals", "added", ("toggles.flow_deal",), ("toggles.ban_deal",)),)
+    exposure = sweep_spec(sc, mode="exposure", **common)
+    assert exposure.names == ["toggles.flow_deal"]
+    assert exposure.tie_changes == ()
+    held = sweep_spec(sc, mode="exposure", **{**common, "parameters": None, "exclude": ["toggles.ban_deal"]})
+    assert held.names == []  # held whole: flow_deal at its default (off) with ban_deal
+    assert held.tie_changes == (TieChange("deals", "dropped", ("toggles.ban_deal",), ("toggles.flow_deal",)),)
