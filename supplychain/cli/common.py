@@ -20,6 +20,7 @@ import functools
 import gc
 import os
 import signal
+import sys
 import warnings
 from collections.abc import Callable, Collection, Sequence
 from types import FrameType
@@ -196,7 +197,14 @@ def freeze_imports() -> None:
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    """Leave like an interrupt: ``finally`` blocks run, workers stop, temporary files go."""
+    """Leave like an interrupt: ``finally`` blocks run, workers stop, temporary files go.
+
+    While the command forks its workers the exit waits for the end of the forking
+    (:func:`~supplychain.parallel.processes.hold_exit`): raised inside an at-fork function, it would be lost.
+    """
+    processes = sys.modules.get("supplychain.parallel.processes")  # not imported: no worker forked from here
+    if processes is not None and processes.hold_exit(128 + signum):
+        return
     raise SystemExit(128 + signum)
 
 

@@ -297,7 +297,8 @@ def sweep(
     variant: Annotated[str | None, typer.Option("--variant", help="Apply a named variant's toggles.")] = None,
     param: Annotated[
         list[str] | None,
-        typer.Option("--param", "-p", metavar="GLOB", help="Sample only matching inputs (e.g. 'flows.*'); repeatable."),
+        typer.Option("--param", "-p", metavar="GLOB",
+                     help="Sample only matching inputs (e.g. 'flows.*') and the rest of their ties; repeatable."),
     ] = None,
     source: Annotated[
         str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import math
 import os
-import signal
 import socket
 import struct
 import sys
@@ -340,13 +339,11 @@ def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> N
 def _exit_with_driver(driver: int) -> None:
     """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL).
 
-    It also puts back the default SIGTERM handler: a worker forked from the command line's
-    process (:func:`~supplychain.parallel.processes.fork_workers_from_here`) would otherwise
-    inherit its handler, and a pool stopped by :func:`_stop_workers` would see a task fail with
-    ``SystemExit`` instead of its worker ending.
+    A worker forked from the command line's process
+    (:func:`~supplychain.parallel.processes.fork_workers_from_here`) has SIGTERM's default action back
+    before this runs (:func:`~supplychain.parallel.processes.forking_quietly`), not the command's
+    handler: a pool stopped by :func:`_stop_workers` ends its workers, whenever it stops them.
     """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
     def watch() -> None:
         while True:
             time.sleep(DRIVER_POLL)

@@ -29,16 +29,17 @@ import ast
 import inspect
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "importing_main_again",
-           "mp_context", "start_worker_server", "unguarded_main_line", "usable_cpus"]
+__all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "hold_exit",
+           "importing_main_again", "mp_context", "start_worker_server", "unguarded_main_line", "usable_cpus"]
 
 PRELOAD: Final = ("supplychain.uncertainty.montecarlo", "supplychain.api", "supplychain.parallel.frozen",
                   "supplychain.parallel.sigint")
@@ -56,6 +57,14 @@ computing), none of the sweep's: the command imports them before its workers are
 
 _FORK_FROM_HERE: list[bool] = [False]
 """Whether this process is within :func:`fork_workers_from_here`."""
+
+_FORKING: list[tuple[int, Iterable[int]] | None] = [None]
+"""While :func:`forking_quietly` forks workers from here: this process's id and the signal mask it had before.
+
+A forked worker starts with a copy of it (:func:`_worker_forked_from_here`)."""
+
+_HELD_EXIT: list[int] = []
+"""The exit status a termination signal asked for while this process was forking (:func:`hold_exit`)."""
 
 
 def usable_cpus() -> int:
@@ -106,21 +115,93 @@ def _made_a_solver() -> bool:
 
 @contextmanager
 def forking_quietly() -> Iterator[None]:
-    """Within :func:`fork_workers_from_here`: Python's warning at a fork of a process with native threads is off.
+    """Within :func:`fork_workers_from_here`: fork workers without a warning and without losing a SIGTERM.
 
-    Python 3.12 and later warn (``DeprecationWarning``) at every ``fork()`` of a process with more
-    than one thread, counting native ones: after NumPy, SciPy and pandas are imported that is
-    always so (OpenBLAS' pools, jemalloc's background thread), which their libraries make
-    fork-safe (:func:`fork_workers_from_here`). Only that warning, only in a process that asked
-    for forked workers; a no-op otherwise.
+    Around the submissions that make a pool fork its workers (a no-op outside
+    :func:`fork_workers_from_here`):
+
+    * Python's warning at a fork of a process with native threads is off. Python 3.12 and later
+      warn (``DeprecationWarning``) at every ``fork()`` of a process with more than one thread,
+      counting native ones: after NumPy, SciPy and pandas are imported that is always so
+      (OpenBLAS' pools, jemalloc's background thread), which their libraries make fork-safe
+      (:func:`fork_workers_from_here`). Only that warning.
+    * A SIGTERM is not lost. ``os.fork()`` runs Python functions registered with
+      :func:`os.register_at_fork` (:mod:`logging`'s lock, before and after the fork), and an
+      exception raised in one is printed as ignored: the command's handler
+      (:func:`supplychain.cli.common.install_signal_handlers`), had it raised its ``SystemExit``
+      there, would have left the command running to its end (exit status 0). So this thread
+      blocks SIGTERM, and the handler, should another thread take the signal, keeps the exit for the end of
+      the block (:func:`hold_exit`), where it is raised: the pool's workers are then all known to it
+      and stopped (:func:`~supplychain.parallel.executors.open_executor`). A worker starts with
+      SIGTERM blocked (a fork copies the thread's mask) and gets the default action back before it is
+      unblocked (:func:`_worker_forked_from_here`): a SIGTERM sent to it at any moment ends it, never
+      the command's handler copied into it (``tests/test_faults.py``).
     """
     if not _FORK_FROM_HERE[0]:
         yield
         return
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
-                                category=DeprecationWarning)
-        yield
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        _FORKING[0] = (os.getpid(), before)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
+                                    category=DeprecationWarning)
+            yield
+    finally:
+        try:
+            _FORKING[0] = None  # from here the handler exits at once
+            held = _HELD_EXIT[:1]
+            _HELD_EXIT.clear()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a SIGTERM pending on this thread is handled here
+        if held:
+            raise SystemExit(held[0])
+
+
+def hold_exit(status: int) -> bool:
+    """Keep an exit a termination signal asks for while this process forks its workers; say whether it was kept.
+
+    Called by the command line's SIGTERM handler (:func:`supplychain.cli.common.install_signal_handlers`):
+    within :func:`forking_quietly` in this process (not in a worker forked from it, which has a copy of
+    the state), the exit is raised at the block's end instead of inside an at-fork function, where it
+    would be lost.
+
+    Parameters
+    ----------
+    status : int
+        The exit status asked for (128 + the signal's number).
+
+    Returns
+    -------
+    bool
+        ``True`` if it was kept for later; ``False``: exit now.
+    """
+    forking = _FORKING[0]
+    if forking is None or forking[0] != os.getpid():
+        return False
+    _HELD_EXIT.append(status)
+    return True
+
+
+def _worker_forked_from_here() -> None:
+    """In a worker just forked within :func:`forking_quietly`: SIGTERM's default action, then the mask it had.
+
+    Registered with :func:`os.register_at_fork` (``after_in_child``); it acts only in a child of a
+    process that was forking its workers, which starts with SIGTERM blocked: a SIGTERM sent
+    meanwhile waits, and ends the worker here.
+    """
+    forking = _FORKING[0]
+    if forking is None:
+        return
+    _FORKING[0] = None
+    _HELD_EXIT.clear()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, forking[1])
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_worker_forked_from_here)
 
 
 def mp_context() -> Any:

@@ -48,6 +48,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -299,7 +300,9 @@ def sweep_spec(
 
     Toggles fixed by ``toggles`` or by the ``variant`` are not sampled; in
     ``exposure`` mode only the toggles that switch facilities, flows, stockpiles or
-    offtakes are (policies do not act on the unshocked network).
+    offtakes are (policies do not act on the unshocked network). ``parameters`` and
+    ``exclude`` take ties whole (:meth:`SamplingSpec.select`); its ``tie_changes`` keep
+    only the added members that are sampled.
     """
     from supplychain.simulation.toggles import world_toggles
 
@@ -309,7 +312,11 @@ def sweep_spec(
     spec = find_parameters(scenario, fixed_toggles=fixed).select(parameters, exclude)
     if mode == "exposure":
         world = {f"toggles.{t}" for t in world_toggles(scenario)}
-        spec = SamplingSpec(tuple(p for p in spec if p.kind == "quantity" or p.name in world))
+        kept = tuple(p for p in spec if p.kind == "quantity" or p.name in world)
+        names = {p.name for p in kept}
+        changes = (replace(c, members=tuple(m for m in c.members if m in names)) if c.action == "added" else c
+                   for c in spec.tie_changes)  # fmt: skip
+        spec = SamplingSpec(kept, tuple(c for c in changes if c.members))
     return spec
 
 
@@ -468,7 +475,8 @@ def run_sweep(
         hit = store.load(key)
         if hit is not None:
             cached = _from_cache(hit, sc, key)
-            cached.info.update(inert=inert, ties=spec.ties, truncated=spec.truncated,
+            cached.info.update(inert=inert, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes],
+                               truncated=spec.truncated,
                                in_force=in_force_shares(sc, cached.inputs, fixed))
             return cached
 
@@ -517,6 +525,7 @@ def run_sweep(
         parameters=len(spec),
         inert=inert,
         ties=spec.ties,
+        tie_selection=[c.as_dict() for c in spec.tie_changes],
         truncated=spec.truncated,
         in_force=in_force_shares(sc, inputs, fixed),
         prepare_seconds=prep,

@@ -53,6 +53,8 @@ class SweepResult:
         sampled inputs that cannot act in the swept years, each with the reason
         (:func:`~supplychain.uncertainty.sampling.inert_parameters`), ``ties``: each
         tie's sampled inputs (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.ties`),
+        ``tie_selection``: the ties the parameter selection took whole, each with the members it
+        added or held at central (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.tie_changes`),
         ``truncated``: the inputs whose range is cut at an engine limit
         (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.truncated`), and ``in_force``: the
         entities switched by several toggles, with the share of samples in which each is in force
@@ -423,6 +425,10 @@ class SweepResult:
         One line each, when it applies (the text ``supplychain sweep`` prints under its tables and
         the README's uncertainty block quotes):
 
+        * the ties a parameter selection took whole (``info["tie_selection"]``,
+          :meth:`~supplychain.uncertainty.sampling.SamplingSpec.select`): the members held at their
+          central values because another member of their tie was excluded, or sampled because
+          another was selected;
         * the sampled on/off toggles: the percentiles and probabilities mix their states
           (:meth:`target_probability_by_toggle` splits the targets by them);
         * the ranges cut at an engine limit (``info["truncated"]``, a quantity's ``truncated``),
@@ -449,6 +455,15 @@ class SweepResult:
         50% (in force only when all are on).
         """
         lines: list[str] = []
+        whole = [
+            f"tie {c['tie']} held at its central values (excluded: {', '.join(c['by'])}; held with it: "
+            f"{', '.join(c['members'])})" if c["action"] == "dropped" else
+            f"tie {c['tie']} sampled (selected: {', '.join(c['by'])}; sampled with it: {', '.join(c['members'])})"
+            for c in self.info.get("tie_selection") or []
+        ]
+        if whole:
+            lines.append("A tie is sampled or held whole, never split (one fact, drawn once for all its inputs): "
+                         f"{'; '.join(whole)}.")
         toggles = self.sampled_toggles()
         if toggles:
             k = len(toggles)

@@ -51,6 +51,7 @@ from supplychain.schema.types import Quantity
 __all__ = [
     "Parameter",
     "SamplingSpec",
+    "TieChange",
     "apply",
     "central_row",
     "draw",
@@ -179,6 +180,34 @@ def _describe_q(q: Quantity) -> str:
 
 
 @dataclass(frozen=True)
+class TieChange:
+    """A tie that a selection (:meth:`SamplingSpec.select`) took whole: members added or dropped with others.
+
+    Attributes
+    ----------
+    tie : str
+        The tie's name.
+    action : {"added", "dropped"}
+        ``added``: the ``include`` patterns (``parameters=``, ``--param``) named some members and the
+        others are sampled with them; ``dropped``: the ``exclude`` patterns matched some members and
+        the others are held at their central values with them.
+    by : tuple of str
+        The members the patterns matched (named, or excluded).
+    members : tuple of str
+        The members sampled or held because of the tie (the patterns alone would have done otherwise).
+    """
+
+    tie: str
+    action: Literal["added", "dropped"]
+    by: tuple[str, ...]
+    members: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain form for ``SweepResult.info["tie_selection"]``: ``tie``, ``action``, ``by``, ``members``."""
+        return {"tie": self.tie, "action": self.action, "by": list(self.by), "members": list(self.members)}
+
+
+@dataclass(frozen=True)
 class SamplingSpec:
     """The uncertain inputs of a scenario, sorted by key path.
 
@@ -186,9 +215,13 @@ class SamplingSpec:
     ----------
     parameters : tuple of Parameter
         Every sampled input, in the order of the DataFrame columns.
+    tie_changes : tuple of TieChange
+        The ties :meth:`select` took whole although its patterns chose only some of their
+        members (empty for a spec that no selection made).
     """
 
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    tie_changes: tuple[TieChange, ...] = field(default_factory=tuple)
 
     @property
     def names(self) -> list[str]:
@@ -219,25 +252,42 @@ class SamplingSpec:
         return SamplingSpec(tuple(p for p in self.parameters if p.kind == "toggle"))
 
     def select(self, include: Iterable[str] | None = None, exclude: Iterable[str] = ()) -> SamplingSpec:
-        """Keep the parameters whose name matches a glob of ``include`` and none of ``exclude``.
+        """Keep the parameters whose name matches a glob of ``include`` and none of ``exclude``, ties whole.
+
+        A tie is one fact drawn once for all its members (one ``u`` per sample), so it is
+        sampled or held at its central values whole: a member matched by ``exclude`` holds
+        every member of its tie at its central value, and otherwise a member matched by
+        ``include`` brings every member of its tie into the sample. Split, the members would
+        state two versions of the fact in one sample (a feed-limited circuit drawn high while
+        the feed it needs stays central leaves its market short: every such sample fails).
+        The members added or dropped this way are in :attr:`tie_changes`.
 
         Parameters
         ----------
         include : iterable of str, optional
             Shell-style patterns (``flows.*``, ``toggles.malaysia_*``); default: all.
         exclude : iterable of str
-            Patterns to drop.
+            Patterns to drop; excluding wins over including.
 
         Returns
         -------
         SamplingSpec
-            The selected parameters, order kept.
+            The selected parameters, order kept, and the ties taken whole (``tie_changes``).
 
         Raises
         ------
         ValueError
             If an ``include`` pattern matches no parameter (a typo would otherwise
             silently sample nothing).
+
+        Examples
+        --------
+        >>> q = Quantity(dist="uniform", low=1, high=3, tie="t")
+        >>> spec = SamplingSpec((Parameter(("a", "x"), "quantity", q), Parameter(("b", "x"), "quantity", q)))
+        >>> spec.select(exclude=["a.*"]).names, spec.select(exclude=["a.*"]).tie_changes[0].members
+        ([], ('b.x',))
+        >>> spec.select(["a.*"]).names, spec.select(["a.*"]).tie_changes[0].action
+        (['a.x', 'b.x'], 'added')
         """
         inc = list(include) if include is not None else None
         exc = list(exclude)
@@ -249,13 +299,25 @@ class SamplingSpec:
                     f"known: {', '.join(self.names) or '(none)'}"
                 )
                 raise ValueError(msg)
-        kept = tuple(
-            p
-            for p in self.parameters
-            if (inc is None or any(fnmatchcase(p.name, pat) for pat in inc))
-            and not any(fnmatchcase(p.name, pat) for pat in exc)
-        )
-        return SamplingSpec(kept)
+        named = {p.name for p in self.parameters if inc is None or any(fnmatchcase(p.name, pat) for pat in inc)}
+        excluded = {p.name for p in self.parameters if any(fnmatchcase(p.name, pat) for pat in exc)}
+        chosen = named - excluded  # what the patterns alone choose
+        changes: list[TieChange] = []
+        for tie, members in self.ties.items():
+            hit = [m for m in members if m in excluded]
+            action: Literal["added", "dropped"]
+            if hit:  # one member excluded: the tie is held whole
+                action, by, moved = "dropped", hit, [m for m in members if m in chosen]
+                excluded |= set(members)
+            else:  # none excluded: one member named brings the others
+                action, by, moved = "added", [m for m in members if m in named], [m for m in members if m not in named]
+                if not by:
+                    continue
+                named |= set(members)
+            if moved:
+                changes.append(TieChange(tie, action, tuple(by), tuple(moved)))
+        kept = tuple(p for p in self.parameters if p.name in named and p.name not in excluded)
+        return SamplingSpec(kept, tuple(changes))
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: name, kind, distribution, central value, low/high span, tie.

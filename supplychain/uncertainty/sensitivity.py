@@ -491,7 +491,7 @@ def one_at_a_time(
     )
     k = len(groups)
     info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=len(spec),
-                inputs=k, ties=spec.ties)
+                inputs=k, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes])
     return OATResult(
         spec=spec,
         lows=[s[0] for s in spans],
