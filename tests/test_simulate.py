@@ -364,6 +364,33 @@ def test_headline_outputs_keep_what_compare_reads() -> None:
     assert min(len(full.flows), len(full.utilisation), len(full.attribution)) > 0
 
 
+@pytest.mark.parametrize("mode", ["rebalance", "fixed"])
+def test_headline_and_measures_runs_assemble_no_attribution(mode: Mode, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attribution table is assembled only when read: ``"all"`` reads it, ``"headline"``/``"measures"`` do not.
+
+    ``world()`` has no stockpile, so nothing dates a stock gap (the only reader besides ``"all"``):
+    the per-policy rows (``policies._attribution``) are never built, and the results are those of ``"all"``.
+    """
+    import supplychain.simulation.policies as policies
+
+    built: list[int] = []
+    assemble = policies._attribution
+
+    def counting(*args: Any) -> Any:
+        built.append(1)
+        return assemble(*args)
+
+    monkeypatch.setattr(policies, "_attribution", counting)
+    full = Simulator(world()).run(mode=mode)
+    assert built
+    assert len(full.attribution) > 0
+    built.clear()
+    for outputs in ("headline", "measures"):
+        lean = Simulator(world(), outputs=outputs).run(mode=mode)
+        pd.testing.assert_frame_equal(lean.measures, full.measures)
+    assert built == []
+
+
 def test_compare_toggle_grid_reuses_the_model() -> None:
     table = compare(world(), toggles_grid=["deal"], years=[2026])
     assert set(table["variant"]) == {"deal=off", "deal=on"}

@@ -48,7 +48,7 @@ import calendar as _cal
 import datetime as dt
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -272,15 +272,24 @@ class PolicyEffects:
         cut by quotas on the remaining flow, used by ``fixed``), ``total_blocked_share``,
         ``cost_per_t``, ``exempt`` (True where an agreement lifted some restriction).
     attribution : pandas.DataFrame
-        Per edge and policy, columns :data:`ATTRIBUTION_COLUMNS`.
+        Per edge and policy, columns :data:`ATTRIBUTION_COLUMNS`; assembled from ``parts`` when first
+        read (a sweep or ``compare`` reads it only for the dating of stock gaps, and only with stocks).
     quotas : tuple of Quota
         Quota constraints of the year (empty when none is in force).
+    parts : tuple
+        The arguments of the attribution's assembly (:func:`_attribution`): the policies' rows, the quotas'
+        blocked shares, the edges' text columns, their baseline tonnes and total blocked shares, the year.
     """
 
     year: int
     edges: pd.DataFrame
-    attribution: pd.DataFrame
     quotas: tuple[Quota, ...] = field(default_factory=tuple)
+    parts: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame:
+        """The attribution table (:data:`ATTRIBUTION_COLUMNS`), assembled on first read (:func:`_attribution`)."""
+        return _attribution(*self.parts)
 
 
 @dataclass(frozen=True)
@@ -570,8 +579,7 @@ def apply_policies(
         quota_share[idx] = quota_share[idx] + bq - quota_share[idx] * bq
     total = blocked + quota_share - blocked * quota_share
 
-    attribution = _attribution(rows, quota_b, {"edge": edge_ids, "supplier_country": sc, "buyer_country": bc,
-                                               "commodity": com}, f0, total, year)
+    labels = {"edge": edge_ids, "supplier_country": sc, "buyer_country": bc, "commodity": com}
     out = pd.DataFrame({
         "edge": edge_ids,
         "blocked_share": blocked,
@@ -580,7 +588,8 @@ def apply_policies(
         "cost_per_t": cost,
         "exempt": exempt_any,
     })
-    return PolicyEffects(year=year, edges=out, attribution=attribution, quotas=tuple(quotas))
+    return PolicyEffects(year=year, edges=out, quotas=tuple(quotas),
+                         parts=(rows, quota_b, labels, f0.copy(), total, year))
 
 
 @dataclass(frozen=True)

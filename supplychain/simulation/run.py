@@ -706,17 +706,20 @@ class Simulator:
         eff = scenario_policy_effects(self.world, edges, year, active)
         res, short, drawn, use = self._propagate(year, nodes, edges,
                                                  eff.edges["total_blocked_share"].to_numpy(dtype=float), ledger,
-                                                 self._spans(year, eff.attribution, ledger, edges))
+                                                 self._spans(year, eff, ledger, edges))
         return eff, res, short, drawn, use
 
-    def _spans(self, year: int, attribution: pd.DataFrame, ledger: StockLedger,
+    def _spans(self, year: int, effects: PolicyEffects, ledger: StockLedger,
                edges: pd.DataFrame) -> dict[str, list[tuple[float, float]]]:
-        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`, the year's edges)."""
+        """Return the months of ``year`` each stock's gap arises in (:func:`.stocks.shock_spans`, the year's edges).
+
+        ``effects``: the year's policies, whose attribution is read (assembled) only when there are stocks.
+        """
         if not ledger.levels:
             return {}
         periods = {pid: (p.start, p.end) for pid, p in self.world.policies.items()}
         lifted = {aid: (a.start, a.end) for aid, a in self.world.agreements.items()}
-        return shock_spans(sorted(ledger.levels), attribution, periods, year, edges, lifted)
+        return shock_spans(sorted(ledger.levels), effects.attribution, periods, year, edges, lifted)
 
     def _propagate(self, year: int, nodes: pd.DataFrame, edges: pd.DataFrame, blocked: Any,
                    ledger: StockLedger, spans: Mapping[str, list[tuple[float, float]]] | None = None, *,
@@ -789,9 +792,9 @@ class Simulator:
         sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         stats = {"iterations": res.iterations, "warm": False}
-        if self.outputs != "all":  # no flows, utilisation or preferences (Simulator, outputs=)
+        if self.outputs != "all":  # no flows, utilisation, attribution or preferences (Simulator, outputs=)
             empty = pd.DataFrame()
-            return empty, short, empty, eff.attribution, sim_nodes, sim_edges, empty, {
+            return empty, short, empty, empty, sim_nodes, sim_edges, empty, {
                 "seconds": time.perf_counter() - t0, **stats}
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
@@ -927,7 +930,7 @@ class Simulator:
         plants: dict[str, float] = {}
         if opened is not None:
             inputs, plants, sol = opened
-        draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff.attribution, ledger, edges),
+        draws, use = routes.record(ledger, year, inputs, sol, self._spans(year, eff, ledger, edges),
                                    plants)
         short = apply_stock_cover(model.shortfall_table(inputs, sol), use)
         deal = eff.edges["exempt"].to_numpy(dtype=bool) | partner | offtake_edges
@@ -940,19 +943,19 @@ class Simulator:
         sim_edges = kept.assign(tonnes=tonnes)
         sim_nodes = simulated_nodes(model.nodes, sim_edges, sim_edges["tonnes"].to_numpy(dtype=float), draws)
         sim_edges = add_release_edges(sim_edges, draws)
-        att = eff.attribution
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        if self.outputs != "all":  # no flows or utilisation (Simulator, outputs=)
+        if self.outputs != "all":  # no flows, utilisation or attribution (Simulator, outputs=)
             empty = pd.DataFrame()
-            return empty, short, empty, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+            return empty, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
         flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
         util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
             zip(ids[model.facilities], inputs.capacity, strict=True)))
+        att = eff.attribution
         att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
 
