@@ -14,11 +14,11 @@ Notebooks and the command line use the same functions::
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "focus_countries", "load", "measures", "same_toggles", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "measures", "same_toggles", "simulate", "simulate_many"]
+
+_T = TypeVar("_T")
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -810,11 +812,6 @@ def compare(
         Worker processes that stopped unexpectedly
         (:func:`~supplychain.parallel.executors.broken_pool_message`).
     """
-    from functools import partial
-
-    from supplychain.parallel.executors import map_in_order
-    from supplychain.simulation.groups import run_group, split_runs
-
     check_choice("mode", mode, MODES)
     metrics = check_metrics(metrics) or ()
     if variants is not None and toggles_grid is not None:
@@ -825,21 +822,14 @@ def compare(
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
     labelled = _compare_runs(scenario, variants, toggles_grid)
-    runs = [run for _label, run in labelled]
     headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
                        countries=bool(countries))
-    task = partial(run_group, scenario, runs, headline, mode=mode, options={
+    done, states = _run_grouped(scenario, labelled, headline, mode=mode, workers=workers, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
-    groups = split_runs(scenario, runs)
-    # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
-    states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
-    outs = map_in_order(task, groups, workers, cost=lambda g: len({run_key(states[i]) for i in g}))
-    done = {i: part for positions, parts in zip(groups, outs, strict=True) for i, part in zip(positions, parts,
-                                                                                              strict=True)}
-    frames = [done[i][0] for i in range(len(runs))]
-    solver = {labelled[i][0]: done[i][1] for i in range(len(runs))}
+    frames = [part[0] for part in done]
+    solver = {label: part[1] for (label, _run), part in zip(labelled, done, strict=True)}
     table = pd.concat(frames, ignore_index=True)
     at_world = table["metric"] == _WORLD_SHORTFALL
     world = table.loc[at_world, ["variant", "year", "commodity", "value"]].rename(columns={"value": "shortfall"})
@@ -857,6 +847,120 @@ def compare(
     table.attrs["same_toggles"] = _same_cases([label for label, _run in labelled], states)
     table.attrs["world_shortfall"] = world.reset_index(drop=True)
     return table
+
+
+def _run_grouped(
+    scenario: Scenario,
+    labelled: Sequence[tuple[str, tuple[str | None, dict[str, bool] | None]]],
+    reduce: Callable[[int, RunOutput], _T],
+    *,
+    mode: Mode,
+    workers: int,
+    options: Mapping[str, Any],
+) -> tuple[list[_T], list[ToggleState]]:
+    """Simulate labelled runs in :func:`~supplychain.simulation.groups.split_runs` groups; ``reduce`` each output.
+
+    The one way :func:`compare` and :func:`simulate_many` run several variants: each group on one
+    compiled model (:func:`~supplychain.simulation.groups.run_group`), on ``workers`` processes
+    (:func:`~supplychain.parallel.executors.map_in_order`, the groups with the most distinct cases
+    first). Returns ``reduce(i, output of run i)`` for every run in order, and the runs' resolved toggles.
+    """
+    from supplychain.parallel.executors import map_in_order
+    from supplychain.simulation.groups import run_group, split_runs
+
+    runs = [run for _label, run in labelled]
+    task = partial(run_group, scenario, runs, reduce, mode=mode, options=options)
+    groups = split_runs(scenario, runs)
+    # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
+    states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
+    outs = map_in_order(task, groups, workers, cost=lambda g: len({run_key(states[i]) for i in g}))
+    done = {i: part for positions, parts in zip(groups, outs, strict=True)
+            for i, part in zip(positions, parts, strict=True)}
+    return [done[i] for i in range(len(runs))], states
+
+
+def _result_of(position: int, out: RunOutput, *, scenario: Scenario,
+               labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]) -> Result:
+    """:func:`simulate_many`'s reduce: the :class:`Result` of one run, every frame's ``variant`` its label."""
+    label, (variant, toggles) = labelled[position]
+    if label != (variant if variant is not None else ("custom" if toggles else "base")):
+        # a toggles_grid run is simulated as "custom": its frames take the grid label (name=on,other=off)
+        out = replace(out, **{name: getattr(out, name).assign(variant=label) for name in _LABELLED
+                              if "variant" in getattr(out, name).columns})
+    return Result.from_run(scenario, out, label)
+
+
+_LABELLED = ("measures", "flows", "shortfall", "utilisation", "gainers", "targets", "attribution", "stocks",
+             "solver", "inactive", "offtakes")
+"""The :class:`~supplychain.simulation.run.RunOutput` frames that carry a ``variant`` column."""
+
+
+def simulate_many(
+    scenario: Scenario | str | Path,
+    variants: Sequence[str] | None = None,
+    *,
+    toggles_grid: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+    mode: Mode = "rebalance",
+    options: Mapping[str, Any] | None = None,
+    objective: Objective = "lexicographic",
+    blocks: bool | int = True,
+    allocation: Rule | None = None,
+    metrics: Sequence[str] | None = None,
+    workers: int = 1,
+) -> dict[str, Result]:
+    """Simulate several variants as :func:`compare` does, keeping every table: one :class:`Result` per run.
+
+    The runs are those of :func:`compare` (``base`` plus every variant, the named ``variants``, or
+    every on/off combination of ``toggles_grid``), simulated by the same grouped runs on one compiled
+    model (:func:`~supplychain.simulation.groups.split_runs`), so it costs about what :func:`compare`
+    does rather than one :func:`simulate` per variant; each result is :func:`simulate`'s for that
+    variant up to the solver's round-off (:mod:`~supplychain.simulation.groups`). Quantities side by
+    side — shortfall tonnes, flows, plant output — are a concatenation, since every frame carries
+    its run's label in ``variant``::
+
+        runs = sc.simulate_many(world, ["licensing_only", "framework"])
+        short = pd.concat([r.shortfall for r in runs.values()], ignore_index=True)
+        short.pivot_table(index=["country", "commodity", "year"], columns="variant", values="shortfall")
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario (:func:`load`), or the path (or ``bundled:NAME``) of a scenario file.
+    variants, toggles_grid, workers
+        As in :func:`compare`.
+    years, source, mode, options, objective, allocation, metrics
+        As in :func:`simulate`.
+    blocks : bool or int, default True
+        As in :func:`compare`.
+
+    Returns
+    -------
+    dict of str to Result
+        Keyed by run label in :func:`compare`'s order (``base`` first, then the variants
+        sorted; a grid's ``name=on,other=off``); ``Result.variant`` and each frame's ``variant``
+        column are that label.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`compare`.
+    """
+    check_choice("mode", mode, MODES)
+    metrics = check_metrics(metrics)
+    if variants is not None and toggles_grid is not None:
+        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both",
+                                              "call simulate_many twice")])
+    scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
+    require_codes(scenario, [source], ("source",))
+    labelled = _compare_runs(scenario, variants, toggles_grid)
+    results, _states = _run_grouped(
+        scenario, labelled, partial(_result_of, scenario=scenario, labelled=labelled), mode=mode, workers=workers,
+        options={"years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
+                 "allocation": allocation, "metrics": metrics})
+    return {label: r for (label, _run), r in zip(labelled, results, strict=True)}
 
 
 def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]

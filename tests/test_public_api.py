@@ -25,7 +25,7 @@ def test_every_public_name_resolves_and_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     block = re.search(r"```python\nimport supplychain as sc\n(.*?)```", readme, re.DOTALL)
     assert block is not None
-    for name in ("measures", "sweep", "one_at_a_time", "toggle_grid", "find_parameters", "simulate", "compare"):
+    for name in ("measures", "sweep", "one_at_a_time", "toggle_grid", "find_parameters", "simulate", "compare", "simulate_many"):
         assert f"sc.{name}(" in block.group(1), name
 
 
