@@ -64,11 +64,13 @@ def load(path: str | Path) -> Scenario:
 def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequence[str] | None = "CN") -> pd.DataFrame:
     """Every exposure measure of the scenario's network as observed in ``year``, no shock (a tidy DataFrame).
 
-    One row per country, commodity, metric (and ``partner`` for per-partner metrics; '' otherwise):
-    ``year``, ``country``, ``commodity``, ``stage``, ``metric``, ``partner``, ``value``, ``label``, ``unit``,
-    ``basis``, ``source_country`` … (docs/measures.md;
-    :func:`supplychain.metrics.measures.compute_measures`). Element measures put the element key
-    (``NdPr``, ``Dy`` …) in ``commodity``. :func:`simulate` gives the same measures after a shock.
+    One row per country, commodity, metric (and ``partner`` for per-partner metrics; missing, NaN,
+    otherwise): ``year``, ``country``, ``commodity``, ``stage``, ``metric``, ``partner``, ``value``,
+    ``label``, ``unit``, ``basis``, ``source_country`` … (docs/measures.md;
+    :func:`supplychain.metrics.measures.compute_measures`, whose ``''`` for "no value" in ``stage``,
+    ``partner``, ``label`` and ``source_country`` reads NaN here: :func:`no_value_as_na`). Element
+    measures put the element key (``NdPr``, ``Dy`` …) in ``commodity``. :func:`simulate` gives the
+    same measures after a shock.
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequen
     """
     from supplychain.metrics import compute_measures
 
-    return compute_measures(as_scenario(scenario), year, source=source)
+    return no_value_as_na(compute_measures(as_scenario(scenario), year, source=source))
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,7 +117,12 @@ class Result:
     measures : pandas.DataFrame
         Tidy exposure measures after the shock (``year``, ``country``, ``commodity``,
         ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
-        ``partner``, ``label``, ``variant``), including ``shortfall_share``.
+        ``partner``, ``label``, ``variant``), including ``shortfall_share``. "No value" is
+        missing (NaN), never ``''``: ``partner`` on a country's own measures (only per-partner
+        measures such as ``import_share`` name one), ``label`` unless the value needs one (``E``:
+        net exporter; ``use not recorded``), ``source_country`` on measures not of exposure to a
+        source, ``stage`` on element rows (:data:`NO_VALUE_COLUMNS`). One measure by year:
+        :meth:`measure`.
     flows : pandas.DataFrame
         One row per edge and year (docs/architecture.md, "Edge table"); every market closes
         (in = out). Columns:
@@ -157,7 +164,8 @@ class Result:
     targets : pandas.DataFrame
         Each target per year: value, threshold, pass/fail, margin.
     attribution : pandas.DataFrame
-        Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions.
+        Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions
+        (``exempted_by``: the agreements, comma-joined; NaN where none exempts).
     stocks : pandas.DataFrame
         Per stock market and year: ``level_start``, ``added`` (stock entering that year),
         ``gap``, ``draw``, ``level_end``, ``demand``, ``cover_end_months`` (cover left at
@@ -206,7 +214,7 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = public_measures(out.measures, units)
+        measures = no_value_as_na(public_measures(out.measures, units))
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return public_table(name, table, units)
@@ -216,7 +224,7 @@ class Result:
             source=out.source, years=out.years,
             measures=measures, flows=public("flows", out.flows), shortfall=public("shortfall", out.shortfall),
             utilisation=public("utilisation", out.utilisation), gainers=public("gainers", out.gainers),
-            targets=out.targets, attribution=public("attribution", out.attribution),
+            targets=out.targets, attribution=no_value_as_na(public("attribution", out.attribution)),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
             inactive=public("inactive", out.inactive), offtakes=public("offtakes", out.offtakes),
             toggle_state=out.toggles, _nodes=out.nodes, _yields=out.yields,
@@ -297,7 +305,8 @@ class Result:
             return pd.DataFrame(columns=cols)
         g = a.groupby(["year", "policy", "policy_type", "imposed_by", "unit"], sort=True).agg(
             baseline=("baseline", "sum"), blocked=("blocked", "sum"),
-            exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s for x in str(v).split(",") if x}))),
+            exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s if isinstance(v, str)
+                                                                 for x in v.split(",") if x})) or np.nan),
         ).reset_index()
         fl = self.flows
         imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
@@ -360,6 +369,57 @@ class Result:
         if year is not None:
             year = check_year(year, self.years)
         return supply_losses(self.flows, self.attribution, country, commodity, year)
+
+    def measure(self, metric: str, country: str, commodity: str, partner: str | None = None) -> pd.Series:
+        """Return one measure per simulated year: a Series indexed by ``year``.
+
+        The row of :attr:`measures` for each year with this ``metric``, ``country`` and
+        ``commodity`` (an element key — ``NdPr``, ``Dy`` — for the element measures), and
+        ``partner`` (missing, NaN, by default: the country's own measure, not a per-partner one).
+        A year without the measure is absent; a share of nothing is NaN (``docs/outputs.md``).
+
+        Parameters
+        ----------
+        metric : str
+            A measure of ``docs/measures.md`` (``exposed_share``, ``shortfall_share`` …).
+        country : str
+            Country code.
+        commodity : str
+            Commodity id, or element key for the ``element_*`` measures.
+        partner : str, optional
+            The partner of a per-partner measure (``import_share`` of ``CN`` …).
+
+        Returns
+        -------
+        pandas.Series
+            ``value`` by ``year``, named ``metric``.
+
+        Raises
+        ------
+        ScenarioError
+            An unknown measure, country, or commodity of the result's measures (did-you-mean),
+            or a per-partner measure asked for without ``partner``.
+
+        Examples
+        --------
+        >>> import supplychain as sc                                                   # doctest: +SKIP
+        >>> r = sc.simulate("scenarios/china_full_ban_2025.yaml", variant="full_ban")  # doctest: +SKIP
+        >>> r.measure("exposed_share", "US", "ndfeb_magnet").loc[2030]                 # doctest: +SKIP
+        """
+        check_metrics([metric], "metric")
+        self.check_country(country)
+        m = self.measures
+        problem = check_name("commodity", commodity, frozenset(str(c) for c in m["commodity"].unique()),
+                             "commodity or element")
+        if problem is not None:
+            raise ScenarioError([problem])
+        pair = m[(m["metric"] == metric) & (m["country"] == country) & (m["commodity"] == commodity)]
+        rows = pair[pair["partner"].isna()] if partner is None else pair[pair["partner"] == partner]
+        partners = sorted(str(x) for x in pair["partner"].dropna().unique())
+        if partner is None and partners and (rows.empty or rows["year"].duplicated().any()):
+            raise argument_error("partner", f"{metric} of {country} {commodity} has one row per partner and year",
+                                 f"give partner=, one of {', '.join(partners)}")
+        return pd.Series(rows["value"].to_numpy(), index=pd.Index(rows["year"].to_numpy(), name="year"), name=metric)
 
     def check_country(self, code: str, argument: str = "country") -> None:
         """Raise a :class:`ScenarioError` unless ``code`` is a country (or region) of this result's tables.
@@ -484,6 +544,34 @@ def public_measures(measures: pd.DataFrame, units: Mapping[str, str]) -> pd.Data
     basis = measures["basis"].to_numpy(dtype=object, copy=True)
     basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
     return measures.assign(basis=basis)
+
+
+NO_VALUE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "measures": ("stage", "partner", "label", "source_country"),
+    "attribution": ("exempted_by",),
+}
+"""Columns of :class:`Result`'s frames where "no value" is missing (NaN), not the empty string the run's tables keep:
+a measure without a partner, label, source or stage (an element's), an edge no agreement exempts."""
+
+
+def no_value_as_na(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with the empty strings of its :data:`NO_VALUE_COLUMNS` as NaN (missing).
+
+    The run's tables keep ``''`` (the engine compares strings); a notebook reads "no value"
+    as missing — ``isna()``, ``dropna``, an empty cell in CSV, ``null`` in JSON — and a
+    ``pivot_table`` or ``groupby`` leaves such rows out of per-partner groups rather than
+    mixing them in. Only the listed columns change, in whichever of them ``table`` has.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["import_share", "exposed_share"], "partner": ["CN", ""], "label": ["", "E"]})
+    >>> no_value_as_na(t).isna().sum().tolist()
+    [0, 1, 1]
+    """
+    names = {c for cols in NO_VALUE_COLUMNS.values() for c in cols if c in table.columns}
+    if not names or table.empty:
+        return table
+    return table.assign(**{c: table[c].mask(table[c].to_numpy() == "") for c in sorted(names)})
 
 
 def simulate(
