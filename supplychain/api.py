@@ -162,7 +162,14 @@ class Result:
     gainers : pandas.DataFrame
         Suppliers whose exports grew: ``baseline``, ``simulated``, ``gain``.
     targets : pandas.DataFrame
-        Each target per year: value, threshold, pass/fail, margin.
+        Each target per year from its ``by`` year (:data:`~supplychain.simulation.targets.TARGET_COLUMNS`):
+        ``target``, ``year``, ``country``, ``commodity``, ``metric``, ``source_country``, ``value``,
+        ``bound`` (``max``: a ceiling, ``min``: a floor), ``threshold``, ``met`` (True/False; None when
+        the measure is n/a or absent: never met), ``margin`` (threshold less value for a ceiling),
+        ``status`` (the verdict as text: ``pass``, ``fail``, ``fail (shortfall)``, ``n/a``, ``no data``),
+        ``shortfall_share``, ``reason``, ``variant``. The same two words everywhere: :func:`compare`'s
+        ``target:<id>`` rows carry ``met`` as 1/0 (NaN: n/a), a sweep's ``target_probability()`` has
+        ``bound`` and ``central_met``, ``toggle_grid(...).target_table()`` has ``met``.
     attribution : pandas.DataFrame
         Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions
         (``exempted_by``: the agreements, comma-joined; NaN where none exempts).
@@ -790,7 +797,7 @@ def _headline_rows(
         rows = pd.concat([rows, pd.DataFrame({
             "year": t["year"], "country": t["country"], "commodity": t["commodity"],
             "metric": "target:" + t["target"].astype(str),
-            "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+            "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
     world = out.shortfall.groupby(["year", "commodity"], as_index=False, sort=True)["shortfall_t"].sum()
@@ -913,8 +920,8 @@ def compare(
         ``value`` (a share) — for the (country, commodity) pairs chosen (``countries``;
         without targets, every pair with final demand and every country × element key
         with an ``element_dependence``) — plus one ``target:<id>`` row per target and year
-        (value 1 pass, 0 fail). Rows are sorted by variant, year, focus countries first,
-        commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
+        (``value``: the target's ``met`` as 1 met, 0 not; NaN n/a). Rows are sorted by variant,
+        year, focus countries first, commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
         variant, ``seconds`` and simplex ``iterations`` summed over its years (empty
         under ``fixed``; 0 for a variant with the same policies and agreements in force as
         an earlier one of its group, which is simulated once:

@@ -130,7 +130,7 @@ def test_a_target_on_a_withheld_minerals_reliance_says_use_not_recorded() -> Non
     t = {"w": Target(country="US", commodity="tungsten", metric="net_import_reliance", max=0.5, by=2024)}
     row = evaluate_targets(t, r.measures, [2024]).iloc[0]
     assert row["status"] == "n/a"
-    assert row["passed"] is None
+    assert row["met"] is None
     assert row["reason"] == "not evaluable: net import reliance n/a in 2024, use not recorded"
 
 
