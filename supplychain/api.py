@@ -99,11 +99,17 @@ class Result:
     commodity's basis, right after ``commodity``, and never add rows of different
     units. Column names are unit-neutral (``demand``, not ``demand_t``; the mapping
     from the solver's working names is ``supplychain.simulation.tables.PUBLIC_NAMES``).
+    One exception: in :attr:`measures` (values that are shares, ratios, points), ``unit``
+    is the measure's scale (``share``, ``ratio``, ``points``, ``t``) and ``basis`` the
+    commodity's unit, what a share is a share of; join measures to a table of quantities
+    on ``basis`` = ``unit`` (``docs/outputs.md``, "Names to know").
 
     Attributes
     ----------
     scenario : str
-        Scenario name.
+        Scenario name (``scenario.name``, a sentence). Only :attr:`measures` repeats it in a
+        column; the other frames carry ``variant`` alone, so frames of two scenarios'
+        results concatenated need ``.assign(scenario=…)`` to be told apart.
     variant : str
         ``base``, a variant name, or ``custom`` (explicit toggles).
     mode : {"rebalance", "fixed"}
@@ -121,7 +127,10 @@ class Result:
         missing (NaN), never ``''``: ``partner`` on a country's own measures (only per-partner
         measures such as ``import_share`` name one), ``label`` unless the value needs one (``E``:
         net exporter; ``use not recorded``), ``source_country`` on measures not of exposure to a
-        source, ``stage`` on element rows (:data:`NO_VALUE_COLUMNS`). One measure by year:
+        source, ``stage`` on element rows (:data:`NO_VALUE_COLUMNS`). The element measures
+        (``element_*``) put the element key (``NdPr``, ``Dy``, ``Tb``, ``NdPr+Dy+Tb``) in
+        ``commodity``, their ``stage`` missing: filter ``commodity`` on the scenario's
+        commodities (or ``stage.notna()``) to keep commodities only. One measure by year:
         :meth:`measure`.
     flows : pandas.DataFrame
         One row per edge and year (docs/architecture.md, "Edge table"); every market closes
@@ -160,7 +169,9 @@ class Result:
         ``capacity``, ``baseline`` and simulated ``output``, ``spare`` capacity, ``curtailed`` and
         ``unsold`` output of every facility.
     gainers : pandas.DataFrame
-        Suppliers whose exports grew: ``baseline``, ``simulated``, ``gain``.
+        Suppliers whose exports grew, per year, ``supplier_country`` and ``commodity``: ``baseline``,
+        ``simulated``, ``gain`` and ``buyers`` (the buyer countries whose flows grew, comma-joined:
+        ``"EU,KR,ROW"``; the flows themselves are :attr:`flows`).
     targets : pandas.DataFrame
         Each target per year from its ``by`` year (:data:`~supplychain.simulation.targets.TARGET_COLUMNS`):
         ``target``, ``year``, ``country``, ``commodity``, ``metric``, ``source_country``, ``value``,
@@ -175,9 +186,10 @@ class Result:
         (``exempted_by``: the agreements, comma-joined; NaN where none exempts).
     stocks : pandas.DataFrame
         Per stock market and year: ``level_start``, ``added`` (stock entering that year),
-        ``gap``, ``draw``, ``level_end``, ``demand``, ``cover_end_months`` (cover left at
-        the end of the year), ``runs_out_after_months`` and ``runs_out_month``
-        (``supplychain.simulation.stocks``).
+        ``releasable`` (what may be released that year), ``gap``, ``gap_over`` (the months the
+        gap is spread over: ``year`` or e.g. ``Sep-Dec``), ``draw``, ``level_end``, ``demand``,
+        ``cover_end_months`` (cover left at the end of the year), ``runs_out_after_months`` and
+        ``runs_out_month`` (:mod:`supplychain.simulation.stocks`).
     toggles : pandas.DataFrame
         Resolved toggle states and which layer set each.
     solver : pandas.DataFrame
