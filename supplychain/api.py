@@ -604,10 +604,10 @@ def lighter(table: pd.DataFrame) -> pd.DataFrame:
     A run's text columns hold a separate ``str`` for each cell; pointing the cells of one value
     at one object keeps every value, ``object`` dtype and behaviour and drops the copies. On
     ``path_to_2030``'s ``full_ban_all_deals`` (7 December 2026) a :class:`Result`'s frames hold
-    3.1 MB (measures 2.4 MB) before and 1.9 MB (1.4 MB) after, and the Result pickles to 0.83 MB
-    rather than 1.75 MB (pickle writes a shared object once: joblib, Dask and worker processes
-    send less). ``DataFrame.memory_usage(deep=True)`` does not see it: it counts a string once per
-    cell (10.6 MB for the frames, before and after). Not ``category``: with pandas 2 a
+    3.1 MB of objects (measures 2.4 MB) before and 1.6 MB (1.1 MB) after, and the Result pickles
+    to 1.05 MB rather than 1.75 MB (pickle writes a shared object once: joblib, Dask and worker
+    processes send less). ``DataFrame.memory_usage(deep=True)`` hardly sees it: it counts a string
+    once per cell (10.6 MB for the frames before, 10.0 MB after). Not ``category``: with pandas 2 a
     ``groupby``/``pivot_table`` over a categorical column warns unless given ``observed=``, and
     ``fillna("")`` on one fails unless ``''`` is a category — in a notebook as in the report's code.
 
