@@ -234,6 +234,8 @@ class Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
         measures = lighter(no_value_as_na(public_measures(out.measures, units)))
+        if "scenario" in measures.columns and len(measures):  # the run leaves it '' on its shortfall rows
+            measures = measures.assign(scenario=np.full(len(measures), scenario.scenario.name, dtype=object))
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return lighter(public_table(name, table, units))

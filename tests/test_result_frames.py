@@ -36,6 +36,8 @@ def test_no_value_is_missing_not_the_empty_string(full_ban: Result) -> None:
     # explain joins the agreements that exempt an edge: none is NaN, never the text "nan"
     e = full_ban.explain("US", "ndfeb_magnet")
     assert e["exempted_by"].isna().all()
+    # every measure row names the scenario (the run's shortfall rows left it '')
+    assert set(m["scenario"]) == {full_ban.scenario}
 
 
 def test_measure_is_the_rows_value_by_year(full_ban: Result) -> None:
