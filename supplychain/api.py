@@ -9,6 +9,8 @@ Notebooks and the command line use the same functions::
     res.explain("US", "ndpr_oxide")   # tonnes each policy blocked on US imports
     res.losses("US", "ndpr_oxide")    # lost from whom: every source and use, with its change and cause
     sc.compare(world, toggles_grid=["us_japan_deal", "malaysia_mou"])
+    runs = sc.simulate_many(world)   # compare's runs, every table kept: {label: Result}
+    res.measure("exposed_share", "US", "ndpr_oxide")   # one measure, a Series by year
 """
 
 from __future__ import annotations
