@@ -235,9 +235,10 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = lighter(no_value_as_na(public_measures(out.measures, units)))
+        measures = no_value_as_na(public_measures(out.measures, units))
         if "scenario" in measures.columns and len(measures):  # the run leaves it '' on its shortfall rows
-            measures = measures.assign(scenario=np.full(len(measures), scenario.scenario.name, dtype=object))
+            measures = measures.assign(scenario=scenario.scenario.name)
+        measures = lighter(measures)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return lighter(public_table(name, table, units))
@@ -609,7 +610,7 @@ def lighter(table: pd.DataFrame) -> pd.DataFrame:
     at one object keeps every value, ``object`` dtype and behaviour and drops the copies. On
     ``path_to_2030``'s ``full_ban_all_deals`` (7 December 2026) a :class:`Result`'s frames hold
     3.1 MB of objects (measures 2.4 MB) before and 1.6 MB (1.1 MB) after, and the Result pickles
-    to 1.05 MB rather than 1.75 MB (pickle writes a shared object once: joblib, Dask and worker
+    to 1.02 MB rather than 1.75 MB (pickle writes a shared object once: joblib, Dask and worker
     processes send less). ``DataFrame.memory_usage(deep=True)`` hardly sees it: it counts a string
     once per cell (10.6 MB for the frames before, 10.0 MB after). Not ``category``: with pandas 2 a
     ``groupby``/``pivot_table`` over a categorical column warns unless given ``observed=``, and
