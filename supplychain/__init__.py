@@ -14,6 +14,7 @@ stays cheap (the command line starts fast)::
     world = sc.load("scenarios/path_to_2030.yaml")
     result = sc.simulate(world, toggles={"us_japan_framework": True})
     sc.compare(world)
+    runs = sc.simulate_many(world)   # every variant's Result, simulated as compare does
     sc.atlas()          # every critical mineral: US import reliance and China (USGS MCS 2025)
     sc.capacity_limits(world, 2030, variant="full_ban_no_deals")   # which capacity binds a shortfall
     sc.measures(world, 2024)    # every exposure measure of the observed network in a year
@@ -27,10 +28,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = ["Result", "ScenarioError", "__version__", "atlas", "capacity_limits", "compare", "find_parameters", "load",
-           "load_text", "measures", "one_at_a_time", "simulate", "sweep", "toggle_grid"]
+           "load_text", "measures", "one_at_a_time", "simulate", "simulate_many", "sweep", "toggle_grid"]
 
 if TYPE_CHECKING:
-    from supplychain.api import Result, compare, measures, simulate
+    from supplychain.api import Result, compare, measures, simulate, simulate_many
     from supplychain.errors import ScenarioError
     from supplychain.io import load, load_text
     from supplychain.minerals import atlas
@@ -43,6 +44,7 @@ _LAZY = {
     "load_text": "supplychain.io",
     "simulate": "supplychain.api",
     "compare": "supplychain.api",
+    "simulate_many": "supplychain.api",
     "Result": "supplychain.api",
     "ScenarioError": "supplychain.errors",
     "atlas": "supplychain.minerals",

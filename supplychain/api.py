@@ -9,16 +9,18 @@ Notebooks and the command line use the same functions::
     res.explain("US", "ndpr_oxide")   # tonnes each policy blocked on US imports
     res.losses("US", "ndpr_oxide")    # lost from whom: every source and use, with its change and cause
     sc.compare(world, toggles_grid=["us_japan_deal", "malaysia_mou"])
+    runs = sc.simulate_many(world)   # compare's runs, every table kept: {label: Result}
+    res.measure("exposed_share", "US", "ndpr_oxide")   # one measure, a Series by year
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,7 +44,9 @@ if TYPE_CHECKING:
 
     from supplychain.report.notebook import Picture
 
-__all__ = ["Result", "compare", "focus_countries", "load", "measures", "same_toggles", "simulate"]
+__all__ = ["Result", "compare", "focus_countries", "load", "measures", "same_toggles", "simulate", "simulate_many"]
+
+_T = TypeVar("_T")
 
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
@@ -62,11 +66,13 @@ def load(path: str | Path) -> Scenario:
 def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequence[str] | None = "CN") -> pd.DataFrame:
     """Every exposure measure of the scenario's network as observed in ``year``, no shock (a tidy DataFrame).
 
-    One row per country, commodity, metric (and ``partner`` for per-partner metrics; '' otherwise):
-    ``year``, ``country``, ``commodity``, ``stage``, ``metric``, ``partner``, ``value``, ``label``, ``unit``,
-    ``basis``, ``source_country`` … (docs/measures.md;
-    :func:`supplychain.metrics.measures.compute_measures`). Element measures put the element key
-    (``NdPr``, ``Dy`` …) in ``commodity``. :func:`simulate` gives the same measures after a shock.
+    One row per country, commodity, metric (and ``partner`` for per-partner metrics; missing, NaN,
+    otherwise): ``year``, ``country``, ``commodity``, ``stage``, ``metric``, ``partner``, ``value``,
+    ``label``, ``unit``, ``basis``, ``source_country`` … (docs/measures.md;
+    :func:`supplychain.metrics.measures.compute_measures`, whose ``''`` for "no value" in ``stage``,
+    ``partner``, ``label`` and ``source_country`` reads NaN here: :func:`no_value_as_na`). Element
+    measures put the element key (``NdPr``, ``Dy`` …) in ``commodity``. :func:`simulate` gives the
+    same measures after a shock.
 
     Parameters
     ----------
@@ -79,7 +85,7 @@ def measures(scenario: Scenario | str | Path, year: int, *, source: str | Sequen
     """
     from supplychain.metrics import compute_measures
 
-    return compute_measures(as_scenario(scenario), year, source=source)
+    return no_value_as_na(compute_measures(as_scenario(scenario), year, source=source))
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,11 +101,17 @@ class Result:
     commodity's basis, right after ``commodity``, and never add rows of different
     units. Column names are unit-neutral (``demand``, not ``demand_t``; the mapping
     from the solver's working names is ``supplychain.simulation.tables.PUBLIC_NAMES``).
+    One exception: in :attr:`measures` (values that are shares, ratios, points), ``unit``
+    is the measure's scale (``share``, ``ratio``, ``points``, ``t``) and ``basis`` the
+    commodity's unit, what a share is a share of; join measures to a table of quantities
+    on ``basis`` = ``unit`` (``docs/outputs.md``, "Names to know").
 
     Attributes
     ----------
     scenario : str
-        Scenario name.
+        Scenario name (``scenario.name``, a sentence). Only :attr:`measures` repeats it in a
+        column; the other frames carry ``variant`` alone, so frames of two scenarios'
+        results concatenated need ``.assign(scenario=…)`` to be told apart.
     variant : str
         ``base``, a variant name, or ``custom`` (explicit toggles).
     mode : {"rebalance", "fixed"}
@@ -113,7 +125,15 @@ class Result:
     measures : pandas.DataFrame
         Tidy exposure measures after the shock (``year``, ``country``, ``commodity``,
         ``stage``, ``metric``, ``value``, ``unit``, ``basis``, ``source_country``,
-        ``partner``, ``label``, ``variant``), including ``shortfall_share``.
+        ``partner``, ``label``, ``variant``), including ``shortfall_share``. "No value" is
+        missing (NaN), never ``''``: ``partner`` on a country's own measures (only per-partner
+        measures such as ``import_share`` name one), ``label`` unless the value needs one (``E``:
+        net exporter; ``use not recorded``), ``source_country`` on measures not of exposure to a
+        source, ``stage`` on element rows (:data:`NO_VALUE_COLUMNS`). The element measures
+        (``element_*``) put the element key (``NdPr``, ``Dy``, ``Tb``, ``NdPr+Dy+Tb``) in
+        ``commodity``, their ``stage`` missing: filter ``commodity`` on the scenario's
+        commodities (or ``stage.notna()``) to keep commodities only. One measure by year:
+        :meth:`measure`.
     flows : pandas.DataFrame
         One row per edge and year (docs/architecture.md, "Edge table"); every market closes
         (in = out). Columns:
@@ -151,16 +171,27 @@ class Result:
         ``capacity``, ``baseline`` and simulated ``output``, ``spare`` capacity, ``curtailed`` and
         ``unsold`` output of every facility.
     gainers : pandas.DataFrame
-        Suppliers whose exports grew: ``baseline``, ``simulated``, ``gain``.
+        Suppliers whose exports grew, per year, ``supplier_country`` and ``commodity``: ``baseline``,
+        ``simulated``, ``gain`` and ``buyers`` (the buyer countries whose flows grew, comma-joined:
+        ``"EU,KR,ROW"``; the flows themselves are :attr:`flows`).
     targets : pandas.DataFrame
-        Each target per year: value, threshold, pass/fail, margin.
+        Each target per year from its ``by`` year (:data:`~supplychain.simulation.targets.TARGET_COLUMNS`):
+        ``target``, ``year``, ``country``, ``commodity``, ``metric``, ``source_country``, ``value``,
+        ``bound`` (``max``: a ceiling, ``min``: a floor), ``threshold``, ``met`` (True/False; None when
+        the measure is n/a or absent: never met), ``margin`` (threshold less value for a ceiling),
+        ``status`` (the verdict as text: ``pass``, ``fail``, ``fail (shortfall)``, ``n/a``, ``no data``),
+        ``shortfall_share``, ``reason``, ``variant``. The same two words everywhere: :func:`compare`'s
+        ``target:<id>`` rows carry ``met`` as 1/0 (NaN: n/a), a sweep's ``target_probability()`` has
+        ``bound`` and ``central_met``, ``toggle_grid(...).target_table()`` has ``met``.
     attribution : pandas.DataFrame
-        Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions.
+        Per edge and policy: blocked share and quantity (``baseline``, ``blocked``), cost per unit, exemptions
+        (``exempted_by``: the agreements, comma-joined; NaN where none exempts).
     stocks : pandas.DataFrame
         Per stock market and year: ``level_start``, ``added`` (stock entering that year),
-        ``gap``, ``draw``, ``level_end``, ``demand``, ``cover_end_months`` (cover left at
-        the end of the year), ``runs_out_after_months`` and ``runs_out_month``
-        (``supplychain.simulation.stocks``).
+        ``releasable`` (what may be released that year), ``gap``, ``gap_over`` (the months the
+        gap is spread over: ``year`` or e.g. ``Sep-Dec``), ``draw``, ``level_end``, ``demand``,
+        ``cover_end_months`` (cover left at the end of the year), ``runs_out_after_months`` and
+        ``runs_out_month`` (:mod:`supplychain.simulation.stocks`).
     toggles : pandas.DataFrame
         Resolved toggle states and which layer set each.
     solver : pandas.DataFrame
@@ -212,17 +243,20 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = public_measures(out.measures, units)
+        measures = no_value_as_na(public_measures(out.measures, units))
+        if "scenario" in measures.columns and len(measures):  # the run leaves it '' on its shortfall rows
+            measures = measures.assign(scenario=scenario.scenario.name)
+        measures = lighter(measures)
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
-            return public_table(name, table, units)
+            return lighter(public_table(name, table, units))
 
         return cls(
             scenario=scenario.scenario.name, variant=variant, mode=out.mode, allocation=out.allocation,
             source=out.source, years=out.years,
             measures=measures, flows=public("flows", out.flows), shortfall=public("shortfall", out.shortfall),
             utilisation=public("utilisation", out.utilisation), gainers=public("gainers", out.gainers),
-            targets=out.targets, attribution=public("attribution", out.attribution),
+            targets=out.targets, attribution=no_value_as_na(public("attribution", out.attribution)),
             stocks=public("stocks", out.stocks), toggles=out.toggles.table(), solver=out.solver,
             inactive=public("inactive", out.inactive), offtakes=public("offtakes", out.offtakes),
             raised=public("raised", out.raised), toggle_state=out.toggles, _nodes=out.nodes, _yields=out.yields,
@@ -303,7 +337,8 @@ class Result:
             return pd.DataFrame(columns=cols)
         g = a.groupby(["year", "policy", "policy_type", "imposed_by", "unit"], sort=True).agg(
             baseline=("baseline", "sum"), blocked=("blocked", "sum"),
-            exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s for x in str(v).split(",") if x}))),
+            exempted_by=("exempted_by", lambda s: ",".join(sorted({x for v in s if isinstance(v, str)
+                                                                 for x in v.split(",") if x})) or np.nan),
         ).reset_index()
         fl = self.flows
         imp = fl[(fl["buyer_country"] == country) & (fl["commodity"] == commodity)
@@ -366,6 +401,57 @@ class Result:
         if year is not None:
             year = check_year(year, self.years)
         return supply_losses(self.flows, self.attribution, country, commodity, year)
+
+    def measure(self, metric: str, country: str, commodity: str, partner: str | None = None) -> pd.Series:
+        """Return one measure per simulated year: a Series indexed by ``year``.
+
+        The row of :attr:`measures` for each year with this ``metric``, ``country`` and
+        ``commodity`` (an element key — ``NdPr``, ``Dy`` — for the element measures), and
+        ``partner`` (missing, NaN, by default: the country's own measure, not a per-partner one).
+        A year without the measure is absent; a share of nothing is NaN (``docs/outputs.md``).
+
+        Parameters
+        ----------
+        metric : str
+            A measure of ``docs/measures.md`` (``exposed_share``, ``shortfall_share`` …).
+        country : str
+            Country code.
+        commodity : str
+            Commodity id, or element key for the ``element_*`` measures.
+        partner : str, optional
+            The partner of a per-partner measure (``import_share`` of ``CN`` …).
+
+        Returns
+        -------
+        pandas.Series
+            ``value`` by ``year``, named ``metric``.
+
+        Raises
+        ------
+        ScenarioError
+            An unknown measure, country, or commodity of the result's measures (did-you-mean),
+            or a per-partner measure asked for without ``partner``.
+
+        Examples
+        --------
+        >>> import supplychain as sc                                                   # doctest: +SKIP
+        >>> r = sc.simulate("scenarios/china_full_ban_2025.yaml", variant="full_ban")  # doctest: +SKIP
+        >>> r.measure("exposed_share", "US", "ndfeb_magnet").loc[2030]                 # doctest: +SKIP
+        """
+        check_metrics([metric], "metric")
+        self.check_country(country)
+        m = self.measures
+        problem = check_name("commodity", commodity, frozenset(str(c) for c in m["commodity"].unique()),
+                             "commodity or element")
+        if problem is not None:
+            raise ScenarioError([problem])
+        pair = m[(m["metric"] == metric) & (m["country"] == country) & (m["commodity"] == commodity)]
+        rows = pair[pair["partner"].isna()] if partner is None else pair[pair["partner"] == partner]
+        partners = sorted(str(x) for x in pair["partner"].dropna().unique())
+        if partner is None and partners and (rows.empty or rows["year"].duplicated().any()):
+            raise argument_error("partner", f"{metric} of {country} {commodity} has one row per partner and year",
+                                 f"give partner=, one of {', '.join(partners)}")
+        return pd.Series(rows["value"].to_numpy(), index=pd.Index(rows["year"].to_numpy(), name="year"), name=metric)
 
     def check_country(self, code: str, argument: str = "country") -> None:
         """Raise a :class:`ScenarioError` unless ``code`` is a country (or region) of this result's tables.
@@ -503,6 +589,75 @@ def public_measures(measures: pd.DataFrame, units: Mapping[str, str]) -> pd.Data
     basis = measures["basis"].to_numpy(dtype=object, copy=True)
     basis[short] = [units.get(str(c), "t") for c in measures["commodity"].to_numpy()[short].tolist()]
     return measures.assign(basis=basis)
+
+
+NO_VALUE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "measures": ("stage", "partner", "label", "source_country"),
+    "attribution": ("exempted_by",),
+}
+"""Columns of :class:`Result`'s frames where "no value" is missing (NaN), not the empty string the run's tables keep:
+a measure without a partner, label, source or stage (an element's), an edge no agreement exempts."""
+
+
+def no_value_as_na(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with the empty strings of its :data:`NO_VALUE_COLUMNS` as NaN (missing).
+
+    The run's tables keep ``''`` (the engine compares strings); a notebook reads "no value"
+    as missing — ``isna()``, ``dropna``, an empty cell in CSV, ``null`` in JSON — and a
+    ``pivot_table`` or ``groupby`` leaves such rows out of per-partner groups rather than
+    mixing them in. Only the listed columns change, in whichever of them ``table`` has.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["import_share", "exposed_share"], "partner": ["CN", ""], "label": ["", "E"]})
+    >>> no_value_as_na(t).isna().sum().tolist()
+    [0, 1, 1]
+    """
+    names = {c for cols in NO_VALUE_COLUMNS.values() for c in cols if c in table.columns}
+    if not names or table.empty:
+        return table
+    change = {}
+    for c in sorted(names):
+        values = table[c].to_numpy(dtype=object, copy=True)
+        values[values == ""] = np.nan  # one NaN object for every missing cell (Series.mask makes one per cell)
+        change[c] = values
+    return table.assign(**change)
+
+
+def lighter(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with one string object per distinct value of each text column (values and dtypes kept).
+
+    A run's text columns hold a separate ``str`` for each cell; pointing the cells of one value
+    at one object keeps every value, ``object`` dtype and behaviour and drops the copies. On
+    ``path_to_2030``'s ``full_ban_all_deals`` (7 December 2026) a :class:`Result`'s frames hold
+    3.1 MB of objects (measures 2.4 MB) before and 1.6 MB (1.1 MB) after, and the Result pickles
+    to 1.02 MB rather than 1.75 MB (pickle writes a shared object once: joblib, Dask and worker
+    processes send less). ``DataFrame.memory_usage(deep=True)`` hardly sees it: it counts a string
+    once per cell (10.6 MB for the frames before, 10.0 MB after). Not ``category``: with pandas 2 a
+    ``groupby``/``pivot_table`` over a categorical column warns unless given ``observed=``, and
+    ``fillna("")`` on one fails unless ``''`` is a category — in a notebook as in the report's code.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"country": ["".join(["U", "S"]) for _ in range(3)], "value": [1.0, 2.0, 3.0]})
+    >>> t["country"].iloc[0] is t["country"].iloc[1]
+    False
+    >>> out = lighter(t)
+    >>> out["country"].iloc[0] is out["country"].iloc[1], out.equals(t)
+    (True, True)
+    """
+    change: dict[str, Any] = {}
+    for name in table.columns:
+        col = table[name]
+        if col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
+            continue
+        codes, uniques = pd.factorize(col)
+        values = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else col.to_numpy()
+        missing = codes < 0
+        if missing.any():
+            values[missing] = col.to_numpy(dtype=object)[missing]
+        change[name] = values
+    return table.assign(**change) if change else table
 
 
 def simulate(
@@ -680,7 +835,7 @@ def _headline_rows(
         rows = pd.concat([rows, pd.DataFrame({
             "year": t["year"], "country": t["country"], "commodity": t["commodity"],
             "metric": "target:" + t["target"].astype(str),
-            "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+            "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
     world = out.shortfall.groupby(["year", "commodity"], as_index=False, sort=True)["shortfall_t"].sum()
@@ -803,8 +958,8 @@ def compare(
         ``value`` (a share) — for the (country, commodity) pairs chosen (``countries``;
         without targets, every pair with final demand and every country × element key
         with an ``element_dependence``) — plus one ``target:<id>`` row per target and year
-        (value 1 pass, 0 fail). Rows are sorted by variant, year, focus countries first,
-        commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
+        (``value``: the target's ``met`` as 1 met, 0 not; NaN n/a). Rows are sorted by variant,
+        year, focus countries first, commodity, metric. The solver's work is in ``table.attrs["solver"]``: per
         variant, ``seconds`` and simplex ``iterations`` summed over its years (empty
         under ``fixed``; 0 for a variant with the same policies and agreements in force as
         an earlier one of its group, which is simulated once:
@@ -831,11 +986,6 @@ def compare(
         Worker processes that stopped unexpectedly
         (:func:`~supplychain.parallel.executors.broken_pool_message`).
     """
-    from functools import partial
-
-    from supplychain.parallel.executors import map_in_order
-    from supplychain.simulation.groups import run_group, split_runs
-
     check_choice("mode", mode, MODES)
     metrics = check_metrics(metrics) or ()
     if variants is not None and toggles_grid is not None:
@@ -846,21 +996,14 @@ def compare(
     require_codes(scenario, [source], ("source",))
     focus = focus_countries(scenario, countries)
     labelled = _compare_runs(scenario, variants, toggles_grid)
-    runs = [run for _label, run in labelled]
     headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
                        countries=bool(countries))
-    task = partial(run_group, scenario, runs, headline, mode=mode, options={
+    done, states = _run_grouped(scenario, labelled, headline, mode=mode, workers=workers, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
-    groups = split_runs(scenario, runs)
-    # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
-    states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
-    outs = map_in_order(task, groups, workers, cost=lambda g: len({run_key(states[i]) for i in g}))
-    done = {i: part for positions, parts in zip(groups, outs, strict=True) for i, part in zip(positions, parts,
-                                                                                              strict=True)}
-    frames = [done[i][0] for i in range(len(runs))]
-    solver = {labelled[i][0]: done[i][1] for i in range(len(runs))}
+    frames = [part[0] for part in done]
+    solver = {label: part[1] for (label, _run), part in zip(labelled, done, strict=True)}
     table = pd.concat(frames, ignore_index=True)
     at_world = table["metric"] == _WORLD_SHORTFALL
     world = table.loc[at_world, ["variant", "year", "commodity", "value"]].rename(columns={"value": "shortfall"})
@@ -878,6 +1021,120 @@ def compare(
     table.attrs["same_toggles"] = _same_cases([label for label, _run in labelled], states)
     table.attrs["world_shortfall"] = world.reset_index(drop=True)
     return table
+
+
+def _run_grouped(
+    scenario: Scenario,
+    labelled: Sequence[tuple[str, tuple[str | None, dict[str, bool] | None]]],
+    reduce: Callable[[int, RunOutput], _T],
+    *,
+    mode: Mode,
+    workers: int,
+    options: Mapping[str, Any],
+) -> tuple[list[_T], list[ToggleState]]:
+    """Simulate labelled runs in :func:`~supplychain.simulation.groups.split_runs` groups; ``reduce`` each output.
+
+    The one way :func:`compare` and :func:`simulate_many` run several variants: each group on one
+    compiled model (:func:`~supplychain.simulation.groups.run_group`), on ``workers`` processes
+    (:func:`~supplychain.parallel.executors.map_in_order`, the groups with the most distinct cases
+    first). Returns ``reduce(i, output of run i)`` for every run in order, and the runs' resolved toggles.
+    """
+    from supplychain.parallel.executors import map_in_order
+    from supplychain.simulation.groups import run_group, split_runs
+
+    runs = [run for _label, run in labelled]
+    task = partial(run_group, scenario, runs, reduce, mode=mode, options=options)
+    groups = split_runs(scenario, runs)
+    # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
+    states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
+    outs = map_in_order(task, groups, workers, cost=lambda g: len({run_key(states[i]) for i in g}))
+    done = {i: part for positions, parts in zip(groups, outs, strict=True)
+            for i, part in zip(positions, parts, strict=True)}
+    return [done[i] for i in range(len(runs))], states
+
+
+def _result_of(position: int, out: RunOutput, *, scenario: Scenario,
+               labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]) -> Result:
+    """:func:`simulate_many`'s reduce: the :class:`Result` of one run, every frame's ``variant`` its label."""
+    label, (variant, toggles) = labelled[position]
+    if label != (variant if variant is not None else ("custom" if toggles else "base")):
+        # a toggles_grid run is simulated as "custom": its frames take the grid label (name=on,other=off)
+        out = replace(out, **{name: getattr(out, name).assign(variant=label) for name in _LABELLED
+                              if "variant" in getattr(out, name).columns})
+    return Result.from_run(scenario, out, label)
+
+
+_LABELLED = ("measures", "flows", "shortfall", "utilisation", "gainers", "targets", "attribution", "stocks",
+             "solver", "inactive", "offtakes")
+"""The :class:`~supplychain.simulation.run.RunOutput` frames that carry a ``variant`` column."""
+
+
+def simulate_many(
+    scenario: Scenario | str | Path,
+    variants: Sequence[str] | None = None,
+    *,
+    toggles_grid: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+    mode: Mode = "rebalance",
+    options: Mapping[str, Any] | None = None,
+    objective: Objective = "lexicographic",
+    blocks: bool | int = True,
+    allocation: Rule | None = None,
+    metrics: Sequence[str] | None = None,
+    workers: int = 1,
+) -> dict[str, Result]:
+    """Simulate several variants as :func:`compare` does, keeping every table: one :class:`Result` per run.
+
+    The runs are those of :func:`compare` (``base`` plus every variant, the named ``variants``, or
+    every on/off combination of ``toggles_grid``), simulated by the same grouped runs on one compiled
+    model (:func:`~supplychain.simulation.groups.split_runs`), so it costs about what :func:`compare`
+    does rather than one :func:`simulate` per variant; each result is :func:`simulate`'s for that
+    variant up to the solver's round-off (:mod:`~supplychain.simulation.groups`). Quantities side by
+    side — shortfall tonnes, flows, plant output — are a concatenation, since every frame carries
+    its run's label in ``variant``::
+
+        runs = sc.simulate_many(world, ["licensing_only", "framework"])
+        short = pd.concat([r.shortfall for r in runs.values()], ignore_index=True)
+        short.pivot_table(index=["country", "commodity", "year"], columns="variant", values="shortfall")
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        The scenario (:func:`load`), or the path (or ``bundled:NAME``) of a scenario file.
+    variants, toggles_grid, workers
+        As in :func:`compare`.
+    years, source, mode, options, objective, allocation, metrics
+        As in :func:`simulate`.
+    blocks : bool or int, default True
+        As in :func:`compare`.
+
+    Returns
+    -------
+    dict of str to Result
+        Keyed by run label in :func:`compare`'s order (``base`` first, then the variants
+        sorted; a grid's ``name=on,other=off``); ``Result.variant`` and each frame's ``variant``
+        column are that label.
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`compare`.
+    """
+    check_choice("mode", mode, MODES)
+    metrics = check_metrics(metrics)
+    if variants is not None and toggles_grid is not None:
+        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both",
+                                              "call simulate_many twice")])
+    scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
+    require_codes(scenario, [source], ("source",))
+    labelled = _compare_runs(scenario, variants, toggles_grid)
+    results, _states = _run_grouped(
+        scenario, labelled, partial(_result_of, scenario=scenario, labelled=labelled), mode=mode, workers=workers,
+        options={"years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
+                 "allocation": allocation, "metrics": metrics})
+    return {label: r for (label, _run), r in zip(labelled, results, strict=True)}
 
 
 def same_toggles(scenario: Scenario, labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]

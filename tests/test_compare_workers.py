@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from supplychain.api import compare
+from supplychain.api import compare, simulate, simulate_many
 from supplychain.errors import SupplyChainWarning
 from supplychain.io import load, load_text
 from supplychain.parallel.executors import map_in_order, submission_order
@@ -252,3 +252,26 @@ def test_compare_solves_block_by_block_by_default_with_one_lps_shares(monkeypatc
     one_lp = compare(sc, years=[2025, 2026], workers=1, blocks=False)
     assert not solves
     pd.testing.assert_frame_equal(by_block, one_lp, check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+def test_simulate_many_keeps_every_table_of_compares_runs_under_their_labels() -> None:
+    # simulate_many runs compare's labelled runs by the same groups: its shortfall shares are compare's rows bit for
+    # bit, each grid run's frames carry its label (not the simulator's "custom"), and it equals simulate per run
+    sc = two_worlds()
+    grid = ["china_ban", "plant"]
+    many = simulate_many(sc, toggles_grid=grid, years=[2025, 2026])
+    table = compare(sc, toggles_grid=grid, years=[2025, 2026], metrics=["shortfall_share"])
+    assert list(many) == list(dict.fromkeys(table["variant"]))
+    for label, result in many.items():
+        assert result.variant == label
+        assert {label} == set(result.shortfall["variant"]) == set(result.flows["variant"]) == set(
+            result.measures["variant"])
+        rows = table[table["variant"] == label].set_index(["year", "country", "commodity"])["value"]
+        mine = result.shortfall.groupby(["year", "country", "commodity"])[["shortfall", "demand"]].sum()
+        assert (mine["shortfall"] / mine["demand"]).reindex(rows.index).tolist() == rows.tolist()
+        one = simulate(sc, toggles=dict(x.split("=") for x in label.split(",")), years=[2025, 2026])
+        pd.testing.assert_frame_equal(result.shortfall.drop(columns="variant"), one.shortfall.drop(columns="variant"),
+                                      atol=1e-9)
+    two = simulate_many(sc, toggles_grid=grid, years=[2025, 2026], workers=2)
+    for label, result in many.items():
+        pd.testing.assert_frame_equal(result.flows, two[label].flows, check_exact=True)

@@ -83,8 +83,8 @@ def test_a_run_target_reason_reads_the_label_set_where_the_value_is_computed() -
     e = evaluate_targets(t, _nir(np.nan, "E"), [2030]).iloc[0]
     none = evaluate_targets(t, _nir(np.nan, ""), [2030]).iloc[0]
     assert (e["status"], none["status"]) == ("n/a", "n/a")
-    assert e["passed"] is None
-    assert none["passed"] is None
+    assert e["met"] is None
+    assert none["met"] is None
     assert e["reason"] == "not evaluable: net import reliance n/a in 2030, a net exporter (E)"
     assert none["reason"] == "not evaluable: net import reliance n/a in 2030, a share of nothing"
 

@@ -696,13 +696,13 @@ def test_target_reason_is_the_deciding_year() -> None:
     rows = pd.DataFrame({
         "target": ["t", "t", "t"], "variant": ["base"] * 3, "year": [2028, 2029, 2030],
         "value": [0.2, 0.4, 0.3], "threshold": [0.25] * 3, "bound": ["max"] * 3,
-        "passed": [True, False, False], "margin": [0.05, -0.15, -0.05],
+        "met": [True, False, False], "margin": [0.05, -0.15, -0.05],
         "reason": ["passes: a", "fails: exposed share 40% > 25% in 2029", "fails: b"],
     })  # fmt: skip
     (v,) = _verdicts(ScenarioRun(None, ()), rows)
     assert v["verdict"] == "fail"
     assert v["reason"] == "fails: exposed share 40% > 25% in 2029", "the worst failing year decides"
     assert v["margin"] == "−15.0 pt", "25 % less 40 % is 15 percentage points below, not a percent of anything"
-    passing = rows.assign(passed=True, margin=[0.05, 0.01, 0.02], reason=["p28", "p29", "p30"])
+    passing = rows.assign(met=True, margin=[0.05, 0.01, 0.02], reason=["p28", "p29", "p30"])
     (v,) = _verdicts(ScenarioRun(None, ()), passing)
     assert (v["verdict"], v["reason"]) == ("pass", "p29"), "else the year with the least margin"

@@ -107,7 +107,7 @@ def test_a_starved_country_has_element_rows_n_a_and_is_fully_exposed() -> None:
 # ------------------------------------------------------------------ targets
 def test_a_target_on_a_share_of_nothing_is_not_evaluable_never_met() -> None:
     # A ceiling of 25 % on the US traced share of magnets. In 2030 nothing reaches the US market:
-    # the traced share is n/a (NaN). 0 % would pass; n/a is "not evaluable" (passed None), and the
+    # the traced share is n/a (NaN). 0 % would pass; n/a is "not evaluable" (met None), and the
     # 100 % of demand unmet is said beside it.
     t = Target(country="US", commodity="magnet", metric="traced_share", max=0.25, by=2030)
     m = pd.DataFrame({"year": [2030, 2030, 2031, 2031], "country": ["US"] * 4, "commodity": ["magnet"] * 4,
@@ -115,7 +115,7 @@ def test_a_target_on_a_share_of_nothing_is_not_evaluable_never_met() -> None:
                       "value": [np.nan, 1.0, 0.1, 0.0]})
     r = evaluate_targets({"t": t}, m, [2030, 2031, 2032]).set_index("year")
     assert r.loc[2030, "status"] == "n/a"
-    assert r.loc[2030, "passed"] is None
+    assert r.loc[2030, "met"] is None
     assert r.loc[2030, "reason"] == "not evaluable: traced share n/a in 2030, a share of nothing (100% of demand unmet)"
     assert r.loc[2031, "status"] == "pass"  # 10 % ≤ 25 %
     assert r.loc[2032, "status"] == "no data"  # no row at all

@@ -607,7 +607,7 @@ def run(
             atomic_write_text(output, text)
             echo(f"wrote {output}", err=True)
 
-    if check_targets and not result.targets.empty and not bool(result.targets["passed"].all()):
-        missed = result.targets[~result.targets["passed"].astype(bool)]
+    if check_targets and not result.targets.empty and not bool(result.targets["met"].all()):
+        missed = result.targets[~result.targets["met"].astype(bool)]
         echo(f"{len(missed)} target-year(s) missed", err=True)
         raise typer.Exit(3)

@@ -320,7 +320,7 @@ def outcome_table(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
         if len(t):
             frames.append(pd.DataFrame({"year": t["year"], "country": t["country"], "commodity": t["commodity"],
                                         "metric": "target:" + t["target"].astype(str),
-                                        "value": t["passed"].map({True: 1.0, False: 0.0}).astype(float),
+                                        "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
                                         "variant": variant}))
     table = pd.concat(frames, ignore_index=True)[["variant", "year", "country", "commodity", "metric", "value"]]
     return table, pd.concat(uses, ignore_index=True)

@@ -163,9 +163,9 @@ def _verdicts(run: ScenarioRun, targets: pd.DataFrame) -> list[dict[str, Any]]:
     for (tid, variant), part in targets.groupby(["target", "variant"], sort=False):
         part = part.sort_values("year")
         t = defs.get(str(tid))
-        passed = part["passed"]
-        known = part[passed.notna()]
-        fails = known[known["passed"] == False]  # noqa: E712 - object column of True/False/None
+        met = part["met"]
+        known = part[met.notna()]
+        fails = known[known["met"] == False]  # noqa: E712 - object column of True/False/None
         # the reason of the year that decides: the worst failing year, else the year with the least margin
         decisive = fails if not fails.empty else known if not known.empty else part
         reason = ""

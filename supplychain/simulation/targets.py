@@ -8,7 +8,7 @@ A year without the measure is reported with ``status`` ``"no data"``, and a year
 measure is n/a — a share of nothing, such as the traced share of a market nothing reaches
 (``docs/measures.md``, "A share of nothing is n/a"), or a net exporter's net import reliance
 (label ``"E"``, set where the value is computed; the reason reads the label) — with
-``status`` ``"n/a"`` (not evaluable); neither is ever a pass (``passed`` None,
+``status`` ``"n/a"`` (not evaluable); neither is ever a pass (``met`` None,
 a missed target-year for ``run --check-targets``). Targets on dependence use ``exposed_share`` by default (traced tonnes
 plus unmet demand, :mod:`supplychain.metrics.exposure`; ``element_exposed_share`` for
 the element inside products), so a ban that starves a country fails the target; a
@@ -56,7 +56,7 @@ TARGET_COLUMNS = [
     "value",
     "bound",
     "threshold",
-    "passed",
+    "met",
     "margin",
     "status",
     "shortfall_share",
@@ -273,7 +273,7 @@ def evaluate_targets(
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`TARGET_COLUMNS`; ``passed`` is True/False, or None with
+        Columns :data:`TARGET_COLUMNS`; ``met`` is True/False, or None with
         ``status`` "no data" (no row of the measure) or "n/a" (its rows are NaN: a share of
         nothing, not evaluable). Several rows of the measure in a year (use nodes, sources)
         are read by their worst finite value; ``shortfall_share`` beside it is the largest
@@ -285,7 +285,7 @@ def evaluate_targets(
     >>> m = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["ndpr_oxide"],
     ...                   "metric": ["exposed_share"], "source_country": ["CN"], "value": [0.4]})
     >>> r = evaluate_targets({"t": t}, m, [2029, 2030]).iloc[0]
-    >>> bool(r["passed"]), round(float(r["margin"]), 2), r["status"], r["reason"]
+    >>> bool(r["met"]), round(float(r["margin"]), 2), r["status"], r["reason"]
     (False, -0.15, 'fail', 'fails: exposed share 40% > 25% in 2030')
 
     A traced China share of 0 passes a 25 % ceiling, but not when 60 % of demand is unmet
@@ -297,7 +297,7 @@ def evaluate_targets(
     ...                    "metric": ["traced_share", "shortfall_share"], "source_country": ["CN", ""],
     ...                    "value": [0.0, 0.6]})
     >>> r2 = evaluate_targets({"t": t2}, m2, [2030]).iloc[0]
-    >>> bool(r2["passed"]), r2["status"], float(r2["shortfall_share"])
+    >>> bool(r2["met"]), r2["status"], float(r2["shortfall_share"])
     (False, 'fail (shortfall)', 0.6)
     """
     rows: list[dict[str, Any]] = []
@@ -334,21 +334,21 @@ def evaluate_targets(
             na_labels = set(m_label[m_year == y].tolist())  # the reason set where the value was computed
             vals = vals[np.isfinite(vals)]
             if vals.size == 0:  # no row, or only shares of nothing: never a pass
-                value, passed, margin, status = np.nan, None, np.nan, "n/a" if rows_of_year else "no data"
+                value, met, margin, status = np.nan, None, np.nan, "n/a" if rows_of_year else "no data"
             else:
                 value = float(vals.max() if bound == "max" else vals.min())
                 margin = threshold - value if bound == "max" else value - threshold
-                passed = bool(threshold_met(value, bound, threshold))
-                status = "pass" if passed else "fail"
+                met = bool(threshold_met(value, bound, threshold))
+                status = "pass" if met else "fail"
             gap = s_value[s_year == y]
             gap = gap[np.isfinite(gap)]  # a use without demand has no shortfall share (n/a)
             shortfall = float(gap.max()) if gap.size else np.nan
-            if passed and shortfall_too_large(shortfall, t.max_shortfall_share):
-                passed, status = False, "fail (shortfall)"
+            if met and shortfall_too_large(shortfall, t.max_shortfall_share):
+                met, status = False, "fail (shortfall)"
             rows.append({
                 "target": tid, "year": y, "country": t.country, "commodity": t.commodity, "metric": t.metric,
                 "source_country": t.source_country, "value": value, "bound": bound, "threshold": threshold,
-                "passed": passed, "margin": margin, "status": status, "shortfall_share": shortfall,
+                "met": met, "margin": margin, "status": status, "shortfall_share": shortfall,
                 "reason": verdict_reason(t.metric, value, bound, threshold, status, shortfall, y,
                                          t.max_shortfall_share, na_labels.pop() if len(na_labels) == 1 else ""),
                 "variant": variant,

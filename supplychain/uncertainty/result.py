@@ -284,8 +284,8 @@ class SweepResult:
         -------
         pandas.DataFrame
             ``target``, ``year``, ``required`` (year ≥ ``by``), ``threshold``,
-            ``sense`` (``max``/``min``), ``probability``, ``n``, ``n_na``, ``n_exporter``,
-            ``n_nan``, ``central_met`` (NA when the central run's measure is n/a). Targets whose
+            ``bound`` (``max``/``min``, as ``Result.targets`` names it), ``probability``, ``n``, ``n_na``,
+            ``n_exporter``, ``n_nan``, ``central_met`` (NA when the central run's measure is n/a). Targets whose
             measure was not computed in the sweep have ``probability`` NaN and ``n`` 0.
 
         Examples
@@ -316,7 +316,7 @@ class SweepResult:
                     "target": t.target,
                     "year": year,
                     "required": year >= t.by,
-                    "sense": t.sense,
+                    "bound": t.sense,
                     "threshold": t.threshold,
                 }
                 if idx is None:
@@ -338,7 +338,7 @@ class SweepResult:
                         central_met=bool(t.met(np.array([c]), central_short)[0]) if math.isfinite(c) else pd.NA,
                     )
                 rows.append(row)
-        cols = ["target", "year", "required", "sense", "threshold", "probability", "n", "n_na", "n_exporter",
+        cols = ["target", "year", "required", "bound", "threshold", "probability", "n", "n_na", "n_exporter",
                 "n_nan", "central_met"]
         return pd.DataFrame(rows, columns=cols)
 
