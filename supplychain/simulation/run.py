@@ -355,7 +355,8 @@ class Simulator:
         (flows, shortfall, utilisation, gainers, targets, attribution, stocks, solver, inactive projects,
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
         of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
-        targets and solver tables too (what :func:`supplychain.api.compare` reads of a run).
+        targets, solver and flows tables too (what :func:`supplychain.api.compare` reads of a run: the flows
+        for its exposure note, :func:`~supplychain.report.exposure_falls.flow_sums`).
     """
 
     def __init__(
@@ -632,11 +633,11 @@ class Simulator:
                                    variant=label)
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
+        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)  # headline too: compare's exposure note reads it
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver)
+                      targets=targets, solver=solver, flows=flows)
         if self.outputs == "headline":
             return out
-        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return replace(
@@ -775,7 +776,7 @@ class Simulator:
         sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         stats = {"iterations": res.iterations, "warm": False}
-        if self.outputs != "all":  # no flows, utilisation or preferences (Simulator, outputs=)
+        if self.outputs == "measures":  # no flows, utilisation or preferences (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, eff.attribution, sim_nodes, sim_edges, empty, {
                 "seconds": time.perf_counter() - t0, **stats}
@@ -787,7 +788,8 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
                             drawn=drawn)
-        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold))
+        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold)) \
+            if self.outputs == "all" else pd.DataFrame()  # "headline": the flows alone
         att = eff.attribution
         return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
             "seconds": time.perf_counter() - t0, **stats}
@@ -930,7 +932,7 @@ class Simulator:
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        if self.outputs != "all":  # no flows or utilisation (Simulator, outputs=)
+        if self.outputs == "measures":  # no flows or utilisation (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
@@ -938,7 +940,7 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
         util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
-            zip(ids[model.facilities], inputs.capacity, strict=True)))
+            zip(ids[model.facilities], inputs.capacity, strict=True))) if self.outputs == "all" else pd.DataFrame()
         att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
 
