@@ -672,6 +672,7 @@ def _headline_rows(
     blocked, inflows = flow_sums(out.flows.assign(variant=""), baseline="baseline_t", simulated="tonnes") \
         if len(out.flows) else (pd.DataFrame(columns=["year", "commodity", "blocked"]),
                                 pd.DataFrame(columns=["year", "country", "commodity", "supplier", "tonnes"]))
+    inflows = inflows[inflows["country"].isin({c for c, _ in keep})]  # the table's countries: the note's
     rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall and blocked tonnes, each country's imports by
         # partner: for compare's note (table.attrs, not rows)
         "year": world["year"], "country": "", "commodity": world["commodity"], "metric": _WORLD_SHORTFALL,
