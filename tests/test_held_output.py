@@ -23,11 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import supplychain as sc
 from supplychain.graph.balance import market_balance
 from supplychain.graph.build import capacity_in_year
+from supplychain.graph.spare import deficits
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -109,3 +111,16 @@ def test_the_usgs_minerals_world_holds_its_base_year_outputs_exactly() -> None:
                    "s37-gadata: set 0.5825242718446602 and 0.6666666666666666, then remove this mark")
 def test_the_rare_earth_world_holds_its_base_year_outputs_exactly() -> None:
     assert _off_path(SCENARIOS / "baseline_2024.yaml") == {}
+
+
+def test_spare_capacity_is_not_raised_for_a_gap_within_the_balance_tolerance() -> None:
+    # Canada's 20.00001 t is its rounded utilisation, not a raise: graph.spare counts only gaps beyond the
+    # tolerance 1e-6 · max(in, out) + 1e-6 t. A market 20 t in, 20.00001 t out (gap 1e-5 t, tolerance 2.1e-5 t)
+    # is not short; 20.0001 t out (gap 1e-4 t) is.
+    def edges(out: float) -> dict[str, np.ndarray]:
+        return {"edge": np.array(["s", "u"]), "supplier": np.array(["ca", "CA:ge"]),
+                "buyer": np.array(["CA:ge", "CA:ge:use"]), "tonnes": np.array([20.0, out]),
+                "kind": np.array(["supply", "use"])}
+
+    assert deficits(edges(20.00001)) == {}
+    assert deficits(edges(20.0001)) == {"ge": pytest.approx(1e-4)}
