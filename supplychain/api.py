@@ -54,6 +54,10 @@ COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shor
 
 _WORLD_SHORTFALL = "_world_shortfall"
 """The metric of :func:`compare`'s rows of the world's shortfall per commodity, moved to ``table.attrs``."""
+_WORLD_BLOCKED = "_world_blocked"
+"""The metric of :func:`compare`'s rows of the tonnes blocked worldwide per commodity, moved to ``table.attrs``."""
+_FROM = "_from:"
+"""Prefix of the metric of :func:`compare`'s rows of a country's imports from a partner, moved to ``table.attrs``."""
 
 
 def load(path: str | Path) -> Scenario:
@@ -839,9 +843,21 @@ def _headline_rows(
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
     world = out.shortfall.groupby(["year", "commodity"], as_index=False, sort=True)["shortfall_t"].sum()
-    rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall, for compare's note (table.attrs, not a row)
+    from supplychain.report.exposure_falls import flow_sums
+
+    blocked, inflows = flow_sums(out.flows.assign(variant=""), baseline="baseline_t", simulated="tonnes") \
+        if len(out.flows) else (pd.DataFrame(columns=["year", "commodity", "blocked"]),
+                                pd.DataFrame(columns=["year", "country", "commodity", "supplier", "tonnes"]))
+    inflows = inflows[inflows["country"].isin({c for c, _ in keep})]  # the table's countries: the note's
+    rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall and blocked tonnes, each country's imports by
+        # partner: for compare's note (table.attrs, not rows)
         "year": world["year"], "country": "", "commodity": world["commodity"], "metric": _WORLD_SHORTFALL,
-        "value": world["shortfall_t"].astype(float), "reason": ""})], ignore_index=True)
+        "value": world["shortfall_t"].astype(float), "reason": ""}), pd.DataFrame({
+        "year": blocked["year"], "country": "", "commodity": blocked["commodity"], "metric": _WORLD_BLOCKED,
+        "value": blocked["blocked"].astype(float), "reason": ""}), pd.DataFrame({
+        "year": inflows["year"], "country": inflows["country"], "commodity": inflows["commodity"],
+        "metric": _FROM + inflows["supplier"].astype(str), "value": inflows["tonnes"].astype(float),
+        "reason": ""})], ignore_index=True)
     rows.insert(0, "variant", labels[position])
     work = out.solver
     return rows, {
@@ -972,9 +988,12 @@ def compare(
         ``framework`` in ``us_japan_framework.yaml`` — are listed in
         ``table.attrs["same_toggles"]`` as tuples of labels (:func:`same_toggles`): their
         numbers are the same case. The world's shortfall per variant, year and commodity
-        (``shortfall``, summed over countries, in the commodity's unit) is in
-        ``table.attrs["world_shortfall"]``: by it :mod:`supplychain.report.exposure_falls` decides
-        which variant is harsher (the note ``supplychain compare`` prints under its table).
+        (``shortfall``, summed over countries, in the commodity's unit) and the tonnes the policies
+        blocked (``blocked``) are in ``table.attrs["world_shortfall"]``: by them
+        :mod:`supplychain.report.exposure_falls` decides which variant is harsher (the note
+        ``supplychain compare`` prints under its table); ``table.attrs["inflows"]`` holds each
+        country's simulated imports by partner (``variant``, ``year``, ``country``, ``commodity``,
+        ``supplier``, ``tonnes``), by which the note names the supplier that replaced blocked supply.
 
     Raises
     ------
@@ -1005,9 +1024,15 @@ def compare(
     frames = [part[0] for part in done]
     solver = {label: part[1] for (label, _run), part in zip(labelled, done, strict=True)}
     table = pd.concat(frames, ignore_index=True)
-    at_world = table["metric"] == _WORLD_SHORTFALL
+    at_world, at_blocked = table["metric"] == _WORLD_SHORTFALL, table["metric"] == _WORLD_BLOCKED
+    at_from = table["metric"].str.startswith(_FROM)
     world = table.loc[at_world, ["variant", "year", "commodity", "value"]].rename(columns={"value": "shortfall"})
-    table = table.loc[~at_world]
+    world = world.merge(table.loc[at_blocked, ["variant", "year", "commodity", "value"]].rename(
+        columns={"value": "blocked"}), on=["variant", "year", "commodity"], how="left")
+    inflows = table.loc[at_from, ["variant", "year", "country", "commodity", "metric", "value"]]
+    inflows = inflows.assign(supplier=inflows["metric"].str.removeprefix(_FROM)).rename(columns={"value": "tonnes"})[
+        ["variant", "year", "country", "commodity", "supplier", "tonnes"]].reset_index(drop=True)
+    table = table.loc[~(at_world | at_blocked | at_from)]
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
     table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
@@ -1020,6 +1045,7 @@ def compare(
     table.attrs["not_evaluable"] = reasons
     table.attrs["same_toggles"] = _same_cases([label for label, _run in labelled], states)
     table.attrs["world_shortfall"] = world.reset_index(drop=True)
+    table.attrs["inflows"] = inflows
     return table
 
 

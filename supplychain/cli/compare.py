@@ -455,7 +455,8 @@ def compare(
     world = table.attrs.get("world_shortfall")
     shown_years = {int(str(c)) for c in wide.columns[2:]}
     falls = "" if world is None else exposure_falls_note(table[table["year"].isin(shown_years)], world,
-                                                         {k: c.basis for k, c in sc.commodities.items()})
+                                                         {k: c.basis for k, c in sc.commodities.items()},
+                                                         table.attrs.get("inflows"), source_code)
     if falls:
         echo(falls)
     from supplychain.simulation.uncounted import rebalance_caveat

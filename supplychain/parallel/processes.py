@@ -49,7 +49,8 @@ SIGINT back the handler it had before :func:`start_worker_server` (:mod:`supplyc
 COMPARE_PRELOAD: Final = (
     "supplychain.api", "supplychain.metrics.measures", "supplychain.simulation.groups", "supplychain.simulation.blocks",
     "supplychain.graph.pattern", "supplychain.graph.layout", "supplychain.report.headline",
-    "supplychain.parallel.executors", "supplychain.parallel.frozen", "supplychain.parallel.sigint",
+    "supplychain.report.exposure_falls", "supplychain.parallel.executors", "supplychain.parallel.frozen",
+    "supplychain.parallel.sigint",
 )
 """What a ``compare`` worker imports (:func:`~supplychain.simulation.groups.run_group` and what it imports when
 computing), none of the sweep's: the command imports them before its workers are forked from it

@@ -112,6 +112,29 @@ STATUS_STYLES: Final[Mapping[str, _EdgeStyle]] = {
 
 
 # --------------------------------------------------------------------- formats
+_STEP_UP: Final = {"g": "kg", "kg": "t"}
+"""Units of mass a compact figure moves up from once it reaches a thousand of them (1,000 kg is 1 t)."""
+
+
+def _step_up(value: float, unit: str) -> tuple[float, str]:
+    """Return the factor and unit ``value`` reads in compactly: kilograms (grams) from 999.5 up as tonnes (kilograms).
+
+    A basis is a unit of mass and what it weighs (``kg Ga``, :mod:`supplychain.schema.units`);
+    only the first word changes, by a factor of a thousand a step: 14,000 kg Ga is 14 t Ga
+    (as every other chain prints tonnes), not "14k kg Ga".
+
+    Examples
+    --------
+    >>> _step_up(14_000.0, "kg Ga"), _step_up(850.0, "kg Ga"), _step_up(2e6, "g"), _step_up(5e3, "t REO")
+    ((0.001, 't Ga'), (1.0, 'kg Ga'), (1e-06, 't'), (1.0, 't REO'))
+    """
+    first, _, rest = unit.partition(" ")
+    factor = 1.0
+    while first in _STEP_UP and math.isfinite(value) and abs(value) * factor >= 999.5:
+        factor, first = factor / 1e3, _STEP_UP[first]
+    return factor, f"{first} {rest}" if rest else first
+
+
 def format_tonnes(tonnes: float, unit: str = "t") -> str:
     """Format tonnes compactly: ``850 t``, ``1.3k t``, ``45k t``, ``1.2M t``.
 
@@ -126,9 +149,17 @@ def format_tonnes(tonnes: float, unit: str = "t") -> str:
 
     >>> [format_tonnes(x) for x in (9.94, 9.96, 999.4, 999.9999, 1000.0001, 9949, 9951)]
     ['9.9 t', '10 t', '999 t', '1.0k t', '1.0k t', '9.9k t', '10k t']
+
+    A quantity in kilograms (grams) reads in tonnes (kilograms) from a thousand up (:func:`_step_up`),
+    never as "14k kg":
+
+    >>> [format_tonnes(x, "kg Ga") for x in (850, 2426.4, 14_000, 750_000)]
+    ['850 kg Ga', '2.4 t Ga', '14 t Ga', '750 t Ga']
     """
     if tonnes is None or not math.isfinite(tonnes):
         return "–"
+    factor, unit = _step_up(tonnes, unit)
+    tonnes *= factor
     a = abs(tonnes)
     if a == 0:
         text = "0"
@@ -150,13 +181,19 @@ def format_tonnes(tonnes: float, unit: str = "t") -> str:
 def format_change(before: float, after: float, unit: str = "t") -> str:
     """Format a change of tonnes with the unit once: ``9.5k → 2.5k t``.
 
+    Both ends in the unit the larger reads in (:func:`_step_up`).
+
     Examples
     --------
     >>> format_change(9500, 2500)
     '9.5k → 2.5k t'
+    >>> format_change(9500, 500, "kg Ga")
+    '9.5 → 0.5 t Ga'
     """
-    a = format_tonnes(before, unit).removesuffix(f" {unit}")
-    b = format_tonnes(after, unit)
+    factor, shown = _step_up(max((abs(x) for x in (before, after) if x is not None and math.isfinite(x)),
+                                 default=0.0), unit)
+    a = format_tonnes(before * factor if before is not None else before, shown).removesuffix(f" {shown}")
+    b = format_tonnes(after * factor if after is not None else after, shown)
     return f"{a} → {b}"
 
 

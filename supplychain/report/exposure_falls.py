@@ -13,8 +13,19 @@ in year *y*, variant *A* is harsher than *B* when more of *k*'s final demand is 
 .. math:: S_A(k, y) > S_B(k, y) + \varepsilon\,\max(1, S_B(k, y)),
           \qquad S_v(k, y) = \sum_c \text{shortfall}_v(c, k, y),
 
-and the exposure falls for country *c* when :math:`e_A(c,k,y) < e_B(c,k,y) - \varepsilon`
-(:math:`\varepsilon` = :data:`TOLERANCE`, above the LP's round-off).
+or, as much being unmet in both (:math:`|S_A - S_B| \le \varepsilon \max(1, S_B)`, often nothing),
+when more of *k*'s trade is blocked worldwide, :math:`B_A(k, y) > B_B(k, y) + \varepsilon\,\max(1, B_B(k, y))`
+with :math:`B_v(k, y) = \sum_e x^0_e\,b_e` over *k*'s trade edges (baseline tonnes times the share the
+policies block, :func:`flow_sums`). The exposure falls for country *c* when
+:math:`e_A(c,k,y) < e_B(c,k,y) - \varepsilon` (:math:`\varepsilon` = :data:`TOLERANCE`, above the LP's
+round-off).
+
+Where the runs' flows are given, the note names the supplier that replaced the blocked supply: the
+country *s* (not *c*, not the source) whose simulated trade flows of *k* into *c* rise most from the
+milder run to the harsher, :math:`\arg\max_s \bigl(x_A(s \to c) - x_B(s \to c)\bigr)` (a rise above
+:math:`\varepsilon \max(1, \cdot)`). Under ``rebalance`` the response treats every supplier the
+policies do not block as available to every buyer at no cost (docs/rebalance.md, "What is not
+modelled"): the named supplier is where the model found the tonnes, not a judgement that it would sell.
 """
 
 from __future__ import annotations
@@ -26,13 +37,54 @@ import pandas as pd
 
 from supplychain.report.numbers import format_percent
 
-__all__ = ["TOLERANCE", "exposure_falls", "exposure_falls_note", "world_shortfall"]
+__all__ = ["TOLERANCE", "exposure_falls", "exposure_falls_note", "flow_sums", "world_shortfall"]
 
 TOLERANCE: Final = 1e-6
 """Smallest difference in a share (and relative difference in the world's shortfall) that counts."""
 
 _COLUMNS = ["country", "commodity", "year", "harsher", "milder", "exposed_harsher", "exposed_milder",
-            "short_harsher", "short_milder"]
+            "short_harsher", "short_milder", "by", "blocked_harsher", "blocked_milder", "replaced_by", "replaced"]
+_INFLOWS = ["variant", "year", "country", "commodity", "supplier", "tonnes"]
+
+
+def flow_sums(flows: pd.DataFrame, *, baseline: str = "baseline",
+              simulated: str = "simulated") -> tuple[pd.DataFrame, pd.DataFrame]:
+    r"""Sum a flows table to what the note reads: each commodity's blocked tonnes and each country's imports by partner.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        :attr:`Result.flows <supplychain.api.Result.flows>` of one or more runs (``variant``, ``year``,
+        ``supplier_country``, ``buyer_country``, ``commodity``, ``kind``, ``blocked_share`` and the
+        baseline and simulated tonnes, named by ``baseline`` and ``simulated``: the simulator's own
+        table calls them ``baseline_t`` and ``tonnes``).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``variant``, ``year``, ``commodity``, ``blocked``: :math:`B_v(k, y) = \sum_e x^0_e b_e` over the
+        trade edges; and ``variant``, ``year``, ``country``, ``commodity``, ``supplier``, ``tonnes``:
+        simulated trade from ``supplier`` into ``country`` (cross-border edges only).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"variant": "v", "year": 2025, "supplier_country": ["CN", "RU", "US"],
+    ...                   "buyer_country": ["US", "US", "US"], "commodity": "ga", "kind": ["trade", "trade", "use"],
+    ...                   "baseline": [30.0, 0.0, 100.0], "simulated": [0.0, 30.0, 100.0],
+    ...                   "blocked_share": [1.0, 0.0, 0.0]})
+    >>> blocked, inflows = flow_sums(f)
+    >>> blocked.values.tolist(), inflows.values.tolist()
+    ([['v', 2025, 'ga', 30.0]], [['v', 2025, 'US', 'ga', 'CN', 0.0], ['v', 2025, 'US', 'ga', 'RU', 30.0]])
+    """
+    trade = flows[flows["kind"] == "trade"]
+    blocked = trade.assign(blocked=trade[baseline].astype(float) * trade["blocked_share"].fillna(0.0).astype(float))
+    blocked = blocked.groupby(["variant", "year", "commodity"], as_index=False, sort=True)[["blocked"]].sum()
+    cross = trade[trade["supplier_country"] != trade["buyer_country"]]
+    inflows = pd.DataFrame({"variant": cross["variant"], "year": cross["year"], "country": cross["buyer_country"],
+                            "commodity": cross["commodity"], "supplier": cross["supplier_country"],
+                            "tonnes": cross[simulated].astype(float)})
+    inflows = inflows.groupby(_INFLOWS[:-1], as_index=False, sort=True)[["tonnes"]].sum()
+    return blocked, inflows
 
 
 def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +108,8 @@ def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out[["variant", "year", "commodity", "shortfall"]])
 
 
-def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
+def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.DataFrame | None = None,
+                   source: str | None = None) -> pd.DataFrame:
     r"""Find each (country, commodity, year) whose exposed share is lower in a harsher variant than in a milder one.
 
     Parameters
@@ -66,16 +119,25 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
         ``metric``, ``value``; a ``partner`` column, if any, keeps its empty rows): the
         ``exposed_share`` rows are read, the largest where a key has several.
     world : pandas.DataFrame
-        :func:`world_shortfall` of the same variants.
+        :func:`world_shortfall` of the same variants; with a ``blocked`` column (:func:`flow_sums`, merged
+        on variant, year and commodity) a pair unmet alike is compared on the tonnes blocked.
+    inflows : pandas.DataFrame, optional
+        The runs' trade into each country by partner (:func:`flow_sums`): to name the supplier that replaced
+        the blocked supply.
+    source : str, optional
+        The country exposure is measured to (never named as the replacement).
 
     Returns
     -------
     pandas.DataFrame
         One row per (country, commodity, year, harsher, milder) pair with
-        :math:`S_h > S_m` (more unmet worldwide, beyond the tolerance) and
+        :math:`S_h > S_m` (more unmet worldwide, beyond the tolerance; ``by`` ``"unmet"``) or
+        :math:`S_h \approx S_m` and :math:`B_h > B_m` (more blocked; ``by`` ``"blocked"``), and
         :math:`e_h < e_m - \varepsilon`: ``exposed_harsher``, ``exposed_milder``,
         ``short_harsher``, ``short_milder`` (the world's shortfall of the commodity),
-        the largest fall first.
+        ``blocked_harsher``, ``blocked_milder`` (NaN without a ``blocked`` column), ``replaced_by``
+        (the partner whose flows into the country rise most, "" when none rises or no ``inflows``) and
+        ``replaced`` (its rise, tonnes), the largest fall first.
 
     Examples
     --------
@@ -98,26 +160,60 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame) -> pd.DataFrame:
     if rows.empty or world.empty:
         return pd.DataFrame(columns=_COLUMNS)
     e = rows.groupby(["variant", "year", "country", "commodity"], as_index=False)["value"].max()
-    e = e.merge(world, on=["variant", "year", "commodity"], how="inner")
+    e = e.merge(world if "blocked" in world.columns else world.assign(blocked=float("nan")),
+                on=["variant", "year", "commodity"], how="inner")
     pairs = e.merge(e, on=["year", "country", "commodity"], suffixes=("_h", "_m"))
-    harsher = pairs["shortfall_h"] > pairs["shortfall_m"] + TOLERANCE * pairs["shortfall_m"].clip(lower=1.0)
+    more_unmet = _more(pairs["shortfall_h"], pairs["shortfall_m"])
+    alike = ~more_unmet & ~_more(pairs["shortfall_m"], pairs["shortfall_h"])
+    more_blocked = alike & _more(pairs["blocked_h"], pairs["blocked_m"])
     falls = pairs["value_h"] < pairs["value_m"] - TOLERANCE
-    found = pairs[harsher & falls]
+    found = pairs[(more_unmet | more_blocked) & falls]
     out = pd.DataFrame({
         "country": found["country"], "commodity": found["commodity"], "year": found["year"],
         "harsher": found["variant_h"], "milder": found["variant_m"],
         "exposed_harsher": found["value_h"], "exposed_milder": found["value_m"],
-        "short_harsher": found["shortfall_h"], "short_milder": found["shortfall_m"]})
+        "short_harsher": found["shortfall_h"], "short_milder": found["shortfall_m"],
+        "by": more_unmet[found.index].map({True: "unmet", False: "blocked"}),
+        "blocked_harsher": found["blocked_h"], "blocked_milder": found["blocked_m"]})
+    out = _replacements(out, inflows, source)
     drop = out["exposed_milder"] - out["exposed_harsher"]
     order = drop.sort_values(ascending=False, kind="stable").index
     return out.loc[order, _COLUMNS].reset_index(drop=True)
 
 
-def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: Mapping[str, str] | None = None) -> str:
+def _more(a: pd.Series, b: pd.Series) -> pd.Series:
+    r"""Whether ``a`` exceeds ``b`` beyond the tolerance, :math:`a > b + \varepsilon \max(1, b)` (NaN: never)."""
+    out: pd.Series = (a > b + TOLERANCE * b.clip(lower=1.0)).fillna(False).astype(bool)
+    return out
+
+
+def _replacements(found: pd.DataFrame, inflows: pd.DataFrame | None, source: str | None) -> pd.DataFrame:
+    """Add ``replaced_by`` and ``replaced``: the partner whose trade into the country rises most, harsher − milder."""
+    found = found.assign(replaced_by="", replaced=0.0)
+    if inflows is None or inflows.empty or found.empty:
+        return found
+    key = ["year", "country", "commodity"]
+    into = inflows[(inflows["supplier"] != inflows["country"]) & (inflows["supplier"] != (source or ""))]
+    h = found.reset_index().merge(into.rename(columns={"variant": "harsher"}), on=[*key, "harsher"])
+    both = h.merge(into.rename(columns={"variant": "milder", "tonnes": "before"}), on=[*key, "milder", "supplier"],
+                   how="left")
+    both["rise"] = both["tonnes"] - both["before"].fillna(0.0)
+    both = both[both["rise"] > TOLERANCE * both["before"].fillna(0.0).clip(lower=1.0)]
+    if both.empty:
+        return found
+    top = both.sort_values(["index", "rise", "supplier"], ascending=[True, False, True], kind="stable")
+    top = top.drop_duplicates("index").set_index("index")
+    found.loc[top.index, "replaced_by"] = top["supplier"].astype(str)
+    found.loc[top.index, "replaced"] = top["rise"].astype(float)
+    return found
+
+
+def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: Mapping[str, str] | None = None,
+                        inflows: pd.DataFrame | None = None, source: str | None = None) -> str:
     """Word :func:`exposure_falls` as one note ("" when no harsher variant shows a lower exposed share).
 
-    The note names the largest fall and counts the others; ``units`` gives each commodity's unit
-    (default ``t``).
+    The note names the largest fall, the supplier that replaced the blocked supply (with ``inflows``)
+    and counts the others; ``units`` gives each commodity's unit (default ``t``).
 
     Examples
     --------
@@ -130,18 +226,39 @@ def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: Mapp
     worldwide, against 100% under no_ban (0 t unmet). A deeper ban frees supply from outside the source
     that the re-routing sends to the short, so the secure share rises while what is lost counts once:
     compare severities on the shortfall share (docs/measures.md §3b).
+
+    Nothing unmet in either, 30 t blocked under ``ban`` and Russia's 30 t replacing China's:
+
+    >>> w = w.assign(shortfall=0.0, blocked=[30.0, 0.0])
+    >>> f = pd.DataFrame({"variant": ["base", "no_ban", "no_ban"], "year": 2025, "country": "US",
+    ...                   "commodity": "m", "supplier": ["RU", "CN", "RU"], "tonnes": [30.0, 30.0, 0.0]})
+    >>> print(exposure_falls_note(m, w, inflows=f, source="CN"))  # doctest: +NORMALIZE_WHITESPACE
+    Exposure falls where more is blocked: US m 2025 is 50% exposed under base, where 30 t of trade is
+    blocked worldwide, against 100% under no_ban (0 t blocked), as much unmet in both (0 t). RU's trade into
+    US rises by 30 t: it replaced the blocked supply, and the response takes every supplier the policies do
+    not block as available at no cost (docs/rebalance.md). Compare severities on the shortfall share and the
+    tonnes blocked, not on the exposed share (docs/measures.md §3b).
     """
-    found = exposure_falls(measures, world)
+    found = exposure_falls(measures, world, inflows, source)
     if found.empty:
         return ""
     top = found.iloc[0]
     unit = (units or {}).get(str(top["commodity"]), "t")
     more = len(found) - 1
     others = f" ({more} more such comparison{'s' if more != 1 else ''})" if more else ""
-    return (f"Exposure falls where more is unmet: {top['country']} {top['commodity']} {int(top['year'])} is "
-            f"{format_percent(top['exposed_harsher'])} exposed under {top['harsher']}, where "
-            f"{top['short_harsher']:,.0f} {unit} is unmet worldwide, against "
-            f"{format_percent(top['exposed_milder'])} under {top['milder']} ({top['short_milder']:,.0f} {unit} "
-            f"unmet){others}. A deeper ban frees supply from outside the source that the re-routing sends to "
-            "the short, so the secure share rises while what is lost counts once: compare severities on the "
-            "shortfall share (docs/measures.md §3b).")
+    head = f"{top['country']} {top['commodity']} {int(top['year'])} is {format_percent(top['exposed_harsher'])} " \
+           f"exposed under {top['harsher']}, where "
+    by = (f" {top['replaced_by']}'s trade into {top['country']} rises by {top['replaced']:,.0f} {unit}: it replaced "
+          "the blocked supply, and the response takes every supplier the policies do not block as available at no "
+          "cost (docs/rebalance.md).") if top["replaced_by"] else ""
+    if top["by"] == "blocked":
+        return (f"Exposure falls where more is blocked: {head}{top['blocked_harsher']:,.0f} {unit} of trade is "
+                f"blocked worldwide, against {format_percent(top['exposed_milder'])} under {top['milder']} "
+                f"({top['blocked_milder']:,.0f} {unit} blocked), as much unmet in both "
+                f"({top['short_harsher']:,.0f} {unit}){others}.{by} Compare severities on the shortfall share and "
+                "the tonnes blocked, not on the exposed share (docs/measures.md §3b).")
+    return (f"Exposure falls where more is unmet: {head}{top['short_harsher']:,.0f} {unit} is unmet worldwide, "
+            f"against {format_percent(top['exposed_milder'])} under {top['milder']} ({top['short_milder']:,.0f} "
+            f"{unit} unmet){others}. A deeper ban frees supply from outside the source that the re-routing sends "
+            "to the short, so the secure share rises while what is lost counts once: compare severities on the "
+            f"shortfall share (docs/measures.md §3b).{by}")

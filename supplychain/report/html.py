@@ -153,7 +153,7 @@ class _Section:
 def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.DataFrame,
                     pairs: Sequence[tuple[str, str]]) -> str:
     """Return the note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's pairs."""
-    from supplychain.report.exposure_falls import exposure_falls_note, world_shortfall
+    from supplychain.report.exposure_falls import exposure_falls_note, flow_sums, world_shortfall
     from supplychain.schema.units import commodity_units
 
     if measures.empty or shortfall.empty or len(run.results) < 2:
@@ -161,7 +161,12 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
     units = commodity_units(run.scenario) if run.scenario is not None else {}
-    return exposure_falls_note(mine, world_shortfall(shortfall), units)
+    world, inflows = world_shortfall(shortfall), None
+    flows = _concat(run.results, "flows")
+    if len(flows):
+        blocked, inflows = flow_sums(flows)
+        world = world.merge(blocked, on=["variant", "year", "commodity"], how="left")
+    return exposure_falls_note(mine, world, units, inflows, run.results[0].source)
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),

@@ -358,7 +358,8 @@ class Simulator:
         (flows, shortfall, utilisation, gainers, targets, attribution, stocks, solver, inactive projects,
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
         of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
-        targets and solver tables too (what :func:`supplychain.api.compare` reads of a run).
+        targets, solver and flows tables too (what :func:`supplychain.api.compare` reads of a run: the flows
+        for its exposure note, :func:`~supplychain.report.exposure_falls.flow_sums`).
     """
 
     def __init__(
@@ -646,11 +647,11 @@ class Simulator:
                                    variant=label)
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
+        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)  # headline too: compare's exposure note reads it
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver, raised=self.raised())
+                      targets=targets, solver=solver, raised=self.raised(), flows=flows)
         if self.outputs == "headline":
             return out
-        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return replace(
@@ -792,7 +793,7 @@ class Simulator:
         sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         stats = {"iterations": res.iterations, "warm": False}
-        if self.outputs != "all":  # no flows, utilisation, attribution or preferences (Simulator, outputs=)
+        if self.outputs == "measures":  # no flows, utilisation, attribution or preferences (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, empty, sim_nodes, sim_edges, empty, {
                 "seconds": time.perf_counter() - t0, **stats}
@@ -804,8 +805,9 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
                             drawn=drawn)
-        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold))
-        att = eff.attribution
+        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold)) \
+            if self.outputs == "all" else pd.DataFrame()  # "headline": the flows alone
+        att = eff.attribution if self.outputs == "all" else pd.DataFrame()
         return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
             "seconds": time.perf_counter() - t0, **stats}
 
@@ -946,7 +948,7 @@ class Simulator:
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        if self.outputs != "all":  # no flows, utilisation or attribution (Simulator, outputs=)
+        if self.outputs == "measures":  # no flows, utilisation or attribution (Simulator, outputs=)
             empty = pd.DataFrame()
             return empty, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
@@ -954,7 +956,9 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
         util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
-            zip(ids[model.facilities], inputs.capacity, strict=True)))
+            zip(ids[model.facilities], inputs.capacity, strict=True))) if self.outputs == "all" else pd.DataFrame()
+        if self.outputs != "all":  # "headline": the flows alone
+            return flows, short, util, pd.DataFrame(), sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         att = eff.attribution
         att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats

@@ -178,7 +178,7 @@ def _facilities(cid: str, spec: CommoditySpec, world: WorldFigures, us: USFigure
         cap = c.capacity
         if cap.known and cap.value >= p24.value:
             fac["capacity"] = _q(cap, "capacity 2024")
-            fac["utilisation"] = {"value": round(p24.value / cap.value, 6),
+            fac["utilisation"] = {"value": p24.value / cap.value,  # unrounded: capacity × it is the 2024 output
                                   "assumption": "2024 utilisation (production / capacity) held in later years"}
         else:
             fac["capacity"] = {"value": _num(p24.value),
