@@ -302,3 +302,25 @@ def test_traced_gallium_share_of_a_market_without_output_is_chinas_share_of_its_
     t_eu = m.loc[m["country"].eq("EU") & m["commodity"].eq("gallium") & m["metric"].eq("traced_share")
                  & (m["partner"].isna() | m["partner"].eq("")), "value"]
     assert float(t_eu.iloc[0]) == pytest.approx(cn / float(into["tonnes"].sum()), abs=1e-12)
+
+
+def test_no46_is_stated_and_modelled_as_direct_exports_only() -> None:
+    # G-4: the record gives No. 46 "extraterritorial (transshipment) reach"; the world models China's own
+    # exports to the US only and says so in the policies and the toggles (printed by the report). Hand-worked:
+    # with the ban back for a full year (path_to_2030 status_quo, 2027, fixed) the US loses exactly its direct
+    # imports from China, 11,000 x 0.149268 + 8,000 x 0.149268 = 2,836.09 kg of 19,000 kg = 0.149268 (the
+    # direct share), although 96.8 % of its gallium traces to China.
+    from supplychain.api import simulate
+
+    sc = load(REPO / "scenarios" / "path_to_2030.yaml", require_sources=True)
+    for pid in ("cn_gage_us_ban_2024", "cn_gage_us_ban_resumed"):
+        p = sc.policies[pid]
+        assert p.partners.include == ["US"]
+        assert "direct exports to the US only" in (p.assumption or "")
+        assert "transshipment" in (p.assumption or "")
+    for tid in ("cn_gage_us_ban", "cn_gage_us_ban_return"):
+        assert "direct exports only" in (sc.toggles[tid].description or "")
+    s = simulate(sc, variant="status_quo", mode="fixed").shortfall
+    us = s.loc[s["year"].eq(2027) & s["country"].eq("US") & s["commodity"].eq("gallium")]
+    assert float(us["shortfall"].sum()) == pytest.approx(19_000 * 0.149268, abs=0.01)
+    assert float(us["shortfall_share"].iloc[0]) == pytest.approx(0.149268, abs=1e-6)
