@@ -162,3 +162,20 @@ def test_the_frameworks_exemption_has_no_restriction_to_lift() -> None:
               if (p.partners.include is None or other in p.partners.include) and other not in p.partners.exclude]
     assert lifted == []
     assert sc.policies["us_mp_china_halt_2025"].partners.include == ["CN"]  # the one US restriction: on China
+
+
+# ------------------------------------------------------------------ review 7 G-8: the framework's other minerals
+def test_the_frameworks_minerals_outside_its_covers_are_said_not_representable() -> None:
+    # The framework's source is titled "... Critical Minerals and Rare Earths ..." but its covers name rare
+    # earths only. Every other family of the world (gallium, germanium) must be named in not_representable,
+    # so that what outputs say of it (Agreement.representation) reads "left out", not a silent "no effect".
+    sc = load(SCENARIOS / "path_to_2030.yaml")
+    a = sc.agreements["us_jp_framework"]
+    assert a.source is not None
+    assert "critical minerals" in sc.sources[a.source].title.lower()
+    outside = {c.family for c in sc.commodities.values()} - set(a.covers.families)
+    assert outside == {"gallium", "germanium"}
+    text = (a.not_representable or "").lower()
+    assert all(family in text for family in outside), outside
+    assert a.representation.startswith("partly representable, left out:")
+    assert "gallium and germanium" in a.representation

@@ -228,8 +228,9 @@ def published_table(baseline: Baseline, checks: tuple[Check, ...] = PUBLISHED_CH
     rows = [
         [f"{md_escape(r.check.what)} (`{r.check.id}`)", r.check.kind, _fmt(r, r.check.published),
          md_escape(r.check.source), _fmt(r, r.computed), _difference(r),
-         f"{'yes' if r.ok else '**no**'} (±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
-         md_escape(r.check.note)]
+         f"{'yes' if r.ok else 'no, a stated gap' if r.check.gap else '**no**'} "
+         f"(±{r.check.tolerance * 100:g}{' %' if r.check.unit == 't' else ' pp'})",
+         md_escape(r.check.note + (f"; gap: {r.check.gap}" if r.check.gap else ""))]
         for r in results
     ]
     table = md_table(["check", "model figure", "published", "source", "computed", "difference", "within tolerance",
