@@ -106,9 +106,6 @@ def test_the_usgs_minerals_world_holds_its_base_year_outputs_exactly() -> None:
     assert _off_path(SCENARIOS / "china_controls_all_minerals.yaml") == {}
 
 
-@pytest.mark.xfail(strict=True, reason="scenarios/world/germanium.yaml writes 180/309 and 20/30 as 0.582524 and "
-                   "0.666667 (China 179.999916 t, Canada 20.00001 t after 2024); the file is edited on branch "
-                   "s37-gadata: set 0.5825242718446602 and 0.6666666666666666, then remove this mark")
 def test_the_rare_earth_world_holds_its_base_year_outputs_exactly() -> None:
     assert _off_path(SCENARIOS / "baseline_2024.yaml") == {}
 
