@@ -1,8 +1,9 @@
 """Who gets a short producer's idle capacity is the allocation rule's choice (s37 review G-10).
 
 Under a full Ga/Ge ban the review found Korea, 75 % short of gallium itself, running its plant at
-capacity and shipping 77 % of it abroad (``contracts_first``; every country 75.0 % short), while
-``home_first`` left Korea 0 % short and the US 84.1 %. The same in a two-country world worked by hand:
+capacity and shipping 77 % of it abroad (``contracts_first``; every country 75.0 % short, before USGS's
+"other countries" capacity was in the world), while ``home_first`` left Korea 0 % short and the US 84.1 %
+(docs/rebalance.md has the figures with every capacity). The same in a two-country world worked by hand:
 
 China makes 200 t (70 t its own use, 50 t to Korea, 80 t to Japan); Korea's plant made 30 t in 2024
 of its 100 t capacity (utilisation 0.3, held); Korea's demand is 80 t (its 30 t and China's 50 t),
