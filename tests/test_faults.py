@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -585,12 +586,13 @@ def test_a_worker_forked_from_the_command_ends_at_a_sigterm_sent_before_it_runs(
     assert out.stderr == ""
 
 
-def test_the_command_keeps_a_sigterm_for_the_end_of_its_forking() -> None:
+def test_the_command_keeps_a_sigterm_for_the_end_of_its_forking(monkeypatch: pytest.MonkeyPatch) -> None:
     # the handler, called while this process forks its workers (another thread took the signal), asks for no exit
     # there; the exit comes as the forking ends. Outside the forking, and in a forked worker, it exits at once.
     from supplychain.cli.common import _terminate
     from supplychain.parallel import processes
 
+    monkeypatch.setattr(processes, "_forks_here", lambda: True)  # as in the command (this process may have solved)
     def forking() -> None:
         with processes.fork_workers_from_here(), processes.forking_quietly():
             _terminate(signal.SIGTERM, None)  # kept
@@ -609,6 +611,130 @@ def test_the_command_keeps_a_sigterm_for_the_end_of_its_forking() -> None:
     with pytest.raises(SystemExit) as now:
         _terminate(signal.SIGTERM, None)
     assert now.value.code == 128 + signal.SIGTERM
+
+
+_FORKSERVER_POOL_WHILE_FORKING_FROM_HERE = """
+import os, signal, threading
+from supplychain.parallel.executors import map_in_order
+from supplychain.parallel.processes import fork_workers_from_here, mp_context
+
+
+def state(_):  # this worker's blocked signals, and whether its parent (the fork server) blocks SIGTERM
+    with open(f"/proc/{os.getppid()}/status") as status:
+        server = next(int(line.split()[1], 16) for line in status if line.startswith("SigBlk:"))
+    mask = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    return mask, bool(server >> (signal.SIGTERM - 1) & 1)
+
+
+if __name__ == "__main__":
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()  # a second thread: the pool is not forked from here, its first submission starts the fork server
+    try:
+        with fork_workers_from_here():
+            print(mp_context().get_start_method(), map_in_order(state, [0, 1], workers=2))
+        print(map_in_order(state, [0, 1], workers=2))  # a later pool, from the same fork server
+    finally:
+        stop.set()
+        other.join()
+"""
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods() or usable_cpus() < 2
+                    or not Path("/proc/self/status").exists(),
+                    reason="a fork server's workers, made only with 2 CPUs; masks read from /proc")  # fmt: skip
+def test_a_fork_server_started_while_the_command_asks_for_forked_workers_does_not_block_sigterm(
+        tmp_path: Path) -> None:  # fmt: skip
+    # within fork_workers_from_here, with another thread alive, the pool uses the fork server, which its first
+    # submission (inside forking_quietly) starts. Blocking SIGTERM there (there is no fork from this process to
+    # protect) left the server, and every worker it forks for the rest of the process, with SIGTERM blocked: the
+    # pool's terminate() did nothing (review s37, D-13; on main both lines print [15] for each worker, and True).
+    script = tmp_path / "script.py"  # a file: the fork server's workers import the script's task from it
+    script.write_text(_FORKSERVER_POOL_WHILE_FORKING_FROM_HERE, encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=PATIENCE,
+                         check=False, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["forkserver [([], False), ([], False)]", "[([], False), ([], False)]"]
+
+
+_WORKER_FORKED_OUTSIDE_FORKING_QUIETLY = """
+import signal
+from supplychain.parallel.executors import open_executor, parse_executor
+from supplychain.parallel.processes import fork_workers_from_here, mp_context
+
+
+def state():  # this worker's blocked signals, and whether SIGTERM has its default action
+    mask = sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))
+    return mask, signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: None)  # a command's handler, and SIGTERM blocked: both copied by a fork
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    with fork_workers_from_here():
+        assert mp_context().get_start_method() == "fork"
+        with open_executor(parse_executor(None, workers=2)) as ex:
+            print(ex.submit(state).result())  # submitted outside forking_quietly
+"""
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods() or usable_cpus() < 2,
+                    reason="workers are forked only where the platform has fork, and made only with 2 CPUs")
+def test_a_pool_worker_unblocks_sigterm_and_takes_its_default_action_however_it_was_started() -> None:
+    # second line of defence (review s37, D-8): the pool's initializer gives SIGTERM its default action and unblocks
+    # it, also in a worker forked outside forking_quietly, which copies the parent's handler and mask (on main:
+    # ([15], False))
+    out = subprocess.run([sys.executable, "-c", _WORKER_FORKED_OUTSIDE_FORKING_QUIETLY], capture_output=True,
+                         text=True, timeout=PATIENCE, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[0] == "([], True)"
+
+
+def test_forking_quietly_blocks_sigterm_only_around_a_pool_that_forks_from_here(
+        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    # the pool's own context decides (a fork server started with SIGTERM blocked keeps it blocked: D-13); without a
+    # pool, whether a pool made now would fork from here; never outside fork_workers_from_here
+    from types import SimpleNamespace
+
+    from supplychain.parallel import processes
+
+    def blocked() -> bool:
+        return signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+    assert not blocked()
+    monkeypatch.setattr(processes, "_forks_here", lambda: False)  # another thread alive, or a solver made
+    with processes.fork_workers_from_here():
+        for method in ("forkserver", "spawn"):
+            if method in multiprocessing.get_all_start_methods():
+                with processes.forking_quietly(SimpleNamespace(_mp_context=multiprocessing.get_context(method))):
+                    assert not blocked()
+        with processes.forking_quietly(object()):  # not a process pool (serial, Dask): forks nothing
+            assert not blocked()
+        with processes.forking_quietly():
+            assert not blocked()
+        if "fork" in multiprocessing.get_all_start_methods():
+            with processes.forking_quietly(SimpleNamespace(_mp_context=multiprocessing.get_context("fork"))):
+                assert blocked()
+        assert not blocked()
+    monkeypatch.setattr(processes, "_forks_here", lambda: True)
+    with processes.forking_quietly(SimpleNamespace(_mp_context=multiprocessing.get_context())):
+        assert not blocked()  # outside fork_workers_from_here
+
+
+def test_forking_quietly_needs_no_signal_mask_where_the_platform_has_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    # without signal.pthread_sigmask (Windows) forking_quietly only turns the fork warning off, as before the SIGTERM
+    # fix; it raised AttributeError at compare's first submission (review s37, D-4)
+    from supplychain.parallel import processes
+
+    monkeypatch.setattr(processes, "_forks_here", lambda: True)
+    monkeypatch.delattr(signal, "pthread_sigmask")
+    text = "This process (pid=1) is multi-threaded, use of fork() may lead to deadlocks in the child."
+    with processes.fork_workers_from_here(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with processes.forking_quietly():
+            assert processes._FORKING[0] is None
+            warnings.warn(text, DeprecationWarning, stacklevel=1)
+    assert caught == []
 
 
 # ------------------------------------------------------------------ 11. bounded work

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import socket
 import struct
 import sys
@@ -339,11 +340,18 @@ def probe_dask_scheduler(address: str, timeout: float = DASK_PROBE_TIMEOUT) -> N
 def _exit_with_driver(driver: int) -> None:
     """Worker initializer: end this worker soon after the sweep that started it is gone (killed with SIGKILL).
 
-    A worker forked from the command line's process
-    (:func:`~supplychain.parallel.processes.fork_workers_from_here`) has SIGTERM's default action back
-    before this runs (:func:`~supplychain.parallel.processes.forking_quietly`), not the command's
-    handler: a pool stopped by :func:`_stop_workers` ends its workers, whenever it stops them.
+    It also gives SIGTERM its default action and unblocks it, so that a pool stopped by
+    :func:`_stop_workers` ends its workers: a worker forked from the command line's process
+    (:func:`~supplychain.parallel.processes.fork_workers_from_here`) has this done already as it is
+    forked within :func:`~supplychain.parallel.processes.forking_quietly`, but one forked outside it
+    would hold a copy of the command's handler (a task failing with ``SystemExit`` instead of its
+    worker ending), and one started by a process or fork server that had SIGTERM blocked would
+    ignore the signal. Both calls are no-ops where nothing is amiss.
     """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
     def watch() -> None:
         while True:
             time.sleep(DRIVER_POLL)
@@ -556,7 +564,7 @@ def map_in_order(fn: Callable[[_T], _R], items: Sequence[_T], workers: int = 1, 
         return [fn(item) for item in items]
     order = range(len(items)) if cost is None else submission_order([cost(item) for item in items])
     with open_executor(spec) as ex:
-        with forking_quietly():  # a pool forks its workers at the first submission
+        with forking_quietly(ex):  # a pool forks its workers at the first submission
             futures = {i: ex.submit(_warnings_recorded, fn, items[i]) for i in order}
         done = [futures[i].result() for i in range(len(items))]
     for _, caught in done:

@@ -96,8 +96,10 @@ def fork_workers_from_here() -> Iterator[None]:
     background thread) are made fork-safe by their libraries (``pthread_atfork`` handlers stop
     or lock them and the child starts them again); :mod:`multiprocessing` flushes the standard
     streams before it forks and :class:`~concurrent.futures.ProcessPoolExecutor` forks every
-    worker before it starts its own threads; each worker puts back the default SIGTERM handler
-    (:mod:`supplychain.parallel.executors`), so that stopping a pool still ends its workers.
+    worker before it starts its own threads. A worker forked within :func:`forking_quietly` gets
+    SIGTERM's default action back as it is forked (:func:`_worker_forked_from_here`), and every
+    worker again in the pool's initializer (:func:`supplychain.parallel.executors._exit_with_driver`),
+    so that stopping a pool still ends its workers.
     No script is run again in a forked worker (the unguarded-script case does not arise).
     """
     before = _FORK_FROM_HERE[0]
@@ -114,8 +116,30 @@ def _made_a_solver() -> bool:
     return bool(highs is not None and highs.MADE[0])
 
 
+def _forks_here() -> bool:
+    """Whether a pool made now forks its workers from this process (:func:`mp_context` returns ``fork``).
+
+    Within :func:`fork_workers_from_here`, where the platform has ``fork``, while this process runs
+    its main thread alone and has made no HiGHS solver.
+    """
+    return (_FORK_FROM_HERE[0] and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1 and not _made_a_solver())  # fmt: skip
+
+
+def _pool_forks_here(pool: object | None) -> bool:
+    """Whether ``pool``'s workers are forked from this process (by :func:`_forks_here` when ``pool`` is ``None``).
+
+    A :class:`~concurrent.futures.ProcessPoolExecutor` keeps the context it was made with (``_mp_context``:
+    no public handle); any other executor (serial, Dask) forks nothing from here.
+    """
+    if pool is None:
+        return _forks_here()
+    context = getattr(pool, "_mp_context", None)
+    return bool(_FORK_FROM_HERE[0] and context is not None and context.get_start_method() == "fork")
+
+
 @contextmanager
-def forking_quietly() -> Iterator[None]:
+def forking_quietly(pool: object | None = None) -> Iterator[None]:
     """Within :func:`fork_workers_from_here`: fork workers without a warning and without losing a SIGTERM.
 
     Around the submissions that make a pool fork its workers (a no-op outside
@@ -137,18 +161,40 @@ def forking_quietly() -> Iterator[None]:
       SIGTERM blocked (a fork copies the thread's mask) and gets the default action back before it is
       unblocked (:func:`_worker_forked_from_here`): a SIGTERM sent to it at any moment ends it, never
       the command's handler copied into it (``tests/test_faults.py``).
+
+      Only when the pool really forks its workers from this process: ``pool``'s context is ``fork``
+      (without ``pool``: a pool made now would fork, :func:`_forks_here`), and the platform has
+      :func:`signal.pthread_sigmask`. A fork server (``forkserver``) or a spawned worker started
+      with SIGTERM blocked would keep it blocked for good, and so would every worker forked from
+      that server, later pools' included (a mask survives fork and exec; no at-fork function runs there).
+      Elsewhere only the warning is off, as without a signal mask to set.
+
+    Parameters
+    ----------
+    pool : concurrent.futures.Executor, optional
+        The pool the block submits to.
     """
     if not _FORK_FROM_HERE[0]:
         yield
         return
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
+                                category=DeprecationWarning)
+        if not (hasattr(signal, "pthread_sigmask") and _pool_forks_here(pool)):
+            yield
+            return
+        with _sigterm_held():
+            yield
+
+
+@contextmanager
+def _sigterm_held() -> Iterator[None]:
+    """SIGTERM blocked on this thread, and an exit the handler asks for kept (:func:`hold_exit`) to the block's end."""
     before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         _FORKING[0] = (os.getpid(), before)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r"This process \(pid=\d+\) is multi-threaded, use of fork\(\)",
-                                    category=DeprecationWarning)
-            yield
+        yield
     finally:
         try:
             _FORKING[0] = None  # from here the handler exits at once
@@ -211,8 +257,7 @@ def mp_context() -> Any:
     ``fork`` within :func:`fork_workers_from_here`, when this process runs its main thread alone and has
     made no HiGHS solver.
     """
-    if (_FORK_FROM_HERE[0] and "fork" in multiprocessing.get_all_start_methods()
-            and threading.active_count() == 1 and not _made_a_solver()):  # fmt: skip
+    if _forks_here():
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
