@@ -180,3 +180,12 @@ def test_an_exposure_sweep_names_only_the_tied_toggles_it_samples() -> None:
     held = sweep_spec(sc, mode="exposure", **{**common, "parameters": None, "exclude": ["toggles.ban_deal"]})
     assert held.names == []  # held whole: flow_deal at its default (off) with ban_deal
     assert held.tie_changes == (TieChange("deals", "dropped", ("toggles.ban_deal",), ("toggles.flow_deal",)),)
+    # excluding `flow_deal` holds the tie whole: a fixed sweep says `ban_deal` is held with it; an exposure sweep,
+    # which would not have sampled `ban_deal` anyway, names nothing held (review s37, D-10; on main it said
+    # "held with it: toggles.ban_deal")
+    exclude: dict[str, Any] = {**common, "parameters": None, "exclude": ["toggles.flow_deal"]}
+    assert sweep_spec(sc, mode="fixed", **exclude).tie_changes == (
+        TieChange("deals", "dropped", ("toggles.flow_deal",), ("toggles.ban_deal",)),)
+    alone = sweep_spec(sc, mode="exposure", **exclude)
+    assert alone.names == []
+    assert alone.tie_changes == ()

@@ -301,22 +301,23 @@ def sweep_spec(
     Toggles fixed by ``toggles`` or by the ``variant`` are not sampled; in
     ``exposure`` mode only the toggles that switch facilities, flows, stockpiles or
     offtakes are (policies do not act on the unshocked network). ``parameters`` and
-    ``exclude`` take ties whole (:meth:`SamplingSpec.select`); its ``tie_changes`` keep
-    only the added members that are sampled.
+    ``exclude`` take ties whole (:meth:`SamplingSpec.select`); in ``exposure`` mode its
+    ``tie_changes`` name only the members such a sweep samples: those added and sampled, and
+    those held that it would otherwise have sampled (a policy toggle held with a flow toggle's
+    tie would not have been sampled anyway, and is not named); a change left with no member is dropped.
     """
     from supplychain.simulation.toggles import world_toggles
 
     fixed = set(toggles)
     if variant is not None and variant in scenario.variants:
         fixed |= set(scenario.variants[variant].toggles)
-    spec = find_parameters(scenario, fixed_toggles=fixed).select(parameters, exclude)
+    found = find_parameters(scenario, fixed_toggles=fixed)
+    spec = found.select(parameters, exclude)
     if mode == "exposure":
         world = {f"toggles.{t}" for t in world_toggles(scenario)}
-        kept = tuple(p for p in spec if p.kind == "quantity" or p.name in world)
-        names = {p.name for p in kept}
-        changes = (replace(c, members=tuple(m for m in c.members if m in names)) if c.action == "added" else c
-                   for c in spec.tie_changes)  # fmt: skip
-        spec = SamplingSpec(kept, tuple(c for c in changes if c.members))
+        sampled = {p.name for p in found if p.kind == "quantity" or p.name in world}  # what exposure can sample
+        changes = (replace(c, members=tuple(m for m in c.members if m in sampled)) for c in spec.tie_changes)
+        spec = SamplingSpec(tuple(p for p in spec if p.name in sampled), tuple(c for c in changes if c.members))
     return spec
 
 
