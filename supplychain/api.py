@@ -450,8 +450,10 @@ class Result:
         if problem is not None:
             raise ScenarioError([problem])
         pair = m[(m["metric"] == metric) & (m["country"] == country) & (m["commodity"] == commodity)]
-        rows = pair[pair["partner"].isna()] if partner is None else pair[pair["partner"] == partner]
         partners = sorted(str(x) for x in pair["partner"].dropna().unique())
+        if partner is not None and (problem := check_name("partner", partner, frozenset(partners), "partner")):
+            raise ScenarioError([problem])
+        rows = pair[pair["partner"].isna()] if partner is None else pair[pair["partner"] == partner]
         if partner is None and partners and (rows.empty or rows["year"].duplicated().any()):
             raise argument_error("partner", f"{metric} of {country} {commodity} has one row per partner and year",
                                  f"give partner=, one of {', '.join(partners)}")

@@ -65,3 +65,6 @@ def test_measure_is_the_rows_value_by_year(full_ban: Result) -> None:
         full_ban.measure("exposed_share", "Japan", "ndfeb_magnet")
     with pytest.raises(ScenarioError, match="ndfeb_magnet"):
         full_ban.measure("exposed_share", "US", "magnets")
+    # a partner the measure has no row for is an error naming the ones it has, not an empty Series
+    with pytest.raises(ScenarioError, match=r"argument partner=: unknown partner 'China'(.|\n)*known partners: CN"):
+        full_ban.measure("import_share", "US", "ndfeb_magnet", partner="China")

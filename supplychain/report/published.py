@@ -308,7 +308,8 @@ PUBLISHED_CHECKS: tuple[Check, ...] = (
           16.7 * 12 / 8, "USGS MCS 2025 Germanium p. 81 (16,700 kg metal Jan-Aug 2024, -55% y/y)", 1.0,
           lambda b: exports(b, "CN", "germanium"), kind="computed", unit="t",
           note=("metal only: GeO2 and other forms China exports are not in the figure, so the model's total (metal "
-                "and dioxide) may lie above it, by up to 100% here; 2023 by the same figure: 37.1 t Jan-Aug, ~56 t "
+                "and dioxide) may lie above it by an amount our sources do not give (the ±100% is a display band, "
+                "not a bound); 2023 by the same figure: 37.1 t Jan-Aug, ~56 t "
                 "a year"),
           gap=("the world's China output is the 2022 figure (180 t, before the 2023 licensing) and the demands of "
                "Japan, the EU, Korea and ROW are round, unsourced assumptions (germanium.yaml): together they imply "
