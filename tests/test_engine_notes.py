@@ -227,3 +227,15 @@ def test_plant_rows_under_rebalance_are_marked_one_optimum(capsys: pytest.Captur
     assert limits["rows"]
     assert limits["note"].endswith(ONE_OPTIMUM)
     assert any(ONE_OPTIMUM in text for _, text in _ABOUT)
+
+
+def test_the_page_s_exposure_falls_note_skips_a_stand_in_of_shares_only() -> None:
+    # A stand-in run's shortfall table with shares only: no world sum to compare against, so no note (and no
+    # KeyError from summing a column it lacks); the same guard as the report's world note.
+    from supplychain.report.html import _exposure_falls
+
+    s = exporter_world()
+    r = simulate(s, years=[2024, YEAR])
+    shares = r.shortfall.drop(columns=["demand", "delivered", "shortfall"])
+    pairs = [("JP", "x"), ("KR", "x")]
+    assert _exposure_falls(ScenarioRun(s, (r, r)), r.measures.assign(variant="base"), shares, pairs) == ""

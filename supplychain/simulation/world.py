@@ -92,7 +92,10 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
 
 
 def world_short(balance: pd.DataFrame) -> pd.DataFrame:
-    r"""Keep the rows of :func:`world_balance` where the world is short: :math:`Z > \text{SHORT}\cdot\max(1, D)`.
+    r"""Keep the rows of :func:`world_balance` where users go short: :math:`Z > \text{SHORT}\cdot\max(1, D)`.
+
+    The world's shortage only under ``rebalance`` with a Pareto efficient rule (the module's text);
+    under ``fixed`` and ``home_first`` what the users lack, part of which the pattern or rule may strand.
 
     Examples
     --------
