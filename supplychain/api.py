@@ -38,6 +38,7 @@ from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, same_runs
 from supplychain.simulation.variants import run_variants
+from supplychain.simulation.world import world_balance
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -518,8 +519,6 @@ class Result:
         who bears it, not its size; under ``fixed`` (and ``home_first``) :math:`Z` is what the users
         lack, part of which may be supply the kept pattern strands (docs/outputs.md, "World balance").
         """
-        from supplychain.simulation.world import world_balance
-
         return world_balance(self.shortfall)
 
     def summary(self) -> pd.DataFrame:
@@ -844,8 +843,6 @@ def _headline_rows(
             "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
-    from supplychain.simulation.world import world_balance
-
     world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
     from supplychain.report.exposure_falls import flow_sums
 
