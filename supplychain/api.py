@@ -38,6 +38,7 @@ from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, same_runs
 from supplychain.simulation.variants import run_variants
+from supplychain.simulation.world import world_balance
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -514,12 +515,12 @@ class Result:
 
         :func:`supplychain.simulation.world.world_balance` of :attr:`shortfall`: per ``variant``,
         ``year`` and ``commodity`` (with its ``unit``), :math:`D = \sum_u D_u`, what reaches the
-        users :math:`S = \sum_u (D_u - z_u)`, :math:`Z = D - S` and :math:`Z / D`. Where :math:`Z > 0`
-        the world, not only some of its users, is short: under ``rebalance`` the allocation rule
-        decides who bears it, not whether there is a shortage (docs/outputs.md, "World balance").
+        users :math:`S = \sum_u (D_u - z_u)`, :math:`Z = D - S` and :math:`Z / D`. Under ``rebalance``
+        with any rule but ``home_first``, :math:`Z > 0` is the world's shortage under the run's bans
+        and capacities, and where the users draw only on the commodity's own supply the rule decides
+        who bears it, not its size; under ``fixed`` (and ``home_first``) :math:`Z` is what the users
+        lack, part of which may be supply the kept pattern strands (docs/outputs.md, "World balance").
         """
-        from supplychain.simulation.world import world_balance
-
         return world_balance(self.shortfall)
 
     def summary(self) -> pd.DataFrame:
@@ -844,7 +845,7 @@ def _headline_rows(
             "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
-    world = out.shortfall.groupby(["year", "commodity"], as_index=False, sort=True)["shortfall_t"].sum()
+    world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
     from supplychain.report.exposure_falls import flow_sums
 
     blocked, inflows = flow_sums(out.flows.assign(variant=""), baseline="baseline_t", simulated="tonnes") \
@@ -854,7 +855,7 @@ def _headline_rows(
     rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall and blocked tonnes, each country's imports by
         # partner: for compare's note (table.attrs, not rows)
         "year": world["year"], "country": "", "commodity": world["commodity"], "metric": _WORLD_SHORTFALL,
-        "value": world["shortfall_t"].astype(float), "reason": ""}), pd.DataFrame({
+        "value": world["shortfall"].astype(float), "reason": ""}), pd.DataFrame({
         "year": blocked["year"], "country": "", "commodity": blocked["commodity"], "metric": _WORLD_BLOCKED,
         "value": blocked["blocked"].astype(float), "reason": ""}), pd.DataFrame({
         "year": inflows["year"], "country": inflows["country"], "commodity": inflows["commodity"],

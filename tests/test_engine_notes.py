@@ -10,17 +10,19 @@ and the report (:func:`supplychain.report.tables._shortfall_table`, :func:`suppl
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from supplychain.api import simulate
 from supplychain.cli.run import _print_response, result_json
-from supplychain.report.engine_notes import ONE_OPTIMUM
+from supplychain.report.engine_notes import ONE_OPTIMUM, WORLD_RULE_NOTE
+from supplychain.report.exposure_falls import world_shortfall
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import ScenarioRun
 from supplychain.report.tables import _shortfall_table
 from supplychain.report.workbook import _ABOUT
-from supplychain.simulation.world import world_short
-from tests.test_allocation import YEAR, exporter_world
+from supplychain.simulation.world import beyond_country_rows, world_balance, world_short
+from tests.test_allocation import YEAR, exporter_world, world
 from tests.test_spare_capacity import two_stage_world
 
 # ---------------------------------------------------------------------------------------- raised outputs
@@ -109,27 +111,80 @@ def test_the_world_is_short_by_the_same_tonnes_whoever_bears_them(mode: str, rul
 
 
 def test_run_and_report_say_the_world_is_short(capsys: pytest.CaptureFixture[str]) -> None:
+    # The exporter world under the ban (derivation above): D = 300 t, S = 200 t, Z = 100 t (1/3), JP and KR short.
     s = exporter_world()
     r = simulate(s, years=[2024, YEAR], allocation="proportional")
     _print_response(r, [YEAR], ["JP"])  # the world's balance counts every user, whatever --country
     out = " ".join(capsys.readouterr().out.split())
     assert "World balance: commodities the world is short of" in out
     said = ("The world is short of x in 2025: its users demand 300 t and 200 t reach them, 100 t (33%) short "
-            "under the run's bans and capacities; the allocation rule (proportional) decides only who bears it")
+            "under the run's bans and capacities (docs/outputs.md, \"World balance\").")
     assert said in out
+    assert out.count(WORLD_RULE_NOTE) == 1  # who bears it, not its size: once, as a footnote, not in the sentence
+    assert "decides only who" not in out
     _print_response(simulate(s, years=[2024, YEAR], allocation="home_first"), [YEAR], None)
-    out = " ".join(capsys.readouterr().out.split())  # home_first closes exports: it does not say "only"
-    assert "the allocation rule (home_first) decides who bears it, and the exports it holds home can leave" in out
+    out = " ".join(capsys.readouterr().out.split())  # home_first closes exports: not the world's shortage
+    assert "The world is short" not in out
+    assert "World balance: commodities the world is short of" not in out
+    assert ("Under the home_first rule, users of x get 100 t less than they demand in 2025 (300 t demanded, 200 t "
+            "reach them, 33%; home_first, which holds short countries' exports home: part may be supply the "
+            "other rules deliver)") in out
+    assert WORLD_RULE_NOTE not in out
     table = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {})
     assert "The world is short of x in 2025 under base: its users demand 300 t and 200 t reach them" in table["note"]
+    assert table["note"].count(WORLD_RULE_NOTE) == 1
     named = _shortfall_table(ScenarioRun(s, (r,)), r.shortfall, {"x": "Magnets"})  # the page's display names
     assert "The world is short of Magnets in 2025 under base" in named["note"]
-    # fixed: the same tonnes, but nothing is re-routed, so the sentence does not call it the world's shortage
+    # fixed: the same tonnes (JP 34.3 t + KR 65.7 t = 100 t), but nothing is re-routed: never "the world is short"
     f = simulate(s, years=[2024, YEAR], mode="fixed")
     _print_response(f, [YEAR], None)
     out = " ".join(capsys.readouterr().out.split())
-    assert "100 t (33%) short under the fixed response, which re-routes nothing" in out
-    assert "decides only who bears it" not in out
+    assert ("Unmet demand summed over every user under the fixed response (not the world's shortage; each row's "
+            "unit)") in out
+    assert ("Under the fixed response, users of x get 100 t less than they demand in 2025 (300 t demanded, 200 t "
+            "reach them, 33%; the trade pattern kept: part may be supply the pattern strands, which rebalance "
+            "re-routes) (docs/outputs.md, \"World balance\").") in out
+    assert "world is short" not in out.lower()
+    assert WORLD_RULE_NOTE not in out
+    fixed_note = _shortfall_table(ScenarioRun(s, (f,)), f.shortfall, {})["note"]
+    assert "Under the fixed response, users of x get 100 t less than they demand in 2025 under base" in fixed_note
+    assert "world is short" not in fixed_note.lower()
+    assert WORLD_RULE_NOTE not in fixed_note
+
+
+def test_a_world_row_only_where_it_adds_to_the_country_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    # CN mine 200 t -> CN use 100 t, KR 100 t; JP mine 100 t (at capacity) -> JP 100 t. China bans its exports:
+    # under fixed only KR is short, 100 t of 100 t; the world: D = 300 t, S = 200 t, Z = 100 t -- KR's row itself.
+    # With every country shown the world row repeats KR's: no world row, no sentence. With --country JP, KR's
+    # row is not shown: the world row says what the table does not.
+    s = world({"CN": (200, 200), "JP": (100, 100)}, {"CN": 100, "JP": 100, "KR": 100}, {"cn_kr": ("CN", "KR", 100)})
+    f = simulate(s, years=[2024, YEAR], mode="fixed")
+    short = f.shortfall[(f.shortfall["year"] == YEAR) & (f.shortfall["shortfall"] > 1e-6)]
+    assert short["country"].tolist() == ["KR"]
+    assert float(short["shortfall"].iloc[0]) == pytest.approx(100.0)
+    b = world_short(f.world_balance())
+    assert b[["year", "demand", "delivered", "shortfall"]].values.tolist() == [[YEAR, 300.0, 200.0, 100.0]]
+    assert beyond_country_rows(b, f.shortfall).empty
+    assert len(beyond_country_rows(b, f.shortfall, shown=["JP"])) == 1
+    _print_response(f, [YEAR], None)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Unmet demand (quantity" in out
+    assert "summed over every user" not in out
+    assert "users of x get" not in out
+    assert "users of x get" not in _shortfall_table(ScenarioRun(s, (f,)), f.shortfall, {})["note"]
+    _print_response(f, [YEAR], ["JP"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Under the fixed response, users of x get 100 t less than they demand in 2025 (300 t demanded" in out
+
+
+def test_world_balance_of_shortfalls_only() -> None:
+    # A stand-in's table with no demand or delivered: Z is still the sum (60 + 10 = 70 t), D and S unknown (NaN).
+    t = pd.DataFrame({"variant": ["v", "v"], "year": [2025, 2025], "country": ["US", "JP"], "commodity": ["m", "m"],
+                      "shortfall": [60.0, 10.0]})
+    assert world_shortfall(t).values.tolist() == [["v", 2025, "m", 70.0]]
+    b = world_balance(t)
+    assert b["demand"].isna().all()
+    assert b["shortfall_share"].isna().all()
 
 
 def test_no_world_sentence_where_the_world_is_not_short(capsys: pytest.CaptureFixture[str]) -> None:
@@ -154,6 +209,14 @@ def test_plant_rows_under_rebalance_are_marked_one_optimum(capsys: pytest.Captur
     out = " ".join(capsys.readouterr().out.split())
     assert "Facilities whose output moved" in out
     assert ONE_OPTIMUM in out
+    # --objective weighted (run passes exact=False): one solve of weighted levels, not each level optimised, so
+    # "every objective level is unique" is not what it guarantees: no footnote
+    _print_response(simulate(s, years=[2024, YEAR], objective="weighted", allocation="max_delivery"), [YEAR], None,
+                    exact=False)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Facilities whose output moved" in out
+    assert ONE_OPTIMUM not in out
+    assert WORLD_RULE_NOTE not in out
     # fixed keeps the pattern, no LP: no tie-break, no footnote
     _print_response(simulate(s, years=[2024, YEAR], mode="fixed"), [YEAR], None)
     out = " ".join(capsys.readouterr().out.split())
@@ -164,3 +227,15 @@ def test_plant_rows_under_rebalance_are_marked_one_optimum(capsys: pytest.Captur
     assert limits["rows"]
     assert limits["note"].endswith(ONE_OPTIMUM)
     assert any(ONE_OPTIMUM in text for _, text in _ABOUT)
+
+
+def test_the_page_s_exposure_falls_note_skips_a_stand_in_of_shares_only() -> None:
+    # A stand-in run's shortfall table with shares only: no world sum to compare against, so no note (and no
+    # KeyError from summing a column it lacks); the same guard as the report's world note.
+    from supplychain.report.html import _exposure_falls
+
+    s = exporter_world()
+    r = simulate(s, years=[2024, YEAR])
+    shares = r.shortfall.drop(columns=["demand", "delivered", "shortfall"])
+    pairs = [("JP", "x"), ("KR", "x")]
+    assert _exposure_falls(ScenarioRun(s, (r, r)), r.measures.assign(variant="base"), shares, pairs) == ""

@@ -451,11 +451,12 @@ def compare(
     for line in _same_lines(sc, table, labelled, mode_arg):
         echo(line)
     from supplychain.report.exposure_falls import exposure_falls_note
+    from supplychain.schema.units import commodity_units
 
     world = table.attrs.get("world_shortfall")
     shown_years = {int(str(c)) for c in wide.columns[2:]}
     falls = "" if world is None else exposure_falls_note(table[table["year"].isin(shown_years)], world,
-                                                         {k: c.basis for k, c in sc.commodities.items()},
+                                                         commodity_units(sc),
                                                          table.attrs.get("inflows"), source_code)
     if falls:
         echo(falls)

@@ -313,8 +313,12 @@ _RESPONSE_TITLES = {
 
 def _print_response(result: Result, years: list[int], countries: list[str] | None,
                     caveat: str | None = None, fixed: Result | None = None,
-                    commodities: Sequence[str] | None = None) -> None:
+                    commodities: Sequence[str] | None = None, exact: bool = True) -> None:
     """Print :func:`response_tables` (a line for an empty one) and the solver line.
+
+    ``exact``: the run's objective is lexicographic (each level optimised, so the shortfalls and
+    levels are unique and the :data:`~supplychain.report.engine_notes.ONE_OPTIMUM` footnote holds);
+    ``False`` under ``--objective weighted``, which drops that footnote and the world's rule note.
 
     With ``caveat`` (:func:`~supplychain.simulation.uncounted.rebalance_caveat`: a ``rebalance``
     run of a world with one user) it follows the unmet demand, and then the unmet demand of the
@@ -333,8 +337,8 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
         else:
             print_table(df, title, max_rows=20, more_hint=hint)
         if key == "shortfall":
-            _print_world(result, years, commodities)
-        if key == "utilisation" and not df.empty and result.mode == "rebalance":
+            _print_world(result, years, countries, commodities, exact)
+        if key == "utilisation" and not df.empty and result.mode == "rebalance" and exact:
             echo(ONE_OPTIMUM)
         if key == "shortfall" and caveat:
             echo(caveat)
@@ -361,22 +365,31 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
         echo(note)
 
 
-def _print_world(result: Result, years: list[int], commodities: Sequence[str] | None) -> None:
-    """Print the world's balance of each commodity it is short of in ``years``, and the sentence that says so.
+def _print_world(result: Result, years: list[int], countries: list[str] | None,
+                 commodities: Sequence[str] | None, exact: bool = True) -> None:
+    """Print the world's balance of each commodity its users are short of in ``years``, where it adds to the rows.
 
     :meth:`~supplychain.api.Result.world_balance` kept where the world is short
-    (:func:`~supplychain.simulation.world.world_short`); every country's users, whatever ``--country``.
+    (:func:`~supplychain.simulation.world.world_short`) and where it says more than the country rows
+    of the unmet-demand table (:func:`~supplychain.simulation.world.beyond_country_rows`: two users
+    short, or one not among ``countries``); every country's users, whatever ``--country``. The
+    sentence (:func:`~supplychain.report.engine_notes.world_short_note`) follows, and under a
+    lexicographic ``rebalance`` (``exact``) with a Pareto efficient rule the footnote
+    :data:`~supplychain.report.engine_notes.WORLD_RULE_NOTE`.
     """
-    from supplychain.report.engine_notes import world_short_note
-    from supplychain.simulation.world import world_short
+    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note, world_title
+    from supplychain.simulation.world import beyond_country_rows, world_short
 
     balance = result.world_balance().drop(columns="variant")
     short = world_short(only_commodities(balance[balance["year"].isin(years)], commodities))
+    short = beyond_country_rows(short, result.shortfall.drop(columns="variant"), countries)
     if short.empty:
         return
-    print_table(short, "World balance: commodities the world is short of (every user; each row's unit)",
-                max_rows=20, more_hint="all rows with --format json")
+    print_table(short, world_title(result.mode, result.allocation), max_rows=20,
+                more_hint="all rows with --format json")
     echo(world_short_note(short, result.mode, result.allocation))
+    if result.mode == "rebalance" and result.allocation != "home_first" and exact:
+        echo(WORLD_RULE_NOTE)
 
 
 def _offtakes_cut(result: Result, years: list[int]) -> str:
@@ -583,7 +596,7 @@ def run(
             fixed = simulate(sc, years=list(result.years), source=source, toggles=overrides or None,
                              variant=None if variant == "base" else variant, mode="fixed",
                              metrics=("shortfall_share",))
-        _print_response(result, years, countries, caveat, fixed, commodity)
+        _print_response(result, years, countries, caveat, fixed, commodity, exact=objective_arg == "lexicographic")
         from supplychain.report.part_year import part_year_notes  # a year a policy starts or ends: an average
 
         for note in part_year_notes(sc, result.toggle_state.active, years):

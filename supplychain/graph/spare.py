@@ -44,7 +44,9 @@ assumption), :attr:`Result.raised <supplychain.api.Result>`, ``run``'s line and 
 sentence (:func:`supplychain.report.engine_notes.raised_note`). The capacities the rule raises
 into are as good as their figures: the bundled world's China aggregates (magnets 330,000 t
 NdFeB product, metal 100,000 t, separation 120,000 t NdPr oxide, mining 450,000 t REO,
-``scenarios/world/``) are assumptions with no source, headroom above the 2030 paths.
+``scenarios/world/``) are derived capacities (assumptions) with no source: each is computed as the
+room the sampled 7 %/yr extreme needs, rounded up to 10,000 t
+(``tests/test_bundled_world.py::china_capacities``).
 """
 
 from __future__ import annotations

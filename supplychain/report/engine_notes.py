@@ -6,9 +6,9 @@ last, the workbook):
 * :func:`raised_note` — after the base year the base network raised country aggregates' output
   above their paths to meet demand the paths leave short, within capacities that are
   assumptions (:mod:`supplychain.graph.spare`, :attr:`Result.raised <supplychain.api.Result>`);
-* :func:`world_short_note` — the world as a whole is short of a commodity: what its users
-  demand is more than reaches them (:mod:`supplychain.simulation.world`), so under ``rebalance``
-  the allocation rule decides who bears the shortage, not whether there is one;
+* :func:`world_short_note` — what a commodity's users lack in all, said to be the world's
+  shortage only under ``rebalance`` with a Pareto efficient rule (:mod:`supplychain.simulation.world`);
+  :data:`WORLD_RULE_NOTE` says once that the rule then decides who bears it, not its size;
 * :data:`ONE_OPTIMUM` — a plant's output under ``rebalance`` is one of several equally good
   allocations: the shortfalls and every objective level are unique, which plant makes the
   tonnes is the tie-break's choice (docs/rebalance.md, "What is unique and what is not").
@@ -24,12 +24,20 @@ import pandas as pd
 
 from supplychain.report.numbers import format_percent
 
-__all__ = ["ONE_OPTIMUM", "raised_note", "world_short_note"]
+__all__ = ["ONE_OPTIMUM", "WORLD_RULE_NOTE", "raised_note", "world_short_note", "world_title"]
 
 ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally good allocations: where plants could "
                       "make the same tonnes, the larger runs first (a tie-break, not a prediction); shortfalls and "
                       "every objective level are unique (docs/rebalance.md, \"What is unique and what is not\").")
 """The footnote under every table of plant rows of a ``rebalance`` run (``run``, the report, the workbook)."""
+
+WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first leaves no tonne unused that could "
+                          "reach a short user: where a commodity's users draw only on its own supply, the rule "
+                          "decides who bears a world shortage, not its size; home_first holds short countries' "
+                          "exports home and can leave more unmet, and where users compete with plants that convert "
+                          "the commodity the total can move with the rule (the allocation-rule line says whether "
+                          "it does; docs/outputs.md, \"World balance\").")
+"""The footnote once under a ``rebalance`` run's world rows (``run``, the report): the rule moves who, not how much."""
 
 SPARE_DOC: Final = "docs/measures.md, \"Later years: spare capacity meets demand above the paths\""
 
@@ -75,15 +83,18 @@ def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None,
 
 def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = None,
                      names: Mapping[str, str] | None = None) -> str:
-    """Say in one sentence that the world is short of a commodity ("" when it is not).
+    """Say in one sentence what a commodity's users lack in all ("" when ``short`` is empty).
 
     ``short`` holds the rows of :func:`~supplychain.simulation.world.world_balance` where the
-    world is short (:func:`~supplychain.simulation.world.world_short`); the sentence names the
-    largest share (and its variant, where ``short`` has a ``variant`` column) and counts the other
-    rows; ``names`` gives commodities' display names (default their ids). Under ``rebalance`` the
-    shortage is the world's under the run's bans and capacities and the rule (``allocation``)
-    decides only who bears it; under ``fixed`` nothing is re-routed, so part of it may be supply
-    the kept pattern strands (:mod:`supplychain.simulation.world`).
+    world is short (:func:`~supplychain.simulation.world.world_short`, kept where they add to the
+    country rows: :func:`~supplychain.simulation.world.beyond_country_rows`); the sentence names the
+    largest share (and its variant, where ``short`` has a ``variant`` column); ``names`` gives
+    commodities' display names (default their ids). Only under ``rebalance`` with a Pareto efficient
+    rule (every rule but ``home_first``) is the sum the world's shortage under the run's bans and
+    capacities; ``home_first`` holds short countries' exports home and ``fixed`` keeps the trade
+    pattern, so there the sum is what the users lack, part of which may be supply the rule holds or
+    the pattern strands (:mod:`supplychain.simulation.world`). Who bears a world shortage, and
+    whether the rule moves its size, is :data:`WORLD_RULE_NOTE`'s, said once under the table.
 
     Examples
     --------
@@ -91,29 +102,36 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
     ...                   "delivered": [100.0], "shortfall": [100.0], "shortfall_share": [0.5]})
     >>> print(world_short_note(s, "rebalance", "proportional"))  # doctest: +NORMALIZE_WHITESPACE
     The world is short of m in 2025: its users demand 200 t and 100 t reach them, 100 t (50%) short under
-    the run's bans and capacities; the allocation rule (proportional) decides only who bears it
-    (docs/outputs.md, "World balance").
+    the run's bans and capacities (docs/outputs.md, "World balance").
+    >>> print(world_short_note(s, "fixed"))  # doctest: +NORMALIZE_WHITESPACE
+    Under the fixed response, users of m get 100 t less than they demand in 2025 (200 t demanded, 100 t
+    reach them, 50%; the trade pattern kept: part may be supply the pattern strands, which rebalance
+    re-routes) (docs/outputs.md, "World balance").
     """
     if short.empty:
         return ""
     r = short.sort_values(["shortfall_share", "shortfall"], ascending=False, kind="stable")
     top = r.iloc[0]
     unit = str(top["unit"])
-    more = len(r) - 1
-    what = "variant-commodity-year" if "variant" in r.columns else "commodity-year"
-    others = f" ({more} more {what}{'s' if more != 1 else ''} short)" if more else ""
     under = f" under {top['variant']}" if "variant" in r.columns else ""
     commodity = (names or {}).get(str(top["commodity"]), top["commodity"])
-    head = (f"The world is short of {commodity} in {int(top['year'])}{under}: its users demand "
-            f"{float(top['demand']):,.0f} {unit} and {float(top['delivered']):,.0f} {unit} reach them, "
-            f"{float(top['shortfall']):,.0f} {unit} ({format_percent(float(top['shortfall_share']))}) short")
-    if mode == "rebalance":
-        rule = f" ({allocation})" if allocation else ""
-        if allocation == "home_first":  # its held exports are a smaller network: its total can be lower
-            return (f"{head} under the run's bans and capacities{others}; the allocation rule{rule} decides who "
-                    "bears it, and the exports it holds home can leave more unmet than the other rules "
-                    "(docs/outputs.md, \"World balance\").")
-        return (f"{head} under the run's bans and capacities{others}; the allocation rule{rule} decides only who "
-                "bears it (docs/outputs.md, \"World balance\").")
-    return (f"{head} under the fixed response{others}, which re-routes nothing: part of it may be supply the kept "
-            "trade pattern strands, which rebalance re-routes (docs/outputs.md, \"World balance\").")
+    demand, delivered = f"{float(top['demand']):,.0f} {unit}", f"{float(top['delivered']):,.0f} {unit}"
+    lack, share = f"{float(top['shortfall']):,.0f} {unit}", format_percent(float(top["shortfall_share"]))
+    doc = "(docs/outputs.md, \"World balance\")."
+    if mode == "rebalance" and allocation != "home_first":
+        return (f"The world is short of {commodity} in {int(top['year'])}{under}: its users demand {demand} and "
+                f"{delivered} reach them, {lack} ({share}) short under the run's bans and capacities {doc}")
+    why = ("home_first, which holds short countries' exports home: part may be supply the other rules deliver"
+           if mode == "rebalance" else "the trade pattern kept: part may be supply the pattern strands, which "
+           "rebalance re-routes")
+    response = "the home_first rule" if mode == "rebalance" else "the fixed response"
+    return (f"Under {response}, users of {commodity} get {lack} less than they demand in {int(top['year'])}"
+            f"{under} ({demand} demanded, {delivered} reach them, {share}; {why}) {doc}")
+
+
+def world_title(mode: str, allocation: str | None = None) -> str:
+    """Title of ``run``'s table of world rows: "the world is short" only where the sum is the world's shortage."""
+    if mode == "rebalance" and allocation != "home_first":
+        return "World balance: commodities the world is short of (every user; each row's unit)"
+    response = "the home_first rule" if mode == "rebalance" else "the fixed response"
+    return f"Unmet demand summed over every user under {response} (not the world's shortage; each row's unit)"

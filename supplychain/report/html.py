@@ -156,8 +156,8 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
     from supplychain.report.exposure_falls import exposure_falls_note, flow_sums, world_shortfall
     from supplychain.schema.units import commodity_units
 
-    if measures.empty or shortfall.empty or len(run.results) < 2:
-        return ""
+    if measures.empty or shortfall.empty or len(run.results) < 2 or "shortfall" not in shortfall.columns:
+        return ""  # a stand-in run may carry shares only (as report.tables._world_note)
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
     units = commodity_units(run.scenario) if run.scenario is not None else {}

@@ -399,19 +399,25 @@ def _shortfall_table(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[s
 
 
 def _world_note(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, str]) -> str:
-    """Say that the world is short, where it is in some variant and year (:func:`~.engine_notes.world_short_note`)."""
-    from supplychain.report.engine_notes import world_short_note
-    from supplychain.simulation.world import world_balance, world_short
+    """Say what a commodity's users lack in all where it adds to the rows (:func:`~.engine_notes.world_short_note`).
+
+    The rows are :func:`~supplychain.simulation.world.world_short`'s kept by
+    :func:`~supplychain.simulation.world.beyond_country_rows` (the table shows every country); under
+    ``rebalance`` with a Pareto efficient rule :data:`~.engine_notes.WORLD_RULE_NOTE` follows, once.
+    """
+    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note
+    from supplychain.simulation.world import beyond_country_rows, world_balance, world_short
 
     if shortfall.empty or not run.results or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns):
         return ""  # a stand-in run may carry shares only
     first = run.results[0]
-    short = world_short(world_balance(shortfall))
+    short = beyond_country_rows(world_short(world_balance(shortfall)), shortfall)
     if "variant" in short.columns:  # ties name the first variant of the section (base first), not the first by name
         order = {str(getattr(r, "variant", "")): i for i, r in enumerate(run.results)}
         short = short.iloc[short["variant"].map(lambda v: order.get(str(v), len(order))).argsort(kind="stable")]
-    return world_short_note(short, str(getattr(first, "mode", "rebalance")), getattr(first, "allocation", None),
-                            names)
+    mode, allocation = str(getattr(first, "mode", "rebalance")), getattr(first, "allocation", None)
+    note = world_short_note(short, mode, allocation, names)
+    return f"{note} {WORLD_RULE_NOTE}" if note and mode == "rebalance" and allocation != "home_first" else note
 
 
 def _raised_note(run: ScenarioRun, names: Mapping[str, str]) -> str:

@@ -12,14 +12,15 @@ over the users :math:`u` of :math:`k` (use nodes with a given demand :math:`D_u 
 :math:`z_u`). :math:`S` is the supply that reaches the users after the run's policies (bans,
 quotas), capacities and response.
 
-Under ``rebalance`` every allocation rule is Pareto efficient: no tonne is left unused that could
-reach a short user (docs/rebalance.md, "Allocation rules"). Where the users of :math:`k` draw only
-on :math:`k`'s own supply (a single commodity over a network of capacities), the tonnes the
-network can deliver form a polymatroid, whose maximal points all deliver the same total (also
-those that meet ``contracts_first``'s floors, which only guarantee deliveries): the rules leave
-the world :math:`Z` short, and :math:`Z > 0` is a shortage under the run's bans and capacities —
-the rule decides only who bears it. ``home_first`` closes the exports of short countries, a
-smaller network, so its total can be lower. Where users of :math:`k` compete
+Under ``rebalance`` every allocation rule but ``home_first`` is Pareto efficient: no tonne is
+left unused that could reach a short user (docs/rebalance.md, "Allocation rules"). Where the users
+of :math:`k` draw only on :math:`k`'s own supply (a single commodity over a network of capacities),
+the tonnes the network can deliver form a polymatroid, whose maximal points all deliver the same
+total (also those that meet ``contracts_first``'s floors, which only guarantee deliveries): these
+rules leave the world :math:`Z` short, and :math:`Z > 0` is a shortage under the run's bans and
+capacities — the rule decides who bears it, not its size. ``home_first`` closes the exports of
+short countries: it is Pareto efficient only in the smaller network without the exports it holds,
+so its total can be lower. Where users of :math:`k` compete
 with plants that turn :math:`k` into something else (NdPr oxide for final use or for metal), the
 total can move with the rule; ``run``'s allocation-rule line and the report's answers say when it
 does (:func:`~supplychain.report.rule_range.same_total`). Under ``fixed`` (the baseline's trade
@@ -29,13 +30,15 @@ stranded in one market is not sent to users short in another.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from supplychain.metrics.exposure import shortfall_share
 
-__all__ = ["SHORT", "WORLD_COLUMNS", "world_balance", "world_short"]
+__all__ = ["SHORT", "WORLD_COLUMNS", "beyond_country_rows", "world_balance", "world_short"]
 
 WORLD_COLUMNS: Final = ["year", "commodity", "unit", "demand", "delivered", "shortfall", "shortfall_share"]
 """Columns of :func:`world_balance` (``variant`` first when the shortfall table has one)."""
@@ -52,7 +55,9 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
     shortfall : pandas.DataFrame
         :attr:`Result.shortfall <supplychain.api.Result>` of one or more runs: ``year``,
         ``commodity``, ``unit``, ``demand``, ``delivered``, ``shortfall`` (a ``variant`` column is kept
-        as a key). Rows without demand (a use node with no given demand) add nothing.
+        as a key). Rows without demand (a use node with no given demand) add nothing. A quantity
+        column the table lacks is NaN in the result (a stand-in's table of ``shortfall`` only still
+        gives :math:`Z`).
 
     Returns
     -------
@@ -75,7 +80,11 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
     cols = [*(["variant"] if "variant" in keys else []), *WORLD_COLUMNS]
     if shortfall.empty:
         return pd.DataFrame(columns=cols)
-    g = shortfall.groupby(keys, as_index=False, sort=True)[["demand", "delivered", "shortfall"]].sum()
+    have = [c for c in ("demand", "delivered", "shortfall") if c in shortfall.columns]
+    g = shortfall.groupby(keys, as_index=False, sort=True)[have].sum()
+    for c in ("demand", "delivered", "shortfall"):
+        if c not in have:  # a table of shortfalls only (a stand-in run): Z is its sum, D and S unknown
+            g[c] = np.nan
     g["shortfall_share"] = shortfall_share(g["shortfall"], g["demand"])
     if "unit" not in g.columns:
         g["unit"] = "t"
@@ -83,7 +92,10 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
 
 
 def world_short(balance: pd.DataFrame) -> pd.DataFrame:
-    r"""Keep the rows of :func:`world_balance` where the world is short: :math:`Z > \text{SHORT}\cdot\max(1, D)`.
+    r"""Keep the rows of :func:`world_balance` where users go short: :math:`Z > \text{SHORT}\cdot\max(1, D)`.
+
+    The world's shortage only under ``rebalance`` with a Pareto efficient rule (the module's text);
+    under ``fixed`` and ``home_first`` what the users lack, part of which the pattern or rule may strand.
 
     Examples
     --------
@@ -94,3 +106,44 @@ def world_short(balance: pd.DataFrame) -> pd.DataFrame:
     [2025]
     """
     return balance[balance["shortfall"] > SHORT * balance["demand"].clip(lower=1.0)].reset_index(drop=True)
+
+
+def beyond_country_rows(short: pd.DataFrame, shortfall: pd.DataFrame,
+                        shown: Collection[str] | None = None) -> pd.DataFrame:
+    r"""Keep the rows of :func:`world_short` that say more than the country rows beside them.
+
+    :math:`Z = \sum_u z_u \ge z_u`, so the world is short of :math:`k` in a year whenever one of
+    its users is: a world row whose only short user is a country already shown repeats that
+    country's row. A row is kept where at least two users are short
+    (:math:`z_u > \text{SHORT}\cdot\max(1, D_u)`), or where its one short user is not among
+    ``shown`` (the countries whose rows are printed; ``None``: every country's are).
+
+    Parameters
+    ----------
+    short : pandas.DataFrame
+        :func:`world_short` rows (a ``variant`` column, if any, is a key).
+    shortfall : pandas.DataFrame
+        The per-user table ``short`` was summed from (``country``, ``demand``, ``shortfall``, the keys).
+    shown : collection of str, optional
+        Countries whose own rows are shown.
+
+    Examples
+    --------
+    Magnets: Japan and Korea short; gallium: only the US; germanium: only Korea, not shown.
+
+    >>> s = pd.DataFrame({"year": [2025] * 4, "country": ["JP", "KR", "US", "KR"],
+    ...                   "commodity": ["mag", "mag", "ga", "ge"], "demand": [120.0, 80.0, 50.0, 10.0],
+    ...                   "delivered": [60.0, 40.0, 30.0, 5.0], "shortfall": [60.0, 40.0, 20.0, 5.0]})
+    >>> beyond_country_rows(world_short(world_balance(s)), s, shown=["US", "JP"])["commodity"].tolist()
+    ['ge', 'mag']
+    """
+    if short.empty:
+        return short
+    keys = [k for k in ("variant", "year", "commodity") if k in short.columns and k in shortfall.columns]
+    users = shortfall[shortfall["shortfall"] > SHORT * shortfall["demand"].clip(lower=1.0)]
+    hidden = users if shown is None else users[~users["country"].isin(list(shown))]
+    many = users.groupby(keys).size().rename("_n").reset_index()
+    unseen = hidden.groupby(keys).size().rename("_h").reset_index()
+    out = short.merge(many, on=keys, how="left").merge(unseen, on=keys, how="left")
+    keep = (out["_n"].fillna(0) >= 2) | ((shown is not None) & (out["_h"].fillna(0) > 0))
+    return pd.DataFrame(out.loc[keep, short.columns]).reset_index(drop=True)
