@@ -1008,16 +1008,10 @@ def compare(
         Worker processes that stopped unexpectedly
         (:func:`~supplychain.parallel.executors.broken_pool_message`).
     """
-    check_choice("mode", mode, MODES)
-    metrics = check_metrics(metrics) or ()
-    if variants is not None and toggles_grid is not None:
-        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both",
-                                              "run compare twice")])
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
+    scenario, source, checked, labelled = _labelled_runs(scenario, variants, toggles_grid, mode=mode, source=source,
+                                                         metrics=metrics, twice="run compare twice")
+    metrics = checked or ()
     focus = focus_countries(scenario, countries)
-    labelled = _compare_runs(scenario, variants, toggles_grid)
     headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
                        countries=bool(countries))
@@ -1050,6 +1044,32 @@ def compare(
     table.attrs["world_shortfall"] = world.reset_index(drop=True)
     table.attrs["inflows"] = inflows
     return table
+
+
+def _labelled_runs(
+    scenario: Scenario | str | Path,
+    variants: Sequence[str] | None,
+    toggles_grid: Sequence[str] | None,
+    *,
+    mode: Mode,
+    source: str | None,
+    metrics: Sequence[str] | None,
+    twice: str,
+) -> tuple[Scenario, str, tuple[str, ...] | None, list[tuple[str, tuple[str | None, dict[str, bool] | None]]]]:
+    """Check :func:`compare`'s and :func:`simulate_many`'s shared arguments; return the scenario, source, metrics, runs.
+
+    In :func:`compare`'s order: ``mode`` a known mode, ``metrics`` known (:func:`check_metrics`),
+    ``variants`` or ``toggles_grid`` (not both; ``twice`` is the hint), the scenario loaded,
+    ``source`` (default the scenario's) a known code, the labelled runs (:func:`_compare_runs`).
+    """
+    check_choice("mode", mode, MODES)
+    checked = check_metrics(metrics)
+    if variants is not None and toggles_grid is not None:
+        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both", twice)])
+    scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
+    require_codes(scenario, [source], ("source",))
+    return scenario, source, checked, _compare_runs(scenario, variants, toggles_grid)
 
 
 def _run_grouped(
@@ -1150,15 +1170,8 @@ def simulate_many(
     ScenarioError
         As :func:`compare`.
     """
-    check_choice("mode", mode, MODES)
-    metrics = check_metrics(metrics)
-    if variants is not None and toggles_grid is not None:
-        raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both",
-                                              "call simulate_many twice")])
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
-    labelled = _compare_runs(scenario, variants, toggles_grid)
+    scenario, source, metrics, labelled = _labelled_runs(scenario, variants, toggles_grid, mode=mode, source=source,
+                                                         metrics=metrics, twice="call simulate_many twice")
     results, _states = _run_grouped(
         scenario, labelled, partial(_result_of, scenario=scenario, labelled=labelled), mode=mode, workers=workers,
         options={"years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,

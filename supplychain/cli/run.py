@@ -360,7 +360,7 @@ def _print_response(result: Result, years: list[int], countries: list[str] | Non
     if cut:
         echo(f"Offtakes cut to what their plant can make (committed → floor): {cut}.")
     raised = only_commodities(result.raised[result.raised["year"].isin(years)], commodities)
-    note = raised_note(raised, dict(zip(raised["commodity"], raised["unit"], strict=True)))
+    note = raised_note(raised)
     if note:
         echo(note)
 
@@ -377,7 +377,7 @@ def _print_world(result: Result, years: list[int], countries: list[str] | None,
     lexicographic ``rebalance`` (``exact``) with a Pareto efficient rule the footnote
     :data:`~supplychain.report.engine_notes.WORLD_RULE_NOTE`.
     """
-    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note, world_title
+    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note, world_shortage, world_title
     from supplychain.simulation.world import beyond_country_rows, world_short
 
     balance = result.world_balance().drop(columns="variant")
@@ -388,7 +388,7 @@ def _print_world(result: Result, years: list[int], countries: list[str] | None,
     print_table(short, world_title(result.mode, result.allocation), max_rows=20,
                 more_hint="all rows with --format json")
     echo(world_short_note(short, result.mode, result.allocation))
-    if result.mode == "rebalance" and result.allocation != "home_first" and exact:
+    if world_shortage(result.mode, result.allocation) and exact:
         echo(WORLD_RULE_NOTE)
 
 

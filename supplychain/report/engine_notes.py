@@ -24,7 +24,7 @@ import pandas as pd
 
 from supplychain.report.numbers import format_percent
 
-__all__ = ["ONE_OPTIMUM", "WORLD_RULE_NOTE", "raised_note", "world_short_note", "world_title"]
+__all__ = ["ONE_OPTIMUM", "WORLD_RULE_NOTE", "raised_note", "world_short_note", "world_shortage", "world_title"]
 
 ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally good allocations: where plants could "
                       "make the same tonnes, the larger runs first (a tie-break, not a prediction); shortfalls and "
@@ -42,13 +42,12 @@ WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first 
 SPARE_DOC: Final = "docs/measures.md, \"Later years: spare capacity meets demand above the paths\""
 
 
-def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None,
-                names: Mapping[str, str] | None = None) -> str:
+def raised_note(raised: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
     """Say in one sentence that outputs were raised above their paths ("" when none was).
 
     ``raised`` is :attr:`Result.raised <supplychain.api.Result>` (``year``, ``facility``,
-    ``commodity``, ``path``, ``raised``, ``capacity``, ``assumed``); ``units`` gives each
-    commodity's unit (default ``t``), ``names`` display names of facilities and commodities (default
+    ``commodity``, ``unit`` (default ``t`` without the column), ``path``, ``raised``, ``capacity``,
+    ``assumed``); ``names`` display names of facilities and commodities (default
     their ids). The sentence names the largest raise (``raised − path``) and counts the other
     facility-years.
 
@@ -67,7 +66,7 @@ def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None,
         return ""
     r = raised.assign(_up=raised["raised"] - raised["path"]).sort_values("_up", ascending=False, kind="stable")
     top = r.iloc[0]
-    unit = (units or {}).get(str(top["commodity"]), "t")
+    unit = str(top["unit"]) if "unit" in r.columns else "t"
     cap = float(top["capacity"])
     cap_text = (f"capacity {cap:,.0f} {unit}" + (", an assumption" if bool(top["assumed"]) else "")
                 if np.isfinite(cap) else "capacity unknown")
@@ -79,6 +78,17 @@ def raised_note(raised: pd.DataFrame, units: Mapping[str, str] | None = None,
             f"{int(top['year'])} against a path of {float(top['path']):,.0f} {unit} "
             f"({cap_text}){others}; demand the paths leave short is met from spare capacity, so these outputs "
             f"are the model's, not a projection's ({SPARE_DOC}).")
+
+
+def world_shortage(mode: str, allocation: str | None) -> bool:
+    """Whether a run's summed shortfall is the world's shortage: ``rebalance`` with a Pareto efficient rule.
+
+    Every rule but ``home_first``.
+
+    :mod:`supplychain.simulation.world`: under ``fixed`` the kept pattern, under ``home_first`` the held exports, may
+    strand supply that reaches no short user.
+    """
+    return mode == "rebalance" and allocation != "home_first"
 
 
 def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = None,
@@ -118,7 +128,7 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
     demand, delivered = f"{float(top['demand']):,.0f} {unit}", f"{float(top['delivered']):,.0f} {unit}"
     lack, share = f"{float(top['shortfall']):,.0f} {unit}", format_percent(float(top["shortfall_share"]))
     doc = "(docs/outputs.md, \"World balance\")."
-    if mode == "rebalance" and allocation != "home_first":
+    if world_shortage(mode, allocation):
         return (f"The world is short of {commodity} in {int(top['year'])}{under}: its users demand {demand} and "
                 f"{delivered} reach them, {lack} ({share}) short under the run's bans and capacities {doc}")
     why = ("home_first, which holds short countries' exports home: part may be supply the other rules deliver"
@@ -131,7 +141,7 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
 
 def world_title(mode: str, allocation: str | None = None) -> str:
     """Title of ``run``'s table of world rows: "the world is short" only where the sum is the world's shortage."""
-    if mode == "rebalance" and allocation != "home_first":
+    if world_shortage(mode, allocation):
         return "World balance: commodities the world is short of (every user; each row's unit)"
     response = "the home_first rule" if mode == "rebalance" else "the fixed response"
     return f"Unmet demand summed over every user under {response} (not the world's shortage; each row's unit)"

@@ -405,7 +405,7 @@ def _world_note(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, s
     :func:`~supplychain.simulation.world.beyond_country_rows` (the table shows every country); under
     ``rebalance`` with a Pareto efficient rule :data:`~.engine_notes.WORLD_RULE_NOTE` follows, once.
     """
-    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note
+    from supplychain.report.engine_notes import WORLD_RULE_NOTE, world_short_note, world_shortage
     from supplychain.simulation.world import beyond_country_rows, world_balance, world_short
 
     if shortfall.empty or not run.results or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns):
@@ -417,7 +417,7 @@ def _world_note(run: ScenarioRun, shortfall: pd.DataFrame, names: Mapping[str, s
         short = short.iloc[short["variant"].map(lambda v: order.get(str(v), len(order))).argsort(kind="stable")]
     mode, allocation = str(getattr(first, "mode", "rebalance")), getattr(first, "allocation", None)
     note = world_short_note(short, mode, allocation, names)
-    return f"{note} {WORLD_RULE_NOTE}" if note and mode == "rebalance" and allocation != "home_first" else note
+    return f"{note} {WORLD_RULE_NOTE}" if note and world_shortage(mode, allocation) else note
 
 
 def _raised_note(run: ScenarioRun, names: Mapping[str, str]) -> str:
@@ -427,7 +427,7 @@ def _raised_note(run: ScenarioRun, names: Mapping[str, str]) -> str:
     raised = getattr(run.results[0], "raised", None) if run.results else None  # a stand-in run may carry none
     if raised is None or raised.empty:
         return ""
-    return raised_note(raised, dict(zip(raised["commodity"], raised["unit"], strict=True)), names)
+    return raised_note(raised, names)
 
 
 def _not_evaluated(run: ScenarioRun) -> str:

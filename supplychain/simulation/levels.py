@@ -277,9 +277,9 @@ def tie_ranks(keys: FloatArray, h: FloatArray) -> tuple[FloatArray, FloatArray]:
     """
     h = np.asarray(h, dtype=np.float64)
     n = len(h)
-    k = np.nan_to_num(np.asarray(keys, dtype=np.float64).reshape(n, -1))
     if n == 0:
         return h.copy(), h.copy()
+    k = np.nan_to_num(np.asarray(keys, dtype=np.float64).reshape(n, -1))
     order = np.lexsort(k.T[::-1])  # by the first key column, then the next, ...
     ks = k[order]
     new = np.ones(n, dtype=bool)

@@ -411,6 +411,7 @@ class Simulator:
         self._inputs: dict[str, Any] | None = None
         self._routes: StockRoutes | None = None
         self._yields: pd.DataFrame | None = None
+        self._raised: pd.DataFrame | None = None
 
     # ----------------------------------------------------------- shared parts
     def tables(self, year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -442,12 +443,16 @@ class Simulator:
         """Return the aggregates whose output the base network raised above their path, every simulated year.
 
         :func:`~supplychain.graph.spare.raised_table` of each year's baseline node table: the same
-        for every variant and response (the raise is part of the baseline both start from).
+        for every variant and response (the raise is part of the baseline both start from), so
+        built once.
         """
-        from supplychain.graph.spare import RAISED_COLUMNS, raised_table
+        if self._raised is None:
+            from supplychain.graph.spare import RAISED_COLUMNS, raised_table
 
-        frames = [t for y in self.years if not (t := raised_table(self.world, y, self.tables(y)[0])).empty]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RAISED_COLUMNS))
+            frames = [t for y in self.years if not (t := raised_table(self.world, y, self.tables(y)[0])).empty]
+            self._raised = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                columns=list(RAISED_COLUMNS))
+        return self._raised
 
     def _measure_inputs(self) -> dict[str, Any]:
         """Return the scenario facts the measures read besides the tables (computed once)."""
@@ -656,7 +661,6 @@ class Simulator:
         util["variant"] = label
         return replace(
             out,
-            flows=flows,
             utilisation=util,
             gainers=gainers_table(flows),
             attribution=_concat(r.out["att"], [*ATTRIBUTION_COLUMNS, "variant"], variant=label),
@@ -805,9 +809,8 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
                             drawn=drawn)
-        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold)) \
-            if self.outputs == "all" else pd.DataFrame()  # "headline": the flows alone
-        att = eff.attribution if self.outputs == "all" else pd.DataFrame()
+        util, att = ((utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold)),
+                      eff.attribution) if self.outputs == "all" else (pd.DataFrame(), pd.DataFrame()))  # "headline"
         return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
             "seconds": time.perf_counter() - t0, **stats}
 
@@ -955,10 +958,11 @@ class Simulator:
         flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
                             eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
                             unsold=unsold, drawn=draws)
-        util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
-            zip(ids[model.facilities], inputs.capacity, strict=True))) if self.outputs == "all" else pd.DataFrame()
         if self.outputs != "all":  # "headline": the flows alone
-            return flows, short, util, pd.DataFrame(), sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+            empty = pd.DataFrame()
+            return flows, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+        util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
+            zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution
         att = att.loc[(att["baseline_t"].to_numpy() > 0) | (att["exempted_by"].to_numpy() != "")].reset_index(drop=True)
         return flows, short, util, att, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats

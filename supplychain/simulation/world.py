@@ -140,7 +140,7 @@ def beyond_country_rows(short: pd.DataFrame, shortfall: pd.DataFrame,
     if short.empty:
         return short
     keys = [k for k in ("variant", "year", "commodity") if k in short.columns and k in shortfall.columns]
-    users = shortfall[shortfall["shortfall"] > SHORT * shortfall["demand"].clip(lower=1.0)]
+    users = world_short(shortfall)  # the same test per user
     hidden = users if shown is None else users[~users["country"].isin(list(shown))]
     many = users.groupby(keys).size().rename("_n").reset_index()
     unseen = hidden.groupby(keys).size().rename("_h").reset_index()
