@@ -603,7 +603,11 @@ def load_text(
         import yaml
 
         file = "<dict>" if file == "<string>" else file
-        text = yaml.safe_dump(_plain(text, file, ()), sort_keys=False, allow_unicode=True)
+        try:
+            text = yaml.safe_dump(_plain(text, file, ()), sort_keys=False, allow_unicode=True)
+        except yaml.YAMLError as err:  # a plain type's subclass (pandas Timestamp): safe_dump wants exact types
+            hint = "give plain values: dicts, lists, strings, numbers, booleans, dates"
+            raise ScenarioError([Problem(file, 0, 0, (), f"cannot be written as YAML: {err}", hint)]) from None
     doc = parse_yaml_text(text, file=file)
     return _validate(compose_document(doc, folder=base_dir, extra_roots=tuple(_extra_roots())), require_sources)
 

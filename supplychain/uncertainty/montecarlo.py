@@ -456,8 +456,8 @@ def run_sweep(
     sampled = {str(p.path[-1]) for p in spec.toggles}
     fixed = {t: on for t, on in state.states.items() if t not in sampled}
     inert = inert_parameters(sc, spec, years=yrs, fixed=fixed, shocks_act=mode != "exposure")
-    select = measure_filter(measures, countries, commodities, years, custom=model is not None,
-                            targets=None if model is not None else sc.targets)
+    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+                            custom=model is not None, targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {
         "mode": mode,
         "years": list(yrs),

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from supplychain.arguments import check_years
 from supplychain.io.atomic import atomic_write
 from supplychain.io.load import as_scenario
 from supplychain.parallel.executors import ExecutorLike
@@ -456,8 +457,9 @@ def one_at_a_time(
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
-    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years, custom=model is not None)
+    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
+    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+                            custom=model is not None)
     sweep_model, fast_path = build_model(
         sc,
         spec,
@@ -653,9 +655,9 @@ def toggle_grid(
     if overlap:
         msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
         raise ValueError(msg)
-    yrs = tuple(int(y) for y in (years if years is not None else sc.years))
-    select = measure_filter(measures, countries, commodities, years, custom=model is not None,
-                            targets=None if model is not None else sc.targets)
+    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
+    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+                            custom=model is not None, targets=None if model is not None else sc.targets)
     combos = list(itertools.product([False, True], repeat=len(chosen)))
     columns = [f"toggles.{t}" for t in chosen]
     inputs = pd.DataFrame(combos, columns=columns, dtype=bool)
