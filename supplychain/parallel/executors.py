@@ -368,6 +368,7 @@ def _exit_with_driver(driver: int) -> None:
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
     """Cancel what has not started and terminate the pool's worker processes (an interrupted sweep)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())  # no public handle before Python 3.14
+    manager = getattr(pool, "_executor_manager_thread", None)  # taken before shutdown(), which forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         proc.terminate()
@@ -376,10 +377,10 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
         if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
             proc.kill()
             proc.join(timeout=5)
-    # the pool's manager thread closes its wake-up pipe as it ends; joined here, before the interpreter's
-    # exit wakes every pool it knows of, so that no wake-up is written to a pipe being closed (an
-    # "Exception ignored ... Bad file descriptor" traceback at exit)
-    manager = getattr(pool, "_executor_manager_thread", None)
+    # the pool's manager thread closes its wake-up pipe as it ends and joins the workers too (a worker it reaps
+    # is still counted as running by a join here until it has recorded the exit status); joined here, before the
+    # interpreter's exit wakes every pool it knows of, so that no wake-up is written to a pipe being closed (an
+    # "Exception ignored ... Bad file descriptor" traceback at exit) and no worker is left uncounted as ended
     if manager is not None:
         manager.join(timeout=5)
 
