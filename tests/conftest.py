@@ -35,7 +35,10 @@ def wait_until(condition: Callable[[], bool], timeout: float = PATIENCE, poll: f
 
 @contextmanager
 def local_dask_cluster(n_workers: int) -> Iterator[Any]:
-    """A Dask ``LocalCluster`` on loopback only (127.0.0.1, ports chosen by the system: 0), no dashboards.
+    """A Dask ``LocalCluster`` on loopback only (127.0.0.1, ports chosen by the system: 0), no worker dashboards.
+
+    The scheduler always serves HTTP (``dashboard_address=None`` means its default port, 8787, and a
+    warning, an error here, when another cluster holds it): it is given a system-chosen loopback port.
 
     Its connection timeouts are :data:`PATIENCE` and it is handed over once its ``n_workers`` worker
     processes have joined (``wait_for_workers``): worker processes start slowly on a loaded machine.
@@ -46,7 +49,7 @@ def local_dask_cluster(n_workers: int) -> Iterator[Any]:
     patience = f"{PATIENCE:g}s"
     with dask.config.set({"distributed.comm.timeouts.connect": patience, "distributed.comm.timeouts.tcp": patience}), \
             distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                     scheduler_port=0, dashboard_address=None, worker_dashboard_address=None,
+                                     scheduler_port=0, dashboard_address="127.0.0.1:0", worker_dashboard_address=None,
                                      silence_logs=40) as cluster:  # fmt: skip
         cluster.wait_for_workers(n_workers, timeout=PATIENCE)
         yield cluster
