@@ -145,7 +145,7 @@ class RunOutput:
     allocation: str
     raised: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Aggregates whose output the base network raised above their path to meet demand
-    (:func:`~supplychain.graph.spare.raised_table` over the years); empty with ``outputs="measures"``."""
+    (:func:`~supplychain.graph.spare.raised_table` over the years); empty unless ``outputs="all"``."""
     trade: TradeSums | None = None
     """With ``outputs="headline"`` alone: :func:`~supplychain.simulation.world.flow_sums` of the run's flows
     (the tonnes blocked and each country's imports by partner, which :func:`supplychain.api.compare`'s exposure
@@ -367,7 +367,8 @@ class Simulator:
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
         of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
         targets and solver tables too, and in place of the flows their sums over the trade edges
-        (:attr:`RunOutput.trade`): what :func:`supplychain.api.compare` reads of a run.
+        (:attr:`RunOutput.trade`): what :func:`supplychain.api.compare` reads of a run (not the raised
+        aggregates either).
     """
 
     def __init__(
@@ -661,12 +662,12 @@ class Simulator:
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver, raised=self.raised())
+                      targets=targets, solver=solver)
         if self.outputs == "headline":  # each year's trade edges (trade_frame), summed for compare's exposure note
             trade = _concat(r.out["flows"], TRADE_COLUMNS, variant=label)
             return replace(out, trade=flow_sums(trade, baseline="baseline_t", simulated="tonnes"))
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
-        out = replace(out, flows=flows)
+        out = replace(out, flows=flows, raised=self.raised())
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return replace(
