@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -38,7 +38,7 @@ from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
 from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, same_runs
 from supplychain.simulation.variants import run_variants
-from supplychain.simulation.world import world_balance
+from supplychain.simulation.world import INFLOW_COLUMNS, world_balance
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -52,13 +52,6 @@ _T = TypeVar("_T")
 COMPARE_METRICS = ("exposed_share", "traced_share", "direct_import_share", "shortfall_share",
                     "element_exposed_share", "element_dependence", "element_shortfall_share")
 """Measures :func:`compare` reports per variant and year (element rows name the element key in ``commodity``)."""
-
-_WORLD_SHORTFALL = "_world_shortfall"
-"""The metric of :func:`compare`'s rows of the world's shortfall per commodity, moved to ``table.attrs``."""
-_WORLD_BLOCKED = "_world_blocked"
-"""The metric of :func:`compare`'s rows of the tonnes blocked worldwide per commodity, moved to ``table.attrs``."""
-_FROM = "_from:"
-"""Prefix of the metric of :func:`compare`'s rows of a country's imports from a partner, moved to ``table.attrs``."""
 
 
 def load(path: str | Path) -> Scenario:
@@ -793,6 +786,25 @@ def _compare_runs(
     return [(v, (None if v == "base" else v, None)) for v in names]
 
 
+class _Headline(NamedTuple):
+    """What :func:`compare` keeps of one run, computed where the run was simulated (:func:`_headline_rows`).
+
+    Each table without ``variant``: :func:`compare` adds the run's label.
+    """
+
+    rows: pd.DataFrame
+    """The table's rows: ``year``, ``country``, ``commodity``, ``metric``, ``value``, ``reason`` (an n/a
+    target's reason, else empty)."""
+    world: pd.DataFrame
+    """Per ``year`` and ``commodity``: the world's ``shortfall`` (:func:`~supplychain.simulation.world.world_balance`)
+    and the tonnes ``blocked`` (:func:`~supplychain.simulation.world.flow_sums`; NaN for a commodity without trade)."""
+    inflows: pd.DataFrame
+    """Each table country's simulated imports by partner: ``year``, ``country``, ``commodity``, ``supplier``,
+    ``tonnes`` (:func:`~supplychain.simulation.world.flow_sums`)."""
+    solver: dict[str, float | int]
+    """``{"seconds", "iterations"}`` summed over the years."""
+
+
 def _headline_rows(
     position: int,
     out: RunOutput,
@@ -802,15 +814,15 @@ def _headline_rows(
     pairs: set[tuple[str, str]],
     focus: Sequence[str],
     countries: bool,
-) -> tuple[pd.DataFrame, dict[str, float | int]]:
-    """:func:`compare`'s rows of one run and the solver's work on it, computed where the run was simulated.
+) -> _Headline:
+    """:func:`compare`'s rows of one run, the world's and inflow tables of its exposure note, and the solver's work.
 
     Parameters
     ----------
     position : int
         The run's position; ``labels[position]`` is its label.
     out : RunOutput
-        The run.
+        The run (``Simulator(outputs="headline")``: its trade sums in :attr:`RunOutput.trade`).
     labels, metrics
         Run labels, and the measures to keep.
     pairs : set of (str, str)
@@ -823,10 +835,9 @@ def _headline_rows(
 
     Returns
     -------
-    tuple
-        The rows (``variant``, ``year``, ``country``, ``commodity``,
-        ``metric``, ``value``, ``reason``: an n/a target's reason, else empty) and
-        ``{"seconds", "iterations"}`` summed over the years.
+    _Headline
+        The rows, the world and inflow tables (the inflows of the countries of the rows alone: the note's),
+        and the solver's work.
     """
     m = out.measures
     m = m[m["metric"].isin(list(metrics))]
@@ -845,28 +856,21 @@ def _headline_rows(
             "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
-    world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
-    from supplychain.report.exposure_falls import flow_sums
-
-    blocked, inflows = flow_sums(out.flows.assign(variant=""), baseline="baseline_t", simulated="tonnes") \
-        if len(out.flows) else (pd.DataFrame(columns=["year", "commodity", "blocked"]),
-                                pd.DataFrame(columns=["year", "country", "commodity", "supplier", "tonnes"]))
-    inflows = inflows[inflows["country"].isin({c for c, _ in keep})]  # the table's countries: the note's
-    rows = pd.concat([rows, pd.DataFrame({  # the world's shortfall and blocked tonnes, each country's imports by
-        # partner: for compare's note (table.attrs, not rows)
-        "year": world["year"], "country": "", "commodity": world["commodity"], "metric": _WORLD_SHORTFALL,
-        "value": world["shortfall"].astype(float), "reason": ""}), pd.DataFrame({
-        "year": blocked["year"], "country": "", "commodity": blocked["commodity"], "metric": _WORLD_BLOCKED,
-        "value": blocked["blocked"].astype(float), "reason": ""}), pd.DataFrame({
-        "year": inflows["year"], "country": inflows["country"], "commodity": inflows["commodity"],
-        "metric": _FROM + inflows["supplier"].astype(str), "value": inflows["tonnes"].astype(float),
-        "reason": ""})], ignore_index=True)
     rows.insert(0, "variant", labels[position])
+    world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
+    world = pd.DataFrame(world[["year", "commodity", "shortfall"]])
+    if out.trade is None or out.trade.blocked.empty:
+        world = world.assign(blocked=np.nan)
+        inflows = pd.DataFrame(columns=INFLOW_COLUMNS[1:])
+    else:
+        world = world.merge(out.trade.blocked.drop(columns="variant"), on=["year", "commodity"], how="left")
+        inflows = out.trade.inflows.drop(columns="variant")
+        inflows = inflows[inflows["country"].isin({c for c, _ in keep})].reset_index(drop=True)  # the note's
     work = out.solver
-    return rows, {
+    return _Headline(rows, world, inflows, {
         "seconds": float(work["seconds"].sum()) if "seconds" in work.columns else 0.0,
         "iterations": int(work["iterations"].sum()) if "iterations" in work.columns else 0,
-    }
+    })
 
 
 def focus_countries(scenario: Scenario, countries: Sequence[str] | None = None) -> list[str]:
@@ -1018,18 +1022,12 @@ def compare(
     done, states = _run_grouped(scenario, labelled, headline, mode=mode, workers=workers, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
-    frames = [part[0] for part in done]
-    solver = {label: part[1] for (label, _run), part in zip(labelled, done, strict=True)}
-    table = pd.concat(frames, ignore_index=True)
-    at_world, at_blocked = table["metric"] == _WORLD_SHORTFALL, table["metric"] == _WORLD_BLOCKED
-    at_from = table["metric"].str.startswith(_FROM)
-    world = table.loc[at_world, ["variant", "year", "commodity", "value"]].rename(columns={"value": "shortfall"})
-    world = world.merge(table.loc[at_blocked, ["variant", "year", "commodity", "value"]].rename(
-        columns={"value": "blocked"}), on=["variant", "year", "commodity"], how="left")
-    inflows = table.loc[at_from, ["variant", "year", "country", "commodity", "metric", "value"]]
-    inflows = inflows.assign(supplier=inflows["metric"].str.removeprefix(_FROM)).rename(columns={"value": "tonnes"})[
-        ["variant", "year", "country", "commodity", "supplier", "tonnes"]].reset_index(drop=True)
-    table = table.loc[~(at_world | at_blocked | at_from)]
+    labels = [label for label, _run in labelled]
+    solver = {label: part.solver for label, part in zip(labels, done, strict=True)}
+    table = pd.concat([part.rows for part in done], ignore_index=True)
+    world = _labelled_concat([part.world for part in done], labels, ["variant", "year", "commodity", "shortfall",
+                                                                     "blocked"])
+    inflows = _labelled_concat([part.inflows for part in done], labels, INFLOW_COLUMNS)
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
     table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
@@ -1040,10 +1038,16 @@ def compare(
     table = table.drop(columns="reason")
     table.attrs["solver"] = solver
     table.attrs["not_evaluable"] = reasons
-    table.attrs["same_toggles"] = _same_cases([label for label, _run in labelled], states)
-    table.attrs["world_shortfall"] = world.reset_index(drop=True)
+    table.attrs["same_toggles"] = _same_cases(labels, states)
+    table.attrs["world_shortfall"] = world
     table.attrs["inflows"] = inflows
     return table
+
+
+def _labelled_concat(frames: Sequence[pd.DataFrame], labels: Sequence[str], columns: list[str]) -> pd.DataFrame:
+    """Stack one table per run, each with its run's label as ``variant``, in ``columns`` (runs without rows skipped)."""
+    parts = [f.assign(variant=label) for f, label in zip(frames, labels, strict=True) if len(f)]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
 def _labelled_runs(

@@ -12,8 +12,10 @@ import yaml
 
 from supplychain.api import Result, compare, simulate
 from supplychain.errors import ScenarioError
+from supplychain.report.exposure_falls import world_shortfall
 from supplychain.schema.model import Scenario
 from supplychain.simulation.run import Mode, Simulator
+from supplychain.simulation.world import flow_sums
 
 YEARS = (2024, 2025, 2026, 2027)
 
@@ -352,17 +354,54 @@ def test_runs_with_the_same_policies_in_force_are_simulated_once() -> None:
     assert deal.measures["value"].to_numpy().tolist() != base.measures["value"].to_numpy().tolist()
 
 
-def test_headline_outputs_keep_what_compare_reads() -> None:
-    """``Simulator(outputs="headline")``: the measures, shortfall, targets, solver and flows tables of ``"all"``, no
-    others (the flows for compare's exposure note: ``report.exposure_falls.flow_sums``)."""
-    full = Simulator(world()).run()
-    head = Simulator(world(), outputs="headline").run()
-    for name in ("measures", "shortfall", "targets", "flows"):
+@pytest.mark.parametrize(("mode", "from_au"), [("rebalance", 300.0), ("fixed", 100.0)])
+def test_headline_outputs_keep_what_compare_reads(mode: Mode, from_au: float) -> None:
+    """``Simulator(outputs="headline")``: the measures, shortfall, targets and solver tables of ``"all"``, no others;
+    in place of the flows their trade sums (``RunOutput.trade``), equal to ``flow_sums`` of ``"all"``'s flows.
+
+    By hand, 2026 (the ban on CN → US in force all year, blocked share 1): blocked B = 600 t · 1 = 600 t;
+    2025 (from 1 September, 4 of 12 months): 600 · 4/12 = 200 t. Into the US in 2026: 0 t from CN; from AU
+    its 100 t under ``fixed`` (the pattern), 100 + 200 t spare capacity = 300 t under ``rebalance``; into
+    JP 300 t from CN (not banned). No edge within a country is counted (there is none across here).
+    """
+    full = Simulator(world()).run(mode=mode)
+    head = Simulator(world(), outputs="headline").run(mode=mode)
+    for name in ("measures", "shortfall", "targets"):
         pd.testing.assert_frame_equal(getattr(head, name), getattr(full, name))
     pd.testing.assert_frame_equal(head.solver.drop(columns="seconds"), full.solver.drop(columns="seconds"))
-    for name in ("utilisation", "gainers", "attribution", "stocks", "inactive", "offtakes"):
+    for name in ("flows", "utilisation", "gainers", "attribution", "stocks", "inactive", "offtakes", "raised"):
         assert len(getattr(head, name).columns) == 0
     assert min(len(full.flows), len(full.utilisation), len(full.attribution)) > 0
+    assert full.trade is None
+    assert head.trade is not None
+    sums = flow_sums(full.flows, baseline="baseline_t", simulated="tonnes")
+    pd.testing.assert_frame_equal(head.trade.blocked, sums.blocked, check_exact=True)
+    pd.testing.assert_frame_equal(head.trade.inflows, sums.inflows, check_exact=True)
+    blocked = head.trade.blocked.set_index("year")["blocked"]
+    assert (blocked[2024], blocked[2025], blocked[2026]) == pytest.approx((0.0, 200.0, 600.0))
+    into = head.trade.inflows.query("year == 2026").set_index(["country", "supplier"])["tonnes"]
+    assert into.to_dict() == pytest.approx({("JP", "CN"): 300.0, ("US", "AU"): from_au, ("US", "CN"): 0.0})
+
+
+def test_compare_world_and_inflow_tables_are_the_sums_of_each_variants_flows() -> None:
+    """``compare``'s ``attrs["world_shortfall"]`` and ``attrs["inflows"]`` (returned by its workers beside the rows,
+    ``api._Headline``) equal ``world_shortfall`` and ``flow_sums`` of each variant's :func:`simulate` tables.
+
+    ``compare`` runs both variants as one group (warm re-solves): equal to ``simulate``'s within the
+    solver's round-off (``simulation.groups``). ``with_deal`` exempts CN → US from 2026: nothing blocked then.
+    """
+    table = compare(world(), mode="rebalance")
+    runs = [simulate(world(), variant=v, mode="rebalance") for v in (None, "with_deal")]
+    blocked, inflows = flow_sums(pd.concat([r.flows for r in runs], ignore_index=True))
+    world_t = world_shortfall(pd.concat([r.shortfall for r in runs], ignore_index=True)).merge(
+        blocked, on=["variant", "year", "commodity"], how="left")
+    pd.testing.assert_frame_equal(table.attrs["world_shortfall"], world_t, rtol=1e-9, atol=1e-9)
+    shown = set(table["country"])
+    inflows = inflows[inflows["country"].isin(shown)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table.attrs["inflows"], inflows, rtol=1e-9, atol=1e-9)
+    w = table.attrs["world_shortfall"].query("year == 2026").set_index("variant")["blocked"]
+    assert (w["base"], w["with_deal"]) == pytest.approx((600.0, 0.0))
+    assert not table["metric"].str.startswith("_").any()  # no table travels as metric rows
 
 
 @pytest.mark.parametrize("mode", ["rebalance", "fixed"])

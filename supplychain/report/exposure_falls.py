@@ -16,7 +16,7 @@ in year *y*, variant *A* is harsher than *B* when more of *k*'s final demand is 
 or, as much being unmet in both (:math:`|S_A - S_B| \le \varepsilon \max(1, S_B)`, often nothing),
 when more of *k*'s trade is blocked worldwide, :math:`B_A(k, y) > B_B(k, y) + \varepsilon\,\max(1, B_B(k, y))`
 with :math:`B_v(k, y) = \sum_e x^0_e\,b_e` over *k*'s trade edges (baseline tonnes times the share the
-policies block, :func:`flow_sums`). The exposure falls for country *c* when
+policies block, :func:`~supplychain.simulation.world.flow_sums`). The exposure falls for country *c* when
 :math:`e_A(c,k,y) < e_B(c,k,y) - \varepsilon` (:math:`\varepsilon` = :data:`TOLERANCE`, above the LP's
 round-off).
 
@@ -36,6 +36,7 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.numbers import format_percent
+from supplychain.simulation.world import flow_sums, world_balance
 
 __all__ = ["TOLERANCE", "exposure_falls", "exposure_falls_note", "flow_sums", "world_shortfall"]
 
@@ -44,47 +45,6 @@ TOLERANCE: Final = 1e-6
 
 _COLUMNS = ["country", "commodity", "year", "harsher", "milder", "exposed_harsher", "exposed_milder",
             "short_harsher", "short_milder", "by", "blocked_harsher", "blocked_milder", "replaced_by", "replaced"]
-_INFLOWS = ["variant", "year", "country", "commodity", "supplier", "tonnes"]
-
-
-def flow_sums(flows: pd.DataFrame, *, baseline: str = "baseline",
-              simulated: str = "simulated") -> tuple[pd.DataFrame, pd.DataFrame]:
-    r"""Sum a flows table to what the note reads: each commodity's blocked tonnes and each country's imports by partner.
-
-    Parameters
-    ----------
-    flows : pandas.DataFrame
-        :attr:`Result.flows <supplychain.api.Result.flows>` of one or more runs (``variant``, ``year``,
-        ``supplier_country``, ``buyer_country``, ``commodity``, ``kind``, ``blocked_share`` and the
-        baseline and simulated tonnes, named by ``baseline`` and ``simulated``: the simulator's own
-        table calls them ``baseline_t`` and ``tonnes``).
-
-    Returns
-    -------
-    tuple of pandas.DataFrame
-        ``variant``, ``year``, ``commodity``, ``blocked``: :math:`B_v(k, y) = \sum_e x^0_e b_e` over the
-        trade edges; and ``variant``, ``year``, ``country``, ``commodity``, ``supplier``, ``tonnes``:
-        simulated trade from ``supplier`` into ``country`` (cross-border edges only).
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"variant": "v", "year": 2025, "supplier_country": ["CN", "RU", "US"],
-    ...                   "buyer_country": ["US", "US", "US"], "commodity": "ga", "kind": ["trade", "trade", "use"],
-    ...                   "baseline": [30.0, 0.0, 100.0], "simulated": [0.0, 30.0, 100.0],
-    ...                   "blocked_share": [1.0, 0.0, 0.0]})
-    >>> blocked, inflows = flow_sums(f)
-    >>> blocked.values.tolist(), inflows.values.tolist()
-    ([['v', 2025, 'ga', 30.0]], [['v', 2025, 'US', 'ga', 'CN', 0.0], ['v', 2025, 'US', 'ga', 'RU', 30.0]])
-    """
-    trade = flows[flows["kind"] == "trade"]
-    blocked = trade.assign(blocked=trade[baseline].astype(float) * trade["blocked_share"].fillna(0.0).astype(float))
-    blocked = blocked.groupby(["variant", "year", "commodity"], as_index=False, sort=True)[["blocked"]].sum()
-    cross = trade[trade["supplier_country"] != trade["buyer_country"]]
-    inflows = pd.DataFrame({"variant": cross["variant"], "year": cross["year"], "country": cross["buyer_country"],
-                            "commodity": cross["commodity"], "supplier": cross["supplier_country"],
-                            "tonnes": cross[simulated].astype(float)})
-    inflows = inflows.groupby(_INFLOWS[:-1], as_index=False, sort=True)[["tonnes"]].sum()
-    return blocked, inflows
 
 
 def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
@@ -102,8 +62,6 @@ def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
     >>> world_shortfall(s).values.tolist()
     [['v', 2025, 'm', 60.0]]
     """
-    from supplychain.simulation.world import world_balance
-
     out = world_balance(shortfall)
     return pd.DataFrame(out[["variant", "year", "commodity", "shortfall"]])
 

@@ -34,6 +34,11 @@ flows of every market close (in = out): ``kind`` ``unsold`` (material made that 
 to ``<country>:<commodity>:unsold``; entity ``response.unsold``) and ``stock`` release rows
 (``stockpiles.release.<market>``, entity ``stock_release``: stock drawn beyond the baseline)."""
 
+TRADE_COLUMNS = ["year", "supplier_country", "buyer_country", "commodity", "kind", "baseline_t", "tonnes",
+                 "blocked_share", "variant"]
+"""Columns of :func:`trade_frame` (with ``variant``, added when a run's years are stacked): those of
+:data:`FLOW_COLUMNS` that :func:`~supplychain.simulation.world.flow_sums` reads."""
+
 TOL = 1e-6
 """Tonnes (and share of the baseline) below which a flow, a change or a draw is none: the LP's round-off.
 
@@ -75,6 +80,44 @@ def flow_status(
     return out
 
 
+def settled_tonnes(baseline: Any, tonnes: Any) -> np.ndarray[Any, np.dtype[np.float64]]:
+    r"""Tonnes after the response, a flow within the LP's round-off of its baseline read as the baseline.
+
+    :math:`x_e \leftarrow x^0_e` where :math:`|x_e - x^0_e| \le \text{TOL} \cdot \max(1, x^0_e)`
+    (:data:`TOL`), else :math:`x_e`: the ``tonnes`` of :func:`flow_frame` and :func:`trade_frame`.
+
+    Examples
+    --------
+    >>> settled_tonnes(np.array([600.0, 10.0]), np.array([600.0 + 2.4e-11, 12.0])).tolist()
+    [600.0, 12.0]
+    """
+    base = np.asarray(baseline, dtype=float)
+    t = np.asarray(tonnes, dtype=float)
+    out: np.ndarray[Any, np.dtype[np.float64]] = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)
+    return out
+
+
+def trade_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any) -> pd.DataFrame:
+    """Return the rows of :func:`flow_frame` of ``table``'s edges of ``kind`` ``trade``, in :data:`TRADE_COLUMNS` only.
+
+    What :func:`~supplychain.simulation.world.flow_sums` reads (``Simulator(outputs="headline")``,
+    for :func:`supplychain.api.compare`'s exposure note), without the other columns, the status of
+    each edge or the response's rows; the values are :func:`flow_frame`'s, row for row.
+    """
+    at = np.flatnonzero(table["kind"].to_numpy() == "trade")
+    base = np.asarray(baseline, dtype=float)[at]
+    return pd.DataFrame({
+        "year": np.full(len(at), year, dtype=np.int64),
+        "supplier_country": table["supplier_country"].to_numpy()[at],
+        "buyer_country": table["buyer_country"].to_numpy()[at],
+        "commodity": table["commodity"].to_numpy()[at],
+        "kind": table["kind"].to_numpy()[at],
+        "baseline_t": base,
+        "tonnes": settled_tonnes(base, np.asarray(tonnes, dtype=float)[at]),
+        "blocked_share": np.asarray(blocked, dtype=float)[at],
+    })
+
+
 def flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, blocked: Any, cost: Any,
                 deal: Any, *, origin: str | None = None, unsold: Mapping[Any, float] | None = None,
                 drawn: Mapping[str, float] | None = None) -> pd.DataFrame:
@@ -84,8 +127,7 @@ def flow_frame(year: int, table: pd.DataFrame, baseline: Any, tonnes: Any, block
     """
     n = len(table)
     base = np.asarray(baseline, dtype=float)
-    t = np.asarray(tonnes, dtype=float)
-    t = np.where(np.abs(t - base) <= TOL * np.maximum(1.0, base), base, t)  # the LP's round-off
+    t = settled_tonnes(base, tonnes)
     b = np.asarray(blocked, dtype=float)
 
     def text(col: str, default: str) -> np.ndarray[Any, np.dtype[Any]]:

@@ -52,6 +52,7 @@ from supplychain.simulation.lpdata import RebalanceSolution, YearInputs
 from supplychain.simulation.outcome import (
     FLOW_COLUMNS,
     TOL,
+    TRADE_COLUMNS,
     add_release_edges,
     apply_stock_cover,
     baseline_stock_gap,
@@ -63,6 +64,7 @@ from supplychain.simulation.outcome import (
     net_of_baseline_draw,
     simulated_nodes,
     stock_edge_draws,
+    trade_frame,
     unsold_by_facility,
     utilisation,
     with_sinks,
@@ -81,6 +83,7 @@ from supplychain.simulation.stocks import (
 )
 from supplychain.simulation.targets import evaluate_targets, target_metrics
 from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key
+from supplychain.simulation.world import TradeSums, flow_sums
 
 if TYPE_CHECKING:
     from supplychain.graph.build import BaseYear
@@ -142,7 +145,12 @@ class RunOutput:
     allocation: str
     raised: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Aggregates whose output the base network raised above their path to meet demand
-    (:func:`~supplychain.graph.spare.raised_table` over the years); empty with ``outputs="measures"``."""
+    (:func:`~supplychain.graph.spare.raised_table` over the years); empty unless ``outputs="all"``."""
+    trade: TradeSums | None = None
+    """With ``outputs="headline"`` alone: :func:`~supplychain.simulation.world.flow_sums` of the run's flows
+    (the tonnes blocked and each country's imports by partner, which :func:`supplychain.api.compare`'s exposure
+    note reads), summed from each year's trade edges (:func:`~supplychain.simulation.outcome.trade_frame`)
+    without the flows table, which is empty."""
     yields: pd.DataFrame | None = None
     """The model's yield coefficients (:func:`~supplychain.simulation.candidates.facility_yields`): which
     commodities each plant turns into which, for the feeds of ``shipped_while_short``; ``None`` with
@@ -358,8 +366,9 @@ class Simulator:
         (flows, shortfall, utilisation, gainers, targets, attribution, stocks, solver, inactive projects,
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
         of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
-        targets, solver and flows tables too (what :func:`supplychain.api.compare` reads of a run: the flows
-        for its exposure note, :func:`~supplychain.report.exposure_falls.flow_sums`).
+        targets and solver tables too, and in place of the flows their sums over the trade edges
+        (:attr:`RunOutput.trade`): what :func:`supplychain.api.compare` reads of a run (not the raised
+        aggregates either).
     """
 
     def __init__(
@@ -652,11 +661,13 @@ class Simulator:
                                    variant=label)
         solver = pd.DataFrame(r.solver if toggles is r.toggles else
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
-        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)  # headline too: compare's exposure note reads it
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver, raised=self.raised(), flows=flows)
-        if self.outputs == "headline":
-            return out
+                      targets=targets, solver=solver)
+        if self.outputs == "headline":  # each year's trade edges (trade_frame), summed for compare's exposure note
+            trade = _concat(r.out["flows"], TRADE_COLUMNS, variant=label)
+            return replace(out, trade=flow_sums(trade, baseline="baseline_t", simulated="tonnes"))
+        flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
+        out = replace(out, flows=flows, raised=self.raised())
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return replace(
@@ -797,9 +808,12 @@ class Simulator:
         sim_edges = add_release_edges(edges.assign(tonnes=tonnes), drawn)
         sim_nodes = simulated_nodes(res.index.nodes, edges, tonnes, drawn)
         stats = {"iterations": res.iterations, "warm": False}
-        if self.outputs == "measures":  # no flows, utilisation, attribution or preferences (Simulator, outputs=)
+        if self.outputs != "all":  # no flows, utilisation, attribution or preferences (Simulator, outputs=)
             empty = pd.DataFrame()
-            return empty, short, empty, empty, sim_nodes, sim_edges, empty, {
+            trade = trade_frame(year, edges, edges["tonnes"].to_numpy(dtype=float), tonnes,
+                                eff.edges["total_blocked_share"].to_numpy(dtype=float)) \
+                if self.outputs == "headline" else empty  # compare's exposure note: the trade edges alone
+            return trade, short, empty, empty, sim_nodes, sim_edges, empty, {
                 "seconds": time.perf_counter() - t0, **stats}
         _, partner = preference_surcharge(edges, year=year, agreements=self.world.agreements, scenario=self.world,
                                           active=active)
@@ -809,8 +823,8 @@ class Simulator:
                             eff.edges["total_blocked_share"].to_numpy(dtype=float),
                             eff.edges["cost_per_t"].to_numpy(dtype=float), deal, origin="observed", unsold=unsold,
                             drawn=drawn)
-        util, att = ((utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold)),
-                      eff.attribution) if self.outputs == "all" else (pd.DataFrame(), pd.DataFrame()))  # "headline"
+        util = utilisation(year, nodes, edges, tonnes, off_capacity, unsold=unsold_by_facility(unsold))
+        att = eff.attribution
         return flows, short, util, att, sim_nodes, sim_edges, pd.DataFrame(columns=OFFTAKE_COLUMNS), {
             "seconds": time.perf_counter() - t0, **stats}
 
@@ -951,16 +965,15 @@ class Simulator:
         stats: dict[str, Any] = {"seconds": sol.seconds, "iterations": sol.iterations, "warm": sol.warm,
                                  "allocation": self.allocation}
         stats.update({f"objective_{k}": v for k, v in sol.objectives.items()})
-        if self.outputs == "measures":  # no flows, utilisation or attribution (Simulator, outputs=)
+        blocked = eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep]
+        if self.outputs != "all":  # no flows, utilisation or attribution (Simulator, outputs=)
             empty = pd.DataFrame()
-            return empty, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+            trade = trade_frame(year, kept, inputs.baseline[keep], tonnes, blocked) \
+                if self.outputs == "headline" else empty  # compare's exposure note: the trade edges alone
+            return trade, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
         unsold = {str(m): float(u) for m, u in zip(ids[model.markets], sol.unsold, strict=True) if u > TOL}
-        flows = flow_frame(year, kept, inputs.baseline[keep], tonnes,
-                            eff.edges["total_blocked_share"].to_numpy(dtype=float)[keep], inputs.cost[keep], deal[keep],
-                            unsold=unsold, drawn=draws)
-        if self.outputs != "all":  # "headline": the flows alone
-            empty = pd.DataFrame()
-            return flows, short, empty, empty, sim_nodes, sim_edges.drop(columns=["origin"]), offtakes, stats
+        flows = flow_frame(year, kept, inputs.baseline[keep], tonnes, blocked, inputs.cost[keep], deal[keep],
+                           unsold=unsold, drawn=draws)
         util = utilisation(year, nodes, table, sol.tonnes, off_capacity, capacity=dict(
             zip(ids[model.facilities], inputs.capacity, strict=True)))
         att = eff.attribution

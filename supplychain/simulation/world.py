@@ -31,17 +31,21 @@ stranded in one market is not sent to users short in another.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from supplychain.metrics.exposure import shortfall_share
 
-__all__ = ["SHORT", "WORLD_COLUMNS", "beyond_country_rows", "world_balance", "world_short"]
+__all__ = ["INFLOW_COLUMNS", "SHORT", "WORLD_COLUMNS", "TradeSums", "beyond_country_rows", "flow_sums", "world_balance",
+           "world_short"]
 
 WORLD_COLUMNS: Final = ["year", "commodity", "unit", "demand", "delivered", "shortfall", "shortfall_share"]
 """Columns of :func:`world_balance` (``variant`` first when the shortfall table has one)."""
+
+INFLOW_COLUMNS: Final = ["variant", "year", "country", "commodity", "supplier", "tonnes"]
+"""Columns of :attr:`TradeSums.inflows`."""
 
 SHORT: Final = 1e-6
 r"""The world counts as short of a commodity when :math:`Z > \text{SHORT} \cdot \max(1, D)` (the LP's round-off)."""
@@ -89,6 +93,60 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
     if "unit" not in g.columns:
         g["unit"] = "t"
     return pd.DataFrame(g[cols]).reset_index(drop=True)
+
+
+class TradeSums(NamedTuple):
+    """A flows table summed over its trade edges (:func:`flow_sums`): the tonnes blocked and each country's imports."""
+
+    blocked: pd.DataFrame
+    r"""``variant``, ``year``, ``commodity``, ``blocked``: :math:`B_v(k, y) = \sum_e x^0_e b_e` over its trade edges."""
+    inflows: pd.DataFrame
+    """:data:`INFLOW_COLUMNS`: simulated trade from ``supplier`` into ``country`` (cross-border edges only)."""
+
+
+def flow_sums(flows: pd.DataFrame, *, baseline: str = "baseline", simulated: str = "simulated") -> TradeSums:
+    r"""Sum a flows table over its trade edges: each commodity's blocked tonnes and each country's imports by partner.
+
+    What :mod:`supplychain.report.exposure_falls` reads of a run's flows: per variant, year and
+    commodity *k*, the tonnes the policies blocked worldwide, :math:`B_v(k, y) = \sum_e x^0_e\,b_e`
+    (baseline tonnes :math:`x^0_e` times the blocked share :math:`b_e`, none read 0, over *k*'s edges
+    of ``kind`` ``trade``), and per buyer country *c* and supplier country *s* :math:`\ne c` the
+    simulated tonnes :math:`\sum_{e: s \to c} x_e` of those edges.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        :attr:`Result.flows <supplychain.api.Result.flows>` of one or more runs (``variant``, ``year``,
+        ``supplier_country``, ``buyer_country``, ``commodity``, ``kind``, ``blocked_share`` and the
+        baseline and simulated tonnes, named by ``baseline`` and ``simulated``: the simulator's own
+        table calls them ``baseline_t`` and ``tonnes``), or of its trade edges alone
+        (:func:`~supplychain.simulation.outcome.trade_frame`).
+
+    Returns
+    -------
+    TradeSums
+        ``blocked`` (``variant``, ``year``, ``commodity``, ``blocked``) and ``inflows``
+        (:data:`INFLOW_COLUMNS`), each sorted by its keys.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"variant": "v", "year": 2025, "supplier_country": ["CN", "RU", "US"],
+    ...                   "buyer_country": ["US", "US", "US"], "commodity": "ga", "kind": ["trade", "trade", "use"],
+    ...                   "baseline": [30.0, 0.0, 100.0], "simulated": [0.0, 30.0, 100.0],
+    ...                   "blocked_share": [1.0, 0.0, 0.0]})
+    >>> blocked, inflows = flow_sums(f)
+    >>> blocked.values.tolist(), inflows.values.tolist()
+    ([['v', 2025, 'ga', 30.0]], [['v', 2025, 'US', 'ga', 'CN', 0.0], ['v', 2025, 'US', 'ga', 'RU', 30.0]])
+    """
+    trade = flows[flows["kind"] == "trade"]
+    blocked = trade.assign(blocked=trade[baseline].astype(float) * trade["blocked_share"].fillna(0.0).astype(float))
+    blocked = blocked.groupby(["variant", "year", "commodity"], as_index=False, sort=True)[["blocked"]].sum()
+    cross = trade[trade["supplier_country"] != trade["buyer_country"]]
+    inflows = pd.DataFrame({"variant": cross["variant"], "year": cross["year"], "country": cross["buyer_country"],
+                            "commodity": cross["commodity"], "supplier": cross["supplier_country"],
+                            "tonnes": cross[simulated].astype(float)})
+    inflows = inflows.groupby(INFLOW_COLUMNS[:-1], as_index=False, sort=True)[["tonnes"]].sum()
+    return TradeSums(blocked, inflows)
 
 
 def world_short(balance: pd.DataFrame) -> pd.DataFrame:
