@@ -75,6 +75,7 @@ RAISED_TOL = 1e-9
 """An output counts as raised when it exceeds its path by more than this share of the path (at least 1 unit)."""
 
 YearEdges = tuple[Columns, dict[str, FacilityYear], list[Problem]]
+_NO_RAISE = pd.DataFrame([], columns=list(RAISED_COLUMNS))
 
 
 def deficits(edges: Columns) -> dict[str, float]:
@@ -219,21 +220,23 @@ def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataF
     0
     """
     rows: list[tuple[object, ...]] = []
-    if year > scenario.scenario.base_year:
-        fac = nodes[nodes["kind"] == "facility"]
-        for fid, country, commodity, made in zip(fac["node"].tolist(), fac["country"].tolist(),
-                                                 fac["commodity"].tolist(), fac["production"].tolist(), strict=True):
-            f = scenario.facilities.get(str(fid))
-            if f is None or f.kind != "aggregate" or year not in f.production:
-                continue
+    later = year > scenario.scenario.base_year
+    aggregates = [fid for fid, f in scenario.facilities.items() if f.kind == "aggregate" and year in f.production]
+    if later and aggregates:  # only they can be raised: their nodes are looked up, not every node read (per sample)
+        at = pd.Index(nodes["node"]).get_indexer(aggregates).tolist()
+        kind, country, commodity, made = (nodes[c].to_numpy() for c in ("kind", "country", "commodity", "production"))
+        for i, fid in sorted((i, fid) for i, fid in zip(at, aggregates, strict=True) if i >= 0):  # in node order
+            f = scenario.facilities[fid]
             path = f.production[year].central
-            if not made > path + RAISED_TOL * max(1.0, abs(path)):
+            if kind[i] != "facility" or not float(made[i]) > path + RAISED_TOL * max(1.0, abs(path)):
                 continue
             nameplate = nameplate_in_year(f, year)
             capacity = capacity_in_year(f, year)
-            rows.append((year, str(fid), str(country), str(commodity), float(path), float(made),
+            rows.append((year, fid, str(country[i]), str(commodity[i]), float(path), float(made[i]),
                          float(capacity) if capacity is not None else float("nan"),
                          nameplate is None or nameplate.source is None))
+    if not rows:  # the common case (a sweep asks per sample and year): a copy, not a frame built anew
+        return _NO_RAISE.copy()
     out = pd.DataFrame(rows, columns=list(RAISED_COLUMNS))
     order = (out["raised_t"] - out["path_t"]).sort_values(ascending=False, kind="stable").index
     return out.loc[order].reset_index(drop=True)

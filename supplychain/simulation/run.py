@@ -142,7 +142,8 @@ class RunOutput:
     allocation: str
     raised: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Aggregates whose output the base network raised above their path to meet demand
-    (:func:`~supplychain.graph.spare.raised_table` over the years); empty with ``outputs="measures"``."""
+    (:func:`~supplychain.graph.spare.raised_table` over the years), with every ``outputs`` (a sweep's
+    samples read it: :class:`~supplychain.uncertainty.models.SimulateMeasures`)."""
     yields: pd.DataFrame | None = None
     """The model's yield coefficients (:func:`~supplychain.simulation.candidates.facility_yields`): which
     commodities each plant turns into which, for the feeds of ``shipped_while_short``; ``None`` with
@@ -449,9 +450,10 @@ class Simulator:
         if self._raised is None:
             from supplychain.graph.spare import RAISED_COLUMNS, raised_table
 
-            frames = [t for y in self.years if not (t := raised_table(self.world, y, self.tables(y)[0])).empty]
-            self._raised = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-                columns=list(RAISED_COLUMNS))
+            tables = [raised_table(self.world, y, self.tables(y)[0]) for y in self.years]
+            frames = [t for t in tables if not t.empty]
+            self._raised = (pd.concat(frames, ignore_index=True) if frames else
+                            tables[0] if tables else pd.DataFrame(columns=list(RAISED_COLUMNS)))
         return self._raised
 
     def _measure_inputs(self) -> dict[str, Any]:
@@ -645,7 +647,7 @@ class Simulator:
         out = RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
                         targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
                         inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                        years=self.years, allocation=self.allocation)
+                        years=self.years, allocation=self.allocation, raised=self.raised())
         if self.outputs == "measures":
             return out
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
@@ -654,7 +656,7 @@ class Simulator:
                               [{**row, "variant": label, "seconds": 0.0, "iterations": 0} for row in r.solver])
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)  # headline too: compare's exposure note reads it
         out = replace(out, shortfall=_concat(r.out["shortfall"], SHORTFALL_COLUMNS, variant=label, years=r.years),
-                      targets=targets, solver=solver, raised=self.raised(), flows=flows)
+                      targets=targets, solver=solver, flows=flows)
         if self.outputs == "headline":
             return out
         util = pd.concat(r.out["util"], ignore_index=True)
