@@ -1,7 +1,7 @@
 """Say what the engine did that the tables alone do not show: raised outputs, a world short, one optimum.
 
 Three sentences, each worded once here and printed by ``run`` and the report (and, for the
-last, the workbook):
+last, the workbook and the network pictures):
 
 * :func:`raised_note` — after the base year the base network raised country aggregates' output
   above their paths to meet demand the paths leave short, within capacities that are
@@ -26,13 +26,18 @@ import pandas as pd
 
 from supplychain.report.numbers import format_percent
 
-__all__ = ["ONE_OPTIMUM", "WORLD_RULE_NOTE", "raised_note", "sweep_raised_note", "world_short_note", "world_shortage",
-           "world_title"]
+__all__ = ["ONE_OPTIMUM", "ONE_OPTIMUM_PICTURE", "WORLD_RULE_NOTE", "picture_note", "raised_note", "sweep_raised_note",
+           "world_short_note", "world_shortage", "world_title"]
 
 ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally good allocations: where plants could "
                       "make the same tonnes, the larger runs first (a tie-break, not a prediction); shortfalls and "
                       "every objective level are unique (docs/rebalance.md, \"What is unique and what is not\").")
 """The footnote under every table of plant rows of a ``rebalance`` run (``run``, the report, the workbook)."""
+
+ONE_OPTIMUM_PICTURE: Final = ("Plant outputs under rebalance are one of several equally good allocations: which "
+                              "plant makes the tonnes is a tie-break (docs/rebalance.md, \"What is unique and what is "
+                              "not\").")
+""":data:`ONE_OPTIMUM` made short: the last line of a ``rebalance`` network picture's heading (:func:`picture_note`)."""
 
 WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first leaves no tonne unused that could "
                           "reach a short user: where a commodity's users draw only on its own supply, the rule "
@@ -133,6 +138,22 @@ def sweep_raised_note(raised: pd.DataFrame | None, computed: int, *, central: bo
             f"against a path of {float(top['path']):,.0f}, {cap_text}{too}): in those samples part of what users "
             "receive is made in capacity beyond the paths, so their outputs are the model's, not a projection's "
             f"(SweepResult.raised; {SPARE_DOC}).")
+
+
+def picture_note(mode: str, *, baseline: bool = False) -> str | None:
+    """Return the footnote of a network picture: :data:`ONE_OPTIMUM_PICTURE` for a ``rebalance`` run's flows.
+
+    ``None`` under ``fixed`` (the kept pattern is unique) and for a picture of the baseline network
+    (``baseline``: no policy, no LP; its outputs are the base network's).
+
+    Examples
+    --------
+    >>> picture_note("rebalance") == ONE_OPTIMUM_PICTURE, picture_note("fixed")
+    (True, None)
+    >>> picture_note("rebalance", baseline=True) is None
+    True
+    """
+    return ONE_OPTIMUM_PICTURE if mode == "rebalance" and not baseline else None
 
 
 def world_shortage(mode: str, allocation: str | None) -> bool:
