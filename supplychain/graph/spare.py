@@ -41,7 +41,9 @@ would otherwise leave a market short.
 A raise is said, not only shown in the tables: :func:`raised_table` lists each aggregate whose
 year's output is above its path (path, raised output, capacity, whether that capacity is an
 assumption), :attr:`Result.raised <supplychain.api.Result>`, ``run``'s line and the report's
-sentence (:func:`supplychain.report.engine_notes.raised_note`). The capacities the rule raises
+sentence (:func:`supplychain.report.engine_notes.raised_note`); a sweep keeps each sample's
+(:attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>`) and says in how many
+samples (:func:`supplychain.report.engine_notes.sweep_raised_note`). The capacities the rule raises
 into are as good as their figures: the bundled world's China aggregates (magnets 330,000 t
 NdFeB product, metal 100,000 t, separation 120,000 t NdPr oxide, mining 450,000 t REO,
 ``scenarios/world/``) are derived capacities (assumptions) with no source: each is computed as the
