@@ -10,12 +10,17 @@ and the report (:func:`supplychain.report.tables._shortfall_table`, :func:`suppl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
 import pandas as pd
 import pytest
 
 from supplychain.api import simulate
 from supplychain.cli.run import _print_response, result_json
-from supplychain.report.engine_notes import ONE_OPTIMUM, WORLD_RULE_NOTE
+from supplychain.report.engine_notes import ONE_OPTIMUM, ONE_OPTIMUM_PICTURE, WORLD_RULE_NOTE
 from supplychain.report.exposure_falls import world_shortfall
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import ScenarioRun
@@ -24,6 +29,7 @@ from supplychain.report.workbook import _ABOUT
 from supplychain.simulation.world import beyond_country_rows, world_balance, world_short
 from tests.test_allocation import YEAR, exporter_world, world
 from tests.test_spare_capacity import two_stage_world
+from tests.test_sweep_raised import sampled_world
 
 # ---------------------------------------------------------------------------------------- raised outputs
 
@@ -239,3 +245,37 @@ def test_the_page_s_exposure_falls_note_skips_a_stand_in_of_shares_only() -> Non
     shares = r.shortfall.drop(columns=["demand", "delivered", "shortfall"])
     pairs = [("JP", "x"), ("KR", "x")]
     assert _exposure_falls(ScenarioRun(s, (r, r)), r.measures.assign(variant="base"), shares, pairs) == ""
+
+
+def _said(dot_source: str) -> str:
+    """A picture's DOT text as read: its heading's line breaks as spaces, entities decoded, spaces folded."""
+    import html
+
+    return " ".join(html.unescape(dot_source.replace('<BR ALIGN="LEFT"/>', " ")).split())
+
+
+def test_a_rebalance_picture_says_plant_outputs_are_one_optimum(
+        run_cli: Callable[..., CompletedProcess[str]], write: Callable[[str, Any], Path], tmp_path: Path) -> None:
+    # The flows of a rebalance run are one of several optima (the LP's tie-break picks the plant): the picture's
+    # heading ends with the short footnote; a fixed run keeps the pattern (no LP) and the baseline network is
+    # no run's response: neither says it.
+    from supplychain.report.figures import _graph_images
+
+    s = exporter_world()
+    for mode in ("rebalance", "fixed"):
+        r = simulate(s, years=[2024, YEAR], mode=mode)
+        assert (ONE_OPTIMUM_PICTURE in _said(r.draw(YEAR).source)) == (mode == "rebalance")
+        assert ONE_OPTIMUM_PICTURE not in _said(r.draw(YEAR, baseline=True).source)
+        images = _graph_images(ScenarioRun(s, (r,)), "x", YEAR, {}, [], ["x"])
+        said = {image.title: _said(image.svg.decode()) for image in images}
+        variant = [t for t in said if "changes against the baseline" in t]
+        assert variant  # the ban changes flows: the variant's picture is drawn
+        assert all(("tie-break" in said[t]) == (mode == "rebalance") for t in variant)
+        assert not any("tie-break" in text for t, text in said.items() if t not in variant)  # the baselines
+    path = write("two_stage.yaml", sampled_world(0.0, 0.2))
+    for mode in ("rebalance", "fixed"):
+        for extra in ((), ("--baseline",)):
+            out = tmp_path / f"{mode}{len(extra)}.dot"
+            done = run_cli("graph", path, "--mode", mode, "--year", "2025", "-o", out, *extra)
+            assert done.returncode == 0, done.stderr
+            assert (ONE_OPTIMUM_PICTURE in _said(out.read_text())) == (mode == "rebalance" and not extra)

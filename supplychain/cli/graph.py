@@ -102,6 +102,7 @@ def graph(
 
     from supplychain.api import simulate
     from supplychain.report.dot import names_of, render, to_dot
+    from supplychain.report.engine_notes import picture_note
     from supplychain.report.figures import result_tables
     from supplychain.report.figures import traced_by_node as _traced
     from supplychain.report.headline import source_name
@@ -114,6 +115,7 @@ def graph(
     draw = partial(
         to_dot, year=draw_year, commodity=commodity or None, max_nodes=max_nodes, names=names_of(sc),
         focus_countries={t.country for t in sc.targets.values()}, source=source_name([source], names_of(sc)),
+        footnote=picture_note(mode_arg, baseline=baseline),
     )  # fmt: skip
     if compare_toggle is not None:
         off = simulate(sc, variant=variant, toggles={**overrides, compare_toggle: False}, mode=mode_arg)

@@ -41,7 +41,9 @@ would otherwise leave a market short.
 A raise is said, not only shown in the tables: :func:`raised_table` lists each aggregate whose
 year's output is above its path (path, raised output, capacity, whether that capacity is an
 assumption), :attr:`Result.raised <supplychain.api.Result>`, ``run``'s line and the report's
-sentence (:func:`supplychain.report.engine_notes.raised_note`). The capacities the rule raises
+sentence (:func:`supplychain.report.engine_notes.raised_note`); a sweep keeps each sample's
+(:attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>`) and says in how many
+samples (:func:`supplychain.report.engine_notes.sweep_raised_note`). The capacities the rule raises
 into are as good as their figures: the bundled world's China aggregates (magnets 330,000 t
 NdFeB product, metal 100,000 t, separation 120,000 t NdPr oxide, mining 450,000 t REO,
 ``scenarios/world/``) are derived capacities (assumptions) with no source: each is computed as the
@@ -75,6 +77,7 @@ RAISED_TOL = 1e-9
 """An output counts as raised when it exceeds its path by more than this share of the path (at least 1 unit)."""
 
 YearEdges = tuple[Columns, dict[str, FacilityYear], list[Problem]]
+_NO_RAISE = pd.DataFrame([], columns=list(RAISED_COLUMNS))
 
 
 def deficits(edges: Columns) -> dict[str, float]:
@@ -219,21 +222,23 @@ def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataF
     0
     """
     rows: list[tuple[object, ...]] = []
-    if year > scenario.scenario.base_year:
-        fac = nodes[nodes["kind"] == "facility"]
-        for fid, country, commodity, made in zip(fac["node"].tolist(), fac["country"].tolist(),
-                                                 fac["commodity"].tolist(), fac["production"].tolist(), strict=True):
-            f = scenario.facilities.get(str(fid))
-            if f is None or f.kind != "aggregate" or year not in f.production:
-                continue
+    later = year > scenario.scenario.base_year
+    aggregates = [fid for fid, f in scenario.facilities.items() if f.kind == "aggregate" and year in f.production]
+    if later and aggregates:  # only they can be raised: their nodes are looked up, not every node read (per sample)
+        at = pd.Index(nodes["node"]).get_indexer(aggregates).tolist()
+        kind, country, commodity, made = (nodes[c].to_numpy() for c in ("kind", "country", "commodity", "production"))
+        for i, fid in sorted((i, fid) for i, fid in zip(at, aggregates, strict=True) if i >= 0):  # in node order
+            f = scenario.facilities[fid]
             path = f.production[year].central
-            if not made > path + RAISED_TOL * max(1.0, abs(path)):
+            if kind[i] != "facility" or not float(made[i]) > path + RAISED_TOL * max(1.0, abs(path)):
                 continue
             nameplate = nameplate_in_year(f, year)
             capacity = capacity_in_year(f, year)
-            rows.append((year, str(fid), str(country), str(commodity), float(path), float(made),
+            rows.append((year, fid, str(country[i]), str(commodity[i]), float(path), float(made[i]),
                          float(capacity) if capacity is not None else float("nan"),
                          nameplate is None or nameplate.source is None))
+    if not rows:  # the common case (a sweep asks per sample and year): a copy, not a frame built anew
+        return _NO_RAISE.copy()
     out = pd.DataFrame(rows, columns=list(RAISED_COLUMNS))
     order = (out["raised_t"] - out["path_t"]).sort_values(ascending=False, kind="stable").index
     return out.loc[order].reset_index(drop=True)

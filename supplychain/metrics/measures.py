@@ -733,6 +733,7 @@ def compute_measures(
     source: str | Iterable[str] | None = "CN",
     variant: str = "",
     si_sr: float | Mapping[str, float] = 1.0,
+    tables: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every measure of exposure of a scenario in a year.
 
@@ -750,6 +751,10 @@ def compute_measures(
         Value of the ``variant`` column.
     si_sr : float or mapping, default 1
         JRC substitution index for supply risk (per commodity when a mapping).
+    tables : (nodes, edges), optional
+        The year's tables, ``build_tables(scenario, year)`` (balance checked), when the caller
+        has built them (a sweep's sample reads their raised outputs too:
+        :class:`~supplychain.uncertainty.models.ExposureMeasures`); built here when not given.
 
     Returns
     -------
@@ -785,7 +790,7 @@ def compute_measures(
 
     src_in = scenario.scenario.source_country if source is None else source
     resolve_source(scenario, src_in)  # an unknown code fails before any work
-    nodes, edges = build_tables(scenario, year, check_balance=True)
+    nodes, edges = build_tables(scenario, year, check_balance=True) if tables is None else tables
     universe = set(nodes["country"].astype(str)) | set(scenario.countries) | set(scenario.regions)
     src = resolve_source(scenario, src_in, universe)
     cg = compile_tables(nodes, edges, locate=partial(problem_at, scenario))

@@ -132,6 +132,7 @@ def to_dot(
     chain_of: tuple[str, str] | None = None,
     rankdir: str = "LR",
     source: str = SOME_SOURCE,
+    footnote: str | None = None,
 ) -> graphviz.Digraph:
     """Draw one year's supply network as a Graphviz digraph.
 
@@ -186,6 +187,10 @@ def to_dot(
         Display name of the country (or group) ``traced`` is the share of, for the labels,
         tooltips and key ("40 % Japan", "traced Japan share"):
         :func:`~supplychain.report.headline.source_name`.
+    footnote : str, optional
+        A line under the heading's key and folding notes (escaped): a ``rebalance`` run's
+        :data:`~supplychain.report.engine_notes.ONE_OPTIMUM_PICTURE`
+        (:func:`~supplychain.report.engine_notes.picture_note`).
 
     Returns
     -------
@@ -250,7 +255,7 @@ def to_dot(
                 "labeljust": "l",
                 "label": _heading(
                     title, year, chain, diff_text, names, chain_of,
-                    _legend(diff, set(drawn_edges["status"]), bool(traced_after), source), notes,
+                    _legend(diff, set(drawn_edges["status"]), bool(traced_after), source), notes, footnote,
                 ),
                 "bgcolor": "white",
                 "outputorder": "edgesfirst",

@@ -1,11 +1,13 @@
 """Say what the engine did that the tables alone do not show: raised outputs, a world short, one optimum.
 
 Three sentences, each worded once here and printed by ``run`` and the report (and, for the
-last, the workbook):
+last, the workbook and the network pictures):
 
 * :func:`raised_note` — after the base year the base network raised country aggregates' output
   above their paths to meet demand the paths leave short, within capacities that are
   assumptions (:mod:`supplychain.graph.spare`, :attr:`Result.raised <supplychain.api.Result>`);
+  :func:`sweep_raised_note` says it of a sweep's samples (``supplychain sweep``,
+  :meth:`SweepResult.caveats <supplychain.uncertainty.result.SweepResult.caveats>`);
 * :func:`world_short_note` — what a commodity's users lack in all, said to be the world's
   shortage only under ``rebalance`` with a Pareto efficient rule (:mod:`supplychain.simulation.world`);
   :data:`WORLD_RULE_NOTE` says once that the rule then decides who bears it, not its size;
@@ -24,12 +26,18 @@ import pandas as pd
 
 from supplychain.report.numbers import format_percent
 
-__all__ = ["ONE_OPTIMUM", "WORLD_RULE_NOTE", "raised_note", "world_short_note", "world_shortage", "world_title"]
+__all__ = ["ONE_OPTIMUM", "ONE_OPTIMUM_PICTURE", "WORLD_RULE_NOTE", "picture_note", "raised_note", "sweep_raised_note",
+           "world_short_note", "world_shortage", "world_title"]
 
 ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally good allocations: where plants could "
                       "make the same tonnes, the larger runs first (a tie-break, not a prediction); shortfalls and "
                       "every objective level are unique (docs/rebalance.md, \"What is unique and what is not\").")
 """The footnote under every table of plant rows of a ``rebalance`` run (``run``, the report, the workbook)."""
+
+ONE_OPTIMUM_PICTURE: Final = ("Plant outputs under rebalance are one of several equally good allocations: which "
+                              "plant makes the tonnes is a tie-break (docs/rebalance.md, \"What is unique and what is "
+                              "not\").")
+""":data:`ONE_OPTIMUM` made short: the last line of a ``rebalance`` network picture's heading (:func:`picture_note`)."""
 
 WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first leaves no tonne unused that could "
                           "reach a short user: where a commodity's users draw only on its own supply, the rule "
@@ -78,6 +86,74 @@ def raised_note(raised: pd.DataFrame, names: Mapping[str, str] | None = None) ->
             f"{int(top['year'])} against a path of {float(top['path']):,.0f} {unit} "
             f"({cap_text}){others}; demand the paths leave short is met from spare capacity, so these outputs "
             f"are the model's, not a projection's ({SPARE_DOC}).")
+
+
+def sweep_raised_note(raised: pd.DataFrame | None, computed: int, *, central: bool = False) -> str:
+    r"""Say in one sentence in how many of a sweep's samples outputs were raised above their paths.
+
+    ``raised`` is :attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>` (the
+    columns of :attr:`Result.raised <supplychain.api.Result>` with ``sample`` first); ``computed`` the
+    samples computed (the sweep's less those that failed); ``central`` whether the central run raised
+    too. The sentence counts the samples :math:`N` with a row, names the countries and their
+    commodities, and the largest raise, :math:`\max (\text{raised} - \text{path})` in its
+    commodity's unit, with its capacity and whether that figure is an assumption (no ``source``) or
+    sourced. "" when no sample raised (and the central run did not) or ``raised`` is ``None`` (a
+    custom measure function: not known).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"sample": [3, 3, 8], "year": [2030, 2030, 2029], "facility": ["cn_mag", "cn_met", "cn_mag"],
+    ...                   "country": ["CN"] * 3, "commodity": ["mag", "metal", "mag"], "unit": ["t"] * 3,
+    ...                   "path": [100.0, 50.0, 100.0], "raised": [130.0, 55.0, 110.0],
+    ...                   "capacity": [150.0, 60.0, 150.0], "assumed": [True, False, True]})
+    >>> print(sweep_raised_note(r, 20))  # doctest: +NORMALIZE_WHITESPACE
+    In 2 of 20 samples the base network raised output above its path to meet demand the paths leave short (CN:
+    mag, metal; largest raise 30 t of mag: cn_mag in 2030, sample 3, 130 against a path of 100, capacity 150,
+    an assumption): in those samples part of what users receive is made in capacity beyond the paths, so their
+    outputs are the model's, not a projection's (SweepResult.raised; docs/measures.md, "Later years: spare
+    capacity meets demand above the paths").
+    >>> sweep_raised_note(r.iloc[:0], 20)
+    ''
+    """
+    if raised is None or (raised.empty and not central):
+        return ""
+    if raised.empty:
+        return (f"No sample raised output above its path, but the central run did ({SPARE_DOC}; "
+                "supplychain run prints it).")
+    r = raised.assign(_up=raised["raised"] - raised["path"]).sort_values("_up", ascending=False, kind="stable")
+    top = r.iloc[0]
+    unit = str(top["unit"])
+    n = int(r["sample"].nunique())
+    where = "; ".join(f"{c}: {', '.join(sorted(set(g['commodity'].astype(str))))}"
+                      for c, g in r.groupby("country", sort=True))
+    cap = float(top["capacity"])
+    assumed = "an assumption" if bool(top["assumed"]) else "sourced"
+    if bool(r["assumed"].all()) and len(r) > 1:
+        assumed += ", as every capacity raised into"
+    cap_text = f"capacity {cap:,.0f}, {assumed}" if np.isfinite(cap) else "capacity unknown"
+    too = "; the central run too" if central else ""
+    return (f"In {n} of {computed} samples the base network raised output above its path to meet demand the paths "
+            f"leave short ({where}; largest raise {float(top['_up']):,.0f} {unit} of {top['commodity']}: "
+            f"{top['facility']} in {int(top['year'])}, sample {int(top['sample'])}, {float(top['raised']):,.0f} "
+            f"against a path of {float(top['path']):,.0f}, {cap_text}{too}): in those samples part of what users "
+            "receive is made in capacity beyond the paths, so their outputs are the model's, not a projection's "
+            f"(SweepResult.raised; {SPARE_DOC}).")
+
+
+def picture_note(mode: str, *, baseline: bool = False) -> str | None:
+    """Return the footnote of a network picture: :data:`ONE_OPTIMUM_PICTURE` for a ``rebalance`` run's flows.
+
+    ``None`` under ``fixed`` (the kept pattern is unique) and for a picture of the baseline network
+    (``baseline``: no policy, no LP; its outputs are the base network's).
+
+    Examples
+    --------
+    >>> picture_note("rebalance") == ONE_OPTIMUM_PICTURE, picture_note("fixed")
+    (True, None)
+    >>> picture_note("rebalance", baseline=True) is None
+    True
+    """
+    return ONE_OPTIMUM_PICTURE if mode == "rebalance" and not baseline else None
 
 
 def world_shortage(mode: str, allocation: str | None) -> bool:

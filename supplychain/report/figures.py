@@ -20,6 +20,7 @@ from supplychain.report.charts import (
 )
 from supplychain.report.dot import picture_tables, render_bytes, to_dot
 from supplychain.report.dot_style import country_name, pair_name
+from supplychain.report.engine_notes import picture_note
 from supplychain.report.headline import source_name, source_phrase
 from supplychain.report.inline_svg import inline_svg
 from supplychain.report.runs import ScenarioRun
@@ -183,8 +184,9 @@ def _graph_images(
         t_after = _traced(n_v, e_v, "simulated", source)
         t_base = _traced(n_v, e_v, "baseline", source)
         stem = _slug(res.variant, set())
+        note = picture_note(res.mode)  # the flows of a rebalance run: one of several optima
         dot = to_dot(tables, traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
-                     rankdir="TB", names=names, year=year, source=who)  # fmt: skip
+                     rankdir="TB", names=names, year=year, source=who, footnote=note)  # fmt: skip
         key = dot.source.replace(res.variant, "")
         if key in drawn:  # the same picture as an earlier variant's: said in that one's title
             drawn[key].title += f" (the same for {res.variant})"
@@ -192,7 +194,7 @@ def _graph_images(
         full_name = None
         if options.full_networks:
             full = to_dot((n_v, e_v), traced=t_after, compare_traced=t_base, title=f"{res.variant} ({run.name})",
-                          **kw)  # fmt: skip
+                          footnote=note, **kw)  # fmt: skip
             svg, png = _network(full, options)
             images.append(_Image(f"Whole network, {res.variant}", "", f"{slug}-network-{stem}-{year}", svg, png,
                                  inline=False))  # fmt: skip

@@ -183,8 +183,9 @@ def _heading(
     chain_of: tuple[str, str] | None,
     legend: str,
     notes: Sequence[str],
+    footnote: str | None = None,
 ) -> Html:
-    """Title, subtitle, key and folding notes as one HTML-like table (the graph label)."""
+    """Title, subtitle, key, folding notes and ``footnote`` (its last line) as one HTML-like table (the graph label)."""
     sub = []
     if year is not None:
         sub.append(str(year))
@@ -206,6 +207,9 @@ def _heading(
     if notes:
         text = "Folded for legibility: " + "; ".join(notes) + "."
         rows.append(f'<TR><TD COLSPAN="5" ALIGN="LEFT"><FONT POINT-SIZE="9"><I>{html_text(text)}</I></FONT></TD></TR>')
+    if footnote:
+        text = "".join(f'{html_text(line)}<BR ALIGN="LEFT"/>' for line in wrap_words(clean_text(footnote), 90, lines=3))
+        rows.append(f'<TR><TD COLSPAN="5" ALIGN="LEFT"><FONT POINT-SIZE="9"><I>{text}</I></FONT></TD></TR>')
     return Html('<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">' + "".join(rows) + "</TABLE>")
 
 

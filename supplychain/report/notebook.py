@@ -242,6 +242,7 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
     """Draw one simulated year's network (see :meth:`Result.draw <supplychain.api.Result.draw>`)."""
     from supplychain.arguments import argument_error, check_year
     from supplychain.report.dot import to_dot
+    from supplychain.report.engine_notes import picture_note
     from supplychain.report.figures import result_tables, traced_by_node
 
     year = result.years[-1] if year is None else check_year(year, result.years)
@@ -270,5 +271,5 @@ def draw(result: Result, year: int | None = None, *, country: str | None = None,
         dot = to_dot((nodes, edges), traced=traced_by_node(None, result.source, nodes, edges, "simulated"),
                      compare_traced=traced_by_node(None, result.source, nodes, edges, "baseline"),
                      title=f"{result.scenario}: {result.variant}", source=source_name([result.source], names),
-                     **common)
+                     footnote=picture_note(result.mode), **common)
     return Picture(dot)

@@ -12,8 +12,9 @@ typed in:
 * that share's mean over the samples grouped by the 10X metal line's lead time
   (:data:`LEAD_TIME`, whole years) and by Vulcan's toggle (:data:`VULCAN`: mean with it on
   minus mean with it off);
-* what the sweep's percentiles mix (its sampled toggles) and which ranges are cut at an engine
-  limit (:meth:`~supplychain.uncertainty.result.SweepResult.caveats`, as ``supplychain sweep`` prints them);
+* in how many samples the base network raised outputs above their paths, what the sweep's
+  percentiles mix (its sampled toggles) and which ranges are cut at an engine limit
+  (:meth:`~supplychain.uncertainty.result.SweepResult.caveats`, as ``supplychain sweep`` prints them);
 * the number of inputs with a swing on that share and on the USGS aggregate's in a
   one-at-a-time sweep (:meth:`~supplychain.uncertainty.sensitivity.OATResult.moving`,
   round-off counted as no swing), and apart the inputs not evaluable at one end.
@@ -84,8 +85,9 @@ class Figures:
     lead_tie: str = ""
     """The tie the lead time is drawn with ("" when drawn on its own): the one-at-a-time sweep swings it whole."""
     caveats: tuple[str, ...] = ()
-    """What the percentiles mix and where ranges are cut (:meth:`~supplychain.uncertainty.result.SweepResult.caveats`,
-    the lines ``supplychain sweep`` prints beside its table)."""
+    """In how many samples outputs were raised, what the percentiles mix and where ranges are cut
+    (:meth:`~supplychain.uncertainty.result.SweepResult.caveats`, the lines ``supplychain sweep`` prints beside its
+    table)."""
 
 
 def figures(sweep: SweepResult, oat: OATResult) -> Figures:

@@ -145,7 +145,8 @@ class RunOutput:
     allocation: str
     raised: pd.DataFrame = field(default_factory=pd.DataFrame)
     """Aggregates whose output the base network raised above their path to meet demand
-    (:func:`~supplychain.graph.spare.raised_table` over the years); empty unless ``outputs="all"``."""
+    (:func:`~supplychain.graph.spare.raised_table` over the years), with every ``outputs`` (a sweep's
+    samples read it: :class:`~supplychain.uncertainty.models.SimulateMeasures`)."""
     trade: TradeSums | None = None
     """With ``outputs="headline"`` alone: :func:`~supplychain.simulation.world.flow_sums` of the run's flows
     (the tonnes blocked and each country's imports by partner, which :func:`supplychain.api.compare`'s exposure
@@ -367,8 +368,8 @@ class Simulator:
         offtakes) are not made, and are empty tables; the response, the stocks and the measures are those
         of ``"all"``, computed by the same functions. ``"headline"``: as ``"measures"``, with the shortfall,
         targets and solver tables too, and in place of the flows their sums over the trade edges
-        (:attr:`RunOutput.trade`): what :func:`supplychain.api.compare` reads of a run (not the raised
-        aggregates either).
+        (:attr:`RunOutput.trade`): what :func:`supplychain.api.compare` reads of a run. Every ``outputs`` keeps
+        the raised aggregates (:attr:`RunOutput.raised`), which a sweep's samples read.
     """
 
     def __init__(
@@ -458,9 +459,10 @@ class Simulator:
         if self._raised is None:
             from supplychain.graph.spare import RAISED_COLUMNS, raised_table
 
-            frames = [t for y in self.years if not (t := raised_table(self.world, y, self.tables(y)[0])).empty]
-            self._raised = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-                columns=list(RAISED_COLUMNS))
+            tables = [raised_table(self.world, y, self.tables(y)[0]) for y in self.years]
+            frames = [t for t in tables if not t.empty]
+            self._raised = (pd.concat(frames, ignore_index=True) if frames else
+                            tables[0] if tables else pd.DataFrame(columns=list(RAISED_COLUMNS)))
         return self._raised
 
     def _measure_inputs(self) -> dict[str, Any]:
@@ -654,7 +656,7 @@ class Simulator:
         out = RunOutput(measures=measures, flows=empty, shortfall=empty, utilisation=empty, gainers=empty,
                         targets=empty, attribution=empty, stocks=empty, toggles=toggles, solver=empty,
                         inactive=empty, offtakes=empty, nodes=r.nodes, mode=mode, source=self.source,
-                        years=self.years, allocation=self.allocation)
+                        years=self.years, allocation=self.allocation, raised=self.raised())
         if self.outputs == "measures":
             return out
         targets = evaluate_targets(self.scenario.targets if self.exposure else {}, measures, self.years,
@@ -667,7 +669,7 @@ class Simulator:
             trade = _concat(r.out["flows"], TRADE_COLUMNS, variant=label)
             return replace(out, trade=flow_sums(trade, baseline="baseline_t", simulated="tonnes"))
         flows = _concat(r.out["flows"], FLOW_COLUMNS, variant=label)
-        out = replace(out, flows=flows, raised=self.raised())
+        out = replace(out, flows=flows)
         util = pd.concat(r.out["util"], ignore_index=True)
         util["variant"] = label
         return replace(

@@ -39,6 +39,7 @@ from supplychain.uncertainty.models import (
     SweepModel,
     chunk_result,
     empty_catalogue,
+    empty_raised,
     normalise_measures,
 )
 from supplychain.uncertainty.sampling import SamplingSpec
@@ -537,8 +538,10 @@ class PatchedExposureModel:
         values = np.hstack(blocks) if blocks else np.empty((len(inputs), 0))
         present = np.hstack(shows) if shows else np.empty((len(inputs), 0), dtype=bool)
         fuzzy = np.hstack(fuzzies) if fuzzies else np.empty((len(inputs), 0), dtype=bool)
+        # no raise: the kernels run the base year alone (patched_model), whose outputs are records
+        # (supplychain.graph.spare.raised_table lists none before a later year)
         return chunk_result(samples, self.catalogue, values, present, fuzzy, failed, reasons,
-                            on_error=self.on_error, detail=detail, started=t0)
+                            on_error=self.on_error, detail=detail, started=t0, raised=empty_raised())
 
 
 def _potential_rows(central: pd.DataFrame, select: MeasureFilter, source_name: str) -> pd.DataFrame:

@@ -28,29 +28,53 @@ from supplychain.uncertainty.sampling import apply
 __all__ = [
     "ATTRIBUTE_COLUMNS",
     "KEY_COLUMNS",
+    "RAISED_COLUMNS",
     "ChunkResult",
     "ExposureMeasures",
     "FunctionModel",
     "MeasureFilter",
     "MeasureFunction",
     "Mode",
+    "RaisingMeasures",
     "SampleError",
     "SimulateMeasures",
     "SweepModel",
     "chunk_result",
     "empty_catalogue",
+    "empty_raised",
     "normalise_measures",
+    "stack_raised",
 ]
 
 Mode = Literal["exposure", "fixed", "rebalance"]
 MeasureFunction = Callable[[Scenario], pd.DataFrame]
 """A function from a (patched, deterministic) scenario to a tidy measures table."""
 
+
+@runtime_checkable
+class RaisingMeasures(Protocol):
+    """A measure function that also says which outputs its run raised above their paths.
+
+    :class:`FunctionModel` calls :meth:`measures_and_raised` instead of the function when it has
+    one (the built-in :class:`SimulateMeasures` and :class:`ExposureMeasures`), and keeps the
+    raised outputs per sample (:attr:`ChunkResult.raised`); a custom function without it leaves
+    them unknown.
+    """
+
+    def measures_and_raised(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return the measures table and :attr:`Result.raised <supplychain.api.Result>` of ``scenario``'s run."""
+        ...
+
 KEY_COLUMNS: tuple[str, ...] = ("year", "country", "commodity", "stage", "metric", "source_country", "partner")
 """Columns that identify one measure (the rest of the measures table is descriptive)."""
 ATTRIBUTE_COLUMNS: tuple[str, ...] = ("unit", "basis")
 """Descriptive columns carried into the measure catalogue."""
 _DROP_COLUMNS = frozenset({"value", "label", "scenario", "variant", "sample", *ATTRIBUTE_COLUMNS})
+RAISED_COLUMNS: tuple[str, ...] = ("sample", "year", "facility", "country", "commodity", "unit", "path", "raised",
+                                   "capacity", "assumed")
+"""Columns of a sweep's raised outputs (:attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>`):
+``sample``, then :attr:`Result.raised <supplychain.api.Result>`'s (:func:`~supplychain.graph.spare.raised_table`
+under its public names, quantities in the commodity's ``unit``)."""
 
 
 class SampleError(SupplyChainError, RuntimeError):
@@ -177,6 +201,28 @@ def empty_catalogue() -> pd.DataFrame:
     return normalise_measures(pd.DataFrame({"value": []})).drop(columns="value")
 
 
+def empty_raised() -> pd.DataFrame:
+    """Return a table of raised outputs without rows (columns :data:`RAISED_COLUMNS`): no sample raised any."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("facility", "country", "commodity", "unit") else
+                                      bool if c == "assumed" else "int64" if c in ("sample", "year") else float)
+                         for c in RAISED_COLUMNS})
+
+
+def stack_raised(parts: list[pd.DataFrame | None]) -> pd.DataFrame | None:
+    """Put blocks of raised outputs (:data:`RAISED_COLUMNS`) together, in sample order.
+
+    ``None`` when a block is ``None``: a model that cannot tell (a custom measure function) makes
+    the whole sweep's raises unknown, not "none".
+    """
+    if any(p is None for p in parts):
+        return None
+    rows = [p for p in parts if p is not None and len(p)]
+    if not rows:
+        return empty_raised()
+    out = pd.concat(rows, ignore_index=True)[list(RAISED_COLUMNS)]
+    return out.sort_values(["sample", "year", "facility"], kind="mergesort").reset_index(drop=True)
+
+
 # ------------------------------------------------------------------- the model
 @dataclass
 class ChunkResult:
@@ -202,6 +248,10 @@ class ChunkResult:
     fuzzy : numpy.ndarray or None
         Cells whose existence hangs on rounding (apparent consumption zero up to
         round-off); used only when checking the fast path.
+    raised : pandas.DataFrame or None
+        The outputs each sample's base network raised above their paths (:data:`RAISED_COLUMNS`,
+        :func:`~supplychain.graph.spare.raised_table`; no row: none raised); ``None`` when the model
+        cannot tell (a custom measure function).
     """
 
     samples: np.ndarray
@@ -211,6 +261,7 @@ class ChunkResult:
     failed: dict[int, str] = field(default_factory=dict)
     present: np.ndarray | None = None
     fuzzy: np.ndarray | None = None
+    raised: pd.DataFrame | None = None
 
 
 def chunk_result(
@@ -225,6 +276,7 @@ def chunk_result(
     on_error: str,
     detail: bool,
     started: float,
+    raised: pd.DataFrame | None = None,
 ) -> ChunkResult:
     """Finish a compiled model's block of samples: failures, NaN for failed samples, presence.
 
@@ -247,6 +299,8 @@ def chunk_result(
         whether each measure is present in some sample (less to send back from workers).
     started : float
         ``time.perf_counter()`` at the start of the block.
+    raised : pandas.DataFrame, optional
+        :attr:`ChunkResult.raised` (``None``: unknown).
 
     Returns
     -------
@@ -261,8 +315,9 @@ def chunk_result(
     fails = {int(samples[i]): reasons[i] for i in np.flatnonzero(failed).tolist()}
     seconds = time.perf_counter() - started
     if not detail:
-        return ChunkResult(samples, catalogue, values, seconds, fails, np.asarray(present.any(axis=0), dtype=bool))
-    return ChunkResult(samples, catalogue, values, seconds, fails, present, fuzzy)
+        return ChunkResult(samples, catalogue, values, seconds, fails, np.asarray(present.any(axis=0), dtype=bool),
+                           raised=raised)
+    return ChunkResult(samples, catalogue, values, seconds, fails, present, fuzzy, raised)
 
 
 @runtime_checkable
@@ -282,7 +337,8 @@ class SweepModel(Protocol):
 _POS = "__position__"
 
 
-def _stack(samples: np.ndarray, frames: list[pd.DataFrame], seconds: float, failed: dict[int, str]) -> ChunkResult:
+def _stack(samples: np.ndarray, frames: list[pd.DataFrame], seconds: float, failed: dict[int, str],
+           raised: pd.DataFrame | None = None) -> ChunkResult:
     """Align per-sample measure tables (raw, in sample order) on their union of keys.
 
     The tables are concatenated and normalised once (pandas overhead per chunk,
@@ -290,7 +346,7 @@ def _stack(samples: np.ndarray, frames: list[pd.DataFrame], seconds: float, fail
     """
     tagged = [f.assign(**{_POS: i}) for i, f in enumerate(frames) if len(f)]
     if not tagged:
-        return ChunkResult(samples, empty_catalogue(), np.empty((len(samples), 0)), seconds, failed)
+        return ChunkResult(samples, empty_catalogue(), np.empty((len(samples), 0)), seconds, failed, raised=raised)
     long = normalise_measures(pd.concat(tagged, ignore_index=True))
     keys = [c for c in long.columns if c not in (*ATTRIBUTE_COLUMNS, "value", _POS)]
     codes = long.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
@@ -298,7 +354,7 @@ def _stack(samples: np.ndarray, frames: list[pd.DataFrame], seconds: float, fail
     catalogue = long.iloc[first].drop(columns=["value", _POS]).reset_index(drop=True)
     values = np.full((len(samples), len(catalogue)), np.nan)
     values[long[_POS].to_numpy(), codes] = long["value"].to_numpy()
-    return ChunkResult(samples, catalogue, values, seconds, failed)
+    return ChunkResult(samples, catalogue, values, seconds, failed, raised=raised)
 
 
 @dataclass(frozen=True)
@@ -348,18 +404,26 @@ class FunctionModel:
         t0 = time.perf_counter()
         frames = []
         failed: dict[int, str] = {}
+        func = self.func
+        raising = isinstance(func, RaisingMeasures)
+        raised: list[pd.DataFrame | None] = []
         records = inputs.to_dict("records") if len(inputs.columns) else [{} for _ in range(len(inputs))]
         for sample, row in zip(inputs.index, records, strict=True):
             try:
                 patched = apply(self.scenario, {str(k): v for k, v in row.items()})
-                frames.append(self.select.apply(self.func(patched)))
+                measures, up = func.measures_and_raised(patched) if isinstance(func, RaisingMeasures) else (
+                    func(patched), None)
+                frames.append(self.select.apply(measures))
+                if up is not None and len(up):
+                    raised.append(up.assign(sample=int(sample)))
             except Exception as exc:
                 if self.on_error != "nan":
                     msg = f"sample {sample} failed: {type(exc).__name__}: {exc}"
                     raise SampleError(msg) from exc
                 failed[int(sample)] = f"{type(exc).__name__}: {exc}"
                 frames.append(pd.DataFrame({"value": []}))
-        return _stack(np.asarray(inputs.index, dtype=np.int64), frames, time.perf_counter() - t0, failed)
+        return _stack(np.asarray(inputs.index, dtype=np.int64), frames, time.perf_counter() - t0, failed,
+                      stack_raised(raised) if raising else None)
 
 
 # ------------------------------------------------------- built-in measure functions
@@ -391,15 +455,22 @@ class SimulateMeasures:
     metrics: tuple[str, ...] = ()
 
     def __call__(self, scenario: Scenario) -> pd.DataFrame:
-        """Simulate as :func:`supplychain.api.simulate` does and return its ``Result.measures``.
+        """Simulate as :func:`supplychain.api.simulate` does and return its ``Result.measures``."""
+        return self.measures_and_raised(scenario)[0]
+
+    def measures_and_raised(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Simulate as :func:`supplychain.api.simulate` does; return its ``Result.measures`` and ``Result.raised``.
 
         The same run (:func:`~supplychain.simulation.variants.run_variants`), keeping its measures
         alone (``Simulator(outputs="measures")``: no flows, utilisation or other tables, which a
-        sweep never reads), on the public basis (:func:`supplychain.api.public_measures`).
+        sweep never reads), on the public basis (:func:`supplychain.api.public_measures`), and the
+        outputs its base networks raised (:meth:`~supplychain.simulation.run.Simulator.raised`, read off
+        the year tables the run built: :func:`~supplychain.graph.spare.raised_table` per year).
         """
         from supplychain.api import public_measures
         from supplychain.schema.countries import require_codes
         from supplychain.schema.units import commodity_units
+        from supplychain.simulation.tables import public_table
         from supplychain.simulation.variants import run_variants
 
         source = self.source or scenario.scenario.source_country
@@ -407,7 +478,8 @@ class SimulateMeasures:
         (out,) = run_variants(scenario, [(self.variant, dict(self.toggles))], mode=self.mode,  # type: ignore[arg-type]
                               years=list(self.years) if self.years else None, source=source,
                               metrics=list(self.metrics) if self.metrics else None, outputs="measures")
-        return public_measures(out.measures, commodity_units(scenario))
+        units = commodity_units(scenario)
+        return public_measures(out.measures, units), public_table("raised", out.raised, units)
 
 
 @dataclass(frozen=True)
@@ -435,12 +507,34 @@ class ExposureMeasures:
 
     def __call__(self, scenario: Scenario) -> pd.DataFrame:
         """Concatenate ``compute_measures(scenario, year, source)`` over the years."""
-        from supplychain.metrics.measures import compute_measures
+        return self.measures_and_raised(scenario)[0]
+
+    def measures_and_raised(self, scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Return :meth:`__call__`'s measures and the outputs the years' networks raised above their paths.
+
+        Each year's tables are built once (:func:`~supplychain.graph.build.build_tables`) and read
+        by :func:`~supplychain.metrics.measures.compute_measures` and
+        :func:`~supplychain.graph.spare.raised_table` (public names and units, as ``Result.raised``).
+        """
+        from supplychain.graph.build import build_tables
+        from supplychain.graph.spare import RAISED_COLUMNS as TABLE_COLUMNS
+        from supplychain.graph.spare import raised_table
+        from supplychain.metrics.measures import compute_measures, resolve_source
+        from supplychain.schema.units import commodity_units
+        from supplychain.simulation.tables import public_table
         from supplychain.simulation.toggles import apply_switches, resolve_toggles
 
         source = self.source or scenario.scenario.source_country
         state = resolve_toggles(scenario, variant=self.variant, overrides=dict(self.toggles))
         world = apply_switches(scenario, state)
-        frames = [compute_measures(world, year, source=source) for year in (self.years or scenario.years)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"value": []})
+        resolve_source(world, source)  # an unknown code fails before any table is built (as compute_measures)
+        frames, raised = [], []
+        for year in self.years or scenario.years:
+            nodes, edges = build_tables(world, year, check_balance=True)
+            frames.append(compute_measures(world, year, source=source, tables=(nodes, edges)))
+            if len(up := raised_table(world, year, nodes)):
+                raised.append(up)
+        measures = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"value": []})
+        table = pd.concat(raised, ignore_index=True) if raised else pd.DataFrame(columns=list(TABLE_COLUMNS))
+        return measures, public_table("raised", table, commodity_units(scenario))
 

@@ -517,7 +517,12 @@ def run_sweep(
     catalogue = catalogue.copy()
     catalogue["central"] = values[-1]
     values = np.ascontiguousarray(values[:-1])
+    raised: pd.DataFrame | None = info.pop("raised")  # the central run is numbered `samples`, after the samples
+    central_raised = raised is not None and bool((raised["sample"] == samples).any())
+    if raised is not None:
+        raised = raised[raised["sample"] < samples].reset_index(drop=True)
     info.update(
+        central_raised=central_raised,
         seed=seed,
         samples=samples,
         mode=mode,
@@ -534,7 +539,7 @@ def run_sweep(
         key=key,
         samples_per_second=samples / info["wall_seconds"] if info["wall_seconds"] > 0 else math.inf,
     )
-    result = SweepResult(inputs, catalogue, values, targets_table(sc), info)
+    result = SweepResult(inputs, catalogue, values, targets_table(sc), info, raised)
     if store is not None:
         try:
             _to_cache(store, key, result)
@@ -580,6 +585,7 @@ _INFO_KEYS = (
     "wall_seconds",
     "prepare_seconds",
     "samples_per_second",
+    "central_raised",
 )
 
 
@@ -590,6 +596,7 @@ def _to_cache(store: SweepCache, key: str, result: SweepResult) -> None:
         "measures": result.measures.reset_index(),
         "values": pd.DataFrame({"value": result.values.reshape(-1)}),
         "failures": result.failures,
+        **({"raised": result.raised} if result.raised is not None else {}),
     }
     meta = {"shape": [n, m], "info": {k: result.info.get(k) for k in _INFO_KEYS}}
     store.store(key, tables, meta)
@@ -608,4 +615,6 @@ def _from_cache(hit: tuple[dict[str, pd.DataFrame], dict[str, Any]], sc: Scenari
         {int(s): str(r) for s, r in zip(fails["sample"], fails["reason"], strict=True)} if fails is not None else {}
     )
     info.update(cached=True, key=key)
-    return SweepResult(inputs, measures, values, targets_table(sc), info)
+    raised = tables.get("raised")  # absent: the model could not tell (a custom measure function)
+    return SweepResult(inputs, measures, values, targets_table(sc), info,
+                       raised.astype({"sample": "int64", "year": "int64"}) if raised is not None else None)

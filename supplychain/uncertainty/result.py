@@ -59,6 +59,18 @@ class SweepResult:
         (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.truncated`), and ``in_force``: the
         entities switched by several toggles, with the share of samples in which each is in force
         (:func:`~supplychain.uncertainty.sampling.in_force_shares`); :meth:`caveats` says them.
+        ``central_raised``: whether the central run's base network raised an output above its path.
+    raised : pandas.DataFrame or None
+        The outputs each sample's base network raised above their paths to meet demand the paths
+        leave short (:mod:`supplychain.graph.spare`): one row per sample, year and country aggregate,
+        columns :data:`~supplychain.uncertainty.models.RAISED_COLUMNS` — ``sample``, ``year``,
+        ``facility``, ``country``, ``commodity``, ``unit``, ``path`` :math:`p_v` (the given output),
+        ``raised`` :math:`p'_v`, ``capacity`` :math:`K_v` (in the commodity's ``unit``) and ``assumed``
+        (the capacity figure has no ``source``), as :attr:`Result.raised <supplychain.api.Result>`,
+        the one computation (:func:`~supplychain.graph.spare.raised_table`). No row: no sample
+        raised; ``None``: not known (a custom measure function). The samples it names,
+        ``raised["sample"].unique()``, are those whose percentiles rest on capacity beyond the
+        paths; :meth:`raised_note` says it in a sentence.
     """
 
     inputs: pd.DataFrame
@@ -66,6 +78,7 @@ class SweepResult:
     values: np.ndarray
     targets: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    raised: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:
@@ -419,11 +432,32 @@ class SweepResult:
         cols = ["target", "year", "required", "toggle", "p_on", "n_on", "n_off", "p_met_on", "p_met_off", "moves"]
         return pd.DataFrame(rows, columns=cols)
 
+    def raised_note(self) -> str:
+        """Say in how many samples outputs were raised above their paths ("" when none was, or not known).
+
+        :func:`~supplychain.report.engine_notes.sweep_raised_note` of :attr:`raised`, over the samples
+        computed (the failed ones, :attr:`failures`, have no run to raise anything).
+
+        Examples
+        --------
+        >>> from supplychain.uncertainty.models import empty_raised
+        >>> SweepResult(pd.DataFrame(index=pd.RangeIndex(5)), pd.DataFrame(), np.empty((5, 0)), pd.DataFrame(),
+        ...             raised=empty_raised()).raised_note()
+        ''
+        """
+        from supplychain.report.engine_notes import sweep_raised_note
+
+        computed = self.n - len(self.info.get("failed") or {})
+        return sweep_raised_note(self.raised, computed, central=bool(self.info.get("central_raised")))
+
     def caveats(self) -> list[str]:
         """Say, in sentences, what the sweep's percentiles and probabilities are a mixture or a cut of.
 
         One line each, when it applies (the text ``supplychain sweep`` prints under its tables and
         the README's uncertainty block quotes):
+
+        * the samples whose base network raised an output above its path (:meth:`raised_note`):
+          there what users receive rests in part on capacity beyond the paths, often an assumption;
 
         * the ties a parameter selection took whole (``info["tie_selection"]``,
           :meth:`~supplychain.uncertainty.sampling.SamplingSpec.select`): the members held at their
@@ -454,7 +488,7 @@ class SweepResult:
         lift is in force in 12% of the samples, not at any one toggle's probability: mou on in 60%, deal on in
         50% (in force only when all are on).
         """
-        lines: list[str] = []
+        lines: list[str] = [note] if (note := self.raised_note()) else []
         whole = [
             f"tie {c['tie']} held at its central values (excluded: {', '.join(c['by'])}; held with it: "
             f"{', '.join(c['members'])})" if c["action"] == "dropped" else

@@ -38,7 +38,7 @@ from supplychain.parallel.executors import (
     parse_executor,
 )
 from supplychain.parallel.progress import ProgressLike, progress_bar
-from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS, ChunkResult, SweepModel, empty_catalogue
+from supplychain.uncertainty.models import ATTRIBUTE_COLUMNS, ChunkResult, SweepModel, empty_catalogue, stack_raised
 
 __all__ = ["MEMORY_SHARE", "SweepTooLargeError", "available_memory", "check_memory", "evaluate_samples"]
 
@@ -147,6 +147,7 @@ class _Assembled:
     values: np.ndarray
     seconds: float
     failed: dict[int, str]
+    raised: pd.DataFrame | None
 
 
 def _assemble(parts: Sequence[ChunkResult], n: int) -> _Assembled:
@@ -154,9 +155,11 @@ def _assemble(parts: Sequence[ChunkResult], n: int) -> _Assembled:
     failed: dict[int, str] = {}
     for p in parts:
         failed.update(p.failed)
+    raised = stack_raised([p.raised for p in parts]) if parts else None
     non_empty = [p for p in parts if len(p.catalogue)]
     if not non_empty:
-        return _Assembled(empty_catalogue(), np.full((n, 0), np.nan), sum(p.seconds for p in parts), failed)
+        return _Assembled(empty_catalogue(), np.full((n, 0), np.nan), sum(p.seconds for p in parts), failed,
+                          raised)
     keys = [c for c in non_empty[0].catalogue.columns if c not in ATTRIBUTE_COLUMNS]
     shown: list[pd.DataFrame] = [
         p.catalogue if p.present is None else p.catalogue.iloc[np.flatnonzero(_ever(p.present))] for p in non_empty
@@ -179,7 +182,7 @@ def _assemble(parts: Sequence[ChunkResult], n: int) -> _Assembled:
             values[s0 : s0 + len(p.samples)] = p.values  # the common case: same measures in every chunk
         else:
             values[np.ix_(p.samples, cols[kept])] = p.values[:, kept]
-    return _Assembled(catalogue, values, seconds, dict(sorted(failed.items())))
+    return _Assembled(catalogue, values, seconds, dict(sorted(failed.items())), raised)
 
 
 def evaluate_samples(
@@ -220,8 +223,10 @@ def evaluate_samples(
     values : numpy.ndarray
         ``(n + rows evaluated, len(catalogue))``, row ``i`` is sample ``i``.
     info : dict
-        ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds`` and
-        ``failed`` (sample → reason, for models with ``on_error="nan"``).
+        ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds``,
+        ``failed`` (sample → reason, for models with ``on_error="nan"``) and ``raised``
+        (the rows' raised outputs, :data:`~supplychain.uncertainty.models.RAISED_COLUMNS`, in
+        sample order; ``None`` when the model cannot tell: :attr:`ChunkResult.raised`).
     """
     n = len(inputs)
     if not inputs.index.equals(pd.RangeIndex(n)):
@@ -264,6 +269,7 @@ def evaluate_samples(
         "compute_seconds": assembled.seconds,
         "wall_seconds": wall,
         "failed": assembled.failed,
+        "raised": assembled.raised,
     }
     return assembled.catalogue, assembled.values, info
 
