@@ -203,9 +203,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     (:func:`~supplychain.parallel.processes.hold_exit`): raised inside an at-fork function, it would be lost.
     """
     processes = sys.modules.get("supplychain.parallel.processes")  # not imported: no worker forked from here
-    if processes is not None and processes.hold_exit(128 + signum):
+    leave = SystemExit(128 + signum)
+    if processes is not None and processes.hold_exit(leave):
         return
-    raise SystemExit(128 + signum)
+    raise leave
 
 
 def install_signal_handlers() -> None:

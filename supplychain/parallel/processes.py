@@ -36,6 +36,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any, Final
 
 __all__ = ["COMPARE_PRELOAD", "PRELOAD", "fork_workers_from_here", "forking_quietly", "hold_exit",
@@ -64,8 +65,8 @@ _FORKING: list[tuple[int, Iterable[int]] | None] = [None]
 
 A forked worker starts with a copy of it (:func:`_worker_forked_from_here`)."""
 
-_HELD_EXIT: list[int] = []
-"""The exit status a termination signal asked for while this process was forking (:func:`hold_exit`)."""
+_HELD_EXIT: list[BaseException] = []
+"""What a signal's handler raised while this process was forking, kept for the end of it (:func:`hold_exit`)."""
 
 
 def usable_cpus() -> int:
@@ -97,9 +98,9 @@ def fork_workers_from_here() -> Iterator[None]:
     or lock them and the child starts them again); :mod:`multiprocessing` flushes the standard
     streams before it forks and :class:`~concurrent.futures.ProcessPoolExecutor` forks every
     worker before it starts its own threads. A worker forked within :func:`forking_quietly` gets
-    SIGTERM's default action back as it is forked (:func:`_worker_forked_from_here`), and every
-    worker again in the pool's initializer (:func:`supplychain.parallel.executors._exit_with_driver`),
-    so that stopping a pool still ends its workers.
+    SIGTERM's default action back and ignores SIGINT as it is forked (:func:`_worker_forked_from_here`),
+    and every worker gets SIGTERM's again in the pool's initializer
+    (:func:`supplychain.parallel.executors._exit_with_driver`), so that stopping a pool still ends its workers.
     No script is run again in a forked worker (the unguarded-script case does not arise).
     """
     before = _FORK_FROM_HERE[0]
@@ -140,34 +141,28 @@ def _pool_forks_here(pool: object | None) -> bool:
 
 @contextmanager
 def forking_quietly(pool: object | None = None) -> Iterator[None]:
-    """Within :func:`fork_workers_from_here`: fork workers without a warning and without losing a SIGTERM.
+    """Within :func:`fork_workers_from_here`: fork workers without a warning and without losing a SIGTERM or a Ctrl-C.
 
     Around the submissions that make a pool fork its workers (a no-op outside
     :func:`fork_workers_from_here`):
 
-    * Python's warning at a fork of a process with native threads is off. Python 3.12 and later
-      warn (``DeprecationWarning``) at every ``fork()`` of a process with more than one thread,
-      counting native ones: after NumPy, SciPy and pandas are imported that is always so
-      (OpenBLAS' pools, jemalloc's background thread), which their libraries make fork-safe
-      (:func:`fork_workers_from_here`). Only that warning.
-    * A SIGTERM is not lost. ``os.fork()`` runs Python functions registered with
-      :func:`os.register_at_fork` (:mod:`logging`'s lock, before and after the fork), and an
-      exception raised in one is printed as ignored: the command's handler
-      (:func:`supplychain.cli.common.install_signal_handlers`), had it raised its ``SystemExit``
-      there, would have left the command running to its end (exit status 0). So this thread
-      blocks SIGTERM, and the handler, should another thread take the signal, keeps the exit for the end of
-      the block (:func:`hold_exit`), where it is raised: the pool's workers are then all known to it
-      and stopped (:func:`~supplychain.parallel.executors.open_executor`). A worker starts with
-      SIGTERM blocked (a fork copies the thread's mask) and gets the default action back before it is
-      unblocked (:func:`_worker_forked_from_here`): a SIGTERM sent to it at any moment ends it, never
-      the command's handler copied into it (``tests/test_faults.py``).
+    * Python's warning at a fork of a process with native threads is off (``DeprecationWarning``,
+      Python 3.12 and later: at every fork once NumPy, SciPy and pandas are imported; their threads
+      are fork-safe, :func:`fork_workers_from_here`). Only that warning.
+    * SIGINT and SIGTERM are not lost. ``os.fork()`` runs the functions registered with
+      :func:`os.register_at_fork` (:mod:`logging`'s lock), where an exception a signal's handler
+      raises (Python's ``KeyboardInterrupt``; the command's ``SystemExit``,
+      :func:`supplychain.cli.common.install_signal_handlers`) is printed as ignored and the command
+      runs on to exit 0. So this thread blocks both, what a handler raises meanwhile (another thread
+      may take the signal) is kept (:func:`hold_exit`; SIGINT's handler, if Python's, is
+      :func:`_interrupt` within) and raised at the block's end, where the pool knows its workers and
+      stops them (:func:`~supplychain.parallel.executors.open_executor`). A worker gets SIGTERM's
+      default action and SIGINT ignored before it unblocks them (:func:`_worker_forked_from_here`).
 
-      Only when the pool really forks its workers from this process: ``pool``'s context is ``fork``
-      (without ``pool``: a pool made now would fork, :func:`_forks_here`), and the platform has
-      :func:`signal.pthread_sigmask`. A fork server (``forkserver``) or a spawned worker started
-      with SIGTERM blocked would keep it blocked for good, and so would every worker forked from
-      that server, later pools' included (a mask survives fork and exec; no at-fork function runs there).
-      Elsewhere only the warning is off, as without a signal mask to set.
+      Only when ``pool``'s context is ``fork`` (without ``pool``: a pool made now would fork,
+      :func:`_forks_here`) and the platform has :func:`signal.pthread_sigmask`: a fork server or a
+      spawned worker started with a signal blocked would keep it blocked, and so would every worker
+      forked from that server. Elsewhere only the warning is off.
 
     Parameters
     ----------
@@ -183,60 +178,85 @@ def forking_quietly(pool: object | None = None) -> Iterator[None]:
         if not (hasattr(signal, "pthread_sigmask") and _pool_forks_here(pool)):
             yield
             return
-        with _sigterm_held():
+        with _signals_held():
             yield
 
 
+_HELD_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+"""The signals :func:`forking_quietly` blocks while this process forks its workers (a Ctrl-C, a ``kill``)."""
+
+
 @contextmanager
-def _sigterm_held() -> Iterator[None]:
-    """SIGTERM blocked on this thread, and an exit the handler asks for kept (:func:`hold_exit`) to the block's end."""
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM blocked on this thread, and what their handlers raise kept (:func:`hold_exit`) to the end.
+
+    SIGINT's handler, if Python's (:func:`signal.default_int_handler`, which would raise at once), is
+    :func:`_interrupt` within.
+    """
     before = signal.pthread_sigmask(signal.SIG_BLOCK, ())  # the mask as it is
+    handler = None
     try:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+        if (signal.getsignal(signal.SIGINT) is signal.default_int_handler
+                and threading.current_thread() is threading.main_thread()):  # fmt: skip
+            handler = signal.signal(signal.SIGINT, _interrupt)
         _FORKING[0] = (os.getpid(), before)
         yield
     finally:
         try:
-            _FORKING[0] = None  # from here the handler exits at once
-            held = _HELD_EXIT[:1]
-            _HELD_EXIT.clear()
+            try:
+                _FORKING[0] = None  # from here the handlers raise at once
+                held = _HELD_EXIT[:1]
+                _HELD_EXIT.clear()
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a signal pending on this thread is handled here
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a SIGTERM pending on this thread is handled here
+            if handler is not None:
+                signal.signal(signal.SIGINT, handler)
         if held:
-            raise SystemExit(held[0])
+            raise held[0]
 
 
-def hold_exit(status: int) -> bool:
-    """Keep an exit a termination signal asks for while this process forks its workers; say whether it was kept.
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGINT's handler within :func:`forking_quietly`: Python's ``KeyboardInterrupt``, kept for the block's end."""
+    interrupt = KeyboardInterrupt()
+    if not hold_exit(interrupt):
+        raise interrupt
 
-    Called by the command line's SIGTERM handler (:func:`supplychain.cli.common.install_signal_handlers`):
-    within :func:`forking_quietly` in this process (not in a worker forked from it, which has a copy of
-    the state), the exit is raised at the block's end instead of inside an at-fork function, where it
-    would be lost.
+
+def hold_exit(exc: BaseException) -> bool:
+    """Keep what a signal's handler raises while this process forks its workers; say whether it was kept.
+
+    Called by the command line's SIGTERM handler (:func:`supplychain.cli.common.install_signal_handlers`)
+    and by SIGINT's within the forking (:func:`_interrupt`): within :func:`forking_quietly` in this
+    process (not in a worker forked from it, which has a copy of the state), the first exception kept is
+    raised at the block's end instead of inside an at-fork function, where it would be lost.
 
     Parameters
     ----------
-    status : int
-        The exit status asked for (128 + the signal's number).
+    exc : BaseException
+        What the handler raises: ``SystemExit(128 + signal number)``, ``KeyboardInterrupt()``.
 
     Returns
     -------
     bool
-        ``True`` if it was kept for later; ``False``: exit now.
+        ``True`` if it was kept for later; ``False``: raise it now.
     """
     forking = _FORKING[0]
     if forking is None or forking[0] != os.getpid():
         return False
-    _HELD_EXIT.append(status)
+    _HELD_EXIT.append(exc)
     return True
 
 
 def _worker_forked_from_here() -> None:
-    """In a worker just forked within :func:`forking_quietly`: SIGTERM's default action, then the mask it had.
+    """In a worker just forked within :func:`forking_quietly`: SIGTERM's default action, SIGINT ignored, then its mask.
 
     Registered with :func:`os.register_at_fork` (``after_in_child``); it acts only in a child of a
-    process that was forking its workers, which starts with SIGTERM blocked: a SIGTERM sent
-    meanwhile waits, and ends the worker here.
+    process that was forking its workers, which starts with SIGINT and SIGTERM blocked: a SIGTERM sent
+    meanwhile waits, and ends the worker here; a SIGINT (a Ctrl-C reaches the command's whole process
+    group) is dropped, the command stopping its pool (before, an idle worker printed its
+    ``KeyboardInterrupt`` traceback, and one raised here was printed as ignored).
     """
     forking = _FORKING[0]
     if forking is None:
@@ -244,6 +264,7 @@ def _worker_forked_from_here() -> None:
     _FORKING[0] = None
     _HELD_EXIT.clear()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, forking[1])
 
 
