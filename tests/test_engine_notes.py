@@ -20,8 +20,13 @@ import pytest
 
 from supplychain.api import simulate
 from supplychain.cli.run import _print_response, result_json
-from supplychain.report.engine_notes import (ONE_OPTIMUM, ONE_OPTIMUM_PICTURE, WORLD_RULE_NOTE, raised_note,
-                                             sweep_raised_note)
+from supplychain.report.engine_notes import (
+    ONE_OPTIMUM,
+    ONE_OPTIMUM_PICTURE,
+    WORLD_RULE_NOTE,
+    raised_note,
+    sweep_raised_note,
+)
 from supplychain.report.exposure_falls import world_shortfall
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import ScenarioRun

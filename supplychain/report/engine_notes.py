@@ -56,7 +56,7 @@ class _LargestRaise(NamedTuple):
     row: pd.Series
     """The row with the largest :math:`\\text{raised} - \\text{path}` (the first such, in table order)."""
     up: str
-    """The raise, :math:`\\text{raised} - \\text{path}`, formatted (:func:`~supplychain.report.numbers.format_number`)."""
+    """The raise, ``raised`` − ``path``, formatted (:func:`~supplychain.report.numbers.format_number`)."""
     raised: str
     """The raised output, formatted apart from ``path`` (:func:`~supplychain.report.numbers.format_apart`)."""
     path: str
