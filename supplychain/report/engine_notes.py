@@ -138,7 +138,8 @@ def sweep_raised_note(raised: pd.DataFrame | None, computed: int, *, central: bo
     ``raised`` is :attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>` (the
     columns of :attr:`Result.raised <supplychain.api.Result>` with ``sample`` first); ``computed`` the
     samples computed (the sweep's less those that failed); ``central`` whether the central run raised
-    too. The sentence counts the samples :math:`N` with a row, names the countries and their
+    too. The sentence counts the samples :math:`N` with a row (a raise anywhere in the network, not
+    only in the swept commodities' chains: the names let the reader judge), names the countries and their
     commodities, and the largest raise, :math:`\max (\text{raised} - \text{path})` in its
     commodity's unit, with its capacity and whether that figure is an assumption (no ``source``) or
     sourced. "" when no sample raised (and the central run did not) or ``raised`` is ``None`` (a
