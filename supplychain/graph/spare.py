@@ -245,7 +245,6 @@ def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataF
     return out.loc[order].reset_index(drop=True)
 
 
-
 def raised_over(scenario: Scenario, nodes: Iterable[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
     """List the raised aggregates of several years: :func:`raised_table` of each, in the years' order.
 
