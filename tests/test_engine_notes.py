@@ -20,7 +20,13 @@ import pytest
 
 from supplychain.api import simulate
 from supplychain.cli.run import _print_response, result_json
-from supplychain.report.engine_notes import ONE_OPTIMUM, ONE_OPTIMUM_PICTURE, WORLD_RULE_NOTE
+from supplychain.report.engine_notes import (
+    ONE_OPTIMUM,
+    ONE_OPTIMUM_PICTURE,
+    WORLD_RULE_NOTE,
+    raised_note,
+    sweep_raised_note,
+)
 from supplychain.report.exposure_falls import world_shortfall
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import ScenarioRun
@@ -64,6 +70,29 @@ def test_nothing_raised_where_the_paths_meet_demand() -> None:
 
 RAISED = ("Outputs raised above their paths: cn_ore makes 220 t of ore in 2025 against a path of 200 t "
           "(capacity 260 t, an assumption), and 1 more facility-year")
+
+
+def test_a_small_raise_reads_as_a_raise() -> None:
+    # Gallium is made in tonnes: 12.4 t against a path of 12 t is a raise of 0.4 t, which ",.0f" printed
+    # as "12 t against a path of 12 t" and "largest raise 0 t". The project's numbers (report.numbers) keep
+    # four significant digits below 1,000; a raise of 0.48 t on 77,937 t, where both read "77,937", shows
+    # in the output and path by format_apart's one decimal (77,937.5 against 77,937.0) and in the raise.
+    ga = pd.DataFrame({"sample": [3], "year": [2030], "facility": ["cn_ga"], "country": ["CN"],
+                       "commodity": ["gallium"], "unit": ["t"], "path": [12.0], "raised": [12.4],
+                       "capacity": [12.5], "assumed": [True]})
+    assert raised_note(ga.drop(columns="sample")).startswith(
+        "Outputs raised above their paths: cn_ga makes 12.4 t of gallium in 2030 against a path of 12 t "
+        "(capacity 12.5 t, an assumption); ")
+    assert ("(CN: gallium; largest raise 0.4 t of gallium: cn_ga in 2030, sample 3, 12.4 against a path of 12, "
+            "capacity 12.5, an assumption): ") in sweep_raised_note(ga, 20)
+    sep = ga.assign(facility="cn_sep", commodity="ree_oxide", path=77937.0, raised=77937.48, capacity=float("nan"),
+                    sample=189, year=2025)
+    both = pd.concat([ga, sep], ignore_index=True)  # the largest raise is the separation's, 0.48 t > 0.4 t
+    assert raised_note(both.drop(columns="sample")).startswith(
+        "Outputs raised above their paths: cn_sep makes 77,937.5 t of ree_oxide in 2025 against a path of "
+        "77,937.0 t (capacity unknown), and 1 more facility-year; ")
+    assert ("largest raise 0.48 t of ree_oxide: cn_sep in 2025, sample 189, 77,937.5 against a path of 77,937.0, "
+            "capacity unknown): ") in sweep_raised_note(both, 200)
 
 
 def test_run_and_report_say_outputs_were_raised(capsys: pytest.CaptureFixture[str]) -> None:

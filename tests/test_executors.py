@@ -85,6 +85,9 @@ def assert_identical(a: SweepResult, b: SweepResult) -> None:
     pd.testing.assert_frame_equal(a.measures, b.measures)
     np.testing.assert_array_equal(a.values, b.values)  # bit for bit, not approximately
     pd.testing.assert_frame_equal(a.summary(), b.summary())
+    assert (a.raised is None) == (b.raised is None)  # a custom model: not known (tests/test_sweep_raised.py)
+    if a.raised is not None and b.raised is not None:
+        pd.testing.assert_frame_equal(a.raised, b.raised)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from supplychain.io.cache import SweepCache
+from supplychain.report.numbers import format_apart, format_number
 from supplychain.schema.model import Scenario
 from supplychain.uncertainty import run_sweep
 from supplychain.uncertainty.models import RAISED_COLUMNS
@@ -78,9 +80,9 @@ def test_a_sweep_counts_the_samples_whose_outputs_were_raised(mode: str) -> None
     top = int(up[np.argmax(g[up])])
     note = r.raised_note()
     assert note.startswith(f"In {len(up)} of {SAMPLES} samples the base network raised output above its path")
-    assert (f"(CN: mag, ore; largest raise {100 * g[top]:,.0f} t of ore: cn_ore in 2025, sample {top}, "
-            f"{200 + 100 * g[top]:,.0f} against a path of 200, capacity 260, an assumption, as every capacity "
-            "raised into)") in note
+    made, path = format_apart(200 + 100 * g[top], 200.0)  # the project's numbers: a raise under 1,000 t keeps digits
+    assert (f"(CN: mag, ore; largest raise {format_number(100 * g[top])} t of ore: cn_ore in 2025, sample {top}, "
+            f"{made} against a path of {path}, capacity 260, an assumption, as every capacity raised into)") in note
     assert r.caveats()[0] == note  # printed where the sweep's caveats are (CLI, README block)
 
 
@@ -133,3 +135,39 @@ def test_the_compiled_path_runs_the_base_year_which_raises_nothing() -> None:
     assert r.raised is not None
     assert r.raised.empty
     assert r.raised_note() == ""
+
+
+def test_a_sweep_says_when_the_central_run_raised(tmp_path: Path) -> None:
+    # The central g = 0.1 > 0: the central run raises (module docstring: cn_ore to 210 t, cn_mag to 105 t).
+    w = sampled_world(-0.2, 0.2)
+    w["demand"]["us_use"]["growth"]["value"] = 0.1
+    s = Scenario.model_validate(w)
+    cache = SweepCache(tmp_path / "cache")
+    first, again = (run_sweep(s, samples=2, seed=3, mode="fixed", cache=cache, quiet=True) for _ in range(2))
+    assert (first.inputs[GROWTH] <= 0).all()  # the seed draws two samples that raise nothing
+    assert again.info["cached"]
+    for r in (first, again):  # the flag is kept in the cache with the samples' (empty) table
+        assert r.info["central_raised"]
+        assert r.raised is not None
+        assert r.raised.empty
+        assert r.raised_note() == ("No sample raised output above its path, but the central run did (docs/measures.md, "
+                                   "\"Later years: spare capacity meets demand above the paths\"; supplychain run "
+                                   "prints it).")
+        assert r.caveats()[0] == r.raised_note()
+    both = run_sweep(s, samples=SAMPLES, seed=3, mode="fixed", cache=False, quiet=True)
+    g = both.inputs[GROWTH].to_numpy(dtype=float)
+    assert both.info["central_raised"]
+    assert both.raised_note().startswith(f"In {int((g > 0).sum())} of {SAMPLES} samples")
+    assert "as every capacity raised into; the central run too): " in both.raised_note()
+
+
+def test_worker_processes_give_the_same_raised_table() -> None:
+    # The raised rows travel back from the workers with the samples' values: the same table as in process.
+    s = Scenario.model_validate(sampled_world(-0.2, 0.2))
+    one, two = (run_sweep(s, samples=SAMPLES, seed=3, mode="fixed", cache=False, quiet=True, workers=w, chunk_size=7)
+                for w in (1, 2))
+    assert two.info["executor"] == "2 local worker processes"
+    assert one.raised is not None
+    assert len(one.raised)
+    assert two.raised is not None
+    pd.testing.assert_frame_equal(one.raised, two.raised)

@@ -413,6 +413,7 @@ def test_one_at_a_time_percentile_span(toy: Scenario) -> None:
 def test_toggle_grid_runs_every_combination(toy: Scenario) -> None:
     g = toggle_grid(toy, ["ban", "other"], model=toy_measures, quiet=True)
     assert len(g.inputs) == 4
+    assert "raised" not in g.info  # rows are combinations, not samples: only run_sweep reports raised outputs
     assert g.inputs.to_dict("list") == {"ban": [False, False, True, True], "other": [False, True, False, True]}
     t = g.table(metric="cn_tonnes", year=2025)
     assert list(t["value"]) == [200, 200, 100, 100]
@@ -705,6 +706,7 @@ def test_fixed_mode_simulates_each_sample_and_checks_targets(world: Scenario) ->
 def test_one_at_a_time_on_the_engine_ranks_the_china_import_share_first(base_world: Scenario) -> None:
     r = one_at_a_time(base_world, mode="exposure", quiet=True)
     assert r.info["fast_path"] == "used"
+    assert "raised" not in r.info  # rows are OAT runs, not samples: only run_sweep reports raised outputs
     rank = r.ranking(metric="direct_import_share", country="US", commodity="ndpr_oxide", year=2024)
     assert rank["parameter"].iloc[0] == "imports.us_oxide.partners.CN"
     assert rank["swing"].iloc[0] == pytest.approx(0.2)  # 0.6 … 0.8 of the imports, one for one

@@ -53,7 +53,7 @@ room the sampled 7 %/yr extreme needs, rounded up to 10,000 t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -64,7 +64,8 @@ from supplychain.graph.build import Columns, FacilityYear, capacity_in_year, nam
 from supplychain.schema.model import Scenario
 from supplychain.schema.types import Quantity
 
-__all__ = ["MAX_PASSES", "RAISED_COLUMNS", "RAISED_TOL", "deficits", "meet_deficits", "raised_outputs", "raised_table"]
+__all__ = ["MAX_PASSES", "RAISED_COLUMNS", "RAISED_TOL", "deficits", "meet_deficits", "raised_outputs", "raised_over",
+           "raised_table"]
 
 MAX_PASSES = 12
 """Most rebuilds of a year (one per stage a raise travels up, with room for the pattern's re-spreading)."""
@@ -243,3 +244,26 @@ def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataF
     order = (out["raised_t"] - out["path_t"]).sort_values(ascending=False, kind="stable").index
     return out.loc[order].reset_index(drop=True)
 
+
+def raised_over(scenario: Scenario, nodes: Iterable[tuple[int, pd.DataFrame]]) -> pd.DataFrame:
+    """List the raised aggregates of several years: :func:`raised_table` of each, in the years' order.
+
+    ``nodes`` gives each year and its node table (built by the caller, who reads them for more than
+    this: a run's year tables, a sweep sample's measures). Columns :data:`RAISED_COLUMNS`; no row
+    when no year raised any output. The one list behind ``Result.raised`` and a sweep sample's
+    raised rows.
+
+    Examples
+    --------
+    >>> s = Scenario.model_validate({"scenario": {"name": "x", "base_year": 2024},
+    ...     "facilities": {"a": {"name": "A", "country": "CN", "kind": "aggregate", "output": "mag",
+    ...                          "production": {2024: 90, 2025: 100, 2026: 100}, "capacity": 150}}})
+    >>> n = pd.DataFrame({"node": ["a"], "kind": ["facility"], "country": ["CN"], "commodity": ["mag"],
+    ...                   "production": [110.0]})
+    >>> raised_over(s, [(2024, n), (2025, n), (2026, n.assign(production=[100.0]))]).values.tolist()
+    [[2025, 'a', 'CN', 'mag', 100.0, 110.0, 150.0, True]]
+    >>> list(raised_over(s, [(2024, n)]).columns) == list(RAISED_COLUMNS)
+    True
+    """
+    frames = [t for year, table in nodes if len(t := raised_table(scenario, year, table))]
+    return pd.concat(frames, ignore_index=True) if frames else _NO_RAISE.copy()

@@ -19,12 +19,12 @@ last, the workbook and the network pictures):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from supplychain.report.numbers import format_percent
+from supplychain.report.numbers import format_apart, format_number, format_percent
 
 __all__ = ["ONE_OPTIMUM", "ONE_OPTIMUM_PICTURE", "WORLD_RULE_NOTE", "picture_note", "raised_note", "sweep_raised_note",
            "world_short_note", "world_shortage", "world_title"]
@@ -50,6 +50,51 @@ WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first 
 SPARE_DOC: Final = "docs/measures.md, \"Later years: spare capacity meets demand above the paths\""
 
 
+class _LargestRaise(NamedTuple):
+    """The largest raise of a table of raised outputs and its figures as the notes print them."""
+
+    row: pd.Series
+    """The row with the largest :math:`\\text{raised} - \\text{path}` (the first such, in table order)."""
+    up: str
+    """The raise, ``raised`` − ``path``, formatted (:func:`~supplychain.report.numbers.format_number`)."""
+    raised: str
+    """The raised output, formatted apart from ``path`` (:func:`~supplychain.report.numbers.format_apart`)."""
+    path: str
+    """The path, formatted apart from ``raised``."""
+    capacity: str | None
+    """The capacity, formatted; ``None`` when not known (NaN)."""
+
+
+def _largest_raise(raised: pd.DataFrame) -> _LargestRaise:
+    r"""Pick the row of ``raised`` (not empty) with the largest raise and format its figures for a note.
+
+    The raise is :math:`\text{raised} - \text{path}` (ties: the first row). Figures are the
+    project's table numbers (:func:`~supplychain.report.numbers.format_number`: four significant
+    digits below 1,000, so a small raise does not read as 0), and the output and its path are
+    formatted apart (:func:`~supplychain.report.numbers.format_apart`), so a raise shows in them too.
+    The one choice of :func:`raised_note` and :func:`sweep_raised_note`.
+
+    Examples
+    --------
+    A raise of 0.4 t of gallium on a path of 12 t, and one of 0.3 t on 77,937 t:
+
+    >>> r = pd.DataFrame({"facility": ["cn_ga", "cn_sep"], "path": [12.0, 77937.0], "raised": [12.4, 77937.3],
+    ...                   "capacity": [12.5, float("nan")]})
+    >>> big = _largest_raise(r)
+    >>> big.row["facility"], big.up, big.raised, big.path, big.capacity
+    ('cn_ga', '0.4', '12.4', '12', '12.5')
+    >>> b = _largest_raise(r.iloc[1:])
+    >>> b.up, b.raised, b.path, b.capacity
+    ('0.3', '77,937.3', '77,937.0', None)
+    """
+    up = (raised["raised"] - raised["path"]).to_numpy(dtype=float)
+    top = raised.iloc[int(np.argmax(up))]
+    made, path = format_apart(float(top["raised"]), float(top["path"]))
+    cap = float(top["capacity"])
+    return _LargestRaise(top, format_number(float(top["raised"]) - float(top["path"])), made, path,
+                        format_number(cap) if np.isfinite(cap) else None)
+
+
 def raised_note(raised: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
     """Say in one sentence that outputs were raised above their paths ("" when none was).
 
@@ -72,18 +117,17 @@ def raised_note(raised: pd.DataFrame, names: Mapping[str, str] | None = None) ->
     """
     if raised.empty:
         return ""
-    r = raised.assign(_up=raised["raised"] - raised["path"]).sort_values("_up", ascending=False, kind="stable")
-    top = r.iloc[0]
-    unit = str(top["unit"]) if "unit" in r.columns else "t"
-    cap = float(top["capacity"])
-    cap_text = (f"capacity {cap:,.0f} {unit}" + (", an assumption" if bool(top["assumed"]) else "")
-                if np.isfinite(cap) else "capacity unknown")
-    more = len(r) - 1
+    big = _largest_raise(raised)
+    top = big.row
+    unit = str(top["unit"]) if "unit" in raised.columns else "t"
+    cap_text = (f"capacity {big.capacity} {unit}" + (", an assumption" if bool(top["assumed"]) else "")
+                if big.capacity is not None else "capacity unknown")
+    more = len(raised) - 1
     others = f", and {more} more facility-year{'s' if more != 1 else ''}" if more else ""
     name = names or {}
     return (f"Outputs raised above their paths: {name.get(str(top['facility']), top['facility'])} makes "
-            f"{float(top['raised']):,.0f} {unit} of {name.get(str(top['commodity']), top['commodity'])} in "
-            f"{int(top['year'])} against a path of {float(top['path']):,.0f} {unit} "
+            f"{big.raised} {unit} of {name.get(str(top['commodity']), top['commodity'])} in "
+            f"{int(top['year'])} against a path of {big.path} {unit} "
             f"({cap_text}){others}; demand the paths leave short is met from spare capacity, so these outputs "
             f"are the model's, not a projection's ({SPARE_DOC}).")
 
@@ -94,7 +138,8 @@ def sweep_raised_note(raised: pd.DataFrame | None, computed: int, *, central: bo
     ``raised`` is :attr:`SweepResult.raised <supplychain.uncertainty.result.SweepResult>` (the
     columns of :attr:`Result.raised <supplychain.api.Result>` with ``sample`` first); ``computed`` the
     samples computed (the sweep's less those that failed); ``central`` whether the central run raised
-    too. The sentence counts the samples :math:`N` with a row, names the countries and their
+    too. The sentence counts the samples :math:`N` with a row (a raise anywhere in the network, not
+    only in the swept commodities' chains: the names let the reader judge), names the countries and their
     commodities, and the largest raise, :math:`\max (\text{raised} - \text{path})` in its
     commodity's unit, with its capacity and whether that figure is an assumption (no ``source``) or
     sourced. "" when no sample raised (and the central run did not) or ``raised`` is ``None`` (a
@@ -120,22 +165,21 @@ def sweep_raised_note(raised: pd.DataFrame | None, computed: int, *, central: bo
     if raised.empty:
         return (f"No sample raised output above its path, but the central run did ({SPARE_DOC}; "
                 "supplychain run prints it).")
-    r = raised.assign(_up=raised["raised"] - raised["path"]).sort_values("_up", ascending=False, kind="stable")
-    top = r.iloc[0]
+    big = _largest_raise(raised)
+    top = big.row
     unit = str(top["unit"])
-    n = int(r["sample"].nunique())
+    n = int(raised["sample"].nunique())
     where = "; ".join(f"{c}: {', '.join(sorted(set(g['commodity'].astype(str))))}"
-                      for c, g in r.groupby("country", sort=True))
-    cap = float(top["capacity"])
+                      for c, g in raised.groupby("country", sort=True))
     assumed = "an assumption" if bool(top["assumed"]) else "sourced"
-    if bool(r["assumed"].all()) and len(r) > 1:
+    if bool(raised["assumed"].all()) and len(raised) > 1:
         assumed += ", as every capacity raised into"
-    cap_text = f"capacity {cap:,.0f}, {assumed}" if np.isfinite(cap) else "capacity unknown"
+    cap_text = f"capacity {big.capacity}, {assumed}" if big.capacity is not None else "capacity unknown"
     too = "; the central run too" if central else ""
     return (f"In {n} of {computed} samples the base network raised output above its path to meet demand the paths "
-            f"leave short ({where}; largest raise {float(top['_up']):,.0f} {unit} of {top['commodity']}: "
-            f"{top['facility']} in {int(top['year'])}, sample {int(top['sample'])}, {float(top['raised']):,.0f} "
-            f"against a path of {float(top['path']):,.0f}, {cap_text}{too}): in those samples part of what users "
+            f"leave short ({where}; largest raise {big.up} {unit} of {top['commodity']}: "
+            f"{top['facility']} in {int(top['year'])}, sample {int(top['sample'])}, {big.raised} "
+            f"against a path of {big.path}, {cap_text}{too}): in those samples part of what users "
             "receive is made in capacity beyond the paths, so their outputs are the model's, not a projection's "
             f"(SweepResult.raised; {SPARE_DOC}).")
 

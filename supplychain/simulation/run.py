@@ -452,17 +452,14 @@ class Simulator:
     def raised(self) -> pd.DataFrame:
         """Return the aggregates whose output the base network raised above their path, every simulated year.
 
-        :func:`~supplychain.graph.spare.raised_table` of each year's baseline node table: the same
+        :func:`~supplychain.graph.spare.raised_over` the years' baseline node tables: the same
         for every variant and response (the raise is part of the baseline both start from), so
         built once.
         """
         if self._raised is None:
-            from supplychain.graph.spare import RAISED_COLUMNS, raised_table
+            from supplychain.graph.spare import raised_over
 
-            tables = [raised_table(self.world, y, self.tables(y)[0]) for y in self.years]
-            frames = [t for t in tables if not t.empty]
-            self._raised = (pd.concat(frames, ignore_index=True) if frames else
-                            tables[0] if tables else pd.DataFrame(columns=list(RAISED_COLUMNS)))
+            self._raised = raised_over(self.world, ((y, self.tables(y)[0]) for y in self.years))
         return self._raised
 
     def _measure_inputs(self) -> dict[str, Any]:

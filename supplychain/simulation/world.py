@@ -26,6 +26,11 @@ total can move with the rule; ``run``'s allocation-rule line and the report's an
 does (:func:`~supplychain.report.rule_range.same_total`). Under ``fixed`` (the baseline's trade
 pattern, nothing re-routed) :math:`Z` is the pessimistic bound, not the world's shortage: supply
 stranded in one market is not sent to users short in another.
+
+A run's trade summed for the world the same way, :func:`flow_sums` (:class:`TradeSums`): each
+commodity's tonnes the policies blocked and each country's imports by partner
+(:data:`INFLOW_COLUMNS`), what ``compare``'s "Exposure falls ..." note reads
+(:mod:`supplychain.report.exposure_falls`) without keeping the flows.
 """
 
 from __future__ import annotations

@@ -405,14 +405,13 @@ class FunctionModel:
         frames = []
         failed: dict[int, str] = {}
         func = self.func
-        raising = isinstance(func, RaisingMeasures)
+        raising = func if isinstance(func, RaisingMeasures) else None  # the Protocol checked once, not per sample
         raised: list[pd.DataFrame | None] = []
         records = inputs.to_dict("records") if len(inputs.columns) else [{} for _ in range(len(inputs))]
         for sample, row in zip(inputs.index, records, strict=True):
             try:
                 patched = apply(self.scenario, {str(k): v for k, v in row.items()})
-                measures, up = func.measures_and_raised(patched) if isinstance(func, RaisingMeasures) else (
-                    func(patched), None)
+                measures, up = raising.measures_and_raised(patched) if raising is not None else (func(patched), None)
                 frames.append(self.select.apply(measures))
                 if up is not None and len(up):
                     raised.append(up.assign(sample=int(sample)))
@@ -423,7 +422,7 @@ class FunctionModel:
                 failed[int(sample)] = f"{type(exc).__name__}: {exc}"
                 frames.append(pd.DataFrame({"value": []}))
         return _stack(np.asarray(inputs.index, dtype=np.int64), frames, time.perf_counter() - t0, failed,
-                      stack_raised(raised) if raising else None)
+                      stack_raised(raised) if raising is not None else None)
 
 
 # ------------------------------------------------------- built-in measure functions
@@ -514,11 +513,10 @@ class ExposureMeasures:
 
         Each year's tables are built once (:func:`~supplychain.graph.build.build_tables`) and read
         by :func:`~supplychain.metrics.measures.compute_measures` and
-        :func:`~supplychain.graph.spare.raised_table` (public names and units, as ``Result.raised``).
+        :func:`~supplychain.graph.spare.raised_over` (public names and units, as ``Result.raised``).
         """
         from supplychain.graph.build import build_tables
-        from supplychain.graph.spare import RAISED_COLUMNS as TABLE_COLUMNS
-        from supplychain.graph.spare import raised_table
+        from supplychain.graph.spare import raised_over
         from supplychain.metrics.measures import compute_measures, resolve_source
         from supplychain.schema.units import commodity_units
         from supplychain.simulation.tables import public_table
@@ -528,13 +526,11 @@ class ExposureMeasures:
         state = resolve_toggles(scenario, variant=self.variant, overrides=dict(self.toggles))
         world = apply_switches(scenario, state)
         resolve_source(world, source)  # an unknown code fails before any table is built (as compute_measures)
-        frames, raised = [], []
+        frames, node_tables = [], []
         for year in self.years or scenario.years:
             nodes, edges = build_tables(world, year, check_balance=True)
             frames.append(compute_measures(world, year, source=source, tables=(nodes, edges)))
-            if len(up := raised_table(world, year, nodes)):
-                raised.append(up)
+            node_tables.append((year, nodes))
         measures = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"value": []})
-        table = pd.concat(raised, ignore_index=True) if raised else pd.DataFrame(columns=list(TABLE_COLUMNS))
-        return measures, public_table("raised", table, commodity_units(scenario))
+        return measures, public_table("raised", raised_over(world, node_tables), commodity_units(scenario))
 

@@ -226,7 +226,8 @@ def evaluate_samples(
         ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds``,
         ``failed`` (sample → reason, for models with ``on_error="nan"``) and ``raised``
         (the rows' raised outputs, :data:`~supplychain.uncertainty.models.RAISED_COLUMNS`, in
-        sample order; ``None`` when the model cannot tell: :attr:`ChunkResult.raised`).
+        sample order; ``None`` when the model cannot tell: :attr:`ChunkResult.raised`; ``run_sweep``
+        keeps it as ``SweepResult.raised``, ``one_at_a_time`` and ``toggle_grid`` drop it).
     """
     n = len(inputs)
     if not inputs.index.equals(pd.RangeIndex(n)):

@@ -492,6 +492,7 @@ def one_at_a_time(
         description="one-at-a-time",
     )
     k = len(groups)
+    info.pop("raised")  # per OAT row, not per sample: nothing reports it here (run_sweep's SweepResult.raised does)
     info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=len(spec),
                 inputs=k, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes])
     return OATResult(
@@ -684,6 +685,7 @@ def toggle_grid(
     )
     inputs.columns = pd.Index(chosen)
     inputs.index.name = "combination"
+    info.pop("raised")  # per combination, not per sample: nothing reports it here (as one_at_a_time)
     info.update(mode=mode, model=desc, toggles=chosen)
     return GridResult(inputs, catalogue, values, targets_table(sc), info)
 
