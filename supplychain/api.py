@@ -36,7 +36,7 @@ from supplychain.simulation.rationing import Rule
 from supplychain.simulation.run import MODES, Mode, Objective, RunOutput
 from supplychain.simulation.shipped import feeds_table, shipped_while_short
 from supplychain.simulation.tables import public_table
-from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, same_runs
+from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, run_label, same_runs
 from supplychain.simulation.variants import run_variants
 from supplychain.simulation.world import INFLOW_COLUMNS, world_balance
 
@@ -652,7 +652,9 @@ def lighter(table: pd.DataFrame) -> pd.DataFrame:
         if col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) not in ("string", "empty"):
             continue
         codes, uniques = pd.factorize(col)
-        values = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0)) if len(uniques) else col.to_numpy()
+        if not len(uniques):  # every value missing: nothing to share
+            continue
+        values = np.asarray(uniques, dtype=object).take(np.maximum(codes, 0))
         missing = codes < 0
         if missing.any():
             values[missing] = col.to_numpy(dtype=object)[missing]
@@ -740,8 +742,7 @@ def simulate(
     require_codes(scenario, [source], ("source",))
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
                           objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
-    label = variant if variant is not None else ("custom" if toggles else "base")
-    return Result.from_run(scenario, out, label)
+    return Result.from_run(scenario, out, run_label(variant, toggles))
 
 
 def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str, bool]]]:
@@ -1016,13 +1017,13 @@ def compare(
                                                          metrics=metrics, twice="run compare twice")
     metrics = checked or ()
     focus = focus_countries(scenario, countries)
-    headline = partial(_headline_rows, labels=[label for label, _run in labelled], metrics=tuple(metrics),
+    labels = [label for label, _run in labelled]
+    headline = partial(_headline_rows, labels=labels, metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
                        countries=bool(countries))
     done, states = _run_grouped(scenario, labelled, headline, mode=mode, workers=workers, options={
         "years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
-    labels = [label for label, _run in labelled]
     solver = {label: part.solver for label, part in zip(labels, done, strict=True)}
     table = pd.concat([part.rows for part in done], ignore_index=True)
     world = _labelled_concat([part.world for part in done], labels, ["variant", "year", "commodity", "shortfall",
@@ -1110,7 +1111,7 @@ def _result_of(position: int, out: RunOutput, *, scenario: Scenario,
                labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]) -> Result:
     """:func:`simulate_many`'s reduce: the :class:`Result` of one run, every frame's ``variant`` its label."""
     label, (variant, toggles) = labelled[position]
-    if label != (variant if variant is not None else ("custom" if toggles else "base")):
+    if label != run_label(variant, toggles):
         # a toggles_grid run is simulated as "custom": its frames take the grid label (name=on,other=off)
         out = replace(out, **{name: getattr(out, name).assign(variant=label) for name in _LABELLED
                               if "variant" in getattr(out, name).columns})

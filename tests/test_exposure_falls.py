@@ -26,7 +26,8 @@ import pandas as pd
 import pytest
 
 import supplychain as sc
-from supplychain.report.exposure_falls import exposure_falls, exposure_falls_note, flow_sums, world_shortfall
+from supplychain.report.exposure_falls import exposure_falls, exposure_falls_note, world_shortfall
+from supplychain.simulation.world import flow_sums
 
 TINY = """\
 scenario: {name: Tiny exposure world, base_year: 2024, horizon: 2025}

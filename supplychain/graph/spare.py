@@ -224,8 +224,9 @@ def raised_table(scenario: Scenario, year: int, nodes: pd.DataFrame) -> pd.DataF
     """
     rows: list[tuple[object, ...]] = []
     later = year > scenario.scenario.base_year
-    aggregates = [fid for fid, f in scenario.facilities.items() if f.kind == "aggregate" and year in f.production]
-    if later and aggregates:  # only they can be raised: their nodes are looked up, not every node read (per sample)
+    aggregates = [fid for fid, f in scenario.facilities.items()
+                  if later and f.kind == "aggregate" and year in f.production]
+    if aggregates:  # only they can be raised: their nodes are looked up, not every node read (per sample)
         at = pd.Index(nodes["node"]).get_indexer(aggregates).tolist()
         kind, country, commodity, made = (nodes[c].to_numpy() for c in ("kind", "country", "commodity", "production"))
         for i, fid in sorted((i, fid) for i, fid in zip(at, aggregates, strict=True) if i >= 0):  # in node order

@@ -254,14 +254,17 @@ def world_short_note(short: pd.DataFrame, mode: str, allocation: str | None = No
     why = ("home_first, which holds short countries' exports home: part may be supply the other rules deliver"
            if mode == "rebalance" else "the trade pattern kept: part may be supply the pattern strands, which "
            "rebalance re-routes")
-    response = "the home_first rule" if mode == "rebalance" else "the fixed response"
-    return (f"Under {response}, users of {commodity} get {lack} less than they demand in {int(top['year'])}"
+    return (f"Under {_response(mode)}, users of {commodity} get {lack} less than they demand in {int(top['year'])}"
             f"{under} ({demand} demanded, {delivered} reach them, {share}; {why}) {doc}")
+
+
+def _response(mode: str) -> str:
+    """Name what bears a summed shortage that is not the world's: ``rebalance``'s home_first rule, or ``fixed``."""
+    return "the home_first rule" if mode == "rebalance" else "the fixed response"
 
 
 def world_title(mode: str, allocation: str | None = None) -> str:
     """Title of ``run``'s table of world rows: "the world is short" only where the sum is the world's shortage."""
     if world_shortage(mode, allocation):
         return "World balance: commodities the world is short of (every user; each row's unit)"
-    response = "the home_first rule" if mode == "rebalance" else "the fixed response"
-    return f"Unmet demand summed over every user under {response} (not the world's shortage; each row's unit)"
+    return f"Unmet demand summed over every user under {_response(mode)} (not the world's shortage; each row's unit)"

@@ -36,9 +36,9 @@ from typing import Final
 import pandas as pd
 
 from supplychain.report.numbers import format_percent
-from supplychain.simulation.world import flow_sums, world_balance
+from supplychain.simulation.world import world_balance
 
-__all__ = ["TOLERANCE", "exposure_falls", "exposure_falls_note", "flow_sums", "world_shortfall"]
+__all__ = ["TOLERANCE", "exposure_falls", "exposure_falls_note", "world_shortfall"]
 
 TOLERANCE: Final = 1e-6
 """Smallest difference in a share (and relative difference in the world's shortfall) that counts."""
@@ -77,11 +77,12 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.Data
         ``metric``, ``value``; a ``partner`` column, if any, keeps its empty rows): the
         ``exposed_share`` rows are read, the largest where a key has several.
     world : pandas.DataFrame
-        :func:`world_shortfall` of the same variants; with a ``blocked`` column (:func:`flow_sums`, merged
-        on variant, year and commodity) a pair unmet alike is compared on the tonnes blocked.
+        :func:`world_shortfall` of the same variants; with a ``blocked`` column
+        (:func:`~supplychain.simulation.world.flow_sums`, merged on variant, year and commodity) a pair
+        unmet alike is compared on the tonnes blocked.
     inflows : pandas.DataFrame, optional
-        The runs' trade into each country by partner (:func:`flow_sums`): to name the supplier that replaced
-        the blocked supply.
+        The runs' trade into each country by partner (:func:`~supplychain.simulation.world.flow_sums`):
+        to name the supplier that replaced the blocked supply.
     source : str, optional
         The country exposure is measured to (never named as the replacement).
 
@@ -151,7 +152,7 @@ def _replacements(found: pd.DataFrame, inflows: pd.DataFrame | None, source: str
     if inflows is None or inflows.empty or found.empty:
         return found
     key = ["year", "country", "commodity"]
-    into = inflows[(inflows["supplier"] != inflows["country"]) & (inflows["supplier"] != (source or ""))]
+    into = inflows[inflows["supplier"] != (source or "")]  # flow_sums' inflows cross borders only
     h = found.reset_index().merge(into.rename(columns={"variant": "harsher"}), on=[*key, "harsher"])
     both = h.merge(into.rename(columns={"variant": "milder", "tonnes": "before"}), on=[*key, "milder", "supplier"],
                    how="left")

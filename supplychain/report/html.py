@@ -153,8 +153,9 @@ class _Section:
 def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.DataFrame,
                     pairs: Sequence[tuple[str, str]]) -> str:
     """Return the note of :func:`~supplychain.report.exposure_falls.exposure_falls_note` on the section's pairs."""
-    from supplychain.report.exposure_falls import exposure_falls_note, flow_sums, world_shortfall
+    from supplychain.report.exposure_falls import exposure_falls_note, world_shortfall
     from supplychain.schema.units import commodity_units
+    from supplychain.simulation.world import flow_sums
 
     if measures.empty or shortfall.empty or len(run.results) < 2 or "shortfall" not in shortfall.columns:
         return ""  # a stand-in run may carry shares only (as report.tables._world_note)

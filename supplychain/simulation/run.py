@@ -82,7 +82,7 @@ from supplychain.simulation.stocks import (
     split_release,
 )
 from supplychain.simulation.targets import evaluate_targets, target_metrics
-from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key
+from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, run_label
 from supplychain.simulation.world import TradeSums, flow_sums
 
 if TYPE_CHECKING:
@@ -601,7 +601,7 @@ class Simulator:
         states, labels, simulated = [], [], {}
         for variant, toggles in runs:
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
-            labels.append(variant if variant is not None else ("custom" if toggles else "base"))
+            labels.append(run_label(variant, toggles))
             states.append(state)
             if run_key(state) not in simulated:  # one simulation per case (policies in force, entities off)
                 simulated[run_key(state)] = _Run(labels[-1], state, self.switched_off(state.active),

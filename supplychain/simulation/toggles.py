@@ -37,9 +37,23 @@ from supplychain.schema.model import Scenario
 from supplychain.schema.references import did_you_mean, investment_projects, switchable_entities
 from supplychain.schema.types import _parse_flag
 
-__all__ = ["ToggleState", "apply_switches", "by_world", "check_cli_names", "controlled_entities", "parse_toggle_args",
-           "read_overrides", "resolve_toggles", "run_key", "same_runs", "switched_off_entities", "switches_world",
-           "toggle_flag", "world_toggles"]
+__all__ = [
+    "ToggleState",
+    "apply_switches",
+    "by_world",
+    "check_cli_names",
+    "controlled_entities",
+    "parse_toggle_args",
+    "read_overrides",
+    "resolve_toggles",
+    "run_key",
+    "run_label",
+    "same_runs",
+    "switched_off_entities",
+    "switches_world",
+    "toggle_flag",
+    "world_toggles",
+]
 
 _WORLD_SECTIONS = ("facilities", "flows", "stockpiles", "offtakes")
 """Sections whose switched-off entities :func:`apply_switches` removes from the scenario."""
@@ -190,6 +204,17 @@ def read_overrides(scenario: Scenario, overrides: Mapping[str, object] | None, a
     if problems:
         raise ScenarioError(problems)
     return read
+
+
+def run_label(variant: str | None, toggles: Mapping[str, object] | None) -> str:
+    """Return a run's ``variant`` label: the variant's name, else ``"custom"`` with toggles set, else ``"base"``.
+
+    Examples
+    --------
+    >>> run_label("full_ban", None), run_label(None, {"x": True}), run_label(None, None)
+    ('full_ban', 'custom', 'base')
+    """
+    return variant if variant is not None else ("custom" if toggles else "base")
 
 
 def resolve_toggles(

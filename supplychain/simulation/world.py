@@ -204,9 +204,11 @@ def beyond_country_rows(short: pd.DataFrame, shortfall: pd.DataFrame,
         return short
     keys = [k for k in ("variant", "year", "commodity") if k in short.columns and k in shortfall.columns]
     users = world_short(shortfall)  # the same test per user
-    hidden = users if shown is None else users[~users["country"].isin(list(shown))]
     many = users.groupby(keys).size().rename("_n").reset_index()
-    unseen = hidden.groupby(keys).size().rename("_h").reset_index()
-    out = short.merge(many, on=keys, how="left").merge(unseen, on=keys, how="left")
-    keep = (out["_n"].fillna(0) >= 2) | ((shown is not None) & (out["_h"].fillna(0) > 0))
+    out = short.merge(many, on=keys, how="left")
+    keep = out["_n"].fillna(0) >= 2
+    if shown is not None:
+        hidden = users[~users["country"].isin(list(shown))]
+        out = out.merge(hidden.groupby(keys).size().rename("_h").reset_index(), on=keys, how="left")
+        keep |= out["_h"].fillna(0) > 0
     return pd.DataFrame(out.loc[keep, short.columns]).reset_index(drop=True)
