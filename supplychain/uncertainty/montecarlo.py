@@ -47,7 +47,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
@@ -243,6 +243,16 @@ def check_sweep_choices(mode: str, measures: Sequence[str] | str | None, *, cust
     check_choice("mode", mode, ("exposure", "fixed", "rebalance"))
     if not custom and measures is not None and measures != "all":
         check_metrics(measures, "measures")
+
+
+def swept_years(scenario: Scenario, years: int | Iterable[int] | None
+                ) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+    """Return the years a sweep runs (``years`` checked, else every year) and those its measures are cut to.
+
+    The cut (:func:`measure_filter`'s ``years``) is ``None`` when ``years`` is: every year's measures kept.
+    """
+    yrs = check_years(years if years is not None else scenario.years, scenario.years[0], scenario.years[-1])
+    return yrs, (yrs if years is not None else None)
 
 
 def measure_filter(
@@ -449,14 +459,14 @@ def run_sweep(
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)  # "off" read once as False, before the cache key
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
-    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
+    yrs, cut = swept_years(sc, years)
     state = resolve_toggles(sc, variant=variant, overrides=toggles)
     if model is None:  # the world this sweep runs in (sampled toggles are checked by each run)
         check_network(sc, yrs, state)
     sampled = {str(p.path[-1]) for p in spec.toggles}
     fixed = {t: on for t, on in state.states.items() if t not in sampled}
     inert = inert_parameters(sc, spec, years=yrs, fixed=fixed, shocks_act=mode != "exposure")
-    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+    select = measure_filter(measures, countries, commodities, cut,
                             custom=model is not None, targets=None if model is not None else sc.targets)
     options: dict[str, Any] = {
         "mode": mode,
@@ -476,7 +486,7 @@ def run_sweep(
         hit = store.load(key)
         if hit is not None:
             cached = _from_cache(hit, sc, key)
-            cached.info.update(inert=inert, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes],
+            cached.info.update(inert=inert, ties=spec.ties, tie_selection=spec.tie_selection,
                                truncated=spec.truncated,
                                in_force=in_force_shares(sc, cached.inputs, fixed))
             return cached
@@ -503,7 +513,7 @@ def run_sweep(
     central_inputs = central_inputs.astype(inputs.dtypes.to_dict()) if len(spec) else central_inputs
     central = _central_run(sweep_model, central_inputs)
     check_memory(samples, len(spec) + 3 * len(central.catalogue))  # values: chunks, assembled, quantiles
-    catalogue, values, info = evaluate_samples(
+    catalogue, values, info, raised = evaluate_samples(
         sweep_model,
         inputs,
         executor=executor,
@@ -517,7 +527,7 @@ def run_sweep(
     catalogue = catalogue.copy()
     catalogue["central"] = values[-1]
     values = np.ascontiguousarray(values[:-1])
-    raised: pd.DataFrame | None = info.pop("raised")  # the central run is numbered `samples`, after the samples
+    # the central run is numbered `samples`, after the samples
     central_raised = raised is not None and bool((raised["sample"] == samples).any())
     if raised is not None:
         raised = raised[raised["sample"] < samples].reset_index(drop=True)
@@ -531,7 +541,7 @@ def run_sweep(
         parameters=len(spec),
         inert=inert,
         ties=spec.ties,
-        tie_selection=[c.as_dict() for c in spec.tie_changes],
+        tie_selection=spec.tie_selection,
         truncated=spec.truncated,
         in_force=in_force_shares(sc, inputs, fixed),
         prepare_seconds=prep,

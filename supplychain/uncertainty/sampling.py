@@ -228,6 +228,11 @@ class SamplingSpec:
         """Column names, one per parameter."""
         return [p.name for p in self.parameters]
 
+    @property
+    def tie_selection(self) -> list[dict[str, Any]]:
+        """:attr:`tie_changes` as records (:meth:`TieChange.as_dict`): a sweep's ``info["tie_selection"]``."""
+        return [c.as_dict() for c in self.tie_changes]
+
     def __len__(self) -> int:
         return len(self.parameters)
 

@@ -196,7 +196,7 @@ def evaluate_samples(
     quiet: bool = False,
     description: str = "samples",
     evaluated: Sequence[ChunkResult] = (),
-) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any], pd.DataFrame | None]:
     """Evaluate a sweep model on sample rows, in chunks, on an executor.
 
     Parameters
@@ -223,11 +223,13 @@ def evaluate_samples(
     values : numpy.ndarray
         ``(n + rows evaluated, len(catalogue))``, row ``i`` is sample ``i``.
     info : dict
-        ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds``,
-        ``failed`` (sample → reason, for models with ``on_error="nan"``) and ``raised``
-        (the rows' raised outputs, :data:`~supplychain.uncertainty.models.RAISED_COLUMNS`, in
-        sample order; ``None`` when the model cannot tell: :attr:`ChunkResult.raised`; ``run_sweep``
-        keeps it as ``SweepResult.raised``, ``one_at_a_time`` and ``toggle_grid`` drop it).
+        ``executor``, ``chunks``, ``compute_seconds``, ``wall_seconds`` and
+        ``failed`` (sample → reason, for models with ``on_error="nan"``).
+    raised : pandas.DataFrame or None
+        The rows' raised outputs (:data:`~supplychain.uncertainty.models.RAISED_COLUMNS`, in sample
+        order; ``None`` when the model cannot tell: :attr:`ChunkResult.raised`). ``run_sweep`` keeps
+        it as ``SweepResult.raised``; ``one_at_a_time`` and ``toggle_grid`` leave it (its rows would be
+        their input rows, not samples).
     """
     n = len(inputs)
     if not inputs.index.equals(pd.RangeIndex(n)):
@@ -270,7 +272,6 @@ def evaluate_samples(
         "compute_seconds": assembled.seconds,
         "wall_seconds": wall,
         "failed": assembled.failed,
-        "raised": assembled.raised,
     }
-    return assembled.catalogue, assembled.values, info
+    return assembled.catalogue, assembled.values, info, assembled.raised
 

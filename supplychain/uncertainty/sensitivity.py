@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from supplychain.arguments import check_years
 from supplychain.io.atomic import atomic_write
 from supplychain.io.load import as_scenario
 from supplychain.parallel.executors import ExecutorLike
@@ -58,6 +57,7 @@ from supplychain.uncertainty.montecarlo import (
     measure_filter,
     require_sweep_codes,
     sweep_spec,
+    swept_years,
 )
 from supplychain.uncertainty.result import target_specs, targets_table
 from supplychain.uncertainty.sampling import SamplingSpec, central_row
@@ -457,8 +457,8 @@ def one_at_a_time(
     require_sweep_codes(sc, source, countries)
     toggles = read_overrides(sc, toggles)
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
-    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
-    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+    yrs, cut = swept_years(sc, years)
+    select = measure_filter(measures, countries, commodities, cut,
                             custom=model is not None)
     sweep_model, fast_path = build_model(
         sc,
@@ -482,7 +482,7 @@ def one_at_a_time(
     inputs = pd.DataFrame(rows, columns=spec.names)
     for p in spec:
         inputs[p.name] = inputs[p.name].astype(bool if p.kind == "toggle" else float)
-    catalogue, values, info = evaluate_samples(
+    catalogue, values, info, _raised = evaluate_samples(
         sweep_model,
         inputs,
         executor=executor,
@@ -492,9 +492,9 @@ def one_at_a_time(
         description="one-at-a-time",
     )
     k = len(groups)
-    info.pop("raised")  # per OAT row, not per sample: nothing reports it here (run_sweep's SweepResult.raised does)
+    # _raised is per OAT row, not per sample: nothing reports it here (run_sweep's SweepResult.raised does)
     info.update(mode=mode, span=span, model=sweep_model.description, fast_path=fast_path, parameters=len(spec),
-                inputs=k, ties=spec.ties, tie_selection=[c.as_dict() for c in spec.tie_changes])
+                inputs=k, ties=spec.ties, tie_selection=spec.tie_selection)
     return OATResult(
         spec=spec,
         lows=[s[0] for s in spans],
@@ -656,8 +656,8 @@ def toggle_grid(
     if overlap:
         msg = f"toggle(s) {', '.join(overlap)} are both in the grid and fixed"
         raise ValueError(msg)
-    yrs = check_years(years if years is not None else sc.years, sc.years[0], sc.years[-1])
-    select = measure_filter(measures, countries, commodities, yrs if years is not None else None,
+    yrs, cut = swept_years(sc, years)
+    select = measure_filter(measures, countries, commodities, cut,
                             custom=model is not None, targets=None if model is not None else sc.targets)
     combos = list(itertools.product([False, True], repeat=len(chosen)))
     columns = [f"toggles.{t}" for t in chosen]
@@ -674,7 +674,7 @@ def toggle_grid(
         src = source or sc.scenario.source_country
         func = SimulateMeasures(mode, yrs, src, tuple(sorted(fixed_states.items())), None)
         desc = f"simulate(mode={mode!r}) per combination"
-    catalogue, values, info = evaluate_samples(
+    catalogue, values, info, _raised = evaluate_samples(
         FunctionModel(sc, func, select, description=desc),
         inputs,
         executor=executor,
@@ -685,7 +685,7 @@ def toggle_grid(
     )
     inputs.columns = pd.Index(chosen)
     inputs.index.name = "combination"
-    info.pop("raised")  # per combination, not per sample: nothing reports it here (as one_at_a_time)
+    # _raised is per combination, not per sample: nothing reports it here (as one_at_a_time)
     info.update(mode=mode, model=desc, toggles=chosen)
     return GridResult(inputs, catalogue, values, targets_table(sc), info)
 
