@@ -280,3 +280,168 @@ def test_the_uncertainty_text_reads_the_lead_time_s_tie_as_its_bar() -> None:
     assert (f.moving_magnets, f.moving_compounds, f.lead_tie) == (1, 1, "schedule")
     text = uncertainty_markdown(f)
     assert "the 10X metal line's lead time (with the rest of its tie `schedule`, drawn as one)" in text
+
+
+# ------------------------------------------------------------------ target verdicts beside the sweep (review #8 U-4)
+def _verdict_sweep(values: list[float], central: float) -> Any:
+    """A sweep of one target, ``t``: the US exposed share of magnets in 2030 at most 25 %, over ``values``."""
+    import numpy as np
+
+    from supplychain.report.uncertainty_prose import MAGNETS
+    from supplychain.uncertainty.result import SweepResult
+
+    measures = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": [MAGNETS], "metric": ["exposed_share"],
+                             "source_country": ["CN"], "unit": ["share"], "basis": [""], "central": [central]})
+    targets = pd.DataFrame({"target": ["t"], "country": ["US"], "commodity": [MAGNETS], "metric": ["exposed_share"],
+                            "source_country": ["CN"], "max": [0.25], "min": [float("nan")], "by": [2030],
+                            "description": [""], "max_shortfall_share": [float("nan")]})
+    inputs = pd.DataFrame({"a": [1.0] * len(values)}, index=pd.RangeIndex(len(values), name="sample"))
+    return SweepResult(inputs, measures, np.array([[v] for v in values]), targets)
+
+
+def _verdict_oat(measures: pd.DataFrame, central: float, a: tuple[float, float], b: tuple[float, float]) -> Any:
+    """One-at-a-time over a (choice-like: 0.678 / central 0.92 / 1.0) and b (uniform 0–1): the measure at their ends."""
+    import numpy as np
+
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult
+
+    spec = SamplingSpec((Parameter(("a",), "quantity", Quantity(value=0.92, dist="uniform", low=0.678, high=1.0)),
+                         Parameter(("b",), "quantity", Quantity(dist="uniform", low=0, high=1))))
+    return OATResult(spec, [0.678, 0.0], [1.0, 1.0], measures.drop(columns="central"), np.array([central]),
+                     np.array([[a[0]], [b[0]]]), np.array([[a[1]], [b[1]]]))
+
+
+def test_a_central_fail_that_most_samples_meet_is_said_with_the_input_that_moves_it() -> None:
+    # Four samples of the share: 0.17, 0.17, 0.456, 0.17 -> 3 of 4 at most 0.25: p = 0.75. The central run reads
+    # 0.423 > 0.25: fails. They disagree (central fails, p >= 0.5). One at a time, a moves the share 0.456 -> 0.170
+    # (swing 0.286), b 0.42 -> 0.43 (0.01): a is the driver; its low end 0.456 fails, its high end 0.170 meets it.
+    from supplychain.report.uncertainty_prose import target_verdicts, verdicts_markdown
+
+    sweep = _verdict_sweep([0.17, 0.17, 0.456, 0.17], central=0.423)
+    (v,) = target_verdicts(sweep, _verdict_oat(sweep.measures, 0.423, (0.456, 0.17), (0.42, 0.43)))
+    assert (v.central_met, v.probability, v.disagrees, v.driver) == (False, 0.75, True, "a")
+    assert (v.input_low, v.input_central, v.input_high) == (0.678, 0.92, 1.0)
+    assert (v.value_low, v.value_high) == (0.456, 0.17)
+    text = verdicts_markdown((v,), samples=4)
+    assert "| `t` | `exposed_share`, US ndfeb_magnet | at most 25.0% | 42.3%, fails | 75.0% |" in text
+    assert ("`t`: the central run fails it at 42.3%, but 75.0% of the samples meet it. The input with the largest "
+            "one-at-a-time swing on it is `a` (drawn as `uniform(0.678, 1)`): 0.678 → 45.6% (fails), central 0.92 → "
+            "42.3%, 1 → 17.0% (meets it), every other input central.") in text
+
+
+def test_a_central_pass_most_samples_fail_is_said_and_an_agreement_is_not() -> None:
+    # Central 0.24 passes; samples 0.30, 0.26, 0.20, 0.31 -> 1 of 4 meets it: p = 0.25 < 0.5, the reverse
+    # disagreement ("only 25.0%"). With samples 0.20, 0.22, 0.30, 0.10 (p = 0.75) the two agree: no sentence,
+    # and no driver looked up.
+    from supplychain.report.uncertainty_prose import target_verdicts, verdicts_markdown
+
+    sweep = _verdict_sweep([0.30, 0.26, 0.20, 0.31], central=0.24)
+    (v,) = target_verdicts(sweep, _verdict_oat(sweep.measures, 0.24, (0.20, 0.33), (0.24, 0.24)))
+    assert (v.central_met, v.probability, v.driver) == (True, 0.25, "a")
+    assert "`t`: the central run passes it at 24.0%, but only 25.0% of the samples meet it." in verdicts_markdown((v,))
+    sweep = _verdict_sweep([0.20, 0.22, 0.30, 0.10], central=0.24)
+    (v,) = target_verdicts(sweep, _verdict_oat(sweep.measures, 0.24, (0.20, 0.33), (0.24, 0.24)))
+    assert (v.disagrees, v.driver) == (False, "")
+    assert "For every target the central run's verdict is the one most samples give." in verdicts_markdown((v,))
+
+
+def test_target_verdicts_refuse_two_different_central_runs() -> None:
+    # The one-at-a-time central 0.40 is not the sweep's 0.423: a sentence quoting both would mix two runs.
+    from supplychain.report.uncertainty_prose import ClaimError, target_verdicts
+
+    sweep = _verdict_sweep([0.17, 0.17, 0.456, 0.17], central=0.423)
+    with pytest.raises(ClaimError, match="two different central runs"):
+        target_verdicts(sweep, _verdict_oat(sweep.measures, 0.40, (0.456, 0.17), (0.42, 0.43)))
+
+
+# ------------------------------------------------------------------ near-threshold verdicts (review #8 U-6)
+def _verdicts(*rows: tuple[str, float, bool]) -> pd.DataFrame:
+    """Verdicts of target ``t`` (at most 25 %) in 2030: (variant, value, met), margin = 0.25 − value."""
+    return pd.DataFrame([{"variant": v, "target": "t", "year": 2030, "value": x, "bound": "max", "threshold": 0.25,
+                          "met": met, "margin": 0.25 - x, "status": "pass" if met else "fail"} for v, x, met in rows])
+
+
+def test_near_threshold_verdicts_carry_their_margin() -> None:
+    # 0.24 passes by 0.25 − 0.24 = 1.0 point; 0.29 fails by 4.0 points (within 5); 0.423 fails by 17.3 (left out).
+    from supplychain.report.scenario_results import near_threshold, near_threshold_markdown
+
+    v = _verdicts(("a", 0.24, True), ("b", 0.29, False), ("c", 0.423, False))
+    assert near_threshold(v)["variant"].tolist() == ["a", "b"]
+    text = near_threshold_markdown(v, flips={("a", "t"): (9, 47)})
+    assert text == ("*Near the threshold in 2030* (a verdict within 5 percentage points of it). In `a`, `t` passes "
+                    "at 24.0% against at most 25.0%, a margin of 1.0 point, and 9 of its 47 uncertain inputs (a tie "
+                    "counted once), each moved alone to an end of its range, flip the verdict. In `b`, `t` fails at "
+                    "29.0% against at most 25.0%, a margin of 4.0 points.")
+    # two targets with the same figures in one variant are said together
+    two = pd.concat([_verdicts(("a", 0.24, True)), _verdicts(("a", 0.24, True)).assign(target="u")])
+    assert "In `a`, `t` and `u` pass at 24.0% against at most 25.0%, a margin of 1.0 point." in (
+        near_threshold_markdown(two))
+    assert near_threshold_markdown(_verdicts(("c", 0.423, False))) == ""
+
+
+def test_a_near_verdict_its_margin_refutes_is_not_printed() -> None:
+    # "passes" at 0.26 against at most 0.25 (margin −0.01): the text would contradict its own figures.
+    from supplychain.report.scenario_results import near_threshold_markdown
+
+    with pytest.raises(ValueError, match="does not follow"):
+        near_threshold_markdown(_verdicts(("a", 0.26, True)))
+
+
+def test_count_flips_counts_the_inputs_whose_end_run_turns_the_verdict() -> None:
+    # Central 0.24 passes (at most 0.25). a: low 0.26 fails -> flips; b: high 0.30 -> flips; c: 0.20 / 0.245 both
+    # pass -> no; d: low n/a (NaN, not evaluable, turns nothing), high 0.22 passes -> no. 2 of the 4 inputs.
+    import numpy as np
+
+    from supplychain.report.scenario_results import count_flips
+    from supplychain.schema.types import Quantity
+    from supplychain.uncertainty.result import TargetSpec
+    from supplychain.uncertainty.sampling import Parameter, SamplingSpec
+    from supplychain.uncertainty.sensitivity import OATResult
+
+    measures = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["m"], "metric": ["exposed_share"],
+                             "source_country": ["CN"]})
+    spec = SamplingSpec(tuple(Parameter((n,), "quantity", Quantity(dist="uniform", low=0, high=1)) for n in "abcd"))
+    oat = OATResult(spec, [0.0] * 4, [1.0] * 4, measures, np.array([0.24]),
+                    np.array([[0.26], [0.24], [0.20], [np.nan]]), np.array([[0.24], [0.30], [0.245], [0.22]]))
+    t = TargetSpec("t", "US", "m", "exposed_share", "CN", "max", 0.25, 2030)
+    assert count_flips(oat, t, 2030, published=0.24) == (2, 4)
+    with pytest.raises(ValueError, match="not the published"):
+        count_flips(oat, t, 2030, published=0.2399)
+
+
+def test_the_outcome_table_is_followed_by_its_near_threshold_verdicts() -> None:
+    scenario = load(SCENARIOS / "china_full_ban_2025.yaml", require_sources=True)
+    rows = [{"variant": v, "year": y, "country": "US", "commodity": "ndfeb_magnet", "metric": m, "value": 0.24}
+            for v in ["base", *scenario.variants] for y in (2024, 2030)
+            for m in ("exposed_share", "traced_share", "shortfall_share")]
+    outcome = ScenarioOutcome("china_full_ban_2025.yaml", scenario, pd.DataFrame(rows),
+                              _uses(("US", "ndfeb_magnet", "magnet")), _verdicts(("base", 0.24, True)))
+    text = outcomes_markdown([outcome])
+    table_end = text.rindex("| `")
+    assert text.index("*Near the threshold in 2030*") > table_end
+    assert "In `base`, `t` passes at 24.0% against at most 25.0%, a margin of 1.0 point." in text
+
+
+# ------------------------------------------------------------------ counts of inputs (review #8 U-1)
+def test_every_count_of_a_scenario_s_inputs_in_the_docs_is_the_code_s() -> None:
+    # "N inputs in `X.yaml`" and "`X` (N inputs[, M of them toggles]" anywhere in the READMEs and docs/ must equal
+    # len(find_parameters(load(X))) (and its toggles): a hand-typed count went stale once (81 against 82).
+    import re
+
+    from supplychain.uncertainty import find_parameters
+
+    forms = (re.compile(r"(?P<n>\d+) inputs (?:in|of) `(?:scenarios/)?(?P<file>\w+)\.yaml`"),
+             re.compile(r"`(?:scenarios/)?(?P<file>\w+)(?:\.yaml)?` "
+                        r"\((?P<n>\d+) inputs(?:, (?P<t>\d+) of them toggles)?"))
+    found = 0
+    for doc in [README, REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for form in forms:
+            for m in form.finditer(doc.read_text(encoding="utf-8")):
+                spec = find_parameters(load(SCENARIOS / f"{m['file']}.yaml"))
+                assert int(m["n"]) == len(spec.parameters), f"{doc.name}: {m[0]!r}"
+                if m["t"]:
+                    assert int(m["t"]) == sum(p.kind == "toggle" for p in spec), f"{doc.name}: {m[0]!r}"
+                found += 1
+    assert found  # the generated block states the count

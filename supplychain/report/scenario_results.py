@@ -16,7 +16,9 @@ These Markdown sections are written between ``<!-- results:start -->`` and
   exposed share (traced to China plus unmet demand), the traced China share and the
   shortfall (its peak and :data:`HORIZON`) of its headline use (the commodity it uses
   furthest down the chain, :mod:`supplychain.report.headline`: NdFeB magnets) and of the
-  USGS compounds aggregate, and the targets met in :data:`HORIZON`.
+  USGS compounds aggregate, and the targets met in :data:`HORIZON`; under each table, every verdict in
+  :data:`HORIZON` whose value lies within :data:`NEAR` of its threshold, with its margin
+  (:func:`near_threshold_markdown`), so a pass or fail by a point reads as one.
 
 It also rewrites the uncertainty figures of the ``path_to_2030`` notes, between
 ``<!-- uncertainty:start -->`` and ``<!-- uncertainty:end -->``
@@ -43,10 +45,10 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import pandas as pd
 
@@ -65,10 +67,15 @@ from supplychain.report.published import (
 )
 from supplychain.schema.model import Scenario
 
+if TYPE_CHECKING:
+    from supplychain.uncertainty.result import TargetSpec
+    from supplychain.uncertainty.sensitivity import OATResult
+
 __all__ = [
     "COUNTRIES",
     "HORIZON",
     "MAGNETS",
+    "NEAR",
     "OUTCOME_METRICS",
     "PUBLISHED_END",
     "PUBLISHED_START",
@@ -76,8 +83,12 @@ __all__ = [
     "RESULTS_START",
     "MarkerError",
     "ScenarioOutcome",
+    "count_flips",
     "extract_between",
     "main",
+    "near_threshold",
+    "near_threshold_flips",
+    "near_threshold_markdown",
     "not_representable_in_force",
     "outcome_table",
     "outcomes_markdown",
@@ -282,12 +293,17 @@ class ScenarioOutcome:
     uses : pandas.DataFrame
         ``variant``, ``year``, ``country``, ``commodity``, ``stage``, ``demand``: every final use
         (what picks each country's headline commodity, :func:`~supplychain.report.headline.headline_pairs`).
+    verdicts : pandas.DataFrame
+        ``variant``, ``target``, ``year``, ``value``, ``bound``, ``threshold``, ``met``, ``margin``, ``status``:
+        every target's verdict (``Result.targets``, :func:`~supplychain.simulation.targets.evaluate_targets`);
+        empty when not given.
     """
 
     file: str
     scenario: Scenario
     table: pd.DataFrame
     uses: pd.DataFrame
+    verdicts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 OUTCOME_METRICS: Final = ("exposed_share", "traced_share", "shortfall_share", "element_exposed_share")
@@ -296,22 +312,26 @@ COUNTRIES: Final = ("US", "JP", "EU", "KR", "CN", "ROW")
 """The major consumers shown in the outcome tables, in this order, after the focus countries."""
 MAGNETS: Final = "ndfeb_magnet"
 """The headline use the "magnets" columns are named after; a row whose headline use differs names it."""
+NEAR: Final = 0.05
+"""A published verdict whose value lies within this of its threshold (5 percentage points) is printed with its
+margin (:func:`near_threshold`)."""
+VERDICT_COLUMNS: Final = ("variant", "target", "year", "value", "bound", "threshold", "met", "margin", "status")
 
 
-def outcome_table(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+def outcome_table(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Simulate base and every variant (``rebalance``, the scenario's allocation rule) and keep the outcome rows.
 
     Returns
     -------
-    table, uses : pandas.DataFrame
-        As :attr:`ScenarioOutcome.table` and :attr:`ScenarioOutcome.uses`.
+    table, uses, verdicts : pandas.DataFrame
+        As :attr:`ScenarioOutcome.table`, :attr:`ScenarioOutcome.uses` and :attr:`ScenarioOutcome.verdicts`.
     """
     from supplychain.simulation.variants import run_variants
 
     names = ["base", *sorted(scenario.variants)]
     outs = run_variants(scenario, [(None if v == "base" else v, None) for v in names], mode="rebalance",
                         source=SOURCE)
-    frames, uses = [], []
+    frames, uses, verdicts = [], [], []
     for variant, out in zip(names, outs, strict=True):
         m = headline_measures(out.measures, SOURCE, OUTCOME_METRICS)
         frames.append(m[["year", "country", "commodity", "metric", "value"]].assign(variant=variant))
@@ -323,8 +343,11 @@ def outcome_table(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
                                         "metric": "target:" + t["target"].astype(str),
                                         "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
                                         "variant": variant}))
+            verdicts.append(t.assign(variant=variant)[list(VERDICT_COLUMNS)])
     table = pd.concat(frames, ignore_index=True)[["variant", "year", "country", "commodity", "metric", "value"]]
-    return table, pd.concat(uses, ignore_index=True)
+    verdict_table = (pd.concat(verdicts, ignore_index=True) if verdicts
+                     else pd.DataFrame(columns=list(VERDICT_COLUMNS)))
+    return table, pd.concat(uses, ignore_index=True), verdict_table
 
 
 def run_scenarios(scenarios: str | Path = "scenarios") -> list[ScenarioOutcome]:
@@ -432,13 +455,17 @@ def _scenario_rows(o: ScenarioOutcome, heads: Sequence[tuple[str, str]], left_ou
     return rows
 
 
-def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
+def outcomes_markdown(outcomes: Sequence[ScenarioOutcome],
+                      flips: Mapping[str, Mapping[tuple[str, str], tuple[int, int]]] | None = None) -> str:
     """Render the scenario outcomes as Markdown: per scenario, one row per variant and major consumer.
 
     Parameters
     ----------
     outcomes : sequence of ScenarioOutcome
         From :func:`run_scenarios`.
+    flips : mapping, optional
+        Per file name, :func:`near_threshold_flips` of that scenario: the near-threshold sentence under its
+        table then says how many inputs flip each verdict.
 
     Returns
     -------
@@ -466,7 +493,9 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
             continue
         rule = o.scenario.response.allocation
         question = f" {md_escape(o.scenario.scenario.question)}" if o.scenario.scenario.question else ""
-        parts.append(f"#### `{o.file}`\n\n*Allocation `{rule}`.*{question}\n\n" + md_table(headers, rows, escape=False))
+        near = near_threshold_markdown(o.verdicts, flips=(flips or {}).get(o.file))
+        parts.append(f"#### `{o.file}`\n\n*Allocation `{rule}`.*{question}\n\n" + md_table(headers, rows, escape=False)
+                     + (f"\n\n{near}" if near else ""))
     intro = ("The `rebalance` response (re-routing within capacities, scarce supply shared by the scenario's "
              "allocation rule, `docs/rebalance.md`) on every top-level scenario, base and every variant, for the "
              "major consumers, the focus countries (those the scenarios' targets name, else US) first. Each row reads "
@@ -482,6 +511,187 @@ def outcomes_markdown(outcomes: Sequence[ScenarioOutcome]) -> str:
     notes = "".join(f"\n\n* `{a}` — {md_escape(text)}" for a, text in sorted(left_out.items()))
     return (f"### Scenario outcomes\n\n{intro}\n\n" + "\n\n".join(parts)
             + (f"\n\nNot representable:{notes}" if notes else ""))
+
+
+def near_threshold(verdicts: pd.DataFrame, year: int = HORIZON, within: float = NEAR) -> pd.DataFrame:
+    r"""Keep the verdicts in ``year`` whose value lies within ``within`` of the threshold.
+
+    A verdict is near its threshold when :math:`|\text{margin}| \le` ``within``, with the margin
+    of :func:`~supplychain.simulation.targets.evaluate_targets` (threshold − value for an upper bound,
+    value − threshold for a lower one; positive when the value side passes). Verdicts without a value
+    (n/a, no data) are left out.
+
+    Parameters
+    ----------
+    verdicts : pandas.DataFrame
+        :attr:`ScenarioOutcome.verdicts`.
+    year : int, optional
+        The year the tables publish (default :data:`HORIZON`).
+    within : float, optional
+        The distance, as a share (default :data:`NEAR`, 5 percentage points).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows kept, in the order given.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"variant": ["a", "a", "b"], "target": ["t", "t", "t"], "year": [2030, 2029, 2030],
+    ...                   "value": [0.24, 0.26, 0.423], "bound": ["max"] * 3, "threshold": [0.25] * 3,
+    ...                   "met": [True, False, False], "margin": [0.01, -0.01, -0.173],
+    ...                   "status": ["pass", "fail", "fail"]})
+    >>> near_threshold(v)["variant"].tolist()
+    ['a']
+    """
+    if not len(verdicts):
+        return verdicts
+    margin = pd.to_numeric(verdicts["margin"], errors="coerce")
+    keep = verdicts["year"].eq(year) & margin.abs().le(within + 1e-12) & verdicts["met"].notna()
+    return verdicts.loc[keep]
+
+
+def _points(margin: float) -> str:
+    text = f"{abs(margin) * 100:.1f}"
+    return f"{text} point" if text == "1.0" else f"{text} points"
+
+
+def near_threshold_markdown(verdicts: pd.DataFrame, year: int = HORIZON, within: float = NEAR,
+                            flips: Mapping[tuple[str, str], tuple[int, int]] | None = None) -> str:
+    """Say every verdict within ``within`` of its threshold in ``year``, with its margin ("" when none).
+
+    One sentence per variant: each such target (those with the same figures together), its verdict, value,
+    threshold and margin in percentage points ("passes at 24.0% against at most 25.0%, a margin of 1.0
+    point"), and, where ``flips`` gives them (:func:`near_threshold_flips`, keyed by variant and target), how
+    many inputs, each moved alone to an end of its range, flip it.
+
+    Raises
+    ------
+    ValueError
+        If a verdict does not follow from its margin: a pass with a negative margin, or a fail with a
+        positive one whose status is not a fail on the unmet share (``fail (shortfall)``); the text would
+        print a verdict its own figures refute.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"variant": ["a", "b"], "target": ["t", "t"], "year": [2030, 2030], "value": [0.24, 0.27],
+    ...                   "bound": ["max", "max"], "threshold": [0.25, 0.25], "met": [True, False],
+    ...                   "margin": [0.01, -0.02], "status": ["pass", "fail"]})
+    >>> print(near_threshold_markdown(v))  # doctest: +NORMALIZE_WHITESPACE
+    *Near the threshold in 2030* (a verdict within 5 percentage points of it). In `a`, `t` passes at 24.0%
+    against at most 25.0%, a margin of 1.0 point. In `b`, `t` fails at 27.0% against at most 25.0%, a margin of
+    2.0 points.
+    """
+    near = near_threshold(verdicts, year, within)
+    if not len(near):
+        return ""
+    by_variant: dict[str, dict[tuple[bool, str], list[str]]] = {}
+    for rec in near.to_dict("records"):
+        met, margin, status = bool(rec["met"]), float(rec["margin"]), str(rec["status"])
+        if (met and margin < -1e-12) or (not met and margin > 1e-12 and "shortfall" not in status):
+            msg = (f"{rec['variant']}: {rec['target']} {'passes' if met else 'fails'} with a margin of {margin!r} "
+                   f"({status}): the verdict does not follow from its value and threshold")
+            raise ValueError(msg)
+        bound = "at most" if rec["bound"] == "max" else "at least"
+        why = " (on its cap of unmet demand)" if not met and margin >= 0 else ""
+        flip = (flips or {}).get((str(rec["variant"]), str(rec["target"])))
+        turned = "" if flip is None else (f", and {flip[0]} of its {flip[1]} uncertain inputs (a tie counted once), "
+                                          "each moved alone to an end of its range, flip the verdict")
+        said = (f"{why} at {pct(float(rec['value']))} against {bound} {pct(float(rec['threshold']))}, a margin of "
+                f"{_points(margin)}{turned}")
+        by_variant.setdefault(str(rec["variant"]), {}).setdefault((met, said), []).append(f"`{rec['target']}`")
+    sentences = []
+    for variant, groups in by_variant.items():
+        parts = []
+        for (met, said), targets in groups.items():
+            names = targets[0] if len(targets) == 1 else f"{', '.join(targets[:-1])} and {targets[-1]}"
+            verb = ("passes" if met else "fails") if len(targets) == 1 else ("pass" if met else "fail")
+            parts.append(f"{names} {verb}{said}")
+        sentences.append(f"In `{variant}`, " + "; ".join(parts) + ".")
+    return (f"*Near the threshold in {year}* (a verdict within {within * 100:g} percentage points of it). "
+            + " ".join(sentences))
+
+
+def count_flips(oat: OATResult, target: TargetSpec, year: int = HORIZON,
+                published: float | None = None) -> tuple[int, int]:
+    """Count the inputs that, moved alone to either end of their range, turn a target's central verdict.
+
+    The verdict of each end run is the run's rule (:meth:`~supplychain.uncertainty.result.TargetSpec.met`,
+    with the unmet share beside it when the target caps it); an end without a value (n/a, failed) turns
+    nothing.
+
+    Parameters
+    ----------
+    oat : OATResult
+        A one-at-a-time sweep whose measures include the target's in ``year``.
+    target : TargetSpec
+        The target.
+    year : int, optional
+        The year (default :data:`HORIZON`).
+    published : float, optional
+        The value the tables publish: the sweep's central value must equal it within round-off.
+
+    Returns
+    -------
+    flips, inputs : int
+        The inputs (a tie counted once) whose low or high run has the other verdict, and the inputs moved.
+
+    Raises
+    ------
+    ValueError
+        If the sweep has no row of the target's measure, or its central value is not ``published``
+        (the sentence would quote two different runs).
+    """
+    import numpy as np
+
+    from supplychain.uncertainty.sensitivity import roundoff_equal
+
+    j = target.locate(oat.measures, year)
+    if j is None:
+        msg = f"{target.target}: the one-at-a-time sweep has no row of its measure in {year}"
+        raise ValueError(msg)
+    central = oat.central[None, :]
+    c = float(central[0, j])
+    if published is not None and not bool(roundoff_equal(c, published)):
+        msg = f"{target.target}: the one-at-a-time central {c!r} is not the published {published!r}"
+        raise ValueError(msg)
+    met = bool(target.met(central[:, j], target.shortfall(oat.measures, central, year))[0])
+    flips = np.zeros(len(oat.low_values), dtype=bool)
+    for ends in (oat.low_values, oat.high_values):
+        v = ends[:, j]
+        ok = np.isfinite(v)
+        flips |= ok & (target.met(v, target.shortfall(oat.measures, ends, year)) != met)
+    return int(flips.sum()), len(oat.low_values)
+
+
+def near_threshold_flips(o: ScenarioOutcome, year: int = HORIZON, within: float = NEAR,
+                         workers: int = 1) -> dict[tuple[str, str], tuple[int, int]]:
+    """Run a one-at-a-time sweep of every variant with a verdict near its threshold and count what flips it.
+
+    One :func:`~supplychain.uncertainty.sensitivity.one_at_a_time` per variant (``rebalance``, ``year``,
+    the near targets' countries and measures), then :func:`count_flips` per near verdict.
+
+    Returns
+    -------
+    dict
+        (variant, target) → (flips, inputs).
+    """
+    from supplychain.simulation.targets import shortfall_metric, target_measure
+    from supplychain.uncertainty.result import target_specs, targets_table
+    from supplychain.uncertainty.sensitivity import one_at_a_time
+
+    near = near_threshold(o.verdicts, year, within)
+    specs = {t.target: t for t in target_specs(targets_table(o.scenario))}
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    for variant, rows in near.groupby("variant", sort=True):
+        tspecs = [specs[str(t)] for t in rows["target"]]
+        metrics = sorted({m for t in tspecs for m in (target_measure(t), shortfall_metric(target_measure(t)))})
+        oat = one_at_a_time(o.scenario, mode="rebalance", variant=None if variant == "base" else str(variant),
+                            years=[year], countries=sorted({t.country for t in tspecs}), measures=metrics,
+                            workers=workers, quiet=True)
+        for t, value in zip(tspecs, rows["value"], strict=True):
+            out[(str(variant), t.target)] = count_flips(oat, t, year, published=float(value))
+    return out
 
 
 def not_representable_in_force(scenario: Scenario, variant: str | None) -> dict[str, str]:
@@ -574,7 +784,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from supplychain.report.hindcast import hindcast, hindcast_markdown
 
         more = (hindcast_markdown(hindcast(args.scenarios)), element_tables_markdown(args.scenarios))
-        outcomes = outcomes_markdown(run_scenarios(args.scenarios))
+        runs = run_scenarios(args.scenarios)
+        outcomes = outcomes_markdown(runs, {o.file: near_threshold_flips(o) for o in runs})
         text = replace_between(text, unc.START, unc.END, unc.uncertainty_markdown(unc.measure(args.scenarios)))
         atomic_write_text(readme, replace_between(text, RESULTS_START, RESULTS_END,
                                                   results_block(published, outcomes, *more)))
