@@ -194,3 +194,75 @@ def test_country_sheet_has_the_elements_inside_what_it_uses(tmp_path: Path) -> N
     assert rows[("Dy contained", "element traced China share of what arrives")] == pytest.approx(2 / 3)
     assert rows[("NdPr contained", "element traced China share of what arrives")] == pytest.approx(0.0)
     assert ("Dy contained", "element exposure incl. unmet demand") in rows
+
+
+def _decimals_shown(number_format: str) -> tuple[int, int] | None:
+    """Read an Excel number format: (decimals, scale) of its number, or None for ``General`` (no rounding).
+
+    ``#,##0.000`` → (3, 1); ``0.00%`` → (2, 100); ``0.0" pt"`` → (1, 1); ``0`` → (0, 1). Quoted text is not part
+    of the number (a ``%`` inside quotes would not scale it).
+    """
+    import re
+
+    if number_format == "General":
+        return None
+    bare = re.sub(r'"[^"]*"', "", number_format)
+    digits = re.search(r"[#0,]*0(?:\.(0+))?", bare)
+    assert digits is not None, number_format
+    return len(digits.group(1) or ""), 100 if "%" in bare else 1
+
+
+def shown_as_zero(value: float, number_format: str) -> bool:
+    """Whether Excel shows ``value`` under ``number_format`` as 0 (0, 0.0, 0.00%, -0.0 pt …)."""
+    read = _decimals_shown(number_format)
+    if read is None:
+        return False
+    decimals, scale = read
+    return round(abs(value) * scale, decimals) == 0
+
+
+def test_the_zero_check_reads_formats_as_excel_does() -> None:
+    # the check of the next test, on the formats of main's workbook: #,##0 shows 0.386 t as "0", 0.0% a share of
+    # 0.0003 as "0.0%", 0.0" pt" a margin of 0.004 pt as "0.0 pt"; with a decimal more each shows.
+    assert shown_as_zero(0.386, "#,##0")
+    assert not shown_as_zero(0.386, "#,##0.0")
+    assert shown_as_zero(0.0003, "0.0%")
+    assert not shown_as_zero(0.0003, "0.00%")
+    assert shown_as_zero(-0.004, '0.0" pt"')
+    assert not shown_as_zero(-0.004, '0.000" pt"')
+    assert not shown_as_zero(2024, "0")
+    assert not shown_as_zero(1e-9, "General")
+
+
+def _tiny_world() -> str:
+    """tests/data/cli/small.yaml with every capacity and tonnage divided by 10,000 (shares unchanged).
+
+    Ratios (the separation process's 5 : 1, utilisation 1) are not tonnages and stay. The US then demands
+    3,000 / 10,000 = 0.3 t of NdPr oxide, takes 0.2 t from China and 0.1 t from Malaysia: every quantity
+    of the workbook is below 1 t of its unit.
+    """
+    import re
+
+    text = SMALL.read_text(encoding="utf-8")
+    return re.sub(r"((?:tonnes|capacity): \{value: )(\d+)", lambda m: f"{m[1]}{int(m[2]) / 10_000:g}", text)
+
+
+def test_no_cell_that_is_not_zero_reads_zero(tmp_path: Path) -> None:
+    # Analyst review #8, U-14: the Flows sheet formatted every tonnage #,##0, so the small world's tonnes
+    # (0.2 t of NdPr oxide from China to the US blocked from 2025-09-01: a change of -0.2 t … ) read 0; shares
+    # carried 0.0% whatever their size. Every number cell of every sheet, for both responses: a value that is
+    # not round-off (|x| > 1e-6, the ROUND_OFF written as 0) reads at least its first significant digit.
+    from supplychain.io import load_text
+
+    world = load_text(_tiny_world())
+    assert world.demand["us"].tonnes.value == pytest.approx(0.3)
+    for mode in ("rebalance", "fixed"):
+        book = openpyxl.load_workbook(write_workbook(tmp_path / f"{mode}.xlsx", [run_scenario(world, mode=mode)]))
+        numbers = [(ws.title, c) for ws in book.worksheets for row in ws.iter_rows() for c in row
+                   if isinstance(c.value, int | float) and not isinstance(c.value, bool)]
+        flows = [c.value for title, c in numbers if title == "Flows" and isinstance(c.value, float)]  # not years
+        assert flows
+        assert all(abs(v) < 1 for v in flows)
+        zero = [(title, c.coordinate, c.value, c.number_format) for title, c in numbers
+                if abs(c.value) > 1e-6 and shown_as_zero(c.value, c.number_format)]
+        assert zero == [], zero

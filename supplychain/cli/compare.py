@@ -368,7 +368,9 @@ def compare(
     row, and a kind column (share, or verdict: 1 pass, 0 fail). The variants are
     cut into up to 4 groups per world, each simulated whole on one compiled model
     (warm-started LP, solved block by block: --blocks), the groups side by side on --workers
-    processes.
+    processes. Under rebalance a footnote says that the direct import, traced and exposure
+    shares follow which supplier ships the tonnes, a choice the LP's tie-break settles among
+    equally good ones (the shortfall does not move with it).
 
     Example:
 
@@ -450,6 +452,11 @@ def compare(
         echo(line)
     for line in _same_lines(sc, table, labelled, mode_arg):
         echo(line)
+    from supplychain.report.engine_notes import shares_note
+
+    one_optimum = shares_note(table["metric"].astype(str).unique(), mode_arg, exact=objective_arg != "weighted")
+    if one_optimum:
+        echo(one_optimum)
     from supplychain.report.exposure_falls import exposure_falls_note
     from supplychain.schema.units import commodity_units
 

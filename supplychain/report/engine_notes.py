@@ -1,7 +1,7 @@
 """Say what the engine did that the tables alone do not show: raised outputs, a world short, one optimum.
 
 Three sentences, each worded once here and printed by ``run`` and the report (and, for the
-last, the workbook and the network pictures):
+last, the workbook, the network pictures and ``compare``):
 
 * :func:`raised_note` — after the base year the base network raised country aggregates' output
   above their paths to meet demand the paths leave short, within capacities that are
@@ -13,12 +13,14 @@ last, the workbook and the network pictures):
   :data:`WORLD_RULE_NOTE` says once that the rule then decides who bears it, not its size;
 * :data:`ONE_OPTIMUM` — a plant's output under ``rebalance`` is one of several equally good
   allocations: the shortfalls and every objective level are unique, which plant makes the
-  tonnes is the tie-break's choice (docs/rebalance.md, "What is unique and what is not").
+  tonnes is the tie-break's choice (docs/rebalance.md, "What is unique and what is not");
+  :data:`ONE_OPTIMUM_SHARES` says it under ``compare``'s table, of the shares read from the
+  flows (:func:`shares_note`), :data:`ONE_OPTIMUM_PICTURE` under a network picture.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -26,8 +28,9 @@ import pandas as pd
 
 from supplychain.report.numbers import format_apart, format_number, format_percent
 
-__all__ = ["ONE_OPTIMUM", "ONE_OPTIMUM_PICTURE", "WORLD_RULE_NOTE", "picture_note", "raised_note", "sweep_raised_note",
-           "world_short_note", "world_shortage", "world_title"]
+__all__ = ["ONE_OPTIMUM", "ONE_OPTIMUM_PICTURE", "ONE_OPTIMUM_SHARES", "TIE_FREE_METRICS", "WORLD_RULE_NOTE",
+           "picture_note", "raised_note", "shares_note", "sweep_raised_note", "world_short_note", "world_shortage",
+           "world_title"]
 
 ONE_OPTIMUM: Final = ("Plant outputs under rebalance are one of several equally good allocations: where plants could "
                       "make the same tonnes, the larger runs first (a tie-break, not a prediction); shortfalls and "
@@ -38,6 +41,22 @@ ONE_OPTIMUM_PICTURE: Final = ("Plant outputs under rebalance are one of several 
                               "plant makes the tonnes is a tie-break (docs/rebalance.md, \"What is unique and what is "
                               "not\").")
 """:data:`ONE_OPTIMUM` made short: the last line of a ``rebalance`` network picture's heading (:func:`picture_note`)."""
+
+ONE_OPTIMUM_SHARES: Final = ("Direct import, traced and exposure shares (and the targets on them) follow which "
+                             "supplier ships the tonnes, which the tie-break settles as it does which plant makes "
+                             "them: a difference between runs in these rows may come from the tie-break, not from "
+                             "what the runs set. " + ONE_OPTIMUM)
+""":data:`ONE_OPTIMUM` said of the shares a ``rebalance`` comparison shows (``compare``, :func:`shares_note`).
+
+Which supplier ships a tonne is a tie wherever suppliers deviate alike from the baseline (analyst review #8, U-11:
+under the US–Japan framework the US's China share of compounds is 70.7–81.5 % over five draws of random tie
+ranks, with the same shortfalls; scenarios/README.md), so a share of the flows is one of several optima; the
+shortfall rows (:data:`TIE_FREE_METRICS`) are not."""
+
+TIE_FREE_METRICS: Final = frozenset({"shortfall_share", "element_shortfall_share"})
+"""Measures of a ``rebalance`` run the tie-break cannot move: every user's shortfall is an optimum of a level above it
+(docs/rebalance.md, "What is unique and what is not"). Every other measure reads the flows (who ships, traced
+upstream) or the trade totals they sum to."""
 
 WORLD_RULE_NOTE: Final = ("Under rebalance every allocation rule but home_first leaves no tonne unused that could "
                           "reach a short user: where a commodity's users draw only on its own supply, the rule "
@@ -198,6 +217,29 @@ def picture_note(mode: str, *, baseline: bool = False) -> str | None:
     True
     """
     return ONE_OPTIMUM_PICTURE if mode == "rebalance" and not baseline else None
+
+
+def shares_note(metrics: Iterable[str], mode: str, *, exact: bool = True) -> str | None:
+    """Return the footnote of a comparison's table: :data:`ONE_OPTIMUM_SHARES` where a share of the flows is shown.
+
+    ``metrics`` are the measure ids of the rows shown (``target:<id>`` rows read a measure shown beside them);
+    the note when one is not in :data:`TIE_FREE_METRICS`, of a ``rebalance`` run whose levels are each optimised
+    (``exact``: not ``--objective weighted``, whose one solve does not make the shortfalls unique either, as
+    ``run`` drops :data:`ONE_OPTIMUM` there). ``None`` under ``fixed`` (the kept pattern: no LP, no tie-break).
+
+    Examples
+    --------
+    >>> shares_note(["traced_share", "shortfall_share"], "rebalance") == ONE_OPTIMUM_SHARES
+    True
+    >>> shares_note(["traced_share"], "fixed"), shares_note(["shortfall_share", "target:t"], "rebalance")
+    (None, None)
+    >>> shares_note(["traced_share"], "rebalance", exact=False) is None
+    True
+    """
+    if mode != "rebalance" or not exact:
+        return None
+    routed = [m for m in metrics if m not in TIE_FREE_METRICS and not str(m).startswith("target:")]
+    return ONE_OPTIMUM_SHARES if routed else None
 
 
 def world_shortage(mode: str, allocation: str | None) -> bool:

@@ -10,6 +10,9 @@ One set of rules, so a share reads the same in ``supplychain run`` as on the pag
   ``2.145e+04``).
 * **Round-off is zero**: a value within :data:`ROUND_OFF` of zero (spare capacity
   ``1.819e-12``) prints as ``0``.
+* **Workbook cells keep their numbers** (:func:`excel_format`): the Excel format of a cell
+  shows a quantity with :func:`format_number`'s decimals (:func:`quantity_decimals`) and a
+  share to its first significant digit, so a value that is not 0 never reads 0.
 * **CSV files for machines** (:func:`csv_number`): full precision to the micro-unit,
   plain decimals (``1374620.5``, not ``1.37462e+06``), round-off as ``0``.
 * **"E" says what it means**: USGS net import reliance is not defined for a net
@@ -32,10 +35,10 @@ from supplychain.report.dot_style import format_share
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ASSUMED_MARK", "ASSUMED_NOTE", "NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF", "SHARE_COLUMNS",
-           "assumed_commodity", "assumed_percent", "assumed_split_note", "csv_number", "display_frame", "format_apart",
-           "format_cell", "format_number",
-           "format_percent", "format_points", "is_share", "measure_text", "snap"]
+__all__ = ["ASSUMED_MARK", "ASSUMED_NOTE", "EXCEL_KINDS", "NET_EXPORTER", "NET_EXPORTER_MEANING", "ROUND_OFF",
+           "SHARE_COLUMNS", "assumed_commodity", "assumed_percent", "assumed_split_note", "csv_number",
+           "display_frame", "excel_format", "format_apart", "format_cell", "format_number", "format_percent",
+           "format_points", "is_share", "measure_text", "quantity_decimals", "snap"]
 
 ROUND_OFF: Final = 1e-6
 """Values within this of zero are the solver's round-off and shown as 0 (``supplychain.simulation.run.TOL``)."""
@@ -122,11 +125,80 @@ def format_number(value: Any) -> str:
     x = snap(x)
     if x == 0:
         return "0"
-    if abs(x) >= 999.5:
+    decimals = quantity_decimals(x)
+    if decimals == 0:
         return f"{x:,.0f}"
-    decimals = max(0, _DIGITS - 1 - math.floor(math.log10(abs(x))))
     text = f"{x:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def quantity_decimals(value: float) -> int:
+    r"""Return the decimals a quantity is shown with: none from 999.5 on, else :data:`_DIGITS` significant digits.
+
+    :math:`d = \max(0, 3 - \lfloor \log_{10} |x| \rfloor)` for :math:`0 < |x| < 999.5`, 0 otherwise (zero and
+    round-off, :func:`snap`, included): the one rule of :func:`format_number` (text tables) and
+    :func:`excel_format` (the workbook's cells). A non-zero :math:`|x| \ge 10^{-d}`, so it never reads 0.
+
+    Examples
+    --------
+    >>> [quantity_decimals(x) for x in (21453.2, 999.5, 999.4, 24.76, 0.386, 0.000123, 0.0, 1e-9)]
+    [0, 0, 1, 2, 4, 7, 0, 0]
+    """
+    x = abs(snap(float(value)))
+    if x == 0 or x >= 999.5:
+        return 0
+    return max(0, _DIGITS - 1 - math.floor(math.log10(x)))
+
+
+def _first_digit_decimals(value: float, least: int) -> int:
+    r"""Return the decimals that show a number's first significant digit, at least ``least``.
+
+    :math:`\max(l, -\lfloor \log_{10} |x| \rfloor)`; ``least`` for 0.
+    """
+    x = abs(float(value))
+    return least if x == 0 else max(least, -math.floor(math.log10(x)))
+
+
+EXCEL_KINDS: Final = ("quantity", "percent", "points")
+"""What a workbook cell holds (:func:`excel_format`): a quantity in its unit, a share, or percentage points."""
+
+
+def excel_format(value: Any, kind: str = "quantity") -> str:
+    r"""Return the Excel number format of a workbook cell: a non-zero value never reads 0.
+
+    * ``quantity`` (tonnes, kilograms, in the row's unit): thousands separators and the decimals of
+      :func:`quantity_decimals` — as :func:`format_number` prints it, trailing zeros kept
+      (``#,##0``, ``#,##0.0000`` for 0.386 t);
+    * ``percent`` (a share, 0–1): ``0.0%``, with more decimals where the share is below 0.1 %,
+      enough for its first significant digit (:math:`\max(1, -\lfloor \log_{10} 100|x| \rfloor)`:
+      ``0.03%``, never ``0.0%`` for a share that is not 0);
+    * ``points`` (percentage points, already × 100): ``0.0" pt"``, more decimals alike.
+
+    Round-off (:func:`snap`: within :data:`ROUND_OFF` of 0) and what is not a finite number take the
+    plain format of the kind (a cell written empty or as text).
+
+    Examples
+    --------
+    >>> [excel_format(x) for x in (21453.2, 24.76, 0.386, 0.0, 1e-9)]
+    ['#,##0', '#,##0.00', '#,##0.0000', '#,##0', '#,##0']
+    >>> [excel_format(x, "percent") for x in (0.8657, 0.0003, 0.0)], excel_format(-0.004, "points")
+    (['0.0%', '0.00%', '0.0%'], '0.000" pt"')
+    """
+    try:
+        x = snap(float(value))
+    except (TypeError, ValueError):
+        x = 0.0
+    if not math.isfinite(x):
+        x = 0.0
+    if kind == "quantity":
+        d = quantity_decimals(x)
+        return "#,##0" + ("." + "0" * d if d else "")
+    if kind == "percent":
+        return f"0.{'0' * _first_digit_decimals(100 * x, 1)}%"
+    if kind == "points":
+        return f'0.{"0" * _first_digit_decimals(x, 1)}" pt"'
+    msg = f"kind {kind!r} is none of {', '.join(EXCEL_KINDS)}"
+    raise ValueError(msg)
 
 
 _APART_DECIMALS: Final = 6

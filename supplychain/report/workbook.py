@@ -23,8 +23,10 @@
   (:mod:`supplychain.report.limits`);
 * **About**: what each sheet holds, the units and what "net exporter" means.
 
-Percentages carry Excel's ``0.0%`` format, quantities ``#,##0`` (``#,##0.00`` below
-100), and every header names its unit. The file is written atomically
+Every number cell carries the format of :func:`~supplychain.report.numbers.excel_format` for
+its value (:func:`_format`): percentages ``0.0%``, quantities ``#,##0`` from 999.5 and four
+significant digits below (``#,##0.0000`` for 0.386 t), so no cell that is not 0 reads 0; every
+header names its unit. The file is written atomically
 (:func:`supplychain.io.atomic.atomic_write`).
 
 :func:`reported_measures` trims the tidy measures to what the report shows (the
@@ -48,7 +50,14 @@ from supplychain.report.dot_style import country_name, names_of
 from supplychain.report.engine_notes import ONE_OPTIMUM
 from supplychain.report.escape import clean_text
 from supplychain.report.headline import headline_measures, headline_pairs, labelled, source_name
-from supplychain.report.numbers import NET_EXPORTER, NET_EXPORTER_MEANING, measure_text, snap
+from supplychain.report.numbers import (
+    EXCEL_KINDS,
+    NET_EXPORTER,
+    NET_EXPORTER_MEANING,
+    excel_format,
+    measure_text,
+    snap,
+)
 from supplychain.report.runs import focus_of, shortfall_by_response
 
 if TYPE_CHECKING:
@@ -68,41 +77,49 @@ REPORTED_METRICS: Final = labelled(("exposed_share", "traced_share", "direct_imp
 ELEMENT_METRICS: Final = ("element_exposed_share", "element_dependence", "element_shortfall_share")
 """Element measures (NdPr, Dy, Tb inside what a country uses) kept in the trimmed ``measures.csv``."""
 
-PERCENT: Final = "0.0%"
-"""Excel number format of a share."""
+PERCENT: Final = "percent"
+"""A share's cells: ``0.0%``, more decimals below 0.1 % (:func:`~supplychain.report.numbers.excel_format`)."""
 NOT_AVAILABLE: Final = measure_text(None)
 """A share cell without a value: a share of nothing, ``n/a`` (:func:`~supplychain.report.numbers.format_percent`)."""
-POINTS: Final = '0.0" pt"'
-"""Excel number format of a difference of shares in percentage points (a target's margin ×100)."""
-WHOLE: Final = "#,##0"
-"""Excel number format of a quantity of 100 or more (thousands separators)."""
-SMALL: Final = "#,##0.00"
-"""Excel number format of a quantity below 100."""
+POINTS: Final = "points"
+"""A difference of shares in percentage points (a target's margin ×100): ``0.0" pt"``, more decimals below 0.1 pt."""
+QUANTITY: Final = "quantity"
+"""A quantity in its row's unit: ``#,##0`` from 999.5, else four significant digits (``#,##0.0000`` for 0.386)."""
+
+
+def _format(cell: Any, kind: str) -> None:
+    """Give a number cell the format of its value (:func:`~supplychain.report.numbers.excel_format`, ``kind``).
+
+    The one place a cell's number format is chosen: a quantity or a share that is not 0 never reads 0 (a text
+    cell, ``n/a``, keeps the kind's plain format).
+    """
+    value = cell.value
+    cell.number_format = excel_format(value if isinstance(value, int | float) else 0.0, kind)
 
 _FLOW_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("supplier_country", "from", None), ("buyer_country", "to", None), ("commodity", "commodity", None),
-    ("unit", "unit", None), ("baseline", "baseline (unit)", WHOLE), ("simulated", "simulated (unit)", WHOLE),
-    ("change", "change (unit)", WHOLE), ("status", "status", None),
+    ("unit", "unit", None), ("baseline", "baseline (unit)", QUANTITY), ("simulated", "simulated (unit)", QUANTITY),
+    ("change", "change (unit)", QUANTITY), ("status", "status", None),
 )
 _SHORTFALL_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("response", "response", None),
     ("year", "year", "0"), ("country", "country", None), ("commodity", "commodity", None), ("stage", "stage", None),
-    ("unit", "unit", None), ("demand", "demand (unit)", WHOLE), ("delivered", "delivered (unit)", WHOLE),
-    ("shortfall", "shortfall (unit)", WHOLE), ("shortfall_share", "shortfall (% of demand)", PERCENT),
+    ("unit", "unit", None), ("demand", "demand (unit)", QUANTITY), ("delivered", "delivered (unit)", QUANTITY),
+    ("shortfall", "shortfall (unit)", QUANTITY), ("shortfall_share", "shortfall (% of demand)", PERCENT),
 )
 _SHIPPED_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("country", "country", None), ("commodity", "commodity", None), ("unit", "unit", None),
     ("shortfall_share", "shortfall (% of demand)", PERCENT), ("destination", "to", None), ("status", "status", None),
-    ("shipped", "shipped (unit)", WHOLE), ("feed_of", "feed of (short commodity)", None),
+    ("shipped", "shipped (unit)", QUANTITY), ("feed_of", "feed of (short commodity)", None),
 )
 _LIMITS_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("year", "year", "0"),
     ("stage", "stage +10%", None), ("stage_unit", "stage unit", None), ("facilities", "plants at capacity", None),
-    ("assumed", "of which capacity assumed", None), ("capacity", "capacity", WHOLE), ("added", "added", WHOLE),
-    ("commodity", "short commodity", None), ("unit", "unit", None), ("unmet", "unmet", WHOLE),
-    ("relief", "less unmet", WHOLE), ("relief_share", "less unmet (% of unmet)", PERCENT),
+    ("assumed", "of which capacity assumed", None), ("capacity", "capacity", QUANTITY), ("added", "added", QUANTITY),
+    ("commodity", "short commodity", None), ("unit", "unit", None), ("unmet", "unmet", QUANTITY),
+    ("relief", "less unmet", QUANTITY), ("relief_share", "less unmet (% of unmet)", PERCENT),
 )
 _TARGET_COLUMNS: Final = (
     ("scenario", "scenario", None), ("variant", "variant", None), ("target", "target", None),
@@ -283,16 +300,15 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                     row = out.put([label, "%", text.format(source=who),
                                    *(cells.get((commodity, metric, y), NOT_AVAILABLE) for y in years)])
                     for cell in row[3:]:
-                        cell.number_format = PERCENT
+                        _format(cell, PERCENT)
                         if isinstance(cell.value, str):
                             cell.alignment = Alignment(horizontal="right")
                 for col, text in (("demand", "demand"), ("shortfall", "shortfall")):
                     by_year = rows.groupby("year")[col].sum()
                     values = [_number(by_year.get(y)) for y in years]
                     row = out.put([label, unit, f"{text} ({unit})", *values])
-                    big = max((abs(v) for v in values if v is not None), default=0.0) >= 100
                     for cell in row[3:]:
-                        cell.number_format = WHOLE if big else SMALL
+                        _format(cell, QUANTITY)
             # the elements inside everything the country uses (NdPr, Dy, Tb: what element targets read)
             em = headline_measures(result.measures, result.source, list(ELEMENT_METRICS), countries=[country])
             for element in dict.fromkeys(em["commodity"].astype(str)) if not em.empty else ():
@@ -306,7 +322,7 @@ def _country_sheet(ws: Worksheet, country: str, runs: Sequence[ScenarioRun], com
                     row = out.put([f"{element} contained", "%", text.format(source=who),
                                    *(NOT_AVAILABLE if v is None else v for v in values)])
                     for cell in row[3:]:
-                        cell.number_format = PERCENT
+                        _format(cell, PERCENT)
                         if isinstance(cell.value, str):
                             cell.alignment = Alignment(horizontal="right")
     if widest == 0:
@@ -342,7 +358,10 @@ def _table_sheet(ws: Worksheet, name: str, df: pd.DataFrame,
     for j, (_, _, fmt) in enumerate(cols, start=1):
         if fmt is not None:
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell.number_format = fmt
+                if fmt in EXCEL_KINDS:
+                    _format(cell, fmt)
+                else:
+                    cell.number_format = fmt
     from openpyxl.utils import get_column_letter
 
     last = len(data) + 1
