@@ -398,3 +398,37 @@ def test_a_toggle_that_cannot_act_never_moves_a_target(tmp_path: Path) -> None:
     split = r.target_probability_by_toggle().set_index("toggle")
     assert not bool(split.loc["later_on", "moves"])
     assert bool(split.loc["china_ban", "moves"])
+
+
+def test_caveats_name_only_what_can_act_in_the_swept_years() -> None:
+    # Review 8, U-5: baseline_2024 swept over 2025. Two of its four sampled toggles cannot act then
+    # (my_ban_lifted_for_us: its agreement us_my_raw_ban_lift starts 2026-07-01; us_cn_truce_renewed:
+    # everything it switches is kept out by toggles that are off and not sampled), so they make no
+    # measure two-valued: the mix sentence names the other two (asean_memoranda, us_osc_vulcan). The
+    # entities several toggles switch (us_my_raw_ban_lift, cn_mofcom_no57_resumed, cn_gage_us_ban_resumed,
+    # us_cn_truce_2026) start after 2025 or are kept out: none gets an "in force in N% of the samples" line.
+    from supplychain.io.load import load
+
+    baseline = SMALL.parents[3] / "scenarios" / "baseline_2024.yaml"
+    r = run_sweep(load(baseline), samples=12, seed=7, mode="fixed", years=[2025],
+                  countries=["US"], commodities=["gallium"], cache=False, quiet=True)
+    assert {"toggles.my_ban_lifted_for_us", "toggles.us_cn_truce_renewed"} <= set(r.info["inert"])
+    text = "\n".join(r.caveats())
+    assert "2 sampled on/off toggles (asean_memoranda, us_osc_vulcan)" in text
+    assert "my_ban_lifted_for_us" not in text
+    assert "us_cn_truce_renewed" not in text
+    assert "in force in" not in text
+    assert r.info["in_force"] == {}
+
+
+def test_an_entity_in_force_in_no_sample_gets_no_line() -> None:
+    # in_force 0: the entity's toggles were never all on; a "0% of the samples" line says nothing.
+    import pandas as pd
+
+    from supplychain.uncertainty.result import SweepResult
+
+    inputs = pd.DataFrame({"toggles.mou": [True, False], "toggles.deal": [False, True]})
+    r = SweepResult(inputs, pd.DataFrame(), np.empty((2, 0)), pd.DataFrame(),
+                    {"in_force": {"lift": {"in_force": 0.0, "toggles": {"mou": 0.5, "deal": 0.5},
+                                           "switches_off": []}}})
+    assert not any("in force in" in line for line in r.caveats())

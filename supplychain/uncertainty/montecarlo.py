@@ -488,7 +488,8 @@ def run_sweep(
             cached = _from_cache(hit, sc, key)
             cached.info.update(inert=inert, ties=spec.ties, tie_selection=spec.tie_selection,
                                truncated=spec.truncated,
-                               in_force=in_force_shares(sc, cached.inputs, fixed))
+                               in_force=in_force_shares(sc, cached.inputs, fixed, years=yrs,
+                                                         shocks_act=mode != "exposure"))
             return cached
 
     t0 = time.perf_counter()
@@ -543,7 +544,7 @@ def run_sweep(
         ties=spec.ties,
         tie_selection=spec.tie_selection,
         truncated=spec.truncated,
-        in_force=in_force_shares(sc, inputs, fixed),
+        in_force=in_force_shares(sc, inputs, fixed, years=yrs, shocks_act=mode != "exposure"),
         prepare_seconds=prep,
         cached=False,
         key=key,

@@ -463,13 +463,15 @@ class SweepResult:
           :meth:`~supplychain.uncertainty.sampling.SamplingSpec.select`): the members held at their
           central values because another member of their tie was excluded, or sampled because
           another was selected;
-        * the sampled on/off toggles: the percentiles and probabilities mix their states
-          (:meth:`target_probability_by_toggle` splits the targets by them);
+        * the sampled on/off toggles that can act in the swept years (not in ``info["inert"]``): the
+          percentiles and probabilities mix their states (:meth:`target_probability_by_toggle` splits
+          the targets by them);
         * the ranges cut at an engine limit (``info["truncated"]``, a quantity's ``truncated``),
           a tie named once for its members;
         * each entity switched by several toggles, or switched off by one, with the share of the
           samples in which it is in force against the share in which each toggle was drawn on
-          (``info["in_force"]``, :func:`~supplychain.uncertainty.sampling.in_force_shares`).
+          (``info["in_force"]``, :func:`~supplychain.uncertainty.sampling.in_force_shares`: only the
+          entities that can act in the swept years); none for an entity in force in no sample.
 
         Examples
         --------
@@ -498,7 +500,8 @@ class SweepResult:
         if whole:
             lines.append("A tie is sampled or held whole, never split (one fact, drawn once for all its inputs): "
                          f"{'; '.join(whole)}.")
-        toggles = self.sampled_toggles()
+        inert = self.info.get("inert") or {}  # a toggle that cannot act makes no measure two-valued
+        toggles = [t for t in self.sampled_toggles() if f"toggles.{t}" not in inert]
         if toggles:
             k = len(toggles)
             lines.append(
@@ -519,6 +522,8 @@ class SweepResult:
             lines.append("Ranges cut at an engine limit, not where the evidence ends (the statistics are of the "
                          f"outcomes the model can compute): {'; '.join(parts)}.")
         for entity, what in (self.info.get("in_force") or {}).items():
+            if not what["in_force"] > 0:  # in force in no sample: nothing of it is mixed in
+                continue
             offs = set(what.get("switches_off", []))
             drawn = ", ".join(f"{t} on in {100 * share:.0f}%"
                               + (" (in force only while it is off)" if t in offs else "")
