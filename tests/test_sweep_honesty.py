@@ -432,3 +432,38 @@ def test_an_entity_in_force_in_no_sample_gets_no_line() -> None:
                     {"in_force": {"lift": {"in_force": 0.0, "toggles": {"mou": 0.5, "deal": 0.5},
                                            "switches_off": []}}})
     assert not any("in force in" in line for line in r.caveats())
+
+
+def _licensing_world(central: float) -> dict[str, Any]:
+    """small.yaml without its ban, with China licensing rare earths at an approval share of 0 or 1 (even odds)."""
+    data = small()
+    data["toggles"]["china_ban"]["default"] = False
+    data["policies"]["lic"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                               "start": "2025-01-01",
+                               "share_approved": {"value": central, "dist": "choice", "choices": [0.0, 1.0],
+                                                  "weights": [0.5, 0.5], "assumption": "test"}}
+    return data
+
+
+def test_a_choice_whose_central_no_sample_draws_is_said() -> None:
+    # Review 8, U-4: a `choice` input's central (here 0.5, the weighted mean of 0 and 1) is a value no
+    # sample draws, so the central run is a world no sample is: caveats() names the input, its central
+    # and its choices. A central that is one of the choices (1.0) gets no such line.
+    r = run_sweep(Scenario.model_validate(_licensing_world(0.5)), samples=4, seed=3, mode="fixed", years=[2030],
+                  cache=False, quiet=True)
+    assert r.info["undrawn_centrals"] == {"policies.lic.share_approved": {"central": 0.5, "choices": [0.0, 1.0]}}
+    assert set(r.inputs["policies.lic.share_approved"]) <= {0.0, 1.0}
+    line = next(x for x in r.caveats() if x.startswith("The central run uses a value no sample draws"))
+    assert "(policies.lic.share_approved: central 0.5, choices 0, 1)" in line
+    assert "the central need not sit inside the samples" in line
+    r1 = run_sweep(Scenario.model_validate(_licensing_world(1.0)), samples=4, seed=3, mode="fixed", years=[2030],
+                   cache=False, quiet=True)
+    assert r1.info["undrawn_centrals"] == {}
+    assert not any("no sample draws" in x for x in r1.caveats())
+    # a policy kept out by a toggle that is off (not sampled) cannot act: its undrawn central is not said
+    off = _licensing_world(0.5)
+    off["toggles"]["lic_on"] = {"controls": ["lic"], "default": False}
+    r0 = run_sweep(Scenario.model_validate(off), samples=4, seed=3, mode="fixed", years=[2030], cache=False,
+                   quiet=True)
+    assert "policies.lic.share_approved" in r0.info["inert"]
+    assert not any("no sample draws" in x for x in r0.caveats())

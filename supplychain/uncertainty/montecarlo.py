@@ -487,7 +487,7 @@ def run_sweep(
         if hit is not None:
             cached = _from_cache(hit, sc, key)
             cached.info.update(inert=inert, ties=spec.ties, tie_selection=spec.tie_selection,
-                               truncated=spec.truncated,
+                               truncated=spec.truncated, undrawn_centrals=spec.undrawn_centrals,
                                in_force=in_force_shares(sc, cached.inputs, fixed, years=yrs,
                                                          shocks_act=mode != "exposure"))
             return cached
@@ -544,6 +544,7 @@ def run_sweep(
         ties=spec.ties,
         tie_selection=spec.tie_selection,
         truncated=spec.truncated,
+        undrawn_centrals=spec.undrawn_centrals,
         in_force=in_force_shares(sc, inputs, fixed, years=yrs, shocks_act=mode != "exposure"),
         prepare_seconds=prep,
         cached=False,

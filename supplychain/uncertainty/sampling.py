@@ -368,6 +368,34 @@ class SamplingSpec:
         return {p.name: p.quantity.truncated for p in self.parameters
                 if p.kind == "quantity" and p.quantity.truncated is not None}
 
+    @property
+    def undrawn_centrals(self) -> dict[str, dict[str, Any]]:
+        """Parameter name → ``{"central": c, "choices": [...]}`` for a ``choice`` whose central is none of its choices.
+
+        A sample draws one of the choices; the central run uses the central value. When that value
+        is none of the choices (e.g. the weighted mean of two: ``choice(0.678, 1.0)`` with central
+        0.92), the central run is a world no sample is, and the measures need not be monotone
+        between the choices: the central may then lie outside the samples' spread
+        (:meth:`~supplychain.uncertainty.result.SweepResult.caveats` says so). Equal within
+        round-off (``math.isclose``, relative 1e-9) counts as one of the choices.
+
+        Examples
+        --------
+        >>> q = Quantity(value=0.92, dist="choice", choices=[0.678, 1.0], weights=[0.25, 0.75])
+        >>> SamplingSpec((Parameter(("policies", "p", "share_approved"), "quantity", q),)).undrawn_centrals
+        {'policies.p.share_approved': {'central': 0.92, 'choices': [0.678, 1.0]}}
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for p in self.parameters:
+            q = p.quantity
+            if p.kind != "quantity" or q.dist != "choice" or not q.choices:
+                continue
+            c = float(q.central)
+            choices = [float(x) for x in q.choices]
+            if not any(math.isclose(c, x, rel_tol=1e-9, abs_tol=1e-12) for x in choices):
+                out[p.name] = {"central": c, "choices": choices}
+        return out
+
 
 # ---------------------------------------------------------------------- finding
 def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) -> SamplingSpec:
