@@ -183,6 +183,84 @@ def _all_equal(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _summary_table(result: SweepResult) -> pd.DataFrame:
+    """Return the summary the sweep prints: ``central_at`` as ``P<k>`` and the :data:`SAME_COLUMN` mark.
+
+    A row whose samples are all equal (:func:`_all_equal`) reads one value in every statistic:
+    its mean and percentiles are its P50 (the samples differ in the last bits only, and a mean of
+    0.83499999… beside percentiles of 0.835 would print 83 % beside 84 %); a central run equal to
+    it within the same round-off (:func:`~supplychain.uncertainty.sensitivity.roundoff_equal`) reads
+    that value too, at P50 (every sample equals it: ``central_rank`` 0.5). The Python API's
+    :meth:`~supplychain.uncertainty.result.SweepResult.summary` keeps the exact values.
+    """
+    import numpy as np
+
+    from supplychain.uncertainty.sensitivity import roundoff_equal
+
+    summary = result.summary()
+    same = _all_equal(result.values)
+    if same.any():
+        stats = [c for c in summary.columns if c == "mean" or (c.startswith("p") and c[1:].replace(".", "").isdigit())]
+        one = summary["p50"].to_numpy(dtype=float)
+        for col in stats:
+            summary[col] = np.where(same, one, summary[col].to_numpy(dtype=float))
+        central = summary["central"].to_numpy(dtype=float)
+        at = same & np.isfinite(central) & roundoff_equal(central, one)
+        summary["central"] = np.where(at, one, central)
+        summary["central_rank"] = np.where(at, 0.5, summary["central_rank"].to_numpy(dtype=float))
+    summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
+    summary = summary.rename(columns={"central_rank": CENTRAL_AT})
+    summary[SAME_COLUMN] = np.where(same, SAME_LABEL, "")
+    return summary
+
+
+HIDDEN_SPREAD_SHOWN = 3
+"""Rows named in the note on spreads the table's precision hides (:func:`_hidden_spread_note`)."""
+
+
+def _hidden_spread_note(rows: pd.DataFrame) -> str:
+    """Say which printed rows put the central run at P0 or P100 of a spread the table's digits do not show.
+
+    A row (not all equal) whose ``central``, ``p5`` and ``p95`` print alike (:func:`~supplychain.report.
+    numbers.format_cell`) but whose ``central_at`` is ``P0`` or ``P100`` reads as a contradiction; the
+    note gives the central and the nearer end of the samples with enough decimals to tell them apart
+    (:func:`~supplychain.report.numbers.format_apart`, in per cent for a share). "" when no row is so.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["ree_compounds"],
+    ...     "metric": ["exposed_share"], "central": [0.716302], "p5": [0.716303], "p95": [0.7181],
+    ...     "central_at": ["P0"], "samples": [""]})
+    >>> _hidden_spread_note(rows)  # doctest: +NORMALIZE_WHITESPACE
+    'central_at P0 or P100 beside equal-looking figures: the samples differ from the central run by less than
+    the table shows (2030 US ree_compounds exposed_share: central 71.6302%, P5 71.6303%)'
+    """
+    from supplychain.report.numbers import format_apart, format_cell, is_share
+
+    found: list[str] = []
+    for rec in rows.to_dict("records"):
+        if rec.get(SAME_COLUMN) or rec.get(CENTRAL_AT) not in ("P0", "P100"):
+            continue
+        share = is_share(str(rec["metric"]))
+        c, lo, hi = (float(rec[k]) for k in ("central", "p5", "p95"))
+        if not all(map(math.isfinite, (c, lo, hi))):
+            continue
+        if not format_cell(c, share=share) == format_cell(lo, share=share) == format_cell(hi, share=share):
+            continue
+        end, name = (lo, "P5") if rec[CENTRAL_AT] == "P0" else (hi, "P95")
+        scale, unit = (100.0, "%") if share else (1.0, "")
+        a, b = format_apart(scale * c, scale * end)
+        found.append(f"{rec['year']} {rec['country']} {rec['commodity']} {rec['metric']}: central {a}{unit}, "
+                     f"{name} {b}{unit}")
+    if not found:
+        return ""
+    more = len(found) - HIDDEN_SPREAD_SHOWN
+    listed = "; ".join(found[:HIDDEN_SPREAD_SHOWN]) + (f"; {more} more" if more > 0 else "")
+    return ("central_at P0 or P100 beside equal-looking figures: the samples differ from the central run by less "
+            f"than the table shows ({listed})")
+
+
 def _span_text(years: list[int]) -> str:
     """``2024–2025`` (or ``2030``, or ``2024, 2030``) for the years a sweep ran."""
     if not years:
@@ -450,14 +528,10 @@ def sweep(
         for name, why in inert.items():
             echo(f"  {name}: {why}")
     _report_failures(result)
-    import numpy as np
 
     from supplychain.report.numbers import is_share
 
-    summary = result.summary()
-    summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
-    summary = summary.rename(columns={"central_rank": CENTRAL_AT})
-    summary[SAME_COLUMN] = np.where(_all_equal(result.values), SAME_LABEL, "")
+    summary = _summary_table(result)
     # n_na: the samples whose measure is n/a (a share of nothing), left out of the statistics
     hidden = ("source_country", "partner", "stage", "unit", "sd", "n_nan",
               *(() if summary["n_na"].any() else ("n_na",)))
@@ -484,6 +558,8 @@ def sweep(
     if summary.empty:
         echo(f"No measure matches the selection in {span_text} (mode {mode}); every measure: --output")
     else:
+        if not (summary[SAME_COLUMN] == SAME_LABEL).any():  # a column of blanks reads like a missing count
+            keep = [c for c in keep if c != SAME_COLUMN]
         shown, text_columns = _exporter_rows(summary[keep])
         print_table(shown, title,
                     max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
@@ -493,6 +569,8 @@ def sweep(
             echo(exporter_note())
         if (summary[SAME_COLUMN] == SAME_LABEL).any():
             echo(SAME_NOTE)
+        if hidden_note := _hidden_spread_note(summary.head(MAX_ROWS)):
+            echo(hidden_note)
     for line in result.caveats():  # next to the percentiles: what they mix, where ranges are cut
         echo(line)
     if len(targets):
