@@ -350,8 +350,8 @@ class OATResult:
             df = df.sort_values(["swing", "parameter"], ascending=[False, True], na_position="last", kind="mergesort")
         df = df.reset_index(drop=True)
         moves = df["swing"].to_numpy(dtype=float) > 0.0  # no effect (0) and not evaluable (NaN): no place
-        df.insert(0, "rank", pd.array([int(r) if m else pd.NA for r, m in zip(np.cumsum(moves), moves, strict=True)],
-                                      dtype="Int64"))
+        ranks = [int(r) if m else pd.NA for r, m in zip(np.cumsum(moves), moves, strict=True)]
+        df.insert(0, "rank", pd.Series(ranks, index=df.index, dtype="Int64"))
         df.attrs["measure"] = {k: _plain(v) for k, v in self.measures.iloc[j].to_dict().items()}
         return df
 
