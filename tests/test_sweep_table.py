@@ -7,9 +7,15 @@ export ban from September 2025).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import yaml
+from typer.testing import CliRunner
 
+from supplychain.cli.app import app
 from supplychain.cli.sweep import CENTRAL_AT, SAME_COLUMN, SAME_LABEL, _hidden_spread_note, _summary_table
 from supplychain.report.numbers import display_frame
 from supplychain.uncertainty.result import SweepResult
@@ -59,3 +65,48 @@ def test_central_at_p0_on_a_spread_the_table_hides_gets_a_note() -> None:
     assert "central 71.6302%, P5 71.6303%" in note
     # a visible spread: no note
     assert _hidden_spread_note(_summary_table(one_measure([0.70, 0.75, 0.80], 0.60, metric="exposed_share"))) == ""
+
+
+# ---------------------------------------------------------------- U-13 / U-15: the command line
+SMALL = Path(__file__).resolve().parent / "data" / "cli" / "small.yaml"
+
+
+def element_world(tmp_path: Path) -> Path:
+    """small.yaml with NdPr contents (concentrate 0.2 t per t, as the 5:1 separation; oxide 1) and the ban drawn."""
+    data: dict[str, Any] = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    data["commodities"]["conc"]["content"] = {"NdPr": {"value": 0.2, "assumption": "test: 5 t make 1 t of oxide"}}
+    data["commodities"]["ndpr"]["content"] = {"NdPr": {"value": 1.0, "assumption": "test: the oxide is NdPr"}}
+    data["toggles"]["china_ban"]["probability"] = 0.5
+    path = tmp_path / "world.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def sweep_cli(*args: str | Path, code: int = 0) -> str:
+    result = CliRunner().invoke(app, ["sweep", *map(str, args), "--no-cache", "-q", "-w", "1"])
+    assert result.exit_code == code, result.output
+    return " ".join(result.output.split())  # rich wraps long lines: compare words
+
+
+def test_the_header_names_the_variant_the_fixed_toggles_and_the_source(tmp_path: Path) -> None:
+    out = sweep_cli(element_world(tmp_path), "-n", "2", "--years", "2030", "--variant", "no_ban",
+                    "-t", "china_ban=on", "--source", "CN", "-m", "traced_share", "--country", "US")
+    assert "sweep 'Small test world', variant no_ban, toggles fixed china_ban=on, source CN: 2 samples" in out
+    plain = sweep_cli(element_world(tmp_path), "-n", "2", "--years", "2030", "-m", "traced_share")
+    assert "sweep 'Small test world': 2 samples" in plain
+
+
+def test_measure_country_and_commodity_restrict_the_printed_table(tmp_path: Path) -> None:
+    # the target us_ndpr_25 reads the US exposed share (and its shortfall): swept always, but printed only in
+    # the targets' table. Traced share of US NdPr oxide in 2030: 2/3 with the ban off, 0 with it on
+    # (tests/test_sensitivity_oat.py); seed 3 draws both states in 8 samples, so no row is all equal and
+    # the `samples` column, blank, is not printed.
+    out = sweep_cli(element_world(tmp_path), "-n", "8", "--seed", "3", "--years", "2030", "-m", "traced_share",
+                    "--country", "US", "--commodity", "ndpr")
+    assert "│ 2030 │ US │ ndpr │ traced_share │" in out
+    assert "exposed_share" not in out
+    assert "shortfall_share" not in out
+    assert "┃ n ┃" in out
+    assert "all equal" not in out
+    assert "samples ┃" not in out
+    assert "us_ndpr_25" in out  # the targets' table still reads its measure

@@ -382,7 +382,8 @@ def sweep(
         str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")
     ] = None,
     measure: Annotated[
-        str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share).")
+        str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share); the table "
+                                 "shows only it (the targets' own rows stay in the targets' table).")
     ] = None,
     country: Annotated[str | None, typer.Option("--country", help="Country to show and chart.")] = None,
     commodity: Annotated[str | None, typer.Option("--commodity", help="Commodity to show and chart.")] = None,
@@ -514,8 +515,11 @@ def sweep(
     inputs = f"{info['parameters']} uncertain inputs"
     if inert:
         inputs += f" ({info['parameters'] - len(inert)} can act in {span_text}, {len(inert)} cannot: listed below)"
-    echo(f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, {inputs} ({info['model']}); "
-         f"{timing}")
+    fixed_text = ", ".join(f"{t}={'on' if on else 'off'}" for t, on in toggles.items())
+    world = "".join([f", variant {variant}" if variant else "", f", toggles fixed {fixed_text}" if toggles else "",
+                     f", source {source}" if source else ""])  # which world the table is of, in a pasted table too
+    echo(f"sweep {sc.scenario.name!r}{world}: {samples} samples, seed {seed}, mode {mode}, {inputs} "
+         f"({info['model']}); {timing}")
     if info["parameters"] == 0:
         echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
     ties: dict[str, list[str]] = info.get("ties") or {}
@@ -542,6 +546,10 @@ def sweep(
     targets = result.target_probability()
     checked = targets[targets["required"]]
     every = f"({CENTRAL_NOTE}; every measure: --output, or narrow with --measure/--country/--commodity/--years)"
+    asked = {"metric": measure, "country": country, "commodity": commodity}
+    for col, value in asked.items():  # the targets' own rows, always swept, stay in the targets' table
+        if value is not None and col in summary.columns:
+            summary = summary[summary[col] == value]
     if not (measure or country or commodity or year_spans):
         rows = _targets_rows(summary, result) if len(checked) else summary.iloc[:0]
         if len(rows):
