@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -110,3 +111,44 @@ def test_measure_country_and_commodity_restrict_the_printed_table(tmp_path: Path
     assert "all equal" not in out
     assert "samples ┃" not in out
     assert "us_ndpr_25" in out  # the targets' table still reads its measure
+
+
+def test_a_tornado_of_an_element_key(tmp_path: Path) -> None:
+    # Review 8, U-15: element measures carry the element key (NdPr) in `commodity`; --commodity takes it.
+    # US NdPr in 2030: ban off, 2/3 traced and nothing unmet; on, nothing traced and 2/3 unmet: exposed 2/3
+    # either way.
+    svg = tmp_path / "t.svg"
+    out = sweep_cli(element_world(tmp_path), "-n", "2", "--years", "2030", "--country", "US", "--commodity", "NdPr",
+                    "-m", "element_exposed_share", "--tornado", svg)
+    assert svg.exists()
+    assert "│ 2030 │ US │ NdPr │ element_exposed_share │ 67% │ 67% │ 67% │ 67% │ 67% │" in out
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["-m", "element_exposed_share", "--commodity", "ndpr"], "element_exposed_share is per element key"),
+    (["-m", "traced_share", "--commodity", "NdPr"], "'NdPr' is an element key; traced_share is per commodity"),
+    (["--mode", "exposure", "-m", "shortfall_share", "--commodity", "ndpr"], "(nothing was swept)"),
+])
+def test_a_tornado_selection_that_matches_nothing_fails_before_the_sweep(tmp_path: Path, args: list[str],
+                                                                         says: str) -> None:
+    out = sweep_cli(element_world(tmp_path), "-n", "2", "--years", "2030", "--country", "US", *args,
+                    "--tornado", tmp_path / "t.svg", code=1)
+    assert says in out
+    assert "sweep 'Small test world'" not in out  # no Monte Carlo ran
+    assert not (tmp_path / "t.svg").exists()
+
+
+def test_an_element_exposed_share_asked_alone_is_computed() -> None:
+    # simulate(metrics=["element_exposed_share"]) in a world without an element target: the measure is made
+    # from element_dependence, which must be computed with it. Central run (ban on) in 2030: US NdPr traced
+    # 0, unmet (3,000 − 1,000) / 3,000 = 2/3, exposed 2/3.
+    import supplychain as sc
+
+    data: dict[str, Any] = yaml.safe_load(SMALL.read_text(encoding="utf-8"))
+    data["commodities"]["conc"]["content"] = {"NdPr": {"value": 0.2, "assumption": "test: 5 t make 1 t of oxide"}}
+    data["commodities"]["ndpr"]["content"] = {"NdPr": {"value": 1.0, "assumption": "test: the oxide is NdPr"}}
+    from supplychain.schema.model import Scenario
+
+    m = sc.simulate(Scenario.model_validate(data), mode="rebalance", metrics=["element_exposed_share"]).measures
+    row = m[(m["metric"] == "element_exposed_share") & (m["country"] == "US") & (m["year"] == 2030)]
+    assert row["value"].tolist() == pytest.approx([2 / 3])

@@ -261,6 +261,30 @@ def _hidden_spread_note(rows: pd.DataFrame) -> str:
             f"than the table shows ({listed})")
 
 
+TORNADO_ROWS = 15
+"""Rows of the one-at-a-time ranking printed under ``--tornado`` (the chart draws as many: ``top``)."""
+TORNADO_MORE = ("the command line prints and draws these only; every row: Python API "
+                "supplychain.one_at_a_time(...).ranking(metric=..., country=..., commodity=..., year=...)")
+"""Where the ranking's rows beyond :data:`TORNADO_ROWS` are (``--output`` writes the Monte Carlo samples)."""
+
+
+def _check_tornado_selection(measure: str, commodity: str | None, commodities: set[str], elements: set[str]) -> None:
+    """Fail, before anything is swept, when ``--commodity`` cannot name a row of ``--measure``.
+
+    An element measure (``element_exposed_share``, ``element_dependence``, … ; its ``commodity`` column
+    holds an element key, ``Dy``) needs an element key; any other measure a commodity id. The
+    value-weighted ``element_dependence_value`` (its key is the keys joined, ``NdPr+Dy+Tb``) is not checked here.
+    """
+    if commodity is None or measure == "element_dependence_value":
+        return
+    if measure.startswith("element_") and commodity not in elements:
+        fail(f"--tornado: {measure} is per element key, not per commodity; use --commodity "
+             f"{' or '.join(sorted(elements)) or '(no element key is declared)'} (the commodities' `content:` keys)")
+    if not measure.startswith("element_") and commodity not in commodities:
+        fail(f"--tornado: {commodity!r} is an element key; {measure} is per commodity (use an element_* measure, "
+             "e.g. element_exposed_share, for an element)")
+
+
 def _span_text(years: list[int]) -> str:
     """``2024–2025`` (or ``2030``, or ``2024, 2030``) for the years a sweep ran."""
     if not years:
@@ -386,7 +410,11 @@ def sweep(
                                  "shows only it (the targets' own rows stay in the targets' table).")
     ] = None,
     country: Annotated[str | None, typer.Option("--country", help="Country to show and chart.")] = None,
-    commodity: Annotated[str | None, typer.Option("--commodity", help="Commodity to show and chart.")] = None,
+    commodity: Annotated[
+        str | None,
+        typer.Option("--commodity", help="Commodity to show and chart, or an element key (Dy, NdPr: the commodities' "
+                     "content keys) for the element_* measures."),
+    ] = None,
     years: Annotated[
         str | None,
         typer.Option("--years", metavar="Y1,Y2|Y1-Y2", help="Years to run (default: base year to horizon)."),
@@ -482,7 +510,13 @@ def sweep(
     if year is not None:
         check_year_options("--year", [year], year_list or sc.years)
     check_ids("--measure", [measure] if measure else [], METRIC_IDS, "measure")  # a typo costs no sweep
-    check_ids("--commodity", [commodity] if commodity else [], sc.commodities, "commodity of this scenario")
+    from supplychain.schema.references import element_keys
+
+    elements = element_keys(sc)
+    check_ids("--commodity", [commodity] if commodity else [], [*sc.commodities, *elements],
+              "commodity or element key of this scenario")
+    if tornado is not None:
+        _check_tornado_selection(str(measure), commodity, set(sc.commodities), elements)
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
     select: dict[str, Any] = {
         "measures": [measure] if measure else None,
@@ -502,6 +536,19 @@ def sweep(
         "progress": None if sys.stderr.isatty() else "lines",  # a log or a pipe gets a line per tenth, not nothing
         **select,
     }
+    oat = None
+    chosen: dict[str, Any] = {}
+    if tornado is not None:  # before the Monte Carlo: a selection the ranking cannot read costs no sweep
+        oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
+        where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
+        if source is not None:
+            where["source_country"] = source
+        chosen = {k: v for k, v in where.items() if v is not None}
+        try:
+            oat.ranking(**chosen)
+        except KeyError as err:
+            fail(f"--tornado: {err.args[0] if err.args else err}; narrow or change --measure/--country/--commodity/"
+                 "--year (nothing was swept)")
     result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, on_error="nan", **common)
     info = result.info
     timing = (
@@ -587,20 +634,17 @@ def sweep(
     if output is not None:
         written = result.save(output)
         echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
-    if tornado is not None:
-        oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
-        where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
-        if source is not None:
-            where["source_country"] = source
-        chosen = {k: v for k, v in where.items() if v is not None}
+    if tornado is not None and oat is not None:
         oat.tornado(tornado, **chosen)
         split = oat.moving(**chosen)  # as the tornado draws them
         print_table(
             split.rows[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
-            max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
+            max_rows=TORNADO_ROWS, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
+            more_hint=TORNADO_MORE,
         )
-        for label, members in zip(split.rows["parameter"].head(15), split.rows["members"].head(15), strict=True):
+        for label, members in zip(split.rows["parameter"].head(TORNADO_ROWS), split.rows["members"].head(TORNADO_ROWS),
+                                  strict=True):
             if len(members) > 1:
                 echo(f"{label}: its {len(members)} inputs move together, each to its own low, then its own high "
                      f"(one draw of the tie; input_low/input_high –): {', '.join(members)}")
