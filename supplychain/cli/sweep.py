@@ -433,7 +433,8 @@ def sweep(
         Path | None,
         typer.Option(
             "--tornado",
-            help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf).",
+            help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf); they run first, so "
+            "a --measure/--country/--commodity/--year they cannot read stops before the Monte Carlo.",
             show_default=False,
         ),
     ] = None,
