@@ -50,7 +50,8 @@ def test_a_year_outside_the_scenario_is_refused_before_simulating(run_cli: Cli, 
 ])  # fmt: skip
 def test_an_unknown_commodity_gets_the_closest_id(run_cli: Cli, args: tuple[str, ...]) -> None:
     proc = run_cli(*args)
-    refused(proc, "error: --commodity 'magnets' is not a commodity of this scenario; did you mean 'ndfeb_magnet'?")
+    what = "commodity or element key" if args[0] == "sweep" else "commodity"  # sweep takes Dy, NdPr too (U-15)
+    refused(proc, f"error: --commodity 'magnets' is not a {what} of this scenario; did you mean 'ndfeb_magnet'?")
     assert "sweep " not in proc.stdout  # the sweep's summary line: no sample was drawn
 
 

@@ -398,3 +398,72 @@ def test_a_toggle_that_cannot_act_never_moves_a_target(tmp_path: Path) -> None:
     split = r.target_probability_by_toggle().set_index("toggle")
     assert not bool(split.loc["later_on", "moves"])
     assert bool(split.loc["china_ban", "moves"])
+
+
+def test_caveats_name_only_what_can_act_in_the_swept_years() -> None:
+    # Review 8, U-5: baseline_2024 swept over 2025. Two of its four sampled toggles cannot act then
+    # (my_ban_lifted_for_us: its agreement us_my_raw_ban_lift starts 2026-07-01; us_cn_truce_renewed:
+    # everything it switches is kept out by toggles that are off and not sampled), so they make no
+    # measure two-valued: the mix sentence names the other two (asean_memoranda, us_osc_vulcan). The
+    # entities several toggles switch (us_my_raw_ban_lift, cn_mofcom_no57_resumed, cn_gage_us_ban_resumed,
+    # us_cn_truce_2026) start after 2025 or are kept out: none gets an "in force in N% of the samples" line.
+    from supplychain.io.load import load
+
+    baseline = SMALL.parents[3] / "scenarios" / "baseline_2024.yaml"
+    r = run_sweep(load(baseline), samples=12, seed=7, mode="fixed", years=[2025],
+                  countries=["US"], commodities=["gallium"], cache=False, quiet=True)
+    assert {"toggles.my_ban_lifted_for_us", "toggles.us_cn_truce_renewed"} <= set(r.info["inert"])
+    text = "\n".join(r.caveats())
+    assert "2 sampled on/off toggles (asean_memoranda, us_osc_vulcan)" in text
+    assert "my_ban_lifted_for_us" not in text
+    assert "us_cn_truce_renewed" not in text
+    assert "in force in" not in text
+    assert r.info["in_force"] == {}
+
+
+def test_an_entity_in_force_in_no_sample_gets_no_line() -> None:
+    # in_force 0: the entity's toggles were never all on; a "0% of the samples" line says nothing.
+    import pandas as pd
+
+    from supplychain.uncertainty.result import SweepResult
+
+    inputs = pd.DataFrame({"toggles.mou": [True, False], "toggles.deal": [False, True]})
+    r = SweepResult(inputs, pd.DataFrame(), np.empty((2, 0)), pd.DataFrame(),
+                    {"in_force": {"lift": {"in_force": 0.0, "toggles": {"mou": 0.5, "deal": 0.5},
+                                           "switches_off": []}}})
+    assert not any("in force in" in line for line in r.caveats())
+
+
+def _licensing_world(central: float) -> dict[str, Any]:
+    """small.yaml without its ban, with China licensing rare earths at an approval share of 0 or 1 (even odds)."""
+    data = small()
+    data["toggles"]["china_ban"]["default"] = False
+    data["policies"]["lic"] = {"type": "export_licensing", "country": "CN", "covers": {"families": ["rare_earths"]},
+                               "start": "2025-01-01",
+                               "share_approved": {"value": central, "dist": "choice", "choices": [0.0, 1.0],
+                                                  "weights": [0.5, 0.5], "assumption": "test"}}
+    return data
+
+
+def test_a_choice_whose_central_no_sample_draws_is_said() -> None:
+    # Review 8, U-4: a `choice` input's central (here 0.5, the weighted mean of 0 and 1) is a value no
+    # sample draws, so the central run is a world no sample is: caveats() names the input, its central
+    # and its choices. A central that is one of the choices (1.0) gets no such line.
+    r = run_sweep(Scenario.model_validate(_licensing_world(0.5)), samples=4, seed=3, mode="fixed", years=[2030],
+                  cache=False, quiet=True)
+    assert r.info["undrawn_centrals"] == {"policies.lic.share_approved": {"central": 0.5, "choices": [0.0, 1.0]}}
+    assert set(r.inputs["policies.lic.share_approved"]) <= {0.0, 1.0}
+    line = next(x for x in r.caveats() if x.startswith("The central run uses a value no sample draws"))
+    assert "(policies.lic.share_approved: central 0.5, choices 0, 1)" in line
+    assert "the central need not sit inside the samples" in line
+    r1 = run_sweep(Scenario.model_validate(_licensing_world(1.0)), samples=4, seed=3, mode="fixed", years=[2030],
+                   cache=False, quiet=True)
+    assert r1.info["undrawn_centrals"] == {}
+    assert not any("no sample draws" in x for x in r1.caveats())
+    # a policy kept out by a toggle that is off (not sampled) cannot act: its undrawn central is not said
+    off = _licensing_world(0.5)
+    off["toggles"]["lic_on"] = {"controls": ["lic"], "default": False}
+    r0 = run_sweep(Scenario.model_validate(off), samples=4, seed=3, mode="fixed", years=[2030], cache=False,
+                   quiet=True)
+    assert "policies.lic.share_approved" in r0.info["inert"]
+    assert not any("no sample draws" in x for x in r0.caveats())

@@ -183,6 +183,108 @@ def _all_equal(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _summary_table(result: SweepResult) -> pd.DataFrame:
+    """Return the summary the sweep prints: ``central_at`` as ``P<k>`` and the :data:`SAME_COLUMN` mark.
+
+    A row whose samples are all equal (:func:`_all_equal`) reads one value in every statistic:
+    its mean and percentiles are its P50 (the samples differ in the last bits only, and a mean of
+    0.83499999… beside percentiles of 0.835 would print 83 % beside 84 %); a central run equal to
+    it within the same round-off (:func:`~supplychain.uncertainty.sensitivity.roundoff_equal`) reads
+    that value too, at P50 (every sample equals it: ``central_rank`` 0.5). The Python API's
+    :meth:`~supplychain.uncertainty.result.SweepResult.summary` keeps the exact values.
+    """
+    import numpy as np
+
+    from supplychain.uncertainty.sensitivity import roundoff_equal
+
+    summary = result.summary()
+    same = _all_equal(result.values)
+    if same.any():
+        stats = [c for c in summary.columns if c == "mean" or (c.startswith("p") and c[1:].replace(".", "").isdigit())]
+        one = summary["p50"].to_numpy(dtype=float)
+        for col in stats:
+            summary[col] = np.where(same, one, summary[col].to_numpy(dtype=float))
+        central = summary["central"].to_numpy(dtype=float)
+        at = same & np.isfinite(central) & roundoff_equal(central, one)
+        summary["central"] = np.where(at, one, central)
+        summary["central_rank"] = np.where(at, 0.5, summary["central_rank"].to_numpy(dtype=float))
+    summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
+    summary = summary.rename(columns={"central_rank": CENTRAL_AT})
+    summary[SAME_COLUMN] = np.where(same, SAME_LABEL, "")
+    return summary
+
+
+HIDDEN_SPREAD_SHOWN = 3
+"""Rows named in the note on spreads the table's precision hides (:func:`_hidden_spread_note`)."""
+
+
+def _hidden_spread_note(rows: pd.DataFrame) -> str:
+    """Say which printed rows put the central run at P0 or P100 of a spread the table's digits do not show.
+
+    A row (not all equal) whose ``central``, ``p5`` and ``p95`` print alike (:func:`~supplychain.report.
+    numbers.format_cell`) but whose ``central_at`` is ``P0`` or ``P100`` reads as a contradiction; the
+    note gives the central and the nearer end of the samples with enough decimals to tell them apart
+    (:func:`~supplychain.report.numbers.format_apart`, in per cent for a share). "" when no row is so.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"year": [2030], "country": ["US"], "commodity": ["ree_compounds"],
+    ...     "metric": ["exposed_share"], "central": [0.716302], "p5": [0.716303], "p95": [0.7181],
+    ...     "central_at": ["P0"], "samples": [""]})
+    >>> _hidden_spread_note(rows)  # doctest: +NORMALIZE_WHITESPACE
+    'central_at P0 or P100 beside equal-looking figures: the samples differ from the central run by less than
+    the table shows (2030 US ree_compounds exposed_share: central 71.6302%, P5 71.6303%)'
+    """
+    from supplychain.report.numbers import format_apart, format_cell, is_share
+
+    found: list[str] = []
+    for rec in rows.to_dict("records"):
+        if rec.get(SAME_COLUMN) or rec.get(CENTRAL_AT) not in ("P0", "P100"):
+            continue
+        share = is_share(str(rec["metric"]))
+        c, lo, hi = (float(rec[k]) for k in ("central", "p5", "p95"))
+        if not all(map(math.isfinite, (c, lo, hi))):
+            continue
+        if not format_cell(c, share=share) == format_cell(lo, share=share) == format_cell(hi, share=share):
+            continue
+        end, name = (lo, "P5") if rec[CENTRAL_AT] == "P0" else (hi, "P95")
+        scale, unit = (100.0, "%") if share else (1.0, "")
+        a, b = format_apart(scale * c, scale * end)
+        found.append(f"{rec['year']} {rec['country']} {rec['commodity']} {rec['metric']}: central {a}{unit}, "
+                     f"{name} {b}{unit}")
+    if not found:
+        return ""
+    more = len(found) - HIDDEN_SPREAD_SHOWN
+    listed = "; ".join(found[:HIDDEN_SPREAD_SHOWN]) + (f"; {more} more" if more > 0 else "")
+    return ("central_at P0 or P100 beside equal-looking figures: the samples differ from the central run by less "
+            f"than the table shows ({listed})")
+
+
+TORNADO_ROWS = 15
+"""Rows of the one-at-a-time ranking printed under ``--tornado`` (the chart draws as many: ``top``)."""
+TORNADO_MORE = ("the command line prints and draws these only; every row: Python API "
+                "supplychain.one_at_a_time(...).ranking(metric=..., country=..., commodity=..., year=...)")
+"""Where the ranking's rows beyond :data:`TORNADO_ROWS` are (``--output`` writes the Monte Carlo samples)."""
+
+
+def _check_tornado_selection(measure: str, commodity: str | None, commodities: set[str], elements: set[str]) -> None:
+    """Fail, before anything is swept, when ``--commodity`` cannot name a row of ``--measure``.
+
+    An element measure (``element_exposed_share``, ``element_dependence``, … ; its ``commodity`` column
+    holds an element key, ``Dy``) needs an element key; any other measure a commodity id. The
+    value-weighted ``element_dependence_value`` (its key is the keys joined, ``NdPr+Dy+Tb``) is not checked here.
+    """
+    if commodity is None or measure == "element_dependence_value":
+        return
+    if measure.startswith("element_") and commodity not in elements:
+        fail(f"--tornado: {measure} is per element key, not per commodity; use --commodity "
+             f"{' or '.join(sorted(elements)) or '(no element key is declared)'} (the commodities' `content:` keys)")
+    if not measure.startswith("element_") and commodity not in commodities:
+        fail(f"--tornado: {commodity!r} is an element key; {measure} is per commodity (use an element_* measure, "
+             "e.g. element_exposed_share, for an element)")
+
+
 def _span_text(years: list[int]) -> str:
     """``2024–2025`` (or ``2030``, or ``2024, 2030``) for the years a sweep ran."""
     if not years:
@@ -304,10 +406,15 @@ def sweep(
         str | None, typer.Option("--source", help="Source country of the exposure (default: scenario's).")
     ] = None,
     measure: Annotated[
-        str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share).")
+        str | None, typer.Option("--measure", "-m", help="Metric to show and chart (e.g. traced_share); the table "
+                                 "shows only it (the targets' own rows stay in the targets' table).")
     ] = None,
     country: Annotated[str | None, typer.Option("--country", help="Country to show and chart.")] = None,
-    commodity: Annotated[str | None, typer.Option("--commodity", help="Commodity to show and chart.")] = None,
+    commodity: Annotated[
+        str | None,
+        typer.Option("--commodity", help="Commodity to show and chart, or an element key (Dy, NdPr: the commodities' "
+                     "content keys) for the element_* measures."),
+    ] = None,
     years: Annotated[
         str | None,
         typer.Option("--years", metavar="Y1,Y2|Y1-Y2", help="Years to run (default: base year to horizon)."),
@@ -326,7 +433,8 @@ def sweep(
         Path | None,
         typer.Option(
             "--tornado",
-            help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf).",
+            help="Also run one-at-a-time sweeps and save a tornado chart (.svg/.png/.pdf); they run first, so "
+            "a --measure/--country/--commodity/--year they cannot read stops before the Monte Carlo.",
             show_default=False,
         ),
     ] = None,
@@ -403,7 +511,13 @@ def sweep(
     if year is not None:
         check_year_options("--year", [year], year_list or sc.years)
     check_ids("--measure", [measure] if measure else [], METRIC_IDS, "measure")  # a typo costs no sweep
-    check_ids("--commodity", [commodity] if commodity else [], sc.commodities, "commodity of this scenario")
+    from supplychain.schema.references import element_keys
+
+    elements = element_keys(sc)
+    check_ids("--commodity", [commodity] if commodity else [], [*sc.commodities, *elements],
+              "commodity or element key of this scenario")
+    if tornado is not None:
+        _check_tornado_selection(str(measure), commodity, set(sc.commodities), elements)
     cache: bool | SweepCache = False if no_cache else SweepCache.default(cache_dir)
     select: dict[str, Any] = {
         "measures": [measure] if measure else None,
@@ -423,6 +537,19 @@ def sweep(
         "progress": None if sys.stderr.isatty() else "lines",  # a log or a pipe gets a line per tenth, not nothing
         **select,
     }
+    oat = None
+    chosen: dict[str, Any] = {}
+    if tornado is not None:  # before the Monte Carlo: a selection the ranking cannot read costs no sweep
+        oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
+        where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
+        if source is not None:
+            where["source_country"] = source
+        chosen = {k: v for k, v in where.items() if v is not None}
+        try:
+            oat.ranking(**chosen)
+        except KeyError as err:
+            fail(f"--tornado: {err.args[0] if err.args else err}; narrow or change --measure/--country/--commodity/"
+                 "--year (nothing was swept)")
     result = run_sweep(sc, samples=samples, seed=seed, chunk_size=chunk_size, cache=cache, on_error="nan", **common)
     info = result.info
     timing = (
@@ -436,8 +563,11 @@ def sweep(
     inputs = f"{info['parameters']} uncertain inputs"
     if inert:
         inputs += f" ({info['parameters'] - len(inert)} can act in {span_text}, {len(inert)} cannot: listed below)"
-    echo(f"sweep {sc.scenario.name!r}: {samples} samples, seed {seed}, mode {mode}, {inputs} ({info['model']}); "
-         f"{timing}")
+    fixed_text = ", ".join(f"{t}={'on' if on else 'off'}" for t, on in toggles.items())
+    world = "".join([f", variant {variant}" if variant else "", f", toggles fixed {fixed_text}" if toggles else "",
+                     f", source {source}" if source else ""])  # which world the table is of, in a pasted table too
+    echo(f"sweep {sc.scenario.name!r}{world}: {samples} samples, seed {seed}, mode {mode}, {inputs} "
+         f"({info['model']}); {timing}")
     if info["parameters"] == 0:
         echo("note: the scenario has no uncertain inputs; every sample equals the central run", err=True)
     ties: dict[str, list[str]] = info.get("ties") or {}
@@ -450,14 +580,10 @@ def sweep(
         for name, why in inert.items():
             echo(f"  {name}: {why}")
     _report_failures(result)
-    import numpy as np
 
     from supplychain.report.numbers import is_share
 
-    summary = result.summary()
-    summary["central_rank"] = [f"P{round(100 * r)}" if math.isfinite(r) else "" for r in summary["central_rank"]]
-    summary = summary.rename(columns={"central_rank": CENTRAL_AT})
-    summary[SAME_COLUMN] = np.where(_all_equal(result.values), SAME_LABEL, "")
+    summary = _summary_table(result)
     # n_na: the samples whose measure is n/a (a share of nothing), left out of the statistics
     hidden = ("source_country", "partner", "stage", "unit", "sd", "n_nan",
               *(() if summary["n_na"].any() else ("n_na",)))
@@ -468,6 +594,10 @@ def sweep(
     targets = result.target_probability()
     checked = targets[targets["required"]]
     every = f"({CENTRAL_NOTE}; every measure: --output, or narrow with --measure/--country/--commodity/--years)"
+    asked = {"metric": measure, "country": country, "commodity": commodity}
+    for col, value in asked.items():  # the targets' own rows, always swept, stay in the targets' table
+        if value is not None and col in summary.columns:
+            summary = summary[summary[col] == value]
     if not (measure or country or commodity or year_spans):
         rows = _targets_rows(summary, result) if len(checked) else summary.iloc[:0]
         if len(rows):
@@ -484,6 +614,8 @@ def sweep(
     if summary.empty:
         echo(f"No measure matches the selection in {span_text} (mode {mode}); every measure: --output")
     else:
+        if not (summary[SAME_COLUMN] == SAME_LABEL).any():  # a column of blanks reads like a missing count
+            keep = [c for c in keep if c != SAME_COLUMN]
         shown, text_columns = _exporter_rows(summary[keep])
         print_table(shown, title,
                     max_rows=MAX_ROWS, more_hint="narrow with --measure/--country/--commodity or use --output",
@@ -493,6 +625,8 @@ def sweep(
             echo(exporter_note())
         if (summary[SAME_COLUMN] == SAME_LABEL).any():
             echo(SAME_NOTE)
+        if hidden_note := _hidden_spread_note(summary.head(MAX_ROWS)):
+            echo(hidden_note)
     for line in result.caveats():  # next to the percentiles: what they mix, where ranges are cut
         echo(line)
     if len(targets):
@@ -501,20 +635,17 @@ def sweep(
     if output is not None:
         written = result.save(output)
         echo(f"wrote {written} ({result.n * len(result.measures):,} rows)", err=True)
-    if tornado is not None:
-        oat = one_at_a_time(sc, span=span, **common)  # type: ignore[arg-type]
-        where: dict[str, Any] = {"metric": measure, "country": country, "commodity": commodity, "year": year}
-        if source is not None:
-            where["source_country"] = source
-        chosen = {k: v for k, v in where.items() if v is not None}
+    if tornado is not None and oat is not None:
         oat.tornado(tornado, **chosen)
         split = oat.moving(**chosen)  # as the tornado draws them
         print_table(
             split.rows[["rank", "parameter", "input_low", "input_high", "value_low", "value_high", "swing"]],
             f"What matters most for {measure} (one at a time)",
-            max_rows=15, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
+            max_rows=TORNADO_ROWS, shares=("value_low", "value_high", "swing") if is_share(measure or "") else (),
+            more_hint=TORNADO_MORE,
         )
-        for label, members in zip(split.rows["parameter"].head(15), split.rows["members"].head(15), strict=True):
+        for label, members in zip(split.rows["parameter"].head(TORNADO_ROWS), split.rows["members"].head(TORNADO_ROWS),
+                                  strict=True):
             if len(members) > 1:
                 echo(f"{label}: its {len(members)} inputs move together, each to its own low, then its own high "
                      f"(one draw of the tie; input_low/input_high –): {', '.join(members)}")

@@ -96,6 +96,7 @@ __all__ = [
     "dated_verdicts",
     "did_you_mean",
     "element_balance",
+    "element_keys",
     "entity_kinds",
     "investment_projects",
     "nearest",
@@ -522,6 +523,15 @@ def check_commodities(scenario: Scenario, nodes: Nodes | None = None) -> list[Pr
     return _missing(scenario, refs, scenario.commodities, "commodity", "commodities")
 
 
+def element_keys(scenario: Scenario) -> set[str]:
+    """Return the element keys declared under the commodities' ``content`` (``Dy``, ``NdPr``, ``Tb``).
+
+    They name the element measures' ``commodity`` (``element_exposed_share`` of ``Dy``) and an element
+    target's ``commodity``.
+    """
+    return {key for com in scenario.commodities.values() for key in com.content}
+
+
 def check_contents(scenario: Scenario, nodes: Nodes | None = None) -> list[Problem]:
     """Content keys are made of elements the commodity carries; element targets name a declared key.
 
@@ -530,10 +540,9 @@ def check_contents(scenario: Scenario, nodes: Nodes | None = None) -> list[Probl
     ``element_dependence``) names in ``commodity`` a key declared in some commodity's ``content``.
     """
     problems = []
-    keys: set[str] = set()
+    keys = element_keys(scenario)
     for cid, com in scenario.commodities.items():
         for key in com.content:
-            keys.add(key)
             missing = [e for e in re.findall(r"[A-Z][a-z]?", key) if e not in com.elements]
             if missing:
                 message = f"content key '{key}' names {', '.join(missing)}, which '{cid}' does not carry"

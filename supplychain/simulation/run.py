@@ -81,7 +81,7 @@ from supplychain.simulation.stocks import (
     shock_spans,
     split_release,
 )
-from supplychain.simulation.targets import evaluate_targets, target_metrics
+from supplychain.simulation.targets import evaluate_targets, target_metrics, with_inputs
 from supplychain.simulation.toggles import ToggleState, resolve_toggles, run_key, run_label
 from supplychain.simulation.world import TradeSums, flow_sums
 
@@ -395,7 +395,7 @@ class Simulator:
         self.exposure = exposure
         self.outputs: Outputs = outputs
         self.capacity_scale = {int(y): dict(v) for y, v in (capacity_scale or {}).items()}
-        self.metrics = None if metrics is None else frozenset(metrics) | target_metrics(scenario.targets)
+        self.metrics = None if metrics is None else with_inputs(frozenset(metrics) | target_metrics(scenario.targets))
         response = getattr(scenario, "response", None)
         default = response.allocation if response is not None else DEFAULT_RULE
         if objective == "weighted" and allocation is None:

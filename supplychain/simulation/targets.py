@@ -23,7 +23,7 @@ Every verdict carries a ``reason`` in words (:func:`verdict_reason`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -44,6 +44,7 @@ __all__ = [
     "threshold_met",
     "verdict_metrics",
     "verdict_reason",
+    "with_inputs",
 ]
 
 TARGET_COLUMNS = [
@@ -188,8 +189,23 @@ def target_metrics(targets: Mapping[str, Target]) -> frozenset[str]:
     for t in targets.values():
         metric = target_measure(t)
         out |= {metric, shortfall_metric(metric)}
-        if metric == "element_exposed_share":
-            out.add("element_dependence")
+    return with_inputs(out)
+
+
+def with_inputs(metrics: Collection[str]) -> frozenset[str]:
+    """Return ``metrics`` with the measures they are made from (``element_exposed_share``: ``element_dependence``).
+
+    ``element_exposed_share`` is made from the ``element_dependence`` rows and the element shortfall
+    (:func:`~supplychain.simulation.aftershock.element_exposure`); asked for alone, it needs them.
+
+    Examples
+    --------
+    >>> sorted(with_inputs(["element_exposed_share"]))
+    ['element_dependence', 'element_exposed_share']
+    """
+    out = set(metrics)
+    if "element_exposed_share" in out:
+        out.add("element_dependence")
     return frozenset(out)
 
 

@@ -487,8 +487,9 @@ def run_sweep(
         if hit is not None:
             cached = _from_cache(hit, sc, key)
             cached.info.update(inert=inert, ties=spec.ties, tie_selection=spec.tie_selection,
-                               truncated=spec.truncated,
-                               in_force=in_force_shares(sc, cached.inputs, fixed))
+                               truncated=spec.truncated, undrawn_centrals=spec.undrawn_centrals,
+                               in_force=in_force_shares(sc, cached.inputs, fixed, years=yrs,
+                                                         shocks_act=mode != "exposure"))
             return cached
 
     t0 = time.perf_counter()
@@ -543,7 +544,8 @@ def run_sweep(
         ties=spec.ties,
         tie_selection=spec.tie_selection,
         truncated=spec.truncated,
-        in_force=in_force_shares(sc, inputs, fixed),
+        undrawn_centrals=spec.undrawn_centrals,
+        in_force=in_force_shares(sc, inputs, fixed, years=yrs, shocks_act=mode != "exposure"),
         prepare_seconds=prep,
         cached=False,
         key=key,

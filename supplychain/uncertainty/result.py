@@ -56,7 +56,9 @@ class SweepResult:
         ``tie_selection``: the ties the parameter selection took whole, each with the members it
         added or held at central (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.tie_changes`),
         ``truncated``: the inputs whose range is cut at an engine limit
-        (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.truncated`), and ``in_force``: the
+        (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.truncated`), ``undrawn_centrals``: the
+        ``choice`` inputs whose central value is none of their choices
+        (:attr:`~supplychain.uncertainty.sampling.SamplingSpec.undrawn_centrals`), and ``in_force``: the
         entities switched by several toggles, with the share of samples in which each is in force
         (:func:`~supplychain.uncertainty.sampling.in_force_shares`); :meth:`caveats` says them.
         ``central_raised``: whether the central run's base network raised an output above its path.
@@ -463,13 +465,18 @@ class SweepResult:
           :meth:`~supplychain.uncertainty.sampling.SamplingSpec.select`): the members held at their
           central values because another member of their tie was excluded, or sampled because
           another was selected;
-        * the sampled on/off toggles: the percentiles and probabilities mix their states
-          (:meth:`target_probability_by_toggle` splits the targets by them);
+        * the sampled on/off toggles that can act in the swept years (not in ``info["inert"]``): the
+          percentiles and probabilities mix their states (:meth:`target_probability_by_toggle` splits
+          the targets by them);
         * the ranges cut at an engine limit (``info["truncated"]``, a quantity's ``truncated``),
           a tie named once for its members;
+        * the ``choice`` inputs whose central value no sample draws (``info["undrawn_centrals"]``,
+          those that can act in the swept years): the central run is a world no sample is, so the
+          central need not sit inside the samples;
         * each entity switched by several toggles, or switched off by one, with the share of the
           samples in which it is in force against the share in which each toggle was drawn on
-          (``info["in_force"]``, :func:`~supplychain.uncertainty.sampling.in_force_shares`).
+          (``info["in_force"]``, :func:`~supplychain.uncertainty.sampling.in_force_shares`: only the
+          entities that can act in the swept years); none for an entity in force in no sample.
 
         Examples
         --------
@@ -498,7 +505,8 @@ class SweepResult:
         if whole:
             lines.append("A tie is sampled or held whole, never split (one fact, drawn once for all its inputs): "
                          f"{'; '.join(whole)}.")
-        toggles = self.sampled_toggles()
+        inert = self.info.get("inert") or {}  # a toggle that cannot act makes no measure two-valued
+        toggles = [t for t in self.sampled_toggles() if f"toggles.{t}" not in inert]
         if toggles:
             k = len(toggles)
             lines.append(
@@ -518,7 +526,17 @@ class SweepResult:
             parts += [f"{name}: {side}" for name, side in truncated.items() if name not in done]
             lines.append("Ranges cut at an engine limit, not where the evidence ends (the statistics are of the "
                          f"outcomes the model can compute): {'; '.join(parts)}.")
+        undrawn = {k: v for k, v in (self.info.get("undrawn_centrals") or {}).items() if k not in inert}
+        if undrawn:
+            named = "; ".join(f"{name}: central {what['central']:g}, choices "
+                              f"{', '.join(f'{c:g}' for c in what['choices'])}" for name, what in undrawn.items())
+            lines.append(f"The central run uses a value no sample draws ({named}): each sample takes one of the "
+                         "choices, so the central run is a world no sample is, and the central need not sit inside "
+                         "the samples (read central_at; equal means of an input do not give equal means of a "
+                         "measure).")
         for entity, what in (self.info.get("in_force") or {}).items():
+            if not what["in_force"] > 0:  # in force in no sample: nothing of it is mixed in
+                continue
             offs = set(what.get("switches_off", []))
             drawn = ", ".join(f"{t} on in {100 * share:.0f}%"
                               + (" (in force only while it is off)" if t in offs else "")

@@ -35,7 +35,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -55,6 +55,7 @@ __all__ = [
     "apply",
     "central_row",
     "draw",
+    "entity_idle_reason",
     "find_parameters",
     "in_force_shares",
     "inert_parameters",
@@ -367,6 +368,34 @@ class SamplingSpec:
         return {p.name: p.quantity.truncated for p in self.parameters
                 if p.kind == "quantity" and p.quantity.truncated is not None}
 
+    @property
+    def undrawn_centrals(self) -> dict[str, dict[str, Any]]:
+        """Parameter name → ``{"central": c, "choices": [...]}`` for a ``choice`` whose central is none of its choices.
+
+        A sample draws one of the choices; the central run uses the central value. When that value
+        is none of the choices (e.g. the weighted mean of two: ``choice(0.678, 1.0)`` with central
+        0.92), the central run is a world no sample is, and the measures need not be monotone
+        between the choices: the central may then lie outside the samples' spread
+        (:meth:`~supplychain.uncertainty.result.SweepResult.caveats` says so). Equal within
+        round-off (``math.isclose``, relative 1e-9) counts as one of the choices.
+
+        Examples
+        --------
+        >>> q = Quantity(value=0.92, dist="choice", choices=[0.678, 1.0], weights=[0.25, 0.75])
+        >>> SamplingSpec((Parameter(("policies", "p", "share_approved"), "quantity", q),)).undrawn_centrals
+        {'policies.p.share_approved': {'central': 0.92, 'choices': [0.678, 1.0]}}
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for p in self.parameters:
+            q = p.quantity
+            if p.kind != "quantity" or q.dist != "choice" or not q.choices:
+                continue
+            c = float(q.central)
+            choices = [float(x) for x in q.choices]
+            if not any(math.isclose(c, x, rel_tol=1e-9, abs_tol=1e-12) for x in choices):
+                out[p.name] = {"central": c, "choices": choices}
+        return out
+
 
 # ---------------------------------------------------------------------- finding
 def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) -> SamplingSpec:
@@ -414,6 +443,60 @@ def find_parameters(scenario: Scenario, *, fixed_toggles: Iterable[str] = ()) ->
                 found.append(Parameter(path, "toggle", obj.probability, default=bool(obj.default), tie=obj.tie))
     found.sort(key=lambda p: p.name)
     return SamplingSpec(tuple(found))
+
+
+def entity_idle_reason(
+    scenario: Scenario,
+    *,
+    years: Sequence[int],
+    fixed: Mapping[str, bool],
+    shocks_act: bool = True,
+) -> Callable[[str, str], str | None]:
+    """Return the rule that tells why a policy or agreement cannot act in the years a run computes.
+
+    The one rule of :func:`inert_parameters` (a sampled input of such an entity cannot act) and
+    :func:`in_force_shares` (such an entity's share of samples in force says nothing): the
+    returned function maps ``(section, id)`` to the reason, or ``None`` when the entity can act
+    (or is no policy or agreement). An entity cannot act when a toggle that is not sampled keeps
+    it out (``fixed``: one that controls it is off, or one that lists it under ``switches_off``
+    is on), when it is in force in none of the years from the base year to ``max(years)``
+    (:func:`~supplychain.simulation.calendar.never_in_force`), or when policies and agreements do
+    not act at all (``shocks_act=False``, mode exposure).
+    """
+    from supplychain.simulation.calendar import never_in_force
+    from supplychain.simulation.toggles import controlled_entities, switched_off_entities
+
+    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed toggle that keeps it out
+    for tid, entities in sorted(controlled_entities(scenario).items()):
+        if tid in fixed and not fixed[tid]:
+            for entity in entities:
+                off_by.setdefault(entity, f"toggle {tid} off")
+    for tid, entities in sorted(switched_off_entities(scenario).items()):
+        if fixed.get(tid, False):
+            for entity in entities:
+                off_by.setdefault(entity, f"toggle {tid} on")
+    last = max(years) if len(years) else scenario.scenario.base_year
+    base = scenario.scenario.base_year
+
+    def why(section: str, eid: str) -> str | None:
+        if section not in ("policies", "agreements"):
+            return None
+        kind = "policy" if section == "policies" else "agreement"
+        entity = getattr(scenario, section).get(eid)
+        if entity is None:
+            return None
+        if (section, eid) in off_by:
+            return f"{kind} {eid} is switched off ({off_by[(section, eid)]}, not sampled)"
+        never = never_in_force(entity.start, entity.end, base, last)
+        if never == "after":
+            return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
+        if never == "before" and entity.end is not None:
+            return f"{kind} {eid} ended {entity.end.isoformat()}, before the base year {base}"
+        if not shocks_act:
+            return f"{section} do not act on the unshocked network (mode exposure)"
+        return None
+
+    return why
 
 
 def inert_parameters(
@@ -481,33 +564,9 @@ def inert_parameters(
 
     controlled = controlled_entities(scenario)
     switched = switched_off_entities(scenario)
-    off_by: dict[tuple[str, str], str] = {}  # entity -> the fixed toggle that keeps it out
-    for tid, entities in sorted(controlled.items()):
-        if tid in fixed and not fixed[tid]:
-            for entity in entities:
-                off_by.setdefault(entity, f"toggle {tid} off")
-    for tid, entities in sorted(switched.items()):
-        if fixed.get(tid, False):
-            for entity in entities:
-                off_by.setdefault(entity, f"toggle {tid} on")
+    why = entity_idle_reason(scenario, years=years, fixed=fixed, shocks_act=shocks_act)
     last = max(years) if len(years) else scenario.scenario.base_year
     base = scenario.scenario.base_year
-
-    def why(section: str, eid: str) -> str | None:
-        kind = "policy" if section == "policies" else "agreement"
-        entity = getattr(scenario, section).get(eid)
-        if entity is None:
-            return None
-        if (section, eid) in off_by:
-            return f"{kind} {eid} is switched off ({off_by[(section, eid)]}, not sampled)"
-        never = never_in_force(entity.start, entity.end, base, last)
-        if never == "after":
-            return f"{kind} {eid} starts {entity.start.isoformat()}, after {last}"
-        if never == "before" and entity.end is not None:
-            return f"{kind} {eid} ended {entity.end.isoformat()}, before the base year {base}"
-        if not shocks_act:
-            return f"{section} do not act on the unshocked network (mode exposure)"
-        return None
 
     def offtake_why(aid: str, i: int) -> str | None:
         """Why offtake ``i`` of agreement ``aid`` (in force itself) never commits a tonne in the years run."""
@@ -550,7 +609,8 @@ def sampled_toggles(inputs: pd.DataFrame) -> list[str]:
     return [str(c).split(".", 1)[1] for c in inputs.columns if str(c).startswith("toggles.")]
 
 
-def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str, bool]) -> dict[str, dict[str, Any]]:
+def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str, bool], *,
+                    years: Sequence[int] | None = None, shocks_act: bool = True) -> dict[str, dict[str, Any]]:
     """Share of the samples in which each entity switched by several toggles is in force, against what was drawn.
 
     An entity that several toggles control is in force only when all of them are on, and one
@@ -558,7 +618,10 @@ def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str
     (:func:`~supplychain.simulation.toggles.resolve_toggles`): its probability in a sweep is
     not the probability written on any one toggle. For every entity so switched by at least
     one sampled toggle (several toggles, or a ``switches_off``), the share of the samples in
-    which it is in force, each sample's toggles resolved as a run resolves them.
+    which it is in force, each sample's toggles resolved as a run resolves them. With ``years``,
+    a policy or agreement that cannot act in them (:func:`entity_idle_reason`: it starts after
+    the last year, ended before the base year, is kept out by a toggle that is not sampled, or
+    ``shocks_act=False``) is left out: whether it is in force moves nothing in such a sweep.
 
     Parameters
     ----------
@@ -568,6 +631,10 @@ def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str
         The drawn inputs (:func:`draw`): the ``toggles.<id>`` columns are read.
     fixed : mapping of str to bool
         States of the toggles that are not sampled.
+    years : sequence of int, optional
+        The years the sweep computes; ``None``: every entity, whenever it acts.
+    shocks_act : bool
+        Whether policies and agreements act in the sweep (``False`` in ``mode="exposure"``).
 
     Returns
     -------
@@ -600,7 +667,10 @@ def in_force_shares(scenario: Scenario, inputs: pd.DataFrame, fixed: Mapping[str
         for e in entities:
             by.setdefault(e, []).append(t)
             offs.setdefault(e, []).append(t)
-    chosen = {e: ts for e, ts in by.items() if set(ts) & set(sampled) and (len(ts) > 1 or e in offs)}
+    idle = (entity_idle_reason(scenario, years=years, fixed=fixed, shocks_act=shocks_act) if years is not None
+            else lambda section, eid: None)
+    chosen = {e: ts for e, ts in by.items()
+              if set(ts) & set(sampled) and (len(ts) > 1 or e in offs) and idle(*e) is None}
     if not chosen:
         return {}
     states = inputs[[f"toggles.{t}" for t in sampled]].astype(bool)

@@ -305,10 +305,12 @@ class OATResult:
         Returns
         -------
         pandas.DataFrame
-            ``rank``, ``parameter`` (a tie: ``tie:NAME``, :func:`oat_inputs`), ``kind``, ``distribution``
-            (a tie: its members' count and name), ``input_low``, ``input_central``, ``input_high`` (NaN for a
-            tie of several members: each is at its own value), ``value_low``, ``value_central``,
-            ``value_high``, ``swing`` (``|value_high − value_low|``, 0 when it is round-off:
+            ``rank`` (1, 2, … for the inputs that move the measure, swing > 0; ``<NA>`` for those with
+            no effect, swing 0, and those not evaluable, swing NaN: a tie at 0 is no order, and they stay
+            listed, after the others), ``parameter`` (a tie: ``tie:NAME``, :func:`oat_inputs`), ``kind``,
+            ``distribution`` (a tie: its members' count and name), ``input_low``, ``input_central``,
+            ``input_high`` (NaN for a tie of several members: each is at its own value), ``value_low``,
+            ``value_central``, ``value_high``, ``swing`` (``|value_high − value_low|``, 0 when it is round-off:
             :func:`swing`), ``members`` (the parameters moved), sorted by swing (largest first; equal swings
             by name). The measure selected is in ``attrs["measure"]``.
 
@@ -346,8 +348,10 @@ class OATResult:
         df = pd.DataFrame(rows, columns=cols)
         if len(df):
             df = df.sort_values(["swing", "parameter"], ascending=[False, True], na_position="last", kind="mergesort")
-        df.insert(0, "rank", np.arange(1, len(df) + 1))
         df = df.reset_index(drop=True)
+        moves = df["swing"].to_numpy(dtype=float) > 0.0  # no effect (0) and not evaluable (NaN): no place
+        ranks = [int(r) if m else pd.NA for r, m in zip(np.cumsum(moves), moves, strict=True)]
+        df.insert(0, "rank", pd.Series(ranks, index=df.index, dtype="Int64"))
         df.attrs["measure"] = {k: _plain(v) for k, v in self.measures.iloc[j].to_dict().items()}
         return df
 
@@ -425,7 +429,11 @@ def one_at_a_time(
         of a tie move together as one input (:func:`oat_inputs`), each to its own low, then
         to its own high (with ``p5-p95`` the quantiles 0.05 and 0.95 of one shared draw).
     measures, countries, commodities, years, source, toggles, variant, parameters, exclude, model, fast
-        As for :func:`~supplychain.uncertainty.montecarlo.run_sweep`.
+        As for :func:`~supplychain.uncertainty.montecarlo.run_sweep`, with the same selection
+        (:func:`~supplychain.uncertainty.montecarlo.measure_filter`): by default
+        :data:`~supplychain.uncertainty.kernel.SWEEP_METRICS` and, whatever the selection, the measures
+        the scenario's targets read (a target's ``exposed_share`` or ``element_exposed_share``, and its
+        shortfall), so the tornado of a target's own measure needs no ``measures=``.
     executor, workers, progress, quiet
         Where and how visibly the ``2·k + 1`` runs are computed (``k`` inputs, a tie counted once).
 
@@ -459,7 +467,7 @@ def one_at_a_time(
     spec = sweep_spec(sc, mode=mode, toggles=toggles, variant=variant, parameters=parameters, exclude=exclude)
     yrs, cut = swept_years(sc, years)
     select = measure_filter(measures, countries, commodities, cut,
-                            custom=model is not None)
+                            custom=model is not None, targets=None if model is not None else sc.targets)
     sweep_model, fast_path = build_model(
         sc,
         spec,
