@@ -29,6 +29,7 @@ from supplychain.arguments import argument_error, argument_problem, check_choice
 from supplychain.errors import ScenarioError
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
+from supplychain.report.exposure_falls import world_shortfall
 from supplychain.schema.countries import code_hint, require_codes
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
@@ -798,9 +799,8 @@ class _Headline(NamedTuple):
     """The table's rows: ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value``, ``reason`` (an
     n/a target's reason, else empty)."""
     world: pd.DataFrame
-    """Per ``variant``, ``year`` and ``commodity``: the world's ``shortfall``
-    (:func:`~supplychain.simulation.world.world_balance`) and the tonnes ``blocked``
-    (:func:`~supplychain.simulation.world.flow_sums`; NaN for a commodity without trade)."""
+    """Per ``variant``, ``year`` and ``commodity``: the world's ``shortfall`` and the tonnes ``blocked``
+    (:func:`~supplychain.report.exposure_falls.world_shortfall`; NaN for a commodity without trade)."""
     inflows: pd.DataFrame
     """Each table country's simulated imports by partner: :data:`~supplychain.simulation.world.INFLOW_COLUMNS`
     (:func:`~supplychain.simulation.world.flow_sums`)."""
@@ -858,13 +858,11 @@ def _headline_rows(
             "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
-    world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
-    world = pd.DataFrame(world[["variant", "year", "commodity", "shortfall"]])
+    world = world_shortfall(public_table("shortfall", out.shortfall, {}), None if out.trade is None
+                            else out.trade.blocked)  # the note's S and B per year and commodity, one implementation
     if out.trade is None or out.trade.blocked.empty:
-        world = world.assign(blocked=np.nan)
         inflows = pd.DataFrame(columns=INFLOW_COLUMNS)
     else:
-        world = world.merge(out.trade.blocked, on=["variant", "year", "commodity"], how="left")
         inflows = out.trade.inflows
         inflows = inflows[inflows["country"].isin({c for c, _ in keep})].reset_index(drop=True)  # the note's
     work = out.solver

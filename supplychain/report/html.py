@@ -162,12 +162,9 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
     units = commodity_units(run.scenario) if run.scenario is not None else {}
-    world, inflows = world_shortfall(shortfall), None
     flows = _concat(run.results, "flows")
-    if len(flows):
-        blocked, inflows = flow_sums(flows)
-        world = world.merge(blocked, on=["variant", "year", "commodity"], how="left")
-    return exposure_falls_note(mine, world, units, inflows, run.results[0].source)
+    blocked, inflows = flow_sums(flows) if len(flows) else (None, None)
+    return exposure_falls_note(mine, world_shortfall(shortfall, blocked), units, inflows, run.results[0].source)
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),
