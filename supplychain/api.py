@@ -243,10 +243,7 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = no_value_as_na(public_measures(out.measures, units))
-        if "scenario" in measures.columns and len(measures):  # the run leaves it '' on its shortfall rows
-            measures = measures.assign(scenario=scenario.scenario.name)
-        measures = lighter(measures)
+        measures = lighter(no_value_as_na(public_measures(out.measures, units)))
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return lighter(public_table(name, table, units))

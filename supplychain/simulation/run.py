@@ -638,7 +638,7 @@ class Simulator:
         r.out["offtakes"].append(offtakes)
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
-        rows, element_short = shortfall_measures(inputs["content"], short, year)
+        rows, element_short = shortfall_measures(inputs["content"], short, year, scenario=self.world.scenario.name)
         if not self.exposure:  # the shortfall rows alone
             if len(rows):
                 r.out["measures"].append(rows)
