@@ -157,7 +157,8 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
     from supplychain.schema.units import commodity_units
     from supplychain.simulation.world import flow_sums
 
-    if measures.empty or shortfall.empty or len(run.results) < 2 or "shortfall" not in shortfall.columns:
+    if (measures.empty or shortfall.empty or len(run.results) < 2
+            or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns)):  # fmt: skip
         return ""  # a stand-in run may carry shares only (as report.tables._world_note)
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
