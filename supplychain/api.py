@@ -734,14 +734,26 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
-    check_choice("mode", mode, MODES)
-    metrics = check_metrics(metrics)
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
+    scenario, source, metrics = _checked_call(scenario, mode=mode, source=source, metrics=metrics)
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
                           objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
     return Result.from_run(scenario, out, run_label(variant, toggles))
+
+
+def _checked_call(scenario: Scenario | str | Path, *, mode: Mode, source: str | None, metrics: Sequence[str] | None
+                  ) -> tuple[Scenario, str, tuple[str, ...] | None]:
+    """Check :func:`simulate`'s, :func:`compare`'s and :func:`simulate_many`'s shared arguments, in this order.
+
+    ``mode`` a known mode, ``metrics`` known (:func:`check_metrics`), the scenario loaded
+    (:func:`~supplychain.io.load.as_scenario`), ``source`` (default the scenario's) a known code.
+    Returns the scenario, the source and the checked metrics.
+    """
+    check_choice("mode", mode, MODES)
+    checked = check_metrics(metrics)
+    scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
+    require_codes(scenario, [source], ("source",))
+    return scenario, source, checked
 
 
 def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str, bool]]]:
@@ -1055,19 +1067,14 @@ def _labelled_runs(
     metrics: Sequence[str] | None,
     twice: str,
 ) -> tuple[Scenario, str, tuple[str, ...] | None, list[tuple[str, tuple[str | None, dict[str, bool] | None]]]]:
-    """Check :func:`compare`'s and :func:`simulate_many`'s shared arguments; return the scenario, source, metrics, runs.
+    """Check :func:`compare`'s and :func:`simulate_many`'s arguments; return the scenario, source, metrics, runs.
 
-    In :func:`compare`'s order: ``mode`` a known mode, ``metrics`` known (:func:`check_metrics`),
-    ``variants`` or ``toggles_grid`` (not both; ``twice`` is the hint), the scenario loaded,
-    ``source`` (default the scenario's) a known code, the labelled runs (:func:`_compare_runs`).
+    ``variants`` or ``toggles_grid`` (not both; ``twice`` is the hint), then the arguments every
+    simulation checks (:func:`_checked_call`), then the labelled runs (:func:`_compare_runs`).
     """
-    check_choice("mode", mode, MODES)
-    checked = check_metrics(metrics)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both", twice)])
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
+    scenario, source, checked = _checked_call(scenario, mode=mode, source=source, metrics=metrics)
     return scenario, source, checked, _compare_runs(scenario, variants, toggles_grid)
 
 
