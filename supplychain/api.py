@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
@@ -29,6 +29,7 @@ from supplychain.arguments import argument_error, argument_problem, check_choice
 from supplychain.errors import ScenarioError
 from supplychain.io.load import as_scenario
 from supplychain.metrics.exposure import shortfall_share
+from supplychain.report.exposure_falls import world_shortfall
 from supplychain.schema.countries import code_hint, require_codes
 from supplychain.schema.model import Scenario
 from supplychain.schema.units import commodity_units
@@ -111,7 +112,8 @@ class Result:
         column; the other frames carry ``variant`` alone, so frames of two scenarios'
         results concatenated need ``.assign(scenario=…)`` to be told apart.
     variant : str
-        ``base``, a variant name, or ``custom`` (explicit toggles).
+        ``base``, a variant name, or ``custom`` (explicit toggles); a :func:`simulate_many` grid run's
+        ``name=on,other=off``.
     mode : {"rebalance", "fixed"}
         Supply response.
     allocation : str
@@ -241,10 +243,7 @@ class Result:
     def from_run(cls, scenario: Scenario, out: RunOutput, variant: str) -> Result:
         """Wrap a :class:`~supplychain.simulation.run.RunOutput`: public column names, each row's unit."""
         units = commodity_units(scenario)
-        measures = no_value_as_na(public_measures(out.measures, units))
-        if "scenario" in measures.columns and len(measures):  # the run leaves it '' on its shortfall rows
-            measures = measures.assign(scenario=scenario.scenario.name)
-        measures = lighter(measures)
+        measures = lighter(no_value_as_na(public_measures(out.measures, units)))
 
         def public(name: str, table: pd.DataFrame) -> pd.DataFrame:
             return lighter(public_table(name, table, units))
@@ -735,14 +734,26 @@ def simulate(
     SolverError
         The LP is infeasible (naming the conflicting constraints) or HiGHS fails.
     """
-    check_choice("mode", mode, MODES)
-    metrics = check_metrics(metrics)
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
+    scenario, source, metrics = _checked_call(scenario, mode=mode, source=source, metrics=metrics)
     (out,) = run_variants(scenario, [(variant, toggles)], mode=mode, years=years, source=source, options=options,
                           objective=objective, blocks=blocks, allocation=allocation, metrics=metrics)
     return Result.from_run(scenario, out, run_label(variant, toggles))
+
+
+def _checked_call(scenario: Scenario | str | Path, *, mode: Mode, source: str | None, metrics: Sequence[str] | None
+                  ) -> tuple[Scenario, str, tuple[str, ...] | None]:
+    """Check :func:`simulate`'s, :func:`compare`'s and :func:`simulate_many`'s shared arguments, in this order.
+
+    ``mode`` a known mode, ``metrics`` known (:func:`check_metrics`), the scenario loaded
+    (:func:`~supplychain.io.load.as_scenario`), ``source`` (default the scenario's) a known code.
+    Returns the scenario, the source and the checked metrics.
+    """
+    check_choice("mode", mode, MODES)
+    checked = check_metrics(metrics)
+    scenario = as_scenario(scenario)
+    source = source or scenario.scenario.source_country
+    require_codes(scenario, [source], ("source",))
+    return scenario, source, checked
 
 
 def _grid(scenario: Scenario, names: Sequence[str]) -> list[tuple[str, dict[str, bool]]]:
@@ -790,18 +801,18 @@ def _compare_runs(
 class _Headline(NamedTuple):
     """What :func:`compare` keeps of one run, computed where the run was simulated (:func:`_headline_rows`).
 
-    Each table without ``variant``: :func:`compare` adds the run's label.
+    Each table's ``variant`` is the run's label (the run was simulated under it).
     """
 
     rows: pd.DataFrame
-    """The table's rows: ``year``, ``country``, ``commodity``, ``metric``, ``value``, ``reason`` (an n/a
-    target's reason, else empty)."""
+    """The table's rows: ``variant``, ``year``, ``country``, ``commodity``, ``metric``, ``value``, ``reason`` (an
+    n/a target's reason, else empty)."""
     world: pd.DataFrame
-    """Per ``year`` and ``commodity``: the world's ``shortfall`` (:func:`~supplychain.simulation.world.world_balance`)
-    and the tonnes ``blocked`` (:func:`~supplychain.simulation.world.flow_sums`; NaN for a commodity without trade)."""
+    """Per ``variant``, ``year`` and ``commodity``: the world's ``shortfall`` and the tonnes ``blocked``
+    (:func:`~supplychain.report.exposure_falls.world_shortfall`; NaN for a commodity without trade)."""
     inflows: pd.DataFrame
-    """Each table country's simulated imports by partner: ``year``, ``country``, ``commodity``, ``supplier``,
-    ``tonnes`` (:func:`~supplychain.simulation.world.flow_sums`)."""
+    """Each table country's simulated imports by partner: :data:`~supplychain.simulation.world.INFLOW_COLUMNS`
+    (:func:`~supplychain.simulation.world.flow_sums`)."""
     solver: dict[str, float | int]
     """``{"seconds", "iterations"}`` summed over the years."""
 
@@ -810,7 +821,6 @@ def _headline_rows(
     position: int,
     out: RunOutput,
     *,
-    labels: Sequence[str],
     metrics: Sequence[str],
     pairs: set[tuple[str, str]],
     focus: Sequence[str],
@@ -821,11 +831,11 @@ def _headline_rows(
     Parameters
     ----------
     position : int
-        The run's position; ``labels[position]`` is its label.
+        The run's position (unused: each table carries the run's label).
     out : RunOutput
         The run (``Simulator(outputs="headline")``: its trade sums in :attr:`RunOutput.trade`).
-    labels, metrics
-        Run labels, and the measures to keep.
+    metrics
+        The measures to keep.
     pairs : set of (str, str)
         The targets' (country, commodity) pairs.
     focus : sequence of str
@@ -847,25 +857,22 @@ def _headline_rows(
                if x.startswith("element_")}
     keep = {(c, k) for c, k in demand | pairs if c in focus} if countries else pairs or demand
     m = m[np.array([k in keep for k in zip(m["country"], m["commodity"], strict=True)], dtype=bool)]
-    rows = m[["year", "country", "commodity", "metric", "value"]].assign(reason="")
+    rows = m[["variant", "year", "country", "commodity", "metric", "value"]].assign(reason="")
     t = out.targets
     if not t.empty:
         t = t[t["country"].isin(focus)] if countries else t
         rows = pd.concat([rows, pd.DataFrame({
-            "year": t["year"], "country": t["country"], "commodity": t["commodity"],
+            "variant": t["variant"], "year": t["year"], "country": t["country"], "commodity": t["commodity"],
             "metric": "target:" + t["target"].astype(str),
             "value": t["met"].map({True: 1.0, False: 0.0}).astype(float),
             "reason": t["reason"].where(t["status"] == "n/a", "").astype(str),
         })], ignore_index=True)
-    rows.insert(0, "variant", labels[position])
-    world = world_balance(public_table("shortfall", out.shortfall, {}))  # Z per year and commodity, one implementation
-    world = pd.DataFrame(world[["year", "commodity", "shortfall"]])
+    world = world_shortfall(public_table("shortfall", out.shortfall, {}), None if out.trade is None
+                            else out.trade.blocked)  # the note's S and B per year and commodity, one implementation
     if out.trade is None or out.trade.blocked.empty:
-        world = world.assign(blocked=np.nan)
-        inflows = pd.DataFrame(columns=INFLOW_COLUMNS[1:])
+        inflows = pd.DataFrame(columns=INFLOW_COLUMNS)
     else:
-        world = world.merge(out.trade.blocked.drop(columns="variant"), on=["year", "commodity"], how="left")
-        inflows = out.trade.inflows.drop(columns="variant")
+        inflows = out.trade.inflows
         inflows = inflows[inflows["country"].isin({c for c, _ in keep})].reset_index(drop=True)  # the note's
     work = out.solver
     return _Headline(rows, world, inflows, {
@@ -1018,7 +1025,7 @@ def compare(
     metrics = checked or ()
     focus = focus_countries(scenario, countries)
     labels = [label for label, _run in labelled]
-    headline = partial(_headline_rows, labels=labels, metrics=tuple(metrics),
+    headline = partial(_headline_rows, metrics=tuple(metrics),
                        pairs={(t.country, t.commodity) for t in scenario.targets.values()}, focus=focus,
                        countries=bool(countries))
     done, states = _run_grouped(scenario, labelled, headline, mode=mode, workers=workers, options={
@@ -1026,9 +1033,8 @@ def compare(
         "allocation": allocation, "metrics": tuple(metrics), "outputs": "headline"})
     solver = {label: part.solver for label, part in zip(labels, done, strict=True)}
     table = pd.concat([part.rows for part in done], ignore_index=True)
-    world = _labelled_concat([part.world for part in done], labels, ["variant", "year", "commodity", "shortfall",
-                                                                     "blocked"])
-    inflows = _labelled_concat([part.inflows for part in done], labels, INFLOW_COLUMNS)
+    world = _stacked([part.world for part in done], ["variant", "year", "commodity", "shortfall", "blocked"])
+    inflows = _stacked([part.inflows for part in done], INFLOW_COLUMNS)
     rank = {c: i for i, c in enumerate(focus)}
     table = table.assign(_focus=table["country"].map(rank).fillna(len(rank)))
     table = table.sort_values(["variant", "year", "_focus", "country", "commodity", "metric"], kind="stable").drop(
@@ -1045,9 +1051,9 @@ def compare(
     return table
 
 
-def _labelled_concat(frames: Sequence[pd.DataFrame], labels: Sequence[str], columns: list[str]) -> pd.DataFrame:
-    """Stack one table per run, each with its run's label as ``variant``, in ``columns`` (runs without rows skipped)."""
-    parts = [f.assign(variant=label) for f, label in zip(frames, labels, strict=True) if len(f)]
+def _stacked(frames: Sequence[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Stack one table per run (each with its run's label as ``variant``) in ``columns``, runs without rows skipped."""
+    parts = [f for f in frames if len(f)]
     return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
 
 
@@ -1061,19 +1067,14 @@ def _labelled_runs(
     metrics: Sequence[str] | None,
     twice: str,
 ) -> tuple[Scenario, str, tuple[str, ...] | None, list[tuple[str, tuple[str | None, dict[str, bool] | None]]]]:
-    """Check :func:`compare`'s and :func:`simulate_many`'s shared arguments; return the scenario, source, metrics, runs.
+    """Check :func:`compare`'s and :func:`simulate_many`'s arguments; return the scenario, source, metrics, runs.
 
-    In :func:`compare`'s order: ``mode`` a known mode, ``metrics`` known (:func:`check_metrics`),
-    ``variants`` or ``toggles_grid`` (not both; ``twice`` is the hint), the scenario loaded,
-    ``source`` (default the scenario's) a known code, the labelled runs (:func:`_compare_runs`).
+    ``variants`` or ``toggles_grid`` (not both; ``twice`` is the hint), then the arguments every
+    simulation checks (:func:`_checked_call`), then the labelled runs (:func:`_compare_runs`).
     """
-    check_choice("mode", mode, MODES)
-    checked = check_metrics(metrics)
     if variants is not None and toggles_grid is not None:
         raise ScenarioError([argument_problem("variants", "give either variants or toggles_grid, not both", twice)])
-    scenario = as_scenario(scenario)
-    source = source or scenario.scenario.source_country
-    require_codes(scenario, [source], ("source",))
+    scenario, source, checked = _checked_call(scenario, mode=mode, source=source, metrics=metrics)
     return scenario, source, checked, _compare_runs(scenario, variants, toggles_grid)
 
 
@@ -1091,13 +1092,15 @@ def _run_grouped(
     The one way :func:`compare` and :func:`simulate_many` run several variants: each group on one
     compiled model (:func:`~supplychain.simulation.groups.run_group`), on ``workers`` processes
     (:func:`~supplychain.parallel.executors.map_in_order`, the groups with the most distinct cases
-    first). Returns ``reduce(i, output of run i)`` for every run in order, and the runs' resolved toggles.
+    first), each run's tables under its label (``variant``). Returns ``reduce(i, output of run i)`` for
+    every run in order, and the runs' resolved toggles.
     """
     from supplychain.parallel.executors import map_in_order
     from supplychain.simulation.groups import run_group, split_runs
 
     runs = [run for _label, run in labelled]
-    task = partial(run_group, scenario, runs, reduce, mode=mode, options=options)
+    task = partial(run_group, scenario, runs, reduce, mode=mode, options=options,
+                   labels=[label for label, _run in labelled])  # a grid's run comes out named, not "custom"
     groups = split_runs(scenario, runs)
     # a group's work: its runs that are distinct cases (each simulated once, run_key); largest first
     states = [resolve_toggles(scenario, variant=v, overrides=t) for v, t in runs]
@@ -1107,20 +1110,9 @@ def _run_grouped(
     return [done[i] for i in range(len(runs))], states
 
 
-def _result_of(position: int, out: RunOutput, *, scenario: Scenario,
-               labelled: Sequence[tuple[str, tuple[str | None, Mapping[str, bool] | None]]]) -> Result:
-    """:func:`simulate_many`'s reduce: the :class:`Result` of one run, every frame's ``variant`` its label."""
-    label, (variant, toggles) = labelled[position]
-    if label != run_label(variant, toggles):
-        # a toggles_grid run is simulated as "custom": its frames take the grid label (name=on,other=off)
-        out = replace(out, **{name: getattr(out, name).assign(variant=label) for name in _LABELLED
-                              if "variant" in getattr(out, name).columns})
-    return Result.from_run(scenario, out, label)
-
-
-_LABELLED = ("measures", "flows", "shortfall", "utilisation", "gainers", "targets", "attribution", "stocks",
-             "solver", "inactive", "offtakes")
-"""The :class:`~supplychain.simulation.run.RunOutput` frames that carry a ``variant`` column."""
+def _result_of(position: int, out: RunOutput, *, scenario: Scenario, labels: Sequence[str]) -> Result:
+    """:func:`simulate_many`'s reduce: the :class:`Result` of one run, simulated under ``labels[position]``."""
+    return Result.from_run(scenario, out, labels[position])
 
 
 def simulate_many(
@@ -1178,7 +1170,8 @@ def simulate_many(
     scenario, source, metrics, labelled = _labelled_runs(scenario, variants, toggles_grid, mode=mode, source=source,
                                                          metrics=metrics, twice="call simulate_many twice")
     results, _states = _run_grouped(
-        scenario, labelled, partial(_result_of, scenario=scenario, labelled=labelled), mode=mode, workers=workers,
+        scenario, labelled, partial(_result_of, scenario=scenario, labels=[label for label, _run in labelled]),
+        mode=mode, workers=workers,
         options={"years": years, "source": source, "options": options, "objective": objective, "blocks": blocks,
                  "allocation": allocation, "metrics": metrics})
     return {label: r for (label, _run), r in zip(labelled, results, strict=True)}

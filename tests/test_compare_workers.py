@@ -273,6 +273,9 @@ def test_simulate_many_keeps_every_table_of_compares_runs_under_their_labels() -
         assert result.variant == label
         assert {label} == set(result.shortfall["variant"]) == set(result.flows["variant"]) == set(
             result.measures["variant"])
+        for name in ("utilisation", "gainers", "targets", "attribution", "stocks", "solver", "inactive", "offtakes"):
+            frame = getattr(result, name)  # every frame simulated under the label (run_many); an empty one may lack it
+            assert set(frame["variant"] if "variant" in frame.columns else ()) <= {label}, name
         rows = table[table["variant"] == label].set_index(["year", "country", "commodity"])["value"]
         mine = result.shortfall.groupby(["year", "country", "commodity"])[["shortfall", "demand"]].sum()
         assert (mine["shortfall"] / mine["demand"]).reindex(rows.index).tolist() == rows.tolist()

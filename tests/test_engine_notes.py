@@ -27,12 +27,11 @@ from supplychain.report.engine_notes import (
     raised_note,
     sweep_raised_note,
 )
-from supplychain.report.exposure_falls import world_shortfall
 from supplychain.report.limits import limits_table
 from supplychain.report.runs import ScenarioRun
 from supplychain.report.tables import _shortfall_table
 from supplychain.report.workbook import _ABOUT
-from supplychain.simulation.world import beyond_country_rows, world_balance, world_short
+from supplychain.simulation.world import beyond_country_rows, world_short
 from tests.test_allocation import YEAR, exporter_world, world
 from tests.test_spare_capacity import two_stage_world
 from tests.test_sweep_raised import sampled_world
@@ -212,16 +211,6 @@ def test_a_world_row_only_where_it_adds_to_the_country_rows(capsys: pytest.Captu
     assert "Under the fixed response, users of x get 100 t less than they demand in 2025 (300 t demanded" in out
 
 
-def test_world_balance_of_shortfalls_only() -> None:
-    # A stand-in's table with no demand or delivered: Z is still the sum (60 + 10 = 70 t), D and S unknown (NaN).
-    t = pd.DataFrame({"variant": ["v", "v"], "year": [2025, 2025], "country": ["US", "JP"], "commodity": ["m", "m"],
-                      "shortfall": [60.0, 10.0]})
-    assert world_shortfall(t).values.tolist() == [["v", 2025, "m", 70.0]]
-    b = world_balance(t)
-    assert b["demand"].isna().all()
-    assert b["shortfall_share"].isna().all()
-
-
 def test_no_world_sentence_where_the_world_is_not_short(capsys: pytest.CaptureFixture[str]) -> None:
     # No ban: China's 200 t and Japan's 100 t meet 300 t of demand. Nobody short: no table, no sentence.
     r = simulate(exporter_world().model_copy(update={"toggles": {}, "policies": {}}), years=[2024, YEAR])
@@ -274,6 +263,9 @@ def test_the_page_s_exposure_falls_note_skips_a_stand_in_of_shares_only() -> Non
     shares = r.shortfall.drop(columns=["demand", "delivered", "shortfall"])
     pairs = [("JP", "x"), ("KR", "x")]
     assert _exposure_falls(ScenarioRun(s, (r, r)), r.measures.assign(variant="base"), shares, pairs) == ""
+    # nor one of shortfalls without demand and delivered (world_balance sums the three quantities)
+    shortfalls = r.shortfall.drop(columns=["demand", "delivered"])
+    assert _exposure_falls(ScenarioRun(s, (r, r)), r.measures.assign(variant="base"), shortfalls, pairs) == ""
 
 
 def _said(dot_source: str) -> str:

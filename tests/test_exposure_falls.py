@@ -163,7 +163,7 @@ def test_more_blocked_and_nothing_unmet_is_noted_with_the_supplier_that_replaced
     measures = pd.concat([r.measures for r in results], ignore_index=True)
     shortfall = pd.concat([r.shortfall for r in results], ignore_index=True)
     blocked, inflows = flow_sums(pd.concat([r.flows for r in results], ignore_index=True))
-    world = world_shortfall(shortfall).merge(blocked, on=["variant", "year", "commodity"], how="left")
+    world = world_shortfall(shortfall, blocked)
     w25 = world.query("year == 2025").set_index("variant")
     assert (w25.loc["base", "shortfall"], w25.loc["no_ban", "shortfall"]) == pytest.approx((0.0, 0.0))
     assert (w25.loc["base", "blocked"], w25.loc["no_ban", "blocked"]) == pytest.approx((30.0, 0.0))

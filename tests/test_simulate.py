@@ -321,6 +321,20 @@ def test_variants_year_by_year_keep_their_own_stocks_and_results() -> None:
         assert got["tonnes"].to_numpy() == pytest.approx(want["tonnes"].to_numpy(), abs=1e-9)
 
 
+def test_run_many_tables_carry_the_labels_given_and_the_scenario_name() -> None:
+    """``run_many(labels=)``: each run's tables are under the label given (a ``compare`` grid's ``deal=on``, not
+    ``run_label``'s ``custom``), solver rows included; every measure row, the shortfall rows too, names the scenario
+    where it is made (``aftershock.shortfall_measures``), not patched later by ``Result.from_run``."""
+    s = world()
+    grid, base = Simulator(s).run_many([(None, {"deal": True}), (None, None)], labels=["deal=on", "base"])
+    assert set(grid.measures["variant"]) == set(grid.solver["variant"]) == set(grid.shortfall["variant"]) == {
+        "deal=on"}
+    assert set(base.measures["variant"]) == {"base"}
+    short = grid.measures[grid.measures["metric"] == "shortfall_share"]
+    assert len(short)
+    assert set(short["scenario"]) == set(grid.measures["scenario"]) == {s.scenario.name}
+
+
 def test_runs_with_the_same_policies_in_force_are_simulated_once() -> None:
     """``run_many``: a variant that sets no toggle away from its default is ``base``'s simulation, labelled its own.
 
@@ -394,8 +408,7 @@ def test_compare_world_and_inflow_tables_are_the_sums_of_each_variants_flows() -
     table = compare(world(), mode="rebalance")
     runs = [simulate(world(), variant=v, mode="rebalance") for v in (None, "with_deal")]
     blocked, inflows = flow_sums(pd.concat([r.flows for r in runs], ignore_index=True))
-    world_t = world_shortfall(pd.concat([r.shortfall for r in runs], ignore_index=True)).merge(
-        blocked, on=["variant", "year", "commodity"], how="left")
+    world_t = world_shortfall(pd.concat([r.shortfall for r in runs], ignore_index=True), blocked)
     pd.testing.assert_frame_equal(table.attrs["world_shortfall"], world_t, rtol=1e-9, atol=1e-9)
     shown = set(table["country"])
     inflows = inflows[inflows["country"].isin(shown)].reset_index(drop=True)

@@ -34,7 +34,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final
@@ -130,13 +130,14 @@ def _forks_here() -> bool:
 def _pool_forks_here(pool: object | None) -> bool:
     """Whether ``pool``'s workers are forked from this process (by :func:`_forks_here` when ``pool`` is ``None``).
 
-    A :class:`~concurrent.futures.ProcessPoolExecutor` keeps the context it was made with (``_mp_context``:
+    Asked within :func:`fork_workers_from_here` only (:func:`forking_quietly`). A
+    :class:`~concurrent.futures.ProcessPoolExecutor` keeps the context it was made with (``_mp_context``:
     no public handle); any other executor (serial, Dask) forks nothing from here.
     """
     if pool is None:
         return _forks_here()
     context = getattr(pool, "_mp_context", None)
-    return bool(_FORK_FROM_HERE[0] and context is not None and context.get_start_method() == "fork")
+    return context is not None and context.get_start_method() == "fork"
 
 
 @contextmanager
@@ -203,16 +204,16 @@ def _signals_held() -> Iterator[None]:
         _FORKING[0] = (os.getpid(), before)
         yield
     finally:
-        try:
-            try:
-                _FORKING[0] = None  # from here the handlers raise at once
-                held = _HELD_EXIT[:1]
-                _HELD_EXIT.clear()
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, before)  # a signal pending on this thread is handled here
-        finally:
+        # undone in turn, each step even if a handler raises in one before it (Python runs handlers between
+        # bytecodes, whichever thread took the signal): the mask restored, then SIGINT's handler. Both are
+        # registered while _FORKING is set, when the handlers keep what they raise (hold_exit)
+        with ExitStack() as undo:
             if handler is not None:
-                signal.signal(signal.SIGINT, handler)
+                undo.callback(signal.signal, signal.SIGINT, handler)
+            undo.callback(signal.pthread_sigmask, signal.SIG_SETMASK, before)  # a pending signal is handled here
+            _FORKING[0] = None  # from here the handlers raise at once
+            held = _HELD_EXIT[:1]
+            _HELD_EXIT.clear()
         if held:
             raise held[0]
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from supplychain.report.numbers import format_percent
@@ -47,12 +48,17 @@ _COLUMNS = ["country", "commodity", "year", "harsher", "milder", "exposed_harshe
             "short_harsher", "short_milder", "by", "blocked_harsher", "blocked_milder", "replaced_by", "replaced"]
 
 
-def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
-    """Sum a shortfall table over countries: ``variant``, ``year``, ``commodity``, ``shortfall``.
+def world_shortfall(shortfall: pd.DataFrame, blocked: pd.DataFrame | None = None) -> pd.DataFrame:
+    r"""Build the table :func:`exposure_falls` reads: ``variant``, ``year``, ``commodity``, ``shortfall``, ``blocked``.
 
-    ``shortfall`` is :attr:`Result.shortfall <supplychain.api.Result.shortfall>`
-    (``demand``, ``delivered``, ``shortfall`` in the commodity's unit; a ``variant`` column): the
-    ``shortfall`` column of :func:`~supplychain.simulation.world.world_balance`.
+    ``shortfall`` is the shortfall table summed over countries, :math:`S_v(k, y)`: the ``shortfall``
+    column of :func:`~supplychain.simulation.world.world_balance` of
+    :attr:`Result.shortfall <supplychain.api.Result.shortfall>` (``demand``, ``delivered``, ``shortfall``
+    in the commodity's unit; a ``variant`` column). ``blocked`` is :math:`B_v(k, y)`, the tonnes the
+    policies blocked on each commodity's trade (the ``blocked`` table of
+    :func:`~supplychain.simulation.world.flow_sums` of the same runs, merged on variant, year and
+    commodity); NaN for a commodity without trade, and everywhere without ``blocked`` (or with it empty).
+    The one place the table is built (``compare``'s workers and the report's page).
 
     Examples
     --------
@@ -60,10 +66,15 @@ def world_shortfall(shortfall: pd.DataFrame) -> pd.DataFrame:
     ...                   "commodity": ["m"] * 2, "demand": [100.0, 20.0], "delivered": [50.0, 10.0],
     ...                   "shortfall": [50.0, 10.0]})
     >>> world_shortfall(s).values.tolist()
-    [['v', 2025, 'm', 60.0]]
+    [['v', 2025, 'm', 60.0, nan]]
+    >>> b = pd.DataFrame({"variant": ["v"], "year": [2025], "commodity": ["m"], "blocked": [30.0]})
+    >>> world_shortfall(s, b).values.tolist()
+    [['v', 2025, 'm', 60.0, 30.0]]
     """
-    out = world_balance(shortfall)
-    return pd.DataFrame(out[["variant", "year", "commodity", "shortfall"]])
+    out = pd.DataFrame(world_balance(shortfall)[["variant", "year", "commodity", "shortfall"]])
+    if blocked is None or blocked.empty:
+        return out.assign(blocked=np.nan)
+    return out.merge(blocked, on=["variant", "year", "commodity"], how="left")
 
 
 def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.DataFrame | None = None,
@@ -77,9 +88,8 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.Data
         ``metric``, ``value``; a ``partner`` column, if any, keeps its empty rows): the
         ``exposed_share`` rows are read, the largest where a key has several.
     world : pandas.DataFrame
-        :func:`world_shortfall` of the same variants; with a ``blocked`` column
-        (:func:`~supplychain.simulation.world.flow_sums`, merged on variant, year and commodity) a pair
-        unmet alike is compared on the tonnes blocked.
+        :func:`world_shortfall` of the same variants: a pair unmet alike is compared on the tonnes
+        ``blocked`` (never where they are NaN).
     inflows : pandas.DataFrame, optional
         The runs' trade into each country by partner (:func:`~supplychain.simulation.world.flow_sums`):
         to name the supplier that replaced the blocked supply.
@@ -107,7 +117,7 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.Data
     >>> m = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "country": ["US"] * 2,
     ...                   "commodity": ["m"] * 2, "metric": ["exposed_share"] * 2, "value": [0.5, 1.0]})
     >>> w = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "commodity": ["m"] * 2,
-    ...                   "shortfall": [50.0, 0.0]})
+    ...                   "shortfall": [50.0, 0.0], "blocked": float("nan")})
     >>> r = exposure_falls(m, w).iloc[0]
     >>> r["harsher"], r["milder"], float(r["exposed_harsher"]), float(r["exposed_milder"])
     ('base', 'no_ban', 0.5, 1.0)
@@ -119,8 +129,7 @@ def exposure_falls(measures: pd.DataFrame, world: pd.DataFrame, inflows: pd.Data
     if rows.empty or world.empty:
         return pd.DataFrame(columns=_COLUMNS)
     e = rows.groupby(["variant", "year", "country", "commodity"], as_index=False)["value"].max()
-    e = e.merge(world if "blocked" in world.columns else world.assign(blocked=float("nan")),
-                on=["variant", "year", "commodity"], how="inner")
+    e = e.merge(world, on=["variant", "year", "commodity"], how="inner")
     pairs = e.merge(e, on=["year", "country", "commodity"], suffixes=("_h", "_m"))
     more_unmet = _more(pairs["shortfall_h"], pairs["shortfall_m"])
     alike = ~more_unmet & ~_more(pairs["shortfall_m"], pairs["shortfall_h"])
@@ -179,7 +188,7 @@ def exposure_falls_note(measures: pd.DataFrame, world: pd.DataFrame, units: Mapp
     >>> m = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "country": ["US"] * 2,
     ...                   "commodity": ["m"] * 2, "metric": ["exposed_share"] * 2, "value": [0.5, 1.0]})
     >>> w = pd.DataFrame({"variant": ["base", "no_ban"], "year": [2025] * 2, "commodity": ["m"] * 2,
-    ...                   "shortfall": [50.0, 0.0]})
+    ...                   "shortfall": [50.0, 0.0], "blocked": float("nan")})
     >>> print(exposure_falls_note(m, w))  # doctest: +NORMALIZE_WHITESPACE
     Exposure falls where more is unmet: US m 2025 is 50% exposed under base, where 50 t is unmet
     worldwide, against 100% under no_ban (0 t unmet). A deeper ban frees supply from outside the source

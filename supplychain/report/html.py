@@ -157,17 +157,15 @@ def _exposure_falls(run: ScenarioRun, measures: pd.DataFrame, shortfall: pd.Data
     from supplychain.schema.units import commodity_units
     from supplychain.simulation.world import flow_sums
 
-    if measures.empty or shortfall.empty or len(run.results) < 2 or "shortfall" not in shortfall.columns:
+    if (measures.empty or shortfall.empty or len(run.results) < 2
+            or not {"demand", "delivered", "shortfall"} <= set(shortfall.columns)):  # fmt: skip
         return ""  # a stand-in run may carry shares only (as report.tables._world_note)
     keep = set(pairs)
     mine = measures[[p in keep for p in zip(measures["country"], measures["commodity"], strict=True)]]
     units = commodity_units(run.scenario) if run.scenario is not None else {}
-    world, inflows = world_shortfall(shortfall), None
     flows = _concat(run.results, "flows")
-    if len(flows):
-        blocked, inflows = flow_sums(flows)
-        world = world.merge(blocked, on=["variant", "year", "commodity"], how="left")
-    return exposure_falls_note(mine, world, units, inflows, run.results[0].source)
+    blocked, inflows = flow_sums(flows) if len(flows) else (None, None)
+    return exposure_falls_note(mine, world_shortfall(shortfall, blocked), units, inflows, run.results[0].source)
 
 
 def _section(run: ScenarioRun, slug: str, fallback: Sequence[tuple[str, str]] = (),

@@ -19,11 +19,12 @@ from supplychain.schema.model import Scenario
 
 
 def shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short: pd.DataFrame,
-                        year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        year: int, *, scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Measure rows of a year's shortfall: ``shortfall_share`` per use node, then ``element_shortfall_share``.
 
     The element rows are per country and element key (``metrics.elements.element_shortfall``; ``content``:
-    the scenario's element contents, :func:`~supplychain.metrics.elements.element_content`). Returns the
+    the scenario's element contents, :func:`~supplychain.metrics.elements.element_content`); every row's
+    ``scenario`` column is ``scenario`` (the scenario's name, as :func:`measures_after_shock`'s rows). Returns the
     rows and the element shortfall table (``country``, ``commodity`` = element key, ``value``).
     """
     from supplychain.metrics.elements import element_shortfall
@@ -45,7 +46,7 @@ def shortfall_measures(content: Mapping[str, Mapping[str, float]] | None, short:
         "value": both(short["shortfall_share"].to_numpy(dtype=float), e["value"].to_numpy(dtype=float)),
         "unit": "share",
         "basis": np.array(["t of demand"] * n + [f"t {c} contained in demand" for c in key.tolist()], dtype=object),
-        "source_country": "", "partner": "", "label": "", "scenario": "", "variant": "",
+        "source_country": "", "partner": "", "label": "", "scenario": scenario, "variant": "",
     })
     return rows, e
 

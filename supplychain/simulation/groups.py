@@ -109,6 +109,7 @@ def run_group(
     *,
     mode: Mode = "rebalance",
     options: Mapping[str, Any] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> list[_T]:
     """Simulate the runs at ``positions`` as one group and reduce each output where it was computed.
 
@@ -131,11 +132,14 @@ def run_group(
         Supply response.
     options : mapping, optional
         Keyword arguments of :class:`~supplychain.simulation.run.Simulator`.
+    labels : sequence of str, optional
+        Every run's label (:func:`~supplychain.simulation.variants.run_variants`).
 
     Returns
     -------
     list
         ``reduce(i, output of run i)`` for each ``i`` of ``positions``, in order.
     """
-    outs = run_variants(scenario, [runs[i] for i in positions], mode=mode, **(options or {}))
+    outs = run_variants(scenario, [runs[i] for i in positions], mode=mode,
+                        labels=None if labels is None else [labels[i] for i in positions], **(options or {}))
     return [reduce(i, out) for i, out in zip(positions, outs, strict=True)]

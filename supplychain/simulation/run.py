@@ -563,6 +563,7 @@ class Simulator:
         *,
         mode: Mode = "rebalance",
         warm: bool = True,
+        labels: Sequence[str] | None = None,
     ) -> list[RunOutput]:
         """Simulate several variants, year by year: every variant of a year, then the next year.
 
@@ -591,6 +592,10 @@ class Simulator:
             As ``variant`` and ``toggles`` of :meth:`run`, one pair per variant.
         mode, warm
             As in :meth:`run`.
+        labels : sequence of str, optional
+            Each run's label, the ``variant`` column of its tables (default
+            :func:`~supplychain.simulation.toggles.run_label`: the variant's name, ``custom`` or ``base``;
+            :func:`supplychain.api.compare` passes a grid's ``name=on,other=off``).
 
         Returns
         -------
@@ -598,13 +603,14 @@ class Simulator:
             One per pair of ``runs``, in their order.
         """
         check_choice("mode", mode, MODES)
-        states, labels, simulated = [], [], {}
-        for variant, toggles in runs:
+        if labels is None:
+            labels = [run_label(variant, toggles) for variant, toggles in runs]
+        states, simulated = [], {}
+        for (variant, toggles), label in zip(runs, labels, strict=True):
             state = resolve_toggles(self.scenario, variant=variant, overrides=toggles)
-            labels.append(run_label(variant, toggles))
             states.append(state)
             if run_key(state) not in simulated:  # one simulation per case (policies in force, entities off)
-                simulated[run_key(state)] = _Run(labels[-1], state, self.switched_off(state.active),
+                simulated[run_key(state)] = _Run(label, state, self.switched_off(state.active),
                                                  StockLedger.from_scenario(self.world, self.years))
         for year in self.years:
             nodes, edges = self.tables(year)
@@ -632,7 +638,7 @@ class Simulator:
         r.out["offtakes"].append(offtakes)
         r.solver.append({"year": year, "variant": label, "mode": mode, **stats})
         inputs = self._measure_inputs()
-        rows, element_short = shortfall_measures(inputs["content"], short, year)
+        rows, element_short = shortfall_measures(inputs["content"], short, year, scenario=self.world.scenario.name)
         if not self.exposure:  # the shortfall rows alone
             if len(rows):
                 r.out["measures"].append(rows)

@@ -26,6 +26,7 @@ def run_variants(
     runs: Sequence[tuple[str | None, Mapping[str, bool] | None]],
     *,
     mode: Mode = "rebalance",
+    labels: Sequence[str] | None = None,
     **options: Any,
 ) -> list[RunOutput]:
     """Simulate each ``(variant, toggles)`` pair, sharing a simulator among those of one world.
@@ -38,6 +39,8 @@ def run_variants(
         As ``variant`` and ``toggles`` of :meth:`Simulator.run`, one pair per run.
     mode : {"rebalance", "fixed"}
         Supply response.
+    labels : sequence of str, optional
+        Each run's label (:meth:`Simulator.run_many`; default its variant's name, ``custom`` or ``base``).
     **options
         Keyword arguments of :class:`Simulator` (``years``, ``source``, ``options``,
         ``objective``, ``blocks``).
@@ -56,7 +59,8 @@ def run_variants(
     out: dict[int, RunOutput] = {}
     for positions in by_world(states):
         world = apply_switches(scenario, states[positions[0]])
-        outs = Simulator(world, **options).run_many([runs[i] for i in positions], mode=mode)
+        outs = Simulator(world, **options).run_many([runs[i] for i in positions], mode=mode,
+                                                    labels=None if labels is None else [labels[i] for i in positions])
         # toggles as resolved on the whole scenario: they say what was switched off
         out.update((i, replace(o, toggles=states[i])) for i, o in zip(positions, outs, strict=True))
     return [out[i] for i in range(len(runs))]

@@ -38,7 +38,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Final, NamedTuple
 
-import numpy as np
 import pandas as pd
 
 from supplychain.metrics.exposure import shortfall_share
@@ -64,9 +63,7 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
     shortfall : pandas.DataFrame
         :attr:`Result.shortfall <supplychain.api.Result>` of one or more runs: ``year``,
         ``commodity``, ``unit``, ``demand``, ``delivered``, ``shortfall`` (a ``variant`` column is kept
-        as a key). Rows without demand (a use node with no given demand) add nothing. A quantity
-        column the table lacks is NaN in the result (a stand-in's table of ``shortfall`` only still
-        gives :math:`Z`).
+        as a key). Rows without demand (a use node with no given demand) add nothing.
 
     Returns
     -------
@@ -89,11 +86,7 @@ def world_balance(shortfall: pd.DataFrame) -> pd.DataFrame:
     cols = [*(["variant"] if "variant" in keys else []), *WORLD_COLUMNS]
     if shortfall.empty:
         return pd.DataFrame(columns=cols)
-    have = [c for c in ("demand", "delivered", "shortfall") if c in shortfall.columns]
-    g = shortfall.groupby(keys, as_index=False, sort=True)[have].sum()
-    for c in ("demand", "delivered", "shortfall"):
-        if c not in have:  # a table of shortfalls only (a stand-in run): Z is its sum, D and S unknown
-            g[c] = np.nan
+    g = shortfall.groupby(keys, as_index=False, sort=True)[["demand", "delivered", "shortfall"]].sum()
     g["shortfall_share"] = shortfall_share(g["shortfall"], g["demand"])
     if "unit" not in g.columns:
         g["unit"] = "t"
